@@ -1,0 +1,75 @@
+#!/usr/bin/env python3
+"""Set up the project's virtualenv and run one of its everyday commands.
+
+Needs only Python 3.11+: it makes `.venv`, installs the pinned uv into it, syncs the locked
+dependencies, then runs the command inside the venv. Running it again is cheap (uv is a no-op
+when the environment already matches `uv.lock`).
+
+    python3 dev.py demo        # the real daemon on the embedded default (no AWS, no API keys)
+    python3 dev.py test        # the test suite; extra arguments go to pytest
+    python3 dev.py lint        # ruff and mypy --strict
+    python3 dev.py triage ...  # any `python -m triage` command inside the venv
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+UV_VERSION = "0.13.8"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+
+
+def _run(*cmd: str | os.PathLike[str], env: dict[str, str] | None = None) -> int:
+    return subprocess.call([os.fspath(c) for c in cmd], cwd=ROOT, env=env)
+
+
+def setup() -> None:
+    """Create .venv and sync it to uv.lock; exits on failure with the tool's own message."""
+    if sys.version_info < (3, 11):
+        sys.exit(f"triage needs Python 3.11+, this is {sys.version.split()[0]}")
+    python = BIN / "python"
+    if not python.exists():
+        print(f"dev.py: creating {VENV.name}", file=sys.stderr)
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    uv = BIN / "uv"
+    if not uv.exists():
+        rc = _run(python, "-m", "pip", "install", "--quiet", f"uv=={UV_VERSION}")
+        if rc:
+            sys.exit(f"dev.py: could not install uv=={UV_VERSION} (pip exit {rc})")
+    env = {**os.environ, "UV_PROJECT_ENVIRONMENT": str(VENV)}
+    # --inexact keeps uv itself in the venv; --frozen installs exactly what uv.lock says.
+    rc = _run(uv, "sync", "--frozen", "--inexact", "--all-extras", "--quiet", env=env)
+    if rc:
+        sys.exit(f"dev.py: uv sync failed (exit {rc})")
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] in {"-h", "--help"}:
+        print(__doc__)
+        return 0 if argv else 2
+    command, rest = argv[0], argv[1:]
+    setup()
+    python = BIN / "python"
+    if command == "test":
+        rc = _run(python, "-m", "pytest", *rest)
+        if rc == 5:  # pytest: no tests collected. A run that proves nothing must not pass.
+            print("dev.py: pytest collected no tests", file=sys.stderr)
+        return rc
+    if command == "lint":
+        return _run(python, "-m", "ruff", "check", ".") or _run(python, "-m", "mypy")
+    if command == "demo":
+        return _run(python, "-m", "triage", "demo", *rest)
+    if command == "triage":
+        return _run(python, "-m", "triage", *rest)
+    print(f"dev.py: unknown command {command!r}; see `python3 dev.py --help`", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

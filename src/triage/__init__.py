@@ -1,0 +1,1 @@
+"""triage: alert-triage daemon."""

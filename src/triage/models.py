@@ -1,0 +1,103 @@
+"""Immutable values passed between pipeline stages: the canonical alert and the ticket summary.
+
+Everything is validated once, at the edge (normalisers build `Alert`, summarisers build `Ticket`);
+inside the pipeline these values are trusted and never mutated.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+from enum import StrEnum
+from functools import cached_property
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator
+
+#: Bumped only with a migration note: changing it re-keys every stored incident.
+FINGERPRINT_VERSION = "v1"
+
+
+class Status(StrEnum):
+    FIRING = "firing"
+    RESOLVED = "resolved"
+
+
+class Priority(StrEnum):
+    """Ticket priority, most urgent first. Severity (what the source says) is kept apart."""
+
+    CRITICAL = "critical"
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+
+    @property
+    def rank(self) -> int:
+        """0 for critical … 3 for low, the P-number used in issue titles."""
+        return _PRIORITY_RANK[self]
+
+
+_PRIORITY_RANK = {Priority.CRITICAL: 0, Priority.HIGH: 1, Priority.MEDIUM: 2, Priority.LOW: 3}
+
+
+def fingerprint_of(source: str, identity: dict[str, str]) -> str:
+    """Stable hash of an incident's identity: same identity, same fingerprint, across releases."""
+    canonical = json.dumps(
+        {"v": FINGERPRINT_VERSION, "source": source, "identity": identity},
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:32]
+
+
+class Alert(BaseModel):
+    """One alert in canonical form, whatever system sent it.
+
+    `identity` holds exactly the fields the fingerprint hashes (never volatile text such as
+    state, values, timestamps or reasons); `raw` keeps the source's own object for the store
+    and is never sent whole to an LLM.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    source: str
+    status: Status
+    title: str = Field(min_length=1)
+    team: str | None = None
+    #: Priority as the source stated it; None when the source said nothing usable.
+    priority: Priority | None = None
+    #: Severity in the source's own words ("SEV-2", "warning", "error"); not a priority.
+    severity: str | None = None
+    description: str = ""
+    runbook_url: str | None = None
+    #: Named links the source gave: dashboard, source, silence, panel, alarm, issue …
+    links: dict[str, str] = Field(default_factory=dict)
+    labels: dict[str, str] = Field(default_factory=dict)
+    occurred_at: datetime
+    identity: dict[str, str]
+    raw: dict[str, Any] = Field(default_factory=dict, repr=False)
+
+    @field_validator("occurred_at")
+    @classmethod
+    def _aware(cls, value: datetime) -> datetime:
+        if value.tzinfo is None:
+            raise ValueError("occurred_at must carry a timezone")
+        return value
+
+    @computed_field  # type: ignore[prop-decorator]
+    @cached_property
+    def fingerprint(self) -> str:
+        return fingerprint_of(self.source, self.identity)
+
+
+class Ticket(BaseModel):
+    """What a person reads: the summary a summariser writes for one incident."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    title: str = Field(min_length=1, max_length=200)
+    priority: Priority
+    description: str = Field(max_length=20_000)
+    steps: tuple[str, ...] = Field(default=(), max_length=20)

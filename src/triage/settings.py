@@ -1,0 +1,149 @@
+"""One typed `Settings`, read from the environment once at startup and passed down.
+
+The original worker's variable names keep working (`ALERT_TRIAGE_QUEUE_URL`, `AWS_REGION`,
+`BACKEND_*`, `OPENAI_*`, `SQS_*` …); everything new is `TRIAGE_*`. Durations carry their unit.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from triage.errors import ConfigError
+
+KNOWN_SINKS = ("backend", "github", "slack")
+
+
+def _env(name: str) -> AliasChoices:
+    # AliasChoices with the field name too, so tests can build Settings(queue_url=...).
+    return AliasChoices(name)
+
+
+class Settings(BaseSettings):
+    """Every setting of the daemon; the README's table is generated from the same names."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="TRIAGE_",
+        case_sensitive=False,
+        populate_by_name=True,
+        extra="ignore",
+        frozen=True,
+    )
+
+    # --- AWS -------------------------------------------------------------------------------
+    queue_url: str | None = Field(None, validation_alias=_env("ALERT_TRIAGE_QUEUE_URL"))
+    aws_region: str = Field("us-east-1", validation_alias=_env("AWS_REGION"))
+    aws_endpoint_url: str | None = Field(None, validation_alias=_env("AWS_ENDPOINT_URL"))
+    aws_cloudwatch_endpoint: str | None = Field(
+        None, validation_alias=_env("AWS_CLOUDWATCH_ENDPOINT")
+    )
+    cloudwatch_namespace: str = Field("AlertTriage", validation_alias=_env("CLOUDWATCH_NAMESPACE"))
+    sqs_wait_time: int = Field(20, ge=0, le=20, validation_alias=_env("SQS_WAIT_TIME"))
+    sqs_max_messages: int = Field(10, ge=1, le=10, validation_alias=_env("SQS_MAX_MESSAGES"))
+
+    # --- Ticket backend --------------------------------------------------------------------
+    backend_base_url: str = Field(
+        "http://localhost:4000", validation_alias=_env("BACKEND_BASE_URL")
+    )
+    backend_service_route: str = Field(
+        "/api/service/tickets", validation_alias=_env("BACKEND_SERVICE_ROUTE")
+    )
+    backend_token_secret_id: str | None = Field(
+        None, validation_alias=_env("BACKEND_TOKEN_SECRET_ID")
+    )
+    backend_token_env_key: str = Field("BACKEND_TOKEN", validation_alias=_env("BACKEND_TOKEN_ENV_KEY"))
+    backend_timeout_s: float = Field(10.0, gt=0)
+    #: Optional routes for later effects; `{ref}` is replaced by the ticket id the create returned.
+    backend_update_route: str | None = None
+    backend_resolve_route: str | None = None
+    #: How long a token read from Secrets Manager is reused before it is read again.
+    backend_token_ttl_s: float = Field(300.0, gt=0)
+
+    # --- LLM -------------------------------------------------------------------------------
+    openai_api_key: SecretStr | None = Field(None, validation_alias=_env("OPENAI_API_KEY"))
+    openai_model: str = Field("gpt-4o-mini", validation_alias=_env("OPENAI_MODEL"))
+    openai_base_url: str | None = Field(None, validation_alias=_env("OPENAI_BASE_URL"))
+    llm_timeout_s: float = Field(20.0, gt=0)
+    llm_concurrency: int = Field(4, ge=1)
+    llm_max_input_chars: int = Field(6000, ge=500)
+    llm_retries: int = Field(2, ge=0)
+    llm_breaker_failures: int = Field(5, ge=1)
+    llm_breaker_reset_s: float = Field(30.0, gt=0)
+    #: Regex → category → steps file for the deterministic summariser (default: the bundled one).
+    patterns_file: Path | None = None
+
+    # --- GitHub ----------------------------------------------------------------------------
+    github_repository: str | None = Field(None, validation_alias=_env("GITHUB_REPOSITORY"))
+    github_token: SecretStr | None = Field(None, validation_alias=_env("GITHUB_TOKEN"))
+    github_api_url: str = Field("https://api.github.com", validation_alias=_env("GITHUB_API_URL"))
+
+    # --- Daemon ----------------------------------------------------------------------------
+    concurrency: int = Field(16, ge=1, le=1024)
+    store_url: str = "sqlite:///triage.db"
+    sinks: Annotated[tuple[str, ...], NoDecode] = ("backend",)
+    log_format: Literal["json", "console"] = "json"
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    shutdown_grace_s: float = Field(25.0, ge=0)
+    #: A failed message is released for base * 2**(receives-1) seconds, jittered, capped.
+    retry_base_s: float = Field(2.0, ge=0)
+    retry_max_s: float = Field(300.0, ge=0)
+    #: How long a worker owns an incident's pending effect before another may take it over.
+    effect_lease_s: float = Field(120.0, gt=0)
+
+    # --- Incident lifecycle ----------------------------------------------------------------
+    update_interval_s: float = Field(900.0, ge=0)
+    reopen_window_s: float = Field(3600.0, ge=0)
+    flap_threshold: int = Field(3, ge=1)
+    closed_ttl_s: float = Field(30 * 86400.0, gt=0)
+
+    @field_validator("sinks", mode="before")
+    @classmethod
+    def _split_sinks(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = [part.strip().lower() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("sinks")
+    @classmethod
+    def _known_sinks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = sorted(set(value) - set(KNOWN_SINKS))
+        if unknown:
+            raise ValueError(f"unknown sink(s) {', '.join(unknown)}; known: {', '.join(KNOWN_SINKS)}")
+        return value
+
+    @field_validator("log_format", "log_level", mode="before")
+    @classmethod
+    def _lower(cls, value: object) -> object:
+        return value.lower() if isinstance(value, str) else value
+
+    def require(self, *fields: str) -> None:
+        """Raise ConfigError naming every listed setting that is unset, by its env name."""
+        missing = [env_name(f) for f in fields if getattr(self, f) in (None, "")]
+        if missing:
+            raise ConfigError(f"missing required setting: {', '.join(missing)}")
+
+
+def env_name(field: str) -> str:
+    """The environment variable that sets `field` (the alias, else TRIAGE_<FIELD>)."""
+    alias = Settings.model_fields[field].validation_alias
+    if isinstance(alias, AliasChoices):
+        first = alias.choices[0]
+        assert isinstance(first, str)
+        return first
+    return f"TRIAGE_{field.upper()}"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build Settings from the environment; invalid values become one ConfigError line each."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            field = str(error["loc"][0]) if error["loc"] else "?"
+            name = env_name(field) if field in Settings.model_fields else field
+            problems.append(f"{name}: {error['msg']}")
+        raise ConfigError("; ".join(problems)) from None

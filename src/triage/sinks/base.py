@@ -1,0 +1,60 @@
+"""The `Sink` seam: where a ticket lands (ticket backend, GitHub issues, Slack).
+
+The pipeline hands a sink one `Effect` at a time. A sink turns it into calls to its service and
+raises `SinkUnavailableError` (transient) or `SinkRejectedError` (permanent) when it cannot.
+Every effect carries an idempotency key that is the same on every retry of that effect, so a
+sink that can ask "did I already do this?" never does it twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Protocol
+
+from triage.models import Alert, Ticket
+
+
+class EffectKind(StrEnum):
+    OPEN = "open"  # a new incident: create the ticket / issue
+    UPDATE = "update"  # repeats since the last update: at most one per update window
+    CLOSE = "close"  # resolved
+    REOPEN = "reopen"  # fired again within the reopen window
+
+
+@dataclass(frozen=True, slots=True)
+class Effect:
+    """One thing to do to a sink's ticket for one incident."""
+
+    kind: EffectKind
+    fingerprint: str
+    #: The alert that caused the effect (the resolving alert for CLOSE).
+    alert: Alert
+    #: The incident's summary, written once when it opened.
+    ticket: Ticket
+    #: This sink's reference from OPEN (ticket id, issue number); None for OPEN itself.
+    ref: str | None
+    #: Firing occurrences since the incident opened, and since the last UPDATE.
+    occurrences: int
+    new_occurrences: int
+    #: The incident reopened `flap_threshold` times or more within the reopen window.
+    flapping: bool
+    #: Stable across retries of this effect: "<fingerprint>:<effect sequence number>".
+    idempotency_key: str
+
+
+class Sink(Protocol):
+    """A destination for tickets; one instance per configured sink, shared by all workers."""
+
+    @property
+    def name(self) -> str:
+        """Short name used in settings, routes, logs and the store (`backend`, `github`)."""
+        ...
+
+    async def apply(self, effect: Effect) -> str | None:
+        """Carry out `effect`; return the ticket reference for OPEN (and REOPEN if it changed)."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release connections; called once at shutdown."""
+        ...

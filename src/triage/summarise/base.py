@@ -1,0 +1,19 @@
+"""The `Summariser` seam: turns a canonical alert into the ticket a person reads first."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from triage.models import Alert, Ticket
+
+
+class Summariser(Protocol):
+    """Writes one ticket for a new incident. Called once per incident, never per message."""
+
+    async def summarise(self, alert: Alert) -> Ticket:
+        """Return the ticket; may raise SummariserError (callers then fall back)."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release clients; called once at shutdown."""
+        ...

@@ -1,0 +1,45 @@
+"""Shared fixtures: an isolated environment and one moto server per test session."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from moto.server import ThreadedMotoServer
+
+# Variables that would point a test at a real account, model or repository.
+_ISOLATED_PREFIXES = ("AWS_", "OPENAI_", "TRIAGE_", "BACKEND_", "GITHUB_", "SLACK_", "SQS_")
+_ISOLATED_NAMES = ("ALERT_TRIAGE_QUEUE_URL", "CLOUDWATCH_NAMESPACE")
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Strip every variable triage reads, and give boto fake credentials that reach nothing."""
+    for name in list(os.environ):
+        if name.startswith(_ISOLATED_PREFIXES) or name in _ISOLATED_NAMES:
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+
+
+@pytest.fixture(scope="session")
+def moto_session_url() -> Iterator[str]:
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def moto_url(moto_session_url: str) -> str:
+    """A moto server on 127.0.0.1 with empty state for this test."""
+    httpx.post(f"{moto_session_url}/moto-api/reset").raise_for_status()
+    return moto_session_url
