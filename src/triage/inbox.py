@@ -1,0 +1,164 @@
+"""The `Inbox` seam and its SQS implementation: receive, delete in batches, release with a delay.
+
+The supervisor knows only `Inbox`; tests and benchmarks may give it another implementation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+import structlog
+from botocore.exceptions import BotoCoreError, ClientError
+
+from triage.errors import TransientError
+
+log = structlog.get_logger(__name__)
+
+#: SQS's ceiling for ChangeMessageVisibility (12 hours).
+MAX_VISIBILITY_S = 43_200
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    id: str
+    body: str
+    receipt_handle: str
+    #: ApproximateReceiveCount: 1 on the first delivery.
+    receive_count: int
+    sent_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Depth:
+    visible: int
+    in_flight: int
+    delayed: int
+
+    @property
+    def empty(self) -> bool:
+        return self.visible == 0 and self.in_flight == 0 and self.delayed == 0
+
+
+class InboxError(TransientError):
+    """Raised when the queue cannot be read or written (throttled, unreachable, no such queue)."""
+
+    reason = "inbox"
+
+
+class Inbox(Protocol):
+    async def receive(self, max_messages: int, wait_s: int) -> list[Message]: ...
+
+    async def delete(self, messages: Sequence[Message]) -> list[str]:
+        """Delete up to 10 messages; return the ids SQS failed to delete."""
+        ...
+
+    async def release(self, messages: Sequence[Message], delay_s: int) -> None:
+        """Make up to 10 messages visible again after `delay_s` seconds (0: at once)."""
+        ...
+
+    async def depth(self) -> Depth: ...
+
+
+class SqsInbox:
+    """An SQS queue through one aiobotocore client (opened and closed by the caller)."""
+
+    def __init__(self, client: Any, queue_url: str) -> None:
+        self._sqs = client
+        self.queue_url = queue_url
+
+    async def receive(self, max_messages: int, wait_s: int) -> list[Message]:
+        try:
+            response = await self._sqs.receive_message(
+                QueueUrl=self.queue_url,
+                MaxNumberOfMessages=max_messages,
+                WaitTimeSeconds=wait_s,
+                MessageSystemAttributeNames=["ApproximateReceiveCount", "SentTimestamp"],
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise InboxError(f"receive failed: {_describe(exc)}") from exc
+        return [_message(raw) for raw in response.get("Messages", [])]
+
+    async def delete(self, messages: Sequence[Message]) -> list[str]:
+        if not messages:
+            return []
+        entries = [{"Id": str(i), "ReceiptHandle": m.receipt_handle} for i, m in enumerate(messages)]
+        try:
+            response = await self._sqs.delete_message_batch(QueueUrl=self.queue_url, Entries=entries)
+        except (ClientError, BotoCoreError) as exc:
+            raise InboxError(f"delete failed: {_describe(exc)}") from exc
+        failed = []
+        for entry in response.get("Failed", []):
+            message = messages[int(entry["Id"])]
+            log.warning(
+                "message.delete_failed",
+                message_id=message.id,
+                code=entry.get("Code"),
+                reason=entry.get("Message"),
+            )
+            failed.append(message.id)
+        return failed
+
+    async def release(self, messages: Sequence[Message], delay_s: int) -> None:
+        if not messages:
+            return
+        delay_s = max(0, min(int(delay_s), MAX_VISIBILITY_S))
+        entries = [
+            {"Id": str(i), "ReceiptHandle": m.receipt_handle, "VisibilityTimeout": delay_s}
+            for i, m in enumerate(messages)
+        ]
+        try:
+            response = await self._sqs.change_message_visibility_batch(
+                QueueUrl=self.queue_url, Entries=entries
+            )
+        except (ClientError, BotoCoreError) as exc:
+            # Not fatal: the message reappears when its visibility timeout ends anyway.
+            log.warning("message.release_failed", error=_describe(exc), count=len(messages))
+            return
+        for entry in response.get("Failed", []):
+            log.warning(
+                "message.release_failed",
+                message_id=messages[int(entry["Id"])].id,
+                code=entry.get("Code"),
+                reason=entry.get("Message"),
+            )
+
+    async def depth(self) -> Depth:
+        try:
+            response = await self._sqs.get_queue_attributes(
+                QueueUrl=self.queue_url,
+                AttributeNames=[
+                    "ApproximateNumberOfMessages",
+                    "ApproximateNumberOfMessagesNotVisible",
+                    "ApproximateNumberOfMessagesDelayed",
+                ],
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise InboxError(f"get_queue_attributes failed: {_describe(exc)}") from exc
+        attrs = response.get("Attributes", {})
+        return Depth(
+            visible=int(attrs.get("ApproximateNumberOfMessages", 0)),
+            in_flight=int(attrs.get("ApproximateNumberOfMessagesNotVisible", 0)),
+            delayed=int(attrs.get("ApproximateNumberOfMessagesDelayed", 0)),
+        )
+
+
+def _message(raw: dict[str, Any]) -> Message:
+    attrs = raw.get("Attributes", {})
+    sent = attrs.get("SentTimestamp")
+    return Message(
+        id=raw["MessageId"],
+        body=raw.get("Body", ""),
+        receipt_handle=raw["ReceiptHandle"],
+        receive_count=int(attrs.get("ApproximateReceiveCount", 1)),
+        sent_at=datetime.fromtimestamp(int(sent) / 1000, UTC) if sent else None,
+    )
+
+
+def _describe(exc: Exception) -> str:
+    if isinstance(exc, ClientError):
+        error = exc.response.get("Error", {})
+        return f"{error.get('Code', '?')}: {error.get('Message', '')}".strip()
+    return str(exc)

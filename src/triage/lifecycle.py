@@ -1,0 +1,182 @@
+"""The incident lifecycle: what one alert does to the incident its fingerprint names.
+
+A pure function over DESIGN.md's table, so every store (SQLite, DynamoDB) applies the same rules
+inside its own atomic read-modify-write:
+
+    stored \\ incoming | firing                                  | resolved
+    none              | open (summarise once)                   | record, no ticket
+    open              | count; at most one update per interval  | close
+    closed recently   | reopen; flapping after repeated reopens | ignore
+    closed long ago   | new ticket                              | ignore
+
+An event older than the newest one applied never moves state backwards.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from triage.models import Alert, Status, Ticket
+from triage.sinks.base import EffectKind
+
+
+class State(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class Action(StrEnum):
+    """What the pipeline does for one alert; the first four have a sink effect."""
+
+    OPEN = "open"
+    UPDATE = "update"
+    CLOSE = "close"
+    REOPEN = "reopen"
+    COUNT = "count"  # a repeat inside the update interval: counted, no effect
+    RECORD = "record"  # resolved with nothing open: remembered for ordering, no ticket
+    IGNORE = "ignore"  # stale or redundant (older event, resolve of a closed incident)
+
+    @property
+    def effect(self) -> EffectKind | None:
+        return _EFFECTS.get(self)
+
+
+_EFFECTS = {
+    Action.OPEN: EffectKind.OPEN,
+    Action.UPDATE: EffectKind.UPDATE,
+    Action.CLOSE: EffectKind.CLOSE,
+    Action.REOPEN: EffectKind.REOPEN,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """Lifecycle windows, from Settings (`TRIAGE_UPDATE_INTERVAL_S`, …)."""
+
+    update_interval: timedelta = timedelta(minutes=15)
+    reopen_window: timedelta = timedelta(hours=1)
+    flap_threshold: int = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Pending:
+    """A sink effect that a worker has claimed but not yet confirmed done.
+
+    Recorded in the same write that decides the effect, so a crash between the sink call and
+    the confirmation is healed: after `until`, any worker may take the effect over and redo it
+    with the same idempotency key (`seq`).
+    """
+
+    kind: EffectKind
+    owner: str
+    until: datetime
+    seq: int
+    #: Firing occurrences since the previous update (for UPDATE's comment).
+    delta: int = 0
+    #: Sinks that already confirmed this effect (skipped on a redo).
+    done: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Incident:
+    """The stored state of one fingerprint; `version` makes every write conditional."""
+
+    fingerprint: str
+    state: State
+    source: str
+    title: str
+    opened_at: datetime
+    #: occurred_at of the newest event applied: the out-of-order guard.
+    last_event_at: datetime
+    closed_at: datetime | None = None
+    occurrences: int = 0
+    occurrences_at_update: int = 0
+    last_update_at: datetime | None = None
+    #: Reopens whose previous close was within the reopen window, in a row.
+    reopens: int = 0
+    flapping: bool = False
+    #: Each sink's reference for this incident's ticket (`{"backend": "T-17"}`).
+    refs: dict[str, str] = field(default_factory=dict)
+    ticket: Ticket | None = None
+    pending: Pending | None = None
+    #: Effects decided so far; the next effect's idempotency key uses seq + 1.
+    seq: int = 0
+    version: int = 0
+
+    @property
+    def has_ticket(self) -> bool:
+        return bool(self.refs) or self.ticket is not None
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    action: Action
+    #: The incident to write (None: write nothing).
+    incident: Incident | None
+
+
+def decide(stored: Incident | None, alert: Alert, now: datetime, policy: Policy) -> Decision:
+    """Apply one alert to the stored incident; returns what to do and what to store."""
+    firing = alert.status is Status.FIRING
+    if stored is None:
+        new = Incident(
+            fingerprint=alert.fingerprint,
+            state=State.OPEN if firing else State.CLOSED,
+            source=alert.source,
+            title=alert.title,
+            opened_at=now,
+            last_event_at=alert.occurred_at,
+            closed_at=None if firing else now,
+            occurrences=1 if firing else 0,
+        )
+        return Decision(Action.OPEN if firing else Action.RECORD, new)
+
+    if alert.occurred_at < stored.last_event_at:
+        return Decision(Action.IGNORE, None)
+    seen = dataclasses.replace(stored, last_event_at=alert.occurred_at)
+
+    if stored.state is State.OPEN:
+        if not firing:
+            return Decision(Action.CLOSE, dataclasses.replace(seen, state=State.CLOSED, closed_at=now))
+        counted = dataclasses.replace(seen, occurrences=stored.occurrences + 1)
+        since = stored.last_update_at or stored.opened_at
+        if now - since >= policy.update_interval:
+            updated = dataclasses.replace(
+                counted, last_update_at=now, occurrences_at_update=counted.occurrences
+            )
+            return Decision(Action.UPDATE, updated)
+        return Decision(Action.COUNT, counted)
+
+    # Closed (or only ever seen resolved).
+    if not firing:
+        return Decision(Action.IGNORE, seen)
+    closed_at = stored.closed_at or stored.opened_at
+    if stored.has_ticket and now - closed_at <= policy.reopen_window:
+        reopens = stored.reopens + 1
+        return Decision(
+            Action.REOPEN,
+            dataclasses.replace(
+                seen,
+                state=State.OPEN,
+                closed_at=None,
+                occurrences=stored.occurrences + 1,
+                reopens=reopens,
+                flapping=stored.flapping or reopens >= policy.flap_threshold,
+            ),
+        )
+    # Closed long ago, or never ticketed: a new incident under the same fingerprint.
+    fresh = Incident(
+        fingerprint=stored.fingerprint,
+        state=State.OPEN,
+        source=alert.source,
+        title=alert.title,
+        opened_at=now,
+        last_event_at=alert.occurred_at,
+        occurrences=1,
+        seq=stored.seq,
+        version=stored.version,
+    )
+    return Decision(Action.OPEN, fresh)

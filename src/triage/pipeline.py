@@ -1,0 +1,132 @@
+"""The steps one message goes through, in order: decode and normalise, then for each alert
+decide (store), summarise (new incidents only), route to the sinks, and record the effect.
+
+`Pipeline.process` either returns (the supervisor acks the message) or raises a `TriageError`
+whose kind decides what the supervisor does with it; see `triage.errors`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+
+import structlog
+
+from triage.errors import TriageError
+from triage.inbox import Message
+from triage.lifecycle import Action, Incident
+from triage.metrics import Metrics
+from triage.models import Alert, Ticket
+from triage.normalize import Normalized, normalize_body
+from triage.sinks.base import Effect, EffectKind, Sink
+from triage.store import Store, Transition
+from triage.summarise.base import Summariser
+
+log = structlog.get_logger(__name__)
+
+#: Bodies above this size are parsed on a worker thread so the event loop stays responsive.
+OFFLOAD_BODY_BYTES = 64 * 1024
+
+#: Counter per action, named as DESIGN.md's metrics.
+_ACTION_METRIC = {
+    Action.OPEN: "TicketsCreated",
+    Action.UPDATE: "TicketsUpdated",
+    Action.CLOSE: "TicketsClosed",
+    Action.REOPEN: "TicketsReopened",
+    Action.COUNT: "DuplicatesSuppressed",
+    Action.RECORD: "ResolvedWithoutTicket",
+    Action.IGNORE: "AlertsIgnored",
+}
+
+
+class Pipeline:
+    def __init__(
+        self,
+        store: Store,
+        summariser: Summariser,
+        sinks: Sequence[Sink],
+        metrics: Metrics,
+        *,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.store = store
+        self.summariser = summariser
+        self.sinks = tuple(sinks)
+        self.metrics = metrics
+        self.clock = clock
+
+    async def process(self, message: Message) -> list[Action]:
+        """Run every alert of one message through the lifecycle; return what was done."""
+        started = time.perf_counter()
+        normalized = await self._normalize(message.body)
+        for skipped in normalized.skipped:
+            log.info("alert.skipped", source=skipped.source, reason=skipped.reason, detail=skipped.detail)
+        for note in normalized.notes:
+            log.warning("alert.note", note=note)
+        actions = [await self.handle(alert, owner=message.id) for alert in normalized.alerts]
+        self.metrics.observe("ProcessingLatency", (time.perf_counter() - started) * 1000)
+        return actions
+
+    async def _normalize(self, body: str) -> Normalized:
+        if len(body) > OFFLOAD_BODY_BYTES:
+            return await asyncio.to_thread(normalize_body, body)
+        return normalize_body(body)
+
+    async def handle(self, alert: Alert, owner: str) -> Action:
+        """Apply one alert: decide through the store, then carry out the effect it claimed."""
+        with structlog.contextvars.bound_contextvars(
+            fingerprint=alert.fingerprint, source=alert.source, team=alert.team
+        ):
+            # A pending effect abandoned by a crashed worker is redone first (at most a few in a
+            # row), then the alert's own action is decided on top of it.
+            for _ in range(3):
+                transition = await self.store.begin(alert, owner, self.clock())
+                if transition.action.effect is not None:
+                    await self._carry_out(transition, alert, owner)
+                if not transition.redo:
+                    break
+            self.metrics.incr(_ACTION_METRIC[transition.action])
+            log.info("alert.decided", action=str(transition.action), status=str(alert.status))
+            return transition.action
+
+    async def _carry_out(self, transition: Transition, alert: Alert, owner: str) -> None:
+        incident = transition.after
+        assert incident is not None and incident.pending is not None
+        pending = incident.pending
+        try:
+            ticket = incident.ticket
+            if ticket is None:
+                ticket = await self.summariser.summarise(alert)
+                await self.store.save_ticket(incident.fingerprint, owner, ticket)
+            for sink in self.sinks:
+                if sink.name in pending.done:
+                    continue
+                if pending.kind is not EffectKind.OPEN and sink.name not in incident.refs:
+                    continue  # this sink never got the ticket: nothing to update or close
+                effect = self._effect(transition, alert, incident, ticket, sink.name)
+                ref = await sink.apply(effect)
+                await self.store.confirm(incident.fingerprint, owner, sink.name, ref)
+                log.info("alert.routed", sink=sink.name, effect=str(pending.kind), ref=ref)
+            await self.store.finish(incident.fingerprint, owner)
+        except (TriageError, asyncio.CancelledError):
+            # Let a retry (ours or another replica's) take the effect over without waiting.
+            await asyncio.shield(self.store.release(incident.fingerprint, owner))
+            raise
+
+    def _effect(
+        self, transition: Transition, alert: Alert, incident: Incident, ticket: Ticket, sink: str
+    ) -> Effect:
+        assert incident.pending is not None
+        return Effect(
+            kind=incident.pending.kind,
+            fingerprint=incident.fingerprint,
+            alert=alert,
+            ticket=ticket,
+            ref=incident.refs.get(sink),
+            occurrences=incident.occurrences,
+            new_occurrences=incident.pending.delta,
+            flapping=incident.flapping,
+            idempotency_key=transition.idempotency_key,
+        )

@@ -1,0 +1,337 @@
+"""Where incidents live, and where replicas agree on who does what.
+
+`Store` is the seam; `VersionedStore` holds the protocol every backend shares, on top of two
+primitives a backend supplies: read an incident, and write it only if its version is unchanged.
+
+Per alert, a worker calls `begin()`: one conditional write decides the lifecycle action and, when
+it has a sink effect, records a `Pending` intent owned by the worker (its SQS message id) with a
+lease. The worker then calls the sinks, `confirm()`s each one, and `finish()`es. A crash in
+between leaves the intent; once its lease ends, whoever sees the incident next redoes the effect
+with the same idempotency key, so the ticket is neither lost nor duplicated.
+"""
+
+from __future__ import annotations
+
+import abc
+import asyncio
+import dataclasses
+import json
+import sqlite3
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from collections.abc import Callable
+from typing import Any, Protocol, TypeVar
+from urllib.parse import urlparse
+
+import structlog
+
+from triage.errors import ConfigError, StoreBusyError, StoreUnavailableError
+from triage.lifecycle import Action, Decision, Incident, Pending, Policy, State, decide
+from triage.models import Alert, Ticket
+from triage.sinks.base import EffectKind
+
+log = structlog.get_logger(__name__)
+
+R = TypeVar("R")
+#: Given the stored incident (or None), return what to write (None: nothing) and a result.
+Change = Callable[[Incident | None], tuple[Incident | None, R]]
+
+
+@dataclass(frozen=True, slots=True)
+class Transition:
+    """The outcome of `begin()`: the action to carry out and the incident before and after."""
+
+    action: Action
+    before: Incident | None
+    after: Incident | None
+    #: True when this is someone's unfinished effect being redone, not the alert's own action;
+    #: the caller must call `begin()` again for the alert once the redo is finished.
+    redo: bool = False
+
+    @property
+    def idempotency_key(self) -> str:
+        assert self.after is not None and self.after.pending is not None
+        return f"{self.after.fingerprint}:{self.after.pending.seq}"
+
+
+class Store(Protocol):
+    async def begin(self, alert: Alert, owner: str, now: datetime) -> Transition:
+        """Apply `alert` atomically; claim its effect (if any) for `owner`."""
+        ...
+
+    async def save_ticket(self, fingerprint: str, owner: str, ticket: Ticket) -> None:
+        """Keep the summary, so a redo or a later update never summarises again."""
+        ...
+
+    async def confirm(self, fingerprint: str, owner: str, sink: str, ref: str | None) -> None:
+        """Record that `sink` carried out the pending effect (and its ticket reference)."""
+        ...
+
+    async def finish(self, fingerprint: str, owner: str) -> None:
+        """Clear the pending effect: every sink confirmed."""
+        ...
+
+    async def release(self, fingerprint: str, owner: str) -> None:
+        """End the lease early after a failure, so a retry may take the effect over at once."""
+        ...
+
+    async def get(self, fingerprint: str) -> Incident | None: ...
+
+    async def ping(self) -> None:
+        """Raise StoreUnavailableError if the store cannot be reached."""
+        ...
+
+    async def aclose(self) -> None: ...
+
+
+class VersionedStore(abc.ABC):
+    """The claim/confirm/finish protocol over one primitive: an atomic read-decide-write."""
+
+    def __init__(self, policy: Policy, lease: timedelta, closed_ttl: timedelta) -> None:
+        self.policy = policy
+        self.lease = lease
+        self.closed_ttl = closed_ttl
+
+    @abc.abstractmethod
+    async def _read(self, fingerprint: str) -> Incident | None: ...
+
+    @abc.abstractmethod
+    async def _transact(self, fingerprint: str, change: Change[R]) -> R:
+        """Atomically: read the incident, let `change` decide what to write, write it.
+
+        A backend with only conditional writes (DynamoDB) loops: read, change, write if the
+        version is still the one read, else read again.
+        """
+
+    async def get(self, fingerprint: str) -> Incident | None:
+        return await self._read(fingerprint)
+
+    async def begin(self, alert: Alert, owner: str, now: datetime) -> Transition:
+        def change(stored: Incident | None) -> tuple[Incident | None, Transition]:
+            transition = self._plan(stored, alert, owner, now)
+            unchanged = transition.after is None or transition.after == stored
+            return (None if unchanged else transition.after), transition
+
+        return await self._transact(alert.fingerprint, change)
+
+    def _plan(self, stored: Incident | None, alert: Alert, owner: str, now: datetime) -> Transition:
+        pending = stored.pending if stored else None
+        if stored is not None and pending is not None:
+            mine = pending.owner == owner
+            if mine or pending.until <= now:
+                # Our own retry, or an abandoned effect: redo it before anything else.
+                claimed = dataclasses.replace(pending, owner=owner, until=now + self.lease)
+                after = dataclasses.replace(stored, pending=claimed, version=stored.version + 1)
+                return Transition(Action(pending.kind.value), stored, after, redo=not mine)
+        decision = decide(stored, alert, now, self.policy)
+        if decision.incident is None:
+            return Transition(decision.action, stored, None)
+        effect = decision.action.effect
+        if effect is not None and pending is not None:
+            raise StoreBusyError(
+                f"incident {alert.fingerprint} has a {pending.kind} effect in progress"
+            )
+        return Transition(decision.action, stored, self._stamp(stored, decision, effect, owner, now))
+
+    def _stamp(
+        self,
+        stored: Incident | None,
+        decision: Decision,
+        effect: EffectKind | None,
+        owner: str,
+        now: datetime,
+    ) -> Incident:
+        assert decision.incident is not None
+        incident = dataclasses.replace(decision.incident, version=(stored.version + 1) if stored else 1)
+        if effect is None:
+            return incident
+        seq = incident.seq + 1
+        delta = incident.occurrences - (stored.occurrences_at_update if stored else 0)
+        pending = Pending(effect, owner, now + self.lease, seq, delta=delta)
+        return dataclasses.replace(incident, seq=seq, pending=pending)
+
+    async def save_ticket(self, fingerprint: str, owner: str, ticket: Ticket) -> None:
+        await self._mutate(fingerprint, owner, lambda i: dataclasses.replace(i, ticket=ticket))
+
+    async def confirm(self, fingerprint: str, owner: str, sink: str, ref: str | None) -> None:
+        def apply(incident: Incident) -> Incident:
+            assert incident.pending is not None
+            done = (*incident.pending.done, sink)
+            refs = {**incident.refs, sink: ref} if ref is not None else incident.refs
+            return dataclasses.replace(
+                incident, refs=refs, pending=dataclasses.replace(incident.pending, done=done)
+            )
+
+        await self._mutate(fingerprint, owner, apply)
+
+    async def finish(self, fingerprint: str, owner: str) -> None:
+        await self._mutate(fingerprint, owner, lambda i: dataclasses.replace(i, pending=None))
+
+    async def release(self, fingerprint: str, owner: str) -> None:
+        expired = datetime.now(UTC) - timedelta(seconds=1)
+
+        def apply(incident: Incident) -> Incident:
+            assert incident.pending is not None
+            return dataclasses.replace(incident, pending=dataclasses.replace(incident.pending, until=expired))
+
+        await self._mutate(fingerprint, owner, apply)
+
+    async def _mutate(self, fingerprint: str, owner: str, edit: Callable[[Incident], Incident]) -> None:
+        """Apply `edit` while `owner` still holds the pending effect; else do nothing."""
+
+        def change(stored: Incident | None) -> tuple[Incident | None, bool]:
+            if stored is None or stored.pending is None or stored.pending.owner != owner:
+                return None, False
+            return dataclasses.replace(edit(stored), version=stored.version + 1), True
+
+        if not await self._transact(fingerprint, change):
+            # Someone took the effect over (our lease ran out); they redo it with the same
+            # idempotency key, so our result is not lost, only not recorded by us.
+            log.warning("store.lease_lost", fingerprint=fingerprint, owner=owner)
+
+    def _expiry(self, incident: Incident) -> float | None:
+        """Closed incidents expire `closed_ttl` after closing; open ones never do."""
+        if incident.state is State.CLOSED and incident.closed_at is not None:
+            return (incident.closed_at + self.closed_ttl).timestamp()
+        return None
+
+
+# --- Serialisation (shared by every backend) -----------------------------------------------
+
+
+def incident_to_json(incident: Incident) -> str:
+    data = dataclasses.asdict(incident)
+    data["ticket"] = incident.ticket.model_dump(mode="json") if incident.ticket else None
+    return json.dumps(data, default=_json_default, separators=(",", ":"), ensure_ascii=False)
+
+
+def incident_from_json(text: str) -> Incident:
+    data = json.loads(text)
+    for key in ("opened_at", "last_event_at", "closed_at", "last_update_at"):
+        if data.get(key) is not None:
+            data[key] = datetime.fromisoformat(data[key])
+    data["state"] = State(data["state"])
+    data["ticket"] = Ticket.model_validate(data["ticket"]) if data.get("ticket") else None
+    if data.get("pending"):
+        p = data["pending"]
+        data["pending"] = Pending(
+            kind=EffectKind(p["kind"]),
+            owner=p["owner"],
+            until=datetime.fromisoformat(p["until"]),
+            seq=p["seq"],
+            delta=p.get("delta", 0),
+            done=tuple(p["done"]),
+        )
+    return Incident(**data)
+
+
+def _json_default(value: object) -> object:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, tuple):
+        return list(value)
+    raise TypeError(f"cannot store {type(value).__name__}")
+
+
+# --- SQLite --------------------------------------------------------------------------------
+
+
+class SQLiteStore(VersionedStore):
+    """Incidents in one SQLite file; all I/O on one dedicated thread, never on the event loop.
+
+    Several processes may share the file: every write is conditional on the version, inside
+    an IMMEDIATE transaction, so a race is a retried conflict rather than a lost update.
+    """
+
+    def __init__(self, path: str, policy: Policy, lease: timedelta, closed_ttl: timedelta) -> None:
+        super().__init__(policy, lease, closed_ttl)
+        self.path = path
+        # One thread owns the connection: sqlite3 objects must stay on the thread that made them.
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="triage-sqlite")
+        self._conn: sqlite3.Connection | None = None
+
+    async def open(self) -> None:
+        await self._call(self._open)
+
+    def _open(self) -> None:
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(self.path, timeout=5.0, isolation_level=None)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS incidents ("
+            " fingerprint TEXT PRIMARY KEY, version INTEGER NOT NULL,"
+            " body TEXT NOT NULL, expires_at REAL)"
+        )
+        conn.execute("DELETE FROM incidents WHERE expires_at IS NOT NULL AND expires_at < ?", (time.time(),))
+        self._conn = conn
+
+    async def _call(self, fn: Any, *args: Any) -> Any:
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(self._executor, fn, *args)
+        except sqlite3.OperationalError as exc:  # locked, disk I/O, …: retrying may help
+            raise StoreUnavailableError(f"sqlite: {exc}") from exc
+
+    def _db(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise StoreUnavailableError("sqlite store is not open")
+        return self._conn
+
+    async def _transact(self, fingerprint: str, change: Change[R]) -> R:
+        # Read, decide and write in one IMMEDIATE transaction on the store's thread: workers of
+        # this process never conflict, and other processes on the same file wait their turn.
+        result: R = await self._call(self._transact_sync, fingerprint, change)
+        return result
+
+    def _transact_sync(self, fingerprint: str, change: Change[R]) -> R:
+        db = self._db()
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            row = db.execute("SELECT body FROM incidents WHERE fingerprint = ?", (fingerprint,)).fetchone()
+            write, result = change(incident_from_json(row[0]) if row else None)
+            if write is not None:
+                db.execute(
+                    "INSERT OR REPLACE INTO incidents (fingerprint, version, body, expires_at)"
+                    " VALUES (?, ?, ?, ?)",
+                    (fingerprint, write.version, incident_to_json(write), self._expiry(write)),
+                )
+            db.execute("COMMIT")
+            return result
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+
+    async def _read(self, fingerprint: str) -> Incident | None:
+        row = await self._call(self._read_sync, fingerprint)
+        return incident_from_json(row) if row else None
+
+    def _read_sync(self, fingerprint: str) -> str | None:
+        row = self._db().execute(
+            "SELECT body FROM incidents WHERE fingerprint = ?", (fingerprint,)
+        ).fetchone()
+        return row[0] if row else None
+
+    async def ping(self) -> None:
+        await self._call(lambda: self._db().execute("SELECT 1").fetchone())
+
+    async def aclose(self) -> None:
+        if self._conn is not None:
+            await self._call(self._conn.close)
+            self._conn = None
+        self._executor.shutdown(wait=True)
+
+
+def open_store(url: str, policy: Policy, lease: timedelta, closed_ttl: timedelta) -> SQLiteStore:
+    """Build the store `TRIAGE_STORE_URL` names (`sqlite:///path`, `sqlite:///:memory:`)."""
+    parsed = urlparse(url)
+    if parsed.scheme == "sqlite":
+        path = url[len("sqlite:///") :] if url.startswith("sqlite:///") else parsed.path
+        if not path:
+            raise ConfigError(f"TRIAGE_STORE_URL {url!r}: expected sqlite:///PATH")
+        return SQLiteStore(path, policy, lease, closed_ttl)
+    raise ConfigError(f"TRIAGE_STORE_URL {url!r}: unsupported scheme {parsed.scheme!r} (sqlite)")

@@ -1,0 +1,301 @@
+"""The daemon's lifecycle: receive only as many messages as there are free workers, run each in
+its own task, ack in batches, and stop in two timed stages on SIGTERM/SIGINT.
+
+    startup ─► serve: receive ─► worker tasks (bounded) ─► ack/release ─► shutdown
+                 ▲                                                      │
+                 └── stop event (signal, --drain finding the queue empty)
+
+A signal only sets `should_exit`. Shutdown stops receiving at once (the pending long poll is
+cancelled), gives in-flight messages `shutdown_grace_s` to finish, then cancels the rest and
+makes them visible again. A cancelled message is never acked. A second SIGINT exits at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import signal
+import threading
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+import structlog
+
+from triage.errors import PermanentError, TransientError
+from triage.inbox import Inbox, Message
+from triage.lifecycle import Action
+from triage.metrics import Metrics
+
+log = structlog.get_logger(__name__)
+
+Handler = Callable[[Message], Awaitable[list[Action]]]
+
+
+@dataclass(frozen=True, slots=True)
+class SupervisorConfig:
+    concurrency: int = 16
+    max_messages: int = 10
+    wait_s: int = 20
+    shutdown_grace_s: float = 25.0
+    retry_base_s: float = 2.0
+    retry_max_s: float = 300.0
+    #: Exit once the queue is empty and nothing is in flight.
+    drain: bool = False
+
+
+@dataclass(slots=True)
+class _Failure:
+    reason: str
+    error: str
+
+
+@dataclass(slots=True)
+class Stats:
+    """What happened to messages, for the shutdown counters line and the demo's report."""
+
+    received: int = 0
+    acked: int = 0
+    retried: int = 0
+    rejected: int = 0
+    released_on_shutdown: int = 0
+    #: Last failure per message id (bounded), so a report can say why a message left.
+    failures: dict[str, _Failure] = field(default_factory=dict)
+
+    def remember(self, message_id: str, reason: str, error: str) -> None:
+        if len(self.failures) >= 10_000:
+            self.failures.pop(next(iter(self.failures)))
+        self.failures[message_id] = _Failure(reason, error)
+
+
+class Supervisor:
+    def __init__(
+        self,
+        config: SupervisorConfig,
+        inbox: Inbox,
+        handler: Handler,
+        metrics: Metrics,
+        *,
+        should_exit: asyncio.Event | None = None,
+    ) -> None:
+        self.config = config
+        self.inbox = inbox
+        self.handler = handler
+        self.metrics = metrics
+        self.stats = Stats()
+        #: Set by a signal, by --drain, or by an embedding program (the demo) to stop.
+        self.should_exit = should_exit or asyncio.Event()
+        self._force_exit = False
+        self._in_flight: dict[asyncio.Task[None], Message] = {}
+        self._slot_free = asyncio.Event()
+        self._acker = Acker(inbox)
+
+    # --- Lifecycle -------------------------------------------------------------------------
+
+    async def serve(self) -> None:
+        """Run until a signal (or --drain) says stop; returns after a clean shutdown."""
+        self._install_signal_handlers()
+        acker = asyncio.create_task(self._acker.run(), name="acker")
+        log.info("daemon.started", concurrency=self.config.concurrency, drain=self.config.drain)
+        try:
+            await self._receive_loop()
+        finally:
+            await self._shutdown()
+            await self._acker.stop()
+            await acker
+            log.info(
+                "daemon.stopped",
+                received=self.stats.received,
+                acked=self.stats.acked,
+                retried=self.stats.retried,
+                rejected=self.stats.rejected,
+                released_on_shutdown=self.stats.released_on_shutdown,
+                **{name: int(v) for (name, dims), v in self.metrics.counters().items() if not dims},
+            )
+
+    def _install_signal_handlers(self) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            return  # signals can only be handled on the main thread (tests run us elsewhere)
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self.handle_exit, sig)
+
+    def handle_exit(self, sig: signal.Signals) -> None:
+        if self.should_exit.is_set() and sig is signal.SIGINT:
+            self._force_exit = True  # a second Ctrl-C: stop waiting for in-flight work
+        log.info("daemon.signal", signal=sig.name, force=self._force_exit)
+        self.should_exit.set()
+        self._slot_free.set()
+
+    # --- Receiving -------------------------------------------------------------------------
+
+    async def _receive_loop(self) -> None:
+        failures = 0
+        while not self.should_exit.is_set():
+            free = self.config.concurrency - len(self._in_flight)
+            if free <= 0:
+                # Receive only what we can start now: nothing waits invisible in a local buffer.
+                self._slot_free.clear()
+                await self._slot_free.wait()
+                continue
+            wait_s = min(self.config.wait_s, 1) if self.config.drain else self.config.wait_s
+            want = min(10, self.config.max_messages, free)
+            try:
+                messages = await self._until_exit(self.inbox.receive(want, wait_s))
+            except TransientError as exc:
+                failures += 1
+                delay = _backoff(failures, 1.0, 30.0)
+                log.warning("receive.failed", error=str(exc), retry_in_s=round(delay, 2))
+                await self._sleep_unless_exit(delay)
+                continue
+            if messages is None:
+                break  # stop requested while polling
+            failures = 0
+            for message in messages:
+                self._start(message)
+            if self.config.drain and not messages and not self._in_flight and await self._queue_empty():
+                log.info("daemon.drained")
+                self.should_exit.set()
+
+    async def _until_exit(self, call: Awaitable[list[Message]]) -> list[Message] | None:
+        """Await `call`, or cancel it as soon as shutdown starts (returns None then)."""
+        receive = asyncio.ensure_future(call)
+        stop = asyncio.ensure_future(self.should_exit.wait())
+        try:
+            await asyncio.wait({receive, stop}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stop.cancel()
+        if receive.done():
+            return receive.result()
+        # Messages the cancelled poll had already taken reappear after their visibility timeout.
+        receive.cancel()
+        await asyncio.gather(receive, return_exceptions=True)
+        return None
+
+    async def _sleep_unless_exit(self, delay_s: float) -> None:
+        try:
+            await asyncio.wait_for(self.should_exit.wait(), timeout=delay_s)
+        except TimeoutError:
+            pass
+
+    async def _queue_empty(self) -> bool:
+        try:
+            depth = await self.inbox.depth()
+        except TransientError as exc:
+            log.warning("drain.depth_failed", error=str(exc))
+            return False
+        return depth.empty
+
+    # --- Working ---------------------------------------------------------------------------
+
+    def _start(self, message: Message) -> None:
+        self.stats.received += 1
+        task = asyncio.create_task(self._work(message), name=f"message-{message.id}")
+        self._in_flight[task] = message
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        self._in_flight.pop(task, None)
+        self._slot_free.set()
+
+    async def _work(self, message: Message) -> None:
+        """Process one message and decide its fate; never raises (but for cancellation)."""
+        with structlog.contextvars.bound_contextvars(message_id=message.id):
+            try:
+                actions = await self.handler(message)
+            except PermanentError as exc:
+                # Visible again at once, so redrive moves it to the DLQ after maxReceiveCount.
+                self.stats.rejected += 1
+                self.stats.remember(message.id, exc.reason, str(exc))
+                self.metrics.incr("MessagesFailed", reason=exc.reason)
+                log.error("message.rejected", reason=exc.reason, error=str(exc), receive_count=message.receive_count)
+                await self.inbox.release([message], 0)
+                return
+            except TransientError as exc:
+                await self._retry_later(message, exc.reason, str(exc), exc.retry_after_s)
+                return
+            except Exception as exc:  # a bug: retried like a transient failure, but loud
+                log.exception("message.crashed", error=repr(exc))
+                await self._retry_later(message, "bug", repr(exc), None)
+                return
+            if await self._acker.delete(message):
+                self.stats.acked += 1
+                log.info("message.acked", actions=[str(a) for a in actions])
+
+    async def _retry_later(self, message: Message, reason: str, error: str, retry_after_s: float | None) -> None:
+        delay = _backoff(message.receive_count, self.config.retry_base_s, self.config.retry_max_s)
+        if retry_after_s is not None:
+            delay = max(delay, retry_after_s)
+        self.stats.retried += 1
+        self.stats.remember(message.id, reason, error)
+        self.metrics.incr("MessagesFailed", reason=reason)
+        log.warning(
+            "message.retry", reason=reason, error=error, receive_count=message.receive_count, retry_in_s=int(delay)
+        )
+        await self.inbox.release([message], int(delay))
+
+    # --- Shutdown --------------------------------------------------------------------------
+
+    async def _shutdown(self) -> None:
+        if self._in_flight and not self._force_exit:
+            log.info("daemon.draining", in_flight=len(self._in_flight), grace_s=self.config.shutdown_grace_s)
+            await asyncio.wait(set(self._in_flight), timeout=self.config.shutdown_grace_s)
+        leftovers = dict(self._in_flight)
+        if not leftovers:
+            return
+        for task in leftovers:
+            task.cancel("shutdown grace exceeded")
+        await asyncio.gather(*leftovers, return_exceptions=True)
+        messages = list(leftovers.values())
+        for start in range(0, len(messages), 10):
+            await self.inbox.release(messages[start : start + 10], 0)
+        self.stats.released_on_shutdown += len(messages)
+        log.warning("daemon.released", count=len(messages), reason="shutdown grace exceeded")
+
+
+class Acker:
+    """Batches deletes: whatever finished while the previous batch was in flight goes next."""
+
+    def __init__(self, inbox: Inbox) -> None:
+        self.inbox = inbox
+        self._queue: asyncio.Queue[tuple[Message, asyncio.Future[bool]] | None] = asyncio.Queue()
+
+    async def delete(self, message: Message) -> bool:
+        """Queue `message` for deletion; True once SQS confirmed it."""
+        done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        await self._queue.put((message, done))
+        return await done
+
+    async def stop(self) -> None:
+        await self._queue.put(None)
+
+    async def run(self) -> None:
+        stopping = False
+        while not stopping:
+            item = await self._queue.get()
+            batch = []
+            while item is not None:
+                batch.append(item)
+                if len(batch) == 10 or self._queue.empty():
+                    break
+                item = self._queue.get_nowait()
+            stopping = item is None
+            if batch:
+                await self._flush(batch)
+
+    async def _flush(self, batch: list[tuple[Message, asyncio.Future[bool]]]) -> None:
+        messages = [m for m, _ in batch]
+        try:
+            failed = set(await self.inbox.delete(messages))
+        except TransientError as exc:
+            # Undeleted messages come back after their visibility timeout and are seen as repeats.
+            log.warning("message.delete_failed", error=str(exc), count=len(messages))
+            failed = {m.id for m in messages}
+        for message, done in batch:
+            if not done.done():
+                done.set_result(message.id not in failed)
+
+
+def _backoff(attempt: int, base_s: float, max_s: float) -> float:
+    """Exponential backoff with jitter: between half and all of base * 2**(attempt-1), capped."""
+    ceiling = min(max_s, base_s * 2 ** max(0, min(attempt - 1, 30)))
+    return random.uniform(ceiling / 2, ceiling)

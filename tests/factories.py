@@ -1,0 +1,29 @@
+"""Small builders for tests: canonical alerts without going through a normaliser."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from triage.models import Alert, Priority, Status
+
+T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+
+def alert(
+    name: str = "api-5xx",
+    status: Status = Status.FIRING,
+    at: datetime | None = None,
+    *,
+    minutes: float = 0,
+    priority: Priority | None = Priority.HIGH,
+) -> Alert:
+    """A generic alert whose identity is `name`; `minutes` shifts occurred_at from T0."""
+    return Alert(
+        source="generic",
+        status=status,
+        title=f"{name} is failing",
+        team="payments",
+        priority=priority,
+        occurred_at=(at or T0) + timedelta(minutes=minutes),
+        identity={"dedup_key": name},
+    )

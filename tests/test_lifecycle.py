@@ -1,0 +1,116 @@
+"""The lifecycle table of DESIGN.md, cell by cell, as a pure function."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import timedelta
+
+from factories import T0, alert
+
+from triage.lifecycle import Action, Incident, Policy, State, decide
+from triage.models import Status
+
+POLICY = Policy(update_interval=timedelta(minutes=15), reopen_window=timedelta(hours=1), flap_threshold=3)
+
+
+def _open(**changes: object) -> Incident:
+    incident = decide(None, alert(), T0, POLICY).incident
+    assert incident is not None
+    return dataclasses.replace(incident, refs={"backend": "T-1"}, **changes)  # type: ignore[arg-type]
+
+
+def _closed(at_minutes: float, **changes: object) -> Incident:
+    closed = _open(state=State.CLOSED, closed_at=T0 + timedelta(minutes=at_minutes))
+    return dataclasses.replace(closed, **changes)  # type: ignore[arg-type]
+
+
+def test_new_firing_opens() -> None:
+    """A firing alert with nothing stored opens an incident with one occurrence."""
+    decision = decide(None, alert(), T0, POLICY)
+    assert decision.action is Action.OPEN
+    assert decision.incident is not None
+    assert decision.incident.state is State.OPEN
+    assert decision.incident.occurrences == 1
+
+
+def test_new_resolved_is_recorded_without_ticket() -> None:
+    """A resolved alert with nothing stored is remembered (for ordering) but opens nothing."""
+    decision = decide(None, alert(status=Status.RESOLVED), T0, POLICY)
+    assert decision.action is Action.RECORD
+    assert decision.incident is not None
+    assert decision.incident.state is State.CLOSED
+    assert not decision.incident.has_ticket
+
+
+def test_repeat_inside_interval_is_counted_only() -> None:
+    """A repeat of an open incident inside the update interval is counted, with no effect."""
+    decision = decide(_open(), alert(minutes=5), T0 + timedelta(minutes=5), POLICY)
+    assert decision.action is Action.COUNT
+    assert decision.incident is not None
+    assert decision.incident.occurrences == 2
+
+
+def test_repeat_after_interval_updates_once() -> None:
+    """The first repeat after the interval is an update; the next one inside the new interval is not."""
+    now = T0 + timedelta(minutes=16)
+    first = decide(_open(), alert(minutes=16), now, POLICY)
+    assert first.action is Action.UPDATE
+    assert first.incident is not None
+    second = decide(first.incident, alert(minutes=17), now + timedelta(minutes=1), POLICY)
+    assert second.action is Action.COUNT
+
+
+def test_resolve_closes_open_incident() -> None:
+    """A resolved alert closes the open incident."""
+    decision = decide(_open(), alert(status=Status.RESOLVED, minutes=10), T0 + timedelta(minutes=10), POLICY)
+    assert decision.action is Action.CLOSE
+    assert decision.incident is not None
+    assert decision.incident.state is State.CLOSED
+
+
+def test_refire_within_window_reopens() -> None:
+    """A firing alert soon after the close reopens the same ticket."""
+    decision = decide(_closed(10), alert(minutes=20), T0 + timedelta(minutes=20), POLICY)
+    assert decision.action is Action.REOPEN
+    assert decision.incident is not None
+    assert decision.incident.refs == {"backend": "T-1"}
+    assert not decision.incident.flapping
+
+
+def test_repeated_reopens_mark_flapping() -> None:
+    """Reaching the flap threshold of reopens marks the incident flapping."""
+    decision = decide(_closed(10, reopens=2), alert(minutes=20), T0 + timedelta(minutes=20), POLICY)
+    assert decision.action is Action.REOPEN
+    assert decision.incident is not None
+    assert decision.incident.flapping
+
+
+def test_refire_long_after_close_opens_new_ticket() -> None:
+    """A firing alert long after the close opens a new incident with no old references."""
+    now = T0 + timedelta(hours=3)
+    decision = decide(_closed(10), alert(minutes=180), now, POLICY)
+    assert decision.action is Action.OPEN
+    assert decision.incident is not None
+    assert decision.incident.refs == {}
+    assert decision.incident.occurrences == 1
+
+
+def test_resolve_of_closed_is_ignored() -> None:
+    """A second resolve of a closed incident does nothing."""
+    decision = decide(_closed(10), alert(status=Status.RESOLVED, minutes=30), T0 + timedelta(minutes=30), POLICY)
+    assert decision.action is Action.IGNORE
+
+
+def test_older_event_never_moves_state_back() -> None:
+    """A firing alert older than the resolve already applied is ignored, not a reopen."""
+    closed = _closed(10, last_event_at=T0 + timedelta(minutes=10))
+    decision = decide(closed, alert(minutes=5), T0 + timedelta(minutes=11), POLICY)
+    assert decision.action is Action.IGNORE
+    assert decision.incident is None
+
+
+def test_firing_after_resolve_only_record_opens() -> None:
+    """A newer firing after a resolve-only record opens a ticket (there was none to reopen)."""
+    recorded = decide(None, alert(status=Status.RESOLVED), T0, POLICY).incident
+    decision = decide(recorded, alert(minutes=1), T0 + timedelta(minutes=1), POLICY)
+    assert decision.action is Action.OPEN

@@ -1,0 +1,136 @@
+"""The Store behaviour suite: claims, intents, takeovers and races, run against every store."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from factories import T0, alert
+
+from triage.errors import StoreBusyError
+from triage.lifecycle import Action, Policy, State
+from triage.models import Priority, Status, Ticket
+from triage.store import SQLiteStore, VersionedStore
+
+POLICY = Policy(update_interval=timedelta(minutes=15), reopen_window=timedelta(hours=1))
+LEASE = timedelta(minutes=2)
+TICKET = Ticket(title="api-5xx is failing", priority=Priority.HIGH, description="d", steps=("look",))
+
+
+@pytest.fixture(params=["sqlite"])
+async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[VersionedStore]:
+    s = SQLiteStore(str(tmp_path / "t.db"), POLICY, LEASE, timedelta(days=30))
+    await s.open()
+    yield s
+    await s.aclose()
+
+
+async def test_open_claims_effect_and_finish_clears_it(store: VersionedStore) -> None:
+    """A new incident is claimed with a pending OPEN; confirm+finish store the ref and clear it."""
+    t = await store.begin(alert(), "m1", T0)
+    assert t.action is Action.OPEN
+    assert t.after is not None and t.after.pending is not None
+    assert t.idempotency_key.endswith(":1")
+    await store.save_ticket(t.after.fingerprint, "m1", TICKET)
+    await store.confirm(t.after.fingerprint, "m1", "backend", "T-1")
+    await store.finish(t.after.fingerprint, "m1")
+    stored = await store.get(t.after.fingerprint)
+    assert stored is not None
+    assert stored.pending is None
+    assert stored.refs == {"backend": "T-1"}
+    assert stored.ticket == TICKET
+
+
+async def test_repeat_while_open_pending_is_counted(store: VersionedStore) -> None:
+    """A repeat arriving while another worker is still opening the ticket is just counted."""
+    await store.begin(alert(), "m1", T0)
+    t = await store.begin(alert(minutes=1), "m2", T0 + timedelta(minutes=1))
+    assert t.action is Action.COUNT
+    assert t.after is not None and t.after.occurrences == 2
+
+
+async def test_effect_while_other_owner_holds_lease_is_busy(store: VersionedStore) -> None:
+    """A resolve that needs an effect while another worker holds the pending OPEN is retried later."""
+    await store.begin(alert(), "m1", T0)
+    with pytest.raises(StoreBusyError):
+        await store.begin(alert(status=Status.RESOLVED, minutes=1), "m2", T0 + timedelta(minutes=1))
+
+
+async def test_abandoned_effect_is_taken_over_with_same_key(store: VersionedStore) -> None:
+    """After the lease ends, the next worker redoes the abandoned OPEN with the same idempotency key."""
+    first = await store.begin(alert(), "m1", T0)
+    later = T0 + LEASE + timedelta(seconds=1)
+    redo = await store.begin(alert(minutes=3), "m2", later)
+    assert redo.action is Action.OPEN
+    assert redo.redo
+    assert redo.idempotency_key == first.idempotency_key
+    assert redo.after is not None and redo.after.pending is not None
+    assert redo.after.pending.owner == "m2"
+
+
+async def test_own_retry_redoes_effect_without_reapplying(store: VersionedStore) -> None:
+    """The same message retried redoes its own pending effect and is not counted twice."""
+    await store.begin(alert(), "m1", T0)
+    again = await store.begin(alert(), "m1", T0 + timedelta(seconds=5))
+    assert again.action is Action.OPEN
+    assert not again.redo
+    assert again.after is not None and again.after.occurrences == 1
+
+
+async def test_release_lets_a_retry_take_over_at_once(store: VersionedStore) -> None:
+    """release() after a failure ends the lease, so another worker may take over immediately."""
+    first = await store.begin(alert(), "m1", T0)
+    assert first.after is not None
+    await store.release(first.after.fingerprint, "m1")
+    redo = await store.begin(alert(minutes=1), "m2", T0 + timedelta(seconds=1))
+    assert redo.redo
+
+
+async def test_confirmed_sinks_are_remembered_for_redo(store: VersionedStore) -> None:
+    """A sink that confirmed before a crash is listed as done in the redone effect."""
+    t = await store.begin(alert(), "m1", T0)
+    assert t.after is not None
+    await store.confirm(t.after.fingerprint, "m1", "backend", "T-1")
+    redo = await store.begin(alert(), "m2", T0 + LEASE * 2)
+    assert redo.after is not None and redo.after.pending is not None
+    assert redo.after.pending.done == ("backend",)
+    assert redo.after.refs == {"backend": "T-1"}
+
+
+async def test_racing_workers_open_exactly_once(store: VersionedStore) -> None:
+    """Twenty workers racing on one new incident produce exactly one OPEN."""
+    results = await asyncio.gather(*(store.begin(alert(), f"m{i}", T0) for i in range(20)))
+    actions = [t.action for t in results]
+    assert actions.count(Action.OPEN) == 1
+    assert actions.count(Action.COUNT) == 19
+
+
+async def test_close_then_reopen_keeps_refs(store: VersionedStore) -> None:
+    """Open → close → re-fire within the window reopens the same ticket reference."""
+    fp = alert().fingerprint
+    t = await store.begin(alert(), "m1", T0)
+    await store.confirm(fp, "m1", "backend", "T-1")
+    await store.finish(fp, "m1")
+    close = await store.begin(alert(status=Status.RESOLVED, minutes=5), "m2", T0 + timedelta(minutes=5))
+    assert close.action is Action.CLOSE
+    await store.finish(fp, "m2")
+    reopen = await store.begin(alert(minutes=10), "m3", T0 + timedelta(minutes=10))
+    assert reopen.action is Action.REOPEN
+    assert reopen.after is not None and reopen.after.refs == {"backend": "T-1"}
+    assert reopen.after.state is State.OPEN
+    assert t.after is not None and reopen.after.pending is not None
+    assert reopen.after.pending.seq == 3
+
+
+async def test_lost_lease_does_not_overwrite_new_owner(store: VersionedStore) -> None:
+    """A worker whose lease was taken over cannot clear the new owner's pending effect."""
+    fp = alert().fingerprint
+    await store.begin(alert(), "m1", T0)
+    await store.begin(alert(), "m2", T0 + LEASE * 2)
+    await store.finish(fp, "m1")
+    stored = await store.get(fp)
+    assert stored is not None and stored.pending is not None
+    assert stored.pending.owner == "m2"
