@@ -31,7 +31,7 @@ def _run(*cmd: str | os.PathLike[str], env: dict[str, str] | None = None) -> int
 
 def setup() -> None:
     """Create .venv and sync it to uv.lock; exits on failure with the tool's own message."""
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - dev.py may be run by an older python3
         sys.exit(f"triage needs Python 3.11+, this is {sys.version.split()[0]}")
     python = BIN / "python"
     if not python.exists():

@@ -6,11 +6,12 @@ import dataclasses
 from datetime import timedelta
 
 from factories import T0, alert
-
 from triage.lifecycle import Action, Incident, Policy, State, decide
 from triage.models import Status
 
-POLICY = Policy(update_interval=timedelta(minutes=15), reopen_window=timedelta(hours=1), flap_threshold=3)
+POLICY = Policy(
+    update_interval=timedelta(minutes=15), reopen_window=timedelta(hours=1), flap_threshold=3
+)
 
 
 def _open(**changes: object) -> Incident:
@@ -62,7 +63,9 @@ def test_repeat_after_interval_updates_once() -> None:
 
 def test_resolve_closes_open_incident() -> None:
     """A resolved alert closes the open incident."""
-    decision = decide(_open(), alert(status=Status.RESOLVED, minutes=10), T0 + timedelta(minutes=10), POLICY)
+    decision = decide(
+        _open(), alert(status=Status.RESOLVED, minutes=10), T0 + timedelta(minutes=10), POLICY
+    )
     assert decision.action is Action.CLOSE
     assert decision.incident is not None
     assert decision.incident.state is State.CLOSED
@@ -97,7 +100,9 @@ def test_refire_long_after_close_opens_new_ticket() -> None:
 
 def test_resolve_of_closed_is_ignored() -> None:
     """A second resolve of a closed incident does nothing."""
-    decision = decide(_closed(10), alert(status=Status.RESOLVED, minutes=30), T0 + timedelta(minutes=30), POLICY)
+    decision = decide(
+        _closed(10), alert(status=Status.RESOLVED, minutes=30), T0 + timedelta(minutes=30), POLICY
+    )
     assert decision.action is Action.IGNORE
 
 

@@ -7,25 +7,37 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
+import aioboto3
 import pytest
-from factories import T0, alert
 
+from factories import T0, alert
 from triage.errors import StoreBusyError
 from triage.lifecycle import Action, Policy, State
 from triage.models import Priority, Status, Ticket
 from triage.store import SQLiteStore, VersionedStore
+from triage.store_dynamodb import DynamoDBStore, create_table
 
 POLICY = Policy(update_interval=timedelta(minutes=15), reopen_window=timedelta(hours=1))
 LEASE = timedelta(minutes=2)
-TICKET = Ticket(title="api-5xx is failing", priority=Priority.HIGH, description="d", steps=("look",))
+TICKET = Ticket(
+    title="api-5xx is failing", priority=Priority.HIGH, description="d", steps=("look",)
+)
 
 
-@pytest.fixture(params=["sqlite"])
+@pytest.fixture(params=["sqlite", "dynamodb"])
 async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[VersionedStore]:
-    s = SQLiteStore(str(tmp_path / "t.db"), POLICY, LEASE, timedelta(days=30))
-    await s.open()
-    yield s
-    await s.aclose()
+    """Each test runs once per store: SQLite on disk, DynamoDB on moto's server."""
+    if request.param == "sqlite":
+        s = SQLiteStore(str(tmp_path / "t.db"), POLICY, LEASE, timedelta(days=30))
+        await s.open()
+        yield s
+        await s.aclose()
+        return
+    moto_url = request.getfixturevalue("moto_url")
+    session = aioboto3.Session(region_name="us-east-1")
+    async with session.client("dynamodb", endpoint_url=moto_url) as client:
+        await create_table(client, "incidents")
+        yield DynamoDBStore(client, "incidents", POLICY, LEASE, timedelta(days=30))
 
 
 async def test_open_claims_effect_and_finish_clears_it(store: VersionedStore) -> None:
@@ -114,7 +126,9 @@ async def test_close_then_reopen_keeps_refs(store: VersionedStore) -> None:
     t = await store.begin(alert(), "m1", T0)
     await store.confirm(fp, "m1", "backend", "T-1")
     await store.finish(fp, "m1")
-    close = await store.begin(alert(status=Status.RESOLVED, minutes=5), "m2", T0 + timedelta(minutes=5))
+    close = await store.begin(
+        alert(status=Status.RESOLVED, minutes=5), "m2", T0 + timedelta(minutes=5)
+    )
     assert close.action is Action.CLOSE
     await store.finish(fp, "m2")
     reopen = await store.begin(alert(minutes=10), "m3", T0 + timedelta(minutes=10))
@@ -134,3 +148,16 @@ async def test_lost_lease_does_not_overwrite_new_owner(store: VersionedStore) ->
     stored = await store.get(fp)
     assert stored is not None and stored.pending is not None
     assert stored.pending.owner == "m2"
+
+
+async def test_closed_incidents_carry_an_expiry(store: VersionedStore) -> None:
+    """A closed incident is stored with an expiry (TTL) closed_ttl after closing; an open one has none."""
+    fp = alert().fingerprint
+    await store.begin(alert(), "m1", T0)
+    await store.finish(fp, "m1")
+    opened = await store.get(fp)
+    assert opened is not None and store._expiry(opened) is None
+    await store.begin(alert(status=Status.RESOLVED, minutes=1), "m2", T0 + timedelta(minutes=1))
+    closed = await store.get(fp)
+    assert closed is not None and closed.state is State.CLOSED
+    assert store._expiry(closed) == (T0 + timedelta(minutes=1, days=30)).timestamp()

@@ -84,9 +84,13 @@ class SqsInbox:
     async def delete(self, messages: Sequence[Message]) -> list[str]:
         if not messages:
             return []
-        entries = [{"Id": str(i), "ReceiptHandle": m.receipt_handle} for i, m in enumerate(messages)]
+        entries = [
+            {"Id": str(i), "ReceiptHandle": m.receipt_handle} for i, m in enumerate(messages)
+        ]
         try:
-            response = await self._sqs.delete_message_batch(QueueUrl=self.queue_url, Entries=entries)
+            response = await self._sqs.delete_message_batch(
+                QueueUrl=self.queue_url, Entries=entries
+            )
         except (ClientError, BotoCoreError) as exc:
             raise InboxError(f"delete failed: {_describe(exc)}") from exc
         failed = []

@@ -140,7 +140,9 @@ def decide(stored: Incident | None, alert: Alert, now: datetime, policy: Policy)
 
     if stored.state is State.OPEN:
         if not firing:
-            return Decision(Action.CLOSE, dataclasses.replace(seen, state=State.CLOSED, closed_at=now))
+            return Decision(
+                Action.CLOSE, dataclasses.replace(seen, state=State.CLOSED, closed_at=now)
+            )
         counted = dataclasses.replace(seen, occurrences=stored.occurrences + 1)
         since = stored.last_update_at or stored.opened_at
         if now - since >= policy.update_interval:

@@ -62,7 +62,9 @@ class Pipeline:
         started = time.perf_counter()
         normalized = await self._normalize(message.body)
         for skipped in normalized.skipped:
-            log.info("alert.skipped", source=skipped.source, reason=skipped.reason, detail=skipped.detail)
+            log.info(
+                "alert.skipped", source=skipped.source, reason=skipped.reason, detail=skipped.detail
+            )
         for note in normalized.notes:
             log.warning("alert.note", note=note)
         actions = [await self.handle(alert, owner=message.id) for alert in normalized.alerts]

@@ -54,7 +54,9 @@ class Settings(BaseSettings):
     backend_token_secret_id: str | None = Field(
         None, validation_alias=_env("BACKEND_TOKEN_SECRET_ID")
     )
-    backend_token_env_key: str = Field("BACKEND_TOKEN", validation_alias=_env("BACKEND_TOKEN_ENV_KEY"))
+    backend_token_env_key: str = Field(
+        "BACKEND_TOKEN", validation_alias=_env("BACKEND_TOKEN_ENV_KEY")
+    )
     backend_timeout_s: float = Field(10.0, gt=0)
     #: Optional routes for later effects; `{ref}` is replaced by the ticket id the create returned.
     backend_update_route: str | None = None
@@ -111,7 +113,9 @@ class Settings(BaseSettings):
     def _known_sinks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         unknown = sorted(set(value) - set(KNOWN_SINKS))
         if unknown:
-            raise ValueError(f"unknown sink(s) {', '.join(unknown)}; known: {', '.join(KNOWN_SINKS)}")
+            raise ValueError(
+                f"unknown sink(s) {', '.join(unknown)}; known: {', '.join(KNOWN_SINKS)}"
+            )
         return value
 
     @field_validator("log_format", "log_level", mode="before")

@@ -18,16 +18,17 @@ import dataclasses
 import json
 import sqlite3
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from collections.abc import Callable
 from typing import Any, Protocol, TypeVar
 from urllib.parse import urlparse
 
 import structlog
 
+from triage.aws import Aws
 from triage.errors import ConfigError, StoreBusyError, StoreUnavailableError
 from triage.lifecycle import Action, Decision, Incident, Pending, Policy, State, decide
 from triage.models import Alert, Ticket
@@ -106,6 +107,13 @@ class VersionedStore(abc.ABC):
         version is still the one read, else read again.
         """
 
+    @abc.abstractmethod
+    async def ping(self) -> None:
+        """Raise StoreUnavailableError if the store cannot be reached."""
+
+    @abc.abstractmethod
+    async def aclose(self) -> None: ...
+
     async def get(self, fingerprint: str) -> Incident | None:
         return await self._read(fingerprint)
 
@@ -134,7 +142,9 @@ class VersionedStore(abc.ABC):
             raise StoreBusyError(
                 f"incident {alert.fingerprint} has a {pending.kind} effect in progress"
             )
-        return Transition(decision.action, stored, self._stamp(stored, decision, effect, owner, now))
+        return Transition(
+            decision.action, stored, self._stamp(stored, decision, effect, owner, now)
+        )
 
     def _stamp(
         self,
@@ -145,7 +155,9 @@ class VersionedStore(abc.ABC):
         now: datetime,
     ) -> Incident:
         assert decision.incident is not None
-        incident = dataclasses.replace(decision.incident, version=(stored.version + 1) if stored else 1)
+        incident = dataclasses.replace(
+            decision.incident, version=(stored.version + 1) if stored else 1
+        )
         if effect is None:
             return incident
         seq = incident.seq + 1
@@ -175,11 +187,15 @@ class VersionedStore(abc.ABC):
 
         def apply(incident: Incident) -> Incident:
             assert incident.pending is not None
-            return dataclasses.replace(incident, pending=dataclasses.replace(incident.pending, until=expired))
+            return dataclasses.replace(
+                incident, pending=dataclasses.replace(incident.pending, until=expired)
+            )
 
         await self._mutate(fingerprint, owner, apply)
 
-    async def _mutate(self, fingerprint: str, owner: str, edit: Callable[[Incident], Incident]) -> None:
+    async def _mutate(
+        self, fingerprint: str, owner: str, edit: Callable[[Incident], Incident]
+    ) -> None:
         """Apply `edit` while `owner` still holds the pending effect; else do nothing."""
 
         def change(stored: Incident | None) -> tuple[Incident | None, bool]:
@@ -267,7 +283,9 @@ class SQLiteStore(VersionedStore):
             " fingerprint TEXT PRIMARY KEY, version INTEGER NOT NULL,"
             " body TEXT NOT NULL, expires_at REAL)"
         )
-        conn.execute("DELETE FROM incidents WHERE expires_at IS NOT NULL AND expires_at < ?", (time.time(),))
+        conn.execute(
+            "DELETE FROM incidents WHERE expires_at IS NOT NULL AND expires_at < ?", (time.time(),)
+        )
         self._conn = conn
 
     async def _call(self, fn: Any, *args: Any) -> Any:
@@ -292,7 +310,9 @@ class SQLiteStore(VersionedStore):
         db = self._db()
         db.execute("BEGIN IMMEDIATE")
         try:
-            row = db.execute("SELECT body FROM incidents WHERE fingerprint = ?", (fingerprint,)).fetchone()
+            row = db.execute(
+                "SELECT body FROM incidents WHERE fingerprint = ?", (fingerprint,)
+            ).fetchone()
             write, result = change(incident_from_json(row[0]) if row else None)
             if write is not None:
                 db.execute(
@@ -311,9 +331,11 @@ class SQLiteStore(VersionedStore):
         return incident_from_json(row) if row else None
 
     def _read_sync(self, fingerprint: str) -> str | None:
-        row = self._db().execute(
-            "SELECT body FROM incidents WHERE fingerprint = ?", (fingerprint,)
-        ).fetchone()
+        row = (
+            self._db()
+            .execute("SELECT body FROM incidents WHERE fingerprint = ?", (fingerprint,))
+            .fetchone()
+        )
         return row[0] if row else None
 
     async def ping(self) -> None:
@@ -326,12 +348,26 @@ class SQLiteStore(VersionedStore):
         self._executor.shutdown(wait=True)
 
 
-def open_store(url: str, policy: Policy, lease: timedelta, closed_ttl: timedelta) -> SQLiteStore:
-    """Build the store `TRIAGE_STORE_URL` names (`sqlite:///path`, `sqlite:///:memory:`)."""
+async def open_store(
+    url: str, policy: Policy, lease: timedelta, closed_ttl: timedelta, aws: Aws | None = None
+) -> VersionedStore:
+    """Open the store `TRIAGE_STORE_URL` names: `sqlite:///PATH` or `dynamodb://TABLE`."""
     parsed = urlparse(url)
     if parsed.scheme == "sqlite":
         path = url[len("sqlite:///") :] if url.startswith("sqlite:///") else parsed.path
         if not path:
             raise ConfigError(f"TRIAGE_STORE_URL {url!r}: expected sqlite:///PATH")
-        return SQLiteStore(path, policy, lease, closed_ttl)
-    raise ConfigError(f"TRIAGE_STORE_URL {url!r}: unsupported scheme {parsed.scheme!r} (sqlite)")
+        store = SQLiteStore(path, policy, lease, closed_ttl)
+        await store.open()
+        return store
+    if parsed.scheme == "dynamodb":
+        from triage.store_dynamodb import DynamoDBStore
+
+        if not parsed.netloc:
+            raise ConfigError(f"TRIAGE_STORE_URL {url!r}: expected dynamodb://TABLE")
+        if aws is None:
+            raise ConfigError("TRIAGE_STORE_URL dynamodb:// needs AWS clients")
+        return DynamoDBStore(await aws.client("dynamodb"), parsed.netloc, policy, lease, closed_ttl)
+    raise ConfigError(
+        f"TRIAGE_STORE_URL {url!r}: unsupported scheme {parsed.scheme!r} (sqlite, dynamodb)"
+    )

@@ -13,6 +13,7 @@ makes them visible again. A cancelled message is never acked. A second SIGINT ex
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import signal
 import threading
@@ -152,7 +153,12 @@ class Supervisor:
             failures = 0
             for message in messages:
                 self._start(message)
-            if self.config.drain and not messages and not self._in_flight and await self._queue_empty():
+            if (
+                self.config.drain
+                and not messages
+                and not self._in_flight
+                and await self._queue_empty()
+            ):
                 log.info("daemon.drained")
                 self.should_exit.set()
 
@@ -172,10 +178,8 @@ class Supervisor:
         return None
 
     async def _sleep_unless_exit(self, delay_s: float) -> None:
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.should_exit.wait(), timeout=delay_s)
-        except TimeoutError:
-            pass
 
     async def _queue_empty(self) -> bool:
         try:
@@ -207,7 +211,12 @@ class Supervisor:
                 self.stats.rejected += 1
                 self.stats.remember(message.id, exc.reason, str(exc))
                 self.metrics.incr("MessagesFailed", reason=exc.reason)
-                log.error("message.rejected", reason=exc.reason, error=str(exc), receive_count=message.receive_count)
+                log.error(
+                    "message.rejected",
+                    reason=exc.reason,
+                    error=str(exc),
+                    receive_count=message.receive_count,
+                )
                 await self.inbox.release([message], 0)
                 return
             except TransientError as exc:
@@ -221,7 +230,9 @@ class Supervisor:
                 self.stats.acked += 1
                 log.info("message.acked", actions=[str(a) for a in actions])
 
-    async def _retry_later(self, message: Message, reason: str, error: str, retry_after_s: float | None) -> None:
+    async def _retry_later(
+        self, message: Message, reason: str, error: str, retry_after_s: float | None
+    ) -> None:
         delay = _backoff(message.receive_count, self.config.retry_base_s, self.config.retry_max_s)
         if retry_after_s is not None:
             delay = max(delay, retry_after_s)
@@ -229,7 +240,11 @@ class Supervisor:
         self.stats.remember(message.id, reason, error)
         self.metrics.incr("MessagesFailed", reason=reason)
         log.warning(
-            "message.retry", reason=reason, error=error, receive_count=message.receive_count, retry_in_s=int(delay)
+            "message.retry",
+            reason=reason,
+            error=error,
+            receive_count=message.receive_count,
+            retry_in_s=int(delay),
         )
         await self.inbox.release([message], int(delay))
 
@@ -237,7 +252,11 @@ class Supervisor:
 
     async def _shutdown(self) -> None:
         if self._in_flight and not self._force_exit:
-            log.info("daemon.draining", in_flight=len(self._in_flight), grace_s=self.config.shutdown_grace_s)
+            log.info(
+                "daemon.draining",
+                in_flight=len(self._in_flight),
+                grace_s=self.config.shutdown_grace_s,
+            )
             await asyncio.wait(set(self._in_flight), timeout=self.config.shutdown_grace_s)
         leftovers = dict(self._in_flight)
         if not leftovers:

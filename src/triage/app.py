@@ -1,0 +1,101 @@
+"""Assembles the daemon from Settings: opens every client in order, runs the supervisor, and
+closes them in reverse order. `run` and `demo` both come through here, so the demo is the daemon.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+from datetime import timedelta
+
+import structlog
+
+from triage.aws import Aws
+from triage.inbox import SqsInbox
+from triage.lifecycle import Policy
+from triage.metrics import Metrics
+from triage.pipeline import Pipeline
+from triage.secrets import BackendToken
+from triage.settings import Settings
+from triage.sinks.backend import BackendSink
+from triage.sinks.base import Sink
+from triage.store import VersionedStore, open_store
+from triage.summarise import build_summariser
+from triage.supervisor import Stats, Supervisor, SupervisorConfig
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class RunResult:
+    stats: Stats
+    metrics: Metrics
+
+
+def policy_from(settings: Settings) -> Policy:
+    return Policy(
+        update_interval=timedelta(seconds=settings.update_interval_s),
+        reopen_window=timedelta(seconds=settings.reopen_window_s),
+        flap_threshold=settings.flap_threshold,
+    )
+
+
+async def open_configured_store(settings: Settings, aws: Aws) -> VersionedStore:
+    return await open_store(
+        settings.store_url,
+        policy_from(settings),
+        lease=timedelta(seconds=settings.effect_lease_s),
+        closed_ttl=timedelta(seconds=settings.closed_ttl_s),
+        aws=aws,
+    )
+
+
+async def build_sinks(settings: Settings, aws: Aws, metrics: Metrics) -> list[Sink]:
+    sinks: list[Sink] = []
+    for name in settings.sinks:
+        if name == "backend":
+            secrets = (
+                await aws.client("secretsmanager") if settings.backend_token_secret_id else None
+            )
+            sinks.append(BackendSink(settings, BackendToken(settings, secrets), metrics=metrics))
+        else:
+            raise NotImplementedError(name)
+    return sinks
+
+
+async def run_daemon(
+    settings: Settings,
+    *,
+    drain: bool = False,
+    metrics: Metrics | None = None,
+    stop: asyncio.Event | None = None,
+) -> RunResult:
+    """Run the daemon until a signal (or, with drain, an empty queue); then close everything."""
+    settings.require("queue_url")
+    assert settings.queue_url is not None
+    metrics = metrics or Metrics()
+    async with AsyncExitStack() as stack:
+        aws = Aws(settings)
+        stack.push_async_callback(aws.aclose)
+        store = await open_configured_store(settings, aws)
+        stack.push_async_callback(store.aclose)
+        summariser = build_summariser(settings, metrics)
+        stack.push_async_callback(summariser.aclose)
+        sinks = await build_sinks(settings, aws, metrics)
+        for sink in sinks:
+            stack.push_async_callback(sink.aclose)
+        inbox = SqsInbox(await aws.client("sqs"), settings.queue_url)
+        pipeline = Pipeline(store, summariser, sinks, metrics)
+        config = SupervisorConfig(
+            concurrency=settings.concurrency,
+            max_messages=settings.sqs_max_messages,
+            wait_s=settings.sqs_wait_time,
+            shutdown_grace_s=settings.shutdown_grace_s,
+            retry_base_s=settings.retry_base_s,
+            retry_max_s=settings.retry_max_s,
+            drain=drain,
+        )
+        supervisor = Supervisor(config, inbox, pipeline.process, metrics, should_exit=stop)
+        await supervisor.serve()
+        return RunResult(supervisor.stats, metrics)

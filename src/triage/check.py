@@ -1,0 +1,108 @@
+"""`triage check`: validate the configuration and reach every dependency, reporting all
+problems at once (one line each) rather than stopping at the first.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Awaitable, Callable
+from typing import TextIO
+
+import httpx
+from botocore.exceptions import BotoCoreError, ClientError
+
+from triage.app import open_configured_store
+from triage.aws import Aws
+from triage.errors import ConfigError, TriageError
+from triage.secrets import BackendToken
+from triage.settings import Settings
+
+Check = Callable[[], Awaitable[str]]
+
+
+async def run_checks(settings: Settings, out: TextIO | None = None) -> int:
+    """Print `ok`/`FAIL` per dependency; return 1 if anything failed."""
+    out = out or sys.stdout
+    aws = Aws(settings)
+    checks: list[tuple[str, Check]] = [
+        ("config", lambda: _config(settings)),
+        ("store", lambda: _store(settings, aws)),
+        ("queue", lambda: _queue(settings, aws)),
+    ]
+    if "backend" in settings.sinks:
+        checks += [
+            ("token", lambda: _token(settings, aws)),
+            ("backend", lambda: _backend(settings)),
+        ]
+    failed = 0
+    try:
+        for name, check in checks:
+            try:
+                detail = await check()
+            except (
+                ConfigError,
+                TriageError,
+                ClientError,
+                BotoCoreError,
+                httpx.HTTPError,
+                OSError,
+            ) as exc:
+                failed += 1
+                print(f"FAIL  {name:8} {_one_line(exc)}", file=out)
+            else:
+                print(f"ok    {name:8} {detail}", file=out)
+    finally:
+        await aws.aclose()
+    print(f"{len(checks) - failed} of {len(checks)} checks passed", file=out)
+    return 1 if failed else 0
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+async def _config(settings: Settings) -> str:
+    settings.require("queue_url")
+    return f"sinks={','.join(settings.sinks)} concurrency={settings.concurrency}"
+
+
+async def _store(settings: Settings, aws: Aws) -> str:
+    store = await open_configured_store(settings, aws)
+    try:
+        await store.ping()
+    finally:
+        await store.aclose()
+    return settings.store_url
+
+
+async def _queue(settings: Settings, aws: Aws) -> str:
+    if not settings.queue_url:
+        raise ConfigError("skipped: ALERT_TRIAGE_QUEUE_URL is not set")
+    sqs = await aws.client("sqs")
+    response = await sqs.get_queue_attributes(
+        QueueUrl=settings.queue_url, AttributeNames=["RedrivePolicy", "ApproximateNumberOfMessages"]
+    )
+    attrs = response.get("Attributes", {})
+    dlq = (
+        "with a DLQ"
+        if "RedrivePolicy" in attrs
+        else "WITHOUT a redrive policy (failures never leave)"
+    )
+    return f"{settings.queue_url} ({attrs.get('ApproximateNumberOfMessages', '?')} visible, {dlq})"
+
+
+async def _token(settings: Settings, aws: Aws) -> str:
+    secrets = await aws.client("secretsmanager") if settings.backend_token_secret_id else None
+    await BackendToken(settings, secrets).get()
+    if settings.backend_token_secret_id:
+        return f"read from Secrets Manager {settings.backend_token_secret_id}"
+    return f"read from ${settings.backend_token_env_key}"
+
+
+async def _backend(settings: Settings) -> str:
+    # Any HTTP answer proves the backend is reachable; only a transport error is a failure.
+    async with httpx.AsyncClient(timeout=settings.backend_timeout_s) as client:
+        response = await client.request(
+            "OPTIONS", settings.backend_base_url + settings.backend_service_route
+        )
+    return f"{settings.backend_base_url} answered HTTP {response.status_code}"

@@ -1,0 +1,155 @@
+"""Command line: `python -m triage run|demo|check|send|normalize`.
+
+Each command builds Settings once, configures logging, and returns an exit code; a ConfigError
+becomes one line on stderr and exit 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from triage.errors import ConfigError, TriageError
+from triage.logs import configure_logging
+from triage.settings import Settings, load_settings
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="triage", description="Alert-triage daemon: SQS in, tickets out."
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = sub.add_parser("run", help="run the daemon (long-polls ALERT_TRIAGE_QUEUE_URL)")
+    run.add_argument(
+        "--drain",
+        action="store_true",
+        help="exit 0 once the queue is empty and nothing is in flight",
+    )
+
+    demo = sub.add_parser(
+        "demo", help="the embedded default: local AWS, sample alerts, the real daemon"
+    )
+    demo.add_argument("--verbose", action="store_true", help="show the daemon's info-level log")
+
+    sub.add_parser("check", help="validate the configuration and reach every dependency")
+
+    send = sub.add_parser("send", help="queue message bodies (one file = one message; - = stdin)")
+    send.add_argument("files", nargs="+", metavar="FILE")
+    send.add_argument("--queue-url", help="default: ALERT_TRIAGE_QUEUE_URL")
+
+    normalize = sub.add_parser(
+        "normalize", help="print the canonical alerts of one message body as JSON lines"
+    )
+    normalize.add_argument("file", metavar="FILE|-")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "normalize":
+            return _normalize(args.file)
+        settings = load_settings()
+        if args.command == "demo":
+            from triage.demo import run_demo
+
+            return run_demo(verbose=args.verbose)
+        configure_logging(settings.log_format, settings.log_level)
+        if args.command == "run":
+            return _run(settings, drain=args.drain)
+        if args.command == "check":
+            from triage.check import run_checks
+
+            return asyncio.run(run_checks(settings))
+        if args.command == "send":
+            return asyncio.run(_send(settings, args.files, args.queue_url))
+    except ConfigError as exc:
+        print(f"triage: config: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    raise AssertionError(f"unhandled command {args.command}")
+
+
+def _run(settings: Settings, *, drain: bool) -> int:
+    from triage.app import run_daemon
+
+    asyncio.run(run_daemon(settings, drain=drain))
+    return 0
+
+
+def _read(path: str) -> str:
+    if path == "-":
+        return sys.stdin.read()
+    return Path(path).read_text(encoding="utf-8")
+
+
+def _normalize(path: str) -> int:
+    from triage.normalize import normalize_body
+
+    try:
+        body = _read(path)
+    except OSError as exc:
+        print(f"triage: normalize: cannot read {path}: {exc.strerror}", file=sys.stderr)
+        return 1
+    try:
+        normalized = normalize_body(body)
+    except TriageError as exc:
+        print(f"triage: normalize: {exc.reason}: {exc}", file=sys.stderr)
+        return 1
+    for alert in normalized.alerts:
+        print(json.dumps(alert.model_dump(mode="json", exclude={"raw"}), ensure_ascii=False))
+    for skipped in normalized.skipped:
+        print(f"triage: normalize: skipped ({skipped.reason}): {skipped.detail}", file=sys.stderr)
+    return 0
+
+
+async def _send(settings: Settings, files: Sequence[str], queue_url: str | None) -> int:
+    from triage.aws import Aws
+
+    url = queue_url or settings.queue_url
+    if not url:
+        raise ConfigError("missing required setting: ALERT_TRIAGE_QUEUE_URL (or --queue-url)")
+    bodies = []
+    for path in files:
+        try:
+            bodies.append(_read(path))
+        except OSError as exc:
+            print(f"triage: send: cannot read {path}: {exc.strerror}", file=sys.stderr)
+            return 1
+    aws = Aws(settings)
+    try:
+        sqs = await aws.client("sqs")
+        failed = await _send_batches(sqs, url, files, bodies)
+    except (ClientError, BotoCoreError) as exc:
+        print(f"triage: send: {url}: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        await aws.aclose()
+    print(f"sent {len(bodies) - failed} of {len(bodies)} message(s) to {url}")
+    return 1 if failed else 0
+
+
+async def _send_batches(sqs: Any, url: str, files: Sequence[str], bodies: Sequence[str]) -> int:
+    """SendMessageBatch in tens; prints each failed entry and returns how many failed."""
+    failed = 0
+    for start in range(0, len(bodies), 10):
+        chunk = bodies[start : start + 10]
+        entries = [{"Id": str(i), "MessageBody": b} for i, b in enumerate(chunk)]
+        response = await sqs.send_message_batch(QueueUrl=url, Entries=entries)
+        for entry in response.get("Failed", []):
+            failed += 1
+            name = files[start + int(entry["Id"])]
+            print(
+                f"triage: send: {name}: {entry.get('Code')}: {entry.get('Message')}",
+                file=sys.stderr,
+            )
+    return failed

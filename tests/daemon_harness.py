@@ -1,0 +1,115 @@
+"""Helpers for end-to-end tests: a queue with a DLQ on moto, settings, and SQS peeks."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+from triage.settings import Settings
+
+TOKEN = "test-token-123"
+SRC = Path(__file__).resolve().parents[1] / "src"
+
+
+@dataclass(frozen=True)
+class Queues:
+    endpoint: str
+    url: str
+    dlq_url: str
+
+    def client(self) -> Any:
+        return boto3.client("sqs", endpoint_url=self.endpoint, region_name="us-east-1")
+
+    def send(self, *bodies: str | dict[str, Any]) -> None:
+        sqs = self.client()
+        for body in bodies:
+            text = body if isinstance(body, str) else json.dumps(body)
+            sqs.send_message(QueueUrl=self.url, MessageBody=text)
+
+    def depth(self, url: str | None = None) -> int:
+        attrs = self.client().get_queue_attributes(
+            QueueUrl=url or self.url,
+            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+        )["Attributes"]
+        return int(attrs["ApproximateNumberOfMessages"]) + int(
+            attrs["ApproximateNumberOfMessagesNotVisible"]
+        )
+
+    def dead_letters(self) -> list[str]:
+        response = self.client().receive_message(
+            QueueUrl=self.dlq_url, MaxNumberOfMessages=10, WaitTimeSeconds=0, VisibilityTimeout=0
+        )
+        return [m["Body"] for m in response.get("Messages", [])]
+
+
+def make_queues(endpoint: str, *, max_receive_count: int = 2, visibility_s: int = 30) -> Queues:
+    sqs = boto3.client("sqs", endpoint_url=endpoint, region_name="us-east-1")
+    dlq_url = sqs.create_queue(QueueName="alerts-dlq")["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    redrive = {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(max_receive_count)}
+    url = sqs.create_queue(
+        QueueName="alerts",
+        Attributes={"VisibilityTimeout": str(visibility_s), "RedrivePolicy": json.dumps(redrive)},
+    )["QueueUrl"]
+    return Queues(endpoint, url, dlq_url)
+
+
+def settings_for(queues: Queues, backend_url: str, store: Path, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "queue_url": queues.url,
+        "aws_endpoint_url": queues.endpoint,
+        "backend_base_url": backend_url,
+        "store_url": f"sqlite:///{store}",
+        "sqs_wait_time": 1,
+        "retry_base_s": 0,
+        "shutdown_grace_s": 10,
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+def daemon_env(settings: Settings) -> dict[str, str]:
+    """The environment that makes `python -m triage` read the same settings."""
+    from triage.settings import env_name
+
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("TRIAGE_", "BACKEND_", "OPENAI_"))
+    }
+    for field in (
+        "queue_url",
+        "aws_endpoint_url",
+        "backend_base_url",
+        "store_url",
+        "sqs_wait_time",
+        "retry_base_s",
+        "shutdown_grace_s",
+        "concurrency",
+    ):
+        env[env_name(field)] = str(getattr(settings, field))
+    env["BACKEND_TOKEN"] = TOKEN
+    env["PYTHONPATH"] = str(SRC)
+    return env
+
+
+def start_daemon(settings: Settings, *args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "triage", "run", *args],
+        env=daemon_env(settings),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def events(stderr: str) -> list[dict[str, Any]]:
+    """The JSON log lines of a daemon's stderr."""
+    return [json.loads(line) for line in stderr.splitlines() if line.startswith("{")]

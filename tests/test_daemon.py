@@ -1,0 +1,225 @@
+"""The daemon end to end: moto's SQS with a real DLQ, Secrets Manager, a loopback backend."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from triage.stubs.ticketd import TicketServer
+
+from daemon_harness import TOKEN, Queues, events, make_queues, settings_for, start_daemon
+from triage.app import RunResult, run_daemon
+
+PAYLOADS = Path(__file__).parent / "payloads" / "daemon"
+
+
+def generic(key: str, status: str = "firing", **extra: Any) -> dict[str, Any]:
+    return {
+        "title": f"{key} failed",
+        "source": "cron",
+        "status": status,
+        "dedup_key": key,
+        "priority": "P2",
+        **extra,
+    }
+
+
+@pytest.fixture
+def backend() -> Iterator[TicketServer]:
+    server = TicketServer(token=TOKEN)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def queues(moto_url: str) -> Queues:
+    return make_queues(moto_url)
+
+
+async def drain(
+    queues: Queues, backend: TicketServer, tmp_path: Path, **overrides: Any
+) -> RunResult:
+    settings = settings_for(queues, backend.url, tmp_path / "triage.db", **overrides)
+    return await run_daemon(settings, drain=True)
+
+
+@pytest.fixture(autouse=True)
+def backend_token(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BACKEND_TOKEN", TOKEN)
+
+
+async def test_message_becomes_one_ticket_and_is_deleted(
+    queues: Queues, backend: TicketServer, tmp_path: Path
+) -> None:
+    """One alert message produces exactly one backend ticket with the contract's fields, then is deleted."""
+    queues.send(generic("nightly-backup", description="pg_dump exited 1", team="data"))
+    result = await drain(queues, backend, tmp_path)
+    assert len(backend.tickets) == 1
+    ticket = backend.tickets[0]
+    body = ticket["body"]
+    assert ticket["headers"]["authorization"] == f"Bearer {TOKEN}"
+    assert body["title"]
+    assert body["priority"] == "medium"
+    assert body["status"] == "firing"
+    assert body["team"] == "data"
+    assert body["source"] == "generic"
+    assert isinstance(body["steps"], list)
+    assert len(body["fingerprint"]) == 32
+    assert result.stats.acked == 1
+    assert queues.depth() == 0
+    assert queues.dead_letters() == []
+
+
+async def test_repeat_of_open_incident_makes_no_second_ticket(
+    queues: Queues, backend: TicketServer, tmp_path: Path
+) -> None:
+    """Repeats of one incident, in one batch and in a later run, never make a second ticket."""
+    queues.send(
+        generic("disk-full", timestamp="2026-11-23T09:00:00Z"),
+        generic("disk-full", timestamp="2026-11-23T09:01:00Z"),
+    )
+    await drain(queues, backend, tmp_path)
+    queues.send(generic("disk-full", timestamp="2026-11-23T09:02:00Z"))
+    result = await drain(queues, backend, tmp_path)
+    assert len(backend.tickets) == 1
+    assert result.metrics.total("DuplicatesSuppressed") == 1
+    assert queues.depth() == 0
+
+
+async def test_backend_outage_keeps_message_until_dlq(
+    queues: Queues, backend: TicketServer, tmp_path: Path
+) -> None:
+    """A backend answering 503 leaves the message on the queue; after maxReceiveCount it is in the DLQ."""
+    backend.fail_next(100, status=503)
+    queues.send(generic("api-down"))
+    result = await drain(queues, backend, tmp_path)
+    assert backend.tickets == []
+    assert result.stats.retried == 2  # maxReceiveCount
+    assert len(queues.dead_letters()) == 1
+
+
+async def test_malformed_body_goes_to_dlq_while_others_succeed(
+    queues: Queues, backend: TicketServer, tmp_path: Path
+) -> None:
+    """A malformed body amid good ones ends in the DLQ; the daemon keeps going and the good ones land."""
+    queues.send(generic("before"), '{"title": "broken', generic("after"))
+    result = await drain(queues, backend, tmp_path)
+    titles = sorted(t["body"]["title"] for t in backend.tickets)
+    assert len(titles) == 2
+    assert queues.dead_letters() == ['{"title": "broken']
+    assert result.stats.rejected == 2
+    assert {f.reason for f in result.stats.failures.values()} == {"decode"}
+
+
+async def test_token_is_read_from_secrets_manager(
+    queues: Queues, backend: TicketServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With BACKEND_TOKEN_SECRET_ID set, the bearer token comes from Secrets Manager, not the env."""
+    monkeypatch.setenv("BACKEND_TOKEN", "wrong-token")
+    secrets = boto3.client("secretsmanager", endpoint_url=queues.endpoint, region_name="us-east-1")
+    secrets.create_secret(Name="triage/backend", SecretString=json.dumps({"BACKEND_TOKEN": TOKEN}))
+    queues.send(generic("from-secret"))
+    await drain(queues, backend, tmp_path, backend_token_secret_id="triage/backend")
+    assert len(backend.tickets) == 1
+
+
+def test_sigterm_with_messages_in_flight_loses_none(
+    queues: Queues, backend: TicketServer, tmp_path: Path
+) -> None:
+    """SIGTERM while a slow backend holds messages in flight: they finish, none lost, none posted twice."""
+    backend.delay_s = 1.5
+    keys = [f"incident-{i}" for i in range(6)]
+    queues.send(*(generic(k) for k in keys))
+    settings = settings_for(
+        queues, backend.url, tmp_path / "triage.db", concurrency=3, shutdown_grace_s=10
+    )
+    daemon = start_daemon(settings)
+    try:
+        deadline = time.monotonic() + 20
+        while backend.request_count == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert backend.request_count > 0, "the daemon never reached the backend"
+        daemon.send_signal(signal.SIGTERM)
+        _, stderr = daemon.communicate(timeout=30)
+    finally:
+        if daemon.poll() is None:
+            daemon.kill()
+    assert daemon.returncode == 0, stderr
+    names = [e["event"] for e in events(stderr)]
+    assert "daemon.stopped" in names
+    posted_first = {t["body"]["fingerprint"] for t in backend.tickets}
+    assert 0 < len(posted_first) < len(keys)  # in-flight ones finished; the rest stayed queued
+
+    # A second daemon finishes the rest: every incident exactly once, nothing in the DLQ.
+    backend.delay_s = 0
+    finisher = start_daemon(settings, "--drain")
+    _, stderr = finisher.communicate(timeout=60)
+    assert finisher.returncode == 0, stderr
+    posts = Counter(t["body"]["fingerprint"] for t in backend.tickets)
+    assert len(posts) == len(keys)
+    assert set(posts.values()) == {1}
+    assert backend.request_count == len(keys)
+    assert queues.depth() == 0
+    assert queues.dead_letters() == []
+
+
+def test_run_drain_exits_zero_when_queue_empty(
+    queues: Queues, backend: TicketServer, tmp_path: Path
+) -> None:
+    """`triage run --drain` processes what is queued and exits 0 on its own."""
+    queues.send(generic("one"), generic("two"))
+    settings = settings_for(queues, backend.url, tmp_path / "triage.db")
+    daemon = start_daemon(settings, "--drain")
+    _, stderr = daemon.communicate(timeout=60)
+    assert daemon.returncode == 0, stderr
+    assert "daemon.drained" in [e["event"] for e in events(stderr)]
+    assert len(backend.tickets) == 2
+
+
+def test_missing_queue_url_fails_with_one_line(tmp_path: Path) -> None:
+    """`triage run` without ALERT_TRIAGE_QUEUE_URL exits 2 with one line naming the variable."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "triage", "run"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env={
+            "PATH": "/usr/bin:/bin",
+            "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src"),
+        },
+        check=False,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == "triage: config: missing required setting: ALERT_TRIAGE_QUEUE_URL"
+
+
+def test_demo_exits_zero_and_reports_tickets() -> None:
+    """`triage demo` runs the daemon on the embedded default and reports tickets and dead letters."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "triage", "demo"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={
+            "PATH": "/usr/bin:/bin",
+            "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src"),
+        },
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    assert "tickets created      4" in out
+    assert "tickets closed       2" in out
+    assert "dead letters         2" in out
+    assert "why: decode" in out
+    assert "why: unknown_format" in out
