@@ -59,8 +59,6 @@ async def build_sinks(settings: Settings, aws: Aws, metrics: Metrics) -> list[Si
                 await aws.client("secretsmanager") if settings.backend_token_secret_id else None
             )
             sinks.append(BackendSink(settings, BackendToken(settings, secrets), metrics=metrics))
-        else:
-            raise NotImplementedError(name)
     return sinks
 
 

@@ -14,7 +14,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from triage.errors import ConfigError
 
-KNOWN_SINKS = ("backend", "github", "slack")
+#: Sinks this release can build; GitHub and Slack arrive with the routing work.
+KNOWN_SINKS = ("backend",)
 
 
 def _env(name: str) -> AliasChoices:
@@ -37,10 +38,6 @@ class Settings(BaseSettings):
     queue_url: str | None = Field(None, validation_alias=_env("ALERT_TRIAGE_QUEUE_URL"))
     aws_region: str = Field("us-east-1", validation_alias=_env("AWS_REGION"))
     aws_endpoint_url: str | None = Field(None, validation_alias=_env("AWS_ENDPOINT_URL"))
-    aws_cloudwatch_endpoint: str | None = Field(
-        None, validation_alias=_env("AWS_CLOUDWATCH_ENDPOINT")
-    )
-    cloudwatch_namespace: str = Field("AlertTriage", validation_alias=_env("CLOUDWATCH_NAMESPACE"))
     sqs_wait_time: int = Field(20, ge=0, le=20, validation_alias=_env("SQS_WAIT_TIME"))
     sqs_max_messages: int = Field(10, ge=1, le=10, validation_alias=_env("SQS_MAX_MESSAGES"))
 
@@ -76,11 +73,6 @@ class Settings(BaseSettings):
     llm_breaker_reset_s: float = Field(30.0, gt=0)
     #: Regex → category → steps file for the deterministic summariser (default: the bundled one).
     patterns_file: Path | None = None
-
-    # --- GitHub ----------------------------------------------------------------------------
-    github_repository: str | None = Field(None, validation_alias=_env("GITHUB_REPOSITORY"))
-    github_token: SecretStr | None = Field(None, validation_alias=_env("GITHUB_TOKEN"))
-    github_api_url: str = Field("https://api.github.com", validation_alias=_env("GITHUB_API_URL"))
 
     # --- Daemon ----------------------------------------------------------------------------
     concurrency: int = Field(16, ge=1, le=1024)
