@@ -92,6 +92,8 @@ async def run_daemon(
             shutdown_grace_s=settings.shutdown_grace_s,
             retry_base_s=settings.retry_base_s,
             retry_max_s=settings.retry_max_s,
+            visibility_timeout_s=settings.visibility_timeout_s,
+            message_timeout_s=settings.message_timeout_s,
             drain=drain,
         )
         supervisor = Supervisor(config, inbox, pipeline.process, metrics, should_exit=stop)

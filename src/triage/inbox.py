@@ -49,14 +49,17 @@ class InboxError(TransientError):
 
 
 class Inbox(Protocol):
-    async def receive(self, max_messages: int, wait_s: int) -> list[Message]: ...
+    async def receive(self, max_messages: int, wait_s: int, visibility_s: int) -> list[Message]:
+        """Long-poll for up to `max_messages`, hidden from other consumers for `visibility_s`."""
+        ...
 
     async def delete(self, messages: Sequence[Message]) -> list[str]:
         """Delete up to 10 messages; return the ids SQS failed to delete."""
         ...
 
-    async def release(self, messages: Sequence[Message], delay_s: int) -> None:
-        """Make up to 10 messages visible again after `delay_s` seconds (0: at once)."""
+    async def change_visibility(self, messages: Sequence[Message], timeout_s: int) -> None:
+        """Hide up to 10 messages for `timeout_s` more seconds: 0 releases them at once,
+        a delay spaces out a retry, and a heartbeat extends messages still being worked on."""
         ...
 
     async def depth(self) -> Depth: ...
@@ -69,12 +72,13 @@ class SqsInbox:
         self._sqs = client
         self.queue_url = queue_url
 
-    async def receive(self, max_messages: int, wait_s: int) -> list[Message]:
+    async def receive(self, max_messages: int, wait_s: int, visibility_s: int) -> list[Message]:
         try:
             response = await self._sqs.receive_message(
                 QueueUrl=self.queue_url,
                 MaxNumberOfMessages=max_messages,
                 WaitTimeSeconds=wait_s,
+                VisibilityTimeout=visibility_s,
                 MessageSystemAttributeNames=["ApproximateReceiveCount", "SentTimestamp"],
             )
         except (ClientError, BotoCoreError) as exc:
@@ -105,12 +109,12 @@ class SqsInbox:
             failed.append(message.id)
         return failed
 
-    async def release(self, messages: Sequence[Message], delay_s: int) -> None:
+    async def change_visibility(self, messages: Sequence[Message], timeout_s: int) -> None:
         if not messages:
             return
-        delay_s = max(0, min(int(delay_s), MAX_VISIBILITY_S))
+        timeout_s = max(0, min(int(timeout_s), MAX_VISIBILITY_S))
         entries = [
-            {"Id": str(i), "ReceiptHandle": m.receipt_handle, "VisibilityTimeout": delay_s}
+            {"Id": str(i), "ReceiptHandle": m.receipt_handle, "VisibilityTimeout": timeout_s}
             for i, m in enumerate(messages)
         ]
         try:
@@ -119,11 +123,11 @@ class SqsInbox:
             )
         except (ClientError, BotoCoreError) as exc:
             # Not fatal: the message reappears when its visibility timeout ends anyway.
-            log.warning("message.release_failed", error=_describe(exc), count=len(messages))
+            log.warning("message.visibility_failed", error=_describe(exc), count=len(messages))
             return
         for entry in response.get("Failed", []):
             log.warning(
-                "message.release_failed",
+                "message.visibility_failed",
                 message_id=messages[int(entry["Id"])].id,
                 code=entry.get("Code"),
                 reason=entry.get("Message"),

@@ -9,7 +9,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    AliasChoices,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from triage.errors import ConfigError
@@ -84,8 +91,13 @@ class Settings(BaseSettings):
     #: A failed message is released for base * 2**(receives-1) seconds, jittered, capped.
     retry_base_s: float = Field(2.0, ge=0)
     retry_max_s: float = Field(300.0, ge=0)
+    #: Messages are hidden this long on receive, and extended by a heartbeat while worked on.
+    visibility_timeout_s: int = Field(60, ge=3, le=43_200)
+    #: A message still unfinished after this long is cancelled and retried later.
+    message_timeout_s: float = Field(120.0, gt=0)
     #: How long a worker owns an incident's pending effect before another may take it over.
-    effect_lease_s: float = Field(120.0, gt=0)
+    #: Longer than message_timeout_s, so only a crashed worker's effect is ever taken over.
+    effect_lease_s: float = Field(150.0, gt=0)
 
     # --- Incident lifecycle ----------------------------------------------------------------
     update_interval_s: float = Field(900.0, ge=0)
@@ -115,6 +127,15 @@ class Settings(BaseSettings):
     def _lower(cls, value: object) -> object:
         return value.lower() if isinstance(value, str) else value
 
+    @model_validator(mode="after")
+    def _lease_outlives_message(self) -> Settings:
+        if self.effect_lease_s <= self.message_timeout_s:
+            raise ValueError(
+                f"TRIAGE_EFFECT_LEASE_S ({self.effect_lease_s:g}) must be longer than "
+                f"TRIAGE_MESSAGE_TIMEOUT_S ({self.message_timeout_s:g})"
+            )
+        return self
+
     def require(self, *fields: str) -> None:
         """Raise ConfigError naming every listed setting that is unset, by its env name."""
         missing = [env_name(f) for f in fields if getattr(self, f) in (None, "")]
@@ -139,7 +160,10 @@ def load_settings(**overrides: object) -> Settings:
     except ValidationError as exc:
         problems = []
         for error in exc.errors():
-            field = str(error["loc"][0]) if error["loc"] else "?"
+            if not error["loc"]:  # a rule across fields: its message names them
+                problems.append(error["msg"].removeprefix("Value error, "))
+                continue
+            field = str(error["loc"][0])
             name = env_name(field) if field in Settings.model_fields else field
             problems.append(f"{name}: {error['msg']}")
         raise ConfigError("; ".join(problems)) from None

@@ -17,6 +17,7 @@ import contextlib
 import random
 import signal
 import threading
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
@@ -40,6 +41,10 @@ class SupervisorConfig:
     shutdown_grace_s: float = 25.0
     retry_base_s: float = 2.0
     retry_max_s: float = 300.0
+    #: Messages are received hidden for this long and extended by the heartbeat while worked on.
+    visibility_timeout_s: int = 60
+    #: After this long a message's work is cancelled and the message retried later.
+    message_timeout_s: float = 600.0
     #: Exit once the queue is empty and nothing is in flight.
     drain: bool = False
 
@@ -87,6 +92,8 @@ class Supervisor:
         self.should_exit = should_exit or asyncio.Event()
         self._force_exit = False
         self._in_flight: dict[asyncio.Task[None], Message] = {}
+        #: Messages still being worked on, with when their visibility was last extended.
+        self._leases: dict[str, tuple[Message, float]] = {}
         self._slot_free = asyncio.Event()
         self._acker = Acker(inbox)
 
@@ -96,11 +103,14 @@ class Supervisor:
         """Run until a signal (or --drain) says stop; returns after a clean shutdown."""
         self._install_signal_handlers()
         acker = asyncio.create_task(self._acker.run(), name="acker")
+        heartbeat = asyncio.create_task(self._heartbeat(), name="heartbeat")
         log.info("daemon.started", concurrency=self.config.concurrency, drain=self.config.drain)
         try:
             await self._receive_loop()
         finally:
             await self._shutdown()
+            heartbeat.cancel()
+            await asyncio.gather(heartbeat, return_exceptions=True)
             await self._acker.stop()
             await acker
             log.info(
@@ -141,7 +151,9 @@ class Supervisor:
             wait_s = min(self.config.wait_s, 1) if self.config.drain else self.config.wait_s
             want = min(10, self.config.max_messages, free)
             try:
-                messages = await self._until_exit(self.inbox.receive(want, wait_s))
+                messages = await self._until_exit(
+                    self.inbox.receive(want, wait_s, self.config.visibility_timeout_s)
+                )
             except TransientError as exc:
                 failures += 1
                 delay = _backoff(failures, 1.0, 30.0)
@@ -203,9 +215,17 @@ class Supervisor:
 
     async def _work(self, message: Message) -> None:
         """Process one message and decide its fate; never raises (but for cancellation)."""
+        self._leases[message.id] = (message, time.monotonic())
         with structlog.contextvars.bound_contextvars(message_id=message.id):
             try:
-                actions = await self.handler(message)
+                async with asyncio.timeout(self.config.message_timeout_s):
+                    actions = await self.handler(message)
+            except TimeoutError:
+                # The handler was cancelled: nothing it would have done afterwards happens.
+                await self._retry_later(
+                    message, "timeout", f"gave up after {self.config.message_timeout_s:g} s", None
+                )
+                return
             except PermanentError as exc:
                 # Visible again at once, so redrive moves it to the DLQ after maxReceiveCount.
                 self.stats.rejected += 1
@@ -217,7 +237,7 @@ class Supervisor:
                     error=str(exc),
                     receive_count=message.receive_count,
                 )
-                await self.inbox.release([message], 0)
+                await self.inbox.change_visibility([message], 0)
                 return
             except TransientError as exc:
                 await self._retry_later(message, exc.reason, str(exc), exc.retry_after_s)
@@ -226,6 +246,9 @@ class Supervisor:
                 log.exception("message.crashed", error=repr(exc))
                 await self._retry_later(message, "bug", repr(exc), None)
                 return
+            finally:
+                # The heartbeat stops before the delete, and never extends a finished message.
+                self._leases.pop(message.id, None)
             if await self._acker.delete(message):
                 self.stats.acked += 1
                 log.info("message.acked", actions=[str(a) for a in actions])
@@ -246,7 +269,23 @@ class Supervisor:
             receive_count=message.receive_count,
             retry_in_s=int(delay),
         )
-        await self.inbox.release([message], int(delay))
+        await self.inbox.change_visibility([message], int(delay))
+
+    async def _heartbeat(self) -> None:
+        """Extend messages still being worked on before their visibility runs out, in batches."""
+        timeout_s = self.config.visibility_timeout_s
+        while True:
+            await asyncio.sleep(max(0.2, timeout_s / 3))
+            now = time.monotonic()
+            due = [m for m, extended in self._leases.values() if now - extended >= timeout_s / 3]
+            for start in range(0, len(due), 10):
+                batch = [m for m in due[start : start + 10] if m.id in self._leases]
+                await self.inbox.change_visibility(batch, timeout_s)
+                for message in batch:
+                    if message.id in self._leases:
+                        self._leases[message.id] = (message, now)
+            if due:
+                log.debug("heartbeat.extended", count=len(due), timeout_s=timeout_s)
 
     # --- Shutdown --------------------------------------------------------------------------
 
@@ -266,7 +305,7 @@ class Supervisor:
         await asyncio.gather(*leftovers, return_exceptions=True)
         messages = list(leftovers.values())
         for start in range(0, len(messages), 10):
-            await self.inbox.release(messages[start : start + 10], 0)
+            await self.inbox.change_visibility(messages[start : start + 10], 0)
         self.stats.released_on_shutdown += len(messages)
         log.warning("daemon.released", count=len(messages), reason="shutdown grace exceeded")
 

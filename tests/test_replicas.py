@@ -1,0 +1,76 @@
+"""Replicas sharing one queue and one DynamoDB table agree: one ticket per incident."""
+
+from __future__ import annotations
+
+import json
+import random
+from collections import Counter
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import boto3
+import pytest
+from daemon_harness import TOKEN, make_queues, settings_for, start_daemon
+
+from triage.stubs.ticketd import TicketServer
+
+INCIDENTS = 50
+MESSAGES = 2000
+REPLICAS = 4
+
+
+@pytest.fixture
+def backend() -> Iterator[TicketServer]:
+    server = TicketServer(token=TOKEN)
+    server.start()
+    yield server
+    server.stop()
+
+
+def test_four_replicas_open_exactly_one_ticket_per_incident(
+    moto_url: str, backend: TicketServer, tmp_path: Path
+) -> None:
+    """4 daemons on one queue and one DynamoDB table turn 2,000 interleaved messages over 50 incidents into exactly 50 tickets."""
+    queues = make_queues(moto_url, max_receive_count=10, visibility_s=30)
+    ddb = boto3.client("dynamodb", endpoint_url=moto_url, region_name="us-east-1")
+    ddb.create_table(
+        TableName="incidents",
+        KeySchema=[{"AttributeName": "fingerprint", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "fingerprint", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    rng = random.Random(7)
+    start = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+    bodies = []
+    for i in range(MESSAGES):
+        incident = rng.randrange(INCIDENTS)
+        bodies.append(
+            json.dumps(
+                {
+                    "title": f"service-{incident} is failing",
+                    "dedup_key": f"incident-{incident}",
+                    "priority": "P2",
+                    "timestamp": (start + timedelta(seconds=i)).isoformat(),
+                }
+            )
+        )
+    assert len({json.loads(b)["dedup_key"] for b in bodies}) == INCIDENTS
+    sqs = queues.client()
+    for first in range(0, len(bodies), 10):
+        entries = [{"Id": str(n), "MessageBody": b} for n, b in enumerate(bodies[first : first + 10])]
+        sqs.send_message_batch(QueueUrl=queues.url, Entries=entries)
+
+    settings = settings_for(
+        queues, backend.url, tmp_path / "unused.db", store_url="dynamodb://incidents", concurrency=8
+    )
+    daemons = [start_daemon(settings, "--drain") for _ in range(REPLICAS)]
+    outputs = [d.communicate(timeout=240) for d in daemons]
+    for daemon, (_, stderr) in zip(daemons, outputs, strict=True):
+        assert daemon.returncode == 0, stderr[-2000:]
+
+    fingerprints = Counter(t["body"]["fingerprint"] for t in backend.tickets)
+    assert len(backend.tickets) == INCIDENTS
+    assert set(fingerprints.values()) == {1}
+    assert queues.depth() == 0
+    assert queues.dead_letters() == []
