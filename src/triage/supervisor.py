@@ -165,6 +165,8 @@ class Supervisor:
             failures = 0
             for message in messages:
                 self._start(message)
+            if not messages and wait_s == 0:
+                await self._sleep_unless_exit(0.1)  # short polling: don't spin on an empty queue
             if (
                 self.config.drain
                 and not messages

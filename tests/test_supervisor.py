@@ -1,0 +1,201 @@
+"""The supervisor's contract: bounded intake, acks decided by the error tree, heartbeats,
+timeouts and a two-stage shutdown, over an in-memory inbox with SQS's visibility rules."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from memory_inbox import MemoryInbox
+
+from triage.errors import DecodeError, SinkUnavailableError
+from triage.inbox import Message
+from triage.lifecycle import Action
+from triage.metrics import Metrics
+from triage.supervisor import Supervisor, SupervisorConfig, _backoff
+
+
+def config(**changes: object) -> SupervisorConfig:
+    values: dict[str, object] = {"wait_s": 0, "drain": True, "retry_base_s": 0, "shutdown_grace_s": 1}
+    values.update(changes)
+    return SupervisorConfig(**values)  # type: ignore[arg-type]
+
+
+async def test_receives_only_as_many_as_free_workers() -> None:
+    """With 3 workers busy, receive never asks SQS for more than the free slots."""
+    inbox = MemoryInbox()
+    inbox.put(*[f"b{i}" for i in range(8)])
+    running = 0
+    peak = 0
+
+    async def handler(message: Message) -> list[Action]:
+        nonlocal running, peak
+        running += 1
+        peak = max(peak, running)
+        await asyncio.sleep(0.05)
+        running -= 1
+        return []
+
+    await Supervisor(config(concurrency=3), inbox, handler, Metrics()).serve()
+    assert peak == 3
+    assert max(inbox.asked) <= 3
+    assert len(inbox.deleted) == 8
+
+
+async def test_permanent_error_is_released_at_once_and_not_acked() -> None:
+    """A permanent failure makes the message visible again at once (for the DLQ) and never deletes it."""
+    inbox = MemoryInbox()
+    [bad] = inbox.put("not json")
+
+    async def handler(message: Message) -> list[Action]:
+        raise DecodeError("body is not JSON")
+
+    supervisor = Supervisor(config(drain=False), inbox, handler, Metrics())
+    task = asyncio.create_task(supervisor.serve())
+    while not inbox.visibility_calls:
+        await asyncio.sleep(0.01)
+    supervisor.should_exit.set()
+    await task
+    assert inbox.visibility_calls[0] == (bad, 0)
+    assert inbox.deleted == []
+    assert supervisor.stats.failures[bad].reason == "decode"
+
+
+async def test_transient_error_backs_off_and_honours_retry_after() -> None:
+    """A transient failure is released with a delay; a Retry-After longer than the backoff wins."""
+    inbox = MemoryInbox()
+    [mid] = inbox.put("x")
+
+    async def handler(message: Message) -> list[Action]:
+        raise SinkUnavailableError("503", retry_after_s=42)
+
+    supervisor = Supervisor(config(drain=False, retry_base_s=1), inbox, handler, Metrics())
+    task = asyncio.create_task(supervisor.serve())
+    while not inbox.visibility_calls:
+        await asyncio.sleep(0.01)
+    supervisor.should_exit.set()
+    await task
+    assert inbox.visibility_calls == [(mid, 42)]
+
+
+def test_backoff_grows_with_receive_count_and_is_capped() -> None:
+    """The retry delay doubles per receive (jittered between half and all of it) up to the cap."""
+    for attempt, ceiling in [(1, 2), (2, 4), (3, 8), (10, 300)]:
+        delays = [_backoff(attempt, 2, 300) for _ in range(200)]
+        assert min(delays) >= ceiling / 2
+        assert max(delays) <= ceiling
+
+
+async def test_heartbeat_extends_slow_message_and_stops_before_delete() -> None:
+    """A message slower than its visibility timeout is extended while worked on, never after."""
+    inbox = MemoryInbox()
+    [mid] = inbox.put("slow")
+
+    async def handler(message: Message) -> list[Action]:
+        await asyncio.sleep(3.5)
+        return []
+
+    supervisor = Supervisor(config(visibility_timeout_s=3), inbox, handler, Metrics())
+    await supervisor.serve()
+    extensions = [t for m, t in inbox.visibility_calls if m == mid]
+    assert extensions  # extended at least once before the 3 s visibility ran out
+    assert set(extensions) == {3}
+    assert inbox.deleted == [mid]
+    # It never became visible to another receive while being worked on.
+    assert supervisor.stats.received == 1
+
+
+async def test_message_timeout_cancels_work_and_retries_later() -> None:
+    """Work running past the message timeout is cancelled (no later side effect) and retried."""
+    inbox = MemoryInbox()
+    [mid] = inbox.put("stuck")
+    effects: list[str] = []
+
+    async def handler(message: Message) -> list[Action]:
+        await asyncio.sleep(5)
+        effects.append("posted")  # must never happen
+        return []
+
+    supervisor = Supervisor(config(drain=False, message_timeout_s=0.2, retry_base_s=60), inbox, handler, Metrics())
+    task = asyncio.create_task(supervisor.serve())
+    while not inbox.visibility_calls:
+        await asyncio.sleep(0.01)
+    supervisor.should_exit.set()
+    await task
+    await asyncio.sleep(0.1)
+    assert effects == []
+    assert supervisor.stats.failures[mid].reason == "timeout"
+    assert inbox.visibility_calls[0][0] == mid
+    assert inbox.visibility_calls[0][1] >= 30
+    assert inbox.deleted == []
+
+
+async def test_shutdown_waits_for_in_flight_within_grace() -> None:
+    """On stop, in-flight messages that finish within the grace are acked."""
+    inbox = MemoryInbox()
+    ids = inbox.put("a", "b")
+
+    async def handler(message: Message) -> list[Action]:
+        await asyncio.sleep(0.3)
+        return []
+
+    supervisor = Supervisor(config(drain=False, shutdown_grace_s=5), inbox, handler, Metrics())
+    task = asyncio.create_task(supervisor.serve())
+    while supervisor.stats.received < 2:
+        await asyncio.sleep(0.01)
+    supervisor.should_exit.set()
+    await task
+    assert sorted(inbox.deleted) == sorted(ids)
+
+
+async def test_shutdown_past_grace_cancels_and_releases_without_ack() -> None:
+    """Messages still running when the grace ends are cancelled, made visible again, never acked."""
+    inbox = MemoryInbox()
+    ids = inbox.put("a", "b")
+
+    async def handler(message: Message) -> list[Action]:
+        await asyncio.sleep(30)
+        return []
+
+    supervisor = Supervisor(config(drain=False, shutdown_grace_s=0.2), inbox, handler, Metrics())
+    task = asyncio.create_task(supervisor.serve())
+    while supervisor.stats.received < 2:
+        await asyncio.sleep(0.01)
+    supervisor.should_exit.set()
+    await asyncio.wait_for(task, timeout=5)
+    assert inbox.deleted == []
+    assert sorted(inbox.visibility_calls) == sorted((i, 0) for i in ids)
+    assert supervisor.stats.released_on_shutdown == 2
+
+
+async def test_a_bug_in_one_message_never_stops_the_others() -> None:
+    """An unexpected exception is logged and retried; the messages around it are acked."""
+    inbox = MemoryInbox()
+    good1, bad, good2 = inbox.put("ok", "boom", "ok")
+
+    async def handler(message: Message) -> list[Action]:
+        if message.body == "boom":
+            raise ZeroDivisionError("bug")
+        return []
+
+    supervisor = Supervisor(config(drain=False, retry_base_s=60), inbox, handler, Metrics())
+    task = asyncio.create_task(supervisor.serve())
+    while len(inbox.deleted) < 2:
+        await asyncio.sleep(0.01)
+    supervisor.should_exit.set()
+    await task
+    assert sorted(inbox.deleted) == sorted([good1, good2])
+    assert supervisor.stats.failures[bad].reason == "bug"
+
+
+@pytest.mark.parametrize("count", [0, 25])
+async def test_drain_exits_when_queue_is_empty(count: int) -> None:
+    """--drain returns once everything queued is handled and the queue reports empty."""
+    inbox = MemoryInbox()
+    inbox.put(*["x"] * count)
+
+    async def handler(message: Message) -> list[Action]:
+        return []
+
+    await asyncio.wait_for(Supervisor(config(), inbox, handler, Metrics()).serve(), timeout=10)
+    assert len(inbox.deleted) == count
