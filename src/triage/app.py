@@ -12,9 +12,12 @@ from datetime import timedelta
 import structlog
 
 from triage.aws import Aws
+from triage.health import Health
+from triage.http_endpoints import EndpointServer
 from triage.inbox import SqsInbox
 from triage.lifecycle import Policy
 from triage.metrics import Metrics
+from triage.metrics_export import EmfExporter, PutMetricDataExporter, flush_every
 from triage.pipeline import Pipeline
 from triage.secrets import BackendToken
 from triage.settings import Settings
@@ -83,6 +86,8 @@ async def run_daemon(
         sinks = await build_sinks(settings, aws, metrics)
         for sink in sinks:
             stack.push_async_callback(sink.aclose)
+        health = Health()
+        await _start_operations(settings, aws, metrics, health, stack)
         inbox = SqsInbox(await aws.client("sqs"), settings.queue_url)
         pipeline = Pipeline(store, summariser, sinks, metrics)
         config = SupervisorConfig(
@@ -96,6 +101,34 @@ async def run_daemon(
             message_timeout_s=settings.message_timeout_s,
             drain=drain,
         )
-        supervisor = Supervisor(config, inbox, pipeline.process, metrics, should_exit=stop)
+        supervisor = Supervisor(
+            config, inbox, pipeline.process, metrics, should_exit=stop, health=health
+        )
         await supervisor.serve()
         return RunResult(supervisor.stats, metrics)
+
+
+async def _start_operations(
+    settings: Settings, aws: Aws, metrics: Metrics, health: Health, stack: AsyncExitStack
+) -> None:
+    """Endpoints, the loop watchdog and the metrics exporter; stopped when `stack` closes."""
+    tasks: list[asyncio.Task[None]] = [asyncio.create_task(health.watch_loop(), name="watchdog")]
+    mode = settings.metrics_mode
+    if mode == "emf":
+        emf = EmfExporter(metrics, settings.cloudwatch_namespace)
+        tasks.append(asyncio.create_task(flush_every(settings.metrics_interval_s, emf.flush)))
+    elif mode == "cloudwatch":
+        client = await aws.client("cloudwatch", endpoint_url=settings.aws_cloudwatch_endpoint)
+        put = PutMetricDataExporter(metrics, settings.cloudwatch_namespace, client)
+        tasks.append(asyncio.create_task(flush_every(settings.metrics_interval_s, put.flush)))
+
+    async def stop_tasks() -> None:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    stack.push_async_callback(stop_tasks)
+    if settings.http_port:
+        server = EndpointServer(health, metrics, settings.http_host, settings.http_port)
+        await server.start()
+        stack.push_async_callback(server.aclose)

@@ -45,6 +45,10 @@ def _parser() -> argparse.ArgumentParser:
     send.add_argument("files", nargs="+", metavar="FILE")
     send.add_argument("--queue-url", help="default: ALERT_TRIAGE_QUEUE_URL")
 
+    health = sub.add_parser("health", help="probe the running daemon's /healthz (the container HEALTHCHECK)")
+    health.add_argument("--ready", action="store_true", help="probe /readyz instead")
+    health.add_argument("--timeout", type=float, default=3.0, metavar="S")
+
     normalize = sub.add_parser(
         "normalize", help="print the canonical alerts of one message body as JSON lines"
     )
@@ -69,6 +73,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             from triage.check import run_checks
 
             return asyncio.run(run_checks(settings))
+        if args.command == "health":
+            return _health(settings, args.ready, args.timeout)
         if args.command == "send":
             return asyncio.run(_send(settings, args.files, args.queue_url))
     except ConfigError as exc:
@@ -84,6 +90,22 @@ def _run(settings: Settings, *, drain: bool) -> int:
 
     asyncio.run(run_daemon(settings, drain=drain))
     return 0
+
+
+def _health(settings: Settings, ready: bool, timeout_s: float) -> int:
+    import httpx
+
+    if not settings.http_port:
+        print("triage: health: TRIAGE_HTTP_PORT is 0, the endpoints are off", file=sys.stderr)
+        return 1
+    url = f"http://127.0.0.1:{settings.http_port}/{'readyz' if ready else 'healthz'}"
+    try:
+        response = httpx.get(url, timeout=timeout_s)
+    except httpx.HTTPError as exc:
+        print(f"triage: health: {url}: {exc or type(exc).__name__}", file=sys.stderr)
+        return 1
+    print(f"{url}: {response.status_code} {response.text.strip()}")
+    return 0 if response.status_code == 200 else 1
 
 
 def _read(path: str) -> str:

@@ -45,6 +45,10 @@ class Settings(BaseSettings):
     queue_url: str | None = Field(None, validation_alias=_env("ALERT_TRIAGE_QUEUE_URL"))
     aws_region: str = Field("us-east-1", validation_alias=_env("AWS_REGION"))
     aws_endpoint_url: str | None = Field(None, validation_alias=_env("AWS_ENDPOINT_URL"))
+    aws_cloudwatch_endpoint: str | None = Field(
+        None, validation_alias=_env("AWS_CLOUDWATCH_ENDPOINT")
+    )
+    cloudwatch_namespace: str = Field("AlertTriage", validation_alias=_env("CLOUDWATCH_NAMESPACE"))
     sqs_wait_time: int = Field(20, ge=0, le=20, validation_alias=_env("SQS_WAIT_TIME"))
     sqs_max_messages: int = Field(10, ge=1, le=10, validation_alias=_env("SQS_MAX_MESSAGES"))
 
@@ -85,6 +89,12 @@ class Settings(BaseSettings):
     concurrency: int = Field(16, ge=1, le=1024)
     store_url: str = "sqlite:///triage.db"
     sinks: Annotated[tuple[str, ...], NoDecode] = ("backend",)
+    #: `emf` (lines on stdout), `cloudwatch` (PutMetricData; implied by AWS_CLOUDWATCH_ENDPOINT), `off`.
+    metrics: Literal["emf", "cloudwatch", "off"] = "emf"
+    metrics_interval_s: float = Field(60.0, gt=0)
+    #: /healthz, /readyz and /metrics; 0 turns the endpoints off.
+    http_port: int = Field(8080, ge=0, le=65535)
+    http_host: str = "0.0.0.0"
     log_format: Literal["json", "console"] = "json"
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     shutdown_grace_s: float = Field(25.0, ge=0)
@@ -122,10 +132,16 @@ class Settings(BaseSettings):
             )
         return value
 
-    @field_validator("log_format", "log_level", mode="before")
+    @field_validator("log_format", "log_level", "metrics", mode="before")
     @classmethod
     def _lower(cls, value: object) -> object:
         return value.lower() if isinstance(value, str) else value
+
+    @property
+    def metrics_mode(self) -> str:
+        if self.metrics == "emf" and self.aws_cloudwatch_endpoint:
+            return "cloudwatch"
+        return self.metrics
 
     @model_validator(mode="after")
     def _lease_outlives_message(self) -> Settings:

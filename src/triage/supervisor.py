@@ -20,10 +20,12 @@ import threading
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 import structlog
 
 from triage.errors import PermanentError, TransientError
+from triage.health import Health
 from triage.inbox import Inbox, Message
 from triage.lifecycle import Action
 from triage.metrics import Metrics
@@ -82,12 +84,14 @@ class Supervisor:
         metrics: Metrics,
         *,
         should_exit: asyncio.Event | None = None,
+        health: Health | None = None,
     ) -> None:
         self.config = config
         self.inbox = inbox
         self.handler = handler
         self.metrics = metrics
         self.stats = Stats()
+        self.health = health or Health()
         #: Set by a signal, by --drain, or by an embedding program (the demo) to stop.
         self.should_exit = should_exit or asyncio.Event()
         self._force_exit = False
@@ -157,12 +161,14 @@ class Supervisor:
             except TransientError as exc:
                 failures += 1
                 delay = _backoff(failures, 1.0, 30.0)
+                self.health.set("queue", False, str(exc))
                 log.warning("receive.failed", error=str(exc), retry_in_s=round(delay, 2))
                 await self._sleep_unless_exit(delay)
                 continue
             if messages is None:
                 break  # stop requested while polling
             failures = 0
+            self.health.set("queue", True)
             for message in messages:
                 self._start(message)
             if not messages and wait_s == 0:
@@ -207,6 +213,9 @@ class Supervisor:
 
     def _start(self, message: Message) -> None:
         self.stats.received += 1
+        if message.sent_at is not None:
+            lag = datetime.now(UTC) - message.sent_at
+            self.metrics.observe("QueueLag", max(0.0, lag.total_seconds() * 1000))
         task = asyncio.create_task(self._work(message), name=f"message-{message.id}")
         self._in_flight[task] = message
         task.add_done_callback(self._done)
