@@ -12,8 +12,8 @@ import aioboto3
 import boto3
 import httpx
 import pytest
-from memory_inbox import MemoryInbox
 
+from memory_inbox import MemoryInbox
 from triage.errors import TransientError
 from triage.health import Health
 from triage.http_endpoints import EndpointServer
@@ -148,7 +148,7 @@ async def test_healthz_reports_a_stalled_loop() -> None:
     health = Health()
     watcher = asyncio.create_task(health.watch_loop(interval_s=0.05))
     await asyncio.sleep(0.1)
-    time.sleep(0.3)  # block the loop on purpose
+    time.sleep(0.3)  # noqa: ASYNC251 - block the loop on purpose
     await asyncio.sleep(0.1)
     watcher.cancel()
     assert health.loop_lag_s >= 0.2  # the spike is remembered after the loop recovers

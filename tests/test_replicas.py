@@ -11,9 +11,9 @@ from pathlib import Path
 
 import boto3
 import pytest
-from daemon_harness import TOKEN, make_queues, settings_for, start_daemon
-
 from triage.stubs.ticketd import TicketServer
+
+from daemon_harness import TOKEN, make_queues, settings_for, start_daemon
 
 INCIDENTS = 50
 MESSAGES = 2000

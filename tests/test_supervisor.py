@@ -6,8 +6,8 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from memory_inbox import MemoryInbox
 
+from memory_inbox import MemoryInbox
 from triage.errors import DecodeError, SinkUnavailableError
 from triage.inbox import Message
 from triage.lifecycle import Action
