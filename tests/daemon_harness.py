@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -96,18 +97,55 @@ def daemon_env(settings: Settings) -> dict[str, str]:
     ):
         env[env_name(field)] = str(getattr(settings, field))
     env["BACKEND_TOKEN"] = TOKEN
+    # Endpoints off unless a test asks for them (and then only on 127.0.0.1).
+    env["TRIAGE_HTTP_PORT"] = "0"
+    env["TRIAGE_HTTP_HOST"] = "127.0.0.1"
+    env["TRIAGE_METRICS"] = "off"
     env["PYTHONPATH"] = str(SRC)
     return env
 
 
-def start_daemon(settings: Settings, *args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "triage", "run", *args],
-        env=daemon_env(settings),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+class Daemon:
+    """`python -m triage run` as a child process; its output goes to files, never to a pipe
+    that nobody reads (a full pipe would block the daemon's logging)."""
+
+    def __init__(self, settings: Settings, *args: str, log_dir: Path, env: dict[str, str] | None = None) -> None:
+        log_dir.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix="daemon-", suffix=".log", dir=log_dir)
+        os.close(fd)
+        self.log_path = Path(name)
+        with self.log_path.open("w") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "triage", "run", *args],
+                env={**daemon_env(settings), **(env or {})},
+                stdout=subprocess.DEVNULL,
+                stderr=log,
+                text=True,
+            )
+
+    def signal(self, sig: int) -> None:
+        self.process.send_signal(sig)
+
+    def wait(self, timeout: float) -> int:
+        """Wait for the exit code; a daemon still running at the timeout is killed (and fails)."""
+        try:
+            return self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+            raise
+
+    @property
+    def log(self) -> str:
+        return self.log_path.read_text()
+
+    def events(self) -> list[dict[str, Any]]:
+        return events(self.log)
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
 
 
 def events(stderr: str) -> list[dict[str, Any]]:

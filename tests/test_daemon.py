@@ -14,10 +14,10 @@ from typing import Any
 
 import boto3
 import pytest
-from triage.stubs.ticketd import TicketServer
 
-from daemon_harness import TOKEN, Queues, events, make_queues, settings_for, start_daemon
+from daemon_harness import TOKEN, Daemon, Queues, make_queues, settings_for
 from triage.app import RunResult, run_daemon
+from triage.stubs.ticketd import TicketServer
 
 PAYLOADS = Path(__file__).parent / "payloads" / "daemon"
 
@@ -143,28 +143,25 @@ def test_sigterm_with_messages_in_flight_loses_none(
     settings = settings_for(
         queues, backend.url, tmp_path / "triage.db", concurrency=3, shutdown_grace_s=10
     )
-    daemon = start_daemon(settings)
+    daemon = Daemon(settings, log_dir=tmp_path)
     try:
         deadline = time.monotonic() + 20
         while backend.request_count == 0 and time.monotonic() < deadline:
             time.sleep(0.05)
         assert backend.request_count > 0, "the daemon never reached the backend"
-        daemon.send_signal(signal.SIGTERM)
-        _, stderr = daemon.communicate(timeout=30)
+        daemon.signal(signal.SIGTERM)
+        assert daemon.wait(timeout=30) == 0, daemon.log
     finally:
-        if daemon.poll() is None:
-            daemon.kill()
-    assert daemon.returncode == 0, stderr
-    names = [e["event"] for e in events(stderr)]
+        daemon.kill()
+    names = [e["event"] for e in daemon.events()]
     assert "daemon.stopped" in names
     posted_first = {t["body"]["fingerprint"] for t in backend.tickets}
     assert 0 < len(posted_first) < len(keys)  # in-flight ones finished; the rest stayed queued
 
     # A second daemon finishes the rest: every incident exactly once, nothing in the DLQ.
     backend.delay_s = 0
-    finisher = start_daemon(settings, "--drain")
-    _, stderr = finisher.communicate(timeout=60)
-    assert finisher.returncode == 0, stderr
+    finisher = Daemon(settings, "--drain", log_dir=tmp_path)
+    assert finisher.wait(timeout=60) == 0, finisher.log
     posts = Counter(t["body"]["fingerprint"] for t in backend.tickets)
     assert len(posts) == len(keys)
     assert set(posts.values()) == {1}
@@ -179,10 +176,9 @@ def test_run_drain_exits_zero_when_queue_empty(
     """`triage run --drain` processes what is queued and exits 0 on its own."""
     queues.send(generic("one"), generic("two"))
     settings = settings_for(queues, backend.url, tmp_path / "triage.db")
-    daemon = start_daemon(settings, "--drain")
-    _, stderr = daemon.communicate(timeout=60)
-    assert daemon.returncode == 0, stderr
-    assert "daemon.drained" in [e["event"] for e in events(stderr)]
+    daemon = Daemon(settings, "--drain", log_dir=tmp_path)
+    assert daemon.wait(timeout=60) == 0, daemon.log
+    assert "daemon.drained" in [e["event"] for e in daemon.events()]
     assert len(backend.tickets) == 2
 
 

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import boto3
 import pytest
-from triage.stubs.ticketd import TicketServer
 
-from daemon_harness import TOKEN, make_queues, settings_for, start_daemon
+from daemon_harness import TOKEN, Daemon, make_queues, settings_for
+from triage.stubs.ticketd import TicketServer
 
 INCIDENTS = 50
 MESSAGES = 2000
@@ -64,10 +64,13 @@ def test_four_replicas_open_exactly_one_ticket_per_incident(
     settings = settings_for(
         queues, backend.url, tmp_path / "unused.db", store_url="dynamodb://incidents", concurrency=8
     )
-    daemons = [start_daemon(settings, "--drain") for _ in range(REPLICAS)]
-    outputs = [d.communicate(timeout=240) for d in daemons]
-    for daemon, (_, stderr) in zip(daemons, outputs, strict=True):
-        assert daemon.returncode == 0, stderr[-2000:]
+    daemons = [Daemon(settings, "--drain", log_dir=tmp_path) for _ in range(REPLICAS)]
+    try:
+        for daemon in daemons:
+            assert daemon.wait(timeout=400) == 0, daemon.log[-2000:]
+    finally:
+        for daemon in daemons:
+            daemon.kill()
 
     fingerprints = Counter(t["body"]["fingerprint"] for t in backend.tickets)
     assert len(backend.tickets) == INCIDENTS

@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 import structlog
 
+from triage.errors import ConfigError
 from triage.health import Health
 from triage.metrics import Metrics
 from triage.metrics_export import prometheus_text
@@ -37,7 +38,10 @@ class EndpointServer:
         }
 
     async def start(self) -> None:
-        self._server = await asyncio.start_server(self._handle, self.host, self.port)
+        try:
+            self._server = await asyncio.start_server(self._handle, self.host, self.port)
+        except OSError as exc:
+            raise ConfigError(f"TRIAGE_HTTP_PORT {self.port} on {self.host}: {exc.strerror}") from None
         self.port = self._server.sockets[0].getsockname()[1]
         log.info("http.listening", host=self.host, port=self.port)
 
