@@ -1,0 +1,31 @@
+# syntax=docker/dockerfile:1
+# triage: alert-triage daemon. Build: docker build -t triage .
+# Stage 1 builds a virtualenv from the lock file; stage 2 copies only that venv into a slim
+# image with a non-root user, so no compiler, uv or tests reach production.
+
+FROM python:3.12-slim AS build
+ENV UV_COMPILE_BYTECODE=1 UV_LINK_MODE=copy UV_PROJECT_ENVIRONMENT=/opt/venv \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
+RUN pip install --no-cache-dir uv==0.13.8
+WORKDIR /src
+# Dependencies first (cached while only our code changes), then the project itself.
+COPY pyproject.toml uv.lock README.md ./
+RUN uv sync --frozen --no-dev --no-install-project
+COPY src ./src
+RUN uv sync --frozen --no-dev --no-editable
+
+FROM python:3.12-slim
+ENV PATH=/opt/venv/bin:$PATH PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1 \
+    TRIAGE_STORE_URL=sqlite:////var/lib/triage/triage.db
+RUN groupadd --system --gid 10001 triage \
+    && useradd --system --uid 10001 --gid triage --home-dir /var/lib/triage --create-home triage
+COPY --from=build /opt/venv /opt/venv
+USER 10001:10001
+WORKDIR /var/lib/triage
+EXPOSE 8080
+# `triage health` probes /healthz on TRIAGE_HTTP_PORT; ECS and compose read this check.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
+    CMD ["python", "-m", "triage", "health"]
+# Exec form: python is PID 1's child under ECS initProcessEnabled and gets SIGTERM directly.
+ENTRYPOINT ["python", "-m", "triage"]
+CMD ["run"]
