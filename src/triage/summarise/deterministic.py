@@ -1,0 +1,191 @@
+"""The deterministic summariser: a useful ticket from the alert alone, with no LLM.
+
+Priority: the source's stated priority, else severity mapped by `SEVERITY_PRIORITY`, else the
+matching pattern's hint, else medium. Steps: the runbook first, then the steps of the first
+(up to three) patterns in `patterns.toml` that match the alert's text.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from triage.errors import ConfigError
+from triage.models import Alert, Priority, Ticket
+
+#: Source severities (lower-cased) and the priority they imply when the source states none.
+SEVERITY_PRIORITY = {
+    **dict.fromkeys(
+        [
+            "critical",
+            "crit",
+            "fatal",
+            "emergency",
+            "emerg",
+            "alert",
+            "sev1",
+            "sev-1",
+            "p0",
+            "disaster",
+        ],
+        Priority.CRITICAL,
+    ),
+    **dict.fromkeys(
+        ["error", "err", "high", "major", "sev2", "sev-2", "p1", "page"], Priority.HIGH
+    ),
+    **dict.fromkeys(
+        ["warning", "warn", "medium", "minor", "average", "sev3", "sev-3", "p2"], Priority.MEDIUM
+    ),
+    **dict.fromkeys(
+        ["info", "informational", "notice", "low", "debug", "sev4", "sev-4", "p3", "none"],
+        Priority.LOW,
+    ),
+}
+
+#: Labels worth showing under "Where" and "What", in this order, when present.
+_WHERE = (
+    "account",
+    "region",
+    "namespace",
+    "cluster",
+    "service",
+    "host",
+    "instance",
+    "device_id",
+    "job",
+    "mountpoint",
+)
+_MAX_STEPS = 8
+_MAX_PATTERNS = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Pattern:
+    category: str
+    regex: re.Pattern[str]
+    severity_hint: Priority
+    steps: tuple[str, ...]
+
+
+def load_patterns(path: Path | None = None) -> tuple[Pattern, ...]:
+    """Read a patterns file (the bundled one by default); any mistake is a ConfigError."""
+    name = str(path) if path else "bundled patterns.toml"
+    try:
+        text = (
+            path.read_text(encoding="utf-8")
+            if path
+            else (resources.files(__package__) / "patterns.toml").read_text(encoding="utf-8")
+        )
+        data = tomllib.loads(text)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"TRIAGE_PATTERNS_FILE {name}: {exc}") from None
+    patterns = []
+    for i, entry in enumerate(data.get("pattern", [])):
+        patterns.append(_pattern(entry, f"{name} [[pattern]] #{i + 1}"))
+    if not patterns:
+        raise ConfigError(f"TRIAGE_PATTERNS_FILE {name}: no [[pattern]] entries")
+    return tuple(patterns)
+
+
+def _pattern(entry: Any, where: str) -> Pattern:
+    try:
+        category, pattern, hint, steps = (
+            entry["category"],
+            entry["pattern"],
+            entry["severity_hint"],
+            entry["steps"],
+        )
+    except (KeyError, TypeError) as exc:
+        raise ConfigError(f"{where}: missing key {exc}") from None
+    try:
+        regex = re.compile(pattern, re.IGNORECASE)
+        priority = Priority(hint)
+    except (re.error, ValueError) as exc:
+        raise ConfigError(f"{where} ({category}): {exc}") from None
+    if not isinstance(steps, list) or not all(isinstance(s, str) for s in steps):
+        raise ConfigError(f"{where} ({category}): steps must be a list of strings")
+    return Pattern(str(category), regex, priority, tuple(steps))
+
+
+class DeterministicSummariser:
+    #: Only this much alert text is matched against the patterns, to bound regex work.
+    MATCH_CHARS = 8_000
+
+    def __init__(self, patterns: tuple[Pattern, ...] | None = None) -> None:
+        self.patterns = patterns if patterns is not None else load_patterns()
+
+    async def summarise(self, alert: Alert) -> Ticket:
+        return self.write(alert)
+
+    def write(self, alert: Alert) -> Ticket:
+        matched = self.match(alert)
+        return Ticket(
+            title=alert.title[:200],
+            priority=self.priority(alert, matched),
+            description=_description(alert, matched)[:20_000],
+            steps=_steps(alert, matched),
+        )
+
+    def match(self, alert: Alert) -> list[Pattern]:
+        text = " ".join([alert.title, alert.description, *alert.labels.values()])[
+            : self.MATCH_CHARS
+        ]
+        return [p for p in self.patterns if p.regex.search(text)][:_MAX_PATTERNS]
+
+    def priority(self, alert: Alert, matched: list[Pattern]) -> Priority:
+        if alert.priority is not None:
+            return alert.priority
+        if alert.severity and alert.severity.strip().lower() in SEVERITY_PRIORITY:
+            return SEVERITY_PRIORITY[alert.severity.strip().lower()]
+        if matched:
+            return matched[0].severity_hint
+        return Priority.MEDIUM
+
+    async def aclose(self) -> None:
+        """Nothing to release."""
+
+
+def _description(alert: Alert, matched: list[Pattern]) -> str:
+    labels = alert.labels
+    lines = [alert.description.strip() or alert.title, ""]
+    what = f"**What:** {alert.source} alert, {alert.status.value}"
+    if alert.severity:
+        what += f", severity {alert.severity}"
+    lines.append(what)
+    where = ", ".join(f"{k}={labels[k]}" for k in _WHERE if labels.get(k))
+    if where:
+        lines.append(f"**Where:** {where}")
+    lines.append(f"**Since:** {alert.occurred_at.isoformat(timespec='seconds')}")
+    value, threshold = labels.get("current_value") or labels.get("value"), labels.get("threshold")
+    if value and threshold:
+        metric = labels.get("metric") or labels.get("metric_name") or "value"
+        operator = labels.get("operator") or labels.get("comparison") or "vs"
+        lines.append(f"**Value:** {metric} = {value} ({operator} threshold {threshold})")
+    elif threshold:
+        lines.append(f"**Threshold:** {threshold}")
+    if matched:
+        lines.append(f"**Looks like:** {', '.join(p.category for p in matched)}")
+    if alert.runbook_url:
+        lines.append(f"**Runbook:** {alert.runbook_url}")
+    for name, url in alert.links.items():
+        lines.append(f"**{name.capitalize()}:** {url}")
+    return "\n".join(lines)
+
+
+def _steps(alert: Alert, matched: list[Pattern]) -> tuple[str, ...]:
+    steps: list[str] = []
+    if alert.runbook_url:
+        steps.append(f"Open the runbook: {alert.runbook_url}")
+    for pattern in matched:
+        steps.extend(s for s in pattern.steps if s not in steps)
+    if len(steps) <= 1:
+        steps += [
+            "Confirm the alert against the source dashboard or logs",
+            "Check recent deploys and configuration changes around the start time",
+            "Escalate to the owning team if it is not understood within 30 minutes",
+        ]
+    return tuple(steps[:_MAX_STEPS])
