@@ -119,5 +119,5 @@ def test_invalid_patterns_file_is_a_config_error(tmp_path: Path) -> None:
         load_patterns(missing)
     broken = tmp_path / "c.toml"
     broken.write_text("[[pattern]\n")
-    with pytest.raises(ConfigError, match="c.toml"):
+    with pytest.raises(ConfigError, match=r"c\.toml"):
         load_patterns(broken)

@@ -12,6 +12,7 @@ Routes (the contract triage expects of a real backend, see the README):
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import threading
 import time
@@ -175,10 +176,8 @@ def main() -> None:
     args = parser.parse_args()
     server = TicketServer(token=args.token, host=args.host, port=args.port)
     print(f"ticketd listening on {server.url}", flush=True)
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         server._httpd.serve_forever()
-    except KeyboardInterrupt:
-        pass
 
 
 if __name__ == "__main__":
