@@ -73,34 +73,31 @@ def settings_for(queues: Queues, backend_url: str, store: Path, **overrides: Any
         "sqs_wait_time": 1,
         "retry_base_s": 0,
         "shutdown_grace_s": 10,
+        # Short, so a message taken by a poll cancelled at shutdown reappears quickly.
+        "visibility_timeout_s": 5,
+        # Endpoints off unless a test asks for them (and then only on 127.0.0.1).
+        "http_port": 0,
+        "http_host": "127.0.0.1",
+        "metrics": "off",
     }
     values.update(overrides)
     return Settings(**values)
 
 
 def daemon_env(settings: Settings) -> dict[str, str]:
-    """The environment that makes `python -m triage` read the same settings."""
+    """The environment that makes `python -m triage` read exactly these settings."""
     from triage.settings import env_name
 
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith(("TRIAGE_", "BACKEND_", "OPENAI_"))
-    }
-    for field in (
-        "queue_url",
-        "aws_endpoint_url",
-        "backend_base_url",
-        "store_url",
-        "sqs_wait_time",
-        "retry_base_s",
-        "shutdown_grace_s",
-        "concurrency",
-    ):
-        env[env_name(field)] = str(getattr(settings, field))
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TRIAGE_", "BACKEND_", "OPENAI_"))}
+    for field, value in settings.model_dump().items():
+        if value is None:
+            continue
+        if isinstance(value, tuple | list):
+            value = ",".join(value)
+        elif hasattr(value, "get_secret_value"):
+            value = value.get_secret_value()
+        env[env_name(field)] = str(value)
     env["BACKEND_TOKEN"] = TOKEN
-    # Endpoints off unless a test asks for them (and then only on 127.0.0.1).
-    env["TRIAGE_HTTP_PORT"] = "0"
-    env["TRIAGE_HTTP_HOST"] = "127.0.0.1"
-    env["TRIAGE_METRICS"] = "off"
     env["PYTHONPATH"] = str(SRC)
     return env
 
@@ -109,7 +106,9 @@ class Daemon:
     """`python -m triage run` as a child process; its output goes to files, never to a pipe
     that nobody reads (a full pipe would block the daemon's logging)."""
 
-    def __init__(self, settings: Settings, *args: str, log_dir: Path, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, settings: Settings, *args: str, log_dir: Path, env: dict[str, str] | None = None
+    ) -> None:
         log_dir.mkdir(parents=True, exist_ok=True)
         fd, name = tempfile.mkstemp(prefix="daemon-", suffix=".log", dir=log_dir)
         os.close(fd)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import sys
 import tempfile
@@ -54,6 +55,7 @@ def run_demo(*, verbose: bool = False) -> int:
     from moto.server import ThreadedMotoServer
 
     configure_logging("console", "info" if verbose else "warning")
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's request log
     started = time.monotonic()
     moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     moto.start()
@@ -89,6 +91,9 @@ async def _demo(
         sqs_wait_time=1,
         retry_base_s=1.0,
         log_format="console",
+        # The demo prints its own report: no endpoints to bind, no metric lines on stdout.
+        http_port=0,
+        metrics="off",
     )
     stop = asyncio.Event()
     metrics = Metrics()
