@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import random
+import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -18,6 +20,8 @@ from triage.stubs.ticketd import TicketServer
 INCIDENTS = 50
 MESSAGES = 2000
 REPLICAS = 4
+#: Queue depth the feeder keeps (moto slows down as the queue deepens).
+DEPTH = 200
 
 
 @pytest.fixture
@@ -56,21 +60,42 @@ def test_four_replicas_open_exactly_one_ticket_per_incident(
             )
         )
     assert len({json.loads(b)["dedup_key"] for b in bodies}) == INCIDENTS
+    # moto scans the whole queue on every call, so keep it shallow: queue a first slice, then a
+    # feeder tops it up while the replicas drain it (they only exit once it stays empty).
     sqs = queues.client()
-    for first in range(0, len(bodies), 10):
-        entries = [{"Id": str(n), "MessageBody": b} for n, b in enumerate(bodies[first : first + 10])]
-        sqs.send_message_batch(QueueUrl=queues.url, Entries=entries)
 
+    def send(chunk: list[str]) -> None:
+        for first in range(0, len(chunk), 10):
+            entries = [
+                {"Id": str(n), "MessageBody": b} for n, b in enumerate(chunk[first : first + 10])
+            ]
+            sqs.send_message_batch(QueueUrl=queues.url, Entries=entries)
+
+    send(bodies[:DEPTH])
+    remaining = bodies[DEPTH:]
+
+    def feed() -> None:
+        while remaining:
+            if queues.depth() < DEPTH // 2:
+                chunk = remaining[: DEPTH // 2]
+                del remaining[: DEPTH // 2]
+                send(chunk)
+            time.sleep(0.05)
+
+    feeder = threading.Thread(target=feed, daemon=True)
     settings = settings_for(
         queues, backend.url, tmp_path / "unused.db", store_url="dynamodb://incidents", concurrency=8
     )
     daemons = [Daemon(settings, "--drain", log_dir=tmp_path) for _ in range(REPLICAS)]
+    feeder.start()
     try:
         for daemon in daemons:
             assert daemon.wait(timeout=400) == 0, daemon.log[-2000:]
     finally:
         for daemon in daemons:
             daemon.kill()
+    feeder.join(timeout=5)
+    assert not remaining, "the replicas exited before every message was queued"
 
     fingerprints = Counter(t["body"]["fingerprint"] for t in backend.tickets)
     assert len(backend.tickets) == INCIDENTS

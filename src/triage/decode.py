@@ -1,0 +1,149 @@
+"""Message body → one JSON object, with the SNS envelope unwrapped.
+
+Rejects with DecodeError, before any alert code sees them: bodies over 1 MiB, bodies that are not
+UTF-8 JSON (NaN and Infinity included), JSON whose top level is not an object, and JSON nested
+deeper than 64 levels. Depth is measured by a linear scan of the text *before* parsing, so
+`[[[[…` never reaches `json.loads`' recursion. SNS subscription and unsubscription confirmations
+are returned as the envelope itself; `normalize_body` turns them into a Skipped.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from itertools import accumulate
+from typing import Any
+
+from triage.errors import DecodeError
+
+MAX_BODY_BYTES = 1_048_576  # SQS's own ceiling: anything bigger did not come from the queue
+MAX_DEPTH = 64  # the deepest real alert (a CloudWatch metric-math event) is under 10
+
+SNS_NOTIFICATION = "Notification"
+SNS_CONFIRMATIONS = frozenset({"SubscriptionConfirmation", "UnsubscribeConfirmation"})
+
+# One escape sequence (backslash + the character after it); consumed pairwise from the left, so
+# an escaped backslash never makes the following quote look escaped. Linear: no nested repeats.
+_ESCAPE = re.compile(r"\\.", re.DOTALL)
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+_DEPTH_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
+# A \uD800..\uDFFF escape may decode to a lone surrogate, which no UTF-8 encoder will accept later.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def decode_body(body: str | bytes) -> dict[str, Any]:
+    """The alert object a body carries: the SNS `Message` when enveloped, else the body itself."""
+    outer = load_object(_as_text(body), "body")
+    if not is_sns_envelope(outer) or outer["Type"] in SNS_CONFIRMATIONS:
+        return outer
+    message = outer.get("Message")
+    if not isinstance(message, str):
+        raise DecodeError("SNS notification has no Message string")
+    return load_object(message, "SNS Message")
+
+
+def is_sns_envelope(payload: dict[str, Any]) -> bool:
+    """True for an SNS notification or confirmation as SNS delivers it to SQS (not raw delivery)."""
+    kind = payload.get("Type")
+    return (
+        (kind == SNS_NOTIFICATION or kind in SNS_CONFIRMATIONS)
+        and isinstance(payload.get("TopicArn"), str)
+        and "Message" in payload
+    )
+
+
+def load_object(text: str, what: str) -> dict[str, Any]:
+    """Parse JSON text that must be an object, refusing deep nesting before the parser sees it."""
+    depth = nesting_depth(text)
+    if depth > MAX_DEPTH:
+        raise DecodeError(f"{what} is nested {depth} levels deep, over the limit of {MAX_DEPTH}")
+    try:
+        value = json.loads(text, parse_constant=_reject_constant)
+    except RecursionError:  # unreachable after the scan; kept so it can never escape
+        raise DecodeError(f"{what} is nested too deeply") from None
+    except ValueError as exc:  # JSONDecodeError, NaN/Infinity, ints over 4,300 digits
+        raise DecodeError(f"{what} is not valid JSON: {_first_line(exc)}") from None
+    if not isinstance(value, dict):
+        raise DecodeError(f"{what} is JSON {_kind(value)}, not an object")
+    result: dict[str, Any] = value
+    if _may_hold_lone_surrogates(text):
+        result = _replace_lone_surrogates(result)
+    return result
+
+
+def nesting_depth(text: str) -> int:
+    """Deepest bracket nesting outside string literals, in linear time and without recursion."""
+    unescaped = _ESCAPE.sub("", text)  # no escaped quote is left to fool the split below
+    outside_strings = "".join(unescaped.split('"')[::2])
+    brackets = _NOT_BRACKET.sub("", outside_strings)
+    return max(accumulate(map(_DEPTH_STEP.__getitem__, brackets)), default=0)
+
+
+def _as_text(body: str | bytes) -> str:
+    if isinstance(body, bytes | bytearray):
+        if len(body) > MAX_BODY_BYTES:
+            raise DecodeError(_too_large(len(body)))
+        try:
+            text = bytes(body).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise DecodeError(f"body is not UTF-8: {exc.reason} at byte {exc.start}") from None
+    elif isinstance(body, str):
+        text = body
+        # Each code point is 1 to 4 bytes: only a body longer than a quarter MiB needs measuring.
+        if len(text) * 4 > MAX_BODY_BYTES:
+            size = len(text)
+            if size <= MAX_BODY_BYTES:
+                size = len(text.encode("utf-8", "surrogatepass"))
+            if size > MAX_BODY_BYTES:
+                raise DecodeError(_too_large(size))
+    else:
+        raise DecodeError(f"body is a {type(body).__name__}, not text")
+    return text.removeprefix("\ufeff")  # a byte-order mark some editors and tools prepend
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    return "a string" if isinstance(value, str) else "an array"
+
+
+def _too_large(size: int) -> str:
+    return f"body is at least {size:,} bytes, over the {MAX_BODY_BYTES:,}-byte limit"
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON value")
+
+
+def _first_line(exc: ValueError) -> str:
+    return str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+
+
+def _may_hold_lone_surrogates(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return _SURROGATE_ESCAPE.search(text) is not None
+
+
+def _replace_lone_surrogates(value: Any) -> Any:
+    """Swap lone surrogates for U+FFFD so the payload can be stored and logged as UTF-8.
+
+    Recursion is safe here: depth was checked against MAX_DEPTH before parsing.
+    """
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return "".join("\ufffd" if "\ud800" <= ch <= "\udfff" else ch for ch in value)
+        return value
+    if isinstance(value, dict):
+        return {_replace_lone_surrogates(k): _replace_lone_surrogates(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_replace_lone_surrogates(v) for v in value]
+    return value

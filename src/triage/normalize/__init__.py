@@ -1,0 +1,94 @@
+"""Message body → canonical alerts. `normalize_body` decodes the body, recognises its format
+from its shape (table `FORMATS`, tried in order) and hands it to that source's module.
+
+It raises only DecodeError, UnknownFormatError (naming every format tried) or ValidationError,
+all PermanentError; a message that is understood but changes no ticket (an SNS subscription
+confirmation, INSUFFICIENT_DATA, a contact-point test) comes back as a `Skipped`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pydantic
+
+from triage.decode import SNS_CONFIRMATIONS, decode_body, is_sns_envelope
+from triage.errors import DecodeError, TriageError, UnknownFormatError, ValidationError
+from triage.normalize import alertmanager, cloudwatch, common, generic, grafana, sentry
+from triage.normalize.common import Normalized, Skipped
+
+__all__ = ["FORMATS", "Format", "Normalized", "Skipped", "normalize_body", "normalize_payload"]
+
+
+@dataclass(frozen=True, slots=True)
+class Format:
+    name: str
+    matches: Callable[[dict[str, Any]], bool]
+    parse: Callable[[dict[str, Any]], Normalized]
+
+
+def _sns_confirmation(payload: dict[str, Any]) -> bool:
+    return is_sns_envelope(payload) and payload["Type"] in SNS_CONFIRMATIONS
+
+
+def _skip_sns_confirmation(payload: dict[str, Any]) -> Normalized:
+    kind = str(payload["Type"])
+    reason = "subscription_confirmation" if kind.startswith("Sub") else "unsubscribe_confirmation"
+    detail = (
+        f"SNS {kind} for topic {common.short(payload.get('TopicArn'), 200)}; "
+        "confirm or remove the subscription in SNS, it is not an alert"
+    )
+    return Normalized((), (Skipped("sns", reason, detail),))
+
+
+#: Tried in order; the first whose `matches` is true parses. More specific shapes come first
+#: (Grafana groups carry Alertmanager's keys too; almost anything may carry a `title`).
+FORMATS: tuple[Format, ...] = (
+    Format("sns-confirmation", _sns_confirmation, _skip_sns_confirmation),
+    Format("cloudwatch-alarm", cloudwatch.matches_alarm, cloudwatch.normalize_alarm),
+    Format("cloudwatch-eventbridge", cloudwatch.matches_event, cloudwatch.normalize_event),
+    Format("grafana", grafana.matches_unified, grafana.normalize_unified),
+    Format("alertmanager", alertmanager.matches, alertmanager.normalize),
+    Format("grafana-legacy", grafana.matches_legacy, grafana.normalize_legacy),
+    Format("sentry", sentry.matches, sentry.normalize),
+    Format("threshold", generic.matches_threshold, generic.normalize_threshold),
+    Format("generic", generic.matches_generic, generic.normalize_generic),
+)
+
+
+def normalize_body(body: str | bytes) -> Normalized:
+    """Decode one message body and return its canonical alerts (or why it has none)."""
+    try:
+        payload = decode_body(body)
+    except TriageError:
+        raise
+    except Exception as exc:  # a decoder bug must still reach the DLQ as a permanent failure
+        raise DecodeError(f"body could not be decoded ({type(exc).__name__})") from exc
+    return normalize_payload(payload)
+
+
+def normalize_payload(payload: dict[str, Any]) -> Normalized:
+    """Canonical alerts of an already decoded (and SNS-unwrapped) alert object."""
+    for fmt in FORMATS:
+        if not fmt.matches(payload):
+            continue
+        try:
+            return fmt.parse(payload)
+        except TriageError:
+            raise
+        except pydantic.ValidationError as exc:
+            fields = ", ".join(".".join(map(str, e["loc"])) for e in exc.errors()[:5])
+            raise ValidationError(f"{fmt.name}: invalid alert fields: {fields}") from exc
+        except Exception as exc:
+            # Every field is validated on the way in; whatever slips through is still this
+            # message's fault, and retrying it cannot help.
+            raise ValidationError(
+                f"{fmt.name}: malformed payload ({type(exc).__name__}: {common.short(str(exc))})"
+            ) from exc
+    tried = ", ".join(fmt.name for fmt in FORMATS)
+    keys = ", ".join(common.short(key, 40) for key in list(payload)[:10]) or "none"
+    raise UnknownFormatError(
+        f"no known alert format matches (tried {tried}); top-level keys: {keys}"
+    )

@@ -1,0 +1,137 @@
+"""Prometheus Alertmanager webhook (version "4"), and the alert-group logic Grafana's unified
+alerting shares with it: every alert of a group becomes one Alert, not only the first.
+
+Identity: the alert's full label set, exact and sorted, which is what Alertmanager's own
+`fingerprint` field encodes. We hash the labels ourselves (the field is an implementation detail
+that Grafana, for one, has computed differently across versions). `truncatedAlerts > 0` means
+Alertmanager left alerts out of the message (`max_alerts`); it becomes a note for the log.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from triage.errors import ValidationError
+from triage.models import Alert, Status
+from triage.normalize import common
+from triage.normalize.common import Normalized, Skipped
+
+SOURCE = "alertmanager"
+
+_STATUS = {"firing": Status.FIRING, "resolved": Status.RESOLVED}
+#: Annotations that have their own place in an Alert; the rest are appended to the description.
+_KNOWN_ANNOTATIONS = frozenset({"summary", "description", "message", "runbook_url", "runbook"})
+#: Per-alert link fields → names in Alert.links (Grafana adds the last three).
+_LINKS = {"generatorURL": "source", "silenceURL": "silence", "dashboardURL": "dashboard"}
+_LINKS |= {"panelURL": "panel", "imageURL": "image"}
+
+#: Decides whether one alert of a group is a test that must make no ticket; returns a reason.
+TestCheck = Callable[[dict[str, str], dict[str, str]], str | None]
+
+
+def matches(payload: dict[str, Any]) -> bool:
+    return isinstance(payload.get("alerts"), list) and (
+        payload.get("version") == "4" or "groupKey" in payload
+    )
+
+
+def normalize(payload: dict[str, Any]) -> Normalized:
+    return normalize_group(payload, SOURCE)
+
+
+def normalize_group(
+    payload: dict[str, Any], source: str, is_test: TestCheck | None = None
+) -> Normalized:
+    """Every alert of an Alertmanager-shaped group, each with the group's common fields as raw."""
+    group = {key: value for key, value in payload.items() if key != "alerts"}
+    alerts: list[Alert] = []
+    skipped: list[Skipped] = []
+    for i, item in enumerate(common.items(payload.get("alerts"), "alerts")):
+        where = f"alerts[{i}]"
+        entry = common.obj(item, where, required=True)
+        labels = common.string_map(entry.get("labels"), f"{where}.labels")
+        annotations = common.string_map(entry.get("annotations"), f"{where}.annotations")
+        reason = is_test(labels, annotations) if is_test else None
+        if reason:
+            detail = f"{where} is a contact-point test ({common.short(labels.get('alertname'))})"
+            skipped.append(Skipped(source, reason, detail))
+            continue
+        raw = {**group, "alert": entry}
+        alerts.append(alert_from(entry, labels, annotations, source, raw, where, payload))
+    notes: tuple[str, ...] = ()
+    truncated = payload.get("truncatedAlerts")
+    if isinstance(truncated, int) and not isinstance(truncated, bool) and truncated > 0:
+        notes = (
+            f"{source} left {truncated} alert(s) of group {common.short(payload.get('groupKey'))} "
+            "out of this message (max_alerts); they arrive when the group is next notified",
+        )
+    if not alerts and not skipped:
+        skipped.append(Skipped(source, "empty_group", f"{source} notification with no alerts"))
+    return Normalized(tuple(alerts), tuple(skipped), notes)
+
+
+def alert_from(
+    entry: dict[str, Any],
+    labels: dict[str, str],
+    annotations: dict[str, str],
+    source: str,
+    raw: dict[str, Any],
+    where: str,
+    group: dict[str, Any],
+) -> Alert:
+    """One alert of a group; `labels` and `annotations` are the exact strings it carried."""
+    if not labels:
+        raise ValidationError(f"{where} has no labels to identify it")
+    status_word = entry.get("status", group.get("status"))
+    status = _STATUS.get(status_word.strip().lower()) if isinstance(status_word, str) else None
+    if status is None:
+        raise ValidationError(
+            f"{where}.status {common.short(status_word)} is not firing or resolved"
+        )
+    name = labels.get("alertname") or annotations.get("summary") or "alert"
+    summary = annotations.get("summary")
+    heading = f"{name}: {summary}" if summary and summary != name else name
+    started = common.timestamp(entry.get("startsAt"))
+    ended = common.timestamp(entry.get("endsAt")) if status is Status.RESOLVED else None
+    return Alert(
+        source=source,
+        status=status,
+        title=common.title(heading, f"{where} alertname"),
+        team=common.line(labels.get("team"), "team", common.LABEL_VALUE_MAX),
+        priority=common.priority(labels.get("priority")),
+        severity=common.line(labels.get("severity"), "severity", common.LABEL_VALUE_MAX),
+        description=_description(entry, annotations, where),
+        runbook_url=common.url(
+            annotations.get("runbook_url") or annotations.get("runbook"), "runbook_url"
+        ),
+        links={
+            name: link
+            for key, name in _LINKS.items()
+            if (link := common.url(entry.get(key), f"{where}.{key}"))
+        },
+        labels=common.labels_from(labels),
+        occurred_at=ended or started or common.now(),
+        identity=labels,
+        raw=raw,
+    )
+
+
+def _description(entry: dict[str, Any], annotations: dict[str, str], where: str) -> str:
+    parts = [annotations.get("description") or annotations.get("message") or ""]
+    values = _values(entry.get("values")) or common.line(entry.get("valueString"), "valueString")
+    if values:
+        parts.append(f"Values: {values}")
+    extra = sorted(k for k in annotations if k not in _KNOWN_ANNOTATIONS and not k.startswith("__"))
+    if extra:
+        parts.append("\n".join(f"{k}: {annotations[k]}" for k in extra))
+    return common.text("\n\n".join(p for p in parts if p), f"{where}.description",
+                       common.DESCRIPTION_MAX) or ""  # fmt: skip
+
+
+def _values(value: Any) -> str | None:
+    """Grafana's `values` object ({"B": 93.5}) as "B=93.5, C=1"."""
+    if not isinstance(value, dict) or not value:
+        return None
+    pairs = (f"{k}={v}" for k, v in sorted(value.items()) if not isinstance(v, dict | list))
+    return ", ".join(pairs) or None

@@ -1,0 +1,358 @@
+"""CloudWatch alarm state changes in every delivery form: the classic alarm message (in an SNS
+envelope or raw) and the EventBridge "CloudWatch Alarm State Change" event (raw or in SNS).
+
+Identity: account + Region code + alarm name, so all forms of one alarm share a fingerprint. The
+Region comes from the alarm ARN, else the event's `region`, else the classic message's display
+name mapped to its code ("US East (N. Virginia)" → us-east-1). The SNS Subject is never read:
+SNS cuts it to 100 characters. ALARM → firing, OK → resolved, INSUFFICIENT_DATA → Skipped.
+
+`AlarmDescription` may carry `TEAM=… | PRIORITY=… | RUNBOOK=… | SEVERITY=…` segments (split on
+newlines when there are any, else on "|"; keys in any case, "=" or ":"); the rest is free text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote
+
+from triage.decode import load_object
+from triage.errors import DecodeError, ValidationError
+from triage.models import Alert, Status
+from triage.normalize import common
+from triage.normalize.aws_regions import region_code
+from triage.normalize.common import Normalized, Skipped
+
+SOURCE = "cloudwatch"
+STATE_CHANGE = "CloudWatch Alarm State Change"
+
+_STATUS = {"ALARM": Status.FIRING, "OK": Status.RESOLVED}
+_SEGMENT_KEYS = {"team": "team", "priority": "priority", "severity": "severity"}
+_SEGMENT_KEYS |= {"runbook": "runbook", "runbook_url": "runbook", "runbookurl": "runbook"}
+_REASON_DATA_MAX = 65_536
+
+
+def matches_alarm(payload: dict[str, Any]) -> bool:
+    return "AlarmName" in payload and "NewStateValue" in payload
+
+
+def matches_event(payload: dict[str, Any]) -> bool:
+    return "detail" in payload and (
+        payload.get("detail-type") == STATE_CHANGE or payload.get("source") == "aws.cloudwatch"
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class AlarmArn:
+    region: str
+    account: str
+    name: str
+
+
+def parse_arn(value: Any) -> AlarmArn | None:
+    """arn:aws:cloudwatch:REGION:ACCOUNT:alarm:NAME (names may hold ':'); None if not one."""
+    if not isinstance(value, str):
+        return None
+    parts = value.strip().split(":", 6)
+    if len(parts) != 7 or parts[0] != "arn" or not parts[1].startswith("aws"):
+        return None
+    if parts[2] != "cloudwatch" or parts[5] != "alarm" or not all(parts[3:5]) or not parts[6]:
+        return None
+    return AlarmArn(region=parts[3], account=parts[4], name=parts[6])
+
+
+@dataclass(frozen=True, slots=True)
+class _Change:
+    """One alarm state change, whichever form delivered it."""
+
+    name: str
+    account: str
+    region: str
+    state: str
+    old_state: str | None
+    description: str | None
+    reason: str | None
+    occurred_at: datetime | None
+    facts: dict[str, str]
+    tags: dict[str, str]
+    raw: dict[str, Any]
+
+
+def normalize_alarm(payload: dict[str, Any]) -> Normalized:
+    """The classic alarm message (the SNS `Message`, or the body under raw delivery)."""
+    arn = parse_arn(payload.get("AlarmArn"))
+    notes: tuple[str, ...] = ()
+    if arn:
+        region = arn.region
+    else:
+        display = common.ident(payload.get("Region"), "Region")
+        region = region_code(display) or display
+        if region == display:
+            notes = (f"unknown AWS Region name {common.short(display)}: fingerprint uses it as is",)
+    facts: dict[str, str] = {}
+    if "AlarmRule" in payload:  # a composite alarm
+        facts["alarm_type"] = "composite"
+        common.add_label(facts, "alarm_rule", payload.get("AlarmRule"))
+        children = common.items(payload.get("TriggeringChildren"), "TriggeringChildren")
+        names = [c.name for c in map(parse_arn, (_get(x, "Arn") for x in children)) if c]
+        common.add_label(facts, "triggering_alarms", ", ".join(names))
+    facts |= _trigger_facts(common.obj(payload.get("Trigger"), "Trigger"))
+    change = _Change(
+        name=_alarm_name(payload.get("AlarmName"), "AlarmName", arn),
+        account=_account(payload.get("AWSAccountId"), "AWSAccountId", arn),
+        region=region,
+        state=common.line(payload.get("NewStateValue"), "NewStateValue") or "",
+        old_state=common.line(payload.get("OldStateValue"), "OldStateValue"),
+        description=common.text(payload.get("AlarmDescription"), "AlarmDescription"),
+        reason=common.text(payload.get("NewStateReason"), "NewStateReason"),
+        occurred_at=common.timestamp(payload.get("StateChangeTime")),
+        facts=facts,
+        tags={},
+        raw=payload,
+    )
+    result = _normalize(change)
+    return Normalized(result.alerts, result.skipped, notes)
+
+
+def normalize_event(payload: dict[str, Any]) -> Normalized:
+    """An EventBridge CloudWatch alarm event (raw, or as the SNS `Message`)."""
+    kind = payload.get("detail-type")
+    if kind != STATE_CHANGE:
+        detail = f"CloudWatch event {common.short(kind)} is not an alarm state change"
+        return Normalized((), (Skipped(SOURCE, "not_a_state_change", detail),))
+    detail_obj = common.obj(payload.get("detail"), "detail", required=True)
+    resources = common.items(payload.get("resources"), "resources")
+    arn = next((a for a in map(parse_arn, resources) if a), None)
+    state = common.obj(detail_obj.get("state"), "detail.state", required=True)
+    previous = common.obj(detail_obj.get("previousState"), "detail.previousState")
+    config = common.obj(detail_obj.get("configuration"), "detail.configuration")
+    facts: dict[str, str] = {}
+    if config.get("alarmRule") is not None:
+        facts["alarm_type"] = "composite"
+        common.add_label(facts, "alarm_rule", config.get("alarmRule"))
+    facts |= _metrics_facts(common.items(config.get("metrics"), "detail.configuration.metrics"))
+    facts |= _reason_data_facts(state.get("reasonData"))
+    region = arn.region if arn else common.ident(payload.get("region"), "region")
+    change = _Change(
+        name=_alarm_name(detail_obj.get("alarmName"), "detail.alarmName", arn),
+        account=_account(payload.get("account"), "account", arn),
+        region=region,
+        state=common.line(state.get("value"), "detail.state.value") or "",
+        old_state=common.line(previous.get("value"), "detail.previousState.value"),
+        description=common.text(config.get("description"), "detail.configuration.description"),
+        reason=common.text(state.get("reason"), "detail.state.reason"),
+        occurred_at=common.timestamp(state.get("timestamp"))
+        or common.timestamp(payload.get("time")),
+        facts=facts,
+        tags=_segment_tags(common.string_map(detail_obj.get("alarmTags"), "alarmTags")),
+        raw=payload,
+    )
+    return _normalize(change)
+
+
+def _normalize(change: _Change) -> Normalized:
+    where = f"{change.account}/{change.region}"
+    if change.state == "INSUFFICIENT_DATA":
+        detail = f"alarm {common.short(change.name)} in {where} has insufficient data"
+        return Normalized((), (Skipped(SOURCE, "insufficient_data", detail),))
+    status = _STATUS.get(change.state)
+    if status is None:
+        raise ValidationError(
+            f"alarm state {common.short(change.state)} is not ALARM, OK or INSUFFICIENT_DATA"
+        )
+    segments, free_text = parse_description(change.description or "")
+    given = {**change.tags, **segments}  # the description wins over alarm tags
+    runbook = common.url(given.get("runbook"), "RUNBOOK")
+    body = [free_text]
+    if given.get("runbook") and not runbook:
+        body.append(f"Runbook: {given['runbook']}")
+    if change.reason:
+        body.append(f"State reason: {change.reason}")
+    labels: dict[str, str] = {}
+    common.add_label(labels, "alarm_name", change.name)
+    common.add_label(labels, "account", change.account)
+    common.add_label(labels, "region", change.region)
+    common.add_label(labels, "state", change.state)
+    common.add_label(labels, "old_state", change.old_state)
+    for key, value in change.facts.items():
+        common.add_label(labels, key, value)
+    alert = Alert(
+        source=SOURCE,
+        status=status,
+        title=common.title(change.name, "alarm name"),
+        team=common.line(given.get("team"), "TEAM", common.LABEL_VALUE_MAX),
+        priority=common.priority(given.get("priority")),
+        severity=common.line(given.get("severity"), "SEVERITY", common.LABEL_VALUE_MAX),
+        description=common.text(
+            "\n\n".join(p for p in body if p), "description", common.DESCRIPTION_MAX
+        )
+        or "",
+        runbook_url=runbook,
+        links=common.links(alarm=console_link(change.region, change.name)),
+        labels=labels,
+        occurred_at=change.occurred_at or common.now(),
+        identity={"account": change.account, "region": change.region, "alarm": change.name},
+        raw=change.raw,
+    )
+    return Normalized((alert,))
+
+
+def parse_description(description: str) -> tuple[dict[str, str], str]:
+    """Split `KEY=value` segments (team, priority, runbook, severity) from the free text."""
+    if "\n" in description:
+        parts, joiner = description.split("\n"), "\n"
+    else:
+        parts, joiner = description.split("|"), " | "
+    facts: dict[str, str] = {}
+    rest: list[str] = []
+    for part in parts:
+        pieces = [part]
+        if joiner == "\n" and "|" in part and all(map(_segment, part.split("|"))):
+            pieces = part.split("|")  # one line of "TEAM=a | PRIORITY=b" inside a multi-line text
+        for piece in pieces:
+            segment = _segment(piece)
+            if segment:
+                if segment[1]:  # "TEAM=" with nothing after it says nothing
+                    facts.setdefault(*segment)
+            elif piece.strip():
+                rest.append(piece.strip())
+    return facts, joiner.join(rest)
+
+
+def _segment(piece: str) -> tuple[str, str] | None:
+    s = piece.strip()
+    cuts = [i for i in (s.find("="), s.find(":")) if i > 0]
+    if not cuts:
+        return None
+    key = _SEGMENT_KEYS.get("".join(s[: min(cuts)].lower().split()))
+    value = s[min(cuts) + 1 :].strip()
+    return (key, value) if key else None
+
+
+def _segment_tags(tags: dict[str, str]) -> dict[str, str]:
+    """Propagated alarm tags that name a team, priority, runbook or severity (any case)."""
+    out: dict[str, str] = {}
+    for key, value in tags.items():
+        known = _SEGMENT_KEYS.get("".join(key.lower().split()))
+        if known and value.strip():
+            out.setdefault(known, value.strip())
+    return out
+
+
+def console_link(region: str, name: str) -> str | None:
+    """The alarm's page in the AWS console, in its partition's console domain."""
+    if region_code(region) != region:
+        return None  # an unmapped display name cannot make a console host
+    if region.startswith("cn-"):
+        host = f"https://{region}.console.amazonaws.cn"
+    elif region.startswith("us-gov-"):
+        host = "https://console.amazonaws-us-gov.com"
+    else:
+        host = f"https://{region}.console.aws.amazon.com"
+    return f"{host}/cloudwatch/home?region={region}#alarmsV2:alarm/{quote(name, safe='')}"
+
+
+def _alarm_name(value: Any, field: str, arn: AlarmArn | None) -> str:
+    if arn:
+        return common.ident_or_none(value, field) or common.ident(arn.name, "alarm ARN")
+    return common.ident(value, field)
+
+
+def _account(value: Any, field: str, arn: AlarmArn | None) -> str:
+    return arn.account if arn else common.ident(value, field)
+
+
+def _get(mapping: Any, key: str) -> Any:
+    """`key` or its camelCase twin: classic messages say MetricName, events say metricName."""
+    if not isinstance(mapping, dict):
+        return None
+    value = mapping.get(key)
+    return mapping.get(key[:1].lower() + key[1:]) if value is None else value
+
+
+def _trigger_facts(trigger: dict[str, Any]) -> dict[str, str]:
+    facts: dict[str, str] = {}
+    for key, label in (
+        ("MetricName", "metric"),
+        ("Namespace", "namespace"),
+        ("Statistic", "statistic"),
+        ("ExtendedStatistic", "statistic"),
+        ("Threshold", "threshold"),
+        ("ComparisonOperator", "comparison"),
+        ("Period", "period_s"),
+        ("EvaluationPeriods", "evaluation_periods"),
+        ("Unit", "unit"),
+    ):
+        common.add_label(facts, label, _scalar(trigger.get(key)))
+    common.add_label(facts, "dimensions", _dimensions(trigger.get("Dimensions")))
+    return facts | _metrics_facts(common.items(trigger.get("Metrics"), "Trigger.Metrics"))
+
+
+def _metrics_facts(metrics: list[Any]) -> dict[str, str]:
+    """A single metric's facts, or for metric math a one-line summary of every query."""
+    entries = [m for m in metrics if isinstance(m, dict)]
+    stats = [(m, _get(m, "MetricStat")) for m in entries]
+    facts: dict[str, str] = {}
+    if len(entries) == 1 and isinstance(stats[0][1], dict):  # an event's single-metric alarm
+        stat = stats[0][1]
+        metric = _get(stat, "Metric")
+        common.add_label(
+            facts, "metric", _scalar(_get(metric, "MetricName") or _get(metric, "Name"))
+        )
+        common.add_label(facts, "namespace", _scalar(_get(metric, "Namespace")))
+        common.add_label(facts, "statistic", _scalar(_get(stat, "Stat")))
+        common.add_label(facts, "period_s", _scalar(_get(stat, "Period")))
+        common.add_label(facts, "dimensions", _dimensions(_get(metric, "Dimensions")))
+        return facts
+    queries = []
+    for m, stat in stats:
+        what = _scalar(_get(m, "Expression"))
+        if isinstance(stat, dict):
+            metric = _get(stat, "Metric")
+            name = _scalar(_get(metric, "MetricName") or _get(metric, "Name"))
+            what = " ".join(
+                filter(
+                    None, [_scalar(_get(metric, "Namespace")), name, _scalar(_get(stat, "Stat"))]
+                )
+            )
+        label = _scalar(_get(m, "Label"))
+        queries.append(
+            f"{_scalar(_get(m, 'Id')) or '?'} = {what or '?'}" + (f" ({label})" if label else "")
+        )
+    if queries:
+        facts["alarm_type"] = "metric_math"
+        common.add_label(facts, "metrics", "; ".join(queries))
+    return facts
+
+
+def _reason_data_facts(value: Any) -> dict[str, str]:
+    """Threshold and latest datapoint from an event's `reasonData` (itself a JSON string)."""
+    if not isinstance(value, str) or len(value) > _REASON_DATA_MAX:
+        return {}
+    try:
+        data = load_object(value, "reasonData")
+    except DecodeError:
+        return {}  # a reason we cannot read is no reason to drop the alarm
+    facts: dict[str, str] = {}
+    common.add_label(facts, "threshold", _scalar(data.get("threshold")))
+    recent = data.get("recentDatapoints")
+    if isinstance(recent, list) and recent:
+        common.add_label(facts, "value", _scalar(recent[-1]))
+    return facts
+
+
+def _dimensions(value: Any) -> str | None:
+    """ "name=value, …" from the classic list of {name, value} or the event's {name: value}."""
+    if isinstance(value, dict):
+        pairs = [(k, v) for k, v in value.items()]
+    elif isinstance(value, list):
+        pairs = [(_get(d, "Name"), _get(d, "Value")) for d in value if isinstance(d, dict)]
+    else:
+        return None
+    return ", ".join(f"{_scalar(k)}={_scalar(v)}" for k, v in pairs) or None
+
+
+def _scalar(value: Any) -> str | None:
+    """A fact for a human: scalars as text, anything nested dropped."""
+    return None if isinstance(value, dict | list) else common.scalar(value, "fact")

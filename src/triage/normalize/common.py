@@ -1,0 +1,311 @@
+"""Shared rules for every normaliser: the result types, text cleaning and cutting, priorities,
+timestamps, labels and links, so every source treats hostile input the same way.
+
+Documented limits (cut by code point, never inside a character; a cut that would leave a
+combining mark without its base drops the base too):
+
+    title 200 (one line; "…" marks a cut)    description 4,000 ("…" marks a cut)
+    label keys 128, label values 256, at most 64 labels per alert
+    identity values 1,024                     links 2,048; other fields 1,024
+
+Titles and label values are one line: C0/C1 control characters and bidi controls (embeddings,
+overrides, isolates U+202A to U+202E, U+2066 to U+2069, marks U+200E/U+200F/U+061C) are removed and all
+whitespace, newlines included, collapses to one space. Descriptions keep newlines and tabs and the
+LRM/RLM marks that mixed-direction prose needs, but lose other controls, embeddings and overrides.
+CJK, emoji (with their joiners), RTL letters and combining marks pass through untouched.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from triage.errors import ValidationError
+from triage.models import Alert, Priority
+
+TITLE_MAX = 200
+DESCRIPTION_MAX = 4_000
+LABEL_KEY_MAX = 128
+LABEL_VALUE_MAX = 256
+LABELS_MAX = 64
+IDENTITY_MAX = 1_024
+URL_MAX = 2_048
+FIELD_MAX = 1_024
+
+#: How far a cut backs off over combining marks before it gives up (a "Zalgo" string).
+_MARKS_BACKOFF = 16
+#: Timestamps longer than this are not timestamps; refuse them before any parsing.
+_TIMESTAMP_MAX = 64
+
+# Embeddings, overrides and isolates reorder what a reader sees ("Trojan Source"); removed everywhere.
+_BIDI_CONTROLS = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+# Direction marks are harmless in prose but pointless (and spoofable) in one-line fields.
+_BIDI_MARKS = "\u200e\u200f\u061c"
+_DROP_IN_TEXT = dict.fromkeys(map(ord, _BIDI_CONTROLS))
+_DROP_IN_LINE = dict.fromkeys(map(ord, _BIDI_CONTROLS + _BIDI_MARKS))
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    """A message understood on purpose to change no ticket; the caller logs it."""
+
+    source: str  # "sns", "cloudwatch", "grafana" …
+    reason: str  # short machine word: "insufficient_data", "test_notification" …
+    detail: str  # one human sentence for the log
+
+
+@dataclass(frozen=True, slots=True)
+class Normalized:
+    """What one message body holds: its canonical alerts, what was skipped, and notes to log."""
+
+    alerts: tuple[Alert, ...]
+    skipped: tuple[Skipped, ...] = ()
+    notes: tuple[str, ...] = ()
+
+
+# --- text ------------------------------------------------------------------------------------
+
+
+def cut(text: str, limit: int, *, ellipsis: bool = False) -> str:
+    """At most `limit` code points, never leaving a combining mark cut off from its base."""
+    if len(text) <= limit:
+        return text
+    end = limit - 1 if ellipsis else limit
+    stop = max(end - _MARKS_BACKOFF, 0)
+    i = end
+    while i > stop and unicodedata.combining(text[i]):
+        i -= 1
+    if i > stop:
+        end = i  # text[i] is the base whose marks would have been cut: drop it with them
+    out = text[:end].rstrip("\u200d")  # a trailing zero-width joiner would join the "…"
+    return out + "…" if ellipsis else out
+
+
+def scalar(value: Any, field: str) -> str | None:
+    """A JSON scalar as text: numbers and booleans coerced, None kept; objects are invalid."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    raise ValidationError(f"{field} must be text, not a JSON {_kind(value)}")
+
+
+def text(value: Any, field: str, limit: int = FIELD_MAX) -> str | None:
+    """Multi-line text (descriptions): controls and bidi overrides removed, cut with "…"."""
+    raw = _bounded(scalar(value, field), limit)
+    if raw is None:
+        return None
+    cleaned = _strip_controls(raw.replace("\r\n", "\n"), keep="\n\t").translate(_DROP_IN_TEXT)
+    cleaned = cleaned.strip()
+    return cut(cleaned, limit, ellipsis=True) if cleaned else None
+
+
+def line(value: Any, field: str, limit: int = FIELD_MAX) -> str | None:
+    """One-line text (names, label values): controls and bidi removed, whitespace collapsed."""
+    raw = _bounded(scalar(value, field), limit)
+    if raw is None:
+        return None
+    # Controls become spaces first so "a\x00b" cannot glue two words into one.
+    spaced = "".join(" " if _is_control(ch) else ch for ch in raw.translate(_DROP_IN_LINE))
+    cleaned = " ".join(spaced.split())
+    return cut(cleaned, limit) if cleaned else None
+
+
+def title(value: Any, field: str = "title") -> str:
+    """A required one-line title of at most 200 code points ("…" marks a cut)."""
+    cleaned = line(value, field, IDENTITY_MAX)
+    if not cleaned:
+        raise ValidationError(f"{field} is missing or empty")
+    return cut(cleaned, TITLE_MAX, ellipsis=True)
+
+
+def ident(value: Any, field: str) -> str:
+    """A required value the fingerprint hashes: one line, exact otherwise, at most 1,024."""
+    cleaned = line(value, field, IDENTITY_MAX)
+    if not cleaned:
+        raise ValidationError(f"{field} is missing or empty: the alert cannot be identified")
+    return cleaned
+
+
+def ident_or_none(value: Any, field: str) -> str | None:
+    """An optional identity value, cleaned like `ident`; None when absent or empty."""
+    return line(value, field, IDENTITY_MAX)
+
+
+def _bounded(raw: str | None, limit: int) -> str | None:
+    """Cleaning only shrinks text, so a 1 MiB field need not be walked to keep 4,000 of it."""
+    return raw[: limit * 4] if raw is not None and len(raw) > limit * 4 else raw
+
+
+def _is_control(ch: str) -> bool:
+    return unicodedata.category(ch) in ("Cc", "Cs")  # C0, DEL, C1; lone surrogates
+
+
+def _strip_controls(value: str, keep: str) -> str:
+    if value.isprintable():
+        return value  # the common case, checked in C
+    return "".join(ch for ch in value if ch in keep or not _is_control(ch))
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, dict):
+        return "object"
+    if isinstance(value, list):
+        return "array"
+    return type(value).__name__
+
+
+def short(value: Any, limit: int = 60) -> str:
+    """A hostile value made safe to quote in an error message or log line."""
+    if isinstance(value, dict | list):
+        return f"<JSON {_kind(value)}>"
+    return repr(cut(line(str(value), "") or "", limit, ellipsis=True))
+
+
+# --- structure -------------------------------------------------------------------------------
+
+
+def obj(value: Any, field: str, *, required: bool = False) -> dict[str, Any]:
+    """A nested JSON object; {} when absent (unless required), ValidationError when not an object."""
+    if value is None and not required:
+        return {}
+    if not isinstance(value, dict):
+        what = "missing" if value is None else f"a JSON {_kind(value)}, not an object"
+        raise ValidationError(f"{field} is {what}")
+    return value
+
+
+def items(value: Any, field: str) -> list[Any]:
+    """A JSON array; [] when absent, ValidationError when something else."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise ValidationError(f"{field} must be an array, not a JSON {_kind(value)}")
+    return value
+
+
+def string_map(value: Any, field: str) -> dict[str, str]:
+    """Every entry of a flat label/annotation object as exact text (for identities)."""
+    out: dict[str, str] = {}
+    for key, raw in obj(value, field).items():
+        if isinstance(raw, dict | list):
+            raise ValidationError(f"{field}.{short(key)} must be text, not a JSON {_kind(raw)}")
+        out[key] = scalar(raw, f"{field}.{key}") or ""
+    return out
+
+
+def add_label(labels: dict[str, str], key: str, value: Any) -> None:
+    """Add one human-facing label (one line, cut) unless empty or the 64-label cap is reached."""
+    if len(labels) >= LABELS_MAX and key not in labels:
+        return
+    k = line(key, "label", LABEL_KEY_MAX)
+    v = (
+        line(value, f"labels.{key}", LABEL_VALUE_MAX)
+        if not isinstance(value, dict | list)
+        else None
+    )
+    if k and v:
+        labels[k] = v
+
+
+def labels_from(mapping: Mapping[str, Any]) -> dict[str, str]:
+    """Human-facing labels from a source's own label object, cleaned and capped."""
+    labels: dict[str, str] = {}
+    for key in sorted(mapping):
+        add_label(labels, key, mapping[key])
+    return labels
+
+
+def url(value: Any, field: str) -> str | None:
+    """An absolute http(s) link, or None: anything else is dropped rather than trusted."""
+    if not isinstance(value, str):
+        return None
+    s = value.strip()
+    if len(s) > URL_MAX or not s.lower().startswith(("https://", "http://")):
+        return None
+    if any(ch.isspace() or _is_control(ch) for ch in s) or len(s) <= len("https://"):
+        return None
+    return s
+
+
+def links(**named: str | None) -> dict[str, str]:
+    return {name: link for name, link in named.items() if link}
+
+
+# --- priority --------------------------------------------------------------------------------
+
+_C, _H, _M, _L = Priority.CRITICAL, Priority.HIGH, Priority.MEDIUM, Priority.LOW
+_PRIORITY_WORDS: dict[str, Priority] = {
+    **dict.fromkeys(("p0", "0", "critical", "crit", "urgent", "emergency", "highest", "blocker"), _C),
+    **dict.fromkeys(("p1", "1", "high", "major", "important"), _H),
+    **dict.fromkeys(("p2", "2", "medium", "med", "moderate", "normal"), _M),
+    **dict.fromkeys(("p3", "3", "low", "lowest", "minor", "info", "informational", "trivial"), _L),
+}  # fmt: skip
+
+
+def priority(value: Any) -> Priority | None:
+    """critical|high|medium|low from P0..P3, 0..3 or a word, any case or spacing; None otherwise."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if not isinstance(value, str | int):
+        return None
+    key = str(value).strip().lower()
+    if len(key) > 32:
+        return None
+    key = "".join(key.split()).replace("p-", "p").replace("p_", "p")  # "P 1", "P-1" → "p1"
+    return _PRIORITY_WORDS.get(key)
+
+
+# --- time ------------------------------------------------------------------------------------
+
+
+def timestamp(value: Any) -> datetime | None:
+    """ISO 8601 (Z, ±hh:mm, ±hhmm, fractions to nanoseconds) or epoch s/ms/µs/ns → aware UTC.
+
+    None for absent or unreadable values and for Go's zero time "0001-01-01T00:00:00Z", which
+    Grafana and Alertmanager send as `endsAt` for an alert that has not ended.
+    """
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, str):
+        s = value.strip()
+        if not s or len(s) > _TIMESTAMP_MAX:
+            return None
+        if s.replace(".", "", 1).isdigit():
+            return timestamp(float(s))
+        try:
+            parsed = datetime.fromisoformat(s)
+        except ValueError:
+            return None
+        if parsed.year <= 1:
+            return None
+        try:
+            return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+        except OverflowError:  # 9999-12-31T23:00-05:00 has no UTC equivalent
+            return None
+    if isinstance(value, int | float):
+        try:
+            number = float(value)
+        except OverflowError:
+            return None
+        # Epoch seconds stay below 1e11 until the year 5138; bigger numbers are ms, µs or ns.
+        for bound, scale in ((1e17, 1e9), (1e14, 1e6), (1e11, 1e3)):
+            if number >= bound:
+                number /= scale
+                break
+        if not 0 < number < 253_402_300_800:  # after 1970, before the year 10000
+            return None
+        return datetime.fromtimestamp(number, UTC)
+    return None
+
+
+def now() -> datetime:
+    """When a source gives no usable time: the moment we read it."""
+    return datetime.now(UTC)

@@ -1,0 +1,127 @@
+"""Alerts from our own tools: the generic JSON that custom scripts send, and the threshold events
+of the metric evaluator (`event_type: threshold_alert`). Fields are listed in DESIGN.md.
+
+Identity, generic: `dedup_key` when given, else the script's `source` + the title.
+Identity, threshold: the rule (`rule_id`, else `rule_name`) + the target (`device_id`, else
+`host`) + the metric, so the same rule on another device or host is another incident.
+Statuses: generic firing|resolved (default firing; "triggered", "alerting", "problem" and "ok",
+"recovered" are accepted too); threshold triggered|resolved (also firing|ok).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from triage.errors import ValidationError
+from triage.models import Alert, Status
+from triage.normalize import common
+from triage.normalize.common import Normalized
+
+GENERIC = "generic"
+THRESHOLD = "threshold"
+
+_FIRING = ("firing", "triggered", "alerting", "problem", "alarm")
+_RESOLVED = ("resolved", "ok", "recovered")
+_STATUS = dict.fromkeys(_FIRING, Status.FIRING) | dict.fromkeys(_RESOLVED, Status.RESOLVED)
+
+
+def matches_generic(payload: dict[str, Any]) -> bool:
+    return "title" in payload
+
+
+def matches_threshold(payload: dict[str, Any]) -> bool:
+    return payload.get("event_type") == "threshold_alert"
+
+
+def normalize_generic(payload: dict[str, Any]) -> Normalized:
+    title = common.title(payload.get("title"))
+    origin = common.line(payload.get("source"), "source", common.LABEL_VALUE_MAX) or GENERIC
+    dedup_key = common.ident_or_none(payload.get("dedup_key"), "dedup_key")
+    labels = common.labels_from(common.string_map(payload.get("labels"), "labels"))
+    common.add_label(labels, "origin", origin)
+    common.add_label(labels, "host", payload.get("host"))
+    if dedup_key:
+        common.add_label(labels, "dedup_key", dedup_key)
+    full_title = common.ident(payload.get("title"), "title")  # not cut to 200: stays distinct
+    alert = Alert(
+        source=GENERIC,
+        status=_status(payload.get("status") or "firing", "status"),
+        title=title,
+        team=common.line(payload.get("team"), "team", common.LABEL_VALUE_MAX),
+        priority=common.priority(payload.get("priority")),
+        severity=common.line(payload.get("severity"), "severity", common.LABEL_VALUE_MAX),
+        description=common.text(payload.get("description"), "description", common.DESCRIPTION_MAX)
+        or "",
+        runbook_url=common.url(payload.get("runbook_url") or payload.get("runbook"), "runbook"),
+        links=common.links(source=common.url(payload.get("url"), "url")),
+        labels=labels,
+        occurred_at=common.timestamp(payload.get("timestamp")) or common.now(),
+        identity={"dedup_key": dedup_key} if dedup_key else {"source": origin, "title": full_title},
+        raw=payload,
+    )
+    return Normalized((alert,))
+
+
+def normalize_threshold(payload: dict[str, Any]) -> Normalized:
+    status = _status(payload.get("state"), "state")
+    rule_id = common.ident_or_none(payload.get("rule_id"), "rule_id")
+    rule_name = common.line(payload.get("rule_name"), "rule_name", common.LABEL_VALUE_MAX)
+    rule = rule_id or common.ident_or_none(payload.get("rule_name"), "rule_name")
+    device = common.ident_or_none(payload.get("device_id"), "device_id")
+    host = common.ident_or_none(payload.get("host"), "host")
+    target = device or host
+    if not rule or not target:
+        raise ValidationError("threshold_alert needs rule_id (or rule_name) and device_id or host")
+    metric = common.ident_or_none(payload.get("metric"), "metric") or ""
+    value = common.line(payload.get("current_value"), "current_value", 64)
+    threshold = common.line(payload.get("threshold_value"), "threshold_value", 64)
+    operator = common.line(payload.get("operator"), "operator", 16)
+    labels: dict[str, str] = {}
+    for key, field in (
+        ("rule_id", rule_id), ("rule_name", rule_name), ("metric", metric),
+        ("device_id", device), ("host", host), ("current_value", value),
+        ("threshold", threshold), ("operator", operator),
+    ):  # fmt: skip
+        common.add_label(labels, key, field)
+    name = rule_name or rule
+    alert = Alert(
+        source=THRESHOLD,
+        status=status,
+        title=common.title(f"{name} on {target}"),
+        team=common.line(payload.get("team"), "team", common.LABEL_VALUE_MAX),
+        priority=common.priority(payload.get("priority")),
+        severity=common.line(payload.get("severity"), "severity", common.LABEL_VALUE_MAX),
+        description=_comparison(status, metric, value, operator, threshold, target),
+        runbook_url=common.url(payload.get("runbook_url") or payload.get("runbook"), "runbook"),
+        labels=labels,
+        occurred_at=common.timestamp(payload.get("evaluated_at")) or common.now(),
+        identity={"rule": rule, "target": target, "metric": metric},
+        raw=payload,
+    )
+    return Normalized((alert,))
+
+
+def _comparison(
+    status: Status, metric: str, value: str | None, operator: str | None, threshold: str | None,
+    target: str,
+) -> str:  # fmt: skip
+    """Value against threshold: 'cpu_usage is 97.5 on db-7; the rule fires when it is > 90.'"""
+    what = metric or "the metric"
+    verb = "is" if status is Status.FIRING else "is back to"
+    now = f"{what} {verb} {value} on {target}" if value else f"{what} on {target}"
+    if threshold:
+        rule = (
+            f"the rule fires when it is {operator} {threshold}"
+            if operator
+            else f"threshold {threshold}"
+        )
+        return f"{now}; {rule}."
+    return f"{now}."
+
+
+def _status(value: Any, field: str) -> Status:
+    status = _STATUS.get(value.strip().lower()) if isinstance(value, str) else None
+    if status is None:
+        expected = "firing or resolved" if field == "status" else "triggered or resolved"
+        raise ValidationError(f"{field} {common.short(value)} is not {expected}")
+    return status

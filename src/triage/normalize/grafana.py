@@ -1,0 +1,107 @@
+"""Grafana webhooks: unified alerting (Grafana 8 onward: an Alertmanager-shaped group with `orgId`,
+`title`, `state`, `message`, and per alert `silenceURL`, `dashboardURL`, `panelURL`, `values`
+from 9.x, `valueString`) and the legacy dashboard alert of Grafana ≤ 9 (`ruleId`, `evalMatches`).
+
+Identity, unified: the alert's full label set (sorted), hashed by us — Grafana's own
+`fingerprint` is not used, so identical label sets match across re-deliveries and versions.
+Identity, legacy: organisation + rule id (legacy alerts have no labels; tags are not identity).
+
+The contact point's "Test notification" is skipped on purpose (reason "test_notification"): it
+proves the webhook works, it is not an incident. Unified alerting sends it as an alert labelled
+alertname=TestAlert, instance=Grafana (summary "Notification test"); legacy alerting as rule id 0
+named "Test notification". Legacy `no_data`, `pending` and `paused` states change no ticket.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from triage.errors import ValidationError
+from triage.models import Alert, Status
+from triage.normalize import alertmanager, common
+from triage.normalize.common import Normalized, Skipped
+
+SOURCE = "grafana"
+
+_LEGACY_STATUS = {"alerting": Status.FIRING, "ok": Status.RESOLVED}
+_LEGACY_QUIET = {"no_data", "pending", "paused", "unknown"}
+
+
+def matches_unified(payload: dict[str, Any]) -> bool:
+    return isinstance(payload.get("alerts"), list) and (
+        "orgId" in payload
+        or payload.get("version") == "1"
+        or {"title", "state", "message"} <= payload.keys()
+    )
+
+
+def normalize_unified(payload: dict[str, Any]) -> Normalized:
+    return alertmanager.normalize_group(payload, SOURCE, is_test=_test_notification)
+
+
+def _test_notification(labels: dict[str, str], annotations: dict[str, str]) -> str | None:
+    if labels.get("alertname") == "TestAlert" and (
+        labels.get("instance") == "Grafana" or annotations.get("summary") == "Notification test"
+    ):
+        return "test_notification"
+    return None
+
+
+def matches_legacy(payload: dict[str, Any]) -> bool:
+    return (
+        "ruleId" in payload
+        and "state" in payload
+        and ("ruleName" in payload or "evalMatches" in payload)
+    )
+
+
+def normalize_legacy(payload: dict[str, Any]) -> Normalized:
+    """A legacy dashboard alert notification: one rule, one state."""
+    rule_id = common.ident(payload.get("ruleId"), "ruleId")
+    rule_name = common.line(payload.get("ruleName"), "ruleName")
+    if rule_id == "0" and rule_name == "Test notification":
+        detail = "legacy Grafana notification channel test"
+        return Normalized((), (Skipped(SOURCE, "test_notification", detail),))
+    state = common.line(payload.get("state"), "state") or ""
+    status = _LEGACY_STATUS.get(state.lower())
+    if status is None:
+        if state.lower() in _LEGACY_QUIET:
+            detail = f"legacy alert {common.short(rule_name)} is {state}"
+            return Normalized((), (Skipped(SOURCE, state.lower(), detail),))
+        raise ValidationError(f"state {common.short(state)} is not alerting, ok or no_data")
+    tags = common.string_map(payload.get("tags"), "tags")
+    labels = common.labels_from(tags)
+    for key, label in (
+        ("ruleId", "rule_id"),
+        ("dashboardId", "dashboard_id"),
+        ("panelId", "panel_id"),
+    ):
+        common.add_label(labels, label, payload.get(key))
+    matches = common.items(payload.get("evalMatches"), "evalMatches")
+    values = ", ".join(
+        f"{m.get('metric')}={m.get('value')}" for m in matches if isinstance(m, dict)
+    )
+    message = common.text(payload.get("message"), "message", common.DESCRIPTION_MAX)
+    description = "\n\n".join(p for p in (message, f"Values: {values}" if values else "") if p)
+    alert = Alert(
+        source=SOURCE,
+        status=status,
+        title=common.title(rule_name or payload.get("title"), "ruleName"),
+        team=common.line(tags.get("team"), "tags.team", common.LABEL_VALUE_MAX),
+        priority=common.priority(tags.get("priority")),
+        severity=common.line(tags.get("severity"), "tags.severity", common.LABEL_VALUE_MAX),
+        description=common.text(description, "description", common.DESCRIPTION_MAX) or "",
+        runbook_url=common.url(tags.get("runbook_url") or tags.get("runbook"), "runbook"),
+        links=common.links(
+            source=common.url(payload.get("ruleUrl"), "ruleUrl"),
+            image=common.url(payload.get("imageUrl"), "imageUrl"),
+        ),
+        labels=labels,
+        occurred_at=common.now(),  # legacy notifications carry no time
+        identity={
+            "org_id": common.ident_or_none(payload.get("orgId"), "orgId") or "",
+            "rule_id": rule_id,
+        },
+        raw=payload,
+    )
+    return Normalized((alert,))

@@ -1,0 +1,229 @@
+"""Sentry integration-platform webhooks: `issue`, `event_alert` and `metric_alert`.
+
+SQS does not carry Sentry's `Sentry-Hook-Resource` header, so the resource is recognised by what
+`data` holds. States:
+- issue: created, unresolved (a regression or a person reopening it) and triggered (activity
+  alerts) → firing; resolved → resolved; archived and its old name ignored → resolved too: a person
+  chose to silence the issue, and an open ticket nobody will act on is noise. assigned and any other
+  action change no state → Skipped("no_state_change").
+- event_alert (an issue alert rule fired): always firing.
+- metric_alert: critical and warning → firing, resolved → resolved.
+
+Identity: the issue id for issues and event alerts (an event alert's ticket is closed by the
+issue's `resolved` webhook), the alert rule id for metric alerts. Severity is Sentry's `level`
+(fatal, error, warning …), or the trigger (critical, warning) of a metric alert.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from triage.models import Alert, Status
+from triage.normalize import common
+from triage.normalize.common import Normalized, Skipped
+
+SOURCE = "sentry"
+
+_RESOURCES = ("metric_alert", "event", "issue")
+_ISSUE_STATUS = {"created": Status.FIRING, "unresolved": Status.FIRING, "triggered": Status.FIRING}
+_ISSUE_STATUS |= {"resolved": Status.RESOLVED, "archived": Status.RESOLVED}
+_ISSUE_STATUS |= {"ignored": Status.RESOLVED}
+_METRIC_STATUS = {"critical": Status.FIRING, "warning": Status.FIRING, "resolved": Status.RESOLVED}
+_MAX_TAGS = 16
+
+
+def matches(payload: dict[str, Any]) -> bool:
+    data = payload.get("data")
+    return (
+        isinstance(data, dict)
+        and isinstance(payload.get("action"), str)
+        and ("installation" in payload or "actor" in payload or any(k in data for k in _RESOURCES))
+    )
+
+
+def normalize(payload: dict[str, Any]) -> Normalized:
+    data = common.obj(payload.get("data"), "data", required=True)
+    action = (common.line(payload.get("action"), "action") or "").lower()
+    if "metric_alert" in data:
+        return _metric_alert(data, action, payload)
+    if "event" in data:
+        return _event_alert(data, payload)
+    if "issue" in data:
+        return _issue(data, action, payload)
+    resource = common.short(next(iter(data), "unknown"))
+    detail = f"Sentry {resource} webhook ({common.short(action)}) is not an alert"
+    return Normalized((), (Skipped(SOURCE, "unsupported_resource", detail),))
+
+
+def _issue(data: dict[str, Any], action: str, raw: dict[str, Any]) -> Normalized:
+    issue = common.obj(data.get("issue"), "data.issue", required=True)
+    issue_id = common.ident(issue.get("id"), "data.issue.id")
+    status = _ISSUE_STATUS.get(action)
+    if status is None:
+        detail = f"Sentry issue {common.short(issue_id)} was {common.short(action)}"
+        return Normalized((), (Skipped(SOURCE, "no_state_change", detail),))
+    project = common.obj(issue.get("project"), "data.issue.project")
+    metadata = common.obj(issue.get("metadata"), "data.issue.metadata")
+    labels = {"issue_id": issue_id}
+    for key, value in (
+        ("project", project.get("slug") or project.get("name")),
+        ("short_id", issue.get("shortId")),
+        ("culprit", issue.get("culprit")),
+        ("platform", issue.get("platform") or project.get("platform")),
+        ("level", issue.get("level")),
+        ("issue_status", issue.get("status")),
+        ("substatus", issue.get("substatus")),
+        ("issue_type", issue.get("issueType") or issue.get("type")),
+        ("events", issue.get("count")),
+        ("users", issue.get("userCount")),
+        ("first_seen", issue.get("firstSeen")),
+        ("last_seen", issue.get("lastSeen")),
+        ("action", action),
+    ):
+        common.add_label(labels, key, value)
+    body = [
+        _line(metadata.get("type"), metadata.get("value"), sep=": "),
+        f"Culprit: {labels['culprit']}" if "culprit" in labels else "",
+        f"Sentry reports the issue {action}." if status is Status.RESOLVED else "",
+    ]
+    # A state change happens when the webhook is sent; the issue's own times are its events'.
+    occurred = common.timestamp(issue.get("firstSeen")) if action == "created" else None
+    return _one(
+        Alert(
+            source=SOURCE,
+            status=status,
+            title=common.title(issue.get("title") or metadata.get("title"), "data.issue.title"),
+            priority=common.priority(issue.get("priority")),
+            severity=common.line(issue.get("level"), "level", common.LABEL_VALUE_MAX),
+            description=_description(body),
+            links=common.links(
+                issue=common.url(issue.get("web_url") or issue.get("permalink"), "web_url"),
+                project=common.url(issue.get("project_url"), "project_url"),
+            ),
+            labels=labels,
+            occurred_at=occurred or common.now(),
+            identity={"issue_id": issue_id},
+            raw=raw,
+        )
+    )
+
+
+def _event_alert(data: dict[str, Any], raw: dict[str, Any]) -> Normalized:
+    event = common.obj(data.get("event"), "data.event", required=True)
+    issue_id = common.ident(event.get("issue_id") or event.get("group_id"), "data.event.issue_id")
+    rule = common.line(data.get("triggered_rule"), "data.triggered_rule")
+    tags = _tags(event.get("tags"))
+    labels: dict[str, str] = {"issue_id": issue_id}
+    for key, value in (
+        ("triggered_rule", rule),
+        ("project", event.get("project")),
+        ("environment", event.get("environment")),
+        ("release", event.get("release")),
+        ("culprit", event.get("culprit")),
+        ("platform", event.get("platform")),
+        ("level", event.get("level")),
+        ("event_id", event.get("event_id")),
+    ):
+        common.add_label(labels, key, value if not isinstance(value, dict | list) else None)
+    for key, value in list(tags.items())[:_MAX_TAGS]:
+        common.add_label(labels, f"tag.{key}", value)
+    body = [
+        f"Sentry alert rule {rule!r} fired." if rule else "",
+        f"Culprit: {labels['culprit']}" if "culprit" in labels else "",
+        common.text(event.get("message"), "data.event.message") or "",
+    ]
+    title = event.get("title") or event.get("message") or rule
+    return _one(
+        Alert(
+            source=SOURCE,
+            status=Status.FIRING,
+            title=common.title(title, "data.event.title"),
+            team=common.line(tags.get("team"), "tag team", common.LABEL_VALUE_MAX),
+            priority=common.priority(tags.get("priority")),
+            severity=common.line(event.get("level"), "level", common.LABEL_VALUE_MAX),
+            description=_description(body),
+            links=common.links(event=common.url(event.get("web_url"), "web_url")),
+            labels=labels,
+            occurred_at=common.timestamp(event.get("datetime"))
+            or common.timestamp(event.get("timestamp"))
+            or common.now(),
+            identity={"issue_id": issue_id},
+            raw=raw,
+        )
+    )
+
+
+def _metric_alert(data: dict[str, Any], action: str, raw: dict[str, Any]) -> Normalized:
+    incident = common.obj(data.get("metric_alert"), "data.metric_alert", required=True)
+    rule = common.obj(incident.get("alert_rule"), "data.metric_alert.alert_rule", required=True)
+    rule_id = common.ident(rule.get("id"), "data.metric_alert.alert_rule.id")
+    status = _METRIC_STATUS.get(action)
+    if status is None:
+        detail = f"Sentry metric alert rule {common.short(rule_id)}: action {common.short(action)}"
+        return Normalized((), (Skipped(SOURCE, "no_state_change", detail),))
+    labels = {"alert_rule_id": rule_id}
+    triggers = [t for t in common.items(rule.get("triggers"), "triggers") if isinstance(t, dict)]
+    threshold = next((t.get("alert_threshold") for t in triggers if t.get("label") == action), None)
+    projects = rule.get("projects")
+    for key, value in (
+        ("aggregate", rule.get("aggregate")),
+        ("query", rule.get("query")),
+        ("dataset", rule.get("dataset")),
+        ("environment", rule.get("environment")),
+        ("time_window_min", rule.get("time_window")),
+        ("threshold", threshold),
+        ("resolve_threshold", rule.get("resolve_threshold")),
+        ("projects", ", ".join(map(str, projects)) if isinstance(projects, list) else None),
+        ("incident", incident.get("identifier")),
+        ("trigger", action),
+    ):
+        common.add_label(labels, key, value)
+    started = incident.get("date_detected") or incident.get("date_started")
+    occurred = incident.get("date_closed") if status is Status.RESOLVED else started
+    title = rule.get("name") or incident.get("title") or data.get("description_title")
+    return _one(
+        Alert(
+            source=SOURCE,
+            status=status,
+            title=common.title(title, "data.metric_alert.alert_rule.name"),
+            severity=action if status is Status.FIRING else None,
+            description=_description(
+                [common.text(data.get("description_text"), "data.description_text") or ""]
+            ),
+            links=common.links(alert=common.url(data.get("web_url"), "data.web_url")),
+            labels=labels,
+            occurred_at=common.timestamp(occurred) or common.now(),
+            identity={"alert_rule_id": rule_id},
+            raw=raw,
+        )
+    )
+
+
+def _tags(value: Any) -> dict[str, str]:
+    """Event tags arrive as [["key", "value"], …] or [{"key": …, "value": …}, …]."""
+    tags: dict[str, str] = {}
+    for tag in value if isinstance(value, list) else []:
+        pair = (tag.get("key"), tag.get("value")) if isinstance(tag, dict) else tag
+        if isinstance(pair, list | tuple) and len(pair) == 2:
+            key, val = (
+                common.line(x, "tag") if not isinstance(x, dict | list) else None for x in pair
+            )
+            if key and val:
+                tags.setdefault(key, val)
+    return tags
+
+
+def _line(*parts: Any, sep: str) -> str:
+    return sep.join(
+        p for p in (common.line(x, "metadata") for x in parts if isinstance(x, str)) if p
+    )
+
+
+def _description(parts: list[str]) -> str:
+    return (
+        common.text("\n\n".join(p for p in parts if p), "description", common.DESCRIPTION_MAX) or ""
+    )
+
+
+def _one(alert: Alert) -> Normalized:
+    return Normalized((alert,))

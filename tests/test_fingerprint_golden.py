@@ -1,0 +1,93 @@
+"""Golden fingerprints: every sample payload's fingerprints, pinned so no release changes them.
+
+A fingerprint keys every stored incident and the hidden marker in every open ticket. If one of
+these fails, the change re-keys incidents in production (duplicate tickets, orphaned ones): make
+it only on purpose, with FINGERPRINT_VERSION bumped and a migration note, then re-pin the table.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from triage.models import fingerprint_of
+from triage.normalize import normalize_body
+
+PAYLOADS = Path(__file__).parent / "payloads"
+
+#: payload file → fingerprints of its alerts, in order (() when it is skipped on purpose).
+GOLDEN: dict[str, tuple[str, ...]] = {
+    "alertmanager/group-firing.json": (
+        "4b0b9de99d319af52313fa3aa762bea9",
+        "b43427bb484020e584dcb92d51e0b59f",
+        "f684110fbf2918f8bfaa28a377a91431",
+    ),
+    "alertmanager/group-resolved.json": ("4b0b9de99d319af52313fa3aa762bea9",),
+    "cloudwatch/eventbridge-alarm.json": ("dcb9c95b8b2d470a9e04628f664221b8",),
+    "cloudwatch/eventbridge-composite.json": ("756ae5a9b58150ea624c025c244c08b4",),
+    "cloudwatch/eventbridge-metric-math.json": ("ad83839321fc678da689a65b04212d3c",),
+    "cloudwatch/raw-alarm-null-description.json": ("dcb9c95b8b2d470a9e04628f664221b8",),
+    "cloudwatch/raw-alarm.json": ("dcb9c95b8b2d470a9e04628f664221b8",),
+    "cloudwatch/raw-metric-math.json": ("ad83839321fc678da689a65b04212d3c",),
+    "cloudwatch/sns-alarm-eu-west-1.json": ("03448b77685c927104f3e806ff67c3ac",),
+    "cloudwatch/sns-alarm-long-name.json": ("136eb41f6bb159f540ad6ba22af2628e",),
+    "cloudwatch/sns-alarm-no-arn.json": ("dcb9c95b8b2d470a9e04628f664221b8",),
+    "cloudwatch/sns-alarm-other-account.json": ("753419918b085a2a90df2a52bae3951e",),
+    "cloudwatch/sns-alarm.json": ("dcb9c95b8b2d470a9e04628f664221b8",),
+    "cloudwatch/sns-eventbridge-ok.json": ("dcb9c95b8b2d470a9e04628f664221b8",),
+    "cloudwatch/sns-insufficient-data.json": (),
+    "cloudwatch/sns-ok.json": ("dcb9c95b8b2d470a9e04628f664221b8",),
+    "generic/firing.json": ("0f71bd4e951738198a3c904c0023a01d",),
+    "generic/no-dedup-key.json": ("f9d0ebbd3a64f6575d9870b428e1f212",),
+    "generic/resolved.json": ("0f71bd4e951738198a3c904c0023a01d",),
+    "grafana/group-firing.json": (
+        "57560785a302fbf4654b0d9942e5abad",
+        "b79768168185d4a5858782d8ac629f9f",
+    ),
+    "grafana/group-resolved.json": ("57560785a302fbf4654b0d9942e5abad",),
+    "grafana/legacy-alerting.json": ("9422b49819af7746ccd3d7315f2a6931",),
+    "grafana/legacy-no-data.json": (),
+    "grafana/legacy-ok.json": ("9422b49819af7746ccd3d7315f2a6931",),
+    "grafana/legacy-test-notification.json": (),
+    "grafana/test-notification.json": (),
+    "grafana/v8-firing.json": ("e0a2ed8eb5c4944888a3f277593455ee",),
+    "hostile/numbers-as-strings.json": ("6649363a690258e267b0daad0e5b45ff",),
+    "hostile/unicode-generic.json": ("0c5558a03ee2ab8efc03cee0ab571f96",),
+    "sentry/event-alert.json": ("b8b0ea17cdd7fba428a166afef74913b",),
+    "sentry/installation-created.json": (),
+    "sentry/issue-archived.json": ("b8b0ea17cdd7fba428a166afef74913b",),
+    "sentry/issue-assigned.json": (),
+    "sentry/issue-created.json": ("b8b0ea17cdd7fba428a166afef74913b",),
+    "sentry/issue-ignored.json": ("b8b0ea17cdd7fba428a166afef74913b",),
+    "sentry/issue-resolved.json": ("b8b0ea17cdd7fba428a166afef74913b",),
+    "sentry/issue-unresolved.json": ("b8b0ea17cdd7fba428a166afef74913b",),
+    "sentry/metric-alert-critical.json": ("f813d00acff49681fee6916c37c53969",),
+    "sentry/metric-alert-resolved.json": ("f813d00acff49681fee6916c37c53969",),
+    "sentry/metric-alert-warning.json": ("f813d00acff49681fee6916c37c53969",),
+    "sns/subscription-confirmation.json": (),
+    "sns/unsubscribe-confirmation.json": (),
+    "threshold/host-only.json": ("9359ef34520b0220443e050059625c67",),
+    "threshold/other-device.json": ("917e77735fc44413f2602998539033cd",),
+    "threshold/resolved.json": ("183f1c66de2ba69f1bb067e69e477ea8",),
+    "threshold/triggered.json": ("183f1c66de2ba69f1bb067e69e477ea8",),
+}
+
+
+@pytest.mark.parametrize(("name", "expected"), sorted(GOLDEN.items()))
+def test_fingerprints_are_pinned(name: str, expected: tuple[str, ...]) -> None:
+    """Each sample payload still yields exactly its pinned fingerprints."""
+    result = normalize_body((PAYLOADS / name).read_text(encoding="utf-8"))
+    assert tuple(alert.fingerprint for alert in result.alerts) == expected
+
+
+def test_every_payload_is_pinned() -> None:
+    """A new sample payload must be added to the golden table."""
+    files = {p.relative_to(PAYLOADS).as_posix() for p in PAYLOADS.rglob("*.json")}
+    assert files == set(GOLDEN)
+
+
+def test_fingerprint_function_is_pinned() -> None:
+    """The hash itself (version, canonical JSON, SHA-256 prefix) is pinned on a fixed identity."""
+    identity = {"account": "123456789012", "region": "us-east-1", "alarm": "orders-api-p99-latency"}
+    assert fingerprint_of("cloudwatch", identity) == GOLDEN["cloudwatch/sns-alarm.json"][0]

@@ -1,0 +1,191 @@
+"""Shared normalising rules: priority words, timestamps, cutting and cleaning text, links."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from triage.errors import ValidationError
+from triage.models import Priority
+from triage.normalize import common
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("P0", Priority.CRITICAL),
+        ("p1", Priority.HIGH),
+        (" P2 ", Priority.MEDIUM),
+        ("P3", Priority.LOW),
+        ("p 1", Priority.HIGH),
+        ("P-2", Priority.MEDIUM),
+        (0, Priority.CRITICAL),
+        (1, Priority.HIGH),
+        (2.0, Priority.MEDIUM),
+        ("3", Priority.LOW),
+        ("CRITICAL", Priority.CRITICAL),
+        ("crit", Priority.CRITICAL),
+        ("Urgent", Priority.CRITICAL),
+        ("  high\t", Priority.HIGH),
+        ("Medium", Priority.MEDIUM),
+        ("med", Priority.MEDIUM),
+        ("moderate", Priority.MEDIUM),
+        ("NORMAL", Priority.MEDIUM),
+        ("low", Priority.LOW),
+        ("Info", Priority.LOW),
+        ("informational", Priority.LOW),
+    ],
+)
+def test_priority_words_and_numbers(given: Any, expected: Priority) -> None:
+    """P0..P3, 0..3 and the usual words map to a priority whatever their case or spacing."""
+    assert common.priority(given) is expected
+
+
+@pytest.mark.parametrize(
+    "given",
+    [None, True, False, "", "P4", "4", -1, 1.5, "sev1", "whenever", [1], {"p": 1}, "x" * 500],
+)
+def test_unknown_priority_is_none_never_an_error(given: Any) -> None:
+    """Anything unrecognised (booleans, P4, lists, essays) is None, never an exception."""
+    assert common.priority(given) is None
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("2026-11-23T09:00:00Z", datetime(2026, 11, 23, 9, 0, tzinfo=UTC)),
+        ("2026-11-23T09:00:00.000+0000", datetime(2026, 11, 23, 9, 0, tzinfo=UTC)),
+        ("2026-11-23T11:00:00+02:00", datetime(2026, 11, 23, 9, 0, tzinfo=UTC)),
+        ("2026-11-23T09:00:00.123456789Z", datetime(2026, 11, 23, 9, 0, 0, 123456, tzinfo=UTC)),
+        ("2022-04-08T13:02:06.136489624+02:00", datetime(2022, 4, 8, 11, 2, 6, 136489, tzinfo=UTC)),
+        ("2026-11-23 09:00:00", datetime(2026, 11, 23, 9, 0, tzinfo=UTC)),
+        (1795424400, datetime(2026, 11, 23, 9, 0, tzinfo=UTC)),
+        (1795424400.5, datetime(2026, 11, 23, 9, 0, 0, 500000, tzinfo=UTC)),
+        (1795424400000, datetime(2026, 11, 23, 9, 0, tzinfo=UTC)),
+        (1795424400000000, datetime(2026, 11, 23, 9, 0, tzinfo=UTC)),
+        ("1795424400", datetime(2026, 11, 23, 9, 0, tzinfo=UTC)),
+    ],
+)
+def test_timestamps_become_aware_utc(given: Any, expected: datetime) -> None:
+    """ISO 8601 variants and epoch s/ms/µs all become the same aware UTC instant."""
+    parsed = common.timestamp(given)
+    assert parsed == expected
+    assert parsed is not None and parsed.utcoffset() is not None
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        None,
+        "",
+        "0001-01-01T00:00:00Z",
+        "yesterday",
+        True,
+        -5,
+        10**400,
+        "9" * 70,
+        [],
+        {},
+        "2026-13-45",
+    ],
+)
+def test_unusable_timestamps_are_none(given: Any) -> None:
+    """Go's zero time (Grafana's "not ended"), garbage and out-of-range numbers give None."""
+    assert common.timestamp(given) is None
+
+
+def test_cut_never_orphans_a_combining_mark() -> None:
+    """A cut that would separate e from its U+0301 accent drops the base letter with it."""
+    text = "abcde\u0301fgh"
+    assert common.cut(text, 5) == "abcd"
+    assert common.cut(text, 6) == "abcde\u0301"
+    assert common.cut("abc", 5) == "abc"
+
+
+def test_cut_gives_up_backing_off_over_zalgo() -> None:
+    """Endless combining marks cannot make a cut back off to nothing."""
+    zalgo = "a" + "\u0301" * 1000
+    assert 0 < len(common.cut(zalgo, 100)) <= 100
+
+
+def test_cut_with_ellipsis_keeps_the_limit() -> None:
+    """A cut title ends in "…" and is still at most the limit."""
+    out = common.cut("x" * 300, common.TITLE_MAX, ellipsis=True)
+    assert len(out) == common.TITLE_MAX and out.endswith("…")
+
+
+def test_title_is_one_clean_line() -> None:
+    """Control and bidi characters go, newlines and runs of spaces become one space."""
+    raw = "disk\u202e full\x07 on\n\n db-7\u2066 \u200f\t(\x9b prod)"
+    assert common.title(raw) == "disk full on db-7 ( prod)"
+
+
+def test_title_keeps_scripts_emoji_and_marks() -> None:
+    """CJK, emoji with joiners and flags, RTL letters and combining marks survive in titles."""
+    raw = "磁盘 👩\u200d💻 🇯🇵 שלום عربي cafe\u0301"
+    assert common.title(raw) == raw
+
+
+@pytest.mark.parametrize("given", [None, "", "   ", "\u202e\u200f", "\x00\x01"])
+def test_empty_titles_are_invalid(given: Any) -> None:
+    """A title that is empty once cleaned is a ValidationError."""
+    with pytest.raises(ValidationError, match="missing or empty"):
+        common.title(given)
+
+
+def test_description_keeps_lines_and_marks_but_not_overrides() -> None:
+    """Descriptions keep newlines, tabs and LRM/RLM marks; overrides and controls go."""
+    assert common.text("a\r\nb\tc\u200f\u202ed\x00e", "d") == "a\nb\tc\u200fde"
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"), [(404, "404"), (1.5, "1.5"), (True, "true"), (False, "false")]
+)
+def test_scalars_are_coerced_to_text(given: Any, expected: str) -> None:
+    """Numbers and booleans where text belongs become text."""
+    assert common.line(given, "f") == expected
+
+
+@pytest.mark.parametrize("given", [[1], {"a": 1}])
+def test_objects_where_text_belongs_are_invalid(given: Any) -> None:
+    """An array or object where text belongs is a ValidationError naming the field."""
+    with pytest.raises(ValidationError, match="team must be text"):
+        common.line(given, "team")
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("https://runbooks.example.com/x", "https://runbooks.example.com/x"),
+        (" http://a.example/b ", "http://a.example/b"),
+        ("javascript:alert(1)", None),
+        ("?orgId=1", None),
+        ("https://", None),
+        ("https://a b", None),
+        (42, None),
+        ("https://" + "a" * 3000, None),
+    ],
+)
+def test_only_absolute_http_links_are_kept(given: Any, expected: str | None) -> None:
+    """Links must be absolute http(s) without spaces; anything else is dropped."""
+    assert common.url(given, "link") == expected
+
+
+def test_labels_are_capped_and_cut() -> None:
+    """At most 64 labels, values cut to 256 and made one line."""
+    labels = common.labels_from({f"k{i:03}": "v\n" + "x" * 300 for i in range(100)})
+    assert len(labels) == common.LABELS_MAX
+    assert all(len(v) == common.LABEL_VALUE_MAX and "\n" not in v for v in labels.values())
+
+
+def test_string_map_refuses_nested_values() -> None:
+    """Label sets are flat: a nested object as a label value is a ValidationError."""
+    with pytest.raises(ValidationError, match="labels"):
+        common.string_map({"a": {"b": 1}}, "labels")
+    assert common.string_map({"n": 5, "b": False, "z": None}, "labels") == {
+        "n": "5",
+        "b": "false",
+        "z": "",
+    }

@@ -1,0 +1,176 @@
+"""Generic JSON from custom scripts and threshold events from the metric evaluator."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from triage.errors import UnknownFormatError, ValidationError
+from triage.models import Alert, Priority, Status
+from triage.normalize import normalize_body
+
+PAYLOADS = Path(__file__).parent / "payloads"
+
+
+def payload(name: str) -> dict[str, Any]:
+    value: dict[str, Any] = json.loads((PAYLOADS / name).read_text(encoding="utf-8"))
+    return value
+
+
+def only(name: str) -> Alert:
+    return run(payload(name))
+
+
+def run(body: dict[str, Any]) -> Alert:
+    result = normalize_body(json.dumps(body))
+    assert len(result.alerts) == 1, result
+    return result.alerts[0]
+
+
+def test_generic_alert_fields() -> None:
+    """Every documented generic field lands in its canonical place; runbook is an alias."""
+    alert = only("generic/firing.json")
+    assert alert.source == "generic"
+    assert alert.status is Status.FIRING
+    assert alert.title == "Nightly backup of orders-db failed"
+    assert (alert.team, alert.priority, alert.severity) == ("data", Priority.MEDIUM, "error")
+    assert alert.runbook_url == "https://runbooks.example.com/backups"
+    assert alert.description.startswith("pg_dump exited 1")
+    assert alert.labels == {
+        "origin": "backup-cron",
+        "host": "backup-1",
+        "dedup_key": "backup-orders-db",
+    }
+    assert alert.occurred_at == datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
+    assert alert.identity == {"dedup_key": "backup-orders-db"}
+
+
+def test_generic_resolved_shares_the_dedup_key_incident() -> None:
+    """Firing and resolved with one dedup_key are one incident, whatever else changed."""
+    resolved = only("generic/resolved.json")
+    assert resolved.status is Status.RESOLVED
+    assert resolved.fingerprint == only("generic/firing.json").fingerprint
+
+
+def test_without_dedup_key_identity_is_source_and_title() -> None:
+    """No dedup_key: the script's source plus the title identify the incident."""
+    alert = only("generic/no-dedup-key.json")
+    assert alert.identity == {
+        "source": "cert-checker",
+        "title": "Certificate for shop.example.com expires in 7 days",
+    }
+    assert alert.status is Status.FIRING  # the default
+    assert alert.occurred_at == datetime(2026, 11, 23, 6, 0, tzinfo=UTC)  # epoch seconds
+    other = payload("generic/no-dedup-key.json") | {"source": "other-checker"}
+    assert run(other).fingerprint != alert.fingerprint
+
+
+def test_long_titles_stay_distinct_in_identity() -> None:
+    """Two titles that differ only after 200 characters are different incidents."""
+    base = {"title": "x" * 250 + "A", "source": "s"}
+    first, second = run(base), run(base | {"title": "x" * 250 + "B"})
+    assert first.title == second.title and first.title.endswith("…")
+    assert first.fingerprint != second.fingerprint
+
+
+@pytest.mark.parametrize("title", [None, "", "   ", "\u202e\x00"])
+def test_empty_title_is_invalid(title: Any) -> None:
+    """A generic alert whose title is empty once cleaned is a ValidationError."""
+    with pytest.raises(ValidationError, match="title"):
+        normalize_body(json.dumps({"title": title, "source": "s"}))
+
+
+def test_missing_title_is_an_unknown_format() -> None:
+    """Without a title the body matches no format at all."""
+    with pytest.raises(UnknownFormatError, match="generic"):
+        normalize_body(json.dumps({"source": "s", "status": "firing"}))
+
+
+@pytest.mark.parametrize(
+    ("status", "expected"),
+    [
+        ("FIRING", Status.FIRING),
+        (" resolved ", Status.RESOLVED),
+        ("ok", Status.RESOLVED),
+        (None, Status.FIRING),
+    ],
+)
+def test_generic_status_words(status: Any, expected: Status) -> None:
+    """Status is case- and space-insensitive, with a few synonyms; null means firing."""
+    assert run({"title": "t", "status": status}).status is expected
+
+
+@pytest.mark.parametrize("status", ["exploded", 1, True, ["firing"]])
+def test_generic_bad_status_is_invalid(status: Any) -> None:
+    """An unknown or non-text status is a ValidationError."""
+    with pytest.raises(ValidationError, match="status"):
+        normalize_body(json.dumps({"title": "t", "status": status}))
+
+
+def test_threshold_event_fields() -> None:
+    """A triggered threshold event states value against threshold and keeps its facts as labels."""
+    alert = only("threshold/triggered.json")
+    assert alert.source == "threshold"
+    assert alert.status is Status.FIRING
+    assert alert.title == "CPU above 90% on edge-router-17"
+    assert alert.description == (
+        "cpu_usage_percent is 97.2 on edge-router-17; the rule fires when it is > 90."
+    )
+    assert (alert.team, alert.priority) == ("network", Priority.HIGH)
+    assert alert.labels["current_value"] == "97.2"
+    assert alert.labels["threshold"] == "90"
+    assert alert.labels["host"] == "edge-router-17.fra1.example.net"
+    assert alert.identity == {
+        "rule": "rule-cpu-high",
+        "target": "edge-router-17",
+        "metric": "cpu_usage_percent",
+    }
+    assert alert.occurred_at == datetime(2026, 11, 23, 9, 45, 0, 250000, tzinfo=UTC)
+
+
+def test_threshold_resolved_is_the_same_incident() -> None:
+    """resolved shares the triggered event's fingerprint and says the value is back."""
+    resolved = only("threshold/resolved.json")
+    assert resolved.status is Status.RESOLVED
+    assert resolved.fingerprint == only("threshold/triggered.json").fingerprint
+    assert "is back to 41.5" in resolved.description
+
+
+def test_same_rule_on_another_device_is_another_incident() -> None:
+    """The same rule on another device has a different fingerprint."""
+    assert (
+        only("threshold/other-device.json").fingerprint
+        != only("threshold/triggered.json").fingerprint
+    )
+
+
+def test_same_rule_on_another_host_is_another_incident() -> None:
+    """Without device ids, the host tells incidents apart."""
+    first = payload("threshold/host-only.json")
+    assert run(first).fingerprint != run(first | {"host": "batch-worker-4"}).fingerprint
+
+
+def test_threshold_host_only_and_epoch_millis() -> None:
+    """A host-only event is identified by its host; evaluated_at in epoch ms is understood."""
+    alert = only("threshold/host-only.json")
+    assert alert.identity["target"] == "batch-worker-3"
+    assert alert.priority is Priority.MEDIUM  # priority 2
+    assert alert.occurred_at == datetime(2026, 11, 23, 9, 45, tzinfo=UTC)
+
+
+def test_threshold_without_device_or_host_is_invalid() -> None:
+    """A threshold event that names neither device nor host cannot be identified."""
+    body = payload("threshold/triggered.json")
+    del body["device_id"], body["host"]
+    with pytest.raises(ValidationError, match="device_id or host"):
+        normalize_body(json.dumps(body))
+
+
+def test_threshold_bad_state_is_invalid() -> None:
+    """A threshold state other than triggered/resolved is a ValidationError."""
+    with pytest.raises(ValidationError, match="triggered or resolved"):
+        normalize_body(json.dumps(payload("threshold/triggered.json") | {"state": "meh"}))

@@ -1,0 +1,232 @@
+"""Grafana (unified and legacy) and Alertmanager groups: every alert, identified by its labels."""
+
+from __future__ import annotations
+
+import copy
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from triage.errors import ValidationError
+from triage.models import Priority, Status
+from triage.normalize import Normalized, normalize_body
+
+PAYLOADS = Path(__file__).parent / "payloads"
+
+
+def payload(name: str) -> dict[str, Any]:
+    value: dict[str, Any] = json.loads((PAYLOADS / name).read_text(encoding="utf-8"))
+    return value
+
+
+def load(name: str) -> Normalized:
+    return normalize_body((PAYLOADS / name).read_text(encoding="utf-8"))
+
+
+def run(body: dict[str, Any]) -> Normalized:
+    return normalize_body(json.dumps(body))
+
+
+def test_grafana_group_gives_every_alert() -> None:
+    """A two-alert Grafana group yields two alerts with their own fields and fingerprints."""
+    result = load("grafana/group-firing.json")
+    assert [a.labels["instance"] for a in result.alerts] == ["db-7:9100", "db-8:9100"]
+    first, second = result.alerts
+    assert first.fingerprint != second.fingerprint
+    assert first.source == "grafana"
+    assert first.status is Status.FIRING
+    assert first.title == "DiskAlmostFull: Disk on db-7 is almost full"
+    assert (first.team, first.priority) == ("platform", Priority.HIGH)
+    assert first.runbook_url == "https://runbooks.example.com/disk-full"
+    assert first.description == (
+        "Filesystem /var/lib/postgresql on db-7 is 93.5% full.\n\nValues: A=93.5, C=1"
+    )
+    assert set(first.links) == {"source", "silence", "dashboard", "panel"}
+    assert first.occurred_at == datetime(2026, 11, 23, 9, 1, tzinfo=UTC)
+    assert first.identity == first.raw["alert"]["labels"]
+    assert first.raw["groupKey"] == result.alerts[1].raw["groupKey"]
+    assert "alerts" not in first.raw
+    assert result.skipped == () and result.notes == ()
+
+
+def test_resolved_shares_the_firing_fingerprint() -> None:
+    """The resolved notification of db-7 is the same incident, dated by its endsAt."""
+    firing = load("grafana/group-firing.json").alerts[0]
+    resolved = load("grafana/group-resolved.json").alerts[0]
+    assert resolved.status is Status.RESOLVED
+    assert resolved.fingerprint == firing.fingerprint
+    assert resolved.occurred_at == datetime(2026, 11, 23, 9, 41, tzinfo=UTC)
+
+
+def test_grafana_fingerprint_field_is_ignored() -> None:
+    """Identity is our hash of the labels: Grafana's own `fingerprint` field changes nothing."""
+    body = payload("grafana/group-firing.json")
+    before = [a.fingerprint for a in run(body).alerts]
+    for alert in body["alerts"]:
+        alert["fingerprint"] = "0000000000000000"
+    assert [a.fingerprint for a in run(body).alerts] == before
+
+
+def test_label_order_does_not_matter() -> None:
+    """The same label set in another key order is the same incident."""
+    body = payload("grafana/group-firing.json")
+    before = run(body).alerts[0].fingerprint
+    labels = body["alerts"][0]["labels"]
+    body["alerts"][0]["labels"] = dict(reversed(list(labels.items())))
+    assert run(body).alerts[0].fingerprint == before
+
+
+def test_volatile_fields_do_not_change_the_fingerprint() -> None:
+    """Values, annotations, times and URLs are not identity."""
+    body = payload("grafana/group-firing.json")
+    before = run(body).alerts[0].fingerprint
+    alert = body["alerts"][0]
+    alert.update(values={"A": 99.9}, valueString="x", startsAt="2026-12-01T00:00:00Z")
+    alert["annotations"]["summary"] = "something else entirely"
+    alert["generatorURL"] = "https://grafana.example.com/other"
+    assert run(body).alerts[0].fingerprint == before
+
+
+def test_one_more_label_is_another_incident() -> None:
+    """Adding a label changes the label set, hence the incident."""
+    body = payload("grafana/group-firing.json")
+    before = run(body).alerts[0].fingerprint
+    body["alerts"][0]["labels"]["region"] = "eu-west-1"
+    assert run(body).alerts[0].fingerprint != before
+
+
+def test_grafana_8_shape_without_org_or_values() -> None:
+    """The Grafana 8 payload (no orgId, only valueString) is recognised and normalised."""
+    alert = load("grafana/v8-firing.json").alerts[0]
+    assert alert.source == "grafana"
+    assert (alert.title, alert.team, alert.priority) == (
+        "systemd failures",
+        "infra",
+        Priority.MEDIUM,
+    )
+    assert "Values: [ metric='test-grafana-fail-service.service'" in alert.description
+    assert alert.occurred_at == datetime(2022, 4, 8, 11, 2, 6, 136489, tzinfo=UTC)
+
+
+def test_contact_point_test_notification_is_skipped() -> None:
+    """Grafana's "Test notification" (TestAlert from instance Grafana) makes no ticket."""
+    result = load("grafana/test-notification.json")
+    assert result.alerts == ()
+    assert [(s.source, s.reason) for s in result.skipped] == [("grafana", "test_notification")]
+
+
+def test_test_alert_beside_a_real_one_skips_only_the_test() -> None:
+    """In a mixed group only the test alert is skipped."""
+    body = payload("grafana/group-firing.json")
+    body["alerts"].append(payload("grafana/test-notification.json")["alerts"][0])
+    result = run(body)
+    assert len(result.alerts) == 2 and len(result.skipped) == 1
+
+
+def test_legacy_dashboard_alert_and_its_ok() -> None:
+    """Legacy alerting/ok notifications are one incident keyed by org and rule id."""
+    firing = load("grafana/legacy-alerting.json").alerts[0]
+    resolved = load("grafana/legacy-ok.json").alerts[0]
+    assert (firing.status, resolved.status) == (Status.FIRING, Status.RESOLVED)
+    assert firing.fingerprint == resolved.fingerprint
+    assert firing.identity == {"org_id": "1", "rule_id": "7"}
+    assert (firing.title, firing.team, firing.priority) == ("Load peaking!", "web", Priority.HIGH)
+    assert firing.severity == "page"
+    assert "Values: High value=100, Higher Value=200" in firing.description
+
+
+@pytest.mark.parametrize(
+    ("name", "reason"),
+    [
+        ("grafana/legacy-no-data.json", "no_data"),
+        ("grafana/legacy-test-notification.json", "test_notification"),
+    ],
+)
+def test_legacy_quiet_states_are_skipped(name: str, reason: str) -> None:
+    """Legacy no_data and the channel test make no ticket."""
+    result = load(name)
+    assert result.alerts == () and [s.reason for s in result.skipped] == [reason]
+
+
+def test_alertmanager_group_and_truncation_note() -> None:
+    """Alertmanager v4: all three alerts, and a note that two more were truncated."""
+    result = load("alertmanager/group-firing.json")
+    assert {a.source for a in result.alerts} == {"alertmanager"}
+    assert len({a.fingerprint for a in result.alerts}) == 3
+    assert len(result.notes) == 1 and "left 2 alert(s)" in result.notes[0]
+    first = result.alerts[0]
+    assert (first.team, first.priority, first.severity) == ("payments", Priority.HIGH, "page")
+    assert first.title == "HighRequestLatency: High request latency on checkout-1:8080"
+    assert "dashboard: https://grafana.example.com/d/checkout" in first.description
+    assert first.occurred_at == datetime(2026, 11, 23, 9, 10, tzinfo=UTC)
+
+
+def test_alertmanager_resolved_shares_fingerprint() -> None:
+    """Alertmanager's resolved alert is the firing one's incident."""
+    firing = load("alertmanager/group-firing.json").alerts[0]
+    resolved = load("alertmanager/group-resolved.json").alerts[0]
+    assert resolved.status is Status.RESOLVED
+    assert resolved.fingerprint == firing.fingerprint
+    assert resolved.occurred_at == datetime(2026, 11, 23, 9, 32, tzinfo=UTC)
+
+
+def test_same_labels_in_grafana_and_alertmanager_are_different_sources() -> None:
+    """The source is part of the fingerprint, so the two systems never merge incidents."""
+    grafana = load("grafana/group-firing.json").alerts[0]
+    am = payload("alertmanager/group-firing.json")
+    am["alerts"] = [copy.deepcopy(grafana.raw["alert"])]
+    same_labels = run(am).alerts[0]
+    assert same_labels.identity == grafana.identity
+    assert same_labels.fingerprint != grafana.fingerprint
+
+
+def test_alert_status_falls_back_to_the_group_status() -> None:
+    """An alert without its own status takes the group's."""
+    body = payload("alertmanager/group-resolved.json")
+    del body["alerts"][0]["status"]
+    assert run(body).alerts[0].status is Status.RESOLVED
+
+
+@pytest.mark.parametrize(
+    ("change", "match"),
+    [
+        ({"labels": {}}, "no labels"),
+        ({"labels": None}, "no labels"),
+        ({"status": "exploded"}, "not firing or resolved"),
+        ({"labels": {"alertname": {"nested": 1}}}, "must be text"),
+        ({"annotations": ["not", "an", "object"]}, "annotations"),
+    ],
+)
+def test_malformed_alerts_are_validation_errors(change: dict[str, Any], match: str) -> None:
+    """An alert without labels, with an unknown status or nested labels is refused clearly."""
+    body = payload("alertmanager/group-firing.json")
+    body["alerts"][1].update(change)
+    with pytest.raises(ValidationError, match=match):
+        run(body)
+
+
+def test_non_object_alert_is_invalid() -> None:
+    """A group whose alerts[] holds a string is a ValidationError naming the index."""
+    body = payload("grafana/group-firing.json")
+    body["alerts"][1] = "oops"
+    with pytest.raises(ValidationError, match=r"alerts\[1\]"):
+        run(body)
+
+
+def test_empty_group_is_skipped() -> None:
+    """A notification with an empty alerts list changes nothing and says so."""
+    body = payload("alertmanager/group-firing.json")
+    body["alerts"] = []
+    result = run(body)
+    assert result.alerts == () and result.skipped[0].reason == "empty_group"
+
+
+def test_numeric_label_values_are_text() -> None:
+    """A label whose value is a number is coerced to text, in labels and identity alike."""
+    body = payload("alertmanager/group-firing.json")
+    body["alerts"][0]["labels"]["shard"] = 3
+    alert = run(body).alerts[0]
+    assert alert.labels["shard"] == alert.identity["shard"] == "3"

@@ -1,0 +1,209 @@
+"""Hostile and malformed input: unicode survives, controls do not, and nothing escapes as a crash."""
+
+from __future__ import annotations
+
+import copy
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from triage.decode import decode_body
+from triage.errors import DecodeError, TriageError, UnknownFormatError, ValidationError
+from triage.models import Priority, Status
+from triage.normalize import FORMATS, Normalized, common, normalize_body, normalize_payload
+
+PAYLOADS = Path(__file__).parent / "payloads"
+
+#: One payload per format, mutated field by field in the robustness test.
+REPRESENTATIVES = [
+    "cloudwatch/sns-alarm.json",
+    "cloudwatch/eventbridge-metric-math.json",
+    "cloudwatch/raw-metric-math.json",
+    "grafana/group-firing.json",
+    "grafana/legacy-alerting.json",
+    "alertmanager/group-firing.json",
+    "sentry/issue-created.json",
+    "sentry/event-alert.json",
+    "sentry/metric-alert-critical.json",
+    "generic/firing.json",
+    "threshold/triggered.json",
+]
+HOSTILE_VALUES: list[Any] = [None, -1.5, True, "", ["x"], {"k": "v"}, "\u202e\x00"]
+
+
+def read(name: str) -> str:
+    return (PAYLOADS / name).read_text(encoding="utf-8")
+
+
+def test_unicode_survives_and_controls_do_not() -> None:
+    """CJK, emoji, RTL and combining marks survive; controls and bidi overrides leave titles."""
+    alert = normalize_body(read("hostile/unicode-generic.json")).alerts[0]
+    assert alert.title == "磁盘空间不足 💾🔥 on דיסק-מלא café\u0301 second line isolated"
+    assert alert.team == "ストレージ"
+    assert alert.priority is Priority.HIGH
+    assert alert.description == (
+        "第一行\n👩\u200d💻 engineer: العربية text with e\u0301 combining[31m and a tab\tkept"
+    )
+    assert alert.identity == {"dedup_key": "disk-🇯🇵-tokyo"}
+    assert not any(ch in alert.title for ch in "\u202e\u2066\u2069\x07\n")
+
+
+def test_numbers_and_booleans_where_text_belongs() -> None:
+    """Numeric titles, teams, keys and a boolean host are coerced to text; a bad time means now."""
+    alert = normalize_body(read("hostile/numbers-as-strings.json")).alerts[0]
+    assert (alert.title, alert.team, alert.severity, alert.description) == ("404", "42", "3", "1.5")
+    assert alert.priority is Priority.CRITICAL  # priority 0
+    assert alert.status is Status.RESOLVED
+    assert alert.identity == {"dedup_key": "1234567"}
+    assert alert.labels["host"] == "true"
+
+
+@pytest.mark.parametrize("field", ["title", "team", "description", "dedup_key"])
+def test_objects_where_text_belongs_are_validation_errors(field: str) -> None:
+    """An object or array in a text field is a ValidationError naming the field."""
+    body = {"title": "t", field: {"nested": ["x"]}}
+    with pytest.raises(ValidationError, match=field):
+        normalize_body(json.dumps(body))
+
+
+def test_over_long_fields_are_cut_to_documented_limits() -> None:
+    """Title 200, description 4,000, labels 64 of 256: cut, marked "…", never an error."""
+    body = {
+        "title": "é" * 1000,
+        "description": "d" * 10_000,
+        "labels": {f"l{i}": "v" * 1000 for i in range(200)},
+    }
+    alert = normalize_body(json.dumps(body)).alerts[0]
+    assert len(alert.title) == common.TITLE_MAX and alert.title.endswith("…")
+    assert len(alert.description) == common.DESCRIPTION_MAX and alert.description.endswith("…")
+    assert len(alert.labels) == common.LABELS_MAX
+    assert max(map(len, alert.labels.values())) == common.LABEL_VALUE_MAX
+
+
+def test_title_cut_does_not_split_base_and_mark() -> None:
+    """Cutting a title of "e + combining acute" pairs never leaves a bare accent or a lone "e"."""
+    alert = normalize_body(json.dumps({"title": "e\u0301" * 300})).alerts[0]
+    body = alert.title.removesuffix("…")
+    assert body.startswith("e\u0301") and body.endswith("e\u0301")
+
+
+def test_lone_surrogate_in_a_title_is_replaced() -> None:
+    """A lone surrogate escape cannot poison storage: it becomes U+FFFD and the alert encodes."""
+    alert = normalize_body('{"title": "disk \\ud800 full"}').alerts[0]
+    assert alert.title == "disk \ufffd full"
+    alert.model_dump_json().encode("utf-8")
+
+
+def test_unknown_shape_names_every_format_tried() -> None:
+    """An unrecognised object is an UnknownFormatError listing the formats and its keys."""
+    with pytest.raises(UnknownFormatError) as caught:
+        normalize_body(json.dumps({"hello": "world", "note": "not an alert of any known format"}))
+    message = str(caught.value)
+    for fmt in FORMATS:
+        assert fmt.name in message
+    assert "'hello'" in message
+
+
+def test_hostile_keys_in_the_error_message_are_tamed() -> None:
+    """Top-level keys quoted in the error are cut and cleaned of control characters."""
+    with pytest.raises(UnknownFormatError) as caught:
+        normalize_body(json.dumps({"\x1b[2J" + "k" * 500: 1}))
+    assert "\x1b" not in str(caught.value) and len(str(caught.value)) < 600
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"alerts": "not a list", "groupKey": "x"},
+        {"alerts": [], "orgId": "1", "truncatedAlerts": "many"},
+        {"alerts": [None], "version": "4"},
+        {"detail-type": "CloudWatch Alarm State Change", "source": "aws.cloudwatch", "detail": []},
+        {"detail-type": "CloudWatch Alarm State Change", "detail": {"alarmName": "a", "state": {}}},
+        {"AlarmName": "a", "NewStateValue": "ALARM"},
+        {
+            "AlarmName": ["a"],
+            "NewStateValue": "ALARM",
+            "AWSAccountId": "1",
+            "Region": "EU (Ireland)",
+        },
+        {"AlarmName": "a", "NewStateValue": "ALARM", "AlarmArn": 7, "Region": None},
+        {"data": {"issue": []}, "action": "created", "installation": {}},
+        {"data": {"metric_alert": {"alert_rule": None}}, "action": "critical", "actor": {}},
+        {"data": {"event": {"tags": "x"}}, "action": "triggered", "actor": {}},
+        {"event_type": "threshold_alert", "state": "triggered", "rule_id": {}, "host": "h"},
+        {"ruleId": [], "state": "alerting", "ruleName": "r"},
+        {"title": "t", "labels": "not an object"},
+        {"title": "t", "timestamp": 1e308, "runbook": ["https://x"]},
+    ],
+)
+def test_odd_objects_fail_cleanly(body: dict[str, Any]) -> None:
+    """Half-matching shapes parse or raise a deliberate TriageError, never a crash."""
+    outcome = _outcome(body)
+    if isinstance(outcome, TriageError):
+        assert outcome.__cause__ is None, outcome.__cause__
+
+
+def _outcome(payload: dict[str, Any]) -> Normalized | TriageError:
+    try:
+        return normalize_payload(payload)
+    except TriageError as exc:
+        return exc
+
+
+def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
+    if isinstance(value, dict):
+        for key, child in value.items():
+            yield (*prefix, key)
+            yield from _paths(child, (*prefix, key))
+    elif isinstance(value, list):
+        for i, child in enumerate(value[:1]):
+            yield (*prefix, i)
+            yield from _paths(child, (*prefix, i))
+
+
+def _replace(value: Any, path: tuple[Any, ...], new: Any) -> Any:
+    mutated = copy.deepcopy(value)
+    node = mutated
+    for step in path[:-1]:
+        node = node[step]
+    node[path[-1]] = new
+    return mutated
+
+
+@pytest.mark.parametrize("name", REPRESENTATIVES)
+def test_every_field_replaced_by_garbage_fails_cleanly(name: str) -> None:
+    """Any field of a real payload swapped for garbage gives a result or a deliberate TriageError."""
+    payload = decode_body(read(name))
+    checked = 0
+    for path in _paths(payload):
+        for hostile in HOSTILE_VALUES:
+            result = _outcome(_replace(payload, path, hostile))
+            if isinstance(result, TriageError):
+                # Deliberate validation, not the last-resort wrapper around an unforeseen crash.
+                assert result.__cause__ is None, (path, hostile, result.__cause__)
+                continue
+            for alert in result.alerts:
+                assert alert.title and alert.occurred_at.tzinfo is not None
+                alert.model_dump_json().encode("utf-8")
+            checked += 1
+    assert checked > 0
+
+
+def test_long_inputs_do_not_backtrack() -> None:
+    """Near-1 MiB descriptions full of separators normalise quickly (no regex blow-ups)."""
+    nasty = ("TEAM=" + "=" * 50 + "|" + ":" * 50 + "\\" * 20) * 4000
+    body = {"title": "t" + " \t" * 100_000, "description": nasty, "timestamp": "9" * 60}
+    started = time.perf_counter()
+    alert = normalize_body(json.dumps(body)).alerts[0]
+    assert time.perf_counter() - started < 1.0
+    assert alert.title == "t"
+
+
+def test_non_json_body_is_a_decode_error_through_normalize() -> None:
+    """normalize_body reports a truncated body as a DecodeError (a PermanentError)."""
+    with pytest.raises(DecodeError):
+        normalize_body('{"AlarmName": "orders-queue-depth", "NewStateValue": "ALA')

@@ -1,0 +1,157 @@
+"""Sentry issue, event_alert and metric_alert webhooks."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from triage.errors import ValidationError
+from triage.models import Alert, Priority, Status
+from triage.normalize import Normalized, normalize_body
+
+PAYLOADS = Path(__file__).parent / "payloads"
+
+
+def payload(name: str) -> dict[str, Any]:
+    value: dict[str, Any] = json.loads((PAYLOADS / name).read_text(encoding="utf-8"))
+    return value
+
+
+def load(name: str) -> Normalized:
+    return normalize_body((PAYLOADS / name).read_text(encoding="utf-8"))
+
+
+def only(name: str) -> Alert:
+    result = load(name)
+    assert len(result.alerts) == 1, result
+    return result.alerts[0]
+
+
+def test_issue_created_fires() -> None:
+    """A new issue is a firing alert with Sentry's level as severity and its priority."""
+    alert = only("sentry/issue-created.json")
+    assert alert.source == "sentry"
+    assert alert.status is Status.FIRING
+    assert alert.title == "ZeroDivisionError: division by zero"
+    assert alert.severity == "error"
+    assert alert.priority is Priority.HIGH
+    assert alert.identity == {"issue_id": "4504689410"}
+    assert alert.links["issue"] == "https://acme.sentry.io/issues/4504689410/"
+    assert alert.labels["project"] == "checkout-api"
+    assert alert.labels["short_id"] == "CHECKOUT-API-1F"
+    assert alert.occurred_at == datetime(2026, 11, 23, 9, 20, 11, 512000, tzinfo=UTC)
+    assert "Culprit: checkout.pricing in apply_discount" in alert.description
+
+
+@pytest.mark.parametrize(
+    ("name", "status"),
+    [
+        ("sentry/issue-resolved.json", Status.RESOLVED),
+        ("sentry/issue-archived.json", Status.RESOLVED),
+        ("sentry/issue-ignored.json", Status.RESOLVED),
+        ("sentry/issue-unresolved.json", Status.FIRING),
+    ],
+)
+def test_issue_state_changes_keep_the_issue_fingerprint(name: str, status: Status) -> None:
+    """resolved/archived/ignored resolve and unresolved fires again, all on the issue's incident."""
+    alert = only(name)
+    assert alert.status is status
+    assert alert.fingerprint == only("sentry/issue-created.json").fingerprint
+
+
+def test_state_changes_are_dated_when_received() -> None:
+    """A resolution carries no time of its own, so it is dated now (after the issue's events)."""
+    before = datetime.now(UTC)
+    alert = only("sentry/issue-resolved.json")
+    assert before <= alert.occurred_at <= datetime.now(UTC) + timedelta(seconds=1)
+    assert "Sentry reports the issue resolved." in alert.description
+
+
+def test_assignment_changes_no_state() -> None:
+    """An assigned issue makes no ticket change."""
+    result = load("sentry/issue-assigned.json")
+    assert result.alerts == () and [s.reason for s in result.skipped] == ["no_state_change"]
+
+
+def test_event_alert_is_the_issue_incident() -> None:
+    """An issue alert rule firing is identified by its event's issue id, like the issue itself."""
+    alert = only("sentry/event-alert.json")
+    assert alert.status is Status.FIRING
+    assert alert.fingerprint == only("sentry/issue-created.json").fingerprint
+    assert alert.fingerprint == only("sentry/issue-resolved.json").fingerprint
+    assert alert.labels["triggered_rule"] == "Checkout errors → triage"
+    assert alert.labels["environment"] == "production"
+    assert alert.labels["tag.server_name"] == "checkout-api-7d9f8b6c4-x2k8q"
+    assert alert.team == "payments"
+    assert alert.severity == "error"
+    assert alert.occurred_at == datetime(2026, 11, 23, 9, 20, 11, 512000, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("name", "status", "severity"),
+    [
+        ("sentry/metric-alert-critical.json", Status.FIRING, "critical"),
+        ("sentry/metric-alert-warning.json", Status.FIRING, "warning"),
+        ("sentry/metric-alert-resolved.json", Status.RESOLVED, None),
+    ],
+)
+def test_metric_alert_states(name: str, status: Status, severity: str | None) -> None:
+    """critical/warning fire, resolved resolves; all share the alert rule's fingerprint."""
+    alert = only(name)
+    assert (alert.status, alert.severity) == (status, severity)
+    assert alert.identity == {"alert_rule_id": "1382"}
+    assert alert.title == "Checkout error spike"
+    assert alert.fingerprint == only("sentry/metric-alert-critical.json").fingerprint
+
+
+def test_metric_alert_facts() -> None:
+    """A metric alert carries its query, threshold for the trigger and the incident link."""
+    alert = only("sentry/metric-alert-warning.json")
+    assert alert.labels["aggregate"] == "count()"
+    assert alert.labels["threshold"] == "500.0"
+    assert alert.links["alert"].endswith("/alerts/rules/details/1382/?alert=86121")
+    assert alert.description.startswith("1204 events in the last 10 minutes")
+    resolved = only("sentry/metric-alert-resolved.json")
+    assert resolved.occurred_at == datetime(2026, 11, 23, 10, 5, tzinfo=UTC)
+
+
+def test_metric_alert_is_not_an_issue_incident() -> None:
+    """A metric alert rule and an issue never share a fingerprint."""
+    assert (
+        only("sentry/metric-alert-critical.json").fingerprint
+        != only("sentry/issue-created.json").fingerprint
+    )
+
+
+def test_other_resources_are_skipped() -> None:
+    """Installation (and comment …) webhooks are understood and make no ticket."""
+    result = load("sentry/installation-created.json")
+    assert result.alerts == () and result.skipped[0].reason == "unsupported_resource"
+
+
+def test_issue_without_id_is_invalid() -> None:
+    """An issue webhook without an id cannot be identified: ValidationError."""
+    body = payload("sentry/issue-created.json")
+    del body["data"]["issue"]["id"]
+    with pytest.raises(ValidationError, match=r"data\.issue\.id"):
+        normalize_body(json.dumps(body))
+
+
+def test_numeric_issue_id_matches_the_string_one() -> None:
+    """An issue id sent as a number identifies the same issue as its string form."""
+    body = payload("sentry/issue-created.json")
+    body["data"]["issue"]["id"] = 4504689410
+    alert = normalize_body(json.dumps(body)).alerts[0]
+    assert alert.fingerprint == only("sentry/issue-created.json").fingerprint
+
+
+def test_issue_that_is_not_an_object_is_invalid() -> None:
+    """data.issue must be an object."""
+    body = payload("sentry/issue-created.json")
+    body["data"]["issue"] = "4504689410"
+    with pytest.raises(ValidationError, match=r"data\.issue is a JSON str"):
+        normalize_body(json.dumps(body))
