@@ -9,8 +9,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from daemon_harness import TOKEN, Queues, daemon_env, make_queues, settings_for
 
+from daemon_harness import TOKEN, Queues, daemon_env, make_queues, settings_for
 from triage.stubs.ticketd import TicketServer
 
 SAMPLES = Path(__file__).resolve().parents[1] / "src" / "triage" / "demo_alerts"
