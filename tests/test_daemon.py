@@ -219,3 +219,29 @@ def test_demo_exits_zero_and_reports_tickets() -> None:
     assert "dead letters         2" in out
     assert "why: decode" in out
     assert "why: unknown_format" in out
+
+
+async def test_lifecycle_end_to_end_updates_closes_and_reopens(
+    queues: Queues, backend: TicketServer, tmp_path: Path
+) -> None:
+    """firing → repeat → resolved → re-fire through the daemon: one ticket, an update, a resolve, a reopen."""
+    routes = {
+        "backend_update_route": "/api/service/tickets/{ref}/updates",
+        "backend_resolve_route": "/api/service/tickets/{ref}/resolve",
+        "update_interval_s": 0,  # every repeat may update
+    }
+    steps = [
+        generic("db", timestamp="2026-11-23T09:00:00Z"),
+        generic("db", timestamp="2026-11-23T09:01:00Z"),
+        generic("db", status="resolved", timestamp="2026-11-23T09:05:00Z"),
+        generic("db", timestamp="2026-11-23T09:03:00Z"),  # older than the resolve: ignored
+        generic("db", timestamp="2026-11-23T09:10:00Z"),  # re-fire within the reopen window
+    ]
+    for body in steps:  # one at a time, so the order is the order SQS delivers
+        queues.send(body)
+        await drain(queues, backend, tmp_path, **routes)
+    assert len(backend.tickets) == 1
+    kinds = [(e["kind"], e["body"].get("reopened", False)) for e in backend.events]
+    assert kinds == [("updates", False), ("resolve", False), ("updates", True)]
+    assert backend.events[0]["body"]["occurrences"] == 2
+    assert len({e["headers"]["idempotency-key"] for e in backend.events}) == 3
