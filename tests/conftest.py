@@ -9,6 +9,9 @@ import httpx
 import pytest
 from moto.server import ThreadedMotoServer
 
+from daemon_harness import TOKEN, Queues, make_queues
+from triage.stubs.ticketd import TicketServer
+
 # Variables that would point a test at a real account, model or repository.
 _ISOLATED_PREFIXES = ("AWS_", "OPENAI_", "TRIAGE_", "BACKEND_", "GITHUB_", "SLACK_", "SQS_")
 _ISOLATED_NAMES = ("ALERT_TRIAGE_QUEUE_URL", "CLOUDWATCH_NAMESPACE")
@@ -43,3 +46,18 @@ def moto_url(moto_session_url: str) -> str:
     """A moto server on 127.0.0.1 with empty state for this test."""
     httpx.post(f"{moto_session_url}/moto-api/reset").raise_for_status()
     return moto_session_url
+
+
+@pytest.fixture
+def backend() -> Iterator[TicketServer]:
+    """The loopback stand-in ticket backend, accepting `daemon_harness.TOKEN`."""
+    server = TicketServer(token=TOKEN)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def queues(moto_url: str) -> Queues:
+    """An `alerts` queue on moto with a DLQ after 2 receives."""
+    return make_queues(moto_url)

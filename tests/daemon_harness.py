@@ -88,7 +88,9 @@ def daemon_env(settings: Settings) -> dict[str, str]:
     """The environment that makes `python -m triage` read exactly these settings."""
     from triage.settings import env_name
 
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TRIAGE_", "BACKEND_", "OPENAI_"))}
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("TRIAGE_", "BACKEND_", "OPENAI_"))
+    }
     for field, value in settings.model_dump().items():
         if value is None:
             continue

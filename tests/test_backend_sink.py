@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import pytest
 
+from daemon_harness import TOKEN
 from triage.errors import ConfigError, SinkRejectedError, SinkUnavailableError
 from triage.models import Alert, Priority, Status, Ticket
 from triage.secrets import BackendToken
@@ -15,7 +16,6 @@ from triage.sinks.backend import BackendSink
 from triage.sinks.base import Effect, EffectKind
 from triage.stubs.ticketd import TicketServer
 
-TOKEN = "sink-token"
 ALERT = Alert(
     source="generic",
     status=Status.FIRING,
@@ -37,14 +37,6 @@ TICKET = Ticket(
 
 def effect(kind: EffectKind = EffectKind.OPEN, ref: str | None = None, key: str = "fp:1") -> Effect:
     return Effect(kind, ALERT.fingerprint, ALERT, TICKET, ref, 3, 2, False, key)
-
-
-@pytest.fixture
-def backend() -> Iterator[TicketServer]:
-    server = TicketServer(token=TOKEN)
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture(autouse=True)

@@ -5,12 +5,9 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
-from daemon_harness import TOKEN, Queues, daemon_env, make_queues, settings_for
+from daemon_harness import Queues, daemon_env, settings_for
 from triage.stubs.ticketd import TicketServer
 
 SAMPLES = Path(__file__).resolve().parents[1] / "src" / "triage" / "demo_alerts"
@@ -28,19 +25,6 @@ def triage(
         timeout=60,
         check=False,
     )
-
-
-@pytest.fixture
-def backend() -> Iterator[TicketServer]:
-    server = TicketServer(token=TOKEN)
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def queues(moto_url: str) -> Queues:
-    return make_queues(moto_url)
 
 
 def test_check_passes_when_everything_is_reachable(

@@ -8,14 +8,13 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
 
-from daemon_harness import TOKEN, Daemon, Queues, make_queues, settings_for
+from daemon_harness import TOKEN, Daemon, Queues, settings_for
 from triage.app import RunResult, run_daemon
 from triage.stubs.ticketd import TicketServer
 
@@ -31,19 +30,6 @@ def generic(key: str, status: str = "firing", **extra: Any) -> dict[str, Any]:
         "priority": "P2",
         **extra,
     }
-
-
-@pytest.fixture
-def backend() -> Iterator[TicketServer]:
-    server = TicketServer(token=TOKEN)
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def queues(moto_url: str) -> Queues:
-    return make_queues(moto_url)
 
 
 async def drain(

@@ -119,14 +119,18 @@ class _UnreachableInbox(MemoryInbox):
         raise TransientError("unreachable")
 
 
-async def test_readyz_turns_unready_when_queue_is_unreachable(endpoints: tuple[EndpointServer, Health]) -> None:
+async def test_readyz_turns_unready_when_queue_is_unreachable(
+    endpoints: tuple[EndpointServer, Health],
+) -> None:
     """When receives fail, /readyz answers 503 naming the queue, and the daemon keeps running."""
     server, health = endpoints
 
     async def handler(message: Message) -> list[Action]:
         return []
 
-    supervisor = Supervisor(SupervisorConfig(wait_s=0), _UnreachableInbox(), handler, Metrics(), health=health)
+    supervisor = Supervisor(
+        SupervisorConfig(wait_s=0), _UnreachableInbox(), handler, Metrics(), health=health
+    )
     task = asyncio.create_task(supervisor.serve())
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{server.port}") as client:

@@ -7,14 +7,12 @@ import random
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import boto3
-import pytest
 
-from daemon_harness import TOKEN, Daemon, make_queues, settings_for
+from daemon_harness import Daemon, make_queues, settings_for
 from triage.stubs.ticketd import TicketServer
 
 INCIDENTS = 50
@@ -22,14 +20,6 @@ MESSAGES = 2000
 REPLICAS = 4
 #: Queue depth the feeder keeps (moto slows down as the queue deepens).
 DEPTH = 200
-
-
-@pytest.fixture
-def backend() -> Iterator[TicketServer]:
-    server = TicketServer(token=TOKEN)
-    server.start()
-    yield server
-    server.stop()
 
 
 def test_four_replicas_open_exactly_one_ticket_per_incident(

@@ -16,7 +16,12 @@ from triage.supervisor import Supervisor, SupervisorConfig, _backoff
 
 
 def config(**changes: object) -> SupervisorConfig:
-    values: dict[str, object] = {"wait_s": 0, "drain": True, "retry_base_s": 0, "shutdown_grace_s": 1}
+    values: dict[str, object] = {
+        "wait_s": 0,
+        "drain": True,
+        "retry_base_s": 0,
+        "shutdown_grace_s": 1,
+    }
     values.update(changes)
     return SupervisorConfig(**values)  # type: ignore[arg-type]
 
@@ -116,7 +121,9 @@ async def test_message_timeout_cancels_work_and_retries_later() -> None:
         effects.append("posted")  # must never happen
         return []
 
-    supervisor = Supervisor(config(drain=False, message_timeout_s=0.2, retry_base_s=60), inbox, handler, Metrics())
+    supervisor = Supervisor(
+        config(drain=False, message_timeout_s=0.2, retry_base_s=60), inbox, handler, Metrics()
+    )
     task = asyncio.create_task(supervisor.serve())
     while not inbox.visibility_calls:
         await asyncio.sleep(0.01)
