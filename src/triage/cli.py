@@ -45,9 +45,21 @@ def _parser() -> argparse.ArgumentParser:
     send.add_argument("files", nargs="+", metavar="FILE")
     send.add_argument("--queue-url", help="default: ALERT_TRIAGE_QUEUE_URL")
 
-    health = sub.add_parser("health", help="probe the running daemon's /healthz (the container HEALTHCHECK)")
+    health = sub.add_parser(
+        "health", help="probe the running daemon's /healthz (the container HEALTHCHECK)"
+    )
     health.add_argument("--ready", action="store_true", help="probe /readyz instead")
     health.add_argument("--timeout", type=float, default=3.0, metavar="S")
+
+    dlq = sub.add_parser("dlq", help="peek at dead letters, or move them back to the queue")
+    dlq.add_argument("action", choices=["peek", "redrive"])
+    dlq.add_argument(
+        "--max", type=int, default=None, metavar="N", help="at most N messages (peek: 10)"
+    )
+    dlq.add_argument("--dry-run", action="store_true", help="redrive: only say what would move")
+    dlq.add_argument(
+        "--dlq-url", help="default: the DLQ of ALERT_TRIAGE_QUEUE_URL's redrive policy"
+    )
 
     normalize = sub.add_parser(
         "normalize", help="print the canonical alerts of one message body as JSON lines"
@@ -75,6 +87,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(run_checks(settings))
         if args.command == "health":
             return _health(settings, args.ready, args.timeout)
+        if args.command == "dlq":
+            return asyncio.run(_dlq(settings, args))
         if args.command == "send":
             return asyncio.run(_send(settings, args.files, args.queue_url))
     except ConfigError as exc:
@@ -106,6 +120,46 @@ def _health(settings: Settings, ready: bool, timeout_s: float) -> int:
         return 1
     print(f"{url}: {response.status_code} {response.text.strip()}")
     return 0 if response.status_code == 200 else 1
+
+
+async def _dlq(settings: Settings, args: argparse.Namespace) -> int:
+    from triage import dlq
+    from triage.aws import Aws
+
+    settings.require("queue_url")
+    assert settings.queue_url is not None
+    aws = Aws(settings)
+    try:
+        sqs = await aws.client("sqs")
+        if args.dlq_url:
+            dlq_url = args.dlq_url
+            arn_of = "QueueArn"
+            dlq_arn = (await sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=[arn_of]))[
+                "Attributes"
+            ][arn_of]
+            queue_arn = (
+                await sqs.get_queue_attributes(QueueUrl=settings.queue_url, AttributeNames=[arn_of])
+            )["Attributes"][arn_of]
+        else:
+            dlq_url, dlq_arn, queue_arn = await dlq.find_dlq(sqs, settings.queue_url)
+        if args.action == "peek":
+            await dlq.peek(sqs, dlq_url, args.max or 10)
+        else:
+            await dlq.redrive(
+                sqs,
+                settings.queue_url,
+                dlq_url,
+                dlq_arn,
+                queue_arn,
+                args.max or 10**9,
+                args.dry_run,
+            )
+    except (ClientError, BotoCoreError) as exc:
+        print(f"triage: dlq: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        await aws.aclose()
+    return 0
 
 
 def _read(path: str) -> str:
