@@ -152,3 +152,18 @@ class Daemon:
 def events(stderr: str) -> list[dict[str, Any]]:
     """The JSON log lines of a daemon's stderr."""
     return [json.loads(line) for line in stderr.splitlines() if line.startswith("{")]
+
+
+def run_triage(
+    *args: str, env: dict[str, str] | None = None, stdin: str | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    """`python -m triage ARGS` to completion (default env: nothing but PATH and our source)."""
+    return subprocess.run(
+        [sys.executable, "-m", "triage", *args],
+        env=env if env is not None else {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(SRC)},
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )

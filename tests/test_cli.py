@@ -3,31 +3,15 @@
 from __future__ import annotations
 
 import json
-import signal
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
-from daemon_harness import Daemon, Queues, daemon_env, settings_for
+from daemon_harness import Queues, daemon_env, run_triage, settings_for
 from triage.stubs.ticketd import TicketServer
 
 SAMPLES = Path(__file__).resolve().parents[1] / "src" / "triage" / "demo_alerts"
 
 
-def triage(
-    *args: str, env: dict[str, str], stdin: str | None = None
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "triage", *args],
-        env=env,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+triage = run_triage
 
 
 def test_check_passes_when_everything_is_reachable(
@@ -87,7 +71,7 @@ def test_send_to_missing_queue_fails_with_one_line(queues: Queues, tmp_path: Pat
 
 def test_normalize_prints_one_json_line_per_alert(tmp_path: Path) -> None:
     """`triage normalize` prints every alert of a Grafana group with the documented fields."""
-    result = triage("normalize", str(SAMPLES / "1-fire-grafana-group.json"), env=daemon_env_min())
+    result = triage("normalize", str(SAMPLES / "1-fire-grafana-group.json"))
     assert result.returncode == 0, result.stderr
     alerts = [json.loads(line) for line in result.stdout.splitlines()]
     assert len(alerts) == 2
@@ -110,43 +94,8 @@ def test_normalize_prints_one_json_line_per_alert(tmp_path: Path) -> None:
 
 def test_normalize_rejects_a_bad_body_with_one_line() -> None:
     """A body that cannot be normalised exits 1 with a one-line reason on stderr."""
-    result = triage("normalize", "-", env=daemon_env_min(), stdin='{"hello": "world"}')
+    result = triage("normalize", "-", stdin='{"hello": "world"}')
     assert result.returncode == 1
     assert result.stdout == ""
     [line] = result.stderr.strip().splitlines()
     assert line.startswith("triage: normalize: unknown_format: no known alert format")
-
-
-def daemon_env_min() -> dict[str, str]:
-    return {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(SAMPLES.parents[1])}
-
-
-def test_health_probes_a_running_daemon(
-    queues: Queues, backend: TicketServer, tmp_path: Path
-) -> None:
-    """`triage health` exits 0 against a running daemon's /healthz and 1 when nothing answers."""
-    port = _free_port()
-    settings = settings_for(queues, backend.url, tmp_path / "t.db", http_port=port)
-    env = daemon_env(settings)
-    daemon = Daemon(settings, log_dir=tmp_path)
-    try:
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            result = triage("health", env=env)
-            if result.returncode == 0:
-                break
-            time.sleep(0.2)
-        assert result.returncode == 0, result.stderr + daemon.log
-        assert '"alive": true' in result.stdout
-        assert triage("health", "--ready", env=env).returncode == 0
-    finally:
-        daemon.signal(signal.SIGTERM)
-        daemon.wait(timeout=30)
-    assert triage("health", env=env).returncode == 1
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port

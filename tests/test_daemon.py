@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import signal
-import subprocess
-import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -14,7 +12,7 @@ from typing import Any
 import boto3
 import pytest
 
-from daemon_harness import TOKEN, Daemon, Queues, settings_for
+from daemon_harness import TOKEN, Daemon, Queues, run_triage, settings_for
 from triage.app import RunResult, run_daemon
 from triage.stubs.ticketd import TicketServer
 
@@ -170,34 +168,14 @@ def test_run_drain_exits_zero_when_queue_empty(
 
 def test_missing_queue_url_fails_with_one_line(tmp_path: Path) -> None:
     """`triage run` without ALERT_TRIAGE_QUEUE_URL exits 2 with one line naming the variable."""
-    proc = subprocess.run(
-        [sys.executable, "-m", "triage", "run"],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        env={
-            "PATH": "/usr/bin:/bin",
-            "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src"),
-        },
-        check=False,
-    )
+    proc = run_triage("run")
     assert proc.returncode == 2
     assert proc.stderr.strip() == "triage: config: missing required setting: ALERT_TRIAGE_QUEUE_URL"
 
 
 def test_demo_exits_zero_and_reports_tickets() -> None:
     """`triage demo` runs the daemon on the embedded default and reports tickets and dead letters."""
-    proc = subprocess.run(
-        [sys.executable, "-m", "triage", "demo"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={
-            "PATH": "/usr/bin:/bin",
-            "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src"),
-        },
-        check=False,
-    )
+    proc = run_triage("demo", timeout=120)
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
     assert "tickets created      4" in out

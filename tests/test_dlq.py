@@ -10,7 +10,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from daemon_harness import Queues, daemon_env, settings_for
+from daemon_harness import Queues, daemon_env, run_triage, settings_for
 
 GOOD = json.dumps({"title": "backup failed", "dedup_key": "backup", "source": "cron"})
 BAD = '{"title": "broken'
@@ -18,14 +18,7 @@ BAD = '{"title": "broken'
 
 def dlq(queues: Queues, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = daemon_env(settings_for(queues, "http://127.0.0.1:9", tmp_path / "t.db"))
-    return subprocess.run(
-        [sys.executable, "-m", "triage", "dlq", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    return run_triage("dlq", *args, env=env)
 
 
 def fill_dlq(queues: Queues, *bodies: str) -> None:

@@ -17,6 +17,7 @@ from typing import Any, TextIO
 from botocore.exceptions import ClientError
 
 from triage.errors import ConfigError, TriageError
+from triage.inbox import Message, message_from
 from triage.normalize import normalize_body
 
 #: How long peeked messages stay hidden while we list them (released at the end).
@@ -25,19 +26,30 @@ _PEEK_HIDE_S = 30
 
 @dataclass(frozen=True, slots=True)
 class DeadLetter:
-    message_id: str
-    body: str
-    receipt_handle: str
-    receive_count: int
-    sent_at: datetime | None
+    message: Message
+    #: The message attributes, carried over on redrive.
     attributes: dict[str, Any]
+
+    @property
+    def message_id(self) -> str:
+        return self.message.id
+
+    @property
+    def body(self) -> str:
+        return self.message.body
+
+    @property
+    def receipt_handle(self) -> str:
+        return self.message.receipt_handle
 
     def describe(self, now: datetime) -> dict[str, Any]:
         """What peek shows: source, title, fingerprint and, when reproducible, the error."""
         info: dict[str, Any] = {
             "message_id": self.message_id,
-            "receive_count": self.receive_count,
-            "age_s": int((now - self.sent_at).total_seconds()) if self.sent_at else None,
+            "receive_count": self.message.receive_count,
+            "age_s": int((now - self.message.sent_at).total_seconds())
+            if self.message.sent_at
+            else None,
         }
         try:
             alerts = normalize_body(self.body).alerts
@@ -87,16 +99,7 @@ async def receive(sqs: Any, dlq_url: str, max_messages: int, hide_s: int) -> lis
         if not fresh:
             break
         for m in fresh:
-            attrs = m.get("Attributes", {})
-            sent = attrs.get("SentTimestamp")
-            seen[m["MessageId"]] = DeadLetter(
-                message_id=m["MessageId"],
-                body=m.get("Body", ""),
-                receipt_handle=m["ReceiptHandle"],
-                receive_count=int(attrs.get("ApproximateReceiveCount", 0)),
-                sent_at=datetime.fromtimestamp(int(sent) / 1000, UTC) if sent else None,
-                attributes=m.get("MessageAttributes", {}),
-            )
+            seen[m["MessageId"]] = DeadLetter(message_from(m), m.get("MessageAttributes", {}))
     return list(seen.values())
 
 

@@ -83,7 +83,7 @@ class SqsInbox:
             )
         except (ClientError, BotoCoreError) as exc:
             raise InboxError(f"receive failed: {_describe(exc)}") from exc
-        return [_message(raw) for raw in response.get("Messages", [])]
+        return [message_from(raw) for raw in response.get("Messages", [])]
 
     async def delete(self, messages: Sequence[Message]) -> list[str]:
         if not messages:
@@ -153,7 +153,8 @@ class SqsInbox:
         )
 
 
-def _message(raw: dict[str, Any]) -> Message:
+def message_from(raw: dict[str, Any]) -> Message:
+    """A Message from one entry of ReceiveMessage's answer."""
     attrs = raw.get("Attributes", {})
     sent = attrs.get("SentTimestamp")
     return Message(
