@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import signal
+import socket
+import time
 from pathlib import Path
 
-from daemon_harness import Queues, daemon_env, run_triage, settings_for
+from daemon_harness import Daemon, Queues, daemon_env, run_triage, settings_for
 from triage.stubs.ticketd import TicketServer
 
 SAMPLES = Path(__file__).resolve().parents[1] / "src" / "triage" / "demo_alerts"
@@ -99,3 +102,53 @@ def test_normalize_rejects_a_bad_body_with_one_line() -> None:
     assert result.stdout == ""
     [line] = result.stderr.strip().splitlines()
     assert line.startswith("triage: normalize: unknown_format: no known alert format")
+
+
+def test_run_dry_run_as_a_process_leaves_the_queue_as_it_was(
+    queues: Queues, backend: TicketServer, tmp_path: Path
+) -> None:
+    """`triage run --dry-run --drain` logs a decision per alert, posts nothing, and exits 0."""
+    queues.send('{"title": "disk full", "dedup_key": "disk"}')
+    daemon = Daemon(
+        settings_for(queues, backend.url, tmp_path / "t.db"),
+        "--dry-run",
+        "--drain",
+        log_dir=tmp_path,
+    )
+    assert daemon.wait(timeout=60) == 0, daemon.log
+    [decision] = [e for e in daemon.events() if e["event"] == "alert.dry_run"]
+    assert decision["action"] == "open"
+    assert decision["title"] == "disk full"
+    assert backend.request_count == 0
+    assert queues.depth() == 1
+
+
+def test_health_probes_a_running_daemon(
+    queues: Queues, backend: TicketServer, tmp_path: Path
+) -> None:
+    """`triage health` exits 0 against a running daemon's /healthz and 1 when nothing answers."""
+    port = _free_port()
+    settings = settings_for(queues, backend.url, tmp_path / "t.db", http_port=port)
+    env = daemon_env(settings)
+    daemon = Daemon(settings, log_dir=tmp_path)
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            result = triage("health", env=env)
+            if result.returncode == 0:
+                break
+            time.sleep(0.2)
+        assert result.returncode == 0, result.stderr + daemon.log
+        assert '"alive": true' in result.stdout
+        assert triage("health", "--ready", env=env).returncode == 0
+    finally:
+        daemon.signal(signal.SIGTERM)
+        daemon.wait(timeout=30)
+    assert triage("health", env=env).returncode == 1
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port

@@ -31,10 +31,15 @@ def generic(key: str, status: str = "firing", **extra: Any) -> dict[str, Any]:
 
 
 async def drain(
-    queues: Queues, backend: TicketServer, tmp_path: Path, **overrides: Any
+    queues: Queues,
+    backend: TicketServer,
+    tmp_path: Path,
+    *,
+    dry_run: bool = False,
+    **overrides: Any,
 ) -> RunResult:
     settings = settings_for(queues, backend.url, tmp_path / "triage.db", **overrides)
-    return await run_daemon(settings, drain=True)
+    return await run_daemon(settings, drain=True, dry_run=dry_run)
 
 
 @pytest.fixture(autouse=True)
@@ -209,3 +214,18 @@ async def test_lifecycle_end_to_end_updates_closes_and_reopens(
     assert kinds == [("updates", False), ("resolve", False), ("updates", True)]
     assert backend.events[0]["body"]["occurrences"] == 2
     assert len({e["headers"]["idempotency-key"] for e in backend.events}) == 3
+
+
+async def test_dry_run_decides_but_changes_nothing(
+    queues: Queues, backend: TicketServer, tmp_path: Path
+) -> None:
+    """run --dry-run logs decisions but posts no ticket, writes no incident and leaves the queue as it was."""
+    queues.send(generic("dry-one"), generic("dry-two"), '{"broken')
+    result = await drain(queues, backend, tmp_path, dry_run=True)
+    assert backend.request_count == 0
+    assert result.metrics.counter("DryRunDecisions", action="open") == 2
+    assert queues.depth() == 3  # all released unchanged, none in the DLQ
+    assert queues.dead_letters() == []
+    # A real run afterwards still sees new incidents: the dry run stored nothing.
+    result = await drain(queues, backend, tmp_path)
+    assert len(backend.tickets) == 2

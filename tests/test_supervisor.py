@@ -206,3 +206,24 @@ async def test_drain_exits_when_queue_is_empty(count: int) -> None:
 
     await asyncio.wait_for(Supervisor(config(), inbox, handler, Metrics()).serve(), timeout=10)
     assert len(inbox.deleted) == count
+
+
+async def test_dry_run_never_acks_and_releases_everything_at_exit() -> None:
+    """--dry-run handles each message once, deletes nothing, releases nothing early (not even
+    failures, which would otherwise head for the DLQ), and makes all visible again at exit."""
+    inbox = MemoryInbox()
+    ids = inbox.put("ok", "bad", "ok")
+    seen: list[str] = []
+
+    async def handler(message: Message) -> list[Action]:
+        seen.append(message.id)
+        if message.body == "bad":
+            raise DecodeError("not JSON")
+        return []
+
+    supervisor = Supervisor(config(dry_run=True), inbox, handler, Metrics())
+    await asyncio.wait_for(supervisor.serve(), timeout=10)
+    assert sorted(seen) == sorted(ids)  # each exactly once
+    assert inbox.deleted == []
+    assert sorted(inbox.visibility_calls) == sorted((i, 0) for i in ids)  # only the final release
+    assert supervisor.stats.failures[ids[1]].reason == "decode"

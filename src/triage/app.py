@@ -18,7 +18,7 @@ from triage.inbox import SqsInbox
 from triage.lifecycle import Policy
 from triage.metrics import Metrics
 from triage.metrics_export import EmfExporter, PutMetricDataExporter, flush_every
-from triage.pipeline import Pipeline
+from triage.pipeline import DryRun, Pipeline
 from triage.secrets import BackendToken
 from triage.settings import Settings
 from triage.sinks.backend import BackendSink
@@ -69,6 +69,7 @@ async def run_daemon(
     settings: Settings,
     *,
     drain: bool = False,
+    dry_run: bool = False,
     metrics: Metrics | None = None,
     stop: asyncio.Event | None = None,
 ) -> RunResult:
@@ -89,7 +90,10 @@ async def run_daemon(
         health = Health()
         await _start_operations(settings, aws, metrics, health, stack)
         inbox = SqsInbox(await aws.client("sqs"), settings.queue_url)
-        pipeline = Pipeline(store, summariser, sinks, metrics)
+        if dry_run:
+            handler = DryRun(store, policy_from(settings), sinks, metrics).process
+        else:
+            handler = Pipeline(store, summariser, sinks, metrics).process
         config = SupervisorConfig(
             concurrency=settings.concurrency,
             max_messages=settings.sqs_max_messages,
@@ -100,10 +104,9 @@ async def run_daemon(
             visibility_timeout_s=settings.visibility_timeout_s,
             message_timeout_s=settings.message_timeout_s,
             drain=drain,
+            dry_run=dry_run,
         )
-        supervisor = Supervisor(
-            config, inbox, pipeline.process, metrics, should_exit=stop, health=health
-        )
+        supervisor = Supervisor(config, inbox, handler, metrics, should_exit=stop, health=health)
         await supervisor.serve()
         return RunResult(supervisor.stats, metrics)
 

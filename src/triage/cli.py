@@ -33,6 +33,11 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="exit 0 once the queue is empty and nothing is in flight",
     )
+    run.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="log every decision; no store write, no ticket, no ack (messages are released at exit)",
+    )
 
     demo = sub.add_parser(
         "demo", help="the embedded default: local AWS, sample alerts, the real daemon"
@@ -80,7 +85,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_demo(verbose=args.verbose)
         configure_logging(settings.log_format, settings.log_level)
         if args.command == "run":
-            return _run(settings, drain=args.drain)
+            return _run(settings, drain=args.drain, dry_run=args.dry_run)
         if args.command == "check":
             from triage.check import run_checks
 
@@ -99,10 +104,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     raise AssertionError(f"unhandled command {args.command}")
 
 
-def _run(settings: Settings, *, drain: bool) -> int:
+def _run(settings: Settings, *, drain: bool, dry_run: bool) -> int:
     from triage.app import run_daemon
 
-    asyncio.run(run_daemon(settings, drain=drain))
+    asyncio.run(run_daemon(settings, drain=drain, dry_run=dry_run))
     return 0
 
 

@@ -41,7 +41,9 @@ class EndpointServer:
         try:
             self._server = await asyncio.start_server(self._handle, self.host, self.port)
         except OSError as exc:
-            raise ConfigError(f"TRIAGE_HTTP_PORT {self.port} on {self.host}: {exc.strerror}") from None
+            raise ConfigError(
+                f"TRIAGE_HTTP_PORT {self.port} on {self.host}: {exc.strerror}"
+            ) from None
         self.port = self._server.sockets[0].getsockname()[1]
         log.info("http.listening", host=self.host, port=self.port)
 

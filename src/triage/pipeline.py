@@ -16,13 +16,14 @@ import structlog
 
 from triage.errors import TriageError
 from triage.inbox import Message
-from triage.lifecycle import Action, Incident
+from triage.lifecycle import Action, Incident, Policy, decide
 from triage.metrics import Metrics
 from triage.models import Alert, Ticket
 from triage.normalize import Normalized, normalize_body
 from triage.sinks.base import Effect, EffectKind, Sink
 from triage.store import Store, Transition
 from triage.summarise.base import Summariser
+from triage.summarise.deterministic import DeterministicSummariser
 
 log = structlog.get_logger(__name__)
 
@@ -39,6 +40,13 @@ _ACTION_METRIC = {
     Action.RECORD: "ResolvedWithoutTicket",
     Action.IGNORE: "AlertsIgnored",
 }
+
+
+async def _normalize(body: str) -> Normalized:
+    """Large bodies are parsed on a worker thread so the event loop stays responsive."""
+    if len(body) > OFFLOAD_BODY_BYTES:
+        return await asyncio.to_thread(normalize_body, body)
+    return normalize_body(body)
 
 
 class Pipeline:
@@ -60,7 +68,7 @@ class Pipeline:
     async def process(self, message: Message) -> list[Action]:
         """Run every alert of one message through the lifecycle; return what was done."""
         started = time.perf_counter()
-        normalized = await self._normalize(message.body)
+        normalized = await _normalize(message.body)
         for skipped in normalized.skipped:
             log.info(
                 "alert.skipped", source=skipped.source, reason=skipped.reason, detail=skipped.detail
@@ -70,11 +78,6 @@ class Pipeline:
         actions = [await self.handle(alert, owner=message.id) for alert in normalized.alerts]
         self.metrics.observe("ProcessingLatency", (time.perf_counter() - started) * 1000)
         return actions
-
-    async def _normalize(self, body: str) -> Normalized:
-        if len(body) > OFFLOAD_BODY_BYTES:
-            return await asyncio.to_thread(normalize_body, body)
-        return normalize_body(body)
 
     async def handle(self, alert: Alert, owner: str) -> Action:
         """Apply one alert: decide through the store, then carry out the effect it claimed."""
@@ -132,3 +135,51 @@ class Pipeline:
             flapping=incident.flapping,
             idempotency_key=transition.idempotency_key,
         )
+
+
+class DryRun:
+    """`triage run --dry-run`: the same decisions, logged, with no write, no sink call and no
+    LLM call (the deterministic summariser shows what a new ticket would say)."""
+
+    def __init__(
+        self,
+        store: Store,
+        policy: Policy,
+        sinks: Sequence[Sink],
+        metrics: Metrics,
+        *,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.store = store
+        self.policy = policy
+        self.sink_names = [s.name for s in sinks]
+        self.metrics = metrics
+        self.summariser = DeterministicSummariser()
+        self.clock = clock
+
+    async def process(self, message: Message) -> list[Action]:
+        normalized = await _normalize(message.body)
+        for skipped in normalized.skipped:
+            log.info(
+                "alert.skipped", source=skipped.source, reason=skipped.reason, detail=skipped.detail
+            )
+        actions = []
+        for alert in normalized.alerts:
+            decision = decide(
+                await self.store.get(alert.fingerprint), alert, self.clock(), self.policy
+            )
+            effect = decision.action.effect
+            details: dict[str, object] = {"sinks": self.sink_names if effect else []}
+            if effect is EffectKind.OPEN:
+                ticket = self.summariser.write(alert)
+                details.update(title=ticket.title, priority=str(ticket.priority))
+            self.metrics.incr("DryRunDecisions", action=str(decision.action))
+            log.info(
+                "alert.dry_run",
+                fingerprint=alert.fingerprint,
+                source=alert.source,
+                action=str(decision.action),
+                **details,
+            )
+            actions.append(decision.action)
+        return actions

@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 
 import structlog
 
-from triage.errors import PermanentError, TransientError
+from triage.errors import PermanentError, TransientError, TriageError
 from triage.health import Health
 from triage.inbox import Inbox, Message
 from triage.lifecycle import Action
@@ -49,6 +49,10 @@ class SupervisorConfig:
     message_timeout_s: float = 600.0
     #: Exit once the queue is empty and nothing is in flight.
     drain: bool = False
+    #: Never ack or release during the run: each message is held (extended by the heartbeat)
+    #: after one pass, so it is neither reprocessed nor pushed towards the DLQ, and released
+    #: at shutdown.
+    dry_run: bool = False
 
 
 @dataclass(slots=True)
@@ -98,6 +102,8 @@ class Supervisor:
         self._in_flight: dict[asyncio.Task[None], Message] = {}
         #: Messages still being worked on, with when their visibility was last extended.
         self._leases: dict[str, tuple[Message, float]] = {}
+        #: --dry-run: messages already handled once, held until shutdown.
+        self._held: dict[str, Message] = {}
         self._slot_free = asyncio.Event()
         self._acker = Acker(inbox)
 
@@ -113,6 +119,7 @@ class Supervisor:
             await self._receive_loop()
         finally:
             await self._shutdown()
+            await self._release_held()
             heartbeat.cancel()
             await asyncio.gather(heartbeat, return_exceptions=True)
             await self._acker.stop()
@@ -207,6 +214,8 @@ class Supervisor:
         except TransientError as exc:
             log.warning("drain.depth_failed", error=str(exc))
             return False
+        if self.config.dry_run:  # what we hold is in flight by design
+            return depth.visible == 0 and depth.delayed == 0
         return depth.empty
 
     # --- Working ---------------------------------------------------------------------------
@@ -227,6 +236,9 @@ class Supervisor:
     async def _work(self, message: Message) -> None:
         """Process one message and decide its fate; never raises (but for cancellation)."""
         self._leases[message.id] = (message, time.monotonic())
+        if self.config.dry_run:
+            await self._dry_run(message)
+            return
         with structlog.contextvars.bound_contextvars(message_id=message.id):
             try:
                 async with asyncio.timeout(self.config.message_timeout_s):
@@ -264,6 +276,18 @@ class Supervisor:
                 self.stats.acked += 1
                 log.info("message.acked", actions=[str(a) for a in actions])
 
+    async def _dry_run(self, message: Message) -> None:
+        with structlog.contextvars.bound_contextvars(message_id=message.id):
+            try:
+                async with asyncio.timeout(self.config.message_timeout_s):
+                    await self.handler(message)
+            except Exception as exc:  # reported, never acted on: this is a dry run
+                reason = exc.reason if isinstance(exc, TriageError) else "bug"
+                self.stats.remember(message.id, reason, str(exc))
+                log.warning("message.dry_run_failed", reason=reason, error=str(exc))
+        # Held, still extended by the heartbeat, until shutdown releases it unchanged.
+        self._held[message.id] = message
+
     async def _retry_later(
         self, message: Message, reason: str, error: str, retry_after_s: float | None
     ) -> None:
@@ -299,6 +323,16 @@ class Supervisor:
                 log.debug("heartbeat.extended", count=len(due), timeout_s=timeout_s)
 
     # --- Shutdown --------------------------------------------------------------------------
+
+    async def _release_held(self) -> None:
+        held = list(self._held.values())
+        for start in range(0, len(held), 10):
+            await self.inbox.change_visibility(held[start : start + 10], 0)
+        for message in held:
+            self._leases.pop(message.id, None)
+        self._held.clear()
+        if held:
+            log.info("daemon.dry_run_released", count=len(held))
 
     async def _shutdown(self) -> None:
         if self._in_flight and not self._force_exit:
