@@ -282,7 +282,10 @@ class Supervisor:
                 async with asyncio.timeout(self.config.message_timeout_s):
                     await self.handler(message)
             except Exception as exc:  # reported, never acted on: this is a dry run
-                reason = exc.reason if isinstance(exc, TriageError) else "bug"
+                if isinstance(exc, TriageError):
+                    reason = exc.reason
+                else:
+                    reason = "timeout" if isinstance(exc, TimeoutError) else "bug"
                 self.stats.remember(message.id, reason, str(exc))
                 log.warning("message.dry_run_failed", reason=reason, error=str(exc))
         # Held, still extended by the heartbeat, until shutdown releases it unchanged.
