@@ -1,14 +1,23 @@
-"""The backend sink against the loopback ticket backend over real HTTP."""
+"""The backend sink against the loopback ticket backend over real HTTP (and httpx's
+MockTransport where only the answer's shape matters)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+import logging
+import socket
+from collections.abc import AsyncIterator, Iterator, MutableMapping
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from typing import Any
 
+import aioboto3
+import httpx
 import pytest
+import structlog
 
-from daemon_harness import TOKEN
 from triage.errors import ConfigError, SinkRejectedError, SinkUnavailableError
+from triage.metrics import Metrics
 from triage.models import Alert, Priority, Status, Ticket
 from triage.secrets import BackendToken
 from triage.settings import Settings
@@ -31,30 +40,71 @@ TICKET = Ticket(
     title="Backup failed",
     priority=Priority.HIGH,
     description="pg_dump exited 1",
-    steps=("Read the log",),
+    steps=("Read the log", "Re-run the backup"),
 )
+ROUTES: dict[str, Any] = {
+    "backend_update_route": "/api/service/tickets/{ref}/updates",
+    "backend_resolve_route": "/api/service/tickets/{ref}/resolve",
+}
 
 
-def effect(kind: EffectKind = EffectKind.OPEN, ref: str | None = None, key: str = "fp:1") -> Effect:
-    return Effect(kind, ALERT.fingerprint, ALERT, TICKET, ref, 3, 2, False, key)
+def effect(
+    kind: EffectKind = EffectKind.OPEN,
+    ref: str | None = None,
+    key: str = "fp:1",
+    alert: Alert = ALERT,
+    flapping: bool = False,
+) -> Effect:
+    return Effect(kind, alert.fingerprint, alert, TICKET, ref, 3, 2, flapping, key)
 
 
 @pytest.fixture(autouse=True)
-def token_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("BACKEND_TOKEN", TOKEN)
+def token_env(monkeypatch: pytest.MonkeyPatch, backend: TicketServer) -> None:
+    monkeypatch.setenv("BACKEND_TOKEN", backend.token)
 
 
-async def _sink(url: str, **settings: object) -> AsyncIterator[BackendSink]:
-    s = Settings(backend_base_url=url, **settings)  # type: ignore[arg-type]
-    sink = BackendSink(s, BackendToken(s))
-    yield sink
-    await sink.aclose()
+@pytest.fixture
+def logs() -> Iterator[list[MutableMapping[str, Any]]]:
+    """Every structlog event of the test, whatever logging set-up an earlier test left."""
+    saved = structlog.get_config()
+    capture = structlog.testing.LogCapture()
+    structlog.configure(
+        processors=[capture],
+        wrapper_class=structlog.make_filtering_bound_logger(logging.DEBUG),
+        cache_logger_on_first_use=False,
+    )
+    yield capture.entries
+    structlog.configure(**saved)
+
+
+@asynccontextmanager
+async def open_sink(
+    url: str,
+    *,
+    token: BackendToken | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+    metrics: Metrics | None = None,
+    **settings: Any,
+) -> AsyncIterator[BackendSink]:
+    s = Settings(backend_base_url=url, **settings)
+    sink = BackendSink(s, token or BackendToken(s), metrics=metrics, transport=transport)
+    try:
+        yield sink
+    finally:
+        await sink.aclose()
 
 
 @pytest.fixture
 async def sink(backend: TicketServer) -> AsyncIterator[BackendSink]:
-    async for s in _sink(backend.url):
+    async with open_sink(backend.url, **ROUTES) as s:
         yield s
+
+
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+    return port
 
 
 async def test_open_posts_the_contract(sink: BackendSink, backend: TicketServer) -> None:
@@ -62,13 +112,14 @@ async def test_open_posts_the_contract(sink: BackendSink, backend: TicketServer)
     ref = await sink.apply(effect())
     [ticket] = backend.tickets
     assert ref == ticket["id"] == "T-1"
-    assert ticket["headers"]["authorization"] == f"Bearer {TOKEN}"
+    assert ticket["headers"]["authorization"] == f"Bearer {backend.token}"
     assert ticket["headers"]["idempotency-key"] == "fp:1"
+    assert ticket["headers"]["content-type"] == "application/json"
     assert ticket["body"] == {
         "title": "Backup failed",
         "priority": "high",
         "description": "pg_dump exited 1",
-        "steps": ["Read the log"],
+        "steps": ["Read the log", "Re-run the backup"],
         "fingerprint": ALERT.fingerprint,
         "source": "generic",
         "status": "firing",
@@ -84,92 +135,236 @@ async def test_replayed_key_creates_no_second_ticket(
     """Retrying an OPEN with the same idempotency key returns the same ticket and creates none."""
     first = await sink.apply(effect())
     second = await sink.apply(effect())
-    assert first == second
+    assert first == second == "T-1"
     assert len(backend.tickets) == 1
+    assert backend.request_count == 2
 
 
-@pytest.mark.parametrize("status", [500, 502, 503, 408, 429])
+@pytest.mark.parametrize(
+    ("answer", "ref"),
+    [
+        ({"ticket_id": 42}, "42"),
+        ({"ticketId": "OPS-7"}, "OPS-7"),
+        ({"key": "INC-9", "id": None}, "INC-9"),
+        ({"ok": True}, "fp:1"),
+        ([1, 2], "fp:1"),
+    ],
+)
+async def test_ticket_reference_from_the_answer(answer: Any, ref: str) -> None:
+    """The reference is id, ticket_id, ticketId or key, else the idempotency key."""
+    transport = httpx.MockTransport(lambda request: httpx.Response(201, json=answer))
+    async with open_sink("http://backend.test", transport=transport) as sink:
+        assert await sink.apply(effect()) == ref
+
+
+async def test_non_json_success_falls_back_to_the_idempotency_key() -> None:
+    """A 2xx answer that is not JSON still opens the ticket, named by the idempotency key."""
+    transport = httpx.MockTransport(lambda request: httpx.Response(204))
+    async with open_sink("http://backend.test", transport=transport) as sink:
+        assert await sink.apply(effect(key="fp:9")) == "fp:9"
+
+
+async def test_update_reopen_and_close_bodies(sink: BackendSink, backend: TicketServer) -> None:
+    """UPDATE, REOPEN and CLOSE post their documented bodies to the routes, keyed per effect."""
+    ref = await sink.apply(effect())
+    assert ref is not None
+    resolved = ALERT.model_copy(update={"status": Status.RESOLVED})
+    assert await sink.apply(effect(EffectKind.UPDATE, ref=ref, key="fp:2")) is None
+    assert await sink.apply(effect(EffectKind.CLOSE, ref=ref, key="fp:3", alert=resolved)) is None
+    assert await sink.apply(effect(EffectKind.REOPEN, ref=ref, key="fp:4", flapping=True)) is None
+    fp = ALERT.fingerprint
+    assert [(e["id"], e["kind"], e["headers"]["idempotency-key"]) for e in backend.events] == [
+        ("T-1", "updates", "fp:2"),
+        ("T-1", "resolve", "fp:3"),
+        ("T-1", "updates", "fp:4"),
+    ]
+    update, close, reopen = (e["body"] for e in backend.events)
+    assert update == {
+        "fingerprint": fp,
+        "status": "firing",
+        "occurrences": 3,
+        "new_occurrences": 2,
+        "flapping": False,
+        "note": "2 more occurrence(s) since the last update, 3 in all",
+    }
+    assert close == {"fingerprint": fp, "status": "resolved", "note": f"Resolved: {ALERT.title}"}
+    assert reopen == {
+        "fingerprint": fp,
+        "status": "firing",
+        "occurrences": 3,
+        "new_occurrences": 2,
+        "flapping": True,
+        "reopened": True,
+        "note": f"Fired again: {ALERT.title}",
+    }
+
+
+async def test_ref_is_url_quoted_in_routes() -> None:
+    """A reference with a slash or space is quoted into the route, not split into segments."""
+    seen: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.url.raw_path.decode())
+        return httpx.Response(200, json={})
+
+    transport = httpx.MockTransport(handler)
+    async with open_sink("http://backend.test/", transport=transport, **ROUTES) as sink:
+        await sink.apply(effect(EffectKind.CLOSE, ref="OPS/1 a"))
+    assert seen == ["/api/service/tickets/OPS%2F1%20a/resolve"]
+
+
+async def test_unconfigured_routes_are_skipped(
+    backend: TicketServer, logs: list[MutableMapping[str, Any]]
+) -> None:
+    """UPDATE, REOPEN and CLOSE without routes return None, send nothing and log sink.skipped."""
+    metrics = Metrics()
+    async with open_sink(backend.url, metrics=metrics) as sink:
+        for n, kind in enumerate((EffectKind.UPDATE, EffectKind.REOPEN, EffectKind.CLOSE)):
+            assert await sink.apply(effect(kind, ref="T-1", key=f"fp:{n + 2}")) is None
+    assert backend.request_count == 0
+    skipped = [e for e in logs if e["event"] == "sink.skipped"]
+    assert [e["reason"] for e in skipped] == ["no route configured"] * 3
+    assert metrics.counter("SinkCalls", sink="backend", outcome="skipped") == 3
+
+
+@pytest.mark.parametrize("status", [500, 502, 503, 504, 408, 409, 429])
 async def test_server_errors_are_transient(
     sink: BackendSink, backend: TicketServer, status: int
 ) -> None:
-    """5xx, 408 and 429 raise SinkUnavailableError (the message is retried)."""
+    """5xx, 408, 409 and 429 raise SinkUnavailableError (the message is retried later)."""
     backend.fail_next(1, status=status)
-    with pytest.raises(SinkUnavailableError, match=str(status)):
+    with pytest.raises(SinkUnavailableError, match=str(status)) as caught:
         await sink.apply(effect())
+    assert caught.value.retry_after_s is None
+    assert backend.tickets == []
 
 
 @pytest.mark.parametrize("status", [400, 403, 404, 422])
 async def test_client_errors_are_permanent(
-    sink: BackendSink, backend: TicketServer, status: int
+    sink: BackendSink, backend: TicketServer, status: int, logs: list[MutableMapping[str, Any]]
 ) -> None:
-    """Other 4xx raise SinkRejectedError (the message goes to the DLQ)."""
+    """Other 4xx raise SinkRejectedError and log backend.rejected with the status and body."""
     backend.fail_next(1, status=status)
     with pytest.raises(SinkRejectedError, match=str(status)):
         await sink.apply(effect())
+    [rejected] = [e for e in logs if e["event"] == "backend.rejected"]
+    assert rejected["status"] == status
+    assert "injected failure" in rejected["reason"]
 
 
-async def test_retry_after_is_passed_on() -> None:
-    """A Retry-After header (seconds or HTTP date) becomes the error's retry_after_s."""
-    import httpx
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(429, headers={"Retry-After": "17"}, text="slow down")
-
-    s = Settings(backend_base_url="http://backend.invalid")
-    sink = BackendSink(s, BackendToken(s), transport=httpx.MockTransport(handler))
+async def test_retry_after_seconds_is_passed_on(sink: BackendSink, backend: TicketServer) -> None:
+    """A 429 with `Retry-After: 17` becomes retry_after_s == 17."""
+    backend.fail_next(1, status=429, retry_after="17")
     with pytest.raises(SinkUnavailableError) as caught:
         await sink.apply(effect())
-    await sink.aclose()
     assert caught.value.retry_after_s == 17
+
+
+async def test_retry_after_http_date_is_passed_on(sink: BackendSink, backend: TicketServer) -> None:
+    """A 503 with an HTTP-date Retry-After becomes the seconds until that date."""
+    when = datetime.now(UTC) + timedelta(seconds=40)
+    backend.fail_next(1, status=503, retry_after=format_datetime(when, usegmt=True))
+    with pytest.raises(SinkUnavailableError) as caught:
+        await sink.apply(effect())
+    assert caught.value.retry_after_s is not None
+    assert 35 <= caught.value.retry_after_s <= 40
 
 
 async def test_unreachable_backend_is_transient() -> None:
     """A closed port is a SinkUnavailableError, not a crash."""
-    async for sink in _sink("http://127.0.0.1:9"):
+    async with open_sink(f"http://127.0.0.1:{closed_port()}") as sink:
         with pytest.raises(SinkUnavailableError, match="unreachable"):
             await sink.apply(effect())
 
 
-async def test_401_rereads_the_token_once(
-    backend: TicketServer, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A 401 makes the sink read the token again and retry once, which succeeds after a rotation."""
-    backend.fail_next(1, status=401)
-    async for sink in _sink(backend.url):
-        assert await sink.apply(effect()) == "T-1"
+async def test_slow_backend_times_out_as_transient(backend: TicketServer) -> None:
+    """A backend slower than TRIAGE_BACKEND_TIMEOUT_S is a SinkUnavailableError."""
+    backend.delay_s = 1.0
+    async with open_sink(backend.url, backend_timeout_s=0.2) as sink:
+        with pytest.raises(SinkUnavailableError, match="Timeout"):
+            await sink.apply(effect())
+
+
+async def test_401_rereads_a_rotated_token_once(backend: TicketServer, moto_url: str) -> None:
+    """After a rotation, a 401 makes the sink read the secret again and the retry succeeds."""
+    session = aioboto3.Session(region_name="us-east-1")
+    async with session.client("secretsmanager", endpoint_url=moto_url) as secrets:
+        await secrets.create_secret(Name="backend", SecretString="old-token")
+        settings = Settings(
+            backend_base_url=backend.url, backend_token_secret_id="backend", **ROUTES
+        )
+        token = BackendToken(settings, secrets)
+        assert await token.get() == "old-token"  # cached for the default TTL of 300 s
+        await secrets.put_secret_value(SecretId="backend", SecretString=backend.token)
+        async with open_sink(backend.url, token=token) as sink:
+            assert await sink.apply(effect()) == "T-1"
     assert backend.request_count == 2
+    assert backend.tickets[0]["headers"]["authorization"] == f"Bearer {backend.token}"
 
 
-async def test_unconfigured_update_route_is_skipped(
-    sink: BackendSink, backend: TicketServer
+async def test_401_twice_is_rejected_without_leaking_the_token(
+    backend: TicketServer,
+    monkeypatch: pytest.MonkeyPatch,
+    logs: list[MutableMapping[str, Any]],
 ) -> None:
-    """UPDATE and CLOSE without routes are skipped cleanly: no request, no error."""
-    assert await sink.apply(effect(EffectKind.UPDATE, ref="T-1", key="fp:2")) is None
-    assert await sink.apply(effect(EffectKind.CLOSE, ref="T-1", key="fp:3")) is None
+    """A token refused twice is a SinkRejectedError after exactly one retry; no log or error shows it."""
+    monkeypatch.setenv("BACKEND_TOKEN", "wrong-token-xyz")
+    async with open_sink(backend.url) as sink:
+        with pytest.raises(SinkRejectedError, match="401") as caught:
+            await sink.apply(effect())
+    assert backend.request_count == 2
+    assert "wrong-token-xyz" not in str(caught.value)
+    assert "wrong-token-xyz" not in repr(logs)
+    assert [e["event"] for e in logs] == ["backend.unauthorized", "backend.rejected"]
+
+
+async def test_echoed_token_is_scrubbed_from_errors(
+    backend: TicketServer, logs: list[MutableMapping[str, Any]]
+) -> None:
+    """A backend that echoes the Authorization header back does not put the token in a log line."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(500, text=f"bad header {request.headers['authorization']}")
+
+    async with open_sink("http://backend.test", transport=httpx.MockTransport(handler)) as sink:
+        with pytest.raises(SinkUnavailableError) as caught:
+            await sink.apply(effect())
+    assert backend.token not in str(caught.value)
+    assert backend.token not in repr(logs)
+    assert "Bearer [token]" in str(caught.value)
+
+
+async def test_missing_token_makes_the_sink_unavailable(
+    monkeypatch: pytest.MonkeyPatch, backend: TicketServer
+) -> None:
+    """With neither BACKEND_TOKEN nor a secret, the call is transient and names both settings."""
+    monkeypatch.delenv("BACKEND_TOKEN")
+    async with open_sink(backend.url) as sink:
+        with pytest.raises(SinkUnavailableError, match="BACKEND_TOKEN or BACKEND_TOKEN_SECRET_ID"):
+            await sink.apply(effect())
     assert backend.request_count == 0
 
 
-async def test_configured_routes_receive_update_and_resolve(backend: TicketServer) -> None:
-    """With routes set, UPDATE and CLOSE post to them with the ticket id substituted."""
-    async for sink in _sink(
-        backend.url,
-        backend_update_route="/api/service/tickets/{ref}/updates",
-        backend_resolve_route="/api/service/tickets/{ref}/resolve",
-    ):
-        ref = await sink.apply(effect())
-        await sink.apply(effect(EffectKind.UPDATE, ref=ref, key="fp:2"))
-        await sink.apply(effect(EffectKind.CLOSE, ref=ref, key="fp:3"))
-    kinds = [(e["id"], e["kind"], e["body"]["status"]) for e in backend.events]
-    assert kinds == [("T-1", "updates", "firing"), ("T-1", "resolve", "firing")]
-    assert backend.events[0]["body"]["new_occurrences"] == 2
-    assert backend.events[1]["headers"]["idempotency-key"] == "fp:3"
+async def test_outcomes_are_counted(backend: TicketServer) -> None:
+    """Each HTTP outcome is counted as SinkCalls{sink=backend, outcome=…}."""
+    metrics = Metrics()
+    async with open_sink(backend.url, metrics=metrics) as sink:
+        await sink.apply(effect())
+        backend.fail_next(1, status=503)
+        with pytest.raises(SinkUnavailableError):
+            await sink.apply(effect(key="fp:2"))
+        backend.fail_next(1, status=400)
+        with pytest.raises(SinkRejectedError):
+            await sink.apply(effect(key="fp:3"))
+    outcomes = {
+        o: metrics.counter("SinkCalls", sink="backend", outcome=o)
+        for o in ("ok", "unavailable", "rejected")
+    }
+    assert outcomes == {"ok": 1, "unavailable": 1, "rejected": 1}
 
 
-async def test_missing_token_is_a_config_error(
-    monkeypatch: pytest.MonkeyPatch, backend: TicketServer
-) -> None:
-    """With neither BACKEND_TOKEN nor a secret, the error names both ways to set it."""
-    monkeypatch.delenv("BACKEND_TOKEN")
-    async for sink in _sink(backend.url):
-        with pytest.raises(ConfigError, match="BACKEND_TOKEN"):
-            await sink.apply(effect())
+def test_base_url_without_scheme_is_a_config_error() -> None:
+    """BACKEND_BASE_URL without http(s):// fails at startup instead of on every message."""
+    settings = Settings(backend_base_url="localhost:4000")
+    with pytest.raises(ConfigError, match="BACKEND_BASE_URL"):
+        BackendSink(settings, BackendToken(settings))

@@ -1,17 +1,32 @@
-"""The backend token from Secrets Manager (moto server) or the environment."""
+"""The backend token from Secrets Manager (on the moto server) or from the environment."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import socket
 from collections.abc import AsyncIterator
 from typing import Any
 
 import aioboto3
 import pytest
+from aiobotocore.config import AioConfig
 
-from triage.errors import ConfigError
+from triage.errors import ConfigError, SinkUnavailableError
 from triage.secrets import BackendToken
 from triage.settings import Settings
+
+
+class CountingClient:
+    """A Secrets Manager client that counts GetSecretValue calls and passes them on."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.calls = 0
+
+    async def get_secret_value(self, **kwargs: Any) -> Any:
+        self.calls += 1
+        return await self.inner.get_secret_value(**kwargs)
 
 
 @pytest.fixture
@@ -21,24 +36,34 @@ async def secrets(moto_url: str) -> AsyncIterator[Any]:
         yield client
 
 
+def from_secret(client: Any, secret_id: str = "t", **settings: Any) -> BackendToken:
+    return BackendToken(Settings(backend_token_secret_id=secret_id, **settings), client)
+
+
 async def test_json_secret_with_backend_token_key(secrets: Any) -> None:
     """A JSON secret's BACKEND_TOKEN value is the token."""
     await secrets.create_secret(
         Name="t", SecretString=json.dumps({"BACKEND_TOKEN": "abc", "other": 1})
     )
-    assert await BackendToken(Settings(backend_token_secret_id="t"), secrets).get() == "abc"
+    assert await from_secret(secrets).get() == "abc"
 
 
 async def test_plain_string_secret(secrets: Any) -> None:
-    """A plain-string secret is the token itself."""
+    """A plain-string secret is the token itself, without surrounding whitespace."""
     await secrets.create_secret(Name="t", SecretString="  plain-token \n")
-    assert await BackendToken(Settings(backend_token_secret_id="t"), secrets).get() == "plain-token"
+    assert await from_secret(secrets).get() == "plain-token"
+
+
+async def test_json_quoted_string_secret(secrets: Any) -> None:
+    """A secret stored as a JSON string is the text inside the quotes."""
+    await secrets.create_secret(Name="t", SecretString='"quoted-token"')
+    assert await from_secret(secrets).get() == "quoted-token"
 
 
 async def test_token_is_cached_until_invalidated(secrets: Any) -> None:
     """Within the TTL the cached token is reused; invalidate() reads the rotated secret."""
     await secrets.create_secret(Name="t", SecretString="v1")
-    token = BackendToken(Settings(backend_token_secret_id="t", backend_token_ttl_s=3600), secrets)
+    token = from_secret(secrets, backend_token_ttl_s=3600)
     assert await token.get() == "v1"
     await secrets.put_secret_value(SecretId="t", SecretString="v2")
     assert await token.get() == "v1"
@@ -46,21 +71,102 @@ async def test_token_is_cached_until_invalidated(secrets: Any) -> None:
     assert await token.get() == "v2"
 
 
+async def test_invalidate_of_an_older_token_keeps_the_fresh_one(secrets: Any) -> None:
+    """invalidate(stale) forgets nothing when the cache already holds a newer token."""
+    await secrets.create_secret(Name="t", SecretString="v2")
+    counting = CountingClient(secrets)
+    token = from_secret(counting)
+    assert await token.get() == "v2"
+    token.invalidate("v1")  # a worker's late 401 for the token before the rotation
+    assert await token.get() == "v2"
+    assert counting.calls == 1
+    token.invalidate("v2")
+    await token.get()
+    assert counting.calls == 2
+
+
+async def test_token_is_read_again_after_the_ttl(secrets: Any) -> None:
+    """Once backend_token_ttl_s has passed, get() reads the secret again."""
+    await secrets.create_secret(Name="t", SecretString="v1")
+    token = from_secret(secrets, backend_token_ttl_s=0.05)
+    assert await token.get() == "v1"
+    await secrets.put_secret_value(SecretId="t", SecretString="v2")
+    await asyncio.sleep(0.1)
+    assert await token.get() == "v2"
+
+
+async def test_concurrent_callers_share_one_read(secrets: Any) -> None:
+    """Twenty concurrent get() calls on a cold cache make one GetSecretValue call."""
+    await secrets.create_secret(Name="t", SecretString="shared")
+    counting = CountingClient(secrets)
+    token = from_secret(counting)
+    assert set(await asyncio.gather(*(token.get() for _ in range(20)))) == {"shared"}
+    assert counting.calls == 1
+
+
 async def test_json_secret_without_the_key_is_a_config_error(secrets: Any) -> None:
-    """A JSON secret lacking BACKEND_TOKEN is a ConfigError naming the secret, not the value."""
+    """A JSON secret lacking BACKEND_TOKEN is a ConfigError naming the secret, not its values."""
     await secrets.create_secret(Name="t", SecretString=json.dumps({"password": "hunter2"}))
     with pytest.raises(ConfigError, match="without a BACKEND_TOKEN") as caught:
-        await BackendToken(Settings(backend_token_secret_id="t"), secrets).get()
+        await from_secret(secrets).get()
     assert "hunter2" not in str(caught.value)
 
 
+async def test_unusable_token_is_a_config_error_that_hides_it(secrets: Any) -> None:
+    """A token with inner whitespace is refused with a message that does not quote it."""
+    await secrets.create_secret(Name="t", SecretString=json.dumps({"BACKEND_TOKEN": "se cret"}))
+    with pytest.raises(ConfigError, match="not a usable bearer token") as caught:
+        await from_secret(secrets).get()
+    assert "se cret" not in str(caught.value)
+
+
+async def test_empty_secret_is_a_config_error(secrets: Any) -> None:
+    """A secret holding only whitespace is a ConfigError."""
+    await secrets.create_secret(Name="t", SecretString="   ")
+    with pytest.raises(ConfigError, match="empty token"):
+        await from_secret(secrets).get()
+
+
 async def test_missing_secret_is_a_config_error(secrets: Any) -> None:
-    """A secret id that does not exist is a ConfigError naming it."""
-    with pytest.raises(ConfigError, match="nope"):
-        await BackendToken(Settings(backend_token_secret_id="nope"), secrets).get()
+    """A secret id that names no secret is a ConfigError naming the id and the AWS error."""
+    with pytest.raises(ConfigError, match="'nope' cannot be read: ResourceNotFoundException"):
+        await from_secret(secrets, "nope").get()
+
+
+async def test_unreachable_secrets_manager_is_transient() -> None:
+    """When Secrets Manager cannot be reached, get() raises SinkUnavailableError."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    session = aioboto3.Session(region_name="us-east-1")
+    config = AioConfig(retries={"max_attempts": 1, "mode": "standard"}, connect_timeout=1)
+    async with session.client(
+        "secretsmanager", endpoint_url=f"http://127.0.0.1:{port}", config=config
+    ) as client:
+        with pytest.raises(SinkUnavailableError, match="EndpointConnectionError"):
+            await from_secret(client).get()
+
+
+def test_secret_id_without_a_client_is_a_config_error() -> None:
+    """Asking for a secret without a Secrets Manager client fails when the token is built."""
+    with pytest.raises(ConfigError, match="BACKEND_TOKEN_SECRET_ID"):
+        BackendToken(Settings(backend_token_secret_id="t"))
 
 
 async def test_env_fallback_uses_the_named_variable(monkeypatch: pytest.MonkeyPatch) -> None:
     """Without a secret id, the token comes from the variable BACKEND_TOKEN_ENV_KEY names."""
-    monkeypatch.setenv("MY_TOKEN", "from-env")
+    monkeypatch.setenv("MY_TOKEN", " from-env\n")
     assert await BackendToken(Settings(backend_token_env_key="MY_TOKEN")).get() == "from-env"
+
+
+async def test_env_default_is_backend_token(monkeypatch: pytest.MonkeyPatch) -> None:
+    """By default the token is read from BACKEND_TOKEN."""
+    monkeypatch.setenv("BACKEND_TOKEN", "default-env")
+    assert await BackendToken(Settings()).get() == "default-env"
+
+
+async def test_missing_token_is_a_config_error_when_first_needed() -> None:
+    """With neither variable nor secret, building succeeds and get() names both ways to set it."""
+    token = BackendToken(Settings())
+    with pytest.raises(ConfigError, match="set BACKEND_TOKEN or BACKEND_TOKEN_SECRET_ID"):
+        await token.get()

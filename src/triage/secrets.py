@@ -1,6 +1,14 @@
-"""The ticket backend's bearer token: from Secrets Manager (cached with a TTL) or from an env var.
+"""The ticket backend's bearer token: read from Secrets Manager (cached for a TTL) when
+`BACKEND_TOKEN_SECRET_ID` is set, else from the environment variable `BACKEND_TOKEN_ENV_KEY` names.
 
-The token never appears in a log line or an exception message.
+Errors, and what they mean:
+
+    ConfigError            no token can exist as configured: the env var is unset, the secret id
+                           names nothing, access is denied, or the secret holds no usable token
+    SinkUnavailableError   Secrets Manager could not be read just now (network, throttling, 5xx)
+
+The token itself never appears in a log line or an exception message, and exceptions from the
+AWS client are not chained, so a traceback cannot carry the secret's response either.
 """
 
 from __future__ import annotations
@@ -9,16 +17,47 @@ import asyncio
 import json
 import os
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Protocol
 
+import structlog
 from botocore.exceptions import BotoCoreError, ClientError
 
 from triage.errors import ConfigError, SinkUnavailableError
 from triage.settings import Settings
 
+if TYPE_CHECKING:
+    from types_aiobotocore_secretsmanager import SecretsManagerClient
+
+log = structlog.get_logger(__name__)
+
+#: The key a JSON secret keeps the token under (the original worker's convention).
+SECRET_JSON_KEY = "BACKEND_TOKEN"
+
+#: Error codes that retrying cannot fix: the secret id or the role's permissions are wrong.
+_CONFIG_CODES = frozenset(
+    {
+        "ResourceNotFoundException",
+        "AccessDeniedException",
+        "DecryptionFailure",
+        "InvalidRequestException",  # e.g. the secret is scheduled for deletion
+    }
+)
+
+
+class TokenSource(Protocol):
+    """What a sink needs of a credential: the current value, and a way to say it was refused."""
+
+    async def get(self) -> str: ...
+
+    def invalidate(self, stale: str | None = None) -> None: ...
+
 
 class BackendToken:
-    def __init__(self, settings: Settings, secrets_client: Any | None = None) -> None:
+    """The backend's bearer token; one instance per sink, shared by all workers."""
+
+    def __init__(
+        self, settings: Settings, secrets_client: SecretsManagerClient | None = None
+    ) -> None:
         self.secret_id = settings.backend_token_secret_id
         self.env_key = settings.backend_token_env_key
         self.ttl_s = settings.backend_token_ttl_s
@@ -33,53 +72,93 @@ class BackendToken:
             )
 
     async def get(self) -> str:
+        """The token; raises ConfigError or SinkUnavailableError (see the module docstring)."""
         if not self.secret_id:
-            token = os.environ.get(self.env_key, "").strip()
-            if not token:
+            # Read on every call: cheap, and a missing variable is reported when first needed.
+            raw = os.environ.get(self.env_key, "")
+            if not raw.strip():
                 raise ConfigError(
                     f"no backend token: set {self.env_key} or BACKEND_TOKEN_SECRET_ID"
                 )
+            return _usable(raw, f"${self.env_key}")
+        token = self._fresh()
+        if token is not None:
             return token
         async with self._lock:
-            if self._token is None or time.monotonic() - self._fetched_at > self.ttl_s:
-                self._token = await self._fetch()
-                self._fetched_at = time.monotonic()
+            token = self._fresh()  # another caller may have fetched it while we waited
+            if token is None:
+                token = await self._fetch(self.secret_id)
+                self._token, self._fetched_at = token, time.monotonic()
+            return token
+
+    def invalidate(self, stale: str | None = None) -> None:
+        """Forget the cached token (after a 401), so the next get() reads the secret again.
+
+        With `stale`, forget it only if it is still the cached one: when many workers see a
+        401 at once, the first re-read serves all of them instead of each re-reading in turn.
+        """
+        if stale is None or stale == self._token:
+            self._token = None
+
+    def _fresh(self) -> str | None:
+        if self._token is not None and time.monotonic() - self._fetched_at < self.ttl_s:
             return self._token
+        return None
 
-    def invalidate(self) -> None:
-        """Forget the cached token (after a 401), so the next get() reads the secret again."""
-        self._token = None
-
-    async def _fetch(self) -> str:
+    async def _fetch(self, secret_id: str) -> str:
         assert self._client is not None
         try:
-            response = await self._client.get_secret_value(SecretId=self.secret_id)
+            response = await self._client.get_secret_value(SecretId=secret_id)
         except ClientError as exc:
-            code = exc.response.get("Error", {}).get("Code", "?")
-            if code in ("ResourceNotFoundException", "AccessDeniedException"):
-                raise ConfigError(f"BACKEND_TOKEN_SECRET_ID {self.secret_id!r}: {code}") from None
+            code = exc.response.get("Error", {}).get("Code", "Unknown")
+            if code in _CONFIG_CODES:
+                raise ConfigError(
+                    f"BACKEND_TOKEN_SECRET_ID {secret_id!r} cannot be read: {code}"
+                ) from None
+            log.warning("backend_token.unavailable", secret_id=secret_id, error=code)
             raise SinkUnavailableError(
-                f"reading secret {self.secret_id!r} failed: {code}"
+                f"reading secret {secret_id!r} failed: {code}; will retry"
             ) from None
-        except BotoCoreError as exc:
+        except BotoCoreError as exc:  # network errors and timeouts, after botocore's own retries
+            log.warning("backend_token.unavailable", secret_id=secret_id, error=type(exc).__name__)
             raise SinkUnavailableError(
-                f"reading secret {self.secret_id!r} failed: {type(exc).__name__}"
+                f"reading secret {secret_id!r} failed: {type(exc).__name__}; will retry"
             ) from None
-        return _token_from(response.get("SecretString") or "", self.secret_id or "")
+        log.info("backend_token.read", secret_id=secret_id, version=response.get("VersionId"))
+        secret = response.get("SecretString")
+        if secret is None:
+            raise ConfigError(
+                f"secret {secret_id!r} has no SecretString (binary secrets are not supported)"
+            )
+        return _token_from(secret, secret_id)
 
 
 def _token_from(secret: str, secret_id: str) -> str:
-    """A JSON secret's `BACKEND_TOKEN` key, or the whole string when it is not a JSON object."""
-    text = secret.strip()
+    """A JSON object secret's `BACKEND_TOKEN` value, else the whole string."""
+    where = f"secret {secret_id!r}"
     try:
-        value = json.loads(text)
+        value = json.loads(secret)
     except ValueError:
-        value = None
+        return _usable(secret, where)
     if isinstance(value, dict):
-        token = value.get("BACKEND_TOKEN")
-        if not isinstance(token, str) or not token.strip():
-            raise ConfigError(f"secret {secret_id!r} is JSON without a BACKEND_TOKEN string")
-        return token.strip()
-    if not text:
-        raise ConfigError(f"secret {secret_id!r} is empty")
-    return text
+        token = value.get(SECRET_JSON_KEY)
+        if not isinstance(token, str):
+            raise ConfigError(f"{where} is JSON without a {SECRET_JSON_KEY} string")
+        return _usable(token, f"{where} key {SECRET_JSON_KEY}")
+    if isinstance(value, str):  # a JSON-quoted string: the token is inside the quotes
+        return _usable(value, where)
+    return _usable(secret, where)  # a bare number or word that happens to parse as JSON
+
+
+def _usable(raw: str, where: str) -> str:
+    """`raw` stripped, if it can go in an Authorization header; the message never shows it."""
+    token = raw.strip()
+    if not token:
+        raise ConfigError(f"{where} holds an empty token")
+    # A header value with a newline or non-ASCII byte makes the HTTP library raise an error
+    # that quotes the value; refuse it here, where the message can stay silent about it.
+    if not (token.isascii() and token.isprintable()) or any(c.isspace() for c in token):
+        raise ConfigError(
+            f"{where} is not a usable bearer token (whitespace, control or non-ASCII characters)"
+        )
+    return token

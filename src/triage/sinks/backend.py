@@ -1,47 +1,72 @@
 """The ticket backend sink: `POST {BACKEND_BASE_URL}{BACKEND_SERVICE_ROUTE}` with a bearer token.
 
-OPEN creates the ticket; UPDATE/REOPEN and CLOSE go to the optional update and resolve routes
-(`{ref}` is the created ticket's id) and are skipped, with a log line, when those are not set.
+OPEN creates the ticket and returns the backend's reference for it: the answer's `id`, else
+`ticket_id`, `ticketId` or `key`; a backend that answers without any of them gets the effect's
+idempotency key as the reference (stable across retries, so the incident still has one name).
+UPDATE and REOPEN post to `TRIAGE_BACKEND_UPDATE_ROUTE`, CLOSE to `TRIAGE_BACKEND_RESOLVE_ROUTE`
+(`{ref}` is replaced by that reference); unset routes skip the effect with a `sink.skipped` line.
 Every call carries `Idempotency-Key`, the same on every retry of one effect.
+
+How answers map to errors:
+
+    2xx                            done
+    401                            the token is re-read once and the call repeated; then as 4xx
+    5xx, 408, 409, 425, 429        SinkUnavailableError, with `Retry-After` as retry_after_s
+    network error, timeout         SinkUnavailableError
+    no token can be had            SinkUnavailableError (the message waits; `triage check` says why)
+    any other answer               SinkRejectedError
 """
 
 from __future__ import annotations
 
 import email.utils
+import math
 import time
+from datetime import UTC
 from typing import Any
 from urllib.parse import quote
 
 import httpx
 import structlog
 
-from triage.errors import SinkRejectedError, SinkUnavailableError
+from triage.errors import ConfigError, SinkRejectedError, SinkUnavailableError
 from triage.metrics import Metrics
-from triage.secrets import BackendToken
+from triage.secrets import TokenSource
 from triage.settings import Settings
 from triage.sinks.base import Effect, EffectKind
 
 log = structlog.get_logger(__name__)
 
-#: 4xx answers that mean "try again later" rather than "never".
-_RETRYABLE_4XX = {408, 409, 425, 429}
+#: 4xx answers that mean "try again later" rather than "never": timeout, a concurrent request
+#: with the same idempotency key (409), too early, too many requests.
+_RETRYABLE_4XX = frozenset({408, 409, 425, 429})
+
+#: Keys of the create answer that may hold the ticket reference, in order of preference.
+_REF_KEYS = ("id", "ticket_id", "ticketId", "key")
+
+#: How much of an error body goes into logs and exception messages.
+_REASON_CHARS = 200
 
 
 class BackendSink:
+    """The `backend` sink; one instance (and one connection pool) shared by all workers."""
+
     def __init__(
         self,
         settings: Settings,
-        token: BackendToken,
+        token: TokenSource,
         *,
         metrics: Metrics | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
+        if not settings.backend_base_url.startswith(("http://", "https://")):
+            raise ConfigError("BACKEND_BASE_URL must start with http:// or https://")
         self.base_url = settings.backend_base_url.rstrip("/")
-        self.create_route = settings.backend_service_route
-        self.update_route = settings.backend_update_route
-        self.resolve_route = settings.backend_resolve_route
+        self.create_route = _rooted(settings.backend_service_route) or "/"
+        self.update_route = _rooted(settings.backend_update_route)
+        self.resolve_route = _rooted(settings.backend_resolve_route)
         self.token = token
-        self.metrics = metrics or Metrics()
+        self.metrics = metrics if metrics is not None else Metrics()
         self._client = httpx.AsyncClient(timeout=settings.backend_timeout_s, transport=transport)
 
     @property
@@ -50,70 +75,81 @@ class BackendSink:
 
     async def apply(self, effect: Effect) -> str | None:
         if effect.kind is EffectKind.OPEN:
-            answer = await self._post(self.create_route, _create_body(effect), effect)
-            return _ticket_id(answer) or effect.idempotency_key
+            answer = await self._post(self.create_route, _open_body(effect), effect)
+            return _ticket_ref(answer) or effect.idempotency_key
         route = self.resolve_route if effect.kind is EffectKind.CLOSE else self.update_route
         if route is None or effect.ref is None:
-            log.info(
-                "sink.skipped",
-                sink=self.name,
-                effect=str(effect.kind),
-                reason="no route configured",
-            )
+            reason = "no route configured" if route is None else "no ticket reference"
+            self.metrics.incr("SinkCalls", sink=self.name, outcome="skipped")
+            log.info("sink.skipped", sink=self.name, effect=str(effect.kind), reason=reason)
             return None
-        await self._post(
-            route.replace("{ref}", quote(effect.ref, safe="")), _event_body(effect), effect
-        )
+        path = route.replace("{ref}", quote(effect.ref, safe=""))
+        body = _close_body(effect) if effect.kind is EffectKind.CLOSE else _update_body(effect)
+        await self._post(path, body, effect)
         return None
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
 
     async def _post(self, route: str, body: dict[str, Any], effect: Effect) -> Any:
         url = self.base_url + route
         started = time.perf_counter()
         for attempt in (1, 2):
+            token = await self._token()
             headers = {
-                "Authorization": f"Bearer {await self.token.get()}",
+                "Authorization": f"Bearer {token}",
                 "Idempotency-Key": effect.idempotency_key,
             }
             try:
                 response = await self._client.post(url, json=body, headers=headers)
-            except httpx.TransportError as exc:
+            except httpx.TransportError as exc:  # connect/read errors and every timeout
                 self.metrics.incr("SinkCalls", sink=self.name, outcome="network")
-                log.warning("backend.unreachable", url=url, error=type(exc).__name__)
-                raise SinkUnavailableError(
-                    f"backend unreachable: {type(exc).__name__}: {exc}"
-                ) from exc
+                error = _scrub(f"{type(exc).__name__}: {exc}", token)
+                log.warning("backend.unreachable", url=url, effect=str(effect.kind), error=error)
+                raise SinkUnavailableError(f"backend unreachable: {error}") from None
             if response.status_code == 401 and attempt == 1:
-                # The token may have been rotated: read it again once before giving up.
-                self.token.invalidate()
+                # The token may have been rotated since we read it: read it again, once.
+                self.metrics.incr("SinkCalls", sink=self.name, outcome="unauthorized")
+                log.info("backend.unauthorized", url=url, action="reread_token")
+                self.token.invalidate(token)
                 continue
             break
         self.metrics.observe("SinkLatency", (time.perf_counter() - started) * 1000, sink=self.name)
-        return self._verdict(response, url)
+        return self._verdict(response, url, effect, token)
 
-    def _verdict(self, response: httpx.Response, url: str) -> Any:
+    async def _token(self) -> str:
+        try:
+            return await self.token.get()
+        except ConfigError as exc:
+            # Inside the pipeline a missing token is an outage of this sink, not a bad message:
+            # the message waits in SQS (and `triage check` names the setting to fix).
+            log.error("backend.no_token", error=str(exc))
+            raise SinkUnavailableError(f"backend token unavailable: {exc}") from None
+
+    def _verdict(self, response: httpx.Response, url: str, effect: Effect, token: str) -> Any:
         status = response.status_code
-        if status < 300:
+        if 200 <= status < 300:
             self.metrics.incr("SinkCalls", sink=self.name, outcome="ok")
             try:
                 return response.json()
-            except ValueError:
+            except ValueError:  # a 2xx without JSON still did its job
                 return None
-        reason = " ".join(response.text.split())[:200]
+        # Scrubbed before it is cut, so no fragment of a token survives at the cut.
+        reason = " ".join(_scrub(response.text, token).split())[:_REASON_CHARS]
+        fields = {"url": url, "effect": str(effect.kind), "status": status, "reason": reason}
         if status >= 500 or status in _RETRYABLE_4XX:
+            retry_after_s = _retry_after_s(response.headers.get("Retry-After"))
             self.metrics.incr("SinkCalls", sink=self.name, outcome="unavailable")
-            log.warning("backend.unavailable", url=url, status=status, reason=reason)
+            log.warning("backend.unavailable", retry_after_s=retry_after_s, **fields)
             raise SinkUnavailableError(
-                f"backend answered {status}: {reason}", retry_after_s=_retry_after(response)
+                f"backend answered {status}: {reason}", retry_after_s=retry_after_s
             )
         self.metrics.incr("SinkCalls", sink=self.name, outcome="rejected")
-        log.error("backend.rejected", url=url, status=status, reason=reason)
-        raise SinkRejectedError(f"backend rejected the ticket with {status}: {reason}")
-
-    async def aclose(self) -> None:
-        await self._client.aclose()
+        log.error("backend.rejected", **fields)
+        raise SinkRejectedError(f"backend rejected the {effect.kind} with {status}: {reason}")
 
 
-def _create_body(effect: Effect) -> dict[str, Any]:
+def _open_body(effect: Effect) -> dict[str, Any]:
     alert, ticket = effect.alert, effect.ticket
     return {
         "title": ticket.title,
@@ -125,47 +161,72 @@ def _create_body(effect: Effect) -> dict[str, Any]:
         "status": alert.status.value,
         "team": alert.team,
         "runbook_url": alert.runbook_url,
-        "links": alert.links,
+        "links": dict(alert.links),
     }
 
 
-def _event_body(effect: Effect) -> dict[str, Any]:
+def _update_body(effect: Effect) -> dict[str, Any]:
+    """UPDATE (more occurrences) and REOPEN (fired again after a close) share the update route."""
+    reopen = effect.kind is EffectKind.REOPEN
     body: dict[str, Any] = {
         "fingerprint": effect.fingerprint,
-        "status": effect.alert.status.value,
+        "status": "firing" if reopen else effect.alert.status.value,
         "occurrences": effect.occurrences,
         "new_occurrences": effect.new_occurrences,
         "flapping": effect.flapping,
     }
-    if effect.kind is EffectKind.CLOSE:
-        body["note"] = f"Resolved: {effect.alert.title}"
-    elif effect.kind is EffectKind.REOPEN:
+    if reopen:
         body["reopened"] = True
         body["note"] = f"Fired again: {effect.alert.title}"
     else:
-        body["note"] = f"{effect.new_occurrences} more occurrence(s), {effect.occurrences} in all"
+        body["note"] = (
+            f"{effect.new_occurrences} more occurrence(s) since the last update, "
+            f"{effect.occurrences} in all"
+        )
     return body
 
 
-def _ticket_id(answer: Any) -> str | None:
+def _close_body(effect: Effect) -> dict[str, Any]:
+    return {
+        "fingerprint": effect.fingerprint,
+        "status": "resolved",
+        "note": f"Resolved: {effect.alert.title}",
+    }
+
+
+def _rooted(route: str | None) -> str | None:
+    """A route with exactly one leading slash (so base URL + route is a valid URL); an empty
+    route, as from a variable set to "", means unset."""
+    return "/" + route.lstrip("/") if route else None
+
+
+def _ticket_ref(answer: Any) -> str | None:
     if isinstance(answer, dict):
-        for key in ("id", "ticket_id", "ticketId", "key"):
+        for key in _REF_KEYS:
             value = answer.get(key)
-            if isinstance(value, str | int) and str(value):
+            # bool is an int, but `true` is nobody's ticket id.
+            if isinstance(value, str | int) and not isinstance(value, bool) and str(value):
                 return str(value)
     return None
 
 
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("Retry-After")
+def _scrub(text: str, token: str) -> str:
+    """`text` without the token, in case a backend or library echoes it back."""
+    return text.replace(token, "[token]") if token else text
+
+
+def _retry_after_s(value: str | None) -> float | None:
+    """Seconds from a Retry-After header: delta-seconds or an HTTP date; None if absent or bad."""
     if not value:
         return None
     try:
-        return max(0.0, float(value))
+        seconds = float(value)
     except ValueError:
-        pass
-    try:  # an HTTP date
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        if when.tzinfo is None:  # "-0000" parses as naive; HTTP dates are GMT
+            when = when.replace(tzinfo=UTC)
+        seconds = when.timestamp() - time.time()
+    return max(0.0, seconds) if math.isfinite(seconds) else None
