@@ -126,7 +126,7 @@ def test_sigterm_with_messages_in_flight_loses_none(
     queues: Queues, backend: TicketServer, tmp_path: Path
 ) -> None:
     """SIGTERM while a slow backend holds messages in flight: they finish, none lost, none posted twice."""
-    backend.delay_s = 1.5
+    backend.delay_s = 2.0
     keys = [f"incident-{i}" for i in range(6)]
     queues.send(*(generic(k) for k in keys))
     settings = settings_for(
@@ -135,9 +135,11 @@ def test_sigterm_with_messages_in_flight_loses_none(
     daemon = Daemon(settings, log_dir=tmp_path)
     try:
         deadline = time.monotonic() + 20
-        while backend.request_count == 0 and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert backend.request_count > 0, "the daemon never reached the backend"
+        # Signal while the first requests are held by the backend, not after they finished:
+        # a finished batch frees every slot and the daemon may take the rest before the signal.
+        while backend.arrivals == 0 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert backend.arrivals > 0, "the daemon never reached the backend"
         daemon.signal(signal.SIGTERM)
         assert daemon.wait(timeout=30) == 0, daemon.log
     finally:

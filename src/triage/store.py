@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 from urllib.parse import urlparse
@@ -183,12 +183,13 @@ class VersionedStore(abc.ABC):
         await self._mutate(fingerprint, owner, lambda i: dataclasses.replace(i, pending=None))
 
     async def release(self, fingerprint: str, owner: str) -> None:
-        expired = datetime.now(UTC) - timedelta(seconds=1)
-
         def apply(incident: Incident) -> Incident:
+            # Move the lease's end back to when it was claimed: already past for any later
+            # begin(), on the same clock the lease was set with (not this host's wall clock).
             assert incident.pending is not None
+            claimed = incident.pending.until - self.lease
             return dataclasses.replace(
-                incident, pending=dataclasses.replace(incident.pending, until=expired)
+                incident, pending=dataclasses.replace(incident.pending, until=claimed)
             )
 
         await self._mutate(fingerprint, owner, apply)

@@ -4,24 +4,32 @@ docker-compose dev stack (`python -m triage.stubs.ticketd --port 4000 --token T`
 
 Routes (the contract triage expects of a real backend, see the README):
     POST {route}                 create → 201 {"id": "T-1", …}; a repeated Idempotency-Key → 200, same id
-    POST {route}/{id}/updates    record an update or reopen → 200
+    POST {route}/{id}/updates    record an update or reopen → 200 (a repeated key is not recorded again)
     POST {route}/{id}/resolve    record a resolve → 200
     GET  {route}                 every ticket as JSON
+Every POST needs `Authorization: Bearer <token>` (401 otherwise).
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import copy
 import json
+import signal
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import FrameType, TracebackType
 from typing import Any
+
+#: The sub-routes of a ticket that record an event: `{route}/{id}/updates` and `/resolve`.
+_EVENTS = ("updates", "resolve")
 
 
 class TicketServer:
-    """A threaded HTTP server on 127.0.0.1; start() and stop() from sync or async code alike."""
+    """A threaded HTTP server (127.0.0.1 by default); usable from sync and async code alike,
+    because it runs on its own threads and never on the caller's event loop."""
 
     def __init__(
         self,
@@ -30,17 +38,21 @@ class TicketServer:
         port: int = 0,
         route: str = "/api/service/tickets",
     ) -> None:
+        #: The bearer token accepted; assign a new one to simulate a rotation.
         self.token = token
-        self.route = route.rstrip("/")
+        self.route = "/" + route.strip("/")
         #: Seconds every request waits before it is answered (a slow backend).
         self.delay_s = 0.0
         self._lock = threading.Lock()
         self._tickets: list[dict[str, Any]] = []
         self._events: list[dict[str, Any]] = []
-        self._by_key: dict[str, str] = {}
-        self._failures: list[int] = []
+        self._ticket_by_key: dict[str, str] = {}
+        self._event_keys: set[str] = set()
+        self._failures: list[tuple[int, str | None]] = []
         self._requests = 0
+        self._arrivals = 0
         self._httpd = ThreadingHTTPServer((host, port), self._handler_class())
+        # Handler threads of idle keep-alive connections must not keep the process alive.
         self._httpd.daemon_threads = True
         self._thread: threading.Thread | None = None
 
@@ -51,82 +63,121 @@ class TicketServer:
 
     @property
     def tickets(self) -> list[dict[str, Any]]:
-        """Each created ticket: {"id", "body", "headers"} (header names lower-case)."""
+        """A copy of each created ticket: {"id", "body", "headers"} (header names lower-case)."""
         with self._lock:
-            return list(self._tickets)
+            return copy.deepcopy(self._tickets)
 
     @property
     def events(self) -> list[dict[str, Any]]:
-        """Each update/resolve call: {"id", "kind", "body", "headers"}."""
+        """A copy of each recorded update/resolve: {"id", "kind", "body", "headers"}."""
         with self._lock:
-            return list(self._events)
+            return copy.deepcopy(self._events)
 
     @property
     def request_count(self) -> int:
-        """POSTs received, including failed and replayed ones."""
+        """POSTs received, including failed, unauthorised and replayed ones."""
         with self._lock:
             return self._requests
 
-    def fail_next(self, count: int, status: int = 503) -> None:
-        """Answer the next `count` POSTs with `status` (without recording anything)."""
+    @property
+    def arrivals(self) -> int:
+        """POSTs that have arrived, counted before `delay_s` holds them: while a slow backend
+        holds requests, `arrivals - request_count` of them are in flight."""
         with self._lock:
-            self._failures = [status] * count
+            return self._arrivals
+
+    def fail_next(self, count: int, status: int = 503, retry_after: str | None = None) -> None:
+        """Answer the next `count` POSTs with `status` (and a Retry-After header if given),
+        recording nothing."""
+        with self._lock:
+            self._failures = [(status, retry_after)] * count
 
     def recover(self) -> None:
+        """Forget any failures still queued by fail_next()."""
         with self._lock:
             self._failures.clear()
 
     def start(self) -> None:
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever, name="ticketd", daemon=True
-        )
+        self._thread = threading.Thread(target=self.serve_forever, name="ticketd", daemon=True)
         self._thread.start()
 
+    def serve_forever(self) -> None:
+        """Serve on the calling thread until stop() (or Ctrl-C); for `__main__`."""
+        self._httpd.serve_forever(poll_interval=0.1)
+
     def stop(self) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
+        # shutdown() waits for serve_forever to return, so it would hang if that never started.
         if self._thread is not None:
+            self._httpd.shutdown()
             self._thread.join(timeout=5)
+            self._thread = None
+        self._httpd.server_close()
+
+    def __enter__(self) -> TicketServer:
+        self.start()
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
 
     # --- Request handling (on the server's threads) -----------------------------------------
 
-    def _post(self, path: str, headers: dict[str, str], raw: bytes) -> tuple[int, dict[str, Any]]:
+    def _post(self, path: str, headers: dict[str, str], raw: bytes) -> tuple[int, Any, str | None]:
         with self._lock:
             self._requests += 1
             if self._failures:
-                return self._failures.pop(0), {"error": "injected failure"}
+                status, retry_after = self._failures.pop(0)
+                return status, {"error": "injected failure"}, retry_after
         if headers.get("authorization") != f"Bearer {self.token}":
-            return 401, {"error": "bad or missing bearer token"}
+            return 401, {"error": "bad or missing bearer token"}, None
         try:
             body = json.loads(raw or b"{}")
         except ValueError:
-            return 400, {"error": "body is not JSON"}
+            return 400, {"error": "body is not JSON"}, None
+        if not isinstance(body, dict):
+            return 400, {"error": "body is not a JSON object"}, None
+        key = headers.get("idempotency-key")
         if path == self.route:
-            return self._create(body, headers)
-        rest = path[len(self.route) + 1 :].split("/") if path.startswith(self.route + "/") else []
-        if len(rest) == 2 and rest[1] in ("updates", "resolve"):
-            with self._lock:
-                if not any(t["id"] == rest[0] for t in self._tickets):
-                    return 404, {"error": f"no ticket {rest[0]}"}
-                self._events.append(
-                    {"id": rest[0], "kind": rest[1], "body": body, "headers": headers}
-                )
-            return 200, {"id": rest[0], "ok": True}
-        return 404, {"error": f"no route {path}"}
+            return (*self._create(body, headers, key), None)
+        parts = path.removeprefix(self.route + "/").split("/")
+        if path.startswith(self.route + "/") and len(parts) == 2 and parts[1] in _EVENTS:
+            return (*self._event(parts[0], parts[1], body, headers, key), None)
+        return 404, {"error": f"no route {path}"}, None
 
-    def _create(self, body: Any, headers: dict[str, str]) -> tuple[int, dict[str, Any]]:
+    def _create(
+        self, body: dict[str, Any], headers: dict[str, str], key: str | None
+    ) -> tuple[int, Any]:
         missing = [k for k in ("title", "priority", "description", "steps") if k not in body]
         if missing:
             return 422, {"error": f"missing fields: {', '.join(missing)}"}
-        key = headers.get("idempotency-key")
         with self._lock:
-            if key and key in self._by_key:
-                return 200, {"id": self._by_key[key], "replayed": True}
+            if key and key in self._ticket_by_key:
+                return 200, {"id": self._ticket_by_key[key], "replayed": True}
             ticket_id = f"T-{len(self._tickets) + 1}"
             self._tickets.append({"id": ticket_id, "body": body, "headers": headers})
             if key:
-                self._by_key[key] = ticket_id
-        return 201, {"id": ticket_id}
+                self._ticket_by_key[key] = ticket_id
+        return 201, {"id": ticket_id, "title": body["title"], "status": "open"}
+
+    def _event(
+        self,
+        ticket_id: str,
+        kind: str,
+        body: dict[str, Any],
+        headers: dict[str, str],
+        key: str | None,
+    ) -> tuple[int, Any]:
+        with self._lock:
+            if not any(t["id"] == ticket_id for t in self._tickets):
+                return 404, {"error": f"no ticket {ticket_id}"}
+            if key and key in self._event_keys:
+                return 200, {"id": ticket_id, "replayed": True}
+            self._events.append({"id": ticket_id, "kind": kind, "body": body, "headers": headers})
+            if key:
+                self._event_keys.add(key)
+        return 200, {"id": ticket_id, "ok": True}
 
     def _list(self) -> list[dict[str, Any]]:
         return [{"id": t["id"], **t["body"]} for t in self.tickets]
@@ -135,30 +186,37 @@ class TicketServer:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
+            protocol_version = "HTTP/1.1"  # keep-alive, as a real backend behind a pool
 
             def do_POST(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(length)
+                try:
+                    raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                except ValueError:
+                    self._send(400, {"error": "bad Content-Length"})
+                    return
+                with server._lock:
+                    server._arrivals += 1
                 time.sleep(server.delay_s)
                 headers = {k.lower(): v for k, v in self.headers.items()}
-                status, payload = server._post(self.path.split("?")[0], headers, raw)
-                self._send(status, payload)
+                status, payload, retry_after = server._post(self.path.split("?")[0], headers, raw)
+                self._send(status, payload, retry_after)
 
             def do_GET(self) -> None:
-                if self.path.split("?")[0] == server.route:
+                if self.path.split("?")[0].rstrip("/") == server.route:
                     self._send(200, server._list())
                 else:
                     self._send(404, {"error": "not found"})
 
-            def do_OPTIONS(self) -> None:
+            def do_OPTIONS(self) -> None:  # `triage check` probes the route with OPTIONS
                 self._send(204, None)
 
-            def _send(self, status: int, payload: Any) -> None:
+            def _send(self, status: int, payload: Any, retry_after: str | None = None) -> None:
                 data = b"" if payload is None else json.dumps(payload).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
+                if retry_after is not None:
+                    self.send_header("Retry-After", retry_after)
                 self.end_headers()
                 self.wfile.write(data)
 
@@ -168,16 +226,24 @@ class TicketServer:
         return Handler
 
 
-def main() -> None:
+def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
+    # As PID 1 in a container, a process without a SIGTERM handler ignores `docker stop`.
+    raise KeyboardInterrupt
+
+
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Stand-in ticket backend for triage.")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=4000)
+    parser.add_argument("--host", default="127.0.0.1", help="0.0.0.0 only inside a container")
+    parser.add_argument("--port", type=int, default=4000, help="0 picks a free port")
     parser.add_argument("--token", required=True, help="the bearer token to accept")
-    args = parser.parse_args()
-    server = TicketServer(token=args.token, host=args.host, port=args.port)
-    print(f"ticketd listening on {server.url}", flush=True)
+    parser.add_argument("--route", default="/api/service/tickets")
+    args = parser.parse_args(argv)
+    server = TicketServer(token=args.token, host=args.host, port=args.port, route=args.route)
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    print(f"ticketd listening on {server.url}{server.route}", flush=True)
     with contextlib.suppress(KeyboardInterrupt):
-        server._httpd.serve_forever()
+        server.serve_forever()
+    server.stop()
 
 
 if __name__ == "__main__":
