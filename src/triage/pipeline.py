@@ -11,6 +11,7 @@ import asyncio
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from types import MappingProxyType
 
 import structlog
 
@@ -105,14 +106,17 @@ class Pipeline:
             if ticket is None:
                 ticket = await self.summariser.summarise(alert)
                 await self.store.save_ticket(incident.fingerprint, owner, ticket)
+            refs = dict(incident.refs)
             for sink in self.sinks:
                 if sink.name in pending.done:
                     continue
                 if pending.kind is not EffectKind.OPEN and sink.name not in incident.refs:
                     continue  # this sink never got the ticket: nothing to update or close
-                effect = self._effect(transition, alert, incident, ticket, sink.name)
+                effect = self._effect(transition, alert, incident, ticket, sink.name, refs)
                 ref = await sink.apply(effect)
                 await self.store.confirm(incident.fingerprint, owner, sink.name, ref)
+                if ref is not None:
+                    refs[sink.name] = ref
                 log.info("alert.routed", sink=sink.name, effect=str(pending.kind), ref=ref)
             await self.store.finish(incident.fingerprint, owner)
         except (TriageError, asyncio.CancelledError):
@@ -121,7 +125,13 @@ class Pipeline:
             raise
 
     def _effect(
-        self, transition: Transition, alert: Alert, incident: Incident, ticket: Ticket, sink: str
+        self,
+        transition: Transition,
+        alert: Alert,
+        incident: Incident,
+        ticket: Ticket,
+        sink: str,
+        refs: dict[str, str],
     ) -> Effect:
         assert incident.pending is not None
         return Effect(
@@ -134,6 +144,7 @@ class Pipeline:
             new_occurrences=incident.pending.delta,
             flapping=incident.flapping,
             idempotency_key=transition.idempotency_key,
+            refs=MappingProxyType(dict(refs)),
         )
 
 

@@ -8,11 +8,31 @@ sink that can ask "did I already do this?" never does it twice.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from enum import StrEnum
+from types import MappingProxyType
 from typing import Protocol
 
 from triage.models import Alert, Ticket
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """Per-route options for one sink, from the routes file; unset fields mean the sink's
+    defaults from the settings (`GITHUB_REPOSITORY`, `SLACK_WEBHOOK_URL` …)."""
+
+    #: github: "owner/name" of the repository issues go to.
+    repository: str | None = None
+    #: github: labels added to a new issue, besides the team/priority/source/triage ones.
+    labels: tuple[str, ...] = ()
+    #: github: logins assigned to a new issue.
+    assignees: tuple[str, ...] = ()
+    #: slack: the incoming-webhook URL.
+    webhook_url: str | None = None
+
+
+DEFAULT_TARGET = Target()
 
 
 class EffectKind(StrEnum):
@@ -41,6 +61,11 @@ class Effect:
     flapping: bool
     #: Stable across retries of this effect: "<fingerprint>:<effect sequence number>".
     idempotency_key: str
+    #: Where this sink should put it (the matching route's options for this sink).
+    target: Target = DEFAULT_TARGET
+    #: Every sink's reference for this incident so far, by sink name (sinks run in the route's
+    #: order, so a later sink, e.g. Slack, can link to the ticket an earlier one created).
+    refs: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
 
 class Sink(Protocol):
