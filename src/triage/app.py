@@ -5,11 +5,13 @@ closes them in reverse order. `run` and `demo` both come through here, so the de
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import timedelta
 
 import structlog
+from pydantic import SecretStr
 
 from triage.aws import Aws
 from triage.health import Health
@@ -65,6 +67,26 @@ async def build_sinks(settings: Settings, aws: Aws, metrics: Metrics) -> list[Si
     return sinks
 
 
+def credentials_of(settings: Settings, sinks: list[Sink]) -> Callable[[], list[str]]:
+    """Every credential the process holds, for redaction by exact value: each SecretStr setting
+    (API keys, webhook URLs) and the backend token as last read (it may rotate)."""
+    static = [
+        value.get_secret_value()
+        for _, value in settings
+        if isinstance(value, SecretStr) and value.get_secret_value()
+    ]
+    tokens = [
+        sink.token
+        for sink in sinks
+        if isinstance(sink, BackendSink) and isinstance(sink.token, BackendToken)
+    ]
+
+    def current() -> list[str]:
+        return static + [t for t in (token.known() for token in tokens) if t]
+
+    return current
+
+
 async def run_daemon(
     settings: Settings,
     *,
@@ -82,11 +104,11 @@ async def run_daemon(
         stack.push_async_callback(aws.aclose)
         store = await open_configured_store(settings, aws)
         stack.push_async_callback(store.aclose)
-        summariser = build_summariser(settings, metrics)
-        stack.push_async_callback(summariser.aclose)
         sinks = await build_sinks(settings, aws, metrics)
         for sink in sinks:
             stack.push_async_callback(sink.aclose)
+        summariser = build_summariser(settings, metrics, credentials_of(settings, sinks))
+        stack.push_async_callback(summariser.aclose)
         health = Health()
         await _start_operations(settings, aws, metrics, health, stack)
         inbox = SqsInbox(await aws.client("sqs"), settings.queue_url)

@@ -100,6 +100,12 @@ class BackendToken:
         if stale is None or stale == self._token:
             self._token = None
 
+    def known(self) -> str | None:
+        """The token as last read, without reading it (for redaction); None if never read."""
+        if not self.secret_id:
+            return os.environ.get(self.env_key, "").strip() or None
+        return self._token
+
     def _fresh(self) -> str | None:
         if self._token is not None and time.monotonic() - self._fetched_at < self.ttl_s:
             return self._token

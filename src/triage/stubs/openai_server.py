@@ -1,0 +1,281 @@
+"""A stand-in OpenAI-compatible chat completions server, for tests, benchmarks and local runs.
+
+It speaks the HTTP protocol the openai SDK speaks (`POST /v1/chat/completions`), records every
+request, and answers in one of three ways, first match wins:
+
+1. scripted replies queued with `then(...)` (a 429, a 500, a slow answer, invalid JSON …);
+2. `responder`, a function from the request body to a reply (a "model" a test controls);
+3. the default model: a valid ticket for the alert in the prompt, after `latency_s`.
+
+`reject_json_schema = True` makes it answer `response_format: json_schema` with a 400, as many
+OpenAI-compatible servers without structured outputs do. Runs on its own threads, so sync and
+async callers alike can use it; listens on 127.0.0.1 unless told otherwise.
+
+    python -m triage.stubs.openai_server --port 8090 --latency-ms 500
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import copy
+import json
+import re
+import signal
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import FrameType, TracebackType
+from typing import Any
+
+_FENCE = re.compile(r"<alert-([0-9a-f]+)>\n(.*)\n</alert-\1>", re.DOTALL)
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One answer: HTTP status, a JSON body (or raw text), extra headers, a delay first."""
+
+    status: int = 200
+    body: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+    delay_s: float = 0.0
+
+
+def completion(
+    content: str | None,
+    *,
+    finish_reason: str = "stop",
+    refusal: str | None = None,
+    prompt_tokens: int = 100,
+    completion_tokens: int = 50,
+) -> Reply:
+    """A 200 chat completion whose one choice says `content`."""
+    return Reply(
+        body={
+            "id": "chatcmpl-stub",
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": "stub",
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": content, "refusal": refusal},
+                    "finish_reason": finish_reason,
+                }
+            ],
+            "usage": {
+                "prompt_tokens": prompt_tokens,
+                "completion_tokens": completion_tokens,
+                "total_tokens": prompt_tokens + completion_tokens,
+            },
+        }
+    )
+
+
+def error(status: int, message: str, *, retry_after: str | None = None) -> Reply:
+    """An OpenAI-shaped error answer."""
+    headers = {"Retry-After": retry_after} if retry_after is not None else {}
+    return Reply(
+        status=status,
+        body={"error": {"message": message, "type": "stub_error", "code": None}},
+        headers=headers,
+    )
+
+
+def alert_in(request: dict[str, Any]) -> dict[str, Any]:
+    """The alert JSON triage fenced into the user message (empty if there is none)."""
+    for message in request.get("messages", []):
+        match = _FENCE.search(str(message.get("content", "")))
+        if match:
+            try:
+                value = json.loads(match.group(2))
+            except ValueError:
+                return {}
+            return value if isinstance(value, dict) else {}
+    return {}
+
+
+def default_model(request: dict[str, Any]) -> Reply:
+    """A plausible, valid ticket built from the fenced alert."""
+    alert = alert_in(request)
+    title = str(alert.get("title") or "Alert")
+    where = ", ".join(f"{k}={v}" for k, v in sorted((alert.get("labels") or {}).items())[:3])
+    ticket = {
+        "title": f"{title}"[:110],
+        "priority": alert.get("stated_priority") or "high",
+        "description": f"{alert.get('source', 'an alert source')} reports: {title}. "
+        f"Where: {where or 'unknown'}.",
+        "steps": ["Check the service's dashboards", "Look at recent deploys"],
+    }
+    return completion(json.dumps(ticket))
+
+
+class ChatServer:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        #: Seconds the default model takes per answer (scripted replies carry their own).
+        self.latency_s = 0.0
+        #: Answer json_schema requests with 400, as servers without structured outputs do.
+        self.reject_json_schema = False
+        #: A function computing each reply from the request body; None = the default model.
+        self.responder: Callable[[dict[str, Any]], Reply] | None = None
+        self._lock = threading.Lock()
+        self._script: list[Reply] = []
+        self._requests: list[dict[str, Any]] = []
+        self._raw: list[bytes] = []
+        self._in_flight = 0
+        self._max_in_flight = 0
+        self._httpd = ThreadingHTTPServer((host, port), self._handler_class())
+        self._httpd.daemon_threads = True
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        """The base URL to give the SDK (`OPENAI_BASE_URL`)."""
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host!s}:{port}/v1"
+
+    @property
+    def requests(self) -> list[dict[str, Any]]:
+        """A copy of every request body received, in order."""
+        with self._lock:
+            return copy.deepcopy(self._requests)
+
+    @property
+    def raw_bodies(self) -> list[bytes]:
+        """Every request body exactly as it arrived on the wire."""
+        with self._lock:
+            return list(self._raw)
+
+    @property
+    def request_count(self) -> int:
+        with self._lock:
+            return len(self._requests)
+
+    @property
+    def max_in_flight(self) -> int:
+        """The most requests this server was answering at one time."""
+        with self._lock:
+            return self._max_in_flight
+
+    def then(self, *replies: Reply) -> ChatServer:
+        """Queue scripted replies; each request takes the next one until they run out."""
+        with self._lock:
+            self._script.extend(replies)
+        return self
+
+    def start(self) -> ChatServer:
+        self._thread = threading.Thread(target=self.serve_forever, name="chat-stub", daemon=True)
+        self._thread.start()
+        return self
+
+    def serve_forever(self) -> None:
+        self._httpd.serve_forever(poll_interval=0.1)
+
+    def stop(self) -> None:
+        if self._thread is not None:
+            self._httpd.shutdown()
+            self._thread.join(timeout=5)
+            self._thread = None
+        self._httpd.server_close()
+
+    def __enter__(self) -> ChatServer:
+        return self.start()
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    # --- request handling (server threads) -----------------------------------------------
+
+    def _answer(self, raw: bytes) -> Reply:
+        try:
+            request = json.loads(raw or b"{}")
+        except ValueError:
+            return error(400, "body is not JSON")
+        with self._lock:
+            self._requests.append(request)
+            self._raw.append(raw)
+            scripted = self._script.pop(0) if self._script else None
+        if scripted is not None:
+            return scripted
+        format_type = (request.get("response_format") or {}).get("type")
+        if self.reject_json_schema and format_type == "json_schema":
+            return error(400, "response_format json_schema is not supported by this server")
+        if self.responder is not None:
+            return self.responder(request)
+        reply = default_model(request)
+        return Reply(reply.status, reply.body, reply.headers, self.latency_s)
+
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self) -> None:
+                raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                if not self.path.split("?")[0].rstrip("/").endswith("/chat/completions"):
+                    self._send(error(404, f"no route {self.path}"))
+                    return
+                with server._lock:
+                    server._in_flight += 1
+                    server._max_in_flight = max(server._max_in_flight, server._in_flight)
+                try:
+                    reply = server._answer(raw)
+                    if reply.delay_s:
+                        time.sleep(reply.delay_s)
+                    self._send(reply)
+                finally:
+                    with server._lock:
+                        server._in_flight -= 1
+
+            def _send(self, reply: Reply) -> None:
+                if isinstance(reply.body, str | bytes):
+                    data = reply.body.encode() if isinstance(reply.body, str) else reply.body
+                else:
+                    data = json.dumps(reply.body).encode()
+                try:
+                    self.send_response(reply.status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    for name, value in reply.headers.items():
+                        self.send_header(name, value)
+                    self.end_headers()
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up (a timeout test); nothing to answer
+
+            def log_message(self, format: str, *args: Any) -> None:
+                """Quiet: tests assert on the recorded requests instead."""
+
+        return Handler
+
+
+def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Stand-in OpenAI-compatible model for triage.")
+    parser.add_argument("--host", default="127.0.0.1", help="0.0.0.0 only inside a container")
+    parser.add_argument("--port", type=int, default=8090, help="0 picks a free port")
+    parser.add_argument("--latency-ms", type=float, default=0.0, help="time per answer")
+    parser.add_argument(
+        "--no-json-schema", action="store_true", help="reject response_format json_schema"
+    )
+    args = parser.parse_args(argv)
+    server = ChatServer(args.host, args.port)
+    server.latency_s = args.latency_ms / 1000
+    server.reject_json_schema = args.no_json_schema
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    print(f"chat stub listening on {server.url}", flush=True)
+    with contextlib.suppress(KeyboardInterrupt):
+        server.serve_forever()
+    server.stop()
+
+
+if __name__ == "__main__":
+    main()

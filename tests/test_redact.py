@@ -1,0 +1,111 @@
+"""Redaction: each secret shape becomes its typed placeholder; ordinary text stays as it is."""
+
+from __future__ import annotations
+
+import pytest
+
+from triage.redact import Redactor, redact
+
+CASES = [
+    ("key AKIAIOSFODNN7EXAMPLE used", "key [REDACTED:aws-key] used"),
+    ("temp ASIAY34FZKBOKMUTVV7A", "temp [REDACTED:aws-key]"),
+    (
+        "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        "aws_secret_access_key = [REDACTED:aws-secret]",
+    ),
+    ("secret wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY here", "secret [REDACTED:aws-secret] here"),
+    ("push ghp_" + "aB3" * 12 + " done", "push [REDACTED:github-token] done"),
+    ("pat github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuv", "pat [REDACTED:github-token]"),
+    (
+        "jwt eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9P",
+        "jwt [REDACTED:jwt]",
+    ),
+    (
+        "Authorization: Bearer abcdef0123456789abcdef.xyz",
+        "Authorization: Bearer [REDACTED:bearer]",
+    ),
+    ("Authorization: Basic dXNlcjpwYXNzd29yZDEyMw==", "Authorization: Basic [REDACTED:bearer]"),
+    (
+        "postgres://admin:s3cr3t@db.internal:5432/app",
+        "postgres://admin:[REDACTED:password]@db.internal:5432/app",
+    ),
+    ("redis://:onlypass@cache:6379", "redis://:[REDACTED:password]@cache:6379"),
+    ("https://u:p4ss@example.com/x", "https://u:[REDACTED:password]@example.com/x"),
+    ("host=db password=hunter2 user=app", "host=db password=[REDACTED:password] user=app"),
+    ("?api_key=abc123&x=1", "?api_key=[REDACTED:password]&x=1"),
+    (
+        "-----BEGIN RSA PRIVATE KEY-----\nMIIEow\nabc==\n-----END RSA PRIVATE KEY----- after",
+        "[REDACTED:private-key] after",
+    ),
+    ("cut off -----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkq", "cut off [REDACTED:private-key]"),
+    ("mail ops@example.com and a.b+c@mail.co.uk", "mail [REDACTED:email] and [REDACTED:email]"),
+    ("sk-proj-" + "x1Y2" * 8, "[REDACTED:api-key]"),
+    ("xoxb-123456789012-abcdefABCDEF", "[REDACTED:api-key]"),
+    (
+        "https://hooks.slack.com/services/T000/B000/XXXXXXXXXXXXXXXX",
+        "https://hooks.slack.com/[REDACTED:api-key]",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), CASES, ids=[c[1][:40] for c in CASES])
+def test_each_secret_shape_gets_its_placeholder(text: str, expected: str) -> None:
+    """Every documented secret shape is replaced by its typed placeholder, and only it."""
+    assert redact(text) == expected
+
+
+KEEP = [
+    "sha 3f786850e387550fdab836ed7e6dc881de23001b",  # a git sha: lower-case hex
+    "request 123e4567-e89b-12d3-a456-426614174000 failed",
+    "token validation failed for the bearer of bad news",
+    "https://grafana.example.com/d/abc?orgId=1&from=now-1h",
+    "CPUUtilization > 80 for 5 datapoints within 5 minutes",
+    "@org/team please look; 东京 region 🔥 مرحبا",
+    "arn:aws:sqs:us-east-1:123456789012:alerts",
+]
+
+
+@pytest.mark.parametrize("text", KEEP)
+def test_ordinary_text_is_left_alone(text: str) -> None:
+    """Hashes, ids, plain URLs, mentions and non-Latin text are not mistaken for secrets."""
+    assert redact(text) == text
+
+
+def test_json_values_under_secret_keys_are_blanked() -> None:
+    """Values under keys named like password/token/api-key go, whatever they look like."""
+    value = {
+        "password": "x",
+        "db": {"API-Key": "zzz", "url": "mysql://u:p@h/db", "port": 5432},
+        "headers": [{"Authorization": "whatever"}],
+        "token": None,
+    }
+    assert Redactor().value(value) == {
+        "password": "[REDACTED:password]",
+        "db": {
+            "API-Key": "[REDACTED:password]",
+            "url": "mysql://u:[REDACTED:password]@h/db",
+            "port": 5432,
+        },
+        "headers": [{"Authorization": "[REDACTED:password]"}],
+        "token": None,
+    }
+
+
+def test_known_credentials_are_redacted_by_exact_value() -> None:
+    """A credential the process holds is redacted wherever it appears, even in odd shapes."""
+    held = ["tok-9f8e7d6c"]
+    redactor = Redactor(lambda: held)
+    assert redactor.text("header was tok-9f8e7d6c!") == "header was [REDACTED:credential]!"
+    held[0] = "rotated-0a1b2c"  # asked on every call: a rotated token is covered at once
+    assert redactor.text("now rotated-0a1b2c") == "now [REDACTED:credential]"
+
+
+def test_hostile_text_is_redacted_in_linear_time() -> None:
+    """Megabytes of near-miss text finish: the patterns cannot backtrack without bound."""
+    for hostile in (
+        ("a" * 63 + "@") * 20_000,
+        "-----BEGIN PRIVATE KEY-----" * 40_000,
+        ("Ab1" * 20 + " ") * 20_000,
+        ("https://u:" + "p" * 300) * 3_000,
+    ):
+        assert isinstance(redact(hostile), str)
