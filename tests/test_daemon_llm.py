@@ -1,0 +1,100 @@
+"""The daemon with an LLM: once per incident in a storm, and never the reason a message is lost."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from daemon_harness import TOKEN, Daemon, Queues, settings_for
+from triage.app import run_daemon
+from triage.stubs.openai_server import ChatServer, Reply, alert_in, completion, error
+from triage.stubs.ticketd import TicketServer
+
+
+def generic(key: str, status: str = "firing") -> dict[str, Any]:
+    return {"title": f"{key} failed", "source": "cron", "status": status, "dedup_key": key}
+
+
+def llm_titles(request: dict[str, Any]) -> Reply:
+    """A model whose titles say they came from it."""
+    title = alert_in(request).get("title", "?")
+    ticket = {
+        "title": f"LLM: {title}",
+        "priority": "high",
+        "description": "Written by the model.",
+        "steps": ["Look at the job's last run"],
+    }
+    return completion(json.dumps(ticket))
+
+
+@pytest.fixture
+def chat() -> Iterator[ChatServer]:
+    with ChatServer() as server:
+        yield server
+
+
+@pytest.fixture(autouse=True)
+def backend_token(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BACKEND_TOKEN", TOKEN)
+
+
+async def test_storm_calls_the_llm_once_per_incident(
+    queues: Queues, backend: TicketServer, chat: ChatServer, tmp_path: Path
+) -> None:
+    """30 messages over 3 incidents make exactly 3 LLM calls and 3 tickets written by the model."""
+    chat.responder = llm_titles
+    keys = ["disk-full", "oom-kill", "cert-expiry"]
+    queues.send(*(generic(keys[i % 3]) for i in range(30)))
+    settings = settings_for(
+        queues,
+        backend.url,
+        tmp_path / "triage.db",
+        openai_api_key="sk-test-key-0123456789",
+        openai_base_url=chat.url,
+        concurrency=8,
+    )
+    result = await run_daemon(settings, drain=True)
+    assert chat.request_count == 3
+    assert sorted(t["body"]["title"] for t in backend.tickets) == sorted(
+        f"LLM: {k} failed" for k in keys
+    )
+    assert result.metrics.counter("SummarizationFailures") == 0
+    assert queues.depth() == 0
+
+
+def test_llm_down_loses_nothing_and_counts_the_fallbacks(
+    queues: Queues, backend: TicketServer, chat: ChatServer, tmp_path: Path
+) -> None:
+    """With every LLM call failing, the daemon process still tickets every incident once
+    (deterministically), acks every message, and logs each fallback."""
+    chat.responder = lambda request: error(503, "model overloaded")
+    keys = [f"job-{i}" for i in range(5)]
+    queues.send(*(generic(k) for k in keys), *(generic(k) for k in keys))
+    settings = settings_for(
+        queues,
+        backend.url,
+        tmp_path / "triage.db",
+        openai_api_key="sk-test-key-0123456789",
+        openai_base_url=chat.url,
+        llm_retries=1,
+        llm_breaker_failures=3,
+        concurrency=1,  # one incident after another, so the breaker's effect is predictable
+    )
+    daemon = Daemon(settings, "--drain", log_dir=tmp_path)
+    assert daemon.wait(timeout=60) == 0, daemon.log
+    posts = Counter(t["body"]["fingerprint"] for t in backend.tickets)
+    assert len(posts) == len(keys) and set(posts.values()) == {1}
+    assert all(t["body"]["title"].endswith("failed") for t in backend.tickets)
+    fallbacks = [e for e in daemon.events() if e["event"] == "summariser.fallback"]
+    assert len(fallbacks) == len(keys)
+    # Three incidents tried the model (two requests each) and opened the breaker; the rest
+    # skipped it.
+    assert {e["reason"] for e in fallbacks} == {"server_error_503", "breaker_open"}
+    assert chat.request_count == 3 * 2
+    assert queues.depth() == 0
+    assert queues.dead_letters() == []
