@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import (
     AliasChoices,
+    BeforeValidator,
     Field,
     SecretStr,
     ValidationError,
@@ -20,6 +21,7 @@ from pydantic import (
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from triage.errors import ConfigError
+from triage.models import Priority
 
 #: Sinks this release can build; GitHub and Slack arrive with the routing work.
 KNOWN_SINKS = ("backend",)
@@ -84,6 +86,17 @@ class Settings(BaseSettings):
     llm_breaker_reset_s: float = Field(30.0, gt=0)
     #: Regex → category → steps file for the deterministic summariser (default: the bundled one).
     patterns_file: Path | None = None
+
+    # --- Slack -----------------------------------------------------------------------------
+    #: The default incoming webhook; a route's `webhook_url` overrides it. A credential: never logged.
+    slack_webhook_url: SecretStr | None = Field(None, validation_alias=_env("SLACK_WEBHOOK_URL"))
+    #: Tickets below this priority are not posted, nor are their reopens and closes.
+    slack_min_priority: Annotated[
+        Priority, BeforeValidator(lambda v: v.lower() if isinstance(v, str) else v)
+    ] = Priority.HIGH
+    slack_timeout_s: float = Field(10.0, gt=0)
+    #: Slack accepts about one message a second per webhook; posts to one webhook are spaced so.
+    slack_min_interval_s: float = Field(1.0, ge=0)
 
     # --- Daemon ----------------------------------------------------------------------------
     concurrency: int = Field(16, ge=1, le=1024)

@@ -1,0 +1,398 @@
+"""The Slack sink: a Block Kit message to an incoming webhook for each urgent incident.
+
+Which effects post what:
+
+    OPEN     at or above TRIAGE_SLACK_MIN_PRIORITY: the full message (priority and title, the
+             description, steps, alert facts, links, the GitHub issue and backend ticket), and
+             "posted" is returned, so the pipeline sends this incident's REOPEN and CLOSE here
+             too; below it nothing is posted and None is returned (and Slack hears no more of it)
+    REOPEN   a short "fired again" line (saying so when the incident is flapping)
+    CLOSE    a short "resolved" line
+    UPDATE   skipped (logged at debug): repeat counts are noise in a channel, the ticket has
+             them; flapping, the one thing worth saying, is said by the REOPEN that causes it
+
+The webhook is the route's `webhook_url`, else `SLACK_WEBHOOK_URL`. Webhook URLs are credentials:
+logs and errors name only the host. Posts to one webhook are spaced by TRIAGE_SLACK_MIN_INTERVAL_S
+(Slack allows about one message a second), and after a 429 that webhook is left alone for the
+Retry-After delay. Slack webhooks take no idempotency key, so a post whose answer was lost (a
+timeout) may appear twice when the effect is retried: delivery here is at least once.
+
+Alert text is untrusted: `&`, `<` and `>` become entities (so `<!channel>`, `<@U…>` and
+`<url|label>` are shown, not obeyed), `@word` gets a zero-width joiner after the `@`, text
+objects are `verbatim` (no auto-linking) and unfurling is off (no image or page previews).
+
+How answers map to errors:
+
+    2xx                          done
+    429, 408, 5xx                SinkUnavailableError, with `Retry-After` as retry_after_s
+    network error, timeout       SinkUnavailableError
+    other 4xx                    SinkRejectedError naming the status and Slack's error text
+                                 (400 invalid_payload, 403 action_prohibited, 404 no_service,
+                                 410 channel_is_archived)
+    route webhook not a URL      SinkRejectedError
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+import unicodedata
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import structlog
+
+from triage.errors import ConfigError, SinkRejectedError, SinkUnavailableError
+from triage.metrics import Metrics
+from triage.models import Priority
+from triage.settings import Settings
+from triage.sinks.backend import _retry_after_s  # the one Retry-After parser of our HTTP sinks
+from triage.sinks.base import Effect, EffectKind
+
+log = structlog.get_logger(__name__)
+
+#: Slack's Block Kit limits, in characters.
+HEADER_MAX = 150
+SECTION_MAX = 3000
+FIELD_MAX = 2000
+FIELDS_MAX = 10
+BLOCKS_MAX = 50
+#: The plain-text fallback shown in notifications; Slack cuts longer ones itself.
+FALLBACK_MAX = 3000
+
+#: Answers that mean "later" rather than "never": request timeout, too many requests.
+_RETRYABLE_4XX = frozenset({408, 429})
+#: How much of Slack's error text goes into logs and exception messages.
+_REASON_CHARS = 200
+
+#: Labels that say where an alert fired, in the order they are shown.
+_WHERE = ("account", "region", "namespace", "cluster", "service", "host", "instance", "device_id")
+_MARKS = {
+    Priority.CRITICAL: "\N{LARGE RED CIRCLE}",
+    Priority.HIGH: "\N{LARGE ORANGE CIRCLE}",
+    Priority.MEDIUM: "\N{LARGE YELLOW CIRCLE}",
+    Priority.LOW: "\N{LARGE BLUE CIRCLE}",
+}
+_REOPENED = "\N{CLOCKWISE RIGHTWARDS AND LEFTWARDS OPEN CIRCLE ARROWS}"
+
+_ZWJ = "\u200d"
+#: `@` starting a word: `@here`, `@channel`, `@everyone`, `@org/team`, `@alice` (not e-mails).
+_AT_WORD = re.compile(r"(?<!\w)@(?=\w)")
+_ISSUE_NUMBER = re.compile(r"/(?:issues|pull)/(\d+)/?$")
+
+Clock = Callable[[], float]
+Sleep = Callable[[float], Awaitable[None]]
+
+
+@dataclass(slots=True)
+class _Pace:
+    """Spacing state of one webhook: posts to it go one at a time, min_interval_s apart."""
+
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    #: Clock time of the last post, and before which no post may go (a 429's Retry-After).
+    last_s: float | None = None
+    hold_until_s: float = 0.0
+
+
+class SlackSink:
+    """The `slack` sink; one instance (one connection pool, one pace per webhook) for all workers."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        metrics: Metrics | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        clock: Clock = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        secret = settings.slack_webhook_url
+        default = secret.get_secret_value().strip() if secret is not None else ""
+        if not default:
+            raise ConfigError("SLACK_WEBHOOK_URL is required for the slack sink")
+        if _http_host(default) is None:
+            raise ConfigError("SLACK_WEBHOOK_URL must be an http(s) URL")
+        self._default_webhook = default
+        self.min_priority = settings.slack_min_priority
+        self.min_interval_s = settings.slack_min_interval_s
+        self.metrics = metrics if metrics is not None else Metrics()
+        self._clock = clock
+        self._sleep = sleep
+        self._paces: dict[str, _Pace] = {}
+        self._client = httpx.AsyncClient(timeout=settings.slack_timeout_s, transport=transport)
+
+    @property
+    def name(self) -> str:
+        return "slack"
+
+    async def apply(self, effect: Effect) -> str | None:
+        if effect.kind is EffectKind.UPDATE:  # every update window: too common for info
+            self._skip(effect, "updates are not posted", quiet=True)
+            return None
+        if effect.kind is EffectKind.OPEN:
+            if effect.ticket.priority.rank > self.min_priority.rank:
+                self._skip(effect, f"priority below {self.min_priority.value}")
+                return None
+            await self._post(open_message(effect), effect)
+            return "posted"
+        if effect.ref is None:  # the OPEN was not posted here: nothing to follow up
+            self._skip(effect, "not posted at open")
+            return None
+        await self._post(follow_up_message(effect), effect)
+        return None
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    def _skip(self, effect: Effect, reason: str, *, quiet: bool = False) -> None:
+        self.metrics.incr("SinkCalls", sink=self.name, outcome="skipped")
+        emit = log.debug if quiet else log.info
+        emit("sink.skipped", sink=self.name, effect=str(effect.kind), reason=reason)
+
+    def _webhook(self, effect: Effect) -> tuple[str, str]:
+        """The webhook URL for `effect` and its host (the only part that may be logged)."""
+        url = (effect.target.webhook_url or "").strip() or self._default_webhook
+        host = _http_host(url)
+        if host is None:
+            self.metrics.incr("SinkCalls", sink=self.name, outcome="rejected")
+            log.error("slack.bad_webhook", effect=str(effect.kind))
+            raise SinkRejectedError("the route's slack webhook_url is not an http(s) URL")
+        return url, host
+
+    async def _post(self, message: dict[str, Any], effect: Effect) -> None:
+        url, host = self._webhook(effect)
+        pace = self._paces.setdefault(url, _Pace())
+        async with pace.lock:
+            held_s = pace.hold_until_s - self._clock()
+            if held_s > 0:  # Slack asked us to wait: asking again would only extend the limit
+                self.metrics.incr("SinkCalls", sink=self.name, outcome="unavailable")
+                log.info("slack.held", host=host, effect=str(effect.kind), retry_after_s=held_s)
+                raise SinkUnavailableError(
+                    f"slack webhook at {host} rate-limited", retry_after_s=held_s
+                )
+            if pace.last_s is not None:
+                wait_s = pace.last_s + self.min_interval_s - self._clock()
+                if wait_s > 0:
+                    await self._sleep(wait_s)
+            started_s = pace.last_s = self._clock()
+            response = await self._send(url, host, message, effect)
+            if response.status_code == 429:
+                retry_after_s = _retry_after_s(response.headers.get("Retry-After"))
+                pace.hold_until_s = self._clock() + (retry_after_s or self.min_interval_s)
+            latency_ms = (self._clock() - started_s) * 1000
+        self.metrics.observe("SinkLatency", latency_ms, sink=self.name)
+        self._verdict(response, url, host, effect)
+
+    async def _send(
+        self, url: str, host: str, message: dict[str, Any], effect: Effect
+    ) -> httpx.Response:
+        try:
+            return await self._client.post(url, json=message)
+        except httpx.TransportError as exc:  # connect/read errors and every timeout
+            self.metrics.incr("SinkCalls", sink=self.name, outcome="network")
+            error = _scrub(f"{type(exc).__name__}: {exc}", url)
+            log.warning("slack.unreachable", host=host, effect=str(effect.kind), error=error)
+            # `from None`: the chained httpx error carries the request, and so the URL.
+            raise SinkUnavailableError(f"slack webhook at {host} unreachable: {error}") from None
+
+    def _verdict(self, response: httpx.Response, url: str, host: str, effect: Effect) -> None:
+        status = response.status_code
+        if 200 <= status < 300:
+            self.metrics.incr("SinkCalls", sink=self.name, outcome="ok")
+            log.info("slack.posted", host=host, effect=str(effect.kind))
+            return
+        reason = " ".join(_scrub(response.text, url).split())[:_REASON_CHARS]
+        fields = {"host": host, "effect": str(effect.kind), "status": status, "reason": reason}
+        if status >= 500 or status in _RETRYABLE_4XX:
+            retry_after_s = _retry_after_s(response.headers.get("Retry-After"))
+            self.metrics.incr("SinkCalls", sink=self.name, outcome="unavailable")
+            log.warning("slack.unavailable", retry_after_s=retry_after_s, **fields)
+            raise SinkUnavailableError(
+                f"slack answered {status}: {reason}", retry_after_s=retry_after_s
+            )
+        self.metrics.incr("SinkCalls", sink=self.name, outcome="rejected")
+        log.error("slack.rejected", **fields)
+        raise SinkRejectedError(f"slack rejected the {effect.kind} with {status}: {reason}")
+
+
+# --- messages ------------------------------------------------------------------------------
+
+
+def open_message(effect: Effect) -> dict[str, Any]:
+    """The full Block Kit message for a new incident."""
+    alert, ticket = effect.alert, effect.ticket
+    mark = _MARKS[ticket.priority]
+    label = ticket.priority.value.upper()
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": _plain(f"{mark} {label}: {ticket.title}", HEADER_MAX)},
+    ]
+    if ticket.description.strip():
+        blocks.append(_section(safe(ticket.description)))
+    # At most seven facts and six blocks: within Slack's 10 fields and 50 blocks, which the
+    # slices below keep true should more be added (past them Slack refuses the whole message).
+    blocks.append({"type": "section", "fields": _facts(effect)[:FIELDS_MAX]})
+    if ticket.steps:
+        steps = "\n".join(f"{n}. {safe(step)}" for n, step in enumerate(ticket.steps, 1))
+        blocks.append(_section(f"*Steps*\n{steps}"))
+    links = _join_whole(_alert_links(effect), " · ", SECTION_MAX - len("*Links*\n"))
+    if links:
+        blocks.append(_section(f"*Links*\n{links}"))
+    blocks.append({"type": "context", "elements": [_mrkdwn(f"fingerprint {effect.fingerprint}")]})
+    fallback = f"{mark} {label}: {ticket.title}" + (f" ({alert.team})" if alert.team else "")
+    return _message(fallback, blocks[:BLOCKS_MAX])
+
+
+def follow_up_message(effect: Effect) -> dict[str, Any]:
+    """One short line for REOPEN ("fired again") or CLOSE ("resolved"), with the ticket links."""
+    title = effect.ticket.title
+    if effect.kind is EffectKind.CLOSE:
+        head, fallback = "\N{WHITE HEAVY CHECK MARK} *Resolved*", f"Resolved: {title}"
+    else:
+        head, fallback = f"{_REOPENED} *Fired again*", f"Fired again: {title}"
+    line = f"{head}: {safe(title)}"
+    if effect.kind is EffectKind.REOPEN:
+        line += f" ({effect.occurrences} occurrences in all"
+        line += ", flapping)" if effect.flapping else ")"
+    refs = _join_whole(_ticket_refs(effect), " · ", SECTION_MAX - len(line) - 1)
+    return _message(fallback, [_section(f"{line}\n{refs}" if refs else line)])
+
+
+def _message(fallback: str, blocks: list[dict[str, Any]]) -> dict[str, Any]:
+    # Unfurling off: a link in alert text must not turn into an image or page preview.
+    return {
+        "text": _fit(safe(fallback), FALLBACK_MAX),
+        "blocks": blocks,
+        "unfurl_links": False,
+        "unfurl_media": False,
+    }
+
+
+def _facts(effect: Effect) -> list[dict[str, Any]]:
+    """Section fields: source, team, where, since, severity, then the ticket references."""
+    alert = effect.alert
+    where = ", ".join(f"{k}={alert.labels[k]}" for k in _WHERE if alert.labels.get(k))
+    facts = [
+        ("Source", safe(alert.source)),
+        ("Team", safe(alert.team or "")),
+        ("Where", safe(where)),
+        ("Since", _slack_date(alert.occurred_at)),
+        ("Severity", safe(alert.severity or "")),
+        *(("Ticket", ref) for ref in _ticket_refs(effect)),
+    ]
+    return [_mrkdwn(_fit(f"*{name}*\n{value}", FIELD_MAX)) for name, value in facts if value]
+
+
+def _ticket_refs(effect: Effect) -> list[str]:
+    """The GitHub issue as a link and the backend ticket id as text, when those sinks ran."""
+    refs = []
+    issue = effect.refs.get("github")
+    if issue:
+        number = _ISSUE_NUMBER.search(issue)
+        link = _link(issue, f"GitHub #{number.group(1)}" if number else "GitHub issue")
+        refs.append(link or f"GitHub {safe(issue)}")
+    ticket = effect.refs.get("backend")
+    if ticket:
+        refs.append(f"backend ticket {safe(ticket)}")
+    return refs
+
+
+def _alert_links(effect: Effect) -> list[str]:
+    named = {"runbook": effect.alert.runbook_url, **effect.alert.links}
+    return [link for name, url in named.items() if url and (link := _link(url, name))]
+
+
+def _slack_date(when: datetime) -> str:
+    """Slack shows `<!date^…>` in each reader's own time zone; the fallback is UTC."""
+    fallback = when.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return f"<!date^{int(when.timestamp())}^{{date_short_pretty}} {{time}}|{fallback}>"
+
+
+# --- Block Kit pieces ----------------------------------------------------------------------
+
+
+def _plain(text: str, limit: int) -> dict[str, Any]:
+    return {"type": "plain_text", "text": _fit(safe(text), limit), "emoji": True}
+
+
+def _mrkdwn(text: str) -> dict[str, Any]:
+    # verbatim: Slack adds no links or mentions of its own to the text; our markup still works.
+    return {"type": "mrkdwn", "text": text, "verbatim": True}
+
+
+def _section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": _mrkdwn(_fit(text, SECTION_MAX))}
+
+
+def _link(url: str, label: str) -> str | None:
+    """`<url|label>` for an http(s) URL, else None. `|`, `<` and `>` are percent-encoded so a
+    crafted URL cannot end the link early and bring its own label."""
+    if _http_host(url) is None or any(ch.isspace() for ch in url):
+        return None
+    quoted = url.replace("|", "%7C").replace("<", "%3C").replace(">", "%3E")
+    return f"<{quoted.replace('&', '&amp;')}|{safe(label)}>"
+
+
+def _join_whole(parts: list[str], separator: str, limit: int) -> str:
+    """As many whole parts as fit in `limit`: a link cut in half would be broken markup."""
+    out = ""
+    for part in parts:
+        candidate = f"{out}{separator}{part}" if out else part
+        if len(candidate) > limit:
+            break
+        out = candidate
+    return out
+
+
+# --- safe text -----------------------------------------------------------------------------
+
+
+def safe(text: str) -> str:
+    """Alert text made inert for mrkdwn: entities for `&<>`, no `@` mention Slack could act on."""
+    escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _AT_WORD.sub("@" + _ZWJ, escaped)
+
+
+def _fit(text: str, limit: int) -> str:
+    """At most `limit` characters, cut with "…" but never inside a character sequence (a base
+    and its marks, an emoji joined by zero-width joiners) or an entity such as `&amp;`."""
+    if len(text) <= limit:
+        return text
+    cut = limit - 1
+    while cut > 0 and (_continues(text[cut]) or text[cut - 1] == _ZWJ):
+        cut -= 1
+    # Every `&` in escaped text starts an entity of at most 5 characters: keep it whole or drop it.
+    amp = text.rfind("&", max(cut - 4, 0), cut)
+    if amp != -1 and ";" not in text[amp:cut]:
+        cut = amp
+    return text[:cut] + "…"
+
+
+def _continues(ch: str) -> bool:
+    """True for a character that belongs to the one before it."""
+    code = ord(ch)
+    return (
+        unicodedata.category(ch) in ("Mn", "Mc", "Me")
+        or ch in (_ZWJ, "\ufe0e", "\ufe0f")
+        or 0x1F3FB <= code <= 0x1F3FF  # emoji skin tones
+        or 0xE0020 <= code <= 0xE007F  # emoji tag sequences (subdivision flags)
+    )
+
+
+def _http_host(url: str) -> str | None:
+    """The host of an absolute http(s) URL, else None."""
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL:
+        return None
+    return parsed.host if parsed.scheme in ("http", "https") and parsed.host else None
+
+
+def _scrub(text: str, url: str) -> str:
+    """`text` without the webhook URL or its path (the secret part), should anything echo it."""
+    path = httpx.URL(url).raw_path.decode("ascii", "replace")
+    text = text.replace(url, "[webhook]")
+    return text.replace(path, "[webhook]") if len(path) > 1 else text

@@ -1,0 +1,576 @@
+"""The Slack sink against a loopback incoming-webhook server over real HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+import socket
+import threading
+from collections.abc import AsyncIterator, Iterator, MutableMapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import MappingProxyType
+from typing import Any
+
+import pytest
+import structlog
+from pydantic import SecretStr
+
+from triage.errors import ConfigError, SinkRejectedError, SinkUnavailableError
+from triage.metrics import Metrics
+from triage.models import Alert, Priority, Status, Ticket
+from triage.settings import Settings, load_settings
+from triage.sinks.base import Effect, EffectKind, Target
+from triage.sinks.slack import SlackSink
+
+#: The secret part of a webhook URL, as Slack issues them.
+SECRET_PATH = "/services/T0001/B0002/s3cr3tXYZtoken"
+ISSUE_URL = "https://github.com/acme/ops/issues/12"
+
+ALERT = Alert(
+    source="cloudwatch",
+    status=Status.FIRING,
+    title="checkout-api-5xx-rate",
+    team="payments",
+    priority=Priority.CRITICAL,
+    severity="SEV-1",
+    description="5xx above 5% for 10 minutes",
+    runbook_url="https://runbooks.example.com/checkout",
+    links={"alarm": "https://console.aws.amazon.com/cloudwatch/home?a=1&b=2"},
+    labels={"region": "eu-west-1", "account": "123456789012", "state": "ALARM"},
+    occurred_at=datetime(2026, 11, 23, 3, 4, tzinfo=UTC),
+    identity={"alarm": "checkout-api-5xx-rate"},
+)
+TICKET = Ticket(
+    title="Checkout API 5xx rate above 5%",
+    priority=Priority.CRITICAL,
+    description="The checkout API answers 5xx to more than 5% of requests.",
+    steps=("Open the runbook", "Check the last deploy"),
+)
+
+
+def effect(
+    kind: EffectKind = EffectKind.OPEN,
+    *,
+    ticket: Ticket = TICKET,
+    alert: Alert = ALERT,
+    ref: str | None = None,
+    webhook_url: str | None = None,
+    flapping: bool = False,
+    refs: dict[str, str] | None = None,
+) -> Effect:
+    return Effect(
+        kind,
+        alert.fingerprint,
+        alert,
+        ticket,
+        ref,
+        occurrences=4,
+        new_occurrences=1,
+        flapping=flapping,
+        idempotency_key=f"{alert.fingerprint}:1",
+        target=Target(webhook_url=webhook_url),
+        refs=MappingProxyType({"github": ISSUE_URL, "backend": "T-7"} if refs is None else refs),
+    )
+
+
+# --- the loopback webhook ------------------------------------------------------------------
+
+
+@dataclass
+class Hook:
+    """A threaded stand-in for Slack's webhook endpoint: records every POST and answers `ok`,
+    or the statuses queued with `answer()`, as Slack does (plain-text error codes)."""
+
+    posts: list[dict[str, Any]] = field(default_factory=list)
+    answers: list[tuple[int, str, dict[str, str]]] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    port: int = 0
+
+    def url(self, path: str = SECRET_PATH) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def answer(self, status: int, text: str, headers: dict[str, str] | None = None) -> None:
+        with self.lock:
+            self.answers.append((status, text, headers or {}))
+
+    def bodies(self) -> list[dict[str, Any]]:
+        with self.lock:
+            return [post["body"] for post in self.posts]
+
+
+@pytest.fixture
+def hook() -> Iterator[Hook]:
+    """A loopback webhook server on 127.0.0.1 (an ephemeral port), stopped after the test."""
+    state = Hook()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            raw = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            with state.lock:
+                state.posts.append(
+                    {"path": self.path, "headers": dict(self.headers), "body": json.loads(raw)}
+                )
+                status, text, headers = state.answers.pop(0) if state.answers else (200, "ok", {})
+            payload = text.encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "text/plain")
+            self.send_header("Content-Length", str(len(payload)))
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def log_message(self, format: str, *args: Any) -> None:  # keep test output quiet
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    state.port = server.server_address[1]
+    # A short poll interval: shutdown() waits up to one interval, once per test.
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    yield state
+    server.shutdown()
+    server.server_close()
+    thread.join()
+
+
+class FakeTime:
+    """An injected monotonic clock that moves only when the sink sleeps (or a test says so)."""
+
+    def __init__(self) -> None:
+        self.now_s = 1000.0
+        self.sleeps: list[float] = []
+
+    def clock(self) -> float:
+        return self.now_s
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now_s += seconds
+
+
+@asynccontextmanager
+async def open_sink(
+    url: str, *, fake: FakeTime | None = None, metrics: Metrics | None = None, **settings: Any
+) -> AsyncIterator[SlackSink]:
+    fake = fake or FakeTime()
+    sink = SlackSink(
+        Settings(slack_webhook_url=SecretStr(url), **settings),
+        metrics=metrics,
+        clock=fake.clock,
+        sleep=fake.sleep,
+    )
+    try:
+        yield sink
+    finally:
+        await sink.aclose()
+
+
+@pytest.fixture
+def logs(caplog: pytest.LogCaptureFixture) -> Iterator[list[MutableMapping[str, Any]]]:
+    """Every structlog event of the test at debug and up (stdlib records land in caplog)."""
+    saved = structlog.get_config()
+    capture = structlog.testing.LogCapture()
+    structlog.configure(
+        processors=[capture],
+        wrapper_class=structlog.make_filtering_bound_logger(logging.DEBUG),
+        cache_logger_on_first_use=False,
+    )
+    yield capture.entries
+    structlog.configure(**saved)
+
+
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+    return port
+
+
+# --- Block Kit validation ------------------------------------------------------------------
+
+
+def text_objects(message: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    for block in message["blocks"]:
+        if "text" in block:
+            yield block["text"]
+        yield from block.get("fields", ())
+        yield from block.get("elements", ())
+
+
+def assert_well_formed(message: dict[str, Any]) -> None:
+    """The structure and limits Slack enforces on an incoming-webhook message."""
+    assert isinstance(message["text"], str) and message["text"]
+    assert message["unfurl_links"] is False and message["unfurl_media"] is False
+    blocks = message["blocks"]
+    assert isinstance(blocks, list) and 1 <= len(blocks) <= 50
+    for block in blocks:
+        assert block["type"] in {"header", "section", "context"}
+        if block["type"] == "header":
+            assert block["text"]["type"] == "plain_text"
+            assert 1 <= len(block["text"]["text"]) <= 150
+        elif block["type"] == "section":
+            assert "text" in block or "fields" in block
+            if "text" in block:
+                assert block["text"]["type"] == "mrkdwn"
+                assert 1 <= len(block["text"]["text"]) <= 3000
+            assert len(block.get("fields", ())) <= 10
+            for item in block.get("fields", ()):
+                assert item["type"] == "mrkdwn" and 1 <= len(item["text"]) <= 2000
+        else:
+            assert 1 <= len(block["elements"]) <= 10
+    for obj in text_objects(message):
+        assert set(obj) <= {"type", "text", "emoji", "verbatim"}
+        if obj["type"] == "mrkdwn":
+            assert obj["verbatim"] is True  # Slack adds no links or mentions of its own
+
+
+def all_text(message: dict[str, Any]) -> str:
+    return "\n".join([message["text"], *(obj["text"] for obj in text_objects(message))])
+
+
+# --- tests ---------------------------------------------------------------------------------
+
+
+async def test_critical_open_posts_one_block_kit_message(hook: Hook) -> None:
+    """A critical OPEN posts one well-formed Block Kit message with the facts and ticket links."""
+    async with open_sink(hook.url()) as sink:
+        assert await sink.apply(effect()) == "posted"
+    [post] = hook.posts
+    assert post["path"] == SECRET_PATH
+    assert post["headers"]["Content-Type"] == "application/json"
+    message = post["body"]
+    assert_well_formed(message)
+    header, description, facts, steps, links, context = message["blocks"]
+    assert header["text"]["text"] == "\N{LARGE RED CIRCLE} CRITICAL: Checkout API 5xx rate above 5%"
+    assert description["text"]["text"] == TICKET.description
+    assert [f["text"] for f in facts["fields"]] == [
+        "*Source*\ncloudwatch",
+        "*Team*\npayments",
+        "*Where*\naccount=123456789012, region=eu-west-1",
+        "*Since*\n<!date^1795403040^{date_short_pretty} {time}|2026-11-23 03:04 UTC>",
+        "*Severity*\nSEV-1",
+        f"*Ticket*\n<{ISSUE_URL}|GitHub #12>",
+        "*Ticket*\nbackend ticket T-7",
+    ]
+    assert steps["text"]["text"] == "*Steps*\n1. Open the runbook\n2. Check the last deploy"
+    assert links["text"]["text"] == (
+        "*Links*\n<https://runbooks.example.com/checkout|runbook>"
+        " · <https://console.aws.amazon.com/cloudwatch/home?a=1&amp;b=2|alarm>"
+    )
+    assert context["elements"][0]["text"] == f"fingerprint {ALERT.fingerprint}"
+    assert "CRITICAL: Checkout API 5xx rate above 5% (payments)" in message["text"]
+
+
+@pytest.mark.parametrize(
+    ("priority", "posted"),
+    [
+        (Priority.CRITICAL, True),
+        (Priority.HIGH, True),
+        (Priority.MEDIUM, False),
+        (Priority.LOW, False),
+    ],
+)
+async def test_open_below_the_threshold_posts_nothing(
+    hook: Hook, priority: Priority, posted: bool
+) -> None:
+    """With the default threshold (high), high and critical OPENs post; lower ones return None."""
+    metrics = Metrics()
+    ticket = TICKET.model_copy(update={"priority": priority})
+    async with open_sink(hook.url(), metrics=metrics) as sink:
+        ref = await sink.apply(effect(ticket=ticket))
+    assert ref == ("posted" if posted else None)
+    assert len(hook.posts) == int(posted)
+    outcome = "ok" if posted else "skipped"
+    assert metrics.counter("SinkCalls", sink="slack", outcome=outcome) == 1
+
+
+async def test_threshold_is_configurable(hook: Hook, monkeypatch: pytest.MonkeyPatch) -> None:
+    """TRIAGE_SLACK_MIN_PRIORITY (any case) moves the threshold: at CRITICAL a high OPEN is quiet."""
+    monkeypatch.setenv("SLACK_WEBHOOK_URL", hook.url())
+    monkeypatch.setenv("TRIAGE_SLACK_MIN_PRIORITY", "CRITICAL")
+    settings = load_settings()
+    assert settings.slack_min_priority is Priority.CRITICAL
+    sink = SlackSink(settings)
+    try:
+        high = TICKET.model_copy(update={"priority": Priority.HIGH})
+        assert await sink.apply(effect(ticket=high)) is None
+        assert await sink.apply(effect()) == "posted"
+    finally:
+        await sink.aclose()
+    assert len(hook.posts) == 1
+
+
+async def test_hostile_alert_text_arrives_inert(hook: Hook) -> None:
+    """Mentions, Slack markup, links, markdown images and HTML in alert text arrive as plain text."""
+    hostile = (
+        "ping @org/team @here @channel @everyone <!channel> <!here> <@U123> <!subteam^S1|@ops>"
+        " <http://evil.example|click me> ![img](http://x/y.png) <script>alert(1)</script> a&b"
+    )
+    alert = ALERT.model_copy(
+        update={
+            "title": hostile,
+            "team": "@here",
+            "description": hostile,
+            "labels": {"host": hostile},
+        }
+    )
+    ticket = Ticket(
+        title=hostile[:200], priority=Priority.CRITICAL, description=hostile, steps=(hostile,)
+    )
+    async with open_sink(hook.url()) as sink:
+        await sink.apply(effect(alert=alert, ticket=ticket))
+    [message] = hook.bodies()
+    assert_well_formed(message)
+    text = all_text(message)
+    for dangerous in ("<!channel>", "<!here>", "<@U123>", "<!subteam", "<http://evil", "<script>"):
+        assert dangerous not in text
+    # No `@` followed directly by a word is left for Slack (or anyone) to read as a mention.
+    assert re.search(r"@\w", text) is None
+    assert "@\u200dorg/team" in text and "@\u200dhere" in text
+    assert "&lt;!channel&gt;" in text and "&lt;script&gt;" in text and "a&amp;b" in text
+    # The markdown image is neither turned into a link nor previewed.
+    assert "![img](http://x/y.png)" in text and "<http://x/y.png" not in text
+    # Only our own markup remains: the date, and the links to the runbook, alarm and issue.
+    own = re.findall(r"<[^>]*>", text)
+    assert all(tag.startswith(("<!date^", "<https://")) for tag in own), own
+
+
+async def test_crafted_link_cannot_bring_its_own_label(hook: Hook) -> None:
+    """A `|` or `>` in a link URL is percent-encoded, so the link keeps our label."""
+    alert = ALERT.model_copy(update={"links": {"dashboard": "https://evil.example/x|Official>y"}})
+    async with open_sink(hook.url()) as sink:
+        await sink.apply(effect(alert=alert))
+    [message] = hook.bodies()
+    assert "<https://evil.example/x%7COfficial%3Ey|dashboard>" in all_text(message)
+
+
+async def test_long_text_is_cut_to_slack_limits_without_splitting(hook: Hook) -> None:
+    """Oversized text fits Slack's limits, cut with "…" but never inside an entity or an emoji."""
+    coder = "\N{WOMAN}\u200d\N{PERSONAL COMPUTER}"
+    ticket = Ticket(
+        title=coder * 66,  # 198 code points, over the header's 150
+        priority=Priority.CRITICAL,
+        description="x" + "<&>" * 6000,  # escaped, the cut at 2999 lands inside "&amp;"
+        steps=tuple("x" * 900 for _ in range(20)),
+    )
+    alert = ALERT.model_copy(update={"labels": {"host": "h" * 5000}})
+    async with open_sink(hook.url()) as sink:
+        await sink.apply(effect(alert=alert, ticket=ticket))
+    [message] = hook.bodies()
+    assert_well_formed(message)
+    header = message["blocks"][0]["text"]["text"]
+    assert header.endswith(f"{coder}…")
+    description = message["blocks"][1]["text"]["text"]
+    assert description.endswith("…") and len(description) <= 3000
+    # Every `&` left starts a whole entity.
+    assert "&" not in re.sub(r"&(amp|lt|gt);", "", description)
+
+
+async def test_reopen_and_close_post_short_follow_ups(hook: Hook) -> None:
+    """REOPEN and CLOSE of a posted incident each post one line with the title and ticket links."""
+    resolved = ALERT.model_copy(update={"status": Status.RESOLVED})
+    async with open_sink(hook.url()) as sink:
+        assert await sink.apply(effect(EffectKind.REOPEN, ref="posted", flapping=True)) is None
+        assert await sink.apply(effect(EffectKind.CLOSE, ref="posted", alert=resolved)) is None
+    reopen, close = hook.bodies()
+    for message in (reopen, close):
+        assert_well_formed(message)
+        assert len(message["blocks"]) == 1
+    links = f"<{ISSUE_URL}|GitHub #12> · backend ticket T-7"
+    assert reopen["blocks"][0]["text"]["text"] == (
+        "\N{CLOCKWISE RIGHTWARDS AND LEFTWARDS OPEN CIRCLE ARROWS} *Fired again*: "
+        f"{TICKET.title} (4 occurrences in all, flapping)\n{links}"
+    )
+    assert close["blocks"][0]["text"]["text"] == (
+        f"\N{WHITE HEAVY CHECK MARK} *Resolved*: {TICKET.title}\n{links}"
+    )
+    assert close["text"] == f"Resolved: {TICKET.title}"
+
+
+async def test_updates_and_unposted_incidents_are_skipped(
+    hook: Hook, logs: list[MutableMapping[str, Any]]
+) -> None:
+    """UPDATE posts nothing (logged at debug); a follow-up of an incident never posted is skipped."""
+    async with open_sink(hook.url()) as sink:
+        assert await sink.apply(effect(EffectKind.UPDATE, ref="posted")) is None
+        assert await sink.apply(effect(EffectKind.CLOSE, ref=None)) is None
+    assert hook.posts == []
+    skipped = [
+        (e["log_level"], e["effect"], e["reason"]) for e in logs if e["event"] == "sink.skipped"
+    ]
+    assert skipped == [
+        ("debug", "update", "updates are not posted"),
+        ("info", "close", "not posted at open"),
+    ]
+
+
+async def test_route_webhook_overrides_the_default(hook: Hook) -> None:
+    """A route's webhook_url receives the post instead of SLACK_WEBHOOK_URL."""
+    async with open_sink(hook.url()) as sink:
+        await sink.apply(effect(webhook_url=hook.url("/services/T9/B9/route")))
+    assert [post["path"] for post in hook.posts] == ["/services/T9/B9/route"]
+
+
+async def test_a_route_webhook_that_is_no_url_is_rejected(hook: Hook) -> None:
+    """A route webhook_url that is not http(s) is a SinkRejectedError that does not quote it."""
+    async with open_sink(hook.url()) as sink:
+        with pytest.raises(SinkRejectedError, match="not an http") as caught:
+            await sink.apply(effect(webhook_url="hooks.slack.com/services/T/B/hidden"))
+    assert "hidden" not in str(caught.value)
+    assert hook.posts == []
+
+
+@pytest.mark.parametrize("value", [None, "", "hooks.slack.com/services/T/B/X"])
+def test_missing_or_bad_default_webhook_is_a_config_error(value: str | None) -> None:
+    """The sink refuses to start without an http(s) SLACK_WEBHOOK_URL, naming the variable."""
+    with pytest.raises(ConfigError, match="SLACK_WEBHOOK_URL") as caught:
+        SlackSink(Settings(slack_webhook_url=None if value is None else SecretStr(value)))
+    assert "services" not in str(caught.value)
+
+
+async def test_429_passes_retry_after_on_and_holds_the_webhook(hook: Hook) -> None:
+    """A 429 with Retry-After is a SinkUnavailableError carrying the delay; the webhook is then
+    left alone (no request) until that delay has passed."""
+    fake = FakeTime()
+    hook.answer(429, "rate_limited", {"Retry-After": "30"})
+    async with open_sink(hook.url(), fake=fake) as sink:
+        with pytest.raises(SinkUnavailableError, match="429") as caught:
+            await sink.apply(effect())
+        assert caught.value.retry_after_s == 30
+        fake.now_s += 10
+        with pytest.raises(SinkUnavailableError, match="rate-limited") as held:
+            await sink.apply(effect())
+        assert held.value.retry_after_s == pytest.approx(20)
+        assert len(hook.posts) == 1
+        fake.now_s += 20
+        assert await sink.apply(effect()) == "posted"
+    assert len(hook.posts) == 2
+
+
+@pytest.mark.parametrize("status", [500, 502, 503, 408])
+async def test_server_errors_are_transient(hook: Hook, status: int) -> None:
+    """5xx and 408 raise SinkUnavailableError."""
+    hook.answer(status, "internal_error")
+    async with open_sink(hook.url()) as sink:
+        with pytest.raises(SinkUnavailableError, match=str(status)):
+            await sink.apply(effect())
+
+
+async def test_unreachable_webhook_is_transient() -> None:
+    """A closed port is a SinkUnavailableError, not a crash."""
+    async with open_sink(f"http://127.0.0.1:{closed_port()}{SECRET_PATH}") as sink:
+        with pytest.raises(SinkUnavailableError, match="unreachable"):
+            await sink.apply(effect())
+
+
+@pytest.mark.parametrize(
+    ("status", "error"),
+    [
+        (400, "invalid_payload"),
+        (403, "action_prohibited"),
+        (404, "no_service"),
+        (410, "channel_is_archived"),
+    ],
+)
+async def test_client_errors_are_rejected_with_slacks_reason(
+    hook: Hook, status: int, error: str, logs: list[MutableMapping[str, Any]]
+) -> None:
+    """Other 4xx raise SinkRejectedError naming the status and Slack's error text."""
+    hook.answer(status, error)
+    async with open_sink(hook.url()) as sink:
+        with pytest.raises(SinkRejectedError, match=f"{status}: {error}"):
+            await sink.apply(effect())
+    [rejected] = [e for e in logs if e["event"] == "slack.rejected"]
+    assert (rejected["status"], rejected["reason"], rejected["host"]) == (
+        status,
+        error,
+        "127.0.0.1",
+    )
+
+
+async def test_posts_to_one_webhook_are_spaced(hook: Hook) -> None:
+    """Back-to-back posts to one webhook wait out the minimum interval; another webhook does not."""
+    fake = FakeTime()
+    async with open_sink(hook.url(), fake=fake, slack_min_interval_s=1.0) as sink:
+        await sink.apply(effect())
+        await sink.apply(effect())
+        assert fake.sleeps == [1.0]
+        await sink.apply(effect(webhook_url=hook.url("/services/T9/B9/other")))
+        assert fake.sleeps == [1.0]
+        fake.now_s += 0.25
+        await sink.apply(effect())
+        assert fake.sleeps == [1.0, 0.75]
+        fake.now_s += 5
+        await sink.apply(effect())
+        assert fake.sleeps == [1.0, 0.75]
+    assert len(hook.posts) == 5
+
+
+async def test_concurrent_posts_are_serialised_and_spaced(hook: Hook) -> None:
+    """Three posts started at once go one at a time, each a full interval after the last."""
+    fake = FakeTime()
+    async with open_sink(hook.url(), fake=fake, slack_min_interval_s=2.0) as sink:
+        await asyncio.gather(*(sink.apply(effect()) for _ in range(3)))
+    assert fake.sleeps == [2.0, 2.0]
+    assert len(hook.posts) == 3
+
+
+async def test_webhook_url_never_appears_in_logs_or_errors(
+    hook: Hook, logs: list[MutableMapping[str, Any]], caplog: pytest.LogCaptureFixture
+) -> None:
+    """Across success, rejection, outage and network failure, no log line or error shows the
+    webhook's secret path; logs name only the host."""
+    caplog.set_level(logging.WARNING)  # what the daemon's logging lets libraries print
+    errors: list[str] = []
+    # A server that echoes the path it was called on, as a careless proxy might.
+    hook.answer(200, "ok")
+    hook.answer(404, f"no_service for {SECRET_PATH}")
+    hook.answer(503, f"upstream {hook.url()} down")
+    async with open_sink(hook.url()) as sink:
+        await sink.apply(effect())
+        for _ in range(2):
+            with pytest.raises((SinkRejectedError, SinkUnavailableError)) as caught:
+                await sink.apply(effect())
+            errors.append(repr(caught.value))
+    async with open_sink(f"http://127.0.0.1:{closed_port()}{SECRET_PATH}") as sink:
+        with pytest.raises(SinkUnavailableError) as caught:
+            await sink.apply(effect())
+        errors.append(repr(caught.value))
+        assert caught.value.__cause__ is None and caught.value.__suppress_context__
+    seen = repr(logs) + caplog.text + "\n".join(errors)
+    assert "s3cr3tXYZtoken" not in seen
+    assert "[webhook]" in errors[0] and "[webhook]" in errors[1]
+    assert {e["host"] for e in logs if "host" in e} == {"127.0.0.1"}
+    assert {e["event"] for e in logs} >= {
+        "slack.posted",
+        "slack.rejected",
+        "slack.unavailable",
+        "slack.unreachable",
+    }
+
+
+async def test_outcomes_are_counted(hook: Hook) -> None:
+    """Each outcome is counted as SinkCalls{sink=slack, outcome=…}."""
+    metrics = Metrics()
+    hook.answer(200, "ok")
+    hook.answer(503, "down")
+    hook.answer(404, "no_service")
+    async with open_sink(hook.url(), metrics=metrics) as sink:
+        await sink.apply(effect())
+        with pytest.raises(SinkUnavailableError):
+            await sink.apply(effect())
+        with pytest.raises(SinkRejectedError):
+            await sink.apply(effect())
+        await sink.apply(effect(EffectKind.UPDATE, ref="posted"))
+    outcomes = {
+        o: metrics.counter("SinkCalls", sink="slack", outcome=o)
+        for o in ("ok", "unavailable", "rejected", "skipped")
+    }
+    assert outcomes == {"ok": 1, "unavailable": 1, "rejected": 1, "skipped": 1}
