@@ -1,0 +1,397 @@
+"""LocalStack in host mode (no Docker) for tests and benchmarks: SQS, Secrets Manager, CloudWatch.
+
+`ensure_venv()` makes `.localstack/` (a Python 3.13 venv with `localstack/requirements.txt`:
+localstack-core with WORKBENCH's pins, and the `aws` CLI that `localstack/init-aws.sh` calls);
+once it exists a call costs a file read. `LocalStack(workdir)` is a context manager that starts
+LocalStack on a free 127.0.0.1 port with its files and log under `workdir`, waits until
+`/_localstack/health` reports the services, and stops it (SIGTERM, then SIGKILL).
+`localstack_session(workdir)` is the body of a session fixture with the skip/fail policy:
+without Python 3.13 it skips, unless TRIAGE_REQUIRE_LOCALSTACK=1, where it fails.
+
+    .venv/bin/python tests/localstack_harness.py setup   # make .localstack/, print the time
+    .venv/bin/python tests/localstack_harness.py serve   # run one until Ctrl-C
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import glob
+import hashlib
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from types import TracebackType
+
+ROOT = Path(__file__).resolve().parents[1]
+VENV = ROOT / ".localstack"
+REQUIREMENTS = ROOT / "localstack" / "requirements.txt"
+SERVICES = ("sqs", "secretsmanager", "cloudwatch")
+#: LocalStack's fixed account; queue URLs are ENDPOINT/ACCOUNT/NAME (SQS_ENDPOINT_STRATEGY=off).
+ACCOUNT = "000000000000"
+REGION = "us-east-1"
+REQUIRE_ENV = "TRIAGE_REQUIRE_LOCALSTACK"
+
+_STAMP = ".triage-requirements"
+#: Variables passed through to LocalStack and the aws CLI; nothing else of the caller's
+#: environment (AWS_*, a profile, DEBUG, PERSISTENCE...) can change what they do.
+_PASSTHROUGH = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "SSL_CERT_FILE", "SSL_CERT_DIR")
+
+
+class LocalStackUnavailable(RuntimeError):
+    """This machine cannot run LocalStack in host mode (no Python 3.13): skip, or fail in CI."""
+
+
+class LocalStackError(RuntimeError):
+    """Setting up, starting or stopping LocalStack went wrong; the message names the log."""
+
+
+def find_python313() -> Path:
+    """A working Python 3.13: `python3.13` on PATH, else ~/.pyenv/versions/3.13*, newest first.
+
+    A pyenv shim on PATH that is not switched to 3.13 fails when run, so each candidate is run.
+    """
+    candidates: list[str] = []
+    on_path = shutil.which("python3.13")
+    if on_path:
+        candidates.append(on_path)
+    pyenv_root = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv")
+    pattern = str(pyenv_root / "versions" / "3.13*" / "bin" / "python3.13")
+    candidates += sorted(glob.glob(pattern), key=_version_key, reverse=True)
+    for candidate in candidates:
+        try:
+            probe = subprocess.run(
+                [candidate, "-c", "import sys, venv; print(sys.version_info[:2] == (3, 13))"],
+                capture_output=True,
+                text=True,
+                timeout=30,
+                check=False,
+            )
+        except (OSError, subprocess.TimeoutExpired):
+            continue
+        if probe.returncode == 0 and probe.stdout.strip() == "True":
+            return Path(candidate)
+    raise LocalStackUnavailable(
+        "LocalStack in host mode needs Python 3.13, and none was found (looked for python3.13 "
+        f"on PATH and {pattern}); install it, e.g. `pyenv install 3.13`"
+    )
+
+
+def _version_key(path: str) -> tuple[int, ...]:
+    version = Path(path).parents[1].name  # .../versions/3.13.2/bin/python3.13
+    return tuple(int(part) if part.isdigit() else -1 for part in version.split("."))
+
+
+def _wanted_stamp() -> str:
+    return hashlib.sha256(REQUIREMENTS.read_bytes()).hexdigest()
+
+
+def ensure_venv(venv: Path = VENV) -> Path:
+    """Make `venv` (Python 3.13 + localstack/requirements.txt) unless it is already there.
+
+    Returns its bin directory. Idempotent and safe to run from two processes at once (a lock
+    file); when the venv matches the requirements it only reads a stamp. Raises
+    LocalStackUnavailable without Python 3.13, LocalStackError when the install fails.
+    """
+    bin_dir = venv / "bin"
+    stamp = venv / _STAMP
+    if _stamp_ok(stamp, bin_dir):
+        return bin_dir
+    venv.mkdir(parents=True, exist_ok=True)
+    with (venv / ".setup.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # another process may be installing right now
+        if _stamp_ok(stamp, bin_dir):
+            return bin_dir
+        stamp.unlink(missing_ok=True)
+        python = bin_dir / "python"
+        if not _runs_python313(python):
+            base = find_python313()
+            _clear(venv)
+            _run_logged([str(base), "-m", "venv", str(venv)], venv / "setup.log")
+        _install(python, venv)
+        stamp.write_text(_wanted_stamp() + "\n")
+    return bin_dir
+
+
+def _clear(venv: Path) -> None:
+    """Empty a venv that is not Python 3.13 (or half made), keeping the lock and the log."""
+    for entry in venv.iterdir():
+        if entry.name in {".setup.lock", "setup.log"}:
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()
+
+
+def _stamp_ok(stamp: Path, bin_dir: Path) -> bool:
+    try:
+        current = stamp.read_text().strip()
+    except OSError:
+        return False
+    # A venv whose base interpreter went away has a dangling bin/python.
+    return current == _wanted_stamp() and (bin_dir / "python").resolve().exists()
+
+
+def _runs_python313(python: Path) -> bool:
+    if not python.exists():
+        return False
+    probe = subprocess.run(
+        [str(python), "-c", "import sys; print(sys.version_info[:2] == (3, 13))"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    return probe.returncode == 0 and probe.stdout.strip() == "True"
+
+
+def _install(python: Path, venv: Path) -> None:
+    """Sync the venv to the lock: with the project's uv when there is one (seconds), else pip."""
+    log = venv / "setup.log"
+    uv = Path(sys.executable).parent / "uv"
+    if uv.exists():
+        cmd = [str(uv), "pip", "sync", "--python", str(python), str(REQUIREMENTS)]
+    else:
+        cmd = [str(python), "-m", "pip", "install", "--quiet", "-r", str(REQUIREMENTS)]
+    _run_logged(cmd, log)
+
+
+def _run_logged(cmd: Sequence[str], log: Path) -> None:
+    with log.open("a") as out:
+        out.write(f"$ {' '.join(cmd)}\n")
+        out.flush()
+        rc = subprocess.call(list(cmd), stdout=out, stderr=subprocess.STDOUT, cwd=ROOT)
+    if rc:
+        raise LocalStackError(f"`{' '.join(cmd)}` exited {rc}:\n{_tail(log)}\n(full log: {log})")
+
+
+def _tail(path: Path, lines: int = 40) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+def aws_cli_env(endpoint: str, bin_dir: Path = VENV / "bin", **extra: str) -> dict[str, str]:
+    """An environment in which `aws` (the venv's, first on PATH) reaches `endpoint` only: fake
+    credentials, no profile or config file, nothing of the caller's AWS_* variables."""
+    env = {k: os.environ[k] for k in _PASSTHROUGH if k in os.environ}
+    env.update(
+        PATH=f"{bin_dir}{os.pathsep}{env.get('PATH', os.defpath)}",
+        AWS_ENDPOINT_URL=endpoint,
+        AWS_REGION=REGION,
+        AWS_DEFAULT_REGION=REGION,
+        AWS_ACCESS_KEY_ID="test",
+        AWS_SECRET_ACCESS_KEY="test",
+        AWS_CONFIG_FILE=os.devnull,
+        AWS_SHARED_CREDENTIALS_FILE=os.devnull,
+        AWS_EC2_METADATA_DISABLED="true",
+    )
+    env.update(extra)
+    return env
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class LocalStack:
+    """One LocalStack process on 127.0.0.1; `with LocalStack(tmp) as ls: ls.endpoint`."""
+
+    def __init__(
+        self,
+        workdir: Path,
+        *,
+        services: Sequence[str] = SERVICES,
+        venv: Path = VENV,
+        start_timeout_s: float = 60.0,
+        stop_grace_s: float = 5.0,
+    ) -> None:
+        self.workdir = Path(workdir)
+        self.services = tuple(services)
+        self.venv = venv
+        self.start_timeout_s = start_timeout_s
+        self.stop_grace_s = stop_grace_s
+        self.port = 0
+        self.log_path = self.workdir / "localstack.log"
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def bin_dir(self) -> Path:
+        """The venv's bin directory: its `aws` is the CLI the init script is tested with."""
+        return self.venv / "bin"
+
+    def queue_url(self, name: str) -> str:
+        return f"{self.endpoint}/{ACCOUNT}/{name}"
+
+    def client_env(self, **extra: str) -> dict[str, str]:
+        """An environment for a subprocess (the aws CLI, a script) that talks to this LocalStack."""
+        return aws_cli_env(self.endpoint, self.bin_dir, **extra)
+
+    def start(self) -> None:
+        ensure_venv(self.venv)
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.port = _free_port()
+        host = f"127.0.0.1:{self.port}"
+        env = {k: os.environ[k] for k in _PASSTHROUGH if k in os.environ}
+        env.update(
+            GATEWAY_SERVER="hypercorn",
+            GATEWAY_LISTEN=host,
+            LOCALSTACK_HOST=host,
+            DNS_ADDRESS="0",
+            SERVICES=",".join(self.services),
+            DISABLE_EVENTS="1",
+            SKIP_SSL_CERT_DOWNLOAD="1",
+            # Queue URLs as http://127.0.0.1:PORT/000000000000/NAME, usable as they are.
+            SQS_ENDPOINT_STRATEGY="off",
+            FILESYSTEM_ROOT=str(self.workdir / "filesystem"),
+        )
+        with self.log_path.open("ab") as log:
+            self._proc = subprocess.Popen(
+                [str(self.bin_dir / "python"), "-m", "localstack.runtime.main"],
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=self.workdir,
+                env=env,
+                start_new_session=True,  # its own process group, so stop() reaches any child
+            )
+        try:
+            self._wait_healthy()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _wait_healthy(self) -> None:
+        assert self._proc is not None
+        deadline = time.monotonic() + self.start_timeout_s
+        status: dict[str, str] = {}
+        while time.monotonic() < deadline:
+            if self._proc.poll() is not None:
+                raise LocalStackError(
+                    f"LocalStack exited with {self._proc.returncode} while starting:\n"
+                    f"{_tail(self.log_path)}\n(full log: {self.log_path})"
+                )
+            status = self.health()
+            if all(status.get(s) in {"available", "running"} for s in self.services):
+                return
+            time.sleep(0.1)
+        raise LocalStackError(
+            f"LocalStack on {self.endpoint} not healthy after {self.start_timeout_s:.0f} s "
+            f"(services: {status}):\n{_tail(self.log_path)}\n(full log: {self.log_path})"
+        )
+
+    def health(self) -> dict[str, str]:
+        """Service name -> state from /_localstack/health; empty while it does not answer."""
+        try:
+            with urllib.request.urlopen(f"{self.endpoint}/_localstack/health", timeout=2) as r:
+                body = json.load(r)
+        except (OSError, urllib.error.URLError, ValueError):
+            return {}
+        services = body.get("services", {}) if isinstance(body, dict) else {}
+        return {str(k): str(v) for k, v in services.items()}
+
+    def stop(self) -> None:
+        """SIGTERM, then SIGKILL to the whole group after `stop_grace_s` (SIGTERM can hang)."""
+        proc, self._proc = self._proc, None
+        if proc is None:
+            return
+        if proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGTERM)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=self.stop_grace_s)
+        # Also after a clean exit: nothing it started may outlive it.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+
+    def __enter__(self) -> LocalStack:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+#: Read at import too: tests/conftest.py strips TRIAGE_* from each test's environment.
+_REQUIRED_AT_IMPORT = os.environ.get(REQUIRE_ENV) == "1"
+
+
+def require_localstack() -> bool:
+    """True when a missing Python 3.13 must fail the run instead of skipping (CI)."""
+    return _REQUIRED_AT_IMPORT or os.environ.get(REQUIRE_ENV) == "1"
+
+
+def venv_or_skip(venv: Path = VENV) -> Path:
+    """`ensure_venv()` for a pytest fixture: skip without Python 3.13 unless it is required."""
+    import pytest
+
+    try:
+        return ensure_venv(venv)
+    except LocalStackUnavailable as exc:
+        if require_localstack():
+            pytest.fail(f"{exc} ({REQUIRE_ENV}=1, so this fails instead of skipping)")
+        pytest.skip(str(exc))
+
+
+def localstack_session(workdir: Path, services: Sequence[str] = SERVICES) -> Iterator[LocalStack]:
+    """Body of a session fixture: `yield from localstack_session(tmp_path_factory.mktemp(...))`."""
+    venv_or_skip()
+    with LocalStack(workdir, services=services) as localstack:
+        yield localstack
+
+
+def main(argv: list[str]) -> int:
+    command = argv[0] if argv else ""
+    if command == "setup":
+        started = time.monotonic()
+        try:
+            bin_dir = ensure_venv()
+        except (LocalStackUnavailable, LocalStackError) as exc:
+            print(f"localstack_harness: {exc}", file=sys.stderr)
+            return 1
+        print(f"{bin_dir.parent} ready in {time.monotonic() - started:.1f} s")
+        return 0
+    if command == "serve":
+        import tempfile
+
+        with tempfile.TemporaryDirectory(prefix="localstack-") as tmp:
+            started = time.monotonic()
+            with LocalStack(Path(tmp)) as ls:
+                print(
+                    f"LocalStack on {ls.endpoint} (healthy in {time.monotonic() - started:.1f} s;"
+                    f" log {ls.log_path}); Ctrl-C stops it",
+                    flush=True,
+                )
+                with contextlib.suppress(KeyboardInterrupt):
+                    while ls._proc is not None and ls._proc.poll() is None:
+                        time.sleep(0.5)
+        return 0
+    print("usage: localstack_harness.py setup|serve", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
