@@ -5,7 +5,8 @@
 set -euo pipefail
 
 endpoint="${AWS_ENDPOINT_URL:-http://localhost:4566}"
-region="${AWS_REGION:-us-east-1}"
+# AWS_DEFAULT_REGION too: the compose file gives LocalStack (and so this hook) only that one.
+region="${AWS_REGION:-${AWS_DEFAULT_REGION:-us-east-1}}"
 queue="${TRIAGE_QUEUE_NAME:-alerts}"
 secret_id="${BACKEND_TOKEN_SECRET_ID:-triage/backend-token}"
 token="${BACKEND_TOKEN:-dev-token}"
