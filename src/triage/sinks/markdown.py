@@ -1,0 +1,149 @@
+"""Alert text made inert for GitHub-flavoured markdown (issue bodies, comments and titles).
+
+Alert text is untrusted: whoever can make a system alert can choose its words. Rendered as-is,
+it could notify people or teams (`@user`, `@org/team`), cross-reference other issues (`#12`,
+`org/repo#12`), embed images that call home (`![x](http://…)`), inject HTML (`<script>`,
+`<img>`), fake triage's own hidden markers (`<!-- triage:… -->`), or break the layout (headings,
+tables, code fences). Everything here turns such text into plain characters that read the same:
+
+- markdown punctuation is backslash-escaped (list and rule markers only at a line's start), so
+  no emphasis, link, image, list, heading, table cell or code span can start;
+- `<`, `>` and `&` become entities, so no HTML (and no HTML comment) can start;
+- `@` and `#` get a zero-width space after them (`@&#8203;team`): GitHub finds mentions and issue
+  references in the *rendered* text, where a backslash escape has already disappeared, so only a
+  character between the sign and the name stops them (the same trick Renovate and Dependabot use);
+- control characters are dropped, and leading spaces too (four of them would start a code block).
+
+Links are never taken from free text: `link()` renders one URL the alert named explicitly, and
+only if it is http(s).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from urllib.parse import quote, urlsplit
+
+#: ASCII punctuation that can open or close markdown anywhere in a line (emphasis, code spans,
+#: links, images, table cells, strikethrough, math); each gets a backslash.
+_MARKDOWN_PUNCTUATION = frozenset("\\`*_[]()!|~$")
+
+#: Characters that mean something only at the start of a line: list items, setext underlines
+#: and rules (`-`, `+`, `=`); `1.` starts an ordered list.
+_LINE_START = frozenset("-+=")
+_ORDERED_ITEM = re.compile(r"^(\d{1,9})\.")
+
+#: HTML entities for the characters that open or close HTML.
+_HTML = {"<": "&lt;", ">": "&gt;", "&": "&amp;"}
+
+#: A zero-width space, written as an entity so the raw body shows what was done.
+_ZWSP = "&#8203;"
+
+#: Unicode categories dropped from alert text: controls, format characters (bidi overrides,
+#: zero-width joiners an attacker could use to hide text), unassigned and private-use points.
+_DROPPED_CATEGORIES = frozenset({"Cc", "Cf", "Cn", "Co", "Cs"})
+
+#: Characters left out of a rendered URL (percent-encoded instead): they could end the
+#: `<…>` link destination or start markup around it.
+_URL_SAFE = "/:?#[]@!$&'()*+,;=%~-._"
+
+
+def _clean(text: str) -> str:
+    """`text` without control and invisible format characters; newlines and tabs survive."""
+    return "".join(
+        ch if ch in "\n\t" or unicodedata.category(ch) not in _DROPPED_CATEGORIES else ""
+        for ch in text.replace("\r\n", "\n").replace("\r", "\n")
+    )
+
+
+def _escape_char(ch: str) -> str:
+    if ch in _HTML:
+        return _HTML[ch]
+    if ch in "@#":
+        return ch + _ZWSP
+    if ch in _MARKDOWN_PUNCTUATION:
+        return "\\" + ch
+    return ch
+
+
+def _escape_line(line: str) -> str:
+    escaped = "".join(_escape_char(ch) for ch in line)
+    if line[:1] in _LINE_START:
+        return "\\" + escaped
+    ordered = _ORDERED_ITEM.match(line)
+    if ordered:
+        digits = ordered[1]
+        return digits + "\\." + escaped[len(digits) + 1 :]
+    return escaped
+
+
+def inline(text: str, max_chars: int = 1000) -> str:
+    """One line of inert text: newlines and tabs become spaces, cut to `max_chars` first. Safe
+    at the start of a line too (it cannot begin a list item or a heading)."""
+    flat = " ".join(_clean(text).split())
+    if len(flat) > max_chars:
+        flat = flat[: max_chars - 1] + "…"
+    return _escape_line(flat)
+
+
+def paragraphs(text: str, max_chars: int = 10_000) -> str:
+    """Multi-line inert text: each line escaped, line breaks kept as hard breaks, blank lines
+    kept as paragraph breaks, and at most `max_chars` of the original text."""
+    cleaned = _clean(text)
+    if len(cleaned) > max_chars:
+        cleaned = cleaned[: max_chars - 1] + "…"
+    lines = [" ".join(line.split()) for line in cleaned.split("\n")]
+    out: list[str] = []
+    for line in lines:
+        if not line:
+            if out and out[-1] != "":
+                out.append("")
+            continue
+        out.append(_escape_line(line))
+    while out and out[-1] == "":
+        out.pop()
+    # Two trailing spaces make a hard line break; an empty line ends the paragraph.
+    rendered: list[str] = []
+    for i, line in enumerate(out):
+        nxt = out[i + 1] if i + 1 < len(out) else ""
+        rendered.append(line + "  " if line and nxt else line)
+    return "\n".join(rendered)
+
+
+def title(text: str, max_chars: int = 240) -> str:
+    """Text for an issue title: GitHub shows titles as plain text (no markdown, no mentions),
+    so only line breaks and invisible characters go, and `@`/`#` are kept from linking in
+    places that do render titles (notifications, cross-references)."""
+    flat = " ".join(_clean(text).split())
+    if len(flat) > max_chars:
+        flat = flat[: max_chars - 1] + "…"
+    return flat.replace("@", "@\u200b").replace("#", "#\u200b")
+
+
+def code(text: str, max_chars: int = 200) -> str:
+    """A short value (fingerprint, label) as an inline code span that no backtick can end."""
+    flat = " ".join(_clean(text).split())[:max_chars].replace("`", "'")
+    return f"`{flat}`" if flat else ""
+
+
+def safe_url(url: str) -> str | None:
+    """`url` if it is an absolute http(s) URL with a host, percent-encoded so it cannot break
+    out of a link; None for anything else (javascript:, data:, relative, malformed)."""
+    url = url.strip()
+    if any(unicodedata.category(ch) in _DROPPED_CATEGORIES for ch in url):
+        return None
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return None
+    return quote(url, safe=_URL_SAFE)
+
+
+def link(label: str, url: str) -> str | None:
+    """A markdown link `[label](<url>)` with an inert label; None when the URL is not http(s)."""
+    target = safe_url(url)
+    if target is None:
+        return None
+    return f"[{inline(label, 100)}](<{target}>)"

@@ -1,0 +1,114 @@
+"""Alert text made inert for GitHub markdown: nothing in it can mention, embed, inject or
+break the layout, and it still reads the same."""
+
+from __future__ import annotations
+
+import pytest
+
+from triage.sinks import markdown
+
+
+@pytest.mark.parametrize(
+    ("text", "inert"),
+    [
+        ("page @alice now", "page @&#8203;alice now"),
+        ("cc @acme/sre-team", "cc @&#8203;acme/sre-team"),
+        ("see #12 and acme/api#7", "see #&#8203;12 and acme/api#&#8203;7"),
+    ],
+)
+def test_mentions_and_references_cannot_link(text: str, inert: str) -> None:
+    """`@user`, `@org/team` and `#12` get a zero-width space, so GitHub links and notifies none."""
+    assert markdown.inline(text) == inert
+
+
+def test_images_and_links_cannot_form() -> None:
+    """`![x](url)` and `[x](url)` lose their brackets and parentheses to escapes."""
+    assert markdown.inline("![img](http://x/y.png)") == "\\!\\[img\\]\\(http://x/y.png\\)"
+    assert markdown.inline("[click](https://evil)") == "\\[click\\]\\(https://evil\\)"
+
+
+def test_html_cannot_start() -> None:
+    """Tags, entities and comments arrive as text: `<` `>` `&` become entities."""
+    assert markdown.inline("<script>alert(1)</script>") == (
+        "&lt;script&gt;alert\\(1\\)&lt;/script&gt;"
+    )
+    assert markdown.inline('<img src=x onerror="a()">') == '&lt;img src=x onerror="a\\(\\)"&gt;'
+    assert markdown.inline("<!-- triage:fingerprint=abc -->") == (
+        "&lt;\\!-- triage:fingerprint=abc --&gt;"
+    )
+    assert markdown.inline("&lt;") == "&amp;lt;"
+
+
+def test_code_spans_emphasis_and_tables_cannot_form() -> None:
+    """Backticks, emphasis, strikethrough, math and table pipes are escaped."""
+    assert markdown.inline("`rm -rf` *bold* _it_ ~~gone~~ $x$ | a |") == (
+        "\\`rm -rf\\` \\*bold\\* \\_it\\_ \\~\\~gone\\~\\~ \\$x\\$ \\| a \\|"
+    )
+
+
+@pytest.mark.parametrize(
+    ("line", "inert"),
+    [
+        ("# Heading", "#&#8203; Heading"),
+        ("- item", "\\- item"),
+        ("+ item", "\\+ item"),
+        ("1. first", "1\\. first"),
+        ("===", "\\==="),
+        ("> quote", "&gt; quote"),
+        ("    indented code", "indented code"),
+    ],
+)
+def test_block_syntax_cannot_start_a_line(line: str, inert: str) -> None:
+    """Headings, list items, setext rules, quotes and indented code do not start from text."""
+    assert markdown.paragraphs(line) == inert
+
+
+def test_paragraphs_keep_lines_and_paragraphs() -> None:
+    """Single newlines become hard line breaks, blank lines paragraph breaks, runs collapse."""
+    assert markdown.paragraphs("one\ntwo\n\n\n\nthree\n") == "one  \ntwo\n\nthree"
+
+
+def test_invisible_and_control_characters_are_dropped() -> None:
+    """Bidi overrides, zero-width characters and controls disappear; tabs become spaces."""
+    assert markdown.inline("a\u202eb\u200bc\x00d\te") == "abcd e"
+
+
+def test_long_text_is_cut_before_escaping() -> None:
+    """The cut counts original characters and ends with an ellipsis."""
+    assert markdown.inline("x" * 50, max_chars=10) == "x" * 9 + "…"
+    assert len(markdown.paragraphs("y" * 20_000, max_chars=100)) == 100
+
+
+def test_titles_are_plain_text_on_one_line() -> None:
+    """Titles lose line breaks, and `@`/`#` get a zero-width space; nothing is backslashed."""
+    assert markdown.title("disk *full*\non @db #3") == "disk *full* on @\u200bdb #\u200b3"
+    assert len(markdown.title("t" * 500)) == 240
+
+
+def test_code_spans_cannot_be_closed_early() -> None:
+    """A value shown as code cannot end its own span."""
+    assert markdown.code("a`b") == "`a'b`"
+    assert markdown.code("") == ""
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "javascript:alert(1)",
+        "data:text/html,<script>",
+        "/relative/path",
+        "ftp://files.example.com/x",
+        "https://",
+        "https://exa\u202emple.com",
+    ],
+)
+def test_only_absolute_http_links_are_rendered(url: str) -> None:
+    """Anything but an absolute http(s) URL with a host is not linked at all."""
+    assert markdown.link("runbook", url) is None
+
+
+def test_links_cannot_break_out_of_their_destination() -> None:
+    """Spaces, angle brackets and quotes in a URL are percent-encoded; the label is inert."""
+    assert markdown.link("run*book*", 'https://x.example/a b>c"d?q=1&r=2') == (
+        "[run\\*book\\*](<https://x.example/a%20b%3Ec%22d?q=1&r=2>)"
+    )
