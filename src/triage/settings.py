@@ -74,6 +74,31 @@ class Settings(BaseSettings):
     #: How long a token read from Secrets Manager is reused before it is read again.
     backend_token_ttl_s: float = Field(300.0, gt=0)
 
+    # --- GitHub ----------------------------------------------------------------------------
+    #: "owner/name"; a route's `repository` overrides it.
+    github_repository: str | None = Field(None, validation_alias=_env("GITHUB_REPOSITORY"))
+    github_token: SecretStr | None = Field(None, validation_alias=_env("GITHUB_TOKEN"))
+    github_api_url: str = Field("https://api.github.com", validation_alias=_env("GITHUB_API_URL"))
+    #: A GitHub App instead of a token: its id, private key (PEM text or a file) and installation.
+    github_app_id: str | None = Field(None, validation_alias=_env("GITHUB_APP_ID"))
+    github_app_private_key: SecretStr | None = Field(
+        None, validation_alias=_env("GITHUB_APP_PRIVATE_KEY")
+    )
+    github_app_private_key_file: Path | None = Field(
+        None, validation_alias=_env("GITHUB_APP_PRIVATE_KEY_FILE")
+    )
+    github_app_installation_id: int | None = Field(
+        None, validation_alias=_env("GITHUB_APP_INSTALLATION_ID")
+    )
+    github_timeout_s: float = Field(10.0, gt=0)
+    #: Issue creations per repository: a burst budget and an hourly one.
+    github_create_per_minute: int = Field(20, ge=1)
+    github_create_per_hour: int = Field(150, ge=2)
+    #: Past the hourly budget, new incidents are listed in one digest issue per repository.
+    github_storm_digest: bool = True
+    #: An issue a person closed is neither commented on nor reopened for this long.
+    github_hand_closed_hold_s: float = Field(86_400.0, ge=0)
+
     # --- LLM -------------------------------------------------------------------------------
     openai_api_key: SecretStr | None = Field(None, validation_alias=_env("OPENAI_API_KEY"))
     openai_model: str = Field("gpt-4o-mini", validation_alias=_env("OPENAI_MODEL"))

@@ -1,0 +1,638 @@
+"""The GitHub issues sink: one issue per incident, kept current by comments, closed and reopened.
+
+Effects and the calls they make (`{repo}` is the route's repository, else `GITHUB_REPOSITORY`):
+
+    OPEN    list open `triage` issues, newest first, for the fingerprint marker; found → its
+            URL (a crash between create and store never duplicates); else create
+            `[P1] title` with labels team/priority/source/`triage` + the route's, and assignees
+    UPDATE  read the issue; one comment counting the occurrences since the last update
+    CLOSE   read the issue; a comment, then close it (state_reason completed)
+    REOPEN  read the issue; reopen it, add `flapping` if it flaps, then a comment
+
+The reference is the issue's `html_url`; later effects parse owner/repo/number from it. An issue
+a person closed (closed_by is not triage itself) is neither commented on nor reopened within
+`TRIAGE_GITHUB_HAND_CLOSED_HOLD_S` of the close: the effect is skipped with `github.hand_closed`.
+Labels and assignees are only ever added, never replaced, so a person's stay.
+
+A comment is never posted twice for one effect: each ends with a hidden
+`<!-- triage:effect=<idempotency key> -->`, and the issue's most recent comments are checked for
+it before posting (a retry after a lost answer finds its own comment).
+
+Issue creation per repository is limited by two token buckets (`TRIAGE_GITHUB_CREATE_PER_MINUTE`,
+`…_PER_HOUR`). Past the minute budget the caller gets SinkUnavailableError with the time its
+reserved token is ready, so waiting messages come back spread out. Past the hourly budget, with
+`TRIAGE_GITHUB_STORM_DIGEST` on, the incident becomes one comment in the repository's open digest
+issue (created once, with the hour's last token, which is kept for it); the reference is that
+comment's `html_url` (`…/issues/7#issuecomment-99`), and its later effects rewrite the comment's
+status line in place (firing, occurrences, resolved, fired again): an edit, so no notification.
+
+How GitHub's answers map to errors (and `paused_until()`, which tells the supervisor to stop
+taking messages while the whole API refuses us):
+
+    2xx                                     done
+    401                                     the token is renewed once and the call repeated
+    403/429 + Retry-After                   SinkUnavailableError(retry_after_s = Retry-After), paused
+    403/429 + x-ratelimit-remaining: 0      SinkUnavailableError until x-ratelimit-reset, paused
+    403/429 "secondary rate limit", or 429  SinkUnavailableError(retry_after_s = 60), paused
+    5xx, 408, network error, timeout        SinkUnavailableError
+    no App installation token can be had    SinkUnavailableError (the message waits)
+    any other 4xx (422, 404 …)              SinkRejectedError naming the status and reason
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import math
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+import httpx
+import structlog
+
+from triage.errors import ConfigError, SinkRejectedError, SinkUnavailableError
+from triage.metrics import Metrics
+from triage.ratelimit import TokenBucket
+from triage.settings import Settings
+from triage.sinks import github_text as text
+from triage.sinks.base import Effect, EffectKind
+from triage.sinks.github_auth import InstallationToken, app_credentials
+
+log = structlog.get_logger(__name__)
+
+#: Secondary rate limits without Retry-After: GitHub asks for at least a minute.
+SECONDARY_LIMIT_WAIT_S = 60.0
+
+#: The marker look-up reads at most this many pages of open `triage` issues, newest first.
+LOOKUP_PAGES = 10
+PAGE_SIZE = 100
+
+#: How much of an error body goes into logs and exception messages.
+_REASON_CHARS = 200
+
+_REPOSITORY = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+_ISSUE_PATH = re.compile(r"/(?P<owner>[^/]+)/(?P<name>[^/]+)/issues/(?P<number>\d+)/?$")
+_COMMENT_FRAGMENT = re.compile(r"^issuecomment-(?P<id>\d+)$")
+
+Outcome = Literal["ok", "found", "skipped", "digested"]
+
+
+class GitHubUnavailableError(SinkUnavailableError):
+    """A SinkUnavailableError that knows the outcome it is counted as in `SinkCalls`:
+    unavailable (5xx), network, rate_limited (GitHub's limits), paused (a limit is still
+    running), throttled (our own creation budget) or no_token (no installation token)."""
+
+    def __init__(self, message: str, *, outcome: str, retry_after_s: float | None = None) -> None:
+        super().__init__(message, retry_after_s=retry_after_s)
+        self.outcome = outcome
+
+
+@dataclass(frozen=True, slots=True)
+class IssueRef:
+    """What a reference names: an issue, or (for a storm digest entry) one of its comments."""
+
+    repository: str
+    number: int
+    comment_id: int | None = None
+
+    @classmethod
+    def parse(cls, ref: str) -> IssueRef | None:
+        """`https://host/owner/name/issues/12[#issuecomment-34]`; None for anything else."""
+        try:
+            parts = urlsplit(ref)
+        except ValueError:
+            return None
+        found = _ISSUE_PATH.search(parts.path)
+        if found is None:
+            return None
+        comment = _COMMENT_FRAGMENT.match(parts.fragment)
+        return cls(
+            f"{found['owner']}/{found['name']}",
+            int(found["number"]),
+            int(comment["id"]) if comment else None,
+        )
+
+
+class GitHubSink:
+    """The `github` sink; one instance (one connection pool, one set of budgets) for all workers."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        metrics: Metrics | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
+    ) -> None:
+        if not settings.github_api_url.startswith(("http://", "https://")):
+            raise ConfigError("GITHUB_API_URL must start with http:// or https://")
+        credentials = app_credentials(settings)
+        if credentials is None and settings.github_token is None:
+            raise ConfigError("the github sink needs GITHUB_TOKEN or the GITHUB_APP_* settings")
+        # An App, when configured, wins over a token (CI systems often set GITHUB_TOKEN for
+        # themselves; the App is the deliberate choice).
+        self._app = (
+            InstallationToken(credentials, clock=clock, wall_clock=wall_clock)
+            if credentials is not None
+            else None
+        )
+        self._static_token = settings.github_token
+        self.settings = settings
+        self.metrics = metrics if metrics is not None else Metrics()
+        self._clock = clock
+        self._wall_clock = wall_clock
+        self._client = httpx.AsyncClient(
+            base_url=settings.github_api_url.rstrip("/"),
+            timeout=settings.github_timeout_s,
+            transport=transport,
+            follow_redirects=True,  # a transferred issue answers 301 to its new home
+            headers={
+                "Accept": "application/vnd.github+json",
+                "X-GitHub-Api-Version": "2022-11-28",
+                "User-Agent": "triage-alert-sink",
+            },
+        )
+        self._paused_until: float | None = None
+        self._identity: str | None = None
+        self._token_lock = asyncio.Lock()
+        self._budgets: dict[str, tuple[TokenBucket, TokenBucket]] = {}
+        self._digest_locks: dict[str, asyncio.Lock] = {}
+        self._digests: dict[str, int] = {}  # repository → open digest issue number
+
+    @property
+    def name(self) -> str:
+        return "github"
+
+    def paused_until(self) -> float | None:
+        """A `clock()` deadline before which GitHub is known to refuse every call (a rate limit
+        or Retry-After), else None; the supervisor takes no messages until then."""
+        if self._paused_until is not None and self._clock() < self._paused_until:
+            return self._paused_until
+        return None
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    async def apply(self, effect: Effect) -> str | None:
+        started = time.perf_counter()
+        try:
+            ref, outcome = await self._apply(effect)
+        except GitHubUnavailableError as exc:
+            self.metrics.incr("SinkCalls", sink=self.name, outcome=exc.outcome)
+            raise
+        except SinkRejectedError:
+            self.metrics.incr("SinkCalls", sink=self.name, outcome="rejected")
+            raise
+        finally:
+            elapsed_ms = (time.perf_counter() - started) * 1000
+            self.metrics.observe("SinkLatency", elapsed_ms, sink=self.name)
+        self.metrics.incr("SinkCalls", sink=self.name, outcome=outcome)
+        return ref
+
+    # --- Effects ----------------------------------------------------------------------------
+
+    async def _apply(self, effect: Effect) -> tuple[str | None, Outcome]:
+        if effect.kind is EffectKind.OPEN:
+            return await self._open(effect)
+        ref = IssueRef.parse(effect.ref) if effect.ref else None
+        if ref is None:
+            return self._skip(effect, "no issue reference", ref=effect.ref)
+        if ref.comment_id is not None:
+            return await self._update_digest_entry(ref, effect)
+        issue = await self._get_issue(ref)
+        if await self._closed_by_hand_recently(issue):
+            closer = (issue.get("closed_by") or {}).get("login")
+            log.info(
+                "github.hand_closed",
+                effect=str(effect.kind),
+                repository=ref.repository,
+                issue=ref.number,
+                closed_by=closer,
+                closed_at=issue.get("closed_at"),
+            )
+            return self._skip(effect, "closed by hand within the hold", issue=ref.number)
+        closed = issue.get("state") == "closed"
+        if effect.kind is EffectKind.UPDATE:
+            await self._comment_once(ref, issue, text.update_comment(effect), effect)
+        elif effect.kind is EffectKind.CLOSE:
+            # Comment first: a retry after the close finds the comment and does not repeat it.
+            await self._comment_once(ref, issue, text.close_comment(effect), effect)
+            if not closed:
+                await self._set_state(ref, "closed", "completed")
+        else:
+            if closed:
+                await self._set_state(ref, "open", "reopened")
+            if effect.flapping:
+                await self._add_labels(ref, [text.FLAPPING_LABEL])
+            await self._comment_once(ref, issue, text.reopen_comment(effect), effect)
+        return None, "ok"
+
+    async def _open(self, effect: Effect) -> tuple[str | None, Outcome]:
+        repository = self._repository(effect)
+        existing = await self._find_marked_issue(repository, effect.fingerprint)
+        if existing is not None:
+            # Created by an earlier attempt whose answer or bookkeeping was lost.
+            log.info("github.issue_found", repository=repository, issue=existing["number"])
+            return str(existing["html_url"]), "found"
+        if not self._admit_issue(repository, effect.idempotency_key):
+            return await self._add_to_digest(repository, effect), "digested"
+        issue = await self._request(
+            "POST",
+            f"/repos/{repository}/issues",
+            json={
+                "title": text.issue_title(effect),
+                "body": text.issue_body(effect),
+                "labels": text.issue_labels(effect),
+                "assignees": list(effect.target.assignees),
+            },
+        )
+        log.info("github.issue_created", repository=repository, issue=issue["number"])
+        return str(issue["html_url"]), "ok"
+
+    def _skip(self, effect: Effect, reason: str, **fields: Any) -> tuple[None, Outcome]:
+        log.info("sink.skipped", sink=self.name, effect=str(effect.kind), reason=reason, **fields)
+        return None, "skipped"
+
+    def _repository(self, effect: Effect) -> str:
+        repository = effect.target.repository or self.settings.github_repository
+        if not repository:
+            raise SinkRejectedError("no GitHub repository: set GITHUB_REPOSITORY or the route's")
+        if not _REPOSITORY.match(repository):
+            raise SinkRejectedError(f"GitHub repository {repository!r} is not owner/name")
+        return repository
+
+    # --- Issues and comments ----------------------------------------------------------------
+
+    async def _get_issue(self, ref: IssueRef) -> dict[str, Any]:
+        issue: dict[str, Any] = await self._request(
+            "GET", f"/repos/{ref.repository}/issues/{ref.number}"
+        )
+        return issue
+
+    async def _find_marked_issue(
+        self, repository: str, marker_fingerprint: str
+    ) -> dict[str, Any] | None:
+        """The newest open `triage` issue whose body holds the fingerprint marker. The issues
+        list is read rather than the search API, whose index lags behind a fresh create."""
+        marker = text.fingerprint_marker(marker_fingerprint)
+        return await self._find_open_issue(repository, text.TRIAGE_LABEL, marker)
+
+    async def _find_open_issue(
+        self, repository: str, label: str, marker: str
+    ) -> dict[str, Any] | None:
+        for page in range(1, LOOKUP_PAGES + 1):
+            params = {
+                "state": "open",
+                "labels": label,
+                "sort": "created",
+                "direction": "desc",
+                "per_page": PAGE_SIZE,
+                "page": page,
+            }
+            items = await self._request("GET", f"/repos/{repository}/issues", params=params)
+            for item in items:
+                if "pull_request" not in item and marker in (item.get("body") or ""):
+                    found: dict[str, Any] = item
+                    return found
+            if len(items) < PAGE_SIZE:
+                break
+        return None
+
+    async def _recent_comments(self, ref: IssueRef, total: int) -> list[dict[str, Any]]:
+        """The last one to two pages of the issue's comments (the 100-200 most recent): where a
+        comment posted by an earlier attempt of the same effect must be."""
+        if total <= 0:
+            return []
+        last = math.ceil(total / PAGE_SIZE)
+        comments: list[dict[str, Any]] = []
+        for page in range(max(1, last - 1), last + 1):
+            params = {"per_page": PAGE_SIZE, "page": page}
+            path = f"/repos/{ref.repository}/issues/{ref.number}/comments"
+            comments.extend(await self._request("GET", path, params=params))
+        return comments
+
+    async def _comment_once(
+        self, ref: IssueRef, issue: dict[str, Any], body: str, effect: Effect
+    ) -> dict[str, Any]:
+        """Post `body` unless a comment with this effect's marker is already there."""
+        marker = text.effect_marker(effect.idempotency_key)
+        for comment in await self._recent_comments(ref, int(issue.get("comments") or 0)):
+            if marker in (comment.get("body") or ""):
+                log.info("github.comment_exists", issue=ref.number, effect=str(effect.kind))
+                return comment
+        path = f"/repos/{ref.repository}/issues/{ref.number}/comments"
+        posted: dict[str, Any] = await self._request("POST", path, json={"body": body})
+        log.info("github.commented", issue=ref.number, effect=str(effect.kind))
+        return posted
+
+    async def _set_state(self, ref: IssueRef, state: str, state_reason: str) -> None:
+        path = f"/repos/{ref.repository}/issues/{ref.number}"
+        await self._request("PATCH", path, json={"state": state, "state_reason": state_reason})
+        log.info("github.issue_state", issue=ref.number, state=state)
+
+    async def _add_labels(self, ref: IssueRef, labels: list[str]) -> None:
+        # POST …/labels adds; PUT or PATCH would replace the labels a person chose.
+        path = f"/repos/{ref.repository}/issues/{ref.number}/labels"
+        await self._request("POST", path, json={"labels": labels})
+
+    async def _closed_by_hand_recently(self, issue: dict[str, Any]) -> bool:
+        if issue.get("state") != "closed":
+            return False
+        closed_at = _timestamp(issue.get("closed_at"))
+        hold_s = self.settings.github_hand_closed_hold_s
+        if closed_at is None or self._wall_clock() - closed_at >= hold_s:
+            return False
+        closer = (issue.get("closed_by") or {}).get("login")
+        if not isinstance(closer, str):
+            return True  # closed by someone GitHub does not name: not provably us
+        return closer.lower() != (await self._whoami()).lower()
+
+    async def _whoami(self) -> str:
+        """Our login: the token's user, or the App's bot account `<slug>[bot]`."""
+        if self._identity is None:
+            if self._app is not None:
+                app = await self._request("GET", "/app", app_jwt=True)
+                self._identity = f"{app['slug']}[bot]"
+            else:
+                user = await self._request("GET", "/user")
+                self._identity = str(user["login"])
+        return self._identity
+
+    # --- Creation budget and the storm digest -----------------------------------------------
+
+    def _buckets(self, repository: str) -> tuple[TokenBucket, TokenBucket]:
+        if repository not in self._budgets:
+            s = self.settings
+            minute = TokenBucket(s.github_create_per_minute, 60.0, clock=self._clock)
+            hour = TokenBucket(s.github_create_per_hour, 3600.0, clock=self._clock)
+            self._budgets[repository] = (minute, hour)
+        return self._budgets[repository]
+
+    def _admit_issue(self, repository: str, key: str) -> bool:
+        """True to create an issue now; False to list the incident in the digest instead;
+        GitHubUnavailableError (throttled) with the wait when its turn is still to come.
+        Synchronous on purpose: no other task can take a token between the checks."""
+        minute, hour = self._buckets(repository)
+        digest = self.settings.github_storm_digest
+        keep = 1 if digest else 0  # the hour's last token is kept for the digest issue
+        if digest and not hour.has(1 + keep):
+            minute.cancel(key)  # a reservation from an earlier attempt is no longer needed
+            return False
+        self._take(minute, key, repository, "minute")
+        try:
+            self._take(hour, key, repository, "hour", keep=keep)
+        except GitHubUnavailableError:
+            minute.give_back()  # the create is not happening now
+            raise
+        return True
+
+    def _take(
+        self, bucket: TokenBucket, key: str, repository: str, budget: str, keep: int = 0
+    ) -> None:
+        wait_s = bucket.acquire(key, keep=keep)
+        if wait_s > 0:
+            log.info("github.throttled", repository=repository, budget=budget, retry_after_s=wait_s)
+            raise GitHubUnavailableError(
+                f"GitHub issue budget per {budget} for {repository} spent; "
+                f"this issue's turn comes in {wait_s:.0f} s",
+                outcome="throttled",
+                retry_after_s=wait_s,
+            )
+
+    async def _add_to_digest(self, repository: str, effect: Effect) -> str:
+        """List the incident in the repository's digest issue; returns the entry's URL."""
+        digest = await self._open_digest(repository, effect.idempotency_key)
+        ref = IssueRef(repository, int(digest["number"]))
+        marker = text.digest_entry_marker(effect.fingerprint)
+        for comment in await self._recent_comments(ref, int(digest.get("comments") or 0)):
+            if marker in (comment.get("body") or ""):
+                return str(comment["html_url"])
+        path = f"/repos/{repository}/issues/{ref.number}/comments"
+        entry = await self._request("POST", path, json={"body": text.digest_entry(effect)})
+        log.info("github.digested", repository=repository, digest=ref.number)
+        return str(entry["html_url"])
+
+    async def _open_digest(self, repository: str, key: str) -> dict[str, Any]:
+        """The repository's open digest issue, created (once, under a lock) if there is none."""
+        lock = self._digest_locks.setdefault(repository, asyncio.Lock())
+        async with lock:
+            known = self._digests.get(repository)
+            if known is not None:
+                issue = await self._get_issue(IssueRef(repository, known))
+                if issue.get("state") == "open":
+                    return issue
+            issue_or_none = await self._find_open_issue(
+                repository, text.DIGEST_LABEL, text.DIGEST_MARKER
+            )
+            if issue_or_none is None:
+                minute, hour = self._buckets(repository)
+                self._take(minute, key, repository, "minute")
+                self._take(hour, key, repository, "hour")  # the token kept for this
+                issue_or_none = await self._request(
+                    "POST",
+                    f"/repos/{repository}/issues",
+                    json={
+                        "title": text.digest_title(),
+                        "body": text.digest_body(),
+                        "labels": [text.TRIAGE_LABEL, text.DIGEST_LABEL],
+                    },
+                )
+                log.warning(
+                    "github.digest_opened", repository=repository, issue=issue_or_none["number"]
+                )
+            self._digests[repository] = int(issue_or_none["number"])
+            return issue_or_none
+
+    async def _update_digest_entry(
+        self, ref: IssueRef, effect: Effect
+    ) -> tuple[str | None, Outcome]:
+        """Rewrite a digest entry's status line: editing is idempotent and notifies no one."""
+        path = f"/repos/{ref.repository}/issues/comments/{ref.comment_id}"
+        await self._request("PATCH", path, json={"body": text.digest_entry(effect)})
+        return None, "ok"
+
+    # --- HTTP -------------------------------------------------------------------------------
+
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: dict[str, Any] | None = None,
+        app_jwt: bool = False,
+    ) -> Any:
+        """One API call with our credentials; returns the decoded answer or raises."""
+        self._refuse_while_paused()
+        for attempt in (1, 2):
+            token = self._app_jwt() if app_jwt else await self._token()
+            headers = {"Authorization": f"Bearer {token}"}
+            try:
+                response = await self._client.request(
+                    method, path, json=json, params=params, headers=headers
+                )
+            except httpx.TransportError as exc:  # connect/read errors and every timeout
+                error = _scrub(f"{type(exc).__name__}: {exc}", token)
+                log.warning("github.unreachable", method=method, path=path, error=error)
+                raise GitHubUnavailableError(
+                    f"GitHub unreachable: {error}", outcome="network"
+                ) from None
+            self._note_rate_limit(response)
+            if response.status_code == 401 and attempt == 1 and not app_jwt:
+                # An installation token may have expired early or been revoked: mint another.
+                log.info("github.unauthorized", path=path, action="renew_token")
+                if self._app is not None:
+                    self._app.invalidate(token)
+                continue
+            break
+        return self._verdict(response, method, path, token)
+
+    def _verdict(self, response: httpx.Response, method: str, path: str, token: str) -> Any:
+        status = response.status_code
+        if 200 <= status < 300:
+            try:
+                return response.json()
+            except ValueError:  # 204 and friends
+                return None
+        reason = " ".join(_scrub(_message(response), token).split())[:_REASON_CHARS]
+        fields = {"method": method, "path": path, "status": status, "reason": reason}
+        wait_s = self._limit_wait_s(response, reason) if status in (403, 429) else None
+        if wait_s is not None:
+            self._pause(wait_s)
+            log.warning("github.rate_limited", retry_after_s=wait_s, **fields)
+            raise GitHubUnavailableError(
+                f"GitHub rate limit ({status}: {reason}); retry in {wait_s:.0f} s",
+                outcome="rate_limited",
+                retry_after_s=wait_s,
+            )
+        if status >= 500 or status == 408:
+            log.warning("github.unavailable", **fields)
+            raise GitHubUnavailableError(
+                f"GitHub answered {status}: {reason}", outcome="unavailable"
+            )
+        log.error("github.rejected", **fields)
+        raise SinkRejectedError(f"GitHub rejected {method} {path} with {status}: {reason}")
+
+    def _limit_wait_s(self, response: httpx.Response, reason: str) -> float | None:
+        """Seconds GitHub wants us to wait, in the order its docs give; None if this 403 is
+        not a rate limit (a permission problem, say)."""
+        retry_after_s = _retry_after_s(response.headers.get("retry-after"), self._wall_clock())
+        if retry_after_s is not None:
+            return retry_after_s
+        if response.headers.get("x-ratelimit-remaining") == "0":
+            reset_s = self._reset_in_s(response)
+            if reset_s is not None:
+                return reset_s
+        if "secondary rate limit" in reason.lower() or response.status_code == 429:
+            return SECONDARY_LIMIT_WAIT_S
+        return None
+
+    def _reset_in_s(self, response: httpx.Response) -> float | None:
+        try:
+            reset = float(response.headers["x-ratelimit-reset"])
+        except (KeyError, ValueError):
+            return None
+        return max(1.0, reset - self._wall_clock())
+
+    def _note_rate_limit(self, response: httpx.Response) -> None:
+        """A successful answer that spends the last call of the primary budget pauses the sink
+        until the budget resets, instead of letting the next call fail."""
+        resource = response.headers.get("x-ratelimit-resource", "core")
+        if resource == "core" and response.headers.get("x-ratelimit-remaining") == "0":
+            reset_s = self._reset_in_s(response)
+            if reset_s is not None:
+                self._pause(reset_s)
+
+    def _pause(self, wait_s: float) -> None:
+        deadline = self._clock() + wait_s
+        if self._paused_until is None or deadline > self._paused_until:
+            self._paused_until = deadline
+
+    def _refuse_while_paused(self) -> None:
+        until = self.paused_until()
+        if until is not None:
+            wait_s = until - self._clock()
+            raise GitHubUnavailableError(
+                f"GitHub rate limit in force for {wait_s:.0f} s more",
+                outcome="paused",
+                retry_after_s=wait_s,
+            )
+
+    # --- Credentials ------------------------------------------------------------------------
+
+    def _app_jwt(self) -> str:
+        assert self._app is not None
+        try:
+            return self._app.app_jwt()
+        except ConfigError as exc:
+            log.error("github.no_token", error=str(exc))
+            raise GitHubUnavailableError(str(exc), outcome="no_token") from None
+
+    async def _token(self) -> str:
+        if self._app is None:
+            assert self._static_token is not None
+            return self._static_token.get_secret_value()
+        token = self._app.cached()
+        if token is not None:
+            return token
+        async with self._token_lock:  # one exchange, however many workers need a token
+            token = self._app.cached()
+            if token is not None:
+                return token
+            try:
+                answer = await self._request("POST", self._app.exchange_path, app_jwt=True)
+                return self._app.remember(answer)
+            except (SinkRejectedError, ValueError) as exc:
+                # Without a token no call can succeed: the message waits (it is not its fault).
+                log.error("github.no_token", error=str(exc))
+                raise GitHubUnavailableError(
+                    f"no GitHub App installation token: {exc}", outcome="no_token"
+                ) from None
+
+
+def _message(response: httpx.Response) -> str:
+    """GitHub's error `message` (plus validation `errors`), else the raw body."""
+    try:
+        answer = response.json()
+    except ValueError:
+        return response.text
+    if isinstance(answer, dict) and isinstance(answer.get("message"), str):
+        errors = answer.get("errors")
+        return f"{answer['message']} {errors}" if errors else answer["message"]
+    return response.text
+
+
+def _timestamp(value: Any) -> float | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
+
+
+def _scrub(message: str, token: str) -> str:
+    return message.replace(token, "[token]") if token else message
+
+
+def _retry_after_s(value: str | None, now: float) -> float | None:
+    """Seconds from a Retry-After header: delta-seconds or an HTTP date; None if absent or bad."""
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        seconds = when.timestamp() - now
+    return max(0.0, seconds) if math.isfinite(seconds) else None

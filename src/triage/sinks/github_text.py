@@ -1,0 +1,200 @@
+"""What the GitHub sink writes: issue titles, bodies, labels, comments and hidden markers.
+
+Every piece of alert text goes through `markdown` first, so nothing here can mention anyone,
+embed anything or break the layout. The hidden markers are HTML comments only triage writes
+(alert text cannot contain a raw `<`), so finding one proves triage put it there:
+
+    <!-- triage:fingerprint=<fp> -->       in the body of the incident's issue
+    <!-- triage:effect=<idempotency key> -->  at the end of each comment, one per effect
+    <!-- triage:digest -->                 in the body of a repository's storm digest issue
+    <!-- triage:digest-entry=<fp> -->      in the digest comment listing one incident
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from triage.models import Priority
+from triage.sinks import markdown
+from triage.sinks.base import Effect, EffectKind
+
+#: The label every triage issue carries; the marker look-up lists open issues with it.
+TRIAGE_LABEL = "triage"
+DIGEST_LABEL = "triage-digest"
+FLAPPING_LABEL = "flapping"
+DIGEST_MARKER = "<!-- triage:digest -->"
+
+#: GitHub refuses label names over 50 characters and bodies over 65,536 characters.
+_LABEL_CHARS = 50
+_BODY_CHARS = 60_000
+_DESCRIPTION_CHARS = 20_000
+_MAX_LABEL_FACTS = 20
+
+
+def _marker_value(value: str) -> str:
+    # Fingerprints and idempotency keys are ours (hex and "fp:n"), but a marker must never be
+    # able to close its own comment, whatever it is given.
+    return re.sub(r"[^A-Za-z0-9:._-]", "_", value)
+
+
+def fingerprint_marker(fingerprint: str) -> str:
+    return f"<!-- triage:fingerprint={_marker_value(fingerprint)} -->"
+
+
+def effect_marker(idempotency_key: str) -> str:
+    return f"<!-- triage:effect={_marker_value(idempotency_key)} -->"
+
+
+def digest_entry_marker(fingerprint: str) -> str:
+    return f"<!-- triage:digest-entry={_marker_value(fingerprint)} -->"
+
+
+def p_number(priority: Priority) -> str:
+    return f"P{priority.rank}"
+
+
+def issue_title(effect: Effect) -> str:
+    return f"[{p_number(effect.ticket.priority)}] {markdown.title(effect.ticket.title)}"
+
+
+def _label(text: str) -> str:
+    flat = " ".join(text.split()).replace(",", " ")  # a comma would split the labels filter
+    return flat[:_LABEL_CHARS]
+
+
+def issue_labels(effect: Effect) -> list[str]:
+    """team, priority, source and `triage`, then the route's labels; no duplicates."""
+    alert = effect.alert
+    names = [TRIAGE_LABEL, f"priority:{p_number(effect.ticket.priority)}"]
+    names.append(f"source:{alert.source}")
+    if alert.team:
+        names.append(f"team:{alert.team}")
+    names.extend(effect.target.labels)
+    return list(dict.fromkeys(label for n in names if (label := _label(n))))
+
+
+def _when(moment: datetime) -> str:
+    """Our own formatting of a datetime: digits, dashes and colons, nothing to escape."""
+    return moment.strftime("%Y-%m-%d %H:%M:%S %Z").strip()
+
+
+def _facts(effect: Effect) -> list[str]:
+    """The alert facts as table rows: every value inert, pipes escaped by `inline`."""
+    alert = effect.alert
+    rows = [
+        ("Alert", markdown.inline(alert.title, 300)),
+        ("Status", markdown.inline(alert.status.value)),
+        ("Priority", f"{p_number(effect.ticket.priority)} ({effect.ticket.priority.value})"),
+        ("Team", markdown.inline(alert.team or "—")),
+        ("Source", markdown.inline(alert.source)),
+        ("Severity", markdown.inline(alert.severity or "—")),
+        ("Occurred at", _when(alert.occurred_at)),
+        ("Occurrences", str(effect.occurrences)),
+        ("Fingerprint", markdown.code(effect.fingerprint)),
+    ]
+    labels = sorted(alert.labels.items())[:_MAX_LABEL_FACTS]
+    if labels:
+        shown = ", ".join(f"{markdown.inline(k, 60)}={markdown.inline(v, 120)}" for k, v in labels)
+        rows.append(("Labels", shown))
+    return ["| | |", "|---|---|", *(f"| {name} | {value} |" for name, value in rows)]
+
+
+def _links(effect: Effect) -> list[str]:
+    """Only links the alert named, and only http(s) ones."""
+    alert = effect.alert
+    named = [("runbook", alert.runbook_url)] if alert.runbook_url else []
+    named += sorted(alert.links.items())
+    rendered = [link for name, url in named if url and (link := markdown.link(name, url))]
+    return [f"- {link}" for link in dict.fromkeys(rendered)]
+
+
+def issue_body(effect: Effect) -> str:
+    """Summary, steps, facts, links, then the hidden fingerprint marker; the summary is cut
+    until the body fits GitHub's limit (escaping can make hostile text several times longer)."""
+    description_chars = _DESCRIPTION_CHARS
+    while True:
+        body = _issue_body(effect, description_chars)
+        if len(body) <= _BODY_CHARS or description_chars < 100:
+            return body
+        description_chars //= 2
+
+
+def _issue_body(effect: Effect, description_chars: int) -> str:
+    ticket = effect.ticket
+    parts = ["### Summary", markdown.paragraphs(ticket.description, description_chars) or "—"]
+    if ticket.steps:
+        steps = [f"{n}. {markdown.inline(step, 500)}" for n, step in enumerate(ticket.steps, 1)]
+        parts += ["### Steps", "\n".join(steps)]
+    parts += ["### Alert", "\n".join(_facts(effect))]
+    links = _links(effect)
+    if links:
+        parts += ["### Links", "\n".join(links)]
+    parts.append(
+        "_Opened by triage: repeats, the resolve and any re-fire of this alert are posted here._"
+    )
+    parts.append(fingerprint_marker(effect.fingerprint))
+    return "\n\n".join(parts)
+
+
+def update_comment(effect: Effect) -> str:
+    count = effect.new_occurrences
+    text = (
+        f"**{count} more occurrence{'s' if count != 1 else ''}** since the last update, "
+        f"{effect.occurrences} in all (latest at {_when(effect.alert.occurred_at)})."
+    )
+    return f"{text}\n\n{effect_marker(effect.idempotency_key)}"
+
+
+def close_comment(effect: Effect) -> str:
+    text = (
+        f"Resolved at {_when(effect.alert.occurred_at)}: "
+        f"{markdown.inline(effect.alert.title, 300)}. Closing."
+    )
+    return f"{text}\n\n{effect_marker(effect.idempotency_key)}"
+
+
+def reopen_comment(effect: Effect) -> str:
+    text = (
+        f"Fired again at {_when(effect.alert.occurred_at)}: "
+        f"{markdown.inline(effect.alert.title, 300)}. Reopening."
+    )
+    if effect.flapping:
+        text += " This alert keeps resolving and firing again (labelled `flapping`)."
+    return f"{text}\n\n{effect_marker(effect.idempotency_key)}"
+
+
+def digest_title() -> str:
+    return "[triage] Alert storm: new incidents beyond the hourly issue budget"
+
+
+def digest_body() -> str:
+    return "\n\n".join(
+        [
+            "More new incidents arrived than the hourly issue budget of this repository allows "
+            "(`TRIAGE_GITHUB_CREATE_PER_HOUR`). Instead of an issue each, every further new "
+            "incident is listed below as one comment, whose status line triage keeps current "
+            "(firing, occurrences, resolved, fired again).",
+            "Close this issue once the storm is over; the next storm opens a new one.",
+            DIGEST_MARKER,
+        ]
+    )
+
+
+def digest_entry(effect: Effect) -> str:
+    """One incident's comment in the digest; rewritten in place by later effects, so it is a
+    function of the effect alone (writing it twice is harmless)."""
+    ticket, alert = effect.ticket, effect.alert
+    head = (
+        f"**[{p_number(ticket.priority)}] {markdown.inline(ticket.title, 200)}**  \n"
+        f"source {markdown.code(alert.source)} · team {markdown.code(alert.team or '—')} · "
+        f"fingerprint {markdown.code(effect.fingerprint)}"
+    )
+    at = _when(alert.occurred_at)
+    status = {
+        EffectKind.OPEN: f"firing since {at}",
+        EffectKind.UPDATE: f"firing, {effect.occurrences} occurrences (latest at {at})",
+        EffectKind.CLOSE: f"resolved at {at}",
+        EffectKind.REOPEN: f"fired again at {at}" + (", flapping" if effect.flapping else ""),
+    }[effect.kind]
+    return f"{head}  \nStatus: {status}\n\n{digest_entry_marker(effect.fingerprint)}"

@@ -1,0 +1,783 @@
+"""The GitHub issues sink against the loopback GitHub stub over real HTTP, with injected clocks
+(no test sleeps or measures wall time)."""
+
+from __future__ import annotations
+
+import logging
+import socket
+from collections.abc import AsyncIterator, Iterator, MutableMapping
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import structlog
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from triage.errors import ConfigError, SinkRejectedError, SinkUnavailableError
+from triage.metrics import Metrics
+from triage.models import Alert, Priority, Status, Ticket
+from triage.settings import Settings
+from triage.sinks.base import Effect, EffectKind, Target
+from triage.sinks.github import GitHubSink, IssueRef
+from triage.stubs.github import GitHubServer, StubApp
+
+BOT_TOKEN = "t-bot"
+ALICE_TOKEN = "t-alice"
+REPO = "acme/ops"
+
+ALERT = Alert(
+    source="generic",
+    status=Status.FIRING,
+    title="orders-db backup failed",
+    team="data",
+    priority=Priority.HIGH,
+    runbook_url="https://runbooks.example.com/backups",
+    links={"dashboard": "https://grafana.example.com/d/db"},
+    occurred_at=datetime(2026, 11, 23, 3, tzinfo=UTC),
+    identity={"dedup_key": "backup"},
+)
+RESOLVED = ALERT.model_copy(update={"status": Status.RESOLVED})
+TICKET = Ticket(
+    title="Backup failed",
+    priority=Priority.HIGH,
+    description="pg_dump exited 1",
+    steps=("Read the log", "Re-run the backup"),
+)
+
+
+class FakeClock:
+    """A clock that moves only when told to."""
+
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def effect(
+    kind: EffectKind = EffectKind.OPEN,
+    ref: str | None = None,
+    key: str = "fp:1",
+    *,
+    alert: Alert = ALERT,
+    ticket: Ticket = TICKET,
+    flapping: bool = False,
+    occurrences: int = 1,
+    new_occurrences: int = 1,
+    target: Target | None = None,
+) -> Effect:
+    return Effect(
+        kind,
+        alert.fingerprint,
+        alert,
+        ticket,
+        ref,
+        occurrences,
+        new_occurrences,
+        flapping,
+        key,
+        target or Target(),
+    )
+
+
+def incident(n: int) -> Alert:
+    """The n-th distinct incident (its own fingerprint). Built anew, not with model_copy, which
+    would carry over the cached fingerprint of the original."""
+    fields = ALERT.model_dump(exclude={"fingerprint"})
+    return Alert(**{**fields, "identity": {"dedup_key": f"incident-{n}"}})
+
+
+def bot_calls(github: GitHubServer, method: str | None = None) -> list[dict[str, Any]]:
+    """The calls the sink made (not the ones a test made as a person)."""
+    return [
+        c
+        for c in github.calls
+        if c["headers"].get("authorization") != f"Bearer {ALICE_TOKEN}"
+        and (method is None or c["method"] == method)
+    ]
+
+
+async def as_person(github: GitHubServer, method: str, path: str, *bodies: Any) -> list[Any]:
+    """Act on the stub as alice, a person, through the same API (one request per body)."""
+    headers = {"Authorization": f"Bearer {ALICE_TOKEN}"}
+    answers = []
+    async with httpx.AsyncClient(base_url=github.url, headers=headers) as client:
+        for body in bodies:
+            response = await client.request(method, path, json=body)
+            response.raise_for_status()
+            answers.append(response.json())
+    return answers
+
+
+@pytest.fixture
+def wall() -> FakeClock:
+    return FakeClock(1_800_000_000.0)
+
+
+@pytest.fixture
+def mono() -> FakeClock:
+    return FakeClock(5_000.0)
+
+
+@pytest.fixture
+def github(wall: FakeClock) -> Iterator[GitHubServer]:
+    server = GitHubServer(
+        tokens={BOT_TOKEN: "triage-bot", ALICE_TOKEN: "alice"},
+        repositories=(REPO, "acme/other"),
+        clock=wall,
+    )
+    with server:
+        yield server
+
+
+@pytest.fixture
+def logs() -> Iterator[list[MutableMapping[str, Any]]]:
+    """Every structlog event of the test, whatever logging set-up an earlier test left."""
+    saved = structlog.get_config()
+    capture = structlog.testing.LogCapture()
+    structlog.configure(
+        processors=[capture],
+        wrapper_class=structlog.make_filtering_bound_logger(logging.DEBUG),
+        cache_logger_on_first_use=False,
+    )
+    yield capture.entries
+    structlog.configure(**saved)
+
+
+@asynccontextmanager
+async def open_sink(
+    github: GitHubServer,
+    mono: FakeClock,
+    wall: FakeClock,
+    *,
+    metrics: Metrics | None = None,
+    **settings: Any,
+) -> AsyncIterator[GitHubSink]:
+    values: dict[str, Any] = {
+        "github_api_url": github.url,
+        "github_repository": REPO,
+        "github_token": BOT_TOKEN,
+    }
+    values.update(settings)
+    sink = GitHubSink(Settings(**values), metrics=metrics, clock=mono, wall_clock=wall)
+    try:
+        yield sink
+    finally:
+        await sink.aclose()
+
+
+@pytest.fixture
+async def sink(github: GitHubServer, mono: FakeClock, wall: FakeClock) -> AsyncIterator[GitHubSink]:
+    async with open_sink(github, mono, wall) as s:
+        yield s
+
+
+# --- Lifecycle ------------------------------------------------------------------------------
+
+
+async def test_incident_lifecycle_is_one_issue(sink: GitHubSink, github: GitHubServer) -> None:
+    """firing → repeat → repeat → resolved → re-fire is one issue with two update comments,
+    a close comment and close, then a reopen and its comment."""
+    ref = await sink.apply(effect())
+    assert ref is not None
+    assert (
+        await sink.apply(effect(EffectKind.UPDATE, ref, "fp:2", occurrences=3, new_occurrences=2))
+        is None
+    )
+    assert (
+        await sink.apply(effect(EffectKind.UPDATE, ref, "fp:3", occurrences=7, new_occurrences=4))
+        is None
+    )
+    assert await sink.apply(effect(EffectKind.CLOSE, ref, "fp:4", alert=RESOLVED)) is None
+    closed = github.issues()[0]
+    assert (closed["state"], closed["state_reason"]) == ("closed", "completed")
+    assert await sink.apply(effect(EffectKind.REOPEN, ref, "fp:5")) is None
+
+    [issue] = github.issues()
+    assert ref == issue["html_url"] == f"{github.url}/{REPO}/issues/1"
+    assert issue["title"] == "[P1] Backup failed"
+    assert (issue["state"], issue["state_reason"]) == ("open", "reopened")
+    assert [label["name"] for label in issue["labels"]] == [
+        "triage",
+        "priority:P1",
+        "source:generic",
+        "team:data",
+    ]
+    update1, update2, close, reopen = issue["comment_bodies"]
+    assert "**2 more occurrences** since the last update, 3 in all" in update1
+    assert "**4 more occurrences** since the last update, 7 in all" in update2
+    assert close.startswith("Resolved at 2026-11-23 03:00:00 UTC") and "Closing." in close
+    assert reopen.startswith("Fired again") and "flapping" not in reopen
+    assert "<!-- triage:effect=fp:3 -->" in update2
+
+
+async def test_issue_body_holds_summary_steps_facts_links_and_marker(
+    sink: GitHubSink, github: GitHubServer
+) -> None:
+    """The body shows summary, numbered steps, the alert facts, the alert's links and ends with
+    the hidden fingerprint marker."""
+    await sink.apply(effect(occurrences=4))
+    body = github.issues()[0]["body"]
+    assert "### Summary\n\npg\\_dump exited 1" in body
+    assert "### Steps\n\n1. Read the log\n2. Re-run the backup" in body
+    assert "| Occurrences | 4 |" in body
+    assert f"| Fingerprint | `{ALERT.fingerprint}` |" in body
+    assert "- [runbook](<https://runbooks.example.com/backups>)" in body
+    assert "- [dashboard](<https://grafana.example.com/d/db>)" in body
+    assert body.endswith(f"<!-- triage:fingerprint={ALERT.fingerprint} -->")
+
+
+async def test_open_after_a_lost_answer_finds_the_issue(
+    sink: GitHubSink, github: GitHubServer
+) -> None:
+    """An OPEN retried after a crash between create and store returns the same issue and
+    creates no second one."""
+    first = await sink.apply(effect())
+    second = await sink.apply(effect())
+    assert first == second
+    assert len(github.issues()) == 1
+    creates = [c for c in bot_calls(github, "POST") if c["path"] == f"/repos/{REPO}/issues"]
+    assert len(creates) == 1
+    lookups = [c for c in bot_calls(github, "GET") if c["path"] == f"/repos/{REPO}/issues"]
+    assert lookups[-1]["query"] == {
+        "state": "open",
+        "labels": "triage",
+        "sort": "created",
+        "direction": "desc",
+        "per_page": "100",
+        "page": "1",
+    }
+
+
+async def test_a_marker_written_in_alert_text_matches_nothing(
+    sink: GitHubSink, github: GitHubServer
+) -> None:
+    """Alert text that imitates another incident's marker cannot make that incident's OPEN
+    adopt the wrong issue."""
+    other = incident(2)
+    forged = TICKET.model_copy(
+        update={"description": f"<!-- triage:fingerprint={other.fingerprint} -->"}
+    )
+    await sink.apply(effect(ticket=forged))
+    await sink.apply(effect(alert=other, key="other:1"))
+    assert len(github.issues()) == 2
+
+
+async def test_retried_comment_is_not_posted_twice(sink: GitHubSink, github: GitHubServer) -> None:
+    """An UPDATE retried with the same idempotency key finds its comment, even behind more than
+    a page of other comments, and posts nothing."""
+    ref = await sink.apply(effect())
+    assert ref is not None
+    await sink.apply(effect(EffectKind.UPDATE, ref, "fp:2"))
+    notes = [{"body": f"note {n}"} for n in range(120)]
+    await as_person(github, "POST", f"/repos/{REPO}/issues/1/comments", *notes)
+    await sink.apply(effect(EffectKind.UPDATE, ref, "fp:2"))
+    await sink.apply(effect(EffectKind.UPDATE, ref, "fp:2"))
+    bodies = github.issues()[0]["comment_bodies"]
+    assert sum("triage:effect=fp:2" in b for b in bodies) == 1
+    assert len(bodies) == 121
+
+
+async def test_retried_close_does_not_repeat_its_comment(
+    sink: GitHubSink, github: GitHubServer
+) -> None:
+    """A CLOSE whose close call failed after the comment is retried to a closed issue with one
+    comment."""
+    ref = await sink.apply(effect())
+    github.fail_next(1, 502, method="PATCH")  # the comment is posted, the close fails
+    with pytest.raises(SinkUnavailableError):
+        await sink.apply(effect(EffectKind.CLOSE, ref, "fp:2", alert=RESOLVED))
+    assert github.issues()[0]["state"] == "open"
+    await sink.apply(effect(EffectKind.CLOSE, ref, "fp:2", alert=RESOLVED))
+    [issue] = github.issues()
+    assert issue["state"] == "closed"
+    assert len(issue["comment_bodies"]) == 1
+
+
+# --- People's changes -----------------------------------------------------------------------
+
+
+async def test_hand_closed_issue_is_left_alone_within_the_hold(
+    sink: GitHubSink,
+    github: GitHubServer,
+    wall: FakeClock,
+    logs: list[MutableMapping[str, Any]],
+) -> None:
+    """An issue a person closed is neither reopened nor commented on within the hold, and is
+    reopened once the hold has passed."""
+    ref = await sink.apply(effect())
+    await as_person(github, "PATCH", f"/repos/{REPO}/issues/1", {"state": "closed"})
+    wall.advance(3600)
+    assert await sink.apply(effect(EffectKind.REOPEN, ref, "fp:2")) is None
+    assert await sink.apply(effect(EffectKind.UPDATE, ref, "fp:3")) is None
+    issue = github.issues()[0]
+    assert issue["state"] == "closed" and issue["comment_bodies"] == []
+    writes = [c["path"] for c in bot_calls(github) if c["method"] in ("PATCH", "POST")]
+    assert writes == [f"/repos/{REPO}/issues"]  # the create, nothing since
+    held = [e for e in logs if e["event"] == "github.hand_closed"]
+    assert [(e["closed_by"], e["effect"]) for e in held] == [
+        ("alice", "reopen"),
+        ("alice", "update"),
+    ]
+
+    wall.advance(86_400)
+    await sink.apply(effect(EffectKind.REOPEN, ref, "fp:4"))
+    issue = github.issues()[0]
+    assert issue["state"] == "open" and len(issue["comment_bodies"]) == 1
+
+
+async def test_peoples_labels_and_assignees_survive(sink: GitHubSink, github: GitHubServer) -> None:
+    """Labels and assignees a person set stay through close and a flapping reopen; triage only
+    adds (`flapping`) and never sends labels or assignees to replace them."""
+    target = Target(labels=("oncall",), assignees=("bob",))
+    ref = await sink.apply(effect(target=target))
+    await as_person(
+        github,
+        "PATCH",
+        f"/repos/{REPO}/issues/1",
+        {"labels": ["triage", "customer-impact"], "assignees": ["bob", "alice"]},
+    )
+    await sink.apply(effect(EffectKind.CLOSE, ref, "fp:2", alert=RESOLVED))
+    await sink.apply(effect(EffectKind.REOPEN, ref, "fp:3", flapping=True))
+    issue = github.issues()[0]
+    assert [label["name"] for label in issue["labels"]] == ["triage", "customer-impact", "flapping"]
+    assert [a["login"] for a in issue["assignees"]] == ["bob", "alice"]
+    patches = [c["body"] for c in bot_calls(github, "PATCH")]
+    assert all(set(body) <= {"state", "state_reason"} for body in patches)
+    create = next(c["body"] for c in bot_calls(github, "POST") if c["path"].endswith("/issues"))
+    assert create["labels"][-1] == "oncall" and create["assignees"] == ["bob"]
+    assert "This alert keeps resolving and firing again" in issue["comment_bodies"][-1]
+
+
+# --- Safe text ------------------------------------------------------------------------------
+
+
+async def test_hostile_alert_text_arrives_inert(sink: GitHubSink, github: GitHubServer) -> None:
+    """Mentions, an image, HTML, a fake heading and table pipes in alert text reach GitHub as
+    plain characters; a javascript: link is dropped."""
+    hostile = "ping @acme/oncall and @bob ![img](http://x/y.png) <script>alert(1)</script> | a |"
+    alert = ALERT.model_copy(  # same identity, so the cached fingerprint stays right
+        update={
+            "title": hostile,
+            "links": {"evil": "javascript:alert(1)", "dash": "https://grafana.example.com/d/x"},
+        }
+    )
+    ticket = TICKET.model_copy(update={"title": hostile, "description": f"# Heading\n{hostile}"})
+    ref = await sink.apply(effect(alert=alert, ticket=ticket))
+    await sink.apply(effect(EffectKind.CLOSE, ref, "fp:2", alert=alert, ticket=ticket))
+    sent = [c["body"] for c in bot_calls(github) if c["method"] == "POST" and c["body"]]
+    create, comment = sent[0], sent[1]
+    for text in (create["body"], comment["body"]):
+        assert "@acme/oncall" not in text and "@bob" not in text
+        assert "@&#8203;acme/oncall" in text
+        assert "![img]" not in text and "\\!\\[img\\]\\(http://x/y.png\\)" in text
+        assert "<script>" not in text and "&lt;script&gt;" in text
+        assert "| a |" not in text
+    assert "\n# Heading" not in create["body"] and "#&#8203; Heading" in create["body"]
+    assert "javascript:" not in create["body"]
+    assert "[dash](<https://grafana.example.com/d/x>)" in create["body"]
+    assert "@acme" not in create["title"] and create["title"].startswith("[P1] ping @\u200bacme")
+
+
+# --- Limits and errors ----------------------------------------------------------------------
+
+
+async def test_secondary_rate_limit_pauses_the_sink(
+    sink: GitHubSink, github: GitHubServer, mono: FakeClock
+) -> None:
+    """A secondary-limit 403 with Retry-After is SinkUnavailableError with that delay, never
+    SinkRejectedError; paused_until() holds the deadline and no call is made until it passes."""
+    github.fail_next(1, 403, message="You have exceeded a secondary rate limit.", retry_after="30")
+    with pytest.raises(SinkUnavailableError) as caught:
+        await sink.apply(effect())
+    assert not isinstance(caught.value, SinkRejectedError)
+    assert caught.value.retry_after_s == 30
+    assert sink.paused_until() == mono.now + 30
+    sent = len(github.calls)
+    mono.advance(10)
+    with pytest.raises(SinkUnavailableError) as again:
+        await sink.apply(effect())
+    assert again.value.retry_after_s == 20
+    assert len(github.calls) == sent
+    mono.advance(20)
+    assert sink.paused_until() is None
+    assert await sink.apply(effect()) is not None
+
+
+@pytest.mark.parametrize(
+    ("status", "message"),
+    [(403, "You have exceeded a secondary rate limit"), (429, "Too many requests")],
+)
+async def test_secondary_limit_without_retry_after_waits_a_minute(
+    sink: GitHubSink, github: GitHubServer, mono: FakeClock, status: int, message: str
+) -> None:
+    """A secondary limit (or any 429) without Retry-After waits 60 s."""
+    github.fail_next(1, status, message=message)
+    with pytest.raises(SinkUnavailableError) as caught:
+        await sink.apply(effect())
+    assert caught.value.retry_after_s == 60
+    assert sink.paused_until() == mono.now + 60
+
+
+async def test_spent_primary_budget_waits_for_its_reset(
+    sink: GitHubSink, github: GitHubServer, mono: FakeClock
+) -> None:
+    """With x-ratelimit-remaining 0, the call waits until x-ratelimit-reset."""
+    github.set_rate_limit(0, reset_in_s=120)
+    with pytest.raises(SinkUnavailableError, match="rate limit") as caught:
+        await sink.apply(effect())
+    assert caught.value.retry_after_s == 120
+    assert sink.paused_until() == mono.now + 120
+
+
+async def test_the_last_call_of_the_budget_pauses_before_the_next_fails(
+    sink: GitHubSink, github: GitHubServer
+) -> None:
+    """An answer saying no calls remain pauses the sink: the next call is not even sent."""
+    github.set_rate_limit(1, reset_in_s=300)
+    with pytest.raises(SinkUnavailableError) as caught:
+        await sink.apply(effect())  # the look-up spends the last call; the create waits
+    assert caught.value.retry_after_s == 300
+    assert len(github.calls) == 1
+
+
+async def test_forbidden_without_a_limit_is_rejected(
+    sink: GitHubSink, github: GitHubServer
+) -> None:
+    """A 403 that is no rate limit (missing permission) is SinkRejectedError, and no pause."""
+    github.fail_next(1, 403, message="Resource not accessible by integration")
+    with pytest.raises(SinkRejectedError, match="403"):
+        await sink.apply(effect())
+    assert sink.paused_until() is None
+
+
+@pytest.mark.parametrize("status", [500, 502, 503])
+async def test_server_errors_are_transient(
+    sink: GitHubSink, github: GitHubServer, status: int
+) -> None:
+    """5xx is SinkUnavailableError without a pause (it is not a limit)."""
+    github.fail_next(1, status)
+    with pytest.raises(SinkUnavailableError, match=str(status)):
+        await sink.apply(effect())
+    assert sink.paused_until() is None
+
+
+async def test_validation_error_is_rejected_with_status_and_reason(
+    sink: GitHubSink, github: GitHubServer
+) -> None:
+    """A 422 on create is SinkRejectedError naming the status and GitHub's message."""
+    github.fail_next(1, 422, message="Validation Failed", path="/issues")
+    with pytest.raises(SinkRejectedError, match="422: Validation Failed"):
+        await sink.apply(effect())
+
+
+async def test_missing_repository_is_rejected(sink: GitHubSink) -> None:
+    """A route naming a repository GitHub does not have is SinkRejectedError with 404."""
+    with pytest.raises(SinkRejectedError, match="404"):
+        await sink.apply(effect(target=Target(repository="acme/missing")))
+
+
+async def test_route_repository_wins_over_the_default(
+    sink: GitHubSink, github: GitHubServer
+) -> None:
+    """`effect.target.repository` chooses the repository; GITHUB_REPOSITORY is the default."""
+    ref = await sink.apply(effect(target=Target(repository="acme/other")))
+    assert ref == f"{github.url}/acme/other/issues/1"
+    assert github.issues(REPO) == []
+
+
+async def test_unreachable_github_is_transient(mono: FakeClock, wall: FakeClock) -> None:
+    """A closed port is SinkUnavailableError, not a crash."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    settings = Settings(
+        github_api_url=f"http://127.0.0.1:{port}", github_repository=REPO, github_token="x"
+    )
+    sink = GitHubSink(settings, clock=mono, wall_clock=wall)
+    try:
+        with pytest.raises(SinkUnavailableError, match="unreachable"):
+            await sink.apply(effect())
+    finally:
+        await sink.aclose()
+
+
+async def test_effects_without_an_issue_reference_are_skipped(
+    sink: GitHubSink, github: GitHubServer
+) -> None:
+    """UPDATE/CLOSE/REOPEN whose ref is not an issue URL send nothing and return None."""
+    for kind in (EffectKind.UPDATE, EffectKind.CLOSE, EffectKind.REOPEN):
+        assert await sink.apply(effect(kind, "T-1")) is None
+    assert github.calls == []
+
+
+async def test_outcomes_are_counted(github: GitHubServer, mono: FakeClock, wall: FakeClock) -> None:
+    """Each effect is counted once as SinkCalls{sink=github, outcome=…}."""
+    metrics = Metrics()
+    async with open_sink(github, mono, wall, metrics=metrics) as sink:
+        await sink.apply(effect())
+        await sink.apply(effect())
+        github.fail_next(1, 422)
+        with pytest.raises(SinkRejectedError):
+            await sink.apply(effect(alert=incident(2)))
+        github.fail_next(1, 403, retry_after="5")
+        with pytest.raises(SinkUnavailableError):
+            await sink.apply(effect(alert=incident(3)))
+        with pytest.raises(SinkUnavailableError):
+            await sink.apply(effect(alert=incident(3)))
+    counted = {
+        o: metrics.counter("SinkCalls", sink="github", outcome=o)
+        for o in ("ok", "found", "rejected", "rate_limited", "paused")
+    }
+    assert counted == {"ok": 1, "found": 1, "rejected": 1, "rate_limited": 1, "paused": 1}
+
+
+# --- Creation budget and storm digest -------------------------------------------------------
+
+
+async def test_minute_budget_spreads_waiting_callers(
+    github: GitHubServer, mono: FakeClock, wall: FakeClock
+) -> None:
+    """Past the minute budget each new incident is told a later turn (30 s apart at 2 a minute);
+    coming back early keeps its turn, coming back on time creates the issue."""
+    async with open_sink(github, mono, wall, github_create_per_minute=2) as sink:
+        await sink.apply(effect(alert=incident(1), key="a"))
+        await sink.apply(effect(alert=incident(2), key="b"))
+        waits = []
+        for n, key in ((3, "c"), (4, "d"), (5, "e")):
+            with pytest.raises(SinkUnavailableError) as caught:
+                await sink.apply(effect(alert=incident(n), key=key))
+            waits.append(caught.value.retry_after_s)
+        assert waits == pytest.approx([30, 60, 90])
+        mono.advance(10)
+        with pytest.raises(SinkUnavailableError) as early:
+            await sink.apply(effect(alert=incident(3), key="c"))
+        assert early.value.retry_after_s == pytest.approx(20)
+        mono.advance(20)
+        await sink.apply(effect(alert=incident(3), key="c"))
+        with pytest.raises(SinkUnavailableError) as later:
+            await sink.apply(effect(alert=incident(4), key="d"))
+        assert later.value.retry_after_s == pytest.approx(30)
+        assert sink.paused_until() is None  # our own budget never pauses the whole sink
+    assert len(github.issues()) == 3
+
+
+async def test_storm_digest_collects_incidents_beyond_the_hourly_budget(
+    github: GitHubServer, mono: FakeClock, wall: FakeClock
+) -> None:
+    """Past the hourly budget new incidents become entries of one digest issue (created with
+    the kept token), entries are not duplicated on retry, and later effects edit the entry."""
+    async with open_sink(github, mono, wall, github_create_per_hour=3) as sink:
+        own = [await sink.apply(effect(alert=incident(n), key=f"k{n}")) for n in (1, 2)]
+        storm = [await sink.apply(effect(alert=incident(n), key=f"k{n}")) for n in (3, 4, 5)]
+        retried = await sink.apply(effect(alert=incident(4), key="k4"))
+        await sink.apply(
+            effect(EffectKind.UPDATE, storm[0], "k3:2", alert=incident(3), occurrences=9)
+        )
+        await sink.apply(effect(EffectKind.CLOSE, storm[1], "k4:2", alert=incident(4)))
+
+    issues = github.issues()
+    assert len(issues) == 3
+    assert [i["html_url"] for i in issues[:2]] == own
+    digest = issues[2]
+    assert digest["title"].startswith("[triage] Alert storm")
+    assert {label["name"] for label in digest["labels"]} == {"triage", "triage-digest"}
+    assert len(digest["comment_bodies"]) == 3
+    assert retried == storm[1]
+    assert all(ref and ref.startswith(f"{digest['html_url']}#issuecomment-") for ref in storm)
+    first, second, third = digest["comment_bodies"]
+    assert f"fingerprint `{incident(3).fingerprint}`" in first and "[P1] Backup failed" in first
+    assert "source `generic`" in first
+    assert "Status: firing, 9 occurrences" in first
+    assert "Status: resolved at" in second
+    assert "Status: firing since" in third
+
+
+async def test_without_the_digest_the_hourly_budget_makes_callers_wait(
+    github: GitHubServer, mono: FakeClock, wall: FakeClock
+) -> None:
+    """With TRIAGE_GITHUB_STORM_DIGEST off, the incident past the hourly budget waits for its
+    token (1800 s at 2 an hour) instead of going to a digest."""
+    async with open_sink(
+        github, mono, wall, github_create_per_hour=2, github_storm_digest=False
+    ) as sink:
+        await sink.apply(effect(alert=incident(1), key="a"))
+        await sink.apply(effect(alert=incident(2), key="b"))
+        with pytest.raises(SinkUnavailableError) as caught:
+            await sink.apply(effect(alert=incident(3), key="c"))
+        assert caught.value.retry_after_s == pytest.approx(1800)
+        mono.advance(1800)
+        await sink.apply(effect(alert=incident(3), key="c"))
+    assert len(github.issues()) == 3
+
+
+# --- GitHub App authentication --------------------------------------------------------------
+
+
+def rsa_pem() -> tuple[str, str]:
+    """A fresh RSA key pair: (private PEM, public PEM)."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    public = (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+    return private, public
+
+
+@pytest.fixture(scope="module")
+def app_keys() -> tuple[str, str]:
+    return rsa_pem()
+
+
+@pytest.fixture
+def app_github(wall: FakeClock, app_keys: tuple[str, str]) -> Iterator[GitHubServer]:
+    app = StubApp(app_id="4242", slug="triage-app", public_key=app_keys[1], installation_id=77)
+    server = GitHubServer(tokens={ALICE_TOKEN: "alice"}, app=app, clock=wall)
+    with server:
+        yield server
+
+
+def app_settings(github: GitHubServer, private_pem: str) -> dict[str, Any]:
+    return {
+        "github_token": None,
+        "github_app_id": "4242",
+        "github_app_private_key": private_pem,
+        "github_app_installation_id": 77,
+    }
+
+
+def exchanges(github: GitHubServer) -> list[dict[str, Any]]:
+    return [c for c in github.calls if c["path"] == "/app/installations/77/access_tokens"]
+
+
+async def test_app_token_is_exchanged_once_and_cached(
+    app_github: GitHubServer, app_keys: tuple[str, str], mono: FakeClock, wall: FakeClock
+) -> None:
+    """The App's RS256 JWT is exchanged for an installation token once; later calls reuse it
+    until shortly before it expires, then a new one is minted."""
+    settings = app_settings(app_github, app_keys[0])
+    async with open_sink(app_github, mono, wall, **settings) as sink:
+        await sink.apply(effect(alert=incident(1), key="a"))
+        await sink.apply(effect(alert=incident(2), key="b"))
+        assert [c["status"] for c in exchanges(app_github)] == [201]
+        api_calls = [c for c in app_github.calls if not c["path"].startswith("/app")]
+        assert {c["headers"]["authorization"] for c in api_calls} == {"Bearer ghs_stub1"}
+
+        mono.advance(3600 - 300 - 1)
+        wall.advance(3600 - 300 - 1)
+        await sink.apply(effect(alert=incident(3), key="c"))
+        assert len(exchanges(app_github)) == 1
+        mono.advance(2)
+        wall.advance(2)
+        await sink.apply(effect(alert=incident(4), key="d"))
+    assert [c["status"] for c in exchanges(app_github)] == [201, 201]
+    assert app_github.calls[-1]["headers"]["authorization"] == "Bearer ghs_stub2"
+    assert len(app_github.issues()) == 4
+
+
+async def test_app_token_refused_is_renewed_once(
+    app_github: GitHubServer, app_keys: tuple[str, str], mono: FakeClock, wall: FakeClock
+) -> None:
+    """A 401 with a cached installation token mints a new one and repeats the call."""
+    async with open_sink(app_github, mono, wall, **app_settings(app_github, app_keys[0])) as sink:
+        await sink.apply(effect(alert=incident(1), key="a"))
+        app_github.revoke_installation_tokens()
+        await sink.apply(effect(alert=incident(2), key="b"))
+    assert len(exchanges(app_github)) == 2
+    assert [c["status"] for c in app_github.calls].count(401) == 1
+    assert len(app_github.issues()) == 2
+
+
+async def test_app_identity_tells_its_closes_from_a_persons(
+    app_github: GitHubServer, app_keys: tuple[str, str], mono: FakeClock, wall: FakeClock
+) -> None:
+    """For an App, `<slug>[bot]` closing the issue is triage itself (the re-fire reopens it),
+    learnt from GET /app with the JWT."""
+    async with open_sink(app_github, mono, wall, **app_settings(app_github, app_keys[0])) as sink:
+        ref = await sink.apply(effect())
+        await sink.apply(effect(EffectKind.CLOSE, ref, "fp:2", alert=RESOLVED))
+        await sink.apply(effect(EffectKind.REOPEN, ref, "fp:3"))
+    issue = app_github.issues()[0]
+    assert issue["state"] == "open"
+    assert [c["status"] for c in app_github.calls if c["path"] == "/app"] == [200]
+
+
+async def test_app_key_is_read_from_a_file(
+    app_github: GitHubServer,
+    app_keys: tuple[str, str],
+    mono: FakeClock,
+    wall: FakeClock,
+    tmp_path: Path,
+) -> None:
+    """GITHUB_APP_PRIVATE_KEY_FILE works in place of the PEM text."""
+    key_file = tmp_path / "app.pem"
+    key_file.write_text(app_keys[0], encoding="utf-8")
+    settings = app_settings(app_github, app_keys[0])
+    settings["github_app_private_key"] = None
+    settings["github_app_private_key_file"] = key_file
+    async with open_sink(app_github, mono, wall, **settings) as sink:
+        assert await sink.apply(effect()) is not None
+
+
+async def test_a_wrong_app_key_makes_the_sink_wait_not_reject(
+    app_github: GitHubServer, mono: FakeClock, wall: FakeClock
+) -> None:
+    """A JWT GitHub refuses means no token can be had: SinkUnavailableError, so messages wait
+    (the key is fixed by configuration, not by the message)."""
+    wrong_private, _ = rsa_pem()
+    async with open_sink(app_github, mono, wall, **app_settings(app_github, wrong_private)) as sink:
+        with pytest.raises(SinkUnavailableError, match="installation token"):
+            await sink.apply(effect())
+    assert app_github.issues() == []
+
+
+# --- Configuration and references ---------------------------------------------------------
+
+
+def test_missing_credentials_are_a_config_error() -> None:
+    """Neither GITHUB_TOKEN nor an App stops the daemon at startup, naming both."""
+    with pytest.raises(ConfigError, match="GITHUB_TOKEN or the GITHUB_APP_"):
+        GitHubSink(Settings(github_repository=REPO))
+
+
+def test_incomplete_app_settings_name_what_is_missing() -> None:
+    """An App id without key and installation names the two missing settings."""
+    with pytest.raises(
+        ConfigError, match=r"GITHUB_APP_PRIVATE_KEY or .*GITHUB_APP_INSTALLATION_ID"
+    ):
+        GitHubSink(Settings(github_app_id="1"))
+
+
+def test_api_url_without_scheme_is_a_config_error() -> None:
+    """GITHUB_API_URL must be http(s)."""
+    with pytest.raises(ConfigError, match="GITHUB_API_URL"):
+        GitHubSink(Settings(github_api_url="api.github.com", github_token="x"))
+
+
+@pytest.mark.parametrize(
+    ("ref", "parsed"),
+    [
+        ("https://github.com/acme/ops/issues/12", IssueRef("acme/ops", 12)),
+        ("https://github.com/acme/ops/issues/7#issuecomment-99", IssueRef("acme/ops", 7, 99)),
+        ("https://ghe.example.com/a-b/c.d/issues/3/", IssueRef("a-b/c.d", 3)),
+        ("https://github.com/acme/ops/pull/12", None),
+        ("T-1", None),
+    ],
+)
+def test_issue_references(ref: str, parsed: IssueRef | None) -> None:
+    """An issue's html_url (and a digest entry's comment URL) parse to repository and number."""
+    assert IssueRef.parse(ref) == parsed
