@@ -604,16 +604,25 @@ async def test_storm_digest_collects_incidents_beyond_the_hourly_budget(
 async def test_without_the_digest_the_hourly_budget_makes_callers_wait(
     github: GitHubServer, mono: FakeClock, wall: FakeClock
 ) -> None:
-    """With TRIAGE_GITHUB_STORM_DIGEST off, the incident past the hourly budget waits for its
-    token (1800 s at 2 an hour) instead of going to a digest."""
+    """With TRIAGE_GITHUB_STORM_DIGEST off, incidents past the hourly budget wait for their
+    tokens (1800 s apart at 2 an hour) instead of going to a digest, and a create the hourly
+    budget refused spent no minute token."""
     async with open_sink(
-        github, mono, wall, github_create_per_hour=2, github_storm_digest=False
+        github,
+        mono,
+        wall,
+        github_create_per_hour=2,
+        github_create_per_minute=3,
+        github_storm_digest=False,
     ) as sink:
         await sink.apply(effect(alert=incident(1), key="a"))
         await sink.apply(effect(alert=incident(2), key="b"))
-        with pytest.raises(SinkUnavailableError) as caught:
-            await sink.apply(effect(alert=incident(3), key="c"))
-        assert caught.value.retry_after_s == pytest.approx(1800)
+        waits = []
+        for n, key in ((3, "c"), (4, "d")):  # one minute token left for both to try
+            with pytest.raises(SinkUnavailableError) as caught:
+                await sink.apply(effect(alert=incident(n), key=key))
+            waits.append(caught.value.retry_after_s)
+        assert waits == pytest.approx([1800, 3600])
         mono.advance(1800)
         await sink.apply(effect(alert=incident(3), key="c"))
     assert len(github.issues()) == 3
@@ -781,3 +790,19 @@ def test_api_url_without_scheme_is_a_config_error() -> None:
 def test_issue_references(ref: str, parsed: IssueRef | None) -> None:
     """An issue's html_url (and a digest entry's comment URL) parse to repository and number."""
     assert IssueRef.parse(ref) == parsed
+
+
+async def test_a_refused_token_makes_messages_wait_without_leaking_it(
+    github: GitHubServer,
+    mono: FakeClock,
+    wall: FakeClock,
+    logs: list[MutableMapping[str, Any]],
+) -> None:
+    """A GITHUB_TOKEN GitHub refuses is SinkUnavailableError (credentials are configuration, not
+    the message's fault), after one call, and the token shows in no log or error."""
+    async with open_sink(github, mono, wall, github_token="wrong-token-xyz") as sink:
+        with pytest.raises(SinkUnavailableError, match="refused our credentials") as caught:
+            await sink.apply(effect())
+    assert [c["status"] for c in github.calls] == [401]
+    assert "wrong-token-xyz" not in str(caught.value)
+    assert "wrong-token-xyz" not in repr(logs)

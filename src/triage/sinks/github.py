@@ -26,70 +26,45 @@ issue (created once, with the hour's last token, which is kept for it); the refe
 comment's `html_url` (`…/issues/7#issuecomment-99`), and its later effects rewrite the comment's
 status line in place (firing, occurrences, resolved, fired again): an edit, so no notification.
 
-How GitHub's answers map to errors (and `paused_until()`, which tells the supervisor to stop
-taking messages while the whole API refuses us):
-
-    2xx                                     done
-    401                                     the token is renewed once and the call repeated
-    403/429 + Retry-After                   SinkUnavailableError(retry_after_s = Retry-After), paused
-    403/429 + x-ratelimit-remaining: 0      SinkUnavailableError until x-ratelimit-reset, paused
-    403/429 "secondary rate limit", or 429  SinkUnavailableError(retry_after_s = 60), paused
-    5xx, 408, network error, timeout        SinkUnavailableError
-    no App installation token can be had    SinkUnavailableError (the message waits)
-    any other 4xx (422, 404 …)              SinkRejectedError naming the status and reason
+GitHub's answers become errors in `github_api` (5xx, network and rate limits are transient,
+other 4xx permanent). `paused_until()` tells the supervisor to take no messages while GitHub's
+own rate limits refuse every call; our creation budget only ever delays the one message.
 """
 
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import math
 import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import httpx
 import structlog
 
-from triage.errors import ConfigError, SinkRejectedError, SinkUnavailableError
+from triage.errors import SinkRejectedError
 from triage.metrics import Metrics
 from triage.ratelimit import TokenBucket
 from triage.settings import Settings
 from triage.sinks import github_text as text
 from triage.sinks.base import Effect, EffectKind
-from triage.sinks.github_auth import InstallationToken, app_credentials
+from triage.sinks.github_api import GitHubApi, GitHubUnavailableError
 
 log = structlog.get_logger(__name__)
-
-#: Secondary rate limits without Retry-After: GitHub asks for at least a minute.
-SECONDARY_LIMIT_WAIT_S = 60.0
 
 #: The marker look-up reads at most this many pages of open `triage` issues, newest first.
 LOOKUP_PAGES = 10
 PAGE_SIZE = 100
-
-#: How much of an error body goes into logs and exception messages.
-_REASON_CHARS = 200
 
 _REPOSITORY = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 _ISSUE_PATH = re.compile(r"/(?P<owner>[^/]+)/(?P<name>[^/]+)/issues/(?P<number>\d+)/?$")
 _COMMENT_FRAGMENT = re.compile(r"^issuecomment-(?P<id>\d+)$")
 
 Outcome = Literal["ok", "found", "skipped", "digested"]
-
-
-class GitHubUnavailableError(SinkUnavailableError):
-    """A SinkUnavailableError that knows the outcome it is counted as in `SinkCalls`:
-    unavailable (5xx), network, rate_limited (GitHub's limits), paused (a limit is still
-    running), throttled (our own creation budget) or no_token (no installation token)."""
-
-    def __init__(self, message: str, *, outcome: str, retry_after_s: float | None = None) -> None:
-        super().__init__(message, retry_after_s=retry_after_s)
-        self.outcome = outcome
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,37 +105,11 @@ class GitHubSink:
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
     ) -> None:
-        if not settings.github_api_url.startswith(("http://", "https://")):
-            raise ConfigError("GITHUB_API_URL must start with http:// or https://")
-        credentials = app_credentials(settings)
-        if credentials is None and settings.github_token is None:
-            raise ConfigError("the github sink needs GITHUB_TOKEN or the GITHUB_APP_* settings")
-        # An App, when configured, wins over a token (CI systems often set GITHUB_TOKEN for
-        # themselves; the App is the deliberate choice).
-        self._app = (
-            InstallationToken(credentials, clock=clock, wall_clock=wall_clock)
-            if credentials is not None
-            else None
-        )
-        self._static_token = settings.github_token
+        self._api = GitHubApi(settings, transport=transport, clock=clock, wall_clock=wall_clock)
         self.settings = settings
         self.metrics = metrics if metrics is not None else Metrics()
         self._clock = clock
         self._wall_clock = wall_clock
-        self._client = httpx.AsyncClient(
-            base_url=settings.github_api_url.rstrip("/"),
-            timeout=settings.github_timeout_s,
-            transport=transport,
-            follow_redirects=True,  # a transferred issue answers 301 to its new home
-            headers={
-                "Accept": "application/vnd.github+json",
-                "X-GitHub-Api-Version": "2022-11-28",
-                "User-Agent": "triage-alert-sink",
-            },
-        )
-        self._paused_until: float | None = None
-        self._identity: str | None = None
-        self._token_lock = asyncio.Lock()
         self._budgets: dict[str, tuple[TokenBucket, TokenBucket]] = {}
         self._digest_locks: dict[str, asyncio.Lock] = {}
         self._digests: dict[str, int] = {}  # repository → open digest issue number
@@ -172,12 +121,10 @@ class GitHubSink:
     def paused_until(self) -> float | None:
         """A `clock()` deadline before which GitHub is known to refuse every call (a rate limit
         or Retry-After), else None; the supervisor takes no messages until then."""
-        if self._paused_until is not None and self._clock() < self._paused_until:
-            return self._paused_until
-        return None
+        return self._api.paused_until()
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        await self._api.aclose()
 
     async def apply(self, effect: Effect) -> str | None:
         started = time.perf_counter()
@@ -242,7 +189,7 @@ class GitHubSink:
             return str(existing["html_url"]), "found"
         if not self._admit_issue(repository, effect.idempotency_key):
             return await self._add_to_digest(repository, effect), "digested"
-        issue = await self._request(
+        issue = await self._api.call(
             "POST",
             f"/repos/{repository}/issues",
             json={
@@ -270,7 +217,7 @@ class GitHubSink:
     # --- Issues and comments ----------------------------------------------------------------
 
     async def _get_issue(self, ref: IssueRef) -> dict[str, Any]:
-        issue: dict[str, Any] = await self._request(
+        issue: dict[str, Any] = await self._api.call(
             "GET", f"/repos/{ref.repository}/issues/{ref.number}"
         )
         return issue
@@ -295,7 +242,7 @@ class GitHubSink:
                 "per_page": PAGE_SIZE,
                 "page": page,
             }
-            items = await self._request("GET", f"/repos/{repository}/issues", params=params)
+            items = await self._api.call("GET", f"/repos/{repository}/issues", params=params)
             for item in items:
                 if "pull_request" not in item and marker in (item.get("body") or ""):
                     found: dict[str, Any] = item
@@ -314,7 +261,7 @@ class GitHubSink:
         for page in range(max(1, last - 1), last + 1):
             params = {"per_page": PAGE_SIZE, "page": page}
             path = f"/repos/{ref.repository}/issues/{ref.number}/comments"
-            comments.extend(await self._request("GET", path, params=params))
+            comments.extend(await self._api.call("GET", path, params=params))
         return comments
 
     async def _comment_once(
@@ -327,19 +274,19 @@ class GitHubSink:
                 log.info("github.comment_exists", issue=ref.number, effect=str(effect.kind))
                 return comment
         path = f"/repos/{ref.repository}/issues/{ref.number}/comments"
-        posted: dict[str, Any] = await self._request("POST", path, json={"body": body})
+        posted: dict[str, Any] = await self._api.call("POST", path, json={"body": body})
         log.info("github.commented", issue=ref.number, effect=str(effect.kind))
         return posted
 
     async def _set_state(self, ref: IssueRef, state: str, state_reason: str) -> None:
         path = f"/repos/{ref.repository}/issues/{ref.number}"
-        await self._request("PATCH", path, json={"state": state, "state_reason": state_reason})
+        await self._api.call("PATCH", path, json={"state": state, "state_reason": state_reason})
         log.info("github.issue_state", issue=ref.number, state=state)
 
     async def _add_labels(self, ref: IssueRef, labels: list[str]) -> None:
         # POST …/labels adds; PUT or PATCH would replace the labels a person chose.
         path = f"/repos/{ref.repository}/issues/{ref.number}/labels"
-        await self._request("POST", path, json={"labels": labels})
+        await self._api.call("POST", path, json={"labels": labels})
 
     async def _closed_by_hand_recently(self, issue: dict[str, Any]) -> bool:
         if issue.get("state") != "closed":
@@ -351,18 +298,7 @@ class GitHubSink:
         closer = (issue.get("closed_by") or {}).get("login")
         if not isinstance(closer, str):
             return True  # closed by someone GitHub does not name: not provably us
-        return closer.lower() != (await self._whoami()).lower()
-
-    async def _whoami(self) -> str:
-        """Our login: the token's user, or the App's bot account `<slug>[bot]`."""
-        if self._identity is None:
-            if self._app is not None:
-                app = await self._request("GET", "/app", app_jwt=True)
-                self._identity = f"{app['slug']}[bot]"
-            else:
-                user = await self._request("GET", "/user")
-                self._identity = str(user["login"])
-        return self._identity
+        return closer.lower() != (await self._api.whoami()).lower()
 
     # --- Creation budget and the storm digest -----------------------------------------------
 
@@ -414,7 +350,7 @@ class GitHubSink:
             if marker in (comment.get("body") or ""):
                 return str(comment["html_url"])
         path = f"/repos/{repository}/issues/{ref.number}/comments"
-        entry = await self._request("POST", path, json={"body": text.digest_entry(effect)})
+        entry = await self._api.call("POST", path, json={"body": text.digest_entry(effect)})
         log.info("github.digested", repository=repository, digest=ref.number)
         return str(entry["html_url"])
 
@@ -434,7 +370,7 @@ class GitHubSink:
                 minute, hour = self._buckets(repository)
                 self._take(minute, key, repository, "minute")
                 self._take(hour, key, repository, "hour")  # the token kept for this
-                issue_or_none = await self._request(
+                issue_or_none = await self._api.call(
                     "POST",
                     f"/repos/{repository}/issues",
                     json={
@@ -454,158 +390,8 @@ class GitHubSink:
     ) -> tuple[str | None, Outcome]:
         """Rewrite a digest entry's status line: editing is idempotent and notifies no one."""
         path = f"/repos/{ref.repository}/issues/comments/{ref.comment_id}"
-        await self._request("PATCH", path, json={"body": text.digest_entry(effect)})
+        await self._api.call("PATCH", path, json={"body": text.digest_entry(effect)})
         return None, "ok"
-
-    # --- HTTP -------------------------------------------------------------------------------
-
-    async def _request(
-        self,
-        method: str,
-        path: str,
-        *,
-        json: Any = None,
-        params: dict[str, Any] | None = None,
-        app_jwt: bool = False,
-    ) -> Any:
-        """One API call with our credentials; returns the decoded answer or raises."""
-        self._refuse_while_paused()
-        for attempt in (1, 2):
-            token = self._app_jwt() if app_jwt else await self._token()
-            headers = {"Authorization": f"Bearer {token}"}
-            try:
-                response = await self._client.request(
-                    method, path, json=json, params=params, headers=headers
-                )
-            except httpx.TransportError as exc:  # connect/read errors and every timeout
-                error = _scrub(f"{type(exc).__name__}: {exc}", token)
-                log.warning("github.unreachable", method=method, path=path, error=error)
-                raise GitHubUnavailableError(
-                    f"GitHub unreachable: {error}", outcome="network"
-                ) from None
-            self._note_rate_limit(response)
-            if response.status_code == 401 and attempt == 1 and not app_jwt:
-                # An installation token may have expired early or been revoked: mint another.
-                log.info("github.unauthorized", path=path, action="renew_token")
-                if self._app is not None:
-                    self._app.invalidate(token)
-                continue
-            break
-        return self._verdict(response, method, path, token)
-
-    def _verdict(self, response: httpx.Response, method: str, path: str, token: str) -> Any:
-        status = response.status_code
-        if 200 <= status < 300:
-            try:
-                return response.json()
-            except ValueError:  # 204 and friends
-                return None
-        reason = " ".join(_scrub(_message(response), token).split())[:_REASON_CHARS]
-        fields = {"method": method, "path": path, "status": status, "reason": reason}
-        wait_s = self._limit_wait_s(response, reason) if status in (403, 429) else None
-        if wait_s is not None:
-            self._pause(wait_s)
-            log.warning("github.rate_limited", retry_after_s=wait_s, **fields)
-            raise GitHubUnavailableError(
-                f"GitHub rate limit ({status}: {reason}); retry in {wait_s:.0f} s",
-                outcome="rate_limited",
-                retry_after_s=wait_s,
-            )
-        if status >= 500 or status == 408:
-            log.warning("github.unavailable", **fields)
-            raise GitHubUnavailableError(
-                f"GitHub answered {status}: {reason}", outcome="unavailable"
-            )
-        log.error("github.rejected", **fields)
-        raise SinkRejectedError(f"GitHub rejected {method} {path} with {status}: {reason}")
-
-    def _limit_wait_s(self, response: httpx.Response, reason: str) -> float | None:
-        """Seconds GitHub wants us to wait, in the order its docs give; None if this 403 is
-        not a rate limit (a permission problem, say)."""
-        retry_after_s = _retry_after_s(response.headers.get("retry-after"), self._wall_clock())
-        if retry_after_s is not None:
-            return retry_after_s
-        if response.headers.get("x-ratelimit-remaining") == "0":
-            reset_s = self._reset_in_s(response)
-            if reset_s is not None:
-                return reset_s
-        if "secondary rate limit" in reason.lower() or response.status_code == 429:
-            return SECONDARY_LIMIT_WAIT_S
-        return None
-
-    def _reset_in_s(self, response: httpx.Response) -> float | None:
-        try:
-            reset = float(response.headers["x-ratelimit-reset"])
-        except (KeyError, ValueError):
-            return None
-        return max(1.0, reset - self._wall_clock())
-
-    def _note_rate_limit(self, response: httpx.Response) -> None:
-        """A successful answer that spends the last call of the primary budget pauses the sink
-        until the budget resets, instead of letting the next call fail."""
-        resource = response.headers.get("x-ratelimit-resource", "core")
-        if resource == "core" and response.headers.get("x-ratelimit-remaining") == "0":
-            reset_s = self._reset_in_s(response)
-            if reset_s is not None:
-                self._pause(reset_s)
-
-    def _pause(self, wait_s: float) -> None:
-        deadline = self._clock() + wait_s
-        if self._paused_until is None or deadline > self._paused_until:
-            self._paused_until = deadline
-
-    def _refuse_while_paused(self) -> None:
-        until = self.paused_until()
-        if until is not None:
-            wait_s = until - self._clock()
-            raise GitHubUnavailableError(
-                f"GitHub rate limit in force for {wait_s:.0f} s more",
-                outcome="paused",
-                retry_after_s=wait_s,
-            )
-
-    # --- Credentials ------------------------------------------------------------------------
-
-    def _app_jwt(self) -> str:
-        assert self._app is not None
-        try:
-            return self._app.app_jwt()
-        except ConfigError as exc:
-            log.error("github.no_token", error=str(exc))
-            raise GitHubUnavailableError(str(exc), outcome="no_token") from None
-
-    async def _token(self) -> str:
-        if self._app is None:
-            assert self._static_token is not None
-            return self._static_token.get_secret_value()
-        token = self._app.cached()
-        if token is not None:
-            return token
-        async with self._token_lock:  # one exchange, however many workers need a token
-            token = self._app.cached()
-            if token is not None:
-                return token
-            try:
-                answer = await self._request("POST", self._app.exchange_path, app_jwt=True)
-                return self._app.remember(answer)
-            except (SinkRejectedError, ValueError) as exc:
-                # Without a token no call can succeed: the message waits (it is not its fault).
-                log.error("github.no_token", error=str(exc))
-                raise GitHubUnavailableError(
-                    f"no GitHub App installation token: {exc}", outcome="no_token"
-                ) from None
-
-
-def _message(response: httpx.Response) -> str:
-    """GitHub's error `message` (plus validation `errors`), else the raw body."""
-    try:
-        answer = response.json()
-    except ValueError:
-        return response.text
-    if isinstance(answer, dict) and isinstance(answer.get("message"), str):
-        errors = answer.get("errors")
-        return f"{answer['message']} {errors}" if errors else answer["message"]
-    return response.text
 
 
 def _timestamp(value: Any) -> float | None:
@@ -615,24 +401,3 @@ def _timestamp(value: Any) -> float | None:
         return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
     except ValueError:
         return None
-
-
-def _scrub(message: str, token: str) -> str:
-    return message.replace(token, "[token]") if token else message
-
-
-def _retry_after_s(value: str | None, now: float) -> float | None:
-    """Seconds from a Retry-After header: delta-seconds or an HTTP date; None if absent or bad."""
-    if not value:
-        return None
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
-        seconds = when.timestamp() - now
-    return max(0.0, seconds) if math.isfinite(seconds) else None

@@ -1,0 +1,303 @@
+"""GitHub's REST API as the github sink sees it: authenticated calls, answers mapped to our
+errors, and a pause while GitHub's rate limits are in force.
+
+How answers map to errors (every SinkUnavailableError here is a `GitHubUnavailableError`, which
+names the outcome it is counted as):
+
+    2xx                                     the decoded JSON answer (None if there is none)
+    401                                     an App's installation token is renewed once and the
+                                            call repeated; after that (or with GITHUB_TOKEN)
+                                            SinkUnavailableError "unauthorized": credentials are
+                                            configuration, never the message's fault
+    403/429 + Retry-After                   SinkUnavailableError(retry_after_s = Retry-After), paused
+    403/429 + x-ratelimit-remaining: 0      SinkUnavailableError until x-ratelimit-reset, paused
+    403/429 "secondary rate limit", or 429  SinkUnavailableError(retry_after_s = 60), paused
+    5xx, 408, network error, timeout        SinkUnavailableError
+    no App installation token can be had    SinkUnavailableError (the message waits)
+    any other 4xx (422, 404, a 403 that is  SinkRejectedError naming the status and GitHub's
+    no limit …)                             message
+
+"Paused" means `paused_until()` returns the deadline and every call before it fails at once
+without reaching GitHub; an answer that spends the last call of the primary budget pauses too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import math
+import time
+from collections.abc import Callable
+from datetime import UTC
+from typing import Any
+
+import httpx
+import structlog
+
+from triage.errors import ConfigError, SinkRejectedError, SinkUnavailableError
+from triage.settings import Settings
+from triage.sinks.github_auth import InstallationToken, app_credentials
+
+log = structlog.get_logger(__name__)
+
+#: Secondary rate limits without Retry-After: GitHub asks for at least a minute.
+SECONDARY_LIMIT_WAIT_S = 60.0
+
+#: How much of an error body goes into logs and exception messages.
+_REASON_CHARS = 200
+
+
+class GitHubUnavailableError(SinkUnavailableError):
+    """A SinkUnavailableError that knows the outcome it is counted as in `SinkCalls`:
+    unavailable (5xx), network, unauthorized, rate_limited (GitHub's limits), paused (a limit
+    is still in force), throttled (our own creation budget) or no_token (no App token)."""
+
+    def __init__(self, message: str, *, outcome: str, retry_after_s: float | None = None) -> None:
+        super().__init__(message, retry_after_s=retry_after_s)
+        self.outcome = outcome
+
+
+class GitHubApi:
+    """One connection pool, one set of credentials and one rate-limit pause for all workers."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
+    ) -> None:
+        if not settings.github_api_url.startswith(("http://", "https://")):
+            raise ConfigError("GITHUB_API_URL must start with http:// or https://")
+        credentials = app_credentials(settings)
+        if credentials is None and settings.github_token is None:
+            raise ConfigError("the github sink needs GITHUB_TOKEN or the GITHUB_APP_* settings")
+        # An App, when configured, wins over a token (CI systems often set GITHUB_TOKEN for
+        # themselves; the App is the deliberate choice).
+        self._app = (
+            InstallationToken(credentials, clock=clock, wall_clock=wall_clock)
+            if credentials is not None
+            else None
+        )
+        self._static_token = settings.github_token
+        self._clock = clock
+        self._wall_clock = wall_clock
+        self._client = httpx.AsyncClient(
+            base_url=settings.github_api_url.rstrip("/"),
+            timeout=settings.github_timeout_s,
+            transport=transport,
+            follow_redirects=True,  # a transferred issue answers 301 to its new home
+            headers={
+                "Accept": "application/vnd.github+json",
+                "X-GitHub-Api-Version": "2022-11-28",
+                "User-Agent": "triage-alert-sink",
+            },
+        )
+        self._paused_until: float | None = None
+        self._identity: str | None = None
+        self._token_lock = asyncio.Lock()
+
+    def paused_until(self) -> float | None:
+        """A `clock()` deadline before which GitHub is known to refuse every call, else None."""
+        if self._paused_until is not None and self._clock() < self._paused_until:
+            return self._paused_until
+        return None
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    async def whoami(self) -> str:
+        """Our login: the token's user (`GET /user`), or the App's bot `<slug>[bot]` (`GET /app`
+        with the JWT; an installation token may not call /user)."""
+        if self._identity is None:
+            if self._app is not None:
+                app = await self.call("GET", "/app", app_jwt=True)
+                self._identity = f"{app['slug']}[bot]"
+            else:
+                user = await self.call("GET", "/user")
+                self._identity = str(user["login"])
+        return self._identity
+
+    async def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: dict[str, Any] | None = None,
+        app_jwt: bool = False,
+    ) -> Any:
+        """One API call with our credentials; returns the decoded answer or raises (see the
+        module docstring)."""
+        self._refuse_while_paused()
+        for attempt in (1, 2):
+            token = self._jwt() if app_jwt else await self._token()
+            headers = {"Authorization": f"Bearer {token}"}
+            try:
+                response = await self._client.request(
+                    method, path, json=json, params=params, headers=headers
+                )
+            except httpx.TransportError as exc:  # connect/read errors and every timeout
+                error = _scrub(f"{type(exc).__name__}: {exc}", token)
+                log.warning("github.unreachable", method=method, path=path, error=error)
+                raise GitHubUnavailableError(
+                    f"GitHub unreachable: {error}", outcome="network"
+                ) from None
+            self._note_rate_limit(response)
+            if response.status_code == 401 and attempt == 1 and self._app and not app_jwt:
+                # An installation token may have been revoked before its expiry: mint another.
+                log.info("github.unauthorized", path=path, action="renew_token")
+                self._app.invalidate(token)
+                continue
+            break
+        return self._verdict(response, method, path, token)
+
+    def _verdict(self, response: httpx.Response, method: str, path: str, token: str) -> Any:
+        status = response.status_code
+        if 200 <= status < 300:
+            try:
+                return response.json()
+            except ValueError:  # 204 and friends
+                return None
+        reason = " ".join(_scrub(_message(response), token).split())[:_REASON_CHARS]
+        fields = {"method": method, "path": path, "status": status, "reason": reason}
+        wait_s = self._limit_wait_s(response, reason) if status in (403, 429) else None
+        if wait_s is not None:
+            self._pause(wait_s)
+            log.warning("github.rate_limited", retry_after_s=wait_s, **fields)
+            raise GitHubUnavailableError(
+                f"GitHub rate limit ({status}: {reason}); retry in {wait_s:.0f} s",
+                outcome="rate_limited",
+                retry_after_s=wait_s,
+            )
+        if status == 401 and not app_jwt_path(path):
+            log.error("github.unauthorized", **fields)
+            raise GitHubUnavailableError(
+                f"GitHub refused our credentials: {reason}", outcome="unauthorized"
+            )
+        if status >= 500 or status == 408:
+            log.warning("github.unavailable", **fields)
+            raise GitHubUnavailableError(
+                f"GitHub answered {status}: {reason}", outcome="unavailable"
+            )
+        log.error("github.rejected", **fields)
+        raise SinkRejectedError(f"GitHub rejected {method} {path} with {status}: {reason}")
+
+    # --- Rate limits ------------------------------------------------------------------------
+
+    def _limit_wait_s(self, response: httpx.Response, reason: str) -> float | None:
+        """Seconds GitHub wants us to wait, in the order its docs give; None if this 403 is
+        not a rate limit (a missing permission, say)."""
+        retry_after_s = _retry_after_s(response.headers.get("retry-after"), self._wall_clock())
+        if retry_after_s is not None:
+            return retry_after_s
+        if response.headers.get("x-ratelimit-remaining") == "0":
+            reset_s = self._reset_in_s(response)
+            if reset_s is not None:
+                return reset_s
+        if "secondary rate limit" in reason.lower() or response.status_code == 429:
+            return SECONDARY_LIMIT_WAIT_S
+        return None
+
+    def _reset_in_s(self, response: httpx.Response) -> float | None:
+        try:
+            reset = float(response.headers["x-ratelimit-reset"])
+        except (KeyError, ValueError):
+            return None
+        return max(1.0, reset - self._wall_clock())
+
+    def _note_rate_limit(self, response: httpx.Response) -> None:
+        """An answer that spends the last call of the primary (`core`) budget pauses us until
+        the budget resets, instead of letting the next call fail."""
+        resource = response.headers.get("x-ratelimit-resource", "core")
+        if resource == "core" and response.headers.get("x-ratelimit-remaining") == "0":
+            reset_s = self._reset_in_s(response)
+            if reset_s is not None:
+                self._pause(reset_s)
+
+    def _pause(self, wait_s: float) -> None:
+        deadline = self._clock() + wait_s
+        if self._paused_until is None or deadline > self._paused_until:
+            self._paused_until = deadline
+
+    def _refuse_while_paused(self) -> None:
+        until = self.paused_until()
+        if until is not None:
+            wait_s = until - self._clock()
+            raise GitHubUnavailableError(
+                f"GitHub rate limit in force for {wait_s:.0f} s more",
+                outcome="paused",
+                retry_after_s=wait_s,
+            )
+
+    # --- Credentials ------------------------------------------------------------------------
+
+    def _jwt(self) -> str:
+        if self._app is None:
+            raise ConfigError("the /app endpoints need GitHub App settings")
+        try:
+            return self._app.app_jwt()
+        except ConfigError as exc:
+            log.error("github.no_token", error=str(exc))
+            raise GitHubUnavailableError(str(exc), outcome="no_token") from None
+
+    async def _token(self) -> str:
+        if self._app is None:
+            assert self._static_token is not None  # checked in __init__
+            return self._static_token.get_secret_value()
+        token = self._app.cached()
+        if token is not None:
+            return token
+        async with self._token_lock:  # one exchange, however many workers need a token
+            token = self._app.cached()
+            if token is not None:
+                return token
+            try:
+                answer = await self.call("POST", self._app.exchange_path, app_jwt=True)
+                return self._app.remember(answer)
+            except (SinkRejectedError, ValueError) as exc:
+                # Without a token no call can succeed: the message waits (it is not its fault).
+                log.error("github.no_token", error=str(exc))
+                raise GitHubUnavailableError(
+                    f"no GitHub App installation token: {exc}", outcome="no_token"
+                ) from None
+
+
+def app_jwt_path(path: str) -> bool:
+    """The /app endpoints, which take the App's JWT instead of a token."""
+    return path == "/app" or path.startswith("/app/")
+
+
+def _message(response: httpx.Response) -> str:
+    """GitHub's error `message` (plus validation `errors`), else the raw body."""
+    try:
+        answer = response.json()
+    except ValueError:
+        return response.text
+    if isinstance(answer, dict) and isinstance(answer.get("message"), str):
+        errors = answer.get("errors")
+        return f"{answer['message']} {errors}" if errors else answer["message"]
+    return response.text
+
+
+def _scrub(message: str, token: str) -> str:
+    """`message` without the token, in case an error echoes it back."""
+    return message.replace(token, "[token]") if token else message
+
+
+def _retry_after_s(value: str | None, now: float) -> float | None:
+    """Seconds from a Retry-After header: delta-seconds or an HTTP date; None if absent or bad."""
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        if when.tzinfo is None:  # "-0000" parses as naive; HTTP dates are GMT
+            when = when.replace(tzinfo=UTC)
+        seconds = when.timestamp() - now
+    return max(0.0, seconds) if math.isfinite(seconds) else None
