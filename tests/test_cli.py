@@ -27,6 +27,7 @@ def test_check_passes_when_everything_is_reachable(
     lines = result.stdout.splitlines()
     assert [line.split()[1] for line in lines[:-1]] == [
         "config",
+        "routes",
         "store",
         "queue",
         "token",
@@ -34,7 +35,7 @@ def test_check_passes_when_everything_is_reachable(
     ]
     assert all(line.startswith("ok") for line in lines[:-1])
     assert "with a DLQ" in result.stdout
-    assert lines[-1] == "5 of 5 checks passed"
+    assert lines[-1] == "6 of 6 checks passed"
 
 
 def test_check_lists_every_problem_at_once(queues: Queues, tmp_path: Path) -> None:
@@ -48,7 +49,20 @@ def test_check_lists_every_problem_at_once(queues: Queues, tmp_path: Path) -> No
     assert failed == {"queue", "token", "backend"}
     assert "NonExistentQueue" in result.stdout
     assert "set BACKEND_TOKEN or BACKEND_TOKEN_SECRET_ID" in result.stdout
-    assert result.stdout.splitlines()[-1] == "2 of 5 checks passed"
+    assert result.stdout.splitlines()[-1] == "3 of 6 checks passed"
+
+
+def test_check_names_a_broken_routes_file(queues: Queues, tmp_path: Path) -> None:
+    """A routes file with an unknown sink fails `check` with a line naming route and key."""
+    routes = tmp_path / "routes.toml"
+    routes.write_text('[[route]]\nname = "ops"\nsinks = ["pagerduty"]\n', encoding="utf-8")
+    env = daemon_env(settings_for(queues, "http://127.0.0.1:9", tmp_path / "t.db"))
+    env["TRIAGE_ROUTES_FILE"] = str(routes)
+    result = triage("check", env=env)
+    assert result.returncode == 1
+    (line,) = [line for line in result.stdout.splitlines() if line.split()[1] == "routes"]
+    assert line.startswith("FAIL")
+    assert "route 'ops'.sinks" in line and "pagerduty" in line
 
 
 def test_send_queues_files_and_stdin(queues: Queues, tmp_path: Path) -> None:

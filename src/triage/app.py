@@ -14,6 +14,8 @@ import structlog
 from pydantic import SecretStr
 
 from triage.aws import Aws
+from triage.breaker import CircuitBreaker
+from triage.errors import SinkUnavailableError
 from triage.health import Health
 from triage.http_endpoints import EndpointServer
 from triage.inbox import SqsInbox
@@ -21,10 +23,12 @@ from triage.lifecycle import Policy
 from triage.metrics import Metrics
 from triage.metrics_export import EmfExporter, PutMetricDataExporter, flush_every
 from triage.pipeline import DryRun, Pipeline
+from triage.routes import load_router
 from triage.secrets import BackendToken
 from triage.settings import Settings
 from triage.sinks.backend import BackendSink
 from triage.sinks.base import Sink
+from triage.sinks.guard import Backpressure, GuardedSink
 from triage.store import VersionedStore, open_store
 from triage.summarise import build_summariser
 from triage.supervisor import Stats, Supervisor, SupervisorConfig
@@ -56,15 +60,51 @@ async def open_configured_store(settings: Settings, aws: Aws) -> VersionedStore:
     )
 
 
-async def build_sinks(settings: Settings, aws: Aws, metrics: Metrics) -> list[Sink]:
+async def build_sinks(
+    settings: Settings, aws: Aws, metrics: Metrics, names: tuple[str, ...] | None = None
+) -> list[Sink]:
+    """The named sinks (default: TRIAGE_SINKS), in run order; raises ConfigError for a sink
+    that cannot work as configured (no token, no repository, no webhook)."""
     sinks: list[Sink] = []
-    for name in settings.sinks:
+    for name in names if names is not None else settings.sinks:
         if name == "backend":
             secrets = (
                 await aws.client("secretsmanager") if settings.backend_token_secret_id else None
             )
-            sinks.append(BackendSink(settings, BackendToken(settings, secrets), metrics=metrics))
+            token = BackendToken(settings, secrets)
+            await _check_token(token)
+            sinks.append(BackendSink(settings, token, metrics=metrics))
+        elif name == "github":
+            from triage.sinks.github import GitHubSink
+
+            sinks.append(GitHubSink(settings, metrics=metrics))
+        elif name == "slack":
+            from triage.sinks.slack import SlackSink
+
+            sinks.append(SlackSink(settings, metrics=metrics))
     return sinks
+
+
+async def _check_token(token: BackendToken) -> None:
+    """Read the token once at startup: a token that cannot exist stops the daemon with one
+    line; one that cannot be read just now (Secrets Manager throttled) is retried per message."""
+    try:
+        await token.get()
+    except SinkUnavailableError as exc:
+        log.warning("backend_token.unavailable_at_startup", error=str(exc))
+
+
+def guarded(settings: Settings, sinks: list[Sink]) -> list[GuardedSink]:
+    """Each sink behind its own circuit breaker (see `sinks/guard.py`)."""
+    return [
+        GuardedSink(
+            sink,
+            CircuitBreaker(
+                f"sink:{sink.name}", settings.sink_breaker_failures, settings.sink_breaker_reset_s
+            ),
+        )
+        for sink in sinks
+    ]
 
 
 def credentials_of(settings: Settings, sinks: list[Sink]) -> Callable[[], list[str]]:
@@ -104,18 +144,22 @@ async def run_daemon(
         stack.push_async_callback(aws.aclose)
         store = await open_configured_store(settings, aws)
         stack.push_async_callback(store.aclose)
-        sinks = await build_sinks(settings, aws, metrics)
-        for sink in sinks:
+        router = load_router(settings)
+        plain = await build_sinks(settings, aws, metrics, router.sink_names)
+        for sink in plain:
             stack.push_async_callback(sink.aclose)
-        summariser = build_summariser(settings, metrics, credentials_of(settings, sinks))
+        sinks = guarded(settings, plain)
+        summariser = build_summariser(settings, metrics, credentials_of(settings, plain))
         stack.push_async_callback(summariser.aclose)
         health = Health()
+        backpressure = Backpressure(sinks, health)
+        stack.push_async_callback(backpressure.aclose)
         await _start_operations(settings, aws, metrics, health, stack)
         inbox = SqsInbox(await aws.client("sqs"), settings.queue_url)
         if dry_run:
-            handler = DryRun(store, policy_from(settings), sinks, metrics).process
+            handler = DryRun(store, policy_from(settings), sinks, metrics, router=router).process
         else:
-            handler = Pipeline(store, summariser, sinks, metrics).process
+            handler = Pipeline(store, summariser, sinks, metrics, router=router).process
         config = SupervisorConfig(
             concurrency=settings.concurrency,
             max_messages=settings.sqs_max_messages,
@@ -128,7 +172,15 @@ async def run_daemon(
             drain=drain,
             dry_run=dry_run,
         )
-        supervisor = Supervisor(config, inbox, handler, metrics, should_exit=stop, health=health)
+        supervisor = Supervisor(
+            config,
+            inbox,
+            handler,
+            metrics,
+            should_exit=stop,
+            health=health,
+            intake_limit=None if dry_run else backpressure.intake_limit,
+        )
         await supervisor.serve()
         return RunResult(supervisor.stats, metrics)
 

@@ -14,6 +14,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from triage.app import open_configured_store
 from triage.aws import Aws
 from triage.errors import ConfigError, TriageError
+from triage.routes import load_router
 from triage.secrets import BackendToken
 from triage.settings import Settings
 
@@ -26,6 +27,7 @@ async def run_checks(settings: Settings, out: TextIO | None = None) -> int:
     aws = Aws(settings)
     checks: list[tuple[str, Check]] = [
         ("config", lambda: _config(settings)),
+        ("routes", lambda: _routes(settings)),
         ("store", lambda: _store(settings, aws)),
         ("queue", lambda: _queue(settings, aws)),
     ]
@@ -64,6 +66,12 @@ def _one_line(exc: BaseException) -> str:
 async def _config(settings: Settings) -> str:
     settings.require("queue_url")
     return f"sinks={','.join(settings.sinks)} concurrency={settings.concurrency}"
+
+
+async def _routes(settings: Settings) -> str:
+    router = load_router(settings)
+    where = str(settings.routes_file) if settings.routes_file else "no routes file"
+    return f"{where}: {len(router.rules)} route(s), sinks used: {', '.join(router.sink_names)}"
 
 
 async def _store(settings: Settings, aws: Aws) -> str:

@@ -21,7 +21,9 @@ from triage.lifecycle import Action, Incident, Policy, decide
 from triage.metrics import Metrics
 from triage.models import Alert, Ticket
 from triage.normalize import Normalized, normalize_body
-from triage.sinks.base import Effect, EffectKind, Sink
+from triage.routes import Route, Router
+from triage.settings import KNOWN_SINKS
+from triage.sinks.base import Effect, EffectKind, Sink, Target
 from triage.store import Store, Transition
 from triage.summarise.base import Summariser
 from triage.summarise.deterministic import DeterministicSummariser
@@ -58,11 +60,13 @@ class Pipeline:
         sinks: Sequence[Sink],
         metrics: Metrics,
         *,
+        router: Router | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.store = store
         self.summariser = summariser
-        self.sinks = tuple(sinks)
+        self.sinks = {sink.name: sink for sink in sinks}
+        self.router = router or _everything_to(sinks)
         self.metrics = metrics
         self.clock = clock
 
@@ -106,18 +110,25 @@ class Pipeline:
             if ticket is None:
                 ticket = await self.summariser.summarise(alert)
                 await self.store.save_ticket(incident.fingerprint, owner, ticket)
+            route = self.router.route(alert, ticket.priority)
             refs = dict(incident.refs)
-            for sink in self.sinks:
-                if sink.name in pending.done:
+            for name in _sinks_for(pending.kind, route, incident):
+                if name in pending.done:
                     continue
-                if pending.kind is not EffectKind.OPEN and sink.name not in incident.refs:
-                    continue  # this sink never got the ticket: nothing to update or close
-                effect = self._effect(transition, alert, incident, ticket, sink.name, refs)
+                sink = self.sinks.get(name)
+                if sink is None:  # it took the ticket, but is no longer configured
+                    log.warning("sink.not_configured", sink=name, effect=str(pending.kind))
+                    continue
+                effect = self._effect(
+                    transition, alert, incident, ticket, name, refs, route.target(name)
+                )
                 ref = await sink.apply(effect)
-                await self.store.confirm(incident.fingerprint, owner, sink.name, ref)
+                await self.store.confirm(incident.fingerprint, owner, name, ref)
                 if ref is not None:
-                    refs[sink.name] = ref
-                log.info("alert.routed", sink=sink.name, effect=str(pending.kind), ref=ref)
+                    refs[name] = ref
+                log.info(
+                    "alert.routed", sink=name, route=route.name, effect=str(pending.kind), ref=ref
+                )
             await self.store.finish(incident.fingerprint, owner)
         except (TriageError, asyncio.CancelledError):
             # Let a retry (ours or another replica's) take the effect over without waiting.
@@ -132,6 +143,7 @@ class Pipeline:
         ticket: Ticket,
         sink: str,
         refs: dict[str, str],
+        target: Target,
     ) -> Effect:
         assert incident.pending is not None
         return Effect(
@@ -145,7 +157,20 @@ class Pipeline:
             flapping=incident.flapping,
             idempotency_key=transition.idempotency_key,
             refs=MappingProxyType(dict(refs)),
+            target=target,
         )
+
+
+def _sinks_for(kind: EffectKind, route: Route, incident: Incident) -> tuple[str, ...]:
+    """OPEN goes where the route says; later effects follow the ticket: to the sinks that
+    returned a reference when it opened (in run order), and nowhere else."""
+    if kind is EffectKind.OPEN:
+        return route.sinks
+    return tuple(name for name in KNOWN_SINKS if name in incident.refs)
+
+
+def _everything_to(sinks: Sequence[Sink]) -> Router:
+    return Router(Route("default", tuple(s.name for s in sinks), {}))
 
 
 class DryRun:
@@ -159,11 +184,12 @@ class DryRun:
         sinks: Sequence[Sink],
         metrics: Metrics,
         *,
+        router: Router | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.store = store
         self.policy = policy
-        self.sink_names = [s.name for s in sinks]
+        self.router = router or _everything_to(sinks)
         self.metrics = metrics
         self.summariser = DeterministicSummariser()
         self.clock = clock
@@ -176,14 +202,21 @@ class DryRun:
             )
         actions = []
         for alert in normalized.alerts:
-            decision = decide(
-                await self.store.get(alert.fingerprint), alert, self.clock(), self.policy
-            )
+            stored = await self.store.get(alert.fingerprint)
+            decision = decide(stored, alert, self.clock(), self.policy)
             effect = decision.action.effect
-            details: dict[str, object] = {"sinks": self.sink_names if effect else []}
+            details: dict[str, object] = {"sinks": []}
             if effect is EffectKind.OPEN:
                 ticket = self.summariser.write(alert)
-                details.update(title=ticket.title, priority=str(ticket.priority))
+                route = self.router.route(alert, ticket.priority)
+                details.update(
+                    title=ticket.title,
+                    priority=str(ticket.priority),
+                    route=route.name,
+                    sinks=list(route.sinks),
+                )
+            elif effect is not None and stored is not None:
+                details["sinks"] = [n for n in KNOWN_SINKS if n in stored.refs]
             self.metrics.incr("DryRunDecisions", action=str(decision.action))
             log.info(
                 "alert.dry_run",

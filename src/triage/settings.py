@@ -23,8 +23,9 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from triage.errors import ConfigError
 from triage.models import Priority
 
-#: Sinks this release can build; GitHub and Slack arrive with the routing work.
-KNOWN_SINKS = ("backend",)
+#: Sinks this release can build, in the order they run for one incident (Slack last, so its
+#: message can link to the ticket and issue the others created).
+KNOWN_SINKS = ("backend", "github", "slack")
 
 
 def _env(name: str) -> AliasChoices:
@@ -126,7 +127,14 @@ class Settings(BaseSettings):
     # --- Daemon ----------------------------------------------------------------------------
     concurrency: int = Field(16, ge=1, le=1024)
     store_url: str = "sqlite:///triage.db"
+    #: The default route: sinks for alerts that no rule of the routes file matches.
     sinks: Annotated[tuple[str, ...], NoDecode] = ("backend",)
+    #: A TOML routes file (see README "Routing"); unset means every alert goes to `sinks`.
+    routes_file: Path | None = None
+    #: A sink's circuit breaker opens after this many failed calls in a row; while it is open
+    #: the daemon takes no new messages, and after `sink_breaker_reset_s` one probe goes out.
+    sink_breaker_failures: int = Field(5, ge=1)
+    sink_breaker_reset_s: float = Field(30.0, gt=0)
     #: `emf` (lines on stdout), `cloudwatch` (PutMetricData; implied by AWS_CLOUDWATCH_ENDPOINT), `off`.
     metrics: Literal["emf", "cloudwatch", "off"] = "emf"
     metrics_interval_s: float = Field(60.0, gt=0)

@@ -79,7 +79,14 @@ class Stats:
         self.failures[message_id] = _Failure(reason, error)
 
 
+#: The longest visibility timeout SQS accepts.
+SQS_MAX_VISIBILITY_S = 43_200
+
+
 class Supervisor:
+    #: How often intake is re-checked while paused by backpressure.
+    PAUSE_POLL_S = 0.5
+
     def __init__(
         self,
         config: SupervisorConfig,
@@ -89,6 +96,7 @@ class Supervisor:
         *,
         should_exit: asyncio.Event | None = None,
         health: Health | None = None,
+        intake_limit: Callable[[], int | None] | None = None,
     ) -> None:
         self.config = config
         self.inbox = inbox
@@ -106,6 +114,9 @@ class Supervisor:
         self._held: dict[str, Message] = {}
         self._slot_free = asyncio.Event()
         self._acker = Acker(inbox)
+        #: Backpressure from the sinks: how many messages may be in flight (None: no limit).
+        self._intake_limit = intake_limit
+        self._paused = False
 
     # --- Lifecycle -------------------------------------------------------------------------
 
@@ -159,7 +170,17 @@ class Supervisor:
                 self._slot_free.clear()
                 await self._slot_free.wait()
                 continue
+            limit = self._intake_limit() if self._intake_limit else None
+            if limit is not None:
+                free = min(free, limit - len(self._in_flight))
+            self._note_pause(limit == 0)
+            if free <= 0:
+                # A sink is down or being probed: leave messages in SQS, receive counts intact.
+                await self._sleep_unless_exit(self.PAUSE_POLL_S)
+                continue
             wait_s = min(self.config.wait_s, 1) if self.config.drain else self.config.wait_s
+            if limit is not None:
+                wait_s = min(wait_s, 1)  # probing: look at the breakers again soon
             want = min(10, self.config.max_messages, free)
             try:
                 messages = await self._until_exit(
@@ -188,6 +209,16 @@ class Supervisor:
             ):
                 log.info("daemon.drained")
                 self.should_exit.set()
+
+    def _note_pause(self, paused: bool) -> None:
+        if paused != self._paused:
+            self._paused = paused
+            if paused:
+                log.warning(
+                    "intake.paused", reason="a sink's breaker is open or it is rate-limited"
+                )
+            else:
+                log.info("intake.resumed")
 
     async def _until_exit(self, call: Awaitable[list[Message]]) -> list[Message] | None:
         """Await `call`, or cancel it as soon as shutdown starts (returns None then)."""
@@ -296,7 +327,8 @@ class Supervisor:
     ) -> None:
         delay = _backoff(message.receive_count, self.config.retry_base_s, self.config.retry_max_s)
         if retry_after_s is not None:
-            delay = max(delay, retry_after_s)
+            # The service said when to come back; SQS cannot hide a message for longer than 12 h.
+            delay = min(max(delay, retry_after_s), SQS_MAX_VISIBILITY_S)
         self.stats.retried += 1
         self.stats.remember(message.id, reason, error)
         self.metrics.incr("MessagesFailed", reason=reason)

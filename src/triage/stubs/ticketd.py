@@ -43,6 +43,9 @@ class TicketServer:
         self.route = "/" + route.strip("/")
         #: Seconds every request waits before it is answered (a slow backend).
         self.delay_s = 0.0
+        #: While True every request, probes included, is answered 503 and nothing is recorded
+        #: (an outage of the whole backend, ended by setting it back to False).
+        self.down = False
         self._lock = threading.Lock()
         self._tickets: list[dict[str, Any]] = []
         self._events: list[dict[str, Any]] = []
@@ -127,6 +130,8 @@ class TicketServer:
     def _post(self, path: str, headers: dict[str, str], raw: bytes) -> tuple[int, Any, str | None]:
         with self._lock:
             self._requests += 1
+            if self.down:
+                return 503, {"error": "backend down"}, "1"
             if self._failures:
                 status, retry_after = self._failures.pop(0)
                 return status, {"error": "injected failure"}, retry_after
@@ -207,8 +212,8 @@ class TicketServer:
                 else:
                     self._send(404, {"error": "not found"})
 
-            def do_OPTIONS(self) -> None:  # `triage check` probes the route with OPTIONS
-                self._send(204, None)
+            def do_OPTIONS(self) -> None:  # `triage check` and the sink's probe use OPTIONS
+                self._send(503 if server.down else 204, None)
 
             def _send(self, status: int, payload: Any, retry_after: str | None = None) -> None:
                 data = b"" if payload is None else json.dumps(payload).encode()

@@ -1,0 +1,225 @@
+"""Routing: which sinks a new incident's ticket goes to, and with which per-sink options.
+
+Without a routes file every incident goes to `TRIAGE_SINKS`. With `TRIAGE_ROUTES_FILE`, the
+first `[[route]]` whose `match` fits the incident decides; none fitting means `TRIAGE_SINKS`:
+
+    [[route]]
+    name = "payments"                        # shown in logs and errors
+    sinks = ["backend", "github", "slack"]
+    [route.match]                            # every key given must match; none given = any
+    team = ["payments", "billing"]           # any of these (case-insensitive)
+    source = ["cloudwatch", "grafana"]
+    priority = ["critical", "high"]          # the ticket's priority (stated, else summarised)
+    labels = { env = "prod", cluster = "*" } # every label equal ("*": present at all)
+    [route.github]
+    repository = "acme/payments"             # else GITHUB_REPOSITORY
+    labels = ["payments"]
+    assignees = ["alice"]
+    [route.slack]
+    webhook_url_env = "SLACK_PAYMENTS_WEBHOOK"   # the variable holding the URL (or webhook_url)
+
+A route is chosen once, when the incident opens; its updates, closes and reopens go to the sinks
+that took the ticket. Any mistake in the file (unknown key, sink or priority, a TOML syntax
+error, a webhook variable that is unset) stops `check` and startup with one line naming it.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from triage.errors import ConfigError
+from triage.models import Alert, Priority
+from triage.settings import KNOWN_SINKS, Settings
+from triage.sinks.base import DEFAULT_TARGET, Target
+
+_STRICT = ConfigDict(extra="forbid", frozen=True)
+
+
+class _Match(BaseModel):
+    model_config = _STRICT
+
+    team: tuple[str, ...] = ()
+    source: tuple[str, ...] = ()
+    priority: tuple[Priority, ...] = ()
+    labels: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("team", "source", "priority", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        words = [value] if isinstance(value, str) else value
+        return [w.lower() if isinstance(w, str) else w for w in words]
+
+
+class _GitHub(BaseModel):
+    model_config = _STRICT
+
+    repository: str | None = Field(None, pattern=r"^[\w.-]+/[\w.-]+$")
+    labels: tuple[str, ...] = ()
+    assignees: tuple[str, ...] = ()
+
+
+class _Slack(BaseModel):
+    model_config = _STRICT
+
+    webhook_url: str | None = Field(None, pattern=r"^https://")
+    webhook_url_env: str | None = None
+
+
+class _Route(BaseModel):
+    model_config = _STRICT
+
+    name: str = Field(min_length=1)
+    sinks: tuple[str, ...] = Field(min_length=1)
+    match: _Match = _Match()
+    github: _GitHub = _GitHub()
+    slack: _Slack = _Slack()
+
+    @field_validator("sinks")
+    @classmethod
+    def _known(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = [s for s in value if s not in KNOWN_SINKS]
+        if unknown:
+            raise ValueError(f"unknown sink {unknown[0]!r}; known: {', '.join(KNOWN_SINKS)}")
+        return value
+
+
+class _File(BaseModel):
+    model_config = _STRICT
+
+    route: tuple[_Route, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """The decision for one incident: sinks in the order they run, and each one's target."""
+
+    name: str
+    sinks: tuple[str, ...]
+    targets: Mapping[str, Target]
+
+    def target(self, sink: str) -> Target:
+        return self.targets.get(sink, DEFAULT_TARGET)
+
+
+@dataclass(frozen=True, slots=True)
+class _Rule:
+    route: Route
+    team: frozenset[str]
+    source: frozenset[str]
+    priority: frozenset[Priority]
+    labels: Mapping[str, str]
+
+    def matches(self, alert: Alert, priority: Priority) -> bool:
+        if self.team and (alert.team or "").lower() not in self.team:
+            return False
+        if self.source and alert.source.lower() not in self.source:
+            return False
+        if self.priority and priority not in self.priority:
+            return False
+        for key, want in self.labels.items():
+            have = alert.labels.get(key)
+            if have is None or (want != "*" and have != want):
+                return False
+        return True
+
+
+class Router:
+    def __init__(self, default: Route, rules: tuple[_Rule, ...] = ()) -> None:
+        self.default = default
+        self.rules = rules
+
+    def route(self, alert: Alert, priority: Priority) -> Route:
+        for rule in self.rules:
+            if rule.matches(alert, priority):
+                return rule.route
+        return self.default
+
+    @property
+    def sink_names(self) -> tuple[str, ...]:
+        """Every sink any route can use, in run order: the ones the daemon must build."""
+        used = set(self.default.sinks)
+        for rule in self.rules:
+            used.update(rule.route.sinks)
+        return tuple(s for s in KNOWN_SINKS if s in used)
+
+
+def load_router(settings: Settings) -> Router:
+    """The router the settings describe; raises ConfigError with one line for any mistake."""
+    default = Route("default", _ordered(settings.sinks), {})
+    if settings.routes_file is None:
+        return Router(default)
+    path = settings.routes_file
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"TRIAGE_ROUTES_FILE {path}: {exc.strerror or exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"TRIAGE_ROUTES_FILE {path}: not valid TOML: {exc}") from None
+    try:
+        parsed = _File.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(f"TRIAGE_ROUTES_FILE {path}: {_first_error(exc, data)}") from None
+    rules = tuple(_rule(route, path) for route in parsed.route)
+    names = [r.route.name for r in rules]
+    duplicate = next((n for n in names if names.count(n) > 1), None)
+    if duplicate:
+        raise ConfigError(f"TRIAGE_ROUTES_FILE {path}: route name {duplicate!r} is used twice")
+    return Router(default, rules)
+
+
+def _rule(route: _Route, path: Path) -> _Rule:
+    targets: dict[str, Target] = {}
+    if "github" in route.sinks:
+        targets["github"] = Target(
+            repository=route.github.repository,
+            labels=route.github.labels,
+            assignees=route.github.assignees,
+        )
+    if "slack" in route.sinks:
+        webhook = route.slack.webhook_url
+        if route.slack.webhook_url_env:
+            webhook = os.environ.get(route.slack.webhook_url_env, "").strip() or None
+            if webhook is None:
+                raise ConfigError(
+                    f"TRIAGE_ROUTES_FILE {path}: route {route.name!r}: "
+                    f"{route.slack.webhook_url_env} is not set"
+                )
+        targets["slack"] = Target(webhook_url=webhook)
+    return _Rule(
+        route=Route(route.name, _ordered(route.sinks), targets),
+        team=frozenset(route.match.team),
+        source=frozenset(route.match.source),
+        priority=frozenset(route.match.priority),
+        labels=dict(route.match.labels),
+    )
+
+
+def _ordered(sinks: tuple[str, ...]) -> tuple[str, ...]:
+    """Sinks in run order (backend, github, slack), each once."""
+    return tuple(s for s in KNOWN_SINKS if s in sinks)
+
+
+def _first_error(exc: ValidationError, data: Any) -> str:
+    """Pydantic's first error as one line, naming the route by its name when it has one."""
+    error = exc.errors()[0]
+    where = list(error["loc"])
+    if len(where) >= 2 and where[0] == "route" and isinstance(where[1], int):
+        routes = data.get("route") if isinstance(data, dict) else None
+        name = None
+        if (
+            isinstance(routes, list)
+            and where[1] < len(routes)
+            and isinstance(routes[where[1]], dict)
+        ):
+            name = routes[where[1]].get("name")
+        label = f"route {name!r}" if name else f"route #{where[1] + 1}"
+        where = [label, *where[2:]]
+    path = ".".join(str(part) for part in where)
+    return f"{path}: {error['msg']}"

@@ -1,0 +1,168 @@
+"""Backpressure: a circuit breaker per sink, and the intake limit the supervisor obeys.
+
+A sink that keeps failing (its service is down, or rate-limits us) is not a reason to burn the
+receive counts of every queued message: while any sink's breaker is open, or the sink itself says
+it is paused (GitHub's rate-limit reset), the supervisor takes no new messages; they wait in SQS
+with their receive counts intact. Once the breaker's reset time has passed, the sink is probed:
+by its own `probe()` (a request that creates nothing) where it has one, else by letting one
+message at a time through; a success closes the breaker and intake resumes.
+
+    GuardedSink(inner, breaker)   counts SinkUnavailableError as a failure; any answer from the
+                                  service (success, or a rejection of this one ticket) as a success
+    Backpressure(guards, health)  intake_limit(): 0 = take nothing, 1 = probe, None = no limit;
+                                  reports `breaker:<sink>` conditions for /readyz
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Sequence
+from typing import Protocol, runtime_checkable
+
+import structlog
+
+from triage.breaker import BreakerState, CircuitBreaker
+from triage.errors import SinkUnavailableError
+from triage.health import Health
+from triage.sinks.base import Effect, Sink
+
+log = structlog.get_logger(__name__)
+
+
+@runtime_checkable
+class Probeable(Protocol):
+    """A sink that can tell whether its service is up without creating anything."""
+
+    async def probe(self) -> None:
+        """Return if the service answers; raise SinkUnavailableError if it is still down."""
+        ...
+
+
+@runtime_checkable
+class Pausable(Protocol):
+    """A sink that knows when its service will refuse every call (a rate-limit reset)."""
+
+    def paused_until(self) -> float | None:
+        """A time.monotonic() deadline, or None when not paused."""
+        ...
+
+
+class GuardedSink:
+    def __init__(
+        self,
+        inner: Sink,
+        breaker: CircuitBreaker,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.inner = inner
+        self.breaker = breaker
+        self._clock = clock
+
+    @property
+    def name(self) -> str:
+        return self.inner.name
+
+    async def apply(self, effect: Effect) -> str | None:
+        if not self.breaker.allow():
+            retry_at = self.breaker.retry_at()
+            wait = max(retry_at - self._clock(), 1.0) if retry_at is not None else None
+            raise SinkUnavailableError(f"{self.name} circuit breaker is open", retry_after_s=wait)
+        try:
+            ref = await self.inner.apply(effect)
+        except SinkUnavailableError:
+            self.breaker.failure()
+            raise
+        except asyncio.CancelledError:
+            self.breaker.cancelled()
+            raise
+        except BaseException:
+            # The service answered (it rejected this ticket) or our own code failed: either
+            # way the service is not down, so this is no reason to keep the breaker open.
+            self.breaker.success()
+            raise
+        self.breaker.success()
+        return ref
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+    def blocked_for(self) -> float | None:
+        """Seconds until this sink may be called again; None when it may be called now."""
+        now = self._clock()
+        waits = []
+        if self.breaker.state is BreakerState.OPEN:
+            retry_at = self.breaker.retry_at()
+            if retry_at is not None:
+                waits.append(retry_at - now)
+        if isinstance(self.inner, Pausable):
+            until = self.inner.paused_until()
+            if until is not None and until > now:
+                waits.append(until - now)
+        return max(waits) if waits else None
+
+    @property
+    def probing(self) -> bool:
+        return self.breaker.state is BreakerState.HALF_OPEN
+
+    @property
+    def can_probe(self) -> bool:
+        return isinstance(self.inner, Probeable)
+
+    async def probe(self) -> None:
+        """Half-open: ask the service directly, so recovery is found without spending a
+        message's receive count on it."""
+        if not isinstance(self.inner, Probeable) or not self.breaker.allow():
+            return
+        try:
+            await self.inner.probe()
+        except SinkUnavailableError as exc:
+            log.info("sink.probe_failed", sink=self.name, error=str(exc))
+            self.breaker.failure()
+        except asyncio.CancelledError:
+            self.breaker.cancelled()
+            raise
+        else:
+            log.info("sink.probe_ok", sink=self.name)
+            self.breaker.success()
+
+
+class Backpressure:
+    def __init__(self, guards: Sequence[GuardedSink], health: Health) -> None:
+        self.guards = tuple(guards)
+        self.health = health
+        self._probes: dict[str, asyncio.Task[None]] = {}
+
+    def intake_limit(self) -> int | None:
+        """How many messages may be in flight now: 0 while a sink is blocked or probing itself,
+        1 while a sink without its own probe is probed by one message, None (no limit beyond
+        the pool) when every sink is healthy. Called by the supervisor before each receive."""
+        limit: int | None = None
+        for guard in self.guards:
+            blocked = guard.blocked_for()
+            if blocked is not None:
+                self.health.set(f"breaker:{guard.name}", False, f"open, retry in {blocked:.0f} s")
+                limit = 0
+            elif guard.probing:
+                self.health.set(f"breaker:{guard.name}", False, "half-open, probing")
+                if guard.can_probe:
+                    self._start_probe(guard)
+                    limit = 0
+                else:
+                    limit = 0 if limit == 0 else 1
+            else:
+                self.health.set(f"breaker:{guard.name}", True)
+        return limit
+
+    def _start_probe(self, guard: GuardedSink) -> None:
+        running = self._probes.get(guard.name)
+        if running is None or running.done():
+            self._probes[guard.name] = asyncio.create_task(
+                guard.probe(), name=f"probe:{guard.name}"
+            )
+
+    async def aclose(self) -> None:
+        for task in self._probes.values():
+            task.cancel()
+        await asyncio.gather(*self._probes.values(), return_exceptions=True)
