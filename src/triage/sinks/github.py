@@ -320,13 +320,18 @@ class GitHubSink:
         if digest and not hour.has(1 + keep):
             minute.cancel(key)  # a reservation from an earlier attempt is no longer needed
             return False
+        self._take_create_tokens(repository, key, keep=keep)
+        return True
+
+    def _take_create_tokens(self, repository: str, key: str, *, keep: int) -> None:
+        """One token from each budget, or GitHubUnavailableError (throttled) with the wait."""
+        minute, hour = self._buckets(repository)
         self._take(minute, key, repository, "minute")
         try:
             self._take(hour, key, repository, "hour", keep=keep)
         except GitHubUnavailableError:
             minute.give_back()  # the create is not happening now
             raise
-        return True
 
     def _take(
         self, bucket: TokenBucket, key: str, repository: str, budget: str, keep: int = 0
@@ -367,9 +372,7 @@ class GitHubSink:
                 repository, text.DIGEST_LABEL, text.DIGEST_MARKER
             )
             if issue_or_none is None:
-                minute, hour = self._buckets(repository)
-                self._take(minute, key, repository, "minute")
-                self._take(hour, key, repository, "hour")  # the token kept for this
+                self._take_create_tokens(repository, key, keep=0)  # the hour's kept token
                 issue_or_none = await self._api.call(
                     "POST",
                     f"/repos/{repository}/issues",
