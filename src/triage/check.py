@@ -31,11 +31,19 @@ async def run_checks(settings: Settings, out: TextIO | None = None) -> int:
         ("store", lambda: _store(settings, aws)),
         ("queue", lambda: _queue(settings, aws)),
     ]
-    if "backend" in settings.sinks:
+    try:
+        used = load_router(settings).sink_names
+    except ConfigError:
+        used = settings.sinks  # the routes check reports the problem
+    if "backend" in used:
         checks += [
             ("token", lambda: _token(settings, aws)),
             ("backend", lambda: _backend(settings)),
         ]
+    if "github" in used:
+        checks.append(("github", lambda: _github(settings)))
+    if "slack" in used:
+        checks.append(("slack", lambda: _slack(settings)))
     failed = 0
     try:
         for name, check in checks:
@@ -72,6 +80,25 @@ async def _routes(settings: Settings) -> str:
     router = load_router(settings)
     where = str(settings.routes_file) if settings.routes_file else "no routes file"
     return f"{where}: {len(router.rules)} route(s), sinks used: {', '.join(router.sink_names)}"
+
+
+async def _github(settings: Settings) -> str:
+    from triage.sinks.github import GitHubSink
+
+    sink = GitHubSink(settings)
+    try:
+        return await sink.probe()
+    finally:
+        await sink.aclose()
+
+
+async def _slack(settings: Settings) -> str:
+    # Posting would put a message in someone's channel: check the configuration only.
+    from triage.sinks.slack import SlackSink
+
+    sink = SlackSink(settings)
+    await sink.aclose()
+    return f"webhook configured, minimum priority {settings.slack_min_priority}"
 
 
 async def _store(settings: Settings, aws: Aws) -> str:

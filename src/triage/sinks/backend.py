@@ -91,7 +91,7 @@ class BackendSink:
     async def aclose(self) -> None:
         await self._client.aclose()
 
-    async def probe(self) -> None:
+    async def probe(self) -> str:
         """Is the backend up? `OPTIONS` on the create route creates nothing; any answer below
         500 (other than 429) means it is serving again. Used while this sink's breaker is open."""
         url = self.base_url + self.create_route
@@ -101,6 +101,7 @@ class BackendSink:
             raise SinkUnavailableError(f"backend unreachable: {type(exc).__name__}") from None
         if response.status_code >= 500 or response.status_code == 429:
             raise SinkUnavailableError(f"backend answered {response.status_code}")
+        return f"{self.base_url} answered HTTP {response.status_code}"
 
     async def _post(self, route: str, body: dict[str, Any], effect: Effect) -> Any:
         url = self.base_url + route

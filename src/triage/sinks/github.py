@@ -126,6 +126,17 @@ class GitHubSink:
     async def aclose(self) -> None:
         await self._api.aclose()
 
+    async def probe(self) -> str:
+        """Can we reach GitHub and read the default repository's issues? Creates nothing; used
+        by `triage check` and while this sink's breaker is open. Returns what it reached."""
+        repository = self.settings.github_repository
+        if repository:
+            await self._api.call(
+                "GET", f"/repos/{repository}/issues", params={"per_page": 1, "state": "all"}
+            )
+            return f"{repository} readable as {await self._api.whoami()}"
+        return f"signed in as {await self._api.whoami()} (no GITHUB_REPOSITORY: routes name them)"
+
     async def apply(self, effect: Effect) -> str | None:
         started = time.perf_counter()
         try:

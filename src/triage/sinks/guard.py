@@ -34,7 +34,7 @@ log = structlog.get_logger(__name__)
 class Probeable(Protocol):
     """A sink that can tell whether its service is up without creating anything."""
 
-    async def probe(self) -> None:
+    async def probe(self) -> object:
         """Return if the service answers; raise SinkUnavailableError if it is still down."""
         ...
 
@@ -123,6 +123,9 @@ class GuardedSink:
         except asyncio.CancelledError:
             self.breaker.cancelled()
             raise
+        except Exception as exc:  # it answered, if not as hoped (a 403, a 404): it is up
+            log.info("sink.probe_answered", sink=self.name, error=str(exc))
+            self.breaker.success()
         else:
             log.info("sink.probe_ok", sink=self.name)
             self.breaker.success()

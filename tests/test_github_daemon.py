@@ -1,0 +1,129 @@
+"""The daemon with the GitHub sink, against the loopback GitHub stub: a whole incident lifecycle,
+and a secondary rate limit that pauses intake instead of dead-lettering."""
+
+from __future__ import annotations
+
+import signal
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from daemon_harness import Daemon, Queues, daemon_env, make_queues, run_triage, settings_for
+from triage.app import run_daemon
+from triage.stubs.github import GitHubServer
+
+GH_TOKEN = "ghp_" + "T0k3n" * 8
+
+
+@pytest.fixture
+def github() -> Iterator[GitHubServer]:
+    server = GitHubServer(tokens={GH_TOKEN: "triage-bot"}, repositories=("acme/ops",))
+    server.start()
+    yield server
+    server.stop()
+
+
+def generic(key: str, status: str = "firing") -> dict[str, Any]:
+    return {
+        "title": f"{key} failed",
+        "source": "cron",
+        "status": status,
+        "dedup_key": key,
+        "priority": "P1",
+        "team": "ops",
+    }
+
+
+def github_settings(queues: Queues, github: GitHubServer, tmp_path: Path, **extra: Any) -> Any:
+    return settings_for(
+        queues,
+        "http://127.0.0.1:9",
+        tmp_path / "triage.db",
+        sinks="github",
+        github_token=GH_TOKEN,
+        github_repository="acme/ops",
+        github_api_url=github.url,
+        **extra,
+    )
+
+
+async def test_lifecycle_through_the_daemon_opens_updates_closes_and_reopens(
+    queues: Queues, github: GitHubServer, tmp_path: Path
+) -> None:
+    """firing → repeat → resolved → re-fire, each drained in turn: one issue, an update comment,
+    a close and a reopen."""
+    settings = github_settings(queues, github, tmp_path, update_interval_s=0)
+    for status in ("firing", "firing", "resolved", "firing"):
+        queues.send(generic("nightly-export", status))
+        await run_daemon(settings, drain=True)
+    (issue,) = github.issues()
+    assert issue["title"].startswith("[P1] ")
+    assert issue["state"] == "open"  # reopened by the last firing
+    assert "<!-- triage:fingerprint=" in issue["body"]
+    assert {label["name"] for label in issue["labels"]} >= {"triage", "team:ops"}
+    # The update, the resolve note and the reopen note, once each.
+    assert len(issue["comment_bodies"]) == 3
+    patches = [c for c in github.calls if c["method"] == "PATCH"]
+    assert [c["body"].get("state") for c in patches] == ["closed", "open"]
+
+
+@pytest.fixture
+def prod_queues(moto_url: str) -> Queues:
+    return make_queues(moto_url, max_receive_count=5)
+
+
+def test_secondary_rate_limit_pauses_intake_and_dead_letters_nothing(
+    prod_queues: Queues, github: GitHubServer, tmp_path: Path
+) -> None:
+    """A secondary-rate-limit 403 with Retry-After pauses the daemon's intake until then; every
+    incident still gets exactly one issue and nothing reaches the DLQ."""
+    github.fail_next(
+        1,
+        403,
+        message="You have exceeded a secondary rate limit. Please wait a few minutes.",
+        retry_after="4",
+        method="POST",
+        path="/issues",
+    )
+    keys = [f"job-{i}" for i in range(6)]
+    prod_queues.send(*(generic(k) for k in keys))
+    settings = github_settings(prod_queues, github, tmp_path, concurrency=2)
+    daemon = Daemon(settings, log_dir=tmp_path)
+    try:
+        deadline = time.monotonic() + 60
+        while len(github.issues()) < len(keys) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        while prod_queues.depth() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert daemon.process.poll() is None, daemon.log
+        daemon.signal(signal.SIGTERM)
+        assert daemon.wait(timeout=30) == 0, daemon.log
+    finally:
+        daemon.kill()
+    titles = Counter(issue["title"] for issue in github.issues())
+    assert len(titles) == len(keys) and set(titles.values()) == {1}
+    assert prod_queues.dead_letters() == []
+    names = [e["event"] for e in daemon.events()]
+    assert "intake.paused" in names and "intake.resumed" in names
+    retries = [e for e in daemon.events() if e["event"] == "message.retry"]
+    assert retries and all(e["retry_in_s"] >= 3 for e in retries)
+
+
+def test_check_reaches_github_and_names_a_refused_token(
+    queues: Queues, github: GitHubServer, tmp_path: Path
+) -> None:
+    """`triage check` reads the repository with the token; a refused token is a FAIL line."""
+    env = daemon_env(github_settings(queues, github, tmp_path))
+    ok = run_triage("check", env=env)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    (line,) = [line for line in ok.stdout.splitlines() if line.split()[1] == "github"]
+    assert "acme/ops readable as triage-bot" in line
+    env["GITHUB_TOKEN"] = "ghp_" + "wrong" * 8
+    bad = run_triage("check", env=env)
+    assert bad.returncode == 1
+    (line,) = [line for line in bad.stdout.splitlines() if line.split()[1] == "github"]
+    assert line.startswith("FAIL") and "ghp_" not in line
