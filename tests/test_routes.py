@@ -127,3 +127,14 @@ def test_missing_routes_file_is_a_config_error(tmp_path: Path) -> None:
     """A routes file that does not exist stops startup with its path named."""
     with pytest.raises(ConfigError, match=r"missing\.toml"):
         load_router(Settings(routes_file=tmp_path / "missing.toml"))
+
+
+def test_slack_default_webhook_is_needed_only_where_a_route_lacks_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SLACK_WEBHOOK_URL is required when Slack is a default sink or a route names no webhook."""
+    monkeypatch.setenv("SLACK_PAYMENTS_WEBHOOK", "https://hooks.slack.com/services/T/B/x")
+    assert not load_router(write(tmp_path, ROUTES)).slack_needs_default
+    bare = '[[route]]\nname = "x"\nsinks = ["slack"]\n'
+    assert load_router(write(tmp_path, bare)).slack_needs_default
+    assert load_router(Settings(sinks="backend,slack")).slack_needs_default

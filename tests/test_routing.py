@@ -77,7 +77,8 @@ async def test_a_route_sends_matching_incidents_to_slack_too(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Urgent payments incidents go to the backend and Slack; everything else to the backend only."""
+    """Urgent payments incidents go to the backend and Slack (the route's own webhook, with no
+    SLACK_WEBHOOK_URL set); everything else to the backend only."""
     monkeypatch.setenv("PAYMENTS_WEBHOOK", webhook.url)
     routes = tmp_path / "routes.toml"
     routes.write_text(
@@ -96,7 +97,6 @@ async def test_a_route_sends_matching_incidents_to_slack_too(
         backend.url,
         tmp_path / "triage.db",
         routes_file=routes,
-        slack_webhook_url="http://127.0.0.1:9/unused-default",
         slack_min_interval_s=0,
     )
     result = await run_daemon(settings, drain=True)

@@ -23,7 +23,7 @@ from triage.lifecycle import Policy
 from triage.metrics import Metrics
 from triage.metrics_export import EmfExporter, PutMetricDataExporter, flush_every
 from triage.pipeline import DryRun, Pipeline
-from triage.routes import load_router
+from triage.routes import Router, load_router
 from triage.secrets import BackendToken
 from triage.settings import Settings
 from triage.sinks.backend import BackendSink
@@ -61,12 +61,13 @@ async def open_configured_store(settings: Settings, aws: Aws) -> VersionedStore:
 
 
 async def build_sinks(
-    settings: Settings, aws: Aws, metrics: Metrics, names: tuple[str, ...] | None = None
+    settings: Settings, aws: Aws, metrics: Metrics, router: Router | None = None
 ) -> list[Sink]:
-    """The named sinks (default: TRIAGE_SINKS), in run order; raises ConfigError for a sink
-    that cannot work as configured (no token, no repository, no webhook)."""
+    """Every sink the routes use (without a routes file: TRIAGE_SINKS), in run order; raises
+    ConfigError for a sink that cannot work as configured (no token, no webhook)."""
+    router = router or load_router(settings)
     sinks: list[Sink] = []
-    for name in names if names is not None else settings.sinks:
+    for name in router.sink_names:
         if name == "backend":
             secrets = (
                 await aws.client("secretsmanager") if settings.backend_token_secret_id else None
@@ -81,7 +82,9 @@ async def build_sinks(
         elif name == "slack":
             from triage.sinks.slack import SlackSink
 
-            sinks.append(SlackSink(settings, metrics=metrics))
+            sinks.append(
+                SlackSink(settings, metrics=metrics, require_default=router.slack_needs_default)
+            )
     return sinks
 
 
@@ -145,7 +148,7 @@ async def run_daemon(
         store = await open_configured_store(settings, aws)
         stack.push_async_callback(store.aclose)
         router = load_router(settings)
-        plain = await build_sinks(settings, aws, metrics, router.sink_names)
+        plain = await build_sinks(settings, aws, metrics, router)
         for sink in plain:
             stack.push_async_callback(sink.aclose)
         sinks = guarded(settings, plain)

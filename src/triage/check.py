@@ -96,9 +96,9 @@ async def _slack(settings: Settings) -> str:
     # Posting would put a message in someone's channel: check the configuration only.
     from triage.sinks.slack import SlackSink
 
-    sink = SlackSink(settings)
+    sink = SlackSink(settings, require_default=load_router(settings).slack_needs_default)
     await sink.aclose()
-    return f"webhook configured, minimum priority {settings.slack_min_priority}"
+    return f"webhook(s) configured, minimum priority {settings.slack_min_priority}"
 
 
 async def _store(settings: Settings, aws: Aws) -> str:

@@ -150,6 +150,18 @@ class Router:
         return tuple(s for s in KNOWN_SINKS if s in used)
 
 
+    @property
+    def slack_needs_default(self) -> bool:
+        """True if some incident may go to Slack without a route's own webhook, so
+        SLACK_WEBHOOK_URL must be set."""
+        if "slack" in self.default.sinks:
+            return True
+        return any(
+            "slack" in rule.route.sinks and not rule.route.target("slack").webhook_url
+            for rule in self.rules
+        )
+
+
 def load_router(settings: Settings) -> Router:
     """The router the settings describe; raises ConfigError with one line for any mistake."""
     default = Route("default", _ordered(settings.sinks), {})
