@@ -21,3 +21,16 @@ def test_quick_start_has_the_two_commands_ci_runs() -> None:
     assert "python3 dev.py demo" in README
     assert "python3 dev.py test" in README
     assert "python3 dev.py test" in ci
+
+
+def test_env_example_lists_every_setting() -> None:
+    """.env.example names every environment variable Settings reads, so `cp .env.example .env`
+    shows the whole configuration."""
+    example = (Path(__file__).resolve().parents[1] / ".env.example").read_text(encoding="utf-8")
+    names = {
+        line.split("=", 1)[0]
+        for line in example.splitlines()
+        if "=" in line and not line.startswith("#")
+    }
+    missing = [env_name(f) for f in Settings.model_fields if env_name(f) not in names]
+    assert missing == []
