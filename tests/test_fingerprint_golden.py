@@ -91,3 +91,13 @@ def test_fingerprint_function_is_pinned() -> None:
     """The hash itself (version, canonical JSON, SHA-256 prefix) is pinned on a fixed identity."""
     identity = {"account": "123456789012", "region": "us-east-1", "alarm": "orders-api-p99-latency"}
     assert fingerprint_of("cloudwatch", identity) == GOLDEN["cloudwatch/sns-alarm.json"][0]
+
+
+def test_a_copy_with_another_identity_gets_its_own_fingerprint() -> None:
+    """model_copy(update={"identity": …}) recomputes the fingerprint instead of keeping the
+    original's cached one."""
+    from factories import alert
+
+    original = alert("x")
+    copied = original.model_copy(update={"identity": {"dedup_key": "y"}})
+    assert copied.fingerprint == alert("y").fingerprint != original.fingerprint

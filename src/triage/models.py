@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
 from functools import cached_property
-from typing import Any
+from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validator
 
@@ -90,6 +91,12 @@ class Alert(BaseModel):
     @cached_property
     def fingerprint(self) -> str:
         return fingerprint_of(self.source, self.identity)
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        # A copy would keep the cached fingerprint even when `update` changes the identity.
+        copy = super().model_copy(update=update, deep=deep)
+        copy.__dict__.pop("fingerprint", None)
+        return copy
 
 
 class Ticket(BaseModel):
