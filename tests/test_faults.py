@@ -1,18 +1,27 @@
 """Fault injection against the daemon as a process: moto's SQS with a real DLQ (redrive after 5
 receives, as in production), loopback services that fail on cue. Each test asserts that no
-message is lost, no ticket is duplicated, and the daemon stays alive."""
+message is lost, no ticket is duplicated, and the daemon stays alive.
+
+The LLM-down scenario lives with the other LLM tests: `test_daemon_llm.py::
+test_llm_down_loses_nothing_and_counts_the_fallbacks`. GitHub's secondary rate limit is added
+separately. Faults the AWS side cannot produce on its own (a failed entry in a
+batch delete) are injected by `fault_proxy.FaultProxy` in front of moto."""
 
 from __future__ import annotations
 
+import json
 import signal
 import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 
 from daemon_harness import Daemon, Queues, make_queues, settings_for
+from fault_proxy import FaultProxy
+from triage.settings import Settings
 from triage.stubs.ticketd import TicketServer
 
 
@@ -78,3 +87,368 @@ def test_backend_outage_of_60_s_dead_letters_nothing(
     assert "sink.probe_ok" in names
     # Paused, not spinning: a handful of failed POSTs before the breaker opened, no flood.
     assert during <= 8
+
+
+# --- Helpers for the scenarios below -------------------------------------------------------
+
+
+def send(queues: Queues, *bodies: str | dict[str, Any]) -> list[str]:
+    """Queue `bodies` one by one; their SQS message ids, in order."""
+    sqs = queues.client()
+    ids = []
+    for body in bodies:
+        text = body if isinstance(body, str) else json.dumps(body)
+        ids.append(sqs.send_message(QueueUrl=queues.url, MessageBody=text)["MessageId"])
+    return ids
+
+
+def visible(queues: Queues) -> int:
+    attrs = queues.client().get_queue_attributes(
+        QueueUrl=queues.url, AttributeNames=["ApproximateNumberOfMessages"]
+    )["Attributes"]
+    return int(attrs["ApproximateNumberOfMessages"])
+
+
+def held(backend: TicketServer) -> int:
+    """Requests the slow backend holds right now (arrived, not yet answered)."""
+    return backend.arrivals - backend.request_count
+
+
+def settle(backend: TicketServer) -> None:
+    """Wait until every request the backend ever received was answered: a request a killed or
+    cancelled client left behind still creates its ticket when its delay ends."""
+    wait_until(lambda: held(backend) == 0, 30, "the backend to answer every held request")
+
+
+def assert_one_ticket_each(backend: TicketServer, incidents: int) -> None:
+    posts = Counter(t["body"]["fingerprint"] for t in backend.tickets)
+    assert len(posts) == incidents, posts
+    assert set(posts.values()) == {1}, posts
+
+
+def stopped(daemon: Daemon) -> dict[str, Any]:
+    """The daemon's closing counters line."""
+    (line,) = [e for e in daemon.events() if e["event"] == "daemon.stopped"]
+    return line
+
+
+def finish_with_drain(settings: Settings, tmp_path: Path) -> Daemon:
+    """A second daemon, `run --drain`, that takes over whatever the first one left."""
+    finisher = Daemon(settings, "--drain", log_dir=tmp_path)
+    assert finisher.wait(timeout=60) == 0, finisher.log
+    return finisher
+
+
+def stop(daemon: Daemon, timeout_s: float = 30) -> None:
+    """The daemon is still alive, and SIGTERM stops it cleanly."""
+    assert daemon.process.poll() is None, f"the daemon died:\n{daemon.log[-3000:]}"
+    daemon.signal(signal.SIGTERM)
+    assert daemon.wait(timeout=timeout_s) == 0, daemon.log[-3000:]
+
+
+# --- Scenarios -------------------------------------------------------------------------------
+
+
+def test_sigkill_mid_flight_then_a_second_daemon_redoes_each_effect_once(
+    prod_queues: Queues, backend: TicketServer, tmp_path: Path
+) -> None:
+    """kill -9 while the backend holds requests: a second daemon redoes the unconfirmed effects
+    under the same Idempotency-Key, so every incident has exactly one ticket and nothing is lost."""
+    backend.delay_s = 3.0
+    keys = [f"kill-{i}" for i in range(6)]
+    prod_queues.send(*(generic(k) for k in keys))
+    settings = settings_for(prod_queues, backend.url, tmp_path / "triage.db", concurrency=3)
+    daemon = Daemon(settings, log_dir=tmp_path)
+    try:
+        wait_until(lambda: held(backend) == 3, 30, "three requests held by the backend")
+        daemon.signal(signal.SIGKILL)
+        assert daemon.wait(timeout=10) == -signal.SIGKILL
+    finally:
+        daemon.kill()
+    killed_mid_flight = backend.arrivals
+    assert "message.acked" not in [e["event"] for e in daemon.events()]
+
+    backend.delay_s = 0
+    finish_with_drain(settings, tmp_path)
+    settle(backend)
+    assert_one_ticket_each(backend, len(keys))
+    # The held requests were sent again after the kill and answered as replays, not new tickets.
+    assert backend.request_count == len(keys) + killed_mid_flight
+    assert prod_queues.depth() == 0
+    assert prod_queues.dead_letters() == []
+
+
+def test_sigterm_with_20_in_flight_finishes_them_and_loses_none(
+    prod_queues: Queues, backend: TicketServer, tmp_path: Path
+) -> None:
+    """SIGTERM with 20 requests in flight: the daemon finishes and acks all 20 within the grace
+    and exits 0; a finisher takes the rest; every incident exactly one POST, one ticket."""
+    backend.delay_s = 3.0
+    keys = [f"term-{i}" for i in range(30)]
+    prod_queues.send(*(generic(k) for k in keys))
+    grace_s = 20.0
+    settings = settings_for(
+        prod_queues, backend.url, tmp_path / "triage.db", concurrency=20, shutdown_grace_s=grace_s
+    )
+    daemon = Daemon(settings, log_dir=tmp_path)
+    try:
+        wait_until(lambda: held(backend) == 20, 30, "20 requests held by the backend")
+        daemon.signal(signal.SIGTERM)
+        # Within the grace: the held requests end after 3 s, so waiting it out would be a bug.
+        assert daemon.wait(timeout=grace_s) == 0, daemon.log[-3000:]
+    finally:
+        daemon.kill()
+    counters = stopped(daemon)
+    assert counters["received"] == 20
+    assert counters["acked"] == 20
+    assert counters["released_on_shutdown"] == 0
+    assert_one_ticket_each(backend, 20)
+
+    backend.delay_s = 0
+    finish_with_drain(settings, tmp_path)
+    assert_one_ticket_each(backend, len(keys))
+    assert backend.request_count == len(keys)
+    assert prod_queues.depth() == 0
+    assert prod_queues.dead_letters() == []
+
+
+def test_grace_exceeded_releases_unfinished_messages_for_a_finisher(
+    prod_queues: Queues, backend: TicketServer, tmp_path: Path
+) -> None:
+    """A backend slower than the shutdown grace: the daemon exits 0 once the grace is over,
+    makes the unfinished messages visible again at once, and a finisher tickets each once."""
+    backend.delay_s = 6.0
+    keys = [f"grace-{i}" for i in range(4)]
+    prod_queues.send(*(generic(k) for k in keys))
+    grace_s = 1.5
+    settings = settings_for(
+        prod_queues,
+        backend.url,
+        tmp_path / "triage.db",
+        concurrency=4,
+        shutdown_grace_s=grace_s,
+        # Long, so only the release at shutdown can make them visible again in time.
+        visibility_timeout_s=60,
+        backend_timeout_s=30,
+    )
+    daemon = Daemon(settings, log_dir=tmp_path)
+    try:
+        wait_until(lambda: held(backend) == 4, 30, "four requests held by the backend")
+        signalled = time.monotonic()
+        daemon.signal(signal.SIGTERM)
+        assert daemon.wait(timeout=grace_s + 15) == 0, daemon.log[-3000:]
+        assert time.monotonic() - signalled >= grace_s  # it did give them the grace
+    finally:
+        daemon.kill()
+    counters = stopped(daemon)
+    assert counters["acked"] == 0
+    assert counters["released_on_shutdown"] == 4
+    released = [e for e in daemon.events() if e["event"] == "daemon.released"]
+    assert [e["count"] for e in released] == [4]
+    wait_until(lambda: visible(prod_queues) == 4, 10, "the released messages to be visible")
+
+    backend.delay_s = 0
+    finish_with_drain(settings, tmp_path)
+    settle(backend)
+    assert_one_ticket_each(backend, len(keys))
+    assert prod_queues.depth() == 0
+    assert prod_queues.dead_letters() == []
+
+
+def test_heartbeat_hides_a_slow_message_from_a_second_consumer(
+    prod_queues: Queues, backend: TicketServer, tmp_path: Path
+) -> None:
+    """A message worked on for several visibility timeouts stays hidden by the heartbeat while a
+    second daemon polls: only one daemon ever receives it, and it becomes one ticket."""
+    backend.delay_s = 15.0
+    settings = settings_for(
+        prod_queues,
+        backend.url,
+        tmp_path / "triage.db",
+        visibility_timeout_s=4,
+        backend_timeout_s=30,
+        log_level="debug",
+    )
+    first = Daemon(settings, log_dir=tmp_path)
+    second: Daemon | None = None
+    try:
+        (message_id,) = send(prod_queues, generic("slow-one"))
+        wait_until(lambda: backend.arrivals == 1, 30, "the first daemon to reach the backend")
+        second = Daemon(settings, log_dir=tmp_path)
+        wait_until(
+            lambda: any(e["event"] == "daemon.started" for e in second.events()),
+            30,
+            "the second daemon to poll",
+        )
+        wait_until(lambda: backend.request_count == 1, 30, "the slow request to be answered")
+        wait_until(lambda: prod_queues.depth() == 0, 30, "the message to be acked")
+        stop(first)
+        stop(second)
+    finally:
+        first.kill()
+        if second is not None:
+            second.kill()
+    assert stopped(first)["received"] == 1
+    assert stopped(second)["received"] == 0
+    assert backend.arrivals == 1
+    assert len(backend.tickets) == 1
+    extended = [e for e in first.events() if e["event"] == "heartbeat.extended"]
+    assert len(extended) >= 3  # 15 s of work at a 4 s timeout
+    assert [e["message_id"] for e in first.events() if e["event"] == "message.acked"] == [
+        message_id
+    ]
+    assert prod_queues.dead_letters() == []
+
+
+def test_failed_entry_in_a_batch_delete_is_not_acked_and_ends_once(
+    prod_queues: Queues, backend: TicketServer, tmp_path: Path
+) -> None:
+    """DeleteMessageBatch reports one entry failed (injected by a proxy in front of moto): the
+    daemon logs it, does not count it acked, and the redelivered message is deduplicated by the
+    store, so it still ends as exactly one ticket."""
+    keys = [f"delete-{i}" for i in range(3)]
+    with FaultProxy(prod_queues.endpoint) as proxy:
+        proxy.fail_deletes(1)
+        settings = settings_for(
+            prod_queues,
+            backend.url,
+            tmp_path / "triage.db",
+            queue_url=proxy.queue_url(prod_queues.url),
+            aws_endpoint_url=proxy.url,
+            concurrency=1,
+            visibility_timeout_s=3,
+        )
+        daemon = Daemon(settings, log_dir=tmp_path)
+        try:
+            ids = send(prod_queues, *(generic(k) for k in keys))
+            wait_until(lambda: proxy.failed_deletes, 30, "a delete to be failed")
+            (failed_id,) = proxy.failed_deletes
+            wait_until(lambda: prod_queues.depth() == 0, 30, "every message to be deleted")
+            stop(daemon)
+        finally:
+            daemon.kill()
+    assert failed_id in ids
+    events = daemon.events()
+    failures = [e for e in events if e["event"] == "message.delete_failed"]
+    assert [(e["message_id"], e["code"]) for e in failures] == [(failed_id, "InternalError")]
+    acked = Counter(e["message_id"] for e in events if e["event"] == "message.acked")
+    assert acked == Counter(ids)  # the failed delete was not logged as an ack
+    counters = stopped(daemon)
+    assert counters["received"] == len(keys) + 1  # the failed one came back once
+    assert counters["acked"] == len(keys)
+    assert_one_ticket_each(backend, len(keys))
+    assert backend.request_count == len(keys)  # the repeat was deduplicated before the backend
+    assert prod_queues.dead_letters() == []
+
+
+def test_two_daemons_racing_on_dynamodb_open_one_ticket_per_incident(
+    prod_queues: Queues, backend: TicketServer, tmp_path: Path
+) -> None:
+    """Two daemons on one DynamoDB table race on the same incidents: conditional writes fail
+    (counted at the protocol), yet each incident is claimed and ticketed once, with no DLQ."""
+    ddb = boto3.client("dynamodb", endpoint_url=prod_queues.endpoint, region_name="us-east-1")
+    ddb.create_table(
+        TableName="incidents",
+        KeySchema=[{"AttributeName": "fingerprint", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "fingerprint", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    backend.delay_s = 0.5  # an open takes a while, so repeats arrive while it is pending
+    keys = [f"race-{i}" for i in range(3)]
+    bodies = [generic(keys[i % len(keys)]) for i in range(30)]
+    with FaultProxy(prod_queues.endpoint) as proxy:
+        settings = settings_for(
+            prod_queues,
+            backend.url,
+            tmp_path / "unused.db",
+            queue_url=proxy.queue_url(prod_queues.url),
+            aws_endpoint_url=proxy.url,
+            store_url="dynamodb://incidents",
+            concurrency=4,
+            retry_base_s=1,
+        )
+        daemons = [Daemon(settings, log_dir=tmp_path) for _ in range(2)]
+        try:
+            for daemon in daemons:
+                wait_until(
+                    lambda d=daemon: any(e["event"] == "daemon.started" for e in d.events()),
+                    30,
+                    "both daemons to poll",
+                )
+            sqs = prod_queues.client()
+            for first in range(0, len(bodies), 10):
+                entries = [
+                    {"Id": str(n), "MessageBody": json.dumps(b)}
+                    for n, b in enumerate(bodies[first : first + 10])
+                ]
+                sqs.send_message_batch(QueueUrl=prod_queues.url, Entries=entries)
+            wait_until(lambda: prod_queues.depth() == 0, 60, "every message to be acked")
+            for daemon in daemons:
+                stop(daemon)
+        finally:
+            for daemon in daemons:
+                daemon.kill()
+        conflicts = proxy.errors("ConditionalCheckFailedException")
+    opened = [
+        e
+        for d in daemons
+        for e in d.events()
+        if e["event"] == "alert.decided" and e["action"] == "open"
+    ]
+    assert len(opened) == len(keys)
+    assert_one_ticket_each(backend, len(keys))
+    assert backend.request_count == len(keys)
+    assert prod_queues.dead_letters() == []
+    # And it was a race: both took messages, and conditional writes lost to each other.
+    assert all(stopped(d)["received"] > 0 for d in daemons), "one daemon took everything"
+    assert conflicts > 0, "no conditional write ever failed"
+
+
+def test_poison_messages_reach_the_dlq_after_5_receives_while_good_ones_land(
+    prod_queues: Queues, backend: TicketServer, tmp_path: Path
+) -> None:
+    """Bodies that are not JSON, of no known shape, over 1 MiB and nested too deep each go to
+    the DLQ after 5 receives, rejected with a logged reason every time; the good ones around
+    them are ticketed once and the daemon stays alive."""
+    poison = {
+        "not-json": ("decode", "not valid JSON", '{"title": "half an alert'),
+        "unknown-shape": ("unknown_format", "", json.dumps({"hello": "world", "n": 1})),
+        # 600 Ki two-byte characters: under moto's limit in characters, over 1 MiB in UTF-8.
+        "too-large": (
+            "decode",
+            "over the 1,048,576-byte limit",
+            '{"title": "' + "é" * 600_000 + '"}',
+        ),
+        "too-deep": ("decode", "nested", '{"a":' * 100 + "1" + "}" * 100),
+    }
+    keys = [f"good-{i}" for i in range(3)]
+    settings = settings_for(
+        prod_queues, backend.url, tmp_path / "triage.db", concurrency=4, retry_base_s=0.1
+    )
+    daemon = Daemon(settings, log_dir=tmp_path)
+    try:
+        good_ids = send(prod_queues, generic(keys[0]))
+        poison_ids = dict(
+            zip(poison, send(prod_queues, *(body for _, _, body in poison.values())), strict=True)
+        )
+        good_ids += send(prod_queues, *(generic(k) for k in keys[1:]))
+        wait_until(
+            lambda: len(prod_queues.dead_letters()) == len(poison), 60, "the poison in the DLQ"
+        )
+        wait_until(lambda: prod_queues.depth() == 0, 30, "the queue to empty")
+        stop(daemon)
+    finally:
+        daemon.kill()
+    assert sorted(prod_queues.dead_letters()) == sorted(body for _, _, body in poison.values())
+    assert_one_ticket_each(backend, len(keys))
+    events = daemon.events()
+    for name, message_id in poison_ids.items():
+        reason, words, _ = poison[name]
+        rejected = [
+            e for e in events if e["event"] == "message.rejected" and e["message_id"] == message_id
+        ]
+        assert [e["receive_count"] for e in rejected] == [1, 2, 3, 4, 5], name
+        assert {e["reason"] for e in rejected} == {reason}, name
+        assert all(words in e["error"] for e in rejected), (name, rejected[0]["error"])
+    acked = Counter(e["message_id"] for e in events if e["event"] == "message.acked")
+    assert acked == Counter(good_ids)

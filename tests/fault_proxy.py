@@ -1,0 +1,187 @@
+"""A loopback HTTP proxy in front of moto that injects faults at the AWS protocol level.
+
+moto accepts any receipt handle a message ever had, so a real DeleteMessageBatch never reports
+a failed entry for a message still on the queue. The proxy makes one: told `fail_deletes(n)`, it
+withholds the next `n` DeleteMessageBatch entries from moto (the messages stay on the queue, as
+after a real failure) and answers them as `Failed` entries beside moto's `Successful` ones. It
+also counts the error types moto answers (`ConditionalCheckFailedException` …), so a test can
+prove a race really happened. Both SQS and DynamoDB speak AWS JSON 1.0 here; the action is in
+the `X-Amz-Target` header (`AmazonSQS.DeleteMessageBatch`, `DynamoDB_20120810.PutItem`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import json
+import threading
+from collections import Counter
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any
+from urllib.parse import urlparse
+
+#: Headers that describe one hop, not the message; the proxy sets its own.
+_HOP_HEADERS = frozenset(
+    {"connection", "keep-alive", "transfer-encoding", "content-length", "accept-encoding"}
+)
+
+
+class FaultProxy:
+    def __init__(self, upstream: str) -> None:
+        parsed = urlparse(upstream)
+        assert parsed.hostname is not None and parsed.port is not None
+        self._upstream = (parsed.hostname, parsed.port)
+        self._lock = threading.Lock()
+        self._delete_failures = 0
+        #: Receipt handle → message id, from every ReceiveMessage answer seen.
+        self._ids: dict[str, str] = {}
+        self._failed_ids: list[str] = []
+        self._errors: Counter[str] = Counter()
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self._httpd.daemon_threads = True
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def queue_url(self, moto_queue_url: str) -> str:
+        """The same queue, addressed through the proxy."""
+        return self.url + urlparse(moto_queue_url).path
+
+    def fail_deletes(self, count: int) -> None:
+        """Answer the next `count` DeleteMessageBatch entries as failed, without deleting them."""
+        with self._lock:
+            self._delete_failures = count
+
+    @property
+    def failed_deletes(self) -> list[str]:
+        """Message ids whose delete the proxy failed, in order."""
+        with self._lock:
+            return list(self._failed_ids)
+
+    def errors(self, code: str) -> int:
+        """How many answers moto gave with this error type (e.g. ConditionalCheckFailedException)."""
+        with self._lock:
+            return self._errors[code]
+
+    def start(self) -> None:
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        if self._thread is not None:
+            self._httpd.shutdown()
+            self._thread.join(timeout=5)
+            self._thread = None
+        self._httpd.server_close()
+
+    def __enter__(self) -> FaultProxy:
+        self.start()
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    # --- On the proxy's threads -------------------------------------------------------------
+
+    def _forward(
+        self, method: str, path: str, headers: dict[str, str], body: bytes
+    ) -> tuple[int, list[tuple[str, str]], bytes]:
+        connection = http.client.HTTPConnection(*self._upstream, timeout=60)
+        try:
+            connection.request(method, path, body=body, headers=headers)
+            response = connection.getresponse()
+            return response.status, response.getheaders(), response.read()
+        finally:
+            connection.close()
+
+    def _exchange(
+        self, method: str, path: str, headers: dict[str, str], body: bytes
+    ) -> tuple[int, list[tuple[str, str]], bytes]:
+        target = headers.get("x-amz-target", "")
+        withheld: list[dict[str, Any]] = []
+        if target == "AmazonSQS.DeleteMessageBatch":
+            request = json.loads(body)
+            with self._lock:
+                take = min(self._delete_failures, len(request["Entries"]))
+                self._delete_failures -= take
+                withheld = request["Entries"][:take]
+                for entry in withheld:
+                    self._failed_ids.append(self._ids.get(entry["ReceiptHandle"], "?"))
+            if withheld:
+                request["Entries"] = request["Entries"][take:]
+                body = json.dumps(request).encode()
+        if withheld and not json.loads(body)["Entries"]:
+            # Every entry withheld: answer without asking moto (it refuses an empty batch).
+            status, reply_headers, reply = (
+                200,
+                [("Content-Type", "application/x-amz-json-1.0")],
+                b"{}",
+            )
+        else:
+            status, reply_headers, reply = self._forward(method, path, headers, body)
+        if target == "AmazonSQS.ReceiveMessage" and status == 200:
+            with self._lock:
+                for message in json.loads(reply).get("Messages", []):
+                    self._ids[message["ReceiptHandle"]] = message["MessageId"]
+        if status >= 400 and reply:
+            # Error bodies that are not JSON (moto's HTML 500 page) are simply not counted.
+            with self._lock, contextlib.suppress(ValueError, AttributeError):
+                self._errors[str(json.loads(reply).get("__type", "?")).rsplit("#", 1)[-1]] += 1
+        if withheld:
+            answer = json.loads(reply or b"{}")
+            answer.setdefault("Successful", [])
+            answer["Failed"] = [
+                *answer.get("Failed", []),
+                *(
+                    {
+                        "Id": entry["Id"],
+                        "SenderFault": False,
+                        "Code": "InternalError",
+                        "Message": "injected by fault_proxy",
+                    }
+                    for entry in withheld
+                ),
+            ]
+            reply = json.dumps(answer).encode()
+        return status, reply_headers, reply
+
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, as the AWS clients expect
+
+            def do_POST(self) -> None:
+                self._relay()
+
+            def do_GET(self) -> None:
+                self._relay()
+
+            def _relay(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                headers = {
+                    k.lower(): v for k, v in self.headers.items() if k.lower() not in _HOP_HEADERS
+                }
+                status, reply_headers, reply = proxy._exchange(
+                    self.command, self.path, headers, body
+                )
+                self.send_response(status)
+                for name, value in reply_headers:
+                    if name.lower() not in _HOP_HEADERS and name.lower() not in ("server", "date"):
+                        self.send_header(name, value)
+                self.send_header("Content-Length", str(len(reply)))
+                self.end_headers()
+                self.wfile.write(reply)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                """Quiet: tests assert on what the proxy recorded."""
+
+        return Handler
