@@ -452,3 +452,49 @@ def test_poison_messages_reach_the_dlq_after_5_receives_while_good_ones_land(
         assert all(words in e["error"] for e in rejected), (name, rejected[0]["error"])
     acked = Counter(e["message_id"] for e in events if e["event"] == "message.acked")
     assert acked == Counter(good_ids)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="bug: StoreBusyError behind a crashed worker's effect lease is retried on the "
+    "receive-count backoff, which runs out long before the lease, so the resolve is dead-lettered",
+)
+def test_resolve_behind_a_killed_daemons_open_waits_instead_of_dead_lettering(
+    prod_queues: Queues, backend: TicketServer, tmp_path: Path
+) -> None:
+    """After kill -9 mid-open, the incidents' resolves wait out the dead worker's effect lease
+    instead of burning their receives into the DLQ: each incident is opened once and closed once."""
+    backend.delay_s = 3.0
+    keys = [f"orphan-{i}" for i in range(2)]
+    prod_queues.send(*(generic(k) | {"timestamp": "2026-11-23T09:00:00Z"} for k in keys))
+    settings = settings_for(
+        prod_queues,
+        backend.url,
+        tmp_path / "triage.db",
+        concurrency=2,
+        # The dead worker's messages come back after 30 s; its effects may be taken over after 20.
+        visibility_timeout_s=30,
+        effect_lease_s=20,
+        message_timeout_s=15,
+        retry_base_s=0.2,
+        retry_max_s=5,
+        backend_resolve_route="/api/service/tickets/{ref}/resolve",
+    )
+    daemon = Daemon(settings, log_dir=tmp_path)
+    try:
+        wait_until(lambda: held(backend) == 2, 30, "both opens held by the backend")
+        daemon.signal(signal.SIGKILL)
+        daemon.wait(timeout=10)
+    finally:
+        daemon.kill()
+    resolved = {"status": "resolved", "timestamp": "2026-11-23T09:05:00Z"}
+    prod_queues.send(*(generic(k) | resolved for k in keys))
+
+    backend.delay_s = 0
+    finisher = Daemon(settings, "--drain", log_dir=tmp_path)
+    assert finisher.wait(timeout=90) == 0, finisher.log[-3000:]
+    settle(backend)
+    assert prod_queues.dead_letters() == []
+    assert_one_ticket_each(backend, len(keys))
+    assert sorted(e["kind"] for e in backend.events) == ["resolve"] * len(keys)
+    assert prod_queues.depth() == 0
