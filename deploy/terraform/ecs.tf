@@ -1,0 +1,67 @@
+resource "aws_ecs_task_definition" "this" {
+  family                   = var.name
+  requires_compatibilities = ["FARGATE"]
+  network_mode             = "awsvpc"
+  cpu                      = tostring(var.cpu)
+  memory                   = tostring(var.memory)
+  execution_role_arn       = aws_iam_role.execution.arn
+  task_role_arn            = aws_iam_role.task.arn
+  container_definitions    = jsonencode([local.container_definition])
+
+  runtime_platform {
+    operating_system_family = "LINUX"
+    cpu_architecture        = var.cpu_architecture
+  }
+
+  # Task-local scratch space mounted at /tmp (the root filesystem is read-only).
+  volume {
+    name = "tmp"
+  }
+
+  tags = var.tags
+
+  lifecycle {
+    precondition {
+      condition     = contains(local.fargate_memory[tostring(var.cpu)], var.memory)
+      error_message = "memory ${var.memory} is not a Fargate pairing for cpu ${var.cpu}: allowed ${join(", ", [for m in local.fargate_memory[tostring(var.cpu)] : tostring(m)])}."
+    }
+    precondition {
+      condition     = var.stop_timeout_s >= var.shutdown_grace_s + 5
+      error_message = "stop_timeout_s must be at least shutdown_grace_s + 5: the daemon needs the grace to drain and a few seconds to release what is left before SIGKILL."
+    }
+  }
+}
+
+resource "aws_ecs_service" "this" {
+  name             = var.name
+  cluster          = var.cluster_name
+  task_definition  = aws_ecs_task_definition.this.arn
+  launch_type      = "FARGATE"
+  platform_version = var.platform_version
+  # Scaling owns the count after creation (see lifecycle.ignore_changes).
+  desired_count = var.min_capacity
+  # Start new tasks before stopping old ones; the old ones drain on SIGTERM.
+  deployment_minimum_healthy_percent = 100
+  deployment_maximum_percent         = 200
+  enable_ecs_managed_tags            = true
+  propagate_tags                     = "SERVICE"
+  wait_for_steady_state              = var.wait_for_steady_state
+
+  network_configuration {
+    subnets          = var.subnet_ids
+    security_groups  = var.security_group_ids
+    assign_public_ip = var.assign_public_ip
+  }
+
+  # A deployment whose tasks keep failing (crash, failing health check) rolls back by itself.
+  deployment_circuit_breaker {
+    enable   = true
+    rollback = true
+  }
+
+  tags = var.tags
+
+  lifecycle {
+    ignore_changes = [desired_count]
+  }
+}

@@ -1,0 +1,64 @@
+resource "aws_sqs_queue" "dlq" {
+  name                      = "${var.name}-alerts-dlq"
+  message_retention_seconds = var.dlq_message_retention_s
+  sqs_managed_sse_enabled   = true
+  tags                      = var.tags
+}
+
+resource "aws_sqs_queue" "main" {
+  name = "${var.name}-alerts"
+  # The daemon sets each message's visibility itself (TRIAGE_VISIBILITY_TIMEOUT_S on receive,
+  # extended by its heartbeat); the queue's default is the same value for any other consumer.
+  visibility_timeout_seconds = var.visibility_timeout_s
+  message_retention_seconds  = var.message_retention_s
+  receive_wait_time_seconds  = 20
+  sqs_managed_sse_enabled    = true
+  redrive_policy = jsonencode({
+    deadLetterTargetArn = aws_sqs_queue.dlq.arn
+    maxReceiveCount     = var.max_receive_count
+  })
+  tags = var.tags
+
+  lifecycle {
+    precondition {
+      condition     = var.dlq_message_retention_s > var.message_retention_s
+      error_message = "dlq_message_retention_s must exceed message_retention_s: a dead letter keeps its original enqueue time."
+    }
+  }
+}
+
+# Only the alerts queue may dead-letter into the DLQ (and `triage dlq redrive` moves back to it).
+resource "aws_sqs_queue_redrive_allow_policy" "dlq" {
+  queue_url = aws_sqs_queue.dlq.id
+  redrive_allow_policy = jsonencode({
+    redrivePermission = "byQueue"
+    sourceQueueArns   = [aws_sqs_queue.main.arn]
+  })
+}
+
+data "aws_iam_policy_document" "queue" {
+  count = length(var.sns_topic_arns) > 0 ? 1 : 0
+
+  statement {
+    sid       = "SnsTopicsSendAlerts"
+    actions   = ["sqs:SendMessage"]
+    resources = [aws_sqs_queue.main.arn]
+
+    principals {
+      type        = "Service"
+      identifiers = ["sns.amazonaws.com"]
+    }
+
+    condition {
+      test     = "ArnEquals"
+      variable = "aws:SourceArn"
+      values   = var.sns_topic_arns
+    }
+  }
+}
+
+resource "aws_sqs_queue_policy" "main" {
+  count     = length(var.sns_topic_arns) > 0 ? 1 : 0
+  queue_url = aws_sqs_queue.main.id
+  policy    = data.aws_iam_policy_document.queue[0].json
+}
