@@ -9,6 +9,7 @@ when the environment already matches `uv.lock`).
     python3 dev.py test        # the test suite; extra arguments go to pytest
     python3 dev.py lint        # ruff and mypy --strict
     python3 dev.py triage ...  # any `python -m triage` command inside the venv
+    python3 dev.py bench       # the benchmark (LocalStack, stub model and backend) -> bench/RESULTS.md
 """
 
 from __future__ import annotations
@@ -67,6 +68,8 @@ def main(argv: list[str]) -> int:
         return _run(python, "-m", "triage", "demo", *rest)
     if command == "triage":
         return _run(python, "-m", "triage", *rest)
+    if command == "bench":
+        return _run(python, ROOT / "bench" / "run.py", *rest)
     print(f"dev.py: unknown command {command!r}; see `python3 dev.py --help`", file=sys.stderr)
     return 2
 

@@ -1,0 +1,554 @@
+"""triage's benchmark: one command, every figure a ratio of things measured side by side in
+this one run, written to bench/RESULTS.md (see bench/README.md for what and how).
+
+    python3 dev.py bench            # the full figures (a few minutes)
+    python3 dev.py bench --quick    # a small smoke version (well under a minute)
+
+It starts LocalStack in host mode (SQS), a loopback OpenAI-compatible model with a fixed
+latency and a loopback ticket backend, all on 127.0.0.1, and runs `python -m triage run` as a
+child process per phase. Everything it starts is stopped, also on Ctrl-C or SIGTERM; every wait
+has a deadline. Exit code: 0 every target met, 1 a target missed, 2 the bench could not run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import random
+import re
+import shutil
+import signal
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))  # the LocalStack harness the tests use
+
+import report  # noqa: E402 - bench/ is the script's own directory, first on sys.path
+import rig  # noqa: E402
+
+from localstack_harness import LocalStack, LocalStackError, LocalStackUnavailable  # noqa: E402
+
+
+@dataclass(frozen=True)
+class Config:
+    """Every parameter of a run; all of them are printed in RESULTS.md."""
+
+    mode: str
+    llm_latency_s: float = 0.5
+    concurrencies: tuple[int, ...] = (8, 32, 64)
+    #: Messages per throughput run = concurrency x waves (each wave takes one LLM latency).
+    waves: int = 20
+    #: The concurrency the speed-up over the sequential loop is taken at (and the latency run).
+    reference_concurrency: int = 32
+    sequential_messages: int = 20
+    sequential_batch: int = 5
+    storm_messages: int = 10_000
+    storm_incidents: int = 50
+    storm_concurrency: int = 32
+    latency_duration_s: float = 30.0
+    #: The latency run's feeder rate, as a share of the capacity measured at the reference
+    #: concurrency.
+    latency_load: float = 0.5
+    profile: bool = True
+    profile_rate_hz: int = 250
+    log_level: str = "warning"
+
+
+FULL = Config(mode="full")
+QUICK = Config(
+    mode="quick",
+    waves=3,
+    sequential_messages=4,
+    storm_messages=500,
+    latency_duration_s=3.0,
+)
+
+
+@dataclass
+class Results:
+    """What each phase measured (plain numbers) and what went wrong, for report.py."""
+
+    config: Config
+    started_at: datetime
+    throughput: dict[int, dict[str, Any]] = field(default_factory=dict)
+    sequential: dict[str, Any] = field(default_factory=dict)
+    storm: dict[str, Any] = field(default_factory=dict)
+    latency: dict[str, Any] = field(default_factory=dict)
+    #: Profiled repeats of a phase, by label: {"run": figures, "error", "analysis"}.
+    profiles: dict[str, dict[str, Any]] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+    localstack_version: str = "unknown"
+    wall_s: float = 0.0
+
+
+class PhaseError(RuntimeError):
+    """A phase could not produce its figure (a deadline passed, the daemon died)."""
+
+
+class Bench:
+    def __init__(
+        self, config: Config, endpoint: str, workdir: Path, localstack_pid: int | None = None
+    ) -> None:
+        self.config = config
+        self.localstack_pid = localstack_pid
+        self.endpoint = endpoint
+        self.workdir = workdir
+        self.chat = rig.TimedChat(config.llm_latency_s)
+        self.backend = rig.TimedTickets()
+        self.results = Results(config, datetime.now().astimezone())
+
+    @contextlib.contextmanager
+    def servers(self) -> Iterator[None]:
+        self.chat.start()
+        try:
+            self.backend.start()
+            try:
+                yield
+            finally:
+                self.backend.stop()
+        finally:
+            self.chat.stop()
+
+    def settings(self, queue: rig.Queue, name: str, **overrides: Any) -> Any:
+        values: dict[str, Any] = {
+            "store_url": f"sqlite:///{self.workdir / (name + '.db')}",
+            "log_level": self.config.log_level,
+            **overrides,
+        }
+        return rig.bench_settings(queue, self.chat, self.backend, **values)
+
+    @contextlib.contextmanager
+    def daemon(self, settings: Any, name: str) -> Iterator[rig.Daemon]:
+        daemon = rig.Daemon(settings, self.workdir / f"{name}.log")
+        try:
+            yield daemon
+        finally:
+            daemon.stop()
+
+    def _first_llm_after(self, index: int, daemon: rig.Daemon, timeout_s: float = 60) -> float:
+        deadline = time.monotonic() + timeout_s
+        if not rig.wait_for(lambda: self.chat.count() > index or not daemon.alive(), deadline):
+            raise PhaseError(f"no LLM request within {timeout_s:.0f} s ({daemon.log_path})")
+        if not daemon.alive():
+            raise PhaseError(
+                f"the daemon exited with {daemon.process.returncode}: {daemon.log_path}"
+            )
+        return self.chat.arrivals_since(index)[0]
+
+    def _drained(self, queue: rig.Queue, daemon: rig.Daemon, timeout_s: float) -> float:
+        end = queue.wait_empty(time.monotonic() + timeout_s)
+        if end is None:
+            raise PhaseError(f"queue not drained within {timeout_s:.0f} s ({daemon.log_path})")
+        return end
+
+    # --- Phases ---------------------------------------------------------------------------
+
+    def _profiler(self, daemon: rig.Daemon, name: str, profiled: bool) -> rig.Profiler | None:
+        if not profiled:
+            return None
+        return rig.Profiler(
+            daemon.pid, self.workdir / f"{name}.collapsed", self.config.profile_rate_hz
+        )
+
+    def _keep_profile(self, label: str, profiler: rig.Profiler, run: dict[str, Any]) -> None:
+        entry: dict[str, Any] = {"run": run, "error": profiler.error}
+        if profiler.error is None:
+            entry["analysis"] = report.analyse_profile(profiler.out)
+        self.results.profiles[label] = entry
+
+    def throughput(self, concurrency: int, *, profiled: bool = False) -> None:
+        """A queue of new incidents, consumed at `concurrency`: messages per second over the
+        window from the first LLM request to the moment the queue is empty (last ack)."""
+        name = f"throughput-c{concurrency}" + ("-profiled" if profiled else "")
+        count = concurrency * self.config.waves
+        queue = rig.make_queue(self.endpoint, name)
+        queue.send_all(
+            [rig.generic_alert(f"{name}-{i}", f"{name} alert {i}") for i in range(count)]
+        )
+        llm0, tickets0 = self.chat.count(), self.backend.count()
+        settings = self.settings(queue, name, concurrency=concurrency, llm_concurrency=concurrency)
+        with self.daemon(settings, name) as daemon:
+            first = self._first_llm_after(llm0, daemon)
+            meter = rig.CpuMeter(daemon.pid, self.localstack_pid)
+            profiler = self._profiler(daemon, name, profiled)
+            try:
+                end = self._drained(queue, daemon, 60 + count * self.config.llm_latency_s)
+                cpu = meter.stop()
+            finally:
+                if profiler is not None:
+                    profiler.stop()
+            warnings = _problems(daemon)
+        window = end - first
+        measured = {
+            "messages": count,
+            "window_s": window,
+            "rate": count / window,
+            "limit": concurrency / self.config.llm_latency_s,
+            "llm_calls": self.chat.count() - llm0,
+            "tickets": self.backend.count() - tickets0,
+            "problems": warnings,
+            "cpu": cpu,
+        }
+        if profiler is None:
+            self.results.throughput[concurrency] = measured
+        else:
+            self._keep_profile(f"throughput at concurrency {concurrency}", profiler, measured)
+
+    def sequential(self) -> None:
+        """The baseline: receive up to 5, process each one after the other through the same
+        Pipeline, delete; in this process, against the same LocalStack, model and backend."""
+        count = self.config.sequential_messages
+        queue = rig.make_queue(self.endpoint, "sequential")
+        queue.send_all(
+            [rig.generic_alert(f"seq-{i}", f"sequential alert {i}") for i in range(count)]
+        )
+        llm0, tickets0 = self.chat.count(), self.backend.count()
+        settings = self.settings(queue, "sequential", sqs_wait_time=1)
+        deadline = time.monotonic() + 60 + count * 5 * self.config.llm_latency_s
+        done, window = asyncio.run(
+            _sequential_loop(settings, count, self.config.sequential_batch, deadline)
+        )
+        if done < count:
+            raise PhaseError(
+                f"sequential loop handled {done} of {count} messages before its deadline"
+            )
+        self.results.sequential = {
+            "messages": count,
+            "window_s": window,
+            "rate": count / window,
+            "llm_calls": self.chat.count() - llm0,
+            "tickets": self.backend.count() - tickets0,
+        }
+
+    def storm(self, *, profiled: bool = False) -> None:
+        """10,000 messages over 50 incidents, queued before the daemon starts. Daemon CPU is
+        read from /proc at the first LLM request (startup done) and when the queue is empty."""
+        cfg = self.config
+        name = "storm-profiled" if profiled else "storm"
+        queue = rig.make_queue(self.endpoint, name)
+        order = [i % cfg.storm_incidents for i in range(cfg.storm_messages)]
+        random.Random(7).shuffle(order)
+        bodies = [
+            rig.generic_alert(f"{name}-{k}", f"{name} incident {k}", occurrence=i)
+            for i, k in enumerate(order)
+        ]
+        send_s = queue.send_all(bodies)
+        llm0, tickets0 = self.chat.count(), self.backend.count()
+        settings = self.settings(
+            queue,
+            name,
+            concurrency=cfg.storm_concurrency,
+            llm_concurrency=cfg.storm_concurrency,
+        )
+        with self.daemon(settings, name) as daemon:
+            first = self._first_llm_after(llm0, daemon)
+            cpu_start = daemon.cpu_s()
+            meter = rig.CpuMeter(daemon.pid, self.localstack_pid)
+            profiler = self._profiler(daemon, name, profiled)
+            try:
+                end = self._drained(queue, daemon, 120 + cfg.storm_messages / 20)
+                cpu_end = daemon.cpu_s()
+                cpu = meter.stop()
+                hwm_kib = daemon.status_kib("VmHWM")
+                rss_kib = daemon.status_kib("VmRSS")
+            finally:
+                if profiler is not None:
+                    profiler.stop()
+            problems = _problems(daemon)
+        measured = {
+            "messages": cfg.storm_messages,
+            "incidents": cfg.storm_incidents,
+            "send_s": send_s,
+            "window_s": end - first,
+            "rate": cfg.storm_messages / (end - first),
+            "cpu_startup_s": cpu_start,
+            "cpu_s": cpu_end - cpu_start,
+            "cpu_per_message_ms": (cpu_end - cpu_start) / cfg.storm_messages * 1000,
+            "hwm_mib": hwm_kib / 1024,
+            "rss_mib": rss_kib / 1024,
+            "llm_calls": self.chat.count() - llm0,
+            "tickets": self.backend.count() - tickets0,
+            "problems": problems,
+            "cpu": cpu,
+        }
+        if profiler is None:
+            self.results.storm = measured
+        else:
+            self._keep_profile("storm", profiler, measured)
+
+    def latency(self) -> None:
+        """New incidents sent one by one at a fixed rate (half the measured capacity): the
+        time from the send (SentTimestamp) to the daemon's `message.acked` log line."""
+        cfg = self.config
+        ref = self.results.throughput.get(cfg.reference_concurrency)
+        capacity = ref["rate"] if ref else cfg.reference_concurrency / cfg.llm_latency_s
+        rate = capacity * cfg.latency_load
+        count = max(1, round(rate * cfg.latency_duration_s))
+        queue = rig.make_queue(self.endpoint, "latency")
+        offsets = _sent_timestamp_offsets(rig.make_queue(self.endpoint, "calibration"))
+        llm0 = self.chat.count()
+        settings = self.settings(
+            queue,
+            "latency",
+            concurrency=cfg.reference_concurrency,
+            llm_concurrency=cfg.reference_concurrency,
+            # message.acked, the ack's time, is an info event; at half capacity its cost is small.
+            log_level="info",
+        )
+        with self.daemon(settings, "latency") as daemon:
+            # Warm-up: one message through, so startup and first connections are not measured.
+            queue.send_all([rig.generic_alert("latency-warmup", "latency warm-up")])
+            self._first_llm_after(llm0, daemon)
+            self._drained(queue, daemon, 60)
+            tickets0 = self.backend.count()
+            sent, lateness = _feed(queue, count, rate)
+            self._drained(queue, daemon, 60 + cfg.latency_duration_s)
+            daemon.stop()
+            acked = {
+                e["message_id"]: datetime.fromisoformat(e["timestamp"]).timestamp()
+                for e in daemon.log_events()
+                if e.get("event") == "message.acked" and "message_id" in e
+            }
+            problems = _problems(daemon)
+        to_ack = [(acked[mid] - t) * 1000 for mid, (t, _) in sent.items() if mid in acked]
+        seq_sent = {seq: t for t, seq in sent.values()}
+        to_ticket = []
+        for at, title in self.backend.created_since(tickets0):
+            match = re.search(r"latency alert (\d+)", title)
+            if match and int(match[1]) in seq_sent:
+                to_ticket.append((at - seq_sent[int(match[1])]) * 1000)
+        if len(to_ack) < count:
+            raise PhaseError(f"only {len(to_ack)} of {count} messages have a message.acked line")
+        self.results.latency = {
+            "capacity": capacity,
+            "rate": rate,
+            "messages": count,
+            "duration_s": cfg.latency_duration_s,
+            "send_lateness_p99_ms": rig.percentile(lateness, 99) * 1000,
+            "p50_ms": rig.percentile(to_ack, 50),
+            "p99_ms": rig.percentile(to_ack, 99),
+            "max_ms": max(to_ack),
+            "ticket_p50_ms": rig.percentile(to_ticket, 50) if to_ticket else None,
+            "ticket_p99_ms": rig.percentile(to_ticket, 99) if to_ticket else None,
+            "offset_ms": offsets,
+            "problems": problems,
+        }
+
+    def run(self, only: set[str] | None = None) -> None:
+        cfg = self.config
+        phases: list[tuple[str, Any]] = [
+            *((f"throughput c={c}", lambda c=c: self.throughput(c)) for c in cfg.concurrencies),
+            ("sequential baseline", self.sequential),
+            ("storm", self.storm),
+        ]
+        if cfg.profile:
+            phases.append(("storm (profiled)", lambda: self.storm(profiled=True)))
+            top = max(cfg.concurrencies)
+            phases.append(
+                (f"throughput c={top} (profiled)", lambda: self.throughput(top, profiled=True))
+            )
+        phases.append(("latency", self.latency))
+        for label, phase in phases:
+            if only and label.split()[0] not in only:
+                continue
+            started = time.monotonic()
+            _say(f"{label} ...")
+            try:
+                phase()
+            except PhaseError as exc:
+                self.results.errors.append(f"{label}: {exc}")
+                _say(f"{label}: FAILED: {exc}")
+                continue
+            _say(f"{label}: done in {time.monotonic() - started:.1f} s")
+
+
+async def _sequential_loop(
+    settings: Any, count: int, batch: int, deadline: float
+) -> tuple[int, float]:
+    from triage.app import build_sinks, open_configured_store
+    from triage.aws import Aws
+    from triage.inbox import SqsInbox
+    from triage.metrics import Metrics
+    from triage.pipeline import Pipeline
+    from triage.summarise import build_summariser
+
+    metrics = Metrics()
+    aws = Aws(settings)
+    store = await open_configured_store(settings, aws)
+    sinks = await build_sinks(settings, aws, metrics)
+    summariser = build_summariser(settings, metrics)
+    try:
+        pipeline = Pipeline(store, summariser, sinks, metrics)
+        inbox = SqsInbox(await aws.client("sqs"), settings.queue_url)
+        done = 0
+        started = time.monotonic()
+        while done < count and time.monotonic() < deadline:
+            messages = await inbox.receive(batch, 1, settings.visibility_timeout_s)
+            for message in messages:
+                await pipeline.process(message)
+            await inbox.delete(messages)
+            done += len(messages)
+        return done, time.monotonic() - started
+    finally:
+        await summariser.aclose()
+        for sink in reversed(sinks):
+            await sink.aclose()
+        await store.aclose()
+        await aws.aclose()
+
+
+def _feed(
+    queue: rig.Queue, count: int, rate: float
+) -> tuple[dict[str, tuple[float, int]], list[float]]:
+    """Send `count` new incidents at `rate` per second on a fixed schedule (open loop, a few
+    sender threads). Returns MessageId -> (time the send call began, sequence number) and how
+    late each send started against its schedule."""
+    sent: dict[str, tuple[float, int]] = {}
+    lateness: list[float] = []
+    lock = threading.Lock()
+    local = threading.local()
+    start = time.monotonic() + 0.2
+
+    def send(seq: int) -> None:
+        if not hasattr(local, "sqs"):
+            local.sqs = queue.client()
+        slot = start + seq / rate
+        delay = slot - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+        began_wall, began = time.time(), time.monotonic()
+        body = rig.generic_alert(f"latency-{seq}", f"latency alert {seq}")
+        message_id = local.sqs.send_message(QueueUrl=queue.url, MessageBody=body)["MessageId"]
+        with lock:
+            sent[message_id] = (began_wall, seq)
+            lateness.append(max(0.0, began - slot))
+
+    # Threads take sequence numbers in order, so a slow send never delays the next slot.
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(send, range(count)))
+    return sent, lateness
+
+
+def _sent_timestamp_offsets(queue: rig.Queue, samples: int = 20) -> dict[str, float]:
+    """Where SQS's SentTimestamp falls relative to the bench's clock at the start of the send
+    call: the latency figures start at the send call, so they are high by about this much."""
+    sqs = queue.client()
+    began: dict[str, float] = {}
+    for i in range(samples):
+        t = time.time()
+        began[sqs.send_message(QueueUrl=queue.url, MessageBody=f"calibration {i}")["MessageId"]] = t
+    offsets: list[float] = []
+    deadline = time.monotonic() + 20
+    while len(offsets) < samples and time.monotonic() < deadline:
+        response = sqs.receive_message(
+            QueueUrl=queue.url,
+            MaxNumberOfMessages=10,
+            WaitTimeSeconds=1,
+            MessageSystemAttributeNames=["SentTimestamp"],
+        )
+        for m in response.get("Messages", []):
+            offsets.append(int(m["Attributes"]["SentTimestamp"]) - began[m["MessageId"]] * 1000)
+            sqs.delete_message(QueueUrl=queue.url, ReceiptHandle=m["ReceiptHandle"])
+    if not offsets:
+        return {}
+    return {"min": min(offsets), "p50": rig.percentile(offsets, 50), "max": max(offsets)}
+
+
+def _problems(daemon: rig.Daemon) -> dict[str, int]:
+    """Warning and error events of the daemon's log, counted by event name."""
+    counts: dict[str, int] = {}
+    for event in daemon.log_events():
+        if event.get("level") in {"warning", "error", "critical"}:
+            name = str(event.get("event"))
+            counts[name] = counts.get(name, 0) + 1
+    return counts
+
+
+def _say(text: str) -> None:
+    print(f"bench: {text}", file=sys.stderr, flush=True)
+
+
+def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt  # SIGTERM cleans up like Ctrl-C
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="a small smoke version (<1 min)")
+    parser.add_argument(
+        "--output",
+        type=Path,
+        help="where to write the results (default bench/RESULTS.md; "
+        "--quick: bench/RESULTS-quick.md)",
+    )
+    parser.add_argument("--endpoint", help="use this running LocalStack instead of starting one")
+    parser.add_argument("--no-profile", action="store_true", help="skip the profiled storm")
+    parser.add_argument(
+        "--only",
+        help="comma list of phases to run (throughput, sequential, storm, latency); "
+        "the others are reported as not measured",
+    )
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the work directory (logs, profile)"
+    )
+    args = parser.parse_args(argv)
+    config = QUICK if args.quick else FULL
+    if args.no_profile:
+        config = Config(**{**config.__dict__, "profile": False})
+    output = args.output or ROOT / "bench" / ("RESULTS-quick.md" if args.quick else "RESULTS.md")
+    signal.signal(signal.SIGTERM, _raise_interrupt)
+    os.environ.update(rig.AWS_ENV)  # the in-process sequential loop's AWS clients
+    os.environ["BACKEND_TOKEN"] = rig.TOKEN
+    from triage.logs import configure_logging
+
+    configure_logging("json", "warning")
+    workdir = Path(tempfile.mkdtemp(prefix="triage-bench-"))
+    started = time.monotonic()
+    try:
+        with contextlib.ExitStack() as stack:
+            endpoint = args.endpoint
+            localstack_pid = None
+            if endpoint is None:
+                _say("starting LocalStack (host mode) ...")
+                localstack = stack.enter_context(LocalStack(workdir / "localstack"))
+                endpoint = localstack.endpoint
+                process = localstack._proc  # its CPU is part of the picture
+                localstack_pid = process.pid if process is not None else None
+            bench = Bench(config, endpoint, workdir, localstack_pid)
+            bench.results.localstack_version = report.localstack_version(endpoint)
+            with bench.servers():
+                bench.run(set(args.only.split(",")) if args.only else None)
+        bench.results.wall_s = time.monotonic() - started
+        text, all_pass = report.render(bench.results)
+        output.write_text(text)
+        _say(
+            f"wrote {output} in {bench.results.wall_s:.0f} s ({'all targets met' if all_pass else 'a target was missed'})"
+        )
+        return 0 if all_pass else 1
+    except (LocalStackUnavailable, LocalStackError) as exc:
+        _say(f"cannot start LocalStack: {exc}")
+        return 2
+    except KeyboardInterrupt:
+        _say("interrupted; everything it started is stopped")
+        return 130
+    finally:
+        if args.keep:
+            _say(f"logs kept in {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

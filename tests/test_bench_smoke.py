@@ -1,0 +1,55 @@
+"""The benchmark still runs: bench/run.py's smallest configuration, end to end, against
+LocalStack in host mode (skipped without Python 3.13 unless TRIAGE_REQUIRE_LOCALSTACK=1)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from localstack_harness import ROOT, LocalStack, localstack_session
+
+pytestmark = pytest.mark.localstack
+
+
+@pytest.fixture(scope="module")
+def localstack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+    """LocalStack (SQS, Secrets Manager, CloudWatch) on a free 127.0.0.1 port."""
+    yield from localstack_session(tmp_path_factory.mktemp("localstack"))
+
+
+@pytest.mark.timeout(90)
+def test_quick_bench_runs_end_to_end(localstack: LocalStack, tmp_path: Path) -> None:
+    """`bench/run.py --quick` measures every phase against the real daemon and writes a results
+    file whose storm made exactly one LLM call and one ticket per incident."""
+    output = tmp_path / "RESULTS.md"
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "bench" / "run.py"),
+            "--quick",
+            "--no-profile",
+            "--endpoint",
+            localstack.endpoint,
+            "--output",
+            str(output),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=80,
+        check=False,
+    )
+    # 0: every target met, 1: a target missed (timing on a busy CI machine); 2+: it broke.
+    assert result.returncode in {0, 1}, result.stderr
+    text = output.read_text()
+    assert "not measured" not in text, text
+    assert "Phases that did not finish" not in text, text
+    assert (
+        "| storm: LLM calls for 500 messages over 50 incidents | 50 | exactly 50 | PASS |" in text
+    )
+    assert "| storm: tickets created | 50 | exactly 50 | PASS |" in text
+    for figure in ("throughput at concurrency 64", "sequential", "peak RSS", "p99"):
+        assert figure in text
