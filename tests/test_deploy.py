@@ -1,0 +1,700 @@
+"""deploy/: the ECS task definition and the Terraform module, checked offline.
+
+Three layers, each as strong as this machine allows:
+- no tool needed: the task-definition JSON against botocore's own RegisterTaskDefinition input
+  shape, its environment against the variables Settings reads, and the task role's actions
+  against the AWS calls in src/triage (found by walking the code's AST);
+- terraform: `fmt -check` and `validate` of the module and the example (provider from a local
+  filesystem mirror, since no registry is reachable);
+- terraform + moto: `terraform apply` of the module against an in-process moto server, then
+  the created queue, table, roles and task definition read back through boto3.
+Terraform tests skip, saying why, only when the binary or the provider mirror is absent.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import re
+import shutil
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from string import Template
+from typing import Any
+
+import boto3
+import botocore.session
+import pytest
+from botocore.validate import validate_parameters
+from moto.server import ThreadedMotoServer
+
+from triage.settings import Settings, env_name
+
+ROOT = Path(__file__).resolve().parents[1]
+DEPLOY = ROOT / "deploy"
+MODULE = DEPLOY / "terraform"
+TASK_DEFINITION = DEPLOY / "ecs" / "task-definition.json"
+SRC = ROOT / "src" / "triage"
+
+TERRAFORM = shutil.which("terraform") or (
+    "/usr/local/bin/terraform" if Path("/usr/local/bin/terraform").exists() else None
+)
+#: A filesystem mirror holding registry.terraform.io/hashicorp/aws (override with the env var).
+MIRROR = Path(os.environ.get("TRIAGE_TF_PROVIDER_MIRROR", "/opt/tf-plugins"))
+REGION = "eu-west-1"
+ACCOUNT = "123456789012"  # moto's default account
+
+#: Values for the placeholders of deploy/ecs/task-definition.json (as deploy/README.md lists them).
+PLACEHOLDERS = {
+    "IMAGE": f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/triage:1.0.0",
+    "AWS_REGION": REGION,
+    "EXECUTION_ROLE_ARN": f"arn:aws:iam::{ACCOUNT}:role/triage-execution",
+    "TASK_ROLE_ARN": f"arn:aws:iam::{ACCOUNT}:role/triage-task",
+    "QUEUE_URL": f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/triage-alerts",
+    "TABLE_NAME": "triage-incidents",
+    "BACKEND_BASE_URL": "https://tickets.example.com",
+    "BACKEND_TOKEN_SECRET_ARN": f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:triage/backend-token-AbCdEf",
+    "OPENAI_API_KEY_SECRET_ARN": f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:triage/openai-AbCdEf",
+    "GITHUB_TOKEN_SECRET_ARN": f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:triage/github-AbCdEf",
+    "LOG_GROUP": "/ecs/triage",
+}
+
+#: Variables the deployment sets that this release's Settings does not read yet (documented).
+FORTHCOMING_ENV = {"GITHUB_TOKEN"}
+
+
+# --- The AWS calls in the code ------------------------------------------------------------------
+
+#: Client services the code opens, and their IAM prefix.
+SERVICES = {
+    "sqs": "sqs",
+    "dynamodb": "dynamodb",
+    "secretsmanager": "secretsmanager",
+    "cloudwatch": "cloudwatch",
+}
+#: Batch calls authorize as the single-message action.
+BATCH_ACTIONS = {
+    "DeleteMessageBatch": "DeleteMessage",
+    "ChangeMessageVisibilityBatch": "ChangeMessageVisibility",
+    "SendMessageBatch": "SendMessage",
+}
+#: Call sites that never run in the ECS task: (file, function) → who runs them.
+NOT_IN_THE_TASK = {
+    ("demo.py", "*"): "dev",  # the embedded demo builds its own moto queues and secret
+    ("store_dynamodb.py", "create_table"): "dev",  # dev stacks and tests; Terraform owns the table
+    ("dlq.py", "*"): "operator",  # `triage dlq peek|redrive`
+    ("cli.py", "_dlq"): "operator",
+    ("cli.py", "_send_batches"): "operator",  # `triage send`
+}
+
+
+@dataclass(frozen=True)
+class Call:
+    file: str
+    function: str
+    action: str  # IAM action, e.g. sqs:ReceiveMessage
+
+
+def _operations() -> dict[str, set[str]]:
+    """snake_case client method → IAM actions it may be, over the services triage uses."""
+    session = botocore.session.get_session()
+    ops: dict[str, set[str]] = {}
+    for service, prefix in SERVICES.items():
+        for op in session.get_service_model(service).operation_names:
+            action = f"{prefix}:{BATCH_ACTIONS.get(op, op)}"
+            ops.setdefault(botocore.xform_name(op), set()).add(action)
+    return ops
+
+
+def aws_calls() -> list[Call]:
+    """Every call in src/triage whose method name is an SQS, DynamoDB, Secrets Manager or
+    CloudWatch operation, with the function it sits in."""
+    ops = _operations()
+    calls: list[Call] = []
+    for path in sorted(SRC.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for func in ast.walk(tree):
+            if not isinstance(func, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            for node in ast.walk(func):
+                if (
+                    isinstance(node, ast.Call)
+                    and isinstance(node.func, ast.Attribute)
+                    and node.func.attr in ops
+                ):
+                    where = str(path.relative_to(SRC))
+                    calls.extend(Call(where, func.name, a) for a in ops[node.func.attr])
+    return calls
+
+
+def _runner(call: Call) -> str:
+    return NOT_IN_THE_TASK.get(
+        (call.file, call.function), NOT_IN_THE_TASK.get((call.file, "*"), "task")
+    )
+
+
+def actions_of(policy: dict[str, Any]) -> set[str]:
+    """Every Allow action of an IAM policy document."""
+    out: set[str] = set()
+    for statement in policy["Statement"]:
+        assert statement["Effect"] == "Allow"
+        actions = statement["Action"]
+        out.update([actions] if isinstance(actions, str) else actions)
+    return out
+
+
+# --- Task definition JSON (no tool needed) -------------------------------------------------------
+
+
+def rendered_task_definition() -> dict[str, Any]:
+    text = Template(TASK_DEFINITION.read_text(encoding="utf-8")).substitute(PLACEHOLDERS)
+    result: dict[str, Any] = json.loads(text)
+    return result
+
+
+def container(task_definition: dict[str, Any]) -> dict[str, Any]:
+    (only,) = task_definition["containerDefinitions"]
+    assert isinstance(only, dict)
+    return only
+
+
+def test_task_definition_placeholders_are_all_documented() -> None:
+    """Every ${PLACEHOLDER} in the JSON is one deploy/README.md explains, and none is left over."""
+    found = set(re.findall(r"\$\{([A-Z_]+)\}", TASK_DEFINITION.read_text(encoding="utf-8")))
+    readme = (DEPLOY / "README.md").read_text(encoding="utf-8")
+    assert found == set(PLACEHOLDERS)
+    assert [p for p in sorted(found) if f"`{p}`" not in readme] == []
+
+
+def test_task_definition_is_a_valid_register_task_definition_request() -> None:
+    """botocore's own ECS model accepts the rendered file as RegisterTaskDefinition input."""
+    model = botocore.session.get_session().get_service_model("ecs")
+    shape = model.operation_model("RegisterTaskDefinition").input_shape
+    validate_parameters(rendered_task_definition(), shape)  # raises ParamValidationError
+
+
+def test_task_definition_runs_the_image_as_designed() -> None:
+    """Fargate, non-root, read-only root, init process, health check, awslogs, image's CMD."""
+    td = rendered_task_definition()
+    c = container(td)
+    assert td["requiresCompatibilities"] == ["FARGATE"] and td["networkMode"] == "awsvpc"
+    assert "command" not in c and "entryPoint" not in c  # the image's `python -m triage run`
+    assert c["user"] == "10001:10001"  # the Dockerfile's USER
+    assert c["readonlyRootFilesystem"] is True
+    assert c["linuxParameters"]["initProcessEnabled"] is True
+    assert c["healthCheck"]["command"] == ["CMD", "python", "-m", "triage", "health"]
+    assert c["logConfiguration"]["logDriver"] == "awslogs"
+    assert {m["containerPath"] for m in c["mountPoints"]} == {"/tmp"}
+    assert {v["name"] for v in td["volumes"]} == {m["sourceVolume"] for m in c["mountPoints"]}
+
+
+def test_stop_timeout_outlasts_the_shutdown_grace() -> None:
+    """ECS waits longer than the daemon's drain before SIGKILL (default grace and the set one)."""
+    c = container(rendered_task_definition())
+    env = {e["name"]: e["value"] for e in c["environment"]}
+    grace = float(env["TRIAGE_SHUTDOWN_GRACE_S"])
+    assert grace == Settings().shutdown_grace_s
+    assert c["stopTimeout"] >= grace + 5
+    assert c["stopTimeout"] <= 120  # the Fargate maximum
+
+
+def test_task_definition_environment_is_what_the_daemon_reads() -> None:
+    """Every variable and secret name is one Settings reads; the store is DynamoDB (no file)."""
+    c = container(rendered_task_definition())
+    read = {env_name(field) for field in Settings.model_fields}
+    names = [e["name"] for e in c["environment"]] + [s["name"] for s in c["secrets"]]
+    assert len(names) == len(set(names))
+    assert sorted(set(names) - read - FORTHCOMING_ENV) == []
+    env = {e["name"]: e["value"] for e in c["environment"]}
+    assert env["TRIAGE_STORE_URL"].startswith("dynamodb://")  # read-only root: no SQLite file
+    assert env["TRIAGE_HTTP_PORT"] == str(c["portMappings"][0]["containerPort"])
+    assert "BACKEND_TOKEN" not in names  # the daemon reads the secret itself (rotation, 401)
+    assert {s["name"] for s in c["secrets"]} == {"OPENAI_API_KEY", "GITHUB_TOKEN"}
+    # The settings the environment sets must be values Settings accepts.
+    settable = {e["name"]: e["value"] for e in c["environment"]}
+    Settings(**{f: settable[env_name(f)] for f in Settings.model_fields if env_name(f) in settable})
+
+
+def test_aws_calls_are_all_classified() -> None:
+    """The AST scan finds the daemon's calls, and each call site runs in the task or is known."""
+    calls = aws_calls()
+    task = {c.action for c in calls if _runner(c) == "task"}
+    assert {"sqs:ReceiveMessage", "dynamodb:PutItem", "secretsmanager:GetSecretValue"} <= task
+    assert "cloudwatch:PutMetricData" in task
+
+
+# --- Terraform -----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def terraform() -> str:
+    if TERRAFORM is None:
+        pytest.skip("terraform binary not found on PATH or at /usr/local/bin/terraform")
+    return TERRAFORM
+
+
+@pytest.fixture(scope="module")
+def tf_env(terraform: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """Environment for terraform: the AWS provider from the local mirror, nothing from the net."""
+    if not (MIRROR / "registry.terraform.io" / "hashicorp" / "aws").is_dir():
+        pytest.skip(
+            f"no hashicorp/aws provider in a filesystem mirror at {MIRROR} (set "
+            "TRIAGE_TF_PROVIDER_MIRROR); `terraform init` cannot download it offline"
+        )
+    rc = tmp_path_factory.mktemp("tfrc") / "terraformrc"
+    rc.write_text(
+        "provider_installation {\n"
+        f'  filesystem_mirror {{\n    path = "{MIRROR}"\n'
+        '    include = ["registry.terraform.io/hashicorp/aws"]\n  }\n'
+        '  direct {\n    exclude = ["registry.terraform.io/hashicorp/aws"]\n  }\n}\n',
+        encoding="utf-8",
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TF_", "AWS_"))}
+    env.update(TF_CLI_CONFIG_FILE=str(rc), TF_IN_AUTOMATION="1", CHECKPOINT_DISABLE="1")
+    return env
+
+
+def tf(terraform: str, env: dict[str, str], cwd: Path, *args: str, timeout: float = 300) -> str:
+    result = subprocess.run(
+        [terraform, *args, "-no-color"],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    assert result.returncode == 0, f"terraform {' '.join(args)}:\n{result.stdout}\n{result.stderr}"
+    return result.stdout
+
+
+@pytest.fixture(scope="module")
+def module_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """deploy/terraform copied out, so init never writes .terraform/ or a lock into the repo."""
+    target = tmp_path_factory.mktemp("tf") / "terraform"
+    shutil.copytree(MODULE, target, ignore=shutil.ignore_patterns(".terraform*", "*.tfstate*"))
+    return target
+
+
+def test_terraform_fmt_is_clean(terraform: str) -> None:
+    """`terraform fmt -check -recursive` finds nothing to rewrite in deploy/terraform."""
+    result = subprocess.run(
+        [terraform, "fmt", "-check", "-recursive", "-no-color", str(MODULE)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, f"files need `terraform fmt`: {result.stdout}"
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize("where", [".", "examples/basic"])
+def test_terraform_validate(
+    terraform: str, tf_env: dict[str, str], module_copy: Path, where: str
+) -> None:
+    """`terraform init` (provider from the mirror) and `terraform validate` pass."""
+    cwd = module_copy / where
+    tf(terraform, tf_env, cwd, "init", "-backend=false", "-input=false")
+    out = tf(terraform, tf_env, cwd, "validate")
+    assert "The configuration is valid" in out
+
+
+def test_every_variable_is_documented_and_checked() -> None:
+    """Each module variable has a description; each without a bool/map type has a validation."""
+    text = (MODULE / "variables.tf").read_text(encoding="utf-8")
+    blocks = re.findall(r'variable "(\w+)" \{\n(.*?)\n\}', text, re.S)
+    assert len(blocks) > 30
+    undocumented = [n for n, body in blocks if "description" not in body]
+    unchecked = [
+        n
+        for n, body in blocks
+        if "validation" not in body
+        and not re.search(r"type\s+=\s+(bool|map\(string\))", body)
+        and n
+        not in {
+            "backend_update_route",
+            "backend_resolve_route",
+            "openai_model",
+            "openai_base_url",
+            "platform_version",
+        }
+    ]
+    assert undocumented == []
+    assert unchecked == []
+
+
+# --- terraform apply against moto --------------------------------------------------------------
+
+ROOT_MODULE = """
+terraform {
+  required_providers {
+    aws = { source = "hashicorp/aws", version = ">= 5.40.0, < 6.0.0" }
+  }
+}
+
+variable "stop_timeout_s" {
+  type    = number
+  default = 30
+}
+
+variable "memory" {
+  type    = number
+  default = 512
+}
+
+provider "aws" {
+  region                      = "%(region)s"
+  access_key                  = "testing"
+  secret_key                  = "testing"
+  skip_credentials_validation = true
+  skip_metadata_api_check     = true
+  skip_requesting_account_id  = true
+  endpoints {
+    applicationautoscaling = "%(endpoint)s"
+    cloudwatch             = "%(endpoint)s"
+    cloudwatchlogs         = "%(endpoint)s"
+    dynamodb               = "%(endpoint)s"
+    ec2                    = "%(endpoint)s"
+    ecs                    = "%(endpoint)s"
+    iam                    = "%(endpoint)s"
+    secretsmanager         = "%(endpoint)s"
+    sqs                    = "%(endpoint)s"
+    sts                    = "%(endpoint)s"
+  }
+}
+
+resource "aws_ecs_cluster" "this" {
+  name = "triage-test"
+}
+
+resource "aws_vpc" "this" {
+  cidr_block = "10.0.0.0/16"
+}
+
+resource "aws_subnet" "this" {
+  vpc_id     = aws_vpc.this.id
+  cidr_block = "10.0.1.0/24"
+}
+
+resource "aws_security_group" "this" {
+  name   = "triage"
+  vpc_id = aws_vpc.this.id
+}
+
+module "triage" {
+  source                      = "%(module)s"
+  cluster_name                = aws_ecs_cluster.this.name
+  subnet_ids                  = [aws_subnet.this.id]
+  security_group_ids          = [aws_security_group.this.id]
+  container_image             = "%(image)s"
+  backend_base_url            = "https://tickets.example.com"
+  metrics_mode                = "cloudwatch"
+  openai_api_key_secret_arn   = "%(openai)s"
+  github_token_secret_arn     = "%(github)s"
+  table_deletion_protection   = false
+  secret_recovery_window_days = 0
+  stop_timeout_s              = var.stop_timeout_s
+  memory                      = var.memory
+  tags                        = { Application = "triage" }
+}
+
+output "triage" {
+  value = module.triage
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def moto_endpoint() -> Iterator[str]:
+    """An in-process moto server of our own, with two shims for what moto 5 lacks and the AWS
+    provider reads back: SQS RedriveAllowPolicy, and Application Auto Scaling tags."""
+    from moto.applicationautoscaling.responses import ApplicationAutoScalingResponse
+    from moto.sqs.models import Queue
+
+    attributes = Queue.attributes
+
+    def with_redrive_allow(self: Queue) -> dict[str, Any]:
+        result: dict[str, Any] = attributes.fget(self)  # type: ignore[attr-defined]
+        result.pop("RedriveAllowPolicy", None)
+        if getattr(self, "redrive_allow_policy", None):
+            result["RedriveAllowPolicy"] = self.redrive_allow_policy
+        return result
+
+    tags: dict[str, dict[str, str]] = {}
+
+    def tag_resource(self: ApplicationAutoScalingResponse) -> str:
+        tags.setdefault(self._get_param("ResourceARN"), {}).update(self._get_param("Tags"))
+        return "{}"
+
+    def list_tags_for_resource(self: ApplicationAutoScalingResponse) -> str:
+        return json.dumps({"Tags": tags.get(self._get_param("ResourceARN"), {})})
+
+    def register_scalable_target(self: ApplicationAutoScalingResponse) -> str:
+        body = json.loads(register(self))
+        tags.setdefault(body["ScalableTargetARN"], {}).update(self._get_param("Tags") or {})
+        return json.dumps(body)
+
+    register = ApplicationAutoScalingResponse.register_scalable_target
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(Queue, "attributes", property(with_redrive_allow))
+        mp.setattr(Queue, "redrive_allow_policy", None, raising=False)
+        mp.setattr(Queue, "BASE_ATTRIBUTES", [*Queue.BASE_ATTRIBUTES, "RedriveAllowPolicy"])
+        mp.setattr(ApplicationAutoScalingResponse, "tag_resource", tag_resource, raising=False)
+        mp.setattr(
+            ApplicationAutoScalingResponse,
+            "list_tags_for_resource",
+            list_tags_for_resource,
+            raising=False,
+        )
+        mp.setattr(
+            ApplicationAutoScalingResponse, "register_scalable_target", register_scalable_target
+        )
+        server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        server.start()
+        host, port = server.get_host_and_port()
+        try:
+            yield f"http://{host}:{port}"
+        finally:
+            server.stop()
+
+
+@dataclass(frozen=True)
+class Applied:
+    endpoint: str
+    root: Path
+    outputs: dict[str, Any]
+
+    def client(self, service: str) -> Any:
+        return boto3.client(
+            service,
+            endpoint_url=self.endpoint,
+            region_name=REGION,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+
+
+@pytest.fixture(scope="module")
+def applied(
+    terraform: str,
+    tf_env: dict[str, str],
+    module_copy: Path,
+    moto_endpoint: str,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Applied:
+    """`terraform apply` of the module (through a root like the example) against moto."""
+    root = tmp_path_factory.mktemp("root")
+    (root / "main.tf").write_text(
+        ROOT_MODULE
+        % {
+            "region": REGION,
+            "endpoint": moto_endpoint,
+            "module": module_copy,
+            "image": PLACEHOLDERS["IMAGE"],
+            "openai": PLACEHOLDERS["OPENAI_API_KEY_SECRET_ARN"],
+            "github": PLACEHOLDERS["GITHUB_TOKEN_SECRET_ARN"],
+        },
+        encoding="utf-8",
+    )
+    tf(terraform, tf_env, root, "init", "-backend=false", "-input=false")
+    tf(terraform, tf_env, root, "apply", "-auto-approve", "-input=false", timeout=540)
+    outputs = json.loads(tf(terraform, tf_env, root, "output", "-json"))["triage"]["value"]
+    return Applied(moto_endpoint, root, outputs)
+
+
+@pytest.mark.timeout(600)
+def test_apply_creates_the_queue_with_its_dlq(applied: Applied) -> None:
+    """The queue redrives to the DLQ after 5 receives; its visibility is the daemon's default."""
+    sqs = applied.client("sqs")
+    attrs = sqs.get_queue_attributes(QueueUrl=applied.outputs["queue_url"], AttributeNames=["All"])
+    attrs = attrs["Attributes"]
+    redrive = json.loads(attrs["RedrivePolicy"])
+    assert redrive["deadLetterTargetArn"] == applied.outputs["dlq_arn"]
+    assert int(redrive["maxReceiveCount"]) == 5
+    assert int(attrs["VisibilityTimeout"]) == Settings().visibility_timeout_s
+    assert int(attrs["ReceiveMessageWaitTimeSeconds"]) == Settings().sqs_wait_time
+    dlq = sqs.get_queue_attributes(QueueUrl=applied.outputs["dlq_url"], AttributeNames=["All"])
+    allow = json.loads(dlq["Attributes"]["RedriveAllowPolicy"])
+    assert allow == {
+        "redrivePermission": "byQueue",
+        "sourceQueueArns": [applied.outputs["queue_arn"]],
+    }
+    assert int(dlq["Attributes"]["MessageRetentionPeriod"]) > int(attrs["MessageRetentionPeriod"])
+
+
+@pytest.mark.timeout(600)
+def test_apply_creates_the_table_the_store_uses(applied: Applied) -> None:
+    """Key schema and TTL attribute are the ones store_dynamodb.py reads and writes."""
+    ddb = applied.client("dynamodb")
+    table = ddb.describe_table(TableName=applied.outputs["table_name"])["Table"]
+    assert table["KeySchema"] == [{"AttributeName": "fingerprint", "KeyType": "HASH"}]
+    assert table["AttributeDefinitions"] == [{"AttributeName": "fingerprint", "AttributeType": "S"}]
+    ttl = ddb.describe_time_to_live(TableName=applied.outputs["table_name"])
+    assert ttl["TimeToLiveDescription"]["AttributeName"] == "expires_at"
+    assert ttl["TimeToLiveDescription"]["TimeToLiveStatus"] == "ENABLED"
+    code = (SRC / "store_dynamodb.py").read_text(encoding="utf-8")
+    assert 'Key={"fingerprint": {"S": fingerprint}}' in code
+    assert 'item["expires_at"] = {"N":' in code
+
+
+@pytest.mark.timeout(600)
+def test_task_role_allows_exactly_the_calls_the_daemon_makes(applied: Applied) -> None:
+    """The task role's actions equal the IAM actions of every AWS call the task can run."""
+    iam = applied.client("iam")
+    document = iam.get_role_policy(RoleName="triage-task", PolicyName="run-triage")[
+        "PolicyDocument"
+    ]
+    policy = document if isinstance(document, dict) else json.loads(document)
+    in_task = {c.action for c in aws_calls() if _runner(c) == "task"}
+    assert actions_of(policy) == in_task
+    for statement in policy["Statement"]:
+        if statement["Action"] == "cloudwatch:PutMetricData" or statement["Action"] == [
+            "cloudwatch:PutMetricData"
+        ]:
+            assert statement["Condition"] == {
+                "StringEquals": {"cloudwatch:namespace": Settings().cloudwatch_namespace}
+            }
+        else:
+            assert statement["Resource"] != "*", statement
+
+
+@pytest.mark.timeout(600)
+def test_operator_policy_covers_the_operator_commands(applied: Applied) -> None:
+    """`triage dlq` and `triage send` get their actions from the operator policy, not the task."""
+    iam = applied.client("iam")
+    version = iam.get_policy(PolicyArn=applied.outputs["operator_policy_arn"])["Policy"]
+    document = iam.get_policy_version(
+        PolicyArn=applied.outputs["operator_policy_arn"], VersionId=version["DefaultVersionId"]
+    )["PolicyVersion"]["Document"]
+    policy = document if isinstance(document, dict) else json.loads(document)
+    operator = {c.action for c in aws_calls() if _runner(c) == "operator"}
+    assert actions_of(policy) == operator
+
+
+@pytest.mark.timeout(600)
+def test_execution_role_pulls_logs_and_reads_injected_secrets_only(applied: Applied) -> None:
+    """The execution role: ECR pull on the image's repository, the log group, two secrets."""
+    iam = applied.client("iam")
+    document = iam.get_role_policy(RoleName="triage-execution", PolicyName="start-triage-task")[
+        "PolicyDocument"
+    ]
+    policy = document if isinstance(document, dict) else json.loads(document)
+    by_sid = {s["Sid"]: s for s in policy["Statement"]}
+    assert by_sid["PullTheImage"]["Resource"] == f"arn:aws:ecr:{REGION}:{ACCOUNT}:repository/triage"
+    assert sorted(by_sid["ReadInjectedSecrets"]["Resource"]) == sorted(
+        [PLACEHOLDERS["OPENAI_API_KEY_SECRET_ARN"], PLACEHOLDERS["GITHUB_TOKEN_SECRET_ARN"]]
+    )
+    assert by_sid["WriteLogStreams"]["Resource"].endswith(":log-group:/ecs/triage:log-stream:*")
+
+
+@pytest.mark.timeout(600)
+def test_registered_task_definition_matches_the_json_file(applied: Applied) -> None:
+    """What Terraform registered validates as RegisterTaskDefinition input and has the same
+    container settings, variable names and secret names as deploy/ecs/task-definition.json."""
+    ecs = applied.client("ecs")
+    registered = ecs.describe_task_definition(taskDefinition=applied.outputs["task_definition_arn"])
+    td = registered["taskDefinition"]
+    request = {
+        k: td[k]
+        for k in (
+            "family",
+            "taskRoleArn",
+            "executionRoleArn",
+            "networkMode",
+            "containerDefinitions",
+            "volumes",
+            "requiresCompatibilities",
+            "cpu",
+            "memory",
+            "runtimePlatform",
+        )
+        if k in td
+    }
+    shape = botocore.session.get_session().get_service_model("ecs")
+    validate_parameters(request, shape.operation_model("RegisterTaskDefinition").input_shape)
+
+    module_container = container(td)
+    file_container = container(rendered_task_definition())
+    for key in (
+        "user",
+        "readonlyRootFilesystem",
+        "stopTimeout",
+        "linuxParameters",
+        "healthCheck",
+        "mountPoints",
+        "essential",
+        "name",
+    ):
+        assert module_container[key] == file_container[key], key
+    assert module_container["logConfiguration"]["options"].keys() == (
+        file_container["logConfiguration"]["options"].keys()
+    )
+    assert {e["name"] for e in module_container["environment"]} == {
+        e["name"] for e in file_container["environment"]
+    }
+    assert module_container["secrets"] == [
+        {"name": "OPENAI_API_KEY", "valueFrom": PLACEHOLDERS["OPENAI_API_KEY_SECRET_ARN"]},
+        {"name": "GITHUB_TOKEN", "valueFrom": PLACEHOLDERS["GITHUB_TOKEN_SECRET_ARN"]},
+    ]
+    env = {e["name"]: e["value"] for e in module_container["environment"]}
+    assert env["ALERT_TRIAGE_QUEUE_URL"] == applied.outputs["queue_url"]
+    assert env["TRIAGE_STORE_URL"] == f"dynamodb://{applied.outputs['table_name']}"
+    assert env["BACKEND_TOKEN_SECRET_ID"] == applied.outputs["backend_token_secret_arn"]
+    assert td["taskRoleArn"] == applied.outputs["task_role_arn"]
+
+
+@pytest.mark.timeout(600)
+def test_service_scales_on_queue_depth(
+    terraform: str, tf_env: dict[str, str], applied: Applied
+) -> None:
+    """A Fargate service without public IPs, and step scaling on ApproximateNumberOfMessagesVisible."""
+    ecs = applied.client("ecs")
+    (service,) = ecs.describe_services(cluster="triage-test", services=["triage"])["services"]
+    assert service["launchType"] == "FARGATE"
+    network = service["networkConfiguration"]["awsvpcConfiguration"]
+    assert network["assignPublicIp"] == "DISABLED"
+    # moto does not echo deploymentConfiguration: read what Terraform sent from its state.
+    state = json.loads(tf(terraform, tf_env, applied.root, "show", "-json"))
+    (module,) = state["values"]["root_module"]["child_modules"]
+    (svc,) = [r for r in module["resources"] if r["address"].endswith("aws_ecs_service.this")]
+    assert svc["values"]["deployment_circuit_breaker"] == [{"enable": True, "rollback": True}]
+    assert svc["values"]["deployment_minimum_healthy_percent"] == 100
+
+    scaling = applied.client("application-autoscaling")
+    (target,) = scaling.describe_scalable_targets(ServiceNamespace="ecs")["ScalableTargets"]
+    assert target["ResourceId"] == "service/triage-test/triage"
+    assert (target["MinCapacity"], target["MaxCapacity"]) == (1, 4)
+    policies = scaling.describe_scaling_policies(ServiceNamespace="ecs")["ScalingPolicies"]
+    assert {p["PolicyType"] for p in policies} == {"StepScaling"}
+    alarms = applied.client("cloudwatch").describe_alarms()["MetricAlarms"]
+    assert {a["MetricName"] for a in alarms} == {"ApproximateNumberOfMessagesVisible"}
+    assert {a["AlarmActions"][0] for a in alarms} == {p["PolicyARN"] for p in policies}
+
+
+@pytest.mark.timeout(600)
+@pytest.mark.parametrize(
+    ("var", "message"),
+    [
+        ("stop_timeout_s=25", "stop_timeout_s must be at least shutdown_grace_s + 5"),
+        ("memory=4096", "is not a Fargate pairing for cpu 256"),
+    ],
+)
+def test_plan_refuses_inconsistent_settings(
+    terraform: str, tf_env: dict[str, str], applied: Applied, var: str, message: str
+) -> None:
+    """Preconditions stop a plan whose stopTimeout cuts the drain short or whose size Fargate lacks."""
+    result = subprocess.run(
+        [terraform, "plan", "-input=false", "-no-color", "-var", var],
+        cwd=applied.root,
+        env=tf_env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert message in " ".join(result.stderr.split())
