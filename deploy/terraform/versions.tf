@@ -1,5 +1,5 @@
 terraform {
-  # optional() object attributes need 1.3; lifecycle preconditions and check-free validation 1.2.
+  # startswith() in validations needs 1.5 (preconditions 1.2). Validated with 1.11.4.
   required_version = ">= 1.5.0, < 2.0.0"
 
   required_providers {
