@@ -220,8 +220,15 @@ class VersionedStore(abc.ABC):
 
 
 def incident_to_json(incident: Incident) -> str:
-    data = dataclasses.asdict(incident)
+    # Field by field: dataclasses.asdict would deep-copy the whole incident (ticket included)
+    # on every write, and a write happens for every alert.
+    data: dict[str, object] = {
+        f.name: getattr(incident, f.name) for f in dataclasses.fields(incident)
+    }
     data["ticket"] = incident.ticket.model_dump(mode="json") if incident.ticket else None
+    pending = incident.pending
+    if pending is not None:
+        data["pending"] = {f.name: getattr(pending, f.name) for f in dataclasses.fields(pending)}
     return json.dumps(data, default=_json_default, separators=(",", ":"), ensure_ascii=False)
 
 
