@@ -112,6 +112,20 @@ async def test_confirmed_sinks_are_remembered_for_redo(store: VersionedStore) ->
     assert redo.after.refs == {"backend": "T-1"}
 
 
+async def test_last_confirmation_finishes_the_effect_in_the_same_write(
+    store: VersionedStore,
+) -> None:
+    """confirm(finish=True) records the ref and clears the pending effect at once."""
+    t = await store.begin(alert(), "m1", T0)
+    assert t.after is not None
+    await store.confirm(t.after.fingerprint, "m1", "backend", "T-1", finish=True)
+    stored = await store.get(t.after.fingerprint)
+    assert stored is not None
+    assert stored.pending is None
+    assert stored.refs == {"backend": "T-1"}
+    assert stored.version == t.after.version + 1
+
+
 async def test_racing_workers_open_exactly_once(store: VersionedStore) -> None:
     """Twenty workers racing on one new incident produce exactly one OPEN."""
     results = await asyncio.gather(*(store.begin(alert(), f"m{i}", T0) for i in range(20)))

@@ -17,7 +17,7 @@ import structlog
 
 from triage.errors import TriageError
 from triage.inbox import Message
-from triage.lifecycle import Action, Incident, Policy, decide
+from triage.lifecycle import Action, Incident, Pending, Policy, decide
 from triage.metrics import Metrics
 from triage.models import Alert, Ticket
 from triage.normalize import Normalized, normalize_body
@@ -112,28 +112,43 @@ class Pipeline:
                 await self.store.save_ticket(incident.fingerprint, owner, ticket)
             route = self.router.route(alert, ticket.priority)
             refs = dict(incident.refs)
-            for name in _sinks_for(pending.kind, route, incident):
-                if name in pending.done:
-                    continue
-                sink = self.sinks.get(name)
-                if sink is None:  # it took the ticket, but is no longer configured
-                    log.warning("sink.not_configured", sink=name, effect=str(pending.kind))
-                    continue
+            todo = self._sinks_to_run(_sinks_for(pending.kind, route, incident), pending)
+            for n, sink in enumerate(todo, start=1):
                 effect = self._effect(
-                    transition, alert, incident, ticket, name, refs, route.target(name)
+                    transition, alert, incident, ticket, sink.name, refs, route.target(sink.name)
                 )
                 ref = await sink.apply(effect)
-                await self.store.confirm(incident.fingerprint, owner, name, ref)
+                # The last confirmation also clears the pending effect: one write fewer.
+                last = n == len(todo)
+                await self.store.confirm(incident.fingerprint, owner, sink.name, ref, finish=last)
                 if ref is not None:
-                    refs[name] = ref
+                    refs[sink.name] = ref
                 log.info(
-                    "alert.routed", sink=name, route=route.name, effect=str(pending.kind), ref=ref
+                    "alert.routed",
+                    sink=sink.name,
+                    route=route.name,
+                    effect=str(pending.kind),
+                    ref=ref,
                 )
-            await self.store.finish(incident.fingerprint, owner)
+            if not todo:
+                await self.store.finish(incident.fingerprint, owner)
         except (TriageError, asyncio.CancelledError):
             # Let a retry (ours or another replica's) take the effect over without waiting.
             await asyncio.shield(self.store.release(incident.fingerprint, owner))
             raise
+
+    def _sinks_to_run(self, names: Sequence[str], pending: Pending) -> list[Sink]:
+        """The configured sinks among `names` that have not confirmed this effect yet."""
+        todo = []
+        for name in names:
+            if name in pending.done:
+                continue
+            sink = self.sinks.get(name)
+            if sink is None:  # it took the ticket, but is no longer configured
+                log.warning("sink.not_configured", sink=name, effect=str(pending.kind))
+                continue
+            todo.append(sink)
+        return todo
 
     def _effect(
         self,

@@ -67,8 +67,11 @@ class Store(Protocol):
         """Keep the summary, so a redo or a later update never summarises again."""
         ...
 
-    async def confirm(self, fingerprint: str, owner: str, sink: str, ref: str | None) -> None:
-        """Record that `sink` carried out the pending effect (and its ticket reference)."""
+    async def confirm(
+        self, fingerprint: str, owner: str, sink: str, ref: str | None, *, finish: bool = False
+    ) -> None:
+        """Record that `sink` carried out the pending effect (and its ticket reference); with
+        `finish`, it was the last sink, so the pending effect is cleared in the same write."""
         ...
 
     async def finish(self, fingerprint: str, owner: str) -> None:
@@ -168,14 +171,15 @@ class VersionedStore(abc.ABC):
     async def save_ticket(self, fingerprint: str, owner: str, ticket: Ticket) -> None:
         await self._mutate(fingerprint, owner, lambda i: dataclasses.replace(i, ticket=ticket))
 
-    async def confirm(self, fingerprint: str, owner: str, sink: str, ref: str | None) -> None:
+    async def confirm(
+        self, fingerprint: str, owner: str, sink: str, ref: str | None, *, finish: bool = False
+    ) -> None:
         def apply(incident: Incident) -> Incident:
             assert incident.pending is not None
             done = (*incident.pending.done, sink)
             refs = {**incident.refs, sink: ref} if ref is not None else incident.refs
-            return dataclasses.replace(
-                incident, refs=refs, pending=dataclasses.replace(incident.pending, done=done)
-            )
+            pending = None if finish else dataclasses.replace(incident.pending, done=done)
+            return dataclasses.replace(incident, refs=refs, pending=pending)
 
         await self._mutate(fingerprint, owner, apply)
 
