@@ -59,11 +59,9 @@ PLACEHOLDERS = {
     "BACKEND_TOKEN_SECRET_ARN": f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:triage/backend-token-AbCdEf",
     "OPENAI_API_KEY_SECRET_ARN": f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:triage/openai-AbCdEf",
     "GITHUB_TOKEN_SECRET_ARN": f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:triage/github-AbCdEf",
+    "SLACK_WEBHOOK_SECRET_ARN": f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:triage/slack-AbCdEf",
     "LOG_GROUP": "/ecs/triage",
 }
-
-#: Variables the deployment sets that this release's Settings does not read yet (documented).
-FORTHCOMING_ENV = {"GITHUB_TOKEN"}
 
 
 # --- The AWS calls in the code ------------------------------------------------------------------
@@ -207,12 +205,16 @@ def test_task_definition_environment_is_what_the_daemon_reads() -> None:
     read = {env_name(field) for field in Settings.model_fields}
     names = [e["name"] for e in c["environment"]] + [s["name"] for s in c["secrets"]]
     assert len(names) == len(set(names))
-    assert sorted(set(names) - read - FORTHCOMING_ENV) == []
+    assert sorted(set(names) - read) == []
     env = {e["name"]: e["value"] for e in c["environment"]}
     assert env["TRIAGE_STORE_URL"].startswith("dynamodb://")  # read-only root: no SQLite file
     assert env["TRIAGE_HTTP_PORT"] == str(c["portMappings"][0]["containerPort"])
     assert "BACKEND_TOKEN" not in names  # the daemon reads the secret itself (rotation, 401)
-    assert {s["name"] for s in c["secrets"]} == {"OPENAI_API_KEY", "GITHUB_TOKEN"}
+    assert {s["name"] for s in c["secrets"]} == {
+        "OPENAI_API_KEY",
+        "GITHUB_TOKEN",
+        "SLACK_WEBHOOK_URL",
+    }
     # The settings the environment sets must be values Settings accepts.
     settable = {e["name"]: e["value"] for e in c["environment"]}
     Settings(**{f: settable[env_name(f)] for f in Settings.model_fields if env_name(f) in settable})
@@ -395,6 +397,7 @@ module "triage" {
   metrics_mode                = "cloudwatch"
   openai_api_key_secret_arn   = "%(openai)s"
   github_token_secret_arn     = "%(github)s"
+  slack_webhook_secret_arn    = "%(slack)s"
   table_deletion_protection   = false
   secret_recovery_window_days = 0
   stop_timeout_s              = var.stop_timeout_s
@@ -497,6 +500,7 @@ def applied(
             "image": PLACEHOLDERS["IMAGE"],
             "openai": PLACEHOLDERS["OPENAI_API_KEY_SECRET_ARN"],
             "github": PLACEHOLDERS["GITHUB_TOKEN_SECRET_ARN"],
+            "slack": PLACEHOLDERS["SLACK_WEBHOOK_SECRET_ARN"],
         },
         encoding="utf-8",
     )
@@ -577,7 +581,7 @@ def test_operator_policy_covers_the_operator_commands(applied: Applied) -> None:
 
 @pytest.mark.timeout(600)
 def test_execution_role_pulls_logs_and_reads_injected_secrets_only(applied: Applied) -> None:
-    """The execution role: ECR pull on the image's repository, the log group, two secrets."""
+    """The execution role: ECR pull on the image's repository, the log group, the three injected secrets."""
     iam = applied.client("iam")
     document = iam.get_role_policy(RoleName="triage-execution", PolicyName="start-triage-task")[
         "PolicyDocument"
@@ -586,7 +590,11 @@ def test_execution_role_pulls_logs_and_reads_injected_secrets_only(applied: Appl
     by_sid = {s["Sid"]: s for s in policy["Statement"]}
     assert by_sid["PullTheImage"]["Resource"] == f"arn:aws:ecr:{REGION}:{ACCOUNT}:repository/triage"
     assert sorted(by_sid["ReadInjectedSecrets"]["Resource"]) == sorted(
-        [PLACEHOLDERS["OPENAI_API_KEY_SECRET_ARN"], PLACEHOLDERS["GITHUB_TOKEN_SECRET_ARN"]]
+        [
+            PLACEHOLDERS["OPENAI_API_KEY_SECRET_ARN"],
+            PLACEHOLDERS["GITHUB_TOKEN_SECRET_ARN"],
+            PLACEHOLDERS["SLACK_WEBHOOK_SECRET_ARN"],
+        ]
     )
     assert by_sid["WriteLogStreams"]["Resource"].endswith(":log-group:/ecs/triage:log-stream:*")
 
@@ -639,6 +647,7 @@ def test_registered_task_definition_matches_the_json_file(applied: Applied) -> N
     assert module_container["secrets"] == [
         {"name": "OPENAI_API_KEY", "valueFrom": PLACEHOLDERS["OPENAI_API_KEY_SECRET_ARN"]},
         {"name": "GITHUB_TOKEN", "valueFrom": PLACEHOLDERS["GITHUB_TOKEN_SECRET_ARN"]},
+        {"name": "SLACK_WEBHOOK_URL", "valueFrom": PLACEHOLDERS["SLACK_WEBHOOK_SECRET_ARN"]},
     ]
     env = {e["name"]: e["value"] for e in module_container["environment"]}
     assert env["ALERT_TRIAGE_QUEUE_URL"] == applied.outputs["queue_url"]

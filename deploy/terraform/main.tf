@@ -28,6 +28,7 @@ locals {
     for s in [
       { name = "OPENAI_API_KEY", valueFrom = var.openai_api_key_secret_arn },
       { name = "GITHUB_TOKEN", valueFrom = var.github_token_secret_arn },
+      { name = "SLACK_WEBHOOK_URL", valueFrom = var.slack_webhook_secret_arn },
     ] : s if s.valueFrom != null
   ]
 

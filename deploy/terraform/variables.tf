@@ -195,7 +195,7 @@ variable "secret_recovery_window_days" {
 }
 
 variable "openai_api_key_secret_arn" {
-  description = "ARN of a Secrets Manager secret whose plain-string value is injected as OPENAI_API_KEY (ECS secrets). null: not set. This release validates the key but writes tickets with the deterministic summariser."
+  description = "ARN of a Secrets Manager secret whose plain-string value is injected as OPENAI_API_KEY (ECS secrets). null: not set. With it, new tickets are written by the LLM (the deterministic summariser stands behind it)."
   type        = string
   default     = null
 
@@ -206,13 +206,24 @@ variable "openai_api_key_secret_arn" {
 }
 
 variable "github_token_secret_arn" {
-  description = "ARN of a Secrets Manager secret whose plain-string value is injected as GITHUB_TOKEN (ECS secrets), for the GitHub sink. null: not set. This release does not read it yet."
+  description = "ARN of a Secrets Manager secret whose plain-string value is injected as GITHUB_TOKEN (ECS secrets), for the GitHub sink. null: not set."
   type        = string
   default     = null
 
   validation {
     condition     = var.github_token_secret_arn == null || can(regex("^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:.+$", var.github_token_secret_arn))
     error_message = "github_token_secret_arn must be a Secrets Manager secret ARN."
+  }
+}
+
+variable "slack_webhook_secret_arn" {
+  description = "ARN of a Secrets Manager secret whose plain-string value (an incoming-webhook URL) is injected as SLACK_WEBHOOK_URL (ECS secrets), for the Slack sink. null: not set."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.slack_webhook_secret_arn == null || can(regex("^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:.+$", var.slack_webhook_secret_arn))
+    error_message = "slack_webhook_secret_arn must be a Secrets Manager secret ARN."
   }
 }
 
