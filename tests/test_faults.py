@@ -183,7 +183,9 @@ def test_sigterm_with_20_in_flight_finishes_them_and_loses_none(
 ) -> None:
     """SIGTERM with 20 requests in flight: the daemon finishes and acks all 20 within the grace
     and exits 0; a finisher takes the rest; every incident exactly one POST, one ticket."""
-    backend.delay_s = 3.0
+    # Long enough that the first requests are still held when the 20th arrives, even on a
+    # loaded machine.
+    backend.delay_s = 5.0
     keys = [f"term-{i}" for i in range(30)]
     prod_queues.send(*(generic(k) for k in keys))
     grace_s = 20.0
@@ -194,7 +196,7 @@ def test_sigterm_with_20_in_flight_finishes_them_and_loses_none(
     try:
         wait_until(lambda: held(backend) == 20, 30, "20 requests held by the backend")
         daemon.signal(signal.SIGTERM)
-        # Within the grace: the held requests end after 3 s, so waiting it out would be a bug.
+        # Within the grace: the held requests end after 5 s, so waiting it out would be a bug.
         assert daemon.wait(timeout=grace_s) == 0, daemon.log[-3000:]
     finally:
         daemon.kill()
