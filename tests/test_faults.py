@@ -456,11 +456,6 @@ def test_poison_messages_reach_the_dlq_after_5_receives_while_good_ones_land(
     assert acked == Counter(good_ids)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: StoreBusyError behind a crashed worker's effect lease is retried on the "
-    "receive-count backoff, which runs out long before the lease, so the resolve is dead-lettered",
-)
 def test_resolve_behind_a_killed_daemons_open_waits_instead_of_dead_lettering(
     prod_queues: Queues, backend: TicketServer, tmp_path: Path
 ) -> None:

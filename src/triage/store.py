@@ -142,8 +142,14 @@ class VersionedStore(abc.ABC):
             return Transition(decision.action, stored, None)
         effect = decision.action.effect
         if effect is not None and pending is not None:
+            # Wait for the holder to finish or its lease to run out. A third of the lease at
+            # most per try, so the lease of a crashed worker runs out within three retries,
+            # well inside the DLQ's receive budget, while a live holder is not waited on long.
+            remaining = (pending.until - now).total_seconds()
+            wait = max(1.0, min(remaining + 1.0, self.lease.total_seconds() / 3))
             raise StoreBusyError(
-                f"incident {alert.fingerprint} has a {pending.kind} effect in progress"
+                f"incident {alert.fingerprint} has a {pending.kind} effect in progress",
+                retry_after_s=wait,
             )
         return Transition(
             decision.action, stored, self._stamp(stored, decision, effect, owner, now)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import random
 import signal
 import threading
@@ -337,9 +338,10 @@ class Supervisor:
             reason=reason,
             error=error,
             receive_count=message.receive_count,
-            retry_in_s=int(delay),
+            retry_in_s=math.ceil(delay),
         )
-        await self.inbox.change_visibility([message], int(delay))
+        # Rounded up: a message must not come back before the time it was told to wait.
+        await self.inbox.change_visibility([message], math.ceil(delay))
 
     async def _heartbeat(self) -> None:
         """Extend messages still being worked on before their visibility runs out, in batches."""
