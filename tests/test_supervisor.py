@@ -47,6 +47,43 @@ async def test_receives_only_as_many_as_free_workers() -> None:
     assert len(inbox.deleted) == 8
 
 
+async def test_backlog_fills_free_slots_with_parallel_receives_never_over_asking() -> None:
+    """With a backlog and 25 free slots, receives run in parallel, and together they never ask
+    for more messages than there are free slots; an idle queue gets one poll at a time."""
+
+    class CountingInbox(MemoryInbox):
+        def __init__(self) -> None:
+            super().__init__()
+            self.outstanding = 0  # messages asked for by receives in flight
+            self.peak_outstanding = 0
+            self.calls_in_flight = 0
+            self.peak_calls = 0
+
+        async def receive(self, max_messages: int, wait_s: int, visibility_s: int) -> list[Message]:
+            self.outstanding += max_messages
+            self.calls_in_flight += 1
+            self.peak_outstanding = max(self.peak_outstanding, self.outstanding)
+            self.peak_calls = max(self.peak_calls, self.calls_in_flight)
+            try:
+                await asyncio.sleep(0.01)  # a round trip, so parallel calls overlap
+                return await super().receive(max_messages, wait_s, visibility_s)
+            finally:
+                self.outstanding -= max_messages
+                self.calls_in_flight -= 1
+
+    inbox = CountingInbox()
+    inbox.put(*[f"b{i}" for i in range(100)])
+
+    async def handler(message: Message) -> list[Action]:
+        await asyncio.sleep(0.05)
+        return []
+
+    await Supervisor(config(concurrency=25), inbox, handler, Metrics()).serve()
+    assert len(inbox.deleted) == 100
+    assert inbox.peak_calls > 1
+    assert inbox.peak_outstanding <= 25
+
+
 async def test_permanent_error_is_released_at_once_and_not_acked() -> None:
     """A permanent failure makes the message visible again at once (for the DLQ) and never deletes it."""
     inbox = MemoryInbox()

@@ -87,6 +87,8 @@ SQS_MAX_VISIBILITY_S = 43_200
 class Supervisor:
     #: How often intake is re-checked while paused by backpressure.
     PAUSE_POLL_S = 0.5
+    #: Most receives in flight at once while draining a backlog into many free slots.
+    MAX_PARALLEL_RECEIVES = 8
 
     def __init__(
         self,
@@ -164,6 +166,8 @@ class Supervisor:
 
     async def _receive_loop(self) -> None:
         failures = 0
+        #: The last receive came back full: the queue has a backlog worth several receives.
+        backlog = False
         while not self.should_exit.is_set():
             free = self.config.concurrency - len(self._in_flight)
             if free <= 0:
@@ -182,11 +186,12 @@ class Supervisor:
             wait_s = min(self.config.wait_s, 1) if self.config.drain else self.config.wait_s
             if limit is not None:
                 wait_s = min(wait_s, 1)  # probing: look at the breakers again soon
-            want = min(10, self.config.max_messages, free)
+            per_call = min(10, self.config.max_messages, free)
+            # With a backlog and many free slots, fill them with parallel receives instead of
+            # one round trip per ten; an idle queue keeps a single long poll (SQS bills per call).
+            calls = min(-(-free // per_call), self.MAX_PARALLEL_RECEIVES) if backlog else 1
             try:
-                messages = await self._until_exit(
-                    self.inbox.receive(want, wait_s, self.config.visibility_timeout_s)
-                )
+                messages = await self._until_exit(self._receive(per_call, calls, free, wait_s))
             except TransientError as exc:
                 failures += 1
                 delay = _backoff(failures, 1.0, 30.0)
@@ -198,6 +203,7 @@ class Supervisor:
                 break  # stop requested while polling
             failures = 0
             self.health.set("queue", True)
+            backlog = len(messages) >= per_call * calls
             for message in messages:
                 self._start(message)
             if not messages and wait_s == 0:
@@ -210,6 +216,31 @@ class Supervisor:
             ):
                 log.info("daemon.drained")
                 self.should_exit.set()
+
+    async def _receive(self, per_call: int, calls: int, free: int, wait_s: int) -> list[Message]:
+        """`calls` receives at once, asking for `free` messages in all. Messages from the calls
+        that worked are kept even if another failed (they are already invisible on SQS); only
+        when every call failed is the error raised."""
+        sizes = [min(per_call, free - i * per_call) for i in range(calls)]
+        visibility = self.config.visibility_timeout_s
+        if len(sizes) == 1:
+            return await self.inbox.receive(sizes[0], wait_s, visibility)
+        # Short polls: gather waits for every call, and a long poll on a queue that just ran
+        # dry would hold the other calls' messages unstarted for up to SQS_WAIT_TIME.
+        results = await asyncio.gather(
+            *(self.inbox.receive(size, 0, visibility) for size in sizes),
+            return_exceptions=True,
+        )
+        messages = [m for r in results if isinstance(r, list) for m in r]
+        errors = [r for r in results if isinstance(r, BaseException)]
+        for error in errors:
+            if not isinstance(error, Exception):
+                raise error  # cancellation and the like
+            if messages:
+                log.warning("receive.partly_failed", error=str(error))
+            else:
+                raise error
+        return messages
 
     def _note_pause(self, paused: bool) -> None:
         if paused != self._paused:
