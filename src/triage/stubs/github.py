@@ -36,12 +36,13 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import jwt
+
+from triage.stubs.loopback import LoopbackServer
 
 Answer = tuple[int, Any, dict[str, str]]
 
@@ -105,8 +106,10 @@ def _iso(moment: float) -> str:
     return datetime.fromtimestamp(moment, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-class GitHubServer:
+class GitHubServer(LoopbackServer):
     """A threaded HTTP server on 127.0.0.1; usable from sync and async code alike."""
+
+    thread_name = "github-stub"
 
     def __init__(
         self,
@@ -133,16 +136,13 @@ class GitHubServer:
         self._rate_limit = rate_limit
         self._rate_remaining = rate_limit
         self._rate_reset = clock() + 3600
-        self._httpd = ThreadingHTTPServer((host, port), self._handler_class())
-        self._httpd.daemon_threads = True
-        self._thread: threading.Thread | None = None
+        super().__init__(host, port)
 
     # --- For tests --------------------------------------------------------------------------
 
     @property
     def url(self) -> str:
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host!s}:{port}"
+        return self.base_url
 
     @property
     def calls(self) -> list[dict[str, Any]]:
@@ -189,29 +189,6 @@ class GitHubServer:
         """Forget every installation token handed out (as if the App's install was renewed)."""
         with self._lock:
             self._installation_tokens.clear()
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self.serve_forever, name="github-stub", daemon=True)
-        self._thread.start()
-
-    def serve_forever(self) -> None:
-        self._httpd.serve_forever(poll_interval=0.1)
-
-    def stop(self) -> None:
-        if self._thread is not None:
-            self._httpd.shutdown()
-            self._thread.join(timeout=5)
-            self._thread = None
-        self._httpd.server_close()
-
-    def __enter__(self) -> GitHubServer:
-        self.start()
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
 
     # --- Dispatch (on the server's threads, under the lock) ---------------------------------
 

@@ -26,9 +26,11 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import FrameType, TracebackType
+from http.server import BaseHTTPRequestHandler
+from types import FrameType
 from typing import Any
+
+from triage.stubs.loopback import LoopbackServer
 
 _FENCE = re.compile(r"<alert-([0-9a-f]+)>\n(.*)\n</alert-\1>", re.DOTALL)
 
@@ -112,7 +114,9 @@ def default_model(request: dict[str, Any]) -> Reply:
     return completion(json.dumps(ticket))
 
 
-class ChatServer:
+class ChatServer(LoopbackServer):
+    thread_name = "chat-stub"
+
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         #: Seconds the default model takes per answer (scripted replies carry their own).
         self.latency_s = 0.0
@@ -126,15 +130,12 @@ class ChatServer:
         self._raw: list[bytes] = []
         self._in_flight = 0
         self._max_in_flight = 0
-        self._httpd = ThreadingHTTPServer((host, port), self._handler_class())
-        self._httpd.daemon_threads = True
-        self._thread: threading.Thread | None = None
+        super().__init__(host, port)
 
     @property
     def url(self) -> str:
         """The base URL to give the SDK (`OPENAI_BASE_URL`)."""
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host!s}:{port}/v1"
+        return self.base_url + "/v1"
 
     @property
     def requests(self) -> list[dict[str, Any]]:
@@ -164,29 +165,6 @@ class ChatServer:
         with self._lock:
             self._script.extend(replies)
         return self
-
-    def start(self) -> ChatServer:
-        self._thread = threading.Thread(target=self.serve_forever, name="chat-stub", daemon=True)
-        self._thread.start()
-        return self
-
-    def serve_forever(self) -> None:
-        self._httpd.serve_forever(poll_interval=0.1)
-
-    def stop(self) -> None:
-        if self._thread is not None:
-            self._httpd.shutdown()
-            self._thread.join(timeout=5)
-            self._thread = None
-        self._httpd.server_close()
-
-    def __enter__(self) -> ChatServer:
-        return self.start()
-
-    def __exit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
 
     # --- request handling (server threads) -----------------------------------------------
 

@@ -19,17 +19,21 @@ import json
 import signal
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import FrameType, TracebackType
+from http.server import BaseHTTPRequestHandler
+from types import FrameType
 from typing import Any
+
+from triage.stubs.loopback import LoopbackServer
 
 #: The sub-routes of a ticket that record an event: `{route}/{id}/updates` and `/resolve`.
 _EVENTS = ("updates", "resolve")
 
 
-class TicketServer:
+class TicketServer(LoopbackServer):
     """A threaded HTTP server (127.0.0.1 by default); usable from sync and async code alike,
     because it runs on its own threads and never on the caller's event loop."""
+
+    thread_name = "ticketd"
 
     def __init__(
         self,
@@ -54,15 +58,11 @@ class TicketServer:
         self._failures: list[tuple[int, str | None]] = []
         self._requests = 0
         self._arrivals = 0
-        self._httpd = ThreadingHTTPServer((host, port), self._handler_class())
-        # Handler threads of idle keep-alive connections must not keep the process alive.
-        self._httpd.daemon_threads = True
-        self._thread: threading.Thread | None = None
+        super().__init__(host, port)
 
     @property
     def url(self) -> str:
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host!s}:{port}"
+        return self.base_url
 
     @property
     def tickets(self) -> list[dict[str, Any]]:
@@ -99,31 +99,6 @@ class TicketServer:
         """Forget any failures still queued by fail_next()."""
         with self._lock:
             self._failures.clear()
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self.serve_forever, name="ticketd", daemon=True)
-        self._thread.start()
-
-    def serve_forever(self) -> None:
-        """Serve on the calling thread until stop() (or Ctrl-C); for `__main__`."""
-        self._httpd.serve_forever(poll_interval=0.1)
-
-    def stop(self) -> None:
-        # shutdown() waits for serve_forever to return, so it would hang if that never started.
-        if self._thread is not None:
-            self._httpd.shutdown()
-            self._thread.join(timeout=5)
-            self._thread = None
-        self._httpd.server_close()
-
-    def __enter__(self) -> TicketServer:
-        self.start()
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
 
     # --- Request handling (on the server's threads) -----------------------------------------
 
