@@ -19,10 +19,7 @@ How answers map to errors:
 
 from __future__ import annotations
 
-import email.utils
-import math
 import time
-from datetime import UTC
 from typing import Any
 from urllib.parse import quote
 
@@ -34,6 +31,7 @@ from triage.metrics import Metrics
 from triage.secrets import TokenSource
 from triage.settings import Settings
 from triage.sinks.base import Effect, EffectKind
+from triage.sinks.http import parse_retry_after, scrub
 
 log = structlog.get_logger(__name__)
 
@@ -116,7 +114,7 @@ class BackendSink:
                 response = await self._client.post(url, json=body, headers=headers)
             except httpx.TransportError as exc:  # connect/read errors and every timeout
                 self.metrics.incr("SinkCalls", sink=self.name, outcome="network")
-                error = _scrub(f"{type(exc).__name__}: {exc}", token)
+                error = scrub(f"{type(exc).__name__}: {exc}", token)
                 log.warning("backend.unreachable", url=url, effect=str(effect.kind), error=error)
                 raise SinkUnavailableError(f"backend unreachable: {error}") from None
             if response.status_code == 401 and attempt == 1:
@@ -147,10 +145,10 @@ class BackendSink:
             except ValueError:  # a 2xx without JSON still did its job
                 return None
         # Scrubbed before it is cut, so no fragment of a token survives at the cut.
-        reason = " ".join(_scrub(response.text, token).split())[:_REASON_CHARS]
+        reason = " ".join(scrub(response.text, token).split())[:_REASON_CHARS]
         fields = {"url": url, "effect": str(effect.kind), "status": status, "reason": reason}
         if status >= 500 or status in _RETRYABLE_4XX:
-            retry_after_s = _retry_after_s(response.headers.get("Retry-After"))
+            retry_after_s = parse_retry_after(response.headers.get("Retry-After"))
             self.metrics.incr("SinkCalls", sink=self.name, outcome="unavailable")
             log.warning("backend.unavailable", retry_after_s=retry_after_s, **fields)
             raise SinkUnavailableError(
@@ -220,25 +218,3 @@ def _ticket_ref(answer: Any) -> str | None:
             if isinstance(value, str | int) and not isinstance(value, bool) and str(value):
                 return str(value)
     return None
-
-
-def _scrub(text: str, token: str) -> str:
-    """`text` without the token, in case a backend or library echoes it back."""
-    return text.replace(token, "[token]") if token else text
-
-
-def _retry_after_s(value: str | None) -> float | None:
-    """Seconds from a Retry-After header: delta-seconds or an HTTP date; None if absent or bad."""
-    if not value:
-        return None
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            return None
-        if when.tzinfo is None:  # "-0000" parses as naive; HTTP dates are GMT
-            when = when.replace(tzinfo=UTC)
-        seconds = when.timestamp() - time.time()
-    return max(0.0, seconds) if math.isfinite(seconds) else None

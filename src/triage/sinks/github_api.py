@@ -24,11 +24,8 @@ without reaching GitHub; an answer that spends the last call of the primary budg
 from __future__ import annotations
 
 import asyncio
-import email.utils
-import math
 import time
 from collections.abc import Callable
-from datetime import UTC
 from typing import Any
 
 import httpx
@@ -37,6 +34,7 @@ import structlog
 from triage.errors import ConfigError, SinkRejectedError, SinkUnavailableError
 from triage.settings import Settings
 from triage.sinks.github_auth import InstallationToken, app_credentials
+from triage.sinks.http import parse_retry_after, scrub
 
 log = structlog.get_logger(__name__)
 
@@ -139,7 +137,7 @@ class GitHubApi:
                     method, path, json=json, params=params, headers=headers
                 )
             except httpx.TransportError as exc:  # connect/read errors and every timeout
-                error = _scrub(f"{type(exc).__name__}: {exc}", token)
+                error = scrub(f"{type(exc).__name__}: {exc}", token)
                 log.warning("github.unreachable", method=method, path=path, error=error)
                 raise GitHubUnavailableError(
                     f"GitHub unreachable: {error}", outcome="network"
@@ -160,7 +158,7 @@ class GitHubApi:
                 return response.json()
             except ValueError:  # 204 and friends
                 return None
-        reason = " ".join(_scrub(_message(response), token).split())[:_REASON_CHARS]
+        reason = " ".join(scrub(_message(response), token).split())[:_REASON_CHARS]
         fields = {"method": method, "path": path, "status": status, "reason": reason}
         wait_s = self._limit_wait_s(response, reason) if status in (403, 429) else None
         if wait_s is not None:
@@ -189,7 +187,7 @@ class GitHubApi:
     def _limit_wait_s(self, response: httpx.Response, reason: str) -> float | None:
         """Seconds GitHub wants us to wait, in the order its docs give; None if this 403 is
         not a rate limit (a missing permission, say)."""
-        retry_after_s = _retry_after_s(response.headers.get("retry-after"), self._wall_clock())
+        retry_after_s = parse_retry_after(response.headers.get("retry-after"), self._wall_clock())
         if retry_after_s is not None:
             return retry_after_s
         if response.headers.get("x-ratelimit-remaining") == "0":
@@ -279,25 +277,3 @@ def _message(response: httpx.Response) -> str:
         errors = answer.get("errors")
         return f"{answer['message']} {errors}" if errors else answer["message"]
     return response.text
-
-
-def _scrub(message: str, token: str) -> str:
-    """`message` without the token, in case an error echoes it back."""
-    return message.replace(token, "[token]") if token else message
-
-
-def _retry_after_s(value: str | None, now: float) -> float | None:
-    """Seconds from a Retry-After header: delta-seconds or an HTTP date; None if absent or bad."""
-    if not value:
-        return None
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            return None
-        if when.tzinfo is None:  # "-0000" parses as naive; HTTP dates are GMT
-            when = when.replace(tzinfo=UTC)
-        seconds = when.timestamp() - now
-    return max(0.0, seconds) if math.isfinite(seconds) else None

@@ -50,8 +50,8 @@ from triage.errors import ConfigError, SinkRejectedError, SinkUnavailableError
 from triage.metrics import Metrics
 from triage.models import Priority
 from triage.settings import Settings
-from triage.sinks.backend import _retry_after_s  # the one Retry-After parser of our HTTP sinks
 from triage.sinks.base import Effect, EffectKind
+from triage.sinks.http import parse_retry_after, scrub
 
 log = structlog.get_logger(__name__)
 
@@ -184,7 +184,7 @@ class SlackSink:
             started_s = pace.last_s = self._clock()
             response = await self._send(url, host, message, effect)
             if response.status_code == 429:
-                retry_after_s = _retry_after_s(response.headers.get("Retry-After"))
+                retry_after_s = parse_retry_after(response.headers.get("Retry-After"))
                 pace.hold_until_s = self._clock() + (retry_after_s or self.min_interval_s)
             latency_ms = (self._clock() - started_s) * 1000
         self.metrics.observe("SinkLatency", latency_ms, sink=self.name)
@@ -211,7 +211,7 @@ class SlackSink:
         reason = " ".join(_scrub(response.text, url).split())[:_REASON_CHARS]
         fields = {"host": host, "effect": str(effect.kind), "status": status, "reason": reason}
         if status >= 500 or status in _RETRYABLE_4XX:
-            retry_after_s = _retry_after_s(response.headers.get("Retry-After"))
+            retry_after_s = parse_retry_after(response.headers.get("Retry-After"))
             self.metrics.incr("SinkCalls", sink=self.name, outcome="unavailable")
             log.warning("slack.unavailable", retry_after_s=retry_after_s, **fields)
             raise SinkUnavailableError(
@@ -397,5 +397,4 @@ def _http_host(url: str) -> str | None:
 def _scrub(text: str, url: str) -> str:
     """`text` without the webhook URL or its path (the secret part), should anything echo it."""
     path = httpx.URL(url).raw_path.decode("ascii", "replace")
-    text = text.replace(url, "[webhook]")
-    return text.replace(path, "[webhook]") if len(path) > 1 else text
+    return scrub(text, url, path if len(path) > 1 else "", placeholder="[webhook]")

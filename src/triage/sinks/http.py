@@ -1,0 +1,34 @@
+"""Helpers every HTTP sink shares: reading Retry-After, and keeping credentials out of text."""
+
+from __future__ import annotations
+
+import email.utils
+import math
+import time
+from datetime import UTC
+
+
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """Seconds from a Retry-After header: delta-seconds or an HTTP date (compared with `now`,
+    epoch seconds, default the wall clock); None if absent or unreadable."""
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        if when.tzinfo is None:  # "-0000" parses as naive; HTTP dates are GMT
+            when = when.replace(tzinfo=UTC)
+        seconds = when.timestamp() - (time.time() if now is None else now)
+    return max(0.0, seconds) if math.isfinite(seconds) else None
+
+
+def scrub(text: str, *secrets: str, placeholder: str = "[token]") -> str:
+    """`text` without any of `secrets`, in case a service or library echoes one back."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, placeholder)
+    return text
