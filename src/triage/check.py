@@ -17,6 +17,7 @@ from triage.errors import ConfigError, TriageError
 from triage.routes import load_router
 from triage.secrets import BackendToken
 from triage.settings import Settings
+from triage.sinks.backend import BackendSink
 
 Check = Callable[[], Awaitable[str]]
 
@@ -38,7 +39,7 @@ async def run_checks(settings: Settings, out: TextIO | None = None) -> int:
     if "backend" in used:
         checks += [
             ("token", lambda: _token(settings, aws)),
-            ("backend", lambda: _backend(settings)),
+            ("backend", lambda: _backend(settings, aws)),
         ]
     if "github" in used:
         checks.append(("github", lambda: _github(settings)))
@@ -134,10 +135,11 @@ async def _token(settings: Settings, aws: Aws) -> str:
     return f"read from ${settings.backend_token_env_key}"
 
 
-async def _backend(settings: Settings) -> str:
-    # Any HTTP answer proves the backend is reachable; only a transport error is a failure.
-    async with httpx.AsyncClient(timeout=settings.backend_timeout_s) as client:
-        response = await client.request(
-            "OPTIONS", settings.backend_base_url + settings.backend_service_route
-        )
-    return f"{settings.backend_base_url} answered HTTP {response.status_code}"
+async def _backend(settings: Settings, aws: Aws) -> str:
+    # The probe the sink's breaker uses: OPTIONS on the create route; 5xx, 429 or no answer fail.
+    secrets = await aws.client("secretsmanager") if settings.backend_token_secret_id else None
+    sink = BackendSink(settings, BackendToken(settings, secrets))
+    try:
+        return await sink.probe()
+    finally:
+        await sink.aclose()
