@@ -16,7 +16,7 @@ from daemon_harness import TOKEN, Daemon, Queues, run_triage, settings_for
 from triage.app import RunResult, run_daemon
 from triage.stubs.ticketd import TicketServer
 
-PAYLOADS = Path(__file__).parent / "payloads" / "daemon"
+GRAFANA_GROUP = Path(__file__).parent / "payloads" / "grafana" / "group-firing.json"
 
 
 def generic(key: str, status: str = "firing", **extra: Any) -> dict[str, Any]:
@@ -171,6 +171,24 @@ def test_run_drain_exits_zero_when_queue_empty(
     assert daemon.wait(timeout=60) == 0, daemon.log
     assert "daemon.drained" in [e["event"] for e in daemon.events()]
     assert len(backend.tickets) == 2
+
+
+def test_ack_lines_name_the_message_and_its_incidents(
+    queues: Queues, backend: TicketServer, tmp_path: Path
+) -> None:
+    """Each `message.acked` line carries the message id and the fingerprint(s) it ticketed."""
+    group = json.loads(GRAFANA_GROUP.read_text())
+    queues.send(generic("one"), group)
+    settings = settings_for(queues, backend.url, tmp_path / "triage.db")
+    daemon = Daemon(settings, "--drain", log_dir=tmp_path)
+    assert daemon.wait(timeout=60) == 0, daemon.log
+    acked = [e for e in daemon.events() if e["event"] == "message.acked"]
+    assert len(acked) == 2 and all(e["message_id"] for e in acked)
+    single = next(e for e in acked if "fingerprint" in e)
+    grouped = next(e for e in acked if "fingerprints" in e)
+    assert len(grouped["fingerprints"]) == len(group["alerts"]) > 1
+    ticketed = {t["body"]["fingerprint"] for t in backend.tickets}
+    assert ticketed == {single["fingerprint"], *grouped["fingerprints"]}
 
 
 def test_missing_queue_url_fails_with_one_line(tmp_path: Path) -> None:

@@ -18,6 +18,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import NamedTuple
 
 from triage.models import Alert, Status, Ticket
 from triage.sinks.base import EffectKind
@@ -42,6 +43,13 @@ class Action(StrEnum):
     @property
     def effect(self) -> EffectKind | None:
         return _EFFECTS.get(self)
+
+
+class Outcome(NamedTuple):
+    """What a message did to one incident: the supervisor logs these when it acks."""
+
+    fingerprint: str
+    action: Action
 
 
 _EFFECTS = {

@@ -17,7 +17,7 @@ import structlog
 
 from triage.errors import TriageError
 from triage.inbox import Message
-from triage.lifecycle import Action, Incident, Pending, Policy, decide
+from triage.lifecycle import Action, Incident, Outcome, Pending, Policy, decide
 from triage.metrics import Metrics
 from triage.models import Alert, Ticket
 from triage.normalize import Normalized, normalize_body
@@ -70,7 +70,7 @@ class Pipeline:
         self.metrics = metrics
         self.clock = clock
 
-    async def process(self, message: Message) -> list[Action]:
+    async def process(self, message: Message) -> list[Outcome]:
         """Run every alert of one message through the lifecycle; return what was done."""
         started = time.perf_counter()
         normalized = await _normalize(message.body)
@@ -80,9 +80,12 @@ class Pipeline:
             )
         for note in normalized.notes:
             log.warning("alert.note", note=note)
-        actions = [await self.handle(alert, owner=message.id) for alert in normalized.alerts]
+        outcomes = [
+            Outcome(alert.fingerprint, await self.handle(alert, owner=message.id))
+            for alert in normalized.alerts
+        ]
         self.metrics.observe("ProcessingLatency", (time.perf_counter() - started) * 1000)
-        return actions
+        return outcomes
 
     async def handle(self, alert: Alert, owner: str) -> Action:
         """Apply one alert: decide through the store, then carry out the effect it claimed."""
@@ -209,13 +212,13 @@ class DryRun:
         self.summariser = DeterministicSummariser()
         self.clock = clock
 
-    async def process(self, message: Message) -> list[Action]:
+    async def process(self, message: Message) -> list[Outcome]:
         normalized = await _normalize(message.body)
         for skipped in normalized.skipped:
             log.info(
                 "alert.skipped", source=skipped.source, reason=skipped.reason, detail=skipped.detail
             )
-        actions = []
+        outcomes = []
         for alert in normalized.alerts:
             stored = await self.store.get(alert.fingerprint)
             decision = decide(stored, alert, self.clock(), self.policy)
@@ -240,5 +243,5 @@ class DryRun:
                 action=str(decision.action),
                 **details,
             )
-            actions.append(decision.action)
-        return actions
+            outcomes.append(Outcome(alert.fingerprint, decision.action))
+        return outcomes

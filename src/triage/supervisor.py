@@ -28,12 +28,12 @@ import structlog
 from triage.errors import PermanentError, TransientError, TriageError
 from triage.health import Health
 from triage.inbox import Inbox, Message
-from triage.lifecycle import Action
+from triage.lifecycle import Outcome
 from triage.metrics import Metrics
 
 log = structlog.get_logger(__name__)
 
-Handler = Callable[[Message], Awaitable[list[Action]]]
+Handler = Callable[[Message], Awaitable[list[Outcome]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -305,7 +305,7 @@ class Supervisor:
         with structlog.contextvars.bound_contextvars(message_id=message.id):
             try:
                 async with asyncio.timeout(self.config.message_timeout_s):
-                    actions = await self.handler(message)
+                    outcomes = await self.handler(message)
             except TimeoutError:
                 # The handler was cancelled: nothing it would have done afterwards happens.
                 await self._retry_later(
@@ -337,7 +337,7 @@ class Supervisor:
                 self._leases.pop(message.id, None)
             if await self._acker.delete(message):
                 self.stats.acked += 1
-                log.info("message.acked", actions=[str(a) for a in actions])
+                log.info("message.acked", **_acked_fields(outcomes))
 
     async def _dry_run(self, message: Message) -> None:
         with structlog.contextvars.bound_contextvars(message_id=message.id):
@@ -464,6 +464,17 @@ class Acker:
         for message, done in batch:
             if not done.done():
                 done.set_result(message.id not in failed)
+
+
+def _acked_fields(outcomes: list[Outcome]) -> dict[str, object]:
+    """The ack line names the incident(s): `fingerprint` for one alert, `fingerprints` for a
+    group (Grafana, Alertmanager), neither for a message without alerts (SNS confirmation)."""
+    fields: dict[str, object] = {"actions": [str(o.action) for o in outcomes]}
+    if len(outcomes) == 1:
+        fields["fingerprint"] = outcomes[0].fingerprint
+    elif outcomes:
+        fields["fingerprints"] = [o.fingerprint for o in outcomes]
+    return fields
 
 
 def _backoff(attempt: int, base_s: float, max_s: float) -> float:
