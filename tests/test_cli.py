@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import signal
 import socket
+import subprocess
+import sys
 import time
 from pathlib import Path
 
-from daemon_harness import Daemon, Queues, daemon_env, run_triage, settings_for
+from daemon_harness import SRC, Daemon, Queues, daemon_env, run_triage, settings_for
 from triage.stubs.ticketd import TicketServer
 
 SAMPLES = Path(__file__).resolve().parents[1] / "src" / "triage" / "demo_alerts"
@@ -116,6 +118,27 @@ def test_normalize_rejects_a_bad_body_with_one_line() -> None:
     assert result.stdout == ""
     [line] = result.stderr.strip().splitlines()
     assert line.startswith("triage: normalize: unknown_format: no known alert format")
+
+
+def test_normalize_rejects_bytes_that_are_not_utf8_from_a_file_and_stdin(tmp_path: Path) -> None:
+    """Latin-1 bytes, from a file or stdin, exit 1 with the daemon's one-line decode error."""
+    body = '{"title": "caf\xe9 down", "dedup_key": "cafe"}'.encode("latin-1")
+    path = tmp_path / "latin1.json"
+    path.write_bytes(body)
+    from_file = triage("normalize", str(path))
+    from_stdin = subprocess.run(
+        [sys.executable, "-m", "triage", "normalize", "-"],
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(SRC)},
+        input=body,
+        capture_output=True,
+        check=False,
+        timeout=60,
+    )
+    assert from_file.returncode == from_stdin.returncode == 1
+    assert from_stdin.stdout == b"" and from_file.stdout == ""
+    [line] = from_file.stderr.strip().splitlines()
+    assert line.startswith("triage: normalize: decode: body is not UTF-8")
+    assert from_stdin.stderr.decode().strip() == line
 
 
 def test_run_dry_run_as_a_process_leaves_the_queue_as_it_was(

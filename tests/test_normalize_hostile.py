@@ -207,3 +207,11 @@ def test_non_json_body_is_a_decode_error_through_normalize() -> None:
     """normalize_body reports a truncated body as a DecodeError (a PermanentError)."""
     with pytest.raises(DecodeError):
         normalize_body('{"AlarmName": "orders-queue-depth", "NewStateValue": "ALA')
+
+
+@pytest.mark.parametrize("kind", [["Notification"], {"a": 1}, 7, None])
+def test_a_type_field_that_is_not_text_is_not_taken_for_sns(kind: Any) -> None:
+    """A generic alert whose `Type` is a list, object or number is still a generic alert."""
+    body = json.dumps({"title": "disk full", "dedup_key": "disk", "Type": kind, "TopicArn": "t"})
+    [alert] = normalize_body(body).alerts
+    assert (alert.source, alert.title) == ("generic", "disk full")

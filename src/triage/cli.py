@@ -112,15 +112,15 @@ def _run(settings: Settings, *, drain: bool, dry_run: bool) -> int:
 
 
 def _health(settings: Settings, ready: bool, timeout_s: float) -> int:
-    import httpx
+    import httpx2
 
     if not settings.http_port:
         print("triage: health: TRIAGE_HTTP_PORT is 0, the endpoints are off", file=sys.stderr)
         return 1
     url = f"http://127.0.0.1:{settings.http_port}/{'readyz' if ready else 'healthz'}"
     try:
-        response = httpx.get(url, timeout=timeout_s)
-    except httpx.HTTPError as exc:
+        response = httpx2.get(url, timeout=timeout_s)
+    except httpx2.HTTPError as exc:
         print(f"triage: health: {url}: {exc or type(exc).__name__}", file=sys.stderr)
         return 1
     print(f"{url}: {response.status_code} {response.text.strip()}")
@@ -167,10 +167,11 @@ async def _dlq(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def _read(path: str) -> str:
+def _read(path: str) -> bytes:
+    """The raw bytes: decoding (UTF-8, size) is the daemon's own, so both reject the same bodies."""
     if path == "-":
-        return sys.stdin.read()
-    return Path(path).read_text(encoding="utf-8")
+        return sys.stdin.buffer.read()
+    return Path(path).read_bytes()
 
 
 def _normalize(path: str) -> int:

@@ -46,7 +46,8 @@ def is_sns_envelope(payload: dict[str, Any]) -> bool:
     """True for an SNS notification or confirmation as SNS delivers it to SQS (not raw delivery)."""
     kind = payload.get("Type")
     return (
-        (kind == SNS_NOTIFICATION or kind in SNS_CONFIRMATIONS)
+        isinstance(kind, str)
+        and (kind == SNS_NOTIFICATION or kind in SNS_CONFIRMATIONS)
         and isinstance(payload.get("TopicArn"), str)
         and "Message" in payload
     )
