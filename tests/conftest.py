@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 
-import httpx
+import httpx2
 import pytest
 from moto.server import ThreadedMotoServer
 
@@ -44,7 +44,7 @@ def moto_session_url() -> Iterator[str]:
 @pytest.fixture
 def moto_url(moto_session_url: str) -> str:
     """A moto server on 127.0.0.1 with empty state for this test."""
-    httpx.post(f"{moto_session_url}/moto-api/reset").raise_for_status()
+    httpx2.post(f"{moto_session_url}/moto-api/reset").raise_for_status()
     return moto_session_url
 
 

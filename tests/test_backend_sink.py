@@ -1,4 +1,4 @@
-"""The backend sink against the loopback ticket backend over real HTTP (and httpx's
+"""The backend sink against the loopback ticket backend over real HTTP (and httpx2's
 MockTransport where only the answer's shape matters)."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from email.utils import format_datetime
 from typing import Any
 
 import aioboto3
-import httpx
+import httpx2
 import pytest
 import structlog
 
@@ -82,7 +82,7 @@ async def open_sink(
     url: str,
     *,
     token: BackendToken | None = None,
-    transport: httpx.AsyncBaseTransport | None = None,
+    transport: httpx2.AsyncBaseTransport | None = None,
     metrics: Metrics | None = None,
     **settings: Any,
 ) -> AsyncIterator[BackendSink]:
@@ -152,14 +152,14 @@ async def test_replayed_key_creates_no_second_ticket(
 )
 async def test_ticket_reference_from_the_answer(answer: Any, ref: str) -> None:
     """The reference is id, ticket_id, ticketId or key, else the idempotency key."""
-    transport = httpx.MockTransport(lambda request: httpx.Response(201, json=answer))
+    transport = httpx2.MockTransport(lambda request: httpx2.Response(201, json=answer))
     async with open_sink("http://backend.test", transport=transport) as sink:
         assert await sink.apply(effect()) == ref
 
 
 async def test_non_json_success_falls_back_to_the_idempotency_key() -> None:
     """A 2xx answer that is not JSON still opens the ticket, named by the idempotency key."""
-    transport = httpx.MockTransport(lambda request: httpx.Response(204))
+    transport = httpx2.MockTransport(lambda request: httpx2.Response(204))
     async with open_sink("http://backend.test", transport=transport) as sink:
         assert await sink.apply(effect(key="fp:9")) == "fp:9"
 
@@ -203,11 +203,11 @@ async def test_ref_is_url_quoted_in_routes() -> None:
     """A reference with a slash or space is quoted into the route, not split into segments."""
     seen: list[str] = []
 
-    def handler(request: httpx.Request) -> httpx.Response:
+    def handler(request: httpx2.Request) -> httpx2.Response:
         seen.append(request.url.raw_path.decode())
-        return httpx.Response(200, json={})
+        return httpx2.Response(200, json={})
 
-    transport = httpx.MockTransport(handler)
+    transport = httpx2.MockTransport(handler)
     async with open_sink("http://backend.test/", transport=transport, **ROUTES) as sink:
         await sink.apply(effect(EffectKind.CLOSE, ref="OPS/1 a"))
     assert seen == ["/api/service/tickets/OPS%2F1%20a/resolve"]
@@ -323,10 +323,10 @@ async def test_echoed_token_is_scrubbed_from_errors(
 ) -> None:
     """A backend that echoes the Authorization header back does not put the token in a log line."""
 
-    def handler(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(500, text=f"bad header {request.headers['authorization']}")
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        return httpx2.Response(500, text=f"bad header {request.headers['authorization']}")
 
-    async with open_sink("http://backend.test", transport=httpx.MockTransport(handler)) as sink:
+    async with open_sink("http://backend.test", transport=httpx2.MockTransport(handler)) as sink:
         with pytest.raises(SinkUnavailableError) as caught:
             await sink.apply(effect())
     assert backend.token not in str(caught.value)

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 import structlog
 from cryptography.hazmat.primitives import serialization
@@ -109,7 +109,7 @@ async def as_person(github: GitHubServer, method: str, path: str, *bodies: Any) 
     """Act on the stub as alice, a person, through the same API (one request per body)."""
     headers = {"Authorization": f"Bearer {ALICE_TOKEN}"}
     answers = []
-    async with httpx.AsyncClient(base_url=github.url, headers=headers) as client:
+    async with httpx2.AsyncClient(base_url=github.url, headers=headers) as client:
         for body in bodies:
             response = await client.request(method, path, json=body)
             response.raise_for_status()

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 
 import aioboto3
 import boto3
-import httpx
+import httpx2
 import pytest
 
 from memory_inbox import MemoryInbox
@@ -101,7 +101,7 @@ async def endpoints() -> AsyncIterator[tuple[EndpointServer, Health]]:
 async def test_endpoints_answer(endpoints: tuple[EndpointServer, Health]) -> None:
     """/healthz and /readyz answer 200 when healthy, /metrics serves Prometheus text, others 404."""
     server, _ = endpoints
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{server.port}") as client:
+    async with httpx2.AsyncClient(base_url=f"http://127.0.0.1:{server.port}") as client:
         assert (await client.get("/healthz")).status_code == 200
         ready = await client.get("/readyz")
         assert ready.status_code == 200
@@ -133,7 +133,7 @@ async def test_readyz_turns_unready_when_queue_is_unreachable(
     )
     task = asyncio.create_task(supervisor.serve())
     try:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{server.port}") as client:
+        async with httpx2.AsyncClient(base_url=f"http://127.0.0.1:{server.port}") as client:
             for _ in range(100):
                 response = await client.get("/readyz")
                 if response.status_code == 503:

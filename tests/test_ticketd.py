@@ -10,7 +10,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
+import httpx2
 import pytest
 
 from triage.stubs.ticketd import TicketServer
@@ -27,8 +27,8 @@ def server() -> Iterator[TicketServer]:
 
 
 @pytest.fixture
-def client(server: TicketServer) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server.url, headers={"Authorization": "Bearer T"}) as c:
+def client(server: TicketServer) -> Iterator[httpx2.Client]:
+    with httpx2.Client(base_url=server.url, headers={"Authorization": "Bearer T"}) as c:
         yield c
 
 
@@ -38,7 +38,7 @@ def test_binds_loopback_on_an_ephemeral_port(server: TicketServer) -> None:
     assert not server.url.endswith(":0")
 
 
-def test_create_and_replay(client: httpx.Client, server: TicketServer) -> None:
+def test_create_and_replay(client: httpx2.Client, server: TicketServer) -> None:
     """A create answers 201 with an id; the same Idempotency-Key answers 200 with that id."""
     first = client.post(ROUTE, json=TICKET, headers={"Idempotency-Key": "k1"})
     again = client.post(ROUTE, json=TICKET, headers={"Idempotency-Key": "k1"})
@@ -49,19 +49,19 @@ def test_create_and_replay(client: httpx.Client, server: TicketServer) -> None:
     assert [t["headers"]["idempotency-key"] for t in server.tickets] == ["k1", "k2"]
 
 
-def test_wrong_token_is_401(client: httpx.Client, server: TicketServer) -> None:
+def test_wrong_token_is_401(client: httpx2.Client, server: TicketServer) -> None:
     """A POST without the right bearer token is refused and records nothing."""
     response = client.post(ROUTE, json=TICKET, headers={"Authorization": "Bearer nope"})
     assert response.status_code == 401
     assert server.tickets == []
 
 
-def test_missing_fields_are_422(client: httpx.Client) -> None:
+def test_missing_fields_are_422(client: httpx2.Client) -> None:
     """A create without title, priority, description and steps is refused with 422."""
     assert client.post(ROUTE, json={"title": "t"}).status_code == 422
 
 
-def test_updates_and_resolve_are_recorded(client: httpx.Client, server: TicketServer) -> None:
+def test_updates_and_resolve_are_recorded(client: httpx2.Client, server: TicketServer) -> None:
     """Updates and resolves of a known ticket are recorded once per key; unknown ids are 404."""
     client.post(ROUTE, json=TICKET)
     for _ in range(2):
@@ -74,13 +74,13 @@ def test_updates_and_resolve_are_recorded(client: httpx.Client, server: TicketSe
     ]
 
 
-def test_get_lists_tickets(client: httpx.Client) -> None:
+def test_get_lists_tickets(client: httpx2.Client) -> None:
     """GET on the route lists every ticket with its id and body."""
     client.post(ROUTE, json=TICKET)
     assert client.get(ROUTE).json() == [{"id": "T-1", **TICKET}]
 
 
-def test_fail_next_injects_failures(client: httpx.Client, server: TicketServer) -> None:
+def test_fail_next_injects_failures(client: httpx2.Client, server: TicketServer) -> None:
     """fail_next(n) answers the next n POSTs with the status and Retry-After, then recovers."""
     server.fail_next(2, status=503, retry_after="5")
     answers = [client.post(ROUTE, json=TICKET) for _ in range(3)]
@@ -90,7 +90,7 @@ def test_fail_next_injects_failures(client: httpx.Client, server: TicketServer) 
     assert len(server.tickets) == 1
 
 
-def test_delay_makes_it_slow(client: httpx.Client, server: TicketServer) -> None:
+def test_delay_makes_it_slow(client: httpx2.Client, server: TicketServer) -> None:
     """delay_s holds every answer back by that long."""
     server.delay_s = 0.3
     started = time.monotonic()
@@ -98,7 +98,7 @@ def test_delay_makes_it_slow(client: httpx.Client, server: TicketServer) -> None
     assert time.monotonic() - started >= 0.3
 
 
-def test_tickets_is_a_copy(client: httpx.Client, server: TicketServer) -> None:
+def test_tickets_is_a_copy(client: httpx2.Client, server: TicketServer) -> None:
     """Changing what `tickets` returned does not change what the server recorded."""
     client.post(ROUTE, json=TICKET)
     server.tickets[0]["body"]["title"] = "changed"
@@ -123,7 +123,7 @@ def test_main_serves_and_exits_on_sigterm() -> None:
         line = process.stdout.readline()
         assert line.startswith("ticketd listening on http://127.0.0.1:")
         url = line.split()[-1]
-        assert httpx.get(url).json() == []
+        assert httpx2.get(url).json() == []
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=5) == 0
     finally:

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from typing import TextIO
 
-import httpx
+import httpx2
 from botocore.exceptions import BotoCoreError, ClientError
 
 from triage.app import open_configured_store
@@ -55,7 +55,7 @@ async def run_checks(settings: Settings, out: TextIO | None = None) -> int:
                 TriageError,
                 ClientError,
                 BotoCoreError,
-                httpx.HTTPError,
+                httpx2.HTTPError,
                 OSError,
             ) as exc:
                 failed += 1

@@ -39,7 +39,7 @@ def configure_logging(fmt: str = "json", level: str = "info", stream: TextIO | N
         logger_factory=structlog.PrintLoggerFactory(stream),
         cache_logger_on_first_use=False,
     )
-    # Libraries (botocore, httpx) log through stdlib; keep them quiet unless something is wrong.
+    # Libraries (botocore, httpx2) log through stdlib; keep them quiet unless something is wrong.
     logging.basicConfig(
         level=logging.WARNING, stream=stream, format="%(levelname)s %(name)s %(message)s"
     )

@@ -149,7 +149,6 @@ class Router:
             used.update(rule.route.sinks)
         return tuple(s for s in KNOWN_SINKS if s in used)
 
-
     @property
     def slack_needs_default(self) -> bool:
         """True if some incident may go to Slack without a route's own webhook, so

@@ -23,7 +23,7 @@ import time
 from typing import Any
 from urllib.parse import quote
 
-import httpx
+import httpx2
 import structlog
 
 from triage.errors import ConfigError, SinkRejectedError, SinkUnavailableError
@@ -55,7 +55,7 @@ class BackendSink:
         token: TokenSource,
         *,
         metrics: Metrics | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
+        transport: httpx2.AsyncBaseTransport | None = None,
     ) -> None:
         if not settings.backend_base_url.startswith(("http://", "https://")):
             raise ConfigError("BACKEND_BASE_URL must start with http:// or https://")
@@ -65,7 +65,12 @@ class BackendSink:
         self.resolve_route = _rooted(settings.backend_resolve_route)
         self.token = token
         self.metrics = metrics if metrics is not None else Metrics()
-        self._client = httpx.AsyncClient(timeout=settings.backend_timeout_s, transport=transport)
+        # Every worker may be posting at once: keep that many connections alive, or the pool
+        # (20 by default) closes and reopens the rest on every ticket.
+        limits = httpx2.Limits(max_connections=None, max_keepalive_connections=settings.concurrency)
+        self._client = httpx2.AsyncClient(
+            timeout=settings.backend_timeout_s, transport=transport, limits=limits
+        )
 
     @property
     def name(self) -> str:
@@ -95,7 +100,7 @@ class BackendSink:
         url = self.base_url + self.create_route
         try:
             response = await self._client.request("OPTIONS", url)
-        except httpx.TransportError as exc:
+        except httpx2.TransportError as exc:
             raise SinkUnavailableError(f"backend unreachable: {type(exc).__name__}") from None
         if response.status_code >= 500 or response.status_code == 429:
             raise SinkUnavailableError(f"backend answered {response.status_code}")
@@ -112,7 +117,7 @@ class BackendSink:
             }
             try:
                 response = await self._client.post(url, json=body, headers=headers)
-            except httpx.TransportError as exc:  # connect/read errors and every timeout
+            except httpx2.TransportError as exc:  # connect/read errors and every timeout
                 self.metrics.incr("SinkCalls", sink=self.name, outcome="network")
                 error = scrub(f"{type(exc).__name__}: {exc}", token)
                 log.warning("backend.unreachable", url=url, effect=str(effect.kind), error=error)
@@ -136,7 +141,7 @@ class BackendSink:
             log.error("backend.no_token", error=str(exc))
             raise SinkUnavailableError(f"backend token unavailable: {exc}") from None
 
-    def _verdict(self, response: httpx.Response, url: str, effect: Effect, token: str) -> Any:
+    def _verdict(self, response: httpx2.Response, url: str, effect: Effect, token: str) -> Any:
         status = response.status_code
         if 200 <= status < 300:
             self.metrics.incr("SinkCalls", sink=self.name, outcome="ok")

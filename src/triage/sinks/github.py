@@ -43,7 +43,7 @@ from datetime import datetime
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-import httpx
+import httpx2
 import structlog
 
 from triage.errors import SinkRejectedError
@@ -101,7 +101,7 @@ class GitHubSink:
         settings: Settings,
         *,
         metrics: Metrics | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
+        transport: httpx2.AsyncBaseTransport | None = None,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
     ) -> None:

@@ -28,7 +28,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import httpx
+import httpx2
 import structlog
 
 from triage.errors import ConfigError, SinkRejectedError, SinkUnavailableError
@@ -62,7 +62,7 @@ class GitHubApi:
         self,
         settings: Settings,
         *,
-        transport: httpx.AsyncBaseTransport | None = None,
+        transport: httpx2.AsyncBaseTransport | None = None,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
     ) -> None:
@@ -81,7 +81,7 @@ class GitHubApi:
         self._static_token = settings.github_token
         self._clock = clock
         self._wall_clock = wall_clock
-        self._client = httpx.AsyncClient(
+        self._client = httpx2.AsyncClient(
             base_url=settings.github_api_url.rstrip("/"),
             timeout=settings.github_timeout_s,
             transport=transport,
@@ -136,7 +136,7 @@ class GitHubApi:
                 response = await self._client.request(
                     method, path, json=json, params=params, headers=headers
                 )
-            except httpx.TransportError as exc:  # connect/read errors and every timeout
+            except httpx2.TransportError as exc:  # connect/read errors and every timeout
                 error = scrub(f"{type(exc).__name__}: {exc}", token)
                 log.warning("github.unreachable", method=method, path=path, error=error)
                 raise GitHubUnavailableError(
@@ -151,7 +151,7 @@ class GitHubApi:
             break
         return self._verdict(response, method, path, token)
 
-    def _verdict(self, response: httpx.Response, method: str, path: str, token: str) -> Any:
+    def _verdict(self, response: httpx2.Response, method: str, path: str, token: str) -> Any:
         status = response.status_code
         if 200 <= status < 300:
             try:
@@ -184,7 +184,7 @@ class GitHubApi:
 
     # --- Rate limits ------------------------------------------------------------------------
 
-    def _limit_wait_s(self, response: httpx.Response, reason: str) -> float | None:
+    def _limit_wait_s(self, response: httpx2.Response, reason: str) -> float | None:
         """Seconds GitHub wants us to wait, in the order its docs give; None if this 403 is
         not a rate limit (a missing permission, say)."""
         retry_after_s = parse_retry_after(response.headers.get("retry-after"), self._wall_clock())
@@ -198,14 +198,14 @@ class GitHubApi:
             return SECONDARY_LIMIT_WAIT_S
         return None
 
-    def _reset_in_s(self, response: httpx.Response) -> float | None:
+    def _reset_in_s(self, response: httpx2.Response) -> float | None:
         try:
             reset = float(response.headers["x-ratelimit-reset"])
         except (KeyError, ValueError):
             return None
         return max(1.0, reset - self._wall_clock())
 
-    def _note_rate_limit(self, response: httpx.Response) -> None:
+    def _note_rate_limit(self, response: httpx2.Response) -> None:
         """An answer that spends the last call of the primary (`core`) budget pauses us until
         the budget resets, instead of letting the next call fail."""
         resource = response.headers.get("x-ratelimit-resource", "core")
@@ -267,7 +267,7 @@ def app_jwt_path(path: str) -> bool:
     return path == "/app" or path.startswith("/app/")
 
 
-def _message(response: httpx.Response) -> str:
+def _message(response: httpx2.Response) -> str:
     """GitHub's error `message` (plus validation `errors`), else the raw body."""
     try:
         answer = response.json()

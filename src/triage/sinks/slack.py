@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-import httpx
+import httpx2
 import structlog
 
 from triage.errors import ConfigError, SinkRejectedError, SinkUnavailableError
@@ -106,7 +106,7 @@ class SlackSink:
         settings: Settings,
         *,
         metrics: Metrics | None = None,
-        transport: httpx.AsyncBaseTransport | None = None,
+        transport: httpx2.AsyncBaseTransport | None = None,
         clock: Clock = time.monotonic,
         sleep: Sleep = asyncio.sleep,
         require_default: bool = True,
@@ -126,7 +126,7 @@ class SlackSink:
         self._clock = clock
         self._sleep = sleep
         self._paces: dict[str, _Pace] = {}
-        self._client = httpx.AsyncClient(timeout=settings.slack_timeout_s, transport=transport)
+        self._client = httpx2.AsyncClient(timeout=settings.slack_timeout_s, transport=transport)
 
     @property
     def name(self) -> str:
@@ -192,17 +192,17 @@ class SlackSink:
 
     async def _send(
         self, url: str, host: str, message: dict[str, Any], effect: Effect
-    ) -> httpx.Response:
+    ) -> httpx2.Response:
         try:
             return await self._client.post(url, json=message)
-        except httpx.TransportError as exc:  # connect/read errors and every timeout
+        except httpx2.TransportError as exc:  # connect/read errors and every timeout
             self.metrics.incr("SinkCalls", sink=self.name, outcome="network")
             error = _scrub(f"{type(exc).__name__}: {exc}", url)
             log.warning("slack.unreachable", host=host, effect=str(effect.kind), error=error)
-            # `from None`: the chained httpx error carries the request, and so the URL.
+            # `from None`: the chained httpx2 error carries the request, and so the URL.
             raise SinkUnavailableError(f"slack webhook at {host} unreachable: {error}") from None
 
-    def _verdict(self, response: httpx.Response, url: str, host: str, effect: Effect) -> None:
+    def _verdict(self, response: httpx2.Response, url: str, host: str, effect: Effect) -> None:
         status = response.status_code
         if 200 <= status < 300:
             self.metrics.incr("SinkCalls", sink=self.name, outcome="ok")
@@ -388,13 +388,13 @@ def _continues(ch: str) -> bool:
 def _http_host(url: str) -> str | None:
     """The host of an absolute http(s) URL, else None."""
     try:
-        parsed = httpx.URL(url)
-    except httpx.InvalidURL:
+        parsed = httpx2.URL(url)
+    except httpx2.InvalidURL:
         return None
     return parsed.host if parsed.scheme in ("http", "https") and parsed.host else None
 
 
 def _scrub(text: str, url: str) -> str:
     """`text` without the webhook URL or its path (the secret part), should anything echo it."""
-    path = httpx.URL(url).raw_path.decode("ascii", "replace")
+    path = httpx2.URL(url).raw_path.decode("ascii", "replace")
     return scrub(text, url, path if len(path) > 1 else "", placeholder="[webhook]")
