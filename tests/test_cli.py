@@ -88,6 +88,15 @@ def test_send_to_missing_queue_fails_with_one_line(queues: Queues, tmp_path: Pat
     assert "Traceback" not in result.stderr
 
 
+def test_send_refuses_a_file_that_is_not_utf8(tmp_path: Path) -> None:
+    """`triage send` of Latin-1 bytes exits 1 with one line before it talks to SQS."""
+    path = tmp_path / "latin1.json"
+    path.write_bytes('{"title": "caf\xe9"}'.encode("latin-1"))
+    result = triage("send", "--queue-url", "http://127.0.0.1:9/q", str(path))
+    assert result.returncode == 1
+    assert result.stderr.strip() == f"triage: send: {path}: not UTF-8 at byte 14"
+
+
 def test_normalize_prints_one_json_line_per_alert(tmp_path: Path) -> None:
     """`triage normalize` prints every alert of a Grafana group with the documented fields."""
     result = triage("normalize", str(SAMPLES / "1-fire-grafana-group.json"))

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import copy
 import json
+import random
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import regex
 
 from triage.decode import decode_body
 from triage.errors import DecodeError, TriageError, UnknownFormatError, ValidationError
@@ -89,6 +91,50 @@ def test_title_cut_does_not_split_base_and_mark() -> None:
     alert = normalize_body(json.dumps({"title": "e\u0301" * 300})).alerts[0]
     body = alert.title.removesuffix("…")
     assert body.startswith("e\u0301") and body.endswith("e\u0301")
+
+
+#: What a reader sees as one character but is several code points.
+CLUSTERS = {
+    "flag": "\U0001f1ef\U0001f1f5",
+    "devanagari": "\u0928\u093f",
+    "conjunct": "\u0915\u094d\u0937\u093f",
+    "zwj emoji": "\U0001f469\u200d\U0001f4bb",
+    "family": "\U0001f468\u200d\U0001f469\u200d\U0001f467\u200d\U0001f466",
+    "skin tone": "\U0001f44d\U0001f3fd",
+    "keycap": "1\ufe0f\u20e3",
+    "subdivision flag": "\U0001f3f4\U000e0067\U000e0062\U000e0073\U000e0063\U000e0074\U000e007f",
+    "hangul jamo": "\u1100\u1161\u11a8",
+    "thai sara am": "\u0e01\u0e33",
+    "crlf": "\r\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(CLUSTERS))
+def test_title_cut_keeps_each_character_whole(name: str) -> None:
+    """A title cut at any offset keeps a flag, joined emoji, conjunct or jamo whole or drops it."""
+    cluster = CLUSTERS[name]
+    for pad in range(len(cluster) + 1):
+        title = common.cut(
+            "x" * (common.TITLE_MAX - 1 - pad) + cluster * 3, common.TITLE_MAX, ellipsis=True
+        )
+        kept = title.removesuffix("…").lstrip("x")
+        assert kept == cluster * (len(kept) // len(cluster)), (pad, kept)
+
+
+def test_cuts_fall_on_the_unicode_segmenter_s_boundaries() -> None:
+    """Every cut of 2,000 random mixed-script texts ends where the regex package's \\X does."""
+    rng = random.Random(20261130)
+    pieces = [*CLUSTERS.values(), "a", " ", "\u4e2d", "e\u0301\u0302", "\u0600\u0661", "x\u200c"]
+    segment = regex.compile(r"\X")
+    for _ in range(2000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 30)))
+        boundaries = {0} | {m.end() for m in segment.finditer(text)}
+        for limit in range(1, len(text)):
+            for ellipsis in (False, True):
+                out = common.cut(text, limit, ellipsis=ellipsis).removesuffix("…")
+                assert len(out) + ellipsis <= limit
+                # A trailing zero-width joiner is dropped on purpose (it would join the "…").
+                assert len(out) in boundaries or text[len(out)] == "\u200d", (text, limit)
 
 
 def test_lone_surrogate_in_a_title_is_replaced() -> None:

@@ -203,9 +203,12 @@ async def _send(settings: Settings, files: Sequence[str], queue_url: str | None)
     bodies = []
     for path in files:
         try:
-            bodies.append(_read(path))
+            bodies.append(_read(path).decode("utf-8"))
         except OSError as exc:
             print(f"triage: send: cannot read {path}: {exc.strerror}", file=sys.stderr)
+            return 1
+        except UnicodeDecodeError as exc:
+            print(f"triage: send: {path}: not UTF-8 at byte {exc.start}", file=sys.stderr)
             return 1
     aws = Aws(settings)
     try:

@@ -25,6 +25,7 @@ from typing import Any
 
 from triage.errors import ValidationError
 from triage.models import Alert, Priority
+from triage.normalize.graphemes import boundary_before
 
 TITLE_MAX = 200
 DESCRIPTION_MAX = 4_000
@@ -35,8 +36,9 @@ IDENTITY_MAX = 1_024
 URL_MAX = 2_048
 FIELD_MAX = 1_024
 
-#: How far a cut backs off over combining marks before it gives up (a "Zalgo" string).
-_MARKS_BACKOFF = 16
+#: How far a cut backs off to keep a character whole before it gives up (a "Zalgo" string); the
+#: longest emoji sequences (families with skin tones, subdivision flags) are about ten.
+_CLUSTER_BACKOFF = 32
 #: Timestamps longer than this are not timestamps; refuse them before any parsing.
 _TIMESTAMP_MAX = 64
 
@@ -70,16 +72,11 @@ class Normalized:
 
 
 def cut(text: str, limit: int, *, ellipsis: bool = False) -> str:
-    """At most `limit` code points, never leaving a combining mark cut off from its base."""
+    """At most `limit` code points, cut between user-perceived characters: never an accent
+    without its letter, half a flag or half a joined emoji (see graphemes.py)."""
     if len(text) <= limit:
         return text
-    end = limit - 1 if ellipsis else limit
-    stop = max(end - _MARKS_BACKOFF, 0)
-    i = end
-    while i > stop and unicodedata.combining(text[i]):
-        i -= 1
-    if i > stop:
-        end = i  # text[i] is the base whose marks would have been cut: drop it with them
+    end = boundary_before(text, limit - 1 if ellipsis else limit, _CLUSTER_BACKOFF)
     out = text[:end].rstrip("\u200d")  # a trailing zero-width joiner would join the "…"
     return out + "…" if ellipsis else out
 
