@@ -110,7 +110,11 @@ class Supervisor:
         #: Set by a signal, by --drain, or by an embedding program (the demo) to stop.
         self.should_exit = should_exit or asyncio.Event()
         self._force_exit = False
+        #: Every message we hold, from receive until its delete is confirmed (or it is released).
         self._in_flight: dict[asyncio.Task[None], Message] = {}
+        #: The part of those still being processed: these fill the worker slots. A processed
+        #: message waiting for its batched delete has given its slot back.
+        self._working: set[asyncio.Task[None]] = set()
         #: Messages still being worked on, with when their visibility was last extended.
         self._leases: dict[str, tuple[Message, float]] = {}
         #: --dry-run: messages already handled once, held until shutdown.
@@ -169,7 +173,7 @@ class Supervisor:
         #: The last receive came back full: the queue has a backlog worth several receives.
         backlog = False
         while not self.should_exit.is_set():
-            free = self.config.concurrency - len(self._in_flight)
+            free = self._free_slots()
             if free <= 0:
                 # Receive only what we can start now: nothing waits invisible in a local buffer.
                 self._slot_free.clear()
@@ -177,7 +181,7 @@ class Supervisor:
                 continue
             limit = self._intake_limit() if self._intake_limit else None
             if limit is not None:
-                free = min(free, limit - len(self._in_flight))
+                free = min(free, limit - len(self._working))
             self._note_pause(limit == 0)
             if free <= 0:
                 # A sink is down or being probed: leave messages in SQS, receive counts intact.
@@ -242,6 +246,12 @@ class Supervisor:
                 raise error
         return messages
 
+    def _free_slots(self) -> int:
+        """Worker slots free now. Messages waiting for their delete do not take a slot, but at
+        most `concurrency` of them may wait: if SQS deletes fall behind, intake slows with them."""
+        concurrency = self.config.concurrency
+        return min(concurrency - len(self._working), 2 * concurrency - len(self._in_flight))
+
     def _note_pause(self, paused: bool) -> None:
         if paused != self._paused:
             self._paused = paused
@@ -288,13 +298,23 @@ class Supervisor:
         if message.sent_at is not None:
             lag = datetime.now(UTC) - message.sent_at
             self.metrics.observe("QueueLag", max(0.0, lag.total_seconds() * 1000))
+        log.debug("message.received", message_id=message.id, receive_count=message.receive_count)
         task = asyncio.create_task(self._work(message), name=f"message-{message.id}")
         self._in_flight[task] = message
+        self._working.add(task)
         task.add_done_callback(self._done)
 
     def _done(self, task: asyncio.Task[None]) -> None:
         self._in_flight.pop(task, None)
+        self._working.discard(task)
         self._slot_free.set()
+
+    def _processed(self) -> None:
+        """The current message's work is over; only its delete is left: free its slot."""
+        task = asyncio.current_task()
+        if task in self._working:
+            self._working.discard(task)
+            self._slot_free.set()
 
     async def _work(self, message: Message) -> None:
         """Process one message and decide its fate; never raises (but for cancellation)."""
@@ -335,6 +355,7 @@ class Supervisor:
             finally:
                 # The heartbeat stops before the delete, and never extends a finished message.
                 self._leases.pop(message.id, None)
+            self._processed()
             if await self._acker.delete(message):
                 self.stats.acked += 1
                 log.info("message.acked", **_acked_fields(outcomes))
