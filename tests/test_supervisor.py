@@ -4,6 +4,7 @@ timeouts and a two-stage shutdown, over an in-memory inbox with SQS's visibility
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 
 import pytest
 
@@ -12,7 +13,7 @@ from triage.errors import DecodeError, SinkUnavailableError
 from triage.inbox import Message
 from triage.lifecycle import Outcome
 from triage.metrics import Metrics
-from triage.supervisor import Supervisor, SupervisorConfig, _backoff
+from triage.supervisor import Acker, Supervisor, SupervisorConfig, _backoff
 
 
 def config(**changes: object) -> SupervisorConfig:
@@ -264,3 +265,34 @@ async def test_dry_run_never_acks_and_releases_everything_at_exit() -> None:
     assert inbox.deleted == []
     assert sorted(inbox.visibility_calls) == sorted((i, 0) for i in ids)  # only the final release
     assert supervisor.stats.failures[ids[1]].reason == "decode"
+
+
+async def test_acker_sends_full_batches_at_once_and_holds_a_lone_delete_for_company() -> None:
+    """Twenty deletes leave as two batches of ten without lingering; a lone delete lingers (here
+    a minute) for others to join it, and stopping the acker sends it at once."""
+
+    class BatchInbox(MemoryInbox):
+        def __init__(self) -> None:
+            super().__init__()
+            self.batches: list[int] = []
+
+        async def delete(self, messages: Sequence[Message]) -> list[str]:
+            self.batches.append(len(messages))
+            return await super().delete(messages)
+
+    inbox = BatchInbox()
+    ids = inbox.put(*[f"b{i}" for i in range(21)])
+    messages = await inbox.receive(21, 0, 30)
+    acker = Acker(inbox, linger_s=60)
+    runner = asyncio.create_task(acker.run())
+    deletes = asyncio.gather(*(acker.delete(m) for m in messages[:20]))
+    assert all(await asyncio.wait_for(deletes, timeout=10))
+    assert inbox.batches == [10, 10]
+    lone = asyncio.create_task(acker.delete(messages[20]))
+    await asyncio.sleep(0.1)
+    assert inbox.batches == [10, 10] and not lone.done()
+    await acker.stop()
+    await asyncio.wait_for(runner, timeout=10)
+    assert await lone
+    assert inbox.batches == [10, 10, 1]
+    assert sorted(inbox.deleted) == sorted(ids)
