@@ -23,8 +23,8 @@ AREAS = {
     "aws client (aioboto3, aiobotocore, botocore, aiohttp)": (
         "aioboto3 aiobotocore botocore boto3 aiohttp aiohappyeyeballs yarl multidict urllib3 jmespath"
     ),
-    "openai SDK (openai, httpx2)": "openai httpx2 httpcore2",
-    "httpx (backend sink)": "httpx httpcore h11 anyio sniffio",
+    "openai SDK": "openai",
+    "HTTP client (httpx2: the LLM and the sinks)": "httpx2 httpcore2 h11 anyio sniffio truststore",
     "pydantic": "pydantic pydantic_core",
     "structlog / logging": "structlog logging",
     "tenacity": "tenacity",
@@ -140,7 +140,7 @@ def versions(localstack: str) -> list[tuple[str, str]]:
         ("triage", f"{version('triage')} (commit {commit}{', src/ modified' if dirty else ''})"),
         ("LocalStack", localstack),
         ("aioboto3 / botocore", f"{version('aioboto3')} / {version('botocore')}"),
-        ("openai / httpx", f"{version('openai')} / {version('httpx')}"),
+        ("openai / httpx2", f"{version('openai')} / {version('httpx2')}"),
         ("py-spy", version("py-spy")),
     ]
 

@@ -52,6 +52,7 @@ GOLDEN: dict[str, tuple[str, ...]] = {
     "grafana/legacy-test-notification.json": (),
     "grafana/test-notification.json": (),
     "grafana/v8-firing.json": ("e0a2ed8eb5c4944888a3f277593455ee",),
+    "grafana/v9-firing.json": ("3ae911432366b03438a3db60f7c9bdaa",),
     "hostile/numbers-as-strings.json": ("6649363a690258e267b0daad0e5b45ff",),
     "hostile/unicode-generic.json": ("0c5558a03ee2ab8efc03cee0ab571f96",),
     "sentry/event-alert.json": ("b8b0ea17cdd7fba428a166afef74913b",),

@@ -111,6 +111,24 @@ def test_grafana_8_shape_without_org_or_values() -> None:
     assert alert.occurred_at == datetime(2022, 4, 8, 11, 2, 6, 136489, tzinfo=UTC)
 
 
+def test_grafana_9_shape_with_org_but_no_values() -> None:
+    """The Grafana 9.0/9.1 payload (orgId and valueString, no `values` map yet) is normalised
+    with its team, priority, severity, runbook, links and instance-specific identity."""
+    [alert] = load("grafana/v9-firing.json").alerts
+    assert alert.source == "grafana"
+    assert (alert.title, alert.team, alert.priority, alert.severity) == (
+        "High memory usage: pay-api-2 memory above 90%",
+        "payments",
+        Priority.MEDIUM,
+        "warning",
+    )
+    assert alert.runbook_url == "https://runbooks.example.com/payments/memory"
+    assert alert.links["panel"].endswith("viewPanel=12")
+    assert "value=93.4" in alert.description
+    assert alert.identity["instance"] == "pay-api-2:9100"
+    assert alert.occurred_at == datetime(2022, 11, 3, 8, 51, 3, 157076, tzinfo=UTC)
+
+
 def test_contact_point_test_notification_is_skipped() -> None:
     """Grafana's "Test notification" (TestAlert from instance Grafana) makes no ticket."""
     result = load("grafana/test-notification.json")
