@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import sqlite3
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -171,7 +173,44 @@ async def test_closed_incidents_carry_an_expiry(store: VersionedStore) -> None:
     await store.finish(fp, "m1")
     opened = await store.get(fp)
     assert opened is not None and store._expiry(opened) is None
+    assert await _stored_expiry(store, fp) is None
     await store.begin(alert(status=Status.RESOLVED, minutes=1), "m2", T0 + timedelta(minutes=1))
     closed = await store.get(fp)
     assert closed is not None and closed.state is State.CLOSED
-    assert store._expiry(closed) == (T0 + timedelta(minutes=1, days=30)).timestamp()
+    expected = (T0 + timedelta(minutes=1, days=30)).timestamp()
+    assert store._expiry(closed) == expected
+    assert await _stored_expiry(store, fp) == int(expected)
+
+
+async def _stored_expiry(store: VersionedStore, fp: str) -> int | None:
+    """The expiry as written: SQLite's expires_at column, DynamoDB's TTL attribute."""
+    if isinstance(store, SQLiteStore):
+        with contextlib.closing(sqlite3.connect(store.path)) as conn:
+            row = conn.execute("SELECT expires_at FROM incidents WHERE fingerprint = ?", (fp,))
+            [(value,)] = row.fetchall()
+        return None if value is None else int(value)
+    assert isinstance(store, DynamoDBStore)
+    item = await store._ddb.get_item(TableName=store.table, Key={"fingerprint": {"S": fp}})
+    value = item["Item"].get("expires_at")
+    return None if value is None else int(value["N"])
+
+
+async def test_sqlite_deletes_expired_closed_incidents_while_running(tmp_path: Path) -> None:
+    """A running SQLite store deletes closed incidents past their expiry (DynamoDB's TTL does
+    this for the other store); open incidents stay."""
+    # A day's TTL on incidents closed at T0 (2026-11-23): expired by the time any test runs.
+    store = SQLiteStore(str(tmp_path / "t.db"), POLICY, LEASE, timedelta(days=1))
+    await store.open()
+    try:
+        closed, still_open = alert("closed"), alert("open")
+        for a in (closed, still_open):
+            await store.begin(a, "m1", T0)
+            await store.finish(a.fingerprint, "m1")
+        await store.begin(alert("closed", Status.RESOLVED, minutes=1), "m2", T0)
+        assert await store.get(closed.fingerprint) is not None  # purged at most hourly
+        store.purge_every_s = 0
+        await store.begin(alert("other"), "m3", T0)
+        assert await store.get(closed.fingerprint) is None
+        assert await store.get(still_open.fingerprint) is not None
+    finally:
+        await store.aclose()

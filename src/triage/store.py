@@ -286,6 +286,10 @@ class SQLiteStore(VersionedStore):
         # One thread owns the connection: sqlite3 objects must stay on the thread that made them.
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="triage-sqlite")
         self._conn: sqlite3.Connection | None = None
+        #: Expired closed incidents are deleted at open and then at most this often (what
+        #: DynamoDB's TTL does for the other store), so a long-running daemon's file stays small.
+        self.purge_every_s = 3600.0
+        self._purged_at = 0.0
 
     async def open(self) -> None:
         await self._call(self._open)
@@ -301,10 +305,14 @@ class SQLiteStore(VersionedStore):
             " fingerprint TEXT PRIMARY KEY, version INTEGER NOT NULL,"
             " body TEXT NOT NULL, expires_at REAL)"
         )
-        conn.execute(
+        self._conn = conn
+        self._purge_expired()
+
+    def _purge_expired(self) -> None:
+        self._db().execute(
             "DELETE FROM incidents WHERE expires_at IS NOT NULL AND expires_at < ?", (time.time(),)
         )
-        self._conn = conn
+        self._purged_at = time.monotonic()
 
     async def _call(self, fn: Any, *args: Any) -> Any:
         loop = asyncio.get_running_loop()
@@ -339,10 +347,12 @@ class SQLiteStore(VersionedStore):
                     (fingerprint, write.version, incident_to_json(write), self._expiry(write)),
                 )
             db.execute("COMMIT")
-            return result
         except BaseException:
             db.execute("ROLLBACK")
             raise
+        if time.monotonic() - self._purged_at >= self.purge_every_s:
+            self._purge_expired()
+        return result
 
     async def _read(self, fingerprint: str) -> Incident | None:
         row = await self._call(self._read_sync, fingerprint)
