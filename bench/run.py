@@ -184,7 +184,15 @@ class Bench:
             meter = rig.CpuMeter(daemon.pid, self.localstack_pid)
             profiler = self._profiler(daemon, name, profiled)
             try:
-                end = self._drained(queue, daemon, 60 + count * self.config.llm_latency_s)
+                deadline = time.monotonic() + 60 + count * self.config.llm_latency_s
+                # Every message makes one ticket: wait for the last one in-process first, so the
+                # bench does not load the SQS engine it measures by polling its depth meanwhile.
+                rig.wait_for(
+                    lambda: self.backend.count() >= tickets0 + count or not daemon.alive(),
+                    deadline,
+                    poll_s=0.01,
+                )
+                end = self._drained(queue, daemon, max(1.0, deadline - time.monotonic()))
                 cpu = meter.stop()
             finally:
                 if profiler is not None:
