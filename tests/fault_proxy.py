@@ -16,10 +16,11 @@ import http.client
 import json
 import threading
 from collections import Counter
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import urlparse
+
+from triage.stubs.loopback import LoopbackServer
 
 #: Headers that describe one hop, not the message; the proxy sets its own.
 _HOP_HEADERS = frozenset(
@@ -27,7 +28,9 @@ _HOP_HEADERS = frozenset(
 )
 
 
-class FaultProxy:
+class FaultProxy(LoopbackServer):
+    thread_name = "fault-proxy"
+
     def __init__(self, upstream: str) -> None:
         parsed = urlparse(upstream)
         assert parsed.hostname is not None and parsed.port is not None
@@ -38,14 +41,11 @@ class FaultProxy:
         self._ids: dict[str, str] = {}
         self._failed_ids: list[str] = []
         self._errors: Counter[str] = Counter()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
-        self._httpd.daemon_threads = True
-        self._thread: threading.Thread | None = None
+        super().__init__()
 
     @property
     def url(self) -> str:
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host!s}:{port}"
+        return self.base_url
 
     def queue_url(self, moto_queue_url: str) -> str:
         """The same queue, addressed through the proxy."""
@@ -66,28 +66,6 @@ class FaultProxy:
         """How many answers moto gave with this error type (e.g. ConditionalCheckFailedException)."""
         with self._lock:
             return self._errors[code]
-
-    def start(self) -> None:
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True
-        )
-        self._thread.start()
-
-    def stop(self) -> None:
-        if self._thread is not None:
-            self._httpd.shutdown()
-            self._thread.join(timeout=5)
-            self._thread = None
-        self._httpd.server_close()
-
-    def __enter__(self) -> FaultProxy:
-        self.start()
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
 
     # --- On the proxy's threads -------------------------------------------------------------
 
