@@ -296,3 +296,17 @@ async def test_acker_sends_full_batches_at_once_and_holds_a_lone_delete_for_comp
     assert await lone
     assert inbox.batches == [10, 10, 1]
     assert sorted(inbox.deleted) == sorted(ids)
+
+
+async def test_acker_stopped_before_it_runs_sends_without_lingering() -> None:
+    """A delete queued together with the stop leaves at once: shutdown never waits a linger."""
+    inbox = MemoryInbox()
+    [mid] = inbox.put("b")
+    [message] = await inbox.receive(1, 0, 30)
+    acker = Acker(inbox, linger_s=60)
+    pending = asyncio.create_task(acker.delete(message))
+    await asyncio.sleep(0)  # the delete is queued before the stop
+    await acker.stop()
+    await asyncio.wait_for(acker.run(), timeout=10)
+    assert await pending
+    assert inbox.deleted == [mid]

@@ -458,6 +458,7 @@ class Acker:
         self._queue: asyncio.Queue[tuple[Message, asyncio.Future[bool]] | None] = asyncio.Queue()
         #: Set when a full batch (or the stop) is waiting: the lingering batch leaves at once.
         self._ready = asyncio.Event()
+        self._stopping = False
 
     async def delete(self, message: Message) -> bool:
         """Queue `message` for deletion; True once SQS confirmed it."""
@@ -468,6 +469,8 @@ class Acker:
         return await done
 
     async def stop(self) -> None:
+        """Send what is queued at once (no lingering), then end run()."""
+        self._stopping = True
         self._queue.put_nowait(None)
         self._ready.set()
 
@@ -475,7 +478,7 @@ class Acker:
         stopping = False
         while not stopping:
             item = await self._queue.get()
-            if item is not None and self._queue.qsize() < 9:
+            if item is not None and not self._stopping and self._queue.qsize() < 9:
                 self._ready.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._ready.wait(), self.linger_s)
