@@ -20,7 +20,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import urlparse
 
-from triage.stubs.loopback import LoopbackServer
+from triage.stubs.loopback import KeepAliveHandler, LoopbackServer
 
 #: Headers that describe one hop, not the message; the proxy sets its own.
 _HOP_HEADERS = frozenset(
@@ -134,9 +134,7 @@ class FaultProxy(LoopbackServer):
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         proxy = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"  # keep-alive, as the AWS clients expect
-
+        class Handler(KeepAliveHandler):
             def do_POST(self) -> None:
                 self._relay()
 

@@ -42,7 +42,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import jwt
 
-from triage.stubs.loopback import LoopbackServer
+from triage.stubs.loopback import KeepAliveHandler, LoopbackServer
 
 Answer = tuple[int, Any, dict[str, str]]
 
@@ -463,12 +463,7 @@ class GitHubServer(LoopbackServer):
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         server = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            # Headers and body go out in two writes; without TCP_NODELAY, Nagle's algorithm
-            # and the client's delayed ACK hold each answer back by ~40 ms.
-            disable_nagle_algorithm = True
-
+        class Handler(KeepAliveHandler):
             def _serve(self) -> None:
                 try:
                     raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))

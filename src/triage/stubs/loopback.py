@@ -16,6 +16,16 @@ class _Server(ThreadingHTTPServer):
     request_queue_size = 128
 
 
+class KeepAliveHandler(BaseHTTPRequestHandler):
+    """The request handler the stubs build on: HTTP/1.1 keep-alive, like a real server behind a
+    client's connection pool, with TCP_NODELAY. BaseHTTPRequestHandler writes an answer's
+    headers and body separately; under Nagle's algorithm the body would wait for the client's
+    delayed ACK of the headers, ~40 ms on Linux, on most answers of a kept-alive connection."""
+
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
+
+
 class LoopbackServer:
     """Subclasses set their state, then call `super().__init__(host, port)`, and implement
     `_handler_class()`. 127.0.0.1 by default; port 0 picks a free port."""

@@ -30,7 +30,7 @@ from http.server import BaseHTTPRequestHandler
 from types import FrameType
 from typing import Any
 
-from triage.stubs.loopback import LoopbackServer
+from triage.stubs.loopback import KeepAliveHandler, LoopbackServer
 
 _FENCE = re.compile(r"<alert-([0-9a-f]+)>\n(.*)\n</alert-\1>", re.DOTALL)
 
@@ -190,9 +190,7 @@ class ChatServer(LoopbackServer):
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         server = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
+        class Handler(KeepAliveHandler):
             def do_POST(self) -> None:
                 raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 if not self.path.split("?")[0].rstrip("/").endswith("/chat/completions"):

@@ -23,7 +23,7 @@ from http.server import BaseHTTPRequestHandler
 from types import FrameType
 from typing import Any
 
-from triage.stubs.loopback import LoopbackServer
+from triage.stubs.loopback import KeepAliveHandler, LoopbackServer
 
 #: The sub-routes of a ticket that record an event: `{route}/{id}/updates` and `/resolve`.
 _EVENTS = ("updates", "resolve")
@@ -165,9 +165,7 @@ class TicketServer(LoopbackServer):
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         server = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"  # keep-alive, as a real backend behind a pool
-
+        class Handler(KeepAliveHandler):
             def do_POST(self) -> None:
                 try:
                     raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
