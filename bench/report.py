@@ -37,11 +37,15 @@ _AREA_OF = {pkg: area for area, pkgs in AREAS.items() for pkg in pkgs.split()}
 
 
 def localstack_version(endpoint: str) -> str:
+    """Its version and the services it runs, from /_localstack/health."""
     try:
         with urllib.request.urlopen(f"{endpoint}/_localstack/health", timeout=5) as response:
-            return str(json.load(response).get("version", "unknown"))
+            health = json.load(response)
     except (OSError, ValueError):
         return "unknown"
+    services = health.get("services", {})
+    on = sorted(name for name, state in services.items() if state in {"available", "running"})
+    return f"{health.get('version', 'unknown')} (services: {', '.join(on) or 'none'})"
 
 
 # --- Profile -----------------------------------------------------------------------------------
