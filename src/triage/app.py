@@ -5,6 +5,7 @@ closes them in reverse order. `run` and `demo` both come through here, so the de
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
@@ -184,8 +185,19 @@ async def run_daemon(
             health=health,
             intake_limit=None if dry_run else backpressure.intake_limit,
         )
+        _freeze_startup_objects()
         await supervisor.serve()
         return RunResult(supervisor.stats, metrics)
+
+
+def _freeze_startup_objects() -> None:
+    """Move what start-up made (modules, clients, botocore's service models: ~136,000
+    objects) out of the garbage collector's sight. They live as long as the process, yet each
+    full collection walked them all: the event loop stopped for 60-120 ms every few hundred
+    messages (measured at concurrency 64), 6-12 ms once they are frozen. Garbage is collected
+    first, so none of it is kept."""
+    gc.collect()
+    gc.freeze()
 
 
 async def _start_operations(
