@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import random
+import re
+import sys
+
 import pytest
 
-from triage.redact import Redactor, redact
+from triage.redact import _RULES, Redactor, _fold, redact
 
 CASES = [
     ("key AKIAIOSFODNN7EXAMPLE used", "key [REDACTED:aws-key] used"),
@@ -45,6 +49,9 @@ CASES = [
         "https://hooks.slack.com/services/T000/B000/XXXXXXXXXXXXXXXX",
         "https://hooks.slack.com/[REDACTED:api-key]",
     ),
+    # Letters the regex engine's IGNORECASE equates with ASCII ones (dotless i, long s).
+    ("ap\u0131_key=abc123", "ap\u0131_key=[REDACTED:password]"),
+    ("\u017fecret: hunter2", "\u017fecret: [REDACTED:password]"),
 ]
 
 
@@ -109,3 +116,62 @@ def test_hostile_text_is_redacted_in_linear_time() -> None:
         ("https://u:" + "p" * 300) * 3_000,
     ):
         assert isinstance(redact(hostile), str)
+
+
+def _every_pattern(text: str) -> str:
+    """The rules applied without their needle test: what redaction must equal."""
+    for rule in _RULES:
+        text = rule.pattern.sub(rule.replacement, text)
+    return text
+
+
+_FRAGMENTS = [
+    *(text for text, _ in CASES),
+    *KEEP,
+    "PASSWORD=",
+    "passwd:",
+    "PwD=",
+    "Token: ",
+    "aPi_KeY=",
+    "APIKEY=",
+    "AccessKey: ",
+    "access_key:",
+    "AWS_SECRET = ",
+    "BeArEr ",
+    "BASIC\t",
+    "://",
+    "@",
+    "user:",
+    "ex.com",
+    "-----BEGIN EC PRIVATE KEY-----",
+    "eyJhbGciOi",
+    "ghp_",
+    "AKIA",
+    "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+    "\u0130",  # capital I with a dot, which lower() turns into i + a combining dot
+    "\u0131",  # dotless i
+    "\u017f",  # long s
+    "\u212a",  # Kelvin sign
+    "i\u0307",
+    " ",
+    "=",
+    "x" * 40,
+]
+
+
+def test_needles_skip_only_text_no_pattern_can_match() -> None:
+    """Redaction equals running every pattern on 3,000 random mixes of secrets and near-misses."""
+    rng = random.Random(7)
+    for _ in range(3_000):
+        text = "".join(rng.choice(_FRAGMENTS) for _ in range(rng.randint(1, 8)))
+        assert Redactor().text(text) == _every_pattern(text), repr(text)
+
+
+def test_fold_turns_every_letter_ignorecase_equates_into_that_letter() -> None:
+    """For every code point IGNORECASE matches to an ASCII letter, _fold gives that letter."""
+    letters = re.compile("[a-z]", re.IGNORECASE)
+    for code_point in range(sys.maxunicode + 1):
+        char = chr(code_point)
+        if letters.fullmatch(char):
+            letter = next(a for a in "abcdefghijklmnopqrstuvwxyz" if re.fullmatch(a, char, re.I))
+            assert _fold(char) == letter, hex(code_point)

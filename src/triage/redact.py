@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, NamedTuple
 
 #: JSON keys whose values are secrets whatever they look like (compared lower-case, and
 #: ignoring `-` and `_`, so `api-key`, `API_KEY` and `apiKey` all match `apikey`).
@@ -55,68 +55,120 @@ SECRET_KEYS = frozenset(
 
 _B64 = "[A-Za-z0-9/+]"  # one character of a base64 secret
 
-_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
+
+class _Rule(NamedTuple):
+    pattern: re.Pattern[str]
+    replacement: str
+    #: Literals of which every match contains one (empty: always run the pattern). Text with
+    #: none of them is skipped: most strings of an alert hold none, and looking for a few
+    #: literals costs far less than the pattern's scan (the prompt of a 2 KB CloudWatch
+    #: alarm: 0.5 -> 0.18 ms; of a 900 KB payload: 257 -> 38 ms).
+    needles: tuple[str, ...]
+    #: The pattern ignores case: its needles (lower case) are looked for in the folded text.
+    folded: bool
+
+
+def _rule(source: str, replacement: str, *needles: str, flags: int = 0) -> _Rule:
+    folded = bool(flags & re.IGNORECASE)
+    assert not folded or all(n == n.lower() for n in needles), "folded needles are lower case"
+    return _Rule(re.compile(source, flags), replacement, needles, folded)
+
+
+#: The characters besides A-Z that IGNORECASE matches to an ASCII letter but that str.lower()
+#: does not turn into that letter (tests/test_redact.py checks this list against every code
+#: point): dotted and dotless I, long s. (The Kelvin sign lowers to "k" already.)
+_FOLD_ODD = (("i\u0307", "i"), ("\u0131", "i"), ("\u017f", "s"))
+
+
+def _fold(text: str) -> str:
+    """`text` lowered so that an IGNORECASE match of a lower-case ASCII needle in `text` is a
+    plain substring of the result."""
+    folded = text.lower()
+    if not folded.isascii():
+        for odd, letter in _FOLD_ODD:
+            folded = folded.replace(odd, letter)
+    return folded
+
+
+_AWS_KEY_PREFIXES = tuple("AKIA ASIA AGPA AIDA AROA AIPA ANPA ANVA APKA ABIA ACCA".split())  # noqa: SIM905
+
+#: Applied in this order.
+_RULES: tuple[_Rule, ...] = (
     # PEM blocks first: their base64 body would otherwise be chewed up by the shorter patterns.
-    (
-        re.compile(
-            r"-----BEGIN (?:[A-Z0-9]{1,20} ){0,3}PRIVATE KEY-----"
-            r"(?:.{0,20000}?-----END (?:[A-Z0-9]{1,20} ){0,3}PRIVATE KEY-----|.{0,20000})",
-            re.DOTALL,
-        ),
+    _rule(
+        r"-----BEGIN (?:[A-Z0-9]{1,20} ){0,3}PRIVATE KEY-----"
+        r"(?:.{0,20000}?-----END (?:[A-Z0-9]{1,20} ){0,3}PRIVATE KEY-----|.{0,20000})",
         "[REDACTED:private-key]",
+        "PRIVATE KEY-----",
+        flags=re.DOTALL,
     ),
-    (re.compile(r"\beyJ[\w-]{4,4096}\.eyJ[\w-]{4,8192}\.[\w-]{0,4096}"), "[REDACTED:jwt]"),
-    (
-        re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{30,255}|github_pat_\w{20,255})\b"),
+    _rule(r"\beyJ[\w-]{4,4096}\.eyJ[\w-]{4,8192}\.[\w-]{0,4096}", "[REDACTED:jwt]", "eyJ"),
+    _rule(
+        r"\b(?:gh[pousr]_[A-Za-z0-9]{30,255}|github_pat_\w{20,255})\b",
         "[REDACTED:github-token]",
+        "gh",
+        "github_pat_",
     ),
-    (re.compile(r"\b(?:sk-(?:proj-|ant-)?[\w-]{20,200})"), "[REDACTED:api-key]"),
-    (re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,250}"), "[REDACTED:api-key]"),
-    (
-        re.compile(r"hooks\.slack\.com/(?:services|workflows|triggers)/[\w/-]{10,250}"),
+    _rule(r"\b(?:sk-(?:proj-|ant-)?[\w-]{20,200})", "[REDACTED:api-key]", "sk-"),
+    _rule(r"\bxox[abposr]-[A-Za-z0-9-]{10,250}", "[REDACTED:api-key]", "xox"),
+    _rule(
+        r"hooks\.slack\.com/(?:services|workflows|triggers)/[\w/-]{10,250}",
         "hooks.slack.com/[REDACTED:api-key]",
+        "hooks.slack.com/",
     ),
-    (
-        re.compile(r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|APKA|ABIA|ACCA)[A-Z0-9]{16}\b"),
+    _rule(
+        rf"\b(?:{'|'.join(_AWS_KEY_PREFIXES)})[A-Z0-9]{{16}}\b",
         "[REDACTED:aws-key]",
+        *_AWS_KEY_PREFIXES,
     ),
     # A secret key by context: aws_secret_access_key = …, "SecretAccessKey": "…"
-    (
-        re.compile(
-            rf"(?i)(secret_?access_?key|aws_?secret(?:_?key)?)(\W{{1,5}}){_B64}{{40}}(?!{_B64})"
-        ),
+    _rule(
+        rf"(secret_?access_?key|aws_?secret(?:_?key)?)(\W{{1,5}}){_B64}{{40}}(?!{_B64})",
         r"\1\2[REDACTED:aws-secret]",
+        "secret",
+        flags=re.IGNORECASE,
     ),
     # … and by shape alone: exactly 40 base64 characters mixing upper case, lower case and
     # digits (a hex digest or a git sha is lower case only, so it stays).
-    (
-        re.compile(
-            rf"(?<![A-Za-z0-9/+=])(?={_B64}{{0,39}}[A-Z])(?={_B64}{{0,39}}[a-z])"
-            rf"(?={_B64}{{0,39}}[0-9]){_B64}{{40}}(?![A-Za-z0-9/+=])"
-        ),
+    _rule(
+        rf"(?<![A-Za-z0-9/+=])(?={_B64}{{0,39}}[A-Z])(?={_B64}{{0,39}}[a-z])"
+        rf"(?={_B64}{{0,39}}[0-9]){_B64}{{40}}(?![A-Za-z0-9/+=])",
         "[REDACTED:aws-secret]",
     ),
-    (
-        re.compile(r"(?i)\b(bearer|basic)(\s{1,5})[\w.~+/=-]{16,4096}"),
+    _rule(
+        r"\b(bearer|basic)(\s{1,5})[\w.~+/=-]{16,4096}",
         r"\1\2[REDACTED:bearer]",
+        "bearer",
+        "basic",
+        flags=re.IGNORECASE,
     ),
     # user:password@host in any URL or DSN (postgres://, redis://, amqp://, https://, …)
-    (
-        re.compile(r"(?i)\b([a-z][a-z0-9+.-]{0,30}://[^\s:/@]{0,256}):[^\s@/]{1,256}@"),
+    _rule(
+        r"\b([a-z][a-z0-9+.-]{0,30}://[^\s:/@]{0,256}):[^\s@/]{1,256}@",
         r"\1:[REDACTED:password]@",
+        "://",
+        flags=re.IGNORECASE,
     ),
-    (
-        re.compile(
-            r"(?i)\b(password|passwd|pwd|secret|token|api_?key|access_?key)(=|:\s{0,3})"
-            r"(?!\[REDACTED)[^\s&;,\"'}]{1,512}"
-        ),
+    _rule(
+        r"\b(password|passwd|pwd|secret|token|api_?key|access_?key)(=|:\s{0,3})"
+        r"(?!\[REDACTED)[^\s&;,\"'}]{1,512}",
         r"\1\2[REDACTED:password]",
+        "passw",
+        "pwd",
+        "secret",
+        "token",
+        "apikey",
+        "api_key",
+        "accesskey",
+        "access_key",
+        flags=re.IGNORECASE,
     ),
-    (
-        # Possessive quantifiers (`{m,n}+`) never give characters back, so a long run of
-        # address-like text without a real address fails fast instead of backtracking.
-        re.compile(r"[\w.%+-]{1,64}+@(?:[A-Za-z0-9-]{1,63}+\.){1,8}+[A-Za-z]{2,24}+\b"),
+    # Possessive quantifiers (`{m,n}+`) never give characters back, so a long run of
+    # address-like text without a real address fails fast instead of backtracking.
+    _rule(
+        r"[\w.%+-]{1,64}+@(?:[A-Za-z0-9-]{1,63}+\.){1,8}+[A-Za-z]{2,24}+\b",
         "[REDACTED:email]",
+        "@",
     ),
 )
 
@@ -135,8 +187,22 @@ class Redactor:
         for secret in self._known_secrets():
             if len(secret) >= 6:  # a short value would blank out ordinary words
                 text = text.replace(secret, "[REDACTED:credential]")
-        for pattern, placeholder in _PATTERNS:
-            text = pattern.sub(placeholder, text)
+        folded: str | None = None  # _fold(text), made when a rule first needs it
+        for rule in _RULES:
+            if rule.needles:
+                if rule.folded:
+                    folded = _fold(text) if folded is None else folded
+                    haystack = folded
+                else:
+                    haystack = text
+                for needle in rule.needles:
+                    if needle in haystack:
+                        break
+                else:
+                    continue  # no needle: the pattern cannot match
+            text, replaced = rule.pattern.subn(rule.replacement, text)
+            if replaced:
+                folded = None
         return text
 
     def value(self, value: Any, *, depth: int = 0) -> Any:
