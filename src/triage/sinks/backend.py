@@ -46,7 +46,7 @@ _REF_KEYS = ("id", "ticket_id", "ticketId", "key")
 _REASON_CHARS = 200
 
 #: Most connections to the backend kept alive between requests (see __init__).
-KEEP_ALIVE = 8
+_KEEP_ALIVE = 8
 
 
 class BackendSink:
@@ -73,7 +73,7 @@ class BackendSink:
         # request starts or ends; one kept per worker made that the sink's main cost
         # (throughput at concurrency 64: 0.79-0.83 of its limit, 0.88 with 8 kept).
         limits = httpx2.Limits(
-            max_connections=None, max_keepalive_connections=min(settings.concurrency, KEEP_ALIVE)
+            max_connections=None, max_keepalive_connections=min(settings.concurrency, _KEEP_ALIVE)
         )
         self._client = httpx2.AsyncClient(
             timeout=settings.backend_timeout_s, transport=transport, limits=limits
