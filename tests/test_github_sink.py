@@ -7,7 +7,7 @@ import logging
 import socket
 from collections.abc import AsyncIterator, Iterator, MutableMapping
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,12 +17,15 @@ import structlog
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from triage.errors import ConfigError, SinkRejectedError, SinkUnavailableError
+from triage.errors import ConfigError, SinkRejectedError, SinkThrottledError, SinkUnavailableError
+from triage.lifecycle import Policy
 from triage.metrics import Metrics
+from triage.ratelimit import Budgets
 from triage.models import Alert, Priority, Status, Ticket
 from triage.settings import Settings
 from triage.sinks.base import Effect, EffectKind, Target
 from triage.sinks.github import GitHubSink, IssueRef
+from triage.store import SQLiteStore
 from triage.stubs.github import GitHubServer, StubApp
 
 BOT_TOKEN = "t-bot"
@@ -159,6 +162,7 @@ async def open_sink(
     wall: FakeClock,
     *,
     metrics: Metrics | None = None,
+    budgets: Budgets | None = None,
     **settings: Any,
 ) -> AsyncIterator[GitHubSink]:
     values: dict[str, Any] = {
@@ -167,7 +171,9 @@ async def open_sink(
         "github_token": BOT_TOKEN,
     }
     values.update(settings)
-    sink = GitHubSink(Settings(**values), metrics=metrics, clock=mono, wall_clock=wall)
+    sink = GitHubSink(
+        Settings(**values), metrics=metrics, budgets=budgets, clock=mono, wall_clock=wall
+    )
     try:
         yield sink
     finally:
@@ -393,17 +399,17 @@ async def test_hostile_alert_text_arrives_inert(sink: GitHubSink, github: GitHub
 async def test_secondary_rate_limit_pauses_the_sink(
     sink: GitHubSink, github: GitHubServer, mono: FakeClock
 ) -> None:
-    """A secondary-limit 403 with Retry-After is SinkUnavailableError with that delay, never
-    SinkRejectedError; paused_until() holds the deadline and no call is made until it passes."""
+    """A secondary-limit 403 with Retry-After is SinkThrottledError with that delay (the message
+    is held, never rejected); paused_until() holds the deadline and no call is made until then."""
     github.fail_next(1, 403, message="You have exceeded a secondary rate limit.", retry_after="30")
-    with pytest.raises(SinkUnavailableError) as caught:
+    with pytest.raises(SinkThrottledError) as caught:
         await sink.apply(effect())
     assert not isinstance(caught.value, SinkRejectedError)
     assert caught.value.retry_after_s == 30
     assert sink.paused_until() == mono.now + 30
     sent = len(github.calls)
     mono.advance(10)
-    with pytest.raises(SinkUnavailableError) as again:
+    with pytest.raises(SinkThrottledError) as again:
         await sink.apply(effect())
     assert again.value.retry_after_s == 20
     assert len(github.calls) == sent
@@ -421,7 +427,7 @@ async def test_secondary_limit_without_retry_after_waits_a_minute(
 ) -> None:
     """A secondary limit (or any 429) without Retry-After waits 60 s."""
     github.fail_next(1, status, message=message)
-    with pytest.raises(SinkUnavailableError) as caught:
+    with pytest.raises(SinkThrottledError) as caught:
         await sink.apply(effect())
     assert caught.value.retry_after_s == 60
     assert sink.paused_until() == mono.now + 60
@@ -432,7 +438,7 @@ async def test_spent_primary_budget_waits_for_its_reset(
 ) -> None:
     """With x-ratelimit-remaining 0, the call waits until x-ratelimit-reset."""
     github.set_rate_limit(0, reset_in_s=120)
-    with pytest.raises(SinkUnavailableError, match="rate limit") as caught:
+    with pytest.raises(SinkThrottledError, match="rate limit") as caught:
         await sink.apply(effect())
     assert caught.value.retry_after_s == 120
     assert sink.paused_until() == mono.now + 120
@@ -443,7 +449,7 @@ async def test_the_last_call_of_the_budget_pauses_before_the_next_fails(
 ) -> None:
     """An answer saying no calls remain pauses the sink: the next call is not even sent."""
     github.set_rate_limit(1, reset_in_s=300)
-    with pytest.raises(SinkUnavailableError) as caught:
+    with pytest.raises(SinkThrottledError) as caught:
         await sink.apply(effect())  # the look-up spends the last call; the create waits
     assert caught.value.retry_after_s == 300
     assert len(github.calls) == 1
@@ -529,9 +535,9 @@ async def test_outcomes_are_counted(github: GitHubServer, mono: FakeClock, wall:
         with pytest.raises(SinkRejectedError):
             await sink.apply(effect(alert=incident(2)))
         github.fail_next(1, 403, retry_after="5")
-        with pytest.raises(SinkUnavailableError):
+        with pytest.raises(SinkThrottledError):
             await sink.apply(effect(alert=incident(3)))
-        with pytest.raises(SinkUnavailableError):
+        with pytest.raises(SinkThrottledError):
             await sink.apply(effect(alert=incident(3)))
     counted = {
         o: metrics.counter("SinkCalls", sink="github", outcome=o)
@@ -543,31 +549,50 @@ async def test_outcomes_are_counted(github: GitHubServer, mono: FakeClock, wall:
 # --- Creation budget and storm digest -------------------------------------------------------
 
 
-async def test_minute_budget_spreads_waiting_callers(
+async def test_minute_budget_tells_refused_callers_when_a_token_is_free(
     github: GitHubServer, mono: FakeClock, wall: FakeClock
 ) -> None:
-    """Past the minute budget each new incident is told a later turn (30 s apart at 2 a minute);
-    coming back early keeps its turn, coming back on time creates the issue."""
+    """Past the minute budget a new incident is throttled with the time until a token is free
+    (jittered up to a quarter more, so those refused together come back spread out); it comes
+    back then and creates its issue, and the budget never pauses the whole sink."""
     async with open_sink(github, mono, wall, github_create_per_minute=2) as sink:
         await sink.apply(effect(alert=incident(1), key="a"))
         await sink.apply(effect(alert=incident(2), key="b"))
         waits = []
-        for n, key in ((3, "c"), (4, "d"), (5, "e")):
-            with pytest.raises(SinkUnavailableError) as caught:
+        for n, key in ((3, "c"), (4, "d")):
+            with pytest.raises(SinkThrottledError) as caught:
                 await sink.apply(effect(alert=incident(n), key=key))
+            assert caught.value.retry_after_s is not None
             waits.append(caught.value.retry_after_s)
-        assert waits == pytest.approx([30, 60, 90])
-        mono.advance(10)
-        with pytest.raises(SinkUnavailableError) as early:
-            await sink.apply(effect(alert=incident(3), key="c"))
-        assert early.value.retry_after_s == pytest.approx(20)
-        mono.advance(20)
+        assert all(30 <= w <= 37.5 for w in waits)
+        wall.advance(max(waits))
         await sink.apply(effect(alert=incident(3), key="c"))
-        with pytest.raises(SinkUnavailableError) as later:
+        with pytest.raises(SinkThrottledError):
             await sink.apply(effect(alert=incident(4), key="d"))
-        assert later.value.retry_after_s == pytest.approx(30)
         assert sink.paused_until() is None  # our own budget never pauses the whole sink
     assert len(github.issues()) == 3
+
+
+async def test_two_sinks_on_one_store_share_the_creation_budget(
+    github: GitHubServer, mono: FakeClock, wall: FakeClock, tmp_path: Path
+) -> None:
+    """Two replicas' sinks drawing on one store get one budget between them, not one each."""
+    store = SQLiteStore(str(tmp_path / "s.db"), Policy(), timedelta(minutes=2), timedelta(days=1))
+    await store.open()
+    try:
+        async with (
+            open_sink(github, mono, wall, budgets=store, github_create_per_minute=2) as one,
+            open_sink(github, mono, wall, budgets=store, github_create_per_minute=2) as two,
+        ):
+            await one.apply(effect(alert=incident(1), key="a"))
+            await two.apply(effect(alert=incident(2), key="b"))
+            with pytest.raises(SinkThrottledError):
+                await one.apply(effect(alert=incident(3), key="c"))
+            with pytest.raises(SinkThrottledError):
+                await two.apply(effect(alert=incident(4), key="d"))
+    finally:
+        await store.aclose()
+    assert len(github.issues()) == 2
 
 
 async def test_storm_digest_collects_incidents_beyond_the_hourly_budget(
@@ -604,9 +629,9 @@ async def test_storm_digest_collects_incidents_beyond_the_hourly_budget(
 async def test_without_the_digest_the_hourly_budget_makes_callers_wait(
     github: GitHubServer, mono: FakeClock, wall: FakeClock
 ) -> None:
-    """With TRIAGE_GITHUB_STORM_DIGEST off, incidents past the hourly budget wait for their
-    tokens (1800 s apart at 2 an hour) instead of going to a digest, and a create the hourly
-    budget refused spent no minute token."""
+    """With TRIAGE_GITHUB_STORM_DIGEST off, incidents past the hourly budget wait for a token
+    (1800 s at 2 an hour) instead of going to a digest, and a create the hourly budget refused
+    spent no minute token."""
     async with open_sink(
         github,
         mono,
@@ -617,13 +642,12 @@ async def test_without_the_digest_the_hourly_budget_makes_callers_wait(
     ) as sink:
         await sink.apply(effect(alert=incident(1), key="a"))
         await sink.apply(effect(alert=incident(2), key="b"))
-        waits = []
         for n, key in ((3, "c"), (4, "d")):  # one minute token left for both to try
-            with pytest.raises(SinkUnavailableError) as caught:
+            with pytest.raises(SinkThrottledError) as caught:
                 await sink.apply(effect(alert=incident(n), key=key))
-            waits.append(caught.value.retry_after_s)
-        assert waits == pytest.approx([1800, 3600])
-        mono.advance(1800)
+            assert caught.value.retry_after_s is not None
+            assert 1800 <= caught.value.retry_after_s <= 2250
+        wall.advance(1800)
         await sink.apply(effect(alert=incident(3), key="c"))
     assert len(github.issues()) == 3
 

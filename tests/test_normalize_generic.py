@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from triage.errors import UnknownFormatError, ValidationError
+from triage.errors import InvalidAlertError, UnknownFormatError
 from triage.models import Alert, Priority, Status
 from triage.normalize import normalize_body
 
@@ -79,8 +79,8 @@ def test_long_titles_stay_distinct_in_identity() -> None:
 
 @pytest.mark.parametrize("title", [None, "", "   ", "\u202e\x00"])
 def test_empty_title_is_invalid(title: Any) -> None:
-    """A generic alert whose title is empty once cleaned is a ValidationError."""
-    with pytest.raises(ValidationError, match="title"):
+    """A generic alert whose title is empty once cleaned is a InvalidAlertError."""
+    with pytest.raises(InvalidAlertError, match="title"):
         normalize_body(json.dumps({"title": title, "source": "s"}))
 
 
@@ -106,8 +106,8 @@ def test_generic_status_words(status: Any, expected: Status) -> None:
 
 @pytest.mark.parametrize("status", ["exploded", 1, True, ["firing"]])
 def test_generic_bad_status_is_invalid(status: Any) -> None:
-    """An unknown or non-text status is a ValidationError."""
-    with pytest.raises(ValidationError, match="status"):
+    """An unknown or non-text status is a InvalidAlertError."""
+    with pytest.raises(InvalidAlertError, match="status"):
         normalize_body(json.dumps({"title": "t", "status": status}))
 
 
@@ -166,11 +166,11 @@ def test_threshold_without_device_or_host_is_invalid() -> None:
     """A threshold event that names neither device nor host cannot be identified."""
     body = payload("threshold/triggered.json")
     del body["device_id"], body["host"]
-    with pytest.raises(ValidationError, match="device_id or host"):
+    with pytest.raises(InvalidAlertError, match="device_id or host"):
         normalize_body(json.dumps(body))
 
 
 def test_threshold_bad_state_is_invalid() -> None:
-    """A threshold state other than triggered/resolved is a ValidationError."""
-    with pytest.raises(ValidationError, match="triggered or resolved"):
+    """A threshold state other than triggered/resolved is a InvalidAlertError."""
+    with pytest.raises(InvalidAlertError, match="triggered or resolved"):
         normalize_body(json.dumps(payload("threshold/triggered.json") | {"state": "meh"}))

@@ -6,14 +6,14 @@ The supervisor knows only `Inbox`; tests and benchmarks may give it another impl
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import structlog
 from botocore.exceptions import BotoCoreError, ClientError
 
-from triage.errors import TransientError
+from triage.errors import InboxError
 
 log = structlog.get_logger(__name__)
 
@@ -29,6 +29,8 @@ class Message:
     #: ApproximateReceiveCount: 1 on the first delivery.
     receive_count: int
     sent_at: datetime | None
+    #: When this process received it: event times far ahead of it are not believed.
+    received_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,12 +42,6 @@ class Depth:
     @property
     def empty(self) -> bool:
         return self.visible == 0 and self.in_flight == 0 and self.delayed == 0
-
-
-class InboxError(TransientError):
-    """Raised when the queue cannot be read or written (throttled, unreachable, no such queue)."""
-
-    reason = "inbox"
 
 
 class Inbox(Protocol):

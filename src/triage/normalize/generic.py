@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from triage.errors import ValidationError
+from triage.errors import InvalidAlertError
 from triage.models import Alert, Status
 from triage.normalize import common
 from triage.normalize.common import Normalized
@@ -71,7 +71,9 @@ def normalize_threshold(payload: dict[str, Any]) -> Normalized:
     host = common.ident_or_none(payload.get("host"), "host")
     target = device or host
     if not rule or not target:
-        raise ValidationError("threshold_alert needs rule_id (or rule_name) and device_id or host")
+        raise InvalidAlertError(
+            "threshold_alert needs rule_id (or rule_name) and device_id or host"
+        )
     metric = common.ident_or_none(payload.get("metric"), "metric") or ""
     value = common.line(payload.get("current_value"), "current_value", 64)
     threshold = common.line(payload.get("threshold_value"), "threshold_value", 64)
@@ -123,5 +125,5 @@ def _status(value: Any, field: str) -> Status:
     status = _STATUS.get(value.strip().lower()) if isinstance(value, str) else None
     if status is None:
         expected = "firing or resolved" if field == "status" else "triggered or resolved"
-        raise ValidationError(f"{field} {common.short(value)} is not {expected}")
+        raise InvalidAlertError(f"{field} {common.short(value)} is not {expected}")
     return status
