@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from triage.models import Alert, Priority, Status
+from triage.redact import Redactor
+from triage.view import RedactedAlert, redact_alert
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
@@ -27,3 +29,8 @@ def alert(
         occurred_at=(at or T0) + timedelta(minutes=minutes),
         identity={"dedup_key": name},
     )
+
+
+def view(source: Alert) -> RedactedAlert:
+    """`source` as the sinks see it: the pipeline's redacted view."""
+    return redact_alert(source, Redactor())

@@ -17,13 +17,14 @@ import structlog
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from factories import view
 from triage.errors import ConfigError, SinkRejectedError, SinkThrottledError, SinkUnavailableError
 from triage.lifecycle import Policy
 from triage.metrics import Metrics
-from triage.ratelimit import Budgets
 from triage.models import Alert, Priority, Status, Ticket
+from triage.ratelimit import Budgets
 from triage.settings import Settings
-from triage.sinks.base import Effect, EffectKind, Target
+from triage.sinks.base import Applied, Effect, EffectKind, Target
 from triage.sinks.github import GitHubSink, IssueRef
 from triage.store import SQLiteStore
 from triage.stubs.github import GitHubServer, StubApp
@@ -80,7 +81,7 @@ def effect(
     return Effect(
         kind,
         alert.fingerprint,
-        alert,
+        view(alert),
         ticket,
         ref,
         occurrences,
@@ -192,20 +193,16 @@ async def sink(github: GitHubServer, mono: FakeClock, wall: FakeClock) -> AsyncI
 async def test_incident_lifecycle_is_one_issue(sink: GitHubSink, github: GitHubServer) -> None:
     """firing → repeat → repeat → resolved → re-fire is one issue with two update comments,
     a close comment and close, then a reopen and its comment."""
-    ref = await sink.apply(effect())
+    ref = (await sink.apply(effect())).ref
     assert ref is not None
-    assert (
-        await sink.apply(effect(EffectKind.UPDATE, ref, "fp:2", occurrences=3, new_occurrences=2))
-        is None
-    )
-    assert (
-        await sink.apply(effect(EffectKind.UPDATE, ref, "fp:3", occurrences=7, new_occurrences=4))
-        is None
-    )
-    assert await sink.apply(effect(EffectKind.CLOSE, ref, "fp:4", alert=RESOLVED)) is None
+    update = effect(EffectKind.UPDATE, ref, "fp:2", occurrences=3, new_occurrences=2)
+    assert await sink.apply(update) == Applied()
+    update = effect(EffectKind.UPDATE, ref, "fp:3", occurrences=7, new_occurrences=4)
+    assert await sink.apply(update) == Applied()
+    assert (await sink.apply(effect(EffectKind.CLOSE, ref, "fp:4", alert=RESOLVED))).ref is None
     closed = github.issues()[0]
     assert (closed["state"], closed["state_reason"]) == ("closed", "completed")
-    assert await sink.apply(effect(EffectKind.REOPEN, ref, "fp:5")) is None
+    assert (await sink.apply(effect(EffectKind.REOPEN, ref, "fp:5"))).ref is None
 
     [issue] = github.issues()
     assert ref == issue["html_url"] == f"{github.url}/{REPO}/issues/1"
@@ -246,8 +243,8 @@ async def test_open_after_a_lost_answer_finds_the_issue(
 ) -> None:
     """An OPEN retried after a crash between create and store returns the same issue and
     creates no second one."""
-    first = await sink.apply(effect())
-    second = await sink.apply(effect())
+    first = (await sink.apply(effect())).ref
+    second = (await sink.apply(effect())).ref
     assert first == second
     assert len(github.issues()) == 1
     creates = [c for c in bot_calls(github, "POST") if c["path"] == f"/repos/{REPO}/issues"]
@@ -280,7 +277,7 @@ async def test_a_marker_written_in_alert_text_matches_nothing(
 async def test_retried_comment_is_not_posted_twice(sink: GitHubSink, github: GitHubServer) -> None:
     """An UPDATE retried with the same idempotency key finds its comment, even behind more than
     a page of other comments, and posts nothing."""
-    ref = await sink.apply(effect())
+    ref = (await sink.apply(effect())).ref
     assert ref is not None
     await sink.apply(effect(EffectKind.UPDATE, ref, "fp:2"))
     notes = [{"body": f"note {n}"} for n in range(120)]
@@ -297,7 +294,7 @@ async def test_retried_close_does_not_repeat_its_comment(
 ) -> None:
     """A CLOSE whose close call failed after the comment is retried to a closed issue with one
     comment."""
-    ref = await sink.apply(effect())
+    ref = (await sink.apply(effect())).ref
     github.fail_next(1, 502, method="PATCH")  # the comment is posted, the close fails
     with pytest.raises(SinkUnavailableError):
         await sink.apply(effect(EffectKind.CLOSE, ref, "fp:2", alert=RESOLVED))
@@ -319,11 +316,11 @@ async def test_hand_closed_issue_is_left_alone_within_the_hold(
 ) -> None:
     """An issue a person closed is neither reopened nor commented on within the hold, and is
     reopened once the hold has passed."""
-    ref = await sink.apply(effect())
+    ref = (await sink.apply(effect())).ref
     await as_person(github, "PATCH", f"/repos/{REPO}/issues/1", {"state": "closed"})
     wall.advance(3600)
-    assert await sink.apply(effect(EffectKind.REOPEN, ref, "fp:2")) is None
-    assert await sink.apply(effect(EffectKind.UPDATE, ref, "fp:3")) is None
+    assert (await sink.apply(effect(EffectKind.REOPEN, ref, "fp:2"))).ref is None
+    assert (await sink.apply(effect(EffectKind.UPDATE, ref, "fp:3"))).ref is None
     issue = github.issues()[0]
     assert issue["state"] == "closed" and issue["comment_bodies"] == []
     writes = [c["path"] for c in bot_calls(github) if c["method"] in ("PATCH", "POST")]
@@ -344,7 +341,7 @@ async def test_peoples_labels_and_assignees_survive(sink: GitHubSink, github: Gi
     """Labels and assignees a person set stay through close and a flapping reopen; triage only
     adds (`flapping`) and never sends labels or assignees to replace them."""
     target = Target(labels=("oncall",), assignees=("bob",))
-    ref = await sink.apply(effect(target=target))
+    ref = (await sink.apply(effect(target=target))).ref
     await as_person(
         github,
         "PATCH",
@@ -377,7 +374,7 @@ async def test_hostile_alert_text_arrives_inert(sink: GitHubSink, github: GitHub
         }
     )
     ticket = TICKET.model_copy(update={"title": hostile, "description": f"# Heading\n{hostile}"})
-    ref = await sink.apply(effect(alert=alert, ticket=ticket))
+    ref = (await sink.apply(effect(alert=alert, ticket=ticket))).ref
     await sink.apply(effect(EffectKind.CLOSE, ref, "fp:2", alert=alert, ticket=ticket))
     sent = [c["body"] for c in bot_calls(github) if c["method"] == "POST" and c["body"]]
     create, comment = sent[0], sent[1]
@@ -415,7 +412,7 @@ async def test_secondary_rate_limit_pauses_the_sink(
     assert len(github.calls) == sent
     mono.advance(20)
     assert sink.paused_until() is None
-    assert await sink.apply(effect()) is not None
+    assert (await sink.apply(effect())).ref is not None
 
 
 @pytest.mark.parametrize(
@@ -495,7 +492,7 @@ async def test_route_repository_wins_over_the_default(
     sink: GitHubSink, github: GitHubServer
 ) -> None:
     """`effect.target.repository` chooses the repository; GITHUB_REPOSITORY is the default."""
-    ref = await sink.apply(effect(target=Target(repository="acme/other")))
+    ref = (await sink.apply(effect(target=Target(repository="acme/other")))).ref
     assert ref == f"{github.url}/acme/other/issues/1"
     assert github.issues(REPO) == []
 
@@ -521,7 +518,7 @@ async def test_effects_without_an_issue_reference_are_skipped(
 ) -> None:
     """UPDATE/CLOSE/REOPEN whose ref is not an issue URL send nothing and return None."""
     for kind in (EffectKind.UPDATE, EffectKind.CLOSE, EffectKind.REOPEN):
-        assert await sink.apply(effect(kind, "T-1")) is None
+        assert (await sink.apply(effect(kind, "T-1"))).ref is None
     assert github.calls == []
 
 
@@ -601,9 +598,9 @@ async def test_storm_digest_collects_incidents_beyond_the_hourly_budget(
     """Past the hourly budget new incidents become entries of one digest issue (created with
     the kept token), entries are not duplicated on retry, and later effects edit the entry."""
     async with open_sink(github, mono, wall, github_create_per_hour=3) as sink:
-        own = [await sink.apply(effect(alert=incident(n), key=f"k{n}")) for n in (1, 2)]
-        storm = [await sink.apply(effect(alert=incident(n), key=f"k{n}")) for n in (3, 4, 5)]
-        retried = await sink.apply(effect(alert=incident(4), key="k4"))
+        own = [(await sink.apply(effect(alert=incident(n), key=f"k{n}"))).ref for n in (1, 2)]
+        storm = [(await sink.apply(effect(alert=incident(n), key=f"k{n}"))).ref for n in (3, 4, 5)]
+        retried = (await sink.apply(effect(alert=incident(4), key="k4"))).ref
         await sink.apply(
             effect(EffectKind.UPDATE, storm[0], "k3:2", alert=incident(3), occurrences=9)
         )
@@ -741,7 +738,7 @@ async def test_app_identity_tells_its_closes_from_a_persons(
     """For an App, `<slug>[bot]` closing the issue is triage itself (the re-fire reopens it),
     learnt from GET /app with the JWT."""
     async with open_sink(app_github, mono, wall, **app_settings(app_github, app_keys[0])) as sink:
-        ref = await sink.apply(effect())
+        ref = (await sink.apply(effect())).ref
         await sink.apply(effect(EffectKind.CLOSE, ref, "fp:2", alert=RESOLVED))
         await sink.apply(effect(EffectKind.REOPEN, ref, "fp:3"))
     issue = app_github.issues()[0]
@@ -763,7 +760,7 @@ async def test_app_key_is_read_from_a_file(
     settings["github_app_private_key"] = None
     settings["github_app_private_key_file"] = key_file
     async with open_sink(app_github, mono, wall, **settings) as sink:
-        assert await sink.apply(effect()) is not None
+        assert (await sink.apply(effect())).ref is not None
 
 
 async def test_a_wrong_app_key_makes_the_sink_wait_not_reject(

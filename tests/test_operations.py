@@ -125,7 +125,7 @@ async def test_readyz_turns_unready_when_queue_is_unreachable(
     """When receives fail, /readyz answers 503 naming the queue, and the daemon keeps running."""
     server, health = endpoints
 
-    async def handler(message: Message) -> list[Action]:
+    async def handler(message: Message, _progress: object) -> list[Action]:
         return []
 
     supervisor = Supervisor(

@@ -143,7 +143,11 @@ class Settings(BaseSettings):
     http_host: str = "0.0.0.0"
     log_format: Literal["json", "console"] = "json"
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    #: On SIGTERM: in-flight messages get this long to finish …
     shutdown_grace_s: float = Field(25.0, ge=0)
+    #: … then the rest are cancelled and released within this long (grace + this + ~1 s for
+    #: the last deletes stays inside ECS's 30 s stop timeout).
+    shutdown_cancel_s: float = Field(3.0, gt=0)
     #: A failed message is released for base * 2**(receives-1) seconds, jittered, capped.
     retry_base_s: float = Field(2.0, ge=0)
     retry_max_s: float = Field(300.0, ge=0)
@@ -160,6 +164,9 @@ class Settings(BaseSettings):
     reopen_window_s: float = Field(3600.0, ge=0)
     flap_threshold: int = Field(3, ge=1)
     closed_ttl_s: float = Field(30 * 86400.0, gt=0)
+    #: An event time further than this ahead of when the message was received is replaced by
+    #: the receive time (logged with the original): a wrong clock must not order events.
+    max_future_skew_s: float = Field(300.0, ge=0)
 
     @field_validator("sinks", mode="before")
     @classmethod

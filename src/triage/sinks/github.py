@@ -59,7 +59,7 @@ from triage.metrics import Metrics
 from triage.ratelimit import Budget, Budgets, LocalBudgets
 from triage.settings import Settings
 from triage.sinks import github_text as text
-from triage.sinks.base import Effect, EffectKind
+from triage.sinks.base import Applied, Effect, EffectKind
 from triage.sinks.github_api import GitHubApi
 
 log = structlog.get_logger(__name__)
@@ -147,10 +147,10 @@ class GitHubSink:
             return f"{repository} readable as {await self._api.whoami()}"
         return f"signed in as {await self._api.whoami()} (no GITHUB_REPOSITORY: routes name them)"
 
-    async def apply(self, effect: Effect) -> str | None:
+    async def apply(self, effect: Effect) -> Applied:
         started = time.perf_counter()
         try:
-            ref, outcome = await self._apply(effect)
+            applied, outcome = await self._apply(effect)
         except (GitHubUnavailableError, GitHubThrottledError) as exc:
             self.metrics.incr("SinkCalls", sink=self.name, outcome=exc.reason)
             raise
@@ -161,11 +161,11 @@ class GitHubSink:
             elapsed_ms = (time.perf_counter() - started) * 1000
             self.metrics.observe("SinkLatency", elapsed_ms, sink=self.name)
         self.metrics.incr("SinkCalls", sink=self.name, outcome=outcome)
-        return ref
+        return applied
 
     # --- Effects ----------------------------------------------------------------------------
 
-    async def _apply(self, effect: Effect) -> tuple[str | None, Outcome]:
+    async def _apply(self, effect: Effect) -> tuple[Applied, Outcome]:
         if effect.kind is EffectKind.OPEN:
             return await self._open(effect)
         ref = IssueRef.parse(effect.ref) if effect.ref else None
@@ -199,17 +199,17 @@ class GitHubSink:
             if effect.flapping:
                 await self._add_labels(ref, [text.FLAPPING_LABEL])
             await self._comment_once(ref, issue, text.reopen_comment(effect), effect)
-        return None, "ok"
+        return Applied(), "ok"
 
-    async def _open(self, effect: Effect) -> tuple[str | None, Outcome]:
+    async def _open(self, effect: Effect) -> tuple[Applied, Outcome]:
         repository = self._repository(effect)
         existing = await self._find_marked_issue(repository, effect.fingerprint)
         if existing is not None:
             # Created by an earlier attempt whose answer or bookkeeping was lost.
             log.info("github.issue_found", repository=repository, issue=existing["number"])
-            return str(existing["html_url"]), "found"
+            return Applied(str(existing["html_url"])), "found"
         if not await self._admit_issue(repository):
-            return await self._add_to_digest(repository, effect), "digested"
+            return Applied(await self._add_to_digest(repository, effect)), "digested"
         issue = await self._api.call(
             "POST",
             f"/repos/{repository}/issues",
@@ -221,11 +221,11 @@ class GitHubSink:
             },
         )
         log.info("github.issue_created", repository=repository, issue=issue["number"])
-        return str(issue["html_url"]), "ok"
+        return Applied(str(issue["html_url"])), "ok"
 
-    def _skip(self, effect: Effect, reason: str, **fields: Any) -> tuple[None, Outcome]:
+    def _skip(self, effect: Effect, reason: str, **fields: Any) -> tuple[Applied, Outcome]:
         log.info("sink.skipped", sink=self.name, effect=str(effect.kind), reason=reason, **fields)
-        return None, "skipped"
+        return Applied.skip(reason), "skipped"
 
     def _repository(self, effect: Effect) -> str:
         repository = effect.target.repository or self.settings.github_repository
@@ -406,13 +406,11 @@ class GitHubSink:
             self._digests[repository] = int(issue_or_none["number"])
             return issue_or_none
 
-    async def _update_digest_entry(
-        self, ref: IssueRef, effect: Effect
-    ) -> tuple[str | None, Outcome]:
+    async def _update_digest_entry(self, ref: IssueRef, effect: Effect) -> tuple[Applied, Outcome]:
         """Rewrite a digest entry's status line: editing is idempotent and notifies no one."""
         path = f"/repos/{ref.repository}/issues/comments/{ref.comment_id}"
         await self._api.call("PATCH", path, json={"body": text.digest_entry(effect)})
-        return None, "ok"
+        return Applied(), "ok"
 
 
 def _timestamp(value: Any) -> float | None:

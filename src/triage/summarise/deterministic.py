@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from triage.errors import ConfigError
-from triage.models import Alert, Priority, Ticket
+from triage.models import Priority, Ticket
+from triage.view import RedactedAlert
 
 #: Source severities (lower-cased) and the priority they imply when the source states none.
 SEVERITY_PRIORITY = {
@@ -118,10 +119,10 @@ class DeterministicSummariser:
     def __init__(self, patterns: tuple[Pattern, ...] | None = None) -> None:
         self.patterns = patterns if patterns is not None else load_patterns()
 
-    async def summarise(self, alert: Alert) -> Ticket:
+    async def summarise(self, alert: RedactedAlert) -> Ticket:
         return self.write(alert)
 
-    def write(self, alert: Alert) -> Ticket:
+    def write(self, alert: RedactedAlert) -> Ticket:
         matched = self.match(alert)
         return Ticket(
             title=alert.title[:200],
@@ -130,13 +131,13 @@ class DeterministicSummariser:
             steps=_steps(alert, matched),
         )
 
-    def match(self, alert: Alert) -> list[Pattern]:
+    def match(self, alert: RedactedAlert) -> list[Pattern]:
         text = " ".join([alert.title, alert.description, *alert.labels.values()])[
             : self.MATCH_CHARS
         ]
         return [p for p in self.patterns if p.regex.search(text)][:_MAX_PATTERNS]
 
-    def priority(self, alert: Alert, matched: list[Pattern]) -> Priority:
+    def priority(self, alert: RedactedAlert, matched: list[Pattern]) -> Priority:
         if alert.priority is not None:
             return alert.priority
         if alert.severity and alert.severity.strip().lower() in SEVERITY_PRIORITY:
@@ -149,7 +150,7 @@ class DeterministicSummariser:
         """Nothing to release."""
 
 
-def _description(alert: Alert, matched: list[Pattern]) -> str:
+def _description(alert: RedactedAlert, matched: list[Pattern]) -> str:
     labels = alert.labels
     lines = [alert.description.strip() or alert.title, ""]
     what = f"**What:** {alert.source} alert, {alert.status.value}"
@@ -176,7 +177,7 @@ def _description(alert: Alert, matched: list[Pattern]) -> str:
     return "\n".join(lines)
 
 
-def _steps(alert: Alert, matched: list[Pattern]) -> tuple[str, ...]:
+def _steps(alert: RedactedAlert, matched: list[Pattern]) -> tuple[str, ...]:
     steps: list[str] = []
     if alert.runbook_url:
         steps.append(f"Open the runbook: {alert.runbook_url}")

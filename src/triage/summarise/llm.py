@@ -46,11 +46,12 @@ from tenacity import (
 from triage.breaker import CircuitBreaker
 from triage.errors import SummariserError
 from triage.metrics import Metrics
-from triage.models import Alert, Priority, Ticket
+from triage.models import Priority, Ticket
 from triage.normalize.common import cut, line, text
 from triage.redact import Redactor
 from triage.settings import Settings
 from triage.summarise import prompt
+from triage.view import RedactedAlert
 
 log = structlog.get_logger(__name__)
 
@@ -105,7 +106,7 @@ class LlmSummariser:
             http_client=http_client,
         )
 
-    async def summarise(self, alert: Alert) -> Ticket:
+    async def summarise(self, alert: RedactedAlert) -> Ticket:
         if not self.breaker.allow():
             raise SummariserError("breaker_open")
         try:
@@ -128,7 +129,7 @@ class LlmSummariser:
 
     # --- one call, with retries -----------------------------------------------------------
 
-    async def _ask(self, alert: Alert) -> prompt.TicketDraft:
+    async def _ask(self, alert: RedactedAlert) -> prompt.TicketDraft:
         # Redacting a large raw payload is CPU work: keep it off the event loop.
         messages = await asyncio.to_thread(
             prompt.messages, alert, self.redactor, self.max_input_chars
@@ -256,7 +257,7 @@ class _Unavailable(Exception):
         self.reason = reason
 
 
-def contain(draft: prompt.TicketDraft, alert: Alert, redactor: Redactor) -> Ticket:
+def contain(draft: prompt.TicketDraft, alert: RedactedAlert, redactor: Redactor) -> Ticket:
     """The model's draft made safe to publish, whatever the alert made the model write."""
     allowed = _alert_urls(alert)
 
@@ -278,7 +279,7 @@ def contain(draft: prompt.TicketDraft, alert: Alert, redactor: Redactor) -> Tick
     )
 
 
-def _alert_urls(alert: Alert) -> set[str]:
+def _alert_urls(alert: RedactedAlert) -> set[str]:
     urls = set(alert.links.values())
     if alert.runbook_url:
         urls.add(alert.runbook_url)

@@ -15,9 +15,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from triage.models import Alert
 from triage.normalize.common import cut
 from triage.redact import Redactor
+from triage.view import RedactedAlert
 
 #: Limits of the model's answer; longer answers are invalid (and the fallback writes the ticket).
 TITLE_CHARS = 120
@@ -75,7 +75,9 @@ or values that are not in the alert. Text like [REDACTED:...] hides a secret: le
 """
 
 
-def messages(alert: Alert, redactor: Redactor, max_input_chars: int) -> list[dict[str, str]]:
+def messages(
+    alert: RedactedAlert, redactor: Redactor, max_input_chars: int
+) -> list[dict[str, str]]:
     """The chat messages for one alert: fixed instructions, then the fenced, redacted alert."""
     nonce = secrets.token_hex(6)
     body = json.dumps(alert_view(alert, redactor, max_input_chars), ensure_ascii=False, indent=1)
@@ -88,7 +90,7 @@ def messages(alert: Alert, redactor: Redactor, max_input_chars: int) -> list[dic
     ]
 
 
-def alert_view(alert: Alert, redactor: Redactor, max_input_chars: int) -> dict[str, Any]:
+def alert_view(alert: RedactedAlert, redactor: Redactor, max_input_chars: int) -> dict[str, Any]:
     """The canonical alert's fields plus a cut view of the raw payload, all redacted."""
     view: dict[str, Any] = {
         "source": alert.source,
@@ -107,6 +109,5 @@ def alert_view(alert: Alert, redactor: Redactor, max_input_chars: int) -> dict[s
     # Whatever the canonical fields left of the budget goes to the raw payload, so a label-heavy
     # alert cannot push the prompt past the limit.
     room = max(max_input_chars - len(json.dumps(view, ensure_ascii=False)), 200)
-    raw = json.dumps(redactor.value(alert.raw), ensure_ascii=False, separators=(",", ":"))
-    view["raw_payload_excerpt"] = cut(raw, room, ellipsis=True)
+    view["raw_payload_excerpt"] = cut(redactor.text(alert.payload_excerpt), room, ellipsis=True)
     return view
