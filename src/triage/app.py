@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import timedelta
@@ -33,7 +33,7 @@ from triage.sinks.backend import BackendSink
 from triage.sinks.base import Sink
 from triage.sinks.guard import Backpressure, GuardedSink
 from triage.store import VersionedStore, open_store
-from triage.summarise import build_summariser
+from triage.summarise import Summariser, build_summariser
 from triage.summarise.deterministic import DeterministicSummariser, load_patterns
 from triage.supervisor import Helper, Stats, Supervisor, SupervisorConfig
 
@@ -118,6 +118,30 @@ def guarded(settings: Settings, sinks: list[Sink]) -> list[GuardedSink]:
         )
         for sink in sinks
     ]
+
+
+def pipeline_from(
+    settings: Settings,
+    store: VersionedStore,
+    summariser: Summariser,
+    sinks: Sequence[Sink],
+    metrics: Metrics,
+    redactor: Redactor,
+    router: Router | None = None,
+) -> Pipeline:
+    """The pipeline the daemon runs, from its parts and the settings."""
+    return Pipeline(
+        store,
+        summariser,
+        sinks,
+        metrics,
+        redactor=redactor,
+        router=router,
+        policy=policy_from(settings),
+        alert_concurrency=settings.llm_concurrency,
+        # Only the LLM reads the raw payload; redacting it costs, so only for it.
+        payload_excerpt_chars=settings.llm_max_input_chars if settings.openai_api_key else 0,
+    )
 
 
 def credentials_of(settings: Settings, sinks: list[Sink]) -> Callable[[], list[str]]:

@@ -87,6 +87,9 @@ async def _demo(
         aws_region="us-east-1",
         backend_base_url=backend_url,
         backend_token_secret_id=SECRET_ID,
+        # The loopback backend takes updates and resolves, so the demo shows the whole lifecycle.
+        backend_update_route="/api/service/tickets/{ref}/updates",
+        backend_resolve_route="/api/service/tickets/{ref}/resolve",
         store_url=f"sqlite:///{tmp / 'triage.db'}",
         sqs_wait_time=1,
         retry_base_s=1.0,
@@ -187,9 +190,10 @@ def _report(
     lines = [
         "",
         f"triage demo: {result.stats.received} deliveries handled in {elapsed_s:.1f} s",
-        f"  tickets created      {int(m.total('TicketsCreated'))}",
-        f"  tickets updated      {int(m.total('TicketsUpdated'))}",
-        f"  tickets closed       {int(m.total('TicketsClosed'))}",
+        # What the backend was actually sent, not what was decided.
+        f"  tickets created      {int(m.counter('TicketsCreated', sink='backend'))}",
+        f"  tickets updated      {int(m.counter('TicketsUpdated', sink='backend'))}",
+        f"  tickets closed       {int(m.counter('TicketsClosed', sink='backend'))}",
         f"  duplicates suppressed {int(m.total('DuplicatesSuppressed'))}",
         f"  dead letters         {len(dead)}",
         "",
