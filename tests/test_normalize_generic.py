@@ -11,7 +11,7 @@ import pytest
 
 from triage.errors import InvalidAlertError, UnknownFormatError
 from triage.models import Alert, Priority, Status
-from triage.normalize import normalize_body
+from triage.normalize import normalize_body, normalize_payload
 
 PAYLOADS = Path(__file__).parent / "payloads"
 
@@ -116,7 +116,7 @@ def test_threshold_event_fields() -> None:
     alert = only("threshold/triggered.json")
     assert alert.source == "threshold"
     assert alert.status is Status.FIRING
-    assert alert.title == "CPU above 90% on edge-router-17"
+    assert alert.title == "CPU above 90% on edge-router-17.fra1.example.net"
     assert alert.description == (
         "cpu_usage_percent is 97.2 on edge-router-17; the rule fires when it is > 90."
     )
@@ -174,3 +174,38 @@ def test_threshold_bad_state_is_invalid() -> None:
     """A threshold state other than triggered/resolved is a InvalidAlertError."""
     with pytest.raises(InvalidAlertError, match="triggered or resolved"):
         normalize_body(json.dumps(payload("threshold/triggered.json") | {"state": "meh"}))
+
+
+@pytest.mark.parametrize(
+    ("extra", "title"),
+    [
+        (
+            {"host": "db-replica-3.internal"},
+            "replication_lag_seconds ≥ 300 on db-replica-3.internal",
+        ),
+        ({}, "replication_lag_seconds ≥ 300 on device 3017"),
+        ({"rule_name": "Replica lagging"}, "Replica lagging on device 3017"),
+        ({"operator": "gt", "host": "db-3"}, "replication_lag_seconds > 300 on db-3"),
+    ],
+)
+def test_threshold_title_says_what_failed_and_where(extra: dict[str, str], title: str) -> None:
+    """A threshold title names the metric and comparison when the rule has no name, and the
+    host rather than a numeric device id; the fingerprint still follows rule + device + metric."""
+    payload = {
+        "event_type": "threshold_alert",
+        "state": "triggered",
+        "rule_id": "rule-repl-lag-300",
+        "metric": "replication_lag_seconds",
+        "current_value": 412,
+        "threshold_value": 300,
+        "operator": ">=",
+        "device_id": 3017,
+        **extra,
+    }
+    [alert] = normalize_payload(payload).alerts
+    assert alert.title == title
+    assert alert.identity == {
+        "rule": "rule-repl-lag-300",
+        "target": "3017",
+        "metric": "replication_lag_seconds",
+    }

@@ -223,11 +223,13 @@ class Pipeline:
                 ticket = await self.summariser.summarise(view)
                 await self.store.save_ticket(incident.fingerprint, owner, ticket)
             route = self.router.route(alert, ticket.priority)
+            # Redacted again here (not only when written): a credential learned since counts.
+            public = redact_ticket(ticket, self.redactor)
             refs = dict(incident.refs)
             todo = self._sinks_to_run(_sinks_for(pending.kind, route, incident), pending)
             for n, sink in enumerate(todo, start=1):
                 effect = self._effect(
-                    transition, view, incident, ticket, refs, route.target(sink.name), sink.name
+                    transition, view, incident, public, refs, route.target(sink.name), sink.name
                 )
                 applied = await sink.apply(effect)
                 # The last confirmation also clears the pending effect: one write fewer.
@@ -282,7 +284,7 @@ class Pipeline:
             kind=incident.pending.kind,
             fingerprint=incident.fingerprint,
             alert=view,
-            ticket=redact_ticket(ticket, self.redactor),
+            ticket=ticket,
             ref=incident.refs.get(sink),
             occurrences=incident.occurrences,
             new_occurrences=incident.pending.delta,

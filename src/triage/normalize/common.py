@@ -107,8 +107,13 @@ def line(value: Any, field: str, limit: int = FIELD_MAX) -> str | None:
     raw = _bounded(scalar(value, field), limit)
     if raw is None:
         return None
-    # Controls become spaces first so "a\x00b" cannot glue two words into one.
-    spaced = "".join(" " if _is_control(ch) else ch for ch in raw.translate(_DROP_IN_LINE))
+    # Controls become spaces first so "a\x00b" cannot glue two words into one. Printable text
+    # (the common case, checked in C) holds no control character to replace.
+    translated = raw.translate(_DROP_IN_LINE)
+    if translated.isprintable():
+        spaced = translated
+    else:
+        spaced = "".join(" " if _is_control(ch) else ch for ch in translated)
     cleaned = " ".join(spaced.split())
     return cut(cleaned, limit) if cleaned else None
 

@@ -85,11 +85,12 @@ def normalize_threshold(payload: dict[str, Any]) -> Normalized:
         ("threshold", threshold), ("operator", operator),
     ):  # fmt: skip
         common.add_label(labels, key, field)
-    name = rule_name or rule
     alert = Alert(
         source=THRESHOLD,
         status=status,
-        title=common.title(f"{name} on {target}"),
+        title=common.title(
+            _threshold_title(rule_name, rule, metric, operator, threshold, host, device)
+        ),
         team=common.line(payload.get("team"), "team", common.LABEL_VALUE_MAX),
         priority=common.priority(payload.get("priority")),
         severity=common.line(payload.get("severity"), "severity", common.LABEL_VALUE_MAX),
@@ -101,6 +102,32 @@ def normalize_threshold(payload: dict[str, Any]) -> Normalized:
         raw=payload,
     )
     return Normalized((alert,))
+
+
+#: Comparison operators as a reader writes them.
+_OPERATORS = {">=": "≥", "=>": "≥", "gte": "≥", "ge": "≥", "<=": "≤", "=<": "≤", "lte": "≤",
+              "le": "≤", "gt": ">", "lt": "<", "==": "=", "eq": "=", "!=": "≠", "ne": "≠"}  # fmt: skip
+
+
+def _threshold_title(
+    rule_name: str | None, rule: str, metric: str, operator: str | None, threshold: str | None,
+    host: str | None, device: str | None,
+) -> str:  # fmt: skip
+    """What failed and where: the rule's name, else the comparison itself (a rule id says
+    nothing to a reader); on the host when there is one (a device id is often a bare number)."""
+    if rule_name:
+        what = rule_name
+    elif metric and threshold:
+        op = _OPERATORS.get((operator or "").strip().lower(), (operator or "").strip() or "vs")
+        what = f"{metric} {op} {threshold}"
+    else:
+        what = metric or rule
+    if host:
+        where = host
+    else:
+        assert device is not None  # the caller requires a device or a host
+        where = f"device {device}" if device.isdigit() else device
+    return f"{what} on {where}"
 
 
 def _comparison(

@@ -102,8 +102,8 @@ def alert_view(alert: RedactedAlert, redactor: Redactor, max_input_chars: int) -
         "occurred_at": alert.occurred_at.isoformat(),
         "description": cut(alert.description, 2000, ellipsis=True),
         "runbook_url": alert.runbook_url,
-        "links": alert.links,
-        "labels": alert.labels,
+        "links": dict(alert.links),
+        "labels": dict(alert.labels),
     }
     view = redactor.value(view)
     # Whatever the canonical fields left of the budget goes to the raw payload, so a label-heavy
