@@ -88,10 +88,12 @@ class EndpointServer:
         return (200 if self.health.alive else 503), "application/json", json.dumps(snapshot) + "\n"
 
     def _readyz(self) -> tuple[int, str, str]:
+        # Names and fixed reasons only: a condition's detail can hold URLs and AWS error text.
+        readiness = self.health.readiness()
         return (
-            (200 if self.health.ready else 503),
+            (200 if readiness["ready"] else 503),
             "application/json",
-            json.dumps(self.health.snapshot()) + "\n",
+            json.dumps(readiness) + "\n",
         )
 
     def _metrics(self) -> tuple[int, str, str]:
