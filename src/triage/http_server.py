@@ -357,7 +357,14 @@ class RefusalLog:
             if exc_info is None:
                 log.warning("http.refused", reason=reason, status=status, peer=peer, **given)
             else:
-                log.error("http.refused", reason=reason, status=status, peer=peer, **given, exc_info=exc_info)
+                log.error(
+                    "http.refused",
+                    reason=reason,
+                    status=status,
+                    peer=peer,
+                    **given,
+                    exc_info=exc_info,
+                )
             return
         self._suppressed[reason] += 1
         host = peer.rpartition(":")[0]
