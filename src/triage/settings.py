@@ -140,7 +140,9 @@ class Settings(BaseSettings):
     metrics_interval_s: float = Field(60.0, gt=0)
     #: /healthz, /readyz and /metrics; 0 turns the endpoints off.
     http_port: int = Field(8080, ge=0, le=65535)
-    http_host: str = "0.0.0.0"
+    #: Loopback: the container health check runs inside the container; set 0.0.0.0 only
+    #: where something outside it (a published port, a scraper) must reach the endpoints.
+    http_host: str = "127.0.0.1"
     log_format: Literal["json", "console"] = "json"
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     #: On SIGTERM: in-flight messages get this long to finish …
