@@ -109,13 +109,14 @@ def counter(metrics: Metrics, name: str, **dims: str) -> float:
 
 async def test_valid_structured_output_becomes_the_ticket(chat: ChatServer) -> None:
     """A valid json_schema answer is the ticket; the request asked for strict structured output."""
-    chat.then(completion(ticket_json(priority="critical")))
+    chat.then(completion(ticket_json(priority="high")))
     metrics = Metrics()
     summariser = summariser_for(chat, metrics)
     ticket = await summariser.summarise(alert(priority=None))
     await summariser.aclose()
     assert ticket.title == "Checkout API returns 5xx"
-    assert ticket.priority is Priority.CRITICAL  # the source stated none: the model's stands
+    # The source stated none and no severity (default medium): the model's one step up stands.
+    assert ticket.priority is Priority.HIGH
     assert ticket.steps == ("Check the error rate dashboard", "Roll back the last deploy")
     (request,) = chat.requests
     assert request["response_format"]["type"] == "json_schema"
