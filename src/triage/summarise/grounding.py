@@ -80,6 +80,8 @@ _FACT = re.compile(
     re.IGNORECASE | re.VERBOSE,
 )
 
+#: URLs in the model's text; anything it links must already be in the alert.
+_URL = re.compile(r"(?i)\b(?:https?|ftp)://[^\s<>()\"'`\]]{1,2048}")
 #: Numbers anywhere in the alert text, inside words too ("p95" grounds 95).
 _ANY_NUMBER = re.compile(r"\d{1,64}(?:\.\d{1,64})?")
 _GROUPED_NUMBER = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d{1,64})?")
@@ -170,10 +172,6 @@ def links(text: str, allowed: frozenset[str]) -> tuple[str, int]:
         return LINK_REMOVED + url[len(bare) :]
 
     return _URL.sub(keep, text), removed
-
-
-#: URLs in the model's text; anything it links must already be in the alert.
-_URL = re.compile(r"(?i)\b(?:https?|ftp)://[^\s<>()\"'`\]]{1,2048}")
 
 
 # --- classification ---------------------------------------------------------------------------
