@@ -31,6 +31,7 @@ def alert(
     )
 
 
-def view(source: Alert) -> RedactedAlert:
-    """`source` as the sinks see it: the pipeline's redacted view."""
-    return redact_alert(source, Redactor())
+def view(source: Alert, excerpt_chars: int = 6000) -> RedactedAlert:
+    """`source` as the sinks and summarisers see it: the pipeline's redacted view, with the
+    raw payload's excerpt the LLM is shown."""
+    return redact_alert(source, Redactor(), excerpt_chars=excerpt_chars)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from factories import view
 from triage.models import Alert, Status
 from triage.normalize import normalize_body
 from triage.redact import Redactor
@@ -33,7 +34,7 @@ def alert(description: str = "", **fields: object) -> Alert:
 
 
 def shown(source: Alert) -> grounding.Evidence:
-    return grounding.evidence(prompt.alert_view(source, Redactor(), 6000))
+    return grounding.evidence(prompt.alert_view(view(source), Redactor(), 6000))
 
 
 def check(text: str, source: Alert) -> grounding.Checked:
@@ -193,7 +194,7 @@ def test_an_invented_fact_in_the_title_costs_the_model_its_title() -> None:
     source = alert("orders-api errors")
     result = contain(
         draft("Orders API down on db-9.corp.example", "Errors on 10.9.9.9."),
-        source,
+        view(source),
         Redactor(),
         shown(source),
     )
@@ -208,7 +209,7 @@ def test_a_grounded_title_is_kept() -> None:
     source = alert("orders-api errors on db-7.internal")
     result = contain(
         draft("orders-api failing on db-7.internal", "As the alert says."),
-        source,
+        view(source),
         Redactor(),
         shown(source),
     )
@@ -229,7 +230,7 @@ def test_links_are_removed_and_counted_and_steps_keep_their_commands() -> None:
                 "Open https://evil.example/z",
             ],
         ),
-        source,
+        view(source),
         Redactor(),
         shown(source),
     )
@@ -283,7 +284,7 @@ def test_a_faithful_summary_of_a_real_alert_is_untouched(name: str) -> None:
     nothing: no marker, no replaced title, nothing counted."""
     source = normalize_body((PAYLOADS / name).read_text(encoding="utf-8")).alerts[0]
     title, description = FAITHFUL[name]
-    result = contain(draft(title, description), source, Redactor(), shown(source))
+    result = contain(draft(title, description), view(source), Redactor(), shown(source))
     assert result.rejected == {}
     assert result.ticket.title == title
     assert result.ticket.description.startswith(description)

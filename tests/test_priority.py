@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from factories import view
 from triage.models import Alert, Priority, Status
 from triage.redact import Redactor
 from triage.summarise import grounding, prompt
@@ -69,8 +70,8 @@ def alert(severity: str | None = None, priority: Priority | None = None, **field
 
 def contained_ticket(source: Alert, priority: str) -> tuple[Priority, str]:
     redactor = Redactor()
-    shown = grounding.evidence(prompt.alert_view(source, redactor, 6000))
-    ticket = contain(draft(priority), source, redactor, shown).ticket
+    shown = grounding.evidence(prompt.alert_view(view(source), redactor, 6000))
+    ticket = contain(draft(priority), view(source), redactor, shown).ticket
     return ticket.priority, ticket.description
 
 
@@ -146,7 +147,7 @@ def test_deterministic_pattern_hint_moves_medium_one_step_with_a_note() -> None:
     deterministic ticket says the pattern moved it and was limited."""
     summariser = DeterministicSummariser()
     source = alert(None, title="orders-db", description="FATAL: too many connections")
-    ticket = summariser.write(source)
+    ticket = summariser.write(view(source))
     assert ticket.priority is Priority.HIGH
     assert ticket.description.endswith(
         "Priority: high, one step above medium (the default without a severity), from the "
@@ -160,17 +161,17 @@ def test_deterministic_known_severity_leaves_no_room_for_a_hint() -> None:
     priority wins over both."""
     summariser = DeterministicSummariser()
     source = alert("info", title="orders-db", description="FATAL: too many connections")
-    ticket = summariser.write(source)
+    ticket = summariser.write(view(source))
     assert ticket.priority is Priority.LOW
     assert "Priority:" not in ticket.description
-    stated = summariser.write(source.model_copy(update={"priority": Priority.CRITICAL}))
+    stated = summariser.write(view(source.model_copy(update={"priority": Priority.CRITICAL})))
     assert stated.priority is Priority.CRITICAL
     assert "Priority:" not in stated.description
 
 
 def test_deterministic_hint_within_one_step_is_kept() -> None:
     """A pattern hinting high (OOM kill) on an alert with an unknown severity gives high."""
-    ticket = DeterministicSummariser().write(alert("purple", title="api-7 OOMKilled"))
+    ticket = DeterministicSummariser().write(view(alert("purple", title="api-7 OOMKilled")))
     assert ticket.priority is Priority.HIGH
     assert "(the default for the unrecognised severity 'purple'), from the known pattern" in (
         ticket.description
