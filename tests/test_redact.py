@@ -5,10 +5,20 @@ from __future__ import annotations
 import random
 import re
 import sys
+import threading
+from collections.abc import Iterator
 
 import pytest
 
-from triage.redact import _RULES, Redactor, _fold, redact
+from triage.redact import _RULES, DEFAULT, Redactor, _fold, _forget_held, held, hold, redact
+
+
+@pytest.fixture(autouse=True)
+def _no_held_credentials() -> Iterator[None]:
+    _forget_held()
+    yield
+    _forget_held()
+
 
 CASES = [
     ("key AKIAIOSFODNN7EXAMPLE used", "key [REDACTED:aws-key] used"),
@@ -105,6 +115,58 @@ def test_known_credentials_are_redacted_by_exact_value() -> None:
     assert redactor.text("header was tok-9f8e7d6c!") == "header was [REDACTED:credential]!"
     held[0] = "rotated-0a1b2c"  # asked on every call: a rotated token is covered at once
     assert redactor.text("now rotated-0a1b2c") == "now [REDACTED:credential]"
+
+
+def test_held_credentials_are_redacted_by_every_redactor() -> None:
+    """After hold(), DEFAULT and any Redactor redact the value by exact value."""
+    secret = "tok/9f8e+7d6c="
+    hold(secret)
+    for redactor in (DEFAULT, Redactor(lambda: ["other-credential"])):
+        assert redactor.text(f"h {secret} x") == "h [REDACTED:credential] x"
+
+
+def test_a_longer_credential_goes_whole_before_one_it_contains() -> None:
+    """Held and known values are replaced longest first, so no tail of a longer one is left."""
+    hold("abcdef")
+    redactor = Redactor(lambda: ["abcdefghij"])
+    assert redactor.text("abcdefghij abcdef") == "[REDACTED:credential] [REDACTED:credential]"
+
+
+def test_hold_ignores_short_values_and_keeps_the_most_recent() -> None:
+    """None, "" and values under 6 characters are not held; only the newest 256 are kept."""
+    for value in (None, "", "12345"):
+        hold(value)
+    assert held() == ()
+    values = [f"credential-{i:04d}" for i in range(300)]
+    for value in values:
+        hold(value)
+    assert held() == tuple(values[-256:])
+    hold(values[100])  # held again: it is recent now
+    assert held()[-1] == values[100] and len(held()) == 256
+
+
+def test_hold_is_safe_from_many_threads() -> None:
+    """Threads holding and redacting at once lose nothing and never see a broken registry."""
+    values = [f"thread-{t}-credential-{i:03d}" for t in range(8) for i in range(200)]
+    errors: list[BaseException] = []
+
+    def work(mine: list[str]) -> None:
+        try:
+            for value in mine:
+                hold(value)
+                assert DEFAULT.text(f"x {value} y") == "x [REDACTED:credential] y"
+        except BaseException as error:  # pragma: no cover - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=work, args=(values[t::8],)) for t in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert len(held()) == 256
+    assert len(set(held())) == 256
+    assert set(held()) <= set(values)
 
 
 def test_hostile_text_is_redacted_in_linear_time() -> None:

@@ -12,7 +12,8 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
                              and the values of JSON keys named like password, secret, token
     [REDACTED:private-key]   PEM private key blocks (also a block cut off before its END line)
     [REDACTED:email]         e-mail addresses
-    [REDACTED:credential]    exact values the process itself holds (backend token, API keys)
+    [REDACTED:credential]    exact values the process holds (`hold`, and a Redactor's
+                             `known_secrets`)
 
 Every pattern has bounded repetition, so the cost is linear in the text's length and a hostile
 alert cannot make the regex engine backtrack for seconds.
@@ -21,6 +22,7 @@ alert cannot make the regex engine backtrack for seconds.
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable, Iterable
 from typing import Any, NamedTuple
 
@@ -173,20 +175,55 @@ _RULES: tuple[_Rule, ...] = (
 )
 
 
+# Credentials the process holds, oldest first: a dict keeps insertion order and finds a value
+# again at once. Bounded, so a process that mints a token an hour keeps only the recent ones.
+# Readers take `_held_now`, a tuple swapped whole under the lock, and need no lock themselves.
+_HELD_MAX = 256
+_held: dict[str, None] = {}
+_held_now: tuple[str, ...] = ()
+_held_lock = threading.Lock()
+
+
+def hold(secret: str | None) -> None:
+    """Remember a credential this process holds (a token it read, an installation token it minted,
+    an API key from its settings) so every Redactor redacts it by exact value from now on."""
+    global _held_now
+    if secret is None or len(secret) < 6:  # a short value would blank out ordinary words
+        return
+    with _held_lock:
+        _held.pop(secret, None)
+        _held[secret] = None
+        while len(_held) > _HELD_MAX:
+            del _held[next(iter(_held))]
+        _held_now = tuple(_held)
+
+
+def held() -> tuple[str, ...]:
+    """The credentials passed to `hold`, oldest first (the most recent 256)."""
+    return _held_now
+
+
+def _forget_held() -> None:
+    """Tests only: start again with no held credentials."""
+    global _held_now
+    with _held_lock:
+        _held.clear()
+        _held_now = ()
+
+
 class Redactor:
     """Applies the patterns above, plus the exact credentials the process holds.
 
     `known_secrets` is asked on every call, so a token read from Secrets Manager after startup
-    (or rotated) is covered as soon as the process knows it.
+    (or rotated) is covered as soon as the process knows it; so are the values passed to `hold`.
     """
 
     def __init__(self, known_secrets: Callable[[], Iterable[str]] = tuple) -> None:
         self._known_secrets = known_secrets
 
     def text(self, text: str) -> str:
-        for secret in self._known_secrets():
-            if len(secret) >= 6:  # a short value would blank out ordinary words
-                text = text.replace(secret, "[REDACTED:credential]")
+        for secret in self._secrets():
+            text = text.replace(secret, "[REDACTED:credential]")
         folded: str | None = None  # _fold(text), made when a rule first needs it
         for rule in _RULES:
             if rule.needles:
@@ -204,6 +241,11 @@ class Redactor:
             if replaced:
                 folded = None
         return text
+
+    def _secrets(self) -> tuple[str, ...]:
+        """The exact values to redact, longest first, so that one containing another goes whole."""
+        values = {*held(), *(s for s in self._known_secrets() if len(s) >= 6)}
+        return tuple(sorted(values, key=len, reverse=True)) if values else ()
 
     def value(self, value: Any, *, depth: int = 0) -> Any:
         """A JSON value with every string redacted and secret-named keys blanked."""
