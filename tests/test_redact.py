@@ -10,7 +10,17 @@ from collections.abc import Iterator
 
 import pytest
 
-from triage.redact import _RULES, DEFAULT, Redactor, _fold, _forget_held, held, hold, redact
+from triage import redact as redact_module
+from triage.redact import (
+    _RULES,
+    DEFAULT,
+    Redactor,
+    _fold,
+    _forget_held,
+    held,
+    hold,
+    redact,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -19,6 +29,13 @@ def _no_held_credentials() -> Iterator[None]:
     yield
     _forget_held()
 
+
+def _run(length: int, alphabet: str = "aB3dE5fG7hJ9kL2mN4pQ6") -> str:
+    """A token body of `length` characters (built, so no real-looking secret sits in the file)."""
+    return (alphabet * (length // len(alphabet) + 1))[:length]
+
+
+HEX = "0123456789abcdef"
 
 CASES = [
     ("key AKIAIOSFODNN7EXAMPLE used", "key [REDACTED:aws-key] used"),
@@ -54,14 +71,46 @@ CASES = [
     ("cut off -----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkq", "cut off [REDACTED:private-key]"),
     ("mail ops@example.com and a.b+c@mail.co.uk", "mail [REDACTED:email] and [REDACTED:email]"),
     ("sk-proj-" + "x1Y2" * 8, "[REDACTED:api-key]"),
+    # Letters the regex engine's IGNORECASE equates with ASCII ones (dotless i, long s).
+    ("ap\u0131_key=abc123", "ap\u0131_key=[REDACTED:password]"),
+    ("\u017fecret: hunter2", "\u017fecret: [REDACTED:password]"),
+    # A name with the secret word as its last part, joined by `_`, `-`, `.` or camel case.
+    ("DB_PASSWORD=hunter2", "DB_PASSWORD=[REDACTED:password]"),
+    ("client_secret: s3cr3t-value", "client_secret: [REDACTED:password]"),
+    ("GITHUB_TOKEN=abc123", "GITHUB_TOKEN=[REDACTED:password]"),
+    ("x_api_key=abc123", "x_api_key=[REDACTED:password]"),
+    ("DD-API-KEY: not-hex-at-all", "DD-API-KEY: [REDACTED:password]"),
+    ("aws.secret.key=abc123", "aws.secret.key=[REDACTED:password]"),
+    ('event {"db_password": "hunter2"} seen', 'event {"db_password": "[REDACTED:password]"} seen'),
+    ("PASSWORD = hunter2", "PASSWORD = [REDACTED:password]"),
+    ("export API_TOKEN=abc123", "export API_TOKEN=[REDACTED:password]"),
+    ("clientSecret=abc123 next", "clientSecret=[REDACTED:password] next"),
+    ("smtp_passphrase => 'open sesame'", "smtp_passphrase => '[REDACTED:password]'"),
+    ("secret: see runbook", "secret: [REDACTED:password] runbook"),
+    # Quoted values go whole, quotes kept; an unclosed quote still loses its first word.
+    ('password="hunter2 with spaces" user=app', 'password="[REDACTED:password]" user=app'),
+    ("password='x y' z", "password='[REDACTED:password]' z"),
+    ('token: "abc" next', 'token: "[REDACTED:password]" next'),
+    ('{"client_secret": "abc def"}', '{"client_secret": "[REDACTED:password]"}'),
+    (r"api_key=\"escaped value\" z", r"api_key=\"[REDACTED:password]\" z"),
+    (r"{\"password\":\"hunter2 x\",\"b\":1}", r"{\"password\":\"[REDACTED:password]\",\"b\":1}"),
+    (r'password="with \" quote" z', 'password="[REDACTED:password]" z'),
+    ('password="unclosed value', 'password="[REDACTED:password] value'),
+    # `\b` would not see these edges: `_` is a word character.
+    ("KEY_AKIAIOSFODNN7EXAMPLE", "KEY_[REDACTED:aws-key]"),
+    ("token_ghp_" + "aB3" * 12, "token_[REDACTED:github-token]"),
+    ("x=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "x=[REDACTED:aws-secret]"),
+    # An e-mail address at the end of a sentence, in brackets, before a comma.
+    ("reporter name@example.net.", "reporter [REDACTED:email]."),
+    ("(a@b.co)", "([REDACTED:email])"),
+    ("<a@b.io>", "<[REDACTED:email]>"),
+    ("a@b.co, then", "[REDACTED:email], then"),
+    ("ops@eu.example.co.uk.", "[REDACTED:email]."),
     ("xoxb-123456789012-abcdefABCDEF", "[REDACTED:api-key]"),
     (
         "https://hooks.slack.com/services/T000/B000/XXXXXXXXXXXXXXXX",
         "https://hooks.slack.com/[REDACTED:api-key]",
     ),
-    # Letters the regex engine's IGNORECASE equates with ASCII ones (dotless i, long s).
-    ("ap\u0131_key=abc123", "ap\u0131_key=[REDACTED:password]"),
-    ("\u017fecret: hunter2", "\u017fecret: [REDACTED:password]"),
 ]
 
 
@@ -69,6 +118,12 @@ CASES = [
 def test_each_secret_shape_gets_its_placeholder(text: str, expected: str) -> None:
     """Every documented secret shape is replaced by its typed placeholder, and only it."""
     assert redact(text) == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), CASES, ids=[c[1][:40] for c in CASES])
+def test_redacting_twice_changes_nothing(text: str, expected: str) -> None:
+    """A placeholder is never mistaken for a secret, so redacted text redacts to itself."""
+    assert redact(expected) == expected
 
 
 KEEP = [
@@ -79,12 +134,30 @@ KEEP = [
     "CPUUtilization > 80 for 5 datapoints within 5 minutes",
     "@org/team please look; 东京 region 🔥 مرحبا",
     "arn:aws:sqs:us-east-1:123456789012:alerts",
+    "the password was rotated yesterday",
+    "max_tokens=1000 token_count=5 password_policy=strict SECRET_NAME=prod/db",
+    "arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/db-AbCdEf",
+    "arn:aws:ssm:us-east-1:123456789012:parameter/prod/db_password",
+    "instance i-0abc123def4567890 stopped in eu-west-1",
+    "signal=3 design=foo assign=bar ?signal=abcdefabcdefabcdefabcdef",
+    "b64 aGVsbG8gd29ybGQgdGhpcyBpcyBmaW5l",  # base64 of prose, under 40 characters
+    "sha256 " + _run(64, HEX),
+    "etag 9b2cf535f27731c974343645a3985328",
+    "TWILIO_ACCOUNT_SID=AC" + _run(32, HEX),  # an account id, not a secret
+    "pk_live_" + _run(24),  # a publishable key is public by design
+    "progress 100% done, 50%off, %zz",
+    "see https://docs.example.com/a%20b?x=1%2C2&next=%2Fhome",
+    "disk-usage-above-threshold-for-task-management-service",
+    "high throughput on the global load balancer; glance at the graph",
+    "2026-11-23T10:00:12.845+0000 ALARM orders-api-p99-latency",
+    "hf_transfer enabled, sk-learn installed, npm_config_cache set",
+    "user@localhost",
 ]
 
 
 @pytest.mark.parametrize("text", KEEP)
 def test_ordinary_text_is_left_alone(text: str) -> None:
-    """Hashes, ids, plain URLs, mentions and non-Latin text are not mistaken for secrets."""
+    """Hashes, ids, ARNs, plain URLs, mentions and prose with secret-like words are not secrets."""
     assert redact(text) == text
 
 
@@ -108,12 +181,38 @@ def test_json_values_under_secret_keys_are_blanked() -> None:
     }
 
 
+def test_json_keys_ending_in_a_secret_word_are_blanked() -> None:
+    """`DB_PASSWORD`, `x-api-key`, `clientSecret` hide their values; `token_count` does not."""
+    value = {
+        "DB_PASSWORD": "x",
+        "x-api-key": "k",
+        "clientSecret": "s",
+        "GITHUB_TOKEN": "t",
+        "aws.secret.key": "a",
+        "token_count": 5,
+        "max_tokens": 10,
+        "password_policy": "strict",
+        "SecretName": "prod/db",
+    }
+    assert Redactor().value(value) == {
+        "DB_PASSWORD": "[REDACTED:password]",
+        "x-api-key": "[REDACTED:password]",
+        "clientSecret": "[REDACTED:password]",
+        "GITHUB_TOKEN": "[REDACTED:password]",
+        "aws.secret.key": "[REDACTED:password]",
+        "token_count": 5,
+        "max_tokens": 10,
+        "password_policy": "strict",
+        "SecretName": "prod/db",
+    }
+
+
 def test_known_credentials_are_redacted_by_exact_value() -> None:
     """A credential the process holds is redacted wherever it appears, even in odd shapes."""
-    held = ["tok-9f8e7d6c"]
-    redactor = Redactor(lambda: held)
+    secrets = ["tok-9f8e7d6c"]
+    redactor = Redactor(lambda: secrets)
     assert redactor.text("header was tok-9f8e7d6c!") == "header was [REDACTED:credential]!"
-    held[0] = "rotated-0a1b2c"  # asked on every call: a rotated token is covered at once
+    secrets[0] = "rotated-0a1b2c"  # asked on every call: a rotated token is covered at once
     assert redactor.text("now rotated-0a1b2c") == "now [REDACTED:credential]"
 
 
@@ -169,15 +268,81 @@ def test_hold_is_safe_from_many_threads() -> None:
     assert set(held()) <= set(values)
 
 
-def test_hostile_text_is_redacted_in_linear_time() -> None:
-    """Megabytes of near-miss text finish: the patterns cannot backtrack without bound."""
-    for hostile in (
-        ("a" * 63 + "@") * 20_000,
-        "-----BEGIN PRIVATE KEY-----" * 40_000,
-        ("Ab1" * 20 + " ") * 20_000,
-        ("https://u:" + "p" * 300) * 3_000,
-    ):
-        assert isinstance(redact(hostile), str)
+def test_docstring_lists_every_placeholder() -> None:
+    """The module docstring's table names each placeholder a rule can write, and no other."""
+    documented = set(re.findall(r"\[REDACTED:[a-z0-9-]+\]", redact_module.__doc__ or ""))
+    written = {
+        placeholder
+        for rule in _RULES
+        for placeholder in re.findall(r"\[REDACTED:[a-z0-9-]+\]", str(rule.replacement))
+    }
+    written |= {"[REDACTED:password]", "[REDACTED:credential]"}  # _keep_quotes, exact values
+    assert documented == written
+    produced = {
+        p for _, expected in CASES for p in re.findall(r"\[REDACTED:[a-z0-9-]+\]", expected)
+    }
+    assert written - {"[REDACTED:credential]"} <= produced  # every rule has a case
+
+
+# Hostile inputs: each is about a megabyte of text built to make a pattern try hard at every
+# position. They only have to finish: with bounded repetition each costs a bounded amount per
+# character, while a backtracking pattern would not finish within the test's timeout.
+HOSTILE = [
+    ("a" * 63 + "@") * 20_000,
+    "-----BEGIN PRIVATE KEY-----" * 40_000,
+    ("Ab1" * 20 + " ") * 20_000,
+    ("https://u:" + "p" * 300) * 3_000,
+    "a_" * 2**19,
+    "password=" * 116_000,
+    'password="' * 100_000,
+    "password=\\" * 100_000,
+    "token: '" * 125_000,
+    "A1b+" * 2**18,  # one run of base64 characters
+    "AKIA" * 2**18,
+    ("a" * 40 + ".") * 25_000 + "@",
+    "ghp_" * 262_144,
+    "eyJ" * 350_000,
+]
+
+
+@pytest.mark.parametrize("hostile", HOSTILE, ids=[repr(h[:16]) for h in HOSTILE])
+def test_hostile_text_is_redacted_in_linear_time(hostile: str) -> None:
+    """A megabyte of near-miss text finishes: the patterns cannot backtrack without bound."""
+    assert isinstance(redact(hostile), str)
+
+
+def _repeats(parsed: object) -> Iterator[tuple[int, int]]:
+    """(min, max) of every quantifier in a parsed pattern, nested ones included."""
+    from re import _constants as c  # the parsed form is the only place a quantifier's bounds are
+
+    for op, av in parsed:  # type: ignore[attr-defined]
+        if op in (c.MAX_REPEAT, c.MIN_REPEAT, c.POSSESSIVE_REPEAT):
+            yield av[0], av[1]
+            yield from _repeats(av[2])
+        elif op is c.SUBPATTERN:
+            yield from _repeats(av[3])
+        elif op in (c.ASSERT, c.ASSERT_NOT):
+            yield from _repeats(av[1])
+        elif op is c.BRANCH:
+            for branch in av[1]:
+                yield from _repeats(branch)
+        elif op is c.ATOMIC_GROUP:
+            yield from _repeats(av)
+        elif op is c.GROUPREF_EXISTS:
+            yield from _repeats(av[1])
+            if av[2] is not None:
+                yield from _repeats(av[2])
+
+
+def test_every_pattern_has_bounded_repetition() -> None:
+    """No rule has `*`, `+` or `{n,}`: each quantifier has an upper bound."""
+    from re import _constants as c
+    from re import _parser
+
+    for rule in _RULES:
+        parsed = _parser.parse(rule.pattern.pattern, rule.pattern.flags)
+        unbounded = [r for r in _repeats(parsed) if r[1] == c.MAXREPEAT]
+        assert unbounded == [], rule.pattern.pattern
 
 
 def _every_pattern(text: str) -> str:
@@ -189,6 +354,9 @@ def _every_pattern(text: str) -> str:
 
 _FRAGMENTS = [
     *(text for text, _ in CASES),
+    # The same texts with their case swapped: the rules that ignore case must still match,
+    # and their needles must be found in the folded text.
+    *(text.swapcase() for text, _ in CASES),
     *KEEP,
     "PASSWORD=",
     "passwd:",
@@ -218,13 +386,40 @@ _FRAGMENTS = [
     " ",
     "=",
     "x" * 40,
+    # Names, quotes and separators that the pair rule puts together
+    "DB_PASSWORD",
+    "Client_Secret",
+    "x-api-key",
+    "dbPassword",
+    '"',
+    "'",
+    "\\",
+    '\\"',
+    ": ",
+    " = ",
+    "=>",
+    "\t",
+    "\n",
+    "_",
+    "-",
+    ".",
 ]
 
 
+def test_fragments_exercise_every_rule() -> None:
+    """Each rule matches some fragment, and each case-ignoring rule a case-swapped one too, so
+    the random mixes below test every rule's needles."""
+    swapped = [text.swapcase() for text, _ in CASES]
+    for rule in _RULES:
+        assert any(rule.pattern.search(f) for f in _FRAGMENTS), rule.pattern.pattern
+        if rule.folded:
+            assert any(rule.pattern.search(f) for f in swapped), rule.pattern.pattern
+
+
 def test_needles_skip_only_text_no_pattern_can_match() -> None:
-    """Redaction equals running every pattern on 3,000 random mixes of secrets and near-misses."""
+    """Redaction equals running every pattern on 5,000 random mixes of secrets and near-misses."""
     rng = random.Random(7)
-    for _ in range(3_000):
+    for _ in range(5_000):
         text = "".join(rng.choice(_FRAGMENTS) for _ in range(rng.randint(1, 8)))
         assert Redactor().text(text) == _every_pattern(text), repr(text)
 
