@@ -36,6 +36,7 @@ def _run(length: int, alphabet: str = "aB3dE5fG7hJ9kL2mN4pQ6") -> str:
 
 
 HEX = "0123456789abcdef"
+URLSAFE = "aB3-dE5_fG7hJ9kL2mN4pQ6"
 
 CASES = [
     ("key AKIAIOSFODNN7EXAMPLE used", "key [REDACTED:aws-key] used"),
@@ -106,10 +107,119 @@ CASES = [
     ("<a@b.io>", "<[REDACTED:email]>"),
     ("a@b.co, then", "[REDACTED:email], then"),
     ("ops@eu.example.co.uk.", "[REDACTED:email]."),
-    ("xoxb-123456789012-abcdefABCDEF", "[REDACTED:api-key]"),
+    # Slack
+    ("xoxb-123456789012-abcdefABCDEF", "[REDACTED:slack-token]"),
+    ("xoxp-1-" + _run(30), "[REDACTED:slack-token]"),
+    ("xoxa-2-" + _run(20), "[REDACTED:slack-token]"),
+    ("xoxr-" + _run(20), "[REDACTED:slack-token]"),
+    ("xoxs-" + _run(20), "[REDACTED:slack-token]"),
+    ("xoxe.xoxp-1-" + _run(40), "[REDACTED:slack-token]"),
+    ("xoxe-1-" + _run(40), "[REDACTED:slack-token]"),
+    ("SLACK_APP_TOKEN=xapp-1-A0123-" + _run(40), "SLACK_APP_TOKEN=[REDACTED:slack-token]"),
     (
         "https://hooks.slack.com/services/T000/B000/XXXXXXXXXXXXXXXX",
-        "https://hooks.slack.com/[REDACTED:api-key]",
+        "https://hooks.slack.com/services/[REDACTED:slack-webhook]",
+    ),
+    (
+        "https://hooks.slack.com/workflows/T0123/A0123/456/" + _run(24),
+        "https://hooks.slack.com/workflows/[REDACTED:slack-webhook]",
+    ),
+    (
+        "https://hooks.slack.com/triggers/T0123/456/" + _run(32),
+        "https://hooks.slack.com/triggers/[REDACTED:slack-webhook]",
+    ),
+    # Stripe
+    ("sk_live_" + _run(24), "[REDACTED:stripe-key]"),
+    ("STRIPE_KEY=sk_test_" + _run(99), "STRIPE_KEY=[REDACTED:stripe-key]"),
+    ("rk_live_" + _run(24), "[REDACTED:stripe-key]"),
+    ("rk_test_" + _run(24), "[REDACTED:stripe-key]"),
+    ("whsec_" + _run(32), "[REDACTED:stripe-key]"),
+    # Google
+    ("maps?key=AIza" + _run(35, URLSAFE), "maps?key=[REDACTED:google-api-key]"),
+    ("ya29.a0" + _run(120, URLSAFE), "[REDACTED:google-token]"),
+    # GitLab
+    ("glpat-" + _run(20), "[REDACTED:gitlab-token]"),
+    ("glpat-" + _run(27) + ".01.0w" + _run(7, HEX), "[REDACTED:gitlab-token]"),
+    ("gldt-" + _run(20), "[REDACTED:gitlab-token]"),
+    ("glrt-t1_" + _run(20), "[REDACTED:gitlab-token]"),
+    ("glptt-" + _run(40, HEX), "[REDACTED:gitlab-token]"),
+    ("glcbt-64_" + _run(20), "[REDACTED:gitlab-token]"),
+    ("glsoat-" + _run(20), "[REDACTED:gitlab-token]"),
+    ("register GR1348941" + _run(20), "register [REDACTED:gitlab-token]"),
+    # SendGrid, npm, Hugging Face, PyPI, Shopify
+    ("SG." + _run(22, URLSAFE) + "." + _run(43, URLSAFE), "[REDACTED:sendgrid-key]"),
+    (
+        "//registry.npmjs.org/:_authToken=npm_" + _run(36),
+        "//registry.npmjs.org/:_authToken=[REDACTED:npm-token]",
+    ),
+    ("HF_TOKEN=hf_" + _run(34), "HF_TOKEN=[REDACTED:huggingface-token]"),
+    ("pypi-AgEIcHlwaS5vcmc" + _run(150, URLSAFE), "[REDACTED:pypi-token]"),
+    ("shpat_" + _run(32, HEX), "[REDACTED:shopify-token]"),
+    ("shpss_" + _run(32, HEX), "[REDACTED:shopify-token]"),
+    # Datadog, by the name before it
+    ("DD_API_KEY=" + _run(32, HEX), "DD_API_KEY=[REDACTED:datadog-key]"),
+    ("DD_APP_KEY=" + _run(40, HEX), "DD_APP_KEY=[REDACTED:datadog-key]"),
+    ("DD-API-KEY: " + _run(32, HEX), "DD-API-KEY: [REDACTED:datadog-key]"),
+    ("DD-APPLICATION-KEY: " + _run(40, HEX), "DD-APPLICATION-KEY: [REDACTED:datadog-key]"),
+    (
+        '{"datadog_api_key": "' + _run(32, HEX) + '"}',
+        '{"datadog_api_key": "[REDACTED:datadog-key]"}',
+    ),
+    # Azure
+    (
+        "DefaultEndpointsProtocol=https;AccountName=acct;AccountKey="
+        + _run(86)
+        + "==;EndpointSuffix=core.windows.net",
+        "DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=[REDACTED:azure-key]"
+        ";EndpointSuffix=core.windows.net",
+    ),
+    (
+        "Endpoint=sb://ns.servicebus.windows.net/;SharedAccessKeyName=Root;SharedAccessKey="
+        + _run(43)
+        + "=",
+        "Endpoint=sb://ns.servicebus.windows.net/;SharedAccessKeyName=Root;"
+        "SharedAccessKey=[REDACTED:azure-key]",
+    ),
+    (
+        "BlobEndpoint=https://a.blob.core.windows.net/;SharedAccessSignature=sv=2021-06-08&ss=b"
+        "&sig=" + _run(43) + "%3D",
+        "BlobEndpoint=https://a.blob.core.windows.net/;SharedAccessSignature=[REDACTED:azure-sas]",
+    ),
+    (
+        "Authorization: SharedAccessSignature sr=x&sig=" + _run(43) + "&se=1&skn=Root",
+        "Authorization: SharedAccessSignature [REDACTED:azure-sas]",
+    ),
+    (
+        "https://a.blob.core.windows.net/c/b?sv=2021-06-08&sr=b&sp=r&sig=" + _run(43) + "%3D",
+        "https://a.blob.core.windows.net/c/b?sv=2021-06-08&sr=b&sp=r&sig=[REDACTED:azure-sas]",
+    ),
+    # AWS request signing
+    (
+        "https://b.s3.amazonaws.com/k?X-Amz-Algorithm=AWS4-HMAC-SHA256"
+        "&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20240101%2Fus-east-1%2Fs3%2Faws4_request"
+        "&X-Amz-Date=20240101T000000Z&X-Amz-Security-Token=IQoJb3" + _run(80) + "%3D"
+        "&X-Amz-Signature=" + _run(64, HEX),
+        "https://b.s3.amazonaws.com/k?X-Amz-Algorithm=AWS4-HMAC-SHA256"
+        "&X-Amz-Credential=[REDACTED:aws-signature]&X-Amz-Date=20240101T000000Z"
+        "&X-Amz-Security-Token=[REDACTED:aws-signature]&X-Amz-Signature=[REDACTED:aws-signature]",
+    ),
+    ("x-amz-security-token: IQoJb3" + _run(80), "x-amz-security-token: [REDACTED:aws-signature]"),
+    (
+        "Credential=AKIAIOSFODNN7EXAMPLE/20240101/us-east-1/s3/aws4_request, "
+        "SignedHeaders=host, Signature=" + _run(64, HEX),
+        "Credential=[REDACTED:aws-key]/20240101/us-east-1/s3/aws4_request, "
+        "SignedHeaders=host, Signature=[REDACTED:aws-signature]",
+    ),
+    # Twilio (by the name before it), Telegram, Discord
+    ("TWILIO_API_KEY=SK" + _run(32, HEX), "TWILIO_API_KEY=[REDACTED:twilio-key]"),
+    ("twilio.auth_token: " + _run(32, HEX), "twilio.auth_token: [REDACTED:twilio-key]"),
+    (
+        "https://api.telegram.org/bot123456789:AA" + _run(33, URLSAFE) + "/sendMessage",
+        "https://api.telegram.org/bot[REDACTED:telegram-token]/sendMessage",
+    ),
+    (
+        "https://discord.com/api/webhooks/123456789012345678/" + _run(68, URLSAFE),
+        "https://discord.com/api/webhooks/[REDACTED:discord-webhook]",
     ),
 ]
 
@@ -299,6 +409,8 @@ HOSTILE = [
     "token: '" * 125_000,
     "A1b+" * 2**18,  # one run of base64 characters
     "AKIA" * 2**18,
+    "xoxb-" * 200_000,
+    "DD_API_KEY=" * 95_000,
     ("a" * 40 + ".") * 25_000 + "@",
     "ghp_" * 262_144,
     "eyJ" * 350_000,
@@ -403,6 +515,26 @@ _FRAGMENTS = [
     "_",
     "-",
     ".",
+    # The contexts of the rules without a prefix
+    "dd_api_key=",
+    "DD-APPLICATION-KEY: ",
+    "Datadog_App_Key=",
+    _run(32, HEX),
+    _run(40, HEX),
+    _run(64, HEX),
+    "TWILIO_AUTH_TOKEN=",
+    "X-AMZ-SIGNATURE=",
+    "Signature=",
+    "accountKEY=",
+    "SHAREDACCESSSIGNATURE ",
+    "&sig=",
+    "?sig=",
+    _run(43),
+    "HOOKS.SLACK.COM/services/",
+    "DISCORD.com/api/webhooks/123456789012345678/",
+    _run(68, URLSAFE),
+    "123456789:AA",
+    _run(33, URLSAFE),
 ]
 
 

@@ -4,11 +4,31 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
 
     [REDACTED:private-key]        PEM private key blocks (also a block cut off before its END line)
     [REDACTED:jwt]                JSON Web Tokens (eyJ….eyJ….…)
+    [REDACTED:slack-webhook]      the path of hooks.slack.com/services|workflows|triggers/… URLs
+    [REDACTED:discord-webhook]    the id and token of discord.com/api/webhooks/… URLs
     [REDACTED:github-token]       ghp_/gho_/ghu_/ghs_/ghr_ tokens and github_pat_ tokens
-    [REDACTED:api-key]            OpenAI/Anthropic-style sk-… keys, Slack xox… tokens and
-                                  hooks.slack.com/services|workflows|triggers/… paths
+    [REDACTED:gitlab-token]       glpat-, gldt-, glrt-, glptt-, glcbt-, glsoat-, gloas-, glft-,
+                                  glimt-, glagent-, glffct- tokens; GR1348941… runner registration
+    [REDACTED:slack-token]        xoxb-/xoxp-/xoxa-/xoxr-/xoxs-/xoxo-/xoxe-, xoxe.xoxp-, xapp- tokens
+    [REDACTED:stripe-key]         sk_live_/sk_test_/rk_live_/rk_test_ keys, whsec_ webhook secrets
+    [REDACTED:google-api-key]     AIza… API keys (39 characters)
+    [REDACTED:google-token]       ya29.… OAuth access tokens
+    [REDACTED:sendgrid-key]       SG.<22>.<43> API keys
+    [REDACTED:npm-token]          npm_ + 36 characters
+    [REDACTED:huggingface-token]  hf_ + 30-40 characters
+    [REDACTED:pypi-token]         pypi-AgE… upload tokens
+    [REDACTED:shopify-token]      shpat_/shpss_/shpca_/shppa_ + 32 hex
+    [REDACTED:telegram-token]     bot tokens (<bot id>:AA + 33 characters)
+    [REDACTED:twilio-key]         SK… key sids and 32-hex secrets after a name containing `twilio`
+    [REDACTED:api-key]            OpenAI/Anthropic-style sk-… keys
+    [REDACTED:aws-signature]      values of X-Amz-Signature, X-Amz-Credential, X-Amz-Security-Token
+                                  (presigned URLs, headers) and a SigV4 header's Signature=<64 hex>
     [REDACTED:aws-key]            AWS access key ids (AKIA…, ASIA…, …)
     [REDACTED:aws-secret]         AWS secret access keys (40 characters, by context or by shape)
+    [REDACTED:datadog-key]        32/40-hex keys after DD_API_KEY, DD-APPLICATION-KEY:,
+                                  datadog_api_key and the like
+    [REDACTED:azure-key]          AccountKey= and SharedAccessKey= in Azure connection strings
+    [REDACTED:azure-sas]          SharedAccessSignature=… and the sig= of a SAS URL
     [REDACTED:bearer]             the credential after `Bearer` / `Basic` (16 characters or more)
     [REDACTED:password]           passwords in URLs and DSNs (user:pass@host); the value after a
                                   name like password, secret, token, api_key (DB_PASSWORD=…,
@@ -111,6 +131,7 @@ _B64URL = "[A-Za-z0-9_-]"  # … of a URL-safe one
 #: name (`"key": `, `\"key\":` inside a JSON string) and spaces around. Atomic and possessive:
 #: `=>` is never taken back to make `>` the value, nor a space to make it the value's start.
 _ASSIGN = r"""(?:\\?["'])?[ \t]{0,3}(?>=>|:=|=|:)\s{0,3}+"""
+_OPEN_QUOTE = r"""(?:\\?["'])?"""
 
 
 def _prefixed(*prefixes: str) -> str:
@@ -123,6 +144,12 @@ def _prefixed(*prefixes: str) -> str:
 
 _AWS_KEY_PREFIXES = "AKIA ASIA AGPA AIDA AROA AIPA ANPA ANVA APKA ABIA ACCA".split()  # noqa: SIM905
 _GITHUB_PREFIXES = "ghp_ gho_ ghu_ ghs_ ghr_".split()  # noqa: SIM905
+_GITLAB_PREFIXES = (
+    "glpat- gldt- glrt- glptt- glcbt- glsoat- gloas- glft- glimt- glagent- glffct-".split()  # noqa: SIM905
+)
+_SLACK_PREFIXES = "xoxa- xoxb- xoxo- xoxp- xoxr- xoxs- xoxe- xoxe.xoxb- xoxe.xoxp- xapp-".split()  # noqa: SIM905
+_STRIPE_PREFIXES = "sk_live_ sk_test_ rk_live_ rk_test_".split()  # noqa: SIM905
+_SHOPIFY_PREFIXES = "shpat_ shpss_ shpca_ shppa_".split()  # noqa: SIM905
 
 #: A name whose value is a secret: one of these words, alone or as the last part of a longer
 #: name (`DB_PASSWORD`, `x-api-key`, `clientSecret`, `aws.secret.key`), optionally followed by
@@ -171,6 +198,19 @@ _RULES: tuple[_Rule, ...] = (
         "[REDACTED:jwt]",
         "eyJ",
     ),
+    # Webhook URLs: the host and the kind of hook stay, the ids and the secret go.
+    _rule(
+        r"(hooks\.slack\.com/(?:services|workflows|triggers)/)[A-Za-z0-9_/-]{10,250}",
+        r"\1[REDACTED:slack-webhook]",
+        "hooks.slack.com/",
+        flags=re.IGNORECASE,
+    ),
+    _rule(
+        r"(discord(?:app)?\.com/api/(?:v[0-9]{1,2}/)?webhooks/)[0-9]{17,20}/[A-Za-z0-9_-]{60,80}",
+        r"\1[REDACTED:discord-webhook]",
+        "discord",
+        flags=re.IGNORECASE,
+    ),
     # Tokens that announce themselves by a prefix.
     _rule(
         rf"(?:{_prefixed(*_GITHUB_PREFIXES)}[A-Za-z0-9]{{30,255}}"
@@ -179,13 +219,70 @@ _RULES: tuple[_Rule, ...] = (
         *_GITHUB_PREFIXES,
         "github_pat_",
     ),
-    _rule(rf"{_prefixed('xox')}[abposr]-[A-Za-z0-9-]{{10,250}}", "[REDACTED:api-key]", "xox"),
     _rule(
-        r"hooks\.slack\.com/(?:services|workflows|triggers)/[\w/-]{10,250}",
-        "hooks.slack.com/[REDACTED:api-key]",
-        "hooks.slack.com/",
+        rf"(?:{_prefixed(*_GITLAB_PREFIXES)}{_B64URL}{{20,255}}(?:\.{_B64URL}{{2,64}}){{0,2}}"
+        rf"|{_prefixed('GR1348941')}{_B64URL}{{20,64}})",
+        "[REDACTED:gitlab-token]",
+        *_GITLAB_PREFIXES,
+        "GR1348941",
+    ),
+    _rule(
+        rf"{_prefixed(*_SLACK_PREFIXES)}[A-Za-z0-9-]{{10,250}}",
+        "[REDACTED:slack-token]",
+        "xox",
+        "xapp-",
+    ),
+    _rule(
+        rf"(?:{_prefixed(*_STRIPE_PREFIXES)}[A-Za-z0-9]{{20,247}}{_END}"
+        rf"|{_prefixed('whsec_')}[A-Za-z0-9+/=]{{24,100}})",
+        "[REDACTED:stripe-key]",
+        "k_live_",
+        "k_test_",
+        "whsec_",
+    ),
+    _rule(rf"{_prefixed('AIza')}{_B64URL}{{35}}{_END}", "[REDACTED:google-api-key]", "AIza"),
+    _rule(rf"{_prefixed('ya29.')}{_B64URL}{{20,2048}}", "[REDACTED:google-token]", "ya29."),
+    _rule(
+        rf"{_prefixed('SG.')}{_B64URL}{{22}}\.{_B64URL}{{43}}{_END}",
+        "[REDACTED:sendgrid-key]",
+        "SG.",
+    ),
+    _rule(rf"{_prefixed('npm_')}[A-Za-z0-9]{{36}}{_END}", "[REDACTED:npm-token]", "npm_"),
+    _rule(rf"{_prefixed('hf_')}[A-Za-z0-9]{{30,40}}{_END}", "[REDACTED:huggingface-token]", "hf_"),
+    _rule(rf"{_prefixed('pypi-AgE')}{_B64URL}{{50,1000}}", "[REDACTED:pypi-token]", "pypi-AgE"),
+    _rule(
+        rf"{_prefixed(*_SHOPIFY_PREFIXES)}[0-9a-fA-F]{{32}}{_END}",
+        "[REDACTED:shopify-token]",
+        *_SHOPIFY_PREFIXES,
+    ),
+    # The bot id may follow `bot` in an API URL (api.telegram.org/bot123…:AA…), so only a
+    # digit before it disqualifies.
+    _rule(
+        rf"(?<![0-9])[0-9]{{8,10}}:AA{_B64URL}{{33}}(?![A-Za-z0-9_-])",
+        "[REDACTED:telegram-token]",
+        ":AA",
+    ),
+    _rule(
+        rf"(twilio[A-Za-z0-9_.-]{{0,40}}{_ASSIGN}{_OPEN_QUOTE})(?:SK)?[0-9a-f]{{32}}{_END}",
+        r"\1[REDACTED:twilio-key]",
+        "twilio",
+        flags=re.IGNORECASE,
     ),
     _rule(rf"{_prefixed('sk-')}(?:proj-|ant-)?{_B64URL}{{20,200}}", "[REDACTED:api-key]", "sk-"),
+    # AWS request signing: a presigned URL's query, the headers, a SigV4 Authorization header.
+    # Before the access key rule, so a credential scope goes whole rather than in pieces.
+    _rule(
+        r"((?<![A-Za-z0-9])X-Amz-(?:Signature|Credential|Security-Token)"
+        rf"{_ASSIGN}{_OPEN_QUOTE})[^&\s\"'<>#\\]{{1,4096}}",
+        r"\1[REDACTED:aws-signature]",
+        "x-amz-",
+        flags=re.IGNORECASE,
+    ),
+    _rule(
+        r"(Signature=(?<![A-Za-z0-9-].{10}))[0-9a-f]{64}(?![0-9a-f])",
+        r"\1[REDACTED:aws-signature]",
+        "Signature=",
+    ),
     _rule(
         rf"{_prefixed(*_AWS_KEY_PREFIXES)}[A-Z0-9]{{16}}{_END}",
         "[REDACTED:aws-key]",
@@ -198,6 +295,34 @@ _RULES: tuple[_Rule, ...] = (
         "secret",
         flags=re.IGNORECASE,
     ),
+    # Datadog keys have no prefix: 32 hex (API key) or 40 hex (application key) after a name.
+    _rule(
+        r"((?<![A-Za-z0-9])(?:dd|datadog)[_.-]?(?:api|app|application)[_.-]?key"
+        rf"{_ASSIGN}{_OPEN_QUOTE})[0-9a-f]{{32}}(?:[0-9a-f]{{8}})?(?![0-9a-z])",
+        r"\1[REDACTED:datadog-key]",
+        "dd_",
+        "dd-",
+        "dd.",
+        "ddap",
+        "datadog",
+        flags=re.IGNORECASE,
+    ),
+    # Azure connection strings (…;AccountName=x;AccountKey=…;…) and shared access signatures.
+    _rule(
+        r"((?<![A-Za-z0-9])(?:Account|SharedAccess)Key[ \t]{0,3}=[ \t]{0,3})[A-Za-z0-9+/=%]{16,256}",
+        r"\1[REDACTED:azure-key]",
+        "accountkey",
+        "sharedaccesskey",
+        flags=re.IGNORECASE,
+    ),
+    _rule(
+        r"((?<![A-Za-z0-9])SharedAccessSignature(?:[ \t]{0,3}=[ \t]{0,3}|[ \t]{1,3}))"
+        r"[^;\s\"'<>]{8,2048}",
+        r"\1[REDACTED:azure-sas]",
+        "sharedaccesssignature",
+        flags=re.IGNORECASE,
+    ),
+    _rule(r"(sig=(?<=[?&;]sig=))[A-Za-z0-9%+/=]{16,256}", r"\1[REDACTED:azure-sas]", "sig="),
     # … and an AWS secret key by shape alone: exactly 40 base64 characters mixing upper case,
     # lower case and digits (a hex digest or a git sha is lower case only, so it stays). A `=`
     # may come before it (`key=…`: padding only ends a base64 string) but not after it.
