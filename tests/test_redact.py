@@ -7,16 +7,20 @@ import re
 import sys
 import threading
 from collections.abc import Iterator
+from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 import pytest
 
 from triage import redact as redact_module
 from triage.redact import (
+    _ESCAPE,
     _RULES,
+    _URL_SAFE,
     DEFAULT,
     Redactor,
     _fold,
     _forget_held,
+    _unescape,
     held,
     hold,
     redact,
@@ -101,6 +105,35 @@ CASES = [
     ("KEY_AKIAIOSFODNN7EXAMPLE", "KEY_[REDACTED:aws-key]"),
     ("token_ghp_" + "aB3" * 12, "token_[REDACTED:github-token]"),
     ("x=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "x=[REDACTED:aws-secret]"),
+    # Percent-encoded: the decoded token is redacted and put back, still a URL.
+    (
+        "https://console.aws.amazon.com/cloudwatch/home?region=us-east-1"
+        "#alarmsV2:alarm/prod-AKIAIOSFODNN7EXAMPLE%3Dx",
+        "https://console.aws.amazon.com/cloudwatch/home?region=us-east-1"
+        "#alarmsV2:alarm/prod-[REDACTED:aws-key]%3Dx",
+    ),
+    (
+        "alarm/key%3DAKIAIOSFODNN7EXAMPLE%20high",
+        "alarm/key=[REDACTED:aws-key]%20high",
+    ),
+    ("login?next=%2Fhome&password%3Dhunter2", "login?next=/home&password=[REDACTED:password]"),
+    ("q=a%253Dpassword%253Dhunter2", "q=a=password=[REDACTED:password]"),  # encoded twice
+    ("u=%2541KIAIOSFODNN7EXAMPLE", "u=[REDACTED:aws-key]"),
+    ("q=mail%3Aops%40example.com", "q=mail:[REDACTED:email]"),
+    (
+        "redirect=https%3A%2F%2Fu%3Ap4ss%40db.example.com%2F",
+        "redirect=https://u:[REDACTED:password]@db.example.com/",
+    ),
+    ("sec=wJalrXUtnFEMI%2FK7MDENG%2FbPxRfiCYEXAMPLEKEY", "sec=[REDACTED:aws-secret]"),
+    # Non-ASCII and bytes that are not UTF-8 come back encoded as they were.
+    (
+        "t=%E6%9D%B1%20password%3Dx%20%ff",
+        "t=%E6%9D%B1%20password=[REDACTED:password]%20%FF",
+    ),
+    (
+        "-----BEGIN%20PRIVATE%20KEY-----%0AMIIEvQ%0A-----END%20PRIVATE%20KEY-----",
+        "[REDACTED:private-key]",
+    ),
     # An e-mail address at the end of a sentence, in brackets, before a comma.
     ("reporter name@example.net.", "reporter [REDACTED:email]."),
     ("(a@b.co)", "([REDACTED:email])"),
@@ -271,6 +304,17 @@ def test_ordinary_text_is_left_alone(text: str) -> None:
     assert redact(text) == text
 
 
+def test_a_redacted_url_stays_a_url() -> None:
+    """A percent-encoded token is re-encoded after redaction: one token, same host and query."""
+    url = "https://x.example.com/cb?state=%7B%22token%22%3A%22abc%20def%22%7D&q=1"
+    redacted = redact(f"see {url} now")
+    link = redacted.split()[1]
+    assert redacted == f"see {link} now"
+    assert urlsplit(link).netloc == "x.example.com"
+    assert parse_qs(urlsplit(link).query)["q"] == ["1"]
+    assert unquote(link).endswith('state={"token":"[REDACTED:password]"}&q=1')
+
+
 def test_json_values_under_secret_keys_are_blanked() -> None:
     """Values under keys named like password/token/api-key go, whatever they look like."""
     value = {
@@ -327,11 +371,15 @@ def test_known_credentials_are_redacted_by_exact_value() -> None:
 
 
 def test_held_credentials_are_redacted_by_every_redactor() -> None:
-    """After hold(), DEFAULT and any Redactor redact the value by exact value."""
+    """After hold(), DEFAULT and any Redactor redact the value, raw or percent-encoded."""
     secret = "tok/9f8e+7d6c="
     hold(secret)
+    encoded = quote(secret, safe="")
     for redactor in (DEFAULT, Redactor(lambda: ["other-credential"])):
         assert redactor.text(f"h {secret} x") == "h [REDACTED:credential] x"
+        assert redactor.text(f"h {encoded} x") == "h [REDACTED:credential] x"
+        assert redactor.text(f"?t={encoded.lower()}&a=1") == "?t=[REDACTED:credential]&a=1"
+        assert redactor.text(f"?t={quote(encoded, safe='')}") == "?t=[REDACTED:credential]"
 
 
 def test_a_longer_credential_goes_whole_before_one_it_contains() -> None:
@@ -402,6 +450,11 @@ HOSTILE = [
     "-----BEGIN PRIVATE KEY-----" * 40_000,
     ("Ab1" * 20 + " ") * 20_000,
     ("https://u:" + "p" * 300) * 3_000,
+    "%" * 2**20,
+    "%41" * 350_000,
+    "%2541" * 200_000,
+    "%41 " * 250_000 + "password%3Dx",  # many escaped tokens and one secret
+    " ".join(f"%41{i}" for i in range(60_000)) + " password%3Dx",  # … all different
     "a_" * 2**19,
     "password=" * 116_000,
     'password="' * 100_000,
@@ -464,6 +517,23 @@ def _every_pattern(text: str) -> str:
     return text
 
 
+def _every_pattern_then_each_escaped_token(text: str) -> str:
+    """Redaction as specified, without a shortcut: every pattern on the text, then every token
+    that holds percent-escapes decoded, redacted alone, and re-encoded if that changed it."""
+
+    def token(match: re.Match[str]) -> str:
+        original = match.group()
+        if not _ESCAPE.search(original):
+            return original
+        decoded = _unescape(original)
+        redacted = _every_pattern(decoded)
+        if redacted == decoded:
+            return original
+        return quote(redacted, safe=_URL_SAFE, errors="surrogateescape")
+
+    return re.sub(r"\S+", token, _every_pattern(text))
+
+
 _FRAGMENTS = [
     *(text for text, _ in CASES),
     # The same texts with their case swapped: the rules that ignore case must still match,
@@ -515,6 +585,19 @@ _FRAGMENTS = [
     "_",
     "-",
     ".",
+    # Percent-escapes, alone and around secrets
+    "%",
+    "%3D",
+    "%3d",
+    "%2F",
+    "%25",
+    "%2541",
+    "%20",
+    "%41KIAIOSFODNN7EXAMPLE",
+    "%ff",
+    "%E6%9D%B1",
+    "password%3D",
+    "%40example.com",
     # The contexts of the rules without a prefix
     "dd_api_key=",
     "DD-APPLICATION-KEY: ",
@@ -549,11 +632,13 @@ def test_fragments_exercise_every_rule() -> None:
 
 
 def test_needles_skip_only_text_no_pattern_can_match() -> None:
-    """Redaction equals running every pattern on 5,000 random mixes of secrets and near-misses."""
+    """Redaction equals running every pattern, then every escaped token alone, on 5,000 random
+    mixes of secrets, near-misses and percent-escapes (short and long: both paths of the
+    needle test, and the decode step's all-tokens-at-once shortcut)."""
     rng = random.Random(7)
     for _ in range(5_000):
         text = "".join(rng.choice(_FRAGMENTS) for _ in range(rng.randint(1, 8)))
-        assert Redactor().text(text) == _every_pattern(text), repr(text)
+        assert Redactor().text(text) == _every_pattern_then_each_escaped_token(text), repr(text)
 
 
 def test_fold_turns_every_letter_ignorecase_equates_into_that_letter() -> None:

@@ -36,10 +36,15 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
                                   of JSON keys named like that
     [REDACTED:email]              e-mail addresses
     [REDACTED:credential]         exact values the process holds (`hold`, and a Redactor's
-                                  `known_secrets`)
+                                  `known_secrets`), also percent-encoded
 
-Every pattern has bounded repetition, so the cost is linear in the text's length and a hostile
-alert cannot make the regex engine backtrack for seconds.
+A whitespace-delimited token holding percent-escapes (`%3D`, double-encoded `%253D`) is also
+decoded and redacted; when that finds something, the redacted token replaces it, re-encoded so
+that a URL stays a URL.
+
+Every rule's pattern has bounded repetition, so the cost is linear in the text's length and a
+hostile alert cannot make the regex engine backtrack for seconds; the escaped tokens are found
+in one pass, and decoding never lengthens one.
 """
 
 from __future__ import annotations
@@ -48,6 +53,7 @@ import re
 import threading
 from collections.abc import Callable, Iterable
 from typing import Any, NamedTuple
+from urllib.parse import quote, unquote
 
 #: JSON keys whose values are secrets whatever they look like (compared lower-case, and
 #: ignoring `-` and `_`, so `api-key`, `API_KEY` and `apiKey` all match `apikey`). Keys that
@@ -122,7 +128,8 @@ def _spellings(*words: str) -> tuple[str, ...]:
 
 # `\b` is wrong at the edges of a secret: `_` is a word character, so `\bAKIA` misses
 # `KEY_AKIA…` and `\bpassword` misses `DB_PASSWORD`. A secret starts where no letter or digit
-# comes before it and ends before one.
+# comes before it and ends before one. (After a percent-escape, `alarm%3DAKIA…`, a letter or
+# digit does come before it: the decoded token is redacted instead, see `_scrub_escaped`.)
 _START = r"(?<![A-Za-z0-9])"
 _END = r"(?![A-Za-z0-9])"
 _B64 = "[A-Za-z0-9/+]"  # one character of a base64 secret
@@ -429,6 +436,52 @@ def _scrub(text: str, secrets: tuple[str, ...]) -> str:
     return text
 
 
+_ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}")
+# A whitespace-delimited token holding an escape. Tried only where a token starts, and the lazy
+# `\S*?` never reaches past the token's end, so each token is read once: linear in the text.
+_ESCAPED_TOKEN = re.compile(r"(?<!\S)\S*?%[0-9A-Fa-f]{2}\S*")
+_DECODE_ROUNDS = 3  # enough for a URL inside a URL inside a URL
+#: What quote() leaves alone when a redacted token is put back: RFC 3986's delimiters, so a
+#: URL keeps its structure and a placeholder stays readable.
+_URL_SAFE = "!#$&'()*+,/:;=?@[]~"
+
+
+def _unescape(text: str) -> str:
+    """`text` percent-decoded until nothing changes, at most `_DECODE_ROUNDS` times. Bytes that
+    are not UTF-8 become lone surrogates, so quote() gives them back as they were."""
+    for _ in range(_DECODE_ROUNDS):
+        decoded = unquote(text, errors="surrogateescape")
+        if decoded == text:
+            break
+        text = decoded
+    return text
+
+
+def _scrub_escaped(text: str, secrets: tuple[str, ...]) -> str:
+    """`text` with each token that holds percent-escapes replaced by its decoded, redacted and
+    re-encoded self, when decoding revealed something to redact."""
+    # All the tokens decoded and redacted at once first: one call instead of one per token, and
+    # it changes whenever a token would (the same characters, between whitespace again).
+    decoded = _unescape(" ".join(_ESCAPED_TOKEN.findall(text)))
+    if _scrub(decoded, secrets) == decoded:
+        return text
+    done: dict[str, str] = {}  # a token repeated is redacted once
+
+    def token(match: re.Match[str]) -> str:
+        original = match.group()
+        if original not in done:
+            decoded = _unescape(original)
+            redacted = _scrub(decoded, secrets)
+            done[original] = (
+                original
+                if redacted == decoded
+                else quote(redacted, safe=_URL_SAFE, errors="surrogateescape")
+            )
+        return done[original]
+
+    return _ESCAPED_TOKEN.sub(token, text)
+
+
 class Redactor:
     """Applies the patterns above, plus the exact credentials the process holds.
 
@@ -440,7 +493,11 @@ class Redactor:
         self._known_secrets = known_secrets
 
     def text(self, text: str) -> str:
-        return _scrub(text, self._secrets())
+        secrets = self._secrets()
+        text = _scrub(text, secrets)
+        if "%" in text and _ESCAPE.search(text):
+            text = _scrub_escaped(text, secrets)
+        return text
 
     def _secrets(self) -> tuple[str, ...]:
         """The exact values to redact, longest first, so that one containing another goes whole."""
