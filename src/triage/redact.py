@@ -9,7 +9,8 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
     [REDACTED:github-token]       ghp_/gho_/ghu_/ghs_/ghr_ tokens and github_pat_ tokens
     [REDACTED:gitlab-token]       glpat-, gldt-, glrt-, glptt-, glcbt-, glsoat-, gloas-, glft-,
                                   glimt-, glagent-, glffct- tokens; GR1348941… runner registration
-    [REDACTED:slack-token]        xoxb-/xoxp-/xoxa-/xoxr-/xoxs-/xoxo-/xoxe-, xoxe.xoxp-, xapp- tokens
+    [REDACTED:slack-token]        xoxb-/xoxp-/xoxa-/xoxr-/xoxs-/xoxo-/xoxe-, xoxe.xoxb-/xoxe.xoxp-,
+                                  xapp- tokens
     [REDACTED:stripe-key]         sk_live_/sk_test_/rk_live_/rk_test_ keys, whsec_ webhook secrets
     [REDACTED:google-api-key]     AIza… API keys (39 characters)
     [REDACTED:google-token]       ya29.… OAuth access tokens
@@ -19,7 +20,7 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
     [REDACTED:pypi-token]         pypi-AgE… upload tokens
     [REDACTED:shopify-token]      shpat_/shpss_/shpca_/shppa_ + 32 hex
     [REDACTED:telegram-token]     bot tokens (<bot id>:AA + 33 characters)
-    [REDACTED:twilio-key]         SK… key sids and 32-hex secrets after a name containing `twilio`
+    [REDACTED:twilio-key]         after a name containing `twilio`: an SK… key sid or a 32-hex secret
     [REDACTED:api-key]            OpenAI/Anthropic-style sk-… keys
     [REDACTED:aws-signature]      values of X-Amz-Signature, X-Amz-Credential, X-Amz-Security-Token
                                   (presigned URLs, headers) and a SigV4 header's Signature=<64 hex>
@@ -43,8 +44,8 @@ decoded and redacted; when that finds something, the redacted token replaces it,
 that a URL stays a URL.
 
 Every rule's pattern has bounded repetition, so the cost is linear in the text's length and a
-hostile alert cannot make the regex engine backtrack for seconds; the escaped tokens are found
-in one pass, and decoding never lengthens one.
+hostile alert cannot make the regex engine backtrack for seconds; each token holding an escape
+is read once, and decoding never lengthens it.
 """
 
 from __future__ import annotations
@@ -154,7 +155,9 @@ _GITHUB_PREFIXES = "ghp_ gho_ ghu_ ghs_ ghr_".split()  # noqa: SIM905
 _GITLAB_PREFIXES = (
     "glpat- gldt- glrt- glptt- glcbt- glsoat- gloas- glft- glimt- glagent- glffct-".split()  # noqa: SIM905
 )
-_SLACK_PREFIXES = "xoxa- xoxb- xoxo- xoxp- xoxr- xoxs- xoxe- xoxe.xoxb- xoxe.xoxp- xapp-".split()  # noqa: SIM905
+_SLACK_PREFIXES = (
+    "xoxa- xoxb- xoxo- xoxp- xoxr- xoxs- xoxe- xoxe.xoxb- xoxe.xoxp- xapp-".split()  # noqa: SIM905
+)
 _STRIPE_PREFIXES = "sk_live_ sk_test_ rk_live_ rk_test_".split()  # noqa: SIM905
 _SHOPIFY_PREFIXES = "shpat_ shpss_ shpca_ shppa_".split()  # noqa: SIM905
 
