@@ -82,7 +82,7 @@ SECRETS = {
     "ghp_R4nd0mT0k3nValueAbCdEfGhIjKlMnOpQr12": "ghp_R4nd0mT0k3nValueAbCdEfGhIjKlMnOpQr12",
     "xoxb-2048-4096-Qw3rTy5UiOpAsDfGhJkL": "xoxb-2048-4096-Qw3rTy5UiOpAsDfGhJkL",
     "sk_live_51HqLyjWDarjtT1zdp7dc9W2b3": "51HqLyjWDarjtT1zdp7dc9W2b3",
-    "AIzaSyD3m0K3yF0rG00gl3Ap1sXyZ12345678": "AIzaSyD3m0K3yF0rG00gl3Ap1sXyZ12345678",
+    "AIzaSyD3m0K3yF0rG00gl3Ap1sXyZ1234567890": "AIzaSyD3m0K3yF0rG00gl3Ap1sXyZ1234567890",
     "reporter jane.doe@example.net.": "jane.doe@example.net",
     "console /alarm/key%3DAKIAQ2W3E4R5T6Y7U8I9": "AKIAQ2W3E4R5T6Y7U8I9",
     f"the backend token {TOKEN}": TOKEN,
@@ -191,7 +191,7 @@ def test_no_secret_leaves_a_running_daemon_by_any_path(
         if needle in request.text(except_header=own)
     ]
     leaks += [f"log: {n!r}" for n in SECRETS.values() if any(n in log for log in logs)]
-    assert leaks == []
+    assert leaks == [], "\n".join(leaks)
 
 
 def _with_status(body: str, status: str) -> str:

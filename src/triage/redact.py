@@ -561,7 +561,7 @@ class Redactor:
             return {
                 str(k): (
                     "[REDACTED:password]"
-                    if _is_secret_key(str(k)) and value[k] not in (None, "")
+                    if secret_named(str(k)) and value[k] not in (None, "")
                     else self.value(value[k], depth=depth + 1)
                 )
                 for k in value
@@ -571,7 +571,9 @@ class Redactor:
         return value
 
 
-def _is_secret_key(key: str) -> bool:
+def secret_named(key: str) -> bool:
+    """True if `key` (a JSON key, a label name) says its value is a secret: `password`,
+    `DB_PASSWORD`, `x-api-key`, `clientSecret` …, whatever its value looks like."""
     folded = key.lower().replace("-", "").replace("_", "")
     if folded in SECRET_KEYS:
         return True

@@ -10,9 +10,7 @@ of it that was redacted before it was cut (a cut first could leave half a secret
 
 from __future__ import annotations
 
-import itertools
 import json
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,7 +19,7 @@ from types import MappingProxyType
 
 from triage.models import Alert, Priority, Status, Ticket
 from triage.normalize.common import cut
-from triage.redact import Redactor
+from triage.redact import Redactor, secret_named
 
 _EMPTY: Mapping[str, str] = MappingProxyType({})
 
@@ -90,39 +88,6 @@ def _pairs(pairs: Mapping[str, str], redactor: Redactor) -> dict[str, str]:
             safe_value = "[REDACTED:password]"
         out[redactor.text(key)] = safe_value
     return out
-
-
-#: Words that make a name a secret's name: `db_password`, `clientSecret`, `X-Api-Key`.
-_SECRET_WORDS = frozenset(
-    [
-        "password",
-        "passwd",
-        "pwd",
-        "passphrase",
-        "secret",
-        "token",
-        "apikey",
-        "accesskey",
-        "privatekey",
-        "credential",
-        "credentials",
-        "auth",
-        "authorization",
-        "cookie",
-        "sessionid",
-        "dsn",
-        "signature",
-    ]
-)
-_WORD = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
-
-
-def secret_named(name: str) -> bool:
-    """True if `name` (a label, header or JSON key) says its value is a secret: one of its
-    words, or two adjacent words joined (`api`+`key`), is a secret word."""
-    words = [w.lower() for w in _WORD.findall(name[:128])]
-    joined = (a + b for a, b in itertools.pairwise(words))
-    return any(w in _SECRET_WORDS for w in words) or any(j in _SECRET_WORDS for j in joined)
 
 
 def redact_ticket(ticket: Ticket, redactor: Redactor) -> Ticket:
