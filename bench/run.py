@@ -385,7 +385,7 @@ class Bench:
 async def _sequential_loop(
     settings: Any, count: int, batch: int, deadline: float
 ) -> tuple[int, float]:
-    from triage.app import build_sinks, credentials_of, open_configured_store, pipeline_from
+    from triage.app import build_sinks, hold_credentials, open_configured_store, pipeline_from
     from triage.aws import Aws
     from triage.inbox import SqsInbox
     from triage.metrics import Metrics
@@ -396,7 +396,8 @@ async def _sequential_loop(
     aws = Aws(settings)
     store = await open_configured_store(settings, aws)
     sinks = await build_sinks(settings, aws, metrics, budgets=store)
-    redactor = Redactor(credentials_of(settings, sinks))
+    hold_credentials(settings)
+    redactor = Redactor()
     summariser = build_summariser(settings, metrics, redactor)
     try:
         pipeline = pipeline_from(settings, store, summariser, sinks, metrics, redactor)

@@ -19,19 +19,11 @@ from triage.redact import (
     DEFAULT,
     Redactor,
     _fold,
-    _forget_held,
     _unescape,
     held,
     hold,
     redact,
 )
-
-
-@pytest.fixture(autouse=True)
-def _no_held_credentials() -> Iterator[None]:
-    _forget_held()
-    yield
-    _forget_held()
 
 
 def _run(length: int, alphabet: str = "aB3dE5fG7hJ9kL2mN4pQ6") -> str:

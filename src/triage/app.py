@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import timedelta
@@ -25,7 +25,7 @@ from triage.metrics import Metrics
 from triage.metrics_export import EmfExporter, PutMetricDataExporter, flush_every
 from triage.pipeline import DryRun, Pipeline
 from triage.ratelimit import Budgets
-from triage.redact import Redactor
+from triage.redact import Redactor, hold
 from triage.routes import Router, load_router
 from triage.secrets import BackendToken
 from triage.settings import Settings
@@ -144,24 +144,13 @@ def pipeline_from(
     )
 
 
-def credentials_of(settings: Settings, sinks: list[Sink]) -> Callable[[], list[str]]:
-    """Every credential the process holds, for redaction by exact value: each SecretStr setting
-    (API keys, webhook URLs) and the backend token as last read (it may rotate)."""
-    static = [
-        value.get_secret_value()
-        for _, value in settings
-        if isinstance(value, SecretStr) and value.get_secret_value()
-    ]
-    tokens = [
-        sink.token
-        for sink in sinks
-        if isinstance(sink, BackendSink) and isinstance(sink.token, BackendToken)
-    ]
-
-    def current() -> list[str]:
-        return static + [t for t in (token.known() for token in tokens) if t]
-
-    return current
+def hold_credentials(settings: Settings) -> None:
+    """Every credential in the settings (API keys, tokens, webhook URLs) is held: redacted by
+    exact value wherever it appears. Tokens read later (the backend's, GitHub App installation
+    tokens) are held where they are read."""
+    for _, value in settings:
+        if isinstance(value, SecretStr) and value.get_secret_value():
+            hold(value.get_secret_value())
 
 
 async def run_daemon(
@@ -176,6 +165,7 @@ async def run_daemon(
     settings.require("queue_url")
     assert settings.queue_url is not None
     metrics = metrics or Metrics()
+    hold_credentials(settings)
     async with AsyncExitStack() as stack:
         aws = Aws(settings)
         stack.push_async_callback(aws.aclose)
@@ -186,7 +176,7 @@ async def run_daemon(
         for sink in plain:
             stack.push_async_callback(sink.aclose)
         sinks = guarded(settings, plain)
-        redactor = Redactor(credentials_of(settings, plain))
+        redactor = Redactor()
         summariser = build_summariser(settings, metrics, redactor)
         stack.push_async_callback(summariser.aclose)
         health = Health()

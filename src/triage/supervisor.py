@@ -109,6 +109,10 @@ class Stats:
 #: The longest visibility timeout SQS accepts.
 SQS_MAX_VISIBILITY_S = 43_200
 
+#: Why intake pauses, as `intake.paused` says it.
+_HELD = "a message is held: a service or budget said wait"
+_BREAKER = "a sink's breaker is open or it is rate-limited"
+
 
 class Supervisor:
     #: How often intake is re-checked while paused by backpressure.
@@ -278,13 +282,7 @@ class Supervisor:
             if limit is not None:
                 free = min(free, limit - len(self._working))
             held_s = self._hold_until - time.monotonic()
-            self._note_pause(
-                "a message is held: a service or budget said wait"
-                if held_s > 0
-                else "a sink's breaker is open or it is rate-limited"
-                if limit == 0
-                else None
-            )
+            self._note_pause(_HELD if held_s > 0 else _BREAKER if limit == 0 else None)
             if held_s > 0 or free <= 0:
                 # Leave messages in SQS, receive counts intact, until the wait is over.
                 await self._sleep_unless_exit(min(max(held_s, 0.05), self.PAUSE_POLL_S))
@@ -491,6 +489,7 @@ class Supervisor:
             await self._retry_later(message, exc.reason, str(exc), wait_s)
             return False
         self._hold_until = max(self._hold_until, time.monotonic() + wait_s)
+        self._note_pause(_HELD)
         self.stats.held += 1
         self.metrics.incr("MessagesHeld", reason=exc.reason)
         log.info("message.held", reason=exc.reason, error=str(exc), retry_in_s=round(wait_s, 2))
