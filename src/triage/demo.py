@@ -23,6 +23,7 @@ from triage.app import RunResult, run_daemon
 from triage.aws import Aws
 from triage.logs import configure_logging
 from triage.metrics import Metrics
+from triage.redact import Redactor
 from triage.settings import Settings
 from triage.stubs.ticketd import TicketServer
 
@@ -204,11 +205,14 @@ def _report(
         lines.append(
             f"  [{body['priority']:>8}] {body['title']}  ({body['source']}, team {body.get('team') or '-'})"
         )
+    redactor = Redactor()
     if dead:
         lines += ["", "dead letters (SQS redrove them after failed receives):"]
         for message in dead:
             failure = result.stats.failures.get(message["MessageId"])
             why = f"{failure.reason}: {failure.error}" if failure else "reason not recorded"
-            preview = " ".join(message["Body"].split())[:50]
+            # Dead letters are alert text, and their errors may quote it: shown redacted.
+            why = redactor.text(why)
+            preview = redactor.text(" ".join(message["Body"].split())[:50])
             lines.append(f"  {preview!r}\n      why: {why}")
     print("\n".join(lines))
