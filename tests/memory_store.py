@@ -1,15 +1,15 @@
-"""A `VersionedStore` in a dict, for tests that need the incident protocol but not a database:
+"""A `Store` in a dict, for tests that need the incident protocol but not a database:
 the same claim/confirm/finish code as the real stores, with no thread hops or I/O."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from triage.lifecycle import Policy
-from triage.store import R, Record, RecordChange, VersionedStore
+from triage.incidents.lifecycle import Policy
+from triage.incidents.store import R, Record, RecordChange, Store
 
 
-class MemoryStore(VersionedStore):
+class MemoryStore(Store):
     def __init__(
         self,
         policy: Policy | None = None,

@@ -19,11 +19,11 @@ import structlog
 from factories import view
 from triage.errors import ConfigError, SinkRejectedError, SinkThrottledError, SinkUnavailableError
 from triage.metrics import Metrics
-from triage.models import Alert, Priority, Status, Ticket
+from triage.models import Alert, EffectKind, Priority, Status, Ticket
 from triage.secrets import BackendToken
 from triage.settings import Settings
 from triage.sinks.backend import BackendSink
-from triage.sinks.base import Effect, EffectKind
+from triage.sinks.base import Effect
 from triage.stubs.ticketd import TicketServer
 
 ALERT = Alert(

@@ -82,7 +82,10 @@ BATCH_ACTIONS = {
 #: Call sites that never run in the ECS task: (file, function) → who runs them.
 NOT_IN_THE_TASK = {
     ("demo.py", "*"): "dev",  # the embedded demo builds its own moto queues and secret
-    ("store_dynamodb.py", "create_table"): "dev",  # dev stacks and tests; Terraform owns the table
+    (
+        "incidents/dynamodb.py",
+        "create_table",
+    ): "dev",  # dev stacks and tests; Terraform owns the table
     ("dlq.py", "*"): "operator",  # `triage dlq peek|redrive`
     ("cli.py", "_dlq"): "operator",
     ("cli.py", "_send_batches"): "operator",  # `triage send`
@@ -532,7 +535,7 @@ def test_apply_creates_the_queue_with_its_dlq(applied: Applied) -> None:
 
 @pytest.mark.timeout(600)
 def test_apply_creates_the_table_the_store_uses(applied: Applied) -> None:
-    """Key schema and TTL attribute are the ones store_dynamodb.py reads and writes."""
+    """Key schema and TTL attribute are the ones incidents/dynamodb.py reads and writes."""
     ddb = applied.client("dynamodb")
     table = ddb.describe_table(TableName=applied.outputs["table_name"])["Table"]
     assert table["KeySchema"] == [{"AttributeName": "fingerprint", "KeyType": "HASH"}]
@@ -540,7 +543,7 @@ def test_apply_creates_the_table_the_store_uses(applied: Applied) -> None:
     ttl = ddb.describe_time_to_live(TableName=applied.outputs["table_name"])
     assert ttl["TimeToLiveDescription"]["AttributeName"] == "expires_at"
     assert ttl["TimeToLiveDescription"]["TimeToLiveStatus"] == "ENABLED"
-    code = (SRC / "store_dynamodb.py").read_text(encoding="utf-8")
+    code = (SRC / "incidents" / "dynamodb.py").read_text(encoding="utf-8")
     assert '"fingerprint": {"S": _item_key(' in code
     assert 'item["expires_at"] = {"N":' in code
 

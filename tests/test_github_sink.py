@@ -19,14 +19,14 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from factories import view
 from triage.errors import ConfigError, SinkRejectedError, SinkThrottledError, SinkUnavailableError
-from triage.lifecycle import Policy
+from triage.incidents.lifecycle import Policy
+from triage.incidents.sqlite import SQLiteStore
 from triage.metrics import Metrics
-from triage.models import Alert, Priority, Status, Ticket
+from triage.models import Alert, EffectKind, Priority, Status, Ticket
 from triage.ratelimit import Budgets
 from triage.settings import Settings
-from triage.sinks.base import Applied, Effect, EffectKind, Target
+from triage.sinks.base import Applied, Effect, Target
 from triage.sinks.github import GitHubSink, IssueRef
-from triage.store import SQLiteStore
 from triage.stubs.github import GitHubServer, StubApp
 
 BOT_TOKEN = "t-bot"

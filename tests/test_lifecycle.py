@@ -6,7 +6,7 @@ import dataclasses
 from datetime import timedelta
 
 from factories import T0, alert
-from triage.lifecycle import Action, Incident, Policy, State, decide
+from triage.incidents.lifecycle import Action, Incident, Policy, State, decide
 from triage.models import Status
 
 POLICY = Policy(

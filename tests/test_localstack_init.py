@@ -24,8 +24,8 @@ import pytest
 
 from localstack_harness import ROOT, LocalStack, aws_cli_env, localstack_session, venv_or_skip
 from triage.check import run_checks
+from triage.incidents.dynamodb import create_table
 from triage.settings import Settings
-from triage.store_dynamodb import create_table
 from triage.stubs.ticketd import TicketServer
 
 pytestmark = pytest.mark.localstack
@@ -238,7 +238,7 @@ def test_rerun_changes_nothing(
 
 async def test_dynamodb_table_matches_the_store(moto_url: str, aws_cli_bin: Path) -> None:
     """On moto, the script's table has the key schema, billing mode and TTL attribute that
-    store_dynamodb.create_table gives, under the name TRIAGE_STORE_URL uses; a rerun keeps it."""
+    incidents.dynamodb.create_table gives, under the name TRIAGE_STORE_URL uses; a rerun keeps it."""
     table = HOOK_ENV["TRIAGE_TABLE_NAME"]
     assert WORKER_ENV["TRIAGE_STORE_URL"] == f"dynamodb://{table}"
     env = aws_cli_env(moto_url, aws_cli_bin, **HOOK_ENV, TRIAGE_INIT_SERVICES="dynamodb")

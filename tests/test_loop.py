@@ -8,7 +8,7 @@ import time
 
 from memory_inbox import MemoryInbox
 from triage.inbox import Message
-from triage.lifecycle import Action
+from triage.incidents.lifecycle import Action
 from triage.metrics import Metrics
 from triage.pipeline import _normalize
 from triage.supervisor import Supervisor, SupervisorConfig

@@ -18,7 +18,7 @@ from triage.errors import TransientError
 from triage.health import Health
 from triage.http_endpoints import EndpointServer
 from triage.inbox import Depth, Message
-from triage.lifecycle import Action
+from triage.incidents.lifecycle import Action
 from triage.metrics import Metrics
 from triage.metrics_export import EmfExporter, PutMetricDataExporter, prometheus_text
 from triage.supervisor import Supervisor, SupervisorConfig

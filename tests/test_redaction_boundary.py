@@ -27,7 +27,7 @@ import structlog
 
 from memory_store import MemoryStore
 from triage.errors import TriageError
-from triage.lifecycle import Policy
+from triage.incidents import Ledger, Policy
 from triage.logs import redact_event
 from triage.metrics import Metrics
 from triage.models import Alert, Status
@@ -399,14 +399,13 @@ async def _run_effects(
     summariser = FallbackSummariser(model.summariser, DeterministicSummariser(), metrics, REDACTOR)
     now = [T0]
     pipeline = Pipeline(
-        store,
+        Ledger(store, clock=lambda: now[0]),
         summariser,
         sinks,
         metrics,
         redactor=REDACTOR,
         policy=policy,
         payload_excerpt_chars=settings.llm_max_input_chars,
-        clock=lambda: now[0],
     )
     try:
         if digest:  # spend the hour's budget down to the token kept for the digest issue

@@ -10,8 +10,8 @@ from factories import alert, view
 from triage.breaker import CircuitBreaker
 from triage.errors import SinkRejectedError, SinkThrottledError, SinkUnavailableError
 from triage.health import Health
-from triage.models import Priority, Ticket
-from triage.sinks.base import Applied, Effect, EffectKind
+from triage.models import EffectKind, Priority, Ticket
+from triage.sinks.base import Applied, Effect
 from triage.sinks.guard import Backpressure, GuardedSink
 
 

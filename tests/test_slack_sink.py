@@ -28,9 +28,9 @@ from triage.errors import (
     SinkUnavailableError,
 )
 from triage.metrics import Metrics
-from triage.models import Alert, Priority, Status, Ticket
+from triage.models import Alert, EffectKind, Priority, Status, Ticket
 from triage.settings import Settings, load_settings
-from triage.sinks.base import Effect, EffectKind, Target
+from triage.sinks.base import Effect, Target
 from triage.sinks.slack import SlackSink
 
 #: The secret part of a webhook URL, as Slack issues them.

@@ -14,11 +14,12 @@ import pytest
 
 from factories import T0, alert
 from triage.errors import StoreBusyError
-from triage.lifecycle import Action, Policy, State
+from triage.incidents.dynamodb import DynamoDBStore, create_table
+from triage.incidents.lifecycle import Action, Policy, State
+from triage.incidents.sqlite import SQLiteStore
+from triage.incidents.store import Store
 from triage.models import Priority, Status, Ticket
 from triage.ratelimit import Budget
-from triage.store import SQLiteStore, VersionedStore
-from triage.store_dynamodb import DynamoDBStore, create_table
 
 POLICY = Policy(update_interval=timedelta(minutes=15), reopen_window=timedelta(hours=1))
 LEASE = timedelta(minutes=2)
@@ -28,7 +29,7 @@ TICKET = Ticket(
 
 
 @pytest.fixture(params=["sqlite", "dynamodb"])
-async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[VersionedStore]:
+async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
     """Each test runs once per store: SQLite on disk, DynamoDB on moto's server."""
     if request.param == "sqlite":
         s = SQLiteStore(str(tmp_path / "t.db"), POLICY, LEASE, timedelta(days=30))
@@ -43,7 +44,7 @@ async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
         yield DynamoDBStore(client, "incidents", POLICY, LEASE, timedelta(days=30))
 
 
-async def test_open_claims_effect_and_finish_clears_it(store: VersionedStore) -> None:
+async def test_open_claims_effect_and_finish_clears_it(store: Store) -> None:
     """A new incident is claimed with a pending OPEN; confirm+finish store the ref and clear it."""
     t = await store.begin(alert(), "m1", T0)
     assert t.action is Action.OPEN
@@ -59,7 +60,7 @@ async def test_open_claims_effect_and_finish_clears_it(store: VersionedStore) ->
     assert stored.ticket == TICKET
 
 
-async def test_repeat_while_open_pending_is_counted(store: VersionedStore) -> None:
+async def test_repeat_while_open_pending_is_counted(store: Store) -> None:
     """A repeat arriving while another worker is still opening the ticket is just counted."""
     await store.begin(alert(), "m1", T0)
     t = await store.begin(alert(minutes=1), "m2", T0 + timedelta(minutes=1))
@@ -67,14 +68,14 @@ async def test_repeat_while_open_pending_is_counted(store: VersionedStore) -> No
     assert t.after is not None and t.after.occurrences == 2
 
 
-async def test_effect_while_other_owner_holds_lease_is_busy(store: VersionedStore) -> None:
+async def test_effect_while_other_owner_holds_lease_is_busy(store: Store) -> None:
     """A resolve that needs an effect while another worker holds the pending OPEN is retried later."""
     await store.begin(alert(), "m1", T0)
     with pytest.raises(StoreBusyError):
         await store.begin(alert(status=Status.RESOLVED, minutes=1), "m2", T0 + timedelta(minutes=1))
 
 
-async def test_abandoned_effect_is_taken_over_with_same_key(store: VersionedStore) -> None:
+async def test_abandoned_effect_is_taken_over_with_same_key(store: Store) -> None:
     """After the lease ends, the next worker redoes the abandoned OPEN with the same idempotency key."""
     first = await store.begin(alert(), "m1", T0)
     later = T0 + LEASE + timedelta(seconds=1)
@@ -86,7 +87,7 @@ async def test_abandoned_effect_is_taken_over_with_same_key(store: VersionedStor
     assert redo.after.pending.owner == "m2"
 
 
-async def test_own_retry_redoes_effect_without_reapplying(store: VersionedStore) -> None:
+async def test_own_retry_redoes_effect_without_reapplying(store: Store) -> None:
     """The same message retried redoes its own pending effect and is not counted twice."""
     await store.begin(alert(), "m1", T0)
     again = await store.begin(alert(), "m1", T0 + timedelta(seconds=5))
@@ -95,7 +96,7 @@ async def test_own_retry_redoes_effect_without_reapplying(store: VersionedStore)
     assert again.after is not None and again.after.occurrences == 1
 
 
-async def test_release_lets_a_retry_take_over_at_once(store: VersionedStore) -> None:
+async def test_release_lets_a_retry_take_over_at_once(store: Store) -> None:
     """release() after a failure ends the lease, so another worker may take over immediately."""
     first = await store.begin(alert(), "m1", T0)
     assert first.after is not None
@@ -104,7 +105,7 @@ async def test_release_lets_a_retry_take_over_at_once(store: VersionedStore) -> 
     assert redo.redo
 
 
-async def test_confirmed_sinks_are_remembered_for_redo(store: VersionedStore) -> None:
+async def test_confirmed_sinks_are_remembered_for_redo(store: Store) -> None:
     """A sink that confirmed before a crash is listed as done in the redone effect."""
     t = await store.begin(alert(), "m1", T0)
     assert t.after is not None
@@ -116,7 +117,7 @@ async def test_confirmed_sinks_are_remembered_for_redo(store: VersionedStore) ->
 
 
 async def test_last_confirmation_finishes_the_effect_in_the_same_write(
-    store: VersionedStore,
+    store: Store,
 ) -> None:
     """confirm(finish=True) records the ref and clears the pending effect at once."""
     t = await store.begin(alert(), "m1", T0)
@@ -129,7 +130,7 @@ async def test_last_confirmation_finishes_the_effect_in_the_same_write(
     assert stored.version == t.after.version + 1
 
 
-async def test_racing_workers_open_exactly_once(store: VersionedStore) -> None:
+async def test_racing_workers_open_exactly_once(store: Store) -> None:
     """Twenty workers racing on one new incident produce exactly one OPEN."""
     results = await asyncio.gather(*(store.begin(alert(), f"m{i}", T0) for i in range(20)))
     actions = [t.action for t in results]
@@ -137,7 +138,7 @@ async def test_racing_workers_open_exactly_once(store: VersionedStore) -> None:
     assert actions.count(Action.COUNT) == 19
 
 
-async def test_close_then_reopen_keeps_refs(store: VersionedStore) -> None:
+async def test_close_then_reopen_keeps_refs(store: Store) -> None:
     """Open → close → re-fire within the window reopens the same ticket reference."""
     fp = alert().fingerprint
     t = await store.begin(alert(), "m1", T0)
@@ -156,7 +157,7 @@ async def test_close_then_reopen_keeps_refs(store: VersionedStore) -> None:
     assert reopen.after.pending.seq == 3
 
 
-async def test_lost_lease_does_not_overwrite_new_owner(store: VersionedStore) -> None:
+async def test_lost_lease_does_not_overwrite_new_owner(store: Store) -> None:
     """A worker whose lease was taken over cannot clear the new owner's pending effect."""
     fp = alert().fingerprint
     await store.begin(alert(), "m1", T0)
@@ -167,7 +168,7 @@ async def test_lost_lease_does_not_overwrite_new_owner(store: VersionedStore) ->
     assert stored.pending.owner == "m2"
 
 
-async def test_closed_incidents_carry_an_expiry(store: VersionedStore) -> None:
+async def test_closed_incidents_carry_an_expiry(store: Store) -> None:
     """A closed incident is stored with an expiry (TTL) closed_ttl after closing; an open one has none."""
     fp = alert().fingerprint
     await store.begin(alert(), "m1", T0)
@@ -183,7 +184,7 @@ async def test_closed_incidents_carry_an_expiry(store: VersionedStore) -> None:
     assert await _stored_expiry(store, fp) == int(expected)
 
 
-async def _stored_expiry(store: VersionedStore, fp: str) -> int | None:
+async def _stored_expiry(store: Store, fp: str) -> int | None:
     """The expiry as written: SQLite's expires_at column, DynamoDB's TTL attribute."""
     if isinstance(store, SQLiteStore):
         with contextlib.closing(sqlite3.connect(store.path)) as conn:
@@ -222,7 +223,7 @@ NOW_S = T0.timestamp()
 
 
 async def test_budget_gives_capacity_tokens_then_says_how_long_to_wait(
-    store: VersionedStore,
+    store: Store,
 ) -> None:
     """A budget hands out `capacity` tokens, then answers with the seconds until the next one,
     and refills at capacity per period."""
@@ -232,7 +233,7 @@ async def test_budget_gives_capacity_tokens_then_says_how_long_to_wait(
     assert await store.budget_tokens(BUDGET, NOW_S + 20) == pytest.approx(0.0)
 
 
-async def test_budget_keeps_tokens_back_and_takes_returns(store: VersionedStore) -> None:
+async def test_budget_keeps_tokens_back_and_takes_returns(store: Store) -> None:
     """take_token(keep=1) leaves the last token; give_back_token returns one for the next caller."""
     assert await store.take_token(BUDGET, NOW_S, keep=1) == 0.0
     assert await store.take_token(BUDGET, NOW_S, keep=1) == 0.0
@@ -242,7 +243,7 @@ async def test_budget_keeps_tokens_back_and_takes_returns(store: VersionedStore)
     assert await store.budget_tokens(BUDGET, NOW_S) == pytest.approx(1.0)
 
 
-async def test_racing_takers_never_overdraw_a_budget(store: VersionedStore) -> None:
+async def test_racing_takers_never_overdraw_a_budget(store: Store) -> None:
     """Twenty concurrent takers on a budget of 3 get exactly 3 tokens: one conditional write each."""
     waits = await asyncio.gather(*(store.take_token(BUDGET, NOW_S) for _ in range(20)))
     assert waits.count(0.0) == 3

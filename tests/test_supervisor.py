@@ -12,7 +12,7 @@ from memory_inbox import MemoryInbox
 from triage.acker import Acker
 from triage.errors import DecodeError, SinkUnavailableError
 from triage.inbox import Message
-from triage.lifecycle import Outcome
+from triage.incidents.lifecycle import Outcome
 from triage.metrics import Metrics
 from triage.supervisor import Progress, Supervisor, SupervisorConfig, _backoff
 

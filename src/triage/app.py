@@ -20,10 +20,10 @@ from triage.errors import SinkUnavailableError
 from triage.health import Health
 from triage.http_endpoints import EndpointServer
 from triage.inbox import SqsInbox
-from triage.lifecycle import Policy
+from triage.incidents import Ledger, Policy, Store, open_store
 from triage.metrics import Metrics
 from triage.metrics_export import EmfExporter, PutMetricDataExporter, flush_every
-from triage.pipeline import DryRun, Pipeline
+from triage.pipeline import Pipeline
 from triage.ratelimit import Budgets
 from triage.redact import Redactor, hold
 from triage.routes import Router, load_router
@@ -32,9 +32,7 @@ from triage.settings import Settings
 from triage.sinks.backend import BackendSink
 from triage.sinks.base import Sink
 from triage.sinks.guard import Backpressure, GuardedSink
-from triage.store import VersionedStore, open_store
-from triage.summarise import Summariser, build_summariser
-from triage.summarise.deterministic import DeterministicSummariser, load_patterns
+from triage.summarise import Summariser, build_summariser, deterministic_summariser
 from triage.supervisor import Helper, Stats, Supervisor, SupervisorConfig
 
 log = structlog.get_logger(__name__)
@@ -55,7 +53,7 @@ def policy_from(settings: Settings) -> Policy:
     )
 
 
-async def open_configured_store(settings: Settings, aws: Aws) -> VersionedStore:
+async def open_configured_store(settings: Settings, aws: Aws) -> Store:
     return await open_store(
         settings.store_url,
         policy_from(settings),
@@ -122,16 +120,18 @@ def guarded(settings: Settings, sinks: list[Sink]) -> list[GuardedSink]:
 
 def pipeline_from(
     settings: Settings,
-    store: VersionedStore,
+    store: Store,
     summariser: Summariser,
     sinks: Sequence[Sink],
     metrics: Metrics,
     redactor: Redactor,
     router: Router | None = None,
+    *,
+    dry_run: bool = False,
 ) -> Pipeline:
     """The pipeline the daemon runs, from its parts and the settings."""
     return Pipeline(
-        store,
+        Ledger(store),
         summariser,
         sinks,
         metrics,
@@ -141,6 +141,7 @@ def pipeline_from(
         alert_concurrency=settings.llm_concurrency,
         # Only the LLM reads the raw payload; redacting it costs, so only for it.
         payload_excerpt_chars=settings.llm_max_input_chars if settings.openai_api_key else 0,
+        dry_run=dry_run,
     )
 
 
@@ -184,33 +185,11 @@ async def run_daemon(
         stack.push_async_callback(backpressure.aclose)
         await _start_endpoints(settings, metrics, health, stack)
         inbox = SqsInbox(await aws.client("sqs"), settings.queue_url)
-        policy = policy_from(settings)
-        if dry_run:
-            deterministic = DeterministicSummariser(load_patterns(settings.patterns_file))
-            handler = DryRun(
-                store,
-                policy,
-                sinks,
-                metrics,
-                redactor=redactor,
-                summariser=deterministic,
-                router=router,
-            ).process
-        else:
-            handler = Pipeline(
-                store,
-                summariser,
-                sinks,
-                metrics,
-                redactor=redactor,
-                router=router,
-                policy=policy,
-                alert_concurrency=settings.llm_concurrency,
-                # Only the LLM reads the raw payload; redacting it costs, so only then.
-                payload_excerpt_chars=settings.llm_max_input_chars
-                if settings.openai_api_key
-                else 0,
-            ).process
+        if dry_run:  # what a new ticket would say, without a call to the model
+            summariser = deterministic_summariser(settings, redactor)
+        handler = pipeline_from(
+            settings, store, summariser, sinks, metrics, redactor, router, dry_run=dry_run
+        ).process
         config = SupervisorConfig(
             concurrency=settings.concurrency,
             max_messages=settings.sqs_max_messages,

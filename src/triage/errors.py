@@ -21,7 +21,9 @@ Every failure inside the pipeline is one of three kinds, and the supervisor acts
             │                      intake paused) and tried again, without spending a receive
             ├── SinkThrottledError     a rate limit (429, Retry-After), a spent creation budget,
             │   └── GitHubThrottledError   or a circuit breaker that is open
-            └── StoreBusyError         another worker holds this incident's effect
+            ├── StoreBusyError         another worker holds this incident's effect
+            └── GatheringError         a group's first ticket waits for more members (held,
+                                       while intake goes on: the members are on their way)
 
 `reason` is the short machine word for logs, metrics (`MessagesFailed{reason}`) and the demo's
 DLQ report: the class's own, or a more precise one given when the error is raised.
@@ -129,6 +131,8 @@ class BackpressureError(TransientError):
     so the supervisor holds it and pauses intake instead of spending one of its receives."""
 
     reason = "backpressure"
+    #: Whether the wait applies to every message (a service is throttling us) or this one only.
+    pauses_intake = True
 
 
 class SinkThrottledError(BackpressureError):
@@ -149,3 +153,11 @@ class StoreBusyError(BackpressureError):
     """Raised when another worker holds this incident's pending effect, or a write conflicts."""
 
     reason = "store_busy"
+
+
+class GatheringError(BackpressureError):
+    """Raised when a group's first ticket is due only after its gathering window
+    (`group_window_s`): the message is held until then, and intake goes on."""
+
+    reason = "gathering"
+    pauses_intake = False

@@ -25,6 +25,15 @@ class Status(StrEnum):
     RESOLVED = "resolved"
 
 
+class EffectKind(StrEnum):
+    """What a decision does to an incident's tickets; each sink turns it into its own calls."""
+
+    OPEN = "open"  # a new incident: create the ticket / issue
+    UPDATE = "update"  # repeats since the last update: at most one per update window
+    CLOSE = "close"  # resolved
+    REOPEN = "reopen"  # fired again within the reopen window
+
+
 class Priority(StrEnum):
     """Ticket priority, most urgent first. Severity (what the source says) is kept apart."""
 

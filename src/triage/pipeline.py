@@ -1,11 +1,13 @@
 """The steps one message goes through, in order:
 
-    decode and normalise ─► for each alert: correct a time far in the future ─► decide (store)
-    ─► redact into the view that leaves the process ─► summarise (new incidents only)
-    ─► route to the sinks ─► record the effect
+    decode and normalise ─► for each alert: correct a time far in the future
+    ─► claim the incident's decision (`incidents.Ledger`) ─► when it has an effect: redact
+    into the view that leaves the process ─► summarise (new incidents only) ─► route ─► call
+    each sink and confirm it ─► the claim ends: finished, or released on failure
 
 A message's alerts (a Grafana or Alertmanager group) are handled concurrently, at most
-`alert_concurrency` at once; alerts of one incident in the order they came.
+`alert_concurrency` at once; alerts of one incident in the order they came. With `dry_run`
+the same decisions are taken without a write, and logged instead of carried out.
 
 `Pipeline.process` either returns (the supervisor acks the message) or raises a `TriageError`
 whose kind decides what the supervisor does with it; see `triage.errors`.
@@ -17,25 +19,26 @@ import asyncio
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from types import MappingProxyType
 
 import structlog
 
-from triage.errors import BackpressureError, TransientError, TriageError
+from triage.errors import BackpressureError, GatheringError, TransientError, TriageError
 from triage.inbox import Message
-from triage.lifecycle import Action, Incident, Outcome, Pending, Policy, decide
+from triage.incidents import Action, Incident, Ledger, Outcome, Policy, Work
+from triage.incidents.groups import GroupKey
+from triage.incidents.lifecycle import Group
 from triage.metrics import Metrics
-from triage.models import Alert, Status, Ticket
+from triage.models import Alert, EffectKind, Status
 from triage.normalize import Normalized, normalize_body
 from triage.redact import Redactor
 from triage.routes import Route, Router
 from triage.settings import KNOWN_SINKS
-from triage.sinks.base import Effect, EffectKind, Sink, Target
-from triage.store import Store, Transition
+from triage.sinks.base import Effect, Sink
 from triage.summarise.base import Summariser
-from triage.summarise.deterministic import DeterministicSummariser
-from triage.view import RedactedAlert, redact_alert, redact_ticket
+from triage.summarise.priority import default_priority
+from triage.view import GroupView, MemberView, RedactedAlert, redact_alert, redact_ticket
 
 log = structlog.get_logger(__name__)
 
@@ -108,7 +111,7 @@ def believable_time(alert: Alert, received_at: datetime, max_skew: timedelta) ->
 class Pipeline:
     def __init__(
         self,
-        store: Store,
+        ledger: Ledger,
         summariser: Summariser,
         sinks: Sequence[Sink],
         metrics: Metrics,
@@ -118,9 +121,9 @@ class Pipeline:
         policy: Policy = _DEFAULT_POLICY,
         alert_concurrency: int = 4,
         payload_excerpt_chars: int = 0,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        dry_run: bool = False,
     ) -> None:
-        self.store = store
+        self.ledger = ledger
         self.summariser = summariser
         self.sinks = {sink.name: sink for sink in sinks}
         self.router = router or _everything_to(sinks)
@@ -130,7 +133,8 @@ class Pipeline:
         self.alert_concurrency = alert_concurrency
         #: How much of the raw payload the summariser is shown (0: none; only the LLM reads it).
         self.payload_excerpt_chars = payload_excerpt_chars
-        self.clock = clock
+        #: Decide and log, but write nothing and call no sink (`triage run --dry-run`).
+        self.dry_run = dry_run
 
     async def process(self, message: Message, progress: Progress = _no_progress) -> list[Outcome]:
         """Run every alert of one message through the lifecycle; return what was done.
@@ -143,29 +147,35 @@ class Pipeline:
         alerts = [believable_time(a, message.received_at, skew) for a in normalized.alerts]
         actions = await self._each_incident(alerts, message.id, progress)
         self.metrics.observe("ProcessingLatency", (time.perf_counter() - started) * 1000)
-        return [
-            Outcome(alert.fingerprint, action)
-            for alert, action in zip(alerts, actions, strict=True)
-        ]
+        return [Outcome(a.fingerprint, action) for a, action in zip(alerts, actions, strict=True)]
 
     async def _each_incident(
         self, alerts: list[Alert], owner: str, progress: Progress
     ) -> list[Action]:
         """Handle the alerts concurrently, one task per incident (its alerts in order), at most
-        `alert_concurrency` at once; every task runs to its end before a failure is raised."""
+        `alert_concurrency` at once; every task runs to its end before a failure is raised. A
+        group gathering members does not stop the alerts after it: they join it meanwhile."""
         actions: list[Action | None] = [None] * len(alerts)
+        groups = [self._group_of(alert) for alert in alerts]
         by_incident: dict[str, list[int]] = {}
-        for i, alert in enumerate(alerts):
-            by_incident.setdefault(alert.fingerprint, []).append(i)
+        for i, (alert, group) in enumerate(zip(alerts, groups, strict=True)):
+            by_incident.setdefault(group.key if group else alert.fingerprint, []).append(i)
         slots = asyncio.Semaphore(self.alert_concurrency)
 
         async def incident(indexes: list[int]) -> None:
+            gathering: GatheringError | None = None
             async with slots:
                 for i in indexes:
                     try:
-                        actions[i] = await self.handle(alerts[i], owner)
+                        # One claim owner per alert of the message: a retry of the message
+                        # finds its own claims again, and alerts of one group never collide.
+                        actions[i] = await self.handle(alerts[i], f"{owner}#{i}", groups[i])
+                    except GatheringError as exc:
+                        gathering = exc
                     finally:
                         progress()
+            if gathering is not None:
+                raise gathering
 
         if len(by_incident) == 1:  # the common case: no tasks to make
             await incident(next(iter(by_incident.values())))
@@ -176,11 +186,23 @@ class Pipeline:
             _raise_first(results)
         return [a for a in actions if a is not None]
 
-    async def handle(self, alert: Alert, owner: str) -> Action:
-        """Apply one alert: decide through the store, then carry out the effect it claimed."""
+    def _group_of(self, alert: Alert) -> GroupKey | None:
+        """The group `alert` is a member of, when a grouping route takes it."""
+        stated = alert.priority or default_priority(alert.severity)
+        route = self.router.grouping(alert, stated)
+        if route is None:
+            return None
+        return GroupKey.of(
+            route.name, route.group_by, alert.labels, route.group_window_s, self.redactor.text
+        )
+
+    async def handle(self, alert: Alert, owner: str, group: GroupKey | None = None) -> Action:
+        """Apply one alert (to its own incident, or as a member of `group`'s): claim its
+        decision, and carry out the effect the claim holds."""
         with structlog.contextvars.bound_contextvars(
             fingerprint=alert.fingerprint, source=alert.source
         ):
+            # The lifecycle keeps the title, so it is the one text redacted before the claim.
             event = _Event(
                 alert.fingerprint,
                 alert.source,
@@ -188,111 +210,127 @@ class Pipeline:
                 self.redactor.text(alert.title),
                 alert.occurred_at,
             )
-            view: RedactedAlert | None = None
-            # A pending effect abandoned by a crashed worker is redone first (at most a few in a
-            # row), then the alert's own action is decided on top of it.
-            for _ in range(3):
-                transition = await self.store.begin(event, owner, self.clock())
-                if transition.action.effect is not None:
-                    if view is None:
-                        view = self._view(alert, transition)
-                    await self._carry_out(transition, view, alert, owner)
-                if not transition.redo:
-                    break
-            metric = _QUIET_METRIC.get(transition.action)
+            if self.dry_run:
+                return await self._preview(alert, event, group)
+            effects = _Effects(self, alert)
+            claim = self.ledger.claim(event, owner, redo=effects.carry_out, group=group)
+            async with claim as work:
+                if work.effect is not None:
+                    await effects.carry_out(work)
+            metric = _QUIET_METRIC.get(work.action)
             if metric is not None:
                 self.metrics.incr(metric)
-            log.info("alert.decided", action=str(transition.action), status=str(alert.status))
-            return transition.action
+            log.info("alert.decided", action=str(work.action), status=str(alert.status))
+            return work.action
 
-    def _view(self, alert: Alert, transition: Transition) -> RedactedAlert:
-        """The alert redacted, once; with the payload excerpt only when a summary is due."""
-        needs_summary = transition.after is not None and transition.after.ticket is None
-        chars = self.payload_excerpt_chars if needs_summary else 0
-        return redact_alert(alert, self.redactor, excerpt_chars=chars)
-
-    async def _carry_out(
-        self, transition: Transition, view: RedactedAlert, alert: Alert, owner: str
-    ) -> None:
-        incident = transition.after
-        assert incident is not None and incident.pending is not None
-        pending = incident.pending
-        try:
-            ticket = incident.ticket
-            if ticket is None:
-                ticket = await self.summariser.summarise(view)
-                await self.store.save_ticket(incident.fingerprint, owner, ticket)
+    async def _preview(self, alert: Alert, event: _Event, group: GroupKey | None) -> Action:
+        """Dry run: the decision the claim would take, logged with what it would send."""
+        decision, stored = await self.ledger.preview(event, group)
+        details: dict[str, object] = {"sinks": []}
+        effect = decision.action.effect
+        if effect is EffectKind.OPEN:
+            ticket = await self.summariser.summarise(redact_alert(alert, self.redactor))
             route = self.router.route(alert, ticket.priority)
-            # Redacted again here (not only when written): a credential learned since counts.
-            public = redact_ticket(ticket, self.redactor)
-            refs = dict(incident.refs)
-            todo = self._sinks_to_run(_sinks_for(pending.kind, route, incident), pending)
-            for n, sink in enumerate(todo, start=1):
-                effect = self._effect(
-                    transition, view, incident, public, refs, route.target(sink.name), sink.name
-                )
-                applied = await sink.apply(effect)
-                # The last confirmation also clears the pending effect: one write fewer.
-                last = n == len(todo)
-                await self.store.confirm(
-                    incident.fingerprint, owner, sink.name, applied.ref, finish=last
-                )
-                if applied.ref is not None:
-                    refs[sink.name] = applied.ref
-                if applied.skipped is None:
-                    self.metrics.incr(_TICKET_METRIC[pending.kind], sink=sink.name)
-                log.info(
-                    "alert.routed",
-                    sink=sink.name,
-                    route=route.name,
-                    effect=str(pending.kind),
-                    ref=applied.ref,
-                    skipped=applied.skipped,
-                )
-            if not todo:
-                await self.store.finish(incident.fingerprint, owner)
-        except (TriageError, asyncio.CancelledError):
-            # Let a retry (ours or another replica's) take the effect over without waiting.
-            await asyncio.shield(self.store.release(incident.fingerprint, owner))
-            raise
+            details.update(
+                title=ticket.title,
+                priority=str(ticket.priority),
+                route=route.name,
+                sinks=list(route.sinks),
+            )
+        elif effect is not None and stored is not None:
+            details["sinks"] = [n for n in KNOWN_SINKS if n in stored.refs]
+        self.metrics.incr("DryRunDecisions", action=str(decision.action))
+        log.info("alert.dry_run", action=str(decision.action), **details)
+        return decision.action
 
-    def _sinks_to_run(self, names: Sequence[str], pending: Pending) -> list[Sink]:
+
+class _Effects:
+    """Carries out the effects claimed for one alert: the view, the summary, the sinks."""
+
+    def __init__(self, pipeline: Pipeline, alert: Alert) -> None:
+        self.pipeline = pipeline
+        self.alert = alert
+        self._view: RedactedAlert | None = None
+
+    def view(self, work: Work) -> RedactedAlert:
+        """The alert redacted, once; with the payload excerpt only when a summary is due."""
+        if self._view is None:
+            p = self.pipeline
+            chars = p.payload_excerpt_chars if work.ticket is None else 0
+            group = _group_view(work.incident.group)
+            self._view = redact_alert(self.alert, p.redactor, excerpt_chars=chars, group=group)
+        return self._view
+
+    async def carry_out(self, work: Work) -> None:
+        p = self.pipeline
+        view = self.view(work)
+        ticket = work.ticket
+        if ticket is None:
+            ticket = await p.summariser.summarise(view)
+            await work.save_ticket(ticket)
+        group = work.incident.group
+        # A group keeps the route that grouped it; a single incident is routed by its ticket.
+        route = (
+            p.router.named(group.route) if group else p.router.route(self.alert, ticket.priority)
+        )
+        # Redacted again here (not only when written): a credential learned since counts.
+        public = redact_ticket(ticket, p.redactor)
+        kind = work.pending.kind
+        refs = dict(work.refs)
+        todo = self._sinks_to_run(_sinks_for(kind, route, work.incident), work)
+        for n, sink in enumerate(todo, start=1):
+            effect = Effect(
+                kind=kind,
+                fingerprint=work.fingerprint,
+                alert=view,
+                ticket=public,
+                ref=work.refs.get(sink.name),
+                occurrences=work.incident.occurrences,
+                new_occurrences=work.pending.delta,
+                flapping=work.incident.flapping,
+                idempotency_key=work.idempotency_key,
+                refs=MappingProxyType(dict(refs)),
+                target=route.target(sink.name),
+            )
+            applied = await sink.apply(effect)
+            # The last confirmation also finishes the effect: one write fewer.
+            await work.confirm(sink.name, applied.ref, last=n == len(todo))
+            if applied.ref is not None:
+                refs[sink.name] = applied.ref
+            if applied.skipped is None:
+                p.metrics.incr(_TICKET_METRIC[kind], sink=sink.name)
+            log.info(
+                "alert.routed",
+                sink=sink.name,
+                route=route.name,
+                effect=str(kind),
+                ref=applied.ref,
+                skipped=applied.skipped,
+            )
+
+    def _sinks_to_run(self, names: Sequence[str], work: Work) -> list[Sink]:
         """The configured sinks among `names` that have not confirmed this effect yet."""
         todo = []
         for name in names:
-            if name in pending.done:
+            if name in work.pending.done:
                 continue
-            sink = self.sinks.get(name)
+            sink = self.pipeline.sinks.get(name)
             if sink is None:  # it took the ticket, but is no longer configured
-                log.warning("sink.not_configured", sink=name, effect=str(pending.kind))
+                log.warning("sink.not_configured", sink=name, effect=str(work.pending.kind))
                 continue
             todo.append(sink)
         return todo
 
-    def _effect(
-        self,
-        transition: Transition,
-        view: RedactedAlert,
-        incident: Incident,
-        ticket: Ticket,
-        refs: dict[str, str],
-        target: Target,
-        sink: str,
-    ) -> Effect:
-        assert incident.pending is not None
-        return Effect(
-            kind=incident.pending.kind,
-            fingerprint=incident.fingerprint,
-            alert=view,
-            ticket=ticket,
-            ref=incident.refs.get(sink),
-            occurrences=incident.occurrences,
-            new_occurrences=incident.pending.delta,
-            flapping=incident.flapping,
-            idempotency_key=transition.idempotency_key,
-            refs=MappingProxyType(dict(refs)),
-            target=target,
-        )
+
+def _group_view(group: Group | None) -> GroupView | None:
+    """The stored group as the view shows it (its text was redacted before it was stored)."""
+    if group is None:
+        return None
+    members = tuple(
+        MemberView(fingerprint, m.title, m.status, m.since)
+        for fingerprint, m in group.members.items()
+    )
+    return GroupView(MappingProxyType(group.by), members, group.untracked)
 
 
 def _raise_first(results: Sequence[object]) -> None:
@@ -330,62 +368,3 @@ def _sinks_for(kind: EffectKind, route: Route, incident: Incident) -> tuple[str,
 
 def _everything_to(sinks: Sequence[Sink]) -> Router:
     return Router(Route("default", tuple(s.name for s in sinks), {}))
-
-
-class DryRun:
-    """`triage run --dry-run`: the same decisions, logged, with no write, no sink call and no
-    LLM call (the deterministic summariser shows what a new ticket would say)."""
-
-    def __init__(
-        self,
-        store: Store,
-        policy: Policy,
-        sinks: Sequence[Sink],
-        metrics: Metrics,
-        *,
-        redactor: Redactor,
-        summariser: DeterministicSummariser,
-        router: Router | None = None,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-    ) -> None:
-        self.store = store
-        self.policy = policy
-        self.router = router or _everything_to(sinks)
-        self.metrics = metrics
-        self.redactor = redactor
-        self.summariser = summariser
-        self.clock = clock
-
-    async def process(self, message: Message, progress: Progress = _no_progress) -> list[Outcome]:
-        normalized = await _normalize(message.body)
-        _log_normalized(normalized)
-        outcomes = []
-        for received in normalized.alerts:
-            alert = believable_time(received, message.received_at, self.policy.max_future_skew)
-            view = redact_alert(alert, self.redactor)
-            stored = await self.store.get(alert.fingerprint)
-            decision = decide(stored, view, self.clock(), self.policy)
-            effect = decision.action.effect
-            details: dict[str, object] = {"sinks": []}
-            if effect is EffectKind.OPEN:
-                ticket = self.summariser.write(view)
-                route = self.router.route(alert, ticket.priority)
-                details.update(
-                    title=ticket.title,
-                    priority=str(ticket.priority),
-                    route=route.name,
-                    sinks=list(route.sinks),
-                )
-            elif effect is not None and stored is not None:
-                details["sinks"] = [n for n in KNOWN_SINKS if n in stored.refs]
-            self.metrics.incr("DryRunDecisions", action=str(decision.action))
-            log.info(
-                "alert.dry_run",
-                fingerprint=alert.fingerprint,
-                source=alert.source,
-                action=str(decision.action),
-                **details,
-            )
-            outcomes.append(Outcome(alert.fingerprint, decision.action))
-            progress()
-        return outcomes

@@ -18,8 +18,17 @@ first `[[route]]` whose `match` fits the incident decides; none fitting means `T
     [route.slack]
     webhook_url_env = "SLACK_PAYMENTS_WEBHOOK"   # the variable holding the URL (or webhook_url)
 
+    [[route]]
+    name = "crash-loops"
+    sinks = ["backend", "github"]
+    group_by = ["alertname", "namespace"]    # alerts agreeing on these labels: one incident
+    group_window_s = 30                      # its first ticket waits this long for members
+    [route.match]
+    source = ["alertmanager"]
+
 A route is chosen once, when the incident opens; its updates, closes and reopens go to the sinks
-that took the ticket. Any mistake in the file (unknown key, sink or priority, a TOML syntax
+that took the ticket. A grouping route (one with `group_by`) is chosen before the summary, so
+its `priority` matches the alert's stated priority (else the one its severity gives). Any mistake in the file (unknown key, sink or priority, a TOML syntax
 error, a webhook variable that is unset) stops `check` and startup with one line naming it.
 """
 
@@ -78,6 +87,8 @@ class _Route(BaseModel):
     name: str = Field(min_length=1)
     sinks: tuple[str, ...] = Field(min_length=1)
     match: _Match = _Match()
+    group_by: tuple[str, ...] = ()
+    group_window_s: float = Field(0.0, ge=0)
     github: _GitHub = _GitHub()
     slack: _Slack = _Slack()
 
@@ -103,6 +114,10 @@ class Route:
     name: str
     sinks: tuple[str, ...]
     targets: Mapping[str, Target]
+    #: Label names whose values make alerts of this route one incident (empty: no grouping).
+    group_by: tuple[str, ...] = ()
+    #: How long a group's first ticket waits for more members.
+    group_window_s: float = 0.0
 
     def target(self, sink: str) -> Target:
         return self.targets.get(sink, DEFAULT_TARGET)
@@ -116,7 +131,7 @@ class _Rule:
     priority: frozenset[Priority]
     labels: Mapping[str, str]
 
-    def matches(self, alert: Alert, priority: Priority) -> bool:
+    def matches(self, alert: Alert, priority: Priority | None) -> bool:
         if self.team and (alert.team or "").lower() not in self.team:
             return False
         if self.source and alert.source.lower() not in self.source:
@@ -140,6 +155,17 @@ class Router:
             if rule.matches(alert, priority):
                 return rule.route
         return self.default
+
+    def grouping(self, alert: Alert, priority: Priority | None) -> Route | None:
+        """The route that groups `alert`, when the first route it matches has `group_by`."""
+        for rule in self.rules:
+            if rule.matches(alert, priority):
+                return rule.route if rule.route.group_by else None
+        return None
+
+    def named(self, name: str) -> Route:
+        """The route called `name` (a group's, kept in the store), else the default."""
+        return next((r.route for r in self.rules if r.route.name == name), self.default)
 
     @property
     def sink_names(self) -> tuple[str, ...]:
@@ -178,6 +204,14 @@ def load_router(settings: Settings) -> Router:
     except ValidationError as exc:
         raise ConfigError(f"TRIAGE_ROUTES_FILE {path}: {_first_error(exc, data)}") from None
     rules = tuple(_rule(route, path) for route in parsed.route)
+    lease_s = settings.effect_lease_s
+    for rule in rules:
+        if rule.route.group_window_s * 2 > lease_s:
+            raise ConfigError(
+                f"TRIAGE_ROUTES_FILE {path}: route {rule.route.name!r}: group_window_s "
+                f"({rule.route.group_window_s:g}) must be at most half of TRIAGE_EFFECT_LEASE_S "
+                f"({lease_s:g}), so a gathering group is never taken for an abandoned one"
+            )
     names = [r.route.name for r in rules]
     duplicate = next((n for n in names if names.count(n) > 1), None)
     if duplicate:
@@ -204,7 +238,13 @@ def _rule(route: _Route, path: Path) -> _Rule:
                 )
         targets["slack"] = Target(webhook_url=webhook)
     return _Rule(
-        route=Route(route.name, _ordered(route.sinks), targets),
+        route=Route(
+            route.name,
+            _ordered(route.sinks),
+            targets,
+            group_by=route.group_by,
+            group_window_s=route.group_window_s,
+        ),
         team=frozenset(route.match.team),
         source=frozenset(route.match.source),
         priority=frozenset(route.match.priority),

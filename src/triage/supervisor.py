@@ -40,7 +40,7 @@ from triage.acker import Acker
 from triage.errors import BackpressureError, PermanentError, TransientError, TriageError
 from triage.health import Health
 from triage.inbox import Inbox, Message
-from triage.lifecycle import Outcome
+from triage.incidents.lifecycle import Outcome
 from triage.metrics import Metrics
 
 log = structlog.get_logger(__name__)
@@ -480,23 +480,25 @@ class Supervisor:
             return await self.handler(message, progress)
 
     async def _hold(self, message: Message, exc: BackpressureError, held_since: float) -> bool:
-        """Keep `message` (the heartbeat extends it) and pause intake for the wait `exc` names;
-        True to try it again. Past `max_hold_s`, or when the daemon stops, it is released for
-        that wait instead (False)."""
+        """Keep `message` (the heartbeat extends it) for the wait `exc` names, pausing intake
+        meanwhile unless the wait is this message's alone; True to try it again. Past
+        `max_hold_s`, or when the daemon stops, it is released for that wait instead (False)."""
         wait_s = exc.retry_after_s if exc.retry_after_s is not None else self.DEFAULT_HOLD_S
         wait_s = max(wait_s, 0.05)
-        if time.monotonic() + wait_s - held_since > self.config.max_hold_s:
+        until = time.monotonic() + wait_s
+        if until - held_since > self.config.max_hold_s:
             await self._retry_later(message, exc.reason, str(exc), wait_s)
             return False
-        self._hold_until = max(self._hold_until, time.monotonic() + wait_s)
-        self._note_pause(_HELD)
+        if exc.pauses_intake:
+            self._hold_until = max(self._hold_until, until)
+            self._note_pause(_HELD)
         self.stats.held += 1
         self.metrics.incr("MessagesHeld", reason=exc.reason)
         log.info("message.held", reason=exc.reason, error=str(exc), retry_in_s=round(wait_s, 2))
         await self._sleep_unless_exit(wait_s)
         if self.should_exit.is_set():
             # Hidden for what is left of the wait, so no replica runs into it again at once.
-            left_s = max(0.0, self._hold_until - time.monotonic())
+            left_s = max(0.0, until - time.monotonic())
             await self.inbox.change_visibility([message], math.ceil(left_s))
             self.stats.released_on_shutdown += 1
             log.info("message.released", reason="shutdown while held", hidden_s=math.ceil(left_s))

@@ -24,6 +24,38 @@ from triage.redact import Redactor, secret_named
 _EMPTY: Mapping[str, str] = MappingProxyType({})
 
 
+@dataclass(frozen=True, slots=True)
+class MemberView:
+    """One alert of a group, as the ticket lists it (its title redacted when it was stored)."""
+
+    fingerprint: str
+    title: str
+    status: Status
+    since: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class GroupView:
+    """The group an incident is: the label values its alerts share, and its alerts."""
+
+    by: Mapping[str, str]
+    members: tuple[MemberView, ...]
+    #: Alerts beyond the ones tracked: counted, not listed.
+    untracked: int = 0
+
+    @property
+    def count(self) -> int:
+        return len(self.members) + self.untracked
+
+    @property
+    def firing(self) -> int:
+        return sum(m.status is Status.FIRING for m in self.members)
+
+    @property
+    def title(self) -> str:
+        return ", ".join(f"{k}={v or '∅'}" for k, v in self.by.items())
+
+
 @dataclass(frozen=True)
 class RedactedAlert:
     """An alert with every text field redacted; field names as `Alert`'s."""
@@ -42,6 +74,8 @@ class RedactedAlert:
     labels: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
     #: The source's own payload as compact JSON, redacted, then cut; empty unless asked for.
     payload_excerpt: str = ""
+    #: Set when the alert is one of a group incident's members.
+    group: GroupView | None = None
 
     @cached_property
     def text(self) -> str:
@@ -50,12 +84,19 @@ class RedactedAlert:
         parts += [self.runbook_url or "", *self.links.values()]
         parts += [f"{k}={v}" for k, v in self.labels.items()]
         parts += [self.occurred_at.isoformat(), self.payload_excerpt]
+        if self.group is not None:
+            group = self.group
+            parts += [group.title, f"{group.count} alerts, {group.firing} firing"]
+            parts += [m.title for m in group.members]
         return "\n".join(parts)
 
 
-def redact_alert(alert: Alert, redactor: Redactor, *, excerpt_chars: int = 0) -> RedactedAlert:
+def redact_alert(
+    alert: Alert, redactor: Redactor, *, excerpt_chars: int = 0, group: GroupView | None = None
+) -> RedactedAlert:
     """`alert` redacted field by field; with `excerpt_chars`, also the raw payload, redacted
-    as a whole and then cut to that length (only new incidents need it: it costs the most)."""
+    as a whole and then cut to that length (only new incidents need it: it costs the most).
+    `group` (its text redacted already) says which group incident the alert is a member of."""
     text = redactor.text
     excerpt = ""
     if excerpt_chars > 0 and alert.raw:
@@ -75,6 +116,7 @@ def redact_alert(alert: Alert, redactor: Redactor, *, excerpt_chars: int = 0) ->
         links=MappingProxyType(_pairs(alert.links, redactor)),
         labels=MappingProxyType(_pairs(alert.labels, redactor)),
         payload_excerpt=excerpt,
+        group=group,
     )
 
 

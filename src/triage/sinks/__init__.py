@@ -1,5 +1,5 @@
 """Ticket destinations behind one `Sink` protocol."""
 
-from triage.sinks.base import Effect, EffectKind, Sink
+from triage.sinks.base import Applied, Effect, Sink
 
-__all__ = ["Effect", "EffectKind", "Sink"]
+__all__ = ["Applied", "Effect", "Sink"]

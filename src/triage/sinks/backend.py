@@ -36,9 +36,10 @@ from triage.errors import (
     SinkUnavailableError,
 )
 from triage.metrics import Metrics
+from triage.models import EffectKind
 from triage.secrets import TokenSource
 from triage.settings import Settings
-from triage.sinks.base import Applied, Effect, EffectKind
+from triage.sinks.base import Applied, Effect
 from triage.sinks.http import parse_retry_after, scrub
 
 log = structlog.get_logger(__name__)
@@ -185,9 +186,28 @@ class BackendSink:
         raise SinkRejectedError(f"backend rejected the {effect.kind} with {status}: {reason}")
 
 
+def _group(effect: Effect) -> dict[str, Any]:
+    """A group incident's alerts, for every body: `{"group": {...}}`, or nothing."""
+    group = effect.alert.group
+    if group is None:
+        return {}
+    members = [
+        {"fingerprint": m.fingerprint, "title": m.title, "status": m.status.value}
+        for m in group.members
+    ]
+    return {
+        "group": {
+            "by": dict(group.by),
+            "alerts": group.count,
+            "firing": group.firing,
+            "members": members,
+        }
+    }
+
+
 def _open_body(effect: Effect) -> dict[str, Any]:
     alert, ticket = effect.alert, effect.ticket
-    return {
+    return _group(effect) | {
         "title": ticket.title,
         "priority": ticket.priority.value,
         "description": ticket.description,
@@ -204,7 +224,7 @@ def _open_body(effect: Effect) -> dict[str, Any]:
 def _update_body(effect: Effect) -> dict[str, Any]:
     """UPDATE (more occurrences) and REOPEN (fired again after a close) share the update route."""
     reopen = effect.kind is EffectKind.REOPEN
-    body: dict[str, Any] = {
+    body: dict[str, Any] = _group(effect) | {
         "fingerprint": effect.fingerprint,
         "status": "firing" if reopen else effect.alert.status.value,
         "occurrences": effect.occurrences,
@@ -223,7 +243,7 @@ def _update_body(effect: Effect) -> dict[str, Any]:
 
 
 def _close_body(effect: Effect) -> dict[str, Any]:
-    return {
+    return _group(effect) | {
         "fingerprint": effect.fingerprint,
         "status": "resolved",
         "note": f"Resolved: {effect.alert.title}",

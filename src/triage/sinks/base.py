@@ -14,11 +14,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import StrEnum
 from types import MappingProxyType
 from typing import Protocol
 
-from triage.models import Ticket
+from triage.models import EffectKind, Ticket
 from triage.view import RedactedAlert
 
 
@@ -38,13 +37,6 @@ class Target:
 
 
 DEFAULT_TARGET = Target()
-
-
-class EffectKind(StrEnum):
-    OPEN = "open"  # a new incident: create the ticket / issue
-    UPDATE = "update"  # repeats since the last update: at most one per update window
-    CLOSE = "close"  # resolved
-    REOPEN = "reopen"  # fired again within the reopen window
 
 
 @dataclass(frozen=True, slots=True)

@@ -56,10 +56,11 @@ from triage.errors import (
     SinkThrottledError,
 )
 from triage.metrics import Metrics
+from triage.models import EffectKind
 from triage.ratelimit import Budget, Budgets, LocalBudgets
 from triage.settings import Settings
 from triage.sinks import github_text as text
-from triage.sinks.base import Applied, Effect, EffectKind
+from triage.sinks.base import Applied, Effect
 from triage.sinks.github_api import GitHubApi
 
 log = structlog.get_logger(__name__)

@@ -15,9 +15,10 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from triage.models import Priority
+from triage.models import EffectKind, Priority, Status
 from triage.sinks import markdown
-from triage.sinks.base import Effect, EffectKind
+from triage.sinks.base import Effect
+from triage.view import GroupView
 
 #: The label every triage issue carries; the marker look-up lists open issues with it.
 TRIAGE_LABEL = "triage"
@@ -126,7 +127,10 @@ def _issue_body(effect: Effect, description_chars: int) -> str:
     if ticket.steps:
         steps = [f"{n}. {markdown.inline(step, 500)}" for n, step in enumerate(ticket.steps, 1)]
         parts += ["### Steps", "\n".join(steps)]
-    parts += ["### Alert", "\n".join(_facts(effect))]
+    group = effect.alert.group
+    if group is not None:
+        parts += ["### Alerts in this group", members_text(group)]
+    parts += ["### Alert" if group is None else "### First alert", "\n".join(_facts(effect))]
     links = _links(effect)
     if links:
         parts += ["### Links", "\n".join(links)]
@@ -137,12 +141,36 @@ def _issue_body(effect: Effect, description_chars: int) -> str:
     return "\n\n".join(parts)
 
 
+#: Members of a group listed in an issue or comment; the rest are counted.
+_LISTED_MEMBERS = 50
+
+
+def members_text(group: GroupView) -> str:
+    """How many alerts the group has and which, as an inert list (the newest changes first)."""
+    head = (
+        f"{group.count} alert{'s' if group.count != 1 else ''}, {group.firing} firing, "
+        f"grouped by {markdown.inline(group.title, 300)}."
+    )
+    ordered = sorted(group.members, key=lambda m: m.since, reverse=True)
+    lines = [
+        f"- {'🔥 firing' if m.status is Status.FIRING else '✅ resolved'} since "
+        f"{_when(m.since)}: {markdown.inline(m.title, 200)}"
+        for m in ordered[:_LISTED_MEMBERS]
+    ]
+    hidden = group.count - len(lines)
+    if hidden > 0:
+        lines.append(f"- … and {hidden} more")
+    return "\n".join([head, "", *lines])
+
+
 def update_comment(effect: Effect) -> str:
     count = effect.new_occurrences
     text = (
         f"**{count} more occurrence{'s' if count != 1 else ''}** since the last update, "
         f"{effect.occurrences} in all (latest at {_when(effect.alert.occurred_at)})."
     )
+    if effect.alert.group is not None:
+        text += "\n\n" + members_text(effect.alert.group)
     return f"{text}\n\n{effect_marker(effect.idempotency_key)}"
 
 
@@ -151,6 +179,12 @@ def close_comment(effect: Effect) -> str:
         f"Resolved at {_when(effect.alert.occurred_at)}: "
         f"{markdown.inline(effect.alert.title, 300)}. Closing."
     )
+    group = effect.alert.group
+    if group is not None:
+        text = (
+            f"All {group.count} alerts of the group resolved (the last at "
+            f"{_when(effect.alert.occurred_at)}). Closing."
+        )
     return f"{text}\n\n{effect_marker(effect.idempotency_key)}"
 
 

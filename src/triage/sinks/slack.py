@@ -54,9 +54,9 @@ from triage.errors import (
     SinkUnavailableError,
 )
 from triage.metrics import Metrics
-from triage.models import Priority
+from triage.models import EffectKind, Priority
 from triage.settings import Settings
-from triage.sinks.base import Applied, Effect, EffectKind
+from triage.sinks.base import Applied, Effect
 from triage.sinks.http import parse_retry_after, scrub
 
 log = structlog.get_logger(__name__)
@@ -244,7 +244,7 @@ def open_message(effect: Effect) -> dict[str, Any]:
     ]
     if ticket.description.strip():
         blocks.append(_section(safe(ticket.description)))
-    # At most seven facts and six blocks: within Slack's 10 fields and 50 blocks, which the
+    # At most eight facts and six blocks: within Slack's 10 fields and 50 blocks, which the
     # slices below keep true should more be added (past them Slack refuses the whole message).
     blocks.append({"type": "section", "fields": _facts(effect)[:FIELDS_MAX]})
     if ticket.steps:
@@ -269,6 +269,8 @@ def follow_up_message(effect: Effect) -> dict[str, Any]:
     if effect.kind is EffectKind.REOPEN:
         line += f" ({effect.occurrences} occurrences in all"
         line += ", flapping)" if effect.flapping else ")"
+    if effect.alert.group is not None:
+        line += f" · {_group_line(effect)}"
     refs = _join_whole(_ticket_refs(effect), " · ", SECTION_MAX - len(line) - 1)
     return _message(fallback, [_section(f"{line}\n{refs}" if refs else line)])
 
@@ -293,9 +295,18 @@ def _facts(effect: Effect) -> list[dict[str, Any]]:
         ("Where", safe(where)),
         ("Since", _slack_date(alert.occurred_at)),
         ("Severity", safe(alert.severity or "")),
+        ("Alerts", _group_line(effect)),
         *(("Ticket", ref) for ref in _ticket_refs(effect)),
     ]
     return [_mrkdwn(_fit(f"*{name}*\n{value}", FIELD_MAX)) for name, value in facts if value]
+
+
+def _group_line(effect: Effect) -> str:
+    """For a group incident: how many alerts, how many firing, what they share."""
+    group = effect.alert.group
+    if group is None:
+        return ""
+    return f"{group.count} ({group.firing} firing): {safe(group.title)}"
 
 
 def _ticket_refs(effect: Effect) -> list[str]:

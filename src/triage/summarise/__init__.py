@@ -22,7 +22,13 @@ from triage.summarise.base import Summariser
 from triage.summarise.deterministic import DeterministicSummariser, load_patterns
 from triage.view import RedactedAlert, redact_ticket
 
-__all__ = ["DeterministicSummariser", "FallbackSummariser", "Summariser", "build_summariser"]
+__all__ = [
+    "DeterministicSummariser",
+    "FallbackSummariser",
+    "Summariser",
+    "build_summariser",
+    "deterministic_summariser",
+]
 
 log = structlog.get_logger(__name__)
 
@@ -70,6 +76,13 @@ class RedactingSummariser:
         await self.inner.aclose()
 
 
+def deterministic_summariser(settings: Settings, redactor: Redactor) -> RedactingSummariser:
+    """The deterministic summariser with the settings' patterns file, its tickets redacted."""
+    return RedactingSummariser(
+        DeterministicSummariser(load_patterns(settings.patterns_file)), redactor
+    )
+
+
 def build_summariser(
     settings: Settings, metrics: Metrics, redactor: Redactor | None = None
 ) -> Summariser:
@@ -79,10 +92,10 @@ def build_summariser(
     redacted by exact value wherever they might appear in a ticket.
     """
     redactor = redactor or Redactor()
-    deterministic = DeterministicSummariser(load_patterns(settings.patterns_file))
     if settings.openai_api_key is None:
         log.info("summariser.deterministic", reason="OPENAI_API_KEY is not set")
-        return RedactingSummariser(deterministic, redactor)
+        return deterministic_summariser(settings, redactor)
+    deterministic = DeterministicSummariser(load_patterns(settings.patterns_file))
     from triage.summarise.llm import LlmSummariser  # the openai SDK loads only when used
 
     llm = LlmSummariser(settings, metrics=metrics, redactor=redactor)

@@ -117,7 +117,7 @@ class DeterministicSummariser:
         if decision.note:
             description += "\n\n" + decision.note
         return Ticket(
-            title=alert.title[:200],
+            title=_title(alert)[:200],
             priority=decision.priority,
             description=description,
             steps=_steps(alert, matched),
@@ -144,9 +144,30 @@ class DeterministicSummariser:
         """Nothing to release."""
 
 
+def _title(alert: RedactedAlert) -> str:
+    """The alert's own title; for a group, what its alerts share and how many there are."""
+    group = alert.group
+    if group is None or group.count <= 1:
+        return alert.title
+    return f"{group.count} alerts: {group.title}"
+
+
+#: Members of a group a description lists; the rest are counted.
+_LISTED_MEMBERS = 20
+
+
 def _description(alert: RedactedAlert, matched: list[Pattern]) -> str:
     labels = alert.labels
     lines = [alert.description.strip() or alert.title, ""]
+    group = alert.group
+    if group is not None:
+        lines += [
+            f"**Group:** {group.count} alerts ({group.firing} firing) grouped by {group.title}",
+            *(f"- {m.status.value}: {m.title}" for m in group.members[:_LISTED_MEMBERS]),
+        ]
+        if group.count > _LISTED_MEMBERS:
+            lines.append(f"- … and {group.count - _LISTED_MEMBERS} more")
+        lines.append("")
     what = f"**What:** {alert.source} alert, {alert.status.value}"
     if alert.severity:
         what += f", severity {alert.severity}"

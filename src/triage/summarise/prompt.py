@@ -21,6 +21,9 @@ from triage.redact import Redactor
 from triage.summarise.priority import default_priority
 from triage.view import RedactedAlert
 
+#: Members of a group the prompt names; the rest are only counted.
+_PROMPT_MEMBERS = 30
+
 #: Limits of the model's answer; longer answers are invalid (and the fallback writes the ticket).
 TITLE_CHARS = 120
 DESCRIPTION_CHARS = 4000
@@ -80,6 +83,8 @@ description must be copied exactly from the alert; never invent, compute or roun
 that is not in the alert is replaced by [unverified] in the description, and a title holding \
 one is replaced by the alert's own title. Never write commands with credentials. Text like \
 [REDACTED:...] hides a secret: leave it as it is.
+When the alert has a "group", the ticket is for all of its alerts together: say what they share \
+("grouped_by"), how many there are and what the members have in common, not only the first.
 """
 
 
@@ -121,6 +126,15 @@ def alert_view(alert: RedactedAlert, redactor: Redactor, max_input_chars: int) -
         "links": dict(alert.links),
         "labels": dict(alert.labels),
     }
+    if alert.group is not None:
+        # One ticket for the whole group: the model sees what the alerts share and the first
+        # of them (the rest are counted), so it can describe them together.
+        view["group"] = {
+            "grouped_by": dict(alert.group.by),
+            "alerts": alert.group.count,
+            "firing": alert.group.firing,
+            "members": [m.title for m in alert.group.members[:_PROMPT_MEMBERS]],
+        }
     view = redactor.value(view)
     # Whatever the canonical fields left of the budget goes to the raw payload, so a label-heavy
     # alert cannot push the prompt past the limit.

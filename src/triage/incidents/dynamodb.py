@@ -17,8 +17,8 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from triage.errors import StoreBusyError, StoreUnavailableError
-from triage.lifecycle import Policy
-from triage.store import INCIDENT, R, Record, RecordChange, VersionedStore
+from triage.incidents.lifecycle import Policy
+from triage.incidents.store import INCIDENT, R, Record, RecordChange, Store
 
 #: Error codes that mean "slow down" or "try again", not "your request is wrong".
 _TRANSIENT_CODES = {
@@ -31,7 +31,7 @@ _TRANSIENT_CODES = {
 }
 
 
-class DynamoDBStore(VersionedStore):
+class DynamoDBStore(Store):
     #: Lost races retried inside one call before the message is retried later instead.
     MAX_CONFLICTS = 25
 

@@ -22,8 +22,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import NamedTuple, Protocol
 
-from triage.models import Status, Ticket
-from triage.sinks.base import EffectKind
+from triage.models import EffectKind, Status, Ticket
 
 
 class State(StrEnum):
@@ -105,6 +104,38 @@ class Pending:
     delta: int = 0
     #: Sinks that already confirmed this effect (skipped on a redo).
     done: tuple[str, ...] = ()
+    #: A group's first ticket waits this long for more members (`group_window_s`).
+    not_before: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """One alert of a group incident, as its latest event left it."""
+
+    status: Status
+    #: Redacted, cut: members are listed in the ticket.
+    title: str
+    last_event_at: datetime
+    #: When it last started firing, or resolved.
+    since: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    """What makes an incident a group: the route that groups it, the label values its members
+    agree on, and the members (by their own fingerprints)."""
+
+    route: str
+    by: dict[str, str]
+    members: dict[str, Member] = field(default_factory=dict)
+    #: Members beyond the ones tracked (`MAX_MEMBERS`): counted, never holding the group open.
+    untracked: int = 0
+    #: The first ticket waits this long for more members to join.
+    window_s: float = 0.0
+
+    @property
+    def firing(self) -> int:
+        return sum(m.status is Status.FIRING for m in self.members.values())
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +165,8 @@ class Incident:
     version: int = 0
     #: When (our clock) the newest event was applied; None in records written before it existed.
     applied_at: datetime | None = None
+    #: Set when the incident is a group of alerts (a route with `group_by`).
+    group: Group | None = None
 
     @property
     def has_ticket(self) -> bool:
@@ -171,6 +204,8 @@ def decide(stored: Incident | None, alert: AlertEvent, now: datetime, policy: Po
             last_event_at=alert.occurred_at,
             closed_at=None if firing else now,
             occurrences=1 if firing else 0,
+            # The opening occurrence is in the ticket: the first update counts the ones after it.
+            occurrences_at_update=1 if firing else 0,
             applied_at=now,
         )
         return Decision(Action.OPEN if firing else Action.RECORD, new)
@@ -219,6 +254,7 @@ def decide(stored: Incident | None, alert: AlertEvent, now: datetime, policy: Po
         opened_at=now,
         last_event_at=alert.occurred_at,
         occurrences=1,
+        occurrences_at_update=1,
         seq=stored.seq,
         version=stored.version,
         applied_at=now,

@@ -1,0 +1,86 @@
+"""Incidents as JSON text, the same for every store backend (a record's `body`)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from datetime import datetime
+
+from triage.incidents.lifecycle import Group, Incident, Member, Pending, State
+from triage.models import EffectKind, Status, Ticket
+
+
+def incident_to_json(incident: Incident) -> str:
+    """Compact JSON of every field of the incident."""
+    # Field by field: dataclasses.asdict would deep-copy the whole incident (ticket included)
+    # on every write, and a write happens for every alert.
+    data: dict[str, object] = {
+        f.name: getattr(incident, f.name) for f in dataclasses.fields(incident)
+    }
+    data["ticket"] = incident.ticket.model_dump(mode="json") if incident.ticket else None
+    pending = incident.pending
+    if pending is not None:
+        data["pending"] = {f.name: getattr(pending, f.name) for f in dataclasses.fields(pending)}
+    group = incident.group
+    if group is not None:
+        data["group"] = {
+            "route": group.route,
+            "by": group.by,
+            "members": {
+                fp: [m.status.value, m.title, m.last_event_at, m.since]
+                for fp, m in group.members.items()
+            },
+            "untracked": group.untracked,
+            "window_s": group.window_s,
+        }
+    return json.dumps(data, default=_json_default, separators=(",", ":"), ensure_ascii=False)
+
+
+def incident_from_json(text: str) -> Incident:
+    """The incident `incident_to_json` wrote (records written before a field existed get its default)."""
+    data = json.loads(text)
+    for key in ("opened_at", "last_event_at", "closed_at", "last_update_at", "applied_at"):
+        if data.get(key) is not None:
+            data[key] = datetime.fromisoformat(data[key])
+    data["state"] = State(data["state"])
+    data["ticket"] = Ticket.model_validate(data["ticket"]) if data.get("ticket") else None
+    if data.get("pending"):
+        p = data["pending"]
+        data["pending"] = Pending(
+            kind=EffectKind(p["kind"]),
+            owner=p["owner"],
+            until=datetime.fromisoformat(p["until"]),
+            seq=p["seq"],
+            delta=p.get("delta", 0),
+            done=tuple(p["done"]),
+            not_before=_time(p.get("not_before")),
+        )
+    if data.get("group"):
+        g = data["group"]
+        data["group"] = Group(
+            route=g["route"],
+            by=g["by"],
+            members={
+                fp: Member(Status(status), title, _at(last), _at(since))
+                for fp, (status, title, last, since) in g["members"].items()
+            },
+            untracked=g.get("untracked", 0),
+            window_s=g.get("window_s", 0.0),
+        )
+    return Incident(**data)
+
+
+def _at(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+def _time(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
+
+
+def _json_default(value: object) -> object:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, tuple):
+        return list(value)
+    raise TypeError(f"cannot store {type(value).__name__}")

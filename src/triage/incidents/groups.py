@@ -1,0 +1,171 @@
+"""Groups: related alerts as one incident, one ticket.
+
+A route with `group_by` (label names) makes the alerts it matches members of one incident per
+combination of those labels' values: its key is a hash of the route and the values. The group's
+lifecycle, per member event:
+
+    stored \\ member  | firing                                   | resolved
+    none             | open (its first ticket may wait           | record, no ticket
+                     |   `group_window_s` to gather members)     |
+    open             | join or fire again; at most one update    | when it was the last one
+                     |   per update interval lists the members   |   firing: close; else as
+                     |                                           |   for firing
+    closed recently  | reopen                                    | ignore (remembered)
+    closed long ago  | a new group incident                      | ignore
+
+Each member keeps its own out-of-order guard; `MAX_MEMBERS` are tracked (listed, and holding the
+group open while they fire), more are only counted.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from triage.incidents.lifecycle import (
+    Action,
+    AlertEvent,
+    Decision,
+    Group,
+    Incident,
+    Member,
+    Policy,
+    State,
+)
+from triage.models import Status, fingerprint_of
+
+#: Members tracked per group: a DynamoDB item holds at most 400 KB, and a ticket lists them.
+MAX_MEMBERS = 1000
+#: A member's title as kept and listed.
+MEMBER_TITLE_CHARS = 120
+
+
+@dataclass(frozen=True, slots=True)
+class GroupKey:
+    """Which group an alert belongs to: the incident key, and how the group is described."""
+
+    key: str
+    route: str
+    #: The label values the members agree on, redacted: they are stored and shown.
+    by: tuple[tuple[str, str], ...]
+    window: timedelta = timedelta(0)
+
+    @classmethod
+    def of(
+        cls,
+        route: str,
+        group_by: tuple[str, ...],
+        labels: dict[str, str],
+        window_s: float,
+        redact: Callable[[str], str],
+    ) -> GroupKey:
+        """The group of an alert with `labels` on `route`; a missing label counts as empty.
+        The key hashes the exact values; what is kept and shown of them is redacted."""
+        values = {name: labels.get(name, "") for name in group_by}
+        key = fingerprint_of(f"group:{route}", values)
+        shown = tuple((name, redact(value)) for name, value in values.items())
+        return cls(key, route, shown, timedelta(seconds=window_s))
+
+    @property
+    def title(self) -> str:
+        return ", ".join(f"{name}={value or '∅'}" for name, value in self.by)
+
+
+def decide_group(
+    stored: Incident | None, event: AlertEvent, now: datetime, policy: Policy, group: GroupKey
+) -> Decision:
+    """Apply one member event to the group incident (see the module docstring)."""
+    firing = event.status is Status.FIRING
+    if stored is None or stored.group is None:
+        return _new(stored, event, now, group, firing)
+    members = stored.group.members
+    known = members.get(event.fingerprint)
+    if known is not None and event.occurred_at < known.last_event_at:
+        return Decision(Action.IGNORE, None)  # older than this member's newest event
+    joined = _with_member(stored.group, event, known)
+    seen = dataclasses.replace(
+        stored,
+        group=joined,
+        last_event_at=max(stored.last_event_at, event.occurred_at),
+        applied_at=now,
+    )
+    if stored.state is State.OPEN:
+        if firing:
+            seen = dataclasses.replace(seen, occurrences=stored.occurrences + 1)
+        elif joined.firing == 0:
+            return Decision(
+                Action.CLOSE, dataclasses.replace(seen, state=State.CLOSED, closed_at=now)
+            )
+        changed = known is None or known.status is not event.status
+        since = stored.last_update_at or stored.opened_at
+        if changed and now - since >= policy.update_interval:
+            updated = dataclasses.replace(
+                seen, last_update_at=now, occurrences_at_update=seen.occurrences
+            )
+            return Decision(Action.UPDATE, updated)
+        return Decision(Action.COUNT, seen)
+    if not firing:
+        return Decision(Action.IGNORE, seen)
+    closed_at = stored.closed_at or stored.opened_at
+    if stored.has_ticket and now - closed_at <= policy.reopen_window:
+        reopens = stored.reopens + 1
+        return Decision(
+            Action.REOPEN,
+            dataclasses.replace(
+                seen,
+                state=State.OPEN,
+                closed_at=None,
+                occurrences=stored.occurrences + 1,
+                reopens=reopens,
+                flapping=stored.flapping or reopens >= policy.flap_threshold,
+            ),
+        )
+    return _new(stored, event, now, group, firing)
+
+
+def _new(
+    stored: Incident | None, event: AlertEvent, now: datetime, group: GroupKey, firing: bool
+) -> Decision:
+    """A group incident begins with this member (a first one, or after a close long ago)."""
+    member = _member(event, None)
+    incident = Incident(
+        fingerprint=group.key,
+        state=State.OPEN if firing else State.CLOSED,
+        source=event.source,
+        title=group.title,
+        opened_at=now,
+        last_event_at=event.occurred_at,
+        closed_at=None if firing else now,
+        occurrences=1 if firing else 0,
+        occurrences_at_update=1 if firing else 0,
+        applied_at=now,
+        seq=stored.seq if stored else 0,
+        version=stored.version if stored else 0,
+        group=Group(
+            route=group.route,
+            by=dict(group.by),
+            members={event.fingerprint: member},
+            window_s=group.window.total_seconds(),
+        ),
+    )
+    return Decision(Action.OPEN if firing else Action.RECORD, incident)
+
+
+def _with_member(group: Group, event: AlertEvent, known: Member | None) -> Group:
+    if known is None and len(group.members) >= MAX_MEMBERS:
+        return dataclasses.replace(group, untracked=group.untracked + 1)
+    return dataclasses.replace(
+        group, members={**group.members, event.fingerprint: _member(event, known)}
+    )
+
+
+def _member(event: AlertEvent, known: Member | None) -> Member:
+    same = known is not None and known.status is event.status
+    return Member(
+        status=event.status,
+        title=event.title[:MEMBER_TITLE_CHARS],
+        last_event_at=event.occurred_at,
+        since=known.since if same and known is not None else event.occurred_at,
+    )

@@ -1,0 +1,200 @@
+"""The unit of work the pipeline claims per alert: decide, carry out, confirm or release.
+
+    async with ledger.claim(event, owner, redo=carry_out) as work:
+        if work.effect is not None:
+            await carry_out(work)        # summarise, call the sinks, work.confirm(sink, ref)
+
+Entering the block decides the alert in one conditional write (`Store.begin`) and, when the
+decision has an effect, holds that effect for `owner` (the SQS message's alert) under a lease, with an
+idempotency key that stays the same on every retry. An effect a crashed worker abandoned on this
+incident is redone first, by `redo` (the same code the pipeline runs for its own effects); then
+the alert's own decision is taken on top of it. Leaving the block finishes the effect (every sink
+confirmed); an error or a cancellation releases the claim at once instead, so a retry, here or
+on another replica, takes it over without waiting for the lease to end.
+
+A group's first ticket may wait for members (`group_window_s`): until then entering raises
+`GatheringError` and the claim stays with its owner, whose message comes back for it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import UTC, datetime
+from types import MappingProxyType, TracebackType
+
+from triage.errors import GatheringError, StoreBusyError
+from triage.incidents.groups import GroupKey, decide_group
+from triage.incidents.lifecycle import Action, AlertEvent, Decision, Incident, Pending, decide
+from triage.incidents.store import Store, Transition
+from triage.models import EffectKind, Ticket
+
+#: What carries out a claimed effect: summarise if needed, call the sinks, confirm each.
+EffectRunner = Callable[["Work"], Awaitable[None]]
+
+
+class Work:
+    """One claimed decision: its action and, when it has an effect, what that effect needs."""
+
+    def __init__(self, store: Store, transition: Transition, owner: str) -> None:
+        self._store = store
+        self._transition = transition
+        self.owner = owner
+        self.action: Action = transition.action
+        self._open = transition.action.effect is not None
+
+    @property
+    def effect(self) -> EffectKind | None:
+        return self.action.effect
+
+    @property
+    def redo(self) -> bool:
+        """Someone else's abandoned effect, not this alert's own decision."""
+        return self._transition.redo
+
+    @property
+    def incident(self) -> Incident:
+        """The incident as this decision wrote it."""
+        assert self._transition.after is not None
+        return self._transition.after
+
+    @property
+    def fingerprint(self) -> str:
+        return self.incident.fingerprint
+
+    @property
+    def pending(self) -> Pending:
+        assert self.incident.pending is not None
+        return self.incident.pending
+
+    @property
+    def idempotency_key(self) -> str:
+        return self._transition.idempotency_key
+
+    @property
+    def ticket(self) -> Ticket | None:
+        """The incident's summary, if it was written already (by this or an earlier effect)."""
+        return self.incident.ticket
+
+    @property
+    def refs(self) -> Mapping[str, str]:
+        """Each sink's reference for the incident's ticket, as claimed."""
+        return MappingProxyType(self.incident.refs)
+
+    async def save_ticket(self, ticket: Ticket) -> None:
+        """Keep the summary, so a redo or a later effect never summarises again."""
+        await self._store.save_ticket(self.fingerprint, self.owner, ticket)
+
+    async def confirm(self, sink: str, ref: str | None, *, last: bool = False) -> None:
+        """`sink` carried the effect out (its ticket reference, if any); with `last`, it was the
+        last sink, and the effect is finished in the same write."""
+        await self._store.confirm(self.fingerprint, self.owner, sink, ref, finish=last)
+        if last:
+            self._open = False
+
+    async def _end(self, failed: bool) -> None:
+        if not self._open:
+            return
+        self._open = False
+        if failed:
+            # Shielded: a cancelled worker must still give its claim back.
+            await asyncio.shield(self._store.release(self.fingerprint, self.owner))
+        else:
+            await self._store.finish(self.fingerprint, self.owner)
+
+
+class Claim:
+    """`async with ledger.claim(...) as work`: see the module docstring."""
+
+    def __init__(
+        self,
+        ledger: Ledger,
+        event: AlertEvent,
+        owner: str,
+        redo: EffectRunner,
+        group: GroupKey | None,
+    ) -> None:
+        self._ledger = ledger
+        self._event = event
+        self._owner = owner
+        self._redo = redo
+        self._group = group
+        self._work: Work | None = None
+
+    async def __aenter__(self) -> Work:
+        store = self._ledger.store
+        for _ in range(self._ledger.MAX_REDOS + 1):
+            now = self._ledger.clock()
+            transition = await store.begin(self._event, self._owner, now, self._group)
+            work = Work(store, transition, self._owner)
+            not_before = work.pending.not_before if work.effect is not None else None
+            if not_before is not None and now < not_before:
+                # A group gathering members: the claim stays ours (no release), and this
+                # message comes back for it when the window is over.
+                raise GatheringError(
+                    f"group {work.fingerprint} gathers members until {not_before:%H:%M:%S}",
+                    retry_after_s=(not_before - now).total_seconds(),
+                )
+            if not work.redo:
+                self._work = work
+                return work
+            # An abandoned effect comes first; this alert is decided on top of it.
+            await _run(work, self._redo)
+        raise StoreBusyError(
+            f"incident {self._event.fingerprint} had {self._ledger.MAX_REDOS} abandoned effects "
+            "in a row",
+            retry_after_s=1.0,
+        )
+
+    async def __aexit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._work is not None:
+            await self._work._end(failed=error is not None)
+
+
+async def _run(work: Work, runner: EffectRunner) -> None:
+    try:
+        await runner(work)
+    except BaseException:
+        await work._end(failed=True)
+        raise
+    await work._end(failed=False)
+
+
+class Ledger:
+    """Claims per alert on one store; `preview` decides without writing (dry runs)."""
+
+    #: Abandoned effects redone in a row before the alert's own decision is left for a retry.
+    MAX_REDOS = 3
+
+    def __init__(
+        self, store: Store, clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    ) -> None:
+        self.store = store
+        self.clock = clock
+
+    def claim(
+        self,
+        event: AlertEvent,
+        owner: str,
+        *,
+        redo: EffectRunner,
+        group: GroupKey | None = None,
+    ) -> Claim:
+        """The claim of `event`'s decision (as a member of `group`, when it has one)."""
+        return Claim(self, event, owner, redo, group)
+
+    async def preview(
+        self, event: AlertEvent, group: GroupKey | None = None
+    ) -> tuple[Decision, Incident | None]:
+        """What `claim` would decide now, and the incident it would decide on; writes nothing."""
+        now, policy = self.clock(), self.store.policy
+        if group is None:
+            stored = await self.store.get(event.fingerprint)
+            return decide(stored, event, now, policy), stored
+        stored = await self.store.get(group.key)
+        return decide_group(stored, event, now, policy, group), stored

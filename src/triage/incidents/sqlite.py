@@ -1,0 +1,146 @@
+"""Records in one SQLite file (`TRIAGE_STORE_URL=sqlite:///PATH`): the store of one process,
+or of several sharing the file."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from triage.errors import StoreUnavailableError
+from triage.incidents.lifecycle import Policy
+from triage.incidents.store import INCIDENT, R, Record, RecordChange, Store
+
+
+class SQLiteStore(Store):
+    """Records in one SQLite file; all I/O on one dedicated thread, never on the event loop.
+
+    Incidents keep the `incidents` table they have always had; other kinds live in `records`.
+    Several processes may share the file: every change runs inside an IMMEDIATE transaction, so
+    processes take turns and a race cannot lose an update.
+    """
+
+    def __init__(self, path: str, policy: Policy, lease: timedelta, closed_ttl: timedelta) -> None:
+        super().__init__(policy, lease, closed_ttl)
+        self.path = path
+        # One thread owns the connection: sqlite3 objects must stay on the thread that made them.
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="triage-sqlite")
+        self._conn: sqlite3.Connection | None = None
+        #: Expired records are deleted at open and then at most this often (what DynamoDB's
+        #: TTL does for the other store), so a long-running daemon's file stays small.
+        self.purge_every_s = 3600.0
+        self._purged_at = 0.0
+
+    async def open(self) -> None:
+        await self._call(self._open)
+
+    def _open(self) -> None:
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(self.path, timeout=5.0, isolation_level=None)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS incidents ("
+            " fingerprint TEXT PRIMARY KEY, version INTEGER NOT NULL,"
+            " body TEXT NOT NULL, expires_at REAL)"
+        )
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS records ("
+            " kind TEXT NOT NULL, key TEXT NOT NULL, version INTEGER NOT NULL,"
+            " body TEXT NOT NULL, expires_at REAL, PRIMARY KEY (kind, key))"
+        )
+        self._conn = conn
+        self._purge_expired()
+
+    def _purge_expired(self) -> None:
+        now = time.time()
+        for table in ("incidents", "records"):
+            self._db().execute(
+                f"DELETE FROM {table} WHERE expires_at IS NOT NULL AND expires_at < ?", (now,)
+            )
+        self._purged_at = time.monotonic()
+
+    async def _call(self, fn: Any, *args: Any) -> Any:
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(self._executor, fn, *args)
+        except sqlite3.OperationalError as exc:  # locked, disk I/O, …: retrying may help
+            raise StoreUnavailableError(f"sqlite: {exc}") from exc
+
+    def _db(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise StoreUnavailableError("sqlite store is not open")
+        return self._conn
+
+    async def _update(self, kind: str, key: str, change: RecordChange[R]) -> R:
+        # Read, decide and write in one IMMEDIATE transaction on the store's thread: workers of
+        # this process never conflict, and other processes on the same file wait their turn.
+        result: R = await self._call(self._update_sync, kind, key, change)
+        return result
+
+    def _update_sync(self, kind: str, key: str, change: RecordChange[R]) -> R:
+        db = self._db()
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            write, result = change(self._get_sync(kind, key))
+            if write is not None:
+                self._put_sync(write)
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        if time.monotonic() - self._purged_at >= self.purge_every_s:
+            self._purge_expired()
+        return result
+
+    async def _get(self, kind: str, key: str) -> Record | None:
+        record: Record | None = await self._call(self._get_sync, kind, key)
+        return record
+
+    def _get_sync(self, kind: str, key: str) -> Record | None:
+        if kind == INCIDENT:
+            row = (
+                self._db()
+                .execute(
+                    "SELECT version, body, expires_at FROM incidents WHERE fingerprint = ?", (key,)
+                )
+                .fetchone()
+            )
+        else:
+            row = (
+                self._db()
+                .execute(
+                    "SELECT version, body, expires_at FROM records WHERE kind = ? AND key = ?",
+                    (kind, key),
+                )
+                .fetchone()
+            )
+        return Record(key, kind, row[0], row[1], row[2]) if row else None
+
+    def _put_sync(self, record: Record) -> None:
+        if record.kind == INCIDENT:
+            self._db().execute(
+                "INSERT OR REPLACE INTO incidents (fingerprint, version, body, expires_at)"
+                " VALUES (?, ?, ?, ?)",
+                (record.key, record.version, record.body, record.expires_at),
+            )
+        else:
+            self._db().execute(
+                "INSERT OR REPLACE INTO records (kind, key, version, body, expires_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (record.kind, record.key, record.version, record.body, record.expires_at),
+            )
+
+    async def ping(self) -> None:
+        await self._call(lambda: self._db().execute("SELECT 1").fetchone())
+
+    async def aclose(self) -> None:
+        if self._conn is not None:
+            await self._call(self._conn.close)
+            self._conn = None
+        self._executor.shutdown(wait=True)
