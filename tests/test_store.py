@@ -15,6 +15,7 @@ import pytest
 from factories import T0, alert
 from triage.errors import StoreBusyError
 from triage.incidents.dynamodb import DynamoDBStore, create_table
+from triage.incidents.groups import GroupKey
 from triage.incidents.lifecycle import Action, Policy, State
 from triage.incidents.sqlite import SQLiteStore
 from triage.incidents.store import Store
@@ -131,8 +132,17 @@ async def test_last_confirmation_finishes_the_effect_in_the_same_write(
 
 
 async def test_racing_workers_open_exactly_once(store: Store) -> None:
-    """Twenty workers racing on one new incident produce exactly one OPEN."""
-    results = await asyncio.gather(*(store.begin(alert(), f"m{i}", T0) for i in range(20)))
+    """Twenty workers on two replicas (two store instances on one file or table) racing on one
+    new incident produce exactly one OPEN."""
+    replica = await _replica_of(store)
+    stores = [store, replica]
+    try:
+        results = await asyncio.gather(
+            *(stores[i % 2].begin(alert(), f"m{i}", T0) for i in range(20))
+        )
+    finally:
+        if replica is not store:
+            await replica.aclose()
     actions = [t.action for t in results]
     assert actions.count(Action.OPEN) == 1
     assert actions.count(Action.COUNT) == 19
@@ -182,6 +192,16 @@ async def test_closed_incidents_carry_an_expiry(store: Store) -> None:
     expected = (T0 + timedelta(minutes=1, days=30)).timestamp()
     assert store._expiry(closed) == expected
     assert await _stored_expiry(store, fp) == int(expected)
+
+
+async def _replica_of(store: Store) -> Store:
+    """A second store on the same data, as another replica would have."""
+    if isinstance(store, SQLiteStore):
+        replica = SQLiteStore(store.path, POLICY, LEASE, timedelta(days=30))
+        await replica.open()
+        return replica
+    assert isinstance(store, DynamoDBStore)
+    return DynamoDBStore(store._ddb, store.table, POLICY, LEASE, timedelta(days=30))
 
 
 async def _stored_expiry(store: Store, fp: str) -> int | None:
@@ -247,3 +267,17 @@ async def test_racing_takers_never_overdraw_a_budget(store: Store) -> None:
     """Twenty concurrent takers on a budget of 3 get exactly 3 tokens: one conditional write each."""
     waits = await asyncio.gather(*(store.take_token(BUDGET, NOW_S) for _ in range(20)))
     assert waits.count(0.0) == 3
+
+
+async def test_a_group_incident_keeps_its_members_in_every_store(store: Store) -> None:
+    """Members of a group are decided and written in one record per group, on each backend,
+    and read back the same: the group opens with its first member and counts the next."""
+    group = GroupKey.of("pods", ("alertname",), {"alertname": "Crash"}, 0, str)
+    first = await store.begin(alert("api-0"), "m0", T0, group)
+    second = await store.begin(alert("api-1"), "m1", T0 + timedelta(seconds=1), group)
+    assert (first.action, second.action) == (Action.OPEN, Action.COUNT)
+    stored = await store.get(group.key)
+    assert stored is not None and stored.group is not None
+    assert set(stored.group.members) == {alert("api-0").fingerprint, alert("api-1").fingerprint}
+    assert stored.group.by == {"alertname": "Crash"}
+    assert stored.pending is not None and stored.pending.owner == "m0"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -41,8 +42,23 @@ class DynamoDBStore(Store):
         super().__init__(policy, lease, closed_ttl)
         self._ddb = client
         self.table = table
+        self._locks: dict[str, _KeyLock] = {}
 
     async def _update(self, kind: str, key: str, change: RecordChange[R]) -> R:
+        # Workers of this process take turns on one record: their conditional writes would
+        # only fail each other (a group's members all write the group's record). Replicas
+        # still race, and the version condition settles it.
+        lock = self._locks.setdefault(key, _KeyLock())
+        lock.users += 1
+        try:
+            async with lock.lock:
+                return await self._update_once(kind, key, change)
+        finally:
+            lock.users -= 1
+            if not lock.users:
+                del self._locks[key]
+
+    async def _update_once(self, kind: str, key: str, change: RecordChange[R]) -> R:
         for attempt in range(self.MAX_CONFLICTS):
             stored = await self._get(kind, key)
             write, result = change(stored)
@@ -110,6 +126,12 @@ class DynamoDBStore(Store):
 
     async def aclose(self) -> None:
         """The client belongs to the process's AWS session, which closes it."""
+
+
+@dataclass(slots=True)
+class _KeyLock:
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    users: int = 0
 
 
 def _item_key(kind: str, key: str) -> str:

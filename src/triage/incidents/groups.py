@@ -13,8 +13,9 @@ lifecycle, per member event:
     closed recently  | reopen                                    | ignore (remembered)
     closed long ago  | a new group incident                      | ignore
 
-Each member keeps its own out-of-order guard; `MAX_MEMBERS` are tracked (listed, and holding the
-group open while they fire), more are only counted.
+Each member keeps its own out-of-order guard; a repeat of a member that changes nothing is
+counted without a write (a group is one record, rewritten on each change). `MAX_MEMBERS` are
+tracked (listed, and holding the group open while they fire), more are only counted.
 """
 
 from __future__ import annotations
@@ -84,6 +85,10 @@ def decide_group(
     known = members.get(event.fingerprint)
     if known is not None and event.occurred_at < known.last_event_at:
         return Decision(Action.IGNORE, None)  # older than this member's newest event
+    if known is not None and known.status is event.status and stored.state is State.OPEN:
+        # A repeat of a member as it is: nothing to write (a group's record is large, and a
+        # storm repeats its members over and over).
+        return Decision(Action.COUNT, None)
     joined = _with_member(stored.group, event, known)
     seen = dataclasses.replace(
         stored,
