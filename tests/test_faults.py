@@ -43,10 +43,11 @@ def wait_until(predicate: Any, timeout_s: float, what: str) -> None:
         time.sleep(0.2)
 
 
-def test_backend_outage_of_60_s_dead_letters_nothing(
+def test_a_long_backend_outage_dead_letters_nothing(
     prod_queues: Queues, backend: TicketServer, tmp_path: Path
 ) -> None:
-    """The backend answers 503 to everything for 60 s: the sink's breaker pauses intake, the
+    """The backend answers 503 to everything through five failed probes, far longer than five
+    receives' backoff: the sink's breaker pauses intake, the messages in hand are held, the
     backend is probed without spending messages, and after recovery every incident gets exactly
     one ticket, with nothing in the DLQ and the daemon still running."""
     backend.down = True
@@ -58,18 +59,17 @@ def test_backend_outage_of_60_s_dead_letters_nothing(
         tmp_path / "triage.db",
         concurrency=4,
         sink_breaker_failures=3,
-        sink_breaker_reset_s=5,
-        retry_base_s=1,
-        retry_max_s=10,
+        sink_breaker_reset_s=1,
+        retry_base_s=0.2,
+        retry_max_s=1,
     )
     daemon = Daemon(settings, log_dir=tmp_path)
     try:
         wait_until(
-            lambda: any(e["event"] == "intake.paused" for e in daemon.events()),
-            30,
-            "intake to pause",
+            lambda: sum(e["event"] == "sink.probe_failed" for e in daemon.events()) >= 5,
+            60,
+            "five failed probes of the backend",
         )
-        time.sleep(60)
         during = backend.request_count
         backend.down = False
         wait_until(lambda: len(backend.tickets) >= len(keys), 90, "every ticket after recovery")
@@ -85,8 +85,9 @@ def test_backend_outage_of_60_s_dead_letters_nothing(
     names = [e["event"] for e in daemon.events()]
     assert "intake.resumed" in names
     assert "sink.probe_ok" in names
-    # Paused, not spinning: a handful of failed POSTs before the breaker opened, no flood.
-    assert during <= 8
+    # Paused, not spinning: the failed POSTs before the breaker opened and the probes, no flood.
+    probes = names.count("sink.probe_failed")
+    assert during <= 8 + probes
 
 
 # --- Helpers for the scenarios below -------------------------------------------------------

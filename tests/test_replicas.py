@@ -15,17 +15,17 @@ import boto3
 from daemon_harness import Daemon, make_queues, settings_for
 from triage.stubs.ticketd import TicketServer
 
-INCIDENTS = 50
-MESSAGES = 2000
+INCIDENTS = 25
+MESSAGES = 500
 REPLICAS = 4
 #: Queue depth the feeder keeps (moto slows down as the queue deepens).
-DEPTH = 200
+DEPTH = 100
 
 
 def test_four_replicas_open_exactly_one_ticket_per_incident(
     moto_url: str, backend: TicketServer, tmp_path: Path
 ) -> None:
-    """4 daemons on one queue and one DynamoDB table turn 2,000 interleaved messages over 50 incidents into exactly 50 tickets."""
+    """4 daemons on one queue and one DynamoDB table turn 500 interleaved messages over 25 incidents into exactly 25 tickets."""
     queues = make_queues(moto_url, max_receive_count=10, visibility_s=30)
     ddb = boto3.client("dynamodb", endpoint_url=moto_url, region_name="us-east-1")
     ddb.create_table(
