@@ -470,10 +470,10 @@ def test_resolve_behind_a_killed_daemons_open_waits_instead_of_dead_lettering(
         backend.url,
         tmp_path / "triage.db",
         concurrency=2,
-        # The dead worker's messages come back after 30 s; its effects may be taken over after 20.
-        visibility_timeout_s=30,
-        effect_lease_s=20,
-        message_timeout_s=15,
+        # The dead worker's messages come back after 8 s; its effects may be taken over after 6.
+        visibility_timeout_s=8,
+        effect_lease_s=6,
+        message_timeout_s=5,
         retry_base_s=0.2,
         retry_max_s=5,
         backend_resolve_route="/api/service/tickets/{ref}/resolve",

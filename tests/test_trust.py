@@ -66,6 +66,12 @@ def stopped(daemon: Daemon) -> dict[str, Any]:
     return line
 
 
+def stop(daemon: Daemon) -> None:
+    """SIGTERM, and the clean exit it must lead to."""
+    daemon.signal(signal.SIGTERM)
+    assert daemon.wait(timeout=30) == 0, daemon.log[-3000:]
+
+
 @pytest.fixture(autouse=True)
 def backend_token(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("BACKEND_TOKEN", TOKEN)
@@ -168,13 +174,15 @@ def test_no_secret_leaves_a_running_daemon_by_any_path(
             update_interval_s=0,
         )
         bodies = _hostile_bodies()
-        logs = []
-        for status in ("firing", "firing", "resolved", "firing"):  # open, update, close, reopen
-            for body in bodies:
-                queues.send(_with_status(body, status))
-            daemon = Daemon(settings, "--drain", log_dir=tmp_path)
-            assert daemon.wait(timeout=90) == 0, daemon.log[-3000:]
-            logs.append(daemon.log)
+        daemon = Daemon(settings, log_dir=tmp_path)
+        try:
+            for status in ("firing", "firing", "resolved", "firing"):  # open, update, close, reopen
+                queues.send(*(_with_status(body, status) for body in bodies))
+                wait_until(lambda: queues.depth() == 0, 60, f"the {status} wave to be handled")
+            stop(daemon)
+        finally:
+            daemon.kill()
+        logs = [daemon.log]
         sent = {
             "backend": (to_backend.requests, ("authorization", f"Bearer {TOKEN}")),
             "github": (to_github.requests, ("authorization", f"Bearer {GH_TOKEN}")),
@@ -247,13 +255,15 @@ def test_an_event_dated_2999_cannot_wedge_an_incident(
     )
     after = "resolved" if wedge == "firing" else "firing"
     steps = [("firing", None), (wedge, "2999-01-01T00:00:00Z"), (after, None)]
-    logs = []
-    for status, stamp in steps:  # one at a time, each stamped when it is sent
-        queues.send(generic("wedge", status, timestamp=stamp or datetime.now(UTC).isoformat()))
-        daemon = Daemon(settings, "--drain", log_dir=tmp_path)
-        assert daemon.wait(timeout=60) == 0, daemon.log
-        logs.extend(daemon.events())
-    [future] = [e for e in logs if e["event"] == "alert.future_time"]
+    daemon = Daemon(settings, log_dir=tmp_path)
+    try:
+        for status, stamp in steps:  # one at a time, each stamped when it is sent
+            queues.send(generic("wedge", status, timestamp=stamp or datetime.now(UTC).isoformat()))
+            wait_until(lambda: queues.depth() == 0, 30, f"the {status} event to be handled")
+        stop(daemon)
+    finally:
+        daemon.kill()
+    [future] = events(daemon, "alert.future_time")
     assert future["occurred_at"].startswith("2999-01-01")
     kinds = [(e["kind"], e["body"].get("reopened", False)) for e in backend.events]
     expected = {
@@ -477,13 +487,17 @@ def test_counters_count_only_what_the_backend_was_sent(
     """Without update and resolve routes a resolve is skipped for the backend: the final
     counters count one ticket created and none closed, and `triage check` warns about it."""
     settings = settings_for(queues, backend.url, tmp_path / "t.db")
-    for status in ("firing", "resolved"):
-        queues.send(generic("counted", status))
-        daemon = Daemon(settings, "--drain", log_dir=tmp_path)
-        assert daemon.wait(timeout=60) == 0, daemon.log
-        counters = stopped(daemon)
-        if status == "firing":
-            assert counters["TicketsCreated.backend"] == 1
+    daemon = Daemon(settings, log_dir=tmp_path)
+    try:
+        for status in ("firing", "resolved"):
+            queues.send(generic("counted", status))
+            wait_until(lambda: queues.depth() == 0, 30, f"the {status} alert to be handled")
+        stop(daemon)
+    finally:
+        daemon.kill()
+    counters = stopped(daemon)
+    assert counters["TicketsCreated.backend"] == 1
+    assert [e["action"] for e in events(daemon, "alert.decided")] == ["open", "close"]
     assert "TicketsClosed" not in counters
     assert "TicketsClosed.backend" not in counters
     assert backend.events == []
