@@ -15,7 +15,7 @@ from localstack_harness import ROOT, LocalStack, localstack_session
 pytestmark = pytest.mark.localstack
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def localstack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
     """LocalStack (SQS, Secrets Manager, CloudWatch) on a free 127.0.0.1 port."""
     yield from localstack_session(tmp_path_factory.mktemp("localstack"))

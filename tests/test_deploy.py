@@ -234,14 +234,14 @@ def test_aws_calls_are_all_classified() -> None:
 # --- Terraform -----------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def terraform() -> str:
     if TERRAFORM is None:
         pytest.skip("terraform binary not found on PATH or at /usr/local/bin/terraform")
     return TERRAFORM
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def tf_env(terraform: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """Environment for terraform: the AWS provider from the local mirror, nothing from the net."""
     if not (MIRROR / "registry.terraform.io" / "hashicorp" / "aws").is_dir():
@@ -276,7 +276,7 @@ def tf(terraform: str, env: dict[str, str], cwd: Path, *args: str, timeout: floa
     return result.stdout
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def module_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """deploy/terraform copied out, so init never writes .terraform/ or a lock into the repo."""
     target = tmp_path_factory.mktemp("tf") / "terraform"
@@ -414,7 +414,7 @@ output "triage" {
 """
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def moto_endpoint() -> Iterator[str]:
     """An in-process moto server of our own, with two shims for what moto 5 lacks and the AWS
     provider reads back: SQS RedriveAllowPolicy, and Application Auto Scaling tags."""
@@ -484,7 +484,7 @@ class Applied:
         )
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def applied(
     terraform: str,
     tf_env: dict[str, str],

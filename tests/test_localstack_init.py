@@ -89,13 +89,13 @@ def aws_cli_bin() -> Path:
     return venv_or_skip()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def init_output(localstack: LocalStack) -> str:
     """The hook run once against LocalStack, with the compose file's environment for it."""
     return run_init(localstack.client_env(**HOOK_ENV, TRIAGE_INIT_SERVICES="sqs secretsmanager"))
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def aws(localstack: LocalStack) -> dict[str, Any]:
     """boto3 keyword arguments for clients of this LocalStack."""
     return {
