@@ -5,8 +5,8 @@ The supervisor knows only `Inbox`; tests and benchmarks may give it another impl
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -20,6 +20,9 @@ log = structlog.get_logger(__name__)
 #: SQS's ceiling for ChangeMessageVisibility (12 hours).
 MAX_VISIBILITY_S = 43_200
 
+#: The message attribute `triage ingest` copies a Sentry webhook's `Sentry-Hook-Resource` into.
+SENTRY_RESOURCE_ATTRIBUTE = "sentry_hook_resource"
+
 
 @dataclass(frozen=True, slots=True)
 class Message:
@@ -29,6 +32,12 @@ class Message:
     #: ApproximateReceiveCount: 1 on the first delivery.
     receive_count: int
     sent_at: datetime | None
+    #: The message's string attributes (what `triage ingest` adds: source, request id …).
+    attributes: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def sentry_resource(self) -> str | None:
+        return self.attributes.get(SENTRY_RESOURCE_ATTRIBUTE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +89,7 @@ class SqsInbox:
                 WaitTimeSeconds=wait_s,
                 VisibilityTimeout=visibility_s,
                 MessageSystemAttributeNames=["ApproximateReceiveCount", "SentTimestamp"],
+                MessageAttributeNames=["All"],
             )
         except (ClientError, BotoCoreError) as exc:
             raise InboxError(f"receive failed: {_describe(exc)}") from exc
@@ -163,6 +173,11 @@ def message_from(raw: dict[str, Any]) -> Message:
         receipt_handle=raw["ReceiptHandle"],
         receive_count=int(attrs.get("ApproximateReceiveCount", 1)),
         sent_at=datetime.fromtimestamp(int(sent) / 1000, UTC) if sent else None,
+        attributes={
+            name: value["StringValue"]
+            for name, value in raw.get("MessageAttributes", {}).items()
+            if isinstance(value.get("StringValue"), str)
+        },
     )
 
 

@@ -45,11 +45,12 @@ _ACTION_METRIC = {
 }
 
 
-async def _normalize(body: str) -> Normalized:
+async def _normalize(message: Message) -> Normalized:
     """Large bodies are parsed on a worker thread so the event loop stays responsive."""
-    if len(body) > OFFLOAD_BODY_BYTES:
-        return await asyncio.to_thread(normalize_body, body)
-    return normalize_body(body)
+    hint = message.sentry_resource
+    if len(message.body) > OFFLOAD_BODY_BYTES:
+        return await asyncio.to_thread(normalize_body, message.body, sentry_resource=hint)
+    return normalize_body(message.body, sentry_resource=hint)
 
 
 class Pipeline:
@@ -73,7 +74,7 @@ class Pipeline:
     async def process(self, message: Message) -> list[Outcome]:
         """Run every alert of one message through the lifecycle; return what was done."""
         started = time.perf_counter()
-        normalized = await _normalize(message.body)
+        normalized = await _normalize(message)
         for skipped in normalized.skipped:
             log.info(
                 "alert.skipped", source=skipped.source, reason=skipped.reason, detail=skipped.detail
@@ -213,7 +214,7 @@ class DryRun:
         self.clock = clock
 
     async def process(self, message: Message) -> list[Outcome]:
-        normalized = await _normalize(message.body)
+        normalized = await _normalize(message)
         for skipped in normalized.skipped:
             log.info(
                 "alert.skipped", source=skipped.source, reason=skipped.reason, detail=skipped.detail
