@@ -89,6 +89,17 @@ async def running(settings: Settings) -> AsyncIterator[IngestService]:
         await service.shutdown()
 
 
+async def post_once(settings: Settings, path: str, body: bytes, headers: dict[str, str]) -> Any:
+    """Start the gateway in-process, POST one body to `path`, stop it; the httpx2 response."""
+    import httpx2
+
+    async with (
+        running(settings) as service,
+        httpx2.AsyncClient(base_url=f"http://127.0.0.1:{service.port}", timeout=30) as client,
+    ):
+        return await client.post(path, content=body, headers=headers)
+
+
 def env_for(settings: Settings) -> dict[str, str]:
     """The environment that makes `python -m triage ingest` read exactly `settings`."""
     env = {
@@ -226,6 +237,24 @@ class SqsProxy(FaultProxy):
 
 ALERTMANAGER = shutil.which("prometheus-alertmanager") or shutil.which("alertmanager")
 REQUIRE_ALERTMANAGER = "TRIAGE_REQUIRE_ALERTMANAGER"
+#: Read at import: the tests' autouse fixture strips TRIAGE_* variables before a test runs.
+_REQUIRED_AT_IMPORT = os.environ.get(REQUIRE_ALERTMANAGER) == "1"
+
+
+def alertmanager_or_skip() -> str:
+    """The binary's path; without it the test skips, or fails under TRIAGE_REQUIRE_ALERTMANAGER=1
+    (CI, whose .ci/run installs Debian's prometheus-alertmanager)."""
+    import pytest
+
+    if ALERTMANAGER is None:
+        why = (
+            "prometheus-alertmanager is not installed (Debian: apt-get install -y "
+            "--no-install-recommends prometheus-alertmanager)"
+        )
+        if _REQUIRED_AT_IMPORT or os.environ.get(REQUIRE_ALERTMANAGER) == "1":
+            pytest.fail(f"{why}; {REQUIRE_ALERTMANAGER}=1, so this fails instead of skipping")
+        pytest.skip(why)
+    return ALERTMANAGER
 
 
 class Alertmanager:
