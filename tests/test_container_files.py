@@ -34,6 +34,34 @@ def test_compose_file_validates_and_wires_the_worker_to_localstack() -> None:
     assert worker["BACKEND_BASE_URL"] == "http://backend:4000"
 
 
+def test_compose_runs_the_gateway_beside_the_worker() -> None:
+    """The `ingest` service runs the same image with `command: ["ingest"]`, puts webhooks on the
+    worker's queue, and publishes its port on 127.0.0.1 only."""
+    result = run(
+        str(BIN / "docker-compose"), "-f", "docker-compose.yml", "config", "--format", "json"
+    )
+    assert result.returncode == 0, result.stderr
+    services = json.loads(result.stdout)["services"]
+    ingest, worker = services["ingest"], services["worker"]
+    assert ingest["command"] == ["ingest"]
+    assert ingest["build"] == worker["build"]
+    env = ingest["environment"]
+    assert env["ALERT_TRIAGE_QUEUE_URL"] == worker["environment"]["ALERT_TRIAGE_QUEUE_URL"]
+    assert env["AWS_ENDPOINT_URL"] == "http://localstack:4566"
+    (port,) = ingest["ports"]
+    assert (port["host_ip"], port["published"], port["target"]) == ("127.0.0.1", "8081", 8081)
+    assert env["TRIAGE_INGEST_PORT"] == "8081"
+
+
+def test_dockerfile_runs_either_process() -> None:
+    """`docker run IMAGE` is the daemon and `docker run IMAGE ingest` the gateway: the entry
+    point is `python -m triage`, the default command `run`, and both ports are exposed."""
+    text = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+    assert 'ENTRYPOINT ["python", "-m", "triage"]' in text
+    assert 'CMD ["run"]' in text
+    assert "EXPOSE 8080 8081" in text
+
+
 def test_dockerfile_passes_hadolint() -> None:
     """The Dockerfile has no hadolint findings."""
     result = run(str(BIN / "hadolint"), "Dockerfile")
