@@ -421,10 +421,36 @@ def proxy(moto_url: str) -> Any:
         yield running_proxy
 
 
+async def post_batched(
+    client: httpx2.AsyncClient, proxy: SqsProxy, bodies: list[bytes]
+) -> list[httpx2.Response]:
+    """POST `bodies` at once while a first send is held at the proxy, so they gather into one
+    SendMessageBatch (group commit: a body leaves alone only when no call is in flight)."""
+    proxy.released.clear()
+    pilot = asyncio.create_task(
+        client.post("/v1/alerts/generic", content=json.dumps({"title": "pilot"}).encode(),
+                    headers=bearer("generic"))
+    )  # fmt: skip
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 10
+    while proxy.sends_waiting < 1:
+        assert loop.time() < deadline, "the pilot send never reached SQS"
+        await asyncio.sleep(0.01)
+    answers = asyncio.gather(
+        *(client.post("/v1/alerts/generic", content=b, headers=bearer("generic")) for b in bodies)
+    )
+    while proxy.sends_waiting < 2:  # the batch left after the linger and reached SQS
+        assert loop.time() < deadline, "the batch never reached SQS"
+        await asyncio.sleep(0.01)
+    proxy.released.set()
+    assert (await pilot).status_code == 202
+    return list(await answers)
+
+
 async def test_only_the_failed_batch_entry_gets_503(queues: Queues, proxy: SqsProxy) -> None:
-    """Three concurrent requests share one SendMessageBatch; the entry SQS fails answers 503,
-    the other two 202 and are on the queue."""
-    settings = ingest_settings(queues.url, proxy.url, ingest_linger_ms=300)
+    """Three requests share one SendMessageBatch; the entry SQS fails answers 503 with
+    Retry-After, the other two 202 and are on the queue."""
+    settings = ingest_settings(queues.url, proxy.url, ingest_linger_ms=100)
     proxy.fail_marker = "doomed"
     bodies = [json.dumps({"title": f"{name} alert", "dedup_key": name}).encode()
               for name in ("kept-1", "doomed", "kept-2")]  # fmt: skip
@@ -432,37 +458,45 @@ async def test_only_the_failed_batch_entry_gets_503(queues: Queues, proxy: SqsPr
         running(settings) as service,
         httpx2.AsyncClient(base_url=f"http://127.0.0.1:{service.port}", timeout=30) as client,
     ):
-        answers = await asyncio.gather(
-            *(
-                client.post("/v1/alerts/generic", content=b, headers=bearer("generic"))
-                for b in bodies
-            )
-        )
+        answers = await post_batched(client, proxy, bodies)
     assert [a.status_code for a in answers] == [202, 503, 202]
     assert "retry-after" in answers[1].headers
     assert proxy.count("SendMessageBatch") == 1
-    assert sorted(m["Body"] for m in received(queues)) == sorted(
-        [bodies[0].decode(), bodies[2].decode()]
-    )
+    kept = sorted(m["Body"] for m in received(queues) if "pilot" not in m["Body"])
+    assert kept == sorted([bodies[0].decode(), bodies[2].decode()])
 
 
 async def test_an_entry_sqs_refuses_for_its_content_is_422(queues: Queues, proxy: SqsProxy) -> None:
     """A SenderFault entry (SQS refuses the message itself) is 422: retrying cannot help."""
-    settings = ingest_settings(queues.url, proxy.url, ingest_linger_ms=300)
+    settings = ingest_settings(queues.url, proxy.url, ingest_linger_ms=100)
     proxy.fail_marker, proxy.fail_as_sender_fault = "doomed", True
     bodies = [json.dumps({"title": t}).encode() for t in ("doomed", "fine")]
     async with (
         running(settings) as service,
         httpx2.AsyncClient(base_url=f"http://127.0.0.1:{service.port}", timeout=30) as client,
     ):
-        answers = await asyncio.gather(
-            *(
-                client.post("/v1/alerts/generic", content=b, headers=bearer("generic"))
-                for b in bodies
-            )
-        )
+        answers = await post_batched(client, proxy, bodies)
     assert [a.status_code for a in answers] == [422, 202]
     assert "InvalidMessageContents" in answers[0].json()["error"]
+
+
+async def test_a_quiet_gateway_sends_at_once(queues: Queues, proxy: SqsProxy) -> None:
+    """With no call in flight a body leaves at once (no linger): a linger of 1 s does not
+    delay a lone webhook."""
+    settings = ingest_settings(queues.url, proxy.url, ingest_linger_ms=1000)
+    async with (
+        running(settings) as service,
+        httpx2.AsyncClient(base_url=f"http://127.0.0.1:{service.port}", timeout=30) as client,
+    ):
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        response = await client.post(
+            "/v1/alerts/generic", content=GENERIC, headers=bearer("generic")
+        )
+        elapsed = loop.time() - started
+    assert response.status_code == 202
+    assert elapsed < 0.9  # well under the 1 s linger
+    assert proxy.count("SendMessage") == 1
 
 
 async def test_concurrent_requests_are_coalesced_into_batches(

@@ -1,10 +1,13 @@
 """The `Outbox` seam and its SQS implementation: one webhook body in, a message id out once SQS
 holds it, with concurrent sends coalesced into `SendMessageBatch` calls.
 
-A batch leaves when it has 10 entries, when one more would take it over 256 KiB (SQS's batch
-limit everywhere; a message too large for a batch goes alone through `SendMessage`), or when its
-first entry has waited the linger (a few milliseconds). Each entry's answer is its own: a
-`Failed` entry fails only its sender. Errors:
+Group commit: a body leaves at once when no call is in flight (a quiet gateway adds no wait);
+while calls are in flight, bodies gather and the batch leaves when one of them returns, when it
+has 10 entries, when one more would take it over 256 KiB (SQS's batch limit everywhere; a
+message too large for a batch goes alone through `SendMessage`), or when its first body has
+waited the linger (a few milliseconds), whichever comes first. So a busy gateway makes few,
+full calls (each costs SQS and our client about as much as a single send) and an idle one none
+late. Each entry's answer is its own: a `Failed` entry fails only its sender. Errors:
 
     QueueUnavailable   SQS could not be reached, throttled us, or failed the entry itself
                        (the sender should retry: 503 with Retry-After)
@@ -20,6 +23,8 @@ from typing import Any, Protocol
 
 import structlog
 from botocore.exceptions import BotoCoreError, ClientError
+
+from triage.metrics import Metrics
 
 log = structlog.get_logger(__name__)
 
@@ -87,9 +92,16 @@ class SqsOutbox:
     call in flight, so nothing accepted is dropped at shutdown."""
 
     def __init__(
-        self, client: Any, queue_url: str, *, linger_s: float = 0.005, max_in_flight: int = 16
+        self,
+        client: Any,
+        queue_url: str,
+        *,
+        linger_s: float = 0.005,
+        max_in_flight: int = 16,
+        metrics: Metrics | None = None,
     ) -> None:
         self._sqs = client
+        self._metrics = metrics or Metrics()
         self.queue_url = queue_url
         self.linger_s = linger_s
         self._pending: list[_Waiter] = []
@@ -102,13 +114,14 @@ class SqsOutbox:
     async def send(self, message: Outgoing) -> str:
         done: asyncio.Future[str] = asyncio.get_running_loop().create_future()
         if message.size_bytes > BATCH_BYTES:
+            self._metrics.observe("IngestBatchEntries", 1, unit="Count")
             self._start(self._send_alone((message, done)))
             return await done
         if self._pending_bytes + message.size_bytes > BATCH_BYTES:
             self._flush()
         self._pending.append((message, done))
         self._pending_bytes += message.size_bytes
-        if len(self._pending) >= BATCH_ENTRIES:
+        if len(self._pending) >= BATCH_ENTRIES or not self._calls:
             self._flush()
         elif self._timer is None:
             self._timer = asyncio.get_running_loop().call_later(self.linger_s, self._flush)
@@ -130,9 +143,16 @@ class SqsOutbox:
     def _start(self, call: Any) -> None:
         task = asyncio.create_task(call)
         self._calls.add(task)
-        task.add_done_callback(self._calls.discard)
+        task.add_done_callback(self._returned)
+
+    def _returned(self, task: asyncio.Task[None]) -> None:
+        """A call came back: if it was the last one, the bodies that gathered meanwhile leave."""
+        self._calls.discard(task)
+        if not self._calls:
+            self._flush()
 
     async def _send_batch(self, batch: list[_Waiter]) -> None:
+        self._metrics.observe("IngestBatchEntries", len(batch), unit="Count")
         if len(batch) == 1:  # one entry: SendMessage is the cheaper call and the same answer
             await self._send_alone(batch[0])
             return

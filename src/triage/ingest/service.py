@@ -141,6 +141,7 @@ class IngestService:
             self.queue_url,
             linger_s=settings.ingest_linger_ms / 1000,
             max_in_flight=MAX_CALLS_IN_FLIGHT,
+            metrics=self.metrics,
         )
         self.gateway = Gateway(
             tokens,

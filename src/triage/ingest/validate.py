@@ -32,7 +32,7 @@ ACCEPTED_FORMATS: dict[str, frozenset[str]] = {
 #: Bodies above this size are read on a worker thread, so the event loop keeps answering.
 OFFLOAD_BODY_BYTES = 64 * 1024
 #: The longest reason a 422 answer carries.
-REASON_MAX = 240
+REASON_MAX = 300
 
 # SQS carries #x9 | #xA | #xD | #x20-#xD7FF | #xE000-#xFFFD | #x10000-#x10FFFF. Valid JSON can
 # hold no other control character unescaped, and UTF-8 no surrogate, which leaves these two.
