@@ -44,7 +44,7 @@ class IngestConfig:
 
 
 FULL = IngestConfig()
-QUICK = IngestConfig(requests=400, warmup=50, open_loop_s=3.0)
+QUICK = IngestConfig(requests=300, warmup=50, open_loop_s=2.0)
 
 
 def body(i: int, prefix: str) -> bytes:
@@ -248,13 +248,39 @@ async def _bare(config: dict[str, Any]) -> dict[str, Any]:
         started = time.perf_counter()
         await asyncio.gather(*(sender() for _ in range(concurrency)))
         window = time.perf_counter() - started
-    return {"window_s": window, "latencies": latencies, "warmup": concurrency}
+        print(json.dumps({"window_s": window, "latencies": latencies}), flush=True)
+        # Then, on the parent's word, the open loop at the gateway's rate: one SendMessage per
+        # message on a fixed schedule, the reference for the gateway's time to the 202.
+        rate, count = (float(x) for x in sys.stdin.readline().split())
+        open_latencies: list[float] = []
+
+        async def send(text: str) -> None:
+            began = time.perf_counter()
+            await sqs.send_message(QueueUrl=url, MessageBody=text)
+            open_latencies.append(time.perf_counter() - began)
+
+        start = time.perf_counter() + 0.1
+        tasks = []
+        for i in range(int(count)):
+            delay = start + i / rate - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(send(body(i, "bare-open").decode())))
+        await asyncio.gather(*tasks)
+    return {"open_latencies": open_latencies}
 
 
 def run_bare(
-    queue_url: str, endpoint: str, count: int, concurrency: int, env: dict[str, str]
+    queue_url: str,
+    endpoint: str,
+    count: int,
+    concurrency: int,
+    env: dict[str, str],
+    open_rate: float,
+    open_count: int,
 ) -> tuple[dict[str, Any], float, Any]:
-    """The bare loop in a child; its result and its CPU seconds over the measured window."""
+    """The bare loop in a child: its closed-loop result and its CPU seconds over that window,
+    then its open loop at `open_rate` (latencies only)."""
     import rig
 
     config = {
@@ -283,12 +309,16 @@ def run_bare(
         line = process.stdout.readline()
         cpu = rig.process_cpu_s(process.pid) - cpu0
         picture = meter.stop()
-        process.wait(timeout=30)
+        result = json.loads(line)
+        process.stdin.write(f"{open_rate} {open_count}\n")
+        process.stdin.flush()
+        result.update(json.loads(process.stdout.readline()))
+        process.wait(timeout=60)
     finally:
         if process.poll() is None:
             process.kill()
             process.wait()
-    return json.loads(line), cpu, picture
+    return result, cpu, picture
 
 
 # --- The phase -----------------------------------------------------------------------------------
@@ -321,16 +351,20 @@ def measure(
         count = max(1, round(rate * cfg.open_loop_s))
         opened = asyncio.run(open_loop(url, [body(i, "open") for i in range(count)], rate))
         exit_code = gateway.stop()
+        events = gateway.events()
+        accepted_events = [e for e in events if e.get("event") == "ingest.accepted"]
         problems: dict[str, int] = {}
-        for event in gateway.events():
+        for event in events:
             if event.get("level") in {"warning", "error", "critical"}:
                 problems[str(event.get("event"))] = problems.get(str(event.get("event")), 0) + 1
     finally:
         gateway.stop()
     bare_env = {**env, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT / "bench")])}
     bare, bare_cpu, bare_picture = run_bare(
-        bare_queue.url, endpoint, cfg.requests, cfg.concurrency, bare_env
+        bare_queue.url, endpoint, cfg.requests, cfg.concurrency, bare_env, rate, count
     )
+    # The open loop's webhooks are the last `count` accepted: their time inside the gateway.
+    inside = [float(e["duration_ms"]) for e in accepted_events[-count:]]
     accepted = closed["statuses"].get(202, 0) + opened["statuses"].get(202, 0) + cfg.warmup
     queued = gateway_queue.depth()
     return {
@@ -358,9 +392,14 @@ def measure(
         "open_schedule_p99_ms": percentile(opened["from_schedule"], 99) * 1000,
         "open_lateness_p99_ms": percentile(opened["lateness"], 99) * 1000,
         "open_statuses": opened["statuses"],
+        "inside_p50_ms": percentile(inside, 50),
+        "inside_p99_ms": percentile(inside, 99),
+        "bare_open_p50_ms": percentile(bare["open_latencies"], 50) * 1000,
+        "bare_open_p99_ms": percentile(bare["open_latencies"], 99) * 1000,
         "accepted": accepted,
         "queued": queued,
         "bare_queued": bare_queue.depth(),
+        "bare_open_count": count,
         "gateway_exit": exit_code,
         "problems": problems,
     }
@@ -408,6 +447,12 @@ def section(m: dict[str, Any] | None, error: str | None, provenance: str) -> tup
             m["open_p99_ms"] <= OPEN_P99_MAX_MS,
         ),
         (
+            f"reference: bare SendMessage at the same rate ({m['open_rate']:.0f} /s, open loop), p99",
+            f"{m['bare_open_p99_ms']:.1f} ms (p50 {m['bare_open_p50_ms']:.1f} ms)",
+            "none set",
+            None,
+        ),
+        (
             "every 202 on the queue",
             f"{m['queued']:,} messages for {m['accepted']:,} answers 202",
             "equal",
@@ -431,7 +476,9 @@ def section(m: dict[str, Any] | None, error: str | None, provenance: str) -> tup
         f"Open loop: {m['open_requests']:,} webhooks at {m['open_rate']:.0f} /s ({cfg.load:g} × the "
         f"{m['gateway_rate']:.0f} /s measured above) for {cfg.open_loop_s:g} s; to the 202 p50 "
         f"{m['open_p50_ms']:.1f} ms, p99 {m['open_p99_ms']:.1f} ms, max {m['open_max_ms']:.1f} ms; "
-        f"from the scheduled send p99 {m['open_schedule_p99_ms']:.1f} ms (sends started at most "
+        f"from the scheduled send p99 {m['open_schedule_p99_ms']:.1f} ms; inside the gateway (its log's "
+        f"`duration_ms`, request read to answer) p50 {m['inside_p50_ms']:.1f} ms, p99 "
+        f"{m['inside_p99_ms']:.1f} ms (sends started at most "
         f"{m['open_lateness_p99_ms']:.1f} ms late, p99). Answers: closed "
         f"{_statuses(m['gateway_statuses'])}, open {_statuses(m['open_statuses'])}. The gateway exited "
         f"{m['gateway_exit']} on SIGTERM; warnings/errors in its log: "
