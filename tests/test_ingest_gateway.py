@@ -567,3 +567,67 @@ async def test_rotated_secret_is_picked_up_without_a_restart(
         while await post(new) != 202:
             assert asyncio.get_running_loop().time() < deadline, "the rotated token never passed"
         assert await post(old) == 401
+
+
+# --- Broken requests and bugs ---------------------------------------------------------------
+
+
+async def test_a_body_cut_short_is_400_and_nothing_is_queued(
+    gateway: IngestService, queues: Queues
+) -> None:
+    """A sender that promises 1,000 bytes and hangs up after 10 is refused (400, logged), queues
+    nothing, and the gateway keeps answering."""
+    with capture_logs() as logs:
+        _, writer = await asyncio.open_connection("127.0.0.1", gateway.port)
+        writer.write(
+            b"POST /v1/alerts/generic HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n"
+            + f"Authorization: Bearer {TOKENS['generic']}\r\n\r\n".encode()
+            + b'{"title": '
+        )
+        await writer.drain()
+        writer.close()
+        await writer.wait_closed()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 10
+        while not any(e["event"] == "ingest.refused" for e in logs):
+            assert loop.time() < deadline, logs
+            await asyncio.sleep(0.01)
+    (line,) = [e for e in logs if e["event"] == "ingest.refused"]
+    assert (line["status"], line["reason"]) == (400, "incomplete_body")
+    async with httpx2.AsyncClient(base_url=f"http://127.0.0.1:{gateway.port}") as client:
+        assert (await client.get("/healthz")).status_code == 200
+    assert received(queues) == []
+
+
+class BrokenOutbox:
+    """An Outbox with a bug for one body: it raises what no outbox should."""
+
+    def __init__(self, real: Any) -> None:
+        self.real = real
+
+    async def send(self, message: Any) -> str:
+        if "bug" in message.body:
+            raise RuntimeError("a bug in the outbox")
+        result: str = await self.real.send(message)
+        return result
+
+
+async def test_a_bug_fails_only_its_own_request_with_500(
+    gateway: IngestService, client: httpx2.AsyncClient
+) -> None:
+    """An unexpected exception answers that request 500 (the sender retries) with one
+    ingest.error line, and the next request is served as usual."""
+    assert gateway.gateway is not None
+    gateway.gateway.outbox = BrokenOutbox(gateway.gateway.outbox)
+    with capture_logs() as logs:
+        bad = await client.post(
+            "/v1/alerts/generic", content=b'{"title": "bug"}', headers=bearer("generic")
+        )
+        good = await client.post("/v1/alerts/generic", content=GENERIC, headers=bearer("generic"))
+    assert bad.status_code == 500 and bad.json()["error"] == "internal error"
+    assert good.status_code == 202
+    assert [e["event"] for e in logs if e["event"].startswith("ingest.")] == [
+        "ingest.error",
+        "ingest.refused",
+        "ingest.accepted",
+    ]

@@ -24,7 +24,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import structlog
-from aiohttp import web
+from aiohttp import ClientPayloadError, web
+from aiohttp.http_exceptions import HttpProcessingError
 from botocore.exceptions import BotoCoreError, ClientError
 
 from triage.decode import MAX_BODY_BYTES
@@ -81,7 +82,15 @@ class Refused(Exception):
         self.detail = detail
 
 
-_NOT_FOUND = ("not_found", "not found")
+#: One answer for a source that does not exist and one that is off, so neither can be told apart.
+_NOT_FOUND = "not found"
+#: What reading a body raises when the sender goes away or lies about its length.
+_BROKEN_BODY = (
+    ConnectionError,
+    asyncio.IncompleteReadError,
+    ClientPayloadError,
+    HttpProcessingError,
+)
 
 
 class QueueProbe:
@@ -138,6 +147,14 @@ class QueueProbe:
         self._checked_at = time.monotonic()
         if self.health is not None:
             self.health.set("queue", self.ok, "" if self.ok else "SQS does not answer")
+
+
+@dataclass(frozen=True, slots=True)
+class Arrival:
+    """What is known of a request the moment it arrives: its id, and the time (ISO 8601, UTC)."""
+
+    request_id: str
+    received_at: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,7 +230,11 @@ class Gateway:
 
     async def post_alert(self, request: web.Request) -> web.StreamResponse:
         started = time.perf_counter()
-        request_id = uuid.uuid4().hex
+        arrival = Arrival(
+            request_id=uuid.uuid4().hex,
+            received_at=datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        )
+        request_id = arrival.request_id
         path_source = request.match_info["source"]
         source = path_source if path_source in _METRIC_SOURCES else "unknown"
         size = request.content_length
@@ -222,10 +243,15 @@ class Gateway:
         try:
             try:
                 message_id, alerts, size, skipped = await self._accept(
-                    request, path_source, request_id
+                    request, path_source, arrival
                 )
             except Refused as refused:
                 return self._refused(refused, source, request_id, size, started)
+            except Exception:
+                # A bug: this request fails alone (500, the sender retries), the gateway goes on.
+                log.exception("ingest.error", source=source, request_id=request_id)
+                bug = Refused(500, "internal_error", "internal error")
+                return self._refused(bug, source, request_id, size, started)
             self._count(source, 202, started)
             log.info(
                 "ingest.accepted",
@@ -251,15 +277,15 @@ class Gateway:
                 self._idle.set()
 
     async def _accept(
-        self, request: web.Request, source: str, request_id: str
+        self, request: web.Request, source: str, arrival: Arrival
     ) -> tuple[str, int, int, tuple[str, ...]]:
         if self.draining:
             raise Refused(503, "shutting_down", "shutting down", retry_after_s=1)
         if source not in auth.SOURCES:
-            raise Refused(404, "unknown_source", _NOT_FOUND[1])
+            raise Refused(404, "unknown_source", _NOT_FOUND)
         tokens = await self._tokens()
         if source not in tokens:
-            raise Refused(404, "source_disabled", _NOT_FOUND[1])
+            raise Refused(404, "source_disabled", _NOT_FOUND)
         if source != "sentry":
             credentials = auth.presented(request.headers)
             await self._authorize(
@@ -283,7 +309,7 @@ class Gateway:
         except Invalid as exc:
             raise Refused(422, "invalid", str(exc), detail=str(exc)) from None
         message = Outgoing.of(
-            checked.text, self._attributes(request, source, request_id, hint), len(body)
+            checked.text, self._attributes(request, source, arrival, hint), len(body)
         )
         if message.size_bytes > self.probe.max_message_bytes:
             raise Refused(
@@ -313,8 +339,8 @@ class Gateway:
     async def _tokens(self) -> auth.Tokens:
         try:
             return await self.tokens.current()
-        except (TokensUnavailable, ConfigError) as exc:
-            log.error("ingest.tokens_unavailable", error=str(exc))
+        except (TokensUnavailable, ConfigError):
+            # TokenStore logged why; this request's own line says tokens_unavailable.
             raise Refused(
                 503, "tokens_unavailable", "unavailable", retry_after_s=RETRY_AFTER_S
             ) from None
@@ -352,21 +378,23 @@ class Gateway:
             raise too_large
         chunks: list[bytes] = []
         total = 0
-        async for chunk in request.content.iter_chunked(64 * 1024):
-            total += len(chunk)
-            if total > limit:
-                raise too_large
-            chunks.append(chunk)
+        try:
+            async for chunk in request.content.iter_chunked(64 * 1024):
+                total += len(chunk)
+                if total > limit:
+                    raise too_large
+                chunks.append(chunk)
+        except _BROKEN_BODY:
+            raise Refused(400, "incomplete_body", "incomplete body") from None
         return b"".join(chunks)
 
     def _attributes(
-        self, request: web.Request, source: str, request_id: str, sentry_resource: str | None
+        self, request: web.Request, source: str, arrival: Arrival, sentry_resource: str | None
     ) -> dict[str, str]:
-        received = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
         attributes = {
             SOURCE_ATTRIBUTE: source,
-            RECEIVED_AT_ATTRIBUTE: received,
-            REQUEST_ID_ATTRIBUTE: request_id,
+            RECEIVED_AT_ATTRIBUTE: arrival.received_at,
+            REQUEST_ID_ATTRIBUTE: arrival.request_id,
         }
         traceparent = request.headers.get("traceparent", "").strip()
         if traceparent and len(traceparent) <= 256 and _TRACEPARENT.fullmatch(traceparent):
