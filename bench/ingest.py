@@ -249,9 +249,11 @@ async def _bare(config: dict[str, Any]) -> dict[str, Any]:
         await asyncio.gather(*(sender() for _ in range(concurrency)))
         window = time.perf_counter() - started
         print(json.dumps({"window_s": window, "latencies": latencies}), flush=True)
-        # Then, on the parent's word, the open loop at the gateway's rate: one SendMessage per
-        # message on a fixed schedule, the reference for the gateway's time to the 202.
-        rate, count = (float(x) for x in sys.stdin.readline().split())
+        # Then, on the parent's word, the open loop at half of this loop's own capacity (as the
+        # gateway's is at half of its own): one SendMessage per message on a fixed schedule.
+        load, duration_s = (float(x) for x in sys.stdin.readline().split())
+        rate = load * len(latencies) / window
+        count = max(1, round(rate * duration_s))
         open_latencies: list[float] = []
 
         async def send(text: str) -> None:
@@ -267,7 +269,7 @@ async def _bare(config: dict[str, Any]) -> dict[str, Any]:
                 await asyncio.sleep(delay)
             tasks.append(asyncio.create_task(send(body(i, "bare-open").decode())))
         await asyncio.gather(*tasks)
-    return {"open_latencies": open_latencies}
+    return {"open_latencies": open_latencies, "open_rate": rate}
 
 
 def run_bare(
@@ -276,11 +278,11 @@ def run_bare(
     count: int,
     concurrency: int,
     env: dict[str, str],
-    open_rate: float,
-    open_count: int,
+    open_load: float,
+    open_s: float,
 ) -> tuple[dict[str, Any], float, Any]:
     """The bare loop in a child: its closed-loop result and its CPU seconds over that window,
-    then its open loop at `open_rate` (latencies only)."""
+    then its open loop at `open_load` times its own capacity for `open_s` (latencies only)."""
     import rig
 
     config = {
@@ -310,7 +312,7 @@ def run_bare(
         cpu = rig.process_cpu_s(process.pid) - cpu0
         picture = meter.stop()
         result = json.loads(line)
-        process.stdin.write(f"{open_rate} {open_count}\n")
+        process.stdin.write(f"{open_load} {open_s}\n")
         process.stdin.flush()
         result.update(json.loads(process.stdout.readline()))
         process.wait(timeout=60)
@@ -349,7 +351,12 @@ def measure(
         capacity = cfg.requests / closed["window_s"]
         rate = capacity * cfg.load
         count = max(1, round(rate * cfg.open_loop_s))
+        meter = rig.CpuMeter(gateway.pid, localstack_pid)
+        cpu0 = rig.process_cpu_s(gateway.pid)
         opened = asyncio.run(open_loop(url, [body(i, "open") for i in range(count)], rate))
+        open_cpu = rig.process_cpu_s(gateway.pid) - cpu0
+        open_picture = meter.stop()
+        opened["window_s"] = count / rate
         exit_code = gateway.stop()
         events = gateway.events()
         accepted_events = [e for e in events if e.get("event") == "ingest.accepted"]
@@ -361,7 +368,7 @@ def measure(
         gateway.stop()
     bare_env = {**env, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT / "bench")])}
     bare, bare_cpu, bare_picture = run_bare(
-        bare_queue.url, endpoint, cfg.requests, cfg.concurrency, bare_env, rate, count
+        bare_queue.url, endpoint, cfg.requests, cfg.concurrency, bare_env, cfg.load, cfg.open_loop_s
     )
     # The open loop's webhooks are the last `count` accepted: their time inside the gateway.
     inside = [float(e["duration_ms"]) for e in accepted_events[-count:]]
@@ -394,6 +401,10 @@ def measure(
         "open_statuses": opened["statuses"],
         "inside_p50_ms": percentile(inside, 50),
         "inside_p99_ms": percentile(inside, 99),
+        "open_cpu_ms": open_cpu / count * 1000,
+        "open_picture": open_picture,
+        "open_window_s": opened["window_s"],
+        "bare_open_rate": bare["open_rate"],
         "bare_open_p50_ms": percentile(bare["open_latencies"], 50) * 1000,
         "bare_open_p99_ms": percentile(bare["open_latencies"], 99) * 1000,
         "accepted": accepted,
@@ -447,7 +458,7 @@ def section(m: dict[str, Any] | None, error: str | None, provenance: str) -> tup
             m["open_p99_ms"] <= OPEN_P99_MAX_MS,
         ),
         (
-            f"reference: bare SendMessage at the same rate ({m['open_rate']:.0f} /s, open loop), p99",
+            f"reference: bare SendMessage at {cfg.load:g} × its capacity ({m['bare_open_rate']:.0f} /s, open loop), p99",
             f"{m['bare_open_p99_ms']:.1f} ms (p50 {m['bare_open_p50_ms']:.1f} ms)",
             "none set",
             None,
@@ -480,7 +491,11 @@ def section(m: dict[str, Any] | None, error: str | None, provenance: str) -> tup
         f"`duration_ms`, request read to answer) p50 {m['inside_p50_ms']:.1f} ms, p99 "
         f"{m['inside_p99_ms']:.1f} ms (sends started at most "
         f"{m['open_lateness_p99_ms']:.1f} ms late, p99). Answers: closed "
-        f"{_statuses(m['gateway_statuses'])}, open {_statuses(m['open_statuses'])}. The gateway exited "
+        f"{_statuses(m['gateway_statuses'])}, open {_statuses(m['open_statuses'])}. During the open loop "
+        f"the gateway used {m['open_cpu_ms']:.2f} ms of CPU per webhook (closed loop: "
+        f"{m['gateway_cpu_ms']:.2f}), LocalStack {m['open_picture'].get('localstack', 0) / m['open_requests'] * 1000:.2f} ms, "
+        f"and the machine kept {m['open_picture']['machine_busy'] / m['open_window_s']:.2f} of "
+        f"{os.cpu_count()} cores busy. The gateway exited "
         f"{m['gateway_exit']} on SIGTERM; warnings/errors in its log: "
         f"{', '.join(f'{k} ×{v}' for k, v in sorted(m['problems'].items())) or 'none'}.",
         "",

@@ -65,6 +65,8 @@ def measured(**overrides: Any) -> dict[str, Any]:
         "open_max_ms": 30.0, "open_schedule_p99_ms": 21.0, "open_lateness_p99_ms": 1.0,
         "open_statuses": {202: 6000}, "inside_p50_ms": 8.0, "inside_p99_ms": 18.0,
         "bare_open_p50_ms": 7.0, "bare_open_p99_ms": 15.0, "accepted": 10300, "queued": 10300,
+        "bare_open_rate": 80.0, "open_cpu_ms": 1.5, "open_window_s": 20.0,
+        "open_picture": {"localstack": 8.0, "machine_busy": 20.0},
         "gateway_exit": 0, "problems": {},
     }  # fmt: skip
     numbers.update(overrides)
