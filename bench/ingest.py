@@ -41,10 +41,12 @@ class IngestConfig:
     #: The gateway runs at its production default: one `ingest.accepted` info line a request.
     log_level: str = "info"
     linger_ms: float = 5.0
+    #: Seconds of a repeat of the open loop with py-spy attached to the gateway (0: none).
+    profile_s: float = 8.0
 
 
 FULL = IngestConfig()
-QUICK = IngestConfig(requests=300, warmup=50, open_loop_s=2.0)
+QUICK = IngestConfig(requests=300, warmup=50, open_loop_s=2.0, profile_s=0.0)
 
 
 def body(i: int, prefix: str) -> bytes:
@@ -338,7 +340,7 @@ def measure(
     gateway = Gateway(env, workdir / "ingest.log")
     try:
         url = gateway.wait_listening(time.monotonic() + 60)
-        asyncio.run(
+        warm = asyncio.run(
             closed_loop(url, [body(i, "warmup") for i in range(cfg.warmup)], cfg.concurrency)
         )
         meter = rig.CpuMeter(gateway.pid, localstack_pid)
@@ -357,6 +359,7 @@ def measure(
         open_cpu = rig.process_cpu_s(gateway.pid) - cpu0
         open_picture = meter.stop()
         opened["window_s"] = count / rate
+        profile = _profiled_repeat(cfg, gateway, url, rate, workdir)
         exit_code = gateway.stop()
         events = gateway.events()
         accepted_events = [e for e in events if e.get("event") == "ingest.accepted"]
@@ -372,7 +375,8 @@ def measure(
     )
     # The open loop's webhooks are the last `count` accepted: their time inside the gateway.
     inside = [float(e["duration_ms"]) for e in accepted_events[-count:]]
-    accepted = closed["statuses"].get(202, 0) + opened["statuses"].get(202, 0) + cfg.warmup
+    accepted = sum(run["statuses"].get(202, 0) for run in (warm, closed, opened))
+    accepted += (profile or {}).get("accepted", 0)
     queued = gateway_queue.depth()
     return {
         "config": cfg,
@@ -412,8 +416,32 @@ def measure(
         "bare_queued": bare_queue.depth(),
         "bare_open_count": count,
         "gateway_exit": exit_code,
+        "profile": profile,
         "problems": problems,
     }
+
+
+def _profiled_repeat(
+    cfg: IngestConfig, gateway: Gateway, url: str, rate: float, workdir: Path
+) -> dict[str, Any] | None:
+    """py-spy on the gateway during a repeat of the open loop (after the measured one, so the
+    figures are unprofiled): where its CPU goes at half capacity."""
+    if cfg.profile_s <= 0:
+        return None
+    import report
+    import rig
+
+    profiler = rig.Profiler(gateway.pid, workdir / "ingest.collapsed")
+    try:
+        count = max(1, round(rate * cfg.profile_s))
+        run = asyncio.run(open_loop(url, [body(i, "profiled") for i in range(count)], rate))
+    finally:
+        profiler.stop()
+    accepted = run["statuses"].get(202, 0)
+    if profiler.error is not None:
+        return {"error": profiler.error, "accepted": accepted}
+    analysis = report.analyse_profile(profiler.out)
+    return {"analysis": analysis, "requests": count, "accepted": accepted}
 
 
 # --- RESULTS.md ----------------------------------------------------------------------------------
@@ -507,7 +535,25 @@ def section(m: dict[str, Any] | None, error: str | None, provenance: str) -> tup
         "`/proc/<pid>/stat` after its own warm-up.",
         "",
     ]
+    out += _profile_lines(m.get("profile"))
     return out, all(ok is not False for *_, ok in rows)
+
+
+def _profile_lines(profile: dict[str, Any] | None) -> list[str]:
+    if not profile:
+        return []
+    if "error" in profile:
+        return [f"Profile: not taken ({profile['error']}).", ""]
+    a = profile["analysis"]
+    total = a["samples"] or 1
+    areas = ", ".join(f"{area} {count / total:.0%}" for area, count in a["incl_area"][:6])
+    own = ", ".join(f"`{fn}` {c / total:.0%}" for fn, c in a["incl_triage"] if "ingest" in fn)
+    return [
+        f"Profile (py-spy, 250 Hz, `--gil`, during a repeat of the open loop: {profile['requests']:,} "
+        f"webhooks, {a['samples']:,} samples). Share of the gateway's busy samples anywhere in the "
+        f"stack: {areas}. The gateway's own functions (inclusive): {own}.",
+        "",
+    ]
 
 
 def _statuses(counts: dict[Any, int]) -> str:
