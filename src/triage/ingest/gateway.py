@@ -158,6 +158,16 @@ class Arrival:
 
 
 @dataclass(frozen=True, slots=True)
+class Accepted:
+    """What a 202 reports: the SQS message id, the body's size, and what the daemon will find."""
+
+    message_id: str
+    size_bytes: int
+    alerts: int
+    skipped: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Limits:
     """The edge's numbers, from Settings."""
 
@@ -242,9 +252,7 @@ class Gateway:
         self._idle.clear()
         try:
             try:
-                message_id, alerts, size, skipped = await self._accept(
-                    request, path_source, arrival
-                )
+                accepted = await self._accept(request, path_source, arrival)
             except Refused as refused:
                 return self._refused(refused, source, request_id, size, started)
             except Exception:
@@ -258,27 +266,25 @@ class Gateway:
                 source=source,
                 status=202,
                 request_id=request_id,
-                size_bytes=size,
-                alerts=alerts,
-                message_id=message_id,
+                size_bytes=accepted.size_bytes,
+                alerts=accepted.alerts,
+                message_id=accepted.message_id,
                 duration_ms=round((time.perf_counter() - started) * 1000, 2),
             )
             answer: dict[str, Any] = {
-                "message_id": message_id,
-                "alerts": alerts,
+                "message_id": accepted.message_id,
+                "alerts": accepted.alerts,
                 "request_id": request_id,
             }
-            if skipped:
-                answer["skipped"] = list(skipped)
+            if accepted.skipped:
+                answer["skipped"] = list(accepted.skipped)
             return web.json_response(answer, status=202, headers={"X-Request-Id": request_id})
         finally:
             self.in_flight -= 1
             if self.in_flight == 0:
                 self._idle.set()
 
-    async def _accept(
-        self, request: web.Request, source: str, arrival: Arrival
-    ) -> tuple[str, int, int, tuple[str, ...]]:
+    async def _accept(self, request: web.Request, source: str, arrival: Arrival) -> Accepted:
         if self.draining:
             raise Refused(503, "shutting_down", "shutting down", retry_after_s=1)
         if source not in auth.SOURCES:
@@ -332,7 +338,7 @@ class Gateway:
             raise Refused(
                 422, "rejected_by_queue", f"the queue refused the body ({exc.code})"
             ) from None
-        return message_id, checked.alerts, len(body), checked.skipped
+        return Accepted(message_id, len(body), checked.alerts, checked.skipped)
 
     # --- Steps ------------------------------------------------------------------------------
 
