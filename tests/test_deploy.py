@@ -96,11 +96,9 @@ NOT_IN_THE_TASK = {
     ("dlq.py", "*"): "operator",  # `triage dlq peek|redrive`
     ("cli.py", "_dlq"): "operator",
     ("cli.py", "_send_batches"): "operator",  # `triage send`
-    # `triage ingest` runs in its own task, with its own role (deploy/terraform/ingest.tf).
-    ("ingest/auth.py", "*"): "ingest",
-    ("ingest/gateway.py", "*"): "ingest",
-    ("ingest/outbox.py", "*"): "ingest",
-    ("ingest/service.py", "*"): "ingest",
+    # `triage ingest` runs in its own task, with its own role (deploy/terraform/ingest.tf):
+    # every file of the package.
+    ("ingest/", "*"): "ingest",
 }
 
 
@@ -144,9 +142,11 @@ def aws_calls() -> list[Call]:
 
 
 def _runner(call: Call) -> str:
-    return NOT_IN_THE_TASK.get(
-        (call.file, call.function), NOT_IN_THE_TASK.get((call.file, "*"), "task")
-    )
+    package = call.file.split("/")[0] + "/" if "/" in call.file else ""
+    for key in ((call.file, call.function), (call.file, "*"), (package, "*")):
+        if key in NOT_IN_THE_TASK:
+            return NOT_IN_THE_TASK[key]
+    return "task"
 
 
 def actions_of(policy: dict[str, Any]) -> set[str]:

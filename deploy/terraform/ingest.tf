@@ -96,7 +96,7 @@ data "aws_iam_policy_document" "ingest_task" {
 
   statement {
     sid = "SendToAlertsQueue"
-    # ingest/outbox.py: send_message_batch, send_message; ingest/gateway.py: get_queue_attributes
+    # ingest/outbox.py: send_message_batch, send_message; ingest/probe.py: get_queue_attributes
     # (readiness and MaximumMessageSize). Batch calls authorize as the single-message action.
     actions   = ["sqs:SendMessage", "sqs:GetQueueAttributes"]
     resources = [aws_sqs_queue.main.arn]

@@ -26,15 +26,14 @@ from typing import Any
 import structlog
 from aiohttp import ClientPayloadError, web
 from aiohttp.http_exceptions import HttpProcessingError
-from botocore.exceptions import BotoCoreError, ClientError
 
 from triage.decode import MAX_BODY_BYTES
 from triage.errors import ConfigError
-from triage.health import Health
 from triage.inbox import SENTRY_RESOURCE_ATTRIBUTE
 from triage.ingest import auth
 from triage.ingest.auth import TokenStore, TokensUnavailable
 from triage.ingest.outbox import MessageRejected, Outbox, Outgoing, QueueUnavailable
+from triage.ingest.probe import QueueProbe
 from triage.ingest.validate import Invalid, check_off_loop
 from triage.metrics import Metrics
 from triage.normalize.sentry import resource_hint
@@ -52,8 +51,6 @@ TRACEPARENT_ATTRIBUTE = "traceparent"
 BURST_S = 5.0
 #: What a 503 asks the sender to wait (Alertmanager and Grafana retry 5xx on their own).
 RETRY_AFTER_S = 5
-#: How old the last GetQueueAttributes answer may be before /readyz asks SQS again.
-PROBE_TTL_S = 10.0
 #: W3C trace context: version-traceid-parentid-flags, lower-case hex, later versions may add
 #: fields. Anything else is dropped, never forwarded.
 _TRACEPARENT = re.compile(r"[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}(?:-[ -~]{0,200})?")
@@ -91,62 +88,6 @@ _BROKEN_BODY = (
     ClientPayloadError,
     HttpProcessingError,
 )
-
-
-class QueueProbe:
-    """A cheap, cached `GetQueueAttributes` of the queue: whether SQS answers, and the largest
-    message it takes (`MaximumMessageSize`: 256 KiB on older queues, up to 1 MiB)."""
-
-    def __init__(
-        self,
-        client: Any,
-        queue_url: str,
-        *,
-        ttl_s: float = PROBE_TTL_S,
-        health: Health | None = None,
-    ) -> None:
-        self._sqs = client
-        self.queue_url = queue_url
-        self.ttl_s = ttl_s
-        self.health = health
-        self.ok = False
-        self.max_message_bytes = MAX_BODY_BYTES
-        self._checked_at = -math.inf
-        self._lock = asyncio.Lock()
-
-    async def ready(self) -> bool:
-        """The last answer if it is fresh, else one new call (shared by concurrent callers)."""
-        if time.monotonic() - self._checked_at < self.ttl_s:
-            return self.ok
-        async with self._lock:
-            if time.monotonic() - self._checked_at >= self.ttl_s:
-                await self.refresh()
-        return self.ok
-
-    async def refresh(self) -> None:
-        try:
-            response = await self._sqs.get_queue_attributes(
-                QueueUrl=self.queue_url, AttributeNames=["MaximumMessageSize"]
-            )
-        except (ClientError, BotoCoreError) as exc:
-            code = (
-                exc.response.get("Error", {}).get("Code", "Unknown")
-                if isinstance(exc, ClientError)
-                else type(exc).__name__
-            )
-            if self.ok or self._checked_at == -math.inf:
-                log.warning("ingest.queue_unreachable", error=code)
-            self.ok = False
-        else:
-            size = response.get("Attributes", {}).get("MaximumMessageSize")
-            if size is not None:
-                self.max_message_bytes = min(int(size), MAX_BODY_BYTES)
-            if not self.ok:
-                log.info("ingest.queue_reachable", max_message_bytes=self.max_message_bytes)
-            self.ok = True
-        self._checked_at = time.monotonic()
-        if self.health is not None:
-            self.health.set("queue", self.ok, "" if self.ok else "SQS does not answer")
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,8 +26,9 @@ from triage.errors import ConfigError
 from triage.health import Health
 from triage.http_endpoints import EndpointServer
 from triage.ingest.auth import TokenStore, TokensUnavailable
-from triage.ingest.gateway import PROBE_TTL_S, Gateway, Limits, QueueProbe
+from triage.ingest.gateway import Gateway, Limits
 from triage.ingest.outbox import SqsOutbox
+from triage.ingest.probe import PROBE_TTL_S, QueueProbe
 from triage.metrics import Metrics
 from triage.metrics_export import EmfExporter, flush_every
 from triage.settings import Settings
