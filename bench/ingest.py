@@ -222,6 +222,10 @@ async def open_loop(url: str, bodies: list[bytes], rate: float) -> dict[str, Any
 # --- The bare SendMessage loop (a child process) -----------------------------------------------
 
 
+def _keep_alive(request: Any, **_: Any) -> None:
+    request.headers["Connection"] = "keep-alive"
+
+
 async def _bare(config: dict[str, Any]) -> dict[str, Any]:
     import aioboto3
     from botocore.config import Config
@@ -531,8 +535,8 @@ def section(m: dict[str, Any] | None, error: str | None, provenance: str) -> tup
         f"`ingest.accepted` line per webhook, as in production), `TRIAGE_INGEST_LINGER_MS={cfg.linger_ms:g}`, "
         "the rate limit out of the way, LocalStack's SQS as the queue; the HTTP client is aiohttp in "
         "the bench's process; the bare loop is aioboto3 `send_message` from 64 tasks on one client "
-        "(64 pooled connections) in its own process, the same body size, its CPU from "
-        "`/proc/<pid>/stat` after its own warm-up.",
+        "(64 pooled connections, asking for keep-alive like the gateway) in its own process, the "
+        "same body size, its CPU from `/proc/<pid>/stat` after its own warm-up.",
         "",
     ]
     out += _profile_lines(m.get("profile"))
