@@ -403,20 +403,22 @@ class Bench:
 async def _sequential_loop(
     settings: Any, count: int, batch: int, deadline: float
 ) -> tuple[int, float]:
-    from triage.app import build_sinks, open_configured_store
+    from triage.app import build_sinks, hold_credentials, open_configured_store, pipeline_from
     from triage.aws import Aws
     from triage.inbox import SqsInbox
     from triage.metrics import Metrics
-    from triage.pipeline import Pipeline
+    from triage.redact import Redactor
     from triage.summarise import build_summariser
 
     metrics = Metrics()
     aws = Aws(settings)
     store = await open_configured_store(settings, aws)
-    sinks = await build_sinks(settings, aws, metrics)
-    summariser = build_summariser(settings, metrics)
+    sinks = await build_sinks(settings, aws, metrics, budgets=store)
+    hold_credentials(settings)
+    redactor = Redactor()
+    summariser = build_summariser(settings, metrics, redactor)
     try:
-        pipeline = Pipeline(store, summariser, sinks, metrics)
+        pipeline = pipeline_from(settings, store, summariser, sinks, metrics, redactor)
         inbox = SqsInbox(await aws.client("sqs"), settings.queue_url)
         done = 0
         started = time.monotonic()

@@ -10,11 +10,20 @@ import pytest
 from moto.server import ThreadedMotoServer
 
 from daemon_harness import TOKEN, Queues, make_queues
+from triage.redact import _forget_held
 from triage.stubs.ticketd import TicketServer
 
 # Variables that would point a test at a real account, model or repository.
 _ISOLATED_PREFIXES = ("AWS_", "OPENAI_", "TRIAGE_", "BACKEND_", "GITHUB_", "SLACK_", "SQS_")
 _ISOLATED_NAMES = ("ALERT_TRIAGE_QUEUE_URL", "CLOUDWATCH_NAMESPACE")
+
+
+@pytest.fixture(autouse=True)
+def no_held_credentials() -> Iterator[None]:
+    """Each test starts with no credentials held by the process-wide redactor registry."""
+    _forget_held()
+    yield
+    _forget_held()
 
 
 @pytest.fixture(autouse=True)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from triage.models import Alert, Priority, Status
+from triage.redact import Redactor
+from triage.view import RedactedAlert, redact_alert
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
@@ -27,3 +29,9 @@ def alert(
         occurred_at=(at or T0) + timedelta(minutes=minutes),
         identity={"dedup_key": name},
     )
+
+
+def view(source: Alert, excerpt_chars: int = 6000) -> RedactedAlert:
+    """`source` as the sinks and summarisers see it: the pipeline's redacted view, with the
+    raw payload's excerpt the LLM is shown."""
+    return redact_alert(source, Redactor(), excerpt_chars=excerpt_chars)

@@ -15,6 +15,7 @@ import contextlib
 import http.client
 import json
 import threading
+import time
 from collections import Counter
 from http.server import BaseHTTPRequestHandler
 from typing import Any
@@ -41,6 +42,8 @@ class FaultProxy(LoopbackServer):
         self._ids: dict[str, str] = {}
         self._failed_ids: list[str] = []
         self._errors: Counter[str] = Counter()
+        #: X-Amz-Target prefix → seconds its requests are held before they are relayed.
+        self._delays: dict[str, float] = {}
         super().__init__()
 
     @property
@@ -61,6 +64,12 @@ class FaultProxy(LoopbackServer):
         """Message ids whose delete the proxy failed, in order."""
         with self._lock:
             return list(self._failed_ids)
+
+    def delay(self, target_prefix: str, seconds: float) -> None:
+        """Hold every request whose X-Amz-Target starts with `target_prefix` (e.g.
+        `DynamoDB_20120810.`) for `seconds` before relaying it (0: no longer); a slow service."""
+        with self._lock:
+            self._delays[target_prefix] = seconds
 
     def errors(self, code: str) -> int:
         """How many answers moto gave with this error type (e.g. ConditionalCheckFailedException)."""
@@ -84,6 +93,10 @@ class FaultProxy(LoopbackServer):
         self, method: str, path: str, headers: dict[str, str], body: bytes
     ) -> tuple[int, list[tuple[str, str]], bytes]:
         target = headers.get("x-amz-target", "")
+        with self._lock:
+            hold_s = max((s for p, s in self._delays.items() if target.startswith(p)), default=0)
+        if hold_s:
+            time.sleep(hold_s)  # on this request's own thread: other requests go on
         withheld: list[dict[str, Any]] = []
         if target == "AmazonSQS.DeleteMessageBatch":
             request = json.loads(body)

@@ -16,7 +16,8 @@ import httpx2
 import pytest
 import structlog
 
-from triage.errors import ConfigError, SinkRejectedError, SinkUnavailableError
+from factories import view
+from triage.errors import ConfigError, SinkRejectedError, SinkThrottledError, SinkUnavailableError
 from triage.metrics import Metrics
 from triage.models import Alert, Priority, Status, Ticket
 from triage.secrets import BackendToken
@@ -55,7 +56,7 @@ def effect(
     alert: Alert = ALERT,
     flapping: bool = False,
 ) -> Effect:
-    return Effect(kind, alert.fingerprint, alert, TICKET, ref, 3, 2, flapping, key)
+    return Effect(kind, alert.fingerprint, view(alert), TICKET, ref, 3, 2, flapping, key)
 
 
 @pytest.fixture(autouse=True)
@@ -109,7 +110,7 @@ def closed_port() -> int:
 
 async def test_open_posts_the_contract(sink: BackendSink, backend: TicketServer) -> None:
     """OPEN posts the ticket fields plus alert facts, with the bearer token and Idempotency-Key."""
-    ref = await sink.apply(effect())
+    ref = (await sink.apply(effect())).ref
     [ticket] = backend.tickets
     assert ref == ticket["id"] == "T-1"
     assert ticket["headers"]["authorization"] == f"Bearer {backend.token}"
@@ -133,8 +134,8 @@ async def test_replayed_key_creates_no_second_ticket(
     sink: BackendSink, backend: TicketServer
 ) -> None:
     """Retrying an OPEN with the same idempotency key returns the same ticket and creates none."""
-    first = await sink.apply(effect())
-    second = await sink.apply(effect())
+    first = (await sink.apply(effect())).ref
+    second = (await sink.apply(effect())).ref
     assert first == second == "T-1"
     assert len(backend.tickets) == 1
     assert backend.request_count == 2
@@ -154,24 +155,28 @@ async def test_ticket_reference_from_the_answer(answer: Any, ref: str) -> None:
     """The reference is id, ticket_id, ticketId or key, else the idempotency key."""
     transport = httpx2.MockTransport(lambda request: httpx2.Response(201, json=answer))
     async with open_sink("http://backend.test", transport=transport) as sink:
-        assert await sink.apply(effect()) == ref
+        assert (await sink.apply(effect())).ref == ref
 
 
 async def test_non_json_success_falls_back_to_the_idempotency_key() -> None:
     """A 2xx answer that is not JSON still opens the ticket, named by the idempotency key."""
     transport = httpx2.MockTransport(lambda request: httpx2.Response(204))
     async with open_sink("http://backend.test", transport=transport) as sink:
-        assert await sink.apply(effect(key="fp:9")) == "fp:9"
+        assert (await sink.apply(effect(key="fp:9"))).ref == "fp:9"
 
 
 async def test_update_reopen_and_close_bodies(sink: BackendSink, backend: TicketServer) -> None:
     """UPDATE, REOPEN and CLOSE post their documented bodies to the routes, keyed per effect."""
-    ref = await sink.apply(effect())
+    ref = (await sink.apply(effect())).ref
     assert ref is not None
     resolved = ALERT.model_copy(update={"status": Status.RESOLVED})
-    assert await sink.apply(effect(EffectKind.UPDATE, ref=ref, key="fp:2")) is None
-    assert await sink.apply(effect(EffectKind.CLOSE, ref=ref, key="fp:3", alert=resolved)) is None
-    assert await sink.apply(effect(EffectKind.REOPEN, ref=ref, key="fp:4", flapping=True)) is None
+    assert (await sink.apply(effect(EffectKind.UPDATE, ref=ref, key="fp:2"))).ref is None
+    assert (
+        await sink.apply(effect(EffectKind.CLOSE, ref=ref, key="fp:3", alert=resolved))
+    ).ref is None
+    assert (
+        await sink.apply(effect(EffectKind.REOPEN, ref=ref, key="fp:4", flapping=True))
+    ).ref is None
     fp = ALERT.fingerprint
     assert [(e["id"], e["kind"], e["headers"]["idempotency-key"]) for e in backend.events] == [
         ("T-1", "updates", "fp:2"),
@@ -220,22 +225,35 @@ async def test_unconfigured_routes_are_skipped(
     metrics = Metrics()
     async with open_sink(backend.url, metrics=metrics) as sink:
         for n, kind in enumerate((EffectKind.UPDATE, EffectKind.REOPEN, EffectKind.CLOSE)):
-            assert await sink.apply(effect(kind, ref="T-1", key=f"fp:{n + 2}")) is None
+            assert (await sink.apply(effect(kind, ref="T-1", key=f"fp:{n + 2}"))).ref is None
     assert backend.request_count == 0
     skipped = [e for e in logs if e["event"] == "sink.skipped"]
     assert [e["reason"] for e in skipped] == ["no route configured"] * 3
     assert metrics.counter("SinkCalls", sink="backend", outcome="skipped") == 3
 
 
-@pytest.mark.parametrize("status", [500, 502, 503, 504, 408, 409, 429])
+@pytest.mark.parametrize("status", [500, 502, 503, 504, 408])
 async def test_server_errors_are_transient(
     sink: BackendSink, backend: TicketServer, status: int
 ) -> None:
-    """5xx, 408, 409 and 429 raise SinkUnavailableError (the message is retried later)."""
+    """5xx and 408 raise SinkUnavailableError (the message is retried later)."""
     backend.fail_next(1, status=status)
     with pytest.raises(SinkUnavailableError, match=str(status)) as caught:
         await sink.apply(effect())
     assert caught.value.retry_after_s is None
+    assert backend.tickets == []
+
+
+@pytest.mark.parametrize(("status", "wait_s"), [(429, 5.0), (409, 2.0), (425, 2.0)])
+async def test_waits_the_backend_asks_for_hold_the_message(
+    sink: BackendSink, backend: TicketServer, status: int, wait_s: float
+) -> None:
+    """429, 409 (the same Idempotency-Key in flight) and 425 raise SinkThrottledError with a
+    default wait: the message is held, not retried, and the breaker counts no failure."""
+    backend.fail_next(1, status=status)
+    with pytest.raises(SinkThrottledError, match=str(status)) as caught:
+        await sink.apply(effect())
+    assert caught.value.retry_after_s == wait_s
     assert backend.tickets == []
 
 
@@ -255,7 +273,7 @@ async def test_client_errors_are_permanent(
 async def test_retry_after_seconds_is_passed_on(sink: BackendSink, backend: TicketServer) -> None:
     """A 429 with `Retry-After: 17` becomes retry_after_s == 17."""
     backend.fail_next(1, status=429, retry_after="17")
-    with pytest.raises(SinkUnavailableError) as caught:
+    with pytest.raises(SinkThrottledError) as caught:
         await sink.apply(effect())
     assert caught.value.retry_after_s == 17
 
@@ -297,7 +315,7 @@ async def test_401_rereads_a_rotated_token_once(backend: TicketServer, moto_url:
         assert await token.get() == "old-token"  # cached for the default TTL of 300 s
         await secrets.put_secret_value(SecretId="backend", SecretString=backend.token)
         async with open_sink(backend.url, token=token) as sink:
-            assert await sink.apply(effect()) == "T-1"
+            assert (await sink.apply(effect())).ref == "T-1"
     assert backend.request_count == 2
     assert backend.tickets[0]["headers"]["authorization"] == f"Bearer {backend.token}"
 

@@ -23,7 +23,15 @@ def test_check_passes_when_everything_is_reachable(
     queues: Queues, backend: TicketServer, tmp_path: Path
 ) -> None:
     """`triage check` prints one ok line per dependency and exits 0 when all are reachable."""
-    env = daemon_env(settings_for(queues, backend.url, tmp_path / "t.db"))
+    env = daemon_env(
+        settings_for(
+            queues,
+            backend.url,
+            tmp_path / "t.db",
+            backend_update_route="/api/service/tickets/{ref}/updates",
+            backend_resolve_route="/api/service/tickets/{ref}/resolve",
+        )
+    )
     result = triage("check", env=env)
     assert result.returncode == 0, result.stdout + result.stderr
     lines = result.stdout.splitlines()
@@ -34,10 +42,11 @@ def test_check_passes_when_everything_is_reachable(
         "queue",
         "token",
         "backend",
+        "backend",
     ]
     assert all(line.startswith("ok") for line in lines[:-1])
     assert "with a DLQ" in result.stdout
-    assert lines[-1] == "6 of 6 checks passed"
+    assert lines[-1] == "7 of 7 checks passed"
 
 
 def test_check_lists_every_problem_at_once(queues: Queues, tmp_path: Path) -> None:
@@ -51,7 +60,7 @@ def test_check_lists_every_problem_at_once(queues: Queues, tmp_path: Path) -> No
     assert failed == {"queue", "token", "backend"}
     assert "NonExistentQueue" in result.stdout
     assert "set BACKEND_TOKEN or BACKEND_TOKEN_SECRET_ID" in result.stdout
-    assert result.stdout.splitlines()[-1] == "3 of 6 checks passed"
+    assert result.stdout.splitlines()[-1] == "4 of 7 checks passed, 1 with a warning"
 
 
 def test_check_names_a_broken_routes_file(queues: Queues, tmp_path: Path) -> None:

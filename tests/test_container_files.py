@@ -21,8 +21,8 @@ def run(*cmd: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_compose_file_validates_and_wires_the_worker_to_localstack() -> None:
-    """`docker compose config` accepts docker-compose.yml, and the worker points at LocalStack
-    and the stand-in backend."""
+    """`docker compose config` accepts docker-compose.yml, the worker points at LocalStack and
+    the stand-in backend, and its endpoints listen where the published port can reach them."""
     result = run(
         str(BIN / "docker-compose"), "-f", "docker-compose.yml", "config", "--format", "json"
     )
@@ -32,6 +32,9 @@ def test_compose_file_validates_and_wires_the_worker_to_localstack() -> None:
     worker = config["services"]["worker"]["environment"]
     assert worker["AWS_ENDPOINT_URL"] == "http://localstack:4566"
     assert worker["BACKEND_BASE_URL"] == "http://backend:4000"
+    assert worker["TRIAGE_HTTP_HOST"] == "0.0.0.0"
+    [published] = config["services"]["worker"]["ports"]
+    assert (published["host_ip"], published["target"]) == ("127.0.0.1", 8080)
 
 
 def test_compose_runs_the_gateway_beside_the_worker() -> None:

@@ -639,7 +639,7 @@ def test_apply_creates_the_table_the_store_uses(applied: Applied) -> None:
     assert ttl["TimeToLiveDescription"]["AttributeName"] == "expires_at"
     assert ttl["TimeToLiveDescription"]["TimeToLiveStatus"] == "ENABLED"
     code = (SRC / "store_dynamodb.py").read_text(encoding="utf-8")
-    assert 'Key={"fingerprint": {"S": fingerprint}}' in code
+    assert '"fingerprint": {"S": _item_key(' in code
     assert 'item["expires_at"] = {"N":' in code
 
 

@@ -79,8 +79,9 @@ def prod_queues(moto_url: str) -> Queues:
 def test_secondary_rate_limit_pauses_intake_and_dead_letters_nothing(
     prod_queues: Queues, github: GitHubServer, tmp_path: Path
 ) -> None:
-    """A secondary-rate-limit 403 with Retry-After pauses the daemon's intake until then; every
-    incident still gets exactly one issue and nothing reaches the DLQ."""
+    """A secondary-rate-limit 403 with Retry-After pauses the daemon's intake until then and the
+    message that met it is held, not released (no receive spent); every incident still gets
+    exactly one issue and nothing reaches the DLQ."""
     github.fail_next(
         1,
         403,
@@ -109,8 +110,9 @@ def test_secondary_rate_limit_pauses_intake_and_dead_letters_nothing(
     assert prod_queues.dead_letters() == []
     names = [e["event"] for e in daemon.events()]
     assert "intake.paused" in names and "intake.resumed" in names
-    retries = [e for e in daemon.events() if e["event"] == "message.retry"]
-    assert retries and all(e["retry_in_s"] >= 3 for e in retries)
+    held = [e for e in daemon.events() if e["event"] == "message.held"]
+    assert held and all(e["retry_in_s"] >= 3 for e in held)
+    assert [e for e in daemon.events() if e["event"] == "message.retry"] == []
 
 
 def test_check_reaches_github_and_names_a_refused_token(

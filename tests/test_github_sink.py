@@ -7,7 +7,7 @@ import logging
 import socket
 from collections.abc import AsyncIterator, Iterator, MutableMapping
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,12 +17,16 @@ import structlog
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from triage.errors import ConfigError, SinkRejectedError, SinkUnavailableError
+from factories import view
+from triage.errors import ConfigError, SinkRejectedError, SinkThrottledError, SinkUnavailableError
+from triage.lifecycle import Policy
 from triage.metrics import Metrics
 from triage.models import Alert, Priority, Status, Ticket
+from triage.ratelimit import Budgets
 from triage.settings import Settings
-from triage.sinks.base import Effect, EffectKind, Target
+from triage.sinks.base import Applied, Effect, EffectKind, Target
 from triage.sinks.github import GitHubSink, IssueRef
+from triage.store import SQLiteStore
 from triage.stubs.github import GitHubServer, StubApp
 
 BOT_TOKEN = "t-bot"
@@ -77,7 +81,7 @@ def effect(
     return Effect(
         kind,
         alert.fingerprint,
-        alert,
+        view(alert),
         ticket,
         ref,
         occurrences,
@@ -159,6 +163,7 @@ async def open_sink(
     wall: FakeClock,
     *,
     metrics: Metrics | None = None,
+    budgets: Budgets | None = None,
     **settings: Any,
 ) -> AsyncIterator[GitHubSink]:
     values: dict[str, Any] = {
@@ -167,7 +172,9 @@ async def open_sink(
         "github_token": BOT_TOKEN,
     }
     values.update(settings)
-    sink = GitHubSink(Settings(**values), metrics=metrics, clock=mono, wall_clock=wall)
+    sink = GitHubSink(
+        Settings(**values), metrics=metrics, budgets=budgets, clock=mono, wall_clock=wall
+    )
     try:
         yield sink
     finally:
@@ -186,20 +193,16 @@ async def sink(github: GitHubServer, mono: FakeClock, wall: FakeClock) -> AsyncI
 async def test_incident_lifecycle_is_one_issue(sink: GitHubSink, github: GitHubServer) -> None:
     """firing → repeat → repeat → resolved → re-fire is one issue with two update comments,
     a close comment and close, then a reopen and its comment."""
-    ref = await sink.apply(effect())
+    ref = (await sink.apply(effect())).ref
     assert ref is not None
-    assert (
-        await sink.apply(effect(EffectKind.UPDATE, ref, "fp:2", occurrences=3, new_occurrences=2))
-        is None
-    )
-    assert (
-        await sink.apply(effect(EffectKind.UPDATE, ref, "fp:3", occurrences=7, new_occurrences=4))
-        is None
-    )
-    assert await sink.apply(effect(EffectKind.CLOSE, ref, "fp:4", alert=RESOLVED)) is None
+    update = effect(EffectKind.UPDATE, ref, "fp:2", occurrences=3, new_occurrences=2)
+    assert await sink.apply(update) == Applied()
+    update = effect(EffectKind.UPDATE, ref, "fp:3", occurrences=7, new_occurrences=4)
+    assert await sink.apply(update) == Applied()
+    assert (await sink.apply(effect(EffectKind.CLOSE, ref, "fp:4", alert=RESOLVED))).ref is None
     closed = github.issues()[0]
     assert (closed["state"], closed["state_reason"]) == ("closed", "completed")
-    assert await sink.apply(effect(EffectKind.REOPEN, ref, "fp:5")) is None
+    assert (await sink.apply(effect(EffectKind.REOPEN, ref, "fp:5"))).ref is None
 
     [issue] = github.issues()
     assert ref == issue["html_url"] == f"{github.url}/{REPO}/issues/1"
@@ -240,8 +243,8 @@ async def test_open_after_a_lost_answer_finds_the_issue(
 ) -> None:
     """An OPEN retried after a crash between create and store returns the same issue and
     creates no second one."""
-    first = await sink.apply(effect())
-    second = await sink.apply(effect())
+    first = (await sink.apply(effect())).ref
+    second = (await sink.apply(effect())).ref
     assert first == second
     assert len(github.issues()) == 1
     creates = [c for c in bot_calls(github, "POST") if c["path"] == f"/repos/{REPO}/issues"]
@@ -274,7 +277,7 @@ async def test_a_marker_written_in_alert_text_matches_nothing(
 async def test_retried_comment_is_not_posted_twice(sink: GitHubSink, github: GitHubServer) -> None:
     """An UPDATE retried with the same idempotency key finds its comment, even behind more than
     a page of other comments, and posts nothing."""
-    ref = await sink.apply(effect())
+    ref = (await sink.apply(effect())).ref
     assert ref is not None
     await sink.apply(effect(EffectKind.UPDATE, ref, "fp:2"))
     notes = [{"body": f"note {n}"} for n in range(120)]
@@ -291,7 +294,7 @@ async def test_retried_close_does_not_repeat_its_comment(
 ) -> None:
     """A CLOSE whose close call failed after the comment is retried to a closed issue with one
     comment."""
-    ref = await sink.apply(effect())
+    ref = (await sink.apply(effect())).ref
     github.fail_next(1, 502, method="PATCH")  # the comment is posted, the close fails
     with pytest.raises(SinkUnavailableError):
         await sink.apply(effect(EffectKind.CLOSE, ref, "fp:2", alert=RESOLVED))
@@ -313,11 +316,11 @@ async def test_hand_closed_issue_is_left_alone_within_the_hold(
 ) -> None:
     """An issue a person closed is neither reopened nor commented on within the hold, and is
     reopened once the hold has passed."""
-    ref = await sink.apply(effect())
+    ref = (await sink.apply(effect())).ref
     await as_person(github, "PATCH", f"/repos/{REPO}/issues/1", {"state": "closed"})
     wall.advance(3600)
-    assert await sink.apply(effect(EffectKind.REOPEN, ref, "fp:2")) is None
-    assert await sink.apply(effect(EffectKind.UPDATE, ref, "fp:3")) is None
+    assert (await sink.apply(effect(EffectKind.REOPEN, ref, "fp:2"))).ref is None
+    assert (await sink.apply(effect(EffectKind.UPDATE, ref, "fp:3"))).ref is None
     issue = github.issues()[0]
     assert issue["state"] == "closed" and issue["comment_bodies"] == []
     writes = [c["path"] for c in bot_calls(github) if c["method"] in ("PATCH", "POST")]
@@ -338,7 +341,7 @@ async def test_peoples_labels_and_assignees_survive(sink: GitHubSink, github: Gi
     """Labels and assignees a person set stay through close and a flapping reopen; triage only
     adds (`flapping`) and never sends labels or assignees to replace them."""
     target = Target(labels=("oncall",), assignees=("bob",))
-    ref = await sink.apply(effect(target=target))
+    ref = (await sink.apply(effect(target=target))).ref
     await as_person(
         github,
         "PATCH",
@@ -371,7 +374,7 @@ async def test_hostile_alert_text_arrives_inert(sink: GitHubSink, github: GitHub
         }
     )
     ticket = TICKET.model_copy(update={"title": hostile, "description": f"# Heading\n{hostile}"})
-    ref = await sink.apply(effect(alert=alert, ticket=ticket))
+    ref = (await sink.apply(effect(alert=alert, ticket=ticket))).ref
     await sink.apply(effect(EffectKind.CLOSE, ref, "fp:2", alert=alert, ticket=ticket))
     sent = [c["body"] for c in bot_calls(github) if c["method"] == "POST" and c["body"]]
     create, comment = sent[0], sent[1]
@@ -393,23 +396,23 @@ async def test_hostile_alert_text_arrives_inert(sink: GitHubSink, github: GitHub
 async def test_secondary_rate_limit_pauses_the_sink(
     sink: GitHubSink, github: GitHubServer, mono: FakeClock
 ) -> None:
-    """A secondary-limit 403 with Retry-After is SinkUnavailableError with that delay, never
-    SinkRejectedError; paused_until() holds the deadline and no call is made until it passes."""
+    """A secondary-limit 403 with Retry-After is SinkThrottledError with that delay (the message
+    is held, never rejected); paused_until() holds the deadline and no call is made until then."""
     github.fail_next(1, 403, message="You have exceeded a secondary rate limit.", retry_after="30")
-    with pytest.raises(SinkUnavailableError) as caught:
+    with pytest.raises(SinkThrottledError) as caught:
         await sink.apply(effect())
     assert not isinstance(caught.value, SinkRejectedError)
     assert caught.value.retry_after_s == 30
     assert sink.paused_until() == mono.now + 30
     sent = len(github.calls)
     mono.advance(10)
-    with pytest.raises(SinkUnavailableError) as again:
+    with pytest.raises(SinkThrottledError) as again:
         await sink.apply(effect())
     assert again.value.retry_after_s == 20
     assert len(github.calls) == sent
     mono.advance(20)
     assert sink.paused_until() is None
-    assert await sink.apply(effect()) is not None
+    assert (await sink.apply(effect())).ref is not None
 
 
 @pytest.mark.parametrize(
@@ -421,7 +424,7 @@ async def test_secondary_limit_without_retry_after_waits_a_minute(
 ) -> None:
     """A secondary limit (or any 429) without Retry-After waits 60 s."""
     github.fail_next(1, status, message=message)
-    with pytest.raises(SinkUnavailableError) as caught:
+    with pytest.raises(SinkThrottledError) as caught:
         await sink.apply(effect())
     assert caught.value.retry_after_s == 60
     assert sink.paused_until() == mono.now + 60
@@ -432,7 +435,7 @@ async def test_spent_primary_budget_waits_for_its_reset(
 ) -> None:
     """With x-ratelimit-remaining 0, the call waits until x-ratelimit-reset."""
     github.set_rate_limit(0, reset_in_s=120)
-    with pytest.raises(SinkUnavailableError, match="rate limit") as caught:
+    with pytest.raises(SinkThrottledError, match="rate limit") as caught:
         await sink.apply(effect())
     assert caught.value.retry_after_s == 120
     assert sink.paused_until() == mono.now + 120
@@ -443,7 +446,7 @@ async def test_the_last_call_of_the_budget_pauses_before_the_next_fails(
 ) -> None:
     """An answer saying no calls remain pauses the sink: the next call is not even sent."""
     github.set_rate_limit(1, reset_in_s=300)
-    with pytest.raises(SinkUnavailableError) as caught:
+    with pytest.raises(SinkThrottledError) as caught:
         await sink.apply(effect())  # the look-up spends the last call; the create waits
     assert caught.value.retry_after_s == 300
     assert len(github.calls) == 1
@@ -489,7 +492,7 @@ async def test_route_repository_wins_over_the_default(
     sink: GitHubSink, github: GitHubServer
 ) -> None:
     """`effect.target.repository` chooses the repository; GITHUB_REPOSITORY is the default."""
-    ref = await sink.apply(effect(target=Target(repository="acme/other")))
+    ref = (await sink.apply(effect(target=Target(repository="acme/other")))).ref
     assert ref == f"{github.url}/acme/other/issues/1"
     assert github.issues(REPO) == []
 
@@ -515,7 +518,7 @@ async def test_effects_without_an_issue_reference_are_skipped(
 ) -> None:
     """UPDATE/CLOSE/REOPEN whose ref is not an issue URL send nothing and return None."""
     for kind in (EffectKind.UPDATE, EffectKind.CLOSE, EffectKind.REOPEN):
-        assert await sink.apply(effect(kind, "T-1")) is None
+        assert (await sink.apply(effect(kind, "T-1"))).ref is None
     assert github.calls == []
 
 
@@ -529,9 +532,9 @@ async def test_outcomes_are_counted(github: GitHubServer, mono: FakeClock, wall:
         with pytest.raises(SinkRejectedError):
             await sink.apply(effect(alert=incident(2)))
         github.fail_next(1, 403, retry_after="5")
-        with pytest.raises(SinkUnavailableError):
+        with pytest.raises(SinkThrottledError):
             await sink.apply(effect(alert=incident(3)))
-        with pytest.raises(SinkUnavailableError):
+        with pytest.raises(SinkThrottledError):
             await sink.apply(effect(alert=incident(3)))
     counted = {
         o: metrics.counter("SinkCalls", sink="github", outcome=o)
@@ -543,31 +546,50 @@ async def test_outcomes_are_counted(github: GitHubServer, mono: FakeClock, wall:
 # --- Creation budget and storm digest -------------------------------------------------------
 
 
-async def test_minute_budget_spreads_waiting_callers(
+async def test_minute_budget_tells_refused_callers_when_a_token_is_free(
     github: GitHubServer, mono: FakeClock, wall: FakeClock
 ) -> None:
-    """Past the minute budget each new incident is told a later turn (30 s apart at 2 a minute);
-    coming back early keeps its turn, coming back on time creates the issue."""
+    """Past the minute budget a new incident is throttled with the time until a token is free
+    (jittered up to a quarter more, so those refused together come back spread out); it comes
+    back then and creates its issue, and the budget never pauses the whole sink."""
     async with open_sink(github, mono, wall, github_create_per_minute=2) as sink:
         await sink.apply(effect(alert=incident(1), key="a"))
         await sink.apply(effect(alert=incident(2), key="b"))
         waits = []
-        for n, key in ((3, "c"), (4, "d"), (5, "e")):
-            with pytest.raises(SinkUnavailableError) as caught:
+        for n, key in ((3, "c"), (4, "d")):
+            with pytest.raises(SinkThrottledError) as caught:
                 await sink.apply(effect(alert=incident(n), key=key))
+            assert caught.value.retry_after_s is not None
             waits.append(caught.value.retry_after_s)
-        assert waits == pytest.approx([30, 60, 90])
-        mono.advance(10)
-        with pytest.raises(SinkUnavailableError) as early:
-            await sink.apply(effect(alert=incident(3), key="c"))
-        assert early.value.retry_after_s == pytest.approx(20)
-        mono.advance(20)
+        assert all(30 <= w <= 37.5 for w in waits)
+        wall.advance(max(waits))
         await sink.apply(effect(alert=incident(3), key="c"))
-        with pytest.raises(SinkUnavailableError) as later:
+        with pytest.raises(SinkThrottledError):
             await sink.apply(effect(alert=incident(4), key="d"))
-        assert later.value.retry_after_s == pytest.approx(30)
         assert sink.paused_until() is None  # our own budget never pauses the whole sink
     assert len(github.issues()) == 3
+
+
+async def test_two_sinks_on_one_store_share_the_creation_budget(
+    github: GitHubServer, mono: FakeClock, wall: FakeClock, tmp_path: Path
+) -> None:
+    """Two replicas' sinks drawing on one store get one budget between them, not one each."""
+    store = SQLiteStore(str(tmp_path / "s.db"), Policy(), timedelta(minutes=2), timedelta(days=1))
+    await store.open()
+    try:
+        async with (
+            open_sink(github, mono, wall, budgets=store, github_create_per_minute=2) as one,
+            open_sink(github, mono, wall, budgets=store, github_create_per_minute=2) as two,
+        ):
+            await one.apply(effect(alert=incident(1), key="a"))
+            await two.apply(effect(alert=incident(2), key="b"))
+            with pytest.raises(SinkThrottledError):
+                await one.apply(effect(alert=incident(3), key="c"))
+            with pytest.raises(SinkThrottledError):
+                await two.apply(effect(alert=incident(4), key="d"))
+    finally:
+        await store.aclose()
+    assert len(github.issues()) == 2
 
 
 async def test_storm_digest_collects_incidents_beyond_the_hourly_budget(
@@ -576,9 +598,9 @@ async def test_storm_digest_collects_incidents_beyond_the_hourly_budget(
     """Past the hourly budget new incidents become entries of one digest issue (created with
     the kept token), entries are not duplicated on retry, and later effects edit the entry."""
     async with open_sink(github, mono, wall, github_create_per_hour=3) as sink:
-        own = [await sink.apply(effect(alert=incident(n), key=f"k{n}")) for n in (1, 2)]
-        storm = [await sink.apply(effect(alert=incident(n), key=f"k{n}")) for n in (3, 4, 5)]
-        retried = await sink.apply(effect(alert=incident(4), key="k4"))
+        own = [(await sink.apply(effect(alert=incident(n), key=f"k{n}"))).ref for n in (1, 2)]
+        storm = [(await sink.apply(effect(alert=incident(n), key=f"k{n}"))).ref for n in (3, 4, 5)]
+        retried = (await sink.apply(effect(alert=incident(4), key="k4"))).ref
         await sink.apply(
             effect(EffectKind.UPDATE, storm[0], "k3:2", alert=incident(3), occurrences=9)
         )
@@ -604,9 +626,9 @@ async def test_storm_digest_collects_incidents_beyond_the_hourly_budget(
 async def test_without_the_digest_the_hourly_budget_makes_callers_wait(
     github: GitHubServer, mono: FakeClock, wall: FakeClock
 ) -> None:
-    """With TRIAGE_GITHUB_STORM_DIGEST off, incidents past the hourly budget wait for their
-    tokens (1800 s apart at 2 an hour) instead of going to a digest, and a create the hourly
-    budget refused spent no minute token."""
+    """With TRIAGE_GITHUB_STORM_DIGEST off, incidents past the hourly budget wait for a token
+    (1800 s at 2 an hour) instead of going to a digest, and a create the hourly budget refused
+    spent no minute token."""
     async with open_sink(
         github,
         mono,
@@ -617,13 +639,12 @@ async def test_without_the_digest_the_hourly_budget_makes_callers_wait(
     ) as sink:
         await sink.apply(effect(alert=incident(1), key="a"))
         await sink.apply(effect(alert=incident(2), key="b"))
-        waits = []
         for n, key in ((3, "c"), (4, "d")):  # one minute token left for both to try
-            with pytest.raises(SinkUnavailableError) as caught:
+            with pytest.raises(SinkThrottledError) as caught:
                 await sink.apply(effect(alert=incident(n), key=key))
-            waits.append(caught.value.retry_after_s)
-        assert waits == pytest.approx([1800, 3600])
-        mono.advance(1800)
+            assert caught.value.retry_after_s is not None
+            assert 1800 <= caught.value.retry_after_s <= 2250
+        wall.advance(1800)
         await sink.apply(effect(alert=incident(3), key="c"))
     assert len(github.issues()) == 3
 
@@ -717,7 +738,7 @@ async def test_app_identity_tells_its_closes_from_a_persons(
     """For an App, `<slug>[bot]` closing the issue is triage itself (the re-fire reopens it),
     learnt from GET /app with the JWT."""
     async with open_sink(app_github, mono, wall, **app_settings(app_github, app_keys[0])) as sink:
-        ref = await sink.apply(effect())
+        ref = (await sink.apply(effect())).ref
         await sink.apply(effect(EffectKind.CLOSE, ref, "fp:2", alert=RESOLVED))
         await sink.apply(effect(EffectKind.REOPEN, ref, "fp:3"))
     issue = app_github.issues()[0]
@@ -739,7 +760,7 @@ async def test_app_key_is_read_from_a_file(
     settings["github_app_private_key"] = None
     settings["github_app_private_key_file"] = key_file
     async with open_sink(app_github, mono, wall, **settings) as sink:
-        assert await sink.apply(effect()) is not None
+        assert (await sink.apply(effect())).ref is not None
 
 
 async def test_a_wrong_app_key_makes_the_sink_wait_not_reject(

@@ -386,7 +386,7 @@ async def test_healthz_and_readyz_answer(client: httpx2.AsyncClient) -> None:
     assert (await client.get("/healthz")).json() == {"alive": True}
     ready = await client.get("/readyz")
     assert ready.status_code == 200
-    assert ready.json() == {"ready": True, "failing": []}
+    assert ready.json() == {"ready": True, "failing": {}}
 
 
 # --- 503 ------------------------------------------------------------------------------------
@@ -411,7 +411,7 @@ async def test_sqs_down_is_503_with_retry_after_and_readyz_tells_no_secrets(
     assert int(response.headers["retry-after"]) >= 1
     assert response.json()["error"] == "queue unavailable"
     assert ready.status_code == 503
-    assert ready.json() == {"ready": False, "failing": ["queue"]}
+    assert ready.json() == {"ready": False, "failing": {"queue": "unreachable"}}
     assert "127.0.0.1" not in ready.text and "http" not in ready.text
 
 

@@ -21,7 +21,8 @@ def _open(**changes: object) -> Incident:
 
 
 def _closed(at_minutes: float, **changes: object) -> Incident:
-    closed = _open(state=State.CLOSED, closed_at=T0 + timedelta(minutes=at_minutes))
+    at = T0 + timedelta(minutes=at_minutes)
+    closed = _open(state=State.CLOSED, closed_at=at, applied_at=at)
     return dataclasses.replace(closed, **changes)  # type: ignore[arg-type]
 
 
@@ -119,3 +120,42 @@ def test_firing_after_resolve_only_record_opens() -> None:
     recorded = decide(None, alert(status=Status.RESOLVED), T0, POLICY).incident
     decision = decide(recorded, alert(minutes=1), T0 + timedelta(minutes=1), POLICY)
     assert decision.action is Action.OPEN
+
+
+FAR_FUTURE = T0.replace(year=2999)
+
+
+def test_a_resolve_dated_far_ahead_cannot_hold_the_incident_closed() -> None:
+    """After a resolve stamped in 2999 was applied, a real re-fire minutes later reopens."""
+    closed = decide(_open(), alert(status=Status.RESOLVED, at=FAR_FUTURE), T0, POLICY).incident
+    assert closed is not None and closed.state is State.CLOSED
+    later = T0 + timedelta(minutes=10)
+    decision = decide(closed, alert(at=later), later, POLICY)
+    assert decision.action is Action.REOPEN
+
+
+def test_a_firing_dated_far_ahead_cannot_keep_the_incident_open() -> None:
+    """After a repeat stamped in 2999 was applied, a real resolve minutes later closes."""
+    counted = decide(_open(), alert(at=FAR_FUTURE), T0 + timedelta(minutes=1), POLICY).incident
+    assert counted is not None
+    later = T0 + timedelta(minutes=10)
+    decision = decide(counted, alert(status=Status.RESOLVED, at=later), later, POLICY)
+    assert decision.action is Action.CLOSE
+
+
+def test_a_small_skew_still_orders_events() -> None:
+    """An event time up to max_future_skew ahead still guards: an older event arriving within
+    that skew is ignored, as any out-of-order event is."""
+    ahead = T0 + timedelta(minutes=3)
+    closed = decide(_open(), alert(status=Status.RESOLVED, at=ahead), T0, POLICY).incident
+    assert closed is not None
+    decision = decide(closed, alert(minutes=1), T0 + timedelta(minutes=2), POLICY)
+    assert decision.action is Action.IGNORE
+
+
+def test_records_written_before_applied_at_existed_cannot_be_held_either() -> None:
+    """A record without applied_at (an older release wrote it) bounds the guard by its own
+    open/close times, so a 2999 last_event_at stored by that release wedges nothing."""
+    legacy = _closed(10, applied_at=None, last_event_at=FAR_FUTURE)
+    later = T0 + timedelta(minutes=30)
+    assert decide(legacy, alert(at=later), later, POLICY).action is Action.REOPEN

@@ -44,7 +44,7 @@ async def test_heavy_bodies_leave_the_loop_free_for_heartbeats() -> None:
     heavy_ids = set(inbox.put(*(body for _ in range(8))))
     [slow_id] = inbox.put("slow")
 
-    async def handler(message: Message) -> list[Action]:
+    async def handler(message: Message, _progress: object) -> list[Action]:
         if message.id in heavy_ids:
             await _normalize(message.body)
         else:

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from triage.errors import ValidationError
+from triage.errors import InvalidAlertError
 from triage.models import Alert, Priority, Status
 from triage.normalize import Normalized, normalize_body
 from triage.normalize.aws_regions import REGION_CODES, region_code
@@ -285,8 +285,8 @@ def test_console_links_follow_the_partition() -> None:
 
 
 def test_unknown_state_is_invalid() -> None:
-    """A state other than ALARM, OK or INSUFFICIENT_DATA is a ValidationError."""
-    with pytest.raises(ValidationError, match="not ALARM, OK"):
+    """A state other than ALARM, OK or INSUFFICIENT_DATA is a InvalidAlertError."""
+    with pytest.raises(InvalidAlertError, match="not ALARM, OK"):
         normalize_body(json.dumps(raw_alarm(NewStateValue="MAYBE")))
 
 
@@ -294,7 +294,7 @@ def test_alarm_without_account_is_invalid() -> None:
     """Without an ARN or AWSAccountId the alarm cannot be identified."""
     payload = raw_alarm(AWSAccountId=None)
     del payload["AlarmArn"]
-    with pytest.raises(ValidationError, match="AWSAccountId"):
+    with pytest.raises(InvalidAlertError, match="AWSAccountId"):
         normalize_body(json.dumps(payload))
 
 

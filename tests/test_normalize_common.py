@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from triage.errors import ValidationError
+from triage.errors import InvalidAlertError
 from triage.models import Priority
 from triage.normalize import common
 
@@ -142,8 +142,8 @@ def test_title_keeps_scripts_emoji_and_marks() -> None:
 
 @pytest.mark.parametrize("given", [None, "", "   ", "\u202e\u200f", "\x00\x01"])
 def test_empty_titles_are_invalid(given: Any) -> None:
-    """A title that is empty once cleaned is a ValidationError."""
-    with pytest.raises(ValidationError, match="missing or empty"):
+    """A title that is empty once cleaned is a InvalidAlertError."""
+    with pytest.raises(InvalidAlertError, match="missing or empty"):
         common.title(given)
 
 
@@ -162,8 +162,8 @@ def test_scalars_are_coerced_to_text(given: Any, expected: str) -> None:
 
 @pytest.mark.parametrize("given", [[1], {"a": 1}])
 def test_objects_where_text_belongs_are_invalid(given: Any) -> None:
-    """An array or object where text belongs is a ValidationError naming the field."""
-    with pytest.raises(ValidationError, match="team must be text"):
+    """An array or object where text belongs is a InvalidAlertError naming the field."""
+    with pytest.raises(InvalidAlertError, match="team must be text"):
         common.line(given, "team")
 
 
@@ -193,8 +193,8 @@ def test_labels_are_capped_and_cut() -> None:
 
 
 def test_string_map_refuses_nested_values() -> None:
-    """Label sets are flat: a nested object as a label value is a ValidationError."""
-    with pytest.raises(ValidationError, match="labels"):
+    """Label sets are flat: a nested object as a label value is a InvalidAlertError."""
+    with pytest.raises(InvalidAlertError, match="labels"):
         common.string_map({"a": {"b": 1}}, "labels")
     assert common.string_map({"n": 5, "b": False, "z": None}, "labels") == {
         "n": "5",

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from triage.errors import UnknownFormatError, ValidationError
+from triage.errors import InvalidAlertError, UnknownFormatError
 from triage.models import Alert, Priority, Status
-from triage.normalize import normalize_body
+from triage.normalize import normalize_body, normalize_payload
 
 PAYLOADS = Path(__file__).parent / "payloads"
 
@@ -79,8 +79,8 @@ def test_long_titles_stay_distinct_in_identity() -> None:
 
 @pytest.mark.parametrize("title", [None, "", "   ", "\u202e\x00"])
 def test_empty_title_is_invalid(title: Any) -> None:
-    """A generic alert whose title is empty once cleaned is a ValidationError."""
-    with pytest.raises(ValidationError, match="title"):
+    """A generic alert whose title is empty once cleaned is a InvalidAlertError."""
+    with pytest.raises(InvalidAlertError, match="title"):
         normalize_body(json.dumps({"title": title, "source": "s"}))
 
 
@@ -106,8 +106,8 @@ def test_generic_status_words(status: Any, expected: Status) -> None:
 
 @pytest.mark.parametrize("status", ["exploded", 1, True, ["firing"]])
 def test_generic_bad_status_is_invalid(status: Any) -> None:
-    """An unknown or non-text status is a ValidationError."""
-    with pytest.raises(ValidationError, match="status"):
+    """An unknown or non-text status is a InvalidAlertError."""
+    with pytest.raises(InvalidAlertError, match="status"):
         normalize_body(json.dumps({"title": "t", "status": status}))
 
 
@@ -116,7 +116,7 @@ def test_threshold_event_fields() -> None:
     alert = only("threshold/triggered.json")
     assert alert.source == "threshold"
     assert alert.status is Status.FIRING
-    assert alert.title == "CPU above 90% on edge-router-17"
+    assert alert.title == "CPU above 90% on edge-router-17.fra1.example.net"
     assert alert.description == (
         "cpu_usage_percent is 97.2 on edge-router-17; the rule fires when it is > 90."
     )
@@ -166,11 +166,46 @@ def test_threshold_without_device_or_host_is_invalid() -> None:
     """A threshold event that names neither device nor host cannot be identified."""
     body = payload("threshold/triggered.json")
     del body["device_id"], body["host"]
-    with pytest.raises(ValidationError, match="device_id or host"):
+    with pytest.raises(InvalidAlertError, match="device_id or host"):
         normalize_body(json.dumps(body))
 
 
 def test_threshold_bad_state_is_invalid() -> None:
-    """A threshold state other than triggered/resolved is a ValidationError."""
-    with pytest.raises(ValidationError, match="triggered or resolved"):
+    """A threshold state other than triggered/resolved is a InvalidAlertError."""
+    with pytest.raises(InvalidAlertError, match="triggered or resolved"):
         normalize_body(json.dumps(payload("threshold/triggered.json") | {"state": "meh"}))
+
+
+@pytest.mark.parametrize(
+    ("extra", "title"),
+    [
+        (
+            {"host": "db-replica-3.internal"},
+            "replication_lag_seconds ≥ 300 on db-replica-3.internal",
+        ),
+        ({}, "replication_lag_seconds ≥ 300 on device 3017"),
+        ({"rule_name": "Replica lagging"}, "Replica lagging on device 3017"),
+        ({"operator": "gt", "host": "db-3"}, "replication_lag_seconds > 300 on db-3"),
+    ],
+)
+def test_threshold_title_says_what_failed_and_where(extra: dict[str, str], title: str) -> None:
+    """A threshold title names the metric and comparison when the rule has no name, and the
+    host rather than a numeric device id; the fingerprint still follows rule + device + metric."""
+    payload = {
+        "event_type": "threshold_alert",
+        "state": "triggered",
+        "rule_id": "rule-repl-lag-300",
+        "metric": "replication_lag_seconds",
+        "current_value": 412,
+        "threshold_value": 300,
+        "operator": ">=",
+        "device_id": 3017,
+        **extra,
+    }
+    [alert] = normalize_payload(payload).alerts
+    assert alert.title == title
+    assert alert.identity == {
+        "rule": "rule-repl-lag-300",
+        "target": "3017",
+        "metric": "replication_lag_seconds",
+    }

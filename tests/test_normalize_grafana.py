@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from triage.errors import ValidationError
+from triage.errors import InvalidAlertError
 from triage.models import Priority, Status
 from triage.normalize import Normalized, normalize_body
 
@@ -222,15 +222,15 @@ def test_malformed_alerts_are_validation_errors(change: dict[str, Any], match: s
     """An alert without labels, with an unknown status or nested labels is refused clearly."""
     body = payload("alertmanager/group-firing.json")
     body["alerts"][1].update(change)
-    with pytest.raises(ValidationError, match=match):
+    with pytest.raises(InvalidAlertError, match=match):
         run(body)
 
 
 def test_non_object_alert_is_invalid() -> None:
-    """A group whose alerts[] holds a string is a ValidationError naming the index."""
+    """A group whose alerts[] holds a string is a InvalidAlertError naming the index."""
     body = payload("grafana/group-firing.json")
     body["alerts"][1] = "oops"
-    with pytest.raises(ValidationError, match=r"alerts\[1\]"):
+    with pytest.raises(InvalidAlertError, match=r"alerts\[1\]"):
         run(body)
 
 

@@ -14,7 +14,7 @@ import pytest
 import regex
 
 from triage.decode import decode_body
-from triage.errors import DecodeError, TriageError, UnknownFormatError, ValidationError
+from triage.errors import DecodeError, InvalidAlertError, TriageError, UnknownFormatError
 from triage.models import Priority, Status
 from triage.normalize import FORMATS, Normalized, common, normalize_body, normalize_payload
 
@@ -66,9 +66,9 @@ def test_numbers_and_booleans_where_text_belongs() -> None:
 
 @pytest.mark.parametrize("field", ["title", "team", "description", "dedup_key"])
 def test_objects_where_text_belongs_are_validation_errors(field: str) -> None:
-    """An object or array in a text field is a ValidationError naming the field."""
+    """An object or array in a text field is a InvalidAlertError naming the field."""
     body = {"title": "t", field: {"nested": ["x"]}}
-    with pytest.raises(ValidationError, match=field):
+    with pytest.raises(InvalidAlertError, match=field):
         normalize_body(json.dumps(body))
 
 

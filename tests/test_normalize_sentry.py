@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from triage.errors import ValidationError
+from triage.errors import InvalidAlertError
 from triage.models import Alert, Priority, Status
 from triage.normalize import Normalized, normalize_body
 
@@ -134,10 +134,10 @@ def test_other_resources_are_skipped() -> None:
 
 
 def test_issue_without_id_is_invalid() -> None:
-    """An issue webhook without an id cannot be identified: ValidationError."""
+    """An issue webhook without an id cannot be identified: InvalidAlertError."""
     body = payload("sentry/issue-created.json")
     del body["data"]["issue"]["id"]
-    with pytest.raises(ValidationError, match=r"data\.issue\.id"):
+    with pytest.raises(InvalidAlertError, match=r"data\.issue\.id"):
         normalize_body(json.dumps(body))
 
 
@@ -153,7 +153,7 @@ def test_issue_that_is_not_an_object_is_invalid() -> None:
     """data.issue must be an object."""
     body = payload("sentry/issue-created.json")
     body["data"]["issue"] = "4504689410"
-    with pytest.raises(ValidationError, match=r"data\.issue is a JSON str"):
+    with pytest.raises(InvalidAlertError, match=r"data\.issue is a JSON str"):
         normalize_body(json.dumps(body))
 
 
@@ -183,8 +183,8 @@ def test_resources_that_are_not_alerts_are_skipped(resource: str) -> None:
 
 
 def test_named_resource_missing_from_the_body_is_invalid() -> None:
-    """A header naming metric_alert on a body without one is a ValidationError, not a guess."""
-    with pytest.raises(ValidationError, match="metric_alert"):
+    """A header naming metric_alert on a body without one is an InvalidAlertError, not a guess."""
+    with pytest.raises(InvalidAlertError, match="metric_alert"):
         normalize_body(
             (PAYLOADS / "sentry/issue-created.json").read_text(), sentry_resource="metric_alert"
         )

@@ -122,10 +122,11 @@ class _UnreachableInbox(MemoryInbox):
 async def test_readyz_turns_unready_when_queue_is_unreachable(
     endpoints: tuple[EndpointServer, Health],
 ) -> None:
-    """When receives fail, /readyz answers 503 naming the queue, and the daemon keeps running."""
+    """When receives fail, /readyz answers 503 naming the queue (the error text stays in the
+    process), and the daemon keeps running."""
     server, health = endpoints
 
-    async def handler(message: Message) -> list[Action]:
+    async def handler(message: Message, _progress: object) -> list[Action]:
         return []
 
     supervisor = Supervisor(
@@ -140,7 +141,9 @@ async def test_readyz_turns_unready_when_queue_is_unreachable(
                     break
                 await asyncio.sleep(0.02)
         assert response.status_code == 503
-        assert "could not connect" in response.json()["conditions"]["queue"]["detail"]
+        assert response.json()["failing"] == {"queue": "unreachable"}
+        assert "could not connect" not in response.text
+        assert "could not connect" in health.failing()["queue"]
         assert not task.done()
     finally:
         supervisor.should_exit.set()

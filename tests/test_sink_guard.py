@@ -6,12 +6,12 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from factories import alert
+from factories import alert, view
 from triage.breaker import CircuitBreaker
-from triage.errors import SinkRejectedError, SinkUnavailableError
+from triage.errors import SinkRejectedError, SinkThrottledError, SinkUnavailableError
 from triage.health import Health
 from triage.models import Priority, Ticket
-from triage.sinks.base import Effect, EffectKind
+from triage.sinks.base import Applied, Effect, EffectKind
 from triage.sinks.guard import Backpressure, GuardedSink
 
 
@@ -24,14 +24,14 @@ class FlakySink:
     calls: int = 0
     paused: float | None = None
 
-    async def apply(self, effect: Effect) -> str | None:
+    async def apply(self, effect: Effect) -> Applied:
         self.calls += 1
         answer = self.answers.pop(0) if self.answers else "ok"
         if answer == "down":
             raise SinkUnavailableError("503")
         if answer == "reject":
             raise SinkRejectedError("422")
-        return "T-1"
+        return Applied("T-1")
 
     async def aclose(self) -> None:
         return None
@@ -44,7 +44,7 @@ def effect() -> Effect:
     return Effect(
         kind=EffectKind.OPEN,
         fingerprint="f" * 32,
-        alert=alert(),
+        alert=view(alert()),
         ticket=Ticket(title="t", priority=Priority.HIGH, description="d"),
         ref=None,
         occurrences=1,
@@ -71,7 +71,7 @@ async def test_open_breaker_stops_calls_and_pauses_intake() -> None:
             await guarded.apply(effect())
     assert pressure.intake_limit() == 0
     assert not health.ready and "breaker:backend" in health.failing()
-    with pytest.raises(SinkUnavailableError, match="circuit breaker is open") as caught:
+    with pytest.raises(SinkThrottledError, match="circuit breaker is open") as caught:
         await guarded.apply(effect())
     assert caught.value.retry_after_s == 30
     assert sink.calls == 2
@@ -89,7 +89,7 @@ async def test_half_open_takes_one_probe_and_recovery_reopens_intake() -> None:
             await guarded.apply(effect())
     now[0] = 30
     assert pressure.intake_limit() == 1
-    assert await guarded.apply(effect()) == "T-1"
+    assert (await guarded.apply(effect())).ref == "T-1"
     assert pressure.intake_limit() is None
     assert health.ready
 

@@ -20,7 +20,13 @@ import pytest
 import structlog
 from pydantic import SecretStr
 
-from triage.errors import ConfigError, SinkRejectedError, SinkUnavailableError
+from factories import view
+from triage.errors import (
+    ConfigError,
+    SinkRejectedError,
+    SinkThrottledError,
+    SinkUnavailableError,
+)
 from triage.metrics import Metrics
 from triage.models import Alert, Priority, Status, Ticket
 from triage.settings import Settings, load_settings
@@ -66,7 +72,7 @@ def effect(
     return Effect(
         kind,
         alert.fingerprint,
-        alert,
+        view(alert),
         ticket,
         ref,
         occurrences=4,
@@ -241,7 +247,7 @@ def all_text(message: dict[str, Any]) -> str:
 async def test_critical_open_posts_one_block_kit_message(hook: Hook) -> None:
     """A critical OPEN posts one well-formed Block Kit message with the facts and ticket links."""
     async with open_sink(hook.url()) as sink:
-        assert await sink.apply(effect()) == "posted"
+        assert (await sink.apply(effect())).ref == "posted"
     [post] = hook.posts
     assert post["path"] == SECRET_PATH
     assert post["headers"]["Content-Type"] == "application/json"
@@ -284,7 +290,7 @@ async def test_open_below_the_threshold_posts_nothing(
     metrics = Metrics()
     ticket = TICKET.model_copy(update={"priority": priority})
     async with open_sink(hook.url(), metrics=metrics) as sink:
-        ref = await sink.apply(effect(ticket=ticket))
+        ref = (await sink.apply(effect(ticket=ticket))).ref
     assert ref == ("posted" if posted else None)
     assert len(hook.posts) == int(posted)
     outcome = "ok" if posted else "skipped"
@@ -300,8 +306,8 @@ async def test_threshold_is_configurable(hook: Hook, monkeypatch: pytest.MonkeyP
     sink = SlackSink(settings)
     try:
         high = TICKET.model_copy(update={"priority": Priority.HIGH})
-        assert await sink.apply(effect(ticket=high)) is None
-        assert await sink.apply(effect()) == "posted"
+        assert (await sink.apply(effect(ticket=high))).ref is None
+        assert (await sink.apply(effect())).ref == "posted"
     finally:
         await sink.aclose()
     assert len(hook.posts) == 1
@@ -377,8 +383,12 @@ async def test_reopen_and_close_post_short_follow_ups(hook: Hook) -> None:
     """REOPEN and CLOSE of a posted incident each post one line with the title and ticket links."""
     resolved = ALERT.model_copy(update={"status": Status.RESOLVED})
     async with open_sink(hook.url()) as sink:
-        assert await sink.apply(effect(EffectKind.REOPEN, ref="posted", flapping=True)) is None
-        assert await sink.apply(effect(EffectKind.CLOSE, ref="posted", alert=resolved)) is None
+        assert (
+            await sink.apply(effect(EffectKind.REOPEN, ref="posted", flapping=True))
+        ).ref is None
+        assert (
+            await sink.apply(effect(EffectKind.CLOSE, ref="posted", alert=resolved))
+        ).ref is None
     reopen, close = hook.bodies()
     for message in (reopen, close):
         assert_well_formed(message)
@@ -399,8 +409,8 @@ async def test_updates_and_unposted_incidents_are_skipped(
 ) -> None:
     """UPDATE posts nothing (logged at debug); a follow-up of an incident never posted is skipped."""
     async with open_sink(hook.url()) as sink:
-        assert await sink.apply(effect(EffectKind.UPDATE, ref="posted")) is None
-        assert await sink.apply(effect(EffectKind.CLOSE, ref=None)) is None
+        assert (await sink.apply(effect(EffectKind.UPDATE, ref="posted"))).ref is None
+        assert (await sink.apply(effect(EffectKind.CLOSE, ref=None))).ref is None
     assert hook.posts == []
     skipped = [
         (e["log_level"], e["effect"], e["reason"]) for e in logs if e["event"] == "sink.skipped"
@@ -436,21 +446,21 @@ def test_missing_or_bad_default_webhook_is_a_config_error(value: str | None) -> 
 
 
 async def test_429_passes_retry_after_on_and_holds_the_webhook(hook: Hook) -> None:
-    """A 429 with Retry-After is a SinkUnavailableError carrying the delay; the webhook is then
-    left alone (no request) until that delay has passed."""
+    """A 429 with Retry-After is a SinkThrottledError carrying the delay (the message is held);
+    the webhook is then left alone (no request) until that delay has passed."""
     fake = FakeTime()
     hook.answer(429, "rate_limited", {"Retry-After": "30"})
     async with open_sink(hook.url(), fake=fake) as sink:
-        with pytest.raises(SinkUnavailableError, match="429") as caught:
+        with pytest.raises(SinkThrottledError, match="429") as caught:
             await sink.apply(effect())
         assert caught.value.retry_after_s == 30
         fake.now_s += 10
-        with pytest.raises(SinkUnavailableError, match="rate-limited") as held:
+        with pytest.raises(SinkThrottledError, match="rate-limited") as held:
             await sink.apply(effect())
         assert held.value.retry_after_s == pytest.approx(20)
         assert len(hook.posts) == 1
         fake.now_s += 20
-        assert await sink.apply(effect()) == "posted"
+        assert (await sink.apply(effect())).ref == "posted"
     assert len(hook.posts) == 2
 
 

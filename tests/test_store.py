@@ -16,6 +16,7 @@ from factories import T0, alert
 from triage.errors import StoreBusyError
 from triage.lifecycle import Action, Policy, State
 from triage.models import Priority, Status, Ticket
+from triage.ratelimit import Budget
 from triage.store import SQLiteStore, VersionedStore
 from triage.store_dynamodb import DynamoDBStore, create_table
 
@@ -214,3 +215,34 @@ async def test_sqlite_deletes_expired_closed_incidents_while_running(tmp_path: P
         assert await store.get(still_open.fingerprint) is not None
     finally:
         await store.aclose()
+
+
+BUDGET = Budget("github:create:acme/ops:minute", capacity=3, period_s=60.0)
+NOW_S = T0.timestamp()
+
+
+async def test_budget_gives_capacity_tokens_then_says_how_long_to_wait(
+    store: VersionedStore,
+) -> None:
+    """A budget hands out `capacity` tokens, then answers with the seconds until the next one,
+    and refills at capacity per period."""
+    assert [await store.take_token(BUDGET, NOW_S) for _ in range(3)] == [0.0, 0.0, 0.0]
+    assert await store.take_token(BUDGET, NOW_S) == pytest.approx(20.0)
+    assert await store.take_token(BUDGET, NOW_S + 20) == 0.0
+    assert await store.budget_tokens(BUDGET, NOW_S + 20) == pytest.approx(0.0)
+
+
+async def test_budget_keeps_tokens_back_and_takes_returns(store: VersionedStore) -> None:
+    """take_token(keep=1) leaves the last token; give_back_token returns one for the next caller."""
+    assert await store.take_token(BUDGET, NOW_S, keep=1) == 0.0
+    assert await store.take_token(BUDGET, NOW_S, keep=1) == 0.0
+    assert await store.take_token(BUDGET, NOW_S, keep=1) == pytest.approx(20.0)
+    assert await store.take_token(BUDGET, NOW_S) == 0.0  # the kept one, for who may use it
+    await store.give_back_token(BUDGET, NOW_S)
+    assert await store.budget_tokens(BUDGET, NOW_S) == pytest.approx(1.0)
+
+
+async def test_racing_takers_never_overdraw_a_budget(store: VersionedStore) -> None:
+    """Twenty concurrent takers on a budget of 3 get exactly 3 tokens: one conditional write each."""
+    waits = await asyncio.gather(*(store.take_token(BUDGET, NOW_S) for _ in range(20)))
+    assert waits.count(0.0) == 3

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from factories import view
 from triage.errors import ConfigError
 from triage.models import Alert, Priority, Status
 from triage.summarise.deterministic import DeterministicSummariser, load_patterns
@@ -51,14 +52,16 @@ def test_each_pattern_category_contributes_its_steps(
 ) -> None:
     """Each shipped category is recognised and its steps appear in the ticket."""
     [pattern] = [p for p in load_patterns() if p.category == category]
-    ticket = SUMMARISER.write(alert(title, description))
+    ticket = SUMMARISER.write(view(alert(title, description)))
     assert f"**Looks like:** {category}" in ticket.description or category in ticket.description
     assert pattern.steps[0] in ticket.steps
 
 
 def test_stated_priority_wins_over_severity_and_patterns() -> None:
     """A priority the source states is kept, whatever the severity or pattern says."""
-    ticket = SUMMARISER.write(alert("db OOMKilled", priority=Priority.LOW, severity="critical"))
+    ticket = SUMMARISER.write(
+        view(alert("db OOMKilled", priority=Priority.LOW, severity="critical"))
+    )
     assert ticket.priority is Priority.LOW
 
 
@@ -73,12 +76,12 @@ def test_stated_priority_wins_over_severity_and_patterns() -> None:
 )
 def test_severity_maps_to_priority_when_none_stated(severity: str, expected: Priority) -> None:
     """Without a stated priority, the documented severity mapping decides."""
-    assert SUMMARISER.write(alert("something odd", severity=severity)).priority is expected
+    assert SUMMARISER.write(view(alert("something odd", severity=severity))).priority is expected
 
 
 def test_unknown_everything_is_medium() -> None:
     """No priority, no known severity, no pattern: medium, with generic steps."""
-    ticket = SUMMARISER.write(alert("something odd"))
+    ticket = SUMMARISER.write(view(alert("something odd")))
     assert ticket.priority is Priority.MEDIUM
     assert len(ticket.steps) >= 3
 
@@ -86,17 +89,19 @@ def test_unknown_everything_is_medium() -> None:
 def test_description_has_where_since_value_and_runbook_first() -> None:
     """The description says where, since when and value vs threshold; the runbook is step one."""
     ticket = SUMMARISER.write(
-        alert(
-            "cpu high on web-3",
-            labels={
-                "host": "web-3",
-                "region": "eu-west-1",
-                "metric": "cpu",
-                "current_value": "97",
-                "threshold": "90",
-                "operator": ">",
-            },
-            runbook_url="https://runbooks.example.com/cpu",
+        view(
+            alert(
+                "cpu high on web-3",
+                labels={
+                    "host": "web-3",
+                    "region": "eu-west-1",
+                    "metric": "cpu",
+                    "current_value": "97",
+                    "threshold": "90",
+                    "operator": ">",
+                },
+                runbook_url="https://runbooks.example.com/cpu",
+            )
         )
     )
     assert "**Where:** region=eu-west-1, host=web-3" in ticket.description

@@ -9,11 +9,12 @@ from collections.abc import Sequence
 import pytest
 
 from memory_inbox import MemoryInbox
+from triage.acker import Acker
 from triage.errors import DecodeError, SinkUnavailableError
 from triage.inbox import Message
 from triage.lifecycle import Outcome
 from triage.metrics import Metrics
-from triage.supervisor import Acker, Supervisor, SupervisorConfig, _backoff
+from triage.supervisor import Progress, Supervisor, SupervisorConfig, _backoff
 
 
 def config(**changes: object) -> SupervisorConfig:
@@ -34,7 +35,7 @@ async def test_receives_only_as_many_as_free_workers() -> None:
     running = 0
     peak = 0
 
-    async def handler(message: Message) -> list[Outcome]:
+    async def handler(message: Message, _progress: Progress) -> list[Outcome]:
         nonlocal running, peak
         running += 1
         peak = max(peak, running)
@@ -75,7 +76,7 @@ async def test_backlog_fills_free_slots_with_parallel_receives_never_over_asking
     inbox = CountingInbox()
     inbox.put(*[f"b{i}" for i in range(100)])
 
-    async def handler(message: Message) -> list[Outcome]:
+    async def handler(message: Message, _progress: Progress) -> list[Outcome]:
         await asyncio.sleep(0.05)
         return []
 
@@ -90,7 +91,7 @@ async def test_permanent_error_is_released_at_once_and_not_acked() -> None:
     inbox = MemoryInbox()
     [bad] = inbox.put("not json")
 
-    async def handler(message: Message) -> list[Outcome]:
+    async def handler(message: Message, _progress: Progress) -> list[Outcome]:
         raise DecodeError("body is not JSON")
 
     supervisor = Supervisor(config(drain=False), inbox, handler, Metrics())
@@ -109,7 +110,7 @@ async def test_transient_error_backs_off_and_honours_retry_after() -> None:
     inbox = MemoryInbox()
     [mid] = inbox.put("x")
 
-    async def handler(message: Message) -> list[Outcome]:
+    async def handler(message: Message, _progress: Progress) -> list[Outcome]:
         raise SinkUnavailableError("503", retry_after_s=42)
 
     supervisor = Supervisor(config(drain=False, retry_base_s=1), inbox, handler, Metrics())
@@ -134,7 +135,7 @@ async def test_heartbeat_extends_slow_message_and_stops_before_delete() -> None:
     inbox = MemoryInbox()
     [mid] = inbox.put("slow")
 
-    async def handler(message: Message) -> list[Outcome]:
+    async def handler(message: Message, _progress: Progress) -> list[Outcome]:
         await asyncio.sleep(3.5)
         return []
 
@@ -154,7 +155,7 @@ async def test_message_timeout_cancels_work_and_retries_later() -> None:
     [mid] = inbox.put("stuck")
     effects: list[str] = []
 
-    async def handler(message: Message) -> list[Outcome]:
+    async def handler(message: Message, _progress: Progress) -> list[Outcome]:
         await asyncio.sleep(5)
         effects.append("posted")  # must never happen
         return []
@@ -180,7 +181,7 @@ async def test_shutdown_waits_for_in_flight_within_grace() -> None:
     inbox = MemoryInbox()
     ids = inbox.put("a", "b")
 
-    async def handler(message: Message) -> list[Outcome]:
+    async def handler(message: Message, _progress: Progress) -> list[Outcome]:
         await asyncio.sleep(0.3)
         return []
 
@@ -198,7 +199,7 @@ async def test_shutdown_past_grace_cancels_and_releases_without_ack() -> None:
     inbox = MemoryInbox()
     ids = inbox.put("a", "b")
 
-    async def handler(message: Message) -> list[Outcome]:
+    async def handler(message: Message, _progress: Progress) -> list[Outcome]:
         await asyncio.sleep(30)
         return []
 
@@ -218,7 +219,7 @@ async def test_a_bug_in_one_message_never_stops_the_others() -> None:
     inbox = MemoryInbox()
     good1, bad, good2 = inbox.put("ok", "boom", "ok")
 
-    async def handler(message: Message) -> list[Outcome]:
+    async def handler(message: Message, _progress: Progress) -> list[Outcome]:
         if message.body == "boom":
             raise ZeroDivisionError("bug")
         return []
@@ -239,7 +240,7 @@ async def test_drain_exits_when_queue_is_empty(count: int) -> None:
     inbox = MemoryInbox()
     inbox.put(*["x"] * count)
 
-    async def handler(message: Message) -> list[Outcome]:
+    async def handler(message: Message, _progress: Progress) -> list[Outcome]:
         return []
 
     await asyncio.wait_for(Supervisor(config(), inbox, handler, Metrics()).serve(), timeout=10)
@@ -253,7 +254,7 @@ async def test_dry_run_never_acks_and_releases_everything_at_exit() -> None:
     ids = inbox.put("ok", "bad", "ok")
     seen: list[str] = []
 
-    async def handler(message: Message) -> list[Outcome]:
+    async def handler(message: Message, _progress: Progress) -> list[Outcome]:
         seen.append(message.id)
         if message.body == "bad":
             raise DecodeError("not JSON")

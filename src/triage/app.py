@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
-from collections.abc import Callable
+from collections.abc import Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import timedelta
@@ -24,6 +24,8 @@ from triage.lifecycle import Policy
 from triage.metrics import Metrics
 from triage.metrics_export import EmfExporter, PutMetricDataExporter, flush_every
 from triage.pipeline import DryRun, Pipeline
+from triage.ratelimit import Budgets
+from triage.redact import Redactor, hold
 from triage.routes import Router, load_router
 from triage.secrets import BackendToken
 from triage.settings import Settings
@@ -31,8 +33,9 @@ from triage.sinks.backend import BackendSink
 from triage.sinks.base import Sink
 from triage.sinks.guard import Backpressure, GuardedSink
 from triage.store import VersionedStore, open_store
-from triage.summarise import build_summariser
-from triage.supervisor import Stats, Supervisor, SupervisorConfig
+from triage.summarise import Summariser, build_summariser
+from triage.summarise.deterministic import DeterministicSummariser, load_patterns
+from triage.supervisor import Helper, Stats, Supervisor, SupervisorConfig
 
 log = structlog.get_logger(__name__)
 
@@ -48,6 +51,7 @@ def policy_from(settings: Settings) -> Policy:
         update_interval=timedelta(seconds=settings.update_interval_s),
         reopen_window=timedelta(seconds=settings.reopen_window_s),
         flap_threshold=settings.flap_threshold,
+        max_future_skew=timedelta(seconds=settings.max_future_skew_s),
     )
 
 
@@ -62,10 +66,15 @@ async def open_configured_store(settings: Settings, aws: Aws) -> VersionedStore:
 
 
 async def build_sinks(
-    settings: Settings, aws: Aws, metrics: Metrics, router: Router | None = None
+    settings: Settings,
+    aws: Aws,
+    metrics: Metrics,
+    router: Router | None = None,
+    budgets: Budgets | None = None,
 ) -> list[Sink]:
     """Every sink the routes use (without a routes file: TRIAGE_SINKS), in run order; raises
-    ConfigError for a sink that cannot work as configured (no token, no webhook)."""
+    ConfigError for a sink that cannot work as configured (no token, no webhook). `budgets`
+    (the store) holds the budgets every replica shares."""
     router = router or load_router(settings)
     sinks: list[Sink] = []
     for name in router.sink_names:
@@ -79,7 +88,7 @@ async def build_sinks(
         elif name == "github":
             from triage.sinks.github import GitHubSink
 
-            sinks.append(GitHubSink(settings, metrics=metrics))
+            sinks.append(GitHubSink(settings, metrics=metrics, budgets=budgets))
         elif name == "slack":
             from triage.sinks.slack import SlackSink
 
@@ -111,24 +120,37 @@ def guarded(settings: Settings, sinks: list[Sink]) -> list[GuardedSink]:
     ]
 
 
-def credentials_of(settings: Settings, sinks: list[Sink]) -> Callable[[], list[str]]:
-    """Every credential the process holds, for redaction by exact value: each SecretStr setting
-    (API keys, webhook URLs) and the backend token as last read (it may rotate)."""
-    static = [
-        value.get_secret_value()
-        for _, value in settings
-        if isinstance(value, SecretStr) and value.get_secret_value()
-    ]
-    tokens = [
-        sink.token
-        for sink in sinks
-        if isinstance(sink, BackendSink) and isinstance(sink.token, BackendToken)
-    ]
+def pipeline_from(
+    settings: Settings,
+    store: VersionedStore,
+    summariser: Summariser,
+    sinks: Sequence[Sink],
+    metrics: Metrics,
+    redactor: Redactor,
+    router: Router | None = None,
+) -> Pipeline:
+    """The pipeline the daemon runs, from its parts and the settings."""
+    return Pipeline(
+        store,
+        summariser,
+        sinks,
+        metrics,
+        redactor=redactor,
+        router=router,
+        policy=policy_from(settings),
+        alert_concurrency=settings.llm_concurrency,
+        # Only the LLM reads the raw payload; redacting it costs, so only for it.
+        payload_excerpt_chars=settings.llm_max_input_chars if settings.openai_api_key else 0,
+    )
 
-    def current() -> list[str]:
-        return static + [t for t in (token.known() for token in tokens) if t]
 
-    return current
+def hold_credentials(settings: Settings) -> None:
+    """Every credential in the settings (API keys, tokens, webhook URLs) is held: redacted by
+    exact value wherever it appears. Tokens read later (the backend's, GitHub App installation
+    tokens) are held where they are read."""
+    for _, value in settings:
+        if isinstance(value, SecretStr) and value.get_secret_value():
+            hold(value.get_secret_value())
 
 
 async def run_daemon(
@@ -143,32 +165,58 @@ async def run_daemon(
     settings.require("queue_url")
     assert settings.queue_url is not None
     metrics = metrics or Metrics()
+    hold_credentials(settings)
     async with AsyncExitStack() as stack:
         aws = Aws(settings)
         stack.push_async_callback(aws.aclose)
         store = await open_configured_store(settings, aws)
         stack.push_async_callback(store.aclose)
         router = load_router(settings)
-        plain = await build_sinks(settings, aws, metrics, router)
+        plain = await build_sinks(settings, aws, metrics, router, budgets=store)
         for sink in plain:
             stack.push_async_callback(sink.aclose)
         sinks = guarded(settings, plain)
-        summariser = build_summariser(settings, metrics, credentials_of(settings, plain))
+        redactor = Redactor()
+        summariser = build_summariser(settings, metrics, redactor)
         stack.push_async_callback(summariser.aclose)
         health = Health()
         backpressure = Backpressure(sinks, health)
         stack.push_async_callback(backpressure.aclose)
-        await _start_operations(settings, aws, metrics, health, stack)
+        await _start_endpoints(settings, metrics, health, stack)
         inbox = SqsInbox(await aws.client("sqs"), settings.queue_url)
+        policy = policy_from(settings)
         if dry_run:
-            handler = DryRun(store, policy_from(settings), sinks, metrics, router=router).process
+            deterministic = DeterministicSummariser(load_patterns(settings.patterns_file))
+            handler = DryRun(
+                store,
+                policy,
+                sinks,
+                metrics,
+                redactor=redactor,
+                summariser=deterministic,
+                router=router,
+            ).process
         else:
-            handler = Pipeline(store, summariser, sinks, metrics, router=router).process
+            handler = Pipeline(
+                store,
+                summariser,
+                sinks,
+                metrics,
+                redactor=redactor,
+                router=router,
+                policy=policy,
+                alert_concurrency=settings.llm_concurrency,
+                # Only the LLM reads the raw payload; redacting it costs, so only then.
+                payload_excerpt_chars=settings.llm_max_input_chars
+                if settings.openai_api_key
+                else 0,
+            ).process
         config = SupervisorConfig(
             concurrency=settings.concurrency,
             max_messages=settings.sqs_max_messages,
             wait_s=settings.sqs_wait_time,
             shutdown_grace_s=settings.shutdown_grace_s,
+            cancel_deadline_s=settings.shutdown_cancel_s,
             retry_base_s=settings.retry_base_s,
             retry_max_s=settings.retry_max_s,
             visibility_timeout_s=settings.visibility_timeout_s,
@@ -184,6 +232,7 @@ async def run_daemon(
             should_exit=stop,
             health=health,
             intake_limit=None if dry_run else backpressure.intake_limit,
+            helpers=_operations(settings, metrics, health, aws),
         )
         _freeze_startup_objects()
         await supervisor.serve()
@@ -200,26 +249,27 @@ def _freeze_startup_objects() -> None:
     gc.freeze()
 
 
-async def _start_operations(
-    settings: Settings, aws: Aws, metrics: Metrics, health: Health, stack: AsyncExitStack
-) -> None:
-    """Endpoints, the loop watchdog and the metrics exporter; stopped when `stack` closes."""
-    tasks: list[asyncio.Task[None]] = [asyncio.create_task(health.watch_loop(), name="watchdog")]
+def _operations(settings: Settings, metrics: Metrics, health: Health, aws: Aws) -> list[Helper]:
+    """The loop watchdog and the metrics exporter, run (and watched) by the supervisor."""
+    helpers: list[Helper] = [("watchdog", health.watch_loop)]
     mode = settings.metrics_mode
     if mode == "emf":
         emf = EmfExporter(metrics, settings.cloudwatch_namespace)
-        tasks.append(asyncio.create_task(flush_every(settings.metrics_interval_s, emf.flush)))
+        helpers.append(("metrics", lambda: flush_every(settings.metrics_interval_s, emf.flush)))
     elif mode == "cloudwatch":
-        client = await aws.client("cloudwatch", endpoint_url=settings.aws_cloudwatch_endpoint)
-        put = PutMetricDataExporter(metrics, settings.cloudwatch_namespace, client)
-        tasks.append(asyncio.create_task(flush_every(settings.metrics_interval_s, put.flush)))
 
-    async def stop_tasks() -> None:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        async def put_metric_data() -> None:
+            client = await aws.client("cloudwatch", endpoint_url=settings.aws_cloudwatch_endpoint)
+            put = PutMetricDataExporter(metrics, settings.cloudwatch_namespace, client)
+            await flush_every(settings.metrics_interval_s, put.flush)
 
-    stack.push_async_callback(stop_tasks)
+        helpers.append(("metrics", put_metric_data))
+    return helpers
+
+
+async def _start_endpoints(
+    settings: Settings, metrics: Metrics, health: Health, stack: AsyncExitStack
+) -> None:
     if settings.http_port:
         server = EndpointServer(health, metrics, settings.http_host, settings.http_port)
         await server.start()

@@ -1,5 +1,8 @@
 """`triage check`: validate the configuration and reach every dependency, reporting all
 problems at once (one line each) rather than stopping at the first.
+
+Each check prints `ok`, `FAIL` (exit 1) or `warn` (works, but not as a user would expect: the
+backend will not hear of updates and resolves, say).
 """
 
 from __future__ import annotations
@@ -16,10 +19,14 @@ from triage.aws import Aws
 from triage.errors import ConfigError, TriageError
 from triage.routes import load_router
 from triage.secrets import BackendToken
-from triage.settings import Settings
+from triage.settings import Settings, env_name
 from triage.sinks.backend import BackendSink
 
 Check = Callable[[], Awaitable[str]]
+
+
+class _Warning(Exception):
+    """Raised by a check that passed with a caveat worth a line of its own."""
 
 
 async def run_checks(settings: Settings, out: TextIO | None = None) -> int:
@@ -40,16 +47,20 @@ async def run_checks(settings: Settings, out: TextIO | None = None) -> int:
         checks += [
             ("token", lambda: _token(settings, aws)),
             ("backend", lambda: _backend(settings, aws)),
+            ("backend", lambda: _backend_routes(settings)),
         ]
     if "github" in used:
         checks.append(("github", lambda: _github(settings)))
     if "slack" in used:
         checks.append(("slack", lambda: _slack(settings)))
-    failed = 0
+    failed = warned = 0
     try:
         for name, check in checks:
             try:
                 detail = await check()
+            except _Warning as exc:
+                warned += 1
+                print(f"warn  {name:8} {exc}", file=out)
             except (
                 ConfigError,
                 TriageError,
@@ -64,7 +75,8 @@ async def run_checks(settings: Settings, out: TextIO | None = None) -> int:
                 print(f"ok    {name:8} {detail}", file=out)
     finally:
         await aws.aclose()
-    print(f"{len(checks) - failed} of {len(checks)} checks passed", file=out)
+    warnings = f", {warned} with a warning" if warned else ""
+    print(f"{len(checks) - failed} of {len(checks)} checks passed{warnings}", file=out)
     return 1 if failed else 0
 
 
@@ -133,6 +145,22 @@ async def _token(settings: Settings, aws: Aws) -> str:
     if settings.backend_token_secret_id:
         return f"read from Secrets Manager {settings.backend_token_secret_id}"
     return f"read from ${settings.backend_token_env_key}"
+
+
+async def _backend_routes(settings: Settings) -> str:
+    missing = [
+        env_name(field)
+        for field in ("backend_update_route", "backend_resolve_route")
+        if not getattr(settings, field)
+    ]
+    if missing:
+        raise _Warning(
+            f"{' and '.join(missing)} unset: the backend hears of new incidents only, "
+            "not of their updates, reopens or resolves"
+        )
+    return (
+        f"updates to {settings.backend_update_route}, resolves to {settings.backend_resolve_route}"
+    )
 
 
 async def _backend(settings: Settings, aws: Aws) -> str:

@@ -113,8 +113,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run(settings: Settings, *, drain: bool, dry_run: bool) -> int:
     from triage.app import run_daemon
+    from triage.supervisor import DaemonCrashed
 
-    asyncio.run(run_daemon(settings, drain=drain, dry_run=dry_run))
+    try:
+        asyncio.run(run_daemon(settings, drain=drain, dry_run=dry_run))
+    except DaemonCrashed as exc:
+        print(f"triage: run: stopped: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -23,6 +23,7 @@ from triage.app import RunResult, run_daemon
 from triage.aws import Aws
 from triage.logs import configure_logging
 from triage.metrics import Metrics
+from triage.redact import Redactor
 from triage.settings import Settings
 from triage.stubs.ticketd import TicketServer
 
@@ -87,6 +88,9 @@ async def _demo(
         aws_region="us-east-1",
         backend_base_url=backend_url,
         backend_token_secret_id=SECRET_ID,
+        # The loopback backend takes updates and resolves, so the demo shows the whole lifecycle.
+        backend_update_route="/api/service/tickets/{ref}/updates",
+        backend_resolve_route="/api/service/tickets/{ref}/resolve",
         store_url=f"sqlite:///{tmp / 'triage.db'}",
         sqs_wait_time=1,
         retry_base_s=1.0,
@@ -187,9 +191,10 @@ def _report(
     lines = [
         "",
         f"triage demo: {result.stats.received} deliveries handled in {elapsed_s:.1f} s",
-        f"  tickets created      {int(m.total('TicketsCreated'))}",
-        f"  tickets updated      {int(m.total('TicketsUpdated'))}",
-        f"  tickets closed       {int(m.total('TicketsClosed'))}",
+        # What the backend was actually sent, not what was decided.
+        f"  tickets created      {int(m.counter('TicketsCreated', sink='backend'))}",
+        f"  tickets updated      {int(m.counter('TicketsUpdated', sink='backend'))}",
+        f"  tickets closed       {int(m.counter('TicketsClosed', sink='backend'))}",
         f"  duplicates suppressed {int(m.total('DuplicatesSuppressed'))}",
         f"  dead letters         {len(dead)}",
         "",
@@ -200,11 +205,14 @@ def _report(
         lines.append(
             f"  [{body['priority']:>8}] {body['title']}  ({body['source']}, team {body.get('team') or '-'})"
         )
+    redactor = Redactor()
     if dead:
         lines += ["", "dead letters (SQS redrove them after failed receives):"]
         for message in dead:
             failure = result.stats.failures.get(message["MessageId"])
             why = f"{failure.reason}: {failure.error}" if failure else "reason not recorded"
-            preview = " ".join(message["Body"].split())[:50]
+            # Dead letters are alert text, and their errors may quote it: shown redacted.
+            why = redactor.text(why)
+            preview = redactor.text(" ".join(message["Body"].split())[:50])
             lines.append(f"  {preview!r}\n      why: {why}")
     print("\n".join(lines))

@@ -19,6 +19,10 @@ from botocore.exceptions import ClientError
 from triage.errors import ConfigError, TriageError
 from triage.inbox import Message, message_from
 from triage.normalize import normalize_body
+from triage.redact import Redactor
+
+#: Dead letters are shown redacted (patterns, and the credentials this process holds).
+_REDACTOR = Redactor()
 
 #: How long peeked messages stay hidden while we list them (released at the end).
 _PEEK_HIDE_S = 30
@@ -42,8 +46,13 @@ class DeadLetter:
     def receipt_handle(self) -> str:
         return self.message.receipt_handle
 
-    def describe(self, now: datetime) -> dict[str, Any]:
-        """What peek shows: source, title, fingerprint and, when reproducible, the error."""
+    def describe(self, now: datetime, redactor: Redactor = _REDACTOR) -> dict[str, Any]:
+        """What peek shows: source, title, fingerprint and, when reproducible, the error; every
+        text redacted (a dead letter is alert text, and its error may quote it)."""
+        shown: dict[str, Any] = redactor.value(self._describe(now))
+        return shown
+
+    def _describe(self, now: datetime) -> dict[str, Any]:
         info: dict[str, Any] = {
             "message_id": self.message_id,
             "receive_count": self.message.receive_count,

@@ -1,18 +1,30 @@
 """The error tree that decides what happens to a message.
 
-Every failure inside the pipeline is one of two kinds, and the supervisor acts on the kind alone:
+Every failure inside the pipeline is one of three kinds, and the supervisor acts on the kind alone:
 
     TriageError
-    ├── PermanentError        the message itself is bad: released at once so SQS's redrive policy
-    │   ├── DecodeError           moves it to the DLQ (body is not JSON, too large, nested too deep)
-    │   ├── UnknownFormatError    (JSON of no shape we know; the message names the formats tried)
-    │   ├── ValidationError       (a known shape with missing or impossible fields)
-    │   └── SinkRejectedError     (a sink answered 4xx other than 408/409/429)
-    └── TransientError        the world is briefly wrong: released with a backoff from the
-        ├── SinkUnavailableError  receive count, so retries are spaced (5xx, 429, network errors)
-        ├── StoreBusyError        (another worker holds this incident's effect; a write conflict)
-        ├── StoreUnavailableError (the store is down or throttled)
-        └── SummariserError       (the LLM failed; callers fall back, it rarely reaches the supervisor)
+    ├── PermanentError         the message itself is bad: made visible at once, so SQS's redrive
+    │   │                      policy moves it to the DLQ after maxReceiveCount receives
+    │   ├── DecodeError            body is not JSON, too large, nested too deep
+    │   ├── UnknownFormatError     JSON of no shape we know (the message names the formats tried)
+    │   ├── InvalidAlertError      a known shape with missing or impossible fields
+    │   └── SinkRejectedError      a sink answered 4xx other than 408/409/425/429
+    └── TransientError         the world is briefly wrong: released with a backoff from the
+        │                      receive count, so retries are spaced
+        ├── SinkUnavailableError   5xx, network errors, timeouts: counts against the sink's breaker
+        │   └── GitHubUnavailableError
+        ├── StoreUnavailableError  the store is down or throttled
+        ├── InboxError             the queue cannot be read or written
+        ├── SummariserError        the LLM failed (callers fall back; it rarely reaches the supervisor)
+        └── BackpressureError      a service or our own budget says "wait", and says how long: the
+            │                      message is fine, so it is *held* (kept invisible by the heartbeat,
+            │                      intake paused) and tried again, without spending a receive
+            ├── SinkThrottledError     a rate limit (429, Retry-After), a spent creation budget,
+            │   └── GitHubThrottledError   or a circuit breaker that is open
+            └── StoreBusyError         another worker holds this incident's effect
+
+`reason` is the short machine word for logs, metrics (`MessagesFailed{reason}`) and the demo's
+DLQ report: the class's own, or a more precise one given when the error is raised.
 
 `ConfigError` is apart: it is raised before the daemon starts and stops it with one clear line.
 Anything else that escapes the pipeline is a bug; the supervisor treats it as transient (the
@@ -31,6 +43,11 @@ class TriageError(Exception):
 
     #: Short machine-readable reason, used in logs, metrics and the demo's DLQ report.
     reason: str = "error"
+
+    def __init__(self, message: str = "", *, reason: str | None = None) -> None:
+        super().__init__(message)
+        if reason is not None:
+            self.reason = reason
 
 
 class PermanentError(TriageError):
@@ -51,14 +68,14 @@ class UnknownFormatError(PermanentError):
     reason = "unknown_format"
 
 
-class ValidationError(PermanentError):
+class InvalidAlertError(PermanentError):
     """Raised when a body has a known shape but fields that are missing or impossible."""
 
     reason = "invalid"
 
 
 class SinkRejectedError(PermanentError):
-    """Raised when a sink refuses a ticket for good (4xx other than 408, 409 and 429)."""
+    """Raised when a sink refuses a ticket for good (4xx other than 408, 409, 425 and 429)."""
 
     reason = "sink_rejected"
 
@@ -68,22 +85,25 @@ class TransientError(TriageError):
 
     reason = "transient"
 
-    def __init__(self, message: str, *, retry_after_s: float | None = None) -> None:
-        super().__init__(message)
+    def __init__(
+        self, message: str = "", *, retry_after_s: float | None = None, reason: str | None = None
+    ) -> None:
+        super().__init__(message, reason=reason)
         #: A delay the failing service asked for (Retry-After), honoured by the supervisor.
         self.retry_after_s = retry_after_s
 
 
 class SinkUnavailableError(TransientError):
-    """Raised when a sink answers 5xx, 408 or 429, or cannot be reached."""
+    """Raised when a sink answers 5xx or 408, or cannot be reached."""
 
     reason = "sink_unavailable"
 
 
-class StoreBusyError(TransientError):
-    """Raised when another worker holds this incident's pending effect, or a write conflicts."""
+class GitHubUnavailableError(SinkUnavailableError):
+    """Raised by the GitHub sink when GitHub is down, unreachable or refuses our credentials;
+    `reason` says which (unavailable, network, unauthorized, no_token)."""
 
-    reason = "store_busy"
+    reason = "unavailable"
 
 
 class StoreUnavailableError(TransientError):
@@ -92,7 +112,40 @@ class StoreUnavailableError(TransientError):
     reason = "store_unavailable"
 
 
+class InboxError(TransientError):
+    """Raised when the queue cannot be read or written (throttled, unreachable, no such queue)."""
+
+    reason = "inbox"
+
+
 class SummariserError(TransientError):
     """Raised by an LLM summariser that failed; the pipeline falls back to the deterministic one."""
 
     reason = "summariser"
+
+
+class BackpressureError(TransientError):
+    """Raised when a service, or a budget of our own, says to wait: the message is not at fault,
+    so the supervisor holds it and pauses intake instead of spending one of its receives."""
+
+    reason = "backpressure"
+
+
+class SinkThrottledError(BackpressureError):
+    """Raised when a sink may not be called now: it rate-limited us (429, Retry-After), our own
+    creation budget is spent, or its circuit breaker is open. Not a failure of the service."""
+
+    reason = "sink_throttled"
+
+
+class GitHubThrottledError(SinkThrottledError):
+    """Raised by the GitHub sink while GitHub's rate limits are in force (`rate_limited`, then
+    `paused` until they reset) or our issue-creation budget is spent (`throttled`)."""
+
+    reason = "throttled"
+
+
+class StoreBusyError(BackpressureError):
+    """Raised when another worker holds this incident's pending effect, or a write conflicts."""
+
+    reason = "store_busy"

@@ -3,13 +3,20 @@
 Components report conditions by name (`queue`, `breaker:llm`, `breaker:backend`); the daemon is
 ready while none is failing. Liveness is the loop itself: a ticker measures how late it wakes,
 so a stalled loop shows as lag (and, if it stalls for good, as an endpoint that stops answering).
+
+A condition's detail (an AWS error, a URL) stays inside the process; `readiness()`, which
+`/readyz` serves, names each failing condition with one fixed word instead.
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from dataclasses import dataclass
+
+#: Condition names come from our code (`queue`, `breaker:<sink>`); anything else is not shown.
+_SHOWN_NAME = re.compile(r"[a-z0-9][a-z0-9:_.-]{0,63}")
 
 
 @dataclass(slots=True)
@@ -44,17 +51,17 @@ class Health:
         return self.loop_lag_s < self.MAX_LAG_S
 
     def failing(self) -> dict[str, str]:
+        """Each failing condition with its full detail: for logs and tests, never for a client."""
         return {name: c.detail for name, c in self._conditions.items() if not c.ok}
 
-    def snapshot(self) -> dict[str, object]:
-        return {
-            "ready": self.ready,
-            "alive": self.alive,
-            "loop_lag_ms": round(self.loop_lag_s * 1000, 1),
-            "conditions": {
-                n: {"ok": c.ok, "detail": c.detail} for n, c in self._conditions.items()
-            },
+    def readiness(self) -> dict[str, object]:
+        """What `/readyz` answers: ready or not, and each failing condition with a fixed reason."""
+        failing = {
+            (name if _SHOWN_NAME.fullmatch(name) else "other"): _reason(name, c.detail)
+            for name, c in self._conditions.items()
+            if not c.ok
         }
+        return {"ready": not failing, "failing": failing}
 
     async def watch_loop(self, interval_s: float = 0.5) -> None:
         """Run forever, measuring how late the loop wakes us (its lag)."""
@@ -65,3 +72,12 @@ class Health:
             lag = max(0.0, now - expected)
             if lag >= self.loop_lag_s or now - self._lag_seen_at > self.LAG_WINDOW_S:
                 self.loop_lag_s, self._lag_seen_at = lag, now
+
+
+def _reason(name: str, detail: str) -> str:
+    """One word from a fixed set for a failing condition; the detail only picks among them."""
+    if name == "queue":
+        return "unreachable"
+    if name.startswith("breaker:"):
+        return "half-open" if detail.startswith("half-open") else "open"
+    return "failing"

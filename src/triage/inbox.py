@@ -13,7 +13,7 @@ from typing import Any, Protocol
 import structlog
 from botocore.exceptions import BotoCoreError, ClientError
 
-from triage.errors import TransientError
+from triage.errors import InboxError
 
 log = structlog.get_logger(__name__)
 
@@ -32,6 +32,8 @@ class Message:
     #: ApproximateReceiveCount: 1 on the first delivery.
     receive_count: int
     sent_at: datetime | None
+    #: When this process received it: event times far ahead of it are not believed.
+    received_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     #: The message's string attributes (what `triage ingest` adds: source, request id …).
     attributes: Mapping[str, str] = field(default_factory=dict)
 
@@ -49,12 +51,6 @@ class Depth:
     @property
     def empty(self) -> bool:
         return self.visible == 0 and self.in_flight == 0 and self.delayed == 0
-
-
-class InboxError(TransientError):
-    """Raised when the queue cannot be read or written (throttled, unreachable, no such queue)."""
-
-    reason = "inbox"
 
 
 class Inbox(Protocol):

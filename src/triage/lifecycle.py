@@ -9,7 +9,9 @@ inside its own atomic read-modify-write:
     closed recently   | reopen; flapping after repeated reopens | ignore
     closed long ago   | new ticket                              | ignore
 
-An event older than the newest one applied never moves state backwards.
+An event older than the newest one applied never moves state backwards, but the newest one's
+time is believed only up to `max_future_skew` past the moment it was applied: an event stamped in
+the year 2999 cannot hold an incident still (the pipeline also replaces such times on arrival).
 """
 
 from __future__ import annotations
@@ -18,9 +20,9 @@ import dataclasses
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
-from triage.models import Alert, Status, Ticket
+from triage.models import Status, Ticket
 from triage.sinks.base import EffectKind
 
 
@@ -67,6 +69,23 @@ class Policy:
     update_interval: timedelta = timedelta(minutes=15)
     reopen_window: timedelta = timedelta(hours=1)
     flap_threshold: int = 3
+    #: How far past the moment it was applied an event's own time is believed (ordering only).
+    max_future_skew: timedelta = timedelta(minutes=5)
+
+
+class AlertEvent(Protocol):
+    """What the lifecycle reads of an alert (an `Alert`, or the pipeline's redacted view)."""
+
+    @property
+    def fingerprint(self) -> str: ...
+    @property
+    def source(self) -> str: ...
+    @property
+    def status(self) -> Status: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def occurred_at(self) -> datetime: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,10 +132,23 @@ class Incident:
     #: Effects decided so far; the next effect's idempotency key uses seq + 1.
     seq: int = 0
     version: int = 0
+    #: When (our clock) the newest event was applied; None in records written before it existed.
+    applied_at: datetime | None = None
 
     @property
     def has_ticket(self) -> bool:
         return bool(self.refs) or self.ticket is not None
+
+    def guards(self, occurred_at: datetime, policy: Policy) -> bool:
+        """True if an event that occurred at `occurred_at` is older than the newest one applied
+        and must be ignored. The newest event's time counts only up to `max_future_skew` (never
+        more than the reopen window) past when it was applied, so no event time, however far in
+        the future, can hold the incident for longer than that."""
+        applied = self.applied_at or max(
+            t for t in (self.opened_at, self.closed_at, self.last_update_at) if t is not None
+        )
+        horizon = applied + min(policy.max_future_skew, policy.reopen_window)
+        return occurred_at < min(self.last_event_at, horizon)
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,7 +158,7 @@ class Decision:
     incident: Incident | None
 
 
-def decide(stored: Incident | None, alert: Alert, now: datetime, policy: Policy) -> Decision:
+def decide(stored: Incident | None, alert: AlertEvent, now: datetime, policy: Policy) -> Decision:
     """Apply one alert to the stored incident; returns what to do and what to store."""
     firing = alert.status is Status.FIRING
     if stored is None:
@@ -139,12 +171,13 @@ def decide(stored: Incident | None, alert: Alert, now: datetime, policy: Policy)
             last_event_at=alert.occurred_at,
             closed_at=None if firing else now,
             occurrences=1 if firing else 0,
+            applied_at=now,
         )
         return Decision(Action.OPEN if firing else Action.RECORD, new)
 
-    if alert.occurred_at < stored.last_event_at:
+    if stored.guards(alert.occurred_at, policy):
         return Decision(Action.IGNORE, None)
-    seen = dataclasses.replace(stored, last_event_at=alert.occurred_at)
+    seen = dataclasses.replace(stored, last_event_at=alert.occurred_at, applied_at=now)
 
     if stored.state is State.OPEN:
         if not firing:
@@ -188,5 +221,6 @@ def decide(stored: Incident | None, alert: Alert, now: datetime, policy: Policy)
         occurrences=1,
         seq=stored.seq,
         version=stored.version,
+        applied_at=now,
     )
     return Decision(Action.OPEN, fresh)

@@ -1,16 +1,25 @@
 """structlog set-up: JSON lines for machines (default) or coloured console lines for people.
 
 Events are short dotted names (`message.acked`); context such as `message_id` and `fingerprint`
-is bound per task with contextvars, so every line of one message carries them.
+is bound per task with contextvars, so every line of one message carries them. Every line names
+its `logger` (the module) and `service`.
+
+Logs leave the process too, so every value is redacted on the way out (an error message may
+quote alert text; a library may print a URL with a token in it). Libraries' own loggers
+(botocore, httpx2, asyncio) go through the same processors: one JSON object per line on stderr,
+whoever wrote it.
 """
 
 from __future__ import annotations
 
 import logging
 import sys
-from typing import TextIO
+from collections.abc import MutableMapping
+from typing import Any, TextIO
 
 import structlog
+
+from triage.redact import Redactor
 
 _LEVELS = {
     "debug": logging.DEBUG,
@@ -19,27 +28,84 @@ _LEVELS = {
     "error": logging.ERROR,
 }
 
+#: Fields only triage itself writes: identifiers and timestamps, never alert text.
+_OURS = frozenset(
+    {"event", "level", "timestamp", "logger", "service", "message_id", "fingerprint", "action"}
+)
 
-def configure_logging(fmt: str = "json", level: str = "info", stream: TextIO | None = None) -> None:
-    """Configure structlog (and stdlib logging, for libraries) once per process."""
+#: Asks the registry of held credentials on every call, so a token read after start-up counts.
+_REDACTOR = Redactor()
+
+
+class _NamedPrintLogger(structlog.PrintLogger):
+    """A PrintLogger that knows its name, so `add_logger_name` can report the module."""
+
+    def __init__(self, file: TextIO, name: str) -> None:
+        super().__init__(file)
+        self.name = name
+
+
+def redact_event(_logger: Any, _method: str, event: MutableMapping[str, Any]) -> Any:
+    """A structlog processor: every value of the event redacted, bar triage's own identifiers."""
+    for key, value in event.items():
+        if key in _OURS:
+            continue
+        if isinstance(value, str):
+            event[key] = _REDACTOR.text(value)
+        elif isinstance(value, dict | list | tuple):
+            event[key] = _REDACTOR.value(value)
+    return event
+
+
+def configure_logging(
+    fmt: str = "json", level: str = "info", stream: TextIO | None = None, *, service: str = "triage"
+) -> None:
+    """Configure structlog, and stdlib logging for libraries, once per process."""
     stream = stream or sys.stderr
+
+    def add_service(_logger: Any, _method: str, event: MutableMapping[str, Any]) -> Any:
+        event.setdefault("service", service)
+        return event
+
     shared: list[structlog.typing.Processor] = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
+        structlog.stdlib.add_logger_name,
+        add_service,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]
+    renderer: structlog.typing.Processor
     if fmt == "console":
-        renderer: structlog.typing.Processor = structlog.dev.ConsoleRenderer(colors=stream.isatty())
+        renderer = structlog.dev.ConsoleRenderer(colors=stream.isatty())
+        ending: list[structlog.typing.Processor] = [redact_event]
     else:
-        shared.append(structlog.processors.format_exc_info)
         renderer = structlog.processors.JSONRenderer()
+        ending = [structlog.processors.format_exc_info, redact_event]
+
+    def logger_factory(name: str | None = None, *_args: Any) -> _NamedPrintLogger:
+        return _NamedPrintLogger(stream, name or "triage")
+
     structlog.configure(
-        processors=[*shared, renderer],
+        processors=[*shared, *ending, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(_LEVELS[level]),
-        logger_factory=structlog.PrintLoggerFactory(stream),
+        logger_factory=logger_factory,
         cache_logger_on_first_use=False,
     )
-    # Libraries (botocore, httpx2) log through stdlib; keep them quiet unless something is wrong.
-    logging.basicConfig(
-        level=logging.WARNING, stream=stream, format="%(levelname)s %(name)s %(message)s"
+    # Libraries (botocore, httpx2, asyncio) log through stdlib: the same shape and redaction,
+    # and only warnings and worse unless we are debugging.
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=shared,
+            processors=[
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                *ending,
+                renderer,
+            ],
+        )
     )
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG if level == "debug" else logging.WARNING)

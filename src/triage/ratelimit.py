@@ -1,4 +1,5 @@
-"""Token buckets that spread callers out instead of refusing them all at once.
+"""Token buckets: `TokenBucket` in this process's memory, and `Budget`, whose state lives in the
+store so that every replica draws on one budget (GitHub's issue-creation budget).
 
 A `TokenBucket` holds up to `capacity` tokens and refills at `capacity / period_s` per second.
 `acquire(key)` either takes a token now (returns 0.0) or *reserves* the next free one for `key`
@@ -7,7 +8,11 @@ the next caller's turn one refill interval later, so a hundred callers refused t
 one by one rather than all at the same instant. A caller that returns with the same key after its
 wait takes its reserved token; one that never returns gives it back once `abandon_after_s` passes.
 
-The clock is injected (`time.monotonic` by default), so tests move time instead of sleeping.
+A `Budget` is only the arithmetic (capacity, period, refill); `Budgets` draws tokens from wherever
+its state is kept: the store (one conditional write per token) or `LocalBudgets`. A caller that
+is refused is told how long until a token is free, and comes back then.
+
+Clocks are injected, so tests move time instead of sleeping.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 
 @dataclass(slots=True)
@@ -99,3 +105,63 @@ class TokenBucket:
         self._tokens = min(float(self.capacity), self._tokens + elapsed * self.rate_per_s)
         for key in [k for k, r in self._reservations.items() if now >= r.expires_at]:
             self.cancel(key)
+
+
+@dataclass(frozen=True, slots=True)
+class Budget:
+    """`capacity` tokens per `period_s`, refilled continuously, whose state is kept elsewhere
+    (the store, so every replica draws on the same budget). Times are epoch seconds."""
+
+    name: str
+    capacity: int
+    period_s: float
+
+    @property
+    def rate_per_s(self) -> float:
+        return self.capacity / self.period_s
+
+    def tokens(self, state: tuple[float, float] | None, now_s: float) -> float:
+        """The tokens held at `now_s`, from the stored (tokens, updated_s); full when unknown."""
+        if state is None:
+            return float(self.capacity)
+        tokens, updated_s = state
+        return min(float(self.capacity), tokens + max(0.0, now_s - updated_s) * self.rate_per_s)
+
+    def wait_s(self, tokens: float, keep: int = 0) -> float:
+        """Seconds until `tokens` have refilled far enough to give one away and keep `keep`."""
+        return max(0.0, (1 + keep - tokens) / self.rate_per_s)
+
+
+class Budgets(Protocol):
+    """Where budgets are drawn from: the store (shared by replicas) or `LocalBudgets`."""
+
+    async def take_token(self, budget: Budget, now_s: float, *, keep: int = 0) -> float:
+        """Take a token unless fewer than `keep` would be left: 0.0 when taken, else the
+        seconds until one is free."""
+        ...
+
+    async def give_back_token(self, budget: Budget, now_s: float) -> None: ...
+
+    async def budget_tokens(self, budget: Budget, now_s: float) -> float: ...
+
+
+class LocalBudgets:
+    """Budgets in this process's memory, for a process without a shared store (`triage check`,
+    tests); the daemon draws on the store's."""
+
+    def __init__(self) -> None:
+        self._state: dict[str, tuple[float, float]] = {}
+
+    async def take_token(self, budget: Budget, now_s: float, *, keep: int = 0) -> float:
+        tokens = budget.tokens(self._state.get(budget.name), now_s)
+        if tokens - keep < 1:
+            return budget.wait_s(tokens, keep)
+        self._state[budget.name] = (tokens - 1, now_s)
+        return 0.0
+
+    async def give_back_token(self, budget: Budget, now_s: float) -> None:
+        tokens = budget.tokens(self._state.get(budget.name), now_s)
+        self._state[budget.name] = (min(float(budget.capacity), tokens + 1), now_s)
+
+    async def budget_tokens(self, budget: Budget, now_s: float) -> float:
+        return budget.tokens(self._state.get(budget.name), now_s)

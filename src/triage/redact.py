@@ -2,30 +2,63 @@
 
 Each match becomes a typed placeholder, so a reader still sees that something was there:
 
-    [REDACTED:aws-key]       AWS access key ids (AKIA…, ASIA…)
-    [REDACTED:aws-secret]    AWS secret access keys (40 characters, by context or by shape)
-    [REDACTED:github-token]  ghp_/gho_/ghu_/ghs_/ghr_ tokens and github_pat_ tokens
-    [REDACTED:api-key]       OpenAI-style sk-… keys, Slack xox… tokens and webhook paths
-    [REDACTED:jwt]           JSON Web Tokens (eyJ….eyJ….…)
-    [REDACTED:bearer]        the credential after `Bearer` / `Basic` (16 characters or more)
-    [REDACTED:password]      passwords in URLs and DSNs (user:pass@host), `password=…` pairs,
-                             and the values of JSON keys named like password, secret, token
-    [REDACTED:private-key]   PEM private key blocks (also a block cut off before its END line)
-    [REDACTED:email]         e-mail addresses
-    [REDACTED:credential]    exact values the process itself holds (backend token, API keys)
+    [REDACTED:private-key]        PEM private key blocks (also a block cut off before its END line)
+    [REDACTED:jwt]                JSON Web Tokens (eyJ….eyJ….…)
+    [REDACTED:slack-webhook]      the path of hooks.slack.com/services|workflows|triggers/… URLs
+    [REDACTED:discord-webhook]    the id and token of discord.com/api/webhooks/… URLs
+    [REDACTED:github-token]       ghp_/gho_/ghu_/ghs_/ghr_ tokens and github_pat_ tokens
+    [REDACTED:gitlab-token]       glpat-, gldt-, glrt-, glptt-, glcbt-, glsoat-, gloas-, glft-,
+                                  glimt-, glagent-, glffct- tokens; GR1348941… runner registration
+    [REDACTED:slack-token]        xoxb-/xoxp-/xoxa-/xoxr-/xoxs-/xoxo-/xoxe-, xoxe.xoxb-/xoxe.xoxp-,
+                                  xapp- tokens
+    [REDACTED:stripe-key]         sk_live_/sk_test_/rk_live_/rk_test_ keys, whsec_ webhook secrets
+    [REDACTED:google-api-key]     AIza… API keys (39 characters)
+    [REDACTED:google-token]       ya29.… OAuth access tokens
+    [REDACTED:sendgrid-key]       SG.<22>.<43> API keys
+    [REDACTED:npm-token]          npm_ + 36 characters
+    [REDACTED:huggingface-token]  hf_ + 30-40 characters
+    [REDACTED:pypi-token]         pypi-AgE… upload tokens
+    [REDACTED:shopify-token]      shpat_/shpss_/shpca_/shppa_ + 32 hex
+    [REDACTED:telegram-token]     bot tokens (<bot id>:AA + 33 characters)
+    [REDACTED:twilio-key]         after a name containing `twilio`: an SK… key sid or a 32-hex secret
+    [REDACTED:api-key]            OpenAI/Anthropic-style sk-… keys
+    [REDACTED:aws-signature]      values of X-Amz-Signature, X-Amz-Credential, X-Amz-Security-Token
+                                  (presigned URLs, headers) and a SigV4 header's Signature=<64 hex>
+    [REDACTED:aws-key]            AWS access key ids (AKIA…, ASIA…, …)
+    [REDACTED:aws-secret]         AWS secret access keys (40 characters, by context or by shape)
+    [REDACTED:datadog-key]        32/40-hex keys after DD_API_KEY, DD-APPLICATION-KEY:,
+                                  datadog_api_key and the like
+    [REDACTED:azure-key]          AccountKey= and SharedAccessKey= in Azure connection strings
+    [REDACTED:azure-sas]          SharedAccessSignature=… and the sig= of a SAS URL
+    [REDACTED:bearer]             the credential after `Bearer` / `Basic` (16 characters or more)
+    [REDACTED:password]           passwords in URLs and DSNs (user:pass@host); the value after a
+                                  name like password, secret, token, api_key (DB_PASSWORD=…,
+                                  "client_secret": "…", x-api-key: …), quoted or not; the values
+                                  of JSON keys named like that
+    [REDACTED:email]              e-mail addresses
+    [REDACTED:credential]         exact values the process holds (`hold`, and a Redactor's
+                                  `known_secrets`), also percent-encoded
 
-Every pattern has bounded repetition, so the cost is linear in the text's length and a hostile
-alert cannot make the regex engine backtrack for seconds.
+A whitespace-delimited token holding percent-escapes (`%3D`, double-encoded `%253D`) is also
+decoded and redacted; when that finds something, the redacted token replaces it, re-encoded so
+that a URL stays a URL.
+
+Every rule's pattern has bounded repetition, so the cost is linear in the text's length and a
+hostile alert cannot make the regex engine backtrack for seconds; each token holding an escape
+is read once, and decoding never lengthens it.
 """
 
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable, Iterable
 from typing import Any, NamedTuple
+from urllib.parse import quote, unquote
 
 #: JSON keys whose values are secrets whatever they look like (compared lower-case, and
-#: ignoring `-` and `_`, so `api-key`, `API_KEY` and `apiKey` all match `apikey`).
+#: ignoring `-` and `_`, so `api-key`, `API_KEY` and `apiKey` all match `apikey`). Keys that
+#: merely end in such a name (`DB_PASSWORD`, `x-api-key`, `clientSecret`) count too.
 SECRET_KEYS = frozenset(
     {
         "password",
@@ -53,22 +86,21 @@ SECRET_KEYS = frozenset(
     }
 )
 
-_B64 = "[A-Za-z0-9/+]"  # one character of a base64 secret
+_Replacement = str | Callable[[re.Match[str]], str]
 
 
 class _Rule(NamedTuple):
     pattern: re.Pattern[str]
-    replacement: str
+    replacement: _Replacement
     #: Literals of which every match contains one (empty: always run the pattern). Text with
     #: none of them is skipped: most strings of an alert hold none, and looking for a few
-    #: literals costs far less than the pattern's scan (the prompt of a 2 KB CloudWatch
-    #: alarm: 0.5 -> 0.18 ms; of a 900 KB payload: 257 -> 38 ms).
+    #: literals costs far less than the scan of a pattern that does not start with them.
     needles: tuple[str, ...]
     #: The pattern ignores case: its needles (lower case) are looked for in the folded text.
     folded: bool
 
 
-def _rule(source: str, replacement: str, *needles: str, flags: int = 0) -> _Rule:
+def _rule(source: str, replacement: _Replacement, *needles: str, flags: int = 0) -> _Rule:
     folded = bool(flags & re.IGNORECASE)
     assert not folded or all(n == n.lower() for n in needles), "folded needles are lower case"
     return _Rule(re.compile(source, flags), replacement, needles, folded)
@@ -90,9 +122,80 @@ def _fold(text: str) -> str:
     return folded
 
 
-_AWS_KEY_PREFIXES = tuple("AKIA ASIA AGPA AIDA AROA AIPA ANPA ANVA APKA ABIA ACCA".split())  # noqa: SIM905
+def _spellings(*words: str) -> tuple[str, ...]:
+    """`words` joined directly and by each of `_ . -`: the needles of `api[_.-]?key`."""
+    return tuple(sep.join(words) for sep in ("", "_", "-", "."))
 
-#: Applied in this order.
+
+# `\b` is wrong at the edges of a secret: `_` is a word character, so `\bAKIA` misses
+# `KEY_AKIA…` and `\bpassword` misses `DB_PASSWORD`. A secret starts where no letter or digit
+# comes before it and ends before one. (After a percent-escape, `alarm%3DAKIA…`, a letter or
+# digit does come before it: the decoded token is redacted instead, see `_scrub_escaped`.)
+_START = r"(?<![A-Za-z0-9])"
+_END = r"(?![A-Za-z0-9])"
+_B64 = "[A-Za-z0-9/+]"  # one character of a base64 secret
+_B64URL = "[A-Za-z0-9_-]"  # … of a URL-safe one
+#: Between a name and its value: `=`, `:`, `=>` or `:=`, with a closing quote after a quoted
+#: name (`"key": `, `\"key\":` inside a JSON string) and spaces around. Atomic and possessive:
+#: `=>` is never taken back to make `>` the value, nor a space to make it the value's start.
+_ASSIGN = r"""(?:\\?["'])?[ \t]{0,3}(?>=>|:=|=|:)\s{0,3}+"""
+_OPEN_QUOTE = r"""(?:\\?["'])?"""
+
+
+def _prefixed(*prefixes: str) -> str:
+    """One of `prefixes`, not right after a letter or digit (`_START`, checked once the prefix
+    is read). A pattern that starts with its literals lets the regex engine jump from one
+    occurrence to the next, as fast as a needle test, instead of trying every position."""
+    each = (rf"{re.escape(prefix)}(?<![A-Za-z0-9].{{{len(prefix)}}})" for prefix in prefixes)
+    return f"(?:{'|'.join(each)})"
+
+
+_AWS_KEY_PREFIXES = "AKIA ASIA AGPA AIDA AROA AIPA ANPA ANVA APKA ABIA ACCA".split()  # noqa: SIM905
+_GITHUB_PREFIXES = "ghp_ gho_ ghu_ ghs_ ghr_".split()  # noqa: SIM905
+_GITLAB_PREFIXES = (
+    "glpat- gldt- glrt- glptt- glcbt- glsoat- gloas- glft- glimt- glagent- glffct-".split()  # noqa: SIM905
+)
+_SLACK_PREFIXES = (
+    "xoxa- xoxb- xoxo- xoxp- xoxr- xoxs- xoxe- xoxe.xoxb- xoxe.xoxp- xapp-".split()  # noqa: SIM905
+)
+_STRIPE_PREFIXES = "sk_live_ sk_test_ rk_live_ rk_test_".split()  # noqa: SIM905
+_SHOPIFY_PREFIXES = "shpat_ shpss_ shpca_ shppa_".split()  # noqa: SIM905
+
+#: A name whose value is a secret: one of these words, alone or as the last part of a longer
+#: name (`DB_PASSWORD`, `x-api-key`, `clientSecret`, `aws.secret.key`), optionally followed by
+#: `key`/`access_key`/`value`. Not after `<12 digits>:`, where `secret:` is part of an ARN.
+#: The words' first letters are tested first: one cheap test fails at most positions of a long
+#: text, before the look-behinds.
+_SECRET_WORD = (
+    r"(?:pass(?:word|wd|phrase)|pwd|secret|token"
+    r"|api[_.-]?key|access[_.-]?key|private[_.-]?key)"
+)
+_SECRET_NAME = (
+    rf"(?=[psta])(?<![0-9]{{12}}:)(?:{_START}|(?-i:(?<=[a-z0-9])(?=[A-Z])))"
+    rf"{_SECRET_WORD}(?:[_.-]?(?:access[_.-]?)?key|[_.-]value)?"
+)
+_SECRET_NAME_NEEDLES = (
+    "passw",
+    "passphrase",
+    "pwd",
+    "secret",
+    "token",
+    *_spellings("api", "key"),
+    *_spellings("access", "key"),
+    *_spellings("private", "key"),
+)
+
+
+def _keep_quotes(match: re.Match[str]) -> str:
+    """The name, separator and quotes of a `name = "value"` pair, the value replaced."""
+    quote_mark = match["escaped"] or match["double"] or match["single"]
+    if quote_mark:
+        return f"{match['head']}{quote_mark}[REDACTED:password]{quote_mark}"
+    return f"{match['head']}{match['open']}[REDACTED:password]"
+
+
+#: Applied in this order: the specific shapes first, so that their placeholders say what was
+#: there; the pairs by name after them skip a value that is already a placeholder.
 _RULES: tuple[_Rule, ...] = (
     # PEM blocks first: their base64 body would otherwise be chewed up by the shorter patterns.
     _rule(
@@ -102,41 +205,147 @@ _RULES: tuple[_Rule, ...] = (
         "PRIVATE KEY-----",
         flags=re.DOTALL,
     ),
-    _rule(r"\beyJ[\w-]{4,4096}\.eyJ[\w-]{4,8192}\.[\w-]{0,4096}", "[REDACTED:jwt]", "eyJ"),
     _rule(
-        r"\b(?:gh[pousr]_[A-Za-z0-9]{30,255}|github_pat_\w{20,255})\b",
+        rf"{_prefixed('eyJ')}{_B64URL}{{4,4096}}\.eyJ{_B64URL}{{4,8192}}\.{_B64URL}{{0,4096}}",
+        "[REDACTED:jwt]",
+        "eyJ",
+    ),
+    # Webhook URLs: the host and the kind of hook stay, the ids and the secret go.
+    _rule(
+        r"(hooks\.slack\.com/(?:services|workflows|triggers)/)[A-Za-z0-9_/-]{10,250}",
+        r"\1[REDACTED:slack-webhook]",
+        "hooks.slack.com/",
+        flags=re.IGNORECASE,
+    ),
+    _rule(
+        r"(discord(?:app)?\.com/api/(?:v[0-9]{1,2}/)?webhooks/)[0-9]{17,20}/[A-Za-z0-9_-]{60,80}",
+        r"\1[REDACTED:discord-webhook]",
+        "discord",
+        flags=re.IGNORECASE,
+    ),
+    # Tokens that announce themselves by a prefix.
+    _rule(
+        rf"(?:{_prefixed(*_GITHUB_PREFIXES)}[A-Za-z0-9]{{30,255}}"
+        rf"|{_prefixed('github_pat_')}[A-Za-z0-9_]{{20,255}}){_END}",
         "[REDACTED:github-token]",
-        "gh",
+        *_GITHUB_PREFIXES,
         "github_pat_",
     ),
-    _rule(r"\b(?:sk-(?:proj-|ant-)?[\w-]{20,200})", "[REDACTED:api-key]", "sk-"),
-    _rule(r"\bxox[abposr]-[A-Za-z0-9-]{10,250}", "[REDACTED:api-key]", "xox"),
     _rule(
-        r"hooks\.slack\.com/(?:services|workflows|triggers)/[\w/-]{10,250}",
-        "hooks.slack.com/[REDACTED:api-key]",
-        "hooks.slack.com/",
+        rf"(?:{_prefixed(*_GITLAB_PREFIXES)}{_B64URL}{{20,255}}(?:\.{_B64URL}{{2,64}}){{0,2}}"
+        rf"|{_prefixed('GR1348941')}{_B64URL}{{20,64}})",
+        "[REDACTED:gitlab-token]",
+        *_GITLAB_PREFIXES,
+        "GR1348941",
     ),
     _rule(
-        rf"\b(?:{'|'.join(_AWS_KEY_PREFIXES)})[A-Z0-9]{{16}}\b",
+        rf"{_prefixed(*_SLACK_PREFIXES)}[A-Za-z0-9-]{{10,250}}",
+        "[REDACTED:slack-token]",
+        "xox",
+        "xapp-",
+    ),
+    _rule(
+        rf"(?:{_prefixed(*_STRIPE_PREFIXES)}[A-Za-z0-9]{{20,247}}{_END}"
+        rf"|{_prefixed('whsec_')}[A-Za-z0-9+/=]{{24,100}})",
+        "[REDACTED:stripe-key]",
+        "k_live_",
+        "k_test_",
+        "whsec_",
+    ),
+    _rule(rf"{_prefixed('AIza')}{_B64URL}{{35}}{_END}", "[REDACTED:google-api-key]", "AIza"),
+    _rule(rf"{_prefixed('ya29.')}{_B64URL}{{20,2048}}", "[REDACTED:google-token]", "ya29."),
+    _rule(
+        rf"{_prefixed('SG.')}{_B64URL}{{22}}\.{_B64URL}{{43}}{_END}",
+        "[REDACTED:sendgrid-key]",
+        "SG.",
+    ),
+    _rule(rf"{_prefixed('npm_')}[A-Za-z0-9]{{36}}{_END}", "[REDACTED:npm-token]", "npm_"),
+    _rule(rf"{_prefixed('hf_')}[A-Za-z0-9]{{30,40}}{_END}", "[REDACTED:huggingface-token]", "hf_"),
+    _rule(rf"{_prefixed('pypi-AgE')}{_B64URL}{{50,1000}}", "[REDACTED:pypi-token]", "pypi-AgE"),
+    _rule(
+        rf"{_prefixed(*_SHOPIFY_PREFIXES)}[0-9a-fA-F]{{32}}{_END}",
+        "[REDACTED:shopify-token]",
+        *_SHOPIFY_PREFIXES,
+    ),
+    # The bot id may follow `bot` in an API URL (api.telegram.org/bot123…:AA…), so only a
+    # digit before it disqualifies.
+    _rule(
+        rf"(?<![0-9])[0-9]{{8,10}}:AA{_B64URL}{{33}}(?![A-Za-z0-9_-])",
+        "[REDACTED:telegram-token]",
+        ":AA",
+    ),
+    _rule(
+        rf"(twilio[A-Za-z0-9_.-]{{0,40}}{_ASSIGN}{_OPEN_QUOTE})(?:SK)?[0-9a-f]{{32}}{_END}",
+        r"\1[REDACTED:twilio-key]",
+        "twilio",
+        flags=re.IGNORECASE,
+    ),
+    _rule(rf"{_prefixed('sk-')}(?:proj-|ant-)?{_B64URL}{{20,200}}", "[REDACTED:api-key]", "sk-"),
+    # AWS request signing: a presigned URL's query, the headers, a SigV4 Authorization header.
+    # Before the access key rule, so a credential scope goes whole rather than in pieces.
+    _rule(
+        r"((?<![A-Za-z0-9])X-Amz-(?:Signature|Credential|Security-Token)"
+        rf"{_ASSIGN}{_OPEN_QUOTE})[^&\s\"'<>#\\]{{1,4096}}",
+        r"\1[REDACTED:aws-signature]",
+        "x-amz-",
+        flags=re.IGNORECASE,
+    ),
+    _rule(
+        r"(Signature=(?<![A-Za-z0-9-].{10}))[0-9a-f]{64}(?![0-9a-f])",
+        r"\1[REDACTED:aws-signature]",
+        "Signature=",
+    ),
+    _rule(
+        rf"{_prefixed(*_AWS_KEY_PREFIXES)}[A-Z0-9]{{16}}{_END}",
         "[REDACTED:aws-key]",
         *_AWS_KEY_PREFIXES,
     ),
     # A secret key by context: aws_secret_access_key = …, "SecretAccessKey": "…"
     _rule(
-        rf"(secret_?access_?key|aws_?secret(?:_?key)?)(\W{{1,5}}){_B64}{{40}}(?!{_B64})",
+        rf"(secret[_.-]?access[_.-]?key|aws[_.-]?secret(?:[_.-]?key)?)(\W{{1,5}}){_B64}{{40}}(?!{_B64})",
         r"\1\2[REDACTED:aws-secret]",
         "secret",
         flags=re.IGNORECASE,
     ),
-    # … and by shape alone: exactly 40 base64 characters mixing upper case, lower case and
-    # digits (a hex digest or a git sha is lower case only, so it stays).
+    # Datadog keys have no prefix: 32 hex (API key) or 40 hex (application key) after a name.
     _rule(
-        rf"(?<![A-Za-z0-9/+=])(?={_B64}{{0,39}}[A-Z])(?={_B64}{{0,39}}[a-z])"
-        rf"(?={_B64}{{0,39}}[0-9]){_B64}{{40}}(?![A-Za-z0-9/+=])",
+        r"((?<![A-Za-z0-9])(?:dd|datadog)[_.-]?(?:api|app|application)[_.-]?key"
+        rf"{_ASSIGN}{_OPEN_QUOTE})[0-9a-f]{{32}}(?:[0-9a-f]{{8}})?(?![0-9a-z])",
+        r"\1[REDACTED:datadog-key]",
+        "dd_",
+        "dd-",
+        "dd.",
+        "ddap",
+        "datadog",
+        flags=re.IGNORECASE,
+    ),
+    # Azure connection strings (…;AccountName=x;AccountKey=…;…) and shared access signatures.
+    _rule(
+        r"((?<![A-Za-z0-9])(?:Account|SharedAccess)Key[ \t]{0,3}=[ \t]{0,3})[A-Za-z0-9+/=%]{16,256}",
+        r"\1[REDACTED:azure-key]",
+        "accountkey",
+        "sharedaccesskey",
+        flags=re.IGNORECASE,
+    ),
+    _rule(
+        r"((?<![A-Za-z0-9])SharedAccessSignature(?:[ \t]{0,3}=[ \t]{0,3}|[ \t]{1,3}))"
+        r"[^;\s\"'<>]{8,2048}",
+        r"\1[REDACTED:azure-sas]",
+        "sharedaccesssignature",
+        flags=re.IGNORECASE,
+    ),
+    _rule(r"(sig=(?<=[?&;]sig=))[A-Za-z0-9%+/=]{16,256}", r"\1[REDACTED:azure-sas]", "sig="),
+    # … and an AWS secret key by shape alone: exactly 40 base64 characters mixing upper case,
+    # lower case and digits (a hex digest or a git sha is lower case only, so it stays). A `=`
+    # may come before it (`key=…`: padding only ends a base64 string) but not after it.
+    _rule(
+        rf"(?<![A-Za-z0-9/+])(?={_B64}{{40}}(?![A-Za-z0-9/+=]))"  # the length, cheapest first
+        rf"(?={_B64}{{0,39}}[A-Z])(?={_B64}{{0,39}}[a-z])(?={_B64}{{0,39}}[0-9]){_B64}{{40}}",
         "[REDACTED:aws-secret]",
     ),
     _rule(
-        r"\b(bearer|basic)(\s{1,5})[\w.~+/=-]{16,4096}",
+        # `(?=b)` first: one cheap test fails at most positions, before the look-behind.
+        rf"(?=b){_START}(bearer|basic)(\s{{1,5}})[\w.~+/=-]{{16,4096}}",
         r"\1\2[REDACTED:bearer]",
         "bearer",
         "basic",
@@ -144,66 +353,203 @@ _RULES: tuple[_Rule, ...] = (
     ),
     # user:password@host in any URL or DSN (postgres://, redis://, amqp://, https://, …)
     _rule(
-        r"\b([a-z][a-z0-9+.-]{0,30}://[^\s:/@]{0,256}):[^\s@/]{1,256}@",
+        r"(://(?<=[A-Za-z0-9]://)[^\s:/@]{0,256}):[^\s@/]{1,256}@",
         r"\1:[REDACTED:password]@",
         "://",
-        flags=re.IGNORECASE,
     ),
+    # name=value pairs by the name. A quoted value goes whole, spaces and all; its quotes stay.
     _rule(
-        r"\b(password|passwd|pwd|secret|token|api_?key|access_?key)(=|:\s{0,3})"
-        r"(?!\[REDACTED)[^\s&;,\"'}]{1,512}",
-        r"\1\2[REDACTED:password]",
-        "passw",
-        "pwd",
-        "secret",
-        "token",
-        "apikey",
-        "api_key",
-        "accesskey",
-        "access_key",
+        rf"(?P<head>{_SECRET_NAME}{_ASSIGN})"
+        r"""(?!\\?["']?\[REDACTED)"""
+        r"""(?:(?P<escaped>\\")[^"\\\n]{1,512}\\\""""  # \"…\": JSON inside a JSON string
+        r"""|(?P<double>")(?:[^"\\\n]|\\.){1,512}\""""  # "…" with backslash escapes
+        r"""|(?P<single>')[^'\n]{1,512}'"""
+        r"""|(?P<open>\\?["']?)(?:[^\s&;,"'}\\]|\\(?!["'])){1,512})""",  # bare, or unclosed
+        _keep_quotes,
+        *_SECRET_NAME_NEEDLES,
         flags=re.IGNORECASE,
     ),
     # Possessive quantifiers (`{m,n}+`) never give characters back, so a long run of
-    # address-like text without a real address fails fast instead of backtracking.
+    # address-like text without a real address fails fast instead of backtracking. A label's
+    # dot counts only before another label, so the dot ending a sentence stays outside.
     _rule(
-        r"[\w.%+-]{1,64}+@(?:[A-Za-z0-9-]{1,63}+\.){1,8}+[A-Za-z]{2,24}+\b",
+        r"[\w.%+-]{1,64}+@(?:[A-Za-z0-9-]{1,63}+\.(?=[A-Za-z0-9-])){1,8}+[A-Za-z]{2,24}+" + _END,
         "[REDACTED:email]",
         "@",
     ),
 )
+
+_SECRET_KEY = re.compile(rf"{_SECRET_NAME}\Z", re.IGNORECASE)
+_SECRET_KEY_WORDS = ("pass", "pwd", "secret", "token", "key")
+
+
+# Credentials the process holds, oldest first: a dict keeps insertion order and finds a value
+# again at once. Bounded, so a process that mints a token an hour keeps only the recent ones.
+# Readers take `_held_now`, a tuple swapped whole under the lock, and need no lock themselves.
+_HELD_MAX = 256
+_held: dict[str, None] = {}
+_held_now: tuple[str, ...] = ()
+_held_lock = threading.Lock()
+
+
+def hold(secret: str | None) -> None:
+    """Remember a credential this process holds (a token it read, an installation token it minted,
+    an API key from its settings) so every Redactor redacts it by exact value from now on."""
+    global _held_now
+    if secret is None or len(secret) < 6:  # a short value would blank out ordinary words
+        return
+    with _held_lock:
+        _held.pop(secret, None)
+        _held[secret] = None
+        while len(_held) > _HELD_MAX:
+            del _held[next(iter(_held))]
+        _held_now = tuple(_held)
+
+
+def held() -> tuple[str, ...]:
+    """The credentials passed to `hold`, oldest first (the most recent 256)."""
+    return _held_now
+
+
+def _forget_held() -> None:
+    """Tests only: start again with no held credentials."""
+    global _held_now
+    with _held_lock:
+        _held.clear()
+        _held_now = ()
+
+
+def _any_needle(*, folded: bool) -> re.Pattern[str]:
+    """A search for any needle of the rules that do (or do not) fold case. Grouped by their first
+    character (`a(?:ccesskey|pikey|…)|b(?:asic|earer)|…`), so the engine tries one group at a
+    position instead of every needle."""
+    groups: dict[str, list[str]] = {}
+    for needle in sorted({n for rule in _RULES if rule.folded == folded for n in rule.needles}):
+        groups.setdefault(needle[0], []).append(re.escape(needle[1:]))
+    return re.compile("|".join(f"{re.escape(c)}(?:{'|'.join(r)})" for c, r in groups.items()))
+
+
+#: One search for every needle at once. It costs more per character than the rule-by-rule
+#: tests but nothing per rule, so it wins on short text, which most strings of an alert are.
+_ANY_NEEDLE = _any_needle(folded=False)
+_ANY_FOLDED_NEEDLE = _any_needle(folded=True)
+_SHORT = 100
+_WITHOUT_NEEDLES = tuple(rule for rule in _RULES if not rule.needles)
+
+
+def _scrub(text: str, secrets: tuple[str, ...]) -> str:
+    """`text` with `secrets` replaced by exact value, then every rule applied that can match."""
+    for secret in secrets:
+        text = text.replace(secret, "[REDACTED:credential]")
+    folded: str | None = None  # _fold(text), made when a rule first needs it
+    rules = _RULES
+    if len(text) <= _SHORT and not _ANY_NEEDLE.search(text):
+        folded = _fold(text)
+        if not _ANY_FOLDED_NEEDLE.search(folded):
+            rules = _WITHOUT_NEEDLES
+    for pattern, replacement, needles, folds in rules:
+        if needles:
+            if folds:
+                folded = _fold(text) if folded is None else folded
+                haystack = folded
+            else:
+                haystack = text
+            for needle in needles:
+                if needle in haystack:
+                    break
+            else:
+                continue  # no needle: the pattern cannot match
+        text, replaced = pattern.subn(replacement, text)
+        if replaced:
+            folded = None
+    return text
+
+
+_ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}")
+_NOT_SPACE = re.compile(r"\S*")
+_DECODE_ROUNDS = 3  # enough for a URL inside a URL inside a URL
+#: What quote() leaves alone when a redacted token is put back: RFC 3986's delimiters, so a
+#: URL keeps its structure and a placeholder stays readable.
+_URL_SAFE = "!#$&'()*+,/:;=?@[]~"
+
+
+def _unescape(text: str) -> str:
+    """`text` percent-decoded until nothing changes, at most `_DECODE_ROUNDS` times. Bytes that
+    are not UTF-8 become lone surrogates, so quote() gives them back as they were."""
+    for _ in range(_DECODE_ROUNDS):
+        decoded = unquote(text, errors="surrogateescape")
+        if decoded == text:
+            break
+        text = decoded
+    return text
+
+
+def _escaped_tokens(text: str) -> list[tuple[int, int]]:
+    """Where each whitespace-delimited token of `text` that holds a percent-escape starts and
+    ends. Found outwards from the escapes, which the regex engine jumps to: each such token is
+    read once and the text between them not at all."""
+    spans: list[tuple[int, int]] = []
+    backwards = text[::-1]  # the run of non-space before an escape, read from the escape
+    escape = _ESCAPE.search(text)
+    while escape is not None:
+        at = escape.start()
+        before = _NOT_SPACE.match(backwards, len(text) - at)
+        end = _NOT_SPACE.match(text, at)
+        assert before is not None and end is not None  # `\S*` matches anywhere
+        spans.append((at - (before.end() - before.start()), end.end()))
+        escape = _ESCAPE.search(text, end.end())
+    return spans
+
+
+def _scrub_escaped(text: str, secrets: tuple[str, ...]) -> str:
+    """`text` with each token that holds percent-escapes replaced by its decoded, redacted and
+    re-encoded self, when decoding revealed something to redact."""
+    spans = _escaped_tokens(text)
+    tokens = [text[start:end] for start, end in spans]
+    # All the tokens decoded and redacted at once first: one call instead of one per token, and
+    # it changes whenever a token would (the same characters, between whitespace again).
+    decoded = _unescape(" ".join(tokens))
+    if _scrub(decoded, secrets) == decoded:
+        return text
+    done: dict[str, str] = {}  # a token repeated is redacted once
+    pieces: list[str] = []
+    last = 0
+    for (start, end), token in zip(spans, tokens, strict=True):
+        if token not in done:
+            decoded = _unescape(token)
+            redacted = _scrub(decoded, secrets)
+            done[token] = (
+                token
+                if redacted == decoded
+                else quote(redacted, safe=_URL_SAFE, errors="surrogateescape")
+            )
+        pieces += (text[last:start], done[token])
+        last = end
+    pieces.append(text[last:])
+    return "".join(pieces)
 
 
 class Redactor:
     """Applies the patterns above, plus the exact credentials the process holds.
 
     `known_secrets` is asked on every call, so a token read from Secrets Manager after startup
-    (or rotated) is covered as soon as the process knows it.
+    (or rotated) is covered as soon as the process knows it; so are the values passed to `hold`.
     """
 
     def __init__(self, known_secrets: Callable[[], Iterable[str]] = tuple) -> None:
         self._known_secrets = known_secrets
 
     def text(self, text: str) -> str:
-        for secret in self._known_secrets():
-            if len(secret) >= 6:  # a short value would blank out ordinary words
-                text = text.replace(secret, "[REDACTED:credential]")
-        folded: str | None = None  # _fold(text), made when a rule first needs it
-        for rule in _RULES:
-            if rule.needles:
-                if rule.folded:
-                    folded = _fold(text) if folded is None else folded
-                    haystack = folded
-                else:
-                    haystack = text
-                for needle in rule.needles:
-                    if needle in haystack:
-                        break
-                else:
-                    continue  # no needle: the pattern cannot match
-            text, replaced = rule.pattern.subn(rule.replacement, text)
-            if replaced:
-                folded = None
+        secrets = self._secrets()
+        text = _scrub(text, secrets)
+        if "%" in text and _ESCAPE.search(text):
+            text = _scrub_escaped(text, secrets)
         return text
+
+    def _secrets(self) -> tuple[str, ...]:
+        """The exact values to redact, longest first, so that one containing another goes whole."""
+        values = {*held(), *(s for s in self._known_secrets() if len(s) >= 6)}
+        return tuple(sorted(values, key=len, reverse=True)) if values else ()
 
     def value(self, value: Any, *, depth: int = 0) -> Any:
         """A JSON value with every string redacted and secret-named keys blanked."""
@@ -215,7 +561,7 @@ class Redactor:
             return {
                 str(k): (
                     "[REDACTED:password]"
-                    if _is_secret_key(str(k)) and value[k] not in (None, "")
+                    if secret_named(str(k)) and value[k] not in (None, "")
                     else self.value(value[k], depth=depth + 1)
                 )
                 for k in value
@@ -225,9 +571,17 @@ class Redactor:
         return value
 
 
-def _is_secret_key(key: str) -> bool:
+def secret_named(key: str) -> bool:
+    """True if `key` (a JSON key, a label name) says its value is a secret: `password`,
+    `DB_PASSWORD`, `x-api-key`, `clientSecret` …, whatever its value looks like."""
     folded = key.lower().replace("-", "").replace("_", "")
-    return folded in SECRET_KEYS
+    if folded in SECRET_KEYS:
+        return True
+    # Most keys hold none of the words; the test for them is cheaper than the pattern's search.
+    for word in _SECRET_KEY_WORDS:
+        if word in folded:
+            return len(key) <= 256 and _SECRET_KEY.search(key) is not None
+    return False
 
 
 #: A redactor that knows no process credentials; for text that needs only the patterns.

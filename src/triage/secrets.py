@@ -23,6 +23,7 @@ import structlog
 from botocore.exceptions import BotoCoreError, ClientError
 
 from triage.errors import ConfigError, SinkUnavailableError
+from triage.redact import hold
 from triage.settings import Settings
 
 if TYPE_CHECKING:
@@ -100,12 +101,6 @@ class BackendToken:
         if stale is None or stale == self._token:
             self._token = None
 
-    def known(self) -> str | None:
-        """The token as last read, without reading it (for redaction); None if never read."""
-        if not self.secret_id:
-            return os.environ.get(self.env_key, "").strip() or None
-        return self._token
-
     def _fresh(self) -> str | None:
         if self._token is not None and time.monotonic() - self._fetched_at < self.ttl_s:
             return self._token
@@ -157,7 +152,8 @@ def _token_from(secret: str, secret_id: str) -> str:
 
 
 def _usable(raw: str, where: str) -> str:
-    """`raw` stripped, if it can go in an Authorization header; the message never shows it."""
+    """`raw` stripped, if it can go in an Authorization header; the message never shows it.
+    A usable token is held from now on: every redactor in the process hides it."""
     token = raw.strip()
     if not token:
         raise ConfigError(f"{where} holds an empty token")
@@ -167,4 +163,5 @@ def _usable(raw: str, where: str) -> str:
         raise ConfigError(
             f"{where} is not a usable bearer token (whitespace, control or non-ASCII characters)"
         )
+    hold(token)
     return token

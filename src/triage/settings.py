@@ -140,10 +140,16 @@ class Settings(BaseSettings):
     metrics_interval_s: float = Field(60.0, gt=0)
     #: /healthz, /readyz and /metrics; 0 turns the endpoints off.
     http_port: int = Field(8080, ge=0, le=65535)
-    http_host: str = "0.0.0.0"
+    #: Loopback: the container health check runs inside the container; set 0.0.0.0 only
+    #: where something outside it (a published port, a scraper) must reach the endpoints.
+    http_host: str = "127.0.0.1"
     log_format: Literal["json", "console"] = "json"
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    #: On SIGTERM: in-flight messages get this long to finish …
     shutdown_grace_s: float = Field(25.0, ge=0)
+    #: … then the rest are cancelled and released within this long (grace + this + ~1 s for
+    #: the last deletes stays inside ECS's 30 s stop timeout).
+    shutdown_cancel_s: float = Field(3.0, gt=0)
     #: A failed message is released for base * 2**(receives-1) seconds, jittered, capped.
     retry_base_s: float = Field(2.0, ge=0)
     retry_max_s: float = Field(300.0, ge=0)
@@ -160,6 +166,9 @@ class Settings(BaseSettings):
     reopen_window_s: float = Field(3600.0, ge=0)
     flap_threshold: int = Field(3, ge=1)
     closed_ttl_s: float = Field(30 * 86400.0, gt=0)
+    #: An event time further than this ahead of when the message was received is replaced by
+    #: the receive time (logged with the original): a wrong clock must not order events.
+    max_future_skew_s: float = Field(300.0, ge=0)
 
     # --- Ingest gateway (`triage ingest`) ------------------------------------------------------
     #: Where `POST /v1/alerts/{source}`, /healthz and /readyz listen (0: any free port).

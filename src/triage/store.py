@@ -1,7 +1,9 @@
 """Where incidents live, and where replicas agree on who does what.
 
 `Store` is the seam; `VersionedStore` holds the protocol every backend shares, on top of two
-primitives a backend supplies: read an incident, and write it only if its version is unchanged.
+primitives a backend supplies: read a record (a JSON document with a version), and change it
+atomically (write it only if its version is unchanged). Records are of a few kinds: incidents,
+and the budgets replicas share (GitHub's issue-creation budget), one record per budget.
 
 Per alert, a worker calls `begin()`: one conditional write decides the lifecycle action and, when
 it has a sink effect, records a `Pending` intent owned by the worker (its SQS message id) with a
@@ -30,8 +32,18 @@ import structlog
 
 from triage.aws import Aws
 from triage.errors import ConfigError, StoreBusyError, StoreUnavailableError
-from triage.lifecycle import Action, Decision, Incident, Pending, Policy, State, decide
-from triage.models import Alert, Ticket
+from triage.lifecycle import (
+    Action,
+    AlertEvent,
+    Decision,
+    Incident,
+    Pending,
+    Policy,
+    State,
+    decide,
+)
+from triage.models import Ticket
+from triage.ratelimit import Budget
 from triage.sinks.base import EffectKind
 
 log = structlog.get_logger(__name__)
@@ -39,6 +51,27 @@ log = structlog.get_logger(__name__)
 R = TypeVar("R")
 #: Given the stored incident (or None), return what to write (None: nothing) and a result.
 Change = Callable[[Incident | None], tuple[Incident | None, R]]
+
+#: Record kinds. Incidents keep their own table (SQLite) or carry no kind attribute (DynamoDB),
+#: as they did before other kinds existed.
+INCIDENT = "incident"
+BUDGET = "budget"
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One stored JSON document; `version` makes every write conditional."""
+
+    key: str
+    kind: str
+    version: int
+    body: str
+    #: Epoch seconds after which the record may be deleted (SQLite purge, DynamoDB TTL).
+    expires_at: float | None = None
+
+
+#: Given the stored record (or None), return what to write (None: nothing) and a result.
+RecordChange = Callable[[Record | None], tuple[Record | None, R]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +92,7 @@ class Transition:
 
 
 class Store(Protocol):
-    async def begin(self, alert: Alert, owner: str, now: datetime) -> Transition:
+    async def begin(self, alert: AlertEvent, owner: str, now: datetime) -> Transition:
         """Apply `alert` atomically; claim its effect (if any) for `owner`."""
         ...
 
@@ -92,7 +125,8 @@ class Store(Protocol):
 
 
 class VersionedStore(abc.ABC):
-    """The claim/confirm/finish protocol over one primitive: an atomic read-decide-write."""
+    """The claim/confirm/finish protocol and the shared budgets, over two primitives a backend
+    supplies: read a record, and change one atomically."""
 
     def __init__(self, policy: Policy, lease: timedelta, closed_ttl: timedelta) -> None:
         self.policy = policy
@@ -100,11 +134,11 @@ class VersionedStore(abc.ABC):
         self.closed_ttl = closed_ttl
 
     @abc.abstractmethod
-    async def _read(self, fingerprint: str) -> Incident | None: ...
+    async def _get(self, kind: str, key: str) -> Record | None: ...
 
     @abc.abstractmethod
-    async def _transact(self, fingerprint: str, change: Change[R]) -> R:
-        """Atomically: read the incident, let `change` decide what to write, write it.
+    async def _update(self, kind: str, key: str, change: RecordChange[R]) -> R:
+        """Atomically: read the record, let `change` decide what to write, write it.
 
         A backend with only conditional writes (DynamoDB) loops: read, change, write if the
         version is still the one read, else read again.
@@ -117,10 +151,27 @@ class VersionedStore(abc.ABC):
     @abc.abstractmethod
     async def aclose(self) -> None: ...
 
-    async def get(self, fingerprint: str) -> Incident | None:
-        return await self._read(fingerprint)
+    # --- Incidents ---------------------------------------------------------------------------
 
-    async def begin(self, alert: Alert, owner: str, now: datetime) -> Transition:
+    async def get(self, fingerprint: str) -> Incident | None:
+        record = await self._get(INCIDENT, fingerprint)
+        return incident_from_json(record.body) if record else None
+
+    async def _transact(self, fingerprint: str, change: Change[R]) -> R:
+        """`change` applied to the incident (decoded), its result written back (encoded)."""
+
+        def on_record(record: Record | None) -> tuple[Record | None, R]:
+            write, result = change(incident_from_json(record.body) if record else None)
+            if write is None:
+                return None, result
+            encoded = Record(
+                fingerprint, INCIDENT, write.version, incident_to_json(write), self._expiry(write)
+            )
+            return encoded, result
+
+        return await self._update(INCIDENT, fingerprint, on_record)
+
+    async def begin(self, alert: AlertEvent, owner: str, now: datetime) -> Transition:
         def change(stored: Incident | None) -> tuple[Incident | None, Transition]:
             transition = self._plan(stored, alert, owner, now)
             unchanged = transition.after is None or transition.after == stored
@@ -128,7 +179,9 @@ class VersionedStore(abc.ABC):
 
         return await self._transact(alert.fingerprint, change)
 
-    def _plan(self, stored: Incident | None, alert: Alert, owner: str, now: datetime) -> Transition:
+    def _plan(
+        self, stored: Incident | None, alert: AlertEvent, owner: str, now: datetime
+    ) -> Transition:
         pending = stored.pending if stored else None
         if stored is not None and pending is not None:
             mine = pending.owner == owner
@@ -143,8 +196,8 @@ class VersionedStore(abc.ABC):
         effect = decision.action.effect
         if effect is not None and pending is not None:
             # Wait for the holder to finish or its lease to run out. A third of the lease at
-            # most per try, so the lease of a crashed worker runs out within three retries,
-            # well inside the DLQ's receive budget, while a live holder is not waited on long.
+            # most per try, so the lease of a crashed worker runs out within three tries,
+            # while a live holder is not waited on long.
             remaining = (pending.until - now).total_seconds()
             wait = max(1.0, min(remaining + 1.0, self.lease.total_seconds() / 3))
             raise StoreBusyError(
@@ -225,6 +278,50 @@ class VersionedStore(abc.ABC):
             return (incident.closed_at + self.closed_ttl).timestamp()
         return None
 
+    # --- Budgets -----------------------------------------------------------------------------
+
+    async def take_token(self, budget: Budget, now_s: float, *, keep: int = 0) -> float:
+        """Take one token of `budget`, unless fewer than `keep` would be left: 0.0 when taken,
+        else the seconds until one is free. One conditional write per token taken, so every
+        replica draws on the same budget."""
+
+        def change(record: Record | None) -> tuple[Record | None, float]:
+            tokens = budget.tokens(_budget_state(record), now_s)
+            if tokens - keep < 1:
+                return None, budget.wait_s(tokens, keep)
+            return self._budget_record(budget, record, tokens - 1, now_s), 0.0
+
+        return await self._update(BUDGET, budget.name, change)
+
+    async def give_back_token(self, budget: Budget, now_s: float) -> None:
+        """Return a token taken for a call that did not happen (another budget refused it)."""
+
+        def change(record: Record | None) -> tuple[Record | None, None]:
+            tokens = budget.tokens(_budget_state(record), now_s)
+            return self._budget_record(budget, record, tokens + 1, now_s), None
+
+        await self._update(BUDGET, budget.name, change)
+
+    async def budget_tokens(self, budget: Budget, now_s: float) -> float:
+        """The tokens `budget` holds now, without taking any."""
+        record = await self._get(BUDGET, budget.name)
+        return budget.tokens(_budget_state(record), now_s)
+
+    def _budget_record(
+        self, budget: Budget, record: Record | None, tokens: float, now_s: float
+    ) -> Record:
+        body = json.dumps({"tokens": min(tokens, budget.capacity), "updated_s": now_s})
+        # A budget nobody used for two periods is full again: its record may go.
+        expires = now_s + 2 * budget.period_s
+        return Record(budget.name, BUDGET, (record.version + 1) if record else 1, body, expires)
+
+
+def _budget_state(record: Record | None) -> tuple[float, float] | None:
+    if record is None:
+        return None
+    data = json.loads(record.body)
+    return float(data["tokens"]), float(data["updated_s"])
+
 
 # --- Serialisation (shared by every backend) -----------------------------------------------
 
@@ -244,7 +341,7 @@ def incident_to_json(incident: Incident) -> str:
 
 def incident_from_json(text: str) -> Incident:
     data = json.loads(text)
-    for key in ("opened_at", "last_event_at", "closed_at", "last_update_at"):
+    for key in ("opened_at", "last_event_at", "closed_at", "last_update_at", "applied_at"):
         if data.get(key) is not None:
             data[key] = datetime.fromisoformat(data[key])
     data["state"] = State(data["state"])
@@ -274,10 +371,11 @@ def _json_default(value: object) -> object:
 
 
 class SQLiteStore(VersionedStore):
-    """Incidents in one SQLite file; all I/O on one dedicated thread, never on the event loop.
+    """Records in one SQLite file; all I/O on one dedicated thread, never on the event loop.
 
-    Several processes may share the file: every write is conditional on the version, inside
-    an IMMEDIATE transaction, so a race is a retried conflict rather than a lost update.
+    Incidents keep the `incidents` table they have always had; other kinds live in `records`.
+    Several processes may share the file: every change runs inside an IMMEDIATE transaction, so
+    processes take turns and a race cannot lose an update.
     """
 
     def __init__(self, path: str, policy: Policy, lease: timedelta, closed_ttl: timedelta) -> None:
@@ -286,8 +384,8 @@ class SQLiteStore(VersionedStore):
         # One thread owns the connection: sqlite3 objects must stay on the thread that made them.
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="triage-sqlite")
         self._conn: sqlite3.Connection | None = None
-        #: Expired closed incidents are deleted at open and then at most this often (what
-        #: DynamoDB's TTL does for the other store), so a long-running daemon's file stays small.
+        #: Expired records are deleted at open and then at most this often (what DynamoDB's
+        #: TTL does for the other store), so a long-running daemon's file stays small.
         self.purge_every_s = 3600.0
         self._purged_at = 0.0
 
@@ -305,13 +403,20 @@ class SQLiteStore(VersionedStore):
             " fingerprint TEXT PRIMARY KEY, version INTEGER NOT NULL,"
             " body TEXT NOT NULL, expires_at REAL)"
         )
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS records ("
+            " kind TEXT NOT NULL, key TEXT NOT NULL, version INTEGER NOT NULL,"
+            " body TEXT NOT NULL, expires_at REAL, PRIMARY KEY (kind, key))"
+        )
         self._conn = conn
         self._purge_expired()
 
     def _purge_expired(self) -> None:
-        self._db().execute(
-            "DELETE FROM incidents WHERE expires_at IS NOT NULL AND expires_at < ?", (time.time(),)
-        )
+        now = time.time()
+        for table in ("incidents", "records"):
+            self._db().execute(
+                f"DELETE FROM {table} WHERE expires_at IS NOT NULL AND expires_at < ?", (now,)
+            )
         self._purged_at = time.monotonic()
 
     async def _call(self, fn: Any, *args: Any) -> Any:
@@ -326,26 +431,19 @@ class SQLiteStore(VersionedStore):
             raise StoreUnavailableError("sqlite store is not open")
         return self._conn
 
-    async def _transact(self, fingerprint: str, change: Change[R]) -> R:
+    async def _update(self, kind: str, key: str, change: RecordChange[R]) -> R:
         # Read, decide and write in one IMMEDIATE transaction on the store's thread: workers of
         # this process never conflict, and other processes on the same file wait their turn.
-        result: R = await self._call(self._transact_sync, fingerprint, change)
+        result: R = await self._call(self._update_sync, kind, key, change)
         return result
 
-    def _transact_sync(self, fingerprint: str, change: Change[R]) -> R:
+    def _update_sync(self, kind: str, key: str, change: RecordChange[R]) -> R:
         db = self._db()
         db.execute("BEGIN IMMEDIATE")
         try:
-            row = db.execute(
-                "SELECT body FROM incidents WHERE fingerprint = ?", (fingerprint,)
-            ).fetchone()
-            write, result = change(incident_from_json(row[0]) if row else None)
+            write, result = change(self._get_sync(kind, key))
             if write is not None:
-                db.execute(
-                    "INSERT OR REPLACE INTO incidents (fingerprint, version, body, expires_at)"
-                    " VALUES (?, ?, ?, ?)",
-                    (fingerprint, write.version, incident_to_json(write), self._expiry(write)),
-                )
+                self._put_sync(write)
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
@@ -354,17 +452,43 @@ class SQLiteStore(VersionedStore):
             self._purge_expired()
         return result
 
-    async def _read(self, fingerprint: str) -> Incident | None:
-        row = await self._call(self._read_sync, fingerprint)
-        return incident_from_json(row) if row else None
+    async def _get(self, kind: str, key: str) -> Record | None:
+        record: Record | None = await self._call(self._get_sync, kind, key)
+        return record
 
-    def _read_sync(self, fingerprint: str) -> str | None:
-        row = (
-            self._db()
-            .execute("SELECT body FROM incidents WHERE fingerprint = ?", (fingerprint,))
-            .fetchone()
-        )
-        return row[0] if row else None
+    def _get_sync(self, kind: str, key: str) -> Record | None:
+        if kind == INCIDENT:
+            row = (
+                self._db()
+                .execute(
+                    "SELECT version, body, expires_at FROM incidents WHERE fingerprint = ?", (key,)
+                )
+                .fetchone()
+            )
+        else:
+            row = (
+                self._db()
+                .execute(
+                    "SELECT version, body, expires_at FROM records WHERE kind = ? AND key = ?",
+                    (kind, key),
+                )
+                .fetchone()
+            )
+        return Record(key, kind, row[0], row[1], row[2]) if row else None
+
+    def _put_sync(self, record: Record) -> None:
+        if record.kind == INCIDENT:
+            self._db().execute(
+                "INSERT OR REPLACE INTO incidents (fingerprint, version, body, expires_at)"
+                " VALUES (?, ?, ?, ?)",
+                (record.key, record.version, record.body, record.expires_at),
+            )
+        else:
+            self._db().execute(
+                "INSERT OR REPLACE INTO records (kind, key, version, body, expires_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (record.kind, record.key, record.version, record.body, record.expires_at),
+            )
 
     async def ping(self) -> None:
         await self._call(lambda: self._db().execute("SELECT 1").fetchone())

@@ -1,8 +1,10 @@
-"""Incidents in a DynamoDB table, shared by every replica (`TRIAGE_STORE_URL=dynamodb://TABLE`).
+"""Records in a DynamoDB table, shared by every replica (`TRIAGE_STORE_URL=dynamodb://TABLE`).
 
-One item per fingerprint: `fingerprint` (partition key), `version`, `body` (the incident as
-JSON) and `expires_at` (epoch seconds, the table's TTL attribute, set on closed incidents).
-Every write is conditional on the version read, so replicas racing on one incident agree.
+One item per record: `fingerprint` (the partition key: an incident's fingerprint, or
+`<kind>#<key>` for other kinds), `kind` (absent on incidents, as before other kinds existed),
+`version`, `body` (the record as JSON) and `expires_at` (epoch seconds, the table's TTL
+attribute: set on closed incidents and on budgets). Every write is conditional on the version
+read, so replicas racing on one record agree.
 """
 
 from __future__ import annotations
@@ -15,8 +17,8 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from triage.errors import StoreBusyError, StoreUnavailableError
-from triage.lifecycle import Incident, Policy
-from triage.store import Change, R, VersionedStore, incident_from_json, incident_to_json
+from triage.lifecycle import Policy
+from triage.store import INCIDENT, R, Record, RecordChange, VersionedStore
 
 #: Error codes that mean "slow down" or "try again", not "your request is wrong".
 _TRANSIENT_CODES = {
@@ -40,9 +42,9 @@ class DynamoDBStore(VersionedStore):
         self._ddb = client
         self.table = table
 
-    async def _transact(self, fingerprint: str, change: Change[R]) -> R:
+    async def _update(self, kind: str, key: str, change: RecordChange[R]) -> R:
         for attempt in range(self.MAX_CONFLICTS):
-            stored = await self._read(fingerprint)
+            stored = await self._get(kind, key)
             write, result = change(stored)
             if write is None:
                 return result
@@ -50,29 +52,39 @@ class DynamoDBStore(VersionedStore):
                 return result
             # Another replica wrote first: spread the racers out a little before reading again.
             await asyncio.sleep(random.uniform(0, 0.01 * (attempt + 1)))
-        raise StoreBusyError(f"incident {fingerprint} kept changing under us")
+        raise StoreBusyError(f"{kind} {key} kept changing under us", retry_after_s=1.0)
 
-    async def _read(self, fingerprint: str) -> Incident | None:
+    async def _get(self, kind: str, key: str) -> Record | None:
         try:
             response = await self._ddb.get_item(
                 TableName=self.table,
-                Key={"fingerprint": {"S": fingerprint}},
+                Key={"fingerprint": {"S": _item_key(kind, key)}},
                 ConsistentRead=True,
             )
         except (ClientError, BotoCoreError) as exc:
             raise _unavailable("get_item", exc) from exc
         item = response.get("Item")
-        return incident_from_json(item["body"]["S"]) if item else None
+        if not item:
+            return None
+        expires = item.get("expires_at")
+        return Record(
+            key,
+            kind,
+            int(item["version"]["N"]),
+            item["body"]["S"],
+            float(expires["N"]) if expires else None,
+        )
 
-    async def _put_if(self, incident: Incident, expected_version: int | None) -> bool:
+    async def _put_if(self, record: Record, expected_version: int | None) -> bool:
         item: dict[str, Any] = {
-            "fingerprint": {"S": incident.fingerprint},
-            "version": {"N": str(incident.version)},
-            "body": {"S": incident_to_json(incident)},
+            "fingerprint": {"S": _item_key(record.kind, record.key)},
+            "version": {"N": str(record.version)},
+            "body": {"S": record.body},
         }
-        expires_at = self._expiry(incident)
-        if expires_at is not None:
-            item["expires_at"] = {"N": str(int(expires_at))}
+        if record.kind != INCIDENT:
+            item["kind"] = {"S": record.kind}
+        if record.expires_at is not None:
+            item["expires_at"] = {"N": str(int(record.expires_at))}
         if expected_version is None:
             condition: dict[str, Any] = {"ConditionExpression": "attribute_not_exists(fingerprint)"}
         else:
@@ -98,6 +110,11 @@ class DynamoDBStore(VersionedStore):
 
     async def aclose(self) -> None:
         """The client belongs to the process's AWS session, which closes it."""
+
+
+def _item_key(kind: str, key: str) -> str:
+    """Incidents are keyed by their fingerprint alone (a hex digest, so never holding `#`)."""
+    return key if kind == INCIDENT else f"{kind}#{key}"
 
 
 def _unavailable(call: str, exc: Exception) -> StoreUnavailableError:

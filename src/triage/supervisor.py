@@ -3,11 +3,21 @@ its own task, ack in batches, and stop in two timed stages on SIGTERM/SIGINT.
 
     startup ─► serve: receive ─► worker tasks (bounded) ─► ack/release ─► shutdown
                  ▲                                                      │
-                 └── stop event (signal, --drain finding the queue empty)
+                 └── stop event (signal, --drain finding the queue empty, a crashed helper)
 
 A signal only sets `should_exit`. Shutdown stops receiving at once (the pending long poll is
-cancelled), gives in-flight messages `shutdown_grace_s` to finish, then cancels the rest and
-makes them visible again. A cancelled message is never acked. A second SIGINT exits at once.
+cancelled), gives in-flight messages `shutdown_grace_s` to finish (a second signal ends the
+grace at once), then cancels the rest and gives their cancellation (which releases store claims)
+at most `cancel_deadline_s` before it makes them visible again and returns. A cancelled message
+is never acked.
+
+A message whose handler says "wait" (`BackpressureError`: a rate limit, a spent budget, an open
+breaker, an incident another worker holds) is *held*: kept invisible by the heartbeat while
+intake pauses, then tried again, so waiting never spends its receive count.
+
+The helpers (heartbeat, acker, and the caller's: watchdog, metric flushers) run as tasks owned
+here: a helper that crashes stops the daemon loudly (`DaemonCrashed`) instead of letting
+messages expire unnoticed.
 """
 
 from __future__ import annotations
@@ -19,13 +29,15 @@ import random
 import signal
 import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 import structlog
 
-from triage.errors import PermanentError, TransientError, TriageError
+from triage.acker import Acker
+from triage.errors import BackpressureError, PermanentError, TransientError, TriageError
 from triage.health import Health
 from triage.inbox import Inbox, Message
 from triage.lifecycle import Outcome
@@ -33,7 +45,15 @@ from triage.metrics import Metrics
 
 log = structlog.get_logger(__name__)
 
-Handler = Callable[[Message], Awaitable[list[Outcome]]]
+#: Called by a handler each time it finishes a part of the message (one alert of a group).
+Progress = Callable[[], None]
+Handler = Callable[[Message, Progress], Awaitable[list[Outcome]]]
+#: A helper: a name and the coroutine function that runs it until cancelled.
+Helper = tuple[str, Callable[[], Coroutine[Any, Any, None]]]
+
+
+class DaemonCrashed(Exception):
+    """Raised by `serve()` after a clean shutdown when a helper task crashed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,12 +62,17 @@ class SupervisorConfig:
     max_messages: int = 10
     wait_s: int = 20
     shutdown_grace_s: float = 25.0
+    #: After the grace, cancelling the rest (their store claims released) and making their
+    #: messages visible again take this long at most, whatever the store and SQS do.
+    cancel_deadline_s: float = 3.0
     retry_base_s: float = 2.0
     retry_max_s: float = 300.0
     #: Messages are received hidden for this long and extended by the heartbeat while worked on.
     visibility_timeout_s: int = 60
-    #: After this long a message's work is cancelled and the message retried later.
-    message_timeout_s: float = 600.0
+    #: A message whose work makes no progress for this long is cancelled and retried later.
+    message_timeout_s: float = 120.0
+    #: A held message is released (spending a receive) rather than held past this.
+    max_hold_s: float = 3600.0
     #: Exit once the queue is empty and nothing is in flight.
     drain: bool = False
     #: Never ack or release during the run: each message is held (extended by the heartbeat)
@@ -70,6 +95,7 @@ class Stats:
     acked: int = 0
     retried: int = 0
     rejected: int = 0
+    held: int = 0
     released_on_shutdown: int = 0
     #: Last failure per message id (bounded), so a report can say why a message left.
     failures: dict[str, _Failure] = field(default_factory=dict)
@@ -83,12 +109,18 @@ class Stats:
 #: The longest visibility timeout SQS accepts.
 SQS_MAX_VISIBILITY_S = 43_200
 
+#: Why intake pauses, as `intake.paused` says it.
+_HELD = "a message is held: a service or budget said wait"
+_BREAKER = "a sink's breaker is open or it is rate-limited"
+
 
 class Supervisor:
     #: How often intake is re-checked while paused by backpressure.
     PAUSE_POLL_S = 0.5
     #: Most receives in flight at once while draining a backlog into many free slots.
     MAX_PARALLEL_RECEIVES = 8
+    #: How long a held message waits when the service named no time.
+    DEFAULT_HOLD_S = 1.0
 
     def __init__(
         self,
@@ -100,6 +132,7 @@ class Supervisor:
         should_exit: asyncio.Event | None = None,
         health: Health | None = None,
         intake_limit: Callable[[], int | None] | None = None,
+        helpers: Sequence[Helper] = (),
     ) -> None:
         self.config = config
         self.inbox = inbox
@@ -107,9 +140,11 @@ class Supervisor:
         self.metrics = metrics
         self.stats = Stats()
         self.health = health or Health()
-        #: Set by a signal, by --drain, or by an embedding program (the demo) to stop.
+        #: Set by a signal, by --drain, by a crashed helper, or by an embedding program (the
+        #: demo) to stop.
         self.should_exit = should_exit or asyncio.Event()
-        self._force_exit = False
+        #: Set by a second signal: skip what is left of the grace.
+        self.force_exit = asyncio.Event()
         #: Every message we hold, from receive until its delete is confirmed (or it is released).
         self._in_flight: dict[asyncio.Task[None], Message] = {}
         #: The part of those still being processed: these fill the worker slots. A processed
@@ -118,39 +153,64 @@ class Supervisor:
         #: Messages still being worked on, with when their visibility was last extended.
         self._leases: dict[str, tuple[Message, float]] = {}
         #: --dry-run: messages already handled once, held until shutdown.
-        self._held: dict[str, Message] = {}
+        self._dry_held: dict[str, Message] = {}
         self._slot_free = asyncio.Event()
         self._acker = Acker(inbox)
         #: Backpressure from the sinks: how many messages may be in flight (None: no limit).
         self._intake_limit = intake_limit
-        self._paused = False
+        #: A held message pauses intake until then (time.monotonic()).
+        self._hold_until = 0.0
+        self._paused: str | None = None
+        self._helper_specs = (
+            ("heartbeat", self._heartbeat),
+            ("acker", self._acker.run),
+            *helpers,
+        )
+        self._helpers: dict[asyncio.Task[None], str] = {}
+        self._crashed: list[str] = []
+        self._signals: list[signal.Signals] = []
 
     # --- Lifecycle -------------------------------------------------------------------------
 
     async def serve(self) -> None:
-        """Run until a signal (or --drain) says stop; returns after a clean shutdown."""
+        """Run until a signal (or --drain) says stop; return after a clean shutdown, or raise
+        DaemonCrashed after it if a helper crashed."""
         self._install_signal_handlers()
-        acker = asyncio.create_task(self._acker.run(), name="acker")
-        heartbeat = asyncio.create_task(self._heartbeat(), name="heartbeat")
+        for name, run in self._helper_specs:
+            task = asyncio.create_task(run(), name=name)
+            self._helpers[task] = name
+            task.add_done_callback(self._helper_done)
         log.info("daemon.started", concurrency=self.config.concurrency, drain=self.config.drain)
         try:
             await self._receive_loop()
         finally:
-            await self._shutdown()
-            await self._release_held()
-            heartbeat.cancel()
-            await asyncio.gather(heartbeat, return_exceptions=True)
-            await self._acker.stop()
-            await acker
-            log.info(
-                "daemon.stopped",
-                received=self.stats.received,
-                acked=self.stats.acked,
-                retried=self.stats.retried,
-                rejected=self.stats.rejected,
-                released_on_shutdown=self.stats.released_on_shutdown,
-                **{name: int(v) for (name, dims), v in self.metrics.counters().items() if not dims},
-            )
+            try:
+                await self._shutdown()
+                await self._release_dry_held()
+                await self._stop_helpers()
+            finally:
+                self._remove_signal_handlers()
+            log.info("daemon.stopped", **self._counters())
+        if self._crashed:
+            raise DaemonCrashed(f"{', '.join(self._crashed)} crashed; see daemon.helper_crashed")
+
+    def _counters(self) -> dict[str, int]:
+        """The stats, then every counter: summed over its dimensions, and per `sink`."""
+        counters: dict[str, int] = {
+            "received": self.stats.received,
+            "acked": self.stats.acked,
+            "retried": self.stats.retried,
+            "rejected": self.stats.rejected,
+            "held": self.stats.held,
+            "released_on_shutdown": self.stats.released_on_shutdown,
+        }
+        for (name, dims), value in sorted(self.metrics.counters().items()):
+            counters[name] = counters.get(name, 0) + int(value)
+            sink = dict(dims).get("sink")
+            if sink is not None:
+                key = f"{name}.{sink}"
+                counters[key] = counters.get(key, 0) + int(value)
+        return counters
 
     def _install_signal_handlers(self) -> None:
         if threading.current_thread() is not threading.main_thread():
@@ -158,13 +218,52 @@ class Supervisor:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.handle_exit, sig)
+            self._signals.append(sig)
+
+    def _remove_signal_handlers(self) -> None:
+        loop = asyncio.get_running_loop()
+        for sig in self._signals:
+            loop.remove_signal_handler(sig)
+        self._signals.clear()
 
     def handle_exit(self, sig: signal.Signals) -> None:
-        if self.should_exit.is_set() and sig is signal.SIGINT:
-            self._force_exit = True  # a second Ctrl-C: stop waiting for in-flight work
-        log.info("daemon.signal", signal=sig.name, force=self._force_exit)
+        """A signal only sets flags: the first starts the shutdown, a second ends its grace."""
+        if self.should_exit.is_set():
+            self.force_exit.set()
+        log.info("daemon.signal", signal=sig.name, force=self.force_exit.is_set())
         self.should_exit.set()
         self._slot_free.set()
+
+    def _helper_done(self, task: asyncio.Task[None]) -> None:
+        name = self._helpers.get(task, task.get_name())
+        if task.cancelled():
+            return
+        error = task.exception()
+        if error is None and self.should_exit.is_set():
+            return  # it finished because we are stopping
+        self._crashed.append(name)
+        log.error(
+            "daemon.helper_crashed",
+            helper=name,
+            error=repr(error) if error else "returned while the daemon ran",
+            exc_info=error,
+        )
+        self.should_exit.set()
+        self._slot_free.set()
+
+    #: How long the acker may take to send the deletes still queued at shutdown.
+    ACKER_STOP_S = 1.0
+
+    async def _stop_helpers(self) -> None:
+        """The acker sends what is queued first (briefly: undeleted messages only come back as
+        repeats); the others are cancelled, last started first."""
+        await self._acker.stop()
+        acker = next((t for t, name in self._helpers.items() if name == "acker"), None)
+        if acker is not None:
+            await asyncio.wait({acker}, timeout=self.ACKER_STOP_S)
+        for task in reversed(list(self._helpers)):
+            task.cancel()
+        await asyncio.gather(*self._helpers, return_exceptions=True)
 
     # --- Receiving -------------------------------------------------------------------------
 
@@ -182,10 +281,11 @@ class Supervisor:
             limit = self._intake_limit() if self._intake_limit else None
             if limit is not None:
                 free = min(free, limit - len(self._working))
-            self._note_pause(limit == 0)
-            if free <= 0:
-                # A sink is down or being probed: leave messages in SQS, receive counts intact.
-                await self._sleep_unless_exit(self.PAUSE_POLL_S)
+            held_s = self._hold_until - time.monotonic()
+            self._note_pause(_HELD if held_s > 0 else _BREAKER if limit == 0 else None)
+            if held_s > 0 or free <= 0:
+                # Leave messages in SQS, receive counts intact, until the wait is over.
+                await self._sleep_unless_exit(min(max(held_s, 0.05), self.PAUSE_POLL_S))
                 continue
             wait_s = min(self.config.wait_s, 1) if self.config.drain else self.config.wait_s
             if limit is not None:
@@ -252,15 +352,13 @@ class Supervisor:
         concurrency = self.config.concurrency
         return min(concurrency - len(self._working), 2 * concurrency - len(self._in_flight))
 
-    def _note_pause(self, paused: bool) -> None:
-        if paused != self._paused:
-            self._paused = paused
-            if paused:
-                log.warning(
-                    "intake.paused", reason="a sink's breaker is open or it is rate-limited"
-                )
+    def _note_pause(self, reason: str | None) -> None:
+        if (reason is None) != (self._paused is None):
+            if reason is not None:
+                log.warning("intake.paused", reason=reason)
             else:
                 log.info("intake.resumed")
+        self._paused = reason
 
     async def _until_exit(self, call: Awaitable[list[Message]]) -> list[Message] | None:
         """Await `call`, or cancel it as soon as shutdown starts (returns None then)."""
@@ -324,14 +422,28 @@ class Supervisor:
             return
         with structlog.contextvars.bound_contextvars(message_id=message.id):
             try:
-                async with asyncio.timeout(self.config.message_timeout_s):
-                    outcomes = await self.handler(message)
+                outcomes = await self._until_done(message)
+            finally:
+                # The heartbeat stops before the delete, and never extends a finished message.
+                self._leases.pop(message.id, None)
+            if outcomes is None:
+                return  # released, to be retried or dead-lettered
+            self._processed()
+            if await self._acker.delete(message):
+                self.stats.acked += 1
+                log.info("message.acked", **_acked_fields(outcomes))
+
+    async def _until_done(self, message: Message) -> list[Outcome] | None:
+        """Attempt the message, holding it through every "wait"; the outcomes when it is done,
+        None when it was released (for a retry, or to the DLQ)."""
+        held_since: float | None = None
+        while True:
+            try:
+                return await self._attempt(message)
             except TimeoutError:
                 # The handler was cancelled: nothing it would have done afterwards happens.
-                await self._retry_later(
-                    message, "timeout", f"gave up after {self.config.message_timeout_s:g} s", None
-                )
-                return
+                error = f"no progress for {self.config.message_timeout_s:g} s"
+                await self._retry_later(message, "timeout", error, None)
             except PermanentError as exc:
                 # Visible again at once, so redrive moves it to the DLQ after maxReceiveCount.
                 self.stats.rejected += 1
@@ -344,27 +456,58 @@ class Supervisor:
                     receive_count=message.receive_count,
                 )
                 await self.inbox.change_visibility([message], 0)
-                return
+            except BackpressureError as exc:
+                held_since = held_since if held_since is not None else time.monotonic()
+                if await self._hold(message, exc, held_since):
+                    continue
             except TransientError as exc:
                 await self._retry_later(message, exc.reason, str(exc), exc.retry_after_s)
-                return
             except Exception as exc:  # a bug: retried like a transient failure, but loud
                 log.exception("message.crashed", error=repr(exc))
                 await self._retry_later(message, "bug", repr(exc), None)
-                return
-            finally:
-                # The heartbeat stops before the delete, and never extends a finished message.
-                self._leases.pop(message.id, None)
-            self._processed()
-            if await self._acker.delete(message):
-                self.stats.acked += 1
-                log.info("message.acked", **_acked_fields(outcomes))
+            return None
+
+    async def _attempt(self, message: Message) -> list[Outcome]:
+        """One pass of the handler. Its timeout restarts whenever the handler reports progress,
+        so a large group that keeps moving is never cut off, while a stuck one is."""
+        timeout_s = self.config.message_timeout_s
+        loop = asyncio.get_running_loop()
+        async with asyncio.timeout(timeout_s) as deadline:
+
+            def progress() -> None:
+                deadline.reschedule(loop.time() + timeout_s)
+
+            return await self.handler(message, progress)
+
+    async def _hold(self, message: Message, exc: BackpressureError, held_since: float) -> bool:
+        """Keep `message` (the heartbeat extends it) and pause intake for the wait `exc` names;
+        True to try it again. Past `max_hold_s`, or when the daemon stops, it is released for
+        that wait instead (False)."""
+        wait_s = exc.retry_after_s if exc.retry_after_s is not None else self.DEFAULT_HOLD_S
+        wait_s = max(wait_s, 0.05)
+        if time.monotonic() + wait_s - held_since > self.config.max_hold_s:
+            await self._retry_later(message, exc.reason, str(exc), wait_s)
+            return False
+        self._hold_until = max(self._hold_until, time.monotonic() + wait_s)
+        self._note_pause(_HELD)
+        self.stats.held += 1
+        self.metrics.incr("MessagesHeld", reason=exc.reason)
+        log.info("message.held", reason=exc.reason, error=str(exc), retry_in_s=round(wait_s, 2))
+        await self._sleep_unless_exit(wait_s)
+        if self.should_exit.is_set():
+            # Hidden for what is left of the wait, so no replica runs into it again at once.
+            left_s = max(0.0, self._hold_until - time.monotonic())
+            await self.inbox.change_visibility([message], math.ceil(left_s))
+            self.stats.released_on_shutdown += 1
+            log.info("message.released", reason="shutdown while held", hidden_s=math.ceil(left_s))
+            return False
+        return True
 
     async def _dry_run(self, message: Message) -> None:
         with structlog.contextvars.bound_contextvars(message_id=message.id):
             try:
                 async with asyncio.timeout(self.config.message_timeout_s):
-                    await self.handler(message)
+                    await self.handler(message, _ignore_progress)
             except Exception as exc:  # reported, never acted on: this is a dry run
                 if isinstance(exc, TriageError):
                     reason = exc.reason
@@ -373,7 +516,7 @@ class Supervisor:
                 self.stats.remember(message.id, reason, str(exc))
                 log.warning("message.dry_run_failed", reason=reason, error=str(exc))
         # Held, still extended by the heartbeat, until shutdown releases it unchanged.
-        self._held[message.id] = message
+        self._dry_held[message.id] = message
 
     async def _retry_later(
         self, message: Message, reason: str, error: str, retry_after_s: float | None
@@ -413,96 +556,69 @@ class Supervisor:
 
     # --- Shutdown --------------------------------------------------------------------------
 
-    async def _release_held(self) -> None:
-        held = list(self._held.values())
+    async def _release_dry_held(self) -> None:
+        held = list(self._dry_held.values())
         for start in range(0, len(held), 10):
             await self.inbox.change_visibility(held[start : start + 10], 0)
         for message in held:
             self._leases.pop(message.id, None)
-        self._held.clear()
+        self._dry_held.clear()
         if held:
             log.info("daemon.dry_run_released", count=len(held))
 
     async def _shutdown(self) -> None:
-        if self._in_flight and not self._force_exit:
+        """Stage one: wait up to the grace for in-flight messages (a second signal ends it).
+        Stage two: cancel the rest, give the cancellation at most `cancel_deadline_s`, then
+        make those messages visible again; never more than that, whatever the store does."""
+        if self._in_flight and not self.force_exit.is_set():
             log.info(
                 "daemon.draining",
                 in_flight=len(self._in_flight),
                 grace_s=self.config.shutdown_grace_s,
             )
-            await asyncio.wait(set(self._in_flight), timeout=self.config.shutdown_grace_s)
+            await self._grace(self.config.shutdown_grace_s)
         leftovers = dict(self._in_flight)
         if not leftovers:
             return
+        reason = "second signal" if self.force_exit.is_set() else "shutdown grace exceeded"
+        stage_end = time.monotonic() + self.config.cancel_deadline_s
         for task in leftovers:
-            task.cancel("shutdown grace exceeded")
-        await asyncio.gather(*leftovers, return_exceptions=True)
+            task.cancel(reason)
+        # Two thirds of the stage for the cancellations, the rest for the visibility calls.
+        _, stuck = await asyncio.wait(leftovers, timeout=self.config.cancel_deadline_s * 2 / 3)
+        if stuck:
+            # Their store claims stay until their lease ends; another worker then redoes them.
+            log.warning(
+                "daemon.cancel_overran",
+                count=len(stuck),
+                deadline_s=self.config.cancel_deadline_s,
+            )
         messages = list(leftovers.values())
-        for start in range(0, len(messages), 10):
-            await self.inbox.change_visibility(messages[start : start + 10], 0)
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(max(stage_end - time.monotonic(), 0.5)):
+                for start in range(0, len(messages), 10):
+                    await self.inbox.change_visibility(messages[start : start + 10], 0)
         self.stats.released_on_shutdown += len(messages)
-        log.warning("daemon.released", count=len(messages), reason="shutdown grace exceeded")
+        log.warning("daemon.released", count=len(messages), reason=reason)
 
-
-class Acker:
-    """Batches deletes. A batch leaves when it has ten messages or its first message has waited
-    `linger_s`; waiting costs no throughput (the worker slot is already free) and saves SQS
-    requests: at a steady flow most batches are full instead of one or two messages."""
-
-    #: How long the first message of a batch waits for others to join it.
-    LINGER_S = 0.05
-
-    def __init__(self, inbox: Inbox, linger_s: float = LINGER_S) -> None:
-        self.inbox = inbox
-        self.linger_s = linger_s
-        self._queue: asyncio.Queue[tuple[Message, asyncio.Future[bool]] | None] = asyncio.Queue()
-        #: Set when a full batch (or the stop) is waiting: the lingering batch leaves at once.
-        self._ready = asyncio.Event()
-        self._stopping = False
-
-    async def delete(self, message: Message) -> bool:
-        """Queue `message` for deletion; True once SQS confirmed it."""
-        done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        self._queue.put_nowait((message, done))
-        if self._queue.qsize() >= 10:
-            self._ready.set()
-        return await done
-
-    async def stop(self) -> None:
-        """Send what is queued at once (no lingering), then end run()."""
-        self._stopping = True
-        self._queue.put_nowait(None)
-        self._ready.set()
-
-    async def run(self) -> None:
-        stopping = False
-        while not stopping:
-            item = await self._queue.get()
-            if item is not None and not self._stopping and self._queue.qsize() < 9:
-                self._ready.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._ready.wait(), self.linger_s)
-            batch = []
-            while item is not None:
-                batch.append(item)
-                if len(batch) == 10 or self._queue.empty():
-                    break
-                item = self._queue.get_nowait()
-            stopping = item is None
-            if batch:
-                await self._flush(batch)
-
-    async def _flush(self, batch: list[tuple[Message, asyncio.Future[bool]]]) -> None:
-        messages = [m for m, _ in batch]
+    async def _grace(self, grace_s: float) -> None:
+        """Wait until nothing is in flight, the grace is over, or a second signal came."""
+        deadline = time.monotonic() + grace_s
+        force = asyncio.ensure_future(self.force_exit.wait())
         try:
-            failed = set(await self.inbox.delete(messages))
-        except TransientError as exc:
-            # Undeleted messages come back after their visibility timeout and are seen as repeats.
-            log.warning("message.delete_failed", error=str(exc), count=len(messages))
-            failed = {m.id for m in messages}
-        for message, done in batch:
-            if not done.done():
-                done.set_result(message.id not in failed)
+            while self._in_flight and not force.done():
+                left_s = deadline - time.monotonic()
+                if left_s <= 0:
+                    break
+                await asyncio.wait(
+                    {*self._in_flight, force}, timeout=left_s, return_when=asyncio.FIRST_COMPLETED
+                )
+        finally:
+            force.cancel()
+
+
+def _ignore_progress() -> None:
+    """Dry runs keep the plain timeout: they do one pass and hold the message."""
 
 
 def _acked_fields(outcomes: list[Outcome]) -> dict[str, object]:

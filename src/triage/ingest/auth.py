@@ -12,6 +12,9 @@ A credential is `Authorization: Bearer <token>`, HTTP Basic whose password is th
 user name), or `X-Grafana-Token: <token>`; Sentry's requests instead carry
 `Sentry-Hook-Signature`, the hex HMAC-SHA256 of the raw body keyed with the client secret.
 
+Every token read is handed to `triage.redact.hold`, so every redactor of the process (log lines
+included) blanks it by value.
+
 Errors: `ConfigError` when no token can exist as configured (bad JSON, unknown source, a secret
 id that names nothing, access denied); `TokensUnavailable` when Secrets Manager cannot be read
 just now and no tokens were ever read. No message or log line ever holds a token.
@@ -32,6 +35,7 @@ from typing import Any
 import structlog
 from botocore.exceptions import BotoCoreError, ClientError
 
+from triage import redact
 from triage.errors import ConfigError
 
 log = structlog.get_logger(__name__)
@@ -58,17 +62,6 @@ Tokens = Mapping[str, bytes]
 
 class TokensUnavailable(Exception):
     """Raised when the tokens have never been read and Secrets Manager cannot be reached."""
-
-
-def _hold_nowhere(secret: str) -> None:
-    """The redactor registry this branch does not have yet (see `hold`)."""
-
-
-#: Every token the gateway reads is passed here, so the process-wide redactor can blank it by
-#: value. `triage.redact` has no registry of held secrets in this branch; when it gains
-#: `hold(secret)`, this line becomes `hold = redact.hold`. The gateway's own 422 reasons are
-#: already redacted with the tokens it holds (`TokenStore.values`).
-hold: Callable[[str], None] = _hold_nowhere
 
 
 class TokenStore:
@@ -160,7 +153,8 @@ class TokenStore:
                 text, where = self._inline, "TRIAGE_INGEST_TOKENS"
             tokens = parse_tokens(text, where)
             for token in tokens.values():
-                hold(token.decode())
+                # Every Redactor of the process (the log renderer's too) blanks it by value now.
+                redact.hold(token.decode())
             self._tokens, self._read_at = tokens, self._clock()
             log.info("ingest.tokens_read", sources=sorted(tokens), where=where)
 

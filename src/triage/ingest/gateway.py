@@ -29,6 +29,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 
 from triage.decode import MAX_BODY_BYTES
 from triage.errors import ConfigError
+from triage.health import Health
 from triage.inbox import SENTRY_RESOURCE_ATTRIBUTE
 from triage.ingest import auth
 from triage.ingest.auth import TokenStore, TokensUnavailable
@@ -126,10 +127,12 @@ class Gateway:
         probe: QueueProbe,
         limits: Limits,
         metrics: Metrics,
+        health: Health,
         *,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.tokens = tokens
+        self.health = health
         self.outbox = outbox
         self.probe = probe
         self.limits = limits
@@ -168,16 +171,12 @@ class Gateway:
         return web.json_response({"alive": True})
 
     async def readyz(self, request: web.Request) -> web.Response:
-        failing = []
-        if self.draining:
-            failing.append("shutting_down")
-        if not self.tokens.loaded:
-            failing.append("tokens")
-        if not await self.probe.ready():
-            failing.append("queue")
-        return web.json_response(
-            {"ready": not failing, "failing": failing}, status=503 if failing else 200
-        )
+        """The daemon's /readyz answer (`Health.readiness`: names and fixed reasons only), with
+        the queue's condition asked again when the cached answer is stale."""
+        await self.probe.ready()
+        self.health.set("tokens", self.tokens.loaded, "" if self.tokens.loaded else "not read yet")
+        readiness = self.health.readiness()
+        return web.json_response(readiness, status=200 if readiness["ready"] else 503)
 
     async def post_alert(self, request: web.Request) -> web.StreamResponse:
         started = time.perf_counter()

@@ -153,6 +153,7 @@ class IngestService:
             probe,
             Limits(rate_per_s=settings.ingest_rate_per_s),
             self.metrics,
+            self.health,
         )
         self.health.set("tokens", tokens.loaded, "" if tokens.loaded else "not read yet")
         await self._listen(self.gateway)

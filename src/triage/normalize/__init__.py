@@ -1,7 +1,7 @@
 """Message body → canonical alerts. `normalize_body` decodes the body, recognises its format
 from its shape (table `FORMATS`, tried in order) and hands it to that source's module.
 
-It raises only DecodeError, UnknownFormatError (naming every format tried) or ValidationError,
+It raises only DecodeError, UnknownFormatError (naming every format tried) or InvalidAlertError,
 all PermanentError; a message that is understood but changes no ticket (an SNS subscription
 confirmation, INSUFFICIENT_DATA, a contact-point test) comes back as a `Skipped`.
 
@@ -19,7 +19,7 @@ from typing import Any
 import pydantic
 
 from triage.decode import SNS_CONFIRMATIONS, decode_body, is_sns_envelope
-from triage.errors import DecodeError, TriageError, UnknownFormatError, ValidationError
+from triage.errors import DecodeError, InvalidAlertError, TriageError, UnknownFormatError
 from triage.normalize import alertmanager, cloudwatch, common, generic, grafana, sentry
 from triage.normalize.common import Normalized, Skipped
 
@@ -118,7 +118,7 @@ def _recognise(payload: dict[str, Any]) -> Recognised:
 def _parse(
     name: str, parse: Callable[[dict[str, Any]], Normalized], payload: dict[str, Any]
 ) -> Normalized:
-    """`parse(payload)`, with any failure other than our own errors a ValidationError naming
+    """`parse(payload)`, with any failure other than our own errors an InvalidAlertError naming
     the format."""
     try:
         return parse(payload)
@@ -126,10 +126,10 @@ def _parse(
         raise
     except pydantic.ValidationError as exc:
         fields = ", ".join(".".join(map(str, e["loc"])) for e in exc.errors()[:5])
-        raise ValidationError(f"{name}: invalid alert fields: {fields}") from exc
+        raise InvalidAlertError(f"{name}: invalid alert fields: {fields}") from exc
     except Exception as exc:
         # Every field is validated on the way in; whatever slips through is still this
         # message's fault, and retrying it cannot help.
-        raise ValidationError(
+        raise InvalidAlertError(
             f"{name}: malformed payload ({type(exc).__name__}: {common.short(str(exc))})"
         ) from exc

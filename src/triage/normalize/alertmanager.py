@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from triage.errors import ValidationError
+from triage.errors import InvalidAlertError
 from triage.models import Alert, Status
 from triage.normalize import common
 from triage.normalize.common import Normalized, Skipped
@@ -91,11 +91,11 @@ def alert_from(
 ) -> Alert:
     """One alert of a group; `labels` and `annotations` are the exact strings it carried."""
     if not labels:
-        raise ValidationError(f"{where} has no labels to identify it")
+        raise InvalidAlertError(f"{where} has no labels to identify it")
     status_word = entry.get("status", group.get("status"))
     status = _STATUS.get(status_word.strip().lower()) if isinstance(status_word, str) else None
     if status is None:
-        raise ValidationError(
+        raise InvalidAlertError(
             f"{where}.status {common.short(status_word)} is not firing or resolved"
         )
     name = labels.get("alertname") or annotations.get("summary") or "alert"

@@ -18,7 +18,7 @@ from typing import Any
 from urllib.parse import quote
 
 from triage.decode import load_object
-from triage.errors import DecodeError, ValidationError
+from triage.errors import DecodeError, InvalidAlertError
 from triage.models import Alert, Status
 from triage.normalize import common
 from triage.normalize.aws_regions import region_code
@@ -158,7 +158,7 @@ def _normalize(change: _Change) -> Normalized:
         return Normalized((), (Skipped(SOURCE, "insufficient_data", detail),))
     status = _STATUS.get(change.state)
     if status is None:
-        raise ValidationError(
+        raise InvalidAlertError(
             f"alarm state {common.short(change.state)} is not ALARM, OK or INSUFFICIENT_DATA"
         )
     segments, free_text = parse_description(change.description or "")

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from triage.errors import ValidationError
+from triage.errors import InvalidAlertError
 from triage.models import Alert, Priority
 from triage.normalize.graphemes import boundary_before
 
@@ -97,7 +97,7 @@ def scalar(value: Any, field: str) -> str | None:
         return "true" if value else "false"
     if isinstance(value, int | float):
         return str(value)
-    raise ValidationError(f"{field} must be text, not a JSON {_kind(value)}")
+    raise InvalidAlertError(f"{field} must be text, not a JSON {_kind(value)}")
 
 
 def text(value: Any, field: str, limit: int = FIELD_MAX) -> str | None:
@@ -115,8 +115,13 @@ def line(value: Any, field: str, limit: int = FIELD_MAX) -> str | None:
     raw = _bounded(scalar(value, field), limit)
     if raw is None:
         return None
-    # Controls become spaces first so "a\x00b" cannot glue two words into one.
-    spaced = "".join(" " if _is_control(ch) else ch for ch in raw.translate(_DROP_IN_LINE))
+    # Controls become spaces first so "a\x00b" cannot glue two words into one. Printable text
+    # (the common case, checked in C) holds no control character to replace.
+    translated = raw.translate(_DROP_IN_LINE)
+    if translated.isprintable():
+        spaced = translated
+    else:
+        spaced = "".join(" " if _is_control(ch) else ch for ch in translated)
     cleaned = " ".join(spaced.split())
     return cut(cleaned, limit) if cleaned else None
 
@@ -125,7 +130,7 @@ def title(value: Any, field: str = "title") -> str:
     """A required one-line title of at most 200 code points ("…" marks a cut)."""
     cleaned = line(value, field, IDENTITY_MAX)
     if not cleaned:
-        raise ValidationError(f"{field} is missing or empty")
+        raise InvalidAlertError(f"{field} is missing or empty")
     return cut(cleaned, TITLE_MAX, ellipsis=True)
 
 
@@ -133,7 +138,7 @@ def ident(value: Any, field: str) -> str:
     """A required value the fingerprint hashes: one line, exact otherwise, at most 1,024."""
     cleaned = line(value, field, IDENTITY_MAX)
     if not cleaned:
-        raise ValidationError(f"{field} is missing or empty: the alert cannot be identified")
+        raise InvalidAlertError(f"{field} is missing or empty: the alert cannot be identified")
     return cleaned
 
 
@@ -176,21 +181,21 @@ def short(value: Any, limit: int = 60) -> str:
 
 
 def obj(value: Any, field: str, *, required: bool = False) -> dict[str, Any]:
-    """A nested JSON object; {} when absent (unless required), ValidationError when not an object."""
+    """A nested JSON object; {} when absent (unless required), InvalidAlertError when not an object."""
     if value is None and not required:
         return {}
     if not isinstance(value, dict):
         what = "missing" if value is None else f"a JSON {_kind(value)}, not an object"
-        raise ValidationError(f"{field} is {what}")
+        raise InvalidAlertError(f"{field} is {what}")
     return value
 
 
 def items(value: Any, field: str) -> list[Any]:
-    """A JSON array; [] when absent, ValidationError when something else."""
+    """A JSON array; [] when absent, InvalidAlertError when something else."""
     if value is None:
         return []
     if not isinstance(value, list):
-        raise ValidationError(f"{field} must be an array, not a JSON {_kind(value)}")
+        raise InvalidAlertError(f"{field} must be an array, not a JSON {_kind(value)}")
     return value
 
 
@@ -199,7 +204,7 @@ def string_map(value: Any, field: str) -> dict[str, str]:
     out: dict[str, str] = {}
     for key, raw in obj(value, field).items():
         if isinstance(raw, dict | list):
-            raise ValidationError(f"{field}.{short(key)} must be text, not a JSON {_kind(raw)}")
+            raise InvalidAlertError(f"{field}.{short(key)} must be text, not a JSON {_kind(raw)}")
         out[key] = scalar(raw, f"{field}.{key}") or ""
     return out
 

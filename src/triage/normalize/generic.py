@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from triage.errors import ValidationError
+from triage.errors import InvalidAlertError
 from triage.models import Alert, Status
 from triage.normalize import common
 from triage.normalize.common import Normalized
@@ -71,7 +71,9 @@ def normalize_threshold(payload: dict[str, Any]) -> Normalized:
     host = common.ident_or_none(payload.get("host"), "host")
     target = device or host
     if not rule or not target:
-        raise ValidationError("threshold_alert needs rule_id (or rule_name) and device_id or host")
+        raise InvalidAlertError(
+            "threshold_alert needs rule_id (or rule_name) and device_id or host"
+        )
     metric = common.ident_or_none(payload.get("metric"), "metric") or ""
     value = common.line(payload.get("current_value"), "current_value", 64)
     threshold = common.line(payload.get("threshold_value"), "threshold_value", 64)
@@ -83,11 +85,12 @@ def normalize_threshold(payload: dict[str, Any]) -> Normalized:
         ("threshold", threshold), ("operator", operator),
     ):  # fmt: skip
         common.add_label(labels, key, field)
-    name = rule_name or rule
     alert = Alert(
         source=THRESHOLD,
         status=status,
-        title=common.title(f"{name} on {target}"),
+        title=common.title(
+            _threshold_title(rule_name, rule, metric, operator, threshold, host, device)
+        ),
         team=common.line(payload.get("team"), "team", common.LABEL_VALUE_MAX),
         priority=common.priority(payload.get("priority")),
         severity=common.line(payload.get("severity"), "severity", common.LABEL_VALUE_MAX),
@@ -99,6 +102,32 @@ def normalize_threshold(payload: dict[str, Any]) -> Normalized:
         raw=payload,
     )
     return Normalized((alert,))
+
+
+#: Comparison operators as a reader writes them.
+_OPERATORS = {">=": "≥", "=>": "≥", "gte": "≥", "ge": "≥", "<=": "≤", "=<": "≤", "lte": "≤",
+              "le": "≤", "gt": ">", "lt": "<", "==": "=", "eq": "=", "!=": "≠", "ne": "≠"}  # fmt: skip
+
+
+def _threshold_title(
+    rule_name: str | None, rule: str, metric: str, operator: str | None, threshold: str | None,
+    host: str | None, device: str | None,
+) -> str:  # fmt: skip
+    """What failed and where: the rule's name, else the comparison itself (a rule id says
+    nothing to a reader); on the host when there is one (a device id is often a bare number)."""
+    if rule_name:
+        what = rule_name
+    elif metric and threshold:
+        op = _OPERATORS.get((operator or "").strip().lower(), (operator or "").strip() or "vs")
+        what = f"{metric} {op} {threshold}"
+    else:
+        what = metric or rule
+    if host:
+        where = host
+    else:
+        assert device is not None  # the caller requires a device or a host
+        where = f"device {device}" if device.isdigit() else device
+    return f"{what} on {where}"
 
 
 def _comparison(
@@ -123,5 +152,5 @@ def _status(value: Any, field: str) -> Status:
     status = _STATUS.get(value.strip().lower()) if isinstance(value, str) else None
     if status is None:
         expected = "firing or resolved" if field == "status" else "triggered or resolved"
-        raise ValidationError(f"{field} {common.short(value)} is not {expected}")
+        raise InvalidAlertError(f"{field} {common.short(value)} is not {expected}")
     return status

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from triage.errors import ValidationError
+from triage.errors import InvalidAlertError
 from triage.models import Alert, Status
 from triage.normalize import alertmanager, common
 from triage.normalize.common import Normalized, Skipped
@@ -68,7 +68,7 @@ def normalize_legacy(payload: dict[str, Any]) -> Normalized:
         if state.lower() in _LEGACY_QUIET:
             detail = f"legacy alert {common.short(rule_name)} is {state}"
             return Normalized((), (Skipped(SOURCE, state.lower(), detail),))
-        raise ValidationError(f"state {common.short(state)} is not alerting, ok or no_data")
+        raise InvalidAlertError(f"state {common.short(state)} is not alerting, ok or no_data")
     tags = common.string_map(payload.get("tags"), "tags")
     labels = common.labels_from(tags)
     for key, label in (

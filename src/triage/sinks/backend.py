@@ -11,7 +11,10 @@ How answers map to errors:
 
     2xx                            done
     401                            the token is re-read once and the call repeated; then as 4xx
-    5xx, 408, 409, 425, 429        SinkUnavailableError, with `Retry-After` as retry_after_s
+    429, 409, 425                  SinkThrottledError (the message is held), retry_after_s =
+                                   `Retry-After`, else a few seconds: a rate limit, a concurrent
+                                   request with the same Idempotency-Key, "too early"
+    5xx, 408                       SinkUnavailableError, with `Retry-After` as retry_after_s
     network error, timeout         SinkUnavailableError
     no token can be had            SinkUnavailableError (the message waits; `triage check` says why)
     any other answer               SinkRejectedError
@@ -26,18 +29,24 @@ from urllib.parse import quote
 import httpx2
 import structlog
 
-from triage.errors import ConfigError, SinkRejectedError, SinkUnavailableError
+from triage.errors import (
+    ConfigError,
+    SinkRejectedError,
+    SinkThrottledError,
+    SinkUnavailableError,
+)
 from triage.metrics import Metrics
 from triage.secrets import TokenSource
 from triage.settings import Settings
-from triage.sinks.base import Effect, EffectKind
+from triage.sinks.base import Applied, Effect, EffectKind
 from triage.sinks.http import parse_retry_after, scrub
 
 log = structlog.get_logger(__name__)
 
-#: 4xx answers that mean "try again later" rather than "never": timeout, a concurrent request
-#: with the same idempotency key (409), too early, too many requests.
-_RETRYABLE_4XX = frozenset({408, 409, 425, 429})
+#: 4xx answers that mean "wait, then ask again" (the message is held, not retried): too many
+#: requests, a concurrent request with the same idempotency key (409), too early; and how long to
+#: wait when the answer has no Retry-After.
+_WAIT_4XX = {429: 5.0, 409: 2.0, 425: 2.0}
 
 #: Keys of the create answer that may hold the ticket reference, in order of preference.
 _REF_KEYS = ("id", "ticket_id", "ticketId", "key")
@@ -83,20 +92,20 @@ class BackendSink:
     def name(self) -> str:
         return "backend"
 
-    async def apply(self, effect: Effect) -> str | None:
+    async def apply(self, effect: Effect) -> Applied:
         if effect.kind is EffectKind.OPEN:
             answer = await self._post(self.create_route, _open_body(effect), effect)
-            return _ticket_ref(answer) or effect.idempotency_key
+            return Applied(_ticket_ref(answer) or effect.idempotency_key)
         route = self.resolve_route if effect.kind is EffectKind.CLOSE else self.update_route
         if route is None or effect.ref is None:
             reason = "no route configured" if route is None else "no ticket reference"
             self.metrics.incr("SinkCalls", sink=self.name, outcome="skipped")
             log.info("sink.skipped", sink=self.name, effect=str(effect.kind), reason=reason)
-            return None
+            return Applied.skip(reason)
         path = route.replace("{ref}", quote(effect.ref, safe=""))
         body = _close_body(effect) if effect.kind is EffectKind.CLOSE else _update_body(effect)
         await self._post(path, body, effect)
-        return None
+        return Applied()
 
     async def aclose(self) -> None:
         await self._client.aclose()
@@ -159,8 +168,13 @@ class BackendSink:
         # Scrubbed before it is cut, so no fragment of a token survives at the cut.
         reason = " ".join(scrub(response.text, token).split())[:_REASON_CHARS]
         fields = {"url": url, "effect": str(effect.kind), "status": status, "reason": reason}
-        if status >= 500 or status in _RETRYABLE_4XX:
-            retry_after_s = parse_retry_after(response.headers.get("Retry-After"))
+        retry_after_s = parse_retry_after(response.headers.get("Retry-After"))
+        if status in _WAIT_4XX:
+            wait_s = retry_after_s if retry_after_s is not None else _WAIT_4XX[status]
+            self.metrics.incr("SinkCalls", sink=self.name, outcome="throttled")
+            log.warning("backend.throttled", retry_after_s=wait_s, **fields)
+            raise SinkThrottledError(f"backend answered {status}: {reason}", retry_after_s=wait_s)
+        if status >= 500 or status == 408:
             self.metrics.incr("SinkCalls", sink=self.name, outcome="unavailable")
             log.warning("backend.unavailable", retry_after_s=retry_after_s, **fields)
             raise SinkUnavailableError(

@@ -1,9 +1,13 @@
 """The `Sink` seam: where a ticket lands (ticket backend, GitHub issues, Slack).
 
 The pipeline hands a sink one `Effect` at a time. A sink turns it into calls to its service and
-raises `SinkUnavailableError` (transient) or `SinkRejectedError` (permanent) when it cannot.
-Every effect carries an idempotency key that is the same on every retry of that effect, so a
-sink that can ask "did I already do this?" never does it twice.
+answers with `Applied` (done, with the ticket reference for OPEN, or skipped, saying why), or
+raises `SinkUnavailableError` (transient), `SinkThrottledError` (wait, the message is held) or
+`SinkRejectedError` (permanent). Every effect carries an idempotency key that is the same on
+every retry of that effect, so a sink that can ask "did I already do this?" never does it twice.
+
+An effect carries the alert only as a `RedactedAlert` and the ticket as redacted text: a sink has
+nothing else to render a request from.
 """
 
 from __future__ import annotations
@@ -14,7 +18,8 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Protocol
 
-from triage.models import Alert, Ticket
+from triage.models import Ticket
+from triage.view import RedactedAlert
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,8 +53,8 @@ class Effect:
 
     kind: EffectKind
     fingerprint: str
-    #: The alert that caused the effect (the resolving alert for CLOSE).
-    alert: Alert
+    #: The alert that caused the effect (the resolving alert for CLOSE), redacted.
+    alert: RedactedAlert
     #: The incident's summary, written once when it opened.
     ticket: Ticket
     #: This sink's reference from OPEN (ticket id, issue number); None for OPEN itself.
@@ -68,6 +73,19 @@ class Effect:
     refs: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
 
+@dataclass(frozen=True, slots=True)
+class Applied:
+    """What a sink did with one effect: carried it out (`ref`: the ticket reference, for OPEN,
+    and for REOPEN if it changed), or sent nothing (`skipped` says why)."""
+
+    ref: str | None = None
+    skipped: str | None = None
+
+    @classmethod
+    def skip(cls, reason: str) -> Applied:
+        return cls(skipped=reason)
+
+
 class Sink(Protocol):
     """A destination for tickets; one instance per configured sink, shared by all workers."""
 
@@ -76,8 +94,8 @@ class Sink(Protocol):
         """Short name used in settings, routes, logs and the store (`backend`, `github`)."""
         ...
 
-    async def apply(self, effect: Effect) -> str | None:
-        """Carry out `effect`; return the ticket reference for OPEN (and REOPEN if it changed)."""
+    async def apply(self, effect: Effect) -> Applied:
+        """Carry out `effect` (or decide it is not for this sink) and say which it was."""
         ...
 
     async def aclose(self) -> None:

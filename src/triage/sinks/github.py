@@ -18,23 +18,26 @@ A comment is never posted twice for one effect: each ends with a hidden
 `<!-- triage:effect=<idempotency key> -->`, and the issue's most recent comments are checked for
 it before posting (a retry after a lost answer finds its own comment).
 
-Issue creation per repository is limited by two token buckets (`TRIAGE_GITHUB_CREATE_PER_MINUTE`,
-`…_PER_HOUR`). Past the minute budget the caller gets SinkUnavailableError with the time its
-reserved token is ready, so waiting messages come back spread out. Past the hourly budget, with
+Issue creation per repository is limited by two budgets (`TRIAGE_GITHUB_CREATE_PER_MINUTE`,
+`…_PER_HOUR`) kept in the store, so every replica draws on the same ones (one conditional write
+per token). Past the minute budget the caller gets GitHubThrottledError with the time until a
+token is free (jittered, so waiting messages come back spread out); the supervisor holds the
+message meanwhile instead of spending a receive. Past the hourly budget, with
 `TRIAGE_GITHUB_STORM_DIGEST` on, the incident becomes one comment in the repository's open digest
 issue (created once, with the hour's last token, which is kept for it); the reference is that
 comment's `html_url` (`…/issues/7#issuecomment-99`), and its later effects rewrite the comment's
 status line in place (firing, occurrences, resolved, fired again): an edit, so no notification.
 
-GitHub's answers become errors in `github_api` (5xx, network and rate limits are transient,
-other 4xx permanent). `paused_until()` tells the supervisor to take no messages while GitHub's
-own rate limits refuse every call; our creation budget only ever delays the one message.
+GitHub's answers become errors in `github_api` (5xx and network errors are transient, rate
+limits hold the message, other 4xx are permanent). `paused_until()` tells the supervisor to
+take no messages while GitHub's own rate limits refuse every call.
 """
 
 from __future__ import annotations
 
 import asyncio
 import math
+import random
 import re
 import time
 from collections.abc import Callable
@@ -46,13 +49,18 @@ from urllib.parse import urlsplit
 import httpx2
 import structlog
 
-from triage.errors import SinkRejectedError
+from triage.errors import (
+    GitHubThrottledError,
+    GitHubUnavailableError,
+    SinkRejectedError,
+    SinkThrottledError,
+)
 from triage.metrics import Metrics
-from triage.ratelimit import TokenBucket
+from triage.ratelimit import Budget, Budgets, LocalBudgets
 from triage.settings import Settings
 from triage.sinks import github_text as text
-from triage.sinks.base import Effect, EffectKind
-from triage.sinks.github_api import GitHubApi, GitHubUnavailableError
+from triage.sinks.base import Applied, Effect, EffectKind
+from triage.sinks.github_api import GitHubApi
 
 log = structlog.get_logger(__name__)
 
@@ -101,6 +109,7 @@ class GitHubSink:
         settings: Settings,
         *,
         metrics: Metrics | None = None,
+        budgets: Budgets | None = None,
         transport: httpx2.AsyncBaseTransport | None = None,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
@@ -108,9 +117,10 @@ class GitHubSink:
         self._api = GitHubApi(settings, transport=transport, clock=clock, wall_clock=wall_clock)
         self.settings = settings
         self.metrics = metrics if metrics is not None else Metrics()
+        #: The store's budgets (shared by replicas); this process's own without a store.
+        self._budgets: Budgets = budgets if budgets is not None else LocalBudgets()
         self._clock = clock
         self._wall_clock = wall_clock
-        self._budgets: dict[str, tuple[TokenBucket, TokenBucket]] = {}
         self._digest_locks: dict[str, asyncio.Lock] = {}
         self._digests: dict[str, int] = {}  # repository → open digest issue number
 
@@ -137,12 +147,12 @@ class GitHubSink:
             return f"{repository} readable as {await self._api.whoami()}"
         return f"signed in as {await self._api.whoami()} (no GITHUB_REPOSITORY: routes name them)"
 
-    async def apply(self, effect: Effect) -> str | None:
+    async def apply(self, effect: Effect) -> Applied:
         started = time.perf_counter()
         try:
-            ref, outcome = await self._apply(effect)
-        except GitHubUnavailableError as exc:
-            self.metrics.incr("SinkCalls", sink=self.name, outcome=exc.outcome)
+            applied, outcome = await self._apply(effect)
+        except (GitHubUnavailableError, GitHubThrottledError) as exc:
+            self.metrics.incr("SinkCalls", sink=self.name, outcome=exc.reason)
             raise
         except SinkRejectedError:
             self.metrics.incr("SinkCalls", sink=self.name, outcome="rejected")
@@ -151,11 +161,11 @@ class GitHubSink:
             elapsed_ms = (time.perf_counter() - started) * 1000
             self.metrics.observe("SinkLatency", elapsed_ms, sink=self.name)
         self.metrics.incr("SinkCalls", sink=self.name, outcome=outcome)
-        return ref
+        return applied
 
     # --- Effects ----------------------------------------------------------------------------
 
-    async def _apply(self, effect: Effect) -> tuple[str | None, Outcome]:
+    async def _apply(self, effect: Effect) -> tuple[Applied, Outcome]:
         if effect.kind is EffectKind.OPEN:
             return await self._open(effect)
         ref = IssueRef.parse(effect.ref) if effect.ref else None
@@ -189,17 +199,17 @@ class GitHubSink:
             if effect.flapping:
                 await self._add_labels(ref, [text.FLAPPING_LABEL])
             await self._comment_once(ref, issue, text.reopen_comment(effect), effect)
-        return None, "ok"
+        return Applied(), "ok"
 
-    async def _open(self, effect: Effect) -> tuple[str | None, Outcome]:
+    async def _open(self, effect: Effect) -> tuple[Applied, Outcome]:
         repository = self._repository(effect)
         existing = await self._find_marked_issue(repository, effect.fingerprint)
         if existing is not None:
             # Created by an earlier attempt whose answer or bookkeeping was lost.
             log.info("github.issue_found", repository=repository, issue=existing["number"])
-            return str(existing["html_url"]), "found"
-        if not self._admit_issue(repository, effect.idempotency_key):
-            return await self._add_to_digest(repository, effect), "digested"
+            return Applied(str(existing["html_url"])), "found"
+        if not await self._admit_issue(repository):
+            return Applied(await self._add_to_digest(repository, effect)), "digested"
         issue = await self._api.call(
             "POST",
             f"/repos/{repository}/issues",
@@ -211,11 +221,11 @@ class GitHubSink:
             },
         )
         log.info("github.issue_created", repository=repository, issue=issue["number"])
-        return str(issue["html_url"]), "ok"
+        return Applied(str(issue["html_url"])), "ok"
 
-    def _skip(self, effect: Effect, reason: str, **fields: Any) -> tuple[None, Outcome]:
+    def _skip(self, effect: Effect, reason: str, **fields: Any) -> tuple[Applied, Outcome]:
         log.info("sink.skipped", sink=self.name, effect=str(effect.kind), reason=reason, **fields)
-        return None, "skipped"
+        return Applied.skip(reason), "skipped"
 
     def _repository(self, effect: Effect) -> str:
         repository = effect.target.repository or self.settings.github_repository
@@ -313,53 +323,50 @@ class GitHubSink:
 
     # --- Creation budget and the storm digest -----------------------------------------------
 
-    def _buckets(self, repository: str) -> tuple[TokenBucket, TokenBucket]:
-        if repository not in self._budgets:
-            s = self.settings
-            minute = TokenBucket(s.github_create_per_minute, 60.0, clock=self._clock)
-            hour = TokenBucket(s.github_create_per_hour, 3600.0, clock=self._clock)
-            self._budgets[repository] = (minute, hour)
-        return self._budgets[repository]
+    def _create_budgets(self, repository: str) -> tuple[Budget, Budget]:
+        s = self.settings
+        return (
+            Budget(f"github:create:{repository}:minute", s.github_create_per_minute, 60.0),
+            Budget(f"github:create:{repository}:hour", s.github_create_per_hour, 3600.0),
+        )
 
-    def _admit_issue(self, repository: str, key: str) -> bool:
+    async def _admit_issue(self, repository: str) -> bool:
         """True to create an issue now; False to list the incident in the digest instead;
-        GitHubUnavailableError (throttled) with the wait when its turn is still to come.
-        Synchronous on purpose: no other task can take a token between the checks."""
-        minute, hour = self._buckets(repository)
+        GitHubThrottledError with the wait when no creation token is free yet."""
+        _, hour = self._create_budgets(repository)
         digest = self.settings.github_storm_digest
         keep = 1 if digest else 0  # the hour's last token is kept for the digest issue
-        if digest and not hour.has(1 + keep):
-            minute.cancel(key)  # a reservation from an earlier attempt is no longer needed
+        if digest and await self._budgets.budget_tokens(hour, self._wall_clock()) < 1 + keep:
             return False
-        self._take_create_tokens(repository, key, keep=keep)
+        await self._take_create_tokens(repository, keep=keep)
         return True
 
-    def _take_create_tokens(self, repository: str, key: str, *, keep: int) -> None:
-        """One token from each budget, or GitHubUnavailableError (throttled) with the wait."""
-        minute, hour = self._buckets(repository)
-        self._take(minute, key, repository, "minute")
+    async def _take_create_tokens(self, repository: str, *, keep: int) -> None:
+        """One token from each budget, or GitHubThrottledError with the wait."""
+        minute, hour = self._create_budgets(repository)
+        await self._take(minute, repository, "minute")
         try:
-            self._take(hour, key, repository, "hour", keep=keep)
-        except GitHubUnavailableError:
-            minute.give_back()  # the create is not happening now
+            await self._take(hour, repository, "hour", keep=keep)
+        except SinkThrottledError:
+            await self._budgets.give_back_token(minute, self._wall_clock())  # no create now
             raise
 
-    def _take(
-        self, bucket: TokenBucket, key: str, repository: str, budget: str, keep: int = 0
-    ) -> None:
-        wait_s = bucket.acquire(key, keep=keep)
+    async def _take(self, budget: Budget, repository: str, period: str, keep: int = 0) -> None:
+        wait_s = await self._budgets.take_token(budget, self._wall_clock(), keep=keep)
         if wait_s > 0:
-            log.info("github.throttled", repository=repository, budget=budget, retry_after_s=wait_s)
-            raise GitHubUnavailableError(
-                f"GitHub issue budget per {budget} for {repository} spent; "
-                f"this issue's turn comes in {wait_s:.0f} s",
-                outcome="throttled",
+            # Jittered, so the messages refused together do not all come back at one instant.
+            wait_s *= random.uniform(1.0, 1.25)
+            log.info("github.throttled", repository=repository, budget=period, retry_after_s=wait_s)
+            raise GitHubThrottledError(
+                f"GitHub issue budget per {period} for {repository} spent; "
+                f"a token is free in {wait_s:.0f} s",
+                reason="throttled",
                 retry_after_s=wait_s,
             )
 
     async def _add_to_digest(self, repository: str, effect: Effect) -> str:
         """List the incident in the repository's digest issue; returns the entry's URL."""
-        digest = await self._open_digest(repository, effect.idempotency_key)
+        digest = await self._open_digest(repository)
         ref = IssueRef(repository, int(digest["number"]))
         marker = text.digest_entry_marker(effect.fingerprint)
         for comment in await self._recent_comments(ref, int(digest.get("comments") or 0)):
@@ -370,7 +377,7 @@ class GitHubSink:
         log.info("github.digested", repository=repository, digest=ref.number)
         return str(entry["html_url"])
 
-    async def _open_digest(self, repository: str, key: str) -> dict[str, Any]:
+    async def _open_digest(self, repository: str) -> dict[str, Any]:
         """The repository's open digest issue, created (once, under a lock) if there is none."""
         lock = self._digest_locks.setdefault(repository, asyncio.Lock())
         async with lock:
@@ -383,7 +390,7 @@ class GitHubSink:
                 repository, text.DIGEST_LABEL, text.DIGEST_MARKER
             )
             if issue_or_none is None:
-                self._take_create_tokens(repository, key, keep=0)  # the hour's kept token
+                await self._take_create_tokens(repository, keep=0)  # the hour's kept token
                 issue_or_none = await self._api.call(
                     "POST",
                     f"/repos/{repository}/issues",
@@ -399,13 +406,11 @@ class GitHubSink:
             self._digests[repository] = int(issue_or_none["number"])
             return issue_or_none
 
-    async def _update_digest_entry(
-        self, ref: IssueRef, effect: Effect
-    ) -> tuple[str | None, Outcome]:
+    async def _update_digest_entry(self, ref: IssueRef, effect: Effect) -> tuple[Applied, Outcome]:
         """Rewrite a digest entry's status line: editing is idempotent and notifies no one."""
         path = f"/repos/{ref.repository}/issues/comments/{ref.comment_id}"
         await self._api.call("PATCH", path, json={"body": text.digest_entry(effect)})
-        return None, "ok"
+        return Applied(), "ok"
 
 
 def _timestamp(value: Any) -> float | None:

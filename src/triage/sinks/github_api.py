@@ -1,24 +1,25 @@
 """GitHub's REST API as the github sink sees it: authenticated calls, answers mapped to our
 errors, and a pause while GitHub's rate limits are in force.
 
-How answers map to errors (every SinkUnavailableError here is a `GitHubUnavailableError`, which
-names the outcome it is counted as):
+How answers map to errors (the error's `reason` is the outcome counted in `SinkCalls`):
 
     2xx                                     the decoded JSON answer (None if there is none)
     401                                     an App's installation token is renewed once and the
                                             call repeated; after that (or with GITHUB_TOKEN)
-                                            SinkUnavailableError "unauthorized": credentials are
-                                            configuration, never the message's fault
-    403/429 + Retry-After                   SinkUnavailableError(retry_after_s = Retry-After), paused
-    403/429 + x-ratelimit-remaining: 0      SinkUnavailableError until x-ratelimit-reset, paused
-    403/429 "secondary rate limit", or 429  SinkUnavailableError(retry_after_s = 60), paused
-    5xx, 408, network error, timeout        SinkUnavailableError
-    no App installation token can be had    SinkUnavailableError (the message waits)
+                                            GitHubUnavailableError "unauthorized": credentials
+                                            are configuration, never the message's fault
+    403/429 + Retry-After                   GitHubThrottledError "rate_limited"
+                                            (retry_after_s = Retry-After), paused
+    403/429 + x-ratelimit-remaining: 0      GitHubThrottledError until x-ratelimit-reset, paused
+    403/429 "secondary rate limit", or 429  GitHubThrottledError (retry_after_s = 60), paused
+    5xx, 408, network error, timeout        GitHubUnavailableError "unavailable" / "network"
+    no App installation token can be had    GitHubUnavailableError "no_token" (the message waits)
     any other 4xx (422, 404, a 403 that is  SinkRejectedError naming the status and GitHub's
     no limit …)                             message
 
 "Paused" means `paused_until()` returns the deadline and every call before it fails at once
-without reaching GitHub; an answer that spends the last call of the primary budget pauses too.
+(GitHubThrottledError "paused") without reaching GitHub; an answer that spends the last call of
+the primary budget pauses too. A throttled message is held, not retried (see `triage.errors`).
 """
 
 from __future__ import annotations
@@ -31,7 +32,12 @@ from typing import Any
 import httpx2
 import structlog
 
-from triage.errors import ConfigError, SinkRejectedError, SinkUnavailableError
+from triage.errors import (
+    ConfigError,
+    GitHubThrottledError,
+    GitHubUnavailableError,
+    SinkRejectedError,
+)
 from triage.settings import Settings
 from triage.sinks.github_auth import InstallationToken, app_credentials
 from triage.sinks.http import parse_retry_after, scrub
@@ -43,16 +49,6 @@ SECONDARY_LIMIT_WAIT_S = 60.0
 
 #: How much of an error body goes into logs and exception messages.
 _REASON_CHARS = 200
-
-
-class GitHubUnavailableError(SinkUnavailableError):
-    """A SinkUnavailableError that knows the outcome it is counted as in `SinkCalls`:
-    unavailable (5xx), network, unauthorized, rate_limited (GitHub's limits), paused (a limit
-    is still in force), throttled (our own creation budget) or no_token (no App token)."""
-
-    def __init__(self, message: str, *, outcome: str, retry_after_s: float | None = None) -> None:
-        super().__init__(message, retry_after_s=retry_after_s)
-        self.outcome = outcome
 
 
 class GitHubApi:
@@ -140,7 +136,7 @@ class GitHubApi:
                 error = scrub(f"{type(exc).__name__}: {exc}", token)
                 log.warning("github.unreachable", method=method, path=path, error=error)
                 raise GitHubUnavailableError(
-                    f"GitHub unreachable: {error}", outcome="network"
+                    f"GitHub unreachable: {error}", reason="network"
                 ) from None
             self._note_rate_limit(response)
             if response.status_code == 401 and attempt == 1 and self._app and not app_jwt:
@@ -164,20 +160,20 @@ class GitHubApi:
         if wait_s is not None:
             self._pause(wait_s)
             log.warning("github.rate_limited", retry_after_s=wait_s, **fields)
-            raise GitHubUnavailableError(
+            raise GitHubThrottledError(
                 f"GitHub rate limit ({status}: {reason}); retry in {wait_s:.0f} s",
-                outcome="rate_limited",
+                reason="rate_limited",
                 retry_after_s=wait_s,
             )
         if status == 401 and not app_jwt_path(path):
             log.error("github.unauthorized", **fields)
             raise GitHubUnavailableError(
-                f"GitHub refused our credentials: {reason}", outcome="unauthorized"
+                f"GitHub refused our credentials: {reason}", reason="unauthorized"
             )
         if status >= 500 or status == 408:
             log.warning("github.unavailable", **fields)
             raise GitHubUnavailableError(
-                f"GitHub answered {status}: {reason}", outcome="unavailable"
+                f"GitHub answered {status}: {reason}", reason="unavailable"
             )
         log.error("github.rejected", **fields)
         raise SinkRejectedError(f"GitHub rejected {method} {path} with {status}: {reason}")
@@ -223,9 +219,9 @@ class GitHubApi:
         until = self.paused_until()
         if until is not None:
             wait_s = until - self._clock()
-            raise GitHubUnavailableError(
+            raise GitHubThrottledError(
                 f"GitHub rate limit in force for {wait_s:.0f} s more",
-                outcome="paused",
+                reason="paused",
                 retry_after_s=wait_s,
             )
 
@@ -238,7 +234,7 @@ class GitHubApi:
             return self._app.app_jwt()
         except ConfigError as exc:
             log.error("github.no_token", error=str(exc))
-            raise GitHubUnavailableError(str(exc), outcome="no_token") from None
+            raise GitHubUnavailableError(str(exc), reason="no_token") from None
 
     async def _token(self) -> str:
         if self._app is None:
@@ -258,7 +254,7 @@ class GitHubApi:
                 # Without a token no call can succeed: the message waits (it is not its fault).
                 log.error("github.no_token", error=str(exc))
                 raise GitHubUnavailableError(
-                    f"no GitHub App installation token: {exc}", outcome="no_token"
+                    f"no GitHub App installation token: {exc}", reason="no_token"
                 ) from None
 
 

@@ -22,6 +22,7 @@ from typing import Any
 import jwt
 
 from triage.errors import ConfigError
+from triage.redact import hold
 from triage.settings import Settings
 
 #: An installation token is renewed this long before GitHub says it expires, so a call never
@@ -130,6 +131,7 @@ class InstallationToken:
             except ValueError:
                 pass
         self._token = token
+        hold(token)  # every redactor in the process hides it from now on
         # Wall-clock expiry turned into a deadline on the monotonic clock.
         self._renew_at = self._clock() + lifetime_s - REFRESH_MARGIN_S
         return token

@@ -8,7 +8,10 @@ by its own `probe()` (a request that creates nothing) where it has one, else by 
 message at a time through; a success closes the breaker and intake resumes.
 
     GuardedSink(inner, breaker)   counts SinkUnavailableError as a failure; any answer from the
-                                  service (success, or a rejection of this one ticket) as a success
+                                  service (success, or a rejection of this one ticket) as a
+                                  success; a "wait" (SinkThrottledError) as neither. While the
+                                  breaker is open it raises SinkThrottledError: the message is
+                                  held, not retried
     Backpressure(guards, health)  intake_limit(): 0 = take nothing, 1 = probe, None = no limit;
                                   reports `breaker:<sink>` conditions for /readyz
 """
@@ -23,9 +26,9 @@ from typing import Protocol, runtime_checkable
 import structlog
 
 from triage.breaker import BreakerState, CircuitBreaker
-from triage.errors import SinkUnavailableError
+from triage.errors import SinkThrottledError, SinkUnavailableError
 from triage.health import Health
-from triage.sinks.base import Effect, Sink
+from triage.sinks.base import Applied, Effect, Sink
 
 log = structlog.get_logger(__name__)
 
@@ -64,17 +67,20 @@ class GuardedSink:
     def name(self) -> str:
         return self.inner.name
 
-    async def apply(self, effect: Effect) -> str | None:
+    async def apply(self, effect: Effect) -> Applied:
         if not self.breaker.allow():
             retry_at = self.breaker.retry_at()
-            wait = max(retry_at - self._clock(), 1.0) if retry_at is not None else None
-            raise SinkUnavailableError(f"{self.name} circuit breaker is open", retry_after_s=wait)
+            wait = max(retry_at - self._clock(), 1.0) if retry_at is not None else 1.0
+            raise SinkThrottledError(
+                f"{self.name} circuit breaker is open", retry_after_s=wait, reason="breaker_open"
+            )
         try:
-            ref = await self.inner.apply(effect)
+            applied = await self.inner.apply(effect)
         except SinkUnavailableError:
             self.breaker.failure()
             raise
-        except asyncio.CancelledError:
+        except (asyncio.CancelledError, SinkThrottledError):
+            # Neither an answer nor a failure: a probe slot it held is free again.
             self.breaker.cancelled()
             raise
         except BaseException:
@@ -83,7 +89,7 @@ class GuardedSink:
             self.breaker.success()
             raise
         self.breaker.success()
-        return ref
+        return applied
 
     async def aclose(self) -> None:
         await self.inner.aclose()

@@ -24,7 +24,8 @@ objects are `verbatim` (no auto-linking) and unfurling is off (no image or page 
 How answers map to errors:
 
     2xx                          done
-    429, 408, 5xx                SinkUnavailableError, with `Retry-After` as retry_after_s
+    429                          SinkThrottledError (the message is held) for `Retry-After`
+    408, 5xx                     SinkUnavailableError, with `Retry-After` as retry_after_s
     network error, timeout       SinkUnavailableError
     other 4xx                    SinkRejectedError naming the status and Slack's error text
                                  (400 invalid_payload, 403 action_prohibited, 404 no_service,
@@ -46,11 +47,16 @@ from typing import Any
 import httpx2
 import structlog
 
-from triage.errors import ConfigError, SinkRejectedError, SinkUnavailableError
+from triage.errors import (
+    ConfigError,
+    SinkRejectedError,
+    SinkThrottledError,
+    SinkUnavailableError,
+)
 from triage.metrics import Metrics
 from triage.models import Priority
 from triage.settings import Settings
-from triage.sinks.base import Effect, EffectKind
+from triage.sinks.base import Applied, Effect, EffectKind
 from triage.sinks.http import parse_retry_after, scrub
 
 log = structlog.get_logger(__name__)
@@ -64,8 +70,8 @@ BLOCKS_MAX = 50
 #: The plain-text fallback shown in notifications; Slack cuts longer ones itself.
 FALLBACK_MAX = 3000
 
-#: Answers that mean "later" rather than "never": request timeout, too many requests.
-_RETRYABLE_4XX = frozenset({408, 429})
+#: Answers that mean "later" rather than "never": request timeout (429 is a wait of its own).
+_RETRYABLE_4XX = frozenset({408})
 #: How much of Slack's error text goes into logs and exception messages.
 _REASON_CHARS = 200
 
@@ -132,29 +138,27 @@ class SlackSink:
     def name(self) -> str:
         return "slack"
 
-    async def apply(self, effect: Effect) -> str | None:
+    async def apply(self, effect: Effect) -> Applied:
         if effect.kind is EffectKind.UPDATE:  # every update window: too common for info
-            self._skip(effect, "updates are not posted", quiet=True)
-            return None
+            return self._skip(effect, "updates are not posted", quiet=True)
         if effect.kind is EffectKind.OPEN:
             if effect.ticket.priority.rank > self.min_priority.rank:
-                self._skip(effect, f"priority below {self.min_priority.value}")
-                return None
+                return self._skip(effect, f"priority below {self.min_priority.value}")
             await self._post(open_message(effect), effect)
-            return "posted"
+            return Applied("posted")
         if effect.ref is None:  # the OPEN was not posted here: nothing to follow up
-            self._skip(effect, "not posted at open")
-            return None
+            return self._skip(effect, "not posted at open")
         await self._post(follow_up_message(effect), effect)
-        return None
+        return Applied()
 
     async def aclose(self) -> None:
         await self._client.aclose()
 
-    def _skip(self, effect: Effect, reason: str, *, quiet: bool = False) -> None:
+    def _skip(self, effect: Effect, reason: str, *, quiet: bool = False) -> Applied:
         self.metrics.incr("SinkCalls", sink=self.name, outcome="skipped")
         emit = log.debug if quiet else log.info
         emit("sink.skipped", sink=self.name, effect=str(effect.kind), reason=reason)
+        return Applied.skip(reason)
 
     def _webhook(self, effect: Effect) -> tuple[str, str]:
         """The webhook URL for `effect` and its host (the only part that may be logged)."""
@@ -174,7 +178,7 @@ class SlackSink:
             if held_s > 0:  # Slack asked us to wait: asking again would only extend the limit
                 self.metrics.incr("SinkCalls", sink=self.name, outcome="unavailable")
                 log.info("slack.held", host=host, effect=str(effect.kind), retry_after_s=held_s)
-                raise SinkUnavailableError(
+                raise SinkThrottledError(
                     f"slack webhook at {host} rate-limited", retry_after_s=held_s
                 )
             if pace.last_s is not None:
@@ -210,8 +214,13 @@ class SlackSink:
             return
         reason = " ".join(_scrub(response.text, url).split())[:_REASON_CHARS]
         fields = {"host": host, "effect": str(effect.kind), "status": status, "reason": reason}
+        retry_after_s = parse_retry_after(response.headers.get("Retry-After"))
+        if status == 429:  # its Retry-After also holds every later post to this webhook
+            wait_s = retry_after_s if retry_after_s is not None else self.min_interval_s
+            self.metrics.incr("SinkCalls", sink=self.name, outcome="throttled")
+            log.warning("slack.throttled", retry_after_s=wait_s, **fields)
+            raise SinkThrottledError(f"slack answered 429: {reason}", retry_after_s=wait_s)
         if status >= 500 or status in _RETRYABLE_4XX:
-            retry_after_s = parse_retry_after(response.headers.get("Retry-After"))
             self.metrics.incr("SinkCalls", sink=self.name, outcome="unavailable")
             log.warning("slack.unavailable", retry_after_s=retry_after_s, **fields)
             raise SinkUnavailableError(

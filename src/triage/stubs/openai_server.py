@@ -5,13 +5,16 @@ request, and answers in one of three ways, first match wins:
 
 1. scripted replies queued with `then(...)` (a 429, a 500, a slow answer, invalid JSON …);
 2. `responder`, a function from the request body to a reply (a "model" a test controls);
-3. the default model: a valid ticket for the alert in the prompt, after `latency_s`.
+3. the default model: a valid ticket for the alert in the prompt, after `latency_s`, with the
+   fields of `answer` put over it. With `gullible = True` (`--gullible`) it is the worst model
+   triage must survive: it takes the priority the alert's text asks for ("PRIORITY CRITICAL",
+   critical when none is asked for) and states facts the alert does not hold (`INVENTED`).
 
 `reject_json_schema = True` makes it answer `response_format: json_schema` with a 400, as many
 OpenAI-compatible servers without structured outputs do. Runs on its own threads, so sync and
 async callers alike can use it; listens on 127.0.0.1 unless told otherwise.
 
-    python -m triage.stubs.openai_server --port 8090 --latency-ms 500
+    python -m triage.stubs.openai_server --port 8090 --latency-ms 500 [--gullible]
 """
 
 from __future__ import annotations
@@ -33,6 +36,17 @@ from typing import Any
 from triage.stubs.loopback import KeepAliveHandler, LoopbackServer
 
 _FENCE = re.compile(r"<alert-([0-9a-f]+)>\n(.*)\n</alert-\1>", re.DOTALL)
+#: What a gullible model obeys in the alert's text.
+_PRIORITY_CUE = re.compile(r"(?i)\bpriority\W{0,3}(critical|high|medium|low)\b")
+
+#: An address, a host and an instance a gullible model states although no alert holds them.
+INVENTED_IP = "203.0.113.77"
+INVENTED_HOST = "db-9.corp.example"
+INVENTED_INSTANCE = "i-0f1e2d3c4b5a69788"
+INVENTED = (
+    f"Traffic from {INVENTED_IP} to {INVENTED_HOST} rose 340% since 03:12, "
+    f"and {INVENTED_INSTANCE} stopped answering."
+)
 
 
 @dataclass(frozen=True)
@@ -99,8 +113,11 @@ def alert_in(request: dict[str, Any]) -> dict[str, Any]:
     return {}
 
 
-def default_model(request: dict[str, Any]) -> Reply:
-    """A plausible, valid ticket built from the fenced alert."""
+def default_model(
+    request: dict[str, Any], *, gullible: bool = False, answer: dict[str, Any] | None = None
+) -> Reply:
+    """A plausible, valid ticket built from the fenced alert (see the module docstring for
+    `gullible` and `answer`)."""
     alert = alert_in(request)
     title = str(alert.get("title") or "Alert")
     where = ", ".join(f"{k}={v}" for k, v in sorted((alert.get("labels") or {}).items())[:3])
@@ -111,6 +128,15 @@ def default_model(request: dict[str, Any]) -> Reply:
         f"Where: {where or 'unknown'}.",
         "steps": ["Check the service's dashboards", "Look at recent deploys"],
     }
+    if gullible:
+        text = " ".join(
+            str(alert.get(k) or "") for k in ("title", "description", "raw_payload_excerpt")
+        )
+        cue = _PRIORITY_CUE.search(text)
+        ticket["priority"] = cue.group(1).lower() if cue else "critical"
+        ticket["title"] = f"{title[:70]} on {INVENTED_HOST}"
+        ticket["description"] = f"{ticket['description']} {INVENTED}"
+    ticket.update(answer or {})
     return completion(json.dumps(ticket))
 
 
@@ -124,6 +150,10 @@ class ChatServer(LoopbackServer):
         self.reject_json_schema = False
         #: A function computing each reply from the request body; None = the default model.
         self.responder: Callable[[dict[str, Any]], Reply] | None = None
+        #: The default model obeys the alert's text and invents facts (see the docstring).
+        self.gullible = False
+        #: Fields put over the default model's ticket, e.g. {"priority": "critical"}.
+        self.answer: dict[str, Any] = {}
         self._lock = threading.Lock()
         self._script: list[Reply] = []
         self._requests: list[dict[str, Any]] = []
@@ -184,7 +214,7 @@ class ChatServer(LoopbackServer):
             return error(400, "response_format json_schema is not supported by this server")
         if self.responder is not None:
             return self.responder(request)
-        reply = default_model(request)
+        reply = default_model(request, gullible=self.gullible, answer=self.answer)
         return Reply(reply.status, reply.body, reply.headers, self.latency_s)
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
@@ -242,10 +272,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--no-json-schema", action="store_true", help="reject response_format json_schema"
     )
+    parser.add_argument(
+        "--gullible",
+        action="store_true",
+        help="obey priorities the alert asks for and state facts it does not hold",
+    )
     args = parser.parse_args(argv)
     server = ChatServer(args.host, args.port)
     server.latency_s = args.latency_ms / 1000
     server.reject_json_schema = args.no_json_schema
+    server.gullible = args.gullible
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
     print(f"chat stub listening on {server.url}", flush=True)
     with contextlib.suppress(KeyboardInterrupt):

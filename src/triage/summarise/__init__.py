@@ -10,17 +10,17 @@ Either way the ticket is redacted before it leaves the process.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable
 
 import structlog
 
 from triage.errors import SummariserError
 from triage.metrics import Metrics
-from triage.models import Alert, Ticket
+from triage.models import Ticket
 from triage.redact import Redactor
 from triage.settings import Settings
 from triage.summarise.base import Summariser
 from triage.summarise.deterministic import DeterministicSummariser, load_patterns
+from triage.view import RedactedAlert, redact_ticket
 
 __all__ = ["DeterministicSummariser", "FallbackSummariser", "Summariser", "build_summariser"]
 
@@ -42,7 +42,7 @@ class FallbackSummariser:
         self.metrics = metrics
         self.redactor = redactor
 
-    async def summarise(self, alert: Alert) -> Ticket:
+    async def summarise(self, alert: RedactedAlert) -> Ticket:
         try:
             return await self.primary.summarise(alert)
         except SummariserError as exc:
@@ -63,34 +63,22 @@ class RedactingSummariser:
         self.inner = inner
         self.redactor = redactor
 
-    async def summarise(self, alert: Alert) -> Ticket:
+    async def summarise(self, alert: RedactedAlert) -> Ticket:
         return redact_ticket(self.inner.write(alert), self.redactor)
 
     async def aclose(self) -> None:
         await self.inner.aclose()
 
 
-def redact_ticket(ticket: Ticket, redactor: Redactor) -> Ticket:
-    return ticket.model_copy(
-        update={
-            "title": redactor.text(ticket.title),
-            "description": redactor.text(ticket.description),
-            "steps": tuple(redactor.text(step) for step in ticket.steps),
-        }
-    )
-
-
 def build_summariser(
-    settings: Settings,
-    metrics: Metrics,
-    known_secrets: Callable[[], Iterable[str]] = tuple,
+    settings: Settings, metrics: Metrics, redactor: Redactor | None = None
 ) -> Summariser:
     """The summariser the settings ask for; logs once which one it is.
 
-    `known_secrets` returns the credentials the process holds right now (backend token, API
-    keys), which are redacted by exact value wherever they might appear.
+    `redactor` knows the credentials the process holds (backend token, API keys): they are
+    redacted by exact value wherever they might appear in a ticket.
     """
-    redactor = Redactor(known_secrets)
+    redactor = redactor or Redactor()
     deterministic = DeterministicSummariser(load_patterns(settings.patterns_file))
     if settings.openai_api_key is None:
         log.info("summariser.deterministic", reason="OPENAI_API_KEY is not set")

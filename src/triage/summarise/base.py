@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from triage.models import Alert, Ticket
+from triage.models import Ticket
+from triage.view import RedactedAlert
 
 
 class Summariser(Protocol):
     """Writes one ticket for a new incident. Called once per incident, never per message."""
 
-    async def summarise(self, alert: Alert) -> Ticket:
+    async def summarise(self, alert: RedactedAlert) -> Ticket:
         """Return the ticket; may raise SummariserError (callers then fall back)."""
         ...
 

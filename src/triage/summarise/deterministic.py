@@ -1,8 +1,10 @@
 """The deterministic summariser: a useful ticket from the alert alone, with no LLM.
 
-Priority: the source's stated priority, else severity mapped by `SEVERITY_PRIORITY`, else the
-matching pattern's hint, else medium. Steps: the runbook first, then the steps of the first
-(up to three) patterns in `patterns.toml` that match the alert's text.
+Priority (the rule of `priority.py`): the source's stated priority; else the severity mapped by
+`SEVERITY_PRIORITY`; else, with no severity or one we do not know, the first matching pattern's
+hint moved at most one step from medium (a pattern matches alert text, which anyone can write),
+with a line at the end of the description saying so; else medium. Steps: the runbook first,
+then the steps of the first (up to three) patterns in `patterns.toml` that match the alert's text.
 """
 
 from __future__ import annotations
@@ -15,36 +17,23 @@ from pathlib import Path
 from typing import Any
 
 from triage.errors import ConfigError
-from triage.models import Alert, Priority, Ticket
+from triage.models import Priority, Ticket
+from triage.summarise.priority import (
+    SEVERITY_PRIORITY,
+    Decision,
+    decide,
+    default_priority,
+    severity_priority,
+)
+from triage.view import RedactedAlert
 
-#: Source severities (lower-cased) and the priority they imply when the source states none.
-SEVERITY_PRIORITY = {
-    **dict.fromkeys(
-        [
-            "critical",
-            "crit",
-            "fatal",
-            "emergency",
-            "emerg",
-            "alert",
-            "sev1",
-            "sev-1",
-            "p0",
-            "disaster",
-        ],
-        Priority.CRITICAL,
-    ),
-    **dict.fromkeys(
-        ["error", "err", "high", "major", "sev2", "sev-2", "p1", "page"], Priority.HIGH
-    ),
-    **dict.fromkeys(
-        ["warning", "warn", "medium", "minor", "average", "sev3", "sev-3", "p2"], Priority.MEDIUM
-    ),
-    **dict.fromkeys(
-        ["info", "informational", "notice", "low", "debug", "sev4", "sev-4", "p3", "none"],
-        Priority.LOW,
-    ),
-}
+__all__ = [
+    "SEVERITY_PRIORITY",
+    "DeterministicSummariser",
+    "Pattern",
+    "default_priority",
+    "load_patterns",
+]
 
 #: Labels worth showing under "Where" and "What", in this order, when present.
 _WHERE = (
@@ -118,38 +107,44 @@ class DeterministicSummariser:
     def __init__(self, patterns: tuple[Pattern, ...] | None = None) -> None:
         self.patterns = patterns if patterns is not None else load_patterns()
 
-    async def summarise(self, alert: Alert) -> Ticket:
+    async def summarise(self, alert: RedactedAlert) -> Ticket:
         return self.write(alert)
 
-    def write(self, alert: Alert) -> Ticket:
+    def write(self, alert: RedactedAlert) -> Ticket:
         matched = self.match(alert)
+        decision = self.priority(alert, matched)
+        description = _description(alert, matched)[:19_000]
+        if decision.note:
+            description += "\n\n" + decision.note
         return Ticket(
             title=alert.title[:200],
-            priority=self.priority(alert, matched),
-            description=_description(alert, matched)[:20_000],
+            priority=decision.priority,
+            description=description,
             steps=_steps(alert, matched),
         )
 
-    def match(self, alert: Alert) -> list[Pattern]:
+    def match(self, alert: RedactedAlert) -> list[Pattern]:
         text = " ".join([alert.title, alert.description, *alert.labels.values()])[
             : self.MATCH_CHARS
         ]
         return [p for p in self.patterns if p.regex.search(text)][:_MAX_PATTERNS]
 
-    def priority(self, alert: Alert, matched: list[Pattern]) -> Priority:
-        if alert.priority is not None:
-            return alert.priority
-        if alert.severity and alert.severity.strip().lower() in SEVERITY_PRIORITY:
-            return SEVERITY_PRIORITY[alert.severity.strip().lower()]
-        if matched:
-            return matched[0].severity_hint
-        return Priority.MEDIUM
+    def priority(self, alert: RedactedAlert, matched: list[Pattern]) -> Decision:
+        """The module docstring's rule; a known severity leaves no room for a pattern's hint."""
+        hint = matched[0] if matched and severity_priority(alert.severity) is None else None
+        return decide(
+            alert.priority,
+            alert.severity,
+            hint.severity_hint if hint else None,
+            by=f"from the known pattern {hint.category}" if hint else "",
+            suggester="pattern",
+        )
 
     async def aclose(self) -> None:
         """Nothing to release."""
 
 
-def _description(alert: Alert, matched: list[Pattern]) -> str:
+def _description(alert: RedactedAlert, matched: list[Pattern]) -> str:
     labels = alert.labels
     lines = [alert.description.strip() or alert.title, ""]
     what = f"**What:** {alert.source} alert, {alert.status.value}"
@@ -176,7 +171,7 @@ def _description(alert: Alert, matched: list[Pattern]) -> str:
     return "\n".join(lines)
 
 
-def _steps(alert: Alert, matched: list[Pattern]) -> tuple[str, ...]:
+def _steps(alert: RedactedAlert, matched: list[Pattern]) -> tuple[str, ...]:
     steps: list[str] = []
     if alert.runbook_url:
         steps.append(f"Open the runbook: {alert.runbook_url}")

@@ -13,8 +13,13 @@ A call goes through these gates, in order; any failure raises `SummariserError`,
     structured output     `json_schema` first; a server that rejects it (many OpenAI-compatible
                           servers do) is asked again with `json_object`, and that choice is kept
     validation            the answer must parse as a `TicketDraft` (length limits included)
-    containment           `contain()`: the source's stated priority wins, links that are not in
-                          the alert are removed, text is redacted and cleaned of control characters
+    containment           `contain()`: the source's stated priority wins, else the model's may
+                          move the severity's default one step (`priority.py`), and the ticket
+                          says why; links that are not the alert's are removed; numbers, hosts,
+                          addresses and identifiers that are not in the alert the model saw are
+                          marked [unverified] (`grounding.py`; a title holding one is replaced
+                          by the alert's own) and counted in `LLMGroundingRejects`; text is
+                          redacted and cleaned of control characters
 
 Input: the alert, redacted and cut (see `prompt.py`); credentials the process holds are redacted
 by exact value too, so even an alert that quotes the backend token cannot put it in a prompt.
@@ -25,8 +30,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import re
 import time
+from collections import Counter
+from dataclasses import dataclass
 from typing import Any
 
 import httpx2
@@ -46,11 +52,13 @@ from tenacity import (
 from triage.breaker import CircuitBreaker
 from triage.errors import SummariserError
 from triage.metrics import Metrics
-from triage.models import Alert, Priority, Ticket
+from triage.models import Priority, Ticket
 from triage.normalize.common import cut, line, text
 from triage.redact import Redactor
 from triage.settings import Settings
-from triage.summarise import prompt
+from triage.summarise import grounding, prompt
+from triage.summarise.priority import decide
+from triage.view import RedactedAlert
 
 log = structlog.get_logger(__name__)
 
@@ -60,9 +68,6 @@ _RETRYABLE = (
     openai.InternalServerError,
     openai.APIConnectionError,  # includes APITimeoutError
 )
-
-#: URLs in the model's text; anything it links must already be in the alert.
-_URL = re.compile(r"(?i)\b(?:https?|ftp)://[^\s<>()\"'`\]]{1,2048}")
 
 #: Upper bound on the tokens the model may write; a ticket is short.
 MAX_OUTPUT_TOKENS = 900
@@ -105,11 +110,11 @@ class LlmSummariser:
             http_client=http_client,
         )
 
-    async def summarise(self, alert: Alert) -> Ticket:
+    async def summarise(self, alert: RedactedAlert) -> Ticket:
         if not self.breaker.allow():
             raise SummariserError("breaker_open")
         try:
-            draft = await self._ask(alert)
+            draft, shown = await self._ask(alert)
         except _Unavailable as exc:
             self.breaker.failure()
             raise SummariserError(exc.reason) from None
@@ -121,18 +126,27 @@ class LlmSummariser:
             self.breaker.success()
             raise
         self.breaker.success()
-        return contain(draft, alert, self.redactor)
+        contained = contain(draft, alert, self.redactor, shown)
+        if contained.rejected:
+            # Kinds and counts only: a rejected token may be a secret the model made up or echoed.
+            self.metrics.incr("LLMGroundingRejects", sum(contained.rejected.values()))
+            log.warning(
+                "llm.ungrounded",
+                count=sum(contained.rejected.values()),
+                kinds=dict(sorted(contained.rejected.items())),
+                title_replaced=contained.title_replaced,
+            )
+        return contained.ticket
 
     async def aclose(self) -> None:
         await self._client.close()
 
     # --- one call, with retries -----------------------------------------------------------
 
-    async def _ask(self, alert: Alert) -> prompt.TicketDraft:
+    async def _ask(self, alert: RedactedAlert) -> tuple[prompt.TicketDraft, grounding.Evidence]:
+        """The model's draft, and the evidence of what it was shown."""
         # Redacting a large raw payload is CPU work: keep it off the event loop.
-        messages = await asyncio.to_thread(
-            prompt.messages, alert, self.redactor, self.max_input_chars
-        )
+        messages, shown = await asyncio.to_thread(self._prepare, alert)
         started = time.monotonic()
         retrying = AsyncRetrying(
             retry=retry_if_exception_type(_RETRYABLE),
@@ -146,7 +160,7 @@ class LlmSummariser:
                 with attempt:
                     remaining = self.budget_s - (time.monotonic() - started)
                     timeout = max(min(self.timeout_s, remaining), 0.1)
-                    return await self._complete(messages, timeout)
+                    return await self._complete(messages, timeout), shown
         except openai.APITimeoutError:
             raise _Unavailable("timeout") from None
         except openai.RateLimitError:
@@ -164,6 +178,10 @@ class LlmSummariser:
             self.metrics.incr("LLMCalls", outcome="invalid")
             raise SummariserError("bad_response") from None
         raise AssertionError("tenacity neither returned nor raised")  # pragma: no cover
+
+    def _prepare(self, alert: RedactedAlert) -> tuple[list[dict[str, str]], grounding.Evidence]:
+        view = prompt.alert_view(alert, self.redactor, self.max_input_chars)
+        return prompt.render(view), grounding.evidence(view)
 
     async def _complete(
         self, messages: list[dict[str, str]], timeout_s: float
@@ -256,41 +274,65 @@ class _Unavailable(Exception):
         self.reason = reason
 
 
-def contain(draft: prompt.TicketDraft, alert: Alert, redactor: Redactor) -> Ticket:
-    """The model's draft made safe to publish, whatever the alert made the model write."""
-    allowed = _alert_urls(alert)
+@dataclass(frozen=True, slots=True)
+class Contained:
+    ticket: Ticket
+    #: Rejected tokens by kind (url, ip, host, id, number, date, time); never the tokens.
+    rejected: Counter[str]
+    #: The model's title held a rejected token, so the alert's own title replaced it.
+    title_replaced: bool = False
+
+
+def contain(
+    draft: prompt.TicketDraft, alert: RedactedAlert, redactor: Redactor, shown: grounding.Evidence
+) -> Contained:
+    """The model's draft made safe to publish, whatever the alert made the model write.
+
+    `shown` is the alert as the model saw it (`grounding.evidence` of the prompt's view).
+    """
+    allowed = grounding.allowed_urls(alert.links.values(), alert.runbook_url, alert.description)
+    rejected: Counter[str] = Counter()
 
     def clean(value: str) -> str:
-        return redactor.text(_URL.sub(lambda m: _keep_link(m.group(0), allowed), value))
+        value, removed = grounding.links(value, allowed)
+        rejected["url"] += removed
+        return redactor.text(value)
 
-    title = line(clean(draft.title), "title", prompt.TITLE_CHARS) or alert.title
-    description = text(clean(draft.description), "description", prompt.DESCRIPTION_CHARS) or ""
+    def ground(value: str) -> grounding.Checked:
+        checked = grounding.check(clean(value), shown)
+        rejected.update(checked.rejected)
+        return checked
+
+    # A title with an invented fact is worse than a plain one: the alert's own replaces it.
+    # (The title is checked first, so `rejected` holds only its tokens here.)
+    title = line(ground(draft.title).text, "title", prompt.TITLE_CHARS)
+    title_replaced = rejected.total() > 0
+    if title_replaced or not title:
+        title = redactor.text(alert.title)
+    description = text(ground(draft.description).text, "description", prompt.DESCRIPTION_CHARS)
+    description = description or ""
     steps = [line(clean(step), "step", prompt.STEP_CHARS) for step in draft.steps]
     kept = [s for s in steps if s]
     if alert.runbook_url and not any(alert.runbook_url in s for s in kept):
         kept.insert(0, f"Follow the runbook: {redactor.text(alert.runbook_url)}")
-    return Ticket(
+    # The source's stated priority wins; otherwise the model may move the severity's default
+    # one step, so alert text cannot talk it up to critical.
+    decision = decide(
+        alert.priority,
+        alert.severity,
+        Priority(draft.priority),
+        by="by the summary's reading of the alert",
+        suggester="summary",
+    )
+    if decision.note:
+        description = f"{description}\n\n{redactor.text(decision.note)}".lstrip()
+    ticket = Ticket(
         title=cut(title, 200, ellipsis=True),
-        # The source's stated priority always wins: alert text cannot talk the model into more.
-        priority=alert.priority or Priority(draft.priority),
+        priority=decision.priority,
         description=description,
         steps=tuple(kept[: prompt.MAX_STEPS]),
     )
-
-
-def _alert_urls(alert: Alert) -> set[str]:
-    urls = set(alert.links.values())
-    if alert.runbook_url:
-        urls.add(alert.runbook_url)
-    urls.update(_URL.findall(alert.description))
-    return {u.rstrip(".,;:") for u in urls}
-
-
-def _keep_link(url: str, allowed: set[str]) -> str:
-    bare = url.rstrip(".,;:")
-    if bare in allowed:
-        return url
-    return "[link removed]" + url[len(bare) :]
+    return Contained(ticket, +rejected, title_replaced)
 
 
 def _rejects_json_schema(exc: openai.BadRequestError) -> bool:

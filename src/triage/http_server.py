@@ -1,0 +1,411 @@
+"""A small HTTP/1.1 server on asyncio streams that no client can use to starve the daemon.
+
+One request per connection, read within fixed `Limits` into an immutable `Request`, routed by
+method and path to an async handler that returns a `Response`. What keeps a client from holding
+the process's file descriptors or filling its logs:
+
+- one deadline per connection, from accept to the last byte of the answer (a client trickling
+  its headers is cut at the deadline, however often it sends a byte); after an early answer
+  (414, 431 …) the rest of the request is read and dropped for at most one more second;
+- at most `max_connections` served at once; the next client is answered 503 without being read;
+- a bounded request line (414), header block (431) and body (413); anything malformed is a 400,
+  never a traceback; a handler that raises is a 500;
+- one `http.refused` line per refused client, at most `log_burst` per `log_window_s`, then one
+  `http.refused_suppressed` line with the count of the rest; the client's text is never echoed
+  beyond a short, cleaned excerpt. `HttpRefused{reason}` counts every refusal.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import re
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from http import HTTPStatus
+
+import structlog
+
+from triage.errors import ConfigError
+from triage.metrics import Metrics
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    #: From accept to the answer written: generous for any honest client on a LAN.
+    deadline_s: float = 5.0
+    #: Connections served at once; each costs one descriptor for at most `deadline_s`.
+    max_connections: int = 32
+    #: Connections the kernel queues before we accept them (they cost us no descriptor until
+    #: accepted; asyncio accepts at most this many per loop turn).
+    backlog: int = 32
+    #: Longest request line, and longest single header line (the stream reader's line limit).
+    max_line: int = 8 * 1024
+    max_header_bytes: int = 16 * 1024
+    max_headers: int = 100
+    max_body: int = 64 * 1024
+    #: Refusal lines logged per window; the rest are summed up in one line.
+    log_burst: int = 10
+    log_window_s: float = 10.0
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    method: str
+    path: str
+    query: str
+    #: Header names in lower case, in the order received.
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+    peer: str
+
+    def header(self, name: str) -> str | None:
+        """The first value of header `name` (any case), or None."""
+        name = name.lower()
+        return next((v for k, v in self.headers if k == name), None)
+
+
+@dataclass(frozen=True, slots=True)
+class Response:
+    status: int
+    body: bytes = b""
+    content_type: str = "text/plain; charset=utf-8"
+    headers: tuple[tuple[str, str], ...] = ()
+
+    @classmethod
+    def text(cls, status: int, text: str, headers: tuple[tuple[str, str], ...] = ()) -> Response:
+        return cls(status, text.encode(), headers=headers)
+
+    @classmethod
+    def json(cls, status: int, value: object) -> Response:
+        return cls(status, json.dumps(value).encode() + b"\n", "application/json")
+
+    def encode(self, *, head_only: bool = False) -> bytes:
+        head = [
+            f"HTTP/1.1 {self.status} {HTTPStatus(self.status).phrase}",
+            f"Content-Type: {self.content_type}",
+            f"Content-Length: {len(self.body)}",
+            "Cache-Control: no-store",
+            "X-Content-Type-Options: nosniff",
+            "Connection: close",
+            *(f"{name}: {value}" for name, value in self.headers),
+        ]
+        return "\r\n".join(head).encode("latin-1") + b"\r\n\r\n" + (b"" if head_only else self.body)
+
+
+Handler = Callable[[Request], Awaitable[Response]]
+DEFAULT_LIMITS = Limits()
+
+
+class _Refuse(Exception):
+    """The request cannot be served: answer `status` (None: close without an answer). Control
+    flow inside this module only; it never leaves `HttpServer`."""
+
+    def __init__(self, reason: str, status: int | None, excerpt: str | None = None) -> None:
+        super().__init__(reason)
+        self.reason, self.status, self.excerpt = reason, status, excerpt
+
+
+_TOKEN = re.compile(rb"[!#$%&'*+.^_`|~0-9A-Za-z-]{1,32}")
+_TARGET = re.compile(rb"/[\x21-\x7e]*")
+_VERSION = re.compile(rb"HTTP/1\.[01]")
+_FIELD_VALUE = re.compile(rb"[\t\x20-\x7e\x80-\xff]*")
+_DIGITS = re.compile(r"[0-9]{1,12}")
+#: After an early answer, how long and how much of the rest of a request is read and dropped.
+_LINGER_S = 1.0
+_LINGER_BYTES = 256 * 1024
+
+
+class HttpServer:
+    """Serves `routes` ({path: {method: handler}}) on host:port within `limits`."""
+
+    def __init__(
+        self,
+        routes: Mapping[str, Mapping[str, Handler]],
+        metrics: Metrics,
+        host: str,
+        port: int,
+        limits: Limits = DEFAULT_LIMITS,
+    ) -> None:
+        self.routes = routes
+        self.host, self.port, self.limits = host, port, limits
+        self.refusals = RefusalLog(metrics, limits.log_burst, limits.log_window_s)
+        self._server: asyncio.Server | None = None
+        #: The task serving each open connection, and its writer.
+        self._open: dict[asyncio.Task[None], asyncio.StreamWriter] = {}
+
+    async def start(self) -> None:
+        try:
+            self._server = await asyncio.start_server(
+                self._on_connect,
+                self.host,
+                self.port,
+                limit=self.limits.max_line,
+                backlog=self.limits.backlog,
+            )
+        except OSError as exc:
+            raise ConfigError(
+                f"TRIAGE_HTTP_PORT {self.port} on {self.host}: {exc.strerror}"
+            ) from None
+        self.port = self._server.sockets[0].getsockname()[1]
+        log.info("http.listening", host=self.host, port=self.port)
+
+    async def aclose(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            for writer in self._open.values():
+                writer.transport.abort()
+            # Their reads and writes fail at once; waiting for them means no connection task
+            # is left to be cancelled when the loop closes (which Python 3.11 logs as an error).
+            await asyncio.gather(*self._open, return_exceptions=True)
+            await self._server.wait_closed()
+        self.refusals.flush()
+
+    @property
+    def connections(self) -> int:
+        return len(self._open)
+
+    async def _on_connect(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        peer = _peer(writer)
+        if len(self._open) >= self.limits.max_connections:
+            # Answered without reading a byte, so a flood costs a descriptor for an instant only.
+            self.refusals.refused("busy", peer, 503)
+            writer.write(_BUSY)
+            if writer.transport.get_write_buffer_size():
+                writer.transport.abort()  # the client is not reading; don't wait for it
+            else:
+                writer.close()
+            return
+        task = asyncio.current_task()
+        assert task is not None
+        self._open[task] = writer
+        try:
+            async with asyncio.timeout(self.limits.deadline_s):
+                answered_early = await self._exchange(reader, writer, peer)
+            if answered_early:
+                await _linger(reader, writer)
+        except TimeoutError:
+            self.refusals.refused("deadline", peer, None)
+        except OSError:
+            pass  # the client went away; there is no one to answer
+        except Exception as exc:  # a bug of ours: one line, not a traceback per connection
+            self.refusals.refused("internal_error", peer, None, exc_info=exc)
+        finally:
+            del self._open[task]
+            writer.transport.abort()  # a no-op once closed; frees the descriptor otherwise
+
+    async def _exchange(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, peer: str
+    ) -> bool:
+        """Read, route and answer one request; True when it was refused before it was read
+        to its end (the rest is still coming)."""
+        try:
+            request = await _read_request(reader, self.limits, peer)
+        except _Refuse as refuse:
+            # A connection closed before its first byte is a port probe (a load balancer's TCP
+            # check), not a refusal worth a line.
+            if refuse.reason != "empty":
+                self.refusals.refused(refuse.reason, peer, refuse.status, excerpt=refuse.excerpt)
+            if refuse.status is None:
+                return False
+            writer.write(_refusal_response(refuse.status).encode())
+            return True
+        response = await self._dispatch(request)
+        writer.write(response.encode(head_only=request.method == "HEAD"))
+        writer.close()
+        await writer.wait_closed()
+        return False
+
+    async def _dispatch(self, request: Request) -> Response:
+        methods = self.routes.get(request.path)
+        if methods is None:
+            self.refusals.refused("not_found", request.peer, 404, path=_excerpt(request.path))
+            return Response.text(404, "not found\n")
+        handler = methods.get("GET" if request.method == "HEAD" else request.method)
+        if handler is None:
+            allowed = ", ".join(sorted({*methods, *(["HEAD"] if "GET" in methods else [])}))
+            self.refusals.refused(
+                "method_not_allowed", request.peer, 405, method=_excerpt(request.method)
+            )
+            return Response.text(405, "method not allowed\n", headers=(("Allow", allowed),))
+        try:
+            return await handler(request)
+        except Exception as exc:
+            self.refusals.refused("internal_error", request.peer, 500, exc_info=exc)
+            return Response.text(500, "internal error\n")
+
+
+async def _read_request(reader: asyncio.StreamReader, limits: Limits, peer: str) -> Request:
+    """Read one request within `limits`; raises `_Refuse` naming what was wrong with it."""
+    line = await _read_line(reader, _Refuse("uri_too_long", 414), first=True)
+    parts = line.split(b" ")
+    if len(parts) != 3 or not (
+        _TOKEN.fullmatch(parts[0]) and _TARGET.fullmatch(parts[1]) and _VERSION.fullmatch(parts[2])
+    ):
+        raise _Refuse("bad_request", 400, _excerpt(line[:64].decode("latin-1")))
+    method, target = parts[0].decode("ascii"), parts[1].decode("ascii")
+    path, _, query = target.partition("?")
+    headers = await _read_headers(reader, limits)
+    body = await _read_body(reader, headers, limits)
+    return Request(method, path, query, headers, body, peer)
+
+
+async def _read_headers(
+    reader: asyncio.StreamReader, limits: Limits
+) -> tuple[tuple[str, str], ...]:
+    headers: list[tuple[str, str]] = []
+    size = 0
+    too_large = _Refuse("headers_too_large", 431)
+    while line := await _read_line(reader, too_large):
+        size += len(line) + 2
+        if size > limits.max_header_bytes or len(headers) >= limits.max_headers:
+            raise too_large
+        name, colon, value = line.partition(b":")
+        value = value.strip(b" \t")
+        if not colon or not _TOKEN.fullmatch(name) or not _FIELD_VALUE.fullmatch(value):
+            raise _Refuse("bad_header", 400)
+        headers.append((name.decode("ascii").lower(), value.decode("latin-1")))
+    return tuple(headers)
+
+
+async def _read_body(
+    reader: asyncio.StreamReader, headers: tuple[tuple[str, str], ...], limits: Limits
+) -> bytes:
+    if any(name == "transfer-encoding" for name, _ in headers):
+        raise _Refuse("unsupported", 501)
+    lengths = {value for name, value in headers if name == "content-length"}
+    if not lengths:
+        return b""
+    if len(lengths) > 1 or not _DIGITS.fullmatch(text := lengths.pop()):
+        raise _Refuse("bad_length", 400)
+    if int(text) > limits.max_body:
+        raise _Refuse("body_too_large", 413)
+    try:
+        return await reader.readexactly(int(text))
+    except asyncio.IncompleteReadError:
+        raise _Refuse("incomplete", None) from None
+
+
+async def _read_line(
+    reader: asyncio.StreamReader, too_long: _Refuse, *, first: bool = False
+) -> bytes:
+    """One line without its CRLF (a bare LF is accepted); at most the reader's limit."""
+    try:
+        line = await reader.readuntil(b"\n")
+    except asyncio.LimitOverrunError:
+        raise too_long from None
+    except asyncio.IncompleteReadError as exc:
+        raise _Refuse("empty" if first and not exc.partial else "incomplete", None) from None
+    return line[:-2] if line.endswith(b"\r\n") else line[:-1]
+
+
+async def _linger(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """After answering before the whole request was read: half-close, then read and drop a
+    bounded amount of what the client is still sending. Closing with unread data would reset
+    the connection, and a reset can reach the client before it has read the answer."""
+    with contextlib.suppress(TimeoutError, OSError):
+        async with asyncio.timeout(_LINGER_S):
+            writer.write_eof()
+            dropped = 0
+            while dropped < _LINGER_BYTES and (chunk := await reader.read(16 * 1024)):
+                dropped += len(chunk)
+
+
+class RefusalLog:
+    """Logs refused clients, at most `burst` lines per `window_s`; a window that refused more
+    ends with one `http.refused_suppressed` line: how many, why, and from how many peers."""
+
+    #: Distinct peers remembered per window, so a flood from many addresses stays small.
+    MAX_PEERS = 256
+
+    def __init__(
+        self,
+        metrics: Metrics,
+        burst: int,
+        window_s: float,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.metrics, self.burst, self.window_s, self.clock = metrics, burst, window_s, clock
+        self._window_start = -window_s
+        self._logged = 0
+        self._suppressed: Counter[str] = Counter()
+        self._peers: Counter[str] = Counter()
+        self._flush_later: asyncio.TimerHandle | None = None
+
+    def refused(
+        self,
+        reason: str,
+        peer: str,
+        status: int | None,
+        *,
+        exc_info: BaseException | None = None,
+        **fields: str | None,
+    ) -> None:
+        self.metrics.incr("HttpRefused", reason=reason)
+        now = self.clock()
+        if now - self._window_start >= self.window_s:
+            self.flush()
+            self._window_start, self._logged = now, 0
+        if self._logged < self.burst:
+            self._logged += 1
+            given = {name: value for name, value in fields.items() if value is not None}
+            if exc_info is None:
+                log.warning("http.refused", reason=reason, status=status, peer=peer, **given)
+            else:
+                log.error(
+                    "http.refused",
+                    reason=reason,
+                    status=status,
+                    peer=peer,
+                    **given,
+                    exc_info=exc_info,
+                )
+            return
+        self._suppressed[reason] += 1
+        host = peer.rpartition(":")[0]
+        if host in self._peers or len(self._peers) < self.MAX_PEERS:
+            self._peers[host] += 1
+        if self._flush_later is None:
+            delay = self._window_start + self.window_s - now
+            self._flush_later = asyncio.get_running_loop().call_later(delay, self.flush)
+
+    def flush(self) -> None:
+        """Write the summary line of the suppressed refusals, if any."""
+        if self._flush_later is not None:
+            self._flush_later.cancel()
+            self._flush_later = None
+        if not self._suppressed:
+            return
+        log.warning(
+            "http.refused_suppressed",
+            count=self._suppressed.total(),
+            reasons=dict(self._suppressed),
+            peers=len(self._peers),
+            top_peers=dict(self._peers.most_common(3)),
+            window_s=self.window_s,
+        )
+        self._suppressed.clear()
+        self._peers.clear()
+
+
+def _refusal_response(status: int) -> Response:
+    return Response.text(status, HTTPStatus(status).phrase.lower() + "\n")
+
+
+_BUSY = Response.text(503, "busy\n", headers=(("Retry-After", "1"),)).encode()
+
+
+def _peer(writer: asyncio.StreamWriter) -> str:
+    address = writer.get_extra_info("peername")
+    return f"{address[0]}:{address[1]}" if isinstance(address, tuple) else "unknown"
+
+
+def _excerpt(text: str, limit: int = 48) -> str:
+    """At most `limit` characters of client text, anything but printable ASCII shown as `?`."""
+    cut = "".join(ch if " " <= ch <= "~" else "?" for ch in text[:limit])
+    return cut + "..." if len(text) > limit else cut

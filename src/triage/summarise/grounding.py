@@ -1,0 +1,344 @@
+"""Grounding: the facts in the model's title and description must come from the alert it saw.
+
+A fact is a token that states something a reader would act on:
+
+    url      http(s) and ftp links: kept only when they are the alert's own links (`links`)
+    ip       IPv4 and IPv6 addresses
+    date     2026-11-23, also with a time: 2026-11-23T09:00:00Z
+    time     09:00, 9:00:00
+    number   two or more digits, decimals, and numbers with a unit (95%, 15m, 500ms, 2GB, 3x);
+             a bare one-digit number is not a fact; nor are dotted numbers such as 2026.11.3
+             (kept as `number` too, but matched as text)
+    host     dotted names of two or more labels of two or more characters: db-7.internal
+    id       UUIDs, ARNs, runs of 8+ hex digits, and tokens of 4+ characters mixing letters
+             and digits (i-0abc123def, pod-7f9c, us-east-1)
+
+A fact is grounded when it occurs, ignoring case and not inside a longer word or number, in the
+alert text the model was shown (`Evidence`: every key and value of the prompt's alert view,
+with the raw payload excerpt, plus the date and clock parts of `occurred_at`). Numbers compare
+by value (80 = 80.0, 1,000 = 1000; a decimal also grounds its whole part and its rounding, so
+"95%" of 95.2 passes). Common technical words that hold digits (`ALLOWED`: 5xx, p99, ec2 …) are
+not facts. Every pattern is bounded, so checking is linear in the text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from ipaddress import ip_address
+from typing import Any, NamedTuple
+
+#: What an ungrounded fact in a description becomes.
+MARK = "[unverified]"
+#: What a link that is not the alert's own becomes (title, description and steps).
+LINK_REMOVED = "[link removed]"
+
+#: Words holding digits that name technologies or conventions, not facts about this alert.
+ALLOWED = frozenset(
+    {
+        *(f"{d}xx" for d in "12345"),
+        *("p50", "p75", "p90", "p95", "p99", "p999", "p9999", "p99.9", "p99.99"),
+        *(f"sev{n}" for n in "012345"),
+        *(f"sev-{n}" for n in "012345"),
+        *("ec2", "s3", "k8s", "route53", "ipv4", "ipv6", "http2", "http3", "h2", "h3", "l4", "l7"),
+        *("utf-8", "utf8", "utf-16", "utf-32", "base64", "base32", "x509", "oauth2", "2fa"),
+        *("md5", "sha1", "sha-1", "sha256", "sha-256", "sha384", "sha512", "sha-512"),
+        *("tls1.2", "tls1.3", "tlsv1.2", "tlsv1.3", "sslv3"),  # HTTP/1.1, TLS 1.2: `_FACT`
+        *("x86", "x64", "x86_64", "x86-64", "amd64", "arm64", "aarch64", "i386", "win32"),
+        *("iso8601", "iso-8601", "rfc3339", "rfc-3339", "24x7", "e2e", "b2b", "m2m"),
+        *("log4j", "python3", "es6", "html5", "css3"),
+        *("node.js", "next.js", "vue.js", "socket.io", "asp.net"),
+    }
+)
+
+# Alternatives in order of precedence; at one position the first that matches wins, and a
+# match consumes its text, so "10.0.0.1" is an address, not numbers, and "pod-7f9c" one id.
+# A word may be 4,096 characters: longer than any text checked (`prompt.DESCRIPTION_CHARS`).
+_FACT = re.compile(
+    r"""
+      (?P<url>\b(?:https?|ftp)://[^\s<>()"'`\]]{1,2048})
+    | (?P<allowed>\b(?:https?/[1-3](?:\.[01])?|tlsv?\ ?1\.[0-3]|sslv?\ ?[23](?:\.0)?|24/7|x\.509)
+        (?![\w.]))
+    | (?P<uuid>(?<![\w-])[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(?![\w-]))
+    | (?P<arn>\barn:[\w-]{1,32}:[^\s"'`<>()\[\]{},;]{1,2048})
+    | (?P<date>(?<![\w.-])\d{4}-\d{2}-\d{2}
+        (?:t\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:z|[+-]\d{2}:?\d{2})?)?(?![\w-]))
+    | (?P<ipv4>(?<![\w.])\d{1,3}(?:\.\d{1,3}){3}(?!\.?\w))
+    | (?P<ipv6>(?<![\w:.])
+        (?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}
+        |(?:[0-9a-f]{1,4}(?::[0-9a-f]{1,4}){0,6})?::(?:[0-9a-f]{1,4}(?::[0-9a-f]{1,4}){0,6})?)
+        (?![\w:]))
+    | (?P<time>(?<![\w:.])\d{1,2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:z(?!\w))?(?![\w:]|\.\d))
+    | (?P<number>(?<![\w.])(?P<value>(?:\d{1,3}(?:,\d{3})+|\d{1,64})(?:\.\d{1,64})?)
+        (?P<unit>%|[kmgtp]i?b|ms|us|µs|ns|sec|secs|mins?|hrs?|st|nd|rd|th|[smhdwkx])?
+        (?!\.?\w))
+    | (?P<word>(?<![\w.-])\w(?:\w|[-.](?=\w)){0,4095})
+    """,
+    re.IGNORECASE | re.VERBOSE,
+)
+
+#: URLs in the model's text; anything it links must already be in the alert.
+_URL = re.compile(r"(?i)\b(?:https?|ftp)://[^\s<>()\"'`\]]{1,2048}")
+#: Numbers anywhere in the alert text, inside words too ("p95" grounds 95).
+_ANY_NUMBER = re.compile(r"\d{1,64}(?:\.\d{1,64})?")
+_GROUPED_NUMBER = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d{1,64})?")
+#: EC2's private DNS names spell the address with dashes: ip-10-0-1-23.
+_EC2_NAME = re.compile(r"\bip-(\d{1,3})-(\d{1,3})-(\d{1,3})-(\d{1,3})\b", re.IGNORECASE)
+_HEX_RUN = re.compile(r"[0-9a-f]{8,}", re.IGNORECASE)
+_HEX_LETTERS = re.compile(r"[a-f]+", re.IGNORECASE)
+#: A number glued to a word-like unit: 10Gbps, 500rps, 3days (not hex such as 12abcdef).
+_NUMBER_AND_UNIT = re.compile(r"(\d{1,64}(?:\.\d{1,64})?)([a-z]{1,12})", re.IGNORECASE)
+_ORDINALS = ("st", "nd", "rd", "th")
+#: A grounded fact needs only one clean occurrence; stop looking after this many dirty ones.
+_MAX_PROBES = 64
+_MAX_DEPTH = 64
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """The alert text the model was shown, ready for look-ups."""
+
+    #: Every string of the view, lower-cased, one per line.
+    text: str
+    #: Every number in it, as `_canonical` writes them.
+    numbers: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class Checked:
+    """Text after grounding, and the kind of each fact it rejected (never the fact itself)."""
+
+    text: str
+    rejected: tuple[str, ...] = ()
+
+
+def evidence(view: Mapping[str, Any]) -> Evidence:
+    """Evidence from the prompt's alert view (see `prompt.alert_view`): keys and values alike."""
+    parts: list[str] = []
+    _collect(view, parts, 0)
+    occurred = view.get("occurred_at")
+    if isinstance(occurred, str):
+        parts.extend(_clock_parts(occurred))
+    text = "\n".join(parts)
+    # The raw excerpt is JSON text: an escape would glue its letter to the next token ("\nhost").
+    text = text.replace("\\n", "\n").replace("\\t", "\t").replace('\\"', '"')
+    text += "".join(f"\n{'.'.join(m.groups())}" for m in _EC2_NAME.finditer(text))
+    lowered = text.lower()
+    return Evidence(lowered, frozenset(_numbers(lowered)))
+
+
+def check(text: str, shown: Evidence) -> Checked:
+    """`text` with every fact that is not in `shown` replaced by MARK (links are left alone:
+    `links` checks them against the alert's own)."""
+    out: list[str] = []
+    rejected: list[str] = []
+    end = 0
+    for match in _FACT.finditer(text):
+        fact = _fact(match)
+        if fact is None or _grounded(fact, shown):
+            continue
+        out += (text[end : match.start()], MARK)
+        end = match.start() + len(fact.token)
+        rejected.append(fact.kind)
+    if not rejected:
+        return Checked(text)
+    out.append(text[end:])
+    return Checked("".join(out), tuple(rejected))
+
+
+def allowed_urls(links: Iterable[str], runbook_url: str | None, description: str) -> frozenset[str]:
+    """The links a summary may keep: the alert's named links, its runbook and the URLs its
+    description holds."""
+    urls = {*links, *_URL.findall(description)}
+    if runbook_url:
+        urls.add(runbook_url)
+    return frozenset(u.rstrip(".,;:") for u in urls)
+
+
+def links(text: str, allowed: frozenset[str]) -> tuple[str, int]:
+    """`text` with every link that is not in `allowed` replaced, and how many were."""
+    removed = 0
+
+    def keep(match: re.Match[str]) -> str:
+        nonlocal removed
+        url = match.group(0)
+        bare = url.rstrip(".,;:")
+        if bare in allowed:
+            return url
+        removed += 1
+        return LINK_REMOVED + url[len(bare) :]
+
+    return _URL.sub(keep, text), removed
+
+
+# --- classification ---------------------------------------------------------------------------
+
+
+class _Fact(NamedTuple):
+    kind: str  # what the log says: ip, date, time, number, host, id
+    token: str  # the text as written (what MARK replaces)
+    key: str  # what to look for: the lower-cased token, or a number's canonical value
+    by_value: bool = False
+
+
+def _fact(match: re.Match[str]) -> _Fact | None:
+    """The fact a match states, or None when it states none."""
+    group, token = match.lastgroup, match.group()
+    if group == "number":
+        if _trivial(match):
+            return None
+        return _Fact("number", token, _canonical(match.group("value")), by_value=True)
+    if group == "arn":
+        token = token.rstrip(".:")
+    glued = _NUMBER_AND_UNIT.fullmatch(token) if group == "word" else None
+    if glued and token.lower() not in ALLOWED and not _HEX_LETTERS.fullmatch(glued.group(2)):
+        return _Fact("number", token, _canonical(glued.group(1)), by_value=True)
+    kind = _classify(group, token)
+    return _Fact(kind, token, token.lower()) if kind else None
+
+
+def _trivial(match: re.Match[str]) -> bool:
+    """A bare one-digit number ("3 steps") or an ordinal ("1st") states nothing checkable."""
+    unit = (match.group("unit") or "").lower()
+    if unit in _ORDINALS:
+        return True
+    value = match.group("value")
+    return not unit and "." not in value and sum(c.isdigit() for c in value) < 2
+
+
+def _classify(group: str | None, token: str) -> str | None:
+    """The fact kind of a match of `_FACT`'s other groups, or None when it is not a fact."""
+    lowered = token.lower()
+    if group == "ipv4":
+        return "ip" if _is_ip(token) else "number"
+    if group == "ipv6":
+        return "ip" if _is_ip(token) and any(c.isalnum() for c in token) else None
+    if group in ("uuid", "arn"):
+        return "id"
+    if group in ("date", "time"):
+        return group
+    if group != "word" or lowered in ALLOWED:
+        return None  # url (see `links`), allowed phrases
+    labels = lowered.split(".")
+    if len(labels) >= 2 and all(len(label) >= 2 for label in labels) and labels[-1][0].isalpha():
+        return "host"
+    digits = sum(c.isdigit() for c in lowered)
+    letters = any(c.isalpha() for c in lowered)
+    if (digits and letters and len(lowered) >= 4) or _HEX_RUN.fullmatch(lowered):
+        return "id"
+    if digits >= 2 and not letters:
+        return "number"  # dotted or dashed numbers: versions, ranges
+    return None
+
+
+def _is_ip(token: str) -> bool:
+    try:
+        ip_address(token)
+    except ValueError:
+        return False
+    return True
+
+
+def _grounded(fact: _Fact, shown: Evidence) -> bool:
+    if fact.by_value:
+        return fact.key in shown.numbers
+    if fact.kind == "date":
+        day, _, clock = fact.key.partition("t")
+        return _occurs(day, shown.text, str.isdigit) and (
+            not clock or _occurs(_clock(clock), shown.text, str.isdigit)
+        )
+    if fact.kind == "time":
+        return _occurs(_clock(fact.key), shown.text, str.isdigit)
+    if fact.kind in ("ip", "number"):
+        return _occurs(fact.key, shown.text, str.isdigit)
+    return _occurs(fact.key, shown.text, str.isalnum)
+
+
+def _clock(token: str) -> str:
+    """HH:MM[:SS] of a time, zero-padded, without fractions or zone."""
+    hours, _, rest = token.rstrip("z").partition(":")
+    rest = re.split(r"[.+-]", rest, maxsplit=1)[0]
+    return f"{hours.zfill(2)}:{rest}"
+
+
+def _occurs(needle: str, haystack: str, joins: Callable[[str], bool]) -> bool:
+    """Whether `needle` occurs in `haystack` with no character that `joins` it on either side."""
+    start = 0
+    for _ in range(_MAX_PROBES):
+        at = haystack.find(needle, start)
+        if at < 0:
+            return False
+        after = at + len(needle)
+        if (at == 0 or not joins(haystack[at - 1])) and (
+            after == len(haystack) or not joins(haystack[after])
+        ):
+            return True
+        start = at + 1
+    return False
+
+
+# --- evidence ---------------------------------------------------------------------------------
+
+
+def _collect(value: Any, parts: list[str], depth: int) -> None:
+    if depth > _MAX_DEPTH or value is None:
+        return
+    if isinstance(value, str):
+        parts.append(value)
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            parts.append(str(key))
+            _collect(item, parts, depth + 1)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            _collect(item, parts, depth + 1)
+    else:
+        parts.append(str(value))
+
+
+def _clock_parts(iso: str) -> list[str]:
+    """The forms a summary may write `occurred_at` in: its date, and its clock with and
+    without seconds and leading zero."""
+    try:
+        moment = datetime.fromisoformat(iso)
+    except ValueError:
+        return []
+    return [
+        moment.date().isoformat(),
+        moment.strftime("%H:%M"),
+        moment.strftime("%H:%M:%S"),
+        f"{moment.hour}:{moment.minute:02}",
+    ]
+
+
+def _numbers(text: str) -> set[str]:
+    found: set[str] = set()
+    for pattern in (_ANY_NUMBER, _GROUPED_NUMBER):
+        for match in pattern.finditer(text):
+            value = match.group()
+            found.add(_canonical(value))
+            if "." in value:
+                found.update(_roundings(value))
+    return found
+
+
+def _canonical(number: str) -> str:
+    """One spelling per value: no grouping commas, no leading or trailing zeros."""
+    whole, _, fraction = number.replace(",", "").partition(".")
+    whole = whole.lstrip("0") or "0"
+    fraction = fraction.rstrip("0")
+    return f"{whole}.{fraction}" if fraction else whole
+
+
+def _roundings(number: str) -> set[str]:
+    """A decimal's whole part and its nearest whole number: "about 95%" of 95.7 is grounded."""
+    try:
+        value = Decimal(number.replace(",", ""))
+    except InvalidOperation:  # pragma: no cover - the patterns only find digits
+        return set()
+    whole = _canonical(str(int(value)))
+    nearest = _canonical(str(value.quantize(Decimal(1), rounding=ROUND_HALF_UP)))
+    return {whole, nearest}

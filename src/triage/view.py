@@ -1,0 +1,101 @@
+"""The one view of an alert that may leave the process: `RedactedAlert`.
+
+Alert text is hostile and may hold secrets. The pipeline redacts each alert once, into a
+`RedactedAlert`, and everything that goes on the wire renders from it: the sinks' requests
+(ticket backend, GitHub, Slack), the LLM prompt, and the incident stored in a shared table. The
+sinks and summarisers take a `RedactedAlert`, never an `Alert`, so mypy --strict proves that no
+field of the raw alert reaches a request. The view has no raw payload; the prompt gets an excerpt
+of it that was redacted before it was cut (a cut first could leave half a secret unrecognised).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cached_property
+from types import MappingProxyType
+
+from triage.models import Alert, Priority, Status, Ticket
+from triage.normalize.common import cut
+from triage.redact import Redactor, secret_named
+
+_EMPTY: Mapping[str, str] = MappingProxyType({})
+
+
+@dataclass(frozen=True)
+class RedactedAlert:
+    """An alert with every text field redacted; field names as `Alert`'s."""
+
+    fingerprint: str
+    source: str
+    status: Status
+    title: str
+    team: str | None
+    priority: Priority | None
+    severity: str | None
+    description: str
+    runbook_url: str | None
+    occurred_at: datetime
+    links: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
+    labels: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
+    #: The source's own payload as compact JSON, redacted, then cut; empty unless asked for.
+    payload_excerpt: str = ""
+
+    @cached_property
+    def text(self) -> str:
+        """Every field in one string: what "does this occur in the alert?" is checked against."""
+        parts = [self.source, self.title, self.team or "", self.severity or "", self.description]
+        parts += [self.runbook_url or "", *self.links.values()]
+        parts += [f"{k}={v}" for k, v in self.labels.items()]
+        parts += [self.occurred_at.isoformat(), self.payload_excerpt]
+        return "\n".join(parts)
+
+
+def redact_alert(alert: Alert, redactor: Redactor, *, excerpt_chars: int = 0) -> RedactedAlert:
+    """`alert` redacted field by field; with `excerpt_chars`, also the raw payload, redacted
+    as a whole and then cut to that length (only new incidents need it: it costs the most)."""
+    text = redactor.text
+    excerpt = ""
+    if excerpt_chars > 0 and alert.raw:
+        raw = json.dumps(redactor.value(alert.raw), ensure_ascii=False, separators=(",", ":"))
+        excerpt = cut(raw, excerpt_chars, ellipsis=True)
+    return RedactedAlert(
+        fingerprint=alert.fingerprint,
+        source=text(alert.source),
+        status=alert.status,
+        title=text(alert.title),
+        team=text(alert.team) if alert.team else None,
+        priority=alert.priority,
+        severity=text(alert.severity) if alert.severity else None,
+        description=text(alert.description),
+        runbook_url=text(alert.runbook_url) if alert.runbook_url else None,
+        occurred_at=alert.occurred_at,
+        links=MappingProxyType(_pairs(alert.links, redactor)),
+        labels=MappingProxyType(_pairs(alert.labels, redactor)),
+        payload_excerpt=excerpt,
+    )
+
+
+def _pairs(pairs: Mapping[str, str], redactor: Redactor) -> dict[str, str]:
+    """Each key and value redacted; a value is also redacted in its key's context (`db_password:
+    hunter2` says hunter2 is a secret even though hunter2 alone looks like nothing)."""
+    out: dict[str, str] = {}
+    for key, value in pairs.items():
+        safe_value = redactor.text(value)
+        if secret_named(key) and value:
+            safe_value = "[REDACTED:password]"
+        out[redactor.text(key)] = safe_value
+    return out
+
+
+def redact_ticket(ticket: Ticket, redactor: Redactor) -> Ticket:
+    """The ticket's text redacted (again: a credential learned since it was written is covered)."""
+    return ticket.model_copy(
+        update={
+            "title": redactor.text(ticket.title),
+            "description": redactor.text(ticket.description),
+            "steps": tuple(redactor.text(step) for step in ticket.steps),
+        }
+    )

@@ -1,0 +1,522 @@
+"""Trust, proven on the daemon as a process (issue 12): no secret leaves by any path, time cannot
+wedge an incident, backpressure never dead-letters a valid alert, shutdown keeps its promises,
+counters say what happened, and titles say what failed where.
+
+Each test runs `python -m triage run` against moto's SQS and loopback stand-ins, and fails on
+the code before the fix it proves."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from daemon_harness import (
+    SRC,
+    TOKEN,
+    Daemon,
+    Queues,
+    daemon_env,
+    make_queues,
+    run_triage,
+    settings_for,
+)
+from fault_proxy import FaultProxy
+from recording_proxy import RecordingProxy
+from triage.stubs.github import GitHubServer
+from triage.stubs.openai_server import ChatServer, completion
+from triage.stubs.ticketd import TicketServer
+
+PAYLOADS = Path(__file__).parent / "payloads"
+GH_TOKEN = "ghp_" + "Tr0stT0k3n" * 4
+SLACK_PATH = "/services/T0TRUST/B0TRUST/slackWebhookPathSecret1"
+OPENAI_KEY = "sk-trust-openai-key-0123456789abcdef"
+UPDATES = "/api/service/tickets/{ref}/updates"
+RESOLVES = "/api/service/tickets/{ref}/resolve"
+
+
+def wait_until(predicate: Callable[[], object], timeout_s: float, what: str) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.1)
+
+
+def generic(key: str, status: str = "firing", **extra: Any) -> dict[str, Any]:
+    return {"title": f"{key} failed", "status": status, "dedup_key": key, **extra}
+
+
+def events(daemon: Daemon, name: str) -> list[dict[str, Any]]:
+    return [e for e in daemon.events() if e["event"] == name]
+
+
+def stopped(daemon: Daemon) -> dict[str, Any]:
+    [line] = events(daemon, "daemon.stopped")
+    return line
+
+
+@pytest.fixture(autouse=True)
+def backend_token(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BACKEND_TOKEN", TOKEN)
+
+
+# --- 1 and 2: no secret leaves the process ----------------------------------------------------
+
+#: Secrets of every kind the redactor knows, and the part of each that must never be seen.
+SECRETS = {
+    "AKIAZ3MXQ7VJ9PLEKT4R": "AKIAZ3MXQ7VJ9PLEKT4R",
+    "db password postgres://app:Pgs3cr3tPassW0rd@db:5432/app": "Pgs3cr3tPassW0rd",
+    "DB_PASSWORD=EnvStyl3Val": "EnvStyl3Val",
+    'password="quoted pass phrase 42"': "quoted pass phrase 42",
+    "ghp_R4nd0mT0k3nValueAbCdEfGhIjKlMnOpQr12": "ghp_R4nd0mT0k3nValueAbCdEfGhIjKlMnOpQr12",
+    "xoxb-2048-4096-Qw3rTy5UiOpAsDfGhJkL": "xoxb-2048-4096-Qw3rTy5UiOpAsDfGhJkL",
+    "sk_live_51HqLyjWDarjtT1zdp7dc9W2b3": "51HqLyjWDarjtT1zdp7dc9W2b3",
+    "AIzaSyD3m0K3yF0rG00gl3Ap1sXyZ1234567890": "AIzaSyD3m0K3yF0rG00gl3Ap1sXyZ1234567890",
+    "reporter jane.doe@example.net.": "jane.doe@example.net",
+    "console /alarm/key%3DAKIAQ2W3E4R5T6Y7U8I9": "AKIAQ2W3E4R5T6Y7U8I9",
+    f"the backend token {TOKEN}": TOKEN,
+    f"GITHUB_TOKEN={GH_TOKEN}": GH_TOKEN,
+}
+
+
+def _hostile_bodies() -> list[str]:
+    """One message per source, each field that takes text carrying every secret."""
+    blob = " | ".join(SECRETS)
+    sentry = json.loads((PAYLOADS / "sentry" / "issue-created.json").read_text())
+    sentry["data"]["issue"]["title"] = f"OperationalError: could not connect {blob}"
+    sentry["data"]["issue"]["culprit"] = blob
+    sentry["data"]["issue"]["metadata"]["value"] = blob
+    cloudwatch = json.loads((PAYLOADS / "cloudwatch" / "raw-alarm.json").read_text())
+    cloudwatch["AlarmName"] = "prod-AKIAZ3MXQ7VJ9PLEKT4R-5xx"
+    cloudwatch["AlarmDescription"] = f"TEAM=payments | {blob}"
+    cloudwatch["NewStateReason"] = blob
+    alertmanager = json.loads((PAYLOADS / "alertmanager" / "group-firing.json").read_text())
+    for alert in alertmanager["alerts"]:
+        alert["annotations"]["description"] = blob
+        alert["annotations"]["summary"] = "DB_PASSWORD=EnvStyl3Val in the pod's env"
+        alert["labels"]["db_password"] = "labelValueSekret77"
+    return [
+        json.dumps(sentry),
+        json.dumps(cloudwatch),
+        json.dumps(alertmanager),
+        json.dumps(
+            generic(
+                "leaky-job", description=blob, team=TOKEN, runbook=f"https://r.example/{GH_TOKEN}"
+            )
+        ),
+    ]
+
+
+@pytest.fixture
+def github() -> Iterator[GitHubServer]:
+    server = GitHubServer(tokens={GH_TOKEN: "triage-bot"}, repositories=("acme/ops",))
+    server.start()
+    yield server
+    server.stop()
+
+
+def test_no_secret_leaves_a_running_daemon_by_any_path(
+    queues: Queues, backend: TicketServer, github: GitHubServer, tmp_path: Path
+) -> None:
+    """Hostile alerts of four sources carrying secrets of every kind (the daemon's own tokens
+    too) are opened, updated, closed and reopened through the backend, GitHub, Slack and the
+    LLM: no request that left (body, header or URL) and no log line holds any of them."""
+    with (
+        ChatServer() as chat,
+        RecordingProxy(backend.url) as to_backend,
+        RecordingProxy(github.url) as to_github,
+        RecordingProxy() as to_slack,
+        RecordingProxy(chat.url) as to_llm,
+    ):
+        chat.responder = lambda request: completion(
+            json.dumps(
+                {
+                    "title": "Leaky alert",
+                    "priority": "high",
+                    # The worst a model can do: repeat the prompt it was given.
+                    "description": request["messages"][-1]["content"][:3500],
+                    "steps": ["Read the alert"],
+                }
+            )
+        )
+        settings = settings_for(
+            queues,
+            to_backend.url,
+            tmp_path / "triage.db",
+            sinks="backend,github,slack",
+            backend_update_route=UPDATES,
+            backend_resolve_route=RESOLVES,
+            github_token=GH_TOKEN,
+            github_repository="acme/ops",
+            github_api_url=to_github.url,
+            slack_webhook_url=to_slack.url + SLACK_PATH,
+            slack_min_priority="low",
+            slack_min_interval_s=0,
+            openai_api_key=OPENAI_KEY,
+            openai_base_url=to_llm.url + "/v1",
+            update_interval_s=0,
+        )
+        bodies = _hostile_bodies()
+        logs = []
+        for status in ("firing", "firing", "resolved", "firing"):  # open, update, close, reopen
+            for body in bodies:
+                queues.send(_with_status(body, status))
+            daemon = Daemon(settings, "--drain", log_dir=tmp_path)
+            assert daemon.wait(timeout=90) == 0, daemon.log[-3000:]
+            logs.append(daemon.log)
+        sent = {
+            "backend": (to_backend.requests, ("authorization", f"Bearer {TOKEN}")),
+            "github": (to_github.requests, ("authorization", f"Bearer {GH_TOKEN}")),
+            "slack": (to_slack.requests, None),
+            "llm": (to_llm.requests, ("authorization", f"Bearer {OPENAI_KEY}")),
+        }
+    assert all(requests for requests, _ in sent.values())
+    assert len(backend.tickets) >= 4 and len(backend.events) >= 3 * 4
+    leaks = [
+        f"{service}: {needle!r}"
+        for service, (requests, own) in sent.items()
+        for request in requests
+        for needle in [*SECRETS.values(), "labelValueSekret77"]
+        if needle in request.text(except_header=own)
+    ]
+    leaks += [f"log: {n!r}" for n in SECRETS.values() if any(n in log for log in logs)]
+    assert leaks == [], "\n".join(leaks)
+
+
+def _with_status(body: str, status: str) -> str:
+    """The same alert firing or resolved, whatever its source's word for it."""
+    payload = json.loads(body)
+    if "dedup_key" in payload:
+        payload["status"] = status
+    elif "AlarmName" in payload:
+        payload["NewStateValue"] = "ALARM" if status == "firing" else "OK"
+    elif "alerts" in payload:
+        payload["status"] = status
+        for alert in payload["alerts"]:
+            alert["status"] = status
+    else:
+        payload["action"] = "unresolved" if status == "firing" else "resolved"
+    return json.dumps(payload)
+
+
+def test_dlq_peek_prints_no_secret(queues: Queues, tmp_path: Path) -> None:
+    """`triage dlq peek` on dead letters whose text holds secrets (one undecodable, one with a
+    secret in a field the error quotes) prints their reasons and excerpts redacted."""
+    sqs = queues.client()
+    sqs.send_message(QueueUrl=queues.dlq_url, MessageBody='{"title": "DB_PASSWORD=EnvStyl3Val')
+    sqs.send_message(
+        QueueUrl=queues.dlq_url,
+        MessageBody=json.dumps({"title": "x", "status": "password=Hunt3rTw0Sekret"}),
+    )
+    env = daemon_env(settings_for(queues, "http://127.0.0.1:9", tmp_path / "t.db"))
+    env["PATH"] = os.environ.get("PATH", "/usr/bin:/bin")
+    proc = run_triage("dlq", "peek", env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert len(proc.stdout.splitlines()) == 2
+    assert "EnvStyl3Val" not in proc.stdout + proc.stderr
+    assert "Hunt3rTw0Sekret" not in proc.stdout + proc.stderr
+    assert "[REDACTED" in proc.stdout
+
+
+# --- 4: time cannot wedge an incident --------------------------------------------------------
+
+
+@pytest.mark.parametrize("wedge", ["resolved", "firing"])
+def test_an_event_dated_2999_cannot_wedge_an_incident(
+    queues: Queues, backend: TicketServer, tmp_path: Path, wedge: str
+) -> None:
+    """An event stamped in the year 2999 (a resolve, or a repeat) is taken at its receive time,
+    logged with the original, and the real events after it still close and reopen the ticket."""
+    settings = settings_for(
+        queues,
+        backend.url,
+        tmp_path / "triage.db",
+        backend_update_route=UPDATES,
+        backend_resolve_route=RESOLVES,
+    )
+    after = "resolved" if wedge == "firing" else "firing"
+    steps = [("firing", None), (wedge, "2999-01-01T00:00:00Z"), (after, None)]
+    logs = []
+    for status, stamp in steps:  # one at a time, each stamped when it is sent
+        queues.send(generic("wedge", status, timestamp=stamp or datetime.now(UTC).isoformat()))
+        daemon = Daemon(settings, "--drain", log_dir=tmp_path)
+        assert daemon.wait(timeout=60) == 0, daemon.log
+        logs.extend(daemon.events())
+    [future] = [e for e in logs if e["event"] == "alert.future_time"]
+    assert future["occurred_at"].startswith("2999-01-01")
+    kinds = [(e["kind"], e["body"].get("reopened", False)) for e in backend.events]
+    expected = {
+        "resolved": [("resolve", False), ("updates", True)],  # closed by 2999, then reopened
+        "firing": [("resolve", False)],  # the real resolve closes it
+    }[wedge]
+    assert kinds == expected
+
+
+# --- 5: backpressure never dead-letters a valid alert -----------------------------------------
+
+
+def test_a_rate_limited_group_is_held_not_dead_lettered(
+    moto_url: str, backend: TicketServer, tmp_path: Path
+) -> None:
+    """A five-alert group meets 429s with Retry-After: 1 from the backend, three times, with
+    maxReceiveCount 2: the message is held (receive count untouched) until every alert has its
+    ticket, and nothing reaches the DLQ."""
+    queues = make_queues(moto_url, max_receive_count=2)
+    backend.fail_next(3, status=429, retry_after="1")
+    group = json.loads((PAYLOADS / "alertmanager" / "group-firing.json").read_text())
+    template = group["alerts"][0]
+    group["alerts"] = [
+        {**template, "labels": {**template["labels"], "pod": f"api-{i}"}} for i in range(5)
+    ]
+    queues.send(group)
+    daemon = Daemon(
+        settings_for(queues, backend.url, tmp_path / "t.db"), "--drain", log_dir=tmp_path
+    )
+    assert daemon.wait(timeout=60) == 0, daemon.log
+    assert len(backend.tickets) == 5
+    assert queues.dead_letters() == []
+    held = events(daemon, "message.held")
+    assert held and {e["reason"] for e in held} == {"sink_throttled"}
+    assert events(daemon, "message.retry") == []
+
+
+def test_a_group_too_large_for_one_message_timeout_ends_fully_ticketed(
+    queues: Queues, backend: TicketServer, tmp_path: Path
+) -> None:
+    """An Alertmanager group of 400 new alerts, a 50 ms model and a 5 s message timeout: the
+    alerts run concurrently (TRIAGE_LLM_CONCURRENCY) and the timeout counts from the last
+    progress, so every alert gets its ticket and nothing reaches the DLQ."""
+    group = json.loads((PAYLOADS / "alertmanager" / "group-firing.json").read_text())
+    template = group["alerts"][0]
+    group["alerts"] = [
+        {**template, "labels": {**template["labels"], "pod": f"api-{i}"}} for i in range(400)
+    ]
+    with ChatServer() as chat:
+        chat.latency_s = 0.05
+        settings = settings_for(
+            queues,
+            backend.url,
+            tmp_path / "t.db",
+            openai_api_key=OPENAI_KEY,
+            openai_base_url=chat.url + "/v1",
+            llm_concurrency=8,
+            message_timeout_s=5,
+            effect_lease_s=10,
+            visibility_timeout_s=30,
+        )
+        queues.send(group)
+        daemon = Daemon(settings, "--drain", log_dir=tmp_path)
+        assert daemon.wait(timeout=120) == 0, daemon.log[-3000:]
+    assert len({t["body"]["fingerprint"] for t in backend.tickets}) == 400
+    assert queues.dead_letters() == []
+    assert events(daemon, "message.retry") == []
+
+
+def test_replicas_share_one_github_issue_budget(
+    moto_url: str, github: GitHubServer, tmp_path: Path
+) -> None:
+    """Two daemons on one DynamoDB table with a budget of 2 issues a minute create 2 issues
+    between them, not 4; the other incidents are held, waiting for a token, not dead-lettered."""
+    queues = make_queues(moto_url, max_receive_count=2)
+    boto3.client("dynamodb", endpoint_url=moto_url, region_name="us-east-1").create_table(
+        TableName="incidents",
+        KeySchema=[{"AttributeName": "fingerprint", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "fingerprint", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    queues.send(*(generic(f"budget-{i}") for i in range(6)))
+    settings = settings_for(
+        queues,
+        "http://127.0.0.1:9",
+        tmp_path / "unused.db",
+        store_url="dynamodb://incidents",
+        sinks="github",
+        github_token=GH_TOKEN,
+        github_repository="acme/ops",
+        github_api_url=github.url,
+        github_create_per_minute=2,
+        concurrency=3,
+    )
+    daemons = [Daemon(settings, log_dir=tmp_path) for _ in range(2)]
+    try:
+        wait_until(
+            lambda: all(events(d, "message.held") for d in daemons),
+            45,
+            "both replicas to hold a message for the budget",
+        )
+        issues = len(github.issues())
+        for daemon in daemons:
+            daemon.signal(signal.SIGTERM)
+        for daemon in daemons:
+            assert daemon.wait(timeout=30) == 0, daemon.log[-2000:]
+    finally:
+        for daemon in daemons:
+            daemon.kill()
+    assert issues == 2
+    assert len(github.issues()) == 2
+    assert queues.dead_letters() == []
+    held = [e for d in daemons for e in events(d, "message.held")]
+    assert {e["reason"] for e in held} == {"throttled"}
+
+
+# --- 7: shutdown keeps its promises -----------------------------------------------------------
+
+
+def test_a_second_ctrl_c_ends_the_grace_at_once(
+    queues: Queues, backend: TicketServer, tmp_path: Path
+) -> None:
+    """While messages wait on a slow backend, a second SIGINT ends the 25 s grace: the rest are
+    cancelled and released (reason: second signal) and the daemon exits 0."""
+    backend.delay_s = 60.0
+    queues.send(generic("slow-a"), generic("slow-b"))
+    settings = settings_for(queues, backend.url, tmp_path / "t.db", shutdown_grace_s=25)
+    daemon = Daemon(settings, log_dir=tmp_path)
+    try:
+        wait_until(lambda: backend.arrivals >= 1, 30, "a request held by the backend")
+        daemon.signal(signal.SIGINT)
+        wait_until(lambda: events(daemon, "daemon.draining"), 10, "the grace to begin")
+        daemon.signal(signal.SIGINT)
+        assert daemon.wait(timeout=15) == 0, daemon.log
+    finally:
+        backend.delay_s = 0
+        daemon.kill()
+    [released] = events(daemon, "daemon.released")
+    assert released["reason"] == "second signal"
+
+
+def test_a_slow_store_cannot_hold_the_exit_past_its_deadline(
+    moto_url: str, backend: TicketServer, tmp_path: Path
+) -> None:
+    """After the grace, the cancelled messages release their claims in DynamoDB; with DynamoDB
+    answering after 20 s, the second stage gives up at its deadline with a warning and the
+    daemon still exits 0, well inside ECS's 30 s stop timeout."""
+    queues = make_queues(moto_url)
+    boto3.client("dynamodb", endpoint_url=moto_url, region_name="us-east-1").create_table(
+        TableName="incidents",
+        KeySchema=[{"AttributeName": "fingerprint", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "fingerprint", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    backend.delay_s = 60.0
+    with FaultProxy(moto_url) as proxy:
+        settings = settings_for(
+            queues,
+            backend.url,
+            tmp_path / "unused.db",
+            queue_url=proxy.queue_url(queues.url),
+            aws_endpoint_url=proxy.url,
+            store_url="dynamodb://incidents",
+            shutdown_grace_s=1,
+            shutdown_cancel_s=2,
+        )
+        queues.send(generic("slow-store"))
+        daemon = Daemon(settings, log_dir=tmp_path)
+        try:
+            wait_until(lambda: backend.arrivals >= 1, 30, "a request held by the backend")
+            proxy.delay("DynamoDB_20120810.", 20.0)
+            daemon.signal(signal.SIGTERM)
+            assert daemon.wait(timeout=12) == 0, daemon.log
+        finally:
+            proxy.delay("DynamoDB_20120810.", 0)
+            backend.delay_s = 0
+            daemon.kill()
+    [overran] = events(daemon, "daemon.cancel_overran")
+    assert overran["count"] == 1
+    assert events(daemon, "daemon.stopped")
+
+
+def test_a_crashed_helper_stops_the_daemon_loudly(
+    queues: Queues, backend: TicketServer, tmp_path: Path
+) -> None:
+    """When a helper dies (here the metrics flusher, whose stdout was closed under it), the
+    daemon does not run on without it: it logs which one, stops cleanly and exits 1."""
+    settings = settings_for(
+        queues, backend.url, tmp_path / "t.db", metrics="emf", metrics_interval_s=0.2
+    )
+    queues.send(generic("counted"))  # something for the flusher to write
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # every write to stdout now fails with EPIPE
+    with (tmp_path / "crash.log").open("w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "triage", "run"],
+            env={**daemon_env(settings), "PYTHONPATH": str(SRC)},
+            stdout=write_end,
+            stderr=log,
+        )
+    os.close(write_end)
+    try:
+        code = process.wait(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    stderr = (tmp_path / "crash.log").read_text()
+    assert code == 1, stderr
+    lines = [json.loads(line) for line in stderr.splitlines() if line.startswith("{")]
+    [crashed] = [e for e in lines if e["event"] == "daemon.helper_crashed"]
+    assert crashed["helper"] == "metrics"
+    assert "triage: run: stopped: metrics crashed" in stderr
+
+
+# --- 8: counters and reports say what happened --------------------------------------------------
+
+
+def test_counters_count_only_what_the_backend_was_sent(
+    queues: Queues, backend: TicketServer, tmp_path: Path
+) -> None:
+    """Without update and resolve routes a resolve is skipped for the backend: the final
+    counters count one ticket created and none closed, and `triage check` warns about it."""
+    settings = settings_for(queues, backend.url, tmp_path / "t.db")
+    for status in ("firing", "resolved"):
+        queues.send(generic("counted", status))
+        daemon = Daemon(settings, "--drain", log_dir=tmp_path)
+        assert daemon.wait(timeout=60) == 0, daemon.log
+        counters = stopped(daemon)
+        if status == "firing":
+            assert counters["TicketsCreated.backend"] == 1
+    assert "TicketsClosed" not in counters
+    assert "TicketsClosed.backend" not in counters
+    assert backend.events == []
+    env = {**daemon_env(settings), "PATH": os.environ.get("PATH", "/usr/bin:/bin")}
+    check = run_triage("check", env=env)
+    [warning] = [line for line in check.stdout.splitlines() if line.startswith("warn")]
+    assert "TRIAGE_BACKEND_RESOLVE_ROUTE" in warning and "TRIAGE_BACKEND_UPDATE_ROUTE" in warning
+
+
+# --- 9: threshold titles say what failed and where ----------------------------------------------
+
+
+def test_a_threshold_ticket_names_the_metric_and_the_host(
+    queues: Queues, backend: TicketServer, tmp_path: Path
+) -> None:
+    """A threshold event without a rule name, with a host and a numeric device id, becomes the
+    ticket `replication_lag_seconds ≥ 300 on db-replica-3.internal`."""
+    queues.send(
+        {
+            "event_type": "threshold_alert",
+            "state": "triggered",
+            "rule_id": "rule-repl-lag-300",
+            "metric": "replication_lag_seconds",
+            "current_value": 412,
+            "threshold_value": 300,
+            "operator": ">=",
+            "device_id": 3017,
+            "host": "db-replica-3.internal",
+        }
+    )
+    daemon = Daemon(
+        settings_for(queues, backend.url, tmp_path / "t.db"), "--drain", log_dir=tmp_path
+    )
+    assert daemon.wait(timeout=60) == 0, daemon.log
+    [ticket] = backend.tickets
+    assert ticket["body"]["title"] == "replication_lag_seconds ≥ 300 on db-replica-3.internal"
