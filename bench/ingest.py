@@ -387,8 +387,10 @@ def measure(
     bare, bare_cpu, bare_picture = run_bare(
         bare_queue.url, endpoint, cfg.requests, cfg.concurrency, bare_env, cfg.load, cfg.open_loop_s
     )
-    # The open loop's webhooks are the last `count` accepted: their time inside the gateway.
-    inside = [float(e["duration_ms"]) for e in accepted_events[-count:]]
+    # The phases run one after the other, so the open loop's webhooks are the accepted lines
+    # after the warm-up's and the closed loop's: their time inside the gateway.
+    first = warm["statuses"].get(202, 0) + closed["statuses"].get(202, 0)
+    inside = [float(e["duration_ms"]) for e in accepted_events[first : first + count]]
     accepted = sum(run["statuses"].get(202, 0) for run in (warm, closed, opened, *sweep))
     accepted += (profile or {}).get("accepted", 0)
     queued = gateway_queue.depth()
