@@ -457,7 +457,8 @@ def _profiled_repeat(
     import report
     import rig
 
-    profiler = rig.Profiler(gateway.pid, workdir / "ingest.collapsed")
+    # Not "ingest.collapsed": py-spy's own log goes beside it as <stem>.log, the gateway's name.
+    profiler = rig.Profiler(gateway.pid, workdir / "ingest-profile.collapsed")
     try:
         count = max(1, round(rate * cfg.profile_s))
         run = asyncio.run(open_loop(url, [body(i, "profiled") for i in range(count)], rate))
