@@ -631,3 +631,13 @@ async def test_a_bug_fails_only_its_own_request_with_500(
         "ingest.refused",
         "ingest.accepted",
     ]
+
+
+async def test_every_token_read_is_held_by_the_redactor(gateway: IngestService) -> None:
+    """The tokens the gateway reads are registered with `triage.redact.hold`, so any redactor
+    of the process (log lines included) blanks them by value."""
+    from triage.redact import Redactor, held
+
+    for token in TOKENS.values():
+        assert token in held()
+        assert token not in Redactor().text(f"a line that quotes {token} by mistake")
