@@ -1,5 +1,7 @@
 # syntax=docker/dockerfile:1
 # triage: alert-triage daemon. Build: docker build -t triage .
+# One image, two processes: `docker run IMAGE` runs the daemon (`triage run`), `docker run IMAGE
+# ingest` the webhook gateway (`triage ingest`, port 8081). Both serve /healthz on 8080.
 # Stage 1 builds a virtualenv from the lock file; stage 2 copies only that venv into a slim
 # image with a non-root user, so no compiler, uv or tests reach production.
 
@@ -22,10 +24,13 @@ RUN groupadd --system --gid 10001 triage \
 COPY --from=build /opt/venv /opt/venv
 USER 10001:10001
 WORKDIR /var/lib/triage
-EXPOSE 8080
-# `triage health` probes /healthz on TRIAGE_HTTP_PORT; ECS and compose read this check.
+# 8080: /healthz, /readyz, /metrics (either process); 8081: the gateway's webhooks.
+EXPOSE 8080 8081
+# `triage health` probes /healthz on TRIAGE_HTTP_PORT, which both processes serve; ECS and
+# compose read this check.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
     CMD ["python", "-m", "triage", "health"]
 # Exec form: python is PID 1's child under ECS initProcessEnabled and gets SIGTERM directly.
 ENTRYPOINT ["python", "-m", "triage"]
+# The default command; `ingest` (or any other triage command) replaces it.
 CMD ["run"]

@@ -20,6 +20,7 @@ import random
 import re
 import shutil
 import signal
+import subprocess
 import sys
 import tempfile
 import threading
@@ -35,7 +36,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))  # the LocalStack harness the tests use
 
-import report  # noqa: E402 - bench/ is the script's own directory, first on sys.path
+import ingest as ingest_phase  # noqa: E402 - bench/ is the script's own directory, first on sys.path
+import report  # noqa: E402
 import rig  # noqa: E402
 
 from localstack_harness import LocalStack, LocalStackError, LocalStackUnavailable  # noqa: E402
@@ -88,6 +90,9 @@ class Results:
     latency: dict[str, Any] = field(default_factory=dict)
     #: Profiled repeats of a phase, by label: {"run": figures, "error", "analysis"}.
     profiles: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: The webhook gateway's phase (bench/ingest.py), and why it did not finish if it did not.
+    ingest: dict[str, Any] = field(default_factory=dict)
+    ingest_error: str | None = None
     errors: list[str] = field(default_factory=list)
     localstack_version: str = "unknown"
     wall_s: float = 0.0
@@ -354,6 +359,18 @@ class Bench:
             "problems": problems,
         }
 
+    def ingest(self) -> None:
+        """`triage ingest` against LocalStack at concurrency 64 and at half its capacity, beside
+        a bare aiobotocore SendMessage loop (bench/ingest.py)."""
+        cfg = ingest_phase.QUICK if self.config.mode == "quick" else ingest_phase.FULL
+        try:
+            self.results.ingest = ingest_phase.measure(
+                cfg, self.endpoint, self.workdir, self.localstack_pid
+            )
+        except (RuntimeError, OSError, ValueError) as exc:
+            self.results.ingest_error = str(exc)
+            raise PhaseError(str(exc)) from None
+
     def run(self, only: set[str] | None = None) -> None:
         cfg = self.config
         phases: list[tuple[str, Any]] = [
@@ -368,6 +385,7 @@ class Bench:
                 (f"throughput c={top} (profiled)", lambda: self.throughput(top, profiled=True))
             )
         phases.append(("latency", self.latency))
+        phases.append(("ingest gateway", self.ingest))
         for label, phase in phases:
             if only and label.split()[0] not in only:
                 continue
@@ -486,6 +504,25 @@ def _problems(daemon: rig.Daemon) -> dict[str, int]:
     return counts
 
 
+def _ingest_provenance(args: argparse.Namespace, localstack: str) -> str:
+    """Where the Ingest gateway section's figures come from (it may be newer than the rest)."""
+    flags = " --quick" if args.quick else ""
+    flags += f" --only {args.only}" if args.only else ""
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
+    load = " / ".join(f"{x:.2f}" for x in os.getloadavg())
+    return (
+        f"Measured by `python3 dev.py bench{flags}` on {datetime.now().astimezone():%Y-%m-%d %H:%M %Z} "
+        f"(commit {commit or 'unknown'}; LocalStack {localstack}; {os.cpu_count()} cores, load average "
+        f"{load} at the end). How: [bench/README.md](README.md#ingest-gateway)."
+    )
+
+
 def _say(text: str) -> None:
     print(f"bench: {text}", file=sys.stderr, flush=True)
 
@@ -507,8 +544,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-profile", action="store_true", help="skip the profiled storm")
     parser.add_argument(
         "--only",
-        help="comma list of phases to run (throughput, sequential, storm, latency); "
-        "the others are reported as not measured",
+        help="comma list of phases to run (throughput, sequential, storm, latency, ingest); "
+        "the others are reported as not measured. `--only ingest` rewrites only the results "
+        "file's Ingest gateway section and keeps every other figure",
     )
     parser.add_argument(
         "--keep", action="store_true", help="keep the work directory (logs, profile)"
@@ -547,7 +585,20 @@ def main(argv: list[str] | None = None) -> int:
             with bench.servers():
                 bench.run(set(args.only.split(",")) if args.only else None)
         bench.results.wall_s = time.monotonic() - started
-        text, all_pass = report.render(bench.results)
+        only = set(args.only.split(",")) if args.only else None
+        lines, ingest_ok = ingest_phase.section(
+            bench.results.ingest or None,
+            bench.results.ingest_error,
+            _ingest_provenance(args, bench.results.localstack_version),
+        )
+        if only == {"ingest"}:
+            # Only the gateway ran: its section replaces the old one, every other figure stays.
+            previous = output.read_text() if output.exists() else "# triage benchmark results\n"
+            text, all_pass = ingest_phase.splice(previous, lines), ingest_ok
+        else:
+            text, all_pass = report.render(bench.results)
+            text = ingest_phase.splice(text, lines)
+            all_pass = all_pass and (ingest_ok or (only is not None and "ingest" not in only))
         output.write_text(text)
         _say(
             f"wrote {output} in {bench.results.wall_s:.0f} s ({'all targets met' if all_pass else 'a target was missed'})"

@@ -37,6 +37,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DEPLOY = ROOT / "deploy"
 MODULE = DEPLOY / "terraform"
 TASK_DEFINITION = DEPLOY / "ecs" / "task-definition.json"
+INGEST_TASK_DEFINITION = DEPLOY / "ecs" / "ingest-task-definition.json"
 SRC = ROOT / "src" / "triage"
 
 TERRAFORM = shutil.which("terraform") or (
@@ -61,6 +62,15 @@ PLACEHOLDERS = {
     "GITHUB_TOKEN_SECRET_ARN": f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:triage/github-AbCdEf",
     "SLACK_WEBHOOK_SECRET_ARN": f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:triage/slack-AbCdEf",
     "LOG_GROUP": "/ecs/triage",
+}
+#: Values for deploy/ecs/ingest-task-definition.json: the shared ones, and the gateway's own.
+INGEST_PLACEHOLDERS = {
+    **{
+        k: PLACEHOLDERS[k]
+        for k in ("IMAGE", "AWS_REGION", "EXECUTION_ROLE_ARN", "QUEUE_URL", "LOG_GROUP")
+    },
+    "INGEST_TASK_ROLE_ARN": f"arn:aws:iam::{ACCOUNT}:role/triage-ingest-task",
+    "INGEST_TOKENS_SECRET_ARN": f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:triage/ingest-tokens-AbCdEf",
 }
 
 
@@ -89,6 +99,9 @@ NOT_IN_THE_TASK = {
     ("dlq.py", "*"): "operator",  # `triage dlq peek|redrive`
     ("cli.py", "_dlq"): "operator",
     ("cli.py", "_send_batches"): "operator",  # `triage send`
+    # `triage ingest` runs in its own task, with its own role (deploy/terraform/ingest.tf):
+    # every file of the package.
+    ("ingest/", "*"): "ingest",
 }
 
 
@@ -132,9 +145,11 @@ def aws_calls() -> list[Call]:
 
 
 def _runner(call: Call) -> str:
-    return NOT_IN_THE_TASK.get(
-        (call.file, call.function), NOT_IN_THE_TASK.get((call.file, "*"), "task")
-    )
+    package = call.file.split("/")[0] + "/" if "/" in call.file else ""
+    for key in ((call.file, call.function), (call.file, "*"), (package, "*")):
+        if key in NOT_IN_THE_TASK:
+            return NOT_IN_THE_TASK[key]
+    return "task"
 
 
 def actions_of(policy: dict[str, Any]) -> set[str]:
@@ -150,10 +165,16 @@ def actions_of(policy: dict[str, Any]) -> set[str]:
 # --- Task definition JSON (no tool needed) -------------------------------------------------------
 
 
-def rendered_task_definition() -> dict[str, Any]:
-    text = Template(TASK_DEFINITION.read_text(encoding="utf-8")).substitute(PLACEHOLDERS)
+def rendered_task_definition(
+    path: Path = TASK_DEFINITION, values: dict[str, str] = PLACEHOLDERS
+) -> dict[str, Any]:
+    text = Template(path.read_text(encoding="utf-8")).substitute(values)
     result: dict[str, Any] = json.loads(text)
     return result
+
+
+def rendered_ingest_task_definition() -> dict[str, Any]:
+    return rendered_task_definition(INGEST_TASK_DEFINITION, INGEST_PLACEHOLDERS)
 
 
 def container(task_definition: dict[str, Any]) -> dict[str, Any]:
@@ -229,6 +250,55 @@ def test_aws_calls_are_all_classified() -> None:
     task = {c.action for c in calls if _runner(c) == "task"}
     assert {"sqs:ReceiveMessage", "dynamodb:PutItem", "secretsmanager:GetSecretValue"} <= task
     assert "cloudwatch:PutMetricData" in task
+    assert "sqs:SendMessage" not in task  # the daemon never sends; the gateway and operators do
+    ingest = {c.action for c in calls if _runner(c) == "ingest"}
+    assert ingest == {"sqs:SendMessage", "sqs:GetQueueAttributes", "secretsmanager:GetSecretValue"}
+
+
+# --- The gateway's task definition JSON ----------------------------------------------------------
+
+
+def test_ingest_task_definition_placeholders_are_all_documented() -> None:
+    """Every ${PLACEHOLDER} of the gateway's JSON is one deploy/README.md explains."""
+    text = INGEST_TASK_DEFINITION.read_text(encoding="utf-8")
+    found = set(re.findall(r"\$\{([A-Z_]+)\}", text))
+    readme = (DEPLOY / "README.md").read_text(encoding="utf-8")
+    assert found == set(INGEST_PLACEHOLDERS)
+    assert [p for p in sorted(found) if f"`{p}`" not in readme] == []
+
+
+def test_ingest_task_definition_is_a_valid_register_task_definition_request() -> None:
+    """botocore's own ECS model accepts the rendered gateway JSON as RegisterTaskDefinition input."""
+    model = botocore.session.get_session().get_service_model("ecs")
+    shape = model.operation_model("RegisterTaskDefinition").input_shape
+    validate_parameters(rendered_ingest_task_definition(), shape)
+
+
+def test_ingest_task_definition_runs_the_gateway_from_the_same_image() -> None:
+    """Same image, user, root, init, health check and logs as the daemon, `command: ["ingest"]`,
+    the gateway's settings only, no injected secret (it reads its tokens itself)."""
+    c = container(rendered_ingest_task_definition())
+    daemon = container(rendered_task_definition())
+    for key in (
+        "image",
+        "user",
+        "readonlyRootFilesystem",
+        "linuxParameters",
+        "healthCheck",
+        "mountPoints",
+    ):
+        assert c[key] == daemon[key], key
+    assert c["command"] == ["ingest"]
+    assert "secrets" not in c
+    env = {e["name"]: e["value"] for e in c["environment"]}
+    read = {env_name(field) for field in Settings.model_fields}
+    assert sorted(set(env) - read) == []
+    ports = {p["name"]: p["containerPort"] for p in c["portMappings"]}
+    assert env["TRIAGE_INGEST_PORT"] == str(ports["ingest"])
+    assert env["TRIAGE_HTTP_PORT"] == str(ports["http"])  # where `triage health` probes
+    assert c["stopTimeout"] >= float(env["TRIAGE_SHUTDOWN_GRACE_S"]) + 5
+    assert env["TRIAGE_INGEST_TOKENS_SECRET_ID"] == INGEST_PLACEHOLDERS["INGEST_TOKENS_SECRET_ARN"]
+    Settings(**{f: env[env_name(f)] for f in Settings.model_fields if env_name(f) in env})
 
 
 # --- Terraform -----------------------------------------------------------------------------------
@@ -351,6 +421,11 @@ variable "memory" {
   default = 512
 }
 
+variable "ingest_certificate_arn" {
+  type    = string
+  default = null
+}
+
 provider "aws" {
   region                      = "%(region)s"
   access_key                  = "testing"
@@ -359,12 +434,14 @@ provider "aws" {
   skip_metadata_api_check     = true
   skip_requesting_account_id  = true
   endpoints {
+    acm                    = "%(endpoint)s"
     applicationautoscaling = "%(endpoint)s"
     cloudwatch             = "%(endpoint)s"
     cloudwatchlogs         = "%(endpoint)s"
     dynamodb               = "%(endpoint)s"
     ec2                    = "%(endpoint)s"
     ecs                    = "%(endpoint)s"
+    elbv2                  = "%(endpoint)s"
     iam                    = "%(endpoint)s"
     secretsmanager         = "%(endpoint)s"
     sqs                    = "%(endpoint)s"
@@ -390,6 +467,24 @@ resource "aws_security_group" "this" {
   vpc_id = aws_vpc.this.id
 }
 
+# The ingest ALB's subnets, in two Availability Zones, and its certificate.
+resource "aws_subnet" "public_a" {
+  vpc_id            = aws_vpc.this.id
+  cidr_block        = "10.0.101.0/24"
+  availability_zone = "%(region)sa"
+}
+
+resource "aws_subnet" "public_b" {
+  vpc_id            = aws_vpc.this.id
+  cidr_block        = "10.0.102.0/24"
+  availability_zone = "%(region)sb"
+}
+
+resource "aws_acm_certificate" "ingest" {
+  domain_name       = "triage-ingest.example.com"
+  validation_method = "DNS"
+}
+
 module "triage" {
   source                      = "%(module)s"
   cluster_name                = aws_ecs_cluster.this.name
@@ -406,6 +501,9 @@ module "triage" {
   stop_timeout_s              = var.stop_timeout_s
   memory                      = var.memory
   tags                        = { Application = "triage" }
+  ingest_enabled              = true
+  ingest_certificate_arn      = coalesce(var.ingest_certificate_arn, aws_acm_certificate.ingest.arn)
+  ingest_subnet_ids           = [aws_subnet.public_a.id, aws_subnet.public_b.id]
 }
 
 output "triage" {
@@ -693,6 +791,10 @@ def test_service_scales_on_queue_depth(
     [
         ("stop_timeout_s=25", "stop_timeout_s must be at least shutdown_grace_s + 5"),
         ("memory=4096", "is not a Fargate pairing for cpu 256"),
+        (
+            "ingest_certificate_arn=not-an-arn",
+            "ingest_certificate_arn must be an ACM certificate ARN",
+        ),
     ],
 )
 def test_plan_refuses_inconsistent_settings(
@@ -710,3 +812,78 @@ def test_plan_refuses_inconsistent_settings(
     )
     assert result.returncode != 0
     assert message in " ".join(result.stderr.split())
+
+
+# --- The gateway's service ------------------------------------------------------------------------
+
+
+@pytest.mark.timeout(600)
+def test_ingest_role_allows_exactly_the_calls_the_gateway_makes(applied: Applied) -> None:
+    """The gateway's task role: the IAM actions of every AWS call in src/triage/ingest, each
+    scoped to the alerts queue or the tokens secret, nothing else."""
+    iam = applied.client("iam")
+    document = iam.get_role_policy(RoleName="triage-ingest-task", PolicyName="run-triage-ingest")[
+        "PolicyDocument"
+    ]
+    policy = document if isinstance(document, dict) else json.loads(document)
+    assert actions_of(policy) == {c.action for c in aws_calls() if _runner(c) == "ingest"}
+    by_sid = {s["Sid"]: s for s in policy["Statement"]}
+    assert by_sid["SendToAlertsQueue"]["Resource"] == applied.outputs["queue_arn"]
+    assert by_sid["ReadIngestTokens"]["Resource"] == applied.outputs["ingest_tokens_secret_arn"]
+    assert applied.outputs["ingest_task_role_arn"].endswith(":role/triage-ingest-task")
+
+
+@pytest.mark.timeout(600)
+def test_ingest_service_sits_behind_an_https_alb(applied: Applied) -> None:
+    """An HTTPS listener with the given certificate forwards to an IP target group on the
+    gateway's port, health-checked on /healthz; the Fargate service registers its container."""
+    elb = applied.client("elbv2")
+    (lb,) = elb.describe_load_balancers(Names=["triage-ingest"])["LoadBalancers"]
+    assert lb["Type"] == "application"
+    assert lb.get("Scheme", "internet-facing") == "internet-facing"  # moto leaves out the default
+    (listener,) = elb.describe_listeners(LoadBalancerArn=lb["LoadBalancerArn"])["Listeners"]
+    assert (listener["Protocol"], listener["Port"]) == ("HTTPS", 443)
+    assert listener["Certificates"][0]["CertificateArn"].startswith(f"arn:aws:acm:{REGION}:")
+    (group,) = elb.describe_target_groups(Names=["triage-ingest"])["TargetGroups"]
+    assert (group["Port"], group["TargetType"], group["HealthCheckPath"]) == (
+        8081,
+        "ip",
+        "/healthz",
+    )
+    assert listener["DefaultActions"][0]["TargetGroupArn"] == group["TargetGroupArn"]
+    assert applied.outputs["ingest_url"] == f"https://{lb['DNSName']}"
+    ecs = applied.client("ecs")
+    (service,) = ecs.describe_services(cluster="triage-test", services=["triage-ingest"])[
+        "services"
+    ]
+    assert service["launchType"] == "FARGATE"
+    (binding,) = service["loadBalancers"]
+    assert binding == {
+        "targetGroupArn": group["TargetGroupArn"],
+        "containerName": "triage-ingest",
+        "containerPort": 8081,
+    }
+
+
+@pytest.mark.timeout(600)
+def test_registered_ingest_task_definition_matches_the_json_file(applied: Applied) -> None:
+    """What Terraform registered for the gateway validates as RegisterTaskDefinition input and
+    has the JSON file's container settings, command and variable names, with the module's
+    queue, secret and role filled in."""
+    ecs = applied.client("ecs")
+    td = ecs.describe_task_definition(taskDefinition=applied.outputs["ingest_task_definition_arn"])[
+        "taskDefinition"
+    ]
+    module_container = container(td)
+    file_container = container(rendered_ingest_task_definition())
+    for key in ("name", "command", "user", "readonlyRootFilesystem", "stopTimeout",
+                "linuxParameters", "healthCheck", "mountPoints", "portMappings"):  # fmt: skip
+        assert module_container[key] == file_container[key], key
+    assert {e["name"] for e in module_container["environment"]} == {
+        e["name"] for e in file_container["environment"]
+    }
+    env = {e["name"]: e["value"] for e in module_container["environment"]}
+    assert env["ALERT_TRIAGE_QUEUE_URL"] == applied.outputs["queue_url"]
+    assert env["TRIAGE_INGEST_TOKENS_SECRET_ID"] == applied.outputs["ingest_tokens_secret_arn"]
+    assert td["taskRoleArn"] == applied.outputs["ingest_task_role_arn"]
+    assert td["executionRoleArn"] == applied.outputs["execution_role_arn"]

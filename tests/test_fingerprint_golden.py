@@ -24,6 +24,11 @@ GOLDEN: dict[str, tuple[str, ...]] = {
         "f684110fbf2918f8bfaa28a377a91431",
     ),
     "alertmanager/group-resolved.json": ("4b0b9de99d319af52313fa3aa762bea9",),
+    # AWS's SNS JSON template (sns_configs, Amazon Managed Prometheus): the webhook's fingerprints.
+    "alertmanager/sns-template-raw.json": (
+        "4b0b9de99d319af52313fa3aa762bea9",
+        "b43427bb484020e584dcb92d51e0b59f",
+    ),
     "cloudwatch/eventbridge-alarm.json": ("dcb9c95b8b2d470a9e04628f664221b8",),
     "cloudwatch/eventbridge-composite.json": ("756ae5a9b58150ea624c025c244c08b4",),
     "cloudwatch/eventbridge-metric-math.json": ("ad83839321fc678da689a65b04212d3c",),
@@ -66,6 +71,12 @@ GOLDEN: dict[str, tuple[str, ...]] = {
     "sentry/metric-alert-critical.json": ("f813d00acff49681fee6916c37c53969",),
     "sentry/metric-alert-resolved.json": ("f813d00acff49681fee6916c37c53969",),
     "sentry/metric-alert-warning.json": ("f813d00acff49681fee6916c37c53969",),
+    "sns/amp-alertmanager-firing.json": (
+        "4b0b9de99d319af52313fa3aa762bea9",
+        "b43427bb484020e584dcb92d51e0b59f",
+    ),
+    "sns/amp-alertmanager-resolved.json": ("4b0b9de99d319af52313fa3aa762bea9",),
+    "sns/grafana-contact-point.json": ("57560785a302fbf4654b0d9942e5abad",),
     "sns/subscription-confirmation.json": (),
     "sns/unsubscribe-confirmation.json": (),
     "threshold/host-only.json": ("9359ef34520b0220443e050059625c67",),

@@ -66,10 +66,19 @@ def test_unknown_priority_is_none_never_an_error(given: Any) -> None:
         (1795424400000, datetime(2026, 11, 23, 9, 0, tzinfo=UTC)),
         (1795424400000000, datetime(2026, 11, 23, 9, 0, tzinfo=UTC)),
         ("1795424400", datetime(2026, 11, 23, 9, 0, tzinfo=UTC)),
+        # Go's Time.String(), as Alertmanager's and Grafana's templates print {{ .StartsAt }}.
+        ("2026-11-23 09:00:00 +0000 UTC", datetime(2026, 11, 23, 9, 0, tzinfo=UTC)),
+        ("2026-11-23 10:00:00 +0100 CET", datetime(2026, 11, 23, 9, 0, tzinfo=UTC)),
+        ("2026-11-23 05:30:00 -0330 -0330", datetime(2026, 11, 23, 9, 0, tzinfo=UTC)),
+        (
+            "2026-11-23 09:00:00.123456789 +0000 UTC m=+1.997288541",
+            datetime(2026, 11, 23, 9, 0, 0, 123456, tzinfo=UTC),
+        ),
     ],
 )
 def test_timestamps_become_aware_utc(given: Any, expected: datetime) -> None:
-    """ISO 8601 variants and epoch s/ms/µs all become the same aware UTC instant."""
+    """ISO 8601 variants, Go's printed times and epoch s/ms/µs all become the same aware UTC
+    instant."""
     parsed = common.timestamp(given)
     assert parsed == expected
     assert parsed is not None and parsed.utcoffset() is not None
@@ -81,6 +90,8 @@ def test_timestamps_become_aware_utc(given: Any, expected: datetime) -> None:
         None,
         "",
         "0001-01-01T00:00:00Z",
+        "0001-01-01 00:00:00 +0000 UTC",
+        "2026-11-23 09:00:00 +0000 UTC m=garbage",
         "yesterday",
         True,
         -5,
@@ -92,7 +103,8 @@ def test_timestamps_become_aware_utc(given: Any, expected: datetime) -> None:
     ],
 )
 def test_unusable_timestamps_are_none(given: Any) -> None:
-    """Go's zero time (Grafana's "not ended"), garbage and out-of-range numbers give None."""
+    """Go's zero time (Grafana's "not ended", in either form), garbage and out-of-range numbers
+    give None."""
     assert common.timestamp(given) is None
 
 

@@ -155,3 +155,43 @@ def test_issue_that_is_not_an_object_is_invalid() -> None:
     body["data"]["issue"] = "4504689410"
     with pytest.raises(InvalidAlertError, match=r"data\.issue is a JSON str"):
         normalize_body(json.dumps(body))
+
+
+# --- Sentry-Hook-Resource ------------------------------------------------------------------
+
+
+def test_resource_header_reads_the_named_resource() -> None:
+    """With the header, a body holding both an issue and an event is read as the one it names."""
+    both = payload("sentry/issue-resolved.json")
+    both["data"]["event"] = payload("sentry/event-alert.json")["data"]["event"]
+    body = json.dumps(both)
+    assert normalize_body(body).alerts[0].status is Status.FIRING  # guessed: the event alert
+    (alert,) = normalize_body(body, sentry_resource="issue").alerts
+    assert alert.status is Status.RESOLVED
+    assert normalize_body(body, sentry_resource="event_alert").alerts[0].status is Status.FIRING
+
+
+@pytest.mark.parametrize("resource", ["installation", "error", "comment", "seer"])
+def test_resources_that_are_not_alerts_are_skipped(resource: str) -> None:
+    """installation, error, comment … webhooks change no ticket, and the skip names the resource."""
+    body = json.dumps({"action": "created", "data": {resource: {"id": "1"}}})
+    result = normalize_body(body, sentry_resource=resource)
+    assert result.alerts == ()
+    ((skipped),) = result.skipped
+    assert skipped.reason == "unsupported_resource"
+    assert resource in skipped.detail
+
+
+def test_named_resource_missing_from_the_body_is_invalid() -> None:
+    """A header naming metric_alert on a body without one is an InvalidAlertError, not a guess."""
+    with pytest.raises(InvalidAlertError, match="metric_alert"):
+        normalize_body(
+            (PAYLOADS / "sentry/issue-created.json").read_text(), sentry_resource="metric_alert"
+        )
+
+
+@pytest.mark.parametrize("garbage", ["Issue; drop", "x" * 100, "", "issue\n"])
+def test_a_malformed_resource_header_is_ignored(garbage: str) -> None:
+    """A header that is not a resource name changes nothing: the body decides as without it."""
+    body = (PAYLOADS / "sentry/issue-created.json").read_text()
+    assert normalize_body(body, sentry_resource=garbage) == normalize_body(body)

@@ -67,3 +67,38 @@ output "service_name" {
   description = "Name of the ECS service."
   value       = aws_ecs_service.this.name
 }
+
+output "ingest_url" {
+  description = "Base URL of triage ingest (HTTPS on the ALB's DNS name; use your own name covered by the certificate): POST <url>/v1/alerts/{source}. Null without ingest_enabled."
+  value       = var.ingest_enabled ? "https://${aws_lb.ingest[0].dns_name}" : null
+}
+
+output "ingest_alb_dns_name" {
+  description = "DNS name of the ingest ALB (alias or CNAME your webhook host name to it)."
+  value       = try(aws_lb.ingest[0].dns_name, null)
+}
+
+output "ingest_alb_zone_id" {
+  description = "Route 53 zone id of the ingest ALB, for an alias record."
+  value       = try(aws_lb.ingest[0].zone_id, null)
+}
+
+output "ingest_tokens_secret_arn" {
+  description = "ARN of the gateway's tokens secret; set its JSON value with put-secret-value."
+  value       = local.ingest_tokens_secret_arn
+}
+
+output "ingest_task_role_arn" {
+  description = "ARN of the gateway's task role (SendMessage to the queue, read the tokens)."
+  value       = try(aws_iam_role.ingest_task[0].arn, null)
+}
+
+output "ingest_task_definition_arn" {
+  description = "ARN (with revision) of the gateway's task definition."
+  value       = try(aws_ecs_task_definition.ingest[0].arn, null)
+}
+
+output "ingest_service_name" {
+  description = "Name of the gateway's ECS service."
+  value       = try(aws_ecs_service.ingest[0].name, null)
+}

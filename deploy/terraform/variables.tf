@@ -489,3 +489,116 @@ variable "create_operator_policy" {
   type        = bool
   default     = true
 }
+
+# --- Ingest gateway (optional) -------------------------------------------------------------------
+
+variable "ingest_enabled" {
+  description = "Run `triage ingest` as its own ECS service behind an HTTPS Application Load Balancer, so Grafana, Alertmanager, Sentry and scripts can post webhooks to the queue."
+  type        = bool
+  default     = false
+}
+
+variable "ingest_certificate_arn" {
+  description = "ACM certificate of the ingest ALB's HTTPS listener (required with ingest_enabled); point a DNS name covered by it at the ALB (output ingest_alb_dns_name)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.ingest_certificate_arn == null || can(regex("^arn:aws[a-z-]*:acm:[a-z0-9-]+:[0-9]{12}:certificate/.+$", var.ingest_certificate_arn))
+    error_message = "ingest_certificate_arn must be an ACM certificate ARN (arn:aws:acm:REGION:ACCOUNT:certificate/ID)."
+  }
+}
+
+variable "ingest_subnet_ids" {
+  description = "Subnets of the ingest ALB, in at least two Availability Zones: public subnets for an internet-facing ALB (Sentry, Grafana Cloud), private ones with ingest_internal. The gateway's tasks run in subnet_ids."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for s in var.ingest_subnet_ids : can(regex("^subnet-[0-9a-f]+$", s))])
+    error_message = "ingest_subnet_ids must hold subnet ids (subnet-...)."
+  }
+}
+
+variable "ingest_internal" {
+  description = "Make the ingest ALB internal (reachable only from the VPC and what is peered or connected to it)."
+  type        = bool
+  default     = false
+}
+
+variable "ingest_allowed_cidrs" {
+  description = "IPv4 ranges allowed to reach the ingest ALB on 443 (every request still needs its source's token or Sentry signature)."
+  type        = list(string)
+  default     = ["0.0.0.0/0"]
+
+  validation {
+    condition     = length(var.ingest_allowed_cidrs) > 0 && alltrue([for c in var.ingest_allowed_cidrs : can(cidrhost(c, 0))])
+    error_message = "ingest_allowed_cidrs must hold at least one IPv4 CIDR block."
+  }
+}
+
+variable "ingest_ssl_policy" {
+  description = "TLS policy of the ingest ALB's HTTPS listener."
+  type        = string
+  default     = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+
+  validation {
+    condition     = startswith(var.ingest_ssl_policy, "ELBSecurityPolicy-")
+    error_message = "ingest_ssl_policy must be an ELB security policy name (ELBSecurityPolicy-...)."
+  }
+}
+
+variable "ingest_desired_count" {
+  description = "Gateway tasks (two spread load and survive one task's replacement)."
+  type        = number
+  default     = 2
+
+  validation {
+    condition     = var.ingest_desired_count >= 1 && floor(var.ingest_desired_count) == var.ingest_desired_count
+    error_message = "ingest_desired_count must be a whole number >= 1."
+  }
+}
+
+variable "ingest_tokens_secret_arn" {
+  description = "An existing secret holding the gateway's tokens (TRIAGE_INGEST_TOKENS_SECRET_ID); null creates <name>/ingest-tokens, whose value you set."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.ingest_tokens_secret_arn == null || can(regex("^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:.+$", var.ingest_tokens_secret_arn))
+    error_message = "ingest_tokens_secret_arn must be a Secrets Manager secret ARN."
+  }
+}
+
+variable "ingest_rate_per_s" {
+  description = "TRIAGE_INGEST_RATE_PER_S: requests per second per source and task; beyond a burst of 5 s worth, 429 with Retry-After."
+  type        = number
+  default     = 20
+
+  validation {
+    condition     = var.ingest_rate_per_s > 0
+    error_message = "ingest_rate_per_s must be > 0."
+  }
+}
+
+variable "ingest_shutdown_grace_s" {
+  description = "TRIAGE_SHUTDOWN_GRACE_S of the gateway: accepted requests get this long to finish after SIGTERM (after the ALB's deregistration delay); must be below stop_timeout_s - 5."
+  type        = number
+  default     = 10
+
+  validation {
+    condition     = var.ingest_shutdown_grace_s >= 0 && var.ingest_shutdown_grace_s <= 115
+    error_message = "ingest_shutdown_grace_s must be 0-115."
+  }
+}
+
+variable "ingest_deregistration_delay_s" {
+  description = "Seconds the ALB keeps sending in-flight requests to a task being stopped before ECS sends it SIGTERM."
+  type        = number
+  default     = 15
+
+  validation {
+    condition     = var.ingest_deregistration_delay_s >= 0 && var.ingest_deregistration_delay_s <= 3600
+    error_message = "ingest_deregistration_delay_s must be 0-3600."
+  }
+}

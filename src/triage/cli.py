@@ -1,4 +1,4 @@
-"""Command line: `python -m triage run|demo|check|send|normalize`.
+"""Command line: `python -m triage run|ingest|demo|check|send|normalize`.
 
 Each command builds Settings once, configures logging, and returns an exit code; a ConfigError
 becomes one line on stderr and exit 2.
@@ -37,6 +37,11 @@ def _parser() -> argparse.ArgumentParser:
         "--dry-run",
         action="store_true",
         help="log every decision; no store write, no ticket, no ack (messages are released at exit)",
+    )
+
+    sub.add_parser(
+        "ingest",
+        help="the webhook gateway: POST /v1/alerts/{source} (authenticated) → ALERT_TRIAGE_QUEUE_URL",
     )
 
     demo = sub.add_parser(
@@ -86,6 +91,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         configure_logging(settings.log_format, settings.log_level)
         if args.command == "run":
             return _run(settings, drain=args.drain, dry_run=args.dry_run)
+        if args.command == "ingest":
+            return _ingest(settings)
         if args.command == "check":
             from triage.check import run_checks
 
@@ -113,6 +120,13 @@ def _run(settings: Settings, *, drain: bool, dry_run: bool) -> int:
     except DaemonCrashed as exc:
         print(f"triage: run: stopped: {exc}", file=sys.stderr)
         return 1
+    return 0
+
+
+def _ingest(settings: Settings) -> int:
+    from triage.ingest import run_gateway
+
+    asyncio.run(run_gateway(settings))
     return 0
 
 

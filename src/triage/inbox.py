@@ -5,7 +5,7 @@ The supervisor knows only `Inbox`; tests and benchmarks may give it another impl
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -20,6 +20,9 @@ log = structlog.get_logger(__name__)
 #: SQS's ceiling for ChangeMessageVisibility (12 hours).
 MAX_VISIBILITY_S = 43_200
 
+#: The message attribute `triage ingest` copies a Sentry webhook's `Sentry-Hook-Resource` into.
+SENTRY_RESOURCE_ATTRIBUTE = "sentry_hook_resource"
+
 
 @dataclass(frozen=True, slots=True)
 class Message:
@@ -31,6 +34,12 @@ class Message:
     sent_at: datetime | None
     #: When this process received it: event times far ahead of it are not believed.
     received_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    #: The message's string attributes (what `triage ingest` adds: source, request id …).
+    attributes: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def sentry_resource(self) -> str | None:
+        return self.attributes.get(SENTRY_RESOURCE_ATTRIBUTE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +85,7 @@ class SqsInbox:
                 WaitTimeSeconds=wait_s,
                 VisibilityTimeout=visibility_s,
                 MessageSystemAttributeNames=["ApproximateReceiveCount", "SentTimestamp"],
+                MessageAttributeNames=["All"],
             )
         except (ClientError, BotoCoreError) as exc:
             raise InboxError(f"receive failed: {_describe(exc)}") from exc
@@ -159,6 +169,11 @@ def message_from(raw: dict[str, Any]) -> Message:
         receipt_handle=raw["ReceiptHandle"],
         receive_count=int(attrs.get("ApproximateReceiveCount", 1)),
         sent_at=datetime.fromtimestamp(int(sent) / 1000, UTC) if sent else None,
+        attributes={
+            name: value["StringValue"]
+            for name, value in raw.get("MessageAttributes", {}).items()
+            if isinstance(value.get("StringValue"), str)
+        },
     )
 
 

@@ -78,11 +78,12 @@ class _Event:
     occurred_at: datetime
 
 
-async def _normalize(body: str) -> Normalized:
+async def _normalize(message: Message) -> Normalized:
     """Large bodies are parsed on a worker thread so the event loop stays responsive."""
-    if len(body) > OFFLOAD_BODY_BYTES:
-        return await asyncio.to_thread(normalize_body, body)
-    return normalize_body(body)
+    hint = message.sentry_resource
+    if len(message.body) > OFFLOAD_BODY_BYTES:
+        return await asyncio.to_thread(normalize_body, message.body, sentry_resource=hint)
+    return normalize_body(message.body, sentry_resource=hint)
 
 
 def _log_normalized(normalized: Normalized) -> None:
@@ -141,7 +142,7 @@ class Pipeline:
         `progress` is called each time one alert is finished, so a large group that keeps
         moving is not taken for a stuck one."""
         started = time.perf_counter()
-        normalized = await _normalize(message.body)
+        normalized = await _normalize(message)
         _log_normalized(normalized)
         skew = self.policy.max_future_skew
         alerts = [believable_time(a, message.received_at, skew) for a in normalized.alerts]

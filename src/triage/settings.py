@@ -170,6 +170,23 @@ class Settings(BaseSettings):
     #: the receive time (logged with the original): a wrong clock must not order events.
     max_future_skew_s: float = Field(300.0, ge=0)
 
+    # --- Ingest gateway (`triage ingest`) ------------------------------------------------------
+    #: Where `POST /v1/alerts/{source}`, /healthz and /readyz listen (0: any free port).
+    ingest_host: str = "0.0.0.0"
+    ingest_port: int = Field(8081, ge=0, le=65535)
+    #: Secrets Manager JSON secret {"grafana": "…", "alertmanager": "…", "sentry": "<client
+    #: secret>", …}; else the same JSON in `ingest_tokens`. A source without a token is off.
+    ingest_tokens_secret_id: str | None = None
+    ingest_tokens: SecretStr | None = None
+    #: Tokens from Secrets Manager are reused this long; a credential that fails re-reads them
+    #: at most once per `ingest_tokens_refresh_s`, so a rotation needs no restart.
+    ingest_tokens_ttl_s: float = Field(300.0, gt=0)
+    ingest_tokens_refresh_s: float = Field(5.0, gt=0)
+    #: Requests per second per source; a burst of five seconds' worth passes.
+    ingest_rate_per_s: float = Field(20.0, gt=0)
+    #: How long the first body of a SendMessageBatch waits for others to join it.
+    ingest_linger_ms: float = Field(5.0, ge=0, le=1000)
+
     @field_validator("sinks", mode="before")
     @classmethod
     def _split_sinks(cls, value: object) -> object:

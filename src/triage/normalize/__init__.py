@@ -4,6 +4,10 @@ from its shape (table `FORMATS`, tried in order) and hands it to that source's m
 It raises only DecodeError, UnknownFormatError (naming every format tried) or InvalidAlertError,
 all PermanentError; a message that is understood but changes no ticket (an SNS subscription
 confirmation, INSUFFICIENT_DATA, a contact-point test) comes back as a `Skipped`.
+
+A Sentry webhook's `Sentry-Hook-Resource` header, when the message carries it, is passed as
+`sentry_resource`: it decides how a Sentry body is read. `recognise_body` also names the
+format that matched, for callers (the ingest gateway) that check a body came from where it says.
 """
 
 from __future__ import annotations
@@ -19,7 +23,16 @@ from triage.errors import DecodeError, InvalidAlertError, TriageError, UnknownFo
 from triage.normalize import alertmanager, cloudwatch, common, generic, grafana, sentry
 from triage.normalize.common import Normalized, Skipped
 
-__all__ = ["FORMATS", "Format", "Normalized", "Skipped", "normalize_body", "normalize_payload"]
+__all__ = [
+    "FORMATS",
+    "Format",
+    "Normalized",
+    "Recognised",
+    "Skipped",
+    "normalize_body",
+    "normalize_payload",
+    "recognise_body",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,37 +71,65 @@ FORMATS: tuple[Format, ...] = (
 )
 
 
-def normalize_body(body: str | bytes) -> Normalized:
+@dataclass(frozen=True, slots=True)
+class Recognised:
+    """A body's canonical alerts and the name of the format (`FORMATS`) that read it."""
+
+    format: str
+    normalized: Normalized
+
+
+def normalize_body(body: str | bytes, *, sentry_resource: str | None = None) -> Normalized:
     """Decode one message body and return its canonical alerts (or why it has none)."""
+    return recognise_body(body, sentry_resource=sentry_resource).normalized
+
+
+def recognise_body(body: str | bytes, *, sentry_resource: str | None = None) -> Recognised:
+    """Like `normalize_body`, naming the format too."""
     try:
         payload = decode_body(body)
     except TriageError:
         raise
     except Exception as exc:  # a decoder bug must still reach the DLQ as a permanent failure
         raise DecodeError(f"body could not be decoded ({type(exc).__name__})") from exc
-    return normalize_payload(payload)
+    resource = sentry.resource_hint(sentry_resource)
+    if resource is not None and sentry.matches_hinted(payload):
+        parsed = _parse("sentry", lambda p: sentry.normalize(p, resource), payload)
+        return Recognised("sentry", parsed)
+    return _recognise(payload)
 
 
 def normalize_payload(payload: dict[str, Any]) -> Normalized:
     """Canonical alerts of an already decoded (and SNS-unwrapped) alert object."""
+    return _recognise(payload).normalized
+
+
+def _recognise(payload: dict[str, Any]) -> Recognised:
     for fmt in FORMATS:
-        if not fmt.matches(payload):
-            continue
-        try:
-            return fmt.parse(payload)
-        except TriageError:
-            raise
-        except pydantic.ValidationError as exc:
-            fields = ", ".join(".".join(map(str, e["loc"])) for e in exc.errors()[:5])
-            raise InvalidAlertError(f"{fmt.name}: invalid alert fields: {fields}") from exc
-        except Exception as exc:
-            # Every field is validated on the way in; whatever slips through is still this
-            # message's fault, and retrying it cannot help.
-            raise InvalidAlertError(
-                f"{fmt.name}: malformed payload ({type(exc).__name__}: {common.short(str(exc))})"
-            ) from exc
+        if fmt.matches(payload):
+            return Recognised(fmt.name, _parse(fmt.name, fmt.parse, payload))
     tried = ", ".join(fmt.name for fmt in FORMATS)
     keys = ", ".join(common.short(key, 40) for key in list(payload)[:10]) or "none"
     raise UnknownFormatError(
         f"no known alert format matches (tried {tried}); top-level keys: {keys}"
     )
+
+
+def _parse(
+    name: str, parse: Callable[[dict[str, Any]], Normalized], payload: dict[str, Any]
+) -> Normalized:
+    """`parse(payload)`, with any failure other than our own errors an InvalidAlertError naming
+    the format."""
+    try:
+        return parse(payload)
+    except TriageError:
+        raise
+    except pydantic.ValidationError as exc:
+        fields = ", ".join(".".join(map(str, e["loc"])) for e in exc.errors()[:5])
+        raise InvalidAlertError(f"{name}: invalid alert fields: {fields}") from exc
+    except Exception as exc:
+        # Every field is validated on the way in; whatever slips through is still this
+        # message's fault, and retrying it cannot help.
+        raise InvalidAlertError(
+            f"{name}: malformed payload ({type(exc).__name__}: {common.short(str(exc))})"
+        ) from exc

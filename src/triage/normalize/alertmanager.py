@@ -1,6 +1,12 @@
 """Prometheus Alertmanager webhook (version "4"), and the alert-group logic Grafana's unified
 alerting shares with it: every alert of a group becomes one Alert, not only the first.
 
+Alertmanager's `sns_configs` and Amazon Managed Prometheus deliver through SNS a message their
+template writes; AWS's documented JSON template (README, "Getting alerts in") writes the same
+group without `version` or `groupKey` (`receiver`, `status`, `alerts`, …) and prints times as Go
+does ("2026-11-23 09:00:00 +0000 UTC"). It is read as the same source, so one alert has one
+fingerprint whichever way it arrived.
+
 Identity: the alert's full label set, exact and sorted, which is what Alertmanager's own
 `fingerprint` field encodes. We hash the labels ourselves (the field is an implementation detail
 that Grafana, for one, has computed differently across versions). `truncatedAlerts > 0` means
@@ -32,7 +38,10 @@ TestCheck = Callable[[dict[str, str], dict[str, str]], str | None]
 
 def matches(payload: dict[str, Any]) -> bool:
     return isinstance(payload.get("alerts"), list) and (
-        payload.get("version") == "4" or "groupKey" in payload
+        payload.get("version") == "4"
+        or "groupKey" in payload
+        # The SNS JSON template: Grafana's shapes (orgId, version "1") were tried before this.
+        or (isinstance(payload.get("receiver"), str) and isinstance(payload.get("status"), str))
     )
 
 

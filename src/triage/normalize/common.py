@@ -17,6 +17,7 @@ CJK, emoji (with their joiners), RTL letters and combining marks pass through un
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -41,6 +42,13 @@ FIELD_MAX = 1_024
 _CLUSTER_BACKOFF = 32
 #: Timestamps longer than this are not timestamps; refuse them before any parsing.
 _TIMESTAMP_MAX = 64
+#: Go's `time.Time.String()`, which Alertmanager's and Grafana's templates print for
+#: `{{ .StartsAt }}`: "2026-11-23 09:00:00.123456789 +0000 UTC", with " m=+1.5" (the monotonic
+#: clock reading) after it when the time came from the sender's own clock.
+_GO_TIME = re.compile(
+    r"(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?) ([+-]\d{4})"
+    r"(?: (?:[A-Za-z]{1,6}|[+-]\d{2,4}))?(?: m=[+-]\d{1,20}\.\d{1,9})?"
+)
 
 # Embeddings, overrides and isolates reorder what a reader sees ("Trojan Source"); removed everywhere.
 _BIDI_CONTROLS = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
@@ -269,10 +277,12 @@ def priority(value: Any) -> Priority | None:
 
 
 def timestamp(value: Any) -> datetime | None:
-    """ISO 8601 (Z, ±hh:mm, ±hhmm, fractions to nanoseconds) or epoch s/ms/µs/ns → aware UTC.
+    """ISO 8601 (Z, ±hh:mm, ±hhmm, fractions to nanoseconds), Go's `Time.String()` form or epoch
+    s/ms/µs/ns → aware UTC.
 
-    None for absent or unreadable values and for Go's zero time "0001-01-01T00:00:00Z", which
-    Grafana and Alertmanager send as `endsAt` for an alert that has not ended.
+    None for absent or unreadable values and for Go's zero time "0001-01-01T00:00:00Z" (or
+    "0001-01-01 00:00:00 +0000 UTC"), which Grafana and Alertmanager send as `endsAt` for an
+    alert that has not ended.
     """
     if isinstance(value, bool) or value is None:
         return None
@@ -282,6 +292,9 @@ def timestamp(value: Any) -> datetime | None:
             return None
         if s.replace(".", "", 1).isdigit():
             return timestamp(float(s))
+        go = _GO_TIME.fullmatch(s)
+        if go:  # the zone name after the numeric offset adds nothing: the offset is exact
+            s = f"{go[1]}T{go[2]}{go[3]}"
         try:
             parsed = datetime.fromisoformat(s)
         except ValueError:

@@ -1,7 +1,8 @@
 """Sentry integration-platform webhooks: `issue`, `event_alert` and `metric_alert`.
 
-SQS does not carry Sentry's `Sentry-Hook-Resource` header, so the resource is recognised by what
-`data` holds. States:
+The resource is Sentry's `Sentry-Hook-Resource` header when the message carries it (`triage
+ingest` forwards it as a message attribute); otherwise it is recognised by what `data` holds.
+A resource that is not an alert (installation, error, comment …) is skipped. States:
 - issue: created, unresolved (a regression or a person reopening it) and triggered (activity
   alerts) → firing; resolved → resolved; archived and its old name ignored → resolved too: a person
   chose to silence the issue, and an open ticket nobody will act on is noise. assigned and any other
@@ -16,6 +17,7 @@ issue's `resolved` webhook), the alert rule id for metric alerts. Severity is Se
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from triage.models import Alert, Status
@@ -25,9 +27,14 @@ from triage.normalize.common import Normalized, Skipped
 SOURCE = "sentry"
 
 _RESOURCES = ("metric_alert", "event", "issue")
+#: `Sentry-Hook-Resource` values that are alerts, and the `data` key each one carries.
+HOOK_RESOURCES = {"metric_alert": "metric_alert", "event_alert": "event", "issue": "issue"}
 _ISSUE_STATUS = {"created": Status.FIRING, "unresolved": Status.FIRING, "triggered": Status.FIRING}
 _ISSUE_STATUS |= {"resolved": Status.RESOLVED, "archived": Status.RESOLVED}
 _ISSUE_STATUS |= {"ignored": Status.RESOLVED}
+#: What a `Sentry-Hook-Resource` value may look like ("issue", "event_alert" …); others are
+#: ignored, so a malformed header can neither inject text nor change how a body is read.
+_HOOK_RESOURCE = re.compile(r"[a-z][a-z_]{0,63}")
 _METRIC_STATUS = {"critical": Status.FIRING, "warning": Status.FIRING, "resolved": Status.RESOLVED}
 _MAX_TAGS = 16
 
@@ -41,17 +48,35 @@ def matches(payload: dict[str, Any]) -> bool:
     )
 
 
-def normalize(payload: dict[str, Any]) -> Normalized:
+def resource_hint(value: str | None) -> str | None:
+    """A `Sentry-Hook-Resource` value, lower-cased, if it has a resource's shape; else None."""
+    if value is None:
+        return None
+    folded = value.strip().lower()
+    return folded if _HOOK_RESOURCE.fullmatch(folded) else None
+
+
+def matches_hinted(payload: dict[str, Any]) -> bool:
+    """A Sentry webhook's frame (`action`, `data`): enough when the sender named the resource."""
+    return isinstance(payload.get("data"), dict) and isinstance(payload.get("action"), str)
+
+
+def normalize(payload: dict[str, Any], resource: str | None = None) -> Normalized:
+    """One webhook; `resource` is its `Sentry-Hook-Resource` header when known, and decides."""
     data = common.obj(payload.get("data"), "data", required=True)
     action = (common.line(payload.get("action"), "action") or "").lower()
-    if "metric_alert" in data:
+    if resource is None:
+        kind = next((key for key in _RESOURCES if key in data), None)
+    else:
+        kind = HOOK_RESOURCES.get(resource)
+    if kind == "metric_alert":
         return _metric_alert(data, action, payload)
-    if "event" in data:
+    if kind == "event":
         return _event_alert(data, payload)
-    if "issue" in data:
+    if kind == "issue":
         return _issue(data, action, payload)
-    resource = common.short(next(iter(data), "unknown"))
-    detail = f"Sentry {resource} webhook ({common.short(action)}) is not an alert"
+    name = common.short(resource or next(iter(data), "unknown"))
+    detail = f"Sentry {name} webhook ({common.short(action)}) is not an alert"
     return Normalized((), (Skipped(SOURCE, "unsupported_resource", detail),))
 
 

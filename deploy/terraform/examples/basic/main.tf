@@ -47,4 +47,9 @@ module "triage" {
 
   min_capacity = 1
   max_capacity = 4
+
+  # The webhook gateway, when a certificate is given (README: "Getting alerts in").
+  ingest_enabled         = var.ingest_certificate_arn != null
+  ingest_certificate_arn = var.ingest_certificate_arn
+  ingest_subnet_ids      = var.public_subnet_ids
 }

@@ -22,3 +22,13 @@ output "operator_policy_arn" {
   description = "Attach to whoever runs `triage dlq redrive`."
   value       = module.triage.operator_policy_arn
 }
+
+output "ingest_url" {
+  description = "Webhook base URL (POST <url>/v1/alerts/{source}); point your own DNS name at ingest_alb_dns_name. Null without the gateway."
+  value       = module.triage.ingest_url
+}
+
+output "ingest_tokens_secret_arn" {
+  description = "Put the gateway's per-source tokens (JSON) into this secret."
+  value       = module.triage.ingest_tokens_secret_arn
+}

@@ -28,3 +28,15 @@ variable "alarm_topic_arns" {
   type        = list(string)
   default     = []
 }
+
+variable "ingest_certificate_arn" {
+  description = "ACM certificate for the webhook gateway's HTTPS listener; set it (with public_subnet_ids) to run triage ingest for Grafana, Alertmanager, Sentry and scripts."
+  type        = string
+  default     = null
+}
+
+variable "public_subnet_ids" {
+  description = "Public subnets in two Availability Zones for the gateway's load balancer (only with ingest_certificate_arn)."
+  type        = list(string)
+  default     = []
+}

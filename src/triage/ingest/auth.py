@@ -1,0 +1,261 @@
+"""Who may post to `/v1/alerts/{source}`: one token per source, compared in constant time.
+
+Tokens come from the Secrets Manager JSON secret `TRIAGE_INGEST_TOKENS_SECRET_ID`
+(`{"grafana": "…", "alertmanager": "…", "generic": "…", "threshold": "…", "sentry": "<client
+secret>"}`), else from the same JSON in `TRIAGE_INGEST_TOKENS`. A source without a token is
+disabled. Tokens read from Secrets Manager are reused for `TRIAGE_INGEST_TOKENS_TTL_S` (re-read
+in the background, the old ones serving meanwhile), and a credential that fails against them
+re-reads the secret at most once per `TRIAGE_INGEST_TOKENS_REFRESH_S`, so a rotated token works
+without a restart while a flood of bad tokens costs Secrets Manager one call per interval.
+
+A credential is `Authorization: Bearer <token>`, HTTP Basic whose password is the token (any
+user name), or `X-Grafana-Token: <token>`; Sentry's requests instead carry
+`Sentry-Hook-Signature`, the hex HMAC-SHA256 of the raw body keyed with the client secret.
+
+Every token read is handed to `triage.redact.hold`, so every redactor of the process (log lines
+included) blanks it by value.
+
+Errors: `ConfigError` when no token can exist as configured (bad JSON, unknown source, a secret
+id that names nothing, access denied); `TokensUnavailable` when Secrets Manager cannot be read
+just now and no tokens were ever read. No message or log line ever holds a token.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import structlog
+from botocore.exceptions import BotoCoreError, ClientError
+
+from triage import redact
+from triage.errors import ConfigError
+
+log = structlog.get_logger(__name__)
+
+#: The webhook sources, in the order the README lists them.
+SOURCES = ("grafana", "alertmanager", "sentry", "generic", "threshold")
+#: Shorter tokens are refused at startup: a guessable token is no authentication.
+MIN_TOKEN_CHARS = 16
+#: Presented credentials longer than this are not compared (no token is this long).
+_MAX_CREDENTIAL_BYTES = 4096
+
+#: Secrets Manager error codes that retrying cannot fix.
+_CONFIG_CODES = frozenset(
+    {
+        "ResourceNotFoundException",
+        "AccessDeniedException",
+        "DecryptionFailure",
+        "InvalidRequestException",
+    }
+)
+
+Tokens = Mapping[str, bytes]
+
+
+class TokensUnavailable(Exception):
+    """Raised when the tokens have never been read and Secrets Manager cannot be reached."""
+
+
+class TokenStore:
+    """The current tokens by source; one instance per process, shared by every request."""
+
+    def __init__(
+        self,
+        *,
+        secret_id: str | None,
+        inline: str | None,
+        secrets_client: Any = None,
+        ttl_s: float = 300.0,
+        refresh_s: float = 5.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if secret_id and secrets_client is None:
+            raise ConfigError("TRIAGE_INGEST_TOKENS_SECRET_ID is set but no Secrets Manager client")
+        if not secret_id and not inline:
+            raise ConfigError(
+                "no ingest tokens: set TRIAGE_INGEST_TOKENS_SECRET_ID or TRIAGE_INGEST_TOKENS "
+                '(JSON such as {"grafana": "<token>"}); authentication is not optional'
+            )
+        self._secret_id = secret_id
+        self._inline = inline
+        self._client = secrets_client
+        self._ttl_s = ttl_s
+        self._refresh_s = refresh_s
+        self._clock = clock
+        self._tokens: dict[str, bytes] | None = None
+        self._read_at = 0.0
+        # One read at a time: concurrent callers share it instead of stampeding the secret.
+        self._lock = asyncio.Lock()
+        self._background: asyncio.Task[None] | None = None
+
+    @property
+    def loaded(self) -> bool:
+        return self._tokens is not None
+
+    def values(self) -> list[str]:
+        """Every token held, as text (for redaction by exact value)."""
+        return [token.decode() for token in (self._tokens or {}).values()]
+
+    async def load(self) -> None:
+        """Read the tokens once (at startup); ConfigError or TokensUnavailable."""
+        await self._read(min_age_s=0.0)
+
+    async def current(self) -> Tokens:
+        """The tokens to check against; a stale set is renewed in the background meanwhile."""
+        if self._tokens is None:
+            await self._read(min_age_s=0.0)
+        assert self._tokens is not None
+        stale = self._secret_id and self._clock() - self._read_at >= self._ttl_s
+        if stale and (self._background is None or self._background.done()):
+            self._background = asyncio.create_task(self._renew(), name="ingest-tokens")
+        return self._tokens
+
+    async def after_failure(self, seen: Tokens) -> Tokens | None:
+        """A presented credential failed against `seen`: the tokens re-read from the secret (a
+        rotation), or None when they were read too recently to be worth asking again."""
+        if not self._secret_id:
+            return None  # inline tokens change only with a restart
+        if self._tokens is not seen:
+            return self._tokens  # another request's re-read already brought new ones
+        if self._clock() - self._read_at < self._refresh_s:
+            return None
+        await self._read(min_age_s=self._refresh_s)
+        return self._tokens if self._tokens is not seen else None
+
+    async def aclose(self) -> None:
+        if self._background is not None:
+            self._background.cancel()
+            await asyncio.gather(self._background, return_exceptions=True)
+
+    async def _renew(self) -> None:
+        try:
+            await self._read(min_age_s=self._ttl_s)
+        except (ConfigError, TokensUnavailable) as exc:
+            # The tokens in hand keep serving; the next request after the TTL tries again.
+            log.warning("ingest.tokens_stale", error=str(exc))
+
+    async def _read(self, min_age_s: float) -> None:
+        async with self._lock:
+            if self._tokens is not None and self._clock() - self._read_at < min_age_s:
+                return  # read by another caller while this one waited for the lock
+            if self._secret_id:
+                text, where = await self._fetch(self._secret_id), "TRIAGE_INGEST_TOKENS_SECRET_ID"
+            else:
+                assert self._inline is not None
+                text, where = self._inline, "TRIAGE_INGEST_TOKENS"
+            tokens = parse_tokens(text, where)
+            for token in tokens.values():
+                # Every Redactor of the process (the log renderer's too) blanks it by value now.
+                redact.hold(token.decode())
+            self._tokens, self._read_at = tokens, self._clock()
+            log.info("ingest.tokens_read", sources=sorted(tokens), where=where)
+
+    async def _fetch(self, secret_id: str) -> str:
+        try:
+            response = await self._client.get_secret_value(SecretId=secret_id)
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "Unknown")
+            if code in _CONFIG_CODES:
+                raise ConfigError(
+                    f"TRIAGE_INGEST_TOKENS_SECRET_ID {secret_id!r} cannot be read: {code}"
+                ) from None
+            log.warning("ingest.tokens_unavailable", error=code)
+            raise TokensUnavailable(f"reading the ingest tokens failed: {code}") from None
+        except BotoCoreError as exc:
+            log.warning("ingest.tokens_unavailable", error=type(exc).__name__)
+            raise TokensUnavailable(
+                f"reading the ingest tokens failed: {type(exc).__name__}"
+            ) from None
+        secret = response.get("SecretString")
+        if not isinstance(secret, str):
+            raise ConfigError(f"secret {secret_id!r} has no SecretString (binary is not supported)")
+        return secret
+
+
+def parse_tokens(text: str, where: str) -> dict[str, bytes]:
+    """`{"source": "token", …}` → tokens as bytes; ConfigError naming the source, never the value."""
+    try:
+        value = json.loads(text)
+    except ValueError:
+        raise ConfigError(f'{where} is not JSON (expected {{"grafana": "<token>", …}})') from None
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where} must be a JSON object of source → token")
+    unknown = sorted(str(k) for k in value if k not in SOURCES)
+    if unknown:
+        raise ConfigError(
+            f"{where} names unknown source(s) {', '.join(unknown)}; known: {', '.join(SOURCES)}"
+        )
+    tokens: dict[str, bytes] = {}
+    for source, token in value.items():
+        if token is None:
+            continue  # explicitly disabled
+        if not isinstance(token, str):
+            raise ConfigError(f"{where}: the {source} token must be a string")
+        if not (token.isascii() and token.isprintable()) or any(c.isspace() for c in token):
+            raise ConfigError(
+                f"{where}: the {source} token must be printable ASCII without whitespace"
+            )
+        if len(token) < MIN_TOKEN_CHARS:
+            raise ConfigError(
+                f"{where}: the {source} token is shorter than {MIN_TOKEN_CHARS} characters"
+            )
+        tokens[source] = token.encode()
+    return tokens
+
+
+# --- Checking a request -----------------------------------------------------------------
+
+
+def presented(headers: Mapping[str, str]) -> list[bytes]:
+    """Every credential a request presents, in the three accepted forms."""
+    found: list[bytes] = []
+    authorization = headers.get("Authorization", "").strip()
+    scheme, _, value = authorization.partition(" ")
+    if scheme.lower() == "bearer":
+        found.append(_raw(value.strip()))
+    elif scheme.lower() == "basic":
+        password = _basic_password(value.strip())
+        if password is not None:
+            found.append(password)
+    grafana = headers.get("X-Grafana-Token", "").strip()
+    if grafana:
+        found.append(_raw(grafana))
+    return [c for c in found if 0 < len(c) <= _MAX_CREDENTIAL_BYTES]
+
+
+def token_matches(credentials: list[bytes], token: bytes) -> bool:
+    """True when any presented credential is the token (each compared in constant time)."""
+    matched = False
+    for credential in credentials:
+        matched |= hmac.compare_digest(credential, token)
+    return matched
+
+
+def signature_matches(signature: str | None, body: bytes, secret: bytes) -> bool:
+    """Sentry-Hook-Signature: the hex HMAC-SHA256 of the raw body, keyed with the client secret."""
+    if not signature or len(signature) > 256:
+        return False
+    expected = hmac.new(secret, body, hashlib.sha256).hexdigest().encode()
+    return hmac.compare_digest(_raw(signature.strip().lower()), expected)
+
+
+def _raw(text: str) -> bytes:
+    # aiohttp decodes header bytes as UTF-8 with surrogateescape; this gives the bytes back.
+    return text.encode("utf-8", "surrogateescape")
+
+
+def _basic_password(value: str) -> bytes | None:
+    try:
+        decoded = base64.b64decode(_raw(value), validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    _, colon, password = decoded.partition(b":")
+    return password if colon else None

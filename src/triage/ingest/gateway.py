@@ -1,0 +1,386 @@
+"""The HTTP face of `triage ingest` (aiohttp.web): `POST /v1/alerts/{source}`, `GET /healthz`,
+`GET /readyz`.
+
+One request, in order: the source exists and has a token (else 404) → the credential matches
+(401; Sentry's signature is checked once the body is read) → the source's rate (429 with
+Retry-After) → at most 1 MiB (413, by Content-Length before reading when it is given) → the
+normaliser reads it as the path's source (422 with its one-line reason) → it fits the queue's
+message size (413) → SQS holds it (202 with the message id; 503 with Retry-After when SQS did
+not take it). Each request gets an id, returned in the answer and the `X-Request-Id` header,
+and one log line (`ingest.accepted` / `ingest.refused`) with the source, status, id and size:
+never the body or a credential.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import re
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import structlog
+from aiohttp import ClientPayloadError, web
+from aiohttp.http_exceptions import HttpProcessingError
+
+from triage.decode import MAX_BODY_BYTES
+from triage.errors import ConfigError
+from triage.health import Health
+from triage.inbox import SENTRY_RESOURCE_ATTRIBUTE
+from triage.ingest import auth
+from triage.ingest.auth import TokenStore, TokensUnavailable
+from triage.ingest.outbox import MessageRejected, Outbox, Outgoing, QueueUnavailable
+from triage.ingest.probe import QueueProbe
+from triage.ingest.validate import Invalid, check_off_loop
+from triage.metrics import Metrics
+from triage.normalize.sentry import resource_hint
+from triage.ratelimit import TokenBucket
+from triage.redact import Redactor
+
+log = structlog.get_logger(__name__)
+
+#: Message attributes every queued webhook carries (read by `triage.inbox.Message.attributes`).
+SOURCE_ATTRIBUTE = "source"
+RECEIVED_AT_ATTRIBUTE = "received_at"
+REQUEST_ID_ATTRIBUTE = "request_id"
+TRACEPARENT_ATTRIBUTE = "traceparent"
+#: A source's bucket holds this many seconds of its rate, so a short burst passes.
+BURST_S = 5.0
+#: What a 503 asks the sender to wait (Alertmanager and Grafana retry 5xx on their own).
+RETRY_AFTER_S = 5
+#: W3C trace context: version-traceid-parentid-flags, lower-case hex, later versions may add
+#: fields. Anything else is dropped, never forwarded.
+_TRACEPARENT = re.compile(r"[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}(?:-[ -~]{0,200})?")
+#: Path values the metrics name as themselves; anything else is "unknown", so a scan of random
+#: paths cannot grow the metric series.
+_METRIC_SOURCES = frozenset(auth.SOURCES)
+
+
+class Refused(Exception):
+    """An answer other than 202: its status, a word for the log, the JSON error for the sender."""
+
+    def __init__(
+        self,
+        status: int,
+        reason: str,
+        error: str,
+        *,
+        retry_after_s: int | None = None,
+        detail: str | None = None,
+    ) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+        self.error = error
+        self.retry_after_s = retry_after_s
+        self.detail = detail
+
+
+#: One answer for a source that does not exist and one that is off, so neither can be told apart.
+_NOT_FOUND = "not found"
+#: What reading a body raises when the sender goes away or lies about its length.
+_BROKEN_BODY = (
+    ConnectionError,
+    asyncio.IncompleteReadError,
+    ClientPayloadError,
+    HttpProcessingError,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Arrival:
+    """What is known of a request the moment it arrives: its id, and the time (ISO 8601, UTC)."""
+
+    request_id: str
+    received_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    """What a 202 reports: the SQS message id, the body's size, and what the daemon will find."""
+
+    message_id: str
+    size_bytes: int
+    alerts: int
+    skipped: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """The edge's numbers, from Settings."""
+
+    rate_per_s: float
+    max_body_bytes: int = MAX_BODY_BYTES
+
+
+class Gateway:
+    """The handlers, and the state they share; `application()` wires them into aiohttp."""
+
+    def __init__(
+        self,
+        tokens: TokenStore,
+        outbox: Outbox,
+        probe: QueueProbe,
+        limits: Limits,
+        metrics: Metrics,
+        health: Health,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.tokens = tokens
+        self.health = health
+        self.outbox = outbox
+        self.probe = probe
+        self.limits = limits
+        self.metrics = metrics
+        capacity = max(1, math.ceil(limits.rate_per_s * BURST_S))
+        self._buckets = {
+            source: TokenBucket(capacity, capacity / limits.rate_per_s, clock=clock)
+            for source in auth.SOURCES
+        }
+        # 422 reasons may quote the body: patterns, plus every token held, by value.
+        self._redactor = Redactor(tokens.values)
+        #: Set at shutdown: new requests are answered 503 while the accepted ones finish.
+        self.draining = False
+        self.in_flight = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    def application(self) -> web.Application:
+        app = web.Application(client_max_size=self.limits.max_body_bytes)
+        app.router.add_post("/v1/alerts/{source}", self.post_alert)
+        app.router.add_get("/healthz", self.healthz)
+        app.router.add_get("/readyz", self.readyz)
+        return app
+
+    async def wait_idle(self, timeout_s: float) -> bool:
+        """Wait until no request is being handled; False if `timeout_s` passed first."""
+        try:
+            await asyncio.wait_for(self._idle.wait(), timeout_s)
+        except TimeoutError:
+            return False
+        return True
+
+    # --- Handlers -------------------------------------------------------------------------
+
+    async def healthz(self, request: web.Request) -> web.Response:
+        return web.json_response({"alive": True})
+
+    async def readyz(self, request: web.Request) -> web.Response:
+        """The daemon's /readyz answer (`Health.readiness`: names and fixed reasons only), with
+        the queue's condition asked again when the cached answer is stale."""
+        await self.probe.ready()
+        self.health.set("tokens", self.tokens.loaded, "" if self.tokens.loaded else "not read yet")
+        readiness = self.health.readiness()
+        return web.json_response(readiness, status=200 if readiness["ready"] else 503)
+
+    async def post_alert(self, request: web.Request) -> web.StreamResponse:
+        started = time.perf_counter()
+        arrival = Arrival(
+            request_id=uuid.uuid4().hex,
+            received_at=datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        )
+        request_id = arrival.request_id
+        path_source = request.match_info["source"]
+        source = path_source if path_source in _METRIC_SOURCES else "unknown"
+        size = request.content_length
+        self.in_flight += 1
+        self._idle.clear()
+        try:
+            try:
+                accepted = await self._accept(request, path_source, arrival)
+            except Refused as refused:
+                return self._refused(refused, source, request_id, size, started)
+            except Exception:
+                # A bug: this request fails alone (500, the sender retries), the gateway goes on.
+                log.exception("ingest.error", source=source, request_id=request_id)
+                bug = Refused(500, "internal_error", "internal error")
+                return self._refused(bug, source, request_id, size, started)
+            self._count(source, 202, started)
+            log.info(
+                "ingest.accepted",
+                source=source,
+                status=202,
+                request_id=request_id,
+                size_bytes=accepted.size_bytes,
+                alerts=accepted.alerts,
+                message_id=accepted.message_id,
+                duration_ms=round((time.perf_counter() - started) * 1000, 2),
+            )
+            answer: dict[str, Any] = {
+                "message_id": accepted.message_id,
+                "alerts": accepted.alerts,
+                "request_id": request_id,
+            }
+            if accepted.skipped:
+                answer["skipped"] = list(accepted.skipped)
+            return web.json_response(answer, status=202, headers={"X-Request-Id": request_id})
+        finally:
+            self.in_flight -= 1
+            if self.in_flight == 0:
+                self._idle.set()
+
+    async def _accept(self, request: web.Request, source: str, arrival: Arrival) -> Accepted:
+        if self.draining:
+            raise Refused(503, "shutting_down", "shutting down", retry_after_s=1)
+        if source not in auth.SOURCES:
+            raise Refused(404, "unknown_source", _NOT_FOUND)
+        tokens = await self._tokens()
+        if source not in tokens:
+            raise Refused(404, "source_disabled", _NOT_FOUND)
+        if source != "sentry":
+            credentials = auth.presented(request.headers)
+            await self._authorize(
+                source, tokens, lambda token: auth.token_matches(credentials, token)
+            )
+            self._take_rate(source)
+        body = await self._read(request)
+        if source == "sentry":  # Sentry signs the body: it can only be checked once read
+            signature = request.headers.get("Sentry-Hook-Signature")
+            await self._authorize(
+                source, tokens, lambda token: auth.signature_matches(signature, body, token)
+            )
+            self._take_rate(source)
+        hint = (
+            resource_hint(request.headers.get("Sentry-Hook-Resource"))
+            if source == "sentry"
+            else None
+        )
+        try:
+            checked = await check_off_loop(source, body, hint, self._redactor.text)
+        except Invalid as exc:
+            raise Refused(422, "invalid", str(exc), detail=str(exc)) from None
+        message = Outgoing.of(
+            checked.text, self._attributes(request, source, arrival, hint), len(body)
+        )
+        if message.size_bytes > self.probe.max_message_bytes:
+            raise Refused(
+                413,
+                "too_large_for_queue",
+                f"body and attributes are {message.size_bytes:,} bytes; the queue takes at most "
+                f"{self.probe.max_message_bytes:,} per message",
+            )
+        try:
+            message_id = await self.outbox.send(message)
+        except QueueUnavailable as exc:
+            raise Refused(
+                503,
+                "queue_unavailable",
+                "queue unavailable",
+                retry_after_s=RETRY_AFTER_S,
+                detail=exc.code,
+            ) from None
+        except MessageRejected as exc:
+            raise Refused(
+                422, "rejected_by_queue", f"the queue refused the body ({exc.code})"
+            ) from None
+        return Accepted(message_id, len(body), checked.alerts, checked.skipped)
+
+    # --- Steps ------------------------------------------------------------------------------
+
+    async def _tokens(self) -> auth.Tokens:
+        try:
+            return await self.tokens.current()
+        except (TokensUnavailable, ConfigError):
+            # TokenStore logged why; this request's own line says tokens_unavailable.
+            raise Refused(
+                503, "tokens_unavailable", "unavailable", retry_after_s=RETRY_AFTER_S
+            ) from None
+
+    async def _authorize(
+        self, source: str, tokens: auth.Tokens, matches: Callable[[bytes], bool]
+    ) -> None:
+        if matches(tokens[source]):
+            return
+        try:
+            fresh = await self.tokens.after_failure(tokens)
+        except (TokensUnavailable, ConfigError):
+            # The credential might be a rotated token we cannot read yet: ask for a retry.
+            raise Refused(
+                503, "tokens_unavailable", "unavailable", retry_after_s=RETRY_AFTER_S
+            ) from None
+        if fresh is not None and source in fresh and matches(fresh[source]):
+            return
+        raise Refused(401, "unauthorized", "unauthorized")
+
+    def _take_rate(self, source: str) -> None:
+        bucket = self._buckets[source]
+        if bucket.has():
+            bucket.acquire(source)
+            return
+        wait_s = (1.0 - bucket.available()) / bucket.rate_per_s
+        raise Refused(
+            429, "rate_limited", "too many requests", retry_after_s=max(1, math.ceil(wait_s))
+        )
+
+    async def _read(self, request: web.Request) -> bytes:
+        limit = self.limits.max_body_bytes
+        too_large = Refused(413, "too_large", f"body over the {limit:,}-byte limit")
+        if request.content_length is not None and request.content_length > limit:
+            raise too_large
+        chunks: list[bytes] = []
+        total = 0
+        try:
+            async for chunk in request.content.iter_chunked(64 * 1024):
+                total += len(chunk)
+                if total > limit:
+                    raise too_large
+                chunks.append(chunk)
+        except _BROKEN_BODY:
+            raise Refused(400, "incomplete_body", "incomplete body") from None
+        return b"".join(chunks)
+
+    def _attributes(
+        self, request: web.Request, source: str, arrival: Arrival, sentry_resource: str | None
+    ) -> dict[str, str]:
+        attributes = {
+            SOURCE_ATTRIBUTE: source,
+            RECEIVED_AT_ATTRIBUTE: arrival.received_at,
+            REQUEST_ID_ATTRIBUTE: arrival.request_id,
+        }
+        traceparent = request.headers.get("traceparent", "").strip()
+        if traceparent and len(traceparent) <= 256 and _TRACEPARENT.fullmatch(traceparent):
+            attributes[TRACEPARENT_ATTRIBUTE] = traceparent
+        if sentry_resource is not None:
+            attributes[SENTRY_RESOURCE_ATTRIBUTE] = sentry_resource
+        return attributes
+
+    # --- Answers ----------------------------------------------------------------------------
+
+    def _refused(
+        self, refused: Refused, source: str, request_id: str, size: int | None, started: float
+    ) -> web.Response:
+        self._count(source, refused.status, started)
+        fields: dict[str, Any] = {"reason": refused.reason}
+        if refused.detail is not None:
+            fields["detail"] = refused.detail
+        log.info(
+            "ingest.refused",
+            source=source,
+            status=refused.status,
+            request_id=request_id,
+            size_bytes=size,
+            duration_ms=round((time.perf_counter() - started) * 1000, 2),
+            **fields,
+        )
+        headers = {"X-Request-Id": request_id}
+        if refused.retry_after_s is not None:
+            headers["Retry-After"] = str(refused.retry_after_s)
+        if refused.status == 401:
+            headers["WWW-Authenticate"] = 'Bearer realm="triage"'
+        response = web.json_response(
+            {"error": refused.error, "request_id": request_id},
+            status=refused.status,
+            headers=headers,
+        )
+        if refused.status == 413:
+            response.force_close()  # the rest of the body is not read: this connection is done
+        return response
+
+    def _count(self, source: str, status: int, started: float) -> None:
+        self.metrics.incr("IngestRequests", source=source, status=str(status))
+        self.metrics.observe("IngestLatency", (time.perf_counter() - started) * 1000, source=source)

@@ -1,0 +1,232 @@
+"""The `Outbox` seam and its SQS implementation: one webhook body in, a message id out once SQS
+holds it, with concurrent sends coalesced into `SendMessageBatch` calls.
+
+Group commit: a body leaves at once when no call is in flight (a quiet gateway adds no wait);
+while calls are in flight, bodies gather and the batch leaves when one of them returns, when it
+has 10 entries, when one more would take it over 256 KiB (SQS's batch limit everywhere; a
+message too large for a batch goes alone through `SendMessage`), or when its first body has
+waited the linger (a few milliseconds), whichever comes first. So a busy gateway makes few,
+full calls (each costs SQS and our client about as much as a single send) and an idle one none
+late. Each entry's answer is its own: a `Failed` entry fails only its sender. Errors:
+
+    QueueUnavailable   SQS could not be reached, throttled us, or failed the entry itself
+                       (the sender should retry: 503 with Retry-After)
+    MessageRejected    SQS refused this message for what it is (SenderFault): retrying cannot help
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import structlog
+from botocore.exceptions import BotoCoreError, ClientError
+
+from triage.metrics import Metrics
+
+log = structlog.get_logger(__name__)
+
+#: SQS's limits for one SendMessageBatch call.
+BATCH_ENTRIES = 10
+BATCH_BYTES = 262_144
+#: Attribute data type SQS counts towards a message's size, with each name and value.
+_STRING = "String"
+
+
+class QueueUnavailable(Exception):
+    """Raised when SQS did not take a message now; a later attempt may succeed."""
+
+    def __init__(self, message: str, *, code: str = "unavailable") -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class MessageRejected(Exception):
+    """Raised when SQS refuses a message for what it holds (a SenderFault entry)."""
+
+    def __init__(self, message: str, *, code: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """One message as it goes on the queue: the body exactly as received, and its attributes."""
+
+    body: str
+    attributes: Mapping[str, str] = field(default_factory=dict)
+    #: What SQS counts against its size limits: the body's UTF-8 bytes plus every attribute's
+    #: name, type and value.
+    size_bytes: int = 0
+
+    @classmethod
+    def of(
+        cls, body: str, attributes: Mapping[str, str], body_bytes: int | None = None
+    ) -> Outgoing:
+        size = body_bytes if body_bytes is not None else len(body.encode("utf-8"))
+        size += sum(len(k) + len(_STRING) + len(v.encode("utf-8")) for k, v in attributes.items())
+        return cls(body, dict(attributes), size)
+
+    def entry(self) -> dict[str, Any]:
+        """The SendMessage(Batch) fields for this message."""
+        attributes = {
+            k: {"DataType": _STRING, "StringValue": v} for k, v in self.attributes.items()
+        }
+        return {"MessageBody": self.body, "MessageAttributes": attributes}
+
+
+class Outbox(Protocol):
+    async def send(self, message: Outgoing) -> str:
+        """The SQS message id once SQS holds the message; QueueUnavailable or MessageRejected."""
+        ...
+
+
+_Waiter = tuple[Outgoing, "asyncio.Future[str]"]
+
+
+class SqsOutbox:
+    """Coalesces concurrent `send` calls into SendMessageBatch calls on one aiobotocore client
+    (opened and closed by the caller). `aclose()` sends what is waiting and waits for every
+    call in flight, so nothing accepted is dropped at shutdown."""
+
+    def __init__(
+        self,
+        client: Any,
+        queue_url: str,
+        *,
+        linger_s: float = 0.005,
+        max_in_flight: int = 16,
+        metrics: Metrics | None = None,
+    ) -> None:
+        self._sqs = client
+        self._metrics = metrics or Metrics()
+        self.queue_url = queue_url
+        self.linger_s = linger_s
+        self._pending: list[_Waiter] = []
+        self._pending_bytes = 0
+        self._timer: asyncio.TimerHandle | None = None
+        self._calls: set[asyncio.Task[None]] = set()
+        # Bounded like the client's connection pool, so calls never queue inside botocore.
+        self._slots = asyncio.Semaphore(max_in_flight)
+
+    async def send(self, message: Outgoing) -> str:
+        done: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        if message.size_bytes > BATCH_BYTES:
+            self._metrics.observe("IngestBatchEntries", 1, unit="Count")
+            self._start(self._send_alone((message, done)))
+            return await done
+        if self._pending_bytes + message.size_bytes > BATCH_BYTES:
+            self._flush()
+        self._pending.append((message, done))
+        self._pending_bytes += message.size_bytes
+        if len(self._pending) >= BATCH_ENTRIES or not self._calls:
+            self._flush()
+        elif self._timer is None:
+            self._timer = asyncio.get_running_loop().call_later(self.linger_s, self._flush)
+        return await done
+
+    async def aclose(self) -> None:
+        self._flush()
+        while self._calls:
+            await asyncio.gather(*self._calls, return_exceptions=True)
+
+    def _flush(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        batch, self._pending, self._pending_bytes = self._pending, [], 0
+        if batch:
+            self._start(self._send_batch(batch))
+
+    def _start(self, call: Any) -> None:
+        task = asyncio.create_task(call)
+        self._calls.add(task)
+        task.add_done_callback(self._returned)
+
+    def _returned(self, task: asyncio.Task[None]) -> None:
+        """A call came back: if it was the last one, the bodies that gathered meanwhile leave."""
+        self._calls.discard(task)
+        if not self._calls:
+            self._flush()
+
+    async def _send_batch(self, batch: list[_Waiter]) -> None:
+        self._metrics.observe("IngestBatchEntries", len(batch), unit="Count")
+        if len(batch) == 1:  # one entry: SendMessage is the cheaper call and the same answer
+            await self._send_alone(batch[0])
+            return
+        entries = [{"Id": str(i), **message.entry()} for i, (message, _) in enumerate(batch)]
+        async with self._slots:
+            try:
+                response = await self._sqs.send_message_batch(
+                    QueueUrl=self.queue_url, Entries=entries
+                )
+            except (ClientError, BotoCoreError) as exc:
+                _fail_all(batch, _unavailable(exc, len(batch)))
+                return
+        for entry in response.get("Successful", []):
+            _settle(batch[int(entry["Id"])][1], result=entry["MessageId"])
+        for entry in response.get("Failed", []):
+            code = str(entry.get("Code", "Unknown"))
+            log.warning("ingest.entry_failed", code=code, sender_fault=entry.get("SenderFault"))
+            error: Exception = (
+                MessageRejected(f"SQS refused the message: {code}", code=code)
+                if entry.get("SenderFault")
+                else QueueUnavailable(f"SQS failed the message: {code}", code=code)
+            )
+            _settle(batch[int(entry["Id"])][1], error=error)
+        # An entry SQS answered neither way must not leave its sender waiting forever.
+        _fail_all(batch, QueueUnavailable("SQS did not answer for the message", code="no_answer"))
+
+    async def _send_alone(self, waiter: _Waiter) -> None:
+        message, done = waiter
+        async with self._slots:
+            try:
+                response = await self._sqs.send_message(QueueUrl=self.queue_url, **message.entry())
+            except ClientError as exc:
+                if _is_sender_fault(exc):
+                    code = _code(exc)
+                    _settle(
+                        done, error=MessageRejected(f"SQS refused the message: {code}", code=code)
+                    )
+                else:
+                    _settle(done, error=_unavailable(exc, 1))
+                return
+            except BotoCoreError as exc:
+                _settle(done, error=_unavailable(exc, 1))
+                return
+        _settle(done, result=response["MessageId"])
+
+
+def _settle(
+    done: asyncio.Future[str], *, result: str | None = None, error: Exception | None = None
+) -> None:
+    if done.done():
+        return  # already settled, or its request was cancelled (shutdown past the grace)
+    if error is not None:
+        done.set_exception(error)
+    else:
+        assert result is not None
+        done.set_result(result)
+
+
+def _fail_all(batch: list[_Waiter], error: Exception) -> None:
+    for _, done in batch:
+        _settle(done, error=error)
+
+
+def _code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", "Unknown"))
+
+
+def _is_sender_fault(exc: ClientError) -> bool:
+    """A 4xx about the message itself (its contents or size), not about us or the queue."""
+    return _code(exc) in {"InvalidMessageContents", "InvalidParameterValue", "MessageTooLong"}
+
+
+def _unavailable(exc: Exception, count: int) -> QueueUnavailable:
+    code = _code(exc) if isinstance(exc, ClientError) else type(exc).__name__
+    # AWS's error text and the queue URL stay in this log line, never in an answer.
+    log.warning("ingest.queue_unavailable", error=code, messages=count)
+    return QueueUnavailable(f"SQS did not take the message: {code}", code=code)

@@ -1,0 +1,77 @@
+"""Whether the queue answers, and the largest message it takes: a cheap, cached
+`GetQueueAttributes` behind `/readyz` (both listeners) and the gateway's 413 for bodies the queue
+cannot hold. AWS's error text and the queue URL go to the log, never into an answer."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from typing import Any
+
+import structlog
+from botocore.exceptions import BotoCoreError, ClientError
+
+from triage.decode import MAX_BODY_BYTES
+from triage.health import Health
+
+log = structlog.get_logger(__name__)
+
+#: How old the last GetQueueAttributes answer may be before it is asked again.
+PROBE_TTL_S = 10.0
+
+
+class QueueProbe:
+    """A cheap, cached `GetQueueAttributes` of the queue: whether SQS answers, and the largest
+    message it takes (`MaximumMessageSize`: 256 KiB on older queues, up to 1 MiB)."""
+
+    def __init__(
+        self,
+        client: Any,
+        queue_url: str,
+        *,
+        ttl_s: float = PROBE_TTL_S,
+        health: Health | None = None,
+    ) -> None:
+        self._sqs = client
+        self.queue_url = queue_url
+        self.ttl_s = ttl_s
+        self.health = health
+        self.ok = False
+        self.max_message_bytes = MAX_BODY_BYTES
+        self._checked_at = -math.inf
+        self._lock = asyncio.Lock()
+
+    async def ready(self) -> bool:
+        """The last answer if it is fresh, else one new call (shared by concurrent callers)."""
+        if time.monotonic() - self._checked_at < self.ttl_s:
+            return self.ok
+        async with self._lock:
+            if time.monotonic() - self._checked_at >= self.ttl_s:
+                await self.refresh()
+        return self.ok
+
+    async def refresh(self) -> None:
+        try:
+            response = await self._sqs.get_queue_attributes(
+                QueueUrl=self.queue_url, AttributeNames=["MaximumMessageSize"]
+            )
+        except (ClientError, BotoCoreError) as exc:
+            code = (
+                exc.response.get("Error", {}).get("Code", "Unknown")
+                if isinstance(exc, ClientError)
+                else type(exc).__name__
+            )
+            if self.ok or self._checked_at == -math.inf:
+                log.warning("ingest.queue_unreachable", error=code)
+            self.ok = False
+        else:
+            size = response.get("Attributes", {}).get("MaximumMessageSize")
+            if size is not None:
+                self.max_message_bytes = min(int(size), MAX_BODY_BYTES)
+            if not self.ok:
+                log.info("ingest.queue_reachable", max_message_bytes=self.max_message_bytes)
+            self.ok = True
+        self._checked_at = time.monotonic()
+        if self.health is not None:
+            self.health.set("queue", self.ok, "" if self.ok else "SQS does not answer")

@@ -1,0 +1,294 @@
+"""`triage ingest` as a process: `startup()` opens the AWS clients, reads the tokens, probes the
+queue and starts listening; `serve()` waits for SIGTERM/SIGINT; `shutdown()` stops accepting,
+lets the accepted requests finish (at most `TRIAGE_SHUTDOWN_GRACE_S`), sends what is still
+waiting for a batch, and closes everything in reverse order. A second Ctrl-C skips the wait.
+
+Besides the public listener (`TRIAGE_INGEST_HOST:TRIAGE_INGEST_PORT`), the process serves the
+same `/healthz`, `/readyz` and `/metrics` as the daemon on `TRIAGE_HTTP_PORT`, so the image's
+health check (`triage health`) and the metrics scrape work for either process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import signal
+import threading
+from contextlib import AsyncExitStack
+from typing import Any
+
+import aioboto3
+import structlog
+from aiohttp import web
+from botocore.config import Config
+
+from triage.errors import ConfigError
+from triage.health import Health
+from triage.http_endpoints import EndpointServer
+from triage.ingest.auth import TokenStore, TokensUnavailable
+from triage.ingest.gateway import Gateway, Limits
+from triage.ingest.outbox import SqsOutbox
+from triage.ingest.probe import PROBE_TTL_S, QueueProbe
+from triage.metrics import Metrics
+from triage.metrics_export import EmfExporter, flush_every
+from triage.settings import Settings
+
+log = structlog.get_logger(__name__)
+
+#: SendMessageBatch calls in flight at once, and the client's connection pool to match.
+MAX_CALLS_IN_FLIGHT = 16
+#: A sender waits for our answer: fail fast (and answer 503) rather than hang on a dead SQS.
+#: The gateway builds every request itself, in one fixed shape its tests send to moto, so
+#: botocore's per-call parameter validation is skipped (a sixth of a SendMessageBatch's CPU).
+_CLIENT_CONFIG = Config(
+    connect_timeout=2,
+    read_timeout=10,
+    retries={"max_attempts": 2, "mode": "standard"},
+    max_pool_connections=MAX_CALLS_IN_FLIGHT,
+    parameter_validation=False,
+)
+#: After the grace, requests still running are cancelled within this long.
+_CANCEL_TIMEOUT_S = 1.0
+
+
+class IngestService:
+    """One gateway process; `port` is the bound public port once `startup()` returned."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        stop: asyncio.Event | None = None,
+        metrics: Metrics | None = None,
+    ) -> None:
+        settings.require("queue_url")
+        assert settings.queue_url is not None
+        self.settings = settings
+        self.queue_url = settings.queue_url
+        self.metrics = metrics or Metrics()
+        self.health = Health()
+        # An embedding program (a test) that passes `stop` owns the process's signals.
+        self._own_signals = stop is None
+        self.should_exit = stop or asyncio.Event()
+        self._force_exit = asyncio.Event()
+        self._stack = AsyncExitStack()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._signals: list[signal.Signals] = []
+        self.port = 0
+        self.gateway: Gateway | None = None
+        self._runner: web.AppRunner | None = None
+        self._outbox: SqsOutbox | None = None
+
+    # --- Lifecycle ----------------------------------------------------------------------------
+
+    async def startup(self) -> None:
+        try:
+            await self._startup()
+        except BaseException:
+            await self._stack.aclose()
+            raise
+
+    async def serve(self) -> None:
+        """Wait until told to stop (a signal, or the embedding program's event)."""
+        self._install_signal_handlers()
+        await self.should_exit.wait()
+
+    async def shutdown(self) -> None:
+        gateway, runner = self.gateway, self._runner
+        try:
+            if gateway is not None and runner is not None:
+                gateway.draining = True  # new requests: 503; /readyz: not ready
+                self.health.set("shutting_down", False, "draining")
+                for site in list(runner.sites):
+                    await site.stop()  # no new connections
+                if gateway.in_flight:
+                    log.info(
+                        "ingest.draining",
+                        in_flight=gateway.in_flight,
+                        grace_s=self.settings.shutdown_grace_s,
+                    )
+                    await self._wait_idle_or_forced(gateway)
+                await runner.cleanup()
+            if self._outbox is not None:
+                await self._outbox.aclose()  # batches still lingering leave now
+        finally:
+            self._remove_signal_handlers()
+            await self._stack.aclose()
+            log.info("ingest.stopped", requests=self._requests_by_status())
+
+    async def _startup(self) -> None:
+        settings = self.settings
+        session = aioboto3.Session(region_name=settings.aws_region)
+        sqs = await self._client(session, "sqs")
+        secrets = (
+            await self._client(session, "secretsmanager")
+            if settings.ingest_tokens_secret_id
+            else None
+        )
+        tokens = TokenStore(
+            secret_id=settings.ingest_tokens_secret_id,
+            inline=settings.ingest_tokens.get_secret_value() if settings.ingest_tokens else None,
+            secrets_client=secrets,
+            ttl_s=settings.ingest_tokens_ttl_s,
+            refresh_s=settings.ingest_tokens_refresh_s,
+        )
+        self._stack.push_async_callback(tokens.aclose)
+        try:
+            await tokens.load()
+        except TokensUnavailable as exc:
+            # Secrets Manager is down just now: serve 503s until it answers, rather than exit.
+            log.warning("ingest.tokens_unavailable_at_startup", error=str(exc))
+        probe = QueueProbe(sqs, self.queue_url, health=self.health)
+        await probe.refresh()
+        self._outbox = SqsOutbox(
+            sqs,
+            self.queue_url,
+            linger_s=settings.ingest_linger_ms / 1000,
+            max_in_flight=MAX_CALLS_IN_FLIGHT,
+            metrics=self.metrics,
+        )
+        self.gateway = Gateway(
+            tokens,
+            self._outbox,
+            probe,
+            Limits(rate_per_s=settings.ingest_rate_per_s),
+            self.metrics,
+            self.health,
+        )
+        self.health.set("tokens", tokens.loaded, "" if tokens.loaded else "not read yet")
+        await self._listen(self.gateway)
+        await self._start_operations(probe, tokens)
+        # Start-up's long-lived objects (modules, botocore's models) leave the collector's
+        # sight, so full collections stay short (see app.py's _freeze_startup_objects).
+        gc.collect()
+        gc.freeze()
+
+    async def _client(self, session: aioboto3.Session, service: str) -> Any:
+        client = session.client(  # type: ignore[call-overload]
+            service,
+            endpoint_url=self.settings.aws_endpoint_url,
+            region_name=self.settings.aws_region,
+            config=_CLIENT_CONFIG,
+        )
+        opened = await self._stack.enter_async_context(client)
+        opened.meta.events.register(f"before-send.{service}", _ask_for_keep_alive)
+        return opened
+
+    async def _listen(self, gateway: Gateway) -> None:
+        runner = web.AppRunner(
+            gateway.application(),
+            access_log=None,  # one ingest.accepted / ingest.refused line per request instead
+            handle_signals=False,
+            shutdown_timeout=_CANCEL_TIMEOUT_S,
+        )
+        await runner.setup()
+        host, port = self.settings.ingest_host, self.settings.ingest_port
+        site = web.TCPSite(runner, host, port, backlog=512)
+        try:
+            await site.start()
+        except OSError as exc:
+            await runner.cleanup()
+            raise ConfigError(f"TRIAGE_INGEST_PORT {port} on {host}: {exc.strerror}") from None
+        self._runner = runner
+        server = site._server  # the bound port when TRIAGE_INGEST_PORT is 0
+        assert isinstance(server, asyncio.Server)
+        self.port = server.sockets[0].getsockname()[1]
+        log.info("ingest.listening", host=host, port=self.port)
+
+    async def _start_operations(self, probe: QueueProbe, tokens: TokenStore) -> None:
+        self._tasks.append(asyncio.create_task(self.health.watch_loop(), name="watchdog"))
+        watch = _watch(probe, tokens, self.health, PROBE_TTL_S)
+        self._tasks.append(asyncio.create_task(watch, name="readiness"))
+        mode = self.settings.metrics_mode
+        if mode != "off":
+            # The gateway's role may only send to the queue: its metrics are EMF lines on stdout
+            # (CloudWatch Logs makes them metrics), whatever TRIAGE_METRICS says beyond "off".
+            emf = EmfExporter(
+                self.metrics, self.settings.cloudwatch_namespace, service="triage-ingest"
+            )
+            self._tasks.append(
+                asyncio.create_task(flush_every(self.settings.metrics_interval_s, emf.flush))
+            )
+        self._stack.push_async_callback(self._stop_tasks)
+        if self.settings.http_port:
+            endpoints = EndpointServer(
+                self.health, self.metrics, self.settings.http_host, self.settings.http_port
+            )
+            await endpoints.start()
+            self._stack.push_async_callback(endpoints.aclose)
+
+    async def _stop_tasks(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def _wait_idle_or_forced(self, gateway: Gateway) -> None:
+        idle = asyncio.create_task(gateway.wait_idle(self.settings.shutdown_grace_s))
+        forced = asyncio.create_task(self._force_exit.wait())
+        await asyncio.wait({idle, forced}, return_when=asyncio.FIRST_COMPLETED)
+        forced.cancel()
+        if not idle.done() or not idle.result():
+            idle.cancel()
+            log.warning("ingest.grace_exceeded", in_flight=gateway.in_flight)
+
+    # --- Signals ------------------------------------------------------------------------------
+
+    def _install_signal_handlers(self) -> None:
+        if not self._own_signals or threading.current_thread() is not threading.main_thread():
+            return
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self.handle_exit, sig)
+            self._signals.append(sig)
+
+    def _remove_signal_handlers(self) -> None:
+        loop = asyncio.get_running_loop()
+        for sig in self._signals:
+            loop.remove_signal_handler(sig)
+        self._signals.clear()
+
+    def handle_exit(self, sig: signal.Signals) -> None:
+        if self.should_exit.is_set() and sig is signal.SIGINT:
+            self._force_exit.set()  # a second Ctrl-C: stop waiting for accepted requests
+        log.info("ingest.signal", signal=sig.name, force=self._force_exit.is_set())
+        self.should_exit.set()
+
+    def _requests_by_status(self) -> dict[str, int]:
+        """IngestRequests summed over sources, by status (for the stopped line)."""
+        totals: dict[str, int] = {}
+        for (name, dims), value in self.metrics.counters().items():
+            if name == "IngestRequests":
+                status = dict(dims).get("status", "?")
+                totals[status] = totals.get(status, 0) + int(value)
+        return totals
+
+
+def _ask_for_keep_alive(request: Any, **_: Any) -> None:
+    """HTTP/1.1 keeps connections alive by default, and SQS does; LocalStack (the compose stack's
+    and the benchmark's SQS) closes each one unless the request asks, which costs both sides a
+    TCP connection per call (about a fifth of the gateway's CPU per webhook there)."""
+    request.headers["Connection"] = "keep-alive"
+
+
+async def _watch(probe: QueueProbe, tokens: TokenStore, health: Health, interval_s: float) -> None:
+    """Keep readiness fresh for both listeners: the queue (and its message size limit), and
+    the tokens, read again here if Secrets Manager was down when the process started."""
+    while True:
+        await asyncio.sleep(interval_s)
+        await probe.refresh()
+        if not tokens.loaded:
+            try:
+                await tokens.load()
+            except (TokensUnavailable, ConfigError) as exc:
+                log.warning("ingest.tokens_unavailable", error=str(exc))
+        health.set("tokens", tokens.loaded, "" if tokens.loaded else "not read yet")
+
+
+async def run_gateway(settings: Settings) -> None:
+    """`triage ingest`: run until SIGTERM/SIGINT, then drain and return (exit 0)."""
+    service = IngestService(settings)
+    await service.startup()
+    try:
+        await service.serve()
+    finally:
+        await service.shutdown()

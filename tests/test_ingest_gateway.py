@@ -1,0 +1,643 @@
+"""`triage ingest`, every answer: the gateway runs in the test's event loop against moto (some
+through a proxy that holds or fails SQS calls) and is called over HTTP on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import boto3
+import httpx2
+import pytest
+from structlog.testing import capture_logs
+
+from daemon_harness import Queues
+from ingest_harness import (
+    TOKENS,
+    SqsProxy,
+    basic,
+    bearer,
+    ingest_settings,
+    payload,
+    running,
+    sentry_headers,
+)
+from triage.ingest import IngestService
+
+AM_GROUP = payload("alertmanager/group-firing.json")
+GENERIC = payload("generic/firing.json")
+
+
+@pytest.fixture
+async def gateway(queues: Queues) -> AsyncIterator[IngestService]:
+    """The gateway on a free port, with the harness's tokens, in front of moto's `alerts` queue."""
+    async with running(ingest_settings(queues.url, queues.endpoint)) as service:
+        yield service
+
+
+@pytest.fixture
+async def client(gateway: IngestService) -> AsyncIterator[httpx2.AsyncClient]:
+    async with httpx2.AsyncClient(base_url=f"http://127.0.0.1:{gateway.port}", timeout=30) as c:
+        yield c
+
+
+def received(queues: Queues, count: int = 10) -> list[dict[str, Any]]:
+    """Messages now on the queue (left in place: visibility 0), with their attributes."""
+    response = queues.client().receive_message(
+        QueueUrl=queues.url,
+        MaxNumberOfMessages=count,
+        VisibilityTimeout=0,
+        MessageAttributeNames=["All"],
+    )
+    messages: list[dict[str, Any]] = response.get("Messages", [])
+    return messages
+
+
+def attributes(message: dict[str, Any]) -> dict[str, str]:
+    return {k: v["StringValue"] for k, v in message.get("MessageAttributes", {}).items()}
+
+
+# --- 202 --------------------------------------------------------------------------------------
+
+
+async def test_accepted_body_is_queued_byte_for_byte_with_its_attributes(
+    client: httpx2.AsyncClient, queues: Queues
+) -> None:
+    """202 names the message, its alerts and the request id; the queue holds the exact bytes
+    with source, receive time, request id and the sender's traceparent as attributes."""
+    body = b"\xef\xbb\xbf" + AM_GROUP.replace(b"checkout-1", "caf\u00e9-\u65e5\u672c".encode())
+    traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+    before = datetime.now(UTC)
+    response = await client.post(
+        "/v1/alerts/alertmanager",
+        content=body,
+        headers={**bearer("alertmanager"), "traceparent": traceparent},
+    )
+    assert response.status_code == 202, response.text
+    answer = response.json()
+    assert answer["alerts"] == 3
+    assert response.headers["x-request-id"] == answer["request_id"]
+    (message,) = received(queues)
+    assert message["MessageId"] == answer["message_id"]
+    assert message["Body"].encode("utf-8") == body
+    attrs = attributes(message)
+    assert attrs["source"] == "alertmanager"
+    assert attrs["request_id"] == answer["request_id"]
+    assert attrs["traceparent"] == traceparent
+    at = datetime.fromisoformat(attrs["received_at"])
+    assert at.utcoffset() == timedelta(0)
+    assert before - timedelta(seconds=1) <= at <= datetime.now(UTC)
+
+
+@pytest.mark.parametrize(
+    "traceparent",
+    [
+        "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7",  # no flags
+        "00-4BF92F3577B34DA6A3CE929D0E0E4736-00F067AA0BA902B7-01",  # upper case
+        "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-" + "x" * 300,  # too long
+        "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-\u00e9",  # not ASCII
+    ],
+)
+async def test_a_malformed_traceparent_is_dropped_not_forwarded(
+    client: httpx2.AsyncClient, queues: Queues, traceparent: str
+) -> None:
+    """A traceparent that is not W3C's, bounded printable ASCII, is left off; the body is queued."""
+    headers = {
+        b"Authorization": f"Bearer {TOKENS['generic']}".encode(),
+        b"traceparent": traceparent.encode(),
+    }
+    response = await client.post("/v1/alerts/generic", content=GENERIC, headers=headers)
+    assert response.status_code == 202
+    (message,) = received(queues)
+    assert "traceparent" not in attributes(message)
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        bearer("grafana"),
+        basic("grafana", TOKENS["grafana"]),
+        basic("", TOKENS["grafana"]),
+        {"X-Grafana-Token": TOKENS["grafana"]},
+        {"Authorization": "Bearer wrong-but-ignored", "X-Grafana-Token": TOKENS["grafana"]},
+    ],
+    ids=["bearer", "basic", "basic-no-user", "x-grafana-token", "one-of-two"],
+)
+async def test_every_accepted_credential_form_passes(
+    client: httpx2.AsyncClient, headers: dict[str, str]
+) -> None:
+    """Bearer, Basic (password = token, any user) and X-Grafana-Token each authenticate."""
+    body = payload("grafana/group-firing.json")
+    response = await client.post("/v1/alerts/grafana", content=body, headers=headers)
+    assert response.status_code == 202, response.text
+    assert response.json()["alerts"] == 2
+
+
+async def test_valid_body_without_alerts_is_accepted_with_zero(
+    client: httpx2.AsyncClient, queues: Queues
+) -> None:
+    """Grafana's Test button gets 202 with "alerts": 0 and why; it is queued, so the daemon's
+    log proves the whole path."""
+    body = payload("grafana/test-notification.json")
+    response = await client.post("/v1/alerts/grafana", content=body, headers=bearer("grafana"))
+    assert response.status_code == 202
+    assert response.json()["alerts"] == 0
+    assert response.json()["skipped"] == ["test_notification"]
+    assert len(received(queues)) == 1
+
+
+async def test_a_large_body_is_read_off_the_loop_and_accepted(
+    client: httpx2.AsyncClient, queues: Queues
+) -> None:
+    """A 900 KB body (parsed on a worker thread) is accepted and queued whole."""
+    body = json.dumps({"title": "big", "dedup_key": "big", "description": "x" * 900_000}).encode()
+    response = await client.post("/v1/alerts/generic", content=body, headers=bearer("generic"))
+    assert response.status_code == 202, response.text
+    (message,) = received(queues)
+    assert message["Body"].encode() == body
+
+
+# --- 401 / 404 ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"Authorization": "Bearer not-the-token-0123456789"},
+        {"Authorization": f"Bearer {TOKENS['alertmanager']}x"},
+        {"Authorization": f"Bearer {TOKENS['grafana']}"},  # another source's token
+        basic("admin", "not-the-token-0123456789"),
+        {"Authorization": "Basic !!!not-base64"},
+        {"X-Grafana-Token": "not-the-token-0123456789"},
+        {"Authorization": f"Token {TOKENS['alertmanager']}"},  # unknown scheme
+    ],
+    ids=["missing", "wrong-bearer", "longer", "other-source", "wrong-basic", "bad-basic",
+         "wrong-x-grafana-token", "unknown-scheme"],
+)  # fmt: skip
+async def test_missing_or_wrong_credentials_are_401_without_detail(
+    client: httpx2.AsyncClient, queues: Queues, headers: dict[str, str]
+) -> None:
+    """Each failing form is 401 with no detail and one log line without the presented value;
+    nothing is queued."""
+    with capture_logs() as logs:
+        response = await client.post("/v1/alerts/alertmanager", content=AM_GROUP, headers=headers)
+    assert response.status_code == 401
+    assert response.json()["error"] == "unauthorized"
+    assert response.headers["www-authenticate"].startswith("Bearer")
+    lines = [e for e in logs if e["event"].startswith("ingest.")]
+    assert [(e["event"], e["status"], e["reason"]) for e in lines] == [
+        ("ingest.refused", 401, "unauthorized")
+    ]
+    for value in [*TOKENS.values(), "not-the-token-0123456789", *headers.values()]:
+        assert value not in repr(lines)
+    assert received(queues) == []
+
+
+async def test_unknown_and_disabled_sources_are_the_same_404(client: httpx2.AsyncClient) -> None:
+    """A path that is no source and a source without a token answer alike: 404, not found."""
+    unknown = await client.post("/v1/alerts/pagerduty", content=GENERIC, headers=bearer("generic"))
+    disabled = await client.post("/v1/alerts/threshold", content=GENERIC, headers=bearer("generic"))
+    assert unknown.status_code == disabled.status_code == 404
+    assert unknown.json()["error"] == disabled.json()["error"] == "not found"
+
+
+# --- 413 / 422 ------------------------------------------------------------------------------
+
+
+async def test_body_over_one_mib_is_413_by_content_length(client: httpx2.AsyncClient) -> None:
+    """A Content-Length over 1 MiB is refused before the body is read."""
+    body = b"{" + b" " * (1024 * 1024) + b"}"
+    response = await client.post("/v1/alerts/generic", content=body, headers=bearer("generic"))
+    assert response.status_code == 413
+    assert "1,048,576" in response.json()["error"]
+
+
+async def test_streamed_body_over_one_mib_is_413(client: httpx2.AsyncClient) -> None:
+    """A chunked body (no Content-Length) is cut off at 1 MiB and refused."""
+
+    async def chunks() -> AsyncIterator[bytes]:
+        for _ in range(20):
+            yield b" " * 65536
+
+    response = await client.post("/v1/alerts/generic", content=chunks(), headers=bearer("generic"))
+    assert response.status_code == 413
+
+
+async def test_body_over_the_queues_message_size_is_413(
+    client: httpx2.AsyncClient, queues: Queues, gateway: IngestService
+) -> None:
+    """A body the queue cannot hold (its MaximumMessageSize, here 1,024 bytes) is 413 naming
+    the limit, not a 503 the sender would retry for ever."""
+    queues.client().set_queue_attributes(
+        QueueUrl=queues.url, Attributes={"MaximumMessageSize": "1024"}
+    )
+    assert gateway.gateway is not None
+    await gateway.gateway.probe.refresh()
+    body = json.dumps({"title": "t", "description": "x" * 2000}).encode()
+    response = await client.post("/v1/alerts/generic", content=body, headers=bearer("generic"))
+    assert response.status_code == 413
+    assert "1,024" in response.json()["error"]
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (b'{"title": "unterminated', "decode: body is not valid JSON"),
+        (b"\xff\xfe{}", "decode: body is not UTF-8"),
+        (b"[1, 2]", "decode: body is JSON an array, not an object"),
+        (b'{"hello": "world"}', "unknown_format: no known alert format matches"),
+        (b'{"title": ""}', "invalid: title is missing or empty"),
+        (b'{"title": "ok \xef\xbf\xbe"}', "decode: body holds U+FFFE or U+FFFF"),
+    ],
+    ids=["not-json", "not-utf8", "array", "unknown", "invalid", "not-for-sqs"],
+)
+async def test_unreadable_body_is_422_with_the_normalisers_reason(
+    client: httpx2.AsyncClient, queues: Queues, body: bytes, reason: str
+) -> None:
+    """A body the daemon could not read is 422 with the normaliser's one-line reason."""
+    response = await client.post("/v1/alerts/generic", content=body, headers=bearer("generic"))
+    assert response.status_code == 422
+    assert response.json()["error"].startswith(reason), response.json()
+    assert received(queues) == []
+
+
+async def test_body_of_another_source_is_422_naming_both(client: httpx2.AsyncClient) -> None:
+    """An Alertmanager payload posted to /v1/alerts/grafana is refused, naming both sources;
+    a CloudWatch alarm belongs on the SNS path."""
+    wrong = await client.post("/v1/alerts/grafana", content=AM_GROUP, headers=bearer("grafana"))
+    assert wrong.status_code == 422
+    assert wrong.json()["error"] == (
+        "wrong_source: this is alertmanager JSON, not grafana; post it to /v1/alerts/alertmanager"
+    )
+    alarm = payload("cloudwatch/raw-alarm.json")
+    sns = await client.post("/v1/alerts/generic", content=alarm, headers=bearer("generic"))
+    assert sns.status_code == 422
+    assert "through SNS" in sns.json()["error"]
+
+
+async def test_422_reason_is_redacted_and_one_short_line(client: httpx2.AsyncClient) -> None:
+    """A reason quoting hostile text shows no secret (by pattern or by value) and no newline."""
+    keys = {
+        "AKIAIOSFODNN7EXAMPLE": 1,
+        TOKENS["generic"]: 2,
+        "line\nbreak" + "y" * 500: 3,
+    }
+    response = await client.post(
+        "/v1/alerts/generic", content=json.dumps(keys).encode(), headers=bearer("generic")
+    )
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert "AKIA" not in error and TOKENS["generic"] not in error
+    assert "[REDACTED:aws-key]" in error and "[REDACTED:credential]" in error
+    assert "\n" not in error and len(error) <= 300
+
+
+# --- 429 ------------------------------------------------------------------------------------
+
+
+async def test_rate_above_the_limit_is_429_with_retry_after(queues: Queues) -> None:
+    """Past a source's burst the gateway answers 429 with Retry-After; other sources still pass."""
+    settings = ingest_settings(queues.url, queues.endpoint, ingest_rate_per_s=0.2)  # burst of 1
+    async with (
+        running(settings) as service,
+        httpx2.AsyncClient(base_url=f"http://127.0.0.1:{service.port}") as client,
+    ):
+        first = await client.post("/v1/alerts/generic", content=GENERIC, headers=bearer("generic"))
+        second = await client.post("/v1/alerts/generic", content=GENERIC, headers=bearer("generic"))
+        other = await client.post(
+            "/v1/alerts/alertmanager", content=AM_GROUP, headers=bearer("alertmanager")
+        )
+    assert first.status_code == 202
+    assert second.status_code == 429
+    assert 1 <= int(second.headers["retry-after"]) <= 5
+    assert other.status_code == 202
+
+
+async def test_rejected_credentials_do_not_spend_the_rate(queues: Queues) -> None:
+    """Unauthenticated requests cannot use up a source's budget: the real sender still passes."""
+    settings = ingest_settings(queues.url, queues.endpoint, ingest_rate_per_s=0.2)
+    async with (
+        running(settings) as service,
+        httpx2.AsyncClient(base_url=f"http://127.0.0.1:{service.port}") as client,
+    ):
+        for _ in range(5):
+            bad = await client.post("/v1/alerts/generic", content=GENERIC)
+            assert bad.status_code == 401
+        good = await client.post("/v1/alerts/generic", content=GENERIC, headers=bearer("generic"))
+    assert good.status_code == 202
+
+
+# --- Sentry ---------------------------------------------------------------------------------
+
+
+async def test_sentry_signature_right_is_accepted_with_its_resource(
+    client: httpx2.AsyncClient, queues: Queues
+) -> None:
+    """A body signed with the client secret is accepted; Sentry-Hook-Resource rides along."""
+    body = payload("sentry/issue-created.json")
+    response = await client.post("/v1/alerts/sentry", content=body, headers=sentry_headers(body))
+    assert response.status_code == 202, response.text
+    (message,) = received(queues)
+    assert attributes(message)["sentry_hook_resource"] == "issue"
+    assert message["Body"].encode() == body
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"Sentry-Hook-Signature": "0" * 64},
+        sentry_headers(b"another body"),
+        sentry_headers(payload("sentry/issue-created.json"), secret="not-the-client-secret"),
+        bearer("sentry"),  # the client secret as a bearer token is not a signature
+    ],
+    ids=["missing", "zeros", "other-body", "other-secret", "bearer"],
+)
+async def test_sentry_signature_wrong_or_missing_is_401(
+    client: httpx2.AsyncClient, queues: Queues, headers: dict[str, str]
+) -> None:
+    """Only the HMAC-SHA256 of the exact body with the client secret is accepted."""
+    body = payload("sentry/issue-created.json")
+    response = await client.post("/v1/alerts/sentry", content=body, headers=headers)
+    assert response.status_code == 401
+    assert received(queues) == []
+
+
+async def test_sentry_installation_webhook_is_accepted_without_alerts(
+    client: httpx2.AsyncClient,
+) -> None:
+    """The webhook Sentry sends when the integration is installed is 202 with no alerts."""
+    body = payload("sentry/installation-created.json")
+    headers = sentry_headers(body, resource="installation")
+    response = await client.post("/v1/alerts/sentry", content=body, headers=headers)
+    assert response.status_code == 202
+    assert response.json()["alerts"] == 0
+
+
+# --- Health ---------------------------------------------------------------------------------
+
+
+async def test_healthz_and_readyz_answer(client: httpx2.AsyncClient) -> None:
+    """/healthz is alive; /readyz is ready once the queue answered and the tokens were read."""
+    assert (await client.get("/healthz")).json() == {"alive": True}
+    ready = await client.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json() == {"ready": True, "failing": {}}
+
+
+# --- 503 ------------------------------------------------------------------------------------
+
+
+async def test_sqs_down_is_503_with_retry_after_and_readyz_tells_no_secrets(
+    queues: Queues, unused_tcp_port: int
+) -> None:
+    """With SQS unreachable a valid request gets 503 + Retry-After, and /readyz says "queue"
+    without AWS's text or any URL."""
+    dead = f"http://127.0.0.1:{unused_tcp_port}"
+    settings = ingest_settings(queues.url.replace(queues.endpoint, dead), dead)
+    async with (
+        running(settings) as service,
+        httpx2.AsyncClient(base_url=f"http://127.0.0.1:{service.port}", timeout=30) as client,
+    ):
+        response = await client.post(
+            "/v1/alerts/generic", content=GENERIC, headers=bearer("generic")
+        )
+        ready = await client.get("/readyz")
+    assert response.status_code == 503
+    assert int(response.headers["retry-after"]) >= 1
+    assert response.json()["error"] == "queue unavailable"
+    assert ready.status_code == 503
+    assert ready.json() == {"ready": False, "failing": {"queue": "unreachable"}}
+    assert "127.0.0.1" not in ready.text and "http" not in ready.text
+
+
+@pytest.fixture
+def proxy(moto_url: str) -> Any:
+    with SqsProxy(moto_url) as running_proxy:
+        yield running_proxy
+
+
+async def post_batched(
+    client: httpx2.AsyncClient, proxy: SqsProxy, bodies: list[bytes]
+) -> list[httpx2.Response]:
+    """POST `bodies` at once while a first send is held at the proxy, so they gather into one
+    SendMessageBatch (group commit: a body leaves alone only when no call is in flight)."""
+    proxy.released.clear()
+    pilot = asyncio.create_task(
+        client.post("/v1/alerts/generic", content=json.dumps({"title": "pilot"}).encode(),
+                    headers=bearer("generic"))
+    )  # fmt: skip
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 10
+    while proxy.sends_waiting < 1:
+        assert loop.time() < deadline, "the pilot send never reached SQS"
+        await asyncio.sleep(0.01)
+    answers = asyncio.gather(
+        *(client.post("/v1/alerts/generic", content=b, headers=bearer("generic")) for b in bodies)
+    )
+    while proxy.sends_waiting < 2:  # the batch left after the linger and reached SQS
+        assert loop.time() < deadline, "the batch never reached SQS"
+        await asyncio.sleep(0.01)
+    proxy.released.set()
+    assert (await pilot).status_code == 202
+    return list(await answers)
+
+
+async def test_only_the_failed_batch_entry_gets_503(queues: Queues, proxy: SqsProxy) -> None:
+    """Three requests share one SendMessageBatch; the entry SQS fails answers 503 with
+    Retry-After, the other two 202 and are on the queue."""
+    settings = ingest_settings(queues.url, proxy.url, ingest_linger_ms=100)
+    proxy.fail_marker = "doomed"
+    bodies = [json.dumps({"title": f"{name} alert", "dedup_key": name}).encode()
+              for name in ("kept-1", "doomed", "kept-2")]  # fmt: skip
+    async with (
+        running(settings) as service,
+        httpx2.AsyncClient(base_url=f"http://127.0.0.1:{service.port}", timeout=30) as client,
+    ):
+        answers = await post_batched(client, proxy, bodies)
+    assert [a.status_code for a in answers] == [202, 503, 202]
+    assert "retry-after" in answers[1].headers
+    assert proxy.count("SendMessageBatch") == 1
+    kept = sorted(m["Body"] for m in received(queues) if "pilot" not in m["Body"])
+    assert kept == sorted([bodies[0].decode(), bodies[2].decode()])
+
+
+async def test_an_entry_sqs_refuses_for_its_content_is_422(queues: Queues, proxy: SqsProxy) -> None:
+    """A SenderFault entry (SQS refuses the message itself) is 422: retrying cannot help."""
+    settings = ingest_settings(queues.url, proxy.url, ingest_linger_ms=100)
+    proxy.fail_marker, proxy.fail_as_sender_fault = "doomed", True
+    bodies = [json.dumps({"title": t}).encode() for t in ("doomed", "fine")]
+    async with (
+        running(settings) as service,
+        httpx2.AsyncClient(base_url=f"http://127.0.0.1:{service.port}", timeout=30) as client,
+    ):
+        answers = await post_batched(client, proxy, bodies)
+    assert [a.status_code for a in answers] == [422, 202]
+    assert "InvalidMessageContents" in answers[0].json()["error"]
+
+
+async def test_a_quiet_gateway_sends_at_once(queues: Queues, proxy: SqsProxy) -> None:
+    """With no call in flight a body leaves at once (no linger): a linger of 1 s does not
+    delay a lone webhook."""
+    settings = ingest_settings(queues.url, proxy.url, ingest_linger_ms=1000)
+    async with (
+        running(settings) as service,
+        httpx2.AsyncClient(base_url=f"http://127.0.0.1:{service.port}", timeout=30) as client,
+    ):
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        response = await client.post(
+            "/v1/alerts/generic", content=GENERIC, headers=bearer("generic")
+        )
+        elapsed = loop.time() - started
+    assert response.status_code == 202
+    assert elapsed < 0.9  # well under the 1 s linger
+    assert proxy.count("SendMessage") == 1
+
+
+async def test_concurrent_requests_are_coalesced_into_batches(
+    queues: Queues, proxy: SqsProxy
+) -> None:
+    """Twenty requests at once take at most a few SendMessageBatch calls, never one per request,
+    and each gets its own message id."""
+    settings = ingest_settings(queues.url, proxy.url, ingest_linger_ms=50)
+    async with (
+        running(settings) as service,
+        httpx2.AsyncClient(base_url=f"http://127.0.0.1:{service.port}", timeout=30) as client,
+    ):
+        answers = await asyncio.gather(
+            *(
+                client.post(
+                    "/v1/alerts/generic",
+                    content=json.dumps({"title": f"alert {i}", "dedup_key": str(i)}).encode(),
+                    headers=bearer("generic"),
+                )
+                for i in range(20)
+            )
+        )
+    assert {a.status_code for a in answers} == {202}
+    assert len({a.json()["message_id"] for a in answers}) == 20
+    assert proxy.count("SendMessageBatch") <= 4
+    assert proxy.count("SendMessage") <= 2
+
+
+# --- Tokens from Secrets Manager --------------------------------------------------------------
+
+
+async def test_rotated_secret_is_picked_up_without_a_restart(
+    queues: Queues, proxy: SqsProxy
+) -> None:
+    """After put-secret-value, the new token works at once and the old one stops; a flood of
+    bad tokens re-reads the secret at most once per refresh interval."""
+    secrets = boto3.client("secretsmanager", endpoint_url=queues.endpoint, region_name="us-east-1")
+    old, new = "generic-token-before-rotation", "generic-token-after-rotation"
+    arn = secrets.create_secret(Name="triage/ingest", SecretString=json.dumps({"generic": old}))[
+        "ARN"
+    ]
+    settings = ingest_settings(
+        queues.url,
+        proxy.url,
+        ingest_tokens=None,
+        ingest_tokens_secret_id=arn,
+        ingest_tokens_refresh_s=0.3,
+    )
+    async with (
+        running(settings) as service,
+        httpx2.AsyncClient(base_url=f"http://127.0.0.1:{service.port}", timeout=30) as client,
+    ):
+
+        async def post(token: str) -> int:
+            headers = {"Authorization": f"Bearer {token}"}
+            return (
+                await client.post("/v1/alerts/generic", content=GENERIC, headers=headers)
+            ).status_code
+
+        assert await post(old) == 202
+        reads = proxy.count("GetSecretValue")
+        flood = await asyncio.gather(*(post(f"bad-token-number-{i:04d}") for i in range(50)))
+        assert set(flood) == {401}
+        assert proxy.count("GetSecretValue") - reads <= 1
+        secrets.put_secret_value(SecretId=arn, SecretString=json.dumps({"generic": new}))
+        # The flood's re-read may be under 0.3 s old: the new token passes once it is not.
+        deadline = asyncio.get_running_loop().time() + 5
+        while await post(new) != 202:
+            assert asyncio.get_running_loop().time() < deadline, "the rotated token never passed"
+        assert await post(old) == 401
+
+
+# --- Broken requests and bugs ---------------------------------------------------------------
+
+
+async def test_a_body_cut_short_is_400_and_nothing_is_queued(
+    gateway: IngestService, queues: Queues
+) -> None:
+    """A sender that promises 1,000 bytes and hangs up after 10 is refused (400, logged), queues
+    nothing, and the gateway keeps answering."""
+    with capture_logs() as logs:
+        _, writer = await asyncio.open_connection("127.0.0.1", gateway.port)
+        writer.write(
+            b"POST /v1/alerts/generic HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n"
+            + f"Authorization: Bearer {TOKENS['generic']}\r\n\r\n".encode()
+            + b'{"title": '
+        )
+        await writer.drain()
+        writer.close()
+        await writer.wait_closed()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 10
+        while not any(e["event"] == "ingest.refused" for e in logs):
+            assert loop.time() < deadline, logs
+            await asyncio.sleep(0.01)
+    (line,) = [e for e in logs if e["event"] == "ingest.refused"]
+    assert (line["status"], line["reason"]) == (400, "incomplete_body")
+    async with httpx2.AsyncClient(base_url=f"http://127.0.0.1:{gateway.port}") as client:
+        assert (await client.get("/healthz")).status_code == 200
+    assert received(queues) == []
+
+
+class BrokenOutbox:
+    """An Outbox with a bug for one body: it raises what no outbox should."""
+
+    def __init__(self, real: Any) -> None:
+        self.real = real
+
+    async def send(self, message: Any) -> str:
+        if "bug" in message.body:
+            raise RuntimeError("a bug in the outbox")
+        result: str = await self.real.send(message)
+        return result
+
+
+async def test_a_bug_fails_only_its_own_request_with_500(
+    gateway: IngestService, client: httpx2.AsyncClient
+) -> None:
+    """An unexpected exception answers that request 500 (the sender retries) with one
+    ingest.error line, and the next request is served as usual."""
+    assert gateway.gateway is not None
+    gateway.gateway.outbox = BrokenOutbox(gateway.gateway.outbox)
+    with capture_logs() as logs:
+        bad = await client.post(
+            "/v1/alerts/generic", content=b'{"title": "bug"}', headers=bearer("generic")
+        )
+        good = await client.post("/v1/alerts/generic", content=GENERIC, headers=bearer("generic"))
+    assert bad.status_code == 500 and bad.json()["error"] == "internal error"
+    assert good.status_code == 202
+    assert [e["event"] for e in logs if e["event"].startswith("ingest.")] == [
+        "ingest.error",
+        "ingest.refused",
+        "ingest.accepted",
+    ]
+
+
+async def test_every_token_read_is_held_by_the_redactor(gateway: IngestService) -> None:
+    """The tokens the gateway reads are registered with `triage.redact.hold`, so any redactor
+    of the process (log lines included) blanks them by value."""
+    from triage.redact import Redactor, held
+
+    for token in TOKENS.values():
+        assert token in held()
+        assert token not in Redactor().text(f"a line that quotes {token} by mistake")
