@@ -46,7 +46,7 @@ async def test_heavy_bodies_leave_the_loop_free_for_heartbeats() -> None:
 
     async def handler(message: Message, _progress: object) -> list[Action]:
         if message.id in heavy_ids:
-            await _normalize(message.body)
+            await _normalize(message)
         else:
             await asyncio.sleep(3.5)
         return []
