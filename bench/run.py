@@ -71,10 +71,11 @@ class Config:
 FULL = Config(mode="full")
 QUICK = Config(
     mode="quick",
-    waves=3,
+    waves=2,
     sequential_messages=4,
-    storm_messages=500,
-    latency_duration_s=3.0,
+    storm_messages=200,
+    storm_incidents=20,
+    latency_duration_s=2.0,
 )
 
 

@@ -50,9 +50,9 @@ def test_quick_bench_runs_end_to_end(localstack: LocalStack, tmp_path: Path) -> 
     assert "not measured" not in text, text
     assert "Phases that did not finish" not in text, text
     assert (
-        "| storm: LLM calls for 500 messages over 50 incidents | 50 | exactly 50 | PASS |" in text
+        "| storm: LLM calls for 200 messages over 20 incidents | 20 | exactly 20 | PASS |" in text
     )
-    assert "| storm: tickets created | 50 | exactly 50 | PASS |" in text
+    assert "| storm: tickets created | 20 | exactly 20 | PASS |" in text
     for figure in ("throughput at concurrency 64", "sequential", "peak RSS", "p99"):
         assert figure in text
     ingest = text[text.index("## Ingest gateway") :]

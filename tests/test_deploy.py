@@ -802,7 +802,8 @@ def test_plan_refuses_inconsistent_settings(
 ) -> None:
     """Preconditions stop a plan whose stopTimeout cuts the drain short or whose size Fargate lacks."""
     result = subprocess.run(
-        [terraform, "plan", "-input=false", "-no-color", "-var", var],
+        # No refresh: the preconditions need the configuration, not moto's view of the state.
+        [terraform, "plan", "-input=false", "-no-color", "-refresh=false", "-var", var],
         cwd=applied.root,
         env=tf_env,
         capture_output=True,
