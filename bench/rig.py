@@ -24,9 +24,9 @@ from typing import Any
 
 import boto3  # type: ignore[import-untyped]  # no stubs installed (types-boto3)
 
+from triage.demo.model import ChatServer, Reply, default_model
+from triage.demo.ticketd import TicketServer
 from triage.settings import Settings, env_name
-from triage.stubs.openai_server import ChatServer, Reply, default_model
-from triage.stubs.ticketd import TicketServer
 
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "bench-token"

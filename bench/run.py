@@ -406,9 +406,9 @@ async def _sequential_loop(
 ) -> tuple[int, float]:
     from triage.app import build_sinks, hold_credentials, open_configured_store, pipeline_from
     from triage.aws import Aws
-    from triage.inbox import SqsInbox
     from triage.metrics import Metrics
     from triage.redact import Redactor
+    from triage.sqs.inbox import SqsInbox
     from triage.summarise import build_summariser
 
     metrics = Metrics()

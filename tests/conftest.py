@@ -10,8 +10,8 @@ import pytest
 from moto.server import ThreadedMotoServer
 
 from daemon_harness import TOKEN, Queues, make_queues
+from triage.demo.ticketd import TicketServer
 from triage.redact import _forget_held
-from triage.stubs.ticketd import TicketServer
 
 # Variables that would point a test at a real account, model or repository.
 _ISOLATED_PREFIXES = ("AWS_", "OPENAI_", "TRIAGE_", "BACKEND_", "GITHUB_", "SLACK_", "SQS_")

@@ -21,7 +21,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import urlparse
 
-from triage.stubs.loopback import KeepAliveHandler, LoopbackServer
+from triage.demo.loopback import KeepAliveHandler, LoopbackServer
 
 #: Headers that describe one hop, not the message; the proxy sets its own.
 _HOP_HEADERS = frozenset(

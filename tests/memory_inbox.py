@@ -8,7 +8,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
-from triage.inbox import Depth, Message
+from triage.sqs.inbox import Depth, Message
 
 
 @dataclass

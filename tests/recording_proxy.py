@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import unquote, urlparse
 
-from triage.stubs.loopback import KeepAliveHandler, LoopbackServer
+from triage.demo.loopback import KeepAliveHandler, LoopbackServer
 
 _HOP_HEADERS = frozenset(
     {"connection", "keep-alive", "transfer-encoding", "content-length", "accept-encoding", "host"}

@@ -17,6 +17,7 @@ import pytest
 import structlog
 
 from factories import view
+from triage.demo.ticketd import TicketServer
 from triage.errors import ConfigError, SinkRejectedError, SinkThrottledError, SinkUnavailableError
 from triage.metrics import Metrics
 from triage.models import Alert, EffectKind, Priority, Status, Ticket
@@ -24,7 +25,6 @@ from triage.secrets import BackendToken
 from triage.settings import Settings
 from triage.sinks.backend import BackendSink
 from triage.sinks.base import Effect
-from triage.stubs.ticketd import TicketServer
 
 ALERT = Alert(
     source="generic",

@@ -11,9 +11,9 @@ import time
 from pathlib import Path
 
 from daemon_harness import SRC, Daemon, Queues, daemon_env, run_triage, settings_for
-from triage.stubs.ticketd import TicketServer
+from triage.demo.ticketd import TicketServer
 
-SAMPLES = Path(__file__).resolve().parents[1] / "src" / "triage" / "demo_alerts"
+SAMPLES = Path(__file__).resolve().parents[1] / "src" / "triage" / "demo" / "alerts"
 
 
 triage = run_triage

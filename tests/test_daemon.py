@@ -14,7 +14,7 @@ import pytest
 
 from daemon_harness import TOKEN, Daemon, Queues, run_triage, settings_for
 from triage.app import RunResult, run_daemon
-from triage.stubs.ticketd import TicketServer
+from triage.demo.ticketd import TicketServer
 
 GRAFANA_GROUP = Path(__file__).parent / "payloads" / "grafana" / "group-firing.json"
 

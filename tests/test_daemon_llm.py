@@ -12,7 +12,7 @@ import pytest
 
 from daemon_harness import TOKEN, Daemon, Queues, settings_for
 from triage.app import run_daemon
-from triage.stubs.openai_server import (
+from triage.demo.model import (
     INVENTED_HOST,
     INVENTED_INSTANCE,
     INVENTED_IP,
@@ -22,7 +22,7 @@ from triage.stubs.openai_server import (
     completion,
     error,
 )
-from triage.stubs.ticketd import TicketServer
+from triage.demo.ticketd import TicketServer
 
 
 def generic(key: str, status: str = "firing") -> dict[str, Any]:

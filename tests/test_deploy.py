@@ -91,12 +91,12 @@ BATCH_ACTIONS = {
 }
 #: Call sites that never run in the ECS task: (file, function) → who runs them.
 NOT_IN_THE_TASK = {
-    ("demo.py", "*"): "dev",  # the embedded demo builds its own moto queues and secret
+    ("demo/", "*"): "dev",  # the embedded demo builds its own moto queues and secret
     (
         "incidents/dynamodb.py",
         "create_table",
     ): "dev",  # dev stacks and tests; Terraform owns the table
-    ("dlq.py", "*"): "operator",  # `triage dlq peek|redrive`
+    ("ops/dlq.py", "*"): "operator",  # `triage dlq peek|redrive`
     ("cli.py", "_dlq"): "operator",
     ("cli.py", "_send_batches"): "operator",  # `triage send`
     # `triage ingest` runs in its own task, with its own role (deploy/terraform/ingest.tf):

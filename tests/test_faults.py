@@ -21,8 +21,8 @@ import pytest
 
 from daemon_harness import Daemon, Queues, make_queues, settings_for
 from fault_proxy import FaultProxy
+from triage.demo.ticketd import TicketServer
 from triage.settings import Settings
-from triage.stubs.ticketd import TicketServer
 
 
 def generic(key: str, status: str = "firing") -> dict[str, Any]:

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from daemon_harness import Daemon, Queues, daemon_env, make_queues, run_triage, settings_for
+from github_stub import GitHubServer
 from triage.app import run_daemon
-from triage.stubs.github import GitHubServer
 
 GH_TOKEN = "ghp_" + "T0k3n" * 8
 

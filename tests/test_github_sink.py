@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from factories import view
+from github_stub import GitHubServer, StubApp
 from triage.errors import ConfigError, SinkRejectedError, SinkThrottledError, SinkUnavailableError
 from triage.incidents.lifecycle import Policy
 from triage.incidents.sqlite import SQLiteStore
@@ -27,7 +28,6 @@ from triage.ratelimit import Budgets
 from triage.settings import Settings
 from triage.sinks.base import Applied, Effect, Target
 from triage.sinks.github import GitHubSink, IssueRef
-from triage.stubs.github import GitHubServer, StubApp
 
 BOT_TOKEN = "t-bot"
 ALICE_TOKEN = "t-alice"

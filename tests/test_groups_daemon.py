@@ -11,9 +11,9 @@ from typing import Any
 import boto3
 
 from daemon_harness import TOKEN, Daemon, make_queues, settings_for
-from triage.stubs.github import GitHubServer
-from triage.stubs.openai_server import ChatServer
-from triage.stubs.ticketd import TicketServer
+from github_stub import GitHubServer
+from triage.demo.model import ChatServer
+from triage.demo.ticketd import TicketServer
 
 GH_TOKEN = "ghp_" + "Gr0upT0k3n" * 4
 ROUTES = """

@@ -20,12 +20,12 @@ import pytest
 import structlog
 
 from daemon_harness import Daemon, Queues, settings_for
+from triage.demo.ticketd import TicketServer
 from triage.health import Health
-from triage.http_endpoints import EndpointServer
-from triage.http_server import HttpServer, Limits, Request, Response
 from triage.metrics import Metrics
+from triage.ops.endpoints import EndpointServer
+from triage.ops.http_server import HttpServer, Limits, Request, Response
 from triage.settings import Settings
-from triage.stubs.ticketd import TicketServer
 
 HEALTHZ = b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n"
 

@@ -31,7 +31,7 @@ from ingest_harness import (
     queue_arn,
     wait_for,
 )
-from triage.stubs.ticketd import TicketServer
+from triage.demo.ticketd import TicketServer
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 #: Long enough for Alertmanager's group_wait, our gateway and the daemon's 1 s long poll, with

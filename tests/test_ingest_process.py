@@ -27,7 +27,7 @@ from ingest_harness import (
     wait_for,
 )
 from triage.app import run_daemon
-from triage.stubs.ticketd import TicketServer
+from triage.demo.ticketd import TicketServer
 
 
 @pytest.fixture

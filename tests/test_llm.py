@@ -14,11 +14,7 @@ import pytest
 import structlog.testing
 
 from factories import alert, view
-from triage.metrics import Metrics
-from triage.models import Alert, Priority, Status
-from triage.redact import Redactor
-from triage.settings import Settings
-from triage.stubs.openai_server import (
+from triage.demo.model import (
     INVENTED_HOST,
     INVENTED_INSTANCE,
     INVENTED_IP,
@@ -28,6 +24,10 @@ from triage.stubs.openai_server import (
     default_model,
     error,
 )
+from triage.metrics import Metrics
+from triage.models import Alert, Priority, Status
+from triage.redact import Redactor
+from triage.settings import Settings
 from triage.summarise import FallbackSummariser, build_summariser, prompt
 from triage.summarise.deterministic import DeterministicSummariser
 from triage.summarise.llm import LlmSummariser

@@ -23,10 +23,10 @@ import boto3
 import pytest
 
 from localstack_harness import ROOT, LocalStack, aws_cli_env, localstack_session, venv_or_skip
-from triage.check import run_checks
+from triage.demo.ticketd import TicketServer
 from triage.incidents.dynamodb import create_table
+from triage.ops.check import run_checks
 from triage.settings import Settings
-from triage.stubs.ticketd import TicketServer
 
 pytestmark = pytest.mark.localstack
 

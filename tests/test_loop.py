@@ -7,11 +7,11 @@ import json
 import time
 
 from memory_inbox import MemoryInbox
-from triage.inbox import Message
 from triage.incidents.lifecycle import Action
 from triage.metrics import Metrics
 from triage.pipeline import _normalize
-from triage.supervisor import Supervisor, SupervisorConfig
+from triage.sqs.inbox import Message
+from triage.sqs.supervisor import Supervisor, SupervisorConfig
 
 
 def heavy_body() -> str:

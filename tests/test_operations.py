@@ -16,12 +16,12 @@ import pytest
 from memory_inbox import MemoryInbox
 from triage.errors import TransientError
 from triage.health import Health
-from triage.http_endpoints import EndpointServer
-from triage.inbox import Depth, Message
 from triage.incidents.lifecycle import Action
 from triage.metrics import Metrics
-from triage.metrics_export import EmfExporter, PutMetricDataExporter, prometheus_text
-from triage.supervisor import Supervisor, SupervisorConfig
+from triage.ops.endpoints import EndpointServer
+from triage.ops.metrics_export import EmfExporter, PutMetricDataExporter, prometheus_text
+from triage.sqs.inbox import Depth, Message
+from triage.sqs.supervisor import Supervisor, SupervisorConfig
 
 
 def _metrics() -> Metrics:

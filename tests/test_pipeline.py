@@ -15,7 +15,6 @@ import pytest
 from factories import T0, alert
 from memory_store import MemoryStore
 from triage.errors import GatheringError, SinkUnavailableError
-from triage.inbox import Message
 from triage.incidents import Action, Ledger, Policy
 from triage.metrics import Metrics
 from triage.models import EffectKind, Priority, Status, Ticket
@@ -24,6 +23,7 @@ from triage.redact import Redactor
 from triage.routes import load_router
 from triage.settings import Settings
 from triage.sinks.base import Applied, Effect
+from triage.sqs.inbox import Message
 from triage.view import RedactedAlert
 
 POLICY = Policy(

@@ -25,6 +25,7 @@ import httpx2
 import pytest
 import structlog
 
+from github_stub import GitHubServer
 from memory_store import MemoryStore
 from triage.errors import TriageError
 from triage.incidents import Ledger, Policy
@@ -38,7 +39,6 @@ from triage.settings import Settings
 from triage.sinks.backend import BackendSink
 from triage.sinks.github import GitHubSink
 from triage.sinks.slack import SlackSink
-from triage.stubs.github import GitHubServer
 from triage.summarise import FallbackSummariser
 from triage.summarise.deterministic import DeterministicSummariser
 from triage.summarise.llm import LlmSummariser

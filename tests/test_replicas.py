@@ -13,7 +13,7 @@ from pathlib import Path
 import boto3
 
 from daemon_harness import Daemon, make_queues, settings_for
-from triage.stubs.ticketd import TicketServer
+from triage.demo.ticketd import TicketServer
 
 INCIDENTS = 25
 MESSAGES = 500

@@ -14,7 +14,7 @@ import pytest
 
 from daemon_harness import TOKEN, Queues, daemon_env, run_triage, settings_for
 from triage.app import run_daemon
-from triage.stubs.ticketd import TicketServer
+from triage.demo.ticketd import TicketServer
 
 
 class Webhook:

@@ -1,4 +1,4 @@
-"""What every loopback stand-in server shares (triage.stubs.loopback)."""
+"""What every loopback stand-in server shares (triage.demo.loopback)."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ from collections.abc import Callable
 import httpx2
 import pytest
 
-from triage.stubs.github import GitHubServer
-from triage.stubs.loopback import KeepAliveHandler, LoopbackServer
-from triage.stubs.openai_server import ChatServer
-from triage.stubs.ticketd import TicketServer
+from github_stub import GitHubServer
+from triage.demo.loopback import KeepAliveHandler, LoopbackServer
+from triage.demo.model import ChatServer
+from triage.demo.ticketd import TicketServer
 
 STUBS: dict[str, Callable[[], LoopbackServer]] = {
     "openai": ChatServer,

@@ -9,12 +9,12 @@ from collections.abc import Sequence
 import pytest
 
 from memory_inbox import MemoryInbox
-from triage.acker import Acker
 from triage.errors import DecodeError, SinkUnavailableError
-from triage.inbox import Message
 from triage.incidents.lifecycle import Outcome
 from triage.metrics import Metrics
-from triage.supervisor import Progress, Supervisor, SupervisorConfig, _backoff
+from triage.sqs.acker import Acker
+from triage.sqs.inbox import Message
+from triage.sqs.supervisor import Progress, Supervisor, SupervisorConfig, _backoff
 
 
 def config(**changes: object) -> SupervisorConfig:

@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx2
 import pytest
 
-from triage.stubs.ticketd import TicketServer
+from triage.demo.ticketd import TicketServer
 
 ROUTE = "/api/service/tickets"
 SRC = Path(__file__).resolve().parents[1] / "src"
@@ -111,9 +111,9 @@ def test_stop_without_start_returns() -> None:
 
 
 def test_main_serves_and_exits_on_sigterm() -> None:
-    """`python -m triage.stubs.ticketd` serves the route and exits cleanly on SIGTERM."""
+    """`python -m triage.demo.ticketd` serves the route and exits cleanly on SIGTERM."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "triage.stubs.ticketd", "--port", "0", "--token", "T"],
+        [sys.executable, "-m", "triage.demo.ticketd", "--port", "0", "--token", "T"],
         env={**os.environ, "PYTHONPATH": str(SRC)},
         stdout=subprocess.PIPE,
         text=True,

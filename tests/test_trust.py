@@ -32,10 +32,10 @@ from daemon_harness import (
     settings_for,
 )
 from fault_proxy import FaultProxy
+from github_stub import GitHubServer
 from recording_proxy import RecordingProxy
-from triage.stubs.github import GitHubServer
-from triage.stubs.openai_server import ChatServer, completion
-from triage.stubs.ticketd import TicketServer
+from triage.demo.model import ChatServer, completion
+from triage.demo.ticketd import TicketServer
 
 PAYLOADS = Path(__file__).parent / "payloads"
 GH_TOKEN = "ghp_" + "Tr0stT0k3n" * 4

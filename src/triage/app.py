@@ -18,11 +18,10 @@ from triage.aws import Aws
 from triage.breaker import CircuitBreaker
 from triage.errors import SinkUnavailableError
 from triage.health import Health
-from triage.http_endpoints import EndpointServer
-from triage.inbox import SqsInbox
 from triage.incidents import Ledger, Policy, Store, open_store
 from triage.metrics import Metrics
-from triage.metrics_export import EmfExporter, PutMetricDataExporter, flush_every
+from triage.ops.endpoints import EndpointServer
+from triage.ops.metrics_export import EmfExporter, PutMetricDataExporter, flush_every
 from triage.pipeline import Pipeline
 from triage.ratelimit import Budgets
 from triage.redact import Redactor, hold
@@ -32,8 +31,9 @@ from triage.settings import Settings
 from triage.sinks.backend import BackendSink
 from triage.sinks.base import Sink
 from triage.sinks.guard import Backpressure, GuardedSink
+from triage.sqs.inbox import SqsInbox
+from triage.sqs.supervisor import Helper, Stats, Supervisor, SupervisorConfig
 from triage.summarise import Summariser, build_summariser, deterministic_summariser
-from triage.supervisor import Helper, Stats, Supervisor, SupervisorConfig
 
 log = structlog.get_logger(__name__)
 

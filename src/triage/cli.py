@@ -94,7 +94,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "ingest":
             return _ingest(settings)
         if args.command == "check":
-            from triage.check import run_checks
+            from triage.ops.check import run_checks
 
             return asyncio.run(run_checks(settings))
         if args.command == "health":
@@ -113,7 +113,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run(settings: Settings, *, drain: bool, dry_run: bool) -> int:
     from triage.app import run_daemon
-    from triage.supervisor import DaemonCrashed
+    from triage.sqs.supervisor import DaemonCrashed
 
     try:
         asyncio.run(run_daemon(settings, drain=drain, dry_run=dry_run))
@@ -147,8 +147,8 @@ def _health(settings: Settings, ready: bool, timeout_s: float) -> int:
 
 
 async def _dlq(settings: Settings, args: argparse.Namespace) -> int:
-    from triage import dlq
     from triage.aws import Aws
+    from triage.ops import dlq
 
     settings.require("queue_url")
     assert settings.queue_url is not None

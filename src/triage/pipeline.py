@@ -25,7 +25,6 @@ from types import MappingProxyType
 import structlog
 
 from triage.errors import BackpressureError, GatheringError, TransientError, TriageError
-from triage.inbox import Message
 from triage.incidents import Action, Incident, Ledger, Outcome, Policy, Work
 from triage.incidents.groups import GroupKey
 from triage.incidents.lifecycle import Group
@@ -36,6 +35,7 @@ from triage.redact import Redactor
 from triage.routes import Route, Router
 from triage.settings import KNOWN_SINKS
 from triage.sinks.base import Effect, Sink
+from triage.sqs.inbox import Message
 from triage.summarise.base import Summariser
 from triage.summarise.priority import default_priority
 from triage.view import GroupView, MemberView, RedactedAlert, redact_alert, redact_ticket

@@ -27,11 +27,10 @@ import structlog
 from aiohttp import ClientPayloadError, web
 from aiohttp.http_exceptions import HttpProcessingError
 
+import triage.ingest.auth as auth
 from triage.decode import MAX_BODY_BYTES
 from triage.errors import ConfigError
 from triage.health import Health
-from triage.inbox import SENTRY_RESOURCE_ATTRIBUTE
-from triage.ingest import auth
 from triage.ingest.auth import TokenStore, TokensUnavailable
 from triage.ingest.outbox import MessageRejected, Outbox, Outgoing, QueueUnavailable
 from triage.ingest.probe import QueueProbe
@@ -40,10 +39,11 @@ from triage.metrics import Metrics
 from triage.normalize.sentry import resource_hint
 from triage.ratelimit import TokenBucket
 from triage.redact import Redactor
+from triage.sqs.inbox import SENTRY_RESOURCE_ATTRIBUTE
 
 log = structlog.get_logger(__name__)
 
-#: Message attributes every queued webhook carries (read by `triage.inbox.Message.attributes`).
+#: Message attributes every queued webhook carries (read by `triage.sqs.inbox.Message.attributes`).
 SOURCE_ATTRIBUTE = "source"
 RECEIVED_AT_ATTRIBUTE = "received_at"
 REQUEST_ID_ATTRIBUTE = "request_id"

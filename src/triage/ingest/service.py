@@ -24,13 +24,13 @@ from botocore.config import Config
 
 from triage.errors import ConfigError
 from triage.health import Health
-from triage.http_endpoints import EndpointServer
 from triage.ingest.auth import TokenStore, TokensUnavailable
 from triage.ingest.gateway import Gateway, Limits
 from triage.ingest.outbox import SqsOutbox
 from triage.ingest.probe import PROBE_TTL_S, QueueProbe
 from triage.metrics import Metrics
-from triage.metrics_export import EmfExporter, flush_every
+from triage.ops.endpoints import EndpointServer
+from triage.ops.metrics_export import EmfExporter, flush_every
 from triage.settings import Settings
 
 log = structlog.get_logger(__name__)

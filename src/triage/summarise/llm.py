@@ -49,6 +49,8 @@ from tenacity import (
     wait_random_exponential,
 )
 
+import triage.summarise.grounding as grounding
+import triage.summarise.prompt as prompt
 from triage.breaker import CircuitBreaker
 from triage.errors import SummariserError
 from triage.metrics import Metrics
@@ -56,7 +58,6 @@ from triage.models import Priority, Ticket
 from triage.normalize.common import cut, line, text
 from triage.redact import Redactor
 from triage.settings import Settings
-from triage.summarise import grounding, prompt
 from triage.summarise.priority import decide
 from triage.view import RedactedAlert
 

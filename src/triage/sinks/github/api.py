@@ -39,7 +39,7 @@ from triage.errors import (
     SinkRejectedError,
 )
 from triage.settings import Settings
-from triage.sinks.github_auth import InstallationToken, app_credentials
+from triage.sinks.github.auth import InstallationToken, app_credentials
 from triage.sinks.http import parse_retry_after, scrub
 
 log = structlog.get_logger(__name__)

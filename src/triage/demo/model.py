@@ -14,7 +14,7 @@ request, and answers in one of three ways, first match wins:
 OpenAI-compatible servers without structured outputs do. Runs on its own threads, so sync and
 async callers alike can use it; listens on 127.0.0.1 unless told otherwise.
 
-    python -m triage.stubs.openai_server --port 8090 --latency-ms 500 [--gullible]
+    python -m triage.demo.model --port 8090 --latency-ms 500 [--gullible]
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from http.server import BaseHTTPRequestHandler
 from types import FrameType
 from typing import Any
 
-from triage.stubs.loopback import KeepAliveHandler, LoopbackServer
+from triage.demo.loopback import KeepAliveHandler, LoopbackServer
 
 _FENCE = re.compile(r"<alert-([0-9a-f]+)>\n(.*)\n</alert-\1>", re.DOTALL)
 #: What a gullible model obeys in the alert's text.

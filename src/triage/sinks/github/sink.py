@@ -49,6 +49,7 @@ from urllib.parse import urlsplit
 import httpx2
 import structlog
 
+import triage.sinks.github.text as text
 from triage.errors import (
     GitHubThrottledError,
     GitHubUnavailableError,
@@ -59,9 +60,8 @@ from triage.metrics import Metrics
 from triage.models import EffectKind
 from triage.ratelimit import Budget, Budgets, LocalBudgets
 from triage.settings import Settings
-from triage.sinks import github_text as text
 from triage.sinks.base import Applied, Effect
-from triage.sinks.github_api import GitHubApi
+from triage.sinks.github.api import GitHubApi
 
 log = structlog.get_logger(__name__)
 

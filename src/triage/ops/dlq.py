@@ -17,9 +17,9 @@ from typing import Any, TextIO
 from botocore.exceptions import ClientError
 
 from triage.errors import ConfigError, TriageError
-from triage.inbox import Message, message_from
 from triage.normalize import normalize_body
 from triage.redact import Redactor
+from triage.sqs.inbox import Message, message_from
 
 #: Dead letters are shown redacted (patterns, and the credentials this process holds).
 _REDACTOR = Redactor()

@@ -21,11 +21,11 @@ from typing import Any
 
 from triage.app import RunResult, run_daemon
 from triage.aws import Aws
+from triage.demo.ticketd import TicketServer
 from triage.logs import configure_logging
 from triage.metrics import Metrics
 from triage.redact import Redactor
 from triage.settings import Settings
-from triage.stubs.ticketd import TicketServer
 
 QUEUE = "triage-demo"
 DLQ = "triage-demo-dlq"
@@ -45,7 +45,7 @@ class DemoAws:
 def sample_bodies() -> dict[str, list[tuple[str, str]]]:
     """The bundled samples by wave: {"1": [(file name, body), …], …}."""
     waves: dict[str, list[tuple[str, str]]] = {wave: [] for wave in WAVES}
-    folder = resources.files("triage") / "demo_alerts"
+    folder = resources.files("triage.demo") / "alerts"
     for entry in sorted(folder.iterdir(), key=lambda e: e.name):
         if entry.name.endswith(".json"):
             waves[entry.name[0]].append((entry.name, entry.read_text(encoding="utf-8")))

@@ -1,6 +1,6 @@
 """A loopback stand-in for the ticket backend: records tickets, honours `Idempotency-Key`, and
 can be told to fail or be slow. Used by `triage demo`, the tests, the benchmarks and the
-docker-compose dev stack (`python -m triage.stubs.ticketd --port 4000 --token T`).
+docker-compose dev stack (`python -m triage.demo.ticketd --port 4000 --token T`).
 
 Routes (the contract triage expects of a real backend, see the README):
     POST {route}                 create → 201 {"id": "T-1", …}; a repeated Idempotency-Key → 200, same id
@@ -23,7 +23,7 @@ from http.server import BaseHTTPRequestHandler
 from types import FrameType
 from typing import Any
 
-from triage.stubs.loopback import KeepAliveHandler, LoopbackServer
+from triage.demo.loopback import KeepAliveHandler, LoopbackServer
 
 #: The sub-routes of a ticket that record an event: `{route}/{id}/updates` and `/resolve`.
 _EVENTS = ("updates", "resolve")

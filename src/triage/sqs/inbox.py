@@ -17,7 +17,9 @@ from triage.errors import InboxError
 
 log = structlog.get_logger(__name__)
 
-#: SQS's ceiling for ChangeMessageVisibility (12 hours).
+#: SQS's limits, here and nowhere else: the most messages per receive and per batch call,
+#: and the longest a message may stay hidden (12 hours).
+MAX_BATCH = 10
 MAX_VISIBILITY_S = 43_200
 
 #: The message attribute `triage ingest` copies a Sentry webhook's `Sentry-Hook-Resource` into.
@@ -59,12 +61,14 @@ class Inbox(Protocol):
         ...
 
     async def delete(self, messages: Sequence[Message]) -> list[str]:
-        """Delete up to 10 messages; return the ids SQS failed to delete."""
+        """Delete the messages (in as many calls as the queue's batch limit needs); return the
+        ids the queue failed to delete."""
         ...
 
     async def change_visibility(self, messages: Sequence[Message], timeout_s: int) -> None:
-        """Hide up to 10 messages for `timeout_s` more seconds: 0 releases them at once,
-        a delay spaces out a retry, and a heartbeat extends messages still being worked on."""
+        """Hide the messages for `timeout_s` more seconds (batched as the queue needs): 0
+        releases them at once, a delay spaces out a retry, and a heartbeat extends messages
+        still being worked on."""
         ...
 
     async def depth(self) -> Depth: ...
@@ -92,8 +96,12 @@ class SqsInbox:
         return [message_from(raw) for raw in response.get("Messages", [])]
 
     async def delete(self, messages: Sequence[Message]) -> list[str]:
-        if not messages:
-            return []
+        failed: list[str] = []
+        for batch in _batches(messages):
+            failed += await self._delete(batch)
+        return failed
+
+    async def _delete(self, messages: Sequence[Message]) -> list[str]:
         entries = [
             {"Id": str(i), "ReceiptHandle": m.receipt_handle} for i, m in enumerate(messages)
         ]
@@ -116,9 +124,11 @@ class SqsInbox:
         return failed
 
     async def change_visibility(self, messages: Sequence[Message], timeout_s: int) -> None:
-        if not messages:
-            return
         timeout_s = max(0, min(int(timeout_s), MAX_VISIBILITY_S))
+        for batch in _batches(messages):
+            await self._change_visibility(batch, timeout_s)
+
+    async def _change_visibility(self, messages: Sequence[Message], timeout_s: int) -> None:
         entries = [
             {"Id": str(i), "ReceiptHandle": m.receipt_handle, "VisibilityTimeout": timeout_s}
             for i, m in enumerate(messages)
@@ -175,6 +185,10 @@ def message_from(raw: dict[str, Any]) -> Message:
             if isinstance(value.get("StringValue"), str)
         },
     )
+
+
+def _batches(messages: Sequence[Message]) -> list[Sequence[Message]]:
+    return [messages[i : i + MAX_BATCH] for i in range(0, len(messages), MAX_BATCH)]
 
 
 def _describe(exc: Exception) -> str:

@@ -9,7 +9,7 @@ import contextlib
 import structlog
 
 from triage.errors import TransientError
-from triage.inbox import Inbox, Message
+from triage.sqs.inbox import MAX_BATCH, Inbox, Message
 
 log = structlog.get_logger(__name__)
 
@@ -34,7 +34,7 @@ class Acker:
         """Queue `message` for deletion; True once SQS confirmed it."""
         done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         self._queue.put_nowait((message, done))
-        if self._queue.qsize() >= 10:
+        if self._queue.qsize() >= MAX_BATCH:
             self._ready.set()
         return await done
 
@@ -48,14 +48,14 @@ class Acker:
         stopping = False
         while not stopping:
             item = await self._queue.get()
-            if item is not None and not self._stopping and self._queue.qsize() < 9:
+            if item is not None and not self._stopping and self._queue.qsize() < MAX_BATCH - 1:
                 self._ready.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._ready.wait(), self.linger_s)
             batch = []
             while item is not None:
                 batch.append(item)
-                if len(batch) == 10 or self._queue.empty():
+                if len(batch) == MAX_BATCH or self._queue.empty():
                     break
                 item = self._queue.get_nowait()
             stopping = item is None

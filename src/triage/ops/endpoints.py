@@ -7,9 +7,9 @@ framework in the daemon, and the limits there keep the port from starving it.
 from __future__ import annotations
 
 from triage.health import Health
-from triage.http_server import DEFAULT_LIMITS, HttpServer, Limits, Request, Response
 from triage.metrics import Metrics
-from triage.metrics_export import prometheus_text
+from triage.ops.http_server import DEFAULT_LIMITS, HttpServer, Limits, Request, Response
+from triage.ops.metrics_export import prometheus_text
 
 
 class EndpointServer(HttpServer):

@@ -36,12 +36,12 @@ from typing import Any
 
 import structlog
 
-from triage.acker import Acker
 from triage.errors import BackpressureError, PermanentError, TransientError, TriageError
 from triage.health import Health
-from triage.inbox import Inbox, Message
 from triage.incidents.lifecycle import Outcome
 from triage.metrics import Metrics
+from triage.sqs.acker import Acker
+from triage.sqs.inbox import MAX_BATCH, MAX_VISIBILITY_S, Inbox, Message
 
 log = structlog.get_logger(__name__)
 
@@ -59,7 +59,7 @@ class DaemonCrashed(Exception):
 @dataclass(frozen=True, slots=True)
 class SupervisorConfig:
     concurrency: int = 16
-    max_messages: int = 10
+    max_messages: int = MAX_BATCH
     wait_s: int = 20
     shutdown_grace_s: float = 25.0
     #: After the grace, cancelling the rest (their store claims released) and making their
@@ -106,8 +106,6 @@ class Stats:
         self.failures[message_id] = _Failure(reason, error)
 
 
-#: The longest visibility timeout SQS accepts.
-SQS_MAX_VISIBILITY_S = 43_200
 
 #: Why intake pauses, as `intake.paused` says it.
 _HELD = "a message is held: a service or budget said wait"
@@ -290,7 +288,7 @@ class Supervisor:
             wait_s = min(self.config.wait_s, 1) if self.config.drain else self.config.wait_s
             if limit is not None:
                 wait_s = min(wait_s, 1)  # probing: look at the breakers again soon
-            per_call = min(10, self.config.max_messages, free)
+            per_call = min(MAX_BATCH, self.config.max_messages, free)
             # With a backlog and many free slots, fill them with parallel receives instead of
             # one round trip per ten; an idle queue keeps a single long poll (SQS bills per call).
             calls = min(-(-free // per_call), self.MAX_PARALLEL_RECEIVES) if backlog else 1
@@ -526,7 +524,7 @@ class Supervisor:
         delay = _backoff(message.receive_count, self.config.retry_base_s, self.config.retry_max_s)
         if retry_after_s is not None:
             # The service said when to come back; SQS cannot hide a message for longer than 12 h.
-            delay = min(max(delay, retry_after_s), SQS_MAX_VISIBILITY_S)
+            delay = min(max(delay, retry_after_s), MAX_VISIBILITY_S)
         self.stats.retried += 1
         self.stats.remember(message.id, reason, error)
         self.metrics.incr("MessagesFailed", reason=reason)
@@ -547,12 +545,11 @@ class Supervisor:
             await asyncio.sleep(max(0.2, timeout_s / 3))
             now = time.monotonic()
             due = [m for m, extended in self._leases.values() if now - extended >= timeout_s / 3]
-            for start in range(0, len(due), 10):
-                batch = [m for m in due[start : start + 10] if m.id in self._leases]
-                await self.inbox.change_visibility(batch, timeout_s)
-                for message in batch:
-                    if message.id in self._leases:
-                        self._leases[message.id] = (message, now)
+            due = [m for m in due if m.id in self._leases]
+            await self.inbox.change_visibility(due, timeout_s)
+            for message in due:
+                if message.id in self._leases:
+                    self._leases[message.id] = (message, now)
             if due:
                 log.debug("heartbeat.extended", count=len(due), timeout_s=timeout_s)
 
@@ -560,8 +557,7 @@ class Supervisor:
 
     async def _release_dry_held(self) -> None:
         held = list(self._dry_held.values())
-        for start in range(0, len(held), 10):
-            await self.inbox.change_visibility(held[start : start + 10], 0)
+        await self.inbox.change_visibility(held, 0)
         for message in held:
             self._leases.pop(message.id, None)
         self._dry_held.clear()
@@ -598,8 +594,7 @@ class Supervisor:
         messages = list(leftovers.values())
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(max(stage_end - time.monotonic(), 0.5)):
-                for start in range(0, len(messages), 10):
-                    await self.inbox.change_visibility(messages[start : start + 10], 0)
+                await self.inbox.change_visibility(messages, 0)
         self.stats.released_on_shutdown += len(messages)
         log.warning("daemon.released", count=len(messages), reason=reason)
 

@@ -1,5 +1,5 @@
 """A loopback stand-in for the part of GitHub's REST API the github sink uses; it records every
-call and can be told to fail. Used by the tests (and by hand: `python -m triage.stubs.github
+call and can be told to fail. Used by the tests (and by hand: `python -m github_stub
 --port 4010 --token T --repo acme/ops`, then `GITHUB_API_URL=http://127.0.0.1:4010`).
 
 Routes (shapes as GitHub's, trimmed to the fields triage reads):
@@ -42,7 +42,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import jwt
 
-from triage.stubs.loopback import KeepAliveHandler, LoopbackServer
+from triage.demo.loopback import KeepAliveHandler, LoopbackServer
 
 Answer = tuple[int, Any, dict[str, str]]
 

@@ -1,1 +1,0 @@
-"""Stand-ins for the services triage talks to, for the demo, tests, benchmarks and dev stack."""
