@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from triage.incidents.lifecycle import Policy
-from triage.incidents.store import R, Record, RecordChange, Store
+from triage.incidents.store import INCIDENT, R, Record, RecordChange, Store
 
 
 class MemoryStore(Store):
@@ -28,6 +28,17 @@ class MemoryStore(Store):
         if write is not None:
             self.records[(kind, key)] = write
         return result
+
+    async def _scan(self, kind: str) -> list[Record]:
+        return [r for (k, _), r in self.records.items() if k == kind]
+
+    async def _due(self, now_s: float | None) -> list[str]:
+        limit = now_s if now_s is not None else float("inf")
+        return [
+            r.key
+            for r in self.records.values()
+            if r.kind == INCIDENT and r.sweep_at is not None and r.sweep_at <= limit
+        ]
 
     async def ping(self) -> None:
         return None

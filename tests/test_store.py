@@ -6,20 +6,22 @@ import asyncio
 import contextlib
 import sqlite3
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import aioboto3
 import pytest
 
-from factories import T0, alert
+from factories import T0, alert, view
 from triage.errors import StoreBusyError
 from triage.incidents.dynamodb import DynamoDBStore, create_table
 from triage.incidents.groups import GroupKey
+from triage.incidents.codec import view_from_json, view_to_json
 from triage.incidents.lifecycle import Action, Policy, State
+from triage.incidents.silences import Matcher, Silence
 from triage.incidents.sqlite import SQLiteStore
-from triage.incidents.store import Store
-from triage.models import Priority, Status, Ticket
+from triage.incidents.store import Hold, Routing, Store
+from triage.models import EffectKind, Priority, Status, Ticket
 from triage.ratelimit import Budget
 
 POLICY = Policy(update_interval=timedelta(minutes=15), reopen_window=timedelta(hours=1))
@@ -281,3 +283,200 @@ async def test_a_group_incident_keeps_its_members_in_every_store(store: Store) -
     assert set(stored.group.members) == {alert("api-0").fingerprint, alert("api-1").fingerprint}
     assert stored.group.by == {"alertname": "Crash"}
     assert stored.pending is not None and stored.pending.owner == "m0"
+
+
+# --- Operators and the sweep: silences, listing, closing by hand, held effects, escalation ---
+
+SILENCE_END = T0 + timedelta(hours=2)
+
+
+def _silence(*matchers: str, ends: datetime = SILENCE_END) -> Silence:
+    return Silence.new([Matcher.parse(m) for m in matchers], T0, ends, "maintenance", "alice")
+
+
+def _hold(silence: Silence) -> Hold:
+    return Hold(silence.id, silence.ends(), view_to_json(view(alert())))
+
+
+async def _opened(store: Store, name: str = "api-5xx") -> str:
+    """An open incident with a backend ticket, its effect finished."""
+    t = await store.begin(alert(name), "m0", T0)
+    assert t.after is not None
+    fp = t.after.fingerprint
+    routing = Routing("default", "payments", {"env": "prod"}, escalate_after_s=600)
+    await store.save_ticket(fp, "m0", TICKET, routing)
+    await store.confirm(fp, "m0", "backend", "T-1", finish=True)
+    return fp
+
+
+async def test_silences_are_kept_expired_and_seen_by_every_replica(store: Store) -> None:
+    """A silence added on one replica is read by another; expiring it ends it there too, once."""
+    replica = await _replica_of(store)
+    try:
+        added = await store.add_silence(_silence("team=payments", "title=~.*5xx.*"), T0)
+        [seen] = await replica.silences()
+        assert seen == added and seen.active(T0 + timedelta(minutes=1))
+        later = T0 + timedelta(minutes=30)
+        expired = await replica.expire_silence(added.id, later)
+        assert expired is not None and expired.expired_at == later
+        again = await store.expire_silence(added.id, later + timedelta(minutes=1))
+        assert again == expired  # already ended: unchanged
+        [after] = await store.silences()
+        assert not after.active(later) and after.active(T0 + timedelta(minutes=29))
+        assert await store.expire_silence("nope", later) is None
+    finally:
+        if replica is not store:
+            await replica.aclose()
+
+
+async def test_listing_returns_incidents_only(store: Store) -> None:
+    """incidents() lists every incident (open and closed), and no budget or silence record."""
+    await store.take_token(BUDGET, NOW_S)
+    await store.add_silence(_silence("team=x"), T0)
+    first = await _opened(store, "a")
+    second = await store.begin(alert("b", Status.RESOLVED), "m1", T0)
+    listed = {i.fingerprint: i for i in await store.incidents()}
+    assert second.after is not None
+    assert set(listed) == {first, second.after.fingerprint}
+    assert listed[first].team == "payments" and listed[first].labels == {"env": "prod"}
+    assert listed[first].route == "default"
+
+
+async def test_a_silenced_alert_is_stored_and_its_open_held_until_released_once(
+    store: Store,
+) -> None:
+    """A new incident under a silence is stored with its OPEN held (no pending effect, due to
+    the sweep when the silence ends); once no silence matches, exactly one of two replicas
+    claims the OPEN, carrying the held alert."""
+    silence = _silence("team=payments")
+    t = await store.begin(alert(), "m1", T0, hold=_hold(silence))
+    assert t.action is Action.SILENCED
+    assert t.after is not None and t.after.pending is None
+    assert t.after.held is not None and t.after.held.kind is EffectKind.OPEN
+    fp = t.after.fingerprint
+    repeat = await store.begin(
+        alert(minutes=1), "m2", T0 + timedelta(minutes=1), hold=_hold(silence)
+    )
+    assert repeat.action is Action.SILENCED
+    assert repeat.after is not None and repeat.after.occurrences == 2
+    assert await store.due(T0 + timedelta(minutes=5)) == []
+    assert await store.due(None) == [fp]
+    after_end = SILENCE_END + timedelta(seconds=1)
+    assert await store.due(after_end) == [fp]
+    still = await store.release_held(fp, "sweep-a", T0 + timedelta(minutes=5), lambda i: silence)
+    assert still is None
+    replica = await _replica_of(store)
+    try:
+        claims = await asyncio.gather(
+            store.release_held(fp, "sweep-a", after_end, lambda i: None),
+            replica.release_held(fp, "sweep-b", after_end, lambda i: None),
+        )
+    finally:
+        if replica is not store:
+            await replica.aclose()
+    [claim] = [c for c in claims if c is not None]
+    assert claim.action is Action.OPEN
+    assert claim.after is not None and claim.after.pending is not None
+    assert claim.after.pending.alert is not None and claim.after.held is None
+    assert view_from_json(claim.after.pending.alert).title == "api-5xx is failing"
+
+
+async def test_a_live_alert_after_the_silence_ends_carries_the_held_effect(store: Store) -> None:
+    """An alert that no silence matches any more takes the held effect out itself (an OPEN for
+    an incident whose ticket was held), whatever the update interval says."""
+    silence = _silence("team=payments")
+    await store.begin(alert(), "m1", T0, hold=_hold(silence))
+    t = await store.begin(alert(minutes=1), "m2", T0 + timedelta(minutes=1))
+    assert t.action is Action.OPEN
+    assert t.after is not None and t.after.held is None and t.after.pending is not None
+
+
+async def test_an_update_of_a_ticketed_incident_is_held_and_a_resolve_still_closes(
+    store: Store,
+) -> None:
+    """A silenced repeat after the update interval holds its UPDATE; a resolve under the same
+    silence closes the ticket as usual (closes are never held)."""
+    fp = await _opened(store)
+    silence = _silence("team=payments")
+    later = T0 + timedelta(minutes=20)
+    held = await store.begin(alert(minutes=20), "m1", later, hold=_hold(silence))
+    assert held.action is Action.SILENCED
+    assert held.after is not None and held.after.held is not None
+    assert held.after.held.kind is EffectKind.UPDATE
+    close = await store.begin(
+        alert(status=Status.RESOLVED, minutes=21), "m2", later, hold=_hold(silence)
+    )
+    assert close.action is Action.CLOSE
+    assert close.after is not None and close.after.held is None
+    assert await store.due(None) == []
+    assert fp == close.after.fingerprint
+
+
+async def test_closing_by_hand_claims_a_close_once(store: Store) -> None:
+    """close() claims a CLOSE carrying the operator's note; a second close is IGNORE; an
+    unknown fingerprint is a LookupError; an incident whose ticket was held closes quietly."""
+    fp = await _opened(store)
+    note = view_to_json(view(alert(status=Status.RESOLVED)))
+    t = await store.close(fp, "cli", T0 + timedelta(minutes=3), note)
+    assert t.action is Action.CLOSE
+    assert t.after is not None and t.after.state is State.CLOSED
+    assert t.after.pending is not None and t.after.pending.alert == note
+    await store.finish(fp, "cli")
+    again = await store.close(fp, "cli", T0 + timedelta(minutes=4), note)
+    assert again.action is Action.IGNORE
+    with pytest.raises(LookupError):
+        await store.close("0" * 32, "cli", T0, note)
+    quiet = await store.begin(alert("q"), "m1", T0, hold=_hold(_silence("team=payments")))
+    assert quiet.after is not None
+    recorded = await store.close(quiet.after.fingerprint, "cli", T0, note)
+    assert recorded.action is Action.RECORD
+    assert recorded.after is not None and recorded.after.pending is None
+
+
+async def test_escalation_is_claimed_by_one_replica_once(store: Store) -> None:
+    """An incident past its route's escalate_after_s is due; of two replicas racing, one claims
+    it; once done it is no longer due; a silence matching it keeps it from being claimed."""
+    fp = await _opened(store)
+    assert await store.due(T0 + timedelta(minutes=5)) == []
+    at = T0 + timedelta(minutes=11)
+    assert await store.due(at) == [fp]
+    silenced = await store.claim_escalation(fp, "a", at, lambda i: _silence("team=payments"))
+    assert silenced is None
+    replica = await _replica_of(store)
+    try:
+        claims = await asyncio.gather(
+            store.claim_escalation(fp, "a", at, lambda i: None),
+            replica.claim_escalation(fp, "b", at, lambda i: None),
+        )
+    finally:
+        if replica is not store:
+            await replica.aclose()
+    [claimed] = [c for c in claims if c is not None]
+    assert claimed.escalation is not None
+    await store.end_escalation(fp, claimed.escalation.owner, at)
+    assert await store.due(None) == []
+    assert await store.claim_escalation(fp, "a", at + LEASE * 2, lambda i: None) is None
+
+
+async def test_a_failed_escalation_is_due_again_at_its_retry(store: Store) -> None:
+    """end_escalation(retry_at=…) leaves it due again from then, for whoever comes."""
+    fp = await _opened(store)
+    at = T0 + timedelta(minutes=11)
+    assert await store.claim_escalation(fp, "a", at, lambda i: None) is not None
+    retry = at + timedelta(minutes=1)
+    await store.end_escalation(fp, "a", at, retry_at=retry)
+    assert await store.due(at) == []
+    assert await store.claim_escalation(fp, "b", retry, lambda i: None) is not None
+
+
+async def test_an_abandoned_effect_with_its_own_alert_is_taken_over(store: Store) -> None:
+    """A close claimed by hand whose owner died is taken over by the sweep after the lease,
+    with the same idempotency key; not before."""
+    fp = await _opened(store)
+    note = view_to_json(view(alert(status=Status.RESOLVED)))
+    first = await store.close(fp, "cli", T0, note)
+    assert await store.take_over(fp, "sweep", T0 + timedelta(seconds=10)) is None
+    assert await store.due(T0 + LEASE) == [fp]
+    redo = await store.take_over(fp, "sweep", T0 + LEASE + timedelta(seconds=1))
+    assert redo is not None and redo.redo and redo.action is Action.CLOSE
+    assert redo.idempotency_key == first.idempotency_key

@@ -5,9 +5,19 @@ from __future__ import annotations
 import dataclasses
 import json
 from datetime import datetime
+from types import MappingProxyType
 
-from triage.incidents.lifecycle import Group, Incident, Member, Pending, State
-from triage.models import EffectKind, Status, Ticket
+from triage.incidents.lifecycle import (
+    Escalation,
+    Group,
+    Held,
+    Incident,
+    Member,
+    Pending,
+    State,
+)
+from triage.models import EffectKind, Priority, Status, Ticket
+from triage.view import GroupView, RedactedAlert
 
 
 def incident_to_json(incident: Incident) -> str:
@@ -33,13 +43,24 @@ def incident_to_json(incident: Incident) -> str:
             "untracked": group.untracked,
             "window_s": group.window_s,
         }
+    for name in ("held", "escalation"):
+        value = data[name]
+        if value is not None:
+            data[name] = {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}  # type: ignore[arg-type]
     return json.dumps(data, default=_json_default, separators=(",", ":"), ensure_ascii=False)
 
 
 def incident_from_json(text: str) -> Incident:
     """The incident `incident_to_json` wrote (records written before a field existed get its default)."""
     data = json.loads(text)
-    for key in ("opened_at", "last_event_at", "closed_at", "last_update_at", "applied_at"):
+    for key in (
+        "opened_at",
+        "last_event_at",
+        "closed_at",
+        "last_update_at",
+        "applied_at",
+        "reopened_at",
+    ):
         if data.get(key) is not None:
             data[key] = datetime.fromisoformat(data[key])
     data["state"] = State(data["state"])
@@ -54,6 +75,7 @@ def incident_from_json(text: str) -> Incident:
             delta=p.get("delta", 0),
             done=tuple(p["done"]),
             not_before=_time(p.get("not_before")),
+            alert=p.get("alert"),
         )
     if data.get("group"):
         g = data["group"]
@@ -67,6 +89,14 @@ def incident_from_json(text: str) -> Incident:
             untracked=g.get("untracked", 0),
             window_s=g.get("window_s", 0.0),
         )
+    if data.get("held"):
+        h = data["held"]
+        data["held"] = Held(
+            EffectKind(h["kind"]), h["silence"], h["alert"], _at(h["since"]), _at(h["until"])
+        )
+    if data.get("escalation"):
+        e = data["escalation"]
+        data["escalation"] = Escalation(e["owner"], _at(e["until"]), _time(e.get("done_at")))
     return Incident(**data)
 
 
@@ -84,3 +114,49 @@ def _json_default(value: object) -> object:
     if isinstance(value, tuple):
         return list(value)
     raise TypeError(f"cannot store {type(value).__name__}")
+
+
+#: How much of a held alert's text is kept: enough to write its ticket, small enough for a record.
+HELD_DESCRIPTION_CHARS = 4000
+HELD_EXCERPT_CHARS = 2000
+
+
+def view_to_json(view: RedactedAlert) -> str:
+    """A redacted alert as kept in the store (a held effect's alert); its group is not kept,
+    the incident's own is shown when it is carried out."""
+    data = {
+        "fingerprint": view.fingerprint,
+        "source": view.source,
+        "status": view.status.value,
+        "title": view.title,
+        "team": view.team,
+        "priority": view.priority.value if view.priority else None,
+        "severity": view.severity,
+        "description": view.description[:HELD_DESCRIPTION_CHARS],
+        "runbook_url": view.runbook_url,
+        "occurred_at": view.occurred_at.isoformat(),
+        "links": dict(view.links),
+        "labels": dict(view.labels),
+        "payload_excerpt": view.payload_excerpt[:HELD_EXCERPT_CHARS],
+    }
+    return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+
+
+def view_from_json(text: str, group: GroupView | None = None) -> RedactedAlert:
+    data = json.loads(text)
+    return RedactedAlert(
+        fingerprint=data["fingerprint"],
+        source=data["source"],
+        status=Status(data["status"]),
+        title=data["title"],
+        team=data["team"],
+        priority=Priority(data["priority"]) if data["priority"] else None,
+        severity=data["severity"],
+        description=data["description"],
+        runbook_url=data["runbook_url"],
+        occurred_at=datetime.fromisoformat(data["occurred_at"]),
+        links=MappingProxyType(data["links"]),
+        labels=MappingProxyType(data["labels"]),
+        payload_excerpt=data["payload_excerpt"],
+        group=group,
+    )

@@ -5,21 +5,33 @@ One item per record: `fingerprint` (the partition key: an incident's fingerprint
 `version`, `body` (the record as JSON) and `expires_at` (epoch seconds, the table's TTL
 attribute: set on closed incidents and on budgets). Every write is conditional on the version
 read, so replicas racing on one record agree.
+
+An incident the sweep must look at carries `sweep` ("due") and `sweep_at` (epoch seconds): the
+keys of the sparse index `sweep`, which the sweep queries for `sweep_at <= now`, so it reads only
+those incidents, never the whole table. Listing incidents (`triage incidents`, the API) scans.
 """
 
 from __future__ import annotations
 
 import asyncio
 import random
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+import structlog
 from botocore.exceptions import BotoCoreError, ClientError
 
 from triage.errors import StoreBusyError, StoreUnavailableError
 from triage.incidents.lifecycle import Policy
 from triage.incidents.store import INCIDENT, R, Record, RecordChange, Store
+
+log = structlog.get_logger(__name__)
+
+#: The sparse index of incidents the sweep must look at: `sweep` (always "due") and `sweep_at`.
+SWEEP_INDEX = "sweep"
+_DUE = "due"
 
 #: Error codes that mean "slow down" or "try again", not "your request is wrong".
 _TRANSIENT_CODES = {
@@ -43,6 +55,8 @@ class DynamoDBStore(Store):
         self._ddb = client
         self.table = table
         self._locks: dict[str, _KeyLock] = {}
+        #: False once the table turned out to have no sweep index (made before it existed).
+        self._has_sweep_index = True
 
     async def _update(self, kind: str, key: str, change: RecordChange[R]) -> R:
         # Workers of this process take turns on one record: their conditional writes would
@@ -101,6 +115,9 @@ class DynamoDBStore(Store):
             item["kind"] = {"S": record.kind}
         if record.expires_at is not None:
             item["expires_at"] = {"N": str(int(record.expires_at))}
+        if record.sweep_at is not None:
+            item["sweep"] = {"S": _DUE}
+            item["sweep_at"] = {"N": f"{record.sweep_at:.3f}"}
         if expected_version is None:
             condition: dict[str, Any] = {"ConditionExpression": "attribute_not_exists(fingerprint)"}
         else:
@@ -117,6 +134,81 @@ class DynamoDBStore(Store):
         except BotoCoreError as exc:
             raise _unavailable("put_item", exc) from exc
         return True
+
+    async def _scan(self, kind: str) -> list[Record]:
+        if kind == INCIDENT:
+            request: dict[str, Any] = {"FilterExpression": "attribute_not_exists(#k)"}
+        else:
+            request = {
+                "FilterExpression": "#k = :k",
+                "ExpressionAttributeValues": {":k": {"S": kind}},
+            }
+        request["ExpressionAttributeNames"] = {"#k": "kind"}
+        records = []
+        async for item in self._pages("scan", ConsistentRead=True, **request):
+            expires = item.get("expires_at")
+            key = item["fingerprint"]["S"]
+            records.append(
+                Record(
+                    key if kind == INCIDENT else key.partition("#")[2],
+                    kind,
+                    int(item["version"]["N"]),
+                    item["body"]["S"],
+                    float(expires["N"]) if expires else None,
+                )
+            )
+        return records
+
+    async def _due(self, now_s: float | None) -> list[str]:
+        values: dict[str, Any] = {":due": {"S": _DUE}}
+        names = {"#s": "sweep"}
+        condition = "#s = :due"
+        if now_s is not None:
+            condition += " AND #t <= :now"
+            names["#t"] = "sweep_at"
+            values[":now"] = {"N": f"{now_s:.3f}"}
+        if self._has_sweep_index:
+            try:
+                return [
+                    item["fingerprint"]["S"]
+                    async for item in self._pages(
+                        "query",
+                        IndexName=SWEEP_INDEX,
+                        KeyConditionExpression=condition,
+                        ExpressionAttributeNames=names,
+                        ExpressionAttributeValues=values,
+                    )
+                ]
+            except StoreUnavailableError as exc:
+                if "ValidationException" not in str(exc):
+                    raise
+                self._has_sweep_index = False
+                log.warning("store.no_sweep_index", table=self.table, fallback="scan")
+        return [
+            item["fingerprint"]["S"]
+            async for item in self._pages(
+                "scan",
+                FilterExpression=condition,
+                ExpressionAttributeNames={**names, "#f": "fingerprint"},
+                ExpressionAttributeValues=values,
+                ProjectionExpression="#f",
+            )
+        ]
+
+    async def _pages(self, call: str, **request: Any) -> AsyncIterator[dict[str, Any]]:
+        """Every item of a scan or query, page by page."""
+        method = getattr(self._ddb, call)
+        while True:
+            try:
+                response = await method(TableName=self.table, **request)
+            except (ClientError, BotoCoreError) as exc:
+                raise _unavailable(call, exc) from exc
+            for item in response.get("Items", []):
+                yield item
+            last = response.get("LastEvaluatedKey")
+            if not last:
+                return
+            request["ExclusiveStartKey"] = last
 
     async def ping(self) -> None:
         try:
@@ -149,11 +241,27 @@ def _unavailable(call: str, exc: Exception) -> StoreUnavailableError:
 
 
 async def create_table(client: Any, table: str) -> None:
-    """Create the incidents table with its TTL attribute (dev stacks, tests, `triage demo`)."""
+    """Create the incidents table with its TTL attribute and the sweep index (dev stacks,
+    tests, `triage demo`)."""
     await client.create_table(
         TableName=table,
         KeySchema=[{"AttributeName": "fingerprint", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "fingerprint", "AttributeType": "S"}],
+        AttributeDefinitions=[
+            {"AttributeName": "fingerprint", "AttributeType": "S"},
+            {"AttributeName": "sweep", "AttributeType": "S"},
+            {"AttributeName": "sweep_at", "AttributeType": "N"},
+        ],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": SWEEP_INDEX,
+                "KeySchema": [
+                    {"AttributeName": "sweep", "KeyType": "HASH"},
+                    {"AttributeName": "sweep_at", "KeyType": "RANGE"},
+                ],
+                # Keys only: the sweep reads each incident itself, consistently.
+                "Projection": {"ProjectionType": "KEYS_ONLY"},
+            }
+        ],
         BillingMode="PAY_PER_REQUEST",
     )
     await client.get_waiter("table_exists").wait(TableName=table)

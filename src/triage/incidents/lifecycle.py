@@ -40,6 +40,7 @@ class Action(StrEnum):
     COUNT = "count"  # a repeat inside the update interval: counted, no effect
     RECORD = "record"  # resolved with nothing open: remembered for ordering, no ticket
     IGNORE = "ignore"  # stale or redundant (older event, resolve of a closed incident)
+    SILENCED = "silenced"  # a silence matched: counted and stored, its effect held
 
     @property
     def effect(self) -> EffectKind | None:
@@ -106,6 +107,32 @@ class Pending:
     done: tuple[str, ...] = ()
     #: A group's first ticket waits this long for more members (`group_window_s`).
     not_before: datetime | None = None
+    #: The alert the effect is for (a redacted view as JSON), when no message carries it: an
+    #: effect a silence held and the sweep let go, or an operator's close.
+    alert: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Held:
+    """The effect a silence holds back: carried out when no silence matches any more."""
+
+    kind: EffectKind
+    #: The silence that matched last.
+    silence: str
+    #: The latest alert, redacted (a view as JSON): what the effect is carried out with.
+    alert: str
+    since: datetime
+    #: When that silence ends: the sweep looks again then (or when a silence is expired).
+    until: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Escalation:
+    """An incident's escalation: claimed by `owner` until `until`, done at `done_at`."""
+
+    owner: str
+    until: datetime
+    done_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,6 +194,24 @@ class Incident:
     applied_at: datetime | None = None
     #: Set when the incident is a group of alerts (a route with `group_by`).
     group: Group | None = None
+    #: From the redacted alert its ticket was opened with (what operators list and silences
+    #: match on when no alert is at hand), and the route it took.
+    team: str | None = None
+    labels: dict[str, str] = field(default_factory=dict)
+    route: str | None = None
+    #: The route's `escalate_after_s`; the clock runs from opening, or from the latest reopen.
+    escalate_after_s: float | None = None
+    reopened_at: datetime | None = None
+    escalation: Escalation | None = None
+    #: A silence holds this incident's effect back.
+    held: Held | None = None
+
+    @property
+    def escalate_at(self) -> datetime | None:
+        """When an open incident of an escalating route is due for escalation."""
+        if self.escalate_after_s is None:
+            return None
+        return (self.reopened_at or self.opened_at) + timedelta(seconds=self.escalate_after_s)
 
     @property
     def has_ticket(self) -> bool:

@@ -49,6 +49,13 @@ class SQLiteStore(Store):
             " fingerprint TEXT PRIMARY KEY, version INTEGER NOT NULL,"
             " body TEXT NOT NULL, expires_at REAL)"
         )
+        columns = {row[1] for row in conn.execute("PRAGMA table_info(incidents)")}
+        if "sweep_at" not in columns:  # a file from before the sweep existed
+            conn.execute("ALTER TABLE incidents ADD COLUMN sweep_at REAL")
+        conn.execute(
+            "CREATE INDEX IF NOT EXISTS incidents_sweep ON incidents (sweep_at)"
+            " WHERE sweep_at IS NOT NULL"
+        )
         conn.execute(
             "CREATE TABLE IF NOT EXISTS records ("
             " kind TEXT NOT NULL, key TEXT NOT NULL, version INTEGER NOT NULL,"
@@ -125,9 +132,9 @@ class SQLiteStore(Store):
     def _put_sync(self, record: Record) -> None:
         if record.kind == INCIDENT:
             self._db().execute(
-                "INSERT OR REPLACE INTO incidents (fingerprint, version, body, expires_at)"
-                " VALUES (?, ?, ?, ?)",
-                (record.key, record.version, record.body, record.expires_at),
+                "INSERT OR REPLACE INTO incidents"
+                " (fingerprint, version, body, expires_at, sweep_at) VALUES (?, ?, ?, ?, ?)",
+                (record.key, record.version, record.body, record.expires_at, record.sweep_at),
             )
         else:
             self._db().execute(
@@ -135,6 +142,33 @@ class SQLiteStore(Store):
                 " VALUES (?, ?, ?, ?, ?)",
                 (record.kind, record.key, record.version, record.body, record.expires_at),
             )
+
+    async def _scan(self, kind: str) -> list[Record]:
+        records: list[Record] = await self._call(self._scan_sync, kind)
+        return records
+
+    def _scan_sync(self, kind: str) -> list[Record]:
+        if kind == INCIDENT:
+            rows = self._db().execute(
+                "SELECT fingerprint, version, body, expires_at FROM incidents ORDER BY rowid"
+            )
+        else:
+            rows = self._db().execute(
+                "SELECT key, version, body, expires_at FROM records WHERE kind = ? ORDER BY rowid",
+                (kind,),
+            )
+        return [Record(key, kind, version, body, expires) for key, version, body, expires in rows]
+
+    async def _due(self, now_s: float | None) -> list[str]:
+        keys: list[str] = await self._call(self._due_sync, now_s)
+        return keys
+
+    def _due_sync(self, now_s: float | None) -> list[str]:
+        rows = self._db().execute(
+            "SELECT fingerprint FROM incidents WHERE sweep_at IS NOT NULL AND sweep_at <= ?",
+            (now_s if now_s is not None else float("inf"),),
+        )
+        return [key for (key,) in rows]
 
     async def ping(self) -> None:
         await self._call(lambda: self._db().execute("SELECT 1").fetchone())

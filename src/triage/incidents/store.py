@@ -31,12 +31,15 @@ from triage.incidents.lifecycle import (
     Action,
     AlertEvent,
     Decision,
+    Escalation,
+    Held,
     Incident,
     Pending,
     Policy,
     State,
     decide,
 )
+from triage.incidents.silences import Silence
 from triage.models import EffectKind, Ticket
 from triage.ratelimit import Budget
 
@@ -50,6 +53,14 @@ Change = Callable[[Incident | None], tuple[Incident | None, R]]
 #: as they did before other kinds existed.
 INCIDENT = "incident"
 BUDGET = "budget"
+#: Every silence in one record: one read per second per replica, one conditional write per change.
+SILENCES = "silences"
+SILENCES_KEY = "all"
+#: Silences kept after they end (for `triage silence list --all`), and at most this many in all.
+SILENCE_KEEP = timedelta(days=7)
+MAX_SILENCES = 1000
+#: Effects a silence holds back (a close always goes out: the ticket must not stay open).
+_HOLDABLE = (EffectKind.OPEN, EffectKind.UPDATE, EffectKind.REOPEN)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +73,30 @@ class Record:
     body: str
     #: Epoch seconds after which the record may be deleted (SQLite purge, DynamoDB TTL).
     expires_at: float | None = None
+    #: Epoch seconds from which the sweep must look at the record (an incident whose effect a
+    #: silence holds, that is due for escalation, or whose sweep-made effect may be abandoned).
+    sweep_at: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Hold:
+    """A silence matched the alert: store it, and hold its effect until `until` (or until no
+    silence matches); `alert` is its redacted view as JSON, to carry the effect out with."""
+
+    silence: str
+    until: datetime
+    alert: str
+
+
+@dataclass(frozen=True, slots=True)
+class Routing:
+    """What the effect that opened a ticket learned, kept with the ticket: the route, the
+    route's escalation delay, and the alert's team and labels (redacted)."""
+
+    route: str
+    team: str | None
+    labels: dict[str, str]
+    escalate_after_s: float | None = None
 
 
 #: Given the stored record (or None), return what to write (None: nothing) and a result.
@@ -107,6 +142,15 @@ class Store(abc.ABC):
         """
 
     @abc.abstractmethod
+    async def _scan(self, kind: str) -> list[Record]:
+        """Every record of `kind` (a scan: operator scale, never on a message's path)."""
+
+    @abc.abstractmethod
+    async def _due(self, now_s: float | None) -> list[str]:
+        """Keys of the incidents whose `sweep_at` is at most `now_s` (None: every one that has
+        a `sweep_at`)."""
+
+    @abc.abstractmethod
     async def ping(self) -> None:
         """Raise StoreUnavailableError if the store cannot be reached."""
 
@@ -127,20 +171,31 @@ class Store(abc.ABC):
             if write is None:
                 return None, result
             encoded = Record(
-                fingerprint, INCIDENT, write.version, incident_to_json(write), self._expiry(write)
+                fingerprint,
+                INCIDENT,
+                write.version,
+                incident_to_json(write),
+                self._expiry(write),
+                _sweep_at(write),
             )
             return encoded, result
 
         return await self._update(INCIDENT, fingerprint, on_record)
 
     async def begin(
-        self, alert: AlertEvent, owner: str, now: datetime, group: GroupKey | None = None
+        self,
+        alert: AlertEvent,
+        owner: str,
+        now: datetime,
+        group: GroupKey | None = None,
+        hold: Hold | None = None,
     ) -> Transition:
         """Apply `alert` (to its own incident, or as a member of `group`'s) in one atomic
-        write, claiming the effect the decision has, if any, for `owner`."""
+        write, claiming the effect the decision has, if any, for `owner`; with `hold` (a
+        silence matched), the effect is held instead."""
 
         def change(stored: Incident | None) -> tuple[Incident | None, Transition]:
-            transition = self._plan(stored, alert, owner, now, group)
+            transition = self._plan(stored, alert, owner, now, group, hold)
             unchanged = transition.after is None or transition.after == stored
             return (None if unchanged else transition.after), transition
 
@@ -153,6 +208,7 @@ class Store(abc.ABC):
         owner: str,
         now: datetime,
         group: GroupKey | None = None,
+        hold: Hold | None = None,
     ) -> Transition:
         pending = stored.pending if stored else None
         if stored is not None and pending is not None:
@@ -166,8 +222,20 @@ class Store(abc.ABC):
             decision = decide(stored, alert, now, self.policy)
         else:
             decision = decide_group(stored, alert, now, self.policy, group)
-        if decision.incident is None:
+        decided = decision.incident
+        if decided is None:
             return Transition(decision.action, stored, None)
+        held = stored.held if stored else None
+        holds = decision.action.effect in _HOLDABLE or held is not None
+        if hold is not None and decided.state is State.OPEN and holds:
+            return _silenced(stored, decision, hold, now)
+        gather = True
+        if held is not None:
+            if decided.state is State.CLOSED:
+                decision = _close_held(decision, held)
+            else:
+                # No silence matches any more: the held effect goes out now.
+                decision, gather = _released(decided, held, now), False
         effect = decision.action.effect
         if effect is not None and pending is not None:
             # Wait for the holder to finish or its lease to run out. A third of the lease at
@@ -180,7 +248,9 @@ class Store(abc.ABC):
                 retry_after_s=wait,
             )
         return Transition(
-            decision.action, stored, self._stamp(stored, decision, effect, owner, now)
+            decision.action,
+            stored,
+            self._stamp(stored, decision, effect, owner, now, gather=gather),
         )
 
     def _stamp(
@@ -190,6 +260,9 @@ class Store(abc.ABC):
         effect: EffectKind | None,
         owner: str,
         now: datetime,
+        *,
+        gather: bool = True,
+        alert: str | None = None,
     ) -> Incident:
         assert decision.incident is not None
         incident = dataclasses.replace(
@@ -197,9 +270,13 @@ class Store(abc.ABC):
         )
         if effect is None:
             return incident
+        if effect is EffectKind.REOPEN:
+            # Open again: the escalation clock starts over.
+            incident = dataclasses.replace(incident, reopened_at=now, escalation=None)
         seq = incident.seq + 1
         delta = incident.occurrences - (stored.occurrences_at_update if stored else 0)
-        gathering = incident.group.window_s if incident.group and effect is EffectKind.OPEN else 0
+        group = incident.group
+        gathering = group.window_s if group and gather and effect is EffectKind.OPEN else 0
         pending = Pending(
             effect,
             owner,
@@ -207,11 +284,26 @@ class Store(abc.ABC):
             seq,
             delta=delta,
             not_before=now + timedelta(seconds=gathering) if gathering else None,
+            alert=alert,
         )
         return dataclasses.replace(incident, seq=seq, pending=pending)
 
-    async def save_ticket(self, fingerprint: str, owner: str, ticket: Ticket) -> None:
-        await self._mutate(fingerprint, owner, lambda i: dataclasses.replace(i, ticket=ticket))
+    async def save_ticket(
+        self, fingerprint: str, owner: str, ticket: Ticket, routing: Routing | None = None
+    ) -> None:
+        def apply(incident: Incident) -> Incident:
+            if routing is None:
+                return dataclasses.replace(incident, ticket=ticket)
+            return dataclasses.replace(
+                incident,
+                ticket=ticket,
+                route=routing.route,
+                team=routing.team,
+                labels=routing.labels,
+                escalate_after_s=routing.escalate_after_s,
+            )
+
+        await self._mutate(fingerprint, owner, apply)
 
     async def confirm(
         self, fingerprint: str, owner: str, sink: str, ref: str | None, *, finish: bool = False
@@ -261,6 +353,146 @@ class Store(abc.ABC):
             return (incident.closed_at + self.closed_ttl).timestamp()
         return None
 
+    # --- Operators and the sweep -----------------------------------------------------------
+
+    async def incidents(self) -> list[Incident]:
+        """Every incident the store holds (a scan: fine at operator scale, never per message)."""
+        return [incident_from_json(r.body) for r in await self._scan(INCIDENT)]
+
+    async def due(self, now: datetime | None) -> list[str]:
+        """Fingerprints the sweep must look at by `now` (None: every one it may have to)."""
+        return await self._due(now.timestamp() if now is not None else None)
+
+    async def close(self, fingerprint: str, owner: str, now: datetime, alert: str) -> Transition:
+        """Close an open incident by hand, as a resolve would: a CLOSE effect claimed for
+        `owner` (carried out with `alert`, the operator's note as a redacted view), or nothing
+        to do when it is closed already (IGNORE) or its ticket was never sent (RECORD).
+        Raises LookupError for an unknown fingerprint, StoreBusyError while an effect runs."""
+
+        def change(stored: Incident | None) -> tuple[Incident | None, Transition]:
+            if stored is None:
+                raise LookupError(fingerprint)
+            if stored.state is State.CLOSED:
+                return None, Transition(Action.IGNORE, stored, None)
+            if stored.pending is not None:
+                raise StoreBusyError(
+                    f"incident {fingerprint} has a {stored.pending.kind} effect in progress",
+                    retry_after_s=max(1.0, (stored.pending.until - now).total_seconds()),
+                )
+            closed = dataclasses.replace(stored, state=State.CLOSED, closed_at=now, applied_at=now)
+            decision = _close_held(Decision(Action.CLOSE, closed), stored.held)
+            if not stored.has_ticket:
+                decision = Decision(Action.RECORD, dataclasses.replace(closed, held=None))
+            effect = decision.action.effect
+            after = self._stamp(stored, decision, effect, owner, now, alert=alert)
+            return after, Transition(decision.action, stored, after)
+
+        return await self._transact(fingerprint, change)
+
+    async def release_held(
+        self, fingerprint: str, owner: str, now: datetime, match: SilenceMatch
+    ) -> Transition | None:
+        """The sweep's turn at a held incident: when no silence (`match`) holds it any more,
+        its held effect is claimed for `owner` (carried out with the held alert); while one
+        does, the silence it waits for is noted. None when there is nothing to carry out."""
+
+        def change(stored: Incident | None) -> tuple[Incident | None, Transition | None]:
+            if stored is None or stored.held is None or stored.pending is not None:
+                return None, None
+            held = stored.held
+            if stored.state is State.CLOSED:  # cannot be, but never send a held effect then
+                return _with(stored, held=None), None
+            silence = match(stored)
+            if silence is not None:
+                if (silence.id, silence.ends()) == (held.silence, held.until):
+                    return None, None
+                waits = dataclasses.replace(held, silence=silence.id, until=silence.ends())
+                return _with(stored, held=waits), None
+            decision = _released(stored, held, now)
+            after = self._stamp(
+                stored, decision, decision.action.effect, owner, now, gather=False, alert=held.alert
+            )
+            return after, Transition(decision.action, stored, after)
+
+        return await self._transact(fingerprint, change)
+
+    async def take_over(self, fingerprint: str, owner: str, now: datetime) -> Transition | None:
+        """Claim an abandoned effect that carries its own alert (the sweep's, or an
+        operator's close), to redo it with the same idempotency key; None when there is none."""
+
+        def change(stored: Incident | None) -> tuple[Incident | None, Transition | None]:
+            pending = stored.pending if stored else None
+            if stored is None or pending is None or pending.alert is None or pending.until > now:
+                return None, None
+            claimed = dataclasses.replace(pending, owner=owner, until=now + self.lease)
+            after = _with(stored, pending=claimed)
+            return after, Transition(Action(pending.kind.value), stored, after, redo=True)
+
+        return await self._transact(fingerprint, change)
+
+    async def claim_escalation(
+        self, fingerprint: str, owner: str, now: datetime, match: SilenceMatch
+    ) -> Incident | None:
+        """Claim the escalation of an incident that is due (open, ticketed, past its route's
+        `escalate_after_s`, not escalated, no silence matching) for `owner`; one conditional
+        write, so one replica escalates it. None when it is not due."""
+
+        def change(stored: Incident | None) -> tuple[Incident | None, Incident | None]:
+            if stored is None or not _escalation_due(stored, now) or match(stored) is not None:
+                return None, None
+            claim = Escalation(owner, now + self.lease)
+            after = _with(stored, escalation=claim)
+            return after, after
+
+        return await self._transact(fingerprint, change)
+
+    async def end_escalation(
+        self, fingerprint: str, owner: str, now: datetime, *, retry_at: datetime | None = None
+    ) -> None:
+        """The escalation `owner` claimed is done; or, with `retry_at`, failed and is due again
+        then."""
+
+        def change(stored: Incident | None) -> tuple[Incident | None, None]:
+            escalation = stored.escalation if stored else None
+            if stored is None or escalation is None or escalation.owner != owner:
+                return None, None
+            if retry_at is None:
+                ended = dataclasses.replace(escalation, done_at=now)
+            else:
+                ended = dataclasses.replace(escalation, until=retry_at)
+            return _with(stored, escalation=ended), None
+
+        await self._transact(fingerprint, change)
+
+    # --- Silences ----------------------------------------------------------------------------
+
+    async def silences(self) -> list[Silence]:
+        """Every silence kept (active, pending and recently ended), in the order added."""
+        return _silences_of(await self._get(SILENCES, SILENCES_KEY))
+
+    async def add_silence(self, silence: Silence, now: datetime) -> Silence:
+        def change(record: Record | None) -> tuple[Record | None, Silence]:
+            kept = [s for s in _silences_of(record) if s.ends() + SILENCE_KEEP > now]
+            if len(kept) >= MAX_SILENCES:
+                raise ValueError(f"{MAX_SILENCES} silences are kept already; expire some first")
+            return _silences_record(record, [*kept, silence]), silence
+
+        return await self._update(SILENCES, SILENCES_KEY, change)
+
+    async def expire_silence(self, silence_id: str, now: datetime) -> Silence | None:
+        """End a silence now (one that ended already stays as it was); None if unknown."""
+
+        def change(record: Record | None) -> tuple[Record | None, Silence | None]:
+            silences = _silences_of(record)
+            found = next((s for s in silences if s.id == silence_id), None)
+            if found is None or found.ends() <= now:
+                return None, found
+            expired = dataclasses.replace(found, expired_at=max(now, found.starts_at))
+            changed = [expired if s.id == silence_id else s for s in silences]
+            return _silences_record(record, changed), expired
+
+        return await self._update(SILENCES, SILENCES_KEY, change)
+
     # --- Budgets -----------------------------------------------------------------------------
 
     async def take_token(self, budget: Budget, now_s: float, *, keep: int = 0) -> float:
@@ -304,3 +536,83 @@ def _budget_state(record: Record | None) -> tuple[float, float] | None:
         return None
     data = json.loads(record.body)
     return float(data["tokens"]), float(data["updated_s"])
+
+
+#: Which silence (if any) holds a stored incident now; the sweep passes the one it reads.
+SilenceMatch = Callable[[Incident], "Silence | None"]
+
+
+def _with(incident: Incident, **changes: object) -> Incident:
+    return dataclasses.replace(incident, version=incident.version + 1, **changes)  # type: ignore[arg-type]
+
+
+def _silenced(stored: Incident | None, decision: Decision, hold: Hold, now: datetime) -> Transition:
+    """The decision's effect is held (an effect held already keeps its kind: a ticket not yet
+    opened stays to be opened), the alert counted and stored."""
+    assert decision.incident is not None
+    held = stored.held if stored else None
+    kind = held.kind if held is not None else decision.action.effect
+    assert kind is not None
+    since = held.since if held is not None else now
+    after = dataclasses.replace(
+        decision.incident,
+        held=Held(kind, hold.silence, hold.alert, since, hold.until),
+        version=(stored.version + 1) if stored else 1,
+    )
+    return Transition(Action.SILENCED, stored, after)
+
+
+def _close_held(decision: Decision, held: Held | None) -> Decision:
+    """A close while an effect is held: the sinks never heard of a held open or reopen, so
+    there is nothing to tell them; a held update is dropped and the close goes out."""
+    assert decision.incident is not None
+    incident = dataclasses.replace(decision.incident, held=None)
+    if held is not None and held.kind in (EffectKind.OPEN, EffectKind.REOPEN):
+        return Decision(Action.RECORD, incident)
+    return Decision(decision.action, incident)
+
+
+def _released(decided: Incident, held: Held, now: datetime) -> Decision:
+    """The held effect, now that no silence matches."""
+    incident = dataclasses.replace(decided, held=None)
+    if held.kind is EffectKind.UPDATE:
+        incident = dataclasses.replace(
+            incident, last_update_at=now, occurrences_at_update=incident.occurrences
+        )
+    return Decision(Action(held.kind.value), incident)
+
+
+def _escalation_due(incident: Incident, now: datetime) -> bool:
+    escalate_at = incident.escalate_at
+    if incident.state is not State.OPEN or escalate_at is None or escalate_at > now:
+        return False
+    if incident.held is not None or not incident.has_ticket:
+        return False
+    escalation = incident.escalation
+    return escalation is None or (escalation.done_at is None and escalation.until <= now)
+
+
+def _sweep_at(incident: Incident) -> float | None:
+    """When the sweep must look at `incident` next (None: never, until it changes)."""
+    times = []
+    if incident.pending is not None and incident.pending.alert is not None:
+        times.append(incident.pending.until)  # redone by the sweep if its owner dies
+    if incident.state is State.CLOSED:
+        return min(times).timestamp() if times else None
+    if incident.held is not None:
+        times.append(incident.held.until)
+    escalation, escalate_at = incident.escalation, incident.escalate_at
+    if escalate_at is not None and (escalation is None or escalation.done_at is None):
+        times.append(escalation.until if escalation is not None else escalate_at)
+    return min(times).timestamp() if times else None
+
+
+def _silences_of(record: Record | None) -> list[Silence]:
+    if record is None:
+        return []
+    return [Silence.from_json(s) for s in json.loads(record.body)["silences"]]
+
+
+def _silences_record(record: Record | None, silences: list[Silence]) -> Record:
+    body = json.dumps({"silences": [s.to_json() for s in silences]}, separators=(",", ":"))
+    return Record(SILENCES_KEY, SILENCES, (record.version + 1) if record else 1, body)

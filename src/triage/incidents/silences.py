@@ -1,0 +1,231 @@
+"""Silences: matchers with an expiry, kept in the store so every replica honours the same ones.
+
+A silence is a list of matchers (Alertmanager's three operators) over an alert's `source`,
+`team`, `title` and labels (any other name is a label's), all of which must hold:
+
+    team=payments          equal
+    env!=staging           not equal (a label that is absent is "", so it is not equal)
+    title=~.*disk.*        the whole value matches the regular expression (case-sensitive)
+
+While a silence matches, an alert is counted and stored, but opens, updates, reopens and
+notifies nothing (closes still go out: the ticket must not stay open). `SilenceCache` is how
+the daemon reads them: at most `max_age_s` old, so a silence added or expired on one replica is
+honoured by every other within that long.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import secrets
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from triage.incidents.store import Store
+
+#: What a matcher's name may be: a field, or a label name as sources write them.
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.:/-]{0,127}")
+#: Longest value or pattern accepted, and how much of an alert's text a regex is run over.
+MAX_VALUE_CHARS = 1024
+MATCH_CHARS = 2048
+FIELDS = ("source", "team", "title")
+
+
+class Op(StrEnum):
+    EQ = "="
+    NE = "!="
+    RE = "=~"
+
+
+class Subject(Protocol):
+    """What a silence is matched against: an alert, its redacted view, or a stored incident."""
+
+    @property
+    def source(self) -> str: ...
+    @property
+    def team(self) -> str | None: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def labels(self) -> Mapping[str, str]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Matcher:
+    name: str
+    op: Op
+    value: str
+
+    @classmethod
+    def parse(cls, text: str) -> Matcher:
+        """`KEY=VALUE`, `KEY!=VALUE` or `KEY=~REGEX`; ValueError says what is wrong."""
+        at = text.find("=")
+        if at < 0:
+            raise ValueError(f"matcher {text[:60]!r}: expected KEY=VALUE, KEY!=VALUE or KEY=~REGEX")
+        if at > 0 and text[at - 1] == "!":
+            name, op, value = text[: at - 1], Op.NE, text[at + 1 :]
+        elif text[at + 1 : at + 2] == "~":
+            name, op, value = text[:at], Op.RE, text[at + 2 :]
+        else:
+            name, op, value = text[:at], Op.EQ, text[at + 1 :]
+        return cls.build(name.strip(), op, value)
+
+    @classmethod
+    def build(cls, name: str, op: Op | str, value: str) -> Matcher:
+        if not _NAME.fullmatch(name):
+            raise ValueError(f"matcher name {name[:60]!r} is not a field or label name")
+        if len(value) > MAX_VALUE_CHARS:
+            raise ValueError(f"matcher {name}: value longer than {MAX_VALUE_CHARS} characters")
+        matcher = cls(name, Op(op), value)
+        if matcher.op is Op.RE:
+            try:
+                _compiled(value)
+            except re.error as exc:
+                raise ValueError(f"matcher {name}=~: not a regular expression: {exc}") from None
+        return matcher
+
+    def holds(self, subject: Subject) -> bool:
+        have = _value_of(subject, self.name)
+        if self.op is Op.EQ:
+            return have == self.value
+        if self.op is Op.NE:
+            return have != self.value
+        return _compiled(self.value).fullmatch(have[:MATCH_CHARS]) is not None
+
+    def __str__(self) -> str:
+        return f"{self.name}{self.op.value}{self.value}"
+
+
+def _value_of(subject: Subject, name: str) -> str:
+    if name == "source":
+        return subject.source
+    if name == "team":
+        return subject.team or ""
+    if name == "title":
+        return subject.title
+    return subject.labels.get(name, "")
+
+
+_PATTERNS: dict[str, re.Pattern[str]] = {}
+
+
+def _compiled(pattern: str) -> re.Pattern[str]:
+    """Compiled once per process (silences are re-read every second, their patterns rarely
+    change); the cache is bounded by the few patterns operators write."""
+    compiled = _PATTERNS.get(pattern)
+    if compiled is None:
+        if len(_PATTERNS) > 512:
+            _PATTERNS.clear()
+        compiled = _PATTERNS[pattern] = re.compile(pattern)
+    return compiled
+
+
+@dataclass(frozen=True, slots=True)
+class Silence:
+    id: str
+    matchers: tuple[Matcher, ...]
+    starts_at: datetime
+    ends_at: datetime
+    comment: str
+    author: str
+    #: Set when an operator expired it before `ends_at`.
+    expired_at: datetime | None = None
+
+    @classmethod
+    def new(
+        cls,
+        matchers: Sequence[Matcher],
+        starts_at: datetime,
+        ends_at: datetime,
+        comment: str,
+        author: str,
+    ) -> Silence:
+        if not matchers:
+            raise ValueError("a silence needs at least one matcher")
+        if ends_at <= starts_at:
+            raise ValueError("a silence must end after it starts")
+        if not comment.strip():
+            raise ValueError("a silence needs a comment saying why")
+        return cls(secrets.token_hex(6), tuple(matchers), starts_at, ends_at, comment, author)
+
+    def ends(self) -> datetime:
+        """When it stops matching: its end, or when it was expired by hand."""
+        return self.expired_at if self.expired_at is not None else self.ends_at
+
+    def active(self, now: datetime) -> bool:
+        return self.starts_at <= now < self.ends()
+
+    def matches(self, subject: Subject) -> bool:
+        return all(m.holds(subject) for m in self.matchers)
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "matchers": [str(m) for m in self.matchers],
+            "starts_at": self.starts_at.isoformat(),
+            "ends_at": self.ends_at.isoformat(),
+            "expired_at": self.expired_at.isoformat() if self.expired_at else None,
+            "comment": self.comment,
+            "author": self.author,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, object]) -> Silence:
+        matchers = data["matchers"]
+        assert isinstance(matchers, list)
+        expired = data.get("expired_at")
+        return cls(
+            id=str(data["id"]),
+            matchers=tuple(Matcher.parse(str(m)) for m in matchers),
+            starts_at=datetime.fromisoformat(str(data["starts_at"])),
+            ends_at=datetime.fromisoformat(str(data["ends_at"])),
+            comment=str(data["comment"]),
+            author=str(data["author"]),
+            expired_at=datetime.fromisoformat(str(expired)) if expired else None,
+        )
+
+
+def first_match(silences: Iterable[Silence], subject: Subject, now: datetime) -> Silence | None:
+    """The first active silence that matches `subject`, if any."""
+    return next((s for s in silences if s.active(now) and s.matches(subject)), None)
+
+
+class SilenceCache:
+    """The store's silences, read at most once per `max_age_s` by however many workers ask."""
+
+    def __init__(
+        self,
+        store: Store,
+        max_age_s: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.store = store
+        self.max_age_s = max_age_s
+        self._clock = clock
+        self._silences: tuple[Silence, ...] = ()
+        self._read_at: float | None = None
+        self._reading: asyncio.Task[tuple[Silence, ...]] | None = None
+
+    async def current(self) -> tuple[Silence, ...]:
+        """Every silence the store holds (active or not), no older than `max_age_s`."""
+        if self._read_at is not None and self._clock() - self._read_at < self.max_age_s:
+            return self._silences
+        if self._reading is None or self._reading.done():
+            # One read for every worker waiting: a storm must not become a storm of reads.
+            started = self._clock()
+            self._reading = asyncio.ensure_future(self._read(started))
+        return await asyncio.shield(self._reading)
+
+    async def _read(self, started: float) -> tuple[Silence, ...]:
+        silences = tuple(await self.store.silences())
+        # Age from when the read began: what the store said then is at most that old.
+        self._silences, self._read_at = silences, started
+        return silences
+
+    async def matching(self, subject: Subject, now: datetime) -> Silence | None:
+        return first_match(await self.current(), subject, now)
