@@ -26,8 +26,11 @@ import structlog
 
 from triage.errors import BackpressureError, GatheringError, TransientError, TriageError
 from triage.incidents import Action, Incident, Ledger, Outcome, Policy, Work
+from triage.incidents.codec import view_from_json, view_to_json
 from triage.incidents.groups import GroupKey
 from triage.incidents.lifecycle import Group
+from triage.incidents.silences import SilenceCache
+from triage.incidents.store import Hold, Routing, Transition
 from triage.metrics import Metrics
 from triage.models import Alert, EffectKind, Status
 from triage.normalize import Normalized, normalize_body
@@ -50,6 +53,7 @@ _QUIET_METRIC = {
     Action.COUNT: "DuplicatesSuppressed",
     Action.RECORD: "ResolvedWithoutTicket",
     Action.IGNORE: "AlertsIgnored",
+    Action.SILENCED: "AlertsSilenced",
 }
 #: Effects a sink carried out (not skipped), counted per sink.
 _TICKET_METRIC = {
@@ -123,6 +127,7 @@ class Pipeline:
         alert_concurrency: int = 4,
         payload_excerpt_chars: int = 0,
         dry_run: bool = False,
+        silences: SilenceCache | None = None,
     ) -> None:
         self.ledger = ledger
         self.summariser = summariser
@@ -136,6 +141,8 @@ class Pipeline:
         self.payload_excerpt_chars = payload_excerpt_chars
         #: Decide and log, but write nothing and call no sink (`triage run --dry-run`).
         self.dry_run = dry_run
+        #: The store's silences (at most a second old); None: nothing is ever silenced.
+        self.silences = silences
 
     async def process(self, message: Message, progress: Progress = _no_progress) -> list[Outcome]:
         """Run every alert of one message through the lifecycle; return what was done.
@@ -214,7 +221,8 @@ class Pipeline:
             if self.dry_run:
                 return await self._preview(alert, event, group)
             effects = _Effects(self, alert)
-            claim = self.ledger.claim(event, owner, redo=effects.carry_out, group=group)
+            hold = await self._hold(alert)
+            claim = self.ledger.claim(event, owner, redo=effects.carry_out, group=group, hold=hold)
             async with claim as work:
                 if work.effect is not None:
                     await effects.carry_out(work)
@@ -224,14 +232,61 @@ class Pipeline:
             log.info("alert.decided", action=str(work.action), status=str(alert.status))
             return work.action
 
+    async def _hold(self, alert: Alert) -> Hold | None:
+        """When a silence matches `alert`: what the store keeps to carry its effect out later
+        (the alert redacted, as the ticket would be written from)."""
+        if self.silences is None:
+            return None
+        silence = await self.silences.matching(alert, self.ledger.clock())
+        if silence is None:
+            return None
+        view = redact_alert(alert, self.redactor, excerpt_chars=self.payload_excerpt_chars)
+        return Hold(silence.id, silence.ends(), view_to_json(view))
+
+    async def carry_out(self, transition: Transition, owner: str) -> None:
+        """Carry out an effect claimed outside a message (by the sweep, or by hand), with the
+        alert the claim carries."""
+        with structlog.contextvars.bound_contextvars(fingerprint=transition.fingerprint):
+            await self.ledger.carry_out(transition, owner, _Effects(self, None).carry_out)
+            log.info("incident.carried_out", action=str(transition.action), owner=owner)
+
+    async def close(self, fingerprint: str, owner: str, comment: str, author: str) -> Action:
+        """Close an incident by hand, through the lifecycle and the sinks a resolve goes to:
+        CLOSE (the sinks are told, with the comment), or IGNORE when it is closed already,
+        or RECORD when its ticket never went out. Raises LookupError for an unknown one."""
+        incident = await self.ledger.store.get(fingerprint)
+        if incident is None:
+            raise LookupError(fingerprint)
+        now = self.ledger.clock()
+        note = self.redactor.text(f"{incident.title} (closed by {author}: {comment})")[:500]
+        view = RedactedAlert(
+            fingerprint=fingerprint,
+            source=incident.source,
+            status=Status.RESOLVED,
+            title=note,
+            team=incident.team,
+            priority=incident.ticket.priority if incident.ticket else None,
+            severity=None,
+            description=note,
+            runbook_url=None,
+            occurred_at=now,
+            labels=MappingProxyType(dict(incident.labels)),
+        )
+        transition = await self.ledger.store.close(fingerprint, owner, now, view_to_json(view))
+        if transition.action.effect is not None:
+            await self.carry_out(transition, owner)
+        log.info("incident.closed_by_hand", fingerprint=fingerprint, action=str(transition.action))
+        return transition.action
+
     async def _preview(self, alert: Alert, event: _Event, group: GroupKey | None) -> Action:
         """Dry run: the decision the claim would take, logged with what it would send."""
         decision, stored = await self.ledger.preview(event, group)
         details: dict[str, object] = {"sinks": []}
         effect = decision.action.effect
         if effect is EffectKind.OPEN:
-            ticket = await self.summariser.summarise(redact_alert(alert, self.redactor))
-            route = self.router.route(alert, ticket.priority)
+            view = redact_alert(alert, self.redactor)
+            ticket = await self.summariser.summarise(view)
+            route = self.router.route(alert, ticket.priority, view)
             details.update(
                 title=ticket.title,
                 priority=str(ticket.priority),
@@ -246,9 +301,10 @@ class Pipeline:
 
 
 class _Effects:
-    """Carries out the effects claimed for one alert: the view, the summary, the sinks."""
+    """Carries out the effects claimed for one alert: the view, the summary, the sinks. Without
+    an alert (`None`: the sweep, a close by hand) the claim carries its own, redacted."""
 
-    def __init__(self, pipeline: Pipeline, alert: Alert) -> None:
+    def __init__(self, pipeline: Pipeline, alert: Alert | None) -> None:
         self.pipeline = pipeline
         self.alert = alert
         self._view: RedactedAlert | None = None
@@ -257,23 +313,30 @@ class _Effects:
         """The alert redacted, once; with the payload excerpt only when a summary is due."""
         if self._view is None:
             p = self.pipeline
-            chars = p.payload_excerpt_chars if work.ticket is None else 0
             group = _group_view(work.incident.group)
-            self._view = redact_alert(self.alert, p.redactor, excerpt_chars=chars, group=group)
+            if work.alert is not None or self.alert is None:
+                assert work.alert is not None, "an effect without a message carries its alert"
+                self._view = view_from_json(work.alert, group)
+            else:
+                chars = p.payload_excerpt_chars if work.ticket is None else 0
+                self._view = redact_alert(self.alert, p.redactor, excerpt_chars=chars, group=group)
         return self._view
 
     async def carry_out(self, work: Work) -> None:
         p = self.pipeline
         view = self.view(work)
         ticket = work.ticket
+        summarised = ticket is None
         if ticket is None:
             ticket = await p.summariser.summarise(view)
-            await work.save_ticket(ticket)
         group = work.incident.group
         # A group keeps the route that grouped it; a single incident is routed by its ticket.
+        subject = self.alert if self.alert is not None else view
         route = (
-            p.router.named(group.route) if group else p.router.route(self.alert, ticket.priority)
+            p.router.named(group.route) if group else p.router.route(subject, ticket.priority, view)
         )
+        if summarised:
+            await work.save_ticket(ticket, _routing(route, view))
         # Redacted again here (not only when written): a credential learned since counts.
         public = redact_ticket(ticket, p.redactor)
         kind = work.pending.kind
@@ -321,6 +384,20 @@ class _Effects:
                 continue
             todo.append(sink)
         return todo
+
+
+#: Labels kept with an incident (for listing and for silences matched without an alert).
+_KEPT_LABELS = 64
+_KEPT_LABEL_CHARS = 256
+
+
+def _routing(route: Route, view: RedactedAlert) -> Routing:
+    """What the store keeps with a new ticket: the route, and the alert's team and labels."""
+    labels = {
+        k[:_KEPT_LABEL_CHARS]: v[:_KEPT_LABEL_CHARS]
+        for k, v in list(view.labels.items())[:_KEPT_LABELS]
+    }
+    return Routing(route.name, view.team, labels, route.escalate_after_s)
 
 
 def _group_view(group: Group | None) -> GroupView | None:

@@ -19,6 +19,17 @@ first `[[route]]` whose `match` fits the incident decides; none fitting means `T
     webhook_url_env = "SLACK_PAYMENTS_WEBHOOK"   # the variable holding the URL (or webhook_url)
 
     [[route]]
+    name = "disk"
+    sinks = ["backend", "github"]
+    escalate_after_s = 1800                  # still open after 30 min: escalate, once
+    [route.match]
+    category = ["disk-full"]                 # the known-error pattern the alert matches
+    [route.escalate]
+    slack_webhook_url_env = "SLACK_ONCALL_WEBHOOK"   # or slack_webhook_url
+    github_assignees = ["oncall-lead"]       # added to the incident's issue …
+    github_label = "escalated"               # … with this label and a comment
+
+    [[route]]
     name = "crash-loops"
     sinks = ["backend", "github"]
     group_by = ["alertname", "namespace"]    # alerts agreeing on these labels: one incident
@@ -28,18 +39,21 @@ first `[[route]]` whose `match` fits the incident decides; none fitting means `T
 
 A route is chosen once, when the incident opens; its updates, closes and reopens go to the sinks
 that took the ticket. A grouping route (one with `group_by`) is chosen before the summary, so
-its `priority` matches the alert's stated priority (else the one its severity gives). Any mistake in the file (unknown key, sink or priority, a TOML syntax
-error, a webhook variable that is unset) stops `check` and startup with one line naming it.
+its `priority` matches the alert's stated priority (else the one its severity gives), and a
+route that matches on `category` (the known-error patterns of the deterministic summariser,
+`TRIAGE_PATTERNS_FILE`) is never a grouping route. Any mistake in the file (unknown key, sink
+or priority, a TOML syntax error, a webhook variable that is unset) stops `check` and startup
+with one line naming it.
 """
 
 from __future__ import annotations
 
 import os
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -47,6 +61,7 @@ from triage.errors import ConfigError
 from triage.models import Alert, Priority
 from triage.settings import KNOWN_SINKS, Settings
 from triage.sinks.base import DEFAULT_TARGET, Target
+from triage.view import RedactedAlert
 
 _STRICT = ConfigDict(extra="forbid", frozen=True)
 
@@ -58,8 +73,9 @@ class _Match(BaseModel):
     source: tuple[str, ...] = ()
     priority: tuple[Priority, ...] = ()
     labels: dict[str, str] = Field(default_factory=dict)
+    category: tuple[str, ...] = ()
 
-    @field_validator("team", "source", "priority", mode="before")
+    @field_validator("team", "source", "priority", "category", mode="before")
     @classmethod
     def _one_or_many(cls, value: Any) -> Any:
         words = [value] if isinstance(value, str) else value
@@ -81,6 +97,15 @@ class _Slack(BaseModel):
     webhook_url_env: str | None = None
 
 
+class _Escalate(BaseModel):
+    model_config = _STRICT
+
+    slack_webhook_url: str | None = Field(None, pattern=r"^https?://")
+    slack_webhook_url_env: str | None = None
+    github_assignees: tuple[str, ...] = ()
+    github_label: str | None = Field(None, min_length=1, max_length=50)
+
+
 class _Route(BaseModel):
     model_config = _STRICT
 
@@ -91,6 +116,8 @@ class _Route(BaseModel):
     group_window_s: float = Field(0.0, ge=0)
     github: _GitHub = _GitHub()
     slack: _Slack = _Slack()
+    escalate_after_s: float | None = Field(None, gt=0)
+    escalate: _Escalate | None = None
 
     @field_validator("sinks")
     @classmethod
@@ -107,6 +134,28 @@ class _File(BaseModel):
     route: tuple[_Route, ...] = ()
 
 
+class Routable(Protocol):
+    """What a rule reads of an alert: the alert itself, or its redacted view."""
+
+    @property
+    def source(self) -> str: ...
+    @property
+    def team(self) -> str | None: ...
+    @property
+    def labels(self) -> Mapping[str, str]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Escalation:
+    """Who hears of an incident of the route still open after `escalate_after_s`."""
+
+    #: A Slack incoming webhook (the escalation message), if any.
+    slack_webhook_url: str | None = None
+    #: Logins assigned to the incident's GitHub issue, and a label added to it.
+    github_assignees: tuple[str, ...] = ()
+    github_label: str | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class Route:
     """The decision for one incident: sinks in the order they run, and each one's target."""
@@ -118,6 +167,9 @@ class Route:
     group_by: tuple[str, ...] = ()
     #: How long a group's first ticket waits for more members.
     group_window_s: float = 0.0
+    #: An incident still open this long after it opened (or reopened) is escalated, once.
+    escalate_after_s: float | None = None
+    escalation: Escalation | None = None
 
     def target(self, sink: str) -> Target:
         return self.targets.get(sink, DEFAULT_TARGET)
@@ -130,8 +182,15 @@ class _Rule:
     source: frozenset[str]
     priority: frozenset[Priority]
     labels: Mapping[str, str]
+    category: frozenset[str] = frozenset()
 
-    def matches(self, alert: Alert, priority: Priority | None) -> bool:
+    def matches(
+        self, alert: Routable, priority: Priority | None, categories: frozenset[str] | None = None
+    ) -> bool:
+        """True if the rule takes `alert`; `categories` None means they are not known yet (a
+        grouping decision, before the summary), and a rule that needs them does not match."""
+        if self.category and (categories is None or not self.category & categories):
+            return False
         if self.team and (alert.team or "").lower() not in self.team:
             return False
         if self.source and alert.source.lower() not in self.source:
@@ -145,16 +204,38 @@ class _Rule:
         return True
 
 
+#: The known-error categories an alert's redacted view matches.
+Categorise = Callable[[RedactedAlert], frozenset[str]]
+
+
 class Router:
-    def __init__(self, default: Route, rules: tuple[_Rule, ...] = ()) -> None:
+    def __init__(
+        self,
+        default: Route,
+        rules: tuple[_Rule, ...] = (),
+        categorise: Categorise | None = None,
+    ) -> None:
         self.default = default
         self.rules = rules
+        self._categorise = categorise
 
-    def route(self, alert: Alert, priority: Priority) -> Route:
+    def route(
+        self, alert: Routable, priority: Priority, view: RedactedAlert | None = None
+    ) -> Route:
+        """The first route that takes `alert`; `view` (its redacted view) is what the
+        known-error categories are found in, when a rule asks for one (without it, such a
+        rule does not match)."""
+        categories: frozenset[str] | None = None
         for rule in self.rules:
-            if rule.matches(alert, priority):
+            if rule.category and categories is None and view is not None:
+                categories = self.categories(view)
+            if rule.matches(alert, priority, categories):
                 return rule.route
         return self.default
+
+    def categories(self, view: RedactedAlert) -> frozenset[str]:
+        """The known-error categories (`patterns.toml`) `view` matches."""
+        return self._categorise(view) if self._categorise is not None else frozenset()
 
     def grouping(self, alert: Alert, priority: Priority | None) -> Route | None:
         """The route that groups `alert`, when the first route it matches has `group_by`."""
@@ -216,7 +297,20 @@ def load_router(settings: Settings) -> Router:
     duplicate = next((n for n in names if names.count(n) > 1), None)
     if duplicate:
         raise ConfigError(f"TRIAGE_ROUTES_FILE {path}: route name {duplicate!r} is used twice")
-    return Router(default, rules)
+    categorise = _categoriser(settings) if any(r.category for r in rules) else None
+    return Router(default, rules, categorise)
+
+
+def _categoriser(settings: Settings) -> Categorise:
+    """The deterministic summariser's pattern matcher: the categories it would name."""
+    from triage.summarise.deterministic import DeterministicSummariser, load_patterns
+
+    summariser = DeterministicSummariser(load_patterns(settings.patterns_file))
+
+    def categorise(view: RedactedAlert) -> frozenset[str]:
+        return frozenset(p.category for p in summariser.match(view))
+
+    return categorise
 
 
 def _rule(route: _Route, path: Path) -> _Rule:
@@ -244,12 +338,42 @@ def _rule(route: _Route, path: Path) -> _Rule:
             targets,
             group_by=route.group_by,
             group_window_s=route.group_window_s,
+            escalate_after_s=route.escalate_after_s,
+            escalation=_escalation(route, path),
         ),
         team=frozenset(route.match.team),
         source=frozenset(route.match.source),
         priority=frozenset(route.match.priority),
         labels=dict(route.match.labels),
+        category=frozenset(route.match.category),
     )
+
+
+def _escalation(route: _Route, path: Path) -> Escalation | None:
+    where = f"TRIAGE_ROUTES_FILE {path}: route {route.name!r}"
+    if route.group_by and route.match.category:
+        raise ConfigError(f"{where}: a grouping route cannot match on category")
+    given = route.escalate
+    if route.escalate_after_s is None:
+        if given is not None:
+            raise ConfigError(f"{where}: [route.escalate] needs escalate_after_s")
+        return None
+    if given is None:
+        raise ConfigError(f"{where}: escalate_after_s needs a [route.escalate] target")
+    webhook = given.slack_webhook_url
+    if given.slack_webhook_url_env:
+        webhook = os.environ.get(given.slack_webhook_url_env, "").strip() or None
+        if webhook is None:
+            raise ConfigError(f"{where}: {given.slack_webhook_url_env} is not set")
+    wants_github = bool(given.github_assignees or given.github_label)
+    if wants_github and "github" not in route.sinks:
+        raise ConfigError(f"{where}: escalating on GitHub needs the github sink in sinks")
+    if webhook is None and not wants_github:
+        raise ConfigError(
+            f"{where}: [route.escalate] names no target (slack_webhook_url, github_assignees, "
+            "github_label)"
+        )
+    return Escalation(webhook, given.github_assignees, given.github_label)
 
 
 def _ordered(sinks: tuple[str, ...]) -> tuple[str, ...]:

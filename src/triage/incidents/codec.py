@@ -9,6 +9,7 @@ from types import MappingProxyType
 
 from triage.incidents.lifecycle import (
     Escalation,
+    Event,
     Group,
     Held,
     Incident,
@@ -43,6 +44,7 @@ def incident_to_json(incident: Incident) -> str:
             "untracked": group.untracked,
             "window_s": group.window_s,
         }
+    data["history"] = [[e.at, e.action, e.note] for e in incident.history]
     for name in ("held", "escalation"):
         value = data[name]
         if value is not None:
@@ -89,6 +91,7 @@ def incident_from_json(text: str) -> Incident:
             untracked=g.get("untracked", 0),
             window_s=g.get("window_s", 0.0),
         )
+    data["history"] = tuple(Event(_at(at), a, n) for at, a, n in data.get("history", ()))
     if data.get("held"):
         h = data["held"]
         data["held"] = Held(

@@ -26,7 +26,7 @@ from types import MappingProxyType, TracebackType
 from triage.errors import GatheringError, StoreBusyError
 from triage.incidents.groups import GroupKey, decide_group
 from triage.incidents.lifecycle import Action, AlertEvent, Decision, Incident, Pending, decide
-from triage.incidents.store import Store, Transition
+from triage.incidents.store import Hold, Routing, Store, Transition
 from triage.models import EffectKind, Ticket
 
 #: What carries out a claimed effect: summarise if needed, call the sinks, confirm each.
@@ -81,9 +81,16 @@ class Work:
         """Each sink's reference for the incident's ticket, as claimed."""
         return MappingProxyType(self.incident.refs)
 
-    async def save_ticket(self, ticket: Ticket) -> None:
-        """Keep the summary, so a redo or a later effect never summarises again."""
-        await self._store.save_ticket(self.fingerprint, self.owner, ticket)
+    @property
+    def alert(self) -> str | None:
+        """The alert the effect carries itself (a redacted view as JSON), when no message
+        does: a held effect the sweep let go, or a close by hand."""
+        return self.pending.alert
+
+    async def save_ticket(self, ticket: Ticket, routing: Routing | None = None) -> None:
+        """Keep the summary (with the route it took), so a redo or a later effect never
+        summarises again."""
+        await self._store.save_ticket(self.fingerprint, self.owner, ticket, routing)
 
     async def confirm(self, sink: str, ref: str | None, *, last: bool = False) -> None:
         """`sink` carried the effect out (its ticket reference, if any); with `last`, it was the
@@ -113,19 +120,23 @@ class Claim:
         owner: str,
         redo: EffectRunner,
         group: GroupKey | None,
+        hold: Hold | None = None,
     ) -> None:
         self._ledger = ledger
         self._event = event
         self._owner = owner
         self._redo = redo
         self._group = group
+        self._hold = hold
         self._work: Work | None = None
 
     async def __aenter__(self) -> Work:
         store = self._ledger.store
         for _ in range(self._ledger.MAX_REDOS + 1):
             now = self._ledger.clock()
-            transition = await store.begin(self._event, self._owner, now, self._group)
+            transition = await store.begin(
+                self._event, self._owner, now, self._group, self._hold
+            )
             work = Work(store, transition, self._owner)
             not_before = work.pending.not_before if work.effect is not None else None
             if not_before is not None and now < not_before:
@@ -184,9 +195,18 @@ class Ledger:
         *,
         redo: EffectRunner,
         group: GroupKey | None = None,
+        hold: Hold | None = None,
     ) -> Claim:
-        """The claim of `event`'s decision (as a member of `group`, when it has one)."""
-        return Claim(self, event, owner, redo, group)
+        """The claim of `event`'s decision (as a member of `group`, when it has one); with
+        `hold`, a silence matched it and its effect is held."""
+        return Claim(self, event, owner, redo, group, hold)
+
+    async def carry_out(self, transition: Transition, owner: str, runner: EffectRunner) -> None:
+        """Carry out an effect claimed outside a message (the sweep's, a close by hand):
+        finished when `runner` returns, released if it fails."""
+        work = Work(self.store, transition, owner)
+        if work.effect is not None:
+            await _run(work, runner)
 
     async def preview(
         self, event: AlertEvent, group: GroupKey | None = None

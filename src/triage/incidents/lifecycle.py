@@ -127,6 +127,20 @@ class Held:
 
 
 @dataclass(frozen=True, slots=True)
+class Event:
+    """One line of an incident's recent history: what a change did, and when."""
+
+    at: datetime
+    action: str
+    #: A short fixed note (`silence 3fa2…`, `by hand`), never alert text.
+    note: str = ""
+
+
+#: History lines kept per incident (the newest).
+HISTORY = 20
+
+
+@dataclass(frozen=True, slots=True)
 class Escalation:
     """An incident's escalation: claimed by `owner` until `until`, done at `done_at`."""
 
@@ -205,6 +219,13 @@ class Incident:
     escalation: Escalation | None = None
     #: A silence holds this incident's effect back.
     held: Held | None = None
+    #: The newest changes, oldest first (at most `HISTORY`).
+    history: tuple[Event, ...] = ()
+
+    def noted(self, at: datetime, action: str, note: str = "") -> Incident:
+        """This incident with one more line of history."""
+        kept = (*self.history, Event(at, action, note))[-HISTORY:]
+        return dataclasses.replace(self, history=kept)
 
     @property
     def escalate_at(self) -> datetime | None:

@@ -115,6 +115,12 @@ class Transition:
     redo: bool = False
 
     @property
+    def fingerprint(self) -> str:
+        incident = self.after or self.before
+        assert incident is not None
+        return incident.fingerprint
+
+    @property
     def idempotency_key(self) -> str:
         assert self.after is not None and self.after.pending is not None
         return f"{self.after.fingerprint}:{self.after.pending.seq}"
@@ -196,8 +202,18 @@ class Store(abc.ABC):
 
         def change(stored: Incident | None) -> tuple[Incident | None, Transition]:
             transition = self._plan(stored, alert, owner, now, group, hold)
-            unchanged = transition.after is None or transition.after == stored
-            return (None if unchanged else transition.after), transition
+            after = transition.after
+            if after is None or after == stored:
+                return None, transition
+            if not transition.redo and transition.action is not Action.COUNT:
+                note = (
+                    f"silence {hold.silence}"
+                    if transition.action is Action.SILENCED and hold
+                    else ""
+                )
+                after = after.noted(now, transition.action.value, note)
+                transition = dataclasses.replace(transition, after=after)
+            return after, transition
 
         return await self._transact(group.key if group else alert.fingerprint, change)
 
@@ -385,6 +401,7 @@ class Store(abc.ABC):
                 decision = Decision(Action.RECORD, dataclasses.replace(closed, held=None))
             effect = decision.action.effect
             after = self._stamp(stored, decision, effect, owner, now, alert=alert)
+            after = after.noted(now, decision.action.value, "by hand")
             return after, Transition(decision.action, stored, after)
 
         return await self._transact(fingerprint, change)
@@ -412,6 +429,7 @@ class Store(abc.ABC):
             after = self._stamp(
                 stored, decision, decision.action.effect, owner, now, gather=False, alert=held.alert
             )
+            after = after.noted(now, decision.action.value, "silence ended")
             return after, Transition(decision.action, stored, after)
 
         return await self._transact(fingerprint, change)
@@ -458,8 +476,8 @@ class Store(abc.ABC):
                 return None, None
             if retry_at is None:
                 ended = dataclasses.replace(escalation, done_at=now)
-            else:
-                ended = dataclasses.replace(escalation, until=retry_at)
+                return _with(stored, escalation=ended).noted(now, "escalated"), None
+            ended = dataclasses.replace(escalation, until=retry_at)
             return _with(stored, escalation=ended), None
 
         await self._transact(fingerprint, change)
