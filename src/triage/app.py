@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import secrets
 from collections.abc import Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
@@ -18,8 +19,10 @@ from triage.aws import Aws
 from triage.breaker import CircuitBreaker
 from triage.errors import SinkUnavailableError
 from triage.health import Health
-from triage.incidents import Ledger, Policy, Store, open_store
+from triage.incidents import Action, Ledger, Policy, Store, open_store
+from triage.incidents.silences import SilenceCache
 from triage.metrics import Metrics
+from triage.ops.api import OperatorView, operator_routes
 from triage.ops.endpoints import EndpointServer
 from triage.ops.metrics_export import EmfExporter, PutMetricDataExporter, flush_every
 from triage.pipeline import Pipeline
@@ -128,6 +131,7 @@ def pipeline_from(
     router: Router | None = None,
     *,
     dry_run: bool = False,
+    silences: SilenceCache | None = None,
 ) -> Pipeline:
     """The pipeline the daemon runs, from its parts and the settings."""
     return Pipeline(
@@ -142,6 +146,7 @@ def pipeline_from(
         # Only the LLM reads the raw payload; redacting it costs, so only for it.
         payload_excerpt_chars=settings.llm_max_input_chars if settings.openai_api_key else 0,
         dry_run=dry_run,
+        silences=silences,
     )
 
 
@@ -183,13 +188,27 @@ async def run_daemon(
         health = Health()
         backpressure = Backpressure(sinks, health)
         stack.push_async_callback(backpressure.aclose)
-        await _start_endpoints(settings, metrics, health, stack)
+        silences = SilenceCache(store, settings.silence_cache_s)
+        operator = OperatorView(settings, store, silences, sinks, summariser, health, aws)
+        await _start_endpoints(settings, metrics, health, stack, operator)
         inbox = SqsInbox(await aws.client("sqs"), settings.queue_url)
         if dry_run:  # what a new ticket would say, without a call to the model
             summariser = deterministic_summariser(settings, redactor)
-        handler = pipeline_from(
-            settings, store, summariser, sinks, metrics, redactor, router, dry_run=dry_run
-        ).process
+        pipeline = pipeline_from(
+            settings,
+            store,
+            summariser,
+            sinks,
+            metrics,
+            redactor,
+            router,
+            dry_run=dry_run,
+            silences=silences,
+        )
+        handler = pipeline.process
+        helpers = _operations(settings, metrics, health, aws)
+        if not dry_run:
+            helpers.append(await _sweep(settings, store, pipeline, silences, router, stack))
         config = SupervisorConfig(
             concurrency=settings.concurrency,
             max_messages=settings.sqs_max_messages,
@@ -211,7 +230,7 @@ async def run_daemon(
             should_exit=stop,
             health=health,
             intake_limit=None if dry_run else backpressure.intake_limit,
-            helpers=_operations(settings, metrics, health, aws),
+            helpers=helpers,
         )
         _freeze_startup_objects()
         await supervisor.serve()
@@ -247,9 +266,60 @@ def _operations(settings: Settings, metrics: Metrics, health: Health, aws: Aws) 
 
 
 async def _start_endpoints(
-    settings: Settings, metrics: Metrics, health: Health, stack: AsyncExitStack
+    settings: Settings,
+    metrics: Metrics,
+    health: Health,
+    stack: AsyncExitStack,
+    operator: OperatorView | None = None,
 ) -> None:
     if settings.http_port:
-        server = EndpointServer(health, metrics, settings.http_host, settings.http_port)
+        # The operator's API and status page only with a token (TRIAGE_API_TOKEN).
+        extra = operator_routes(operator) if operator and settings.api_token else {}
+        server = EndpointServer(
+            health, metrics, settings.http_host, settings.http_port, extra_routes=extra
+        )
         await server.start()
         stack.push_async_callback(server.aclose)
+
+
+# --- The operator's view: silences, the sweep, closing by hand -------------------------------
+
+
+async def _sweep(
+    settings: Settings,
+    store: Store,
+    pipeline: Pipeline,
+    silences: SilenceCache,
+    router: Router,
+    stack: AsyncExitStack,
+) -> Helper:
+    """The sweep (held effects, abandoned ones, escalations) as a supervisor helper."""
+    from triage.ops.escalate import Escalator
+    from triage.ops.sweep import Sweep
+
+    escalator = None
+    if any(rule.route.escalation is not None for rule in router.rules):
+        escalator = Escalator(settings, router)
+        stack.push_async_callback(escalator.aclose)
+    sweep = Sweep(store, pipeline, silences, escalator, settings.sweep_interval_s)
+    return ("sweep", sweep.run_forever)
+
+
+async def close_by_hand(
+    settings: Settings, store: Store, fingerprint: str, comment: str, author: str
+) -> Action:
+    """`triage incidents close`: the close goes through the lifecycle and to the sinks that
+    took the ticket, as a resolve would (no LLM: a close never summarises)."""
+    metrics, redactor = Metrics(), Redactor()
+    hold_credentials(settings)
+    async with AsyncExitStack() as stack:
+        aws = Aws(settings)
+        stack.push_async_callback(aws.aclose)
+        router = load_router(settings)
+        sinks = await build_sinks(settings, aws, metrics, router, budgets=store)
+        for sink in sinks:
+            stack.push_async_callback(sink.aclose)
+        summariser = deterministic_summariser(settings, redactor)
+        pipeline = pipeline_from(settings, store, summariser, sinks, metrics, redactor, router)
+        owner = f"cli:{author}:{secrets.token_hex(4)}"
+        return await pipeline.close(fingerprint, owner, comment, author)

@@ -1,4 +1,4 @@
-"""Command line: `python -m triage run|ingest|demo|check|send|normalize`.
+"""Command line: `python -m triage run|ingest|demo|check|send|normalize|incidents|silence`.
 
 Each command builds Settings once, configures logging, and returns an exit code; a ConfigError
 becomes one line on stderr and exit 2.
@@ -75,7 +75,138 @@ def _parser() -> argparse.ArgumentParser:
         "normalize", help="print the canonical alerts of one message body as JSON lines"
     )
     normalize.add_argument("file", metavar="FILE|-")
+    _operator_commands(sub)
     return parser
+
+
+# --- incidents and silence (the operator's view of the store) ------------------------------
+
+
+def _operator_commands(sub: Any) -> None:
+    incidents = sub.add_parser("incidents", help="what the store knows: list, show, close")
+    verbs = incidents.add_subparsers(dest="verb", required=True, metavar="VERB")
+    listing = verbs.add_parser("list", help="one JSON object per incident")
+    listing.add_argument("--state", choices=["open", "closed", "all"], default="open")
+    listing.add_argument("--team", help="only this team's incidents")
+    listing.add_argument("--flapping", action="store_true", help="only flapping incidents")
+    show = verbs.add_parser("show", help="one incident with its recent history")
+    show.add_argument("fingerprint")
+    close = verbs.add_parser("close", help="close through the lifecycle (the sinks are told)")
+    close.add_argument("fingerprint")
+    close.add_argument("--comment", required=True, help="why; shown in the close note")
+    close.add_argument("--author", default=None, help="default: $USER")
+
+    silence = sub.add_parser("silence", help="quiet matching alerts for a while")
+    verbs = silence.add_subparsers(dest="verb", required=True, metavar="VERB")
+    add = verbs.add_parser("add", help="add a silence; prints it as JSON")
+    add.add_argument(
+        "--match",
+        action="append",
+        required=True,
+        metavar="KEY=VALUE",
+        help="source, team, title or a label; =, != or =~ (regex); repeat: all must hold",
+    )
+    add.add_argument(
+        "--for", dest="duration", required=True, metavar="DURATION", help="90m, 2h, 1d"
+    )
+    add.add_argument("--comment", required=True, help="why")
+    add.add_argument("--author", default=None, help="default: $USER")
+    listed = verbs.add_parser("list", help="active silences, one JSON object per line")
+    listed.add_argument("--all", action="store_true", help="also the ones ended this week")
+    expire = verbs.add_parser("expire", help="end a silence now")
+    expire.add_argument("id")
+
+
+async def _operate(settings: Settings, args: argparse.Namespace) -> int:
+    """`incidents` and `silence`: open the store, do one thing, print JSON lines."""
+    from triage.app import open_configured_store
+    from triage.aws import Aws
+    from triage.errors import StoreBusyError
+
+    aws = Aws(settings)
+    try:
+        store = await open_configured_store(settings, aws)
+        try:
+            if args.command == "incidents":
+                return await _incidents(settings, store, args)
+            return await _silence(store, args)
+        finally:
+            await store.aclose()
+    except StoreBusyError as exc:
+        print(f"triage: {args.command}: {exc}; try again shortly", file=sys.stderr)
+        return 1
+    except TriageError as exc:
+        print(f"triage: {args.command}: {exc.reason}: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        await aws.aclose()
+
+
+async def _incidents(settings: Settings, store: Any, args: argparse.Namespace) -> int:
+    from triage.ops.operator import Filter, incident_json, list_incidents
+    from triage.redact import Redactor
+
+    redactor = Redactor()
+    if args.verb == "list":
+        keep = Filter(args.state, args.team, args.flapping)
+        for incident in await list_incidents(store, keep):
+            print(json.dumps(incident_json(incident, redactor), ensure_ascii=False))
+        return 0
+    if args.verb == "show":
+        found = await store.get(args.fingerprint)
+        if found is None:
+            print(f"triage: incidents: no incident {args.fingerprint}", file=sys.stderr)
+            return 1
+        print(json.dumps(incident_json(found, redactor, history=True), ensure_ascii=False))
+        return 0
+    from triage.app import close_by_hand
+
+    try:
+        action = await close_by_hand(settings, store, args.fingerprint, args.comment, _author(args))
+    except LookupError:
+        print(f"triage: incidents: no incident {args.fingerprint}", file=sys.stderr)
+        return 1
+    print(json.dumps({"fingerprint": args.fingerprint, "action": str(action)}))
+    return 0
+
+
+async def _silence(store: Any, args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from triage.ops.operator import new_silence, shown_silences, silence_json
+    from triage.redact import Redactor
+
+    now, redactor = datetime.now(UTC), Redactor()
+    if args.verb == "add":
+        try:
+            silence = new_silence(args.match, args.duration, args.comment, _author(args), now)
+            added = await store.add_silence(silence, now)
+        except ValueError as exc:
+            print(f"triage: silence: {exc}", file=sys.stderr)
+            return 2
+        print(json.dumps(silence_json(added, redactor, now), ensure_ascii=False))
+        return 0
+    if args.verb == "list":
+        for silence in shown_silences(await store.silences(), now, every=args.all):
+            print(json.dumps(silence_json(silence, redactor, now), ensure_ascii=False))
+        return 0
+    expired = await store.expire_silence(args.id, now)
+    if expired is None:
+        print(f"triage: silence: no silence {args.id}", file=sys.stderr)
+        return 1
+    print(json.dumps(silence_json(expired, redactor, now), ensure_ascii=False))
+    return 0
+
+
+def _author(args: argparse.Namespace) -> str:
+    import getpass
+
+    if args.author:
+        return str(args.author)
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no user database entry (a container's numeric uid)
+        return "unknown"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -103,6 +234,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_dlq(settings, args))
         if args.command == "send":
             return asyncio.run(_send(settings, args.files, args.queue_url))
+        if args.command in ("incidents", "silence"):
+            return asyncio.run(_operate(settings, args))
     except ConfigError as exc:
         print(f"triage: config: {exc}", file=sys.stderr)
         return 2

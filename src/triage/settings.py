@@ -170,6 +170,18 @@ class Settings(BaseSettings):
     #: the receive time (logged with the original): a wrong clock must not order events.
     max_future_skew_s: float = Field(300.0, ge=0)
 
+    # --- The operator's view (API, status page, silences, the sweep) ------------------------
+    #: Bearer token of `/api/v1/…` and the status page `/` on TRIAGE_HTTP_PORT; unset: both
+    #: are off (the health endpoints stay open). A credential: never logged.
+    api_token: SecretStr | None = None
+    #: Silences are re-read from the store at most this long apart: a silence added or
+    #: expired on one replica is honoured by every other within this long.
+    silence_cache_s: float = Field(1.0, gt=0, le=60)
+    #: How often each replica looks for held effects to let go, abandoned ones and escalations.
+    sweep_interval_s: float = Field(5.0, gt=0)
+    #: The status page reads the queue's and DLQ's depth at most this often.
+    queue_depth_cache_s: float = Field(10.0, ge=0)
+
     # --- Ingest gateway (`triage ingest`) ------------------------------------------------------
     #: Where `POST /v1/alerts/{source}`, /healthz and /readyz listen (0: any free port).
     ingest_host: str = "0.0.0.0"

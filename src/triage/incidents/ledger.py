@@ -134,9 +134,7 @@ class Claim:
         store = self._ledger.store
         for _ in range(self._ledger.MAX_REDOS + 1):
             now = self._ledger.clock()
-            transition = await store.begin(
-                self._event, self._owner, now, self._group, self._hold
-            )
+            transition = await store.begin(self._event, self._owner, now, self._group, self._hold)
             work = Work(store, transition, self._owner)
             not_before = work.pending.not_before if work.effect is not None else None
             if not_before is not None and now < not_before:

@@ -6,9 +6,18 @@ framework in the daemon, and the limits there keep the port from starving it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from triage.health import Health
 from triage.metrics import Metrics
-from triage.ops.http_server import DEFAULT_LIMITS, HttpServer, Limits, Request, Response
+from triage.ops.http_server import (
+    DEFAULT_LIMITS,
+    Handler,
+    HttpServer,
+    Limits,
+    Request,
+    Response,
+)
 from triage.ops.metrics_export import prometheus_text
 
 
@@ -20,6 +29,7 @@ class EndpointServer(HttpServer):
         host: str = "127.0.0.1",
         port: int = 8080,
         limits: Limits = DEFAULT_LIMITS,
+        extra_routes: Mapping[str, Mapping[str, Handler]] | None = None,
     ) -> None:
         self.health = health
         self.metrics = metrics
@@ -27,6 +37,8 @@ class EndpointServer(HttpServer):
             "/healthz": {"GET": self._healthz},
             "/readyz": {"GET": self._readyz},
             "/metrics": {"GET": self._metrics},
+            # The operator's API and status page (ops/api.py), when TRIAGE_API_TOKEN is set.
+            **(extra_routes or {}),
         }
         super().__init__(routes, metrics, host, port, limits)
 

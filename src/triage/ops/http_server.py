@@ -222,7 +222,7 @@ class HttpServer:
         return False
 
     async def _dispatch(self, request: Request) -> Response:
-        methods = self.routes.get(request.path)
+        methods = self.routes.get(request.path) or self._under(request.path)
         if methods is None:
             self.refusals.refused("not_found", request.peer, 404, path=_excerpt(request.path))
             return Response.text(404, "not found\n")
@@ -238,6 +238,14 @@ class HttpServer:
         except Exception as exc:
             self.refusals.refused("internal_error", request.peer, 500, exc_info=exc)
             return Response.text(500, "internal error\n")
+
+    def _under(self, path: str) -> Mapping[str, Handler] | None:
+        """A route ending in `/*` serves every path one segment below it (`/api/v1/x/*`
+        serves `/api/v1/x/abc`); the handler reads the segment from the path."""
+        parent, slash, leaf = path.rpartition("/")
+        if not slash or not leaf:
+            return None
+        return self.routes.get(f"{parent}/*")
 
 
 async def _read_request(reader: asyncio.StreamReader, limits: Limits, peer: str) -> Request:

@@ -106,7 +106,6 @@ class Stats:
         self.failures[message_id] = _Failure(reason, error)
 
 
-
 #: Why intake pauses, as `intake.paused` says it.
 _HELD = "a message is held: a service or budget said wait"
 _BREAKER = "a sink's breaker is open or it is rate-limited"

@@ -102,6 +102,14 @@ class IssueRef:
         )
 
 
+def create_budgets(settings: Settings, repository: str) -> tuple[Budget, Budget]:
+    """The issue-creation budgets of `repository` (per minute, per hour), shared by replicas."""
+    return (
+        Budget(f"github:create:{repository}:minute", settings.github_create_per_minute, 60.0),
+        Budget(f"github:create:{repository}:hour", settings.github_create_per_hour, 3600.0),
+    )
+
+
 class GitHubSink:
     """The `github` sink; one instance (one connection pool, one set of budgets) for all workers."""
 
@@ -325,11 +333,7 @@ class GitHubSink:
     # --- Creation budget and the storm digest -----------------------------------------------
 
     def _create_budgets(self, repository: str) -> tuple[Budget, Budget]:
-        s = self.settings
-        return (
-            Budget(f"github:create:{repository}:minute", s.github_create_per_minute, 60.0),
-            Budget(f"github:create:{repository}:hour", s.github_create_per_hour, 3600.0),
-        )
+        return create_budgets(self.settings, repository)
 
     async def _admit_issue(self, repository: str) -> bool:
         """True to create an issue now; False to list the incident in the digest instead;

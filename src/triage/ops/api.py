@@ -1,0 +1,276 @@
+"""The operator's API and status page on the daemon's port, behind `TRIAGE_API_TOKEN`.
+
+    GET    /api/v1/incidents[?state=open|closed|all&team=T&flapping=1]   JSON list
+    GET    /api/v1/incidents/{fingerprint}                               one, with its history
+    GET    /api/v1/silences[?all=1]                                      JSON list
+    POST   /api/v1/silences  {"matchers": [...], "duration": "2h", "comment": "…", "author": "…"}
+    DELETE /api/v1/silences/{id}                                         expire it now
+    GET    /                                                             the status page
+    POST   /login                                                        the page's login form
+
+Who may ask: a request with `Authorization: Bearer <token>` may do everything; a browser that
+logged in holds a session cookie (HttpOnly, SameSite=Strict, signed with the token, 12 hours)
+that reads only (GET): nothing that changes state can be done with a cookie, so no other site
+can make a logged-in browser do it. The login form is guarded against cross-site posts twice:
+a double-submit token (a cookie and a hidden field that must agree) and the browser's own
+`Origin` / `Sec-Fetch-Site`. Tokens and signatures are compared in constant time.
+
+Every answer is built from the store (whose alert text was redacted when stored) and redacted
+once more (`ops/operator.py`); the page escapes it for HTML (`ops/status_page.py`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from urllib.parse import parse_qs
+
+import structlog
+
+from triage.aws import Aws
+from triage.errors import TriageError
+from triage.health import Health
+from triage.incidents import Store
+from triage.incidents.silences import SilenceCache
+from triage.metrics import Metrics
+from triage.ops.http_server import Handler, Request, Response
+from triage.ops.operator import (
+    Filter,
+    incident_json,
+    list_incidents,
+    new_silence,
+    shown_silences,
+    silence_json,
+)
+from triage.redact import Redactor
+from triage.settings import Settings
+from triage.sinks.guard import GuardedSink
+from triage.summarise import Summariser
+
+log = structlog.get_logger(__name__)
+
+SESSION_COOKIE = "triage_session"
+CSRF_COOKIE = "triage_csrf"
+SESSION_S = 12 * 3600
+_FINGERPRINT_CHARS = 64
+
+
+@dataclass
+class OperatorView:
+    """Everything the API and the page read: the store and the daemon's live parts."""
+
+    settings: Settings
+    store: Store
+    silences: SilenceCache
+    sinks: Sequence[GuardedSink]
+    summariser: Summariser
+    health: Health
+    aws: Aws
+    metrics: Metrics = field(default_factory=Metrics)
+    redactor: Redactor = field(default_factory=Redactor)
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+
+
+class Auth:
+    """The token, the session cookie it signs, and the login form's double-submit token."""
+
+    def __init__(self, token: str, wall_clock: Callable[[], float] = time.time) -> None:
+        self._token = token.encode()
+        self._clock = wall_clock
+
+    def bearer(self, request: Request) -> bool:
+        given = request.header("authorization") or ""
+        scheme, _, credential = given.partition(" ")
+        if scheme.lower() != "bearer":
+            return False
+        return hmac.compare_digest(credential.strip().encode(), self._token)
+
+    def token_matches(self, given: str) -> bool:
+        return hmac.compare_digest(given.encode(), self._token)
+
+    def session(self) -> str:
+        issued = str(int(self._clock()))
+        return f"{issued}.{self._sign(issued)}"
+
+    def session_ok(self, request: Request) -> bool:
+        value = cookies(request).get(SESSION_COOKIE, "")
+        issued, _, signature = value.partition(".")
+        if not issued.isdigit() or not signature:
+            return False
+        if not hmac.compare_digest(signature.encode(), self._sign(issued).encode()):
+            return False
+        return 0 <= self._clock() - int(issued) <= SESSION_S
+
+    def _sign(self, issued: str) -> str:
+        return hmac.new(self._token, f"session:{issued}".encode(), hashlib.sha256).hexdigest()
+
+
+def cookies(request: Request) -> dict[str, str]:
+    """The request's cookies (the first of each name)."""
+    found: dict[str, str] = {}
+    for name, value in request.headers:
+        if name != "cookie":
+            continue
+        for pair in value.split(";"):
+            key, eq, val = pair.strip().partition("=")
+            if eq and key not in found:
+                found[key] = val
+    return found
+
+
+def cookie(name: str, value: str, request: Request, *, max_age_s: int) -> str:
+    """A Set-Cookie value: HttpOnly, SameSite=Strict, the whole site; Secure behind HTTPS."""
+    secure = "; Secure" if (request.header("x-forwarded-proto") or "").lower() == "https" else ""
+    return f"{name}={value}; Path=/; Max-Age={max_age_s}; HttpOnly; SameSite=Strict{secure}"
+
+
+def operator_routes(view: OperatorView | None) -> dict[str, Mapping[str, Handler]]:
+    """The routes to add to the endpoint server (none without a token)."""
+    if view is None or view.settings.api_token is None:
+        return {}
+    token = view.settings.api_token.get_secret_value()
+    if not token:
+        return {}
+    api = OperatorApi(view, Auth(token))
+    from triage.ops.status_page import StatusPage
+
+    page = StatusPage(view, api.auth)
+    return {
+        "/api/v1/incidents": {"GET": api.reader(api.incidents)},
+        "/api/v1/incidents/*": {"GET": api.reader(api.incident)},
+        "/api/v1/silences": {
+            "GET": api.reader(api.list_silences),
+            "POST": api.writer(api.add_silence),
+        },
+        "/api/v1/silences/*": {"DELETE": api.writer(api.expire_silence)},
+        "/": {"GET": page.index},
+        "/login": {"POST": page.login},
+    }
+
+
+class OperatorApi:
+    def __init__(self, view: OperatorView, auth: Auth) -> None:
+        self.view = view
+        self.auth = auth
+
+    def reader(self, handler: Handler) -> Handler:
+        """`handler` for a bearer token or a logged-in browser."""
+
+        async def guarded(request: Request) -> Response:
+            if not (self.auth.bearer(request) or self.auth.session_ok(request)):
+                return _unauthorized()
+            return await _answer(handler, request)
+
+        return guarded
+
+    def writer(self, handler: Handler) -> Handler:
+        """`handler` for a bearer token only: a cookie never changes anything."""
+
+        async def guarded(request: Request) -> Response:
+            if not self.auth.bearer(request):
+                return _unauthorized()
+            return await _answer(handler, request)
+
+        return guarded
+
+    async def incidents(self, request: Request) -> Response:
+        query = parse_qs(request.query)
+        try:
+            keep = Filter(
+                _one(query, "state") or "open",
+                _one(query, "team"),
+                _one(query, "flapping") in ("1", "true", "yes"),
+            )
+        except ValueError as exc:
+            return _error(400, str(exc))
+        found = await list_incidents(self.view.store, keep)
+        redactor = self.view.redactor
+        return Response.json(200, {"incidents": [incident_json(i, redactor) for i in found]})
+
+    async def incident(self, request: Request) -> Response:
+        fingerprint = request.path.rpartition("/")[2]
+        found = None
+        if len(fingerprint) <= _FINGERPRINT_CHARS:
+            found = await self.view.store.get(fingerprint)
+        if found is None:
+            return _error(404, "no such incident")
+        return Response.json(200, incident_json(found, self.view.redactor, history=True))
+
+    async def list_silences(self, request: Request) -> Response:
+        every = _one(parse_qs(request.query), "all") in ("1", "true", "yes")
+        now = self.view.clock()
+        shown = shown_silences(await self.view.store.silences(), now, every=every)
+        redactor = self.view.redactor
+        return Response.json(200, {"silences": [silence_json(s, redactor, now) for s in shown]})
+
+    async def add_silence(self, request: Request) -> Response:
+        now = self.view.clock()
+        try:
+            matchers, duration, comment, author = _silence_request(request.body)
+            silence = new_silence(matchers, duration, comment, author, now)
+            added = await self.view.store.add_silence(silence, now)
+        except (ValueError, TypeError) as exc:  # JSONDecodeError is a ValueError
+            return _error(400, str(exc))
+        log.info("api.silence_added", silence=added.id, matchers=len(added.matchers))
+        return Response.json(201, silence_json(added, self.view.redactor, now))
+
+    async def expire_silence(self, request: Request) -> Response:
+        silence_id = request.path.rpartition("/")[2]
+        now = self.view.clock()
+        expired = await self.view.store.expire_silence(silence_id[:64], now)
+        if expired is None:
+            return _error(404, "no such silence")
+        log.info("api.silence_expired", silence=expired.id)
+        return Response.json(200, silence_json(expired, self.view.redactor, now))
+
+
+async def _answer(handler: Handler, request: Request) -> Response:
+    """The store briefly down is a 503 the client may retry, not a 500."""
+    try:
+        return await handler(request)
+    except TriageError as exc:
+        log.warning("api.unavailable", reason=exc.reason, error=str(exc))
+        return Response(
+            503,
+            json.dumps({"error": "store unavailable, try again"}).encode() + b"\n",
+            "application/json",
+            headers=(("Retry-After", "1"),),
+        )
+
+
+def _silence_request(body: bytes) -> tuple[list[str], str, str, str]:
+    """matchers, duration, comment and author of a POST /api/v1/silences body."""
+    data = json.loads(body or b"null")
+    if not isinstance(data, dict):
+        raise TypeError("expected a JSON object")
+    matchers, duration, comment = data.get("matchers"), data.get("duration"), data.get("comment")
+    if not isinstance(matchers, list) or not all(isinstance(m, str) for m in matchers):
+        raise TypeError("matchers: expected a list of KEY=VALUE strings")
+    if not isinstance(duration, str) or not isinstance(comment, str):
+        raise TypeError("duration and comment: expected strings")
+    author = data.get("author")
+    return matchers, duration, comment, author if isinstance(author, str) else "api"
+
+
+def _unauthorized() -> Response:
+    body = json.dumps({"error": "unauthorized"}).encode() + b"\n"
+    return Response(401, body, "application/json", headers=(("WWW-Authenticate", "Bearer"),))
+
+
+def _error(status: int, message: str) -> Response:
+    return Response.json(status, {"error": message})
+
+
+def _one(query: dict[str, list[str]], name: str) -> str | None:
+    values = query.get(name)
+    return values[0] if values else None
+
+
+def new_csrf() -> str:
+    return secrets.token_urlsafe(24)

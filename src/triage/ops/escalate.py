@@ -1,0 +1,132 @@
+"""Escalation: an incident of a route with `escalate_after_s` that is still open that long is
+told to the route's escalation targets, once (the store's claim makes it once across replicas).
+
+    Slack    one message to the route's escalation webhook: the title, how long it has been
+             open, its priority and team, links to its tickets
+    GitHub   the route's assignees added to the incident's issue, its label, and a comment
+
+Everything shown comes from the stored incident, whose text was redacted before it was stored;
+it is escaped again for where it goes (Slack mrkdwn, GitHub Markdown).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import httpx2
+import structlog
+
+from triage.errors import SinkRejectedError, SinkUnavailableError
+from triage.incidents import Incident
+from triage.routes import Escalation, Router
+from triage.settings import Settings
+from triage.sinks import markdown
+from triage.sinks.github.api import GitHubApi
+from triage.sinks.github.sink import IssueRef
+from triage.sinks.slack import safe
+
+log = structlog.get_logger(__name__)
+
+_REASON_CHARS = 200
+
+
+class Escalator:
+    """Carries out escalations; one instance per daemon (one HTTP client, one GitHub client)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        router: Router,
+        *,
+        transport: httpx2.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.router = router
+        self._http = httpx2.AsyncClient(timeout=settings.slack_timeout_s, transport=transport)
+        wants_github = any(
+            r.route.escalation is not None
+            and (r.route.escalation.github_assignees or r.route.escalation.github_label)
+            for r in router.rules
+        )
+        self._github = GitHubApi(settings, transport=transport) if wants_github else None
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+        if self._github is not None:
+            await self._github.aclose()
+
+    async def escalate(self, incident: Incident, now: datetime) -> None:
+        """Tell the incident's route's escalation targets; raises a SinkUnavailableError (try
+        again later) or SinkRejectedError (it cannot be done) when one refuses."""
+        route = self.router.named(incident.route or "")
+        target = route.escalation
+        if route.name != incident.route or target is None:
+            # The route was renamed or stopped escalating since the ticket opened.
+            log.info("escalation.no_target", fingerprint=incident.fingerprint, route=incident.route)
+            return
+        if target.slack_webhook_url:
+            await self._slack(target.slack_webhook_url, incident, now)
+        if target.github_assignees or target.github_label:
+            await self._github_issue(target, incident, now)
+        log.info("escalation.sent", fingerprint=incident.fingerprint, route=route.name)
+
+    async def _slack(self, url: str, incident: Incident, now: datetime) -> None:
+        title = safe(incident.title[:300])
+        text = f":rotating_light: *Escalated*: {title} {_summary(incident, now)}"
+        links = [f"<{ref}|{safe(sink)}>" for sink, ref in incident.refs.items() if _is_url(ref)]
+        if links:
+            text += "\n" + " · ".join(links)
+        message = {
+            "text": f"Escalated: {title}",
+            "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}],
+            "unfurl_links": False,
+            "unfurl_media": False,
+        }
+        try:
+            response = await self._http.post(url, json=message)
+        except httpx2.TransportError as exc:
+            raise SinkUnavailableError(
+                f"escalation webhook unreachable: {type(exc).__name__}"
+            ) from None
+        status = response.status_code
+        if status >= 500 or status == 429:
+            raise SinkUnavailableError(f"escalation webhook answered {status}")
+        if status >= 300:
+            reason = " ".join(response.text.split())[:_REASON_CHARS]
+            raise SinkRejectedError(f"escalation webhook answered {status}: {reason}")
+
+    async def _github_issue(self, target: Escalation, incident: Incident, now: datetime) -> None:
+        assert self._github is not None
+        ref = IssueRef.parse(incident.refs.get("github", ""))
+        if ref is None:
+            log.info("escalation.no_issue", fingerprint=incident.fingerprint)
+            return
+        path = f"/repos/{ref.repository}/issues/{ref.number}"
+        if target.github_assignees:
+            issue: Any = await self._github.call("GET", path)
+            have = [a["login"] for a in issue.get("assignees") or [] if isinstance(a, dict)]
+            wanted = list(dict.fromkeys([*have, *target.github_assignees]))
+            if wanted != have:
+                await self._github.call("PATCH", path, json={"assignees": wanted})
+        if target.github_label:
+            await self._github.call(
+                "POST", f"{path}/labels", json={"labels": [target.github_label]}
+            )
+        body = f"**Escalated**: {markdown.inline(incident.title, 300)} {_summary(incident, now)}"
+        await self._github.call("POST", f"{path}/comments", json={"body": body})
+
+
+def _summary(incident: Incident, now: datetime) -> str:
+    since = incident.reopened_at or incident.opened_at
+    minutes = max(0, int((now - since).total_seconds() // 60))
+    parts = [f"open for {minutes} min"]
+    if incident.ticket is not None:
+        parts.append(f"priority {incident.ticket.priority.value}")
+    if incident.team:
+        parts.append(f"team {safe(incident.team)}")
+    parts.append(f"{incident.occurrences} occurrences")
+    return "(" + ", ".join(parts) + ")"
+
+
+def _is_url(ref: str) -> bool:
+    return ref.startswith(("https://", "http://")) and not any(c in ref for c in "<>| ")

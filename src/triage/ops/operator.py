@@ -1,0 +1,156 @@
+"""What operators are shown and may ask, the same on the command line, the API and the status page:
+incidents as JSON objects, their filters, and silences made from matchers and a duration.
+
+Everything shown is from the store, whose alert text was redacted before it was stored; it is
+redacted once more here (a credential the process learned since is covered) and never carries a
+raw payload or a held alert's description.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from triage.incidents import Incident, State, Store
+from triage.incidents.silences import Matcher, Silence
+from triage.redact import Redactor
+
+_DURATION = re.compile(r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")
+#: The longest silence: a year (a silence "forever" is a routes-file change instead).
+MAX_SILENCE = timedelta(days=365)
+#: History lines `show` prints.
+SHOWN_HISTORY = 20
+STATES = ("open", "closed", "all")
+
+
+def parse_duration(text: str) -> timedelta:
+    """`90m`, `2h`, `1h30m`, `1d`, `45s`; ValueError for anything else, zero, or over a year."""
+    found = _DURATION.fullmatch(text.strip())
+    if not text.strip() or found is None or not any(found.groups()):
+        raise ValueError(f"duration {text[:40]!r}: expected e.g. 90m, 2h, 1h30m, 1d")
+    days, hours, minutes, seconds = (int(g or 0) for g in found.groups())
+    duration = timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
+    if duration <= timedelta(0) or duration > MAX_SILENCE:
+        raise ValueError(f"duration {text!r}: must be more than 0 and at most 365d")
+    return duration
+
+
+@dataclass(frozen=True, slots=True)
+class Filter:
+    """Which incidents a list shows."""
+
+    state: str = "open"
+    team: str | None = None
+    flapping: bool = False
+
+    def __post_init__(self) -> None:
+        if self.state not in STATES:
+            raise ValueError(f"state {self.state[:20]!r}: expected one of {', '.join(STATES)}")
+
+    def keeps(self, incident: Incident) -> bool:
+        if self.state != "all" and incident.state.value != self.state:
+            return False
+        if self.team is not None and (team_of(incident) or "").lower() != self.team.lower():
+            return False
+        return not self.flapping or incident.flapping
+
+
+def team_of(incident: Incident) -> str | None:
+    """The incident's team: from its ticket's alert, else the alert a silence holds."""
+    if incident.team is not None or incident.held is None:
+        return incident.team
+    from triage.incidents.codec import view_from_json
+
+    return view_from_json(incident.held.alert).team
+
+
+async def list_incidents(store: Store, keep: Filter) -> list[Incident]:
+    """The incidents `keep` keeps, most urgent first, then the newest."""
+    chosen = [i for i in await store.incidents() if keep.keeps(i)]
+    chosen.sort(key=lambda i: i.opened_at, reverse=True)
+    chosen.sort(key=lambda i: (i.state is not State.OPEN, _rank(i)))
+    return chosen
+
+
+def _rank(incident: Incident) -> int:
+    return incident.ticket.priority.rank if incident.ticket else 4
+
+
+def incident_json(
+    incident: Incident, redactor: Redactor, *, history: bool = False
+) -> dict[str, Any]:
+    """One incident as operators see it (`incidents list` prints one per line)."""
+    text = redactor.text
+    ticket = incident.ticket
+    team = team_of(incident)
+    shown: dict[str, Any] = {
+        "fingerprint": incident.fingerprint,
+        "state": incident.state.value,
+        "title": text(incident.title),
+        "source": text(incident.source),
+        "team": text(team) if team else None,
+        "priority": ticket.priority.value if ticket else None,
+        "occurrences": incident.occurrences,
+        "opened_at": _time(incident.opened_at),
+        "updated_at": _time(incident.applied_at or incident.last_update_at or incident.opened_at),
+        "closed_at": _time(incident.closed_at),
+        "flapping": incident.flapping,
+        "tickets": {sink: text(ref) for sink, ref in incident.refs.items()},
+        "route": incident.route,
+        "silenced": incident.held is not None,
+        "escalated_at": _time(incident.escalation.done_at) if incident.escalation else None,
+    }
+    if incident.group is not None:
+        shown["members"] = len(incident.group.members) + incident.group.untracked
+        shown["members_firing"] = incident.group.firing
+    if incident.held is not None:
+        shown["held"] = {"effect": incident.held.kind.value, "silence": incident.held.silence}
+    if history:
+        shown["labels"] = {text(k): text(v) for k, v in incident.labels.items()}
+        shown["history"] = [
+            {"at": _time(e.at), "action": e.action, "note": text(e.note)}
+            for e in incident.history[-SHOWN_HISTORY:]
+        ]
+        if incident.pending is not None:
+            shown["pending"] = {
+                "effect": incident.pending.kind.value,
+                "until": _time(incident.pending.until),
+                "done": list(incident.pending.done),
+            }
+    return shown
+
+
+def silence_json(silence: Silence, redactor: Redactor, now: datetime) -> dict[str, Any]:
+    text = redactor.text
+    return {
+        "id": silence.id,
+        "matchers": [text(str(m)) for m in silence.matchers],
+        "starts_at": _time(silence.starts_at),
+        "ends_at": _time(silence.ends()),
+        "active": silence.active(now),
+        "comment": text(silence.comment),
+        "author": text(silence.author),
+    }
+
+
+def new_silence(
+    matchers: Sequence[str], duration: str, comment: str, author: str, now: datetime
+) -> Silence:
+    """A silence from its command-line or API form; ValueError names the first mistake."""
+    parsed = [Matcher.parse(m) for m in matchers]
+    if len(comment) > 1000 or len(author) > 100:
+        raise ValueError("comment (1000) or author (100 characters) too long")
+    return Silence.new(parsed, now, now + parse_duration(duration), comment, author or "unknown")
+
+
+def shown_silences(silences: Iterable[Silence], now: datetime, *, every: bool) -> list[Silence]:
+    """Active and coming silences (with `every`, the recently ended too), soonest end first."""
+    kept = [s for s in silences if every or s.ends() > now]
+    return sorted(kept, key=lambda s: s.ends())
+
+
+def _time(value: datetime | None) -> str | None:
+    return value.isoformat(timespec="seconds") if value is not None else None

@@ -1,0 +1,366 @@
+"""The status page at `/`: one server-rendered HTML page, no script, readable on a phone.
+
+It shows open incidents by priority, the flapping ones, the silences, each sink's breaker (and
+GitHub's issue-creation budget), the LLM's health, and the queue's and DLQ's depth. Every text
+from an alert is escaped here (`html.escape`, quotes included) after `ops/operator.py` redacted
+it again; the Content-Security-Policy allows no script at all and only this page's own style.
+
+Without credentials the page is a login form (see `ops/api.py` for the session and CSRF rules).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from html import escape
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import structlog
+from botocore.exceptions import BotoCoreError, ClientError
+
+from triage.breaker import CircuitBreaker
+from triage.errors import ConfigError, TriageError
+from triage.incidents import Incident
+from triage.incidents.silences import Silence
+from triage.models import Priority
+from triage.ops.api import (
+    CSRF_COOKIE,
+    SESSION_COOKIE,
+    SESSION_S,
+    Auth,
+    OperatorView,
+    cookie,
+    cookies,
+    new_csrf,
+)
+from triage.ops.http_server import Request, Response
+from triage.ops.operator import (
+    Filter,
+    incident_json,
+    list_incidents,
+    shown_silences,
+    silence_json,
+)
+from triage.sinks.github.sink import create_budgets
+
+log = structlog.get_logger(__name__)
+
+_STYLE = """
+body{font:15px/1.4 system-ui,sans-serif;margin:0;padding:12px;color:#111;background:#f6f6f6}
+h1{font-size:20px;margin:0 0 8px}h2{font-size:16px;margin:18px 0 6px}
+section{background:#fff;border-radius:6px;padding:8px 10px;margin-bottom:10px}
+table{border-collapse:collapse;width:100%}td,th{text-align:left;padding:4px 6px;
+vertical-align:top;border-bottom:1px solid #eee;overflow-wrap:anywhere}
+.wrap{overflow-x:auto}.muted{color:#666}.bad{color:#a00;font-weight:600}.ok{color:#070}
+.tag{display:inline-block;font-size:12px;border-radius:3px;padding:0 4px;background:#eee}
+.critical{background:#fdd}.high{background:#fed}form{max-width:320px}
+input{font:inherit;width:100%;margin:4px 0 8px;padding:6px;box-sizing:border-box}
+"""
+_STYLE_HASH = base64.b64encode(hashlib.sha256(_STYLE.encode()).digest()).decode()
+_HEADERS = (
+    (
+        "Content-Security-Policy",
+        f"default-src 'none'; style-src 'sha256-{_STYLE_HASH}'; form-action 'self'; "
+        "frame-ancestors 'none'; base-uri 'none'",
+    ),
+    ("X-Frame-Options", "DENY"),
+    ("Referrer-Policy", "no-referrer"),
+)
+_PRIORITIES = (*(p.value for p in Priority), "unknown")
+#: Rows per table: the page stays small in a storm; the API lists everything.
+_ROWS = 50
+
+
+class StatusPage:
+    def __init__(self, view: OperatorView, auth: Auth) -> None:
+        self.view = view
+        self.auth = auth
+        self.depths = QueueDepths(view)
+
+    async def index(self, request: Request) -> Response:
+        if not (self.auth.bearer(request) or self.auth.session_ok(request)):
+            return self._login_form(request)
+        try:
+            body = await self._render()
+        except TriageError as exc:
+            log.warning("status_page.unavailable", reason=exc.reason, error=str(exc))
+            return _html(503, _page("triage", "<p class=bad>The store is unavailable.</p>"))
+        return _html(200, body)
+
+    async def login(self, request: Request) -> Response:
+        if not _same_origin(request):
+            log.warning("status_page.cross_site_login", peer=request.peer)
+            return _html(403, _page("triage", "<p class=bad>Cross-site login refused.</p>"))
+        form = parse_qs(request.body.decode("utf-8", "replace"))
+        given_csrf = (form.get("csrf") or [""])[0]
+        expected = cookies(request).get(CSRF_COOKIE, "")
+        token = (form.get("token") or [""])[0]
+        if not expected or not _equal(given_csrf, expected) or not self.auth.token_matches(token):
+            log.info("status_page.login_failed", peer=request.peer)
+            return self._login_form(request, status=401, failed=True)
+        log.info("status_page.login", peer=request.peer)
+        session = cookie(SESSION_COOKIE, self.auth.session(), request, max_age_s=SESSION_S)
+        return Response(
+            303,
+            b"",
+            headers=(("Location", "/"), ("Set-Cookie", session), *_HEADERS),
+        )
+
+    def _login_form(self, request: Request, *, status: int = 200, failed: bool = False) -> Response:
+        csrf = new_csrf()
+        note = "<p class=bad>Wrong token.</p>" if failed else ""
+        form = (
+            f"{note}<form method=post action=/login>"
+            f"<input type=hidden name=csrf value={_attr(csrf)}>"
+            "<label>API token<input type=password name=token autocomplete=current-password "
+            "required></label><input type=submit value='Log in'></form>"
+        )
+        set_csrf = cookie(CSRF_COOKIE, csrf, request, max_age_s=3600)
+        return _html(status, _page("triage: log in", form), (("Set-Cookie", set_csrf),))
+
+    async def _render(self) -> str:
+        view = self.view
+        now = view.clock()
+        everything = await list_incidents(view.store, Filter("open"))
+        silences = shown_silences(await view.silences.current(), now, every=False)
+        parts = [
+            f"<p class=muted>{len(everything)} open incidents · "
+            f"{escape(now.isoformat(timespec='seconds'))}</p>",
+            _section("Open incidents", self._incidents(everything, now)),
+            _section("Flapping", self._incidents([i for i in everything if i.flapping], now)),
+            _section("Silences", self._silences(silences, now)),
+            _section("Sinks", await self._sinks()),
+            _section("LLM", self._llm()),
+            _section("Queue", await self._queues()),
+        ]
+        return _page("triage status", "".join(parts))
+
+    def _incidents(self, incidents: list[Incident], now: datetime) -> str:
+        if not incidents:
+            return "<p class=muted>None.</p>"
+        by_priority: dict[str, list[Incident]] = {p: [] for p in _PRIORITIES}
+        for incident in incidents:
+            key = incident.ticket.priority.value if incident.ticket else "unknown"
+            by_priority[key].append(incident)
+        out = []
+        for priority, rows in by_priority.items():
+            if not rows:
+                continue
+            out.append(f"<h3 class=muted>{escape(priority)} ({len(rows)})</h3>")
+            out.append(_table(["Title", "Team", "Source", "Open for", "Count", "Tickets", ""]))
+            out.extend(self._row(incident, priority, now) for incident in rows[:_ROWS])
+            out.append("</table></div>")
+            if len(rows) > _ROWS:
+                out.append(f"<p class=muted>… and {len(rows) - _ROWS} more (see the API)</p>")
+        return "".join(out)
+
+    def _row(self, incident: Incident, priority: str, now: datetime) -> str:
+        shown = incident_json(incident, self.view.redactor)
+        flags = [
+            flag
+            for flag, on in (
+                ("flapping", incident.flapping),
+                ("silenced", incident.held is not None),
+                ("escalated", shown["escalated_at"] is not None),
+            )
+            if on
+        ]
+        if incident.group is not None:
+            flags.append(f"{shown['members']} alerts")
+        tickets = ", ".join(f"{sink}: {ref}" for sink, ref in shown["tickets"].items())
+        cells = [
+            f"<td class={_attr(priority)}>{escape(shown['title'])}"
+            f"<div class=muted>{escape(incident.fingerprint)}</div></td>",
+            _td(shown["team"] or ""),
+            _td(shown["source"]),
+            _td(_age(now - (incident.reopened_at or incident.opened_at))),
+            _td(str(incident.occurrences)),
+            _td(tickets),
+            "<td>" + " ".join(f"<span class=tag>{escape(f)}</span>" for f in flags) + "</td>",
+        ]
+        return "<tr>" + "".join(cells) + "</tr>"
+
+    def _silences(self, silences: list[Silence], now: datetime) -> str:
+        if not silences:
+            return "<p class=muted>None.</p>"
+        rows = [_table(["Matchers", "Ends in", "Comment", "By", "ID"])]
+        for silence in silences[:_ROWS]:
+            shown = silence_json(silence, self.view.redactor, now)
+            state = _age(silence.ends() - now) if shown["active"] else "not started"
+            rows.append(
+                "<tr>"
+                + _td(", ".join(shown["matchers"]))
+                + _td(state)
+                + _td(shown["comment"])
+                + _td(shown["author"])
+                + _td(shown["id"])
+                + "</tr>"
+            )
+        return "".join(rows) + "</table></div>"
+
+    async def _sinks(self) -> str:
+        view = self.view
+        if not view.sinks:
+            return "<p class=muted>No sinks.</p>"
+        rows = [_table(["Sink", "Breaker", "Budget"])]
+        for guard in view.sinks:
+            breaker = _breaker(guard.breaker)
+            budget = ""
+            if guard.name == "github":
+                budget = await self._github_budgets()
+            rows.append(f"<tr>{_td(guard.name)}<td>{breaker}</td>{_td(budget)}</tr>")
+        return "".join(rows) + "</table></div>"
+
+    async def _github_budgets(self) -> str:
+        settings = self.view.settings
+        repository = settings.github_repository
+        if not repository:
+            return ""
+        now_s = time.time()
+        shown = []
+        for budget in create_budgets(settings, repository):
+            tokens = await self.view.store.budget_tokens(budget, now_s)
+            period = budget.name.rpartition(":")[2]
+            shown.append(f"{int(tokens)}/{budget.capacity} per {period}")
+        return f"{repository}: issues " + ", ".join(shown)
+
+    def _llm(self) -> str:
+        breaker = _llm_breaker(self.view.summariser)
+        failures = int(self.view.metrics.counter("SummarizationFailures"))
+        if breaker is None:
+            return "<p>No LLM configured: the deterministic summariser writes every ticket.</p>"
+        return f"<p>Breaker: {_breaker(breaker)} · fallbacks since start: {failures}</p>"
+
+    async def _queues(self) -> str:
+        depths = await self.depths.read()
+        if depths is None:
+            return "<p class=bad>The queue could not be read.</p>"
+        rows = [_table(["Queue", "Waiting", "In flight"])]
+        for name, (waiting, in_flight) in depths.items():
+            css = " class=bad" if name == "DLQ" and waiting else ""
+            rows.append(f"<tr>{_td(name)}<td{css}>{waiting}</td>{_td(str(in_flight))}</tr>")
+        return "".join(rows) + "</table></div>"
+
+
+@dataclass
+class _Depths:
+    read_at: float
+    value: dict[str, tuple[int, int]] | None
+
+
+class QueueDepths:
+    """The queue's and DLQ's depth from SQS GetQueueAttributes, read on demand and kept for
+    `queue_depth_cache_s`, so reloading the page never floods SQS."""
+
+    def __init__(self, view: OperatorView, clock: Callable[[], float] = time.monotonic) -> None:
+        self.view = view
+        self._clock = clock
+        self._cached: _Depths | None = None
+        self._dlq_url: str | None = None
+
+    async def read(self) -> dict[str, tuple[int, int]] | None:
+        max_age = self.view.settings.queue_depth_cache_s
+        if self._cached is not None and self._clock() - self._cached.read_at < max_age:
+            return self._cached.value
+        value = await self._read()
+        self._cached = _Depths(self._clock(), value)
+        return value
+
+    async def _read(self) -> dict[str, tuple[int, int]] | None:
+        queue_url = self.view.settings.queue_url
+        if not queue_url:
+            return None
+        try:
+            sqs = await self.view.aws.client("sqs")
+            depths = {"queue": await _depth(sqs, queue_url)}
+            if self._dlq_url is None:
+                from triage.ops.dlq import find_dlq
+
+                self._dlq_url = (await find_dlq(sqs, queue_url))[0]
+            depths["DLQ"] = await _depth(sqs, self._dlq_url)
+        except (ClientError, BotoCoreError, ConfigError, KeyError, ValueError) as exc:
+            log.warning("status_page.queue_unreadable", error=type(exc).__name__)
+            return None
+        return depths
+
+
+async def _depth(sqs: Any, url: str) -> tuple[int, int]:
+    names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+    attrs = (await sqs.get_queue_attributes(QueueUrl=url, AttributeNames=names))["Attributes"]
+    return int(attrs.get(names[0], 0)), int(attrs.get(names[1], 0))
+
+
+def _llm_breaker(summariser: object) -> CircuitBreaker | None:
+    """The LLM's breaker, when an LLM writes tickets (the fallback summariser's primary)."""
+    for candidate in (getattr(summariser, "primary", None), summariser):
+        breaker = getattr(candidate, "breaker", None)
+        if isinstance(breaker, CircuitBreaker):
+            return breaker
+    return None
+
+
+def _breaker(breaker: CircuitBreaker) -> str:
+    state = breaker.state.value
+    css = "ok" if state == "closed" else "bad"
+    return f"<span class={css}>{escape(state.replace('_', '-'))}</span>"
+
+
+def _same_origin(request: Request) -> bool:
+    """False when the browser says the form was posted from another site."""
+    fetch_site = request.header("sec-fetch-site")
+    if fetch_site is not None and fetch_site not in ("same-origin", "none"):
+        return False
+    origin = request.header("origin")
+    if origin is None or origin == "null":
+        return origin is None
+    host = request.header("host") or ""
+    return urlsplit(origin).netloc == host
+
+
+def _equal(a: str, b: str) -> bool:
+    return hmac.compare_digest(a.encode(), b.encode())
+
+
+def _age(delta: timedelta) -> str:
+    seconds = max(0, int(delta.total_seconds()))
+    if seconds < 3600:
+        return f"{seconds // 60} min"
+    if seconds < 86400:
+        return f"{seconds // 3600} h {seconds % 3600 // 60} min"
+    return f"{seconds // 86400} d {seconds % 86400 // 3600} h"
+
+
+def _td(text: str) -> str:
+    return f"<td>{escape(text)}</td>"
+
+
+def _attr(text: str) -> str:
+    return '"' + escape(text, quote=True) + '"'
+
+
+def _table(headings: list[str]) -> str:
+    head = "".join(f"<th>{escape(h)}</th>" for h in headings)
+    return f"<div class=wrap><table><tr>{head}</tr>"
+
+
+def _section(title: str, body: str) -> str:
+    return f"<section><h2>{escape(title)}</h2>{body}</section>"
+
+
+def _page(title: str, body: str) -> str:
+    return (
+        "<!doctype html><html lang=en><head><meta charset=utf-8>"
+        "<meta name=viewport content='width=device-width, initial-scale=1'>"
+        f"<title>{escape(title)}</title><style>{_STYLE}</style></head>"
+        f"<body><h1>{escape(title)}</h1>{body}</body></html>"
+    )
+
+
+def _html(status: int, body: str, headers: tuple[tuple[str, str], ...] = ()) -> Response:
+    return Response(status, body.encode(), "text/html; charset=utf-8", (*_HEADERS, *headers))

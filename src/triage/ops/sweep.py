@@ -1,0 +1,149 @@
+"""The sweep: what happens to incidents with time rather than with an alert.
+
+Every `TRIAGE_SWEEP_INTERVAL_S`, each replica asks the store which incidents are due (its sweep
+index: never a scan of the table) and, for each, tries one conditional claim; the replica whose
+claim wins does the work, the others find nothing to do:
+
+    held effect       no silence matches any more: the held OPEN, UPDATE or REOPEN goes out
+                      now, with the alert the silence held (a silence that still matches is
+                      noted, and the incident looked at again when it ends)
+    abandoned effect  an effect carrying its own alert (a held one let go, a close by hand)
+                      whose owner died is redone, with the same idempotency key
+    escalation        open past its route's `escalate_after_s`, no silence matching: escalated
+                      once (`ops/escalate.py`); a failure is tried again a minute later
+
+When the silences change (one added, or expired early), the next pass looks at every incident
+the index holds, not only the due ones, so a silence expired by hand lets go of its incidents
+within one pass.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import socket
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+import structlog
+
+from triage.errors import TriageError
+from triage.incidents import Incident, Store
+from triage.incidents.codec import view_from_json
+from triage.incidents.silences import Silence, SilenceCache, Subject, first_match
+from triage.ops.escalate import Escalator
+from triage.pipeline import Pipeline
+
+log = structlog.get_logger(__name__)
+
+#: A failed escalation (Slack or GitHub down) is tried again this much later.
+ESCALATION_RETRY = timedelta(minutes=1)
+
+
+def sweep_owner() -> str:
+    """This process's name in the claims it takes (host, pid and a random part)."""
+    return f"sweep:{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+
+
+class Sweep:
+    def __init__(
+        self,
+        store: Store,
+        pipeline: Pipeline,
+        silences: SilenceCache,
+        escalator: Escalator | None,
+        interval_s: float,
+        *,
+        owner: str | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.store = store
+        self.pipeline = pipeline
+        self.silences = silences
+        self.escalator = escalator
+        self.interval_s = interval_s
+        self.owner = owner or sweep_owner()
+        self.clock = clock
+        self._seen: tuple[Silence, ...] | None = None
+
+    async def run_forever(self) -> None:
+        while True:
+            await self.once()
+            await asyncio.sleep(self.interval_s)
+
+    async def once(self) -> int:
+        """One pass; returns how many incidents were looked at. A failure is one log line,
+        and the incident is looked at again on the next pass."""
+        now = self.clock()
+        try:
+            silences = await self.silences.current()
+            # Every incident of the index when the silences changed, else the due ones.
+            changed = self._seen is not None and silences != self._seen
+            due = await self.store.due(None if changed else now)
+        except TriageError as exc:
+            log.warning("sweep.failed", reason=exc.reason, error=str(exc))
+            return 0
+        self._seen = silences
+        for fingerprint in due:
+            with structlog.contextvars.bound_contextvars(fingerprint=fingerprint):
+                try:
+                    await self._visit(fingerprint, now, silences)
+                except TriageError as exc:
+                    log.warning("sweep.incident_failed", reason=exc.reason, error=str(exc))
+        return len(due)
+
+    async def _visit(self, fingerprint: str, now: datetime, silences: tuple[Silence, ...]) -> None:
+        incident = await self.store.get(fingerprint)
+        if incident is None:
+            return
+
+        def match(stored: Incident) -> Silence | None:
+            return first_match(silences, subject_of(stored), now)
+
+        pending = incident.pending
+        if pending is not None:
+            if pending.alert is not None and pending.until <= now:
+                redo = await self.store.take_over(fingerprint, self.owner, now)
+                if redo is not None:
+                    log.info("sweep.redo", action=str(redo.action))
+                    await self.pipeline.carry_out(redo, self.owner)
+            return
+        if incident.held is not None:
+            released = await self.store.release_held(fingerprint, self.owner, now, match)
+            if released is not None:
+                log.info("sweep.released", action=str(released.action))
+                await self.pipeline.carry_out(released, self.owner)
+            return
+        escalate_at = incident.escalate_at
+        if escalate_at is not None and escalate_at <= now and self.escalator is not None:
+            await self._escalate(fingerprint, now, match)
+
+    async def _escalate(
+        self, fingerprint: str, now: datetime, match: Callable[[Incident], Silence | None]
+    ) -> None:
+        assert self.escalator is not None
+        claimed = await self.store.claim_escalation(fingerprint, self.owner, now, match)
+        if claimed is None:
+            return
+        try:
+            await self.escalator.escalate(claimed, now)
+        except TriageError as exc:
+            retry = now + ESCALATION_RETRY
+            await self.store.end_escalation(fingerprint, self.owner, now, retry_at=retry)
+            log.warning("escalation.failed", reason=exc.reason, error=str(exc))
+            return
+        except BaseException:
+            await asyncio.shield(
+                self.store.end_escalation(fingerprint, self.owner, now, retry_at=now)
+            )
+            raise
+        await self.store.end_escalation(fingerprint, self.owner, now)
+
+
+def subject_of(incident: Incident) -> Subject:
+    """What a silence is matched against for a stored incident: the alert a silence held,
+    else the incident as its ticket was opened."""
+    if incident.held is not None:
+        return view_from_json(incident.held.alert)
+    return incident
