@@ -25,8 +25,12 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Protocol
 
+import structlog
+
 if TYPE_CHECKING:
     from triage.incidents.store import Store
+
+log = structlog.get_logger(__name__)
 
 #: What a matcher's name may be: a field, or a label name as sources write them.
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.:/-]{0,127}")
@@ -223,6 +227,9 @@ class SilenceCache:
 
     async def _read(self, started: float) -> tuple[Silence, ...]:
         silences = tuple(await self.store.silences())
+        if silences != self._silences:
+            # Each replica says when it first honours a change (an add, an expiry by hand).
+            log.info("silences.changed", kept=len(silences), ids=[s.id for s in silences][-10:])
         # Age from when the read began: what the store said then is at most that old.
         self._silences, self._read_at = silences, started
         return silences

@@ -572,8 +572,16 @@ def _silenced(stored: Incident | None, decision: Decision, hold: Hold, now: date
     kind = held.kind if held is not None else decision.action.effect
     assert kind is not None
     since = held.since if held is not None else now
+    decided = decision.incident
+    if stored is not None and decision.action is Action.UPDATE:
+        # No update went out: the next one counts from the last that did.
+        decided = dataclasses.replace(
+            decided,
+            last_update_at=stored.last_update_at,
+            occurrences_at_update=stored.occurrences_at_update,
+        )
     after = dataclasses.replace(
-        decision.incident,
+        decided,
         held=Held(kind, hold.silence, hold.alert, since, hold.until),
         version=(stored.version + 1) if stored else 1,
     )
