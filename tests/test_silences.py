@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx2
 import pytest
+from pydantic import SecretStr
 
 from factories import T0, alert
 from github_stub import GitHubServer
@@ -294,7 +295,7 @@ def _escalating(tmp_path: Path, slack: Hook, github: GitHubServer) -> tuple[Sett
     routes.write_text(ROUTES.format(slack=slack.url))
     settings = Settings(
         routes_file=routes,
-        github_token=GH_TOKEN,
+        github_token=SecretStr(GH_TOKEN),
         github_repository="acme/ops",
         github_api_url=github.url,
     )

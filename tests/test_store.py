@@ -14,9 +14,9 @@ import pytest
 
 from factories import T0, alert, view
 from triage.errors import StoreBusyError
+from triage.incidents.codec import view_from_json, view_to_json
 from triage.incidents.dynamodb import DynamoDBStore, create_table
 from triage.incidents.groups import GroupKey
-from triage.incidents.codec import view_from_json, view_to_json
 from triage.incidents.lifecycle import Action, Policy, State
 from triage.incidents.silences import Matcher, Silence
 from triage.incidents.sqlite import SQLiteStore
