@@ -59,6 +59,8 @@ table{border-collapse:collapse;width:100%}td,th{text-align:left;padding:4px 6px;
 vertical-align:top;border-bottom:1px solid #eee;overflow-wrap:anywhere}
 .wrap{overflow-x:auto}.muted{color:#666}.bad{color:#a00;font-weight:600}.ok{color:#070}
 .tag{display:inline-block;font-size:12px;border-radius:3px;padding:0 4px;background:#eee}
+ul{list-style:none;margin:0;padding:0}li{padding:6px;margin:4px 0;border-radius:4px;
+overflow-wrap:anywhere;background:#fafafa}th{white-space:nowrap}
 .critical{background:#fdd}.high{background:#fed}form{max-width:320px}
 input{font:inherit;width:100%;margin:4px 0 8px;padding:6px;box-sizing:border-box}
 """
@@ -70,7 +72,9 @@ _HEADERS = (
         "frame-ancestors 'none'; base-uri 'none'",
     ),
     ("X-Frame-Options", "DENY"),
-    ("Referrer-Policy", "no-referrer"),
+    # Not no-referrer: with it a browser posts the login form with `Origin: null`, which is
+    # what a sandboxed cross-site frame sends too; same-origin keeps the real origin for us.
+    ("Referrer-Policy", "same-origin"),
 )
 _PRIORITIES = (*(p.value for p in Priority), "unknown")
 #: Rows per table: the page stays small in a storm; the API lists everything.
@@ -152,15 +156,15 @@ class StatusPage:
         for priority, rows in by_priority.items():
             if not rows:
                 continue
-            out.append(f"<h3 class=muted>{escape(priority)} ({len(rows)})</h3>")
-            out.append(_table(["Title", "Team", "Source", "Open for", "Count", "Tickets", ""]))
+            out.append(f"<h3 class=muted>{escape(priority)} ({len(rows)})</h3><ul>")
             out.extend(self._row(incident, priority, now) for incident in rows[:_ROWS])
-            out.append("</table></div>")
+            out.append("</ul>")
             if len(rows) > _ROWS:
                 out.append(f"<p class=muted>… and {len(rows) - _ROWS} more (see the API)</p>")
         return "".join(out)
 
     def _row(self, incident: Incident, priority: str, now: datetime) -> str:
+        """One incident as a list item: its title, flags, and one line of facts."""
         shown = incident_json(incident, self.view.redactor)
         flags = [
             flag
@@ -174,17 +178,19 @@ class StatusPage:
         if incident.group is not None:
             flags.append(f"{shown['members']} alerts")
         tickets = ", ".join(f"{sink}: {ref}" for sink, ref in shown["tickets"].items())
-        cells = [
-            f"<td class={_attr(priority)}>{escape(shown['title'])}"
-            f"<div class=muted>{escape(incident.fingerprint)}</div></td>",
-            _td(shown["team"] or ""),
-            _td(shown["source"]),
-            _td(_age(now - (incident.reopened_at or incident.opened_at))),
-            _td(str(incident.occurrences)),
-            _td(tickets),
-            "<td>" + " ".join(f"<span class=tag>{escape(f)}</span>" for f in flags) + "</td>",
+        facts = [
+            shown["team"] or "no team",
+            shown["source"],
+            f"open {_age(now - (incident.reopened_at or incident.opened_at))}",
+            f"{incident.occurrences} alerts" if incident.occurrences != 1 else "1 alert",
+            tickets or "no ticket",
         ]
-        return "<tr>" + "".join(cells) + "</tr>"
+        tags = "".join(f" <span class=tag>{escape(f)}</span>" for f in flags)
+        return (
+            f"<li class={_attr(priority)}><b>{escape(shown['title'])}</b>{tags}"
+            f"<div>{escape(' · '.join(facts))}</div>"
+            f"<div class=muted>{escape(incident.fingerprint)}</div></li>"
+        )
 
     def _silences(self, silences: list[Silence], now: datetime) -> str:
         if not silences:
