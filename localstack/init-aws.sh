@@ -36,9 +36,13 @@ fi
 
 if [[ " $services " == *" dynamodb "* ]]; then
   if ! aws_ dynamodb describe-table --table-name "$table" >/dev/null 2>&1; then
+    # The sweep index, as incidents/dynamodb.py's create_table makes it.
     aws_ dynamodb create-table --table-name "$table" \
       --attribute-definitions AttributeName=fingerprint,AttributeType=S \
+        AttributeName=sweep,AttributeType=S AttributeName=sweep_at,AttributeType=N \
       --key-schema AttributeName=fingerprint,KeyType=HASH \
+      --global-secondary-indexes \
+        'IndexName=sweep,KeySchema=[{AttributeName=sweep,KeyType=HASH},{AttributeName=sweep_at,KeyType=RANGE}],Projection={ProjectionType=KEYS_ONLY}' \
       --billing-mode PAY_PER_REQUEST >/dev/null
     aws_ dynamodb wait table-exists --table-name "$table"
     aws_ dynamodb update-time-to-live --table-name "$table" \

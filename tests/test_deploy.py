@@ -103,6 +103,9 @@ NOT_IN_THE_TASK = {
     # every file of the package.
     ("ingest/", "*"): "ingest",
 }
+#: What `triage incidents list|show` and `triage silence` call through the store (call sites the
+#: task shares with them), which the operator policy grants too.
+OPERATOR_THROUGH_STORE = {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Scan", "dynamodb:Query"}
 
 
 @dataclass(frozen=True)
@@ -637,13 +640,26 @@ def test_apply_creates_the_table_the_store_uses(applied: Applied) -> None:
     ddb = applied.client("dynamodb")
     table = ddb.describe_table(TableName=applied.outputs["table_name"])["Table"]
     assert table["KeySchema"] == [{"AttributeName": "fingerprint", "KeyType": "HASH"}]
-    assert table["AttributeDefinitions"] == [{"AttributeName": "fingerprint", "AttributeType": "S"}]
+    assert sorted(table["AttributeDefinitions"], key=lambda a: a["AttributeName"]) == [
+        {"AttributeName": "fingerprint", "AttributeType": "S"},
+        {"AttributeName": "sweep", "AttributeType": "S"},
+        {"AttributeName": "sweep_at", "AttributeType": "N"},
+    ]
+    [index] = table["GlobalSecondaryIndexes"]
+    assert index["IndexName"] == "sweep"
+    assert index["KeySchema"] == [
+        {"AttributeName": "sweep", "KeyType": "HASH"},
+        {"AttributeName": "sweep_at", "KeyType": "RANGE"},
+    ]
+    assert index["Projection"] == {"ProjectionType": "KEYS_ONLY"}
     ttl = ddb.describe_time_to_live(TableName=applied.outputs["table_name"])
     assert ttl["TimeToLiveDescription"]["AttributeName"] == "expires_at"
     assert ttl["TimeToLiveDescription"]["TimeToLiveStatus"] == "ENABLED"
     code = (SRC / "incidents" / "dynamodb.py").read_text(encoding="utf-8")
     assert '"fingerprint": {"S": _item_key(' in code
     assert 'item["expires_at"] = {"N":' in code
+    assert 'item["sweep"] = {"S": _DUE}' in code and 'item["sweep_at"] = {"N":' in code
+    assert 'SWEEP_INDEX = "sweep"' in code
 
 
 @pytest.mark.timeout(600)
@@ -677,7 +693,9 @@ def test_operator_policy_covers_the_operator_commands(applied: Applied) -> None:
     )["PolicyVersion"]["Document"]
     policy = document if isinstance(document, dict) else json.loads(document)
     operator = {c.action for c in aws_calls() if _runner(c) == "operator"}
-    assert actions_of(policy) == operator
+    store = {c.action for c in aws_calls() if c.file == "incidents/dynamodb.py"}
+    assert store >= OPERATOR_THROUGH_STORE
+    assert actions_of(policy) == operator | OPERATOR_THROUGH_STORE
 
 
 @pytest.mark.timeout(600)

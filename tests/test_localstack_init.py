@@ -255,7 +255,13 @@ async def test_dynamodb_table_matches_the_store(moto_url: str, aws_cli_bin: Path
             ttl = (await ddb.describe_time_to_live(TableName=name))["TimeToLiveDescription"]
             return {
                 "KeySchema": described["KeySchema"],
-                "AttributeDefinitions": described["AttributeDefinitions"],
+                "AttributeDefinitions": sorted(
+                    described["AttributeDefinitions"], key=lambda a: a["AttributeName"]
+                ),
+                "Indexes": [
+                    (i["IndexName"], i["KeySchema"], i["Projection"])
+                    for i in described.get("GlobalSecondaryIndexes", [])
+                ],
                 "BillingMode": described["BillingModeSummary"]["BillingMode"],
                 "TTL": (ttl["TimeToLiveStatus"], ttl.get("AttributeName")),
                 "Status": described["TableStatus"],

@@ -480,3 +480,21 @@ async def test_an_abandoned_effect_with_its_own_alert_is_taken_over(store: Store
     redo = await store.take_over(fp, "sweep", T0 + LEASE + timedelta(seconds=1))
     assert redo is not None and redo.redo and redo.action is Action.CLOSE
     assert redo.idempotency_key == first.idempotency_key
+
+
+async def test_a_table_without_the_sweep_index_is_swept_by_scan(moto_url: str) -> None:
+    """A DynamoDB table made before the sweep index existed still finds the due incidents
+    (by a scan, after one warning), so an older deployment keeps escalating."""
+    session = aioboto3.Session(region_name="us-east-1")
+    async with session.client("dynamodb", endpoint_url=moto_url) as client:
+        await client.create_table(
+            TableName="old",
+            KeySchema=[{"AttributeName": "fingerprint", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "fingerprint", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        store = DynamoDBStore(client, "old", POLICY, LEASE, timedelta(days=30))
+        fp = await _opened(store)
+        assert await store.due(T0 + timedelta(minutes=11)) == [fp]
+        assert await store.due(T0) == []
+        assert not store._has_sweep_index

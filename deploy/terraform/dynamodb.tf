@@ -1,6 +1,8 @@
-# The incidents table of src/triage/store_dynamodb.py: one item per fingerprint (partition key,
+# The incidents table of src/triage/incidents/dynamodb.py: one item per fingerprint (partition key,
 # string), conditional PutItem on `version`, and `expires_at` (epoch seconds) as the TTL attribute
-# that forgets closed incidents after TRIAGE_CLOSED_TTL_S.
+# that forgets closed incidents after TRIAGE_CLOSED_TTL_S. The sparse index `sweep` holds only the
+# incidents the sweep must look at (a silence holds their effect, an escalation is due): items
+# with `sweep` = "due" and `sweep_at` (epoch seconds); keys only, the sweep reads each item itself.
 resource "aws_dynamodb_table" "incidents" {
   name                        = "${var.name}-incidents"
   billing_mode                = "PAY_PER_REQUEST"
@@ -10,6 +12,23 @@ resource "aws_dynamodb_table" "incidents" {
   attribute {
     name = "fingerprint"
     type = "S"
+  }
+
+  attribute {
+    name = "sweep"
+    type = "S"
+  }
+
+  attribute {
+    name = "sweep_at"
+    type = "N"
+  }
+
+  global_secondary_index {
+    name            = "sweep"
+    hash_key        = "sweep"
+    range_key       = "sweep_at"
+    projection_type = "KEYS_ONLY"
   }
 
   ttl {

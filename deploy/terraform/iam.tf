@@ -120,9 +120,23 @@ data "aws_iam_policy_document" "task" {
 
   statement {
     sid = "KeepIncidents"
-    # store_dynamodb.py: get_item (consistent read), conditional put_item, describe_table (ping).
-    actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DescribeTable"]
-    resources = [aws_dynamodb_table.incidents.arn]
+    # incidents/dynamodb.py: get_item (consistent read), conditional put_item, describe_table
+    # (ping), query of the sweep index, scan (the operator API's incident list).
+    actions = [
+      "dynamodb:GetItem",
+      "dynamodb:PutItem",
+      "dynamodb:DescribeTable",
+      "dynamodb:Query",
+      "dynamodb:Scan",
+    ]
+    resources = [aws_dynamodb_table.incidents.arn, "${aws_dynamodb_table.incidents.arn}/index/*"]
+  }
+
+  statement {
+    sid = "ReadDeadLetterDepth"
+    # ops/status_page.py: get_queue_url and get_queue_attributes of the DLQ (its depth).
+    actions   = ["sqs:GetQueueUrl", "sqs:GetQueueAttributes"]
+    resources = [aws_sqs_queue.dlq.arn]
   }
 
   statement {
@@ -188,6 +202,20 @@ data "aws_iam_policy_document" "operator" {
   }
 
   statement {
+    sid = "OperateIncidents"
+    # `triage incidents list|show` and `triage silence` through incidents/dynamodb.py: get_item,
+    # put_item (silences), scan (listing), query (the sweep index). `triage incidents close`
+    # also calls the sinks, so it needs their credentials (or runs in the task: ECS Exec).
+    actions = [
+      "dynamodb:GetItem",
+      "dynamodb:PutItem",
+      "dynamodb:Scan",
+      "dynamodb:Query",
+    ]
+    resources = [aws_dynamodb_table.incidents.arn, "${aws_dynamodb_table.incidents.arn}/index/*"]
+  }
+
+  statement {
     sid = "SendToAlertsQueue"
     # dlq.py (redrive) and cli.py (`triage send`): send_message_batch, get_queue_attributes.
     actions   = ["sqs:SendMessage", "sqs:GetQueueAttributes"]
@@ -198,7 +226,7 @@ data "aws_iam_policy_document" "operator" {
 resource "aws_iam_policy" "operator" {
   count       = var.create_operator_policy ? 1 : 0
   name        = "${var.name}-operator"
-  description = "triage dlq peek|redrive and triage send against the ${var.name} queues."
+  description = "triage dlq, send, incidents and silence against the ${var.name} queues and table."
   policy      = data.aws_iam_policy_document.operator.json
   tags        = var.tags
 }

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -145,7 +145,11 @@ class DynamoDBStore(Store):
             }
         request["ExpressionAttributeNames"] = {"#k": "kind"}
         records = []
-        async for item in self._pages("scan", ConsistentRead=True, **request):
+
+        async def scan(**page: Any) -> Any:
+            return await self._ddb.scan(TableName=self.table, ConsistentRead=True, **page)
+
+        async for item in self._pages("scan", scan, request):
             expires = item.get("expires_at")
             key = item["fingerprint"]["S"]
             records.append(
@@ -167,40 +171,42 @@ class DynamoDBStore(Store):
             condition += " AND #t <= :now"
             names["#t"] = "sweep_at"
             values[":now"] = {"N": f"{now_s:.3f}"}
+        due = {
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values,
+        }
         if self._has_sweep_index:
             try:
-                return [
-                    item["fingerprint"]["S"]
-                    async for item in self._pages(
-                        "query",
-                        IndexName=SWEEP_INDEX,
-                        KeyConditionExpression=condition,
-                        ExpressionAttributeNames=names,
-                        ExpressionAttributeValues=values,
-                    )
-                ]
+                return await self._query_due({"KeyConditionExpression": condition, **due})
             except StoreUnavailableError as exc:
                 if "ValidationException" not in str(exc):
                     raise
+                # A table made before the index existed: scan it (slower, still correct).
                 self._has_sweep_index = False
                 log.warning("store.no_sweep_index", table=self.table, fallback="scan")
-        return [
-            item["fingerprint"]["S"]
-            async for item in self._pages(
-                "scan",
-                FilterExpression=condition,
-                ExpressionAttributeNames={**names, "#f": "fingerprint"},
-                ExpressionAttributeValues=values,
-                ProjectionExpression="#f",
-            )
-        ]
+        return await self._scan_due({"FilterExpression": condition, **due})
 
-    async def _pages(self, call: str, **request: Any) -> AsyncIterator[dict[str, Any]]:
-        """Every item of a scan or query, page by page."""
-        method = getattr(self._ddb, call)
+    async def _query_due(self, request: dict[str, Any]) -> list[str]:
+        async def query(**page: Any) -> Any:
+            return await self._ddb.query(TableName=self.table, IndexName=SWEEP_INDEX, **page)
+
+        return [item["fingerprint"]["S"] async for item in self._pages("query", query, request)]
+
+    async def _scan_due(self, request: dict[str, Any]) -> list[str]:
+        async def scan(**page: Any) -> Any:
+            return await self._ddb.scan(TableName=self.table, **page)
+
+        names = {**request["ExpressionAttributeNames"], "#f": "fingerprint"}
+        request = {**request, "ExpressionAttributeNames": names, "ProjectionExpression": "#f"}
+        return [item["fingerprint"]["S"] async for item in self._pages("scan", scan, request)]
+
+    async def _pages(
+        self, call: str, fetch: Callable[..., Awaitable[Any]], request: dict[str, Any]
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Every item of a scan or query (`fetch`, called with `request`), page by page."""
         while True:
             try:
-                response = await method(TableName=self.table, **request)
+                response = await fetch(**request)
             except (ClientError, BotoCoreError) as exc:
                 raise _unavailable(call, exc) from exc
             for item in response.get("Items", []):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,7 +26,7 @@ import structlog
 from botocore.exceptions import BotoCoreError, ClientError
 
 from triage.breaker import CircuitBreaker
-from triage.errors import ConfigError, TriageError
+from triage.errors import TriageError
 from triage.incidents import Incident
 from triage.incidents.silences import Silence
 from triage.models import Priority
@@ -286,14 +287,25 @@ class QueueDepths:
             sqs = await self.view.aws.client("sqs")
             depths = {"queue": await _depth(sqs, queue_url)}
             if self._dlq_url is None:
-                from triage.ops.dlq import find_dlq
-
-                self._dlq_url = (await find_dlq(sqs, queue_url))[0]
-            depths["DLQ"] = await _depth(sqs, self._dlq_url)
-        except (ClientError, BotoCoreError, ConfigError, KeyError, ValueError) as exc:
+                self._dlq_url = await _dlq_url(sqs, queue_url)
+            if self._dlq_url:
+                depths["DLQ"] = await _depth(sqs, self._dlq_url)
+        except (ClientError, BotoCoreError, KeyError, ValueError) as exc:
             log.warning("status_page.queue_unreadable", error=type(exc).__name__)
             return None
         return depths
+
+
+async def _dlq_url(sqs: Any, queue_url: str) -> str:
+    """The DLQ of the queue's redrive policy ("" when it has none)."""
+    attrs = (await sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["RedrivePolicy"]))[
+        "Attributes"
+    ]
+    if "RedrivePolicy" not in attrs:
+        return ""
+    arn = json.loads(attrs["RedrivePolicy"])["deadLetterTargetArn"].split(":")
+    found = await sqs.get_queue_url(QueueName=arn[-1], QueueOwnerAWSAccountId=arn[-2])
+    return str(found["QueueUrl"])
 
 
 async def _depth(sqs: Any, url: str) -> tuple[int, int]:
