@@ -26,7 +26,7 @@ def localstack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]
 def test_quick_bench_runs_end_to_end(localstack: LocalStack, tmp_path: Path) -> None:
     """`bench/run.py --quick` measures every phase against the real daemon and the gateway and
     writes a results file whose storm made exactly one LLM call and one ticket per incident,
-    and whose gateway put every webhook it answered 202 on the queue."""
+    whose grouped storm made one ticket with its CPU per alert, and whose gateway put every webhook it answered 202 on the queue."""
     output = tmp_path / "RESULTS.md"
     result = subprocess.run(
         [
@@ -53,6 +53,8 @@ def test_quick_bench_runs_end_to_end(localstack: LocalStack, tmp_path: Path) -> 
         "| storm: LLM calls for 100 messages over 10 incidents | 10 | exactly 10 | PASS |" in text
     )
     assert "| storm: tickets created | 10 | exactly 10 | PASS |" in text
+    assert "| group storm: tickets created | 1 | exactly 1 | PASS |" in text
+    assert "group storm: daemon CPU (user + sys) per alert" in text
     for figure in ("throughput at concurrency 16", "sequential", "peak RSS", "p99"):
         assert figure in text
     ingest = text[text.index("## Ingest gateway") :]
