@@ -141,7 +141,7 @@ def test_put_metric_data_sends_each_series_and_its_service_rollup() -> None:
         def __init__(self) -> None:
             self.data: list[dict[str, Any]] = []
 
-        async def put_metric_data(self, Namespace: str, MetricData: list[dict[str, Any]]) -> None:  # noqa: N803
+        async def put_metric_data(self, Namespace: str, MetricData: list[dict[str, Any]]) -> None:
             self.data += MetricData
 
     import asyncio

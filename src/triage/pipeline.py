@@ -299,7 +299,12 @@ class _Effects:
             if applied.ref is not None:
                 refs[sink.name] = applied.ref
             if applied.skipped is None:
-                p.metrics.incr(_TICKET_METRIC[kind], sink=sink.name)
+                p.metrics.incr(
+                    _TICKET_METRIC[kind],
+                    sink=sink.name,
+                    source=p.metrics.bounded("source", view.source),
+                    team=p.metrics.bounded("team", view.team),
+                )
             log.info(
                 "alert.routed",
                 sink=sink.name,

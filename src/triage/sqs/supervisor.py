@@ -167,6 +167,8 @@ class Supervisor:
         self._helpers: dict[asyncio.Task[None], str] = {}
         self._crashed: list[str] = []
         self._signals: list[signal.Signals] = []
+        metrics.gauge("MessagesInFlight", lambda: len(self._in_flight))
+        metrics.gauge("OldestMessageAge", self._oldest_age_s, unit="Seconds")
 
     # --- Lifecycle -------------------------------------------------------------------------
 
@@ -209,6 +211,14 @@ class Supervisor:
                 key = f"{name}.{sink}"
                 counters[key] = counters.get(key, 0) + int(value)
         return counters
+
+    def _oldest_age_s(self) -> float:
+        """Age of the oldest message held (received, not yet deleted or released): what this
+        process sees of the queue's oldest message, since SQS itself has no such attribute."""
+        sent = [m.sent_at for m in self._in_flight.values() if m.sent_at is not None]
+        if not sent:
+            return 0.0
+        return max(0.0, (datetime.now(UTC) - min(sent)).total_seconds())
 
     def _install_signal_handlers(self) -> None:
         if threading.current_thread() is not threading.main_thread():
