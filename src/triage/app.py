@@ -36,6 +36,7 @@ from triage.sqs.depth import DepthPoller
 from triage.sqs.inbox import SqsInbox
 from triage.sqs.supervisor import Helper, Stats, Supervisor, SupervisorConfig
 from triage.summarise import Summariser, build_summariser, deterministic_summariser
+from triage.tracing import NO_SPANS, Tracing
 
 log = structlog.get_logger(__name__)
 
@@ -130,6 +131,7 @@ def pipeline_from(
     router: Router | None = None,
     *,
     dry_run: bool = False,
+    tracing: Tracing = NO_SPANS,
 ) -> Pipeline:
     """The pipeline the daemon runs, from its parts and the settings."""
     return Pipeline(
@@ -144,6 +146,7 @@ def pipeline_from(
         # Only the LLM reads the raw payload; redacting it costs, so only for it.
         payload_excerpt_chars=settings.llm_max_input_chars if settings.openai_api_key else 0,
         dry_run=dry_run,
+        tracing=tracing,
     )
 
 
@@ -163,13 +166,19 @@ async def run_daemon(
     dry_run: bool = False,
     metrics: Metrics | None = None,
     stop: asyncio.Event | None = None,
+    tracing: Tracing | None = None,
 ) -> RunResult:
-    """Run the daemon until a signal (or, with drain, an empty queue); then close everything."""
+    """Run the daemon until a signal (or, with drain, an empty queue); then close everything.
+    `tracing`: spans per message (default: OTLP export when OTEL_EXPORTER_OTLP_ENDPOINT is set)."""
     settings.require("queue_url")
     assert settings.queue_url is not None
     metrics = metrics or Metrics()
     hold_credentials(settings)
     async with AsyncExitStack() as stack:
+        if tracing is None:
+            tracing = Tracing.from_environment("triage")
+            # Closed last: spans still buffered leave after everything else has stopped.
+            stack.push_async_callback(asyncio.to_thread, tracing.shutdown)
         aws = Aws(settings)
         stack.push_async_callback(aws.aclose)
         store = await open_configured_store(settings, aws)
@@ -198,7 +207,15 @@ async def run_daemon(
         if dry_run:  # what a new ticket would say, without a call to the model
             summariser = deterministic_summariser(settings, redactor)
         handler = pipeline_from(
-            settings, store, summariser, sinks, metrics, redactor, router, dry_run=dry_run
+            settings,
+            store,
+            summariser,
+            sinks,
+            metrics,
+            redactor,
+            router,
+            dry_run=dry_run,
+            tracing=tracing,
         ).process
         config = SupervisorConfig(
             concurrency=settings.concurrency,
@@ -222,6 +239,7 @@ async def run_daemon(
             health=health,
             intake_limit=None if dry_run else backpressure.intake_limit,
             helpers=_operations(settings, metrics, health, aws, depth),
+            tracing=tracing,
         )
         _freeze_startup_objects()
         await supervisor.serve()

@@ -41,7 +41,8 @@ from triage.health import Health
 from triage.incidents.lifecycle import Outcome
 from triage.metrics import Metrics
 from triage.sqs.acker import Acker
-from triage.sqs.inbox import MAX_BATCH, MAX_VISIBILITY_S, Inbox, Message
+from triage.sqs.inbox import MAX_BATCH, MAX_VISIBILITY_S, TRACEPARENT_ATTRIBUTE, Inbox, Message
+from triage.tracing import NO_SPANS, Tracing
 
 log = structlog.get_logger(__name__)
 
@@ -131,8 +132,11 @@ class Supervisor:
         health: Health | None = None,
         intake_limit: Callable[[], int | None] | None = None,
         helpers: Sequence[Helper] = (),
+        tracing: Tracing = NO_SPANS,
     ) -> None:
         self.config = config
+        #: One span per message (and its trace id on every log line of it).
+        self.tracing = tracing
         self.inbox = inbox
         self.handler = handler
         self.metrics = metrics
@@ -404,7 +408,6 @@ class Supervisor:
         if message.sent_at is not None:
             lag = datetime.now(UTC) - message.sent_at
             self.metrics.observe("QueueLag", max(0.0, lag.total_seconds() * 1000))
-        log.debug("message.received", message_id=message.id, receive_count=message.receive_count)
         task = asyncio.create_task(self._work(message), name=f"message-{message.id}")
         self._in_flight[task] = message
         self._working.add(task)
@@ -425,6 +428,17 @@ class Supervisor:
     async def _work(self, message: Message) -> None:
         """Process one message and decide its fate; never raises (but for cancellation)."""
         self._leases[message.id] = (message, time.monotonic())
+        attributes = message.attributes
+        with self.tracing.message(
+            message.id, attributes.get(TRACEPARENT_ATTRIBUTE), message.trace_header
+        ):
+            # Logged inside the message's trace, like every other line of it.
+            log.debug(
+                "message.received", message_id=message.id, receive_count=message.receive_count
+            )
+            await self._work_traced(message)
+
+    async def _work_traced(self, message: Message) -> None:
         if self.config.dry_run:
             await self._dry_run(message)
             return
