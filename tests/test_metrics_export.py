@@ -253,3 +253,16 @@ def test_every_metric_the_code_records_is_described_and_documented() -> None:
         if f"`{name}" not in operations or f"`{described.prometheus_name(name)}" not in operations
     ]
     assert missing == []
+
+
+def test_a_counter_read_names_some_dimensions_and_sums_the_rest() -> None:
+    """Reading `TicketsCreated{sink}` sums its source and team series, so adding a dimension
+    keeps every caller's reading right; a dimension value never counted reads 0."""
+    metrics = Metrics()
+    metrics.incr("TicketsCreated", sink="backend", source="grafana", team="ops")
+    metrics.incr("TicketsCreated", 2, sink="backend", source="sentry", team="web")
+    metrics.incr("TicketsCreated", sink="github", source="sentry", team="web")
+    assert metrics.counter("TicketsCreated", sink="backend") == 3
+    assert metrics.counter("TicketsCreated", source="sentry") == 3
+    assert metrics.counter("TicketsCreated", sink="slack") == 0
+    assert metrics.counter("TicketsCreated") == 4

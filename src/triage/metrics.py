@@ -143,9 +143,12 @@ class Metrics:
             return cleaned
 
     def counter(self, name: str, **dims: str) -> float:
-        """One counter's value (0 when never counted); handy for reports and tests."""
+        """A counter summed over its series that have these dimension values (0 when none):
+        `counter("TicketsCreated", sink="backend")` counts every source and team; handy for
+        reports and tests."""
+        wanted = set(dims.items())
         with self._lock:
-            return self._counters.get(_key(name, dims), 0.0)
+            return sum(v for (n, d), v in self._counters.items() if n == name and wanted <= set(d))
 
     def total(self, name: str) -> float:
         """A counter summed over all its dimensions."""
