@@ -21,7 +21,6 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from importlib import metadata
 from typing import Any, Literal, TextIO, TypeVar
 
 import structlog
@@ -35,6 +34,7 @@ from prometheus_client.core import (
 )
 from prometheus_client.registry import Collector
 
+from triage import version
 from triage.metrics import Metrics, SeriesKey, Timing
 
 log = structlog.get_logger(__name__)
@@ -344,14 +344,6 @@ async def flush_every(interval_s: float, flush: Callable[[], Any]) -> None:
 # --- Prometheus -------------------------------------------------------------------------------
 
 PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
-
-
-def version() -> str:
-    """This installation's version of triage (`unknown` when run from a bare source tree)."""
-    try:
-        return metadata.version("triage")
-    except metadata.PackageNotFoundError:
-        return "unknown"
 
 
 class PrometheusExposition:
