@@ -444,6 +444,7 @@ provider "aws" {
     elbv2                  = "%(endpoint)s"
     iam                    = "%(endpoint)s"
     secretsmanager         = "%(endpoint)s"
+    sns                    = "%(endpoint)s"
     sqs                    = "%(endpoint)s"
     sts                    = "%(endpoint)s"
   }
@@ -504,6 +505,7 @@ module "triage" {
   ingest_enabled              = true
   ingest_certificate_arn      = coalesce(var.ingest_certificate_arn, aws_acm_certificate.ingest.arn)
   ingest_subnet_ids           = [aws_subnet.public_a.id, aws_subnet.public_b.id]
+  create_alarm_topic          = true
 }
 
 output "triage" {
@@ -784,8 +786,128 @@ def test_service_scales_on_queue_depth(applied: Applied) -> None:
     policies = scaling.describe_scaling_policies(ServiceNamespace="ecs")["ScalingPolicies"]
     assert {p["PolicyType"] for p in policies} == {"StepScaling"}
     alarms = applied.client("cloudwatch").describe_alarms()["MetricAlarms"]
-    assert {a["MetricName"] for a in alarms} == {"ApproximateNumberOfMessagesVisible"}
-    assert {a["AlarmActions"][0] for a in alarms} == {p["PolicyARN"] for p in policies}
+    policy_arns = {p["PolicyARN"] for p in policies}
+    scaling_alarms = [a for a in alarms if set(a["AlarmActions"]) & policy_arns]
+    assert {a["MetricName"] for a in scaling_alarms} == {"ApproximateNumberOfMessagesVisible"}
+    assert {a["AlarmActions"][0] for a in scaling_alarms} == policy_arns
+
+
+def _metric_stats(alarm: dict[str, Any]) -> list[dict[str, Any]]:
+    """The metrics an alarm reads: its own, or those of its metric-math queries."""
+    if "MetricName" in alarm:
+        dims = {d["Name"]: d["Value"] for d in alarm.get("Dimensions", [])}
+        return [{"Namespace": alarm["Namespace"], "MetricName": alarm["MetricName"], "Dims": dims}]
+    return [
+        {
+            "Namespace": q["MetricStat"]["Metric"]["Namespace"],
+            "MetricName": q["MetricStat"]["Metric"]["MetricName"],
+            "Dims": {
+                d["Name"]: d["Value"] for d in q["MetricStat"]["Metric"].get("Dimensions", [])
+            },
+        }
+        for q in alarm["Metrics"]
+        if "MetricStat" in q
+    ]
+
+
+def _triage_series(namespace: str, name: str, dims: dict[str, str]) -> None:
+    """`name` is a metric triage records, read under Service alone (as every series is also
+    published), or under a dimension that metric has."""
+    from triage.ops.metrics_export import METRICS
+
+    assert name in METRICS, name
+    assert dims.get("Service") in {"triage", "triage-ingest"}, (name, dims)
+    assert namespace == Settings().cloudwatch_namespace
+
+
+@pytest.mark.timeout(600)
+def test_apply_creates_the_alarms_with_the_topic_as_their_action(applied: Applied) -> None:
+    """The five alarms exist with the module's SNS topic as ALARM and OK action: the DLQ's
+    depth above 0, the queue's oldest message age, the summarisation failure percentage (metric
+    math over SummarizationFailures and LLMCalls{outcome=ok}), the longest-open breaker, and the
+    gateway's 5xx percentage from its load balancer; triage's series are ones the code records."""
+    cloudwatch = applied.client("cloudwatch")
+    alarms = {a["AlarmName"]: a for a in cloudwatch.describe_alarms()["MetricAlarms"]}
+    topic = applied.outputs["alarm_topic_arn"]
+    assert topic and topic.endswith(":triage-alarms")
+    assert applied.client("sns").get_topic_attributes(TopicArn=topic)["Attributes"]
+    names = {
+        "dlq_not_empty": "triage-dlq-not-empty",
+        "oldest_message": "triage-oldest-message-age",
+        "summarization_failures": "triage-summarization-failures",
+        "breaker_open": "triage-breaker-open",
+        "ingest_5xx": "triage-ingest-5xx",
+    }
+    assert set(applied.outputs["alarm_arns"]) == set(names)
+    for key, name in names.items():
+        alarm = alarms[name]
+        assert alarm["AlarmArn"] == applied.outputs["alarm_arns"][key]
+        assert alarm["AlarmActions"] == [topic] and alarm["OKActions"] == [topic], name
+        assert alarm["TreatMissingData"] == "notBreaching", name
+        for stat in _metric_stats(alarm):
+            if not stat["Namespace"].startswith("AWS/"):
+                _triage_series(stat["Namespace"], stat["MetricName"], stat["Dims"])
+    dlq = alarms["triage-dlq-not-empty"]
+    dlq_name = applied.outputs["dlq_url"].rsplit("/", 1)[1]
+    assert (dlq["MetricName"], dlq["Dimensions"]) == (
+        "ApproximateNumberOfMessagesVisible",
+        [{"Name": "QueueName", "Value": dlq_name}],
+    )
+    assert (dlq["ComparisonOperator"], dlq["Threshold"]) == ("GreaterThanThreshold", 0)
+    oldest = alarms["triage-oldest-message-age"]
+    assert (oldest["MetricName"], oldest["Threshold"]) == ("ApproximateAgeOfOldestMessage", 900)
+    failures = alarms["triage-summarization-failures"]
+    read = {(s["MetricName"], s["Dims"].get("outcome")) for s in _metric_stats(failures)}
+    assert read == {("SummarizationFailures", None), ("LLMCalls", "ok")}
+    [expression] = [
+        q for q in failures["Metrics"] if q.get("ReturnData", True) and "Expression" in q
+    ]
+    assert "100 * FILL(failures, 0)" in expression["Expression"]
+    breaker = alarms["triage-breaker-open"]
+    assert (breaker["MetricName"], breaker["Statistic"], breaker["Threshold"]) == (
+        "BreakerOpenDuration",
+        "Maximum",
+        300,
+    )
+    assert breaker["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+    ingest = {s["MetricName"] for s in _metric_stats(alarms["triage-ingest-5xx"])}
+    assert ingest == {"RequestCount", "HTTPCode_Target_5XX_Count", "HTTPCode_ELB_5XX_Count"}
+
+
+@pytest.mark.timeout(600)
+def test_apply_creates_a_dashboard_of_metrics_that_exist(applied: Applied) -> None:
+    """The dashboard shows the queue and DLQ from SQS, the alarms, and graphs whose every
+    triage series is one the code records (under Service alone)."""
+    from triage.ops.metrics_export import METRICS
+
+    name = applied.outputs["dashboard_name"]
+    body = json.loads(
+        applied.client("cloudwatch").get_dashboard(DashboardName=name)["DashboardBody"]
+    )
+    widgets = body["widgets"]
+    [alarm_widget] = [w for w in widgets if w["type"] == "alarm"]
+    assert sorted(alarm_widget["properties"]["alarms"]) == sorted(
+        applied.outputs["alarm_arns"].values()
+    )
+    shown = set()
+    for widget in (w for w in widgets if w["type"] == "metric"):
+        for line in widget["properties"]["metrics"]:
+            namespace, metric, *rest = line
+            dims = dict(zip(rest[0:-1:2], rest[1:-1:2], strict=True))
+            if namespace.startswith("AWS/"):
+                shown.add(metric)
+                continue
+            _triage_series(namespace, metric, dims)
+            shown.add(metric)
+    assert {"ApproximateAgeOfOldestMessage", "HTTPCode_Target_5XX_Count"} <= shown
+    core = {"TicketsCreated", "SummarizationFailures", "LLMLatency", "SinkLatency",
+            "BreakerOpenDuration", "MessagesInFlight", "DlqMessagesVisible", "IngestRequests"}  # fmt: skip
+    assert core <= shown and shown - {m for m in shown if m in METRICS} <= {
+        "ApproximateNumberOfMessagesVisible",
+        "ApproximateAgeOfOldestMessage",
+        "HTTPCode_Target_5XX_Count",
+        "HTTPCode_ELB_5XX_Count",
+    }
 
 
 #: Settings the module must refuse, and what its refusal says.
