@@ -32,6 +32,7 @@ from triage.ops.endpoints import EndpointServer
 from triage.redact import Redactor
 from triage.settings import Settings
 from triage.sinks.guard import GuardedSink
+from triage.sqs.depth import DepthPoller
 from triage.view import RedactedAlert, redact_alert
 
 TOKEN = "page-token-" + "z" * 24
@@ -105,13 +106,15 @@ async def test_the_status_page_in_a_real_browser(
         api_token=SecretStr(TOKEN),
         queue_url=queues.url,
         aws_endpoint_url=moto_url,
-        queue_depth_cache_s=0,
     )
     backend = GuardedSink(FakeSink("backend"), CircuitBreaker("sink:backend", 1, 60))
     backend.breaker.failure()  # open
     llm = LlmSummariser(CircuitBreaker("llm", 5, 30))
     aws = Aws(settings)
-    view = OperatorView(settings, store, SilenceCache(store), [backend], llm, Health(), aws)
+    depth = DepthPoller(await aws.client("sqs"), queues.url, Metrics(), 30)
+    view = OperatorView(
+        settings, store, SilenceCache(store), [backend], llm, Health(), aws, depth=depth
+    )
     server = EndpointServer(Health(), Metrics(), "127.0.0.1", 0, extra_routes=operator_routes(view))
     await server.start()
     shot = tmp_path / "status.png"

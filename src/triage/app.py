@@ -24,6 +24,7 @@ from triage.incidents.silences import SilenceCache
 from triage.metrics import Metrics
 from triage.ops.api import OperatorView, operator_routes
 from triage.ops.endpoints import EndpointServer
+from triage.ops.gauges import MeteredBudgets, breakers_of, watch_breakers
 from triage.ops.metrics_export import EmfExporter, PutMetricDataExporter, flush_every
 from triage.pipeline import Pipeline
 from triage.ratelimit import Budgets
@@ -34,9 +35,11 @@ from triage.settings import Settings
 from triage.sinks.backend import BackendSink
 from triage.sinks.base import Sink
 from triage.sinks.guard import Backpressure, GuardedSink
+from triage.sqs.depth import DepthPoller
 from triage.sqs.inbox import SqsInbox
 from triage.sqs.supervisor import Helper, Stats, Supervisor, SupervisorConfig
 from triage.summarise import Summariser, build_summariser, deterministic_summariser
+from triage.tracing import NO_SPANS, Tracing
 
 log = structlog.get_logger(__name__)
 
@@ -132,6 +135,7 @@ def pipeline_from(
     *,
     dry_run: bool = False,
     silences: SilenceCache | None = None,
+    tracing: Tracing = NO_SPANS,
 ) -> Pipeline:
     """The pipeline the daemon runs, from its parts and the settings."""
     return Pipeline(
@@ -147,6 +151,7 @@ def pipeline_from(
         payload_excerpt_chars=settings.llm_max_input_chars if settings.openai_api_key else 0,
         dry_run=dry_run,
         silences=silences,
+        tracing=tracing,
     )
 
 
@@ -166,32 +171,48 @@ async def run_daemon(
     dry_run: bool = False,
     metrics: Metrics | None = None,
     stop: asyncio.Event | None = None,
+    tracing: Tracing | None = None,
 ) -> RunResult:
-    """Run the daemon until a signal (or, with drain, an empty queue); then close everything."""
+    """Run the daemon until a signal (or, with drain, an empty queue); then close everything.
+    `tracing`: spans per message (default: OTLP export when OTEL_EXPORTER_OTLP_ENDPOINT is set)."""
     settings.require("queue_url")
     assert settings.queue_url is not None
     metrics = metrics or Metrics()
     hold_credentials(settings)
     async with AsyncExitStack() as stack:
+        if tracing is None:
+            tracing = Tracing.from_environment("triage")
+            # Closed last: spans still buffered leave after everything else has stopped.
+            stack.push_async_callback(asyncio.to_thread, tracing.shutdown)
         aws = Aws(settings)
         stack.push_async_callback(aws.aclose)
         store = await open_configured_store(settings, aws)
         stack.push_async_callback(store.aclose)
         router = load_router(settings)
-        plain = await build_sinks(settings, aws, metrics, router, budgets=store)
+        budgets = MeteredBudgets(store, metrics)
+        plain = await build_sinks(settings, aws, metrics, router, budgets=budgets)
         for sink in plain:
             stack.push_async_callback(sink.aclose)
         sinks = guarded(settings, plain)
         redactor = Redactor()
         summariser = build_summariser(settings, metrics, redactor)
         stack.push_async_callback(summariser.aclose)
+        watch_breakers(metrics, breakers_of(*sinks, summariser))
         health = Health()
         backpressure = Backpressure(sinks, health)
         stack.push_async_callback(backpressure.aclose)
+        sqs = await aws.client("sqs")
+        inbox = SqsInbox(sqs, settings.queue_url)
+        depth = (
+            DepthPoller(sqs, settings.queue_url, metrics, settings.queue_depth_poll_s)
+            if settings.queue_depth_poll_s
+            else None
+        )
         silences = SilenceCache(store, settings.silence_cache_s)
-        operator = OperatorView(settings, store, silences, sinks, summariser, health, aws)
+        operator = OperatorView(
+            settings, store, silences, sinks, summariser, health, aws, metrics, depth=depth
+        )
         await _start_endpoints(settings, metrics, health, stack, operator)
-        inbox = SqsInbox(await aws.client("sqs"), settings.queue_url)
         if dry_run:  # what a new ticket would say, without a call to the model
             summariser = deterministic_summariser(settings, redactor)
         pipeline = pipeline_from(
@@ -204,9 +225,10 @@ async def run_daemon(
             router,
             dry_run=dry_run,
             silences=silences,
+            tracing=tracing,
         )
         handler = pipeline.process
-        helpers = _operations(settings, metrics, health, aws)
+        helpers = _operations(settings, metrics, health, aws, depth)
         if not dry_run:
             helpers.append(await _sweep(settings, store, pipeline, silences, router, stack))
         config = SupervisorConfig(
@@ -231,6 +253,7 @@ async def run_daemon(
             health=health,
             intake_limit=None if dry_run else backpressure.intake_limit,
             helpers=helpers,
+            tracing=tracing,
         )
         _freeze_startup_objects()
         await supervisor.serve()
@@ -247,9 +270,14 @@ def _freeze_startup_objects() -> None:
     gc.freeze()
 
 
-def _operations(settings: Settings, metrics: Metrics, health: Health, aws: Aws) -> list[Helper]:
-    """The loop watchdog and the metrics exporter, run (and watched) by the supervisor."""
+def _operations(
+    settings: Settings, metrics: Metrics, health: Health, aws: Aws, depth: DepthPoller | None
+) -> list[Helper]:
+    """The loop watchdog, the queue-depth poller and the metrics exporter, run (and watched)
+    by the supervisor."""
     helpers: list[Helper] = [("watchdog", health.watch_loop)]
+    if depth is not None:
+        helpers.append(("queue_depth", depth.run))
     mode = settings.metrics_mode
     if mode == "emf":
         emf = EmfExporter(metrics, settings.cloudwatch_namespace)

@@ -138,6 +138,9 @@ class Settings(BaseSettings):
     #: `emf` (lines on stdout), `cloudwatch` (PutMetricData; implied by AWS_CLOUDWATCH_ENDPOINT), `off`.
     metrics: Literal["emf", "cloudwatch", "off"] = "emf"
     metrics_interval_s: float = Field(60.0, gt=0)
+    # --- Observability (issue 17) -----------------------------------------------------------
+    #: How often the depth of the queue and its DLQ is polled for the gauges (0: never).
+    queue_depth_poll_s: float = Field(30.0, ge=0)
     #: /healthz, /readyz and /metrics; 0 turns the endpoints off.
     http_port: int = Field(8080, ge=0, le=65535)
     #: Loopback: the container health check runs inside the container; set 0.0.0.0 only
@@ -179,8 +182,6 @@ class Settings(BaseSettings):
     silence_cache_s: float = Field(1.0, gt=0, le=60)
     #: How often each replica looks for held effects to let go, abandoned ones and escalations.
     sweep_interval_s: float = Field(5.0, gt=0)
-    #: The status page reads the queue's and DLQ's depth at most this often.
-    queue_depth_cache_s: float = Field(10.0, ge=0)
 
     # --- Ingest gateway (`triage ingest`) ------------------------------------------------------
     #: Where `POST /v1/alerts/{source}`, /healthz and /readyz listen (0: any free port).

@@ -179,7 +179,7 @@ class DynamoDBStore(Store):
             try:
                 return await self._query_due({"KeyConditionExpression": condition, **due})
             except StoreUnavailableError as exc:
-                if "ValidationException" not in str(exc):
+                if not _no_such_index(exc.__cause__):
                     raise
                 # A table made before the index existed: scan it (slower, still correct).
                 self._has_sweep_index = False
@@ -235,6 +235,17 @@ class _KeyLock:
 def _item_key(kind: str, key: str) -> str:
     """Incidents are keyed by their fingerprint alone (a hex digest, so never holding `#`)."""
     return key if kind == INCIDENT else f"{kind}#{key}"
+
+
+def _no_such_index(exc: BaseException | None) -> bool:
+    """A query named an index the table lacks: DynamoDB says ValidationException ("does not
+    have the specified index"); moto and LocalStack say ResourceNotFoundException."""
+    if not isinstance(exc, ClientError):
+        return False
+    error = exc.response.get("Error", {})
+    message = str(error.get("Message", "")).lower()
+    known = error.get("Code") in ("ValidationException", "ResourceNotFoundException")
+    return known and "index" in message
 
 
 def _unavailable(call: str, exc: Exception) -> StoreUnavailableError:

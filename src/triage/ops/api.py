@@ -51,6 +51,7 @@ from triage.ops.operator import (
 from triage.redact import Redactor
 from triage.settings import Settings
 from triage.sinks.guard import GuardedSink
+from triage.sqs.depth import DepthPoller
 from triage.summarise import Summariser
 
 log = structlog.get_logger(__name__)
@@ -73,6 +74,8 @@ class OperatorView:
     health: Health
     aws: Aws
     metrics: Metrics = field(default_factory=Metrics)
+    #: The queue's and DLQ's depth, as the daemon polls it; None when polling is off.
+    depth: DepthPoller | None = None
     redactor: Redactor = field(default_factory=Redactor)
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
 

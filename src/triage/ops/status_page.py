@@ -13,17 +13,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from html import escape
-from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import structlog
-from botocore.exceptions import BotoCoreError, ClientError
 
 from triage.breaker import CircuitBreaker
 from triage.errors import TriageError
@@ -86,7 +81,6 @@ class StatusPage:
     def __init__(self, view: OperatorView, auth: Auth) -> None:
         self.view = view
         self.auth = auth
-        self.depths = QueueDepths(view)
 
     async def index(self, request: Request) -> Response:
         if not (self.auth.bearer(request) or self.auth.session_ok(request)):
@@ -245,73 +239,27 @@ class StatusPage:
         return f"<p>Breaker: {_breaker(breaker)} · fallbacks since start: {failures}</p>"
 
     async def _queues(self) -> str:
-        depths = await self.depths.read()
+        # The daemon's own poller (sqs/depth.py, every TRIAGE_QUEUE_DEPTH_POLL_S): reloading
+        # the page costs SQS nothing; only a page shown before the first poll asks once.
+        poller = self.view.depth
+        if poller is None:
+            return "<p>The queue's depth is not polled (TRIAGE_QUEUE_DEPTH_POLL_S=0).</p>"
+        depths = poller.latest or await poller.poll()
         if depths is None:
             return "<p class=bad>The queue could not be read.</p>"
-        rows = [_table(["Queue", "Waiting", "In flight"])]
-        for name, (waiting, in_flight) in depths.items():
-            css = " class=bad" if name == "DLQ" and waiting else ""
-            rows.append(f"<tr>{_td(name)}<td{css}>{waiting}</td>{_td(str(in_flight))}</tr>")
-        return "".join(rows) + "</table></div>"
-
-
-@dataclass
-class _Depths:
-    read_at: float
-    value: dict[str, tuple[int, int]] | None
-
-
-class QueueDepths:
-    """The queue's and DLQ's depth from SQS GetQueueAttributes, read on demand and kept for
-    `queue_depth_cache_s`, so reloading the page never floods SQS."""
-
-    def __init__(self, view: OperatorView, clock: Callable[[], float] = time.monotonic) -> None:
-        self.view = view
-        self._clock = clock
-        self._cached: _Depths | None = None
-        self._dlq_url: str | None = None
-
-    async def read(self) -> dict[str, tuple[int, int]] | None:
-        max_age = self.view.settings.queue_depth_cache_s
-        if self._cached is not None and self._clock() - self._cached.read_at < max_age:
-            return self._cached.value
-        value = await self._read()
-        self._cached = _Depths(self._clock(), value)
-        return value
-
-    async def _read(self) -> dict[str, tuple[int, int]] | None:
-        queue_url = self.view.settings.queue_url
-        if not queue_url:
-            return None
-        try:
-            sqs = await self.view.aws.client("sqs")
-            depths = {"queue": await _depth(sqs, queue_url)}
-            if self._dlq_url is None:
-                self._dlq_url = await _dlq_url(sqs, queue_url)
-            if self._dlq_url:
-                depths["DLQ"] = await _depth(sqs, self._dlq_url)
-        except (ClientError, BotoCoreError, KeyError, ValueError) as exc:
-            log.warning("status_page.queue_unreadable", error=type(exc).__name__)
-            return None
-        return depths
-
-
-async def _dlq_url(sqs: Any, queue_url: str) -> str:
-    """The DLQ of the queue's redrive policy ("" when it has none)."""
-    attrs = (await sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["RedrivePolicy"]))[
-        "Attributes"
-    ]
-    if "RedrivePolicy" not in attrs:
-        return ""
-    arn = json.loads(attrs["RedrivePolicy"])["deadLetterTargetArn"].split(":")
-    found = await sqs.get_queue_url(QueueName=arn[-1], QueueOwnerAWSAccountId=arn[-2])
-    return str(found["QueueUrl"])
-
-
-async def _depth(sqs: Any, url: str) -> tuple[int, int]:
-    names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
-    attrs = (await sqs.get_queue_attributes(QueueUrl=url, AttributeNames=names))["Attributes"]
-    return int(attrs.get(names[0], 0)), int(attrs.get(names[1], 0))
+        queue = depths.queue
+        rows = [_table(["Queue", "Waiting", "In flight", "Delayed"])]
+        rows.append(
+            f"<tr>{_td('queue')}{_td(str(queue.visible))}{_td(str(queue.in_flight))}"
+            f"{_td(str(queue.delayed))}</tr>"
+        )
+        if depths.dlq_visible is not None:
+            css = " class=bad" if depths.dlq_visible else ""
+            rows.append(
+                f"<tr>{_td('DLQ')}<td{css}>{depths.dlq_visible}</td>{_td('-')}{_td('-')}</tr>"
+            )
+        polled = depths.polled_at.strftime("%H:%M:%S UTC")
+        return "".join(rows) + f"</table></div><p>Polled at {polled}.</p>"
 
 
 def _llm_breaker(summariser: object) -> CircuitBreaker | None:

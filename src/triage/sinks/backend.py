@@ -205,32 +205,45 @@ def _group(effect: Effect) -> dict[str, Any]:
     }
 
 
+def _trace(effect: Effect) -> dict[str, Any]:
+    """`{"trace_id": …}` when the effect's message was traced: the ticket links to its trace."""
+    return {"trace_id": effect.trace_id} if effect.trace_id else {}
+
+
 def _open_body(effect: Effect) -> dict[str, Any]:
     alert, ticket = effect.alert, effect.ticket
-    return _group(effect) | {
-        "title": ticket.title,
-        "priority": ticket.priority.value,
-        "description": ticket.description,
-        "steps": list(ticket.steps),
-        "fingerprint": effect.fingerprint,
-        "source": alert.source,
-        "status": alert.status.value,
-        "team": alert.team,
-        "runbook_url": alert.runbook_url,
-        "links": dict(alert.links),
-    }
+    return (
+        _group(effect)
+        | {
+            "title": ticket.title,
+            "priority": ticket.priority.value,
+            "description": ticket.description,
+            "steps": list(ticket.steps),
+            "fingerprint": effect.fingerprint,
+            "source": alert.source,
+            "status": alert.status.value,
+            "team": alert.team,
+            "runbook_url": alert.runbook_url,
+            "links": dict(alert.links),
+        }
+        | _trace(effect)
+    )
 
 
 def _update_body(effect: Effect) -> dict[str, Any]:
     """UPDATE (more occurrences) and REOPEN (fired again after a close) share the update route."""
     reopen = effect.kind is EffectKind.REOPEN
-    body: dict[str, Any] = _group(effect) | {
-        "fingerprint": effect.fingerprint,
-        "status": "firing" if reopen else effect.alert.status.value,
-        "occurrences": effect.occurrences,
-        "new_occurrences": effect.new_occurrences,
-        "flapping": effect.flapping,
-    }
+    body: dict[str, Any] = (
+        _group(effect)
+        | {
+            "fingerprint": effect.fingerprint,
+            "status": "firing" if reopen else effect.alert.status.value,
+            "occurrences": effect.occurrences,
+            "new_occurrences": effect.new_occurrences,
+            "flapping": effect.flapping,
+        }
+        | _trace(effect)
+    )
     if reopen:
         body["reopened"] = True
         body["note"] = f"Fired again: {effect.alert.title}"
@@ -243,11 +256,15 @@ def _update_body(effect: Effect) -> dict[str, Any]:
 
 
 def _close_body(effect: Effect) -> dict[str, Any]:
-    return _group(effect) | {
-        "fingerprint": effect.fingerprint,
-        "status": "resolved",
-        "note": f"Resolved: {effect.alert.title}",
-    }
+    return (
+        _group(effect)
+        | {
+            "fingerprint": effect.fingerprint,
+            "status": "resolved",
+            "note": f"Resolved: {effect.alert.title}",
+        }
+        | _trace(effect)
+    )
 
 
 def _rooted(route: str | None) -> str | None:
