@@ -34,6 +34,7 @@ from triage.sinks.guard import Backpressure, GuardedSink
 from triage.sqs.inbox import SqsInbox
 from triage.sqs.supervisor import Helper, Stats, Supervisor, SupervisorConfig
 from triage.summarise import Summariser, build_summariser, deterministic_summariser
+from triage.summarise.prompt import BYTES_PER_TOKEN
 
 log = structlog.get_logger(__name__)
 
@@ -140,7 +141,9 @@ def pipeline_from(
         policy=policy_from(settings),
         alert_concurrency=settings.llm_concurrency,
         # Only the LLM reads the raw payload; redacting it costs, so only for it.
-        payload_excerpt_chars=settings.llm_max_input_chars if settings.openai_api_key else 0,
+        payload_excerpt_chars=(
+            settings.llm_max_input_tokens * BYTES_PER_TOKEN if settings.llm != "none" else 0
+        ),
         dry_run=dry_run,
     )
 
@@ -178,7 +181,7 @@ async def run_daemon(
             stack.push_async_callback(sink.aclose)
         sinks = guarded(settings, plain)
         redactor = Redactor()
-        summariser = build_summariser(settings, metrics, redactor)
+        summariser = build_summariser(settings, metrics, redactor, aws=aws)
         stack.push_async_callback(summariser.aclose)
         health = Health()
         backpressure = Backpressure(sinks, health)

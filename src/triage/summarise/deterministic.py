@@ -100,10 +100,18 @@ def _pattern(entry: Any, where: str) -> Pattern:
     return Pattern(str(category), regex, priority, tuple(steps))
 
 
-class DeterministicSummariser:
-    #: Only this much alert text is matched against the patterns, to bound regex work.
-    MATCH_CHARS = 8_000
+#: Only this much alert text is matched against the patterns, to bound regex work.
+MATCH_CHARS = 8_000
 
+
+def match(patterns: tuple[Pattern, ...], alert: RedactedAlert) -> list[Pattern]:
+    """The first patterns (at most three, in file order) matching the alert's title,
+    description and label values."""
+    text = " ".join([alert.title, alert.description, *alert.labels.values()])[:MATCH_CHARS]
+    return [p for p in patterns if p.regex.search(text)][:_MAX_PATTERNS]
+
+
+class DeterministicSummariser:
     def __init__(self, patterns: tuple[Pattern, ...] | None = None) -> None:
         self.patterns = patterns if patterns is not None else load_patterns()
 
@@ -124,10 +132,7 @@ class DeterministicSummariser:
         )
 
     def match(self, alert: RedactedAlert) -> list[Pattern]:
-        text = " ".join([alert.title, alert.description, *alert.labels.values()])[
-            : self.MATCH_CHARS
-        ]
-        return [p for p in self.patterns if p.regex.search(text)][:_MAX_PATTERNS]
+        return match(self.patterns, alert)
 
     def priority(self, alert: RedactedAlert, matched: list[Pattern]) -> Decision:
         """The module docstring's rule; a known severity leaves no room for a pattern's hint."""
