@@ -74,7 +74,9 @@ def converse_error(status: int, code: str, message: str = "") -> Reply:
     return Reply(
         status=status,
         body={"message": message or code},
-        headers={"x-amzn-ErrorType": f"{code}:http://internal.amazon.com/coral/com.amazon.bedrock/"},
+        headers={
+            "x-amzn-ErrorType": f"{code}:http://internal.amazon.com/coral/com.amazon.bedrock/"
+        },
     )
 
 
@@ -116,8 +118,7 @@ def check_signature(
     if not {"host", "x-amz-date"} <= set(signed) or any(h not in headers for h in signed):
         return "host or x-amz-date unsigned, or a signed header missing"
     if credentials.token and (
-        "x-amz-security-token" not in signed
-        or headers["x-amz-security-token"] != credentials.token
+        "x-amz-security-token" not in signed or headers["x-amz-security-token"] != credentials.token
     ):
         return "the session token is missing, unsigned or not the one issued"
     declared = headers.get("x-amz-content-sha256")
