@@ -169,7 +169,9 @@ class LlmSummariser:
 
     def _prepare(self, alert: RedactedAlert) -> tuple[prompt.Prompt, grounding.Evidence]:
         request = self.prepare(alert)
-        return request, grounding.evidence(request.view)
+        # The hint's category names were shown too: naming one ("disk-full") states no fact.
+        shown = {**request.view, "known_error_patterns": list(request.hints)}
+        return request, grounding.evidence(shown)
 
     async def _complete(self, request: prompt.Prompt, timeout_s: float) -> Answer:
         async with self._slots:

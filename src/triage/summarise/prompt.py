@@ -30,6 +30,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from triage.models import Status
 from triage.normalize.common import cut
 from triage.redact import Redactor
+
+# The limits of the model's answer are the ticket contract (`base.py`); longer answers are
+# invalid, and the fallback writes the ticket.
+from triage.summarise.base import DESCRIPTION_CHARS as DESCRIPTION_CHARS
+from triage.summarise.base import MAX_STEPS as MAX_STEPS
+from triage.summarise.base import STEP_CHARS as STEP_CHARS
+from triage.summarise.base import TITLE_CHARS as TITLE_CHARS
 from triage.summarise.deterministic import Pattern
 from triage.summarise.priority import default_priority
 from triage.view import GroupView, RedactedAlert
@@ -40,12 +47,6 @@ _PROMPT_TITLES = 30
 BYTES_PER_TOKEN = 4
 #: A raw payload excerpt shorter than this says nothing: it is left out instead.
 _MIN_EXCERPT_CHARS = 80
-
-#: Limits of the model's answer; longer answers are invalid (and the fallback writes the ticket).
-TITLE_CHARS = 120
-DESCRIPTION_CHARS = 4000
-STEP_CHARS = 300
-MAX_STEPS = 8
 
 
 class TicketDraft(BaseModel):
