@@ -23,7 +23,7 @@ Checks (a check that does not apply to an alert is not counted for it):
                   alert says
     grounded      no number, time, host, address, identifier or link in the title or
                   description that the alert does not hold (`triage.summarise.grounding`)
-    lengths       title 1–120 characters, description 1–4,000, 1–8 steps of at most 300
+    lengths       title 1 to 120 characters, description 1 to 4,000, 1 to 8 steps of at most 300
     concrete      a step other than the runbook that names the alert's own things (its metric,
                   host, service, a link) or is a known-error pattern's step; never only the
                   generic steps
@@ -43,8 +43,6 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[1]
 
 from triage.errors import TriageError
 from triage.metrics import Metrics
@@ -66,6 +64,7 @@ from triage.summarise.deterministic import GENERIC_STEPS, load_patterns
 from triage.summarise.llm import LlmSummariser
 from triage.view import GroupView, MemberView, RedactedAlert, redact_alert
 
+ROOT = Path(__file__).resolve().parents[1]
 PAYLOADS = ROOT / "tests" / "payloads"
 _CATEGORIES = [p.category for p in load_patterns()]
 CHECKS = ("priority", "runbook", "what", "where", "grounded", "lengths", "concrete")
@@ -277,8 +276,9 @@ def report(runs: Sequence[Run], skipped: list[str], folders: Sequence[Path]) -> 
         "| check | " + " | ".join(_short(r.label) for r in runs) + " |",
         "|---|" + "---|" * len(runs),
     ]
-    for check in CHECKS:
-        lines.append(f"| {check} | " + " | ".join(_rate(r, check) for r in runs) + " |")
+    lines += [
+        f"| {check} | " + " | ".join(_rate(r, check) for r in runs) + " |" for check in CHECKS
+    ]
     lines.append("| **all checks** | " + " | ".join(_overall(r) for r in runs) + " |")
     lines += ["", "Summarisers:", ""]
     lines += [f"- **{_short(r.label)}**: {r.label}; {r.elapsed_s:.1f} s for the lot" for r in runs]
