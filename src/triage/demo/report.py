@@ -8,6 +8,7 @@ of each prompt), so what a newcomer reads here is redacted exactly as the real s
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -27,7 +28,7 @@ from triage.view import redact_alert
 #: a password in its description for the redaction to take out.
 FULL_TICKET_SAMPLE = "1-fire-generic-backup.json"
 #: Lines of the model's prompt shown; characters per line.
-_PROMPT_LINES = 40
+_PROMPT_LINES = 60
 _LINE_CHARS = 110
 
 
@@ -130,14 +131,19 @@ def _model(model: ModelRun, metrics: Metrics, tickets: list[dict[str, Any]]) -> 
     )
     if prompt is not None:
         system, user = texts(prompt)[:2]
-        shown = user.splitlines()
+        # Wrapped, not cut: the hint's steps and the redacted raw payload are the point.
+        shown = [
+            wrapped
+            for line in user.splitlines()
+            for wrapped in textwrap.wrap(
+                line, _LINE_CHARS, subsequent_indent="    ", break_on_hyphens=False
+            )
+            or [""]
+        ]
         lines += [
             f"  the prompt for the backup alert: a fixed system message ({len(system.splitlines())}"
             " lines of instructions), then this user message, redacted (see the description):",
-            *(
-                f"  > {line[:_LINE_CHARS]}{'…' if len(line) > _LINE_CHARS else ''}"
-                for line in shown[:_PROMPT_LINES]
-            ),
+            *(f"  > {line}" for line in shown[:_PROMPT_LINES]),
         ]
         if len(shown) > _PROMPT_LINES:
             lines.append(f"  > … ({len(shown) - _PROMPT_LINES} more lines)")
