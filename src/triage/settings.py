@@ -216,10 +216,18 @@ class Settings(BaseSettings):
             )
         return value
 
-    @field_validator("log_format", "log_level", "metrics", "llm_provider", mode="before")
+    @field_validator("log_format", "log_level", "metrics", mode="before")
     @classmethod
     def _lower(cls, value: object) -> object:
         return value.lower() if isinstance(value, str) else value
+
+    @field_validator("llm_provider", mode="before")
+    @classmethod
+    def _provider(cls, value: object) -> object:
+        # Empty (`TRIAGE_LLM_PROVIDER=` in an env file) means unset: the default applies.
+        if isinstance(value, str):
+            return value.strip().lower() or None
+        return value
 
     @property
     def metrics_mode(self) -> str:
@@ -233,11 +241,15 @@ class Settings(BaseSettings):
         OPENAI_API_KEY is set, else none (the deterministic summariser alone)."""
         if self.llm_provider is not None:
             return self.llm_provider
-        return "openai" if self.openai_api_key is not None else "none"
+        return "openai" if self._has_openai_key else "none"
+
+    @property
+    def _has_openai_key(self) -> bool:
+        return self.openai_api_key is not None and bool(self.openai_api_key.get_secret_value())
 
     @model_validator(mode="after")
     def _openai_has_a_key(self) -> Settings:
-        if self.llm_provider == "openai" and self.openai_api_key is None:
+        if self.llm_provider == "openai" and not self._has_openai_key:
             raise ValueError("TRIAGE_LLM_PROVIDER=openai needs OPENAI_API_KEY")
         return self
 
