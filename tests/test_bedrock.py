@@ -335,10 +335,12 @@ def test_the_provider_setting_picks_the_summariser() -> None:
 
 
 def test_the_default_provider_follows_the_openai_key() -> None:
-    """Unset TRIAGE_LLM_PROVIDER means openai with OPENAI_API_KEY, else none."""
+    """Unset (or empty) TRIAGE_LLM_PROVIDER means openai with OPENAI_API_KEY, else none."""
     assert Settings().llm == "none"
     assert Settings(openai_api_key="sk-x").llm == "openai"
     assert Settings(llm_provider="BEDROCK").llm == "bedrock"
+    # An env file's empty lines (`TRIAGE_LLM_PROVIDER=`, `OPENAI_API_KEY=`) mean unset.
+    assert Settings(llm_provider="", openai_api_key="").llm == "none"
 
 
 async def test_the_daemon_writes_tickets_with_bedrock_and_the_task_role(
