@@ -3,8 +3,11 @@
 Priority (the rule of `priority.py`): the source's stated priority; else the severity mapped by
 `SEVERITY_PRIORITY`; else, with no severity or one we do not know, the first matching pattern's
 hint moved at most one step from medium (a pattern matches alert text, which anyone can write),
-with a line at the end of the description saying so; else medium. Steps: the runbook first,
-then the steps of the first (up to three) patterns in `patterns.toml` that match the alert's text.
+with a line at the end of the description saying so; else medium. Title: the alert's, led by
+what failed and followed by where when the alert names them and its title does not
+(`subject.py`). Steps: the runbook first, then the steps of the first (up to three) patterns in
+`patterns.toml` that match the alert's text, then steps naming the alert's own metric, code
+location and links; generic steps only make up three. Within the ticket contract (`base.py`).
 """
 
 from __future__ import annotations
