@@ -5,18 +5,24 @@
 # Stage 1 builds a virtualenv from the lock file; stage 2 copies only that venv into a slim
 # image with a non-root user, so no compiler, uv or tests reach production.
 
-FROM python:3.12-slim AS build
+# The base image is pinned by digest (the multi-arch index of python:3.11-slim), so every
+# rebuild gets the same Python and Debian layers. 3.11 is the Python CI tests (.ci/run's python3,
+# pyproject's requires-python; tests/test_container_files.py checks they agree). To bump it:
+#   docker buildx imagetools inspect python:3.11-slim    # the "Digest:" line of the index
+# put that digest in both FROM lines (keep the tag for readers), rebuild, run the test suite.
+FROM python:3.11-slim@sha256:9c900dea9e8fb7e16277c179b555cc72d29a352dbc33cff48ad5a0412fd5bfc7 AS build
 ENV UV_COMPILE_BYTECODE=1 UV_LINK_MODE=copy UV_PROJECT_ENVIRONMENT=/opt/venv \
     PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
 RUN pip install --no-cache-dir uv==0.13.8
 WORKDIR /src
-# Dependencies first (cached while only our code changes), then the project itself.
+# Dependencies first (cached while only our code changes), then the project itself; with the
+# otel extra, so setting OTEL_EXPORTER_OTLP_ENDPOINT is all traces need.
 COPY pyproject.toml uv.lock README.md ./
-RUN uv sync --frozen --no-dev --no-install-project
+RUN uv sync --frozen --no-dev --extra otel --no-install-project
 COPY src ./src
-RUN uv sync --frozen --no-dev --no-editable
+RUN uv sync --frozen --no-dev --extra otel --no-editable
 
-FROM python:3.12-slim
+FROM python:3.11-slim@sha256:9c900dea9e8fb7e16277c179b555cc72d29a352dbc33cff48ad5a0412fd5bfc7
 ENV PATH=/opt/venv/bin:$PATH PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1 \
     TRIAGE_STORE_URL=sqlite:////var/lib/triage/triage.db
 RUN groupadd --system --gid 10001 triage \

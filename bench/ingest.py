@@ -50,7 +50,7 @@ class IngestConfig:
 
 
 FULL = IngestConfig()
-QUICK = IngestConfig(requests=150, warmup=20, open_loop_s=1.0, profile_s=0.0, sweep_loads=())
+QUICK = IngestConfig(requests=100, warmup=10, open_loop_s=1.0, profile_s=0.0, sweep_loads=())
 
 
 def body(i: int, prefix: str) -> bytes:

@@ -229,6 +229,31 @@ def figures(results: Any) -> list[tuple[str, str, str, bool | None]]:
         ]
     else:
         rows.append(("storm", "not measured", "as above", False))
+    group = results.group_storm
+    if group:
+        rows += [
+            (
+                f"group storm: LLM calls for {group['alerts']:,} alerts of one group "
+                f"({group['messages']} Alertmanager messages)",
+                str(group["llm_calls"]),
+                "exactly 1",
+                group["llm_calls"] == 1,
+            ),
+            (
+                "group storm: tickets created",
+                str(group["tickets"]),
+                "exactly 1",
+                group["tickets"] == 1,
+            ),
+            (
+                "group storm: daemon CPU (user + sys) per alert",
+                f"{group['cpu_per_alert_ms']:.3f} ms",
+                "none set",
+                None,
+            ),
+        ]
+    else:
+        rows.append(("group storm", "not measured", "as above", False))
     lat = results.latency
     if lat:
         for q in ("p50", "p99"):
@@ -346,6 +371,18 @@ def _details(results: Any) -> list[str]:
         rows,
     )
     out.append("")
+    group = results.group_storm
+    if group:
+        out += [
+            f"Group storm: {group['alerts']:,} alerts in {group['messages']} messages, sent in "
+            f"{group['send_s']:.1f} s to a running daemon; the queue was empty and the group's "
+            f"ticket in {group['window_s']:.1f} s after the first send; daemon CPU "
+            f"{group['cpu_s']:.2f} s ({group['cpu_per_alert_ms']:.3f} ms per alert, "
+            f"{group['cpu_s'] / group['messages'] * 1000:.1f} ms per message); "
+            f"{group['llm_calls']} LLM call, {group['tickets']} ticket; warnings/errors in the "
+            f"daemon log: {_problem_text(group['problems'])}.",
+            "",
+        ]
     runs = [(f"daemon, concurrency {c}", t) for c, t in sorted(results.throughput.items())]
     runs += [("storm", results.storm)]
     runs += [(f"{label}, profiled", p["run"]) for label, p in results.profiles.items()]

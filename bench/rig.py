@@ -202,6 +202,43 @@ def generic_alert(key: str, title: str, **extra: Any) -> str:
     )
 
 
+def grouping_routes(window_s: int) -> str:
+    """A routes file whose one route groups Alertmanager alerts by alertname and namespace."""
+    return (
+        '[[route]]\nname = "crash-loops"\nsinks = ["backend"]\n'
+        f'group_by = ["alertname", "namespace"]\ngroup_window_s = {window_s}\n'
+        '[route.match]\nsource = ["alertmanager"]\n'
+    )
+
+
+def crashloop_notification(pods: range) -> str:
+    """One Alertmanager webhook: a firing KubePodCrashLooping alert per pod, one namespace."""
+    return json.dumps(
+        {
+            "version": "4",
+            "groupKey": '{}:{alertname="KubePodCrashLooping"}',
+            "status": "firing",
+            "receiver": "triage",
+            "alerts": [
+                {
+                    "status": "firing",
+                    "labels": {
+                        "alertname": "KubePodCrashLooping",
+                        "namespace": "shop",
+                        "pod": f"api-{i}",
+                        "team": "shop",
+                        "severity": "warning",
+                    },
+                    "annotations": {"summary": f"Pod shop/api-{i} is crash looping"},
+                    "startsAt": "2026-12-03T09:00:00Z",
+                    "endsAt": "0001-01-01T00:00:00Z",
+                }
+                for i in pods
+            ],
+        }
+    )
+
+
 # --- The daemon -------------------------------------------------------------------------------
 
 

@@ -59,6 +59,12 @@ class Config:
     storm_messages: int = 10_000
     storm_incidents: int = 50
     storm_concurrency: int = 32
+    #: The grouped storm: a node dies and its pods crash-loop. Alertmanager notifications of
+    #: `group_alerts` alerts each (a pod per alert, one alertname and namespace) under a
+    #: grouping route: one incident, one ticket, one LLM call.
+    group_messages: int = 200
+    group_alerts: int = 10
+    group_window_s: int = 3
     latency_duration_s: float = 30.0
     #: The latency run's feeder rate, as a share of the capacity measured at the reference
     #: concurrency.
@@ -69,13 +75,19 @@ class Config:
 
 
 FULL = Config(mode="full")
+#: Every phase once, as small as still measures something: the test suite runs it (one
+#: concurrency, so one daemon per phase).
 QUICK = Config(
     mode="quick",
+    concurrencies=(16,),
+    reference_concurrency=16,
     waves=2,
     sequential_messages=4,
-    storm_messages=200,
-    storm_incidents=20,
-    latency_duration_s=2.0,
+    storm_messages=100,
+    storm_incidents=10,
+    storm_concurrency=16,
+    group_messages=10,
+    latency_duration_s=1.0,
 )
 
 
@@ -88,6 +100,7 @@ class Results:
     throughput: dict[int, dict[str, Any]] = field(default_factory=dict)
     sequential: dict[str, Any] = field(default_factory=dict)
     storm: dict[str, Any] = field(default_factory=dict)
+    group_storm: dict[str, Any] = field(default_factory=dict)
     latency: dict[str, Any] = field(default_factory=dict)
     #: Profiled repeats of a phase, by label: {"run": figures, "error", "analysis"}.
     profiles: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -302,6 +315,61 @@ class Bench:
         else:
             self._keep_profile("storm", profiler, measured)
 
+    def group_storm(self) -> None:
+        """Crash-looping pods under a grouping route (`group_by = ["alertname", "namespace"]`),
+        queued while the daemon runs. Daemon CPU is read after a warm-up incident (start-up
+        done) and when the queue is empty and the group's ticket is in, so it covers every
+        alert's receive, decision (a conditional write of the group's record), hold while the
+        group gathers, and ack."""
+        cfg = self.config
+        alerts = cfg.group_messages * cfg.group_alerts
+        queue = rig.make_queue(self.endpoint, "group-storm")
+        routes = self.workdir / "group-routes.toml"
+        routes.write_text(rig.grouping_routes(cfg.group_window_s))
+        llm0, tickets0 = self.chat.count(), self.backend.count()
+        settings = self.settings(
+            queue,
+            "group-storm",
+            routes_file=routes,
+            concurrency=cfg.storm_concurrency,
+            llm_concurrency=cfg.storm_concurrency,
+        )
+        with self.daemon(settings, "group-storm") as daemon:
+            queue.send_all([rig.generic_alert("group-warmup", "group storm warm-up")])
+            self._first_llm_after(llm0, daemon)
+            self._drained(queue, daemon, 60)
+            cpu_start = daemon.cpu_s()
+            meter = rig.CpuMeter(daemon.pid, self.localstack_pid)
+            notifications = [
+                rig.crashloop_notification(range(first, first + cfg.group_alerts))
+                for first in range(0, alerts, cfg.group_alerts)
+            ]
+            started = time.time()
+            send_s = queue.send_all(notifications)
+            deadline = time.monotonic() + 120 + alerts / 20
+            rig.wait_for(
+                lambda: self.backend.count() >= tickets0 + 2 or not daemon.alive(),
+                deadline,
+                poll_s=0.05,
+            )
+            end = self._drained(queue, daemon, max(1.0, deadline - time.monotonic()))
+            cpu_end = daemon.cpu_s()
+            cpu = meter.stop()
+            problems = _problems(daemon)
+        self.results.group_storm = {
+            "messages": cfg.group_messages,
+            "alerts": alerts,
+            "send_s": send_s,
+            "window_s": end - started,
+            "cpu_s": cpu_end - cpu_start,
+            "cpu_per_alert_ms": (cpu_end - cpu_start) / alerts * 1000,
+            # The warm-up incident made one call and one ticket of its own.
+            "llm_calls": self.chat.count() - llm0 - 1,
+            "tickets": self.backend.count() - tickets0 - 1,
+            "problems": problems,
+            "cpu": cpu,
+        }
+
     def latency(self) -> None:
         """New incidents sent one by one at a fixed rate (half the measured capacity): the
         time from the send (SentTimestamp) to the daemon's `message.acked` log line."""
@@ -378,6 +446,7 @@ class Bench:
             *((f"throughput c={c}", lambda c=c: self.throughput(c)) for c in cfg.concurrencies),
             ("sequential baseline", self.sequential),
             ("storm", self.storm),
+            ("group storm", self.group_storm),
         ]
         if cfg.profile:
             phases.append(("storm (profiled)", lambda: self.storm(profiled=True)))
@@ -545,7 +614,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-profile", action="store_true", help="skip the profiled storm")
     parser.add_argument(
         "--only",
-        help="comma list of phases to run (throughput, sequential, storm, latency, ingest); "
+        help="comma list of phases to run (throughput, sequential, storm, group, latency, "
+        "ingest); "
         "the others are reported as not measured. `--only ingest` rewrites only the results "
         "file's Ingest gateway section and keeps every other figure",
     )

@@ -150,8 +150,10 @@ class Daemon:
 
 
 def events(stderr: str) -> list[dict[str, Any]]:
-    """The JSON log lines of a daemon's stderr."""
-    return [json.loads(line) for line in stderr.splitlines() if line.startswith("{")]
+    """The JSON log lines of a daemon's stderr; a last line still being written is left for
+    the next read."""
+    complete = stderr[: stderr.rfind("\n") + 1]
+    return [json.loads(line) for line in complete.splitlines() if line.startswith("{")]
 
 
 def run_triage(

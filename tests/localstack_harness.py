@@ -5,8 +5,8 @@ localstack-core with WORKBENCH's pins, and the `aws` CLI that `localstack/init-a
 once it exists a call costs a file read. `LocalStack(workdir)` is a context manager that starts
 LocalStack on a free 127.0.0.1 port with its files and log under `workdir`, waits until
 `/_localstack/health` reports the services, and stops it (SIGTERM, then SIGKILL).
-`localstack_session(workdir)` is the body of a session fixture with the skip/fail policy:
-without Python 3.13 it skips, unless TRIAGE_REQUIRE_LOCALSTACK=1, where it fails.
+`localstack_session(workdir)` is the body of a fixture with the skip/fail policy:
+without Python 3.13 it skips, or fails under CI=true (tests/programs.py).
 
     .venv/bin/python tests/localstack_harness.py setup   # make .localstack/, print the time
     .venv/bin/python tests/localstack_harness.py serve   # run one until Ctrl-C
@@ -39,7 +39,6 @@ SERVICES = ("sqs", "secretsmanager", "cloudwatch")
 #: LocalStack's fixed account; queue URLs are ENDPOINT/ACCOUNT/NAME (SQS_ENDPOINT_STRATEGY=off).
 ACCOUNT = "000000000000"
 REGION = "us-east-1"
-REQUIRE_ENV = "TRIAGE_REQUIRE_LOCALSTACK"
 
 _STAMP = ".triage-requirements"
 #: Variables passed through to LocalStack and the aws CLI; nothing else of the caller's
@@ -335,29 +334,19 @@ class LocalStack:
         self.stop()
 
 
-#: Read at import too: tests/conftest.py strips TRIAGE_* from each test's environment.
-_REQUIRED_AT_IMPORT = os.environ.get(REQUIRE_ENV) == "1"
-
-
-def require_localstack() -> bool:
-    """True when a missing Python 3.13 must fail the run instead of skipping (CI)."""
-    return _REQUIRED_AT_IMPORT or os.environ.get(REQUIRE_ENV) == "1"
-
-
 def venv_or_skip(venv: Path = VENV) -> Path:
-    """`ensure_venv()` for a pytest fixture: skip without Python 3.13 unless it is required."""
-    import pytest
+    """`ensure_venv()` for a pytest fixture: skip without Python 3.13, or fail in CI."""
+    from programs import missing
 
     try:
         return ensure_venv(venv)
     except LocalStackUnavailable as exc:
-        if require_localstack():
-            pytest.fail(f"{exc} ({REQUIRE_ENV}=1, so this fails instead of skipping)")
-        pytest.skip(str(exc))
+        missing(str(exc))
+        raise
 
 
 def localstack_session(workdir: Path, services: Sequence[str] = SERVICES) -> Iterator[LocalStack]:
-    """Body of a session fixture: `yield from localstack_session(tmp_path_factory.mktemp(...))`."""
+    """Body of a module or session fixture: `yield from localstack_session(tmp_path_factory.mktemp(...))`."""
     venv_or_skip()
     with LocalStack(workdir, services=services) as localstack:
         yield localstack

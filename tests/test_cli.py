@@ -207,3 +207,30 @@ def _free_port() -> int:
         s.bind(("127.0.0.1", 0))
         port: int = s.getsockname()[1]
         return port
+
+
+def test_version_prints_the_installed_version() -> None:
+    """`triage --version` prints the package's version and exits 0 (it used to exit 2)."""
+    from triage import version
+
+    result = run_triage("--version")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"triage {version()}" and version() != "unknown"
+
+
+def test_demo_without_the_demo_extra_says_how_to_get_it_in_one_line() -> None:
+    """Without moto (an install without the `demo` extra), `triage demo` prints one line naming
+    the extra and exits 2: no ModuleNotFoundError traceback."""
+    code = "import sys; sys.modules['moto'] = None\nfrom triage.cli import main\nsys.exit(main(['demo']))"
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(SRC)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        "triage: demo: needs the demo extra (cannot import moto.server): pip install 'triage[demo]'"
+    ]

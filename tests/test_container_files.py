@@ -107,3 +107,23 @@ def test_init_script_passes_shellcheck() -> None:
     """The LocalStack init script has no shellcheck findings."""
     result = run(str(BIN / "shellcheck"), "localstack/init-aws.sh")
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_image_runs_the_python_ci_tests() -> None:
+    """Both stages use one base image, pinned by digest, whose Python is the one running this
+    suite (CI's python3) and the one pyproject, ruff and mypy target."""
+    import re
+    import tomllib
+
+    text = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+    bases = re.findall(r"^FROM (\S+)", text, re.M)
+    assert len(bases) == 2 and len(set(bases)) == 1, bases
+    pinned = re.fullmatch(r"python:(\d+\.\d+)-slim@sha256:[0-9a-f]{64}", bases[0])
+    assert pinned is not None, bases[0]
+    image = pinned.group(1)
+    assert image == f"{sys.version_info.major}.{sys.version_info.minor}"
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    assert project["project"]["requires-python"] == f">={image}"
+    assert project["tool"]["ruff"]["target-version"] == "py" + image.replace(".", "")
+    assert project["tool"]["mypy"]["python_version"] == image
+    assert "docker buildx imagetools inspect" in text  # how to bump the digest

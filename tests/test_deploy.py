@@ -313,14 +313,14 @@ def test_ingest_task_definition_runs_the_gateway_from_the_same_image() -> None:
 # --- Terraform -----------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def terraform() -> str:
     if TERRAFORM is None:
         pytest.skip("terraform binary not found on PATH or at /usr/local/bin/terraform")
     return TERRAFORM
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def tf_env(terraform: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """Environment for terraform: the AWS provider from the local mirror, nothing from the net."""
     if not (MIRROR / "registry.terraform.io" / "hashicorp" / "aws").is_dir():
@@ -355,7 +355,7 @@ def tf(terraform: str, env: dict[str, str], cwd: Path, *args: str, timeout: floa
     return result.stdout
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def module_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """deploy/terraform copied out, so init never writes .terraform/ or a lock into the repo."""
     target = tmp_path_factory.mktemp("tf") / "terraform"
@@ -376,12 +376,12 @@ def test_terraform_fmt_is_clean(terraform: str) -> None:
 
 
 @pytest.mark.timeout(300)
-@pytest.mark.parametrize("where", [".", "examples/basic"])
-def test_terraform_validate(
-    terraform: str, tf_env: dict[str, str], module_copy: Path, where: str
+def test_terraform_validate_the_example(
+    terraform: str, tf_env: dict[str, str], module_copy: Path
 ) -> None:
-    """`terraform init` (provider from the mirror) and `terraform validate` pass."""
-    cwd = module_copy / where
+    """`terraform init` (provider from the mirror) and `terraform validate` pass on the example;
+    the module itself is validated by the apply below."""
+    cwd = module_copy / "examples" / "basic"
     tf(terraform, tf_env, cwd, "init", "-backend=false", "-input=false")
     out = tf(terraform, tf_env, cwd, "validate")
     assert "The configuration is valid" in out
@@ -453,6 +453,7 @@ provider "aws" {
     elbv2                  = "%(endpoint)s"
     iam                    = "%(endpoint)s"
     secretsmanager         = "%(endpoint)s"
+    sns                    = "%(endpoint)s"
     sqs                    = "%(endpoint)s"
     sts                    = "%(endpoint)s"
   }
@@ -515,6 +516,7 @@ module "triage" {
   ingest_enabled              = true
   ingest_certificate_arn      = coalesce(var.ingest_certificate_arn, aws_acm_certificate.ingest.arn)
   ingest_subnet_ids           = [aws_subnet.public_a.id, aws_subnet.public_b.id]
+  create_alarm_topic          = true
 }
 
 output "triage" {
@@ -523,7 +525,7 @@ output "triage" {
 """
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def moto_endpoint() -> Iterator[str]:
     """An in-process moto server of our own, with two shims for what moto 5 lacks and the AWS
     provider reads back: SQS RedriveAllowPolicy, and Application Auto Scaling tags."""
@@ -593,7 +595,7 @@ class Applied:
         )
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def applied(
     terraform: str,
     tf_env: dict[str, str],
@@ -808,21 +810,24 @@ def test_registered_task_definition_matches_the_json_file(applied: Applied) -> N
 
 
 @pytest.mark.timeout(600)
-def test_service_scales_on_queue_depth(
-    terraform: str, tf_env: dict[str, str], applied: Applied
-) -> None:
+def test_service_scales_on_queue_depth(applied: Applied) -> None:
     """A Fargate service without public IPs, and step scaling on ApproximateNumberOfMessagesVisible."""
     ecs = applied.client("ecs")
     (service,) = ecs.describe_services(cluster="triage-test", services=["triage"])["services"]
     assert service["launchType"] == "FARGATE"
     network = service["networkConfiguration"]["awsvpcConfiguration"]
     assert network["assignPublicIp"] == "DISABLED"
-    # moto does not echo deploymentConfiguration: read what Terraform sent from its state.
-    state = json.loads(tf(terraform, tf_env, applied.root, "show", "-json"))
-    (module,) = state["values"]["root_module"]["child_modules"]
-    (svc,) = [r for r in module["resources"] if r["address"].endswith("aws_ecs_service.this")]
-    assert svc["values"]["deployment_circuit_breaker"] == [{"enable": True, "rollback": True}]
-    assert svc["values"]["deployment_minimum_healthy_percent"] == 100
+    # moto does not echo deploymentConfiguration: read what Terraform sent from its local
+    # state file (format 4; `terraform show -json` says the same at the cost of a run).
+    state = json.loads((applied.root / "terraform.tfstate").read_text(encoding="utf-8"))
+    assert state["version"] == 4
+    (svc,) = [
+        r["instances"][0]["attributes"]
+        for r in state["resources"]
+        if (r.get("module"), r["type"], r["name"]) == ("module.triage", "aws_ecs_service", "this")
+    ]
+    assert svc["deployment_circuit_breaker"] == [{"enable": True, "rollback": True}]
+    assert svc["deployment_minimum_healthy_percent"] == 100
 
     scaling = applied.client("application-autoscaling")
     (target,) = scaling.describe_scalable_targets(ServiceNamespace="ecs")["ScalableTargets"]
@@ -831,8 +836,128 @@ def test_service_scales_on_queue_depth(
     policies = scaling.describe_scaling_policies(ServiceNamespace="ecs")["ScalingPolicies"]
     assert {p["PolicyType"] for p in policies} == {"StepScaling"}
     alarms = applied.client("cloudwatch").describe_alarms()["MetricAlarms"]
-    assert {a["MetricName"] for a in alarms} == {"ApproximateNumberOfMessagesVisible"}
-    assert {a["AlarmActions"][0] for a in alarms} == {p["PolicyARN"] for p in policies}
+    policy_arns = {p["PolicyARN"] for p in policies}
+    scaling_alarms = [a for a in alarms if set(a["AlarmActions"]) & policy_arns]
+    assert {a["MetricName"] for a in scaling_alarms} == {"ApproximateNumberOfMessagesVisible"}
+    assert {a["AlarmActions"][0] for a in scaling_alarms} == policy_arns
+
+
+def _metric_stats(alarm: dict[str, Any]) -> list[dict[str, Any]]:
+    """The metrics an alarm reads: its own, or those of its metric-math queries."""
+    if "MetricName" in alarm:
+        dims = {d["Name"]: d["Value"] for d in alarm.get("Dimensions", [])}
+        return [{"Namespace": alarm["Namespace"], "MetricName": alarm["MetricName"], "Dims": dims}]
+    return [
+        {
+            "Namespace": q["MetricStat"]["Metric"]["Namespace"],
+            "MetricName": q["MetricStat"]["Metric"]["MetricName"],
+            "Dims": {
+                d["Name"]: d["Value"] for d in q["MetricStat"]["Metric"].get("Dimensions", [])
+            },
+        }
+        for q in alarm["Metrics"]
+        if "MetricStat" in q
+    ]
+
+
+def _triage_series(namespace: str, name: str, dims: dict[str, str]) -> None:
+    """`name` is a metric triage records, read under Service alone (as every series is also
+    published), or under a dimension that metric has."""
+    from triage.ops.metrics_export import METRICS
+
+    assert name in METRICS, name
+    assert dims.get("Service") in {"triage", "triage-ingest"}, (name, dims)
+    assert namespace == Settings().cloudwatch_namespace
+
+
+@pytest.mark.timeout(600)
+def test_apply_creates_the_alarms_with_the_topic_as_their_action(applied: Applied) -> None:
+    """The five alarms exist with the module's SNS topic as ALARM and OK action: the DLQ's
+    depth above 0, the queue's oldest message age, the summarisation failure percentage (metric
+    math over SummarizationFailures and LLMCalls{outcome=ok}), the longest-open breaker, and the
+    gateway's 5xx percentage from its load balancer; triage's series are ones the code records."""
+    cloudwatch = applied.client("cloudwatch")
+    alarms = {a["AlarmName"]: a for a in cloudwatch.describe_alarms()["MetricAlarms"]}
+    topic = applied.outputs["alarm_topic_arn"]
+    assert topic and topic.endswith(":triage-alarms")
+    assert applied.client("sns").get_topic_attributes(TopicArn=topic)["Attributes"]
+    names = {
+        "dlq_not_empty": "triage-dlq-not-empty",
+        "oldest_message": "triage-oldest-message-age",
+        "summarization_failures": "triage-summarization-failures",
+        "breaker_open": "triage-breaker-open",
+        "ingest_5xx": "triage-ingest-5xx",
+    }
+    assert set(applied.outputs["alarm_arns"]) == set(names)
+    for key, name in names.items():
+        alarm = alarms[name]
+        assert alarm["AlarmArn"] == applied.outputs["alarm_arns"][key]
+        assert alarm["AlarmActions"] == [topic] and alarm["OKActions"] == [topic], name
+        assert alarm["TreatMissingData"] == "notBreaching", name
+        for stat in _metric_stats(alarm):
+            if not stat["Namespace"].startswith("AWS/"):
+                _triage_series(stat["Namespace"], stat["MetricName"], stat["Dims"])
+    dlq = alarms["triage-dlq-not-empty"]
+    dlq_name = applied.outputs["dlq_url"].rsplit("/", 1)[1]
+    assert (dlq["MetricName"], dlq["Dimensions"]) == (
+        "ApproximateNumberOfMessagesVisible",
+        [{"Name": "QueueName", "Value": dlq_name}],
+    )
+    assert (dlq["ComparisonOperator"], dlq["Threshold"]) == ("GreaterThanThreshold", 0)
+    oldest = alarms["triage-oldest-message-age"]
+    assert (oldest["MetricName"], oldest["Threshold"]) == ("ApproximateAgeOfOldestMessage", 900)
+    failures = alarms["triage-summarization-failures"]
+    read = {(s["MetricName"], s["Dims"].get("outcome")) for s in _metric_stats(failures)}
+    assert read == {("SummarizationFailures", None), ("LLMCalls", "ok")}
+    [expression] = [
+        q for q in failures["Metrics"] if q.get("ReturnData", True) and "Expression" in q
+    ]
+    assert "100 * FILL(failures, 0)" in expression["Expression"]
+    breaker = alarms["triage-breaker-open"]
+    assert (breaker["MetricName"], breaker["Statistic"], breaker["Threshold"]) == (
+        "BreakerOpenDuration",
+        "Maximum",
+        300,
+    )
+    assert breaker["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+    ingest = {s["MetricName"] for s in _metric_stats(alarms["triage-ingest-5xx"])}
+    assert ingest == {"RequestCount", "HTTPCode_Target_5XX_Count", "HTTPCode_ELB_5XX_Count"}
+
+
+@pytest.mark.timeout(600)
+def test_apply_creates_a_dashboard_of_metrics_that_exist(applied: Applied) -> None:
+    """The dashboard shows the queue and DLQ from SQS, the alarms, and graphs whose every
+    triage series is one the code records (under Service alone)."""
+    from triage.ops.metrics_export import METRICS
+
+    name = applied.outputs["dashboard_name"]
+    body = json.loads(
+        applied.client("cloudwatch").get_dashboard(DashboardName=name)["DashboardBody"]
+    )
+    widgets = body["widgets"]
+    [alarm_widget] = [w for w in widgets if w["type"] == "alarm"]
+    assert sorted(alarm_widget["properties"]["alarms"]) == sorted(
+        applied.outputs["alarm_arns"].values()
+    )
+    shown = set()
+    for widget in (w for w in widgets if w["type"] == "metric"):
+        for line in widget["properties"]["metrics"]:
+            namespace, metric, *rest = line
+            dims = dict(zip(rest[0:-1:2], rest[1:-1:2], strict=True))
+            if namespace.startswith("AWS/"):
+                shown.add(metric)
+                continue
+            _triage_series(namespace, metric, dims)
+            shown.add(metric)
+    assert {"ApproximateAgeOfOldestMessage", "HTTPCode_Target_5XX_Count"} <= shown
+    core = {"TicketsCreated", "SummarizationFailures", "LLMLatency", "SinkLatency",
+            "BreakerOpenDuration", "MessagesInFlight", "DlqMessagesVisible", "IngestRequests"}  # fmt: skip
+    assert core <= shown and shown - {m for m in shown if m in METRICS} <= {
+        "ApproximateNumberOfMessagesVisible",
+        "ApproximateAgeOfOldestMessage",
+        "HTTPCode_Target_5XX_Count",
+        "HTTPCode_ELB_5XX_Count",
+    }
 
 
 #: Settings the module must refuse, and what its refusal says.

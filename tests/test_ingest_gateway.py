@@ -21,6 +21,7 @@ from ingest_harness import (
     basic,
     bearer,
     ingest_settings,
+    loopback_client,
     payload,
     running,
     sentry_headers,
@@ -40,7 +41,7 @@ async def gateway(queues: Queues) -> AsyncIterator[IngestService]:
 
 @pytest.fixture
 async def client(gateway: IngestService) -> AsyncIterator[httpx2.AsyncClient]:
-    async with httpx2.AsyncClient(base_url=f"http://127.0.0.1:{gateway.port}", timeout=30) as c:
+    async with loopback_client(gateway.port) as c:
         yield c
 
 
@@ -304,7 +305,7 @@ async def test_rate_above_the_limit_is_429_with_retry_after(queues: Queues) -> N
     settings = ingest_settings(queues.url, queues.endpoint, ingest_rate_per_s=0.2)  # burst of 1
     async with (
         running(settings) as service,
-        httpx2.AsyncClient(base_url=f"http://127.0.0.1:{service.port}") as client,
+        loopback_client(service.port) as client,
     ):
         first = await client.post("/v1/alerts/generic", content=GENERIC, headers=bearer("generic"))
         second = await client.post("/v1/alerts/generic", content=GENERIC, headers=bearer("generic"))
@@ -322,7 +323,7 @@ async def test_rejected_credentials_do_not_spend_the_rate(queues: Queues) -> Non
     settings = ingest_settings(queues.url, queues.endpoint, ingest_rate_per_s=0.2)
     async with (
         running(settings) as service,
-        httpx2.AsyncClient(base_url=f"http://127.0.0.1:{service.port}") as client,
+        loopback_client(service.port) as client,
     ):
         for _ in range(5):
             bad = await client.post("/v1/alerts/generic", content=GENERIC)
@@ -401,7 +402,7 @@ async def test_sqs_down_is_503_with_retry_after_and_readyz_tells_no_secrets(
     settings = ingest_settings(queues.url.replace(queues.endpoint, dead), dead)
     async with (
         running(settings) as service,
-        httpx2.AsyncClient(base_url=f"http://127.0.0.1:{service.port}", timeout=30) as client,
+        loopback_client(service.port) as client,
     ):
         response = await client.post(
             "/v1/alerts/generic", content=GENERIC, headers=bearer("generic")
@@ -456,7 +457,7 @@ async def test_only_the_failed_batch_entry_gets_503(queues: Queues, proxy: SqsPr
               for name in ("kept-1", "doomed", "kept-2")]  # fmt: skip
     async with (
         running(settings) as service,
-        httpx2.AsyncClient(base_url=f"http://127.0.0.1:{service.port}", timeout=30) as client,
+        loopback_client(service.port) as client,
     ):
         answers = await post_batched(client, proxy, bodies)
     assert [a.status_code for a in answers] == [202, 503, 202]
@@ -473,7 +474,7 @@ async def test_an_entry_sqs_refuses_for_its_content_is_422(queues: Queues, proxy
     bodies = [json.dumps({"title": t}).encode() for t in ("doomed", "fine")]
     async with (
         running(settings) as service,
-        httpx2.AsyncClient(base_url=f"http://127.0.0.1:{service.port}", timeout=30) as client,
+        loopback_client(service.port) as client,
     ):
         answers = await post_batched(client, proxy, bodies)
     assert [a.status_code for a in answers] == [422, 202]
@@ -486,7 +487,7 @@ async def test_a_quiet_gateway_sends_at_once(queues: Queues, proxy: SqsProxy) ->
     settings = ingest_settings(queues.url, proxy.url, ingest_linger_ms=1000)
     async with (
         running(settings) as service,
-        httpx2.AsyncClient(base_url=f"http://127.0.0.1:{service.port}", timeout=30) as client,
+        loopback_client(service.port) as client,
     ):
         loop = asyncio.get_running_loop()
         started = loop.time()
@@ -507,7 +508,7 @@ async def test_concurrent_requests_are_coalesced_into_batches(
     settings = ingest_settings(queues.url, proxy.url, ingest_linger_ms=50)
     async with (
         running(settings) as service,
-        httpx2.AsyncClient(base_url=f"http://127.0.0.1:{service.port}", timeout=30) as client,
+        loopback_client(service.port) as client,
     ):
         answers = await asyncio.gather(
             *(
@@ -547,7 +548,7 @@ async def test_rotated_secret_is_picked_up_without_a_restart(
     )
     async with (
         running(settings) as service,
-        httpx2.AsyncClient(base_url=f"http://127.0.0.1:{service.port}", timeout=30) as client,
+        loopback_client(service.port) as client,
     ):
 
         async def post(token: str) -> int:
@@ -558,9 +559,13 @@ async def test_rotated_secret_is_picked_up_without_a_restart(
 
         assert await post(old) == 202
         reads = proxy.count("GetSecretValue")
+        began = asyncio.get_running_loop().time()
         flood = await asyncio.gather(*(post(f"bad-token-number-{i:04d}") for i in range(50)))
+        took_s = asyncio.get_running_loop().time() - began
         assert set(flood) == {401}
-        assert proxy.count("GetSecretValue") - reads <= 1
+        # 50 refusals, but re-reads only once per started refresh interval (a loaded machine
+        # may stretch the flood over several).
+        assert proxy.count("GetSecretValue") - reads <= 1 + int(took_s / 0.3)
         secrets.put_secret_value(SecretId=arn, SecretString=json.dumps({"generic": new}))
         # The flood's re-read may be under 0.3 s old: the new token passes once it is not.
         deadline = asyncio.get_running_loop().time() + 5
@@ -594,7 +599,7 @@ async def test_a_body_cut_short_is_400_and_nothing_is_queued(
             await asyncio.sleep(0.01)
     (line,) = [e for e in logs if e["event"] == "ingest.refused"]
     assert (line["status"], line["reason"]) == (400, "incomplete_body")
-    async with httpx2.AsyncClient(base_url=f"http://127.0.0.1:{gateway.port}") as client:
+    async with loopback_client(gateway.port) as client:
         assert (await client.get("/healthz")).status_code == 200
     assert received(queues) == []
 

@@ -3,8 +3,8 @@ Secrets Manager, CloudWatch) and, for DynamoDB, which LocalStack cannot run with
 against moto's server. Names and values come from docker-compose.yml and .env.example, the way
 `cp .env.example .env && docker compose up` would give them to the hook and to the worker.
 
-Needs Python 3.13 (see tests/localstack_harness.py); without it these tests skip, unless
-TRIAGE_REQUIRE_LOCALSTACK=1 (CI), where they fail.
+Needs Python 3.13 (see tests/localstack_harness.py); without it these tests skip, except
+under CI=true, where they fail.
 """
 
 from __future__ import annotations
@@ -77,25 +77,25 @@ def run_init(env: dict[str, str]) -> str:
     return result.stdout
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def localstack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
-    """LocalStack (SQS, Secrets Manager, CloudWatch) on a free 127.0.0.1 port for the session."""
+    """LocalStack (SQS, Secrets Manager, CloudWatch) on a free 127.0.0.1 port for this file."""
     yield from localstack_session(tmp_path_factory.mktemp("localstack"))
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def aws_cli_bin() -> Path:
     """The bin directory of .localstack/, whose `aws` the script runs with."""
     return venv_or_skip()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def init_output(localstack: LocalStack) -> str:
     """The hook run once against LocalStack, with the compose file's environment for it."""
     return run_init(localstack.client_env(**HOOK_ENV, TRIAGE_INIT_SERVICES="sqs secretsmanager"))
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def aws(localstack: LocalStack) -> dict[str, Any]:
     """boto3 keyword arguments for clients of this LocalStack."""
     return {

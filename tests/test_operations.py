@@ -69,13 +69,13 @@ def test_emf_exports_counter_deltas_only() -> None:
     assert "ProcessingLatency" not in doc
 
 
-def test_prometheus_text_has_counters_and_summaries() -> None:
-    """/metrics text names counters with _total and labels, and timings with _count and _sum."""
+def test_prometheus_text_has_counters_and_histograms() -> None:
+    """/metrics text names counters with _total and labels, and timings as histograms in seconds."""
     text = prometheus_text(_metrics())
-    assert "triage_tickets_created_total 2" in text
-    assert 'triage_messages_failed_total{reason="decode"} 1' in text
-    assert "triage_processing_latency_ms_count 2" in text
-    assert "triage_processing_latency_ms_sum 42.5" in text
+    assert "triage_tickets_created_total 2.0" in text
+    assert 'triage_messages_failed_total{reason="decode"} 1.0' in text
+    assert "triage_processing_latency_seconds_count 2.0" in text
+    assert "triage_processing_latency_seconds_sum 0.0425" in text
 
 
 async def test_put_metric_data_reaches_cloudwatch(moto_url: str) -> None:
@@ -83,7 +83,7 @@ async def test_put_metric_data_reaches_cloudwatch(moto_url: str) -> None:
     session = aioboto3.Session(region_name="us-east-1")
     async with session.client("cloudwatch", endpoint_url=moto_url) as client:
         sent = await PutMetricDataExporter(_metrics(), "AlertTriage", client).flush()
-    assert sent == 3
+    assert sent == 4  # MessagesFailed{reason} is also sent under Service alone
     cw = boto3.client("cloudwatch", endpoint_url=moto_url, region_name="us-east-1")
     names = {m["MetricName"] for m in cw.list_metrics(Namespace="AlertTriage")["Metrics"]}
     assert names == {"TicketsCreated", "MessagesFailed", "ProcessingLatency"}
@@ -107,7 +107,7 @@ async def test_endpoints_answer(endpoints: tuple[EndpointServer, Health]) -> Non
         assert ready.status_code == 200
         assert ready.json()["ready"] is True
         metrics = await client.get("/metrics")
-        assert "triage_tickets_created_total 2" in metrics.text
+        assert "triage_tickets_created_total 2.0" in metrics.text
         assert (await client.get("/nope")).status_code == 404
 
 

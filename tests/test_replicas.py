@@ -16,7 +16,7 @@ from daemon_harness import Daemon, make_queues, settings_for
 from triage.demo.ticketd import TicketServer
 
 INCIDENTS = 25
-MESSAGES = 500
+MESSAGES = 200
 REPLICAS = 4
 #: Queue depth the feeder keeps (moto slows down as the queue deepens).
 DEPTH = 100
@@ -25,7 +25,7 @@ DEPTH = 100
 def test_four_replicas_open_exactly_one_ticket_per_incident(
     moto_url: str, backend: TicketServer, tmp_path: Path
 ) -> None:
-    """4 daemons on one queue and one DynamoDB table turn 500 interleaved messages over 25 incidents into exactly 25 tickets."""
+    """4 daemons on one queue and one DynamoDB table turn 200 interleaved messages over 25 incidents into exactly 25 tickets."""
     queues = make_queues(moto_url, max_receive_count=10, visibility_s=30)
     ddb = boto3.client("dynamodb", endpoint_url=moto_url, region_name="us-east-1")
     ddb.create_table(

@@ -534,3 +534,76 @@ def test_a_threshold_ticket_names_the_metric_and_the_host(
     assert daemon.wait(timeout=60) == 0, daemon.log
     [ticket] = backend.tickets
     assert ticket["body"]["title"] == "replication_lag_seconds ≥ 300 on db-replica-3.internal"
+
+
+# --- 10: what an SRE reads of a running daemon (issue 17) ---------------------------------------
+
+
+def test_a_running_daemons_logs_and_metrics_are_machine_readable(
+    queues: Queues, backend: TicketServer, tmp_path: Path
+) -> None:
+    """At debug level, every line the daemon writes on stderr is one JSON object with `logger`
+    and `service`, botocore's and httpx2's own lines included; every line of a message sent with
+    a traceparent carries its trace id; and its /metrics, queue-depth gauges included, passes
+    `promtool check metrics`."""
+    import socket
+
+    import httpx2
+
+    from programs import program_or_skip
+
+    promtool = program_or_skip("promtool", install="Debian: apt-get install prometheus")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    settings = settings_for(
+        queues,
+        backend.url,
+        tmp_path / "t.db",
+        log_level="debug",
+        http_port=port,
+        queue_depth_poll_s=0.5,
+    )
+    trace_id = "0af7651916cd43dd8448eb211c80319c"
+    queues.client().send_message(
+        QueueUrl=queues.url,
+        MessageBody=json.dumps(generic("traced")),
+        MessageAttributes={
+            "traceparent": {
+                "DataType": "String",
+                "StringValue": f"00-{trace_id}-b7ad6b7169203331-01",
+            }
+        },
+    )
+    daemon = Daemon(settings, log_dir=tmp_path)
+    try:
+        wait_until(lambda: queues.depth() == 0 and backend.tickets, 30, "the traced alert")
+
+        def scrape() -> str:
+            try:
+                text = httpx2.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+            except httpx2.HTTPError:
+                return ""
+            return text if "triage_dlq_messages_visible" in text else ""
+
+        wait_until(scrape, 20, "the queue-depth gauges on /metrics")
+        metrics = scrape()
+        stop(daemon)
+    finally:
+        daemon.kill()
+    lines = daemon.log.splitlines()
+    assert lines
+    parsed = [json.loads(line) for line in lines]  # a plain-text line fails here
+    assert all(isinstance(p, dict) and p.get("logger") and p.get("service") for p in parsed)
+    loggers = {p["logger"].split(".")[0] for p in parsed}
+    assert {"botocore", "httpx2", "triage"} <= loggers
+    assert backend.tickets[0]["body"]["trace_id"] == trace_id
+    [acked] = [p for p in parsed if p["event"] == "message.acked"]
+    of_message = [p for p in parsed if p.get("message_id") == acked["message_id"]]
+    assert len(of_message) >= 3
+    assert [p["event"] for p in of_message if p.get("trace_id") != trace_id] == []
+    checked = subprocess.run(
+        [promtool, "check", "metrics"], input=metrics, capture_output=True, text=True, timeout=30
+    )
+    assert checked.returncode == 0 and not (checked.stdout + checked.stderr).strip(), checked
+    assert "triage_tickets_created_total{" in metrics and "triage_build_info{" in metrics

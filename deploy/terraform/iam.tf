@@ -120,6 +120,13 @@ data "aws_iam_policy_document" "task" {
   }
 
   statement {
+    sid = "WatchDeadLetters"
+    # sqs/depth.py: get_queue_attributes on the DLQ, for the DlqMessagesVisible gauge.
+    actions   = ["sqs:GetQueueAttributes"]
+    resources = [aws_sqs_queue.dlq.arn]
+  }
+
+  statement {
     sid = "KeepIncidents"
     # store_dynamodb.py: get_item (consistent read), conditional put_item, describe_table (ping).
     actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DescribeTable"]

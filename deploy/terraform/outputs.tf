@@ -102,3 +102,26 @@ output "ingest_service_name" {
   description = "Name of the gateway's ECS service."
   value       = try(aws_ecs_service.ingest[0].name, null)
 }
+
+output "alarm_arns" {
+  description = "ARNs of the module's alarms, by name (dlq_not_empty, oldest_message, summarization_failures, breaker_open, ingest_5xx)."
+  value = {
+    for name, alarm in {
+      dlq_not_empty          = aws_cloudwatch_metric_alarm.dlq_not_empty
+      oldest_message         = aws_cloudwatch_metric_alarm.oldest_message
+      summarization_failures = aws_cloudwatch_metric_alarm.summarization_failures
+      breaker_open           = aws_cloudwatch_metric_alarm.breaker_open
+      ingest_5xx             = aws_cloudwatch_metric_alarm.ingest_5xx
+    } : name => alarm[0].arn if length(alarm) > 0
+  }
+}
+
+output "alarm_topic_arn" {
+  description = "ARN of the SNS topic the module created for its alarms (null unless create_alarm_topic)."
+  value       = try(aws_sns_topic.alarms[0].arn, null)
+}
+
+output "dashboard_name" {
+  description = "Name of the CloudWatch dashboard (null unless dashboard_enabled)."
+  value       = try(aws_cloudwatch_dashboard.this[0].dashboard_name, null)
+}

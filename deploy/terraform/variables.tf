@@ -627,3 +627,78 @@ variable "ingest_deregistration_delay_s" {
     error_message = "ingest_deregistration_delay_s must be 0-3600."
   }
 }
+
+# --- Alarms and dashboard -----------------------------------------------------------------------
+
+variable "alarms_enabled" {
+  description = "Create the alarms of alarms.tf: DLQ not empty, oldest message too old, summarisation failures, a breaker open too long, ingest 5xx."
+  type        = bool
+  default     = true
+}
+
+variable "alarm_sns_topic_arn" {
+  description = "An existing SNS topic every alarm notifies (on ALARM and on OK); null for none."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.alarm_sns_topic_arn == null || can(regex("^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}$", var.alarm_sns_topic_arn))
+    error_message = "alarm_sns_topic_arn must be an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME)."
+  }
+}
+
+variable "create_alarm_topic" {
+  description = "Create an SNS topic (<name>-alarms) that every alarm notifies; subscribe your pager or chat to it."
+  type        = bool
+  default     = false
+}
+
+variable "alarm_oldest_message_age_s" {
+  description = "Alarm when the queue's ApproximateAgeOfOldestMessage stays above this many seconds for 3 minutes."
+  type        = number
+  default     = 900
+
+  validation {
+    condition     = var.alarm_oldest_message_age_s >= 60
+    error_message = "alarm_oldest_message_age_s must be at least 60 (SQS publishes the age once a minute)."
+  }
+}
+
+variable "alarm_summarization_failure_percent" {
+  description = "Alarm when more than this percentage of summaries fell back from the LLM to the deterministic summariser, two 5-minute periods running."
+  type        = number
+  default     = 20
+
+  validation {
+    condition     = var.alarm_summarization_failure_percent >= 0 && var.alarm_summarization_failure_percent < 100
+    error_message = "alarm_summarization_failure_percent must be 0-99."
+  }
+}
+
+variable "alarm_breaker_open_s" {
+  description = "Alarm when a circuit breaker has been open this many seconds or more."
+  type        = number
+  default     = 300
+
+  validation {
+    condition     = var.alarm_breaker_open_s >= 60
+    error_message = "alarm_breaker_open_s must be at least 60 (the daemon publishes its gauges every minute)."
+  }
+}
+
+variable "alarm_ingest_5xx_percent" {
+  description = "Alarm when more than this percentage of webhooks got a 5xx from triage ingest or its load balancer, two 5-minute periods running (only with ingest_enabled)."
+  type        = number
+  default     = 5
+
+  validation {
+    condition     = var.alarm_ingest_5xx_percent >= 0 && var.alarm_ingest_5xx_percent < 100
+    error_message = "alarm_ingest_5xx_percent must be 0-99."
+  }
+}
+
+variable "dashboard_enabled" {
+  description = "Create the CloudWatch dashboard <name> of dashboard.tf (queue, tickets, LLM, sinks, breakers, ingest)."
+  type        = bool
+  default     = true
+}

@@ -5,7 +5,7 @@ terraform {
   required_providers {
     aws = {
       source = "hashicorp/aws"
-      # 5.x: aws_sqs_queue_redrive_allow_policy, ECS deployment_circuit_breaker and the
+      # 5.x: ECS deployment_circuit_breaker and the
       # data.aws_region.name attribute this module reads (renamed in 6.x).
       version = ">= 5.40.0, < 6.0.0"
     }

@@ -21,6 +21,7 @@ from triage.health import Health
 from triage.incidents import Ledger, Policy, Store, open_store
 from triage.metrics import Metrics
 from triage.ops.endpoints import EndpointServer
+from triage.ops.gauges import MeteredBudgets, breakers_of, watch_breakers
 from triage.ops.metrics_export import EmfExporter, PutMetricDataExporter, flush_every
 from triage.pipeline import Pipeline
 from triage.ratelimit import Budgets
@@ -31,10 +32,12 @@ from triage.settings import Settings
 from triage.sinks.backend import BackendSink
 from triage.sinks.base import Sink
 from triage.sinks.guard import Backpressure, GuardedSink
+from triage.sqs.depth import DepthPoller
 from triage.sqs.inbox import SqsInbox
 from triage.sqs.supervisor import Helper, Stats, Supervisor, SupervisorConfig
 from triage.summarise import Summariser, build_summariser, deterministic_summariser
 from triage.summarise.prompt import BYTES_PER_TOKEN
+from triage.tracing import NO_SPANS, Tracing
 
 log = structlog.get_logger(__name__)
 
@@ -129,6 +132,7 @@ def pipeline_from(
     router: Router | None = None,
     *,
     dry_run: bool = False,
+    tracing: Tracing = NO_SPANS,
 ) -> Pipeline:
     """The pipeline the daemon runs, from its parts and the settings."""
     return Pipeline(
@@ -145,6 +149,7 @@ def pipeline_from(
             settings.llm_max_input_tokens * BYTES_PER_TOKEN if settings.llm != "none" else 0
         ),
         dry_run=dry_run,
+        tracing=tracing,
     )
 
 
@@ -164,34 +169,56 @@ async def run_daemon(
     dry_run: bool = False,
     metrics: Metrics | None = None,
     stop: asyncio.Event | None = None,
+    tracing: Tracing | None = None,
 ) -> RunResult:
-    """Run the daemon until a signal (or, with drain, an empty queue); then close everything."""
+    """Run the daemon until a signal (or, with drain, an empty queue); then close everything.
+    `tracing`: spans per message (default: OTLP export when OTEL_EXPORTER_OTLP_ENDPOINT is set)."""
     settings.require("queue_url")
     assert settings.queue_url is not None
     metrics = metrics or Metrics()
     hold_credentials(settings)
     async with AsyncExitStack() as stack:
+        if tracing is None:
+            tracing = Tracing.from_environment("triage")
+            # Closed last: spans still buffered leave after everything else has stopped.
+            stack.push_async_callback(asyncio.to_thread, tracing.shutdown)
         aws = Aws(settings)
         stack.push_async_callback(aws.aclose)
         store = await open_configured_store(settings, aws)
         stack.push_async_callback(store.aclose)
         router = load_router(settings)
-        plain = await build_sinks(settings, aws, metrics, router, budgets=store)
+        budgets = MeteredBudgets(store, metrics)
+        plain = await build_sinks(settings, aws, metrics, router, budgets=budgets)
         for sink in plain:
             stack.push_async_callback(sink.aclose)
         sinks = guarded(settings, plain)
         redactor = Redactor()
         summariser = build_summariser(settings, metrics, redactor, aws=aws)
         stack.push_async_callback(summariser.aclose)
+        watch_breakers(metrics, breakers_of(*sinks, summariser))
         health = Health()
         backpressure = Backpressure(sinks, health)
         stack.push_async_callback(backpressure.aclose)
         await _start_endpoints(settings, metrics, health, stack)
-        inbox = SqsInbox(await aws.client("sqs"), settings.queue_url)
+        sqs = await aws.client("sqs")
+        inbox = SqsInbox(sqs, settings.queue_url)
+        depth = (
+            DepthPoller(sqs, settings.queue_url, metrics, settings.queue_depth_poll_s)
+            if settings.queue_depth_poll_s
+            else None
+        )
         if dry_run:  # what a new ticket would say, without a call to the model
             summariser = deterministic_summariser(settings, redactor)
         handler = pipeline_from(
-            settings, store, summariser, sinks, metrics, redactor, router, dry_run=dry_run
+            settings,
+            store,
+            summariser,
+            sinks,
+            metrics,
+            redactor,
+            router,
+            dry_run=dry_run,
+            tracing=tracing,
         ).process
         config = SupervisorConfig(
             concurrency=settings.concurrency,
@@ -214,7 +241,8 @@ async def run_daemon(
             should_exit=stop,
             health=health,
             intake_limit=None if dry_run else backpressure.intake_limit,
-            helpers=_operations(settings, metrics, health, aws),
+            helpers=_operations(settings, metrics, health, aws, depth),
+            tracing=tracing,
         )
         _freeze_startup_objects()
         await supervisor.serve()
@@ -231,9 +259,14 @@ def _freeze_startup_objects() -> None:
     gc.freeze()
 
 
-def _operations(settings: Settings, metrics: Metrics, health: Health, aws: Aws) -> list[Helper]:
-    """The loop watchdog and the metrics exporter, run (and watched) by the supervisor."""
+def _operations(
+    settings: Settings, metrics: Metrics, health: Health, aws: Aws, depth: DepthPoller | None
+) -> list[Helper]:
+    """The loop watchdog, the queue-depth poller and the metrics exporter, run (and watched)
+    by the supervisor."""
     helpers: list[Helper] = [("watchdog", health.watch_loop)]
+    if depth is not None:
+        helpers.append(("queue_depth", depth.run))
     mode = settings.metrics_mode
     if mode == "emf":
         emf = EmfExporter(metrics, settings.cloudwatch_namespace)

@@ -54,6 +54,12 @@ class CircuitBreaker:
             return BreakerState.OPEN
         return BreakerState.HALF_OPEN
 
+    def open_for_s(self) -> float:
+        """How long it has been open (half-open included): 0.0 while closed."""
+        if self._opened_at is None:
+            return 0.0
+        return max(0.0, self._clock() - self._opened_at)
+
     def retry_at(self) -> float | None:
         """The clock time at which the next probe is allowed, while open; else None."""
         if self._opened_at is None:

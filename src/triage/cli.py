@@ -16,6 +16,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from triage import version
 from triage.errors import ConfigError, TriageError
 from triage.logs import configure_logging
 from triage.settings import Settings, load_settings
@@ -25,6 +26,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="triage", description="Alert-triage daemon: SQS in, tickets out."
     )
+    parser.add_argument("--version", action="version", version=f"triage {version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     run = sub.add_parser("run", help="run the daemon (long-polls ALERT_TRIAGE_QUEUE_URL)")
@@ -91,6 +93,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _normalize(args.file)
         settings = load_settings()
         if args.command == "demo":
+            missing = _demo_missing()
+            if missing is not None:
+                print(
+                    f"triage: demo: needs the demo extra (cannot import {missing}): "
+                    "pip install 'triage[demo]'",
+                    file=sys.stderr,
+                )
+                return 2
             from triage.demo import run_demo
 
             return run_demo(verbose=args.verbose, llm=args.llm)
@@ -115,6 +125,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     raise AssertionError(f"unhandled command {args.command}")
+
+
+def _demo_missing() -> str | None:
+    """The module the demo needs that is not installed (moto's server and what it brings), or
+    None: an install without the `demo` extra gets one line, not a traceback."""
+    try:
+        import moto.server  # noqa: F401
+    except ModuleNotFoundError as exc:
+        return exc.name or "moto"
+    return None
 
 
 def _run(settings: Settings, *, drain: bool, dry_run: bool) -> int:

@@ -5,16 +5,20 @@ is bound per task with contextvars, so every line of one message carries them. E
 its `logger` (the module) and `service`.
 
 Logs leave the process too, so every value is redacted on the way out (an error message may
-quote alert text; a library may print a URL with a token in it). Libraries' own loggers
-(botocore, httpx2, asyncio) go through the same processors: one JSON object per line on stderr,
-whoever wrote it.
+quote alert text; a library may print a URL with a token in it), a library's message text
+included. Libraries' own loggers (botocore, httpx2, asyncio) go through the same processors, and
+so do Python's warnings, uncaught exceptions (main thread, other threads, `__del__`) and
+asyncio's "Task exception was never retrieved": one JSON object per line on stderr, whoever
+wrote it.
 """
 
 from __future__ import annotations
 
 import logging
 import sys
+import threading
 from collections.abc import MutableMapping
+from types import TracebackType
 from typing import Any, TextIO
 
 import structlog
@@ -46,9 +50,12 @@ class _NamedPrintLogger(structlog.PrintLogger):
 
 
 def redact_event(_logger: Any, _method: str, event: MutableMapping[str, Any]) -> Any:
-    """A structlog processor: every value of the event redacted, bar triage's own identifiers."""
+    """A structlog processor: every value of the event redacted, bar triage's own identifiers.
+    A library's message (`event` of a stdlib record) is its own text, and redacted too."""
+    name = str(event.get("logger", ""))
+    ours = name == "triage" or name.startswith("triage.")
     for key, value in event.items():
-        if key in _OURS:
+        if key in _OURS and (ours or key != "event"):
             continue
         if isinstance(value, str):
             event[key] = _REDACTOR.text(value)
@@ -109,3 +116,45 @@ def configure_logging(
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(logging.DEBUG if level == "debug" else logging.WARNING)
+    _route_stray_output()
+
+
+#: What Python itself prints on stderr, sent through the configured loggers instead.
+_crash_log = structlog.get_logger("triage.crash")
+
+
+def _route_stray_output() -> None:
+    """Warnings (the `py.warnings` logger) and uncaught exceptions become log lines too."""
+    logging.captureWarnings(True)
+    sys.excepthook = _uncaught
+    threading.excepthook = _uncaught_in_thread
+    sys.unraisablehook = _unraisable
+
+
+def _uncaught(
+    kind: type[BaseException], error: BaseException, traceback: TracebackType | None
+) -> None:
+    if issubclass(kind, KeyboardInterrupt):
+        sys.__excepthook__(kind, error, traceback)
+        return
+    _crash_log.critical("process.uncaught_exception", exc_info=(kind, error, traceback))
+
+
+def _uncaught_in_thread(args: threading.ExceptHookArgs) -> None:
+    if args.exc_value is None or issubclass(args.exc_type, SystemExit):
+        return
+    _crash_log.error(
+        "thread.uncaught_exception",
+        thread=args.thread.name if args.thread else None,
+        exc_info=(args.exc_type, args.exc_value, args.exc_traceback),
+    )
+
+
+def _unraisable(unraisable: Any) -> None:
+    """An exception Python could not raise (in `__del__`, a finaliser, a GC callback)."""
+    error = unraisable.exc_value
+    _crash_log.error(
+        "process.unraisable_exception",
+        where=unraisable.err_msg or "Exception ignored",
+        exc_info=(type(error), error, unraisable.exc_traceback) if error is not None else None,
+    )

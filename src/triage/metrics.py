@@ -1,27 +1,74 @@
-"""In-process counters and timings, shared by every stage; exporters read `snapshot()`.
+"""In-process counters, timings and gauges, shared by every stage; exporters read them.
 
-Names follow DESIGN.md (`TicketsCreated`, `SummarizationFailures`, …). Dimensions are optional
-keyword arguments and make a separate series (`incr("LLMFallbacks", reason="timeout")`).
+Names follow DESIGN.md (`TicketsCreated`, `SummarizationFailures`, …) and are what CloudWatch
+shows; `/metrics` derives Prometheus names from them (`ops/metrics_export.py`). Dimensions are
+optional keyword arguments and make a separate series (`incr("LLMFallbacks", reason="timeout")`).
+
+    incr(name, value, **dims)          a counter
+    observe(name, value, unit, **dims) one observation of a timing (milliseconds by default):
+                                       count, sum, max, histogram buckets, and the raw values
+                                       since the last EMF/PutMetricData flush
+    set(name, value, unit, **dims)     a gauge's current value (`clear` forgets it)
+    gauge(name, read, unit, **dims)    a gauge read when exported (`read` returns None: unknown)
+
+A dimension whose values come from alerts (`team`, `source`) goes through `bounded()` first:
+a cleaned, short value, and past `MAX_LABEL_VALUES` distinct ones per dimension, `other`.
 """
 
 from __future__ import annotations
 
+import bisect
+import re
 import threading
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 SeriesKey = tuple[str, tuple[tuple[str, str], ...]]
 
+#: Histogram bucket upper bounds, in seconds (timings in milliseconds are converted) or, for a
+#: timing whose unit is Count, in that unit. Chosen so each distribution's usual range spans
+#: several buckets: the model answers in 0.5-20 s (its timeout), a sink in 50 ms-10 s, the
+#: queue lag runs from sub-second to hours behind a backlog.
+BUCKETS: dict[str, tuple[float, ...]] = {
+    "LLMLatency": (0.25, 0.5, 1, 2, 3, 5, 8, 13, 20, 30, 60),
+    "SinkLatency": (0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+    "QueueLag": (0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600, 14_400),
+    "IngestBatchEntries": (1, 2, 3, 5, 8, 10),
+}
+DEFAULT_BUCKETS_S = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)
+
+#: Distinct values one alert-fed dimension may take in this process; the rest are `other`, so a
+#: flood of invented team names cannot grow the series without bound.
+MAX_LABEL_VALUES = 20
+OTHER = "other"
+_LABEL_CHARS = re.compile(r"[^A-Za-z0-9_.:/-]+")
+_LABEL_LENGTH = 64
+
 
 @dataclass(slots=True)
 class Timing:
-    """Count, sum and max of one series' observations, plus the raw values since the last flush."""
+    """Count, sum and max of one series' observations, cumulative bucket counts, and the raw
+    values since the last flush."""
 
     count: int = 0
     total: float = 0.0
     maximum: float = 0.0
     unit: str = "Milliseconds"
     pending: list[float] = field(default_factory=list)
+    #: Upper bounds (seconds, or the unit for Count) and the observations at or below each.
+    bounds: tuple[float, ...] = ()
+    buckets: list[int] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Gauge:
+    value: float
+    unit: str
+
+
+def _key(name: str, dims: dict[str, str]) -> SeriesKey:
+    return (name, tuple(sorted(dims.items())))
 
 
 class Metrics:
@@ -34,28 +81,74 @@ class Metrics:
         self._lock = threading.Lock()
         self._counters: dict[SeriesKey, float] = defaultdict(float)
         self._timings: dict[SeriesKey, Timing] = {}
+        self._gauges: dict[SeriesKey, Gauge] = {}
+        self._readers: dict[SeriesKey, tuple[Callable[[], float | None], str]] = {}
+        self._label_values: dict[str, set[str]] = defaultdict(set)
 
     def incr(self, name: str, value: float = 1.0, **dims: str) -> None:
-        key = (name, tuple(sorted(dims.items())))
+        key = _key(name, dims)
         with self._lock:
             self._counters[key] += value
 
     def observe(self, name: str, value: float, unit: str = "Milliseconds", **dims: str) -> None:
-        key = (name, tuple(sorted(dims.items())))
+        key = _key(name, dims)
         with self._lock:
             timing = self._timings.get(key)
             if timing is None:
-                timing = self._timings[key] = Timing(unit=unit)
+                bounds = BUCKETS.get(name, DEFAULT_BUCKETS_S)
+                timing = self._timings[key] = Timing(
+                    unit=unit, bounds=bounds, buckets=[0] * len(bounds)
+                )
             timing.count += 1
             timing.total += value
             timing.maximum = max(timing.maximum, value)
             if len(timing.pending) < self.MAX_PENDING:
                 timing.pending.append(value)
+            scaled = value / 1000 if timing.unit == "Milliseconds" else value
+            first = bisect.bisect_left(timing.bounds, scaled)
+            for i in range(first, len(timing.buckets)):
+                timing.buckets[i] += 1
+
+    def set(self, name: str, value: float, unit: str = "Count", **dims: str) -> None:
+        """Set a gauge to its current value."""
+        with self._lock:
+            self._gauges[_key(name, dims)] = Gauge(float(value), unit)
+
+    def clear(self, name: str, **dims: str) -> None:
+        """Forget a gauge: its value is no longer known (exporters leave it out)."""
+        with self._lock:
+            self._gauges.pop(_key(name, dims), None)
+
+    def gauge(
+        self, name: str, read: Callable[[], float | None], unit: str = "Count", **dims: str
+    ) -> None:
+        """A gauge whose value `read()` gives when it is exported (None: unknown). It runs on
+        the exporter's thread (the event loop), so it may read the loop's own state."""
+        with self._lock:
+            self._readers[_key(name, dims)] = (read, unit)
+
+    def bounded(self, dimension: str, value: str | None) -> str:
+        """`value` fit for a dimension fed by alerts: cleaned, at most 64 characters, `none`
+        when empty, and `other` once this dimension has seen MAX_LABEL_VALUES distinct values.
+        The caller passes text already redacted."""
+        cleaned = _LABEL_CHARS.sub("_", (value or "").strip())[:_LABEL_LENGTH].strip("_")
+        cleaned = cleaned or "none"
+        with self._lock:
+            seen = self._label_values[dimension]
+            if cleaned in seen:
+                return cleaned
+            if len(seen) >= MAX_LABEL_VALUES:
+                return OTHER
+            seen.add(cleaned)
+            return cleaned
 
     def counter(self, name: str, **dims: str) -> float:
-        """One counter's value (0 when never counted); handy for reports and tests."""
+        """A counter summed over its series that have these dimension values (0 when none):
+        `counter("TicketsCreated", sink="backend")` counts every source and team; handy for
+        reports and tests."""
+        wanted = set(dims.items())
         with self._lock:
-            return self._counters.get((name, tuple(sorted(dims.items()))), 0.0)
+            return sum(v for (n, d), v in self._counters.items() if n == name and wanted <= set(d))
 
     def total(self, name: str) -> float:
         """A counter summed over all its dimensions."""
@@ -71,7 +164,20 @@ class Metrics:
         with self._lock:
             out = {}
             for key, t in self._timings.items():
-                out[key] = Timing(t.count, t.total, t.maximum, t.unit, list(t.pending))
+                out[key] = Timing(
+                    t.count, t.total, t.maximum, t.unit, list(t.pending), t.bounds, list(t.buckets)
+                )
                 if drain:
                     t.pending.clear()
             return out
+
+    def gauges(self) -> dict[SeriesKey, Gauge]:
+        """Every gauge's value now: the ones set, and the ones read (those that know theirs)."""
+        with self._lock:
+            out = dict(self._gauges)
+            readers = dict(self._readers)
+        for key, (read, unit) in readers.items():
+            value = read()  # outside the lock: a reader may take time, or count something
+            if value is not None:
+                out[key] = Gauge(float(value), unit)
+        return out

@@ -38,6 +38,7 @@ from triage.sinks.base import Effect, Sink
 from triage.sqs.inbox import Message
 from triage.summarise.base import Summariser
 from triage.summarise.priority import default_priority
+from triage.tracing import NO_SPANS, Tracing, current_trace_id
 from triage.view import GroupView, MemberView, RedactedAlert, redact_alert, redact_ticket
 
 log = structlog.get_logger(__name__)
@@ -123,6 +124,7 @@ class Pipeline:
         alert_concurrency: int = 4,
         payload_excerpt_chars: int = 0,
         dry_run: bool = False,
+        tracing: Tracing = NO_SPANS,
     ) -> None:
         self.ledger = ledger
         self.summariser = summariser
@@ -136,6 +138,8 @@ class Pipeline:
         self.payload_excerpt_chars = payload_excerpt_chars
         #: Decide and log, but write nothing and call no sink (`triage run --dry-run`).
         self.dry_run = dry_run
+        #: Child spans of the message's: the summary and each sink call.
+        self.tracing = tracing
 
     async def process(self, message: Message, progress: Progress = _no_progress) -> list[Outcome]:
         """Run every alert of one message through the lifecycle; return what was done.
@@ -267,7 +271,8 @@ class _Effects:
         view = self.view(work)
         ticket = work.ticket
         if ticket is None:
-            ticket = await p.summariser.summarise(view)
+            with p.tracing.span("summarise"):
+                ticket = await p.summariser.summarise(view)
             await work.save_ticket(ticket)
         group = work.incident.group
         # A group keeps the route that grouped it; a single incident is routed by its ticket.
@@ -292,14 +297,21 @@ class _Effects:
                 idempotency_key=work.idempotency_key,
                 refs=MappingProxyType(dict(refs)),
                 target=route.target(sink.name),
+                trace_id=current_trace_id(),
             )
-            applied = await sink.apply(effect)
+            with p.tracing.span(f"sink.{sink.name}", **{"triage.effect": str(kind)}):
+                applied = await sink.apply(effect)
             # The last confirmation also finishes the effect: one write fewer.
             await work.confirm(sink.name, applied.ref, last=n == len(todo))
             if applied.ref is not None:
                 refs[sink.name] = applied.ref
             if applied.skipped is None:
-                p.metrics.incr(_TICKET_METRIC[kind], sink=sink.name)
+                p.metrics.incr(
+                    _TICKET_METRIC[kind],
+                    sink=sink.name,
+                    source=p.metrics.bounded("source", view.source),
+                    team=p.metrics.bounded("team", view.team),
+                )
             log.info(
                 "alert.routed",
                 sink=sink.name,

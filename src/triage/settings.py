@@ -150,6 +150,9 @@ class Settings(BaseSettings):
     #: `emf` (lines on stdout), `cloudwatch` (PutMetricData; implied by AWS_CLOUDWATCH_ENDPOINT), `off`.
     metrics: Literal["emf", "cloudwatch", "off"] = "emf"
     metrics_interval_s: float = Field(60.0, gt=0)
+    # --- Observability (issue 17) -----------------------------------------------------------
+    #: How often the depth of the queue and its DLQ is polled for the gauges (0: never).
+    queue_depth_poll_s: float = Field(30.0, ge=0)
     #: /healthz, /readyz and /metrics; 0 turns the endpoints off.
     http_port: int = Field(8080, ge=0, le=65535)
     #: Loopback: the container health check runs inside the container; set 0.0.0.0 only

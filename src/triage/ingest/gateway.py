@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import math
-import re
 import time
 import uuid
 from collections.abc import Callable
@@ -39,7 +38,8 @@ from triage.metrics import Metrics
 from triage.normalize.sentry import resource_hint
 from triage.ratelimit import TokenBucket
 from triage.redact import Redactor
-from triage.sqs.inbox import SENTRY_RESOURCE_ATTRIBUTE
+from triage.sqs.inbox import SENTRY_RESOURCE_ATTRIBUTE, TRACEPARENT_ATTRIBUTE
+from triage.tracing import NO_SPANS, Tracing
 
 log = structlog.get_logger(__name__)
 
@@ -47,14 +47,10 @@ log = structlog.get_logger(__name__)
 SOURCE_ATTRIBUTE = "source"
 RECEIVED_AT_ATTRIBUTE = "received_at"
 REQUEST_ID_ATTRIBUTE = "request_id"
-TRACEPARENT_ATTRIBUTE = "traceparent"
 #: A source's bucket holds this many seconds of its rate, so a short burst passes.
 BURST_S = 5.0
 #: What a 503 asks the sender to wait (Alertmanager and Grafana retry 5xx on their own).
 RETRY_AFTER_S = 5
-#: W3C trace context: version-traceid-parentid-flags, lower-case hex, later versions may add
-#: fields. Anything else is dropped, never forwarded.
-_TRACEPARENT = re.compile(r"[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}(?:-[ -~]{0,200})?")
 #: Path values the metrics name as themselves; anything else is "unknown", so a scan of random
 #: paths cannot grow the metric series.
 _METRIC_SOURCES = frozenset(auth.SOURCES)
@@ -130,8 +126,11 @@ class Gateway:
         health: Health,
         *,
         clock: Callable[[], float] = time.monotonic,
+        tracing: Tracing = NO_SPANS,
     ) -> None:
         self.tokens = tokens
+        #: A span per webhook; its context is the queued message's `traceparent`.
+        self.tracing = tracing
         self.health = health
         self.outbox = outbox
         self.probe = probe
@@ -179,6 +178,12 @@ class Gateway:
         return web.json_response(readiness, status=200 if readiness["ready"] else 503)
 
     async def post_alert(self, request: web.Request) -> web.StreamResponse:
+        source = request.match_info["source"]
+        traceparent = request.headers.get("traceparent")
+        with self.tracing.webhook(traceparent, source if source in _METRIC_SOURCES else "unknown"):
+            return await self._post_alert(request)
+
+    async def _post_alert(self, request: web.Request) -> web.StreamResponse:
         started = time.perf_counter()
         arrival = Arrival(
             request_id=uuid.uuid4().hex,
@@ -342,8 +347,9 @@ class Gateway:
             RECEIVED_AT_ATTRIBUTE: arrival.received_at,
             REQUEST_ID_ATTRIBUTE: arrival.request_id,
         }
-        traceparent = request.headers.get("traceparent", "").strip()
-        if traceparent and len(traceparent) <= 256 and _TRACEPARENT.fullmatch(traceparent):
+        # A sender's malformed trace context is dropped, never forwarded.
+        traceparent = self.tracing.outgoing_traceparent(request.headers.get("traceparent"))
+        if traceparent is not None:
             attributes[TRACEPARENT_ATTRIBUTE] = traceparent
         if sentry_resource is not None:
             attributes[SENTRY_RESOURCE_ATTRIBUTE] = sentry_resource

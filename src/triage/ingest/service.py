@@ -32,6 +32,7 @@ from triage.metrics import Metrics
 from triage.ops.endpoints import EndpointServer
 from triage.ops.metrics_export import EmfExporter, flush_every
 from triage.settings import Settings
+from triage.tracing import Tracing
 
 log = structlog.get_logger(__name__)
 
@@ -60,12 +61,16 @@ class IngestService:
         *,
         stop: asyncio.Event | None = None,
         metrics: Metrics | None = None,
+        tracing: Tracing | None = None,
     ) -> None:
         settings.require("queue_url")
         assert settings.queue_url is not None
         self.settings = settings
         self.queue_url = settings.queue_url
         self.metrics = metrics or Metrics()
+        #: Spans per webhook when OTEL_EXPORTER_OTLP_ENDPOINT is set (or a test passes its own).
+        self.tracing = tracing or Tracing.from_environment("triage-ingest")
+        self._own_tracing = tracing is None
         self.health = Health()
         # An embedding program (a test) that passes `stop` owns the process's signals.
         self._own_signals = stop is None
@@ -114,6 +119,8 @@ class IngestService:
         finally:
             self._remove_signal_handlers()
             await self._stack.aclose()
+            if self._own_tracing:  # spans still buffered leave now (bounded by the exporter)
+                await asyncio.to_thread(self.tracing.shutdown)
             log.info("ingest.stopped", requests=self._requests_by_status())
 
     async def _startup(self) -> None:
@@ -154,6 +161,7 @@ class IngestService:
             Limits(rate_per_s=settings.ingest_rate_per_s),
             self.metrics,
             self.health,
+            tracing=self.tracing,
         )
         self.health.set("tokens", tokens.loaded, "" if tokens.loaded else "not read yet")
         await self._listen(self.gateway)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from triage.health import Health
 from triage.metrics import Metrics
 from triage.ops.http_server import DEFAULT_LIMITS, HttpServer, Limits, Request, Response
-from triage.ops.metrics_export import prometheus_text
+from triage.ops.metrics_export import PROMETHEUS_CONTENT_TYPE, PrometheusExposition
 
 
 class EndpointServer(HttpServer):
@@ -23,6 +23,7 @@ class EndpointServer(HttpServer):
     ) -> None:
         self.health = health
         self.metrics = metrics
+        self.exposition = PrometheusExposition(metrics)
         routes = {
             "/healthz": {"GET": self._healthz},
             "/readyz": {"GET": self._readyz},
@@ -43,4 +44,4 @@ class EndpointServer(HttpServer):
         return Response.json(200 if readiness["ready"] else 503, readiness)
 
     async def _metrics(self, request: Request) -> Response:
-        return Response(200, prometheus_text(self.metrics).encode(), "text/plain; version=0.0.4")
+        return Response(200, self.exposition.text(), PROMETHEUS_CONTENT_TYPE)

@@ -1,28 +1,170 @@
 """Exporters for `Metrics`: CloudWatch Embedded Metric Format lines on stdout (the default on
-ECS, where the log driver turns them into metrics), batched PutMetricData, and Prometheus text.
+ECS, where the log driver turns them into metrics), batched PutMetricData, and Prometheus text
+for `/metrics`.
 
-Counters are exported as deltas since the previous flush; timings as their raw observations
-(EMF `Values`, PutMetricData statistic sets), so percentiles survive aggregation.
+CloudWatch gets counters as deltas since the previous flush, timings as their raw observations
+(EMF `Values`, PutMetricData statistic sets, so percentiles survive aggregation) and gauges as
+their current value. A series with dimensions is also published under `Service` alone, so an
+alarm can watch a metric across its dimensions (the longest-open breaker, every LLM outcome).
+CloudWatch names stay the CamelCase ones of `triage.metrics`; Prometheus gets the same series
+under its own conventions (snake_case, `_total`, base units: seconds).
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import math
+import platform
+import re
 import sys
 import time
-from collections.abc import Callable
-from typing import Any, TextIO
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any, Literal, TextIO, TypeVar
 
 import structlog
 from botocore.exceptions import BotoCoreError, ClientError
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
+from prometheus_client.registry import Collector
 
-from triage.metrics import Metrics, SeriesKey
+from triage import version
+from triage.metrics import Metrics, SeriesKey, Timing
 
 log = structlog.get_logger(__name__)
+_T = TypeVar("_T")
 
-#: Units for counters CloudWatch should not call "None".
+
+@dataclass(frozen=True, slots=True)
+class Described:
+    kind: Literal["counter", "histogram", "gauge"]
+    help: str
+    #: CloudWatch's unit; Prometheus gets seconds for Milliseconds (and a `_seconds` name).
+    unit: str = "Count"
+
+    def prometheus_name(self, name: str) -> str:
+        return prometheus_name(name, self.kind, self.unit)
+
+
 _COUNT = "Count"
+SERVICE = "triage"
+#: The EMF specification's limits per metric directive: values per metric, metrics, and
+#: dimension keys per dimension set; and CloudWatch's longest dimension value we allow.
+EMF_MAX_VALUES = 100
+EMF_MAX_METRICS = 100
+EMF_MAX_DIMENSIONS = 30
+_MAX_DIMENSION_VALUE = 250
+
+#: Every metric triage records: its kind, its CloudWatch unit and what it means (Prometheus's
+#: `# HELP`; the README's table says the same).
+METRICS: dict[str, Described] = {
+    "TicketsCreated": Described(
+        "counter", "Tickets a sink opened, by sink, alert source and team."
+    ),
+    "TicketsUpdated": Described(
+        "counter", "Update comments a sink posted, by sink, alert source and team."
+    ),
+    "TicketsClosed": Described("counter", "Tickets a sink closed, by sink, alert source and team."),
+    "TicketsReopened": Described(
+        "counter", "Tickets a sink reopened, by sink, alert source and team."
+    ),
+    "DuplicatesSuppressed": Described(
+        "counter", "Firing alerts counted on an open incident without a ticket change."
+    ),
+    "ResolvedWithoutTicket": Described(
+        "counter", "Resolved alerts recorded for an incident that had no ticket."
+    ),
+    "AlertsIgnored": Described(
+        "counter", "Alerts that changed nothing (stale, or resolved after the close)."
+    ),
+    "DryRunDecisions": Described("counter", "Decisions taken by a dry run, by action."),
+    "MessagesFailed": Described(
+        "counter", "Messages released for a retry or towards the DLQ, by reason."
+    ),
+    "MessagesHeld": Described(
+        "counter", "Times a message was held because a service or budget said wait, by reason."
+    ),
+    "ProcessingLatency": Described(
+        "histogram", "Time to process one message, decode to last sink.", "Milliseconds"
+    ),
+    "QueueLag": Described(
+        "histogram",
+        "Time a message waited in SQS before it was received (now - SentTimestamp).",
+        "Milliseconds",
+    ),
+    "SummarizationFailures": Described(
+        "counter", "Tickets the deterministic summariser wrote because the LLM could not."
+    ),
+    "LLMFallbacks": Described(
+        "counter", "LLM failures that fell back to the deterministic summariser, by reason."
+    ),
+    "LLMCalls": Described("counter", "Calls to the model, by outcome."),
+    "LLMLatency": Described("histogram", "Time of one call to the model.", "Milliseconds"),
+    "LLMTokensIn": Described("counter", "Prompt tokens the model billed."),
+    "LLMTokensOut": Described("counter", "Completion tokens the model billed."),
+    "LLMGroundingRejects": Described(
+        "counter", "Facts in the model's text that the alert did not hold."
+    ),
+    "SinkCalls": Described("counter", "Calls to a sink's service, by sink and outcome."),
+    "SinkLatency": Described(
+        "histogram", "Time of one call to a sink's service, by sink.", "Milliseconds"
+    ),
+    "IngestRequests": Described(
+        "counter", "Webhooks triage ingest answered, by source and HTTP status."
+    ),
+    "IngestLatency": Described(
+        "histogram", "Time from a webhook's arrival to its answer, by source.", "Milliseconds"
+    ),
+    "IngestBatchEntries": Described(
+        "histogram", "Webhooks per SendMessageBatch call of triage ingest."
+    ),
+    "HttpRefused": Described("counter", "Clients the endpoint port refused, by reason."),
+    "MessagesInFlight": Described(
+        "gauge", "Messages this process holds: received and not yet deleted or released."
+    ),
+    "OldestMessageAge": Described(
+        "gauge",
+        "Age (now - SentTimestamp) of the oldest message this process holds; 0 when none.",
+        "Seconds",
+    ),
+    "QueueMessagesVisible": Described(
+        "gauge", "Messages waiting in the alerts queue (SQS ApproximateNumberOfMessages)."
+    ),
+    "QueueMessagesInFlight": Described(
+        "gauge", "Messages received from the alerts queue and not yet deleted (any consumer)."
+    ),
+    "QueueMessagesDelayed": Described(
+        "gauge", "Messages in the alerts queue not yet visible (delayed)."
+    ),
+    "DlqMessagesVisible": Described(
+        "gauge", "Dead letters waiting in the DLQ (SQS ApproximateNumberOfMessages)."
+    ),
+    "QueueDepthPollFailures": Described(
+        "counter", "Queue-depth polls that failed (the depth gauges are absent until one works)."
+    ),
+    "BreakerState": Described(
+        "gauge", "A circuit breaker's state: 0 closed, 1 half-open, 2 open.", "None"
+    ),
+    "BreakerOpenDuration": Described(
+        "gauge", "How long a circuit breaker has been open or half-open; 0 when closed.", "Seconds"
+    ),
+    "BudgetTokens": Described(
+        "gauge",
+        "Tokens left in a shared budget (GitHub issue creation), as last read, refilled to now.",
+    ),
+}
+
+#: CloudWatch unit → the Prometheus base-unit suffix and the factor to it.
+_PROMETHEUS_UNITS = {"Milliseconds": ("seconds", 1e-3), "Seconds": ("seconds", 1.0)}
+
+
+# --- CloudWatch -------------------------------------------------------------------------------
 
 
 class _Deltas:
@@ -39,15 +181,39 @@ class _Deltas:
         return out
 
 
+#: One flush's data for CloudWatch: series → (values, unit); a counter or gauge has one value.
+_Flush = dict[SeriesKey, tuple[list[float], str]]
+
+
+def _collect(deltas: _Deltas, metrics: Metrics) -> _Flush:
+    data: _Flush = {}
+    for key, value in deltas.counters().items():
+        data[key] = ([value], _COUNT)
+    for key, timing in metrics.timings(drain=True).items():
+        if timing.pending:
+            data[key] = (timing.pending, timing.unit)
+    for key, gauge in metrics.gauges().items():
+        data[key] = ([gauge.value], gauge.unit)
+    # CloudWatch takes finite numbers only (JSON has no NaN).
+    return {k: ([v for v in vs if math.isfinite(v)], u) for k, (vs, u) in data.items()}
+
+
+def _dimension_value(value: str) -> str:
+    value = value.strip()[:_MAX_DIMENSION_VALUE]
+    return value or "none"
+
+
 class EmfExporter:
-    """Writes one EMF JSON line per dimension set and flush to `stream` (stdout by default)."""
+    """Writes EMF JSON lines to `stream` (stdout by default): one line per dimension set, and
+    more when a metric has over 100 values or a set over 100 metrics (the specification's
+    limits, past which CloudWatch drops values)."""
 
     def __init__(
         self,
         metrics: Metrics,
         namespace: str,
         stream: TextIO | None = None,
-        service: str = "triage",
+        service: str = SERVICE,
     ) -> None:
         self.metrics = metrics
         self.namespace = namespace
@@ -58,33 +224,54 @@ class EmfExporter:
     def flush(self, now_ms: int | None = None) -> int:
         """Write pending metrics; returns the number of lines written."""
         now_ms = now_ms or int(time.time() * 1000)
-        groups: dict[tuple[tuple[str, str], ...], dict[str, Any]] = {}
-        for (name, dims), value in self._deltas.counters().items():
-            groups.setdefault(dims, {})[name] = (value, _COUNT)
-        for (name, dims), timing in self.metrics.timings(drain=True).items():
-            if timing.pending:
-                groups.setdefault(dims, {})[name] = (timing.pending, timing.unit)
-        for dims, values in groups.items():
-            dimensions = {"Service": self.service, **dict(dims)}
-            line: dict[str, Any] = {
-                "_aws": {
-                    "Timestamp": now_ms,
-                    "CloudWatchMetrics": [
-                        {
-                            "Namespace": self.namespace,
-                            "Dimensions": [list(dimensions)],
-                            "Metrics": [
-                                {"Name": n, "Unit": unit} for n, (_, unit) in values.items()
-                            ],
-                        }
-                    ],
-                },
-                **dimensions,
-                **{n: v for n, (v, _) in values.items()},
-            }
-            self.stream.write(json.dumps(line, separators=(",", ":")) + "\n")
+        groups: dict[tuple[tuple[str, str], ...], dict[str, tuple[list[float], str]]] = {}
+        for (name, dims), (values, unit) in _collect(self._deltas, self.metrics).items():
+            if values:
+                groups.setdefault(dims, {})[name] = (values, unit)
+        lines = 0
+        for dims, series in groups.items():
+            for line in self._lines(now_ms, dims, series):
+                self.stream.write(json.dumps(line, separators=(",", ":")) + "\n")
+                lines += 1
         self.stream.flush()
-        return len(groups)
+        return lines
+
+    def _lines(
+        self,
+        now_ms: int,
+        dims: tuple[tuple[str, str], ...],
+        series: dict[str, tuple[list[float], str]],
+    ) -> Iterator[dict[str, Any]]:
+        dimensions = {"Service": self.service, **{k: _dimension_value(v) for k, v in dims}}
+        keys = list(dimensions)[:EMF_MAX_DIMENSIONS]
+        sets = [keys, ["Service"]] if len(keys) > 1 else [keys]
+        chunks = {
+            name: [values[i : i + EMF_MAX_VALUES] for i in range(0, len(values), EMF_MAX_VALUES)]
+            for name, (values, _) in series.items()
+        }
+        rounds = max(len(c) for c in chunks.values())
+        for n in range(rounds):
+            present = [name for name in series if n < len(chunks[name])]
+            for start in range(0, len(present), EMF_MAX_METRICS):
+                names = present[start : start + EMF_MAX_METRICS]
+                yield {
+                    "_aws": {
+                        "Timestamp": now_ms,
+                        "CloudWatchMetrics": [
+                            {
+                                "Namespace": self.namespace,
+                                "Dimensions": sets,
+                                "Metrics": [{"Name": m, "Unit": series[m][1]} for m in names],
+                            }
+                        ],
+                    },
+                    **dimensions,
+                    **{m: _emf_value(chunks[m][n]) for m in names},
+                }
+
+
+def _emf_value(values: list[float]) -> float | list[float]:
+    return values[0] if len(values) == 1 else values
 
 
 class PutMetricDataExporter:
@@ -94,7 +281,7 @@ class PutMetricDataExporter:
     BATCH = 500
 
     def __init__(
-        self, metrics: Metrics, namespace: str, client: Any, service: str = "triage"
+        self, metrics: Metrics, namespace: str, client: Any, service: str = SERVICE
     ) -> None:
         self.metrics = metrics
         self.namespace = namespace
@@ -104,31 +291,27 @@ class PutMetricDataExporter:
 
     def _data(self) -> list[dict[str, Any]]:
         data: list[dict[str, Any]] = []
-        for (name, dims), value in self._deltas.counters().items():
-            data.append(
-                {"MetricName": name, "Dimensions": self._dims(dims), "Value": value, "Unit": _COUNT}
-            )
-        for (name, dims), t in self.metrics.timings(drain=True).items():
-            if t.pending:
-                data.append(
-                    {
-                        "MetricName": name,
-                        "Dimensions": self._dims(dims),
-                        "StatisticValues": {
-                            "SampleCount": len(t.pending),
-                            "Sum": sum(t.pending),
-                            "Minimum": min(t.pending),
-                            "Maximum": max(t.pending),
-                        },
-                        "Unit": t.unit,
-                    }
-                )
+        for (name, dims), (values, unit) in _collect(self._deltas, self.metrics).items():
+            if not values:
+                continue
+            datum: dict[str, Any] = {"MetricName": name, "Unit": unit}
+            if len(values) == 1:
+                datum["Value"] = values[0]
+            else:
+                datum["StatisticValues"] = {
+                    "SampleCount": len(values),
+                    "Sum": sum(values),
+                    "Minimum": min(values),
+                    "Maximum": max(values),
+                }
+            service = [{"Name": "Service", "Value": self.service}]
+            data.append({**datum, "Dimensions": service + self._dims(dims)})
+            if dims:  # the same value under Service alone, as the EMF lines declare it
+                data.append({**datum, "Dimensions": service})
         return data
 
     def _dims(self, dims: tuple[tuple[str, str], ...]) -> list[dict[str, str]]:
-        return [{"Name": "Service", "Value": self.service}] + [
-            {"Name": k, "Value": v} for k, v in dims
-        ]
+        return [{"Name": k, "Value": _dimension_value(v)} for k, v in dims]
 
     async def flush(self) -> int:
         data = self._data()
@@ -158,26 +341,130 @@ async def flush_every(interval_s: float, flush: Callable[[], Any]) -> None:
             await asyncio.shield(result)
 
 
+# --- Prometheus -------------------------------------------------------------------------------
+
+PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+
+class PrometheusExposition:
+    """The Prometheus text of one `Metrics`, through prometheus_client and a registry of this
+    object's own (never the library's global one: two daemons in one test never mix)."""
+
+    def __init__(self, metrics: Metrics, prefix: str = "triage_") -> None:
+        self.registry = CollectorRegistry(auto_describe=False)
+        self.registry.register(_Collector(metrics, prefix))
+
+    def text(self) -> bytes:
+        return generate_latest(self.registry)
+
+
 def prometheus_text(metrics: Metrics, prefix: str = "triage_") -> str:
-    """Counters and timing summaries in the Prometheus text exposition format."""
-    lines: list[str] = []
-    seen: set[str] = set()
-    for (name, dims), value in sorted(metrics.counters().items()):
-        metric = prefix + _snake(name) + "_total"
-        if metric not in seen:
-            lines.append(f"# TYPE {metric} counter")
-            seen.add(metric)
-        lines.append(f"{metric}{_labels(dims)} {value:g}")
-    for (name, dims), t in sorted(metrics.timings().items()):
-        metric = (
-            prefix + _snake(name) + "_" + ("ms" if t.unit == "Milliseconds" else _snake(t.unit))
+    """Counters, histograms, gauges and `triage_build_info` in the Prometheus text format."""
+    return PrometheusExposition(metrics, prefix).text().decode()
+
+
+def prometheus_name(name: str, kind: str, unit: str = _COUNT, prefix: str = "triage_") -> str:
+    """The Prometheus name of metric `name`: snake_case, the base unit's suffix, and `_total`
+    for a counter (as it appears in the exposition)."""
+    base = prefix + re.sub(r"[^a-z0-9_]+", "_", _snake(name))
+    suffix, _ = _PROMETHEUS_UNITS.get(unit, ("", 1.0))
+    if suffix and not base.endswith("_" + suffix):
+        base += "_" + suffix
+    return base + "_total" if kind == "counter" else base
+
+
+class _Collector(Collector):
+    def __init__(self, metrics: Metrics, prefix: str) -> None:
+        self.metrics = metrics
+        self.prefix = prefix
+
+    def collect(self) -> Iterable[Metric]:
+        yield from self._counters()
+        yield from self._histograms()
+        yield from self._gauges()
+        info = GaugeMetricFamily(
+            self.prefix + "build_info",
+            "The running triage: its version and Python's (always 1).",
+            labels=["version", "python"],
         )
-        if metric not in seen:
-            lines.append(f"# TYPE {metric} summary")
-            seen.add(metric)
-        lines.append(f"{metric}_count{_labels(dims)} {t.count}")
-        lines.append(f"{metric}_sum{_labels(dims)} {t.total:g}")
-    return "\n".join(lines) + "\n"
+        info.add_metric([version(), platform.python_version()], 1)
+        yield info
+
+    def _counters(self) -> Iterator[Metric]:
+        for name, series in _by_name(self.metrics.counters()).items():
+            labels = _label_names(series)
+            family = CounterMetricFamily(
+                prometheus_name(name, "counter", prefix=self.prefix).removesuffix("_total"),
+                _help(name),
+                labels=labels,
+            )
+            for dims, value in series:
+                family.add_metric(_label_values(labels, dims), value)
+            yield family
+
+    def _histograms(self) -> Iterator[Metric]:
+        for name, series in _by_name(self.metrics.timings()).items():
+            unit = series[0][1].unit
+            _, factor = _PROMETHEUS_UNITS.get(unit, ("", 1.0))
+            labels = _label_names(series)
+            family = HistogramMetricFamily(
+                prometheus_name(name, "histogram", unit, self.prefix), _help(name), labels=labels
+            )
+            for dims, timing in series:
+                family.add_metric(
+                    _label_values(labels, dims), _buckets(timing), timing.total * factor
+                )
+            yield family
+
+    def _gauges(self) -> Iterator[Metric]:
+        for name, series in _by_name(self.metrics.gauges()).items():
+            unit = series[0][1].unit
+            _, factor = _PROMETHEUS_UNITS.get(unit, ("", 1.0))
+            labels = _label_names(series)
+            family = GaugeMetricFamily(
+                prometheus_name(name, "gauge", unit, self.prefix), _help(name), labels=labels
+            )
+            for dims, gauge in series:
+                family.add_metric(_label_values(labels, dims), gauge.value * factor)
+            yield family
+
+
+def _by_name(
+    values: dict[SeriesKey, _T],
+) -> dict[str, list[tuple[tuple[tuple[str, str], ...], _T]]]:
+    out: dict[str, list[tuple[tuple[tuple[str, str], ...], _T]]] = {}
+    for (name, dims), value in sorted(values.items(), key=lambda item: item[0]):
+        out.setdefault(name, []).append((dims, value))
+    return out
+
+
+def _label_names(series: list[tuple[tuple[tuple[str, str], ...], Any]]) -> list[str]:
+    """Every dimension any series of the metric has (a series without one shows it empty)."""
+    return sorted({_label(k) for dims, _ in series for k, _ in dims})
+
+
+def _label_values(labels: list[str], dims: tuple[tuple[str, str], ...]) -> list[str]:
+    by_label = {_label(k): v for k, v in dims}
+    return [by_label.get(label, "") for label in labels]
+
+
+def _label(name: str) -> str:
+    name = re.sub(r"[^a-zA-Z0-9_]", "_", name)
+    return name if re.match(r"[a-zA-Z_]", name) else "_" + name
+
+
+def _buckets(timing: Timing) -> list[tuple[str, float]]:
+    out = [(_bound(b), float(n)) for b, n in zip(timing.bounds, timing.buckets, strict=True)]
+    return [*out, ("+Inf", float(timing.count))]
+
+
+def _bound(value: float) -> str:
+    return repr(float(value))
+
+
+def _help(name: str) -> str:
+    described = METRICS.get(name)
+    return described.help if described else f"{name} (see the README's Operations section)."
 
 
 def _snake(name: str) -> str:
@@ -191,13 +478,3 @@ def _snake(name: str) -> str:
             out.append("_")
         out.append(ch.lower())
     return "".join(out)
-
-
-def _labels(dims: tuple[tuple[str, str], ...]) -> str:
-    if not dims:
-        return ""
-    escaped = ",".join(
-        f'{k}="{v.replace(chr(92), chr(92) * 2).replace(chr(34), chr(92) + chr(34))}"'
-        for k, v in dims
-    )
-    return "{" + escaped + "}"

@@ -205,6 +205,11 @@ def _group(effect: Effect) -> dict[str, Any]:
     }
 
 
+def _trace(effect: Effect) -> dict[str, Any]:
+    """`{"trace_id": …}` when the effect's message was traced: the ticket links to its trace."""
+    return {"trace_id": effect.trace_id} if effect.trace_id else {}
+
+
 def _open_body(effect: Effect) -> dict[str, Any]:
     alert, ticket = effect.alert, effect.ticket
     return _group(effect) | {
@@ -218,7 +223,7 @@ def _open_body(effect: Effect) -> dict[str, Any]:
         "team": alert.team,
         "runbook_url": alert.runbook_url,
         "links": dict(alert.links),
-    }
+    } | _trace(effect)
 
 
 def _update_body(effect: Effect) -> dict[str, Any]:
@@ -230,7 +235,7 @@ def _update_body(effect: Effect) -> dict[str, Any]:
         "occurrences": effect.occurrences,
         "new_occurrences": effect.new_occurrences,
         "flapping": effect.flapping,
-    }
+    } | _trace(effect)
     if reopen:
         body["reopened"] = True
         body["note"] = f"Fired again: {effect.alert.title}"
@@ -247,7 +252,7 @@ def _close_body(effect: Effect) -> dict[str, Any]:
         "fingerprint": effect.fingerprint,
         "status": "resolved",
         "note": f"Resolved: {effect.alert.title}",
-    }
+    } | _trace(effect)
 
 
 def _rooted(route: str | None) -> str | None:

@@ -63,6 +63,8 @@ class Effect:
     #: Every sink's reference for this incident so far, by sink name (sinks run in the route's
     #: order, so a later sink, e.g. Slack, can link to the ticket an earlier one created).
     refs: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    #: The W3C trace id of the message that caused the effect (32 hex digits), when traced.
+    trace_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,6 +24,8 @@ MAX_VISIBILITY_S = 43_200
 
 #: The message attribute `triage ingest` copies a Sentry webhook's `Sentry-Hook-Resource` into.
 SENTRY_RESOURCE_ATTRIBUTE = "sentry_hook_resource"
+#: The message attribute `triage ingest` stores its span's W3C trace context in.
+TRACEPARENT_ATTRIBUTE = "traceparent"
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +40,8 @@ class Message:
     received_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     #: The message's string attributes (what `triage ingest` adds: source, request id …).
     attributes: Mapping[str, str] = field(default_factory=dict)
+    #: SQS's AWSTraceHeader system attribute (X-Ray), when the sender was traced.
+    trace_header: str | None = None
 
     @property
     def sentry_resource(self) -> str | None:
@@ -88,7 +92,11 @@ class SqsInbox:
                 MaxNumberOfMessages=max_messages,
                 WaitTimeSeconds=wait_s,
                 VisibilityTimeout=visibility_s,
-                MessageSystemAttributeNames=["ApproximateReceiveCount", "SentTimestamp"],
+                MessageSystemAttributeNames=[
+                    "ApproximateReceiveCount",
+                    "SentTimestamp",
+                    "AWSTraceHeader",
+                ],
                 MessageAttributeNames=["All"],
             )
         except (ClientError, BotoCoreError) as exc:
@@ -184,6 +192,7 @@ def message_from(raw: dict[str, Any]) -> Message:
             for name, value in raw.get("MessageAttributes", {}).items()
             if isinstance(value.get("StringValue"), str)
         },
+        trace_header=attrs.get("AWSTraceHeader"),
     )
 
 

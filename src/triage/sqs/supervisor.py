@@ -41,7 +41,8 @@ from triage.health import Health
 from triage.incidents.lifecycle import Outcome
 from triage.metrics import Metrics
 from triage.sqs.acker import Acker
-from triage.sqs.inbox import MAX_BATCH, MAX_VISIBILITY_S, Inbox, Message
+from triage.sqs.inbox import MAX_BATCH, MAX_VISIBILITY_S, TRACEPARENT_ATTRIBUTE, Inbox, Message
+from triage.tracing import NO_SPANS, Tracing
 
 log = structlog.get_logger(__name__)
 
@@ -131,8 +132,11 @@ class Supervisor:
         health: Health | None = None,
         intake_limit: Callable[[], int | None] | None = None,
         helpers: Sequence[Helper] = (),
+        tracing: Tracing = NO_SPANS,
     ) -> None:
         self.config = config
+        #: One span per message (and its trace id on every log line of it).
+        self.tracing = tracing
         self.inbox = inbox
         self.handler = handler
         self.metrics = metrics
@@ -167,6 +171,8 @@ class Supervisor:
         self._helpers: dict[asyncio.Task[None], str] = {}
         self._crashed: list[str] = []
         self._signals: list[signal.Signals] = []
+        metrics.gauge("MessagesInFlight", lambda: len(self._in_flight))
+        metrics.gauge("OldestMessageAge", self._oldest_age_s, unit="Seconds")
 
     # --- Lifecycle -------------------------------------------------------------------------
 
@@ -209,6 +215,14 @@ class Supervisor:
                 key = f"{name}.{sink}"
                 counters[key] = counters.get(key, 0) + int(value)
         return counters
+
+    def _oldest_age_s(self) -> float:
+        """Age of the oldest message held (received, not yet deleted or released): what this
+        process sees of the queue's oldest message, since SQS itself has no such attribute."""
+        sent = [m.sent_at for m in self._in_flight.values() if m.sent_at is not None]
+        if not sent:
+            return 0.0
+        return max(0.0, (datetime.now(UTC) - min(sent)).total_seconds())
 
     def _install_signal_handlers(self) -> None:
         if threading.current_thread() is not threading.main_thread():
@@ -394,7 +408,6 @@ class Supervisor:
         if message.sent_at is not None:
             lag = datetime.now(UTC) - message.sent_at
             self.metrics.observe("QueueLag", max(0.0, lag.total_seconds() * 1000))
-        log.debug("message.received", message_id=message.id, receive_count=message.receive_count)
         task = asyncio.create_task(self._work(message), name=f"message-{message.id}")
         self._in_flight[task] = message
         self._working.add(task)
@@ -415,6 +428,17 @@ class Supervisor:
     async def _work(self, message: Message) -> None:
         """Process one message and decide its fate; never raises (but for cancellation)."""
         self._leases[message.id] = (message, time.monotonic())
+        attributes = message.attributes
+        with self.tracing.message(
+            message.id, attributes.get(TRACEPARENT_ATTRIBUTE), message.trace_header
+        ):
+            # Logged inside the message's trace, like every other line of it.
+            log.debug(
+                "message.received", message_id=message.id, receive_count=message.receive_count
+            )
+            await self._work_traced(message)
+
+    async def _work_traced(self, message: Message) -> None:
         if self.config.dry_run:
             await self._dry_run(message)
             return

@@ -137,6 +137,8 @@ def _issue_body(effect: Effect, description_chars: int) -> str:
     parts.append(
         "_Opened by triage: repeats, the resolve and any re-fire of this alert are posted here._"
     )
+    if effect.trace_id:  # ours: 32 hex digits, checked where it was read
+        parts.append(f"Trace: {markdown.code(effect.trace_id)}")
     parts.append(fingerprint_marker(effect.fingerprint))
     return "\n\n".join(parts)
 

@@ -1,0 +1,113 @@
+"""How deep the alerts queue and its DLQ are, polled on an interval (`TRIAGE_QUEUE_DEPTH_POLL_S`).
+
+Each poll is two GetQueueAttributes calls: the queue (its counts, and the RedrivePolicy that
+names the DLQ) and the DLQ (its count). The DLQ's URL is the queue's with the DLQ's name, since
+SQS keeps a queue and its DLQ in one account and region. The counts become the gauges
+`QueueMessagesVisible`, `QueueMessagesInFlight`, `QueueMessagesDelayed` and
+`DlqMessagesVisible`, and `latest` (for the status page). A failed poll logs one line, counts
+`QueueDepthPollFailures` and clears the gauges: a stale depth reads as a true one.
+
+The queue's oldest message has no SQS attribute (CloudWatch computes
+`ApproximateAgeOfOldestMessage`, which the module's alarm watches); the supervisor's
+`OldestMessageAge` gauge says what this process can see: the oldest message it holds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import structlog
+from botocore.exceptions import BotoCoreError, ClientError
+
+from triage.metrics import Metrics
+from triage.sqs.inbox import Depth
+
+log = structlog.get_logger(__name__)
+
+_QUEUE_GAUGES = ("QueueMessagesVisible", "QueueMessagesInFlight", "QueueMessagesDelayed")
+_DLQ_GAUGE = "DlqMessagesVisible"
+
+
+@dataclass(frozen=True, slots=True)
+class QueueDepths:
+    queue: Depth
+    #: Dead letters waiting; None when the queue has no redrive policy.
+    dlq_visible: int | None
+    polled_at: datetime
+
+
+class DepthPoller:
+    """Polls every `interval_s` until cancelled; `latest` is the last poll that worked."""
+
+    def __init__(self, client: Any, queue_url: str, metrics: Metrics, interval_s: float) -> None:
+        self._sqs = client
+        self.queue_url = queue_url
+        self.metrics = metrics
+        self.interval_s = interval_s
+        self.latest: QueueDepths | None = None
+
+    async def run(self) -> None:
+        while True:
+            await self.poll()
+            await asyncio.sleep(self.interval_s)
+
+    async def poll(self) -> QueueDepths | None:
+        """One poll: the depths, or None when SQS did not answer (logged, counted)."""
+        try:
+            depths = await self._depths()
+        except (ClientError, BotoCoreError, ValueError, KeyError) as exc:
+            self.latest = None
+            for name in (*_QUEUE_GAUGES, _DLQ_GAUGE):
+                self.metrics.clear(name)
+            self.metrics.incr("QueueDepthPollFailures")
+            log.warning("queue_depth.poll_failed", error=str(exc) or type(exc).__name__)
+            return None
+        self.latest = depths
+        queue = depths.queue
+        for name, value in zip(
+            _QUEUE_GAUGES, (queue.visible, queue.in_flight, queue.delayed), strict=True
+        ):
+            self.metrics.set(name, value)
+        if depths.dlq_visible is None:
+            self.metrics.clear(_DLQ_GAUGE)
+        else:
+            self.metrics.set(_DLQ_GAUGE, depths.dlq_visible)
+        return depths
+
+    async def _depths(self) -> QueueDepths:
+        attrs = await self._attributes(
+            self.queue_url,
+            "ApproximateNumberOfMessages",
+            "ApproximateNumberOfMessagesNotVisible",
+            "ApproximateNumberOfMessagesDelayed",
+            "RedrivePolicy",
+        )
+        queue = Depth(
+            visible=int(attrs.get("ApproximateNumberOfMessages", 0)),
+            in_flight=int(attrs.get("ApproximateNumberOfMessagesNotVisible", 0)),
+            delayed=int(attrs.get("ApproximateNumberOfMessagesDelayed", 0)),
+        )
+        dlq_visible = None
+        if "RedrivePolicy" in attrs:
+            url = dlq_url(self.queue_url, json.loads(attrs["RedrivePolicy"])["deadLetterTargetArn"])
+            dlq = await self._attributes(url, "ApproximateNumberOfMessages")
+            dlq_visible = int(dlq.get("ApproximateNumberOfMessages", 0))
+        return QueueDepths(queue, dlq_visible, datetime.now(UTC))
+
+    async def _attributes(self, url: str, *names: str) -> dict[str, str]:
+        response = await self._sqs.get_queue_attributes(QueueUrl=url, AttributeNames=list(names))
+        attributes: dict[str, str] = response.get("Attributes", {})
+        return attributes
+
+
+def dlq_url(queue_url: str, dlq_arn: str) -> str:
+    """The DLQ's URL: the queue's URL with the DLQ's name (same account and region, as SQS
+    requires of a redrive target), so no GetQueueUrl call or permission is needed."""
+    name = dlq_arn.rsplit(":", 1)[-1]
+    if not name or "/" in name:
+        raise ValueError(f"not a queue ARN: {dlq_arn!r}")
+    return queue_url.rstrip("/").rsplit("/", 1)[0] + "/" + name

@@ -1,0 +1,212 @@
+"""Traces from webhook to ticket: OpenTelemetry spans when the `otel` extra is installed and
+`OTEL_EXPORTER_OTLP_ENDPOINT` (or `…_TRACES_ENDPOINT`) is set, and the trace id in every log
+line and ticket of a message either way.
+
+    triage ingest   `ingest.webhook` (a child of the sender's `traceparent` header); its context
+                    goes on the queued message as the `traceparent` attribute
+    triage run      `message.process`, one per message: a child of that attribute, else of
+                    SQS's `AWSTraceHeader` (X-Ray); under it `summarise` and `sink.<name>`
+
+The trace id is bound to the log context as `trace_id` for the whole message (structlog
+contextvars) and handed to the sinks (`Effect.trace_id`). Without the extra or an endpoint no
+span is made and nothing is exported, but a trace id that came with the message is still
+carried, so logs and tickets join the sender's trace. The extra is imported only when an
+endpoint is set: triage runs without it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any
+
+import structlog
+
+log = structlog.get_logger(__name__)
+
+#: W3C trace context: version-traceid-parentid-flags (a later version may add fields).
+_TRACEPARENT = re.compile(
+    r"(?P<version>[0-9a-f]{2})-(?P<trace>[0-9a-f]{32})-(?P<span>[0-9a-f]{16})-(?P<flags>[0-9a-f]{2})(?:-[ -~]{0,200})?"
+)
+#: X-Ray: Root=1-<8 hex epoch>-<24 hex>;Parent=<16 hex>;Sampled=0|1 (any order, more keys).
+_XRAY_ROOT = re.compile(r"(?:^|;)\s*Root=1-(?P<time>[0-9a-f]{8})-(?P<id>[0-9a-f]{24})(?:;|$)")
+_XRAY_PARENT = re.compile(r"(?:^|;)\s*Parent=(?P<span>[0-9a-f]{16})(?:;|$)")
+_XRAY_SAMPLED = re.compile(r"(?:^|;)\s*Sampled=(?P<flag>[01])(?:;|$)")
+_ZERO_TRACE = "0" * 32
+_ZERO_SPAN = "0" * 16
+
+_trace_id: ContextVar[str | None] = ContextVar("triage_trace_id", default=None)
+
+
+def current_trace_id() -> str | None:
+    """The trace id of the message being handled in this task (None outside one, or untraced)."""
+    return _trace_id.get()
+
+
+def valid_traceparent(header: str | None) -> str | None:
+    """`header` if it is a W3C traceparent with non-zero ids, else None (never forwarded)."""
+    header = (header or "").strip()
+    match = _TRACEPARENT.fullmatch(header) if len(header) <= 256 else None
+    if match is None or match["version"] == "ff":
+        return None
+    if match["trace"] == _ZERO_TRACE or match["span"] == _ZERO_SPAN:
+        return None
+    return header
+
+
+def from_xray(header: str | None) -> str | None:
+    """SQS's `AWSTraceHeader` (X-Ray format) as a W3C traceparent: the X-Ray trace id is the
+    W3C one with its version and dash removed. None when it has no root or parent."""
+    if not header:
+        return None
+    root, parent = _XRAY_ROOT.search(header), _XRAY_PARENT.search(header)
+    if root is None or parent is None:
+        return None
+    sampled = _XRAY_SAMPLED.search(header)
+    flags = "01" if sampled is not None and sampled["flag"] == "1" else "00"
+    return valid_traceparent(f"00-{root['time']}{root['id']}-{parent['span']}-{flags}")
+
+
+def trace_id_of(traceparent: str | None) -> str | None:
+    match = _TRACEPARENT.fullmatch(traceparent) if traceparent else None
+    return match["trace"] if match else None
+
+
+@contextmanager
+def _bound(trace_id: str | None) -> Iterator[None]:
+    token = _trace_id.set(trace_id)
+    try:
+        if trace_id is None:
+            yield
+        else:
+            with structlog.contextvars.bound_contextvars(trace_id=trace_id):
+                yield
+    finally:
+        _trace_id.reset(token)
+
+
+class Tracing:
+    """One process's tracer. `tracer` is an OpenTelemetry Tracer, or None for no spans."""
+
+    def __init__(self, tracer: Any = None, shutdown: Callable[[], object] | None = None) -> None:
+        self._tracer = tracer
+        self._shutdown = shutdown
+
+    @property
+    def enabled(self) -> bool:
+        return self._tracer is not None
+
+    @classmethod
+    def from_provider(cls, provider: Any) -> Tracing:
+        """Spans through an OpenTelemetry TracerProvider the caller owns (tests: an in-memory
+        exporter)."""
+        return cls(provider.get_tracer("triage"))
+
+    @classmethod
+    def from_environment(cls, service: str) -> Tracing:
+        """OTLP/HTTP export when `OTEL_EXPORTER_OTLP_ENDPOINT` or `…_TRACES_ENDPOINT` is set
+        (the exporter reads its other `OTEL_*` variables itself); else no spans."""
+        if not (
+            os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT")
+            or os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+        ):
+            return cls()
+        try:
+            from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+            from opentelemetry.sdk.resources import Resource
+            from opentelemetry.sdk.trace import TracerProvider
+            from opentelemetry.sdk.trace.export import BatchSpanProcessor
+        except ImportError:
+            log.warning(
+                "tracing.unavailable",
+                reason="OTEL_EXPORTER_OTLP_ENDPOINT is set, but the otel extra is not "
+                "installed: pip install 'triage[otel]'",
+            )
+            return cls()
+        resource = Resource.create({"service.name": os.environ.get("OTEL_SERVICE_NAME", service)})
+        provider = TracerProvider(resource=resource)
+        provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+        log.info("tracing.enabled", exporter="otlp/http", service=service)
+        return cls(provider.get_tracer("triage"), provider.shutdown)
+
+    def shutdown(self) -> None:
+        """Export what is buffered (at exit); bounded by the exporter's own timeout."""
+        if self._shutdown is not None:
+            self._shutdown()
+
+    @contextmanager
+    def message(
+        self, message_id: str, traceparent: str | None, trace_header: str | None = None
+    ) -> Iterator[str | None]:
+        """The span of one message, continuing `traceparent` (the gateway's message attribute)
+        or else `trace_header` (SQS's AWSTraceHeader); its trace id bound for the message."""
+        parent = valid_traceparent(traceparent) or from_xray(trace_header)
+        with self._span(
+            "message.process",
+            parent,
+            kind="CONSUMER",
+            attributes={"messaging.system": "aws_sqs", "messaging.message.id": message_id},
+        ) as trace_id:
+            yield trace_id
+
+    @contextmanager
+    def webhook(self, traceparent: str | None, source: str) -> Iterator[str | None]:
+        """The gateway's span of one webhook, continuing the sender's `traceparent`."""
+        with self._span(
+            "ingest.webhook",
+            valid_traceparent(traceparent),
+            kind="SERVER",
+            attributes={"triage.source": source},
+        ) as trace_id:
+            yield trace_id
+
+    def outgoing_traceparent(self, incoming: str | None) -> str | None:
+        """What the gateway stores as the message's `traceparent`: its own span's context
+        when it makes spans, else the sender's header as it came (when valid)."""
+        if self._tracer is not None:
+            from opentelemetry.trace.propagation.tracecontext import (
+                TraceContextTextMapPropagator,
+            )
+
+            carrier: dict[str, str] = {}
+            TraceContextTextMapPropagator().inject(carrier)
+            if "traceparent" in carrier:
+                return carrier["traceparent"]
+        return valid_traceparent(incoming)
+
+    @contextmanager
+    def span(self, name: str, **attributes: str) -> Iterator[None]:
+        """A child span of the current one (no-op without spans)."""
+        if self._tracer is None:
+            yield
+            return
+        with self._tracer.start_as_current_span(name, attributes=attributes):
+            yield
+
+    @contextmanager
+    def _span(
+        self, name: str, parent: str | None, *, kind: str, attributes: dict[str, str]
+    ) -> Iterator[str | None]:
+        if self._tracer is None:
+            trace_id = trace_id_of(parent)
+            with _bound(trace_id):
+                yield trace_id
+            return
+        from opentelemetry import trace
+        from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+
+        context = TraceContextTextMapPropagator().extract({"traceparent": parent} if parent else {})
+        with self._tracer.start_as_current_span(
+            name, context=context, kind=getattr(trace.SpanKind, kind), attributes=attributes
+        ) as span:
+            ids = span.get_span_context()
+            trace_id = format(ids.trace_id, "032x") if ids.is_valid else trace_id_of(parent)
+            with _bound(trace_id):
+                yield trace_id
+
+
+#: No spans, ids carried: the default wherever no Tracing is passed.
+NO_SPANS = Tracing()
