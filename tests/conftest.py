@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import os
+import threading
 from collections.abc import Iterator
+from typing import Any
 
 import httpx2
 import pytest
@@ -61,8 +64,48 @@ def isolated_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
 
 
+#: moto's DynamoDB operations that read or write items.
+_DYNAMODB_ITEM_CALLS = (
+    "get_item",
+    "put_item",
+    "update_item",
+    "delete_item",
+    "query",
+    "scan",
+    "batch_get_item",
+    "batch_write_item",
+    "transact_get_items",
+    "transact_write_items",
+)
+
+
+def _atomic_moto_dynamodb() -> None:
+    """Make moto's DynamoDB item calls one at a time, as DynamoDB's are per item.
+
+    The server answers each request on its own thread, and moto checks a ConditionExpression
+    and then writes with no lock between: two replicas' conditional puts of one version could
+    both succeed (a lost update DynamoDB never allows), which a loaded machine made visible as
+    a group that never closed. Idempotent."""
+    from moto.dynamodb.models import DynamoDBBackend
+
+    if getattr(DynamoDBBackend, "_triage_atomic", False):
+        return
+    lock = threading.RLock()
+    for name in _DYNAMODB_ITEM_CALLS:
+        call = getattr(DynamoDBBackend, name)
+
+        @functools.wraps(call)
+        def atomic(self: Any, *args: Any, _call: Any = call, **kwargs: Any) -> Any:
+            with lock:
+                return _call(self, *args, **kwargs)
+
+        setattr(DynamoDBBackend, name, atomic)
+    DynamoDBBackend._triage_atomic = True  # type: ignore[attr-defined]
+
+
 @pytest.fixture(scope="session")
 def moto_session_url() -> Iterator[str]:
+    _atomic_moto_dynamodb()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()

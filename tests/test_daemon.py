@@ -198,18 +198,6 @@ def test_missing_queue_url_fails_with_one_line(tmp_path: Path) -> None:
     assert proc.stderr.strip() == "triage: config: missing required setting: ALERT_TRIAGE_QUEUE_URL"
 
 
-def test_demo_exits_zero_and_reports_tickets() -> None:
-    """`triage demo` runs the daemon on the embedded default and reports tickets and dead letters."""
-    proc = run_triage("demo", timeout=120)
-    assert proc.returncode == 0, proc.stderr
-    out = proc.stdout
-    assert "tickets created      4" in out
-    assert "tickets closed       2" in out
-    assert "dead letters         2" in out
-    assert "why: decode" in out
-    assert "why: unknown_format" in out
-
-
 async def test_lifecycle_end_to_end_updates_closes_and_reopens(
     queues: Queues, backend: TicketServer, tmp_path: Path
 ) -> None:

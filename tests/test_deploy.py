@@ -82,6 +82,7 @@ SERVICES = {
     "dynamodb": "dynamodb",
     "secretsmanager": "secretsmanager",
     "cloudwatch": "cloudwatch",
+    "bedrock-runtime": "bedrock",
 }
 #: Batch calls authorize as the single-message action.
 BATCH_ACTIONS = {
@@ -89,6 +90,14 @@ BATCH_ACTIONS = {
     "ChangeMessageVisibilityBatch": "ChangeMessageVisibility",
     "SendMessageBatch": "SendMessage",
 }
+#: Operations whose IAM action has another name: the batch calls, and Bedrock's Converse.
+AUTHORISED_AS = {
+    **BATCH_ACTIONS,
+    "Converse": "InvokeModel",
+    "ConverseStream": "InvokeModelWithResponseStream",
+}
+#: The model the applied module runs with llm_provider = "bedrock".
+BEDROCK_MODEL_ID = "anthropic.claude-3-haiku-20240307-v1:0"
 #: Call sites that never run in the ECS task: (file, function) → who runs them.
 NOT_IN_THE_TASK = {
     ("demo/", "*"): "dev",  # the embedded demo builds its own moto queues and secret
@@ -121,14 +130,14 @@ def _operations() -> dict[str, set[str]]:
     ops: dict[str, set[str]] = {}
     for service, prefix in SERVICES.items():
         for op in session.get_service_model(service).operation_names:
-            action = f"{prefix}:{BATCH_ACTIONS.get(op, op)}"
+            action = f"{prefix}:{AUTHORISED_AS.get(op, op)}"
             ops.setdefault(botocore.xform_name(op), set()).add(action)
     return ops
 
 
 def aws_calls() -> list[Call]:
-    """Every call in src/triage whose method name is an SQS, DynamoDB, Secrets Manager or
-    CloudWatch operation, with the function it sits in."""
+    """Every call in src/triage whose method name is an SQS, DynamoDB, Secrets Manager,
+    CloudWatch or Bedrock Runtime operation, with the function it sits in."""
     ops = _operations()
     calls: list[Call] = []
     for path in sorted(SRC.rglob("*.py")):
@@ -498,6 +507,8 @@ module "triage" {
   backend_base_url            = "https://tickets.example.com"
   metrics_mode                = "cloudwatch"
   openai_api_key_secret_arn   = "%(openai)s"
+  llm_provider                = "bedrock"
+  bedrock_model_id            = "%(bedrock_model)s"
   github_token_secret_arn     = "%(github)s"
   slack_webhook_secret_arn    = "%(slack)s"
   table_deletion_protection   = false
@@ -605,6 +616,7 @@ def applied(
             "module": module_copy,
             "image": PLACEHOLDERS["IMAGE"],
             "openai": PLACEHOLDERS["OPENAI_API_KEY_SECRET_ARN"],
+            "bedrock_model": BEDROCK_MODEL_ID,
             "github": PLACEHOLDERS["GITHUB_TOKEN_SECRET_ARN"],
             "slack": PLACEHOLDERS["SLACK_WEBHOOK_SECRET_ARN"],
         },
@@ -686,6 +698,43 @@ def test_task_role_allows_exactly_the_calls_the_daemon_makes(applied: Applied) -
 
 
 @pytest.mark.timeout(600)
+def test_bedrock_may_invoke_the_configured_model_only(applied: Applied) -> None:
+    """With llm_provider = "bedrock" the task role may call bedrock:InvokeModel (what Converse
+    authorises as) on the configured foundation model in the task's region, nothing else; the
+    container is told the provider and the model."""
+    iam = applied.client("iam")
+    document = iam.get_role_policy(RoleName="triage-task", PolicyName="run-triage")[
+        "PolicyDocument"
+    ]
+    policy = document if isinstance(document, dict) else json.loads(document)
+    [statement] = [s for s in policy["Statement"] if s.get("Sid") == "InvokeBedrockModel"]
+    assert statement["Action"] in ("bedrock:InvokeModel", ["bedrock:InvokeModel"])
+    assert statement["Resource"] == f"arn:aws:bedrock:{REGION}::foundation-model/{BEDROCK_MODEL_ID}"
+    ecs = applied.client("ecs")
+    td = ecs.describe_task_definition(taskDefinition=applied.outputs["task_definition_arn"])
+    env = {e["name"]: e["value"] for e in container(td["taskDefinition"])["environment"]}
+    assert (env["TRIAGE_LLM_PROVIDER"], env["TRIAGE_BEDROCK_MODEL_ID"]) == (
+        "bedrock",
+        BEDROCK_MODEL_ID,
+    )
+
+
+def test_the_bedrock_statement_exists_only_for_the_bedrock_provider() -> None:
+    """Read from the module's source, since one apply shows one provider: the statement is a
+    dynamic block over `local.bedrock_model_arns`, which is empty unless llm_provider is
+    "bedrock", and so is the model id in the container's environment."""
+    iam = (MODULE / "iam.tf").read_text(encoding="utf-8")
+    main = (MODULE / "main.tf").read_text(encoding="utf-8")
+    block = iam.split('sid = "InvokeBedrockModel"')[0].rsplit('dynamic "statement"', 1)[1]
+    assert "for_each = length(local.bedrock_model_arns) == 0 ? [] : [1]" in block
+    assert 'bedrock_model_arns = var.llm_provider != "bedrock" ? [] : (' in main
+    assert (
+        'TRIAGE_BEDROCK_MODEL_ID      = var.llm_provider == "bedrock" ? var.bedrock_model_id : null'
+        in main
+    )
+
+
+@pytest.mark.timeout(600)
 def test_operator_policy_covers_the_operator_commands(applied: Applied) -> None:
     """`triage dlq` and `triage send` get their actions from the operator policy, not the task."""
     iam = applied.client("iam")
@@ -762,9 +811,10 @@ def test_registered_task_definition_matches_the_json_file(applied: Applied) -> N
     assert module_container["logConfiguration"]["options"].keys() == (
         file_container["logConfiguration"]["options"].keys()
     )
+    # The applied module runs Bedrock; the JSON file is the OpenAI set-up, without these two.
     assert {e["name"] for e in module_container["environment"]} == {
         e["name"] for e in file_container["environment"]
-    }
+    } | {"TRIAGE_LLM_PROVIDER", "TRIAGE_BEDROCK_MODEL_ID"}
     assert module_container["secrets"] == [
         {"name": "OPENAI_API_KEY", "valueFrom": PLACEHOLDERS["OPENAI_API_KEY_SECRET_ARN"]},
         {"name": "GITHUB_TOKEN", "valueFrom": PLACEHOLDERS["GITHUB_TOKEN_SECRET_ARN"]},

@@ -167,7 +167,7 @@ async def test_sentry_resource_header_reaches_the_daemon(
     await drain_daemon(queues, backend, tmp_path)
     (ticket,) = backend.tickets
     assert ticket["body"]["source"] == "sentry"
-    assert ticket["body"]["title"] == "ZeroDivisionError: division by zero"
+    assert ticket["body"]["title"] == "ZeroDivisionError: division by zero in checkout-api"
 
 
 @pytest.mark.parametrize(

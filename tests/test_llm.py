@@ -379,7 +379,8 @@ async def test_concurrent_calls_are_capped(chat: ChatServer) -> None:
 
 
 async def test_raw_payload_is_cut_to_the_input_budget(chat: ChatServer) -> None:
-    """A huge raw payload is cut to TRIAGE_LLM_MAX_INPUT_CHARS before it is sent."""
+    """A huge raw payload is cut so the user message fits TRIAGE_LLM_MAX_INPUT_TOKENS (as
+    estimated), and what is left of the budget is the payload's excerpt."""
     big = Alert(
         source="generic",
         status=Status.FIRING,
@@ -388,11 +389,12 @@ async def test_raw_payload_is_cut_to_the_input_budget(chat: ChatServer) -> None:
         identity={"dedup_key": "huge"},
         raw={"blob": "x" * 500_000},
     )
-    summariser = summariser_for(chat, llm_max_input_chars=3000)
+    summariser = summariser_for(chat, llm_max_input_tokens=750)
     await summariser.summarise(view(big))
     await summariser.aclose()
     user = chat.requests[0]["messages"][1]["content"]
-    assert len(user) < 3000 + 1000  # the budget plus the fence and the canonical fields' JSON
+    assert 700 < prompt.tokens(user) <= 750
+    assert "xxxxxxxxxx" in user
 
 
 def test_without_api_key_the_deterministic_summariser_is_used() -> None:

@@ -405,7 +405,7 @@ async def _run_effects(
         metrics,
         redactor=REDACTOR,
         policy=policy,
-        payload_excerpt_chars=settings.llm_max_input_chars,
+        payload_excerpt_chars=settings.llm_max_input_tokens * 4,
     )
     try:
         if digest:  # spend the hour's budget down to the token kept for the digest issue

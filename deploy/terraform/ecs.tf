@@ -26,6 +26,10 @@ resource "aws_ecs_task_definition" "this" {
       error_message = "memory ${var.memory} is not a Fargate pairing for cpu ${var.cpu}: allowed ${join(", ", [for m in local.fargate_memory[tostring(var.cpu)] : tostring(m)])}."
     }
     precondition {
+      condition     = var.llm_provider != "openai" || var.openai_api_key_secret_arn != null
+      error_message = "llm_provider = \"openai\" needs openai_api_key_secret_arn: the daemon refuses to start without OPENAI_API_KEY."
+    }
+    precondition {
       condition     = var.stop_timeout_s >= var.shutdown_grace_s + 5
       error_message = "stop_timeout_s must be at least shutdown_grace_s + 5: the daemon needs the grace to drain and a few seconds to release what is left before SIGKILL."
     }

@@ -2,7 +2,8 @@
 # - the execution role is ECS itself starting the task: pull the image, write the log stream,
 #   read the secrets ECS injects (OPENAI_API_KEY, GITHUB_TOKEN);
 # - the task role is the daemon (`triage run`, `triage check`): exactly the AWS calls in
-#   src/triage (tests/test_deploy.py checks this list against the code).
+#   src/triage (tests/test_deploy.py checks this list against the code), Bedrock's only with
+#   llm_provider = "bedrock".
 
 data "aws_iam_policy_document" "ecs_tasks_assume" {
   statement {
@@ -164,6 +165,18 @@ data "aws_iam_policy_document" "task" {
         variable = "kms:ViaService"
         values   = ["secretsmanager.${local.region}.amazonaws.com"]
       }
+    }
+  }
+
+  dynamic "statement" {
+    # Only with llm_provider = "bedrock" (`local.bedrock_model_arns` is empty otherwise).
+    for_each = length(local.bedrock_model_arns) == 0 ? [] : [1]
+    content {
+      sid = "InvokeBedrockModel"
+      # summarise/bedrock.py: converse, which authorises as bedrock:InvokeModel; on the
+      # configured model (or inference profile) only.
+      actions   = ["bedrock:InvokeModel"]
+      resources = local.bedrock_model_arns
     }
   }
 

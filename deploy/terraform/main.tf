@@ -45,6 +45,8 @@ locals {
     TRIAGE_BACKEND_RESOLVE_ROUTE = var.backend_resolve_route
     OPENAI_MODEL                 = var.openai_model
     OPENAI_BASE_URL              = var.openai_base_url
+    TRIAGE_LLM_PROVIDER          = var.llm_provider
+    TRIAGE_BEDROCK_MODEL_ID      = var.llm_provider == "bedrock" ? var.bedrock_model_id : null
     TRIAGE_CONCURRENCY           = tostring(var.concurrency)
     TRIAGE_LOG_FORMAT            = "json"
     TRIAGE_LOG_LEVEL             = var.log_level
@@ -90,6 +92,18 @@ locals {
       }
     }
   }
+
+  # Bedrock's Converse authorises as bedrock:InvokeModel on what it runs: a foundation model in
+  # this region, or an inference profile and the model behind it in the regions it routes to.
+  bedrock_profile = try(regex("^(us|us-gov|eu|apac|ca|jp|au|global)\\.(.+)$", var.bedrock_model_id), null)
+  bedrock_model_arns = var.llm_provider != "bedrock" ? [] : (
+    local.bedrock_profile == null
+    ? ["arn:${local.partition}:bedrock:${local.region}::foundation-model/${var.bedrock_model_id}"]
+    : [
+      "arn:${local.partition}:bedrock:${local.region}:${local.account_id}:inference-profile/${var.bedrock_model_id}",
+      "arn:${local.partition}:bedrock:*::foundation-model/${local.bedrock_profile[1]}",
+    ]
+  )
 
   # Fargate's CPU → memory (MiB) pairings.
   fargate_memory = {

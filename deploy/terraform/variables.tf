@@ -250,6 +250,30 @@ variable "openai_base_url" {
   default     = null
 }
 
+# --- The LLM provider: OpenAI or Bedrock (issue 16) ---------------------------------------------
+
+variable "llm_provider" {
+  description = "TRIAGE_LLM_PROVIDER: openai, bedrock or none. null: the daemon's default (openai when openai_api_key_secret_arn is set, else none). With bedrock the task role may invoke bedrock_model_id, and only it."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.llm_provider == null || contains(["openai", "bedrock", "none"], coalesce(var.llm_provider, "none"))
+    error_message = "llm_provider must be openai, bedrock or none (or null)."
+  }
+}
+
+variable "bedrock_model_id" {
+  description = "TRIAGE_BEDROCK_MODEL_ID, used with llm_provider = bedrock: a foundation model id (anthropic.claude-3-haiku-20240307-v1:0) or a cross-region inference profile id (us.…, eu.…, apac.…, global.…) enabled for the account in this region."
+  type        = string
+  default     = "anthropic.claude-3-haiku-20240307-v1:0"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$", var.bedrock_model_id))
+    error_message = "bedrock_model_id must be a Bedrock model or inference profile id (letters, digits, '.', '_', ':', '-')."
+  }
+}
+
 variable "concurrency" {
   description = "TRIAGE_CONCURRENCY: messages processed at once per task."
   type        = number
@@ -328,8 +352,9 @@ variable "extra_environment" {
       "TRIAGE_BACKEND_RESOLVE_ROUTE", "OPENAI_API_KEY", "OPENAI_MODEL", "OPENAI_BASE_URL", "GITHUB_TOKEN",
       "TRIAGE_CONCURRENCY", "TRIAGE_LOG_FORMAT", "TRIAGE_LOG_LEVEL", "TRIAGE_METRICS", "CLOUDWATCH_NAMESPACE",
       "TRIAGE_HTTP_PORT", "TRIAGE_SHUTDOWN_GRACE_S", "TRIAGE_VISIBILITY_TIMEOUT_S",
+      "TRIAGE_LLM_PROVIDER", "TRIAGE_BEDROCK_MODEL_ID",
     ])) == 0
-    error_message = "extra_environment must not set a variable the module manages (queue, region, store, backend, secrets, logging, metrics, port, grace, visibility); use the dedicated variable."
+    error_message = "extra_environment must not set a variable the module manages (queue, region, store, backend, secrets, LLM provider, logging, metrics, port, grace, visibility); use the dedicated variable."
   }
 }
 

@@ -39,6 +39,7 @@ from triage.sqs.depth import DepthPoller
 from triage.sqs.inbox import SqsInbox
 from triage.sqs.supervisor import Helper, Stats, Supervisor, SupervisorConfig
 from triage.summarise import Summariser, build_summariser, deterministic_summariser
+from triage.summarise.prompt import BYTES_PER_TOKEN
 from triage.tracing import NO_SPANS, Tracing
 
 log = structlog.get_logger(__name__)
@@ -148,7 +149,9 @@ def pipeline_from(
         policy=policy_from(settings),
         alert_concurrency=settings.llm_concurrency,
         # Only the LLM reads the raw payload; redacting it costs, so only for it.
-        payload_excerpt_chars=settings.llm_max_input_chars if settings.openai_api_key else 0,
+        payload_excerpt_chars=(
+            settings.llm_max_input_tokens * BYTES_PER_TOKEN if settings.llm != "none" else 0
+        ),
         dry_run=dry_run,
         silences=silences,
         tracing=tracing,
@@ -195,7 +198,7 @@ async def run_daemon(
             stack.push_async_callback(sink.aclose)
         sinks = guarded(settings, plain)
         redactor = Redactor()
-        summariser = build_summariser(settings, metrics, redactor)
+        summariser = build_summariser(settings, metrics, redactor, aws=aws)
         stack.push_async_callback(summariser.aclose)
         watch_breakers(metrics, breakers_of(*sinks, summariser))
         health = Health()

@@ -28,10 +28,16 @@ class Aws:
         self._stack = AsyncExitStack()
         self._clients: dict[str, Any] = {}
 
-    async def client(self, service: str, endpoint_url: str | None = None) -> Any:
+    async def client(
+        self, service: str, endpoint_url: str | None = None, config: Config | None = None
+    ) -> Any:
+        """The session's client of `service` (opened on first use); `config` is put over the
+        defaults (retries, timeouts) the first time."""
         if service not in self._clients:
             # A long poll holds the connection for up to 20 s: the read timeout must exceed it.
-            config = _CONFIG.merge(Config(read_timeout=self.settings.sqs_wait_time + 10))
+            config = _CONFIG.merge(Config(read_timeout=self.settings.sqs_wait_time + 10)).merge(
+                config or Config()
+            )
             # The stubs overload client() per literal service name; ours is a runtime string.
             client = self.session.client(  # type: ignore[call-overload]
                 service,

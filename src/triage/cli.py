@@ -50,6 +50,12 @@ def _parser() -> argparse.ArgumentParser:
         "demo", help="the embedded default: local AWS, sample alerts, the real daemon"
     )
     demo.add_argument("--verbose", action="store_true", help="show the daemon's info-level log")
+    demo.add_argument(
+        "--llm",
+        choices=["none", "stub"],
+        default="none",
+        help="stub: write new tickets through the LLM path, against a loopback model",
+    )
 
     sub.add_parser("check", help="validate the configuration and reach every dependency")
 
@@ -228,7 +234,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return 2
             from triage.demo import run_demo
 
-            return run_demo(verbose=args.verbose)
+            return run_demo(verbose=args.verbose, llm=args.llm)
         configure_logging(settings.log_format, settings.log_level)
         if args.command == "run":
             return _run(settings, drain=args.drain, dry_run=args.dry_run)

@@ -16,6 +16,8 @@ Every failure inside the pipeline is one of three kinds, and the supervisor acts
         ├── StoreUnavailableError  the store is down or throttled
         ├── InboxError             the queue cannot be read or written
         ├── SummariserError        the LLM failed (callers fall back; it rarely reaches the supervisor)
+        │   └── ModelError             one request to the model (OpenAI, Bedrock) failed; says
+        │                              whether another attempt may succeed
         └── BackpressureError      a service or our own budget says "wait", and says how long: the
             │                      message is fine, so it is *held* (kept invisible by the heartbeat,
             │                      intake paused) and tried again, without spending a receive
@@ -124,6 +126,29 @@ class SummariserError(TransientError):
     """Raised by an LLM summariser that failed; the pipeline falls back to the deterministic one."""
 
     reason = "summariser"
+
+
+class ModelError(SummariserError):
+    """Raised by a model client (OpenAI, Bedrock) when one request fails. `reason` is what
+    `LLMFallbacks{reason}` counts (timeout, rate_limited, unreachable, server_error_503,
+    rejected_400, bad_response …), `outcome` the `LLMCalls{outcome}` it is (timeout,
+    rate_limited, unreachable, server_error, rejected, invalid), and `retryable` whether the
+    model is busy or down (retried, and counted against the LLM's breaker) rather than refusing
+    this request."""
+
+    reason = "model"
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        outcome: str,
+        retryable: bool = False,
+        retry_after_s: float | None = None,
+    ) -> None:
+        super().__init__(reason, reason=reason, retry_after_s=retry_after_s)
+        self.outcome = outcome
+        self.retryable = retryable
 
 
 class BackpressureError(TransientError):

@@ -106,12 +106,24 @@ class Settings(BaseSettings):
     openai_base_url: str | None = Field(None, validation_alias=_env("OPENAI_BASE_URL"))
     llm_timeout_s: float = Field(20.0, gt=0)
     llm_concurrency: int = Field(4, ge=1)
-    llm_max_input_chars: int = Field(6000, ge=500)
+    #: Budget for the alert in the prompt's user message, in estimated tokens (`prompt.tokens`).
+    llm_max_input_tokens: int = Field(1500, ge=200)
     llm_retries: int = Field(2, ge=0)
     llm_breaker_failures: int = Field(5, ge=1)
     llm_breaker_reset_s: float = Field(30.0, gt=0)
     #: Regex → category → steps file for the deterministic summariser (default: the bundled one).
     patterns_file: Path | None = None
+
+    # --- LLM provider: OpenAI or Bedrock (README "The LLM summariser") -----------------------
+    #: openai | bedrock | none; unset: openai when OPENAI_API_KEY is set, else none (see `llm`).
+    llm_provider: Literal["openai", "bedrock", "none"] | None = None
+    #: The model or inference profile Bedrock's Converse API runs; called with the default
+    #: credential chain (the task role on ECS), in AWS_REGION.
+    bedrock_model_id: str = Field("anthropic.claude-3-haiku-20240307-v1:0", min_length=1)
+    #: Bedrock Runtime's endpoint (a VPC endpoint, a stand-in); unset: AWS_ENDPOINT_URL, else AWS's.
+    aws_endpoint_url_bedrock_runtime: str | None = Field(
+        None, validation_alias=_env("AWS_ENDPOINT_URL_BEDROCK_RUNTIME")
+    )
 
     # --- Slack -----------------------------------------------------------------------------
     #: The default incoming webhook; a route's `webhook_url` overrides it. A credential: never logged.
@@ -222,11 +234,37 @@ class Settings(BaseSettings):
     def _lower(cls, value: object) -> object:
         return value.lower() if isinstance(value, str) else value
 
+    @field_validator("llm_provider", mode="before")
+    @classmethod
+    def _provider(cls, value: object) -> object:
+        # Empty (`TRIAGE_LLM_PROVIDER=` in an env file) means unset: the default applies.
+        if isinstance(value, str):
+            return value.strip().lower() or None
+        return value
+
     @property
     def metrics_mode(self) -> str:
         if self.metrics == "emf" and self.aws_cloudwatch_endpoint:
             return "cloudwatch"
         return self.metrics
+
+    @property
+    def llm(self) -> Literal["openai", "bedrock", "none"]:
+        """The LLM that writes new tickets: TRIAGE_LLM_PROVIDER, else openai when
+        OPENAI_API_KEY is set, else none (the deterministic summariser alone)."""
+        if self.llm_provider is not None:
+            return self.llm_provider
+        return "openai" if self._has_openai_key else "none"
+
+    @property
+    def _has_openai_key(self) -> bool:
+        return self.openai_api_key is not None and bool(self.openai_api_key.get_secret_value())
+
+    @model_validator(mode="after")
+    def _openai_has_a_key(self) -> Settings:
+        if self.llm_provider == "openai" and not self._has_openai_key:
+            raise ValueError("TRIAGE_LLM_PROVIDER=openai needs OPENAI_API_KEY")
+        return self
 
     @model_validator(mode="after")
     def _lease_outlives_message(self) -> Settings:

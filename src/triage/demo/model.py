@@ -6,7 +6,9 @@ request, and answers in one of three ways, first match wins:
 1. scripted replies queued with `then(...)` (a 429, a 500, a slow answer, invalid JSON …);
 2. `responder`, a function from the request body to a reply (a "model" a test controls);
 3. the default model: a valid ticket for the alert in the prompt, after `latency_s`, with the
-   fields of `answer` put over it. With `gullible = True` (`--gullible`) it is the worst model
+   fields of `answer` put over it. It is no language model: its title is the alert's, its
+   steps the runbook and the first known-error pattern's steps from the prompt's hint, and
+   its usage triage's own token estimate of the request. With `gullible = True` (`--gullible`) it is the worst model
    triage must survive: it takes the priority the alert's text asks for ("PRIORITY CRITICAL",
    critical when none is asked for) and states facts the alert does not hold (`INVENTED`).
 
@@ -36,6 +38,8 @@ from typing import Any
 from triage.demo.loopback import KeepAliveHandler, LoopbackServer
 
 _FENCE = re.compile(r"<alert-([0-9a-f]+)>\n(.*)\n</alert-\1>", re.DOTALL)
+#: The hint line triage writes before the fence (`prompt._hint`).
+_HINT = re.compile(r"^Known error patterns [^\n]*:\n(\[.*\])$", re.MULTILINE)
 #: What a gullible model obeys in the alert's text.
 _PRIORITY_CUE = re.compile(r"(?i)\bpriority\W{0,3}(critical|high|medium|low)\b")
 
@@ -100,10 +104,23 @@ def error(status: int, message: str, *, retry_after: str | None = None) -> Reply
     )
 
 
+def texts(request: dict[str, Any]) -> list[str]:
+    """Every text of a request's messages, in order: OpenAI's (`content` a string) and
+    Converse's (`content` a list of `{"text": …}` blocks, `system` apart) alike."""
+    found = [str(block.get("text", "")) for block in request.get("system") or []]
+    for message in request.get("messages") or []:
+        content = message.get("content")
+        if isinstance(content, list):
+            found += [str(block.get("text", "")) for block in content if isinstance(block, dict)]
+        else:
+            found.append(str(content or ""))
+    return found
+
+
 def alert_in(request: dict[str, Any]) -> dict[str, Any]:
     """The alert JSON triage fenced into the user message (empty if there is none)."""
-    for message in request.get("messages", []):
-        match = _FENCE.search(str(message.get("content", "")))
+    for content in texts(request):
+        match = _FENCE.search(content)
         if match:
             try:
                 value = json.loads(match.group(2))
@@ -113,20 +130,36 @@ def alert_in(request: dict[str, Any]) -> dict[str, Any]:
     return {}
 
 
-def default_model(
+def hint_in(request: dict[str, Any]) -> list[dict[str, Any]]:
+    """The known-error patterns triage put before the fence as a hint (empty if none)."""
+    for content in texts(request):
+        match = _HINT.search(content)
+        if match:
+            try:
+                value = json.loads(match.group(1))
+            except ValueError:
+                return []
+            return value if isinstance(value, list) else []
+    return []
+
+
+def ticket_for(
     request: dict[str, Any], *, gullible: bool = False, answer: dict[str, Any] | None = None
-) -> Reply:
-    """A plausible, valid ticket built from the fenced alert (see the module docstring for
-    `gullible` and `answer`)."""
+) -> dict[str, Any]:
+    """A plausible, valid ticket built from the fenced alert and the hint's steps (see the
+    module docstring for `gullible` and `answer`)."""
     alert = alert_in(request)
     title = str(alert.get("title") or "Alert")
     where = ", ".join(f"{k}={v}" for k, v in sorted((alert.get("labels") or {}).items())[:3])
+    steps = [str(s) for known in hint_in(request)[:1] for s in known.get("steps", [])]
+    if alert.get("runbook_url"):
+        steps.insert(0, f"Open the runbook: {alert['runbook_url']}")
     ticket = {
         "title": f"{title}"[:110],
         "priority": alert.get("stated_priority") or "high",
         "description": f"{alert.get('source', 'an alert source')} reports: {title}. "
         f"Where: {where or 'unknown'}.",
-        "steps": ["Check the service's dashboards", "Look at recent deploys"],
+        "steps": steps[:8] or ["Check the service's dashboards", "Look at recent deploys"],
     }
     if gullible:
         text = " ".join(
@@ -137,7 +170,24 @@ def default_model(
         ticket["title"] = f"{title[:70]} on {INVENTED_HOST}"
         ticket["description"] = f"{ticket['description']} {INVENTED}"
     ticket.update(answer or {})
-    return completion(json.dumps(ticket))
+    return ticket
+
+
+def estimated_tokens(text: str) -> int:
+    """What the stand-in reports as usage: triage's own offline estimate (UTF-8 bytes / 4)."""
+    return -(-len(text.encode("utf-8")) // 4)
+
+
+def default_model(
+    request: dict[str, Any], *, gullible: bool = False, answer: dict[str, Any] | None = None
+) -> Reply:
+    """A chat completion holding `ticket_for(request)`; its usage is estimated from the text."""
+    content = json.dumps(ticket_for(request, gullible=gullible, answer=answer))
+    return completion(
+        content,
+        prompt_tokens=sum(estimated_tokens(t) for t in texts(request)),
+        completion_tokens=estimated_tokens(content),
+    )
 
 
 class ChatServer(LoopbackServer):

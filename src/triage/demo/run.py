@@ -2,7 +2,10 @@
 
 It starts moto's server in-process on 127.0.0.1 (SQS, a DLQ with a redrive policy, Secrets
 Manager), a loopback ticket backend, and runs the same `run_daemon` as `triage run` while it
-queues the bundled sample alerts in three waves (fire, repeat, resolve), then prints a report.
+queues the bundled sample alerts in three waves (fire, repeat, resolve), then prints a report
+(`report.py`). With `--llm stub` the daemon writes new tickets through the LLM path, against
+the loopback OpenAI-compatible model (`model.py`), which answers one alert with invalid JSON
+(so the fallback writes that ticket) and invents facts for another (so grounding marks them).
 """
 
 from __future__ import annotations
@@ -21,10 +24,11 @@ from typing import Any
 
 from triage.app import RunResult, run_daemon
 from triage.aws import Aws
+from triage.demo.model import ChatServer, Reply, alert_in, completion, default_model
+from triage.demo.report import ModelRun, report
 from triage.demo.ticketd import TicketServer
 from triage.logs import configure_logging
 from triage.metrics import Metrics
-from triage.redact import Redactor
 from triage.settings import Settings
 
 QUEUE = "triage-demo"
@@ -52,7 +56,9 @@ def sample_bodies() -> dict[str, list[tuple[str, str]]]:
     return waves
 
 
-def run_demo(*, verbose: bool = False) -> int:
+def run_demo(*, verbose: bool = False, llm: str = "none") -> int:
+    """Run the demo; `llm` is "none" (the deterministic summariser) or "stub" (the LLM path
+    against the loopback model)."""
     from moto.server import ThreadedMotoServer
 
     configure_logging("console", "info" if verbose else "warning")
@@ -64,25 +70,51 @@ def run_demo(*, verbose: bool = False) -> int:
     token = "demo-token-" + os.urandom(6).hex()
     backend = TicketServer(token=token)
     backend.start()
+    chat = ChatServer() if llm == "stub" else None
+    if chat is not None:
+        chat.responder = demo_model
+        chat.start()
     try:
         with tempfile.TemporaryDirectory(prefix="triage-demo-") as tmp:
             # Scoped to this process: boto needs credentials, moto accepts any.
             os.environ.setdefault("AWS_ACCESS_KEY_ID", "demo")
             os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "demo")
-            result, aws = asyncio.run(_demo(f"http://{host}:{port}", backend.url, token, Path(tmp)))
+            result, aws = asyncio.run(
+                _demo(f"http://{host}:{port}", backend.url, token, Path(tmp), chat)
+            )
             dead = asyncio.run(_dead_letters(aws))
-        _report(result, backend.tickets, dead, time.monotonic() - started)
+        model = ModelRun(chat.url, chat.requests) if chat is not None else None
+        print(report(result, backend.tickets, dead, time.monotonic() - started, model))
     finally:
+        if chat is not None:
+            chat.stop()
         backend.stop()
         moto.stop()
     return 0
 
 
+def demo_model(request: dict[str, Any]) -> Reply:
+    """The loopback model of `--llm stub`: a faithful ticket for most alerts; for the checkout
+    latency alert an answer that is not JSON (the deterministic summariser writes that ticket),
+    and for the disk alert a gullible one stating facts no alert holds (grounding marks them)."""
+    title = str(alert_in(request).get("title", ""))
+    if title.startswith("CheckoutLatencyHigh"):
+        return completion("Sure! Here is the ticket you asked for: the checkout is slow.")
+    return default_model(request, gullible=title.startswith("DiskAlmostFull"))
+
+
 async def _demo(
-    endpoint: str, backend_url: str, token: str, tmp: Path
+    endpoint: str, backend_url: str, token: str, tmp: Path, chat: ChatServer | None
 ) -> tuple[RunResult, DemoAws]:
     aws = await _provision(endpoint, token)
+    # With the loopback model: the LLM path, with a key that is only a placeholder.
+    model = (
+        {"openai_api_key": "sk-demo-" + os.urandom(8).hex(), "openai_base_url": chat.url}
+        if chat is not None
+        else {}
+    )
     settings = Settings(
+        **model,  # type: ignore[arg-type]
         queue_url=aws.queue_url,
         aws_endpoint_url=endpoint,
         aws_region="us-east-1",
@@ -182,37 +214,3 @@ async def _dead_letters(aws: DemoAws) -> list[dict[str, Any]]:
             QueueUrl=aws.dlq_url, MaxNumberOfMessages=10, WaitTimeSeconds=0
         )
     return list(response.get("Messages", []))
-
-
-def _report(
-    result: RunResult, tickets: list[dict[str, Any]], dead: list[dict[str, Any]], elapsed_s: float
-) -> None:
-    m = result.metrics
-    lines = [
-        "",
-        f"triage demo: {result.stats.received} deliveries handled in {elapsed_s:.1f} s",
-        # What the backend was actually sent, not what was decided.
-        f"  tickets created      {int(m.counter('TicketsCreated', sink='backend'))}",
-        f"  tickets updated      {int(m.counter('TicketsUpdated', sink='backend'))}",
-        f"  tickets closed       {int(m.counter('TicketsClosed', sink='backend'))}",
-        f"  duplicates suppressed {int(m.total('DuplicatesSuppressed'))}",
-        f"  dead letters         {len(dead)}",
-        "",
-        "tickets the backend received:",
-    ]
-    for ticket in tickets:
-        body = ticket["body"]
-        lines.append(
-            f"  [{body['priority']:>8}] {body['title']}  ({body['source']}, team {body.get('team') or '-'})"
-        )
-    redactor = Redactor()
-    if dead:
-        lines += ["", "dead letters (SQS redrove them after failed receives):"]
-        for message in dead:
-            failure = result.stats.failures.get(message["MessageId"])
-            why = f"{failure.reason}: {failure.error}" if failure else "reason not recorded"
-            # Dead letters are alert text, and their errors may quote it: shown redacted.
-            why = redactor.text(why)
-            preview = redactor.text(" ".join(message["Body"].split())[:50])
-            lines.append(f"  {preview!r}\n      why: {why}")
-    print("\n".join(lines))

@@ -1,6 +1,7 @@
 """Summarisers behind one `Summariser` seam.
 
-Without `OPENAI_API_KEY` the deterministic summariser writes every ticket. With it, the LLM
+With no LLM (`TRIAGE_LLM_PROVIDER=none`, the default without `OPENAI_API_KEY`) the deterministic
+summariser writes every ticket. With one (OpenAI, or Bedrock with the task role), the LLM
 summariser writes new tickets and the deterministic one stands behind it: whenever the model is
 unavailable, slow, refusing or wrong, `FallbackSummariser` counts `SummarizationFailures` and
 `LLMFallbacks{reason}` and returns the deterministic ticket, so the message still succeeds.
@@ -13,6 +14,7 @@ import asyncio
 
 import structlog
 
+from triage.aws import Aws
 from triage.errors import SummariserError
 from triage.metrics import Metrics
 from triage.models import Ticket
@@ -84,25 +86,49 @@ def deterministic_summariser(settings: Settings, redactor: Redactor) -> Redactin
 
 
 def build_summariser(
-    settings: Settings, metrics: Metrics, redactor: Redactor | None = None
+    settings: Settings,
+    metrics: Metrics,
+    redactor: Redactor | None = None,
+    *,
+    aws: Aws | None = None,
 ) -> Summariser:
-    """The summariser the settings ask for; logs once which one it is.
+    """The summariser the settings ask for (`Settings.llm`); logs once which one it is.
 
     `redactor` knows the credentials the process holds (backend token, API keys): they are
-    redacted by exact value wherever they might appear in a ticket.
+    redacted by exact value wherever they might appear in a ticket. `aws` is the daemon's
+    session, whose credential chain signs Bedrock's requests.
     """
     redactor = redactor or Redactor()
-    if settings.openai_api_key is None:
-        log.info("summariser.deterministic", reason="OPENAI_API_KEY is not set")
+    if settings.llm == "none":
+        reason = (
+            "TRIAGE_LLM_PROVIDER is none"
+            if settings.llm_provider == "none"
+            else "OPENAI_API_KEY is not set and TRIAGE_LLM_PROVIDER is unset"
+        )
+        log.info("summariser.deterministic", reason=reason)
         return deterministic_summariser(settings, redactor)
     deterministic = DeterministicSummariser(load_patterns(settings.patterns_file))
-    from triage.summarise.llm import LlmSummariser  # the openai SDK loads only when used
+    from triage.summarise.llm import LlmSummariser  # the model's SDK loads only when used
 
-    llm = LlmSummariser(settings, metrics=metrics, redactor=redactor)
-    log.info(
-        "summariser.llm",
-        model=settings.openai_model,
-        base_url=settings.openai_base_url or "https://api.openai.com/v1",
-        fallback="deterministic",
+    llm = LlmSummariser(
+        settings, metrics=metrics, redactor=redactor, patterns=deterministic.patterns, aws=aws
     )
+    if settings.llm == "bedrock":
+        where = settings.aws_endpoint_url_bedrock_runtime or settings.aws_endpoint_url
+        log.info(
+            "summariser.llm",
+            provider="bedrock",
+            model=settings.bedrock_model_id,
+            region=settings.aws_region,
+            endpoint=where or "aws",
+            fallback="deterministic",
+        )
+    else:
+        log.info(
+            "summariser.llm",
+            provider="openai",
+            model=settings.openai_model,
+            base_url=settings.openai_base_url or "https://api.openai.com/v1",
+            fallback="deterministic",
+        )
     return FallbackSummariser(llm, deterministic, metrics, redactor)

@@ -7,6 +7,12 @@ from typing import Protocol
 from triage.models import Ticket
 from triage.view import RedactedAlert
 
+#: The ticket contract every summariser keeps (the model's answer is refused past it):
+TITLE_CHARS = 120
+DESCRIPTION_CHARS = 4000
+STEP_CHARS = 300
+MAX_STEPS = 8
+
 
 class Summariser(Protocol):
     """Writes one ticket for a new incident. Called once per incident, never per message."""

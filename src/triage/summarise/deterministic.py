@@ -3,8 +3,11 @@
 Priority (the rule of `priority.py`): the source's stated priority; else the severity mapped by
 `SEVERITY_PRIORITY`; else, with no severity or one we do not know, the first matching pattern's
 hint moved at most one step from medium (a pattern matches alert text, which anyone can write),
-with a line at the end of the description saying so; else medium. Steps: the runbook first,
-then the steps of the first (up to three) patterns in `patterns.toml` that match the alert's text.
+with a line at the end of the description saying so; else medium. Title: the alert's, led by
+what failed and followed by where when the alert names them and its title does not
+(`subject.py`). Steps: the runbook first, then the steps of the first (up to three) patterns in
+`patterns.toml` that match the alert's text, then steps naming the alert's own metric, code
+location and links; generic steps only make up three. Within the ticket contract (`base.py`).
 """
 
 from __future__ import annotations
@@ -18,6 +21,9 @@ from typing import Any
 
 from triage.errors import ConfigError
 from triage.models import Priority, Ticket
+from triage.normalize.common import cut
+from triage.summarise import subject
+from triage.summarise.base import DESCRIPTION_CHARS, STEP_CHARS, TITLE_CHARS
 from triage.summarise.priority import (
     SEVERITY_PRIORITY,
     Decision,
@@ -100,10 +106,18 @@ def _pattern(entry: Any, where: str) -> Pattern:
     return Pattern(str(category), regex, priority, tuple(steps))
 
 
-class DeterministicSummariser:
-    #: Only this much alert text is matched against the patterns, to bound regex work.
-    MATCH_CHARS = 8_000
+#: Only this much alert text is matched against the patterns, to bound regex work.
+MATCH_CHARS = 8_000
 
+
+def match(patterns: tuple[Pattern, ...], alert: RedactedAlert) -> list[Pattern]:
+    """The first patterns (at most three, in file order) matching the alert's title,
+    description and label values."""
+    text = " ".join([alert.title, alert.description, *alert.labels.values()])[:MATCH_CHARS]
+    return [p for p in patterns if p.regex.search(text)][:_MAX_PATTERNS]
+
+
+class DeterministicSummariser:
     def __init__(self, patterns: tuple[Pattern, ...] | None = None) -> None:
         self.patterns = patterns if patterns is not None else load_patterns()
 
@@ -113,21 +127,19 @@ class DeterministicSummariser:
     def write(self, alert: RedactedAlert) -> Ticket:
         matched = self.match(alert)
         decision = self.priority(alert, matched)
-        description = _description(alert, matched)[:19_000]
-        if decision.note:
-            description += "\n\n" + decision.note
+        note = f"\n\n{decision.note}" if decision.note else ""
+        description = cut(
+            _description(alert, matched), DESCRIPTION_CHARS - len(note), ellipsis=True
+        )
         return Ticket(
-            title=_title(alert)[:200],
+            title=_title(alert),
             priority=decision.priority,
-            description=description,
+            description=description + note,
             steps=_steps(alert, matched),
         )
 
     def match(self, alert: RedactedAlert) -> list[Pattern]:
-        text = " ".join([alert.title, alert.description, *alert.labels.values()])[
-            : self.MATCH_CHARS
-        ]
-        return [p for p in self.patterns if p.regex.search(text)][:_MAX_PATTERNS]
+        return match(self.patterns, alert)
 
     def priority(self, alert: RedactedAlert, matched: list[Pattern]) -> Decision:
         """The module docstring's rule; a known severity leaves no room for a pattern's hint."""
@@ -145,11 +157,26 @@ class DeterministicSummariser:
 
 
 def _title(alert: RedactedAlert) -> str:
-    """The alert's own title; for a group, what its alerts share and how many there are."""
+    """The alert's own title (for a group: what its alerts share and how many there are),
+    led by what failed and followed by where, when the alert names them and the title does
+    not (`subject.py`)."""
     group = alert.group
-    if group is None or group.count <= 1:
-        return alert.title
-    return f"{group.count} alerts: {group.title}"
+    title = (
+        alert.title if group is None or group.count <= 1 else f"{group.count} alerts: {group.title}"
+    )
+    whats = subject.what(alert)
+    if whats and not any(subject.names(title, w) for w in whats):
+        title = f"{cut(whats[0], 60, ellipsis=True)}: {title}"
+    suffix = ""
+    places = subject.placed(alert)
+    if places and not any(subject.names(title, value) for _, value in places):
+        label, value = places[0]
+        suffix = f" {'on' if label in _HOSTS else 'in'} {cut(value, 60, ellipsis=True)}"
+    return cut(title, TITLE_CHARS - len(suffix), ellipsis=True) + suffix
+
+
+#: Where-labels that name a machine: the title says "on" it, not "in" it.
+_HOSTS = frozenset({"host", "instance", "device_id", "tag.server_name", "server_name"})
 
 
 #: Members of a group a description lists; the rest are counted.
@@ -166,7 +193,8 @@ def _description(alert: RedactedAlert, matched: list[Pattern]) -> str:
             *(f"- {m.status.value}: {m.title}" for m in group.members[:_LISTED_MEMBERS]),
         ]
         if group.count > _LISTED_MEMBERS:
-            lines.append(f"- … and {group.count - _LISTED_MEMBERS} more")
+            # The total, not the rest: a summary states no number the alerts do not hold.
+            lines.append(f"- … and more ({group.count} in all)")
         lines.append("")
     what = f"**What:** {alert.source} alert, {alert.status.value}"
     if alert.severity:
@@ -192,16 +220,47 @@ def _description(alert: RedactedAlert, matched: list[Pattern]) -> str:
     return "\n".join(lines)
 
 
+#: Steps for any alert: only used to make up three when the alert offers fewer of its own.
+GENERIC_STEPS = (
+    "Confirm the alert against the source dashboard or logs",
+    "Check recent deploys and configuration changes around the start time",
+    "Escalate to the owning team if it is not understood within 30 minutes",
+)
+#: Links worth a step of their own, in this order (a silence link is not a first step).
+_STEP_LINKS = ("dashboard", "panel", "issue", "event", "alert", "alarm", "source")
+
+
 def _steps(alert: RedactedAlert, matched: list[Pattern]) -> tuple[str, ...]:
+    """The runbook, the matched patterns' steps, then steps naming the alert's own metric,
+    code location and links; generic steps only make up three."""
     steps: list[str] = []
     if alert.runbook_url:
         steps.append(f"Open the runbook: {alert.runbook_url}")
     for pattern in matched:
         steps.extend(s for s in pattern.steps if s not in steps)
-    if len(steps) <= 1:
-        steps += [
-            "Confirm the alert against the source dashboard or logs",
-            "Check recent deploys and configuration changes around the start time",
-            "Escalate to the owning team if it is not understood within 30 minutes",
-        ]
-    return tuple(steps[:_MAX_STEPS])
+    steps.extend(s for s in _specific_steps(alert) if s not in steps)
+    steps.extend(GENERIC_STEPS[: max(0, 3 - len(steps))])
+    return tuple(cut(step, STEP_CHARS, ellipsis=True) for step in steps[:_MAX_STEPS])
+
+
+def _specific_steps(alert: RedactedAlert) -> list[str]:
+    labels = alert.labels
+    places = subject.where(alert)
+    at = f" on {places[0]}" if places else ""
+    steps = []
+    metric = labels.get("metric") or labels.get("metric_name")
+    value = labels.get("current_value") or labels.get("value")
+    threshold = labels.get("threshold")
+    if metric and value and threshold:
+        steps.append(f"Check {metric}{at}: {value} against the threshold {threshold}")
+    elif metric:
+        steps.append(f"Check {metric}{at} over the last hour")
+    if labels.get("alarm_rule"):
+        steps.append(f"Find which alarm of the rule is in ALARM: {labels['alarm_rule']}")
+    if labels.get("metrics"):
+        steps.append(f"Check each metric of the expression: {labels['metrics']}")
+    if labels.get("culprit"):
+        steps.append(f"Read the stack trace of the latest event in {labels['culprit']}")
+    links = [(name, alert.links[name]) for name in _STEP_LINKS if alert.links.get(name)]
+    steps += [f"Open the {name}: {url}" for name, url in links[:2]]
+    return steps

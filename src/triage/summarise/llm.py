@@ -1,49 +1,47 @@
-"""The LLM summariser: one chat completion per new incident, bounded, checked and contained.
+"""The LLM summariser: one model call per new incident, bounded, checked and contained.
 
-A call goes through these gates, in order; any failure raises `SummariserError`, and the
-`FallbackSummariser` around this class then writes the ticket deterministically:
+The provider is a `ChatModel` (`chat.py`): OpenAI's Chat Completions (`openai_chat.py`) or
+Bedrock's Converse API (`bedrock.py`), chosen by TRIAGE_LLM_PROVIDER. Everything else is the
+same for both. A call goes through these gates, in order; any failure raises `SummariserError`,
+and the `FallbackSummariser` around this class then writes the ticket deterministically:
 
     circuit breaker       open after TRIAGE_LLM_BREAKER_FAILURES calls failed in a row; while open
                           no request is made; after TRIAGE_LLM_BREAKER_RESET_S one probe goes out
     concurrency cap       at most TRIAGE_LLM_CONCURRENCY requests in flight per process
-    retries (tenacity)    429, 5xx, timeouts and connection errors are retried with jittered
-                          exponential waits, at most TRIAGE_LLM_RETRIES times, and never past the
-                          call's budget (the SDK's own retries are off, so they cannot stack)
+    retries (tenacity)    throttling, 5xx, timeouts and connection errors (`ModelError.retryable`)
+                          are retried with jittered exponential waits, at least the server's
+                          Retry-After, at most TRIAGE_LLM_RETRIES times, and never past the
+                          call's budget (the clients' own retries are off, so they cannot stack)
     timeout               each request is cut at TRIAGE_LLM_TIMEOUT_S
-    structured output     `json_schema` first; a server that rejects it (many OpenAI-compatible
-                          servers do) is asked again with `json_object`, and that choice is kept
     validation            the answer must parse as a `TicketDraft` (length limits included)
     containment           `contain()`: the source's stated priority wins, else the model's may
                           move the severity's default one step (`priority.py`), and the ticket
                           says why; links that are not the alert's are removed; numbers, hosts,
                           addresses and identifiers that are not in the alert the model saw are
                           marked [unverified] (`grounding.py`; a title holding one is replaced
-                          by the alert's own) and counted in `LLMGroundingRejects`; text is
-                          redacted and cleaned of control characters
+                          by the alert's own) and counted in `LLMGroundingRejects`; the runbook
+                          is the first step; text is redacted and cleaned of control characters
 
-Input: the alert, redacted and cut (see `prompt.py`); credentials the process holds are redacted
-by exact value too, so even an alert that quotes the backend token cannot put it in a prompt.
+Input: the alert, redacted and cut to a token budget, with the known-error patterns it matches
+as a hint (see `prompt.py`); credentials the process holds are redacted by exact value too, so
+even an alert that quotes the backend token cannot put it in a prompt.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import time
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any
 
 import httpx2
-import openai
 import structlog
-from openai.types.chat import ChatCompletion
 from pydantic import ValidationError as PydanticValidationError
 from tenacity import (
     AsyncRetrying,
     RetryCallState,
-    retry_if_exception_type,
+    retry_if_exception,
     stop_after_attempt,
     stop_before_delay,
     wait_random_exponential,
@@ -51,27 +49,33 @@ from tenacity import (
 
 import triage.summarise.grounding as grounding
 import triage.summarise.prompt as prompt
+from triage.aws import Aws
 from triage.breaker import CircuitBreaker
-from triage.errors import SummariserError
+from triage.errors import ModelError, SummariserError
 from triage.metrics import Metrics
 from triage.models import Priority, Ticket
 from triage.normalize.common import cut, line, text
 from triage.redact import Redactor
 from triage.settings import Settings
+from triage.summarise.chat import Answer, ChatModel
+from triage.summarise.deterministic import Pattern, load_patterns, match
 from triage.summarise.priority import decide
 from triage.view import RedactedAlert
 
 log = structlog.get_logger(__name__)
 
-#: Errors worth another attempt: the server is busy or down, or the request timed out.
-_RETRYABLE = (
-    openai.RateLimitError,
-    openai.InternalServerError,
-    openai.APIConnectionError,  # includes APITimeoutError
-)
 
-#: Upper bound on the tokens the model may write; a ticket is short.
-MAX_OUTPUT_TOKENS = 900
+def chat_model(
+    settings: Settings, *, aws: Aws | None = None, http_client: httpx2.AsyncClient | None = None
+) -> ChatModel:
+    """The model client TRIAGE_LLM_PROVIDER names (its SDK is imported only when used)."""
+    if settings.llm == "bedrock":
+        from triage.summarise.bedrock import BedrockChat
+
+        return BedrockChat(settings, aws)
+    from triage.summarise.openai_chat import OpenAiChat
+
+    return OpenAiChat(settings, http_client)
 
 
 class LlmSummariser:
@@ -79,17 +83,18 @@ class LlmSummariser:
         self,
         settings: Settings,
         *,
+        model: ChatModel | None = None,
         metrics: Metrics | None = None,
         redactor: Redactor | None = None,
+        patterns: tuple[Pattern, ...] | None = None,
+        aws: Aws | None = None,
         http_client: httpx2.AsyncClient | None = None,
         breaker: CircuitBreaker | None = None,
     ) -> None:
-        if settings.openai_api_key is None:
-            raise ValueError("LlmSummariser needs OPENAI_API_KEY")
-        self.model = settings.openai_model
+        self.model = model or chat_model(settings, aws=aws, http_client=http_client)
         self.timeout_s = settings.llm_timeout_s
         self.retries = settings.llm_retries
-        self.max_input_chars = settings.llm_max_input_chars
+        self.max_input_tokens = settings.llm_max_input_tokens
         # The whole call, retries and waits included, stays within a share of the message's
         # own time limit, so a slow LLM never makes the message itself time out.
         self.budget_s = min(
@@ -97,36 +102,29 @@ class LlmSummariser:
         )
         self.metrics = metrics if metrics is not None else Metrics()
         self.redactor = redactor or Redactor()
+        #: The known-error patterns whose category and steps are the prompt's hint.
+        self.patterns = patterns if patterns is not None else load_patterns(settings.patterns_file)
         self.breaker = breaker or CircuitBreaker(
             "llm", settings.llm_breaker_failures, settings.llm_breaker_reset_s
         )
         self._slots = asyncio.Semaphore(settings.llm_concurrency)
-        #: Flipped once when the server rejects json_schema; every later call uses json_object.
-        self.json_schema_supported = True
-        self._client = openai.AsyncOpenAI(
-            api_key=settings.openai_api_key.get_secret_value(),
-            base_url=settings.openai_base_url,
-            timeout=settings.llm_timeout_s,
-            max_retries=0,  # tenacity retries, within our budget; the SDK's would stack on top
-            http_client=http_client,
-        )
 
     async def summarise(self, alert: RedactedAlert) -> Ticket:
         if not self.breaker.allow():
             raise SummariserError("breaker_open")
         try:
-            draft, shown = await self._ask(alert)
-        except _Unavailable as exc:
-            self.breaker.failure()
+            answer, shown = await self._ask(alert)
+        except ModelError as exc:
+            if exc.retryable:  # busy, down or unreachable: the breaker counts a failure
+                self.breaker.failure()
+            else:  # the server answered, just not usefully: it is up
+                self.breaker.success()
             raise SummariserError(exc.reason) from None
         except asyncio.CancelledError:
             self.breaker.cancelled()
             raise
-        except SummariserError:
-            # The server answered, just not usefully: it is up, so the breaker counts a success.
-            self.breaker.success()
-            raise
         self.breaker.success()
+        draft = self._draft(answer)
         contained = contain(draft, alert, self.redactor, shown)
         if contained.rejected:
             # Kinds and counts only: a rejected token may be a secret the model made up or echoed.
@@ -140,119 +138,69 @@ class LlmSummariser:
         return contained.ticket
 
     async def aclose(self) -> None:
-        await self._client.close()
+        await self.model.aclose()
 
     # --- one call, with retries -----------------------------------------------------------
 
-    async def _ask(self, alert: RedactedAlert) -> tuple[prompt.TicketDraft, grounding.Evidence]:
-        """The model's draft, and the evidence of what it was shown."""
+    async def _ask(self, alert: RedactedAlert) -> tuple[Answer, grounding.Evidence]:
+        """The model's answer, and the evidence of what it was shown."""
         # Redacting a large raw payload is CPU work: keep it off the event loop.
-        messages, shown = await asyncio.to_thread(self._prepare, alert)
+        request, shown = await asyncio.to_thread(self._prepare, alert)
         started = time.monotonic()
         retrying = AsyncRetrying(
-            retry=retry_if_exception_type(_RETRYABLE),
+            retry=retry_if_exception(lambda e: isinstance(e, ModelError) and e.retryable),
             stop=stop_after_attempt(self.retries + 1) | stop_before_delay(self.budget_s),
             wait=_wait,
             before_sleep=_log_retry,
             reraise=True,
         )
-        try:
-            async for attempt in retrying:
-                with attempt:
-                    remaining = self.budget_s - (time.monotonic() - started)
-                    timeout = max(min(self.timeout_s, remaining), 0.1)
-                    return await self._complete(messages, timeout), shown
-        except openai.APITimeoutError:
-            raise _Unavailable("timeout") from None
-        except openai.RateLimitError:
-            raise _Unavailable("rate_limited") from None
-        except openai.APIConnectionError:
-            raise _Unavailable("unreachable") from None
-        except openai.InternalServerError as exc:
-            raise _Unavailable(f"server_error_{exc.status_code}") from None
-        except openai.APIStatusError as exc:  # 400/401/403/404/422: retrying will not help
-            log.warning("llm.rejected", status=exc.status_code, error=_short(exc.message))
-            self.metrics.incr("LLMCalls", outcome="rejected")
-            raise SummariserError(f"rejected_{exc.status_code}") from None
-        except openai.OpenAIError as exc:  # e.g. an answer that is not a chat completion at all
-            log.warning("llm.error", error=type(exc).__name__)
-            self.metrics.incr("LLMCalls", outcome="invalid")
-            raise SummariserError("bad_response") from None
+        async for attempt in retrying:
+            with attempt:
+                remaining = self.budget_s - (time.monotonic() - started)
+                timeout = max(min(self.timeout_s, remaining), 0.1)
+                return await self._complete(request, timeout), shown
         raise AssertionError("tenacity neither returned nor raised")  # pragma: no cover
 
-    def _prepare(self, alert: RedactedAlert) -> tuple[list[dict[str, str]], grounding.Evidence]:
-        view = prompt.alert_view(alert, self.redactor, self.max_input_chars)
-        return prompt.render(view), grounding.evidence(view)
+    def prepare(self, alert: RedactedAlert) -> prompt.Prompt:
+        """The prompt this summariser sends for `alert` (the demo and the benchmark show it)."""
+        return prompt.build(
+            alert, self.redactor, self.max_input_tokens, match(self.patterns, alert)
+        )
 
-    async def _complete(
-        self, messages: list[dict[str, str]], timeout_s: float
-    ) -> prompt.TicketDraft:
+    def _prepare(self, alert: RedactedAlert) -> tuple[prompt.Prompt, grounding.Evidence]:
+        request = self.prepare(alert)
+        # The hint's category names were shown too: naming one ("disk-full") states no fact.
+        shown = {**request.view, "known_error_patterns": list(request.hints)}
+        return request, grounding.evidence(shown)
+
+    async def _complete(self, request: prompt.Prompt, timeout_s: float) -> Answer:
         async with self._slots:
             started = time.perf_counter()
             try:
-                completion = await self._create(messages, timeout_s)
-            except openai.BadRequestError as exc:
-                if not (self.json_schema_supported and _rejects_json_schema(exc)):
-                    raise
-                # An OpenAI-compatible server without structured outputs: ask for plain JSON
-                # mode from now on, and validate the answer ourselves either way.
-                self.json_schema_supported = False
-                log.info("llm.json_schema_unsupported", fallback="json_object")
-                completion = await self._create(messages, timeout_s)
-            except _RETRYABLE as exc:
-                self.metrics.incr("LLMCalls", outcome=_outcome(exc))
+                answer = await self.model.complete(request.system, request.user, timeout_s)
+            except ModelError as exc:
+                self.metrics.incr("LLMCalls", outcome=exc.outcome)
                 raise
             finally:
                 self.metrics.observe("LLMLatency", (time.perf_counter() - started) * 1000)
-        usage = completion.usage
-        if usage is not None:
-            self.metrics.incr("LLMTokensIn", usage.prompt_tokens)
-            self.metrics.incr("LLMTokensOut", usage.completion_tokens)
-        return self._draft(completion)
+        if answer.prompt_tokens is not None:
+            self.metrics.incr("LLMTokensIn", answer.prompt_tokens)
+        if answer.completion_tokens is not None:
+            self.metrics.incr("LLMTokensOut", answer.completion_tokens)
+        return answer
 
-    async def _create(self, messages: list[dict[str, str]], timeout_s: float) -> Any:
-        if self.json_schema_supported:
-            response_format: Any = {
-                "type": "json_schema",
-                "json_schema": {"name": "ticket", "strict": True, "schema": prompt.json_schema()},
-            }
-        else:
-            response_format = {"type": "json_object"}
-        body = {
-            "model": self.model,
-            "messages": messages,
-            "response_format": response_format,
-            "temperature": 0.2,
-            "max_tokens": MAX_OUTPUT_TOKENS,
-        }
-        # The SDK's low-level `post` (its documented way to send a body as is): `create` would
-        # walk these plain dicts against its TypedDicts on every call, which profiled as half
-        # of the SDK's CPU per call (0.73 -> 0.37 ms measured). Errors, parsing and the
-        # ChatCompletion answer are the same.
-        return await self._client.post(
-            "/chat/completions",
-            cast_to=ChatCompletion,
-            body=body,
-            options={"timeout": timeout_s},
-        )
-
-    def _draft(self, completion: Any) -> prompt.TicketDraft:
-        if not completion.choices:
-            return self._invalid("no_choices")
-        choice = completion.choices[0]
-        message = choice.message
-        if getattr(message, "refusal", None):
+    def _draft(self, answer: Answer) -> prompt.TicketDraft:
+        if answer.refusal:
             self.metrics.incr("LLMCalls", outcome="refused")
-            log.warning("llm.refused", refusal=_short(str(message.refusal)))
+            log.warning("llm.refused", refusal=_short(answer.refusal))
             raise SummariserError("refused")
-        if choice.finish_reason == "length":
+        if answer.stop == "length":
             return self._invalid("truncated")
-        if choice.finish_reason == "content_filter":
+        if answer.stop == "filtered":
             self.metrics.incr("LLMCalls", outcome="refused")
             raise SummariserError("content_filter")
-        content = _strip_fence(message.content or "")
         try:
-            draft = prompt.TicketDraft.model_validate(json.loads(content))
+            draft = prompt.TicketDraft.model_validate(json.loads(_strip_fence(answer.text)))
         except (ValueError, PydanticValidationError) as exc:
             # A pydantic error quotes the input: log only its first line's shape, not the text.
             return self._invalid(
@@ -265,14 +213,6 @@ class LlmSummariser:
         self.metrics.incr("LLMCalls", outcome="invalid")
         log.warning("llm.invalid_answer", reason=reason)
         raise SummariserError(reason)
-
-
-class _Unavailable(Exception):
-    """The model could not be reached or kept failing: counts against the breaker."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
 
 
 @dataclass(frozen=True, slots=True)
@@ -313,9 +253,7 @@ def contain(
     description = text(ground(draft.description).text, "description", prompt.DESCRIPTION_CHARS)
     description = description or ""
     steps = [line(clean(step), "step", prompt.STEP_CHARS) for step in draft.steps]
-    kept = [s for s in steps if s]
-    if alert.runbook_url and not any(alert.runbook_url in s for s in kept):
-        kept.insert(0, f"Follow the runbook: {redactor.text(alert.runbook_url)}")
+    kept = runbook_first([s for s in steps if s], alert.runbook_url, redactor)
     # The source's stated priority wins; otherwise the model may move the severity's default
     # one step, so alert text cannot talk it up to critical.
     decision = decide(
@@ -336,9 +274,16 @@ def contain(
     return Contained(ticket, +rejected, title_replaced)
 
 
-def _rejects_json_schema(exc: openai.BadRequestError) -> bool:
-    text_ = f"{exc.message} {exc.body}".lower()
-    return any(word in text_ for word in ("response_format", "json_schema", "structured", "schema"))
+def runbook_first(steps: list[str], runbook_url: str | None, redactor: Redactor) -> list[str]:
+    """`steps` with the runbook first: the model's own step that opens it moved to the front,
+    else one added."""
+    if not runbook_url:
+        return steps
+    url = redactor.text(runbook_url)
+    opening = next((s for s in steps if url in s), None)
+    if opening is None:
+        return [f"Follow the runbook: {url}", *steps]
+    return [opening, *(s for s in steps if s is not opening)]
 
 
 def _strip_fence(content: str) -> str:
@@ -350,16 +295,6 @@ def _strip_fence(content: str) -> str:
     return stripped
 
 
-def _outcome(exc: BaseException) -> str:
-    if isinstance(exc, openai.APITimeoutError):
-        return "timeout"
-    if isinstance(exc, openai.RateLimitError):
-        return "rate_limited"
-    if isinstance(exc, openai.APIConnectionError):
-        return "unreachable"
-    return "server_error"
-
-
 _backoff = wait_random_exponential(multiplier=0.5, max=8)
 
 
@@ -368,9 +303,8 @@ def _wait(state: RetryCallState) -> float:
     one); the stop condition then refuses a wait that would overrun the call's budget."""
     delay = _backoff(state)
     exc = state.outcome.exception() if state.outcome else None
-    if isinstance(exc, openai.APIStatusError):
-        with contextlib.suppress(ValueError):
-            delay = max(delay, float(exc.response.headers.get("retry-after", "")))
+    if isinstance(exc, ModelError) and exc.retry_after_s is not None:
+        delay = max(delay, exc.retry_after_s)
     return delay
 
 
@@ -379,7 +313,7 @@ def _log_retry(state: RetryCallState) -> None:
     log.info(
         "llm.retry",
         attempt=state.attempt_number,
-        error=_outcome(exc) if exc else None,
+        error=exc.outcome if isinstance(exc, ModelError) else None,
         wait_s=round(state.next_action.sleep, 2) if state.next_action else None,
     )
 

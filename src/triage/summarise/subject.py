@@ -1,0 +1,101 @@
+"""What an alert says failed, and where: the names a ticket's title should carry.
+
+    what    the alert's name (alertname, CloudWatch alarm, threshold rule), its metric, or the
+            exception it reports (ZeroDivisionError)
+    where   the host, instance (without its port), device, service, project, job, namespace,
+            cluster, the resource of a CloudWatch dimension, a Sentry culprit or server, the
+            region, the environment
+
+Both lists come from the alert's own labels and text, most specific first, and are empty when
+the alert says nothing of the kind. A title *names* a term when every word of the term is a
+word of the title (case, separators and camelCase aside: "HighRequestLatency" is named by
+"High request latency"). The deterministic summariser writes titles with them; the quality
+bench (`bench/quality.py`) checks any summariser's titles against them.
+"""
+
+from __future__ import annotations
+
+import re
+
+from triage.view import RedactedAlert
+
+#: Labels naming what failed, most specific first.
+_WHAT = ("alertname", "alarm_name", "rule_name", "metric", "metric_name")
+#: Labels naming where, most specific first; `instance` loses its port.
+_WHERE = (
+    "host",
+    "instance",
+    "device_id",
+    "service",
+    "project",
+    "projects",
+    "job",
+    "namespace",
+    "cluster",
+    "culprit",
+    "tag.server_name",
+    "server_name",
+    "region",
+    "environment",
+)
+#: An exception's class name, as Sentry and most loggers write it.
+_EXCEPTION = re.compile(r"\b([A-Z][A-Za-z0-9]*(?:Error|Exception|Fault|Panic))\b")
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+_WORD = re.compile(r"[a-z0-9]+")
+#: A CloudWatch dimension: Name=Value, comma-separated.
+_DIMENSION = re.compile(r"(?:^|,\s*)[^=,]+=([^,]+)")
+
+
+def words(text: str) -> list[str]:
+    """The lower-case words of `text`, camelCase split."""
+    return _WORD.findall(_CAMEL.sub(" ", text).lower())
+
+
+def names(text: str, term: str) -> bool:
+    """Whether `text` names `term`: every word of the term is a word of the text."""
+    wanted = words(term)
+    return bool(wanted) and set(wanted) <= set(words(text))
+
+
+def what(alert: RedactedAlert) -> list[str]:
+    """The names of what failed, most specific first (see the module docstring)."""
+    labels = alert.labels
+    found = [labels[k] for k in _WHAT if labels.get(k)]
+    found += _EXCEPTION.findall(f"{alert.title} {alert.description[:500]}")
+    return _distinct(found)
+
+
+def where(alert: RedactedAlert) -> list[str]:
+    """The names of where it failed, most specific first (see `placed`)."""
+    return [value for _, value in placed(alert)]
+
+
+def placed(alert: RedactedAlert) -> list[tuple[str, str]]:
+    """(label, name) of where it failed, most specific first; for a group, only the labels its
+    alerts share (one member's host is not where the group is)."""
+    labels = dict(alert.group.by) if alert.group is not None else dict(alert.labels)
+    found: list[tuple[str, str]] = []
+    for key in _WHERE:
+        value = labels.get(key, "").strip()
+        if key == "namespace" and alert.source == "cloudwatch":
+            continue  # CloudWatch's metric namespace (AWS/ApplicationELB), not a place
+        if key == "instance" and re.search(r":\d+$", value):
+            value = value.rsplit(":", 1)[0]
+        if key == "region" and "dimensions" in labels:
+            found += [("dimension", name) for name in _dimension_names(labels["dimensions"])]
+        if value and not value.replace(".", "").isdigit():  # a numeric project id is no place
+            found.append((key, value))
+    return list({value: (key, value) for key, value in reversed(found)}.values())[::-1]
+
+
+def _dimension_names(dimensions: str) -> list[str]:
+    """The resources CloudWatch dimensions name: an ALB's `app/orders-api/50dc…` is orders-api."""
+    out = []
+    for value in _DIMENSION.findall(dimensions):
+        parts = value.strip().split("/")
+        out.append(parts[1] if len(parts) == 3 and parts[0] in ("app", "net") else value.strip())
+    return out
+
+
+def _distinct(values: list[str]) -> list[str]:
+    return list(dict.fromkeys(v.strip() for v in values if v and v.strip()))

@@ -1,0 +1,372 @@
+"""The LLM summariser on Amazon Bedrock: the real aioboto3 client against a loopback Converse
+server that refuses any request it cannot verify as SigV4-signed by the credentials it expects,
+which the client gets as an ECS task would (the container credentials endpoint)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler
+from pathlib import Path
+from typing import Any
+
+import pytest
+import structlog.testing
+from botocore.credentials import Credentials
+
+from daemon_harness import TOKEN, Queues
+from daemon_harness import settings_for as daemon_settings
+from factories import view
+from triage.app import run_daemon
+from triage.demo.converse import ConverseServer, converse_error, converse_reply
+from triage.demo.loopback import KeepAliveHandler, LoopbackServer
+from triage.demo.model import INVENTED_IP, alert_in
+from triage.demo.ticketd import TicketServer
+from triage.errors import ConfigError
+from triage.metrics import Metrics
+from triage.models import Alert, Priority, Status
+from triage.settings import Settings, load_settings
+from triage.summarise import FallbackSummariser, build_summariser
+from triage.summarise.bedrock import BedrockChat
+from triage.summarise.llm import LlmSummariser
+
+REGION = "eu-west-1"
+MODEL_ID = "anthropic.claude-3-haiku-20240307-v1:0"
+#: What the task role's credentials endpoint hands out (a session token, like a real role).
+ROLE = Credentials("ASIATASKROLE0EXAMPLE", "task-role-secret-key-0123456789", "task-role-token-xyz")
+SECRET = "AKIAIOSFODNN7EXAMPLE"
+
+
+class CredentialsEndpoint(LoopbackServer):
+    """ECS's container credentials endpoint (AWS_CONTAINER_CREDENTIALS_FULL_URI): the task
+    role's temporary credentials as JSON, to any GET."""
+
+    thread_name = "ecs-credentials"
+
+    def __init__(self, role: Credentials) -> None:
+        self.role = role
+        self.requests = 0
+        super().__init__()
+
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        server = self
+
+        class Handler(KeepAliveHandler):
+            def do_GET(self) -> None:
+                server.requests += 1
+                expires = datetime.now(UTC) + timedelta(hours=1)
+                body = json.dumps(
+                    {
+                        "AccessKeyId": server.role.access_key,
+                        "SecretAccessKey": server.role.secret_key,
+                        "Token": server.role.token,
+                        "Expiration": expires.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    }
+                ).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                """Quiet."""
+
+        return Handler
+
+
+@pytest.fixture
+def task_role(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[CredentialsEndpoint]:
+    """The process gets AWS credentials only as an ECS task does: from the container
+    credentials endpoint (no keys in the environment, no config files)."""
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
+    with CredentialsEndpoint(ROLE) as endpoint:
+        monkeypatch.setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", endpoint.base_url + "/creds")
+        yield endpoint
+
+
+@pytest.fixture
+def bedrock(task_role: CredentialsEndpoint) -> Iterator[ConverseServer]:
+    with ConverseServer(ROLE, REGION) as server:
+        yield server
+
+
+def settings_for(server: ConverseServer, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "llm_provider": "bedrock",
+        "bedrock_model_id": MODEL_ID,
+        "aws_region": REGION,
+        "aws_endpoint_url_bedrock_runtime": server.url,
+        "llm_timeout_s": 2.0,
+        "llm_retries": 2,
+        "llm_breaker_failures": 3,
+        "llm_breaker_reset_s": 60.0,
+        **overrides,
+    }
+    return Settings(**values)
+
+
+def summariser_for(
+    server: ConverseServer, metrics: Metrics | None = None, **overrides: Any
+) -> FallbackSummariser:
+    summariser = build_summariser(settings_for(server, **overrides), metrics or Metrics())
+    assert isinstance(summariser, FallbackSummariser)
+    return summariser
+
+
+def ticket_json(**fields: Any) -> str:
+    ticket = {
+        "title": "Checkout API returns 5xx",
+        "priority": "medium",
+        "description": "The checkout API fails.",
+        "steps": ["Check the error rate dashboard"],
+    }
+    return json.dumps({**ticket, **fields})
+
+
+def source(**fields: Any) -> Alert:
+    values: dict[str, Any] = {
+        "source": "generic",
+        "status": Status.FIRING,
+        "title": "Checkout API returns 5xx",
+        "severity": "warning",
+        "occurred_at": datetime(2026, 11, 23, 9, 0, tzinfo=UTC),
+        "identity": {"dedup_key": "checkout-5xx"},
+        **fields,
+    }
+    return Alert(**values)
+
+
+async def test_a_signed_converse_call_with_the_task_role_writes_the_ticket(
+    bedrock: ConverseServer, task_role: CredentialsEndpoint
+) -> None:
+    """With the task role's credentials from the container endpoint, the summariser calls
+    Converse for TRIAGE_BEDROCK_MODEL_ID, signed (SigV4, session token included) for bedrock in
+    AWS_REGION; the model's answer becomes the ticket, and its usage is counted."""
+    bedrock.then(converse_reply(ticket_json(), input_tokens=321, output_tokens=45))
+    metrics = Metrics()
+    summariser = summariser_for(bedrock, metrics)
+    ticket = await summariser.summarise(view(source()))
+    await summariser.aclose()
+    assert bedrock.refused == []
+    assert bedrock.model_ids == [MODEL_ID]
+    assert task_role.requests >= 1
+    assert ticket.title == "Checkout API returns 5xx"
+    assert ticket.priority is Priority.MEDIUM
+    [request] = bedrock.requests
+    assert "Answer with one JSON object only" in request["system"][0]["text"]
+    assert alert_in(request)["title"] == "Checkout API returns 5xx"
+    assert request["inferenceConfig"]["maxTokens"] > 0
+    assert metrics.counter("LLMCalls", outcome="ok") == 1
+    assert (metrics.counter("LLMTokensIn"), metrics.counter("LLMTokensOut")) == (321, 45)
+    assert metrics.counter("SummarizationFailures") == 0
+
+
+async def test_a_request_signed_with_other_credentials_is_refused_and_falls_back(
+    bedrock: ConverseServer,
+) -> None:
+    """The stand-in checks signatures for real: when it expects another role's secret, the
+    request is refused (403, not retried) and the deterministic ticket is written."""
+    bedrock.credentials = Credentials(ROLE.access_key, "another-secret", ROLE.token)
+    metrics = Metrics()
+    summariser = summariser_for(bedrock, metrics)
+    ticket = await summariser.summarise(view(source()))
+    await summariser.aclose()
+    assert bedrock.refused == ["the signature does not match the request"]
+    assert bedrock.request_count == 0
+    assert metrics.counter("LLMFallbacks", reason="rejected_403") == 1
+    assert ticket.title == "Checkout API returns 5xx"
+
+
+async def test_the_endpoint_falls_back_to_aws_endpoint_url(bedrock: ConverseServer) -> None:
+    """Without AWS_ENDPOINT_URL_BEDROCK_RUNTIME, Converse goes to AWS_ENDPOINT_URL."""
+    bedrock.then(converse_reply(ticket_json(title="From AWS_ENDPOINT_URL")))
+    summariser = summariser_for(
+        bedrock, aws_endpoint_url_bedrock_runtime=None, aws_endpoint_url=bedrock.url
+    )
+    ticket = await summariser.summarise(view(source()))
+    await summariser.aclose()
+    assert ticket.title == "From AWS_ENDPOINT_URL"
+
+
+async def test_throttling_is_retried_once_by_us_and_never_by_botocore(
+    bedrock: ConverseServer,
+) -> None:
+    """A ThrottlingException, then an answer: two requests in all (botocore's own retries are
+    off, ours retry once), the answer is used, each outcome counted."""
+    bedrock.then(
+        converse_error(429, "ThrottlingException", "Too many requests"),
+        converse_reply(ticket_json(title="After the retry")),
+    )
+    metrics = Metrics()
+    summariser = summariser_for(bedrock, metrics)
+    ticket = await summariser.summarise(view(source()))
+    await summariser.aclose()
+    assert ticket.title == "After the retry"
+    assert bedrock.request_count == 2
+    assert metrics.counter("LLMCalls", outcome="rate_limited") == 1
+    assert metrics.counter("LLMCalls", outcome="ok") == 1
+
+
+async def test_5xx_exhausts_the_retries_falls_back_and_opens_the_breaker(
+    bedrock: ConverseServer,
+) -> None:
+    """ServiceUnavailable on every request: each call makes 1 + TRIAGE_LLM_RETRIES requests and
+    falls back; after TRIAGE_LLM_BREAKER_FAILURES such calls the breaker skips Bedrock."""
+    bedrock.responder = lambda _request: converse_error(503, "ServiceUnavailableException")
+    metrics = Metrics()
+    summariser = summariser_for(bedrock, metrics, llm_retries=1, llm_breaker_failures=2)
+    for _ in range(3):
+        await summariser.summarise(view(source()))
+    await summariser.aclose()
+    assert bedrock.request_count == 4  # two calls of two requests; the third is not made
+    assert metrics.counter("LLMFallbacks", reason="server_error_503") == 2
+    assert metrics.counter("LLMFallbacks", reason="breaker_open") == 1
+    assert metrics.counter("SummarizationFailures") == 3
+
+
+async def test_access_denied_is_not_retried(bedrock: ConverseServer) -> None:
+    """AccessDenied (no bedrock:InvokeModel, or no model access): one request, then fallback."""
+    bedrock.responder = lambda _request: converse_error(403, "AccessDeniedException")
+    metrics = Metrics()
+    summariser = summariser_for(bedrock, metrics)
+    await summariser.summarise(view(source()))
+    await summariser.aclose()
+    assert bedrock.request_count == 1
+    assert metrics.counter("LLMFallbacks", reason="rejected_403") == 1
+    assert metrics.counter("LLMCalls", outcome="rejected") == 1
+
+
+async def test_a_slow_model_times_out_and_falls_back(bedrock: ConverseServer) -> None:
+    """Answers slower than TRIAGE_LLM_TIMEOUT_S: every attempt times out, the ticket is the
+    deterministic one, the reason is `timeout`."""
+    bedrock.latency_s = 1.0
+    metrics = Metrics()
+    summariser = summariser_for(bedrock, metrics, llm_timeout_s=0.3, llm_retries=1)
+    await summariser.summarise(view(source()))
+    await summariser.aclose()
+    assert metrics.counter("LLMCalls", outcome="timeout") == 2
+    assert metrics.counter("LLMFallbacks", reason="timeout") == 1
+
+
+@pytest.mark.parametrize(
+    ("reply", "reason"),
+    [
+        (converse_reply("not json at all"), "invalid_json"),
+        (converse_reply(ticket_json(priority="urgent")), "invalid_fields"),
+        (converse_reply(ticket_json(), stop_reason="max_tokens"), "truncated"),
+        (converse_reply("", stop_reason="guardrail_intervened"), "content_filter"),
+    ],
+)
+async def test_an_unusable_answer_falls_back(
+    bedrock: ConverseServer, reply: Any, reason: str
+) -> None:
+    """Invalid JSON, fields outside the contract, a cut-off answer and a guardrail's
+    intervention each fall back with their own reason, without a retry."""
+    bedrock.then(reply)
+    metrics = Metrics()
+    summariser = summariser_for(bedrock, metrics)
+    await summariser.summarise(view(source()))
+    await summariser.aclose()
+    assert bedrock.request_count == 1
+    assert metrics.counter("LLMFallbacks", reason=reason) == 1
+
+
+async def test_no_secret_reaches_the_converse_request(bedrock: ConverseServer) -> None:
+    """An alert quoting an AWS key, in its description and raw payload: the bytes Bedrock
+    receives hold the redaction placeholder, never the key."""
+    alert = source(description=f"deploy used {SECRET}", raw={"env": {"key": SECRET}})
+    summariser = summariser_for(bedrock)
+    await summariser.summarise(view(alert))
+    await summariser.aclose()
+    [raw] = bedrock.raw_bodies
+    assert SECRET.encode() not in raw
+    assert b"[REDACTED:aws-key]" in raw
+
+
+async def test_facts_bedrock_invents_are_marked_and_counted(bedrock: ConverseServer) -> None:
+    """The same grounding as the OpenAI path: a model inventing an address, a host and an
+    instance gets them marked [unverified] and counted in LLMGroundingRejects."""
+    bedrock.gullible = True
+    metrics = Metrics()
+    summariser = summariser_for(bedrock, metrics)
+    ticket = await summariser.summarise(view(source()))
+    await summariser.aclose()
+    assert INVENTED_IP not in ticket.description
+    assert "[unverified]" in ticket.description
+    assert metrics.counter("LLMGroundingRejects") >= 3
+    assert ticket.title == "Checkout API returns 5xx"  # its title held an invented host
+
+
+async def test_concurrent_calls_are_capped(bedrock: ConverseServer) -> None:
+    """At most TRIAGE_LLM_CONCURRENCY Converse requests are in flight."""
+    import asyncio
+
+    bedrock.latency_s = 0.2
+    summariser = summariser_for(bedrock, llm_concurrency=2)
+    alerts = [source(identity={"dedup_key": f"k{i}"}) for i in range(5)]
+    await asyncio.gather(*(summariser.summarise(view(a)) for a in alerts))
+    await summariser.aclose()
+    assert bedrock.request_count == 5
+    assert bedrock.max_in_flight == 2
+
+
+def test_the_provider_setting_picks_the_summariser() -> None:
+    """TRIAGE_LLM_PROVIDER: bedrock builds the Converse client and logs its model and region;
+    none wins over an OpenAI key; openai without a key is a config error naming both."""
+    with structlog.testing.capture_logs() as logs:
+        summariser = build_summariser(
+            Settings(llm_provider="bedrock", aws_region=REGION, bedrock_model_id=MODEL_ID),
+            Metrics(),
+        )
+    assert isinstance(summariser, FallbackSummariser)
+    assert isinstance(summariser.primary, LlmSummariser)
+    assert isinstance(summariser.primary.model, BedrockChat)
+    [line] = [e for e in logs if e["event"] == "summariser.llm"]
+    assert (line["provider"], line["model"], line["region"]) == ("bedrock", MODEL_ID, REGION)
+    plain = build_summariser(Settings(llm_provider="none", openai_api_key="sk-x"), Metrics())
+    assert not isinstance(plain, FallbackSummariser)
+    with pytest.raises(ConfigError, match="TRIAGE_LLM_PROVIDER=openai needs OPENAI_API_KEY"):
+        load_settings(llm_provider="openai")
+
+
+def test_the_default_provider_follows_the_openai_key() -> None:
+    """Unset (or empty) TRIAGE_LLM_PROVIDER means openai with OPENAI_API_KEY, else none."""
+    assert Settings().llm == "none"
+    assert Settings(openai_api_key="sk-x").llm == "openai"
+    assert Settings(llm_provider="BEDROCK").llm == "bedrock"
+    # An env file's empty lines (`TRIAGE_LLM_PROVIDER=`, `OPENAI_API_KEY=`) mean unset.
+    assert Settings(llm_provider="", openai_api_key="").llm == "none"
+
+
+async def test_the_daemon_writes_tickets_with_bedrock_and_the_task_role(
+    bedrock: ConverseServer, queues: Queues, backend: TicketServer, tmp_path: Path
+) -> None:
+    """`triage run` with TRIAGE_LLM_PROVIDER=bedrock: one session's credential chain (the task
+    role) serves SQS and Bedrock; two incidents, two signed Converse calls, two tickets the
+    model wrote."""
+    bedrock.answer = {"description": "Written by Bedrock.", "priority": "medium"}
+    bedrock.region = "us-east-1"  # the daemon's region: moto's queues live there
+    queues.send(
+        {"title": "Nightly backup failed", "dedup_key": "backup", "team": "data"},
+        {"title": "Disk almost full", "dedup_key": "disk", "team": "platform"},
+    )
+    settings = daemon_settings(
+        queues,
+        backend.url,
+        tmp_path / "triage.db",
+        llm_provider="bedrock",
+        bedrock_model_id=MODEL_ID,
+        aws_endpoint_url_bedrock_runtime=bedrock.url,
+    )
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("BACKEND_TOKEN", TOKEN)
+        result = await run_daemon(settings, drain=True)
+    assert bedrock.refused == []
+    assert bedrock.request_count == 2
+    assert sorted(t["body"]["description"] for t in backend.tickets) == ["Written by Bedrock."] * 2
+    assert result.metrics.counter("SummarizationFailures") == 0
