@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import logging
 import os
 import threading
 from collections.abc import Iterator
@@ -10,6 +11,7 @@ from typing import Any
 
 import httpx2
 import pytest
+import structlog
 from moto.server import ThreadedMotoServer
 
 from daemon_harness import TOKEN, Queues, make_queues
@@ -49,6 +51,20 @@ def no_held_credentials() -> Iterator[None]:
     _forget_held()
     yield
     _forget_held()
+
+
+@pytest.fixture(autouse=True)
+def logging_restored() -> Iterator[None]:
+    """Each test leaves logging as it found it: one that runs `triage.cli.main` in process
+    points every logger at its captured stderr, which is closed once that test ends (a later
+    test in the worker would fail writing there, and `capture_logs` would see nothing)."""
+    config = structlog.get_config()
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    structlog.configure(**config)
+    root.handlers[:] = handlers
+    root.setLevel(level)
 
 
 @pytest.fixture(autouse=True)

@@ -121,7 +121,8 @@ data "aws_iam_policy_document" "task" {
 
   statement {
     sid = "WatchDeadLetters"
-    # sqs/depth.py: get_queue_attributes on the DLQ, for the DlqMessagesVisible gauge.
+    # sqs/depth.py: get_queue_attributes on the DLQ, for the DlqMessagesVisible gauge and the
+    # status page.
     actions   = ["sqs:GetQueueAttributes"]
     resources = [aws_sqs_queue.dlq.arn]
   }
@@ -138,13 +139,6 @@ data "aws_iam_policy_document" "task" {
       "dynamodb:Scan",
     ]
     resources = [aws_dynamodb_table.incidents.arn, "${aws_dynamodb_table.incidents.arn}/index/*"]
-  }
-
-  statement {
-    sid = "ReadDeadLetterDepth"
-    # ops/status_page.py: get_queue_url and get_queue_attributes of the DLQ (its depth).
-    actions   = ["sqs:GetQueueUrl", "sqs:GetQueueAttributes"]
-    resources = [aws_sqs_queue.dlq.arn]
   }
 
   statement {
