@@ -564,10 +564,14 @@ class Supervisor:
     async def _heartbeat(self) -> None:
         """Extend messages still being worked on before their visibility runs out, in batches."""
         timeout_s = self.config.visibility_timeout_s
+        # A message is extended at most half its timeout after the last extension (a quarter
+        # between looks, a quarter of age to be due), so a busy loop or a slow SQS call still
+        # has half the timeout of slack before the message would reappear.
+        every_s = timeout_s / 4
         while True:
-            await asyncio.sleep(max(0.2, timeout_s / 3))
+            await asyncio.sleep(max(0.2, every_s))
             now = time.monotonic()
-            due = [m for m, extended in self._leases.values() if now - extended >= timeout_s / 3]
+            due = [m for m, extended in self._leases.values() if now - extended >= every_s]
             due = [m for m in due if m.id in self._leases]
             await self.inbox.change_visibility(due, timeout_s)
             for message in due:
