@@ -87,20 +87,22 @@ async def test_trickling_client_is_cut_at_the_deadline() -> None:
     """A client sending a whole header line every 50 ms is cut at the overall deadline, though
     no single read ever waits long; the cut is logged once."""
     with structlog.testing.capture_logs() as logs:
-        async with running(Limits(deadline_s=0.5)) as server, connection(server.port) as (r, w):
+        async with running(Limits(deadline_s=0.5)) as server:
+            # Before connecting: the server's deadline starts when it accepts the connection.
             started = time.monotonic()
-            w.write(b"GET /healthz HTTP/1.1\r\n")
-            lines_sent = 0
-            async with asyncio.timeout(10):  # a hang guard, far above the deadline
-                while not r.at_eof():
-                    with contextlib.suppress(OSError):
-                        w.write(b"X: 1\r\n")
-                        lines_sent += 1
-                    with contextlib.suppress(TimeoutError):
-                        async with asyncio.timeout(0.05):
-                            assert await r.read() == b""  # cut: no answer, just the close
-            assert time.monotonic() - started >= 0.5
-            assert lines_sent > 2
+            async with connection(server.port) as (r, w):
+                w.write(b"GET /healthz HTTP/1.1\r\n")
+                lines_sent = 0
+                async with asyncio.timeout(10):  # a hang guard, far above the deadline
+                    while not r.at_eof():
+                        with contextlib.suppress(OSError):
+                            w.write(b"X: 1\r\n")
+                            lines_sent += 1
+                        with contextlib.suppress(TimeoutError):
+                            async with asyncio.timeout(0.05):
+                                assert await r.read() == b""  # cut: no answer, just the close
+                assert time.monotonic() - started >= 0.5
+                assert lines_sent > 2
     assert [e["reason"] for e in refusals(logs)] == ["deadline"]
 
 
