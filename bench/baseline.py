@@ -68,6 +68,8 @@ class FirstReceive:
         self.cpu_s: float | None = None
         self.at: float | None = None
         self.before: list[str] = []
+        #: Every request forwarded, by operation.
+        self.counts: dict[str, int] = {}
         self.seen = threading.Event()
         self._lock = threading.Lock()
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -89,6 +91,7 @@ class FirstReceive:
         import rig
 
         with self._lock:
+            self.counts[operation] = self.counts.get(operation, 0) + 1
             if self.cpu_s is not None:
                 return
             if operation != "ReceiveMessage":

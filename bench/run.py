@@ -50,7 +50,7 @@ class Config:
 
     mode: str
     llm_latency_s: float = 0.5
-    concurrencies: tuple[int, ...] = (8, 32, 64)
+    concurrencies: tuple[int, ...] = (8, 32, 64, 128)
     #: Messages per throughput run = concurrency x waves (each wave takes one LLM latency).
     waves: int = 20
     #: The concurrency the speed-up over the sequential loop is taken at (and the latency run).
@@ -72,6 +72,8 @@ class Config:
     latency_load: float = 0.5
     profile: bool = True
     profile_rate_hz: int = 250
+    #: The throughput run repeated under py-spy (the largest concurrency if not measured).
+    profile_concurrency: int = 64
     log_level: str = "warning"
 
 
@@ -490,7 +492,11 @@ class Bench:
         ]
         if cfg.profile:
             phases.append(("storm (profiled)", lambda: self.storm(profiled=True)))
-            top = max(cfg.concurrencies)
+            top = (
+                cfg.profile_concurrency
+                if cfg.profile_concurrency in cfg.concurrencies
+                else max(cfg.concurrencies)
+            )
             phases.append(
                 (f"throughput c={top} (profiled)", lambda: self.throughput(top, profiled=True))
             )
