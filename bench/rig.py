@@ -290,12 +290,15 @@ class Daemon:
     """`python -m triage run` as a child in its own session (so a Ctrl-C at the terminal
     reaches the bench, which stops it); stderr goes to a file."""
 
-    def __init__(self, settings: Settings, log_path: Path) -> None:
+    def __init__(
+        self, settings: Settings, log_path: Path, extra_env: dict[str, str] | None = None
+    ) -> None:
         self.log_path = log_path
+        env = {**daemon_env(settings), **(extra_env or {})}
         with log_path.open("w") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "triage", "run"],
-                env=daemon_env(settings),
+                env={k: v for k, v in env.items() if v},
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,

@@ -36,7 +36,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))  # the LocalStack harness the tests use
 
-import ingest as ingest_phase  # noqa: E402 - bench/ is the script's own directory, first on sys.path
+import baseline  # noqa: E402 - bench/ is the script's own directory, first on sys.path
+import ingest as ingest_phase  # noqa: E402
 import report  # noqa: E402
 import rig  # noqa: E402
 
@@ -49,7 +50,7 @@ class Config:
 
     mode: str
     llm_latency_s: float = 0.5
-    concurrencies: tuple[int, ...] = (8, 32, 64)
+    concurrencies: tuple[int, ...] = (8, 32, 64, 128)
     #: Messages per throughput run = concurrency x waves (each wave takes one LLM latency).
     waves: int = 20
     #: The concurrency the speed-up over the sequential loop is taken at (and the latency run).
@@ -71,6 +72,8 @@ class Config:
     latency_load: float = 0.5
     profile: bool = True
     profile_rate_hz: int = 250
+    #: The throughput run repeated under py-spy (the largest concurrency if not measured).
+    profile_concurrency: int = 64
     log_level: str = "warning"
 
 
@@ -107,6 +110,11 @@ class Results:
     #: The webhook gateway's phase (bench/ingest.py), and why it did not finish if it did not.
     ingest: dict[str, Any] = field(default_factory=dict)
     ingest_error: str | None = None
+    #: Start-up CPU and the storm beside the bare SQS client (bench/baseline.py).
+    startup: dict[str, Any] | None = None
+    startup_error: str | None = None
+    peer: dict[str, Any] | None = None
+    peer_error: str | None = None
     errors: list[str] = field(default_factory=list)
     localstack_version: str = "unknown"
     wall_s: float = 0.0
@@ -264,8 +272,21 @@ class Bench:
         read from /proc at the first LLM request (startup done) and when the queue is empty."""
         cfg = self.config
         name = "storm-profiled" if profiled else "storm"
+        measured = self.storm_run(
+            name, cfg.storm_messages, cfg.storm_incidents, cfg.storm_concurrency, profiled=profiled
+        )
+        if "profiler" not in measured:
+            self.results.storm = measured
+        else:
+            self._keep_profile("storm", measured.pop("profiler"), measured)
+
+    def storm_run(
+        self, name: str, messages: int, incidents: int, concurrency: int, *, profiled: bool = False
+    ) -> dict[str, Any]:
+        """One storm on a fresh queue: its figures (and, profiled, the profiler under
+        "profiler"). bench/baseline.py's peer phase runs it beside the bare client."""
         queue = rig.make_queue(self.endpoint, name)
-        order = [i % cfg.storm_incidents for i in range(cfg.storm_messages)]
+        order = [i % incidents for i in range(messages)]
         random.Random(7).shuffle(order)
         bodies = [
             rig.generic_alert(f"{name}-{k}", f"{name} incident {k}", occurrence=i)
@@ -276,8 +297,8 @@ class Bench:
         settings = self.settings(
             queue,
             name,
-            concurrency=cfg.storm_concurrency,
-            llm_concurrency=cfg.storm_concurrency,
+            concurrency=concurrency,
+            llm_concurrency=concurrency,
         )
         with self.daemon(settings, name) as daemon:
             first = self._first_llm_after(llm0, daemon)
@@ -285,7 +306,7 @@ class Bench:
             meter = rig.CpuMeter(daemon.pid, self.localstack_pid)
             profiler = self._profiler(daemon, name, profiled)
             try:
-                end = self._drained(queue, daemon, 120 + cfg.storm_messages / 20)
+                end = self._drained(queue, daemon, 120 + messages / 20)
                 cpu_end = daemon.cpu_s()
                 cpu = meter.stop()
                 hwm_kib = daemon.status_kib("VmHWM")
@@ -294,15 +315,15 @@ class Bench:
                 if profiler is not None:
                     profiler.stop()
             problems = _problems(daemon)
-        measured = {
-            "messages": cfg.storm_messages,
-            "incidents": cfg.storm_incidents,
+        measured: dict[str, Any] = {
+            "messages": messages,
+            "incidents": incidents,
             "send_s": send_s,
             "window_s": end - first,
-            "rate": cfg.storm_messages / (end - first),
+            "rate": messages / (end - first),
             "cpu_startup_s": cpu_start,
             "cpu_s": cpu_end - cpu_start,
-            "cpu_per_message_ms": (cpu_end - cpu_start) / cfg.storm_messages * 1000,
+            "cpu_per_message_ms": (cpu_end - cpu_start) / messages * 1000,
             "hwm_mib": hwm_kib / 1024,
             "rss_mib": rss_kib / 1024,
             "llm_calls": self.chat.count() - llm0,
@@ -310,10 +331,9 @@ class Bench:
             "problems": problems,
             "cpu": cpu,
         }
-        if profiler is None:
-            self.results.storm = measured
-        else:
-            self._keep_profile("storm", profiler, measured)
+        if profiler is not None:
+            measured["profiler"] = profiler
+        return measured
 
     def group_storm(self) -> None:
         """Crash-looping pods under a grouping route (`group_by = ["alertname", "namespace"]`),
@@ -440,17 +460,43 @@ class Bench:
             self.results.ingest_error = str(exc)
             raise PhaseError(str(exc)) from None
 
+    @property
+    def baseline_config(self) -> baseline.BaselineConfig:
+        return baseline.QUICK if self.config.mode == "quick" else baseline.FULL
+
+    def startup(self) -> None:
+        """The daemon's CPU from its start to its first ReceiveMessage (bench/baseline.py)."""
+        try:
+            self.results.startup = baseline.startup(self, self.baseline_config)
+        except (RuntimeError, OSError) as exc:
+            self.results.startup_error = str(exc)
+            raise PhaseError(str(exc)) from None
+
+    def peer(self) -> None:
+        """Storms beside a bare aiobotocore receive-and-delete loop (bench/baseline.py)."""
+        try:
+            self.results.peer = baseline.peer(self, self.baseline_config)
+        except (RuntimeError, OSError, PhaseError) as exc:
+            self.results.peer_error = str(exc)
+            raise PhaseError(str(exc)) from None
+
     def run(self, only: set[str] | None = None) -> None:
         cfg = self.config
         phases: list[tuple[str, Any]] = [
+            ("startup", self.startup),
             *((f"throughput c={c}", lambda c=c: self.throughput(c)) for c in cfg.concurrencies),
             ("sequential baseline", self.sequential),
             ("storm", self.storm),
             ("group storm", self.group_storm),
+            ("peer (bare SQS client beside storms)", self.peer),
         ]
         if cfg.profile:
             phases.append(("storm (profiled)", lambda: self.storm(profiled=True)))
-            top = max(cfg.concurrencies)
+            top = (
+                cfg.profile_concurrency
+                if cfg.profile_concurrency in cfg.concurrencies
+                else max(cfg.concurrencies)
+            )
             phases.append(
                 (f"throughput c={top} (profiled)", lambda: self.throughput(top, profiled=True))
             )
@@ -574,8 +620,25 @@ def _problems(daemon: rig.Daemon) -> dict[str, int]:
     return counts
 
 
-def _ingest_provenance(args: argparse.Namespace, localstack: str) -> str:
-    """Where the Ingest gateway section's figures come from (it may be newer than the rest)."""
+#: Phases whose figures have a section of their own, rewritten alone by `--only`.
+SECTIONED = {"ingest", "startup", "peer"}
+EARLIER = "## Earlier figures"
+
+
+def _keep_earlier(previous: str, text: str) -> str:
+    """`text` with the previous file's "Earlier figures" section (hand-kept history of what
+    each change bought) carried over, before "Machine and versions"."""
+    if EARLIER not in previous:
+        return text
+    start = previous.index(EARLIER)
+    end = previous.find("\n## ", start + len(EARLIER))
+    kept = previous[start : end + 1 if end != -1 else None].rstrip("\n") + "\n\n"
+    anchor = text.find("## Machine and versions")
+    return text[:anchor] + kept + text[anchor:] if anchor != -1 else text + "\n" + kept
+
+
+def _provenance(args: argparse.Namespace, localstack: str) -> str:
+    """Where a section's figures come from (it may be newer than the rest)."""
     flags = " --quick" if args.quick else ""
     flags += f" --only {args.only}" if args.only else ""
     commit = subprocess.run(
@@ -589,7 +652,7 @@ def _ingest_provenance(args: argparse.Namespace, localstack: str) -> str:
     return (
         f"Measured by `python3 dev.py bench{flags}` on {datetime.now().astimezone():%Y-%m-%d %H:%M %Z} "
         f"(commit {commit or 'unknown'}; LocalStack {localstack}; {os.cpu_count()} cores, load average "
-        f"{load} at the end). How: [bench/README.md](README.md#ingest-gateway)."
+        f"{load} at the end)."
     )
 
 
@@ -614,10 +677,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-profile", action="store_true", help="skip the profiled storm")
     parser.add_argument(
         "--only",
-        help="comma list of phases to run (throughput, sequential, storm, group, latency, "
-        "ingest); "
-        "the others are reported as not measured. `--only ingest` rewrites only the results "
-        "file's Ingest gateway section and keeps every other figure",
+        help="comma list of phases to run (startup, throughput, sequential, storm, group, "
+        "peer, latency, ingest); the others are reported as not measured. Only ingest, "
+        "startup and peer (any of them) rewrite only their own sections of the results file "
+        "and keep every other figure",
     )
     parser.add_argument(
         "--keep", action="store_true", help="keep the work directory (logs, profile)"
@@ -657,19 +720,38 @@ def main(argv: list[str] | None = None) -> int:
                 bench.run(set(args.only.split(",")) if args.only else None)
         bench.results.wall_s = time.monotonic() - started
         only = set(args.only.split(",")) if args.only else None
+        provenance = _provenance(args, bench.results.localstack_version)
         lines, ingest_ok = ingest_phase.section(
             bench.results.ingest or None,
             bench.results.ingest_error,
-            _ingest_provenance(args, bench.results.localstack_version),
+            provenance + " How: [bench/README.md](README.md#ingest-gateway).",
         )
-        if only == {"ingest"}:
-            # Only the gateway ran: its section replaces the old one, every other figure stays.
-            previous = output.read_text() if output.exists() else "# triage benchmark results\n"
-            text, all_pass = ingest_phase.splice(previous, lines), ingest_ok
+        base_lines, base_ok = baseline.section(
+            bench.baseline_config,
+            bench.results.startup,
+            bench.results.startup_error,
+            bench.results.peer,
+            bench.results.peer_error,
+            provenance + " How: [bench/README.md](README.md#start-up-and-the-bare-sqs-client).",
+        )
+        previous = output.read_text() if output.exists() else "# triage benchmark results\n"
+        if only is not None and only <= SECTIONED:
+            # Only sectioned phases ran: their sections replace the old ones, every other
+            # figure stays.
+            text, all_pass = previous, True
+            if "ingest" in only:
+                text, all_pass = ingest_phase.splice(text, lines), ingest_ok
+            if only & {"startup", "peer"}:
+                text = baseline.splice(text, base_lines)
+                all_pass = all_pass and base_ok
         else:
             text, all_pass = report.render(bench.results)
             text = ingest_phase.splice(text, lines)
+            text = baseline.splice(text, base_lines)
+            text = _keep_earlier(previous, text)
             all_pass = all_pass and (ingest_ok or (only is not None and "ingest" not in only))
+            skipped_base = only is not None and not only & {"startup", "peer"}
+            all_pass = all_pass and (base_ok or skipped_base)
         output.write_text(text)
         _say(
             f"wrote {output} in {bench.results.wall_s:.0f} s ({'all targets met' if all_pass else 'a target was missed'})"

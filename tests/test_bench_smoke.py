@@ -26,7 +26,7 @@ def localstack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]
 def test_quick_bench_runs_end_to_end(localstack: LocalStack, tmp_path: Path) -> None:
     """`bench/run.py --quick` measures every phase against the real daemon and the gateway and
     writes a results file whose storm made exactly one LLM call and one ticket per incident,
-    whose grouped storm made one ticket with its CPU per alert, and whose gateway put every webhook it answered 202 on the queue."""
+    whose grouped storm made one ticket with its CPU per alert, whose gateway put every webhook it answered 202 on the queue, and which has the start-up CPU and the storm beside the bare SQS client."""
     output = tmp_path / "RESULTS.md"
     result = subprocess.run(
         [
@@ -57,6 +57,15 @@ def test_quick_bench_runs_end_to_end(localstack: LocalStack, tmp_path: Path) -> 
     assert "group storm: daemon CPU (user + sys) per alert" in text
     for figure in ("throughput at concurrency 16", "sequential", "peak RSS", "p99"):
         assert figure in text
+    baseline = text[text.index("## Start-up and the bare SQS client") :]
+    assert "start-up: daemon CPU (user + sys) from process start to the first ReceiveMessage" in (
+        baseline
+    )
+    assert "SQS calls before it:" in baseline
+    assert "daemon CPU per message ÷ a bare aiobotocore receive-10 / delete-batch loop's" in (
+        baseline
+    )
+    assert "not measured" not in baseline
     ingest = text[text.index("## Ingest gateway") :]
     assert "gateway CPU per webhook ÷ bare loop CPU per message" in ingest
     assert re.search(

@@ -1,6 +1,8 @@
-"""One aioboto3 session for the process, and the clients triage uses, opened from Settings.
+"""One aiobotocore session for the process, and the clients triage uses, opened from Settings.
 
-Every client honours `AWS_ENDPOINT_URL` (LocalStack, moto) and `AWS_REGION`.
+Every client honours `AWS_ENDPOINT_URL` (LocalStack, moto) and `AWS_REGION`, and verifies TLS
+with the process's one client context (`triage.tls`). aiobotocore directly, not aioboto3's
+wrapper: the daemon needs clients only, and boto3's resource layer cost start-up CPU.
 """
 
 from __future__ import annotations
@@ -8,10 +10,14 @@ from __future__ import annotations
 from contextlib import AsyncExitStack
 from typing import Any
 
-import aioboto3
+import aiohttp
+from aiobotocore.config import AioConfig
+from aiobotocore.httpsession import AIOHTTPSession
+from aiobotocore.session import get_session
 from botocore.config import Config
 
 from triage.settings import Settings
+from triage.tls import client_context
 
 #: Retries in botocore's standard mode; our own backoff (via SQS visibility) handles the rest.
 _CONFIG = Config(
@@ -19,12 +25,39 @@ _CONFIG = Config(
 )
 
 
+class SharedTlsSession(AIOHTTPSession):
+    """aiobotocore's HTTP session on the process's TLS context: each client's connector would
+    otherwise build a context and load the CA bundle again. A CA bundle botocore was given
+    (AWS_CA_BUNDLE) gets a shared context of its own; a client certificate or a proxy keeps
+    aiobotocore's own handling.
+
+    `AioConfig(http_session_cls=...)` is aiobotocore's public hook; the method and attributes
+    used here are its AIOHTTPSession's own (2.25), so tests/test_aws_tls.py pins them."""
+
+    def _create_connector(self, proxy_url: str | None) -> aiohttp.TCPConnector:
+        own: Any = self  # the stubs do not declare AIOHTTPSession's private attributes
+        verify = own._verify
+        if verify and not proxy_url and own._cert_file is None:
+            context = client_context(verify if isinstance(verify, str) else None)
+            return aiohttp.TCPConnector(
+                limit=own._max_pool_connections, ssl=context, **own._connector_args
+            )
+        return super()._create_connector(proxy_url)  # type: ignore[misc,no-any-return]
+
+
+def client_config(config: Config) -> AioConfig:
+    """`config` for an aiobotocore client on `SharedTlsSession`."""
+    aio: Any = AioConfig().merge(config)  # type: ignore[arg-type]  # it merges any Config
+    aio.http_session_cls = SharedTlsSession  # AioConfig.merge does not carry it over
+    return aio  # type: ignore[no-any-return]
+
+
 class Aws:
     """Opens clients lazily on one session; `aclose()` closes them in reverse order."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.session = aioboto3.Session(region_name=settings.aws_region)
+        self.session = get_session()
         self._stack = AsyncExitStack()
         self._clients: dict[str, Any] = {}
 
@@ -35,15 +68,15 @@ class Aws:
         defaults (retries, timeouts) the first time."""
         if service not in self._clients:
             # A long poll holds the connection for up to 20 s: the read timeout must exceed it.
-            config = _CONFIG.merge(Config(read_timeout=self.settings.sqs_wait_time + 10)).merge(
+            merged = _CONFIG.merge(Config(read_timeout=self.settings.sqs_wait_time + 10)).merge(
                 config or Config()
             )
-            # The stubs overload client() per literal service name; ours is a runtime string.
-            client = self.session.client(  # type: ignore[call-overload]
+            # The stubs overload create_client per literal service name; ours is a runtime string.
+            client = self.session.create_client(  # type: ignore[call-overload]
                 service,
                 endpoint_url=endpoint_url or self.settings.aws_endpoint_url,
                 region_name=self.settings.aws_region,
-                config=config,
+                config=client_config(merged),
             )
             self._clients[service] = await self._stack.enter_async_context(client)
         return self._clients[service]

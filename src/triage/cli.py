@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import sys
 from collections.abc import Sequence
@@ -219,6 +220,8 @@ def _author(args: argparse.Namespace) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command != "run":  # `run` turns the collector back on once started (triage.app)
+        gc.enable()
     try:
         if args.command == "normalize":
             return _normalize(args.file)

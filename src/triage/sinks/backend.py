@@ -41,6 +41,7 @@ from triage.secrets import TokenSource
 from triage.settings import Settings
 from triage.sinks.base import Applied, Effect
 from triage.sinks.http import parse_retry_after, scrub
+from triage.tls import client_context
 
 log = structlog.get_logger(__name__)
 
@@ -86,7 +87,10 @@ class BackendSink:
             max_connections=None, max_keepalive_connections=min(settings.concurrency, _KEEP_ALIVE)
         )
         self._client = httpx2.AsyncClient(
-            timeout=settings.backend_timeout_s, transport=transport, limits=limits
+            timeout=settings.backend_timeout_s,
+            transport=transport,
+            limits=limits,
+            verify=client_context(),
         )
 
     @property

@@ -58,6 +58,7 @@ from triage.models import EffectKind, Priority
 from triage.settings import Settings
 from triage.sinks.base import Applied, Effect
 from triage.sinks.http import parse_retry_after, scrub
+from triage.tls import client_context
 
 log = structlog.get_logger(__name__)
 
@@ -132,7 +133,9 @@ class SlackSink:
         self._clock = clock
         self._sleep = sleep
         self._paces: dict[str, _Pace] = {}
-        self._client = httpx2.AsyncClient(timeout=settings.slack_timeout_s, transport=transport)
+        self._client = httpx2.AsyncClient(
+            timeout=settings.slack_timeout_s, transport=transport, verify=client_context()
+        )
 
     @property
     def name(self) -> str:

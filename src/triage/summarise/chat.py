@@ -9,6 +9,8 @@ A failed request raises `triage.errors.ModelError`, which says whether another a
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
@@ -50,3 +52,44 @@ class ChatModel(Protocol):
     async def aclose(self) -> None:
         """Release the client; called once at shutdown."""
         ...
+
+
+class DeferredChat:
+    """A `ChatModel` built on a worker thread at its first request, not at start-up.
+
+    Importing the openai SDK costs about as much CPU as the rest of the daemon's start-up
+    together (its package imports every API type it has: ~0.6-0.9 s on this project's
+    machines), and a replica started to absorb a storm of repeats may never call the model.
+    The first request waits for the build; a build that failed is tried again by the next.
+    """
+
+    def __init__(self, provider: str, model: str, build: Callable[[], ChatModel]) -> None:
+        self.provider = provider
+        self.model = model
+        self._build = build
+        self._built: ChatModel | None = None
+        self._building: asyncio.Task[ChatModel] | None = None
+
+    async def _get(self) -> ChatModel:
+        if self._built is not None:
+            return self._built
+        if self._building is None or (
+            self._building.done()
+            and (self._building.cancelled() or self._building.exception() is not None)
+        ):
+            self._building = asyncio.create_task(asyncio.to_thread(self._build))
+        # Shielded: a request cancelled while the SDK loads leaves the build to the next one.
+        self._built = await asyncio.shield(self._building)
+        return self._built
+
+    async def complete(self, system: str, user: str, timeout_s: float) -> Answer:
+        return await (await self._get()).complete(system, user, timeout_s)
+
+    async def aclose(self) -> None:
+        if self._built is None and self._building is not None and not self._building.done():
+            # Shutdown while the SDK loads: the thread cannot be stopped, so let it finish.
+            await asyncio.gather(self._building, return_exceptions=True)
+            if not self._building.cancelled() and self._building.exception() is None:
+                self._built = self._building.result()
+        if self._built is not None:
+            await self._built.aclose()

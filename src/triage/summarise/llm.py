@@ -57,7 +57,7 @@ from triage.models import Priority, Ticket
 from triage.normalize.common import cut, line, text
 from triage.redact import Redactor
 from triage.settings import Settings
-from triage.summarise.chat import Answer, ChatModel
+from triage.summarise.chat import Answer, ChatModel, DeferredChat
 from triage.summarise.deterministic import Pattern, load_patterns, match
 from triage.summarise.priority import decide
 from triage.view import RedactedAlert
@@ -68,14 +68,21 @@ log = structlog.get_logger(__name__)
 def chat_model(
     settings: Settings, *, aws: Aws | None = None, http_client: httpx2.AsyncClient | None = None
 ) -> ChatModel:
-    """The model client TRIAGE_LLM_PROVIDER names (its SDK is imported only when used)."""
+    """The model client TRIAGE_LLM_PROVIDER names. OpenAI's SDK is imported, off the event
+    loop, at the first request (`DeferredChat`), not at start-up."""
     if settings.llm == "bedrock":
         from triage.summarise.bedrock import BedrockChat
 
         return BedrockChat(settings, aws)
-    from triage.summarise.openai_chat import OpenAiChat
+    if settings.openai_api_key is None:  # refused at start-up, not at the first request
+        raise ValueError("the OpenAI provider needs OPENAI_API_KEY")
 
-    return OpenAiChat(settings, http_client)
+    def build() -> ChatModel:
+        from triage.summarise.openai_chat import OpenAiChat
+
+        return OpenAiChat(settings, http_client)
+
+    return DeferredChat("openai", settings.openai_model, build)
 
 
 class LlmSummariser:

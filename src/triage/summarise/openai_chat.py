@@ -19,6 +19,7 @@ from triage.errors import ModelError
 from triage.settings import Settings
 from triage.summarise import prompt
 from triage.summarise.chat import MAX_OUTPUT_TOKENS, TEMPERATURE, Answer
+from triage.tls import client_context
 
 log = structlog.get_logger(__name__)
 
@@ -38,7 +39,8 @@ class OpenAiChat:
             base_url=settings.openai_base_url,
             timeout=settings.llm_timeout_s,
             max_retries=0,  # the summariser retries, within its budget
-            http_client=http_client,
+            # The SDK's own defaults (limits, redirects), on the process's one TLS context.
+            http_client=http_client or openai.DefaultAsyncHttpxClient(verify=client_context()),
         )
 
     async def complete(self, system: str, user: str, timeout_s: float) -> Answer:

@@ -41,6 +41,7 @@ from triage.errors import (
 from triage.settings import Settings
 from triage.sinks.github.auth import InstallationToken, app_credentials
 from triage.sinks.http import parse_retry_after, scrub
+from triage.tls import client_context
 
 log = structlog.get_logger(__name__)
 
@@ -82,6 +83,7 @@ class GitHubApi:
             timeout=settings.github_timeout_s,
             transport=transport,
             follow_redirects=True,  # a transferred issue answers 301 to its new home
+            verify=client_context(),
             headers={
                 "Accept": "application/vnd.github+json",
                 "X-GitHub-Api-Version": "2022-11-28",
