@@ -1,8 +1,7 @@
-"""One aiobotocore session for the process, and the clients triage uses, opened from Settings.
+"""One aioboto3 session for the process, and the clients triage uses, opened from Settings.
 
 Every client honours `AWS_ENDPOINT_URL` (LocalStack, moto) and `AWS_REGION`, and verifies TLS
-with the process's one client context (`triage.tls`). aiobotocore directly, not aioboto3's
-wrapper: the daemon needs clients only, and boto3's resource layer cost start-up CPU.
+with the process's one client context (`triage.tls`).
 """
 
 from __future__ import annotations
@@ -10,10 +9,10 @@ from __future__ import annotations
 from contextlib import AsyncExitStack
 from typing import Any
 
+import aioboto3
 import aiohttp
 from aiobotocore.config import AioConfig
 from aiobotocore.httpsession import AIOHTTPSession
-from aiobotocore.session import get_session
 from botocore.config import Config
 
 from triage.settings import Settings
@@ -32,7 +31,7 @@ class SharedTlsSession(AIOHTTPSession):
     aiobotocore's own handling.
 
     `AioConfig(http_session_cls=...)` is aiobotocore's public hook; the method and attributes
-    used here are its AIOHTTPSession's own (2.25), so tests/test_aws_tls.py pins them."""
+    used here are its AIOHTTPSession's own (2.25), so tests/test_startup.py pins them."""
 
     def _create_connector(self, proxy_url: str | None) -> aiohttp.TCPConnector:
         own: Any = self  # the stubs do not declare AIOHTTPSession's private attributes
@@ -57,7 +56,7 @@ class Aws:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.session = get_session()
+        self.session = aioboto3.Session(region_name=settings.aws_region)
         self._stack = AsyncExitStack()
         self._clients: dict[str, Any] = {}
 
@@ -71,8 +70,8 @@ class Aws:
             merged = _CONFIG.merge(Config(read_timeout=self.settings.sqs_wait_time + 10)).merge(
                 config or Config()
             )
-            # The stubs overload create_client per literal service name; ours is a runtime string.
-            client = self.session.create_client(  # type: ignore[call-overload]
+            # The stubs overload client() per literal service name; ours is a runtime string.
+            client = self.session.client(  # type: ignore[call-overload]
                 service,
                 endpoint_url=endpoint_url or self.settings.aws_endpoint_url,
                 region_name=self.settings.aws_region,
