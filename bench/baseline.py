@@ -143,8 +143,13 @@ class FirstReceive:
                 except (OSError, http.client.HTTPException):
                     local.conn.close()
                     local.conn = http.client.HTTPConnection(*proxy.upstream, timeout=60)
-                    local.conn.request("POST", self.path, body, headers)
-                    response = local.conn.getresponse()
+                    try:
+                        local.conn.request("POST", self.path, body, headers)
+                        response = local.conn.getresponse()
+                    except (OSError, http.client.HTTPException):
+                        # LocalStack went away (the bench is stopping): a 502, not a traceback.
+                        local.conn.close()
+                        return 502, [], b""
                 return response.status, response.getheaders(), response.read()
 
         return Handler
