@@ -265,10 +265,12 @@ class ConverseServer(LoopbackServer):
                     reply = server._handle(self.path, headers, raw)
                     if reply.delay_s:
                         time.sleep(reply.delay_s)
-                    self._send(reply)
                 finally:
+                    # Out of flight before the answer leaves: the client may send its next
+                    # request the moment it reads this one, and must not be counted twice.
                     with server._lock:
                         server._in_flight -= 1
+                self._send(reply)
 
             def _send(self, reply: Reply) -> None:
                 data = json.dumps(reply.body).encode()

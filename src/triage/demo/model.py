@@ -283,10 +283,12 @@ class ChatServer(LoopbackServer):
                     reply = server._answer(raw)
                     if reply.delay_s:
                         time.sleep(reply.delay_s)
-                    self._send(reply)
                 finally:
+                    # Out of flight before the answer leaves: the client may send its next
+                    # request the moment it reads this one, and must not be counted twice.
                     with server._lock:
                         server._in_flight -= 1
+                self._send(reply)
 
             def _send(self, reply: Reply) -> None:
                 if isinstance(reply.body, str | bytes):
