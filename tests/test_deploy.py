@@ -341,6 +341,9 @@ def tf_env(terraform: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TF_", "AWS_"))}
     env.update(TF_CLI_CONFIG_FILE=str(rc), TF_IN_AUTOMATION="1", CHECKPOINT_DISABLE="1")
+    # terraform and the AWS provider are Go programs holding the provider's large schema: a
+    # collection at 4x the live heap, not 2x, cut their CPU by ~15% here (validate: 4.8 -> 4.0 s).
+    env.setdefault("GOGC", "400")
     return env
 
 
