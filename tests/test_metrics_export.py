@@ -12,12 +12,8 @@ from typing import Any
 
 from programs import program_or_skip
 from triage.metrics import MAX_LABEL_VALUES, OTHER, Metrics
-from triage.ops.metrics_export import (
-    METRICS,
-    EmfExporter,
-    PutMetricDataExporter,
-    prometheus_text,
-)
+from triage.ops.metrics_export import METRICS, EmfExporter, PutMetricDataExporter
+from triage.ops.prometheus import prometheus_text
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -19,7 +19,8 @@ from triage.health import Health
 from triage.incidents.lifecycle import Action
 from triage.metrics import Metrics
 from triage.ops.endpoints import EndpointServer
-from triage.ops.metrics_export import EmfExporter, PutMetricDataExporter, prometheus_text
+from triage.ops.metrics_export import EmfExporter, PutMetricDataExporter
+from triage.ops.prometheus import prometheus_text
 from triage.sqs.inbox import Depth, Message
 from triage.sqs.supervisor import Supervisor, SupervisorConfig
 

@@ -1,5 +1,6 @@
 """What the daemon's start-up does and does not do: the openai SDK loads at the first model
-request (not at start-up), and every HTTP client of the process
+request, prometheus_client at the first scrape, PyJWT at a GitHub App's first token (none of
+them at start-up), and every HTTP client of the process
 (the sinks', the model's, each AWS client's connector) verifies TLS with one shared context."""
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from triage.tls import client_context
 
 PROBE = """
 import json, sys
+import triage.cli
 from triage.app import build_sinks, open_configured_store
 from triage.aws import Aws
 from triage.metrics import Metrics
@@ -38,19 +40,23 @@ async def main():
     sinks = await build_sinks(settings, aws, Metrics())
     build_summariser(settings, Metrics(), aws=aws)
     await aws.client("sqs")
-    print(json.dumps({"openai": "openai" in sys.modules}))
+    print(json.dumps({name: name in sys.modules for name in LAZY}))
     for sink in sinks:
         await sink.aclose()
     await store.aclose()
     await aws.aclose()
 
+LAZY = ("openai", "prometheus_client", "jwt", "cryptography")
 asyncio.run(main())
 """
 
 
-def test_startup_does_not_load_openai(tmp_path: pytest.TempPathFactory) -> None:
-    """Opening the daemon's store, sinks, summariser (OpenAI) and SQS client, as `triage run`
-    does before its first receive, does not import the openai SDK."""
+def test_startup_does_not_load_what_the_first_receive_does_not_need(
+    tmp_path: pytest.TempPathFactory,
+) -> None:
+    """Opening the daemon's store, sinks (backend, GitHub with a token), summariser (OpenAI)
+    and SQS client, as `triage run` does before its first receive, imports neither the openai
+    SDK, nor prometheus_client (first scrape), nor PyJWT and cryptography (GitHub App only)."""
     env = {
         **{k: v for k, v in os.environ.items() if k != "PYTHONPATH"},
         "PYTHONPATH": str(ROOT / "src"),
@@ -63,12 +69,17 @@ def test_startup_does_not_load_openai(tmp_path: pytest.TempPathFactory) -> None:
         "BACKEND_TOKEN": "token",
         "OPENAI_API_KEY": "sk-test",
         "TRIAGE_STORE_URL": f"sqlite:///{tmp_path}/s.db",
+        "TRIAGE_SINKS": "backend,github",
+        "GITHUB_TOKEN": "ghp_" + "x" * 36,
+        "GITHUB_REPOSITORY": "acme/ops",
+        "GITHUB_API_URL": "http://127.0.0.1:9",
     }
     result = subprocess.run(
         [sys.executable, "-c", PROBE], env=env, capture_output=True, text=True, timeout=60
     )
     assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout.strip().splitlines()[-1]) == {"openai": False}
+    loaded = json.loads(result.stdout.strip().splitlines()[-1])
+    assert loaded == dict.fromkeys(("openai", "prometheus_client", "jwt", "cryptography"), False)
 
 
 class _Token:

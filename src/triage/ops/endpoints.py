@@ -7,6 +7,7 @@ framework in the daemon, and the limits there keep the port from starving it.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from triage.health import Health
 from triage.metrics import Metrics
@@ -18,7 +19,9 @@ from triage.ops.http_server import (
     Request,
     Response,
 )
-from triage.ops.metrics_export import PROMETHEUS_CONTENT_TYPE, PrometheusExposition
+
+if TYPE_CHECKING:
+    from triage.ops.prometheus import PrometheusExposition
 
 
 class EndpointServer(HttpServer):
@@ -33,7 +36,8 @@ class EndpointServer(HttpServer):
     ) -> None:
         self.health = health
         self.metrics = metrics
-        self.exposition = PrometheusExposition(metrics)
+        #: Built at the first scrape: prometheus_client is not imported before one.
+        self._exposition: PrometheusExposition | None = None
         routes = {
             "/healthz": {"GET": self._healthz},
             "/readyz": {"GET": self._readyz},
@@ -56,4 +60,8 @@ class EndpointServer(HttpServer):
         return Response.json(200 if readiness["ready"] else 503, readiness)
 
     async def _metrics(self, request: Request) -> Response:
-        return Response(200, self.exposition.text(), PROMETHEUS_CONTENT_TYPE)
+        from triage.ops.prometheus import PROMETHEUS_CONTENT_TYPE, PrometheusExposition
+
+        if self._exposition is None:
+            self._exposition = PrometheusExposition(self.metrics)
+        return Response(200, self._exposition.text(), PROMETHEUS_CONTENT_TYPE)

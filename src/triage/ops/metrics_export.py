@@ -7,7 +7,9 @@ CloudWatch gets counters as deltas since the previous flush, timings as their ra
 their current value. A series with dimensions is also published under `Service` alone, so an
 alarm can watch a metric across its dimensions (the longest-open breaker, every LLM outcome).
 CloudWatch names stay the CamelCase ones of `triage.metrics`; Prometheus gets the same series
-under its own conventions (snake_case, `_total`, base units: seconds).
+under its own conventions (snake_case, `_total`, base units: seconds), named here and written by
+`triage.ops.prometheus` (imported at the first scrape: prometheus_client cost every start ~0.1 s
+of CPU).
 """
 
 from __future__ import annotations
@@ -15,27 +17,17 @@ from __future__ import annotations
 import asyncio
 import json
 import math
-import platform
 import re
 import sys
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal, TextIO, TypeVar
 
 import structlog
 from botocore.exceptions import BotoCoreError, ClientError
-from prometheus_client import CollectorRegistry, generate_latest
-from prometheus_client.core import (
-    CounterMetricFamily,
-    GaugeMetricFamily,
-    HistogramMetricFamily,
-    Metric,
-)
-from prometheus_client.registry import Collector
 
-from triage import version
-from triage.metrics import Metrics, SeriesKey, Timing
+from triage.metrics import Metrics, SeriesKey
 
 log = structlog.get_logger(__name__)
 _T = TypeVar("_T")
@@ -161,7 +153,7 @@ METRICS: dict[str, Described] = {
 }
 
 #: CloudWatch unit → the Prometheus base-unit suffix and the factor to it.
-_PROMETHEUS_UNITS = {"Milliseconds": ("seconds", 1e-3), "Seconds": ("seconds", 1.0)}
+PROMETHEUS_UNITS = {"Milliseconds": ("seconds", 1e-3), "Seconds": ("seconds", 1.0)}
 
 
 # --- CloudWatch -------------------------------------------------------------------------------
@@ -341,130 +333,17 @@ async def flush_every(interval_s: float, flush: Callable[[], Any]) -> None:
             await asyncio.shield(result)
 
 
-# --- Prometheus -------------------------------------------------------------------------------
-
-PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
-
-
-class PrometheusExposition:
-    """The Prometheus text of one `Metrics`, through prometheus_client and a registry of this
-    object's own (never the library's global one: two daemons in one test never mix)."""
-
-    def __init__(self, metrics: Metrics, prefix: str = "triage_") -> None:
-        self.registry = CollectorRegistry(auto_describe=False)
-        self.registry.register(_Collector(metrics, prefix))
-
-    def text(self) -> bytes:
-        return generate_latest(self.registry)
-
-
-def prometheus_text(metrics: Metrics, prefix: str = "triage_") -> str:
-    """Counters, histograms, gauges and `triage_build_info` in the Prometheus text format."""
-    return PrometheusExposition(metrics, prefix).text().decode()
+# --- Prometheus names (the exposition itself: triage.ops.prometheus) ------------------------
 
 
 def prometheus_name(name: str, kind: str, unit: str = _COUNT, prefix: str = "triage_") -> str:
     """The Prometheus name of metric `name`: snake_case, the base unit's suffix, and `_total`
     for a counter (as it appears in the exposition)."""
     base = prefix + re.sub(r"[^a-z0-9_]+", "_", _snake(name))
-    suffix, _ = _PROMETHEUS_UNITS.get(unit, ("", 1.0))
+    suffix, _ = PROMETHEUS_UNITS.get(unit, ("", 1.0))
     if suffix and not base.endswith("_" + suffix):
         base += "_" + suffix
     return base + "_total" if kind == "counter" else base
-
-
-class _Collector(Collector):
-    def __init__(self, metrics: Metrics, prefix: str) -> None:
-        self.metrics = metrics
-        self.prefix = prefix
-
-    def collect(self) -> Iterable[Metric]:
-        yield from self._counters()
-        yield from self._histograms()
-        yield from self._gauges()
-        info = GaugeMetricFamily(
-            self.prefix + "build_info",
-            "The running triage: its version and Python's (always 1).",
-            labels=["version", "python"],
-        )
-        info.add_metric([version(), platform.python_version()], 1)
-        yield info
-
-    def _counters(self) -> Iterator[Metric]:
-        for name, series in _by_name(self.metrics.counters()).items():
-            labels = _label_names(series)
-            family = CounterMetricFamily(
-                prometheus_name(name, "counter", prefix=self.prefix).removesuffix("_total"),
-                _help(name),
-                labels=labels,
-            )
-            for dims, value in series:
-                family.add_metric(_label_values(labels, dims), value)
-            yield family
-
-    def _histograms(self) -> Iterator[Metric]:
-        for name, series in _by_name(self.metrics.timings()).items():
-            unit = series[0][1].unit
-            _, factor = _PROMETHEUS_UNITS.get(unit, ("", 1.0))
-            labels = _label_names(series)
-            family = HistogramMetricFamily(
-                prometheus_name(name, "histogram", unit, self.prefix), _help(name), labels=labels
-            )
-            for dims, timing in series:
-                family.add_metric(
-                    _label_values(labels, dims), _buckets(timing), timing.total * factor
-                )
-            yield family
-
-    def _gauges(self) -> Iterator[Metric]:
-        for name, series in _by_name(self.metrics.gauges()).items():
-            unit = series[0][1].unit
-            _, factor = _PROMETHEUS_UNITS.get(unit, ("", 1.0))
-            labels = _label_names(series)
-            family = GaugeMetricFamily(
-                prometheus_name(name, "gauge", unit, self.prefix), _help(name), labels=labels
-            )
-            for dims, gauge in series:
-                family.add_metric(_label_values(labels, dims), gauge.value * factor)
-            yield family
-
-
-def _by_name(
-    values: dict[SeriesKey, _T],
-) -> dict[str, list[tuple[tuple[tuple[str, str], ...], _T]]]:
-    out: dict[str, list[tuple[tuple[tuple[str, str], ...], _T]]] = {}
-    for (name, dims), value in sorted(values.items(), key=lambda item: item[0]):
-        out.setdefault(name, []).append((dims, value))
-    return out
-
-
-def _label_names(series: list[tuple[tuple[tuple[str, str], ...], Any]]) -> list[str]:
-    """Every dimension any series of the metric has (a series without one shows it empty)."""
-    return sorted({_label(k) for dims, _ in series for k, _ in dims})
-
-
-def _label_values(labels: list[str], dims: tuple[tuple[str, str], ...]) -> list[str]:
-    by_label = {_label(k): v for k, v in dims}
-    return [by_label.get(label, "") for label in labels]
-
-
-def _label(name: str) -> str:
-    name = re.sub(r"[^a-zA-Z0-9_]", "_", name)
-    return name if re.match(r"[a-zA-Z_]", name) else "_" + name
-
-
-def _buckets(timing: Timing) -> list[tuple[str, float]]:
-    out = [(_bound(b), float(n)) for b, n in zip(timing.bounds, timing.buckets, strict=True)]
-    return [*out, ("+Inf", float(timing.count))]
-
-
-def _bound(value: float) -> str:
-    return repr(float(value))
-
-
-def _help(name: str) -> str:
-    described = METRICS.get(name)
-    return described.help if described else f"{name} (see the README's Operations section)."
 
 
 def _snake(name: str) -> str:

@@ -19,8 +19,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import jwt
-
 from triage.errors import ConfigError
 from triage.redact import hold
 from triage.settings import Settings
@@ -98,6 +96,10 @@ class InstallationToken:
 
     def app_jwt(self) -> str:
         """A fresh RS256 JWT for the /app endpoints."""
+        # Here, not at the top: PyJWT loads `cryptography`, ~0.15 s of CPU that a daemon with a
+        # plain token (or no GitHub sink) would pay at every start.
+        import jwt
+
         now = int(self._wall_clock())
         claims = {
             "iat": now - JWT_BACKDATE_S,
