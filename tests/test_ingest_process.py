@@ -4,6 +4,7 @@ the SIGTERM drain with a request in flight; and the gateway in front of the real
 from __future__ import annotations
 
 import json
+import os
 import signal
 import threading
 from collections.abc import Iterator
@@ -27,6 +28,7 @@ from ingest_harness import (
     wait_for,
 )
 from triage.app import run_daemon
+from triage.cli import main
 from triage.demo.ticketd import TicketServer
 
 
@@ -46,14 +48,23 @@ def proxy(moto_url: str) -> Iterator[SqsProxy]:
     ],
 )
 def test_configuration_errors_stop_with_one_line_and_exit_2(
-    queues: Queues, tokens: str | None, says: str
+    queues: Queues,
+    tokens: str | None,
+    says: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     """Missing, weak or misspelt tokens stop `triage ingest` at once, naming the problem but
-    never a token's value."""
+    never a token's value (the CLI's own code in this process; the exit of a real process is
+    test_missing_queue_url_exits_2's)."""
     settings = ingest_settings(queues.url, queues.endpoint, ingest_tokens=tokens)
-    result = run_triage("ingest", env=env_for(settings), timeout=60)
-    assert result.returncode == 2, result.stderr
-    (line,) = [x for x in result.stderr.splitlines() if x.startswith("triage: config:")]
+    for name in [k for k in os.environ if k.startswith(("TRIAGE_", "BACKEND_", "OPENAI_"))]:
+        monkeypatch.delenv(name)
+    for name, value in env_for(settings).items():
+        monkeypatch.setenv(name, value)
+    assert main(["ingest"]) == 2
+    stderr = capsys.readouterr().err
+    (line,) = [x for x in stderr.splitlines() if x.startswith("triage: config:")]
     assert says in line
     assert "short" not in line.split(":", 2)[-1].replace("shorter", "")
 
