@@ -16,16 +16,16 @@ from daemon_harness import Daemon, make_queues, settings_for
 from triage.demo.ticketd import TicketServer
 
 INCIDENTS = 25
-MESSAGES = 200
+MESSAGES = 140
 REPLICAS = 4
 #: Queue depth the feeder keeps (moto slows down as the queue deepens).
-DEPTH = 100
+DEPTH = 70
 
 
 def test_four_replicas_open_exactly_one_ticket_per_incident(
     moto_url: str, backend: TicketServer, tmp_path: Path
 ) -> None:
-    """4 daemons on one queue and one DynamoDB table turn 200 interleaved messages over 25 incidents into exactly 25 tickets."""
+    """4 daemons on one queue and one DynamoDB table turn 140 interleaved messages over 25 incidents into exactly 25 tickets."""
     queues = make_queues(moto_url, max_receive_count=10, visibility_s=30)
     ddb = boto3.client("dynamodb", endpoint_url=moto_url, region_name="us-east-1")
     ddb.create_table(

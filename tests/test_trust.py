@@ -304,31 +304,33 @@ def test_a_rate_limited_group_is_held_not_dead_lettered(
 def test_a_group_too_large_for_one_message_timeout_ends_fully_ticketed(
     queues: Queues, backend: TicketServer, tmp_path: Path
 ) -> None:
-    """An Alertmanager group of 400 new alerts, a 50 ms model and a 5 s message timeout: the
-    alerts run concurrently (TRIAGE_LLM_CONCURRENCY) and the timeout counts from the last
-    progress, so every alert gets its ticket and nothing reaches the DLQ."""
+    """An Alertmanager group of 160 new alerts, a 200 ms model, 8 model calls at once and a 3 s
+    message timeout (the model alone needs 4 s): the alerts run concurrently and the timeout
+    counts from the last progress, so every alert gets its ticket and nothing reaches the DLQ."""
+    alerts, latency_s, llm_concurrency, timeout_s = 160, 0.2, 8, 3.0
+    assert alerts * latency_s / llm_concurrency > timeout_s  # else this proves nothing
     group = json.loads((PAYLOADS / "alertmanager" / "group-firing.json").read_text())
     template = group["alerts"][0]
     group["alerts"] = [
-        {**template, "labels": {**template["labels"], "pod": f"api-{i}"}} for i in range(400)
+        {**template, "labels": {**template["labels"], "pod": f"api-{i}"}} for i in range(alerts)
     ]
     with ChatServer() as chat:
-        chat.latency_s = 0.05
+        chat.latency_s = latency_s
         settings = settings_for(
             queues,
             backend.url,
             tmp_path / "t.db",
             openai_api_key=OPENAI_KEY,
             openai_base_url=chat.url + "/v1",
-            llm_concurrency=8,
-            message_timeout_s=5,
+            llm_concurrency=llm_concurrency,
+            message_timeout_s=timeout_s,
             effect_lease_s=10,
             visibility_timeout_s=30,
         )
         queues.send(group)
         daemon = Daemon(settings, "--drain", log_dir=tmp_path)
         assert daemon.wait(timeout=120) == 0, daemon.log[-3000:]
-    assert len({t["body"]["fingerprint"] for t in backend.tickets}) == 400
+    assert len({t["body"]["fingerprint"] for t in backend.tickets}) == alerts
     assert queues.dead_letters() == []
     assert events(daemon, "message.retry") == []
 
