@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import MappingProxyType
 
@@ -72,15 +71,26 @@ def _no_progress() -> None:
     """A handler's caller that does not watch progress."""
 
 
-@dataclass(frozen=True, slots=True)
 class _Event:
-    """What the store's lifecycle reads of an alert, with the one text it keeps redacted."""
+    """What the store's lifecycle reads of an alert. Its title, the one text the lifecycle
+    keeps, is redacted when first read: a repeat of an open incident never reads it."""
 
-    fingerprint: str
-    source: str
-    status: Status
-    title: str
-    occurred_at: datetime
+    __slots__ = ("_redact", "_text", "_title", "fingerprint", "occurred_at", "source", "status")
+
+    def __init__(self, alert: Alert, redact: Callable[[str], str]) -> None:
+        self.fingerprint = alert.fingerprint
+        self.source = alert.source
+        self.status = alert.status
+        self.occurred_at = alert.occurred_at
+        self._text = alert.title
+        self._redact = redact
+        self._title: str | None = None
+
+    @property
+    def title(self) -> str:
+        if self._title is None:
+            self._title = self._redact(self._text)
+        return self._title
 
 
 async def _normalize(message: Message) -> Normalized:
@@ -214,14 +224,7 @@ class Pipeline:
         with structlog.contextvars.bound_contextvars(
             fingerprint=alert.fingerprint, source=alert.source
         ):
-            # The lifecycle keeps the title, so it is the one text redacted before the claim.
-            event = _Event(
-                alert.fingerprint,
-                alert.source,
-                alert.status,
-                self.redactor.text(alert.title),
-                alert.occurred_at,
-            )
+            event = _Event(alert, self.redactor.text)
             if self.dry_run:
                 return await self._preview(alert, event, group)
             effects = _Effects(self, alert)
