@@ -211,3 +211,26 @@ async def test_a_failed_transaction_keeps_every_message_of_its_group_on_the_queu
     await serving
     assert inbox.deleted == []
     assert supervisor.stats.retried == 5
+
+
+async def test_an_incident_another_replica_changed_is_read_again(store: SQLiteStore) -> None:
+    """A replica's write is seen at once, though this store keeps the incidents it wrote
+    decoded: each replica's repeats add to the other's count."""
+    replica = SQLiteStore(store.path, POLICY, LEASE, timedelta(days=30))
+    await replica.open()
+    try:
+        fingerprint = await _open(store)
+        for minute in range(1, 4):
+            now = T0 + timedelta(minutes=minute)
+            await store.begin(alert(minutes=minute), f"a{minute}", now)
+            t = await replica.begin(alert(minutes=minute), f"b{minute}", now)
+            assert t.after is not None and t.after.occurrences == 1 + 2 * minute
+        closed = await replica.begin(alert(status=Status.RESOLVED, minutes=5), "b5", T0)
+        assert closed.action is Action.CLOSE
+        stored = await store.get(fingerprint)
+        assert stored is not None and stored.pending is not None
+        t = await store.begin(alert(minutes=6), "a6", T0 + timedelta(minutes=6))
+        assert t.before is not None and t.before.occurrences == 7
+        assert t.before.state.value == "closed"
+    finally:
+        await replica.aclose()
