@@ -502,14 +502,41 @@ def section(
     return out, ok
 
 
+#: The row `section` writes for a start-up phase that did not run (`--only peer`).
+_STARTUP_NOT_RUN = "| start-up CPU to the first ReceiveMessage | not measured: not run |"
+_CARRIED = "Start-up figures carried over from an earlier run (this one ran only the storms):"
+
+
+def _carry_startup(previous: str, lines: list[str]) -> list[str]:
+    """`lines` with the start-up figures of `previous` (the section as it was) in place of
+    the start-up phase's "not run" row, when this run measured only the storms: `--only peer`
+    must not wipe what `--only startup` measured."""
+    not_run = [i for i, line in enumerate(lines) if line.startswith(_STARTUP_NOT_RUN)]
+    old = previous.splitlines()
+    rows = [line for line in old if line.startswith("| start-up")]
+    if not not_run or not rows or any(_STARTUP_NOT_RUN in row for row in rows):
+        return lines
+    measured = next((line for line in old if line.startswith("Measured by ")), "")
+    origin = next((line for line in old if line.startswith(_CARRIED)), None)
+    if origin is None:  # measured by that run, not carried over already
+        origin = f"{_CARRIED} {measured.removeprefix('Measured by ')}"
+    notes = [line for line in old if line.startswith("Start-up ") and line != origin]
+    at = not_run[0]
+    table_end = next((i for i in range(at, len(lines)) if not lines[i].startswith("|")), len(lines))
+    carried = [origin, *notes, ""]
+    return [*lines[:at], *rows, *lines[at + 1 : table_end + 1], *carried, *lines[table_end + 1 :]]
+
+
 def splice(document: str, lines: list[str]) -> str:
     """`document` with this section replaced by `lines` (or inserted before "## Machine and
     versions", else appended); every other section stays as it was."""
-    text = "\n".join(lines).rstrip("\n") + "\n\n"
     if HEADING in document:
         start = document.index(HEADING)
         end = document.find("\n## ", start + len(HEADING))
+        previous = document[start : end if end != -1 else None]
+        text = "\n".join(_carry_startup(previous, lines)).rstrip("\n") + "\n\n"
         return document[:start] + text + (document[end + 1 :] if end != -1 else "")
+    text = "\n".join(lines).rstrip("\n") + "\n\n"
     anchor = document.find("## Machine and versions")
     if anchor == -1:
         return document.rstrip("\n") + "\n\n" + text

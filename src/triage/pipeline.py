@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import MappingProxyType
 
@@ -29,7 +28,7 @@ from triage.incidents import Action, Incident, Ledger, Outcome, Policy, Work
 from triage.incidents.codec import view_from_json, view_to_json
 from triage.incidents.groups import GroupKey
 from triage.incidents.lifecycle import Group
-from triage.incidents.silences import SilenceCache
+from triage.incidents.silences import SilenceCache, first_match
 from triage.incidents.store import Hold, Routing, Transition
 from triage.metrics import Metrics
 from triage.models import Alert, EffectKind, Status
@@ -72,15 +71,26 @@ def _no_progress() -> None:
     """A handler's caller that does not watch progress."""
 
 
-@dataclass(frozen=True, slots=True)
 class _Event:
-    """What the store's lifecycle reads of an alert, with the one text it keeps redacted."""
+    """What the store's lifecycle reads of an alert. Its title, the one text the lifecycle
+    keeps, is redacted when first read: a repeat of an open incident never reads it."""
 
-    fingerprint: str
-    source: str
-    status: Status
-    title: str
-    occurred_at: datetime
+    __slots__ = ("_redact", "_text", "_title", "fingerprint", "occurred_at", "source", "status")
+
+    def __init__(self, alert: Alert, redact: Callable[[str], str]) -> None:
+        self.fingerprint = alert.fingerprint
+        self.source = alert.source
+        self.status = alert.status
+        self.occurred_at = alert.occurred_at
+        self._text = alert.title
+        self._redact = redact
+        self._title: str | None = None
+
+    @property
+    def title(self) -> str:
+        if self._title is None:
+            self._title = self._redact(self._text)
+        return self._title
 
 
 async def _normalize(message: Message) -> Normalized:
@@ -157,6 +167,8 @@ class Pipeline:
         _log_normalized(normalized)
         skew = self.policy.max_future_skew
         alerts = [believable_time(a, message.received_at, skew) for a in normalized.alerts]
+        # One alert: its end is the message's, so there is no progress to report.
+        progress = progress if len(alerts) > 1 else _no_progress
         actions = await self._each_incident(alerts, message.id, progress)
         self.metrics.observe("ProcessingLatency", (time.perf_counter() - started) * 1000)
         return [Outcome(a.fingerprint, action) for a, action in zip(alerts, actions, strict=True)]
@@ -211,17 +223,13 @@ class Pipeline:
     async def handle(self, alert: Alert, owner: str, group: GroupKey | None = None) -> Action:
         """Apply one alert (to its own incident, or as a member of `group`'s): claim its
         decision, and carry out the effect the claim holds."""
-        with structlog.contextvars.bound_contextvars(
+        # Bound and reset by token: `bound_contextvars` copies the whole context to restore it,
+        # for every alert of a storm.
+        tokens = structlog.contextvars.bind_contextvars(
             fingerprint=alert.fingerprint, source=alert.source
-        ):
-            # The lifecycle keeps the title, so it is the one text redacted before the claim.
-            event = _Event(
-                alert.fingerprint,
-                alert.source,
-                alert.status,
-                self.redactor.text(alert.title),
-                alert.occurred_at,
-            )
+        )
+        try:
+            event = _Event(alert, self.redactor.text)
             if self.dry_run:
                 return await self._preview(alert, event, group)
             effects = _Effects(self, alert)
@@ -235,13 +243,14 @@ class Pipeline:
                 self.metrics.incr(metric)
             log.info("alert.decided", action=str(work.action), status=str(alert.status))
             return work.action
+        finally:
+            structlog.contextvars.reset_contextvars(**tokens)
 
     async def _hold(self, alert: Alert) -> Hold | None:
         """When a silence matches `alert`: what the store keeps to carry its effect out later
         (the alert redacted, as the ticket would be written from)."""
-        if self.silences is None:
-            return None
-        silence = await self.silences.matching(alert, self.ledger.clock())
+        silences = await self.silences.current() if self.silences is not None else ()
+        silence = first_match(silences, alert, self.ledger.clock()) if silences else None
         if silence is None:
             return None
         view = redact_alert(alert, self.redactor, excerpt_chars=self.payload_excerpt_chars)

@@ -20,18 +20,35 @@ from triage.incidents.lifecycle import (
 from triage.models import EffectKind, Priority, Status, Ticket
 from triage.view import GroupView, RedactedAlert
 
+_INCIDENT_FIELDS = tuple(f.name for f in dataclasses.fields(Incident))
+_PENDING_FIELDS = tuple(f.name for f in dataclasses.fields(Pending))
+_HELD_FIELDS = tuple(f.name for f in dataclasses.fields(Held))
+_ESCALATION_FIELDS = tuple(f.name for f in dataclasses.fields(Escalation))
+#: The incident's own times (top level), kept as ISO 8601 text.
+_INCIDENT_TIMES = (
+    "opened_at",
+    "last_event_at",
+    "closed_at",
+    "last_update_at",
+    "applied_at",
+    "reopened_at",
+)
+
 
 def incident_to_json(incident: Incident) -> str:
     """Compact JSON of every field of the incident."""
     # Field by field: dataclasses.asdict would deep-copy the whole incident (ticket included)
-    # on every write, and a write happens for every alert.
-    data: dict[str, object] = {
-        f.name: getattr(incident, f.name) for f in dataclasses.fields(incident)
-    }
+    # on every write, and a write happens for every alert. Times are turned into text here
+    # rather than by json's `default` hook, which costs a Python call per value.
+    data: dict[str, object] = {name: getattr(incident, name) for name in _INCIDENT_FIELDS}
+    for name in _INCIDENT_TIMES:
+        value = data[name]
+        if value is not None:
+            data[name] = value.isoformat()  # type: ignore[attr-defined]
     data["ticket"] = incident.ticket.model_dump(mode="json") if incident.ticket else None
     pending = incident.pending
     if pending is not None:
-        data["pending"] = {f.name: getattr(pending, f.name) for f in dataclasses.fields(pending)}
+        data["pending"] = {name: getattr(pending, name) for name in _PENDING_FIELDS}
     group = incident.group
     if group is not None:
         data["group"] = {
@@ -44,25 +61,19 @@ def incident_to_json(incident: Incident) -> str:
             "untracked": group.untracked,
             "window_s": group.window_s,
         }
-    data["history"] = [[e.at, e.action, e.note] for e in incident.history]
-    for name in ("held", "escalation"):
-        value = data[name]
-        if value is not None:
-            data[name] = {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}  # type: ignore[arg-type]
+    data["history"] = [[e.at.isoformat(), e.action, e.note] for e in incident.history]
+    if incident.held is not None:
+        data["held"] = {name: getattr(incident.held, name) for name in _HELD_FIELDS}
+    if incident.escalation is not None:
+        escalation = incident.escalation
+        data["escalation"] = {name: getattr(escalation, name) for name in _ESCALATION_FIELDS}
     return json.dumps(data, default=_json_default, separators=(",", ":"), ensure_ascii=False)
 
 
 def incident_from_json(text: str) -> Incident:
     """The incident `incident_to_json` wrote (records written before a field existed get its default)."""
     data = json.loads(text)
-    for key in (
-        "opened_at",
-        "last_event_at",
-        "closed_at",
-        "last_update_at",
-        "applied_at",
-        "reopened_at",
-    ):
+    for key in _INCIDENT_TIMES:
         if data.get(key) is not None:
             data[key] = datetime.fromisoformat(data[key])
     data["state"] = State(data["state"])

@@ -278,21 +278,28 @@ def decide(stored: Incident | None, alert: AlertEvent, now: datetime, policy: Po
 
     if stored.guards(alert.occurred_at, policy):
         return Decision(Action.IGNORE, None)
-    seen = dataclasses.replace(stored, last_event_at=alert.occurred_at, applied_at=now)
-
-    if stored.state is State.OPEN:
-        if not firing:
-            return Decision(
-                Action.CLOSE, dataclasses.replace(seen, state=State.CLOSED, closed_at=now)
-            )
-        counted = dataclasses.replace(seen, occurrences=stored.occurrences + 1)
+    if stored.state is State.OPEN and firing:
+        # A repeat, the storm's case: one copy of the incident, not one per change.
+        occurrences = stored.occurrences + 1
         since = stored.last_update_at or stored.opened_at
         if now - since >= policy.update_interval:
             updated = dataclasses.replace(
-                counted, last_update_at=now, occurrences_at_update=counted.occurrences
+                stored,
+                last_event_at=alert.occurred_at,
+                applied_at=now,
+                occurrences=occurrences,
+                last_update_at=now,
+                occurrences_at_update=occurrences,
             )
             return Decision(Action.UPDATE, updated)
+        counted = dataclasses.replace(
+            stored, last_event_at=alert.occurred_at, applied_at=now, occurrences=occurrences
+        )
         return Decision(Action.COUNT, counted)
+    seen = dataclasses.replace(stored, last_event_at=alert.occurred_at, applied_at=now)
+
+    if stored.state is State.OPEN:
+        return Decision(Action.CLOSE, dataclasses.replace(seen, state=State.CLOSED, closed_at=now))
 
     # Closed (or only ever seen resolved).
     if not firing:

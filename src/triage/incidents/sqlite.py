@@ -1,5 +1,12 @@
 """Records in one SQLite file (`TRIAGE_STORE_URL=sqlite:///PATH`): the store of one process,
-or of several sharing the file."""
+or of several sharing the file.
+
+Changes are group-committed: while one transaction is on the store's thread, the changes that
+arrive meanwhile gather, and go together in the next one (one thread hop, one IMMEDIATE
+transaction). Each is applied in the order it came, on top of the ones before it, exactly as
+if it had its own transaction; a change that raises fails alone, and each caller is answered
+only once the transaction that holds its change is committed.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +14,7 @@ import asyncio
 import sqlite3
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -16,6 +24,23 @@ from triage.incidents.lifecycle import Policy
 from triage.incidents.store import INCIDENT, R, Record, RecordChange, Store
 
 
+@dataclass(frozen=True, slots=True)
+class _Change:
+    """One caller's change, waiting for the transaction that will hold it."""
+
+    kind: str
+    key: str
+    change: RecordChange[Any]
+    answer: asyncio.Future[Any]
+
+
+@dataclass(frozen=True, slots=True)
+class _Failed:
+    """A change that raised: its caller gets the error, the others' changes still commit."""
+
+    error: Exception
+
+
 class SQLiteStore(Store):
     """Records in one SQLite file; all I/O on one dedicated thread, never on the event loop.
 
@@ -23,6 +48,10 @@ class SQLiteStore(Store):
     Several processes may share the file: every change runs inside an IMMEDIATE transaction, so
     processes take turns and a race cannot lose an update.
     """
+
+    #: Most changes in one transaction: another process sharing the file waits at most that
+    #: long for its turn.
+    MAX_GROUP = 256
 
     def __init__(self, path: str, policy: Policy, lease: timedelta, closed_ttl: timedelta) -> None:
         super().__init__(policy, lease, closed_ttl)
@@ -34,6 +63,13 @@ class SQLiteStore(Store):
         #: TTL does for the other store), so a long-running daemon's file stays small.
         self.purge_every_s = 3600.0
         self._purged_at = 0.0
+        #: How long a transaction waits for another process's lock before it fails.
+        self.busy_timeout_s = 5.0
+        #: Changes waiting for the next transaction, and the task that commits them.
+        self._waiting: list[_Change] = []
+        self._committer: asyncio.Task[None] | None = None
+        #: Transactions committed (each holds one or more changes).
+        self.transactions = 0
 
     async def open(self) -> None:
         await self._call(self._open)
@@ -41,7 +77,7 @@ class SQLiteStore(Store):
     def _open(self) -> None:
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(self.path, timeout=5.0, isolation_level=None)
+        conn = sqlite3.connect(self.path, timeout=self.busy_timeout_s, isolation_level=None)
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute(
@@ -85,25 +121,77 @@ class SQLiteStore(Store):
         return self._conn
 
     async def _update(self, kind: str, key: str, change: RecordChange[R]) -> R:
-        # Read, decide and write in one IMMEDIATE transaction on the store's thread: workers of
+        # Read, decide and write in an IMMEDIATE transaction on the store's thread: workers of
         # this process never conflict, and other processes on the same file wait their turn.
-        result: R = await self._call(self._update_sync, kind, key, change)
-        return result
+        answer: asyncio.Future[R] = asyncio.get_running_loop().create_future()
+        self._waiting.append(_Change(kind, key, change, answer))
+        if self._committer is None:
+            self._committer = asyncio.create_task(self._commit_waiting())
+        return await answer
 
-    def _update_sync(self, kind: str, key: str, change: RecordChange[R]) -> R:
+    async def _commit_waiting(self) -> None:
+        """Commit the waiting changes, a group per transaction, until none are left; the
+        changes that arrive while a transaction runs make the next group."""
+        loop = asyncio.get_running_loop()
+        try:
+            while self._waiting:
+                group = self._waiting[: self.MAX_GROUP]
+                del self._waiting[: self.MAX_GROUP]
+                # A caller cancelled before its change left has nothing written for it.
+                group = [c for c in group if not c.answer.done()]
+                if not group:
+                    continue
+                changes = [(c.kind, c.key, c.change) for c in group]
+                try:
+                    results = await loop.run_in_executor(self._executor, self._apply, changes)
+                except BaseException as exc:
+                    for c in group:
+                        _answer_error(c.answer, exc)
+                    if not isinstance(exc, Exception):
+                        raise
+                    continue
+                for c, result in zip(group, results, strict=True):
+                    if c.answer.done():
+                        continue  # its caller was cancelled while it was written: as before
+                    if isinstance(result, _Failed):
+                        c.answer.set_exception(result.error)
+                    else:
+                        c.answer.set_result(result)
+        finally:
+            # Left only if this task was cancelled (the loop is closing): nobody would answer.
+            self._committer, waiting, self._waiting = None, self._waiting, []
+            for c in waiting:
+                _answer_error(c.answer, StoreUnavailableError("sqlite store is closing"))
+
+    def _apply(self, changes: list[tuple[str, str, RecordChange[Any]]]) -> list[Any]:
+        """Apply `changes` in order in one transaction; each sees the ones before it. A
+        record changed several times is written once."""
         db = self._db()
         db.execute("BEGIN IMMEDIATE")
         try:
-            write, result = change(self._get_sync(kind, key))
-            if write is not None:
-                self._put_sync(write)
+            written: dict[tuple[str, str], Record] = {}
+            results: list[Any] = []
+            for kind, key, change in changes:
+                at = (kind, key)
+                stored = written[at] if at in written else self._get_sync(kind, key)
+                try:
+                    write, result = change(stored)
+                except Exception as exc:  # its own failure (a busy incident, a bug): its caller's alone
+                    results.append(_Failed(exc))
+                    continue
+                if write is not None:
+                    written[at] = write
+                results.append(result)
+            for record in written.values():
+                self._put_sync(record)
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
             raise
+        self.transactions += 1
         if time.monotonic() - self._purged_at >= self.purge_every_s:
             self._purge_expired()
-        return result
+        return results
 
     async def _get(self, kind: str, key: str) -> Record | None:
         record: Record | None = await self._call(self._get_sync, kind, key)
@@ -174,7 +262,24 @@ class SQLiteStore(Store):
         await self._call(lambda: self._db().execute("SELECT 1").fetchone())
 
     async def aclose(self) -> None:
+        if self._committer is not None:
+            await asyncio.gather(self._committer, return_exceptions=True)
         if self._conn is not None:
             await self._call(self._conn.close)
             self._conn = None
         self._executor.shutdown(wait=True)
+
+
+def _answer_error(answer: asyncio.Future[Any], error: BaseException) -> None:
+    """Fail a waiting change with the error of its whole transaction (SQLite's own errors as
+    StoreUnavailableError, as a single call's would be)."""
+    if answer.done():
+        return
+    if isinstance(error, sqlite3.OperationalError):
+        unavailable = StoreUnavailableError(f"sqlite: {error}")
+        unavailable.__cause__ = error
+        answer.set_exception(unavailable)
+    elif isinstance(error, Exception):
+        answer.set_exception(error)
+    else:
+        answer.cancel()

@@ -131,10 +131,18 @@ class Store(abc.ABC):
     supplies (`_get` a record, `_update` one atomically); `SQLiteStore` and `DynamoDBStore`
     are its backends, and tests add an in-memory one."""
 
+    #: Incidents kept decoded, the most recently written (see `_decoded`).
+    DECODED_KEPT = 1024
+
     def __init__(self, policy: Policy, lease: timedelta, closed_ttl: timedelta) -> None:
         self.policy = policy
         self.lease = lease
         self.closed_ttl = closed_ttl
+        #: The last body this process wrote or read per incident, with the incident it decodes
+        #: to: a storm rewrites the same incidents over and over, and a record that no other
+        #: replica changed since need not be decoded again. Used only inside `_update`'s
+        #: change (one thread at a time: SQLite's store thread, or the event loop).
+        self._decoded: dict[str, tuple[str, Incident]] = {}
 
     @abc.abstractmethod
     async def _get(self, kind: str, key: str) -> Record | None: ...
@@ -173,20 +181,32 @@ class Store(abc.ABC):
         """`change` applied to the incident (decoded), its result written back (encoded)."""
 
         def on_record(record: Record | None) -> tuple[Record | None, R]:
-            write, result = change(incident_from_json(record.body) if record else None)
+            write, result = change(self._decode(record) if record else None)
             if write is None:
                 return None, result
+            body = incident_to_json(write)
+            self._keep_decoded(fingerprint, body, write)
             encoded = Record(
-                fingerprint,
-                INCIDENT,
-                write.version,
-                incident_to_json(write),
-                self._expiry(write),
-                _sweep_at(write),
+                fingerprint, INCIDENT, write.version, body, self._expiry(write), _sweep_at(write)
             )
             return encoded, result
 
         return await self._update(INCIDENT, fingerprint, on_record)
+
+    def _decode(self, record: Record) -> Incident:
+        kept = self._decoded.get(record.key)
+        if kept is not None and kept[0] == record.body:
+            return kept[1]
+        incident = incident_from_json(record.body)
+        self._keep_decoded(record.key, record.body, incident)
+        return incident
+
+    def _keep_decoded(self, key: str, body: str, incident: Incident) -> None:
+        decoded = self._decoded
+        decoded.pop(key, None)  # the newest last: the oldest goes first when full
+        if len(decoded) >= self.DECODED_KEPT:
+            del decoded[next(iter(decoded))]
+        decoded[key] = (body, incident)
 
     async def begin(
         self,

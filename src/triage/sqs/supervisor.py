@@ -441,7 +441,9 @@ class Supervisor:
         if self.config.dry_run:
             await self._dry_run(message)
             return
-        with structlog.contextvars.bound_contextvars(message_id=message.id):
+        # Bound and reset by token: `bound_contextvars` copies the whole context per message.
+        tokens = structlog.contextvars.bind_contextvars(message_id=message.id)
+        try:
             try:
                 outcomes = await self._until_done(message)
             finally:
@@ -453,6 +455,8 @@ class Supervisor:
             if await self._acker.delete(message):
                 self.stats.acked += 1
                 log.info("message.acked", **_acked_fields(outcomes))
+        finally:
+            structlog.contextvars.reset_contextvars(**tokens)
 
     async def _until_done(self, message: Message) -> list[Outcome] | None:
         """Attempt the message, holding it through every "wait"; the outcomes when it is done,
