@@ -72,6 +72,7 @@ def test_quick_bench_runs_end_to_end(localstack: LocalStack, tmp_path: Path) -> 
         r"\| new incidents at 10/s during a storm at \d+ repeats/s \(0\.5 . capacity\)", hol
     )
     assert "during a storm at the issue's 200 repeats/s: send → ticket p99 | " in hol
+    assert "| new incidents at 10/s with no storm (the reference): send → ticket p99 | " in hol
     assert re.search(
         r"\| LLM calls and tickets \(one per incident opened; repeats make none\) \| (\d+) / \1 \| exactly \1 \| PASS \|",
         hol,
