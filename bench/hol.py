@@ -29,6 +29,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 
 P99_MAX_LATENCIES = 1.3
+#: Repeats per second in the issue's storm.
+ISSUE_STORM_RATE = 1_000.0
 
 
 @dataclass(frozen=True)
@@ -43,7 +45,7 @@ class HolConfig:
     #: Repeats queued at once (as fast as the feeder sends) to measure the storm capacity.
     capacity_messages: int = 4_000
     #: The issue's storm rate, repeats per second.
-    storm_rate: float = 1_000.0
+    storm_rate: float = ISSUE_STORM_RATE
     #: The second storm's rate as a share of the measured capacity (a rate it sustains here).
     sustained_share: float = 0.5
     #: New incidents per second during each storm.
@@ -53,9 +55,14 @@ class HolConfig:
 
 
 FULL = HolConfig()
-#: As small as still measures: the test suite's smoke run.
+#: As small as still measures (a faster model, half-second feeds): the test suite's smoke run.
 QUICK = HolConfig(
-    incidents=5, capacity_messages=100, storm_rate=200.0, new_rate=10.0, duration_s=1.0
+    llm_latency_s=0.2,
+    incidents=3,
+    capacity_messages=50,
+    storm_rate=200.0,
+    new_rate=10.0,
+    duration_s=0.5,
 )
 
 
@@ -463,7 +470,9 @@ def section(m: dict[str, Any] | None, error: str | None, provenance: str) -> tup
         where = {
             "none": "with no storm (the reference)",
             "sustained": f"during a storm at {offered} ({cfg.sustained_share:g} × capacity)",
-            "issue": f"during a storm at the issue's {offered}",
+            "issue": f"during a storm at the issue's {offered}"
+            if run["rate"] == ISSUE_STORM_RATE
+            else f"during a storm at {offered} (`storm_rate`; the issue's is 1,000/s)",
         }[run["label"]]
         complete = run["new_ticketed"] == run["new"] and run["p99_ms"] is not None
         reached = run["achieved_rate"] >= 0.95 * run["rate"]
