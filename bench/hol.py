@@ -486,9 +486,10 @@ def section(m: dict[str, Any] | None, error: str | None, provenance: str) -> tup
         met = complete and run["p99_ms"] <= bound_ms
         if issue:
             if not reached:
+                # Not "not measured": that phrase is kept for a phase that did not run.
                 value += (
-                    f"; the feeder offered only {run['achieved_rate']:.0f} repeats/s, so the "
-                    "issue's rate was not measured"
+                    f"; the feeder offered only {run['achieved_rate']:.0f} repeats/s: the "
+                    f"storm fell short of {offered}, so this row cannot pass"
                 )
             verdict: bool | None = met and reached
             ok = ok and bool(verdict)
