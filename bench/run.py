@@ -37,6 +37,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))  # the LocalStack harness the tests use
 
 import baseline  # noqa: E402 - bench/ is the script's own directory, first on sys.path
+import biggroup as biggroup_phase  # noqa: E402
+import hol as hol_phase  # noqa: E402
 import ingest as ingest_phase  # noqa: E402
 import report  # noqa: E402
 import rig  # noqa: E402
@@ -115,6 +117,11 @@ class Results:
     startup_error: str | None = None
     peer: dict[str, Any] | None = None
     peer_error: str | None = None
+    #: New incidents during a storm, and one message of 1,000 alerts (bench/hol.py, biggroup.py).
+    hol: dict[str, Any] | None = None
+    hol_error: str | None = None
+    biggroup: dict[str, Any] | None = None
+    biggroup_error: str | None = None
     errors: list[str] = field(default_factory=list)
     localstack_version: str = "unknown"
     wall_s: float = 0.0
@@ -480,6 +487,24 @@ class Bench:
             self.results.peer_error = str(exc)
             raise PhaseError(str(exc)) from None
 
+    def hol(self) -> None:
+        """New incidents at 10/s while a storm of repeats flows (bench/hol.py)."""
+        cfg = hol_phase.QUICK if self.config.mode == "quick" else hol_phase.FULL
+        try:
+            self.results.hol = hol_phase.measure(self, cfg)
+        except (RuntimeError, OSError) as exc:
+            self.results.hol_error = str(exc)
+            raise PhaseError(str(exc)) from None
+
+    def biggroup(self) -> None:
+        """One Alertmanager message of 1,000 new alerts, ungrouped and grouped (bench/biggroup.py)."""
+        cfg = biggroup_phase.QUICK if self.config.mode == "quick" else biggroup_phase.FULL
+        try:
+            self.results.biggroup = biggroup_phase.measure(self, cfg)
+        except (RuntimeError, OSError) as exc:
+            self.results.biggroup_error = str(exc)
+            raise PhaseError(str(exc)) from None
+
     def run(self, only: set[str] | None = None) -> None:
         cfg = self.config
         phases: list[tuple[str, Any]] = [
@@ -502,6 +527,8 @@ class Bench:
             )
         phases.append(("latency", self.latency))
         phases.append(("ingest gateway", self.ingest))
+        phases.append(("hol (new incidents during a storm)", self.hol))
+        phases.append(("biggroup (one message of 1,000 alerts)", self.biggroup))
         for label, phase in phases:
             if only and label.split()[0] not in only:
                 continue
@@ -621,7 +648,7 @@ def _problems(daemon: rig.Daemon) -> dict[str, int]:
 
 
 #: Phases whose figures have a section of their own, rewritten alone by `--only`.
-SECTIONED = {"ingest", "startup", "peer"}
+SECTIONED = {"ingest", "startup", "peer", "hol", "biggroup"}
 EARLIER = "## Earlier figures"
 
 
@@ -678,9 +705,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--only",
         help="comma list of phases to run (startup, throughput, sequential, storm, group, "
-        "peer, latency, ingest); the others are reported as not measured. Only ingest, "
-        "startup and peer (any of them) rewrite only their own sections of the results file "
-        "and keep every other figure",
+        "peer, latency, ingest, hol, biggroup); the others are reported as not measured. Only "
+        "ingest, startup, peer, hol and biggroup (any of them) rewrite only their own sections "
+        "of the results file and keep every other figure",
     )
     parser.add_argument(
         "--keep", action="store_true", help="keep the work directory (logs, profile)"
@@ -734,6 +761,16 @@ def main(argv: list[str] | None = None) -> int:
             bench.results.peer_error,
             provenance + " How: [bench/README.md](README.md#start-up-and-the-bare-sqs-client).",
         )
+        hol_lines, hol_ok = hol_phase.section(
+            bench.results.hol,
+            bench.results.hol_error,
+            provenance + " How: [bench/README.md](README.md#head-of-line-blocking-in-a-storm).",
+        )
+        big_lines, big_ok = biggroup_phase.section(
+            bench.results.biggroup,
+            bench.results.biggroup_error,
+            provenance + " How: [bench/README.md](README.md#one-message-of-a-big-group).",
+        )
         previous = output.read_text() if output.exists() else "# triage benchmark results\n"
         if only is not None and only <= SECTIONED:
             # Only sectioned phases ran: their sections replace the old ones, every other
@@ -744,6 +781,12 @@ def main(argv: list[str] | None = None) -> int:
             if only & {"startup", "peer"}:
                 text = baseline.splice(text, base_lines)
                 all_pass = all_pass and base_ok
+            if "hol" in only:
+                text = hol_phase.splice(text, hol_lines)
+                all_pass = all_pass and hol_ok
+            if "biggroup" in only:
+                text = biggroup_phase.splice(text, big_lines)
+                all_pass = all_pass and big_ok
         else:
             text, all_pass = report.render(bench.results)
             text = ingest_phase.splice(text, lines)
@@ -752,6 +795,10 @@ def main(argv: list[str] | None = None) -> int:
             all_pass = all_pass and (ingest_ok or (only is not None and "ingest" not in only))
             skipped_base = only is not None and not only & {"startup", "peer"}
             all_pass = all_pass and (base_ok or skipped_base)
+            text = hol_phase.splice(text, hol_lines)
+            text = biggroup_phase.splice(text, big_lines)
+            all_pass = all_pass and (hol_ok or (only is not None and "hol" not in only))
+            all_pass = all_pass and (big_ok or (only is not None and "biggroup" not in only))
         output.write_text(text)
         _say(
             f"wrote {output} in {bench.results.wall_s:.0f} s ({'all targets met' if all_pass else 'a target was missed'})"

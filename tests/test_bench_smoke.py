@@ -28,7 +28,7 @@ def localstack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]
 def test_quick_bench_runs_end_to_end(localstack: LocalStack, tmp_path: Path) -> None:
     """`bench/run.py --quick` measures every phase against the real daemon and the gateway and
     writes a results file whose storm made exactly one LLM call and one ticket per incident,
-    whose grouped storm made one ticket with its CPU per alert, whose gateway put every webhook it answered 202 on the queue, and which has the start-up CPU and the storm beside the bare SQS client."""
+    whose grouped storm made one ticket with its CPU per alert, whose gateway put every webhook it answered 202 on the queue, which has the start-up CPU and the storm beside the bare SQS client, new incidents' send → ticket during a storm (every incident opened made one call and one ticket), and one message of a big group ticketed in full and, grouped, once."""
     output = tmp_path / "RESULTS.md"
     command = [sys.executable, str(ROOT / "bench" / "run.py"), "--quick", "--no-profile"]
     command += ["--endpoint", localstack.endpoint, "--output", str(output)]
@@ -70,6 +70,31 @@ def test_quick_bench_runs_end_to_end(localstack: LocalStack, tmp_path: Path) -> 
         baseline
     )
     assert "not measured" not in baseline
+    hol = text[text.index("## Head-of-line blocking in a storm") :]
+    assert "Not measured" not in hol[: hol.index("\n## ")], hol
+    assert re.search(
+        r"\| new incidents at 10/s during a storm at \d+ repeats/s \(0\.5 . capacity\)", hol
+    )
+    assert (
+        "during a storm at 200 repeats/s (`storm_rate`; the issue's is 1,000/s): send → ticket p99 | "
+        in hol
+    )
+    assert "| new incidents at 10/s with no storm (the reference): send → ticket p99 | " in hol
+    assert re.search(
+        r"\| LLM calls and tickets \(one per incident opened; repeats make none\) \| (\d+) / \1 \| exactly \1 \| PASS \|",
+        hol,
+    ), hol
+    big = text[text.index("## One message of a big group") :]
+    assert (
+        "32 new alerts in one Alertmanager message, 0.2 s model, LLM concurrency 32: send → the last ticket"
+        in big
+    )
+    assert "| the same: LLM calls / tickets | 32 / 32 | exactly 32 | PASS |" in big
+    assert (
+        "| under a grouping route (alertname, namespace): LLM calls / tickets | 1 / 1 | exactly 1 | PASS |"
+        in big
+    )
+    assert "| 1 and 1 ack lines, 0 in the DLQ | 1 and 1, 0 | PASS |" in big
     ingest = text[text.index("## Ingest gateway") :]
     assert "gateway CPU per webhook ÷ bare loop CPU per message" in ingest
     assert re.search(
