@@ -31,8 +31,8 @@ class BigGroupConfig:
 
 
 FULL = BigGroupConfig()
-#: One wave of a faster model: the test suite's smoke run.
-QUICK = BigGroupConfig(alerts=32, llm_latency_s=0.2)
+#: One small wave of a faster model: the test suite's smoke run.
+QUICK = BigGroupConfig(alerts=8, llm_latency_s=0.1, llm_concurrency=8)
 
 #: The grouping route: Alertmanager alerts carrying the label `bench_group="yes"`, grouped by
 #: alertname and namespace, no gathering window. The ungrouped message's alerts lack the label,

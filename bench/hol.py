@@ -57,10 +57,11 @@ class HolConfig:
 FULL = HolConfig()
 #: As small as still measures (a faster model, half-second feeds): the test suite's smoke run.
 QUICK = HolConfig(
-    llm_latency_s=0.2,
-    incidents=3,
-    capacity_messages=50,
-    storm_rate=200.0,
+    llm_latency_s=0.1,
+    concurrency=8,
+    incidents=2,
+    capacity_messages=20,
+    storm_rate=40.0,
     new_rate=10.0,
     duration_s=0.5,
 )

@@ -76,7 +76,7 @@ def test_quick_bench_runs_end_to_end(localstack: LocalStack, tmp_path: Path) -> 
         r"\| new incidents at 10/s during a storm at \d+ repeats/s \(0\.5 . capacity\)", hol
     )
     assert (
-        "during a storm at 200 repeats/s (`storm_rate`; the issue's is 1,000/s): send → ticket p99 | "
+        "during a storm at 40 repeats/s (`storm_rate`; the issue's is 1,000/s): send → ticket p99 | "
         in hol
     )
     assert "| new incidents at 10/s with no storm (the reference): send → ticket p99 | " in hol
@@ -86,10 +86,10 @@ def test_quick_bench_runs_end_to_end(localstack: LocalStack, tmp_path: Path) -> 
     ), hol
     big = text[text.index("## One message of a big group") :]
     assert (
-        "32 new alerts in one Alertmanager message, 0.2 s model, LLM concurrency 32: send → the last ticket"
+        "8 new alerts in one Alertmanager message, 0.1 s model, LLM concurrency 8: send → the last ticket"
         in big
     )
-    assert "| the same: LLM calls / tickets | 32 / 32 | exactly 32 | PASS |" in big
+    assert "| the same: LLM calls / tickets | 8 / 8 | exactly 8 | PASS |" in big
     assert (
         "| under a grouping route (alertname, namespace): LLM calls / tickets | 1 / 1 | exactly 1 | PASS |"
         in big
