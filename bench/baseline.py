@@ -465,8 +465,10 @@ def section(
                 f"only): {c['cpu_s']:.2f} s CPU, {c['wall_s']:.2f} s wall."
             )
         else:
-            out.append("No bytecode-writing first start (--quick): the starts below read the "
-                       "interpreter's usual bytecode cache.")
+            out.append(
+                "No bytecode-writing first start (--quick): the starts below read the "
+                "interpreter's usual bytecode cache."
+            )
         for i, r in enumerate(start["runs"]):
             before = ", ".join(r["before"]) or "none"
             out.append(
