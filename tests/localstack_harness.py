@@ -366,6 +366,11 @@ def main(argv: list[str]) -> int:
     if command == "serve":
         import tempfile
 
+        def stop(signum: int, frame: object) -> None:
+            raise KeyboardInterrupt  # SIGTERM stops LocalStack too, as Ctrl-C does
+
+        signal.signal(signal.SIGTERM, stop)
+
         with tempfile.TemporaryDirectory(prefix="localstack-") as tmp:
             started = time.monotonic()
             with LocalStack(Path(tmp)) as ls:
