@@ -49,34 +49,12 @@ labels = { bench_group = "yes" }
 
 
 def notification(alerts: int, namespace: str, grouped: bool) -> str:
-    """One Alertmanager webhook: a firing KubePodCrashLooping alert per pod (distinct label
-    sets, so distinct fingerprints), one namespace."""
-    extra = {"bench_group": "yes"} if grouped else {}
-    return json.dumps(
-        {
-            "version": "4",
-            "groupKey": '{}:{alertname="KubePodCrashLooping"}',
-            "status": "firing",
-            "receiver": "triage",
-            "alerts": [
-                {
-                    "status": "firing",
-                    "labels": {
-                        "alertname": "KubePodCrashLooping",
-                        "namespace": namespace,
-                        "pod": f"api-{i}",
-                        "team": "shop",
-                        "severity": "warning",
-                        **extra,
-                    },
-                    "annotations": {"summary": f"Pod {namespace}/api-{i} is crash looping"},
-                    "startsAt": "2026-12-03T09:00:00Z",
-                    "endsAt": "0001-01-01T00:00:00Z",
-                }
-                for i in range(alerts)
-            ],
-        }
-    )
+    """One Alertmanager webhook of `alerts` crash-looping pods in `namespace`; `grouped` adds
+    the label the grouping route matches."""
+    import rig
+
+    extra = {"bench_group": "yes"} if grouped else None
+    return rig.crashloop_notification(range(alerts), namespace, extra)
 
 
 def measure(bench: Any, cfg: BigGroupConfig) -> dict[str, Any]:

@@ -211,8 +211,12 @@ def grouping_routes(window_s: int) -> str:
     )
 
 
-def crashloop_notification(pods: range) -> str:
-    """One Alertmanager webhook: a firing KubePodCrashLooping alert per pod, one namespace."""
+def crashloop_notification(
+    pods: range, namespace: str = "shop", extra_labels: dict[str, str] | None = None
+) -> str:
+    """One Alertmanager webhook: a firing KubePodCrashLooping alert per pod (distinct label sets,
+    so distinct fingerprints), one namespace, `extra_labels` on every alert."""
+    extra = extra_labels or {}
     return json.dumps(
         {
             "version": "4",
@@ -224,12 +228,13 @@ def crashloop_notification(pods: range) -> str:
                     "status": "firing",
                     "labels": {
                         "alertname": "KubePodCrashLooping",
-                        "namespace": "shop",
+                        "namespace": namespace,
                         "pod": f"api-{i}",
                         "team": "shop",
                         "severity": "warning",
+                        **extra,
                     },
-                    "annotations": {"summary": f"Pod shop/api-{i} is crash looping"},
+                    "annotations": {"summary": f"Pod {namespace}/api-{i} is crash looping"},
                     "startsAt": "2026-12-03T09:00:00Z",
                     "endsAt": "0001-01-01T00:00:00Z",
                 }
