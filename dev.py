@@ -35,8 +35,7 @@ def setup() -> None:
     if sys.version_info < (3, 11):  # noqa: UP036 - dev.py may be run by an older python3
         sys.exit(f"triage needs Python 3.11+, this is {sys.version.split()[0]}")
     python = BIN / "python"
-    created = not python.exists()
-    if created:
+    if not python.exists():
         print(f"dev.py: creating {VENV.name}", file=sys.stderr)
         venv.EnvBuilder(with_pip=True).create(VENV)
     uv = BIN / "uv"
@@ -45,14 +44,8 @@ def setup() -> None:
         if rc:
             sys.exit(f"dev.py: could not install uv=={UV_VERSION} (pip exit {rc})")
     env = {**os.environ, "UV_PROJECT_ENVIRONMENT": str(VENV)}
-    # --inexact keeps uv itself in the venv; --frozen installs exactly what uv.lock says. A new
-    # venv gets its bytecode compiled at once, as the image's is: otherwise the test suite's
-    # first run in a fresh clone (CI's) compiles it in every worker and daemon it starts at
-    # once, or on every start under PYTHONDONTWRITEBYTECODE.
-    compile_bytecode = ["--compile-bytecode"] if created else []
-    rc = _run(
-        uv, "sync", "--frozen", "--inexact", "--all-extras", "--quiet", *compile_bytecode, env=env
-    )
+    # --inexact keeps uv itself in the venv; --frozen installs exactly what uv.lock says.
+    rc = _run(uv, "sync", "--frozen", "--inexact", "--all-extras", "--quiet", env=env)
     if rc:
         sys.exit(f"dev.py: uv sync failed (exit {rc})")
 
