@@ -6,7 +6,9 @@ import functools
 import logging
 import os
 import threading
+import time
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
 import httpx2
@@ -119,9 +121,34 @@ def _atomic_moto_dynamodb() -> None:
     DynamoDBBackend._triage_atomic = True  # type: ignore[attr-defined]
 
 
+def _fast_moto_sqs_clock() -> None:
+    """Read the clock in moto's SQS with `time.time()`, not through a naive datetime.
+
+    moto asks every message of a queue whether it is visible or delayed on each call (a send
+    included), and each answer built two datetimes: at 300 messages, a SendMessageBatch cost
+    ~80 ms of this process's CPU, beside the daemons it serves. Same values, ~10x cheaper.
+    Idempotent."""
+    import moto.sqs.models as sqs_models
+
+    if getattr(sqs_models, "_triage_fast_clock", False):
+        return
+    exact_ms, exact_s = sqs_models.unix_time_millis, sqs_models.unix_time
+
+    def unix_time_millis(dt: datetime | None = None) -> float:
+        return time.time() * 1000.0 if dt is None else exact_ms(dt)
+
+    def unix_time(dt: datetime | None = None) -> float:
+        return time.time() if dt is None else exact_s(dt)
+
+    sqs_models.unix_time_millis = unix_time_millis
+    sqs_models.unix_time = unix_time
+    sqs_models._triage_fast_clock = True  # type: ignore[attr-defined]
+
+
 @pytest.fixture(scope="session")
 def moto_session_url() -> Iterator[str]:
     _atomic_moto_dynamodb()
+    _fast_moto_sqs_clock()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()

@@ -86,7 +86,7 @@ def test_redrive_stopped_half_way_loses_nothing(queues: Queues, tmp_path: Path) 
 
 def test_redrive_killed_mid_way_loses_nothing(queues: Queues, tmp_path: Path) -> None:
     """SIGKILL during a redrive: every message is still in one of the queues (at worst twice)."""
-    sent = [json.dumps({"title": f"alert {i}"}) for i in range(300)]
+    sent = [json.dumps({"title": f"alert {i}"}) for i in range(100)]
     sqs = queues.client()
     for first in range(0, len(sent), 10):
         entries = [{"Id": str(i), "MessageBody": b} for i, b in enumerate(sent[first : first + 10])]
@@ -100,8 +100,8 @@ def test_redrive_killed_mid_way_loses_nothing(queues: Queues, tmp_path: Path) ->
     )
     try:
         deadline = time.monotonic() + 60
-        while queues.depth() < 30 and time.monotonic() < deadline:
-            time.sleep(0.02)
+        while queues.depth() < 20 and time.monotonic() < deadline:
+            time.sleep(0.05)
         process.send_signal(signal.SIGKILL)
         process.wait(timeout=10)
     finally:
