@@ -3,6 +3,7 @@ MockTransport where only the answer's shape matters)."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import socket
 from collections.abc import AsyncIterator, Iterator, MutableMapping
@@ -293,6 +294,24 @@ async def test_unreachable_backend_is_transient() -> None:
     async with open_sink(f"http://127.0.0.1:{closed_port()}") as sink:
         with pytest.raises(SinkUnavailableError, match="unreachable"):
             await sink.apply(effect())
+
+
+async def test_dropped_connection_is_transient() -> None:
+    """A backend that closes the connection without answering is a SinkUnavailableError."""
+
+    async def hang_up(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.close()
+
+    server = await asyncio.start_server(hang_up, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        async with open_sink(f"http://127.0.0.1:{port}") as sink:
+            with pytest.raises(SinkUnavailableError, match="unreachable"):
+                await sink.apply(effect())
+    finally:
+        server.close()
+        await server.wait_closed()
 
 
 async def test_slow_backend_times_out_as_transient(backend: TicketServer) -> None:

@@ -161,6 +161,26 @@ async def test_invalid_json_falls_back_to_the_deterministic_ticket(chat: ChatSer
     assert counter(metrics, "LLMFallbacks", reason="invalid_json") == 1
 
 
+async def test_an_answer_that_is_not_a_chat_completion_falls_back(chat: ChatServer) -> None:
+    """A 200 whose JSON is not a chat completion (no choices, a message that is not an object,
+    a token count that is not a number) gives the deterministic ticket, counted, no crash."""
+    ok = completion(ticket_json()).body
+    chat.then(
+        Reply(body={"id": "x", "object": "chat.completion"}),
+        Reply(body={**ok, "choices": [{"message": "text", "finish_reason": "stop"}]}),
+        Reply(body={**ok, "usage": {"prompt_tokens": "many", "completion_tokens": 1}}),
+    )
+    metrics = Metrics()
+    summariser = summariser_for(chat, metrics)
+    for name in ("a", "b", "c"):
+        source = alert(name)
+        assert await summariser.summarise(view(source)) == DeterministicSummariser().write(
+            view(source)
+        )
+    await summariser.aclose()
+    assert counter(metrics, "LLMFallbacks", reason="bad_response") == 3
+
+
 async def test_fields_breaking_the_contract_fall_back(chat: ChatServer) -> None:
     """A JSON answer with a wrong priority word or missing steps is rejected, not trusted."""
     chat.then(completion(ticket_json(priority="urgent")), completion(ticket_json(steps=[])))

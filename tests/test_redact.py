@@ -374,6 +374,19 @@ def test_held_credentials_are_redacted_by_every_redactor() -> None:
         assert redactor.text(f"?t={quote(encoded, safe='')}") == "?t=[REDACTED:credential]"
 
 
+def test_a_credential_held_after_use_is_redacted_by_that_redactor() -> None:
+    """A redactor that has redacted already covers a value held after it, and still the ones
+    held before."""
+    redactor = Redactor(lambda: ["known-credential"])
+    hold("first-held-value")
+    assert redactor.text("first-held-value") == "[REDACTED:credential]"
+    assert redactor.text("later-held-value") == "later-held-value"
+    hold("later-held-value")
+    assert redactor.text("later-held-value first-held-value known-credential") == (
+        "[REDACTED:credential] [REDACTED:credential] [REDACTED:credential]"
+    )
+
+
 def test_a_longer_credential_goes_whole_before_one_it_contains() -> None:
     """Held and known values are replaced longest first, so no tail of a longer one is left."""
     hold("abcdef")

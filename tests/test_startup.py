@@ -17,6 +17,7 @@ import pytest
 from localstack_harness import ROOT
 from triage.aws import Aws
 from triage.demo.model import ChatServer
+from triage.errors import SinkUnavailableError
 from triage.settings import Settings
 from triage.sinks.backend import BackendSink
 from triage.summarise.chat import Answer, DeferredChat
@@ -28,6 +29,7 @@ import json, sys
 import triage.cli
 from triage.app import build_sinks, open_configured_store
 from triage.aws import Aws
+from triage.errors import SinkUnavailableError
 from triage.metrics import Metrics
 from triage.settings import load_settings
 from triage.summarise import build_summariser
@@ -156,8 +158,8 @@ async def test_openai_model_is_built_at_its_first_request() -> None:
 
 
 async def test_sinks_and_aws_clients_share_one_tls_context(moto_url: str) -> None:
-    """The backend sink's HTTP client and an AWS client's connector (after a real call to
-    moto) verify with the same SSLContext object, built once for the process."""
+    """The backend sink's HTTP client and an AWS client's connector (each after a real
+    request) verify with the same SSLContext object, built once for the process."""
     settings = Settings(
         aws_endpoint_url=moto_url,
         aws_region="us-east-1",
@@ -170,10 +172,12 @@ async def test_sinks_and_aws_clients_share_one_tls_context(moto_url: str) -> Non
         await sqs.list_queues()
         session = sqs._endpoint.http_session
         connector = next(iter(session._sessions.values())).connector
-        pool = sink._client._transport._pool
+        with pytest.raises(SinkUnavailableError):  # nothing listens: the session is made
+            await sink.probe()
+        sink_connector = sink._client._transport._session.connector
         verify = os.environ.get("AWS_CA_BUNDLE") or os.environ.get("REQUESTS_CA_BUNDLE")
         assert connector._ssl is client_context(verify)
-        assert pool._ssl_context is client_context()
+        assert sink_connector._ssl is client_context()
     finally:
         await aws.aclose()
         await sink.aclose()

@@ -538,6 +538,9 @@ class Redactor:
 
     def __init__(self, known_secrets: Callable[[], Iterable[str]] = tuple) -> None:
         self._known_secrets = known_secrets
+        #: The last answer of `_secrets`, with what it was made from: (held, known, answer).
+        #: One tuple, swapped whole, so threads sharing the redactor need no lock.
+        self._last: tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]] = ((), (), ())
 
     def text(self, text: str) -> str:
         secrets = self._secrets()
@@ -547,9 +550,18 @@ class Redactor:
         return text
 
     def _secrets(self) -> tuple[str, ...]:
-        """The exact values to redact, longest first, so that one containing another goes whole."""
-        values = {*held(), *(s for s in self._known_secrets() if len(s) >= 6)}
-        return tuple(sorted(values, key=len, reverse=True)) if values else ()
+        """The exact values to redact, longest first, so that one containing another goes whole.
+        Sorted again only when the held or known credentials changed: an alert's fields make
+        dozens of calls in a row with the same ones."""
+        holding = held()
+        known = tuple(s for s in self._known_secrets() if len(s) >= 6)
+        last_holding, last_known, answer = self._last
+        if holding is last_holding and known == last_known:
+            return answer
+        values = {*holding, *known}
+        answer = tuple(sorted(values, key=len, reverse=True)) if values else ()
+        self._last = (holding, known, answer)
+        return answer
 
     def value(self, value: Any, *, depth: int = 0) -> Any:
         """A JSON value with every string redacted and secret-named keys blanked."""

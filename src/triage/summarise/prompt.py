@@ -152,8 +152,7 @@ def build(
     nonce = secrets.token_hex(6)
     hint = _hint(patterns)
     room = max_input_tokens - tokens(_user(hint, nonce, ""))
-    view = alert_view(alert, redactor, room)
-    body = json.dumps(view, ensure_ascii=False, indent=1)
+    view, body = _fitted(alert, redactor, room)
     return Prompt(
         system=SYSTEM_PROMPT.replace("{nonce}", nonce),
         user=_user(hint, nonce, body),
@@ -188,6 +187,14 @@ def alert_view(alert: RedactedAlert, redactor: Redactor, max_tokens: int) -> dic
     of at most about `max_tokens`: when the fields alone are too long they are shortened
     (`_SHRINKS`, in order), and the raw payload gets whatever room is left. What the model is
     shown is also what its facts are checked against (`grounding.evidence`)."""
+    return _fitted(alert, redactor, max_tokens)[0]
+
+
+def _fitted(
+    alert: RedactedAlert, redactor: Redactor, max_tokens: int
+) -> tuple[dict[str, Any], str]:
+    """`alert_view`, and its JSON as the prompt shows it (each size is measured on the JSON
+    that is kept, so the view is dumped once per change, not again to be sent)."""
     view: dict[str, Any] = {
         "source": alert.source,
         "status": alert.status.value,
@@ -206,22 +213,25 @@ def alert_view(alert: RedactedAlert, redactor: Redactor, max_tokens: int) -> dic
     if alert.group is not None:
         view["group"] = group_summary(alert.group)
     view = redactor.value(view)
+    body = _dump(view)
     for shrink in _SHRINKS:
-        if _size(view) <= max_tokens:
+        if tokens(body) <= max_tokens:
             break
         shrink(view)
+        body = _dump(view)
     excerpt = redactor.text(alert.payload_excerpt)
-    room = (max_tokens - _size(view)) * BYTES_PER_TOKEN
+    room = (max_tokens - tokens(body)) * BYTES_PER_TOKEN
     while excerpt and room >= _MIN_EXCERPT_CHARS:
         view["raw_payload_excerpt"] = cut(excerpt, room, ellipsis=True)
-        over = _size(view) - max_tokens
+        with_excerpt = _dump(view)
+        over = tokens(with_excerpt) - max_tokens
         if over <= 0:
-            return view
+            return view, with_excerpt
         # JSON escapes (\" in the compact payload) and non-ASCII text take more room than
         # the characters cut: cut again by what is still over.
         room -= over * BYTES_PER_TOKEN
-    view.pop("raw_payload_excerpt", None)
-    return view
+    view.pop("raw_payload_excerpt", None)  # the view `body` was dumped from again
+    return view, body
 
 
 def group_summary(group: GroupView) -> dict[str, Any]:
@@ -251,8 +261,8 @@ def group_summary(group: GroupView) -> dict[str, Any]:
     return summary
 
 
-def _size(view: dict[str, Any]) -> int:
-    return tokens(json.dumps(view, ensure_ascii=False, indent=1))
+def _dump(view: dict[str, Any]) -> str:
+    return json.dumps(view, ensure_ascii=False, indent=1)
 
 
 def _cut_description(chars: int) -> Callable[[dict[str, Any]], None]:
