@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -537,44 +539,8 @@ def test_the_prompt_states_the_priority_rule_and_the_facts_rule() -> None:
     assert '"default_priority": "low"' in user["content"]
 
 
-async def test_an_unreachable_model_is_counted_as_unreachable_not_as_a_timeout() -> None:
-    """A refused connection and a server hanging up mid-answer are `unreachable`, not `timeout`."""
-    import socket
-
-    with socket.socket() as closed:
-        closed.bind(("127.0.0.1", 0))
-        port = closed.getsockname()[1]
-    metrics = Metrics()
-    settings = Settings(
-        openai_api_key=API_KEY,
-        openai_base_url=f"http://127.0.0.1:{port}/v1",
-        llm_timeout_s=2.0,
-        llm_retries=0,
-    )
-    llm = LlmSummariser(settings, metrics=metrics, redactor=Redactor(lambda: [API_KEY]))
-    summariser = FallbackSummariser(llm, DeterministicSummariser(), metrics, Redactor(list))
-    await summariser.summarise(view(alert()))
-    await summariser.aclose()
-    assert counter(metrics, "LLMCalls", outcome="unreachable") == 1
-    assert counter(metrics, "LLMCalls", outcome="timeout") == 0
-
-
-async def test_a_model_hanging_up_before_answering_is_unreachable() -> None:
-    """A server that reads the request and closes the connection is `unreachable`, not `timeout`."""
-    import socket
-    import threading
-
-    listener = socket.create_server(("127.0.0.1", 0))
-    port = listener.getsockname()[1]
-
-    def hang_up() -> None:
-        with listener:
-            connection, _ = listener.accept()
-            with connection:
-                connection.recv(65536)
-
-    thread = threading.Thread(target=hang_up, daemon=True)
-    thread.start()
+async def _outcomes_against(port: int) -> Metrics:
+    """One summary with the model at 127.0.0.1:`port`, no retries; the metrics it left."""
     metrics = Metrics()
     settings = Settings(
         openai_api_key=API_KEY,
@@ -586,6 +552,32 @@ async def test_a_model_hanging_up_before_answering_is_unreachable() -> None:
     summariser = FallbackSummariser(llm, DeterministicSummariser(), metrics, Redactor(list))
     await summariser.summarise(view(alert()))
     await summariser.aclose()
+    return metrics
+
+
+async def test_an_unreachable_model_is_counted_as_unreachable_not_as_a_timeout() -> None:
+    """A refused connection is `unreachable`, not `timeout`."""
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    metrics = await _outcomes_against(port)
+    assert counter(metrics, "LLMCalls", outcome="unreachable") == 1
+    assert counter(metrics, "LLMCalls", outcome="timeout") == 0
+
+
+async def test_a_model_hanging_up_before_answering_is_unreachable() -> None:
+    """A server that reads the request and closes the connection is `unreachable`, not `timeout`."""
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def hang_up() -> None:
+        with listener:
+            connection, _ = listener.accept()
+            with connection:
+                connection.recv(65536)
+
+    thread = threading.Thread(target=hang_up, daemon=True)
+    thread.start()
+    metrics = await _outcomes_against(listener.getsockname()[1])
     thread.join(5)
     assert counter(metrics, "LLMCalls", outcome="unreachable") == 1
     assert counter(metrics, "LLMCalls", outcome="timeout") == 0
