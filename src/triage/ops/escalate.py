@@ -22,9 +22,11 @@ from triage.incidents import Incident
 from triage.routes import Escalation, Router
 from triage.settings import Settings
 from triage.sinks import markdown
+from triage.sinks.aio import AiohttpTransport
 from triage.sinks.github.api import GitHubApi
 from triage.sinks.github.sink import IssueRef
 from triage.sinks.slack import safe
+from triage.tls import client_context
 
 log = structlog.get_logger(__name__)
 
@@ -42,7 +44,10 @@ class Escalator:
         transport: httpx2.AsyncBaseTransport | None = None,
     ) -> None:
         self.router = router
-        self._http = httpx2.AsyncClient(timeout=settings.slack_timeout_s, transport=transport)
+        self._http = httpx2.AsyncClient(
+            timeout=settings.slack_timeout_s,
+            transport=transport or AiohttpTransport(client_context()),
+        )
         wants_github = any(
             r.route.escalation is not None
             and (r.route.escalation.github_assignees or r.route.escalation.github_label)

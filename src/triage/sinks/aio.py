@@ -31,6 +31,13 @@ def _as_httpx2(request: httpx2.Request) -> Iterator[None]:
         raise httpx2.ReadError(str(exc) or type(exc).__name__, request=request) from exc
 
 
+def _wire_headers(headers: httpx2.Headers) -> list[tuple[str, str]]:
+    """The headers as httpx2 itself puts them on the wire: in the case they were given (its
+    `multi_items` lowercases the names; some servers, and our stand-ins, read them as sent)."""
+    encoding = headers.encoding
+    return [(name.decode(encoding), value.decode(encoding)) for name, value in headers.raw]
+
+
 class _Body(httpx2.AsyncByteStream):
     """An aiohttp response's body, closed (its connection back to the pool) by `aclose`."""
 
@@ -72,7 +79,7 @@ class AiohttpTransport(httpx2.AsyncBaseTransport):
             response = await self._session.request(
                 request.method,
                 str(request.url),
-                headers=request.headers.multi_items(),
+                headers=_wire_headers(request.headers),
                 data=await request.aread() or None,
                 allow_redirects=False,
                 compress=False,

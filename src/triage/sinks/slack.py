@@ -56,6 +56,7 @@ from triage.errors import (
 from triage.metrics import Metrics
 from triage.models import EffectKind, Priority
 from triage.settings import Settings
+from triage.sinks.aio import AiohttpTransport
 from triage.sinks.base import Applied, Effect
 from triage.sinks.http import parse_retry_after, scrub
 from triage.tls import client_context
@@ -133,8 +134,10 @@ class SlackSink:
         self._clock = clock
         self._sleep = sleep
         self._paces: dict[str, _Pace] = {}
+        # httpx2's client API on aiohttp's transport (`aio.py`), as the backend sink.
         self._client = httpx2.AsyncClient(
-            timeout=settings.slack_timeout_s, transport=transport, verify=client_context()
+            timeout=settings.slack_timeout_s,
+            transport=transport or AiohttpTransport(client_context()),
         )
 
     @property

@@ -39,6 +39,7 @@ from triage.errors import (
     SinkRejectedError,
 )
 from triage.settings import Settings
+from triage.sinks.aio import AiohttpTransport
 from triage.sinks.github.auth import InstallationToken, app_credentials
 from triage.sinks.http import parse_retry_after, scrub
 from triage.tls import client_context
@@ -81,9 +82,9 @@ class GitHubApi:
         self._client = httpx2.AsyncClient(
             base_url=settings.github_api_url.rstrip("/"),
             timeout=settings.github_timeout_s,
-            transport=transport,
+            # httpx2's client API on aiohttp's transport (`sinks/aio.py`), as the backend sink.
+            transport=transport or AiohttpTransport(client_context()),
             follow_redirects=True,  # a transferred issue answers 301 to its new home
-            verify=client_context(),
             headers={
                 "Accept": "application/vnd.github+json",
                 "X-GitHub-Api-Version": "2022-11-28",
