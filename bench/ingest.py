@@ -162,31 +162,34 @@ def gateway_env(
 async def closed_loop(url: str, bodies: list[bytes], concurrency: int) -> dict[str, Any]:
     """`concurrency` senders, each posting the next body as soon as its last one was answered."""
     import aiohttp
+    import rig
 
     latencies: list[float] = []
     statuses: dict[int, int] = {}
     todo = iter(bodies)
     headers = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
     connector = aiohttp.TCPConnector(limit=concurrency)
-    async with aiohttp.ClientSession(f"{url}", connector=connector) as session:
+    with rig.no_gc_pauses():
+        async with aiohttp.ClientSession(f"{url}", connector=connector) as session:
 
-        async def sender() -> None:
-            for data in todo:
-                began = time.perf_counter()
-                async with session.post("/v1/alerts/generic", data=data, headers=headers) as r:
-                    await r.read()
-                latencies.append(time.perf_counter() - began)
-                statuses[r.status] = statuses.get(r.status, 0) + 1
+            async def sender() -> None:
+                for data in todo:
+                    began = time.perf_counter()
+                    async with session.post("/v1/alerts/generic", data=data, headers=headers) as r:
+                        await r.read()
+                    latencies.append(time.perf_counter() - began)
+                    statuses[r.status] = statuses.get(r.status, 0) + 1
 
-        started = time.perf_counter()
-        await asyncio.gather(*(sender() for _ in range(concurrency)))
-        window = time.perf_counter() - started
+            started = time.perf_counter()
+            await asyncio.gather(*(sender() for _ in range(concurrency)))
+            window = time.perf_counter() - started
     return {"window_s": window, "latencies": latencies, "statuses": statuses}
 
 
 async def open_loop(url: str, bodies: list[bytes], rate: float) -> dict[str, Any]:
     """One post every 1/`rate` s on a fixed schedule, however long the answers take."""
     import aiohttp
+    import rig
 
     latencies: list[float] = []
     from_schedule: list[float] = []
@@ -194,27 +197,28 @@ async def open_loop(url: str, bodies: list[bytes], rate: float) -> dict[str, Any
     statuses: dict[int, int] = {}
     headers = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
     connector = aiohttp.TCPConnector(limit=0)
-    async with aiohttp.ClientSession(url, connector=connector) as session:
+    with rig.no_gc_pauses():
+        async with aiohttp.ClientSession(url, connector=connector) as session:
 
-        async def post(data: bytes, slot: float) -> None:
-            began = time.perf_counter()
-            lateness.append(max(0.0, began - slot))
-            async with session.post("/v1/alerts/generic", data=data, headers=headers) as r:
-                await r.read()
-            done = time.perf_counter()
-            latencies.append(done - began)
-            from_schedule.append(done - slot)
-            statuses[r.status] = statuses.get(r.status, 0) + 1
+            async def post(data: bytes, slot: float) -> None:
+                began = time.perf_counter()
+                lateness.append(max(0.0, began - slot))
+                async with session.post("/v1/alerts/generic", data=data, headers=headers) as r:
+                    await r.read()
+                done = time.perf_counter()
+                latencies.append(done - began)
+                from_schedule.append(done - slot)
+                statuses[r.status] = statuses.get(r.status, 0) + 1
 
-        start = time.perf_counter() + 0.1
-        tasks = []
-        for i, data in enumerate(bodies):
-            slot = start + i / rate
-            delay = slot - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            tasks.append(asyncio.create_task(post(data, slot)))
-        await asyncio.gather(*tasks)
+            start = time.perf_counter() + 0.1
+            tasks = []
+            for i, data in enumerate(bodies):
+                slot = start + i / rate
+                delay = slot - time.perf_counter()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                tasks.append(asyncio.create_task(post(data, slot)))
+            await asyncio.gather(*tasks)
     return {
         "latencies": latencies,
         "from_schedule": from_schedule,
