@@ -1,0 +1,35 @@
+"""How a piece of work grows with its input, for tests that prove "no regex blow-up" without a
+wall-clock limit: the same work at two sizes, timed side by side in one run, compared as a
+ratio. Linear work at `factor` times the input takes about `factor` times as long (less, while
+fixed costs still count); quadratic work about `factor`² times; exponential work never ends
+(pytest-timeout fails it). The machine's speed and load cancel out of the ratio."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+#: A ratio above `factor` times this is not linear (quadratic is `factor` times more again).
+SLACK = 3.0
+
+
+def growth(work: Callable[[int], object], size: int, factor: int = 8, repeats: int = 3) -> float:
+    """Best time of `work(size * factor)` ÷ best time of `work(size)`, the two sizes alternated
+    `repeats` times so a pause of the machine hits both or neither."""
+    small: list[float] = []
+    large: list[float] = []
+    for _ in range(repeats):
+        for n, times in ((size, small), (size * factor, large)):
+            started = time.perf_counter()
+            work(n)
+            times.append(time.perf_counter() - started)
+    return min(large) / max(min(small), 1e-6)
+
+
+def assert_linear(work: Callable[[int], object], size: int, factor: int = 8) -> None:
+    """Fail if `work` grows faster than linearly between `size` and `size * factor`."""
+    ratio = growth(work, size, factor)
+    assert ratio < factor * SLACK, (
+        f"{factor}x the input took {ratio:.1f}x as long: not linear (linear ≈ {factor}, "
+        f"quadratic ≈ {factor * factor})"
+    )
