@@ -27,6 +27,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "bench-generic-token-0123456789"
+#: The gateway's collections, logged by bench/gclog (LocalStack's: rig.LOCALSTACK_GC_LOG).
+GATEWAY_GC_LOG = "gateway-gc.jsonl"
 
 
 @dataclass(frozen=True)
@@ -130,7 +132,11 @@ class Gateway:
 
 
 def gateway_env(
-    queue_url: str, endpoint: str, cfg: IngestConfig, aws_env: dict[str, str]
+    queue_url: str,
+    endpoint: str,
+    cfg: IngestConfig,
+    aws_env: dict[str, str],
+    gc_log: Path | None = None,
 ) -> dict[str, str]:
     env = {
         k: v
@@ -151,8 +157,11 @@ def gateway_env(
         TRIAGE_HTTP_PORT="0",
         TRIAGE_METRICS="off",
         TRIAGE_LOG_LEVEL=cfg.log_level,
-        PYTHONPATH=str(ROOT / "src"),
+        # bench/gclog logs the gateway's own collections (none over 5 ms once it runs).
+        PYTHONPATH=os.pathsep.join([str(ROOT / "src"), str(ROOT / "bench" / "gclog")]),
     )
+    if gc_log is not None:
+        env["BENCH_GC_LOG"] = str(gc_log)
     return env
 
 
@@ -348,7 +357,7 @@ def measure(
 
     gateway_queue = rig.make_queue(endpoint, "ingest")
     bare_queue = rig.make_queue(endpoint, "ingest-bare")
-    env = gateway_env(gateway_queue.url, endpoint, cfg, rig.AWS_ENV)
+    env = gateway_env(gateway_queue.url, endpoint, cfg, rig.AWS_ENV, workdir / GATEWAY_GC_LOG)
     gateway = Gateway(env, workdir / "ingest.log")
     try:
         url = gateway.wait_listening(time.monotonic() + 60)
@@ -367,7 +376,11 @@ def measure(
         count = max(1, round(rate * cfg.open_loop_s))
         meter = rig.CpuMeter(gateway.pid, localstack_pid)
         cpu0 = rig.process_cpu_s(gateway.pid)
+        open_began = time.time()
         opened = asyncio.run(open_loop(url, [body(i, "open") for i in range(count)], rate))
+        open_ended = time.time()
+        localstack_gc = rig.gc_pauses(workdir / rig.LOCALSTACK_GC_LOG, open_began, open_ended)
+        gateway_gc = rig.gc_pauses(workdir / GATEWAY_GC_LOG, open_began, open_ended)
         open_cpu = rig.process_cpu_s(gateway.pid) - cpu0
         open_picture = meter.stop()
         opened["window_s"] = count / rate
@@ -428,6 +441,8 @@ def measure(
         "open_cpu_ms": open_cpu / count * 1000,
         "open_picture": open_picture,
         "open_window_s": opened["window_s"],
+        "open_localstack_gc": localstack_gc,
+        "open_gateway_gc": gateway_gc,
         "bare_open_rate": bare["open_rate"],
         "bare_open_p50_ms": percentile(bare["open_latencies"], 50) * 1000,
         "bare_open_p99_ms": percentile(bare["open_latencies"], 99) * 1000,
@@ -558,6 +573,7 @@ def section(m: dict[str, Any] | None, error: str | None, provenance: str) -> tup
         f"{m['gateway_exit']} on SIGTERM; warnings/errors in its log: "
         f"{', '.join(f'{k} ×{v}' for k, v in sorted(m['problems'].items())) or 'none'}.",
         "",
+        *_pause_lines(m.get("open_localstack_gc"), m.get("open_gateway_gc")),
         f"Parameters: `{cfg}`; the gateway with `TRIAGE_LOG_LEVEL={cfg.log_level}` (one "
         f"`ingest.accepted` line per webhook, as in production), `TRIAGE_INGEST_LINGER_MS={cfg.linger_ms:g}`, "
         "the rate limit out of the way, LocalStack's SQS as the queue; the HTTP client is aiohttp in "
@@ -576,6 +592,32 @@ def section(m: dict[str, Any] | None, error: str | None, provenance: str) -> tup
         out += [f"Lighter open loops, to the 202 (report only): {lighter}.", ""]
     out += _profile_lines(m.get("profile"))
     return out, all(ok is not False for *_, ok in rows)
+
+
+def _pause_lines(
+    localstack: dict[str, float] | None, gateway: dict[str, float] | None
+) -> list[str]:
+    """What the processes' own garbage collections stopped them for during the open loop."""
+    if localstack is None and gateway is None:
+        return []
+
+    def said(who: str, p: dict[str, float] | None) -> str:
+        if p is None:
+            return f"{who}: not logged (a LocalStack the bench did not start)"
+        if not p["count"]:
+            return f"{who}: none"
+        return (
+            f"{who}: {p['count']:.0f} (longest {p['longest_ms']:.1f} ms, "
+            f"{p['total_ms']:.0f} ms in all, {p['full']:.0f} of them full)"
+        )
+
+    return [
+        "Pauses for garbage collection of 5 ms or more during the open loop (bench/gclog; "
+        "report only): "
+        + "; ".join([said("LocalStack", localstack), said("the gateway", gateway)])
+        + ". A pause of LocalStack holds every SendMessageBatch in flight for its length.",
+        "",
+    ]
 
 
 def _profile_lines(profile: dict[str, Any] | None) -> list[str]:

@@ -382,6 +382,38 @@ class CpuMeter:
         return {name: end[name] - self.start[name] for name in end}
 
 
+#: The bench's LocalStack logs its collections here, in the work directory (bench/gclog).
+LOCALSTACK_GC_LOG = "localstack-gc.jsonl"
+
+
+def localstack_gc_env(workdir: Path) -> dict[str, str]:
+    """The environment that makes a LocalStack the bench starts log its collections."""
+    return {
+        "PYTHONPATH": str(ROOT / "bench" / "gclog"),
+        "BENCH_GC_LOG": str(workdir / LOCALSTACK_GC_LOG),
+    }
+
+
+def gc_pauses(path: Path, since: float, until: float) -> dict[str, float] | None:
+    """The collections of 5 ms or more (and every full one) in a log that bench/gclog wrote,
+    begun between `since` and `until` (time.time()): how many, the longest, their sum, the
+    full ones; None when there is no log (a LocalStack the bench did not start)."""
+    if not path.exists():
+        return None
+    pauses = []
+    for line in path.read_text().splitlines():
+        with contextlib.suppress(ValueError):
+            pause = json.loads(line)
+            if since <= pause["at"] <= until and pause["ms"] >= 5.0:
+                pauses.append(pause)
+    return {
+        "count": len(pauses),
+        "longest_ms": max((p["ms"] for p in pauses), default=0.0),
+        "total_ms": sum(p["ms"] for p in pauses),
+        "full": sum(1 for p in pauses if p["gen"] == 2),
+    }
+
+
 @contextlib.contextmanager
 def no_gc_pauses() -> Iterator[None]:
     """The bench's own process (a load generator, a latency clock) without cyclic collections

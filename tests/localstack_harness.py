@@ -28,7 +28,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 
@@ -247,8 +247,11 @@ class LocalStack:
         venv: Path = VENV,
         start_timeout_s: float = 60.0,
         stop_grace_s: float = 5.0,
+        extra_env: Mapping[str, str] | None = None,
     ) -> None:
         self.workdir = Path(workdir)
+        #: Added to LocalStack's environment (the bench's hook that logs its collections).
+        self.extra_env = dict(extra_env or {})
         self.services = tuple(services)
         self.venv = venv
         self.start_timeout_s = start_timeout_s
@@ -291,6 +294,7 @@ class LocalStack:
             SQS_ENDPOINT_STRATEGY="off",
             FILESYSTEM_ROOT=str(self.workdir / "filesystem"),
         )
+        env.update(self.extra_env)
         with self.log_path.open("ab") as log:
             self._proc = subprocess.Popen(
                 [str(self.bin_dir / "python"), "-m", "localstack.runtime.main"],

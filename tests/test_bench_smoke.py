@@ -101,3 +101,9 @@ def test_quick_bench_runs_end_to_end(localstack: LocalStack, tmp_path: Path) -> 
         r"\| every 202 on the queue \| ([\d,]+) messages for \1 answers 202 \| equal \| PASS \|",
         ingest,
     ), ingest
+    # The bench started LocalStack and the gateway with bench/gclog: both logs were read.
+    assert re.search(
+        r"during the open loop \(bench/gclog; report only\): LocalStack: (none|\d+ \(longest)"
+        r".*; the gateway: (none|\d+ \(longest)",
+        ingest,
+    ), ingest
