@@ -61,7 +61,7 @@ def load_object(text: str, what: str) -> dict[str, Any]:
     if depth > MAX_DEPTH:
         raise DecodeError(f"{what} is nested {depth} levels deep, over the limit of {MAX_DEPTH}")
     try:
-        value = json.loads(text, parse_constant=_reject_constant)
+        value = _DECODER.decode(text)
     except RecursionError:  # unreachable after the scan; kept so it can never escape
         raise DecodeError(f"{what} is nested too deeply") from None
     except ValueError as exc:  # JSONDecodeError, NaN/Infinity, ints over 4,300 digits
@@ -120,6 +120,11 @@ def _too_large(size: int) -> str:
 
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON value")
+
+
+#: One decoder for every body: `json.loads` with a keyword builds a new one (and its scanner)
+#: on each call.
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
 
 
 def _first_line(exc: ValueError) -> str:
