@@ -53,6 +53,27 @@ CASES = [
         "Authorization: Bearer [REDACTED:bearer]",
     ),
     ("Authorization: Basic dXNlcjpwYXNzd29yZDEyMw==", "Authorization: Basic [REDACTED:bearer]"),
+    # Credential headers as text, whatever the scheme; a quoted value ends at its quote
+    ("Authorization: Token " + _run(20), "Authorization: Token [REDACTED:authorization]"),
+    ("Authorization: Basic dXNlcjpw", "Authorization: Basic [REDACTED:authorization]"),
+    (
+        'Authorization: Digest username="ops", response="' + _run(32, HEX) + '"',
+        "Authorization: Digest [REDACTED:authorization]",
+    ),
+    (
+        "curl -H 'Proxy-Authorization: SSWS " + _run(24) + "' https://x.example.com",
+        "curl -H 'Proxy-Authorization: SSWS [REDACTED:authorization]' https://x.example.com",
+    ),
+    (
+        '{"authorization": "' + _run(24) + '", "n": 1}',
+        '{"authorization": "[REDACTED:authorization]", "n": 1}',
+    ),
+    ("Cookie: sessionid=" + _run(24) + "; csrftoken=x", "Cookie: [REDACTED:cookie]"),
+    (
+        "Set-Cookie: sid=" + _run(24) + "; Path=/; HttpOnly\nVary: Accept",
+        "Set-Cookie: [REDACTED:cookie]\nVary: Accept",
+    ),
+    ('{\\"cookies\\": \\"sid=' + _run(16) + '\\"}', '{\\"cookies\\": \\"[REDACTED:cookie]\\"}'),
     (
         "postgres://admin:s3cr3t@db.internal:5432/app",
         "postgres://admin:[REDACTED:password]@db.internal:5432/app",
@@ -287,6 +308,8 @@ KEEP = [
     "2026-11-23T10:00:12.845+0000 ALARM orders-api-p99-latency",
     "hf_transfer enabled, sk-learn installed, npm_config_cache set",
     "user@localhost",
+    "Cookie consent banner fails to load; Authorization failed for user bob",
+    "Authorization header missing on /api/orders",
 ]
 
 
@@ -324,6 +347,31 @@ def test_json_values_under_secret_keys_are_blanked() -> None:
         },
         "headers": [{"Authorization": "[REDACTED:password]"}],
         "token": None,
+    }
+
+
+def test_name_value_pairs_named_like_a_secret_are_blanked() -> None:
+    """Sentry sends request headers, cookies and tags as [name, value] lists: a pair whose name
+    says secret loses its value; other pairs and longer lists are redacted as text only."""
+    request = {
+        "headers": [
+            ["Cookie", "sessionid=" + _run(24)],
+            ["Authorization", "Token " + _run(20)],
+            ["X-Api-Key", _run(20)],
+            ["Accept", "text/html"],
+        ],
+        "cookies": [["sessionid", _run(24)]],
+        "tags": [["level", "error"], ["password-reset", "ui"], ["a", "b", "c"]],
+    }
+    assert Redactor().value(request) == {
+        "headers": [
+            ["Cookie", "[REDACTED:password]"],
+            ["Authorization", "[REDACTED:password]"],
+            ["X-Api-Key", "[REDACTED:password]"],
+            ["Accept", "text/html"],
+        ],
+        "cookies": "[REDACTED:password]",
+        "tags": [["level", "error"], ["password-reset", "ui"], ["a", "b", "c"]],
     }
 
 
@@ -483,6 +531,9 @@ HOSTILE = [
     ("a" * 40 + ".") * 25_000 + "@",
     "ghp_" * 262_144,
     "eyJ" * 350_000,
+    "Authorization: Token " * 50_000,
+    'authorization: "x' * 60_000,
+    "Set-Cookie: a" * 80_000,
 ]
 
 

@@ -101,6 +101,8 @@ SECRETS = [
         "bearer", "Authorization: Bearer Br3ar3rT0k3nXyZ9876543210", "Br3ar3rT0k3nXyZ9876543210"
     ),
     _secret("dsn", "postgres://app:Pgs3cr3tPassW0rd@db.internal:5432/app", "Pgs3cr3tPassW0rd"),
+    _secret("cookie", "Cookie: sessionid=C00k13S3ss10nV4lu3x", "C00k13S3ss10nV4lu3x"),
+    _secret("token-scheme", "Authorization: Token T0k3nSch3m3V4lu3", "T0k3nSch3m3V4lu3"),
     _secret("password-pair", "password=Hunt3rTw0Sekret!", "Hunt3rTw0Sekret"),
     _secret("env-name", "DB_PASSWORD=EnvStyl3Val", "EnvStyl3Val"),
     _secret("client-secret", "client_secret: CliSecVal9988", "CliSecVal9988"),
@@ -428,6 +430,44 @@ async def _run_effects(
         for sink in sinks:
             await sink.aclose()
     return recorders
+
+
+SENTRY_REQUEST_SECRETS = ("S3ntryC00k13Val", "S3ntryT0k3nVal", "S3ntryAp1K3yVal", "S3ntryS1dVal")
+
+
+def _sentry_with_request() -> list[Alert]:
+    """Sentry's event alert with the request it recorded: headers and cookies as [name, value]
+    pairs, as Sentry sends them."""
+    payload = json.loads((PAYLOADS / "sentry/event-alert.json").read_text())
+    cookie, token, key, sid = SENTRY_REQUEST_SECRETS
+    payload["data"]["event"]["request"] = {
+        "url": "https://shop.example.com/checkout",
+        "method": "POST",
+        "headers": [
+            ["Accept", "application/json"],
+            ["Cookie", f"sessionid={cookie}; theme=dark"],
+            ["Authorization", f"Token {token}"],
+            ["X-Api-Key", key],
+        ],
+        "cookies": [["sessionid", sid]],
+    }
+    alerts = _normalise(payload)
+    assert alerts is not None
+    return list(alerts)
+
+
+async def test_sentry_request_headers_and_cookies_reach_no_request(
+    github_stub: GitHubServer, model: _Model
+) -> None:
+    """The Cookie, Authorization and API-key values of the request a Sentry event recorded
+    reach no request of any sink or the LLM, and no log line."""
+    with structlog.testing.capture_logs() as logs:
+        recorders = await _run_effects(_sentry_with_request(), github_stub, model, digest=False)
+    assert all(r.requests for r in recorders)
+    leaks = [leak for r in recorders for leak in r.leaks(list(SENTRY_REQUEST_SECRETS))]
+    written = json.dumps([redact_event(None, "info", dict(e)) for e in logs], default=str)
+    leaks += [f"log: {n!r}" for n in SENTRY_REQUEST_SECRETS if n in written]
+    assert leaks == [], "\n".join(leaks)
 
 
 ROUNDS = list(_rounds())

@@ -31,10 +31,15 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
     [REDACTED:azure-key]          AccountKey= and SharedAccessKey= in Azure connection strings
     [REDACTED:azure-sas]          SharedAccessSignature=… and the sig= of a SAS URL
     [REDACTED:bearer]             the credential after `Bearer` / `Basic` (16 characters or more)
+    [REDACTED:authorization]      the rest of an `Authorization:` / `Proxy-Authorization:` header
+                                  after its scheme word, whatever the scheme (Token, Digest, …)
+    [REDACTED:cookie]             the value of a `Cookie:` / `Set-Cookie:` header (or cookie=…)
     [REDACTED:password]           passwords in URLs and DSNs (user:pass@host); the value after a
                                   name like password, secret, token, api_key (DB_PASSWORD=…,
                                   "client_secret": "…", x-api-key: …), quoted or not; the values
-                                  of JSON keys named like that
+                                  of JSON keys named like that, and the second string of a
+                                  [name, value] pair named like that (Sentry's request headers,
+                                  cookies and tags are lists of such pairs)
     [REDACTED:email]              e-mail addresses
     [REDACTED:credential]         exact values the process holds (`hold`, and a Redactor's
                                   `known_secrets`), also percent-encoded
@@ -74,7 +79,11 @@ SECRET_KEYS = frozenset(
         "authorization",
         "auth",
         "cookie",
+        "cookies",
         "setcookie",
+        "proxyauthorization",
+        "sessionid",
+        "csrftoken",
         "privatekey",
         "secretaccesskey",
         "awssecretaccesskey",
@@ -351,6 +360,26 @@ _RULES: tuple[_Rule, ...] = (
         "basic",
         flags=re.IGNORECASE,
     ),
+    # HTTP headers that carry a credential, as text (a curl command, a logged request), after
+    # the Bearer/Basic rule so its placeholder stays. A quoted value goes up to its closing
+    # quote; an unquoted one to the end of the line (a Digest header's params hold quotes).
+    # Authorization keeps its scheme word.
+    _rule(
+        r"((?<![A-Za-z0-9-])(?:proxy-)?authorization"
+        rf"{_ASSIGN}(?>(?P<q>\\?[\"'])?(?:[A-Za-z][A-Za-z0-9_.-]{{0,30}}[ \t]{{1,3}})?))"
+        r"(?!\[REDACTED)"
+        r"""(?(q)[^\r\n"'\\\s][^\r\n"'\\]{0,4095}|[^\r\n'\\\s][^\r\n'\\]{0,4095})""",
+        r"\1[REDACTED:authorization]",
+        "authorization",
+        flags=re.IGNORECASE,
+    ),
+    _rule(
+        rf"((?<![A-Za-z0-9-])(?:set-)?cookies?{_ASSIGN}{_OPEN_QUOTE})"
+        r"""(?!\[REDACTED)[^\r\n"'\\\s][^\r\n"'\\]{0,8191}""",
+        r"\1[REDACTED:cookie]",
+        "cookie",
+        flags=re.IGNORECASE,
+    ),
     # user:password@host in any URL or DSN (postgres://, redis://, amqp://, https://, …)
     _rule(
         r"(://(?<=[A-Za-z0-9]://)[^\s:/@]{0,256}):[^\s@/]{1,256}@",
@@ -579,6 +608,14 @@ class Redactor:
                 for k in value
             }
         if isinstance(value, list | tuple):
+            if (
+                len(value) == 2
+                and isinstance(value[0], str)
+                and isinstance(value[1], str)
+                and value[1]
+                and secret_named(value[0])
+            ):  # a [name, value] pair: ["Cookie", "…"], ["X-Api-Key", "…"]
+                return [self.text(value[0]), "[REDACTED:password]"]
             return [self.value(v, depth=depth + 1) for v in value]
         return value
 
