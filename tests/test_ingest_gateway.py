@@ -4,6 +4,7 @@ through a proxy that holds or fails SQS calls) and is called over HTTP on 127.0.
 from __future__ import annotations
 
 import asyncio
+import gzip
 import json
 import math
 from collections.abc import AsyncIterator
@@ -227,6 +228,55 @@ async def test_streamed_body_over_one_mib_is_413(client: httpx2.AsyncClient) -> 
 
     response = await client.post("/v1/alerts/generic", content=chunks(), headers=bearer("generic"))
     assert response.status_code == 413
+
+
+async def test_a_gzip_encoded_body_is_queued_decoded(
+    client: httpx2.AsyncClient, queues: Queues
+) -> None:
+    """A sender that compresses its body (Content-Encoding: gzip) is answered 202, and the
+    queue holds the JSON the daemon can read, not the compressed bytes."""
+    response = await client.post(
+        "/v1/alerts/generic",
+        content=gzip.compress(GENERIC),
+        headers={**bearer("generic"), "Content-Encoding": "gzip"},
+    )
+    assert response.status_code == 202, response.text
+    [message] = received(queues)
+    assert message["Body"].encode() == GENERIC
+
+
+async def test_a_compressed_body_over_one_mib_once_decoded_is_413(
+    client: httpx2.AsyncClient,
+) -> None:
+    """A gzip bomb (16 KiB that decode to 16 MiB) is cut off at 1 MiB of decoded body and
+    refused, never decoded whole."""
+    bomb = gzip.compress(b"{" + b" " * (16 * 1024 * 1024) + b"}")
+    assert len(bomb) < 64 * 1024
+    response = await client.post(
+        "/v1/alerts/generic",
+        content=bomb,
+        headers={**bearer("generic"), "Content-Encoding": "gzip"},
+    )
+    assert response.status_code == 413
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "deflate"])
+async def test_a_body_that_is_not_what_its_encoding_says_is_400(
+    client: httpx2.AsyncClient, queues: Queues, encoding: str
+) -> None:
+    """Content-Encoding: gzip (or deflate) over bytes that are not is the sender's error: 400
+    with a reason, not a 500 it would retry for ever; nothing is queued."""
+    with capture_logs() as logs:
+        response = await client.post(
+            "/v1/alerts/generic",
+            content=b"\x00\x01 not compressed",
+            headers={**bearer("generic"), "Content-Encoding": encoding},
+        )
+    assert response.status_code == 400
+    assert response.json()["error"] == "body is not what its Content-Encoding says"
+    assert [e["reason"] for e in logs if e["event"] == "ingest.refused"] == ["bad_encoding"]
+    assert not [e for e in logs if e["log_level"] == "error"]
+    assert received(queues) == []
 
 
 async def test_body_over_the_queues_message_size_is_413(

@@ -24,7 +24,7 @@ from typing import Any
 
 import structlog
 from aiohttp import ClientPayloadError, web
-from aiohttp.http_exceptions import HttpProcessingError
+from aiohttp.http_exceptions import ContentEncodingError, HttpProcessingError
 
 import triage.ingest.auth as auth
 from triage.decode import MAX_BODY_BYTES
@@ -335,6 +335,14 @@ class Gateway:
                 if total > limit:
                     raise too_large
                 chunks.append(chunk)
+        except web.RequestPayloadError as exc:
+            # Raised for a body aiohttp could not decode (Content-Encoding: gzip or deflate
+            # over data that is not) as well as for a broken one: either way the sender's fault.
+            if isinstance(exc.__cause__, ContentEncodingError):
+                raise Refused(
+                    400, "bad_encoding", "body is not what its Content-Encoding says"
+                ) from None
+            raise Refused(400, "incomplete_body", "incomplete body") from None
         except _BROKEN_BODY:
             raise Refused(400, "incomplete_body", "incomplete body") from None
         return b"".join(chunks)
