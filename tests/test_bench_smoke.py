@@ -101,9 +101,10 @@ def test_quick_bench_runs_end_to_end(localstack: LocalStack, tmp_path: Path) -> 
         r"\| every 202 on the queue \| ([\d,]+) messages for \1 answers 202 \| equal \| PASS \|",
         ingest,
     ), ingest
-    # The bench started LocalStack and the gateway with bench/gclog: both logs were read.
+    # The gateway ran with bench/gclog and its log was read; the suite's LocalStack is shared,
+    # not the bench's, so its pauses are not logged (tests/test_bench_gclog.py proves the hook).
     assert re.search(
-        r"during the open loop \(bench/gclog; report only\): LocalStack: (none|\d+ \(longest)"
-        r".*; the gateway: (none|\d+ \(longest)",
+        r"during the open loop \(bench/gclog; report only\): LocalStack: not logged \(a "
+        r"LocalStack the bench did not start\); the gateway: (none|\d+ \(longest)",
         ingest,
     ), ingest
