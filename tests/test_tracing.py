@@ -187,7 +187,7 @@ def test_xray_parent_is_continued_by_the_message_span(
 
 def test_without_spans_the_trace_id_that_came_is_still_carried() -> None:
     """With no tracer (no extra, no endpoint) a message's traceparent still names its trace in
-    the logs and the ticket; a message without one has no trace id."""
+    the logs and the ticket; a message without one, and what comes after, has no trace id."""
     tracing = Tracing()
     with structlog.testing.capture_logs(
         processors=[structlog.contextvars.merge_contextvars]
@@ -197,7 +197,10 @@ def test_without_spans_the_trace_id_that_came_is_still_carried() -> None:
             structlog.get_logger().info("inside")
         with tracing.message("m-2", None):
             assert current_trace_id() is None
+            structlog.get_logger().info("untraced")
+        structlog.get_logger().info("after")
     assert logs[0]["trace_id"] == SENDER_TRACE
+    assert "trace_id" not in logs[1] and "trace_id" not in logs[2]  # unbound on the way out
     assert current_trace_id() is None
 
 

@@ -78,13 +78,13 @@ def trace_id_of(traceparent: str | None) -> str | None:
 @contextmanager
 def _bound(trace_id: str | None) -> Iterator[None]:
     token = _trace_id.set(trace_id)
+    # Bound and reset by token: `bound_contextvars` copies the whole log context to restore
+    # it (7 us against 1.8 us), and this runs for every message that carries a trace.
+    logged = structlog.contextvars.bind_contextvars(trace_id=trace_id) if trace_id else {}
     try:
-        if trace_id is None:
-            yield
-        else:
-            with structlog.contextvars.bound_contextvars(trace_id=trace_id):
-                yield
+        yield
     finally:
+        structlog.contextvars.reset_contextvars(**logged)
         _trace_id.reset(token)
 
 
