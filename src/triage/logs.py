@@ -89,8 +89,16 @@ def configure_logging(
         renderer = structlog.processors.JSONRenderer()
         ending = [structlog.processors.format_exc_info, redact_event]
 
+    # One logger per name for this configuration: structlog's lazy proxies (caching off, so
+    # a later configure_logging is always obeyed) ask for one on every call they log.
+    made: dict[str, _NamedPrintLogger] = {}
+
     def logger_factory(name: str | None = None, *_args: Any) -> _NamedPrintLogger:
-        return _NamedPrintLogger(stream, name or "triage")
+        key = name or "triage"
+        logger = made.get(key)
+        if logger is None:
+            logger = made.setdefault(key, _NamedPrintLogger(stream, key))
+        return logger
 
     structlog.configure(
         processors=[*shared, *ending, renderer],
