@@ -53,7 +53,18 @@ CASES = [
         "Authorization: Bearer [REDACTED:bearer]",
     ),
     ("Authorization: Basic dXNlcjpwYXNzd29yZDEyMw==", "Authorization: Basic [REDACTED:bearer]"),
-    # Credential headers as text, whatever the scheme; a quoted value ends at its quote
+    # Other vendors' prefixed tokens
+    ("grafana glsa_" + _run(32) + "_" + _run(8, HEX) + " ok", "grafana [REDACTED:token] ok"),
+    ("sentry sntryu_" + _run(64, HEX), "sentry [REDACTED:token]"),
+    ("sentry sntrys_eyJpYXQiOjE3MDAwMDAwMDB9_" + _run(43), "sentry [REDACTED:token]"),
+    ("VAULT_TOKEN hvs." + _run(90, URLSAFE), "VAULT_TOKEN [REDACTED:token]"),
+    ("do dop_v1_" + _run(64, HEX) + ".", "do [REDACTED:token]."),
+    (
+        "newrelic NRAK-" + _run(27, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"),
+        "newrelic [REDACTED:token]",
+    ),
+    ("databricks dapi" + _run(32, HEX) + "-2", "databricks [REDACTED:token]"),
+    ("age AGE-SECRET-KEY-1" + _run(58, "QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L"), "age [REDACTED:token]"),
     ("Authorization: Token " + _run(20), "Authorization: Token [REDACTED:authorization]"),
     ("Authorization: Basic dXNlcjpw", "Authorization: Basic [REDACTED:authorization]"),
     (
@@ -310,6 +321,7 @@ KEEP = [
     "user@localhost",
     "Cookie consent banner fails to load; Authorization failed for user bob",
     "Authorization header missing on /api/orders",
+    "glc_x lin_api_docs NRAK-123 dapi_config_loaded_successfully pul-request hvs.example",
 ]
 
 
@@ -534,6 +546,7 @@ HOSTILE = [
     "Authorization: Token " * 50_000,
     'authorization: "x' * 60_000,
     "Set-Cookie: a" * 80_000,
+    "glsa_" * 200_000,
 ]
 
 

@@ -22,6 +22,12 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
     [REDACTED:telegram-token]     bot tokens (<bot id>:AA + 33 characters)
     [REDACTED:twilio-key]         after a name containing `twilio`: an SK… key sid or a 32-hex secret
     [REDACTED:api-key]            OpenAI/Anthropic-style sk-… keys
+    [REDACTED:token]              other vendors' tokens that announce themselves by a prefix:
+                                  Grafana glsa_/glc_, Sentry sntrys_/sntryu_, Vault hvs./hvb.,
+                                  DigitalOcean dop_v1_/doo_v1_/dor_v1_, New Relic NRAK-, Atlassian
+                                  ATATT3, Linear lin_api_, Postman PMAK-, Doppler dp.pt./dp.st./
+                                  dp.ct./dp.sa., Square sq0atp-/sq0csp-, RubyGems rubygems_, age
+                                  AGE-SECRET-KEY-1; Databricks dapi + 32 hex, Pulumi pul- + 40 hex
     [REDACTED:aws-signature]      values of X-Amz-Signature, X-Amz-Credential, X-Amz-Security-Token
                                   (presigned URLs, headers) and a SigV4 header's Signature=<64 hex>
     [REDACTED:aws-key]            AWS access key ids (AKIA…, ASIA…, …)
@@ -169,6 +175,30 @@ _SLACK_PREFIXES = (
 )
 _STRIPE_PREFIXES = "sk_live_ sk_test_ rk_live_ rk_test_".split()  # noqa: SIM905
 _SHOPIFY_PREFIXES = "shpat_ shpss_ shpca_ shppa_".split()  # noqa: SIM905
+#: Prefixes no ordinary word starts with, each followed by a token's characters.
+_VENDOR_PREFIXES = (
+    "glsa_",
+    "glc_",
+    "sntrys_",
+    "sntryu_",
+    "hvs.",
+    "hvb.",
+    "dop_v1_",
+    "doo_v1_",
+    "dor_v1_",
+    "NRAK-",
+    "ATATT3",
+    "lin_api_",
+    "PMAK-",
+    "dp.pt.",
+    "dp.st.",
+    "dp.ct.",
+    "dp.sa.",
+    "sq0atp-",
+    "sq0csp-",
+    "rubygems_",
+    "AGE-SECRET-KEY-1",
+)
 
 #: A name whose value is a secret: one of these words, alone or as the last part of a longer
 #: name (`DB_PASSWORD`, `x-api-key`, `clientSecret`, `aws.secret.key`), optionally followed by
@@ -290,6 +320,14 @@ _RULES: tuple[_Rule, ...] = (
         flags=re.IGNORECASE,
     ),
     _rule(rf"{_prefixed('sk-')}(?:proj-|ant-)?{_B64URL}{{20,200}}", "[REDACTED:api-key]", "sk-"),
+    _rule(
+        rf"(?:{_prefixed(*_VENDOR_PREFIXES)}[A-Za-z0-9_+/=-]{{20,400}}"
+        rf"|{_prefixed('dapi')}[0-9a-f]{{32}}(?:-[0-9]{{1,2}})?|{_prefixed('pul-')}[0-9a-f]{{40}}){_END}",
+        "[REDACTED:token]",
+        *_VENDOR_PREFIXES,
+        "dapi",
+        "pul-",
+    ),
     # AWS request signing: a presigned URL's query, the headers, a SigV4 Authorization header.
     # Before the access key rule, so a credential scope goes whole rather than in pieces.
     _rule(
