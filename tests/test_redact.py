@@ -53,6 +53,12 @@ CASES = [
         "Authorization: Bearer [REDACTED:bearer]",
     ),
     ("Authorization: Basic dXNlcjpwYXNzd29yZDEyMw==", "Authorization: Basic [REDACTED:bearer]"),
+    # Payment card numbers (test numbers of each network), whole or grouped
+    ("card 4111 1111 1111 1111 declined", "card [REDACTED:card-number] declined"),
+    ("pan=5555555555554444.", "pan=[REDACTED:card-number]."),
+    ("mc 2223-0031-2200-3222", "mc [REDACTED:card-number]"),
+    ("amex 3782 822463 10005", "amex [REDACTED:card-number]"),
+    ('{"card": "6011111111111117"}', '{"card": "[REDACTED:card-number]"}'),
     # Other vendors' prefixed tokens
     ("grafana glsa_" + _run(32) + "_" + _run(8, HEX) + " ok", "grafana [REDACTED:token] ok"),
     ("sentry sntryu_" + _run(64, HEX), "sentry [REDACTED:token]"),
@@ -322,6 +328,10 @@ KEEP = [
     "Cookie consent banner fails to load; Authorization failed for user bob",
     "Authorization header missing on /api/orders",
     "glc_x lin_api_docs NRAK-123 dapi_config_loaded_successfully pul-request hvs.example",
+    # Not card numbers: a bad check digit, an epoch in microseconds, 19 digits, loose digits,
+    # a version, an IP address
+    "4111111111111112 1764000000000000 4111111111111111111 4 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1",
+    "v4111111111111111.2 4.111.111.111 41111111111111110",
 ]
 
 
@@ -510,7 +520,8 @@ def test_docstring_lists_every_placeholder() -> None:
         for rule in _RULES
         for placeholder in re.findall(r"\[REDACTED:[a-z0-9-]+\]", str(rule.replacement))
     }
-    written |= {"[REDACTED:password]", "[REDACTED:credential]"}  # _keep_quotes, exact values
+    # _keep_quotes, exact values, _card_number
+    written |= {"[REDACTED:password]", "[REDACTED:credential]", "[REDACTED:card-number]"}
     assert documented == written
     produced = {
         p for _, expected in CASES for p in re.findall(r"\[REDACTED:[a-z0-9-]+\]", expected)
@@ -547,6 +558,8 @@ HOSTILE = [
     'authorization: "x' * 60_000,
     "Set-Cookie: a" * 80_000,
     "glsa_" * 200_000,
+    "4111 " * 200_000,
+    "4" * 2**20,
 ]
 
 

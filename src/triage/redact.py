@@ -47,6 +47,8 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
                                   [name, value] pair named like that (Sentry's request headers,
                                   cookies and tags are lists of such pairs)
     [REDACTED:email]              e-mail addresses
+    [REDACTED:card-number]        payment card numbers (15 or 16 digits, grouped or not, with a
+                                  card network's prefix and a valid Luhn check digit)
     [REDACTED:credential]         exact values the process holds (`hold`, and a Redactor's
                                   `known_secrets`), also percent-encoded
 
@@ -444,7 +446,46 @@ _RULES: tuple[_Rule, ...] = (
         "[REDACTED:email]",
         "@",
     ),
+    # Payment card numbers: 15 or 16 digits, in groups or not, with a card network's prefix and
+    # a valid Luhn check digit (an order id or a timestamp of that length rarely has both).
+    _rule(
+        # The first digit first (the engine jumps between candidates), then what is before it.
+        r"[2-6](?<![0-9A-Za-z.-].)(?:[ -]?+[0-9]){14,15}+(?![0-9A-Za-z]|[.-][0-9])",
+        lambda match: _card_number(match[0]),
+    ),
 )
+
+#: How a written card number may be grouped: all together, 4-4-4-4, or American Express's 4-6-5.
+_CARD_GROUPS = ((16,), (15,), (4, 4, 4, 4), (4, 6, 5))
+
+
+def _card_number(text: str) -> str:
+    """The placeholder for `text` if it is a payment card number, else `text` unchanged: the
+    length and prefix of a card network (Visa 4, Mastercard 51-55 and 2221-2720, American
+    Express 34/37 with 15 digits, Discover 6011, 644-649 and 65), written whole or in its
+    usual groups, with a valid Luhn check digit."""
+    groups = tuple(len(part) for part in re.split("[ -]", text))
+    digits = text.replace(" ", "").replace("-", "")
+    amex = digits[:2] in ("34", "37")
+    if groups not in _CARD_GROUPS or len(digits) != (15 if amex else 16):
+        return text
+    head = int(digits[:4])
+    if not (
+        amex
+        or digits[0] == "4"
+        or 51 <= head // 100 <= 55
+        or 2221 <= head <= 2720
+        or head == 6011
+        or 644 <= head // 10 <= 649
+        or head // 100 == 65
+    ):
+        return text
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        n = int(ch) * (2 if i % 2 else 1)
+        total += n - 9 if n > 9 else n
+    return "[REDACTED:card-number]" if total % 10 == 0 else text
+
 
 _SECRET_KEY = re.compile(rf"{_SECRET_NAME}\Z", re.IGNORECASE)
 _SECRET_KEY_WORDS = ("pass", "pwd", "secret", "token", "key")
