@@ -154,19 +154,20 @@ async def _operate(settings: Settings, args: argparse.Namespace) -> int:
 async def _incidents(settings: Settings, store: Any, args: argparse.Namespace) -> int:
     from triage.ops.operator import Filter, incident_json, list_incidents
     from triage.redact import Redactor
+    from triage.view import json_line
 
     redactor = Redactor()
     if args.verb == "list":
         keep = Filter(args.state, args.team, args.flapping)
         for incident in await list_incidents(store, keep):
-            print(json.dumps(incident_json(incident, redactor), ensure_ascii=False))
+            print(json_line(incident_json(incident, redactor)))
         return 0
     if args.verb == "show":
         found = await store.get(args.fingerprint)
         if found is None:
             print(f"triage: incidents: no incident {args.fingerprint}", file=sys.stderr)
             return 1
-        print(json.dumps(incident_json(found, redactor, history=True), ensure_ascii=False))
+        print(json_line(incident_json(found, redactor, history=True)))
         return 0
     from triage.app import close_by_hand
 
@@ -184,6 +185,7 @@ async def _silence(store: Any, args: argparse.Namespace) -> int:
 
     from triage.ops.operator import new_silence, shown_silences, silence_json
     from triage.redact import Redactor
+    from triage.view import json_line
 
     now, redactor = datetime.now(UTC), Redactor()
     if args.verb == "add":
@@ -193,17 +195,17 @@ async def _silence(store: Any, args: argparse.Namespace) -> int:
         except ValueError as exc:
             print(f"triage: silence: {exc}", file=sys.stderr)
             return 2
-        print(json.dumps(silence_json(added, redactor, now), ensure_ascii=False))
+        print(json_line(silence_json(added, redactor, now)))
         return 0
     if args.verb == "list":
         for silence in shown_silences(await store.silences(), now, every=args.all):
-            print(json.dumps(silence_json(silence, redactor, now), ensure_ascii=False))
+            print(json_line(silence_json(silence, redactor, now)))
         return 0
     expired = await store.expire_silence(args.id, now)
     if expired is None:
         print(f"triage: silence: no silence {args.id}", file=sys.stderr)
         return 1
-    print(json.dumps(silence_json(expired, redactor, now), ensure_ascii=False))
+    print(json_line(silence_json(expired, redactor, now)))
     return 0
 
 

@@ -141,3 +141,22 @@ def redact_ticket(ticket: Ticket, redactor: Redactor) -> Ticket:
             "steps": tuple(redactor.text(step) for step in ticket.steps),
         }
     )
+
+
+def json_line(value: object) -> str:
+    """`value` as one line of JSON for a terminal (the CLI's output): text in any script stays
+    readable, but each character a terminal could act on or that reorders what it shows (C0
+    and C1 controls, bidi and other format characters, line separators) is written as a
+    `\\uXXXX` escape, so a dead letter's raw excerpt cannot drive the operator's terminal."""
+    text = json.dumps(value, ensure_ascii=False)
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else _escaped(ch) for ch in text)
+
+
+def _escaped(ch: str) -> str:
+    code = ord(ch)
+    if code <= 0xFFFF:
+        return f"\\u{code:04x}"
+    code -= 0x10000  # JSON spells a character outside the BMP as a surrogate pair
+    return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"

@@ -20,6 +20,7 @@ from triage.errors import ConfigError, TriageError
 from triage.normalize import normalize_body
 from triage.redact import Redactor
 from triage.sqs.inbox import Message, message_from
+from triage.view import json_line
 
 #: Dead letters are shown redacted (patterns, and the credentials this process holds).
 _REDACTOR = Redactor()
@@ -116,7 +117,7 @@ async def peek(sqs: Any, dlq_url: str, max_messages: int, out: TextIO = sys.stdo
     letters = await receive(sqs, dlq_url, max_messages, _PEEK_HIDE_S)
     now = datetime.now(UTC)
     for letter in letters:
-        out.write(json.dumps(letter.describe(now), ensure_ascii=False) + "\n")
+        out.write(json_line(letter.describe(now)) + "\n")
     await _release(sqs, dlq_url, letters)
     print(f"{len(letters)} dead letter(s) in {dlq_url}", file=sys.stderr)
     return len(letters)

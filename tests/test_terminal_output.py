@@ -1,0 +1,42 @@
+"""What the CLI prints is safe for the terminal it lands in: alert text cannot move the cursor,
+clear the screen, set the window title or reorder what the operator reads."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from daemon_harness import Queues, daemon_env, run_triage, settings_for
+from triage.view import json_line
+
+#: Escape sequences and characters a terminal acts on: clear screen, OSC 52 (write the
+#: clipboard), a C1 CSI, a right-to-left override, a line separator, a tag character.
+HOSTILE = "\x1b[2J\x1b]52;c;ZWNobyBoaQ==\x07 \x9b31m \u202egnp.exe \u2028 \U000e0041"
+
+
+def test_a_json_line_escapes_what_a_terminal_would_act_on() -> None:
+    """Controls, format characters and separators become \\u escapes (a surrogate pair beyond
+    the BMP); other scripts stay readable; the line reads back to the same value."""
+    value = {"title": f"café 日本 {HOSTILE}", "n": 1}
+    line = json_line(value)
+    assert json.loads(line) == value
+    assert "café 日本" in line
+    assert line.isprintable()
+    for escape in ("\\u001b", "\\u0007", "\\u009b", "\\u202e", "\\u2028", "\\udb40\\udc41"):
+        assert escape in line
+
+
+def test_dlq_peek_prints_a_hostile_dead_letter_inert(queues: Queues, tmp_path: Path) -> None:
+    """`triage dlq peek` quotes an undecodable body's start: its escape sequences and bidi
+    override reach the terminal as \\u escapes, never as the characters."""
+    sqs = queues.client()
+    sqs.send_message(QueueUrl=queues.dlq_url, MessageBody='{"title": "' + HOSTILE)
+    sqs.send_message(QueueUrl=queues.dlq_url, MessageBody=json.dumps({"title": "ok " + HOSTILE}))
+    env = daemon_env(settings_for(queues, "http://127.0.0.1:9", tmp_path / "t.db"))
+    proc = run_triage("dlq", "peek", env=env)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert len(lines) == 2
+    assert all(line.isprintable() for line in lines), lines
+    shown = [json.loads(line) for line in lines]
+    assert any("\u202e" in row.get("body", "") for row in shown)  # quoted, escaped on the way
