@@ -218,16 +218,21 @@ class SQLiteStore(Store):
         return Record(key, kind, row[0], row[1], row[2]) if row else None
 
     def _put_sync(self, record: Record) -> None:
+        # An upsert rewrites the row in place; INSERT OR REPLACE deleted and re-inserted it (and
+        # its sweep index entry): 17 -> 11.5 us per read-and-write in a transaction of 15.
         if record.kind == INCIDENT:
             self._db().execute(
-                "INSERT OR REPLACE INTO incidents"
-                " (fingerprint, version, body, expires_at, sweep_at) VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO incidents (fingerprint, version, body, expires_at, sweep_at)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (fingerprint) DO UPDATE SET"
+                " version = excluded.version, body = excluded.body,"
+                " expires_at = excluded.expires_at, sweep_at = excluded.sweep_at",
                 (record.key, record.version, record.body, record.expires_at, record.sweep_at),
             )
         else:
             self._db().execute(
-                "INSERT OR REPLACE INTO records (kind, key, version, body, expires_at)"
-                " VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO records (kind, key, version, body, expires_at) VALUES (?, ?, ?, ?, ?)"
+                " ON CONFLICT (kind, key) DO UPDATE SET"
+                " version = excluded.version, body = excluded.body, expires_at = excluded.expires_at",
                 (record.kind, record.key, record.version, record.body, record.expires_at),
             )
 
