@@ -397,6 +397,50 @@ def test_name_value_pairs_named_like_a_secret_are_blanked() -> None:
     }
 
 
+def test_name_value_objects_named_like_a_secret_are_blanked() -> None:
+    """Kubernetes env entries and Sentry's tags as objects hold the secret's name in a value:
+    {"name": "DB_PASSWORD", "value": …} loses its value; other name/value objects keep theirs."""
+    payload = {
+        "env": [{"name": "DB_PASSWORD", "value": "hunter2xyz"}, {"name": "TZ", "value": "UTC"}],
+        "tags": [{"key": "api_key", "value": "abcd1234efgh"}, {"key": "env", "value": "prod"}],
+        "Attributes": [{"Name": "ClientSecret", "Value": "s3cr3tv4lue"}],
+    }
+    assert Redactor().value(payload) == {
+        "env": [
+            {"name": "DB_PASSWORD", "value": "[REDACTED:password]"},
+            {"name": "TZ", "value": "UTC"},
+        ],
+        "tags": [
+            {"key": "api_key", "value": "[REDACTED:password]"},
+            {"key": "env", "value": "prod"},
+        ],
+        "Attributes": [{"Name": "ClientSecret", "Value": "[REDACTED:password]"}],
+    }
+
+
+def test_json_keys_are_redacted_as_text() -> None:
+    """A payload can use a secret as an object's key: keys go through the same rules as values."""
+    key = "AKIA" + "IOSFODNN7EXAMPLE"
+    redacted = Redactor().value({"seen": {key: 1, "password=hunter2xyz": 2, "host": 3}})
+    assert redacted == {
+        "seen": {"[REDACTED:aws-key]": 1, "password=[REDACTED:password]": 2, "host": 3}
+    }
+
+
+@pytest.mark.parametrize(
+    "hidden", ["\u200b", "\u00ad", "\u2060", "\ufeff", "\u200d", "\u202e", "\ue000"]
+)
+def test_a_secret_split_by_an_invisible_character_is_still_redacted(hidden: str) -> None:
+    """Zero-width, soft-hyphen, bidi and private-use characters are dropped before the rules
+    run: a sink that drops them later (GitHub's markdown does) cannot rebuild the secret."""
+    key = "AKIA" + hidden + "IOSFODNN7EXAMPLE"
+    out = Redactor().text(f"key {key} and pass{hidden}word=hunter2xyz")
+    assert out == "key [REDACTED:aws-key] and password=[REDACTED:password]"
+    assert Redactor().text("tabs\tand\nlines, émoji 🔥 and ünïcode stay") == (
+        "tabs\tand\nlines, émoji 🔥 and ünïcode stay"
+    )
+
+
 def test_json_keys_ending_in_a_secret_word_are_blanked() -> None:
     """`DB_PASSWORD`, `x-api-key`, `clientSecret` hide their values; `token_count` does not."""
     value = {

@@ -65,6 +65,7 @@ from __future__ import annotations
 
 import re
 import threading
+import unicodedata
 from collections.abc import Callable, Iterable
 from typing import Any, NamedTuple
 from urllib.parse import quote, unquote
@@ -545,6 +546,19 @@ _SHORT = 100
 _WITHOUT_NEEDLES = tuple(rule for rule in _RULES if not rule.needles)
 
 
+#: Invisible characters: format characters (zero-width spaces and joiners, soft hyphens,
+#: bidi controls), private-use and unassigned code points. A secret split by one would not
+#: match any rule, and a sink that drops them (GitHub's markdown does) would put it back
+#: together after redaction; so the redactor drops them first, and no text it lets out has any.
+_INVISIBLE = frozenset({"Cf", "Co", "Cn"})
+
+
+def _visible(text: str) -> str:
+    """`text` without invisible characters (controls and whitespace are kept)."""
+    category = unicodedata.category
+    return "".join(ch for ch in text if ch.isprintable() or category(ch) not in _INVISIBLE)
+
+
 def _scrub(text: str, secrets: tuple[str, ...]) -> str:
     """`text` with `secrets` replaced by exact value, then every rule applied that can match."""
     for secret in secrets:
@@ -652,6 +666,8 @@ class Redactor:
 
     def text(self, text: str) -> str:
         secrets = self._secrets()
+        if not text.isprintable():  # the common case, checked in C: nothing invisible to drop
+            text = _visible(text)
         text = _scrub(text, secrets)
         if "%" in text and _ESCAPE.search(text):
             text = _scrub_escaped(text, secrets)
@@ -678,10 +694,15 @@ class Redactor:
         if isinstance(value, str):
             return self.text(value)
         if isinstance(value, dict):
+            # A {"name": "DB_PASSWORD", "value": "…"} object (Kubernetes env, Sentry's tags as
+            # {"key", "value"}) holds its secret's name in a value, not in a key.
+            named = _named_secret(value)
             return {
-                str(k): (
+                # Keys are text too: a payload can use a secret as a key.
+                self.text(str(k)): (
                     "[REDACTED:password]"
-                    if secret_named(str(k)) and value[k] not in (None, "")
+                    if (secret_named(str(k)) or (named and k in _VALUE_KEYS))
+                    and value[k] not in (None, "")
                     else self.value(value[k], depth=depth + 1)
                 )
                 for k in value
@@ -697,6 +718,22 @@ class Redactor:
                 return [self.text(value[0]), "[REDACTED:password]"]
             return [self.value(v, depth=depth + 1) for v in value]
         return value
+
+
+#: The fields of a name/value object: the name's, and the value's.
+_NAME_KEYS = ("name", "key", "Name", "Key")
+_VALUE_KEYS = frozenset({"value", "Value"})
+
+
+def _named_secret(obj: dict[Any, Any]) -> bool:
+    """True for a name/value object whose name says its value is a secret."""
+    if "value" not in obj and "Value" not in obj:
+        return False
+    for field in _NAME_KEYS:
+        name = obj.get(field)
+        if isinstance(name, str):
+            return secret_named(name)
+    return False
 
 
 def secret_named(key: str) -> bool:
