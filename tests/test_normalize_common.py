@@ -100,11 +100,15 @@ def test_timestamps_become_aware_utc(given: Any, expected: datetime) -> None:
         [],
         {},
         "2026-13-45",
+        "\u00b2",  # superscript two: str.isdigit() says yes, float() refuses it
+        "1\u00b2",
+        "\u09e9",  # Bengali three: float() would read it as 3 seconds after the epoch
+        "\uff11\uff17\uff10\uff10\uff10\uff10\uff10\uff10\uff10\uff10",  # fullwidth digits
     ],
 )
 def test_unusable_timestamps_are_none(given: Any) -> None:
-    """Go's zero time (Grafana's "not ended", in either form), garbage and out-of-range numbers
-    give None."""
+    """Go's zero time (Grafana's "not ended", in either form), garbage, digits of other
+    scripts and out-of-range numbers give None."""
     assert common.timestamp(given) is None
 
 

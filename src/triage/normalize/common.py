@@ -290,7 +290,8 @@ def timestamp(value: Any) -> datetime | None:
         s = value.strip()
         if not s or len(s) > _TIMESTAMP_MAX:
             return None
-        if s.replace(".", "", 1).isdigit():
+        # ASCII only: str.isdigit() also takes "²" or "৩", which float() refuses or misreads.
+        if s.isascii() and s.replace(".", "", 1).isdigit():
             return timestamp(float(s))
         go = _GO_TIME.fullmatch(s)
         if go:  # the zone name after the numeric offset adds nothing: the offset is exact
