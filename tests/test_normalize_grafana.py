@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -218,19 +219,50 @@ def test_alert_status_falls_back_to_the_group_status() -> None:
         ({"annotations": ["not", "an", "object"]}, "annotations"),
     ],
 )
-def test_malformed_alerts_are_validation_errors(change: dict[str, Any], match: str) -> None:
-    """An alert without labels, with an unknown status or nested labels is refused clearly."""
+def test_a_malformed_alert_is_left_out_of_its_group(change: dict[str, Any], match: str) -> None:
+    """An alert without labels, with an unknown status or nested labels is left out with a note
+    naming it and why; the group's other alerts are still normalised."""
     body = payload("alertmanager/group-firing.json")
+    whole = run(body)
     body["alerts"][1].update(change)
+    result = run(body)
+    assert len(whole.alerts) >= 2
+    assert [a.fingerprint for a in result.alerts] == [
+        a.fingerprint for i, a in enumerate(whole.alerts) if i != 1
+    ]
+    (note,) = [n for n in result.notes if "left out of its group" in n]
+    assert "alerts[1]" in note
+    assert re.search(match, note)
+
+
+@pytest.mark.parametrize(
+    ("change", "match"),
+    [
+        ({"labels": {}}, "no labels"),
+        ({"status": "exploded"}, "not firing or resolved"),
+        ({"labels": {"alertname": {"nested": 1}}}, "must be text"),
+    ],
+)
+def test_a_group_of_only_malformed_alerts_is_refused(change: dict[str, Any], match: str) -> None:
+    """When no alert of the group can be read, the message is refused with the first error."""
+    body = payload("alertmanager/group-firing.json")
+    for alert in body["alerts"]:
+        alert.update(change)
     with pytest.raises(InvalidAlertError, match=match):
         run(body)
 
 
-def test_non_object_alert_is_invalid() -> None:
-    """A group whose alerts[] holds a string is a InvalidAlertError naming the index."""
+def test_non_object_alert_is_left_out_naming_its_index() -> None:
+    """A group whose alerts[] holds a string keeps its other alerts; the note names the index.
+    A group holding nothing but such strings is refused, naming the first."""
     body = payload("grafana/group-firing.json")
+    count = len(body["alerts"])
     body["alerts"][1] = "oops"
-    with pytest.raises(InvalidAlertError, match=r"alerts\[1\]"):
+    result = run(body)
+    assert len(result.alerts) == count - 1
+    assert "alerts[1]" in result.notes[0]
+    body["alerts"] = ["oops", 7]
+    with pytest.raises(InvalidAlertError, match=r"alerts\[0\]"):
         run(body)
 
 

@@ -11,12 +11,18 @@ Identity: the alert's full label set, exact and sorted, which is what Alertmanag
 `fingerprint` field encodes. We hash the labels ourselves (the field is an implementation detail
 that Grafana, for one, has computed differently across versions). `truncatedAlerts > 0` means
 Alertmanager left alerts out of the message (`max_alerts`); it becomes a note for the log.
+
+An alert of a group that cannot be read (no labels, an unknown status, an object as a label
+value) is left out with a note naming it and why; the group's other alerts are handled. Only a
+group none of whose alerts can be read is rejected, with the first alert's error.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+
+import pydantic
 
 from triage.errors import InvalidAlertError
 from triage.models import Alert, Status
@@ -56,28 +62,44 @@ def normalize_group(
     group = {key: value for key, value in payload.items() if key != "alerts"}
     alerts: list[Alert] = []
     skipped: list[Skipped] = []
+    notes: list[str] = []
+    unreadable: InvalidAlertError | None = None
     for i, item in enumerate(common.items(payload.get("alerts"), "alerts")):
         where = f"alerts[{i}]"
-        entry = common.obj(item, where, required=True)
-        labels = common.string_map(entry.get("labels"), f"{where}.labels")
-        annotations = common.string_map(entry.get("annotations"), f"{where}.annotations")
-        reason = is_test(labels, annotations) if is_test else None
-        if reason:
-            detail = f"{where} is a contact-point test ({common.short(labels.get('alertname'))})"
-            skipped.append(Skipped(source, reason, detail))
-            continue
-        raw = {**group, "alert": entry}
-        alerts.append(alert_from(entry, labels, annotations, source, raw, where, payload))
-    notes: tuple[str, ...] = ()
+        try:
+            entry = common.obj(item, where, required=True)
+            labels = common.string_map(entry.get("labels"), f"{where}.labels")
+            annotations = common.string_map(entry.get("annotations"), f"{where}.annotations")
+            reason = is_test(labels, annotations) if is_test else None
+            if reason:
+                name = common.short(labels.get("alertname"))
+                skipped.append(Skipped(source, reason, f"{where} is a contact-point test ({name})"))
+                continue
+            raw = {**group, "alert": entry}
+            alerts.append(alert_from(entry, labels, annotations, source, raw, where, payload))
+        except (InvalidAlertError, pydantic.ValidationError) as exc:
+            # One unreadable alert must not take its group's other alerts to the DLQ with it.
+            error = _invalid(exc, where)
+            unreadable = unreadable or error
+            notes.append(f"{source} {where} left out of its group: {error}")
+    if unreadable is not None and not alerts and not skipped:
+        raise unreadable
     truncated = payload.get("truncatedAlerts")
     if isinstance(truncated, int) and not isinstance(truncated, bool) and truncated > 0:
-        notes = (
+        notes.append(
             f"{source} left {truncated} alert(s) of group {common.short(payload.get('groupKey'))} "
-            "out of this message (max_alerts); they arrive when the group is next notified",
+            "out of this message (max_alerts); they arrive when the group is next notified"
         )
     if not alerts and not skipped:
         skipped.append(Skipped(source, "empty_group", f"{source} notification with no alerts"))
-    return Normalized(tuple(alerts), tuple(skipped), notes)
+    return Normalized(tuple(alerts), tuple(skipped), tuple(notes))
+
+
+def _invalid(exc: InvalidAlertError | pydantic.ValidationError, where: str) -> InvalidAlertError:
+    if isinstance(exc, InvalidAlertError):
+        return exc
+    fields = ", ".join(".".join(map(str, e["loc"])) for e in exc.errors()[:5])
+    return InvalidAlertError(f"{where}: invalid alert fields: {fields}")
 
 
 def alert_from(
