@@ -146,11 +146,14 @@ def test_a_shallow_body_with_many_brackets_is_scanned_and_decoded() -> None:
         ("null", "JSON null"),
         ('{"value": NaN}', "NaN"),
         ('{"value": -Infinity}', "Infinity"),
+        ('{"value": 1e999}', "too large a number"),  # would be parsed as infinity
+        ('{"nested": {"v": [-2.5E+400]}}', "too large a number"),
         ('{"big": ' + "9" * 5000 + "}", "not valid JSON"),
     ],
 )
 def test_malformed_bodies_are_decode_errors(body: str, match: str) -> None:
-    """Non-JSON, truncated JSON, non-object tops, NaN/Infinity and 5,000-digit ints are refused."""
+    """Non-JSON, truncated JSON, non-object tops, NaN/Infinity (also as an overflowing number
+    such as 1e999) and 5,000-digit ints are refused."""
     with pytest.raises(DecodeError, match=match):
         decode_body(body)
 

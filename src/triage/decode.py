@@ -1,8 +1,8 @@
 """Message body → one JSON object, with the SNS envelope unwrapped.
 
 Rejects with DecodeError, before any alert code sees them: bodies over 1 MiB, bodies that are not
-UTF-8 JSON (NaN and Infinity included), JSON whose top level is not an object, and JSON nested
-deeper than 64 levels. Depth is measured by a linear scan of the text *before* parsing, so
+UTF-8 JSON (NaN and Infinity included, and numbers too large for a float: 1e999), JSON whose top
+level is not an object, and JSON nested deeper than 64 levels. Depth is measured by a linear scan of the text *before* parsing, so
 `[[[[…` never reaches `json.loads`' recursion. SNS subscription and unsubscription confirmations
 are returned as the envelope itself; `normalize_body` turns them into a Skipped.
 """
@@ -10,6 +10,7 @@ are returned as the envelope itself; `normalize_body` turns them into a Skipped.
 from __future__ import annotations
 
 import json
+import math
 import re
 from itertools import accumulate
 from typing import Any
@@ -122,9 +123,18 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON value")
 
 
+def _finite(text: str) -> float:
+    """A JSON number with a fraction or exponent; one too large for a float (1e999) would
+    become infinity, which JSON cannot carry: refused like the Infinity literal."""
+    number = float(text)
+    if math.isinf(number):
+        raise ValueError(f"{text[:40]} is too large a number")
+    return number
+
+
 #: One decoder for every body: `json.loads` with a keyword builds a new one (and its scanner)
 #: on each call.
-_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant, parse_float=_finite)
 
 
 def _first_line(exc: ValueError) -> str:
