@@ -4,6 +4,7 @@ through a proxy that holds or fails SQS calls) and is called over HTTP on 127.0.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import gzip
 import json
 import math
@@ -651,6 +652,88 @@ async def test_a_body_cut_short_is_400_and_nothing_is_queued(
     async with loopback_client(gateway.port) as client:
         assert (await client.get("/healthz")).status_code == 200
     assert received(queues) == []
+
+
+async def _refusal(logs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The first ingest.refused line, once it is logged (10 s at most)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 10
+    while not any(e["event"] == "ingest.refused" for e in logs):
+        assert loop.time() < deadline, logs
+        await asyncio.sleep(0.01)
+    return next(e for e in logs if e["event"] == "ingest.refused")
+
+
+async def _head(port: int, source: str, headers: str, start: bytes) -> tuple[Any, Any]:
+    """A connection that has sent a POST's head and the start of its body, then stalls."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(f"POST /v1/alerts/{source} HTTP/1.1\r\nHost: x\r\n{headers}\r\n".encode() + start)
+    await writer.drain()
+    return reader, writer
+
+
+async def test_a_stalled_body_is_answered_408_within_the_body_timeout(
+    gateway: IngestService, queues: Queues
+) -> None:
+    """A sender that promises a body and stalls (slowloris) gets 408 once the body timeout is
+    over, instead of holding its connection and buffer for ever; nothing is queued."""
+    gateway.gateway.limits = dataclasses.replace(gateway.gateway.limits, body_timeout_s=0.3)
+    with capture_logs() as logs:
+        reader, writer = await _head(
+            gateway.port,
+            "generic",
+            f"Content-Length: 1000\r\nAuthorization: Bearer {TOKENS['generic']}\r\n",
+            b'{"title": ',
+        )
+        status_line = await asyncio.wait_for(reader.readline(), timeout=10)
+        writer.close()
+        line = await _refusal(logs)
+    assert status_line.startswith(b"HTTP/1.1 408")
+    assert (line["status"], line["reason"]) == (408, "body_timeout")
+    assert received(queues) == []
+
+
+async def test_bodies_over_the_reading_budget_are_answered_503(
+    gateway: IngestService, queues: Queues
+) -> None:
+    """Sentry's webhooks are read before their signature can be checked: the bytes of all
+    bodies being read at once are bounded, so unauthenticated senders cannot pin the memory.
+    Past the budget a body is answered 503 with Retry-After; once it is free again, bodies pass."""
+    limits = gateway.gateway.limits
+    gateway.gateway.limits = dataclasses.replace(limits, reading_budget_bytes=100_000)
+    with capture_logs() as logs:
+        _, holder = await _head(
+            gateway.port,
+            "sentry",
+            "Content-Length: 200000\r\nSentry-Hook-Signature: 00\r\n",
+            b" " * 80_000,
+        )
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 10
+        while gateway.gateway.reading_bytes < 80_000:
+            assert loop.time() < deadline, gateway.gateway.reading_bytes
+            await asyncio.sleep(0.01)
+        async with loopback_client(gateway.port) as client:
+            busy = await client.post(
+                "/v1/alerts/sentry",
+                content=b" " * 60_000,
+                headers={"Sentry-Hook-Signature": "00"},
+            )
+        holder.close()
+        line = await _refusal(logs)
+    assert busy.status_code == 503 and busy.headers["Retry-After"] == "1"
+    assert (line["status"], line["reason"]) == (503, "busy")
+    deadline = loop.time() + 10
+    while gateway.gateway.reading_bytes:
+        assert loop.time() < deadline, gateway.gateway.reading_bytes
+        await asyncio.sleep(0.01)
+    async with loopback_client(gateway.port) as client:
+        ok = await client.post(
+            "/v1/alerts/generic",
+            json={"title": "after the stall", "dedup_key": "k"},
+            headers={"Authorization": f"Bearer {TOKENS['generic']}"},
+        )
+    assert ok.status_code == 202
 
 
 class BrokenOutbox:

@@ -111,6 +111,12 @@ class Limits:
 
     rate_per_s: float
     max_body_bytes: int = MAX_BODY_BYTES
+    #: A body must arrive within this: a sender that stalls (or trickles) is answered 408, so it
+    #: cannot hold a connection and its buffered bytes for ever.
+    body_timeout_s: float = 10.0
+    #: Bytes of all bodies being read at once. Sentry's signature covers the body, so its
+    #: webhooks are read before they are authenticated: past this, a body is answered 503.
+    reading_budget_bytes: int = 32 * MAX_BODY_BYTES
 
 
 class Gateway:
@@ -146,6 +152,8 @@ class Gateway:
         #: Set at shutdown: new requests are answered 503 while the accepted ones finish.
         self.draining = False
         self.in_flight = 0
+        #: Bytes of the bodies being read now (see Limits.reading_budget_bytes).
+        self.reading_bytes = 0
         self._idle = asyncio.Event()
         self._idle.set()
 
@@ -330,11 +338,21 @@ class Gateway:
         chunks: list[bytes] = []
         total = 0
         try:
-            async for chunk in request.content.iter_chunked(64 * 1024):
-                total += len(chunk)
-                if total > limit:
-                    raise too_large
-                chunks.append(chunk)
+            async with asyncio.timeout(self.limits.body_timeout_s):
+                async for chunk in request.content.iter_chunked(64 * 1024):
+                    total += len(chunk)
+                    self.reading_bytes += len(chunk)
+                    if total > limit:
+                        raise too_large
+                    if self.reading_bytes > self.limits.reading_budget_bytes:
+                        raise Refused(
+                            503, "busy", "too many bodies arriving at once", retry_after_s=1
+                        )
+                    chunks.append(chunk)
+        except TimeoutError:
+            raise Refused(
+                408, "body_timeout", f"body not received within {self.limits.body_timeout_s:g} s"
+            ) from None
         except web.RequestPayloadError as exc:
             # Raised for a body aiohttp could not decode (Content-Encoding: gzip or deflate
             # over data that is not) as well as for a broken one: either way the sender's fault.
@@ -345,6 +363,8 @@ class Gateway:
             raise Refused(400, "incomplete_body", "incomplete body") from None
         except _BROKEN_BODY:
             raise Refused(400, "incomplete_body", "incomplete body") from None
+        finally:
+            self.reading_bytes -= total
         return b"".join(chunks)
 
     def _attributes(
