@@ -166,11 +166,19 @@ def test_an_xray_trace_header_becomes_the_parent() -> None:
         f"ff-{SENDER_TRACE}-{SENDER_SPAN}-01",  # the forbidden version
         f"00-{SENDER_TRACE.upper()}-{SENDER_SPAN}-01",
         "<script>",
+        f"00-{SENDER_TRACE}-{SENDER_SPAN}-01-00",  # version 00 has exactly four fields
+        f"01-{SENDER_TRACE}-{SENDER_SPAN}-01-<script>{{}}\"'",  # a later version: hex fields only
     ],
 )
 def test_a_malformed_traceparent_is_dropped(header: str) -> None:
     """Trace context that W3C calls invalid is never continued nor forwarded."""
     assert valid_traceparent(header) is None
+
+
+def test_a_later_versions_extra_hex_fields_are_kept() -> None:
+    """A future version's traceparent (more hex fields after the flags) is still continued."""
+    header = f"01-{SENDER_TRACE}-{SENDER_SPAN}-01-abcd"
+    assert valid_traceparent(header) == header
 
 
 def test_xray_parent_is_continued_by_the_message_span(

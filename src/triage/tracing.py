@@ -27,9 +27,10 @@ import structlog
 
 log = structlog.get_logger(__name__)
 
-#: W3C trace context: version-traceid-parentid-flags (a later version may add fields).
+#: W3C trace context: version-traceid-parentid-flags. A later version may add fields; only
+#: dash-separated hex ones are taken, never free text to carry on into the queue.
 _TRACEPARENT = re.compile(
-    r"(?P<version>[0-9a-f]{2})-(?P<trace>[0-9a-f]{32})-(?P<span>[0-9a-f]{16})-(?P<flags>[0-9a-f]{2})(?:-[ -~]{0,200})?"
+    r"(?P<version>[0-9a-f]{2})-(?P<trace>[0-9a-f]{32})-(?P<span>[0-9a-f]{16})-(?P<flags>[0-9a-f]{2})(?:-[0-9a-f]{1,64}){0,8}"
 )
 #: X-Ray: Root=1-<8 hex epoch>-<24 hex>;Parent=<16 hex>;Sampled=0|1 (any order, more keys).
 _XRAY_ROOT = re.compile(r"(?:^|;)\s*Root=1-(?P<time>[0-9a-f]{8})-(?P<id>[0-9a-f]{24})(?:;|$)")
@@ -51,6 +52,8 @@ def valid_traceparent(header: str | None) -> str | None:
     header = (header or "").strip()
     match = _TRACEPARENT.fullmatch(header) if len(header) <= 256 else None
     if match is None or match["version"] == "ff":
+        return None
+    if match["version"] == "00" and len(header) != 55:  # version 00 has exactly four fields
         return None
     if match["trace"] == _ZERO_TRACE or match["span"] == _ZERO_SPAN:
         return None
