@@ -7,6 +7,7 @@ import asyncio
 import dataclasses
 import gzip
 import json
+import logging
 import math
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -734,6 +735,53 @@ async def test_bodies_over_the_reading_budget_are_answered_503(
             headers={"Authorization": f"Bearer {TOKENS['generic']}"},
         )
     assert ok.status_code == 202
+
+
+async def test_a_request_aiohttp_cannot_parse_is_one_warning_without_its_bytes(
+    gateway: IngestService, queues: Queues, caplog: pytest.LogCaptureFixture
+) -> None:
+    """aiohttp answers a malformed request 400 and would log an ERROR traceback quoting the raw
+    request (headers, body): instead there is one `ingest.bad_http` warning naming what was
+    wrong, without the bytes, and nothing is queued."""
+    secret = "hunter2-in-a-header"
+    with capture_logs() as logs:
+        reader, writer = await asyncio.open_connection("127.0.0.1", gateway.port)
+        writer.write(
+            b"POST /v1/alerts/generic HTTP/1.1\r\nHost: x\r\n"
+            + f"X-Note: {secret}\x01\r\nContent-Length: 0\r\n\r\n".encode()
+        )
+        status_line = await asyncio.wait_for(reader.readline(), timeout=10)
+        writer.close()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 10
+        while not any(e["event"] == "ingest.bad_http" for e in logs):
+            assert loop.time() < deadline, logs
+            await asyncio.sleep(0.01)
+    assert b" 400 " in status_line
+    (line,) = [e for e in logs if e["event"] == "ingest.bad_http"]
+    assert line["status"] == 400 and "header" in line["reason"].lower()
+    assert secret not in json.dumps(line)
+    assert not [r for r in caplog.records if r.name == "aiohttp.server"]
+    assert received(queues) == []
+
+
+def test_bad_http_lines_are_bounded_per_second() -> None:
+    """Anyone can send malformed requests: at most `per_second` warnings a second are logged."""
+    from aiohttp.http_exceptions import BadHttpMessage
+
+    from triage.ingest.gateway import BadHttpLines
+
+    now = [100.0]
+    lines = BadHttpLines(per_second=3, clock=lambda: now[0])
+    error = BadHttpMessage("Invalid header value char:\n\n  b'secret'")
+    record = logging.LogRecord("aiohttp.server", logging.ERROR, "", 0, "x", (), (None, error, None))
+    with capture_logs() as logs:
+        assert [lines.filter(record) for _ in range(5)] == [False] * 5
+        now[0] += 1.0
+        lines.filter(record)
+    assert [e["reason"] for e in logs] == ["Invalid header value char"] * 4
+    other = logging.LogRecord("aiohttp.server", logging.ERROR, "", 0, "x", (), None)
+    assert lines.filter(other) is True  # anything else passes as it is
 
 
 class BrokenOutbox:

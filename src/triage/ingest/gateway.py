@@ -14,6 +14,7 @@ never the body or a credential.
 from __future__ import annotations
 
 import asyncio
+import logging
 import math
 import time
 import uuid
@@ -103,6 +104,34 @@ class Accepted:
     size_bytes: int
     alerts: int
     skipped: tuple[str, ...]
+
+
+class BadHttpLines(logging.Filter):
+    """aiohttp answers a request it cannot parse (a control character in a header, data after
+    the body it announced, …) with 400 itself, and logs it as an ERROR whose traceback quotes
+    the request's raw bytes: headers and body. This filter, on the `aiohttp.server` logger,
+    replaces each such record by one `ingest.bad_http` warning naming what was wrong and never
+    the bytes, at most `per_second` a second (anyone can send these)."""
+
+    def __init__(self, per_second: int = 10, clock: Callable[[], float] = time.monotonic) -> None:
+        super().__init__()
+        self.per_second = per_second
+        self._clock = clock
+        self._window = (0.0, 0)  # (start, lines logged in it)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if not isinstance(error, HttpProcessingError):
+            return True
+        now = self._clock()
+        start, count = self._window
+        if now - start >= 1.0:
+            start, count = now, 0
+        self._window = (start, count + 1)
+        if count < self.per_second:
+            first_line = (error.message or type(error).__name__).splitlines()[0]
+            log.warning("ingest.bad_http", status=error.code, reason=first_line.rstrip(": ")[:120])
+        return False
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import logging
 import signal
 import threading
 from contextlib import AsyncExitStack
@@ -25,7 +26,7 @@ from botocore.config import Config
 from triage.errors import ConfigError
 from triage.health import Health
 from triage.ingest.auth import TokenStore, TokensUnavailable
-from triage.ingest.gateway import Gateway, Limits
+from triage.ingest.gateway import BadHttpLines, Gateway, Limits
 from triage.ingest.outbox import SqsOutbox
 from triage.ingest.probe import PROBE_TTL_S, QueueProbe
 from triage.metrics import Metrics
@@ -183,6 +184,9 @@ class IngestService:
         return opened
 
     async def _listen(self, gateway: Gateway) -> None:
+        server_log = logging.getLogger("aiohttp.server")
+        if not any(isinstance(f, BadHttpLines) for f in server_log.filters):
+            server_log.addFilter(BadHttpLines())
         runner = web.AppRunner(
             gateway.application(),
             access_log=None,  # one ingest.accepted / ingest.refused line per request instead
