@@ -281,6 +281,49 @@ async def test_a_body_that_is_not_what_its_encoding_says_is_400(
     assert received(queues) == []
 
 
+async def test_a_gzip_body_cut_short_is_400_not_queued_in_part(
+    client: httpx2.AsyncClient, queues: Queues
+) -> None:
+    """A gzip body without its CRC and length (the sender stopped early) is refused, as is one
+    with a wrong CRC, with no error logged: only a whole, checked body is queued."""
+    body = gzip.compress(json.dumps({"title": "disk full", "dedup_key": "d"}).encode())
+    with capture_logs() as logs:
+        for broken in (body[:-8], body[:-8] + b"\xde\xad\xbe\xef" + body[-4:]):
+            response = await client.post(
+                "/v1/alerts/generic",
+                content=broken,
+                headers={**bearer("generic"), "Content-Encoding": "gzip"},
+            )
+            assert response.status_code == 400
+    assert [e["reason"] for e in logs if e["event"] == "ingest.refused"] == ["bad_encoding"] * 2
+    assert not [e for e in logs if e["log_level"] == "error"]
+    assert received(queues) == []
+
+
+async def test_x_gzip_is_gzip_and_an_unknown_coding_is_415(
+    client: httpx2.AsyncClient, queues: Queues
+) -> None:
+    """`x-gzip` (RFC 9110's alias) is decoded like gzip; a coding the gateway cannot decode
+    (br, zstd, an unknown word, two at once) is 415 naming what it accepts, nothing queued."""
+    body = json.dumps({"title": "disk full", "dedup_key": "d"}).encode()
+    ok = await client.post(
+        "/v1/alerts/generic",
+        content=gzip.compress(body),
+        headers={**bearer("generic"), "Content-Encoding": "x-gzip"},
+    )
+    assert ok.status_code == 202
+    assert received(queues)[0]["Body"] == body.decode()
+    for coding in ("br", "zstd", "foo", "gzip, gzip"):
+        refused = await client.post(
+            "/v1/alerts/generic",
+            content=body,
+            headers={**bearer("generic"), "Content-Encoding": coding},
+        )
+        assert refused.status_code == 415, coding
+        assert refused.headers["Accept-Encoding"] == "gzip, deflate"
+    assert len(received(queues)) == 1
+
+
 async def test_body_over_the_queues_message_size_is_413(
     client: httpx2.AsyncClient, queues: Queues, gateway: IngestService
 ) -> None:

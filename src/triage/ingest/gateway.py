@@ -25,13 +25,14 @@ from typing import Any
 
 import structlog
 from aiohttp import ClientPayloadError, web
-from aiohttp.http_exceptions import ContentEncodingError, HttpProcessingError
+from aiohttp.http_exceptions import HttpProcessingError
 
 import triage.ingest.auth as auth
 from triage.decode import MAX_BODY_BYTES
 from triage.errors import ConfigError
 from triage.health import Health
 from triage.ingest.auth import TokenStore, TokensUnavailable
+from triage.ingest.encoding import SUPPORTED, BadEncoding, UnsupportedEncoding, decoder_for
 from triage.ingest.outbox import MessageRejected, Outbox, Outgoing, QueueUnavailable
 from triage.ingest.probe import QueueProbe
 from triage.ingest.validate import Invalid, check_off_loop
@@ -68,6 +69,7 @@ class Refused(Exception):
         *,
         retry_after_s: int | None = None,
         detail: str | None = None,
+        headers: dict[str, str] | None = None,
     ) -> None:
         super().__init__(reason)
         self.status = status
@@ -75,6 +77,7 @@ class Refused(Exception):
         self.error = error
         self.retry_after_s = retry_after_s
         self.detail = detail
+        self.headers = headers or {}
 
 
 #: One answer for a source that does not exist and one that is off, so neither can be told apart.
@@ -85,6 +88,7 @@ _BROKEN_BODY = (
     asyncio.IncompleteReadError,
     ClientPayloadError,
     HttpProcessingError,
+    web.RequestPayloadError,
 )
 
 
@@ -364,32 +368,43 @@ class Gateway:
         too_large = Refused(413, "too_large", f"body over the {limit:,}-byte limit")
         if request.content_length is not None and request.content_length > limit:
             raise too_large
+        try:
+            decoder = decoder_for(request.headers.getall("Content-Encoding", ()))
+        except UnsupportedEncoding as exc:
+            raise Refused(
+                415,
+                "unsupported_encoding",
+                f"{exc} is not supported: send the body as it is, or as {SUPPORTED}",
+                headers={"Accept-Encoding": SUPPORTED},
+            ) from None
         chunks: list[bytes] = []
-        total = 0
+        total = 0  # decoded bytes, what the limit counts
+        sent = 0  # bytes as they came
         try:
             async with asyncio.timeout(self.limits.body_timeout_s):
                 async for chunk in request.content.iter_chunked(64 * 1024):
-                    total += len(chunk)
-                    self.reading_bytes += len(chunk)
+                    sent += len(chunk)
+                    if sent > limit:
+                        raise too_large
+                    data = decoder.feed(chunk, limit - total)
+                    total += len(data)
+                    self.reading_bytes += len(data)
                     if total > limit:
                         raise too_large
                     if self.reading_bytes > self.limits.reading_budget_bytes:
                         raise Refused(
                             503, "busy", "too many bodies arriving at once", retry_after_s=1
                         )
-                    chunks.append(chunk)
+                    chunks.append(data)
+                decoder.end()
+        except BadEncoding as exc:
+            raise Refused(
+                400, "bad_encoding", "body is not what its Content-Encoding says", detail=str(exc)
+            ) from None
         except TimeoutError:
             raise Refused(
                 408, "body_timeout", f"body not received within {self.limits.body_timeout_s:g} s"
             ) from None
-        except web.RequestPayloadError as exc:
-            # Raised for a body aiohttp could not decode (Content-Encoding: gzip or deflate
-            # over data that is not) as well as for a broken one: either way the sender's fault.
-            if isinstance(exc.__cause__, ContentEncodingError):
-                raise Refused(
-                    400, "bad_encoding", "body is not what its Content-Encoding says"
-                ) from None
-            raise Refused(400, "incomplete_body", "incomplete body") from None
         except _BROKEN_BODY:
             raise Refused(400, "incomplete_body", "incomplete body") from None
         finally:
@@ -430,7 +445,7 @@ class Gateway:
             duration_ms=round((time.perf_counter() - started) * 1000, 2),
             **fields,
         )
-        headers = {"X-Request-Id": request_id}
+        headers = {**refused.headers, "X-Request-Id": request_id}
         if refused.retry_after_s is not None:
             headers["Retry-After"] = str(refused.retry_after_s)
         if refused.status == 401:

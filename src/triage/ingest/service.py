@@ -190,6 +190,7 @@ class IngestService:
         runner = web.AppRunner(
             gateway.application(),
             access_log=None,  # one ingest.accepted / ingest.refused line per request instead
+            auto_decompress=False,  # the gateway decodes bodies itself (ingest/encoding.py)
             handle_signals=False,
             shutdown_timeout=_CANCEL_TIMEOUT_S,
         )

@@ -1,0 +1,104 @@
+"""A webhook body's `Content-Encoding`, decoded by the gateway itself rather than by aiohttp.
+
+aiohttp's decoder accepted a gzip body without its trailer (so a truncated body was queued as if
+whole), logged a traceback for a wrong checksum, treated `x-gzip` and unknown codings as no
+coding at all, and answered `br` with a plain-text hint to install a library. Here:
+
+    none, identity                 the body as it came
+    gzip, x-gzip                   one or more gzip members, each checked to its CRC and length
+    deflate                        a zlib stream (RFC 9110), or raw deflate as some senders send
+    anything else, or two codings  UnsupportedEncoding (the gateway answers 415)
+
+A stream that is cut short, fails its checksum or carries bytes after its end is BadEncoding.
+Output is produced at most `room + 1` bytes at a time, so a compression bomb is stopped as soon
+as it passes the body limit, never inflated whole.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Iterable
+from typing import Protocol
+
+#: What a 415 names as accepted (its `Accept-Encoding`).
+SUPPORTED = "gzip, deflate"
+
+
+class UnsupportedEncoding(Exception):
+    """A coding the gateway does not decode; the message names it (quoted, cut)."""
+
+
+class BadEncoding(Exception):
+    """A body that is not what its coding says: not compressed, cut short, a wrong checksum."""
+
+
+class Decoder(Protocol):
+    def feed(self, data: bytes, room: int) -> bytes:
+        """The bytes `data` decodes to, stopping once more than `room` were produced."""
+        ...
+
+    def end(self) -> None:
+        """Raise BadEncoding when the stream did not end where the body did."""
+        ...
+
+
+def decoder_for(values: Iterable[str]) -> Decoder:
+    """The decoder for a request's `Content-Encoding` header values (every one of them)."""
+    codings = [c.strip().lower() for value in values for c in value.split(",")]
+    codings = [c for c in codings if c and c != "identity"]
+    if not codings:
+        return _Identity()
+    if len(codings) > 1:
+        raise UnsupportedEncoding(f"more than one content coding ({len(codings)})")
+    coding = codings[0]
+    if coding in ("gzip", "x-gzip"):
+        return _Inflate(gzip=True)
+    if coding == "deflate":
+        return _Inflate(gzip=False)
+    raise UnsupportedEncoding(f"content coding {coding[:40]!r}")
+
+
+class _Identity:
+    def feed(self, data: bytes, room: int) -> bytes:
+        return data
+
+    def end(self) -> None:
+        return None
+
+
+class _Inflate:
+    _GZIP_BITS = 16 + zlib.MAX_WBITS
+    _RAW_BITS = -zlib.MAX_WBITS
+
+    def __init__(self, *, gzip: bool) -> None:
+        self._gzip = gzip
+        self._stream = zlib.decompressobj(self._GZIP_BITS if gzip else zlib.MAX_WBITS)
+        #: Whether any input was decoded: raw deflate is tried only if the first bytes fail.
+        self._started = False
+
+    def feed(self, data: bytes, room: int) -> bytes:
+        parts: list[bytes] = []
+        produced = 0
+        while data and produced <= room:
+            if self._stream.eof:
+                if not self._gzip:
+                    raise BadEncoding("bytes after the end of the deflate stream")
+                self._stream = zlib.decompressobj(self._GZIP_BITS)  # the next gzip member
+            try:
+                out = self._stream.decompress(data, room - produced + 1)
+            except zlib.error as exc:
+                if self._gzip or self._started:
+                    raise BadEncoding(str(exc)) from None
+                # "deflate" without the zlib header: some senders mean raw deflate.
+                self._started = True
+                self._stream = zlib.decompressobj(self._RAW_BITS)
+                continue
+            self._started = True
+            parts.append(out)
+            produced += len(out)
+            data = self._stream.unused_data if self._stream.eof else self._stream.unconsumed_tail
+        return b"".join(parts)
+
+    def end(self) -> None:
+        if not self._stream.eof:
+            raise BadEncoding("the compressed stream is cut short")
