@@ -284,6 +284,46 @@ CASES = [
         "https://discord.com/api/webhooks/123456789012345678/" + _run(68, URLSAFE),
         "https://discord.com/api/webhooks/[REDACTED:discord-webhook]",
     ),
+    # A URL password holding @ or / (written raw, as DSNs often are)
+    ("redis://default:p@ssw0rd@cache:6379/0", "redis://default:[REDACTED:password]@cache:6379/0"),
+    ("postgres://u:p/ss@db/orders", "postgres://u:[REDACTED:password]@db/orders"),
+    (
+        "https://u:pw@host/x?mail=a@example.org",
+        "https://u:[REDACTED:password]@host/x?mail=[REDACTED:email]",
+    ),
+    # Names glued to what they are for, short last parts, plurals, Rails' SECRET_KEY_BASE
+    ("PGPASSWORD=hunter2xyz psql", "PGPASSWORD=[REDACTED:password] psql"),
+    ("REDIS_PASS=hunter2xyz", "REDIS_PASS=[REDACTED:password]"),
+    ('{"dbpassword": "hunter2xyz"}', '{"dbpassword": "[REDACTED:password]"}'),
+    ("SECRET_KEY_BASE=" + _run(64, HEX), "SECRET_KEY_BASE=[REDACTED:password]"),
+    ("API key: " + _run(24), "API key: [REDACTED:password]"),
+    # Passwords given to commands
+    ("curl -u admin:hunter2xyz https://x", "curl -u admin:[REDACTED:password] https://x"),
+    ("pg_dump --db-password hunter2xyz", "pg_dump --db-password [REDACTED:password]"),
+    ("login --token=" + _run(20) + " ok", "login --token=[REDACTED:password] ok"),
+    # Other signed URLs
+    (
+        "https://b.s3.amazonaws.com/k?AWSAccessKeyId=AKIAIOSFODNN7EXAMPLE&Expires=1700000000"
+        "&Signature=vjbyPxybdZaNmGa%2ByT272YEAiv4%3D",
+        "https://b.s3.amazonaws.com/k?AWSAccessKeyId=[REDACTED:aws-key]&Expires=1700000000"
+        "&Signature=[REDACTED:url-signature]",
+    ),
+    (
+        "https://storage.googleapis.com/b/o?X-Goog-Credential=sa%40p.iam%2F20240101"
+        "&X-Goog-Signature=" + _run(64, HEX),
+        "https://storage.googleapis.com/b/o?X-Goog-Credential=[REDACTED:url-signature]"
+        "&X-Goog-Signature=[REDACTED:url-signature]",
+    ),
+    # A PGP key block; a JWT whose JSON has a space or a newline after its brace
+    (
+        "-----BEGIN PGP PRIVATE KEY BLOCK-----\n" + _run(64) + "\n-----END PGP PRIVATE KEY BLOCK-----",
+        "[REDACTED:private-key]",
+    ),
+    (
+        "jwt eyAiYWxnIjogIkhTMjU2IiB9.eyAic3ViIjogIjEyMyIgfQ.c2lnbmF0dXJlc2lnbmF0dXJl ok",
+        "jwt [REDACTED:jwt] ok",
+    ),
+    ("jwt ewogICJhbGciOiAiSFMyNTYiCn0.ewogICJzdWIiOiAiMSIKfQ.c2ln ok", "jwt [REDACTED:jwt] ok"),
 ]
 
 
@@ -332,6 +372,11 @@ KEEP = [
     # a version, an IP address
     "4111111111111112 1764000000000000 4111111111111111111 4 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1",
     "v4111111111111111.2 4.111.111.111 41111111111111110",
+    # Near the new rules: a port, a path with @, a flag without a value, prose
+    "https://registry.example.com:443/@scope/pkg http://host:8080/a@b",
+    "run with --password-file /etc/pw --token-ttl 5 -u 1000",
+    "passed=12 bypass=on compass: north the tests pass: 5",
+    "see ?signature-algorithm=x and eye.key new",
 ]
 
 

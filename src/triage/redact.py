@@ -2,7 +2,7 @@
 
 Each match becomes a typed placeholder, so a reader still sees that something was there:
 
-    [REDACTED:private-key]        PEM private key blocks (also a block cut off before its END line)
+    [REDACTED:private-key]        PEM (and PGP) private key blocks, also one cut off before its END
     [REDACTED:jwt]                JSON Web Tokens (eyJ….eyJ….…)
     [REDACTED:slack-webhook]      the path of hooks.slack.com/services|workflows|triggers/… URLs
     [REDACTED:discord-webhook]    the id and token of discord.com/api/webhooks/… URLs
@@ -30,6 +30,8 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
                                   AGE-SECRET-KEY-1; Databricks dapi + 32 hex, Pulumi pul- + 40 hex
     [REDACTED:aws-signature]      values of X-Amz-Signature, X-Amz-Credential, X-Amz-Security-Token
                                   (presigned URLs, headers) and a SigV4 header's Signature=<64 hex>
+    [REDACTED:url-signature]      the signature of other signed URLs: Signature= in a query (S3's
+                                  older signing, CloudFront), X-Goog-Signature, X-Goog-Credential
     [REDACTED:aws-key]            AWS access key ids (AKIA…, ASIA…, …)
     [REDACTED:aws-secret]         AWS secret access keys (40 characters, by context or by shape)
     [REDACTED:datadog-key]        32/40-hex keys after DD_API_KEY, DD-APPLICATION-KEY:,
@@ -40,9 +42,11 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
     [REDACTED:authorization]      the rest of an `Authorization:` / `Proxy-Authorization:` header
                                   after its scheme word, whatever the scheme (Token, Digest, …)
     [REDACTED:cookie]             the value of a `Cookie:` / `Set-Cookie:` header (or cookie=…)
-    [REDACTED:password]           passwords in URLs and DSNs (user:pass@host); the value after a
-                                  name like password, secret, token, api_key (DB_PASSWORD=…,
-                                  "client_secret": "…", x-api-key: …), quoted or not; the values
+    [REDACTED:password]           passwords in URLs and DSNs (user:pass@host), in commands
+                                  (curl -u user:pass, --db-password …); the value after a name
+                                  like password, secret, token, api_key (DB_PASSWORD=…,
+                                  PGPASSWORD=…, REDIS_PASS=…, "client_secret": "…", x-api-key: …,
+                                  API key: …, SECRET_KEY_BASE=…), quoted or not; the values
                                   of JSON keys named like that, and the second string of a
                                   [name, value] pair named like that (Sentry's request headers,
                                   cookies and tags are lists of such pairs)
@@ -145,6 +149,9 @@ def _spellings(*words: str) -> tuple[str, ...]:
     return tuple(sep.join(words) for sep in ("", "_", "-", "."))
 
 
+_API_KEY_NEEDLES = (*_spellings("api", "key"), "api key")
+
+
 # `\b` is wrong at the edges of a secret: `_` is a word character, so `\bAKIA` misses
 # `KEY_AKIA…` and `\bpassword` misses `DB_PASSWORD`. A secret starts where no letter or digit
 # comes before it and ends before one. (After a percent-escape, `alarm%3DAKIA…`, a letter or
@@ -209,20 +216,22 @@ _VENDOR_PREFIXES = (
 #: The words' first letters are tested first: one cheap test fails at most positions of a long
 #: text, before the look-behinds.
 _SECRET_WORD = (
-    r"(?:pass(?:word|wd|phrase)|pwd|secret|token"
-    r"|api[_.-]?key|access[_.-]?key|private[_.-]?key)"
+    r"(?:pass(?:word|wd|phrase)s?|pwd|secrets?|token"
+    r"|api[ _.-]?key|access[_.-]?key|private[_.-]?key)"
 )
 _SECRET_NAME = (
-    rf"(?=[psta])(?<![0-9]{{12}}:)(?:{_START}|(?-i:(?<=[a-z0-9])(?=[A-Z])))"
-    rf"{_SECRET_WORD}(?:[_.-]?(?:access[_.-]?)?key|[_.-]value)?"
+    rf"(?=[psta])(?<![0-9]{{12}}:)"
+    rf"(?:(?:{_START}|(?-i:(?<=[a-z0-9])(?=[A-Z]))){_SECRET_WORD}"
+    # Glued to what it is for (PGPASSWORD, dbpassword), or a short last part (REDIS_PASS).
+    r"|pass(?:word|wd|phrase)s?|(?<=[A-Za-z0-9][_.-])pass(?![A-Za-z]))"
+    r"(?:[_.-]?(?:access[_.-]?)?key(?:[_.-]base)?|[_.-]value)?"
 )
 _SECRET_NAME_NEEDLES = (
-    "passw",
-    "passphrase",
+    "pass",
     "pwd",
     "secret",
     "token",
-    *_spellings("api", "key"),
+    *_API_KEY_NEEDLES,
     *_spellings("access", "key"),
     *_spellings("private", "key"),
 )
@@ -241,16 +250,20 @@ def _keep_quotes(match: re.Match[str]) -> str:
 _RULES: tuple[_Rule, ...] = (
     # PEM blocks first: their base64 body would otherwise be chewed up by the shorter patterns.
     _rule(
-        r"-----BEGIN (?:[A-Z0-9]{1,20} ){0,3}PRIVATE KEY-----"
-        r"(?:.{0,20000}?-----END (?:[A-Z0-9]{1,20} ){0,3}PRIVATE KEY-----|.{0,20000})",
+        r"-----BEGIN (?:[A-Z0-9]{1,20} ){0,3}PRIVATE KEY(?: BLOCK)?-----"
+        r"(?:.{0,20000}?-----END (?:[A-Z0-9]{1,20} ){0,3}PRIVATE KEY(?: BLOCK)?-----|.{0,20000})",
         "[REDACTED:private-key]",
-        "PRIVATE KEY-----",
+        "PRIVATE KEY",
         flags=re.DOTALL,
     ),
+    # The header and claims are JSON objects: `{"` encodes as eyJ, `{ "` as eyA, `{\n` as ewo.
     _rule(
-        rf"{_prefixed('eyJ')}{_B64URL}{{4,4096}}\.eyJ{_B64URL}{{4,8192}}\.{_B64URL}{{0,4096}}",
+        rf"{_prefixed('eyJ', 'eyA', 'ewo')}{_B64URL}{{4,4096}}\.e(?:yJ|yA|wo){_B64URL}{{4,8192}}"
+        rf"\.{_B64URL}{{0,4096}}",
         "[REDACTED:jwt]",
         "eyJ",
+        "eyA",
+        "ewo",
     ),
     # Webhook URLs: the host and the kind of hook stay, the ids and the secret go.
     _rule(
@@ -345,6 +358,16 @@ _RULES: tuple[_Rule, ...] = (
         r"\1[REDACTED:aws-signature]",
         "Signature=",
     ),
+    # Other signed URLs: Signature= in a query (S3's older signing, CloudFront), Google Cloud
+    # Storage's X-Goog-Signature and X-Goog-Credential.
+    _rule(
+        r"((?:(?<=[?&;])Signature|(?<![A-Za-z0-9])X-Goog-(?:Signature|Credential))"
+        rf"{_ASSIGN}{_OPEN_QUOTE})(?!\[REDACTED)[^&\s\"'<>#\\]{{1,4096}}",
+        r"\1[REDACTED:url-signature]",
+        "signature=",
+        "x-goog-",
+        flags=re.IGNORECASE,
+    ),
     _rule(
         rf"{_prefixed(*_AWS_KEY_PREFIXES)}[A-Z0-9]{{16}}{_END}",
         "[REDACTED:aws-key]",
@@ -422,10 +445,27 @@ _RULES: tuple[_Rule, ...] = (
         flags=re.IGNORECASE,
     ),
     # user:password@host in any URL or DSN (postgres://, redis://, amqp://, https://, …)
+    # The password runs to the last @ before the host (p@ss@host), and may hold a / that
+    # is not a port's (u:p/ss@db); never past the host into the path.
     _rule(
-        r"(://(?<=[A-Za-z0-9]://)[^\s:/@]{0,256}):[^\s@/]{1,256}@",
+        r"(://(?<=[A-Za-z0-9]://)[^\s:/@]{0,256}):(?![0-9]{1,5}(?:[/?#]|$))"
+        r"(?:[^\s/?#]|/(?=[^\s/?#]{0,256}@)){1,256}@(?=[^\s@/?#]{0,256}(?:[/?#\s]|$))",
         r"\1:[REDACTED:password]@",
         "://",
+    ),
+    # A password given to a command: curl -u user:pass, --password value, --db-password value.
+    _rule(
+        r"((?<![\w-])(?:-u|--user)[ \t=]{1,3}[^\s:\"']{1,256}):(?!\[REDACTED)[^\s\"']{1,256}",
+        r"\1:[REDACTED:password]",
+        "-u",
+        "--user",
+    ),
+    _rule(
+        r"((?<![\w-])--(?:[A-Za-z0-9]{1,20}-){0,4}(?:password|passwd|passphrase|secret|token"
+        r"|api-key|pass)[ \t=]{1,3})(?!\[REDACTED|-)[^\s\"'&;]{1,512}",
+        r"\1[REDACTED:password]",
+        "--",
+        flags=re.IGNORECASE,
     ),
     # name=value pairs by the name. A quoted value goes whole, spaces and all; its quotes stay.
     _rule(
