@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -9,7 +10,9 @@ import pytest
 
 from triage.errors import InvalidAlertError
 from triage.models import Priority
-from triage.normalize import common
+from triage.normalize import common, normalize_body
+from triage.redact import Redactor
+from triage.view import redact_alert
 
 
 @pytest.mark.parametrize(
@@ -130,6 +133,25 @@ def test_cut_with_ellipsis_keeps_the_limit() -> None:
     """A cut title ends in "…" and is still at most the limit."""
     out = common.cut("x" * 300, common.TITLE_MAX, ellipsis=True)
     assert len(out) == common.TITLE_MAX and out.endswith("…")
+
+
+def test_a_shown_cut_drops_the_word_it_would_split() -> None:
+    """Titles, descriptions and label values are cut between words: what was kept of a cut
+    word (here a 40-character secret) is dropped, so no secret's prefix is shown that the
+    redactor could not recognise. One long word is still cut (no text would be left), and
+    identities are cut exactly as before (their fingerprint must not change)."""
+    secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+    title = "Login failed for the deploy user " + "x" * 150 + " with key " + secret
+    shown = common.title(title)
+    assert shown.endswith(" with key…") and secret[:10] not in shown
+    assert len(shown) <= common.TITLE_MAX
+    assert common.title("a" * 300) == "a" * (common.TITLE_MAX - 1) + "…"
+    label = common.line("y " * 120 + secret, "labels.k", common.LABEL_VALUE_MAX, shown=True)
+    assert label is not None and secret[:10] not in label and label.endswith("y")
+    identity = common.ident("id " + "z" * 1100, "id")
+    assert identity == ("id " + "z" * 1100)[: common.IDENTITY_MAX]
+    view = redact_alert(normalize_body(json.dumps({"title": title})).alerts[0], Redactor())
+    assert secret[:10] not in view.title
 
 
 def test_title_is_one_clean_line() -> None:

@@ -79,13 +79,21 @@ class Normalized:
 # --- text ------------------------------------------------------------------------------------
 
 
-def cut(text: str, limit: int, *, ellipsis: bool = False) -> str:
+def cut(text: str, limit: int, *, ellipsis: bool = False, whole_words: bool = False) -> str:
     """At most `limit` code points, cut between user-perceived characters: never an accent
-    without its letter, half a flag or half a joined emoji (see graphemes.py)."""
+    without its letter, half a flag or half a joined emoji (see graphemes.py).
+
+    `whole_words` (text that is shown, never identities): a cut inside a word drops what it
+    kept of that word, when that leaves at least half the text. The redactor sees only what is
+    kept, and the first 38 characters of a 40-character secret no longer look like one."""
     if len(text) <= limit:
         return text
     end = boundary_before(text, limit - 1 if ellipsis else limit, _CLUSTER_BACKOFF)
     out = text[:end].rstrip("\u200d")  # a trailing zero-width joiner would join the "…"
+    if whole_words and not text[end].isspace():
+        parts = out.rsplit(None, 1)
+        if len(parts) == 2 and len(parts[0]) >= len(out) // 2:
+            out = parts[0]
     return out + "…" if ellipsis else out
 
 
@@ -107,11 +115,12 @@ def text(value: Any, field: str, limit: int = FIELD_MAX) -> str | None:
         return None
     cleaned = _strip_controls(raw.replace("\r\n", "\n"), keep="\n\t").translate(_DROP_IN_TEXT)
     cleaned = cleaned.strip()
-    return cut(cleaned, limit, ellipsis=True) if cleaned else None
+    return cut(cleaned, limit, ellipsis=True, whole_words=True) if cleaned else None
 
 
-def line(value: Any, field: str, limit: int = FIELD_MAX) -> str | None:
-    """One-line text (names, label values): controls and bidi removed, whitespace collapsed."""
+def line(value: Any, field: str, limit: int = FIELD_MAX, *, shown: bool = False) -> str | None:
+    """One-line text (names, label values): controls and bidi removed, whitespace collapsed;
+    `shown` (a label value, never an identity) cuts whole words (see `cut`)."""
     raw = _bounded(scalar(value, field), limit)
     if raw is None:
         return None
@@ -123,7 +132,7 @@ def line(value: Any, field: str, limit: int = FIELD_MAX) -> str | None:
     else:
         spaced = "".join(" " if _is_control(ch) else ch for ch in translated)
     cleaned = " ".join(spaced.split())
-    return cut(cleaned, limit) if cleaned else None
+    return cut(cleaned, limit, whole_words=shown) if cleaned else None
 
 
 def title(value: Any, field: str = "title") -> str:
@@ -131,7 +140,7 @@ def title(value: Any, field: str = "title") -> str:
     cleaned = line(value, field, IDENTITY_MAX)
     if not cleaned:
         raise InvalidAlertError(f"{field} is missing or empty")
-    return cut(cleaned, TITLE_MAX, ellipsis=True)
+    return cut(cleaned, TITLE_MAX, ellipsis=True, whole_words=True)
 
 
 def ident(value: Any, field: str) -> str:
@@ -215,7 +224,7 @@ def add_label(labels: dict[str, str], key: str, value: Any) -> None:
         return
     k = line(key, "label", LABEL_KEY_MAX)
     v = (
-        line(value, f"labels.{key}", LABEL_VALUE_MAX)
+        line(value, f"labels.{key}", LABEL_VALUE_MAX, shown=True)
         if not isinstance(value, dict | list)
         else None
     )
