@@ -14,17 +14,23 @@ from triage.sinks import markdown
         ("page @alice now", "page @&#8203;alice now"),
         ("cc @acme/sre-team", "cc @&#8203;acme/sre-team"),
         ("see #12 and acme/api#7", "see #&#8203;12 and acme/api#&#8203;7"),
+        ("fixed by GH-42, gh-7", "fixed by GH-&#8203;42, gh-&#8203;7"),
+        (
+            "see https://github.com/acme/api/issues/1 and www.evil.example",
+            "see https:&#8203;//github.com/acme/api/issues/1 and www&#8203;.evil.example",
+        ),
     ],
 )
 def test_mentions_and_references_cannot_link(text: str, inert: str) -> None:
-    """`@user`, `@org/team` and `#12` get a zero-width space, so GitHub links and notifies none."""
+    """`@user`, `@org/team`, `#12`, `GH-12` and URLs get a zero-width space, so GitHub links,
+    cross-references and notifies none."""
     assert markdown.inline(text) == inert
 
 
 def test_images_and_links_cannot_form() -> None:
     """`![x](url)` and `[x](url)` lose their brackets and parentheses to escapes."""
-    assert markdown.inline("![img](http://x/y.png)") == "\\!\\[img\\]\\(http://x/y.png\\)"
-    assert markdown.inline("[click](https://evil)") == "\\[click\\]\\(https://evil\\)"
+    assert markdown.inline("![img](http://x/y.png)") == "\\!\\[img\\]\\(http:&#8203;//x/y.png\\)"
+    assert markdown.inline("[click](https://evil)") == "\\[click\\]\\(https:&#8203;//evil\\)"
 
 
 def test_html_cannot_start() -> None:
@@ -82,6 +88,7 @@ def test_long_text_is_cut_before_escaping() -> None:
 def test_titles_are_plain_text_on_one_line() -> None:
     """Titles lose line breaks, and `@`/`#` get a zero-width space; nothing is backslashed."""
     assert markdown.title("disk *full*\non @db #3") == "disk *full* on @\u200bdb #\u200b3"
+    assert markdown.title("GH-9 at https://x.io") == "GH-\u200b9 at https:\u200b//x.io"
     assert len(markdown.title("t" * 500)) == 240
 
 

@@ -12,6 +12,8 @@ tables, code fences). Everything here turns such text into plain characters that
 - `@` and `#` get a zero-width space after them (`@&#8203;team`): GitHub finds mentions and issue
   references in the *rendered* text, where a backslash escape has already disappeared, so only a
   character between the sign and the name stops them (the same trick Renovate and Dependabot use);
+  so do GitHub's other automatic links in free text: `GH-12` references, and URLs (`https://`,
+  `www.`), which would be clickable and, for another repository's issue, cross-reference it;
 - control characters are dropped, and leading spaces too (four of them would start a code block).
 
 Links are never taken from free text: `link()` renders one URL the alert named explicitly, and
@@ -66,8 +68,17 @@ def _escape_char(ch: str) -> str:
     return ch
 
 
+#: Where GitHub would link free text by itself: a `GH-12` reference, a URL's `://`, `www.`.
+_AUTOLINK = re.compile(r"(?<![A-Za-z0-9])(?:gh-(?=[0-9])|www(?=\.))|:(?=//)", re.IGNORECASE)
+
+
+def _unlinked(text: str, zero_width: str) -> str:
+    """`text` with a zero-width space after each place GitHub would start an automatic link."""
+    return _AUTOLINK.sub(lambda m: m[0] + zero_width, text)
+
+
 def _escape_line(line: str) -> str:
-    escaped = "".join(_escape_char(ch) for ch in line)
+    escaped = _unlinked("".join(_escape_char(ch) for ch in line), _ZWSP)
     if line[:1] in _LINE_START:
         return "\\" + escaped
     ordered = _ORDERED_ITEM.match(line)
@@ -117,7 +128,7 @@ def title(text: str, max_chars: int = 240) -> str:
     flat = " ".join(_clean(text).split())
     if len(flat) > max_chars:
         flat = flat[: max_chars - 1] + "…"
-    return flat.replace("@", "@\u200b").replace("#", "#\u200b")
+    return _unlinked(flat.replace("@", "@\u200b").replace("#", "#\u200b"), "\u200b")
 
 
 def code(text: str, max_chars: int = 200) -> str:
