@@ -224,7 +224,7 @@ def assert_well_formed(message: dict[str, Any]) -> None:
         elif block["type"] == "section":
             assert "text" in block or "fields" in block
             if "text" in block:
-                assert block["text"]["type"] == "mrkdwn"
+                assert block["text"]["type"] in {"mrkdwn", "plain_text"}
                 assert 1 <= len(block["text"]["text"]) <= 3000
             assert len(block.get("fields", ())) <= 10
             for item in block.get("fields", ()):
@@ -255,7 +255,7 @@ async def test_critical_open_posts_one_block_kit_message(hook: Hook) -> None:
     assert_well_formed(message)
     header, description, facts, steps, links, context = message["blocks"]
     assert header["text"]["text"] == "\N{LARGE RED CIRCLE} CRITICAL: Checkout API 5xx rate above 5%"
-    assert description["text"]["text"] == TICKET.description
+    assert description["text"] == {"type": "plain_text", "text": TICKET.description, "emoji": True}
     assert [f["text"] for f in facts["fields"]] == [
         "*Source*\ncloudwatch",
         "*Team*\npayments",
@@ -265,7 +265,8 @@ async def test_critical_open_posts_one_block_kit_message(hook: Hook) -> None:
         f"*Ticket*\n<{ISSUE_URL}|GitHub #12>",
         "*Ticket*\nbackend ticket T-7",
     ]
-    assert steps["text"]["text"] == "*Steps*\n1. Open the runbook\n2. Check the last deploy"
+    assert steps["text"]["type"] == "plain_text"
+    assert steps["text"]["text"] == "Steps\n1. Open the runbook\n2. Check the last deploy"
     assert links["text"]["text"] == (
         "*Links*\n<https://runbooks.example.com/checkout|runbook>"
         " · <https://console.aws.amazon.com/cloudwatch/home?a=1&amp;b=2|alarm>"
@@ -346,6 +347,24 @@ async def test_hostile_alert_text_arrives_inert(hook: Hook) -> None:
     # Only our own markup remains: the date, and the links to the runbook, alarm and issue.
     own = re.findall(r"<[^>]*>", text)
     assert all(tag.startswith(("<!date^", "<https://")) for tag in own), own
+
+
+async def test_summary_and_steps_are_plain_text_slack_never_formats(hook: Hook) -> None:
+    """The ticket's description and steps (the alert's and the model's words) are plain_text
+    blocks: a ``` cannot swallow the message into a code block, nor `*`, `_`, `~` restyle it."""
+    styled = "```\n*bold* _italic_ ~struck~ `code`\n```"
+    ticket = Ticket(
+        title="Disk full", priority=Priority.CRITICAL, description=styled, steps=(styled,)
+    )
+    async with open_sink(hook.url()) as sink:
+        await sink.apply(effect(ticket=ticket))
+    [message] = hook.bodies()
+    assert_well_formed(message)
+    carrying = [b for b in message["blocks"] if "```" in b.get("text", {}).get("text", "")]
+    assert len(carrying) == 2
+    assert all(b["text"]["type"] == "plain_text" for b in carrying)
+    mrkdwn = [o["text"] for o in text_objects(message) if o["type"] == "mrkdwn"]
+    assert not any(mark in text for text in mrkdwn for mark in ("```", "_italic_", "~struck~"))
 
 
 async def test_crafted_link_cannot_bring_its_own_label(hook: Hook) -> None:

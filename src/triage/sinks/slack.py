@@ -248,14 +248,16 @@ def open_message(effect: Effect) -> dict[str, Any]:
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": _plain(f"{mark} {label}: {ticket.title}", HEADER_MAX)},
     ]
+    # The summary and steps are the alert's and the model's words: plain text, which Slack
+    # never formats, so a stray `*`, `_`, `~` or a ``` cannot restyle or swallow the message.
     if ticket.description.strip():
-        blocks.append(_section(safe(ticket.description)))
+        blocks.append(_plain_section(ticket.description))
     # At most eight facts and six blocks: within Slack's 10 fields and 50 blocks, which the
     # slices below keep true should more be added (past them Slack refuses the whole message).
     blocks.append({"type": "section", "fields": _facts(effect)[:FIELDS_MAX]})
     if ticket.steps:
-        steps = "\n".join(f"{n}. {safe(step)}" for n, step in enumerate(ticket.steps, 1))
-        blocks.append(_section(f"*Steps*\n{steps}"))
+        steps = "\n".join(f"{n}. {step}" for n, step in enumerate(ticket.steps, 1))
+        blocks.append(_plain_section(f"Steps\n{steps}"))
     links = _join_whole(_alert_links(effect), " · ", SECTION_MAX - len("*Links*\n"))
     if links:
         blocks.append(_section(f"*Links*\n{links}"))
@@ -354,6 +356,10 @@ def _mrkdwn(text: str) -> dict[str, Any]:
 
 def _section(text: str) -> dict[str, Any]:
     return {"type": "section", "text": _mrkdwn(_fit(text, SECTION_MAX))}
+
+
+def _plain_section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": _plain(text, SECTION_MAX)}
 
 
 def _link(url: str, label: str) -> str | None:
