@@ -202,7 +202,8 @@ class GitHubServer(LoopbackServer):
         with self._lock:
             answer = self._route(method, parts.path, query, headers, body)
             status = answer[0]
-            answer[2].update(self._rate_headers())
+            # The budget's headers on every answer, unless an injected failure set its own.
+            answer = (status, answer[1], {**self._rate_headers(), **answer[2]})
             self._calls.append(
                 {
                     "method": method,

@@ -462,6 +462,100 @@ async def test_forbidden_without_a_limit_is_rejected(
     assert sink.paused_until() is None
 
 
+async def test_a_wait_of_years_is_capped_at_an_hour(
+    sink: GitHubSink, github: GitHubServer, mono: FakeClock
+) -> None:
+    """A reset or Retry-After years away (a proxy's garbage, a hostile server) pauses the sink
+    for an hour at most: a longer pause would stop the daemon's intake until a restart."""
+    github.set_rate_limit(0, reset_in_s=10**11)
+    with pytest.raises(SinkThrottledError) as caught:
+        await sink.apply(effect())
+    assert caught.value.retry_after_s == 3600
+    assert sink.paused_until() == mono.now + 3600
+    mono.advance(3600)
+    github.set_rate_limit(5000)
+    github.fail_next(1, 429, retry_after="999999999")
+    with pytest.raises(SinkThrottledError) as again:
+        await sink.apply(effect())
+    assert again.value.retry_after_s == 3600
+
+
+async def test_a_spent_budget_with_an_unreadable_reset_waits_a_minute(
+    sink: GitHubSink, github: GitHubServer
+) -> None:
+    """x-ratelimit-remaining 0 with a reset time that cannot be read is still a rate limit
+    (a minute's wait), not a rejection that would dead-letter the message."""
+    github.fail_next(
+        1,
+        403,
+        message="API rate limit exceeded",
+        headers={"x-ratelimit-remaining": "0", "x-ratelimit-reset": "soon"},
+    )
+    with pytest.raises(SinkThrottledError) as caught:
+        await sink.apply(effect())
+    assert caught.value.retry_after_s == 60
+
+
+async def test_a_5xx_retry_after_is_passed_on(sink: GitHubSink, github: GitHubServer) -> None:
+    """A 503 with Retry-After is retried no sooner than GitHub asked."""
+    github.fail_next(1, 503, retry_after="9")
+    with pytest.raises(SinkUnavailableError) as caught:
+        await sink.apply(effect())
+    assert caught.value.retry_after_s == 9
+
+
+async def test_an_answer_without_the_issue_is_retried_not_a_crash(
+    sink: GitHubSink, github: GitHubServer
+) -> None:
+    """A 201 whose body is not the created issue (a proxy's page, an empty object) is GitHub
+    being unwell: a transient `bad_response`, and the retry opens the issue once."""
+    github.fail_next(1, 201, method="POST", path="/issues")
+    with pytest.raises(SinkUnavailableError) as caught:
+        await sink.apply(effect())
+    assert caught.value.reason == "bad_response"
+    assert (await sink.apply(effect())).ref is not None
+    assert len(github.issues()) == 1
+
+
+@pytest.mark.parametrize("status", [301, 302, 303])
+async def test_a_write_redirected_with_a_method_change_is_not_followed(
+    sink: GitHubSink, github: GitHubServer, status: int
+) -> None:
+    """A POST answered 301/302/303 would become a GET whose answer (another issue) would be
+    taken for the one created: it is refused instead, and nothing is recorded as opened."""
+    await as_person(github, "POST", f"/repos/{REPO}/issues", {"title": "someone else's"})
+    github.fail_next(
+        1, status, headers={"Location": f"/repos/{REPO}/issues/1"}, method="POST", path="/issues"
+    )
+    with pytest.raises(SinkRejectedError, match="redirected"):
+        await sink.apply(effect())
+    assert [i["title"] for i in github.issues()] == ["someone else's"]
+
+
+async def test_a_redirect_to_another_host_is_not_followed(
+    sink: GitHubSink, github: GitHubServer
+) -> None:
+    """A redirect off the API's host is refused: the issue body is not sent elsewhere and no
+    answer from there is trusted."""
+    github.fail_next(
+        1, 307, headers={"Location": "http://127.0.0.1:9/x"}, method="POST", path="/issues"
+    )
+    with pytest.raises(SinkRejectedError, match="elsewhere"):
+        await sink.apply(effect())
+
+
+async def test_a_307_within_the_api_is_followed_with_its_body(
+    sink: GitHubSink, github: GitHubServer
+) -> None:
+    """A renamed repository answers a write with 307 to its new path: followed, method and body
+    kept, and the issue is opened."""
+    github.fail_next(
+        1, 307, headers={"Location": f"/repos/{REPO}/issues"}, method="POST", path="/issues"
+    )
+    assert (await sink.apply(effect())).ref is not None
+    assert len(github.issues()) == 1
+
+
 @pytest.mark.parametrize("status", [500, 502, 503])
 async def test_server_errors_are_transient(
     sink: GitHubSink, github: GitHubServer, status: int

@@ -7,10 +7,16 @@ import math
 import time
 from datetime import UTC
 
+#: The longest wait a service may ask for. A Retry-After (or a rate-limit reset) of years would
+#: pause a sink, and with it the daemon's intake, until a restart; an hour is the longest any of
+#: the services asks for in practice (GitHub's primary limit resets hourly).
+MAX_WAIT_S = 3600.0
+
 
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
     """Seconds from a Retry-After header: delta-seconds or an HTTP date (compared with `now`,
-    epoch seconds, default the wall clock); None if absent or unreadable."""
+    epoch seconds, default the wall clock), at most `MAX_WAIT_S`; None if absent or
+    unreadable."""
     if not value:
         return None
     try:
@@ -23,7 +29,7 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
         if when.tzinfo is None:  # "-0000" parses as naive; HTTP dates are GMT
             when = when.replace(tzinfo=UTC)
         seconds = when.timestamp() - (time.time() if now is None else now)
-    return max(0.0, seconds) if math.isfinite(seconds) else None
+    return min(max(0.0, seconds), MAX_WAIT_S) if math.isfinite(seconds) else None
 
 
 def scrub(text: str, *secrets: str, placeholder: str = "[token]") -> str:

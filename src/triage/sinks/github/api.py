@@ -25,6 +25,7 @@ the primary budget pauses too. A throttled message is held, not retried (see `tr
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from collections.abc import Callable
 from typing import Any
@@ -41,7 +42,7 @@ from triage.errors import (
 from triage.settings import Settings
 from triage.sinks.aio import AiohttpTransport
 from triage.sinks.github.auth import InstallationToken, app_credentials
-from triage.sinks.http import parse_retry_after, scrub
+from triage.sinks.http import MAX_WAIT_S, parse_retry_after, scrub
 from triage.tls import client_context
 
 log = structlog.get_logger(__name__)
@@ -84,7 +85,8 @@ class GitHubApi:
             timeout=settings.github_timeout_s,
             # httpx2's client API on aiohttp's transport (`sinks/aio.py`), as the backend sink.
             transport=transport or AiohttpTransport(client_context()),
-            follow_redirects=True,  # a transferred issue answers 301 to its new home
+            # Redirects are followed by `call`, and only within GitHub's API (see `_send`).
+            follow_redirects=False,
             headers={
                 "Accept": "application/vnd.github+json",
                 "X-GitHub-Api-Version": "2022-11-28",
@@ -110,10 +112,10 @@ class GitHubApi:
         if self._identity is None:
             if self._app is not None:
                 app = await self.call("GET", "/app", app_jwt=True)
-                self._identity = f"{app['slug']}[bot]"
+                self._identity = f"{field(app, 'slug')}[bot]"
             else:
                 user = await self.call("GET", "/user")
-                self._identity = str(user["login"])
+                self._identity = str(field(user, "login"))
         return self._identity
 
     async def call(
@@ -132,9 +134,7 @@ class GitHubApi:
             token = self._jwt() if app_jwt else await self._token()
             headers = {"Authorization": f"Bearer {token}"}
             try:
-                response = await self._client.request(
-                    method, path, json=json, params=params, headers=headers
-                )
+                response = await self._send(method, path, json, params, headers)
             except httpx2.TransportError as exc:  # connect/read errors and every timeout
                 error = scrub(f"{type(exc).__name__}: {exc}", token)
                 log.warning("github.unreachable", method=method, path=path, error=error)
@@ -150,12 +150,50 @@ class GitHubApi:
             break
         return self._verdict(response, method, path, token)
 
+    #: Redirects followed for one call, at most.
+    MAX_REDIRECTS = 3
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        json: Any,
+        params: dict[str, Any] | None,
+        headers: dict[str, str],
+    ) -> httpx2.Response:
+        """The request, following a redirect only to the API's own host (a transferred issue
+        or a renamed repository answers one), and for a write only a 307/308, which keeps the
+        method and body: a 301/302/303 would turn a POST into a GET whose answer (someone
+        else's issue) would be taken for the one created."""
+        response = await self._client.request(
+            method, path, json=json, params=params, headers=headers
+        )
+        for _ in range(self.MAX_REDIRECTS):
+            location = response.headers.get("location")
+            if not response.is_redirect or location is None:
+                return response
+            target = response.url.join(location)
+            same_api = (target.scheme, target.host, target.port) == (
+                response.url.scheme,
+                response.url.host,
+                response.url.port,
+            )
+            keeps_method = response.status_code in (307, 308)
+            if not same_api or (method != "GET" and not keeps_method):
+                raise SinkRejectedError(
+                    f"GitHub redirected {method} {path} ({response.status_code}) "
+                    f"{'elsewhere' if not same_api else 'with a method change'}; not followed"
+                )
+            await response.aclose()
+            response = await self._client.request(method, target, json=json, headers=headers)
+        return response
+
     def _verdict(self, response: httpx2.Response, method: str, path: str, token: str) -> Any:
         status = response.status_code
         if 200 <= status < 300:
             try:
                 return response.json()
-            except ValueError:  # 204 and friends
+            except (ValueError, RecursionError):  # 204 and friends; nothing usable
                 return None
         reason = " ".join(scrub(_message(response), token).split())[:_REASON_CHARS]
         fields = {"method": method, "path": path, "status": status, "reason": reason}
@@ -176,7 +214,11 @@ class GitHubApi:
         if status >= 500 or status == 408:
             log.warning("github.unavailable", **fields)
             raise GitHubUnavailableError(
-                f"GitHub answered {status}: {reason}", reason="unavailable"
+                f"GitHub answered {status}: {reason}",
+                reason="unavailable",
+                retry_after_s=parse_retry_after(
+                    response.headers.get("retry-after"), self._wall_clock()
+                ),
             )
         log.error("github.rejected", **fields)
         raise SinkRejectedError(f"GitHub rejected {method} {path} with {status}: {reason}")
@@ -190,9 +232,8 @@ class GitHubApi:
         if retry_after_s is not None:
             return retry_after_s
         if response.headers.get("x-ratelimit-remaining") == "0":
-            reset_s = self._reset_in_s(response)
-            if reset_s is not None:
-                return reset_s
+            # Spent, with a reset time we cannot read: wait as for a secondary limit.
+            return self._reset_in_s(response) or SECONDARY_LIMIT_WAIT_S
         if "secondary rate limit" in reason.lower() or response.status_code == 429:
             return SECONDARY_LIMIT_WAIT_S
         return None
@@ -202,7 +243,9 @@ class GitHubApi:
             reset = float(response.headers["x-ratelimit-reset"])
         except (KeyError, ValueError):
             return None
-        return max(1.0, reset - self._wall_clock())
+        if not math.isfinite(reset):
+            return None
+        return min(max(1.0, reset - self._wall_clock()), MAX_WAIT_S)
 
     def _note_rate_limit(self, response: httpx2.Response) -> None:
         """An answer that spends the last call of the primary (`core`) budget pauses us until
@@ -261,6 +304,17 @@ class GitHubApi:
                 ) from None
 
 
+def field(answer: Any, name: str) -> Any:
+    """`answer[name]` of a GitHub JSON object; an answer without it (an empty body, a list, a
+    proxy's page) is GitHub being unwell, not a bug of ours: retried (a created issue is found
+    again by its marker, so nothing is done twice)."""
+    if isinstance(answer, dict) and answer.get(name) is not None:
+        return answer[name]
+    raise GitHubUnavailableError(
+        f"GitHub answered without {name!r} ({type(answer).__name__})", reason="bad_response"
+    )
+
+
 def app_jwt_path(path: str) -> bool:
     """The /app endpoints, which take the App's JWT instead of a token."""
     return path == "/app" or path.startswith("/app/")
@@ -270,7 +324,7 @@ def _message(response: httpx2.Response) -> str:
     """GitHub's error `message` (plus validation `errors`), else the raw body."""
     try:
         answer = response.json()
-    except ValueError:
+    except (ValueError, RecursionError):
         return response.text
     if isinstance(answer, dict) and isinstance(answer.get("message"), str):
         errors = answer.get("errors")

@@ -61,7 +61,7 @@ from triage.models import EffectKind
 from triage.ratelimit import Budget, Budgets, LocalBudgets
 from triage.settings import Settings
 from triage.sinks.base import Applied, Effect
-from triage.sinks.github.api import GitHubApi
+from triage.sinks.github.api import GitHubApi, field
 
 log = structlog.get_logger(__name__)
 
@@ -215,8 +215,8 @@ class GitHubSink:
         existing = await self._find_marked_issue(repository, effect.fingerprint)
         if existing is not None:
             # Created by an earlier attempt whose answer or bookkeeping was lost.
-            log.info("github.issue_found", repository=repository, issue=existing["number"])
-            return Applied(str(existing["html_url"])), "found"
+            log.info("github.issue_found", repository=repository, issue=field(existing, "number"))
+            return Applied(str(field(existing, "html_url"))), "found"
         if not await self._admit_issue(repository):
             return Applied(await self._add_to_digest(repository, effect)), "digested"
         issue = await self._api.call(
@@ -229,8 +229,8 @@ class GitHubSink:
                 "assignees": list(effect.target.assignees),
             },
         )
-        log.info("github.issue_created", repository=repository, issue=issue["number"])
-        return Applied(str(issue["html_url"])), "ok"
+        log.info("github.issue_created", repository=repository, issue=field(issue, "number"))
+        return Applied(str(field(issue, "html_url"))), "ok"
 
     def _skip(self, effect: Effect, reason: str, **fields: Any) -> tuple[Applied, Outcome]:
         log.info("sink.skipped", sink=self.name, effect=str(effect.kind), reason=reason, **fields)
@@ -372,15 +372,15 @@ class GitHubSink:
     async def _add_to_digest(self, repository: str, effect: Effect) -> str:
         """List the incident in the repository's digest issue; returns the entry's URL."""
         digest = await self._open_digest(repository)
-        ref = IssueRef(repository, int(digest["number"]))
+        ref = IssueRef(repository, int(field(digest, "number")))
         marker = text.digest_entry_marker(effect.fingerprint)
         for comment in await self._recent_comments(ref, int(digest.get("comments") or 0)):
             if marker in (comment.get("body") or ""):
-                return str(comment["html_url"])
+                return str(field(comment, "html_url"))
         path = f"/repos/{repository}/issues/{ref.number}/comments"
         entry = await self._api.call("POST", path, json={"body": text.digest_entry(effect)})
         log.info("github.digested", repository=repository, digest=ref.number)
-        return str(entry["html_url"])
+        return str(field(entry, "html_url"))
 
     async def _open_digest(self, repository: str) -> dict[str, Any]:
         """The repository's open digest issue, created (once, under a lock) if there is none."""
@@ -406,9 +406,11 @@ class GitHubSink:
                     },
                 )
                 log.warning(
-                    "github.digest_opened", repository=repository, issue=issue_or_none["number"]
+                    "github.digest_opened",
+                    repository=repository,
+                    issue=field(issue_or_none, "number"),
                 )
-            self._digests[repository] = int(issue_or_none["number"])
+            self._digests[repository] = int(field(issue_or_none, "number"))
             return issue_or_none
 
     async def _update_digest_entry(self, ref: IssueRef, effect: Effect) -> tuple[Applied, Outcome]:
