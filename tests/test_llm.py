@@ -183,6 +183,64 @@ async def test_an_answer_that_is_not_a_chat_completion_falls_back(chat: ChatServ
     assert counter(metrics, "LLMFallbacks", reason="bad_response") == 3
 
 
+async def test_bodies_and_answers_the_parser_cannot_read_fall_back(chat: ChatServer) -> None:
+    """A 200 labelled JSON that is not, a body nested past the parser's stack, and a ticket
+    nested that deep in the answer each give the deterministic ticket (counted), never an
+    exception that would retry the message with a model call each time."""
+    chat.then(
+        Reply(body="<html>proxy error</html>"),
+        Reply(body="[" * 100_000 + "]" * 100_000),
+        completion("[" * 100_000 + "]" * 100_000),
+    )
+    metrics = Metrics()
+    summariser = summariser_for(chat, metrics)
+    for name in ("a", "b", "c"):
+        source = alert(name)
+        assert await summariser.summarise(view(source)) == DeterministicSummariser().write(
+            view(source)
+        )
+    await summariser.aclose()
+    assert counter(metrics, "LLMFallbacks", reason="bad_response") == 2
+    assert counter(metrics, "LLMFallbacks", reason="invalid_json") == 1
+
+
+async def test_any_other_failure_of_the_model_path_falls_back(chat: ChatServer) -> None:
+    """Whatever else goes wrong in the model's path (here a bug that raises) is logged as an
+    error and the deterministic ticket is used: the message is not retried for ever."""
+
+    class Broken:
+        async def summarise(self, alert: Any) -> Any:
+            raise KeyError("a bug")
+
+        async def aclose(self) -> None:
+            return None
+
+    metrics = Metrics()
+    summariser = FallbackSummariser(Broken(), DeterministicSummariser(), metrics, Redactor())
+    source = alert()
+    assert await summariser.summarise(view(source)) == DeterministicSummariser().write(
+        view(source)
+    )
+    assert counter(metrics, "LLMFallbacks", reason="error") == 1
+
+
+async def test_a_redirect_is_not_followed(chat: ChatServer) -> None:
+    """A 307/308 to another server is not followed: the prompt is not sent there and no answer
+    from there becomes a ticket; the deterministic ticket is used."""
+    with ChatServer() as elsewhere:
+        elsewhere.then(completion(ticket_json(title="FROM ELSEWHERE")))
+        target = f"{elsewhere.url}/chat/completions"
+        chat.then(Reply(status=307, headers={"Location": target}))
+        metrics = Metrics()
+        summariser = summariser_for(chat, metrics)
+        source = alert()
+        ticket = await summariser.summarise(view(source))
+        await summariser.aclose()
+        assert elsewhere.request_count == 0
+    assert ticket == DeterministicSummariser().write(view(source))
+    assert counter(metrics, "LLMFallbacks", reason="rejected_307") == 1
+
+
 async def test_fields_breaking_the_contract_fall_back(chat: ChatServer) -> None:
     """A JSON answer with a wrong priority word or missing steps is rejected, not trusted."""
     chat.then(completion(ticket_json(priority="urgent")), completion(ticket_json(steps=[])))

@@ -36,7 +36,8 @@ log = structlog.get_logger(__name__)
 
 
 class FallbackSummariser:
-    """`primary` (the LLM) first; on any SummariserError, `fallback` writes the ticket."""
+    """`primary` (the LLM) first; on any SummariserError (or any other failure, logged as an
+    error), `fallback` writes the ticket."""
 
     def __init__(
         self,
@@ -55,9 +56,14 @@ class FallbackSummariser:
             return await self.primary.summarise(alert)
         except SummariserError as exc:
             reason = str(exc) or "error"
-            self.metrics.incr("SummarizationFailures")
-            self.metrics.incr("LLMFallbacks", reason=reason)
             log.warning("summariser.fallback", reason=reason)
+        except Exception as exc:
+            # Whatever else an answer made go wrong (a bug, or a failure no reason names yet):
+            # the deterministic ticket, not a message retried with a model call each time.
+            reason = "error"
+            log.error("summariser.fallback", reason=reason, error=type(exc).__name__, exc_info=exc)
+        self.metrics.incr("SummarizationFailures")
+        self.metrics.incr("LLMFallbacks", reason=reason)
         return redact_ticket(self.fallback.write(alert), self.redactor)
 
     async def aclose(self) -> None:

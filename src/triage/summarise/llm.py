@@ -212,6 +212,8 @@ class LlmSummariser:
             raise SummariserError("content_filter")
         try:
             draft = prompt.TicketDraft.model_validate(json.loads(_strip_fence(answer.text)))
+        except RecursionError:  # JSON nested deeper than the parser's stack
+            return self._invalid("invalid_json")
         except (ValueError, PydanticValidationError) as exc:
             # A pydantic error quotes the input: log only its first line's shape, not the text.
             return self._invalid(
