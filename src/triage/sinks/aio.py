@@ -38,8 +38,14 @@ def _wire_headers(headers: httpx2.Headers) -> list[tuple[str, str]]:
     return [(name.decode(encoding), value.decode(encoding)) for name, value in headers.raw]
 
 
+#: The largest answer a sink reads (a page of 100 GitHub comments of 64 KiB each fits). A
+#: service that sends more is broken or hostile: a ReadError, not the process's memory.
+MAX_BODY_BYTES = 16 * 1024 * 1024
+
+
 class _Body(httpx2.AsyncByteStream):
-    """An aiohttp response's body, closed (its connection back to the pool) by `aclose`."""
+    """An aiohttp response's body, at most `MAX_BODY_BYTES`, closed (its connection back to the
+    pool) by `aclose`."""
 
     def __init__(self, response: aiohttp.ClientResponse, request: httpx2.Request) -> None:
         self._response = response
@@ -47,10 +53,27 @@ class _Body(httpx2.AsyncByteStream):
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         with _as_httpx2(self._request):
-            yield await self._response.read()
+            body = bytearray()
+            async for chunk in self._response.content.iter_chunked(64 * 1024):
+                body += chunk
+                if len(body) > MAX_BODY_BYTES:
+                    raise httpx2.ReadError(
+                        f"answer over {MAX_BODY_BYTES:,} bytes", request=self._request
+                    )
+            yield bytes(body)
 
     async def aclose(self) -> None:
         self._response.release()
+
+
+def _total_s(timeout: dict[str, float | None]) -> float | None:
+    """A bound on the whole request, the answer's body included: httpx2's timeouts are per
+    socket operation, so a server dripping a byte just inside the read timeout could hold a
+    call for ever. Twice the read timeout, plus the connect timeout."""
+    read_s = timeout.get("read")
+    if read_s is None:
+        return None
+    return 2 * read_s + (timeout.get("connect") or 0.0)
 
 
 class AiohttpTransport(httpx2.AsyncBaseTransport):
@@ -84,6 +107,7 @@ class AiohttpTransport(httpx2.AsyncBaseTransport):
                 allow_redirects=False,
                 compress=False,
                 timeout=aiohttp.ClientTimeout(
+                    total=_total_s(timeout),
                     connect=timeout.get("pool"),
                     sock_connect=timeout.get("connect"),
                     sock_read=timeout.get("read"),

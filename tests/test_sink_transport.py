@@ -1,0 +1,77 @@
+"""The sinks' HTTP transport (sinks/aio.py) against a loopback server that misbehaves: an
+answer dripped a byte at a time is cut off by a bound on the whole request, and an answer too
+large to be a real one is refused before it fills the memory."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+import httpx2
+import pytest
+
+from triage.sinks.aio import MAX_BODY_BYTES, AiohttpTransport
+from triage.tls import client_context
+
+Writer = Callable[[asyncio.StreamWriter], Awaitable[None]]
+
+
+async def _serve(answer: Writer) -> AsyncIterator[str]:
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        try:
+            await answer(writer)
+        except (ConnectionError, asyncio.CancelledError):
+            pass
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    async with server:
+        yield f"http://127.0.0.1:{port}/"
+
+
+@pytest.fixture
+async def dripping() -> AsyncIterator[str]:
+    async def drip(writer: asyncio.StreamWriter) -> None:
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 200\r\n\r\n")
+        for _ in range(200):  # 20 s in all, a byte well inside the read timeout each time
+            writer.write(b"x")
+            await writer.drain()
+            await asyncio.sleep(0.1)
+
+    async for url in _serve(drip):
+        yield url
+
+
+@pytest.fixture
+async def huge() -> AsyncIterator[str]:
+    async def flood(writer: asyncio.StreamWriter) -> None:
+        size = MAX_BODY_BYTES + 1024 * 1024
+        writer.write(f"HTTP/1.1 200 OK\r\nContent-Length: {size}\r\n\r\n".encode())
+        chunk = b"x" * (1024 * 1024)
+        for _ in range(size // len(chunk)):
+            writer.write(chunk)
+            await writer.drain()
+
+    async for url in _serve(flood):
+        yield url
+
+
+async def test_an_answer_dripped_past_the_whole_requests_bound_times_out(dripping: str) -> None:
+    """Each byte arrives inside the 0.5 s read timeout, so only the bound on the whole request
+    (twice the read timeout plus the connect timeout) ends the call: a TimeoutException, not
+    an answer 20 s later."""
+    transport = AiohttpTransport(client_context())
+    async with httpx2.AsyncClient(transport=transport, timeout=0.5) as client:
+        with pytest.raises(httpx2.TimeoutException):
+            await client.get(dripping)
+
+
+async def test_an_answer_over_the_size_limit_is_refused(huge: str) -> None:
+    """An answer larger than any real one (17 MiB) is a ReadError, not a 17 MiB bytes object."""
+    transport = AiohttpTransport(client_context())
+    async with httpx2.AsyncClient(transport=transport, timeout=30) as client:
+        with pytest.raises(httpx2.ReadError, match="over"):
+            await client.get(huge)
