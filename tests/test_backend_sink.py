@@ -150,20 +150,27 @@ async def test_replayed_key_creates_no_second_ticket(
         ({"key": "INC-9", "id": None}, "INC-9"),
         ({"ok": True}, "fp:1"),
         ([1, 2], "fp:1"),
+        ({"id": "T" * 257}, "fp:1"),  # too long to be an id
+        ({"id": "T-1\nInjected: line"}, "fp:1"),  # controls
+        ({"id": "not an id"}, "fp:1"),  # spaces
     ],
 )
 async def test_ticket_reference_from_the_answer(answer: Any, ref: str) -> None:
-    """The reference is id, ticket_id, ticketId or key, else the idempotency key."""
+    """The reference is id, ticket_id, ticketId or key, else the idempotency key; a value
+    that cannot be an id (over 256 characters, controls, spaces) is not taken."""
     transport = httpx2.MockTransport(lambda request: httpx2.Response(201, json=answer))
     async with open_sink("http://backend.test", transport=transport) as sink:
         assert (await sink.apply(effect())).ref == ref
 
 
 async def test_non_json_success_falls_back_to_the_idempotency_key() -> None:
-    """A 2xx answer that is not JSON still opens the ticket, named by the idempotency key."""
-    transport = httpx2.MockTransport(lambda request: httpx2.Response(204))
-    async with open_sink("http://backend.test", transport=transport) as sink:
-        assert (await sink.apply(effect(key="fp:9"))).ref == "fp:9"
+    """A 2xx answer that is not JSON (or is nested past the parser's stack) still opens the
+    ticket, named by the idempotency key."""
+    deep = b"[" * 100_000 + b"]" * 100_000
+    for answer in (httpx2.Response(204), httpx2.Response(201, content=deep)):
+        transport = httpx2.MockTransport(lambda request, answer=answer: answer)
+        async with open_sink("http://backend.test", transport=transport) as sink:
+            assert (await sink.apply(effect(key="fp:9"))).ref == "fp:9"
 
 
 async def test_update_reopen_and_close_bodies(sink: BackendSink, backend: TicketServer) -> None:

@@ -298,3 +298,30 @@ async def test_routes_without_group_by_keep_every_fingerprint(tmp_path: Path) ->
         alert("a").fingerprint,
         alert("b").fingerprint,
     ]
+
+
+async def test_a_reference_holding_a_credential_is_shown_redacted_to_other_sinks() -> None:
+    """A service that answers its own token as the ticket id (an echo, a bug) must not have it
+    published: the next sink sees that reference redacted; the sink that owns it keeps it."""
+    token = "backend-token-" + "x" * 24
+
+    @dataclass
+    class Echo(FakeSink):
+        async def apply(self, effect: Effect) -> Applied:
+            self.effects.append(effect)
+            return Applied(token) if effect.kind is EffectKind.OPEN else Applied()
+
+    echo, shown = Echo(name="backend"), FakeSink(name="slack")
+    store = MemoryStore(POLICY, LEASE)
+    pipeline = Pipeline(
+        Ledger(store, clock=Clock()),
+        CountingSummariser(),
+        [echo, shown],
+        Metrics(),
+        redactor=Redactor(lambda: [token]),
+        policy=POLICY,
+    )
+    await pipeline.handle(alert(), "m")
+    assert dict(shown.effects[0].refs) == {"backend": "[REDACTED:credential]"}
+    stored = await store.get(alert().fingerprint)
+    assert stored is not None and stored.refs["backend"] == token

@@ -367,7 +367,9 @@ class _Effects:
                 new_occurrences=work.pending.delta,
                 flapping=work.incident.flapping,
                 idempotency_key=work.idempotency_key,
-                refs=MappingProxyType(dict(refs)),
+                # Shown by other sinks (Slack's "backend ticket …"): a service that answered
+                # with a credential for an id (its own token echoed) must not publish it.
+                refs=MappingProxyType({name: p.redactor.text(ref) for name, ref in refs.items()}),
                 target=route.target(sink.name),
                 trace_id=current_trace_id(),
             )

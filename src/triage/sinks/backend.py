@@ -159,7 +159,7 @@ class BackendSink:
             self.metrics.incr("SinkCalls", sink=self.name, outcome="ok")
             try:
                 return response.json()
-            except ValueError:  # a 2xx without JSON still did its job
+            except (ValueError, RecursionError):  # a 2xx without usable JSON still did its job
                 return None
         # Scrubbed before it is cut, so no fragment of a token survives at the cut.
         reason = " ".join(scrub(response.text, token).split())[:_REASON_CHARS]
@@ -268,11 +268,18 @@ def _rooted(route: str | None) -> str | None:
     return "/" + route.lstrip("/") if route else None
 
 
+#: The longest ticket id taken from an answer; a longer one (or one with controls or spaces)
+#: is not an id, and the idempotency key is the reference instead.
+_REF_MAX = 256
+
+
 def _ticket_ref(answer: Any) -> str | None:
     if isinstance(answer, dict):
         for key in _REF_KEYS:
             value = answer.get(key)
             # bool is an int, but `true` is nobody's ticket id.
             if isinstance(value, str | int) and not isinstance(value, bool) and str(value):
-                return str(value)
+                ref = str(value)
+                if len(ref) <= _REF_MAX and ref.isprintable() and not any(c.isspace() for c in ref):
+                    return ref
     return None
