@@ -43,6 +43,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
 import httpx2
 import structlog
@@ -427,6 +428,13 @@ def _http_host(url: str) -> str | None:
 
 
 def _scrub(text: str, url: str) -> str:
-    """`text` without the webhook URL or its path (the secret part), should anything echo it."""
+    """`text` without the webhook URL, its path (the secret part) or the path's last segment
+    (the token itself), as written or percent-encoded, should anything echo it."""
     path = httpx2.URL(url).raw_path.decode("ascii", "replace")
-    return scrub(text, url, path if len(path) > 1 else "", placeholder="[webhook]")
+    secrets = [url, path if len(path) > 1 else ""]
+    token = path.rstrip("/").rsplit("/", 1)[-1]
+    if len(token) >= 8:
+        secrets.append(token)
+    secrets += [quote(s, safe="") for s in secrets if s]
+    # Longest first, so the URL goes whole before its path or token is looked for.
+    return scrub(text, *sorted(set(secrets), key=len, reverse=True), placeholder="[webhook]")
