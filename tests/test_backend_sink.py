@@ -346,20 +346,22 @@ async def test_401_rereads_a_rotated_token_once(backend: TicketServer, moto_url:
     assert backend.tickets[0]["headers"]["authorization"] == f"Bearer {backend.token}"
 
 
-async def test_401_twice_is_rejected_without_leaking_the_token(
+async def test_401_twice_waits_without_leaking_the_token(
     backend: TicketServer,
     monkeypatch: pytest.MonkeyPatch,
     logs: list[MutableMapping[str, Any]],
 ) -> None:
-    """A token refused twice is a SinkRejectedError after exactly one retry; no log or error shows it."""
+    """A token refused twice is transient (`unauthorized`) after exactly one retry: no message
+    can fix a wrong credential, so none goes to the DLQ for it; no log or error shows it."""
     monkeypatch.setenv("BACKEND_TOKEN", "wrong-token-xyz")
     async with open_sink(backend.url) as sink:
-        with pytest.raises(SinkRejectedError, match="401") as caught:
+        with pytest.raises(SinkUnavailableError, match="401") as caught:
             await sink.apply(effect())
+    assert caught.value.reason == "unauthorized"
     assert backend.request_count == 2
     assert "wrong-token-xyz" not in str(caught.value)
     assert "wrong-token-xyz" not in repr(logs)
-    assert [e["event"] for e in logs] == ["backend.unauthorized", "backend.rejected"]
+    assert [e["event"] for e in logs] == ["backend.unauthorized", "backend.unauthorized"]
 
 
 async def test_echoed_token_is_scrubbed_from_errors(

@@ -176,6 +176,15 @@ class BackendSink:
             raise SinkUnavailableError(
                 f"backend answered {status}: {reason}", retry_after_s=retry_after_s
             )
+        if status == 401:
+            # Refused even with the token read again: the credential, not this message, is
+            # wrong, and no message can fix it. They wait (the breaker pauses intake) instead of
+            # every one of them going to the DLQ until someone fixes the secret.
+            self.metrics.incr("SinkCalls", sink=self.name, outcome="unavailable")
+            log.error("backend.unauthorized", action="wait", **fields)
+            raise SinkUnavailableError(
+                f"backend refused our token ({status}: {reason})", reason="unauthorized"
+            )
         self.metrics.incr("SinkCalls", sink=self.name, outcome="rejected")
         log.error("backend.rejected", **fields)
         raise SinkRejectedError(f"backend rejected the {effect.kind} with {status}: {reason}")
