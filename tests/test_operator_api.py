@@ -121,6 +121,16 @@ async def test_silences_are_made_listed_and_expired_over_http(store: Store) -> N
             "/api/v1/silences", json={**body, "matchers": ["title=~("]}, headers=BEARER
         )
         assert bad.status_code == 400 and "regular expression" in bad.json()["error"]
+        for wrong in (
+            {**body, "duration": "99999999999h"},  # would overflow a timedelta
+            {**body, "matchers": ["env!=prod"]},  # would silence every alert
+        ):
+            refused = await client.post("/api/v1/silences", json=wrong, headers=BEARER)
+            assert refused.status_code == 400, refused.text
+        nested = await client.post(
+            "/api/v1/silences", content=b"[" * 30_000 + b"]" * 30_000, headers=BEARER
+        )
+        assert nested.status_code == 400 and "nested" in nested.json()["error"]
         gone = await client.delete(f"/api/v1/silences/{silence['id']}", headers=BEARER)
         assert gone.status_code == 200 and not gone.json()["active"]
         assert (await client.get("/api/v1/silences", headers=BEARER)).json()["silences"] == []

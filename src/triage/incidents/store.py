@@ -20,7 +20,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import structlog
 
@@ -654,11 +654,33 @@ def _sweep_at(incident: Incident) -> float | None:
 
 
 def _silences_of(record: Record | None) -> list[Silence]:
+    """The stored silences this process can honour. One it cannot read (a pattern an earlier
+    release accepted that RE2 does not, such as a lookahead) is skipped with a warning."""
+    readable, unreadable = _read_silences(record)
+    for entry, error in unreadable:
+        log.warning("silence.unreadable", silence=str(entry.get("id"))[:40], error=error)
+    return readable
+
+
+def _read_silences(
+    record: Record | None,
+) -> tuple[list[Silence], list[tuple[dict[str, Any], str]]]:
     if record is None:
-        return []
-    return [Silence.from_json(s) for s in json.loads(record.body)["silences"]]
+        return [], []
+    readable: list[Silence] = []
+    unreadable: list[tuple[dict[str, Any], str]] = []
+    for entry in json.loads(record.body)["silences"]:
+        try:
+            readable.append(Silence.from_json(entry))
+        except (ValueError, KeyError, TypeError) as exc:
+            unreadable.append((entry, str(exc)[:200]))
+    return readable, unreadable
 
 
 def _silences_record(record: Record | None, silences: list[Silence]) -> Record:
-    body = json.dumps({"silences": [s.to_json() for s in silences]}, separators=(",", ":"))
+    # A silence this process cannot read is written back as it was, never dropped by a write.
+    kept = [entry for entry, _ in _read_silences(record)[1]]
+    body = json.dumps(
+        {"silences": [*(s.to_json() for s in silences), *kept]}, separators=(",", ":")
+    )
     return Record(SILENCES_KEY, SILENCES, (record.version + 1) if record else 1, body)

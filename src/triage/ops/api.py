@@ -220,6 +220,8 @@ class OperatorApi:
             added = await self.view.store.add_silence(silence, now)
         except (ValueError, TypeError) as exc:  # JSONDecodeError is a ValueError
             return _error(400, str(exc))
+        except RecursionError:  # a body nested past the parser's stack
+            return _error(400, "body is nested too deeply")
         log.info("api.silence_added", silence=added.id, matchers=len(added.matchers))
         return Response.json(201, silence_json(added, self.view.redactor, now))
 

@@ -18,7 +18,9 @@ from triage.incidents import Incident, State, Store
 from triage.incidents.silences import Matcher, Silence
 from triage.redact import Redactor
 
-_DURATION = re.compile(r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")
+#: ASCII digits only (`\d` would take other scripts' digits), at most 7 per unit: enough for a
+#: year in any unit, and a timedelta cannot overflow.
+_DURATION = re.compile(r"(?:([0-9]{1,7})d)?(?:([0-9]{1,7})h)?(?:([0-9]{1,7})m)?(?:([0-9]{1,7})s)?")
 #: The longest silence: a year (a silence "forever" is a routes-file change instead).
 MAX_SILENCE = timedelta(days=365)
 #: History lines `show` prints.
