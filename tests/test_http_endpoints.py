@@ -470,3 +470,21 @@ async def test_attack_on_the_endpoint_port_does_not_stop_tickets(
     assert len(log) < 200_000, evidence
     assert "Traceback" not in log, evidence
     assert outcomes["ended_by_server"] > 0, evidence  # the deadline and the cap did their work
+
+
+async def test_an_answer_larger_than_the_socket_buffer_ends_without_an_error(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A 4 MB answer (a long incident list) is sent whole and its connection closed quietly:
+    no asyncio error from aborting a transport that had already gone."""
+
+    async def big(request: Request) -> Response:
+        return Response(200, b"x" * 4_000_000)
+
+    server = EndpointServer(
+        Health(), Metrics(), "127.0.0.1", 0, extra_routes={"/big": {"GET": big}}
+    )
+    async with running(server=server):
+        status, _, body = await ask(server.port, b"GET /big HTTP/1.1\r\nHost: t\r\n\r\n")
+    assert (status, len(body)) == (200, 4_000_000)
+    assert not [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")]

@@ -197,7 +197,12 @@ class HttpServer:
             self.refusals.refused("internal_error", peer, None, exc_info=exc)
         finally:
             del self._open[task]
-            writer.transport.abort()  # a no-op once closed; frees the descriptor otherwise
+            # Frees the descriptor of a connection still open, or closing with unsent bytes
+            # a client does not read. Not once the connection is gone: aborting a transport
+            # that has lost its loop raises inside asyncio (an error line per large answer).
+            transport = writer.transport
+            if not transport.is_closing() or transport.get_write_buffer_size():
+                transport.abort()
 
     async def _exchange(
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, peer: str
