@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from daemon_harness import Queues, daemon_env, run_triage, settings_for
-from triage.view import json_line
+from triage.view import json_line, terminal_line
 
 #: Escape sequences and characters a terminal acts on: clear screen, OSC 52 (write the
 #: clipboard), a C1 CSI, a right-to-left override, a line separator, a tag character.
@@ -41,3 +41,15 @@ def test_dlq_peek_prints_a_hostile_dead_letter_inert(queues: Queues, tmp_path: P
     shown = [json.loads(line) for line in lines]
     # Quoted: its controls escaped on the way (the redactor already dropped the invisible ones)
     assert any("\x1b[2J" in row.get("body", "") for row in shown)
+
+
+def test_an_error_line_quoting_what_was_typed_is_inert(queues: Queues, tmp_path: Path) -> None:
+    """An error on stderr that quotes an id (here one pasted with escape sequences) writes them
+    as \\u escapes: `triage silence expire` of an unknown id cannot clear the screen."""
+    assert terminal_line("ok é 东京") == "ok é 东京"
+    env = daemon_env(settings_for(queues, "http://127.0.0.1:9", tmp_path / "t.db"))
+    proc = run_triage("silence", "expire", "x" + HOSTILE, env=env)
+    assert proc.returncode != 0
+    (line,) = proc.stderr.splitlines()
+    assert line.isprintable(), line
+    assert "no silence x\\u001b[2J" in line

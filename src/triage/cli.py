@@ -23,6 +23,14 @@ from triage.logs import configure_logging
 from triage.settings import Settings, load_settings
 
 
+def _err(message: str) -> None:
+    """One line on stderr, with anything a terminal could act on escaped: messages quote ids,
+    file names and answers that a user, an alert or a service wrote."""
+    from triage.view import terminal_line
+
+    print(terminal_line(message), file=sys.stderr)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="triage", description="Alert-triage daemon: SQS in, tickets out."
@@ -142,10 +150,10 @@ async def _operate(settings: Settings, args: argparse.Namespace) -> int:
         finally:
             await store.aclose()
     except StoreBusyError as exc:
-        print(f"triage: {args.command}: {exc}; try again shortly", file=sys.stderr)
+        _err(f"triage: {args.command}: {exc}; try again shortly")
         return 1
     except TriageError as exc:
-        print(f"triage: {args.command}: {exc.reason}: {exc}", file=sys.stderr)
+        _err(f"triage: {args.command}: {exc.reason}: {exc}")
         return 1
     finally:
         await aws.aclose()
@@ -165,7 +173,7 @@ async def _incidents(settings: Settings, store: Any, args: argparse.Namespace) -
     if args.verb == "show":
         found = await store.get(args.fingerprint)
         if found is None:
-            print(f"triage: incidents: no incident {args.fingerprint}", file=sys.stderr)
+            _err(f"triage: incidents: no incident {args.fingerprint}")
             return 1
         print(json_line(incident_json(found, redactor, history=True)))
         return 0
@@ -174,7 +182,7 @@ async def _incidents(settings: Settings, store: Any, args: argparse.Namespace) -
     try:
         action = await close_by_hand(settings, store, args.fingerprint, args.comment, _author(args))
     except LookupError:
-        print(f"triage: incidents: no incident {args.fingerprint}", file=sys.stderr)
+        _err(f"triage: incidents: no incident {args.fingerprint}")
         return 1
     print(json.dumps({"fingerprint": args.fingerprint, "action": str(action)}))
     return 0
@@ -193,7 +201,7 @@ async def _silence(store: Any, args: argparse.Namespace) -> int:
             silence = new_silence(args.match, args.duration, args.comment, _author(args), now)
             added = await store.add_silence(silence, now)
         except ValueError as exc:
-            print(f"triage: silence: {exc}", file=sys.stderr)
+            _err(f"triage: silence: {exc}")
             return 2
         print(json_line(silence_json(added, redactor, now)))
         return 0
@@ -203,7 +211,7 @@ async def _silence(store: Any, args: argparse.Namespace) -> int:
         return 0
     expired = await store.expire_silence(args.id, now)
     if expired is None:
-        print(f"triage: silence: no silence {args.id}", file=sys.stderr)
+        _err(f"triage: silence: no silence {args.id}")
         return 1
     print(json_line(silence_json(expired, redactor, now)))
     return 0
@@ -231,10 +239,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "demo":
             missing = _demo_missing()
             if missing is not None:
-                print(
+                _err(
                     f"triage: demo: needs the demo extra (cannot import {missing}): "
-                    "pip install 'triage[demo]'",
-                    file=sys.stderr,
+                    "pip install 'triage[demo]'"
                 )
                 return 2
             from triage.demo import run_demo
@@ -258,7 +265,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command in ("incidents", "silence"):
             return asyncio.run(_operate(settings, args))
     except ConfigError as exc:
-        print(f"triage: config: {exc}", file=sys.stderr)
+        _err(f"triage: config: {exc}")
         return 2
     except KeyboardInterrupt:
         return 130
@@ -282,7 +289,7 @@ def _run(settings: Settings, *, drain: bool, dry_run: bool) -> int:
     try:
         asyncio.run(run_daemon(settings, drain=drain, dry_run=dry_run))
     except DaemonCrashed as exc:
-        print(f"triage: run: stopped: {exc}", file=sys.stderr)
+        _err(f"triage: run: stopped: {exc}")
         return 1
     return 0
 
@@ -298,13 +305,13 @@ def _health(settings: Settings, ready: bool, timeout_s: float) -> int:
     import httpx2
 
     if not settings.http_port:
-        print("triage: health: TRIAGE_HTTP_PORT is 0, the endpoints are off", file=sys.stderr)
+        _err("triage: health: TRIAGE_HTTP_PORT is 0, the endpoints are off")
         return 1
     url = f"http://127.0.0.1:{settings.http_port}/{'readyz' if ready else 'healthz'}"
     try:
         response = httpx2.get(url, timeout=timeout_s)
     except httpx2.HTTPError as exc:
-        print(f"triage: health: {url}: {exc or type(exc).__name__}", file=sys.stderr)
+        _err(f"triage: health: {url}: {exc or type(exc).__name__}")
         return 1
     print(f"{url}: {response.status_code} {response.text.strip()}")
     return 0 if response.status_code == 200 else 1
@@ -343,7 +350,7 @@ async def _dlq(settings: Settings, args: argparse.Namespace) -> int:
                 args.dry_run,
             )
     except (ClientError, BotoCoreError) as exc:
-        print(f"triage: dlq: {exc}", file=sys.stderr)
+        _err(f"triage: dlq: {exc}")
         return 1
     finally:
         await aws.aclose()
@@ -363,17 +370,17 @@ def _normalize(path: str) -> int:
     try:
         body = _read(path)
     except OSError as exc:
-        print(f"triage: normalize: cannot read {path}: {exc.strerror}", file=sys.stderr)
+        _err(f"triage: normalize: cannot read {path}: {exc.strerror}")
         return 1
     try:
         normalized = normalize_body(body)
     except TriageError as exc:
-        print(f"triage: normalize: {exc.reason}: {exc}", file=sys.stderr)
+        _err(f"triage: normalize: {exc.reason}: {exc}")
         return 1
     for alert in normalized.alerts:
         print(json.dumps(alert.model_dump(mode="json", exclude={"raw"}), ensure_ascii=False))
     for skipped in normalized.skipped:
-        print(f"triage: normalize: skipped ({skipped.reason}): {skipped.detail}", file=sys.stderr)
+        _err(f"triage: normalize: skipped ({skipped.reason}): {skipped.detail}")
     return 0
 
 
@@ -388,17 +395,17 @@ async def _send(settings: Settings, files: Sequence[str], queue_url: str | None)
         try:
             bodies.append(_read(path).decode("utf-8"))
         except OSError as exc:
-            print(f"triage: send: cannot read {path}: {exc.strerror}", file=sys.stderr)
+            _err(f"triage: send: cannot read {path}: {exc.strerror}")
             return 1
         except UnicodeDecodeError as exc:
-            print(f"triage: send: {path}: not UTF-8 at byte {exc.start}", file=sys.stderr)
+            _err(f"triage: send: {path}: not UTF-8 at byte {exc.start}")
             return 1
     aws = Aws(settings)
     try:
         sqs = await aws.client("sqs")
         failed = await _send_batches(sqs, url, files, bodies)
     except (ClientError, BotoCoreError) as exc:
-        print(f"triage: send: {url}: {exc}", file=sys.stderr)
+        _err(f"triage: send: {url}: {exc}")
         return 1
     finally:
         await aws.aclose()
@@ -416,8 +423,5 @@ async def _send_batches(sqs: Any, url: str, files: Sequence[str], bodies: Sequen
         for entry in response.get("Failed", []):
             failed += 1
             name = files[start + int(entry["Id"])]
-            print(
-                f"triage: send: {name}: {entry.get('Code')}: {entry.get('Message')}",
-                file=sys.stderr,
-            )
+            _err(f"triage: send: {name}: {entry.get('Code')}: {entry.get('Message')}")
     return failed

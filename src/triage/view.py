@@ -154,6 +154,14 @@ def json_line(value: object) -> str:
     return "".join(ch if ch.isprintable() else _escaped(ch) for ch in text)
 
 
+def terminal_line(text: str) -> str:
+    """Plain text for a terminal (the CLI's messages on stderr, which may quote what a user or
+    an alert wrote): every character `json_line` would escape is written as `\\uXXXX` here too."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else _escaped(ch) for ch in text)
+
+
 def _escaped(ch: str) -> str:
     code = ord(ch)
     if code <= 0xFFFF:
