@@ -31,7 +31,7 @@ class MemoryInbox:
         ids = []
         for body in bodies:
             mid = f"m{len(self.entries) + len(self.deleted)}"
-            self.entries[mid] = _Entry(Message(mid, body, f"rh-{mid}", 0, None))
+            self.entries[mid] = _Entry(Message(mid, body, "", 0, None))
             ids.append(mid)
         return ids
 
@@ -48,7 +48,9 @@ class MemoryInbox:
         for entry in ready:
             entry.receives += 1
             entry.visible_at = now + visibility_s
-            out.append(replace(entry.message, receive_count=entry.receives))
+            # A new receipt handle on every receive, as SQS gives.
+            handle = f"rh-{entry.message.id}-{entry.receives}"
+            out.append(replace(entry.message, receipt_handle=handle, receive_count=entry.receives))
         return out
 
     async def delete(self, messages: Sequence[Message]) -> list[str]:

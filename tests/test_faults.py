@@ -158,7 +158,15 @@ def test_sigkill_mid_flight_then_a_second_daemon_redoes_each_effect_once(
     backend.delay_s = 3.0
     keys = [f"kill-{i}" for i in range(6)]
     prod_queues.send(*(generic(k) for k in keys))
-    settings = settings_for(prod_queues, backend.url, tmp_path / "triage.db", concurrency=3)
+    # A short lease: a killed delivery's claims are taken over once it ends, not before.
+    settings = settings_for(
+        prod_queues,
+        backend.url,
+        tmp_path / "triage.db",
+        concurrency=3,
+        message_timeout_s=8,
+        effect_lease_s=10,
+    )
     daemon = Daemon(settings, log_dir=tmp_path)
     try:
         wait_until(lambda: held(backend) == 3, 30, "three requests held by the backend")

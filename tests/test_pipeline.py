@@ -14,7 +14,7 @@ import pytest
 
 from factories import T0, alert
 from memory_store import MemoryStore
-from triage.errors import GatheringError, SinkUnavailableError
+from triage.errors import GatheringError, SinkUnavailableError, StoreBusyError
 from triage.incidents import Action, Ledger, Policy
 from triage.metrics import Metrics
 from triage.models import EffectKind, Priority, Status, Ticket
@@ -214,7 +214,9 @@ def group_rig(tmp_path: Path, window_s: float = 0) -> Rig:
     return r
 
 
-def crash_loops(pods: range, status: str = "firing", minutes: float = 0) -> Message:
+def crash_loops(
+    pods: range, status: str = "firing", minutes: float = 0, receipt: str = "rh"
+) -> Message:
     """One Alertmanager notification: a crash-looping pod each, one alertname, one namespace."""
     at = (T0 + timedelta(minutes=minutes)).isoformat()
     alerts = [
@@ -228,7 +230,8 @@ def crash_loops(pods: range, status: str = "firing", minutes: float = 0) -> Mess
         for i in pods
     ]
     body = {"version": "4", "groupKey": "g", "status": status, "alerts": alerts}
-    return Message(f"msg-{pods.start}-{status}", json.dumps(body), "rh", 1, None, received_at=T0)
+    mid = f"msg-{pods.start}-{status}"
+    return Message(mid, json.dumps(body), receipt, 1, None, received_at=T0)
 
 
 async def test_a_group_of_alerts_is_one_ticket_that_closes_when_all_resolve(
@@ -266,10 +269,38 @@ async def test_a_group_gathers_its_members_before_its_first_ticket(tmp_path: Pat
         await r.pipeline.process(crash_loops(range(first, first + 5)))
     assert r.sink.effects == [] and r.summariser.calls == 0
     r.clock.now += timedelta(seconds=31)
-    await r.pipeline.process(crash_loops(range(5)))  # the held message, back
+    await r.pipeline.process(crash_loops(range(5), receipt="rh-2"))  # the held message, back
     [opened] = r.sink.effects
     assert opened.alert.group is not None and opened.alert.group.count == 20
     assert r.summariser.calls == 1
+
+
+async def test_a_second_delivery_beside_the_first_waits_and_sends_nothing() -> None:
+    """SQS hands a message out again while its first delivery still runs (a visibility that
+    could not be extended): the second is told to wait, the first finishes, one ticket."""
+    r = rig()
+    r.sink.gate = asyncio.Event()
+    first = asyncio.create_task(r.pipeline.process(crash_loops(range(1), receipt="rh-1")))
+    while r.store.records == {}:
+        await asyncio.sleep(0)
+    with pytest.raises(StoreBusyError, match="another delivery"):
+        await r.pipeline.process(crash_loops(range(1), receipt="rh-2"))
+    r.sink.gate.set()
+    assert [o.action for o in await first] == [Action.OPEN]
+    assert r.sink.kinds() == ["open"] and r.summariser.calls == 1
+
+
+async def test_a_retry_after_a_failed_delivery_carries_its_own_effect_out_once() -> None:
+    """A delivery whose sink failed gives its claim back; the message's next delivery takes
+    that claim as its own: the ticket opens once and the alert is counted once."""
+    r = rig()
+    r.sink.failures = 1
+    with pytest.raises(SinkUnavailableError):
+        await r.pipeline.process(crash_loops(range(1), receipt="rh-1"))
+    [outcome] = await r.pipeline.process(crash_loops(range(1), receipt="rh-2"))
+    assert outcome.action is Action.OPEN and r.sink.kinds() == ["open"]
+    stored = await r.store.get(outcome.fingerprint)
+    assert stored is not None and stored.occurrences == 1 and stored.pending is None
 
 
 async def test_members_joining_update_the_ticket_at_most_once_per_interval(

@@ -20,7 +20,7 @@ from triage.incidents.groups import GroupKey
 from triage.incidents.lifecycle import Action, Policy, State
 from triage.incidents.silences import Matcher, Silence
 from triage.incidents.sqlite import SQLiteStore
-from triage.incidents.store import Hold, Routing, Store
+from triage.incidents.store import Hold, Routing, Store, delivery_owner
 from triage.models import EffectKind, Priority, Status, Ticket
 from triage.ratelimit import Budget
 
@@ -97,6 +97,45 @@ async def test_own_retry_redoes_effect_without_reapplying(store: Store) -> None:
     assert again.action is Action.OPEN
     assert not again.redo
     assert again.after is not None and again.after.occurrences == 1
+
+
+async def test_a_second_delivery_waits_while_the_first_holds_the_lease(store: Store) -> None:
+    """Two deliveries of one message own different claims: while the first holds its lease,
+    the second is busy; once the lease ran out (a crash), it takes the claim as its own."""
+    first, second = delivery_owner("m1#0", "a"), delivery_owner("m1#0", "b")
+    await store.begin(alert(), first, T0)
+    with pytest.raises(StoreBusyError, match="another delivery"):
+        await store.begin(alert(), second, T0 + timedelta(seconds=5))
+    again = await store.begin(alert(), second, T0 + LEASE + timedelta(seconds=1))
+    assert again.action is Action.OPEN and not again.redo
+    assert again.after is not None and again.after.occurrences == 1
+    assert again.after.pending is not None and again.after.pending.owner == second
+
+
+async def test_a_retry_after_a_failed_delivery_takes_its_claim_at_once(store: Store) -> None:
+    """A delivery that failed released its claim: the message's next delivery takes it as its
+    own at once, without counting the alert again."""
+    first, second = delivery_owner("m1#0", "a"), delivery_owner("m1#0", "b")
+    t = await store.begin(alert(), first, T0)
+    assert t.after is not None
+    await store.release(t.after.fingerprint, first)
+    again = await store.begin(alert(), second, T0 + timedelta(seconds=1))
+    assert again.action is Action.OPEN and not again.redo
+    assert again.after is not None and again.after.occurrences == 1
+
+
+async def test_a_gathering_group_is_taken_by_its_alerts_next_delivery(store: Store) -> None:
+    """A group gathering members is held by no delivery: the opening alert's next delivery,
+    after the window, takes the claim as its own, though the lease has not run out."""
+    group = GroupKey.of("pods", ("alertname",), {"alertname": "Crash"}, 30, str)
+    first, second = delivery_owner("m0#0", "a"), delivery_owner("m0#0", "b")
+    opened = await store.begin(alert("api-0"), first, T0, group)
+    assert opened.after is not None and opened.after.pending is not None
+    assert opened.after.pending.owner == "m0#0"
+    again = await store.begin(alert("api-0"), second, T0 + timedelta(seconds=31), group)
+    assert again.action is Action.OPEN and not again.redo
+    assert again.after is not None and again.after.pending is not None
+    assert again.after.pending.owner == second
 
 
 async def test_release_lets_a_retry_take_over_at_once(store: Store) -> None:

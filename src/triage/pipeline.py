@@ -16,6 +16,7 @@ whose kind decides what the supervisor does with it; see `triage.errors`.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import time
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
@@ -29,7 +30,7 @@ from triage.incidents.codec import view_from_json, view_to_json
 from triage.incidents.groups import GroupKey
 from triage.incidents.lifecycle import Group
 from triage.incidents.silences import SilenceCache, first_match
-from triage.incidents.store import Hold, Routing, Transition
+from triage.incidents.store import Hold, Routing, Transition, delivery_owner
 from triage.metrics import Metrics
 from triage.models import Alert, EffectKind, Status
 from triage.normalize import Normalized, normalize_body
@@ -169,12 +170,12 @@ class Pipeline:
         alerts = [believable_time(a, message.received_at, skew) for a in normalized.alerts]
         # One alert: its end is the message's, so there is no progress to report.
         progress = progress if len(alerts) > 1 else _no_progress
-        actions = await self._each_incident(alerts, message.id, progress)
+        actions = await self._each_incident(alerts, message.id, _delivery(message), progress)
         self.metrics.observe("ProcessingLatency", (time.perf_counter() - started) * 1000)
         return [Outcome(a.fingerprint, action) for a, action in zip(alerts, actions, strict=True)]
 
     async def _each_incident(
-        self, alerts: list[Alert], owner: str, progress: Progress
+        self, alerts: list[Alert], owner: str, delivery: str, progress: Progress
     ) -> list[Action]:
         """Handle the alerts concurrently, one task per incident (its alerts in order), at most
         `alert_concurrency` at once; every task runs to its end before a failure is raised. A
@@ -191,9 +192,11 @@ class Pipeline:
             async with slots:
                 for i in indexes:
                     try:
-                        # One claim owner per alert of the message: a retry of the message
-                        # finds its own claims again, and alerts of one group never collide.
-                        actions[i] = await self.handle(alerts[i], f"{owner}#{i}", groups[i])
+                        # One claim owner per alert of the message and delivery: a retry of
+                        # the message finds its own claims again, a second delivery running
+                        # beside the first waits for it, and alerts of one group never collide.
+                        claimant = delivery_owner(f"{owner}#{i}", delivery)
+                        actions[i] = await self.handle(alerts[i], claimant, groups[i])
                     except GatheringError as exc:
                         gathering = exc
                     finally:
@@ -432,6 +435,12 @@ def _group_view(group: Group | None) -> GroupView | None:
         for fingerprint, m in group.members.items()
     )
     return GroupView(MappingProxyType(group.by), members, group.untracked)
+
+
+def _delivery(message: Message) -> str:
+    """Which delivery of `message` this is: its receipt handle, new on every receive, cut
+    short (it is kept on every claim)."""
+    return hashlib.blake2b(message.receipt_handle.encode(), digest_size=6).hexdigest()
 
 
 def _raise_first(results: Sequence[object]) -> None:

@@ -6,8 +6,8 @@ atomically (write it only if its version is unchanged). Records are of a few kin
 and the budgets replicas share (GitHub's issue-creation budget), one record per budget.
 
 Per alert, a worker calls `begin()`: one conditional write decides the lifecycle action and, when
-it has a sink effect, records a `Pending` intent owned by the worker (its SQS message id) with a
-lease. The worker then calls the sinks, `confirm()`s each one, and `finish()`es. A crash in
+it has a sink effect, records a `Pending` intent owned by the worker (its SQS message's alert,
+on this delivery) with a lease. The worker then calls the sinks, `confirm()`s each one, and `finish()`es. A crash in
 between leaves the intent; once its lease ends, whoever sees the incident next redoes the effect
 with the same idempotency key, so the ticket is neither lost nor duplicated.
 """
@@ -46,6 +46,24 @@ from triage.ratelimit import Budget
 log = structlog.get_logger(__name__)
 
 R = TypeVar("R")
+#: Between an alert's owner (its message's id and index, the same on every delivery) and the
+#: delivery carrying it out (see `delivery_owner`).
+DELIVERY_MARK = "@"
+
+
+def delivery_owner(alert_owner: str, delivery: str) -> str:
+    """The claim owner of one delivery of an alert. Two deliveries of one message (its
+    visibility lapsed while the first still ran) own different claims, so the second waits
+    for the first instead of running the same effect beside it; a retry after the first ended
+    finds the claim its alert left and takes it as its own."""
+    return f"{alert_owner}{DELIVERY_MARK}{delivery}"
+
+
+def _alert_owner(owner: str) -> str:
+    alert, mark, _ = owner.rpartition(DELIVERY_MARK)
+    return alert if mark else owner
+
+
 #: Given the stored incident (or None), return what to write (None: nothing) and a result.
 Change = Callable[[Incident | None], tuple[Incident | None, R]]
 
@@ -248,10 +266,22 @@ class Store(abc.ABC):
     ) -> Transition:
         pending = stored.pending if stored else None
         if stored is not None and pending is not None:
-            mine = pending.owner == owner
+            mine = _alert_owner(pending.owner) == _alert_owner(owner)
+            # A claim no delivery holds (a group gathering) is taken by the next one.
+            taken = pending.owner != _alert_owner(pending.owner) and pending.until > now
+            if mine and taken and pending.owner != owner:
+                # Another delivery of this very message is carrying the effect out (its
+                # visibility lapsed, so SQS handed it out again): wait for it to end.
+                raise StoreBusyError(
+                    f"incident {alert.fingerprint}: another delivery of this message is "
+                    f"carrying out its {pending.kind} effect",
+                    retry_after_s=self._wait(pending, now),
+                )
             if mine or pending.until <= now:
                 # Our own retry, or an abandoned effect: redo it before anything else.
-                claimed = dataclasses.replace(pending, owner=owner, until=now + self.lease)
+                claimed = dataclasses.replace(
+                    pending, owner=_claimant(pending, owner, now), until=now + self.lease
+                )
                 after = dataclasses.replace(stored, pending=claimed, version=stored.version + 1)
                 return Transition(Action(pending.kind.value), stored, after, redo=not mine)
         if group is None:
@@ -277,17 +307,22 @@ class Store(abc.ABC):
             # Wait for the holder to finish or its lease to run out. A third of the lease at
             # most per try, so the lease of a crashed worker runs out within three tries,
             # while a live holder is not waited on long.
-            remaining = (pending.until - now).total_seconds()
-            wait = max(1.0, min(remaining + 1.0, self.lease.total_seconds() / 3))
             raise StoreBusyError(
                 f"incident {alert.fingerprint} has a {pending.kind} effect in progress",
-                retry_after_s=wait,
+                retry_after_s=self._wait(pending, now),
             )
         return Transition(
             decision.action,
             stored,
             self._stamp(stored, decision, effect, owner, now, gather=gather),
         )
+
+    def _wait(self, pending: Pending, now: datetime) -> float:
+        """How long a message waits for an effect someone else holds: a third of the lease at
+        most per try, so the lease of a crashed worker runs out within three tries, while a
+        live holder is not waited on long."""
+        remaining = (pending.until - now).total_seconds()
+        return max(1.0, min(remaining + 1.0, self.lease.total_seconds() / 3))
 
     def _stamp(
         self,
@@ -313,13 +348,18 @@ class Store(abc.ABC):
         delta = incident.occurrences - (stored.occurrences_at_update if stored else 0)
         group = incident.group
         gathering = group.window_s if group and gather and effect is EffectKind.OPEN else 0
+        not_before = now + timedelta(seconds=gathering) if gathering else None
+        if not_before is not None:
+            # Nobody carries a gathering group's ticket out yet: its alert's next delivery,
+            # when the window is over, takes the claim as its own.
+            owner = _alert_owner(owner)
         pending = Pending(
             effect,
             owner,
             now + self.lease,
             seq,
             delta=delta,
-            not_before=now + timedelta(seconds=gathering) if gathering else None,
+            not_before=not_before,
             alert=alert,
         )
         return dataclasses.replace(incident, seq=seq, pending=pending)
@@ -578,6 +618,13 @@ def _budget_state(record: Record | None) -> tuple[float, float] | None:
 
 #: Which silence (if any) holds a stored incident now; the sweep passes the one it reads.
 SilenceMatch = Callable[[Incident], "Silence | None"]
+
+
+def _claimant(pending: Pending, owner: str, now: datetime) -> str:
+    """Who holds `pending` once `owner` claims it: no delivery while its group gathers."""
+    if pending.not_before is not None and now < pending.not_before:
+        return _alert_owner(owner)
+    return owner
 
 
 def _with(incident: Incident, **changes: object) -> Incident:
