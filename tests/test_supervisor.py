@@ -7,6 +7,7 @@ import asyncio
 from collections.abc import Sequence
 
 import pytest
+import structlog
 
 from memory_inbox import MemoryInbox
 from triage.errors import DecodeError, SinkUnavailableError
@@ -232,6 +233,40 @@ async def test_a_bug_in_one_message_never_stops_the_others() -> None:
     await task
     assert sorted(inbox.deleted) == sorted([good1, good2])
     assert supervisor.stats.failures[bad].reason == "bug"
+
+
+async def test_a_long_poll_answered_empty_at_once_backs_off_and_says_so() -> None:
+    """A queue endpoint that answers a 20 s long poll empty at once (a proxy, a broken
+    emulator) is polled with a growing pause and one warning, not in a busy loop."""
+
+    class InstantInbox(MemoryInbox):
+        def __init__(self) -> None:
+            super().__init__()
+            self.polls: list[float] = []
+
+        async def receive(
+            self, max_messages: int, wait_s: int, visibility_s: int
+        ) -> list[Message]:
+            self.polls.append(asyncio.get_running_loop().time())
+            return []
+
+    inbox = InstantInbox()
+
+    async def handler(message: Message, _progress: Progress) -> list[Outcome]:
+        return []
+
+    supervisor = Supervisor(config(drain=False, wait_s=20), inbox, handler, Metrics())
+    with structlog.testing.capture_logs() as logs:
+        task = asyncio.create_task(supervisor.serve())
+        while len(inbox.polls) < 5:
+            await asyncio.sleep(0.01)
+        supervisor.should_exit.set()
+        await task
+    gaps = [b - a for a, b in zip(inbox.polls, inbox.polls[1:], strict=False)][:4]
+    # Backoff with jitter: at least half of 0.1, 0.2, 0.4, 0.8 s.
+    assert all(gap >= 0.05 * 2**i * 0.95 for i, gap in enumerate(gaps)), gaps
+    warned = [e for e in logs if e["event"] == "receive.empty_at_once"]
+    assert [e["times"] for e in warned] == [1]
 
 
 @pytest.mark.parametrize("count", [0, 25])

@@ -64,12 +64,15 @@ class Acker:
 
     async def _flush(self, batch: list[tuple[Message, asyncio.Future[bool]]]) -> None:
         messages = [m for m, _ in batch]
+        failed = {m.id for m in messages}
         try:
             failed = set(await self.inbox.delete(messages))
         except TransientError as exc:
             # Undeleted messages come back after their visibility timeout and are seen as repeats.
             log.warning("message.delete_failed", error=str(exc), count=len(messages))
-            failed = {m.id for m in messages}
-        for message, done in batch:
-            if not done.done():
-                done.set_result(message.id not in failed)
+        finally:
+            # Every waiting worker gets its answer, even when the delete raised something
+            # unexpected (which then ends the acker, and the daemon with it).
+            for message, done in batch:
+                if not done.done():
+                    done.set_result(message.id not in failed)

@@ -280,6 +280,8 @@ class Supervisor:
 
     async def _receive_loop(self) -> None:
         failures = 0
+        #: Long polls in a row that came back empty at once (see `_came_back_early`).
+        early = 0
         #: The last receive came back full: the queue has a backlog worth several receives.
         backlog = False
         while not self.should_exit.is_set():
@@ -305,6 +307,7 @@ class Supervisor:
             # With a backlog and many free slots, fill them with parallel receives instead of
             # one round trip per ten; an idle queue keeps a single long poll (SQS bills per call).
             calls = min(-(-free // per_call), self.MAX_PARALLEL_RECEIVES) if backlog else 1
+            asked_at = time.monotonic()
             try:
                 messages = await self._until_exit(self._receive(per_call, calls, free, wait_s))
             except TransientError as exc:
@@ -323,6 +326,16 @@ class Supervisor:
                 self._start(message)
             if not messages and wait_s == 0:
                 await self._sleep_unless_exit(0.1)  # short polling: don't spin on an empty queue
+            elif not messages and time.monotonic() - asked_at < wait_s / 2:
+                # A long poll answered empty at once: not how SQS behaves (a proxy answering 200
+                # without messages, an endpoint that ignores the wait). Back off, say so.
+                early += 1
+                delay = _backoff(early, 0.1, 5.0)
+                if early in (1, 10) or early % 100 == 0:
+                    log.warning("receive.empty_at_once", times=early, wait_s=wait_s)
+                await self._sleep_unless_exit(delay)
+            elif messages or early:
+                early = 0
             if (
                 self.config.drain
                 and not messages
