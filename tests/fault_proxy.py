@@ -17,6 +17,7 @@ import json
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import urlparse
@@ -44,6 +45,8 @@ class FaultProxy(LoopbackServer):
         self._errors: Counter[str] = Counter()
         #: X-Amz-Target prefix → seconds its requests are held before they are relayed.
         self._delays: dict[str, float] = {}
+        #: X-Amz-Target → what turns the upstream's 200 answer into the one the client gets.
+        self._rewrites: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {}
         super().__init__()
 
     @property
@@ -70,6 +73,12 @@ class FaultProxy(LoopbackServer):
         `DynamoDB_20120810.`) for `seconds` before relaying it (0: no longer); a slow service."""
         with self._lock:
             self._delays[target_prefix] = seconds
+
+    def rewrite(self, target: str, change: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
+        """Answer every successful `target` call (e.g. `AmazonSQS.ReceiveMessage`) with
+        `change(answer)` instead: a service sending what its API never promised."""
+        with self._lock:
+            self._rewrites[target] = change
 
     def errors(self, code: str) -> int:
         """How many answers moto gave with this error type (e.g. ConditionalCheckFailedException)."""
@@ -126,6 +135,10 @@ class FaultProxy(LoopbackServer):
             # Error bodies that are not JSON (moto's HTML 500 page) are simply not counted.
             with self._lock, contextlib.suppress(ValueError, AttributeError):
                 self._errors[str(json.loads(reply).get("__type", "?")).rsplit("#", 1)[-1]] += 1
+        with self._lock:
+            change = self._rewrites.get(target)
+        if change is not None and status == 200:
+            reply = json.dumps(change(json.loads(reply or b"{}"))).encode()
         if withheld:
             answer = json.loads(reply or b"{}")
             answer.setdefault("Successful", [])

@@ -577,6 +577,55 @@ async def test_an_entry_sqs_refuses_for_its_content_is_422(queues: Queues, proxy
     assert "InvalidMessageContents" in answers[0].json()["error"]
 
 
+@pytest.mark.parametrize(
+    "answer",
+    [
+        {"Successful": [{"Id": "0"}], "Failed": [{"Id": "99"}, {"Id": "x"}]},
+        {"Successful": "no list"},
+        {"Successful": ["junk"]},
+        {},
+    ],
+)
+async def test_a_batch_answer_that_does_not_read_is_503_for_each_sender(
+    queues: Queues, proxy: SqsProxy, answer: dict[str, Any]
+) -> None:
+    """SendMessageBatch answered 200 with entries that name no sender, without ids, or in a
+    shape botocore cannot read: every request of the batch is answered 503 with Retry-After
+    (the sender retries), none waits forever and the gateway goes on."""
+    settings = ingest_settings(queues.url, proxy.url, ingest_linger_ms=100)
+    proxy.rewrite("AmazonSQS.SendMessageBatch", lambda _: answer)
+    bodies = [json.dumps({"title": f"alert {i}"}).encode() for i in range(2)]
+    async with (
+        running(settings) as service,
+        loopback_client(service.port) as client,
+    ):
+        answers = await post_batched(client, proxy, bodies)
+        proxy.rewrite("AmazonSQS.SendMessageBatch", lambda answer: answer)
+        again = await post_batched(client, proxy, bodies)
+    assert [a.status_code for a in answers] == [503, 503]
+    assert all("retry-after" in a.headers for a in answers)
+    assert [a.status_code for a in again] == [202, 202]
+
+
+@pytest.mark.parametrize("answer", [{}, {"MessageId": 7}, {"MessageId": ["x"]}])
+async def test_a_send_answer_without_a_message_id_is_503(
+    queues: Queues, proxy: SqsProxy, answer: dict[str, Any]
+) -> None:
+    """SendMessage answered 200 without a usable MessageId is a 503 with Retry-After, not a
+    500 or a hung request."""
+    settings = ingest_settings(queues.url, proxy.url)
+    proxy.rewrite("AmazonSQS.SendMessage", lambda _: answer)
+    async with (
+        running(settings) as service,
+        loopback_client(service.port) as client,
+    ):
+        response = await client.post(
+            "/v1/alerts/generic", content=GENERIC, headers=bearer("generic")
+        )
+    assert response.status_code == 503
+    assert "retry-after" in response.headers
+
+
 async def test_a_quiet_gateway_sends_at_once(queues: Queues, proxy: SqsProxy) -> None:
     """With no call in flight a body leaves at once: under a linger that never ends, a lone
     webhook is still answered (it would wait forever if it lingered)."""

@@ -12,6 +12,7 @@ import aioboto3
 import pytest
 from aiobotocore.config import AioConfig
 
+from fault_proxy import FaultProxy
 from triage.errors import ConfigError, SinkUnavailableError
 from triage.secrets import BackendToken
 from triage.settings import Settings
@@ -145,6 +146,30 @@ async def test_unreachable_secrets_manager_is_transient() -> None:
     ) as client:
         with pytest.raises(SinkUnavailableError, match="EndpointConnectionError"):
             await from_secret(client).get()
+
+
+@pytest.mark.parametrize(
+    "answer", [{}, {"SecretString": None}, {"SecretString": ["x"]}, {"Name": "t"}]
+)
+async def test_an_answer_without_the_secret_is_transient_not_a_config_error(
+    secrets: Any, moto_url: str, answer: dict[str, Any]
+) -> None:
+    """GetSecretValue answered 200 without a string secret (a proxy, a broken endpoint) is a
+    retryable failure: a config error would stop the daemon at start-up for a passing fault."""
+    await secrets.create_secret(Name="t", SecretString="real")
+    with FaultProxy(moto_url) as proxy:
+        proxy.rewrite("secretsmanager.GetSecretValue", lambda _: answer)
+        session = aioboto3.Session(region_name="us-east-1")
+        async with session.client("secretsmanager", endpoint_url=proxy.url) as client:
+            with pytest.raises(SinkUnavailableError, match="will retry"):
+                await from_secret(client).get()
+
+
+async def test_a_binary_secret_is_a_config_error(secrets: Any) -> None:
+    """A secret holding only SecretBinary can never give a token: that is a config error."""
+    await secrets.create_secret(Name="t", SecretBinary=b"\x00token")
+    with pytest.raises(ConfigError, match="binary"):
+        await from_secret(secrets).get()
 
 
 def test_secret_id_without_a_client_is_a_config_error() -> None:

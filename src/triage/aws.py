@@ -6,17 +6,57 @@ with the process's one client context (`triage.tls`).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from contextlib import AsyncExitStack
 from typing import Any
 
 import aioboto3
 import aiohttp
+import structlog
 from aiobotocore.config import AioConfig
 from aiobotocore.httpsession import AIOHTTPSession
 from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
 
 from triage.settings import Settings
 from triage.tls import client_context
+
+log = structlog.get_logger(__name__)
+
+#: What one AWS call can raise when the service fails: its error answer, botocore's own errors
+#: (network, timeouts, an answer that is no JSON), and what botocore's parser raises on a 200
+#: answer that does not fit the API's shapes (a list that is an object, an entry that is a
+#: string: plain AttributeError, TypeError …). Catch it around the call alone, never more.
+AWS_CALL_ERRORS: tuple[type[Exception], ...] = (
+    ClientError,
+    BotoCoreError,
+    AttributeError,
+    TypeError,
+    KeyError,
+    ValueError,
+    IndexError,
+)
+
+
+
+def batch_entries(answer: object, key: str, size: int) -> list[tuple[Mapping[str, Any], int]]:
+    """The `key` entries ("Successful", "Failed") of a batch call's answer, each with the index
+    of the request entry it names (triage sends each entry's index as its Id). An entry naming
+    none is logged and left out: whatever no entry answered, the caller takes as not done."""
+    entries = answer.get(key) if isinstance(answer, Mapping) else None
+    found = []
+    for entry in entries if isinstance(entries, list) else []:
+        index = entry.get("Id") if isinstance(entry, Mapping) else None
+        position = int(index) if isinstance(index, str) and index in _ENTRY_IDS else size
+        if position < size:
+            found.append((entry, position))
+        else:
+            log.warning("aws.batch_entry_unknown", answer=key, entry_id=str(index)[:40])
+    return found
+
+
+#: Batch entry ids as triage sends them: SQS takes at most ten entries per batch call.
+_ENTRY_IDS = frozenset(str(i) for i in range(10))
 
 #: Retries in botocore's standard mode; our own backoff (via SQS visibility) handles the rest.
 _CONFIG = Config(

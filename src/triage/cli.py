@@ -15,8 +15,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
 from triage import version
 from triage.errors import ConfigError, TriageError
 from triage.logs import configure_logging
@@ -318,7 +316,7 @@ def _health(settings: Settings, ready: bool, timeout_s: float) -> int:
 
 
 async def _dlq(settings: Settings, args: argparse.Namespace) -> int:
-    from triage.aws import Aws
+    from triage.aws import AWS_CALL_ERRORS, Aws
     from triage.ops import dlq
 
     settings.require("queue_url")
@@ -349,7 +347,7 @@ async def _dlq(settings: Settings, args: argparse.Namespace) -> int:
                 args.max or 10**9,
                 args.dry_run,
             )
-    except (ClientError, BotoCoreError) as exc:
+    except AWS_CALL_ERRORS as exc:
         _err(f"triage: dlq: {exc}")
         return 1
     finally:
@@ -385,7 +383,7 @@ def _normalize(path: str) -> int:
 
 
 async def _send(settings: Settings, files: Sequence[str], queue_url: str | None) -> int:
-    from triage.aws import Aws
+    from triage.aws import AWS_CALL_ERRORS, Aws
 
     url = queue_url or settings.queue_url
     if not url:
@@ -404,7 +402,7 @@ async def _send(settings: Settings, files: Sequence[str], queue_url: str | None)
     try:
         sqs = await aws.client("sqs")
         failed = await _send_batches(sqs, url, files, bodies)
-    except (ClientError, BotoCoreError) as exc:
+    except AWS_CALL_ERRORS as exc:
         _err(f"triage: send: {url}: {exc}")
         return 1
     finally:

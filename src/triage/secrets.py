@@ -17,11 +17,13 @@ import asyncio
 import json
 import os
 import time
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Protocol
 
 import structlog
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ClientError
 
+from triage.aws import AWS_CALL_ERRORS
 from triage.errors import ConfigError, SinkUnavailableError
 from triage.redact import hold
 from triage.settings import Settings
@@ -120,17 +122,26 @@ class BackendToken:
             raise SinkUnavailableError(
                 f"reading secret {secret_id!r} failed: {code}; will retry"
             ) from None
-        except BotoCoreError as exc:  # network errors and timeouts, after botocore's own retries
+        except AWS_CALL_ERRORS as exc:
+            # Network errors and timeouts (after botocore's own retries), or an answer botocore
+            # could not read: the type alone, never the text (it may quote the answer).
             log.warning("backend_token.unavailable", secret_id=secret_id, error=type(exc).__name__)
             raise SinkUnavailableError(
                 f"reading secret {secret_id!r} failed: {type(exc).__name__}; will retry"
             ) from None
-        log.info("backend_token.read", secret_id=secret_id, version=response.get("VersionId"))
-        secret = response.get("SecretString")
-        if secret is None:
-            raise ConfigError(
-                f"secret {secret_id!r} has no SecretString (binary secrets are not supported)"
+        secret = response.get("SecretString") if isinstance(response, Mapping) else None
+        if not isinstance(secret, str):
+            if isinstance(response, Mapping) and response.get("SecretBinary") is not None:
+                raise ConfigError(
+                    f"secret {secret_id!r} has no SecretString (binary secrets are not supported)"
+                )
+            # A 200 without the secret is Secrets Manager (or what answers for it) failing.
+            log.warning("backend_token.unavailable", secret_id=secret_id, error="no_secret")
+            raise SinkUnavailableError(
+                f"reading secret {secret_id!r} failed: the answer held no secret; will retry"
             )
+        version = response.get("VersionId")
+        log.info("backend_token.read", secret_id=secret_id, version=str(version)[:64])
         return _token_from(secret, secret_id)
 
 

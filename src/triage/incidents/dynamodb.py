@@ -21,8 +21,9 @@ from datetime import timedelta
 from typing import Any
 
 import structlog
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ClientError
 
+from triage.aws import AWS_CALL_ERRORS
 from triage.errors import StoreBusyError, StoreUnavailableError
 from triage.incidents.lifecycle import Policy
 from triage.incidents.store import INCIDENT, R, Record, RecordChange, Store
@@ -91,7 +92,7 @@ class DynamoDBStore(Store):
                 Key={"fingerprint": {"S": _item_key(kind, key)}},
                 ConsistentRead=True,
             )
-        except (ClientError, BotoCoreError) as exc:
+        except AWS_CALL_ERRORS as exc:
             raise _unavailable("get_item", exc) from exc
         item = response.get("Item")
         if not item:
@@ -131,7 +132,7 @@ class DynamoDBStore(Store):
             if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
                 return False
             raise _unavailable("put_item", exc) from exc
-        except BotoCoreError as exc:
+        except AWS_CALL_ERRORS as exc:
             raise _unavailable("put_item", exc) from exc
         return True
 
@@ -207,7 +208,7 @@ class DynamoDBStore(Store):
         while True:
             try:
                 response = await fetch(**request)
-            except (ClientError, BotoCoreError) as exc:
+            except AWS_CALL_ERRORS as exc:
                 raise _unavailable(call, exc) from exc
             for item in response.get("Items", []):
                 yield item
@@ -219,7 +220,7 @@ class DynamoDBStore(Store):
     async def ping(self) -> None:
         try:
             await self._ddb.describe_table(TableName=self.table)
-        except (ClientError, BotoCoreError) as exc:
+        except AWS_CALL_ERRORS as exc:
             raise _unavailable("describe_table", exc) from exc
 
     async def aclose(self) -> None:

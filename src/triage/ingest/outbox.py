@@ -22,8 +22,9 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import structlog
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ClientError
 
+from triage.aws import AWS_CALL_ERRORS, batch_entries
 from triage.metrics import Metrics
 
 log = structlog.get_logger(__name__)
@@ -162,21 +163,24 @@ class SqsOutbox:
                 response = await self._sqs.send_message_batch(
                     QueueUrl=self.queue_url, Entries=entries
                 )
-            except (ClientError, BotoCoreError) as exc:
+            except AWS_CALL_ERRORS as exc:
                 _fail_all(batch, _unavailable(exc, len(batch)))
                 return
-        for entry in response.get("Successful", []):
-            _settle(batch[int(entry["Id"])][1], result=entry["MessageId"])
-        for entry in response.get("Failed", []):
-            code = str(entry.get("Code", "Unknown"))
+        for entry, i in batch_entries(response, "Successful", len(batch)):
+            message_id = entry.get("MessageId")
+            if isinstance(message_id, str) and message_id:
+                _settle(batch[i][1], result=message_id)
+        for entry, i in batch_entries(response, "Failed", len(batch)):
+            code = _text(entry.get("Code", "Unknown"))
             log.warning("ingest.entry_failed", code=code, sender_fault=entry.get("SenderFault"))
             error: Exception = (
                 MessageRejected(f"SQS refused the message: {code}", code=code)
-                if entry.get("SenderFault")
+                if entry.get("SenderFault") is True
                 else QueueUnavailable(f"SQS failed the message: {code}", code=code)
             )
-            _settle(batch[int(entry["Id"])][1], error=error)
-        # An entry SQS answered neither way must not leave its sender waiting forever.
+            _settle(batch[i][1], error=error)
+        # An entry SQS answered neither way (or in a way that does not read) must not leave its
+        # sender waiting forever.
         _fail_all(batch, QueueUnavailable("SQS did not answer for the message", code="no_answer"))
 
     async def _send_alone(self, waiter: _Waiter) -> None:
@@ -193,10 +197,15 @@ class SqsOutbox:
                 else:
                     _settle(done, error=_unavailable(exc, 1))
                 return
-            except BotoCoreError as exc:
+            except AWS_CALL_ERRORS as exc:
                 _settle(done, error=_unavailable(exc, 1))
                 return
-        _settle(done, result=response["MessageId"])
+        message_id = response.get("MessageId") if isinstance(response, Mapping) else None
+        if isinstance(message_id, str) and message_id:
+            _settle(done, result=message_id)
+        else:
+            log.warning("ingest.queue_unavailable", error="no_message_id", messages=1)
+            _settle(done, error=QueueUnavailable("SQS did not answer with an id", code="no_answer"))
 
 
 def _settle(
@@ -209,6 +218,11 @@ def _settle(
     else:
         assert result is not None
         done.set_result(result)
+
+
+def _text(value: object) -> str:
+    """A value from SQS's answer, short enough for one log field."""
+    return str(value)[:64]
 
 
 def _fail_all(batch: list[_Waiter], error: Exception) -> None:

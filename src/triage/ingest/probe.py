@@ -10,8 +10,9 @@ import time
 from typing import Any
 
 import structlog
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ClientError
 
+from triage.aws import AWS_CALL_ERRORS
 from triage.decode import MAX_BODY_BYTES
 from triage.health import Health
 
@@ -56,7 +57,7 @@ class QueueProbe:
             response = await self._sqs.get_queue_attributes(
                 QueueUrl=self.queue_url, AttributeNames=["MaximumMessageSize"]
             )
-        except (ClientError, BotoCoreError) as exc:
+        except AWS_CALL_ERRORS as exc:
             code = (
                 exc.response.get("Error", {}).get("Code", "Unknown")
                 if isinstance(exc, ClientError)

@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from typing import Any, Literal, TextIO, TypeVar
 
 import structlog
-from botocore.exceptions import BotoCoreError, ClientError
 
+from triage.aws import AWS_CALL_ERRORS
 from triage.metrics import Metrics, SeriesKey
 
 log = structlog.get_logger(__name__)
@@ -312,7 +312,7 @@ class PutMetricDataExporter:
                 await self.client.put_metric_data(
                     Namespace=self.namespace, MetricData=data[start : start + self.BATCH]
                 )
-            except (ClientError, BotoCoreError) as exc:
+            except AWS_CALL_ERRORS as exc:
                 # Metrics are best effort: a CloudWatch outage must not touch alert handling.
                 log.warning("metrics.put_failed", error=str(exc), dropped=len(data) - start)
                 break

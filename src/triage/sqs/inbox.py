@@ -5,14 +5,15 @@ The supervisor knows only `Inbox`; tests and benchmarks may give it another impl
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import structlog
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ClientError
 
+from triage.aws import AWS_CALL_ERRORS, batch_entries
 from triage.errors import InboxError
 
 log = structlog.get_logger(__name__)
@@ -99,9 +100,20 @@ class SqsInbox:
                 ],
                 MessageAttributeNames=["All"],
             )
-        except (ClientError, BotoCoreError) as exc:
+        except AWS_CALL_ERRORS as exc:
             raise InboxError(f"receive failed: {_describe(exc)}") from exc
-        return [message_from(raw) for raw in response.get("Messages", [])]
+        raws = response.get("Messages", [])
+        if not isinstance(raws, list):
+            raise InboxError(f"receive answered Messages as {type(raws).__name__}, not a list")
+        messages = []
+        for raw in raws:
+            try:
+                messages.append(message_from(raw))
+            except ValueError as exc:
+                # Left hidden: it comes back when its visibility ends, and SQS moves it to the
+                # dead-letter queue if it never reads right.
+                log.warning("message.unreadable_entry", error=str(exc))
+        return messages
 
     async def delete(self, messages: Sequence[Message]) -> list[str]:
         failed: list[str] = []
@@ -117,11 +129,11 @@ class SqsInbox:
             response = await self._sqs.delete_message_batch(
                 QueueUrl=self.queue_url, Entries=entries
             )
-        except (ClientError, BotoCoreError) as exc:
+        except AWS_CALL_ERRORS as exc:
             raise InboxError(f"delete failed: {_describe(exc)}") from exc
         failed = []
-        for entry in response.get("Failed", []):
-            message = messages[int(entry["Id"])]
+        for entry, i in batch_entries(response, "Failed", len(messages)):
+            message = messages[i]
             log.warning(
                 "message.delete_failed",
                 message_id=message.id,
@@ -145,14 +157,14 @@ class SqsInbox:
             response = await self._sqs.change_message_visibility_batch(
                 QueueUrl=self.queue_url, Entries=entries
             )
-        except (ClientError, BotoCoreError) as exc:
+        except AWS_CALL_ERRORS as exc:
             # Not fatal: the message reappears when its visibility timeout ends anyway.
             log.warning("message.visibility_failed", error=_describe(exc), count=len(messages))
             return
-        for entry in response.get("Failed", []):
+        for entry, i in batch_entries(response, "Failed", len(messages)):
             log.warning(
                 "message.visibility_failed",
-                message_id=messages[int(entry["Id"])].id,
+                message_id=messages[i].id,
                 code=entry.get("Code"),
                 reason=entry.get("Message"),
             )
@@ -167,33 +179,81 @@ class SqsInbox:
                     "ApproximateNumberOfMessagesDelayed",
                 ],
             )
-        except (ClientError, BotoCoreError) as exc:
+        except AWS_CALL_ERRORS as exc:
             raise InboxError(f"get_queue_attributes failed: {_describe(exc)}") from exc
-        attrs = response.get("Attributes", {})
-        return Depth(
-            visible=int(attrs.get("ApproximateNumberOfMessages", 0)),
-            in_flight=int(attrs.get("ApproximateNumberOfMessagesNotVisible", 0)),
-            delayed=int(attrs.get("ApproximateNumberOfMessagesDelayed", 0)),
-        )
+        attrs = _mapping(response.get("Attributes"))
+        try:
+            return Depth(
+                visible=_count(attrs.get("ApproximateNumberOfMessages", 0)),
+                in_flight=_count(attrs.get("ApproximateNumberOfMessagesNotVisible", 0)),
+                delayed=_count(attrs.get("ApproximateNumberOfMessagesDelayed", 0)),
+            )
+        except ValueError as exc:
+            raise InboxError(f"get_queue_attributes answered {exc}") from exc
 
 
-def message_from(raw: dict[str, Any]) -> Message:
-    """A Message from one entry of ReceiveMessage's answer."""
-    attrs = raw.get("Attributes", {})
-    sent = attrs.get("SentTimestamp")
+def message_from(raw: object) -> Message:
+    """A Message from one entry of ReceiveMessage's answer. Raises ValueError for an entry
+    without an id or a receipt handle; an attribute that does not read is left out (logged)."""
+    entry = _mapping(raw)
+    mid, handle, body = entry.get("MessageId"), entry.get("ReceiptHandle"), entry.get("Body", "")
+    if not (isinstance(mid, str) and mid and isinstance(handle, str) and handle):
+        raise ValueError("a received entry has no MessageId or ReceiptHandle")
+    if not isinstance(body, str):
+        raise ValueError(f"message {mid} has a {type(body).__name__} body, not a string")  # noqa: TRY004
+    attrs = _mapping(entry.get("Attributes"))
+    receives = _attribute(mid, "ApproximateReceiveCount", attrs, _count)
+    trace = attrs.get("AWSTraceHeader")
     return Message(
-        id=raw["MessageId"],
-        body=raw.get("Body", ""),
-        receipt_handle=raw["ReceiptHandle"],
-        receive_count=int(attrs.get("ApproximateReceiveCount", 1)),
-        sent_at=datetime.fromtimestamp(int(sent) / 1000, UTC) if sent else None,
+        id=mid,
+        body=body,
+        receipt_handle=handle,
+        receive_count=1 if receives is None else receives,
+        sent_at=_attribute(mid, "SentTimestamp", attrs, _epoch_ms),
         attributes={
             name: value["StringValue"]
-            for name, value in raw.get("MessageAttributes", {}).items()
-            if isinstance(value.get("StringValue"), str)
+            for name, value in _mapping(entry.get("MessageAttributes")).items()
+            if isinstance(value, Mapping) and isinstance(value.get("StringValue"), str)
         },
-        trace_header=attrs.get("AWSTraceHeader"),
+        trace_header=trace if isinstance(trace, str) else None,
     )
+
+
+T = TypeVar("T")
+
+
+def _attribute(
+    mid: str, name: str, attrs: Mapping[str, object], read: Callable[[object], T]
+) -> T | None:
+    """`read(attrs[name])`; None when it is absent, or unreadable (logged)."""
+    if attrs.get(name) is None:
+        return None
+    try:
+        return read(attrs[name])
+    except ValueError:
+        log.warning("message.unreadable_attribute", message_id=mid, attribute=name)
+        return None
+
+
+def _count(value: object) -> int:
+    """A non-negative decimal count as SQS writes it ("3"), nothing else."""
+    text = str(value) if isinstance(value, int | str) else ""
+    if not (text.isascii() and text.isdigit() and len(text) <= 18):
+        raise ValueError(f"{type(value).__name__} {str(value)[:40]!r} is not a count")
+    return int(text)
+
+
+def _epoch_ms(value: object) -> datetime:
+    """Epoch milliseconds as SQS writes SentTimestamp, within datetime's years."""
+    ms = _count(value)
+    try:
+        return datetime.fromtimestamp(ms / 1000, UTC)
+    except (OverflowError, OSError) as exc:
+        raise ValueError(f"{ms} ms is no time") from exc
+
+
+def _mapping(value: object) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
 
 
 def _batches(messages: Sequence[Message]) -> list[Sequence[Message]]:
