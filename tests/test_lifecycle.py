@@ -5,8 +5,12 @@ from __future__ import annotations
 import dataclasses
 from datetime import timedelta
 
+import pytest
+
 from factories import T0, alert
-from triage.incidents.lifecycle import Action, Incident, Policy, State, decide
+from triage.incidents import groups
+from triage.incidents.groups import GroupKey, decide_group
+from triage.incidents.lifecycle import Action, Decision, Incident, Policy, State, decide
 from triage.models import Status
 
 POLICY = Policy(
@@ -159,3 +163,21 @@ def test_records_written_before_applied_at_existed_cannot_be_held_either() -> No
     legacy = _closed(10, applied_at=None, last_event_at=FAR_FUTURE)
     later = T0 + timedelta(minutes=30)
     assert decide(legacy, alert(at=later), later, POLICY).action is Action.REOPEN
+
+
+def test_a_member_past_the_tracked_ones_is_counted_once_however_often_it_fires(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Past MAX_MEMBERS a member is only counted: its first event once, and its repeats not
+    again and without a write (each repeat used to add one and rewrite the group)."""
+    monkeypatch.setattr(groups, "MAX_MEMBERS", 2)
+    key = GroupKey.of("pods", ("alertname",), {"alertname": "Crash"}, 0, str)
+    stored: Incident | None = None
+    for name in ("a", "b", "c", "d"):
+        stored = decide_group(stored, alert(name), T0, POLICY, key).incident
+    assert stored is not None and stored.group is not None
+    assert (len(stored.group.members), stored.group.untracked) == (2, 2)
+    again = decide_group(stored, alert("c", minutes=1), T0 + timedelta(minutes=1), POLICY, key)
+    assert again == Decision(Action.COUNT, None)
+    quiet = decide_group(stored, alert("d", Status.RESOLVED, minutes=2), T0, POLICY, key)
+    assert quiet == Decision(Action.COUNT, None)

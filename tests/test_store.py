@@ -14,7 +14,8 @@ import pytest
 
 from factories import T0, alert, view
 from triage.errors import StoreBusyError
-from triage.incidents.codec import view_from_json, view_to_json
+from triage.incidents import store as store_module
+from triage.incidents.codec import incident_to_json, view_from_json, view_to_json
 from triage.incidents.dynamodb import DynamoDBStore, create_table
 from triage.incidents.groups import GroupKey
 from triage.incidents.lifecycle import Action, Policy, State
@@ -322,6 +323,60 @@ async def test_a_group_incident_keeps_its_members_in_every_store(store: Store) -
     assert set(stored.group.members) == {alert("api-0").fingerprint, alert("api-1").fingerprint}
     assert stored.group.by == {"alertname": "Crash"}
     assert stored.pending is not None and stored.pending.owner == "m0"
+
+
+async def test_a_group_past_the_record_bound_leaves_quiet_members_titles_out(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Members with long non-Latin titles would take a group past what a record holds (on
+    DynamoDB, a refused write that wedged the incident): every member is still written,
+    tracked and counted; resolved members' titles are left out before firing ones'."""
+    monkeypatch.setattr(store_module, "MAX_RECORD_BYTES", 30_000)
+    group = GroupKey.of("pods", ("alertname",), {"alertname": "Crash"}, 0, str)
+    wide = "界" * 120  # 3 bytes each in UTF-8: a member takes ~470 bytes
+    names = [f"{i}-{wide}" for i in range(80)]
+    for i, name in enumerate(names):
+        await store.begin(alert(name), f"m{i}", T0 + timedelta(seconds=i), group)
+    for i, name in enumerate(names[:10]):  # ten members resolve
+        resolved = alert(name, Status.RESOLVED, T0 + timedelta(minutes=5))
+        await store.begin(resolved, f"r{i}", T0 + timedelta(minutes=5), group)
+    stored = await store.get(group.key)
+    assert stored is not None and stored.group is not None
+    members = stored.group.members
+    assert len(members) == len(names) and stored.group.untracked == 0
+    assert all(m.title == "" for m in members.values() if m.status is Status.RESOLVED)
+    assert any(m.title for m in members.values() if m.status is Status.FIRING)
+    assert len(incident_to_json(stored).encode()) <= 30_000
+
+
+async def test_silences_past_the_record_bound_are_refused_and_the_kept_ones_read(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Adding a silence that would take the one silences record past its bound is refused
+    with a plain error (it used to be a store failure retried forever); the kept ones read."""
+    monkeypatch.setattr(store_module, "MAX_RECORD_BYTES", 5_000)
+    refused: ValueError | None = None
+    added = 0
+    while refused is None and added < 100:
+        wide = Silence.new(
+            [Matcher.parse("team=" + "p" * 1000)], T0, SILENCE_END, "maintenance", "alice"
+        )
+        try:
+            await store.add_silence(wide, T0)
+            added += 1
+        except ValueError as exc:
+            refused = exc
+    assert refused is not None and "expire some first" in str(refused)
+    assert 0 < added < 100
+    assert len(await store.silences()) == added
+
+
+def test_a_silence_takes_a_bounded_number_of_matchers() -> None:
+    """A silence of 33 matchers is refused: all silences share one record read every second."""
+    matchers = [Matcher.parse(f"l{i}=v") for i in range(33)]
+    with pytest.raises(ValueError, match="at most 32 matchers"):
+        Silence.new(matchers, T0, SILENCE_END, "maintenance", "alice")
+    assert Silence.new(matchers[:32], T0, SILENCE_END, "maintenance", "alice").matchers
 
 
 # --- Operators and the sweep: silences, listing, closing by hand, held effects, escalation ---

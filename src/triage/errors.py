@@ -84,6 +84,12 @@ class SinkRejectedError(PermanentError):
     reason = "sink_rejected"
 
 
+class RecordTooLargeError(PermanentError):
+    """Raised when a store record would outgrow what every store can hold (DynamoDB: 400 KB)."""
+
+    reason = "too_large"
+
+
 class TransientError(TriageError):
     """Raised when a later attempt may succeed: the message is retried after a backoff."""
 

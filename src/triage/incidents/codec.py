@@ -70,7 +70,8 @@ def _group_json(group: Group) -> str:
     members = ",".join(_member_json(fp, m) for fp, m in group.members.items())
     return (
         f'{{"route":{dump(group.route)},"by":{dump(group.by)},"members":{{{members}}},'
-        f'"untracked":{dump(group.untracked)},"window_s":{dump(group.window_s)}}}'
+        f'"untracked":{dump(group.untracked)},"untracked_ids":{dump(sorted(group.untracked_ids))},'
+        f'"window_s":{dump(group.window_s)}}}'
     )
 
 
@@ -126,6 +127,7 @@ def incident_from_json(text: str) -> Incident:
                 for fp, (status, title, last, since) in g["members"].items()
             },
             untracked=g.get("untracked", 0),
+            untracked_ids=frozenset(g.get("untracked_ids", ())),
             window_s=g.get("window_s", 0.0),
         )
     data["history"] = tuple(Event(_at(at), a, n) for at, a, n in data.get("history", ()))

@@ -39,6 +39,11 @@ from triage.models import Status, fingerprint_of
 
 #: Members tracked per group: a DynamoDB item holds at most 400 KB, and a ticket lists them.
 MAX_MEMBERS = 1000
+#: Members past MAX_MEMBERS are known by a short id (8 hex digits of their fingerprint), up to
+#: this many, so a repeat of one is counted as one member, without a write; past it, each
+#: new event of an untracked member counts once more.
+MAX_UNTRACKED_IDS = 5000
+UNTRACKED_ID_CHARS = 8
 #: A member's title as kept and listed.
 MEMBER_TITLE_CHARS = 120
 
@@ -83,6 +88,9 @@ def decide_group(
         return _new(stored, event, now, group, firing)
     members = stored.group.members
     known = members.get(event.fingerprint)
+    if known is None and event.fingerprint[:UNTRACKED_ID_CHARS] in stored.group.untracked_ids:
+        # A member past MAX_MEMBERS, counted already: it never holds the group open.
+        return Decision(Action.COUNT, None)
     if known is not None and event.occurred_at < known.last_event_at:
         return Decision(Action.IGNORE, None)  # older than this member's newest event
     if known is not None and known.status is event.status and stored.state is State.OPEN:
@@ -160,7 +168,10 @@ def _new(
 
 def _with_member(group: Group, event: AlertEvent, known: Member | None) -> Group:
     if known is None and len(group.members) >= MAX_MEMBERS:
-        return dataclasses.replace(group, untracked=group.untracked + 1)
+        ids = group.untracked_ids
+        if len(ids) < MAX_UNTRACKED_IDS:
+            ids = ids | {event.fingerprint[:UNTRACKED_ID_CHARS]}
+        return dataclasses.replace(group, untracked=group.untracked + 1, untracked_ids=ids)
     return dataclasses.replace(
         group, members={**group.members, event.fingerprint: _member(event, known)}
     )

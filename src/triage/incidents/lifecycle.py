@@ -171,6 +171,9 @@ class Group:
     members: dict[str, Member] = field(default_factory=dict)
     #: Members beyond the ones tracked (`MAX_MEMBERS`): counted, never holding the group open.
     untracked: int = 0
+    #: Short ids of those members (`groups.MAX_UNTRACKED_IDS` at most), so one is counted once
+    #: however often it fires.
+    untracked_ids: frozenset[str] = frozenset()
     #: The first ticket waits this long for more members to join.
     window_s: float = 0.0
 

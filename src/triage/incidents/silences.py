@@ -41,6 +41,8 @@ log = structlog.get_logger(__name__)
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.:/-]{0,127}")
 #: Longest value or pattern accepted, and how much of an alert's text a regex is run over.
 MAX_VALUE_CHARS = 1024
+#: Matchers per silence: every silence is kept in one store record, read each second.
+MAX_MATCHERS = 32
 MATCH_CHARS = 2048
 FIELDS = ("source", "team", "title")
 
@@ -178,6 +180,8 @@ class Silence:
     ) -> Silence:
         if not matchers:
             raise ValueError("a silence needs at least one matcher")
+        if len(matchers) > MAX_MATCHERS:
+            raise ValueError(f"a silence takes at most {MAX_MATCHERS} matchers")
         if all(m.holds(_NOTHING) for m in matchers):
             # As Alertmanager: `env!=prod`, `typo=` or `title=~.*` alone would silence every
             # alert (an absent label is ""), which is never what a typo meant.

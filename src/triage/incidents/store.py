@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 
 import structlog
 
-from triage.errors import StoreBusyError
+from triage.errors import RecordTooLargeError, StoreBusyError
 from triage.incidents.codec import incident_from_json, incident_to_json
 from triage.incidents.groups import GroupKey, decide_group
 from triage.incidents.lifecycle import (
@@ -40,7 +40,7 @@ from triage.incidents.lifecycle import (
     decide,
 )
 from triage.incidents.silences import Silence
-from triage.models import EffectKind, Ticket
+from triage.models import EffectKind, Status, Ticket
 from triage.ratelimit import Budget
 
 log = structlog.get_logger(__name__)
@@ -77,6 +77,11 @@ SILENCES_KEY = "all"
 #: Silences kept after they end (for `triage silence list --all`), and at most this many in all.
 SILENCE_KEEP = timedelta(days=7)
 MAX_SILENCES = 1000
+#: The most a record's body may take in UTF-8. DynamoDB refuses an item over 400 KB, its key
+#: and other attributes included; SQLite would take more, but every store keeps one bound, so
+#: a table can move between them and a test on one proves the other.
+MAX_RECORD_BYTES = 350_000
+
 #: Effects a silence holds back (a close always goes out: the ticket must not stay open).
 _HOLDABLE = (EffectKind.OPEN, EffectKind.UPDATE, EffectKind.REOPEN)
 
@@ -203,6 +208,9 @@ class Store(abc.ABC):
             if write is None:
                 return None, result
             body = incident_to_json(write)
+            if not _fits(body):
+                write = _fitted(write)
+                body = incident_to_json(write)
             self._keep_decoded(fingerprint, body, write)
             encoded = Record(
                 fingerprint, INCIDENT, write.version, body, self._expiry(write), _sweep_at(write)
@@ -620,6 +628,42 @@ def _budget_state(record: Record | None) -> tuple[float, float] | None:
 SilenceMatch = Callable[[Incident], "Silence | None"]
 
 
+def _fits(body: str) -> bool:
+    """`body` is within MAX_RECORD_BYTES (encoded only when its length cannot tell)."""
+    return len(body) * 4 <= MAX_RECORD_BYTES or len(body.encode()) <= MAX_RECORD_BYTES
+
+
+def _fitted(incident: Incident) -> Incident:
+    """`incident` made small enough to store. A group's member titles are what grows without a
+    bound in bytes (1,000 long non-Latin titles pass DynamoDB's limit), so titles are left
+    out, resolved and longest-quiet members first, until it fits; every member stays tracked
+    and counted. Raises RecordTooLargeError when that is not enough."""
+    group = incident.group
+    if group is not None:
+        titled = sorted(
+            (item for item in group.members.items() if item[1].title),
+            key=lambda item: (item[1].status is Status.FIRING, item[1].last_event_at),
+        )
+        while titled:
+            size = len(incident_to_json(incident).encode())
+            if size <= MAX_RECORD_BYTES:
+                break
+            # A share of the titles proportionate to the excess, at least one per turn.
+            share = max(1, int(len(titled) * (1 - MAX_RECORD_BYTES / size)) + 1)
+            cut, titled = titled[:share], titled[share:]
+            members = dict(group.members)
+            for fp, member in cut:
+                members[fp] = dataclasses.replace(member, title="")
+            group = dataclasses.replace(group, members=members)
+            incident = dataclasses.replace(incident, group=group)
+            log.warning("store.group_titles_left_out", fingerprint=incident.fingerprint, count=share)
+    if _fits(incident_to_json(incident)):
+        return incident
+    raise RecordTooLargeError(
+        f"incident {incident.fingerprint} would take more than {MAX_RECORD_BYTES // 1000} KB"
+    )
+
+
 def _claimant(pending: Pending, owner: str, now: datetime) -> str:
     """Who holds `pending` once `owner` claims it: no delivery while its group gathers."""
     if pending.not_before is not None and now < pending.not_before:
@@ -730,4 +774,9 @@ def _silences_record(record: Record | None, silences: list[Silence]) -> Record:
     body = json.dumps(
         {"silences": [*(s.to_json() for s in silences), *kept]}, separators=(",", ":")
     )
+    if not _fits(body):
+        raise ValueError(
+            f"the silences kept would take {len(body.encode()) // 1000} KB, more than a store "
+            f"record holds ({MAX_RECORD_BYTES // 1000} KB); expire some first"
+        )
     return Record(SILENCES_KEY, SILENCES, (record.version + 1) if record else 1, body)
