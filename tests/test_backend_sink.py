@@ -16,8 +16,10 @@ import aioboto3
 import httpx2
 import pytest
 import structlog
+from aiobotocore.config import AioConfig
 
 from factories import view
+from triage.breaker import BreakerState, CircuitBreaker
 from triage.demo.ticketd import TicketServer
 from triage.errors import ConfigError, SinkRejectedError, SinkThrottledError, SinkUnavailableError
 from triage.metrics import Metrics
@@ -26,6 +28,7 @@ from triage.secrets import BackendToken
 from triage.settings import Settings
 from triage.sinks.backend import BackendSink
 from triage.sinks.base import Effect
+from triage.sinks.guard import GuardedSink
 
 ALERT = Alert(
     source="generic",
@@ -414,3 +417,61 @@ def test_base_url_without_scheme_is_a_config_error() -> None:
     settings = Settings(backend_base_url="localhost:4000")
     with pytest.raises(ConfigError, match="BACKEND_BASE_URL"):
         BackendSink(settings, BackendToken(settings))
+
+
+# --- The breaker's view: an outage is confirmed by the probe before a message is blamed ---
+
+
+def _guarded(sink: BackendSink, threshold: int = 5) -> GuardedSink:
+    return GuardedSink(sink, CircuitBreaker("sink:backend", threshold, 30))
+
+
+async def test_a_backend_found_down_by_its_probe_holds_a_lone_message(
+    sink: BackendSink, backend: TicketServer
+) -> None:
+    """One failed call whose probe fails too (the backend is down, not this message's call)
+    opens the breaker at once and holds the message: a lone alert no longer spends five
+    receives, and reaches the DLQ, before five failures open the breaker."""
+    backend.down = True
+    guarded = _guarded(sink)
+    with pytest.raises(SinkThrottledError, match="held until its probe") as held:
+        await guarded.apply(effect())
+    assert held.value.retry_after_s == 30
+    assert guarded.breaker.state is BreakerState.OPEN
+
+
+async def test_a_failure_the_probe_does_not_confirm_is_the_messages_own(
+    sink: BackendSink, backend: TicketServer
+) -> None:
+    """A 503 for one ticket while the backend answers its probe is retried as the message's
+    own failure (a poison payload still reaches the DLQ); the breaker only counts it."""
+    backend.fail_next(5)
+    guarded = _guarded(sink)
+    with pytest.raises(SinkUnavailableError):
+        await guarded.apply(effect())
+    assert guarded.breaker.state is BreakerState.CLOSED
+
+
+async def test_an_unreadable_token_keeps_the_backend_down_for_its_probe(
+    backend: TicketServer,
+) -> None:
+    """With Secrets Manager unreachable, the probe fails though the backend answers OPTIONS,
+    so the breaker does not close on a backend that cannot be used; the message is held and
+    the backend gets nothing."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    session = aioboto3.Session(region_name="us-east-1")
+    config = AioConfig(retries={"max_attempts": 1, "mode": "standard"}, connect_timeout=1)
+    async with session.client(
+        "secretsmanager", endpoint_url=f"http://127.0.0.1:{port}", config=config
+    ) as secrets:
+        settings = Settings(backend_base_url=backend.url, backend_token_secret_id="t", **ROUTES)
+        async with open_sink(backend.url, token=BackendToken(settings, secrets), **ROUTES) as s:
+            with pytest.raises(SinkUnavailableError, match="secret"):
+                await s.probe()
+            guarded = _guarded(s)
+            with pytest.raises(SinkThrottledError):
+                await guarded.apply(effect())
+    assert guarded.breaker.state is BreakerState.OPEN
+    assert backend.request_count == 0

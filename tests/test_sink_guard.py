@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from factories import alert, view
-from triage.breaker import CircuitBreaker
+from triage.breaker import BreakerState, CircuitBreaker
 from triage.errors import SinkRejectedError, SinkThrottledError, SinkUnavailableError
 from triage.health import Health
 from triage.models import EffectKind, Priority, Ticket
@@ -113,3 +113,51 @@ async def test_a_paused_sink_stops_intake_until_its_deadline() -> None:
     assert pressure.intake_limit() == 0
     now[0] = 161
     assert pressure.intake_limit() is None
+
+
+@dataclass
+class ProbedSink(FlakySink):
+    """A FlakySink with a probe of its own, whose answers are scripted too."""
+
+    probes: list[str] = field(default_factory=list)
+    probed: int = 0
+
+    async def probe(self) -> str:
+        self.probed += 1
+        if (self.probes.pop(0) if self.probes else "ok") == "down":
+            raise SinkUnavailableError("503 on OPTIONS")
+        return "up"
+
+
+async def test_a_failure_its_probe_confirms_opens_at_once_and_holds_the_message() -> None:
+    """One failed call whose probe fails too opens the breaker (threshold 5 or not) and is a
+    hold, not a failure of the message; a failure the probe does not confirm only counts."""
+    now = [0.0]
+    sink = ProbedSink(answers=["down", "down"], probes=["ok", "down"])
+    guarded = guard(sink, now, failures=5)
+    with pytest.raises(SinkUnavailableError):
+        await guarded.apply(effect())  # the probe answers: the message's own failure
+    assert guarded.breaker.state is BreakerState.CLOSED
+    with pytest.raises(SinkThrottledError, match="held until its probe"):
+        await guarded.apply(effect())
+    assert guarded.breaker.state is BreakerState.OPEN
+    assert Backpressure([guarded], Health()).intake_limit() == 0
+
+
+async def test_held_messages_alone_get_a_half_open_sink_probed_and_resumed() -> None:
+    """While every worker holds a message (no receive asks for the intake limit), a held
+    message's retry in half-open starts the sink's own probe instead of being the probe
+    itself; once the probe answers the next retry goes through."""
+    now = [0.0]
+    sink = ProbedSink(answers=["down"], probes=["down"])
+    guarded = guard(sink, now, failures=5)
+    with pytest.raises(SinkThrottledError):
+        await guarded.apply(effect())
+    now[0] = 30  # half-open
+    with pytest.raises(SinkThrottledError):
+        await guarded.apply(effect())
+    assert guarded._probe is not None
+    await guarded._probe
+    assert guarded.breaker.state is BreakerState.CLOSED
+    assert (await guarded.apply(effect())).ref == "T-1"
+    assert (sink.calls, sink.probed) == (2, 2)

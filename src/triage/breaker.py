@@ -97,6 +97,15 @@ class CircuitBreaker:
                 retry_in_s=self.reset_s,
             )
 
+    def trip(self) -> None:
+        """Open now, whatever the count: the service was found down by a probe of its own."""
+        if self._opened_at is None:
+            log.warning("breaker.opened", breaker=self.name, failures=self._failures + 1,
+                        retry_in_s=self.reset_s, probed=True)  # fmt: skip
+        self._failures += 1
+        self._opened_at = self._clock()
+        self._probing = False
+
     def cancelled(self) -> None:
         """The call neither succeeded nor failed (it was cancelled): free the probe slot."""
         self._probing = False

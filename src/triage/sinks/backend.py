@@ -107,8 +107,10 @@ class BackendSink:
         await self._client.aclose()
 
     async def probe(self) -> str:
-        """Is the backend up? `OPTIONS` on the create route creates nothing; any answer below
-        500 (other than 429) means it is serving again. Used while this sink's breaker is open."""
+        """Is the backend usable? Its token can be read (Secrets Manager answers), and `OPTIONS`
+        on the create route, which creates nothing, is answered below 500 (other than 429).
+        Used after a failed call and while this sink's breaker is open."""
+        await self._token()
         url = self.base_url + self.create_route
         try:
             response = await self._client.request("OPTIONS", url)

@@ -11,7 +11,11 @@ message at a time through; a success closes the breaker and intake resumes.
                                   service (success, or a rejection of this one ticket) as a
                                   success; a "wait" (SinkThrottledError) as neither. While the
                                   breaker is open it raises SinkThrottledError: the message is
-                                  held, not retried
+                                  held, not retried. A failure is confirmed by the sink's own
+                                  probe where it has one: when that fails too, the service is
+                                  down, not this message's call, so the breaker opens at once
+                                  and the message is held (a lone alert used to spend its
+                                  receives, and reach the DLQ, before five failures opened it)
     Backpressure(guards, health)  intake_limit(): 0 = take nothing, 1 = probe, None = no limit;
                                   reports `breaker:<sink>` conditions for /readyz
 """
@@ -62,13 +66,15 @@ class GuardedSink:
         self.inner = inner
         self.breaker = breaker
         self._clock = clock
+        #: The running probe of a half-open breaker (`start_probe`), at most one.
+        self._probe: asyncio.Task[None] | None = None
 
     @property
     def name(self) -> str:
         return self.inner.name
 
     async def apply(self, effect: Effect) -> Applied:
-        if not self.breaker.allow():
+        if not self._may_call():
             retry_at = self.breaker.retry_at()
             wait = max(retry_at - self._clock(), 1.0) if retry_at is not None else 1.0
             raise SinkThrottledError(
@@ -76,9 +82,17 @@ class GuardedSink:
             )
         try:
             applied = await self.inner.apply(effect)
-        except SinkUnavailableError:
-            self.breaker.failure()
-            raise
+        except SinkUnavailableError as exc:
+            if self.breaker.state is BreakerState.CLOSED and not await self._down():
+                self.breaker.failure()
+                raise
+            # Down: found so by its probe, or its breaker opened (or stayed open) meanwhile.
+            self.breaker.trip()
+            raise SinkThrottledError(
+                f"{self.name} is down ({exc}); held until its probe finds it back",
+                retry_after_s=self.breaker.reset_s,
+                reason="breaker_open",
+            ) from exc
         except (asyncio.CancelledError, SinkThrottledError):
             # Neither an answer nor a failure: a probe slot it held is free again.
             self.breaker.cancelled()
@@ -92,6 +106,7 @@ class GuardedSink:
         return applied
 
     async def aclose(self) -> None:
+        await self.stop_probe()
         await self.inner.aclose()
 
     def blocked_for(self) -> float | None:
@@ -115,6 +130,41 @@ class GuardedSink:
     @property
     def can_probe(self) -> bool:
         return isinstance(self.inner, Probeable)
+
+    def _may_call(self) -> bool:
+        """Closed: yes. Open: no. Half-open: a sink with a probe of its own is probed by it
+        (the messages wait, spending nothing); else this call may be the one probe."""
+        if self.breaker.state is not BreakerState.CLOSED and self.can_probe:
+            if self.breaker.state is BreakerState.HALF_OPEN:
+                self.start_probe()  # the held messages may be all the daemon is doing
+            return False
+        return self.breaker.allow()
+
+    async def _down(self) -> bool:
+        """After a failed call: does the sink's own probe fail too? False when it answers, or
+        when the sink has no probe (the failure may be this message's; it is retried)."""
+        if not isinstance(self.inner, Probeable):
+            return False
+        try:
+            await self.inner.probe()
+        except SinkUnavailableError as exc:
+            log.warning("sink.down", sink=self.name, error=str(exc))
+            return True
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            return False
+        return False
+
+    def start_probe(self) -> None:
+        """Run `probe()` in the background, unless it is running already."""
+        if self._probe is None or self._probe.done():
+            self._probe = asyncio.create_task(self.probe(), name=f"probe:{self.name}")
+
+    async def stop_probe(self) -> None:
+        if self._probe is not None:
+            self._probe.cancel()
+            await asyncio.gather(self._probe, return_exceptions=True)
 
     async def probe(self) -> None:
         """Half-open: ask the service directly, so recovery is found without spending a
@@ -141,7 +191,6 @@ class Backpressure:
     def __init__(self, guards: Sequence[GuardedSink], health: Health) -> None:
         self.guards = tuple(guards)
         self.health = health
-        self._probes: dict[str, asyncio.Task[None]] = {}
 
     def intake_limit(self) -> int | None:
         """How many messages may be in flight now: 0 while a sink is blocked or probing itself,
@@ -156,7 +205,7 @@ class Backpressure:
             elif guard.probing:
                 self.health.set(f"breaker:{guard.name}", False, "half-open, probing")
                 if guard.can_probe:
-                    self._start_probe(guard)
+                    guard.start_probe()
                     limit = 0
                 else:
                     limit = 0 if limit == 0 else 1
@@ -164,14 +213,6 @@ class Backpressure:
                 self.health.set(f"breaker:{guard.name}", True)
         return limit
 
-    def _start_probe(self, guard: GuardedSink) -> None:
-        running = self._probes.get(guard.name)
-        if running is None or running.done():
-            self._probes[guard.name] = asyncio.create_task(
-                guard.probe(), name=f"probe:{guard.name}"
-            )
-
     async def aclose(self) -> None:
-        for task in self._probes.values():
-            task.cancel()
-        await asyncio.gather(*self._probes.values(), return_exceptions=True)
+        for guard in self.guards:
+            await guard.stop_probe()
