@@ -14,6 +14,7 @@ from aiobotocore.config import AioConfig
 
 from fault_proxy import FaultProxy
 from triage.errors import ConfigError, SinkUnavailableError
+from triage.ingest.auth import TokenStore, TokensUnavailable
 from triage.secrets import BackendToken
 from triage.settings import Settings
 
@@ -163,6 +164,22 @@ async def test_an_answer_without_the_secret_is_transient_not_a_config_error(
         async with session.client("secretsmanager", endpoint_url=proxy.url) as client:
             with pytest.raises(SinkUnavailableError, match="will retry"):
                 await from_secret(client).get()
+
+
+@pytest.mark.parametrize("answer", [{}, {"SecretString": 7}, {"Name": "t"}])
+async def test_ingest_tokens_answered_without_the_secret_are_unavailable_not_config(
+    secrets: Any, moto_url: str, answer: dict[str, Any]
+) -> None:
+    """The gateway's tokens: a 200 without a string secret is TokensUnavailable (retried),
+    not a ConfigError that stops the gateway at start-up."""
+    await secrets.create_secret(Name="ingest", SecretString=json.dumps({"generic": "x" * 20}))
+    with FaultProxy(moto_url) as proxy:
+        proxy.rewrite("secretsmanager.GetSecretValue", lambda _: answer)
+        session = aioboto3.Session(region_name="us-east-1")
+        async with session.client("secretsmanager", endpoint_url=proxy.url) as client:
+            store = TokenStore(secret_id="ingest", inline=None, secrets_client=client)
+            with pytest.raises(TokensUnavailable, match="no secret"):
+                await store.load()
 
 
 async def test_a_binary_secret_is_a_config_error(secrets: Any) -> None:

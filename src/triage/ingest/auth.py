@@ -33,9 +33,10 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import structlog
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ClientError
 
 from triage import redact
+from triage.aws import AWS_CALL_ERRORS
 from triage.errors import ConfigError
 
 log = structlog.get_logger(__name__)
@@ -169,15 +170,19 @@ class TokenStore:
                 ) from None
             log.warning("ingest.tokens_unavailable", error=code)
             raise TokensUnavailable(f"reading the ingest tokens failed: {code}") from None
-        except BotoCoreError as exc:
+        except AWS_CALL_ERRORS as exc:  # network, timeouts, an answer botocore cannot read
             log.warning("ingest.tokens_unavailable", error=type(exc).__name__)
             raise TokensUnavailable(
                 f"reading the ingest tokens failed: {type(exc).__name__}"
             ) from None
-        secret = response.get("SecretString")
-        if not isinstance(secret, str):
+        secret = response.get("SecretString") if isinstance(response, Mapping) else None
+        if isinstance(secret, str):
+            return secret
+        if isinstance(response, Mapping) and response.get("SecretBinary") is not None:
             raise ConfigError(f"secret {secret_id!r} has no SecretString (binary is not supported)")
-        return secret
+        # A 200 without the secret is Secrets Manager (or what answers for it) failing.
+        log.warning("ingest.tokens_unavailable", error="no_secret")
+        raise TokensUnavailable("reading the ingest tokens failed: the answer held no secret")
 
 
 def parse_tokens(text: str, where: str) -> dict[str, bytes]:

@@ -12,10 +12,9 @@ from collections.abc import Awaitable, Callable
 from typing import TextIO
 
 import httpx2
-from botocore.exceptions import BotoCoreError, ClientError
 
 from triage.app import open_configured_store
-from triage.aws import Aws
+from triage.aws import AWS_CALL_ERRORS, Aws
 from triage.errors import ConfigError, TriageError
 from triage.routes import load_router
 from triage.secrets import BackendToken
@@ -23,6 +22,15 @@ from triage.settings import Settings, env_name
 from triage.sinks.backend import BackendSink
 
 Check = Callable[[], Awaitable[str]]
+
+#: What a check failing looks like: the service's error, or an answer no client could read.
+_CHECK_FAILURES: tuple[type[Exception], ...] = (
+    ConfigError,
+    TriageError,
+    *AWS_CALL_ERRORS,
+    httpx2.HTTPError,
+    OSError,
+)
 
 
 class _Warning(Exception):
@@ -61,14 +69,7 @@ async def run_checks(settings: Settings, out: TextIO | None = None) -> int:
             except _Warning as exc:
                 warned += 1
                 print(f"warn  {name:8} {exc}", file=out)
-            except (
-                ConfigError,
-                TriageError,
-                ClientError,
-                BotoCoreError,
-                httpx2.HTTPError,
-                OSError,
-            ) as exc:
+            except _CHECK_FAILURES as exc:
                 failed += 1
                 print(f"FAIL  {name:8} {_one_line(exc)}", file=out)
             else:

@@ -21,8 +21,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import structlog
-from botocore.exceptions import BotoCoreError, ClientError
 
+from triage.aws import AWS_CALL_ERRORS
 from triage.metrics import Metrics
 from triage.sqs.inbox import Depth
 
@@ -59,7 +59,7 @@ class DepthPoller:
         """One poll: the depths, or None when SQS did not answer (logged, counted)."""
         try:
             depths = await self._depths()
-        except (ClientError, BotoCoreError, ValueError, KeyError) as exc:
+        except AWS_CALL_ERRORS as exc:
             self.latest = None
             for name in (*_QUEUE_GAUGES, _DLQ_GAUGE):
                 self.metrics.clear(name)
