@@ -10,12 +10,14 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import httpx2
+import pytest
 from pydantic import SecretStr
 
 from factories import alert
 from test_pipeline import CountingSummariser
 from test_store import store as store  # the suite's SQLite and DynamoDB stores
 from triage.aws import Aws
+from triage.errors import ConfigError
 from triage.health import Health
 from triage.incidents import Store
 from triage.incidents.codec import view_to_json
@@ -26,7 +28,7 @@ from triage.models import Priority, Status, Ticket
 from triage.ops.api import OperatorView, operator_routes
 from triage.ops.endpoints import EndpointServer
 from triage.redact import Redactor
-from triage.settings import Settings
+from triage.settings import Settings, load_settings
 from triage.view import redact_alert
 
 TOKEN = "op-token-" + "x" * 24
@@ -73,6 +75,23 @@ async def test_without_a_token_the_api_is_off_and_health_stays_open(store: Store
         assert (await client.get("/api/v1/incidents", headers=BEARER)).status_code == 404
         assert (await client.get("/")).status_code == 404
         assert (await client.get("/healthz")).status_code == 200
+
+
+async def test_a_listing_answers_at_most_its_limit_most_urgent_first(store: Store) -> None:
+    """`limit` bounds one answer (the most urgent first) and `total` says how many matched;
+    a limit that is no positive number is a 400."""
+    fp = await _seed(store)
+    for i in range(4):
+        await store.begin(alert(f"other-{i}"), f"o{i}", NOW)
+    async with serving(store) as client:
+        two = (await client.get("/api/v1/incidents?limit=2", headers=BEARER)).json()
+        assert two["total"] == 5 and len(two["incidents"]) == 2
+        assert two["incidents"][0]["fingerprint"] == fp  # the critical one comes first
+        every = (await client.get("/api/v1/incidents", headers=BEARER)).json()
+        assert every["total"] == len(every["incidents"]) == 5
+        for bad in ("0", "-1", "x", "٣", "1e3", "99999"):
+            answer = await client.get(f"/api/v1/incidents?limit={bad}", headers=BEARER)
+            assert answer.status_code == 400, bad
 
 
 async def test_incidents_need_the_token_and_come_back_redacted(store: Store) -> None:
@@ -194,3 +213,18 @@ async def test_a_held_incident_shows_as_silenced(store: Store) -> None:
         [shown] = (await client.get("/api/v1/incidents", headers=BEARER)).json()["incidents"]
     assert shown["silenced"] and shown["held"] == {"effect": "open", "silence": "s1"}
     assert shown["team"] == "payments" and shown["tickets"] == {}
+
+
+def test_a_guessable_api_token_stops_start_up_with_one_line(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """TRIAGE_API_TOKEN shorter than 16 characters is refused at start-up, in one line that
+    never shows it; an empty one turns the API off as unset does."""
+    monkeypatch.setenv("TRIAGE_API_TOKEN", "hunter2")
+    with pytest.raises(ConfigError, match="at least 16 characters") as refused:
+        load_settings()
+    assert "hunter2" not in str(refused.value)
+    monkeypatch.setenv("TRIAGE_API_TOKEN", "")
+    assert not load_settings().api_token
+    monkeypatch.setenv("TRIAGE_API_TOKEN", "x" * 16)
+    assert load_settings().api_token is not None

@@ -267,6 +267,16 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
+    def _api_token_is_not_guessable(self) -> Settings:
+        token = self.api_token.get_secret_value() if self.api_token else ""
+        if token and len(token) < MIN_API_TOKEN_CHARS:
+            raise ValueError(
+                f"TRIAGE_API_TOKEN must be at least {MIN_API_TOKEN_CHARS} characters "
+                "(it opens the API and the status page; e.g. `openssl rand -hex 24`)"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _lease_outlives_message(self) -> Settings:
         if self.effect_lease_s <= self.message_timeout_s:
             raise ValueError(
@@ -280,6 +290,10 @@ class Settings(BaseSettings):
         missing = [env_name(f) for f in fields if getattr(self, f) in (None, "")]
         if missing:
             raise ConfigError(f"missing required setting: {', '.join(missing)}")
+
+
+#: Shorter API tokens are refused: a guessable token is no authentication.
+MIN_API_TOKEN_CHARS = 16
 
 
 def env_name(field: str) -> str:

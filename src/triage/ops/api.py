@@ -190,11 +190,13 @@ class OperatorApi:
                 _one(query, "team"),
                 _one(query, "flapping") in ("1", "true", "yes"),
             )
+            limit = _limit(_one(query, "limit"))
         except ValueError as exc:
             return _error(400, str(exc))
         found = await list_incidents(self.view.store, keep)
         redactor = self.view.redactor
-        return Response.json(200, {"incidents": [incident_json(i, redactor) for i in found]})
+        shown = [incident_json(i, redactor) for i in found[:limit]]
+        return Response.json(200, {"incidents": shown, "total": len(found)})
 
     async def incident(self, request: Request) -> Response:
         fingerprint = request.path.rpartition("/")[2]
@@ -270,6 +272,20 @@ def _unauthorized() -> Response:
 
 def _error(status: int, message: str) -> Response:
     return Response.json(status, {"error": message})
+
+
+#: Incidents one listing answers at most (`?limit=`, the most urgent first); `total` says how
+#: many matched, so a storm of incidents cannot make one answer of hundreds of megabytes.
+DEFAULT_LIMIT = 500
+MAX_LIMIT = 5000
+
+
+def _limit(given: str | None) -> int:
+    if given is None:
+        return DEFAULT_LIMIT
+    if not (given.isascii() and given.isdigit() and 0 < len(given) <= 4 and int(given) > 0):
+        raise ValueError(f"limit {given[:20]!r}: expected a positive whole number")
+    return min(int(given), MAX_LIMIT)
 
 
 def _one(query: dict[str, list[str]], name: str) -> str | None:
