@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+import structlog
 
 from factories import T0, alert
 from memory_store import MemoryStore
@@ -182,6 +183,17 @@ async def test_two_workers_racing_on_one_new_incident_open_it_once() -> None:
     r.sink.gate.set()
     assert await first is Action.OPEN
     assert r.sink.kinds() == ["open"]
+
+
+async def test_a_repeat_is_decided_at_debug_and_an_effect_at_info() -> None:
+    """In a storm every repeat would log twice at info (its message.acked line names the action
+    and fingerprint too): a repeat's alert.decided is a debug line, an effect's an info one."""
+    r = rig()
+    with structlog.testing.capture_logs() as logs:
+        await r.send(0)
+        await r.send(1)
+    decided = [(e["action"], e["log_level"]) for e in logs if e["event"] == "alert.decided"]
+    assert decided == [("open", "info"), ("count", "debug")]
 
 
 async def test_dry_run_decides_and_writes_nothing() -> None:

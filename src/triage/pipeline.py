@@ -244,7 +244,10 @@ class Pipeline:
             metric = _QUIET_METRIC.get(work.action)
             if metric is not None:
                 self.metrics.incr(metric)
-            log.info("alert.decided", action=str(work.action), status=str(alert.status))
+            # A repeat is at debug: a storm would log it twice (its message.acked line names
+            # the action and the fingerprint too), and logging was a fifth of a repeat's CPU.
+            decided = log.debug if work.action is Action.COUNT else log.info
+            decided("alert.decided", action=str(work.action), status=str(alert.status))
             return work.action
         finally:
             structlog.contextvars.reset_contextvars(**tokens)
