@@ -244,9 +244,7 @@ async def test_a_long_poll_answered_empty_at_once_backs_off_and_says_so() -> Non
             super().__init__()
             self.polls: list[float] = []
 
-        async def receive(
-            self, max_messages: int, wait_s: int, visibility_s: int
-        ) -> list[Message]:
+        async def receive(self, max_messages: int, wait_s: int, visibility_s: int) -> list[Message]:
             self.polls.append(asyncio.get_running_loop().time())
             return []
 

@@ -38,7 +38,6 @@ AWS_CALL_ERRORS: tuple[type[Exception], ...] = (
 )
 
 
-
 def batch_entries(answer: object, key: str, size: int) -> list[tuple[Mapping[str, Any], int]]:
     """The `key` entries ("Successful", "Failed") of a batch call's answer, each with the index
     of the request entry it names (triage sends each entry's index as its Id). An entry naming

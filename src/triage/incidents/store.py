@@ -7,9 +7,10 @@ and the budgets replicas share (GitHub's issue-creation budget), one record per 
 
 Per alert, a worker calls `begin()`: one conditional write decides the lifecycle action and, when
 it has a sink effect, records a `Pending` intent owned by the worker (its SQS message's alert,
-on this delivery) with a lease. The worker then calls the sinks, `confirm()`s each one, and `finish()`es. A crash in
-between leaves the intent; once its lease ends, whoever sees the incident next redoes the effect
-with the same idempotency key, so the ticket is neither lost nor duplicated.
+on this delivery) with a lease. The worker then calls the sinks, `confirm()`s each one, and
+`finish()`es. A crash in between leaves the intent; once its lease ends, whoever sees the
+incident next redoes the effect with the same idempotency key, so the ticket is neither lost
+nor duplicated.
 """
 
 from __future__ import annotations
@@ -312,9 +313,7 @@ class Store(abc.ABC):
                 decision, gather = _released(decided, held, now), False
         effect = decision.action.effect
         if effect is not None and pending is not None:
-            # Wait for the holder to finish or its lease to run out. A third of the lease at
-            # most per try, so the lease of a crashed worker runs out within three tries,
-            # while a live holder is not waited on long.
+            # Wait for the holder to finish or its lease to run out.
             raise StoreBusyError(
                 f"incident {alert.fingerprint} has a {pending.kind} effect in progress",
                 retry_after_s=self._wait(pending, now),
@@ -656,7 +655,9 @@ def _fitted(incident: Incident) -> Incident:
                 members[fp] = dataclasses.replace(member, title="")
             group = dataclasses.replace(group, members=members)
             incident = dataclasses.replace(incident, group=group)
-            log.warning("store.group_titles_left_out", fingerprint=incident.fingerprint, count=share)
+            log.warning(
+                "store.group_titles_left_out", fingerprint=incident.fingerprint, count=share
+            )
     if _fits(incident_to_json(incident)):
         return incident
     raise RecordTooLargeError(

@@ -280,7 +280,7 @@ class Supervisor:
 
     async def _receive_loop(self) -> None:
         failures = 0
-        #: Long polls in a row that came back empty at once (see `_came_back_early`).
+        #: Long polls in a row that came back empty at once (not how SQS answers: backed off).
         early = 0
         #: The last receive came back full: the queue has a backlog worth several receives.
         backlog = False
