@@ -83,6 +83,16 @@ GOLDEN: dict[str, tuple[str, ...]] = {
     "threshold/other-device.json": ("917e77735fc44413f2602998539033cd",),
     "threshold/resolved.json": ("183f1c66de2ba69f1bb067e69e477ea8",),
     "threshold/triggered.json": ("183f1c66de2ba69f1bb067e69e477ea8",),
+    "cloudwatch/eventbridge-composite-suppressed-waitperiod.json": (
+        "4a116f286d82bd0d3d67ac368a0449cb",
+    ),
+    "alertmanager/alert-status-null.json": ("10adeb5885d76552167dca8772a58b6f",),
+    "cloudwatch/description-severity-prose.json": ("c3876ddb8547c315900345a67f2a646e",),
+    "sns/notification-message-bom.json": ("0f71bd4e951738198a3c904c0023a01d",),
+    "sentry/legacy-plugin.json": ("de6c812c17c3b159aa6419d737e4bb39",),
+    "sentry/activity-alert-resolved.json": ("b8b0ea17cdd7fba428a166afef74913b",),
+    "grafana/datasource-nodata.json": ("31dc350b2a5fffb64c30f7a3c57146f0",),
+    "alertmanager/no-alertname.json": ("1f871064ddda239bbb0c5c00463653bc",),
 }
 
 

@@ -376,6 +376,18 @@ async def test_body_of_another_source_is_422_naming_both(client: httpx2.AsyncCli
     assert "through SNS" in sns.json()["error"]
 
 
+async def test_the_legacy_sentry_plugin_posts_to_the_generic_path_with_basic_auth(
+    client: httpx2.AsyncClient, queues: Queues
+) -> None:
+    """The legacy Sentry Webhooks plugin cannot sign its requests: with the generic token in
+    its URL (HTTP Basic) it is accepted on /v1/alerts/generic and queued for the daemon."""
+    plugin = payload("sentry/legacy-plugin.json")
+    basic = httpx2.BasicAuth("sentry", TOKENS["generic"])
+    response = await client.post("/v1/alerts/generic", content=plugin, auth=basic)
+    assert response.status_code == 202, response.text
+    assert [json.loads(m["Body"])["id"] for m in received(queues)] == ["27379932"]
+
+
 async def test_422_reason_is_redacted_and_one_short_line(client: httpx2.AsyncClient) -> None:
     """A reason quoting hostile text shows no secret (by pattern or by value) and no newline."""
     keys = {

@@ -322,3 +322,36 @@ def test_event_alarm_tags_fill_gaps_the_description_leaves() -> None:
     event["detail"]["alarmTags"] = {"Team": "sre", "Priority": "P0"}
     alert = normalize_body(json.dumps(event)).alerts[0]
     assert (alert.team, alert.priority) == ("sre", Priority.CRITICAL)
+
+
+def test_a_composite_alarm_in_its_wait_period_fires_and_names_its_children() -> None:
+    """EventBridge sends a composite alarm whose actions wait (WaitPeriod): it still fires
+    (the actions run when the wait ends), labelled so, with the child alarms that fired."""
+    alert = only("cloudwatch/eventbridge-composite-suppressed-waitperiod.json")
+    assert alert.status is Status.FIRING
+    assert alert.labels["actions_suppressed_by"] == "WaitPeriod"
+    assert alert.labels["triggering_alarms"] == "ServerCpuTooHigh"
+
+
+def test_a_composite_alarm_suppressed_by_its_suppressor_opens_nothing() -> None:
+    """Suppressed by its suppressor alarm (a maintenance window), a composite alarm's actions
+    do nothing, SNS included: triage skips it too rather than open a ticket EventBridge-only."""
+    event = json.loads(read("cloudwatch/eventbridge-composite-suppressed-waitperiod.json"))
+    event["detail"]["state"]["actionsSuppressedBy"] = "Alarm"
+    result = normalize_body(json.dumps(event))
+    assert result.alerts == ()
+    [skipped] = result.skipped
+    assert skipped.reason == "actions_suppressed"
+    assert "ServiceMaintenanceAlarm" in skipped.detail
+
+
+def test_a_description_sentence_after_a_key_stays_prose() -> None:
+    """ "Severity: High - CPU above 80% for 15 minutes …" is a sentence, not a KEY=value
+    segment: the description keeps it and the severity is not the whole sentence."""
+    alert = only("cloudwatch/description-severity-prose.json")
+    assert alert.severity is None
+    assert alert.description.startswith("Severity: High - CPU above 80%")
+    assert parse_description("Severity: high | TEAM=payments")[0] == {
+        "severity": "high",
+        "team": "payments",
+    }

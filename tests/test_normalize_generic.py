@@ -209,3 +209,24 @@ def test_threshold_title_says_what_failed_and_where(extra: dict[str, str], title
         "target": "3017",
         "metric": "replication_lag_seconds",
     }
+
+
+@pytest.mark.parametrize("status", [False, "", 0, []])
+def test_a_status_that_is_no_word_is_invalid_not_firing(status: object) -> None:
+    """`"status": false` (or "", 0) is refused, not read as firing; only absent or null is."""
+    with pytest.raises(InvalidAlertError, match="not firing or resolved"):
+        run({"title": "disk full", "status": status})
+    assert run({"title": "disk full", "status": None}).status is Status.FIRING
+
+
+def test_an_id_sent_as_a_whole_float_is_the_same_incident() -> None:
+    """dedup_key 4504689410.0 (a sender's JSON library) is the incident of 4504689410."""
+    as_float = run({"title": "x", "dedup_key": 4504689410.0})
+    assert as_float.fingerprint == run({"title": "x", "dedup_key": "4504689410"}).fingerprint
+    assert as_float.fingerprint != run({"title": "x", "dedup_key": 4504689410.5}).fingerprint
+
+
+def test_a_timestamp_with_a_lower_case_t_and_z_is_read() -> None:
+    """RFC 3339 allows "2026-11-23t03:00:00z"; it is not replaced by the time of reading."""
+    alert = run({"title": "x", "timestamp": "2026-11-23t03:00:00z"})
+    assert alert.occurred_at == datetime(2026, 11, 23, 3, tzinfo=UTC)

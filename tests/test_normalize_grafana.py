@@ -280,3 +280,22 @@ def test_numeric_label_values_are_text() -> None:
     body["alerts"][0]["labels"]["shard"] = 3
     alert = run(body).alerts[0]
     assert alert.labels["shard"] == alert.identity["shard"] == "3"
+
+
+def test_grafana_no_data_alerts_are_titled_by_their_rule() -> None:
+    """Grafana names every no-data (and query-error) alert DatasourceNoData: the rule in its
+    `rulename` label makes the ticket say which one."""
+    [alert] = load("grafana/datasource-nodata.json").alerts
+    assert alert.title.startswith("DatasourceNoData: Checkout latency p99")
+
+
+def test_alertmanager_alert_with_a_null_status_takes_the_groups() -> None:
+    """`"status": null` on an alert is the group's status, as when it is absent."""
+    [alert] = load("alertmanager/alert-status-null.json").alerts
+    assert alert.status is Status.RESOLVED
+
+
+def test_alertmanager_alert_without_a_name_or_summary_is_titled_by_its_labels() -> None:
+    """No alertname and no summary: the title names the alert's labels, not the word "alert"."""
+    [alert] = load("alertmanager/no-alertname.json").alerts
+    assert alert.title == "instance=10.0.0.1:9100, job=node"

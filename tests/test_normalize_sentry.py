@@ -195,3 +195,24 @@ def test_a_malformed_resource_header_is_ignored(garbage: str) -> None:
     """A header that is not a resource name changes nothing: the body decides as without it."""
     body = (PAYLOADS / "sentry/issue-created.json").read_text()
     assert normalize_body(body, sentry_resource=garbage) == normalize_body(body)
+
+
+@pytest.mark.parametrize("hint", [None, "activity_alert"])
+def test_an_alert_about_a_resolved_issue_resolves(hint: str | None) -> None:
+    """An activity alert ("triggered") carrying an issue Sentry has resolved resolves the
+    incident instead of opening a ticket; with its Sentry-Hook-Resource it is read as well."""
+    text = (PAYLOADS / "sentry/activity-alert-resolved.json").read_text(encoding="utf-8")
+    [alert] = normalize_body(text, sentry_resource=hint).alerts
+    assert alert.status is Status.RESOLVED
+    assert alert.fingerprint == only("sentry/issue-created.json").fingerprint  # its incident
+
+
+def test_the_legacy_webhooks_plugin_is_read_as_the_issue() -> None:
+    """The legacy Webhooks plugin's body (no action, no data) is a firing alert of the issue,
+    with the event's facts and the issue's link."""
+    alert = only("sentry/legacy-plugin.json")
+    assert alert.status is Status.FIRING and alert.source == "sentry"
+    assert alert.title == "This is an example Python exception"
+    assert alert.identity == {"issue_id": "27379932"}
+    assert alert.labels["environment"] == "prod" and alert.severity == "error"
+    assert str(alert.links["issue"]).startswith("https://sentry.io/organizations/example-org/")

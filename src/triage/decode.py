@@ -56,6 +56,7 @@ def is_sns_envelope(payload: dict[str, Any]) -> bool:
 
 def load_object(text: str, what: str) -> dict[str, Any]:
     """Parse JSON text that must be an object, refusing deep nesting before the parser sees it."""
+    text = text.removeprefix("\ufeff")  # a byte-order mark, inside an envelope too (SNS)
     # Nesting can be no deeper than the number of opening brackets: most bodies have too few
     # to need the scan (two C-speed counts instead).
     depth = nesting_depth(text) if text.count("{") + text.count("[") > MAX_DEPTH else 0

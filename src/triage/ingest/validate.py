@@ -26,7 +26,8 @@ ACCEPTED_FORMATS: dict[str, frozenset[str]] = {
     "grafana": frozenset({"grafana", "grafana-legacy"}),
     "alertmanager": frozenset({"alertmanager"}),
     "sentry": frozenset({"sentry"}),
-    "generic": frozenset({"generic"}),
+    # The legacy Sentry plugin cannot sign: it posts here, the token in its URL (Basic).
+    "generic": frozenset({"generic", "sentry-plugin"}),
     "threshold": frozenset({"threshold"}),
 }
 #: Bodies above this size are read on a worker thread, so the event loop keeps answering.

@@ -66,6 +66,7 @@ FORMATS: tuple[Format, ...] = (
     Format("alertmanager", alertmanager.matches, alertmanager.normalize),
     Format("grafana-legacy", grafana.matches_legacy, grafana.normalize_legacy),
     Format("sentry", sentry.matches, sentry.normalize),
+    Format("sentry-plugin", sentry.matches_legacy, sentry.normalize_legacy),
     Format("threshold", generic.matches_threshold, generic.normalize_threshold),
     Format("generic", generic.matches_generic, generic.normalize_generic),
 )

@@ -114,13 +114,18 @@ def alert_from(
     """One alert of a group; `labels` and `annotations` are the exact strings it carried."""
     if not labels:
         raise InvalidAlertError(f"{where} has no labels to identify it")
-    status_word = entry.get("status", group.get("status"))
+    status_word = entry.get("status")
+    if status_word is None:  # absent or null: the group's own status
+        status_word = group.get("status")
     status = _STATUS.get(status_word.strip().lower()) if isinstance(status_word, str) else None
     if status is None:
         raise InvalidAlertError(
             f"{where}.status {common.short(status_word)} is not firing or resolved"
         )
-    name = labels.get("alertname") or annotations.get("summary") or "alert"
+    name = labels.get("alertname") or annotations.get("summary") or _labels_title(labels)
+    if name in _GRAFANA_NO_RULE_NAME and labels.get("rulename"):
+        # Grafana's no-data and query-error alerts are all named alike; the rule tells them apart.
+        name = f"{name}: {labels['rulename']}"
     summary = annotations.get("summary")
     heading = f"{name}: {summary}" if summary and summary != name else name
     started = common.timestamp(entry.get("startsAt"))
@@ -146,6 +151,16 @@ def alert_from(
         identity=labels,
         raw=raw,
     )
+
+
+#: Grafana's own alert names for a rule that got no data, or whose query failed.
+_GRAFANA_NO_RULE_NAME = frozenset({"DatasourceNoData", "DatasourceError"})
+
+
+def _labels_title(labels: dict[str, str]) -> str:
+    """A title for an alert without alertname or summary: its first labels, by name."""
+    shown = ", ".join(f"{k}={v}" for k, v in sorted(labels.items())[:4] if not k.startswith("__"))
+    return shown or "alert"
 
 
 def _description(entry: dict[str, Any], annotations: dict[str, str], where: str) -> str:

@@ -133,7 +133,15 @@ def normalize_event(payload: dict[str, Any]) -> Normalized:
         common.add_label(facts, "alarm_rule", config.get("alarmRule"))
     facts |= _metrics_facts(common.items(config.get("metrics"), "detail.configuration.metrics"))
     facts |= _reason_data_facts(state.get("reasonData"))
+    suppressed = common.line(state.get("actionsSuppressedBy"), "detail.state.actionsSuppressedBy")
     region = arn.region if arn else common.ident(payload.get("region"), "region")
+    if suppressed and suppressed.lower() == "alarm":
+        # A composite alarm whose suppressor alarm is in ALARM (a maintenance window): its
+        # actions, SNS included, do nothing, and neither does triage.
+        name = common.short(common.line(detail_obj.get("alarmName"), "detail.alarmName") or "?")
+        detail = f"alarm {name}: actions suppressed by alarm {common.short(config.get('actionsSuppressor'))}"
+        return Normalized((), (Skipped(SOURCE, "actions_suppressed", detail),))
+    common.add_label(facts, "actions_suppressed_by", suppressed)
     change = _Change(
         name=_alarm_name(detail_obj.get("alarmName"), "detail.alarmName", arn),
         account=_account(payload.get("account"), "account", arn),
@@ -227,7 +235,16 @@ def _segment(piece: str) -> tuple[str, str] | None:
         return None
     key = _SEGMENT_KEYS.get("".join(s[: min(cuts)].lower().split()))
     value = s[min(cuts) + 1 :].strip()
+    colon = s[min(cuts)] == ":"
+    if colon and (len(value) > _SEGMENT_VALUE_MAX or len(value.split()) > _SEGMENT_WORDS_MAX):
+        return None  # "Severity: High - CPU above 80% for 5 minutes …" is prose, kept as such
     return (key, value) if key else None
+
+
+#: A `Key: value` segment's value is a name, a level or a link, not a sentence (`KEY=` is
+#: explicit: its value is taken whatever it says).
+_SEGMENT_VALUE_MAX = 100
+_SEGMENT_WORDS_MAX = 3
 
 
 def _segment_tags(tags: dict[str, str]) -> dict[str, str]:
@@ -336,6 +353,11 @@ def _reason_data_facts(value: Any) -> dict[str, str]:
         return {}  # a reason we cannot read is no reason to drop the alarm
     facts: dict[str, str] = {}
     common.add_label(facts, "threshold", _scalar(data.get("threshold")))
+    triggering = data.get("triggeringAlarms")  # a composite alarm's children that fired
+    if isinstance(triggering, list):
+        arns = (t.get("arn") for t in triggering if isinstance(t, dict))
+        names = [a.name for a in map(parse_arn, arns) if a]
+        common.add_label(facts, "triggering_alarms", ", ".join(names))
     recent = data.get("recentDatapoints")
     if isinstance(recent, list) and recent:
         common.add_label(facts, "value", _scalar(recent[-1]))

@@ -145,7 +145,7 @@ def title(value: Any, field: str = "title") -> str:
 
 def ident(value: Any, field: str) -> str:
     """A required value the fingerprint hashes: one line, exact otherwise, at most 1,024."""
-    cleaned = line(value, field, IDENTITY_MAX)
+    cleaned = line(_whole(value), field, IDENTITY_MAX)
     if not cleaned:
         raise InvalidAlertError(f"{field} is missing or empty: the alert cannot be identified")
     return cleaned
@@ -153,7 +153,15 @@ def ident(value: Any, field: str) -> str:
 
 def ident_or_none(value: Any, field: str) -> str | None:
     """An optional identity value, cleaned like `ident`; None when absent or empty."""
-    return line(value, field, IDENTITY_MAX)
+    return line(_whole(value), field, IDENTITY_MAX)
+
+
+def _whole(value: Any) -> Any:
+    """An id sent as a whole float (4504689410.0) is the id 4504689410, as the same id sent as
+    an integer or text is: one alert, one fingerprint, whatever its sender's JSON library."""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        return int(value)
+    return value
 
 
 def _bounded(raw: str | None, limit: int) -> str | None:
@@ -306,7 +314,8 @@ def timestamp(value: Any) -> datetime | None:
         if go:  # the zone name after the numeric offset adds nothing: the offset is exact
             s = f"{go[1]}T{go[2]}{go[3]}"
         try:
-            parsed = datetime.fromisoformat(s)
+            # RFC 3339 allows a lower-case "t" and "z"; fromisoformat does not.
+            parsed = datetime.fromisoformat(s.upper() if "t" in s or "z" in s else s)
         except ValueError:
             return None
         if parsed.year <= 1:

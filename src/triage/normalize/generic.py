@@ -45,7 +45,7 @@ def normalize_generic(payload: dict[str, Any]) -> Normalized:
     full_title = common.ident(payload.get("title"), "title")  # not cut to 200: stays distinct
     alert = Alert(
         source=GENERIC,
-        status=_status(payload.get("status") or "firing", "status"),
+        status=_status(_given(payload.get("status"), "firing"), "status"),
         title=title,
         team=common.line(payload.get("team"), "team", common.LABEL_VALUE_MAX),
         priority=common.priority(payload.get("priority")),
@@ -146,6 +146,11 @@ def _comparison(
         )
         return f"{now}; {rule}."
     return f"{now}."
+
+
+def _given(value: Any, default: str) -> Any:
+    """`value`, or `default` when it is absent or null (not when it is false, 0 or "")."""
+    return default if value is None else value
 
 
 def _status(value: Any, field: str) -> Status:

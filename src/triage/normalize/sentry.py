@@ -4,7 +4,8 @@ The resource is Sentry's `Sentry-Hook-Resource` header when the message carries 
 ingest` forwards it as a message attribute); otherwise it is recognised by what `data` holds.
 A resource that is not an alert (installation, error, comment …) is skipped. States:
 - issue: created, unresolved (a regression or a person reopening it) and triggered (activity
-  alerts) → firing; resolved → resolved; archived and its old name ignored → resolved too: a person
+  alerts) → firing, unless the issue it carries is resolved, ignored or archived (or the activity
+  is `set_resolved`): then resolved; resolved → resolved; archived and its old name ignored → resolved too: a person
   chose to silence the issue, and an open ticket nobody will act on is noise. assigned and any other
   action change no state → Skipped("no_state_change").
 - event_alert (an issue alert rule fired): always firing.
@@ -29,6 +30,8 @@ SOURCE = "sentry"
 _RESOURCES = ("metric_alert", "event", "issue")
 #: `Sentry-Hook-Resource` values that are alerts, and the `data` key each one carries.
 HOOK_RESOURCES = {"metric_alert": "metric_alert", "event_alert": "event", "issue": "issue"}
+#: An activity alert carries the issue it is about, and is read as the issue's webhook.
+HOOK_RESOURCES["activity_alert"] = "issue"
 _ISSUE_STATUS = {"created": Status.FIRING, "unresolved": Status.FIRING, "triggered": Status.FIRING}
 _ISSUE_STATUS |= {"resolved": Status.RESOLVED, "archived": Status.RESOLVED}
 _ISSUE_STATUS |= {"ignored": Status.RESOLVED}
@@ -84,6 +87,14 @@ def _issue(data: dict[str, Any], action: str, raw: dict[str, Any]) -> Normalized
     issue = common.obj(data.get("issue"), "data.issue", required=True)
     issue_id = common.ident(issue.get("id"), "data.issue.id")
     status = _ISSUE_STATUS.get(action)
+    if action == "triggered":
+        # An alert about the issue (an activity alert): the issue's own state decides, so an
+        # alert that the issue was resolved does not open a ticket.
+        state = (common.line(issue.get("status"), "data.issue.status") or "").lower()
+        activity = common.obj(data.get("activity"), "data.activity")
+        done = (common.line(activity.get("type"), "data.activity.type") or "").lower()
+        if state in ("resolved", "ignored", "archived") or done == "set_resolved":
+            status = Status.RESOLVED
     if status is None:
         detail = f"Sentry issue {common.short(issue_id)} was {common.short(action)}"
         return Normalized((), (Skipped(SOURCE, "no_state_change", detail),))
@@ -174,6 +185,64 @@ def _event_alert(data: dict[str, Any], raw: dict[str, Any]) -> Normalized:
             or common.now(),
             identity={"issue_id": issue_id},
             raw=raw,
+        )
+    )
+
+
+def matches_legacy(payload: dict[str, Any]) -> bool:
+    """The legacy Webhooks plugin: the issue's id, project, culprit and url at the top level,
+    and the event that triggered it under `event` (no `action`, no `data`)."""
+    return (
+        isinstance(payload.get("event"), dict)
+        and all(key in payload for key in ("id", "project", "culprit", "url"))
+        and "data" not in payload
+    )
+
+
+def normalize_legacy(payload: dict[str, Any]) -> Normalized:
+    """A legacy plugin webhook: sent when an issue alert rule fires, so always firing (the
+    plugin sends nothing on resolve); its identity is the issue's, as for the integration's
+    webhooks, so both ways of sending reach one incident."""
+    issue_id = common.ident(payload.get("id"), "id")
+    event = common.obj(payload.get("event"), "event")
+    tags = _tags(event.get("tags"))
+    rules = payload.get("triggering_rules")
+    labels: dict[str, str] = {"issue_id": issue_id}
+    for key, value in (
+        ("project", payload.get("project_slug") or payload.get("project")),
+        ("culprit", payload.get("culprit")),
+        ("level", payload.get("level")),
+        ("logger", payload.get("logger")),
+        ("platform", event.get("platform")),
+        ("environment", event.get("environment")),
+        ("release", event.get("release")),
+        ("event_id", event.get("event_id")),
+        ("triggering_rules", ", ".join(map(str, rules)) if isinstance(rules, list) else None),
+    ):
+        common.add_label(labels, key, value if not isinstance(value, dict | list) else None)
+    for key, value in list(tags.items())[:_MAX_TAGS]:
+        common.add_label(labels, f"tag.{key}", value)
+    message = payload.get("message")
+    body = [
+        common.text(message, "message") or "",
+        f"Culprit: {labels['culprit']}" if "culprit" in labels else "",
+    ]
+    logentry = common.obj(event.get("logentry"), "event.logentry")
+    title = event.get("title") or message or logentry.get("formatted") or payload.get("culprit")
+    return _one(
+        Alert(
+            source=SOURCE,
+            status=Status.FIRING,
+            title=common.title(title, "event.title"),
+            team=common.line(tags.get("team"), "tag team", common.LABEL_VALUE_MAX),
+            priority=common.priority(tags.get("priority")),
+            severity=common.line(payload.get("level"), "level", common.LABEL_VALUE_MAX),
+            description=_description(body),
+            links=common.links(issue=common.url(payload.get("url"), "url")),
+            labels=labels,
+            occurred_at=common.timestamp(event.get("timestamp")) or common.now(),
+            identity={"issue_id": issue_id},
+            raw=payload,
         )
     )
 
