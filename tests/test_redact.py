@@ -19,6 +19,7 @@ from triage.redact import (
     DEFAULT,
     Redactor,
     _fold,
+    _json_unescaped,
     _unescape,
     held,
     hold,
@@ -316,7 +317,9 @@ CASES = [
     ),
     # A PGP key block; a JWT whose JSON has a space or a newline after its brace
     (
-        "-----BEGIN PGP PRIVATE KEY BLOCK-----\n" + _run(64) + "\n-----END PGP PRIVATE KEY BLOCK-----",
+        "-----BEGIN PGP PRIVATE KEY BLOCK-----\n"
+        + _run(64)
+        + "\n-----END PGP PRIVATE KEY BLOCK-----",
         "[REDACTED:private-key]",
     ),
     (
@@ -324,6 +327,49 @@ CASES = [
         "jwt [REDACTED:jwt] ok",
     ),
     ("jwt ewogICJhbGciOiAiSFMyNTYiCn0.ewogICJzdWIiOiAiMSIKfQ.c2ln ok", "jwt [REDACTED:jwt] ok"),
+    # Found by probing (2026-12-04): shapes that reached every sink.
+    ("-----begin private key-----\nMIIEvQIB\n-----end private key-----", "[REDACTED:private-key]"),
+    ("----- BEGIN PRIVATE KEY -----\nMIIEvQIB", "[REDACTED:private-key]"),
+    (
+        "client-key-data: LS0tLS1CRUdJTiBSU0EgUFJJVkFURSBLRVktLS0tLQpNSUlFb3dJQkFBS0NBUUVB",
+        "client-key-data: [REDACTED:private-key]",
+    ),
+    (
+        "Private-Lines: 2\nAAAAgQC7secret\nprivatebits==\nPrivate-MAC: 0a1b",
+        "Private-Lines: 2\n[REDACTED:private-key]\nPrivate-MAC: 0a1b",
+    ),
+    ("admin:$apr1$abc$0123456789abcdefghijkl", "admin:[REDACTED:password-hash]"),
+    ("root:$6$saltsalt$abcdefghijklmnop:19000:0", "root:[REDACTED:password-hash]:19000:0"),
+    (
+        "jdbc:oracle:thin:scott/tiger@db:1521/orcl",
+        "jdbc:oracle:thin:scott/[REDACTED:password]@db:1521/orcl",
+    ),
+    (
+        "mysqldump -h db -uroot -pMyR00tPw9 shop",
+        "mysqldump -h db -uroot -p[REDACTED:password] shop",
+    ),
+    ("sshpass -p hunter2 ssh host", "sshpass -p [REDACTED:password] ssh host"),
+    ("mkdir -p /tmp/x && ssh -p 22 host", "mkdir -p /tmp/x && ssh -p 22 host"),
+    ("_auth=dXNlcjpodW50ZXIycGFzcw==", "_auth=[REDACTED:password]"),
+    ('"auth": "ZGVwbG95OlMzY3IzdFA0c3Mh"', '"auth": "[REDACTED:password]"'),
+    ("auth: failed for bob", "auth: failed for bob"),
+    (
+        "https://maps.example.com/x?key=abcdef123456secret&z=1",
+        "https://maps.example.com/x?key=[REDACTED:password]&z=1",
+    ),
+    ("password:        hunter2", "password:        [REDACTED:password]"),
+    ("password\u00a0=\u00a0hunter2", "password\u00a0=\u00a0[REDACTED:password]"),
+    (
+        "credentials=hunter2 signing_key: k3y3k3y",
+        "credentials=[REDACTED:password] signing_key: [REDACTED:password]",
+    ),
+    ('{"db": {"pass": "hunter2"}}', '{"db": {"pass": "[REDACTED:password]"}}'),
+    ("pass: true", "pass: true"),
+    (
+        "https:\\/\\/hooks.slack.com\\/services\\/T000\\/B000\\/XXXXXXXXXXXXXXXXXXXXXXXX",
+        "https://hooks.slack.com/services/[REDACTED:slack-webhook]",
+    ),
+    ('{"\\u0070assword": "hunter2"}', '{"password": "[REDACTED:password]"}'),
 ]
 
 
@@ -713,7 +759,7 @@ def _every_pattern_then_each_escaped_token(text: str) -> str:
             return original
         return quote(redacted, safe=_URL_SAFE, errors="surrogateescape")
 
-    return re.sub(r"\S+", token, _every_pattern(text))
+    return re.sub(r"\S+", token, _every_pattern(_json_unescaped(text)))
 
 
 _FRAGMENTS = [

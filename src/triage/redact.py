@@ -50,6 +50,7 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
                                   of JSON keys named like that, and the second string of a
                                   [name, value] pair named like that (Sentry's request headers,
                                   cookies and tags are lists of such pairs)
+    [REDACTED:password-hash]      password hashes (htpasswd $apr1$, crypt $1$/$5$/$6$/$y$, bcrypt, argon2)
     [REDACTED:email]              e-mail addresses
     [REDACTED:card-number]        payment card numbers (15 or 16 digits, grouped or not, with a
                                   card network's prefix and a valid Luhn check digit)
@@ -105,6 +106,10 @@ SECRET_KEYS = frozenset(
         "dsn",
         "connectionstring",
         "credentials",
+        "pass",
+        "signingkey",
+        "encryptionkey",
+        "clientkeydata",
     }
 )
 
@@ -163,7 +168,7 @@ _B64URL = "[A-Za-z0-9_-]"  # … of a URL-safe one
 #: Between a name and its value: `=`, `:`, `=>` or `:=`, with a closing quote after a quoted
 #: name (`"key": `, `\"key\":` inside a JSON string) and spaces around. Atomic and possessive:
 #: `=>` is never taken back to make `>` the value, nor a space to make it the value's start.
-_ASSIGN = r"""(?:\\?["'])?[ \t]{0,3}(?>=>|:=|=|:)\s{0,3}+"""
+_ASSIGN = r"""(?:\\?["'])?[ \t\u00a0]{0,3}(?>=>|:=|=|:)(?>\s{0,3}[ \t]{0,61})"""
 _OPEN_QUOTE = r"""(?:\\?["'])?"""
 
 
@@ -216,14 +221,16 @@ _VENDOR_PREFIXES = (
 #: The words' first letters are tested first: one cheap test fails at most positions of a long
 #: text, before the look-behinds.
 _SECRET_WORD = (
-    r"(?:pass(?:word|wd|phrase)s?|pwd|secrets?|token"
-    r"|api[ _.-]?key|access[_.-]?key|private[_.-]?key)"
+    r"(?:pass(?:word|wd|phrase)s?|pwd|secrets?|token|credentials?"
+    r"|api[ _.-]?key|access[_.-]?key|private[_.-]?key|signing[_.-]?key|encryption[_.-]?key)"
 )
 _SECRET_NAME = (
-    rf"(?=[psta])(?<![0-9]{{12}}:)"
+    rf"(?=[pstace])(?<![0-9]{{12}}:)"
     rf"(?:(?:{_START}|(?-i:(?<=[a-z0-9])(?=[A-Z]))){_SECRET_WORD}"
     # Glued to what it is for (PGPASSWORD, dbpassword), or a short last part (REDIS_PASS).
-    r"|pass(?:word|wd|phrase)s?|(?<=[A-Za-z0-9][_.-])pass(?![A-Za-z]))"
+    r"|pass(?:word|wd|phrase)s?|(?<=[A-Za-z0-9][_.-])pass(?![A-Za-z])"
+    # "pass" alone only as a quoted key ({"pass": …}): a bare "pass:" is often a test's verdict.
+    r"|(?<=[\"'])pass(?=\\?[\"']))"
     r"(?:[_.-]?(?:access[_.-]?)?key(?:[_.-]base)?|[_.-]value)?"
 )
 _SECRET_NAME_NEEDLES = (
@@ -231,6 +238,9 @@ _SECRET_NAME_NEEDLES = (
     "pwd",
     "secret",
     "token",
+    "credential",
+    *_spellings("signing", "key"),
+    *_spellings("encryption", "key"),
     *_API_KEY_NEEDLES,
     *_spellings("access", "key"),
     *_spellings("private", "key"),
@@ -250,11 +260,32 @@ def _keep_quotes(match: re.Match[str]) -> str:
 _RULES: tuple[_Rule, ...] = (
     # PEM blocks first: their base64 body would otherwise be chewed up by the shorter patterns.
     _rule(
-        r"-----BEGIN (?:[A-Z0-9]{1,20} ){0,3}PRIVATE KEY(?: BLOCK)?-----"
-        r"(?:.{0,20000}?-----END (?:[A-Z0-9]{1,20} ){0,3}PRIVATE KEY(?: BLOCK)?-----|.{0,20000})",
+        r"-----[ \t]?BEGIN (?:[A-Z0-9]{1,20} ){0,3}PRIVATE KEY(?: BLOCK)?[ \t]?-----"
+        r"(?:.{0,20000}?-----[ \t]?END (?:[A-Z0-9]{1,20} ){0,3}PRIVATE KEY(?: BLOCK)?[ \t]?-----"
+        r"|.{0,20000})",
         "[REDACTED:private-key]",
-        "PRIVATE KEY",
-        flags=re.DOTALL,
+        "private key",
+        flags=re.DOTALL | re.IGNORECASE,
+    ),
+    # A PEM block base64-encoded (kubeconfig's client-key-data, a Kubernetes secret's data):
+    # "-----BEGIN" encodes as LS0tLS1CRUdJTi, whatever follows.
+    _rule(
+        r"LS0tLS1CRUdJTi[A-Za-z0-9+/]{8,40000}+={0,2}",
+        "[REDACTED:private-key]",
+        "LS0tLS1CRUdJTi",
+    ),
+    # PuTTY's key file: the lines after Private-Lines are the private key.
+    _rule(
+        r"(Private-Lines:[ \t]{0,3}[0-9]{1,4}[ \t]{0,3}\r?\n)"
+        r"(?:[A-Za-z0-9+/=]{1,128}(?:\r?\n|$)){1,400}",
+        "\\1[REDACTED:private-key]\n",
+        "Private-Lines:",
+    ),
+    # A password hash (htpasswd, /etc/shadow, bcrypt): crackable offline, so not for a ticket.
+    _rule(
+        r"\$(?:apr1|2[abxy]|1|5|6|y|7|argon2(?:id|i|d))\$[./A-Za-z0-9$=,+-]{8,512}",
+        "[REDACTED:password-hash]",
+        *("$apr1$", "$2a$", "$2b$", "$2x$", "$2y$", "$1$", "$5$", "$6$", "$y$", "$7$", "$argon2"),
     ),
     # The header and claims are JSON objects: `{"` encodes as eyJ, `{ "` as eyA, `{\n` as ewo.
     _rule(
@@ -453,6 +484,28 @@ _RULES: tuple[_Rule, ...] = (
         r"\1:[REDACTED:password]@",
         "://",
     ),
+    # Oracle's thin JDBC URL: jdbc:oracle:thin:user/password@host.
+    _rule(
+        r"(jdbc:oracle:[a-z0-9]{1,20}:[^\s/@:]{1,128}/)(?!\[REDACTED)[^\s@]{1,256}@",
+        r"\1[REDACTED:password]@",
+        "jdbc:oracle:",
+        flags=re.IGNORECASE,
+    ),
+    # MySQL's clients take the password glued to -p (mysql -uroot -pSecret); sshpass -p takes
+    # it as the next word.
+    _rule(
+        r"((?<![\w-])(?:mysql(?:dump|admin|import|check|show|slap)?|mariadb(?:-dump|-admin)?)"
+        r"(?![\w-])[^\n|;&]{0,300}?(?<![\w-])-p)(?![\s-])(?!\[REDACTED)[^\s\"']{1,256}",
+        r"\1[REDACTED:password]",
+        "mysql",
+        "mariadb",
+    ),
+    _rule(
+        r"((?<![\w-])sshpass(?![\w-])[^\n|;&]{0,100}?(?<![\w-])-p[ \t]{0,3})"
+        r"(?![\s-])(?!\[REDACTED)[^\s\"']{1,256}",
+        r"\1[REDACTED:password]",
+        "sshpass",
+    ),
     # A password given to a command: curl -u user:pass, --password value, --db-password value.
     _rule(
         r"((?<![\w-])(?:-u|--user)[ \t=]{1,3}[^\s:\"']{1,256}):(?!\[REDACTED)[^\s\"']{1,256}",
@@ -465,6 +518,23 @@ _RULES: tuple[_Rule, ...] = (
         r"|api-key|pass)[ \t=]{1,3})(?!\[REDACTED|-)[^\s\"'&;]{1,512}",
         r"\1[REDACTED:password]",
         "--",
+        flags=re.IGNORECASE,
+    ),
+    # `auth` names a credential too (.npmrc's _auth, Docker's "auth"), but also says "auth:
+    # failed": only a token-like value goes.
+    _rule(
+        rf"((?<![A-Za-z0-9])_?auth{_ASSIGN}{_OPEN_QUOTE})(?!\[REDACTED)[A-Za-z0-9+/=_.-]{{12,4096}}",
+        r"\1[REDACTED:password]",
+        "auth",
+        flags=re.IGNORECASE,
+    ),
+    # A URL's query names an API key or a signature plainly (Google Maps' key=, auth=, sig=).
+    _rule(
+        r"([?&](?:key|auth|sig|apikey|api_key|access_key)=)(?!\[REDACTED)[^&#\s\"'<>\\]{8,2048}",
+        r"\1[REDACTED:password]",
+        "key=",
+        "auth=",
+        "sig=",
         flags=re.IGNORECASE,
     ),
     # name=value pairs by the name. A quoted value goes whole, spaces and all; its quotes stay.
@@ -599,6 +669,21 @@ def _visible(text: str) -> str:
     return "".join(ch for ch in text if ch.isprintable() or category(ch) not in _INVISIBLE)
 
 
+#: JSON's escapes of letters and digits (`\u0070assword`), which hide a name from every rule.
+_ALNUM_ESCAPE = re.compile(r"\\u00(3[0-9]|4[1-9A-Fa-f]|5[0-9Aa]|6[1-9A-Fa-f]|7[0-9Aa])")
+
+
+def _json_unescaped(text: str) -> str:
+    """`text` with the JSON escapes that change no meaning undone: `\\/` (PHP's json_encode
+    writes every URL so, and a webhook URL would pass its rule) and escaped letters and
+    digits. Escaped quotes and controls stay, so JSON text stays JSON."""
+    if "\\/" in text:
+        text = text.replace("\\/", "/")
+    if "\\u00" in text:
+        text = _ALNUM_ESCAPE.sub(lambda m: chr(int(m[1], 16)), text)
+    return text
+
+
 def _scrub(text: str, secrets: tuple[str, ...]) -> str:
     """`text` with `secrets` replaced by exact value, then every rule applied that can match."""
     for secret in secrets:
@@ -708,6 +793,8 @@ class Redactor:
         secrets = self._secrets()
         if not text.isprintable():  # the common case, checked in C: nothing invisible to drop
             text = _visible(text)
+        if "\\" in text:
+            text = _json_unescaped(text)
         text = _scrub(text, secrets)
         if "%" in text and _ESCAPE.search(text):
             text = _scrub_escaped(text, secrets)
