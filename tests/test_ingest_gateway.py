@@ -798,38 +798,42 @@ async def test_a_stalled_body_is_answered_408_within_the_body_timeout(
     assert received(queues) == []
 
 
-async def test_bodies_over_the_reading_budget_are_answered_503(
+async def test_unauthenticated_bodies_have_their_own_budget_and_cannot_starve_others(
     gateway: IngestService, queues: Queues
 ) -> None:
-    """Sentry's webhooks are read before their signature can be checked: the bytes of all
-    bodies being read at once are bounded, so unauthenticated senders cannot pin the memory.
-    Past the budget a body is answered 503 with Retry-After; once it is free again, bodies pass."""
+    """Sentry's webhooks are read before their signature can be checked: the bytes of such
+    bodies being read at once have their own bound, so senders without a credential cannot pin
+    the memory, nor take the budget every other source needs. Past it a body is answered 503
+    with Retry-After, while an authenticated webhook still passes; once free, bodies pass."""
     limits = gateway.gateway.limits
-    gateway.gateway.limits = dataclasses.replace(limits, reading_budget_bytes=100_000)
+    gateway.gateway.limits = dataclasses.replace(limits, unauthenticated_budget_bytes=100_000)
+    signed = {"Sentry-Hook-Signature": "0" * 64}
     with capture_logs() as logs:
         _, holder = await _head(
             gateway.port,
             "sentry",
-            "Content-Length: 200000\r\nSentry-Hook-Signature: 00\r\n",
+            "Content-Length: 200000\r\nSentry-Hook-Signature: " + "0" * 64 + "\r\n",
             b" " * 80_000,
         )
         loop = asyncio.get_running_loop()
         deadline = loop.time() + 10
-        while gateway.gateway.reading_bytes < 80_000:
-            assert loop.time() < deadline, gateway.gateway.reading_bytes
+        while gateway.gateway.unauthenticated_bytes < 80_000:
+            assert loop.time() < deadline, gateway.gateway.unauthenticated_bytes
             await asyncio.sleep(0.01)
         async with loopback_client(gateway.port) as client:
-            busy = await client.post(
-                "/v1/alerts/sentry",
-                content=b" " * 60_000,
-                headers={"Sentry-Hook-Signature": "00"},
+            busy = await client.post("/v1/alerts/sentry", content=b" " * 60_000, headers=signed)
+            during = await client.post(
+                "/v1/alerts/generic",
+                json={"title": "during the stall", "dedup_key": "k", "pad": "x" * 60_000},
+                headers={"Authorization": f"Bearer {TOKENS['generic']}"},
             )
         holder.close()
         line = await _refusal(logs)
     assert busy.status_code == 503 and busy.headers["Retry-After"] == "1"
     assert (line["status"], line["reason"]) == (503, "busy")
+    assert during.status_code == 202
     deadline = loop.time() + 10
-    while gateway.gateway.reading_bytes:
+    while gateway.gateway.reading_bytes or gateway.gateway.unauthenticated_bytes:
         assert loop.time() < deadline, gateway.gateway.reading_bytes
         await asyncio.sleep(0.01)
     async with loopback_client(gateway.port) as client:
@@ -839,6 +843,37 @@ async def test_bodies_over_the_reading_budget_are_answered_503(
             headers={"Authorization": f"Bearer {TOKENS['generic']}"},
         )
     assert ok.status_code == 202
+
+
+@pytest.mark.parametrize("signature", [None, "00", "z" * 64, "0" * 65])
+async def test_a_sentry_request_without_a_signature_is_refused_unread(
+    gateway: IngestService, signature: str | None
+) -> None:
+    """A Sentry request whose Sentry-Hook-Signature cannot be one (absent, not 64 hex digits)
+    is answered 401 at once, from its head alone: it promises 200,000 bytes and sends none,
+    and no body is waited for (that would be a 408 after the body timeout)."""
+    header = "" if signature is None else f"Sentry-Hook-Signature: {signature}\r\n"
+    reader, writer = await _head(gateway.port, "sentry", f"Content-Length: 200000\r\n{header}", b"")
+    try:
+        status_line = await asyncio.wait_for(reader.readline(), timeout=5)
+    finally:
+        writer.close()
+    assert status_line.split()[1] == b"401"
+
+
+async def test_a_compressed_sentry_body_is_refused_before_it_is_inflated(
+    client: httpx2.AsyncClient,
+) -> None:
+    """A gzip body to the Sentry path is 415: a few compressed bytes of an unknown sender's
+    would be a megabyte of ours before its signature could be checked (Sentry sends plain)."""
+    bomb = gzip.compress(b" " * 1_000_000)
+    answer = await client.post(
+        "/v1/alerts/sentry",
+        content=bomb,
+        headers={"Sentry-Hook-Signature": "0" * 64, "Content-Encoding": "gzip"},
+    )
+    assert answer.status_code == 415
+    assert "without Content-Encoding" in answer.json()["error"]
 
 
 async def test_a_request_aiohttp_cannot_parse_is_one_warning_without_its_bytes(
@@ -886,6 +921,29 @@ def test_bad_http_lines_are_bounded_per_second() -> None:
     assert [e["reason"] for e in logs] == ["Invalid header value char"] * 4
     other = logging.LogRecord("aiohttp.server", logging.ERROR, "", 0, "x", (), None)
     assert lines.filter(other) is True  # anything else passes as it is
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "Got more than 8190 bytes (9000) when reading: b'sess-Zq81secret'",
+        "Bad status line 'sess-Zq81secret'",
+        'Invalid method "sess-Zq81secret"',
+    ],
+)
+def test_a_bad_http_line_never_quotes_the_requests_bytes(message: str) -> None:
+    """aiohttp quotes what it could not parse (an over-long header line, a bad status line):
+    the warning keeps what was wrong and drops the quote, which may be a credential."""
+    from aiohttp.http_exceptions import BadHttpMessage
+
+    from triage.ingest.gateway import BadHttpLines
+
+    error = BadHttpMessage(message)
+    record = logging.LogRecord("aiohttp.server", logging.ERROR, "", 0, "x", (), (None, error, None))
+    with capture_logs() as logs:
+        BadHttpLines().filter(record)
+    [line] = logs
+    assert "Zq81" not in json.dumps(line) and line["reason"]
 
 
 class BrokenOutbox:

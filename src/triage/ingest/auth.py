@@ -244,6 +244,13 @@ def token_matches(credentials: list[bytes], token: bytes) -> bool:
     return matched
 
 
+def signature_shaped(signature: str | None) -> bool:
+    """Whether a Sentry-Hook-Signature could be one (64 hex digits): checked before the body
+    is read, so a request without one costs no read."""
+    value = (signature or "").strip()
+    return len(value) == 64 and all(c in "0123456789abcdefABCDEF" for c in value)
+
+
 def signature_matches(signature: str | None, body: bytes, secret: bytes) -> bool:
     """Sentry-Hook-Signature: the hex HMAC-SHA256 of the raw body, keyed with the client secret."""
     if not signature or len(signature) > 256:

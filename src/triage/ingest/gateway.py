@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+import re
 import time
 import uuid
 from collections.abc import Callable
@@ -110,6 +111,10 @@ class Accepted:
     skipped: tuple[str, ...]
 
 
+#: Where aiohttp's parse error starts quoting the request.
+_QUOTED = re.compile(r"""[:'"]""")
+
+
 class BadHttpLines(logging.Filter):
     """aiohttp answers a request it cannot parse (a control character in a header, data after
     the body it announced, …) with 400 itself, and logs it as an ERROR whose traceback quotes
@@ -134,7 +139,10 @@ class BadHttpLines(logging.Filter):
         self._window = (start, count + 1)
         if count < self.per_second:
             first_line = (error.message or type(error).__name__).splitlines()[0]
-            log.warning("ingest.bad_http", status=error.code, reason=first_line.rstrip(": ")[:120])
+            # What was wrong, not what was sent: aiohttp quotes the bytes after a colon or in
+            # quotes ("Got more than 8190 bytes when reading: b'…'", "Bad status line '…'").
+            reason = _QUOTED.split(first_line, maxsplit=1)[0].strip() or type(error).__name__
+            log.warning("ingest.bad_http", status=error.code, reason=reason[:120])
         return False
 
 
@@ -150,6 +158,9 @@ class Limits:
     #: Bytes of all bodies being read at once. Sentry's signature covers the body, so its
     #: webhooks are read before they are authenticated: past this, a body is answered 503.
     reading_budget_bytes: int = 32 * MAX_BODY_BYTES
+    #: … of which bodies not yet authenticated (Sentry's) may take at most this much, so
+    #: senders without a credential cannot fill the budget every other source needs.
+    unauthenticated_budget_bytes: int = 8 * MAX_BODY_BYTES
 
 
 class Gateway:
@@ -185,8 +196,10 @@ class Gateway:
         #: Set at shutdown: new requests are answered 503 while the accepted ones finish.
         self.draining = False
         self.in_flight = 0
-        #: Bytes of the bodies being read now (see Limits.reading_budget_bytes).
+        #: Bytes of the bodies being read now (see Limits.reading_budget_bytes), and of those
+        #: not yet authenticated.
         self.reading_bytes = 0
+        self.unauthenticated_bytes = 0
         self._idle = asyncio.Event()
         self._idle.set()
 
@@ -284,9 +297,11 @@ class Gateway:
                 source, tokens, lambda token: auth.token_matches(credentials, token)
             )
             self._take_rate(source)
-        body = await self._read(request)
+        signature = request.headers.get("Sentry-Hook-Signature")
+        if source == "sentry" and not auth.signature_shaped(signature):
+            raise Refused(401, "unauthorized", "unauthorized")  # no body read for a non-signature
+        body = await self._read(request, authenticated=source != "sentry")
         if source == "sentry":  # Sentry signs the body: it can only be checked once read
-            signature = request.headers.get("Sentry-Hook-Signature")
             await self._authorize(
                 source, tokens, lambda token: auth.signature_matches(signature, body, token)
             )
@@ -363,13 +378,25 @@ class Gateway:
             429, "rate_limited", "too many requests", retry_after_s=max(1, math.ceil(wait_s))
         )
 
-    async def _read(self, request: web.Request) -> bytes:
+    async def _read(self, request: web.Request, *, authenticated: bool) -> bytes:
+        """The body, decoded. One not yet `authenticated` is read only as sent (a compressed
+        body would make a few bytes of an unknown sender's into a megabyte of ours) and within
+        its own smaller budget."""
         limit = self.limits.max_body_bytes
         too_large = Refused(413, "too_large", f"body over the {limit:,}-byte limit")
         if request.content_length is not None and request.content_length > limit:
             raise too_large
+        codings = request.headers.getall("Content-Encoding", ())
+        if not authenticated and any(c.strip().lower() not in ("", "identity") for c in codings):
+            raise Refused(
+                415,
+                "unsupported_encoding",
+                "a signed webhook is read as it is sent: send it without Content-Encoding",
+            )
+        budget = self.limits.reading_budget_bytes
+        spare = budget if authenticated else self.limits.unauthenticated_budget_bytes
         try:
-            decoder = decoder_for(request.headers.getall("Content-Encoding", ()))
+            decoder = decoder_for(codings)
         except UnsupportedEncoding as exc:
             raise Refused(
                 415,
@@ -389,9 +416,13 @@ class Gateway:
                     data = decoder.feed(chunk, limit - total)
                     total += len(data)
                     self.reading_bytes += len(data)
+                    if not authenticated:
+                        self.unauthenticated_bytes += len(data)
                     if total > limit:
                         raise too_large
-                    if self.reading_bytes > self.limits.reading_budget_bytes:
+                    if self.reading_bytes > budget or (
+                        not authenticated and self.unauthenticated_bytes > spare
+                    ):
                         raise Refused(
                             503, "busy", "too many bodies arriving at once", retry_after_s=1
                         )
@@ -409,6 +440,8 @@ class Gateway:
             raise Refused(400, "incomplete_body", "incomplete body") from None
         finally:
             self.reading_bytes -= total
+            if not authenticated:
+                self.unauthenticated_bytes -= total
         return b"".join(chunks)
 
     def _attributes(
