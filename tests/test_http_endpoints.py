@@ -110,7 +110,9 @@ async def test_connections_beyond_the_cap_are_refused_until_slots_free() -> None
     """With every slot held by an idle client, the next one gets 503 without being read, and is
     counted; once the holders leave, an honest /healthz is answered 200."""
     metrics = Metrics()
-    server = EndpointServer(Health(), metrics, "127.0.0.1", 0, Limits(max_connections=4))
+    server = EndpointServer(
+        Health(), metrics, "127.0.0.1", 0, Limits(max_connections=4, loopback_reserve=0)
+    )
     async with running(server=server), contextlib.AsyncExitStack() as holders:
         for _ in range(4):
             await holders.enter_async_context(connection(server.port))
@@ -304,11 +306,46 @@ async def test_readyz_is_ready_with_no_failing_checks() -> None:
 # --- Refusal logging ------------------------------------------------------------------------
 
 
+async def test_one_client_address_takes_at_most_its_share_of_the_slots() -> None:
+    """Idle connections from one address fill at most `max_per_peer` slots: the next one from
+    it is refused (503) while slots are still free for others."""
+    limits = Limits(max_connections=10, max_per_peer=3, loopback_reserve=0)
+    async with running(limits) as server, contextlib.AsyncExitStack() as holders:
+        for _ in range(3):
+            await holders.enter_async_context(connection(server.port))
+        await wait_until(lambda: server.connections == 3)
+        status, _, body = await ask(server.port, b"")
+        assert (status, body) == (503, b"busy\n")
+
+
+async def test_the_loopback_health_check_is_answered_when_every_slot_is_taken() -> None:
+    """With `max_connections` idle connections held, a loopback client still gets one of the
+    reserved slots: the container's own health check passes while the port is flooded."""
+    limits = Limits(max_connections=2, max_per_peer=100, loopback_reserve=1)
+    async with running(limits) as server, contextlib.AsyncExitStack() as holders:
+        for _ in range(2):
+            await holders.enter_async_context(connection(server.port))
+        await wait_until(lambda: server.connections == 2)
+        status, _, _ = await ask(server.port, HEALTHZ)
+        assert status == 200
+        await holders.enter_async_context(connection(server.port))
+        await wait_until(lambda: server.connections == 3)
+        assert (await ask(server.port, b""))[0] == 503  # the reserve is spent
+
+
+def test_only_loopback_addresses_get_the_reserve() -> None:
+    """127.0.0.0/8 and ::1 are loopback; a LAN address, a public one, or none is not."""
+    from triage.ops.http_server import _is_loopback
+
+    assert all(map(_is_loopback, ["127.0.0.1", "127.9.9.9", "::1"]))
+    assert not any(map(_is_loopback, ["10.0.0.5", "203.0.113.9", "unknown", ""]))
+
+
 async def test_refusal_logging_is_bounded_with_a_summary() -> None:
     """Fifty refused clients write three `http.refused` lines and one summary counting the other
     47; the metric counts all fifty."""
     metrics = Metrics()
-    limits = Limits(max_connections=1, log_burst=3, log_window_s=60)
+    limits = Limits(max_connections=1, loopback_reserve=0, log_burst=3, log_window_s=60)
     server = EndpointServer(Health(), metrics, "127.0.0.1", 0, limits)
     with structlog.testing.capture_logs() as logs:
         async with running(server=server), connection(server.port):
@@ -323,7 +360,7 @@ async def test_refusal_logging_is_bounded_with_a_summary() -> None:
 
 async def test_suppressed_refusals_are_summed_up_when_the_window_ends() -> None:
     """The summary line is written when the window ends, without waiting for another refusal."""
-    limits = Limits(max_connections=1, log_burst=1, log_window_s=0.2)
+    limits = Limits(max_connections=1, loopback_reserve=0, log_burst=1, log_window_s=0.2)
     with structlog.testing.capture_logs() as logs:
         async with running(limits) as server, connection(server.port):
             await wait_until(lambda: server.connections == 1)

@@ -7,7 +7,9 @@ the process's file descriptors or filling its logs:
 - one deadline per connection, from accept to the last byte of the answer (a client trickling
   its headers is cut at the deadline, however often it sends a byte); after an early answer
   (414, 431 …) the rest of the request is read and dropped for at most one more second;
-- at most `max_connections` served at once; the next client is answered 503 without being read;
+- at most `max_connections` served at once, `max_per_peer` of them from one address; the next
+  client is answered 503 without being read. Loopback clients have `loopback_reserve` slots
+  more, so the container's own health check is answered while the port is flooded;
 - a bounded request line (414), header block (431) and body (413); anything malformed is a 400,
   never a traceback; a handler that raises is a 500;
 - one `http.refused` line per refused client, at most `log_burst` per `log_window_s`, then one
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import json
 import re
 import time
@@ -41,6 +44,11 @@ class Limits:
     deadline_s: float = 5.0
     #: Connections served at once; each costs one descriptor for at most `deadline_s`.
     max_connections: int = 32
+    #: … of them from one address: one client cannot take every slot.
+    max_per_peer: int = 8
+    #: Slots beyond `max_connections` kept for loopback clients: the container's own health
+    #: check (`triage health`) is answered while others fill the rest.
+    loopback_reserve: int = 4
     #: Connections the kernel queues before we accept them (they cost us no descriptor until
     #: accepted; asyncio accepts at most this many per loop turn).
     backlog: int = 32
@@ -138,6 +146,8 @@ class HttpServer:
         self._server: asyncio.Server | None = None
         #: The task serving each open connection, and its writer.
         self._open: dict[asyncio.Task[None], asyncio.StreamWriter] = {}
+        #: Connections being served per client address.
+        self._per_host: Counter[str] = Counter()
 
     async def start(self) -> None:
         try:
@@ -172,7 +182,11 @@ class HttpServer:
 
     async def _on_connect(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         peer = _peer(writer)
-        if len(self._open) >= self.limits.max_connections:
+        host = _host(writer)
+        loopback = _is_loopback(host)
+        slots = self.limits.max_connections + (self.limits.loopback_reserve if loopback else 0)
+        crowded = self._per_host[host] >= self.limits.max_per_peer
+        if len(self._open) >= slots or crowded:
             # Answered without reading a byte, so a flood costs a descriptor for an instant only.
             self.refusals.refused("busy", peer, 503)
             writer.write(_BUSY)
@@ -184,6 +198,7 @@ class HttpServer:
         task = asyncio.current_task()
         assert task is not None
         self._open[task] = writer
+        self._per_host[host] += 1
         try:
             async with asyncio.timeout(self.limits.deadline_s):
                 answered_early = await self._exchange(reader, writer, peer)
@@ -197,6 +212,9 @@ class HttpServer:
             self.refusals.refused("internal_error", peer, None, exc_info=exc)
         finally:
             del self._open[task]
+            self._per_host[host] -= 1
+            if not self._per_host[host]:
+                del self._per_host[host]
             # Frees the descriptor of a connection still open, or closing with unsent bytes
             # a client does not read. Not once the connection is gone: aborting a transport
             # that has lost its loop raises inside asyncio (an error line per large answer).
@@ -411,6 +429,18 @@ def _refusal_response(status: int) -> Response:
 
 
 _BUSY = Response.text(503, "busy\n", headers=(("Retry-After", "1"),)).encode()
+
+
+def _host(writer: asyncio.StreamWriter) -> str:
+    address = writer.get_extra_info("peername")
+    return str(address[0]) if isinstance(address, tuple) else "unknown"
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _peer(writer: asyncio.StreamWriter) -> str:
