@@ -24,7 +24,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import math
 import secrets
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -81,91 +80,22 @@ class OperatorView:
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
 
 
-class Guesses:
-    """Wrong tokens per client address: `burst` at once, then one per `every_s`. Past that the
-    address is told to wait (429) and its token is not even compared, so guessing costs the
-    guesser time and us nothing. At most `max_hosts` addresses are remembered (the oldest
-    forgotten first)."""
-
-    def __init__(
-        self,
-        burst: int = 10,
-        every_s: float = 1.0,
-        *,
-        clock: Callable[[], float] = time.monotonic,
-        max_hosts: int = 4096,
-    ) -> None:
-        self.burst = burst
-        self.every_s = every_s
-        self._clock = clock
-        self.max_hosts = max_hosts
-        #: address → (guesses left, when last counted)
-        self._left: dict[str, tuple[float, float]] = {}
-
-    def wait_s(self, peer: str) -> float:
-        """0 when `peer` may try a token now, else how long until it may."""
-        left = self._refilled(_host_of(peer))
-        return 0.0 if left >= 1 else (1 - left) * self.every_s
-
-    def wrong(self, peer: str) -> None:
-        host = _host_of(peer)
-        left = self._refilled(host)
-        self._left.pop(host, None)
-        if len(self._left) >= self.max_hosts:
-            del self._left[next(iter(self._left))]
-        self._left[host] = (left - 1, self._clock())
-
-    def _refilled(self, host: str) -> float:
-        left, at = self._left.get(host, (float(self.burst), self._clock()))
-        return min(float(self.burst), left + (self._clock() - at) / self.every_s)
-
-
-def _host_of(peer: str) -> str:
-    """The address of a `host:port` peer."""
-    return peer.rpartition(":")[0] or peer
-
-
 class Auth:
-    """The token, the session cookie it signs, the login form's double-submit token, and how
-    many wrong tokens each address may still try (`guesses`)."""
+    """The token, the session cookie it signs, and the login form's double-submit token."""
 
-    def __init__(
-        self,
-        token: str,
-        wall_clock: Callable[[], float] = time.time,
-        guesses: Guesses | None = None,
-    ) -> None:
+    def __init__(self, token: str, wall_clock: Callable[[], float] = time.time) -> None:
         self._token = token.encode()
         self._clock = wall_clock
-        self.guesses = guesses or Guesses()
 
     def bearer(self, request: Request) -> bool:
         given = request.header("authorization") or ""
         scheme, _, credential = given.partition(" ")
         if scheme.lower() != "bearer":
             return False
-        return self._matches(credential.strip(), request.peer)
+        return hmac.compare_digest(credential.strip().encode(), self._token)
 
-    def token_matches(self, given: str, peer: str) -> bool:
-        return self._matches(given, peer)
-
-    def _matches(self, given: str, peer: str) -> bool:
-        if self.guesses.wait_s(peer) > 0:
-            return False  # not compared: the caller answers 429 (`too_many`, asked first)
-        if hmac.compare_digest(given.encode(), self._token):
-            return True
-        self.guesses.wrong(peer)
-        return False
-
-    def too_many(self, request: Request) -> Response | None:
-        """429 for an address out of guesses, else None."""
-        wait = self.guesses.wait_s(request.peer)
-        if wait <= 0:
-            return None
-        log.warning("api.too_many_guesses", peer=request.peer)
-        body = json.dumps({"error": "too many wrong tokens; wait"}).encode() + b"\n"
-        retry = str(max(1, math.ceil(wait)))
-        return Response(429, body, "application/json", headers=(("Retry-After", retry),))
+    def token_matches(self, given: str) -> bool:
+        return hmac.compare_digest(given.encode(), self._token)
 
     def session(self) -> str:
         issued = str(int(self._clock()))
@@ -236,12 +166,8 @@ class OperatorApi:
         """`handler` for a bearer token or a logged-in browser."""
 
         async def guarded(request: Request) -> Response:
-            if not self.auth.session_ok(request):
-                refused = self.auth.too_many(request)
-                if refused is not None:
-                    return refused
-                if not self.auth.bearer(request):
-                    return _unauthorized()
+            if not (self.auth.bearer(request) or self.auth.session_ok(request)):
+                return _unauthorized()
             return await _answer(handler, request)
 
         return guarded
@@ -250,9 +176,6 @@ class OperatorApi:
         """`handler` for a bearer token only: a cookie never changes anything."""
 
         async def guarded(request: Request) -> Response:
-            refused = self.auth.too_many(request)
-            if refused is not None:
-                return refused
             if not self.auth.bearer(request):
                 return _unauthorized()
             return await _answer(handler, request)
