@@ -11,7 +11,7 @@ import structlog
 
 from memory_inbox import MemoryInbox
 from triage.errors import DecodeError, SinkUnavailableError
-from triage.incidents.lifecycle import Outcome
+from triage.incidents.lifecycle import Action, Outcome
 from triage.metrics import Metrics
 from triage.sqs.acker import Acker
 from triage.sqs.inbox import Message
@@ -265,6 +265,22 @@ async def test_a_long_poll_answered_empty_at_once_backs_off_and_says_so() -> Non
     assert all(gap >= 0.05 * 2**i * 0.95 for i, gap in enumerate(gaps)), gaps
     warned = [e for e in logs if e["event"] == "receive.empty_at_once"]
     assert [e["times"] for e in warned] == [1]
+
+
+async def test_a_message_of_repeats_is_acked_at_debug_and_one_with_an_effect_at_info() -> None:
+    """In a storm every message would log an info line: one whose alerts were all repeats is
+    acked at debug (DuplicatesSuppressed counts them); one that changed a ticket at info."""
+    inbox = MemoryInbox()
+    inbox.put("repeat", "open")
+
+    async def handler(message: Message, _progress: Progress) -> list[Outcome]:
+        action = Action.COUNT if message.body == "repeat" else Action.OPEN
+        return [Outcome("f" * 32, action)]
+
+    with structlog.testing.capture_logs() as logs:
+        await Supervisor(config(), inbox, handler, Metrics()).serve()
+    acked = sorted((e["actions"], e["log_level"]) for e in logs if e["event"] == "message.acked")
+    assert acked == [(["count"], "debug"), (["open"], "info")]
 
 
 @pytest.mark.parametrize("count", [0, 25])

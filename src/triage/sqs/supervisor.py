@@ -38,7 +38,7 @@ import structlog
 
 from triage.errors import BackpressureError, PermanentError, TransientError, TriageError
 from triage.health import Health
-from triage.incidents.lifecycle import Outcome
+from triage.incidents.lifecycle import Action, Outcome
 from triage.metrics import Metrics
 from triage.sqs.acker import Acker
 from triage.sqs.inbox import MAX_BATCH, MAX_VISIBILITY_S, TRACEPARENT_ATTRIBUTE, Inbox, Message
@@ -467,7 +467,11 @@ class Supervisor:
             self._processed()
             if await self._acker.delete(message):
                 self.stats.acked += 1
-                log.info("message.acked", **_acked_fields(outcomes))
+                # A message of repeats only changed no ticket: in a storm, one info line each
+                # would be most of the log and a large share of the CPU (DuplicatesSuppressed
+                # counts them; debug shows them).
+                quiet = outcomes and all(o.action is Action.COUNT for o in outcomes)
+                (log.debug if quiet else log.info)("message.acked", **_acked_fields(outcomes))
         finally:
             structlog.contextvars.reset_contextvars(**tokens)
 
