@@ -181,3 +181,23 @@ def test_a_member_past_the_tracked_ones_is_counted_once_however_often_it_fires(
     assert again == Decision(Action.COUNT, None)
     quiet = decide_group(stored, alert("d", Status.RESOLVED, minutes=2), T0, POLICY, key)
     assert quiet == Decision(Action.COUNT, None)
+
+
+def test_a_member_past_the_tracked_ones_firing_again_reopens_a_closed_group(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Once every tracked member resolved and the group closed, an untracked member firing
+    again reopens it, as any member's alert does."""
+    monkeypatch.setattr(groups, "MAX_MEMBERS", 2)
+    key = GroupKey.of("pods", ("alertname",), {"alertname": "Crash"}, 0, str)
+    stored: Incident | None = None
+    for name in ("a", "b", "c"):
+        stored = decide_group(stored, alert(name), T0, POLICY, key).incident
+    for name in ("a", "b"):
+        resolved = alert(name, Status.RESOLVED, minutes=1)
+        decision = decide_group(stored, resolved, T0 + timedelta(minutes=1), POLICY, key)
+        stored = decision.incident or stored
+    assert stored is not None and stored.state is State.CLOSED
+    stored = dataclasses.replace(stored, refs={"backend": "T-1"})  # its ticket was sent
+    again = decide_group(stored, alert("c", minutes=2), T0 + timedelta(minutes=2), POLICY, key)
+    assert again.action is Action.REOPEN

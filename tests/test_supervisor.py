@@ -267,6 +267,38 @@ async def test_a_long_poll_answered_empty_at_once_backs_off_and_says_so() -> Non
     assert [e["times"] for e in warned] == [1]
 
 
+async def test_a_backlog_round_of_short_polls_coming_back_empty_is_no_anomaly() -> None:
+    """After a full receive, free slots are filled by parallel short polls (wait 0): when those
+    come back empty the queue simply ran dry; no warning, no backoff, the next poll is long."""
+
+    class DryingInbox(MemoryInbox):
+        def __init__(self) -> None:
+            super().__init__()
+            self.long_poll = asyncio.Event()
+
+        async def receive(self, max_messages: int, wait_s: int, visibility_s: int) -> list[Message]:
+            if not self.entries and wait_s:
+                self.long_poll.set()
+                await asyncio.Event().wait()  # a long poll on an empty queue, until stopped
+            return await super().receive(max_messages, 0, visibility_s)
+
+    inbox = DryingInbox()
+    inbox.put(*["x"] * 10)
+
+    async def handler(message: Message, _progress: Progress) -> list[Outcome]:
+        return []
+
+    supervisor = Supervisor(
+        config(drain=False, wait_s=20, concurrency=40), inbox, handler, Metrics()
+    )
+    with structlog.testing.capture_logs() as logs:
+        task = asyncio.create_task(supervisor.serve())
+        await asyncio.wait_for(inbox.long_poll.wait(), timeout=10)
+        supervisor.should_exit.set()
+        await task
+    assert not [e for e in logs if e["event"] == "receive.empty_at_once"]
+
+
 async def test_a_message_of_repeats_is_acked_at_debug_and_one_with_an_effect_at_info() -> None:
     """In a storm every message would log an info line: one whose alerts were all repeats is
     acked at debug (DuplicatesSuppressed counts them); one that changed a ticket at info."""

@@ -88,8 +88,10 @@ def decide_group(
         return _new(stored, event, now, group, firing)
     members = stored.group.members
     known = members.get(event.fingerprint)
-    if known is None and event.fingerprint[:UNTRACKED_ID_CHARS] in stored.group.untracked_ids:
-        # A member past MAX_MEMBERS, counted already: it never holds the group open.
+    untracked = event.fingerprint[:UNTRACKED_ID_CHARS] in stored.group.untracked_ids
+    if known is None and untracked and stored.state is State.OPEN:
+        # A member past MAX_MEMBERS, counted already: it never holds the group open. (Firing
+        # again once the group closed, it reopens it as any member does.)
         return Decision(Action.COUNT, None)
     if known is not None and event.occurred_at < known.last_event_at:
         return Decision(Action.IGNORE, None)  # older than this member's newest event

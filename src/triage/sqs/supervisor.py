@@ -326,7 +326,7 @@ class Supervisor:
                 self._start(message)
             if not messages and wait_s == 0:
                 await self._sleep_unless_exit(0.1)  # short polling: don't spin on an empty queue
-            elif not messages and time.monotonic() - asked_at < wait_s / 2:
+            elif not messages and calls == 1 and time.monotonic() - asked_at < wait_s / 2:
                 # A long poll answered empty at once: not how SQS behaves (a proxy answering 200
                 # without messages, an endpoint that ignores the wait). Back off, say so.
                 early += 1
