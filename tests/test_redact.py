@@ -339,7 +339,11 @@ CASES = [
         "Private-Lines: 2\n[REDACTED:private-key]\nPrivate-MAC: 0a1b",
     ),
     ("admin:$apr1$abc$0123456789abcdefghijkl", "admin:[REDACTED:password-hash]"),
-    ("root:$6$saltsalt$abcdefghijklmnop:19000:0", "root:[REDACTED:password-hash]:19000:0"),
+    ("root:$6$saltsalt$" + "aB3./" * 17 + "x:19000:0", "root:[REDACTED:password-hash]:19000:0"),
+    (
+        "sed 's/(a)(b)/$1$2-renamed/' and Price $5$discount",
+        "sed 's/(a)(b)/$1$2-renamed/' and Price $5$discount",
+    ),
     (
         "jdbc:oracle:thin:scott/tiger@db:1521/orcl",
         "jdbc:oracle:thin:scott/[REDACTED:password]@db:1521/orcl",
@@ -354,17 +358,32 @@ CASES = [
     ('"auth": "ZGVwbG95OlMzY3IzdFA0c3Mh"', '"auth": "[REDACTED:password]"'),
     ("auth: failed for bob", "auth: failed for bob"),
     (
-        "https://maps.example.com/x?key=abcdef123456secret&z=1",
+        "https://maps.example.com/x?key=Xy7abcdefGH12345678&z=1",
         "https://maps.example.com/x?key=[REDACTED:password]&z=1",
+    ),
+    (
+        "https://s3.example.com/b?region=x&key=logs/2024/05/app.log&t=PLATFORM-1234",
+        "https://s3.example.com/b?region=x&key=logs/2024/05/app.log&t=PLATFORM-1234",
     ),
     ("password:        hunter2", "password:        [REDACTED:password]"),
     ("password\u00a0=\u00a0hunter2", "password\u00a0=\u00a0[REDACTED:password]"),
     (
-        "credentials=hunter2 signing_key: k3y3k3y",
-        "credentials=[REDACTED:password] signing_key: [REDACTED:password]",
+        "signing_key: k3y3k3y, encryption-key=Zz9",
+        "signing_key: [REDACTED:password], encryption-key=[REDACTED:password]",
     ),
-    ('{"db": {"pass": "hunter2"}}', '{"db": {"pass": "[REDACTED:password]"}}'),
-    ("pass: true", "pass: true"),
+    # Ordinary text that names these words stays (found by reviewing the rules above).
+    ('{"pass": 142, "fail": 3} build: pass', '{"pass": 142, "fail": 3} build: pass'),
+    ("credentials: expired for ci-runner", "credentials: expired for ci-runner"),
+    (
+        "auth=upstream_timeout_exceeded basic_auth: disabled",
+        "auth=upstream_timeout_exceeded basic_auth: disabled",
+    ),
+    (
+        "docker run --name mysql -p3306:3306 -d mysql:8",
+        "docker run --name mysql -p3306:3306 -d mysql:8",
+    ),
+    ("mysql replica lag on db-7 -pool saturation", "mysql replica lag on db-7 -pool saturation"),
+    ("mysql -p shop", "mysql -p shop"),
     (
         "https:\\/\\/hooks.slack.com\\/services\\/T000\\/B000\\/XXXXXXXXXXXXXXXXXXXXXXXX",
         "https://hooks.slack.com/services/[REDACTED:slack-webhook]",

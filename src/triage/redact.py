@@ -50,7 +50,7 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
                                   of JSON keys named like that, and the second string of a
                                   [name, value] pair named like that (Sentry's request headers,
                                   cookies and tags are lists of such pairs)
-    [REDACTED:password-hash]      password hashes (htpasswd $apr1$, crypt $1$/$5$/$6$/$y$, bcrypt, argon2)
+    [REDACTED:password-hash]      password hashes ($apr1$, crypt $1$/$5$/$6$/$y$, bcrypt, argon2), in full
     [REDACTED:email]              e-mail addresses
     [REDACTED:card-number]        payment card numbers (15 or 16 digits, grouped or not, with a
                                   card network's prefix and a valid Luhn check digit)
@@ -106,7 +106,6 @@ SECRET_KEYS = frozenset(
         "dsn",
         "connectionstring",
         "credentials",
-        "pass",
         "signingkey",
         "encryptionkey",
         "clientkeydata",
@@ -221,16 +220,14 @@ _VENDOR_PREFIXES = (
 #: The words' first letters are tested first: one cheap test fails at most positions of a long
 #: text, before the look-behinds.
 _SECRET_WORD = (
-    r"(?:pass(?:word|wd|phrase)s?|pwd|secrets?|token|credentials?"
+    r"(?:pass(?:word|wd|phrase)s?|pwd|secrets?|token"
     r"|api[ _.-]?key|access[_.-]?key|private[_.-]?key|signing[_.-]?key|encryption[_.-]?key)"
 )
 _SECRET_NAME = (
-    rf"(?=[pstace])(?<![0-9]{{12}}:)"
+    rf"(?=[pstae])(?<![0-9]{{12}}:)"
     rf"(?:(?:{_START}|(?-i:(?<=[a-z0-9])(?=[A-Z]))){_SECRET_WORD}"
     # Glued to what it is for (PGPASSWORD, dbpassword), or a short last part (REDIS_PASS).
-    r"|pass(?:word|wd|phrase)s?|(?<=[A-Za-z0-9][_.-])pass(?![A-Za-z])"
-    # "pass" alone only as a quoted key ({"pass": …}): a bare "pass:" is often a test's verdict.
-    r"|(?<=[\"'])pass(?=\\?[\"']))"
+    r"|pass(?:word|wd|phrase)s?|(?<=[A-Za-z0-9][_.-])pass(?![A-Za-z]))"
     r"(?:[_.-]?(?:access[_.-]?)?key(?:[_.-]base)?|[_.-]value)?"
 )
 _SECRET_NAME_NEEDLES = (
@@ -238,7 +235,6 @@ _SECRET_NAME_NEEDLES = (
     "pwd",
     "secret",
     "token",
-    "credential",
     *_spellings("signing", "key"),
     *_spellings("encryption", "key"),
     *_API_KEY_NEEDLES,
@@ -277,15 +273,19 @@ _RULES: tuple[_Rule, ...] = (
     # PuTTY's key file: the lines after Private-Lines are the private key.
     _rule(
         r"(Private-Lines:[ \t]{0,3}[0-9]{1,4}[ \t]{0,3}\r?\n)"
-        r"(?:[A-Za-z0-9+/=]{1,128}(?:\r?\n|$)){1,400}",
+        r"(?:[A-Za-z0-9+/=]{1,128}+(?:\r?\n|$)){1,400}+",
         "\\1[REDACTED:private-key]\n",
         "Private-Lines:",
     ),
     # A password hash (htpasswd, /etc/shadow, bcrypt): crackable offline, so not for a ticket.
     _rule(
-        r"\$(?:apr1|2[abxy]|1|5|6|y|7|argon2(?:id|i|d))\$[./A-Za-z0-9$=,+-]{8,512}",
+        r"\$(?:(?:apr1|1|5|6)\$(?:rounds=[0-9]{1,9}\$)?[./A-Za-z0-9]{1,16}\$[./A-Za-z0-9]{20,86}"
+        r"|2[abxy]\$[0-9]{2}\$[./A-Za-z0-9]{53}"
+        r"|y\$[./A-Za-z0-9]{1,16}\$[./A-Za-z0-9]{1,86}\$[./A-Za-z0-9]{20,86}"
+        r"|argon2(?:id|i|d)\$v=[0-9]{1,3}\$m=[0-9]{1,9},t=[0-9]{1,4},p=[0-9]{1,4}"
+        r"\$[A-Za-z0-9+/]{8,128}\$[A-Za-z0-9+/]{16,256})(?![./A-Za-z0-9])",
         "[REDACTED:password-hash]",
-        *("$apr1$", "$2a$", "$2b$", "$2x$", "$2y$", "$1$", "$5$", "$6$", "$y$", "$7$", "$argon2"),
+        *("$apr1$", "$2a$", "$2b$", "$2x$", "$2y$", "$1$", "$5$", "$6$", "$y$", "$argon2"),
     ),
     # The header and claims are JSON objects: `{"` encodes as eyJ, `{ "` as eyA, `{\n` as ewo.
     _rule(
@@ -486,25 +486,17 @@ _RULES: tuple[_Rule, ...] = (
     ),
     # Oracle's thin JDBC URL: jdbc:oracle:thin:user/password@host.
     _rule(
-        r"(jdbc:oracle:[a-z0-9]{1,20}:[^\s/@:]{1,128}/)(?!\[REDACTED)[^\s@]{1,256}@",
+        r"(jdbc:oracle:[a-z0-9]{1,20}:[^\s/@:]{1,128}+/)(?!\[REDACTED)[^\s@]{1,256}+@",
         r"\1[REDACTED:password]@",
         "jdbc:oracle:",
         flags=re.IGNORECASE,
     ),
     # MySQL's clients take the password glued to -p (mysql -uroot -pSecret); sshpass -p takes
-    # it as the next word.
+    # it as the next word. Found from the -p, then the command looked for before it.
     _rule(
-        r"((?<![\w-])(?:mysql(?:dump|admin|import|check|show|slap)?|mariadb(?:-dump|-admin)?)"
-        r"(?![\w-])[^\n|;&]{0,300}?(?<![\w-])-p)(?![\s-])(?!\[REDACTED)[^\s\"']{1,256}",
-        r"\1[REDACTED:password]",
-        "mysql",
-        "mariadb",
-    ),
-    _rule(
-        r"((?<![\w-])sshpass(?![\w-])[^\n|;&]{0,100}?(?<![\w-])-p[ \t]{0,3})"
-        r"(?![\s-])(?!\[REDACTED)[^\s\"']{1,256}",
-        r"\1[REDACTED:password]",
-        "sshpass",
+        r"(?<![\w-])(-p[ \t]{0,3})(?![\s-])(?!\[REDACTED)([^\s\"'|;&]{1,256})",
+        lambda m: _command_password(m),
+        "-p",
     ),
     # A password given to a command: curl -u user:pass, --password value, --db-password value.
     _rule(
@@ -523,15 +515,18 @@ _RULES: tuple[_Rule, ...] = (
     # `auth` names a credential too (.npmrc's _auth, Docker's "auth"), but also says "auth:
     # failed": only a token-like value goes.
     _rule(
-        rf"((?<![A-Za-z0-9])_?auth{_ASSIGN}{_OPEN_QUOTE})(?!\[REDACTED)[A-Za-z0-9+/=_.-]{{12,4096}}",
-        r"\1[REDACTED:password]",
+        rf"((?<![A-Za-z0-9])_?auth{_ASSIGN}{_OPEN_QUOTE})(?!\[REDACTED)([A-Za-z0-9+/]{{16,4096}}={{0,2}})"
+        r"(?![A-Za-z0-9+/=_.-])",
+        lambda m: f"{m[1]}[REDACTED:password]" if _random_looking(m[2]) else m[0],
         "auth",
         flags=re.IGNORECASE,
     ),
-    # A URL's query names an API key or a signature plainly (Google Maps' key=, auth=, sig=).
+    # A URL's query names an API key or a signature plainly (Google Maps' key=, auth=, sig=);
+    # a value that looks random goes (an object key or an issue key in a query stays).
     _rule(
-        r"([?&](?:key|auth|sig|apikey|api_key|access_key)=)(?!\[REDACTED)[^&#\s\"'<>\\]{8,2048}",
-        r"\1[REDACTED:password]",
+        r"([?&](?:key|auth|sig|apikey|api_key|access_key)=)(?!\[REDACTED)([A-Za-z0-9_+/=-]{16,2048})"
+        r"(?=[&#\s\"'<>]|$)",
+        lambda m: f"{m[1]}[REDACTED:password]" if _random_looking(m[2]) else m[0],
         "key=",
         "auth=",
         "sig=",
@@ -667,6 +662,42 @@ def _visible(text: str) -> str:
     """`text` without invisible characters (controls and whitespace are kept)."""
     category = unicodedata.category
     return "".join(ch for ch in text if ch.isprintable() or category(ch) not in _INVISIBLE)
+
+
+def _random_looking(value: str) -> bool:
+    """Upper case, lower case and digits all in it: a key or a token, not a word or a path."""
+    return (
+        any(c.isupper() for c in value)
+        and any(c.islower() for c in value)
+        and any(c.isdigit() for c in value)
+    )
+
+
+#: Commands whose -p is a password: glued for MySQL's clients (`mysql -p` alone prompts, and
+#: the next word is the database), either way for sshpass. The command word must start the
+#: line or a pipeline step and be followed by an option (`--name mysql -p3306:3306` stays).
+_MYSQL = re.compile(
+    r"(?:^|[|;&(]|&&)\s*(?:\S*/)?(?:mysql(?:dump|admin|import|check|show|slap)?|mariadb"
+    r"(?:-dump|-admin)?)[ \t]+-"
+)
+_SSHPASS = re.compile(r"(?:^|[|;&(]|&&)\s*(?:\S*/)?sshpass[ \t]")
+#: How far back on its line a -p's command is looked for.
+_COMMAND_REACH = 300
+
+
+def _command_password(match: re.Match[str]) -> str:
+    text, start = match.string, match.start()
+    line_start = max(text.rfind("\n", 0, start) + 1, start - _COMMAND_REACH)
+    before = text[line_start:start]
+    flag, value = match[1], match[2]
+    if _SSHPASS.search(before) or (
+        flag == "-p" and _MYSQL.search(before) and not _PORTS.fullmatch(value)
+    ):
+        return f"{flag}[REDACTED:password]"
+    return match[0]
+
+
+_PORTS = re.compile(r"[0-9:.]+")
 
 
 #: JSON's escapes of letters and digits (`\u0070assword`), which hide a name from every rule.
