@@ -91,10 +91,12 @@ class Rig:
     pipeline: Pipeline
 
     async def send(
-        self, minutes: float, status: Status = Status.FIRING, owner: str = "m"
+        self, minutes: float, status: Status = Status.FIRING, owner: str | None = None
     ) -> Action:
-        """One alert of the incident `api-5xx`, `minutes` after T0, received then."""
+        """One alert of the incident `api-5xx`, `minutes` after T0, received then (a message
+        of its own unless `owner` names one)."""
         self.clock.at(minutes)
+        owner = owner or f"m-{minutes}-{status}"
         return await self.pipeline.handle(alert(status=status, minutes=minutes), owner)
 
 
@@ -300,6 +302,11 @@ async def test_a_second_delivery_beside_the_first_waits_and_sends_nothing() -> N
     r.sink.gate.set()
     assert [o.action for o in await first] == [Action.OPEN]
     assert r.sink.kinds() == ["open"] and r.summariser.calls == 1
+    # The second delivery, back after its wait, finds its alert applied: nothing more.
+    [again] = await r.pipeline.process(crash_loops(range(1), receipt="rh-2"))
+    assert again.action is Action.IGNORE and r.sink.kinds() == ["open"]
+    stored = await r.store.get(again.fingerprint)
+    assert stored is not None and stored.occurrences == 1
 
 
 async def test_a_retry_after_a_failed_delivery_carries_its_own_effect_out_once() -> None:

@@ -113,6 +113,21 @@ async def test_a_second_delivery_waits_while_the_first_holds_the_lease(store: St
     assert again.after.pending is not None and again.after.pending.owner == second
 
 
+async def test_a_delivery_of_an_alert_whose_effect_finished_changes_nothing(
+    store: Store,
+) -> None:
+    """SQS delivers at least once: a message's alert delivered again after its effect finished
+    is ignored (no second count), while another message's alert is counted."""
+    t = await store.begin(alert(), delivery_owner("m1#0", "a"), T0)
+    assert t.after is not None
+    await store.finish(t.after.fingerprint, delivery_owner("m1#0", "a"))
+    again = await store.begin(alert(), delivery_owner("m1#0", "b"), T0 + timedelta(seconds=5))
+    assert again.action is Action.IGNORE and again.after is None
+    other = await store.begin(alert(), delivery_owner("m2#0", "c"), T0 + timedelta(seconds=6))
+    assert other.action is Action.COUNT
+    assert other.after is not None and other.after.occurrences == 2
+
+
 async def test_a_retry_after_a_failed_delivery_takes_its_claim_at_once(store: Store) -> None:
     """A delivery that failed released its claim: the message's next delivery takes it as its
     own at once, without counting the alert again."""

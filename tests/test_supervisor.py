@@ -299,6 +299,33 @@ async def test_a_backlog_round_of_short_polls_coming_back_empty_is_no_anomaly() 
     assert not [e for e in logs if e["event"] == "receive.empty_at_once"]
 
 
+async def test_a_message_handed_out_twice_at_once_is_worked_on_once() -> None:
+    """SQS may put one message twice in an answer (or hand it out again while it is in hand):
+    the copy is not started beside the first, one warning says so, the message is acked once."""
+
+    class TwiceInbox(MemoryInbox):
+        async def receive(self, max_messages: int, wait_s: int, visibility_s: int) -> list[Message]:
+            got = await super().receive(max_messages, wait_s, visibility_s)
+            return [*got, *got]
+
+    inbox = TwiceInbox()
+    inbox.put("once")
+    calls = 0
+
+    async def handler(message: Message, _progress: Progress) -> list[Outcome]:
+        nonlocal calls
+        calls += 1
+        await asyncio.sleep(0)
+        return []
+
+    with structlog.testing.capture_logs() as logs:
+        await Supervisor(config(), inbox, handler, Metrics()).serve()
+    assert calls == 1 and len(inbox.deleted) == 1
+    assert [e["event"] for e in logs if e["event"] == "message.duplicate_delivery"] == [
+        "message.duplicate_delivery"
+    ]
+
+
 async def test_a_message_of_repeats_is_acked_at_debug_and_one_with_an_effect_at_info() -> None:
     """In a storm every message would log an info line: one whose alerts were all repeats is
     acked at debug (DuplicatesSuppressed counts them); one that changed a ticket at info."""

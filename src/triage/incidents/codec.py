@@ -131,6 +131,7 @@ def incident_from_json(text: str) -> Incident:
             window_s=g.get("window_s", 0.0),
         )
     data["history"] = tuple(Event(_at(at), a, n) for at, a, n in data.get("history", ()))
+    data["effects_by"] = tuple(data.get("effects_by", ()))
     if data.get("held"):
         h = data["held"]
         data["held"] = Held(

@@ -138,6 +138,7 @@ class Event:
 
 #: History lines kept per incident (the newest).
 HISTORY = 20
+EFFECTS_KEPT = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,6 +225,10 @@ class Incident:
     held: Held | None = None
     #: The newest changes, oldest first (at most `HISTORY`).
     history: tuple[Event, ...] = ()
+    #: The alerts (message id and index) whose effects finished most recently, at most
+    #: `EFFECTS_KEPT`: another delivery of one of them (one that waited for the first, or SQS
+    #: delivering twice) changes nothing.
+    effects_by: tuple[str, ...] = ()
 
     def noted(self, at: datetime, action: str, note: str = "") -> Incident:
         """This incident with one more line of history."""

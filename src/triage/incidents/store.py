@@ -29,6 +29,7 @@ from triage.errors import RecordTooLargeError, StoreBusyError
 from triage.incidents.codec import incident_from_json, incident_to_json
 from triage.incidents.groups import GroupKey, decide_group
 from triage.incidents.lifecycle import (
+    EFFECTS_KEPT,
     Action,
     AlertEvent,
     Decision,
@@ -274,8 +275,14 @@ class Store(abc.ABC):
         hold: Hold | None = None,
     ) -> Transition:
         pending = stored.pending if stored else None
+        alert_owner = _alert_owner(owner)
+        ours = pending is not None and _alert_owner(pending.owner) == alert_owner
+        if stored is not None and alert_owner in stored.effects_by and not ours:
+            # Another delivery of an alert whose effect was decided (and is done, or is being
+            # carried out by another worker): applied already.
+            return Transition(Action.IGNORE, stored, None)
         if stored is not None and pending is not None:
-            mine = _alert_owner(pending.owner) == _alert_owner(owner)
+            mine = ours
             # A claim no delivery holds (a group gathering) is taken by the next one.
             taken = pending.owner != _alert_owner(pending.owner) and pending.until > now
             if mine and taken and pending.owner != owner:
@@ -360,6 +367,9 @@ class Store(abc.ABC):
             # Nobody carries a gathering group's ticket out yet: its alert's next delivery,
             # when the window is over, takes the claim as its own.
             owner = _alert_owner(owner)
+        # The alert whose decision this effect is: another delivery of it changes nothing.
+        effects_by = (*incident.effects_by, _alert_owner(owner))[-EFFECTS_KEPT:]
+        incident = dataclasses.replace(incident, effects_by=effects_by)
         pending = Pending(
             effect,
             owner,

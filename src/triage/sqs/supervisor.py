@@ -148,6 +148,8 @@ class Supervisor:
         self.force_exit = asyncio.Event()
         #: Every message we hold, from receive until its delete is confirmed (or it is released).
         self._in_flight: dict[asyncio.Task[None], Message] = {}
+        #: Their message ids: one SQS hands out again while it is in hand is not started twice.
+        self._ids_in_flight: set[str] = set()
         #: The part of those still being processed: these fill the worker slots. A processed
         #: message waiting for its batched delete has given its slot back.
         self._working: set[asyncio.Task[None]] = set()
@@ -417,16 +419,24 @@ class Supervisor:
 
     def _start(self, message: Message) -> None:
         self.stats.received += 1
+        if message.id in self._ids_in_flight:
+            # SQS handed out a message this process is still working on (twice in one answer,
+            # or again once its visibility lapsed): the copy in hand finishes it.
+            log.warning("message.duplicate_delivery", message_id=message.id)
+            return
         if message.sent_at is not None:
             lag = datetime.now(UTC) - message.sent_at
             self.metrics.observe("QueueLag", max(0.0, lag.total_seconds() * 1000))
         task = asyncio.create_task(self._work(message), name=f"message-{message.id}")
         self._in_flight[task] = message
+        self._ids_in_flight.add(message.id)
         self._working.add(task)
         task.add_done_callback(self._done)
 
     def _done(self, task: asyncio.Task[None]) -> None:
-        self._in_flight.pop(task, None)
+        message = self._in_flight.pop(task, None)
+        if message is not None:
+            self._ids_in_flight.discard(message.id)
         self._working.discard(task)
         self._slot_free.set()
 
