@@ -13,7 +13,7 @@ import aioboto3
 import pytest
 
 from factories import T0, alert, view
-from triage.errors import StoreBusyError
+from triage.errors import StoreBusyError, StoreCorruptError
 from triage.incidents import store as store_module
 from triage.incidents.codec import incident_to_json, view_from_json, view_to_json
 from triage.incidents.dynamodb import DynamoDBStore, create_table
@@ -21,7 +21,7 @@ from triage.incidents.groups import GroupKey
 from triage.incidents.lifecycle import Action, Policy, State
 from triage.incidents.silences import Matcher, Silence
 from triage.incidents.sqlite import SQLiteStore
-from triage.incidents.store import Hold, Routing, Store, delivery_owner
+from triage.incidents.store import INCIDENT, Hold, Record, Routing, Store, delivery_owner
 from triage.models import EffectKind, Priority, Status, Ticket
 from triage.ratelimit import Budget
 
@@ -274,6 +274,26 @@ async def _stored_expiry(store: Store, fp: str) -> int | None:
     return None if value is None else int(value["N"])
 
 
+async def test_a_full_sqlite_disk_is_reported_as_such_and_the_store_recovers(
+    tmp_path: Path,
+) -> None:
+    """SQLite rolls a transaction back itself when the disk is full: the error says "full"
+    (a second ROLLBACK used to fail and hide it), and once there is room writes work again."""
+    s = SQLiteStore(str(tmp_path / "t.db"), POLICY, LEASE, timedelta(days=30))
+    await s.open()
+    try:
+        pages = await s._call(lambda: s._db().execute("PRAGMA page_count").fetchone()[0])
+        await s._call(lambda: s._db().execute(f"PRAGMA max_page_count = {pages}"))
+        big = alert("x" * 100).model_copy(update={"description": "y" * 20_000})
+        with pytest.raises(Exception, match="full"):
+            for i in range(50):
+                await s.begin(big.model_copy(update={"identity": {"k": str(i)}}), f"m{i}", T0)
+        await s._call(lambda: s._db().execute("PRAGMA max_page_count = 1073741823"))
+        assert (await s.begin(alert("after"), "m-after", T0)).action is Action.OPEN
+    finally:
+        await s.aclose()
+
+
 async def test_sqlite_deletes_expired_closed_incidents_while_running(tmp_path: Path) -> None:
     """A running SQLite store deletes closed incidents past their expiry (DynamoDB's TTL does
     this for the other store); open incidents stay."""
@@ -392,6 +412,22 @@ def test_a_silence_takes_a_bounded_number_of_matchers() -> None:
     with pytest.raises(ValueError, match="at most 32 matchers"):
         Silence.new(matchers, T0, SILENCE_END, "maintenance", "alice")
     assert Silence.new(matchers[:32], T0, SILENCE_END, "maintenance", "alice").matchers
+
+
+@pytest.mark.parametrize("body", ["{not json", '{"state": "open"}', "[]", '"text"'])
+async def test_an_unreadable_record_is_a_clear_permanent_error_and_listing_skips_it(
+    store: Store, body: str
+) -> None:
+    """A record that does not read (edited by hand, written by something else) makes its
+    alerts fail with one error naming it (to the DLQ, for an operator to fix and redrive),
+    not a crash with a traceback; listing the incidents skips it and shows the others."""
+    fine = await store.begin(alert("fine"), "m0", T0)
+    bad = alert("bad").fingerprint
+    await store._update(INCIDENT, bad, lambda _: (Record(bad, INCIDENT, 1, body), None))
+    with pytest.raises(StoreCorruptError, match=bad):
+        await store.begin(alert("bad"), "m1", T0)
+    assert fine.after is not None
+    assert [i.fingerprint for i in await store.incidents()] == [fine.after.fingerprint]
 
 
 # --- Operators and the sweep: silences, listing, closing by hand, held effects, escalation ---

@@ -84,6 +84,13 @@ class SinkRejectedError(PermanentError):
     reason = "sink_rejected"
 
 
+class StoreCorruptError(PermanentError):
+    """Raised when a stored record cannot be read (edited by hand, written by something else):
+    its alerts go to the DLQ naming the record, for an operator to fix it and redrive them."""
+
+    reason = "store_corrupt"
+
+
 class RecordTooLargeError(PermanentError):
     """Raised when a store record would outgrow what every store can hold (DynamoDB: 400 KB)."""
 

@@ -24,7 +24,7 @@ import structlog
 from botocore.exceptions import ClientError
 
 from triage.aws import AWS_CALL_ERRORS
-from triage.errors import StoreBusyError, StoreUnavailableError
+from triage.errors import StoreBusyError, StoreCorruptError, StoreUnavailableError
 from triage.incidents.lifecycle import Policy
 from triage.incidents.store import INCIDENT, R, Record, RecordChange, Store
 
@@ -97,14 +97,23 @@ class DynamoDBStore(Store):
         item = response.get("Item")
         if not item:
             return None
-        expires = item.get("expires_at")
-        return Record(
-            key,
-            kind,
-            int(item["version"]["N"]),
-            item["body"]["S"],
-            float(expires["N"]) if expires else None,
-        )
+        try:
+            expires = item.get("expires_at")
+            body = item["body"]["S"]
+            if not isinstance(body, str):
+                raise TypeError(f"body is {type(body).__name__}")  # noqa: TRY301
+            return Record(
+                key,
+                kind,
+                int(item["version"]["N"]),
+                body,
+                float(expires["N"]) if expires else None,
+            )
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise StoreCorruptError(
+                f"dynamodb item {_item_key(kind, key)!r} is unreadable: "
+                f"{type(exc).__name__} {str(exc)[:80]}"
+            ) from None
 
     async def _put_if(self, record: Record, expected_version: int | None) -> bool:
         item: dict[str, Any] = {

@@ -23,11 +23,15 @@ from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from types import MappingProxyType, TracebackType
 
+import structlog
+
 from triage.errors import GatheringError, StoreBusyError
 from triage.incidents.groups import GroupKey, decide_group
 from triage.incidents.lifecycle import Action, AlertEvent, Decision, Incident, Pending, decide
 from triage.incidents.store import Hold, Routing, Store, Transition
 from triage.models import EffectKind, Ticket
+
+log = structlog.get_logger(__name__)
 
 #: What carries out a claimed effect: summarise if needed, call the sinks, confirm each.
 EffectRunner = Callable[["Work"], Awaitable[None]]
@@ -104,10 +108,18 @@ class Work:
             return
         self._open = False
         if failed:
-            # Shielded: a cancelled worker must still give its claim back.
-            await asyncio.shield(self._store.release(self.fingerprint, self.owner))
+            # Shielded: a cancelled worker must still give its claim back. When it was
+            # cancelled, nobody awaits the release: its failure is logged, not left unretrieved.
+            release = asyncio.ensure_future(self._store.release(self.fingerprint, self.owner))
+            release.add_done_callback(_log_failed_release)
+            await asyncio.shield(release)
         else:
             await self._store.finish(self.fingerprint, self.owner)
+
+
+def _log_failed_release(release: asyncio.Future[None]) -> None:
+    if not release.cancelled() and release.exception() is not None:
+        log.warning("store.release_failed", error=str(release.exception()))
 
 
 class Claim:

@@ -11,6 +11,7 @@ only once the transaction that holds its change is committed.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -186,7 +187,11 @@ class SQLiteStore(Store):
                 self._put_sync(record)
             db.execute("COMMIT")
         except BaseException:
-            db.execute("ROLLBACK")
+            # SQLite may have rolled back already (a full disk, an I/O error): then ROLLBACK
+            # fails too, and must not hide the error that says why.
+            if db.in_transaction:
+                with contextlib.suppress(sqlite3.Error):
+                    db.execute("ROLLBACK")
             raise
         self.transactions += 1
         if time.monotonic() - self._purged_at >= self.purge_every_s:

@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 
 import structlog
 
-from triage.errors import RecordTooLargeError, StoreBusyError
+from triage.errors import RecordTooLargeError, StoreBusyError, StoreCorruptError
 from triage.incidents.codec import incident_from_json, incident_to_json
 from triage.incidents.groups import GroupKey, decide_group
 from triage.incidents.lifecycle import (
@@ -200,7 +200,7 @@ class Store(abc.ABC):
 
     async def get(self, fingerprint: str) -> Incident | None:
         record = await self._get(INCIDENT, fingerprint)
-        return incident_from_json(record.body) if record else None
+        return self._decode(record) if record else None
 
     async def _transact(self, fingerprint: str, change: Change[R]) -> R:
         """`change` applied to the incident (decoded), its result written back (encoded)."""
@@ -225,7 +225,13 @@ class Store(abc.ABC):
         kept = self._decoded.get(record.key)
         if kept is not None and kept[0] == record.body:
             return kept[1]
-        incident = incident_from_json(record.body)
+        try:
+            incident = incident_from_json(record.body)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise StoreCorruptError(
+                f"the stored record of incident {record.key} is unreadable: "
+                f"{type(exc).__name__} {str(exc)[:80]}"
+            ) from None
         self._keep_decoded(record.key, record.body, incident)
         return incident
 
@@ -450,7 +456,13 @@ class Store(abc.ABC):
 
     async def incidents(self) -> list[Incident]:
         """Every incident the store holds (a scan: fine at operator scale, never per message)."""
-        return [incident_from_json(r.body) for r in await self._scan(INCIDENT)]
+        readable = []
+        for record in await self._scan(INCIDENT):
+            try:
+                readable.append(self._decode(record))
+            except StoreCorruptError as exc:
+                log.warning("store.unreadable_record", error=str(exc))  # listed without it
+        return readable
 
     async def due(self, now: datetime | None) -> list[str]:
         """Fingerprints the sweep must look at by `now` (None: every one it may have to)."""
