@@ -13,7 +13,7 @@ import aioboto3
 import pytest
 
 from factories import T0, alert, view
-from triage.errors import StoreBusyError, StoreCorruptError
+from triage.errors import StoreBusyError, StoreCorruptError, StoreUnavailableError
 from triage.incidents import store as store_module
 from triage.incidents.codec import incident_to_json, view_from_json, view_to_json
 from triage.incidents.dynamodb import DynamoDBStore, create_table
@@ -285,9 +285,13 @@ async def test_a_full_sqlite_disk_is_reported_as_such_and_the_store_recovers(
         pages = await s._call(lambda: s._db().execute("PRAGMA page_count").fetchone()[0])
         await s._call(lambda: s._db().execute(f"PRAGMA max_page_count = {pages}"))
         big = alert("x" * 100).model_copy(update={"description": "y" * 20_000})
-        with pytest.raises(Exception, match="full"):
+
+        async def fill() -> None:
             for i in range(50):
                 await s.begin(big.model_copy(update={"identity": {"k": str(i)}}), f"m{i}", T0)
+
+        with pytest.raises(StoreUnavailableError, match="full"):
+            await fill()
         await s._call(lambda: s._db().execute("PRAGMA max_page_count = 1073741823"))
         assert (await s.begin(alert("after"), "m-after", T0)).action is Action.OPEN
     finally:
