@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import signal
+import subprocess
+import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -12,7 +14,7 @@ from typing import Any
 import boto3
 import pytest
 
-from daemon_harness import TOKEN, Daemon, Queues, run_triage, settings_for
+from daemon_harness import TOKEN, Daemon, Queues, daemon_env, run_triage, settings_for
 from triage.app import RunResult, run_daemon
 from triage.demo.ticketd import TicketServer
 
@@ -237,3 +239,47 @@ async def test_dry_run_decides_but_changes_nothing(
     # A real run afterwards still sees new incidents: the dry run stored nothing.
     result = await drain(queues, backend, tmp_path)
     assert len(backend.tickets) == 2
+
+
+def test_sighup_stops_the_daemon_cleanly(
+    queues: Queues, backend: TicketServer, tmp_path: Path
+) -> None:
+    """SIGHUP (a closed terminal, a supervisor's stop) is a clean stop like SIGTERM: exit 0 and
+    the closing counters, instead of the process dying on the spot."""
+    settings = settings_for(queues, backend.url, tmp_path / "triage.db")
+    daemon = Daemon(settings, log_dir=tmp_path)
+    try:
+        deadline = time.monotonic() + 30
+        while "daemon.started" not in [e["event"] for e in daemon.events()]:
+            assert time.monotonic() < deadline, daemon.log
+            time.sleep(0.05)
+        daemon.signal(signal.SIGHUP)
+        assert daemon.wait(timeout=30) == 0, daemon.log
+    finally:
+        daemon.kill()
+    assert "daemon.stopped" in [e["event"] for e in daemon.events()]
+
+
+def test_a_closed_stdout_does_not_stop_the_daemon(
+    queues: Queues, backend: TicketServer, tmp_path: Path
+) -> None:
+    """Nobody reading stdout (its pipe closed) costs the metrics lines written there, not the
+    alerts: the daemon tickets what is queued and exits 0 (it died of a BrokenPipeError)."""
+    queues.send(generic("with-stdout-closed"))
+    settings = settings_for(queues, backend.url, tmp_path / "triage.db", metrics="emf")
+    with (tmp_path / "stderr.log").open("w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "triage", "run", "--drain"],
+            env=daemon_env(settings),
+            stdout=subprocess.PIPE,
+            stderr=log,
+        )
+        assert process.stdout is not None
+        process.stdout.close()  # the reader is gone: every write to stdout is EPIPE
+        try:
+            code = process.wait(timeout=60)
+        finally:
+            if process.poll() is None:
+                process.kill()
+    assert code == 0, (tmp_path / "stderr.log").read_text()[-3000:]
+    assert len(backend.tickets) == 1

@@ -19,7 +19,7 @@ import sys
 import threading
 from collections.abc import MutableMapping
 from types import TracebackType
-from typing import Any, TextIO
+from typing import Any, TextIO, cast
 
 import structlog
 
@@ -39,6 +39,37 @@ _OURS = frozenset(
 
 #: Asks the registry of held credentials on every call, so a token read after start-up counts.
 _REDACTOR = Redactor()
+
+
+class Unfailing:
+    """A text stream whose writes never raise: once its reader is gone (a closed pipe, a full
+    disk, a closed file) they are dropped. Alerts are handled whether or not anyone reads the
+    daemon's logs and metrics; a daemon that died of a closed stdout would handle none."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        self.broken = False
+
+    def write(self, text: str) -> int:
+        if not self.broken:
+            try:
+                return self._stream.write(text)
+            except (OSError, ValueError):  # ValueError: I/O on a closed file
+                self.broken = True
+        return len(text)
+
+    def flush(self) -> None:
+        if not self.broken:
+            try:
+                self._stream.flush()
+            except (OSError, ValueError):
+                self.broken = True
+
+    def isatty(self) -> bool:
+        try:
+            return self._stream.isatty()
+        except (OSError, ValueError):
+            return False
 
 
 class _NamedPrintLogger(structlog.PrintLogger):
@@ -68,7 +99,7 @@ def configure_logging(
     fmt: str = "json", level: str = "info", stream: TextIO | None = None, *, service: str = "triage"
 ) -> None:
     """Configure structlog, and stdlib logging for libraries, once per process."""
-    stream = stream or sys.stderr
+    stream = cast(TextIO, Unfailing(stream or sys.stderr))
 
     def add_service(_logger: Any, _method: str, event: MutableMapping[str, Any]) -> Any:
         event.setdefault("service", service)

@@ -250,7 +250,8 @@ class IngestService:
         if not self._own_signals or threading.current_thread() is not threading.main_thread():
             return
         loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
+        # SIGHUP too: a closed terminal (or a supervisor that sends it) stops us cleanly.
+        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             loop.add_signal_handler(sig, self.handle_exit, sig)
             self._signals.append(sig)
 

@@ -22,11 +22,12 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, Literal, TextIO, TypeVar
+from typing import Any, Literal, TextIO, TypeVar, cast
 
 import structlog
 
 from triage.aws import AWS_CALL_ERRORS
+from triage.logs import Unfailing
 from triage.metrics import Metrics, SeriesKey
 
 log = structlog.get_logger(__name__)
@@ -209,7 +210,8 @@ class EmfExporter:
     ) -> None:
         self.metrics = metrics
         self.namespace = namespace
-        self.stream = stream or sys.stdout
+        # Written whether or not anyone reads it: a closed stdout drops the lines.
+        self.stream: TextIO = cast(TextIO, Unfailing(stream or sys.stdout))
         self.service = service
         self._deltas = _Deltas(metrics)
 

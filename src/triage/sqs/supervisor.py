@@ -229,7 +229,8 @@ class Supervisor:
         if threading.current_thread() is not threading.main_thread():
             return  # signals can only be handled on the main thread (tests run us elsewhere)
         loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
+        # SIGHUP too: a closed terminal (or a supervisor that sends it) stops us cleanly.
+        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             loop.add_signal_handler(sig, self.handle_exit, sig)
             self._signals.append(sig)
 
