@@ -475,3 +475,26 @@ async def test_an_unreadable_token_keeps_the_backend_down_for_its_probe(
                 await guarded.apply(effect())
     assert guarded.breaker.state is BreakerState.OPEN
     assert backend.request_count == 0
+
+
+@pytest.mark.parametrize("status", [301, 302, 307, 308])
+async def test_a_redirecting_backend_is_a_wait_not_a_rejected_ticket(status: int) -> None:
+    """A backend route that redirects (http for https, a moved host) is a misconfiguration no
+    message can fix: the call is a failure to wait out (not followed: the token would go
+    along), its probe finds the backend unusable, and the guarded message is held, not sent
+    to the DLQ as a rejected ticket."""
+    calls: list[str] = []
+
+    def answer(request: httpx2.Request) -> httpx2.Response:
+        calls.append(request.method)
+        return httpx2.Response(status, headers={"Location": "https://elsewhere.test/x"})
+
+    async with open_sink("http://backend.test", transport=httpx2.MockTransport(answer)) as sink:
+        with pytest.raises(SinkUnavailableError, match="BACKEND_BASE_URL") as failed:
+            await sink.apply(effect())
+        assert failed.value.reason == "redirected"
+        guarded = _guarded(sink)
+        with pytest.raises(SinkThrottledError):
+            await guarded.apply(effect())
+    assert guarded.breaker.state is BreakerState.OPEN
+    assert set(calls) == {"POST", "OPTIONS"}

@@ -118,6 +118,8 @@ class BackendSink:
             raise SinkUnavailableError(f"backend unreachable: {type(exc).__name__}") from None
         if response.status_code >= 500 or response.status_code == 429:
             raise SinkUnavailableError(f"backend answered {response.status_code}")
+        if 300 <= response.status_code < 400:  # the route lives elsewhere: misconfigured
+            raise SinkUnavailableError(f"backend answered {response.status_code} (a redirect)")
         return f"{self.base_url} answered HTTP {response.status_code}"
 
     async def _post(self, route: str, body: dict[str, Any], effect: Effect) -> Any:
@@ -177,6 +179,17 @@ class BackendSink:
             log.warning("backend.unavailable", retry_after_s=retry_after_s, **fields)
             raise SinkUnavailableError(
                 f"backend answered {status}: {reason}", retry_after_s=retry_after_s
+            )
+        if 300 <= status < 400:
+            # The route answered elsewhere: BACKEND_BASE_URL or the route is wrong (http for
+            # https, a moved host), which no message can fix. Not followed (the bearer token
+            # would go along); they wait, as for a refused token, until it is fixed.
+            self.metrics.incr("SinkCalls", sink=self.name, outcome="unavailable")
+            where = response.headers.get("Location", "")[:200]
+            log.error("backend.redirected", action="wait", location=where, **fields)
+            raise SinkUnavailableError(
+                f"backend answered {status}, redirecting to {where!r}: check BACKEND_BASE_URL",
+                reason="redirected",
             )
         if status == 401:
             # Refused even with the token read again: the credential, not this message, is
