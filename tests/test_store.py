@@ -13,7 +13,7 @@ import aioboto3
 import pytest
 
 from factories import T0, alert, view
-from triage.errors import StoreBusyError, StoreCorruptError, StoreUnavailableError
+from triage.errors import ConfigError, StoreBusyError, StoreCorruptError, StoreUnavailableError
 from triage.incidents import store as store_module
 from triage.incidents.codec import incident_to_json, view_from_json, view_to_json
 from triage.incidents.dynamodb import DynamoDBStore, create_table
@@ -647,3 +647,16 @@ async def test_a_table_without_the_sweep_index_is_swept_by_scan(moto_url: str) -
         assert await store.due(T0 + timedelta(minutes=11)) == [fp]
         assert await store.due(T0) == []
         assert not store._has_sweep_index
+
+
+async def test_a_sqlite_file_that_is_no_database_stops_start_up_with_one_line(
+    tmp_path: Path,
+) -> None:
+    """A store file that is not a database (or cannot be written) is a ConfigError naming it,
+    which the CLI prints as one line and exits 2, not a traceback."""
+    garbage = tmp_path / "t.db"
+    garbage.write_bytes(b"this is not a database" * 100)
+    s = SQLiteStore(str(garbage), POLICY, LEASE, timedelta(days=30))
+    with pytest.raises(ConfigError, match="t.db.*cannot be opened"):
+        await s.open()
+    await s.aclose()

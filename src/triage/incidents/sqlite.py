@@ -20,7 +20,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from triage.errors import StoreUnavailableError
+from triage.errors import ConfigError, StoreUnavailableError
 from triage.incidents.lifecycle import Policy
 from triage.incidents.store import INCIDENT, R, Record, RecordChange, Store
 
@@ -73,7 +73,12 @@ class SQLiteStore(Store):
         self.transactions = 0
 
     async def open(self) -> None:
-        await self._call(self._open)
+        """Open (or create) the file; ConfigError, one line, when it cannot be: not a
+        database, a directory that cannot be written, a disk that is full."""
+        try:
+            await self._call(self._open)
+        except (sqlite3.Error, OSError, StoreUnavailableError) as exc:
+            raise ConfigError(f"the SQLite store {self.path!r} cannot be opened: {exc}") from None
 
     def _open(self) -> None:
         if self.path != ":memory:":
