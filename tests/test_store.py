@@ -657,6 +657,6 @@ async def test_a_sqlite_file_that_is_no_database_stops_start_up_with_one_line(
     garbage = tmp_path / "t.db"
     garbage.write_bytes(b"this is not a database" * 100)
     s = SQLiteStore(str(garbage), POLICY, LEASE, timedelta(days=30))
-    with pytest.raises(ConfigError, match="t.db.*cannot be opened"):
+    with pytest.raises(ConfigError, match=r"t\.db.*cannot be opened"):
         await s.open()
     await s.aclose()

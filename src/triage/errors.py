@@ -193,6 +193,13 @@ class StoreBusyError(BackpressureError):
     reason = "store_busy"
 
 
+class StoreThrottledError(BackpressureError):
+    """Raised when DynamoDB throttles the table (after botocore's own retries): the messages in
+    hand are held and intake pauses, rather than each spending a receive towards the DLQ."""
+
+    reason = "store_throttled"
+
+
 class GatheringError(BackpressureError):
     """Raised when a group's first ticket is due only after its gathering window
     (`group_window_s`): the message is held until then, and intake goes on."""

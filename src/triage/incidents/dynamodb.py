@@ -24,7 +24,12 @@ import structlog
 from botocore.exceptions import ClientError
 
 from triage.aws import AWS_CALL_ERRORS
-from triage.errors import StoreBusyError, StoreCorruptError, StoreUnavailableError
+from triage.errors import (
+    StoreBusyError,
+    StoreCorruptError,
+    StoreThrottledError,
+    StoreUnavailableError,
+)
 from triage.incidents.lifecycle import Policy
 from triage.incidents.store import INCIDENT, R, Record, RecordChange, Store
 
@@ -35,6 +40,13 @@ SWEEP_INDEX = "sweep"
 _DUE = "due"
 
 #: Error codes that mean "slow down" or "try again", not "your request is wrong".
+#: The table's capacity, not the request: the messages wait (held) this long, intake paused.
+_THROTTLED_CODES = {
+    "ProvisionedThroughputExceededException",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+}
+THROTTLED_WAIT_S = 1.0
 _TRANSIENT_CODES = {
     "ProvisionedThroughputExceededException",
     "ThrottlingException",
@@ -258,10 +270,14 @@ def _no_such_index(exc: BaseException | None) -> bool:
     return known and "index" in message
 
 
-def _unavailable(call: str, exc: Exception) -> StoreUnavailableError:
+def _unavailable(call: str, exc: Exception) -> StoreUnavailableError | StoreThrottledError:
     if isinstance(exc, ClientError):
         error = exc.response.get("Error", {})
         code = error.get("Code", "?")
+        if code in _THROTTLED_CODES:
+            return StoreThrottledError(
+                f"dynamodb {call} throttled: {code}", retry_after_s=THROTTLED_WAIT_S
+            )
         kind = "throttled" if code in _TRANSIENT_CODES else "failed"
         return StoreUnavailableError(f"dynamodb {call} {kind}: {code}: {error.get('Message', '')}")
     return StoreUnavailableError(f"dynamodb {call} failed: {exc}")
