@@ -47,6 +47,8 @@ class FaultProxy(LoopbackServer):
         self._delays: dict[str, float] = {}
         #: X-Amz-Target → what turns the upstream's 200 answer into the one the client gets.
         self._rewrites: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {}
+        #: X-Amz-Target → an error answer (status, AWS error code) given instead of relaying.
+        self._errors_for: dict[str, tuple[int, str]] = {}
         super().__init__()
 
     @property
@@ -80,6 +82,12 @@ class FaultProxy(LoopbackServer):
         with self._lock:
             self._rewrites[target] = change
 
+    def refuse(self, target: str, status: int, code: str) -> None:
+        """Answer every `target` call with the AWS error `code` (e.g. 400
+        ProvisionedThroughputExceededException) instead of relaying it."""
+        with self._lock:
+            self._errors_for[target] = (status, code)
+
     def errors(self, code: str) -> int:
         """How many answers moto gave with this error type (e.g. ConditionalCheckFailedException)."""
         with self._lock:
@@ -104,6 +112,11 @@ class FaultProxy(LoopbackServer):
         target = headers.get("x-amz-target", "")
         with self._lock:
             hold_s = max((s for p, s in self._delays.items() if target.startswith(p)), default=0)
+            refused = self._errors_for.get(target)
+        if refused is not None:
+            status, code = refused
+            body = json.dumps({"__type": code, "message": "injected by fault_proxy"}).encode()
+            return status, [("Content-Type", "application/x-amz-json-1.0")], body
         if hold_s:
             time.sleep(hold_s)  # on this request's own thread: other requests go on
         withheld: list[dict[str, Any]] = []

@@ -11,9 +11,18 @@ from pathlib import Path
 
 import aioboto3
 import pytest
+from aiobotocore.config import AioConfig
 
 from factories import T0, alert, view
-from triage.errors import ConfigError, StoreBusyError, StoreCorruptError, StoreUnavailableError
+from fault_proxy import FaultProxy
+from triage.errors import (
+    BackpressureError,
+    ConfigError,
+    StoreBusyError,
+    StoreCorruptError,
+    StoreThrottledError,
+    StoreUnavailableError,
+)
 from triage.incidents import store as store_module
 from triage.incidents.codec import incident_to_json, view_from_json, view_to_json
 from triage.incidents.dynamodb import DynamoDBStore, create_table
@@ -660,3 +669,21 @@ async def test_a_sqlite_file_that_is_no_database_stops_start_up_with_one_line(
     with pytest.raises(ConfigError, match=r"t\.db.*cannot be opened"):
         await s.open()
     await s.aclose()
+
+
+async def test_a_throttled_dynamodb_table_holds_the_message_instead_of_failing_it(
+    moto_url: str,
+) -> None:
+    """DynamoDB throttling the table (after botocore's own retries) is a wait: the store raises
+    StoreThrottledError, which the supervisor holds (intake paused, receive count kept)."""
+    session = aioboto3.Session(region_name="us-east-1")
+    async with session.client("dynamodb", endpoint_url=moto_url) as plain:
+        await create_table(plain, "incidents")
+    with FaultProxy(moto_url) as proxy:
+        proxy.refuse("DynamoDB_20120810.PutItem", 400, "ProvisionedThroughputExceededException")
+        once = AioConfig(retries={"max_attempts": 1, "mode": "standard"})
+        async with session.client("dynamodb", endpoint_url=proxy.url, config=once) as client:
+            store = DynamoDBStore(client, "incidents", POLICY, LEASE, timedelta(days=30))
+            with pytest.raises(StoreThrottledError, match="throttled") as held:
+                await store.begin(alert(), "m1", T0)
+    assert isinstance(held.value, BackpressureError) and held.value.retry_after_s == 1.0
