@@ -174,3 +174,16 @@ async def test_queue_depth_that_is_no_number_is_an_inbox_error(
     )
     with pytest.raises(InboxError, match="not a count"):
         await inbox.depth()
+
+
+async def test_a_delete_answer_that_confirms_nothing_counts_nothing_deleted(
+    inbox: SqsInbox, queue: Queues, proxy: FaultProxy
+) -> None:
+    """DeleteMessageBatch answered `{}` confirmed no entry: each is reported not deleted (it
+    comes back and is seen as a repeat), instead of being counted acked."""
+    _send(inbox, queue, "a", "b")
+    messages = await inbox.receive(10, 0, 30)
+    proxy.rewrite("AmazonSQS.DeleteMessageBatch", lambda answer: {})
+    with structlog.testing.capture_logs() as logs:
+        assert sorted(await inbox.delete(messages)) == sorted(m.id for m in messages)
+    assert sum(e["event"] == "message.delete_unconfirmed" for e in logs) == 2

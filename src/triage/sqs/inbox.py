@@ -141,6 +141,13 @@ class SqsInbox:
                 reason=entry.get("Message"),
             )
             failed.append(message.id)
+        # SQS answers for every entry; one neither deleted nor failed (an answer cut short, a
+        # stand-in that answers {}) is taken as not deleted: it comes back and is a repeat.
+        deleted = {i for _, i in batch_entries(response, "Successful", len(messages))}
+        for i, message in enumerate(messages):
+            if i not in deleted and message.id not in failed:
+                log.warning("message.delete_unconfirmed", message_id=message.id)
+                failed.append(message.id)
         return failed
 
     async def change_visibility(self, messages: Sequence[Message], timeout_s: int) -> None:
