@@ -15,7 +15,13 @@ from triage.incidents.lifecycle import Action, Outcome
 from triage.metrics import Metrics
 from triage.sqs.acker import Acker
 from triage.sqs.inbox import Message
-from triage.sqs.supervisor import Progress, Supervisor, SupervisorConfig, _backoff
+from triage.sqs.supervisor import (
+    DaemonCrashed,
+    Progress,
+    Supervisor,
+    SupervisorConfig,
+    _backoff,
+)
 
 
 def config(**changes: object) -> SupervisorConfig:
@@ -419,3 +425,30 @@ async def test_acker_stopped_before_it_runs_sends_without_lingering() -> None:
     await asyncio.wait_for(acker.run(), timeout=10)
     assert await pending
     assert inbox.deleted == [mid]
+
+
+async def test_a_crashed_helper_stops_the_daemon_loudly() -> None:
+    """When a helper dies (a metrics flusher, the sweep: a bug of ours), the daemon does not run
+    on without it: one `daemon.helper_crashed` line names it, the shutdown is clean (the
+    message in hand is finished and acked), and serve() raises DaemonCrashed (`triage run`
+    prints it and exits 1)."""
+    inbox = MemoryInbox()
+    inbox.put("in hand")
+    started = asyncio.Event()
+
+    async def handler(message: Message, _progress: Progress) -> list[Outcome]:
+        started.set()
+        return []
+
+    async def flusher() -> None:
+        await started.wait()
+        raise ZeroDivisionError("a bug in the flusher")
+
+    supervisor = Supervisor(
+        config(drain=False), inbox, handler, Metrics(), helpers=[("metrics", flusher)]
+    )
+    with structlog.testing.capture_logs() as logs, pytest.raises(DaemonCrashed, match="metrics"):
+        await asyncio.wait_for(supervisor.serve(), timeout=10)
+    [crashed] = [e for e in logs if e["event"] == "daemon.helper_crashed"]
+    assert crashed["helper"] == "metrics" and "ZeroDivisionError" in crashed["error"]
+    assert inbox.deleted == ["m0"]
