@@ -93,6 +93,7 @@ GOLDEN: dict[str, tuple[str, ...]] = {
     "sentry/activity-alert-resolved.json": ("b8b0ea17cdd7fba428a166afef74913b",),
     "grafana/datasource-nodata.json": ("31dc350b2a5fffb64c30f7a3c57146f0",),
     "alertmanager/no-alertname.json": ("1f871064ddda239bbb0c5c00463653bc",),
+    "cloudwatch/sns-anomaly-detection.json": ("3c7f4438d99a3de55ff4fdc2f6609539",),
 }
 
 

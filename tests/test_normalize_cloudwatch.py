@@ -355,3 +355,12 @@ def test_a_description_sentence_after_a_key_stays_prose() -> None:
         "severity": "high",
         "team": "payments",
     }
+
+
+def test_an_anomaly_detection_alarm_is_labelled_so_with_its_band() -> None:
+    """An alarm whose threshold is a query (ThresholdMetricId: an anomaly detection band) is
+    labelled anomaly_detection, naming the band, not plain metric math."""
+    alert = only("cloudwatch/sns-anomaly-detection.json")
+    assert alert.labels["alarm_type"] == "anomaly_detection"
+    assert alert.labels["threshold_metric"] == "t1"
+    assert "ANOMALY_DETECTION_BAND(m1, 3)" in alert.labels["metrics"]

@@ -303,7 +303,12 @@ def _trigger_facts(trigger: dict[str, Any]) -> dict[str, str]:
     ):
         common.add_label(facts, label, _scalar(trigger.get(key)))
     common.add_label(facts, "dimensions", _dimensions(trigger.get("Dimensions")))
-    return facts | _metrics_facts(common.items(trigger.get("Metrics"), "Trigger.Metrics"))
+    facts |= _metrics_facts(common.items(trigger.get("Metrics"), "Trigger.Metrics"))
+    band = _scalar(trigger.get("ThresholdMetricId"))
+    if band:  # the threshold is a query's result: an anomaly detection band
+        facts["alarm_type"] = "anomaly_detection"
+        common.add_label(facts, "threshold_metric", band)
+    return facts
 
 
 def _metrics_facts(metrics: list[Any]) -> dict[str, str]:
