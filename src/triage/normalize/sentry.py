@@ -161,8 +161,7 @@ def _event_alert(data: dict[str, Any], raw: dict[str, Any]) -> Normalized:
         ("event_id", event.get("event_id")),
     ):
         common.add_label(labels, key, value if not isinstance(value, dict | list) else None)
-    for key, value in list(tags.items())[:_MAX_TAGS]:
-        common.add_label(labels, f"tag.{key}", value)
+    _add_tags(labels, tags)
     body = [
         f"Sentry alert rule {rule!r} fired." if rule else "",
         f"Culprit: {labels['culprit']}" if "culprit" in labels else "",
@@ -220,8 +219,7 @@ def normalize_legacy(payload: dict[str, Any]) -> Normalized:
         ("triggering_rules", ", ".join(map(str, rules)) if isinstance(rules, list) else None),
     ):
         common.add_label(labels, key, value if not isinstance(value, dict | list) else None)
-    for key, value in list(tags.items())[:_MAX_TAGS]:
-        common.add_label(labels, f"tag.{key}", value)
+    _add_tags(labels, tags)
     message = payload.get("message")
     body = [
         common.text(message, "message") or "",
@@ -305,6 +303,12 @@ def _tags(value: Any) -> dict[str, str]:
             if key and val:
                 tags.setdefault(key, val)
     return tags
+
+
+def _add_tags(labels: dict[str, str], tags: dict[str, str]) -> None:
+    """The event's first `_MAX_TAGS` tags as `tag.<key>` labels."""
+    for key, value in list(tags.items())[:_MAX_TAGS]:
+        common.add_label(labels, f"tag.{key}", value)
 
 
 def _line(*parts: Any, sep: str) -> str:
