@@ -845,6 +845,32 @@ async def test_unauthenticated_bodies_have_their_own_budget_and_cannot_starve_ot
     assert ok.status_code == 202
 
 
+async def test_one_address_gets_a_share_of_the_unauthenticated_budget(
+    gateway: IngestService,
+) -> None:
+    """One sender's unauthenticated bodies being read at once are bounded on their own, so it
+    cannot take the whole unauthenticated budget from Sentry's real senders."""
+    limits = gateway.gateway.limits
+    gateway.gateway.limits = dataclasses.replace(limits, unauthenticated_per_peer_bytes=100_000)
+    signed = {"Sentry-Hook-Signature": "0" * 64}
+    _, holder = await _head(
+        gateway.port,
+        "sentry",
+        "Content-Length: 200000\r\nSentry-Hook-Signature: " + "0" * 64 + "\r\n",
+        b" " * 80_000,
+    )
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 10
+    while gateway.gateway.unauthenticated_bytes < 80_000:
+        assert loop.time() < deadline, gateway.gateway.unauthenticated_bytes
+        await asyncio.sleep(0.01)
+    async with loopback_client(gateway.port) as client:
+        busy = await client.post("/v1/alerts/sentry", content=b" " * 60_000, headers=signed)
+    holder.close()
+    assert busy.status_code == 503
+    assert gateway.gateway.unauthenticated_bytes < 8 * 1024 * 1024  # far from the whole budget
+
+
 @pytest.mark.parametrize("signature", [None, "00", "z" * 64, "0" * 65])
 async def test_a_sentry_request_without_a_signature_is_refused_unread(
     gateway: IngestService, signature: str | None

@@ -19,6 +19,7 @@ import math
 import re
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -161,6 +162,8 @@ class Limits:
     #: … of which bodies not yet authenticated (Sentry's) may take at most this much, so
     #: senders without a credential cannot fill the budget every other source needs.
     unauthenticated_budget_bytes: int = 8 * MAX_BODY_BYTES
+    #: … and one client address at most this much of it, so one sender cannot take it all.
+    unauthenticated_per_peer_bytes: int = 2 * MAX_BODY_BYTES
 
 
 class Gateway:
@@ -200,6 +203,7 @@ class Gateway:
         #: not yet authenticated.
         self.reading_bytes = 0
         self.unauthenticated_bytes = 0
+        self._unauthenticated_by_peer: Counter[str] = Counter()
         self._idle = asyncio.Event()
         self._idle.set()
 
@@ -395,6 +399,8 @@ class Gateway:
             )
         budget = self.limits.reading_budget_bytes
         spare = budget if authenticated else self.limits.unauthenticated_budget_bytes
+        peer = request.remote or "unknown"
+        by_peer = self._unauthenticated_by_peer
         try:
             decoder = decoder_for(codings)
         except UnsupportedEncoding as exc:
@@ -418,10 +424,15 @@ class Gateway:
                     self.reading_bytes += len(data)
                     if not authenticated:
                         self.unauthenticated_bytes += len(data)
+                        by_peer[peer] += len(data)
                     if total > limit:
                         raise too_large
                     if self.reading_bytes > budget or (
-                        not authenticated and self.unauthenticated_bytes > spare
+                        not authenticated
+                        and (
+                            self.unauthenticated_bytes > spare
+                            or by_peer[peer] > self.limits.unauthenticated_per_peer_bytes
+                        )
                     ):
                         raise Refused(
                             503, "busy", "too many bodies arriving at once", retry_after_s=1
@@ -442,6 +453,9 @@ class Gateway:
             self.reading_bytes -= total
             if not authenticated:
                 self.unauthenticated_bytes -= total
+                by_peer[peer] -= total
+                if by_peer[peer] <= 0:
+                    del by_peer[peer]
         return b"".join(chunks)
 
     def _attributes(
