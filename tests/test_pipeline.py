@@ -15,7 +15,12 @@ import structlog
 
 from factories import T0, alert
 from memory_store import MemoryStore
-from triage.errors import GatheringError, SinkUnavailableError, StoreBusyError
+from triage.errors import (
+    GatheringError,
+    SinkRejectedError,
+    SinkUnavailableError,
+    StoreBusyError,
+)
 from triage.incidents import Action, Ledger, Policy
 from triage.metrics import Metrics
 from triage.models import EffectKind, Priority, Status, Ticket
@@ -171,6 +176,31 @@ async def test_a_failed_effect_is_released_and_a_retry_takes_it_over_at_once() -
     assert r.sink.kinds() == ["open"]
     assert r.sink.effects[0].idempotency_key == f"{alert().fingerprint}:1"
     assert r.summariser.calls == 1
+
+
+async def test_a_sink_refusing_a_ticket_for_good_does_not_hold_up_the_incident() -> None:
+    """A sink that refuses the effect for good (a 410 for a deleted issue, a revoked webhook):
+    the message fails (for the DLQ to show), but the refusal is recorded, so later alerts of the
+    incident do not redo the refused effect and fail in turn: they are decided as usual."""
+    r = rig()
+    refusals = [SinkRejectedError("410 gone")]
+
+    async def refusing(effect: Effect) -> Applied:
+        if refusals:
+            raise refusals.pop()
+        r.sink.effects.append(effect)
+        return Applied("T-1")
+
+    r.sink.apply = refusing  # type: ignore[method-assign]
+    with pytest.raises(SinkRejectedError):
+        await r.send(0)
+    stored = await r.store.get(alert().fingerprint)
+    assert stored is not None and stored.pending is None  # the effect is over, not left behind
+    assert await r.send(1) is Action.COUNT
+    # It resolves without raising: the sink that refused the ticket holds none, so nothing to
+    # close there (before, every later alert redid the refused OPEN and failed with it).
+    assert await r.send(2, Status.RESOLVED) is Action.CLOSE
+    assert r.sink.effects == []
 
 
 async def test_two_workers_racing_on_one_new_incident_open_it_once() -> None:

@@ -24,7 +24,13 @@ from types import MappingProxyType
 
 import structlog
 
-from triage.errors import BackpressureError, GatheringError, TransientError, TriageError
+from triage.errors import (
+    BackpressureError,
+    GatheringError,
+    SinkRejectedError,
+    TransientError,
+    TriageError,
+)
 from triage.incidents import Action, Incident, Ledger, Outcome, Policy, Work
 from triage.incidents.codec import view_from_json, view_to_json
 from triage.incidents.groups import GroupKey
@@ -380,7 +386,14 @@ class _Effects:
                 trace_id=current_trace_id(),
             )
             with p.tracing.span(f"sink.{sink.name}", **{"triage.effect": str(kind)}):
-                applied = await sink.apply(effect)
+                try:
+                    applied = await sink.apply(effect)
+                except SinkRejectedError:
+                    # The sink refuses this ticket for good: its part is over (no retry can
+                    # change it), so the effect's other sinks and the incident's later alerts
+                    # are not held up by it. The message still fails, for the DLQ to show.
+                    await work.confirm(sink.name, None, last=n == len(todo))
+                    raise
             # The last confirmation also finishes the effect: one write fewer.
             await work.confirm(sink.name, applied.ref, last=n == len(todo))
             if applied.ref is not None:
