@@ -384,6 +384,16 @@ CASES = [
     ),
     ("mysql replica lag on db-7 -pool saturation", "mysql replica lag on db-7 -pool saturation"),
     ("mysql -p shop", "mysql -p shop"),
+    ("mysql -uroot -p'hunter2' db", "mysql -uroot -p'[REDACTED:password]' db"),
+    ('curl -u "admin:hunter2" x', 'curl -u "admin:[REDACTED:password]" x'),
+    (
+        '{"url":"amqp://user:pw5678@rabbit:5672","tags":{"k0":"' + "v" * 300 + '"}}',
+        '{"url":"amqp://user:[REDACTED:password]@rabbit:5672","tags":{"k0":"' + "v" * 300 + '"}}',
+    ),
+    (
+        "Access denied for user 'app'@'db' (using password: YES); password: ********",
+        "Access denied for user 'app'@'db' (using password: YES); password: ********",
+    ),
     (
         "https:\\/\\/hooks.slack.com\\/services\\/T000\\/B000\\/XXXXXXXXXXXXXXXXXXXXXXXX",
         "https://hooks.slack.com/services/[REDACTED:slack-webhook]",
@@ -714,6 +724,18 @@ HOSTILE = [
     "glsa_" * 200_000,
     "4111 " * 200_000,
     "4" * 2**20,
+    "-eyJ" * 250_000,  # a JWT start inside a base64url run, at every fourth character
+    "-pa " * 250_000,
+    "mysql -u x " + "-pa " * 250_000,
+    "; mysql -h db " * 70_000,
+    "sshpass " * 125_000,
+    ("Private-Lines: 4\n" + "A" * 200 + "\n") * 4_000,
+    "LS0tLS1CRUdJTi" * 70_000,
+    "$1$" * 330_000,
+    "_auth:" * 160_000,
+    "?key=abc&" * 110_000,
+    "jdbc:oracle:thin:user/" * 45_000,
+    "\\u0070assword\\/" * 60_000,
 ]
 
 

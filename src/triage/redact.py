@@ -169,6 +169,8 @@ _B64URL = "[A-Za-z0-9_-]"  # … of a URL-safe one
 #: `=>` is never taken back to make `>` the value, nor a space to make it the value's start.
 _ASSIGN = r"""(?:\\?["'])?[ \t\u00a0]{0,3}(?>=>|:=|=|:)(?>\s{0,3}[ \t]{0,61})"""
 _OPEN_QUOTE = r"""(?:\\?["'])?"""
+#: A command's directory (`/usr/bin/mysql`), possessive: nothing to give back.
+_COMMAND_PATH = r"(?:[^\s|;&()]{0,200}+/)?"
 
 
 def _prefixed(*prefixes: str) -> str:
@@ -289,8 +291,9 @@ _RULES: tuple[_Rule, ...] = (
     ),
     # The header and claims are JSON objects: `{"` encodes as eyJ, `{ "` as eyA, `{\n` as ewo.
     _rule(
-        rf"{_prefixed('eyJ', 'eyA', 'ewo')}{_B64URL}{{4,4096}}\.e(?:yJ|yA|wo){_B64URL}{{4,8192}}"
-        rf"\.{_B64URL}{{0,4096}}",
+        # Not inside a longer base64url run (`-eyJ-eyJ…` would be read 4 KB from every start).
+        rf"(?:eyJ|eyA|ewo)(?<![A-Za-z0-9_-].{{3}}){_B64URL}{{4,4096}}+\.e(?:yJ|yA|wo){_B64URL}{{4,8192}}+"
+        rf"\.{_B64URL}{{0,4096}}+",
         "[REDACTED:jwt]",
         "eyJ",
         "eyA",
@@ -480,7 +483,7 @@ _RULES: tuple[_Rule, ...] = (
     # is not a port's (u:p/ss@db); never past the host into the path.
     _rule(
         r"(://(?<=[A-Za-z0-9]://)[^\s:/@]{0,256}):(?![0-9]{1,5}(?:[/?#]|$))"
-        r"(?:[^\s/?#]|/(?=[^\s/?#]{0,256}@)){1,256}@(?=[^\s@/?#]{0,256}(?:[/?#\s]|$))",
+        r"(?:[^\s/?#]|/(?=[^\s/?#]{0,256}@)){1,256}@(?=[^\s@/?#\"'<>,;\\]{0,256}(?:[/?#\s\"'<>,;\\]|$))",
         r"\1:[REDACTED:password]@",
         "://",
     ),
@@ -491,16 +494,27 @@ _RULES: tuple[_Rule, ...] = (
         "jdbc:oracle:",
         flags=re.IGNORECASE,
     ),
-    # MySQL's clients take the password glued to -p (mysql -uroot -pSecret); sshpass -p takes
-    # it as the next word. Found from the -p, then the command looked for before it.
+    # MySQL's clients take the password glued to -p (mysql -uroot -pSecret, -p'Secret'); sshpass
+    # -p takes it as the next word. The command must start its line or a pipeline step (and a
+    # MySQL one be followed by an option), so `--name mysql -p3306:3306` stays, and each line
+    # is read once from its command, whatever it repeats.
     _rule(
-        r"(?<![\w-])(-p[ \t]{0,3})(?![\s-])(?!\[REDACTED)([^\s\"'|;&]{1,256})",
-        lambda m: _command_password(m),
-        "-p",
+        rf"((?m:^|[|;&(])[ \t]{{0,20}}{_COMMAND_PATH}(?:mysql(?:dump|admin|import|check|show|slap)?"
+        r"|mariadb(?:-dump|-admin)?)[ \t]{1,20}-[^\n|;&]{0,300}?(?<![\w-])-p[\"']?)"
+        r"(?![\s-])(?!\[REDACTED)(?![0-9:.]{1,32}(?:[\s|;&]|$))[^\s\"'|;&]{1,256}",
+        r"\1[REDACTED:password]",
+        "mysql",
+        "mariadb",
+    ),
+    _rule(
+        rf"((?m:^|[|;&(])[ \t]{{0,20}}{_COMMAND_PATH}sshpass[ \t][^\n|;&]{{0,100}}?(?<![\w-])-p[ \t]{{0,3}}"
+        r"[\"']?)(?![\s-])(?!\[REDACTED)[^\s\"'|;&]{1,256}",
+        r"\1[REDACTED:password]",
+        "sshpass",
     ),
     # A password given to a command: curl -u user:pass, --password value, --db-password value.
     _rule(
-        r"((?<![\w-])(?:-u|--user)[ \t=]{1,3}[^\s:\"']{1,256}):(?!\[REDACTED)[^\s\"']{1,256}",
+        r"((?<![\w-])(?:-u|--user)[ \t=]{1,3}[\"']?[^\s:\"']{1,256}):(?!\[REDACTED)[^\s\"']{1,256}",
         r"\1:[REDACTED:password]",
         "-u",
         "--user",
@@ -536,6 +550,9 @@ _RULES: tuple[_Rule, ...] = (
     _rule(
         rf"(?P<head>{_SECRET_NAME}{_ASSIGN})"
         r"""(?!\\?["']?\[REDACTED)"""
+        # A value that says something about the secret, not the secret: MySQL's "(using
+        # password: YES)", "password: null", an already masked "********".
+        r"""(?!\\?["']?(?:YES|NO|null|none|true|false|\*{3,64})(?![\w*]))"""
         r"""(?:(?P<escaped>\\")[^"\\\n]{1,512}\\\""""  # \"…\": JSON inside a JSON string
         r"""|(?P<double>")(?:[^"\\\n]|\\.){1,512}\""""  # "…" with backslash escapes
         r"""|(?P<single>')[^'\n]{1,512}'"""
@@ -658,6 +675,13 @@ _WITHOUT_NEEDLES = tuple(rule for rule in _RULES if not rule.needles)
 _INVISIBLE = frozenset({"Cf", "Co", "Cn"})
 
 
+_LAYOUT = str.maketrans("", "", "\n\r\t")
+
+
+def _layout_free(text: str) -> str:
+    return text.translate(_LAYOUT)
+
+
 def _visible(text: str) -> str:
     """`text` without invisible characters (controls and whitespace are kept)."""
     category = unicodedata.category
@@ -671,33 +695,6 @@ def _random_looking(value: str) -> bool:
         and any(c.islower() for c in value)
         and any(c.isdigit() for c in value)
     )
-
-
-#: Commands whose -p is a password: glued for MySQL's clients (`mysql -p` alone prompts, and
-#: the next word is the database), either way for sshpass. The command word must start the
-#: line or a pipeline step and be followed by an option (`--name mysql -p3306:3306` stays).
-_MYSQL = re.compile(
-    r"(?:^|[|;&(]|&&)\s*(?:\S*/)?(?:mysql(?:dump|admin|import|check|show|slap)?|mariadb"
-    r"(?:-dump|-admin)?)[ \t]+-"
-)
-_SSHPASS = re.compile(r"(?:^|[|;&(]|&&)\s*(?:\S*/)?sshpass[ \t]")
-#: How far back on its line a -p's command is looked for.
-_COMMAND_REACH = 300
-
-
-def _command_password(match: re.Match[str]) -> str:
-    text, start = match.string, match.start()
-    line_start = max(text.rfind("\n", 0, start) + 1, start - _COMMAND_REACH)
-    before = text[line_start:start]
-    flag, value = match[1], match[2]
-    if _SSHPASS.search(before) or (
-        flag == "-p" and _MYSQL.search(before) and not _PORTS.fullmatch(value)
-    ):
-        return f"{flag}[REDACTED:password]"
-    return match[0]
-
-
-_PORTS = re.compile(r"[0-9:.]+")
 
 
 #: JSON's escapes of letters and digits (`\u0070assword`), which hide a name from every rule.
@@ -822,7 +819,9 @@ class Redactor:
 
     def text(self, text: str) -> str:
         secrets = self._secrets()
-        if not text.isprintable():  # the common case, checked in C: nothing invisible to drop
+        # The common case, checked in C: nothing invisible to drop (line breaks and tabs are
+        # not printable, but visible: set aside before the test, so multi-line text passes too).
+        if not text.isprintable() and not _layout_free(text).isprintable():
             text = _visible(text)
         if "\\" in text:
             text = _json_unescaped(text)
