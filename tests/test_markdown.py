@@ -119,3 +119,12 @@ def test_links_cannot_break_out_of_their_destination() -> None:
     assert markdown.link("run*book*", 'https://x.example/a b>c"d?q=1&r=2') == (
         "[run\\*book\\*](<https://x.example/a%20b%3Ec%22d?q=1&r=2>)"
     )
+
+
+@pytest.mark.parametrize("text", ["#" * 300, "@" * 300, "a#b@" * 100, "#1 " * 100, "x" * 300])
+def test_a_title_as_sent_fits_in_githubs_limit(text: str) -> None:
+    """The zero-width spaces that keep `#` and `@` from linking count against GitHub's 256
+    characters: the title as sent is at most 240 (with `[P1] ` ahead, under 256)."""
+    shown = markdown.title(text)
+    assert len(shown) <= 240
+    assert shown.endswith("…")

@@ -126,9 +126,15 @@ def title(text: str, max_chars: int = 240) -> str:
     so only line breaks and invisible characters go, and `@`/`#` are kept from linking in
     places that do render titles (notifications, cross-references)."""
     flat = " ".join(_clean(text).split())
-    if len(flat) > max_chars:
-        flat = flat[: max_chars - 1] + "…"
-    return _unlinked(flat.replace("@", "@\u200b").replace("#", "#\u200b"), "\u200b")
+    keep = max_chars
+    while True:
+        cut = flat if len(flat) <= keep else flat[: keep - 1] + "…"
+        shown = _unlinked(cut.replace("@", "@\u200b").replace("#", "#\u200b"), "\u200b")
+        # The zero-width spaces count against GitHub's 256 characters too: cut more until
+        # the title as sent fits (a title of 300 `#` would be 600 and refused with a 422).
+        if len(shown) <= max_chars or keep <= 1:
+            return shown
+        keep -= len(shown) - max_chars
 
 
 def code(text: str, max_chars: int = 200) -> str:
