@@ -124,6 +124,19 @@ async def test_a_silence_expired_by_hand_lets_go_at_the_next_sweep() -> None:
     assert r.sink.kinds() == ["open"]
 
 
+async def test_a_silence_expired_while_no_sweep_ran_lets_go_at_the_first_pass() -> None:
+    """A silence expired by hand while no replica was running (a deploy, a stopped daemon): a
+    sweep that starts afterwards lets its incidents go at its first pass, not at the silence's
+    original end, two days later."""
+    r = Rig()
+    silence = await r.silence("source=generic", hours=48)
+    await r.send(0)
+    r.clock.at(10)
+    await r.store.expire_silence(silence.id, r.clock.now)  # no sweep running
+    await r.sweep().once()  # a replica starts
+    assert r.sink.kinds() == ["open"]
+
+
 async def test_a_silence_that_does_not_match_changes_nothing() -> None:
     """`!=` and another team's silence leave the alert alone: it opens its ticket at once."""
     r = Rig()

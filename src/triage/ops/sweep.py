@@ -78,8 +78,9 @@ class Sweep:
         now = self.clock()
         try:
             silences = await self.silences.current()
-            # Every incident of the index when the silences changed, else the due ones.
-            changed = self._seen is not None and silences != self._seen
+            # Every incident of the index on the first pass (a silence may have been expired
+            # while no replica ran) and when the silences changed; else the due ones.
+            changed = self._seen is None or silences != self._seen
             due = await self.store.due(None if changed else now)
         except TriageError as exc:
             log.warning("sweep.failed", reason=exc.reason, error=str(exc))
