@@ -384,6 +384,43 @@ CASES = [
     ),
     ("mysql replica lag on db-7 -pool saturation", "mysql replica lag on db-7 -pool saturation"),
     ("mysql -p shop", "mysql -p shop"),
+    (
+        "docker login -u admin -p hunter2 reg.io",
+        "docker login -u admin -p [REDACTED:password] reg.io",
+    ),
+    ("redis-cli -h x -a hunter2 ping", "redis-cli -h x -a [REDACTED:password] ping"),
+    (
+        "https://x.webhook.office.com/webhookb2/abc-123@def/IncomingWebhook/aaa/bbb",
+        "https://x.webhook.office.com/webhookb2/[REDACTED:token]",
+    ),
+    (
+        "https://events.pagerduty.com/integration/0123456789abcdef0123456789abcdef/enqueue",
+        "https://events.pagerduty.com/integration/[REDACTED:token]/enqueue",
+    ),
+    ("PHPSESSID=abcdef0123456789abcdef; path=/", "PHPSESSID=[REDACTED:cookie]; path=/"),
+    ("<password>hunter2</password>", "<password>[REDACTED:password]</password>"),
+    (
+        "ALTER ROLE app WITH PASSWORD 'Sup3r';",
+        "ALTER ROLE app WITH PASSWORD '[REDACTED:password]';",
+    ),
+    (
+        "CREATE USER x IDENTIFIED BY 'hunter2';",
+        "CREATE USER x IDENTIFIED BY '[REDACTED:password]';",
+    ),
+    (
+        "- name: DB_PASSWORD\n  value: hunter2\n- name: HOST\n  value: db",
+        "- name: DB_PASSWORD\n  value: [REDACTED:password]\n- name: HOST\n  value: db",
+    ),
+    ('["--password", "hunter2"]', '["--password", "[REDACTED:password]"]'),
+    (
+        "NEW_RELIC_LICENSE_KEY=0123abc routing_key: R0123",
+        "NEW_RELIC_LICENSE_KEY=[REDACTED:password] routing_key: [REDACTED:password]",
+    ),
+    ("X-Auth-Key: 1234567890abcdef", "X-Auth-Key: [REDACTED:password]"),
+    (
+        "the session= expired; password reset requested",
+        "the session= expired; password reset requested",
+    ),
     ("mysql -uroot -p'hunter2' db", "mysql -uroot -p'[REDACTED:password]' db"),
     ('curl -u "admin:hunter2" x', 'curl -u "admin:[REDACTED:password]" x'),
     (

@@ -109,6 +109,13 @@ SECRET_KEYS = frozenset(
         "signingkey",
         "encryptionkey",
         "clientkeydata",
+        "routingkey",
+        "servicekey",
+        "integrationkey",
+        "licensekey",
+        "insertkey",
+        "masterkey",
+        "authkey",
     }
 )
 
@@ -223,10 +230,15 @@ _VENDOR_PREFIXES = (
 #: text, before the look-behinds.
 _SECRET_WORD = (
     r"(?:pass(?:word|wd|phrase)s?|pwd|secrets?|token"
-    r"|api[ _.-]?key|access[_.-]?key|private[_.-]?key|signing[_.-]?key|encryption[_.-]?key)"
+    r"|api[ _.-]?key|access[_.-]?key|private[_.-]?key|signing[_.-]?key|encryption[_.-]?key"
+    # Vendors' own names for a key: PagerDuty's routing/service/integration key, New Relic's
+    # license/insert key, Rails' master key, Cloudflare's X-Auth-Key, Azure's subscription and
+    # functions keys.
+    r"|(?:routing|service|integration|license|insert|master|auth|subscription|functions)"
+    r"[_.-]?key)"
 )
 _SECRET_NAME = (
-    rf"(?=[pstae])(?<![0-9]{{12}}:)"
+    rf"(?=[pstaerilmf])(?<![0-9]{{12}}:)"
     rf"(?:(?:{_START}|(?-i:(?<=[a-z0-9])(?=[A-Z]))){_SECRET_WORD}"
     # Glued to what it is for (PGPASSWORD, dbpassword), or a short last part (REDIS_PASS).
     r"|pass(?:word|wd|phrase)s?|(?<=[A-Za-z0-9][_.-])pass(?![A-Za-z]))"
@@ -238,6 +250,14 @@ _SECRET_NAME_NEEDLES = (
     "secret",
     "token",
     *_spellings("signing", "key"),
+    *(
+        spelling
+        for word in ("routing", "service", "integration", "license", "insert", "master")
+        for spelling in _spellings(word, "key")
+    ),
+    *_spellings("auth", "key"),
+    *_spellings("subscription", "key"),
+    *_spellings("functions", "key"),
     *_spellings("encryption", "key"),
     *_API_KEY_NEEDLES,
     *_spellings("access", "key"),
@@ -507,6 +527,15 @@ _RULES: tuple[_Rule, ...] = (
         "mariadb",
     ),
     _rule(
+        rf"((?m:^|[|;&(])[ \t]{{0,20}}{_COMMAND_PATH}(?:docker[ \t]{{1,3}}login|mongo(?:sh|dump|restore)?"
+        r"|redis-cli)[ \t][^\n|;&]{0,300}?(?<![\w-])-[pa][ \t]{1,3}[\"']?)"
+        r"(?![\s-])(?!\[REDACTED)[^\s\"'|;&]{1,256}",
+        r"\1[REDACTED:password]",
+        "docker",
+        "mongo",
+        "redis-cli",
+    ),
+    _rule(
         rf"((?m:^|[|;&(])[ \t]{{0,20}}{_COMMAND_PATH}sshpass[ \t][^\n|;&]{{0,100}}?(?<![\w-])-p[ \t]{{0,3}}"
         r"[\"']?)(?![\s-])(?!\[REDACTED)[^\s\"'|;&]{1,256}",
         r"\1[REDACTED:password]",
@@ -544,6 +573,69 @@ _RULES: tuple[_Rule, ...] = (
         "key=",
         "auth=",
         "sig=",
+        flags=re.IGNORECASE,
+    ),
+    # Webhook and integration URLs whose path is the credential: Microsoft Teams, PagerDuty.
+    _rule(
+        r"((?:webhook\.office\.com|\.webhook\.office\.com)/webhookb2/)[^\s\"'<>]{20,600}",
+        r"\1[REDACTED:token]",
+        "webhook.office.com/",
+        flags=re.IGNORECASE,
+    ),
+    _rule(
+        r"(pagerduty\.com/integration/)[A-Za-z0-9]{20,64}",
+        r"\1[REDACTED:token]",
+        "pagerduty.com/integration/",
+        flags=re.IGNORECASE,
+    ),
+    # Session cookies as bare pairs (a logged request line, a curl command).
+    _rule(
+        r"((?<![A-Za-z0-9_])(?:PHPSESSID|JSESSIONID|sessionid|connect\.sid|laravel_session"
+        r"|_session_id|session)=)(?!\[REDACTED)[^\s;,&\"'<>]{16,4096}",
+        r"\1[REDACTED:cookie]",
+        "phpsessid",
+        "jsessionid",
+        "sessionid",
+        "connect.sid",
+        "session=",
+        "_session_id",
+        flags=re.IGNORECASE,
+    ),
+    # XML elements named like a secret, and SQL's PASSWORD '…' / IDENTIFIED BY '…'.
+    _rule(
+        r"(<(?:password|passwd|secret|token|api[_-]?key|client[_-]?secret)>)(?!\[REDACTED)"
+        r"[^<\n]{1,512}(</)",
+        r"\1[REDACTED:password]\2",
+        "<password>",
+        "<passwd>",
+        "<secret>",
+        "<token>",
+        "<api",
+        "<client",
+        flags=re.IGNORECASE,
+    ),
+    _rule(
+        r"((?<![A-Za-z0-9_])(?:IDENTIFIED[ \t]{1,3}BY|PASSWORD)[ \t]{1,3}')(?!\[REDACTED)"
+        r"[^'\n]{1,256}'",
+        r"\1[REDACTED:password]'",
+        "identified",
+        "password",
+        flags=re.IGNORECASE,
+    ),
+    # Kubernetes env as YAML: `- name: DB_PASSWORD` then `value: …` on the next line.
+    _rule(
+        r"(name:[ \t]{0,3}[\"']?[A-Za-z0-9_.-]{0,64}(?:PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY)"
+        r"[A-Za-z0-9_]{0,32}[\"']?[ \t]{0,8}\r?\n[ \t]{0,40}value:[ \t]{0,3}+)(?!\[REDACTED)[^\n]{1,512}",
+        r"\1[REDACTED:password]",
+        "value:",
+        flags=re.IGNORECASE,
+    ),
+    # A container's args as JSON: ["--password", "secret"].
+    _rule(
+        r"(\"--(?:[A-Za-z0-9]{1,20}-){0,4}(?:password|passwd|secret|token|api-key)\"[ \t]{0,3},"
+        r"[ \t]{0,3}\")(?!\[REDACTED)[^\"\n]{1,512}\"",
+        r'\1[REDACTED:password]"',
+        '"--',
         flags=re.IGNORECASE,
     ),
     # name=value pairs by the name. A quoted value goes whole, spaces and all; its quotes stay.
