@@ -27,7 +27,8 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
                                   DigitalOcean dop_v1_/doo_v1_/dor_v1_, New Relic NRAK-, Atlassian
                                   ATATT3, Linear lin_api_, Postman PMAK-, Doppler dp.pt./dp.st./
                                   dp.ct./dp.sa., Square sq0atp-/sq0csp-, RubyGems rubygems_, age
-                                  AGE-SECRET-KEY-1; Databricks dapi + 32 hex, Pulumi pul- + 40 hex
+                                  AGE-SECRET-KEY-1; Databricks dapi + 32 hex, Pulumi pul- + 40 hex;
+                                  Teams webhook and PagerDuty integration URL paths
     [REDACTED:aws-signature]      values of X-Amz-Signature, X-Amz-Credential, X-Amz-Security-Token
                                   (presigned URLs, headers) and a SigV4 header's Signature=<64 hex>
     [REDACTED:url-signature]      the signature of other signed URLs: Signature= in a query (S3's
@@ -41,9 +42,12 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
     [REDACTED:bearer]             the credential after `Bearer` / `Basic` (16 characters or more)
     [REDACTED:authorization]      the rest of an `Authorization:` / `Proxy-Authorization:` header
                                   after its scheme word, whatever the scheme (Token, Digest, …)
-    [REDACTED:cookie]             the value of a `Cookie:` / `Set-Cookie:` header (or cookie=…)
+    [REDACTED:cookie]             the value of a `Cookie:` / `Set-Cookie:` header (or cookie=…);
+                                  bare session cookies (PHPSESSID=, JSESSIONID=, session= …)
     [REDACTED:password]           passwords in URLs and DSNs (user:pass@host), in commands
-                                  (curl -u user:pass, --db-password …); the value after a name
+                                  (curl -u user:pass, --db-password …, mysql -pX, sshpass -p X,
+                                  docker login -p X); SQL PASSWORD '…'; XML <password>; a
+                                  Kubernetes env entry's value; the value after a name
                                   like password, secret, token, api_key (DB_PASSWORD=…,
                                   PGPASSWORD=…, REDIS_PASS=…, "client_secret": "…", x-api-key: …,
                                   API key: …, SECRET_KEY_BASE=…), quoted or not; the values
