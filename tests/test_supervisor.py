@@ -306,8 +306,8 @@ async def test_a_backlog_round_of_short_polls_coming_back_empty_is_no_anomaly() 
 
 
 async def test_a_message_handed_out_twice_at_once_is_worked_on_once() -> None:
-    """SQS may put one message twice in an answer (or hand it out again while it is in hand):
-    the copy is not started beside the first, one warning says so, the message is acked once."""
+    """One delivery twice in an answer (same receipt handle): the copy is not started beside
+    the first, one warning says so, the message is acked once."""
 
     class TwiceInbox(MemoryInbox):
         async def receive(self, max_messages: int, wait_s: int, visibility_s: int) -> list[Message]:

@@ -148,8 +148,9 @@ class Supervisor:
         self.force_exit = asyncio.Event()
         #: Every message we hold, from receive until its delete is confirmed (or it is released).
         self._in_flight: dict[asyncio.Task[None], Message] = {}
-        #: Their message ids: one SQS hands out again while it is in hand is not started twice.
-        self._ids_in_flight: set[str] = set()
+        #: Their deliveries (receipt handles): the same delivery twice in one answer is started
+        #: once. (Another delivery of a message in hand is started: the store makes it wait.)
+        self._deliveries_in_flight: set[str] = set()
         #: The part of those still being processed: these fill the worker slots. A processed
         #: message waiting for its batched delete has given its slot back.
         self._working: set[asyncio.Task[None]] = set()
@@ -420,9 +421,8 @@ class Supervisor:
 
     def _start(self, message: Message) -> None:
         self.stats.received += 1
-        if message.id in self._ids_in_flight:
-            # SQS handed out a message this process is still working on (twice in one answer,
-            # or again once its visibility lapsed): the copy in hand finishes it.
+        if message.receipt_handle in self._deliveries_in_flight:
+            # The same delivery twice in one answer: the copy in hand finishes it.
             log.warning("message.duplicate_delivery", message_id=message.id)
             return
         if message.sent_at is not None:
@@ -430,14 +430,14 @@ class Supervisor:
             self.metrics.observe("QueueLag", max(0.0, lag.total_seconds() * 1000))
         task = asyncio.create_task(self._work(message), name=f"message-{message.id}")
         self._in_flight[task] = message
-        self._ids_in_flight.add(message.id)
+        self._deliveries_in_flight.add(message.receipt_handle)
         self._working.add(task)
         task.add_done_callback(self._done)
 
     def _done(self, task: asyncio.Task[None]) -> None:
         message = self._in_flight.pop(task, None)
         if message is not None:
-            self._ids_in_flight.discard(message.id)
+            self._deliveries_in_flight.discard(message.receipt_handle)
         self._working.discard(task)
         self._slot_free.set()
 
@@ -450,7 +450,7 @@ class Supervisor:
 
     async def _work(self, message: Message) -> None:
         """Process one message and decide its fate; never raises (but for cancellation)."""
-        self._leases[message.id] = (message, time.monotonic())
+        self._leases[message.receipt_handle] = (message, time.monotonic())
         attributes = message.attributes
         with self.tracing.message(
             message.id, attributes.get(TRACEPARENT_ATTRIBUTE), message.trace_header
@@ -472,7 +472,7 @@ class Supervisor:
                 outcomes = await self._until_done(message)
             finally:
                 # The heartbeat stops before the delete, and never extends a finished message.
-                self._leases.pop(message.id, None)
+                self._leases.pop(message.receipt_handle, None)
             if outcomes is None:
                 return  # released, to be retried or dead-lettered
             self._processed()
@@ -604,11 +604,11 @@ class Supervisor:
             await asyncio.sleep(max(0.2, every_s))
             now = time.monotonic()
             due = [m for m, extended in self._leases.values() if now - extended >= every_s]
-            due = [m for m in due if m.id in self._leases]
+            due = [m for m in due if m.receipt_handle in self._leases]
             await self.inbox.change_visibility(due, timeout_s)
             for message in due:
-                if message.id in self._leases:
-                    self._leases[message.id] = (message, now)
+                if message.receipt_handle in self._leases:
+                    self._leases[message.receipt_handle] = (message, now)
             if due:
                 log.debug("heartbeat.extended", count=len(due), timeout_s=timeout_s)
 
@@ -618,7 +618,7 @@ class Supervisor:
         held = list(self._dry_held.values())
         await self.inbox.change_visibility(held, 0)
         for message in held:
-            self._leases.pop(message.id, None)
+            self._leases.pop(message.receipt_handle, None)
         self._dry_held.clear()
         if held:
             log.info("daemon.dry_run_released", count=len(held))
