@@ -798,6 +798,23 @@ async def test_a_stalled_body_is_answered_408_within_the_body_timeout(
     assert received(queues) == []
 
 
+async def _stalled_sentry_body(gateway: IngestService) -> Any:
+    """A signed-looking Sentry request that has sent 80,000 of its 200,000 bytes and stalls,
+    once the gateway holds them; its writer, to close."""
+    _, holder = await _head(
+        gateway.port,
+        "sentry",
+        "Content-Length: 200000\r\nSentry-Hook-Signature: " + "0" * 64 + "\r\n",
+        b" " * 80_000,
+    )
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 10
+    while gateway.gateway.unauthenticated_bytes < 80_000:
+        assert loop.time() < deadline, gateway.gateway.unauthenticated_bytes
+        await asyncio.sleep(0.01)
+    return holder
+
+
 async def test_unauthenticated_bodies_have_their_own_budget_and_cannot_starve_others(
     gateway: IngestService, queues: Queues
 ) -> None:
@@ -809,17 +826,8 @@ async def test_unauthenticated_bodies_have_their_own_budget_and_cannot_starve_ot
     gateway.gateway.limits = dataclasses.replace(limits, unauthenticated_budget_bytes=100_000)
     signed = {"Sentry-Hook-Signature": "0" * 64}
     with capture_logs() as logs:
-        _, holder = await _head(
-            gateway.port,
-            "sentry",
-            "Content-Length: 200000\r\nSentry-Hook-Signature: " + "0" * 64 + "\r\n",
-            b" " * 80_000,
-        )
+        holder = await _stalled_sentry_body(gateway)
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + 10
-        while gateway.gateway.unauthenticated_bytes < 80_000:
-            assert loop.time() < deadline, gateway.gateway.unauthenticated_bytes
-            await asyncio.sleep(0.01)
         async with loopback_client(gateway.port) as client:
             busy = await client.post("/v1/alerts/sentry", content=b" " * 60_000, headers=signed)
             during = await client.post(
@@ -853,17 +861,7 @@ async def test_one_address_gets_a_share_of_the_unauthenticated_budget(
     limits = gateway.gateway.limits
     gateway.gateway.limits = dataclasses.replace(limits, unauthenticated_per_peer_bytes=100_000)
     signed = {"Sentry-Hook-Signature": "0" * 64}
-    _, holder = await _head(
-        gateway.port,
-        "sentry",
-        "Content-Length: 200000\r\nSentry-Hook-Signature: " + "0" * 64 + "\r\n",
-        b" " * 80_000,
-    )
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + 10
-    while gateway.gateway.unauthenticated_bytes < 80_000:
-        assert loop.time() < deadline, gateway.gateway.unauthenticated_bytes
-        await asyncio.sleep(0.01)
+    holder = await _stalled_sentry_body(gateway)
     async with loopback_client(gateway.port) as client:
         busy = await client.post("/v1/alerts/sentry", content=b" " * 60_000, headers=signed)
     holder.close()
