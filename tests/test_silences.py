@@ -375,6 +375,31 @@ async def test_an_incident_open_past_its_route_delay_is_escalated_once(
     assert stored.escalation.done_at == T0 + timedelta(minutes=31)
 
 
+async def test_an_escalation_refused_for_good_is_not_repeated_every_minute(
+    tmp_path: Path, slack: Hook
+) -> None:
+    """The incident's issue is gone (GitHub answers 404): the escalation is refused for good,
+    so it ends there instead of posting to Slack again at every retry."""
+    github = GitHubServer(tokens={GH_TOKEN: "triage-bot"}, repositories=("acme/ops",)).start()
+    try:
+        settings, router = _escalating(tmp_path, slack, github)
+        escalator = Escalator(settings, router)
+        r = Rig(router, escalator)
+        await r.send(0)
+        fingerprint = alert().fingerprint
+        await _set_ref(r, fingerprint, "github", "https://github.com/acme/ops/issues/999")
+        for minute in (31, 33, 40, 90):
+            r.clock.at(minute)
+            await r.sweep("a").once()
+        await escalator.aclose()
+    finally:
+        github.stop()
+    assert len(slack.posts) == 1
+    stored = await r.store.get(fingerprint)
+    assert stored is not None and stored.escalation is not None
+    assert stored.escalation.done_at == T0 + timedelta(minutes=31)
+
+
 async def test_a_silenced_or_closed_incident_is_not_escalated(tmp_path: Path, slack: Hook) -> None:
     """A silence matching the incident keeps it from escalating; so does closing it."""
     github = GitHubServer(tokens={GH_TOKEN: "triage-bot"}, repositories=("acme/ops",)).start()

@@ -28,7 +28,7 @@ from datetime import UTC, datetime, timedelta
 
 import structlog
 
-from triage.errors import TriageError
+from triage.errors import SinkRejectedError, TriageError
 from triage.incidents import Incident, Store
 from triage.incidents.codec import view_from_json
 from triage.incidents.silences import Silence, SilenceCache, Subject, first_match
@@ -129,6 +129,12 @@ class Sweep:
             return
         try:
             await self.escalator.escalate(claimed, now)
+        except SinkRejectedError as exc:
+            # Refused for good (a deleted issue, a revoked webhook): retrying every minute would
+            # only repeat the targets that did take it. Done, with the reason logged.
+            await self.store.end_escalation(fingerprint, self.owner, now)
+            log.warning("escalation.refused", reason=exc.reason, error=str(exc))
+            return
         except TriageError as exc:
             retry = now + ESCALATION_RETRY
             await self.store.end_escalation(fingerprint, self.owner, now, retry_at=retry)
