@@ -400,6 +400,37 @@ async def test_an_escalation_refused_for_good_is_not_repeated_every_minute(
     assert stored.escalation.done_at == T0 + timedelta(minutes=31)
 
 
+async def test_escalating_a_digest_entry_comments_and_leaves_the_digest_issue_alone(
+    tmp_path: Path, slack: Hook
+) -> None:
+    """An incident whose GitHub reference is an entry (a comment) of a storm digest shares the
+    issue with others: the escalation comments on it naming the entry, and neither assigns nor
+    labels the whole digest."""
+    github = GitHubServer(tokens={GH_TOKEN: "triage-bot"}, repositories=("acme/ops",)).start()
+    try:
+        settings, router = _escalating(tmp_path, slack, github)
+        escalator = Escalator(settings, router)
+        r = Rig(router, escalator)
+        digest = httpx2.post(
+            f"{github.url}/repos/acme/ops/issues",
+            json={"title": "Storm digest"},
+            headers={"Authorization": f"Bearer {GH_TOKEN}"},
+        ).json()
+        await r.send(0)
+        fingerprint = alert().fingerprint
+        await _set_ref(r, fingerprint, "github", digest["html_url"] + "#issuecomment-77")
+        r.clock.at(31)
+        await r.sweep("a").once()
+        await escalator.aclose()
+    finally:
+        github.stop()
+    [gh_issue] = github.issues()
+    assert gh_issue["assignees"] == [] and "escalated" not in str(gh_issue["labels"])
+    [comment] = gh_issue["comment_bodies"]
+    assert "digest entry" in comment and "issuecomment-77" in comment
+    assert len(slack.posts) == 1
+
+
 async def test_a_silenced_or_closed_incident_is_not_escalated(tmp_path: Path, slack: Hook) -> None:
     """A silence matching the incident keeps it from escalating; so does closing it."""
     github = GitHubServer(tokens={GH_TOKEN: "triage-bot"}, repositories=("acme/ops",)).start()

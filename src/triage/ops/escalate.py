@@ -107,6 +107,16 @@ class Escalator:
             log.info("escalation.no_issue", fingerprint=incident.fingerprint)
             return
         path = f"/repos/{ref.repository}/issues/{ref.number}"
+        if ref.comment_id is not None:
+            # An entry of a storm digest: the issue holds other incidents too, so it is neither
+            # assigned nor labelled for this one; the comment names the entry.
+            entry = markdown.safe_url(incident.refs.get("github", "")) or f"#{ref.number}"
+            body = (
+                f"**Escalated** (digest entry {entry}): {markdown.inline(incident.title, 300)} "
+                f"{_summary(incident, now)}"
+            )
+            await self._github.call("POST", f"{path}/comments", json={"body": body})
+            return
         if target.github_assignees:
             issue: Any = await self._github.call("GET", path)
             have = [a["login"] for a in issue.get("assignees") or [] if isinstance(a, dict)]
