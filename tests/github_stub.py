@@ -179,6 +179,11 @@ class GitHubServer(LoopbackServer):
                 _Failure(status, message, extra, path, method) for _ in range(count)
             )
 
+    def recover(self) -> None:
+        """Forget the failures `fail_next` queued and that were not answered yet."""
+        with self._lock:
+            self._failures.clear()
+
     def set_rate_limit(self, remaining: int, reset_in_s: float = 3600) -> None:
         """Set what is left of the primary budget and when it resets."""
         with self._lock:

@@ -375,6 +375,42 @@ async def test_an_incident_open_past_its_route_delay_is_escalated_once(
     assert stored.escalation.done_at == T0 + timedelta(minutes=31)
 
 
+async def test_an_escalation_retried_after_a_failure_tells_only_the_targets_left(
+    tmp_path: Path, slack: Hook
+) -> None:
+    """Slack took the escalation, GitHub failed (503): the retry a minute later tells GitHub
+    only, instead of posting to Slack again at every retry while GitHub is down."""
+    github = GitHubServer(tokens={GH_TOKEN: "triage-bot"}, repositories=("acme/ops",)).start()
+    try:
+        settings, router = _escalating(tmp_path, slack, github)
+        escalator = Escalator(settings, router)
+        r = Rig(router, escalator)
+        issue = httpx2.post(
+            f"{github.url}/repos/acme/ops/issues",
+            json={"title": "api-5xx is failing"},
+            headers={"Authorization": f"Bearer {GH_TOKEN}"},
+        ).json()
+        await r.send(0)
+        fingerprint = alert().fingerprint
+        await _set_ref(r, fingerprint, "github", issue["html_url"])
+        github.fail_next(20, 503)  # GitHub down for the first try (the client retries a little)
+        r.clock.at(31)
+        await r.sweep("a").once()
+        github.recover()
+        r.clock.at(33)
+        await r.sweep("a").once()
+        await escalator.aclose()
+    finally:
+        github.stop()
+    assert len(slack.posts) == 1
+    [gh_issue] = github.issues()
+    assert [a["login"] for a in gh_issue["assignees"]] == ["oncall-lead"]
+    stored = await r.store.get(fingerprint)
+    assert stored is not None and stored.escalation is not None
+    assert stored.escalation.done_at == T0 + timedelta(minutes=33)
+    assert stored.escalation.sent == ("slack", "github")
+
+
 async def test_an_escalation_refused_for_good_is_not_repeated_every_minute(
     tmp_path: Path, slack: Hook
 ) -> None:

@@ -139,7 +139,9 @@ def incident_from_json(text: str) -> Incident:
         )
     if data.get("escalation"):
         e = data["escalation"]
-        data["escalation"] = Escalation(e["owner"], _at(e["until"]), _time(e.get("done_at")))
+        data["escalation"] = Escalation(
+            e["owner"], _at(e["until"]), _time(e.get("done_at")), tuple(e.get("sent", ()))
+        )
     return Incident(**data)
 
 

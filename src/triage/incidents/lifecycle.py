@@ -148,6 +148,8 @@ class Escalation:
     owner: str
     until: datetime
     done_at: datetime | None = None
+    #: The targets (`slack`, `github`) already told: a retry tells only the others.
+    sent: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -547,11 +547,26 @@ class Store(abc.ABC):
         def change(stored: Incident | None) -> tuple[Incident | None, Incident | None]:
             if stored is None or not _escalation_due(stored, now) or match(stored) is not None:
                 return None, None
-            claim = Escalation(owner, now + self.lease)
+            told = stored.escalation.sent if stored.escalation is not None else ()
+            claim = Escalation(owner, now + self.lease, sent=told)  # who was told stays told
             after = _with(stored, escalation=claim)
             return after, after
 
         return await self._transact(fingerprint, change)
+
+    async def escalation_sent(self, fingerprint: str, owner: str, target: str) -> None:
+        """`owner`'s escalation told `target`: a retry tells only the others."""
+
+        def change(stored: Incident | None) -> tuple[Incident | None, None]:
+            escalation = stored.escalation if stored else None
+            if stored is None or escalation is None or escalation.owner != owner:
+                return None, None
+            if target in escalation.sent:
+                return None, None
+            told = dataclasses.replace(escalation, sent=(*escalation.sent, target))
+            return _with(stored, escalation=told), None
+
+        await self._transact(fingerprint, change)
 
     async def end_escalation(
         self, fingerprint: str, owner: str, now: datetime, *, retry_at: datetime | None = None

@@ -11,6 +11,7 @@ it is escaped again for where it goes (Slack mrkdwn, GitHub Markdown).
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
@@ -60,19 +61,35 @@ class Escalator:
         if self._github is not None:
             await self._github.aclose()
 
-    async def escalate(self, incident: Incident, now: datetime) -> None:
-        """Tell the incident's route's escalation targets; raises a SinkUnavailableError (try
-        again later) or SinkRejectedError (it cannot be done) when one refuses."""
+    async def escalate(
+        self,
+        incident: Incident,
+        now: datetime,
+        sent: Callable[[str], Awaitable[None]] | None = None,
+    ) -> None:
+        """Tell the incident's route's escalation targets (`slack`, `github`) but those its
+        escalation has already told, calling `sent(target)` after each; raises a
+        SinkUnavailableError (try again later) or SinkRejectedError (it cannot be done) when
+        one refuses."""
         route = self.router.named(incident.route or "")
         target = route.escalation
         if route.name != incident.route or target is None:
             # The route was renamed or stopped escalating since the ticket opened.
             log.info("escalation.no_target", fingerprint=incident.fingerprint, route=incident.route)
             return
+        told = incident.escalation.sent if incident.escalation is not None else ()
+        steps: list[tuple[str, Callable[[], Awaitable[None]]]] = []
         if target.slack_webhook_url:
-            await self._slack(target.slack_webhook_url, incident, now)
+            url = target.slack_webhook_url
+            steps.append(("slack", lambda: self._slack(url, incident, now)))
         if target.github_assignees or target.github_label:
-            await self._github_issue(target, incident, now)
+            steps.append(("github", lambda: self._github_issue(target, incident, now)))
+        for name, step in steps:
+            if name in told:
+                continue
+            await step()
+            if sent is not None:
+                await sent(name)
         log.info("escalation.sent", fingerprint=incident.fingerprint, route=route.name)
 
     async def _slack(self, url: str, incident: Incident, now: datetime) -> None:
