@@ -127,14 +127,15 @@ class Sweep:
         claimed = await self.store.claim_escalation(fingerprint, self.owner, now, match)
         if claimed is None:
             return
+
         async def sent(target: str) -> None:
             await self.store.escalation_sent(fingerprint, self.owner, target)
 
         try:
             await self.escalator.escalate(claimed, now, sent)
         except SinkRejectedError as exc:
-            # Refused for good (a deleted issue, a revoked webhook): retrying every minute would
-            # only repeat the targets that did take it. Done, with the reason logged.
+            # Refused for good (a deleted issue, a revoked webhook): no retry can succeed.
+            # Done, with the reason logged.
             await self.store.end_escalation(fingerprint, self.owner, now)
             log.warning("escalation.refused", reason=exc.reason, error=str(exc))
             return
