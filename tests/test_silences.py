@@ -4,10 +4,11 @@ methods themselves are proven on SQLite and DynamoDB in test_store.py."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -375,35 +376,51 @@ async def test_an_incident_open_past_its_route_delay_is_escalated_once(
     assert stored.escalation.done_at == T0 + timedelta(minutes=31)
 
 
-async def test_an_escalation_retried_after_a_failure_tells_only_the_targets_left(
-    tmp_path: Path, slack: Hook
-) -> None:
-    """Slack took the escalation, GitHub failed (503): the retry a minute later tells GitHub
-    only, instead of posting to Slack again at every retry while GitHub is down."""
+@contextlib.asynccontextmanager
+async def _escalating_incident(
+    tmp_path: Path, slack: Hook, ref: Callable[[GitHubServer], str] | None = None
+) -> AsyncIterator[tuple[Rig, GitHubServer, str]]:
+    """An incident of the escalating route, opened at T0, whose GitHub reference is `ref(github)`
+    (by default an issue made for it); the rig, the GitHub stand-in and the fingerprint."""
     github = GitHubServer(tokens={GH_TOKEN: "triage-bot"}, repositories=("acme/ops",)).start()
     try:
         settings, router = _escalating(tmp_path, slack, github)
         escalator = Escalator(settings, router)
         r = Rig(router, escalator)
-        issue = httpx2.post(
-            f"{github.url}/repos/acme/ops/issues",
-            json={"title": "api-5xx is failing"},
-            headers={"Authorization": f"Bearer {GH_TOKEN}"},
-        ).json()
+        if ref is None:
+            issue = httpx2.post(
+                f"{github.url}/repos/acme/ops/issues",
+                json={"title": "api-5xx is failing"},
+                headers={"Authorization": f"Bearer {GH_TOKEN}"},
+            ).json()
+            where = issue["html_url"]
+        else:
+            where = ref(github)
         await r.send(0)
         fingerprint = alert().fingerprint
-        await _set_ref(r, fingerprint, "github", issue["html_url"])
+        await _set_ref(r, fingerprint, "github", where)
+        try:
+            yield r, github, fingerprint
+        finally:
+            await escalator.aclose()
+    finally:
+        github.stop()
+
+
+async def test_an_escalation_retried_after_a_failure_tells_only_the_targets_left(
+    tmp_path: Path, slack: Hook
+) -> None:
+    """Slack took the escalation, GitHub failed (503): the retry a minute later tells GitHub
+    only, instead of posting to Slack again at every retry while GitHub is down."""
+    async with _escalating_incident(tmp_path, slack) as (r, github, fingerprint):
         github.fail_next(20, 503)  # GitHub down for the first try (the client retries a little)
         r.clock.at(31)
         await r.sweep("a").once()
         github.recover()
         r.clock.at(33)
         await r.sweep("a").once()
-        await escalator.aclose()
-    finally:
-        github.stop()
+        [gh_issue] = github.issues()
     assert len(slack.posts) == 1
-    [gh_issue] = github.issues()
     assert [a["login"] for a in gh_issue["assignees"]] == ["oncall-lead"]
     stored = await r.store.get(fingerprint)
     assert stored is not None and stored.escalation is not None
@@ -416,20 +433,11 @@ async def test_an_escalation_refused_for_good_is_not_repeated_every_minute(
 ) -> None:
     """The incident's issue is gone (GitHub answers 404): the escalation is refused for good,
     so it ends there instead of posting to Slack again at every retry."""
-    github = GitHubServer(tokens={GH_TOKEN: "triage-bot"}, repositories=("acme/ops",)).start()
-    try:
-        settings, router = _escalating(tmp_path, slack, github)
-        escalator = Escalator(settings, router)
-        r = Rig(router, escalator)
-        await r.send(0)
-        fingerprint = alert().fingerprint
-        await _set_ref(r, fingerprint, "github", "https://github.com/acme/ops/issues/999")
+    gone = "https://github.com/acme/ops/issues/999"
+    async with _escalating_incident(tmp_path, slack, lambda _: gone) as (r, _, fingerprint):
         for minute in (31, 33, 40, 90):
             r.clock.at(minute)
             await r.sweep("a").once()
-        await escalator.aclose()
-    finally:
-        github.stop()
     assert len(slack.posts) == 1
     stored = await r.store.get(fingerprint)
     assert stored is not None and stored.escalation is not None
@@ -442,25 +450,19 @@ async def test_escalating_a_digest_entry_comments_and_leaves_the_digest_issue_al
     """An incident whose GitHub reference is an entry (a comment) of a storm digest shares the
     issue with others: the escalation comments on it naming the entry, and neither assigns nor
     labels the whole digest."""
-    github = GitHubServer(tokens={GH_TOKEN: "triage-bot"}, repositories=("acme/ops",)).start()
-    try:
-        settings, router = _escalating(tmp_path, slack, github)
-        escalator = Escalator(settings, router)
-        r = Rig(router, escalator)
+
+    def digest_entry(github: GitHubServer) -> str:
         digest = httpx2.post(
             f"{github.url}/repos/acme/ops/issues",
             json={"title": "Storm digest"},
             headers={"Authorization": f"Bearer {GH_TOKEN}"},
         ).json()
-        await r.send(0)
-        fingerprint = alert().fingerprint
-        await _set_ref(r, fingerprint, "github", digest["html_url"] + "#issuecomment-77")
+        return str(digest["html_url"]) + "#issuecomment-77"
+
+    async with _escalating_incident(tmp_path, slack, digest_entry) as (r, github, _):
         r.clock.at(31)
         await r.sweep("a").once()
-        await escalator.aclose()
-    finally:
-        github.stop()
-    [gh_issue] = github.issues()
+        [gh_issue] = github.issues()
     assert gh_issue["assignees"] == [] and "escalated" not in str(gh_issue["labels"])
     [comment] = gh_issue["comment_bodies"]
     assert "digest entry" in comment and "issuecomment-77" in comment
