@@ -418,6 +418,14 @@ CASES = [
     ),
     ("X-Auth-Key: 1234567890abcdef", "X-Auth-Key: [REDACTED:password]"),
     (
+        "https://ghp_" + "a" * 36 + "@github.com/o/r",
+        "https://[REDACTED:github-token]@github.com/o/r",
+    ),
+    (
+        "SENTRY_DSN https://0123456789abcdef0123456789abcdef@o123.ingest.sentry.io/456 x",
+        "SENTRY_DSN https://[REDACTED:token]@o123.ingest.sentry.io/456 x",
+    ),
+    (
         "the session= expired; password reset requested",
         "the session= expired; password reset requested",
     ),

@@ -28,7 +28,8 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
                                   ATATT3, Linear lin_api_, Postman PMAK-, Doppler dp.pt./dp.st./
                                   dp.ct./dp.sa., Square sq0atp-/sq0csp-, RubyGems rubygems_, age
                                   AGE-SECRET-KEY-1; Databricks dapi + 32 hex, Pulumi pul- + 40 hex;
-                                  Teams webhook and PagerDuty integration URL paths
+                                  Teams webhook and PagerDuty integration URL paths, a Sentry
+                                  DSN's key
     [REDACTED:aws-signature]      values of X-Amz-Signature, X-Amz-Credential, X-Amz-Security-Token
                                   (presigned URLs, headers) and a SigV4 header's Signature=<64 hex>
     [REDACTED:url-signature]      the signature of other signed URLs: Signature= in a query (S3's
@@ -506,7 +507,7 @@ _RULES: tuple[_Rule, ...] = (
     # The password runs to the last @ before the host (p@ss@host), and may hold a / that
     # is not a port's (u:p/ss@db); never past the host into the path.
     _rule(
-        r"(://(?<=[A-Za-z0-9]://)[^\s:/@]{0,256}):(?![0-9]{1,5}(?:[/?#]|$))"
+        r"(://(?<=[A-Za-z0-9]://)(?!\[REDACTED)[^\s:/@]{0,256}):(?![0-9]{1,5}(?:[/?#]|$))"
         r"(?:[^\s/?#]|/(?=[^\s/?#]{0,256}@)){1,256}@(?=[^\s@/?#\"'<>,;\\]{0,256}(?:[/?#\s\"'<>,;\\]|$))",
         r"\1:[REDACTED:password]@",
         "://",
@@ -591,6 +592,12 @@ _RULES: tuple[_Rule, ...] = (
         r"\1[REDACTED:token]",
         "pagerduty.com/integration/",
         flags=re.IGNORECASE,
+    ),
+    # A Sentry DSN's key (it lets anyone send events to the project); the host stays.
+    _rule(
+        r"(https?://)[0-9a-f]{32}(?::[0-9a-f]{32})?(@[A-Za-z0-9.-]{1,253}/[0-9]{1,20})",
+        r"\1[REDACTED:token]\2",
+        "://",
     ),
     # Session cookies as bare pairs (a logged request line, a curl command).
     _rule(
