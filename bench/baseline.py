@@ -236,12 +236,16 @@ async def _bare(config: dict[str, Any]) -> dict[str, Any]:
     from aiobotocore.session import get_session
     from botocore.config import Config
 
+    from triage.aws import keep_alive
+
     url, count = config["queue_url"], int(config["count"])
     client_config = Config(retries={"max_attempts": 3, "mode": "standard"})
     session = get_session()
     async with session.create_client(
         "sqs", endpoint_url=config["endpoint"], region_name=config["region"], config=client_config
     ) as sqs:
+        # Keep-alive as the daemon's clients ask for it: both sides pay the same per call.
+        keep_alive(sqs, "sqs")
         # Warm-up: the connection and botocore's models, before the parent reads our CPU.
         await sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])
         print("ready", flush=True)

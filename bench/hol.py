@@ -76,6 +76,8 @@ async def _serve(config: dict[str, Any]) -> None:
     from aiobotocore.session import get_session
     from botocore.config import Config
 
+    from triage.aws import keep_alive
+
     session = get_session()
 
     def client(pool: int) -> Any:
@@ -87,6 +89,9 @@ async def _serve(config: dict[str, Any]) -> None:
     # Storm and new incidents use separate clients, so a new incident never waits for a
     # storm batch's pooled connection.
     async with client(64) as storm_sqs, client(8) as new_sqs:
+        for sqs in (storm_sqs, new_sqs):
+            # A TCP connection per send would spend the cores the daemon is measured on.
+            keep_alive(sqs, "sqs")
         # Warm-up: the connections and botocore's models, before the parent starts a clock.
         for sqs in (storm_sqs, new_sqs):
             await sqs.get_queue_attributes(

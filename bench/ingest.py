@@ -239,13 +239,11 @@ async def open_loop(url: str, bodies: list[bytes], rate: float) -> dict[str, Any
 # --- The bare SendMessage loop (a child process) -----------------------------------------------
 
 
-def _keep_alive(request: Any, **_: Any) -> None:
-    request.headers["Connection"] = "keep-alive"
-
-
 async def _bare(config: dict[str, Any]) -> dict[str, Any]:
     import aioboto3
     from botocore.config import Config
+
+    from triage.aws import keep_alive
 
     concurrency = int(config["concurrency"])
     session = aioboto3.Session(region_name=config["region"])
@@ -253,6 +251,7 @@ async def _bare(config: dict[str, Any]) -> dict[str, Any]:
         retries={"max_attempts": 3, "mode": "standard"}, max_pool_connections=concurrency
     )
     async with session.client("sqs", endpoint_url=config["endpoint"], config=client_config) as sqs:
+        keep_alive(sqs, "sqs")  # as the gateway's client asks (this was missing before 2026-12-04)
         url = config["queue_url"]
         # Warm-up: connections and botocore's models, before the parent reads our CPU.
         await asyncio.gather(*(sqs.send_message(QueueUrl=url, MessageBody=body(i, "bare-warmup").decode())

@@ -218,9 +218,7 @@ async def test_any_other_failure_of_the_model_path_falls_back(chat: ChatServer) 
     metrics = Metrics()
     summariser = FallbackSummariser(Broken(), DeterministicSummariser(), metrics, Redactor())
     source = alert()
-    assert await summariser.summarise(view(source)) == DeterministicSummariser().write(
-        view(source)
-    )
+    assert await summariser.summarise(view(source)) == DeterministicSummariser().write(view(source))
     assert counter(metrics, "LLMFallbacks", reason="error") == 1
 
 
