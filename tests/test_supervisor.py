@@ -57,8 +57,8 @@ async def test_receives_only_as_many_as_free_workers() -> None:
 
 
 async def test_backlog_fills_free_slots_with_parallel_receives_never_over_asking() -> None:
-    """With a backlog and 25 free slots, receives run in parallel, and together they never ask
-    for more messages than there are free slots; an idle queue gets one poll at a time."""
+    """With a backlog and 45 free slots, receives of a full batch each run in parallel, and
+    together they never ask for more messages than there are free slots."""
 
     class CountingInbox(MemoryInbox):
         def __init__(self) -> None:
@@ -87,10 +87,45 @@ async def test_backlog_fills_free_slots_with_parallel_receives_never_over_asking
         await asyncio.sleep(0.05)
         return []
 
-    await Supervisor(config(concurrency=25), inbox, handler, Metrics()).serve()
+    await Supervisor(config(concurrency=45), inbox, handler, Metrics()).serve()
     assert len(inbox.deleted) == 100
     assert inbox.peak_calls > 1
-    assert inbox.peak_outstanding <= 25
+    assert inbox.peak_outstanding <= 45
+
+
+async def test_a_backlog_polls_answer_is_started_while_a_slower_poll_is_still_out() -> None:
+    """Draining a backlog, each short poll's messages start as it answers: one slow poll holds
+    up neither the others' messages nor the next poll for the slots that free meanwhile."""
+
+    class OneSlowPoll(MemoryInbox):
+        def __init__(self) -> None:
+            super().__init__()
+            self.slow = asyncio.Event()
+            self.calls = 0
+
+        async def receive(self, max_messages: int, wait_s: int, visibility_s: int) -> list[Message]:
+            self.calls += 1
+            if self.calls == 2:  # the first short poll after the full first answer
+                got = await super().receive(max_messages, wait_s, visibility_s)
+                await self.slow.wait()
+                return got
+            return await super().receive(max_messages, wait_s, visibility_s)
+
+    inbox = OneSlowPoll()
+    inbox.put(*[f"b{i}" for i in range(60)])
+    started: list[str] = []
+
+    async def handler(message: Message, _progress: Progress) -> list[Outcome]:
+        started.append(message.id)
+        if len(started) == 30:  # the first answer and a later poll's, the slow one still out
+            inbox.slow.set()
+        return []
+
+    supervisor = Supervisor(config(concurrency=30), inbox, handler, Metrics())
+    await asyncio.wait_for(supervisor.serve(), timeout=10)
+    assert len(inbox.deleted) == 60
+    # The slow poll's ten messages (m10-m19) were started after thirty others.
+    assert {f"m{i}" for i in range(10, 20)}.isdisjoint(started[:30])
 
 
 async def test_permanent_error_is_released_at_once_and_not_acked() -> None:

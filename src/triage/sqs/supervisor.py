@@ -159,6 +159,8 @@ class Supervisor:
         #: --dry-run: messages already handled once, held until shutdown.
         self._dry_held: dict[str, Message] = {}
         self._slot_free = asyncio.Event()
+        #: Short polls out while a backlog drains, each with the slots it asked for.
+        self._polls: dict[asyncio.Future[list[Message]], int] = {}
         self._acker = Acker(inbox)
         #: Backpressure from the sinks: how many messages may be in flight (None: no limit).
         self._intake_limit = intake_limit
@@ -286,93 +288,142 @@ class Supervisor:
         failures = 0
         #: Long polls in a row that came back empty at once (not how SQS answers: backed off).
         early = 0
-        #: The last receive came back full: the queue has a backlog worth several receives.
+        #: The last answer came back full: the queue has a backlog worth several receives.
         backlog = False
-        while not self.should_exit.is_set():
-            free = self._free_slots()
-            if free <= 0:
-                # Receive only what we can start now: nothing waits invisible in a local buffer.
-                self._slot_free.clear()
-                await self._slot_free.wait()
+        batch = min(MAX_BATCH, self.config.max_messages)
+        try:
+            while not self.should_exit.is_set():
+                if any(poll.done() for poll in self._polls):
+                    got, errors, backlog = self._harvest()
+                    if errors and not got:
+                        failures += 1
+                        await self._receive_failed(errors[0], failures)
+                        continue
+                    for error in errors:
+                        log.warning("receive.partly_failed", error=str(error))
+                    failures = 0
+                    self.health.set("queue", True)
+                    if not got and await self._drained():
+                        break
+                    continue
+                asking = sum(self._polls.values())
+                free = self._free_slots() - asking
+                if free <= 0:
+                    # Receive only what we can start now: nothing waits invisible in a buffer.
+                    await self._slot_or_answer()
+                    continue
+                limit = self._intake_limit() if self._intake_limit else None
+                if limit is not None:
+                    free = min(free, limit - len(self._working) - asking)
+                held_s = self._hold_until - time.monotonic()
+                self._note_pause(_HELD if held_s > 0 else _BREAKER if limit == 0 else None)
+                if held_s > 0 or free <= 0:
+                    # Leave messages in SQS, receive counts intact, until the wait is over.
+                    await self._sleep_unless_exit(min(max(held_s, 0.05), self.PAUSE_POLL_S))
+                    continue
+                if backlog:
+                    # Short polls, each sent as soon as a batch's worth of slots is free and each
+                    # answer started as it comes, while the others are out: a slot never waits
+                    # for a round of receives to end.
+                    if len(self._polls) < self.MAX_PARALLEL_RECEIVES and (
+                        free >= batch or not self._polls
+                    ):
+                        self._poll(min(batch, free))
+                    else:
+                        await self._slot_or_answer()
+                    continue
+                if self._polls:
+                    await self._slot_or_answer()  # the backlog's last polls are still out
+                    continue
+                # An idle queue (or the first look): one poll at a time (SQS bills per call).
+                wait_s = min(self.config.wait_s, 1) if self.config.drain else self.config.wait_s
+                if limit is not None:
+                    wait_s = min(wait_s, 1)  # probing: look at the breakers again soon
+                per_call = min(batch, free)
+                asked_at = time.monotonic()
+                try:
+                    messages = await self._until_exit(
+                        self.inbox.receive(per_call, wait_s, self.config.visibility_timeout_s)
+                    )
+                except TransientError as exc:
+                    failures += 1
+                    await self._receive_failed(exc, failures)
+                    continue
+                if messages is None:
+                    break  # stop requested while polling
+                failures = 0
+                self.health.set("queue", True)
+                backlog = len(messages) >= per_call
+                for message in messages:
+                    self._start(message)
+                if not messages and wait_s == 0:
+                    await self._sleep_unless_exit(0.1)  # short polling: don't spin on empty
+                elif not messages and time.monotonic() - asked_at < wait_s / 2:
+                    # A long poll answered empty at once: not how SQS behaves (a proxy answering
+                    # 200 without messages, an endpoint that ignores the wait). Back off.
+                    early += 1
+                    delay = _backoff(early, 0.1, 5.0)
+                    if early in (1, 10) or early % 100 == 0:
+                        log.warning("receive.empty_at_once", times=early, wait_s=wait_s)
+                    await self._sleep_unless_exit(delay)
+                elif messages or early:
+                    early = 0
+                if not messages and await self._drained():
+                    break
+        finally:
+            # Messages a cancelled poll had already taken reappear after their visibility timeout.
+            for poll in self._polls:
+                poll.cancel()
+            await asyncio.gather(*self._polls, return_exceptions=True)
+            self._polls.clear()
+
+    def _poll(self, size: int) -> None:
+        """Send a short poll for `size` messages; its slots count as taken until it answers."""
+        poll = asyncio.ensure_future(self.inbox.receive(size, 0, self.config.visibility_timeout_s))
+        self._polls[poll] = size
+        poll.add_done_callback(lambda _: self._slot_free.set())
+
+    def _harvest(self) -> tuple[int, list[TransientError], bool]:
+        """Start the messages of the polls that answered: how many came, the polls' transient
+        errors, and whether the backlog goes on (a poll came back full)."""
+        got, errors, full = 0, [], False
+        for poll in [p for p in self._polls if p.done()]:
+            size = self._polls.pop(poll)
+            error = poll.exception()
+            if isinstance(error, TransientError):
+                errors.append(error)
                 continue
-            limit = self._intake_limit() if self._intake_limit else None
-            if limit is not None:
-                free = min(free, limit - len(self._working))
-            held_s = self._hold_until - time.monotonic()
-            self._note_pause(_HELD if held_s > 0 else _BREAKER if limit == 0 else None)
-            if held_s > 0 or free <= 0:
-                # Leave messages in SQS, receive counts intact, until the wait is over.
-                await self._sleep_unless_exit(min(max(held_s, 0.05), self.PAUSE_POLL_S))
-                continue
-            wait_s = min(self.config.wait_s, 1) if self.config.drain else self.config.wait_s
-            if limit is not None:
-                wait_s = min(wait_s, 1)  # probing: look at the breakers again soon
-            per_call = min(MAX_BATCH, self.config.max_messages, free)
-            # With a backlog and many free slots, fill them with parallel receives instead of
-            # one round trip per ten; an idle queue keeps a single long poll (SQS bills per call).
-            calls = min(-(-free // per_call), self.MAX_PARALLEL_RECEIVES) if backlog else 1
-            asked_at = time.monotonic()
-            try:
-                messages = await self._until_exit(self._receive(per_call, calls, free, wait_s))
-            except TransientError as exc:
-                failures += 1
-                delay = _backoff(failures, 1.0, 30.0)
-                self.health.set("queue", False, str(exc))
-                log.warning("receive.failed", error=str(exc), retry_in_s=round(delay, 2))
-                await self._sleep_unless_exit(delay)
-                continue
-            if messages is None:
-                break  # stop requested while polling
-            failures = 0
-            self.health.set("queue", True)
-            backlog = len(messages) >= per_call * calls
+            if error is not None:
+                raise error  # a bug, or cancellation: as an awaited receive would
+            messages = poll.result()
+            got += len(messages)
+            full = full or len(messages) >= size
             for message in messages:
                 self._start(message)
-            if not messages and wait_s == 0:
-                await self._sleep_unless_exit(0.1)  # short polling: don't spin on an empty queue
-            elif not messages and calls == 1 and time.monotonic() - asked_at < wait_s / 2:
-                # A long poll answered empty at once: not how SQS behaves (a proxy answering 200
-                # without messages, an endpoint that ignores the wait). Back off, say so.
-                early += 1
-                delay = _backoff(early, 0.1, 5.0)
-                if early in (1, 10) or early % 100 == 0:
-                    log.warning("receive.empty_at_once", times=early, wait_s=wait_s)
-                await self._sleep_unless_exit(delay)
-            elif messages or early:
-                early = 0
-            if (
-                self.config.drain
-                and not messages
-                and not self._in_flight
-                and await self._queue_empty()
-            ):
-                log.info("daemon.drained")
-                self.should_exit.set()
+        return got, errors, full
 
-    async def _receive(self, per_call: int, calls: int, free: int, wait_s: int) -> list[Message]:
-        """`calls` receives at once, asking for `free` messages in all. Messages from the calls
-        that worked are kept even if another failed (they are already invisible on SQS); only
-        when every call failed is the error raised."""
-        sizes = [min(per_call, free - i * per_call) for i in range(calls)]
-        visibility = self.config.visibility_timeout_s
-        if len(sizes) == 1:
-            return await self.inbox.receive(sizes[0], wait_s, visibility)
-        # Short polls: gather waits for every call, and a long poll on a queue that just ran
-        # dry would hold the other calls' messages unstarted for up to SQS_WAIT_TIME.
-        results = await asyncio.gather(
-            *(self.inbox.receive(size, 0, visibility) for size in sizes),
-            return_exceptions=True,
-        )
-        messages = [m for r in results if isinstance(r, list) for m in r]
-        errors = [r for r in results if isinstance(r, BaseException)]
-        for error in errors:
-            if not isinstance(error, Exception):
-                raise error  # cancellation and the like
-            if messages:
-                log.warning("receive.partly_failed", error=str(error))
-            else:
-                raise error
-        return messages
+    async def _slot_or_answer(self) -> None:
+        """Wait until a worker slot frees or a poll answers."""
+        self._slot_free.clear()
+        if not any(poll.done() for poll in self._polls):
+            await self._slot_free.wait()
+
+    async def _receive_failed(self, exc: TransientError, failures: int) -> None:
+        delay = _backoff(failures, 1.0, 30.0)
+        self.health.set("queue", False, str(exc))
+        log.warning("receive.failed", error=str(exc), retry_in_s=round(delay, 2))
+        await self._sleep_unless_exit(delay)
+
+    async def _drained(self) -> bool:
+        """--drain: nothing came, nothing is held or asked for, and the queue is empty. Then
+        the daemon stops."""
+        if not self.config.drain or self._in_flight or self._polls:
+            return False
+        if not await self._queue_empty():
+            return False
+        log.info("daemon.drained")
+        self.should_exit.set()
+        return True
 
     def _free_slots(self) -> int:
         """Worker slots free now. Messages waiting for their delete do not take a slot, but at
