@@ -4,6 +4,7 @@ over HTTP: what it sends, what it accepts, and how it falls back."""
 from __future__ import annotations
 
 import asyncio
+import gzip
 import json
 import socket
 import threading
@@ -637,3 +638,29 @@ async def test_a_model_hanging_up_before_answering_is_unreachable() -> None:
     thread.join(5)
     assert counter(metrics, "LLMCalls", outcome="unreachable") == 1
     assert counter(metrics, "LLMCalls", outcome="timeout") == 0
+
+
+async def test_a_model_answer_that_inflates_past_any_real_one_is_refused() -> None:
+    """A model whose answer is a gzip bomb (~17 KiB that inflate past the 16 MiB bound) ends
+    the call as `unreachable` and the ticket falls back, the inflated bytes never all held."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    packed = gzip.compress(b" " * (17 * 1024 * 1024), compresslevel=9)
+
+    def answer() -> None:
+        with listener:
+            connection, _ = listener.accept()
+            with connection:
+                connection.recv(65536)
+                connection.sendall(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                    b"Content-Encoding: gzip\r\n"
+                    + f"Content-Length: {len(packed)}\r\n\r\n".encode()
+                    + packed
+                )
+
+    thread = threading.Thread(target=answer, daemon=True)
+    thread.start()
+    metrics = await _outcomes_against(listener.getsockname()[1])
+    thread.join(5)
+    assert counter(metrics, "LLMCalls", outcome="unreachable") == 1
+    assert counter(metrics, "LLMFallbacks", reason="unreachable") == 1

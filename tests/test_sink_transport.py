@@ -1,10 +1,13 @@
-"""The sinks' HTTP transport (sinks/aio.py) against a loopback server that misbehaves: an
-answer dripped a byte at a time is cut off by a bound on the whole request, and an answer too
-large to be a real one is refused before it fills the memory."""
+"""The sinks' and the model client's HTTP transport (sinks/aio.py) against a loopback server
+that misbehaves: an answer dripped a byte at a time is cut off by a bound on the whole request,
+and an answer too large to be a real one, on the wire or once decoded, is refused before it
+fills the memory."""
 
 from __future__ import annotations
 
 import asyncio
+import gzip
+import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import httpx2
@@ -57,6 +60,50 @@ async def huge() -> AsyncIterator[str]:
 
     async for url in _serve(flood):
         yield url
+
+
+def _gzipped(body: bytes) -> Writer:
+    async def answer(writer: asyncio.StreamWriter) -> None:
+        packed = gzip.compress(body, compresslevel=9)
+        writer.write(
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Encoding: gzip\r\n"
+            + f"Content-Length: {len(packed)}\r\n\r\n".encode()
+            + packed
+        )
+        await writer.drain()
+
+    return answer
+
+
+@pytest.fixture
+async def bomb() -> AsyncIterator[str]:
+    """17 MiB of JSON-ish zeros that gzip packs into ~17 KiB."""
+    async for url in _serve(_gzipped(b"0" * (MAX_BODY_BYTES + 1024 * 1024))):
+        yield url
+
+
+@pytest.fixture
+async def gzipped_json() -> AsyncIterator[str]:
+    async for url in _serve(_gzipped(json.dumps({"id": 7, "ok": True}).encode())):
+        yield url
+
+
+async def test_a_compressed_answer_that_inflates_past_the_limit_is_refused(bomb: str) -> None:
+    """The limit counts the decoded answer: ~17 KiB of gzip that inflate to 17 MiB are a
+    ReadError, not 17 MiB (or, for a real bomb, gigabytes) in memory."""
+    transport = AiohttpTransport(client_context())
+    async with httpx2.AsyncClient(transport=transport, timeout=30) as client:
+        with pytest.raises(httpx2.ReadError, match="over"):
+            await client.get(bomb)
+
+
+async def test_a_compressed_answer_is_read_decoded_once(gzipped_json: str) -> None:
+    """A gzip answer reaches the caller decoded, with no Content-Encoding left to decode again."""
+    transport = AiohttpTransport(client_context())
+    async with httpx2.AsyncClient(transport=transport, timeout=30) as client:
+        answer = await client.get(gzipped_json)
+    assert answer.json() == {"id": 7, "ok": True}
+    assert "content-encoding" not in answer.headers
 
 
 async def test_an_answer_dripped_past_the_whole_requests_bound_times_out(dripping: str) -> None:

@@ -1,5 +1,6 @@
-"""An httpx2 transport that sends through aiohttp: the sinks keep httpx2's client API (and its
-`MockTransport` in tests), and the bytes go over aiohttp's connection pool and C HTTP parser.
+"""An httpx2 transport that sends through aiohttp: the sinks and the OpenAI SDK keep httpx2's
+client API (and its `MockTransport` in tests), and the bytes go over aiohttp's connection pool
+and C HTTP parser. Every answer is bounded in size (decoded) and every call in time.
 
 httpx2's own transport (httpcore2 on anyio, h11) costs about four times aiohttp's CPU per
 request on loopback; at concurrency 64 it was the backend sink's main cost. aiohttp is already
@@ -38,9 +39,14 @@ def _wire_headers(headers: httpx2.Headers) -> list[tuple[str, str]]:
     return [(name.decode(encoding), value.decode(encoding)) for name, value in headers.raw]
 
 
-#: The largest answer a sink reads (a page of 100 GitHub comments of 64 KiB each fits). A
-#: service that sends more is broken or hostile: a ReadError, not the process's memory.
+#: The largest answer a sink or the model client reads, decoded (a page of 100 GitHub comments
+#: of 64 KiB each fits). A service that sends more is broken or hostile: a ReadError, not the
+#: process's memory.
 MAX_BODY_BYTES = 16 * 1024 * 1024
+
+
+#: What no longer describes an answer aiohttp has decoded.
+_ENCODED_HEADERS = frozenset({b"content-encoding", b"content-length"})
 
 
 class _Body(httpx2.AsyncByteStream):
@@ -91,8 +97,10 @@ class AiohttpTransport(httpx2.AsyncBaseTransport):
         connector = aiohttp.TCPConnector(
             ssl=self._tls, limit=0, limit_per_host=0, keepalive_timeout=self._keepalive_s
         )
-        # httpx2 decodes Content-Encoding itself, and its request carries every header.
-        return aiohttp.ClientSession(connector=connector, auto_decompress=False)
+        # aiohttp decodes the body (gzip, deflate: what httpx2 asks for), so `MAX_BODY_BYTES`
+        # bounds what a compressed answer grows to, not only what came over the wire: 16 MiB of
+        # gzip can inflate to 16 GiB.
+        return aiohttp.ClientSession(connector=connector, auto_decompress=True)
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         if self._session is None:
@@ -113,9 +121,13 @@ class AiohttpTransport(httpx2.AsyncBaseTransport):
                     sock_read=timeout.get("read"),
                 ),
             )
+        headers = response.raw_headers
+        if response.headers.get("Content-Encoding", "identity").lower() != "identity":
+            # Decoded already: httpx2 must not decode it again, nor hold it to the wire length.
+            headers = tuple((k, v) for k, v in headers if k.lower() not in _ENCODED_HEADERS)
         return httpx2.Response(
             status_code=response.status,
-            headers=response.raw_headers,
+            headers=headers,
             stream=_Body(response, request),
             request=request,
             extensions={"http_version": b"HTTP/1.1"},

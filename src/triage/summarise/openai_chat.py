@@ -10,13 +10,13 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
-import aiohttp
 import httpx2
 import openai
 import structlog
 
 from triage.errors import ModelError
 from triage.settings import Settings
+from triage.sinks.aio import AiohttpTransport
 from triage.summarise import prompt
 from triage.summarise.chat import MAX_OUTPUT_TOKENS, TEMPERATURE, Answer
 from triage.tls import client_context
@@ -39,11 +39,13 @@ class OpenAiChat:
             base_url=settings.openai_base_url,
             timeout=settings.llm_timeout_s,
             max_retries=0,  # the summariser retries, within its budget
-            # The SDK's own defaults (limits, redirects) on its aiohttp transport (aiohttp is
-            # already here for aiobotocore), on the process's one TLS context. httpx2's own
+            # On the sinks' aiohttp transport, on the process's one TLS context: httpx2's own
             # pool probed every idle connection's socket on each request and cost ~40% more
-            # daemon CPU per new incident at concurrency 64 (bench/RESULTS.md).
-            http_client=http_client or openai.DefaultAioHttpClient(verify=client_context()),
+            # daemon CPU per new incident at concurrency 64 (bench/RESULTS.md). Unlike the
+            # SDK's own aiohttp client, it bounds an answer (decoded) and the whole call, and
+            # tells a refused connection from a timeout.
+            http_client=http_client
+            or httpx2.AsyncClient(transport=AiohttpTransport(client_context())),
         )
 
     async def complete(self, system: str, user: str, timeout_s: float) -> Answer:
@@ -136,7 +138,7 @@ def _count(*values: object) -> bool:
 
 
 def _model_error(exc: openai.OpenAIError) -> ModelError:
-    if isinstance(exc, openai.APITimeoutError) and not _lost_connection(exc):
+    if isinstance(exc, openai.APITimeoutError):
         return ModelError("timeout", outcome="timeout", retryable=True)
     if isinstance(exc, openai.RateLimitError):
         return ModelError(
@@ -157,19 +159,6 @@ def _model_error(exc: openai.OpenAIError) -> ModelError:
     # e.g. an answer that is not a chat completion at all
     log.warning("llm.error", error=type(exc).__name__)
     return ModelError("bad_response", outcome="invalid")
-
-
-def _lost_connection(exc: BaseException) -> bool:
-    """Whether a "timeout" was a refused or dropped connection. The SDK's aiohttp transport
-    reports every aiohttp connection error as a connect timeout; its cause says which it was."""
-    cause = exc.__cause__
-    while cause is not None:
-        if isinstance(cause, TimeoutError):  # aiohttp's timeouts are TimeoutErrors
-            return False
-        if isinstance(cause, aiohttp.ClientConnectionError | OSError):
-            return True
-        cause = cause.__cause__
-    return False
 
 
 def _retry_after(exc: openai.APIStatusError) -> float | None:
