@@ -318,9 +318,10 @@ async def test_a_backlog_round_of_short_polls_coming_back_empty_is_no_anomaly() 
             self.long_poll = asyncio.Event()
 
         async def receive(self, max_messages: int, wait_s: int, visibility_s: int) -> list[Message]:
-            if not self.entries and wait_s:
+            if wait_s and (await self.depth()).visible == 0:
+                # A long poll with nothing visible (in flight or gone) waits, as SQS's does.
                 self.long_poll.set()
-                await asyncio.Event().wait()  # a long poll on an empty queue, until stopped
+                await asyncio.Event().wait()  # until stopped
             return await super().receive(max_messages, 0, visibility_s)
 
     inbox = DryingInbox()
@@ -446,6 +447,55 @@ async def test_acker_sends_full_batches_at_once_and_holds_a_lone_delete_for_comp
     assert await lone
     assert inbox.batches == [10, 10, 1]
     assert sorted(inbox.deleted) == sorted(ids)
+
+
+async def test_acker_sends_the_next_full_batch_while_a_slow_delete_is_still_out() -> None:
+    """Deletes go out side by side (up to `Acker.MAX_CALLS`): a batch whose call is slow holds up
+    neither the next batch nor its workers' answers."""
+
+    class SlowFirstDelete(MemoryInbox):
+        def __init__(self) -> None:
+            super().__init__()
+            self.release = asyncio.Event()
+            self.calls = 0
+
+        async def delete(self, messages: Sequence[Message]) -> list[str]:
+            self.calls += 1
+            if self.calls == 1:
+                await self.release.wait()
+            return await super().delete(messages)
+
+    inbox = SlowFirstDelete()
+    inbox.put(*[f"b{i}" for i in range(20)])
+    messages = await inbox.receive(20, 0, 30)
+    acker = Acker(inbox, linger_s=60)
+    runner = asyncio.create_task(acker.run())
+    first = asyncio.gather(*(acker.delete(m) for m in messages[:10]))
+    second = asyncio.gather(*(acker.delete(m) for m in messages[10:]))
+    assert all(await asyncio.wait_for(second, timeout=10))
+    assert not first.done()
+    inbox.release.set()
+    assert all(await asyncio.wait_for(first, timeout=10))
+    await acker.stop()
+    await asyncio.wait_for(runner, timeout=10)
+
+
+async def test_a_delete_call_raising_what_it_should_not_ends_the_acker_with_it() -> None:
+    """A bug under a delete call (not a TransientError) answers its workers "not deleted" and
+    ends the acker with that error, so the daemon stops loudly instead of never acking again."""
+
+    class BrokenDelete(MemoryInbox):
+        async def delete(self, messages: Sequence[Message]) -> list[str]:
+            raise RuntimeError("a bug under the delete call")
+
+    inbox = BrokenDelete()
+    inbox.put("b")
+    [message] = await inbox.receive(1, 0, 30)
+    acker = Acker(inbox, linger_s=0.01)
+    runner = asyncio.create_task(acker.run())
+    assert await asyncio.wait_for(acker.delete(message), timeout=10) is False
+    with pytest.raises(RuntimeError, match="a bug under the delete call"):
+        await asyncio.wait_for(runner, timeout=10)
 
 
 async def test_acker_stopped_before_it_runs_sends_without_lingering() -> None:
