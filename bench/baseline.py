@@ -28,6 +28,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import sections
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -536,17 +538,10 @@ def _carry_startup(previous: str, lines: list[str]) -> list[str]:
 def splice(document: str, lines: list[str]) -> str:
     """`document` with this section replaced by `lines` (or inserted before "## Machine and
     versions", else appended); every other section stays as it was."""
-    if HEADING in document:
-        start = document.index(HEADING)
-        end = document.find("\n## ", start + len(HEADING))
-        previous = document[start : end if end != -1 else None]
-        text = "\n".join(_carry_startup(previous, lines)).rstrip("\n") + "\n\n"
-        return document[:start] + text + (document[end + 1 :] if end != -1 else "")
-    text = "\n".join(lines).rstrip("\n") + "\n\n"
-    anchor = document.find("## Machine and versions")
-    if anchor == -1:
-        return document.rstrip("\n") + "\n\n" + text
-    return document[:anchor] + text + document[anchor:]
+    found = sections.span(document, HEADING)
+    if found is not None:
+        lines = _carry_startup(document[found[0] : found[1]], lines)
+    return sections.replace(document, HEADING, lines)
 
 
 if __name__ == "__main__" and len(sys.argv) == 3 and sys.argv[1] == "bare":

@@ -26,6 +26,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+import sections
+
 ROOT = Path(__file__).resolve().parents[1]
 
 P99_MAX_LATENCIES = 1.3
@@ -568,15 +570,7 @@ def section(m: dict[str, Any] | None, error: str | None, provenance: str) -> tup
 def splice(document: str, lines: list[str], heading: str = HEADING) -> str:
     """`document` with the section `heading` replaced by `lines` (or inserted before "## Machine
     and versions", else appended); every other section stays as it was."""
-    text = "\n".join(lines).rstrip("\n") + "\n\n"
-    if heading in document:
-        start = document.index(heading)
-        end = document.find("\n## ", start + len(heading))
-        return document[:start] + text + (document[end + 1 :] if end != -1 else "")
-    anchor = document.find("## Machine and versions")
-    if anchor == -1:
-        return document.rstrip("\n") + "\n\n" + text
-    return document[:anchor] + text + document[anchor:]
+    return sections.replace(document, heading, lines)
 
 
 if __name__ == "__main__" and len(sys.argv) == 3 and sys.argv[1] == "feed":

@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import sections
+
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "bench-generic-token-0123456789"
 #: The gateway's collections, logged by bench/gclog (LocalStack's: rig.LOCALSTACK_GC_LOG).
@@ -643,15 +645,7 @@ def _statuses(counts: dict[Any, int]) -> str:
 def splice(document: str, lines: list[str]) -> str:
     """`document` with its Ingest gateway section replaced by `lines` (or inserted before
     "## Machine and versions", else appended); every other section stays as it was."""
-    text = "\n".join(lines).rstrip("\n") + "\n\n"
-    if HEADING in document:
-        start = document.index(HEADING)
-        end = document.find("\n## ", start + len(HEADING))
-        return document[:start] + text + (document[end + 1 :] if end != -1 else "")
-    anchor = document.find("## Machine and versions")
-    if anchor == -1:
-        return document.rstrip("\n") + "\n\n" + text
-    return document[:anchor] + text + document[anchor:]
+    return sections.replace(document, HEADING, lines)
 
 
 if __name__ == "__main__" and len(sys.argv) == 3 and sys.argv[1] == "bare":

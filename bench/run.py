@@ -42,6 +42,7 @@ import hol as hol_phase  # noqa: E402
 import ingest as ingest_phase  # noqa: E402
 import report  # noqa: E402
 import rig  # noqa: E402
+import sections  # noqa: E402
 
 from localstack_harness import LocalStack, LocalStackError, LocalStackUnavailable  # noqa: E402
 
@@ -655,13 +656,10 @@ EARLIER = "## Earlier figures"
 def _keep_earlier(previous: str, text: str) -> str:
     """`text` with the previous file's "Earlier figures" section (hand-kept history of what
     each change bought) carried over, before "Machine and versions"."""
-    if EARLIER not in previous:
+    found = sections.span(previous, EARLIER)
+    if found is None:
         return text
-    start = previous.index(EARLIER)
-    end = previous.find("\n## ", start + len(EARLIER))
-    kept = previous[start : end + 1 if end != -1 else None].rstrip("\n") + "\n\n"
-    anchor = text.find("## Machine and versions")
-    return text[:anchor] + kept + text[anchor:] if anchor != -1 else text + "\n" + kept
+    return sections.replace(text, EARLIER, previous[found[0] : found[1]].split("\n"))
 
 
 def _provenance(args: argparse.Namespace, localstack: str) -> str:

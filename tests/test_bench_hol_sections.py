@@ -103,6 +103,25 @@ def test_each_phase_rewrites_only_its_own_section() -> None:
     assert document.count(hol.HEADING) == 1 and document.count(biggroup.HEADING) == 1
 
 
+def test_a_copy_under_earlier_figures_is_never_taken_for_the_live_section() -> None:
+    """The history keeps old sections as `#### Head-of-line blocking in a storm (19:08)`, whose
+    text contains the live heading: a new run replaces the live section and leaves that copy,
+    and everything after it, alone."""
+    earlier = (
+        "## Earlier figures\n\n#### Head-of-line blocking in a storm (19:08)\n\nold hol\n\n"
+        "#### One message of a big group (20:08)\n\nold big\n\n"
+    )
+    document = DOC.replace("## Machine", earlier + "## Machine")
+    measured = _hol(_run("issue", 1000.0, 990.0, 70_000.0))
+    lines, _ = hol.section(measured, None, "Measured by the new run.")
+    big, _ = biggroup.section(None, "LocalStack went away", "Measured by the new run.")
+    document = biggroup.splice(hol.splice(document, lines), big)
+    assert earlier in document
+    assert "Measured by the new run." in _section(document, "\n" + hol.HEADING + "\n")
+    assert document.count("\n" + hol.HEADING + "\n") == 1
+    assert document.count("\n" + biggroup.HEADING + "\n") == 1
+
+
 def test_the_big_group_needs_every_ticket_one_ack_and_an_empty_dlq() -> None:
     """All 1,000 tickets within 37.5 s, one ack each, nothing dead-lettered: pass; one message
     in the DLQ fails the phase though the time was met."""
