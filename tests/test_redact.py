@@ -106,6 +106,9 @@ CASES = [
     ),
     ("cut off -----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkq", "cut off [REDACTED:private-key]"),
     ("mail ops@example.com and a.b+c@mail.co.uk", "mail [REDACTED:email] and [REDACTED:email]"),
+    # Only a git remote's `git@host:` or `git@host/` is kept: git@ as a mailbox is an address.
+    ("write to git@example.com today", "write to [REDACTED:email] today"),
+    ("legit@example.com:", "[REDACTED:email]:"),
     ("sk-proj-" + "x1Y2" * 8, "[REDACTED:api-key]"),
     # Letters the regex engine's IGNORECASE equates with ASCII ones (dotless i, long s).
     ("ap\u0131_key=abc123", "ap\u0131_key=[REDACTED:password]"),
@@ -461,6 +464,9 @@ def test_redacting_twice_changes_nothing(text: str, expected: str) -> None:
 
 KEEP = [
     "sha 3f786850e387550fdab836ed7e6dc881de23001b",  # a git sha: lower-case hex
+    # A git remote's user is no person's address (scp-style and ssh:// URLs).
+    "clone of git@github.com:acme/api.git failed",
+    "fetch ssh://git@gitlab.example.com/acme/api.git: timeout",
     "request 123e4567-e89b-12d3-a456-426614174000 failed",
     "token validation failed for the bearer of bad news",
     "https://grafana.example.com/d/abc?orgId=1&from=now-1h",
@@ -729,8 +735,9 @@ def test_docstring_lists_every_placeholder() -> None:
         for rule in _RULES
         for placeholder in re.findall(r"\[REDACTED:[a-z0-9-]+\]", str(rule.replacement))
     }
-    # _keep_quotes, exact values, _card_number
+    # _keep_quotes, exact values, _card_number, the e-mail rule (a git remote's user stays)
     written |= {"[REDACTED:password]", "[REDACTED:credential]", "[REDACTED:card-number]"}
+    written.add(redact_module._EMAIL)
     assert documented == written
     produced = {
         p for _, expected in CASES for p in re.findall(r"\[REDACTED:[a-z0-9-]+\]", expected)

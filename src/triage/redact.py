@@ -278,6 +278,20 @@ def _keep_quotes(match: re.Match[str]) -> str:
     return f"{match['head']}{match['open']}[REDACTED:password]"
 
 
+_EMAIL = "[REDACTED:email]"
+
+
+def _git_remote(match: re.Match[str]) -> bool:
+    """An address-shaped match that is a git remote's user and host (`git@github.com:acme/x`,
+    `ssh://git@host/x`): no person's address, so it stays."""
+    text, start, end = match.string, match.start(), match.end()
+    return (
+        match[0].startswith("git@")
+        and (start == 0 or text[start - 1] in " \t\n'\"(<=/:,;")
+        and text[end : end + 1] in (":", "/")
+    )
+
+
 #: Applied in this order: the specific shapes first, so that their placeholders say what was
 #: there; the pairs by name after them skip a value that is already a placeholder.
 _RULES: tuple[_Rule, ...] = (
@@ -669,7 +683,7 @@ _RULES: tuple[_Rule, ...] = (
     # dot counts only before another label, so the dot ending a sentence stays outside.
     _rule(
         r"[\w.%+-]{1,64}+@(?:[A-Za-z0-9-]{1,63}+\.(?=[A-Za-z0-9-])){1,8}+[A-Za-z]{2,24}+" + _END,
-        "[REDACTED:email]",
+        lambda match: match[0] if _git_remote(match) else _EMAIL,
         "@",
     ),
     # Payment card numbers: 15 or 16 digits, in groups or not, with a card network's prefix and
