@@ -10,7 +10,7 @@ import pytest
 import structlog
 
 from memory_inbox import MemoryInbox
-from triage.errors import DecodeError, SinkUnavailableError
+from triage.errors import DecodeError, InboxError, SinkUnavailableError
 from triage.incidents.lifecycle import Action, Outcome
 from triage.metrics import Metrics
 from triage.sqs.acker import Acker
@@ -126,6 +126,76 @@ async def test_a_backlog_polls_answer_is_started_while_a_slower_poll_is_still_ou
     assert len(inbox.deleted) == 60
     # The slow poll's ten messages (m10-m19) were started after thirty others.
     assert {f"m{i}" for i in range(10, 20)}.isdisjoint(started[:30])
+
+
+async def test_a_failed_backlog_poll_loses_nothing_and_the_others_answers_run() -> None:
+    """One short poll of a backlog fails (SQS throttled it): one `receive.failed` line, and
+    every message, those of the polls out beside it too, is still processed and acked once."""
+
+    class OnePollFails(MemoryInbox):
+        def __init__(self) -> None:
+            super().__init__()
+            self.calls = 0
+
+        async def receive(self, max_messages: int, wait_s: int, visibility_s: int) -> list[Message]:
+            self.calls += 1
+            if self.calls == 3:  # the second short poll, the first one out beside it
+                await asyncio.sleep(0.01)
+                raise InboxError("receive failed: ThrottlingException")
+            await asyncio.sleep(0.02)
+            return await super().receive(max_messages, wait_s, visibility_s)
+
+    inbox = OnePollFails()
+    inbox.put(*[f"b{i}" for i in range(50)])
+    handled: list[str] = []
+
+    async def handler(message: Message, _progress: Progress) -> list[Outcome]:
+        handled.append(message.id)
+        await asyncio.sleep(0.05)
+        return []
+
+    with structlog.testing.capture_logs() as logs:
+        await asyncio.wait_for(
+            Supervisor(config(concurrency=30), inbox, handler, Metrics()).serve(), timeout=10
+        )
+    assert sorted(handled) == sorted(set(handled)) and len(handled) == 50
+    assert len(inbox.deleted) == 50
+    assert [e["event"] for e in logs if e["event"].startswith("receive.")] == ["receive.failed"]
+
+
+async def test_shutdown_with_backlog_polls_out_cancels_them_and_starts_nothing_they_took() -> None:
+    """A stop while short polls of a backlog are out: serve() returns without waiting for them,
+    and the messages they had taken are never started (they reappear after their timeout)."""
+
+    class HangingPolls(MemoryInbox):
+        def __init__(self) -> None:
+            super().__init__()
+            self.calls = 0
+            self.polls_out = asyncio.Event()
+
+        async def receive(self, max_messages: int, wait_s: int, visibility_s: int) -> list[Message]:
+            self.calls += 1
+            got = await super().receive(max_messages, wait_s, visibility_s)
+            if self.calls > 1:  # every short poll after the first, full answer hangs
+                self.polls_out.set()
+                await asyncio.Event().wait()
+            return got
+
+    inbox = HangingPolls()
+    inbox.put(*[f"b{i}" for i in range(40)])
+    handled: list[str] = []
+
+    async def handler(message: Message, _progress: Progress) -> list[Outcome]:
+        handled.append(message.id)
+        return []
+
+    supervisor = Supervisor(config(concurrency=30, drain=False), inbox, handler, Metrics())
+    task = asyncio.create_task(supervisor.serve())
+    await asyncio.wait_for(inbox.polls_out.wait(), timeout=10)
+    supervisor.should_exit.set()
+    await asyncio.wait_for(task, timeout=10)
+    assert sorted(handled) == sorted(f"m{i}" for i in range(10))  # the first answer only
+    assert sorted(inbox.deleted) == sorted(handled)
 
 
 async def test_permanent_error_is_released_at_once_and_not_acked() -> None:

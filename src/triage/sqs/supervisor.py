@@ -161,6 +161,8 @@ class Supervisor:
         self._slot_free = asyncio.Event()
         #: Short polls out while a backlog drains, each with the slots it asked for.
         self._polls: dict[asyncio.Future[list[Message]], int] = {}
+        #: After a failed receive, no new one before this (time.monotonic()).
+        self._receive_after = 0.0
         self._acker = Acker(inbox)
         #: Backpressure from the sinks: how many messages may be in flight (None: no limit).
         self._intake_limit = intake_limit
@@ -295,16 +297,19 @@ class Supervisor:
             while not self.should_exit.is_set():
                 if any(poll.done() for poll in self._polls):
                     got, errors, backlog = self._harvest()
-                    if errors and not got:
+                    if errors:
                         failures += 1
-                        await self._receive_failed(errors[0], failures)
-                        continue
-                    for error in errors:
-                        log.warning("receive.partly_failed", error=str(error))
-                    failures = 0
-                    self.health.set("queue", True)
-                    if not got and await self._drained():
+                        self._receive_failed(errors[0], failures)
+                    elif got:
+                        failures = 0
+                        self.health.set("queue", True)
+                    elif await self._drained():
                         break
+                    continue
+                backoff_s = self._receive_after - time.monotonic()
+                if backoff_s > 0:
+                    # After a failed receive: the polls still out are started as they answer.
+                    await self._slot_or_answer(backoff_s)
                     continue
                 asking = sum(self._polls.values())
                 free = self._free_slots() - asking
@@ -347,7 +352,7 @@ class Supervisor:
                     )
                 except TransientError as exc:
                     failures += 1
-                    await self._receive_failed(exc, failures)
+                    self._receive_failed(exc, failures)
                     continue
                 if messages is None:
                     break  # stop requested while polling
@@ -402,17 +407,20 @@ class Supervisor:
                 self._start(message)
         return got, errors, full
 
-    async def _slot_or_answer(self) -> None:
-        """Wait until a worker slot frees or a poll answers."""
+    async def _slot_or_answer(self, timeout_s: float | None = None) -> None:
+        """Wait until a worker slot frees, a poll answers, or `timeout_s` has passed."""
         self._slot_free.clear()
         if not any(poll.done() for poll in self._polls):
-            await self._slot_free.wait()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._slot_free.wait(), timeout_s)
 
-    async def _receive_failed(self, exc: TransientError, failures: int) -> None:
+    def _receive_failed(self, exc: TransientError, failures: int) -> None:
+        """Say why, and send no new receive for a backoff that grows with the failures in a
+        row (1 s, doubling, at most 30 s)."""
         delay = _backoff(failures, 1.0, 30.0)
+        self._receive_after = time.monotonic() + delay
         self.health.set("queue", False, str(exc))
         log.warning("receive.failed", error=str(exc), retry_in_s=round(delay, 2))
-        await self._sleep_unless_exit(delay)
 
     async def _drained(self) -> bool:
         """--drain: nothing came, nothing is held or asked for, and the queue is empty. Then
