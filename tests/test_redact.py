@@ -447,6 +447,10 @@ CASES = [
         "https://hooks.slack.com/services/[REDACTED:slack-webhook]",
     ),
     ('{"\\u0070assword": "hunter2"}', '{"password": "[REDACTED:password]"}'),
+    # A bare `pass` names a password only when its value looks like one (a key, not a count).
+    ("user=bob pass=Xk9vQ2mLp4", "user=bob pass=[REDACTED:password]"),
+    ("login: admin, PASS: 'Xk9vQ2mLp4!' ok", "login: admin, PASS: '[REDACTED:password]' ok"),
+    ('{"pass": "aB3dE5fG7h"}', '{"pass": "[REDACTED:password]"}'),
 ]
 
 
@@ -503,6 +507,8 @@ KEEP = [
     "run with --password-file /etc/pw --token-ttl 5 -u 1000",
     "passed=12 bypass=on compass: north the tests pass: 5",
     "see ?signature-algorithm=x and eye.key new",
+    "the pass rate dropped; pass=142 pass=true pass: yes pass=passed pass_rate=0.98",
+    "bypass=Xk9vQ2mLp4 compass: Xk9vQ2mLp4 pass rate: Xk9vQ2mLp4",
 ]
 
 
@@ -788,6 +794,8 @@ HOSTILE = [
     "?key=abc&" * 110_000,
     "jdbc:oracle:thin:user/" * 45_000,
     "\\u0070assword\\/" * 60_000,
+    "pass=" * 200_000,
+    "pass: 'Ab1" * 100_000,
 ]
 
 

@@ -583,6 +583,15 @@ _RULES: tuple[_Rule, ...] = (
         "auth",
         flags=re.IGNORECASE,
     ),
+    # A bare `pass` is a password (user=x pass=…) but also a test result (pass=142, pass: yes,
+    # "pass rate"): only a value that looks like a key goes. (`REDIS_PASS` is a name below.)
+    _rule(
+        rf"((?<![A-Za-z0-9_.-])pass{_ASSIGN}{_OPEN_QUOTE})(?!\[REDACTED)"
+        r"""([^\s&;,"'}\\]{6,512}+)""",
+        lambda m: f"{m[1]}[REDACTED:password]" if _random_looking(m[2]) else m[0],
+        "pass",
+        flags=re.IGNORECASE,
+    ),
     # A URL's query names an API key or a signature plainly (Google Maps' key=, auth=, sig=);
     # a value that looks random goes (an object key or an issue key in a query stays).
     _rule(
