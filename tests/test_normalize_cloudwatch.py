@@ -345,6 +345,19 @@ def test_a_composite_alarm_suppressed_by_its_suppressor_opens_nothing() -> None:
     assert "ServiceMaintenanceAlarm" in skipped.detail
 
 
+def test_a_composite_alarm_back_to_ok_while_suppressed_still_resolves() -> None:
+    """A composite alarm that returns to OK during its suppressor's window resolves (labelled
+    so), on the same fingerprint: a ticket opened before the window does not stay open."""
+    event = json.loads(read("cloudwatch/eventbridge-composite-suppressed-waitperiod.json"))
+    firing = normalize_body(json.dumps(event)).alerts[0]
+    event["detail"]["state"] |= {"actionsSuppressedBy": "Alarm", "value": "OK"}
+    event["detail"]["previousState"]["value"] = "ALARM"
+    [alert] = normalize_body(json.dumps(event)).alerts
+    assert alert.status is Status.RESOLVED
+    assert alert.labels["actions_suppressed_by"] == "Alarm"
+    assert alert.fingerprint == firing.fingerprint
+
+
 def test_a_description_sentence_after_a_key_stays_prose() -> None:
     """ "Severity: High - CPU above 80% for 15 minutes …" is a sentence, not a KEY=value
     segment: the description keeps it and the severity is not the whole sentence."""

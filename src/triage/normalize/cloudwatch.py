@@ -135,9 +135,11 @@ def normalize_event(payload: dict[str, Any]) -> Normalized:
     facts |= _reason_data_facts(state.get("reasonData"))
     suppressed = common.line(state.get("actionsSuppressedBy"), "detail.state.actionsSuppressedBy")
     region = arn.region if arn else common.ident(payload.get("region"), "region")
-    if suppressed and suppressed.lower() == "alarm":
+    state_value = common.line(state.get("value"), "detail.state.value") or ""
+    if suppressed and suppressed.lower() == "alarm" and state_value != "OK":
         # A composite alarm whose suppressor alarm is in ALARM (a maintenance window): its
-        # actions, SNS included, do nothing, and neither does triage.
+        # actions, SNS included, do nothing, and neither does triage. Its return to OK still
+        # resolves: a ticket opened before the window must not stay open for good.
         name = common.short(common.line(detail_obj.get("alarmName"), "detail.alarmName") or "?")
         detail = f"alarm {name}: actions suppressed by alarm {common.short(config.get('actionsSuppressor'))}"
         return Normalized((), (Skipped(SOURCE, "actions_suppressed", detail),))
@@ -146,7 +148,7 @@ def normalize_event(payload: dict[str, Any]) -> Normalized:
         name=_alarm_name(detail_obj.get("alarmName"), "detail.alarmName", arn),
         account=_account(payload.get("account"), "account", arn),
         region=region,
-        state=common.line(state.get("value"), "detail.state.value") or "",
+        state=state_value,
         old_state=common.line(previous.get("value"), "detail.previousState.value"),
         description=common.text(config.get("description"), "detail.configuration.description"),
         reason=common.text(state.get("reason"), "detail.state.reason"),
