@@ -377,3 +377,28 @@ def test_an_anomaly_detection_alarm_is_labelled_so_with_its_band() -> None:
     assert alert.labels["alarm_type"] == "anomaly_detection"
     assert alert.labels["threshold_metric"] == "t1"
     assert "ANOMALY_DETECTION_BAND(m1, 3)" in alert.labels["metrics"]
+
+
+@pytest.mark.parametrize("threshold_metric_id", ["ad1", None])
+def test_an_anomaly_detection_event_is_labelled_so_too(threshold_metric_id: str | None) -> None:
+    """The EventBridge form of an anomaly detection alarm (thresholdMetricId, or only the
+    ANOMALY_DETECTION_BAND query) is labelled as the SNS form is, not as metric math."""
+    event = json.loads(read("cloudwatch/eventbridge-alarm.json"))
+    config = event["detail"]["configuration"]
+    config["metrics"] = [
+        {
+            "id": "m1",
+            "metricStat": {
+                "metric": {"namespace": "AWS/EC2", "name": "NetworkIn", "dimensions": {}},
+                "period": 300,
+                "stat": "Average",
+            },
+            "returnData": True,
+        },
+        {"id": "ad1", "expression": "ANOMALY_DETECTION_BAND(m1, 2)", "returnData": True},
+    ]
+    if threshold_metric_id:
+        config["thresholdMetricId"] = threshold_metric_id
+    alert = normalize_body(json.dumps(event)).alerts[0]
+    assert alert.labels["alarm_type"] == "anomaly_detection"
+    assert alert.labels["threshold_metric"] == "ad1"

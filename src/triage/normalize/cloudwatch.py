@@ -131,7 +131,8 @@ def normalize_event(payload: dict[str, Any]) -> Normalized:
     if config.get("alarmRule") is not None:
         facts["alarm_type"] = "composite"
         common.add_label(facts, "alarm_rule", config.get("alarmRule"))
-    facts |= _metrics_facts(common.items(config.get("metrics"), "detail.configuration.metrics"))
+    metrics = common.items(config.get("metrics"), "detail.configuration.metrics")
+    facts |= _metrics_facts(metrics) | _band_facts(config, metrics)
     facts |= _reason_data_facts(state.get("reasonData"))
     suppressed = common.line(state.get("actionsSuppressedBy"), "detail.state.actionsSuppressedBy")
     region = arn.region if arn else common.ident(payload.get("region"), "region")
@@ -305,12 +306,29 @@ def _trigger_facts(trigger: dict[str, Any]) -> dict[str, str]:
     ):
         common.add_label(facts, label, _scalar(trigger.get(key)))
     common.add_label(facts, "dimensions", _dimensions(trigger.get("Dimensions")))
-    facts |= _metrics_facts(common.items(trigger.get("Metrics"), "Trigger.Metrics"))
-    band = _scalar(trigger.get("ThresholdMetricId"))
-    if band:  # the threshold is a query's result: an anomaly detection band
+    metrics = common.items(trigger.get("Metrics"), "Trigger.Metrics")
+    return facts | _metrics_facts(metrics) | _band_facts(trigger, metrics)
+
+
+def _band_facts(config: dict[str, Any], metrics: list[Any]) -> dict[str, str]:
+    """An anomaly detection alarm: its threshold is a query's result, named by
+    ThresholdMetricId (thresholdMetricId in events), else the ANOMALY_DETECTION_BAND query."""
+    band = _scalar(_get(config, "ThresholdMetricId"))
+    if not band:
+        bands = (
+            _scalar(_get(m, "Id"))
+            for m in metrics
+            if str(_scalar(_get(m, "Expression")) or "").upper().startswith(_BAND)
+        )
+        band = next(bands, None)
+    facts: dict[str, str] = {}
+    if band:
         facts["alarm_type"] = "anomaly_detection"
         common.add_label(facts, "threshold_metric", band)
     return facts
+
+
+_BAND = "ANOMALY_DETECTION_BAND("
 
 
 def _metrics_facts(metrics: list[Any]) -> dict[str, str]:
