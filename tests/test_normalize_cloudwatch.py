@@ -324,6 +324,30 @@ def test_event_alarm_tags_fill_gaps_the_description_leaves() -> None:
     assert (alert.team, alert.priority) == ("sre", Priority.CRITICAL)
 
 
+@pytest.mark.parametrize(
+    "tags",
+    [
+        {"Team": "sre", "Priority": "P0", "env": "prod"},
+        [{"Key": "Team", "Value": "sre"}, {"Key": "Priority", "Value": "P0"}],
+    ],
+)
+def test_sns_alarm_tags_fill_gaps_as_the_event_s_do(tags: Any) -> None:
+    """The SNS message's propagated `AlarmTags` (an object, or Key/Value pairs) supply
+    team/priority as the event's `alarmTags` do, so both forms of one alarm agree."""
+    payload = raw_alarm(AlarmDescription="no segments here", AlarmTags=tags)
+    alert = normalize_body(json.dumps(payload)).alerts[0]
+    assert (alert.team, alert.priority) == ("sre", Priority.CRITICAL)
+
+
+def test_an_alarm_tag_that_is_not_text_is_passed_over() -> None:
+    """A tag whose value is an object neither names a team nor costs the alarm its ticket."""
+    event = json.loads(read("cloudwatch/eventbridge-alarm.json"))
+    event["detail"]["configuration"]["description"] = "no segments here"
+    event["detail"]["alarmTags"] = {"Team": {"name": "sre"}, "Priority": 1, "x": ["y"]}
+    alert = normalize_body(json.dumps(event)).alerts[0]
+    assert (alert.status, alert.team, alert.priority) == (Status.FIRING, None, Priority.HIGH)
+
+
 def test_a_composite_alarm_in_its_wait_period_fires_and_names_its_children() -> None:
     """EventBridge sends a composite alarm whose actions wait (WaitPeriod): it still fires
     (the actions run when the wait ends), labelled so, with the child alarms that fired."""

@@ -8,6 +8,8 @@ SNS cuts it to 100 characters. ALARM → firing, OK → resolved, INSUFFICIENT_D
 
 `AlarmDescription` may carry `TEAM=… | PRIORITY=… | RUNBOOK=… | SEVERITY=…` segments (split on
 newlines when there are any, else on "|"; keys in any case, "=" or ":"); the rest is free text.
+Propagated alarm tags (`alarmTags` in events, `AlarmTags` in SNS messages) with those names fill
+what the description leaves out.
 """
 
 from __future__ import annotations
@@ -108,7 +110,7 @@ def normalize_alarm(payload: dict[str, Any]) -> Normalized:
         reason=common.text(payload.get("NewStateReason"), "NewStateReason"),
         occurred_at=common.timestamp(payload.get("StateChangeTime")),
         facts=facts,
-        tags={},
+        tags=_segment_tags(payload.get("AlarmTags")),
         raw=payload,
     )
     result = _normalize(change)
@@ -156,7 +158,7 @@ def normalize_event(payload: dict[str, Any]) -> Normalized:
         occurred_at=common.timestamp(state.get("timestamp"))
         or common.timestamp(payload.get("time")),
         facts=facts,
-        tags=_segment_tags(common.string_map(detail_obj.get("alarmTags"), "alarmTags")),
+        tags=_segment_tags(detail_obj.get("alarmTags")),
         raw=payload,
     )
     return _normalize(change)
@@ -250,13 +252,21 @@ _SEGMENT_VALUE_MAX = 100
 _SEGMENT_WORDS_MAX = 3
 
 
-def _segment_tags(tags: dict[str, str]) -> dict[str, str]:
-    """Propagated alarm tags that name a team, priority, runbook or severity (any case)."""
+def _segment_tags(value: Any) -> dict[str, str]:
+    """Propagated alarm tags (the event's `alarmTags`, the SNS message's `AlarmTags`; an
+    object, or a list of Key/Value pairs as the tagging API writes them) that name a team,
+    priority, runbook or severity (any case). Tags only add to what the description says, so a
+    tag that is not text is passed over rather than costing the alarm its ticket."""
+    if isinstance(value, list):
+        pairs = [(_get(t, "Key"), _get(t, "Value")) for t in value if isinstance(t, dict)]
+    else:
+        pairs = list(value.items()) if isinstance(value, dict) else []
     out: dict[str, str] = {}
-    for key, value in tags.items():
-        known = _SEGMENT_KEYS.get("".join(key.lower().split()))
-        if known and value.strip():
-            out.setdefault(known, value.strip())
+    for key, raw in pairs:
+        known = _SEGMENT_KEYS.get("".join(str(key).lower().split()))
+        text = _scalar(raw)
+        if known and text and text.strip():
+            out.setdefault(known, text.strip())
     return out
 
 
