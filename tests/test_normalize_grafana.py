@@ -299,3 +299,23 @@ def test_alertmanager_alert_without_a_name_or_summary_is_titled_by_its_labels() 
     """No alertname and no summary: the title names the alert's labels, not the word "alert"."""
     [alert] = load("alertmanager/no-alertname.json").alerts
     assert alert.title == "instance=10.0.0.1:9100, job=node"
+
+
+@pytest.mark.parametrize("alertname", ["  ", "\x00\u202e", ""])
+def test_a_blank_alertname_falls_back_to_the_summary(alertname: str) -> None:
+    """An alertname with nothing to show titles the alert by its summary, as a missing one
+    does, instead of leaving it out of its group."""
+    body = payload("alertmanager/group-firing.json")
+    body["alerts"][0]["labels"]["alertname"] = alertname
+    result = run(body)
+    assert result.alerts[0].title == "High request latency on checkout-1:8080"
+    assert len(result.alerts) == 3
+
+
+def test_a_legacy_alert_without_a_name_is_titled_by_its_rule() -> None:
+    """A legacy alert with neither ruleName nor title is titled by its rule id, not refused."""
+    body = payload("grafana/legacy-alerting.json")
+    body["ruleName"] = body["title"] = ""
+    [alert] = run(body).alerts
+    assert alert.title == "Grafana alert rule 7"
+    assert alert.fingerprint == load("grafana/legacy-alerting.json").alerts[0].fingerprint

@@ -216,3 +216,61 @@ def test_the_legacy_webhooks_plugin_is_read_as_the_issue() -> None:
     assert alert.identity == {"issue_id": "27379932"}
     assert alert.labels["environment"] == "prod" and alert.severity == "error"
     assert str(alert.links["issue"]).startswith("https://sentry.io/organizations/example-org/")
+
+
+def _blank(body: dict[str, Any], *paths: tuple[str, ...]) -> str:
+    for path in paths:
+        node = body
+        for key in path[:-1]:
+            node = node[key]
+        node[path[-1]] = ""
+    return json.dumps(body)
+
+
+@pytest.mark.parametrize(
+    ("name", "paths", "title"),
+    [
+        (
+            "sentry/issue-created.json",
+            [("data", "issue", "title")],
+            "ZeroDivisionError: division by zero",
+        ),
+        (
+            "sentry/issue-created.json",
+            [
+                ("data", "issue", "title"),
+                ("data", "issue", "metadata", "type"),
+                ("data", "issue", "metadata", "value"),
+            ],
+            "checkout.pricing in apply_discount",
+        ),
+        (
+            "sentry/event-alert.json",
+            [("data", "event", "title"), ("data", "triggered_rule")],
+            "ZeroDivisionError: division by zero",
+        ),
+        (
+            "sentry/metric-alert-critical.json",
+            [
+                ("data", "metric_alert", "alert_rule", "name"),
+                ("data", "metric_alert", "title"),
+                ("data", "description_title"),
+            ],
+            "Sentry metric alert rule 1382",
+        ),
+        (
+            "sentry/legacy-plugin.json",
+            [("event", "title"), ("message",), ("event", "logentry", "formatted"), ("culprit",)],
+            "Sentry issue 27379932",
+        ),
+    ],
+)
+def test_an_empty_title_falls_back_to_what_else_names_the_alert(
+    name: str, paths: list[tuple[str, ...]], title: str
+) -> None:
+    """A webhook whose title fields are empty is titled by the error, culprit or the issue or
+    rule itself, on its usual fingerprint, rather than refused and its alert lost."""
+    usual = only(name)
+    [alert] = normalize_body(_blank(payload(name), *paths)).alerts
+    assert alert.title == title
+    assert alert.fingerprint == usual.fingerprint

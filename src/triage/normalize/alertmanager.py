@@ -122,11 +122,14 @@ def alert_from(
         raise InvalidAlertError(
             f"{where}.status {common.short(status_word)} is not firing or resolved"
         )
-    name = labels.get("alertname") or annotations.get("summary") or _labels_title(labels)
+    # Compared and chosen as shown (one line, controls gone), so a blank alertname falls
+    # back as a missing one does instead of leaving the alert without a title.
+    summary = common.line(annotations.get("summary"), f"{where}.annotations.summary")
+    name = common.line(labels.get("alertname"), f"{where}.labels.alertname")
+    name = name or summary or _labels_title(labels)
     if name in _GRAFANA_NO_RULE_NAME and labels.get("rulename"):
         # Grafana's no-data and query-error alerts are all named alike; the rule tells them apart.
         name = f"{name}: {labels['rulename']}"
-    summary = annotations.get("summary")
     heading = f"{name}: {summary}" if summary and summary != name else name
     started = common.timestamp(entry.get("startsAt"))
     ended = common.timestamp(entry.get("endsAt")) if status is Status.RESOLVED else None

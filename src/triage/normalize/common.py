@@ -143,6 +143,20 @@ def title(value: Any, field: str = "title") -> str:
     return cut(cleaned, TITLE_MAX, ellipsis=True, whole_words=True)
 
 
+def first_title(*candidates: Any, field: str = "title") -> str:
+    """The title from the first candidate with text in it: an alert whose own title field is
+    empty (or holds an object) is still titled by what else names it, rather than lost. A
+    falsy candidate is passed over as `a or b` would; the caller's last candidate is usually
+    one that cannot be empty ("Sentry issue 123")."""
+    for value in candidates:
+        if not value or isinstance(value, dict | list):
+            continue
+        cleaned = line(value, field, IDENTITY_MAX)
+        if cleaned:
+            return cut(cleaned, TITLE_MAX, ellipsis=True, whole_words=True)
+    raise InvalidAlertError(f"{field} is missing or empty")
+
+
 def ident(value: Any, field: str) -> str:
     """A required value the fingerprint hashes: one line, exact otherwise, at most 1,024."""
     cleaned = line(_whole(value), field, IDENTITY_MAX)

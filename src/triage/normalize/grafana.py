@@ -86,7 +86,9 @@ def normalize_legacy(payload: dict[str, Any]) -> Normalized:
     alert = Alert(
         source=SOURCE,
         status=status,
-        title=common.title(rule_name or payload.get("title"), "ruleName"),
+        title=common.first_title(
+            rule_name, payload.get("title"), f"Grafana alert rule {rule_id}", field="ruleName"
+        ),
         team=common.line(tags.get("team"), "tags.team", common.LABEL_VALUE_MAX),
         priority=common.priority(tags.get("priority")),
         severity=common.line(tags.get("severity"), "tags.severity", common.LABEL_VALUE_MAX),

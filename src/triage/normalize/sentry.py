@@ -128,7 +128,15 @@ def _issue(data: dict[str, Any], action: str, raw: dict[str, Any]) -> Normalized
         Alert(
             source=SOURCE,
             status=status,
-            title=common.title(issue.get("title") or metadata.get("title"), "data.issue.title"),
+            title=common.first_title(
+                issue.get("title"),
+                metadata.get("title"),
+                _line(metadata.get("type"), metadata.get("value"), sep=": "),
+                issue.get("culprit"),
+                issue.get("shortId"),
+                f"Sentry issue {issue_id}",
+                field="data.issue.title",
+            ),
             priority=common.priority(issue.get("priority")),
             severity=common.line(issue.get("level"), "level", common.LABEL_VALUE_MAX),
             description=_description(body),
@@ -167,12 +175,21 @@ def _event_alert(data: dict[str, Any], raw: dict[str, Any]) -> Normalized:
         f"Culprit: {labels['culprit']}" if "culprit" in labels else "",
         common.text(event.get("message"), "data.event.message") or "",
     ]
-    title = event.get("title") or event.get("message") or rule
+    metadata = common.obj(event.get("metadata"), "data.event.metadata")
+    title = common.first_title(
+        event.get("title"),
+        event.get("message"),
+        rule,
+        _line(metadata.get("type"), metadata.get("value"), sep=": "),
+        event.get("culprit"),
+        f"Sentry issue {issue_id}",
+        field="data.event.title",
+    )
     return _one(
         Alert(
             source=SOURCE,
             status=Status.FIRING,
-            title=common.title(title, "data.event.title"),
+            title=title,
             team=common.line(tags.get("team"), "tag team", common.LABEL_VALUE_MAX),
             priority=common.priority(tags.get("priority")),
             severity=common.line(event.get("level"), "level", common.LABEL_VALUE_MAX),
@@ -226,12 +243,19 @@ def normalize_legacy(payload: dict[str, Any]) -> Normalized:
         f"Culprit: {labels['culprit']}" if "culprit" in labels else "",
     ]
     logentry = common.obj(event.get("logentry"), "event.logentry")
-    title = event.get("title") or message or logentry.get("formatted") or payload.get("culprit")
+    title = common.first_title(
+        event.get("title"),
+        message,
+        logentry.get("formatted"),
+        payload.get("culprit"),
+        f"Sentry issue {issue_id}",
+        field="event.title",
+    )
     return _one(
         Alert(
             source=SOURCE,
             status=Status.FIRING,
-            title=common.title(title, "event.title"),
+            title=title,
             team=common.line(tags.get("team"), "tag team", common.LABEL_VALUE_MAX),
             priority=common.priority(tags.get("priority")),
             severity=common.line(payload.get("level"), "level", common.LABEL_VALUE_MAX),
@@ -272,12 +296,18 @@ def _metric_alert(data: dict[str, Any], action: str, raw: dict[str, Any]) -> Nor
         common.add_label(labels, key, value)
     started = incident.get("date_detected") or incident.get("date_started")
     occurred = incident.get("date_closed") if status is Status.RESOLVED else started
-    title = rule.get("name") or incident.get("title") or data.get("description_title")
+    title = common.first_title(
+        rule.get("name"),
+        incident.get("title"),
+        data.get("description_title"),
+        f"Sentry metric alert rule {rule_id}",
+        field="data.metric_alert.alert_rule.name",
+    )
     return _one(
         Alert(
             source=SOURCE,
             status=status,
-            title=common.title(title, "data.metric_alert.alert_rule.name"),
+            title=title,
             severity=action if status is Status.FIRING else None,
             description=_description(
                 [common.text(data.get("description_text"), "data.description_text") or ""]
