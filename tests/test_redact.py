@@ -451,6 +451,34 @@ CASES = [
     ("user=bob pass=Xk9vQ2mLp4", "user=bob pass=[REDACTED:password]"),
     ("login: admin, PASS: 'Xk9vQ2mLp4!' ok", "login: admin, PASS: '[REDACTED:password]' ok"),
     ('{"pass": "aB3dE5fG7h"}', '{"pass": "[REDACTED:password]"}'),
+    # A validator's error echoes the value under the field's name: pydantic's input_value …
+    (
+        "1 validation error for Settings\ndb_password\n  String should have at most 8 characters"
+        " [type=string_too_long, input_value='hunter2xyz', input_type=str]",
+        "1 validation error for Settings\ndb_password\n  String should have at most 8 characters"
+        " [type=string_too_long, input_value='[REDACTED:password]', input_type=str]",
+    ),
+    (
+        'database.api_key\\n  Value error, bad [type=value_error, input_value="it\'s x", input_type=str]',
+        'database.api_key\\n  Value error, bad [type=value_error, input_value="[REDACTED:password]",'
+        " input_type=str]",
+    ),
+    (
+        "token\n  Input should be a valid string [type=string_type, input_value=12345678, input_type=int]",
+        "token\n  Input should be a valid string [type=string_type, input_value=[REDACTED:password],"
+        " input_type=int]",
+    ),
+    # … and Spring Boot's binding failure, the line after the property's name.
+    (
+        "Failed to bind properties under 'spring.datasource.password' to java.lang.String:\n\n"
+        "    Property: spring.datasource.password\n    Value: hunter2 xyz\n    Origin: env",
+        "Failed to bind properties under 'spring.datasource.password' to java.lang.String:\n\n"
+        "    Property: spring.datasource.password\n    Value: [REDACTED:password]\n    Origin: env",
+    ),
+    (
+        'Property: app.client-secret\n    Value: "s3cr3t"\n',
+        'Property: app.client-secret\n    Value: "[REDACTED:password]"\n',
+    ),
 ]
 
 
@@ -509,6 +537,9 @@ KEEP = [
     "see ?signature-algorithm=x and eye.key new",
     "the pass rate dropped; pass=142 pass=true pass: yes pass=passed pass_rate=0.98",
     "bypass=Xk9vQ2mLp4 compass: Xk9vQ2mLp4 pass rate: Xk9vQ2mLp4",
+    "port\n  Input should be a valid integer [type=int_parsing, input_value='abc', input_type=str]",
+    "password_policy\n  Input should be 'a' [type=enum, input_value='strict', input_type=str]",
+    "    Property: server.port\n    Value: 80x\n    Origin: env",
 ]
 
 
@@ -796,6 +827,11 @@ HOSTILE = [
     "\\u0070assword\\/" * 60_000,
     "pass=" * 200_000,
     "pass: 'Ab1" * 100_000,
+    "password\n  x [type=a, input_value=" * 30_000,
+    "password\n  " + "x" * 600 + "[type=a, input_value='" * 1_500,
+    "token\n  [type=a, input_value=" + "a" * 1_000_000,
+    "Property: password\nValue: " * 40_000,
+    "Property: " + "password" * 120_000,
 ]
 
 

@@ -278,6 +278,15 @@ def _keep_quotes(match: re.Match[str]) -> str:
     return f"{match['head']}{match['open']}[REDACTED:password]"
 
 
+def _named_value(match: re.Match[str]) -> str:
+    """A value reported under a name read whole (`name`): replaced, its quotes kept, if the name
+    says secret; else the match unchanged."""
+    if not secret_named(match["name"]):
+        return match[0]
+    quote_mark = match["double"] or (match.groupdict().get("single") or "")
+    return f"{match[1]}{quote_mark}[REDACTED:password]{quote_mark}"
+
+
 _EMAIL = "[REDACTED:email]"
 
 
@@ -663,6 +672,23 @@ _RULES: tuple[_Rule, ...] = (
         r"\1[REDACTED:password]",
         "value:",
         flags=re.IGNORECASE,
+    ),
+    # Validators echo the value they refused under the field's name, a line above: pydantic's
+    # `<field>\n  <message> [type=…, input_value='…', input_type=…]`, Spring Boot's
+    # `Property: <name>\n    Value: …`. The name is read whole, then asked (`secret_named`).
+    _rule(
+        r"((?:(?m:^)|(?<=\\n))[ \t]{0,8}(?P<name>[A-Za-z0-9_.\[\]-]{1,128}+)[ \t]{0,4}(?:\r?\n|\\n)"
+        r"[ \t]{1,8}[^\n\[]{0,512}+\[type=[a-z_]{1,64}+,[ \t]{0,2}input_value=)(?!\[REDACTED)"
+        r"""(?:(?P<single>')(?:[^'\\\n]|\\.){0,512}+'|(?P<double>")(?:[^"\\\n]|\\.){0,512}+\""""
+        r"|[^\n\]]{1,512}?(?=,[ \t]{0,2}input_type=))",
+        _named_value,
+        "input_value=",
+    ),
+    _rule(
+        r"(Property:[ \t]{1,3}(?P<name>[^\s\\]{1,128}+)[ \t]{0,4}(?:\r?\n|\\n)[ \t]{0,8}Value:"
+        r"""[ \t]{0,3}+)(?!\[REDACTED)(?:(?P<double>")[^"\r\n\\]{0,512}+"|[^\r\n\\]{1,512}+)""",
+        _named_value,
+        "Property:",
     ),
     # A container's args as JSON: ["--password", "secret"].
     _rule(
