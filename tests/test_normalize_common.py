@@ -77,6 +77,14 @@ def test_unknown_priority_is_none_never_an_error(given: Any) -> None:
             "2026-11-23 09:00:00.123456789 +0000 UTC m=+1.997288541",
             datetime(2026, 11, 23, 9, 0, 0, 123456, tzinfo=UTC),
         ),
+        # What scripts write: a zone name after the time (Ruby, `date -u '+%F %T %Z'`) and
+        # RFC 2822 / HTTP dates (`date -R`, JavaScript's toUTCString(), Python's email.utils).
+        ("2026-11-23 09:00:00 UTC", datetime(2026, 11, 23, 9, 0, tzinfo=UTC)),
+        ("2026-11-23T09:00:00.5 gmt", datetime(2026, 11, 23, 9, 0, 0, 500000, tzinfo=UTC)),
+        ("Mon, 23 Nov 2026 09:00:00 GMT", datetime(2026, 11, 23, 9, 0, tzinfo=UTC)),
+        ("Mon, 23 Nov 2026 10:00:00 +0100", datetime(2026, 11, 23, 9, 0, tzinfo=UTC)),
+        ("23 Nov 2026 09:00:00 -0000", datetime(2026, 11, 23, 9, 0, tzinfo=UTC)),
+        ("Mon Nov 23 09:00:00 UTC 2026", datetime(2026, 11, 23, 9, 0, tzinfo=UTC)),
     ],
 )
 def test_timestamps_become_aware_utc(given: Any, expected: datetime) -> None:
@@ -107,6 +115,10 @@ def test_timestamps_become_aware_utc(given: Any, expected: datetime) -> None:
         "1\u00b2",
         "\u09e9",  # Bengali three: float() would read it as 3 seconds after the epoch
         "\uff11\uff17\uff10\uff10\uff10\uff10\uff10\uff10\uff10\uff10",  # fullwidth digits
+        "2026-11-23 11:00:00+02:00 UTC",  # two zones that disagree
+        "Mon, 32 Nov 2026 09:00:00 GMT",
+        "Mon, 23 Nov 2026 09:00:00 +9900",
+        "May 5",
     ],
 )
 def test_unusable_timestamps_are_none(given: Any) -> None:

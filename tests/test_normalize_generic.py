@@ -230,3 +230,9 @@ def test_a_timestamp_with_a_lower_case_t_and_z_is_read() -> None:
     """RFC 3339 allows "2026-11-23t03:00:00z"; it is not replaced by the time of reading."""
     alert = run({"title": "x", "timestamp": "2026-11-23t03:00:00z"})
     assert alert.occurred_at == datetime(2026, 11, 23, 3, tzinfo=UTC)
+
+
+def test_a_script_s_http_date_is_its_time_not_now() -> None:
+    """A `date -R` / toUTCString() timestamp dates the alert instead of being dropped for now."""
+    alert = run({"title": "x", "timestamp": "Mon, 23 Nov 2026 03:00:00 GMT"})
+    assert alert.occurred_at == datetime(2026, 11, 23, 3, 0, tzinfo=UTC)

@@ -22,6 +22,7 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 from triage.errors import InvalidAlertError
@@ -308,8 +309,9 @@ def priority(value: Any) -> Priority | None:
 
 
 def timestamp(value: Any) -> datetime | None:
-    """ISO 8601 (Z, ±hh:mm, ±hhmm, fractions to nanoseconds), Go's `Time.String()` form or epoch
-    s/ms/µs/ns → aware UTC.
+    """ISO 8601 (Z, ±hh:mm, ±hhmm, fractions to nanoseconds), Go's `Time.String()` form, an
+    ISO-like time followed by "UTC" or "GMT", an RFC 2822 / HTTP date or epoch s/ms/µs/ns →
+    aware UTC.
 
     None for absent or unreadable values and for Go's zero time "0001-01-01T00:00:00Z" (or
     "0001-01-01 00:00:00 +0000 UTC"), which Grafana and Alertmanager send as `endsAt` for an
@@ -331,7 +333,10 @@ def timestamp(value: Any) -> datetime | None:
             # RFC 3339 allows a lower-case "t" and "z"; fromisoformat does not.
             parsed = datetime.fromisoformat(s.upper() if "t" in s or "z" in s else s)
         except ValueError:
-            return None
+            other = _other_time_form(s)
+            if other is None:
+                return None
+            parsed = other
         if parsed.year <= 1:
             return None
         try:
@@ -352,6 +357,27 @@ def timestamp(value: Any) -> datetime | None:
             return None
         return datetime.fromtimestamp(number, UTC)
     return None
+
+
+#: An ISO-like time followed by a zone name: Ruby's `Time#to_s` in UTC, `date -u '+%F %T %Z'`.
+_ZONE_NAMED_UTC = re.compile(r"(.{10,40}\d) ?(?:UTC|GMT)", re.IGNORECASE)
+
+
+def _other_time_form(s: str) -> datetime | None:
+    """The forms scripts write besides ISO 8601: "2026-11-23 09:00:00 UTC", and RFC 2822 /
+    HTTP dates ("Mon, 23 Nov 2026 09:00:00 GMT", `date -R`, JavaScript's toUTCString()).
+    A time with no zone (RFC 2822's "-0000") is taken as UTC, as ISO times without one are."""
+    named = _ZONE_NAMED_UTC.fullmatch(s)
+    if named and named[1][:1].isdigit():
+        try:
+            parsed = datetime.fromisoformat(named[1])
+        except ValueError:
+            return None
+        return parsed if parsed.tzinfo is None else None  # "+02:00 UTC" contradicts itself
+    try:
+        return parsedate_to_datetime(s)
+    except (ValueError, TypeError, OverflowError, IndexError):
+        return None
 
 
 def now() -> datetime:
