@@ -236,3 +236,19 @@ def test_a_script_s_http_date_is_its_time_not_now() -> None:
     """A `date -R` / toUTCString() timestamp dates the alert instead of being dropped for now."""
     alert = run({"title": "x", "timestamp": "Mon, 23 Nov 2026 03:00:00 GMT"})
     assert alert.occurred_at == datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
+
+
+def test_a_nested_label_or_host_is_kept_as_json_text() -> None:
+    """A script's label (or host) that is an object or array is kept as compact JSON text
+    beside the flat ones, instead of refusing the whole alert or dropping the label."""
+    alert = run(
+        {
+            "title": "x",
+            "labels": {"env": "prod", "owner": {"team": "sre", "oncall": ["ana"]}},
+            "host": ["db-1", "db-2"],
+        }
+    )
+    assert alert.labels["env"] == "prod"
+    assert alert.labels["owner"] == '{"oncall":["ana"],"team":"sre"}'
+    assert alert.labels["host"] == '["db-1","db-2"]'
+    assert alert.fingerprint == run({"title": "x"}).fingerprint

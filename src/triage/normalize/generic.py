@@ -10,6 +10,7 @@ Statuses: generic firing|resolved (default firing; "triggered", "alerting", "pro
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from triage.errors import InvalidAlertError
@@ -37,9 +38,10 @@ def normalize_generic(payload: dict[str, Any]) -> Normalized:
     title = common.title(payload.get("title"))
     origin = common.line(payload.get("source"), "source", common.LABEL_VALUE_MAX) or GENERIC
     dedup_key = common.ident_or_none(payload.get("dedup_key"), "dedup_key")
-    labels = common.labels_from(common.string_map(payload.get("labels"), "labels"))
+    given = common.obj(payload.get("labels"), "labels")
+    labels = common.labels_from({key: _flat(value) for key, value in given.items()})
     common.add_label(labels, "origin", origin)
-    common.add_label(labels, "host", payload.get("host"))
+    common.add_label(labels, "host", _flat(payload.get("host")))
     if dedup_key:
         common.add_label(labels, "dedup_key", dedup_key)
     full_title = common.ident(payload.get("title"), "title")  # not cut to 200: stays distinct
@@ -60,6 +62,15 @@ def normalize_generic(payload: dict[str, Any]) -> Normalized:
         raw=payload,
     )
     return Normalized((alert,))
+
+
+def _flat(value: Any) -> Any:
+    """A script's label or host that is an object or array, as compact JSON text: these labels
+    are not the alert's identity, so a nested one is kept for the reader rather than refusing
+    the alert or dropping the label."""
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return value
 
 
 def normalize_threshold(payload: dict[str, Any]) -> Normalized:
