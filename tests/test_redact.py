@@ -21,6 +21,7 @@ from triage.redact import (
     _fold,
     _json_unescaped,
     _unescape,
+    _unmasked,
     held,
     hold,
     redact,
@@ -451,6 +452,29 @@ CASES = [
     ("user=bob pass=Xk9vQ2mLp4", "user=bob pass=[REDACTED:password]"),
     ("login: admin, PASS: 'Xk9vQ2mLp4!' ok", "login: admin, PASS: '[REDACTED:password]' ok"),
     ('{"pass": "aB3dE5fG7h"}', '{"pass": "[REDACTED:password]"}'),
+    # Names disguised from the rules: HTML character references, full-width and mathematical
+    # letters, Cyrillic and Greek look-alikes inside a Latin word.
+    ("password&#61;hunter2 ok", "password=[REDACTED:password] ok"),
+    (
+        "&lt;p&gt;&quot;client_secret&quot;: &quot;s3cr3t value&quot;",
+        '<p>"client_secret": "[REDACTED:password]"',
+    ),
+    ("pass&#x77;ord: hunter2", "password: [REDACTED:password]"),
+    (
+        "\uff50\uff41\uff53\uff53\uff57\uff4f\uff52\uff44\uff1dhunter2",
+        "password=[REDACTED:password]",
+    ),
+    (
+        "\U0001d429\U0001d41a\U0001d42c\U0001d42c\U0001d430\U0001d428\U0001d42b\U0001d41d: x1",
+        "password: [REDACTED:password]",
+    ),
+    (
+        "p\u0430ssword: hunter2 \u0432\u0445\u043e\u0434",
+        "password: [REDACTED:password] \u0432\u0445\u043e\u0434",
+    ),
+    ("DB_\u0420\u0410SSWORD=hunter2", "DB_PASSWORD=[REDACTED:password]"),
+    ("\u03c4oken=abc123", "token=[REDACTED:password]"),
+    ("pass&#8203;word=hunter2", "password=[REDACTED:password]"),
     # A validator's error echoes the value under the field's name: pydantic's input_value …
     (
         "1 validation error for Settings\ndb_password\n  String should have at most 8 characters"
@@ -538,6 +562,9 @@ KEEP = [
     "the pass rate dropped; pass=142 pass=true pass: yes pass=passed pass_rate=0.98",
     "bypass=Xk9vQ2mLp4 compass: Xk9vQ2mLp4 pass rate: Xk9vQ2mLp4",
     "port\n  Input should be a valid integer [type=int_parsing, input_value='abc', input_type=str]",
+    "\uff32\uff45\uff47\uff49\uff4f\uff4e\uff1a\u6771\u4eac\u3001\uff23\uff30\uff35\u3000\uff19\uff10\uff05 &amp; rising",
+    "\u041f\u0430\u0440\u043e\u043b\u044c \u0438\u0437\u043c\u0435\u043d\u0451\u043d; pass rate &gt; 90%, key=value &lt;b&gt; &#61;",
+    "caf\u00e9 na\u00efve \ufb01le \u00bd \u03c4\u03bf\u03ba\u03b5\u03bd: \u03b1\u03b2\u03b3",
     "password_policy\n  Input should be 'a' [type=enum, input_value='strict', input_type=str]",
     "    Property: server.port\n    Value: 80x\n    Origin: env",
 ]
@@ -832,6 +859,11 @@ HOSTILE = [
     "token\n  [type=a, input_value=" + "a" * 1_000_000,
     "Property: password\nValue: " * 40_000,
     "Property: " + "password" * 120_000,
+    "&#61;" * 200_000,
+    "password&#61;&" * 80_000,
+    "\uff50\uff41\uff53\uff53\uff57\uff4f\uff52\uff44\uff1d" * 100_000,
+    "p\u0430ss" * 250_000,
+    "p\u0430ss \u0432" * 150_000,
 ]
 
 
@@ -883,8 +915,9 @@ def _every_pattern(text: str) -> str:
 
 
 def _every_pattern_then_each_escaped_token(text: str) -> str:
-    """Redaction as specified, without a shortcut: every pattern on the text, then every token
-    that holds percent-escapes decoded, redacted alone, and re-encoded if that changed it."""
+    """Redaction as specified, without a shortcut: every pattern on the text, then on the text
+    undisguised (which replaces it if that found something), then every token that holds
+    percent-escapes decoded, redacted alone, and re-encoded if that changed it."""
 
     def token(match: re.Match[str]) -> str:
         original = match.group()
@@ -896,7 +929,11 @@ def _every_pattern_then_each_escaped_token(text: str) -> str:
             return original
         return quote(redacted, safe=_URL_SAFE, errors="surrogateescape")
 
-    return re.sub(r"\S+", token, _every_pattern(_json_unescaped(text)))
+    text = _every_pattern(_json_unescaped(text))
+    unmasked = _unmasked(text)
+    if unmasked != text and _every_pattern(unmasked) != unmasked:
+        text = _every_pattern(unmasked)
+    return re.sub(r"\S+", token, text)
 
 
 _FRAGMENTS = [

@@ -66,6 +66,10 @@ A whitespace-delimited token holding percent-escapes (`%3D`, double-encoded `%25
 decoded and redacted; when that finds something, the redacted token replaces it, re-encoded so
 that a URL stays a URL.
 
+Text whose names are disguised (HTML character references such as `password&#61;…`, full-width
+or mathematical letters, Cyrillic or Greek look-alikes inside a Latin word) is redacted again
+undisguised; when that finds something, the undisguised, redacted text replaces it.
+
 Every rule's pattern has bounded repetition, so the cost is linear in the text's length and a
 hostile alert cannot make the regex engine backtrack for seconds; each token holding an escape
 is read once, and decoding never lengthens it.
@@ -73,6 +77,7 @@ is read once, and decoding never lengthens it.
 
 from __future__ import annotations
 
+import html
 import re
 import threading
 import unicodedata
@@ -864,6 +869,42 @@ def _json_unescaped(text: str) -> str:
     return text
 
 
+#: An HTML character reference: `&#61;`, `&#x3D;`, `&quot;`.
+_ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+
+#: Cyrillic and Greek letters drawn like Latin ones, and those Latin letters.
+_LOOKALIKES = str.maketrans(
+    "\u0430\u0435\u043e\u0440\u0441\u0443\u0445\u0455\u0456\u0458\u0501\u051d\u04bb\u04cf"
+    "\u0410\u0412\u0415\u041a\u041c\u041d\u041e\u0420\u0421\u0422\u0425\u0405\u0406\u0408"
+    "\u03bf\u03b1\u03c1\u03bd\u03c4\u03ba\u0391\u0392\u0395\u0396\u0397\u0399\u039a\u039c"
+    "\u039d\u039f\u03a1\u03a4\u03a5\u03a7",
+    "aeopcyxsijdwhlABEKMHOPCTXSIJoapvtkABEZHIKMNOPTYX",
+)
+_LETTERS = re.compile(r"[^\W\d_]{2,128}+")
+
+
+def _latinised(match: re.Match[str]) -> str:
+    """A word with its look-alike letters made Latin, if it mixes them with Latin ones (a
+    disguised `password` with a Cyrillic a); a word in one script (Russian, Greek prose) stays."""
+    word = match[0]
+    if word.isascii() or not any("a" <= c.lower() <= "z" for c in word):
+        return word
+    return word.translate(_LOOKALIKES)
+
+
+def _unmasked(text: str) -> str:
+    """`text` with the disguises undone that hide a name from every rule: HTML character
+    references, compatibility forms (full-width, mathematical letters: NFKC), look-alike
+    letters inside a Latin word, and invisible characters any of these made."""
+    if "&" in text:
+        text = _ENTITY.sub(lambda m: html.unescape(m[0]), text)
+    if not text.isascii():
+        text = _LETTERS.sub(_latinised, unicodedata.normalize("NFKC", text))
+        if not text.isprintable() and not _layout_free(text).isprintable():
+            text = _visible(text)
+    return text
+
+
 def _scrub(text: str, secrets: tuple[str, ...]) -> str:
     """`text` with `secrets` replaced by exact value, then every rule applied that can match."""
     for secret in secrets:
@@ -978,6 +1019,13 @@ class Redactor:
         if "\\" in text:
             text = _json_unescaped(text)
         text = _scrub(text, secrets)
+        # A disguised name is redacted in the undisguised text, which then replaces the text;
+        # text that hides nothing keeps its entities, full-width forms and scripts.
+        unmasked = _unmasked(text)
+        if unmasked != text:
+            redacted = _scrub(unmasked, secrets)
+            if redacted != unmasked:
+                text = redacted
         if "%" in text and _ESCAPE.search(text):
             text = _scrub_escaped(text, secrets)
         return text
