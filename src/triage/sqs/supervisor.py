@@ -323,8 +323,9 @@ class Supervisor:
                 held_s = self._hold_until - time.monotonic()
                 self._note_pause(_HELD if held_s > 0 else _BREAKER if limit == 0 else None)
                 if held_s > 0 or free <= 0:
-                    # Leave messages in SQS, receive counts intact, until the wait is over.
-                    await self._sleep_unless_exit(min(max(held_s, 0.05), self.PAUSE_POLL_S))
+                    # Leave messages in SQS, receive counts intact, until the wait is over (the
+                    # polls still out are started as they answer).
+                    await self._slot_or_answer(min(max(held_s, 0.05), self.PAUSE_POLL_S))
                     continue
                 if backlog:
                     # Short polls, each sent as soon as a batch's worth of slots is free and each
