@@ -452,6 +452,26 @@ CASES = [
     ("user=bob pass=Xk9vQ2mLp4", "user=bob pass=[REDACTED:password]"),
     ("login: admin, PASS: 'Xk9vQ2mLp4!' ok", "login: admin, PASS: '[REDACTED:password]' ok"),
     ('{"pass": "aB3dE5fG7h"}', '{"pass": "[REDACTED:password]"}'),
+    # A private key's body without its armour lines, known by its first bytes (PKCS #8, PKCS #1,
+    # SEC 1 EC, Ed25519, OpenSSH), on lines or in one.
+    (
+        "key body:\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7VJTUt9Us8cKj\n"
+        + _run(64)
+        + "\n"
+        + _run(10)
+        + "==\n-----END PRIVATE KEY-----",
+        "key body:\n[REDACTED:private-key]\n-----END PRIVATE KEY-----",
+    ),
+    (
+        '{"k": "MIIEowIBAAKCAQEA' + _run(48) + "\\n" + _run(64) + '\\n"}',
+        '{"k": "[REDACTED:private-key]\\n"}',
+    ),
+    ("ec MHcCAQEEI" + _run(1200) + " end", "ec [REDACTED:private-key] end"),
+    ("MC4CAQAwBQYDK2VwBCIEI" + _run(27), "[REDACTED:private-key]"),
+    (
+        "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ\r\n  " + _run(70) + "\r\nnext line",
+        "[REDACTED:private-key]\r\nnext line",
+    ),
     # Names disguised from the rules: HTML character references, full-width and mathematical
     # letters, Cyrillic and Greek look-alikes inside a Latin word.
     ("password&#61;hunter2 ok", "password=[REDACTED:password] ok"),
@@ -562,6 +582,10 @@ KEEP = [
     "the pass rate dropped; pass=142 pass=true pass: yes pass=passed pass_rate=0.98",
     "bypass=Xk9vQ2mLp4 compass: Xk9vQ2mLp4 pass rate: Xk9vQ2mLp4",
     "port\n  Input should be a valid integer [type=int_parsing, input_value='abc', input_type=str]",
+    # A certificate, a public key (SPKI, then PKCS #1), an SSH public key
+    "MIIDdzCCAl+gAwIBAgIEAgAAuTANBgkqhkiG9w0BAQUFADBaMQswCQYDVQQGEwJJ",
+    "MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAu1SU1LfVLPHCozMxH2Mo",
+    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl ops",
     "\uff32\uff45\uff47\uff49\uff4f\uff4e\uff1a\u6771\u4eac\u3001\uff23\uff30\uff35\u3000\uff19\uff10\uff05 &amp; rising",
     "\u041f\u0430\u0440\u043e\u043b\u044c \u0438\u0437\u043c\u0435\u043d\u0451\u043d; pass rate &gt; 90%, key=value &lt;b&gt; &#61;",
     "caf\u00e9 na\u00efve \ufb01le \u00bd \u03c4\u03bf\u03ba\u03b5\u03bd: \u03b1\u03b2\u03b3",
@@ -860,6 +884,9 @@ HOSTILE = [
     "Property: password\nValue: " * 40_000,
     "Property: " + "password" * 120_000,
     "&#61;" * 200_000,
+    "MIIEvQIBADAN\n" * 80_000,
+    "b3BlbnNzaC1rZXktdjE \n" * 50_000,
+    "MHcCAQEEI" + ("\n" + "A" * 15 + "=") * 60_000,
     "password&#61;&" * 80_000,
     "\uff50\uff41\uff53\uff53\uff57\uff4f\uff52\uff44\uff1d" * 100_000,
     "p\u0430ss" * 250_000,

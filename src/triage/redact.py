@@ -3,6 +3,7 @@
 Each match becomes a typed placeholder, so a reader still sees that something was there:
 
     [REDACTED:private-key]        PEM (and PGP) private key blocks, also one cut off before its END
+                                  or left without its BEGIN line (the base64 body alone)
     [REDACTED:jwt]                JSON Web Tokens (eyJ….eyJ….…)
     [REDACTED:slack-webhook]      the path of hooks.slack.com/services|workflows|triggers/… URLs
     [REDACTED:discord-webhook]    the id and token of discord.com/api/webhooks/… URLs
@@ -324,6 +325,19 @@ _RULES: tuple[_Rule, ...] = (
         r"LS0tLS1CRUdJTi[A-Za-z0-9+/]{8,40000}+={0,2}",
         "[REDACTED:private-key]",
         "LS0tLS1CRUdJTi",
+    ),
+    # A private key's base64 body without its armour lines (cut by a log line's length, pasted
+    # alone), known by its first bytes: PKCS #8 (RSA, EC), PKCS #1 (RSA, DSA), SEC 1 EC, Ed25519
+    # and X25519, OpenSSH. Certificates and public keys start otherwise. The body runs on over
+    # line breaks (raw or escaped) while the next line is base64 too.
+    _rule(
+        r"(?:MII[A-Za-z0-9+/]{3}IBA(?:DAN|AK[BC])|MIG[A-Za-z0-9+/]AgEAM[A-Za-z0-9+/]{2}GByqGSM49"
+        r"|MHcCAQEEI|MIGkAgEBBDA|MC4CAQAwBQYDK2V[wu]BCIEI|b3BlbnNzaC1rZXktdjE)"
+        r"[A-Za-z0-9+/=]{0,16384}+(?:(?:\r?\n|\\r\\n|\\n)[ \t]{0,16}+"
+        r"(?=[A-Za-z0-9+/]{16}|[A-Za-z0-9+/]{0,15}+=)[A-Za-z0-9+/=]{1,16384}+){0,400}+",
+        "[REDACTED:private-key]",
+        *("IBADAN", "IBAAK", "AgEAM", "MHcCAQEEI", "MIGkAgEBBDA", "MC4CAQAwBQYDK2V"),
+        "b3BlbnNzaC1rZXktdjE",
     ),
     # PuTTY's key file: the lines after Private-Lines are the private key.
     _rule(
