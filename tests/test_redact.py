@@ -452,6 +452,12 @@ CASES = [
     ("user=bob pass=Xk9vQ2mLp4", "user=bob pass=[REDACTED:password]"),
     ("login: admin, PASS: 'Xk9vQ2mLp4!' ok", "login: admin, PASS: '[REDACTED:password]' ok"),
     ('{"pass": "aB3dE5fG7h"}', '{"pass": "[REDACTED:password]"}'),
+    # A YAML block scalar after a secret's name: its indented lines are the value.
+    (
+        "db:\n  password: |\n    hunter2\n    line2\n  user: app",
+        "db:\n  password: |\n    [REDACTED:password]\n  user: app",
+    ),
+    ("token: >-\n  abc def\r\n  ghi\r\nnext: 1", "token: >-\n  [REDACTED:password]\r\nnext: 1"),
     # A private key's body without its armour lines, known by its first bytes (PKCS #8, PKCS #1,
     # SEC 1 EC, Ed25519, OpenSSH), on lines or in one.
     (
@@ -583,6 +589,7 @@ KEEP = [
     "bypass=Xk9vQ2mLp4 compass: Xk9vQ2mLp4 pass rate: Xk9vQ2mLp4",
     "port\n  Input should be a valid integer [type=int_parsing, input_value='abc', input_type=str]",
     # A certificate, a public key (SPKI, then PKCS #1), an SSH public key
+    "description: |\n  the password was rotated\n  see runbook",
     "MIIDdzCCAl+gAwIBAgIEAgAAuTANBgkqhkiG9w0BAQUFADBaMQswCQYDVQQGEwJJ",
     "MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAu1SU1LfVLPHCozMxH2Mo",
     "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl ops",
@@ -885,6 +892,8 @@ HOSTILE = [
     "Property: " + "password" * 120_000,
     "&#61;" * 200_000,
     "MIIEvQIBADAN\n" * 80_000,
+    "password: |\n " * 80_000,
+    "token: >\n" + "  a\n" * 250_000,
     "b3BlbnNzaC1rZXktdjE \n" * 50_000,
     "MHcCAQEEI" + ("\n" + "A" * 15 + "=") * 60_000,
     "password&#61;&" * 80_000,

@@ -717,10 +717,21 @@ _RULES: tuple[_Rule, ...] = (
         '"--',
         flags=re.IGNORECASE,
     ),
+    # A YAML block scalar (`password: |`, `token: >-`): the value is every line below indented
+    # at least as far as its first.
+    _rule(
+        rf"({_SECRET_NAME}[ \t]{{0,3}}:[ \t]{{1,3}}[|>][+-]?[0-9]?[ \t]{{0,8}}\r?\n)"
+        r"(?P<indent>[ \t]{1,40}+)(?!\[REDACTED)[^\r\n]{1,512}+"
+        r"(?:\r?\n(?P=indent)[^\r\n]{1,512}+){0,200}+",
+        r"\1\g<indent>[REDACTED:password]",
+        *_SECRET_NAME_NEEDLES,
+        flags=re.IGNORECASE,
+    ),
     # name=value pairs by the name. A quoted value goes whole, spaces and all; its quotes stay.
     _rule(
         rf"(?P<head>{_SECRET_NAME}{_ASSIGN})"
         r"""(?!\\?["']?\[REDACTED)"""
+        r"(?![|>][+-]?[0-9]?[ \t]{0,8}(?:\r?\n|$))"  # a block scalar's marker: the rule above
         # A value that says something about the secret, not the secret: MySQL's "(using
         # password: YES)", "password: null", an already masked "********".
         r"""(?!\\?["']?(?:YES|NO|null|none|true|false|\*{3,64})(?![\w*]))"""
