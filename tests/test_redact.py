@@ -452,6 +452,11 @@ CASES = [
     ("user=bob pass=Xk9vQ2mLp4", "user=bob pass=[REDACTED:password]"),
     ("login: admin, PASS: 'Xk9vQ2mLp4!' ok", "login: admin, PASS: '[REDACTED:password]' ok"),
     ('{"pass": "aB3dE5fG7h"}', '{"pass": "[REDACTED:password]"}'),
+    # `-u` given a URL (redis-cli, mongosh): only the URL's password goes, its host stays.
+    (
+        "redis-cli -u redis://default:Hunter2@redis:6379 ping",
+        "redis-cli -u redis://default:[REDACTED:password]@redis:6379 ping",
+    ),
     # A YAML block scalar after a secret's name: its indented lines are the value.
     (
         "db:\n  password: |\n    hunter2\n    line2\n  user: app",

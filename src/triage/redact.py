@@ -588,9 +588,10 @@ _RULES: tuple[_Rule, ...] = (
         r"\1[REDACTED:password]",
         "sshpass",
     ),
-    # A password given to a command: curl -u user:pass, --password value, --db-password value.
+    # A password given to a command: curl -u user:pass (not -u scheme://…, a URL with its own
+    # rule), --password value, --db-password value.
     _rule(
-        r"((?<![\w-])(?:-u|--user)[ \t=]{1,3}[\"']?[^\s:\"']{1,256}):(?!\[REDACTED)[^\s\"']{1,256}",
+        r"((?<![\w-])(?:-u|--user)[ \t=]{1,3}[\"']?[^\s:\"']{1,256}):(?!//)(?!\[REDACTED)[^\s\"']{1,256}",
         r"\1:[REDACTED:password]",
         "-u",
         "--user",
