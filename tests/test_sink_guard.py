@@ -60,18 +60,15 @@ def guard(sink: FlakySink, now: list[float], failures: int = 2) -> GuardedSink:
 
 
 async def test_open_breaker_stops_calls_and_pauses_intake() -> None:
-    """After consecutive outages the sink is not called, and intake drops to zero; the message
-    whose failure opened the breaker is held with the others, not released for a retry (a lone
-    alert would otherwise spend every receive it has before the breaker ever opened)."""
+    """After consecutive outages the sink is not called, and intake drops to zero."""
     now = [0.0]
     sink = FlakySink(answers=["down", "down"])
     guarded = guard(sink, now)
     health = Health()
     pressure = Backpressure([guarded], health)
-    with pytest.raises(SinkUnavailableError):
-        await guarded.apply(effect())
-    with pytest.raises(SinkThrottledError, match="is down"):
-        await guarded.apply(effect())
+    for _ in range(2):
+        with pytest.raises(SinkUnavailableError):
+            await guarded.apply(effect())
     assert pressure.intake_limit() == 0
     assert not health.ready and "breaker:backend" in health.failing()
     with pytest.raises(SinkThrottledError, match="circuit breaker is open") as caught:
@@ -87,10 +84,9 @@ async def test_half_open_takes_one_probe_and_recovery_reopens_intake() -> None:
     guarded = guard(sink, now)
     health = Health()
     pressure = Backpressure([guarded], health)
-    with pytest.raises(SinkUnavailableError):
-        await guarded.apply(effect())
-    with pytest.raises(SinkThrottledError):
-        await guarded.apply(effect())  # the failure that opens the breaker is held
+    for _ in range(2):
+        with pytest.raises(SinkUnavailableError):
+            await guarded.apply(effect())
     now[0] = 30
     assert pressure.intake_limit() == 1
     assert (await guarded.apply(effect())).ref == "T-1"

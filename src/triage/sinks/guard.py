@@ -15,8 +15,7 @@ message at a time through; a success closes the breaker and intake resumes.
                                   probe where it has one: when that fails too, the service is
                                   down, not this message's call, so the breaker opens at once
                                   and the message is held (a lone alert used to spend its
-                                  receives, and reach the DLQ, before five failures opened it).
-                                  The failure that opens the breaker is held as well
+                                  receives, and reach the DLQ, before five failures opened it)
     Backpressure(guards, health)  intake_limit(): 0 = take nothing, 1 = probe, None = no limit;
                                   reports `breaker:<sink>` conditions for /readyz
 """
@@ -86,14 +85,9 @@ class GuardedSink:
         except SinkUnavailableError as exc:
             if self.breaker.state is BreakerState.CLOSED and not await self._down():
                 self.breaker.failure()
-                if self.breaker.state is BreakerState.CLOSED:
-                    raise  # as far as anyone can tell, this message's own failure
-                # This failure opened the breaker: the service fails every call though its
-                # probe answers (a backend whose database is down still answers OPTIONS). The
-                # message waits with the others instead of spending one more receive.
-            else:
-                # Down: found so by its probe, or its breaker opened (or stayed open) meanwhile.
-                self.breaker.trip()
+                raise
+            # Down: found so by its probe, or its breaker opened (or stayed open) meanwhile.
+            self.breaker.trip()
             raise SinkThrottledError(
                 f"{self.name} is down ({exc}); held until its probe finds it back",
                 retry_after_s=self.breaker.reset_s,
