@@ -534,6 +534,20 @@ CASES = [
         'Property: app.client-secret\n    Value: "s3cr3t"\n',
         'Property: app.client-secret\n    Value: "[REDACTED:password]"\n',
     ),
+    # XML and config files name the secret in an attribute: its value (attribute or content) goes.
+    (
+        '<add key="Password" value="s3cr3tValue"/>',
+        '<add key="Password" value="[REDACTED:password]"/>',
+    ),
+    (
+        "<property name='password' value='hunter2 x' />",
+        "<property name='password' value='[REDACTED:password]' />",
+    ),
+    (
+        '<entry key="db.password">hunter2</entry>',
+        '<entry key="db.password">[REDACTED:password]</entry>',
+    ),
+    ('<param name="api_key" value="abc123">', '<param name="api_key" value="[REDACTED:password]">'),
 ]
 
 
@@ -603,6 +617,7 @@ KEEP = [
     "caf\u00e9 na\u00efve \ufb01le \u00bd \u03c4\u03bf\u03ba\u03b5\u03bd: \u03b1\u03b2\u03b3",
     "password_policy\n  Input should be 'a' [type=enum, input_value='strict', input_type=str]",
     "    Property: server.port\n    Value: 80x\n    Origin: env",
+    '<add key="Port" value="5432"/> <entry key="db.host">db</entry> <param name="x" value="y">',
 ]
 
 
@@ -905,6 +920,8 @@ HOSTILE = [
     "\uff50\uff41\uff53\uff53\uff57\uff4f\uff52\uff44\uff1d" * 100_000,
     "p\u0430ss" * 250_000,
     "p\u0430ss \u0432" * 150_000,
+    '<add key="password" ' * 50_000,
+    "<entry key='db.password'>" + "x" * 1_000_000,
 ]
 
 

@@ -48,8 +48,10 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
                                   bare session cookies (PHPSESSID=, JSESSIONID=, session= …)
     [REDACTED:password]           passwords in URLs and DSNs (user:pass@host), in commands
                                   (curl -u user:pass, --db-password …, mysql -pX, sshpass -p X,
-                                  docker login -p X); SQL PASSWORD '…'; XML <password>; a
-                                  Kubernetes env entry's value; the value after a name
+                                  docker login -p X); SQL PASSWORD '…'; XML <password>; the
+                                  value of an XML element whose key= or name= is a secret's
+                                  (<add key="Password" value="…"/>); a Kubernetes env entry's
+                                  value; the value after a name
                                   like password, secret, token, api_key (DB_PASSWORD=…,
                                   PGPASSWORD=…, REDIS_PASS=…, "client_secret": "…", x-api-key: …,
                                   API key: …, SECRET_KEY_BASE=…), quoted or not; the values
@@ -291,6 +293,14 @@ def _named_value(match: re.Match[str]) -> str:
         return match[0]
     quote_mark = match["double"] or (match.groupdict().get("single") or "")
     return f"{match[1]}{quote_mark}[REDACTED:password]{quote_mark}"
+
+
+def _xml_named_value(match: re.Match[str]) -> str:
+    """An XML attribute's or element's value under a name read whole (`name`): replaced, its
+    closing quote kept, if the name says secret; else the match unchanged."""
+    if not secret_named(match["name"]):
+        return match[0]
+    return f"{match[1]}[REDACTED:password]{match['vq'] or ''}"
 
 
 _EMAIL = "[REDACTED:email]"
@@ -675,6 +685,20 @@ _RULES: tuple[_Rule, ...] = (
         "<token>",
         "<api",
         "<client",
+        flags=re.IGNORECASE,
+    ),
+    # An XML or config element whose first attribute names the secret (`<add key="Password"
+    # value="…"/>`, `<property name="api_key" value="…"/>`, `<entry key="db.password">…</entry>`):
+    # the value attribute right after it, or the element's text, goes. The name is read whole,
+    # then asked (`secret_named`), so `<add key="Port" value="5432"/>` stays.
+    _rule(
+        r"(<[A-Za-z][\w:.-]{0,64}+[ \t]{1,8}+(?:key|name)[ \t]{0,3}=[ \t]{0,3}(?P<nq>[\"'])"
+        r"(?P<name>[^\"'<>\n]{1,128}+)(?P=nq)"
+        r"(?:[ \t\r\n]{1,20}+value[ \t]{0,3}=[ \t]{0,3}(?P<vq>[\"'])|[ \t]{0,8}+>))(?!\[REDACTED)"
+        r"""(?(vq)(?:(?<=")[^"\n]{1,1024}+"|(?<=')[^'\n]{1,1024}+')|[^<\n]{1,1024}+(?=</))""",
+        _xml_named_value,
+        "key",
+        "name",
         flags=re.IGNORECASE,
     ),
     _rule(
