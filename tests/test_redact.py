@@ -548,6 +548,12 @@ CASES = [
         '<entry key="db.password">[REDACTED:password]</entry>',
     ),
     ('<param name="api_key" value="abc123">', '<param name="api_key" value="[REDACTED:password]">'),
+    # A token as a URL's user, with no password: the token goes, scheme and host stay.
+    ("nats://s3cr3tT0kenAbC123@nats:4222", "nats://[REDACTED:token]@nats:4222"),
+    (
+        "git clone https://" + _run(40) + "@github.com/acme/api.git",
+        "git clone https://[REDACTED:token]@github.com/acme/api.git",
+    ),
 ]
 
 
@@ -618,6 +624,7 @@ KEEP = [
     "password_policy\n  Input should be 'a' [type=enum, input_value='strict', input_type=str]",
     "    Property: server.port\n    Value: 80x\n    Origin: env",
     '<add key="Port" value="5432"/> <entry key="db.host">db</entry> <param name="x" value="y">',
+    "ssh://git@host/x postgres://app@db/x http://user@host amqp://Deploy2024@rabbit:5672",
 ]
 
 
@@ -922,6 +929,8 @@ HOSTILE = [
     "p\u0430ss \u0432" * 150_000,
     '<add key="password" ' * 50_000,
     "<entry key='db.password'>" + "x" * 1_000_000,
+    "https://" + "Ab1" * 400_000 + "@x",
+    "https://Ab1Ab1Ab1Ab1Ab1Ab1" * 50_000,
 ]
 
 

@@ -30,7 +30,8 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
                                   dp.ct./dp.sa., Square sq0atp-/sq0csp-, RubyGems rubygems_, age
                                   AGE-SECRET-KEY-1; Databricks dapi + 32 hex, Pulumi pul- + 40 hex;
                                   Teams webhook and PagerDuty integration URL paths, a Sentry
-                                  DSN's key
+                                  DSN's key, a random-looking URL user without a password
+                                  (nats://<token>@host)
     [REDACTED:aws-signature]      values of X-Amz-Signature, X-Amz-Credential, X-Amz-Security-Token
                                   (presigned URLs, headers) and a SigV4 header's Signature=<64 hex>
     [REDACTED:url-signature]      the signature of other signed URLs: Signature= in a query (S3's
@@ -554,6 +555,14 @@ _RULES: tuple[_Rule, ...] = (
         r"\1[REDACTED:cookie]",
         "cookie",
         flags=re.IGNORECASE,
+    ),
+    # A token as a URL's user, with no password (nats://<token>@nats:4222, https://<token>@github.com):
+    # a random-looking user goes, a plain one (git@, app@, user@) stays. Before the e-mail rule,
+    # which would take the user and the host together.
+    _rule(
+        r"(://(?<=[A-Za-z0-9]://))(?!\[REDACTED)([A-Za-z0-9._~%+=-]{16,512}+)@(?=[A-Za-z0-9\[])",
+        lambda m: f"{m[1]}[REDACTED:token]@" if _random_looking(m[2]) else m[0],
+        "://",
     ),
     # user:password@host in any URL or DSN (postgres://, redis://, amqp://, https://, …)
     # The password runs to the last @ before the host (p@ss@host), and may hold a / that
