@@ -554,6 +554,14 @@ CASES = [
         "git clone https://" + _run(40) + "@github.com/acme/api.git",
         "git clone https://[REDACTED:token]@github.com/acme/api.git",
     ),
+    # Python's triple-quoted strings: the value goes whole, its quotes stay.
+    ('password = """hunter2"""', 'password = """[REDACTED:password]"""'),
+    ("token='''abc'''", "token='''[REDACTED:password]'''"),
+    ('password = """unclosed value', 'password = """[REDACTED:password] value'),
+    (
+        'SECRET_KEY = """two\nlines"""\nDEBUG = 1',
+        'SECRET_KEY = """[REDACTED:password]"""\nDEBUG = 1',
+    ),
 ]
 
 
@@ -931,6 +939,9 @@ HOSTILE = [
     "<entry key='db.password'>" + "x" * 1_000_000,
     "https://" + "Ab1" * 400_000 + "@x",
     "https://Ab1Ab1Ab1Ab1Ab1Ab1" * 50_000,
+    'password = """' + "x" * 1_000_000,
+    "token='''" * 110_000,
+    'password="""x"' * 70_000,
 ]
 
 

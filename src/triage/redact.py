@@ -281,7 +281,13 @@ _SECRET_NAME_NEEDLES = (
 
 def _keep_quotes(match: re.Match[str]) -> str:
     """The name, separator and quotes of a `name = "value"` pair, the value replaced."""
-    quote_mark = match["escaped"] or match["double"] or match["single"]
+    quote_mark = (
+        match["tdouble"]
+        or match["tsingle"]
+        or match["escaped"]
+        or match["double"]
+        or match["single"]
+    )
     if quote_mark:
         return f"{match['head']}{quote_mark}[REDACTED:password]{quote_mark}"
     return f"{match['head']}{match['open']}[REDACTED:password]"
@@ -764,15 +770,18 @@ _RULES: tuple[_Rule, ...] = (
     # name=value pairs by the name. A quoted value goes whole, spaces and all; its quotes stay.
     _rule(
         rf"(?P<head>{_SECRET_NAME}{_ASSIGN})"
-        r"""(?!\\?["']?\[REDACTED)"""
+        r"""(?!\\?(?:""\"|'''|["'])?\[REDACTED)"""
         r"(?![|>][+-]?[0-9]?[ \t]{0,8}(?:\r?\n|$))"  # a block scalar's marker: the rule above
         # A value that says something about the secret, not the secret: MySQL's "(using
         # password: YES)", "password: null", an already masked "********".
         r"""(?!\\?["']?(?:YES|NO|null|none|true|false|\*{3,64})(?![\w*]))"""
-        r"""(?:(?P<escaped>\\")[^"\\\n]{1,512}\\\""""  # \"…\": JSON inside a JSON string
+        # Python's triple-quoted strings, over lines, to the closing triple quote.
+        r"""(?:(?P<tdouble>""\")(?:[^"\\]|\\.|"(?!"")){1,2048}+""\""""
+        r"""|(?P<tsingle>''')(?:[^'\\]|\\.|'(?!'')){1,2048}+'''"""
+        r"""|(?P<escaped>\\")[^"\\\n]{1,512}\\\""""  # \"…\": JSON inside a JSON string
         r"""|(?P<double>")(?:[^"\\\n]|\\.){1,512}\""""  # "…" with backslash escapes
         r"""|(?P<single>')[^'\n]{1,512}'"""
-        r"""|(?P<open>\\?["']?)(?:[^\s&;,"'}\\]|\\(?!["'])){1,512})""",  # bare, or unclosed
+        r"""|(?P<open>\\?(?:""\"|'''|["'])?)(?:[^\s&;,"'}\\]|\\(?!["'])){1,512})""",  # bare, or unclosed
         _keep_quotes,
         *_SECRET_NAME_NEEDLES,
         flags=re.IGNORECASE,
