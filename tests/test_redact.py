@@ -562,6 +562,13 @@ CASES = [
         'SECRET_KEY = """two\nlines"""\nDEBUG = 1',
         'SECRET_KEY = """[REDACTED:password]"""\nDEBUG = 1',
     ),
+    # Google OAuth client secrets, Azure AD client secrets, Alibaba and Tencent Cloud key ids.
+    ("google GOCSPX-" + _run(28, URLSAFE) + " ok", "google [REDACTED:token] ok"),
+    ("azure abc8Q~" + _run(34, "aB3dE5fG7h~J9kL2_mN4.pQ6-") + " ok", "azure [REDACTED:token] ok"),
+    (
+        "aliyun LTAI" + _run(20) + ", tencent AKID" + _run(32),
+        "aliyun [REDACTED:token], tencent [REDACTED:token]",
+    ),
 ]
 
 
@@ -633,6 +640,7 @@ KEEP = [
     "    Property: server.port\n    Value: 80x\n    Origin: env",
     '<add key="Port" value="5432"/> <entry key="db.host">db</entry> <param name="x" value="y">',
     "ssh://git@host/x postgres://app@db/x http://user@host amqp://Deploy2024@rabbit:5672",
+    "GOCSPX-short LTAIL AKIDS abc8Q~x Q~ LTAI_config AKID-1234",
 ]
 
 
@@ -941,6 +949,8 @@ HOSTILE = [
     "https://Ab1Ab1Ab1Ab1Ab1Ab1" * 50_000,
     'password = """' + "x" * 1_000_000,
     "token='''" * 110_000,
+    "abc8Q~" * 180_000,
+    "GOCSPX-LTAIAKID" * 70_000,
     'password="""x"' * 70_000,
 ]
 

@@ -29,6 +29,9 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
                                   ATATT3, Linear lin_api_, Postman PMAK-, Doppler dp.pt./dp.st./
                                   dp.ct./dp.sa., Square sq0atp-/sq0csp-, RubyGems rubygems_, age
                                   AGE-SECRET-KEY-1; Databricks dapi + 32 hex, Pulumi pul- + 40 hex;
+                                  Google OAuth client secrets GOCSPX- + 28, Azure AD client
+                                  secrets (40 characters, …8Q~…), Alibaba Cloud LTAI + 12-20,
+                                  Tencent Cloud AKID + 32;
                                   Teams webhook and PagerDuty integration URL paths, a Sentry
                                   DSN's key, a random-looking URL user without a password
                                   (nats://<token>@host)
@@ -456,11 +459,23 @@ _RULES: tuple[_Rule, ...] = (
     _rule(rf"{_prefixed('sk-')}(?:proj-|ant-)?{_B64URL}{{20,200}}", "[REDACTED:api-key]", "sk-"),
     _rule(
         rf"(?:{_prefixed(*_VENDOR_PREFIXES)}[A-Za-z0-9_+/=-]{{20,400}}"
-        rf"|{_prefixed('dapi')}[0-9a-f]{{32}}(?:-[0-9]{{1,2}})?|{_prefixed('pul-')}[0-9a-f]{{40}}){_END}",
+        rf"|{_prefixed('dapi')}[0-9a-f]{{32}}(?:-[0-9]{{1,2}})?|{_prefixed('pul-')}[0-9a-f]{{40}}"
+        # Google OAuth client secrets, Alibaba Cloud and Tencent Cloud access key ids.
+        rf"|{_prefixed('GOCSPX-')}{_B64URL}{{28}}|{_prefixed('LTAI')}[A-Za-z0-9]{{12,20}}"
+        rf"|{_prefixed('AKID')}[A-Za-z0-9]{{32}}){_END}",
         "[REDACTED:token]",
         *_VENDOR_PREFIXES,
         "dapi",
         "pul-",
+        "GOCSPX-",
+        "LTAI",
+        "AKID",
+    ),
+    # Azure AD (Entra ID) client secrets: 40 characters, the fourth a digit and then `Q~`.
+    _rule(
+        r"(?<![A-Za-z0-9_~.-])[A-Za-z0-9_.-]{3}[0-9]Q~[A-Za-z0-9_~.-]{34}(?![A-Za-z0-9_~.-])",
+        "[REDACTED:token]",
+        "Q~",
     ),
     # AWS request signing: a presigned URL's query, the headers, a SigV4 Authorization header.
     # Before the access key rule, so a credential scope goes whole rather than in pieces.
