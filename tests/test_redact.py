@@ -569,6 +569,9 @@ CASES = [
         "aliyun LTAI" + _run(20) + ", tencent AKID" + _run(32),
         "aliyun [REDACTED:token], tencent [REDACTED:token]",
     ),
+    # A bare pwd is the working directory when its value is a path; else it is a password.
+    ("pwd=hunter2 db_pwd=s3cr3t", "pwd=[REDACTED:password] db_pwd=[REDACTED:password]"),
+    ("DB_PWD=/srv/app", "DB_PWD=[REDACTED:password]"),
 ]
 
 
@@ -641,6 +644,8 @@ KEEP = [
     '<add key="Port" value="5432"/> <entry key="db.host">db</entry> <param name="x" value="y">',
     "ssh://git@host/x postgres://app@db/x http://user@host amqp://Deploy2024@rabbit:5672",
     "GOCSPX-short LTAIL AKIDS abc8Q~x Q~ LTAI_config AKID-1234",
+    "PWD=/srv/app pwd: /home/ubuntu OLDPWD=/tmp",
+    'export PWD="/srv/app"; {"PWD": "/var/lib/app-1.2/x"} cwd=/x',
 ]
 
 

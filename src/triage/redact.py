@@ -58,7 +58,8 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
                                   value; the value after a name
                                   like password, secret, token, api_key (DB_PASSWORD=…,
                                   PGPASSWORD=…, REDIS_PASS=…, "client_secret": "…", x-api-key: …,
-                                  API key: …, SECRET_KEY_BASE=…), quoted or not; the values
+                                  API key: …, SECRET_KEY_BASE=…), quoted or not (a bare
+                                  PWD=/srv/app, the working directory, stays); the values
                                   of JSON keys named like that, and the second string of a
                                   [name, value] pair named like that (Sentry's request headers,
                                   cookies and tags are lists of such pairs)
@@ -282,8 +283,27 @@ _SECRET_NAME_NEEDLES = (
 )
 
 
+#: An absolute path, quoted or not: the value of a bare `PWD` (the working directory).
+_PATH_VALUE = re.compile(r"""(\\?["']?)/[\w.~@+:/-]{0,1024}\1""")
+
+
+def _working_directory(match: re.Match[str]) -> bool:
+    """A bare `pwd`/`PWD` (no prefix: not `db_pwd`) whose value is an absolute path: the
+    shell's working directory, not a password."""
+    start = match.start("name")
+    before = match.string[start - 1 : start]
+    return (
+        match["name"].lower() == "pwd"
+        and not (before.isalnum() or before in ("_", ".", "-"))
+        and _PATH_VALUE.fullmatch(match["value"]) is not None
+    )
+
+
 def _keep_quotes(match: re.Match[str]) -> str:
-    """The name, separator and quotes of a `name = "value"` pair, the value replaced."""
+    """The name, separator and quotes of a `name = "value"` pair, the value replaced; a bare
+    `PWD` whose value is a path stays as it is."""
+    if _working_directory(match):
+        return match[0]
     quote_mark = (
         match["tdouble"]
         or match["tsingle"]
@@ -784,14 +804,14 @@ _RULES: tuple[_Rule, ...] = (
     ),
     # name=value pairs by the name. A quoted value goes whole, spaces and all; its quotes stay.
     _rule(
-        rf"(?P<head>{_SECRET_NAME}{_ASSIGN})"
+        rf"(?P<head>(?P<name>{_SECRET_NAME}){_ASSIGN})"
         r"""(?!\\?(?:""\"|'''|["'])?\[REDACTED)"""
         r"(?![|>][+-]?[0-9]?[ \t]{0,8}(?:\r?\n|$))"  # a block scalar's marker: the rule above
         # A value that says something about the secret, not the secret: MySQL's "(using
         # password: YES)", "password: null", an already masked "********".
         r"""(?!\\?["']?(?:YES|NO|null|none|true|false|\*{3,64})(?![\w*]))"""
         # Python's triple-quoted strings, over lines, to the closing triple quote.
-        r"""(?:(?P<tdouble>""\")(?:[^"\\]|\\.|"(?!"")){1,2048}+""\""""
+        r"""(?P<value>(?P<tdouble>""\")(?:[^"\\]|\\.|"(?!"")){1,2048}+""\""""
         r"""|(?P<tsingle>''')(?:[^'\\]|\\.|'(?!'')){1,2048}+'''"""
         r"""|(?P<escaped>\\")[^"\\\n]{1,512}\\\""""  # \"…\": JSON inside a JSON string
         r"""|(?P<double>")(?:[^"\\\n]|\\.){1,512}\""""  # "…" with backslash escapes
