@@ -572,6 +572,13 @@ CASES = [
     # A bare pwd is the working directory when its value is a path; else it is a password.
     ("pwd=hunter2 db_pwd=s3cr3t", "pwd=[REDACTED:password] db_pwd=[REDACTED:password]"),
     ("DB_PWD=/srv/app", "DB_PWD=[REDACTED:password]"),
+    # A template's placeholder as the value is no secret; a default written into it is.
+    ("password: ${DB_PASSWORD:-hunter2}", "password: ${DB_PASSWORD:-[REDACTED:password]}"),
+    ("DB_PASS=${DB_PASS:=s3cr3t} x", "DB_PASS=${DB_PASS:=[REDACTED:password]} x"),
+    (
+        "password=$Tr0ngPa55 password=%shunter2",
+        "password=[REDACTED:password] password=[REDACTED:password]",
+    ),
 ]
 
 
@@ -646,6 +653,14 @@ KEEP = [
     "GOCSPX-short LTAIL AKIDS abc8Q~x Q~ LTAI_config AKID-1234",
     "PWD=/srv/app pwd: /home/ubuntu OLDPWD=/tmp",
     'export PWD="/srv/app"; {"PWD": "/var/lib/app-1.2/x"} cwd=/x',
+    "password: ${{ secrets.DB_PASSWORD }}",
+    "password: {{ .Values.db.password }}",
+    "password=$DB_PASSWORD token=$token",
+    "password: ${DB_PASSWORD}",
+    "password=%s",
+    "password=%(pw)s",
+    'DB_PASSWORD: "${{ secrets.DB_PASSWORD }}"\n{"password": "{{ .Values.pw | b64enc }}"}',
+    "password: ${DB_PASSWORD:-}",
 ]
 
 
@@ -956,6 +971,9 @@ HOSTILE = [
     "token='''" * 110_000,
     "abc8Q~" * 180_000,
     "GOCSPX-LTAIAKID" * 70_000,
+    "password: ${{ " * 80_000,
+    "password=${A:-" * 80_000,
+    "password=$" + "A" * 1_000_000,
     'password="""x"' * 70_000,
 ]
 

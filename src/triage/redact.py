@@ -59,7 +59,10 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
                                   like password, secret, token, api_key (DB_PASSWORD=…,
                                   PGPASSWORD=…, REDIS_PASS=…, "client_secret": "…", x-api-key: …,
                                   API key: …, SECRET_KEY_BASE=…), quoted or not (a bare
-                                  PWD=/srv/app, the working directory, stays); the values
+                                  PWD=/srv/app, the working directory, stays; so does a value
+                                  that is wholly a template's placeholder, ${{ secrets.X }},
+                                  {{ .Values.x }}, ${X}, $X, %s, while the default of
+                                  ${X:-…} goes); the values
                                   of JSON keys named like that, and the second string of a
                                   [name, value] pair named like that (Sentry's request headers,
                                   cookies and tags are lists of such pairs)
@@ -194,6 +197,18 @@ _B64URL = "[A-Za-z0-9_-]"  # … of a URL-safe one
 #: `=>` is never taken back to make `>` the value, nor a space to make it the value's start.
 _ASSIGN = r"""(?:\\?["'])?[ \t\u00a0]{0,3}(?>=>|:=|=|:)(?>\s{0,3}[ \t]{0,61})"""
 _OPEN_QUOTE = r"""(?:\\?["'])?"""
+#: A value that is wholly a template's placeholder, quoted or not, says where the secret comes
+#: from, not what it is: GitHub Actions' `${{ secrets.X }}`, Helm's and Jinja's `{{ .Values.x }}`
+#: (no quoted literal inside), the shell's `${DB_PASSWORD}` and `$DB_PASSWORD` (one case only:
+#: `$Tr0ngPa55` is a password), printf's `%s` and `%(pw)s`. A lookahead: the value is kept.
+_TEMPLATE_VALUE = (
+    r"""(?!\\?["']?"""
+    r"(?:\$?\{\{[\w.$| \t-]{1,256}+\}\}"
+    r"|\$\{[A-Za-z_][\w.]{0,127}+(?::?[-=])?\}"
+    r"|(?-i:\$(?:[A-Z_][A-Z0-9_]{0,127}+|[a-z_][a-z0-9_]{0,127}+))"
+    r"|%(?:\([A-Za-z_]\w{0,63}+\))?[sdr])"
+    r"""\\?["']?(?:[\s&;,"'}\\]|$))"""
+)
 #: A command's directory (`/usr/bin/mysql`), possessive: nothing to give back.
 _COMMAND_PATH = r"(?:[^\s|;&()]{0,200}+/)?"
 
@@ -313,6 +328,8 @@ def _keep_quotes(match: re.Match[str]) -> str:
     )
     if quote_mark:
         return f"{match['head']}{quote_mark}[REDACTED:password]{quote_mark}"
+    if match["shell"]:
+        return f"{match['head']}{match['shell']}[REDACTED:password]}}"
     return f"{match['head']}{match['open']}[REDACTED:password]"
 
 
@@ -805,8 +822,11 @@ _RULES: tuple[_Rule, ...] = (
     # name=value pairs by the name. A quoted value goes whole, spaces and all; its quotes stay.
     _rule(
         rf"(?P<head>(?P<name>{_SECRET_NAME}){_ASSIGN})"
-        r"""(?!\\?(?:""\"|'''|["'])?\[REDACTED)"""
-        r"(?![|>][+-]?[0-9]?[ \t]{0,8}(?:\r?\n|$))"  # a block scalar's marker: the rule above
+        # Not a placeholder (`-[REDACTED…`: a shell default already redacted, below), nor the
+        # empty default of `${DB_PASSWORD:-}`.
+        r"""(?!\\?(?:""\"|'''|["'])?-?\[REDACTED|-\})"""
+        + _TEMPLATE_VALUE
+        + r"(?![|>][+-]?[0-9]?[ \t]{0,8}(?:\r?\n|$))"  # a block scalar's marker: the rule above
         # A value that says something about the secret, not the secret: MySQL's "(using
         # password: YES)", "password: null", an already masked "********".
         r"""(?!\\?["']?(?:YES|NO|null|none|true|false|\*{3,64})(?![\w*]))"""
@@ -816,6 +836,8 @@ _RULES: tuple[_Rule, ...] = (
         r"""|(?P<escaped>\\")[^"\\\n]{1,512}\\\""""  # \"…\": JSON inside a JSON string
         r"""|(?P<double>")(?:[^"\\\n]|\\.){1,512}\""""  # "…" with backslash escapes
         r"""|(?P<single>')[^'\n]{1,512}'"""
+        # A shell variable with a default (${DB_PASSWORD:-hunter2}): only the default goes.
+        r"|(?P<shell>\$\{[A-Za-z_][A-Za-z0-9_]{0,127}+:?[-=])[^}\s\"'\\]{1,512}+\}"
         r"""|(?P<open>\\?(?:""\"|'''|["'])?)(?:[^\s&;,"'}\\]|\\(?!["'])){1,512})""",  # bare, or unclosed
         _keep_quotes,
         *_SECRET_NAME_NEEDLES,
