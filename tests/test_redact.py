@@ -579,6 +579,28 @@ CASES = [
         "password=$Tr0ngPa55 password=%shunter2",
         "password=[REDACTED:password] password=[REDACTED:password]",
     ),
+    # A template's placeholder with a literal inside: the literal goes, the placeholder stays.
+    (
+        'password: {{ pw | default("hunter2") }}',
+        'password: {{ pw | default("[REDACTED:password]") }}',
+    ),
+    (
+        'password: {{ .Values.pw | default "hunter2" }} x',
+        'password: {{ .Values.pw | default "[REDACTED:password]" }} x',
+    ),
+    (
+        "DB_PASSWORD: \"{{ lookup('env', 'PW') | default('s3cr3t') }}\"",
+        "DB_PASSWORD: \"{{ lookup('[REDACTED:password]', '[REDACTED:password]')"
+        " | default('[REDACTED:password]') }}\"",
+    ),
+    (
+        "token: ${{ github.event.x || 'abc123' }}",
+        "token: ${{ github.event.x || '[REDACTED:password]' }}",
+    ),
+    (
+        "password: {{ .Values.pw | default `hunter2` }}",
+        "password: {{ .Values.pw | default `[REDACTED:password]` }}",
+    ),
 ]
 
 
@@ -661,6 +683,7 @@ KEEP = [
     "password=%(pw)s",
     'DB_PASSWORD: "${{ secrets.DB_PASSWORD }}"\n{"password": "{{ .Values.pw | b64enc }}"}',
     "password: ${DB_PASSWORD:-}",
+    "password: {{ pw | default(other) }}",
 ]
 
 
@@ -975,6 +998,8 @@ HOSTILE = [
     "password=${A:-" * 80_000,
     "password=$" + "A" * 1_000_000,
     'password="""x"' * 70_000,
+    "password: {{ " + "(" * 1_000_000,
+    'password: "{{ x("' * 60_000,
 ]
 
 

@@ -62,7 +62,8 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
                                   PWD=/srv/app, the working directory, stays; so does a value
                                   that is wholly a template's placeholder, ${{ secrets.X }},
                                   {{ .Values.x }}, ${X}, $X, %s, while the default of
-                                  ${X:-…} goes); the values
+                                  ${X:-…} goes, and so does a quoted literal inside a
+                                  placeholder, {{ pw | default("…") }}); the values
                                   of JSON keys named like that, and the second string of a
                                   [name, value] pair named like that (Sentry's request headers,
                                   cookies and tags are lists of such pairs)
@@ -314,11 +315,27 @@ def _working_directory(match: re.Match[str]) -> bool:
     )
 
 
+#: A quoted literal inside a template's placeholder: `"hunter2"`, `'x'`, `\\"x\\"`, Go's `` `x` ``.
+_TEMPLATE_LITERAL = re.compile(r"""(?P<q>\\?["'`])(?:(?!(?P=q))[^\n]){0,512}?(?P=q)""")
+
+
+def _redacted_literal(match: re.Match[str]) -> str:
+    """A template's quoted literal replaced, its quotes kept; an empty one stays."""
+    quote_mark = match["q"]
+    if len(match[0]) == 2 * len(quote_mark):
+        return match[0]
+    return f"{quote_mark}[REDACTED:password]{quote_mark}"
+
+
 def _keep_quotes(match: re.Match[str]) -> str:
     """The name, separator and quotes of a `name = "value"` pair, the value replaced; a bare
-    `PWD` whose value is a path stays as it is."""
+    `PWD` whose value is a path stays as it is, and a template's placeholder loses only the
+    quoted literals inside it."""
     if _working_directory(match):
         return match[0]
+    if match["template"]:
+        template = _TEMPLATE_LITERAL.sub(_redacted_literal, match["template"])
+        return f"{match['head']}{match['tq']}{template}{match['tq']}"
     quote_mark = (
         match["tdouble"]
         or match["tsingle"]
@@ -830,8 +847,11 @@ _RULES: tuple[_Rule, ...] = (
         # A value that says something about the secret, not the secret: MySQL's "(using
         # password: YES)", "password: null", an already masked "********".
         r"""(?!\\?["']?(?:YES|NO|null|none|true|false|\*{3,64})(?![\w*]))"""
+        # A template's placeholder that holds a quoted literal (`{{ pw | default("hunter2") }}`):
+        # the literals go, the placeholder stays (`_keep_quotes`).
+        r"""(?P<value>(?P<tq>\\?["']?)(?P<template>\$?\{\{[^{}\n]{1,512}+\}\})(?P=tq)"""
         # Python's triple-quoted strings, over lines, to the closing triple quote.
-        r"""(?P<value>(?P<tdouble>""\")(?:[^"\\]|\\.|"(?!"")){1,2048}+""\""""
+        r"""|(?P<tdouble>""\")(?:[^"\\]|\\.|"(?!"")){1,2048}+""\""""
         r"""|(?P<tsingle>''')(?:[^'\\]|\\.|'(?!'')){1,2048}+'''"""
         r"""|(?P<escaped>\\")[^"\\\n]{1,512}\\\""""  # \"…\": JSON inside a JSON string
         r"""|(?P<double>")(?:[^"\\\n]|\\.){1,512}\""""  # "…" with backslash escapes
