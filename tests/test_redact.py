@@ -548,6 +548,35 @@ CASES = [
         '<entry key="db.password">[REDACTED:password]</entry>',
     ),
     ('<param name="api_key" value="abc123">', '<param name="api_key" value="[REDACTED:password]">'),
+    # … in any order, with other attributes between, within one tag.
+    (
+        '<add value="s3cr3tValue" key="Password"/>',
+        '<add value="[REDACTED:password]" key="Password"/>',
+    ),
+    (
+        '<add key="Password" xdt:Transform="Replace" value="hunter2 x"/>',
+        '<add key="Password" xdt:Transform="Replace" value="[REDACTED:password]"/>',
+    ),
+    (
+        "<property value='s3cr3t' name=\"db.password\" />",
+        "<property value='[REDACTED:password]' name=\"db.password\" />",
+    ),
+    (
+        '<add\n  value="s3cr3t"\n  type="string"\n  key="ClientSecret" />',
+        '<add\n  value="[REDACTED:password]"\n  type="string"\n  key="ClientSecret" />',
+    ),
+    (
+        '{"cfg": "<add value=\\"x1\\" key=\\"Password\\"/>"}',
+        '{"cfg": "<add value=\\"[REDACTED:password]\\" key=\\"Password\\"/>"}',
+    ),
+    (
+        '<entry type="string" key="db.password">hunter2</entry>',
+        '<entry type="string" key="db.password">[REDACTED:password]</entry>',
+    ),
+    (
+        '<add key="Port" value="5432"/><add value="x1" key="api_key"/>',
+        '<add key="Port" value="5432"/><add value="[REDACTED:password]" key="api_key"/>',
+    ),
     # A token as a URL's user, with no password: the token goes, scheme and host stay.
     ("nats://s3cr3tT0kenAbC123@nats:4222", "nats://[REDACTED:token]@nats:4222"),
     (
@@ -684,6 +713,9 @@ KEEP = [
     'DB_PASSWORD: "${{ secrets.DB_PASSWORD }}"\n{"password": "{{ .Values.pw | b64enc }}"}',
     "password: ${DB_PASSWORD:-}",
     "password: {{ pw | default(other) }}",
+    '<add value="5432" key="Port"/> <add key="Port" xdt:Transform="Replace" value="5432"/>',
+    '<add key="Password" type="x"/> <item value="v1">password</item> <a value="b" keyname="pwd">',
+    '<add value="v" key="Port"> key="password" value="x"',
 ]
 
 
@@ -1000,6 +1032,10 @@ HOSTILE = [
     'password="""x"' * 70_000,
     "password: {{ " + "(" * 1_000_000,
     'password: "{{ x("' * 60_000,
+    '<add value="' + "x" * 1_000_000,
+    '<add value="x" ' * 70_000,
+    '<add a="b" ' * 90_000 + 'key="password" value="x">',
+    "<a " + 'key="password" value="x" ' * 40_000,
 ]
 
 

@@ -53,8 +53,9 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
     [REDACTED:password]           passwords in URLs and DSNs (user:pass@host), in commands
                                   (curl -u user:pass, --db-password …, mysql -pX, sshpass -p X,
                                   docker login -p X); SQL PASSWORD '…'; XML <password>; the
-                                  value of an XML element whose key= or name= is a secret's
-                                  (<add key="Password" value="…"/>); a Kubernetes env entry's
+                                  value of an XML element whose key= or name= is a secret's,
+                                  in any order (<add key="Password" value="…"/>, <add value="…"
+                                  key="Password"/>); a Kubernetes env entry's
                                   value; the value after a name
                                   like password, secret, token, api_key (DB_PASSWORD=…,
                                   PGPASSWORD=…, REDIS_PASS=…, "client_secret": "…", x-api-key: …,
@@ -359,12 +360,47 @@ def _named_value(match: re.Match[str]) -> str:
     return f"{match[1]}{quote_mark}[REDACTED:password]{quote_mark}"
 
 
-def _xml_named_value(match: re.Match[str]) -> str:
-    """An XML attribute's or element's value under a name read whole (`name`): replaced, its
-    closing quote kept, if the name says secret; else the match unchanged."""
-    if not secret_named(match["name"]):
+#: An attribute of a tag, its value quoted (`key="Password"`, `value='x'`, `key=\\"x\\"` inside
+#: a JSON string). Possessive: each value is read once, to its closing quote.
+_XML_ATTRIBUTE = re.compile(
+    r"""(?<=[\s"'])(?P<attr>[\w:.-]{1,64}+)[ \t\r\n]{0,8}+=[ \t\r\n]{0,8}+"""
+    r"""(?:\\"(?P<escaped>[^"\\]{0,1024}+)\\"|"(?P<double>[^"]{0,1024}+)\""""
+    r"""|'(?P<single>[^']{0,1024}+)')"""
+)
+
+
+def _attribute_value(attribute: re.Match[str]) -> str:
+    """The group of an `_XML_ATTRIBUTE` match that holds its value."""
+    for group in ("escaped", "double", "single"):
+        if attribute[group] is not None:
+            return group
+    raise AssertionError("an attribute has a value")
+
+
+def _xml_element(match: re.Match[str]) -> str:
+    """An XML element's start tag (and text, `text`) with the value attribute replaced, or
+    else the text, if a key= or name= attribute names a secret; else the match unchanged."""
+    tag = match[0] if match["text"] is None else match[0][: match.start("text") - match.start()]
+    attributes = list(_XML_ATTRIBUTE.finditer(tag))
+    if not any(
+        a["attr"].lower() in ("key", "name") and secret_named(a[_attribute_value(a)])
+        for a in attributes
+    ):
         return match[0]
-    return f"{match[1]}[REDACTED:password]{match['vq'] or ''}"
+    values = [a for a in attributes if a["attr"].lower() == "value"]
+    if not values:
+        if match["text"] is None or tag.endswith("/>"):
+            return match[0]
+        return f"{tag}[REDACTED:password]"
+    pieces: list[str] = []
+    last = 0
+    for a in values:
+        group = _attribute_value(a)
+        if a[group] and not a[group].startswith("[REDACTED"):
+            pieces += (tag[last : a.start(group)], "[REDACTED:password]")
+            last = a.end(group)
+    pieces.append(match[0][last:])
+    return "".join(pieces)
 
 
 _EMAIL = "[REDACTED:email]"
@@ -771,16 +807,17 @@ _RULES: tuple[_Rule, ...] = (
         "<client",
         flags=re.IGNORECASE,
     ),
-    # An XML or config element whose first attribute names the secret (`<add key="Password"
-    # value="…"/>`, `<property name="api_key" value="…"/>`, `<entry key="db.password">…</entry>`):
-    # the value attribute right after it, or the element's text, goes. The name is read whole,
-    # then asked (`secret_named`), so `<add key="Port" value="5432"/>` stays.
+    # An XML or config element with a key= or name= attribute that names the secret, in any
+    # order and among other attributes (`<add key="Password" value="…"/>`, `<add value="…"
+    # xdt:Transform="Replace" key="Password"/>`, `<property name="api_key" value="…"/>`,
+    # `<entry key="db.password">…</entry>`): its value attribute, or else the element's text,
+    # goes. One tag is read, at most 1,024 characters and never past a `>` (`_xml_element`);
+    # the name is read whole, then asked (`secret_named`), so `<add key="Port" value="5432"/>`
+    # stays.
     _rule(
-        r"(<[A-Za-z][\w:.-]{0,64}+[ \t]{1,8}+(?:key|name)[ \t]{0,3}=[ \t]{0,3}(?P<nq>[\"'])"
-        r"(?P<name>[^\"'<>\n]{1,128}+)(?P=nq)"
-        r"(?:[ \t\r\n]{1,20}+value[ \t]{0,3}=[ \t]{0,3}(?P<vq>[\"'])|[ \t]{0,8}+>))(?!\[REDACTED)"
-        r"""(?(vq)(?:(?<=")[^"\n]{1,1024}+"|(?<=')[^'\n]{1,1024}+')|[^<\n]{1,1024}+(?=</))""",
-        _xml_named_value,
+        r"<[A-Za-z][\w:.-]{0,64}+[ \t\r\n][^<>]{0,1024}+"
+        r"(?:>(?!\[REDACTED)(?P<text>[^<\n]{1,1024}+)(?=</))?",
+        _xml_element,
         "key",
         "name",
         flags=re.IGNORECASE,
