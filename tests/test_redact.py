@@ -175,6 +175,14 @@ CASES = [
     ("<a@b.io>", "<[REDACTED:email]>"),
     ("a@b.co, then", "[REDACTED:email], then"),
     ("ops@eu.example.co.uk.", "[REDACTED:email]."),
+    # A URL's user is not an address; an address elsewhere (mailto:, a query, prose) still is.
+    ("mailto:ops@example.com", "mailto:[REDACTED:email]"),
+    (
+        "http://user@host.example.com/path?to=ops@example.com contact ops@example.com",
+        "http://user@host.example.com/path?to=[REDACTED:email] contact [REDACTED:email]",
+    ),
+    ("https://ops%40example.com@host.example.com/", "https://[REDACTED:email]@host.example.com/"),
+    ("x://a@b.example.com@host.example.com/", "x://[REDACTED:email]@host.example.com/"),
     # Slack
     ("xoxb-123456789012-abcdefABCDEF", "[REDACTED:slack-token]"),
     ("xoxp-1-" + _run(30), "[REDACTED:slack-token]"),
@@ -716,6 +724,8 @@ KEEP = [
     '<add value="5432" key="Port"/> <add key="Port" xdt:Transform="Replace" value="5432"/>',
     '<add key="Password" type="x"/> <item value="v1">password</item> <a value="b" keyname="pwd">',
     '<add value="v" key="Port"> key="password" value="x"',
+    "http://user@host.example.com/path ftp://anonymous@ftp.example.org:21/pub",
+    "see https://first.last@gitlab.example.com. (ssh://deploy@10.0.0.1 too)",
 ]
 
 

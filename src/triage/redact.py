@@ -69,7 +69,8 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
                                   [name, value] pair named like that (Sentry's request headers,
                                   cookies and tags are lists of such pairs)
     [REDACTED:password-hash]      password hashes ($apr1$, crypt $1$/$5$/$6$/$y$, bcrypt, argon2), in full
-    [REDACTED:email]              e-mail addresses
+    [REDACTED:email]              e-mail addresses (not a URL's user and host,
+                                  http://user@host.example.com/, nor a git remote's git@host:)
     [REDACTED:card-number]        payment card numbers (15 or 16 digits, grouped or not, with a
                                   card network's prefix and a valid Luhn check digit)
     [REDACTED:credential]         exact values the process holds (`hold`, and a Redactor's
@@ -414,6 +415,19 @@ def _git_remote(match: re.Match[str]) -> bool:
         match[0].startswith("git@")
         and (start == 0 or text[start - 1] in " \t\n'\"(<=/:,;")
         and text[end : end + 1] in (":", "/")
+    )
+
+
+def _url_user(match: re.Match[str]) -> bool:
+    """An address-shaped match that is a URL's user and host (`http://user@host.example.com/`,
+    `ftp://anonymous@ftp.example.org`): it starts the authority, right after `scheme://`, and
+    nothing but the host follows the `@` (not another `@` or a percent-escape, where the user
+    itself was an address). No person's address, so it stays."""
+    text, start, end = match.string, match.start(), match.end()
+    return (
+        text[start - 3 : start] == "://"
+        and text[start - 4 : start - 3].isalnum()
+        and text[end : end + 1] not in ("@", "%")
     )
 
 
@@ -905,7 +919,7 @@ _RULES: tuple[_Rule, ...] = (
     # dot counts only before another label, so the dot ending a sentence stays outside.
     _rule(
         r"[\w.%+-]{1,64}+@(?:[A-Za-z0-9-]{1,63}+\.(?=[A-Za-z0-9-])){1,8}+[A-Za-z]{2,24}+" + _END,
-        lambda match: match[0] if _git_remote(match) else _EMAIL,
+        lambda match: match[0] if _git_remote(match) or _url_user(match) else _EMAIL,
         "@",
     ),
     # Payment card numbers: 15 or 16 digits, in groups or not, with a card network's prefix and
