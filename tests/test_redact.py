@@ -812,6 +812,43 @@ def test_name_value_objects_named_like_a_secret_are_blanked() -> None:
     }
 
 
+def test_json_values_follow_the_text_rules_exceptions() -> None:
+    """Under a secret-named key, the two values the text rules keep stay too: a bare pwd's
+    absolute path (the working directory) and a value that is wholly a template's placeholder
+    with no literal. Anything else under such a key is blanked, as `name=value` text is."""
+    value = {
+        "PWD": "/srv/app",
+        "pwd": "/home/ubuntu",
+        "password": "${{ secrets.DB_PASSWORD }}",
+        "token": "{{ .Values.token }}",
+        "api_key": "${API_KEY}",
+        "secret": "$SECRET",
+        "DB_PASSWORD": "%s",
+        "env": [{"name": "DB_PASSWORD", "value": "${DB_PASSWORD}"}],
+        "pair": ["X-Api-Key", "$API_KEY"],
+        # Still blanked: a pwd that is no path or not bare, a placeholder with a literal.
+        "Pwd": "hunter2",
+        "db_pwd": "/x",
+        "_pwd": "/x",
+        "passwd": "/etc/x",
+        "client_secret": "${SECRET:-hunter2}",
+        "auth_token": "{{ pw | default('hunter2') }}",
+        "pw_secret": "$Tr0ngPa55",
+        "api-key": "hunter2",
+    }
+    redacted = Redactor().value(value)
+    kept = ["PWD", "pwd", "password", "token", "api_key", "secret", "DB_PASSWORD", "env", "pair"]
+    assert {k: redacted[k] for k in kept} == {k: value[k] for k in kept}
+    assert {k: v for k, v in redacted.items() if k not in kept} == {
+        k: "[REDACTED:password]" for k in value if k not in kept
+    }
+    # The text rules give the same answer for each string (a placeholder with a literal aside:
+    # as text it keeps its variable and loses only the literal).
+    for key, text in value.items():
+        if isinstance(text, str) and key not in ("client_secret", "auth_token"):
+            assert (redact(f"{key}={text}") == f"{key}={text}") == (key in kept), key
+
+
 def test_json_keys_are_redacted_as_text() -> None:
     """A payload can use a secret as an object's key: keys go through the same rules as values."""
     key = "AKIA" + "IOSFODNN7EXAMPLE"

@@ -65,7 +65,8 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
                                   {{ .Values.x }}, ${X}, $X, %s, while the default of
                                   ${X:-…} goes, and so does a quoted literal inside a
                                   placeholder, {{ pw | default("…") }}); the values
-                                  of JSON keys named like that, and the second string of a
+                                  of JSON keys named like that (but for the same working
+                                  directory and wholly-placeholder values), and the second string of a
                                   [name, value] pair named like that (Sentry's request headers,
                                   cookies and tags are lists of such pairs)
     [REDACTED:password-hash]      password hashes ($apr1$, crypt $1$/$5$/$6$/$y$, bcrypt, argon2), in full
@@ -203,15 +204,17 @@ _OPEN_QUOTE = r"""(?:\\?["'])?"""
 #: A value that is wholly a template's placeholder, quoted or not, says where the secret comes
 #: from, not what it is: GitHub Actions' `${{ secrets.X }}`, Helm's and Jinja's `{{ .Values.x }}`
 #: (no quoted literal inside), the shell's `${DB_PASSWORD}` and `$DB_PASSWORD` (one case only:
-#: `$Tr0ngPa55` is a password), printf's `%s` and `%(pw)s`. A lookahead: the value is kept.
-_TEMPLATE_VALUE = (
-    r"""(?!\\?["']?"""
+#: `$Tr0ngPa55` is a password), printf's `%s` and `%(pw)s`. `_TEMPLATE_VALUE` is a lookahead:
+#: the value is kept.
+_PLACEHOLDER = (
     r"(?:\$?\{\{[\w.$| \t-]{1,256}+\}\}"
     r"|\$\{[A-Za-z_][\w.]{0,127}+(?::?[-=])?\}"
     r"|(?-i:\$(?:[A-Z_][A-Z0-9_]{0,127}+|[a-z_][a-z0-9_]{0,127}+))"
     r"|%(?:\([A-Za-z_]\w{0,63}+\))?[sdr])"
-    r"""\\?["']?(?:[\s&;,"'}\\]|$))"""
 )
+_TEMPLATE_VALUE = r"""(?!\\?["']?""" + _PLACEHOLDER + r"""\\?["']?(?:[\s&;,"'}\\]|$))"""
+#: … the same, for a JSON value (`Redactor.value`): the whole string is the placeholder.
+_PLACEHOLDER_VALUE = re.compile(_PLACEHOLDER, re.IGNORECASE)
 #: A command's directory (`/usr/bin/mysql`), possessive: nothing to give back.
 _COMMAND_PATH = r"(?:[^\s|;&()]{0,200}+/)?"
 
@@ -327,6 +330,17 @@ def _redacted_literal(match: re.Match[str]) -> str:
     if len(match[0]) == 2 * len(quote_mark):
         return match[0]
     return f"{quote_mark}[REDACTED:password]{quote_mark}"
+
+
+def _kept_value(name: str, value: object) -> bool:
+    """True for a JSON value under a secret's name (`name`) that the text rules keep too: a
+    bare `pwd`'s absolute path (`_working_directory`), or a value that is wholly a template's
+    placeholder with no literal (`_TEMPLATE_VALUE`)."""
+    if not isinstance(value, str):
+        return False
+    if name.lower() == "pwd" and _PATH_VALUE.fullmatch(value) is not None:
+        return True
+    return _PLACEHOLDER_VALUE.fullmatch(value) is not None
 
 
 def _keep_quotes(match: re.Match[str]) -> str:
@@ -1254,7 +1268,14 @@ class Redactor:
                 # Keys are text too: a payload can use a secret as a key.
                 self.text(str(k)): (
                     "[REDACTED:password]"
-                    if (secret_named(str(k)) or (named and k in _VALUE_KEYS))
+                    if (
+                        (secret_named(str(k)) and not _kept_value(str(k), value[k]))
+                        or (
+                            named is not None
+                            and k in _VALUE_KEYS
+                            and not _kept_value(named, value[k])
+                        )
+                    )
                     and value[k] not in (None, "")
                     else self.value(value[k], depth=depth + 1)
                 )
@@ -1267,6 +1288,7 @@ class Redactor:
                 and isinstance(value[1], str)
                 and value[1]
                 and secret_named(value[0])
+                and not _kept_value(value[0], value[1])
             ):  # a [name, value] pair: ["Cookie", "…"], ["X-Api-Key", "…"]
                 return [self.text(value[0]), "[REDACTED:password]"]
             return [self.value(v, depth=depth + 1) for v in value]
@@ -1278,15 +1300,15 @@ _NAME_KEYS = ("name", "key", "Name", "Key")
 _VALUE_KEYS = frozenset({"value", "Value"})
 
 
-def _named_secret(obj: dict[Any, Any]) -> bool:
-    """True for a name/value object whose name says its value is a secret."""
+def _named_secret(obj: dict[Any, Any]) -> str | None:
+    """The name of a name/value object whose name says its value is a secret, else None."""
     if "value" not in obj and "Value" not in obj:
-        return False
+        return None
     for field in _NAME_KEYS:
         name = obj.get(field)
         if isinstance(name, str):
-            return secret_named(name)
-    return False
+            return name if secret_named(name) else None
+    return None
 
 
 def secret_named(key: str) -> bool:
