@@ -1012,3 +1012,28 @@ async def test_every_token_read_is_held_by_the_redactor(gateway: IngestService) 
     for token in TOKENS.values():
         assert token in held()
         assert token not in Redactor().text(f"a line that quotes {token} by mistake")
+
+
+async def test_a_client_trickling_its_head_is_cut_at_the_idle_timeout(queues: Queues) -> None:
+    """A client sending its request head a byte at a time (slowloris) is disconnected once the
+    idle timeout has passed since it connected, however often it sends; nothing is queued."""
+    settings = ingest_settings(queues.url, queues.endpoint, ingest_idle_timeout_s=0.5)
+    async with running(settings) as service:
+        reader, writer = await asyncio.open_connection("127.0.0.1", service.port)
+        head = f"POST /v1/alerts/generic HTTP/1.1\r\nHost: x\r\nX-Pad: {'a' * 400}\r\n".encode()
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        sent = 0
+        closed = asyncio.ensure_future(reader.read())  # b"" at EOF, without an answer
+        while not closed.done() and sent < len(head):
+            writer.write(head[sent : sent + 1])
+            sent += 1
+            await asyncio.wait([closed], timeout=0.02)
+        assert closed.done(), "the whole head was sent a byte at a time and never cut"
+        answered = await closed
+        elapsed = loop.time() - started
+        writer.close()
+    assert answered == b""
+    assert sent > 10  # it kept sending: bytes did not restart the timer
+    assert elapsed >= 0.5  # the timeout, not an earlier refusal
+    assert received(queues) == []

@@ -211,6 +211,11 @@ class Settings(BaseSettings):
     ingest_rate_per_s: float = Field(20.0, gt=0)
     #: How long the first body of a SendMessageBatch waits for others to join it.
     ingest_linger_ms: float = Field(5.0, ge=0, le=1000)
+    #: A connection without a request in hand is closed after this: idle between requests, or
+    #: still sending a request's head (a client trickling its headers is cut, however often it
+    #: sends a byte). Keep it above a load balancer's idle timeout (an ALB's is 60 s), or the
+    #: balancer may send a request on a connection the gateway is closing (a 502).
+    ingest_idle_timeout_s: float = Field(75.0, gt=0)
 
     @field_validator("sinks", mode="before")
     @classmethod

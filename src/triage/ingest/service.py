@@ -196,6 +196,9 @@ class IngestService:
             auto_decompress=False,  # the gateway decodes bodies itself (ingest/encoding.py)
             handle_signals=False,
             shutdown_timeout=_CANCEL_TIMEOUT_S,
+            # aiohttp's keep-alive timer runs from accept (and from each answer) until a whole
+            # request head has arrived, and bytes do not restart it: it bounds a trickled head.
+            keepalive_timeout=self.settings.ingest_idle_timeout_s,
         )
         await runner.setup()
         host, port = self.settings.ingest_host, self.settings.ingest_port
