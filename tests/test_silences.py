@@ -237,6 +237,41 @@ async def test_a_close_by_hand_whose_process_died_is_redone_by_the_sweep() -> No
     assert "rolled back" in r.sink.effects[-1].alert.title
 
 
+async def test_an_effect_the_sweep_retries_waits_longer_after_each_failure() -> None:
+    """A close by hand whose sink keeps failing is not tried on every sweep pass: again 30 s
+    after the first failure, 60 s after the second, 120 s after the third; then it goes out."""
+    r = Rig()
+    await r.send(0)
+    fingerprint = alert().fingerprint
+    r.sink.failures = 3
+    with pytest.raises(Exception, match="503"):
+        await r.pipeline.close(fingerprint, "cli:bob", "rolled back", "bob")
+    sweep = r.sweep()
+    tried_at = []
+    for second in range(0, 240, 5):  # a pass every 5 s for four minutes
+        r.clock.at(second / 60)
+        before = r.sink.failures, len(r.sink.effects)
+        await sweep.once()
+        if (r.sink.failures, len(r.sink.effects)) != before:
+            tried_at.append(second)
+    assert tried_at == [30, 90, 210]
+    assert r.sink.kinds() == ["open", "close"]
+    [stored] = await r.store.incidents()
+    assert stored.pending is None and stored.state is State.CLOSED
+
+
+async def test_a_message_redoes_an_effect_the_sweep_is_waiting_to_retry() -> None:
+    """An alert arriving while the sweep waits to retry a failed effect does not wait for it:
+    its message carries the effect out first, at once."""
+    r = Rig()
+    await r.send(0)
+    r.sink.failures = 1
+    with pytest.raises(Exception, match="503"):
+        await r.pipeline.close(alert().fingerprint, "cli:bob", "rolled back", "bob")
+    await r.send(0.1)
+    assert r.sink.kinds()[:2] == ["open", "close"]
+
+
 def test_matchers_parse_all_three_operators_and_refuse_mistakes() -> None:
     """KEY=VALUE, KEY!=VALUE and KEY=~REGEX parse (the regex matches the whole value);
     a missing operator, a bad name or a bad regex is a ValueError."""

@@ -640,6 +640,29 @@ async def test_an_abandoned_effect_with_its_own_alert_is_taken_over(store: Store
     assert redo.idempotency_key == first.idempotency_key
 
 
+async def test_a_failed_effect_with_its_own_alert_waits_before_the_sweep_takes_it_again(
+    store: Store,
+) -> None:
+    """Released after a failure, an effect carrying its own alert is neither due nor taken
+    over until its wait is over (30 s, then 60 s), and the wait survives the store's codec."""
+    fp = await _opened(store)
+    note = view_to_json(view(alert(status=Status.RESOLVED)))
+    await store.close(fp, "cli", T0, note)
+    await store.release(fp, "cli")
+    second = timedelta(seconds=1)
+    assert await store.due(T0 + 29 * second) == []
+    assert await store.take_over(fp, "sweep", T0 + 29 * second) is None
+    assert await store.due(T0 + 30 * second) == [fp]
+    retry = T0 + 30 * second
+    assert await store.take_over(fp, "sweep", retry) is not None
+    await store.release(fp, "sweep")
+    stored = await store.get(fp)
+    assert stored is not None and stored.pending is not None
+    assert (stored.pending.attempts, stored.pending.retry_at) == (2, retry + 60 * second)
+    assert await store.take_over(fp, "sweep", retry + 59 * second) is None
+    assert await store.take_over(fp, "sweep", retry + 60 * second) is not None
+
+
 async def test_a_table_without_the_sweep_index_is_swept_by_scan(moto_url: str) -> None:
     """A DynamoDB table made before the sweep index existed still finds the due incidents
     (by a scan, after one warning), so an older deployment keeps escalating."""

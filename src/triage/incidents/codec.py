@@ -116,6 +116,8 @@ def incident_from_json(text: str) -> Incident:
             done=tuple(p["done"]),
             not_before=_time(p.get("not_before")),
             alert=p.get("alert"),
+            attempts=p.get("attempts", 0),
+            retry_at=_time(p.get("retry_at")),
         )
     if data.get("group"):
         g = data["group"]

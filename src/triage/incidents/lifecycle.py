@@ -110,6 +110,10 @@ class Pending:
     #: The alert the effect is for (a redacted view as JSON), when no message carries it: an
     #: effect a silence held and the sweep let go, or an operator's close.
     alert: str | None = None
+    #: Failed tries of an effect that carries its own alert, and when the sweep may try it
+    #: again (later after each failure, so a sink that is down is not called every pass).
+    attempts: int = 0
+    retry_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -423,11 +423,17 @@ class Store(abc.ABC):
         def apply(incident: Incident) -> Incident:
             # Move the lease's end back to when it was claimed: already past for any later
             # begin(), on the same clock the lease was set with (not this host's wall clock).
-            assert incident.pending is not None
-            claimed = incident.pending.until - self.lease
-            return dataclasses.replace(
-                incident, pending=dataclasses.replace(incident.pending, until=claimed)
-            )
+            pending = incident.pending
+            assert pending is not None
+            claimed = pending.until - self.lease
+            released = dataclasses.replace(pending, until=claimed)
+            if pending.alert is not None:
+                # No message will bring it back: the sweep tries it again, later after each
+                # failure. A message for the incident still redoes it at once.
+                attempts = pending.attempts + 1
+                retry_at = claimed + sweep_retry_delay(attempts)
+                released = dataclasses.replace(released, attempts=attempts, retry_at=retry_at)
+            return dataclasses.replace(incident, pending=released)
 
         await self._mutate(fingerprint, owner, apply)
 
@@ -529,7 +535,7 @@ class Store(abc.ABC):
 
         def change(stored: Incident | None) -> tuple[Incident | None, Transition | None]:
             pending = stored.pending if stored else None
-            if stored is None or pending is None or pending.alert is None or pending.until > now:
+            if stored is None or pending is None or pending.alert is None or sweep_waits(pending, now):
                 return None, None
             claimed = dataclasses.replace(pending, owner=owner, until=now + self.lease)
             after = _with(stored, pending=claimed)
@@ -767,11 +773,30 @@ def _escalation_due(incident: Incident, now: datetime) -> bool:
     return escalation is None or (escalation.done_at is None and escalation.until <= now)
 
 
+#: After the first failure of an effect the sweep carries out, it waits this long before the
+#: next try; twice as long after each further failure, up to `SWEEP_RETRY_MAX`.
+SWEEP_RETRY_FIRST = timedelta(seconds=30)
+SWEEP_RETRY_MAX = timedelta(minutes=15)
+
+
+def sweep_retry_delay(attempts: int) -> timedelta:
+    """How long after its `attempts`-th failed try the sweep leaves an effect alone."""
+    return min(SWEEP_RETRY_FIRST * 2 ** min(attempts - 1, 16), SWEEP_RETRY_MAX)
+
+
+def sweep_waits(pending: Pending, now: datetime) -> bool:
+    """True while an effect carrying its own alert is not the sweep's to take: its owner's
+    lease runs, or its wait after a failure does."""
+    return pending.until > now or (pending.retry_at is not None and pending.retry_at > now)
+
+
 def _sweep_at(incident: Incident) -> float | None:
     """When the sweep must look at `incident` next (None: never, until it changes)."""
     times = []
-    if incident.pending is not None and incident.pending.alert is not None:
-        times.append(incident.pending.until)  # redone by the sweep if its owner dies
+    pending = incident.pending
+    if pending is not None and pending.alert is not None:
+        # Redone by the sweep if its owner dies, or after a failure once its wait is over.
+        times.append(max(pending.until, pending.retry_at or pending.until))
     if incident.state is State.CLOSED:
         return min(times).timestamp() if times else None
     if incident.held is not None:

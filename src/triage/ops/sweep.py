@@ -8,7 +8,9 @@ claim wins does the work, the others find nothing to do:
                       now, with the alert the silence held (a silence that still matches is
                       noted, and the incident looked at again when it ends)
     abandoned effect  an effect carrying its own alert (a held one let go, a close by hand)
-                      whose owner died is redone, with the same idempotency key
+                      whose owner died is redone, with the same idempotency key; one that
+                      failed is tried again 30 s later, then twice as long after each further
+                      failure, up to 15 minutes (a message for the incident redoes it at once)
     escalation        open past its route's `escalate_after_s`, no silence matching: escalated
                       once (`ops/escalate.py`); a failure is tried again a minute later
 
@@ -31,6 +33,7 @@ import structlog
 from triage.errors import SinkRejectedError, TriageError
 from triage.incidents import Incident, Store
 from triage.incidents.codec import view_from_json
+from triage.incidents.store import sweep_waits
 from triage.incidents.silences import Silence, SilenceCache, Subject, first_match
 from triage.ops.escalate import Escalator
 from triage.pipeline import Pipeline
@@ -104,7 +107,7 @@ class Sweep:
 
         pending = incident.pending
         if pending is not None:
-            if pending.alert is not None and pending.until <= now:
+            if pending.alert is not None and not sweep_waits(pending, now):
                 redo = await self.store.take_over(fingerprint, self.owner, now)
                 if redo is not None:
                     log.info("sweep.redo", action=str(redo.action))
