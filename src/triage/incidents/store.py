@@ -535,7 +535,12 @@ class Store(abc.ABC):
 
         def change(stored: Incident | None) -> tuple[Incident | None, Transition | None]:
             pending = stored.pending if stored else None
-            if stored is None or pending is None or pending.alert is None or sweep_waits(pending, now):
+            if (
+                stored is None
+                or pending is None
+                or pending.alert is None
+                or sweep_waits(pending, now)
+            ):
                 return None, None
             claimed = dataclasses.replace(pending, owner=owner, until=now + self.lease)
             after = _with(stored, pending=claimed)
@@ -781,7 +786,8 @@ SWEEP_RETRY_MAX = timedelta(minutes=15)
 
 def sweep_retry_delay(attempts: int) -> timedelta:
     """How long after its `attempts`-th failed try the sweep leaves an effect alone."""
-    return min(SWEEP_RETRY_FIRST * 2 ** min(attempts - 1, 16), SWEEP_RETRY_MAX)
+    doubled: timedelta = SWEEP_RETRY_FIRST * 2 ** min(attempts - 1, 16)
+    return min(doubled, SWEEP_RETRY_MAX)
 
 
 def sweep_waits(pending: Pending, now: datetime) -> bool:

@@ -33,8 +33,8 @@ import structlog
 from triage.errors import SinkRejectedError, TriageError
 from triage.incidents import Incident, Store
 from triage.incidents.codec import view_from_json
-from triage.incidents.store import sweep_waits
 from triage.incidents.silences import Silence, SilenceCache, Subject, first_match
+from triage.incidents.store import sweep_waits
 from triage.ops.escalate import Escalator
 from triage.pipeline import Pipeline
 
