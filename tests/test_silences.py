@@ -28,7 +28,7 @@ from triage.incidents.silences import Matcher, Silence, SilenceCache
 from triage.metrics import Metrics
 from triage.models import Status
 from triage.ops.escalate import Escalator
-from triage.ops.operator import parse_duration
+from triage.ops.operator import incident_json, parse_duration
 from triage.ops.sweep import Sweep
 from triage.pipeline import Pipeline
 from triage.redact import Redactor
@@ -246,6 +246,9 @@ async def test_an_effect_the_sweep_retries_waits_longer_after_each_failure() -> 
     r.sink.failures = 3
     with pytest.raises(Exception, match="503"):
         await r.pipeline.close(fingerprint, "cli:bob", "rolled back", "bob")
+    [failed] = await r.store.incidents()
+    shown = incident_json(failed, Redactor(), history=True)["pending"]
+    assert (shown["failed_attempts"], shown["retry_at"]) == (1, "2026-11-23T09:00:30+00:00")
     sweep = r.sweep()
     tried_at = []
     for second in range(0, 240, 5):  # a pass every 5 s for four minutes

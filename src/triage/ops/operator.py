@@ -122,6 +122,9 @@ def incident_json(
                 "until": _time(incident.pending.until),
                 "done": list(incident.pending.done),
             }
+            if incident.pending.attempts:  # a sink failed it: the sweep tries again then
+                shown["pending"]["failed_attempts"] = incident.pending.attempts
+                shown["pending"]["retry_at"] = _time(incident.pending.retry_at)
     return shown
 
 
