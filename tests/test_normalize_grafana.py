@@ -319,3 +319,30 @@ def test_a_legacy_alert_without_a_name_is_titled_by_its_rule() -> None:
     [alert] = run(body).alerts
     assert alert.title == "Grafana alert rule 7"
     assert alert.fingerprint == load("grafana/legacy-alerting.json").alerts[0].fingerprint
+
+
+@pytest.mark.parametrize(
+    ("runbooks", "link", "shown"),
+    [
+        ({"runbook_url": "https://wiki.example.com/display/OPS/Disk Full"}, None,
+         "Runbook: https://wiki.example.com/display/OPS/Disk Full"),
+        ({"runbook_url": "see the wiki page 'disks'"}, None, "Runbook: see the wiki page 'disks'"),
+        ({"runbook_url": "runbooks/disk.md", "runbook": "https://rb.example.com/disk"},
+         "https://rb.example.com/disk", None),
+    ],
+)  # fmt: skip
+def test_a_runbook_annotation_that_is_not_a_link_stays_readable(
+    runbooks: dict[str, str], link: str | None, shown: str | None
+) -> None:
+    """A runbook annotation that is no http(s) link is kept in the description, and a usable
+    `runbook` link is taken when `runbook_url` is not one."""
+    body = payload("alertmanager/group-firing.json")
+    annotations = body["alerts"][0]["annotations"]
+    annotations.pop("runbook_url", None)
+    annotations.update(runbooks)
+    alert = run(body).alerts[0]
+    assert alert.runbook_url == link
+    if shown:
+        assert shown in alert.description
+    else:
+        assert "Runbook:" not in alert.description

@@ -133,6 +133,7 @@ def alert_from(
     heading = f"{name}: {summary}" if summary and summary != name else name
     started = common.timestamp(entry.get("startsAt"))
     ended = common.timestamp(entry.get("endsAt")) if status is Status.RESOLVED else None
+    runbook = _runbook(annotations)
     return Alert(
         source=source,
         status=status,
@@ -140,10 +141,8 @@ def alert_from(
         team=common.line(labels.get("team"), "team", common.LABEL_VALUE_MAX),
         priority=common.priority(labels.get("priority")),
         severity=common.line(labels.get("severity"), "severity", common.LABEL_VALUE_MAX),
-        description=_description(entry, annotations, where),
-        runbook_url=common.url(
-            annotations.get("runbook_url") or annotations.get("runbook"), "runbook_url"
-        ),
+        description=_description(entry, annotations, where, runbook),
+        runbook_url=runbook,
         links={
             name: link
             for key, name in _LINKS.items()
@@ -166,8 +165,19 @@ def _labels_title(labels: dict[str, str]) -> str:
     return shown or "alert"
 
 
-def _description(entry: dict[str, Any], annotations: dict[str, str], where: str) -> str:
+def _runbook(annotations: dict[str, str]) -> str | None:
+    """The first runbook annotation that is an http(s) link."""
+    links = (common.url(annotations.get(key), key) for key in ("runbook_url", "runbook"))
+    return next((link for link in links if link), None)
+
+
+def _description(
+    entry: dict[str, Any], annotations: dict[str, str], where: str, runbook: str | None
+) -> str:
     parts = [annotations.get("description") or annotations.get("message") or ""]
+    given = annotations.get("runbook_url") or annotations.get("runbook")
+    if given and given.strip() and not runbook:  # not a link, but still what to read
+        parts.append(f"Runbook: {given.strip()}")
     values = _values(entry.get("values")) or common.line(entry.get("valueString"), "valueString")
     if values:
         parts.append(f"Values: {values}")
