@@ -192,5 +192,7 @@ def _values(value: Any) -> str | None:
     """Grafana's `values` object ({"B": 93.5}) as "B=93.5, C=1"."""
     if not isinstance(value, dict) or not value:
         return None
-    pairs = (f"{k}={v}" for k, v in sorted(value.items()) if not isinstance(v, dict | list))
+    pairs = (
+        f"{k}={common.shown(v)}" for k, v in sorted(value.items()) if not isinstance(v, dict | list)
+    )
     return ", ".join(pairs) or None

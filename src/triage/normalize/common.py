@@ -17,6 +17,7 @@ CJK, emoji (with their joiners), RTL letters and combining marks pass through un
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from collections.abc import Mapping
@@ -192,6 +193,14 @@ def _strip_controls(value: str, keep: str) -> str:
     if value.isprintable():
         return value  # the common case, checked in C
     return "".join(ch for ch in value if ch in keep or not _is_control(ch))
+
+
+def shown(value: Any) -> str:
+    """A value as a reader expects it in prose: text as it is, anything else as JSON writes it
+    (null, true, 93.5, {"a":1}), never as Python prints it (None, True)."""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
 def _kind(value: Any) -> str:

@@ -79,7 +79,9 @@ def normalize_legacy(payload: dict[str, Any]) -> Normalized:
         common.add_label(labels, label, payload.get(key))
     matches = common.items(payload.get("evalMatches"), "evalMatches")
     values = ", ".join(
-        f"{m.get('metric')}={m.get('value')}" for m in matches if isinstance(m, dict)
+        f"{common.shown(m.get('metric'))}={common.shown(m.get('value'))}"
+        for m in matches
+        if isinstance(m, dict)
     )
     message = common.text(payload.get("message"), "message", common.DESCRIPTION_MAX)
     description = "\n\n".join(p for p in (message, f"Values: {values}" if values else "") if p)
