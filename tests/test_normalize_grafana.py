@@ -352,7 +352,10 @@ def test_a_legacy_match_without_a_value_reads_null_not_python_s_none() -> None:
     """A legacy evalMatch whose value is null (Grafana's null.Float: a series with no value)
     and a unified alert's null value read "null" in the description, never Python's "None"."""
     body = payload("grafana/legacy-alerting.json")
-    body["evalMatches"] = [{"value": None, "metric": "db-7", "tags": None}, {"value": True, "metric": "up"}]
+    body["evalMatches"] = [
+        {"value": None, "metric": "db-7", "tags": None},
+        {"value": True, "metric": "up"},
+    ]
     [legacy] = run(body).alerts
     assert "Values: db-7=null, up=true" in legacy.description
     group = payload("grafana/group-firing.json")
