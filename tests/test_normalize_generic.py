@@ -252,3 +252,28 @@ def test_a_nested_label_or_host_is_kept_as_json_text() -> None:
     assert alert.labels["owner"] == '{"oncall":["ana"],"team":"sre"}'
     assert alert.labels["host"] == '["db-1","db-2"]'
     assert alert.fingerprint == run({"title": "x"}).fingerprint
+
+
+@pytest.mark.parametrize("name", ["generic/firing.json", "threshold/triggered.json"])
+def test_a_runbook_that_is_not_a_link_stays_readable(name: str) -> None:
+    """A script's runbook that is no http(s) link is kept in the description, as CloudWatch's
+    RUNBOOK is, and a usable `runbook` link is taken when `runbook_url` is not one."""
+    body = payload(name)
+    body.pop("runbook", None)
+    body["runbook_url"] = "see the wiki page 'backups'"
+    alert = run(body)
+    assert alert.runbook_url is None
+    assert alert.description.endswith("\n\nRunbook: see the wiki page 'backups'")
+    body["runbook"] = "https://runbooks.example.com/backups"
+    alert = run(body)
+    assert alert.runbook_url == "https://runbooks.example.com/backups"
+    assert "Runbook:" not in alert.description
+
+
+def test_a_runbook_that_is_an_object_is_passed_over() -> None:
+    """A runbook that is an object or a list is neither a link nor text: the alert still comes."""
+    body = payload("generic/firing.json")
+    body["runbook"] = {"url": "https://runbooks.example.com/backups"}
+    alert = run(body)
+    assert alert.runbook_url is None
+    assert "Runbook:" not in alert.description

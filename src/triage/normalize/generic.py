@@ -45,6 +45,7 @@ def normalize_generic(payload: dict[str, Any]) -> Normalized:
     if dedup_key:
         common.add_label(labels, "dedup_key", dedup_key)
     full_title = common.ident(payload.get("title"), "title")  # not cut to 200: stays distinct
+    runbook, unlinked = _runbook(payload)
     alert = Alert(
         source=GENERIC,
         status=_status(_given(payload.get("status"), "firing"), "status"),
@@ -52,9 +53,11 @@ def normalize_generic(payload: dict[str, Any]) -> Normalized:
         team=common.line(payload.get("team"), "team", common.LABEL_VALUE_MAX),
         priority=common.priority(payload.get("priority")),
         severity=common.line(payload.get("severity"), "severity", common.LABEL_VALUE_MAX),
-        description=common.text(payload.get("description"), "description", common.DESCRIPTION_MAX)
-        or "",
-        runbook_url=common.url(payload.get("runbook_url") or payload.get("runbook"), "runbook"),
+        description=_with_runbook(
+            common.text(payload.get("description"), "description", common.DESCRIPTION_MAX),
+            unlinked,
+        ),
+        runbook_url=runbook,
         links=common.links(source=common.url(payload.get("url"), "url")),
         labels=labels,
         occurred_at=common.timestamp(payload.get("timestamp")) or common.now(),
@@ -96,6 +99,7 @@ def normalize_threshold(payload: dict[str, Any]) -> Normalized:
         ("threshold", threshold), ("operator", operator),
     ):  # fmt: skip
         common.add_label(labels, key, field)
+    runbook, unlinked = _runbook(payload)
     alert = Alert(
         source=THRESHOLD,
         status=status,
@@ -105,8 +109,10 @@ def normalize_threshold(payload: dict[str, Any]) -> Normalized:
         team=common.line(payload.get("team"), "team", common.LABEL_VALUE_MAX),
         priority=common.priority(payload.get("priority")),
         severity=common.line(payload.get("severity"), "severity", common.LABEL_VALUE_MAX),
-        description=_comparison(status, metric, value, operator, threshold, target),
-        runbook_url=common.url(payload.get("runbook_url") or payload.get("runbook"), "runbook"),
+        description=_with_runbook(
+            _comparison(status, metric, value, operator, threshold, target), unlinked
+        ),
+        runbook_url=runbook,
         labels=labels,
         occurred_at=common.timestamp(payload.get("evaluated_at")) or common.now(),
         identity={"rule": rule, "target": target, "metric": metric},
@@ -157,6 +163,26 @@ def _comparison(
         )
         return f"{now}; {rule}."
     return f"{now}."
+
+
+def _runbook(payload: dict[str, Any]) -> tuple[str | None, str | None]:
+    """The first of `runbook_url`, `runbook` that is an http(s) link; else the text given, which
+    is still worth reading (a wiki page's name, a link with spaces in it)."""
+    given = [payload.get(key) for key in ("runbook_url", "runbook")]
+    link = next((url for url in (common.url(g, "runbook") for g in given) if url), None)
+    if link:
+        return link, None
+    shown = next((g for g in given if g and not isinstance(g, dict | list)), None)
+    return None, common.line(shown, "runbook", common.URL_MAX)
+
+
+def _with_runbook(description: str | None, runbook: str | None) -> str:
+    """The description, with a runbook that is no link after it."""
+    if not runbook:
+        return description or ""
+    parts = (description, f"Runbook: {runbook}")
+    return common.text("\n\n".join(p for p in parts if p), "description",
+                       common.DESCRIPTION_MAX) or ""  # fmt: skip
 
 
 def _given(value: Any, default: str) -> Any:
