@@ -363,3 +363,17 @@ def test_a_legacy_match_without_a_value_reads_null_not_python_s_none() -> None:
     unified = run(group).alerts[0]
     assert "Values: B=null, C=1" in unified.description
     assert "None" not in legacy.description + unified.description
+
+
+def test_a_legacy_runbook_tag_that_is_not_a_link_stays_readable() -> None:
+    """A legacy alert's runbook tag that is no http(s) link is kept in the description, and a
+    usable `runbook` tag is taken when `runbook_url` is not one."""
+    body = payload("grafana/legacy-alerting.json")
+    body["tags"]["runbook_url"] = "see the wiki page 'webfronts'"
+    [alert] = run(body).alerts
+    assert alert.runbook_url is None
+    assert alert.description.endswith("\n\nRunbook: see the wiki page 'webfronts'")
+    body["tags"]["runbook"] = "https://runbooks.example.com/webfronts"
+    [alert] = run(body).alerts
+    assert alert.runbook_url == "https://runbooks.example.com/webfronts"
+    assert "Runbook:" not in alert.description

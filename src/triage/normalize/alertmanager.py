@@ -133,7 +133,7 @@ def alert_from(
     heading = f"{name}: {summary}" if summary and summary != name else name
     started = common.timestamp(entry.get("startsAt"))
     ended = common.timestamp(entry.get("endsAt")) if status is Status.RESOLVED else None
-    runbook = _runbook(annotations)
+    runbook = runbook_link(annotations)
     return Alert(
         source=source,
         status=status,
@@ -165,8 +165,8 @@ def _labels_title(labels: dict[str, str]) -> str:
     return shown or "alert"
 
 
-def _runbook(annotations: dict[str, str]) -> str | None:
-    """The first runbook annotation that is an http(s) link."""
+def runbook_link(annotations: dict[str, str]) -> str | None:
+    """The first runbook annotation (or legacy Grafana tag) that is an http(s) link."""
     links = (common.url(annotations.get(key), key) for key in ("runbook_url", "runbook"))
     return next((link for link in links if link), None)
 

@@ -84,7 +84,11 @@ def normalize_legacy(payload: dict[str, Any]) -> Normalized:
         if isinstance(m, dict)
     )
     message = common.text(payload.get("message"), "message", common.DESCRIPTION_MAX)
-    description = "\n\n".join(p for p in (message, f"Values: {values}" if values else "") if p)
+    runbook = alertmanager.runbook_link(tags)
+    given = (tags.get("runbook_url") or tags.get("runbook") or "").strip()
+    unlinked = f"Runbook: {given}" if given and not runbook else ""  # not a link, still read
+    parts = (message, f"Values: {values}" if values else "", unlinked)
+    description = "\n\n".join(p for p in parts if p)
     alert = Alert(
         source=SOURCE,
         status=status,
@@ -95,7 +99,7 @@ def normalize_legacy(payload: dict[str, Any]) -> Normalized:
         priority=common.priority(tags.get("priority")),
         severity=common.line(tags.get("severity"), "tags.severity", common.LABEL_VALUE_MAX),
         description=common.text(description, "description", common.DESCRIPTION_MAX) or "",
-        runbook_url=common.url(tags.get("runbook_url") or tags.get("runbook"), "runbook"),
+        runbook_url=runbook,
         links=common.links(
             source=common.url(payload.get("ruleUrl"), "ruleUrl"),
             image=common.url(payload.get("imageUrl"), "imageUrl"),
