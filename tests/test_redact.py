@@ -13,11 +13,14 @@ import pytest
 
 from triage import redact as redact_module
 from triage.redact import (
+    _BASE64_RUN,
     _ESCAPE,
     _RULES,
     _URL_SAFE,
+    _USER_PASSWORD,
     DEFAULT,
     Redactor,
+    _base64_text,
     _fold,
     _json_unescaped,
     _unescape,
@@ -1083,6 +1086,9 @@ HOSTILE = [
     '<add value="x" ' * 70_000,
     '<add a="b" ' * 90_000 + 'key="password" value="x">',
     "<a " + 'key="password" value="x" ' * 40_000,
+    "cGFzc3dvcmQ9aHVu " * 60_000,  # base64 runs that each decode to a secret
+    "aGVsbG8gd29ybGQhIQ" * 50_000,  # … and one too long to decode
+    ("aGVsbG8gd29ybGQhIQ" * 455 + " ") * 120,  # … and long runs that decode to text
 ]
 
 
@@ -1136,7 +1142,8 @@ def _every_pattern(text: str) -> str:
 def _every_pattern_then_each_escaped_token(text: str) -> str:
     """Redaction as specified, without a shortcut: every pattern on the text, then on the text
     undisguised (which replaces it if that found something), then every token that holds
-    percent-escapes decoded, redacted alone, and re-encoded if that changed it."""
+    percent-escapes decoded, redacted alone, and re-encoded if that changed it, then every
+    base64 run decoded and, if its text holds a secret, replaced whole."""
 
     def token(match: re.Match[str]) -> str:
         original = match.group()
@@ -1148,11 +1155,20 @@ def _every_pattern_then_each_escaped_token(text: str) -> str:
             return original
         return quote(redacted, safe=_URL_SAFE, errors="surrogateescape")
 
+    def blob(match: re.Match[str]) -> str:
+        decoded = _base64_text(match[0])
+        if decoded is None:
+            return match[0]
+        found = re.search(r"\[REDACTED:[a-z0-9-]+\]", _every_pattern(decoded))
+        if found is not None:
+            return found[0]
+        return "[REDACTED:password]" if _USER_PASSWORD.fullmatch(decoded) else match[0]
+
     text = _every_pattern(_json_unescaped(text))
     unmasked = _unmasked(text)
     if unmasked != text and _every_pattern(unmasked) != unmasked:
         text = _every_pattern(unmasked)
-    return re.sub(r"\S+", token, text)
+    return _BASE64_RUN.sub(blob, re.sub(r"\S+", token, text))
 
 
 _FRAGMENTS = [
@@ -1270,3 +1286,48 @@ def test_fold_turns_every_letter_ignorecase_equates_into_that_letter() -> None:
         if letters.fullmatch(char):
             letter = next(a for a in "abcdefghijklmnopqrstuvwxyz" if re.fullmatch(a, char, re.I))
             assert _fold(char) == letter, hex(code_point)
+
+
+def _b64(text: str) -> str:
+    import base64
+
+    return base64.b64encode(text.encode()).decode()
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (f"blob {_b64('password=hunter2xyz')} end", "blob [REDACTED:password] end"),
+        (
+            "data:\n  app.conf: " + _b64("db.host=db\ndb.password=S3cretPassw0rd\n"),
+            "data:\n  app.conf: [REDACTED:password]",
+        ),
+        (
+            ".dockerconfigjson: "
+            + _b64('{"auths":{"r.example.com":{"username":"u","password":"S3cretPassw0rd"}}}'),
+            ".dockerconfigjson: [REDACTED:password]",
+        ),
+        (f"creds {_b64('admin:S3cretPassw0rd')}", "creds [REDACTED:password]"),
+        (f"x-creds={_b64('deploy:hunter2xyz')}&y=1", "x-creds=[REDACTED:password]&y=1"),
+        (f"k {_b64('token: ghp_' + 'aB3' * 12)}".rstrip("="), "k [REDACTED:github-token]"),
+    ],
+)
+def test_a_secret_inside_base64_is_redacted(text: str, expected: str) -> None:
+    """A base64 blob whose decoded text holds a secret (or is a user:password pair) goes whole."""
+    assert redact(text) == expected
+    assert redact(expected) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"cursor {_b64('offset:100')} id {_b64('2026-11-23T10:00:12')}",
+        f"b64 {_b64('hello world, this is fine and long enough')}",
+        f"url {_b64('https://example.com/a/b/c')} sha256 " + _b64("\x01\x02\xff" * 11),
+        "digest sha256:3f786850e387550fdab836ed7e6dc881de23001b3f786850e387550fdab836ed",
+        "kubernetesClusterNameForProduction and /var/lib/kubelet/pods/abcdefghijklmnop",
+    ],
+)
+def test_base64_holding_no_secret_stays(text: str) -> None:
+    """Base64 of ordinary text, ids, hashes and long words is left alone."""
+    assert redact(text) == text

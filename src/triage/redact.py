@@ -81,6 +81,11 @@ A whitespace-delimited token holding percent-escapes (`%3D`, double-encoded `%25
 decoded and redacted; when that finds something, the redacted token replaces it, re-encoded so
 that a URL stays a URL.
 
+A run of base64 (16 to 8,192 characters, standard or URL-safe) that decodes to printable text
+is redacted as that text; when that finds something, or the text is wholly a `user:password`
+pair, the whole run becomes the first placeholder found (`[REDACTED:password]` for a pair).
+Base64 inside the decoded text is not decoded again.
+
 Text whose names are disguised (HTML character references such as `password&#61;…`, full-width
 or mathematical letters, Cyrillic or Greek look-alikes inside a Latin word) is redacted again
 undisguised; when that finds something, the undisguised, redacted text replaces it.
@@ -92,6 +97,7 @@ is read once, and decoding never lengthens it.
 
 from __future__ import annotations
 
+import binascii
 import html
 import re
 import threading
@@ -1207,6 +1213,76 @@ def _scrub_escaped(text: str, secrets: tuple[str, ...]) -> str:
     return "".join(pieces)
 
 
+#: A run of base64 (standard or URL-safe) long enough to hide a secret: 16 characters (12
+#: bytes) to 8,192 (a Kubernetes secret's value, a docker config), with its padding; not a
+#: name before `=` (`SomeLongSettingName=x`), which is no base64 string. Possessive: each run
+#: is read once, and a longer run is read to its end and not decoded.
+_BASE64_RUN = re.compile(
+    r"(?<![A-Za-z0-9+/_-])[A-Za-z0-9+/_-]{16,8192}+"
+    r"(?:={1,2}(?![A-Za-z0-9+/=_-])|(?![A-Za-z0-9+/=_-]))"
+)
+#: A decoded blob that is wholly `user:password` (HTTP Basic credentials, a docker config's
+#: `auth`, an Elasticsearch API key) outside an `Authorization` header. Not a cursor or a time
+#: (`offset:100`, `2026-11-23T10:00`), a URL (`https://…`), a name pair (`default:my-app`,
+#: `system:serviceaccount:ns:x`).
+_USER_PASSWORD = re.compile(
+    r"[A-Za-z][A-Za-z0-9._@+-]{0,127}+:(?![0-9]{1,256}+\Z)"
+    r"(?![a-z]{1,64}+(?:[._-][a-z0-9]{1,64}+){1,16}+\Z)[^\s:/][^\s:]{5,255}+"
+)
+#: Every ASCII character that is in no base64 alphabet (and padding) as a space.
+_NOT_BASE64 = str.maketrans(
+    {c: " " for c in map(chr, range(128)) if not (c.isalnum() or c in "+/_-")}
+)
+_PLACEHOLDER_FOUND = re.compile(r"\[REDACTED:[a-z0-9-]{1,32}\]")
+
+
+def _base64_text(run: str) -> str | None:
+    """The text a base64 run encodes, if it decodes to printable UTF-8 (line breaks and tabs
+    allowed); else None (a hash, an id, a word that merely looks like base64)."""
+    body = run.rstrip("=")
+    if len(body) % 4 == 1:
+        return None
+    if "-" in body or "_" in body:
+        if "+" in body or "/" in body:
+            return None
+        body = body.replace("-", "+").replace("_", "/")
+    # Every character is base64's (both callers read only those): no error to raise, which
+    # would cost more than the decoding, on the many runs that are words or ids.
+    data = binascii.a2b_base64(body + "=" * (-len(body) % 4))
+    text = data.decode(errors="replace")
+    if "\ufffd" in text or (not text.isprintable() and not _layout_free(text).isprintable()):
+        return None
+    return text
+
+
+def _scrub_base64(text: str, secrets: tuple[str, ...]) -> str:
+    """`text` with each base64 run replaced whole by a placeholder when its decoded text holds
+    something to redact, or is a `user:password` pair. The decoded text is redacted by the
+    rules (`_scrub`) only: base64 inside base64 is not decoded again."""
+
+    def blob(match: re.Match[str]) -> str:
+        decoded = _base64_text(match[0])
+        if decoded is None:
+            return match[0]
+        found = _PLACEHOLDER_FOUND.search(_scrub(decoded, secrets))
+        if found is not None:
+            return found[0]
+        return "[REDACTED:password]" if _USER_PASSWORD.fullmatch(decoded) else match[0]
+
+    # Most text holds no run that decodes to text: found without the regex engine (which would
+    # try every position), by the runs between the characters base64 has not.
+    ascii_text = text if text.isascii() else text.encode("ascii", "replace").decode()
+    runs = ascii_text.translate(_NOT_BASE64).split()
+    if max(map(len, runs), default=0) < 16:
+        return text
+    for run in runs:
+        if 16 <= len(run) <= 8192 and _base64_text(run) is not None:
+            break
+    else:
+        return text
+    return _BASE64_RUN.sub(blob, text)
+
+
 class Redactor:
     """Applies the patterns above, plus the exact credentials the process holds.
 
@@ -1238,7 +1314,7 @@ class Redactor:
                 text = redacted
         if "%" in text and _ESCAPE.search(text):
             text = _scrub_escaped(text, secrets)
-        return text
+        return _scrub_base64(text, secrets)
 
     def _secrets(self) -> tuple[str, ...]:
         """The exact values to redact, longest first, so that one containing another goes whole.
