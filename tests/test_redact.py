@@ -1086,6 +1086,10 @@ HOSTILE = [
     '<add value="x" ' * 70_000,
     '<add a="b" ' * 90_000 + 'key="password" value="x">',
     "<a " + 'key="password" value="x" ' * 40_000,
+    "password for user " * 60_000,  # a secret told in words: every name, no value
+    "password is hunter2 " * 50_000,  # … every value told
+    "password for " + "x" * 1_000_000,
+    "token is " + "a" * 1_000_000,
     "cGFzc3dvcmQ9aHVu " * 60_000,  # base64 runs that each decode to a secret
     "aGVsbG8gd29ybGQhIQ" * 50_000,  # … and one too long to decode
     ("aGVsbG8gd29ybGQhIQ" * 455 + " ") * 120,  # … and long runs that decode to text
@@ -1330,4 +1334,54 @@ def test_a_secret_inside_base64_is_redacted(text: str, expected: str) -> None:
 )
 def test_base64_holding_no_secret_stays(text: str) -> None:
     """Base64 of ordinary text, ids, hashes and long words is left alone."""
+    assert redact(text) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("the password is hunter2xyz", "the password is [REDACTED:password]"),
+        ("The password is hunter2xyz.", "The password is [REDACTED:password]."),
+        ("password for admin is hunter2xyz", "password for admin is [REDACTED:password]"),
+        (
+            "password for user deploy: 'hunter 2xyz'",
+            "password for user deploy: '[REDACTED:password]'",
+        ),
+        ("new password was set to P@ssw0rd!", "new password was set to [REDACTED:password]"),
+        (
+            "login as admin with password hunter2xyz",
+            "login as admin with password [REDACTED:password]",
+        ),
+        ("ENV DB_PASSWORD 123456789", "ENV DB_PASSWORD [REDACTED:password]"),
+        ("passwd is Summer2024", "passwd is [REDACTED:password]"),
+        ("requirepass hunter2xyz", "requirepass [REDACTED:password]"),
+        ("pw: hunter2xyz", "pw: [REDACTED:password]"),
+        ("db_pw=hunter2xyz&x=1", "db_pw=[REDACTED:password]&x=1"),
+        ("GET /login?user=bob&pw=hunter2xyz", "GET /login?user=bob&pw=[REDACTED:password]"),
+        ("the API key is aB3dE5fG7hJ9kL2mN4pQ6", "the API key is [REDACTED:password]"),
+        ("CLOUDFLARE_API_TOKEN aB3dE5fG7hJ9kL2mN4pQ6", "CLOUDFLARE_API_TOKEN [REDACTED:password]"),
+    ],
+)
+def test_a_secret_told_in_words_is_redacted(text: str, expected: str) -> None:
+    """A password (or a random-looking token) given in a sentence, without `=` or `:`, goes."""
+    assert redact(text) == expected
+    assert redact(expected) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "the password is incorrect; password was rotated yesterday by admin",
+        "password for admin is invalid, password for user bob expired",
+        "password for host db01.example.com expired on 2026-12-01",
+        "password is too short, password is 90 days old, password was reset at 10:00:12",
+        "password is required. password is ${DB_PASSWORD} password is /etc/app/pw",
+        "password authentication failed for user app; password policy v2 applied",
+        "token expired at 2026-11-23T10:00:12Z; token 5f1c2a9e8b7d6c4f0a1b2c3d4e5f6a7b",
+        "the API key is missing; secret rotation job-7 done; pw rate 98%",
+        "password is https://vault.example.com/v1/secret/db",
+    ],
+)
+def test_secret_words_in_ordinary_sentences_stay(text: str) -> None:
+    """Sentences that merely talk about a password, token or key are left alone."""
     assert redact(text) == text

@@ -68,7 +68,10 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
                                   of JSON keys named like that (but for the same working
                                   directory and wholly-placeholder values), and the second string of a
                                   [name, value] pair named like that (Sentry's request headers,
-                                  cookies and tags are lists of such pairs)
+                                  cookies and tags are lists of such pairs); a secret told
+                                  in words ("the password is …", "password for admin is
+                                  …", ENV DB_PASSWORD …, requirepass …; a token's or a
+                                  key's only when random-looking)
     [REDACTED:password-hash]      password hashes ($apr1$, crypt $1$/$5$/$6$/$y$, bcrypt, argon2), in full
     [REDACTED:email]              e-mail addresses (not a URL's user and host,
                                   http://user@host.example.com/, nor a git remote's git@host:)
@@ -114,6 +117,7 @@ SECRET_KEYS = frozenset(
         "password",
         "passwd",
         "pwd",
+        "pw",
         "secret",
         "clientsecret",
         "token",
@@ -274,7 +278,7 @@ _VENDOR_PREFIXES = (
 #: The words' first letters are tested first: one cheap test fails at most positions of a long
 #: text, before the look-behinds.
 _SECRET_WORD = (
-    r"(?:pass(?:word|wd|phrase)s?|pwd|secrets?|token"
+    r"(?:pass(?:word|wd|phrase)s?|pwd?|secrets?|token"
     r"|api[ _.-]?key|access[_.-]?key|private[_.-]?key|signing[_.-]?key|encryption[_.-]?key"
     # Vendors' own names for a key: PagerDuty's routing/service/integration key, New Relic's
     # license/insert key, Rails' master key, Cloudflare's X-Auth-Key, Azure's subscription and
@@ -291,7 +295,7 @@ _SECRET_NAME = (
 )
 _SECRET_NAME_NEEDLES = (
     "pass",
-    "pwd",
+    "pw",
     "secret",
     "token",
     *_spellings("signing", "key"),
@@ -449,6 +453,41 @@ def _url_user(match: re.Match[str]) -> bool:
         and text[start - 4 : start - 3].isalnum()
         and text[end : end + 1] not in ("@", "%")
     )
+
+
+#: What a value told in words is not (`_told_secret`): a number with separators (a date, a
+#: time, a version, an address), a count with its unit (`90days`, `8chars`), a lower-case
+#: identifier (`db01.example.com`, `rotation-job-7`), the next pair (`token=$token`).
+_TOLD_NOT_SECRET = re.compile(
+    r"[0-9]{1,4}(?:[-:./T][0-9]{1,4}){1,8}Z?|[0-9]{1,6}[a-z]{1,8}"
+    r"|[a-z][a-z0-9]{0,64}(?:[-_.][a-z0-9]{1,64}){1,16}|[A-Za-z_][\w.-]{0,64}[=:].{0,128}"
+)
+#: The name is part of a variable's (`$DB_PASSWORD`, `${DB_PASSWORD}`, `%DB_PASSWORD%`).
+_VARIABLE_BEFORE = re.compile(r"[$%{][A-Za-z0-9_]{0,64}\Z")
+
+
+def _told_secret(match: re.Match[str]) -> str:
+    """The value of a secret told in words replaced, if it looks like one: six characters or
+    more, not only letters, not a path, URL, flag or placeholder (`_TOLD_NOT_SECRET` neither);
+    after a token's, a secret's or a key's name, random-looking and 16 or more. Else the match
+    unchanged."""
+    quote_mark = match["q"] or ""
+    value = match["value"].strip("\"'") if quote_mark else match["value"].rstrip(".,;)")
+    after = "" if quote_mark else match["value"][len(value) :]
+    if match["pw"] is None:
+        told = len(value) >= 16 and _random_looking(value)
+    else:
+        told = (
+            len(value) >= (4 if quote_mark else 6)
+            and not value.replace(" ", "").isalpha()
+            and value[0] not in "-$%/<{[*(~"
+            and "://" not in value
+            and _TOLD_NOT_SECRET.fullmatch(value) is None
+        )
+    start = match.start()
+    if not told or _VARIABLE_BEFORE.search(match.string, max(0, start - 65), start):
+        return match[0]
+    return f"{match['head']}{quote_mark}[REDACTED:password]{quote_mark}{after}"
 
 
 #: Applied in this order: the specific shapes first, so that their placeholders say what was
@@ -934,6 +973,30 @@ _RULES: tuple[_Rule, ...] = (
         *_SECRET_NAME_NEEDLES,
         flags=re.IGNORECASE,
     ),
+    # A secret told in words, without `=` or `:` right after its name: "the password is
+    # hunter2", "password for admin is …", "login with password …", Dockerfile's `ENV
+    # DB_PASSWORD …`, redis.conf's `requirepass …`; a token, a secret or an API key so only
+    # when its value looks random. The value is asked (`_told_secret`), so a word, a number
+    # with separators (a date, a time, a version), a path, a URL, a flag, a placeholder or an
+    # identifier stays: "the password is incorrect", "password expired on 2026-12-01".
+    _rule(
+        r"(?P<head>(?=[ptsamr])(?<![A-Za-z0-9])(?:(?P<pw>pass(?:word|wd|phrase|code)s?|pwd?"
+        r"|requirepass|masterauth)|tokens?|secrets?|(?:api|access|secret|auth)[ _-]?key)"
+        # "for admin", "for user deploy": only with "is" or ":" after it.
+        r"(?:[ \t]{1,3}(?:for|of)[ \t]{1,3}(?:user[ \t]{1,3})?[^\s:]{1,64}+"
+        r"(?=[ \t]{1,3}(?:is|was)[ \t]|:))?"
+        r"(?:[ \t]{1,3}(?:is|was))?(?:[ \t]{1,3}(?:set|changed|reset)[ \t]{1,3}to)?"
+        r"[ \t]{0,3}:?[ \t]{1,3})"
+        r"""(?!["']?\[REDACTED)(?P<value>(?P<q>["'])[^"'\n]{4,128}+(?P=q)|[^\s"'<>]{6,128}+)""",
+        _told_secret,
+        "pass",
+        "pw",
+        "masterauth",
+        "token",
+        "secret",
+        "key",
+        flags=re.IGNORECASE,
+    ),
     # Possessive quantifiers (`{m,n}+`) never give characters back, so a long run of
     # address-like text without a real address fails fast instead of backtracking. A label's
     # dot counts only before another label, so the dot ending a sentence stays outside.
@@ -984,7 +1047,7 @@ def _card_number(text: str) -> str:
 
 
 _SECRET_KEY = re.compile(rf"{_SECRET_NAME}\Z", re.IGNORECASE)
-_SECRET_KEY_WORDS = ("pass", "pwd", "secret", "token", "key")
+_SECRET_KEY_WORDS = ("pass", "pw", "secret", "token", "key")
 
 
 # Credentials the process holds, oldest first: a dict keeps insertion order and finds a value
