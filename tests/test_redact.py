@@ -1385,3 +1385,17 @@ def test_a_secret_told_in_words_is_redacted(text: str, expected: str) -> None:
 def test_secret_words_in_ordinary_sentences_stay(text: str) -> None:
     """Sentences that merely talk about a password, token or key are left alone."""
     assert redact(text) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("  password=b'hunter2xyz'", "  password=b'[REDACTED:password]'"),
+        ("{'token': b\"aB3dE5fG7hJ9kL2mN4pQ6\"}", "{'token': b\"[REDACTED:password]\"}"),
+        ("secret=rb'hunter 2'", "secret=rb'[REDACTED:password]'"),
+        ("api_key = u'hunter2xyz'", "api_key = u'[REDACTED:password]'"),
+    ],
+)
+def test_a_python_bytes_or_prefixed_string_is_redacted_whole(text: str, expected: str) -> None:
+    """A value printed as Python's b'…' (r'…', u'…') goes whole, not just its prefix letter."""
+    assert redact(text) == expected

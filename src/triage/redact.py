@@ -948,7 +948,8 @@ _RULES: tuple[_Rule, ...] = (
     ),
     # name=value pairs by the name. A quoted value goes whole, spaces and all; its quotes stay.
     _rule(
-        rf"(?P<head>(?P<name>{_SECRET_NAME}){_ASSIGN})"
+        # Python's prefix of a bytes or raw string (password=b'…') is kept with the name.
+        rf"""(?P<head>(?P<name>{_SECRET_NAME}){_ASSIGN}(?:[bru]{{1,2}}(?=\\?["']))?)"""
         # Not a placeholder (`-[REDACTED…`: a shell default already redacted, below), nor the
         # empty default of `${DB_PASSWORD:-}`.
         r"""(?!\\?(?:""\"|'''|["'])?-?\[REDACTED|-\})"""
