@@ -426,3 +426,19 @@ def test_an_anomaly_detection_event_is_labelled_so_too(threshold_metric_id: str 
     alert = normalize_body(json.dumps(event)).alerts[0]
     assert alert.labels["alarm_type"] == "anomaly_detection"
     assert alert.labels["threshold_metric"] == "ad1"
+
+
+def test_dimension_values_that_are_not_text_read_as_json() -> None:
+    """A null, boolean or object dimension value reads as JSON writes it, not as Python prints it."""
+    dimensions = [
+        {"name": "InstanceId", "value": None},
+        {"name": "Spot", "value": True},
+        {"name": "Tags", "value": {"a": 1}},
+    ]
+    payload = raw_alarm(Trigger={**raw_alarm()["Trigger"], "Dimensions": dimensions})
+    alert = normalize_body(json.dumps(payload)).alerts[0]
+    assert alert.labels["dimensions"] == 'InstanceId=null, Spot=true, Tags={"a":1}'
+    event = json.loads(read("cloudwatch/eventbridge-alarm.json"))
+    stat = event["detail"]["configuration"]["metrics"][0]["metricStat"]
+    stat["metric"]["dimensions"] = {"InstanceId": None}
+    assert normalize_body(json.dumps(event)).alerts[0].labels["dimensions"] == "InstanceId=null"

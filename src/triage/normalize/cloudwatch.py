@@ -407,7 +407,7 @@ def _dimensions(value: Any) -> str | None:
         pairs = [(_get(d, "Name"), _get(d, "Value")) for d in value if isinstance(d, dict)]
     else:
         return None
-    return ", ".join(f"{_scalar(k)}={_scalar(v)}" for k, v in pairs) or None
+    return ", ".join(f"{common.shown(k)}={common.shown(v)}" for k, v in pairs) or None
 
 
 def _scalar(value: Any) -> str | None:
