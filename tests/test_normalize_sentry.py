@@ -274,3 +274,15 @@ def test_an_empty_title_falls_back_to_what_else_names_the_alert(
     [alert] = normalize_body(_blank(payload(name), *paths)).alerts
     assert alert.title == title
     assert alert.fingerprint == usual.fingerprint
+
+
+def test_projects_and_rules_that_are_not_text_read_as_json() -> None:
+    """Projects and legacy triggering rules that are objects, null or booleans read as JSON."""
+    metric = payload("sentry/metric-alert-critical.json")
+    metric["data"]["metric_alert"]["alert_rule"]["projects"] = ["api", {"slug": "a"}, None, True]
+    [alert] = normalize_body(json.dumps(metric)).alerts
+    assert alert.labels["projects"] == 'api, {"slug":"a"}, null, true'
+    legacy = payload("sentry/legacy-plugin.json")
+    legacy["triggering_rules"] = ["Page on-call", {"id": 7}, None]
+    [alert] = normalize_body(json.dumps(legacy)).alerts
+    assert alert.labels["triggering_rules"] == 'Page on-call, {"id":7}, null'
