@@ -233,7 +233,10 @@ def normalize_legacy(payload: dict[str, Any]) -> Normalized:
         ("environment", event.get("environment")),
         ("release", event.get("release")),
         ("event_id", event.get("event_id")),
-        ("triggering_rules", ", ".join(map(common.shown, rules)) if isinstance(rules, list) else None),
+        (
+            "triggering_rules",
+            ", ".join(map(common.shown, rules)) if isinstance(rules, list) else None,
+        ),
     ):
         common.add_label(labels, key, value if not isinstance(value, dict | list) else None)
     _add_tags(labels, tags)
@@ -289,7 +292,10 @@ def _metric_alert(data: dict[str, Any], action: str, raw: dict[str, Any]) -> Nor
         ("time_window_min", rule.get("time_window")),
         ("threshold", threshold),
         ("resolve_threshold", rule.get("resolve_threshold")),
-        ("projects", ", ".join(map(common.shown, projects)) if isinstance(projects, list) else None),
+        (
+            "projects",
+            ", ".join(map(common.shown, projects)) if isinstance(projects, list) else None,
+        ),
         ("incident", incident.get("identifier")),
         ("trigger", action),
     ):
