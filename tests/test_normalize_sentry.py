@@ -286,3 +286,11 @@ def test_projects_and_rules_that_are_not_text_read_as_json() -> None:
     legacy["triggering_rules"] = ["Page on-call", {"id": 7}, None]
     [alert] = normalize_body(json.dumps(legacy)).alerts
     assert alert.labels["triggering_rules"] == 'Page on-call, {"id":7}, null'
+
+
+def test_the_fired_rule_is_quoted_as_written_not_as_python_repr() -> None:
+    """A rule name with quotes or a backslash is quoted as written, not escaped as Python's repr."""
+    event = payload("sentry/event-alert.json")
+    event["data"]["triggered_rule"] = 'Ops\' "C:\\logs" rule'
+    [alert] = normalize_body(json.dumps(event)).alerts
+    assert 'Sentry alert rule "Ops\' "C:\\logs" rule" fired.' in alert.description

@@ -171,7 +171,7 @@ def _event_alert(data: dict[str, Any], raw: dict[str, Any]) -> Normalized:
         common.add_label(labels, key, value if not isinstance(value, dict | list) else None)
     _add_tags(labels, tags)
     body = [
-        f"Sentry alert rule {rule!r} fired." if rule else "",
+        f'Sentry alert rule "{rule}" fired.' if rule else "",
         f"Culprit: {labels['culprit']}" if "culprit" in labels else "",
         common.text(event.get("message"), "data.event.message") or "",
     ]
