@@ -442,3 +442,10 @@ def test_dimension_values_that_are_not_text_read_as_json() -> None:
     stat = event["detail"]["configuration"]["metrics"][0]["metricStat"]
     stat["metric"]["dimensions"] = {"InstanceId": None}
     assert normalize_body(json.dumps(event)).alerts[0].labels["dimensions"] == "InstanceId=null"
+
+
+def test_a_null_alarm_rule_is_no_composite_alarm() -> None:
+    """A classic message with "AlarmRule": null is a metric alarm, as a null event alarmRule is."""
+    alert = normalize_body(json.dumps(raw_alarm(AlarmRule=None))).alerts[0]
+    assert "alarm_type" not in alert.labels
+    assert alert.labels["metric"] == "TargetResponseTime"

@@ -93,7 +93,7 @@ def normalize_alarm(payload: dict[str, Any]) -> Normalized:
         if region == display:
             notes = (f"unknown AWS Region name {common.short(display)}: fingerprint uses it as is",)
     facts: dict[str, str] = {}
-    if "AlarmRule" in payload:  # a composite alarm
+    if payload.get("AlarmRule") is not None:  # a composite alarm (null: a metric alarm)
         facts["alarm_type"] = "composite"
         common.add_label(facts, "alarm_rule", payload.get("AlarmRule"))
         children = common.items(payload.get("TriggeringChildren"), "TriggeringChildren")
