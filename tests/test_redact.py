@@ -1086,6 +1086,7 @@ HOSTILE = [
     '<add value="x" ' * 70_000,
     '<add a="b" ' * 90_000 + 'key="password" value="x">',
     "<a " + 'key="password" value="x" ' * 40_000,
+    "\\x22password\\x22" * 60_000,  # escaped quotes around every name
     "password for user " * 60_000,  # a secret told in words: every name, no value
     "password is hunter2 " * 50_000,  # … every value told
     "password for " + "x" * 1_000_000,
@@ -1399,3 +1400,36 @@ def test_secret_words_in_ordinary_sentences_stay(text: str) -> None:
 def test_a_python_bytes_or_prefixed_string_is_redacted_whole(text: str, expected: str) -> None:
     """A value printed as Python's b'…' (r'…', u'…') goes whole, not just its prefix letter."""
     assert redact(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            '{"msg":"\\u003cpassword\\u003ehunter2xyz\\u003c/password\\u003e"}',
+            '{"msg":"<password>[REDACTED:password]</password>"}',
+        ),
+        (
+            '{"url":"https://x.example.com/cb?a=1\\u0026token=aB3dE5fG7hJ9kL2mN4pQ6"}',
+            '{"url":"https://x.example.com/cb?a=1&token=[REDACTED:password]"}',
+        ),
+        (
+            "body={\\x22user\\x22:\\x22bob\\x22,\\x22password\\x22:\\x22hunter2 xyz\\x22}",
+            'body={\\"user\\":\\"bob\\",\\"password\\":\\"[REDACTED:password]\\"}',
+        ),
+        ('{"m":"password\\u003dhunter2xyz"}', '{"m":"password=[REDACTED:password]"}'),
+        (
+            '{"m":"password\\u0022: \\u0022hunter2 xyz\\u0022"}',
+            '{"m":"password\\": \\"[REDACTED:password]\\""}',
+        ),
+    ],
+)
+def test_a_name_hidden_by_escaped_punctuation_is_redacted(text: str, expected: str) -> None:
+    """Quotes and separators escaped as \\u0022, Go's \\u003c \\u0026, nginx's \\x22 hide no secret."""
+    assert redact(text) == expected
+
+
+def test_escaped_punctuation_without_a_secret_stays() -> None:
+    """Text whose escapes hide nothing keeps them."""
+    text = '{"msg":"a \\u003c b \\u0026\\u0026 c\\u003d1","ua":"\\x22curl/8\\x22"}'
+    assert redact(text) == text

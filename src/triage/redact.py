@@ -89,7 +89,8 @@ is redacted as that text; when that finds something, or the text is wholly a `us
 pair, the whole run becomes the first placeholder found (`[REDACTED:password]` for a pair).
 Base64 inside the decoded text is not decoded again.
 
-Text whose names are disguised (HTML character references such as `password&#61;…`, full-width
+Text whose names are disguised (HTML character references such as `password&#61;…`, escaped
+punctuation such as JSON's `\\u0022`, Go's `\\u0026` or nginx's `\\x22`, full-width
 or mathematical letters, Cyrillic or Greek look-alikes inside a Latin word) is redacted again
 undisguised; when that finds something, the undisguised, redacted text replaces it.
 
@@ -1172,10 +1173,26 @@ def _latinised(match: re.Match[str]) -> str:
     return word.translate(_LOOKALIKES)
 
 
+#: An escaped printable ASCII character: JSON's `\u0022`, Go's `\u003c` `\u003e` `\u0026`,
+#: `\u003d`; nginx's log escapes and C's, `\x22`. Quotes and separators so escaped hide a
+#: name's pair from every rule.
+_HEX_ESCAPE = re.compile(r"\\(?:u00|x)([2-6][0-9A-Fa-f]|7[0-9A-Ea-e])")
+
+
+def _unescaped_char(match: re.Match[str]) -> str:
+    """The character an escape stands for; a quote or a backslash stays escaped (`\\"`), so a
+    JSON string stays one."""
+    char = chr(int(match[1], 16))
+    return f"\\{char}" if char in '"\\' else char
+
+
 def _unmasked(text: str) -> str:
     """`text` with the disguises undone that hide a name from every rule: HTML character
-    references, compatibility forms (full-width, mathematical letters: NFKC), look-alike
-    letters inside a Latin word, and invisible characters any of these made."""
+    references, escaped punctuation (`\\u0022`, `\\x22`), compatibility forms (full-width,
+    mathematical letters: NFKC), look-alike letters inside a Latin word, and invisible
+    characters any of these made."""
+    if "\\" in text:
+        text = _HEX_ESCAPE.sub(_unescaped_char, text)
     if "&" in text:
         text = _ENTITY.sub(lambda m: html.unescape(m[0]), text)
     if not text.isascii():
