@@ -294,3 +294,44 @@ def test_the_fired_rule_is_quoted_as_written_not_as_python_repr() -> None:
     event["data"]["triggered_rule"] = 'Ops\' "C:\\logs" rule'
     [alert] = normalize_body(json.dumps(event)).alerts
     assert 'Sentry alert rule "Ops\' "C:\\logs" rule" fired.' in alert.description
+
+
+@pytest.mark.parametrize(
+    ("name", "changes", "title"),
+    [
+        (
+            "sentry/event-alert.json",
+            {("data", "event", "title"): "", ("data", "event", "message"): {"x": 1}},
+            "Checkout errors → triage",
+        ),
+        (
+            "sentry/event-alert.json",
+            {("data", "event", "message"): ["m"], ("data", "triggered_rule"): {"id": 1}},
+            "ZeroDivisionError: division by zero",
+        ),
+        (
+            "sentry/event-alert.json",
+            {("data", "event", "title"): "", ("data", "triggered_rule"): {"id": 1}},
+            "ZeroDivisionError: division by zero",
+        ),
+        (
+            "sentry/legacy-plugin.json",
+            {("event", "title"): None, ("message",): {"x": 1}},
+            "This is an example Python exception",
+        ),
+    ],
+)
+def test_a_title_field_that_is_an_object_falls_through_to_the_next(
+    name: str, changes: dict[tuple[str, ...], Any], title: str
+) -> None:
+    """An event message or fired rule that is an object or array is passed over, not refused."""
+    body = payload(name)
+    for path, value in changes.items():
+        node = body
+        for key in path[:-1]:
+            node = node[key]
+        node[path[-1]] = value
+    [alert] = normalize_body(json.dumps(body)).alerts
+    assert alert.title == title
+    assert alert.fingerprint == only(name).fingerprint
+    assert "{" not in alert.description and "None" not in alert.description

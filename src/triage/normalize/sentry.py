@@ -155,7 +155,7 @@ def _issue(data: dict[str, Any], action: str, raw: dict[str, Any]) -> Normalized
 def _event_alert(data: dict[str, Any], raw: dict[str, Any]) -> Normalized:
     event = common.obj(data.get("event"), "data.event", required=True)
     issue_id = common.ident(event.get("issue_id") or event.get("group_id"), "data.event.issue_id")
-    rule = common.line(data.get("triggered_rule"), "data.triggered_rule")
+    rule = common.line(_unnested(data.get("triggered_rule")), "data.triggered_rule")
     tags = _tags(event.get("tags"))
     labels: dict[str, str] = {"issue_id": issue_id}
     for key, value in (
@@ -173,7 +173,7 @@ def _event_alert(data: dict[str, Any], raw: dict[str, Any]) -> Normalized:
     body = [
         f'Sentry alert rule "{rule}" fired.' if rule else "",
         f"Culprit: {labels['culprit']}" if "culprit" in labels else "",
-        common.text(event.get("message"), "data.event.message") or "",
+        common.text(_unnested(event.get("message")), "data.event.message") or "",
     ]
     metadata = common.obj(event.get("metadata"), "data.event.metadata")
     title = common.first_title(
@@ -242,7 +242,7 @@ def normalize_legacy(payload: dict[str, Any]) -> Normalized:
     _add_tags(labels, tags)
     message = payload.get("message")
     body = [
-        common.text(message, "message") or "",
+        common.text(_unnested(message), "message") or "",
         f"Culprit: {labels['culprit']}" if "culprit" in labels else "",
     ]
     logentry = common.obj(event.get("logentry"), "event.logentry")
@@ -345,6 +345,12 @@ def _add_tags(labels: dict[str, str], tags: dict[str, str]) -> None:
     """The event's first `_MAX_TAGS` tags as `tag.<key>` labels."""
     for key, value in list(tags.items())[:_MAX_TAGS]:
         common.add_label(labels, f"tag.{key}", value)
+
+
+def _unnested(value: Any) -> Any:
+    """A title source that is an object or array, as if absent: passed over for the next one
+    (as `first_title` does), not a reason to refuse the alert."""
+    return None if isinstance(value, dict | list) else value
 
 
 def _line(*parts: Any, sep: str) -> str:
