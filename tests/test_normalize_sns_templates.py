@@ -99,3 +99,14 @@ def test_looser_shapes_are_still_unknown(payload: dict[str, Any]) -> None:
     """Without receiver, status and an alerts list a body is not taken for Alertmanager's."""
     with pytest.raises(UnknownFormatError):
         normalize_body(json.dumps(payload))
+
+
+@pytest.mark.parametrize("group_key", [None, ""])
+def test_a_truncation_note_without_a_group_key_names_no_group(group_key: str | None) -> None:
+    """A template that writes no groupKey gets a truncation note that names no group, not 'None'."""
+    extra: dict[str, Any] = {"truncatedAlerts": 3}
+    if group_key is not None:
+        extra["groupKey"] = group_key
+    [note] = normalize_body(json.dumps(_group(**extra))).notes
+    assert "left 3 alert(s) out of this message" in note
+    assert "None" not in note and "of group" not in note

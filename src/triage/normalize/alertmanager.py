@@ -86,8 +86,10 @@ def normalize_group(
         raise unreadable
     truncated = payload.get("truncatedAlerts")
     if isinstance(truncated, int) and not isinstance(truncated, bool) and truncated > 0:
+        key = payload.get("groupKey")  # SNS templates may write none
+        named = f" of group {common.short(key)}" if isinstance(key, str) and key.strip() else ""
         notes.append(
-            f"{source} left {truncated} alert(s) of group {common.short(payload.get('groupKey'))} "
+            f"{source} left {truncated} alert(s){named} "
             "out of this message (max_alerts); they arrive when the group is next notified"
         )
     if not alerts and not skipped:
