@@ -377,3 +377,13 @@ def test_a_legacy_runbook_tag_that_is_not_a_link_stays_readable() -> None:
     [alert] = run(body).alerts
     assert alert.runbook_url == "https://runbooks.example.com/webfronts"
     assert "Runbook:" not in alert.description
+
+
+def test_legacy_ids_sent_as_whole_floats_read_as_the_identity_does() -> None:
+    """A legacy ruleId, dashboardId or panelId sent as 7.0 is labelled "7", as identities read it."""
+    body = {**payload("grafana/legacy-alerting.json"), "ruleId": 7.0}
+    body |= {"dashboardId": 1.0, "panelId": 2.0}
+    [alert] = run(body).alerts
+    assert alert.labels["rule_id"] == alert.identity["rule_id"] == "7"
+    assert (alert.labels["dashboard_id"], alert.labels["panel_id"]) == ("1", "2")
+    assert alert.fingerprint == load("grafana/legacy-alerting.json").alerts[0].fingerprint

@@ -161,7 +161,7 @@ def first_title(*candidates: Any, field: str = "title") -> str:
 
 def ident(value: Any, field: str) -> str:
     """A required value the fingerprint hashes: one line, exact otherwise, at most 1,024."""
-    cleaned = line(_whole(value), field, IDENTITY_MAX)
+    cleaned = line(whole(value), field, IDENTITY_MAX)
     if not cleaned:
         raise InvalidAlertError(f"{field} is missing or empty: the alert cannot be identified")
     return cleaned
@@ -169,10 +169,10 @@ def ident(value: Any, field: str) -> str:
 
 def ident_or_none(value: Any, field: str) -> str | None:
     """An optional identity value, cleaned like `ident`; None when absent or empty."""
-    return line(_whole(value), field, IDENTITY_MAX)
+    return line(whole(value), field, IDENTITY_MAX)
 
 
-def _whole(value: Any) -> Any:
+def whole(value: Any) -> Any:
     """An id sent as a whole float (4504689410.0) is the id 4504689410, as the same id sent as
     an integer or text is: one alert, one fingerprint, whatever its sender's JSON library."""
     if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:

@@ -76,7 +76,7 @@ def normalize_legacy(payload: dict[str, Any]) -> Normalized:
         ("dashboardId", "dashboard_id"),
         ("panelId", "panel_id"),
     ):
-        common.add_label(labels, label, payload.get(key))
+        common.add_label(labels, label, common.whole(payload.get(key)))  # 7.0 is id 7
     matches = common.items(payload.get("evalMatches"), "evalMatches")
     values = ", ".join(
         f"{common.shown(m.get('metric'))}={common.shown(m.get('value'))}"
