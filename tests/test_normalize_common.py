@@ -239,3 +239,23 @@ def test_string_map_refuses_nested_values() -> None:
         "b": "false",
         "z": "",
     }
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ({"title": "x", "status": True}, "status true is not firing or resolved"),
+        ({"version": "4", "alerts": [{"labels": {"a": "b"}}]}, "status null is not firing"),
+        ({"event_type": "threshold_alert", "rule_id": "r", "host": "h"}, "state null is not"),
+    ],
+)
+def test_a_null_or_boolean_is_quoted_as_json_in_errors(body: dict[str, Any], expected: str) -> None:
+    """An error or log line quotes a null or boolean as JSON writes it, not as the text 'None'."""
+    with pytest.raises(InvalidAlertError) as caught:
+        normalize_body(json.dumps(body))
+    assert expected in str(caught.value) and "None" not in str(caught.value)
+    assert (common.short(None), common.short(False), common.short("None")) == (
+        "null",
+        "false",
+        "'None'",
+    )

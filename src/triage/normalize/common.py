@@ -215,6 +215,8 @@ def short(value: Any, limit: int = 60) -> str:
     """A hostile value made safe to quote in an error message or log line."""
     if isinstance(value, dict | list):
         return f"<JSON {_kind(value)}>"
+    if value is None or isinstance(value, bool):
+        return shown(value)  # null, true: never 'None', which reads as that text
     return repr(cut(line(str(value), "") or "", limit, ellipsis=True))
 
 
