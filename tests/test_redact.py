@@ -641,6 +641,11 @@ CASES = [
         "password: {{ .Values.pw | default `hunter2` }}",
         "password: {{ .Values.pw | default `[REDACTED:password]` }}",
     ),
+    # A connection string's password runs to its `;`, spaces and all.
+    (
+        "Server=db;Password=hunter 2xyz;Database=x",
+        "Server=db;Password=[REDACTED:password];Database=x",
+    ),
 ]
 
 
@@ -1087,6 +1092,8 @@ HOSTILE = [
     '<add a="b" ' * 90_000 + 'key="password" value="x">',
     "<a " + 'key="password" value="x" ' * 40_000,
     "\\x22password\\x22" * 60_000,  # escaped quotes around every name
+    ";Password={" * 90_000,  # a connection string's password: every brace unclosed
+    "Password=a b" * 90_000,  # … no `;` after any
     "password for user " * 60_000,  # a secret told in words: every name, no value
     "password is hunter2 " * 50_000,  # … every value told
     "password for " + "x" * 1_000_000,
@@ -1433,3 +1440,34 @@ def test_escaped_punctuation_without_a_secret_stays() -> None:
     """Text whose escapes hide nothing keeps them."""
     text = '{"msg":"a \\u003c b \\u0026\\u0026 c\\u003d1","ua":"\\x22curl/8\\x22"}'
     assert redact(text) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "Server=db;User Id=sa;Password=hunter 2xyz;Database=x",
+            "Server=db;User Id=sa;Password=[REDACTED:password];Database=x",
+        ),
+        (
+            "Data Source=db; User ID=sa; Password=pa ss word",
+            "Data Source=db; User ID=sa; Password=[REDACTED:password]",
+        ),
+        ("Password=hunter 2xyz;Server=db", "Password=[REDACTED:password];Server=db"),
+        (
+            "Driver={ODBC Driver 18};Server=db;PWD={hun;ter 2}}x};UID=sa",
+            "Driver={ODBC Driver 18};Server=db;PWD={[REDACTED:password]};UID=sa",
+        ),
+        ("DSN=x;Pwd={hunter2;xyz}", "DSN=x;Pwd={[REDACTED:password]}"),
+    ],
+)
+def test_a_connection_string_password_goes_to_its_semicolon(text: str, expected: str) -> None:
+    """In an ADO.NET or ODBC connection string a password with spaces or `;` goes whole."""
+    assert redact(text) == expected
+    assert redact(expected) == expected
+
+
+def test_a_logfmt_line_after_a_semicolon_keeps_its_other_pairs() -> None:
+    """After a `;`, a password's value stops before the next `key=` pair."""
+    text = "db error; password=hunter2 user=app host=db"
+    assert redact(text) == "db error; password=[REDACTED:password] user=app host=db"

@@ -52,7 +52,9 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
                                   bare session cookies (PHPSESSID=, JSESSIONID=, session= …)
     [REDACTED:password]           passwords in URLs and DSNs (user:pass@host), in commands
                                   (curl -u user:pass, --db-password …, mysql -pX, sshpass -p X,
-                                  docker login -p X); SQL PASSWORD '…'; XML <password>; the
+                                  docker login -p X); a connection string's Password= or
+                                  Pwd= to its `;`, spaces and all (ODBC's {…} whole); SQL
+                                  PASSWORD '…'; XML <password>; the
                                   value of an XML element whose key= or name= is a secret's,
                                   in any order (<add key="Password" value="…"/>, <add value="…"
                                   key="Password"/>); a Kubernetes env entry's
@@ -937,6 +939,23 @@ _RULES: tuple[_Rule, ...] = (
         '"--',
         flags=re.IGNORECASE,
     ),
+    # A connection string's password (ADO.NET, ODBC): the value runs to its `;`, spaces and all,
+    # when the pair is one of a connection string's (after a `;`, or before `;Key=`); ODBC's
+    # `{…}` (`}}` inside for a brace) goes whole, its braces kept.
+    _rule(
+        r"(?P<head>(?:(?<=;)|(?<=;[ \t])|(?=(?:password|pwd)[ \t]{0,3}=[^;\r\n]{1,256}+;"
+        r"[ \t]{0,3}[A-Za-z][\w .]{0,40}+=))(?<![A-Za-z0-9_.-])(?:password|pwd)[ \t]{0,3}=[ \t]{0,3})"
+        r"(?!\[REDACTED)(?:(?P<brace>\{)(?!\{)(?:[^}\r\n]|\}\}){1,256}+\}(?![^\s;])"
+        r"""|[^;\r\n"'{}\s/=][^;\r\n"'{}=]{0,255}+(?<![ \t])(?=;|[ \t]{0,8}(?:[\r\n]|$)))""",
+        lambda m: (
+            f"{m['head']}{{[REDACTED:password]}}"
+            if m["brace"]
+            else f"{m['head']}[REDACTED:password]"
+        ),
+        "password",
+        "pwd",
+        flags=re.IGNORECASE,
+    ),
     # A YAML block scalar (`password: |`, `token: >-`): the value is every line below indented
     # at least as far as its first.
     _rule(
@@ -951,9 +970,9 @@ _RULES: tuple[_Rule, ...] = (
     _rule(
         # Python's prefix of a bytes or raw string (password=b'…') is kept with the name.
         rf"""(?P<head>(?P<name>{_SECRET_NAME}){_ASSIGN}(?:[bru]{{1,2}}(?=\\?["']))?)"""
-        # Not a placeholder (`-[REDACTED…`: a shell default already redacted, below), nor the
-        # empty default of `${DB_PASSWORD:-}`.
-        r"""(?!\\?(?:""\"|'''|["'])?-?\[REDACTED|-\})"""
+        # Not a placeholder (`-[REDACTED…`: a shell default already redacted, below; `{[REDACTED…`:
+        # an ODBC value, above), nor the empty default of `${DB_PASSWORD:-}`.
+        r"""(?!\\?(?:""\"|'''|["']|\{)?-?\[REDACTED|-\})"""
         + _TEMPLATE_VALUE
         + r"(?![|>][+-]?[0-9]?[ \t]{0,8}(?:\r?\n|$))"  # a block scalar's marker: the rule above
         # A value that says something about the secret, not the secret: MySQL's "(using
