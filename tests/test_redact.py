@@ -14,6 +14,7 @@ import pytest
 from triage import redact as redact_module
 from triage.redact import (
     _BASE64_RUN,
+    _DISCORD_TOKEN,
     _ESCAPE,
     _RULES,
     _URL_SAFE,
@@ -21,6 +22,7 @@ from triage.redact import (
     DEFAULT,
     Redactor,
     _base64_text,
+    _discord_token,
     _fold,
     _json_unescaped,
     _unescape,
@@ -641,6 +643,9 @@ CASES = [
         "password: {{ .Values.pw | default `hunter2` }}",
         "password: {{ .Values.pw | default `[REDACTED:password]` }}",
     ),
+    # A Discord bot token (its first part is the bot's id in base64), Mailgun, Doppler's config
+    ("bot MTA5ODc2NTQzMjEwOTg3NjU0.GaBcDe." + _run(38, URLSAFE), "bot [REDACTED:token]"),
+    ("mg key-" + _run(32, HEX) + " dp.st.prd." + _run(43), "mg [REDACTED:token] [REDACTED:token]"),
     # A connection string's password runs to its `;`, spaces and all.
     (
         "Server=db;Password=hunter 2xyz;Database=x",
@@ -1092,6 +1097,8 @@ HOSTILE = [
     '<add a="b" ' * 90_000 + 'key="password" value="x">',
     "<a " + 'key="password" value="x" ' * 40_000,
     "\\x22password\\x22" * 60_000,  # escaped quotes around every name
+    "MTA5ODc2NTQzMjEwOTg3NjU0.GaBcDe." * 30_000,  # Discord's id and timestamp, no HMAC
+    "dp.st." * 170_000,
     ";Password={" * 90_000,  # a connection string's password: every brace unclosed
     "Password=a b" * 90_000,  # … no `;` after any
     "password for user " * 60_000,  # a secret told in words: every name, no value
@@ -1180,7 +1187,8 @@ def _every_pattern_then_each_escaped_token(text: str) -> str:
     unmasked = _unmasked(text)
     if unmasked != text and _every_pattern(unmasked) != unmasked:
         text = _every_pattern(unmasked)
-    return _BASE64_RUN.sub(blob, re.sub(r"\S+", token, text))
+    text = _DISCORD_TOKEN.sub(_discord_token, re.sub(r"\S+", token, text))
+    return _BASE64_RUN.sub(blob, text)
 
 
 _FRAGMENTS = [
@@ -1471,3 +1479,55 @@ def test_a_logfmt_line_after_a_semicolon_keeps_its_other_pairs() -> None:
     """After a `;`, a password's value stops before the next `key=` pair."""
     text = "db error; password=hunter2 user=app host=db"
     assert redact(text) == "db error; password=[REDACTED:password] user=app host=db"
+
+
+def _discord_bot_token() -> str:
+    """A Discord bot token's shape: base64url of the bot's id, a timestamp, an HMAC."""
+    import base64
+
+    bot_id = base64.urlsafe_b64encode(b"109876543210987654").decode().rstrip("=")
+    return f"{bot_id}.GaBcDe.{_run(38, URLSAFE)}"
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        "dp.st.prd." + _run(40),  # Doppler service token with its config's name
+        "dp.st.dev_config." + _run(40),
+        "dckr_pat_" + _run(27, URLSAFE),  # Docker Hub
+        "dckr_oat_" + _run(32, URLSAFE),
+        "ops_eyJ" + _run(40),  # 1Password service account
+        "fm2_" + _run(40),  # Fly.io
+        "fo1_" + _run(40),
+        "xkeysib-" + _run(64, HEX) + "-" + _run(16),  # Brevo (Sendinblue)
+        "tskey-auth-" + _run(12) + "-" + _run(30),  # Tailscale
+        "sbp_" + _run(40, HEX),  # Supabase
+        "pscale_tkn_" + _run(43, URLSAFE),  # PlanetScale
+        "pscale_pw_" + _run(43, URLSAFE),
+        "gsk_" + _run(52),  # Groq
+        "dt0c01." + _run(24) + "." + _run(64),  # Dynatrace
+        "nfp_" + _run(36),  # Netlify
+        "figd_" + _run(40, URLSAFE),  # Figma
+        "CCIPAT_" + _run(40),  # CircleCI
+        "bkua_" + _run(40, HEX),  # Buildkite
+        "CFPAT-" + _run(43, URLSAFE),  # Contentful
+        "HRKU-AA" + _run(58, URLSAFE),  # Heroku
+        "key-" + _run(32, HEX),  # Mailgun
+        "abcdefghij1234.atlasv1." + _run(64, URLSAFE),  # Terraform Cloud
+        _discord_bot_token(),  # Discord bot token, no header around it
+    ],
+)
+def test_more_vendor_tokens_are_redacted(token: str) -> None:
+    """Vendor tokens that announce themselves by a prefix or a shape go, in prose and in pairs."""
+    assert "REDACTED" in redact(f"deploy used {token} today")
+    assert token not in redact(f"deploy used {token} today")
+    assert token not in redact(f"CONFIG_VALUE={token}")
+
+
+def test_words_near_the_new_vendor_prefixes_stay() -> None:
+    """Prefix-like words and dotted names are no tokens."""
+    text = (
+        "dp.st.example key-value store MT5.server.restarted NTP.sync.completed_successfully "
+        "tskey-rotation fm2_config gsk_enabled dckr_pat_missing key-rotation-policy"
+    )
+    assert redact(text) == text

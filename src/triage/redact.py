@@ -28,7 +28,16 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
                                   DigitalOcean dop_v1_/doo_v1_/dor_v1_, New Relic NRAK-, Atlassian
                                   ATATT3, Linear lin_api_, Postman PMAK-, Doppler dp.pt./dp.st./
                                   dp.ct./dp.sa., Square sq0atp-/sq0csp-, RubyGems rubygems_, age
-                                  AGE-SECRET-KEY-1; Databricks dapi + 32 hex, Pulumi pul- + 40 hex;
+                                  AGE-SECRET-KEY-1, Docker Hub dckr_pat_/dckr_oat_, 1Password
+                                  ops_eyJ, Fly.io fm1a_/fm2_/fo1_, Brevo xkeysib-/xsmtpsib-,
+                                  Tailscale tskey-, Supabase sbp_/sb_secret_, PlanetScale
+                                  pscale_tkn_/pscale_pw_/pscale_oauth_, Groq gsk_, Dynatrace
+                                  dt0c01., Netlify nfp_, Figma figd_, CircleCI CCIPAT_,
+                                  Buildkite bkua_, Contentful CFPAT-, Heroku HRKU-, Terraform
+                                  atlasv1. (a name and a dot may follow the prefix: Doppler's
+                                  dp.st.<config>.…); Mailgun key- + 32 hex; Discord bot tokens
+                                  (<bot id in base64>.<6>.<27-38>);
+                                  Databricks dapi + 32 hex, Pulumi pul- + 40 hex;
                                   Google OAuth client secrets GOCSPX- + 28, Azure AD client
                                   secrets (40 characters, …8Q~…), Alibaba Cloud LTAI + 12-20,
                                   Tencent Cloud AKID + 32;
@@ -273,6 +282,39 @@ _VENDOR_PREFIXES = (
     "sq0csp-",
     "rubygems_",
     "AGE-SECRET-KEY-1",
+    "dckr_pat_",
+    "dckr_oat_",
+    "ops_eyJ",
+    "fm1a_",
+    "fm2_",
+    "fo1_",
+    "xkeysib-",
+    "xsmtpsib-",
+    "tskey-",
+    "sbp_",
+    "sb_secret_",
+    "pscale_tkn_",
+    "pscale_pw_",
+    "pscale_oauth_",
+    "gsk_",
+    "dt0c01.",
+    "nfp_",
+    "figd_",
+    "CCIPAT_",
+    "bkua_",
+    "CFPAT-",
+    "HRKU-",
+    "atlasv1.",
+)
+
+#: The vendor rule's needles: a prefix that shares its start with others is looked for once.
+_VENDOR_NEEDLES = (
+    *(
+        p
+        for p in _VENDOR_PREFIXES
+        if not p.startswith(("dckr_", "pscale_", "xkeysib-", "xsmtpsib-"))
+    ),
+    *("dckr_", "pscale_", "sib-"),
 )
 
 #: A name whose value is a secret: one of these words, alone or as the last part of a longer
@@ -624,15 +666,20 @@ _RULES: tuple[_Rule, ...] = (
     ),
     _rule(rf"{_prefixed('sk-')}(?:proj-|ant-)?{_B64URL}{{20,200}}", "[REDACTED:api-key]", "sk-"),
     _rule(
-        rf"(?:{_prefixed(*_VENDOR_PREFIXES)}[A-Za-z0-9_+/=-]{{20,400}}"
+        # After the prefix, a name and a dot may come first (Doppler's dp.st.<config>.…,
+        # Dynatrace's dt0c01.<id>.…).
+        rf"(?:{_prefixed(*_VENDOR_PREFIXES)}(?:{_B64URL}{{1,64}}+\.)?[A-Za-z0-9_+/=-]{{20,400}}"
         rf"|{_prefixed('dapi')}[0-9a-f]{{32}}(?:-[0-9]{{1,2}})?|{_prefixed('pul-')}[0-9a-f]{{40}}"
+        # Mailgun's API keys.
+        rf"|{_prefixed('key-')}[0-9a-f]{{32}}"
         # Google OAuth client secrets, Alibaba Cloud and Tencent Cloud access key ids.
         rf"|{_prefixed('GOCSPX-')}{_B64URL}{{28}}|{_prefixed('LTAI')}[A-Za-z0-9]{{12,20}}"
         rf"|{_prefixed('AKID')}[A-Za-z0-9]{{32}}){_END}",
         "[REDACTED:token]",
-        *_VENDOR_PREFIXES,
+        *_VENDOR_NEEDLES,
         "dapi",
         "pul-",
+        "key-",
         "GOCSPX-",
         "LTAI",
         "AKID",
@@ -1333,6 +1380,24 @@ _USER_PASSWORD = re.compile(
 _NOT_BASE64 = str.maketrans(
     {c: " " for c in map(chr, range(128)) if not (c.isalnum() or c in "+/_-")}
 )
+#: A Discord bot token: the bot's id (17 to 20 digits) in base64url, a timestamp, an HMAC. The
+#: id's digits encode as MT, Mj, Mz, ND … OT; the first part is decoded to check them
+#: (`_discord_token`). Looked for in the base64 step (`_scrub_base64`): the id is a base64 run
+#: that decodes to text, so only text with such a run is searched.
+_DISCORD_TOKEN = re.compile(
+    r"(?:M[Tjz]|N[DTjz]|O[DT])(?<![A-Za-z0-9_-].{2})[A-Za-z0-9_-]{21,25}+"
+    r"\.[A-Za-z0-9_-]{6}\.[A-Za-z0-9_-]{27,38}+(?![A-Za-z0-9_-])"
+)
+
+
+def _discord_token(match: re.Match[str]) -> str:
+    """The placeholder for a Discord bot token whose first part encodes 17 to 20 digits."""
+    text = _base64_text(match[0].split(".", 1)[0])
+    if text is not None and 17 <= len(text) <= 20 and text.isascii() and text.isdigit():
+        return "[REDACTED:token]"
+    return match[0]
+
+
 _PLACEHOLDER_FOUND = re.compile(r"\[REDACTED:[a-z0-9-]{1,32}\]")
 
 
@@ -1380,6 +1445,8 @@ def _scrub_base64(text: str, secrets: tuple[str, ...]) -> str:
             break
     else:
         return text
+    if "." in text:
+        text = _DISCORD_TOKEN.sub(_discord_token, text)
     return _BASE64_RUN.sub(blob, text)
 
 
