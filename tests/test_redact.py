@@ -18,13 +18,12 @@ from triage.redact import (
     _ESCAPE,
     _RULES,
     _URL_SAFE,
-    _USER_PASSWORD,
     DEFAULT,
     Redactor,
-    _base64_text,
     _discord_token,
     _fold,
     _json_unescaped,
+    _redacted_base64,
     _unescape,
     _unmasked,
     held,
@@ -1105,6 +1104,8 @@ HOSTILE = [
     "password is hunter2 " * 50_000,  # … every value told
     "password for " + "x" * 1_000_000,
     "token is " + "a" * 1_000_000,
+    "cGFzc3dvcmQ9aHVudGVyMnh5\n" * 40_000,  # lines of one width: one run, decoded joined
+    ("cGFzc3dvcmQ9aHVudGVyMnh5" + "\nQUFB" * 199 + "\nx=y\n") * 1_000,  # … each given back
     "cGFzc3dvcmQ9aHVu " * 60_000,  # base64 runs that each decode to a secret
     "aGVsbG8gd29ybGQhIQ" * 50_000,  # … and one too long to decode
     ("aGVsbG8gd29ybGQhIQ" * 455 + " ") * 120,  # … and long runs that decode to text
@@ -1162,7 +1163,8 @@ def _every_pattern_then_each_escaped_token(text: str) -> str:
     """Redaction as specified, without a shortcut: every pattern on the text, then on the text
     undisguised (which replaces it if that found something), then every token that holds
     percent-escapes decoded, redacted alone, and re-encoded if that changed it, then every
-    base64 run decoded and, if its text holds a secret, replaced whole."""
+    base64 run decoded and, if its text holds a secret, replaced whole (`_redacted_base64`,
+    given the patterns without their needles)."""
 
     def token(match: re.Match[str]) -> str:
         original = match.group()
@@ -1174,21 +1176,12 @@ def _every_pattern_then_each_escaped_token(text: str) -> str:
             return original
         return quote(redacted, safe=_URL_SAFE, errors="surrogateescape")
 
-    def blob(match: re.Match[str]) -> str:
-        decoded = _base64_text(match[0])
-        if decoded is None:
-            return match[0]
-        found = re.search(r"\[REDACTED:[a-z0-9-]+\]", _every_pattern(decoded))
-        if found is not None:
-            return found[0]
-        return "[REDACTED:password]" if _USER_PASSWORD.fullmatch(decoded) else match[0]
-
     text = _every_pattern(_json_unescaped(text))
     unmasked = _unmasked(text)
     if unmasked != text and _every_pattern(unmasked) != unmasked:
         text = _every_pattern(unmasked)
     text = _DISCORD_TOKEN.sub(_discord_token, re.sub(r"\S+", token, text))
-    return _BASE64_RUN.sub(blob, text)
+    return _BASE64_RUN.sub(lambda m: _redacted_base64(m[0], _every_pattern), text)
 
 
 _FRAGMENTS = [
@@ -1531,3 +1524,14 @@ def test_words_near_the_new_vendor_prefixes_stay() -> None:
         "tskey-rotation fm2_config gsk_enabled dckr_pat_missing key-rotation-policy"
     )
     assert redact(text) == text
+
+
+def test_a_secret_in_base64_wrapped_over_lines_is_redacted_whole() -> None:
+    """Base64 wrapped at a fixed width (`base64`'s 76 columns) is decoded joined: no tail of a
+    secret that crosses a line break is left."""
+    kubeconfig = "users:\n- name: admin\n  user:\n    token: " + _run(63) + "\n"
+    blob = _b64(kubeconfig)
+    wrapped = "\n".join(blob[i : i + 76] for i in range(0, len(blob), 76))
+    assert redact(f"kubeconfig:\n{wrapped}\nend") == "kubeconfig:\n[REDACTED:password]\nend"
+    unpadded = _b64("password=hunter2xyz!").rstrip("=")
+    assert redact(f"{unpadded}\nNext line") == "[REDACTED:password]\nNext line"

@@ -98,7 +98,8 @@ that a URL stays a URL.
 A run of base64 (16 to 8,192 characters, standard or URL-safe) that decodes to printable text
 is redacted as that text; when that finds something, or the text is wholly a `user:password`
 pair, the whole run becomes the first placeholder found (`[REDACTED:password]` for a pair).
-Base64 inside the decoded text is not decoded again.
+Base64 wrapped at one width over lines (76 columns, 64) is decoded joined. Base64 inside the
+decoded text is not decoded again.
 
 Text whose names are disguised (HTML character references such as `password&#61;…`, escaped
 punctuation such as JSON's `\\u0022`, Go's `\\u0026` or nginx's `\\x22`, full-width
@@ -1364,8 +1365,18 @@ def _scrub_escaped(text: str, secrets: tuple[str, ...]) -> str:
 #: bytes) to 8,192 (a Kubernetes secret's value, a docker config), with its padding; not a
 #: name before `=` (`SomeLongSettingName=x`), which is no base64 string. Possessive: each run
 #: is read once, and a longer run is read to its end and not decoded.
+_BASE64_LINE = (
+    r"(?<![A-Za-z0-9+/_-])[A-Za-z0-9+/_-]{16,8192}+"
+    r"(?:={1,2}(?![A-Za-z0-9+/=_-])|(?![A-Za-z0-9+/=_-]))"
+)
+_BASE64_ONE_LINE = re.compile(_BASE64_LINE)
+#: … and the lines after it that are base64 too (`base64` wraps at 76 columns, PEM at 64; a
+#: YAML block indents them), at most 200: a run is decoded joined if it was wrapped at one
+#: width, else line by line (`_redacted_base64`). Each line is read once; a line that ends the
+#: run wrongly (`key=value`) is given back whole.
 _BASE64_RUN = re.compile(
     r"(?<![A-Za-z0-9+/_-])[A-Za-z0-9+/_-]{16,8192}+"
+    r"(?:\r?\n[ \t]{0,16}+[A-Za-z0-9+/_-]{4,8192}+){0,200}"
     r"(?:={1,2}(?![A-Za-z0-9+/=_-])|(?![A-Za-z0-9+/=_-]))"
 )
 #: A decoded blob that is wholly `user:password` (HTTP Basic credentials, a docker config's
@@ -1420,19 +1431,35 @@ def _base64_text(run: str) -> str | None:
     return text
 
 
+def _redacted_base64(run: str, scrub: Callable[[str], str]) -> str:
+    """A base64 run (`_BASE64_RUN`) replaced whole by a placeholder when its decoded text holds
+    something `scrub` redacts, or is a `user:password` pair; else unchanged. A run over lines
+    is decoded joined if every line but the last has one width, a multiple of 4 (wrapped);
+    else each line is a run of its own."""
+    if "\n" in run:
+        lines = [line.strip() for line in run.split("\n")]
+        width = len(lines[0])
+        if width % 4 or any(len(line) != width for line in lines[1:-1]) or len(lines[-1]) > width:
+            return _BASE64_ONE_LINE.sub(lambda m: _redacted_base64(m[0], scrub), run)
+        joined = "".join(lines)
+    else:
+        joined = run
+    decoded = _base64_text(joined)
+    if decoded is None:
+        return run
+    found = _PLACEHOLDER_FOUND.search(scrub(decoded))
+    if found is not None:
+        return found[0]
+    return "[REDACTED:password]" if _USER_PASSWORD.fullmatch(decoded) else run
+
+
 def _scrub_base64(text: str, secrets: tuple[str, ...]) -> str:
     """`text` with each base64 run replaced whole by a placeholder when its decoded text holds
-    something to redact, or is a `user:password` pair. The decoded text is redacted by the
-    rules (`_scrub`) only: base64 inside base64 is not decoded again."""
+    something to redact, or is a `user:password` pair (`_redacted_base64`). The decoded text is
+    redacted by the rules (`_scrub`) only: base64 inside base64 is not decoded again."""
 
-    def blob(match: re.Match[str]) -> str:
-        decoded = _base64_text(match[0])
-        if decoded is None:
-            return match[0]
-        found = _PLACEHOLDER_FOUND.search(_scrub(decoded, secrets))
-        if found is not None:
-            return found[0]
-        return "[REDACTED:password]" if _USER_PASSWORD.fullmatch(decoded) else match[0]
+    def scrub(decoded: str) -> str:
+        return _scrub(decoded, secrets)
 
     # Most text holds no run that decodes to text: found without the regex engine (which would
     # try every position), by the runs between the characters base64 has not.
@@ -1447,7 +1474,7 @@ def _scrub_base64(text: str, secrets: tuple[str, ...]) -> str:
         return text
     if "." in text:
         text = _DISCORD_TOKEN.sub(_discord_token, text)
-    return _BASE64_RUN.sub(blob, text)
+    return _BASE64_RUN.sub(lambda m: _redacted_base64(m[0], scrub), text)
 
 
 class Redactor:
