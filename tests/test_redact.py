@@ -1535,3 +1535,14 @@ def test_a_secret_in_base64_wrapped_over_lines_is_redacted_whole() -> None:
     assert redact(f"kubeconfig:\n{wrapped}\nend") == "kubeconfig:\n[REDACTED:password]\nend"
     unpadded = _b64("password=hunter2xyz!").rstrip("=")
     assert redact(f"{unpadded}\nNext line") == "[REDACTED:password]\nNext line"
+
+
+def test_sshpass_environment_variable_is_a_secret_name() -> None:
+    """sshpass -e reads SSHPASS: its value goes, as text and as a JSON key's."""
+    assert (
+        redact("SSHPASS=hunter2xyz sshpass -e ssh db")
+        == "SSHPASS=[REDACTED:password] sshpass -e ssh db"
+    )
+    assert Redactor().value({"SSHPASS": "hunter2xyz"}) == {"SSHPASS": "[REDACTED:password]"}
+    kept = "bash: sshpass: command not found; sshpass=1.09 installed"
+    assert redact(kept) == kept

@@ -335,8 +335,10 @@ _SECRET_WORD = (
 _SECRET_NAME = (
     rf"(?=[pstaerilmf])(?<![0-9]{{12}}:)"
     rf"(?:(?:{_START}|(?-i:(?<=[a-z0-9])(?=[A-Z]))){_SECRET_WORD}"
-    # Glued to what it is for (PGPASSWORD, dbpassword), or a short last part (REDIS_PASS).
-    r"|pass(?:word|wd|phrase)s?|(?<=[A-Za-z0-9][_.-])pass(?![A-Za-z]))"
+    # Glued to what it is for (PGPASSWORD, dbpassword), or a short last part (REDIS_PASS,
+    # and sshpass's variable SSHPASS, upper case: `sshpass: command not found` stays).
+    r"|pass(?:word|wd|phrase)s?|(?<=[A-Za-z0-9][_.-])pass(?![A-Za-z])"
+    r"|(?-i:(?<=(?<![A-Za-z0-9])SSH)PASS(?![A-Za-z])))"
     r"(?:[_.-]?(?:access[_.-]?)?key(?:[_.-]base)?|[_.-]value)?"
 )
 _SECRET_NAME_NEEDLES = (
