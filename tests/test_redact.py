@@ -1162,7 +1162,8 @@ def _every_pattern(text: str) -> str:
 def _every_pattern_then_each_escaped_token(text: str) -> str:
     """Redaction as specified, without a shortcut: every pattern on the text, then on the text
     undisguised (which replaces it if that found something), then every token that holds
-    percent-escapes decoded, redacted alone, and re-encoded if that changed it, then every
+    percent-escapes decoded, redacted alone (its base64 runs too), and re-encoded if that
+    changed it, then every
     base64 run decoded and, if its text holds a secret, replaced whole (`_redacted_base64`,
     given the patterns without their needles)."""
 
@@ -1171,7 +1172,8 @@ def _every_pattern_then_each_escaped_token(text: str) -> str:
         if not _ESCAPE.search(original):
             return original
         decoded = _unescape(original)
-        redacted = _every_pattern(decoded)
+        redacted = _DISCORD_TOKEN.sub(_discord_token, _every_pattern(decoded))
+        redacted = _BASE64_RUN.sub(lambda m: _redacted_base64(m[0], _every_pattern), redacted)
         if redacted == decoded:
             return original
         return quote(redacted, safe=_URL_SAFE, errors="surrogateescape")
@@ -1546,3 +1548,12 @@ def test_sshpass_environment_variable_is_a_secret_name() -> None:
     assert Redactor().value({"SSHPASS": "hunter2xyz"}) == {"SSHPASS": "[REDACTED:password]"}
     kept = "bash: sshpass: command not found; sshpass=1.09 installed"
     assert redact(kept) == kept
+
+
+def test_a_secret_in_percent_encoded_base64_is_redacted_whole() -> None:
+    """Base64 whose `+` and `/` are percent-encoded (a URL's query) is decoded as one run: no
+    piece after a `%2F` is left to give away the rest of the secret."""
+    blob = _b64('{"user":"svc","password":"S3cret?Passw0rd>>"}')
+    assert "/" in blob and "+" in blob
+    redacted = redact("https://x.example.com/cb?state=" + quote(blob, safe="") + " ok")
+    assert redacted == "https://x.example.com/cb?state=[REDACTED:password] ok"

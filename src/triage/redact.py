@@ -98,7 +98,8 @@ that a URL stays a URL.
 A run of base64 (16 to 8,192 characters, standard or URL-safe) that decodes to printable text
 is redacted as that text; when that finds something, or the text is wholly a `user:password`
 pair, the whole run becomes the first placeholder found (`[REDACTED:password]` for a pair).
-Base64 wrapped at one width over lines (76 columns, 64) is decoded joined. Base64 inside the
+Base64 wrapped at one width over lines (76 columns, 64) is decoded joined; so is base64 whose
+`+`, `/` and `=` are percent-encoded, in its decoded token. Base64 inside the
 decoded text is not decoded again.
 
 Text whose names are disguised (HTML character references such as `password&#61;…`, escaped
@@ -1343,7 +1344,8 @@ def _scrub_escaped(text: str, secrets: tuple[str, ...]) -> str:
     # All the tokens decoded and redacted at once first: one call instead of one per token, and
     # it changes whenever a token would (the same characters, between whitespace again).
     decoded = _unescape(" ".join(tokens))
-    if _scrub(decoded, secrets) == decoded:
+    # Base64 too: its `+` and `/` percent-encoded split it into runs that decode apart.
+    if _scrub_base64(_scrub(decoded, secrets), secrets) == decoded:
         return text
     done: dict[str, str] = {}  # a token repeated is redacted once
     pieces: list[str] = []
@@ -1351,7 +1353,7 @@ def _scrub_escaped(text: str, secrets: tuple[str, ...]) -> str:
     for (start, end), token in zip(spans, tokens, strict=True):
         if token not in done:
             decoded = _unescape(token)
-            redacted = _scrub(decoded, secrets)
+            redacted = _scrub_base64(_scrub(decoded, secrets), secrets)
             done[token] = (
                 token
                 if redacted == decoded
