@@ -645,6 +645,11 @@ CASES = [
     # A Discord bot token (its first part is the bot's id in base64), Mailgun, Doppler's config
     ("bot MTA5ODc2NTQzMjEwOTg3NjU0.GaBcDe." + _run(38, URLSAFE), "bot [REDACTED:token]"),
     ("mg key-" + _run(32, HEX) + " dp.st.prd." + _run(43), "mg [REDACTED:token] [REDACTED:token]"),
+    # Vault's tokens before 1.10: service and batch
+    (
+        "vault login s." + _run(24) + " b." + _run(24),
+        "vault login [REDACTED:token] [REDACTED:token]",
+    ),
     # A connection string's password runs to its `;`, spaces and all.
     (
         "Server=db;Password=hunter 2xyz;Database=x",
@@ -1098,6 +1103,7 @@ HOSTILE = [
     "\\x22password\\x22" * 60_000,  # escaped quotes around every name
     "MTA5ODc2NTQzMjEwOTg3NjU0.GaBcDe." * 30_000,  # Discord's id and timestamp, no HMAC
     "dp.st." * 170_000,
+    "s.Ab1" * 200_000,  # Vault's legacy prefix, never 24 characters after it
     ";Password={" * 90_000,  # a connection string's password: every brace unclosed
     "Password=a b" * 90_000,  # … no `;` after any
     "password for user " * 60_000,  # a secret told in words: every name, no value
@@ -1557,3 +1563,12 @@ def test_a_secret_in_percent_encoded_base64_is_redacted_whole() -> None:
     assert "/" in blob and "+" in blob
     redacted = redact("https://x.example.com/cb?state=" + quote(blob, safe="") + " ok")
     assert redacted == "https://x.example.com/cb?state=[REDACTED:password] ok"
+
+
+def test_a_legacy_vault_token_is_redacted() -> None:
+    """Vault's tokens before 1.10 (s. + 24, b. for batch) go; dotted words stay."""
+    token = "s." + _run(24)
+    assert redact(f"vault login {token} ok") == "vault login [REDACTED:token] ok"
+    assert redact(f"batch b.{_run(24)}") == "batch [REDACTED:token]"
+    kept = "logs.ThisIsAVeryLongName01 s.abcdefghijklmnopqrstuvwx s.ABCDEFGHIJ0123456789KLMN"
+    assert redact(kept) == kept

@@ -36,7 +36,8 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
                                   Buildkite bkua_, Contentful CFPAT-, Heroku HRKU-, Terraform
                                   atlasv1. (a name and a dot may follow the prefix: Doppler's
                                   dp.st.<config>.…); Mailgun key- + 32 hex; Discord bot tokens
-                                  (<bot id in base64>.<6>.<27-38>);
+                                  (<bot id in base64>.<6>.<27-38>); Vault's tokens before
+                                  1.10 (s./b. + 24 mixing cases and digits);
                                   Databricks dapi + 32 hex, Pulumi pul- + 40 hex;
                                   Google OAuth client secrets GOCSPX- + 28, Azure AD client
                                   secrets (40 characters, …8Q~…), Alibaba Cloud LTAI + 12-20,
@@ -687,6 +688,18 @@ _RULES: tuple[_Rule, ...] = (
         "GOCSPX-",
         "LTAI",
         "AKID",
+    ),
+    # Vault's tokens before 1.10: s. (service) or b. (batch) + 24 letters and digits, mixing
+    # upper case, lower case and digits (a dotted name rarely does, and never after s. alone).
+    # A rule for each prefix: a pattern that starts with a literal is searched for fast.
+    *(
+        _rule(
+            rf"{kind}\.(?<![A-Za-z0-9].{{2}})(?=[A-Za-z0-9]{{0,23}}[A-Z])"
+            rf"(?=[A-Za-z0-9]{{0,23}}[a-z])(?=[A-Za-z0-9]{{0,23}}[0-9])[A-Za-z0-9]{{24}}{_END}",
+            "[REDACTED:token]",
+            f"{kind}.",
+        )
+        for kind in "sb"
     ),
     # Azure AD (Entra ID) client secrets: 40 characters, the fourth a digit and then `Q~`.
     _rule(
