@@ -1404,9 +1404,9 @@ _USER_PASSWORD = re.compile(
     r"[A-Za-z][A-Za-z0-9._@+-]{0,127}+:(?![0-9]{1,256}+\Z)"
     r"(?![a-z]{1,64}+(?:[._-][a-z0-9]{1,64}+){1,16}+\Z)[^\s:/][^\s:]{5,255}+"
 )
-#: Every ASCII character that is in no base64 alphabet (and padding) as a space.
-_NOT_BASE64 = str.maketrans(
-    {c: " " for c in map(chr, range(128)) if not (c.isalnum() or c in "+/_-")}
+#: Every byte that is in no base64 alphabet (and padding) as a space.
+_NOT_BASE64 = bytes(
+    c if chr(c) in "+/_-" or (c < 128 and chr(c).isalnum()) else 32 for c in range(256)
 )
 #: A Discord bot token: the bot's id (17 to 20 digits) in base64url, a timestamp, an HMAC. The
 #: id's digits encode as MT, Mj, Mz, ND … OT; the first part is decoded to check them
@@ -1479,13 +1479,14 @@ def _scrub_base64(text: str, secrets: tuple[str, ...]) -> str:
         return _scrub(decoded, secrets)
 
     # Most text holds no run that decodes to text: found without the regex engine (which would
-    # try every position), by the runs between the characters base64 has not.
-    ascii_text = text if text.isascii() else text.encode("ascii", "replace").decode()
-    runs = ascii_text.translate(_NOT_BASE64).split()
+    # try every position), by the runs between the bytes base64 has not.
+    if len(text) < 16:
+        return text
+    runs = text.encode("ascii", "replace").translate(_NOT_BASE64).split()
     if max(map(len, runs), default=0) < 16:
         return text
     for run in runs:
-        if 16 <= len(run) <= 8192 and _base64_text(run) is not None:
+        if 16 <= len(run) <= 8192 and _base64_text(run.decode()) is not None:
             break
     else:
         return text
