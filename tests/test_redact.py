@@ -949,6 +949,20 @@ def test_a_credential_held_after_use_is_redacted_by_that_redactor() -> None:
     )
 
 
+def test_a_text_seen_before_a_credential_changed_is_redacted_again() -> None:
+    """The redactor remembers the short texts it redacted, but never across a change of the
+    credentials: the same text asked again after hold() or a rotation loses the new value."""
+    secrets = ["first-rotation-0001"]
+    redactor = Redactor(lambda: secrets)
+    text = "auth with next-held-value-77 and second-rotation-0002"
+    assert redactor.text(text) == text
+    assert redactor.text(text) == text  # remembered: the same answer
+    hold("next-held-value-77")
+    assert redactor.text(text) == "auth with [REDACTED:credential] and second-rotation-0002"
+    secrets[0] = "second-rotation-0002"
+    assert redactor.text(text) == "auth with [REDACTED:credential] and [REDACTED:credential]"
+
+
 def test_a_longer_credential_goes_whole_before_one_it_contains() -> None:
     """Held and known values are replaced longest first, so no tail of a longer one is left."""
     hold("abcdef")

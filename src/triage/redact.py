@@ -1495,6 +1495,12 @@ def _scrub_base64(text: str, secrets: tuple[str, ...]) -> str:
     return _BASE64_RUN.sub(lambda m: _redacted_base64(m[0], scrub), text)
 
 
+#: Texts up to this many characters are remembered with their redaction, at most this many of
+#: them (then forgotten all at once): about 9 MB at most, for ~40 calls an alert saved.
+_MEMO_CHARS = 512
+_MEMO_ENTRIES = 8192
+
+
 class Redactor:
     """Applies the patterns above, plus the exact credentials the process holds.
 
@@ -1507,9 +1513,28 @@ class Redactor:
         #: The last answer of `_secrets`, with what it was made from: (held, known, answer).
         #: One tuple, swapped whole, so threads sharing the redactor need no lock.
         self._last: tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]] = ((), (), ())
+        #: Short texts already redacted, for the credentials they were redacted with: an
+        #: alert's keys, labels and names repeat from alert to alert. Swapped whole (a new dict)
+        #: when the credentials change, so a thread never files an answer under the wrong ones.
+        self._memo: tuple[tuple[str, ...], dict[str, str]] = ((), {})
 
     def text(self, text: str) -> str:
         secrets = self._secrets()
+        memo_secrets, memo = self._memo
+        if memo_secrets is not secrets:
+            memo = {}
+            self._memo = (secrets, memo)
+        if len(text) > _MEMO_CHARS:
+            return self._redacted(text, secrets)
+        done = memo.get(text)
+        if done is None:
+            done = self._redacted(text, secrets)
+            if len(memo) >= _MEMO_ENTRIES:
+                memo.clear()
+            memo[text] = done
+        return done
+
+    def _redacted(self, text: str, secrets: tuple[str, ...]) -> str:
         # The common case, checked in C: nothing invisible to drop (line breaks and tabs are
         # not printable, but visible: set aside before the test, so multi-line text passes too).
         if not text.isprintable() and not _layout_free(text).isprintable():
