@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import socket
 from collections.abc import AsyncIterator, Iterator, MutableMapping
@@ -28,6 +29,7 @@ from triage.ratelimit import Budgets
 from triage.settings import Settings
 from triage.sinks.base import Applied, Effect, Target
 from triage.sinks.github import GitHubSink, IssueRef
+from triage.view import GroupView, MemberView
 
 BOT_TOKEN = "t-bot"
 ALICE_TOKEN = "t-alice"
@@ -77,11 +79,13 @@ def effect(
     occurrences: int = 1,
     new_occurrences: int = 1,
     target: Target | None = None,
+    group: GroupView | None = None,
 ) -> Effect:
+    shown = view(alert) if group is None else dataclasses.replace(view(alert), group=group)
     return Effect(
         kind,
         alert.fingerprint,
-        view(alert),
+        shown,
         ticket,
         ref,
         occurrences,
@@ -388,6 +392,44 @@ async def test_hostile_alert_text_arrives_inert(sink: GitHubSink, github: GitHub
     assert "javascript:" not in create["body"]
     assert "[dash](<https://grafana.example.com/d/x>)" in create["body"]
     assert "@acme" not in create["title"] and create["title"].startswith("[P1] ping @\u200bacme")
+
+
+async def test_a_group_of_hostile_titles_still_fits_githubs_limits(
+    sink: GitHubSink, github: GitHubServer
+) -> None:
+    """Member titles of `@` and `#` (each sign escaped to 8 characters) cannot make the issue
+    body or an update comment longer than GitHub's 65,536 characters: the issue is created
+    with its marker, and the member list is cut and counted instead."""
+    at = datetime(2026, 11, 23, 3, tzinfo=UTC)
+    members = tuple(
+        MemberView(f"{n:032x}", ("@#" * 100)[:200], Status.FIRING, at) for n in range(50)
+    )
+    group = GroupView({"service": "@" * 100}, members)
+    alert = ALERT.model_copy(update={"labels": {f"{'@' * 58}{n:02}": "#" * 120 for n in range(20)}})
+    ref = (await sink.apply(effect(alert=alert, group=group))).ref
+    await sink.apply(effect(EffectKind.UPDATE, ref, "fp:2", alert=alert, group=group))
+    [issue] = github.issues()
+    assert len(issue["body"]) <= 65_536
+    assert issue["body"].endswith(f"<!-- triage:fingerprint={ALERT.fingerprint} -->")
+    [comment] = issue["comment_bodies"]
+    assert len(comment) <= 65_536 and "more" in comment
+    assert comment.endswith("<!-- triage:effect=fp:2 -->")
+
+
+async def test_hostile_steps_still_fit_githubs_limit_on_a_body(
+    sink: GitHubSink, github: GitHubServer
+) -> None:
+    """Twenty steps of `@` (escaped, 80,000 characters) are cut at a line break to fit the
+    body, and the body still ends with the marker the issue is found by."""
+    ticket = TICKET.model_copy(update={"steps": tuple("@" * 500 for _ in range(20))})
+    await sink.apply(effect(ticket=ticket))
+    [issue] = github.issues()
+    body = issue["body"]
+    assert len(body) <= 65_536 and "\n1. @&#8203;@&#8203;" in body
+    assert body.endswith(
+        "cut to fit GitHub's limit on an issue's length._\n\n"
+        f"<!-- triage:fingerprint={ALERT.fingerprint} -->"
+    )
 
 
 # --- Limits and errors ----------------------------------------------------------------------

@@ -112,13 +112,25 @@ def _links(effect: Effect) -> list[str]:
 
 def issue_body(effect: Effect) -> str:
     """Summary, steps, facts, links, then the hidden fingerprint marker; the summary is cut
-    until the body fits GitHub's limit (escaping can make hostile text several times longer)."""
+    until the body fits GitHub's limit (escaping can make hostile text several times longer),
+    and past that the body itself, before its marker."""
     description_chars = _DESCRIPTION_CHARS
     while True:
         body = _issue_body(effect, description_chars)
-        if len(body) <= _BODY_CHARS or description_chars < 100:
+        if len(body) <= _BODY_CHARS:
             return body
+        if description_chars < 100:
+            return _cut_body(body, fingerprint_marker(effect.fingerprint))
         description_chars //= 2
+
+
+def _cut_body(body: str, marker: str) -> str:
+    """`body` cut at a line break to fit, its marker kept: the rest (steps, labels, links) can
+    outgrow GitHub's limit once escaped too. Every line is escaped on its own, so a cut between
+    lines leaves no markup open, and the blank line ahead of the note ends any table."""
+    head = body[: _BODY_CHARS - len(marker) - 100]
+    head = head[: max(head.rfind("\n"), 0)].rstrip()
+    return f"{head}\n\n_… cut to fit GitHub's limit on an issue's length._\n\n{marker}"
 
 
 def _issue_body(effect: Effect, description_chars: int) -> str:
@@ -143,8 +155,10 @@ def _issue_body(effect: Effect, description_chars: int) -> str:
     return "\n\n".join(parts)
 
 
-#: Members of a group listed in an issue or comment; the rest are counted.
+#: Members of a group listed in an issue or comment, in at most so many characters (escaped,
+#: a title can be eight times its length); the rest are counted.
 _LISTED_MEMBERS = 50
+_MEMBERS_CHARS = 20_000
 
 
 def members_text(group: GroupView) -> str:
@@ -154,11 +168,17 @@ def members_text(group: GroupView) -> str:
         f"grouped by {markdown.inline(group.title, 300)}."
     )
     ordered = sorted(group.members, key=lambda m: m.since, reverse=True)
-    lines = [
-        f"- {'🔥 firing' if m.status is Status.FIRING else '✅ resolved'} since "
-        f"{_when(m.since)}: {markdown.inline(m.title, 200)}"
-        for m in ordered[:_LISTED_MEMBERS]
-    ]
+    lines: list[str] = []
+    room = _MEMBERS_CHARS
+    for m in ordered[:_LISTED_MEMBERS]:
+        line = (
+            f"- {'🔥 firing' if m.status is Status.FIRING else '✅ resolved'} since "
+            f"{_when(m.since)}: {markdown.inline(m.title, 200)}"
+        )
+        room -= len(line) + 1
+        if room < 0:
+            break
+        lines.append(line)
     hidden = group.count - len(lines)
     if hidden > 0:
         lines.append(f"- … and {hidden} more")
