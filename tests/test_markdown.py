@@ -69,6 +69,13 @@ def test_block_syntax_cannot_start_a_line(line: str, inert: str) -> None:
     assert markdown.paragraphs(line) == inert
 
 
+@pytest.mark.parametrize("rule", [":-", ":---:", ":--"])
+def test_a_colon_rule_cannot_make_a_table(rule: str) -> None:
+    """GitHub takes `:-` (a delimiter row needs no pipe) under a line for a one-column table
+    whose header is that line: a line starting with `:` gets a backslash."""
+    assert markdown.paragraphs(f"status\n{rule}") == f"status  \n\\{rule}"
+
+
 def test_paragraphs_keep_lines_and_paragraphs() -> None:
     """Single newlines become hard line breaks, blank lines paragraph breaks, runs collapse."""
     assert markdown.paragraphs("one\ntwo\n\n\n\nthree\n") == "one  \ntwo\n\nthree"

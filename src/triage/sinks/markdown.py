@@ -6,8 +6,8 @@ it could notify people or teams (`@user`, `@org/team`), cross-reference other is
 `<img>`), fake triage's own hidden markers (`<!-- triage:… -->`), or break the layout (headings,
 tables, code fences). Everything here turns such text into plain characters that read the same:
 
-- markdown punctuation is backslash-escaped (list and rule markers only at a line's start), so
-  no emphasis, link, image, list, heading, table cell or code span can start;
+- markdown punctuation is backslash-escaped (list, rule and table delimiter markers only at a
+  line's start), so no emphasis, link, image, list, heading, table or code span can start;
 - `<`, `>` and `&` become entities, so no HTML (and no HTML comment) can start;
 - `@` and `#` get a zero-width space after them (`@&#8203;team`): GitHub finds mentions and issue
   references in the *rendered* text, where a backslash escape has already disappeared, so only a
@@ -31,8 +31,9 @@ from urllib.parse import quote, urlsplit
 _MARKDOWN_PUNCTUATION = frozenset("\\`*_[]()!|~$")
 
 #: Characters that mean something only at the start of a line: list items, setext underlines
-#: and rules (`-`, `+`, `=`); `1.` starts an ordered list.
-_LINE_START = frozenset("-+=")
+#: and rules (`-`, `+`, `=`), a table's delimiter row (`:-`, which needs no pipe); `1.` starts
+#: an ordered list.
+_LINE_START = frozenset("-+=:")
 _ORDERED_ITEM = re.compile(r"^(\d{1,9})\.")
 
 #: HTML entities for the characters that open or close HTML.
