@@ -655,6 +655,11 @@ CASES = [
         "Server=db;Password=hunter 2xyz;Database=x",
         "Server=db;Password=[REDACTED:password];Database=x",
     ),
+    # A data class's toString: a secret field's value runs to the next field.
+    (
+        "Config(user=app, password=my secret pass, x=1)",
+        "Config(user=app, password=[REDACTED:password], x=1)",
+    ),
 ]
 
 
@@ -1122,6 +1127,7 @@ HOSTILE = [
     "Password=a b" * 90_000,  # … no `;` after any
     "password for user " * 60_000,  # a secret told in words: every name, no value
     "password is hunter2 " * 50_000,  # … every value told
+    "X(password=a b" * 70_000,  # a data class's field: never a next field or a bracket
     "password for " + "x" * 1_000_000,
     "token is " + "a" * 1_000_000,
     "cGFzc3dvcmQ9aHVudGVyMnh5\n" * 40_000,  # lines of one width: one run, decoded joined
@@ -1586,3 +1592,36 @@ def test_a_legacy_vault_token_is_redacted() -> None:
     assert redact(f"batch b.{_run(24)}") == "batch [REDACTED:token]"
     kept = "logs.ThisIsAVeryLongName01 s.abcdefghijklmnopqrstuvwx s.ABCDEFGHIJ0123456789KLMN"
     assert redact(kept) == kept
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "DataSourceConfig(url=jdbc:postgresql://db/x, username=app, password=my secret pass,"
+            " driver=org.postgresql.Driver)",
+            "DataSourceConfig(url=jdbc:postgresql://db/x, username=app,"
+            " password=[REDACTED:password], driver=org.postgresql.Driver)",
+        ),
+        ("Config(password=hunter 2, user=bob)", "Config(password=[REDACTED:password], user=bob)"),
+        (
+            "Config(user=bob, apiKey=abc def, x=1)",
+            "Config(user=bob, apiKey=[REDACTED:password], x=1)",
+        ),
+        ("Config(user=bob, password=a, b c)", "Config(user=bob, password=[REDACTED:password])"),
+        (
+            "Settings(db_password='x y z', host='db')",
+            "Settings(db_password='[REDACTED:password]', host='db')",
+        ),
+        (
+            "{db.password=my secret, db.user=app}",
+            "{db.password=[REDACTED:password], db.user=app}",
+        ),
+        ("Config(user=bob, password=null, x=1)", "Config(user=bob, password=null, x=1)"),
+        ("Config(password_policy=strict mode)", "Config(password_policy=strict mode)"),
+        ("Config(password=${DB_PASSWORD}, x=1)", "Config(password=${DB_PASSWORD}, x=1)"),
+    ],
+)
+def test_a_data_class_field_goes_to_the_next_field(text: str, expected: str) -> None:
+    """In a toString `Name(a=x, b=y)` or `{a=x, b=y}`, a secret's value goes to the next field."""
+    assert redact(text) == expected

@@ -1020,6 +1020,21 @@ _RULES: tuple[_Rule, ...] = (
         "pwd",
         flags=re.IGNORECASE,
     ),
+    # A data class's or a map's toString (Lombok, Kotlin, records: `Config(url=…, password=my
+    # secret pass, driver=…)`; Java's `{db.password=my secret, db.user=app}`): a secret field's
+    # unquoted value runs, spaces and commas and all, to the next `, <field>=` or the closing
+    # bracket. Only right after `Name(`, `{` or `, `; a quoted value is the pair rule's below.
+    _rule(
+        rf"(?P<head>(?:(?<=[\w$]\()|(?<=\{{)|(?<=, ))(?P<name>[\w$.-]{{0,64}}?{_SECRET_NAME})=)"
+        r"""(?!["'\[]|-?\[REDACTED)"""
+        + _TEMPLATE_VALUE
+        + r"(?!(?:null|none|true|false|\*{3,64})[,)}])"
+        r"(?P<value>(?:[^\r\n,(){}]|,(?! [A-Za-z_$][\w$.-]{0,64}+=)){1,512}+)"
+        r"(?=, [A-Za-z_$][\w$.-]{0,64}+=|[)}])",
+        lambda m: m[0] if _working_directory(m) else f"{m['head']}[REDACTED:password]",
+        *_SECRET_NAME_NEEDLES,
+        flags=re.IGNORECASE,
+    ),
     # A YAML block scalar (`password: |`, `token: >-`): the value is every line below indented
     # at least as far as its first.
     _rule(
