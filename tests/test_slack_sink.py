@@ -10,7 +10,7 @@ import socket
 import threading
 from collections.abc import AsyncIterator, Iterator, MutableMapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import MappingProxyType
@@ -33,6 +33,7 @@ from triage.models import Alert, EffectKind, Priority, Status, Ticket
 from triage.settings import Settings, load_settings
 from triage.sinks.base import Effect, Target
 from triage.sinks.slack import SlackSink
+from triage.view import GroupView, MemberView
 
 #: The secret part of a webhook URL, as Slack issues them.
 SECRET_PATH = "/services/T0001/B0002/s3cr3tXYZtoken"
@@ -422,6 +423,21 @@ async def test_reopen_and_close_post_short_follow_ups(hook: Hook) -> None:
         f"\N{WHITE HEAVY CHECK MARK} *Resolved*: {TICKET.title}\n{links}"
     )
     assert close["text"] == f"Resolved: {TICKET.title}"
+
+
+async def test_a_long_group_cannot_push_the_ticket_links_out_of_a_follow_up(hook: Hook) -> None:
+    """Group label values that fill the follow-up's 3,000 characters once escaped are cut
+    instead of the GitHub issue link and backend ticket id after them."""
+    member = MemberView(ALERT.fingerprint, ALERT.title, Status.FIRING, ALERT.occurred_at)
+    group = GroupView(dict.fromkeys(("service", "host", "cluster"), "&" * 1000), (member,))
+    reopen = effect(EffectKind.REOPEN, ref="posted")
+    reopen = replace(reopen, alert=replace(reopen.alert, group=group))
+    async with open_sink(hook.url()) as sink:
+        await sink.apply(reopen)
+    [message] = hook.bodies()
+    assert_well_formed(message)
+    text = message["blocks"][0]["text"]["text"]
+    assert text.endswith(f"…\n<{ISSUE_URL}|GitHub #12> · backend ticket T-7")
 
 
 async def test_updates_and_unposted_incidents_are_skipped(

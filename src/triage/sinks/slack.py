@@ -280,8 +280,12 @@ def follow_up_message(effect: Effect) -> dict[str, Any]:
         line += ", flapping)" if effect.flapping else ")"
     if effect.alert.group is not None:
         line += f" · {_group_line(effect)}"
-    refs = _join_whole(_ticket_refs(effect), " · ", SECTION_MAX - len(line) - 1)
-    return _message(fallback, [_section(f"{line}\n{refs}" if refs else line)])
+    # The ticket links first: a group's label values, escaped, could fill the whole section.
+    refs = _join_whole(_ticket_refs(effect), " · ", SECTION_MAX // 2)
+    if not refs:
+        return _message(fallback, [_section(line)])
+    line = _fit(line, SECTION_MAX - len(refs) - 1)
+    return _message(fallback, [_section(f"{line}\n{refs}")])
 
 
 def _message(fallback: str, blocks: list[dict[str, Any]]) -> dict[str, Any]:
