@@ -660,6 +660,9 @@ CASES = [
         "Config(user=app, password=my secret pass, x=1)",
         "Config(user=app, password=[REDACTED:password], x=1)",
     ),
+    # Redis's AUTH, as MONITOR prints it and as typed at redis-cli's prompt.
+    ('[0 127.0.0.1:6379] "AUTH" "hunter2xyz"', '[0 127.0.0.1:6379] "AUTH" "[REDACTED:password]"'),
+    ("127.0.0.1:6379> auth foobared", "127.0.0.1:6379> auth [REDACTED:password]"),
 ]
 
 
@@ -1128,6 +1131,8 @@ HOSTILE = [
     "password for user " * 60_000,  # a secret told in words: every name, no value
     "password is hunter2 " * 50_000,  # … every value told
     "X(password=a b" * 70_000,  # a data class's field: never a next field or a bracket
+    '"AUTH" "a" ' * 100_000,  # Redis's AUTH as MONITOR prints it: every argument a user
+    "a:1> auth " * 100_000,  # … after redis-cli's prompt, never a password
     "password for " + "x" * 1_000_000,
     "token is " + "a" * 1_000_000,
     "cGFzc3dvcmQ9aHVudGVyMnh5\n" * 40_000,  # lines of one width: one run, decoded joined
@@ -1625,3 +1630,58 @@ def test_a_legacy_vault_token_is_redacted() -> None:
 def test_a_data_class_field_goes_to_the_next_field(text: str, expected: str) -> None:
     """In a toString `Name(a=x, b=y)` or `{a=x, b=y}`, a secret's value goes to the next field."""
     assert redact(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            '1620000000.123456 [0 127.0.0.1:6379] "AUTH" "hunter2xyz"',
+            '1620000000.123456 [0 127.0.0.1:6379] "AUTH" "[REDACTED:password]"',
+        ),
+        (
+            '[0 10.0.0.5:41234] "auth" "default" "hunt\\"er2"',
+            '[0 10.0.0.5:41234] "auth" "default" "[REDACTED:password]"',
+        ),
+        (
+            '"HELLO" "3" "AUTH" "app" "pw-x1" "SETNAME" "c"',
+            '"HELLO" "3" "AUTH" "app" "[REDACTED:password]" "SETNAME" "c"',
+        ),
+        (
+            '"MIGRATE" "h" "6379" "" "0" "5000" "AUTH" "pw-x1" "KEYS" "k"',
+            '"MIGRATE" "h" "6379" "" "0" "5000" "AUTH" "[REDACTED:password]" "KEYS" "k"',
+        ),
+        (
+            '   4) 1) "auth"\n      2) "hunter2xyz"',
+            '   4) 1) "auth"\n      2) "[REDACTED:password]"',
+        ),
+        (
+            '"CONFIG" "SET" "requirepass" "hunter2xyz"',
+            '"CONFIG" "SET" "requirepass" "[REDACTED:password]"',
+        ),
+        ("127.0.0.1:6379> auth foobared", "127.0.0.1:6379> auth [REDACTED:password]"),
+        ("redis:6379[2]> AUTH default foobared", "redis:6379[2]> AUTH default [REDACTED:password]"),
+        ("AUTH default hunter2xyz", "AUTH default [REDACTED:password]"),
+        ("ping\nauth hunter2xyz\nkeys *", "ping\nauth [REDACTED:password]\nkeys *"),
+        ('CONFIG SET requirepass "x y secret"', 'CONFIG SET requirepass "[REDACTED:password]"'),
+        ("config set masterauth foobared", "config set masterauth [REDACTED:password]"),
+        ("# redis.conf\nrequirepass foobared\n", "# redis.conf\nrequirepass [REDACTED:password]\n"),
+    ],
+)
+def test_a_redis_auth_argument_is_redacted(text: str, expected: str) -> None:
+    """Redis's AUTH password goes: MONITOR and SLOWLOG's quoted args, redis-cli, CONFIG SET."""
+    assert redact(text) == expected
+
+
+def test_auth_in_prose_stays() -> None:
+    """`auth` as an English word, and requirepass in a sentence, are no Redis command."""
+    for text in (
+        "auth failed for user bob",
+        "auth failed",
+        "AUTH FAILED",
+        "auth service returned 503",
+        "auth token_expired",
+        "requirepass is not set",
+        'event "auth" result',
+    ):
+        assert redact(text) == text

@@ -540,6 +540,36 @@ def _told_secret(match: re.Match[str]) -> str:
     return f"{match['head']}{quote_mark}[REDACTED:password]{quote_mark}{after}"
 
 
+def _redis_password(match: re.Match[str]) -> bool:
+    """True if a Redis AUTH, CONFIG SET requirepass or requirepass line (`match`) gives a
+    password: after redis-cli's prompt or CONFIG SET, always; a redis.conf line `requirepass
+    …` that holds only it; a line that is only `AUTH default …`, or `auth …` whose value is
+    no word, number with separators or identifier (as `_told_secret` asks): `auth failed`."""
+    if match["prompt"] is not None or match["config"] is not None:
+        return True
+    if match["line"] is None or match["end"] is None:
+        return False
+    if match["auth"] is None or (match["user"] or "").lower() == "default":
+        return True
+    value = match["value"].strip("\"'")
+    return (
+        len(value) >= 6
+        and not value.isalpha()
+        and value[0] not in "-$%/<{[*(~"
+        and "://" not in value
+        and _TOLD_NOT_SECRET.fullmatch(value) is None
+    )
+
+
+def _redis_auth(match: re.Match[str]) -> str:
+    """A Redis password (`_redis_password`) replaced, its quotes kept; else the match unchanged."""
+    if not _redis_password(match):
+        return match[0]
+    value = match["value"]
+    quote_mark = value[0] if value[0] in "\"'" else ""
+    return f"{match['head']}{quote_mark}[REDACTED:password]{quote_mark}{match['end'] or ''}"
+
+
 #: Applied in this order: the specific shapes first, so that their placeholders say what was
 #: there; the pairs by name after them skip a value that is already a placeholder.
 _RULES: tuple[_Rule, ...] = (
@@ -1071,6 +1101,37 @@ _RULES: tuple[_Rule, ...] = (
         r"""|(?P<open>\\?(?:""\"|'''|["'])?)(?:[^\s&;,"'}\\]|\\(?!["'])){1,512})""",  # bare, or unclosed
         _keep_quotes,
         *_SECRET_NAME_NEEDLES,
+        flags=re.IGNORECASE,
+    ),
+    # Redis's AUTH as MONITOR and SLOWLOG print a command (each argument quoted, SLOWLOG's on
+    # numbered lines): `"AUTH" "pw"`, `"AUTH" "user" "pw"` (HELLO's), MIGRATE's `"AUTH" "pw"
+    # "KEYS" …`, `"CONFIG" "SET" "requirepass" "pw"`. The password is the last argument.
+    _rule(
+        r"""((?<![\w"])"(?:auth2?"(?P<sep>[ \t]{1,3}|\r?\n[ \t]{0,40}+[0-9]{1,3}\)[ \t]{1,3})"""
+        r"""(?:"(?:[^"\\\n]|\\.){0,512}+"(?P=sep)(?!"keys")(?="))?"""
+        r"""|(?:requirepass|masterauth)"(?:[ \t]{1,3}|\r?\n[ \t]{0,40}+[0-9]{1,3}\)[ \t]{1,3}))"""
+        r"""")(?!\[REDACTED)(?:[^"\\\n]|\\.){1,512}+\"""",
+        r'\1[REDACTED:password]"',
+        '"auth',
+        '"requirepass"',
+        '"masterauth"',
+        flags=re.IGNORECASE,
+    ),
+    # … and as typed: after redis-cli's prompt (`127.0.0.1:6379> auth pw`, `auth user pw`),
+    # `CONFIG SET requirepass pw`, redis.conf's `requirepass pw` line; a line that is only
+    # `AUTH default pw` or `auth pw` (redis-cli's history) when the password is no word
+    # (`_redis_password`): "auth failed" stays.
+    _rule(
+        r"(?P<head>(?:(?P<prompt>(?<![\w.-])(?:[\w.-]{1,253}+:[0-9]{1,5}(?:\[[0-9]{1,2}\])?"
+        r"|not connected)>[ \t]{0,3})|(?P<line>(?:(?m:^)|(?<=\\n))[ \t]{0,20}))?+"
+        r"(?<![\w-])(?:(?P<auth>auth)[ \t]{1,3}(?:(?P<user>[^\s\"']{1,64}+)[ \t]{1,3}(?=[^\s\\]))?"
+        r"|(?P<config>config[ \t]{1,3}set[ \t]{1,3})?(?:requirepass|masterauth)[ \t]{1,8}))"
+        r"""(?!["']?\[REDACTED)(?P<value>"(?:[^"\\\n]|\\.){1,512}+"|'[^'\n]{1,512}+'"""
+        r"""|[^\s"'\\]{1,512}+)(?P<end>[ \t]{0,8}(?=\r?\n|\\n|$))?""",
+        _redis_auth,
+        "auth",
+        "requirepass",
+        "masterauth",
         flags=re.IGNORECASE,
     ),
     # A secret told in words, without `=` or `:` right after its name: "the password is
