@@ -53,3 +53,48 @@ def test_an_error_line_quoting_what_was_typed_is_inert(queues: Queues, tmp_path:
     (line,) = proc.stderr.splitlines()
     assert line.isprintable(), line
     assert "no silence x\\u001b[2J" in line
+
+
+def test_triage_normalize_prints_a_hostile_alert_inert(tmp_path: Path) -> None:
+    """`triage normalize` prints each alert as one inert line: a right-to-left override in a
+    runbook link or escape sequences in the description reach the terminal as \\u escapes."""
+    body = {
+        "title": "disk full",
+        "description": f"see {HOSTILE}",
+        "runbook_url": "https://runbooks.example.com/\u202egnp.exe",
+    }
+    path = tmp_path / "alert.json"
+    path.write_text(json.dumps(body), encoding="utf-8")
+    proc = run_triage("normalize", str(path))
+    assert proc.returncode == 0, proc.stderr
+    (line,) = proc.stdout.splitlines()
+    assert line.isprintable(), line
+    assert "\\u202e" in line
+
+
+def test_console_log_lines_write_alert_text_inert() -> None:
+    """With TRIAGE_LOG_FORMAT=console a traceback whose message quotes alert text (escape
+    sequences: a screen clear, OSC 52) is written with \\u escapes, as the CLI's lines are."""
+    import io
+
+    import structlog
+
+    from triage.logs import configure_logging
+
+    out = io.StringIO()
+    configure_logging("console", "info", out)
+    log = structlog.get_logger("t")
+
+    def fail() -> None:
+        raise ValueError(f"bad value {HOSTILE}")
+
+    try:
+        try:
+            fail()
+        except ValueError:
+            log.exception("alert.failed", title=f"x {HOSTILE}")
+    finally:
+        configure_logging("json", "info")
+    text = out.getvalue()
+    assert "\x1b" not in text and "\x9b" not in text and "\x07" not in text, text
+    assert "bad value \\u001b[2J" in text  # the traceback's message, escaped once

@@ -364,6 +364,7 @@ def _read(path: str) -> bytes:
 
 def _normalize(path: str) -> int:
     from triage.normalize import normalize_body
+    from triage.view import json_line
 
     try:
         body = _read(path)
@@ -376,7 +377,7 @@ def _normalize(path: str) -> int:
         _err(f"triage: normalize: {exc.reason}: {exc}")
         return 1
     for alert in normalized.alerts:
-        print(json.dumps(alert.model_dump(mode="json", exclude={"raw"}), ensure_ascii=False))
+        print(json_line(alert.model_dump(mode="json", exclude={"raw"})))
     for skipped in normalized.skipped:
         _err(f"triage: normalize: skipped ({skipped.reason}): {skipped.detail}")
     return 0

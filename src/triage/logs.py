@@ -95,6 +95,17 @@ def redact_event(_logger: Any, _method: str, event: MutableMapping[str, Any]) ->
     return event
 
 
+def inert_for_terminal(_logger: Any, _method: str, event: MutableMapping[str, Any]) -> Any:
+    """Each text value of a console line with what a terminal would act on (escape sequences,
+    C1 controls, bidi overrides) written as `\\uXXXX`; line breaks stay, for tracebacks."""
+    from triage.view import terminal_line
+
+    for key, value in event.items():
+        if isinstance(value, str) and not value.isprintable():
+            event[key] = "\n".join(terminal_line(line) for line in value.split("\n"))
+    return event
+
+
 def configure_logging(
     fmt: str = "json", level: str = "info", stream: TextIO | None = None, *, service: str = "triage"
 ) -> None:
@@ -115,7 +126,13 @@ def configure_logging(
     renderer: structlog.typing.Processor
     if fmt == "console":
         renderer = structlog.dev.ConsoleRenderer(colors=stream.isatty())
-        ending: list[structlog.typing.Processor] = [redact_event]
+        # The console prints the event and a traceback as they are: made inert for a terminal
+        # first, as every CLI line is (an exception's message may quote what an alert wrote).
+        ending: list[structlog.typing.Processor] = [
+            structlog.processors.format_exc_info,
+            redact_event,
+            inert_for_terminal,
+        ]
     else:
         renderer = structlog.processors.JSONRenderer()
         ending = [structlog.processors.format_exc_info, redact_event]
