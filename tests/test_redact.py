@@ -1685,3 +1685,17 @@ def test_auth_in_prose_stays() -> None:
         'event "auth" result',
     ):
         assert redact(text) == text
+
+
+def test_base64_wrapped_at_forty_columns_is_judged_whole() -> None:
+    """Lines of base64 wrapped at 40 (an AWS secret's length) are no AWS secrets: the run is
+    decoded joined and goes whole, so no tail of a secret is left; AWS secrets on lines of
+    their own still go."""
+    blob = _b64("x" * 50 + " password=S3cretPassw0rdThatIsLong")
+    wrapped = "\n".join(blob[i : i + 40] for i in range(0, len(blob), 40))
+    assert [len(line) for line in wrapped.split("\n")] == [40, 40, 32]
+    assert redact(f"data:\n{wrapped}\nend") == "data:\n[REDACTED:password]\nend"
+    assert redact(f"data: {wrapped}") == "data: [REDACTED:password]"
+    secrets = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\nje7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY"
+    assert redact(secrets) == "[REDACTED:aws-secret]\n[REDACTED:aws-secret]"
+    assert redact(f"{secrets}\nNext") == "[REDACTED:aws-secret]\n[REDACTED:aws-secret]\nNext"

@@ -570,6 +570,34 @@ def _redis_auth(match: re.Match[str]) -> str:
     return f"{match['head']}{quote_mark}[REDACTED:password]{quote_mark}{match['end'] or ''}"
 
 
+#: A line of base64 right after a line break (a YAML block's indentation before it) …
+_BASE64_LINE_AFTER = re.compile(r"\r?\n[ \t]{0,16}[A-Za-z0-9+/_-]{4}")
+#: … and right before one: the end of the text before a match, at most 22 characters of it.
+_BASE64_LINE_BEFORE = re.compile(r"[A-Za-z0-9+/_-]{4}\r?\n[ \t]{0,16}\Z")
+
+
+def _aws_secret(match: re.Match[str]) -> str:
+    """The placeholder for 40 base64 characters (an AWS secret's shape), unless they are a line
+    of base64 wrapped over lines (a line of base64 next to theirs) and decode to text: such a
+    run is the base64 step's to judge whole (`_redacted_base64`), or a secret's tail on the
+    next line would be left. An AWS secret, 30 random bytes, never decodes to text."""
+    text, start = match.string, match.start()
+    if (
+        _BASE64_LINE_AFTER.match(text, match.end()) is None
+        and _BASE64_LINE_BEFORE.search(text[max(0, start - 22) : start]) is None
+    ):
+        return "[REDACTED:aws-secret]"
+    decoded = binascii.a2b_base64(match[0]).decode(errors="replace")
+    # A character cut by the line's edges decodes to U+FFFD there (up to 3 bytes each side).
+    core = decoded.strip("\ufffd")
+    text_like = (
+        len(core) >= len(decoded) - 6
+        and "\ufffd" not in core
+        and (core.isprintable() or _layout_free(core).isprintable())
+    )
+    return match[0] if text_like else "[REDACTED:aws-secret]"
+
+
 #: Applied in this order: the specific shapes first, so that their placeholders say what was
 #: there; the pairs by name after them skip a value that is already a placeholder.
 _RULES: tuple[_Rule, ...] = (
@@ -803,11 +831,13 @@ _RULES: tuple[_Rule, ...] = (
     _rule(r"(sig=(?<=[?&;]sig=))[A-Za-z0-9%+/=]{16,256}", r"\1[REDACTED:azure-sas]", "sig="),
     # … and an AWS secret key by shape alone: exactly 40 base64 characters mixing upper case,
     # lower case and digits (a hex digest or a git sha is lower case only, so it stays). A `=`
-    # may come before it (`key=…`: padding only ends a base64 string) but not after it.
+    # may come before it (`key=…`: padding only ends a base64 string) but not after it. A line
+    # of base64 wrapped over lines that decodes to text is left to the base64 step
+    # (`_aws_secret`).
     _rule(
         rf"(?<![A-Za-z0-9/+])(?={_B64}{{40}}(?![A-Za-z0-9/+=]))"  # the length, cheapest first
         rf"(?={_B64}{{0,39}}[A-Z])(?={_B64}{{0,39}}[a-z])(?={_B64}{{0,39}}[0-9]){_B64}{{40}}",
-        "[REDACTED:aws-secret]",
+        _aws_secret,
     ),
     _rule(
         # `(?=b)` first: one cheap test fails at most positions, before the look-behind.
