@@ -230,7 +230,8 @@ def assert_well_formed(message: dict[str, Any]) -> None:
                 assert 1 <= len(block["text"]["text"]) <= 3000
             assert len(block.get("fields", ())) <= 10
             for item in block.get("fields", ()):
-                assert item["type"] == "mrkdwn" and 1 <= len(item["text"]) <= 2000
+                assert item["type"] in {"mrkdwn", "plain_text"}
+                assert 1 <= len(item["text"]) <= 2000
         else:
             assert 1 <= len(block["elements"]) <= 10
     for obj in text_objects(message):
@@ -258,14 +259,14 @@ async def test_critical_open_posts_one_block_kit_message(hook: Hook) -> None:
     header, description, facts, steps, links, context = message["blocks"]
     assert header["text"]["text"] == "\N{LARGE RED CIRCLE} CRITICAL: Checkout API 5xx rate above 5%"
     assert description["text"] == {"type": "plain_text", "text": TICKET.description, "emoji": True}
-    assert [f["text"] for f in facts["fields"]] == [
-        "*Source*\ncloudwatch",
-        "*Team*\npayments",
-        "*Where*\naccount=123456789012, region=eu-west-1",
-        "*Since*\n<!date^1795403040^{date_short_pretty} {time}|2026-11-23 03:04 UTC>",
-        "*Severity*\nSEV-1",
-        f"*Ticket*\n<{ISSUE_URL}|GitHub #12>",
-        "*Ticket*\nbackend ticket T-7",
+    assert [(f["type"], f["text"]) for f in facts["fields"]] == [
+        ("plain_text", "Source\ncloudwatch"),
+        ("plain_text", "Team\npayments"),
+        ("plain_text", "Where\naccount=123456789012, region=eu-west-1"),
+        ("mrkdwn", "Since\n<!date^1795403040^{date_short_pretty} {time}|2026-11-23 03:04 UTC>"),
+        ("plain_text", "Severity\nSEV-1"),
+        ("mrkdwn", f"Ticket\n<{ISSUE_URL}|GitHub #12>"),
+        ("mrkdwn", "Ticket\nbackend ticket T-7"),
     ]
     assert steps["text"]["type"] == "plain_text"
     assert steps["text"]["text"] == "Steps\n1. Open the runbook\n2. Check the last deploy"
@@ -369,6 +370,25 @@ async def test_summary_and_steps_are_plain_text_slack_never_formats(hook: Hook) 
     assert not any(mark in text for text in mrkdwn for mark in ("```", "_italic_", "~struck~"))
 
 
+async def test_the_alerts_words_in_facts_and_follow_ups_are_plain_text(hook: Hook) -> None:
+    """Team, severity, where and a follow-up's title (alert and model words) are plain_text:
+    a `*`, `_`, `~` or ``` in them cannot restyle the message; only our date and links are
+    markup."""
+    styled = "*bold* _italic_ ~struck~ ```code```"
+    labels = {**ALERT.labels, "region": styled}
+    alert = ALERT.model_copy(update={"team": styled, "severity": styled, "labels": labels})
+    ticket = TICKET.model_copy(update={"title": styled})
+    async with open_sink(hook.url()) as sink:
+        await sink.apply(effect(alert=alert, ticket=ticket))
+        await sink.apply(effect(EffectKind.CLOSE, ref="posted", alert=alert, ticket=ticket))
+    opened, closed = hook.bodies()
+    for message in (opened, closed):
+        assert_well_formed(message)
+        assert styled in all_text(message)
+        mrkdwn = [o["text"] for o in text_objects(message) if o["type"] == "mrkdwn"]
+        assert not any(mark in text for text in mrkdwn for mark in ("*bold*", "_italic_", "```"))
+
+
 async def test_crafted_link_cannot_bring_its_own_label(hook: Hook) -> None:
     """A `|` or `>` in a link URL is percent-encoded, so the link keeps our label."""
     alert = ALERT.model_copy(update={"links": {"dashboard": "https://evil.example/x|Official>y"}})
@@ -411,23 +431,25 @@ async def test_reopen_and_close_post_short_follow_ups(hook: Hook) -> None:
             await sink.apply(effect(EffectKind.CLOSE, ref="posted", alert=resolved))
         ).ref is None
     reopen, close = hook.bodies()
+    links = {"type": "mrkdwn", "text": f"<{ISSUE_URL}|GitHub #12> · backend ticket T-7"}
     for message in (reopen, close):
         assert_well_formed(message)
-        assert len(message["blocks"]) == 1
-    links = f"<{ISSUE_URL}|GitHub #12> · backend ticket T-7"
+        line, refs = message["blocks"]
+        assert line["text"]["type"] == "plain_text"
+        assert refs["text"] == {**links, "verbatim": True}
     assert reopen["blocks"][0]["text"]["text"] == (
-        "\N{CLOCKWISE RIGHTWARDS AND LEFTWARDS OPEN CIRCLE ARROWS} *Fired again*: "
-        f"{TICKET.title} (4 occurrences in all, flapping)\n{links}"
+        "\N{CLOCKWISE RIGHTWARDS AND LEFTWARDS OPEN CIRCLE ARROWS} Fired again: "
+        f"{TICKET.title} (4 occurrences in all, flapping)"
     )
     assert close["blocks"][0]["text"]["text"] == (
-        f"\N{WHITE HEAVY CHECK MARK} *Resolved*: {TICKET.title}\n{links}"
+        f"\N{WHITE HEAVY CHECK MARK} Resolved: {TICKET.title}"
     )
     assert close["text"] == f"Resolved: {TICKET.title}"
 
 
 async def test_a_long_group_cannot_push_the_ticket_links_out_of_a_follow_up(hook: Hook) -> None:
-    """Group label values that fill the follow-up's 3,000 characters once escaped are cut
-    instead of the GitHub issue link and backend ticket id after them."""
+    """Group label values that fill the follow-up's 3,000 characters once escaped are cut;
+    the GitHub issue link and backend ticket id after them keep a section of their own."""
     member = MemberView(ALERT.fingerprint, ALERT.title, Status.FIRING, ALERT.occurred_at)
     group = GroupView(dict.fromkeys(("service", "host", "cluster"), "&" * 1000), (member,))
     reopen = effect(EffectKind.REOPEN, ref="posted")
@@ -436,8 +458,9 @@ async def test_a_long_group_cannot_push_the_ticket_links_out_of_a_follow_up(hook
         await sink.apply(reopen)
     [message] = hook.bodies()
     assert_well_formed(message)
-    text = message["blocks"][0]["text"]["text"]
-    assert text.endswith(f"…\n<{ISSUE_URL}|GitHub #12> · backend ticket T-7")
+    line, refs = message["blocks"]
+    assert line["text"]["text"].endswith("…")
+    assert refs["text"]["text"] == f"<{ISSUE_URL}|GitHub #12> · backend ticket T-7"
 
 
 async def test_updates_and_unposted_incidents_are_skipped(

@@ -271,21 +271,22 @@ def follow_up_message(effect: Effect) -> dict[str, Any]:
     """One short line for REOPEN ("fired again") or CLOSE ("resolved"), with the ticket links."""
     title = effect.ticket.title
     if effect.kind is EffectKind.CLOSE:
-        head, fallback = "\N{WHITE HEAVY CHECK MARK} *Resolved*", f"Resolved: {title}"
+        head, fallback = "\N{WHITE HEAVY CHECK MARK} Resolved", f"Resolved: {title}"
     else:
-        head, fallback = f"{_REOPENED} *Fired again*", f"Fired again: {title}"
-    line = f"{head}: {safe(title)}"
+        head, fallback = f"{_REOPENED} Fired again", f"Fired again: {title}"
+    line = f"{head}: {title}"
     if effect.kind is EffectKind.REOPEN:
         line += f" ({effect.occurrences} occurrences in all"
         line += ", flapping)" if effect.flapping else ")"
     if effect.alert.group is not None:
-        line += f" · {_group_line(effect)}"
-    # The ticket links first: a group's label values, escaped, could fill the whole section.
-    refs = _join_whole(_ticket_refs(effect), " · ", SECTION_MAX // 2)
-    if not refs:
-        return _message(fallback, [_section(line)])
-    line = _fit(line, SECTION_MAX - len(refs) - 1)
-    return _message(fallback, [_section(f"{line}\n{refs}")])
+        line += f" · {_group_text(effect)}"
+    # The line holds alert text: plain text, which no `*`, `_` or `~` in it can restyle. The
+    # ticket links (markup) get a section of their own, which no long title can push out.
+    blocks = [_plain_section(line)]
+    refs = _join_whole(_ticket_refs(effect), " · ", SECTION_MAX)
+    if refs:
+        blocks.append(_section(refs))
+    return _message(fallback, blocks)
 
 
 def _message(fallback: str, blocks: list[dict[str, Any]]) -> dict[str, Any]:
@@ -299,27 +300,36 @@ def _message(fallback: str, blocks: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def _facts(effect: Effect) -> list[dict[str, Any]]:
-    """Section fields: source, team, where, since, severity, then the ticket references."""
+    """Section fields: source, team, where, since, severity, then the ticket references. The
+    alert's words are plain text (no `*`, `_`, `~` in them can restyle the message); the date
+    and the ticket links are markup of ours."""
     alert = effect.alert
     where = ", ".join(f"{k}={alert.labels[k]}" for k in _WHERE if alert.labels.get(k))
+    plain, markup = True, False
     facts = [
-        ("Source", safe(alert.source)),
-        ("Team", safe(alert.team or "")),
-        ("Where", safe(where)),
-        ("Since", _slack_date(alert.occurred_at)),
-        ("Severity", safe(alert.severity or "")),
-        ("Alerts", _group_line(effect)),
-        *(("Ticket", ref) for ref in _ticket_refs(effect)),
+        ("Source", alert.source, plain),
+        ("Team", alert.team or "", plain),
+        ("Where", where, plain),
+        ("Since", _slack_date(alert.occurred_at), markup),
+        ("Severity", alert.severity or "", plain),
+        ("Alerts", _group_text(effect), plain),
+        *(("Ticket", ref, markup) for ref in _ticket_refs(effect)),
     ]
-    return [_mrkdwn(_fit(f"*{name}*\n{value}", FIELD_MAX)) for name, value in facts if value]
+    return [
+        _plain(f"{name}\n{value}", FIELD_MAX)
+        if is_plain
+        else _mrkdwn(_fit(f"{name}\n{value}", FIELD_MAX))
+        for name, value, is_plain in facts
+        if value
+    ]
 
 
-def _group_line(effect: Effect) -> str:
-    """For a group incident: how many alerts, how many firing, what they share."""
+def _group_text(effect: Effect) -> str:
+    """For a group incident: how many alerts, how many firing, what they share (as written)."""
     group = effect.alert.group
     if group is None:
         return ""
-    return f"{group.count} ({group.firing} firing): {safe(group.title)}"
+    return f"{group.count} ({group.firing} firing): {group.title}"
 
 
 def _ticket_refs(effect: Effect) -> list[str]:
