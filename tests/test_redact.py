@@ -1133,6 +1133,8 @@ HOSTILE = [
     "X(password=a b" * 70_000,  # a data class's field: never a next field or a bracket
     '"AUTH" "a" ' * 100_000,  # Redis's AUTH as MONITOR prints it: every argument a user
     "a:1> auth " * 100_000,  # … after redis-cli's prompt, never a password
+    "eyJ\n" * 250_000,  # a JWT's header over lines, never a dot
+    "eyJaaaa.eyJaaaa." + "\\nA1" * 300_000,  # … a signature broken on every line
     "password for " + "x" * 1_000_000,
     "token is " + "a" * 1_000_000,
     "cGFzc3dvcmQ9aHVudGVyMnh5\n" * 40_000,  # lines of one width: one run, decoded joined
@@ -1699,3 +1701,21 @@ def test_base64_wrapped_at_forty_columns_is_judged_whole() -> None:
     secrets = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\nje7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY"
     assert redact(secrets) == "[REDACTED:aws-secret]\n[REDACTED:aws-secret]"
     assert redact(f"{secrets}\nNext") == "[REDACTED:aws-secret]\n[REDACTED:aws-secret]\nNext"
+
+
+def test_a_jwt_split_over_lines_is_redacted_whole() -> None:
+    """A JWT broken by a line break, raw or escaped (`\\n` inside a JSON string), goes whole;
+    the line after it stays."""
+    jwt = (
+        "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIn0"
+        ".SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c"
+    )
+    for cut in (20, 37, 60, len(jwt) - 20):
+        for brk in ("\n", "\r\n", "\\n"):
+            text = f'{{"msg": "token {jwt[:cut]}{brk}{jwt[cut:]}{brk}Next line"}}'
+            expected = f'{{"msg": "token [REDACTED:jwt]{brk}Next line"}}'
+            assert redact(text) == expected, (cut, brk)
+    assert redact(f"{jwt}\nrestarting\n") == "[REDACTED:jwt]\nrestarting\n"
+    long_jwt = jwt + _run(300, URLSAFE)  # an RS256 signature's length, wrapped at 64 columns
+    wrapped = "\n".join(long_jwt[i : i + 64] for i in range(0, len(long_jwt), 64))
+    assert redact(f"id_token:\n{wrapped}\nDone.") == "id_token:\n[REDACTED:jwt]\nDone."

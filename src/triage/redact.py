@@ -221,6 +221,14 @@ _START = r"(?<![A-Za-z0-9])"
 _END = r"(?![A-Za-z0-9])"
 _B64 = "[A-Za-z0-9/+]"  # one character of a base64 secret
 _B64URL = "[A-Za-z0-9_-]"  # … of a URL-safe one
+#: A line break inside a token: raw, or escaped inside a JSON string.
+_BREAK = r"(?:\r?\n|\\n)"
+#: What follows a line break inside a JWT's signature: a line (to a space, a quote, a
+#: backslash) that is all base64url and looks random (a digit, `_`, `-`, or a capital letter
+#: after a small one), not a word.
+_JWT_REST = (
+    rf"""(?={_B64URL}{{1,4096}}+(?:[\s"'\\]|$))(?=[A-Za-z]{{0,4096}}?(?:[0-9_-]|[a-z][A-Z]))"""
+)
 #: Between a name and its value: `=`, `:`, `=>` or `:=`, with a closing quote after a quoted
 #: name (`"key": `, `\"key\":` inside a JSON string) and spaces around. Atomic and possessive:
 #: `=>` is never taken back to make `>` the value, nor a space to make it the value's start.
@@ -648,10 +656,20 @@ _RULES: tuple[_Rule, ...] = (
         *("$apr1$", "$2a$", "$2b$", "$2x$", "$2y$", "$1$", "$5$", "$6$", "$y$", "$argon2"),
     ),
     # The header and claims are JSON objects: `{"` encodes as eyJ, `{ "` as eyA, `{\n` as ewo.
+    # A line break, raw or escaped (`\n` inside a JSON string), may cut the token anywhere
+    # after its first three characters: the header and the claims end at a dot, so they run on
+    # over one; the signature only onto a line that looks like its rest (`_JWT_REST`), so the
+    # word on the next line stays.
     _rule(
         # Not inside a longer base64url run (`-eyJ-eyJ…` would be read 4 KB from every start).
-        rf"(?:eyJ|eyA|ewo)(?<![A-Za-z0-9_-].{{3}}){_B64URL}{{4,4096}}+\.e(?:yJ|yA|wo){_B64URL}{{4,8192}}+"
-        rf"\.{_B64URL}{{0,4096}}+",
+        # At most 8, 64 and 64 breaks in the three parts: each start reads a bounded stretch.
+        rf"(?:eyJ|eyA|ewo)(?<![A-Za-z0-9_-].{{3}})"
+        rf"(?:{_B64URL}{{4,4096}}+|{_B64URL}{{0,3}}+(?={_BREAK}))"
+        rf"(?:{_BREAK}{_B64URL}{{1,4096}}+){{0,8}}+"
+        rf"{_BREAK}?\.{_BREAK}?e{_BREAK}?(?:y{_BREAK}?[JA]|w{_BREAK}?o)"
+        rf"(?:{_B64URL}{{4,8192}}+|{_B64URL}{{0,3}}+(?={_BREAK}))"
+        rf"(?:{_BREAK}{_B64URL}{{1,8192}}+){{0,64}}+"
+        rf"{_BREAK}?\.{_B64URL}{{0,4096}}+(?:{_BREAK}{_JWT_REST}{_B64URL}{{1,4096}}+){{0,64}}+",
         "[REDACTED:jwt]",
         "eyJ",
         "eyA",
