@@ -1719,3 +1719,38 @@ def test_a_jwt_split_over_lines_is_redacted_whole() -> None:
     long_jwt = jwt + _run(300, URLSAFE)  # an RS256 signature's length, wrapped at 64 columns
     wrapped = "\n".join(long_jwt[i : i + 64] for i in range(0, len(long_jwt), 64))
     assert redact(f"id_token:\n{wrapped}\nDone.") == "id_token:\n[REDACTED:jwt]\nDone."
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "passwords: 3 rotated",
+        "secrets=12, failed=0",
+        "password: rotated",
+        "password=expired",
+        "token: required",
+        "DB_PASSWORD changed: password=changed",
+        "api_key: missing",
+        "client_secret=invalid",
+    ],
+)
+def test_a_count_or_a_state_after_a_secret_name_stays(text: str) -> None:
+    """A count after a plural secret name, and a word saying the secret's state, are no secret."""
+    assert redact(text) == text
+
+
+def test_a_number_after_a_singular_name_or_a_state_word_inside_a_value_goes() -> None:
+    """A numeric password and a value that merely starts like a state word still go."""
+    assert redact("password=1234") == "password=[REDACTED:password]"
+    assert redact("password=expired2025") == "password=[REDACTED:password]"
+    assert redact("passwords: 3x9Kq") == "passwords: [REDACTED:password]"
+
+
+def test_a_json_count_or_state_under_a_secret_name_stays() -> None:
+    """In JSON too, a plural name's count, a boolean and a state word are kept; a string
+    password, a number under a singular name, and a state word inside a value still go."""
+    kept = {"passwords": 3, "secrets": "12", "password": "rotated", "token": True, "pw": "****"}
+    assert Redactor().value(kept) == kept
+    gone = {"password": 1234, "secrets": 1234567, "token": "expired2025", "pwd": "hunter2"}
+    assert Redactor().value(gone) == dict.fromkeys(gone, "[REDACTED:password]")
+    assert Redactor().value(["X-Api-Key", "rotated"]) == ["X-Api-Key", "rotated"]

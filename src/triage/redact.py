@@ -402,20 +402,48 @@ def _redacted_literal(match: re.Match[str]) -> str:
 
 def _kept_value(name: str, value: object) -> bool:
     """True for a JSON value under a secret's name (`name`) that the text rules keep too: a
-    bare `pwd`'s absolute path (`_working_directory`), or a value that is wholly a template's
-    placeholder with no literal (`_TEMPLATE_VALUE`)."""
+    bare `pwd`'s absolute path (`_working_directory`), a value that is wholly a template's
+    placeholder with no literal (`_TEMPLATE_VALUE`), a boolean or a word saying the secret's
+    state (`_STATE_WORDS`, masked `****`), a plural name's count (`_counted`)."""
+    if isinstance(value, bool):
+        return True
+    plural = name.lower().endswith(_PLURALS)
+    if isinstance(value, int):
+        return plural and 0 <= value < 1_000_000
     if not isinstance(value, str):
         return False
     if name.lower() == "pwd" and _PATH_VALUE.fullmatch(value) is not None:
         return True
-    return _PLACEHOLDER_VALUE.fullmatch(value) is not None
+    if plural and len(value) <= 6 and value.isdigit():
+        return True
+    return (
+        _PLACEHOLDER_VALUE.fullmatch(value) is not None or _STATE_VALUE.fullmatch(value) is not None
+    )
+
+
+#: Values that say what state a secret is in, not what it is (MySQL's "(using password: YES)",
+#: "password: null", "token: expired"), as a pattern's alternatives.
+_STATE_WORDS = (
+    "YES|NO|null|none|true|false|rotated|expired|required|changed|missing|invalid|empty|unset"
+)
+
+_STATE_VALUE = re.compile(rf"{_STATE_WORDS}|\*{{3,64}}", re.IGNORECASE)
+#: How a plural secret name ends (`passwords`, `DB_PASSWDS`, `passphrases`, `secrets`).
+_PLURALS = ("words", "wds", "phrases", "secrets")
+
+
+def _counted(match: re.Match[str]) -> bool:
+    """A plural name (`passwords`, `secrets`) whose value is a bare number of up to 6 digits:
+    a count (`passwords: 3 rotated`), not a secret."""
+    value = match["value"]
+    return match["name"].lower().endswith(_PLURALS) and len(value) <= 6 and value.isdigit()
 
 
 def _keep_quotes(match: re.Match[str]) -> str:
     """The name, separator and quotes of a `name = "value"` pair, the value replaced; a bare
-    `PWD` whose value is a path stays as it is, and a template's placeholder loses only the
-    quoted literals inside it."""
-    if _working_directory(match):
+    `PWD` whose value is a path, or a plural name's count (`_counted`), stays as it is, and a
+    template's placeholder loses only the quoted literals inside it."""
+    if _working_directory(match) or _counted(match):
         return match[0]
     if match["template"]:
         template = _TEMPLATE_LITERAL.sub(_redacted_literal, match["template"])
@@ -1106,10 +1134,12 @@ _RULES: tuple[_Rule, ...] = (
         rf"(?P<head>(?:(?<=[\w$]\()|(?<=\{{)|(?<=, ))(?P<name>[\w$.-]{{0,64}}?{_SECRET_NAME})=)"
         r"""(?!["'\[]|-?\[REDACTED)"""
         + _TEMPLATE_VALUE
-        + r"(?!(?:null|none|true|false|\*{3,64})[,)}])"
+        + rf"(?!(?:{_STATE_WORDS}|\*{{3,64}})[,)}}])"
         r"(?P<value>(?:[^\r\n,(){}]|,(?! [A-Za-z_$][\w$.-]{0,64}+=)){1,512}+)"
         r"(?=, [A-Za-z_$][\w$.-]{0,64}+=|[)}])",
-        lambda m: m[0] if _working_directory(m) else f"{m['head']}[REDACTED:password]",
+        lambda m: (
+            m[0] if _working_directory(m) or _counted(m) else f"{m['head']}[REDACTED:password]"
+        ),
         *_SECRET_NAME_NEEDLES,
         flags=re.IGNORECASE,
     ),
@@ -1134,7 +1164,7 @@ _RULES: tuple[_Rule, ...] = (
         + r"(?![|>][+-]?[0-9]?[ \t]{0,8}(?:\r?\n|$))"  # a block scalar's marker: the rule above
         # A value that says something about the secret, not the secret: MySQL's "(using
         # password: YES)", "password: null", an already masked "********".
-        r"""(?!\\?["']?(?:YES|NO|null|none|true|false|\*{3,64})(?![\w*]))"""
+        rf"""(?!\\?["']?(?:{_STATE_WORDS}|\*{{3,64}})(?![\w*]))"""
         # A template's placeholder that holds a quoted literal (`{{ pw | default("hunter2") }}`):
         # the literals go, the placeholder stays (`_keep_quotes`).
         r"""(?P<value>(?P<tq>\\?["']?)(?P<template>\$?\{\{[^{}\n]{1,512}+\}\})(?P=tq)"""
