@@ -663,6 +663,8 @@ CASES = [
     # Redis's AUTH, as MONITOR prints it and as typed at redis-cli's prompt.
     ('[0 127.0.0.1:6379] "AUTH" "hunter2xyz"', '[0 127.0.0.1:6379] "AUTH" "[REDACTED:password]"'),
     ("127.0.0.1:6379> auth foobared", "127.0.0.1:6379> auth [REDACTED:password]"),
+    # Sentry's auth header: its key is a DSN's key.
+    ("Sentry sentry_key=" + _run(32, HEX) + ",", "Sentry sentry_key=[REDACTED:token],"),
 ]
 
 
@@ -1754,3 +1756,22 @@ def test_a_json_count_or_state_under_a_secret_name_stays() -> None:
     gone = {"password": 1234, "secrets": 1234567, "token": "expired2025", "pwd": "hunter2"}
     assert Redactor().value(gone) == dict.fromkeys(gone, "[REDACTED:password]")
     assert Redactor().value(["X-Api-Key", "rotated"]) == ["X-Api-Key", "rotated"]
+
+
+def test_a_sentry_auth_header_loses_its_key_and_secret() -> None:
+    """sentry_key is a DSN's key (as the DSN rule redacts it); sentry_secret goes too."""
+    key, secret = _run(32, HEX), _run(32, HEX[::-1])
+    header = (
+        f"X-Sentry-Auth: Sentry sentry_version=7, sentry_key={key}, sentry_secret={secret},"
+        " sentry_client=raven-python/6.10"
+    )
+    assert redact(header) == (
+        "X-Sentry-Auth: Sentry sentry_version=7, sentry_key=[REDACTED:token],"
+        " sentry_secret=[REDACTED:password], sentry_client=raven-python/6.10"
+    )
+    url = f"POST https://o1.ingest.sentry.io/api/5/envelope/?sentry_key={key}&sentry_version=7"
+    assert redact(url) == (
+        "POST https://o1.ingest.sentry.io/api/5/envelope/?sentry_key=[REDACTED:token]"
+        "&sentry_version=7"
+    )
+    assert Redactor().value({"sentry_key": key}) == {"sentry_key": "[REDACTED:password]"}

@@ -166,6 +166,7 @@ SECRET_KEYS = frozenset(
         "insertkey",
         "masterkey",
         "authkey",
+        "sentrykey",
     }
 )
 
@@ -1026,6 +1027,13 @@ _RULES: tuple[_Rule, ...] = (
         r"(https?://)[0-9a-f]{32}(?::[0-9a-f]{32})?(@[A-Za-z0-9.-]{1,253}/[0-9]{1,20})",
         r"\1[REDACTED:token]\2",
         "://",
+    ),
+    # … and the same key where Sentry's auth header and its query give it (sentry_key=…).
+    _rule(
+        rf"((?<![A-Za-z0-9])sentry_key{_ASSIGN}{_OPEN_QUOTE})(?!\[REDACTED)[0-9A-Za-z]{{16,64}}{_END}",
+        r"\1[REDACTED:token]",
+        "sentry_key",
+        flags=re.IGNORECASE,
     ),
     # Session cookies as bare pairs (a logged request line, a curl command).
     _rule(
