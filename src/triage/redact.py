@@ -184,9 +184,15 @@ class _Rule(NamedTuple):
     folded: bool
 
 
+#: Each rule's needles, one tuple for rules that look for the same ones the same way: `_scrub`
+#: looks for them once for a run of such rules (the name rules' 50-odd needles).
+_SHARED_NEEDLES: dict[tuple[tuple[str, ...], bool], tuple[str, ...]] = {}
+
+
 def _rule(source: str, replacement: _Replacement, *needles: str, flags: int = 0) -> _Rule:
     folded = bool(flags & re.IGNORECASE)
     assert not folded or all(n == n.lower() for n in needles), "folded needles are lower case"
+    needles = _SHARED_NEEDLES.setdefault((needles, folded), needles)
     return _Rule(re.compile(source, flags), replacement, needles, folded)
 
 
@@ -1457,21 +1463,24 @@ def _scrub(text: str, secrets: tuple[str, ...]) -> str:
         folded = _fold(text)
         if not _ANY_FOLDED_NEEDLE.search(folded):
             rules = _WITHOUT_NEEDLES
+    looked_for: tuple[str, ...] = ()  # the needles last looked for in this text …
+    found = False  # … and whether one was there
     for pattern, replacement, needles, folds in rules:
         if needles:
-            if folds:
-                folded = _fold(text) if folded is None else folded
-                haystack = folded
-            else:
-                haystack = text
-            for needle in needles:
-                if needle in haystack:
-                    break
-            else:
+            if needles is not looked_for:
+                if folds:
+                    folded = _fold(text) if folded is None else folded
+                    haystack = folded
+                else:
+                    haystack = text
+                looked_for = needles
+                found = any(needle in haystack for needle in needles)
+            if not found:
                 continue  # no needle: the pattern cannot match
         text, replaced = pattern.subn(replacement, text)
         if replaced:
             folded = None
+            looked_for = ()
     return text
 
 
