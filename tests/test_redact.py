@@ -665,6 +665,9 @@ CASES = [
     ("127.0.0.1:6379> auth foobared", "127.0.0.1:6379> auth [REDACTED:password]"),
     # Sentry's auth header: its key is a DSN's key.
     ("Sentry sentry_key=" + _run(32, HEX) + ",", "Sentry sentry_key=[REDACTED:token],"),
+    # PHP's print_r and var_dump.
+    ("    [password] => hunter2 x\n", "    [password] => [REDACTED:password]\n"),
+    ('["password"]=>\n  string(3) "a b"', '["password"]=>\n  string(3) "[REDACTED:password]"'),
 ]
 
 
@@ -1136,6 +1139,8 @@ HOSTILE = [
     '"AUTH" "a" ' * 100_000,  # Redis's AUTH as MONITOR prints it: every argument a user
     "a:1> auth " * 100_000,  # … after redis-cli's prompt, never a password
     "eyJ\n" * 250_000,  # a JWT's header over lines, never a dot
+    "[password] => [" * 70_000,  # PHP's print_r: every value an element's name
+    '["a"]=>\n string(1) "' * 50_000,  # … var_dump: no closing quote
     "eyJaaaa.eyJaaaa." + "\\nA1" * 300_000,  # … a signature broken on every line
     "password for " + "x" * 1_000_000,
     "token is " + "a" * 1_000_000,
@@ -1775,3 +1780,22 @@ def test_a_sentry_auth_header_loses_its_key_and_secret() -> None:
         "&sentry_version=7"
     )
     assert Redactor().value({"sentry_key": key}) == {"sentry_key": "[REDACTED:password]"}
+
+
+def test_php_print_r_and_var_dump_lose_a_secret_field() -> None:
+    """PHP's print_r (`[password] => …` to the line's end) and var_dump (`["password"]=>` then
+    `string(n) "…"` on the next line) give a secret-named element's value: it goes."""
+    print_r = (
+        "Array\n(\n    [user] => app\n    [password] => hunter2 with spaces\n    [db] => Array\n)"
+    )
+    assert redact(print_r) == print_r.replace("hunter2 with spaces", "[REDACTED:password]")
+    var_dump = (
+        'array(2) {\n  ["user"]=>\n  string(3) "app"\n  ["db_password"]=>\n'
+        '  string(12) "hunter2 x\\"y"\n  ["pass":protected]=>\n  string(6) "abc123"\n}'
+    )
+    assert redact(var_dump) == (
+        'array(2) {\n  ["user"]=>\n  string(3) "app"\n  ["db_password"]=>\n'
+        '  string(12) "[REDACTED:password]"\n  ["pass":protected]=>\n  string(6) "abc123"\n}'
+    )
+    kept = "Array\n(\n    [password_policy] => strict mode\n    [token] => Array\n)"
+    assert redact(kept) == kept

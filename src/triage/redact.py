@@ -1115,6 +1115,21 @@ _RULES: tuple[_Rule, ...] = (
         _named_value,
         "Property:",
     ),
+    # PHP's print_r (`[password] => …`, to the line's end; a nested `Array`/`… Object` stays)
+    # and var_dump (`["password"]=>`, then `string(n) "…"` on the next line, to the line's last
+    # quote). The name is read whole, then asked (`secret_named`).
+    _rule(
+        r"(\[(?P<name>[^\]\[\r\n]{1,128}+)\][ \t]=>[ \t])(?!\[REDACTED)"
+        r"(?![A-Za-z_\\]{1,128}+(?:[ \t]Object)?[ \t]{0,8}(?:\r?\n|$))[^\r\n]{1,4096}+",
+        lambda m: f"{m[1]}[REDACTED:password]" if secret_named(m["name"]) else m[0],
+        "] =>",
+    ),
+    _rule(
+        r"""(\["(?P<name>[^"\r\n]{1,128}+)"(?::[^\]\r\n]{1,256}+)?\]=>[ \t]{0,8}\r?\n[ \t]{0,64}+"""
+        r"""string\([0-9]{1,10}\)[ \t])(?P<double>")(?!\[REDACTED|")[^\r\n]{1,8192}+(?<=")""",
+        _named_value,
+        "]=>",
+    ),
     # A container's args as JSON: ["--password", "secret"].
     _rule(
         r"(\"--(?:[A-Za-z0-9]{1,20}-){0,4}(?:password|passwd|secret|token|api-key)\"[ \t]{0,3},"
