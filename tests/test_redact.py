@@ -668,6 +668,9 @@ CASES = [
     # PHP's print_r and var_dump.
     ("    [password] => hunter2 x\n", "    [password] => [REDACTED:password]\n"),
     ('["password"]=>\n  string(3) "a b"', '["password"]=>\n  string(3) "[REDACTED:password]"'),
+    # docker inspect's Env; Terraform's plan changing a secret.
+    ('["DB_PASSWORD=a b c"]', '["DB_PASSWORD=[REDACTED:password]"]'),
+    ('~ password = "a1x" -> "b2y"', '~ password = "[REDACTED:password]" -> "[REDACTED:password]"'),
 ]
 
 
@@ -1140,6 +1143,7 @@ HOSTILE = [
     "a:1> auth " * 100_000,  # … after redis-cli's prompt, never a password
     "eyJ\n" * 250_000,  # a JWT's header over lines, never a dot
     "[password] => [" * 70_000,  # PHP's print_r: every value an element's name
+    '"password=' + "a" * 1_000_000,  # a NAME=value string never closed
     '["a"]=>\n string(1) "' * 50_000,  # … var_dump: no closing quote
     "eyJaaaa.eyJaaaa." + "\\nA1" * 300_000,  # … a signature broken on every line
     "password for " + "x" * 1_000_000,
@@ -1290,6 +1294,8 @@ _FRAGMENTS = [
     "%E6%9D%B1",
     "password%3D",
     "%40example.com",
+    # Terraform's plan after a secret's old value was redacted
+    '"[REDACTED:password]" -> "b2y"',
     # The contexts of the rules without a prefix
     "dd_api_key=",
     "DD-APPLICATION-KEY: ",
@@ -1799,3 +1805,27 @@ def test_php_print_r_and_var_dump_lose_a_secret_field() -> None:
     )
     kept = "Array\n(\n    [password_policy] => strict mode\n    [token] => Array\n)"
     assert redact(kept) == kept
+
+
+def test_a_quoted_name_value_string_loses_its_whole_value() -> None:
+    """A string that is `NAME=value` (docker inspect's Env, systemd's Environment=) loses its
+    value to the closing quote, spaces and all."""
+    env = '"Env": ["DB_PASSWORD=hunter2 xyz", "PATH=/usr/bin", "API_TOKEN=a\\"b c"],'
+    assert redact(env) == (
+        '"Env": ["DB_PASSWORD=[REDACTED:password]", "PATH=/usr/bin", "API_TOKEN=[REDACTED:password]"],'
+    )
+    unit = 'Environment="REDIS_PASS=two words"'
+    assert redact(unit) == 'Environment="REDIS_PASS=[REDACTED:password]"'
+    kept = '["DB_PASSWORD=${DB_PASSWORD}", "passwords=3"]'
+    assert redact(kept) == kept
+
+
+def test_terraform_plan_keeps_sensitive_markers_and_loses_a_new_value() -> None:
+    """Terraform's `(sensitive value)` is no secret; a changed secret's new value goes too."""
+    kept = "  + password = (sensitive value)\n  ~ token    = (sensitive)\n"
+    assert redact(kept) == kept
+    assert redact('  ~ password = "old2x" -> "new2x"') == (
+        '  ~ password = "[REDACTED:password]" -> "[REDACTED:password]"'
+    )
+    known = '  ~ password = "old2x" -> (known after apply)'
+    assert redact(known) == '  ~ password = "[REDACTED:password]" -> (known after apply)'

@@ -1155,6 +1155,18 @@ _RULES: tuple[_Rule, ...] = (
         "pwd",
         flags=re.IGNORECASE,
     ),
+    # A string that is wholly `NAME=value` (docker inspect's Env array, systemd's
+    # `Environment="…"`): the value runs to the closing quote, spaces and all.
+    _rule(
+        rf"""(?P<head>(?<=")(?P<name>[\w.-]{{0,64}}?{_SECRET_NAME})=)(?!-?\[REDACTED)"""
+        + _TEMPLATE_VALUE
+        + rf"""(?!(?:{_STATE_WORDS}|\*{{3,64}})")(?P<value>(?:[^"\r\n\\]|\\.){{1,512}}+)(?=")""",
+        lambda m: (
+            m[0] if _working_directory(m) or _counted(m) else f"{m['head']}[REDACTED:password]"
+        ),
+        *_SECRET_NAME_NEEDLES,
+        flags=re.IGNORECASE,
+    ),
     # A data class's or a map's toString (Lombok, Kotlin, records: `Config(url=…, password=my
     # secret pass, driver=…)`; Java's `{db.password=my secret, db.user=app}`): a secret field's
     # unquoted value runs, spaces and commas and all, to the next `, <field>=` or the closing
@@ -1194,6 +1206,8 @@ _RULES: tuple[_Rule, ...] = (
         # A value that says something about the secret, not the secret: MySQL's "(using
         # password: YES)", "password: null", an already masked "********".
         rf"""(?!\\?["']?(?:{_STATE_WORDS}|\*{{3,64}})(?![\w*]))"""
+        # Terraform's plan: `password = (sensitive value)`, `(sensitive)`.
+        r"(?!\(sensitive(?: value)?\))"
         # A template's placeholder that holds a quoted literal (`{{ pw | default("hunter2") }}`):
         # the literals go, the placeholder stays (`_keep_quotes`).
         r"""(?P<value>(?P<tq>\\?["']?)(?P<template>\$?\{\{[^{}\n]{1,512}+\}\})(?P=tq)"""
@@ -1240,6 +1254,14 @@ _RULES: tuple[_Rule, ...] = (
         "requirepass",
         "masterauth",
         flags=re.IGNORECASE,
+    ),
+    # Terraform's plan shows a changed value as `"old" -> "new"`: after a secret's old value
+    # (redacted above), the new one goes too.
+    _rule(
+        r"""(\[REDACTED:password\](?P<q>["'])[ \t]{1,3}->[ \t]{1,3}(?P=q))(?!\[REDACTED)"""
+        r"""[^"'\r\n]{1,512}+(?P=q)""",
+        r"\1[REDACTED:password]\g<q>",
+        "[REDACTED:password]",
     ),
     # A secret told in words, without `=` or `:` right after its name: "the password is
     # hunter2", "password for admin is …", "login with password …", Dockerfile's `ENV
