@@ -130,7 +130,7 @@ CASES = [
     ("export API_TOKEN=abc123", "export API_TOKEN=[REDACTED:password]"),
     ("clientSecret=abc123 next", "clientSecret=[REDACTED:password] next"),
     ("smtp_passphrase => 'open sesame'", "smtp_passphrase => '[REDACTED:password]'"),
-    ("secret: see runbook", "secret: [REDACTED:password] runbook"),
+    ("secret: see runbook", "secret: [REDACTED:password]"),  # a YAML line: to its end
     # Quoted values go whole, quotes kept; an unclosed quote still loses its first word.
     ('password="hunter2 with spaces" user=app', 'password="[REDACTED:password]" user=app'),
     ("password='x y' z", "password='[REDACTED:password]' z"),
@@ -384,8 +384,8 @@ CASES = [
     ("password:        hunter2", "password:        [REDACTED:password]"),
     ("password\u00a0=\u00a0hunter2", "password\u00a0=\u00a0[REDACTED:password]"),
     (
-        "signing_key: k3y3k3y, encryption-key=Zz9",
-        "signing_key: [REDACTED:password], encryption-key=[REDACTED:password]",
+        "keys signing_key: k3y3k3y, encryption-key=Zz9",
+        "keys signing_key: [REDACTED:password], encryption-key=[REDACTED:password]",
     ),
     # Ordinary text that names these words stays (found by reviewing the rules above).
     ('{"pass": 142, "fail": 3} build: pass', '{"pass": 142, "fail": 3} build: pass'),
@@ -513,7 +513,7 @@ CASES = [
     ),
     (
         "p\u0430ssword: hunter2 \u0432\u0445\u043e\u0434",
-        "password: [REDACTED:password] \u0432\u0445\u043e\u0434",
+        "password: [REDACTED:password]",  # a YAML line: to its end
     ),
     ("DB_\u0420\u0410SSWORD=hunter2", "DB_PASSWORD=[REDACTED:password]"),
     ("\u03c4oken=abc123", "token=[REDACTED:password]"),
@@ -1153,6 +1153,8 @@ HOSTILE = [
     "cGFzc3dvcmQ9aHVu " * 60_000,  # base64 runs that each decode to a secret
     "aGVsbG8gd29ybGQhIQ" * 50_000,  # … and one too long to decode
     ("aGVsbG8gd29ybGQhIQ" * 455 + " ") * 120,  # … and long runs that decode to text
+    "\n  - a.password =  " * 50_000,  # a YAML or .properties line: every value empty
+    "\n" + "a" * 63 + "password" * 120_000,  # … a name that never ends
 ]
 
 
@@ -1829,3 +1831,32 @@ def test_terraform_plan_keeps_sensitive_markers_and_loses_a_new_value() -> None:
     )
     known = '  ~ password = "old2x" -> (known after apply)'
     assert redact(known) == '  ~ password = "[REDACTED:password]" -> (known after apply)'
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("DB_PASSWORD: hunter2 xyz", "DB_PASSWORD: [REDACTED:password]"),
+        ("env:\n  - API_TOKEN: ab cd ef\n", "env:\n  - API_TOKEN: [REDACTED:password]\n"),
+        ("    DB_PASSWORD:  hunter2 xyz\n", "    DB_PASSWORD:  [REDACTED:password]\n"),
+        ("password: two words  # rotated\n", "password: [REDACTED:password]  # rotated\n"),
+        (
+            "spring.datasource.password=my secret pass\nx=1",
+            "spring.datasource.password=[REDACTED:password]\nx=1",
+        ),
+        ("db.password = a # b", "db.password = [REDACTED:password]"),
+        ("export DB_PASSWORD=hunter2 xyz", "export DB_PASSWORD=[REDACTED:password] xyz"),
+        (
+            "      DB_PASSWORD:  <set to the key 'token' in secret 'api'>  Optional: false",
+            "      DB_PASSWORD:  <set to the key 'token' in secret 'api'>  Optional: false",
+        ),
+        ("token: expired since noon", "token: expired since noon"),
+        ("passwords: 3 rotated today", "passwords: 3 rotated today"),
+        ("password: ${DB_PASSWORD} # env", "password: ${DB_PASSWORD} # env"),
+        ("secret: [REDACTED:password]  # x", "secret: [REDACTED:password]  # x"),
+        ("password_policy: strict mode", "password_policy: strict mode"),
+    ],
+)
+def test_a_yaml_or_properties_line_loses_its_whole_value(text: str, expected: str) -> None:
+    """A YAML or .properties line starting with a secret's name loses its value to the line's end."""
+    assert redact(text) == expected

@@ -469,6 +469,25 @@ def _keep_quotes(match: re.Match[str]) -> str:
     return f"{match['head']}{match['open']}[REDACTED:password]"
 
 
+#: A YAML comment after a value: a `#` after a space.
+_YAML_COMMENT = re.compile(r"[ \t]{1,64}+#")
+
+
+def _line_value(match: re.Match[str]) -> str:
+    """A YAML or .properties line's value replaced to the line's end (a YAML `# comment` after
+    it stays); a shell-like `NAME=value` (no dot in the name: only the first word is the
+    value) and a value the pair rule keeps by its first word (`_kept_value`), or that is
+    already a placeholder, stay as they are."""
+    name, value = match["name"], match["value"]
+    if "=" in match["sep"] and "." not in name:
+        return match[0]
+    comment = None if "=" in match["sep"] else _YAML_COMMENT.search(value)
+    secret = value[: comment.start()] if comment else value.rstrip()
+    if _kept_value(name, value.split(None, 1)[0]) or _PLACEHOLDER_FOUND.fullmatch(secret):
+        return match[0]
+    return f"{match['head']}[REDACTED:password]{value[len(secret):]}"
+
+
 def _named_value(match: re.Match[str]) -> str:
     """A value reported under a name read whole (`name`): replaced, its quotes kept, if the name
     says secret; else the match unchanged."""
@@ -1184,6 +1203,22 @@ _RULES: tuple[_Rule, ...] = (
         *_SECRET_NAME_NEEDLES,
         flags=re.IGNORECASE,
     ),
+    # A YAML or .properties line that starts with a secret's name (after indentation or a
+    # list's `- `): `DB_PASSWORD: hunter2 xyz` (kubectl describe's env too), `spring.datasource.
+    # password=my secret pass`. An unquoted value runs to the line's end (`_line_value`); a
+    # quoted one, a template, a block scalar and kubectl's `<set to the key …>` reference are
+    # the pair rule's below.
+    _rule(
+        rf"(?P<head>(?m:^)[ \t]{{0,40}}+(?:-[ \t]{{1,8}}+)?(?P<name>[\w.-]{{0,64}}?{_SECRET_NAME})"
+        r"(?P<sep>:[ \t]{1,64}+|[ \t]{0,3}=[ \t]{0,64}+))"
+        r"""(?!["'|>]|\$?\{|<set to the key ')"""
+        + _TEMPLATE_VALUE
+        + rf"""(?!(?:{_STATE_WORDS}|\*{{3,64}})(?![\w*]))(?!\(sensitive(?: value)?\))"""
+        r"(?P<value>[^\s][^\r\n]{0,1023}+)",
+        _line_value,
+        *_SECRET_NAME_NEEDLES,
+        flags=re.IGNORECASE,
+    ),
     # A YAML block scalar (`password: |`, `token: >-`): the value is every line below indented
     # at least as far as its first.
     _rule(
@@ -1208,6 +1243,8 @@ _RULES: tuple[_Rule, ...] = (
         rf"""(?!\\?["']?(?:{_STATE_WORDS}|\*{{3,64}})(?![\w*]))"""
         # Terraform's plan: `password = (sensitive value)`, `(sensitive)`.
         r"(?!\(sensitive(?: value)?\))"
+        # kubectl describe's `<set to the key 'token' in secret 'api'>`: a reference, no value.
+        r"(?!<set to the key ')"
         # A template's placeholder that holds a quoted literal (`{{ pw | default("hunter2") }}`):
         # the literals go, the placeholder stays (`_keep_quotes`).
         r"""(?P<value>(?P<tq>\\?["']?)(?P<template>\$?\{\{[^{}\n]{1,512}+\}\})(?P=tq)"""
