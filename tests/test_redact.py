@@ -131,6 +131,7 @@ CASES = [
     ("clientSecret=abc123 next", "clientSecret=[REDACTED:password] next"),
     ("smtp_passphrase => 'open sesame'", "smtp_passphrase => '[REDACTED:password]'"),
     ("secret: see runbook", "secret: [REDACTED:password]"),  # a YAML line: to its end
+    ("&{Host:db Password:hunter two}", "&{Host:db Password:[REDACTED:password]}"),  # Go's %+v
     # Quoted values go whole, quotes kept; an unclosed quote still loses its first word.
     ('password="hunter2 with spaces" user=app', 'password="[REDACTED:password]" user=app'),
     ("password='x y' z", "password='[REDACTED:password]' z"),
@@ -1155,6 +1156,8 @@ HOSTILE = [
     ("aGVsbG8gd29ybGQhIQ" * 455 + " ") * 120,  # … and long runs that decode to text
     "\n  - a.password =  " * 50_000,  # a YAML or .properties line: every value empty
     "\n" + "a" * 63 + "password" * 120_000,  # … a name that never ends
+    "{Password:a b" * 80_000,  # a Go struct's field: never a next field or a closing brace
+    "{" + "a" * 60 + "token:" + "a " * 500_000,  # … one long value
 ]
 
 
@@ -1860,3 +1863,18 @@ def test_terraform_plan_keeps_sensitive_markers_and_loses_a_new_value() -> None:
 def test_a_yaml_or_properties_line_loses_its_whole_value(text: str, expected: str) -> None:
     """A YAML or .properties line starting with a secret's name loses its value to the line's end."""
     assert redact(text) == expected
+
+
+def test_a_go_struct_field_goes_to_the_next_field() -> None:
+    """In Go's `%+v` (`&{Host:db Password:hunter two User:app}`) a secret field's value goes
+    to the next ` Field:` or the closing brace; other fields stay."""
+    assert redact("cfg=&{Host:db Password:hunter two User:app}") == (
+        "cfg=&{Host:db Password:[REDACTED:password] User:app}"
+    )
+    assert redact("{DB:{User:a Password:x y z} APIKey:k1 k2}") == (
+        "{DB:{User:a Password:[REDACTED:password]} APIKey:[REDACTED:password]}"
+    )
+    kept = "&{Host:db Name:my app Port:5432 Passwords:3 Token:expired}"
+    assert redact(kept) == kept
+    # No brace left open: the pair rule's first word only.
+    assert redact("{a} token:a b}") == "{a} token:[REDACTED:password] b}"

@@ -488,6 +488,16 @@ def _line_value(match: re.Match[str]) -> str:
     return f"{match['head']}[REDACTED:password]{value[len(secret):]}"
 
 
+def _go_field(match: re.Match[str]) -> str:
+    """A Go struct's secret field (`%+v`) with its value replaced, if a `{` before it on its line
+    is still open; a count (`_counted`) or a bare `PWD`'s path stays. Else the match unchanged."""
+    text, start = match.string, match.start("name")
+    line = text[text.rfind("\n", max(0, start - 4096), start) + 1 : start]
+    if line.count("{") <= line.count("}") or _working_directory(match) or _counted(match):
+        return match[0]
+    return f"{match['head']}[REDACTED:password]"
+
+
 def _named_value(match: re.Match[str]) -> str:
     """A value reported under a name read whole (`name`): replaced, its quotes kept, if the name
     says secret; else the match unchanged."""
@@ -1200,6 +1210,21 @@ _RULES: tuple[_Rule, ...] = (
         lambda m: (
             m[0] if _working_directory(m) or _counted(m) else f"{m['head']}[REDACTED:password]"
         ),
+        *_SECRET_NAME_NEEDLES,
+        flags=re.IGNORECASE,
+    ),
+    # Go's `%+v` of a struct (`&{Host:db Password:hunter two User:app}`): a secret field's
+    # value runs, spaces and all, to the next ` <Field>:` (a capitalised identifier) or the
+    # closing brace. Only right after `{` (not a shell's `${`) or a space, inside a brace left
+    # open (`_go_field`).
+    _rule(
+        # The `{` or space is read, not looked behind for: the engine then jumps between them.
+        rf"(?P<head>[{{ ](?<!\$\{{)(?=\w{{1,65}}+:)(?P<name>\w{{0,64}}?{_SECRET_NAME}):)"
+        r"(?!\[REDACTED)"
+        rf"(?!(?:{_STATE_WORDS}|\*{{3,64}})[ }}])"
+        r"(?P<value>[^\s{}](?:[^\s{}]|[ \t](?!(?-i:[A-Z])\w{0,64}+:)){0,511}+)"
+        r"(?=[ \t](?-i:[A-Z])\w{0,64}+:|\})",
+        _go_field,
         *_SECRET_NAME_NEEDLES,
         flags=re.IGNORECASE,
     ),
