@@ -216,7 +216,6 @@ def test_alert_status_falls_back_to_the_group_status() -> None:
         ({"labels": None}, "no labels"),
         ({"status": "exploded"}, "not firing or resolved"),
         ({"labels": {"alertname": {"nested": 1}}}, "must be text"),
-        ({"annotations": ["not", "an", "object"]}, "annotations"),
     ],
 )
 def test_a_malformed_alert_is_left_out_of_its_group(change: dict[str, Any], match: str) -> None:
@@ -387,3 +386,84 @@ def test_legacy_ids_sent_as_whole_floats_read_as_the_identity_does() -> None:
     assert alert.labels["rule_id"] == alert.identity["rule_id"] == "7"
     assert (alert.labels["dashboard_id"], alert.labels["panel_id"]) == ("1", "2")
     assert alert.fingerprint == load("grafana/legacy-alerting.json").alerts[0].fingerprint
+
+
+@pytest.mark.parametrize(
+    ("value_string", "shown"),
+    [
+        ({"B": 93.5, "labels": {"instance": "a"}}, 'Values: {"B":93.5,"labels":{"instance":"a"}}'),
+        ([1, None, True], "Values: [1,null,true]"),
+        (93.5, "Values: 93.5"),
+    ],
+)
+def test_a_value_string_of_any_json_type_reads_as_json_text(value_string: Any, shown: str) -> None:
+    """A valueString that is an object, array or number is shown as JSON text; the alert stays."""
+    body = payload("grafana/v9-firing.json")
+    body["alerts"][0]["valueString"] = value_string
+    [alert] = run(body).alerts
+    assert shown in alert.description
+
+
+def test_an_annotation_of_odd_type_reads_as_json_text_and_keeps_the_alert() -> None:
+    """An object or array as an annotation (summary, description) reads as JSON text; the alert
+    keeps its place in its group, as annotations are never its identity."""
+    body = payload("grafana/group-firing.json")
+    whole = run(body)
+    body["alerts"][1]["annotations"] = {"summary": ["a", None], "description": {"k": True}}
+    result = run(body)
+    assert [a.fingerprint for a in result.alerts] == [a.fingerprint for a in whole.alerts]
+    assert result.alerts[1].title.endswith(': ["a",null]')
+    assert '{"k":true}' in result.alerts[1].description
+    assert not [n for n in result.notes if "left out of its group" in n]
+
+
+@pytest.mark.parametrize("annotations", [["not", "an", "object"], "text", 7, True])
+def test_annotations_that_are_no_object_are_passed_over(annotations: Any) -> None:
+    """An alert whose annotations are an array or a scalar is kept (without them), not left out."""
+    body = payload("alertmanager/group-firing.json")
+    whole = run(body)
+    body["alerts"][1]["annotations"] = annotations
+    result = run(body)
+    assert [a.fingerprint for a in result.alerts] == [a.fingerprint for a in whole.alerts]
+    assert not [n for n in result.notes if "left out of its group" in n]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"ruleName": {"name": "Load peaking!"}},
+        {"message": ["Load", {"is": "peaking"}]},
+        {"tags": {"team": {"name": "web"}, "priority": ["P1"], "severity": {"x": 1}, "k": [1]}},
+        {"tags": ["team", "web"]},
+        {"evalMatches": {"value": 100}},
+        {"evalMatches": "100"},
+    ],
+)
+def test_a_legacy_alert_with_an_odd_display_field_is_still_read(change: dict[str, Any]) -> None:
+    """A legacy alert whose rule name, message, tags or evalMatches have an odd JSON type is
+    read with the same fingerprint (org + rule id); nothing in it is refused."""
+    body = payload("grafana/legacy-alerting.json")
+    before = run(body).alerts[0].fingerprint
+    body.update(change)
+    [alert] = run(body).alerts
+    assert alert.fingerprint == before
+    assert alert.status is Status.FIRING and alert.title
+    assert "None" not in alert.description and "{'" not in alert.description
+
+
+def test_a_legacy_tag_of_odd_type_is_shown_but_names_no_team() -> None:
+    """A legacy tag that is an object is kept as a JSON-text label; as team or severity it is
+    passed over, since JSON text would name no real team."""
+    body = payload("grafana/legacy-alerting.json")
+    body["tags"] = {"team": {"name": "web"}, "severity": ["page"], "zone": {"a": None}}
+    [alert] = run(body).alerts
+    assert (alert.team, alert.severity) == (None, None)
+    assert alert.labels["zone"] == '{"a":null}'
+
+
+def test_legacy_eval_matches_with_null_metric_and_value_read_null() -> None:
+    """A legacy evalMatch with a null metric and value (Grafana's null.Float) reads null=null."""
+    body = payload("grafana/legacy-alerting.json")
+    body["evalMatches"] = [{"metric": None, "value": None, "tags": None}]
+    [alert] = run(body).alerts
+    assert "Values: null=null" in alert.description

@@ -64,12 +64,21 @@ def test_numbers_and_booleans_where_text_belongs() -> None:
     assert alert.labels["host"] == "true"
 
 
-@pytest.mark.parametrize("field", ["title", "team", "description", "dedup_key"])
+@pytest.mark.parametrize("field", ["title", "team", "dedup_key"])
 def test_objects_where_text_belongs_are_validation_errors(field: str) -> None:
     """An object or array in a text field is a InvalidAlertError naming the field."""
     body = {"title": "t", field: {"nested": ["x"]}}
     with pytest.raises(InvalidAlertError, match=field):
         normalize_body(json.dumps(body))
+
+
+@pytest.mark.parametrize(
+    ("given", "shown"), [({"nested": ["x", None]}, '{"nested":["x",null]}'), ([True], "[true]")]
+)
+def test_an_object_as_a_description_reads_as_json_text(given: Any, shown: str) -> None:
+    """A description that is an object or array is shown as JSON text; the alert is kept."""
+    [alert] = normalize_body(json.dumps({"title": "t", "description": given})).alerts
+    assert alert.description == shown
 
 
 def test_over_long_fields_are_cut_to_documented_limits() -> None:

@@ -12,6 +12,9 @@ Identity: the alert's full label set, exact and sorted, which is what Alertmanag
 that Grafana, for one, has computed differently across versions). `truncatedAlerts > 0` means
 Alertmanager left alerts out of the message (`max_alerts`); it becomes a note for the log.
 
+Annotations and `valueString` are only shown: one that is an object or array reads as JSON
+text, and annotations that are no object are passed over, never costing the alert its ticket.
+
 An alert of a group that cannot be read (no labels, an unknown status, an object as a label
 value) is left out with a note naming it and why; the group's other alerts are handled. Only a
 group none of whose alerts can be read is rejected, with the first alert's error.
@@ -69,7 +72,7 @@ def normalize_group(
         try:
             entry = common.obj(item, where, required=True)
             labels = common.string_map(entry.get("labels"), f"{where}.labels")
-            annotations = common.string_map(entry.get("annotations"), f"{where}.annotations")
+            annotations = common.text_map(entry.get("annotations"))  # shown, never identity
             reason = is_test(labels, annotations) if is_test else None
             if reason:
                 name = common.short(labels.get("alertname"))
@@ -180,7 +183,8 @@ def _description(
     given = annotations.get("runbook_url") or annotations.get("runbook")
     if given and given.strip() and not runbook:  # not a link, but still what to read
         parts.append(f"Runbook: {given.strip()}")
-    values = _values(entry.get("values")) or common.line(entry.get("valueString"), "valueString")
+    value_string = common.line(common.flat(entry.get("valueString")), f"{where}.valueString")
+    values = _values(entry.get("values")) or value_string
     if values:
         parts.append(f"Values: {values}")
     extra = sorted(k for k in annotations if k not in _KNOWN_ANNOTATIONS and not k.startswith("__"))

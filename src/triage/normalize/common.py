@@ -111,8 +111,9 @@ def scalar(value: Any, field: str) -> str | None:
 
 
 def text(value: Any, field: str, limit: int = FIELD_MAX) -> str | None:
-    """Multi-line text (descriptions): controls and bidi overrides removed, cut with "…"."""
-    raw = _bounded(scalar(value, field), limit)
+    """Multi-line text (descriptions): controls and bidi overrides removed, cut with "…". Such
+    text is only ever shown, so an object or array in it reads as JSON text (`flat`)."""
+    raw = _bounded(scalar(flat(value), field), limit)
     if raw is None:
         return None
     cleaned = _strip_controls(raw.replace("\r\n", "\n"), keep="\n\t").translate(_DROP_IN_TEXT)
@@ -203,6 +204,18 @@ def shown(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
+def flat(value: Any) -> Any:
+    """A display-only value that is an object or array, as compact JSON text (`shown`): kept
+    for the reader rather than refusing the alert; anything else as it is."""
+    return shown(value) if isinstance(value, dict | list) else value
+
+
+def unnested(value: Any) -> Any:
+    """A display-only value that is an object or array, as if absent (None): for one-word
+    fields (a team, a severity, a state) that JSON text would only make wrong."""
+    return None if isinstance(value, dict | list) else value
+
+
 def _kind(value: Any) -> str:
     if isinstance(value, dict):
         return "object"
@@ -233,6 +246,17 @@ def obj(value: Any, field: str, *, required: bool = False) -> dict[str, Any]:
     return value
 
 
+def obj_or_empty(value: Any) -> dict[str, Any]:
+    """A nested object that only holds display-only facts; {} when it is anything else, so an
+    odd one costs the reader those facts, not the alert its ticket."""
+    return value if isinstance(value, dict) else {}
+
+
+def items_or_empty(value: Any) -> list[Any]:
+    """A JSON array that only holds display-only facts; [] when it is anything else."""
+    return value if isinstance(value, list) else []
+
+
 def items(value: Any, field: str) -> list[Any]:
     """A JSON array; [] when absent, InvalidAlertError when something else."""
     if value is None:
@@ -250,6 +274,14 @@ def string_map(value: Any, field: str) -> dict[str, str]:
             raise InvalidAlertError(f"{field}.{short(key)} must be text, not a JSON {_kind(raw)}")
         out[key] = scalar(raw, f"{field}.{key}") or ""
     return out
+
+
+def text_map(value: Any) -> dict[str, str]:
+    """A flat object of display-only text (annotations, legacy tags) as text: an object or
+    array in it as JSON text, null as ""; {} when it is not an object. Never an identity."""
+    return {
+        str(key): scalar(flat(raw), "") or "" for key, raw in obj_or_empty(value).items()
+    }
 
 
 def add_label(labels: dict[str, str], key: str, value: Any) -> None:

@@ -58,7 +58,7 @@ def matches_legacy(payload: dict[str, Any]) -> bool:
 def normalize_legacy(payload: dict[str, Any]) -> Normalized:
     """A legacy dashboard alert notification: one rule, one state."""
     rule_id = common.ident(payload.get("ruleId"), "ruleId")
-    rule_name = common.line(payload.get("ruleName"), "ruleName")
+    rule_name = common.line(common.unnested(payload.get("ruleName")), "ruleName")
     if rule_id == "0" and rule_name == "Test notification":
         detail = "legacy Grafana notification channel test"
         return Normalized((), (Skipped(SOURCE, "test_notification", detail),))
@@ -69,7 +69,8 @@ def normalize_legacy(payload: dict[str, Any]) -> Normalized:
             detail = f"legacy alert {common.short(rule_name)} is {state}"
             return Normalized((), (Skipped(SOURCE, state.lower(), detail),))
         raise InvalidAlertError(f"state {common.short(state)} is not alerting, ok or no_data")
-    tags = common.string_map(payload.get("tags"), "tags")
+    given_tags = common.obj_or_empty(payload.get("tags"))  # tags are shown, never identity
+    tags = common.text_map(given_tags)
     labels = common.labels_from(tags)
     for key, label in (
         ("ruleId", "rule_id"),
@@ -77,7 +78,7 @@ def normalize_legacy(payload: dict[str, Any]) -> Normalized:
         ("panelId", "panel_id"),
     ):
         common.add_label(labels, label, common.whole(payload.get(key)))  # 7.0 is id 7
-    matches = common.items(payload.get("evalMatches"), "evalMatches")
+    matches = common.items_or_empty(payload.get("evalMatches"))
     values = ", ".join(
         f"{common.shown(m.get('metric'))}={common.shown(m.get('value'))}"
         for m in matches
@@ -95,9 +96,9 @@ def normalize_legacy(payload: dict[str, Any]) -> Normalized:
         title=common.first_title(
             rule_name, payload.get("title"), f"Grafana alert rule {rule_id}", field="ruleName"
         ),
-        team=common.line(tags.get("team"), "tags.team", common.LABEL_VALUE_MAX),
-        priority=common.priority(tags.get("priority")),
-        severity=common.line(tags.get("severity"), "tags.severity", common.LABEL_VALUE_MAX),
+        team=_word(given_tags.get("team"), "tags.team"),
+        priority=common.priority(given_tags.get("priority")),
+        severity=_word(given_tags.get("severity"), "tags.severity"),
         description=common.text(description, "description", common.DESCRIPTION_MAX) or "",
         runbook_url=runbook,
         links=common.links(
@@ -113,3 +114,8 @@ def normalize_legacy(payload: dict[str, Any]) -> Normalized:
         raw=payload,
     )
     return Normalized((alert,))
+
+
+def _word(value: Any, field: str) -> str | None:
+    """A tag naming a team or severity; one that is an object or array is passed over."""
+    return common.line(common.unnested(value), field, common.LABEL_VALUE_MAX)
