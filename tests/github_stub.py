@@ -77,6 +77,10 @@ class StubApp:
     token_ttl_s: float = 3600.0
 
 
+#: `fail_next`'s default body: GitHub's error shape, `{"message": …}`.
+ERROR_SHAPE: Any = object()
+
+
 @dataclass(slots=True)
 class _Failure:
     status: int
@@ -84,6 +88,8 @@ class _Failure:
     headers: dict[str, str]
     path: str | None
     method: str | None
+    #: What is sent: ERROR_SHAPE, a JSON value (None: an empty body), or raw bytes.
+    body: Any = ERROR_SHAPE
 
 
 @dataclass(slots=True)
@@ -168,15 +174,17 @@ class GitHubServer(LoopbackServer):
         headers: Mapping[str, str] | None = None,
         path: str | None = None,
         method: str | None = None,
+        body: Any = ERROR_SHAPE,
     ) -> None:
         """Answer the next `count` requests (only those whose path contains `path` and whose
-        method is `method`, when given) with `status` and GitHub's error shape, changing nothing."""
+        method is `method`, when given) with `status` and GitHub's error shape (or `body`: any
+        JSON value, None for an empty body, bytes sent as they are), changing nothing."""
         extra = dict(headers or {})
         if retry_after is not None:
             extra["Retry-After"] = retry_after
         with self._lock:
             self._failures.extend(
-                _Failure(status, message, extra, path, method) for _ in range(count)
+                _Failure(status, message, extra, path, method, body) for _ in range(count)
             )
 
     def recover(self) -> None:
@@ -232,7 +240,8 @@ class GitHubServer(LoopbackServer):
         for i, failure in enumerate(self._failures):
             if (failure.path is None or failure.path in path) and failure.method in (None, method):
                 del self._failures[i]
-                return failure.status, {"message": failure.message}, dict(failure.headers)
+                body = {"message": failure.message} if failure.body is ERROR_SHAPE else failure.body
+                return failure.status, body, dict(failure.headers)
         route = next(
             (
                 (handler, found)
@@ -477,7 +486,10 @@ class GitHubServer(LoopbackServer):
                     raw = b""
                 headers = {k.lower(): v for k, v in self.headers.items()}
                 status, payload, extra = server._handle(self.command, self.path, headers, raw)
-                data = b"" if payload is None else json.dumps(payload).encode()
+                if isinstance(payload, bytes):
+                    data = payload
+                else:
+                    data = b"" if payload is None else json.dumps(payload).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json; charset=utf-8")
                 self.send_header("Content-Length", str(len(data)))

@@ -559,6 +559,110 @@ async def test_an_answer_without_the_issue_is_retried_not_a_crash(
     assert len(github.issues()) == 1
 
 
+@pytest.mark.parametrize(
+    "body",
+    [None, b"<html>proxy error</html>", b"\xff\xfe not utf-8", {"items": []}, "issues", [1, 2]],
+    ids=["empty", "html", "bad-utf8", "object", "string", "list-of-ints"],
+)
+async def test_an_issue_list_of_the_wrong_shape_is_retried_not_a_crash(
+    sink: GitHubSink, github: GitHubServer, body: Any
+) -> None:
+    """A 200 to the marker look-up that is no list of issues is GitHub (or a proxy) being
+    unwell: a transient `bad_response`, not a TypeError, and the retry opens the issue once."""
+    github.fail_next(1, 200, body=body, method="GET", path="/issues")
+    with pytest.raises(SinkUnavailableError) as caught:
+        await sink.apply(effect())
+    assert caught.value.reason == "bad_response"
+    assert (await sink.apply(effect())).ref is not None
+    assert len(github.issues()) == 1
+
+
+async def test_issues_with_fields_of_the_wrong_type_are_read_as_absent(
+    sink: GitHubSink, github: GitHubServer
+) -> None:
+    """A listed issue whose body is a number (or whose closed_by is a string) holds no marker:
+    it is passed over, not a TypeError, and the incident gets its own issue."""
+    odd = {"number": 9, "body": 7, "closed_by": "alice", "html_url": 5}
+    github.fail_next(1, 200, body=[odd], method="GET", path="/issues")
+    ref = (await sink.apply(effect())).ref
+    assert ref is not None and IssueRef.parse(ref) is not None
+    assert len(github.issues()) == 1
+
+
+@pytest.mark.parametrize(
+    "created",
+    [
+        {"number": 1, "html_url": 5},
+        {"number": 1, "html_url": "https://github.com/acme/ops"},
+        {"number": 1, "html_url": ["https://github.com/acme/ops/issues/1"]},
+    ],
+    ids=["number", "no-issue-path", "list"],
+)
+async def test_a_created_issue_without_a_usable_url_is_retried_not_kept(
+    sink: GitHubSink, github: GitHubServer, created: dict[str, Any]
+) -> None:
+    """A create answer whose html_url names no issue would become a reference no later effect
+    can follow (the incident could never be closed): a transient `bad_response` instead."""
+    github.fail_next(1, 201, body=created, method="POST", path="/issues")
+    with pytest.raises(SinkUnavailableError) as caught:
+        await sink.apply(effect())
+    assert caught.value.reason == "bad_response"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("GET", "/issues/1", [{"number": 1}]),
+        ("GET", "/issues/1", "open"),
+        ("GET", "/issues/1", None),
+        ("GET", "/issues/1", {"number": 1, "state": "open", "comments": "many"}),
+        ("GET", "/issues/1/comments", {"comments": []}),
+        ("GET", "/issues/1/comments", [None]),
+    ],
+    ids=[
+        "issue-list",
+        "issue-string",
+        "issue-empty",
+        "count-string",
+        "comments-obj",
+        "comments-null",
+    ],
+)
+async def test_an_issue_or_comments_of_the_wrong_shape_are_retried_not_a_crash(
+    sink: GitHubSink, github: GitHubServer, method: str, path: str, body: Any
+) -> None:
+    """An UPDATE whose issue or comment list comes back in the wrong shape is a transient
+    `bad_response` (no AttributeError), and the retry comments exactly once."""
+    ref = (await sink.apply(effect())).ref
+    await sink.apply(effect(EffectKind.UPDATE, ref, key="fp:2"))  # one comment to list
+    github.fail_next(1, 200, body=body, method=method, path=path)
+    with pytest.raises(SinkUnavailableError) as caught:
+        await sink.apply(effect(EffectKind.UPDATE, ref, key="fp:3"))
+    assert caught.value.reason == "bad_response"
+    await sink.apply(effect(EffectKind.UPDATE, ref, key="fp:3"))
+    [issue] = github.issues()
+    assert len(issue["comment_bodies"]) == 2
+
+
+async def test_a_closed_by_that_is_no_user_does_not_crash(
+    sink: GitHubSink, github: GitHubServer, wall: FakeClock
+) -> None:
+    """A recently closed issue whose closed_by is a string, not a user, is not provably closed
+    by triage: the effect is skipped as closed by hand, not an AttributeError."""
+    ref = (await sink.apply(effect())).ref
+    assert ref is not None
+    closed = {
+        "number": 1,
+        "state": "closed",
+        "closed_at": datetime.fromtimestamp(wall() - 60, UTC).isoformat(),
+        "closed_by": "alice",
+        "comments": 0,
+    }
+    github.fail_next(1, 200, body=closed, method="GET", path="/issues/1")
+    applied = await sink.apply(effect(EffectKind.REOPEN, ref, key="fp:2"))
+    assert applied.skipped is not None
+
+
 @pytest.mark.parametrize("status", [301, 302, 303])
 async def test_a_write_redirected_with_a_method_change_is_not_followed(
     sink: GitHubSink, github: GitHubServer, status: int

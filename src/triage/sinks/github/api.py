@@ -112,10 +112,10 @@ class GitHubApi:
         if self._identity is None:
             if self._app is not None:
                 app = await self.call("GET", "/app", app_jwt=True)
-                self._identity = f"{field(app, 'slug')}[bot]"
+                self._identity = f"{text_field(app, 'slug')}[bot]"
             else:
                 user = await self.call("GET", "/user")
-                self._identity = str(field(user, "login"))
+                self._identity = text_field(user, "login")
         return self._identity
 
     async def call(
@@ -304,15 +304,64 @@ class GitHubApi:
                 ) from None
 
 
-def field(answer: Any, name: str) -> Any:
-    """`answer[name]` of a GitHub JSON object; an answer without it (an empty body, a list, a
-    proxy's page) is GitHub being unwell, not a bug of ours: retried (a created issue is found
-    again by its marker, so nothing is done twice)."""
-    if isinstance(answer, dict) and answer.get(name) is not None:
-        return answer[name]
-    raise GitHubUnavailableError(
-        f"GitHub answered without {name!r} ({type(answer).__name__})", reason="bad_response"
+# --- Answers' shapes ---------------------------------------------------------------------
+#
+# An answer that is not what GitHub's API promises (an empty body, a proxy's page, a list where
+# an object belongs, a field of another type) is GitHub, or something in front of it, being
+# unwell, not a bug of ours: GitHubUnavailableError `bad_response`, retried (a created issue is
+# found again by its marker and a comment by its own, so nothing is done twice), never a
+# TypeError from deep inside the sink.
+
+
+def _bad_response(what: str, answer: Any) -> GitHubUnavailableError:
+    return GitHubUnavailableError(
+        f"GitHub answered without {what} ({type(answer).__name__})", reason="bad_response"
     )
+
+
+def text_field(answer: Any, name: str) -> str:
+    """`answer[name]`, a non-empty string (a login, a URL)."""
+    value = answer.get(name) if isinstance(answer, dict) else None
+    if isinstance(value, str) and value:
+        return value
+    raise _bad_response(f"{name!r} as text", answer if value is None else value)
+
+
+def number_field(answer: Any, name: str) -> int:
+    """`answer[name]`, a positive integer (an issue's or a comment's number)."""
+    value = answer.get(name) if isinstance(answer, dict) else None
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return value
+    raise _bad_response(f"{name!r} as a number", answer if value is None else value)
+
+
+def count_field(answer: dict[str, Any], name: str) -> int:
+    """`answer[name]`, a count: 0 when absent or null, else a non-negative integer."""
+    value = answer.get(name)
+    if value is None:
+        return 0
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    raise _bad_response(f"{name!r} as a count", value)
+
+
+def record(answer: Any, what: str) -> dict[str, Any]:
+    """A JSON object (an issue, a comment)."""
+    if isinstance(answer, dict):
+        return answer
+    raise _bad_response(what, answer)
+
+
+def records(answer: Any, what: str) -> list[dict[str, Any]]:
+    """A JSON list of objects (a page of issues or comments)."""
+    if isinstance(answer, list) and all(isinstance(item, dict) for item in answer):
+        return answer
+    raise _bad_response(what, answer)
+
+
+def text_or_empty(value: Any) -> str:
+    """A field read as text where absent (or of another type) means empty: an issue's body."""
+    return value if isinstance(value, str) else ""
 
 
 def app_jwt_path(path: str) -> bool:

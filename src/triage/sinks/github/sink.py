@@ -61,7 +61,15 @@ from triage.models import EffectKind
 from triage.ratelimit import Budget, Budgets, LocalBudgets
 from triage.settings import Settings
 from triage.sinks.base import Applied, Effect
-from triage.sinks.github.api import GitHubApi, field
+from triage.sinks.github.api import (
+    GitHubApi,
+    count_field,
+    number_field,
+    record,
+    records,
+    text_field,
+    text_or_empty,
+)
 
 log = structlog.get_logger(__name__)
 
@@ -184,7 +192,7 @@ class GitHubSink:
             return await self._update_digest_entry(ref, effect)
         issue = await self._get_issue(ref)
         if await self._closed_by_hand_recently(issue):
-            closer = (issue.get("closed_by") or {}).get("login")
+            closer = _closer(issue)
             log.info(
                 "github.hand_closed",
                 effect=str(effect.kind),
@@ -215,8 +223,8 @@ class GitHubSink:
         existing = await self._find_marked_issue(repository, effect.fingerprint)
         if existing is not None:
             # Created by an earlier attempt whose answer or bookkeeping was lost.
-            log.info("github.issue_found", repository=repository, issue=field(existing, "number"))
-            return Applied(str(field(existing, "html_url"))), "found"
+            log.info("github.issue_found", repository=repository, issue=existing.get("number"))
+            return Applied(_issue_url(existing)), "found"
         if not await self._admit_issue(repository):
             return Applied(await self._add_to_digest(repository, effect)), "digested"
         issue = await self._api.call(
@@ -229,8 +237,9 @@ class GitHubSink:
                 "assignees": list(effect.target.assignees),
             },
         )
-        log.info("github.issue_created", repository=repository, issue=field(issue, "number"))
-        return Applied(str(field(issue, "html_url"))), "ok"
+        ref = _issue_url(issue)
+        log.info("github.issue_created", repository=repository, issue=issue.get("number"))
+        return Applied(ref), "ok"
 
     def _skip(self, effect: Effect, reason: str, **fields: Any) -> tuple[Applied, Outcome]:
         log.info("sink.skipped", sink=self.name, effect=str(effect.kind), reason=reason, **fields)
@@ -247,10 +256,8 @@ class GitHubSink:
     # --- Issues and comments ----------------------------------------------------------------
 
     async def _get_issue(self, ref: IssueRef) -> dict[str, Any]:
-        issue: dict[str, Any] = await self._api.call(
-            "GET", f"/repos/{ref.repository}/issues/{ref.number}"
-        )
-        return issue
+        issue = await self._api.call("GET", f"/repos/{ref.repository}/issues/{ref.number}")
+        return record(issue, "the issue")
 
     async def _find_marked_issue(
         self, repository: str, marker_fingerprint: str
@@ -272,11 +279,11 @@ class GitHubSink:
                 "per_page": PAGE_SIZE,
                 "page": page,
             }
-            items = await self._api.call("GET", f"/repos/{repository}/issues", params=params)
+            answer = await self._api.call("GET", f"/repos/{repository}/issues", params=params)
+            items = records(answer, "a list of issues")
             for item in items:
-                if "pull_request" not in item and marker in (item.get("body") or ""):
-                    found: dict[str, Any] = item
-                    return found
+                if "pull_request" not in item and marker in text_or_empty(item.get("body")):
+                    return item
             if len(items) < PAGE_SIZE:
                 break
         return None
@@ -291,7 +298,8 @@ class GitHubSink:
         for page in range(max(1, last - 1), last + 1):
             params = {"per_page": PAGE_SIZE, "page": page}
             path = f"/repos/{ref.repository}/issues/{ref.number}/comments"
-            comments.extend(await self._api.call("GET", path, params=params))
+            answer = await self._api.call("GET", path, params=params)
+            comments.extend(records(answer, "a list of comments"))
         return comments
 
     async def _comment_once(
@@ -299,14 +307,14 @@ class GitHubSink:
     ) -> dict[str, Any]:
         """Post `body` unless a comment with this effect's marker is already there."""
         marker = text.effect_marker(effect.idempotency_key)
-        for comment in await self._recent_comments(ref, int(issue.get("comments") or 0)):
-            if marker in (comment.get("body") or ""):
+        for comment in await self._recent_comments(ref, count_field(issue, "comments")):
+            if marker in text_or_empty(comment.get("body")):
                 log.info("github.comment_exists", issue=ref.number, effect=str(effect.kind))
                 return comment
         path = f"/repos/{ref.repository}/issues/{ref.number}/comments"
-        posted: dict[str, Any] = await self._api.call("POST", path, json={"body": body})
+        posted = await self._api.call("POST", path, json={"body": body})
         log.info("github.commented", issue=ref.number, effect=str(effect.kind))
-        return posted
+        return record(posted, "the comment")
 
     async def _set_state(self, ref: IssueRef, state: str, state_reason: str) -> None:
         path = f"/repos/{ref.repository}/issues/{ref.number}"
@@ -325,8 +333,8 @@ class GitHubSink:
         hold_s = self.settings.github_hand_closed_hold_s
         if closed_at is None or self._wall_clock() - closed_at >= hold_s:
             return False
-        closer = (issue.get("closed_by") or {}).get("login")
-        if not isinstance(closer, str):
+        closer = _closer(issue)
+        if closer is None:
             return True  # closed by someone GitHub does not name: not provably us
         return closer.lower() != (await self._api.whoami()).lower()
 
@@ -372,15 +380,15 @@ class GitHubSink:
     async def _add_to_digest(self, repository: str, effect: Effect) -> str:
         """List the incident in the repository's digest issue; returns the entry's URL."""
         digest = await self._open_digest(repository)
-        ref = IssueRef(repository, int(field(digest, "number")))
+        ref = IssueRef(repository, number_field(digest, "number"))
         marker = text.digest_entry_marker(effect.fingerprint)
-        for comment in await self._recent_comments(ref, int(digest.get("comments") or 0)):
-            if marker in (comment.get("body") or ""):
-                return str(field(comment, "html_url"))
+        for comment in await self._recent_comments(ref, count_field(digest, "comments")):
+            if marker in text_or_empty(comment.get("body")):
+                return _issue_url(comment, comment=True)
         path = f"/repos/{repository}/issues/{ref.number}/comments"
         entry = await self._api.call("POST", path, json={"body": text.digest_entry(effect)})
         log.info("github.digested", repository=repository, digest=ref.number)
-        return str(field(entry, "html_url"))
+        return _issue_url(entry, comment=True)
 
     async def _open_digest(self, repository: str) -> dict[str, Any]:
         """The repository's open digest issue, created (once, under a lock) if there is none."""
@@ -396,7 +404,7 @@ class GitHubSink:
             )
             if issue_or_none is None:
                 await self._take_create_tokens(repository, keep=0)  # the hour's kept token
-                issue_or_none = await self._api.call(
+                created = await self._api.call(
                     "POST",
                     f"/repos/{repository}/issues",
                     json={
@@ -405,12 +413,13 @@ class GitHubSink:
                         "labels": [text.TRIAGE_LABEL, text.DIGEST_LABEL],
                     },
                 )
+                issue_or_none = record(created, "the digest issue")
                 log.warning(
                     "github.digest_opened",
                     repository=repository,
-                    issue=field(issue_or_none, "number"),
+                    issue=issue_or_none.get("number"),
                 )
-            self._digests[repository] = int(field(issue_or_none, "number"))
+            self._digests[repository] = number_field(issue_or_none, "number")
             return issue_or_none
 
     async def _update_digest_entry(self, ref: IssueRef, effect: Effect) -> tuple[Applied, Outcome]:
@@ -418,6 +427,27 @@ class GitHubSink:
         path = f"/repos/{ref.repository}/issues/comments/{ref.comment_id}"
         await self._api.call("PATCH", path, json={"body": text.digest_entry(effect)})
         return Applied(), "ok"
+
+
+def _issue_url(answer: Any, *, comment: bool = False) -> str:
+    """The `html_url` of an issue (or, with `comment`, of a comment on one): the reference every
+    later effect parses. One that names no issue would leave the incident with a ticket no
+    effect can reach (never updated, never closed), so it is a bad answer, retried."""
+    url = text_field(answer, "html_url")
+    ref = IssueRef.parse(url)
+    if ref is None or (ref.comment_id is not None) != comment:
+        raise GitHubUnavailableError(
+            f"GitHub answered an html_url that names no {'comment' if comment else 'issue'}",
+            reason="bad_response",
+        )
+    return url
+
+
+def _closer(issue: dict[str, Any]) -> str | None:
+    """The login of whoever closed `issue`, when GitHub names one."""
+    closed_by = issue.get("closed_by")
+    login = closed_by.get("login") if isinstance(closed_by, dict) else None
+    return login if isinstance(login, str) else None
 
 
 def _timestamp(value: Any) -> float | None:
