@@ -335,3 +335,78 @@ def test_a_title_field_that_is_an_object_falls_through_to_the_next(
     assert alert.title == title
     assert alert.fingerprint == only(name).fingerprint
     assert "{" not in alert.description and "None" not in alert.description
+
+
+def _changed(name: str, path: tuple[str, ...], value: Any) -> dict[str, Any]:
+    body = payload(name)
+    node = body
+    for step in path[:-1]:
+        node = node[step]
+    node[path[-1]] = value
+    return body
+
+
+ODD = [{"id": "error"}, ["error"]]
+
+
+@pytest.mark.parametrize("odd", ODD)
+@pytest.mark.parametrize(
+    ("name", "path"),
+    [
+        ("sentry/issue-created.json", ("data", "issue", "level")),
+        ("sentry/event-alert.json", ("data", "event", "level")),
+        ("sentry/legacy-plugin.json", ("level",)),
+    ],
+)
+def test_a_level_that_is_an_object_is_passed_over(
+    name: str, path: tuple[str, ...], odd: Any
+) -> None:
+    """A Sentry level that is an object or array leaves the severity empty; the alert is kept."""
+    before = only(name)
+    [alert] = normalize_body(json.dumps(_changed(name, path, odd))).alerts
+    assert (alert.fingerprint, alert.status) == (before.fingerprint, before.status)
+    assert alert.severity is None and "level" not in alert.labels
+
+
+@pytest.mark.parametrize("odd", ODD)
+def test_an_issue_status_that_is_an_object_is_passed_over(odd: Any) -> None:
+    """An activity alert whose issue status is an object still reads, from its activity type."""
+    name = "sentry/activity-alert-resolved.json"
+    before = only(name)
+    [alert] = normalize_body(json.dumps(_changed(name, ("data", "issue", "status"), odd))).alerts
+    assert (alert.fingerprint, alert.status) == (before.fingerprint, Status.RESOLVED)
+    assert "issue_status" not in alert.labels
+
+
+@pytest.mark.parametrize(
+    ("name", "path", "odd"),
+    [
+        ("sentry/activity-alert-resolved.json", ("data", "activity"), "set_resolved"),
+        ("sentry/activity-alert-resolved.json", ("data", "activity", "type"), {"t": 1}),
+        ("sentry/issue-created.json", ("data", "issue", "project"), "checkout-api"),
+        ("sentry/issue-created.json", ("data", "issue", "metadata"), ["ZeroDivisionError"]),
+        ("sentry/event-alert.json", ("data", "event", "metadata"), 7),
+        ("sentry/legacy-plugin.json", ("event", "logentry"), "formatted"),
+        (
+            "sentry/metric-alert-critical.json",
+            ("data", "metric_alert", "alert_rule", "triggers"),
+            {},
+        ),
+    ],
+)
+def test_a_display_only_object_of_odd_type_is_passed_over(
+    name: str, path: tuple[str, ...], odd: Any
+) -> None:
+    """A project, metadata, activity, logentry or trigger list of the wrong JSON type costs the
+    alert those facts only, never its ticket or its fingerprint."""
+    before = only(name)
+    [alert] = normalize_body(json.dumps(_changed(name, path, odd))).alerts
+    assert alert.fingerprint == before.fingerprint and alert.title
+
+
+def test_a_metric_alert_description_that_is_an_object_reads_as_json() -> None:
+    """A metric alert's description_text that is an object is shown as JSON text."""
+    name = "sentry/metric-alert-critical.json"
+    body = _changed(name, ("data", "description_text"), {"count": 1, "x": None})
+    [alert] = normalize_body(json.dumps(body)).alerts
+    assert alert.description == '{"count":1,"x":null}'

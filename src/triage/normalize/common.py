@@ -279,9 +279,7 @@ def string_map(value: Any, field: str) -> dict[str, str]:
 def text_map(value: Any) -> dict[str, str]:
     """A flat object of display-only text (annotations, legacy tags) as text: an object or
     array in it as JSON text, null as ""; {} when it is not an object. Never an identity."""
-    return {
-        str(key): scalar(flat(raw), "") or "" for key, raw in obj_or_empty(value).items()
-    }
+    return {str(key): scalar(flat(raw), "") or "" for key, raw in obj_or_empty(value).items()}
 
 
 def add_label(labels: dict[str, str], key: str, value: Any) -> None:

@@ -11,6 +11,10 @@ A resource that is not an alert (installation, error, comment …) is skipped. S
 - event_alert (an issue alert rule fired): always firing.
 - metric_alert: critical and warning → firing, resolved → resolved.
 
+Everything but the identity and the action is only shown: a level, status, project, metadata,
+activity or trigger list of an odd JSON type is passed over (text fields read it as JSON text),
+never refusing the alert.
+
 Identity: the issue id for issues and event alerts (an event alert's ticket is closed by the
 issue's `resolved` webhook), the alert rule id for metric alerts. Severity is Sentry's `level`
 (fatal, error, warning …), or the trigger (critical, warning) of a metric alert.
@@ -90,16 +94,16 @@ def _issue(data: dict[str, Any], action: str, raw: dict[str, Any]) -> Normalized
     if action == "triggered":
         # An alert about the issue (an activity alert): the issue's own state decides, so an
         # alert that the issue was resolved does not open a ticket.
-        state = (common.line(issue.get("status"), "data.issue.status") or "").lower()
-        activity = common.obj(data.get("activity"), "data.activity")
-        done = (common.line(activity.get("type"), "data.activity.type") or "").lower()
+        state = _word(issue.get("status"), "data.issue.status").lower()
+        activity = common.obj_or_empty(data.get("activity"))
+        done = _word(activity.get("type"), "data.activity.type").lower()
         if state in ("resolved", "ignored", "archived") or done == "set_resolved":
             status = Status.RESOLVED
     if status is None:
         detail = f"Sentry issue {common.short(issue_id)} was {common.short(action)}"
         return Normalized((), (Skipped(SOURCE, "no_state_change", detail),))
-    project = common.obj(issue.get("project"), "data.issue.project")
-    metadata = common.obj(issue.get("metadata"), "data.issue.metadata")
+    project = common.obj_or_empty(issue.get("project"))
+    metadata = common.obj_or_empty(issue.get("metadata"))
     labels = {"issue_id": issue_id}
     for key, value in (
         ("project", project.get("slug") or project.get("name")),
@@ -138,7 +142,7 @@ def _issue(data: dict[str, Any], action: str, raw: dict[str, Any]) -> Normalized
                 field="data.issue.title",
             ),
             priority=common.priority(issue.get("priority")),
-            severity=common.line(issue.get("level"), "level", common.LABEL_VALUE_MAX),
+            severity=_severity(issue.get("level")),
             description=_description(body),
             links=common.links(
                 issue=common.url(issue.get("web_url") or issue.get("permalink"), "web_url"),
@@ -155,7 +159,7 @@ def _issue(data: dict[str, Any], action: str, raw: dict[str, Any]) -> Normalized
 def _event_alert(data: dict[str, Any], raw: dict[str, Any]) -> Normalized:
     event = common.obj(data.get("event"), "data.event", required=True)
     issue_id = common.ident(event.get("issue_id") or event.get("group_id"), "data.event.issue_id")
-    rule = common.line(_unnested(data.get("triggered_rule")), "data.triggered_rule")
+    rule = common.line(common.unnested(data.get("triggered_rule")), "data.triggered_rule")
     tags = _tags(event.get("tags"))
     labels: dict[str, str] = {"issue_id": issue_id}
     for key, value in (
@@ -173,9 +177,9 @@ def _event_alert(data: dict[str, Any], raw: dict[str, Any]) -> Normalized:
     body = [
         f'Sentry alert rule "{rule}" fired.' if rule else "",
         f"Culprit: {labels['culprit']}" if "culprit" in labels else "",
-        common.text(_unnested(event.get("message")), "data.event.message") or "",
+        common.text(common.unnested(event.get("message")), "data.event.message") or "",
     ]
-    metadata = common.obj(event.get("metadata"), "data.event.metadata")
+    metadata = common.obj_or_empty(event.get("metadata"))
     title = common.first_title(
         event.get("title"),
         event.get("message"),
@@ -192,7 +196,7 @@ def _event_alert(data: dict[str, Any], raw: dict[str, Any]) -> Normalized:
             title=title,
             team=common.line(tags.get("team"), "tag team", common.LABEL_VALUE_MAX),
             priority=common.priority(tags.get("priority")),
-            severity=common.line(event.get("level"), "level", common.LABEL_VALUE_MAX),
+            severity=_severity(event.get("level")),
             description=_description(body),
             links=common.links(event=common.url(event.get("web_url"), "web_url")),
             labels=labels,
@@ -242,10 +246,10 @@ def normalize_legacy(payload: dict[str, Any]) -> Normalized:
     _add_tags(labels, tags)
     message = payload.get("message")
     body = [
-        common.text(_unnested(message), "message") or "",
+        common.text(common.unnested(message), "message") or "",
         f"Culprit: {labels['culprit']}" if "culprit" in labels else "",
     ]
-    logentry = common.obj(event.get("logentry"), "event.logentry")
+    logentry = common.obj_or_empty(event.get("logentry"))
     title = common.first_title(
         event.get("title"),
         message,
@@ -261,7 +265,7 @@ def normalize_legacy(payload: dict[str, Any]) -> Normalized:
             title=title,
             team=common.line(tags.get("team"), "tag team", common.LABEL_VALUE_MAX),
             priority=common.priority(tags.get("priority")),
-            severity=common.line(payload.get("level"), "level", common.LABEL_VALUE_MAX),
+            severity=_severity(payload.get("level")),
             description=_description(body),
             links=common.links(issue=common.url(payload.get("url"), "url")),
             labels=labels,
@@ -281,7 +285,7 @@ def _metric_alert(data: dict[str, Any], action: str, raw: dict[str, Any]) -> Nor
         detail = f"Sentry metric alert rule {common.short(rule_id)}: action {common.short(action)}"
         return Normalized((), (Skipped(SOURCE, "no_state_change", detail),))
     labels = {"alert_rule_id": rule_id}
-    triggers = [t for t in common.items(rule.get("triggers"), "triggers") if isinstance(t, dict)]
+    triggers = [t for t in common.items_or_empty(rule.get("triggers")) if isinstance(t, dict)]
     threshold = next((t.get("alert_threshold") for t in triggers if t.get("label") == action), None)
     projects = rule.get("projects")
     for key, value in (
@@ -347,10 +351,14 @@ def _add_tags(labels: dict[str, str], tags: dict[str, str]) -> None:
         common.add_label(labels, f"tag.{key}", value)
 
 
-def _unnested(value: Any) -> Any:
-    """A title source that is an object or array, as if absent: passed over for the next one
-    (as `first_title` does), not a reason to refuse the alert."""
-    return None if isinstance(value, dict | list) else value
+def _severity(level: Any) -> str | None:
+    """Sentry's level as the severity; one that is an object or array is passed over."""
+    return common.line(common.unnested(level), "level", common.LABEL_VALUE_MAX)
+
+
+def _word(value: Any, field: str) -> str:
+    """A state word (the issue's status, the activity's type); "" when absent or not text."""
+    return common.line(common.unnested(value), field) or ""
 
 
 def _line(*parts: Any, sep: str) -> str:
