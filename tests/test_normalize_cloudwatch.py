@@ -449,3 +449,65 @@ def test_a_null_alarm_rule_is_no_composite_alarm() -> None:
     alert = normalize_body(json.dumps(raw_alarm(AlarmRule=None))).alerts[0]
     assert "alarm_type" not in alert.labels
     assert alert.labels["metric"] == "TargetResponseTime"
+
+
+def _changed(name: str, path: tuple[str, ...], value: Any) -> str:
+    body = json.loads(read(name))
+    if "Message" in body:  # the SNS envelope: change the alarm inside it
+        inner = json.loads(body["Message"])
+        _set(inner, path, value)
+        body["Message"] = json.dumps(inner)
+    else:
+        _set(body, path, value)
+    return json.dumps(body)
+
+
+def _set(node: Any, path: tuple[str, ...], value: Any) -> None:
+    for step in path[:-1]:
+        node = node[step]
+    node[path[-1]] = value
+
+
+@pytest.mark.parametrize("odd", [{"a": None}, ["x", True], 7, "text"])
+@pytest.mark.parametrize(
+    ("name", "path"),
+    [
+        ("cloudwatch/sns-alarm.json", ("AlarmDescription",)),
+        ("cloudwatch/sns-alarm.json", ("NewStateReason",)),
+        ("cloudwatch/sns-alarm.json", ("OldStateValue",)),
+        ("cloudwatch/sns-alarm.json", ("Trigger",)),
+        ("cloudwatch/raw-metric-math.json", ("Trigger", "Metrics")),
+        ("cloudwatch/eventbridge-metric-math.json", ("detail", "configuration")),
+        ("cloudwatch/eventbridge-metric-math.json", ("detail", "configuration", "metrics")),
+        ("cloudwatch/eventbridge-metric-math.json", ("detail", "configuration", "description")),
+        ("cloudwatch/eventbridge-metric-math.json", ("detail", "previousState")),
+        ("cloudwatch/eventbridge-metric-math.json", ("detail", "previousState", "value")),
+        ("cloudwatch/eventbridge-metric-math.json", ("detail", "state", "reason")),
+        ("cloudwatch/eventbridge-composite.json", ("detail", "state", "actionsSuppressedBy")),
+    ],
+)
+def test_a_display_only_field_of_any_json_type_keeps_the_alarm(
+    name: str, path: tuple[str, ...], odd: Any
+) -> None:
+    """A description, reason, old state, trigger, configuration or metrics list of any JSON type
+    gives the same alarm with the same fingerprint, never a refusal or a Python repr."""
+    before = only(name)
+    [alert] = normalize_body(_changed(name, path, odd)).alerts
+    assert (alert.fingerprint, alert.status, alert.title) == (
+        before.fingerprint,
+        before.status,
+        before.title,
+    )
+    shown = [alert.description, *alert.labels.values()]
+    assert not any(word in text for text in shown for word in ("None", "True", "{'", "['"))
+
+
+def test_a_description_that_is_an_object_reads_as_json_text() -> None:
+    """An AlarmDescription that is an object is shown as JSON text in the description."""
+    alert = only_body(_changed("cloudwatch/sns-alarm.json", ("AlarmDescription",), {"a": [1]}))
+    assert alert.description.startswith('{"a":[1]}')
+
+
+def only_body(body: str) -> Alert:
+    [alert] = normalize_body(body).alerts
+    return alert

@@ -6,6 +6,10 @@ Region comes from the alarm ARN, else the event's `region`, else the classic mes
 name mapped to its code ("US East (N. Virginia)" → us-east-1). The SNS Subject is never read:
 SNS cuts it to 100 characters. ALARM → firing, OK → resolved, INSUFFICIENT_DATA → Skipped.
 
+Only the identity (account, Region, alarm name) and the new state can refuse an alarm: a
+description, reason, old state, trigger, configuration or metrics list of an odd JSON type is
+read as JSON text (descriptions, reasons) or passed over.
+
 `AlarmDescription` may carry `TEAM=… | PRIORITY=… | RUNBOOK=… | SEVERITY=…` segments (split on
 newlines when there are any, else on "|"; keys in any case, "=" or ":"); the rest is free text.
 Propagated alarm tags (`alarmTags` in events, `AlarmTags` in SNS messages) with those names fill
@@ -96,16 +100,16 @@ def normalize_alarm(payload: dict[str, Any]) -> Normalized:
     if payload.get("AlarmRule") is not None:  # a composite alarm (null: a metric alarm)
         facts["alarm_type"] = "composite"
         common.add_label(facts, "alarm_rule", payload.get("AlarmRule"))
-        children = common.items(payload.get("TriggeringChildren"), "TriggeringChildren")
+        children = common.items_or_empty(payload.get("TriggeringChildren"))
         names = [c.name for c in map(parse_arn, (_get(x, "Arn") for x in children)) if c]
         common.add_label(facts, "triggering_alarms", ", ".join(names))
-    facts |= _trigger_facts(common.obj(payload.get("Trigger"), "Trigger"))
+    facts |= _trigger_facts(common.obj_or_empty(payload.get("Trigger")))
     change = _Change(
         name=_alarm_name(payload.get("AlarmName"), "AlarmName", arn),
         account=_account(payload.get("AWSAccountId"), "AWSAccountId", arn),
         region=region,
         state=common.line(payload.get("NewStateValue"), "NewStateValue") or "",
-        old_state=common.line(payload.get("OldStateValue"), "OldStateValue"),
+        old_state=_word(payload.get("OldStateValue"), "OldStateValue"),
         description=common.text(payload.get("AlarmDescription"), "AlarmDescription"),
         reason=common.text(payload.get("NewStateReason"), "NewStateReason"),
         occurred_at=common.timestamp(payload.get("StateChangeTime")),
@@ -127,16 +131,16 @@ def normalize_event(payload: dict[str, Any]) -> Normalized:
     resources = common.items(payload.get("resources"), "resources")
     arn = next((a for a in map(parse_arn, resources) if a), None)
     state = common.obj(detail_obj.get("state"), "detail.state", required=True)
-    previous = common.obj(detail_obj.get("previousState"), "detail.previousState")
-    config = common.obj(detail_obj.get("configuration"), "detail.configuration")
+    previous = common.obj_or_empty(detail_obj.get("previousState"))
+    config = common.obj_or_empty(detail_obj.get("configuration"))
     facts: dict[str, str] = {}
     if config.get("alarmRule") is not None:
         facts["alarm_type"] = "composite"
         common.add_label(facts, "alarm_rule", config.get("alarmRule"))
-    metrics = common.items(config.get("metrics"), "detail.configuration.metrics")
+    metrics = common.items_or_empty(config.get("metrics"))
     facts |= _metrics_facts(metrics) | _band_facts(config, metrics)
     facts |= _reason_data_facts(state.get("reasonData"))
-    suppressed = common.line(state.get("actionsSuppressedBy"), "detail.state.actionsSuppressedBy")
+    suppressed = _word(state.get("actionsSuppressedBy"), "detail.state.actionsSuppressedBy")
     region = arn.region if arn else common.ident(payload.get("region"), "region")
     state_value = common.line(state.get("value"), "detail.state.value") or ""
     if suppressed and suppressed.lower() == "alarm" and state_value != "OK":
@@ -152,7 +156,7 @@ def normalize_event(payload: dict[str, Any]) -> Normalized:
         account=_account(payload.get("account"), "account", arn),
         region=region,
         state=state_value,
-        old_state=common.line(previous.get("value"), "detail.previousState.value"),
+        old_state=_word(previous.get("value"), "detail.previousState.value"),
         description=common.text(config.get("description"), "detail.configuration.description"),
         reason=common.text(state.get("reason"), "detail.state.reason"),
         occurred_at=common.timestamp(state.get("timestamp"))
@@ -316,7 +320,7 @@ def _trigger_facts(trigger: dict[str, Any]) -> dict[str, str]:
     ):
         common.add_label(facts, label, _scalar(trigger.get(key)))
     common.add_label(facts, "dimensions", _dimensions(trigger.get("Dimensions")))
-    metrics = common.items(trigger.get("Metrics"), "Trigger.Metrics")
+    metrics = common.items_or_empty(trigger.get("Metrics"))
     return facts | _metrics_facts(metrics) | _band_facts(trigger, metrics)
 
 
@@ -408,6 +412,12 @@ def _dimensions(value: Any) -> str | None:
     else:
         return None
     return ", ".join(f"{common.shown(k)}={common.shown(v)}" for k, v in pairs) or None
+
+
+def _word(value: Any, field: str) -> str | None:
+    """A state word that is only shown (the old state, the suppressor's state); one that is an
+    object or array is passed over."""
+    return common.line(common.unnested(value), field)
 
 
 def _scalar(value: Any) -> str | None:
