@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from factories import view
 from github_stub import GitHubServer, StubApp
+from hostile_server import answer, hostile
 from triage.errors import ConfigError, SinkRejectedError, SinkThrottledError, SinkUnavailableError
 from triage.incidents.lifecycle import Policy
 from triage.incidents.sqlite import SQLiteStore
@@ -678,16 +679,37 @@ async def test_a_write_redirected_with_a_method_change_is_not_followed(
     assert [i["title"] for i in github.issues()] == ["someone else's"]
 
 
+@pytest.mark.parametrize("method", ["GET", "POST"])
 async def test_a_redirect_to_another_host_is_not_followed(
-    sink: GitHubSink, github: GitHubServer
+    sink: GitHubSink,
+    github: GitHubServer,
+    logs: list[MutableMapping[str, Any]],
+    method: str,
 ) -> None:
-    """A redirect off the API's host is refused: the issue body is not sent elsewhere and no
-    answer from there is trusted."""
-    github.fail_next(
-        1, 307, headers={"Location": "http://127.0.0.1:9/x"}, method="POST", path="/issues"
-    )
-    with pytest.raises(SinkRejectedError, match="elsewhere"):
+    """A redirect off the API's host (GITHUB_API_URL is wrong: http for https, a moved host) is
+    not followed, so neither our token nor the issue body goes there; no message can fix it,
+    so it is a wait (`redirected`), not a rejected ticket, said in one log line."""
+    async with hostile(answer(200, body=b"[]")) as elsewhere:
+        github.fail_next(
+            1, 307, headers={"Location": f"{elsewhere.url}/x"}, method=method, path="/issues"
+        )
+        with pytest.raises(SinkUnavailableError, match="GITHUB_API_URL") as caught:
+            await sink.apply(effect())
+    assert caught.value.reason == "redirected"
+    assert elsewhere.requests == []
+    assert [e["event"] for e in logs if e["log_level"] == "error"] == ["github.redirected"]
+
+
+@pytest.mark.parametrize("location", ["http://[::1", "http://127.0.0.1:99999/x"])
+async def test_an_unreadable_redirect_is_not_followed(
+    sink: GitHubSink, github: GitHubServer, location: str
+) -> None:
+    """A Location that is no URL is a redirect to nowhere we know: not followed, a wait like
+    any other off the API, never an InvalidURL from inside the sink."""
+    github.fail_next(1, 302, headers={"Location": location}, method="GET", path="/issues")
+    with pytest.raises(SinkUnavailableError) as caught:
         await sink.apply(effect())
+    assert caught.value.reason == "redirected"
 
 
 async def test_a_307_within_the_api_is_followed_with_its_body(

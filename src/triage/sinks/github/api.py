@@ -13,6 +13,11 @@ How answers map to errors (the error's `reason` is the outcome counted in `SinkC
     403/429 + x-ratelimit-remaining: 0      GitHubThrottledError until x-ratelimit-reset, paused
     403/429 "secondary rate limit", or 429  GitHubThrottledError (retry_after_s = 60), paused
     5xx, 408, network error, timeout        GitHubUnavailableError "unavailable" / "network"
+    2xx of the wrong shape (no JSON, a      GitHubUnavailableError "bad_response"
+    list for an object, a field missing)
+    3xx off the API's host (or no URL)      GitHubUnavailableError "redirected": not followed,
+                                            GITHUB_API_URL is wrong (a 3xx within the API is
+                                            followed; a write only by a 307/308)
     no App installation token can be had    GitHubUnavailableError "no_token" (the message waits)
     any other 4xx (422, 404, a 403 that is  SinkRejectedError naming the status and GitHub's
     no limit …)                             message
@@ -172,17 +177,35 @@ class GitHubApi:
             location = response.headers.get("location")
             if not response.is_redirect or location is None:
                 return response
-            target = response.url.join(location)
-            same_api = (target.scheme, target.host, target.port) == (
-                response.url.scheme,
-                response.url.host,
-                response.url.port,
-            )
-            keeps_method = response.status_code in (307, 308)
-            if not same_api or (method != "GET" and not keeps_method):
+            status = response.status_code
+            try:
+                target: httpx2.URL | None = response.url.join(location)
+            except (httpx2.InvalidURL, ValueError):  # a port of 99999, an unclosed [
+                target = None
+            if (
+                target is None
+                or not target.host
+                or (target.scheme, target.host, target.port)
+                != (
+                    response.url.scheme,
+                    response.url.host,
+                    response.url.port,
+                )
+            ):
+                # Not followed: our token would go along. Every call is redirected so (the API
+                # URL is wrong, or a proxy answers for it), which no message can fix: they wait
+                # (the breaker pauses intake) rather than each going to the DLQ.
+                log.error("github.redirected", method=method, path=path, status=status)
+                raise GitHubUnavailableError(
+                    f"GitHub redirected {method} {path} ({status}) off the API's host; not "
+                    "followed: check GITHUB_API_URL",
+                    reason="redirected",
+                )
+            if method != "GET" and status not in (307, 308):
+                log.error("github.redirected", method=method, path=path, status=status)
                 raise SinkRejectedError(
-                    f"GitHub redirected {method} {path} ({response.status_code}) "
-                    f"{'elsewhere' if not same_api else 'with a method change'}; not followed"
+                    f"GitHub redirected {method} {path} ({status}) with a method change; "
+                    "not followed"
                 )
             await response.aclose()
             response = await self._client.request(method, target, json=json, headers=headers)
