@@ -277,3 +277,42 @@ def test_a_runbook_that_is_an_object_is_passed_over() -> None:
     alert = run(body)
     assert alert.runbook_url is None
     assert "Runbook:" not in alert.description
+
+
+@pytest.mark.parametrize("odd", [{"name": "storage"}, ["storage"]])
+@pytest.mark.parametrize("name", ["generic/firing.json", "threshold/triggered.json"])
+def test_a_team_or_severity_that_is_an_object_is_passed_over(name: str, odd: Any) -> None:
+    """A team or severity that is an object or array is left empty; the alert is kept as is."""
+    body = payload(name)
+    before = run(body)
+    body.update(team=odd, severity=odd)
+    alert = run(body)
+    assert (alert.fingerprint, alert.title, alert.status) == (
+        before.fingerprint,
+        before.title,
+        before.status,
+    )
+    assert (alert.team, alert.severity) == (None, None)
+
+
+def test_generic_labels_that_are_no_object_are_passed_over() -> None:
+    """A generic alert whose labels are a string or array keeps its ticket, without them."""
+    body = payload("generic/firing.json")
+    before = run(body)
+    body["labels"] = "env=prod"
+    alert = run(body)
+    assert alert.fingerprint == before.fingerprint and "env" not in alert.labels
+
+
+def test_threshold_values_of_odd_type_read_as_json_and_an_odd_operator_is_passed_over() -> None:
+    """A threshold event's current or threshold value that is an object reads as JSON text and
+    an operator that is one is left out; the event is read with its fingerprint."""
+    body = payload("threshold/triggered.json")
+    before = run(body)
+    body.update(current_value={"avg": 97.2}, threshold_value=[90], operator={"op": ">"})
+    alert = run(body)
+    assert alert.fingerprint == before.fingerprint
+    assert alert.labels["current_value"] == '{"avg":97.2}'
+    assert alert.description == (
+        'cpu_usage_percent is {"avg":97.2} on edge-router-17; threshold [90].'
+    )

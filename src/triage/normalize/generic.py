@@ -4,13 +4,14 @@ of the metric evaluator (`event_type: threshold_alert`). Fields are listed in DE
 Identity, generic: `dedup_key` when given, else the script's `source` + the title.
 Identity, threshold: the rule (`rule_id`, else `rule_name`) + the target (`device_id`, else
 `host`) + the metric, so the same rule on another device or host is another incident.
+Only the identity fields, the title and the status can refuse an alert: a team, severity,
+description, label, value or operator of an odd JSON type reads as JSON text or is passed over.
 Statuses: generic firing|resolved (default firing; "triggered", "alerting", "problem" and "ok",
 "recovered" are accepted too); threshold triggered|resolved (also firing|ok).
 """
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from triage.errors import InvalidAlertError
@@ -38,10 +39,10 @@ def normalize_generic(payload: dict[str, Any]) -> Normalized:
     title = common.title(payload.get("title"))
     origin = common.line(payload.get("source"), "source", common.LABEL_VALUE_MAX) or GENERIC
     dedup_key = common.ident_or_none(payload.get("dedup_key"), "dedup_key")
-    given = common.obj(payload.get("labels"), "labels")
-    labels = common.labels_from({key: _flat(value) for key, value in given.items()})
+    given = common.obj_or_empty(payload.get("labels"))
+    labels = common.labels_from({key: common.flat(value) for key, value in given.items()})
     common.add_label(labels, "origin", origin)
-    common.add_label(labels, "host", _flat(payload.get("host")))
+    common.add_label(labels, "host", common.flat(payload.get("host")))
     if dedup_key:
         common.add_label(labels, "dedup_key", dedup_key)
     full_title = common.ident(payload.get("title"), "title")  # not cut to 200: stays distinct
@@ -50,9 +51,9 @@ def normalize_generic(payload: dict[str, Any]) -> Normalized:
         source=GENERIC,
         status=_status(_given(payload.get("status"), "firing"), "status"),
         title=title,
-        team=common.line(payload.get("team"), "team", common.LABEL_VALUE_MAX),
+        team=_word(payload.get("team"), "team"),
         priority=common.priority(payload.get("priority")),
-        severity=common.line(payload.get("severity"), "severity", common.LABEL_VALUE_MAX),
+        severity=_word(payload.get("severity"), "severity"),
         description=_with_runbook(
             common.text(payload.get("description"), "description", common.DESCRIPTION_MAX),
             unlinked,
@@ -67,13 +68,10 @@ def normalize_generic(payload: dict[str, Any]) -> Normalized:
     return Normalized((alert,))
 
 
-def _flat(value: Any) -> Any:
-    """A script's label or host that is an object or array, as compact JSON text: these labels
-    are not the alert's identity, so a nested one is kept for the reader rather than refusing
-    the alert or dropping the label."""
-    if isinstance(value, dict | list):
-        return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    return value
+def _word(value: Any, field: str) -> str | None:
+    """A team or severity; one that is an object or array is passed over (JSON text would name
+    no real team), never refusing the alert. Labels and a host keep theirs as JSON text."""
+    return common.line(common.unnested(value), field, common.LABEL_VALUE_MAX)
 
 
 def normalize_threshold(payload: dict[str, Any]) -> Normalized:
@@ -89,9 +87,9 @@ def normalize_threshold(payload: dict[str, Any]) -> Normalized:
             "threshold_alert needs rule_id (or rule_name) and device_id or host"
         )
     metric = common.ident_or_none(payload.get("metric"), "metric") or ""
-    value = common.line(payload.get("current_value"), "current_value", 64)
-    threshold = common.line(payload.get("threshold_value"), "threshold_value", 64)
-    operator = common.line(payload.get("operator"), "operator", 16)
+    value = common.line(common.flat(payload.get("current_value")), "current_value", 64)
+    threshold = common.line(common.flat(payload.get("threshold_value")), "threshold_value", 64)
+    operator = common.line(common.unnested(payload.get("operator")), "operator", 16)
     labels: dict[str, str] = {}
     for key, field in (
         ("rule_id", rule_id), ("rule_name", rule_name), ("metric", metric),
@@ -106,9 +104,9 @@ def normalize_threshold(payload: dict[str, Any]) -> Normalized:
         title=common.title(
             _threshold_title(rule_name, rule, metric, operator, threshold, host, device)
         ),
-        team=common.line(payload.get("team"), "team", common.LABEL_VALUE_MAX),
+        team=_word(payload.get("team"), "team"),
         priority=common.priority(payload.get("priority")),
-        severity=common.line(payload.get("severity"), "severity", common.LABEL_VALUE_MAX),
+        severity=_word(payload.get("severity"), "severity"),
         description=_with_runbook(
             _comparison(status, metric, value, operator, threshold, target), unlinked
         ),
