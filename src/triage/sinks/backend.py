@@ -185,7 +185,8 @@ class BackendSink:
             # https, a moved host), which no message can fix. Not followed (the bearer token
             # would go along); they wait, as for a refused token, until it is fixed.
             self.metrics.incr("SinkCalls", sink=self.name, outcome="unavailable")
-            where = response.headers.get("Location", "")[:200]
+            # Scrubbed before it is cut, as the reason: a login page's `?token=` may echo ours.
+            where = scrub(response.headers.get("Location", ""), token)[:200]
             log.error("backend.redirected", action="wait", location=where, **fields)
             raise SinkUnavailableError(
                 f"backend answered {status}, redirecting to {where!r}: check BACKEND_BASE_URL",

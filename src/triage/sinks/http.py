@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import email.utils
+import json
 import math
+import re
 import time
 from datetime import UTC
+from urllib.parse import quote, quote_plus
 
 #: The longest wait a service may ask for. A Retry-After (or a rate-limit reset) of years would
 #: pause a sink, and with it the daemon's intake, until a restart; an hour is the longest any of
@@ -33,8 +36,27 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
 
 
 def scrub(text: str, *secrets: str, placeholder: str = "[token]") -> str:
-    """`text` without any of `secrets`, in case a service or library echoes one back."""
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, placeholder)
+    """`text` without any of `secrets`, in case a service or library echoes one back: as
+    written, and as a server writes it back, percent-encoded (a URL's query, a form) or
+    JSON-escaped (`/` as `\\/`, as PHP's json_encode does)."""
+    forms = {form for secret in secrets if secret for form in _written(secret)}
+    # Longest first, so a form that holds another goes whole.
+    for form in sorted(forms, key=len, reverse=True):
+        text = text.replace(form, placeholder)
     return text
+
+
+def _written(secret: str) -> tuple[str, ...]:
+    """`secret` as it may come back: raw, percent-encoded (in either case), form-encoded and
+    JSON-escaped."""
+    percent = quote(secret, safe="")
+    escaped = json.dumps(secret)[1:-1]
+    return (
+        secret,
+        percent,
+        re.sub(r"%[0-9A-F]{2}", lambda escape: escape[0].lower(), percent),
+        quote_plus(secret),
+        quote(secret),  # `/` left as it is, as in a path
+        escaped,
+        escaped.replace("/", "\\/"),
+    )

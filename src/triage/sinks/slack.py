@@ -43,7 +43,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import quote
 
 import httpx2
 import structlog
@@ -449,6 +448,6 @@ def _scrub(text: str, url: str) -> str:
     token = path.rstrip("/").rsplit("/", 1)[-1]
     if len(token) >= 8:
         secrets.append(token)
-    secrets += [quote(s, safe="") for s in secrets if s]
-    # Longest first, so the URL goes whole before its path or token is looked for.
-    return scrub(text, *sorted(set(secrets), key=len, reverse=True), placeholder="[webhook]")
+    # `scrub` looks for each written as it is and encoded, the longest first, so the URL goes
+    # whole before its path or token is looked for.
+    return scrub(text, *secrets, placeholder="[webhook]")
