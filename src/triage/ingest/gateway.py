@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import structlog
-from aiohttp import ClientPayloadError, web
+from aiohttp import ClientPayloadError, HttpVersion11, web
 from aiohttp.http_exceptions import HttpProcessingError
 
 import triage.ingest.auth as auth
@@ -110,6 +110,22 @@ class Accepted:
     size_bytes: int
     alerts: int
     skipped: tuple[str, ...]
+
+
+_CONTINUE = "100-continue"
+
+
+async def _no_interim(request: web.Request) -> None:
+    """aiohttp's default sends `100 Continue` before the handler runs, so a sender would send
+    a body the head already condemns (too large, no credential). The gateway sends it itself."""
+
+
+async def _send_continue(request: web.Request) -> None:
+    """`100 Continue`, when the sender waits for it before sending its body (HTTP/1.1 only)."""
+    expect = request.headers.get("Expect", "").strip().lower()
+    if expect == _CONTINUE and request.version == HttpVersion11 and request.writer is not None:
+        await request.writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+        request.writer.output_size = 0  # the interim answer is not the answer's start
 
 
 #: Where aiohttp's parse error starts quoting the request.
@@ -209,7 +225,8 @@ class Gateway:
 
     def application(self) -> web.Application:
         app = web.Application(client_max_size=self.limits.max_body_bytes)
-        app.router.add_post("/v1/alerts/{source}", self.post_alert)
+        # `Expect: 100-continue` is answered by `_read`, once the head has passed every check.
+        app.router.add_post("/v1/alerts/{source}", self.post_alert, expect_handler=_no_interim)
         app.router.add_get("/healthz", self.healthz)
         app.router.add_get("/readyz", self.readyz)
         return app
@@ -257,12 +274,12 @@ class Gateway:
             try:
                 accepted = await self._accept(request, path_source, arrival)
             except Refused as refused:
-                return self._refused(refused, source, request_id, size, started)
+                return self._refused(request, refused, source, request_id, size, started)
             except Exception:
                 # A bug: this request fails alone (500, the sender retries), the gateway goes on.
                 log.exception("ingest.error", source=source, request_id=request_id)
                 bug = Refused(500, "internal_error", "internal error")
-                return self._refused(bug, source, request_id, size, started)
+                return self._refused(request, bug, source, request_id, size, started)
             self._count(source, 202, started)
             log.info(
                 "ingest.accepted",
@@ -290,6 +307,9 @@ class Gateway:
     async def _accept(self, request: web.Request, source: str, arrival: Arrival) -> Accepted:
         if self.draining:
             raise Refused(503, "shutting_down", "shutting down", retry_after_s=1)
+        expect = request.headers.get("Expect")
+        if expect is not None and expect.strip().lower() != _CONTINUE:
+            raise Refused(417, "expectation_failed", "the only Expect understood is 100-continue")
         if source not in auth.SOURCES:
             raise Refused(404, "unknown_source", _NOT_FOUND)
         tokens = await self._tokens()
@@ -410,6 +430,7 @@ class Gateway:
                 f"{exc} is not supported: send the body as it is, or as {SUPPORTED}",
                 headers={"Accept-Encoding": SUPPORTED},
             ) from None
+        await _send_continue(request)
         chunks: list[bytes] = []
         total = 0  # decoded bytes, what the limit counts
         sent = 0  # bytes as they came
@@ -477,7 +498,13 @@ class Gateway:
     # --- Answers ----------------------------------------------------------------------------
 
     def _refused(
-        self, refused: Refused, source: str, request_id: str, size: int | None, started: float
+        self,
+        request: web.Request,
+        refused: Refused,
+        source: str,
+        request_id: str,
+        size: int | None,
+        started: float,
     ) -> web.Response:
         self._count(source, refused.status, started)
         fields: dict[str, Any] = {"reason": refused.reason}
@@ -502,8 +529,11 @@ class Gateway:
             status=refused.status,
             headers=headers,
         )
-        if refused.status == 413:
-            response.force_close()  # the rest of the body is not read: this connection is done
+        if refused.status == 413 or not request.content.is_eof():
+            # The rest of the body is not read (a sender that asked `Expect: 100-continue` may
+            # not even send it): this connection is done, rather than aiohttp reading and
+            # discarding an unknown sender's bytes for its lingering time.
+            response.force_close()
         return response
 
     def _count(self, source: str, status: int, started: float) -> None:
