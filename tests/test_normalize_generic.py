@@ -316,3 +316,32 @@ def test_threshold_values_of_odd_type_read_as_json_and_an_odd_operator_is_passed
     assert alert.description == (
         'cpu_usage_percent is {"avg":97.2} on edge-router-17; threshold [90].'
     )
+
+
+@pytest.mark.parametrize("odd", [{"name": "cron"}, ["cron"]])
+def test_a_source_of_odd_type_is_passed_over_when_a_dedup_key_identifies(odd: Any) -> None:
+    """With a dedup_key the source is only shown: an object there is passed over, not refused."""
+    body = payload("generic/firing.json")
+    before = run(body)
+    body["source"] = odd
+    alert = run(body)
+    assert alert.fingerprint == before.fingerprint and alert.labels["origin"] == "generic"
+
+
+@pytest.mark.parametrize("odd", [{"name": "r17"}, ["r17"]])
+def test_a_host_of_odd_type_is_passed_over_when_a_device_identifies(odd: Any) -> None:
+    """With a device_id the host is only shown: an object there is passed over, not refused."""
+    body = payload("threshold/triggered.json")
+    before = run(body)
+    body["host"] = odd
+    alert = run(body)
+    assert alert.fingerprint == before.fingerprint
+    assert (alert.title, alert.labels.get("host")) == ("CPU above 90% on edge-router-17", None)
+
+
+def test_without_a_dedup_key_a_source_of_odd_type_is_still_refused() -> None:
+    """Without a dedup_key the source is identity, so an object there is refused, naming it."""
+    body = payload("generic/no-dedup-key.json")
+    body["source"] = {"name": "cron"}
+    with pytest.raises(InvalidAlertError, match="source must be text"):
+        normalize_body(json.dumps(body))

@@ -37,8 +37,10 @@ def matches_threshold(payload: dict[str, Any]) -> bool:
 
 def normalize_generic(payload: dict[str, Any]) -> Normalized:
     title = common.title(payload.get("title"))
-    origin = common.line(payload.get("source"), "source", common.LABEL_VALUE_MAX) or GENERIC
     dedup_key = common.ident_or_none(payload.get("dedup_key"), "dedup_key")
+    # With a dedup_key the source is only shown, and one that is no text is passed over.
+    source = common.unnested(payload.get("source")) if dedup_key else payload.get("source")
+    origin = common.line(source, "source", common.LABEL_VALUE_MAX) or GENERIC
     given = common.obj_or_empty(payload.get("labels"))
     labels = common.labels_from({key: common.flat(value) for key, value in given.items()})
     common.add_label(labels, "origin", origin)
@@ -80,7 +82,9 @@ def normalize_threshold(payload: dict[str, Any]) -> Normalized:
     rule_name = common.line(payload.get("rule_name"), "rule_name", common.LABEL_VALUE_MAX)
     rule = rule_id or common.ident_or_none(payload.get("rule_name"), "rule_name")
     device = common.ident_or_none(payload.get("device_id"), "device_id")
-    host = common.ident_or_none(payload.get("host"), "host")
+    # With a device the host is only shown, and one that is no text is passed over.
+    given_host = common.unnested(payload.get("host")) if device else payload.get("host")
+    host = common.ident_or_none(given_host, "host")
     target = device or host
     if not rule or not target:
         raise InvalidAlertError(
