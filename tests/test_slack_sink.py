@@ -22,6 +22,7 @@ import structlog
 from pydantic import SecretStr
 
 from factories import view
+from hostile_server import Answer, answer, hostile, then_drip, then_reset
 from triage.errors import (
     ConfigError,
     SinkRejectedError,
@@ -31,6 +32,7 @@ from triage.errors import (
 from triage.metrics import Metrics
 from triage.models import Alert, EffectKind, Priority, Status, Ticket
 from triage.settings import Settings, load_settings
+from triage.sinks.aio import MAX_BODY_BYTES
 from triage.sinks.base import Effect, Target
 from triage.sinks.slack import SlackSink
 from triage.view import GroupView, MemberView
@@ -521,6 +523,59 @@ async def test_429_passes_retry_after_on_and_holds_the_webhook(hook: Hook) -> No
         fake.now_s += 20
         assert (await sink.apply(effect())).ref == "posted"
     assert len(hook.posts) == 2
+
+
+@pytest.mark.parametrize(
+    "broken",
+    [then_reset(200), then_drip(200), answer(200, body=b"x" * (MAX_BODY_BYTES + 1))],
+    ids=["reset", "dripped", "oversized"],
+)
+async def test_a_2xx_whose_body_breaks_is_posted_not_repeated(
+    broken: Answer, logs: list[MutableMapping[str, Any]]
+) -> None:
+    """Slack said 200 before the body broke (reset, dripped past the call's bound, too large):
+    the message is in the channel, so the effect is done; failing it would post it again on
+    the retry (webhooks take no idempotency key). One log line says the answer was lost."""
+    async with hostile(broken) as server:
+        async with open_sink(server.url + SECRET_PATH, slack_timeout_s=0.2) as sink:
+            assert (await sink.apply(effect())).ref == "posted"
+        assert len(server.requests) == 1
+    [posted] = [e for e in logs if e["event"].startswith("slack.")]
+    assert posted["event"] == "slack.posted" and "unread" in posted["answer"]
+
+
+@pytest.mark.parametrize(
+    ("error", "raised"),
+    [
+        ("invalid_blocks", SinkRejectedError),
+        ("channel_not_found", SinkRejectedError),
+        ("internal_error", SinkUnavailableError),
+        ("ratelimited", SinkThrottledError),
+    ],
+)
+async def test_ok_false_in_a_200_is_no_post(
+    hook: Hook, error: str, raised: type[Exception], logs: list[MutableMapping[str, Any]]
+) -> None:
+    """A 200 whose JSON says `{"ok": false, "error": …}` (Slack's Web API, a workflow
+    webhook) posted nothing: it is Slack's refusal, mapped by its error word, not success."""
+    hook.answer(200, json.dumps({"ok": False, "error": error}))
+    async with open_sink(hook.url()) as sink:
+        with pytest.raises(raised, match=error):
+            await sink.apply(effect())
+    assert "slack.posted" not in [e["event"] for e in logs]
+
+
+async def test_ratelimited_in_a_200_holds_the_webhook(hook: Hook) -> None:
+    """`{"ok": false, "error": "ratelimited"}` holds the webhook like a 429, for Retry-After."""
+    fake = FakeTime()
+    hook.answer(200, '{"ok": false, "error": "ratelimited"}', {"Retry-After": "30"})
+    async with open_sink(hook.url(), fake=fake) as sink:
+        with pytest.raises(SinkThrottledError) as caught:
+            await sink.apply(effect())
+        assert caught.value.retry_after_s == 30
+        with pytest.raises(SinkThrottledError, match="rate-limited"):
+            await sink.apply(effect())
+    assert len(hook.posts) == 1
 
 
 @pytest.mark.parametrize("status", [500, 502, 503, 408])

@@ -23,7 +23,12 @@ objects are `verbatim` (no auto-linking) and unfurling is off (no image or page 
 
 How answers map to errors:
 
-    2xx                          done
+    2xx                          done (also when its body then breaks: the message is in
+                                 the channel, and a retry would post it twice)
+    2xx {"ok": false, "error"}   Slack's refusal (its Web API's, a workflow webhook's), by
+                                 its error word: ratelimited as 429, internal_error,
+                                 fatal_error, service_unavailable, request_timeout as 5xx,
+                                 any other as a 4xx
     429                          SinkThrottledError (the message is held) for `Retry-After`
     408, 5xx                     SinkUnavailableError, with `Retry-After` as retry_after_s
     network error, timeout       SinkUnavailableError
@@ -74,6 +79,11 @@ FALLBACK_MAX = 3000
 
 #: Answers that mean "later" rather than "never": request timeout (429 is a wait of its own).
 _RETRYABLE_4XX = frozenset({408})
+#: Error words of a 2xx `{"ok": false}` that mean "wait", and "later" rather than "never".
+_RATE_LIMITED = frozenset({"ratelimited", "rate_limited"})
+_RETRYABLE_ERRORS = frozenset(
+    {"internal_error", "fatal_error", "service_unavailable", "request_timeout"}
+)
 #: How much of Slack's error text goes into logs and exception messages.
 _REASON_CHARS = 200
 
@@ -192,41 +202,67 @@ class SlackSink:
                 if wait_s > 0:
                     await self._sleep(wait_s)
             started_s = pace.last_s = self._clock()
-            response = await self._send(url, host, message, effect)
-            if response.status_code == 429:
+            response, unread = await self._send(url, host, message, effect)
+            refusal = _refusal(response)
+            if response.status_code == 429 or refusal in _RATE_LIMITED:
                 retry_after_s = parse_retry_after(response.headers.get("Retry-After"))
                 pace.hold_until_s = self._clock() + (retry_after_s or self.min_interval_s)
             latency_ms = (self._clock() - started_s) * 1000
         self.metrics.observe("SinkLatency", latency_ms, sink=self.name)
-        self._verdict(response, url, host, effect)
+        self._verdict(response, refusal, unread, url, host, effect)
 
     async def _send(
         self, url: str, host: str, message: dict[str, Any], effect: Effect
-    ) -> httpx2.Response:
+    ) -> tuple[httpx2.Response, str | None]:
+        """Slack's answer, and why its body could not be read (None when it was). Once the
+        status has come, a body that breaks (reset, dripped past the call's bound, too large)
+        does not undo it: after a 2xx the message is in the channel, and a retry would post it
+        twice (webhooks take no idempotency key)."""
         try:
-            return await self._client.post(url, json=message)
+            request = self._client.build_request("POST", url, json=message)
+            response = await self._client.send(request, stream=True)
         except httpx2.TransportError as exc:  # connect/read errors and every timeout
             self.metrics.incr("SinkCalls", sink=self.name, outcome="network")
             error = _scrub(f"{type(exc).__name__}: {exc}", url)
             log.warning("slack.unreachable", host=host, effect=str(effect.kind), error=error)
             # `from None`: the chained httpx2 error carries the request, and so the URL.
             raise SinkUnavailableError(f"slack webhook at {host} unreachable: {error}") from None
+        try:
+            await response.aread()
+            return response, None
+        except httpx2.TransportError as exc:
+            unread = _scrub(f"{type(exc).__name__}: {exc}", url)[:_REASON_CHARS]
+            # The status and headers stand; the body is taken as empty.
+            return httpx2.Response(response.status_code, headers=response.headers), unread
+        finally:
+            await response.aclose()
 
-    def _verdict(self, response: httpx2.Response, url: str, host: str, effect: Effect) -> None:
+    def _verdict(
+        self,
+        response: httpx2.Response,
+        refusal: str | None,
+        unread: str | None,
+        url: str,
+        host: str,
+        effect: Effect,
+    ) -> None:
         status = response.status_code
-        if 200 <= status < 300:
+        if 200 <= status < 300 and refusal is None:
             self.metrics.incr("SinkCalls", sink=self.name, outcome="ok")
-            log.info("slack.posted", host=host, effect=str(effect.kind))
+            answer = {} if unread is None else {"answer": f"unread ({unread})"}
+            log.info("slack.posted", host=host, effect=str(effect.kind), **answer)
             return
-        reason = " ".join(_scrub(response.text, url).split())[:_REASON_CHARS]
+        text = response.text if refusal is None else refusal
+        reason = " ".join(_scrub(text, url).split())[:_REASON_CHARS]
         fields = {"host": host, "effect": str(effect.kind), "status": status, "reason": reason}
         retry_after_s = parse_retry_after(response.headers.get("Retry-After"))
-        if status == 429:  # its Retry-After also holds every later post to this webhook
+        if status == 429 or refusal in _RATE_LIMITED:
+            # Its Retry-After also holds every later post to this webhook.
             wait_s = retry_after_s if retry_after_s is not None else self.min_interval_s
             self.metrics.incr("SinkCalls", sink=self.name, outcome="throttled")
             log.warning("slack.throttled", retry_after_s=wait_s, **fields)
-            raise SinkThrottledError(f"slack answered 429: {reason}", retry_after_s=wait_s)
-        if status >= 500 or status in _RETRYABLE_4XX:
+            raise SinkThrottledError(f"slack answered {status}: {reason}", retry_after_s=wait_s)
+        if status >= 500 or status in _RETRYABLE_4XX or refusal in _RETRYABLE_ERRORS:
             self.metrics.incr("SinkCalls", sink=self.name, outcome="unavailable")
             log.warning("slack.unavailable", retry_after_s=retry_after_s, **fields)
             raise SinkUnavailableError(
@@ -235,6 +271,21 @@ class SlackSink:
         self.metrics.incr("SinkCalls", sink=self.name, outcome="rejected")
         log.error("slack.rejected", **fields)
         raise SinkRejectedError(f"slack rejected the {effect.kind} with {status}: {reason}")
+
+
+def _refusal(response: httpx2.Response) -> str | None:
+    """Slack's error word when a 2xx says `{"ok": false, "error": …}` (the Web API's and a
+    workflow webhook's way to refuse), else None. An incoming webhook answers `ok`."""
+    if not 200 <= response.status_code < 300 or not response.content.lstrip().startswith(b"{"):
+        return None
+    try:
+        answer = response.json()
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(answer, dict) or answer.get("ok") is not False:
+        return None
+    error = answer.get("error")
+    return error if isinstance(error, str) and error else "unknown_error"
 
 
 # --- messages ------------------------------------------------------------------------------
