@@ -345,3 +345,15 @@ def test_without_a_dedup_key_a_source_of_odd_type_is_still_refused() -> None:
     body["source"] = {"name": "cron"}
     with pytest.raises(InvalidAlertError, match="source must be text"):
         normalize_body(json.dumps(body))
+
+
+@pytest.mark.parametrize("odd", [{"name": "CPU"}, ["CPU"]])
+def test_a_rule_name_of_odd_type_is_passed_over_when_a_rule_id_identifies(odd: Any) -> None:
+    """With a rule_id the rule's name is only shown: an object there is passed over (the title
+    is the comparison instead), not refused."""
+    body = payload("threshold/triggered.json")
+    before = run(body)
+    body["rule_name"] = odd
+    alert = run(body)
+    assert alert.fingerprint == before.fingerprint
+    assert alert.title == "cpu_usage_percent > 90 on edge-router-17.fra1.example.net"
