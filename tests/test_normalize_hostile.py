@@ -248,6 +248,82 @@ def test_every_field_replaced_by_garbage_fails_cleanly(name: str) -> None:
     assert checked > 0
 
 
+#: What a display-only field is swapped for: every JSON type, an empty and a 100 KB string, and
+#: text holding a NUL, an ANSI escape, a bidi override and isolate.
+DISPLAY_VALUES: list[Any] = [
+    None, True, 0, 1.5, -1, "", "x" * 100_000, ["a", {"b": None}], {"a": {"b": [1, None, True]}},
+    "a\x00b\u202ec\u2066d\x1b[31m\r\ne",
+]  # fmt: skip
+
+#: Per representative, the dotted paths that identify the alert, give its state or make its
+#: format recognisable (a path under "labels" is identity too); every other field is display-only.
+NOT_DISPLAY: dict[str, set[str]] = {
+    "cloudwatch/sns-alarm.json": {"AlarmName", "AWSAccountId", "Region", "AlarmArn", "NewStateValue"},
+    "cloudwatch/eventbridge-metric-math.json": {
+        "detail-type", "source", "account", "region", "resources", "resources.0", "detail",
+        "detail.alarmName", "detail.state", "detail.state.value",
+    },
+    "cloudwatch/raw-metric-math.json": {
+        "AlarmName", "AWSAccountId", "Region", "AlarmArn", "NewStateValue",
+    },
+    "grafana/group-firing.json": {"alerts", "alerts.0", "alerts.0.status", "status"},
+    "grafana/legacy-alerting.json": {"ruleId", "state", "orgId"},
+    "alertmanager/group-firing.json": {"alerts", "alerts.0", "alerts.0.status", "status"},
+    "sentry/issue-created.json": {"action", "data", "data.issue", "data.issue.id"},
+    "sentry/event-alert.json": {"action", "data", "data.event", "data.event.issue_id"},
+    "sentry/metric-alert-critical.json": {
+        "action", "data", "data.metric_alert", "data.metric_alert.alert_rule",
+        "data.metric_alert.alert_rule.id",
+    },
+    "generic/firing.json": {"title", "dedup_key", "status"},
+    "threshold/triggered.json": {"event_type", "state", "rule_id", "device_id", "metric"},
+}  # fmt: skip
+#: Python's way of writing null, booleans and containers, which must never reach alert text.
+PYTHON_REPR = regex.compile(r"\b(?:None|True|False)\b|\{'|\['|'\}|'\]")
+ONE_LINE_BANNED = regex.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def _display_paths(name: str, payload: dict[str, Any]) -> Iterator[tuple[Any, ...]]:
+    for path in _paths(payload):
+        dotted = ".".join(map(str, path))
+        if dotted not in NOT_DISPLAY[name] and "labels" not in path:
+            yield path
+
+
+def _shown_texts(alert: Any) -> Iterator[str]:
+    yield from (alert.title, alert.team or "", alert.severity or "", alert.description)
+    yield from alert.labels.values()
+
+
+@pytest.mark.parametrize("name", REPRESENTATIVES)
+def test_a_display_only_field_of_any_type_never_costs_the_alert(name: str) -> None:
+    """Every display-only field of a real payload, swapped for any JSON type, a 100 KB string or
+    control text, leaves the same alerts with the same fingerprints and no Python repr or
+    control character in what is shown."""
+    payload = decode_body(read(name))
+    expected = [a.fingerprint for a in normalize_payload(payload).alerts]
+    source_text = json.dumps(payload)
+    failures = []
+    for path in _display_paths(name, payload):
+        for hostile in DISPLAY_VALUES:
+            where = (".".join(map(str, path)), common.short(hostile, 20))
+            result = _outcome(_replace(payload, path, hostile))
+            if isinstance(result, TriageError):
+                failures.append((*where, str(result)))
+                continue
+            if [a.fingerprint for a in result.alerts] != expected:
+                failures.append((*where, f"alerts {len(result.alerts)}/{len(expected)}"))
+            for alert in result.alerts:
+                for shown in _shown_texts(alert):
+                    leaked = PYTHON_REPR.search(shown)
+                    if leaked and leaked[0] not in source_text:
+                        failures.append((*where, f"Python repr in {shown[:60]!r}"))
+                one_line = [alert.title, alert.team or "", alert.severity or ""]
+                if any(ONE_LINE_BANNED.search(x) for x in [*one_line, *alert.labels.values()]):
+                    failures.append((*where, "control character in a one-line field"))
+    assert not failures, failures[:10]
+
+
 def _separators(n: int) -> str:
     """A generic alert whose title and description are runs of separators, `n` units long."""
     nasty = ("TEAM=" + "=" * 50 + "|" + ":" * 50 + "\\" * 20) * n
