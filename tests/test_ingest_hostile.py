@@ -158,3 +158,85 @@ async def test_an_unknown_expectation_is_417_with_a_reason_and_a_log_line(
         (417, "expectation_failed")
     ]
     assert received(queues) == []
+
+
+# --- Requests aiohttp cannot parse ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "request_bytes",
+    [
+        # A token with a stray control character (read from a file with a trailing \r, …).
+        head("/v1/alerts/generic", BEARER.replace("\r\n", "\x01\r\n") + "Content-Length: 2\r\n")
+        + b"{}",
+        # An HTTP/1.0 body without Content-Length: aiohttp quotes the body it did not expect.
+        b"POST /v1/alerts/generic HTTP/1.0\r\n"
+        + BEARER.encode()
+        + b"\r\n"
+        + GENERIC.replace(b"backup", TOKENS["generic"].encode()),
+        head("/v1/alerts/generic", BEARER + "Transfer-Encoding: chunked\r\n")
+        + f"z{TOKENS['generic']}\r\n".encode(),
+        head(f"/v1/alerts/generic?token={TOKENS['generic']}\x7f", "Content-Length: 0\r\n"),
+    ],
+    ids=["control-in-token", "body-after-http10-head", "bad-chunk-size", "control-in-query"],
+)
+async def test_an_unparsable_request_is_answered_without_quoting_it(
+    gateway: IngestService, queues: Queues, request_bytes: bytes
+) -> None:
+    """aiohttp's own 400 for a request it cannot parse quoted the request's bytes (a header
+    with its token, the body) back in plain text, which senders such as Alertmanager write to
+    their logs: the answer is now a short JSON reason naming what was wrong, never the bytes."""
+    with capture_logs() as logs:
+        answer = await exchange(gateway.port, request_bytes)
+        await wait_logged(logs, "ingest.bad_http")
+    assert answer.status == 400
+    assert answer.headers["content-type"].startswith("application/json")
+    error = answer.json()["error"]
+    assert error.startswith("bad request: ") and len(error) < 160
+    assert TOKENS["generic"].encode() not in answer.body
+    assert b"Nightly" not in answer.body and b"\\x" not in answer.body
+    assert TOKENS["generic"] not in json.dumps(logs)
+    assert received(queues) == []
+
+
+# --- Paths and methods ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status", "reason"),
+    [
+        ("POST", "/nope", 404, "unknown_path"),
+        ("POST", "/v1/alerts/generic/", 404, "unknown_path"),
+        ("POST", "/v1/alerts/%2e%2e/alerts/generic", 404, "unknown_path"),
+        ("POST", "//v1/alerts/generic", 404, "unknown_path"),
+        ("GET", "/v1/alerts/generic", 405, "method_not_allowed"),
+        ("PUT", "/v1/alerts/generic", 405, "method_not_allowed"),
+        ("OPTIONS", "/v1/alerts/generic", 405, "method_not_allowed"),
+        ("TRACE", "/v1/alerts/generic", 405, "method_not_allowed"),
+        ("DELETE", "/healthz", 405, "method_not_allowed"),
+    ],
+)
+async def test_unknown_paths_and_methods_are_answered_like_every_refusal(
+    gateway: IngestService, queues: Queues, method: str, path: str, status: int, reason: str
+) -> None:
+    """A path that is not the gateway's or a method it does not take gets a JSON error with a
+    request id and one ingest.refused line (aiohttp's own answer was plain text, unlogged); a
+    secret in the query string is in neither; 405 names the allowed methods."""
+    secret = "s3cr3t-in-the-query-0123"
+    request = head(f"{path}?token={secret}", BEARER + "Content-Length: 2\r\n", method) + b"{}"
+    with capture_logs() as logs:
+        answer = await exchange(gateway.port, request)
+    assert answer.status == status
+    body = answer.json()
+    assert body["error"] == ("not found" if status == 404 else "method not allowed")
+    assert answer.headers["x-request-id"] == body["request_id"]
+    if status == 405:
+        assert answer.headers["allow"]
+    [line] = [e for e in logs if e["event"].startswith("ingest.")]
+    assert (line["event"], line["status"], line["reason"]) == ("ingest.refused", status, reason)
+    assert line["source"] == "unknown"
+    assert secret not in json.dumps(logs) and TOKENS["generic"] not in json.dumps(logs)
+    assert gateway.metrics.counters()[
+        ("IngestRequests", (("source", "unknown"), ("status", str(status))))
+    ]
+    assert received(queues) == []

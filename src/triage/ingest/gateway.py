@@ -84,6 +84,11 @@ class Refused(Exception):
 
 #: One answer for a source that does not exist and one that is off, so neither can be told apart.
 _NOT_FOUND = "not found"
+#: What the router's own refusals are called in the log, and answered.
+_ROUTER_REFUSALS = {
+    404: ("unknown_path", _NOT_FOUND),
+    405: ("method_not_allowed", "method not allowed"),
+}
 #: What reading a body raises when the sender goes away or lies about its length.
 _BROKEN_BODY = (
     ConnectionError,
@@ -155,12 +160,16 @@ class BadHttpLines(logging.Filter):
             start, count = now, 0
         self._window = (start, count + 1)
         if count < self.per_second:
-            first_line = (error.message or type(error).__name__).splitlines()[0]
-            # What was wrong, not what was sent: aiohttp quotes the bytes after a colon or in
-            # quotes ("Got more than 8190 bytes when reading: b'…'", "Bad status line '…'").
-            reason = _QUOTED.split(first_line, maxsplit=1)[0].strip() or type(error).__name__
-            log.warning("ingest.bad_http", status=error.code, reason=reason[:120])
+            log.warning("ingest.bad_http", status=error.code, reason=what_was_wrong(error))
         return False
+
+
+def what_was_wrong(error: HttpProcessingError) -> str:
+    """What aiohttp found wrong with a request, without the bytes it quotes after a colon or in
+    quotes ("Got more than 8190 bytes when reading: b'…'", "Bad status line '…'")."""
+    first_line = (error.message or type(error).__name__).splitlines()[0]
+    reason = _QUOTED.split(first_line, maxsplit=1)[0].strip() or type(error).__name__
+    return reason[:120]
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,12 +233,41 @@ class Gateway:
         self._idle.set()
 
     def application(self) -> web.Application:
-        app = web.Application(client_max_size=self.limits.max_body_bytes)
+        app = web.Application(
+            client_max_size=self.limits.max_body_bytes, middlewares=[self._unrouted()]
+        )
         # `Expect: 100-continue` is answered by `_read`, once the head has passed every check.
         app.router.add_post("/v1/alerts/{source}", self.post_alert, expect_handler=_no_interim)
         app.router.add_get("/healthz", self.healthz)
         app.router.add_get("/readyz", self.readyz)
         return app
+
+    def _unrouted(self) -> Any:
+        """A middleware answering what aiohttp's router refuses (a path that is not the
+        gateway's, a method a path does not take) like every other refusal: a JSON error with a
+        request id and one ingest.refused line, instead of aiohttp's unlogged plain text."""
+
+        @web.middleware
+        async def unrouted(request: web.Request, handler: Any) -> web.StreamResponse:
+            started = time.perf_counter()
+            try:
+                response: web.StreamResponse = await handler(request)
+            except web.HTTPException as exc:
+                if exc.status < 400:
+                    raise
+                reason, error = _ROUTER_REFUSALS.get(
+                    exc.status, ("http_error", (exc.reason or "refused").lower())
+                )
+                allow = exc.headers.get("Allow")
+                refused = Refused(
+                    exc.status, reason, error, headers={"Allow": allow} if allow else None
+                )
+                return self._refused(
+                    request, refused, "unknown", uuid.uuid4().hex, request.content_length, started
+                )
+            return response
+
+        return unrouted
 
     async def wait_idle(self, timeout_s: float) -> bool:
         """Wait until no request is being handled; False if `timeout_s` passed first."""

@@ -30,6 +30,7 @@ from triage.ingest.auth import TokenStore, TokensUnavailable
 from triage.ingest.gateway import BadHttpLines, Gateway, Limits
 from triage.ingest.outbox import SqsOutbox
 from triage.ingest.probe import PROBE_TTL_S, QueueProbe
+from triage.ingest.server import GatewayRunner
 from triage.metrics import Metrics
 from triage.ops.endpoints import EndpointServer
 from triage.ops.metrics_export import EmfExporter, flush_every
@@ -190,7 +191,7 @@ class IngestService:
         server_log = logging.getLogger("aiohttp.server")
         if not any(isinstance(f, BadHttpLines) for f in server_log.filters):
             server_log.addFilter(BadHttpLines())
-        runner = web.AppRunner(
+        runner = GatewayRunner(
             gateway.application(),
             access_log=None,  # one ingest.accepted / ingest.refused line per request instead
             auto_decompress=False,  # the gateway decodes bodies itself (ingest/encoding.py)
