@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from triage.errors import InvalidAlertError
+from triage.errors import DecodeError, InvalidAlertError
 from triage.models import Alert, Priority, Status
 from triage.normalize import Normalized, normalize_body
 from triage.normalize.aws_regions import REGION_CODES, region_code
@@ -511,3 +511,23 @@ def test_a_description_that_is_an_object_reads_as_json_text() -> None:
 def only_body(body: str) -> Alert:
     [alert] = normalize_body(body).alerts
     return alert
+
+
+@pytest.mark.parametrize(
+    ("message", "error"),
+    [
+        ("ALARM: orders-api-5xx in US East (N. Virginia)", "SNS Message is not valid JSON"),
+        ("", "SNS Message is not valid JSON"),
+        ('"just a string"', "SNS Message is JSON a string, not an object"),
+    ],
+)
+def test_an_sns_message_that_is_plain_text_is_a_one_line_decode_error(
+    message: str, error: str
+) -> None:
+    """An SNS notification whose Message is plain text (a console publish, a service that
+    writes prose) is a DecodeError saying so in one line, not an alert or a crash."""
+    envelope = json.loads(read("cloudwatch/sns-alarm.json"))
+    envelope["Message"] = message
+    with pytest.raises(DecodeError, match=error) as caught:
+        normalize_body(json.dumps(envelope))
+    assert "\n" not in str(caught.value)

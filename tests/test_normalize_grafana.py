@@ -467,3 +467,13 @@ def test_legacy_eval_matches_with_null_metric_and_value_read_null() -> None:
     body["evalMatches"] = [{"metric": None, "value": None, "tags": None}]
     [alert] = run(body).alerts
     assert "Values: null=null" in alert.description
+
+
+def test_a_resolved_alert_whose_end_is_go_s_zero_time_is_dated_by_its_start() -> None:
+    """A resolved alert whose endsAt is "0001-01-01T00:00:00Z" resolves, dated by its startsAt,
+    never by the year 1."""
+    body = payload("alertmanager/group-resolved.json")
+    body["alerts"][0]["endsAt"] = "0001-01-01T00:00:00Z"
+    [alert] = run(body).alerts
+    assert alert.status is Status.RESOLVED
+    assert alert.occurred_at == datetime.fromisoformat(body["alerts"][0]["startsAt"])
