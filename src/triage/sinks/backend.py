@@ -41,7 +41,7 @@ from triage.secrets import TokenSource
 from triage.settings import Settings
 from triage.sinks.aio import AiohttpTransport
 from triage.sinks.base import Applied, Effect
-from triage.sinks.http import parse_retry_after, scrub
+from triage.sinks.http import parse_retry_after, scrub, throttle_wait_s
 from triage.tls import client_context
 
 log = structlog.get_logger(__name__)
@@ -170,7 +170,7 @@ class BackendSink:
         fields = {"url": url, "effect": str(effect.kind), "status": status, "reason": reason}
         retry_after_s = parse_retry_after(response.headers.get("Retry-After"))
         if status in _WAIT_4XX:
-            wait_s = retry_after_s if retry_after_s is not None else _WAIT_4XX[status]
+            wait_s = throttle_wait_s(retry_after_s, _WAIT_4XX[status])
             self.metrics.incr("SinkCalls", sink=self.name, outcome="throttled")
             log.warning("backend.throttled", retry_after_s=wait_s, **fields)
             raise SinkThrottledError(f"backend answered {status}: {reason}", retry_after_s=wait_s)

@@ -18,12 +18,14 @@ MAX_WAIT_S = 3600.0
 
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
     """Seconds from a Retry-After header: delta-seconds or an HTTP date (compared with `now`,
-    epoch seconds, default the wall clock), at most `MAX_WAIT_S`; None if absent or
-    unreadable."""
+    epoch seconds, default the wall clock; one already past is 0), at most `MAX_WAIT_S`; None
+    if absent or unreadable (a negative number, NaN, no date)."""
     if not value:
         return None
     try:
         seconds = float(value)
+        if seconds < 0:  # delta-seconds has no sign: not a wait anyone asked for
+            return None
     except ValueError:
         try:
             when = email.utils.parsedate_to_datetime(value)
@@ -33,6 +35,18 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
             when = when.replace(tzinfo=UTC)
         seconds = when.timestamp() - (time.time() if now is None else now)
     return min(max(0.0, seconds), MAX_WAIT_S) if math.isfinite(seconds) else None
+
+
+#: The shortest wait a throttling answer (429, a rate limit) gets. A Retry-After of 0 or of a
+#: date already past (our clock, or theirs, is off) would send the held message straight back
+#: into the limit that refused it, and every held message with it.
+MIN_WAIT_S = 1.0
+
+
+def throttle_wait_s(retry_after_s: float | None, default_s: float) -> float:
+    """How long a throttled call waits: what the service asked for (`parse_retry_after`), else
+    the sink's `default_s`; at least `MIN_WAIT_S`."""
+    return max(default_s if retry_after_s is None else retry_after_s, MIN_WAIT_S)
 
 
 def scrub(text: str, *secrets: str, placeholder: str = "[token]") -> str:

@@ -63,7 +63,7 @@ from triage.models import EffectKind, Priority
 from triage.settings import Settings
 from triage.sinks.aio import AiohttpTransport
 from triage.sinks.base import Applied, Effect
-from triage.sinks.http import parse_retry_after, scrub
+from triage.sinks.http import parse_retry_after, scrub, throttle_wait_s
 from triage.tls import client_context
 
 log = structlog.get_logger(__name__)
@@ -206,7 +206,8 @@ class SlackSink:
             refusal = _refusal(response)
             if response.status_code == 429 or refusal in _RATE_LIMITED:
                 retry_after_s = parse_retry_after(response.headers.get("Retry-After"))
-                pace.hold_until_s = self._clock() + (retry_after_s or self.min_interval_s)
+                wait_s = throttle_wait_s(retry_after_s, self.min_interval_s)
+                pace.hold_until_s = self._clock() + wait_s
             latency_ms = (self._clock() - started_s) * 1000
         self.metrics.observe("SinkLatency", latency_ms, sink=self.name)
         self._verdict(response, refusal, unread, url, host, effect)
@@ -258,7 +259,7 @@ class SlackSink:
         retry_after_s = parse_retry_after(response.headers.get("Retry-After"))
         if status == 429 or refusal in _RATE_LIMITED:
             # Its Retry-After also holds every later post to this webhook.
-            wait_s = retry_after_s if retry_after_s is not None else self.min_interval_s
+            wait_s = throttle_wait_s(retry_after_s, self.min_interval_s)
             self.metrics.incr("SinkCalls", sink=self.name, outcome="throttled")
             log.warning("slack.throttled", retry_after_s=wait_s, **fields)
             raise SinkThrottledError(f"slack answered {status}: {reason}", retry_after_s=wait_s)

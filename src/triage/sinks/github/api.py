@@ -47,7 +47,7 @@ from triage.errors import (
 from triage.settings import Settings
 from triage.sinks.aio import AiohttpTransport
 from triage.sinks.github.auth import InstallationToken, app_credentials
-from triage.sinks.http import MAX_WAIT_S, parse_retry_after, scrub
+from triage.sinks.http import MAX_WAIT_S, parse_retry_after, scrub, throttle_wait_s
 from triage.tls import client_context
 
 log = structlog.get_logger(__name__)
@@ -220,8 +220,9 @@ class GitHubApi:
                 return None
         reason = " ".join(scrub(_message(response), token).split())[:_REASON_CHARS]
         fields = {"method": method, "path": path, "status": status, "reason": reason}
-        wait_s = self._limit_wait_s(response, reason) if status in (403, 429) else None
-        if wait_s is not None:
+        limit_s = self._limit_wait_s(response, reason) if status in (403, 429) else None
+        if limit_s is not None:
+            wait_s = throttle_wait_s(limit_s, SECONDARY_LIMIT_WAIT_S)
             self._pause(wait_s)
             log.warning("github.rate_limited", retry_after_s=wait_s, **fields)
             raise GitHubThrottledError(
