@@ -13,10 +13,11 @@ import pytest
 from structlog.testing import capture_logs
 
 from daemon_harness import Queues
-from ingest_harness import TOKENS, ingest_settings, payload, running
+from ingest_harness import TOKENS, ingest_settings, payload, running, sentry_headers
 from triage.ingest import IngestService
 
 GENERIC = payload("generic/firing.json")
+SENTRY = payload("sentry/issue-created.json")
 BEARER = f"Authorization: Bearer {TOKENS['generic']}\r\n"
 
 
@@ -240,3 +241,157 @@ async def test_unknown_paths_and_methods_are_answered_like_every_refusal(
         ("IngestRequests", (("source", "unknown"), ("status", str(status))))
     ]
     assert received(queues) == []
+
+
+# --- Duplicated credentials -----------------------------------------------------------------
+
+
+def _signed(body: bytes) -> str:
+    return sentry_headers(body)["Sentry-Hook-Signature"]
+
+
+@pytest.mark.parametrize(
+    ("path", "headers", "body", "name"),
+    [
+        (
+            "/v1/alerts/generic",
+            BEARER + "Authorization: Bearer not-the-token-0123456789\r\n",
+            GENERIC,
+            "Authorization",
+        ),
+        (
+            "/v1/alerts/generic",
+            "Authorization: Bearer not-the-token-0123456789\r\n" + BEARER,
+            GENERIC,
+            "Authorization",
+        ),
+        (
+            "/v1/alerts/generic",
+            f"X-Grafana-Token: {TOKENS['generic']}\r\nX-Grafana-Token: x\r\n",
+            GENERIC,
+            "X-Grafana-Token",
+        ),
+        (
+            "/v1/alerts/sentry",
+            f"Sentry-Hook-Signature: {_signed(SENTRY)}\r\nSentry-Hook-Signature: {'0' * 64}\r\n",
+            SENTRY,
+            "Sentry-Hook-Signature",
+        ),
+        (
+            "/v1/alerts/sentry",
+            f"Sentry-Hook-Signature: {_signed(SENTRY)}\r\n"
+            "Sentry-Hook-Resource: issue\r\nSentry-Hook-Resource: metric_alert\r\n",
+            SENTRY,
+            "Sentry-Hook-Resource",
+        ),
+    ],
+    ids=["good-then-bad", "bad-then-good", "x-grafana-token", "signature", "resource"],
+)
+async def test_a_credential_header_sent_twice_is_400_whichever_comes_first(
+    gateway: IngestService, queues: Queues, path: str, headers: str, body: bytes, name: str
+) -> None:
+    """Two values of a header that is one value (a credential, the signature, the resource
+    that decides how the body is read) are ambiguous: a proxy in front may have checked the other one. The
+    gateway used the first silently; now it refuses with 400 naming the header, whichever
+    value is right, and logs neither."""
+    request = head(path, headers + f"Content-Length: {len(body)}\r\n") + body
+    with capture_logs() as logs:
+        answer = await exchange(gateway.port, request)
+    assert answer.status == 400, answer.body
+    assert answer.json()["error"] == f"more than one {name} header"
+    [line] = [e for e in logs if e["event"].startswith("ingest.")]
+    assert (line["status"], line["reason"]) == (400, "duplicate_header")
+    assert TOKENS["generic"] not in json.dumps(logs) and _signed(SENTRY) not in json.dumps(logs)
+    assert received(queues) == []
+
+
+async def test_a_credential_in_two_different_headers_still_passes(
+    gateway: IngestService, queues: Queues
+) -> None:
+    """Bearer and X-Grafana-Token are two forms, not one header twice: either may carry the
+    token (Grafana sends its own header beside a configured Authorization)."""
+    headers = f"X-Grafana-Token: {TOKENS['generic']}\r\n" + BEARER
+    request = head("/v1/alerts/generic", headers + f"Content-Length: {len(GENERIC)}\r\n")
+    answer = await exchange(gateway.port, request + GENERIC)
+    assert answer.status == 202
+
+
+# --- Charsets ---------------------------------------------------------------------------------
+
+
+def _typed(charset: str) -> str:
+    return BEARER + f"Content-Type: application/json; charset={charset}\r\n"
+
+
+@pytest.mark.parametrize(
+    ("charset", "body", "title"),
+    [
+        ("iso-8859-1", '{"title": "café down"}'.encode("latin-1"), "café down"),
+        ("ISO-8859-1", '{"title": "Ã© is two letters"}'.encode("latin-1"), "Ã© is two letters"),
+        ("windows-1252", '{"title": "€ budget"}'.encode("cp1252"), "€ budget"),
+        ("utf-16", '{"title": "ünïcode"}'.encode("utf-16"), "ünïcode"),
+        ("UTF-8", '{"title": "ünïcode"}'.encode(), "ünïcode"),
+        ('"utf-8"', '{"title": "ünïcode"}'.encode(), "ünïcode"),
+    ],
+    ids=["latin-1", "latin-1-that-reads-as-utf-8", "windows-1252", "utf-16", "utf-8", "quoted"],
+)
+async def test_a_declared_charset_is_how_the_body_is_read(
+    gateway: IngestService, queues: Queues, charset: str, body: bytes, title: str
+) -> None:
+    """A body in the charset its Content-Type declares is read in it and queued as the same
+    text (SQS carries UTF-8): latin-1 bytes that happen to be valid UTF-8 were queued as
+    other letters, and any other non-ASCII was refused as "not UTF-8"."""
+    request = head("/v1/alerts/generic", _typed(charset) + f"Content-Length: {len(body)}\r\n")
+    answer = await exchange(gateway.port, request + body)
+    assert answer.status == 202, answer.body
+    [message] = received(queues)
+    assert json.loads(message["Body"])["title"] == title
+
+
+@pytest.mark.parametrize(
+    "charset",
+    ["koi8-r", "rot13", "base64", "utf-7", "x" * 300, "utf-8; charset=latin1"],
+    ids=["koi8-r", "rot13", "base64", "utf-7", "long", "two"],
+)
+async def test_a_charset_the_gateway_does_not_read_is_415_before_the_body(
+    gateway: IngestService, queues: Queues, charset: str
+) -> None:
+    """A declared charset outside the few the gateway reads is 415 from the head (it is never
+    looked up as a codec), naming it cut short and asking for UTF-8."""
+    request = head(
+        "/v1/alerts/generic", _typed(charset) + "Content-Length: 100000\r\nExpect: 100-continue\r\n"
+    )
+    answer = await exchange(gateway.port, request)
+    assert answer.status == 415
+    error = answer.json()["error"]
+    assert "UTF-8" in error and len(error) < 200
+    assert received(queues) == []
+
+
+async def test_a_body_that_grows_as_utf_8_is_measured_as_queued(
+    gateway: IngestService, queues: Queues
+) -> None:
+    """A latin-1 body that fits the queue as sent but not once it is UTF-8 (each é two bytes)
+    is 413 naming the limit, not sent to a queue that would refuse it."""
+    queues.client().set_queue_attributes(
+        QueueUrl=queues.url, Attributes={"MaximumMessageSize": "1024"}
+    )
+    assert gateway.gateway is not None
+    await gateway.gateway.probe.refresh()
+    body = json.dumps({"title": "é" * 700}, ensure_ascii=False).encode("latin-1")
+    assert len(body) < 1024 - 200
+    request = head("/v1/alerts/generic", _typed("latin1") + f"Content-Length: {len(body)}\r\n")
+    answer = await exchange(gateway.port, request + body)
+    assert answer.status == 413
+    assert "1,024" in answer.json()["error"]
+    assert received(queues) == []
+
+
+async def test_a_utf_16_body_without_a_charset_is_422_saying_so(gateway: IngestService) -> None:
+    """A body that starts with a UTF-16 byte-order mark but declares no charset (PowerShell's
+    Out-File writes these) is refused with a reason that says what it is and what to send."""
+    body = '{"title": "x"}'.encode("utf-16")
+    request = head("/v1/alerts/generic", BEARER + f"Content-Length: {len(body)}\r\n")
+    answer = await exchange(gateway.port, request + body)
+    assert answer.status == 422
+    assert "UTF-16" in answer.json()["error"]

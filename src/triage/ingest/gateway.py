@@ -27,6 +27,7 @@ from typing import Any
 
 import structlog
 from aiohttp import ClientPayloadError, HttpVersion11, web
+from aiohttp.helpers import parse_mimetype
 from aiohttp.http_exceptions import HttpProcessingError
 
 import triage.ingest.auth as auth
@@ -37,7 +38,7 @@ from triage.ingest.auth import TokenStore, TokensUnavailable
 from triage.ingest.encoding import SUPPORTED, BadEncoding, UnsupportedEncoding, decoder_for
 from triage.ingest.outbox import MessageRejected, Outbox, Outgoing, QueueUnavailable
 from triage.ingest.probe import QueueProbe
-from triage.ingest.validate import Invalid, check_off_loop
+from triage.ingest.validate import Invalid, UnsupportedCharset, check_off_loop, codec_for
 from triage.metrics import Metrics
 from triage.normalize.sentry import resource_hint
 from triage.ratelimit import TokenBucket
@@ -118,6 +119,22 @@ class Accepted:
 
 
 _CONTINUE = "100-continue"
+#: Headers that hold one value: sent twice, which one counts is a guess (a proxy in front may
+#: have checked the other), so such a request is refused. (aiohttp itself refuses a second
+#: Content-Type, Content-Length or Transfer-Encoding.)
+_ONE_VALUE = ("Authorization", "X-Grafana-Token", "Sentry-Hook-Signature", "Sentry-Hook-Resource")
+
+
+def _codec(request: web.Request) -> str:
+    """The codec for the charset the body's Content-Type declares (415 when not one read)."""
+    content_type = request.headers.get("Content-Type")
+    charsets = parse_mimetype(content_type).parameters.getall("charset", []) if content_type else []
+    try:
+        return codec_for(charsets)
+    except UnsupportedCharset as exc:
+        raise Refused(
+            415, "unsupported_charset", f"{exc}: send the body as UTF-8, JSON's own charset"
+        ) from None
 
 
 async def _no_interim(request: web.Request) -> None:
@@ -353,6 +370,9 @@ class Gateway:
         tokens = await self._tokens()
         if source not in tokens:
             raise Refused(404, "source_disabled", _NOT_FOUND)
+        for name in _ONE_VALUE:
+            if len(request.headers.getall(name, ())) > 1:
+                raise Refused(400, "duplicate_header", f"more than one {name} header")
         if source != "sentry":
             credentials = auth.presented(request.headers)
             await self._authorize(
@@ -362,6 +382,7 @@ class Gateway:
         signature = request.headers.get("Sentry-Hook-Signature")
         if source == "sentry" and not auth.signature_shaped(signature):
             raise Refused(401, "unauthorized", "unauthorized")  # no body read for a non-signature
+        codec = _codec(request)
         body = await self._read(request, authenticated=source != "sentry")
         if source == "sentry":  # Sentry signs the body: it can only be checked once read
             await self._authorize(
@@ -374,11 +395,11 @@ class Gateway:
             else None
         )
         try:
-            checked = await check_off_loop(source, body, hint, self._redactor.text)
+            checked = await check_off_loop(source, body, hint, self._redactor.text, codec)
         except Invalid as exc:
             raise Refused(422, "invalid", str(exc), detail=str(exc)) from None
         message = Outgoing.of(
-            checked.text, self._attributes(request, source, arrival, hint), len(body)
+            checked.text, self._attributes(request, source, arrival, hint), checked.size_bytes
         )
         if message.size_bytes > self.probe.max_message_bytes:
             raise Refused(

@@ -2,7 +2,9 @@
 misconfigured sender sees at once, in the 422 answer, what the DLQ would have told an operator
 days later.
 
-A body is refused when it is not UTF-8 JSON that a normaliser reads, when its format belongs to
+A body is read in the charset its Content-Type declares (one of `CHARSETS`; UTF-8 when it
+declares none) and queued as the same text, which SQS carries as UTF-8. It is refused when it is
+not JSON in that charset that a normaliser reads, when its format belongs to
 another source than the path's (an Alertmanager payload posted to `/v1/alerts/sentry`), or when
 it holds characters SQS cannot carry (U+FFFE, U+FFFF). The reason quotes at most a few words of
 the body, redacted and cut to one short line. A valid body without alerts (Grafana's test
@@ -13,6 +15,7 @@ daemon logs it as skipped, so a contact point's Test button proves the whole pat
 from __future__ import annotations
 
 import asyncio
+import codecs
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -40,8 +43,48 @@ REASON_MAX = 300
 _NOT_FOR_SQS = re.compile("[\ufffe\uffff]")
 
 
+#: The charsets a body may declare (lower-case, as in Content-Type), by the codec that reads it.
+#: Any other is refused, never looked up: Python's codec registry holds more than text
+#: encodings (rot13, base64, zlib), and what the daemon reads is JSON, whose charset is UTF-8.
+CHARSETS: dict[str, str] = {
+    "utf-8": "utf-8",
+    "utf8": "utf-8",
+    "us-ascii": "utf-8",  # a subset: what is not ASCII is still refused unless it is UTF-8
+    "ascii": "utf-8",
+    "iso-8859-1": "latin-1",
+    "iso8859-1": "latin-1",
+    "latin1": "latin-1",
+    "latin-1": "latin-1",
+    "windows-1252": "cp1252",
+    "cp1252": "cp1252",
+    "utf-16": "utf-16",
+    "utf-16le": "utf-16-le",
+    "utf-16be": "utf-16-be",
+}
+_UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+
+
 class Invalid(Exception):
     """Raised for a body the gateway refuses with 422; the text is the one-line reason."""
+
+
+class UnsupportedCharset(Exception):
+    """Raised for a declared charset the gateway does not read (415); the text says which."""
+
+
+def codec_for(charsets: list[str]) -> str:
+    """The codec that reads a body whose Content-Type declares `charsets` (its `charset`
+    parameters: none, one, or a sender's mistake of several); UnsupportedCharset if none fits."""
+    declared = {c.strip().strip('"').lower() for c in charsets} - {""}
+    if not declared:
+        return "utf-8"
+    if len(declared) > 1:
+        raise UnsupportedCharset("more than one charset declared")
+    (charset,) = declared
+    codec = CHARSETS.get(charset)
+    if codec is None:
+        raise UnsupportedCharset(f"charset {cut(charset, 40, ellipsis=True)!r} is not supported")
+    return codec
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,16 +94,20 @@ class Checked:
     text: str
     alerts: int
     skipped: tuple[str, ...]
+    #: The text's size as SQS counts it: its UTF-8 bytes.
+    size_bytes: int
 
 
 def check(
-    source: str, body: bytes, sentry_resource: str | None, redact: Callable[[str], str]
+    source: str,
+    body: bytes,
+    sentry_resource: str | None,
+    redact: Callable[[str], str],
+    codec: str = "utf-8",
 ) -> Checked:
-    """Read `body` as the daemon will; Invalid with a redacted one-line reason if it cannot."""
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise Invalid(f"decode: body is not UTF-8: {exc.reason} at byte {exc.start}") from None
+    """Read `body` (in `codec`, from `codec_for`) as the daemon will; Invalid with a redacted
+    one-line reason if it cannot."""
+    text = _decode(body, codec)
     try:
         recognised = recognise_body(text, sentry_resource=sentry_resource)
     except TriageError as exc:
@@ -79,16 +126,34 @@ def check(
     if _NOT_FOR_SQS.search(text):
         raise Invalid("decode: body holds U+FFFE or U+FFFF, characters SQS cannot carry")
     normalized = recognised.normalized
-    return Checked(text, len(normalized.alerts), tuple(s.reason for s in normalized.skipped))
+    size = len(body) if codec == "utf-8" else len(text.encode("utf-8"))
+    return Checked(text, len(normalized.alerts), tuple(s.reason for s in normalized.skipped), size)
 
 
 async def check_off_loop(
-    source: str, body: bytes, sentry_resource: str | None, redact: Callable[[str], str]
+    source: str,
+    body: bytes,
+    sentry_resource: str | None,
+    redact: Callable[[str], str],
+    codec: str = "utf-8",
 ) -> Checked:
     """`check`, on a worker thread for large bodies (parsing is CPU work)."""
     if len(body) > OFFLOAD_BODY_BYTES:
-        return await asyncio.to_thread(check, source, body, sentry_resource, redact)
-    return check(source, body, sentry_resource, redact)
+        return await asyncio.to_thread(check, source, body, sentry_resource, redact, codec)
+    return check(source, body, sentry_resource, redact, codec)
+
+
+def _decode(body: bytes, codec: str) -> str:
+    try:
+        return body.decode(codec)
+    except UnicodeDecodeError as exc:
+        name = codec.upper()
+        if codec == "utf-8" and body.startswith(_UTF16_BOMS):
+            raise Invalid(
+                "decode: body is not UTF-8: it starts with a UTF-16 byte-order mark "
+                "(send UTF-8, or declare charset=utf-16)"
+            ) from None
+        raise Invalid(f"decode: body is not {name}: {exc.reason} at byte {exc.start}") from None
 
 
 def one_line(reason: str, redact: Callable[[str], str]) -> str:
