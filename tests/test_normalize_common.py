@@ -259,3 +259,22 @@ def test_a_null_or_boolean_is_quoted_as_json_in_errors(body: dict[str, Any], exp
         "false",
         "'None'",
     )
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [({"a": 1}, None), (["x"], None), (None, None), (True, "true"), (" SEV\x00-2 ", "SEV -2")],
+)
+def test_a_display_only_word_passes_over_objects(given: Any, expected: str | None) -> None:
+    """common.word reads a team or state as one line, and an object or array as absent."""
+    assert common.word(given, "team") == expected
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [({"a": [1, None]}, '{"a":[1,null]}'), ([True], "[true]"), ("x", "x"), (None, None)],
+)
+def test_display_only_text_reads_objects_as_json(given: Any, expected: str | None) -> None:
+    """common.text and common.flat show an object or array as compact JSON, never a repr."""
+    assert common.text(given, "description") == expected
+    assert common.text_map({"k": given}) == {"k": expected or ""}

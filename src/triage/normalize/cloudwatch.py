@@ -109,7 +109,7 @@ def normalize_alarm(payload: dict[str, Any]) -> Normalized:
         account=_account(payload.get("AWSAccountId"), "AWSAccountId", arn),
         region=region,
         state=common.line(payload.get("NewStateValue"), "NewStateValue") or "",
-        old_state=_word(payload.get("OldStateValue"), "OldStateValue"),
+        old_state=common.word(payload.get("OldStateValue"), "OldStateValue"),
         description=common.text(payload.get("AlarmDescription"), "AlarmDescription"),
         reason=common.text(payload.get("NewStateReason"), "NewStateReason"),
         occurred_at=common.timestamp(payload.get("StateChangeTime")),
@@ -140,7 +140,7 @@ def normalize_event(payload: dict[str, Any]) -> Normalized:
     metrics = common.items_or_empty(config.get("metrics"))
     facts |= _metrics_facts(metrics) | _band_facts(config, metrics)
     facts |= _reason_data_facts(state.get("reasonData"))
-    suppressed = _word(state.get("actionsSuppressedBy"), "detail.state.actionsSuppressedBy")
+    suppressed = common.word(state.get("actionsSuppressedBy"), "detail.state.actionsSuppressedBy")
     region = arn.region if arn else common.ident(payload.get("region"), "region")
     state_value = common.line(state.get("value"), "detail.state.value") or ""
     if suppressed and suppressed.lower() == "alarm" and state_value != "OK":
@@ -156,7 +156,7 @@ def normalize_event(payload: dict[str, Any]) -> Normalized:
         account=_account(payload.get("account"), "account", arn),
         region=region,
         state=state_value,
-        old_state=_word(previous.get("value"), "detail.previousState.value"),
+        old_state=common.word(previous.get("value"), "detail.previousState.value"),
         description=common.text(config.get("description"), "detail.configuration.description"),
         reason=common.text(state.get("reason"), "detail.state.reason"),
         occurred_at=common.timestamp(state.get("timestamp"))
@@ -412,12 +412,6 @@ def _dimensions(value: Any) -> str | None:
     else:
         return None
     return ", ".join(f"{common.shown(k)}={common.shown(v)}" for k, v in pairs) or None
-
-
-def _word(value: Any, field: str) -> str | None:
-    """A state word that is only shown (the old state, the suppressor's state); one that is an
-    object or array is passed over."""
-    return common.line(common.unnested(value), field)
 
 
 def _scalar(value: Any) -> str | None:

@@ -138,6 +138,12 @@ def line(value: Any, field: str, limit: int = FIELD_MAX, *, shown: bool = False)
     return cut(cleaned, limit, whole_words=shown) if cleaned else None
 
 
+def word(value: Any, field: str, limit: int = LABEL_VALUE_MAX) -> str | None:
+    """A display-only one-line value (a team, a severity, a state word) like `line`; one that
+    is an object or array is passed over (`unnested`): JSON text would only name no real team."""
+    return line(unnested(value), field, limit)
+
+
 def title(value: Any, field: str = "title") -> str:
     """A required one-line title of at most 200 code points ("…" marks a cut)."""
     cleaned = line(value, field, IDENTITY_MAX)

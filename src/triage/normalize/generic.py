@@ -53,9 +53,9 @@ def normalize_generic(payload: dict[str, Any]) -> Normalized:
         source=GENERIC,
         status=_status(_given(payload.get("status"), "firing"), "status"),
         title=title,
-        team=_word(payload.get("team"), "team"),
+        team=common.word(payload.get("team"), "team"),
         priority=common.priority(payload.get("priority")),
-        severity=_word(payload.get("severity"), "severity"),
+        severity=common.word(payload.get("severity"), "severity"),
         description=_with_runbook(
             common.text(payload.get("description"), "description", common.DESCRIPTION_MAX),
             unlinked,
@@ -68,12 +68,6 @@ def normalize_generic(payload: dict[str, Any]) -> Normalized:
         raw=payload,
     )
     return Normalized((alert,))
-
-
-def _word(value: Any, field: str) -> str | None:
-    """A team or severity; one that is an object or array is passed over (JSON text would name
-    no real team), never refusing the alert. Labels and a host keep theirs as JSON text."""
-    return common.line(common.unnested(value), field, common.LABEL_VALUE_MAX)
 
 
 def normalize_threshold(payload: dict[str, Any]) -> Normalized:
@@ -110,9 +104,9 @@ def normalize_threshold(payload: dict[str, Any]) -> Normalized:
         title=common.title(
             _threshold_title(rule_name, rule, metric, operator, threshold, host, device)
         ),
-        team=_word(payload.get("team"), "team"),
+        team=common.word(payload.get("team"), "team"),
         priority=common.priority(payload.get("priority")),
-        severity=_word(payload.get("severity"), "severity"),
+        severity=common.word(payload.get("severity"), "severity"),
         description=_with_runbook(
             _comparison(status, metric, value, operator, threshold, target), unlinked
         ),

@@ -96,9 +96,9 @@ def normalize_legacy(payload: dict[str, Any]) -> Normalized:
         title=common.first_title(
             rule_name, payload.get("title"), f"Grafana alert rule {rule_id}", field="ruleName"
         ),
-        team=_word(given_tags.get("team"), "tags.team"),
+        team=common.word(given_tags.get("team"), "tags.team"),
         priority=common.priority(given_tags.get("priority")),
-        severity=_word(given_tags.get("severity"), "tags.severity"),
+        severity=common.word(given_tags.get("severity"), "tags.severity"),
         description=common.text(description, "description", common.DESCRIPTION_MAX) or "",
         runbook_url=runbook,
         links=common.links(
@@ -114,8 +114,3 @@ def normalize_legacy(payload: dict[str, Any]) -> Normalized:
         raw=payload,
     )
     return Normalized((alert,))
-
-
-def _word(value: Any, field: str) -> str | None:
-    """A tag naming a team or severity; one that is an object or array is passed over."""
-    return common.line(common.unnested(value), field, common.LABEL_VALUE_MAX)

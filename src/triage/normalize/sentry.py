@@ -94,9 +94,9 @@ def _issue(data: dict[str, Any], action: str, raw: dict[str, Any]) -> Normalized
     if action == "triggered":
         # An alert about the issue (an activity alert): the issue's own state decides, so an
         # alert that the issue was resolved does not open a ticket.
-        state = _word(issue.get("status"), "data.issue.status").lower()
+        state = (common.word(issue.get("status"), "data.issue.status") or "").lower()
         activity = common.obj_or_empty(data.get("activity"))
-        done = _word(activity.get("type"), "data.activity.type").lower()
+        done = (common.word(activity.get("type"), "data.activity.type") or "").lower()
         if state in ("resolved", "ignored", "archived") or done == "set_resolved":
             status = Status.RESOLVED
     if status is None:
@@ -142,7 +142,7 @@ def _issue(data: dict[str, Any], action: str, raw: dict[str, Any]) -> Normalized
                 field="data.issue.title",
             ),
             priority=common.priority(issue.get("priority")),
-            severity=_severity(issue.get("level")),
+            severity=common.word(issue.get("level"), "level"),
             description=_description(body),
             links=common.links(
                 issue=common.url(issue.get("web_url") or issue.get("permalink"), "web_url"),
@@ -196,7 +196,7 @@ def _event_alert(data: dict[str, Any], raw: dict[str, Any]) -> Normalized:
             title=title,
             team=common.line(tags.get("team"), "tag team", common.LABEL_VALUE_MAX),
             priority=common.priority(tags.get("priority")),
-            severity=_severity(event.get("level")),
+            severity=common.word(event.get("level"), "level"),
             description=_description(body),
             links=common.links(event=common.url(event.get("web_url"), "web_url")),
             labels=labels,
@@ -265,7 +265,7 @@ def normalize_legacy(payload: dict[str, Any]) -> Normalized:
             title=title,
             team=common.line(tags.get("team"), "tag team", common.LABEL_VALUE_MAX),
             priority=common.priority(tags.get("priority")),
-            severity=_severity(payload.get("level")),
+            severity=common.word(payload.get("level"), "level"),
             description=_description(body),
             links=common.links(issue=common.url(payload.get("url"), "url")),
             labels=labels,
@@ -349,16 +349,6 @@ def _add_tags(labels: dict[str, str], tags: dict[str, str]) -> None:
     """The event's first `_MAX_TAGS` tags as `tag.<key>` labels."""
     for key, value in list(tags.items())[:_MAX_TAGS]:
         common.add_label(labels, f"tag.{key}", value)
-
-
-def _severity(level: Any) -> str | None:
-    """Sentry's level as the severity; one that is an object or array is passed over."""
-    return common.line(common.unnested(level), "level", common.LABEL_VALUE_MAX)
-
-
-def _word(value: Any, field: str) -> str:
-    """A state word (the issue's status, the activity's type); "" when absent or not text."""
-    return common.line(common.unnested(value), field) or ""
 
 
 def _line(*parts: Any, sep: str) -> str:
