@@ -13,6 +13,11 @@ overrides, isolates U+202A to U+202E, U+2066 to U+2069, marks U+200E/U+200F/U+06
 whitespace, newlines included, collapses to one space. Descriptions keep newlines and tabs and the
 LRM/RLM marks that mixed-direction prose needs, but lose other controls, embeddings and overrides.
 CJK, emoji (with their joiners), RTL letters and combining marks pass through untouched.
+
+Only identity, state and what recognises a format may refuse an alert. A display-only field of
+an odd JSON type never does: text shows an object or array as JSON (`flat`, `text`, `text_map`),
+a one-word field (team, severity, state) passes it over (`word`), and a container of facts that
+is no object or array reads as empty (`obj_or_empty`, `items_or_empty`).
 """
 
 from __future__ import annotations
