@@ -981,6 +981,34 @@ async def test_app_token_is_exchanged_once_and_cached(
     assert len(app_github.issues()) == 4
 
 
+@pytest.mark.parametrize(
+    "token",
+    ["ghs_abc\r\nX-Injected: 1", "ghs_caf\u00e9", "ghs abc", "ghs_\x00"],
+    ids=["crlf", "non-ascii", "space", "nul"],
+)
+async def test_an_installation_token_that_cannot_be_a_header_makes_messages_wait(
+    app_github: GitHubServer,
+    app_keys: tuple[str, str],
+    mono: FakeClock,
+    wall: FakeClock,
+    token: str,
+) -> None:
+    """An access_tokens answer whose token cannot go in an Authorization header (a line break
+    that would inject a header, non-ASCII, a space) is no token: `no_token`, the message waits,
+    and nothing is sent with it (no ValueError or UnicodeEncodeError from inside the sink)."""
+    app_github.fail_next(
+        1,
+        201,
+        body={"token": token, "expires_at": "2099-01-01T00:00:00Z"},
+        path="/access_tokens",
+    )
+    async with open_sink(app_github, mono, wall, **app_settings(app_github, app_keys[0])) as sink:
+        with pytest.raises(SinkUnavailableError) as caught:
+            await sink.apply(effect())
+    assert caught.value.reason == "no_token"
+    assert [c["path"] for c in app_github.calls] == ["/app/installations/77/access_tokens"]
+
+
 async def test_app_token_refused_is_renewed_once(
     app_github: GitHubServer, app_keys: tuple[str, str], mono: FakeClock, wall: FakeClock
 ) -> None:
@@ -1044,6 +1072,24 @@ def test_missing_credentials_are_a_config_error() -> None:
     """Neither GITHUB_TOKEN nor an App stops the daemon at startup, naming both."""
     with pytest.raises(ConfigError, match="GITHUB_TOKEN or the GITHUB_APP_"):
         GitHubSink(Settings(github_repository=REPO))
+
+
+@pytest.mark.parametrize("token", ["t-bot\r\nX-Injected: 1", "t-b\u00f6t", "t bot", "  "])
+def test_a_token_that_cannot_be_a_header_is_a_config_error(token: str) -> None:
+    """A GITHUB_TOKEN with a line break, a space or non-ASCII inside stops the daemon at
+    startup, without quoting it, instead of every call failing deep in the HTTP library."""
+    with pytest.raises(ConfigError, match="GITHUB_TOKEN is not a usable token") as caught:
+        GitHubSink(Settings(github_repository=REPO, github_token=token))
+    assert token.strip() == "" or token not in str(caught.value)
+
+
+async def test_a_token_read_with_its_trailing_newline_is_stripped(
+    github: GitHubServer, mono: FakeClock, wall: FakeClock
+) -> None:
+    """A GITHUB_TOKEN from a secret file keeps its trailing newline: it is sent stripped."""
+    async with open_sink(github, mono, wall, github_token=f"{BOT_TOKEN}\n") as sink:
+        assert (await sink.apply(effect())).ref is not None
+    assert {c["headers"]["authorization"] for c in github.calls} == {f"Bearer {BOT_TOKEN}"}
 
 
 def test_incomplete_app_settings_name_what_is_missing() -> None:

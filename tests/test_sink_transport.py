@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import httpx2
 import pytest
 
+from hostile_server import answer, hostile
 from triage.sinks.aio import MAX_BODY_BYTES, AiohttpTransport
 from triage.tls import client_context
 
@@ -122,3 +123,18 @@ async def test_an_answer_over_the_size_limit_is_refused(huge: str) -> None:
     async with httpx2.AsyncClient(transport=transport, timeout=30) as client:
         with pytest.raises(httpx2.ReadError, match="over"):
             await client.get(huge)
+
+
+@pytest.mark.parametrize("value", ["Bearer a\r\nX-Injected: 1", "Bearer a\nb", "Bearer a\x00"])
+async def test_a_header_that_cannot_go_on_the_wire_is_a_transport_error(value: str) -> None:
+    """A header value aiohttp refuses to send (a line break would inject a header) is httpx2's
+    LocalProtocolError, a TransportError every sink handles, not a ValueError that escapes
+    them; nothing reaches the server."""
+    transport = AiohttpTransport(client_context())
+    async with (
+        hostile(answer(200)) as server,
+        httpx2.AsyncClient(transport=transport, timeout=30) as client,
+    ):
+        with pytest.raises(httpx2.LocalProtocolError):
+            await client.get(server.url, headers={"Authorization": value})
+        assert server.requests == []

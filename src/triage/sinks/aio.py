@@ -6,7 +6,8 @@ httpx2's own transport (httpcore2 on anyio, h11) costs about four times aiohttp'
 request on loopback; at concurrency 64 it was the backend sink's main cost. aiohttp is already
 here (aiobotocore's HTTP client, the ingest gateway). Every aiohttp failure becomes the httpx2
 `TransportError` a sink already handles: a timeout a `TimeoutException`, anything else on the
-connection a `ConnectError` or `ReadError`, so a sink tells them apart exactly as before.
+connection a `ConnectError` or `ReadError`, a request aiohttp will not send (a header with a line
+break) a `LocalProtocolError`, so a sink tells them apart exactly as before.
 """
 
 from __future__ import annotations
@@ -30,6 +31,13 @@ def _as_httpx2(request: httpx2.Request) -> Iterator[None]:
         raise httpx2.ConnectError(str(exc), request=request) from exc
     except (aiohttp.ClientError, OSError) as exc:  # dropped, reset, malformed answer
         raise httpx2.ReadError(str(exc) or type(exc).__name__, request=request) from exc
+    except (ValueError, UnicodeError) as exc:
+        # aiohttp refuses to send a header with a line break (it would inject another) or
+        # one that is not ASCII: the request cannot be sent as it stands. Only the type: the
+        # text may quote the value, a credential more often than not.
+        raise httpx2.LocalProtocolError(
+            f"request not sendable ({type(exc).__name__})", request=request
+        ) from None
 
 
 def _wire_headers(headers: httpx2.Headers) -> list[tuple[str, str]]:

@@ -44,9 +44,10 @@ from triage.errors import (
     GitHubUnavailableError,
     SinkRejectedError,
 )
+from triage.redact import hold
 from triage.settings import Settings
 from triage.sinks.aio import AiohttpTransport
-from triage.sinks.github.auth import InstallationToken, app_credentials
+from triage.sinks.github.auth import InstallationToken, app_credentials, usable_in_header
 from triage.sinks.http import MAX_WAIT_S, parse_retry_after, scrub, throttle_wait_s
 from triage.tls import client_context
 
@@ -82,7 +83,7 @@ class GitHubApi:
             if credentials is not None
             else None
         )
-        self._static_token = settings.github_token
+        self._static_token = _static_token(settings) if credentials is None else None
         self._clock = clock
         self._wall_clock = wall_clock
         self._client = httpx2.AsyncClient(
@@ -309,7 +310,7 @@ class GitHubApi:
     async def _token(self) -> str:
         if self._app is None:
             assert self._static_token is not None  # checked in __init__
-            return self._static_token.get_secret_value()
+            return self._static_token
         token = self._app.cached()
         if token is not None:
             return token
@@ -326,6 +327,20 @@ class GitHubApi:
                 raise GitHubUnavailableError(
                     f"no GitHub App installation token: {exc}", reason="no_token"
                 ) from None
+
+
+def _static_token(settings: Settings) -> str:
+    """GITHUB_TOKEN as it goes in the Authorization header: stripped (a secret file's or a
+    variable's trailing newline), and refused at startup if it cannot be a header value."""
+    assert settings.github_token is not None  # checked by the caller
+    token = settings.github_token.get_secret_value().strip()
+    if not token or not usable_in_header(token):
+        raise ConfigError(
+            "GITHUB_TOKEN is not a usable token (empty, or whitespace, control or non-ASCII "
+            "characters inside it)"
+        )
+    hold(token)  # every redactor in the process hides it from now on
+    return token
 
 
 # --- Answers' shapes ---------------------------------------------------------------------

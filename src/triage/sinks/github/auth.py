@@ -74,6 +74,12 @@ def app_credentials(settings: Settings) -> AppCredentials | None:
     return AppCredentials(settings.github_app_id, pem, settings.github_app_installation_id)
 
 
+def usable_in_header(token: str) -> bool:
+    """Whether `token` can follow `Bearer ` in an Authorization header as it is: printable
+    ASCII, no whitespace."""
+    return token.isascii() and token.isprintable() and not any(c.isspace() for c in token)
+
+
 class InstallationToken:
     """Signs the App's JWT and caches its installation token; one per sink."""
 
@@ -124,6 +130,10 @@ class InstallationToken:
         token = answer.get("token") if isinstance(answer, dict) else None
         if not isinstance(token, str) or not token:
             raise ValueError("the access_tokens answer has no token")
+        if not usable_in_header(token):
+            # A line break would inject a header; non-ASCII or a space cannot be a bearer
+            # token. Not quoted: whatever it is, it was meant to be a credential.
+            raise ValueError("the access_tokens answer's token cannot go in a header")
         lifetime_s = 3600.0  # GitHub's documented lifetime, if expires_at is missing or odd
         expires_at = answer.get("expires_at")
         if isinstance(expires_at, str):
