@@ -26,10 +26,12 @@ class HostileServer:
 
 
 def answer(status: int, headers: dict[str, str] | None = None, body: bytes = b"") -> Answer:
-    """A whole answer, with a Content-Length unless `headers` bring their own framing."""
+    """A whole answer, with a Content-Length unless `headers` bring their own framing, and
+    `Connection: close` (the connection is closed after it: a client must not reuse it)."""
     fields = dict(headers or {})
     if not {k.lower() for k in fields} & {"content-length", "transfer-encoding"}:
         fields["Content-Length"] = str(len(body))
+    fields.setdefault("Connection", "close")
 
     async def write(writer: asyncio.StreamWriter) -> None:
         lines = "".join(f"{k}: {v}\r\n" for k, v in fields.items())
