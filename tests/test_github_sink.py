@@ -566,14 +566,17 @@ async def test_an_answer_without_the_issue_is_retried_not_a_crash(
     ids=["empty", "html", "bad-utf8", "object", "string", "list-of-ints"],
 )
 async def test_an_issue_list_of_the_wrong_shape_is_retried_not_a_crash(
-    sink: GitHubSink, github: GitHubServer, body: Any
+    sink: GitHubSink, github: GitHubServer, body: Any, logs: list[MutableMapping[str, Any]]
 ) -> None:
     """A 200 to the marker look-up that is no list of issues is GitHub (or a proxy) being
-    unwell: a transient `bad_response`, not a TypeError, and the retry opens the issue once."""
+    unwell: a transient `bad_response`, said in one log line, not a TypeError, and the retry
+    opens the issue once."""
     github.fail_next(1, 200, body=body, method="GET", path="/issues")
     with pytest.raises(SinkUnavailableError) as caught:
         await sink.apply(effect())
     assert caught.value.reason == "bad_response"
+    [line] = [e for e in logs if e["log_level"] != "debug"]
+    assert line["event"] == "github.bad_response" and "list of issues" in line["error"]
     assert (await sink.apply(effect())).ref is not None
     assert len(github.issues()) == 1
 
