@@ -348,9 +348,8 @@ async def test_body_over_the_queues_message_size_is_413(
         (b"[1, 2]", "decode: body is JSON an array, not an object"),
         (b'{"hello": "world"}', "unknown_format: no known alert format matches"),
         (b'{"title": ""}', "invalid: title is missing or empty"),
-        (b'{"title": "ok \xef\xbf\xbe"}', "decode: body holds U+FFFE or U+FFFF"),
     ],
-    ids=["not-json", "not-utf8", "array", "unknown", "invalid", "not-for-sqs"],
+    ids=["not-json", "not-utf8", "array", "unknown", "invalid"],
 )
 async def test_unreadable_body_is_422_with_the_normalisers_reason(
     client: httpx2.AsyncClient, queues: Queues, body: bytes, reason: str

@@ -3,11 +3,11 @@ misconfigured sender sees at once, in the 422 answer, what the DLQ would have to
 days later.
 
 A body is read in the charset its Content-Type declares (one of `CHARSETS`; UTF-8 when it
-declares none) and queued as the same text, which SQS carries as UTF-8. It is refused when it is
-not JSON in that charset that a normaliser reads, when its format belongs to
-another source than the path's (an Alertmanager payload posted to `/v1/alerts/sentry`), or when
-it holds characters SQS cannot carry (U+FFFE, U+FFFF). The reason quotes at most a few words of
-the body, redacted and cut to one short line. A valid body without alerts (Grafana's test
+declares none) and queued as the same text, which SQS carries as UTF-8; a character SQS cannot
+carry (U+FFFE, U+FFFF) goes as its JSON escape, the same value. It is refused when it is not
+JSON in that charset that a normaliser reads, or when its format belongs to another source than
+the path's (an Alertmanager payload posted to `/v1/alerts/sentry`). The reason quotes at most a
+few words of the body, redacted and cut to one short line. A valid body without alerts (Grafana's test
 notification, a Sentry installation webhook) is accepted: it is queued like any other and the
 daemon logs it as skipped, so a contact point's Test button proves the whole path.
 """
@@ -38,9 +38,10 @@ OFFLOAD_BODY_BYTES = 64 * 1024
 #: The longest reason a 422 answer carries.
 REASON_MAX = 300
 
-# SQS carries #x9 | #xA | #xD | #x20-#xD7FF | #xE000-#xFFFD | #x10000-#x10FFFF. Valid JSON can
-# hold no other control character unescaped, and UTF-8 no surrogate, which leaves these two.
-_NOT_FOR_SQS = re.compile("[\ufffe\uffff]")
+# SQS carries #x9 | #xA | #xD | #x20-#xD7FF | #xE000-#xFFFD | #x10000-#x10FFFF. In text that
+# parsed as strict JSON, anything else (U+FFFE and U+FFFF, in practice) stands inside a string,
+# where its \uXXXX escape is the same value.
+_NOT_FOR_SQS = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 #: The charsets a body may declare (lower-case, as in Content-Type), by the codec that reads it.
@@ -123,9 +124,9 @@ def check(
             else "it reaches the queue through SNS, not this gateway"
         )
         raise Invalid(f"wrong_source: this is {recognised.format} JSON, not {source}; {where}")
-    if _NOT_FOR_SQS.search(text):
-        raise Invalid("decode: body holds U+FFFE or U+FFFF, characters SQS cannot carry")
     normalized = recognised.normalized
+    if _NOT_FOR_SQS.search(text):
+        text, codec = _NOT_FOR_SQS.sub(_escaped, text), "escaped"
     size = len(body) if codec == "utf-8" else len(text.encode("utf-8"))
     return Checked(text, len(normalized.alerts), tuple(s.reason for s in normalized.skipped), size)
 
@@ -141,6 +142,10 @@ async def check_off_loop(
     if len(body) > OFFLOAD_BODY_BYTES:
         return await asyncio.to_thread(check, source, body, sentry_resource, redact, codec)
     return check(source, body, sentry_resource, redact, codec)
+
+
+def _escaped(match: re.Match[str]) -> str:
+    return f"\\u{ord(match.group()):04x}"
 
 
 def _decode(body: bytes, codec: str) -> str:
