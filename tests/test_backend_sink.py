@@ -367,6 +367,28 @@ async def test_401_twice_waits_without_leaking_the_token(
     assert [e["event"] for e in logs] == ["backend.unauthorized", "backend.unauthorized"]
 
 
+async def test_a_refused_token_holds_messages_until_another_can_be_read(
+    backend: TicketServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A token refused twice is found by the probe too (the backend answers OPTIONS without
+    asking for it): the guarded message is held and the breaker opens, rather than each
+    message spending its receives towards the DLQ; once another token can be read, the probe
+    passes and tickets flow again."""
+    monkeypatch.setenv("BACKEND_TOKEN", "wrong-token-xyz")
+    async with open_sink(backend.url) as sink:
+        guarded = _guarded(sink)
+        with pytest.raises(SinkThrottledError):
+            await guarded.apply(effect())
+        assert guarded.breaker.state is BreakerState.OPEN
+        with pytest.raises(SinkUnavailableError, match="refused") as probed:
+            await sink.probe()
+        assert probed.value.reason == "unauthorized"
+        assert "wrong-token-xyz" not in str(probed.value)
+        monkeypatch.setenv("BACKEND_TOKEN", backend.token)  # the secret is fixed
+        await sink.probe()
+        assert (await sink.apply(effect())).ref == "T-1"
+
+
 async def test_echoed_token_is_scrubbed_from_errors(
     backend: TicketServer, logs: list[MutableMapping[str, Any]]
 ) -> None:

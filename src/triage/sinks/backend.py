@@ -76,6 +76,8 @@ class BackendSink:
         self.update_route = _rooted(settings.backend_update_route)
         self.resolve_route = _rooted(settings.backend_resolve_route)
         self.token = token
+        #: The token the backend refused twice in a row, until one is accepted (see `probe`).
+        self._refused: str | None = None
         self.metrics = metrics if metrics is not None else Metrics()
         # httpx2's client API on aiohttp's transport (`aio.py`): a quarter of the CPU per
         # request of httpx2's own.
@@ -107,10 +109,19 @@ class BackendSink:
         await self._client.aclose()
 
     async def probe(self) -> str:
-        """Is the backend usable? Its token can be read (Secrets Manager answers), and `OPTIONS`
-        on the create route, which creates nothing, is answered below 500 (other than 429).
-        Used after a failed call and while this sink's breaker is open."""
-        await self._token()
+        """Is the backend usable? Its token can be read (Secrets Manager answers) and is not the
+        one the backend last refused, and `OPTIONS` on the create route, which creates nothing,
+        is answered below 500 (other than 429). Used after a failed call and while this sink's
+        breaker is open: a refused token keeps it open (OPTIONS is answered without one) until
+        the secret holds another."""
+        token = await self._token()
+        if token == self._refused:
+            self.token.invalidate(token)  # read it again: it may have been fixed since
+            if await self._token() == self._refused:
+                raise SinkUnavailableError(
+                    "backend refused our token, and it is still the one we read",
+                    reason="unauthorized",
+                )
         url = self.base_url + self.create_route
         try:
             response = await self._client.request("OPTIONS", url)
@@ -160,6 +171,7 @@ class BackendSink:
     def _verdict(self, response: httpx2.Response, url: str, effect: Effect, token: str) -> Any:
         status = response.status_code
         if 200 <= status < 300:
+            self._refused = None
             self.metrics.incr("SinkCalls", sink=self.name, outcome="ok")
             try:
                 return response.json()
@@ -196,6 +208,7 @@ class BackendSink:
             # Refused even with the token read again: the credential, not this message, is
             # wrong, and no message can fix it. They wait (the breaker pauses intake) instead of
             # every one of them going to the DLQ until someone fixes the secret.
+            self._refused = token
             self.metrics.incr("SinkCalls", sink=self.name, outcome="unavailable")
             log.error("backend.unauthorized", action="wait", **fields)
             raise SinkUnavailableError(
