@@ -18,6 +18,7 @@ import pytest
 import structlog
 from aiobotocore.config import AioConfig
 
+import hostile_server
 from factories import view
 from triage.breaker import BreakerState, CircuitBreaker
 from triage.demo.ticketd import TicketServer
@@ -174,6 +175,23 @@ async def test_non_json_success_falls_back_to_the_idempotency_key() -> None:
         transport = httpx2.MockTransport(lambda request, answer=answer: answer)
         async with open_sink("http://backend.test", transport=transport) as sink:
             assert (await sink.apply(effect(key="fp:9"))).ref == "fp:9"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"", b"<html>ok</html>", b"\xff\xfe", b"[1, 2]", b'"T-1"', b'{"id": true}', b'{"id": 1e400}'],
+    ids=["empty", "html", "bad-utf8", "list", "string", "bool-id", "huge-id"],
+)
+async def test_a_created_ticket_without_an_id_is_named_by_its_key_and_said(
+    body: bytes, logs: list[MutableMapping[str, Any]]
+) -> None:
+    """A 2xx to a create whose body holds no usable id still opens the ticket (named by the
+    idempotency key, stable across retries), and one warning line says the backend gave none."""
+    created = hostile_server.answer(201, {"Content-Type": "application/json"}, body)
+    async with hostile_server.hostile(created) as server, open_sink(server.url) as sink:
+        assert (await sink.apply(effect(key="fp:9"))).ref == "fp:9"
+    [line] = [e for e in logs if e["log_level"] != "debug"]
+    assert line["event"] == "backend.no_ticket_id" and line["ref"] == "fp:9"
 
 
 async def test_update_reopen_and_close_bodies(sink: BackendSink, backend: TicketServer) -> None:

@@ -2,7 +2,8 @@
 
 OPEN creates the ticket and returns the backend's reference for it: the answer's `id`, else
 `ticket_id`, `ticketId` or `key`; a backend that answers without any of them gets the effect's
-idempotency key as the reference (stable across retries, so the incident still has one name).
+idempotency key as the reference (stable across retries, so the incident still has one name),
+and a `backend.no_ticket_id` warning says so.
 UPDATE and REOPEN post to `TRIAGE_BACKEND_UPDATE_ROUTE`, CLOSE to `TRIAGE_BACKEND_RESOLVE_ROUTE`
 (`{ref}` is replaced by that reference); unset routes skip the effect with a `sink.skipped` line.
 Every call carries `Idempotency-Key`, the same on every retry of one effect.
@@ -93,7 +94,14 @@ class BackendSink:
     async def apply(self, effect: Effect) -> Applied:
         if effect.kind is EffectKind.OPEN:
             answer = await self._post(self.create_route, _open_body(effect), effect)
-            return Applied(_ticket_ref(answer) or effect.idempotency_key)
+            ref = _ticket_ref(answer)
+            if ref is None:
+                # Created, but named by nothing we can use: the key names it (stable across
+                # retries), and later effects' routes will carry that instead of its id.
+                ref = effect.idempotency_key
+                got = "no JSON" if answer is None else f"JSON {type(answer).__name__}"
+                log.warning("backend.no_ticket_id", answer=got, ref=ref)
+            return Applied(ref)
         route = self.resolve_route if effect.kind is EffectKind.CLOSE else self.update_route
         if route is None or effect.ref is None:
             reason = "no route configured" if route is None else "no ticket reference"
