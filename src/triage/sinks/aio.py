@@ -31,13 +31,6 @@ def _as_httpx2(request: httpx2.Request) -> Iterator[None]:
         raise httpx2.ConnectError(str(exc), request=request) from exc
     except (aiohttp.ClientError, OSError) as exc:  # dropped, reset, malformed answer
         raise httpx2.ReadError(str(exc) or type(exc).__name__, request=request) from exc
-    except (ValueError, UnicodeError) as exc:
-        # aiohttp refuses to send a header with a line break (it would inject another) or
-        # one that is not ASCII: the request cannot be sent as it stands. Only the type: the
-        # text may quote the value, a credential more often than not.
-        raise httpx2.LocalProtocolError(
-            f"request not sendable ({type(exc).__name__})", request=request
-        ) from None
 
 
 def _wire_headers(headers: httpx2.Headers) -> list[tuple[str, str]]:
@@ -114,21 +107,29 @@ class AiohttpTransport(httpx2.AsyncBaseTransport):
         if self._session is None:
             self._session = self._open()
         timeout = request.extensions.get("timeout", {})
-        with _as_httpx2(request):
-            response = await self._session.request(
-                request.method,
-                str(request.url),
-                headers=_wire_headers(request.headers),
-                data=await request.aread() or None,
-                allow_redirects=False,
-                compress=False,
-                timeout=aiohttp.ClientTimeout(
-                    total=_total_s(timeout),
-                    connect=timeout.get("pool"),
-                    sock_connect=timeout.get("connect"),
-                    sock_read=timeout.get("read"),
-                ),
-            )
+        try:
+            with _as_httpx2(request):
+                response = await self._session.request(
+                    request.method,
+                    str(request.url),
+                    headers=_wire_headers(request.headers),
+                    data=await request.aread() or None,
+                    allow_redirects=False,
+                    compress=False,
+                    timeout=aiohttp.ClientTimeout(
+                        total=_total_s(timeout),
+                        connect=timeout.get("pool"),
+                        sock_connect=timeout.get("connect"),
+                        sock_read=timeout.get("read"),
+                    ),
+                )
+        except (ValueError, UnicodeError) as exc:
+            # aiohttp refuses to send a header with a line break (it would inject another):
+            # the request cannot be sent as it stands. Only the type: the text may quote the
+            # value, a credential more often than not.
+            raise httpx2.LocalProtocolError(
+                f"request not sendable ({type(exc).__name__})", request=request
+            ) from None
         headers = response.raw_headers
         if response.headers.get("Content-Encoding", "identity").lower() != "identity":
             # Decoded already: httpx2 must not decode it again, nor hold it to the wire length.
