@@ -100,8 +100,18 @@ async def wait_logged(logs: list[dict[str, Any]], event: str) -> list[dict[str, 
         ("/v1/alerts/pagerduty", BEARER + "Content-Length: 489\r\n", 404),
         ("/v1/alerts/generic", BEARER + "Content-Length: 489\r\nContent-Encoding: br\r\n", 415),
         ("/v1/alerts/sentry", "Content-Length: 489\r\nSentry-Hook-Signature: 00\r\n", 401),
+        ("/v1/nope", BEARER + "Content-Length: 489\r\n", 404),
+        ("/healthz", "Content-Length: 489\r\n", 405),
     ],
-    ids=["oversized", "no-credential", "unknown-source", "unsupported-coding", "no-signature"],
+    ids=[
+        "oversized",
+        "no-credential",
+        "unknown-source",
+        "unsupported-coding",
+        "no-signature",
+        "unknown-path",
+        "wrong-method",
+    ],
 )
 async def test_expect_100_continue_is_refused_from_the_head_before_any_body(
     gateway: IngestService, queues: Queues, path: str, headers: str, status: int

@@ -142,6 +142,18 @@ async def _no_interim(request: web.Request) -> None:
     a body the head already condemns (too large, no credential). The gateway sends it itself."""
 
 
+async def _unrouted_request(request: web.Request) -> web.StreamResponse:
+    """404, or 405 naming the methods the path takes (the `_unrouted` middleware answers)."""
+    this = request.match_info.route.resource
+    allowed: set[str] = set()
+    for resource in request.app.router.resources():
+        if resource is not this:
+            allowed |= (await resource.resolve(request))[1]
+    if allowed:
+        raise web.HTTPMethodNotAllowed(request.method, allowed)
+    raise web.HTTPNotFound()
+
+
 async def _send_continue(request: web.Request) -> None:
     """`100 Continue`, when the sender waits for it before sending its body (HTTP/1.1 only)."""
     expect = request.headers.get("Expect", "").strip().lower()
@@ -257,6 +269,9 @@ class Gateway:
         app.router.add_post("/v1/alerts/{source}", self.post_alert, expect_handler=_no_interim)
         app.router.add_get("/healthz", self.healthz)
         app.router.add_get("/readyz", self.readyz)
+        # Last: every other path and method lands here rather than on aiohttp's own refusal,
+        # whose route would answer `Expect: 100-continue` before refusing.
+        app.router.add_route("*", "/{path:.*}", _unrouted_request, expect_handler=_no_interim)
         return app
 
     def _unrouted(self) -> Any:
