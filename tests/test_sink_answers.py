@@ -15,7 +15,7 @@ from pydantic import SecretStr
 
 from factories import view
 from hostile_server import answer, hostile
-from triage.errors import SinkThrottledError
+from triage.errors import SinkThrottledError, TriageError
 from triage.models import Alert, EffectKind, Priority, Status, Ticket
 from triage.secrets import BackendToken
 from triage.settings import Settings
@@ -95,3 +95,19 @@ async def test_a_wait_of_nothing_is_still_a_second(
         with pytest.raises(SinkThrottledError) as caught:
             await sink.apply(EFFECT)
     assert caught.value.retry_after_s is not None and caught.value.retry_after_s >= 1.0
+
+
+@pytest.mark.parametrize("kind", ["backend", "github", "slack"])
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+async def test_a_redirect_to_another_host_gets_nothing_of_ours(
+    kind: str, status: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A redirect to another host is never followed: that host receives no request, so
+    neither our token nor the ticket goes there, and the sink fails with its own error."""
+    async with hostile(answer(200, body=b"[]")) as elsewhere:
+        redirect = answer(status, {"Location": f"{elsewhere.url}/steal"})
+        async with hostile(redirect) as server, _sink(kind, server.url, monkeypatch) as sink:
+            with pytest.raises(TriageError):
+                await sink.apply(EFFECT)
+        assert len(server.requests) == 1
+        assert elsewhere.requests == []
