@@ -5,6 +5,7 @@ one log line, and no credential or body echoed back or logged."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import re
 from collections.abc import AsyncIterator
@@ -465,3 +466,50 @@ def test_no_checked_body_holds_a_character_outside_sqss_set(charset: str) -> Non
         assert allowed.fullmatch(checked.text), repr(char)
         assert json.loads(checked.text)["title"] == f"a{char}b"
         assert checked.size_bytes == len(checked.text.encode())
+
+
+# --- Credentials, as a hostile client writes them ---------------------------------------------
+
+
+def _basic(value: bytes) -> str:
+    return "Basic " + base64.b64encode(value).decode()
+
+
+TOKEN = TOKENS["generic"]
+
+
+@pytest.mark.parametrize(
+    ("authorization", "status"),
+    [
+        (f"bearer {TOKEN}", 202),
+        (f"BEARER {TOKEN}", 202),
+        (f"Bearer    {TOKEN}   ", 202),  # spaces around the token are HTTP's, not the token's
+        (_basic(f"any-user:{TOKEN}".encode()), 202),
+        (f"Bearer {_basic(f'u:{TOKEN}'.encode())[6:]}", 401),  # Basic's payload as a Bearer
+        (f"Basic {TOKEN}", 401),  # the bare token as Basic
+        (_basic(TOKEN.encode()), 401),  # Basic without a user:password colon
+        (_basic(f"u:{TOKEN}\n".encode()), 401),
+        (_basic(f"u:{TOKEN}\x00".encode()), 401),
+        (_basic(f"u:{TOKEN} ".encode()), 401),
+        (f"Bearer {TOKEN[:-1]}", 401),
+        (f"Bearer {TOKEN}x", 401),
+        ("Bearer " + "a" * 5000, 401),
+        ("Bearer", 401),
+        ("", 401),
+    ],
+)
+async def test_each_written_form_of_a_credential_is_judged_as_it_should_be(
+    gateway: IngestService, queues: Queues, authorization: str, status: int
+) -> None:
+    """The scheme is case-insensitive and HTTP's spaces are not part of the token; anything
+    else that is not the token exactly (Basic and Bearer crossed, a trailing newline, NUL or
+    space inside Basic, a prefix, a 5,000-character token) is 401; no line logs it."""
+    request = head(
+        f"/v1/alerts/generic?token={TOKEN}",
+        f"Authorization: {authorization}\r\nContent-Length: {len(GENERIC)}\r\n",
+    )
+    with capture_logs() as logs:
+        answer = await exchange(gateway.port, request + GENERIC)
+    assert answer.status == status, answer.body
+    assert TOKEN not in json.dumps(logs)
+    assert len(received(queues)) == (1 if status == 202 else 0)
