@@ -30,6 +30,7 @@ from triage.ratelimit import Budgets
 from triage.settings import Settings
 from triage.sinks.base import Applied, Effect, Target
 from triage.sinks.github import GitHubSink, IssueRef
+from triage.sinks.github.auth import AppCredentials, InstallationToken
 from triage.view import GroupView, MemberView
 
 BOT_TOKEN = "t-bot"
@@ -1010,6 +1011,29 @@ async def test_an_installation_token_that_cannot_be_a_header_makes_messages_wait
             await sink.apply(effect())
     assert caught.value.reason == "no_token"
     assert [c["path"] for c in app_github.calls] == ["/app/installations/77/access_tokens"]
+
+
+@pytest.mark.parametrize(
+    ("expires_at", "renew_in_s"),
+    [
+        ("2000-01-01T00:00:00Z", 60.0),  # already past (a clock far off): kept a minute
+        ("9999-12-31T23:59:59Z", 3600.0 - 300.0),  # far future: as for GitHub's hour
+        ("not a date", 3600.0 - 300.0),
+    ],
+)
+def test_an_installation_tokens_odd_expiry_is_kept_within_bounds(
+    expires_at: str, renew_in_s: float, mono: FakeClock, wall: FakeClock, app_keys: tuple[str, str]
+) -> None:
+    """An expires_at already past would make every call mint a new token (each exchange
+    serialised behind one lock); one centuries away would keep a token for ever. The token is
+    renewed within GitHub's hour, and not sooner than a minute."""
+    credentials = AppCredentials("4242", app_keys[0], 77)
+    cache = InstallationToken(credentials, clock=mono, wall_clock=wall)
+    cache.remember({"token": "ghs_x", "expires_at": expires_at})
+    mono.advance(renew_in_s - 1)
+    assert cache.cached() == "ghs_x"
+    mono.advance(2)
+    assert cache.cached() is None
 
 
 async def test_app_token_refused_is_renewed_once(

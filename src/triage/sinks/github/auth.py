@@ -27,6 +27,11 @@ from triage.settings import Settings
 #: starts with a token that dies on the way.
 REFRESH_MARGIN_S = 300.0
 
+#: An installation token's lifetime, as GitHub documents it; and the least time one is reused
+#: whatever its expires_at says.
+TOKEN_LIFETIME_S = 3600.0
+MIN_TOKEN_REUSE_S = 60.0
+
 #: The JWT's lifetime: GitHub refuses more than 10 minutes; `iat` is back-dated by 60 s.
 JWT_BACKDATE_S = 60
 JWT_LIFETIME_S = 540
@@ -134,7 +139,7 @@ class InstallationToken:
             # A line break would inject a header; non-ASCII or a space cannot be a bearer
             # token. Not quoted: whatever it is, it was meant to be a credential.
             raise ValueError("the access_tokens answer's token cannot go in a header")
-        lifetime_s = 3600.0  # GitHub's documented lifetime, if expires_at is missing or odd
+        lifetime_s = TOKEN_LIFETIME_S  # if expires_at is missing or no date
         expires_at = answer.get("expires_at")
         if isinstance(expires_at, str):
             try:
@@ -144,8 +149,11 @@ class InstallationToken:
                 pass
         self._token = token
         hold(token)  # every redactor in the process hides it from now on
-        # Wall-clock expiry turned into a deadline on the monotonic clock.
-        self._renew_at = self._clock() + lifetime_s - REFRESH_MARGIN_S
+        # Wall-clock expiry turned into a deadline on the monotonic clock, within bounds: an
+        # expiry already past (our clock or GitHub's far off) would mint a token per call, one
+        # centuries away would keep it for ever (a 401 still renews it early).
+        renew_in_s = min(lifetime_s, TOKEN_LIFETIME_S) - REFRESH_MARGIN_S
+        self._renew_at = self._clock() + max(renew_in_s, MIN_TOKEN_REUSE_S)
         return token
 
     def invalidate(self, token: str) -> None:
