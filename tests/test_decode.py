@@ -183,10 +183,18 @@ def test_sns_notification_without_message_string_is_refused() -> None:
         decode_body(body)
 
 
-def test_sns_message_that_is_not_json_is_refused() -> None:
-    """Plain text published to the topic is a DecodeError naming the SNS Message."""
+def test_sns_message_that_is_text_is_left_in_its_envelope() -> None:
+    """Plain text published to the topic comes back as the envelope, for the SNS text format."""
+    body = sns("disk full on db-7")
+    assert decode_body(body) == json.loads(body)
+
+
+@pytest.mark.parametrize("message", ['{"AlarmName": "db-7", ', "  [1, 2", "\ufeff{broken"])
+def test_sns_message_that_starts_like_json_is_read_as_json(message: str) -> None:
+    """A Message starting with { or [ is JSON or nothing: a broken one is a DecodeError, never
+    taken for prose."""
     with pytest.raises(DecodeError, match="SNS Message is not valid JSON"):
-        decode_body(sns("disk full on db-7"))
+        decode_body(sns(message))
 
 
 def test_a_body_of_the_wrong_type_is_refused() -> None:

@@ -94,6 +94,7 @@ GOLDEN: dict[str, tuple[str, ...]] = {
     "grafana/datasource-nodata.json": ("31dc350b2a5fffb64c30f7a3c57146f0",),
     "alertmanager/no-alertname.json": ("1f871064ddda239bbb0c5c00463653bc",),
     "cloudwatch/sns-anomaly-detection.json": ("3c7f4438d99a3de55ff4fdc2f6609539",),
+    "sns/text-message.json": ("386d8a0305a18b48a4e2dd51576a0ea1",),
 }
 
 

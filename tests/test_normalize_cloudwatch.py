@@ -516,16 +516,15 @@ def only_body(body: str) -> Alert:
 @pytest.mark.parametrize(
     ("message", "error"),
     [
-        ("ALARM: orders-api-5xx in US East (N. Virginia)", "SNS Message is not valid JSON"),
-        ("", "SNS Message is not valid JSON"),
-        ('"just a string"', "SNS Message is JSON a string, not an object"),
+        ('{"AlarmName": "orders-api-5xx", "NewStateValue": "ALA', "SNS Message is not valid JSON"),
+        ("[1, 2]", "SNS Message is JSON an array, not an object"),
     ],
 )
-def test_an_sns_message_that_is_plain_text_is_a_one_line_decode_error(
+def test_an_sns_message_that_is_broken_json_is_a_one_line_decode_error(
     message: str, error: str
 ) -> None:
-    """An SNS notification whose Message is plain text (a console publish, a service that
-    writes prose) is a DecodeError saying so in one line, not an alert or a crash."""
+    """An SNS notification whose Message starts like JSON but is no JSON object (cut short, an
+    array) is a DecodeError saying so in one line, not an alert or a crash."""
     envelope = json.loads(read("cloudwatch/sns-alarm.json"))
     envelope["Message"] = message
     with pytest.raises(DecodeError, match=error) as caught:

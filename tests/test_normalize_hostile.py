@@ -266,6 +266,7 @@ DISPLAY_VALUES: list[Any] = [
 #: format recognisable (a path under "labels" is identity too); every other field is display-only.
 NOT_DISPLAY: dict[str, set[str]] = {
     "sns-confirmation": {"Type", "TopicArn", "Message"},
+    "sns-text": {"Type", "TopicArn", "Message", "Subject"},
     "cloudwatch-alarm": {"AlarmName", "AWSAccountId", "Region", "AlarmArn", "NewStateValue"},
     "cloudwatch-eventbridge": {
         "detail-type", "source", "account", "region", "resources", "resources.0", "detail",

@@ -4,7 +4,9 @@ Rejects with DecodeError, before any alert code sees them: bodies over 1 MiB, bo
 UTF-8 JSON (NaN and Infinity included, and numbers too large for a float: 1e999), JSON whose top
 level is not an object, and JSON nested deeper than 64 levels. Depth is measured by a linear scan of the text *before* parsing, so
 `[[[[…` never reaches `json.loads`' recursion. SNS subscription and unsubscription confirmations
-are returned as the envelope itself; `normalize_body` turns them into a Skipped.
+are returned as the envelope itself; `normalize_body` turns them into a Skipped. So is a
+notification whose Message is text (it does not start with `{` or `[`): `normalize_body` reads
+it as an SNS text alert.
 """
 
 from __future__ import annotations
@@ -40,7 +42,15 @@ def decode_body(body: str | bytes) -> dict[str, Any]:
     message = outer.get("Message")
     if not isinstance(message, str):
         raise DecodeError("SNS notification has no Message string")
+    if is_text_message(message):
+        return outer  # prose published to the topic: `triage.normalize.sns` reads the envelope
     return load_object(message, "SNS Message")
+
+
+def is_text_message(message: str) -> bool:
+    """An SNS Message that is text, not JSON: it does not start like an object or an array.
+    One that does is read (and refused) as JSON, a broken alert rather than prose."""
+    return not message.lstrip("\ufeff \t\r\n").startswith(("{", "["))
 
 
 def is_sns_envelope(payload: dict[str, Any]) -> bool:

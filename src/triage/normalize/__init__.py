@@ -3,7 +3,8 @@ from its shape (table `FORMATS`, tried in order) and hands it to that source's m
 
 It raises only DecodeError, UnknownFormatError (naming every format tried) or InvalidAlertError,
 all PermanentError; a message that is understood but changes no ticket (an SNS subscription
-confirmation, INSUFFICIENT_DATA, a contact-point test) comes back as a `Skipped`.
+confirmation, INSUFFICIENT_DATA, a contact-point test) comes back as a `Skipped`. An SNS
+notification whose Message is text rather than JSON is an alert of its own (`sns`).
 
 A Sentry webhook's `Sentry-Hook-Resource` header, when the message carries it, is passed as
 `sentry_resource`: it decides how a Sentry body is read. `recognise_body` also names the
@@ -20,7 +21,7 @@ import pydantic
 
 from triage.decode import SNS_CONFIRMATIONS, decode_body, is_sns_envelope
 from triage.errors import DecodeError, InvalidAlertError, TriageError, UnknownFormatError
-from triage.normalize import alertmanager, cloudwatch, common, generic, grafana, sentry
+from triage.normalize import alertmanager, cloudwatch, common, generic, grafana, sentry, sns
 from triage.normalize.common import Normalized, Skipped
 
 __all__ = [
@@ -60,6 +61,7 @@ def _skip_sns_confirmation(payload: dict[str, Any]) -> Normalized:
 #: (Grafana groups carry Alertmanager's keys too; almost anything may carry a `title`).
 FORMATS: tuple[Format, ...] = (
     Format("sns-confirmation", _sns_confirmation, _skip_sns_confirmation),
+    Format("sns-text", sns.matches, sns.normalize),
     Format("cloudwatch-alarm", cloudwatch.matches_alarm, cloudwatch.normalize_alarm),
     Format("cloudwatch-eventbridge", cloudwatch.matches_event, cloudwatch.normalize_event),
     Format("grafana", grafana.matches_unified, grafana.normalize_unified),

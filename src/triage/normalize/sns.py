@@ -1,0 +1,62 @@
+"""SNS notifications whose `Message` is text, not a JSON object: `aws sns publish --subject
+"DB failover" --message "…"` from a script or the console, and the AWS services that publish
+prose to a topic. Each becomes one firing alert, so a topic that carries alarms can carry these
+too instead of sending them to the DLQ.
+
+Title: the `Subject`, else the message's first line that is not blank. Description: the message.
+Identity: the topic + the title (as the generic format's source + title), so the same notice
+published again is a repeat, and the same subject on another topic is another incident. The
+envelope's `UnsubscribeURL` (anyone holding it can end the subscription) and signature are not
+kept, not even in `raw`.
+
+A message that starts like JSON (`{` or `[`) is still read as JSON by `triage.decode`; text never
+looks like a JSON object, so one that does is a broken alert, not prose.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from triage.decode import SNS_NOTIFICATION, is_sns_envelope, is_text_message
+from triage.errors import InvalidAlertError
+from triage.models import Alert, Status
+from triage.normalize import common
+from triage.normalize.common import Normalized
+
+SOURCE = "sns"
+
+#: The envelope's fields kept as the alert's `raw` (the rest is SNS's signature and links).
+_KEPT = ("Type", "MessageId", "TopicArn", "Subject", "Message", "Timestamp")
+
+
+def matches(payload: dict[str, Any]) -> bool:
+    """An SNS notification envelope whose Message is text (`triage.decode` left it wrapped)."""
+    return (
+        is_sns_envelope(payload)
+        and payload["Type"] == SNS_NOTIFICATION
+        and isinstance(payload.get("Message"), str)
+        and is_text_message(payload["Message"])
+    )
+
+
+def normalize(payload: dict[str, Any]) -> Normalized:
+    topic = common.ident(payload.get("TopicArn"), "TopicArn")
+    message = payload["Message"]
+    subject = common.line(common.unnested(payload.get("Subject")), "Subject", common.IDENTITY_MAX)
+    first = next((line for line in message.splitlines() if line.strip()), None)
+    named = subject or common.line(first, "Message", common.IDENTITY_MAX)
+    if not named:
+        raise InvalidAlertError("SNS notification has neither a Subject nor any Message text")
+    labels: dict[str, str] = {}
+    common.add_label(labels, "topic", topic.rpartition(":")[2] or topic)
+    alert = Alert(
+        source=SOURCE,
+        status=Status.FIRING,
+        title=common.title(named, "Subject"),
+        description=common.text(message, "Message", common.DESCRIPTION_MAX) or "",
+        labels=labels,
+        occurred_at=common.timestamp(payload.get("Timestamp")) or common.now(),
+        identity={"topic": topic, "title": named},
+        raw={key: payload[key] for key in _KEPT if key in payload},
+    )
+    return Normalized((alert,))
