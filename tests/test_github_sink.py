@@ -30,6 +30,7 @@ from triage.ratelimit import Budgets
 from triage.settings import Settings
 from triage.sinks.base import Applied, Effect, Target
 from triage.sinks.github import GitHubSink, IssueRef
+from triage.sinks.github.api import GitHubApi
 from triage.sinks.github.auth import AppCredentials, InstallationToken
 from triage.view import GroupView, MemberView
 
@@ -711,6 +712,22 @@ async def test_an_unreadable_redirect_is_not_followed(
     """A Location that is no URL is a redirect to nowhere we know: not followed, a wait like
     any other off the API, never an InvalidURL from inside the sink."""
     github.fail_next(1, 302, headers={"Location": location}, method="GET", path="/issues")
+    with pytest.raises(SinkUnavailableError) as caught:
+        await sink.apply(effect())
+    assert caught.value.reason == "redirected"
+
+
+@pytest.mark.parametrize(
+    ("count", "headers"),
+    [(1, {}), (GitHubApi.MAX_REDIRECTS + 1, {"Location": f"/repos/{REPO}/issues"})],
+    ids=["no-location", "loop"],
+)
+async def test_a_redirect_that_leads_nowhere_is_a_wait(
+    sink: GitHubSink, github: GitHubServer, count: int, headers: dict[str, str]
+) -> None:
+    """A 3xx with no Location, or redirects within the API that never end, are the API (or a
+    proxy) misbehaving for every call, not a bad ticket: a wait (`redirected`), not rejected."""
+    github.fail_next(count, 302, headers=headers, method="GET", path="/issues")
     with pytest.raises(SinkUnavailableError) as caught:
         await sink.apply(effect())
     assert caught.value.reason == "redirected"

@@ -15,8 +15,8 @@ How answers map to errors (the error's `reason` is the outcome counted in `SinkC
     5xx, 408, network error, timeout        GitHubUnavailableError "unavailable" / "network"
     2xx of the wrong shape (no JSON, a      GitHubUnavailableError "bad_response"
     list for an object, a field missing)
-    3xx off the API's host (or no URL)      GitHubUnavailableError "redirected": not followed,
-                                            GITHUB_API_URL is wrong (a 3xx within the API is
+    3xx off the API's host (or no URL, no   GitHubUnavailableError "redirected": not followed,
+    Location, more than MAX_REDIRECTS)      GITHUB_API_URL is wrong (a 3xx within the API is
                                             followed; a write only by a 307/308)
     no App installation token can be had    GitHubUnavailableError "no_token" (the message waits)
     any other 4xx (422, 404, a 403 that is  SinkRejectedError naming the status and GitHub's
@@ -244,6 +244,14 @@ class GitHubApi:
                 retry_after_s=parse_retry_after(
                     response.headers.get("retry-after"), self._wall_clock()
                 ),
+            )
+        if 300 <= status < 400:
+            # No Location, or redirects within the API past MAX_REDIRECTS: GitHub (or what
+            # answers for it) is misbehaving for every call, which no message can fix.
+            log.error("github.redirected", **fields)
+            raise GitHubUnavailableError(
+                f"GitHub answered {method} {path} with {status} and no redirect to follow",
+                reason="redirected",
             )
         log.error("github.rejected", **fields)
         raise SinkRejectedError(f"GitHub rejected {method} {path} with {status}: {reason}")
