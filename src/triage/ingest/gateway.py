@@ -1,14 +1,16 @@
 """The HTTP face of `triage ingest` (aiohttp.web): `POST /v1/alerts/{source}`, `GET /healthz`,
 `GET /readyz`.
 
-One request, in order: the source exists and has a token (else 404) → the credential matches
-(401; Sentry's signature is checked once the body is read) → the source's rate (429 with
-Retry-After) → at most 1 MiB (413, by Content-Length before reading when it is given) → the
-normaliser reads it as the path's source (422 with its one-line reason) → it fits the queue's
-message size (413) → SQS holds it (202 with the message id; 503 with Retry-After when SQS did
-not take it). Each request gets an id, returned in the answer and the `X-Request-Id` header,
-and one log line (`ingest.accepted` / `ingest.refused`) with the source, status, id and size:
-never the body or a credential.
+One request, in order: an `Expect` other than 100-continue (417) → the source exists and has
+a token (else 404) → no credential header twice (400) → the credential matches (401; Sentry's
+signature is checked once the body is read) → the source's rate (429 with Retry-After) → at
+most 1 MiB (413, by Content-Length before reading when it is given), a coding and a charset
+the gateway reads (415) → only then `100 Continue`, if the sender waits for it, and the body →
+the normaliser reads it as the path's source (422 with its one-line reason) → it fits the
+queue's message size (413) → SQS holds it (202 with the message id; 503 with Retry-After when
+SQS did not take it). Any other path or method is 404/405. Each request gets an id, returned in
+the answer and the `X-Request-Id` header, and one log line (`ingest.accepted` /
+`ingest.refused`) with the source, status, id and size: never the body or a credential.
 """
 
 from __future__ import annotations
