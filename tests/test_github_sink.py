@@ -1157,11 +1157,15 @@ def test_api_url_without_scheme_is_a_config_error() -> None:
         ("https://github.com/acme/ops/issues/7#issuecomment-99", IssueRef("acme/ops", 7, 99)),
         ("https://ghe.example.com/a-b/c.d/issues/3/", IssueRef("a-b/c.d", 3)),
         ("https://github.com/acme/ops/pull/12", None),
+        ("https://github.com/../../issues/12", None),  # would steer later calls off /repos
+        ("https://github.com/acme/%2e%2e/issues/12", None),
+        ("https://github.com/acme/ops%3Fx/issues/12", None),
         ("T-1", None),
     ],
 )
 def test_issue_references(ref: str, parsed: IssueRef | None) -> None:
-    """An issue's html_url (and a digest entry's comment URL) parse to repository and number."""
+    """An issue's html_url (and a digest entry's comment URL) parse to repository and number;
+    one whose owner or name could be no repository's (`..`, escapes) names nothing."""
     assert IssueRef.parse(ref) == parsed
 
 

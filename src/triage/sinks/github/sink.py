@@ -78,7 +78,11 @@ LOOKUP_PAGES = 10
 PAGE_SIZE = 100
 
 _REPOSITORY = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
-_ISSUE_PATH = re.compile(r"/(?P<owner>[^/]+)/(?P<name>[^/]+)/issues/(?P<number>\d+)/?$")
+#: Owner and name as GitHub allows them (no `..`, no escapes): a reference is turned back into
+#: API paths, which an answer's html_url must not be able to steer elsewhere.
+_ISSUE_PATH = re.compile(
+    r"/(?P<owner>[A-Za-z0-9_.-]+)/(?P<name>[A-Za-z0-9_.-]+)/issues/(?P<number>\d+)/?$"
+)
 _COMMENT_FRAGMENT = re.compile(r"^issuecomment-(?P<id>\d+)$")
 
 Outcome = Literal["ok", "found", "skipped", "digested"]
@@ -100,7 +104,7 @@ class IssueRef:
         except ValueError:
             return None
         found = _ISSUE_PATH.search(parts.path)
-        if found is None:
+        if found is None or {found["owner"], found["name"]} & {".", ".."}:
             return None
         comment = _COMMENT_FRAGMENT.match(parts.fragment)
         return cls(
