@@ -9,7 +9,9 @@ coding at all, and answered `br` with a plain-text hint to install a library. He
     deflate                        a zlib stream (RFC 9110), or raw deflate as some senders send
     anything else, or two codings  UnsupportedEncoding (the gateway answers 415)
 
-A stream that is cut short, fails its checksum or carries bytes after its end is BadEncoding.
+A stream that is cut short, fails its checksum or carries bytes after its end is BadEncoding,
+as is one of more than `MAX_GZIP_MEMBERS` gzip members (each costs a new inflater: a megabyte of
+empty members is ~36x the CPU of one member).
 Output is produced at most `room + 1` bytes at a time, so a compression bomb is stopped as soon
 as it passes the body limit, never inflated whole.
 """
@@ -22,6 +24,8 @@ from typing import Protocol
 
 #: What a 415 names as accepted (its `Accept-Encoding`).
 SUPPORTED = "gzip, deflate"
+#: gzip members one body may hold: senders write one; bgzip, 64 KiB a member, 17 for 1 MiB.
+MAX_GZIP_MEMBERS = 64
 
 
 class UnsupportedEncoding(Exception):
@@ -75,6 +79,7 @@ class _Inflate:
         self._stream = zlib.decompressobj(self._GZIP_BITS if gzip else zlib.MAX_WBITS)
         #: Whether any input was decoded: raw deflate is tried only if the first bytes fail.
         self._started = False
+        self._members = 1
 
     def feed(self, data: bytes, room: int) -> bytes:
         parts: list[bytes] = []
@@ -83,6 +88,9 @@ class _Inflate:
             if self._stream.eof:
                 if not self._gzip:
                     raise BadEncoding("bytes after the end of the deflate stream")
+                self._members += 1
+                if self._members > MAX_GZIP_MEMBERS:
+                    raise BadEncoding(f"more than {MAX_GZIP_MEMBERS} gzip members")
                 self._stream = zlib.decompressobj(self._GZIP_BITS)  # the next gzip member
             try:
                 out = self._stream.decompress(data, room - produced + 1)
