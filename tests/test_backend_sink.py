@@ -247,6 +247,24 @@ async def test_ref_is_url_quoted_in_routes() -> None:
     assert seen == ["/api/service/tickets/OPS%2F1%20a/resolve"]
 
 
+@pytest.mark.parametrize("ref", ["..", "."])
+async def test_a_dot_segment_ref_stays_inside_its_route(ref: str) -> None:
+    """A ticket id of `..` or `.` (a hostile create answer) is no id, and a stored one is sent
+    escaped: put in the route as it is, it would be resolved away and the update or resolve
+    would go, with our token, to another route of the backend."""
+    seen: list[str] = []
+
+    def handler(request: httpx2.Request) -> httpx2.Response:
+        seen.append(request.url.raw_path.decode())
+        return httpx2.Response(201, json={"id": ref})
+
+    transport = httpx2.MockTransport(handler)
+    async with open_sink("http://backend.test/", transport=transport, **ROUTES) as sink:
+        assert (await sink.apply(effect(key="fp:9"))).ref == "fp:9"
+        await sink.apply(effect(EffectKind.CLOSE, ref=ref))
+    assert seen[1] == f"/api/service/tickets/{ref.replace('.', '%2E')}/resolve"
+
+
 async def test_unconfigured_routes_are_skipped(
     backend: TicketServer, logs: list[MutableMapping[str, Any]]
 ) -> None:

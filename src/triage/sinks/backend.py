@@ -108,7 +108,7 @@ class BackendSink:
             self.metrics.incr("SinkCalls", sink=self.name, outcome="skipped")
             log.info("sink.skipped", sink=self.name, effect=str(effect.kind), reason=reason)
             return Applied.skip(reason)
-        path = route.replace("{ref}", quote(effect.ref, safe=""))
+        path = route.replace("{ref}", _segment(effect.ref))
         body = _close_body(effect) if effect.kind is EffectKind.CLOSE else _update_body(effect)
         await self._post(path, body, effect)
         return Applied()
@@ -314,8 +314,8 @@ def _rooted(route: str | None) -> str | None:
     return "/" + route.lstrip("/") if route else None
 
 
-#: The longest ticket id taken from an answer; a longer one (or one with controls or spaces)
-#: is not an id, and the idempotency key is the reference instead.
+#: The longest ticket id taken from an answer; a longer one (or one with controls or spaces,
+#: or a dot segment) is not an id, and the idempotency key is the reference instead.
 _REF_MAX = 256
 
 
@@ -326,6 +326,14 @@ def _ticket_ref(answer: Any) -> str | None:
             # bool is an int, but `true` is nobody's ticket id.
             if isinstance(value, str | int) and not isinstance(value, bool) and str(value):
                 ref = str(value)
-                if len(ref) <= _REF_MAX and ref.isprintable() and not any(c.isspace() for c in ref):
+                printable = ref.isprintable() and not any(c.isspace() for c in ref)
+                if len(ref) <= _REF_MAX and printable and ref not in (".", ".."):
                     return ref
     return None
+
+
+def _segment(ref: str) -> str:
+    """`ref` as one path segment: quoted, and `.` or `..` escaped, which a URL would otherwise
+    resolve away (`/tickets/../resolve` is `/resolve`, another route, with our token)."""
+    quoted = quote(ref, safe="")
+    return quoted.replace(".", "%2E") if quoted in (".", "..") else quoted
