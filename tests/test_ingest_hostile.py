@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import dataclasses
 import json
 import re
 from collections.abc import AsyncIterator
@@ -15,7 +16,16 @@ import pytest
 from structlog.testing import capture_logs
 
 from daemon_harness import Queues
-from ingest_harness import TOKENS, ingest_settings, payload, running, sentry_headers
+from ingest_harness import (
+    TOKENS,
+    SqsProxy,
+    bearer,
+    ingest_settings,
+    loopback_client,
+    payload,
+    running,
+    sentry_headers,
+)
 from triage.ingest import IngestService
 
 GENERIC = payload("generic/firing.json")
@@ -513,3 +523,50 @@ async def test_each_written_form_of_a_credential_is_judged_as_it_should_be(
     assert answer.status == status, answer.body
     assert TOKEN not in json.dumps(logs)
     assert len(received(queues)) == (1 if status == 202 else 0)
+
+
+# --- Memory held while SQS is slow ------------------------------------------------------------
+
+
+@pytest.fixture
+def proxy(moto_url: str) -> Any:
+    with SqsProxy(moto_url) as running_proxy:
+        yield running_proxy
+
+
+async def test_bodies_waiting_for_sqs_count_against_the_budget(
+    queues: Queues, proxy: SqsProxy
+) -> None:
+    """The budget of bodies held at once counted only bodies being read: while SQS was slow,
+    read bodies piled up waiting for it without bound (a sender with a token, 1 MiB each, at
+    its whole rate). A body waiting for SQS now holds its share until answered, so past the
+    budget a new one is 503 with Retry-After, and passes once the queue has caught up."""
+    settings = ingest_settings(queues.url, proxy.url)
+    big = json.dumps({"title": "held", "description": "x" * 50_000}).encode()
+    more = json.dumps({"title": "more", "description": "y" * 20_000}).encode()
+    async with running(settings) as service, loopback_client(service.port) as client:
+        assert service.gateway is not None
+        limits = service.gateway.limits
+        service.gateway.limits = dataclasses.replace(limits, reading_budget_bytes=60_000)
+        proxy.released.clear()
+        held = asyncio.create_task(
+            client.post("/v1/alerts/generic", content=big, headers=bearer("generic"))
+        )
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 10
+        while proxy.sends_waiting < 1:
+            assert loop.time() < deadline, "the first send never reached SQS"
+            await asyncio.sleep(0.01)
+        second = asyncio.create_task(
+            client.post("/v1/alerts/generic", content=more, headers=bearer("generic"))
+        )
+        while not second.done() and proxy.sends_waiting < 2:
+            assert loop.time() < deadline, "the second request was neither answered nor sent"
+            await asyncio.sleep(0.01)
+        proxy.released.set()
+        refused, accepted = await second, await held
+        again = await client.post("/v1/alerts/generic", content=more, headers=bearer("generic"))
+    assert (accepted.status_code, refused.status_code, again.status_code) == (202, 503, 202)
+    assert refused.json()["error"] == "too many bodies arriving at once"
+    assert refused.headers["retry-after"] == "1"
+    assert service.gateway.reading_bytes == 0

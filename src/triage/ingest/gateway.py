@@ -212,10 +212,11 @@ class Limits:
     #: A body must arrive within this: a sender that stalls (or trickles) is answered 408, so it
     #: cannot hold a connection and its buffered bytes for ever.
     body_timeout_s: float = 10.0
-    #: Bytes of all bodies being read at once. Sentry's signature covers the body, so its
-    #: webhooks are read before they are authenticated: past this, a body is answered 503.
+    #: Bytes of all bodies held at once: being read, checked, or waiting for SQS (a slow SQS
+    #: would otherwise let read bodies pile up). Past this, a body is answered 503.
     reading_budget_bytes: int = 32 * MAX_BODY_BYTES
-    #: … of which bodies not yet authenticated (Sentry's) may take at most this much, so
+    #: … of which bodies being read and not yet authenticated (Sentry's: its signature covers
+    #: the body, so it is read before it can be checked) may take at most this much, so
     #: senders without a credential cannot fill the budget every other source needs.
     unauthenticated_budget_bytes: int = 8 * MAX_BODY_BYTES
     #: … and one client address at most this much of it, so one sender cannot take it all.
@@ -255,8 +256,8 @@ class Gateway:
         #: Set at shutdown: new requests are answered 503 while the accepted ones finish.
         self.draining = False
         self.in_flight = 0
-        #: Bytes of the bodies being read now (see Limits.reading_budget_bytes), and of those
-        #: not yet authenticated.
+        #: Bytes of the bodies held now (see Limits.reading_budget_bytes), and of those being
+        #: read and not yet authenticated.
         self.reading_bytes = 0
         self.unauthenticated_bytes = 0
         self._unauthenticated_by_peer: Counter[str] = Counter()
@@ -401,6 +402,23 @@ class Gateway:
             raise Refused(401, "unauthorized", "unauthorized")  # no body read for a non-signature
         codec = _codec(request)
         body = await self._read(request, authenticated=source != "sentry")
+        try:
+            return await self._queue(request, source, arrival, tokens, signature, codec, body)
+        finally:
+            # A body holds its share of the budget until it is answered: while SQS is slow,
+            # read bodies waiting for it would otherwise pile up without bound.
+            self.reading_bytes -= len(body)
+
+    async def _queue(
+        self,
+        request: web.Request,
+        source: str,
+        arrival: Arrival,
+        tokens: auth.Tokens,
+        signature: str | None,
+        codec: str,
+        body: bytes,
+    ) -> Accepted:
         if source == "sentry":  # Sentry signs the body: it can only be checked once read
             await self._authorize(
                 source, tokens, lambda token: auth.signature_matches(signature, body, token)
@@ -510,6 +528,7 @@ class Gateway:
         chunks: list[bytes] = []
         total = 0  # decoded bytes, what the limit counts
         sent = 0  # bytes as they came
+        whole = False  # once read whole, the caller gives its budget back
         try:
             async with asyncio.timeout(self.limits.body_timeout_s):
                 async for chunk in request.content.iter_chunked(64 * 1024):
@@ -536,6 +555,7 @@ class Gateway:
                         )
                     chunks.append(data)
                 decoder.end()
+                whole = True
         except BadEncoding as exc:
             raise Refused(
                 400, "bad_encoding", "body is not what its Content-Encoding says", detail=str(exc)
@@ -547,7 +567,8 @@ class Gateway:
         except _BROKEN_BODY:
             raise Refused(400, "incomplete_body", "incomplete body") from None
         finally:
-            self.reading_bytes -= total
+            if not whole:
+                self.reading_bytes -= total
             if not authenticated:
                 self.unauthenticated_bytes -= total
                 by_peer[peer] -= total
