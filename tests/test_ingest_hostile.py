@@ -570,3 +570,26 @@ async def test_bodies_waiting_for_sqs_count_against_the_budget(
     assert refused.json()["error"] == "too many bodies arriving at once"
     assert refused.headers["retry-after"] == "1"
     assert service.gateway.reading_bytes == 0
+
+
+# --- What the answers say about the server ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "request_bytes",
+    [
+        head("/v1/alerts/generic", BEARER + f"Content-Length: {len(GENERIC)}\r\n") + GENERIC,
+        head("/v1/alerts/generic", "Content-Length: 2\r\n") + b"{}",
+        head("/nope", "Content-Length: 0\r\n"),
+        head("/healthz", "", "GET"),
+        head("/v1/alerts/generic", "X-Bad: \x01\r\n"),
+    ],
+    ids=["202", "401", "404", "healthz", "unparsable"],
+)
+async def test_no_answer_names_the_servers_software_or_version(
+    gateway: IngestService, request_bytes: bytes
+) -> None:
+    """aiohttp's `Server: Python/3.11 aiohttp/3.x.y` told any client which versions to look
+    up advisories for; every answer now says only `triage-ingest`."""
+    answer = await exchange(gateway.port, request_bytes)
+    assert answer.headers["server"] == "triage-ingest"

@@ -144,6 +144,15 @@ async def _no_interim(request: web.Request) -> None:
     a body the head already condemns (too large, no credential). The gateway sends it itself."""
 
 
+#: What every answer's `Server` header says: aiohttp's names its version and Python's, which
+#: tells any client what advisories to look up.
+SERVER = "triage-ingest"
+
+
+async def _name_the_server(request: web.Request, response: web.StreamResponse) -> None:
+    response.headers["Server"] = SERVER
+
+
 async def _unrouted_request(request: web.Request) -> web.StreamResponse:
     """404, or 405 naming the methods the path takes (the `_unrouted` middleware answers)."""
     this = request.match_info.route.resource
@@ -268,6 +277,7 @@ class Gateway:
         app = web.Application(
             client_max_size=self.limits.max_body_bytes, middlewares=[self._unrouted()]
         )
+        app.on_response_prepare.append(_name_the_server)
         # `Expect: 100-continue` is answered by `_read`, once the head has passed every check.
         app.router.add_post("/v1/alerts/{source}", self.post_alert, expect_handler=_no_interim)
         app.router.add_get("/healthz", self.healthz)

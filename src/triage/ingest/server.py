@@ -17,7 +17,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.web_protocol import RequestHandler
 from aiohttp.web_request import BaseRequest
 
-from triage.ingest.gateway import what_was_wrong
+from triage.ingest.gateway import SERVER, what_was_wrong
 
 
 class GatewayRunner(web.AppRunner):
@@ -56,6 +56,7 @@ class _Connection(RequestHandler):
             text=json.dumps({"error": error}),
             content_type="application/json",
         )
+        response.headers["Server"] = SERVER
         response.force_close()
         return response
 
