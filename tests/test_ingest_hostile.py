@@ -593,3 +593,39 @@ async def test_no_answer_names_the_servers_software_or_version(
     up advisories for; every answer now says only `triage-ingest`."""
     answer = await exchange(gateway.port, request_bytes)
     assert answer.headers["server"] == "triage-ingest"
+
+
+# --- Sizes at the edge --------------------------------------------------------------------
+
+
+def _sized(size: int) -> bytes:
+    """A generic body of exactly `size` bytes."""
+    start, end = b'{"title": "t", "description": "', b'"}'
+    return start + b"x" * (size - len(start) - len(end)) + end
+
+
+async def test_a_body_exactly_at_the_queues_limit_passes_and_one_byte_more_is_413(
+    gateway: IngestService, queues: Queues
+) -> None:
+    """SQS counts the body and every attribute's name, type and value: the gateway counts the
+    same, so a message of exactly MaximumMessageSize (256 KiB here) is queued and one byte
+    more is 413 naming the limit, never a 202 for what SQS then refuses; over 1 MiB the body
+    is 413 before it is read."""
+    queues.client().set_queue_attributes(
+        QueueUrl=queues.url, Attributes={"MaximumMessageSize": "262144"}
+    )
+    assert gateway.gateway is not None
+    await gateway.gateway.probe.refresh()
+    # source, received_at (24 characters) and request_id (32), each with "String".
+    attributes = len("source") + 6 + len("generic") + len("received_at") + 6 + 24
+    attributes += len("request_id") + 6 + 32
+    answers = []
+    for size in (262_144 - attributes, 262_144 - attributes + 1, 1_048_577):
+        body = _sized(size) if size < 1_048_576 else b""  # refused from its head alone
+        request = head("/v1/alerts/generic", BEARER + f"Content-Length: {size}\r\n")
+        answers.append(await exchange(gateway.port, request + body))
+    assert [a.status for a in answers] == [202, 413, 413]
+    assert "262,144" in answers[1].json()["error"]
+    assert "1,048,576" in answers[2].json()["error"]
+    [message] = received(queues)
+    assert len(message["Body"]) == 262_144 - attributes
