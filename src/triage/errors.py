@@ -117,8 +117,9 @@ class SinkUnavailableError(TransientError):
 
 
 class GitHubUnavailableError(SinkUnavailableError):
-    """Raised by the GitHub sink when GitHub is down, unreachable or refuses our credentials;
-    `reason` says which (unavailable, network, unauthorized, no_token)."""
+    """Raised by the GitHub sink when GitHub is down, unreachable, refuses our credentials,
+    answers in a shape it should not or redirects off its API; `reason` says which
+    (unavailable, network, unauthorized, no_token, bad_response, redirected)."""
 
     reason = "unavailable"
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any
 
 import httpx2
 import structlog
@@ -24,9 +23,9 @@ from triage.routes import Escalation, Router
 from triage.settings import Settings
 from triage.sinks import markdown
 from triage.sinks.aio import AiohttpTransport
-from triage.sinks.github.api import GitHubApi
+from triage.sinks.github.api import GitHubApi, record
 from triage.sinks.github.sink import IssueRef
-from triage.sinks.slack import safe
+from triage.sinks.slack import TEMPORARY_REFUSALS, safe, scrub_webhook, slack_refusal
 from triage.tls import client_context
 
 log = structlog.get_logger(__name__)
@@ -105,17 +104,30 @@ class Escalator:
             "unfurl_media": False,
         }
         try:
-            response = await self._http.post(url, json=message)
+            request = self._http.build_request("POST", url, json=message)
+            response = await self._http.send(request, stream=True)
         except httpx2.TransportError as exc:
             raise SinkUnavailableError(
                 f"escalation webhook unreachable: {type(exc).__name__}"
             ) from None
+        try:
+            await response.aread()
+            unread = False
+        except httpx2.TransportError:
+            # Once a 2xx has come the message is in the channel: a body that breaks after it
+            # must not make the sweep post the escalation again (webhooks take no key).
+            unread = True
+        finally:
+            await response.aclose()
         status = response.status_code
-        if status >= 500 or status == 429:
-            raise SinkUnavailableError(f"escalation webhook answered {status}")
-        if status >= 300:
-            reason = " ".join(response.text.split())[:_REASON_CHARS]
-            raise SinkRejectedError(f"escalation webhook answered {status}: {reason}")
+        refused = None if unread else slack_refusal(response)
+        if 200 <= status < 300 and refused is None:
+            return
+        text = refused or ("" if unread else response.text)
+        reason = " ".join(scrub_webhook(text, url).split())[:_REASON_CHARS]
+        if status >= 500 or status in (408, 429) or unread or refused in TEMPORARY_REFUSALS:
+            raise SinkUnavailableError(f"escalation webhook answered {status}: {reason}")
+        raise SinkRejectedError(f"escalation webhook answered {status}: {reason}")
 
     async def _github_issue(self, target: Escalation, incident: Incident, now: datetime) -> None:
         assert self._github is not None
@@ -135,8 +147,13 @@ class Escalator:
             await self._github.call("POST", f"{path}/comments", json={"body": body})
             return
         if target.github_assignees:
-            issue: Any = await self._github.call("GET", path)
-            have = [a["login"] for a in issue.get("assignees") or [] if isinstance(a, dict)]
+            issue = record(await self._github.call("GET", path), "the issue")
+            assignees = issue.get("assignees")
+            have = [
+                a["login"]
+                for a in (assignees if isinstance(assignees, list) else [])
+                if isinstance(a, dict) and isinstance(a.get("login"), str)
+            ]
             wanted = list(dict.fromkeys([*have, *target.github_assignees]))
             if wanted != have:
                 await self._github.call("PATCH", path, json={"assignees": wanted})

@@ -84,6 +84,8 @@ _RATE_LIMITED = frozenset({"ratelimited", "rate_limited"})
 _RETRYABLE_ERRORS = frozenset(
     {"internal_error", "fatal_error", "service_unavailable", "request_timeout"}
 )
+#: Every error word that means "later", not "never" (the escalation's Slack post reads these too).
+TEMPORARY_REFUSALS = _RATE_LIMITED | _RETRYABLE_ERRORS
 #: How much of Slack's error text goes into logs and exception messages.
 _REASON_CHARS = 200
 
@@ -203,7 +205,7 @@ class SlackSink:
                     await self._sleep(wait_s)
             started_s = pace.last_s = self._clock()
             response, unread = await self._send(url, host, message, effect)
-            refusal = _refusal(response)
+            refusal = slack_refusal(response)
             if response.status_code == 429 or refusal in _RATE_LIMITED:
                 retry_after_s = parse_retry_after(response.headers.get("Retry-After"))
                 wait_s = throttle_wait_s(retry_after_s, self.min_interval_s)
@@ -224,7 +226,7 @@ class SlackSink:
             response = await self._client.send(request, stream=True)
         except httpx2.TransportError as exc:  # connect/read errors and every timeout
             self.metrics.incr("SinkCalls", sink=self.name, outcome="network")
-            error = _scrub(f"{type(exc).__name__}: {exc}", url)
+            error = scrub_webhook(f"{type(exc).__name__}: {exc}", url)
             log.warning("slack.unreachable", host=host, effect=str(effect.kind), error=error)
             # `from None`: the chained httpx2 error carries the request, and so the URL.
             raise SinkUnavailableError(f"slack webhook at {host} unreachable: {error}") from None
@@ -232,7 +234,7 @@ class SlackSink:
             await response.aread()
             return response, None
         except httpx2.TransportError as exc:
-            unread = _scrub(f"{type(exc).__name__}: {exc}", url)[:_REASON_CHARS]
+            unread = scrub_webhook(f"{type(exc).__name__}: {exc}", url)[:_REASON_CHARS]
             # The status and headers stand; the body is taken as empty.
             return httpx2.Response(response.status_code, headers=response.headers), unread
         finally:
@@ -254,7 +256,7 @@ class SlackSink:
             log.info("slack.posted", host=host, effect=str(effect.kind), **answer)
             return
         text = response.text if refusal is None else refusal
-        reason = " ".join(_scrub(text, url).split())[:_REASON_CHARS]
+        reason = " ".join(scrub_webhook(text, url).split())[:_REASON_CHARS]
         fields = {"host": host, "effect": str(effect.kind), "status": status, "reason": reason}
         retry_after_s = parse_retry_after(response.headers.get("Retry-After"))
         if status == 429 or refusal in _RATE_LIMITED:
@@ -274,7 +276,7 @@ class SlackSink:
         raise SinkRejectedError(f"slack rejected the {effect.kind} with {status}: {reason}")
 
 
-def _refusal(response: httpx2.Response) -> str | None:
+def slack_refusal(response: httpx2.Response) -> str | None:
     """Slack's error word when a 2xx says `{"ok": false, "error": …}` (the Web API's and a
     workflow webhook's way to refuse), else None. An incoming webhook answers `ok`."""
     if not 200 <= response.status_code < 300 or not response.content.lstrip().startswith(b"{"):
@@ -492,7 +494,7 @@ def _http_host(url: str) -> str | None:
     return parsed.host if parsed.scheme in ("http", "https") and parsed.host else None
 
 
-def _scrub(text: str, url: str) -> str:
+def scrub_webhook(text: str, url: str) -> str:
     """`text` without the webhook URL, its path (the secret part) or the path's last segment
     (the token itself), as written or percent-encoded, should anything echo it."""
     path = httpx2.URL(url).raw_path.decode("ascii", "replace")
