@@ -931,7 +931,7 @@ def test_bad_http_lines_are_bounded_per_second() -> None:
     """Anyone can send malformed requests: at most `per_second` warnings a second are logged."""
     from aiohttp.http_exceptions import BadHttpMessage
 
-    from triage.ingest.gateway import BadHttpLines
+    from triage.ingest.server import BadHttpLines
 
     now = [100.0]
     lines = BadHttpLines(per_second=3, clock=lambda: now[0])
@@ -959,7 +959,7 @@ def test_a_bad_http_line_never_quotes_the_requests_bytes(message: str) -> None:
     the warning keeps what was wrong and drops the quote, which may be a credential."""
     from aiohttp.http_exceptions import BadHttpMessage
 
-    from triage.ingest.gateway import BadHttpLines
+    from triage.ingest.server import BadHttpLines
 
     error = BadHttpMessage(message)
     record = logging.LogRecord("aiohttp.server", logging.ERROR, "", 0, "x", (), (None, error, None))

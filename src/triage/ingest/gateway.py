@@ -16,9 +16,7 @@ the answer and the `X-Request-Id` header, and one log line (`ingest.accepted` /
 from __future__ import annotations
 
 import asyncio
-import logging
 import math
-import re
 import time
 import uuid
 from collections import Counter
@@ -28,7 +26,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import structlog
-from aiohttp import ClientPayloadError, HttpVersion11, web
+from aiohttp import ClientPayloadError, web
 from aiohttp.helpers import parse_mimetype
 from aiohttp.http_exceptions import HttpProcessingError
 
@@ -40,6 +38,13 @@ from triage.ingest.auth import TokenStore, TokensUnavailable
 from triage.ingest.encoding import SUPPORTED, BadEncoding, UnsupportedEncoding, decoder_for
 from triage.ingest.outbox import MessageRejected, Outbox, Outgoing, QueueUnavailable
 from triage.ingest.probe import QueueProbe
+from triage.ingest.server import (
+    CONTINUE,
+    name_the_server,
+    no_interim,
+    send_continue,
+    unrouted_request,
+)
 from triage.ingest.validate import Invalid, UnsupportedCharset, check_off_loop, codec_for
 from triage.metrics import Metrics
 from triage.normalize.sentry import resource_hint
@@ -120,7 +125,6 @@ class Accepted:
     skipped: tuple[str, ...]
 
 
-_CONTINUE = "100-continue"
 #: Headers that hold one value: sent twice, which one counts is a guess (a proxy in front may
 #: have checked the other), so such a request is refused. (aiohttp itself refuses a second
 #: Content-Type, Content-Length or Transfer-Encoding.)
@@ -137,79 +141,6 @@ def _codec(request: web.Request) -> str:
         raise Refused(
             415, "unsupported_charset", f"{exc}: send the body as UTF-8, JSON's own charset"
         ) from None
-
-
-async def _no_interim(request: web.Request) -> None:
-    """aiohttp's default sends `100 Continue` before the handler runs, so a sender would send
-    a body the head already condemns (too large, no credential). The gateway sends it itself."""
-
-
-#: What every answer's `Server` header says: aiohttp's names its version and Python's, which
-#: tells any client what advisories to look up.
-SERVER = "triage-ingest"
-
-
-async def _name_the_server(request: web.Request, response: web.StreamResponse) -> None:
-    response.headers["Server"] = SERVER
-
-
-async def _unrouted_request(request: web.Request) -> web.StreamResponse:
-    """404, or 405 naming the methods the path takes (the `_unrouted` middleware answers)."""
-    this = request.match_info.route.resource
-    allowed: set[str] = set()
-    for resource in request.app.router.resources():
-        if resource is not this:
-            allowed |= (await resource.resolve(request))[1]
-    if allowed:
-        raise web.HTTPMethodNotAllowed(request.method, allowed)
-    raise web.HTTPNotFound()
-
-
-async def _send_continue(request: web.Request) -> None:
-    """`100 Continue`, when the sender waits for it before sending its body (HTTP/1.1 only)."""
-    expect = request.headers.get("Expect", "").strip().lower()
-    if expect == _CONTINUE and request.version == HttpVersion11 and request.writer is not None:
-        await request.writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
-        request.writer.output_size = 0  # the interim answer is not the answer's start
-
-
-#: Where aiohttp's parse error starts quoting the request.
-_QUOTED = re.compile(r"""[:'"]""")
-
-
-class BadHttpLines(logging.Filter):
-    """aiohttp answers a request it cannot parse (a control character in a header, data after
-    the body it announced, …) with 400 itself, and logs it as an ERROR whose traceback quotes
-    the request's raw bytes: headers and body. This filter, on the `aiohttp.server` logger,
-    replaces each such record by one `ingest.bad_http` warning naming what was wrong and never
-    the bytes, at most `per_second` a second (anyone can send these)."""
-
-    def __init__(self, per_second: int = 10, clock: Callable[[], float] = time.monotonic) -> None:
-        super().__init__()
-        self.per_second = per_second
-        self._clock = clock
-        self._window = (0.0, 0)  # (start, lines logged in it)
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        error = record.exc_info[1] if record.exc_info else None
-        if not isinstance(error, HttpProcessingError):
-            return True
-        now = self._clock()
-        start, count = self._window
-        if now - start >= 1.0:
-            start, count = now, 0
-        self._window = (start, count + 1)
-        if count < self.per_second:
-            log.warning("ingest.bad_http", status=error.code, reason=what_was_wrong(error))
-        return False
-
-
-def what_was_wrong(error: HttpProcessingError) -> str:
-    """What aiohttp found wrong with a request, without the bytes it quotes after a colon or in
-    quotes ("Got more than 8190 bytes when reading: b'…'", "Bad status line '…'")."""
-    first_line = (error.message or type(error).__name__).splitlines()[0]
-    reason = _QUOTED.split(first_line, maxsplit=1)[0].strip() or type(error).__name__
-    return reason[:120]
 
 
 @dataclass(frozen=True, slots=True)
@@ -277,14 +208,14 @@ class Gateway:
         app = web.Application(
             client_max_size=self.limits.max_body_bytes, middlewares=[self._unrouted()]
         )
-        app.on_response_prepare.append(_name_the_server)
+        app.on_response_prepare.append(name_the_server)
         # `Expect: 100-continue` is answered by `_read`, once the head has passed every check.
-        app.router.add_post("/v1/alerts/{source}", self.post_alert, expect_handler=_no_interim)
+        app.router.add_post("/v1/alerts/{source}", self.post_alert, expect_handler=no_interim)
         app.router.add_get("/healthz", self.healthz)
         app.router.add_get("/readyz", self.readyz)
         # Last: every other path and method lands here rather than on aiohttp's own refusal,
         # whose route would answer `Expect: 100-continue` before refusing.
-        app.router.add_route("*", "/{path:.*}", _unrouted_request, expect_handler=_no_interim)
+        app.router.add_route("*", "/{path:.*}", unrouted_request, expect_handler=no_interim)
         return app
 
     def _unrouted(self) -> Any:
@@ -391,7 +322,7 @@ class Gateway:
         if self.draining:
             raise Refused(503, "shutting_down", "shutting down", retry_after_s=1)
         expect = request.headers.get("Expect")
-        if expect is not None and expect.strip().lower() != _CONTINUE:
+        if expect is not None and expect.strip().lower() != CONTINUE:
             raise Refused(417, "expectation_failed", "the only Expect understood is 100-continue")
         if source not in auth.SOURCES:
             raise Refused(404, "unknown_source", _NOT_FOUND)
@@ -534,7 +465,7 @@ class Gateway:
                 f"{exc} is not supported: send the body as it is, or as {SUPPORTED}",
                 headers={"Accept-Encoding": SUPPORTED},
             ) from None
-        await _send_continue(request)
+        await send_continue(request)
         chunks: list[bytes] = []
         total = 0  # decoded bytes, what the limit counts
         sent = 0  # bytes as they came
@@ -638,8 +569,8 @@ class Gateway:
         )
         if refused.status == 413 or not request.content.is_eof():
             # The rest of the body is not read (a sender that asked `Expect: 100-continue` may
-            # not even send it): this connection is done, rather than aiohttp reading and
-            # discarding an unknown sender's bytes for its lingering time.
+            # not even send it): the answer says this connection is done, and aiohttp closes it
+            # once its lingering read has discarded what the sender still sends.
             response.force_close()
         return response
 

@@ -1,23 +1,107 @@
-"""aiohttp's HTTP server with the gateway's answer to a request it cannot parse.
+"""What aiohttp's HTTP server does on its own, made the gateway's: its answer to a request it
+cannot parse, the log line for it, `Expect: 100-continue`, the `Server` header, and paths and
+methods no route takes (`Gateway.application` wires them).
 
-aiohttp answers such a request (a control character in a header, a bad chunk size, a body after
-an HTTP/1.0 head without a length, …) with a plain-text 400 that quotes the offending bytes: an
-`Authorization` header with its token, a slice of the body. Senders such as Alertmanager write
-a failed webhook's answer to their own logs, so the quote would carry the token there. Here the
-answer is a short JSON reason naming what was wrong (`BadHttpLines` logs it the same way), and
-never the bytes.
+aiohttp answers an unparsable request (a control character in a header, a bad chunk size, a
+body after an HTTP/1.0 head without a length, …) with a plain-text 400 that quotes the offending
+bytes: an `Authorization` header with its token, a slice of the body. Senders such as
+Alertmanager write a failed webhook's answer to their own logs, so the quote would carry the
+token there. Here the answer is a short JSON reason naming what was wrong (`BadHttpLines` logs
+it the same way), and never the bytes.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import re
+import time
+from collections.abc import Callable
 
-from aiohttp import web
+import structlog
+from aiohttp import HttpVersion11, web
 from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.web_protocol import RequestHandler
 from aiohttp.web_request import BaseRequest
 
-from triage.ingest.gateway import SERVER, what_was_wrong
+log = structlog.get_logger(__name__)
+
+CONTINUE = "100-continue"
+
+
+async def no_interim(request: web.Request) -> None:
+    """aiohttp's default sends `100 Continue` before the handler runs, so a sender would send
+    a body the head already condemns (too large, no credential). The gateway sends it itself."""
+
+
+#: What every answer's `Server` header says: aiohttp's names its version and Python's, which
+#: tells any client what advisories to look up.
+SERVER = "triage-ingest"
+
+
+async def name_the_server(request: web.Request, response: web.StreamResponse) -> None:
+    response.headers["Server"] = SERVER
+
+
+async def unrouted_request(request: web.Request) -> web.StreamResponse:
+    """The route of every path and method no other route takes: 404, or 405 naming the methods
+    the path does take (the gateway's middleware answers either like any refusal). Its own
+    route, unlike aiohttp's refusal, does not answer `Expect: 100-continue` first."""
+    this = request.match_info.route.resource
+    allowed: set[str] = set()
+    for resource in request.app.router.resources():
+        if resource is not this:
+            allowed |= (await resource.resolve(request))[1]
+    if allowed:
+        raise web.HTTPMethodNotAllowed(request.method, allowed)
+    raise web.HTTPNotFound()
+
+
+async def send_continue(request: web.Request) -> None:
+    """`100 Continue`, when the sender waits for it before sending its body (HTTP/1.1 only)."""
+    expect = request.headers.get("Expect", "").strip().lower()
+    if expect == CONTINUE and request.version == HttpVersion11 and request.writer is not None:
+        await request.writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+        request.writer.output_size = 0  # the interim answer is not the answer's start
+
+
+#: Where aiohttp's parse error starts quoting the request.
+_QUOTED = re.compile(r"""[:'"]""")
+
+
+class BadHttpLines(logging.Filter):
+    """aiohttp refuses a request it cannot parse (a control character in a header, data after
+    the body it announced, …) before any handler sees it, and logs it as an ERROR whose
+    traceback quotes the request's raw bytes: headers and body. This filter, on the `aiohttp.server` logger,
+    replaces each such record by one `ingest.bad_http` warning naming what was wrong and never
+    the bytes, at most `per_second` a second (anyone can send these)."""
+
+    def __init__(self, per_second: int = 10, clock: Callable[[], float] = time.monotonic) -> None:
+        super().__init__()
+        self.per_second = per_second
+        self._clock = clock
+        self._window = (0.0, 0)  # (start, lines logged in it)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if not isinstance(error, HttpProcessingError):
+            return True
+        now = self._clock()
+        start, count = self._window
+        if now - start >= 1.0:
+            start, count = now, 0
+        self._window = (start, count + 1)
+        if count < self.per_second:
+            log.warning("ingest.bad_http", status=error.code, reason=what_was_wrong(error))
+        return False
+
+
+def what_was_wrong(error: HttpProcessingError) -> str:
+    """What aiohttp found wrong with a request, without the bytes it quotes after a colon or in
+    quotes ("Got more than 8190 bytes when reading: b'…'", "Bad status line '…'")."""
+    first_line = (error.message or type(error).__name__).splitlines()[0]
+    reason = _QUOTED.split(first_line, maxsplit=1)[0].strip() or type(error).__name__
+    return reason[:120]
 
 
 class GatewayRunner(web.AppRunner):
@@ -59,6 +143,3 @@ class _Connection(RequestHandler):
         response.headers["Server"] = SERVER
         response.force_close()
         return response
-
-
-__all__ = ["GatewayRunner"]

@@ -27,10 +27,10 @@ from triage.aws import keep_alive
 from triage.errors import ConfigError
 from triage.health import Health
 from triage.ingest.auth import TokenStore, TokensUnavailable
-from triage.ingest.gateway import BadHttpLines, Gateway, Limits
+from triage.ingest.gateway import Gateway, Limits
 from triage.ingest.outbox import SqsOutbox
 from triage.ingest.probe import PROBE_TTL_S, QueueProbe
-from triage.ingest.server import GatewayRunner
+from triage.ingest.server import BadHttpLines, GatewayRunner
 from triage.metrics import Metrics
 from triage.ops.endpoints import EndpointServer
 from triage.ops.metrics_export import EmfExporter, flush_every
