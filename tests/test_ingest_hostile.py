@@ -127,9 +127,9 @@ async def wait_logged(logs: list[dict[str, Any]], event: str) -> list[dict[str, 
 async def test_expect_100_continue_is_refused_from_the_head_before_any_body(
     gateway: IngestService, queues: Queues, path: str, headers: str, status: int
 ) -> None:
-    """A request that asks `Expect: 100-continue` and would be refused from its head alone gets
-    that refusal as its first answer (no `100 Continue` invites the body), marked as the
-    connection's last, since the sender may now send the body or not."""
+    """A head that condemns the request is refused as the first answer, never after a 100."""
+    # No `100 Continue` invites a body the head already condemns; the connection is marked done,
+    # since the sender may now send the body or not.
     request = head(path, headers + "Expect: 100-continue\r\n")
     with capture_logs() as logs:
         answer = await exchange(gateway.port, request)
@@ -144,8 +144,7 @@ async def test_expect_100_continue_is_refused_from_the_head_before_any_body(
 async def test_expect_100_continue_is_answered_once_the_head_passes(
     gateway: IngestService, queues: Queues
 ) -> None:
-    """An authenticated request within the limits gets `100 Continue`, sends its body, and is
-    queued: 202."""
+    """A request whose head passes every check gets 100 Continue, sends its body, and gets 202."""
     reader, writer = await asyncio.open_connection("127.0.0.1", gateway.port)
     try:
         writer.write(
@@ -168,8 +167,8 @@ async def test_expect_100_continue_is_answered_once_the_head_passes(
 async def test_an_unknown_expectation_is_417_with_a_reason_and_a_log_line(
     gateway: IngestService, queues: Queues
 ) -> None:
-    """`Expect` other than 100-continue is 417 with a JSON reason and one ingest.refused line,
-    like every other refusal (aiohttp's own answer was plain text and unlogged)."""
+    """An Expect other than 100-continue is a JSON 417 with one ingest.refused line."""
+    # aiohttp's own answer was plain text and unlogged.
     request = head(
         "/v1/alerts/generic", BEARER + "Content-Length: 489\r\nExpect: something-else\r\n"
     )
@@ -206,9 +205,9 @@ async def test_an_unknown_expectation_is_417_with_a_reason_and_a_log_line(
 async def test_an_unparsable_request_is_answered_without_quoting_it(
     gateway: IngestService, queues: Queues, request_bytes: bytes
 ) -> None:
-    """aiohttp's own 400 for a request it cannot parse quoted the request's bytes (a header
-    with its token, the body) back in plain text, which senders such as Alertmanager write to
-    their logs: the answer is now a short JSON reason naming what was wrong, never the bytes."""
+    """An unparsable request's 400 names what was wrong in JSON and never quotes its bytes."""
+    # aiohttp's own 400 quoted the bytes (a header with its token, the body) in plain text, which
+    # senders such as Alertmanager write to their logs.
     with capture_logs() as logs:
         answer = await exchange(gateway.port, request_bytes)
         await wait_logged(logs, "ingest.bad_http")
@@ -242,9 +241,8 @@ async def test_an_unparsable_request_is_answered_without_quoting_it(
 async def test_unknown_paths_and_methods_are_answered_like_every_refusal(
     gateway: IngestService, queues: Queues, method: str, path: str, status: int, reason: str
 ) -> None:
-    """A path that is not the gateway's or a method it does not take gets a JSON error with a
-    request id and one ingest.refused line (aiohttp's own answer was plain text, unlogged); a
-    secret in the query string is in neither; 405 names the allowed methods."""
+    """Other paths and methods get a JSON 404/405 and one log line, query secrets in neither."""
+    # aiohttp's own answer was unlogged plain text, without a request id; 405 names the methods.
     secret = "s3cr3t-in-the-query-0123"
     request = head(f"{path}?token={secret}", BEARER + "Content-Length: 2\r\n", method) + b"{}"
     with capture_logs() as logs:
@@ -312,10 +310,9 @@ def _signed(body: bytes) -> str:
 async def test_a_credential_header_sent_twice_is_400_whichever_comes_first(
     gateway: IngestService, queues: Queues, path: str, headers: str, body: bytes, name: str
 ) -> None:
-    """Two values of a header that is one value (a credential, the signature, the resource
-    that decides how the body is read) are ambiguous: a proxy in front may have checked the other one. The
-    gateway used the first silently; now it refuses with 400 naming the header, whichever
-    value is right, and logs neither."""
+    """A credential header sent twice is 400 naming it, whichever value is right, logged nowhere."""
+    # Two values of a one-value header are ambiguous (a proxy in front may have checked the other
+    # one); the gateway used the first silently.
     request = head(path, headers + f"Content-Length: {len(body)}\r\n") + body
     with capture_logs() as logs:
         answer = await exchange(gateway.port, request)
@@ -330,8 +327,7 @@ async def test_a_credential_header_sent_twice_is_400_whichever_comes_first(
 async def test_a_credential_in_two_different_headers_still_passes(
     gateway: IngestService, queues: Queues
 ) -> None:
-    """Bearer and X-Grafana-Token are two forms, not one header twice: either may carry the
-    token (Grafana sends its own header beside a configured Authorization)."""
+    """Bearer and X-Grafana-Token are two forms, not one header twice: either may carry it."""
     headers = f"X-Grafana-Token: {TOKENS['generic']}\r\n" + BEARER
     request = head("/v1/alerts/generic", headers + f"Content-Length: {len(GENERIC)}\r\n")
     answer = await exchange(gateway.port, request + GENERIC)
@@ -360,9 +356,9 @@ def _typed(charset: str) -> str:
 async def test_a_declared_charset_is_how_the_body_is_read(
     gateway: IngestService, queues: Queues, charset: str, body: bytes, title: str
 ) -> None:
-    """A body in the charset its Content-Type declares is read in it and queued as the same
-    text (SQS carries UTF-8): latin-1 bytes that happen to be valid UTF-8 were queued as
-    other letters, and any other non-ASCII was refused as "not UTF-8"."""
+    """A body is read in the charset its Content-Type declares and queued as the same text."""
+    # latin-1 bytes that happen to be valid UTF-8 were queued as other letters, and any other
+    # non-ASCII was refused as "not UTF-8".
     request = head("/v1/alerts/generic", _typed(charset) + f"Content-Length: {len(body)}\r\n")
     answer = await exchange(gateway.port, request + body)
     assert answer.status == 202, answer.body
@@ -378,8 +374,7 @@ async def test_a_declared_charset_is_how_the_body_is_read(
 async def test_a_charset_the_gateway_does_not_read_is_415_before_the_body(
     gateway: IngestService, queues: Queues, charset: str
 ) -> None:
-    """A declared charset outside the few the gateway reads is 415 from the head (it is never
-    looked up as a codec), naming it cut short and asking for UTF-8."""
+    """A charset the gateway does not read is 415 from the head, never looked up as a codec."""
     request = head(
         "/v1/alerts/generic", _typed(charset) + "Content-Length: 100000\r\nExpect: 100-continue\r\n"
     )
@@ -393,8 +388,7 @@ async def test_a_charset_the_gateway_does_not_read_is_415_before_the_body(
 async def test_a_body_that_grows_as_utf_8_is_measured_as_queued(
     gateway: IngestService, queues: Queues
 ) -> None:
-    """A latin-1 body that fits the queue as sent but not once it is UTF-8 (each é two bytes)
-    is 413 naming the limit, not sent to a queue that would refuse it."""
+    """A latin-1 body is measured against the queue's limit as the UTF-8 it is queued as."""
     queues.client().set_queue_attributes(
         QueueUrl=queues.url, Attributes={"MaximumMessageSize": "1024"}
     )
@@ -410,8 +404,8 @@ async def test_a_body_that_grows_as_utf_8_is_measured_as_queued(
 
 
 async def test_a_utf_16_body_without_a_charset_is_422_saying_so(gateway: IngestService) -> None:
-    """A body that starts with a UTF-16 byte-order mark but declares no charset (PowerShell's
-    Out-File writes these) is refused with a reason that says what it is and what to send."""
+    """A UTF-16 body that declares no charset is 422 with a reason that says it is UTF-16."""
+    # PowerShell's Out-File writes these.
     body = '{"title": "x"}'.encode("utf-16")
     request = head("/v1/alerts/generic", BEARER + f"Content-Length: {len(body)}\r\n")
     answer = await exchange(gateway.port, request + body)
@@ -425,9 +419,9 @@ async def test_a_utf_16_body_without_a_charset_is_422_saying_so(gateway: IngestS
 async def test_characters_sqs_refuses_are_queued_escaped_not_refused(
     gateway: IngestService, queues: Queues
 ) -> None:
-    """U+FFFE and U+FFFF (outside SQS's character set) can only stand inside a JSON string, so
-    the gateway queues them as \\ufffe / \\uffff escapes: the same JSON value the sender sent,
-    and an alert that was refused 422 (and so lost) now arrives."""
+    """U+FFFE and U+FFFF are queued as their JSON escapes, the same value, not refused 422."""
+    # Outside SQS's character set, they can only stand inside a JSON string, where the escape is
+    # exact; the alert was refused, and so lost.
     sent = {"title": "disk \ufffe full \uffff", "dedup_key": "d\uffff"}
     body = json.dumps(sent, ensure_ascii=False).encode()
     assert "\uffff".encode() in body
@@ -442,7 +436,7 @@ async def test_characters_sqs_refuses_are_queued_escaped_not_refused(
 async def test_a_signed_sentry_body_with_such_characters_is_queued_escaped(
     gateway: IngestService, queues: Queues
 ) -> None:
-    """The signature is checked on the bytes as sent; the escaping comes after it."""
+    """A signed Sentry body is checked as sent and queued with such characters escaped."""
     sent = json.loads(SENTRY)
     sent["data"]["issue"]["title"] = "ValueError: bad byte \uffff"
     body = json.dumps(sent, ensure_ascii=False).encode()
@@ -456,9 +450,8 @@ async def test_a_signed_sentry_body_with_such_characters_is_queued_escaped(
 
 @pytest.mark.parametrize("charset", ["utf-8", "utf-16", "latin-1"])
 def test_no_checked_body_holds_a_character_outside_sqss_set(charset: str) -> None:
-    """Whatever the charset, a code point SQS refuses, written raw in a string, either makes
-    the body invalid JSON (control characters: 422) or is queued escaped, the same value; SQS's
-    own allowed set is the test."""
+    """No checked body, in any charset read, holds a character outside SQS's set."""
+    # A raw control character makes the body invalid JSON (422); anything else is escaped.
     from triage.ingest.validate import CHARSETS, Invalid, check
 
     allowed = re.compile("[\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]*")
@@ -511,9 +504,9 @@ TOKEN = TOKENS["generic"]
 async def test_each_written_form_of_a_credential_is_judged_as_it_should_be(
     gateway: IngestService, queues: Queues, authorization: str, status: int
 ) -> None:
-    """The scheme is case-insensitive and HTTP's spaces are not part of the token; anything
-    else that is not the token exactly (Basic and Bearer crossed, a trailing newline, NUL or
-    space inside Basic, a prefix, a 5,000-character token) is 401; no line logs it."""
+    """Each hostile way of writing a credential is judged as it should be and logged nowhere."""
+    # The scheme is case-insensitive and HTTP's spaces are not the token's; anything else that
+    # is not the token exactly is 401.
     request = head(
         f"/v1/alerts/generic?token={TOKEN}",
         f"Authorization: {authorization}\r\nContent-Length: {len(GENERIC)}\r\n",
@@ -537,10 +530,9 @@ def proxy(moto_url: str) -> Any:
 async def test_bodies_waiting_for_sqs_count_against_the_budget(
     queues: Queues, proxy: SqsProxy
 ) -> None:
-    """The budget of bodies held at once counted only bodies being read: while SQS was slow,
-    read bodies piled up waiting for it without bound (a sender with a token, 1 MiB each, at
-    its whole rate). A body waiting for SQS now holds its share until answered, so past the
-    budget a new one is 503 with Retry-After, and passes once the queue has caught up."""
+    """Bodies waiting for a slow SQS count against the budget: past it a new one is 503."""
+    # The budget counted only bodies being read, so while SQS was slow, read bodies piled up
+    # waiting for it without bound (a sender with a token, 1 MiB each, at its whole rate).
     settings = ingest_settings(queues.url, proxy.url)
     big = json.dumps({"title": "held", "description": "x" * 50_000}).encode()
     more = json.dumps({"title": "more", "description": "y" * 20_000}).encode()
@@ -589,8 +581,7 @@ async def test_bodies_waiting_for_sqs_count_against_the_budget(
 async def test_no_answer_names_the_servers_software_or_version(
     gateway: IngestService, request_bytes: bytes
 ) -> None:
-    """aiohttp's `Server: Python/3.11 aiohttp/3.x.y` told any client which versions to look
-    up advisories for; every answer now says only `triage-ingest`."""
+    """Every answer's Server header says triage-ingest, not aiohttp's and Python's versions."""
     answer = await exchange(gateway.port, request_bytes)
     assert answer.headers["server"] == "triage-ingest"
 
@@ -607,10 +598,8 @@ def _sized(size: int) -> bytes:
 async def test_a_body_exactly_at_the_queues_limit_passes_and_one_byte_more_is_413(
     gateway: IngestService, queues: Queues
 ) -> None:
-    """SQS counts the body and every attribute's name, type and value: the gateway counts the
-    same, so a message of exactly MaximumMessageSize (256 KiB here) is queued and one byte
-    more is 413 naming the limit, never a 202 for what SQS then refuses; over 1 MiB the body
-    is 413 before it is read."""
+    """A message of exactly the queue's limit is queued; one byte more is 413, never a 202."""
+    # SQS counts the body and each attribute's name, type and value, as the gateway does.
     queues.client().set_queue_attributes(
         QueueUrl=queues.url, Attributes={"MaximumMessageSize": "262144"}
     )
