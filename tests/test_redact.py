@@ -1158,6 +1158,8 @@ HOSTILE = [
     "\n" + "a" * 63 + "password" * 120_000,  # … a name that never ends
     "{Password:a b" * 80_000,  # a Go struct's field: never a next field or a closing brace
     "{" + "a" * 60 + "token:" + "a " * 500_000,  # … one long value
+    ("cGFzc3dvcmQ9aHVudGVyMnh5" + "\nQUFB" * 199 + "\nab=c\n") * 1_000,  # a tail given back
+    ("cGFzc3dvcmQ9aHVudGVyMnh5\n" + "/" * 24 + "\n") * 20_000,  # one width, no text joined
 ]
 
 
@@ -1878,3 +1880,28 @@ def test_a_go_struct_field_goes_to_the_next_field() -> None:
     assert redact(kept) == kept
     # No brace left open: the pair rule's first word only.
     assert redact("{a} token:a b}") == "{a} token:[REDACTED:password] b}"
+
+
+def test_a_base64_run_over_lines_that_does_not_decode_joined_is_judged_line_by_line() -> None:
+    """Lines of base64 of one width that do not decode joined to text are each decoded alone."""
+    first = _b64("password=hunter2xy")  # 24 characters, no padding: a width of its own
+    assert redact(f"blob {first}\n////") == "blob [REDACTED:password]\n////"
+    assert redact(f"{first}\n{'/' * 24}\n{first}") == (
+        f"[REDACTED:password]\n{'/' * 24}\n[REDACTED:password]"
+    )
+    kept = f"{_b64('hello world, all fine')}\n////"
+    assert redact(kept) == kept
+
+
+def test_a_last_line_of_two_or_three_base64_characters_joins_its_run() -> None:
+    """A wrapped run's last line of 2-3 characters and padding (`b2s=`) is the run's tail."""
+    blob = _b64("password=hunter2xyok")  # 28 characters: 24, then `b2s=`
+    assert blob.endswith("b2s=")
+    assert redact(f"{blob[:24]}\nb2s=") == "[REDACTED:password]"
+    two = _b64("password=hunter2xyz")  # … and `eg==`
+    assert redact(f"data:\n  {two[:24]}\n  {two[24:]}\nend") == "data:\n  [REDACTED:password]\nend"
+    forty = _b64("password=S3cretPassw0rdABCDEFGH")  # 40 wide (an AWS secret's), then `SA==`
+    assert len(forty) == 44 and forty.endswith("==")
+    assert redact(f"data:\n{forty[:40]}\n{forty[40:]}\nend") == "data:\n[REDACTED:password]\nend"
+    kept = "ticket\nok=\nab"
+    assert redact(kept) == kept

@@ -643,7 +643,7 @@ def _redis_auth(match: re.Match[str]) -> str:
 
 
 #: A line of base64 right after a line break (a YAML block's indentation before it) …
-_BASE64_LINE_AFTER = re.compile(r"\r?\n[ \t]{0,16}[A-Za-z0-9+/_-]{4}")
+_BASE64_LINE_AFTER = re.compile(r"\r?\n[ \t]{0,16}(?:[A-Za-z0-9+/_-]{4}|[A-Za-z0-9+/_-]{2,3}=)")
 #: … and right before one: the end of the text before a match, at most 22 characters of it.
 _BASE64_LINE_BEFORE = re.compile(r"[A-Za-z0-9+/_-]{4}\r?\n[ \t]{0,16}\Z")
 
@@ -1663,7 +1663,9 @@ _BASE64_ONE_LINE = re.compile(_BASE64_LINE)
 #: run wrongly (`key=value`) is given back whole.
 _BASE64_RUN = re.compile(
     r"(?<![A-Za-z0-9+/_-])[A-Za-z0-9+/_-]{16,8192}+"
-    r"(?:\r?\n[ \t]{0,16}+[A-Za-z0-9+/_-]{4,8192}+){0,200}"
+    # A last line of 2 or 3 characters (the tail of a run whose length is not a multiple of
+    # 4 after wrapping) joins the run only with its padding after it: `b2s=`, `aw==`.
+    r"(?:\r?\n[ \t]{0,16}+(?:[A-Za-z0-9+/_-]{4,8192}+|[A-Za-z0-9+/_-]{2,3}+(?==))){0,200}"
     r"(?:={1,2}(?![A-Za-z0-9+/=_-])|(?![A-Za-z0-9+/=_-]))"
 )
 #: A decoded blob that is wholly `user:password` (HTTP Basic credentials, a docker config's
@@ -1728,10 +1730,13 @@ def _redacted_base64(run: str, scrub: Callable[[str], str]) -> str:
         width = len(lines[0])
         if width % 4 or any(len(line) != width for line in lines[1:-1]) or len(lines[-1]) > width:
             return _BASE64_ONE_LINE.sub(lambda m: _redacted_base64(m[0], scrub), run)
-        joined = "".join(lines)
+        decoded = _base64_text("".join(lines))
+        if decoded is None:
+            # Not one blob after all (a line of bytes that are no text, `////`, after a line
+            # that is): each line is judged alone, or the lines that are text would stay.
+            return _BASE64_ONE_LINE.sub(lambda m: _redacted_base64(m[0], scrub), run)
     else:
-        joined = run
-    decoded = _base64_text(joined)
+        decoded = _base64_text(run)
     if decoded is None:
         return run
     found = _PLACEHOLDER_FOUND.search(scrub(decoded))
