@@ -663,6 +663,7 @@ CASES = [
     ),
     # Redis's AUTH, as MONITOR prints it and as typed at redis-cli's prompt.
     ('[0 127.0.0.1:6379] "AUTH" "hunter2xyz"', '[0 127.0.0.1:6379] "AUTH" "[REDACTED:password]"'),
+    ('{"msg": "up\\npassword: hunter two"}', '{"msg": "up\\npassword: [REDACTED:password]"}'),
     ("127.0.0.1:6379> auth foobared", "127.0.0.1:6379> auth [REDACTED:password]"),
     # Sentry's auth header: its key is a DSN's key.
     ("Sentry sentry_key=" + _run(32, HEX) + ",", "Sentry sentry_key=[REDACTED:token],"),
@@ -1160,6 +1161,9 @@ HOSTILE = [
     "{" + "a" * 60 + "token:" + "a " * 500_000,  # … one long value
     ("cGFzc3dvcmQ9aHVudGVyMnh5" + "\nQUFB" * 199 + "\nab=c\n") * 1_000,  # a tail given back
     ("cGFzc3dvcmQ9aHVudGVyMnh5\n" + "/" * 24 + "\n") * 20_000,  # one width, no text joined
+    "\\npassword: " * 90_000,  # a line start after an escaped break: every value empty
+    "x\\n  - password = " + "a\\" * 500_000,  # … one long value of escapes
+    "\\n  - DB_PASSWORD=a b" * 60_000,  # … a compose list item on every escaped line
 ]
 
 
@@ -1905,3 +1909,67 @@ def test_a_last_line_of_two_or_three_base64_characters_joins_its_run() -> None:
     assert redact(f"data:\n{forty[:40]}\n{forty[40:]}\nend") == "data:\n[REDACTED:password]\nend"
     kept = "ticket\nok=\nab"
     assert redact(kept) == kept
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "environment:\n      - POSTGRES_PASSWORD=correct horse battery\n      - PGDATA=/d\n",
+            "environment:\n      - POSTGRES_PASSWORD=[REDACTED:password]\n      - PGDATA=/d\n",
+        ),
+        ("password = correct horse battery", "password = [REDACTED:password]"),
+        (
+            "[client]\npassword =correct horse\nuser = x",
+            "[client]\npassword =[REDACTED:password]\nuser = x",
+        ),
+        ("DB_PASSWORD= two words\n", "DB_PASSWORD= [REDACTED:password]\n"),
+        ("  - API_TOKEN=ab cd ef", "  - API_TOKEN=[REDACTED:password]"),
+        ("DB_PASSWORD=hunter2 ./migrate.sh", "DB_PASSWORD=[REDACTED:password] ./migrate.sh"),
+        ("password = rotated", "password = rotated"),
+        ("passwords = 3 rotated", "passwords = 3 rotated"),
+        ("  - password = (sensitive value)", "  - password = (sensitive value)"),
+        ("  - DB_PASSWORD=${DB_PASSWORD}", "  - DB_PASSWORD=${DB_PASSWORD}"),
+    ],
+)
+def test_a_compose_list_item_or_ini_line_loses_its_whole_value(text: str, expected: str) -> None:
+    """docker-compose's `- KEY=a b c` and an ini/.env `key = a b c` lose the value to the line's end."""
+    assert redact(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            '{"msg": "starting\\npassword: hunter two\\nlistening on :8080"}',
+            '{"msg": "starting\\npassword: [REDACTED:password]\\nlistening on :8080"}',
+        ),
+        (
+            '{"msg": "cfg:\\r\\n  spring.datasource.password=my secret pass\\r\\nok"}',
+            '{"msg": "cfg:\\r\\n  spring.datasource.password=[REDACTED:password]\\r\\nok"}',
+        ),
+        (
+            '{"msg": "env\\n  - POSTGRES_PASSWORD=a b c", "level": "info"}',
+            '{"msg": "env\\n  - POSTGRES_PASSWORD=[REDACTED:password]", "level": "info"}',
+        ),
+        (
+            '{"msg": "a\\n  token: ab\\\\cd e\\\\\\"f\\ng"}',
+            '{"msg": "a\\n  token: [REDACTED:password]\\ng"}',
+        ),
+        (
+            '{"msg": "run\\nmysql -uroot -phunter2xyz app\\ndone"}',
+            '{"msg": "run\\nmysql -uroot -p[REDACTED:password] app\\ndone"}',
+        ),
+        (
+            '{"msg": "a\\npassword: rotated\\npasswords: 3 rotated\\ntoken: (sensitive value)"}',
+            '{"msg": "a\\npassword: rotated\\npasswords: 3 rotated\\ntoken: (sensitive value)"}',
+        ),
+        (
+            "{\"msg\": \"a\\n  DB_PASSWORD:  <set to the key 'p' in secret 'db'>  Optional: false\"}",
+            "{\"msg\": \"a\\n  DB_PASSWORD:  <set to the key 'p' in secret 'db'>  Optional: false\"}",
+        ),
+    ],
+)
+def test_an_escaped_line_break_in_a_json_string_starts_a_line(text: str, expected: str) -> None:
+    """After `\\n` inside a JSON string, line rules see a line start; the value ends at the next."""
+    assert redact(text) == expected

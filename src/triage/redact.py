@@ -469,23 +469,29 @@ def _keep_quotes(match: re.Match[str]) -> str:
     return f"{match['head']}{match['open']}[REDACTED:password]"
 
 
+#: The longest value a rule that reads a value once from an anchored start (a line's, a tag's)
+#: takes: longer than any secret, so none is cut with its tail left in clear; reading it costs
+#: no more than reading the text, as no two starts read the same characters.
+_VALUE_MAX = 65_536
+
 #: A YAML comment after a value: a `#` after a space.
 _YAML_COMMENT = re.compile(r"[ \t]{1,64}+#")
 
 
 def _line_value(match: re.Match[str]) -> str:
     """A YAML or .properties line's value replaced to the line's end (a YAML `# comment` after
-    it stays); a shell-like `NAME=value` (no dot in the name: only the first word is the
-    value) and a value the pair rule keeps by its first word (`_kept_value`), or that is
-    already a placeholder, stay as they are."""
-    name, value = match["name"], match["value"]
-    if "=" in match["sep"] and "." not in name:
+    it stays); a shell-like `NAME=value` (no dot in the name, no space around the `=`, not a
+    docker-compose list item `- NAME=…`: only the first word is the value) and a value the
+    pair rule keeps by its first word (`_kept_value`), or that is already a placeholder, stay
+    as they are."""
+    name, value, sep = match["name"], match["value"], match["sep"]
+    if sep == "=" and "." not in name and match["item"] is None:
         return match[0]
     comment = None if "=" in match["sep"] else _YAML_COMMENT.search(value)
     secret = value[: comment.start()] if comment else value.rstrip()
     if _kept_value(name, value.split(None, 1)[0]) or _PLACEHOLDER_FOUND.fullmatch(secret):
         return match[0]
-    return f"{match['head']}[REDACTED:password]{value[len(secret):]}"
+    return f"{match['head']}[REDACTED:password]{value[len(secret) :]}"
 
 
 def _go_field(match: re.Match[str]) -> str:
@@ -974,11 +980,12 @@ _RULES: tuple[_Rule, ...] = (
         flags=re.IGNORECASE,
     ),
     # MySQL's clients take the password glued to -p (mysql -uroot -pSecret, -p'Secret'); sshpass
-    # -p takes it as the next word. The command must start its line or a pipeline step (and a
+    # -p takes it as the next word. The command must start its line (also after an escaped
+    # line break inside a JSON string, `\n`) or a pipeline step (and a
     # MySQL one be followed by an option), so `--name mysql -p3306:3306` stays, and each line
     # is read once from its command, whatever it repeats.
     _rule(
-        rf"((?m:^|[|;&(])[ \t]{{0,20}}{_COMMAND_PATH}(?:mysql(?:dump|admin|import|check|show|slap)?"
+        rf"((?m:^|[|;&(]|(?<=\\n))[ \t]{{0,20}}{_COMMAND_PATH}(?:mysql(?:dump|admin|import|check|show|slap)?"
         r"|mariadb(?:-dump|-admin)?)[ \t]{1,20}-[^\n|;&]{0,300}?(?<![\w-])-p[\"']?)"
         r"(?![\s-])(?!\[REDACTED)(?![0-9:.]{1,32}(?:[\s|;&]|$))[^\s\"'|;&]{1,256}",
         r"\1[REDACTED:password]",
@@ -986,7 +993,7 @@ _RULES: tuple[_Rule, ...] = (
         "mariadb",
     ),
     _rule(
-        rf"((?m:^|[|;&(])[ \t]{{0,20}}{_COMMAND_PATH}(?:docker[ \t]{{1,3}}login|mongo(?:sh|dump|restore)?"
+        rf"((?m:^|[|;&(]|(?<=\\n))[ \t]{{0,20}}{_COMMAND_PATH}(?:docker[ \t]{{1,3}}login|mongo(?:sh|dump|restore)?"
         r"|redis-cli)[ \t][^\n|;&]{0,300}?(?<![\w-])-[pa][ \t]{1,3}[\"']?)"
         r"(?![\s-])(?!\[REDACTED)[^\s\"'|;&]{1,256}",
         r"\1[REDACTED:password]",
@@ -995,7 +1002,7 @@ _RULES: tuple[_Rule, ...] = (
         "redis-cli",
     ),
     _rule(
-        rf"((?m:^|[|;&(])[ \t]{{0,20}}{_COMMAND_PATH}sshpass[ \t][^\n|;&]{{0,100}}?(?<![\w-])-p[ \t]{{0,3}}"
+        rf"((?m:^|[|;&(]|(?<=\\n))[ \t]{{0,20}}{_COMMAND_PATH}sshpass[ \t][^\n|;&]{{0,100}}?(?<![\w-])-p[ \t]{{0,3}}"
         r"[\"']?)(?![\s-])(?!\[REDACTED)[^\s\"'|;&]{1,256}",
         r"\1[REDACTED:password]",
         "sshpass",
@@ -1230,19 +1237,34 @@ _RULES: tuple[_Rule, ...] = (
     ),
     # A YAML or .properties line that starts with a secret's name (after indentation or a
     # list's `- `): `DB_PASSWORD: hunter2 xyz` (kubectl describe's env too), `spring.datasource.
-    # password=my secret pass`. An unquoted value runs to the line's end (`_line_value`); a
-    # quoted one, a template, a block scalar and kubectl's `<set to the key …>` reference are
-    # the pair rule's below.
-    _rule(
-        rf"(?P<head>(?m:^)[ \t]{{0,40}}+(?:-[ \t]{{1,8}}+)?(?P<name>[\w.-]{{0,64}}?{_SECRET_NAME})"
-        r"(?P<sep>:[ \t]{1,64}+|[ \t]{0,3}=[ \t]{0,64}+))"
-        r"""(?!["'|>]|\$?\{|<set to the key ')"""
-        + _TEMPLATE_VALUE
-        + rf"""(?!(?:{_STATE_WORDS}|\*{{3,64}})(?![\w*]))(?!\(sensitive(?: value)?\))"""
-        r"(?P<value>[^\s][^\r\n]{0,1023}+)",
-        _line_value,
-        *_SECRET_NAME_NEEDLES,
-        flags=re.IGNORECASE,
+    # password=my secret pass`, docker-compose's `- POSTGRES_PASSWORD=a b c`, an ini or .env
+    # `password = a b c`. An unquoted value runs to the line's end (`_line_value`); a quoted
+    # one, a template, a block scalar and kubectl's `<set to the key …>` reference are the
+    # pair rule's below. A line also starts after an escaped line break inside a JSON string
+    # (a log's "msg": "…\npassword: a b\n…"): its value then ends at the next escaped break
+    # or at the string's closing quote (a rule of its own, which starts with the literal `\n`
+    # the engine jumps to). Each line is read once from its start, so the value may be long
+    # (`_VALUE_MAX`): the bound only stops a value longer than any secret.
+    *(
+        _rule(
+            rf"(?P<head>{start}[ \t]{{0,40}}+(?P<item>-[ \t]{{1,8}}+)?"
+            rf"(?P<name>[\w.-]{{0,64}}?{_SECRET_NAME})"
+            r"(?P<sep>:[ \t]{1,64}+|[ \t]{0,3}=[ \t]{0,64}+))"
+            r"""(?!(?:[bru]{1,2})?\\?["']|[|>]|\$?\{|<set to the key ')"""
+            + _TEMPLATE_VALUE
+            + rf"""(?!(?:{_STATE_WORDS}|\*{{3,64}})(?![\w*]))(?!\(sensitive(?: value)?\))"""
+            + rf"(?P<value>{value})",
+            _line_value,
+            *_SECRET_NAME_NEEDLES,
+            flags=re.IGNORECASE,
+        )
+        for start, value in (
+            ("(?m:^)", rf"[^\s][^\r\n]{{0,{_VALUE_MAX - 1}}}+"),
+            (
+                r"\\n",
+                rf"""(?:[^\s\\"]|\\[^nr"'])(?:[^\r\n\\"]|\\[^nr]){{0,{_VALUE_MAX - 1}}}+""",
+            ),
+        )
     ),
     # A YAML block scalar (`password: |`, `token: >-`): the value is every line below indented
     # at least as far as its first.
@@ -1339,7 +1361,8 @@ _RULES: tuple[_Rule, ...] = (
         r"(?=[ \t]{1,3}(?:is|was)[ \t]|:))?"
         r"(?:[ \t]{1,3}(?:is|was))?(?:[ \t]{1,3}(?:set|changed|reset)[ \t]{1,3}to)?"
         r"[ \t]{0,3}:?[ \t]{1,3})"
-        r"""(?!["']?\[REDACTED)(?P<value>(?P<q>["'])[^"'\n]{4,128}+(?P=q)|[^\s"'<>]{6,128}+)""",
+        # Not an assignment's `=value` (the pair rules' above).
+        r"""(?!["']?\[REDACTED|=)(?P<value>(?P<q>["'])[^"'\n]{4,128}+(?P=q)|[^\s"'<>]{6,128}+)""",
         _told_secret,
         "pass",
         "pw",
