@@ -618,3 +618,57 @@ async def test_a_body_exactly_at_the_queues_limit_passes_and_one_byte_more_is_41
     assert "1,048,576" in answers[2].json()["error"]
     [message] = received(queues)
     assert len(message["Body"]) == 262_144 - attributes
+
+
+# --- Behind a proxy -----------------------------------------------------------------------------
+
+
+async def _stall_sentry(port: int, forwarded_for: str) -> Any:
+    """A signed-looking Sentry request, relayed for `forwarded_for`, that sends 80,000 of its
+    200,000 bytes and stalls; its writer, to close."""
+    _, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(
+        head(
+            "/v1/alerts/sentry",
+            f"X-Forwarded-For: {forwarded_for}\r\nContent-Length: 200000\r\n"
+            f"Sentry-Hook-Signature: {'0' * 64}\r\n",
+        )
+        + b" " * 80_000
+    )
+    await writer.drain()
+    return writer
+
+
+async def test_behind_a_proxy_each_sender_gets_its_own_share_of_the_unauthenticated_budget(
+    gateway: IngestService,
+) -> None:
+    """Behind trusted proxies, a sender's share is keyed on the address they saw, not theirs."""
+    # Behind the ALB every connection comes from the ALB's own address: one sender holding its
+    # share of the unauthenticated budget made every Sentry webhook through that node a 503.
+    # The proxy appends the address it saw; entries before it are the sender's own words.
+    assert gateway.gateway is not None
+    limits = gateway.gateway.limits
+    gateway.gateway.limits = dataclasses.replace(
+        limits, unauthenticated_per_peer_bytes=100_000, trusted_proxy_hops=1
+    )
+    holder = await _stall_sentry(gateway.port, "203.0.113.1")
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 10
+    while gateway.gateway.unauthenticated_bytes < 80_000:
+        assert loop.time() < deadline, gateway.gateway.unauthenticated_bytes
+        await asyncio.sleep(0.01)
+    signed = {"Sentry-Hook-Signature": "0" * 64}
+    async with loopback_client(gateway.port) as client:
+        other = await client.post(
+            "/v1/alerts/sentry",
+            content=b" " * 60_000,
+            headers={**signed, "X-Forwarded-For": "203.0.113.1, 198.51.100.7"},
+        )
+        same = await client.post(
+            "/v1/alerts/sentry",
+            content=b" " * 60_000,
+            headers={**signed, "X-Forwarded-For": "10.9.9.9, 203.0.113.1"},
+        )
+    holder.close()
+    assert other.status_code == 401  # read whole, its own share: then its signature is wrong
+    assert same.status_code == 503

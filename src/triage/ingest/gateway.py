@@ -161,6 +161,20 @@ class Limits:
     unauthenticated_budget_bytes: int = 8 * MAX_BODY_BYTES
     #: … and one client address at most this much of it, so one sender cannot take it all.
     unauthenticated_per_peer_bytes: int = 2 * MAX_BODY_BYTES
+    #: Proxies in front that append the address they saw to X-Forwarded-For (an ALB: 1). The
+    #: sender's address, for its share above, is the entry this many from the end: entries
+    #: before it are the sender's own words. 0: the connection's peer is the sender.
+    trusted_proxy_hops: int = 0
+
+
+def _sender(request: web.Request, trusted_proxy_hops: int) -> str:
+    """The sender's address: as the trusted proxy nearest it saw it, or the connection's."""
+    if trusted_proxy_hops > 0:
+        values = request.headers.getall("X-Forwarded-For", ())
+        entries = [e.strip() for value in values for e in value.split(",")]
+        if len(entries) >= trusted_proxy_hops and entries[-trusted_proxy_hops]:
+            return entries[-trusted_proxy_hops][:64]
+    return request.remote or "unknown"
 
 
 class Gateway:
@@ -454,7 +468,7 @@ class Gateway:
             )
         budget = self.limits.reading_budget_bytes
         spare = budget if authenticated else self.limits.unauthenticated_budget_bytes
-        peer = request.remote or "unknown"
+        peer = _sender(request, self.limits.trusted_proxy_hops)
         by_peer = self._unauthenticated_by_peer
         try:
             decoder = decoder_for(codings)
