@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 import re
 import sys
@@ -663,6 +664,12 @@ CASES = [
     ),
     # Redis's AUTH, as MONITOR prints it and as typed at redis-cli's prompt.
     ('[0 127.0.0.1:6379] "AUTH" "hunter2xyz"', '[0 127.0.0.1:6379] "AUTH" "[REDACTED:password]"'),
+    (
+        '{"msg": "[0 127.0.0.1:6379] \\"AUTH\\" \\"hunter2xyz\\""}',
+        '{"msg": "[0 127.0.0.1:6379] \\"AUTH\\" \\"[REDACTED:password]\\""}',
+    ),
+    ("ACL SETUSER app on >hunter2xyz ~*", "ACL SETUSER app on >[REDACTED:password] ~*"),
+    ('"user app on >hunter2xyz ~*"', '"user app on >[REDACTED:password] ~*"'),
     ('{"msg": "up\\npassword: hunter two"}', '{"msg": "up\\npassword: [REDACTED:password]"}'),
     ("127.0.0.1:6379> auth foobared", "127.0.0.1:6379> auth [REDACTED:password]"),
     # Sentry's auth header: its key is a DSN's key.
@@ -1164,6 +1171,12 @@ HOSTILE = [
     "\\npassword: " * 90_000,  # a line start after an escaped break: every value empty
     "x\\n  - password = " + "a\\" * 500_000,  # … one long value of escapes
     "\\n  - DB_PASSWORD=a b" * 60_000,  # … a compose list item on every escaped line
+    "ACL SETUSER a on " + '">' * 500_000,  # an ACL's rules: every one an open quote
+    "acl setuser a on >" + "\\" * 500_000,  # … one password of backslashes
+    '"user a on #' * 90_000,  # … an ACL LIST line on every quote
+    '\\"AUTH\\" \\"' * 100_000,  # Redis's AUTH in a JSON string: every argument a user
+    '\\"AUTH\\" \\"' + "\\\\" * 300_000,  # … a password never closed
+    "127.0.0.1:6379> auth '" + "\\'" * 400_000,  # … typed, escaped quotes to the end
 ]
 
 
@@ -1973,3 +1986,48 @@ def test_a_compose_list_item_or_ini_line_loses_its_whole_value(text: str, expect
 def test_an_escaped_line_break_in_a_json_string_starts_a_line(text: str, expected: str) -> None:
     """After `\\n` inside a JSON string, line rules see a line start; the value ends at the next."""
     assert redact(text) == expected
+
+
+def test_a_redis_acl_password_or_its_hash_is_redacted() -> None:
+    """Redis ACL rules `>pw`, `<pw` (clear) and `#`/`!` + SHA-256 lose the secret, in every form."""
+    sha = _run(64, HEX)
+    assert redact("ACL SETUSER alice on >s3cretpw ~* +@all") == (
+        "ACL SETUSER alice on >[REDACTED:password] ~* +@all"
+    )
+    assert redact(f"acl setuser bob reset <old #{sha} !{sha} on") == (
+        "acl setuser bob reset <[REDACTED:password] #[REDACTED:password-hash]"
+        " ![REDACTED:password-hash] on"
+    )
+    monitor = '1.2 [0 10.0.0.1:5] "ACL" "SETUSER" "alice" "on" ">s3 \\"cret" "~*" "+@all"'
+    assert redact(monitor) == (
+        '1.2 [0 10.0.0.1:5] "ACL" "SETUSER" "alice" "on" ">[REDACTED:password]" "~*" "+@all"'
+    )
+    in_json = json.dumps({"msg": monitor})
+    assert json.loads(redact(in_json)) == {"msg": redact(monitor)}
+    assert redact("127.0.0.1:6379> ACL SETUSER a on '>x y' ~*") == (
+        "127.0.0.1:6379> ACL SETUSER a on '>[REDACTED:password]' ~*"
+    )
+    acl_list = f'1) "user alice on #{sha} ~* &* +@all"\n2) "user default on nopass ~* +@all"'
+    assert redact(acl_list) == (
+        '1) "user alice on #[REDACTED:password-hash] ~* &* +@all"\n'
+        '2) "user default on nopass ~* +@all"'
+    )
+    assert redact("user deploy on >plainpw ~app:* +get") == (
+        "user deploy on >[REDACTED:password] ~app:* +get"
+    )
+    kept = "the user alice on call waited >5 minutes; ACL SETUSER alice on nopass ~* +@all"
+    assert redact(kept) == kept
+
+
+def test_a_redis_auth_with_escaped_quotes_loses_the_whole_password() -> None:
+    """An escaped quote inside Redis's AUTH argument (MONITOR, redis-cli) does not end it."""
+    monitor = '1700000000.1 [0 10.0.0.1:5] "AUTH" "pa\\"ss word"'
+    expected = '1700000000.1 [0 10.0.0.1:5] "AUTH" "[REDACTED:password]"'
+    assert redact(monitor) == expected
+    assert json.loads(redact(json.dumps({"msg": monitor}))) == {"msg": expected}
+    hello = '1.2 [0 10.0.0.1:5] "HELLO" "3" "AUTH" "al\\"ice" "pw \\" x"'
+    assert json.loads(redact(json.dumps({"msg": hello}))) == {
+        "msg": '1.2 [0 10.0.0.1:5] "HELLO" "3" "AUTH" "al\\"ice" "[REDACTED:password]"'
+    }
+    for typed in ("127.0.0.1:6379> AUTH 'pa\\'ss word'", "requirepass 'pa\\'ss word'"):
+        assert redact(typed).endswith("'[REDACTED:password]'"), typed
