@@ -1177,6 +1177,14 @@ HOSTILE = [
     '\\"AUTH\\" \\"' * 100_000,  # Redis's AUTH in a JSON string: every argument a user
     '\\"AUTH\\" \\"' + "\\\\" * 300_000,  # … a password never closed
     "127.0.0.1:6379> auth '" + "\\'" * 400_000,  # … typed, escaped quotes to the end
+    '<add key="password" value="' + "x" * 1_000_000 + '"/>',  # a value past the tag's bound
+    '<a key="password" ' + 'b="' * 300_000,  # … attributes never closed
+    'password="' + '\\"' * 450_000,  # a quoted value, read to the line's end: never closed
+    "password='" + "a" * 1_000_000,  # … single quotes
+    'password="\\"' + 'password=\\"' * 80_000,  # … every name's value an escaped quote
+    '"DB_PASSWORD=' + '\\"' * 450_000,  # a NAME=value string: escaped quotes, never closed
+    "<password>" + "a" * 1_000_000,  # an element never closed
+    "name: DB_PASSWORD\nvalue: " * 40_000,  # Kubernetes env: every value the next name
 ]
 
 
@@ -2031,3 +2039,25 @@ def test_a_redis_auth_with_escaped_quotes_loses_the_whole_password() -> None:
     }
     for typed in ("127.0.0.1:6379> AUTH 'pa\\'ss word'", "requirepass 'pa\\'ss word'"):
         assert redact(typed).endswith("'[REDACTED:password]'"), typed
+
+
+def test_a_config_value_longer_than_1024_characters_goes_whole() -> None:
+    """A secret in a config tag or line longer than the old 1,024-character bound leaves no tail."""
+    long = _run(3000)
+    assert redact(f'<add key="Password" value="{long}"/>') == (
+        '<add key="Password" value="[REDACTED:password]"/>'
+    )
+    assert redact(f'<add key="Password" note="{"n" * 1100}" value="x"/>') == (
+        f'<add key="Password" note="{"n" * 1100}" value="[REDACTED:password]"/>'
+    )
+    assert redact(f"<entry key='db.password'>{long}</entry>") == (
+        "<entry key='db.password'>[REDACTED:password]</entry>"
+    )
+    assert redact(f"password: {long} x\nnext") == "password: [REDACTED:password]\nnext"
+    assert redact(f'password="{long} {long}"') == 'password="[REDACTED:password]"'
+    assert redact(f"api_key: '{long}'") == "api_key: '[REDACTED:password]'"
+    assert redact(f"token={long}&x=1") == "token=[REDACTED:password]&x=1"
+    assert redact(f"<password>{long}</password>") == "<password>[REDACTED:password]</password>"
+    assert redact(f"- name: DB_PASSWORD\n  value: {long}\n") == (
+        "- name: DB_PASSWORD\n  value: [REDACTED:password]\n"
+    )

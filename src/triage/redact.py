@@ -517,8 +517,8 @@ def _named_value(match: re.Match[str]) -> str:
 #: a JSON string). Possessive: each value is read once, to its closing quote.
 _XML_ATTRIBUTE = re.compile(
     r"""(?<=[\s"'])(?P<attr>[\w:.-]{1,64}+)[ \t\r\n]{0,8}+=[ \t\r\n]{0,8}+"""
-    r"""(?:\\"(?P<escaped>[^"\\]{0,1024}+)\\"|"(?P<double>[^"]{0,1024}+)\""""
-    r"""|'(?P<single>[^']{0,1024}+)')"""
+    rf"""(?:\\"(?P<escaped>[^"\\]{{0,{_VALUE_MAX}}}+)\\"|"(?P<double>[^"]{{0,{_VALUE_MAX}}}+)\""""
+    rf"""|'(?P<single>[^']{{0,{_VALUE_MAX}}}+)')"""
 )
 
 
@@ -1140,7 +1140,7 @@ _RULES: tuple[_Rule, ...] = (
     # XML elements named like a secret, and SQL's PASSWORD '…' / IDENTIFIED BY '…'.
     _rule(
         r"(<(?:password|passwd|secret|token|api[_-]?key|client[_-]?secret)>)(?!\[REDACTED)"
-        r"[^<\n]{1,512}(</)",
+        rf"[^<\n]{{1,{_VALUE_MAX}}}+(</)",
         r"\1[REDACTED:password]\2",
         "<password>",
         "<passwd>",
@@ -1154,12 +1154,13 @@ _RULES: tuple[_Rule, ...] = (
     # order and among other attributes (`<add key="Password" value="…"/>`, `<add value="…"
     # xdt:Transform="Replace" key="Password"/>`, `<property name="api_key" value="…"/>`,
     # `<entry key="db.password">…</entry>`): its value attribute, or else the element's text,
-    # goes. One tag is read, at most 1,024 characters and never past a `>` (`_xml_element`);
-    # the name is read whole, then asked (`secret_named`), so `<add key="Port" value="5432"/>`
-    # stays.
+    # goes. One tag is read, never past a `>` (`_xml_element`), and at most `_VALUE_MAX`
+    # characters of it and of its text (no two tags read the same characters, so the long bound
+    # costs nothing, and no secret is cut with its tail left). The name is read whole, then
+    # asked (`secret_named`), so `<add key="Port" value="5432"/>` stays.
     _rule(
-        r"<[A-Za-z][\w:.-]{0,64}+[ \t\r\n][^<>]{0,1024}+"
-        r"(?:>(?!\[REDACTED)(?P<text>[^<\n]{1,1024}+)(?=</))?",
+        rf"<[A-Za-z][\w:.-]{{0,64}}+[ \t\r\n][^<>]{{0,{_VALUE_MAX}}}+"
+        rf"(?:>(?!\[REDACTED)(?P<text>[^<\n]{{1,{_VALUE_MAX}}}+)(?=</))?",
         _xml_element,
         "key",
         "name",
@@ -1176,7 +1177,8 @@ _RULES: tuple[_Rule, ...] = (
     # Kubernetes env as YAML: `- name: DB_PASSWORD` then `value: …` on the next line.
     _rule(
         r"(name:[ \t]{0,3}[\"']?[A-Za-z0-9_.-]{0,64}(?:PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY)"
-        r"[A-Za-z0-9_]{0,32}[\"']?[ \t]{0,8}\r?\n[ \t]{0,40}value:[ \t]{0,3}+)(?!\[REDACTED)[^\n]{1,512}",
+        r"[A-Za-z0-9_]{0,32}[\"']?[ \t]{0,8}\r?\n[ \t]{0,40}value:[ \t]{0,3}+)(?!\[REDACTED)"
+        rf"[^\n]{{1,{_VALUE_MAX}}}+",
         r"\1[REDACTED:password]",
         "value:",
         flags=re.IGNORECASE,
@@ -1345,12 +1347,12 @@ _RULES: tuple[_Rule, ...] = (
         # Python's triple-quoted strings, over lines, to the closing triple quote.
         r"""|(?P<tdouble>""\")(?:[^"\\]|\\.|"(?!"")){1,2048}+""\""""
         r"""|(?P<tsingle>''')(?:[^'\\]|\\.|'(?!'')){1,2048}+'''"""
-        r"""|(?P<escaped>\\")[^"\\\n]{1,512}\\\""""  # \"…\": JSON inside a JSON string
-        r"""|(?P<double>")(?:[^"\\\n]|\\.){1,512}\""""  # "…" with backslash escapes
-        r"""|(?P<single>')[^'\n]{1,512}'"""
+        rf"""|(?P<escaped>\\")[^"\\\n]{{1,{_VALUE_MAX}}}+\\\""""  # \"…\": JSON inside a JSON string
+        rf"""|(?P<double>")(?:[^"\\\n]|\\.){{1,{_VALUE_MAX}}}+\""""  # "…" with backslash escapes
+        rf"""|(?P<single>')[^'\n]{{1,{_VALUE_MAX}}}+'"""
         # A shell variable with a default (${DB_PASSWORD:-hunter2}): only the default goes.
         r"|(?P<shell>\$\{[A-Za-z_][A-Za-z0-9_]{0,127}+:?[-=])[^}\s\"'\\]{1,512}+\}"
-        r"""|(?P<open>\\?(?:""\"|'''|["'])?)(?:[^\s&;,"'}\\]|\\(?!["'])){1,512})""",  # bare, or unclosed
+        rf"""|(?P<open>\\?(?:""\"|'''|["'])?)(?:[^\s&;,"'}}\\]|\\(?!["'])){{1,{_VALUE_MAX}}}+)""",
         _keep_quotes,
         *_SECRET_NAME_NEEDLES,
         flags=re.IGNORECASE,
