@@ -43,8 +43,8 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
                                   secrets (40 characters, …8Q~…), Alibaba Cloud LTAI + 12-20,
                                   Tencent Cloud AKID + 32;
                                   Teams webhook and PagerDuty integration URL paths, a Sentry
-                                  DSN's key, a random-looking URL user without a password
-                                  (nats://<token>@host)
+                                  DSN's key (and sentry_key=…), a random-looking URL user
+                                  without a password (nats://<token>@host)
     [REDACTED:aws-signature]      values of X-Amz-Signature, X-Amz-Credential, X-Amz-Security-Token
                                   (presigned URLs, headers) and a SigV4 header's Signature=<64 hex>
     [REDACTED:url-signature]      the signature of other signed URLs: Signature= in a query (S3's
@@ -60,31 +60,66 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
                                   after its scheme word, whatever the scheme (Token, Digest, …)
     [REDACTED:cookie]             the value of a `Cookie:` / `Set-Cookie:` header (or cookie=…);
                                   bare session cookies (PHPSESSID=, JSESSIONID=, session= …)
-    [REDACTED:password]           passwords in URLs and DSNs (user:pass@host), in commands
-                                  (curl -u user:pass, --db-password …, mysql -pX, sshpass -p X,
-                                  docker login -p X); a connection string's Password= or
-                                  Pwd= to its `;`, spaces and all (ODBC's {…} whole); SQL
-                                  PASSWORD '…'; XML <password>; the
-                                  value of an XML element whose key= or name= is a secret's,
-                                  in any order (<add key="Password" value="…"/>, <add value="…"
-                                  key="Password"/>); a Kubernetes env entry's
-                                  value; the value after a name
-                                  like password, secret, token, api_key (DB_PASSWORD=…,
-                                  PGPASSWORD=…, REDIS_PASS=…, "client_secret": "…", x-api-key: …,
-                                  API key: …, SECRET_KEY_BASE=…), quoted or not (a bare
-                                  PWD=/srv/app, the working directory, stays; so does a value
-                                  that is wholly a template's placeholder, ${{ secrets.X }},
-                                  {{ .Values.x }}, ${X}, $X, %s, while the default of
-                                  ${X:-…} goes, and so does a quoted literal inside a
-                                  placeholder, {{ pw | default("…") }}); the values
-                                  of JSON keys named like that (but for the same working
-                                  directory and wholly-placeholder values), and the second string of a
-                                  [name, value] pair named like that (Sentry's request headers,
-                                  cookies and tags are lists of such pairs); a secret told
-                                  in words ("the password is …", "password for admin is
-                                  …", ENV DB_PASSWORD …, requirepass …; a token's or a
-                                  key's only when random-looking)
-    [REDACTED:password-hash]      password hashes ($apr1$, crypt $1$/$5$/$6$/$y$, bcrypt, argon2), in full
+    [REDACTED:password]           passwords and other secrets, known by where they stand:
+                                  - in URLs and DSNs (user:pass@host; Oracle's
+                                    jdbc:oracle:thin:user/pass@host);
+                                  - in commands: curl -u user:pass, --db-password …, mysql -pX,
+                                    sshpass -p X, docker login -p X, mongo -p X, redis-cli -a X;
+                                    a container's JSON args ["--password", "…"];
+                                  - a connection string's Password= or Pwd= to its `;`, spaces
+                                    and all (ODBC's {…} whole); SQL PASSWORD '…' and
+                                    IDENTIFIED BY '…';
+                                  - XML <password>…; the value of an XML element whose key= or
+                                    name= is a secret's, in any order (<add key="Password"
+                                    value="…"/>, <add value="…" key="Password"/>); a Kubernetes
+                                    env entry's value (name: DB_PASSWORD, then value: …);
+                                  - the value after a name like password, secret, token, api_key
+                                    (DB_PASSWORD=…, PGPASSWORD=…, REDIS_PASS=…, "client_secret":
+                                    "…", x-api-key: …, API key: …, SECRET_KEY_BASE=…), quoted or
+                                    not (Python's b'…' whole; of a shell's NAME=value cmd, the
+                                    first word only);
+                                  - a YAML or .properties line that starts with such a name
+                                    (after indentation or a list's `- `, also after an escaped
+                                    `\\n` inside a JSON string): its unquoted value, to the
+                                    line's end (a YAML `# comment` stays): DB_PASSWORD: a b c,
+                                    spring.datasource.password=a b c, docker-compose's
+                                    - POSTGRES_PASSWORD=a b c, an ini or .env password = a b c;
+                                    a YAML block scalar (password: |) whole;
+                                  - a string that is wholly NAME=value (docker inspect's Env,
+                                    systemd's Environment="…"), to its closing quote;
+                                  - a secret field of a data class's or a map's toString
+                                    (Config(password=a b, url=…), {db.password=a b, …}) and of
+                                    Go's %+v struct (&{Host:db Password:a b User:app}), to the
+                                    next field or the closing bracket;
+                                  - PHP's print_r ([password] => …) and var_dump (["password"]=>
+                                    then string(n) "…");
+                                  - a value a validator echoes under a secret field's name
+                                    (pydantic's input_value=…, Spring Boot's Property:/Value:);
+                                  - Terraform's plan: a secret's new value after "old" -> "…";
+                                  - Redis: AUTH's password as MONITOR and SLOWLOG print it (also
+                                    inside a JSON string, and with escaped quotes inside it),
+                                    after redis-cli's prompt, CONFIG SET requirepass or
+                                    masterauth, a redis.conf requirepass line, a history line
+                                    auth <non-word>; an ACL user's >pw and <pw (ACL SETUSER,
+                                    ACL LIST, users.acl);
+                                  - a random-looking bare pass=…, _auth=…, and URL query key=,
+                                    auth=, sig=, api_key=;
+                                  - the values of JSON keys named like a secret, and the second
+                                    string of a [name, value] pair so named (Sentry's request
+                                    headers, cookies and tags are lists of such pairs);
+                                  - a secret told in words ("the password is …", "password for
+                                    admin is …", ENV DB_PASSWORD …, requirepass …; a token's or
+                                    a key's only when random-looking).
+                                  What stays: a bare PWD=/srv/app (the working directory); a
+                                  value that is wholly a template's placeholder (${{ secrets.X
+                                  }}, {{ .Values.x }}, ${X}, $X, %s; but the default of ${X:-…}
+                                  goes, and so does a quoted literal inside a placeholder,
+                                  {{ pw | default("…") }}); a word saying the secret's state
+                                  (password: rotated, YES, null, expired, ****); a plural
+                                  name's count (passwords: 3 rotated); Terraform's (sensitive
+                                  value); kubectl's <set to the key 'x' in secret 'y'>
+    [REDACTED:password-hash]      password hashes ($apr1$, crypt $1$/$5$/$6$/$y$, bcrypt,
+                                  argon2), in full; a Redis ACL user's #<sha256> and !<sha256>
     [REDACTED:email]              e-mail addresses (not a URL's user and host,
                                   http://user@host.example.com/, nor a git remote's git@host:)
     [REDACTED:card-number]        payment card numbers (15 or 16 digits, grouped or not, with a
@@ -99,18 +134,25 @@ that a URL stays a URL.
 A run of base64 (16 to 8,192 characters, standard or URL-safe) that decodes to printable text
 is redacted as that text; when that finds something, or the text is wholly a `user:password`
 pair, the whole run becomes the first placeholder found (`[REDACTED:password]` for a pair).
-Base64 wrapped at one width over lines (76 columns, 64) is decoded joined; so is base64 whose
-`+`, `/` and `=` are percent-encoded, in its decoded token. Base64 inside the
-decoded text is not decoded again.
+Base64 wrapped at one width over lines (76 columns, 64; a last line of 2 or 3 characters with
+its padding belongs to the run) is decoded joined, and line by line when it does not decode
+joined; so is base64 whose `+`, `/` and `=` are percent-encoded, in its decoded token. Discord
+bot tokens are found in this step (their first part is the bot's id in base64). Base64 inside
+the decoded text is not decoded again.
 
 Text whose names are disguised (HTML character references such as `password&#61;…`, escaped
 punctuation such as JSON's `\\u0022`, Go's `\\u0026` or nginx's `\\x22`, full-width
 or mathematical letters, Cyrillic or Greek look-alikes inside a Latin word) is redacted again
-undisguised; when that finds something, the undisguised, redacted text replaces it.
+undisguised; when that finds something, the undisguised, redacted text replaces it. Before any
+rule, JSON's escapes that change no meaning are undone (`\\/`, PHP's in every URL; escaped
+letters and digits, `\\u0070`); escaped quotes and controls stay, so JSON text stays JSON.
 
 Every rule's pattern has bounded repetition, so the cost is linear in the text's length and a
 hostile alert cannot make the regex engine backtrack for seconds; each token holding an escape
-is read once, and decoding never lengthens it.
+is read once, and decoding never lengthens it. A value that a rule reads once from a start no
+other start reads over (a line's start, a tag's `<`, an opening quote) may be up to 65,536
+characters long (`_VALUE_MAX`), longer than any secret; other values stop at a few hundred
+characters (512 for most), where a longer one keeps its tail.
 """
 
 from __future__ import annotations
