@@ -639,18 +639,26 @@ async def _stall_sentry(port: int, forwarded_for: str) -> Any:
     return writer
 
 
+@pytest.fixture
+async def proxied(queues: Queues) -> AsyncIterator[IngestService]:
+    """The gateway behind one trusted proxy (TRIAGE_INGEST_TRUSTED_PROXY_HOPS=1, as behind the
+    Terraform module's ALB)."""
+    settings = ingest_settings(queues.url, queues.endpoint, ingest_trusted_proxy_hops=1)
+    async with running(settings) as service:
+        yield service
+
+
 async def test_behind_a_proxy_each_sender_gets_its_own_share_of_the_unauthenticated_budget(
-    gateway: IngestService,
+    proxied: IngestService,
 ) -> None:
     """Behind trusted proxies, a sender's share is keyed on the address they saw, not theirs."""
     # Behind the ALB every connection comes from the ALB's own address: one sender holding its
     # share of the unauthenticated budget made every Sentry webhook through that node a 503.
     # The proxy appends the address it saw; entries before it are the sender's own words.
+    gateway = proxied
     assert gateway.gateway is not None
     limits = gateway.gateway.limits
-    gateway.gateway.limits = dataclasses.replace(
-        limits, unauthenticated_per_peer_bytes=100_000, trusted_proxy_hops=1
-    )
+    gateway.gateway.limits = dataclasses.replace(limits, unauthenticated_per_peer_bytes=100_000)
     holder = await _stall_sentry(gateway.port, "203.0.113.1")
     loop = asyncio.get_running_loop()
     deadline = loop.time() + 10

@@ -22,12 +22,14 @@ locals {
     TRIAGE_INGEST_PORT             = tostring(local.ingest_port)
     TRIAGE_INGEST_TOKENS_SECRET_ID = local.ingest_tokens_secret_arn
     TRIAGE_INGEST_RATE_PER_S       = tostring(var.ingest_rate_per_s)
-    TRIAGE_HTTP_PORT               = tostring(var.container_port)
-    TRIAGE_LOG_FORMAT              = "json"
-    TRIAGE_LOG_LEVEL               = var.log_level
-    TRIAGE_METRICS                 = var.metrics_mode == "off" ? "off" : "emf"
-    CLOUDWATCH_NAMESPACE           = var.cloudwatch_namespace
-    TRIAGE_SHUTDOWN_GRACE_S        = tostring(var.ingest_shutdown_grace_s)
+    # The ALB appends the sender's address to X-Forwarded-For: the one proxy to trust.
+    TRIAGE_INGEST_TRUSTED_PROXY_HOPS = "1"
+    TRIAGE_HTTP_PORT                 = tostring(var.container_port)
+    TRIAGE_LOG_FORMAT                = "json"
+    TRIAGE_LOG_LEVEL                 = var.log_level
+    TRIAGE_METRICS                   = var.metrics_mode == "off" ? "off" : "emf"
+    CLOUDWATCH_NAMESPACE             = var.cloudwatch_namespace
+    TRIAGE_SHUTDOWN_GRACE_S          = tostring(var.ingest_shutdown_grace_s)
   }
 
   ingest_container_definition = {

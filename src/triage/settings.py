@@ -216,6 +216,11 @@ class Settings(BaseSettings):
     #: sends a byte). Keep it above a load balancer's idle timeout (an ALB's is 60 s), or the
     #: balancer may send a request on a connection the gateway is closing (a 502).
     ingest_idle_timeout_s: float = Field(75.0, gt=0)
+    #: Proxies in front of the gateway that append the address they saw to X-Forwarded-For (an
+    #: ALB: 1). The sender's address, for its share of the budget for bodies read before they
+    #: can be authenticated, is that entry; 0: the connection's peer is the sender. Set it only
+    #: behind such a proxy: without one, a sender could name any address it likes.
+    ingest_trusted_proxy_hops: int = Field(0, ge=0, le=10)
 
     @field_validator("sinks", mode="before")
     @classmethod

@@ -161,7 +161,10 @@ class IngestService:
             tokens,
             self._outbox,
             probe,
-            Limits(rate_per_s=settings.ingest_rate_per_s),
+            Limits(
+                rate_per_s=settings.ingest_rate_per_s,
+                trusted_proxy_hops=settings.ingest_trusted_proxy_hops,
+            ),
             self.metrics,
             self.health,
             tracing=self.tracing,
