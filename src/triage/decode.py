@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import sys
 from itertools import accumulate
 from typing import Any
 
@@ -149,7 +150,10 @@ _DECODER = json.JSONDecoder(parse_constant=_reject_constant, parse_float=_finite
 
 
 def _first_line(exc: ValueError) -> str:
-    return str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+    text = str(exc)
+    if "integer string conversion" in text:  # Python's advice to raise its limit is not ours
+        return f"a number over {sys.get_int_max_str_digits():,} digits"
+    return text.splitlines()[0][:200] if text else type(exc).__name__
 
 
 def _may_hold_lone_surrogates(text: str) -> bool:
