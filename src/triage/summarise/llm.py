@@ -21,6 +21,10 @@ and the `FallbackSummariser` around this class then writes the ticket determinis
                           marked [unverified] (`grounding.py`; a title holding one is replaced
                           by the alert's own) and counted in `LLMGroundingRejects`; the runbook
                           is the first step; text is redacted and cleaned of control characters
+                          first, until it settles, so every check sees the text as published
+                          (a zero-width space, a control or a JSON escape that a later step
+                          removes cannot hide a link or a fact); the pipeline's redaction of
+                          the ticket then changes nothing
 
 Input: the alert, redacted and cut to a token budget, with the known-error patterns it matches
 as a hint (see `prompt.py`); credentials the process holds are redacted by exact value too, so
@@ -33,6 +37,7 @@ import asyncio
 import json
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import httpx2
@@ -228,6 +233,11 @@ class LlmSummariser:
         raise SummariserError(reason)
 
 
+#: How many times the model's text is shaped and redacted before it must have settled: once
+#: for most text, twice when the redactor undid an escape; an answer that still changes after
+#: this many passes (escapes nested to hide a link) is refused, and the fallback writes.
+_SETTLE_PASSES = 4
+
 #: An alert with at most this much text (and few group members) is prepared on the event loop.
 _SMALL_CHARS = 4096
 _SMALL_MEMBERS = 20
@@ -262,25 +272,45 @@ def contain(
     allowed = grounding.allowed_urls(alert.links.values(), alert.runbook_url, alert.description)
     rejected: Counter[str] = Counter()
 
-    def clean(value: str) -> str:
-        value, removed = grounding.links(value, allowed)
-        rejected["url"] += removed
-        return redactor.text(value)
+    def settle(value: str, shape: Callable[[str], str | None]) -> str:
+        """`value` as it will be published: shaped (controls and bidi out, whitespace, length)
+        and redacted (invisible characters out, one level of JSON escapes undone), again until
+        neither changes it; so the checks below see the very text the sinks will get, and no
+        character they do not see can hide a link or a fact from them."""
+        for _ in range(_SETTLE_PASSES):
+            settled = redactor.text(shape(value) or "")
+            if settled == value:
+                return value
+            value = settled
+        raise SummariserError("unsettled_text")
 
-    def ground(value: str) -> grounding.Checked:
-        checked = grounding.check(clean(value), shown)
+    def clean(value: str, shape: Callable[[str], str | None]) -> str:
+        value, removed = grounding.links(settle(value, shape), allowed)
+        rejected["url"] += removed
+        return value
+
+    def ground(value: str, shape: Callable[[str], str | None]) -> str:
+        checked = grounding.check(clean(value, shape), shown)
         rejected.update(checked.rejected)
-        return checked
+        return checked.text
+
+    def as_title(value: str) -> str | None:
+        return line(value, "title", prompt.TITLE_CHARS)
+
+    def as_description(value: str) -> str | None:
+        return text(value, "description", prompt.DESCRIPTION_CHARS)
+
+    def as_step(value: str) -> str | None:
+        return line(value, "step", prompt.STEP_CHARS)
 
     # A title with an invented fact is worse than a plain one: the alert's own replaces it.
     # (The title is checked first, so `rejected` holds only its tokens here.)
-    title = line(ground(draft.title).text, "title", prompt.TITLE_CHARS)
+    title = as_title(ground(draft.title, as_title)) or ""
     title_replaced = rejected.total() > 0
     if title_replaced or not title:
         title = redactor.text(alert.title)
-    description = text(ground(draft.description).text, "description", prompt.DESCRIPTION_CHARS)
-    description = description or ""
-    steps = [line(clean(step), "step", prompt.STEP_CHARS) for step in draft.steps]
+    description = as_description(ground(draft.description, as_description)) or ""
+    steps = [as_step(clean(step, as_step)) for step in draft.steps]
     kept = runbook_first([s for s in steps if s], alert.runbook_url, redactor)
     # The source's stated priority wins; otherwise the model may move the severity's default
     # one step, so alert text cannot talk it up to critical.
@@ -299,6 +329,12 @@ def contain(
         description=description,
         steps=tuple(kept[: prompt.MAX_STEPS]),
     )
+    # What the checks' own replacements and cuts left must be as settled and as free of
+    # foreign links as what they checked: the pipeline redacts the ticket again before any
+    # sink, and that must change nothing.
+    for value in (ticket.title, ticket.description, *ticket.steps):
+        if redactor.text(value) != value or grounding.links(value, allowed)[1]:
+            raise SummariserError("unsettled_text")
     return Contained(ticket, +rejected, title_replaced)
 
 

@@ -1,0 +1,125 @@
+"""Hostile model answers (prompt injection, or a compromised OpenAI-compatible server) against
+the LLM summariser over a loopback server: what the ticket says is what was checked."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from factories import view
+from triage.demo.model import ChatServer, completion
+from triage.metrics import Metrics
+from triage.models import Alert, Status, Ticket
+from triage.redact import Redactor
+from triage.settings import Settings
+from triage.summarise import FallbackSummariser
+from triage.summarise.deterministic import DeterministicSummariser
+from triage.summarise.llm import LlmSummariser
+from triage.view import redact_ticket
+
+EVIL = "evil.example"
+
+ALERT = Alert(
+    source="generic",
+    status=Status.FIRING,
+    title="Checkout API 5xx on web-1",
+    team="payments",
+    description="error rate 12% on web-1, see https://grafana.example.com/d/x",
+    links={"dashboard": "https://grafana.example.com/d/x"},
+    occurred_at=datetime(2026, 11, 23, 9, 0, tzinfo=UTC),
+    identity={"dedup_key": "checkout-5xx"},
+)
+
+
+@pytest.fixture
+def chat() -> Iterator[ChatServer]:
+    with ChatServer() as server:
+        yield server
+
+
+async def summarise(chat: ChatServer, answer: dict[str, Any]) -> tuple[Ticket, Metrics]:
+    chat.then(completion(json.dumps(answer)))
+    settings = Settings(
+        openai_api_key="sk-test-" + "k" * 32,
+        openai_base_url=chat.url,
+        llm_timeout_s=2.0,
+        llm_retries=0,
+    )
+    metrics = Metrics()
+    redactor = Redactor()
+    llm = LlmSummariser(settings, metrics=metrics, redactor=redactor)
+    summariser = FallbackSummariser(llm, DeterministicSummariser(), metrics, redactor)
+    try:
+        return await summariser.summarise(view(ALERT)), metrics
+    finally:
+        await summariser.aclose()
+
+
+def published(ticket: Ticket) -> str:
+    """The ticket's text as the sinks get it: after the pipeline redacts it once more."""
+    public = redact_ticket(ticket, Redactor())
+    return "\n".join([public.title, public.description, *public.steps])
+
+
+# Each hides a link or a host from the checks with characters that a later step removes or
+# turns into others: invisible ones (the redactor drops them), controls (the description's
+# cleaning drops them) and JSON escapes (the redactor undoes one level each time it runs).
+DISGUISED = [
+    pytest.param("h\u200bttps://evil.example/steal", id="zero-width-space"),
+    pytest.param("https:\u2060//evil.example/steal", id="word-joiner"),
+    pytest.param("https:\\/\\/evil.example/steal", id="json-escaped-slashes"),
+    pytest.param("https:\\\\/\\\\/evil.example/steal", id="json-escaped-twice"),
+]
+
+
+@pytest.mark.parametrize("link", DISGUISED)
+async def test_a_disguised_link_is_removed_wherever_the_model_writes_it(
+    chat: ChatServer, link: str
+) -> None:
+    """A link the model hides with invisible characters or JSON escapes is removed from title,
+    description and steps, as it will be published (after the pipeline's redaction)."""
+    ticket, _ = await summarise(
+        chat,
+        {
+            "title": f"Checkout API 5xx on web-1 {link}",
+            "priority": "high",
+            "description": f"Open {link} now.",
+            "steps": [f"Open {link}"],
+        },
+    )
+    assert EVIL not in published(ticket)
+
+
+async def test_a_control_character_cannot_hide_an_invented_host(chat: ChatServer) -> None:
+    """A control character inside an invented host or link in the description (which the
+    description's cleaning drops) does not let the host or link past the checks."""
+    ticket, metrics = await summarise(
+        chat,
+        {
+            "title": "Checkout API 5xx on web-1",
+            "priority": "high",
+            "description": "Traffic goes to evil\x00.example; see h\x01ttps://evil.example/x.",
+            "steps": ["Check web-1"],
+        },
+    )
+    assert EVIL not in published(ticket)
+    assert metrics.counter("LLMGroundingRejects") >= 2
+
+
+async def test_the_published_ticket_is_the_checked_one(chat: ChatServer) -> None:
+    """The pipeline's second redaction changes nothing in an LLM ticket: every check ran on
+    the text as it is published."""
+    ticket, _ = await summarise(
+        chat,
+        {
+            "title": "Checkout API 5xx on web-1 \\\\\\/ \u200b",
+            "priority": "high",
+            "description": "a \\\\\\\\/ b \\u0068ttp c &#58; d",
+            "steps": ["x \\\\\\/ y", "Check web-1"],
+        },
+    )
+    assert redact_ticket(ticket, Redactor()) == ticket
