@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import sqlite3
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -20,9 +21,13 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import structlog
+
 from triage.errors import ConfigError, StoreUnavailableError
 from triage.incidents.lifecycle import Policy
 from triage.incidents.store import INCIDENT, R, Record, RecordChange, Store
+
+log = structlog.get_logger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +76,9 @@ class SQLiteStore(Store):
         self._committer: asyncio.Task[None] | None = None
         #: Transactions committed (each holds one or more changes).
         self.transactions = 0
+        #: The file the connection has open (device, inode): a file deleted or replaced under
+        #: a running store is noticed, instead of writing on to one nobody will read again.
+        self._identity: tuple[int, int] | None = None
 
     async def open(self) -> None:
         """Open (or create) the file; ConfigError, one line, when it cannot be: not a
@@ -84,6 +92,16 @@ class SQLiteStore(Store):
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(self.path, timeout=self.busy_timeout_s, isolation_level=None)
+        try:
+            self._set_up(conn)
+        except BaseException:
+            conn.close()
+            raise
+        self._conn = conn
+        self._identity = _identity(self.path)
+        self._purge_expired()
+
+    def _set_up(self, conn: sqlite3.Connection) -> None:
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute(
@@ -103,8 +121,30 @@ class SQLiteStore(Store):
             " kind TEXT NOT NULL, key TEXT NOT NULL, version INTEGER NOT NULL,"
             " body TEXT NOT NULL, expires_at REAL, PRIMARY KEY (kind, key))"
         )
-        self._conn = conn
-        self._purge_expired()
+
+    def _verify(self) -> None:
+        """Before each transaction or read: the file at `path` is still the one open. One that
+        was replaced (a backup put back, a file moved into place) is opened instead; one that
+        was deleted makes the store unavailable (its writes would go to a file nobody reads
+        again, and a new empty one would forget every open ticket), until it is back or the
+        daemon restarts."""
+        if self._identity is None:
+            return  # never opened, or in memory
+        identity = _identity(self.path)
+        if identity == self._identity and self._conn is not None:
+            return
+        if identity is None:
+            raise StoreUnavailableError(f"sqlite: the store file {self.path} was deleted")
+        if self._conn is not None:
+            log.warning("store.file_replaced", path=self.path)
+            with contextlib.suppress(sqlite3.Error):
+                # Our write-ahead log is still at PATH-wal: emptied into the old file first, so
+                # the new file is not read through the old file's pages.
+                self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+            with contextlib.suppress(sqlite3.Error):
+                self._conn.close()
+            self._conn = None
+        self._open()
 
     def _purge_expired(self) -> None:
         now = time.time()
@@ -117,9 +157,15 @@ class SQLiteStore(Store):
     async def _call(self, fn: Any, *args: Any) -> Any:
         loop = asyncio.get_running_loop()
         try:
-            return await loop.run_in_executor(self._executor, fn, *args)
-        except sqlite3.OperationalError as exc:  # locked, disk I/O, …: retrying may help
+            return await loop.run_in_executor(self._executor, self._verified, fn, *args)
+        except sqlite3.Error as exc:
+            if not _store_fault(exc):
+                raise
             raise StoreUnavailableError(f"sqlite: {exc}") from exc
+
+    def _verified(self, fn: Any, *args: Any) -> Any:
+        self._verify()
+        return fn(*args)
 
     def _db(self) -> sqlite3.Connection:
         if self._conn is None:
@@ -172,6 +218,7 @@ class SQLiteStore(Store):
     def _apply(self, changes: list[tuple[str, str, RecordChange[Any]]]) -> list[Any]:
         """Apply `changes` in order in one transaction; each sees the ones before it. A
         record changed several times is written once."""
+        self._verify()
         db = self._db()
         db.execute("BEGIN IMMEDIATE")
         try:
@@ -280,7 +327,9 @@ class SQLiteStore(Store):
         if self._committer is not None:
             await asyncio.gather(self._committer, return_exceptions=True)
         if self._conn is not None:
-            await self._call(self._conn.close)
+            # Not `_call`: a deleted file must not keep the connection from closing.
+            loop = asyncio.get_running_loop()
+            await loop.run_in_executor(self._executor, self._conn.close)
             self._conn = None
         self._executor.shutdown(wait=True)
 
@@ -290,7 +339,7 @@ def _answer_error(answer: asyncio.Future[Any], error: BaseException) -> None:
     StoreUnavailableError, as a single call's would be)."""
     if answer.done():
         return
-    if isinstance(error, sqlite3.OperationalError):
+    if isinstance(error, sqlite3.Error) and _store_fault(error):
         unavailable = StoreUnavailableError(f"sqlite: {error}")
         unavailable.__cause__ = error
         answer.set_exception(unavailable)
@@ -298,3 +347,22 @@ def _answer_error(answer: asyncio.Future[Any], error: BaseException) -> None:
         answer.set_exception(error)
     else:
         answer.cancel()
+
+
+def _store_fault(error: sqlite3.Error) -> bool:
+    """An error of the file or its lock, not of our SQL: locked past the busy timeout, a disk
+    that is full or read-only, I/O errors (OperationalError), and a file that is corrupt or no
+    database (DatabaseError). The store is down, not the alert at fault: StoreUnavailableError."""
+    bug = (sqlite3.ProgrammingError, sqlite3.IntegrityError, sqlite3.InterfaceError)
+    return isinstance(error, sqlite3.DatabaseError) and not isinstance(error, bug)
+
+
+def _identity(path: str) -> tuple[int, int] | None:
+    """The file at `path` (device, inode); None when there is none (or it is in memory)."""
+    if path == ":memory:":
+        return None
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return st.st_dev, st.st_ino
