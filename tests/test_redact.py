@@ -671,6 +671,14 @@ CASES = [
     ("ACL SETUSER app on >hunter2xyz ~*", "ACL SETUSER app on >[REDACTED:password] ~*"),
     ('"user app on >hunter2xyz ~*"', '"user app on >[REDACTED:password] ~*"'),
     ('{"msg": "up\\npassword: hunter two"}', '{"msg": "up\\npassword: [REDACTED:password]"}'),
+    (
+        '{"msg": "- name: DB_PASSWORD\\n  value: a b\\n"}',
+        '{"msg": "- name: DB_PASSWORD\\n  value: [REDACTED:password]\\n"}',
+    ),
+    (
+        '{"msg": "password: |\\n  a b\\n  c\\nx: 1"}',
+        '{"msg": "password: |\\n  [REDACTED:password]\\nx: 1"}',
+    ),
     ("127.0.0.1:6379> auth foobared", "127.0.0.1:6379> auth [REDACTED:password]"),
     # Sentry's auth header: its key is a DSN's key.
     ("Sentry sentry_key=" + _run(32, HEX) + ",", "Sentry sentry_key=[REDACTED:token],"),
@@ -1185,6 +1193,9 @@ HOSTILE = [
     '"DB_PASSWORD=' + '\\"' * 450_000,  # a NAME=value string: escaped quotes, never closed
     "<password>" + "a" * 1_000_000,  # an element never closed
     "name: DB_PASSWORD\nvalue: " * 40_000,  # Kubernetes env: every value the next name
+    "name: DB_PASSWORD\\nvalue: " * 40_000,  # … inside a JSON string
+    "password: |\\n " * 80_000,  # a block scalar inside a JSON string: every line a marker
+    "token: >\\n" + "  a\\n" * 250_000,  # … lines to the end
 ]
 
 
@@ -1976,6 +1987,14 @@ def test_a_compose_list_item_or_ini_line_loses_its_whole_value(text: str, expect
         (
             '{"msg": "a\\n  token: ab\\\\cd e\\\\\\"f\\ng"}',
             '{"msg": "a\\n  token: [REDACTED:password]\\ng"}',
+        ),
+        (
+            '{"msg": "env:\\n- name: DB_PASSWORD\\n  value: \\"a b\\"\\n- name: X"}',
+            '{"msg": "env:\\n- name: DB_PASSWORD\\n  value: [REDACTED:password]\\n- name: X"}',
+        ),
+        (
+            '{"msg": "key:\\n  password: >-\\n    a b\\n    c d\\n  user: x"}',
+            '{"msg": "key:\\n  password: >-\\n    [REDACTED:password]\\n  user: x"}',
         ),
         (
             '{"msg": "run\\nmysql -uroot -phunter2xyz app\\ndone"}',

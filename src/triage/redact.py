@@ -272,6 +272,10 @@ _B64 = "[A-Za-z0-9/+]"  # one character of a base64 secret
 _B64URL = "[A-Za-z0-9_-]"  # … of a URL-safe one
 #: A line break inside a token: raw, or escaped inside a JSON string.
 _BREAK = r"(?:\r?\n|\\n)"
+#: How a rule that reads lines reads them in raw text, and inside a JSON string: a line break
+#: (`\\r\\n` and `\\n` escaped), and one character (or escape) of a line, which ends at the
+#: next break or, inside a JSON string, at the string's closing quote.
+_LINES = ((r"\r?\n", r"[^\r\n]"), (r"(?:\\r)?\\n", r"""(?:[^\r\n\\"]|\\[^nr])"""))
 #: What follows a line break inside a JWT's signature: a line (to a space, a quote, a
 #: backslash) that is all base64url and looks random (a digit, `_`, `-`, or a capital letter
 #: after a small one), not a word.
@@ -1216,14 +1220,18 @@ _RULES: tuple[_Rule, ...] = (
         "password",
         flags=re.IGNORECASE,
     ),
-    # Kubernetes env as YAML: `- name: DB_PASSWORD` then `value: …` on the next line.
-    _rule(
-        r"(name:[ \t]{0,3}[\"']?[A-Za-z0-9_.-]{0,64}(?:PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY)"
-        r"[A-Za-z0-9_]{0,32}[\"']?[ \t]{0,8}\r?\n[ \t]{0,40}value:[ \t]{0,3}+)(?!\[REDACTED)"
-        rf"[^\n]{{1,{_VALUE_MAX}}}+",
-        r"\1[REDACTED:password]",
-        "value:",
-        flags=re.IGNORECASE,
+    # Kubernetes env as YAML: `- name: DB_PASSWORD` then `value: …` on the next line (also
+    # inside a JSON string, its lines broken by escaped `\n`).
+    *(
+        _rule(
+            r"(name:[ \t]{0,3}\\?[\"']?[A-Za-z0-9_.-]{0,64}(?:PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY)"
+            rf"[A-Za-z0-9_]{{0,32}}\\?[\"']?[ \t]{{0,8}}{brk}[ \t]{{0,40}}value:[ \t]{{0,3}}+)"
+            rf"(?!\[REDACTED)(?:{char}){{1,{_VALUE_MAX}}}+",
+            r"\1[REDACTED:password]",
+            "value:",
+            flags=re.IGNORECASE,
+        )
+        for brk, char in _LINES
     ),
     # Validators echo the value they refused under the field's name, a line above: pydantic's
     # `<field>\n  <message> [type=…, input_value='…', input_type=…]`, Spring Boot's
@@ -1358,14 +1366,17 @@ _RULES: tuple[_Rule, ...] = (
         )
     ),
     # A YAML block scalar (`password: |`, `token: >-`): the value is every line below indented
-    # at least as far as its first.
-    _rule(
-        rf"({_SECRET_NAME}[ \t]{{0,3}}:[ \t]{{1,3}}[|>][+-]?[0-9]?[ \t]{{0,8}}\r?\n)"
-        r"(?P<indent>[ \t]{1,40}+)(?!\[REDACTED)[^\r\n]{1,512}+"
-        r"(?:\r?\n(?P=indent)[^\r\n]{1,512}+){0,200}+",
-        r"\1\g<indent>[REDACTED:password]",
-        *_SECRET_NAME_NEEDLES,
-        flags=re.IGNORECASE,
+    # at least as far as its first (also inside a JSON string, its lines broken by escaped `\n`).
+    *(
+        _rule(
+            rf"({_SECRET_NAME}[ \t]{{0,3}}:[ \t]{{1,3}}[|>][+-]?[0-9]?[ \t]{{0,8}}{brk})"
+            rf"(?P<indent>[ \t]{{1,40}}+)(?!\[REDACTED)(?:{char}){{1,512}}+"
+            rf"(?:{brk}(?P=indent)(?:{char}){{1,512}}+){{0,200}}+",
+            r"\1\g<indent>[REDACTED:password]",
+            *_SECRET_NAME_NEEDLES,
+            flags=re.IGNORECASE,
+        )
+        for brk, char in _LINES
     ),
     # name=value pairs by the name. A quoted value goes whole, spaces and all; its quotes stay.
     _rule(
@@ -1375,7 +1386,7 @@ _RULES: tuple[_Rule, ...] = (
         # an ODBC value, above), nor the empty default of `${DB_PASSWORD:-}`.
         r"""(?!\\?(?:""\"|'''|["']|\{)?-?\[REDACTED|-\})"""
         + _TEMPLATE_VALUE
-        + r"(?![|>][+-]?[0-9]?[ \t]{0,8}(?:\r?\n|$))"  # a block scalar's marker: the rule above
+        + r"(?![|>][+-]?[0-9]?[ \t]{0,8}(?:\r?\n|(?:\\r)?\\n|$))"  # a block scalar's marker: above
         # A value that says something about the secret, not the secret: MySQL's "(using
         # password: YES)", "password: null", an already masked "********".
         rf"""(?!\\?["']?(?:{_STATE_WORDS}|\*{{3,64}})(?![\w*]))"""
