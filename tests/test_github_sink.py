@@ -1183,3 +1183,23 @@ async def test_a_refused_token_makes_messages_wait_without_leaking_it(
     assert [c["status"] for c in github.calls] == [401]
     assert "wrong-token-xyz" not in str(caught.value)
     assert "wrong-token-xyz" not in repr(logs)
+
+
+async def test_a_marker_in_alert_text_cannot_adopt_another_incidents_digest_entry(
+    github: GitHubServer, mono: FakeClock, wall: FakeClock
+) -> None:
+    """A digest entry whose team (shown in a code span) imitates another incident's entry
+    marker is not taken for that incident's entry: it gets its own, and its CLOSE edits that."""
+    victim = incident(4)
+    forged = f"<!-- triage:digest-entry={victim.fingerprint} -->"
+    hostile = incident(3).model_copy(update={"team": forged, "source": forged})
+    async with open_sink(github, mono, wall, github_create_per_hour=2) as sink:
+        await sink.apply(effect(alert=incident(1), key="k1"))  # the hour's one issue
+        hostile_ref = (await sink.apply(effect(alert=hostile, key="k3"))).ref
+        victim_ref = (await sink.apply(effect(alert=victim, key="k4"))).ref
+        await sink.apply(effect(EffectKind.CLOSE, victim_ref, "k4:2", alert=victim))
+    assert victim_ref != hostile_ref
+    _, digest = github.issues()
+    hostile_entry, victim_entry = digest["comment_bodies"]
+    assert "Status: firing since" in hostile_entry
+    assert "Status: resolved at" in victim_entry

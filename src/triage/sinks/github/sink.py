@@ -288,7 +288,7 @@ class GitHubSink:
             answer = await self._api.call("GET", f"/repos/{repository}/issues", params=params)
             items = records(answer, "a list of issues")
             for item in items:
-                if "pull_request" not in item and marker in text_or_empty(item.get("body")):
+                if "pull_request" not in item and text.has_marker(text_or_empty(item.get("body")), marker):
                     return item
             if len(items) < PAGE_SIZE:
                 break
@@ -314,7 +314,7 @@ class GitHubSink:
         """Post `body` unless a comment with this effect's marker is already there."""
         marker = text.effect_marker(effect.idempotency_key)
         for comment in await self._recent_comments(ref, count_field(issue, "comments")):
-            if marker in text_or_empty(comment.get("body")):
+            if text.has_marker(text_or_empty(comment.get("body")), marker):
                 log.info("github.comment_exists", issue=ref.number, effect=str(effect.kind))
                 return comment
         path = f"/repos/{ref.repository}/issues/{ref.number}/comments"
@@ -389,7 +389,7 @@ class GitHubSink:
         ref = IssueRef(repository, number_field(digest, "number"))
         marker = text.digest_entry_marker(effect.fingerprint)
         for comment in await self._recent_comments(ref, count_field(digest, "comments")):
-            if marker in text_or_empty(comment.get("body")):
+            if text.has_marker(text_or_empty(comment.get("body")), marker):
                 return _issue_url(comment, comment=True)
         path = f"/repos/{repository}/issues/{ref.number}/comments"
         entry = await self._api.call("POST", path, json={"body": text.digest_entry(effect)})

@@ -1,8 +1,9 @@
 """What the GitHub sink writes: issue titles, bodies, labels, comments and hidden markers.
 
 Every piece of alert text goes through `markdown` first, so nothing here can mention anyone,
-embed anything or break the layout. The hidden markers are HTML comments only triage writes
-(alert text cannot contain a raw `<`), so finding one proves triage put it there:
+embed anything or break the layout. The hidden markers are HTML comments only triage writes,
+each on a line of its own, and `has_marker` takes one only there (escaped alert text holds no
+raw `<`; a code span's holds one, but beside other text): finding one proves triage put it there:
 
     <!-- triage:fingerprint=<fp> -->       in the body of the incident's issue
     <!-- triage:effect=<idempotency key> -->  at the end of each comment, one per effect
@@ -37,6 +38,15 @@ def _marker_value(value: str) -> str:
     # Fingerprints and idempotency keys are ours (hex and "fp:n"), but a marker must never be
     # able to close its own comment, whatever it is given.
     return re.sub(r"[^A-Za-z0-9:._-]", "_", value)
+
+
+def has_marker(body: str, marker: str) -> bool:
+    """Whether `body` holds `marker` as a line of its own, as triage writes every marker. Alert
+    and model text never make such a line: escaped, its `<` is `&lt;`; in a code span (a
+    digest entry's source and team) it is inside backticks, on a line with other text. So a
+    marker quoted in alert text matches nothing (a look-up by substring took it for the real
+    one, and one incident's effects edited another's digest entry)."""
+    return marker in body and any(line.strip() == marker for line in body.splitlines())
 
 
 def fingerprint_marker(fingerprint: str) -> str:
