@@ -1013,6 +1013,15 @@ async def test_every_token_read_is_held_by_the_redactor(gateway: IngestService) 
         assert token not in Redactor().text(f"a line that quotes {token} by mistake")
 
 
+async def _until_closed(reader: asyncio.StreamReader) -> bytes:
+    """What the server sent before it closed the connection. A close while the client's bytes
+    are still unread arrives as a reset instead of an end of stream: closed either way."""
+    try:
+        return await reader.read()
+    except ConnectionResetError:
+        return b""
+
+
 async def test_a_client_trickling_its_head_is_cut_at_the_idle_timeout(queues: Queues) -> None:
     """A client sending its request head a byte at a time (slowloris) is disconnected once the
     idle timeout has passed since it connected, however often it sends; nothing is queued."""
@@ -1024,7 +1033,7 @@ async def test_a_client_trickling_its_head_is_cut_at_the_idle_timeout(queues: Qu
         reader, writer = await asyncio.open_connection("127.0.0.1", service.port)
         head = f"POST /v1/alerts/generic HTTP/1.1\r\nHost: x\r\nX-Pad: {'a' * 400}\r\n".encode()
         sent, last_sent, longest_pause = 0, loop.time(), 0.0
-        closed = asyncio.ensure_future(reader.read())  # b"" at EOF, without an answer
+        closed = asyncio.ensure_future(_until_closed(reader))
         while not closed.done() and sent < len(head):
             writer.write(head[sent : sent + 1])
             now = loop.time()
