@@ -193,24 +193,37 @@ async def test_repeats_are_acked_only_after_their_occurrences_are_committed(
     assert occurrences(store.path, inbox.fingerprint) == 1 + REPEATS
 
 
-async def test_a_failed_transaction_keeps_every_message_of_its_group_on_the_queue(
-    store: SQLiteStore, locked: sqlite3.Connection
+async def test_a_locked_store_holds_every_message_without_spending_a_receive(
+    store: SQLiteStore,
 ) -> None:
-    """When the store cannot commit, no message of the group is deleted: each is released
-    for a retry later."""
+    """While another process holds the file's lock past the busy timeout, no message is
+    deleted or released towards the DLQ: each is held (readiness says the store is
+    unavailable), and once the lock is gone each is acked, received once."""
+    other = sqlite3.connect(store.path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
     inbox = MemoryInbox()
-    inbox.put(*[_body()] * 5)
-    stop = asyncio.Event()
-    supervisor = _supervisor(store, inbox)
-    supervisor.should_exit = stop
+    ids = inbox.put(*[_body()] * 5)
+    supervisor = _supervisor(store, inbox, drain=True)
+    supervisor.DEFAULT_HOLD_S = 0.05
     serving = asyncio.create_task(supervisor.serve())
+    try:
+        async with asyncio.timeout(10):
+            while supervisor.stats.held < 5:
+                await asyncio.sleep(0.01)
+        assert inbox.deleted == []
+        assert supervisor.health.readiness() == {
+            "ready": False,
+            "failing": {"store": "unavailable"},
+        }
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
     async with asyncio.timeout(10):
-        while len({m for m, delay in inbox.visibility_calls if delay > 0}) < 5:
-            await asyncio.sleep(0.01)
-    stop.set()
-    await serving
-    assert inbox.deleted == []
-    assert supervisor.stats.retried == 5
+        await serving
+    assert sorted(inbox.deleted) == sorted(ids)
+    assert (supervisor.stats.received, supervisor.stats.retried) == (5, 0)
+    assert inbox.visibility_calls == []
+    assert supervisor.health.ready
 
 
 async def test_an_incident_another_replica_changed_is_read_again(store: SQLiteStore) -> None:

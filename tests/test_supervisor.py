@@ -10,7 +10,7 @@ import pytest
 import structlog
 
 from memory_inbox import MemoryInbox
-from triage.errors import DecodeError, InboxError, SinkUnavailableError
+from triage.errors import DecodeError, InboxError, SinkUnavailableError, StoreUnavailableError
 from triage.incidents.lifecycle import Action, Outcome
 from triage.metrics import Metrics
 from triage.sqs.acker import Acker
@@ -436,6 +436,57 @@ async def test_a_message_handed_out_twice_at_once_is_worked_on_once() -> None:
     assert [e["event"] for e in logs if e["event"] == "message.duplicate_delivery"] == [
         "message.duplicate_delivery"
     ]
+
+
+async def test_a_store_outage_holds_messages_and_says_so_once_not_once_per_message() -> None:
+    """While the store fails, 20 messages are held (none released, none towards the DLQ),
+    readiness names the store, and the log says why in one warning, one info held line and one
+    line once it is back, whatever the number of messages and tries."""
+    inbox = MemoryInbox()
+    inbox.put(*[f"b{i}" for i in range(20)])
+    tries: dict[str, int] = {}
+    readiness: list[object] = []
+
+    async def handler(message: Message, _progress: Progress) -> list[Outcome]:
+        tries[message.id] = tries.get(message.id, 0) + 1
+        if sum(tries.values()) <= 60:
+            raise StoreUnavailableError("sqlite: database is locked")
+        readiness.append(supervisor.health.readiness())
+        return [Outcome("f" * 32, Action.COUNT)]
+
+    supervisor = Supervisor(config(concurrency=20), inbox, handler, Metrics())
+    supervisor.DEFAULT_HOLD_S = 0.01
+    with structlog.testing.capture_logs() as logs:
+        await supervisor.serve()
+    assert len(inbox.deleted) == 20 and inbox.visibility_calls == []
+    assert (supervisor.stats.retried, supervisor.stats.rejected) == (0, 0)
+    assert readiness[0] == {"ready": False, "failing": {"store": "unavailable"}}
+    assert supervisor.health.ready
+    loud = [e["event"] for e in logs if e["log_level"] in ("info", "warning", "error")]
+    assert loud.count("store.unavailable") == 1 and loud.count("store.recovered") == 1
+    assert loud.count("message.held") == 1
+    assert "message.retry" not in loud
+
+
+async def test_a_message_the_store_fails_past_max_hold_spends_a_receive() -> None:
+    """A store that stays down past `max_hold_s` releases the message for a retry (a fault that
+    persists ends in the DLQ after maxReceiveCount, not in a message held forever)."""
+    inbox = MemoryInbox()
+    inbox.put("b")
+
+    async def handler(message: Message, _progress: Progress) -> list[Outcome]:
+        raise StoreUnavailableError("sqlite: the store file /x/t.db was deleted")
+
+    supervisor = Supervisor(config(max_hold_s=0.1, drain=False), inbox, handler, Metrics())
+    supervisor.DEFAULT_HOLD_S = 0.01
+    serving = asyncio.create_task(supervisor.serve())
+    async with asyncio.timeout(10):
+        while supervisor.stats.retried < 1:
+            await asyncio.sleep(0.01)
+    supervisor.should_exit.set()
+    await serving
+    assert supervisor.stats.held >= 1
+    assert supervisor.stats.failures["m0"].reason == "store_unavailable"
 
 
 async def test_a_message_of_repeats_is_acked_at_debug_and_one_with_an_effect_at_info() -> None:

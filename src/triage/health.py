@@ -1,7 +1,7 @@
 """Readiness conditions and the event-loop watchdog behind `/healthz` and `/readyz`.
 
-Components report conditions by name (`queue`, `breaker:llm`, `breaker:backend`); the daemon is
-ready while none is failing. Liveness is the loop itself: a ticker measures how late it wakes,
+Components report conditions by name (`queue`, `store`, `breaker:llm`, `breaker:backend`); the
+daemon is ready while none is failing. Liveness is the loop itself: a ticker measures how late it wakes,
 so a stalled loop shows as lag (and, if it stalls for good, as an endpoint that stops answering).
 
 A condition's detail (an AWS error, a URL) stays inside the process; `readiness()`, which
@@ -15,7 +15,7 @@ import re
 import time
 from dataclasses import dataclass
 
-#: Condition names come from our code (`queue`, `breaker:<sink>`); anything else is not shown.
+#: Condition names come from our code (`queue`, `store`, `breaker:<sink>`); others are not shown.
 _SHOWN_NAME = re.compile(r"[a-z0-9][a-z0-9:_.-]{0,63}")
 
 
@@ -78,6 +78,8 @@ def _reason(name: str, detail: str) -> str:
     """One word from a fixed set for a failing condition; the detail only picks among them."""
     if name == "queue":
         return "unreachable"
+    if name == "store":
+        return "unavailable"
     if name.startswith("breaker:"):
         return "half-open" if detail.startswith("half-open") else "open"
     return "failing"

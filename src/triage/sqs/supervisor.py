@@ -13,7 +13,11 @@ is never acked.
 
 A message whose handler says "wait" (`BackpressureError`: a rate limit, a spent budget, an open
 breaker, an incident another worker holds) is *held*: kept invisible by the heartbeat while
-intake pauses, then tried again, so waiting never spends its receive count.
+intake pauses, then tried again, so waiting never spends its receive count. So is a message the
+store failed (`StoreUnavailableError`: locked, full, corrupt, unreachable, denied): the store's
+fault is never the message's, so it is tried again after a wait that doubles up to
+`STORE_HOLD_MAX_S`, while `/readyz` says `store: unavailable` and one line says why (and one
+that it is back). Only past `max_hold_s` does a held message spend a receive.
 
 The helpers (heartbeat, acker, and the caller's: watchdog, metric flushers) run as tasks owned
 here: a helper that crashes stops the daemon loudly (`DaemonCrashed`) instead of letting
@@ -36,7 +40,13 @@ from typing import Any
 
 import structlog
 
-from triage.errors import BackpressureError, PermanentError, TransientError, TriageError
+from triage.errors import (
+    BackpressureError,
+    PermanentError,
+    StoreUnavailableError,
+    TransientError,
+    TriageError,
+)
 from triage.health import Health
 from triage.incidents.lifecycle import Action, Outcome
 from triage.metrics import Metrics
@@ -108,7 +118,7 @@ class Stats:
 
 
 #: Why intake pauses, as `intake.paused` says it.
-_HELD = "a message is held: a service or budget said wait"
+_HELD = "a message is held: a service or budget said wait, or the store failed"
 _BREAKER = "a sink's breaker is open or it is rate-limited"
 
 
@@ -119,6 +129,8 @@ class Supervisor:
     MAX_PARALLEL_RECEIVES = 8
     #: How long a held message waits when the service named no time.
     DEFAULT_HOLD_S = 1.0
+    #: The longest wait of a message the store failed (from DEFAULT_HOLD_S, doubling).
+    STORE_HOLD_MAX_S = 30.0
 
     def __init__(
         self,
@@ -169,6 +181,10 @@ class Supervisor:
         #: A held message pauses intake until then (time.monotonic()).
         self._hold_until = 0.0
         self._paused: str | None = None
+        #: Messages held now, per reason: the first says why at info, the rest at debug.
+        self._holding: dict[str, int] = {}
+        #: Since when (time.monotonic()) the store fails, while it does.
+        self._store_down_since: float | None = None
         self._helper_specs = (
             ("heartbeat", self._heartbeat),
             ("acker", self._acker.run),
@@ -550,9 +566,10 @@ class Supervisor:
         """Attempt the message, holding it through every "wait"; the outcomes when it is done,
         None when it was released (for a retry, or to the DLQ)."""
         held_since: float | None = None
+        store_failures = 0
         while True:
             try:
-                return await self._attempt(message)
+                outcomes = await self._attempt(message)
             except TimeoutError:
                 # The handler was cancelled: nothing it would have done afterwards happens.
                 error = f"no progress for {self.config.message_timeout_s:g} s"
@@ -571,14 +588,44 @@ class Supervisor:
                 await self.inbox.change_visibility([message], 0)
             except BackpressureError as exc:
                 held_since = held_since if held_since is not None else time.monotonic()
-                if await self._hold(message, exc, held_since):
+                wait_s = exc.retry_after_s if exc.retry_after_s is not None else None
+                if await self._hold(message, exc, held_since, wait_s, exc.pauses_intake):
+                    continue
+            except StoreUnavailableError as exc:
+                held_since = held_since if held_since is not None else time.monotonic()
+                store_failures += 1
+                if await self._hold(
+                    message, exc, held_since, self._store_down(exc, store_failures)
+                ):
                     continue
             except TransientError as exc:
                 await self._retry_later(message, exc.reason, str(exc), exc.retry_after_s)
             except Exception as exc:  # a bug: retried like a transient failure, but loud
                 log.exception("message.crashed", error=repr(exc))
                 await self._retry_later(message, "bug", repr(exc), None)
+            else:
+                self._store_up()
+                return outcomes
             return None
+
+    def _store_down(self, exc: StoreUnavailableError, failures: int) -> float:
+        """The store failed this message for the `failures`-th time in a row: say so once per
+        outage (and in readiness), and return how long the message waits before it tries again
+        (doubling from DEFAULT_HOLD_S to STORE_HOLD_MAX_S, at least what the store asked)."""
+        self.health.set("store", False, str(exc))
+        if self._store_down_since is None:
+            self._store_down_since = time.monotonic()
+            log.warning("store.unavailable", error=str(exc))
+        wait_s = min(self.STORE_HOLD_MAX_S, self.DEFAULT_HOLD_S * 2.0 ** min(failures - 1, 16))
+        return max(wait_s, exc.retry_after_s or 0.0)
+
+    def _store_up(self) -> None:
+        """A message went through: if the store was failing, it is back."""
+        if self._store_down_since is not None:
+            down_s = time.monotonic() - self._store_down_since
+            self._store_down_since = None
+            self.health.set("store", True)
+            log.info("store.recovered", down_s=round(down_s, 1))
 
     async def _attempt(self, message: Message) -> list[Outcome]:
         """One pass of the handler. Its timeout restarts whenever the handler reports progress,
@@ -592,23 +639,41 @@ class Supervisor:
 
             return await self.handler(message, progress)
 
-    async def _hold(self, message: Message, exc: BackpressureError, held_since: float) -> bool:
-        """Keep `message` (the heartbeat extends it) for the wait `exc` names, pausing intake
-        meanwhile unless the wait is this message's alone; True to try it again. Past
-        `max_hold_s`, or when the daemon stops, it is released for that wait instead (False)."""
-        wait_s = exc.retry_after_s if exc.retry_after_s is not None else self.DEFAULT_HOLD_S
-        wait_s = max(wait_s, 0.05)
+    async def _hold(
+        self,
+        message: Message,
+        exc: TransientError,
+        held_since: float,
+        wait_s: float | None,
+        pauses_intake: bool = True,
+    ) -> bool:
+        """Keep `message` (the heartbeat extends it) for `wait_s` (None: DEFAULT_HOLD_S),
+        pausing intake meanwhile unless the wait is this message's alone; True to try it again.
+        Past `max_hold_s`, or when the daemon stops, it is released for that wait instead
+        (False)."""
+        wait_s = max(wait_s if wait_s is not None else self.DEFAULT_HOLD_S, 0.05)
         until = time.monotonic() + wait_s
         if until - held_since > self.config.max_hold_s:
             await self._retry_later(message, exc.reason, str(exc), wait_s)
             return False
-        if exc.pauses_intake:
+        if pauses_intake:
             self._hold_until = max(self._hold_until, until)
             self._note_pause(_HELD)
         self.stats.held += 1
         self.metrics.incr("MessagesHeld", reason=exc.reason)
-        log.info("message.held", reason=exc.reason, error=str(exc), retry_in_s=round(wait_s, 2))
-        await self._sleep_unless_exit(wait_s)
+        # In a storm every message is held for the same cause: the first held says why at
+        # info, the others (while it is still held) at debug.
+        holding = self._holding.get(exc.reason, 0)
+        (log.debug if holding else log.info)(
+            "message.held", reason=exc.reason, error=str(exc), retry_in_s=round(wait_s, 2)
+        )
+        self._holding[exc.reason] = holding + 1
+        try:
+            await self._sleep_unless_exit(wait_s)
+        finally:
+            self._holding[exc.reason] -= 1
+            if not self._holding[exc.reason]:
+                del self._holding[exc.reason]
         if self.should_exit.is_set():
             # Hidden for what is left of the wait, so no replica runs into it again at once.
             left_s = max(0.0, until - time.monotonic())
