@@ -21,9 +21,9 @@ from factories import view
 from triage.app import run_daemon
 from triage.demo.converse import ConverseServer, converse_error, converse_reply
 from triage.demo.loopback import KeepAliveHandler, LoopbackServer
-from triage.demo.model import INVENTED_IP, alert_in
+from triage.demo.model import INVENTED_IP, Reply, alert_in
 from triage.demo.ticketd import TicketServer
-from triage.errors import ConfigError
+from triage.errors import ConfigError, SummariserError
 from triage.metrics import Metrics
 from triage.models import Alert, Priority, Status
 from triage.settings import Settings, load_settings
@@ -370,3 +370,49 @@ async def test_the_daemon_writes_tickets_with_bedrock_and_the_task_role(
     assert bedrock.request_count == 2
     assert sorted(t["body"]["description"] for t in backend.tickets) == ["Written by Bedrock."] * 2
     assert result.metrics.counter("SummarizationFailures") == 0
+
+
+def _converse_body(content: Any, usage: Any) -> Reply:
+    return Reply(
+        body={
+            "output": {"message": {"role": "assistant", "content": content}},
+            "stopReason": "end_turn",
+            "usage": usage,
+        }
+    )
+
+
+GOOD_USAGE = {"inputTokens": 100, "outputTokens": 50, "totalTokens": 150}
+
+
+@pytest.mark.parametrize(
+    ("content", "usage"),
+    [
+        pytest.param(5, GOOD_USAGE, id="content-a-number"),
+        pytest.param({"text": "{}"}, GOOD_USAGE, id="content-an-object"),
+        pytest.param([{"text": 5}], GOOD_USAGE, id="text-a-number"),
+        pytest.param([{"text": ["{"]}], GOOD_USAGE, id="text-a-list"),
+        pytest.param([{"text": None}], GOOD_USAGE, id="text-null"),
+        pytest.param(None, GOOD_USAGE, id="content-null"),
+        pytest.param([{"text": "x"}], [1, 2], id="usage-a-list"),
+        pytest.param([{"text": "x"}], {"inputTokens": "many"}, id="tokens-a-string"),
+        pytest.param([{"text": "x"}], {"inputTokens": -5}, id="tokens-negative"),
+        pytest.param([{"text": "x"}], {"outputTokens": 10**400}, id="tokens-huge"),
+    ],
+)
+async def test_a_converse_answer_of_the_wrong_shape_is_a_bad_response(
+    bedrock: ConverseServer, content: Any, usage: Any
+) -> None:
+    """A Converse answer whose content, text or usage has the wrong type is an invalid answer
+    (the fallback writes the ticket, the breaker hears of it), never an exception out of the
+    summariser nor a string added to the token counters."""
+    bedrock.then(_converse_body(content, usage))
+    metrics = Metrics()
+    settings = settings_for(bedrock, llm_retries=0)
+    llm = LlmSummariser(settings, metrics=metrics)
+    try:
+        with pytest.raises(SummariserError):
+            await llm.summarise(view(source()))
+    finally:
+        await llm.aclose()
+    assert metrics.counter("LLMTokensIn") == 0

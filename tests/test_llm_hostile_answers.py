@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from factories import view
-from triage.demo.model import ChatServer, completion
+from triage.breaker import CircuitBreaker
+from triage.demo.model import ChatServer, Reply, completion
 from triage.metrics import Metrics
 from triage.models import Alert, Status, Ticket
 from triage.redact import Redactor
@@ -41,8 +42,21 @@ def chat() -> Iterator[ChatServer]:
         yield server
 
 
+ANSWER = {
+    "title": "Checkout API 5xx on web-1",
+    "priority": "high",
+    "description": "Errors on web-1.",
+    "steps": ["Check web-1"],
+}
+
+
 async def summarise(chat: ChatServer, answer: dict[str, Any]) -> tuple[Ticket, Metrics]:
     chat.then(completion(json.dumps(answer)))
+    return await summarise_reply(chat)
+
+
+async def summarise_reply(chat: ChatServer) -> tuple[Ticket, Metrics]:
+    """The ticket for ALERT from the server's next answer (queued by the caller)."""
     settings = Settings(
         openai_api_key="sk-test-" + "k" * 32,
         openai_base_url=chat.url,
@@ -123,3 +137,58 @@ async def test_the_published_ticket_is_the_checked_one(chat: ChatServer) -> None
         },
     )
     assert redact_ticket(ticket, Redactor()) == ticket
+
+
+@pytest.mark.parametrize(
+    "usage",
+    [
+        pytest.param({"prompt_tokens": -5, "completion_tokens": 1}, id="negative"),
+        pytest.param({"prompt_tokens": 1, "completion_tokens": 10**400}, id="huge"),
+    ],
+)
+async def test_a_token_count_the_metrics_cannot_add_is_a_bad_response(
+    chat: ChatServer, usage: dict[str, int]
+) -> None:
+    """A negative token count or one too large for a float is an invalid answer (the fallback
+    writes), never a negative counter or an OverflowError out of the summariser."""
+    body = completion(json.dumps(ANSWER)).body
+    chat.then(Reply(body={**body, "usage": usage}))
+    ticket, metrics = await summarise_reply(chat)
+    assert ticket == DeterministicSummariser().write(view(ALERT))
+    assert metrics.counter("LLMFallbacks", reason="bad_response") == 1
+    assert metrics.counter("LLMTokensIn") == 0 and metrics.counter("LLMTokensOut") == 0
+
+
+class _Broken:
+    """A model client that fails in a way no ModelError names (a bug, a parser's surprise)."""
+
+    provider = "broken"
+    model = "broken"
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    async def complete(self, system: str, user: str, timeout_s: float) -> Any:
+        self.calls += 1
+        raise RuntimeError("unexpected")
+
+    async def aclose(self) -> None:
+        pass
+
+
+async def test_an_unexpected_failure_of_the_probe_does_not_jam_the_breaker() -> None:
+    """When the half-open breaker's probe fails with an exception no ModelError names, the
+    breaker hears of it: a later call probes again instead of being refused for ever."""
+    now = [0.0]
+    breaker = CircuitBreaker("llm", 1, 10.0, clock=lambda: now[0])
+    breaker.failure()  # open
+    now[0] = 11.0  # half-open: the next call is the probe
+    model = _Broken()
+    settings = Settings(openai_api_key="sk-test-" + "k" * 32, llm_retries=0)
+    llm = LlmSummariser(settings, model=model, breaker=breaker)
+    with pytest.raises(RuntimeError):
+        await llm.summarise(view(ALERT))
+    now[0] = 22.0  # past another reset: another probe is due
+    with pytest.raises(RuntimeError):
+        await llm.summarise(view(ALERT))
+    assert model.calls == 2

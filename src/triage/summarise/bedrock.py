@@ -27,11 +27,12 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 from botocore.exceptions import ConnectionError as BotoConnectionError
+from botocore.parsers import ResponseParserError
 
 from triage.aws import Aws
 from triage.errors import ModelError
 from triage.settings import Settings
-from triage.summarise.chat import MAX_OUTPUT_TOKENS, TEMPERATURE, Answer, Stop
+from triage.summarise.chat import MAX_OUTPUT_TOKENS, TEMPERATURE, Answer, Stop, count
 
 log = structlog.get_logger(__name__)
 
@@ -48,6 +49,21 @@ _STOPS: dict[str, Stop] = {
     "guardrail_intervened": "filtered",
     "content_filtered": "filtered",
 }
+
+
+#: What botocore's parser raises on an answer of the wrong shape (a number for the content
+#: list, text that is not a string, usage that is not an object): its own error, or whatever
+#: Python raised as it walked the answer. An answer, not a failure to reach Bedrock.
+_UNPARSABLE = (
+    ResponseParserError,
+    TypeError,
+    AttributeError,
+    KeyError,
+    IndexError,
+    ValueError,
+    OverflowError,
+    RecursionError,
+)
 
 
 class BedrockChat:
@@ -78,6 +94,9 @@ class BedrockChat:
             raise _client_error(exc) from None
         except BotoCoreError as exc:
             raise _botocore_error(exc) from None
+        except _UNPARSABLE as exc:
+            log.warning("llm.error", error=f"an answer botocore cannot read: {type(exc).__name__}")
+            raise ModelError("bad_response", outcome="invalid") from None
         return _answer(response)
 
     async def aclose(self) -> None:
@@ -94,19 +113,32 @@ class BedrockChat:
         return await self._aws.client("bedrock-runtime", self.endpoint_url, config)
 
 
-def _answer(response: dict[str, Any]) -> Answer:
+def _answer(response: Any) -> Answer:
+    """The Answer in a Converse response; one of another shape is invalid."""
     try:
         blocks = response["output"]["message"]["content"]
     except (KeyError, TypeError):
         raise ModelError("no_message", outcome="invalid") from None
+    if not isinstance(blocks, list):
+        raise ModelError("bad_response", outcome="invalid")
     # Reasoning models add other blocks (reasoningContent); the ticket is in the text ones.
-    text = "".join(block.get("text", "") for block in blocks if isinstance(block, dict))
+    texts: list[str] = []
+    for block in blocks:
+        if isinstance(block, dict) and "text" in block:
+            if not isinstance(block["text"], str):
+                raise ModelError("bad_response", outcome="invalid")
+            texts.append(block["text"])
     usage = response.get("usage") or {}
+    if not isinstance(usage, dict):
+        raise ModelError("bad_response", outcome="invalid")
+    prompt_tokens, completion_tokens = usage.get("inputTokens"), usage.get("outputTokens")
+    if any(v is not None and count(v) is None for v in (prompt_tokens, completion_tokens)):
+        raise ModelError("bad_response", outcome="invalid")
     return Answer(
-        text=text,
+        text="".join(texts),
         stop=_STOPS.get(str(response.get("stopReason")), "end"),
-        prompt_tokens=usage.get("inputTokens"),
-        completion_tokens=usage.get("outputTokens"),
+        prompt_tokens=prompt_tokens,
+        completion_tokens=completion_tokens,
     )
 
 

@@ -23,6 +23,19 @@ TEMPERATURE = 0.2
 Stop = Literal["end", "length", "filtered"]
 
 
+#: More tokens than any one call can bill: a count past it is a server's nonsense.
+MAX_TOKEN_COUNT = 10_000_000
+
+
+def count(value: object) -> int | None:
+    """A provider's token count as the metrics may add it: a whole number from 0 to
+    MAX_TOKEN_COUNT; anything else (a string, a float, a negative or a huge number, which
+    would break or poison the counters) is no count."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_TOKEN_COUNT:
+        return value
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class Answer:
     """What the model said, in the terms the summariser needs."""

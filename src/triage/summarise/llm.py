@@ -135,6 +135,12 @@ class LlmSummariser:
         except asyncio.CancelledError:
             self.breaker.cancelled()
             raise
+        except Exception:
+            # A failure no ModelError names (a bug, or an answer a client library choked on):
+            # the breaker hears of it, or a half-open breaker's probe would be out for ever
+            # and every later call refused. The fallback logs it as an error.
+            self.breaker.failure()
+            raise
         self.breaker.success()
         draft = self._draft(answer)
         contained = contain(draft, alert, self.redactor, shown)

@@ -18,7 +18,7 @@ from triage.errors import ModelError
 from triage.settings import Settings
 from triage.sinks.aio import AiohttpTransport
 from triage.summarise import prompt
-from triage.summarise.chat import MAX_OUTPUT_TOKENS, TEMPERATURE, Answer
+from triage.summarise.chat import MAX_OUTPUT_TOKENS, TEMPERATURE, Answer, count
 from triage.tls import client_context
 
 log = structlog.get_logger(__name__)
@@ -133,8 +133,8 @@ def _answer(completion: Any) -> Answer:
 
 
 def _count(*values: object) -> bool:
-    """Token counts are whole numbers, or absent."""
-    return all(v is None or (isinstance(v, int) and not isinstance(v, bool)) for v in values)
+    """Token counts are whole numbers the metrics can add (`chat.count`), or absent."""
+    return all(v is None or count(v) is not None for v in values)
 
 
 def _model_error(exc: openai.OpenAIError) -> ModelError:
