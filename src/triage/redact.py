@@ -1366,17 +1366,17 @@ _RULES: tuple[_Rule, ...] = (
         )
     ),
     # A YAML block scalar (`password: |`, `token: >-`): the value is every line below indented
-    # at least as far as its first (also inside a JSON string, its lines broken by escaped `\n`).
-    *(
-        _rule(
-            rf"({_SECRET_NAME}[ \t]{{0,3}}:[ \t]{{1,3}}[|>][+-]?[0-9]?[ \t]{{0,8}}{brk})"
-            rf"(?P<indent>[ \t]{{1,40}}+)(?!\[REDACTED)(?:{char}){{1,512}}+"
-            rf"(?:{brk}(?P=indent)(?:{char}){{1,512}}+){{0,200}}+",
-            r"\1\g<indent>[REDACTED:password]",
-            *_SECRET_NAME_NEEDLES,
-            flags=re.IGNORECASE,
-        )
-        for brk, char in _LINES
+    # at least as far as its first (also inside a JSON string, its lines broken by escaped `\n`:
+    # one rule, whose lines are read as the break after the marker says).
+    _rule(
+        rf"({_SECRET_NAME}[ \t]{{0,3}}:[ \t]{{1,3}}[|>][+-]?[0-9]?[ \t]{{0,8}}"
+        rf"(?:{_LINES[0][0]}|(?P<esc>{_LINES[1][0]})))"
+        rf"(?P<indent>[ \t]{{1,40}}+)(?!\[REDACTED)(?(esc){_LINES[1][1]}|{_LINES[0][1]}){{1,512}}+"
+        rf"(?:(?(esc){_LINES[1][0]}|{_LINES[0][0]})(?P=indent)"
+        rf"(?(esc){_LINES[1][1]}|{_LINES[0][1]}){{1,512}}+){{0,200}}+",
+        r"\1\g<indent>[REDACTED:password]",
+        *_SECRET_NAME_NEEDLES,
+        flags=re.IGNORECASE,
     ),
     # name=value pairs by the name. A quoted value goes whole, spaces and all; its quotes stay.
     _rule(
