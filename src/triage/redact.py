@@ -72,7 +72,8 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
                                   - XML <password>…; the value of an XML element whose key= or
                                     name= is a secret's, in any order (<add key="Password"
                                     value="…"/>, <add value="…" key="Password"/>); a Kubernetes
-                                    env entry's value (name: DB_PASSWORD, then value: …);
+                                    env entry's value (name: DB_PASSWORD, then value: …; also
+                                    inside a JSON string, after an escaped `\\n`);
                                   - the value after a name like password, secret, token, api_key
                                     (DB_PASSWORD=…, PGPASSWORD=…, REDIS_PASS=…, "client_secret":
                                     "…", x-api-key: …, API key: …, SECRET_KEY_BASE=…), quoted or
@@ -84,7 +85,7 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
                                     line's end (a YAML `# comment` stays): DB_PASSWORD: a b c,
                                     spring.datasource.password=a b c, docker-compose's
                                     - POSTGRES_PASSWORD=a b c, an ini or .env password = a b c;
-                                    a YAML block scalar (password: |) whole;
+                                    a YAML block scalar (password: |) whole, raw or escaped;
                                   - a string that is wholly NAME=value (docker inspect's Env,
                                     systemd's Environment="…"), to its closing quote;
                                   - a secret field of a data class's or a map's toString
