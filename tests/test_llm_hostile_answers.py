@@ -192,3 +192,15 @@ async def test_an_unexpected_failure_of_the_probe_does_not_jam_the_breaker() -> 
     with pytest.raises(RuntimeError):
         await llm.summarise(view(ALERT))
     assert model.calls == 2
+
+
+async def test_a_description_cut_after_its_checks_is_still_the_models(chat: ChatServer) -> None:
+    """A description that its [unverified] marks push past the limit is cut, and the ticket is
+    still the model's (not the fallback's), even when the cut falls inside the alert's link."""
+    filler = "web-1 saw 77 errors. " * 180
+    answer = {**ANSWER, "description": f"{filler}See https://grafana.example.com/d/x"}
+    assert len(answer["description"]) <= 4000
+    ticket, metrics = await summarise(chat, answer)
+    assert metrics.counter("SummarizationFailures") == 0
+    assert ticket.title == ANSWER["title"] and "[unverified]" in ticket.description
+    assert redact_ticket(ticket, Redactor()) == ticket
