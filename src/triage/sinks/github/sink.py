@@ -288,7 +288,8 @@ class GitHubSink:
             answer = await self._api.call("GET", f"/repos/{repository}/issues", params=params)
             items = records(answer, "a list of issues")
             for item in items:
-                if "pull_request" not in item and text.has_marker(text_or_empty(item.get("body")), marker):
+                body = text_or_empty(item.get("body"))
+                if "pull_request" not in item and text.has_marker(body, marker):
                     return item
             if len(items) < PAGE_SIZE:
                 break
