@@ -14,6 +14,8 @@ from __future__ import annotations
 import contextlib
 import http.client
 import json
+import socket
+import struct
 import threading
 import time
 from collections import Counter
@@ -47,8 +49,11 @@ class FaultProxy(LoopbackServer):
         self._delays: dict[str, float] = {}
         #: X-Amz-Target → what turns the upstream's 200 answer into the one the client gets.
         self._rewrites: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {}
-        #: X-Amz-Target → an error answer (status, AWS error code) given instead of relaying.
-        self._errors_for: dict[str, tuple[int, str]] = {}
+        #: X-Amz-Target → an error answer (status, AWS error code, message) given instead of
+        #: relaying.
+        self._errors_for: dict[str, tuple[int, str, str]] = {}
+        #: X-Amz-Target → how its answer breaks (see `break_answers`).
+        self._breaks: dict[str, str] = {}
         super().__init__()
 
     @property
@@ -82,11 +87,27 @@ class FaultProxy(LoopbackServer):
         with self._lock:
             self._rewrites[target] = change
 
-    def refuse(self, target: str, status: int, code: str) -> None:
+    def refuse(
+        self, target: str, status: int, code: str, message: str = "injected by fault_proxy"
+    ) -> None:
         """Answer every `target` call with the AWS error `code` (e.g. 400
-        ProvisionedThroughputExceededException) instead of relaying it."""
+        ProvisionedThroughputExceededException) and `message` instead of relaying it."""
         with self._lock:
-            self._errors_for[target] = (status, code)
+            self._errors_for[target] = (status, code, message)
+
+    def break_answers(self, target: str, how: str) -> None:
+        """Break every `target` call's answer: `html` (a load balancer's 503 page, not JSON),
+        `reset` (the connection reset, no answer), `cut` (the upstream's answer cut short
+        halfway, then the connection closed)."""
+        assert how in ("html", "reset", "cut"), how
+        with self._lock:
+            self._breaks[target] = how
+
+    def heal(self, target: str) -> None:
+        """`target` calls are relayed again: no refusal, no broken answer."""
+        with self._lock:
+            self._errors_for.pop(target, None)
+            self._breaks.pop(target, None)
 
     def errors(self, code: str) -> int:
         """How many answers moto gave with this error type (e.g. ConditionalCheckFailedException)."""
@@ -114,8 +135,8 @@ class FaultProxy(LoopbackServer):
             hold_s = max((s for p, s in self._delays.items() if target.startswith(p)), default=0)
             refused = self._errors_for.get(target)
         if refused is not None:
-            status, code = refused
-            body = json.dumps({"__type": code, "message": "injected by fault_proxy"}).encode()
+            status, code, message = refused
+            body = json.dumps({"__type": code, "message": message}).encode()
             return status, [("Content-Type", "application/x-amz-json-1.0")], body
         if hold_s:
             time.sleep(hold_s)  # on this request's own thread: other requests go on
@@ -185,9 +206,25 @@ class FaultProxy(LoopbackServer):
                 headers = {
                     k.lower(): v for k, v in self.headers.items() if k.lower() not in _HOP_HEADERS
                 }
+                with proxy._lock:
+                    broken = proxy._breaks.get(headers.get("x-amz-target", ""))
+                if broken == "reset":
+                    self._reset()
+                    return
+                if broken == "html":
+                    self._html_503()
+                    return
                 status, reply_headers, reply = proxy._exchange(
                     self.command, self.path, headers, body
                 )
+                if broken == "cut":
+                    self.send_response(status)
+                    self.send_header("Content-Length", str(len(reply)))
+                    self.end_headers()
+                    self.wfile.write(reply[: len(reply) // 2])
+                    self.wfile.flush()
+                    self.close_connection = True
+                    return
                 self.send_response(status)
                 for name, value in reply_headers:
                     if name.lower() not in _HOP_HEADERS and name.lower() not in ("server", "date"):
@@ -195,6 +232,21 @@ class FaultProxy(LoopbackServer):
                 self.send_header("Content-Length", str(len(reply)))
                 self.end_headers()
                 self.wfile.write(reply)
+
+            def _reset(self) -> None:
+                # SO_LINGER 0: close() sends a RST, as a crashed peer's kernel does.
+                linger = struct.pack("ii", 1, 0)
+                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, linger)
+                self.close_connection = True
+                self.connection.close()
+
+            def _html_503(self) -> None:
+                page = b"<html><body><h1>503 Service Temporarily Unavailable</h1></body></html>"
+                self.send_response(503)
+                self.send_header("Content-Type", "text/html")
+                self.send_header("Content-Length", str(len(page)))
+                self.end_headers()
+                self.wfile.write(page)
 
             def log_message(self, format: str, *args: Any) -> None:
                 """Quiet: tests assert on what the proxy recorded."""

@@ -11,10 +11,14 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
+import aioboto3
 import pytest
+from aiobotocore.config import AioConfig
 
 from factories import T0, alert
-from triage.errors import StoreUnavailableError
+from fault_proxy import FaultProxy
+from triage.errors import ConfigError, RecordTooLargeError, StoreUnavailableError
+from triage.incidents.dynamodb import DynamoDBStore, create_table
 from triage.incidents.lifecycle import Action, Policy
 from triage.incidents.sqlite import SQLiteStore
 
@@ -103,3 +107,107 @@ async def test_a_sqlite_file_replaced_under_a_running_store_is_the_store_from_th
     assert (await s.begin(alert("restored"), "m2", T0)).action is Action.COUNT
     await s.begin(alert("after"), "m3", T0)
     assert _rows(s.path) == 2
+
+
+# --- DynamoDB, through a proxy that breaks moto's answers --------------------------------------
+
+GET, PUT = "DynamoDB_20120810.GetItem", "DynamoDB_20120810.PutItem"
+#: One attempt per call, so a test sees each fault as the store does after botocore's retries.
+ONCE = AioConfig(retries={"max_attempts": 1, "mode": "standard"}, read_timeout=10)
+
+
+@pytest.fixture
+async def proxied(moto_url: str) -> AsyncIterator[tuple[FaultProxy, DynamoDBStore]]:
+    """A DynamoDB store whose every call goes through a fault proxy in front of moto."""
+    session = aioboto3.Session(region_name="us-east-1")
+    async with session.client("dynamodb", endpoint_url=moto_url) as plain:
+        await create_table(plain, "incidents")
+    with FaultProxy(moto_url) as proxy:
+        async with session.client("dynamodb", endpoint_url=proxy.url, config=ONCE) as client:
+            yield proxy, DynamoDBStore(client, "incidents", POLICY, LEASE, timedelta(days=30))
+
+
+STORE_DOWN = [
+    ("refuse", 500, "InternalServerError"),
+    ("refuse", 400, "ExpiredTokenException"),
+    ("refuse", 400, "UnrecognizedClientException"),
+    ("refuse", 400, "AccessDeniedException"),
+    ("refuse", 400, "ResourceNotFoundException"),
+    ("html", 503, ""),
+    ("reset", 0, ""),
+    ("cut", 0, ""),
+]
+
+
+@pytest.mark.parametrize(("how", "status", "code"), STORE_DOWN)
+@pytest.mark.parametrize("target", [GET, PUT])
+async def test_a_dynamodb_fault_is_the_store_unavailable_and_the_retry_opens_once(
+    proxied: tuple[FaultProxy, DynamoDBStore], target: str, how: str, status: int, code: str
+) -> None:
+    """Every way DynamoDB can fail a read or a write (5xx, expired or refused credentials, the
+    table gone, an HTML page, a reset, an answer cut short after the write) is
+    StoreUnavailableError; once it heals the same delivery claims its effect exactly once."""
+    proxy, store = proxied
+    if how == "refuse":
+        proxy.refuse(target, status, code)
+    else:
+        proxy.break_answers(target, how)
+    with pytest.raises(StoreUnavailableError):
+        await store.begin(alert(), "m1", T0)
+    proxy.heal(target)
+    first = await store.begin(alert(), "m1", T0)
+    assert first.action is Action.OPEN and first.after is not None
+    assert first.after.pending is not None and first.after.pending.seq == 1
+    again = await store.begin(alert(), "m2", T0)
+    assert again.action is Action.COUNT
+
+
+async def test_an_item_dynamodb_refuses_as_too_large_is_the_records_fault_not_an_outage(
+    proxied: tuple[FaultProxy, DynamoDBStore],
+) -> None:
+    """DynamoDB refusing a write for the item's size is RecordTooLargeError (the message's
+    alert goes to the DLQ naming the record), not an outage that would hold every message."""
+    proxy, store = proxied
+    proxy.refuse(PUT, 400, "ValidationException", "Item size has exceeded the maximum allowed size")
+    with pytest.raises(RecordTooLargeError, match=alert().fingerprint):
+        await store.begin(alert(), "m1", T0)
+
+
+async def test_a_dynamodb_table_that_does_not_exist_stops_start_up_with_one_line(
+    moto_url: str,
+) -> None:
+    """Opening a store on a table that does not exist is a ConfigError naming it (one line,
+    exit 2), not a daemon that starts and holds every message for ever."""
+    session = aioboto3.Session(region_name="us-east-1")
+    async with session.client("dynamodb", endpoint_url=moto_url, config=ONCE) as client:
+        store = DynamoDBStore(client, "no-such-table", POLICY, LEASE, timedelta(days=30))
+        with pytest.raises(ConfigError, match="dynamodb://no-such-table: no such DynamoDB table"):
+            await store.open()
+
+
+async def test_a_dynamodb_store_unreachable_at_start_starts_and_waits(moto_url: str) -> None:
+    """DynamoDB not answering at start (reset connections) is no reason to stop: opening
+    succeeds with a warning, and the store serves as soon as it answers."""
+    session = aioboto3.Session(region_name="us-east-1")
+    async with session.client("dynamodb", endpoint_url=moto_url) as plain:
+        await create_table(plain, "incidents")
+    with FaultProxy(moto_url) as proxy:
+        proxy.break_answers("DynamoDB_20120810.DescribeTable", "reset")
+        async with session.client("dynamodb", endpoint_url=proxy.url, config=ONCE) as client:
+            store = DynamoDBStore(client, "incidents", POLICY, LEASE, timedelta(days=30))
+            await store.open()
+            assert (await store.begin(alert(), "m1", T0)).action is Action.OPEN
+
+
+async def test_a_malformed_dynamodb_item_is_left_out_of_a_listing_not_a_crash(
+    proxied: tuple[FaultProxy, DynamoDBStore],
+) -> None:
+    """An item without a body or version (written by something else) is skipped, with a
+    warning, when incidents are listed; the readable ones are listed."""
+    _, store = proxied
+    fine = await store.begin(alert("fine"), "m1", T0)
+    await store._ddb.put_item(
+        TableName="incidents", Item={"fingerprint": {"S": "f" * 32}, "note": {"S": "hand-made"}}
+    )
+    assert fine.after is not None
+    assert [i.fingerprint for i in await store.incidents()] == [fine.after.fingerprint]

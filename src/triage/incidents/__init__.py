@@ -55,7 +55,11 @@ async def open_store(
             raise ConfigError(f"TRIAGE_STORE_URL {url!r}: expected dynamodb://TABLE")
         if aws is None:
             raise ConfigError("TRIAGE_STORE_URL dynamodb:// needs AWS clients")
-        return DynamoDBStore(await aws.client("dynamodb"), parsed.netloc, policy, lease, closed_ttl)
+        table = DynamoDBStore(
+            await aws.client("dynamodb"), parsed.netloc, policy, lease, closed_ttl
+        )
+        await table.open()
+        return table
     raise ConfigError(
         f"TRIAGE_STORE_URL {url!r}: unsupported scheme {parsed.scheme!r} (sqlite, dynamodb)"
     )

@@ -25,6 +25,8 @@ from botocore.exceptions import ClientError
 
 from triage.aws import AWS_CALL_ERRORS
 from triage.errors import (
+    ConfigError,
+    RecordTooLargeError,
     StoreBusyError,
     StoreCorruptError,
     StoreThrottledError,
@@ -47,14 +49,6 @@ _THROTTLED_CODES = {
     "RequestLimitExceeded",
 }
 THROTTLED_WAIT_S = 1.0
-_TRANSIENT_CODES = {
-    "ProvisionedThroughputExceededException",
-    "ThrottlingException",
-    "RequestLimitExceeded",
-    "InternalServerError",
-    "ServiceUnavailable",
-    "TransactionConflictException",
-}
 
 
 class DynamoDBStore(Store):
@@ -70,6 +64,20 @@ class DynamoDBStore(Store):
         self._locks: dict[str, _KeyLock] = {}
         #: False once the table turned out to have no sweep index (made before it existed).
         self._has_sweep_index = True
+
+    async def open(self) -> None:
+        """Look at the table once before the daemon starts: ConfigError, one line, when it does
+        not exist (a wrong TRIAGE_STORE_URL, a stack not deployed). Any other fault (DynamoDB
+        unreachable, credentials not ready) is the store being down, which the daemon rides
+        out: messages are held and /readyz says so until it answers."""
+        try:
+            await self.ping()
+        except StoreUnavailableError as exc:
+            if _code(exc.__cause__) == "ResourceNotFoundException":
+                raise ConfigError(
+                    f"TRIAGE_STORE_URL dynamodb://{self.table}: no such DynamoDB table"
+                ) from None
+            log.warning("store.unavailable_at_start", table=self.table, error=str(exc))
 
     async def _update(self, kind: str, key: str, change: RecordChange[R]) -> R:
         # Workers of this process take turns on one record: their conditional writes would
@@ -109,23 +117,7 @@ class DynamoDBStore(Store):
         item = response.get("Item")
         if not item:
             return None
-        try:
-            expires = item.get("expires_at")
-            body = item["body"]["S"]
-            if not isinstance(body, str):
-                raise TypeError(f"body is {type(body).__name__}")  # noqa: TRY301
-            return Record(
-                key,
-                kind,
-                int(item["version"]["N"]),
-                body,
-                float(expires["N"]) if expires else None,
-            )
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            raise StoreCorruptError(
-                f"dynamodb item {_item_key(kind, key)!r} is unreadable: "
-                f"{type(exc).__name__} {str(exc)[:80]}"
-            ) from None
+        return _record(kind, key, item)
 
     async def _put_if(self, record: Record, expected_version: int | None) -> bool:
         item: dict[str, Any] = {
@@ -150,8 +142,16 @@ class DynamoDBStore(Store):
         try:
             await self._ddb.put_item(TableName=self.table, Item=item, **condition)
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+            code = _code(exc)
+            if code == "ConditionalCheckFailedException":
                 return False
+            message = str(exc.response.get("Error", {}).get("Message", ""))
+            if code == "ValidationException" and "size" in message.lower():
+                # This record cannot grow (MAX_RECORD_BYTES should have said so first): the
+                # message's own fault, not the store's, so not held as an outage would be.
+                raise RecordTooLargeError(
+                    f"dynamodb refused record {record.key}: {message[:120]}"
+                ) from exc
             raise _unavailable("put_item", exc) from exc
         except AWS_CALL_ERRORS as exc:
             raise _unavailable("put_item", exc) from exc
@@ -172,17 +172,13 @@ class DynamoDBStore(Store):
             return await self._ddb.scan(TableName=self.table, ConsistentRead=True, **page)
 
         async for item in self._pages("scan", scan, request):
-            expires = item.get("expires_at")
-            key = item["fingerprint"]["S"]
-            records.append(
-                Record(
-                    key if kind == INCIDENT else key.partition("#")[2],
-                    kind,
-                    int(item["version"]["N"]),
-                    item["body"]["S"],
-                    float(expires["N"]) if expires else None,
+            try:
+                key = item["fingerprint"]["S"]
+                records.append(
+                    _record(kind, key if kind == INCIDENT else key.partition("#")[2], item)
                 )
-            )
+            except StoreCorruptError as exc:
+                log.warning("store.unreadable_record", error=str(exc))  # listed without it
         return records
 
     async def _due(self, now_s: float | None) -> list[str]:
@@ -254,6 +250,30 @@ class _KeyLock:
     users: int = 0
 
 
+def _record(kind: str, key: str, item: dict[str, Any]) -> Record:
+    """The record an item holds; StoreCorruptError, naming it, when it holds none."""
+    try:
+        expires = item.get("expires_at")
+        body = item["body"]["S"]
+        if not isinstance(body, str):
+            raise TypeError(f"body is {type(body).__name__}")  # noqa: TRY301
+        return Record(
+            key, kind, int(item["version"]["N"]), body, float(expires["N"]) if expires else None
+        )
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise StoreCorruptError(
+            f"dynamodb item {_item_key(kind, key)!r} is unreadable: "
+            f"{type(exc).__name__} {str(exc)[:80]}"
+        ) from None
+
+
+def _code(exc: BaseException | None) -> str | None:
+    """The AWS error code of a ClientError (None for anything else)."""
+    if not isinstance(exc, ClientError):
+        return None
+    return str(exc.response.get("Error", {}).get("Code", "?"))
+
+
 def _item_key(kind: str, key: str) -> str:
     """Incidents are keyed by their fingerprint alone (a hex digest, so never holding `#`)."""
     return key if kind == INCIDENT else f"{kind}#{key}"
@@ -278,8 +298,7 @@ def _unavailable(call: str, exc: Exception) -> StoreUnavailableError | StoreThro
             return StoreThrottledError(
                 f"dynamodb {call} throttled: {code}", retry_after_s=THROTTLED_WAIT_S
             )
-        kind = "throttled" if code in _TRANSIENT_CODES else "failed"
-        return StoreUnavailableError(f"dynamodb {call} {kind}: {code}: {error.get('Message', '')}")
+        return StoreUnavailableError(f"dynamodb {call} failed: {code}: {error.get('Message', '')}")
     return StoreUnavailableError(f"dynamodb {call} failed: {exc}")
 
 
