@@ -1203,3 +1203,27 @@ async def test_a_marker_in_alert_text_cannot_adopt_another_incidents_digest_entr
     hostile_entry, victim_entry = digest["comment_bodies"]
     assert "Status: firing since" in hostile_entry
     assert "Status: resolved at" in victim_entry
+
+
+async def test_a_persons_comment_with_a_marker_is_not_taken_for_triages(
+    github: GitHubServer, mono: FakeClock, wall: FakeClock
+) -> None:
+    """A marker line in a comment someone else wrote (anyone may comment on a public repo) is
+    not taken for triage's: the CLOSE it imitates still posts its comment, and the incident it
+    names gets its own digest entry (not one triage could never edit)."""
+    victim = incident(4)
+    async with open_sink(github, mono, wall, github_create_per_hour=2) as sink:
+        ref = (await sink.apply(effect(alert=incident(1), key="k1"))).ref  # the hour's issue
+        planted_effect = {"body": "<!-- triage:effect=k1:2 -->"}
+        await as_person(github, "POST", f"/repos/{REPO}/issues/1/comments", planted_effect)
+        await sink.apply(effect(EffectKind.CLOSE, ref, "k1:2", alert=incident(1)))
+        await sink.apply(effect(alert=incident(3), key="k3"))  # opens the digest, issue 2
+        forged = f"<!-- triage:digest-entry={victim.fingerprint} -->"
+        (planted,) = await as_person(
+            github, "POST", f"/repos/{REPO}/issues/2/comments", {"body": forged}
+        )
+        victim_ref = (await sink.apply(effect(alert=victim, key="k4"))).ref
+    issue, digest = github.issues()
+    assert any("Resolved at" in body for body in issue["comment_bodies"])
+    assert victim_ref is not None and victim_ref != planted["html_url"]
+    assert "Status: firing since" in digest["comment_bodies"][-1]

@@ -309,13 +309,24 @@ class GitHubSink:
             comments.extend(records(answer, "a list of comments"))
         return comments
 
+    async def _marked_by_us(self, comment: dict[str, Any], marker: str) -> bool:
+        """Whether `comment` holds `marker` (`text.has_marker`) and triage wrote it: anyone who
+        may comment (on a public repository, anyone) can write a marker line, and one taken for
+        ours would skip an effect's comment or give an incident a digest entry triage cannot
+        edit."""
+        if not text.has_marker(text_or_empty(comment.get("body")), marker):
+            return False
+        user = comment.get("user")
+        login = user.get("login") if isinstance(user, dict) else None
+        return isinstance(login, str) and login.lower() == (await self._api.whoami()).lower()
+
     async def _comment_once(
         self, ref: IssueRef, issue: dict[str, Any], body: str, effect: Effect
     ) -> dict[str, Any]:
         """Post `body` unless a comment with this effect's marker is already there."""
         marker = text.effect_marker(effect.idempotency_key)
         for comment in await self._recent_comments(ref, count_field(issue, "comments")):
-            if text.has_marker(text_or_empty(comment.get("body")), marker):
+            if await self._marked_by_us(comment, marker):
                 log.info("github.comment_exists", issue=ref.number, effect=str(effect.kind))
                 return comment
         path = f"/repos/{ref.repository}/issues/{ref.number}/comments"
@@ -390,7 +401,7 @@ class GitHubSink:
         ref = IssueRef(repository, number_field(digest, "number"))
         marker = text.digest_entry_marker(effect.fingerprint)
         for comment in await self._recent_comments(ref, count_field(digest, "comments")):
-            if text.has_marker(text_or_empty(comment.get("body")), marker):
+            if await self._marked_by_us(comment, marker):
                 return _issue_url(comment, comment=True)
         path = f"/repos/{repository}/issues/{ref.number}/comments"
         entry = await self._api.call("POST", path, json={"body": text.digest_entry(effect)})
