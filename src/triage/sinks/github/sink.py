@@ -16,7 +16,9 @@ Labels and assignees are only ever added, never replaced, so a person's stay.
 
 A comment is never posted twice for one effect: each ends with a hidden
 `<!-- triage:effect=<idempotency key> -->`, and the issue's most recent comments are checked for
-it before posting (a retry after a lost answer finds its own comment).
+it before posting (a retry after a lost answer finds its own comment). A marker counts only on a
+line of its own (`text.has_marker`: alert and model text never make one) and, in a comment, only
+when triage wrote the comment (anyone who may comment can write a marker line).
 
 Issue creation per repository is limited by two budgets (`TRIAGE_GITHUB_CREATE_PER_MINUTE`,
 `…_PER_HOUR`) kept in the store, so every replica draws on the same ones (one conditional write
