@@ -11,6 +11,7 @@ from pathlib import Path
 
 import aioboto3
 import pytest
+import structlog
 from aiobotocore.config import AioConfig
 
 from factories import T0, alert, view
@@ -30,7 +31,19 @@ from triage.incidents.groups import GroupKey
 from triage.incidents.lifecycle import Action, Policy, State
 from triage.incidents.silences import Matcher, Silence
 from triage.incidents.sqlite import SQLiteStore
-from triage.incidents.store import INCIDENT, Hold, Record, Routing, Store, delivery_owner
+from triage.incidents.store import (
+    BUDGET as BUDGET_KIND,
+)
+from triage.incidents.store import (
+    INCIDENT,
+    SILENCES,
+    SILENCES_KEY,
+    Hold,
+    Record,
+    Routing,
+    Store,
+    delivery_owner,
+)
 from triage.models import EffectKind, Priority, Status, Ticket
 from triage.ratelimit import Budget
 
@@ -441,6 +454,40 @@ async def test_an_unreadable_record_is_a_clear_permanent_error_and_listing_skips
         await store.begin(alert("bad"), "m1", T0)
     assert fine.after is not None
     assert [i.fingerprint for i in await store.incidents()] == [fine.after.fingerprint]
+
+
+UNREADABLE = ["{not json", "[]", '{"silences": 5}', '{"other": 1}', '{"silences": [7]}']
+
+
+@pytest.mark.parametrize("body", UNREADABLE)
+async def test_an_unreadable_silences_record_silences_nothing_warns_once_and_is_written_over(
+    store: Store, body: str
+) -> None:
+    """A silences record that does not read (read for every message) is no silence, with one
+    warning however often it is read, instead of an exception failing every message; the
+    next silence added writes over it."""
+    await store._update(
+        SILENCES, SILENCES_KEY, lambda _: (Record(SILENCES_KEY, SILENCES, 1, body), None)
+    )
+    with structlog.testing.capture_logs() as logs:
+        assert await store.silences() == []
+        assert await store.silences() == []
+    assert [e["event"] for e in logs] == ["silence.unreadable"]
+    added = await store.add_silence(_silence("team=payments"), T0)
+    assert await store.silences() == [added]
+
+
+@pytest.mark.parametrize("body", ["{not json", "[]", '{"tokens": "a", "updated_s": 1}', "{}"])
+async def test_an_unreadable_budget_record_is_a_full_budget_and_is_written_over(
+    store: Store, body: str
+) -> None:
+    """A shared budget whose record does not read counts as full (with a warning) and the
+    token taken writes a readable record, instead of failing every ticket that draws on it."""
+    await store._update(
+        BUDGET_KIND, BUDGET.name, lambda _: (Record(BUDGET.name, BUDGET_KIND, 1, body), None)
+    )
+    assert await store.take_token(BUDGET, NOW_S) == 0.0
+    assert await store.budget_tokens(BUDGET, NOW_S) == pytest.approx(BUDGET.capacity - 1)
 
 
 # --- Operators and the sweep: silences, listing, closing by hand, held effects, escalation ---

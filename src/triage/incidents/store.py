@@ -168,6 +168,8 @@ class Store(abc.ABC):
         #: replica changed since need not be decoded again. Used only inside `_update`'s
         #: change (one thread at a time: SQLite's store thread, or the event loop).
         self._decoded: dict[str, tuple[str, Incident]] = {}
+        #: The silences record last warned about as unreadable (read every second: warned once).
+        self._silences_warned: str | None = None
 
     @abc.abstractmethod
     async def _get(self, kind: str, key: str) -> Record | None: ...
@@ -601,7 +603,13 @@ class Store(abc.ABC):
 
     async def silences(self) -> list[Silence]:
         """Every silence kept (active, pending and recently ended), in the order added."""
-        return _silences_of(await self._get(SILENCES, SILENCES_KEY))
+        record = await self._get(SILENCES, SILENCES_KEY)
+        warned = record is not None and record.body == self._silences_warned
+        readable, unreadable = _read_silences(record)
+        if unreadable and not warned and record is not None:
+            _warn_unreadable(unreadable)
+            self._silences_warned = record.body
+        return readable
 
     async def add_silence(self, silence: Silence, now: datetime) -> Silence:
         def change(record: Record | None) -> tuple[Record | None, Silence]:
@@ -665,10 +673,17 @@ class Store(abc.ABC):
 
 
 def _budget_state(record: Record | None) -> tuple[float, float] | None:
+    """The tokens and time a budget record holds; None (a full budget) for none, or for one
+    that does not read, which the next token taken writes over: a shared budget is no reason
+    to fail every message."""
     if record is None:
         return None
-    data = json.loads(record.body)
-    return float(data["tokens"]), float(data["updated_s"])
+    try:
+        data = json.loads(record.body)
+        return float(data["tokens"]), float(data["updated_s"])
+    except (ValueError, KeyError, TypeError) as exc:
+        log.warning("store.budget_unreadable", budget=record.key, error=str(exc)[:200])
+        return None
 
 
 #: Which silence (if any) holds a stored incident now; the sweep passes the one it reads.
@@ -817,9 +832,13 @@ def _silences_of(record: Record | None) -> list[Silence]:
     """The stored silences this process can honour. One it cannot read (a pattern an earlier
     release accepted that RE2 does not, such as a lookahead) is skipped with a warning."""
     readable, unreadable = _read_silences(record)
+    _warn_unreadable(unreadable)
+    return readable
+
+
+def _warn_unreadable(unreadable: list[tuple[dict[str, Any], str]]) -> None:
     for entry, error in unreadable:
         log.warning("silence.unreadable", silence=str(entry.get("id"))[:40], error=error)
-    return readable
 
 
 def _read_silences(
@@ -827,19 +846,30 @@ def _read_silences(
 ) -> tuple[list[Silence], list[tuple[dict[str, Any], str]]]:
     if record is None:
         return [], []
+    try:
+        entries = json.loads(record.body)["silences"]
+        if not isinstance(entries, list):
+            raise TypeError(f"silences is {type(entries).__name__}")  # noqa: TRY301
+    except (ValueError, KeyError, TypeError) as exc:
+        # The whole record does not read: no silence can be honoured, and alerts go on as if
+        # none were set (held, they would all wait on an operator); the next change writes
+        # over it.
+        return [], [({"id": "(the silences record)"}, f"{type(exc).__name__} {str(exc)[:200]}")]
     readable: list[Silence] = []
     unreadable: list[tuple[dict[str, Any], str]] = []
-    for entry in json.loads(record.body)["silences"]:
+    for entry in entries:
         try:
             readable.append(Silence.from_json(entry))
-        except (ValueError, KeyError, TypeError) as exc:
-            unreadable.append((entry, str(exc)[:200]))
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            unreadable.append((entry if isinstance(entry, dict) else {}, str(exc)[:200]))
     return readable, unreadable
 
 
 def _silences_record(record: Record | None, silences: list[Silence]) -> Record:
-    # A silence this process cannot read is written back as it was, never dropped by a write.
-    kept = [entry for entry, _ in _read_silences(record)[1]]
+    # A silence this process cannot read is written back as it was, never dropped by a write
+    # (a record that does not read at all is written over).
+    whole = _read_silences(record)[1]
+    kept = [entry for entry, _ in whole if entry.get("id") != "(the silences record)"]
     body = json.dumps(
         {"silences": [*(s.to_json() for s in silences), *kept]}, separators=(",", ":")
     )
