@@ -20,11 +20,12 @@ from triage.errors import (
     SinkRejectedError,
     SinkUnavailableError,
     StoreBusyError,
+    StoreUnavailableError,
 )
 from triage.incidents import Action, Ledger, Policy
 from triage.metrics import Metrics
 from triage.models import EffectKind, Priority, Status, Ticket
-from triage.pipeline import Pipeline
+from triage.pipeline import Pipeline, _raise_first
 from triage.redact import Redactor
 from triage.routes import load_router
 from triage.settings import Settings
@@ -405,3 +406,13 @@ async def test_a_reference_holding_a_credential_is_shown_redacted_to_other_sinks
     assert dict(shown.effects[0].refs) == {"backend": "[REDACTED:credential]"}
     stored = await store.get(alert().fingerprint)
     assert stored is not None and stored.refs["backend"] == token
+
+
+def test_a_store_failure_beside_a_sink_failure_decides_that_the_message_is_held() -> None:
+    """Of a message's alerts, one failing on the store and one on a sink: the store's failure
+    decides (the supervisor holds the message), whichever came first."""
+    sink = SinkUnavailableError("backend 503")
+    store = StoreUnavailableError("sqlite: database is locked")
+    for results in ([sink, store], [store, sink]):
+        with pytest.raises(StoreUnavailableError):
+            _raise_first(results)

@@ -28,6 +28,7 @@ from triage.errors import (
     BackpressureError,
     GatheringError,
     SinkRejectedError,
+    StoreUnavailableError,
     TransientError,
     TriageError,
 )
@@ -461,8 +462,9 @@ def _delivery(message: Message) -> str:
 
 def _raise_first(results: Sequence[object]) -> None:
     """Raise the failure that decides the message's fate, after logging the others: a bug
-    first (loud), then a wait (the message is held), a transient failure (retried), and a
-    permanent one last (a retry still helps the alerts that failed transiently)."""
+    first (loud), then a wait or the store failing (the message is held: neither is its
+    fault), a transient failure (retried), and a permanent one last (a retry still helps the
+    alerts that failed transiently)."""
     errors = [r for r in results if isinstance(r, BaseException)]
     if not errors:
         return
@@ -473,7 +475,7 @@ def _raise_first(results: Sequence[object]) -> None:
     def rank(error: BaseException) -> int:
         if not isinstance(error, TriageError):
             return 0
-        if isinstance(error, BackpressureError):
+        if isinstance(error, BackpressureError | StoreUnavailableError):
             return 1
         return 2 if isinstance(error, TransientError) else 3
 
