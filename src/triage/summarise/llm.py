@@ -329,18 +329,25 @@ def contain(
     )
     if decision.note:
         description = f"{description}\n\n{redactor.text(decision.note)}".lstrip()
+
+    def final(value: str) -> str:
+        """`value` settled again after the checks' own replacements and cuts: the pipeline
+        redacts the ticket again before any sink, and that must change nothing. A mark can
+        give the redactor a value to take ("password: [unverified]"); what it then changed is
+        checked for links again. (A cut can leave only the head of a link that was checked.)"""
+        for _ in range(_SETTLE_PASSES):
+            redacted = redactor.text(value)
+            if redacted == value:
+                return value
+            value = grounding.links(redacted, allowed)[0]
+        raise SummariserError("unsettled_text")
+
     ticket = Ticket(
-        title=cut(title, 200, ellipsis=True),
+        title=final(cut(title, 200, ellipsis=True)),
         priority=decision.priority,
-        description=description,
-        steps=tuple(kept[: prompt.MAX_STEPS]),
+        description=final(description),
+        steps=tuple(final(step) for step in kept[: prompt.MAX_STEPS]),
     )
-    # What the checks' own replacements and cuts left must be as settled as what they
-    # checked: the pipeline redacts the ticket again before any sink, and that must change
-    # nothing. (A cut can leave only the head of a link that was checked.)
-    for value in (ticket.title, ticket.description, *ticket.steps):
-        if redactor.text(value) != value:
-            raise SummariserError("unsettled_text")
     return Contained(ticket, +rejected, title_replaced)
 
 
