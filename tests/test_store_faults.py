@@ -13,6 +13,7 @@ from pathlib import Path
 
 import aioboto3
 import pytest
+import structlog
 from aiobotocore.config import AioConfig
 
 from factories import T0, alert
@@ -211,3 +212,42 @@ async def test_a_malformed_dynamodb_item_is_left_out_of_a_listing_not_a_crash(
     )
     assert fine.after is not None
     assert [i.fingerprint for i in await store.incidents()] == [fine.after.fingerprint]
+
+
+def _refuse_deletes(path: str) -> None:
+    """Another process makes every delete of an incident fail (a trigger stands for any fault
+    that strikes the purge alone: its own lock, its own disk write)."""
+    conn = sqlite3.connect(path)
+    try:
+        conn.execute(
+            "CREATE TRIGGER refuse BEFORE DELETE ON incidents BEGIN SELECT RAISE(ABORT, 'no'); END"
+        )
+        conn.execute(  # long expired: the next purge deletes it
+            "INSERT INTO incidents (fingerprint, version, body, expires_at) VALUES ('old', 1, '', 1)"
+        )
+        conn.commit()
+    finally:
+        conn.close()
+
+
+async def test_a_purge_that_fails_never_fails_committed_changes_nor_start_up(
+    tmp_path: Path,
+) -> None:
+    """The purge of expired records runs after a group's commit: when it fails, the changes
+    committed are answered as done (not failed, to be applied twice), the store opens, and
+    one warning says why."""
+    path = str(tmp_path / "t.db")
+    s = SQLiteStore(path, POLICY, LEASE, timedelta(days=30))
+    await s.open()
+    try:
+        _refuse_deletes(path)
+        s.purge_every_s = 0
+        with structlog.testing.capture_logs() as logs:
+            assert (await s.begin(alert("a"), "m1", T0)).action is Action.OPEN
+        assert _rows(path) == 2  # 'old' is still there
+        assert [e["event"] for e in logs] == ["store.purge_failed"]
+    finally:
+        await s.aclose()
+    again = SQLiteStore(path, POLICY, LEASE, timedelta(days=30))
+    await again.open()
+    await again.aclose()

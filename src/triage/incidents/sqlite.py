@@ -147,12 +147,19 @@ class SQLiteStore(Store):
         self._open()
 
     def _purge_expired(self) -> None:
-        now = time.time()
-        for table in ("incidents", "records"):
-            self._db().execute(
-                f"DELETE FROM {table} WHERE expires_at IS NOT NULL AND expires_at < ?", (now,)
-            )
+        """Delete the expired records, in a transaction of its own. It runs after a group's
+        commit (and at open), so a failure (another process holding the lock past the busy
+        timeout, a full disk) only puts it off until the next purge is due: it must not fail
+        changes that are committed, nor stop start-up."""
         self._purged_at = time.monotonic()
+        now = time.time()
+        try:
+            for table in ("incidents", "records"):
+                self._db().execute(
+                    f"DELETE FROM {table} WHERE expires_at IS NOT NULL AND expires_at < ?", (now,)
+                )
+        except sqlite3.Error as exc:
+            log.warning("store.purge_failed", error=str(exc), retry_in_s=self.purge_every_s)
 
     async def _call(self, fn: Any, *args: Any) -> Any:
         loop = asyncio.get_running_loop()
