@@ -251,3 +251,22 @@ async def test_a_purge_that_fails_never_fails_committed_changes_nor_start_up(
     again = SQLiteStore(path, POLICY, LEASE, timedelta(days=30))
     await again.open()
     await again.aclose()
+
+
+async def test_a_confirmation_whose_answer_is_lost_is_not_carried_out_twice(
+    proxied: tuple[FaultProxy, DynamoDBStore],
+) -> None:
+    """A ticket's confirmation that DynamoDB wrote but whose answer was cut short fails the
+    message (held, then retried); the retry finds the ticket confirmed and sends nothing."""
+    proxy, store = proxied
+    opened = await store.begin(alert(), "m1@d1", T0)
+    assert opened.action is Action.OPEN and opened.after is not None
+    proxy.break_answers(PUT, "cut")
+    with pytest.raises(StoreUnavailableError):
+        await store.confirm(opened.after.fingerprint, "m1@d1", "backend", "T-1", finish=True)
+    proxy.heal(PUT)
+    await store.release(opened.after.fingerprint, "m1@d1")  # the failed work gives back its claim
+    retry = await store.begin(alert(), "m1@d2", T0)
+    assert retry.action is Action.IGNORE
+    stored = await store.get(opened.after.fingerprint)
+    assert stored is not None and stored.pending is None and stored.refs == {"backend": "T-1"}
