@@ -54,6 +54,8 @@ class FaultProxy(LoopbackServer):
         self._errors_for: dict[str, tuple[int, str, str]] = {}
         #: X-Amz-Target → how its answer breaks (see `break_answers`).
         self._breaks: dict[str, str] = {}
+        #: Requests seen per X-Amz-Target.
+        self._requests: Counter[str] = Counter()
         super().__init__()
 
     @property
@@ -108,6 +110,11 @@ class FaultProxy(LoopbackServer):
         with self._lock:
             self._errors_for.pop(target, None)
             self._breaks.pop(target, None)
+
+    def requests(self, target: str) -> int:
+        """How many `target` calls the proxy was sent (answered, refused or broken)."""
+        with self._lock:
+            return self._requests[target]
 
     def errors(self, code: str) -> int:
         """How many answers moto gave with this error type (e.g. ConditionalCheckFailedException)."""
@@ -206,8 +213,10 @@ class FaultProxy(LoopbackServer):
                 headers = {
                     k.lower(): v for k, v in self.headers.items() if k.lower() not in _HOP_HEADERS
                 }
+                target = headers.get("x-amz-target", "")
                 with proxy._lock:
-                    broken = proxy._breaks.get(headers.get("x-amz-target", ""))
+                    proxy._requests[target] += 1
+                    broken = proxy._breaks.get(target)
                 if broken == "reset":
                     self._reset()
                     return

@@ -18,7 +18,12 @@ from aiobotocore.config import AioConfig
 
 from factories import T0, alert
 from fault_proxy import FaultProxy
-from triage.errors import ConfigError, RecordTooLargeError, StoreUnavailableError
+from triage.errors import (
+    ConfigError,
+    RecordTooLargeError,
+    StoreBusyError,
+    StoreUnavailableError,
+)
 from triage.incidents.dynamodb import DynamoDBStore, create_table
 from triage.incidents.lifecycle import Action, Policy
 from triage.incidents.sqlite import SQLiteStore
@@ -270,3 +275,16 @@ async def test_a_confirmation_whose_answer_is_lost_is_not_carried_out_twice(
     assert retry.action is Action.IGNORE
     stored = await store.get(opened.after.fingerprint)
     assert stored is not None and stored.pending is None and stored.refs == {"backend": "T-1"}
+
+
+async def test_a_write_that_keeps_losing_races_is_a_bounded_wait_not_a_failure(
+    proxied: tuple[FaultProxy, DynamoDBStore],
+) -> None:
+    """Every conditional write losing to another replica (ConditionalCheckFailed each time)
+    gives up after MAX_CONFLICTS tries with StoreBusyError (the message is held, its receive
+    count kept), not an endless loop and not a failure that spends a receive."""
+    proxy, store = proxied
+    proxy.refuse(PUT, 400, "ConditionalCheckFailedException")
+    with pytest.raises(StoreBusyError, match="kept changing"):
+        await store.begin(alert(), "m1", T0)
+    assert proxy.requests(PUT) == DynamoDBStore.MAX_CONFLICTS
