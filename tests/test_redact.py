@@ -1203,6 +1203,15 @@ HOSTILE = [
 ]
 
 
+def test_redacting_twice_changes_nothing_more() -> None:
+    """Redaction is idempotent: what it gives back, redacted again, is the same text, so a
+    second pass (the pipeline redacts a ticket again before the sinks) cannot undo an escape
+    the first left, such as a `/` escaped inside JSON inside JSON."""
+    nested = "https:" + "\\\\/" * 2 + "hooks.slack.com" + "\\\\/services" + "\\\\/T0"
+    texts = [text for text, *_ in CASES] + [nested, "a \\\\\\/ b \\/ c", "x\\u0070assword: y"]
+    assert [t for t in texts if redact(redact(t)) != redact(t)] == []
+
+
 @pytest.mark.parametrize("hostile", HOSTILE, ids=[repr(h[:16]) for h in HOSTILE])
 def test_hostile_text_is_redacted_in_linear_time(hostile: str) -> None:
     """Near-miss text costs time in proportion to its length: eight times as much of it (16 K

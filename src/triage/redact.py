@@ -1634,12 +1634,17 @@ def _random_looking(value: str) -> bool:
 _ALNUM_ESCAPE = re.compile(r"\\u00(3[0-9]|4[1-9A-Fa-f]|5[0-9Aa]|6[1-9A-Fa-f]|7[0-9Aa])")
 
 
+#: A `/` escaped once or more (`\/`; `\\/` in JSON inside JSON), undone whole in one pass, so
+#: that redacting the result again finds nothing more to undo.
+_ESCAPED_SLASH = re.compile(r"\\{1,64}+/")
+
+
 def _json_unescaped(text: str) -> str:
     """`text` with the JSON escapes that change no meaning undone: `\\/` (PHP's json_encode
-    writes every URL so, and a webhook URL would pass its rule) and escaped letters and
-    digits. Escaped quotes and controls stay, so JSON text stays JSON."""
+    writes every URL so, and a webhook URL would pass its rule), at any depth of escaping, and
+    escaped letters and digits. Escaped quotes and controls stay, so JSON text stays JSON."""
     if "\\/" in text:
-        text = text.replace("\\/", "/")
+        text = _ESCAPED_SLASH.sub("/", text)
     if "\\u00" in text:
         text = _ALNUM_ESCAPE.sub(lambda m: chr(int(m[1], 16)), text)
     return text
