@@ -13,7 +13,9 @@ Every failure inside the pipeline is one of three kinds, and the supervisor acts
         │                      receive count, so retries are spaced
         ├── SinkUnavailableError   5xx, network errors, timeouts: counts against the sink's breaker
         │   └── GitHubUnavailableError
-        ├── StoreUnavailableError  the store is down or throttled
+        ├── StoreUnavailableError  the store is down (locked, full, corrupt, unreachable, denied):
+        │                          held like a wait (intake paused, /readyz store: unavailable),
+        │                          released only past max_hold_s
         ├── InboxError             the queue cannot be read or written
         ├── SummariserError        the LLM failed (callers fall back; it rarely reaches the supervisor)
         │   └── ModelError             one request to the model (OpenAI, Bedrock) failed; says
@@ -125,7 +127,8 @@ class GitHubUnavailableError(SinkUnavailableError):
 
 
 class StoreUnavailableError(TransientError):
-    """Raised when the store cannot be read or written (locked, throttled, unreachable)."""
+    """Raised when the store cannot be read or written (locked, full, corrupt, unreachable,
+    denied). Never the message's fault: the supervisor holds it (`sqs/supervisor.py`)."""
 
     reason = "store_unavailable"
 
