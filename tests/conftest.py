@@ -20,19 +20,26 @@ from daemon_harness import TOKEN, Queues, make_queues
 from triage.demo.ticketd import TicketServer
 from triage.redact import _forget_held
 
-#: The files that take longest (wall time on their own, measured 2026-12-03), started first:
-#: with xdist's loadfile and --no-loadscope-reorder, workers take files in collection order,
-#: so these run beside the many quick files instead of after them. Longest first.
+#: The files that take longest (their tests' durations summed, in a whole run of the suite on
+#: this 2-core machine, 2026-12-04), started first: with xdist's loadfile and
+#: --no-loadscope-reorder, workers take files in collection order, so these run beside the many
+#: quick files instead of after them. Longest first.
 LONG_FIRST = (
     "test_deploy.py",  # terraform apply against moto: ~100 s, mostly waiting on the provider
-    "test_bench_smoke.py",
-    "test_replicas.py",
-    "test_groups_daemon.py",
     "test_faults.py",
+    "test_bench_smoke.py",
     "test_trust.py",
-    "test_dlq.py",
-    "test_localstack_init.py",
+    "test_groups_daemon.py",
     "test_daemon.py",
+    "test_redact.py",
+    "test_redaction_boundary.py",
+    "test_store.py",
+    "test_dlq.py",
+    "test_ingest_gateway.py",
+    "test_store_faults.py",
+    "test_replicas.py",
+    "test_ingest_hostile.py",
+    "test_localstack_init.py",
 )
 
 
