@@ -63,7 +63,7 @@ _WARM_IMPORTS = (
 def warm_bytecode(python: Path) -> None:
     """Write the bytecode of what the suite imports once, before pytest starts its workers.
 
-    uv does not compile a new venv's bytecode, so in a fresh clone pytest's four workers and
+    uv does not compile a new venv's bytecode, so in a fresh clone pytest's workers and
     the first daemons each compiled the same modules side by side (collecting cold costs
     ~2.6 s more CPU per worker, a daemon's imports ~1.5 s more). Two processes, one per core:
     collecting the tests, and the heavy imports of the processes the tests start. Runs again
