@@ -136,13 +136,18 @@ CASES = [
     ("&{Host:db Password:hunter two}", "&{Host:db Password:[REDACTED:password]}"),  # Go's %+v
     # Quoted values go whole, quotes kept; an unclosed quote still loses its first word.
     ('password="hunter2 with spaces" user=app', 'password="[REDACTED:password]" user=app'),
+    # A quote never closed on its line (a log line cut short): the rest of the line goes.
+    ('password="correct horse battery', 'password="[REDACTED:password]'),
+    ("api_key: 'abc def ghi\nnext: line", "api_key: '[REDACTED:password]\nnext: line"),
+    ('{"password": "it\'s a long one', '{"password": "[REDACTED:password]'),
+    ('token = "a b c\r\nok', 'token = "[REDACTED:password]\r\nok'),
     ("password='x y' z", "password='[REDACTED:password]' z"),
     ('token: "abc" next', 'token: "[REDACTED:password]" next'),
     ('{"client_secret": "abc def"}', '{"client_secret": "[REDACTED:password]"}'),
     (r"api_key=\"escaped value\" z", r"api_key=\"[REDACTED:password]\" z"),
     (r"{\"password\":\"hunter2 x\",\"b\":1}", r"{\"password\":\"[REDACTED:password]\",\"b\":1}"),
     (r'password="with \" quote" z', 'password="[REDACTED:password]" z'),
-    ('password="unclosed value', 'password="[REDACTED:password] value'),
+    ('password="unclosed value', 'password="[REDACTED:password]'),
     # `\b` would not see these edges: `_` is a word character.
     ("KEY_AKIAIOSFODNN7EXAMPLE", "KEY_[REDACTED:aws-key]"),
     ("token_ghp_" + "aB3" * 12, "token_[REDACTED:github-token]"),
@@ -1200,6 +1205,8 @@ HOSTILE = [
     "name: DB_PASSWORD\\nvalue: " * 10_000,  # … inside a JSON string
     "password: |\\n " * 20_000,  # a block scalar inside a JSON string: every line a marker
     "token: >\\n" + "  a\\n" * 62_500,  # … lines to the end
+    'password="' + "a" * 250_000,  # a quote never closed: the rest of the line
+    "password=\" " + "password=' " * 20_000,  # … each later start holding the other quote
 ]
 
 

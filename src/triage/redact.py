@@ -77,8 +77,9 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
                                   - the value after a name like password, secret, token, api_key
                                     (DB_PASSWORD=…, PGPASSWORD=…, REDIS_PASS=…, "client_secret":
                                     "…", x-api-key: …, API key: …, SECRET_KEY_BASE=…), quoted or
-                                    not (Python's b'…' whole; of a shell's NAME=value cmd, the
-                                    first word only);
+                                    not (Python's b'…' whole; a quote never closed on its line,
+                                    to the line's end; of a shell's NAME=value cmd, the first
+                                    word only);
                                   - a YAML or .properties line that starts with such a name
                                     (after indentation or a list's `- `, also after an escaped
                                     `\\n` inside a JSON string): its unquoted value, to the
@@ -511,6 +512,9 @@ def _keep_quotes(match: re.Match[str]) -> str:
     )
     if quote_mark:
         return f"{match['head']}{quote_mark}[REDACTED:password]{quote_mark}"
+    unclosed = match["unclosed"] or match["unclosed_single"]
+    if unclosed:
+        return f"{match['head']}{unclosed}[REDACTED:password]"
     if match["shell"]:
         return f"{match['head']}{match['shell']}[REDACTED:password]}}"
     return f"{match['head']}{match['open']}[REDACTED:password]"
@@ -1379,7 +1383,8 @@ _RULES: tuple[_Rule, ...] = (
         *_SECRET_NAME_NEEDLES,
         flags=re.IGNORECASE,
     ),
-    # name=value pairs by the name. A quoted value goes whole, spaces and all; its quotes stay.
+    # name=value pairs by the name. A quoted value goes whole, spaces and all; its quotes stay
+    # (an unclosed one to the line's end).
     _rule(
         # Python's prefix of a bytes or raw string (password=b'…') is kept with the name.
         rf"""(?P<head>(?P<name>{_SECRET_NAME}){_ASSIGN}(?:[bru]{{1,2}}(?=\\?["']))?)"""
@@ -1404,6 +1409,10 @@ _RULES: tuple[_Rule, ...] = (
         rf"""|(?P<escaped>\\")[^"\\\n]{{1,{_VALUE_MAX}}}+\\\""""  # \"…\": JSON inside a JSON string
         rf"""|(?P<double>")(?:[^"\\\n]|\\.){{1,{_VALUE_MAX}}}+\""""  # "…" with backslash escapes
         rf"""|(?P<single>')[^'\n]{{1,{_VALUE_MAX}}}+'"""
+        # A quote never closed on its line (a log line cut short, a value broken by the line's
+        # end): the rest of the line goes, not only its first word.
+        rf"""|(?P<unclosed>")(?:[^"\\\r\n]|\\.){{1,{_VALUE_MAX}}}+(?=\r?\n|$)"""
+        rf"""|(?P<unclosed_single>')[^'\r\n]{{1,{_VALUE_MAX}}}+(?=\r?\n|$)"""
         # A shell variable with a default (${DB_PASSWORD:-hunter2}): only the default goes.
         r"|(?P<shell>\$\{[A-Za-z_][A-Za-z0-9_]{0,127}+:?[-=])[^}\s\"'\\]{1,512}+\}"
         rf"""|(?P<open>\\?(?:""\"|'''|["'])?)(?:[^\s&;,"'}}\\]|\\(?!["'])){{1,{_VALUE_MAX}}}+)""",
