@@ -1,4 +1,5 @@
-"""Grounding: the facts in the model's title and description must come from the alert it saw.
+"""Grounding: the facts in the model's title and description (and the addresses in its steps)
+must come from the alert it saw.
 
 A fact is a token that states something a reader would act on:
 
@@ -19,6 +20,9 @@ with the raw payload excerpt, plus the date and clock parts of `occurred_at`). N
 by value (80 = 80.0, 1,000 = 1000; a decimal also grounds its whole part and its rounding, so
 "95%" of 95.2 passes). Common technical words that hold digits (`ALLOWED`: 5xx, p99, ec2 …) are
 not facts. Every pattern is bounded, so checking is linear in the text.
+
+Steps hold commands, with numbers, ids and file names of their own: `check_step` checks only
+the addresses in them, an `ip` or a `host` that a command would reach.
 """
 
 from __future__ import annotations
@@ -142,6 +146,42 @@ def check(text: str, shown: Evidence) -> Checked:
             continue
         out += (text[end : match.start()], MARK)
         end = match.start() + len(fact.token)
+        rejected.append(fact.kind)
+    if not rejected:
+        return Checked(text)
+    out.append(text[end:])
+    return Checked("".join(out), tuple(rejected))
+
+
+#: A step's program that talks to a host named after it (options may come between).
+_NETWORK_COMMAND = re.compile(
+    r"(?i)(?<![\w.-])(?:curl|wget|ssh|scp|sftp|rsync|nc|ncat|netcat|telnet|ftp|socat|ping|dig"
+    r"|nslookup|mysql|psql|redis-cli|mongo|mongosh)(?![\w.-])"
+)
+
+
+def check_step(text: str, shown: Evidence) -> Checked:
+    """A step (a command, mostly) with every address that is not in `shown` replaced by MARK:
+    an IP, and a host that a command would reach (`user@host`, `host/path`, `host:port`, or any
+    host in a step that runs curl, ssh, nc …), so alert text cannot make the model tell a
+    reader to fetch from, or send to, a place of its choosing. Other facts are left: a step's
+    numbers, ids and file names (`values.yaml`) are its own."""
+    out: list[str] = []
+    rejected: list[str] = []
+    end = 0
+    networked = _NETWORK_COMMAND.search(text) is not None
+    for match in _FACT.finditer(text):
+        fact = _fact(match)
+        if fact is None or fact.kind not in ("ip", "host") or _grounded(fact, shown):
+            continue
+        start, after = match.start(), match.start() + len(fact.token)
+        before = text[start - 1 : start]
+        reached = before == "@" or text[after : after + 1] in ("/", ":")
+        # A path's last part (/var/log/app.log) names a file, even in a step that runs ssh.
+        if fact.kind == "host" and not (reached or (networked and before != "/")):
+            continue
+        out += (text[end:start], MARK)
+        end = after
         rejected.append(fact.kind)
     if not rejected:
         return Checked(text)

@@ -300,6 +300,11 @@ def contain(
         rejected.update(checked.rejected)
         return checked.text
 
+    def ground_step(value: str) -> str:
+        checked = grounding.check_step(clean(value, as_step), shown)
+        rejected.update(checked.rejected)
+        return checked.text
+
     def as_title(value: str) -> str | None:
         return line(value, "title", prompt.TITLE_CHARS)
 
@@ -316,7 +321,7 @@ def contain(
     if title_replaced or not title:
         title = redactor.text(alert.title)
     description = as_description(ground(draft.description, as_description)) or ""
-    steps = [as_step(clean(step, as_step)) for step in draft.steps]
+    steps = [as_step(ground_step(step)) for step in draft.steps]
     kept = runbook_first([s for s in steps if s], alert.runbook_url, redactor)
     # The source's stated priority wins; otherwise the model may move the severity's default
     # one step, so alert text cannot talk it up to critical.
