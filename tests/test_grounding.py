@@ -175,7 +175,8 @@ def test_redacted_text_in_the_answer_is_not_a_fact() -> None:
 
 
 def test_checking_is_linear_on_hostile_text() -> None:
-    """Text built to make regexes backtrack costs time in proportion to its length."""
+    """Text built to make regexes backtrack costs time in proportion to its length (a step's
+    check too)."""
     evidence = shown(alert("x" * 2000))
 
     def shapes(n: int) -> list[str]:
@@ -188,6 +189,7 @@ def test_checking_is_linear_on_hostile_text() -> None:
     def check_all(n: int) -> None:
         for text in shapes(n):
             grounding.check(text, evidence)
+            grounding.check_step("curl " + text, evidence)
 
     assert_linear(check_all, 500)
 
