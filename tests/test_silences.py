@@ -569,3 +569,35 @@ def test_a_stored_silence_re2_cannot_read_is_skipped_and_kept() -> None:
     assert [s.id for s in _silences_of(record)] == [good.id]
     written = _silences_record(record, [])
     assert json.loads(written.body)["silences"] == [old]
+
+
+async def test_a_store_outage_is_one_sweep_warning_then_one_recovery_line() -> None:
+    """The store failing pass after pass is one `sweep.failed` warning (the repeats at debug),
+    and one `sweep.recovered` when a pass gets through, not a warning every interval."""
+    from structlog.testing import capture_logs
+
+    from triage.errors import StoreUnavailableError
+
+    r = Rig()
+    sweep = r.sweep()
+    down = True
+    due = r.store._due
+
+    async def failing_due(now_s: float | None) -> list[str]:
+        if down:
+            raise StoreUnavailableError("sqlite: database is locked")
+        return await due(now_s)
+
+    r.store._due = failing_due  # type: ignore[method-assign]
+    with capture_logs() as logs:
+        for _ in range(4):
+            await sweep.once()
+        down = False
+        await sweep.once()
+        await sweep.once()
+    seen = [(line["event"], line["log_level"]) for line in logs if line["event"].startswith("sweep")]
+    assert seen == [
+        ("sweep.failed", "warning"),
+        *[("sweep.failed", "debug")] * 3,
+        ("sweep.recovered", "info"),
+    ]

@@ -69,6 +69,10 @@ class Sweep:
         self.owner = owner or sweep_owner()
         self.clock = clock
         self._seen: tuple[Silence, ...] | None = None
+        #: What failed on the previous pass and why: the pass itself (key "") or an incident.
+        #: A failure that repeats is logged at debug, so an outage is one warning, not one
+        #: every `interval_s`.
+        self._failing: dict[str, str] = {}
 
     async def run_forever(self) -> None:
         while True:
@@ -86,16 +90,26 @@ class Sweep:
             changed = self._seen is None or silences != self._seen
             due = await self.store.due(None if changed else now)
         except TriageError as exc:
-            log.warning("sweep.failed", reason=exc.reason, error=str(exc))
+            self._failed("", "sweep.failed", exc)
             return 0
+        if self._failing.pop("", None) is not None:
+            log.info("sweep.recovered")
         self._seen = silences
         for fingerprint in due:
             with structlog.contextvars.bound_contextvars(fingerprint=fingerprint):
                 try:
                     await self._visit(fingerprint, now, silences)
                 except TriageError as exc:
-                    log.warning("sweep.incident_failed", reason=exc.reason, error=str(exc))
+                    self._failed(fingerprint, "sweep.incident_failed", exc)
+                else:
+                    self._failing.pop(fingerprint, None)
         return len(due)
+
+    def _failed(self, key: str, event: str, exc: TriageError) -> None:
+        """One warning when `key` starts failing for a reason; at debug while it goes on."""
+        again = self._failing.get(key) == exc.reason
+        self._failing[key] = exc.reason
+        (log.debug if again else log.warning)(event, reason=exc.reason, error=str(exc))
 
     async def _visit(self, fingerprint: str, now: datetime, silences: tuple[Silence, ...]) -> None:
         incident = await self.store.get(fingerprint)
