@@ -21,7 +21,13 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from factories import view
 from github_stub import GitHubServer, StubApp
 from hostile_server import answer, hostile
-from triage.errors import ConfigError, SinkRejectedError, SinkThrottledError, SinkUnavailableError
+from triage.errors import (
+    ConfigError,
+    GitHubUnavailableError,
+    SinkRejectedError,
+    SinkThrottledError,
+    SinkUnavailableError,
+)
 from triage.incidents.lifecycle import Policy
 from triage.incidents.sqlite import SQLiteStore
 from triage.metrics import Metrics
@@ -1078,6 +1084,22 @@ async def test_app_identity_tells_its_closes_from_a_persons(
     issue = app_github.issues()[0]
     assert issue["state"] == "open"
     assert [c["status"] for c in app_github.calls if c["path"] == "/app"] == [200]
+
+
+async def test_an_app_jwt_refused_when_asking_who_we_are_is_a_wait(
+    app_github: GitHubServer, app_keys: tuple[str, str], mono: FakeClock, wall: FakeClock
+) -> None:
+    """GitHub refuses the App's JWT on GET /app after a token was had (the App's id or key
+    changed under us): a no_token wait like a refused exchange, never a rejected ticket."""
+    async with open_sink(app_github, mono, wall, **app_settings(app_github, app_keys[0])) as sink:
+        ref = (await sink.apply(effect())).ref
+        await sink.apply(effect(EffectKind.CLOSE, ref, "fp:2", alert=RESOLVED))
+        assert app_github.app is not None
+        app_github.app = dataclasses.replace(app_github.app, app_id="999")  # our JWT's iss is 4242
+        with pytest.raises(GitHubUnavailableError) as waited:  # who closed it? asks GET /app
+            await sink.apply(effect(EffectKind.REOPEN, ref, "fp:3"))
+    assert waited.value.reason == "no_token"
+    assert [c["status"] for c in app_github.calls if c["path"] == "/app"] == [401]
 
 
 async def test_app_key_is_read_from_a_file(

@@ -18,7 +18,8 @@ How answers map to errors (the error's `reason` is the outcome counted in `SinkC
     3xx off the API's host (or no URL, no   GitHubUnavailableError "redirected": not followed,
     Location, more than MAX_REDIRECTS)      GITHUB_API_URL is wrong (a 3xx within the API is
                                             followed; a write only by a 307/308)
-    no App installation token can be had    GitHubUnavailableError "no_token" (the message waits)
+    no App installation token can be had,   GitHubUnavailableError "no_token" (the message waits)
+    or the App's JWT refused on GET /app
     any other 4xx (422, 404, a 403 that is  SinkRejectedError naming the status and GitHub's
     no limit …)                             message
 
@@ -117,7 +118,15 @@ class GitHubApi:
         with the JWT; an installation token may not call /user)."""
         if self._identity is None:
             if self._app is not None:
-                app = await self.call("GET", "/app", app_jwt=True)
+                try:
+                    app = await self.call("GET", "/app", app_jwt=True)
+                except SinkRejectedError as exc:
+                    # The App's own credentials refused (its id, its key, a clock far off), as
+                    # when its token is exchanged: configuration, so the message waits.
+                    log.error("github.no_token", error=str(exc))
+                    raise GitHubUnavailableError(
+                        f"the GitHub App's JWT was refused: {exc}", reason="no_token"
+                    ) from None
                 self._identity = f"{text_field(app, 'slug')}[bot]"
             else:
                 user = await self.call("GET", "/user")
