@@ -280,7 +280,7 @@ def contain(
 
     def settle(value: str, shape: Callable[[str], str | None]) -> str:
         """`value` as it will be published: shaped (controls and bidi out, whitespace, length)
-        and redacted (invisible characters out, one level of JSON escapes undone), again until
+        and redacted (invisible characters out, JSON's escaped slashes undone), again until
         neither changes it; so the checks below see the very text the sinks will get, and no
         character they do not see can hide a link or a fact from them."""
         for _ in range(_SETTLE_PASSES):
