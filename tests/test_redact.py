@@ -141,6 +141,10 @@ CASES = [
     ("api_key: 'abc def ghi\nnext: line", "api_key: '[REDACTED:password]\nnext: line"),
     ('{"password": "it\'s a long one', '{"password": "[REDACTED:password]'),
     ('token = "a b c\r\nok', 'token = "[REDACTED:password]\r\nok'),
+    (
+        r'{"msg": "login failed: password=\"abc def"}',
+        r'{"msg": "login failed: password=\"[REDACTED:password]"}',
+    ),
     ("password='x y' z", "password='[REDACTED:password]' z"),
     ('token: "abc" next', 'token: "[REDACTED:password]" next'),
     ('{"client_secret": "abc def"}', '{"client_secret": "[REDACTED:password]"}'),
@@ -1207,6 +1211,7 @@ HOSTILE = [
     "token: >\\n" + "  a\\n" * 62_500,  # … lines to the end
     'password="' + "a" * 250_000,  # a quote never closed: the rest of the line
     "password=\" " + "password=' " * 20_000,  # … each later start holding the other quote
+    'password=\\"' + "a b " * 62_500,  # … an escaped one, whose JSON string never ends
 ]
 
 

@@ -512,7 +512,7 @@ def _keep_quotes(match: re.Match[str]) -> str:
     )
     if quote_mark:
         return f"{match['head']}{quote_mark}[REDACTED:password]{quote_mark}"
-    unclosed = match["unclosed"] or match["unclosed_single"]
+    unclosed = match["unclosed"] or match["unclosed_single"] or match["unclosed_escaped"]
     if unclosed:
         return f"{match['head']}{unclosed}[REDACTED:password]"
     if match["shell"]:
@@ -1413,6 +1413,9 @@ _RULES: tuple[_Rule, ...] = (
         # end): the rest of the line goes, not only its first word.
         rf"""|(?P<unclosed>")(?:[^"\\\r\n]|\\.){{1,{_VALUE_MAX}}}+(?=\r?\n|$)"""
         rf"""|(?P<unclosed_single>')[^'\r\n]{{1,{_VALUE_MAX}}}+(?=\r?\n|$)"""
+        # … and an escaped quote inside a JSON string (`"msg": "password=\"a b"`): to the end
+        # of the string.
+        rf"""|(?P<unclosed_escaped>\\")[^"\\\n]{{1,{_VALUE_MAX}}}+(?=")"""
         # A shell variable with a default (${DB_PASSWORD:-hunter2}): only the default goes.
         r"|(?P<shell>\$\{[A-Za-z_][A-Za-z0-9_]{0,127}+:?[-=])[^}\s\"'\\]{1,512}+\}"
         rf"""|(?P<open>\\?(?:""\"|'''|["'])?)(?:[^\s&;,"'}}\\]|\\(?!["'])){{1,{_VALUE_MAX}}}+)""",
