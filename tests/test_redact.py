@@ -610,7 +610,9 @@ CASES = [
     # Python's triple-quoted strings: the value goes whole, its quotes stay.
     ('password = """hunter2"""', 'password = """[REDACTED:password]"""'),
     ("token='''abc'''", "token='''[REDACTED:password]'''"),
-    ('password = """unclosed value', 'password = """[REDACTED:password] value'),
+    ('password = """unclosed value', 'password = """[REDACTED:password]'),
+    ("secret = '''a b c\nnext", "secret = '''[REDACTED:password]\nnext"),
+    ('password = """"""', 'password = """"""'),  # empty, not unclosed
     (
         'SECRET_KEY = """two\nlines"""\nDEBUG = 1',
         'SECRET_KEY = """[REDACTED:password]"""\nDEBUG = 1',
@@ -1212,6 +1214,7 @@ HOSTILE = [
     'password="' + "a" * 250_000,  # a quote never closed: the rest of the line
     "password=\" " + "password=' " * 20_000,  # … each later start holding the other quote
     'password=\\"' + "a b " * 62_500,  # … an escaped one, whose JSON string never ends
+    'password = """' + "a b " * 62_500,  # … a triple quote
 ]
 
 

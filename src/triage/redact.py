@@ -512,7 +512,13 @@ def _keep_quotes(match: re.Match[str]) -> str:
     )
     if quote_mark:
         return f"{match['head']}{quote_mark}[REDACTED:password]{quote_mark}"
-    unclosed = match["unclosed"] or match["unclosed_single"] or match["unclosed_escaped"]
+    unclosed = (
+        match["unclosed"]
+        or match["unclosed_single"]
+        or match["unclosed_escaped"]
+        or match["unclosed_triple"]
+        or match["unclosed_triple_single"]
+    )
     if unclosed:
         return f"{match['head']}{unclosed}[REDACTED:password]"
     if match["shell"]:
@@ -1416,6 +1422,10 @@ _RULES: tuple[_Rule, ...] = (
         # … and an escaped quote inside a JSON string (`"msg": "password=\"a b"`): to the end
         # of the string.
         rf"""|(?P<unclosed_escaped>\\")[^"\\\n]{{1,{_VALUE_MAX}}}+(?=")"""
+        # … and a triple quote never closed (its string's other lines cannot be told from the
+        # text's): the rest of its line.
+        rf"""|(?P<unclosed_triple>""\")[^"\r\n]{{1,{_VALUE_MAX}}}+(?=\r?\n|$)"""
+        rf"""|(?P<unclosed_triple_single>''')[^'\r\n]{{1,{_VALUE_MAX}}}+(?=\r?\n|$)"""
         # A shell variable with a default (${DB_PASSWORD:-hunter2}): only the default goes.
         r"|(?P<shell>\$\{[A-Za-z_][A-Za-z0-9_]{0,127}+:?[-=])[^}\s\"'\\]{1,512}+\}"
         rf"""|(?P<open>\\?(?:""\"|'''|["'])?)(?:[^\s&;,"'}}\\]|\\(?!["'])){{1,{_VALUE_MAX}}}+)""",
