@@ -41,6 +41,7 @@ from triage.incidents.store import Hold, Routing, Transition, delivery_owner
 from triage.metrics import Metrics
 from triage.models import Alert, EffectKind, Status
 from triage.normalize import Normalized, normalize_body
+from triage.normalize.common import queued_at
 from triage.redact import Redactor
 from triage.routes import Route, Router
 from triage.settings import KNOWN_SINKS
@@ -102,11 +103,13 @@ class _Event:
 
 
 async def _normalize(message: Message) -> Normalized:
-    """Large bodies are parsed on a worker thread so the event loop stays responsive."""
+    """Large bodies are parsed on a worker thread so the event loop stays responsive. An
+    alert that states no time is dated when its message was queued, on every delivery alike."""
     hint = message.sentry_resource
-    if len(message.body) > OFFLOAD_BODY_BYTES:
-        return await asyncio.to_thread(normalize_body, message.body, sentry_resource=hint)
-    return normalize_body(message.body, sentry_resource=hint)
+    with queued_at(message.sent_at):  # the worker thread runs in a copy of this context
+        if len(message.body) > OFFLOAD_BODY_BYTES:
+            return await asyncio.to_thread(normalize_body, message.body, sentry_resource=hint)
+        return normalize_body(message.body, sentry_resource=hint)
 
 
 def _log_normalized(normalized: Normalized) -> None:

@@ -25,7 +25,9 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -432,6 +434,23 @@ def _other_time_form(s: str) -> datetime | None:
         return None
 
 
+#: When the message being read was queued, if the reader knows (`queued_at`).
+_QUEUED_AT: ContextVar[datetime | None] = ContextVar("queued_at", default=None)
+
+
+@contextmanager
+def queued_at(when: datetime | None) -> Iterator[None]:
+    """Alerts read inside the block that state no time get `when` (their message's SQS
+    SentTimestamp): the same on every delivery, where the moment of reading is later on each,
+    so a repeat delivered again after its resolve would look newer than the resolve."""
+    token = _QUEUED_AT.set(when)
+    try:
+        yield
+    finally:
+        _QUEUED_AT.reset(token)
+
+
 def now() -> datetime:
-    """When a source gives no usable time: the moment we read it."""
-    return datetime.now(UTC)
+    """When a source gives no usable time: when its message was queued (`queued_at`), else the
+    moment we read it."""
+    return _QUEUED_AT.get() or datetime.now(UTC)
