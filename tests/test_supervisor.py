@@ -461,7 +461,7 @@ async def test_a_store_outage_holds_messages_and_says_so_once_not_once_per_messa
     assert len(inbox.deleted) == 20 and inbox.visibility_calls == []
     assert (supervisor.stats.retried, supervisor.stats.rejected) == (0, 0)
     assert readiness[0] == {"ready": False, "failing": {"store": "unavailable"}}
-    assert supervisor.health.ready
+    assert "store" not in supervisor.health.failing()  # recovered (shutting_down: stopped)
     loud = [e["event"] for e in logs if e["log_level"] in ("info", "warning", "error")]
     assert loud.count("store.unavailable") == 1 and loud.count("store.recovered") == 1
     assert loud.count("message.held") == 1

@@ -257,6 +257,7 @@ async def run_daemon(
             intake_limit=None if dry_run else backpressure.intake_limit,
             helpers=helpers,
             tracing=tracing,
+            store_probe=store.ping,
         )
         _freeze_startup_objects()
         await supervisor.serve()

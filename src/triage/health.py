@@ -80,6 +80,8 @@ def _reason(name: str, detail: str) -> str:
         return "unreachable"
     if name == "store":
         return "unavailable"
+    if name == "shutting_down":
+        return "draining"
     if name.startswith("breaker:"):
         return "half-open" if detail.startswith("half-open") else "open"
     return "failing"

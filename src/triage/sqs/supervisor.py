@@ -17,7 +17,9 @@ intake pauses, then tried again, so waiting never spends its receive count. So i
 store failed (`StoreUnavailableError`: locked, full, corrupt, unreachable, denied): the store's
 fault is never the message's, so it is tried again after a wait that doubles up to
 `STORE_HOLD_MAX_S`, while `/readyz` says `store: unavailable` and one line says why (and one
-that it is back). Only past `max_hold_s` does a held message spend a receive.
+that it is back). Only past `max_hold_s` does a held message spend a receive. While no message
+is held for the store, a probe (`store_probe`, every `STORE_PROBE_S`) is what finds it back, so
+readiness returns with the store even when no traffic comes.
 
 The helpers (heartbeat, acker, and the caller's: watchdog, metric flushers) run as tasks owned
 here: a helper that crashes stops the daemon loudly (`DaemonCrashed`) instead of letting
@@ -131,6 +133,8 @@ class Supervisor:
     DEFAULT_HOLD_S = 1.0
     #: The longest wait of a message the store failed (from DEFAULT_HOLD_S, doubling).
     STORE_HOLD_MAX_S = 30.0
+    #: How often a store marked unavailable is probed while no message is held for it.
+    STORE_PROBE_S = 5.0
 
     def __init__(
         self,
@@ -144,6 +148,7 @@ class Supervisor:
         intake_limit: Callable[[], int | None] | None = None,
         helpers: Sequence[Helper] = (),
         tracing: Tracing = NO_SPANS,
+        store_probe: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self.config = config
         #: One span per message (and its trace id on every log line of it).
@@ -185,9 +190,12 @@ class Supervisor:
         self._holding: dict[str, int] = {}
         #: Since when (time.monotonic()) the store fails, while it does.
         self._store_down_since: float | None = None
+        #: A cheap call that raises while the store is down (`Store.ping`).
+        self._store_probe = store_probe
         self._helper_specs = (
             ("heartbeat", self._heartbeat),
             ("acker", self._acker.run),
+            *((("store_probe", self._probe_store),) if store_probe else ()),
             *helpers,
         )
         self._helpers: dict[asyncio.Task[None], str] = {}
@@ -627,6 +635,24 @@ class Supervisor:
             self.health.set("store", True)
             log.info("store.recovered", down_s=round(down_s, 1))
 
+    async def _probe_store(self) -> None:
+        """While the store is marked down and no held message is trying it, ask it directly:
+        a store back after its held messages were released, with no traffic since, would
+        otherwise keep `/readyz` failing for good. Held messages are the probe while they
+        wait, so a store that answers a ping but fails writes does not flap readiness."""
+        assert self._store_probe is not None
+        while True:
+            await asyncio.sleep(self.STORE_PROBE_S)
+            if self._store_down_since is None or StoreUnavailableError.reason in self._holding:
+                continue
+            try:
+                await self._store_probe()
+            except Exception as exc:  # any failure means not back yet; never the daemon's end
+                log.debug("store.probe_failed", error=str(exc))
+                continue
+            if StoreUnavailableError.reason not in self._holding:
+                self._store_up()
+
     async def _attempt(self, message: Message) -> list[Outcome]:
         """One pass of the handler. Its timeout restarts whenever the handler reports progress,
         so a large group that keeps moving is never cut off, while a stuck one is."""
@@ -752,6 +778,8 @@ class Supervisor:
         """Stage one: wait up to the grace for in-flight messages (a second signal ends it).
         Stage two: cancel the rest, give the cancellation at most `cancel_deadline_s`, then
         make those messages visible again; never more than that, whatever the store does."""
+        # Not ready from the first moment of the drain: it takes no new work.
+        self.health.set("shutting_down", False, "draining")
         if self._in_flight and not self.force_exit.is_set():
             log.info(
                 "daemon.draining",
