@@ -43,6 +43,18 @@ GOLDEN: dict[str, tuple[str, ...]] = {
     "cloudwatch/sns-eventbridge-ok.json": ("dcb9c95b8b2d470a9e04628f664221b8",),
     "cloudwatch/sns-insufficient-data.json": (),
     "cloudwatch/sns-ok.json": ("dcb9c95b8b2d470a9e04628f664221b8",),
+    # EventBridge events other than CloudWatch alarms: AWS Health (open and closed share one),
+    # GuardDuty (direct and through SNS share one), Security Hub, and any other service.
+    "eventbridge/cloudtrail-root-login.json": ("f881c820c67e258f67b5d941562fe069",),
+    "eventbridge/ecs-task-stopped.json": ("72f9a4e310d4cc3800fa32f6237d4a51",),
+    "eventbridge/guardduty-finding.json": ("c268210196fa0d4e497fc371e94e2ae7",),
+    "eventbridge/health-closed.json": ("a7fd38374e8f560f5c2d781a5d5496ac",),
+    "eventbridge/health-issue.json": ("a7fd38374e8f560f5c2d781a5d5496ac",),
+    "eventbridge/securityhub-findings.json": (
+        "0eab74ab77788ff1a84f14f4221c20c4",
+        "72df2887de496a6bdc6c2813e1fed39f",
+    ),
+    "eventbridge/sns-guardduty-finding.json": ("c268210196fa0d4e497fc371e94e2ae7",),
     "generic/firing.json": ("0f71bd4e951738198a3c904c0023a01d",),
     "generic/no-dedup-key.json": ("f9d0ebbd3a64f6575d9870b428e1f212",),
     "generic/resolved.json": ("0f71bd4e951738198a3c904c0023a01d",),

@@ -40,6 +40,10 @@ REPRESENTATIVES = [
     "sentry/metric-alert-critical.json",
     "generic/firing.json",
     "threshold/triggered.json",
+    "eventbridge/health-issue.json",
+    "eventbridge/guardduty-finding.json",
+    "eventbridge/securityhub-findings.json",
+    "eventbridge/ecs-task-stopped.json",
 ]
 HOSTILE_VALUES: list[Any] = [None, -1.5, True, "", ["x"], {"k": "v"}, "\u202e\x00"]
 
@@ -271,6 +275,20 @@ NOT_DISPLAY: dict[str, set[str]] = {
     "cloudwatch-eventbridge": {
         "detail-type", "source", "account", "region", "resources", "resources.0", "detail",
         "detail.alarmName", "detail.state", "detail.state.value",
+    },
+    "eventbridge": {
+        "detail-type", "source", "account", "region", "resources", "resources.0", "detail",
+        "detail.eventArn", "detail.affectedAccount", "detail.statusCode", "detail.id",
+        "detail.service", "detail.service.archived", "detail.findings", "detail.findings.0",
+        "detail.findings.1", "detail.findings.0.Id", "detail.findings.1.Id",
+        "detail.findings.0.AwsAccountId", "detail.findings.1.AwsAccountId",
+        "detail.findings.0.Workflow", "detail.findings.0.Workflow.Status",
+        "detail.findings.1.Workflow", "detail.findings.1.Workflow.Status",
+        "detail.findings.0.RecordState", "detail.findings.1.RecordState",
+        "detail.findings.0.Compliance", "detail.findings.0.Compliance.Status",
+        "detail.findings.1.Compliance", "detail.findings.1.Compliance.Status",
+        "detail.eventName", "detail.eventSource", "detail.clusterArn", "detail.group",
+        "detail.lastStatus",
     },
     "grafana": {"alerts", "alerts.0", "alerts.0.status", "status", "version"},
     "alertmanager": {"alerts", "alerts.0", "alerts.0.status", "status", "version", "receiver"},

@@ -4,7 +4,8 @@ from its shape (table `FORMATS`, tried in order) and hands it to that source's m
 It raises only DecodeError, UnknownFormatError (naming every format tried) or InvalidAlertError,
 all PermanentError; a message that is understood but changes no ticket (an SNS subscription
 confirmation, INSUFFICIENT_DATA, a contact-point test) comes back as a `Skipped`. An SNS
-notification whose Message is text rather than JSON is an alert of its own (`sns`).
+notification whose Message is text rather than JSON is an alert of its own (`sns`), and so is
+any EventBridge event that is not a CloudWatch alarm's (`eventbridge`).
 
 A Sentry webhook's `Sentry-Hook-Resource` header, when the message carries it, is passed as
 `sentry_resource`: it decides how a Sentry body is read. `recognise_body` also names the
@@ -21,7 +22,16 @@ import pydantic
 
 from triage.decode import SNS_CONFIRMATIONS, decode_body, is_sns_envelope
 from triage.errors import DecodeError, InvalidAlertError, TriageError, UnknownFormatError
-from triage.normalize import alertmanager, cloudwatch, common, generic, grafana, sentry, sns
+from triage.normalize import (
+    alertmanager,
+    cloudwatch,
+    common,
+    eventbridge,
+    generic,
+    grafana,
+    sentry,
+    sns,
+)
 from triage.normalize.common import Normalized, Skipped
 
 __all__ = [
@@ -64,6 +74,7 @@ FORMATS: tuple[Format, ...] = (
     Format("sns-text", sns.matches, sns.normalize),
     Format("cloudwatch-alarm", cloudwatch.matches_alarm, cloudwatch.normalize_alarm),
     Format("cloudwatch-eventbridge", cloudwatch.matches_event, cloudwatch.normalize_event),
+    Format("eventbridge", eventbridge.matches, eventbridge.normalize),
     Format("grafana", grafana.matches_unified, grafana.normalize_unified),
     Format("alertmanager", alertmanager.matches, alertmanager.normalize),
     Format("grafana-legacy", grafana.matches_legacy, grafana.normalize_legacy),

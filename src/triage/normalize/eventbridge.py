@@ -1,0 +1,420 @@
+"""EventBridge events other than CloudWatch alarm state changes, sent by a rule straight to the
+queue (or through an SNS topic): AWS Health events, GuardDuty findings, Security Hub findings,
+and any other service's event a team chose to route here (an ECS task stopped, a CodePipeline
+execution failed, an EC2 instance state change, a CloudTrail API call …).
+
+Every event carries the same envelope: `source` (aws.health), `detail-type` ("AWS Health
+Event"), `account`, `region`, `time`, `resources` and the service's own `detail`. Three services
+are read for what they mean; the rest are read from the envelope alone:
+
+| event | one alert per | identity | resolved when | severity |
+|---|---|---|---|---|
+| AWS Health | event and account | account + eventArn | statusCode `closed` | issue: error, investigation and scheduledChange: warning, accountNotification: info |
+| GuardDuty finding | finding | account + region + finding id | the finding is archived | 1-3.9 low, 4-6.9 medium, 7-8.9 high, 9-10 critical |
+| Security Hub findings | finding (one event holds up to 100) | account + finding Id | workflow RESOLVED or SUPPRESSED, record ARCHIVED, or compliance PASSED | its Severity.Label |
+| any other event | event type and resources | account + region + source + detail-type + resources (+ a CloudTrail call's eventSource and eventName) | never: such events only fire | `detail.severity` when it is a word |
+
+So a finding that GuardDuty reports again (its count rising) or Security Hub re-imports is a
+repeat of one incident, and the same service event for another resource is another incident.
+Only the identity fields and the state can refuse an event; titles, descriptions, severities and
+facts of odd JSON types are read as text or passed over, as in every format. One Security Hub
+finding that cannot be read is left out of its event (noted in the log), not the others with it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote
+
+import pydantic
+
+from triage.errors import InvalidAlertError
+from triage.models import Alert, Status
+from triage.normalize import common
+from triage.normalize.common import Normalized
+
+SOURCE = "eventbridge"
+
+HEALTH = "aws.health"
+GUARDDUTY = "aws.guardduty"
+SECURITYHUB = "aws.securityhub"
+
+#: AWS Health's event categories, as the severity a reader expects of each.
+_HEALTH_SEVERITY = {
+    "issue": "error",
+    "investigation": "warning",
+    "scheduledchange": "warning",
+    "accountnotification": "info",
+}
+
+#: Security Hub states that end a finding (Workflow.Status, RecordState, Compliance.Status).
+_SECURITYHUB_CLOSED_WORKFLOW = {"RESOLVED", "SUPPRESSED"}
+
+#: At most this many of an event's resources or a finding's affected entities are shown.
+_SHOWN_RESOURCES = 20
+#: At most this many top-level facts of another service's `detail` are shown.
+_SHOWN_FACTS = 30
+_FACT_CHARS = 300
+
+
+def matches(payload: dict[str, Any]) -> bool:
+    """An EventBridge event envelope: a `source`, a `detail-type` and an object `detail`.
+    (CloudWatch's own events come first in `FORMATS` and never reach this one.)"""
+    return (
+        isinstance(payload.get("source"), str)
+        and isinstance(payload.get("detail-type"), str)
+        and isinstance(payload.get("detail"), dict)
+    )
+
+
+def normalize(payload: dict[str, Any]) -> Normalized:
+    source = common.ident(payload.get("source"), "source")
+    kind = common.ident(payload.get("detail-type"), "detail-type")
+    account = common.ident(payload.get("account"), "account")
+    detail: dict[str, Any] = payload["detail"]
+    if source == HEALTH:
+        return Normalized((_health(payload, detail, account, kind),))
+    if source == GUARDDUTY and kind == "GuardDuty Finding":
+        return Normalized((_guardduty(payload, detail, account),))
+    if source == SECURITYHUB and "findings" in detail:
+        return _securityhub(payload, detail, account, kind)
+    return Normalized((_other(payload, detail, account, source, kind),))
+
+
+def _envelope_labels(account: str, region: str | None, source: str, kind: str) -> dict[str, str]:
+    labels: dict[str, str] = {}
+    common.add_label(labels, "account", account)
+    common.add_label(labels, "region", region)
+    common.add_label(labels, "event_source", source)
+    common.add_label(labels, "detail_type", kind)
+    return labels
+
+
+def _team(*tags: Any) -> str | None:
+    """The first `team` tag (any case) among resource tags, given as an object ({"team": "x"})
+    or as GuardDuty's list of {"key": …, "value": …}."""
+    for tagged in tags:
+        if isinstance(tagged, list):
+            pairs = [common.obj_or_empty(tag) for tag in tagged]
+            tagged = {p.get("key"): p.get("value") for p in pairs if isinstance(p.get("key"), str)}
+        for key, value in common.obj_or_empty(tagged).items():
+            if isinstance(key, str) and key.strip().lower() == "team":
+                team = common.word(value, "tags.team")
+                if team:
+                    return team
+    return None
+
+
+def _occurred(*candidates: Any) -> datetime:
+    for value in candidates:
+        when = common.timestamp(value)
+        if when is not None:
+            return when
+    return common.now()
+
+
+# --- AWS Health ------------------------------------------------------------------------------
+
+
+def _health(payload: dict[str, Any], detail: dict[str, Any], account: str, kind: str) -> Alert:
+    arn = common.ident(detail.get("eventArn"), "detail.eventArn")
+    affected = (
+        common.ident_or_none(detail.get("affectedAccount"), "detail.affectedAccount") or account
+    )
+    service = common.word(detail.get("service"), "detail.service")
+    code = common.word(detail.get("eventTypeCode"), "detail.eventTypeCode")
+    category = common.word(detail.get("eventTypeCategory"), "detail.eventTypeCategory")
+    status_code = (common.word(detail.get("statusCode"), "detail.statusCode") or "").lower()
+    region = common.word(detail.get("eventRegion"), "detail.eventRegion") or common.word(
+        payload.get("region"), "region"
+    )
+    entity_objects = [
+        common.obj_or_empty(e) for e in common.items_or_empty(detail.get("affectedEntities"))
+    ]
+    entities = [common.word(entity.get("entityValue"), "entityValue") for entity in entity_objects]
+    shown_entities = [entity for entity in entities if entity][:_SHOWN_RESOURCES]
+    labels = _envelope_labels(affected, region, HEALTH, kind)
+    common.add_label(labels, "service", service)
+    common.add_label(labels, "event_type", code)
+    common.add_label(labels, "category", category)
+    common.add_label(labels, "resources", ", ".join(shown_entities))
+    body = [_health_description(detail.get("eventDescription"))]
+    if shown_entities:
+        body.append("Affected: " + ", ".join(shown_entities))
+    return Alert(
+        source=SOURCE,
+        status=Status.RESOLVED if status_code == "closed" else Status.FIRING,
+        title=common.first_title(
+            _health_title(service, code), kind, f"AWS Health event {arn}", field="detail"
+        ),
+        team=_team(*(entity.get("tags") for entity in entity_objects)),
+        severity=_HEALTH_SEVERITY.get((category or "").lower()),
+        description=common.text("\n\n".join(part for part in body if part), "detail") or "",
+        labels=labels,
+        links=common.links(
+            event=f"https://health.aws.amazon.com/health/home#/account/event-log?eventID={quote(arn, safe='')}"
+        ),
+        occurred_at=_occurred(
+            detail.get("lastUpdatedTime"), detail.get("startTime"), payload.get("time")
+        ),
+        identity={"account": affected, "event": arn},
+        raw=payload,
+    )
+
+
+def _health_title(service: str | None, code: str | None) -> str | None:
+    """AWS_EC2_INSTANCE_STORE_DRIVE_PERFORMANCE_DEGRADED → "AWS Health: EC2 instance store
+    drive performance degraded"."""
+    if not code:
+        return None
+    words = code
+    for prefix in ("AWS_", f"{service}_" if service else ""):
+        if prefix and words.upper().startswith(prefix.upper()):
+            words = words[len(prefix) :]
+    what = " ".join(words.replace("_", " ").lower().split()) or code
+    return f"AWS Health: {service} {what}" if service else f"AWS Health: {what}"
+
+
+def _health_description(value: Any) -> str | None:
+    """The English description, else the first one given."""
+    descriptions = [common.obj_or_empty(item) for item in common.items_or_empty(value)]
+    english = [d for d in descriptions if d.get("language") == "en_US"]
+    for description in english + descriptions:
+        text = common.text(description.get("latestDescription"), "latestDescription")
+        if text:
+            return text
+    return None
+
+
+# --- GuardDuty -------------------------------------------------------------------------------
+
+
+def _guardduty(payload: dict[str, Any], detail: dict[str, Any], account: str) -> Alert:
+    finding = common.ident(detail.get("id"), "detail.id")
+    region = common.ident(payload.get("region"), "region")
+    finding_type = common.word(detail.get("type"), "detail.type")
+    service = common.obj_or_empty(detail.get("service"))
+    resource = common.obj_or_empty(detail.get("resource"))
+    labels = _envelope_labels(account, region, GUARDDUTY, "GuardDuty Finding")
+    common.add_label(labels, "finding_type", finding_type)
+    common.add_label(labels, "resource_type", common.unnested(resource.get("resourceType")))
+    common.add_label(labels, "count", common.unnested(service.get("count")))
+    link = (
+        f"https://{quote(region, safe='')}.console.aws.amazon.com/guardduty/home"
+        f"?region={quote(region, safe='')}#/findings?fId={quote(finding, safe='')}"
+    )
+    return Alert(
+        source=SOURCE,
+        status=Status.RESOLVED if service.get("archived") is True else Status.FIRING,
+        title=common.first_title(
+            _prefixed("GuardDuty", detail.get("title")),
+            _prefixed("GuardDuty", finding_type),
+            f"GuardDuty finding {finding}",
+            field="detail.title",
+        ),
+        team=_team(*(common.obj_or_empty(part).get("tags") for part in resource.values())),
+        severity=_guardduty_severity(detail.get("severity")),
+        description=common.text(
+            detail.get("description"), "detail.description", common.DESCRIPTION_MAX
+        )
+        or "",
+        labels=labels,
+        links=common.links(finding=common.url(link, "finding")),
+        occurred_at=_occurred(
+            detail.get("updatedAt"), service.get("eventLastSeen"), payload.get("time")
+        ),
+        identity={"account": account, "region": region, "finding": finding},
+        raw=payload,
+    )
+
+
+def _prefixed(prefix: str, value: Any) -> str | None:
+    return f"{prefix}: {value}" if isinstance(value, str) and value.strip() else None
+
+
+def _guardduty_severity(value: Any) -> str | None:
+    """GuardDuty's number as the word its console shows for it."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        return common.word(value, "detail.severity")
+    if not 0 <= number <= 10:  # also NaN
+        return None
+    if number >= 9:
+        return "critical"
+    if number >= 7:
+        return "high"
+    return "medium" if number >= 4 else "low"
+
+
+# --- Security Hub ----------------------------------------------------------------------------
+
+
+def _securityhub(
+    payload: dict[str, Any], detail: dict[str, Any], account: str, kind: str
+) -> Normalized:
+    alerts: list[Alert] = []
+    notes: list[str] = []
+    unreadable: InvalidAlertError | None = None
+    for i, item in enumerate(common.items(detail.get("findings"), "detail.findings")):
+        where = f"detail.findings[{i}]"
+        try:
+            finding = common.obj(item, where, required=True)
+            alerts.append(_finding(payload, finding, account, kind, where))
+        except (InvalidAlertError, pydantic.ValidationError) as exc:
+            # One unreadable finding must not take the event's other findings to the DLQ.
+            error = (
+                exc
+                if isinstance(exc, InvalidAlertError)
+                else InvalidAlertError(f"{where}: invalid")
+            )
+            unreadable = unreadable or error
+            notes.append(f"{SOURCE} {where} left out of its event: {error}")
+    if not alerts:
+        raise unreadable or InvalidAlertError("Security Hub event holds no findings")
+    return Normalized(tuple(alerts), (), tuple(notes))
+
+
+def _finding(
+    payload: dict[str, Any], finding: dict[str, Any], account: str, kind: str, where: str
+) -> Alert:
+    finding_id = common.ident(finding.get("Id"), f"{where}.Id")
+    owner = (
+        common.ident_or_none(common.unnested(finding.get("AwsAccountId")), f"{where}.AwsAccountId")
+        or account
+    )
+    region = common.word(finding.get("Region"), f"{where}.Region") or common.word(
+        payload.get("region"), "region"
+    )
+    workflow = common.obj_or_empty(finding.get("Workflow"))
+    compliance = common.obj_or_empty(finding.get("Compliance"))
+    remediation = common.obj_or_empty(
+        common.obj_or_empty(finding.get("Remediation")).get("Recommendation")
+    )
+    resource_objects = [
+        common.obj_or_empty(r) for r in common.items_or_empty(finding.get("Resources"))
+    ]
+    resources = [common.word(resource.get("Id"), "Resources.Id") for resource in resource_objects]
+    shown_resources = [resource for resource in resources if resource][:_SHOWN_RESOURCES]
+    labels = _envelope_labels(owner, region, SECURITYHUB, kind)
+    common.add_label(labels, "product", common.unnested(finding.get("ProductName")))
+    common.add_label(labels, "compliance", common.unnested(compliance.get("Status")))
+    common.add_label(labels, "workflow", common.unnested(workflow.get("Status")))
+    common.add_label(labels, "resources", ", ".join(shown_resources))
+    body = [common.text(finding.get("Description"), f"{where}.Description")]
+    body.append(common.text(remediation.get("Text"), "Remediation.Recommendation.Text"))
+    if shown_resources:
+        body.append("Affected: " + ", ".join(shown_resources))
+    return Alert(
+        source=SOURCE,
+        status=Status.RESOLVED if _finding_closed(finding, workflow, compliance) else Status.FIRING,
+        title=common.first_title(
+            finding.get("Title"), f"Security Hub finding {finding_id}", field=f"{where}.Title"
+        ),
+        team=_team(*(resource.get("Tags") for resource in resource_objects)),
+        severity=common.word(
+            common.obj_or_empty(finding.get("Severity")).get("Label"), f"{where}.Severity.Label"
+        ),
+        description=common.text(
+            "\n\n".join(part for part in body if part), where, common.DESCRIPTION_MAX
+        )
+        or "",
+        runbook_url=common.url(remediation.get("Url"), "Remediation.Recommendation.Url"),
+        labels=labels,
+        occurred_at=_occurred(finding.get("UpdatedAt"), payload.get("time")),
+        identity={"account": owner, "finding": finding_id},
+        raw={
+            **{key: value for key, value in payload.items() if key != "detail"},
+            "finding": finding,
+        },
+    )
+
+
+def _finding_closed(
+    finding: dict[str, Any], workflow: dict[str, Any], compliance: dict[str, Any]
+) -> bool:
+    def upper(value: Any) -> str:
+        return value.strip().upper() if isinstance(value, str) else ""
+
+    return (
+        upper(workflow.get("Status")) in _SECURITYHUB_CLOSED_WORKFLOW
+        or upper(finding.get("RecordState")) == "ARCHIVED"
+        or upper(compliance.get("Status")) == "PASSED"
+    )
+
+
+# --- any other service -----------------------------------------------------------------------
+
+
+def _other(
+    payload: dict[str, Any], detail: dict[str, Any], account: str, source: str, kind: str
+) -> Alert:
+    region = common.ident_or_none(payload.get("region"), "region")
+    resources = sorted(
+        {
+            common.ident(resource, "resources[]")
+            for resource in common.items(payload.get("resources"), "resources")
+        }
+    )
+    identity = {"account": account, "region": region or "", "source": source, "detail_type": kind}
+    by = _IDENTIFIED_BY.get((source, kind))
+    if by is not None:
+        # A new task or job per attempt: a crash loop is one incident, not one per attempt.
+        identity |= {
+            key: common.ident_or_none(detail.get(key), f"detail.{key}") or "" for key in by
+        }
+        named = " ".join(filter(None, (_name(identity[key]) for key in by)))
+    else:
+        identity["resources"] = "\n".join(resources)
+        named = _name(resources[0]) if resources else ""
+    # A CloudTrail event names no resources; the call it records is what tells two apart.
+    call = common.ident_or_none(common.unnested(detail.get("eventName")), "detail.eventName")
+    if call is not None:
+        identity["call"] = call
+        identity["call_source"] = (
+            common.ident_or_none(common.unnested(detail.get("eventSource")), "detail.eventSource")
+            or ""
+        )
+        named = call
+    labels = _envelope_labels(account, region, source, kind)
+    common.add_label(labels, "resources", ", ".join(resources[:_SHOWN_RESOURCES]))
+    severity = detail.get("severity")
+    return Alert(
+        source=SOURCE,
+        status=Status.FIRING,
+        title=common.first_title(f"{kind}: {named}" if named else kind, field="detail-type"),
+        severity=common.word(severity, "detail.severity") if isinstance(severity, str) else None,
+        description=common.text(_facts(detail), "detail", common.DESCRIPTION_MAX) or "",
+        labels=labels,
+        occurred_at=_occurred(payload.get("time")),
+        identity=identity,
+        raw=payload,
+    )
+
+
+#: Events whose resource is new on every attempt (an ECS task, a Batch job) are identified by
+#: what the attempts share instead (`detail` keys), so a crash loop is one incident.
+_IDENTIFIED_BY: dict[tuple[str, str], tuple[str, ...]] = {
+    ("aws.ecs", "ECS Task State Change"): ("clusterArn", "group", "lastStatus"),
+    ("aws.batch", "Batch Job State Change"): ("jobQueue", "jobName", "status"),
+}
+
+
+def _name(value: str) -> str:
+    """An ARN's resource part (task/checkout/b99d…), any other value as it is."""
+    parts = value.split(":", 5)
+    return parts[5] if len(parts) == 6 and parts[0] == "arn" else value
+
+
+def _facts(detail: dict[str, Any]) -> str:
+    """The event's top-level details, one `key: value` line each, as a reader scans them."""
+    lines = []
+    for key, value in list(detail.items())[:_SHOWN_FACTS]:
+        name = common.line(key, "detail key", common.LABEL_KEY_MAX)
+        shown = common.line(common.shown(value), f"detail.{key}", _FACT_CHARS * 4)
+        if name and shown:
+            lines.append(f"{name}: {common.cut(shown, _FACT_CHARS, ellipsis=True)}")
+    return "\n".join(lines)
