@@ -9,7 +9,10 @@ A silence is a list of matchers (Alertmanager's three operators) over an alert's
 
 Regular expressions are RE2's (Alertmanager's own syntax: no backreferences or lookarounds),
 matched in time linear in the text: a pattern such as `(a+)+` cannot stall the daemon, whose
-every alert is matched against every silence.
+every alert is matched against every silence. Linear is not cheap for every pattern: a counted
+repetition such as `(.?){1000}` compiles to a program of thousands of instructions, too many
+states for RE2's DFA, and each match then steps through all of them per character (tens of ms
+for one 256-character title). A pattern whose program is larger than `MAX_PROGRAM` is refused.
 
 While a silence matches, an alert is counted and stored, but opens, updates, reopens and
 notifies nothing (closes still go out: the ticket must not stay open). `SilenceCache` is how
@@ -44,6 +47,10 @@ MAX_VALUE_CHARS = 1024
 #: Matchers per silence: every silence is kept in one store record, read each second.
 MAX_MATCHERS = 32
 MATCH_CHARS = 2048
+#: The most instructions a pattern may compile to: a match costs up to this many steps per
+#: character. Ordinary patterns take tens (`.*disk.*` 24); a Unicode class takes about a
+#: thousand (`\pL+` 1,201) but stays on the DFA; `(.?){300}` takes 3,004 and does not.
+MAX_PROGRAM = 2000
 FIELDS = ("source", "team", "title")
 
 
@@ -92,14 +99,11 @@ class Matcher:
             raise ValueError(f"matcher name {name[:60]!r} is not a field or label name")
         if len(value) > MAX_VALUE_CHARS:
             raise ValueError(f"matcher {name}: value longer than {MAX_VALUE_CHARS} characters")
+        if not is_unicode(value):
+            raise ValueError(f"matcher {name}: value is not valid Unicode (a lone surrogate)")
         matcher = cls(name, Op(op), value)
         if matcher.op is Op.RE:
-            try:
-                _compiled(value)
-            except _re2().error as exc:
-                raise ValueError(
-                    f"matcher {name}=~: not an RE2 regular expression: {exc}"
-                ) from None
+            _check_pattern(name, value)
         return matcher
 
     def holds(self, subject: Subject) -> bool:
@@ -139,6 +143,34 @@ _NOTHING = _Empty("", None, "", MappingProxyType({}))
 _PATTERNS: dict[str, Any] = {}
 
 
+def is_unicode(text: str) -> bool:
+    """False when `text` holds a lone surrogate (a JSON `\\ud800` escape, or an argument
+    that was not UTF-8, which Python decodes with surrogateescape): no UTF-8 encoder takes it,
+    so it cannot be stored, served or printed as it is."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _check_pattern(name: str, pattern: str) -> None:
+    """ValueError when RE2 cannot compile `pattern`, or compiles it too large to match cheaply."""
+    try:
+        program = _compiled(pattern).programsize
+    except _re2().error as exc:
+        reason = exc.args[0] if exc.args else exc
+        if isinstance(reason, bytes):  # google-re2 raises its message as bytes
+            reason = reason.decode("utf-8", "replace")
+        raise ValueError(f"matcher {name}=~: not an RE2 regular expression: {reason}") from None
+    if program > MAX_PROGRAM:
+        raise ValueError(
+            f"matcher {name}=~: too costly to match against every alert (RE2 compiles it to "
+            f"{program} instructions, at most {MAX_PROGRAM}): counted repetitions such as "
+            "(.?){300} compile large"
+        )
+
+
 def _compiled(pattern: str) -> Any:
     """Compiled once per process (silences are re-read every second, their patterns rarely
     change); the cache is bounded by the few patterns operators write."""
@@ -146,8 +178,17 @@ def _compiled(pattern: str) -> Any:
     if compiled is None:
         if len(_PATTERNS) > 512:
             _PATTERNS.clear()
-        compiled = _PATTERNS[pattern] = _re2().compile(pattern)
+        compiled = _PATTERNS[pattern] = _re2().compile(pattern, _options())
     return compiled
+
+
+def _options() -> Any:
+    """RE2's options with its own logging off: it writes parse errors (quoting the pattern)
+    and "DFA out of memory" (on every slow match) as raw lines to stderr, where every line of
+    ours is JSON; the error it raises says the same."""
+    options = _re2().Options()
+    options.log_errors = False
+    return options
 
 
 def _re2() -> Any:

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from triage.incidents import Incident, State, Store
-from triage.incidents.silences import Matcher, Silence
+from triage.incidents.silences import Matcher, Silence, is_unicode
 from triage.redact import Redactor
 
 #: ASCII digits only (`\d` would take other scripts' digits), at most 7 per unit: enough for a
@@ -148,6 +148,9 @@ def new_silence(
     parsed = [Matcher.parse(m) for m in matchers]
     if len(comment) > 1000 or len(author) > 100:
         raise ValueError("comment (1000) or author (100 characters) too long")
+    for name, text in (("comment", comment), ("author", author)):
+        if not is_unicode(text):  # stored, it would fail every page and line that shows it
+            raise ValueError(f"{name} is not valid Unicode (a lone surrogate)")
     return Silence.new(parsed, now, now + parse_duration(duration), comment, author or "unknown")
 
 

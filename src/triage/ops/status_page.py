@@ -329,4 +329,7 @@ def _page(title: str, body: str) -> str:
 
 
 def _html(status: int, body: str, headers: tuple[tuple[str, str], ...] = ()) -> Response:
-    return Response(status, body.encode(), "text/html; charset=utf-8", (*_HEADERS, *headers))
+    # "replace": a lone surrogate in stored text (which no UTF-8 encoder takes) shows as "?",
+    # rather than failing the whole page for every operator while that record is kept.
+    page = body.encode("utf-8", "replace")
+    return Response(status, page, "text/html; charset=utf-8", (*_HEADERS, *headers))

@@ -1,0 +1,146 @@
+"""What a hostile or unlucky operator, browser or dead letter does to the operator surface: the
+API and status page served in process on a loopback port (SQLite store), silence matchers RE2
+would run slowly or complain about on stderr, text that is not Unicode, and `triage dlq
+redrive` against moto's SQS with bodies too large to batch naively and letters that bounce."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx2
+import pytest
+from pydantic import SecretStr
+
+from test_pipeline import CountingSummariser
+from triage.aws import Aws
+from triage.health import Health
+from triage.incidents.lifecycle import Policy
+from triage.incidents.silences import Matcher, Silence, SilenceCache
+from triage.incidents.sqlite import SQLiteStore
+from triage.metrics import Metrics
+from triage.ops.api import OperatorView, operator_routes
+from triage.ops.endpoints import EndpointServer
+from triage.ops.operator import new_silence
+from triage.settings import Settings
+
+TOKEN = "hostile-op-token-" + "q" * 20
+BEARER = {"Authorization": f"Bearer {TOKEN}"}
+NOW = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[SQLiteStore]:
+    opened = SQLiteStore(str(tmp_path / "t.db"), Policy(), timedelta(minutes=2), timedelta(days=1))
+    await opened.open()
+    yield opened
+    await opened.aclose()
+
+
+@contextlib.asynccontextmanager
+async def serving(store: SQLiteStore) -> AsyncIterator[EndpointServer]:
+    settings = Settings(api_token=SecretStr(TOKEN))
+    aws = Aws(settings)
+    view = OperatorView(
+        settings, store, SilenceCache(store), [], CountingSummariser(), Health(), aws
+    )
+    server = EndpointServer(Health(), Metrics(), "127.0.0.1", 0, extra_routes=operator_routes(view))
+    await server.start()
+    try:
+        yield server
+    finally:
+        await server.aclose()
+        await aws.aclose()
+
+
+def client(server: EndpointServer) -> httpx2.AsyncClient:
+    return httpx2.AsyncClient(base_url=f"http://127.0.0.1:{server.port}")
+
+
+SILENCE = {"matchers": ["team=payments"], "duration": "2h", "comment": "deploy", "author": "al"}
+
+
+# --- silence matchers ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        "(.?){1000}",  # RE2's DFA runs out of memory: tens of ms per 256-character value
+        "(?s)(.{0,5}){0,200}",
+        "(?s)(.{1,10}){1,100}x",
+        "(?s)(.?){300}",
+    ],
+)
+def test_a_regex_too_costly_to_match_is_refused(pattern: str) -> None:
+    """A pattern RE2 compiles to a program too large to match cheaply (every alert is matched
+    against every silence, on the event loop) is refused with a ValueError that says so."""
+    with pytest.raises(ValueError, match="too costly"):
+        Matcher.parse(f"title=~{pattern}")
+
+
+@pytest.mark.parametrize(
+    "pattern", [".*disk.*", r"(?i)(db|database)-[0-9]{1,3}\..*", r"\pL+", "checkout-(api|web)"]
+)
+def test_ordinary_regexes_are_accepted(pattern: str) -> None:
+    """Patterns operators write (Unicode classes, which RE2 compiles large, included) pass."""
+    assert Matcher.parse(f"title=~{pattern}").value == pattern
+
+
+def test_re2_writes_nothing_raw_to_stderr(capfd: pytest.CaptureFixture[str]) -> None:
+    """RE2's own C++ log (a parse error quoting the operator's pattern) never reaches the
+    daemon's stderr, whose every line is JSON; the error says why in plain text, not bytes."""
+    with pytest.raises(ValueError, match="RE2") as refused:
+        Matcher.parse("title=~(a{1000}){1000} password=hunter2")
+    assert "b'" not in str(refused.value)
+    assert capfd.readouterr().err == ""
+
+
+# --- text that is not Unicode ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("comment", "db \ud800 maintenance"),
+        ("author", "al\udcff"),  # argv decoded with surrogateescape: a Latin-1 terminal's é
+        ("matchers", ["team=pay\udcffments"]),
+    ],
+)
+async def test_silence_text_that_is_not_unicode_is_refused(
+    store: SQLiteStore, field: str, value: object
+) -> None:
+    """A lone surrogate (a JSON \\ud800 escape, or a command-line argument that was not UTF-8)
+    in a silence is refused with a 400 naming the field, and nothing is stored."""
+    body = json.dumps({**SILENCE, field: value}).encode()
+    async with serving(store) as server, client(server) as http:
+        answer = await http.post("/api/v1/silences", content=body, headers=BEARER)
+    assert answer.status_code == 400, answer.text
+    assert "Unicode" in answer.json()["error"]
+    assert await store.silences() == []
+
+
+async def test_the_page_renders_a_stored_silence_whose_text_is_not_unicode(
+    store: SQLiteStore,
+) -> None:
+    """A silence whose comment is not valid Unicode (stored by an earlier release, or another
+    writer) leaves the status page readable: the character is replaced, not a 500 for everyone."""
+    kept = Silence.new([Matcher.parse("team=payments")], NOW, NOW + timedelta(days=300), "x", "a")
+    await store.add_silence(Silence(**{**_fields(kept), "comment": "db \ud800 work"}), NOW)
+    async with serving(store) as server, client(server) as http:
+        page = await http.get("/", headers=BEARER)
+    assert page.status_code == 200
+    assert "db ? work" in page.text or "db \ufffd work" in page.text
+
+
+def _fields(silence: Silence) -> dict[str, object]:
+    return {name: getattr(silence, name) for name in Silence.__slots__}
+
+
+def test_new_silence_refuses_a_lone_surrogate_from_the_command_line() -> None:
+    """The CLI's path (`triage silence add`) refuses the same text as the API does."""
+    with pytest.raises(ValueError, match="Unicode"):
+        new_silence(["team=a"], "1h", "why \udce9", "al", NOW)
