@@ -5,8 +5,10 @@ redrive` against moto's SQS with bodies too large to batch naively and letters t
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
+import socket
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -144,3 +146,35 @@ def test_new_silence_refuses_a_lone_surrogate_from_the_command_line() -> None:
     """The CLI's path (`triage silence add`) refuses the same text as the API does."""
     with pytest.raises(ValueError, match="Unicode"):
         new_silence(["team=a"], "1h", "why \udce9", "al", NOW)
+
+
+# --- authentication -------------------------------------------------------------------------
+
+
+def _raw(port: int, request: bytes) -> bytes:
+    """Send `request` as written (httpx2 would merge or refuse some headers) and read the answer."""
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as conn:
+        conn.sendall(request)
+        answer = b""
+        while chunk := conn.recv(65536):
+            answer += chunk
+    return answer
+
+
+@pytest.mark.parametrize("right_first", [True, False])
+async def test_two_authorization_headers_are_refused(store: SQLiteStore, right_first: bool) -> None:
+    """A request carrying two Authorization headers is refused whichever comes first: a proxy
+    that reads the other one must not disagree with us about who is asking."""
+    right, wrong = f"Bearer {TOKEN}".encode(), b"Bearer " + b"w" * len(TOKEN)
+    first, second = (right, wrong) if right_first else (wrong, right)
+    request = (
+        b"GET /api/v1/incidents HTTP/1.1\r\nHost: x\r\n"
+        b"Authorization: " + first + b"\r\nAuthorization: " + second + b"\r\n\r\n"
+    )
+    async with serving(store) as server:
+        answer = await asyncio.to_thread(_raw, server.port, request)
+        one = await asyncio.to_thread(
+            _raw, server.port, request.replace(b"Authorization: " + wrong + b"\r\n", b"")
+        )
+    assert answer.startswith(b"HTTP/1.1 401 "), answer[:80]
+    assert one.startswith(b"HTTP/1.1 200 "), one[:80]

@@ -88,8 +88,12 @@ class Auth:
         self._clock = wall_clock
 
     def bearer(self, request: Request) -> bool:
-        given = request.header("authorization") or ""
-        scheme, _, credential = given.partition(" ")
+        """True for exactly one `Authorization: Bearer <token>` header. Two are refused, right
+        or wrong: a proxy in front that reads the other one would disagree about who asks."""
+        given = [value for name, value in request.headers if name == "authorization"]
+        if len(given) != 1:
+            return False
+        scheme, _, credential = given[0].partition(" ")
         if scheme.lower() != "bearer":
             return False
         return hmac.compare_digest(credential.strip().encode(), self._token)
