@@ -37,7 +37,7 @@ from triage.incidents.codec import view_from_json, view_to_json
 from triage.incidents.groups import GroupKey
 from triage.incidents.lifecycle import Group
 from triage.incidents.silences import SilenceCache, first_match
-from triage.incidents.store import Hold, Routing, Transition, delivery_owner
+from triage.incidents.store import DELIVERY_MARK, Hold, Routing, Transition, delivery_owner
 from triage.metrics import Metrics
 from triage.models import Alert, EffectKind, Status
 from triage.normalize import Normalized, normalize_body
@@ -180,12 +180,21 @@ class Pipeline:
         alerts = [believable_time(a, message.received_at, skew) for a in normalized.alerts]
         # One alert: its end is the message's, so there is no progress to report.
         progress = progress if len(alerts) > 1 else _no_progress
-        actions = await self._each_incident(alerts, message.id, _delivery(message), progress)
+        redelivered = message.receive_count > 1
+        actions = await self._each_incident(
+            alerts, message.id, _delivery(message), progress, redelivered=redelivered
+        )
         self.metrics.observe("ProcessingLatency", (time.perf_counter() - started) * 1000)
         return [Outcome(a.fingerprint, action) for a, action in zip(alerts, actions, strict=True)]
 
     async def _each_incident(
-        self, alerts: list[Alert], owner: str, delivery: str, progress: Progress
+        self,
+        alerts: list[Alert],
+        owner: str,
+        delivery: str,
+        progress: Progress,
+        *,
+        redelivered: bool = False,
     ) -> list[Action]:
         """Handle the alerts concurrently, one task per incident (its alerts in order), at most
         `alert_concurrency` at once; every task runs to its end before a failure is raised. A
@@ -206,7 +215,9 @@ class Pipeline:
                         # the message finds its own claims again, a second delivery running
                         # beside the first waits for it, and alerts of one group never collide.
                         claimant = delivery_owner(f"{owner}#{i}", delivery)
-                        actions[i] = await self.handle(alerts[i], claimant, groups[i])
+                        actions[i] = await self.handle(
+                            alerts[i], claimant, groups[i], redelivered=redelivered
+                        )
                     except GatheringError as exc:
                         gathering = exc
                     finally:
@@ -233,9 +244,17 @@ class Pipeline:
             route.name, route.group_by, alert.labels, route.group_window_s, self.redactor.text
         )
 
-    async def handle(self, alert: Alert, owner: str, group: GroupKey | None = None) -> Action:
+    async def handle(
+        self,
+        alert: Alert,
+        owner: str,
+        group: GroupKey | None = None,
+        *,
+        redelivered: bool = False,
+    ) -> Action:
         """Apply one alert (to its own incident, or as a member of `group`'s): claim its
-        decision, and carry out the effect the claim holds."""
+        decision, and carry out the effect the claim holds. A `redelivered` message's alert
+        checks its group membership again (its first delivery may have failed before that)."""
         # Bound and reset by token: `bound_contextvars` copies the whole context to restore it,
         # for every alert of a storm.
         tokens = structlog.contextvars.bind_contextvars(
@@ -245,22 +264,81 @@ class Pipeline:
             event = _Event(alert, self.redactor.text)
             if self.dry_run:
                 return await self._preview(alert, event, group)
-            effects = _Effects(self, alert)
-            hold = await self._hold(alert)
-            claim = self.ledger.claim(event, owner, redo=effects.carry_out, group=group, hold=hold)
-            async with claim as work:
-                if work.effect is not None:
-                    await effects.carry_out(work)
-            metric = _QUIET_METRIC.get(work.action)
-            if metric is not None:
-                self.metrics.incr(metric)
-            # A repeat is at debug: a storm would log it twice (its message.acked line names
-            # the action and the fingerprint too), at 18.7 µs of CPU a line (bench/RESULTS.md).
-            decided = log.debug if work.action is Action.COUNT else log.info
-            decided("alert.decided", action=str(work.action), status=str(alert.status))
-            return work.action
+            if alert.status is Status.RESOLVED and self._grouping:
+                group = await self._group_holding(alert, group)
+            firing = alert.status is Status.FIRING
+            try:
+                action, wrote = await self._apply(alert, event, owner, group)
+            except GatheringError:
+                if group is not None and firing:  # the group's first member waits for others
+                    await self._join(alert, owner, group)
+                raise
+            if group is not None and firing and (wrote or redelivered):
+                await self._join(alert, owner, group)
+            return action
         finally:
             structlog.contextvars.reset_contextvars(**tokens)
+
+    async def _apply(
+        self, alert: Alert, event: _Event, owner: str, group: GroupKey | None
+    ) -> tuple[Action, bool]:
+        """Claim the alert's decision and carry out its effect; the action, and whether the
+        decision changed the incident."""
+        effects = _Effects(self, alert)
+        hold = await self._hold(alert)
+        claim = self.ledger.claim(event, owner, redo=effects.carry_out, group=group, hold=hold)
+        async with claim as work:
+            if work.effect is not None:
+                await effects.carry_out(work)
+        metric = _QUIET_METRIC.get(work.action)
+        if metric is not None:
+            self.metrics.incr(metric)
+        # A repeat is at debug: a storm would log it twice (its message.acked line names
+        # the action and the fingerprint too), at 18.7 µs of CPU a line (bench/RESULTS.md).
+        decided = log.debug if work.action is Action.COUNT else log.info
+        decided("alert.decided", action=str(work.action), status=str(alert.status))
+        return work.action, work.wrote
+
+    # --- Members that change group ------------------------------------------------------------
+
+    @property
+    def _grouping(self) -> bool:
+        """Some route groups alerts."""
+        return any(rule.route.group_by for rule in self.router.rules)
+
+    async def _group_holding(self, alert: Alert, group: GroupKey | None) -> GroupKey | None:
+        """Where a resolve goes: to the group its alert fires in when its labels name another
+        group or none (a script resolving with its dedup_key only, without the host its group
+        is keyed by), so that group can close; else to `group`."""
+        key = await self.ledger.store.member_group(alert.fingerprint)
+        if key is None or (group is not None and key == group.key):
+            return group
+        return await self._firing_in(alert.fingerprint, key) or group
+
+    async def _join(self, alert: Alert, owner: str, group: GroupKey) -> None:
+        """Remember that `alert` fires in `group`. When it fired in another group (a label that
+        one is keyed by changed), it resolves there first, and that group closes once none of
+        its members fires; only then is the move remembered, so a retry of a message whose
+        resolve failed does it again."""
+        store = self.ledger.store
+        before = await store.member_group(alert.fingerprint)
+        if before is not None and before != group.key:
+            left = await self._firing_in(alert.fingerprint, before)
+            if left is not None:
+                log.info("alert.changed_group", left=left.key, joined=group.key)
+                gone = alert.model_copy(update={"status": Status.RESOLVED})
+                event = _Event(gone, self.redactor.text)
+                await self._apply(gone, event, _leaving_owner(owner), left)
+        await store.place_member(alert.fingerprint, group.key, self.ledger.clock())
+
+    async def _firing_in(self, fingerprint: str, key: str) -> GroupKey | None:
+        """The group incident `key`, when the alert `fingerprint` is a member firing in it."""
+        stored = await self.ledger.store.get(key)
+        group = stored.group if stored is not None else None
+        member = group.members.get(fingerprint) if group is not None else None
+        if group is None or member is None or member.status is not Status.FIRING:
+            return None
+        return GroupKey.stored(key, group)
 
     async def _hold(self, alert: Alert) -> Hold | None:
         """When a silence matches `alert`: what the store keeps to carry its effect out later
@@ -455,6 +533,15 @@ def _group_view(group: Group | None) -> GroupView | None:
         for fingerprint, m in group.members.items()
     )
     return GroupView(MappingProxyType(group.by), members, group.untracked)
+
+
+def _leaving_owner(owner: str) -> str:
+    """The claim owner of the resolve an alert sends to the group it left: an alert of its
+    own (on the same delivery), so another delivery of the message does it once."""
+    alert_owner, mark, delivery = owner.rpartition(DELIVERY_MARK)
+    if not mark:
+        return f"{owner}/left"
+    return delivery_owner(f"{alert_owner}/left", delivery)
 
 
 def _delivery(message: Message) -> str:

@@ -74,6 +74,11 @@ class GroupKey:
         shown = tuple((name, redact(value)) for name, value in values.items())
         return cls(key, route, shown, timedelta(seconds=window_s))
 
+    @classmethod
+    def stored(cls, key: str, group: Group) -> GroupKey:
+        """The key of a stored group incident (its label values were redacted when stored)."""
+        return cls(key, group.route, tuple(group.by.items()), timedelta(seconds=group.window_s))
+
     @property
     def title(self) -> str:
         return ", ".join(f"{name}={value or '∅'}" for name, value in self.by)

@@ -57,6 +57,11 @@ class Work:
         return self._transition.redo
 
     @property
+    def wrote(self) -> bool:
+        """The decision changed the incident (a repeat that changes nothing writes nothing)."""
+        return self._transition.after is not None
+
+    @property
     def incident(self) -> Incident:
         """The incident as this decision wrote it."""
         assert self._transition.after is not None

@@ -79,6 +79,10 @@ SILENCES_KEY = "all"
 #: Silences kept after they end (for `triage silence list --all`), and at most this many in all.
 SILENCE_KEEP = timedelta(days=7)
 MAX_SILENCES = 1000
+#: Which group a member alert fires in, one record per member fingerprint (its body the
+#: group's key): a resolve that no longer carries the labels its group is keyed by still
+#: finds it, and a member that fires in another group is resolved in the one it left.
+MEMBER = "member"
 #: The most a record's body may take in UTF-8. DynamoDB refuses an item over 400 KB, its key
 #: and other attributes included; SQLite would take more, but every store keeps one bound, so
 #: a table can move between them and a test on one proves the other.
@@ -598,6 +602,27 @@ class Store(abc.ABC):
             return _with(stored, escalation=ended), None
 
         await self._transact(fingerprint, change)
+
+    # --- Group members ------------------------------------------------------------------------
+
+    async def member_group(self, fingerprint: str) -> str | None:
+        """The key of the group the alert `fingerprint` last fired in, if it fired in one."""
+        record = await self._get(MEMBER, fingerprint)
+        return record.body if record is not None else None
+
+    async def place_member(self, fingerprint: str, group_key: str, now: datetime) -> None:
+        """The alert `fingerprint` fires in the group `group_key` now. Kept `closed_ttl` after
+        it last joined (a join within the first half of that writes nothing)."""
+        expires = (now + self.closed_ttl).timestamp()
+        fresh = expires - self.closed_ttl.total_seconds() / 2
+
+        def change(record: Record | None) -> tuple[Record | None, None]:
+            if record is not None and record.body == group_key and (record.expires_at or 0) > fresh:
+                return None, None
+            version = record.version + 1 if record is not None else 1
+            return Record(fingerprint, MEMBER, version, group_key, expires), None
+
+        await self._update(MEMBER, fingerprint, change)
 
     # --- Silences ----------------------------------------------------------------------------
 
