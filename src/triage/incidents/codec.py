@@ -88,8 +88,10 @@ def _member_json(fp: str, member: Member) -> str:
     if kept is not None and kept[0] is member and kept[1] == fp:
         return kept[2]
     value = [member.status.value, member.title, member.last_event_at, member.since]
-    text = json.dumps(fp, ensure_ascii=False) + ":" + json.dumps(
-        value, default=_json_default, separators=(",", ":"), ensure_ascii=False
+    text = (
+        json.dumps(fp, ensure_ascii=False)
+        + ":"
+        + json.dumps(value, default=_json_default, separators=(",", ":"), ensure_ascii=False)
     )
     if len(_MEMBER_JSON) >= _MEMBER_JSON_MAX:
         _MEMBER_JSON.clear()
