@@ -5,14 +5,20 @@ log lines that cannot be forged or flooded, and spans that carry no alert text."
 from __future__ import annotations
 
 import asyncio
+import io
+import json
+import subprocess
 from collections.abc import Callable
 
 import structlog
 
 from memory_inbox import MemoryInbox
+from programs import program_or_skip
 from triage.errors import StoreUnavailableError
 from triage.incidents.lifecycle import Action, Outcome
 from triage.metrics import Metrics
+from triage.ops.metrics_export import EmfExporter
+from triage.ops.prometheus import prometheus_text
 from triage.sqs.inbox import Message
 from triage.sqs.supervisor import Progress, Supervisor, SupervisorConfig
 
@@ -118,3 +124,91 @@ async def test_readiness_fails_as_soon_as_the_drain_starts() -> None:
     finish.set()
     await serving
     assert inbox.deleted == ["m0"]
+
+
+# --- Metrics --------------------------------------------------------------------------------
+
+
+def samples(text: str) -> dict[str, float]:
+    """The Prometheus text's samples by name and labels."""
+    out = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            name, value = line.rsplit(" ", 1)
+            out[name] = float(value)
+    return out
+
+
+def promtool_check(text: str) -> None:
+    """`promtool check metrics` finds nothing in `text`."""
+    promtool = program_or_skip("promtool", install="Debian: apt-get install prometheus")
+    checked = subprocess.run(
+        [promtool, "check", "metrics"], input=text, capture_output=True, text=True, timeout=30
+    )
+    assert checked.returncode == 0 and not (checked.stdout + checked.stderr).strip(), checked
+
+
+def test_a_counter_never_goes_down_nor_becomes_nan() -> None:
+    """An increment that is negative, NaN or infinite (a provider's broken token count) is
+    refused with one warning: the counter keeps growing from what it was, as `rate()` needs."""
+    metrics = Metrics()
+    metrics.incr("LLMTokensIn", 5)
+    with structlog.testing.capture_logs() as logs:
+        for bad in (-3.0, float("nan"), float("inf"), -float("inf")):
+            metrics.incr("LLMTokensIn", bad)
+    metrics.incr("LLMTokensIn", 2)
+    assert samples(prometheus_text(metrics))["triage_llm_tokens_in_total"] == 7
+    assert [e["event"] for e in logs] == ["metrics.refused"]
+
+
+def test_a_timing_that_is_not_finite_is_refused_and_its_histogram_stays_consistent() -> None:
+    """A NaN or infinite timing is not observed (a NaN `_sum` would stay for the process's
+    life), a negative one (a clock stepped back) counts as zero, and `_count` is the `+Inf`
+    bucket with a finite `_sum`."""
+    metrics = Metrics()
+    with structlog.testing.capture_logs():
+        for ms in (float("nan"), 30.0, float("inf"), -5000.0, 4000.0):
+            metrics.observe("SinkLatency", ms, sink="backend")
+    got = samples(prometheus_text(metrics))
+    name = "triage_sink_latency_seconds"
+    assert got[f'{name}_count{{sink="backend"}}'] == 3
+    assert got[f'{name}_bucket{{le="+Inf",sink="backend"}}'] == 3
+    assert got[f'{name}_bucket{{le="0.025",sink="backend"}}'] == 1  # the zero
+    assert got[f'{name}_sum{{sink="backend"}}'] == 4.03
+
+
+def test_a_label_value_that_is_not_utf8_is_escaped_not_a_failed_scrape() -> None:
+    """A dimension holding a lone surrogate (bytes that were not UTF-8, from the environment
+    or a file name) is written escaped: /metrics and the EMF line still render, promtool
+    finds nothing, and quotes, backslashes and newlines in labels are escaped."""
+    metrics = Metrics()
+    metrics.incr("SinkCalls", sink="back\udcffend", outcome="ok")
+    metrics.incr("SinkCalls", sink='a"b\\c\nd', outcome="ok")
+    text = prometheus_text(metrics)
+    assert 'sink="back\\\\udcffend"' in text
+    promtool_check(text)
+    stream = io.StringIO()
+    EmfExporter(metrics, "ns", stream).flush(now_ms=1)
+    sinks = {json.loads(line).get("sink") for line in stream.getvalue().splitlines()}
+    assert "back\\udcffend" in sinks
+
+
+def test_a_gauge_whose_reader_raises_is_left_out_not_the_scrape() -> None:
+    """A broken gauge reader leaves its gauge out (unknown) with one warning, however many
+    exports: the other series are still scraped and flushed, and the flusher (a supervisor
+    helper whose crash would stop the daemon) does not raise."""
+    metrics = Metrics()
+    metrics.incr("TicketsCreated", sink="backend")
+
+    def broken() -> float:
+        raise KeyError("budget")
+
+    metrics.gauge("BudgetTokens", broken, budget="github:create:a/b:minute")
+    with structlog.testing.capture_logs() as logs:
+        texts = [prometheus_text(metrics) for _ in range(3)]
+        stream = io.StringIO()
+        EmfExporter(metrics, "ns", stream).flush(now_ms=1)
+    assert all("triage_tickets_created_total" in t for t in texts)
+    assert not any("triage_budget_tokens" in t for t in texts)
+    assert "TicketsCreated" in stream.getvalue()
+    assert [e["event"] for e in logs] == ["metrics.gauge_failed"]

@@ -13,16 +13,27 @@ optional keyword arguments and make a separate series (`incr("LLMFallbacks", rea
 
 A dimension whose values come from alerts (`team`, `source`) goes through `bounded()` first:
 a cleaned, short value, and past `MAX_LABEL_VALUES` distinct ones per dimension, `other`.
+
+What the exporters read is always well-formed: a counter only grows (an increment that is
+negative, NaN or infinite is refused with a warning, so a provider's bad token count cannot
+make `rate()` see a reset or poison the total), a timing is a finite duration of at least
+zero, and a gauge whose reader raises is left out (unknown) instead of failing the scrape and
+the flusher with it.
 """
 
 from __future__ import annotations
 
 import bisect
+import math
 import re
 import threading
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+
+import structlog
+
+log = structlog.get_logger(__name__)
 
 SeriesKey = tuple[str, tuple[tuple[str, str], ...]]
 
@@ -84,13 +95,22 @@ class Metrics:
         self._gauges: dict[SeriesKey, Gauge] = {}
         self._readers: dict[SeriesKey, tuple[Callable[[], float | None], str]] = {}
         self._label_values: dict[str, set[str]] = defaultdict(set)
+        #: Metrics already warned about (a refused value, a failing reader): one line each.
+        self._warned: set[tuple[str, str]] = set()
 
     def incr(self, name: str, value: float = 1.0, **dims: str) -> None:
+        if not 0 <= value < math.inf:  # also False for NaN
+            self._warn_once(name, "metrics.refused", value=repr(value), reason="not a count")
+            return
         key = _key(name, dims)
         with self._lock:
             self._counters[key] += value
 
     def observe(self, name: str, value: float, unit: str = "Milliseconds", **dims: str) -> None:
+        if not -math.inf < value < math.inf:
+            self._warn_once(name, "metrics.refused", value=repr(value), reason="not finite")
+            return
+        value = max(0.0, value)  # a clock stepped back: a duration is never negative
         key = _key(name, dims)
         with self._lock:
             timing = self._timings.get(key)
@@ -177,7 +197,18 @@ class Metrics:
             out = dict(self._gauges)
             readers = dict(self._readers)
         for key, (read, unit) in readers.items():
-            value = read()  # outside the lock: a reader may take time, or count something
+            try:
+                value = read()  # outside the lock: a reader may take time, or count something
+            except Exception as exc:  # one broken part must not fail every export
+                self._warn_once(key[0], "metrics.gauge_failed", error=repr(exc))
+                continue
             if value is not None:
                 out[key] = Gauge(float(value), unit)
         return out
+
+    def _warn_once(self, name: str, event: str, **fields: str) -> None:
+        """Say once per metric and event that something was wrong with it: a bad source
+        would otherwise log a line per message or per export."""
+        if (event, name) not in self._warned:
+            self._warned.add((event, name))
+            log.warning(event, metric=name, **fields)

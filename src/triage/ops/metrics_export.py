@@ -192,8 +192,17 @@ def _collect(deltas: _Deltas, metrics: Metrics) -> _Flush:
 
 
 def _dimension_value(value: str) -> str:
-    value = value.strip()[:_MAX_DIMENSION_VALUE]
+    value = utf8(value.strip()[:_MAX_DIMENSION_VALUE])
     return value or "none"
+
+
+def utf8(value: str) -> str:
+    """`value` as text every exporter can encode: a lone surrogate (what Python makes of bytes
+    that are not UTF-8, in an environment variable or a file name) written as `\\udcff`.
+    Unencodable, it failed the whole scrape (and crashed PutMetricData's flusher) for good."""
+    if value.isascii():
+        return value
+    return value.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 class EmfExporter:

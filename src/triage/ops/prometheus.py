@@ -20,7 +20,7 @@ from prometheus_client.registry import Collector
 
 from triage import version
 from triage.metrics import Metrics, SeriesKey, Timing
-from triage.ops.metrics_export import METRICS, PROMETHEUS_UNITS, prometheus_name
+from triage.ops.metrics_export import METRICS, PROMETHEUS_UNITS, prometheus_name, utf8
 
 _T = TypeVar("_T")
 
@@ -116,7 +116,7 @@ def _label_names(series: list[tuple[tuple[tuple[str, str], ...], Any]]) -> list[
 
 
 def _label_values(labels: list[str], dims: tuple[tuple[str, str], ...]) -> list[str]:
-    by_label = {_label(k): v for k, v in dims}
+    by_label = {_label(k): utf8(v) for k, v in dims}
     return [by_label.get(label, "") for label in labels]
 
 
