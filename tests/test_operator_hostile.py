@@ -12,18 +12,23 @@ import socket
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx2
 import pytest
+from botocore.exceptions import ClientError
 from pydantic import SecretStr
 
+from daemon_harness import Queues
 from test_pipeline import CountingSummariser
 from triage.aws import Aws
+from triage.errors import ConfigError
 from triage.health import Health
 from triage.incidents.lifecycle import Policy
 from triage.incidents.silences import Matcher, Silence, SilenceCache
 from triage.incidents.sqlite import SQLiteStore
 from triage.metrics import Metrics
+from triage.ops import dlq
 from triage.ops.api import OperatorView, operator_routes
 from triage.ops.endpoints import EndpointServer
 from triage.ops.operator import new_silence
@@ -178,3 +183,151 @@ async def test_two_authorization_headers_are_refused(store: SQLiteStore, right_f
         )
     assert answer.startswith(b"HTTP/1.1 401 "), answer[:80]
     assert one.startswith(b"HTTP/1.1 200 "), one[:80]
+
+
+# --- triage dlq redrive ---------------------------------------------------------------------
+
+
+@contextlib.asynccontextmanager
+async def sqs_of(queues: Queues) -> AsyncIterator[Any]:
+    aws = Aws(Settings(aws_endpoint_url=queues.endpoint, queue_url=queues.url))
+    try:
+        yield await aws.client("sqs")
+    finally:
+        await aws.aclose()
+
+
+async def _redrive(sqs: Any, queues: Queues, max_messages: int = 1000, **urls: str) -> int:
+    """`triage dlq redrive` by batches (what runs where SQS has no move task, as on moto)."""
+    queue_url, dlq_url = urls.get("queue_url", queues.url), urls.get("dlq_url", queues.dlq_url)
+    arn = await sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])
+    queue_arn = "arn:aws:sqs:us-east-1:123456789012:" + queue_url.rpartition("/")[2]
+    return await dlq.redrive(
+        sqs, queue_url, dlq_url, arn["Attributes"]["QueueArn"], queue_arn, max_messages, False
+    )
+
+
+def _everything(queues: Queues, url: str) -> list[dict[str, Any]]:
+    """Every message on `url` (received, so hidden for a minute: read it last)."""
+    sqs, out = queues.client(), []
+    while batch := sqs.receive_message(
+        QueueUrl=url,
+        MaxNumberOfMessages=10,
+        VisibilityTimeout=60,
+        MessageAttributeNames=["All"],
+        MessageSystemAttributeNames=["All"],
+    ).get("Messages", []):
+        out += batch
+    return out
+
+
+async def test_redrive_moves_dead_letters_too_large_to_batch_together(queues: Queues) -> None:
+    """Dead letters of 400 KB each (a queue may take 1 MiB) go in batches SQS accepts, a large
+    one alone, instead of every redrive failing with BatchRequestTooLong and moving nothing."""
+    sent = [json.dumps({"title": f"big {i}", "description": "x" * 400_000}) for i in range(3)]
+    sent += [json.dumps({"title": f"small {i}"}) for i in range(12)]
+    for body in sent:
+        queues.client().send_message(QueueUrl=queues.dlq_url, MessageBody=body)
+    async with sqs_of(queues) as sqs:
+        assert await _redrive(sqs, queues) == len(sent)
+    assert sorted(m["Body"] for m in _everything(queues, queues.url)) == sorted(sent)
+    assert queues.depth(queues.dlq_url) == 0
+
+
+async def test_redrive_keeps_attributes_and_the_trace_header(queues: Queues) -> None:
+    """A dead letter's attributes (binary, numeric, custom types, terminal escapes in a value)
+    and its X-Ray trace header go back with it."""
+    trace = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"
+    attributes = {
+        "bin": {"DataType": "Binary", "BinaryValue": b"\xff\x00\xfe"},
+        "num": {"DataType": "Number.float", "StringValue": "1.5"},
+        "odd": {"DataType": "String.custom", "StringValue": "\x1b[2J\u202e"},
+    }
+    queues.client().send_message(
+        QueueUrl=queues.dlq_url,
+        MessageBody='{"title": "attrs"}',
+        MessageAttributes=attributes,
+        MessageSystemAttributes={"AWSTraceHeader": {"DataType": "String", "StringValue": trace}},
+    )
+    async with sqs_of(queues) as sqs:
+        recording = _Recording(sqs)
+        assert await _redrive(recording, queues) == 1
+    [back] = _everything(queues, queues.url)
+    assert {k: {**v} for k, v in back["MessageAttributes"].items()} == attributes
+    # moto's SendMessageBatch drops system attributes, so the request itself is checked.
+    [[entry]] = [call["Entries"] for call in recording.batches]
+    assert entry["MessageSystemAttributes"]["AWSTraceHeader"]["StringValue"] == trace
+
+
+class _Recording:
+    """The SQS client, with the SendMessageBatch calls it was asked to make kept."""
+
+    def __init__(self, sqs: Any) -> None:
+        self._sqs, self.batches = sqs, list[dict[str, Any]]()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._sqs, name)
+
+    async def send_message_batch(self, **call: Any) -> Any:
+        self.batches.append(call)
+        return await self._sqs.send_message_batch(**call)
+
+
+async def test_redrive_refuses_the_queue_as_its_own_dlq(queues: Queues) -> None:
+    """`--dlq-url` naming the main queue is refused before anything moves: batches would take
+    the queue's own messages round and round until --max."""
+    queues.send({"title": "live"})
+    async with sqs_of(queues) as sqs:
+        with pytest.raises(ConfigError, match="the queue itself"):
+            await _redrive(sqs, queues, 50, dlq_url=queues.url)
+    assert [m["Body"] for m in _everything(queues, queues.url)] == ['{"title": "live"}']
+
+
+class _Bouncing:
+    """An SQS client whose main queue rejects everything a redrive sends it: right after each
+    SendMessageBatch, the messages are received past maxReceiveCount, so moto moves them back
+    to the DLQ (as a daemon that still cannot handle them would, during a long redrive)."""
+
+    def __init__(self, sqs: Any, queues: Queues) -> None:
+        self._sqs, self._queues, self.sends = sqs, queues, 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._sqs, name)
+
+    async def send_message_batch(self, **call: Any) -> Any:
+        self.sends += 1
+        answer = await self._sqs.send_message_batch(**call)
+        sync = self._queues.client()
+        while sync.receive_message(
+            QueueUrl=self._queues.url, MaxNumberOfMessages=10, VisibilityTimeout=0
+        ).get("Messages"):
+            pass  # the receive after maxReceiveCount moves them to the DLQ
+        return answer
+
+
+async def test_a_letter_that_bounces_back_during_a_redrive_is_moved_once(queues: Queues) -> None:
+    """A redrive moves each dead letter once: those the daemon rejects again and SQS moves
+    back to the DLQ meanwhile are left there (and visible again), not moved until --max."""
+    sent = [json.dumps({"title": f"rejected {i}"}) for i in range(4)]
+    for body in sent:
+        queues.client().send_message(QueueUrl=queues.dlq_url, MessageBody=body)
+    async with sqs_of(queues) as sqs:
+        bouncing = _Bouncing(sqs, queues)
+        assert await _redrive(bouncing, queues, 50) == len(sent)
+    assert bouncing.sends == 1
+    assert sorted(m["Body"] for m in _everything(queues, queues.dlq_url)) == sorted(sent)
+
+
+async def test_a_redrive_that_fails_lets_its_letters_go_at_once(queues: Queues) -> None:
+    """When the main queue is gone, the redrive fails with SQS's error and the dead letters it
+    had taken are visible in the DLQ again at once, not hidden for two minutes."""
+    for i in range(3):
+        queues.client().send_message(QueueUrl=queues.dlq_url, MessageBody=f'{{"title": "{i}"}}')
+    missing = queues.url + "-gone"
+    async with sqs_of(queues) as sqs:
+        with pytest.raises(ClientError, match="NonExistentQueue"):
+            await _redrive(sqs, queues, queue_url=missing)
+    visible = queues.client().get_queue_attributes(
+        QueueUrl=queues.dlq_url, AttributeNames=["ApproximateNumberOfMessages"]
+    )
+    assert visible["Attributes"]["ApproximateNumberOfMessages"] == "3"

@@ -3,11 +3,15 @@
 The DLQ is the one the main queue's RedrivePolicy names (or `--dlq-url`). Redrive uses SQS's
 StartMessageMoveTask where the endpoint supports it; otherwise it moves batches itself in the
 safe order — send to the main queue, then delete from the DLQ only what was sent — so an
-interruption can at worst duplicate a message (the store dedupes it), never lose one.
+interruption can at worst duplicate a message (the store dedupes it), never lose one. Its
+batches stay within SQS's size limit, it moves each dead letter once (one the daemon rejects
+again while it runs is left for the next run), and the letters it held are visible again as
+soon as it ends.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from dataclasses import dataclass
@@ -16,17 +20,22 @@ from typing import Any, TextIO
 
 from botocore.exceptions import ClientError
 
+from triage.aws import AWS_CALL_ERRORS, batch_entries
 from triage.errors import ConfigError, TriageError
 from triage.normalize import normalize_body
 from triage.redact import Redactor
 from triage.sqs.inbox import Message, message_from
-from triage.view import json_line
+from triage.view import json_line, terminal_line
 
 #: Dead letters are shown redacted (patterns, and the credentials this process holds).
 _REDACTOR = Redactor()
 
 #: How long peeked messages stay hidden while we list them (released at the end).
 _PEEK_HIDE_S = 30
+#: How long a redrive hides the letters it holds (made visible again when it ends).
+_MOVE_HIDE_S = 120
+#: SQS's limit for one SendMessageBatch call, every body and attribute counted.
+BATCH_BYTES = 262_144
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +55,31 @@ class DeadLetter:
     @property
     def receipt_handle(self) -> str:
         return self.message.receipt_handle
+
+    @property
+    def size_bytes(self) -> int:
+        """What SQS counts towards a batch's size: the body and each attribute's name, type
+        and value."""
+        size = len(self.body.encode("utf-8", "surrogatepass"))
+        for name, value in self.attributes.items():
+            size += len(name.encode()) + sum(
+                len(part if isinstance(part, bytes) else str(part).encode("utf-8", "replace"))
+                for key, part in value.items()
+                if key in ("DataType", "StringValue", "BinaryValue")
+            )
+        return size
+
+    def entry(self, index: int) -> dict[str, Any]:
+        """This letter as entry `index` of a SendMessageBatch: its body, attributes and X-Ray
+        trace header as they were."""
+        entry: dict[str, Any] = {"Id": str(index), "MessageBody": self.body}
+        if self.attributes:
+            entry["MessageAttributes"] = self.attributes
+        if self.message.trace_header:
+            entry["MessageSystemAttributes"] = {
+                "AWSTraceHeader": {"DataType": "String", "StringValue": self.message.trace_header}
+            }
+        return entry
 
     def describe(self, now: datetime, redactor: Redactor = _REDACTOR) -> dict[str, Any]:
         """What peek shows: source, title, fingerprint and, when reproducible, the error; every
@@ -119,7 +153,7 @@ async def peek(sqs: Any, dlq_url: str, max_messages: int, out: TextIO = sys.stdo
     for letter in letters:
         out.write(json_line(letter.describe(now)) + "\n")
     await _release(sqs, dlq_url, letters)
-    print(f"{len(letters)} dead letter(s) in {dlq_url}", file=sys.stderr)
+    _say(f"{len(letters)} dead letter(s) in {dlq_url}")
     return len(letters)
 
 
@@ -133,44 +167,125 @@ async def redrive(
     dry_run: bool,
 ) -> int:
     """Move up to `max_messages` dead letters back; returns how many were moved (or would be)."""
+    if dlq_arn == queue_arn:
+        raise ConfigError(
+            f"{dlq_url} is the queue itself, not its DLQ: a redrive would move its messages "
+            "round and round"
+        )
     if dry_run:
         letters = await receive(sqs, dlq_url, max_messages, _PEEK_HIDE_S)
         await _release(sqs, dlq_url, letters)
-        print(f"would move {len(letters)} dead letter(s) back to {queue_url}", file=sys.stderr)
+        _say(f"would move {len(letters)} dead letter(s) back to {queue_url}")
         return len(letters)
     if await _move_task(sqs, dlq_arn, queue_arn, max_messages):
         return -1  # SQS moves them itself, asynchronously
-    moved = 0
-    while moved < max_messages:
-        letters = await receive(sqs, dlq_url, min(10, max_messages - moved), 120)
-        if not letters:
-            break
-        entries = [
-            {
-                "Id": str(i),
-                "MessageBody": m.body,
-                **({"MessageAttributes": m.attributes} if m.attributes else {}),
-            }
-            for i, m in enumerate(letters)
-        ]
-        response = await sqs.send_message_batch(QueueUrl=queue_url, Entries=entries)
-        sent = [letters[int(e["Id"])] for e in response.get("Successful", [])]
-        for failure in response.get("Failed", []):
-            print(f"triage: dlq: could not send {letters[int(failure['Id'])].message_id}: "
-                  f"{failure.get('Code')}", file=sys.stderr)  # fmt: skip
+    move = _Move(sqs, queue_url, dlq_url)
+    try:
+        moved = await move.run(max_messages)
+    finally:
+        await move.let_go()
+    if move.skipped:
+        _say(
+            f"left {len(move.skipped)} dead letter(s) this redrive had moved already or that "
+            "died after it started (run it again once the daemon accepts them)"
+        )
+    _say(f"moved {moved} dead letter(s) back to {queue_url}")
+    return moved
+
+
+class _Move:
+    """One redrive by batches: send to the main queue, then delete from the DLQ only what was
+    sent. It moves each dead letter at most once and only those dead before it started: a
+    message the daemon still rejects comes back to the DLQ while a long redrive runs, and
+    would otherwise be moved again and again. Every letter it holds hidden and has not moved
+    is made visible again when it ends, however it ends."""
+
+    def __init__(self, sqs: Any, queue_url: str, dlq_url: str) -> None:
+        self.sqs, self.queue_url, self.dlq_url = sqs, queue_url, dlq_url
+        self.started = datetime.now(UTC)
+        #: Message ids of what this run sent (a bounced message keeps its id in the DLQ) and
+        #: of the dead letters it moved (one it failed to delete is not sent twice).
+        self.moved_ids: set[str] = set()
+        #: Dead letters received and not moved: hidden until the run ends, then let go.
+        self.skipped: dict[str, DeadLetter] = {}
+        self.held: dict[str, DeadLetter] = {}
+
+    async def run(self, max_messages: int) -> int:
+        moved = 0
+        while moved < max_messages:
+            letters = await receive(
+                self.sqs, self.dlq_url, min(10, max_messages - moved), _MOVE_HIDE_S
+            )
+            if not letters:
+                break
+            self.held.update((m.message_id, m) for m in letters)
+            fresh = [m for m in letters if self._dead_before(m)]
+            self.skipped.update((m.message_id, m) for m in letters if m not in fresh)
+            for batch in _batches(fresh):
+                sent = await self._send(batch)
+                moved += len(sent)
+                if len(sent) < len(batch):
+                    return moved  # SQS refused some: stop, and let the rest go
+        return moved
+
+    def _dead_before(self, letter: DeadLetter) -> bool:
+        """False for a letter this run moved already, or one sent after it started (SQS keeps
+        a message's SentTimestamp when it moves it to the DLQ): one of ours that came back."""
+        if letter.message_id in self.moved_ids:
+            return False
+        sent_at = letter.message.sent_at
+        return sent_at is None or sent_at < self.started
+
+    async def _send(self, batch: list[DeadLetter]) -> list[DeadLetter]:
+        """Send `batch` to the main queue, then delete from the DLQ what was sent."""
+        answer = await self.sqs.send_message_batch(
+            QueueUrl=self.queue_url, Entries=[m.entry(i) for i, m in enumerate(batch)]
+        )
+        sent = []
+        for entry, index in batch_entries(answer, "Successful", len(batch)):
+            sent.append(batch[index])
+            self.moved_ids.update((batch[index].message_id, str(entry.get("MessageId", ""))))
+        for failure, index in batch_entries(answer, "Failed", len(batch)):
+            _say(
+                f"triage: dlq: could not send {batch[index].message_id}: "
+                f"{failure.get('Code')} {failure.get('Message', '')}"
+            )
         if sent:  # delete only what is safely back on the main queue
-            await sqs.delete_message_batch(
-                QueueUrl=dlq_url,
+            await self.sqs.delete_message_batch(
+                QueueUrl=self.dlq_url,
                 Entries=[
                     {"Id": str(i), "ReceiptHandle": m.receipt_handle} for i, m in enumerate(sent)
                 ],
             )
-        moved += len(sent)
-        if len(sent) < len(letters):
-            await _release(sqs, dlq_url, [m for m in letters if m not in sent])
-            break
-    print(f"moved {moved} dead letter(s) back to {queue_url}", file=sys.stderr)
-    return moved
+            for letter in sent:
+                del self.held[letter.message_id]
+        return sent
+
+    async def let_go(self) -> None:
+        """Make every letter still held visible again (best effort: an interrupted run's
+        letters would otherwise stay hidden for `_MOVE_HIDE_S`)."""
+        with contextlib.suppress(*AWS_CALL_ERRORS):
+            await _release(self.sqs, self.dlq_url, list(self.held.values()))
+        self.held.clear()
+
+
+def _batches(letters: list[DeadLetter]) -> list[list[DeadLetter]]:
+    """`letters` in SendMessageBatch calls of at most ten entries and `BATCH_BYTES` in all;
+    a letter larger than that goes alone (its queue took it, so the main queue takes it)."""
+    batches: list[list[DeadLetter]] = []
+    size = 0
+    for letter in letters:
+        if not batches or len(batches[-1]) == 10 or size + letter.size_bytes > BATCH_BYTES:
+            batches.append([])
+            size = 0
+        batches[-1].append(letter)
+        size += letter.size_bytes
+    return batches
+
+
+def _say(line: str) -> None:
+    """One line for the operator on stderr; it may quote what SQS or a queue URL holds."""
+    print(terminal_line(line), file=sys.stderr)
 
 
 async def _move_task(sqs: Any, dlq_arn: str, queue_arn: str, max_messages: int) -> bool:
@@ -189,7 +304,7 @@ async def _move_task(sqs: Any, dlq_arn: str, queue_arn: str, max_messages: int) 
         ):
             return False  # not supported here (moto answers 500): move batches ourselves
         raise
-    print(f"started SQS message move task {task.get('TaskHandle', '')}", file=sys.stderr)
+    _say(f"started SQS message move task {task.get('TaskHandle', '')}")
     return True
 
 
