@@ -4,6 +4,7 @@ which the client gets as an ECS task would (the container credentials endpoint).
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -24,6 +25,7 @@ from triage.demo.loopback import KeepAliveHandler, LoopbackServer
 from triage.demo.model import INVENTED_IP, Reply, alert_in
 from triage.demo.ticketd import TicketServer
 from triage.errors import ConfigError, SummariserError
+from triage.logs import configure_logging
 from triage.metrics import Metrics
 from triage.models import Alert, Priority, Status
 from triage.settings import Settings, load_settings
@@ -416,3 +418,71 @@ async def test_a_converse_answer_of_the_wrong_shape_is_a_bad_response(
     finally:
         await llm.aclose()
     assert metrics.counter("LLMTokensIn") == 0
+
+
+@pytest.mark.parametrize(
+    ("status", "code"),
+    [
+        (403, "AccessDeniedException"),
+        (403, "ExpiredTokenException"),
+        (403, "UnrecognizedClientException"),
+        (404, "ResourceNotFoundException"),
+    ],
+)
+async def test_refused_credentials_or_a_missing_model_open_the_breaker(
+    bedrock: ConverseServer, status: int, code: str
+) -> None:
+    """No model access, expired or unknown credentials, a model not in the region: one request
+    per call (no retry can help), each counted against the breaker, which then spares Bedrock."""
+    bedrock.responder = lambda _request: converse_error(status, code)
+    metrics = Metrics()
+    summariser = summariser_for(bedrock, metrics, llm_breaker_failures=2)
+    for _ in range(3):
+        await summariser.summarise(view(source()))
+    await summariser.aclose()
+    assert bedrock.request_count == 2
+    assert metrics.counter("LLMFallbacks", reason=f"rejected_{status}") == 2
+    assert metrics.counter("LLMFallbacks", reason="breaker_open") == 1
+
+
+async def test_an_input_too_long_for_the_model_is_sent_again_shorter(
+    bedrock: ConverseServer,
+) -> None:
+    """A ValidationException saying the input is too long: the alert is asked once more with a
+    prompt cut to a quarter, and that answer is the ticket; a Validation refusal of any other
+    kind is not retried, and neither counts against the breaker."""
+    payload = {"log": " ".join(f"line {i}: request failed upstream" for i in range(600))}
+    bedrock.then(
+        converse_error(400, "ValidationException", "Input is too long for requested model."),
+        converse_reply(ticket_json(title="Shorter prompt")),
+        converse_error(400, "ValidationException", "temperature: must be at most 1"),
+    )
+    metrics = Metrics()
+    summariser = summariser_for(bedrock, metrics, llm_breaker_failures=1)
+    ticket = await summariser.summarise(view(source(raw=payload)))
+    await summariser.summarise(view(source()))
+    after = await summariser.summarise(view(source()))
+    await summariser.aclose()
+    first, second = (len(r["messages"][0]["content"][0]["text"]) for r in bedrock.requests[:2])
+    assert ticket.title == "Shorter prompt"
+    assert second < first / 2
+    assert metrics.counter("LLMFallbacks", reason="rejected_400") == 1
+    assert after.title == "Checkout API returns 5xx"  # the stand-in's: the breaker is closed
+    assert bedrock.request_count == 4
+
+
+async def test_credentials_bedrock_echoes_never_reach_a_log_line(bedrock: ConverseServer) -> None:
+    """An error whose message quotes the task role's secret key and session token (a proxy, a
+    stand-in or a library may echo them): the log line names the refusal without either."""
+    stream = io.StringIO()
+    configure_logging("json", "info", stream)
+    echoed = f"token {ROLE.token} secret {ROLE.secret_key} not valid"
+    bedrock.then(converse_error(403, "UnrecognizedClientException", echoed))
+    summariser = summariser_for(bedrock)
+    ticket = await summariser.summarise(view(source()))
+    await summariser.aclose()
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    assert any(line["event"] == "llm.rejected" for line in lines)
+    for secret in (ROLE.token, ROLE.secret_key):
+        assert secret not in stream.getvalue()
+        assert secret not in ticket.model_dump_json()

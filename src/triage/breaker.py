@@ -97,11 +97,12 @@ class CircuitBreaker:
                 retry_in_s=self.reset_s,
             )
 
-    def trip(self) -> None:
-        """Open now, whatever the count: the service was found down by a probe of its own."""
+    def trip(self, why: str = "probed") -> None:
+        """Open now, whatever the count: the service was found down by a probe of its own
+        (`probed`), or told us to wait longer than a call may (`asked_to_wait`)."""
         if self._opened_at is None:
             log.warning("breaker.opened", breaker=self.name, failures=self._failures + 1,
-                        retry_in_s=self.reset_s, probed=True)  # fmt: skip
+                        retry_in_s=self.reset_s, why=why)  # fmt: skip
         self._failures += 1
         self._opened_at = self._clock()
         self._probing = False

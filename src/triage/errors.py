@@ -149,9 +149,10 @@ class ModelError(SummariserError):
     """Raised by a model client (OpenAI, Bedrock) when one request fails. `reason` is what
     `LLMFallbacks{reason}` counts (timeout, rate_limited, unreachable, server_error_503,
     rejected_400, bad_response …), `outcome` the `LLMCalls{outcome}` it is (timeout,
-    rate_limited, unreachable, server_error, rejected, invalid), and `retryable` whether the
-    model is busy or down (retried, and counted against the LLM's breaker) rather than refusing
-    this request."""
+    rate_limited, unreachable, server_error, rejected, invalid), `retryable` whether another
+    attempt may help (busy or down), and `provider_fault` whether the provider is failing every
+    request rather than refusing this one (counted against the LLM's breaker): true of every
+    retryable error, and of a refused key, a model that is not there or a spent quota too."""
 
     reason = "model"
 
@@ -162,10 +163,12 @@ class ModelError(SummariserError):
         outcome: str,
         retryable: bool = False,
         retry_after_s: float | None = None,
+        provider_fault: bool | None = None,
     ) -> None:
         super().__init__(reason, reason=reason, retry_after_s=retry_after_s)
         self.outcome = outcome
         self.retryable = retryable
+        self.provider_fault = retryable if provider_fault is None else provider_fault
 
 
 class BackpressureError(TransientError):

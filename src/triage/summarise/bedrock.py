@@ -13,7 +13,9 @@ message alone and its answer is validated like any other (an invalid one falls b
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+import re
+from collections.abc import Awaitable
+from typing import Any, cast
 
 import structlog
 from botocore.config import Config
@@ -31,8 +33,16 @@ from botocore.parsers import ResponseParserError
 
 from triage.aws import Aws
 from triage.errors import ModelError
+from triage.redact import hold
 from triage.settings import Settings
-from triage.summarise.chat import MAX_OUTPUT_TOKENS, TEMPERATURE, Answer, Stop, count
+from triage.summarise.chat import (
+    MAX_OUTPUT_TOKENS,
+    PROMPT_TOO_LONG,
+    TEMPERATURE,
+    Answer,
+    Stop,
+    count,
+)
 
 log = structlog.get_logger(__name__)
 
@@ -42,6 +52,22 @@ _BUSY = {
     "ModelNotReadyException": "rate_limited",
     "ModelTimeoutException": "timeout",
 }
+#: Refusals that no request would escape until someone acts (whatever the status says).
+_PROVIDER_FAULTS = frozenset(
+    {
+        "AccessDeniedException",
+        "ExpiredTokenException",
+        "UnrecognizedClientException",
+        "InvalidSignatureException",
+        "ResourceNotFoundException",
+        "ServiceQuotaExceededException",
+    }
+)
+#: How Bedrock's models say the prompt is longer than they take (a ValidationException).
+_TOO_LONG = re.compile(
+    r"too long|too many (input )?tokens|context.?(length|window)|exceeds? the max",
+    re.IGNORECASE,
+)
 #: stopReason values that are not a finished answer.
 _STOPS: dict[str, Stop] = {
     "max_tokens": "length",
@@ -77,11 +103,14 @@ class BedrockChat:
         # The daemon's session when it has one (one credential chain per process); else our own.
         self._aws = aws or Aws(settings)
         self._owns_aws = aws is None
+        #: The secret key last held (`_hold_credentials`).
+        self._held: str | None = None
 
     async def complete(self, system: str, user: str, timeout_s: float) -> Answer:
         client = await self._client()
         try:
             async with asyncio.timeout(timeout_s):
+                await self._hold_credentials()
                 response = await client.converse(
                     modelId=self.model,
                     system=[{"text": system}],
@@ -102,6 +131,20 @@ class BedrockChat:
     async def aclose(self) -> None:
         if self._owns_aws:
             await self._aws.aclose()
+
+    async def _hold_credentials(self) -> None:
+        """Hold the secret key and session token the request is signed with, as they are now
+        (a task role's change every few hours), so every redactor in the process hides them: a
+        server may echo them in an error, a library in a debug line."""
+        # A coroutine on aioboto3's session (its type stubs are botocore's, which say not).
+        credentials = await cast(Awaitable[Any], self._aws.session.get_credentials())
+        if credentials is None:  # botocore raises NoCredentialsError when it signs
+            return
+        frozen = await credentials.get_frozen_credentials()
+        if frozen.secret_key != self._held:
+            hold(frozen.secret_key)
+            hold(frozen.token)
+            self._held = frozen.secret_key
 
     async def _client(self) -> Any:
         config = Config(
@@ -145,16 +188,23 @@ def _answer(response: Any) -> Answer:
 def _client_error(exc: ClientError) -> ModelError:
     error = exc.response.get("Error", {})
     code = str(error.get("Code", ""))
+    message = _short(str(error.get("Message")))
     status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
     if code in _BUSY:
         reason = _BUSY[code]
         return ModelError(reason, outcome=reason, retryable=True)
     if status >= 500 or code == "ModelErrorException":  # 424: the model failed this time
         return ModelError(f"server_error_{status}", outcome="server_error", retryable=True)
-    # AccessDenied (no bedrock:InvokeModel, model access not granted), ResourceNotFound (no such
-    # model in this region), Validation: the same request would fail again.
-    log.warning("llm.rejected", status=status, code=code, error=_short(str(error.get("Message"))))
-    return ModelError(f"rejected_{status}", outcome="rejected")
+    if code == "ValidationException" and _TOO_LONG.search(message):
+        log.warning("llm.prompt_too_long", status=status, code=code, error=message)
+        return ModelError(PROMPT_TOO_LONG, outcome="rejected")
+    # AccessDenied (no bedrock:InvokeModel, model access not granted), expired or unknown
+    # credentials, ResourceNotFound (no such model in this region), a spent quota: every request
+    # fails the same way until someone acts, so the breaker hears of it. Validation refuses this
+    # request only. Neither is retried.
+    provider_fault = status in (401, 403, 404) or code in _PROVIDER_FAULTS
+    log.warning("llm.rejected", status=status, code=code, error=message)
+    return ModelError(f"rejected_{status}", outcome="rejected", provider_fault=provider_fault)
 
 
 def _botocore_error(exc: BotoCoreError) -> ModelError:

@@ -12,7 +12,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
+
+from triage.errors import ConfigError
+from triage.redact import hold
+
+if TYPE_CHECKING:
+    from triage.settings import Settings
 
 #: Upper bound on the tokens the model may write; a ticket is short.
 MAX_OUTPUT_TOKENS = 900
@@ -21,6 +27,10 @@ TEMPERATURE = 0.2
 
 #: Why the model stopped: it finished, it ran out of tokens, or a filter stopped it.
 Stop = Literal["end", "length", "filtered"]
+
+#: The `ModelError` reason of a prompt longer than the model takes: the alert's own doing, so
+#: the summariser asks once more with a shorter prompt instead of blaming the provider.
+PROMPT_TOO_LONG = "prompt_too_long"
 
 
 #: More tokens than any one call can bill: a count past it is a server's nonsense.
@@ -34,6 +44,23 @@ def count(value: object) -> int | None:
     if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_TOKEN_COUNT:
         return value
     return None
+
+
+def openai_key(settings: Settings) -> str:
+    """OPENAI_API_KEY as it goes in the Authorization header: stripped (a secret file's or a
+    variable's trailing newline would otherwise fail every request as `unreachable`), held so
+    every redactor in the process hides it (a server may echo it in an error), and refused at
+    start-up when it still cannot be a header value."""
+    key = settings.openai_api_key.get_secret_value().strip() if settings.openai_api_key else ""
+    if not key:
+        raise ConfigError("the OpenAI provider needs OPENAI_API_KEY")
+    if not (key.isascii() and key.isprintable()) or any(c.isspace() for c in key):
+        raise ConfigError(
+            "OPENAI_API_KEY is not a usable key (whitespace, control or non-ASCII characters "
+            "inside it)"
+        )
+    hold(key)
+    return key
 
 
 @dataclass(frozen=True, slots=True)

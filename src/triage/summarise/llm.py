@@ -5,14 +5,19 @@ Bedrock's Converse API (`bedrock.py`), chosen by TRIAGE_LLM_PROVIDER. Everything
 same for both. A call goes through these gates, in order; any failure raises `SummariserError`,
 and the `FallbackSummariser` around this class then writes the ticket deterministically:
 
-    circuit breaker       open after TRIAGE_LLM_BREAKER_FAILURES calls failed in a row; while open
+    circuit breaker       open after TRIAGE_LLM_BREAKER_FAILURES calls failed in a row by the
+                          provider's fault (`ModelError.provider_fault`: down, busy, a refused
+                          key, a missing model, a spent quota; not a prompt too long), or at
+                          once when it asks for a longer wait than a call's budget; while open
                           no request is made; after TRIAGE_LLM_BREAKER_RESET_S one probe goes out
     concurrency cap       at most TRIAGE_LLM_CONCURRENCY requests in flight per process
     retries (tenacity)    throttling, 5xx, timeouts and connection errors (`ModelError.retryable`)
                           are retried with jittered exponential waits, at least the server's
                           Retry-After, at most TRIAGE_LLM_RETRIES times, and never past the
-                          call's budget (the clients' own retries are off, so they cannot stack)
-    timeout               each request is cut at TRIAGE_LLM_TIMEOUT_S
+                          call's budget (the clients' own retries are off, so they cannot stack);
+                          a prompt the model finds too long is sent once more, cut to a quarter
+    timeout               each request is cut at TRIAGE_LLM_TIMEOUT_S, whole (a server dripping
+                          its answer cannot stretch it)
     validation            the answer must parse as a `TicketDraft` (length limits included)
     containment           `contain()`: the source's stated priority wins, else the model's may
                           move the severity's default one step (`priority.py`), and the ticket
@@ -62,7 +67,7 @@ from triage.models import Priority, Ticket
 from triage.normalize.common import cut, line, text
 from triage.redact import Redactor
 from triage.settings import Settings
-from triage.summarise.chat import Answer, ChatModel, DeferredChat
+from triage.summarise.chat import PROMPT_TOO_LONG, Answer, ChatModel, DeferredChat, openai_key
 from triage.summarise.deterministic import Pattern, load_patterns, match
 from triage.summarise.priority import decide
 from triage.view import RedactedAlert
@@ -79,8 +84,7 @@ def chat_model(
         from triage.summarise.bedrock import BedrockChat
 
         return BedrockChat(settings, aws)
-    if settings.openai_api_key is None:  # refused at start-up, not at the first request
-        raise ValueError("the OpenAI provider needs OPENAI_API_KEY")
+    openai_key(settings)  # a missing or unusable key is refused at start-up, not at a request
 
     def build() -> ChatModel:
         from triage.summarise.openai_chat import OpenAiChat
@@ -127,10 +131,7 @@ class LlmSummariser:
         try:
             answer, shown = await self._ask(alert)
         except ModelError as exc:
-            if exc.retryable:  # busy, down or unreachable: the breaker counts a failure
-                self.breaker.failure()
-            else:  # the server answered, just not usefully: it is up
-                self.breaker.success()
+            self._report(exc)
             raise SummariserError(exc.reason) from None
         except asyncio.CancelledError:
             self.breaker.cancelled()
@@ -158,17 +159,50 @@ class LlmSummariser:
     async def aclose(self) -> None:
         await self.model.aclose()
 
+    def _report(self, exc: ModelError) -> None:
+        """Tell the breaker how the provider fared. Busy, down, unreachable, a refused key or a
+        missing model count as failures; a request it answered and refused alone (a prompt too
+        long, a validation error) shows it up. A server asking for a longer wait than a whole
+        call may take is left alone for the breaker's reset time instead of being asked again
+        by the next incident, and the next."""
+        if not exc.provider_fault:
+            self.breaker.success()
+        elif exc.retry_after_s is not None and exc.retry_after_s >= self.budget_s:
+            log.warning("llm.paused", reason=exc.reason, retry_after_s=exc.retry_after_s)
+            self.breaker.trip("asked_to_wait")
+        else:
+            self.breaker.failure()
+
     # --- one call, with retries -----------------------------------------------------------
 
     async def _ask(self, alert: RedactedAlert) -> tuple[Answer, grounding.Evidence]:
-        """The model's answer, and the evidence of what it was shown."""
+        """The model's answer, and the evidence of what it was shown. A prompt the model
+        finds too long (its tokens are not our estimate's, or its context is smaller than
+        TRIAGE_LLM_MAX_INPUT_TOKENS) is asked once more, cut to a quarter, in the same budget."""
+        started = time.monotonic()
+        request, shown = await self._prepared(alert, self.max_input_tokens)
+        try:
+            return await self._attempts(request, started), shown
+        except ModelError as exc:
+            shorter = max(self.max_input_tokens // 4, _MIN_INPUT_TOKENS)
+            if exc.reason != PROMPT_TOO_LONG or shorter >= self.max_input_tokens:
+                raise
+        log.info("llm.prompt_shortened", max_input_tokens=shorter)
+        request, shown = await self._prepared(alert, shorter)
+        return await self._attempts(request, started), shown
+
+    async def _prepared(
+        self, alert: RedactedAlert, max_tokens: int
+    ) -> tuple[prompt.Prompt, grounding.Evidence]:
         # Redacting a large raw payload or group is CPU work: keep it off the event loop. A
         # small alert's takes less than the hop to a thread and back.
         if _small(alert):
-            request, shown = self._prepare(alert)
-        else:
-            request, shown = await asyncio.to_thread(self._prepare, alert)
-        started = time.monotonic()
+            return self._prepare(alert, max_tokens)
+        return await asyncio.to_thread(self._prepare, alert, max_tokens)
+
+    async def _attempts(self, request: prompt.Prompt, started: float) -> Answer:
+        """The answer to `request`, retried while the error says another attempt may help and
+        the call's budget (counted from `started`) allows."""
         retrying = AsyncRetrying(
             retry=retry_if_exception(lambda e: isinstance(e, ModelError) and e.retryable),
             stop=stop_after_attempt(self.retries + 1) | stop_before_delay(self.budget_s),
@@ -180,17 +214,19 @@ class LlmSummariser:
             with attempt:
                 remaining = self.budget_s - (time.monotonic() - started)
                 timeout = max(min(self.timeout_s, remaining), 0.1)
-                return await self._complete(request, timeout), shown
+                return await self._complete(request, timeout)
         raise AssertionError("tenacity neither returned nor raised")  # pragma: no cover
 
-    def prepare(self, alert: RedactedAlert) -> prompt.Prompt:
+    def prepare(self, alert: RedactedAlert, max_tokens: int | None = None) -> prompt.Prompt:
         """The prompt this summariser sends for `alert` (the demo and the benchmark show it)."""
         return prompt.build(
-            alert, self.redactor, self.max_input_tokens, match(self.patterns, alert)
+            alert, self.redactor, max_tokens or self.max_input_tokens, match(self.patterns, alert)
         )
 
-    def _prepare(self, alert: RedactedAlert) -> tuple[prompt.Prompt, grounding.Evidence]:
-        request = self.prepare(alert)
+    def _prepare(
+        self, alert: RedactedAlert, max_tokens: int
+    ) -> tuple[prompt.Prompt, grounding.Evidence]:
+        request = self.prepare(alert, max_tokens)
         # The hint's category names were shown too: naming one ("disk-full") states no fact.
         shown = {**request.view, "known_error_patterns": list(request.hints)}
         return request, grounding.evidence(shown)
@@ -199,7 +235,7 @@ class LlmSummariser:
         async with self._slots:
             started = time.perf_counter()
             try:
-                answer = await self.model.complete(request.system, request.user, timeout_s)
+                answer = await self._bounded(request, timeout_s)
             except ModelError as exc:
                 self.metrics.incr("LLMCalls", outcome=exc.outcome)
                 raise
@@ -210,6 +246,15 @@ class LlmSummariser:
         if answer.completion_tokens is not None:
             self.metrics.incr("LLMTokensOut", answer.completion_tokens)
         return answer
+
+    async def _bounded(self, request: prompt.Prompt, timeout_s: float) -> Answer:
+        """One request, cut at `timeout_s` whole: a client's own timeouts are per socket read
+        (a server dripping a byte a second never trips them) or bound more than the request."""
+        try:
+            async with asyncio.timeout(timeout_s):
+                return await self.model.complete(request.system, request.user, timeout_s)
+        except TimeoutError:
+            raise ModelError("timeout", outcome="timeout", retryable=True) from None
 
     def _draft(self, answer: Answer) -> prompt.TicketDraft:
         if answer.refusal:
@@ -243,6 +288,9 @@ class LlmSummariser:
 #: for most text, twice when the redactor undid an escape; an answer that still changes after
 #: this many passes (escapes nested to hide a link) is refused, and the fallback writes.
 _SETTLE_PASSES = 4
+
+#: The shortest prompt budget a too-long prompt is cut to (TRIAGE_LLM_MAX_INPUT_TOKENS' floor).
+_MIN_INPUT_TOKENS = 200
 
 #: An alert with at most this much text (and few group members) is prepared on the event loop.
 _SMALL_CHARS = 4096

@@ -8,6 +8,8 @@ are off: the summariser retries, within its budget, so the two cannot stack.
 from __future__ import annotations
 
 import contextlib
+import math
+import re
 from typing import Any
 
 import httpx2
@@ -17,8 +19,16 @@ import structlog
 from triage.errors import ModelError
 from triage.settings import Settings
 from triage.sinks.aio import AiohttpTransport
+from triage.sinks.http import MAX_WAIT_S, parse_retry_after
 from triage.summarise import prompt
-from triage.summarise.chat import MAX_OUTPUT_TOKENS, TEMPERATURE, Answer, count
+from triage.summarise.chat import (
+    MAX_OUTPUT_TOKENS,
+    PROMPT_TOO_LONG,
+    TEMPERATURE,
+    Answer,
+    count,
+    openai_key,
+)
 from triage.tls import client_context
 
 log = structlog.get_logger(__name__)
@@ -28,14 +38,13 @@ class OpenAiChat:
     provider = "openai"
 
     def __init__(self, settings: Settings, http_client: httpx2.AsyncClient | None = None) -> None:
-        if settings.openai_api_key is None:
-            raise ValueError("the OpenAI provider needs OPENAI_API_KEY")
+        key = openai_key(settings)
         self.model = settings.openai_model
         self.base_url = settings.openai_base_url or "https://api.openai.com/v1"
         #: Flipped once when the server rejects json_schema; every later call uses json_object.
         self.json_schema_supported = True
         self._client = openai.AsyncOpenAI(
-            api_key=settings.openai_api_key.get_secret_value(),
+            api_key=key,
             base_url=settings.openai_base_url,
             timeout=settings.llm_timeout_s,
             max_retries=0,  # the summariser retries, within its budget
@@ -66,7 +75,7 @@ class OpenAiChat:
         except (ValueError, RecursionError):
             # A 200 labelled JSON that is not (or is nested past the parser's stack).
             log.warning("llm.error", error="the answer's body is not JSON")
-            raise ModelError("bad_response", outcome="invalid") from None
+            raise ModelError("bad_response", outcome="invalid", provider_fault=True) from None
         return _answer(completion)
 
     async def aclose(self) -> None:
@@ -104,6 +113,11 @@ class OpenAiChat:
 
 def _answer(completion: Any) -> Answer:
     """The Answer in a chat completion's JSON; an answer of another shape is invalid."""
+    if not isinstance(completion, dict) or "choices" not in completion:
+        # A page (a proxy's error, a login form) or another API's answer: whatever is at the
+        # base URL is not serving chat completions, for this request or any other.
+        log.warning("llm.error", error="the answer is not a chat completion")
+        raise ModelError("bad_response", outcome="invalid", provider_fault=True)
     try:
         choices = completion["choices"]
         if not choices:
@@ -140,31 +154,71 @@ def _count(*values: object) -> bool:
 def _model_error(exc: openai.OpenAIError) -> ModelError:
     if isinstance(exc, openai.APITimeoutError):
         return ModelError("timeout", outcome="timeout", retryable=True)
-    if isinstance(exc, openai.RateLimitError):
-        return ModelError(
-            "rate_limited", outcome="rate_limited", retryable=True, retry_after_s=_retry_after(exc)
-        )
     if isinstance(exc, openai.APIConnectionError):
         return ModelError("unreachable", outcome="unreachable", retryable=True)
-    if isinstance(exc, openai.InternalServerError):
-        return ModelError(
-            f"server_error_{exc.status_code}",
-            outcome="server_error",
-            retryable=True,
-            retry_after_s=_retry_after(exc),
-        )
-    if isinstance(exc, openai.APIStatusError):  # 400/401/403/404/422: retrying will not help
-        log.warning("llm.rejected", status=exc.status_code, error=_short(exc.message))
-        return ModelError(f"rejected_{exc.status_code}", outcome="rejected")
+    if isinstance(exc, openai.APIStatusError):
+        return _status_error(exc)
     # e.g. an answer that is not a chat completion at all
     log.warning("llm.error", error=type(exc).__name__)
-    return ModelError("bad_response", outcome="invalid")
+    return ModelError("bad_response", outcome="invalid", provider_fault=True)
 
 
-def _retry_after(exc: openai.APIStatusError) -> float | None:
+#: What an OpenAI-compatible server says when the prompt is longer than the model takes
+#: (OpenAI's `context_length_exceeded`, vLLM's and llama.cpp's own words).
+_TOO_LONG = re.compile(
+    r"context.?length|context.?window|maximum context|too many tokens|prompt is too long"
+    r"|input is too long|exceeds? the (model'?s? )?max",
+    re.IGNORECASE,
+)
+
+
+def _status_error(exc: openai.APIStatusError) -> ModelError:
+    """An error answer as the summariser acts on it: wait and retry (throttled, 5xx), make the
+    prompt shorter (too long), or give up on the model for now (anything else, the breaker
+    told when it is the provider's fault, not this request's)."""
+    status = exc.status_code
+    retry_after_s = _retry_after(exc.response.headers)
+    if status == 429 and (retry_after_s is not None or not _quota_spent(exc)):
+        return ModelError(
+            "rate_limited", outcome="rate_limited", retryable=True, retry_after_s=retry_after_s
+        )
+    if status >= 500 or status == 408:
+        return ModelError(
+            f"server_error_{status}",
+            outcome="server_error",
+            retryable=True,
+            retry_after_s=retry_after_s,
+        )
+    if status == 413 or (status == 400 and _TOO_LONG.search(f"{exc.code} {exc.message}")):
+        log.warning("llm.prompt_too_long", status=status, error=_short(exc.message))
+        return ModelError(PROMPT_TOO_LONG, outcome="rejected")
+    # A refused key (401, 403), a model or base URL that is not there (404), a spent quota
+    # (429 insufficient_quota): every request fails the same way until someone acts, so it is
+    # not retried, and the breaker hears of it. A 400 or 422 refuses this request only.
+    provider_fault = status in (401, 403, 404, 429)
+    reason = "quota_exceeded" if status == 429 else f"rejected_{status}"
+    log.warning("llm.rejected", status=status, reason=reason, error=_short(exc.message))
+    return ModelError(reason, outcome="rejected", provider_fault=provider_fault)
+
+
+def _quota_spent(exc: openai.APIStatusError) -> bool:
+    """A 429 that no wait cures: the account's quota or credit is spent (OpenAI's
+    `insufficient_quota`, and the words other servers use for it). A 429 that says how long
+    to wait is a rate limit, whatever its words."""
+    said = f"{exc.code} {exc.type} {exc.message}".lower().replace("_", " ")
+    return any(
+        words in said for words in ("insufficient quota", "billing", "credit balance", "no credit")
+    )
+
+
+def _retry_after(headers: httpx2.Headers) -> float | None:
+    """The wait the server asked for: `retry-after-ms` (OpenAI's, precise) else `Retry-After`
+    (seconds or an HTTP date), bounded as every service's is (`parse_retry_after`)."""
     with contextlib.suppress(ValueError):
-        return float(exc.response.headers.get("retry-after", ""))
-    return None
+        milliseconds = float(headers.get("retry-after-ms", ""))
+        if math.isfinite(milliseconds) and milliseconds >= 0:
+            return min(milliseconds / 1000, MAX_WAIT_S)
+    return parse_retry_after(headers.get("retry-after"))
 
 
 def _rejects_json_schema(exc: openai.BadRequestError) -> bool:

@@ -1,0 +1,283 @@
+"""The OpenAI-compatible provider's faults, against loopback servers with the real openai client:
+each one ends in a defined outcome (retried within the budget, or the deterministic ticket),
+the breaker hears of the provider's own faults and not of the alert's, and the key the
+process holds never reaches a log line."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from typing import Any
+
+import pytest
+
+from factories import alert, view
+from hostile_server import Answer, answer, hostile
+from triage.demo.model import ChatServer, Reply, completion, error
+from triage.errors import ConfigError
+from triage.logs import configure_logging
+from triage.metrics import Metrics
+from triage.models import Alert, Ticket
+from triage.redact import Redactor
+from triage.settings import Settings
+from triage.summarise import FallbackSummariser, build_summariser
+from triage.summarise.deterministic import DeterministicSummariser
+from triage.summarise.llm import LlmSummariser
+
+#: A key of no shape the redactor knows: only holding it can keep it out of the logs.
+KEY = "proxy-cred-Q7w9zXy2Lk"
+THRESHOLD = 2
+
+
+def summariser_for(url: str, metrics: Metrics, **overrides: Any) -> FallbackSummariser:
+    values: dict[str, Any] = {
+        "openai_api_key": KEY,
+        "openai_base_url": url,
+        "llm_timeout_s": 2.0,
+        "llm_retries": 2,
+        "llm_breaker_failures": THRESHOLD,
+        "llm_breaker_reset_s": 60.0,
+        **overrides,
+    }
+    summariser = build_summariser(Settings(**values), metrics, Redactor())
+    assert isinstance(summariser, FallbackSummariser)
+    return summariser
+
+
+def ticket_json() -> str:
+    return json.dumps(
+        {
+            "title": "Checkout API returns 5xx",
+            "priority": "medium",
+            "description": "The checkout API fails.",
+            "steps": ["Check the error rate dashboard"],
+        }
+    )
+
+
+@pytest.fixture
+def chat() -> Iterator[ChatServer]:
+    with ChatServer() as server:
+        yield server
+
+
+@pytest.fixture
+def logs() -> io.StringIO:
+    """The process's JSON log lines, through the real processors (redaction included)."""
+    stream = io.StringIO()
+    configure_logging("json", "info", stream)
+    return stream
+
+
+def events(logs: io.StringIO) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in logs.getvalue().splitlines()]
+
+
+async def summarise_times(summariser: FallbackSummariser, times: int) -> list[Ticket]:
+    tickets = [await summariser.summarise(view(alert())) for _ in range(times)]
+    await summariser.aclose()
+    return tickets
+
+
+def drip_then_answer(body: bytes, every_s: float, pieces: int) -> Answer:
+    """A 200 whose body comes in `pieces`, one every `every_s` (each well inside a read
+    timeout), then whole: an answer that arrives, only too late."""
+
+    async def write(writer: asyncio.StreamWriter) -> None:
+        head = f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {len(body)}"
+        writer.write(f"{head}\r\nConnection: close\r\n\r\n".encode())
+        size = -(-len(body) // pieces)
+        for start in range(0, len(body), size):
+            await asyncio.sleep(every_s)
+            writer.write(body[start : start + size])
+            await writer.drain()
+
+    return write
+
+
+async def test_an_answer_dripped_past_the_timeout_is_cut_at_the_timeout() -> None:
+    """A server that sends a valid answer a piece at a time, each inside the read timeout but
+    the whole past TRIAGE_LLM_TIMEOUT_S, is a `timeout` and the fallback: the client's own
+    per-read timeouts would have waited for it (up to three times the setting)."""
+    body = json.dumps(completion(ticket_json()).body).encode()
+    metrics = Metrics()
+    async with hostile(drip_then_answer(body, every_s=0.1, pieces=8)) as server:
+        summariser = summariser_for(server.url + "/v1", metrics, llm_timeout_s=0.3, llm_retries=0)
+        [ticket] = await summarise_times(summariser, 1)
+    assert metrics.counter("LLMCalls", outcome="timeout") == 1
+    assert metrics.counter("LLMFallbacks", reason="timeout") == 1
+    assert ticket.title != "Checkout API returns 5xx"
+
+
+def _openai_error(status: int, code: str, message: str) -> Answer:
+    body = {"error": {"message": message, "type": code, "code": code}}
+    return answer(status, {"Content-Type": "application/json"}, json.dumps(body).encode())
+
+
+@pytest.mark.parametrize(
+    ("reply", "reason"),
+    [
+        (_openai_error(401, "invalid_api_key", "Incorrect API key provided"), "rejected_401"),
+        (_openai_error(403, "unsupported_country", "Country not supported"), "rejected_403"),
+        (_openai_error(404, "model_not_found", "The model `gpt-x` does not exist"), "rejected_404"),
+        (_openai_error(429, "insufficient_quota", "You exceeded your quota"), "quota_exceeded"),
+        (answer(200, {"Content-Type": "text/html"}, b"<html>Sign in</html>"), "bad_response"),
+    ],
+    ids=["bad-key", "forbidden", "no-model", "no-quota", "html-page"],
+)
+async def test_a_provider_that_refuses_every_request_opens_the_breaker_without_retries(
+    reply: Answer, reason: str, logs: io.StringIO
+) -> None:
+    """A refused key, a missing model, a spent quota or a page that is no chat completion: one
+    request per call (no retry can help), each counted against the breaker, which then spares
+    the provider; every ticket is the deterministic one."""
+    metrics = Metrics()
+    async with hostile(reply) as server:
+        summariser = summariser_for(server.url + "/v1", metrics)
+        await summarise_times(summariser, THRESHOLD + 1)
+    assert len(server.requests) == THRESHOLD
+    assert metrics.counter("LLMFallbacks", reason=reason) == THRESHOLD
+    assert metrics.counter("LLMFallbacks", reason="breaker_open") == 1
+    assert [e["event"] for e in events(logs)].count("breaker.opened") == 1
+
+
+def _in_an_hour() -> str:
+    return format_datetime(datetime.now(UTC) + timedelta(hours=1), usegmt=True)
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{"retry-after-ms": "600000"}, {"Retry-After": "3600"}, {"Retry-After": _in_an_hour()}],
+    ids=["retry-after-ms", "seconds", "http-date"],
+)
+async def test_a_wait_longer_than_the_budget_pauses_the_model(
+    headers: dict[str, str], logs: io.StringIO
+) -> None:
+    """A 429 asking for a longer wait than a call may take (in OpenAI's milliseconds, in
+    seconds or as a date): one request, the fallback at once, and the model left alone for the
+    breaker's reset time instead of being asked again by the next incident."""
+    body = json.dumps({"error": {"message": "Rate limit reached", "code": "rate_limit_exceeded"}})
+    reply = answer(429, {"Content-Type": "application/json", **headers}, body.encode())
+    metrics = Metrics()
+    async with hostile(reply) as server:
+        summariser = summariser_for(server.url + "/v1", metrics)
+        await summarise_times(summariser, 2)
+    assert len(server.requests) == 1
+    assert metrics.counter("LLMFallbacks", reason="rate_limited") == 1
+    assert metrics.counter("LLMFallbacks", reason="breaker_open") == 1
+    paused = [e for e in events(logs) if e["event"] == "llm.paused"]
+    assert len(paused) == 1 and paused[0]["retry_after_s"] >= 600
+
+
+async def test_a_short_retry_after_ms_is_waited_for(chat: ChatServer, logs: io.StringIO) -> None:
+    """A 429 with `retry-after-ms` inside the budget: the retry waits at least that long, then
+    the answer is the ticket."""
+    chat.then(Reply(429, {"error": {"message": "slow down"}}, {"retry-after-ms": "1500"}))
+    chat.then(completion(ticket_json()))
+    metrics = Metrics()
+    [ticket] = await summarise_times(summariser_for(chat.url, metrics, llm_timeout_s=5.0), 1)
+    assert ticket.title == "Checkout API returns 5xx"
+    [retry] = [e for e in events(logs) if e["event"] == "llm.retry"]
+    assert retry["wait_s"] >= 1.5
+
+
+def _long_alert_summary(chat: ChatServer, metrics: Metrics) -> FallbackSummariser:
+    return summariser_for(chat.url, metrics, llm_max_input_tokens=1500)
+
+
+def long_alert() -> Alert:
+    """An alert whose raw payload alone fills the prompt's budget."""
+    payload = {"log": " ".join(f"line {i}: request failed upstream" for i in range(600))}
+    return alert().model_copy(update={"raw": payload})
+
+
+async def test_a_prompt_too_long_for_the_model_is_sent_again_shorter(chat: ChatServer) -> None:
+    """A 400 context_length_exceeded: the same alert is asked once more with a prompt cut to a
+    quarter, and that answer is the ticket (not the fallback, not a breaker failure)."""
+    chat.then(error(400, "This model's maximum context length is 1024 tokens"))
+    metrics = Metrics()
+    summariser = _long_alert_summary(chat, metrics)
+    ticket = await summariser.summarise(view(long_alert()))
+    await summariser.aclose()
+    first, second = (len(r["messages"][1]["content"]) for r in chat.requests)
+    assert second < first / 2
+    assert metrics.counter("SummarizationFailures") == 0
+    assert ticket.title
+
+
+async def test_a_prompt_the_model_never_takes_falls_back_without_opening_the_breaker(
+    chat: ChatServer,
+) -> None:
+    """A model that finds every prompt too long: each call asks twice (full, then cut) and
+    falls back with `prompt_too_long`; the alert's length is not the provider failing, so the
+    breaker stays closed however often it happens."""
+    chat.responder = lambda _request: Reply(
+        400, {"error": {"message": "too long", "code": "context_length_exceeded"}}
+    )
+    metrics = Metrics()
+    summariser = _long_alert_summary(chat, metrics)
+    for _ in range(THRESHOLD + 1):
+        await summariser.summarise(view(long_alert()))
+    await summariser.aclose()
+    assert chat.request_count == 2 * (THRESHOLD + 1)
+    assert metrics.counter("LLMFallbacks", reason="prompt_too_long") == THRESHOLD + 1
+    assert metrics.counter("LLMFallbacks", reason="breaker_open") == 0
+
+
+async def test_a_key_the_server_echoes_never_reaches_a_log_line(logs: io.StringIO) -> None:
+    """A 401 whose message quotes the key in full (as some OpenAI-compatible proxies do): the
+    log line names the refusal, and neither it nor the ticket holds the key."""
+    reply = _openai_error(401, "invalid_api_key", f"Incorrect API key provided: {KEY}")
+    metrics = Metrics()
+    async with hostile(reply) as server:
+        [ticket] = await summarise_times(summariser_for(server.url + "/v1", metrics), 1)
+    assert KEY in server.requests[0].head.decode()
+    assert any(e["event"] == "llm.rejected" and e["status"] == 401 for e in events(logs))
+    assert KEY not in logs.getvalue()
+    assert KEY not in ticket.model_dump_json()
+
+
+async def test_a_key_with_a_trailing_newline_is_sent_without_it(chat: ChatServer) -> None:
+    """OPENAI_API_KEY read from a secret file with its trailing newline: the request carries
+    the key, not a header aiohttp refuses to send (every call was `unreachable`)."""
+    chat.then(completion(ticket_json()))
+    metrics = Metrics()
+    summariser = summariser_for(chat.url, metrics, openai_api_key=KEY + "\n")
+    [ticket] = await summarise_times(summariser, 1)
+    assert ticket.title == "Checkout API returns 5xx"
+    assert metrics.counter("LLMCalls", outcome="ok") == 1
+
+
+@pytest.mark.parametrize("key", ["sk-abc def-0123456789", "sk-\u00e9t\u00e9-0123456789", " \n"])
+def test_a_key_that_cannot_be_sent_is_refused_at_start_up(key: str) -> None:
+    """A key with a space, a non-ASCII character or nothing but whitespace inside it stops the
+    daemon with one clear line, instead of failing every request later."""
+    settings = Settings(llm_provider="openai", openai_api_key=key)
+    with pytest.raises(ConfigError, match="OPENAI_API_KEY"):
+        LlmSummariser(settings)
+
+
+async def test_the_fallback_ticket_is_written_when_every_fault_is_exhausted(
+    chat: ChatServer,
+) -> None:
+    """A 502 page of HTML on every request: retried within the budget, then the deterministic
+    ticket; the reason names the status."""
+    chat.responder = lambda _request: Reply(502, "<html><body>Bad gateway</body></html>")
+    metrics = Metrics()
+    summariser = FallbackSummariser(
+        LlmSummariser(
+            Settings(openai_api_key=KEY, openai_base_url=chat.url, llm_retries=1),
+            metrics=metrics,
+        ),
+        DeterministicSummariser(),
+        metrics,
+        Redactor(),
+    )
+    [ticket] = await summarise_times(summariser, 1)
+    assert chat.request_count == 2
+    assert metrics.counter("LLMFallbacks", reason="server_error_502") == 1
+    assert ticket.title
