@@ -7,8 +7,11 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import logging
+import re
 import subprocess
 from collections.abc import Callable
+from pathlib import Path
 
 import structlog
 
@@ -16,6 +19,7 @@ from memory_inbox import MemoryInbox
 from programs import program_or_skip
 from triage.errors import StoreUnavailableError
 from triage.incidents.lifecycle import Action, Outcome
+from triage.logs import configure_logging
 from triage.metrics import Metrics
 from triage.ops.metrics_export import EmfExporter
 from triage.ops.prometheus import prometheus_text
@@ -212,3 +216,63 @@ def test_a_gauge_whose_reader_raises_is_left_out_not_the_scrape() -> None:
     assert not any("triage_budget_tokens" in t for t in texts)
     assert "TicketsCreated" in stream.getvalue()
     assert [e["event"] for e in logs] == ["metrics.gauge_failed"]
+
+
+# --- Logs -----------------------------------------------------------------------------------
+
+SECRET = "ghp_R4nd0mT0k3nValueAbCdEfGhIjKlMnOpQr12"
+#: Alert text that tries to start a log line of its own.
+FORGED = "\n2026-12-04T00:00:00.000000Z [critical ] daemon.stopped  acked=0"
+
+
+def hostile_lines(fmt: str) -> str:
+    """What one process writes in `fmt` for a library message and an exception, both quoting
+    alert text with a forged line in it."""
+    out = io.StringIO()
+    configure_logging(fmt, "info", out)
+    logging.getLogger("aiohttp.client").warning("bad header %s", f"x{FORGED}")
+
+    def fail() -> None:
+        raise ValueError(f"alert said {FORGED} {SECRET}")
+
+    try:
+        fail()
+    except ValueError:
+        structlog.get_logger("triage.sqs.supervisor").exception("message.crashed")
+    return out.getvalue()
+
+
+def test_a_console_line_cannot_be_forged_by_alert_text() -> None:
+    """With TRIAGE_LOG_FORMAT=console, alert text quoted in a library's message or in an
+    exception never starts a line at the margin: a message's line break is escaped and a
+    traceback is indented, so every line at the margin is one the logger started."""
+    text = hostile_lines("console")
+    starts = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z \[(warning|error) ")
+    at_margin = [line for line in text.splitlines() if not line.startswith("  ")]
+    assert len(at_margin) == 2 and all(starts.match(line) for line in at_margin), text
+    assert "ValueError: alert said" in text and SECRET not in text
+
+
+def test_a_json_line_cannot_be_forged_by_alert_text() -> None:
+    """In the default JSON format the same text stays inside its line's strings."""
+    lines = [json.loads(line) for line in hostile_lines("json").splitlines()]
+    assert [line["level"] for line in lines] == ["warning", "error"]
+    assert "[critical ]" in lines[1]["exception"] and SECRET not in json.dumps(lines)
+
+
+def test_a_logged_value_that_is_not_text_is_redacted_too() -> None:
+    """An exception, bytes or a path logged as a value (the renderer writes their repr) are
+    redacted as their text, nested ones too: no token leaves in any of them."""
+    out = io.StringIO()
+    configure_logging("json", "info", out)
+    structlog.get_logger("triage.x").warning(
+        "sink.failed",
+        error=ValueError(f"token {SECRET}"),
+        body=f"token={SECRET}".encode(),
+        path=Path(f"/tmp/{SECRET}"),
+        nested={"errors": [RuntimeError(SECRET)]},
+    )
+    [line] = [json.loads(text) for text in out.getvalue().splitlines()]
+    assert SECRET not in json.dumps(line)
+    assert line["error"] == "token [REDACTED:github-token]"
+    assert line["nested"] == {"errors": ["[REDACTED:github-token]"]}

@@ -82,7 +82,9 @@ class _NamedPrintLogger(structlog.PrintLogger):
 
 def redact_event(_logger: Any, _method: str, event: MutableMapping[str, Any]) -> Any:
     """A structlog processor: every value of the event redacted, bar triage's own identifiers.
-    A library's message (`event` of a stdlib record) is its own text, and redacted too."""
+    A library's message (`event` of a stdlib record) is its own text, and redacted too. A value
+    that is not JSON (an exception, bytes, a path) is redacted as its text: the renderer would
+    otherwise write its repr, secrets and all."""
     name = str(event.get("logger", ""))
     ours = name == "triage" or name.startswith("triage.")
     for key, value in event.items():
@@ -91,17 +93,49 @@ def redact_event(_logger: Any, _method: str, event: MutableMapping[str, Any]) ->
         if isinstance(value, str):
             event[key] = _REDACTOR.text(value)
         elif isinstance(value, dict | list | tuple):
-            event[key] = _REDACTOR.value(value)
+            event[key] = _REDACTOR.value(_plain(value))
+        elif not isinstance(value, _SCALARS):
+            event[key] = _REDACTOR.text(str(value))
     return event
+
+
+#: Values a renderer writes as they are: nothing in them to redact.
+_SCALARS = (bool, int, float, type(None))
+_LEAVES = (str, *_SCALARS)
+
+
+def _plain(value: Any, depth: int = 0) -> Any:
+    """`value` with every leaf that is not JSON (an exception, bytes) turned into its text, so
+    redaction sees it; `Redactor.value` bounds the depth it then walks."""
+    if depth > 64 or isinstance(value, _LEAVES):
+        return value
+    if isinstance(value, dict):
+        return {k: _plain(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v, depth + 1) for v in value]
+    return str(value)
+
+
+#: Values a console line prints below it as they are (a traceback), not quoted.
+_BLOCKS = frozenset({"exception", "stack"})
 
 
 def inert_for_terminal(_logger: Any, _method: str, event: MutableMapping[str, Any]) -> Any:
     """Each text value of a console line with what a terminal would act on (escape sequences,
-    C1 controls, bidi overrides) written as `\\uXXXX`; line breaks stay, for tracebacks."""
+    C1 controls, bidi overrides) written as `\\uXXXX`. The console prints `event` and a
+    traceback unquoted, so text cannot be allowed to start a line of its own there: a line
+    break in `event` (a library's message quoting an alert) is written `\\u000a`, and every line
+    of a traceback is indented, so only a real log line starts at the margin."""
     from triage.view import terminal_line
 
     for key, value in event.items():
-        if isinstance(value, str) and not value.isprintable():
+        if not isinstance(value, str):
+            continue
+        if key in _BLOCKS:
+            event[key] = "\n".join("  " + terminal_line(line) for line in value.split("\n"))
+        elif key == "event":
+            event[key] = terminal_line(value)
+        elif not value.isprintable():
             event[key] = "\n".join(terminal_line(line) for line in value.split("\n"))
     return event
 
