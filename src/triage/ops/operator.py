@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from triage.incidents import Incident, State, Store
-from triage.incidents.silences import Matcher, Silence, is_unicode
+from triage.incidents.silences import MAX_MATCHERS, Matcher, Silence, is_unicode
 from triage.redact import Redactor
 
 #: ASCII digits only (`\d` would take other scripts' digits), at most 7 per unit: enough for a
@@ -145,6 +145,8 @@ def new_silence(
     matchers: Sequence[str], duration: str, comment: str, author: str, now: datetime
 ) -> Silence:
     """A silence from its command-line or API form; ValueError names the first mistake."""
+    if len(matchers) > MAX_MATCHERS:  # counted before any regex is compiled
+        raise ValueError(f"a silence takes at most {MAX_MATCHERS} matchers")
     parsed = [Matcher.parse(m) for m in matchers]
     if len(comment) > 1000 or len(author) > 100:
         raise ValueError("comment (1000) or author (100 characters) too long")
