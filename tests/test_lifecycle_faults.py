@@ -5,19 +5,28 @@ test_pipeline, so each case is a few milliseconds."""
 
 from __future__ import annotations
 
+import asyncio
 import json
-from datetime import datetime, timedelta
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from factories import T0
+from memory_inbox import MemoryInbox
 from test_pipeline import Rig, rig
-from triage.incidents import Action
+from triage.errors import StoreBusyError
+from triage.incidents import Action, store
+from triage.incidents.store import BUSY_RECHECK_S
+from triage.models import Status
+from triage.normalize import normalize_body
 from triage.pipeline import OFFLOAD_BODY_BYTES
 from triage.routes import load_router
 from triage.settings import Settings
+from triage.sinks.base import Applied, Effect
 from triage.sqs.inbox import Message
+from triage.sqs.supervisor import Supervisor, SupervisorConfig
 
 
 def generic(mid: str, sent_min: float, *, receipt: str = "rh-1", **fields: object) -> Message:
@@ -116,3 +125,74 @@ async def test_a_member_that_moves_to_another_group_resolves_in_the_one_it_left(
     assert await _groups(r) == {"host=a": "closed", "host=b": "closed"}
     assert r.sink.kinds() == ["open", "open", "close", "close"]
     assert r.summariser.calls == 2
+
+
+# --- One busy incident among many -------------------------------------------------------------
+
+
+async def _until(condition: Callable[[], bool], what: str) -> None:
+    """Wait for `condition`, failing after a generous deadline (a hang, not a speed check)."""
+    deadline = asyncio.get_running_loop().time() + 10
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, f"never: {what}"
+        await asyncio.sleep(0.005)
+
+
+async def test_a_resolve_beside_its_incidents_open_waits_briefly_and_alone() -> None:
+    """A resolve arriving while its incident's open is still being carried out (a flap within
+    seconds) waits for it alone and looks again within seconds (it paused the daemon's intake
+    and waited a third of the effect lease, 40 s here, however soon the open ended)."""
+    r = rig()
+    r.sink.gate = asyncio.Event()
+    opening = asyncio.create_task(r.send(0))
+    await _until(lambda: r.store.records != {}, "the open claimed")
+    with pytest.raises(StoreBusyError) as busy:
+        await r.send(0.1, Status.RESOLVED)
+    assert busy.value.pauses_intake is False
+    assert busy.value.retry_after_s is not None and busy.value.retry_after_s <= BUSY_RECHECK_S
+    r.sink.gate.set()
+    assert await opening is Action.OPEN
+    assert await r.send(0.2, Status.RESOLVED) is Action.CLOSE
+
+
+async def test_an_incident_busy_with_its_effect_holds_its_own_message_not_the_daemon(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Under the supervisor, that resolve is held alone: the daemon goes on taking messages,
+    another incident's ticket opens meanwhile, and the resolve closes its own once the open
+    is done."""
+    monkeypatch.setattr(store, "BUSY_RECHECK_S", 0.05)
+    r = rig()
+    slow, gate = generic_fingerprint("x"), asyncio.Event()
+    fast_apply = r.sink.apply
+
+    async def apply(effect: Effect) -> Applied:
+        if effect.fingerprint == slow:
+            await gate.wait()
+        return await fast_apply(effect)
+
+    r.sink.apply = apply  # type: ignore[method-assign]
+    r.pipeline.ledger.clock = lambda: datetime.now(UTC)
+    inbox, stop = MemoryInbox(), asyncio.Event()
+    config = SupervisorConfig(wait_s=0, retry_base_s=0, concurrency=4)
+    supervisor = Supervisor(config, inbox, r.pipeline.process, r.pipeline.metrics, should_exit=stop)
+    serving = asyncio.create_task(supervisor.serve())
+    now = datetime.now(UTC).isoformat()
+    inbox.put(json.dumps({"title": "disk full", "dedup_key": "x", "timestamp": now}))
+    await _until(lambda: r.store.records != {}, "the first alert claimed its open")
+    inbox.put(json.dumps({"title": "disk full", "dedup_key": "x", "status": "resolved"}))
+    await _until(lambda: r.pipeline.metrics.counter("MessagesHeld") > 0, "the resolve held")
+    inbox.put(json.dumps({"title": "cpu hot", "dedup_key": "y", "timestamp": now}))
+    await _until(lambda: r.sink.kinds() == ["open"], "the other incident's ticket opened")
+    gate.set()
+    await _until(lambda: len(inbox.deleted) == 3, "every message acked")
+    assert r.sink.kinds() == ["open", "open", "close"]
+    stop.set()
+    await serving
+
+
+def generic_fingerprint(dedup_key: str) -> str:
+    """The fingerprint of a generic alert with `dedup_key`."""
+    body = json.dumps({"title": "t", "dedup_key": dedup_key})
+    [found] = normalize_body(body).alerts
+    return found.fingerprint

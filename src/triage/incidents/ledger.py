@@ -25,10 +25,10 @@ from types import MappingProxyType, TracebackType
 
 import structlog
 
-from triage.errors import GatheringError, StoreBusyError
+from triage.errors import GatheringError
 from triage.incidents.groups import GroupKey, decide_group
 from triage.incidents.lifecycle import Action, AlertEvent, Decision, Incident, Pending, decide
-from triage.incidents.store import Hold, Routing, Store, Transition
+from triage.incidents.store import Hold, Routing, Store, Transition, incident_busy
 from triage.models import EffectKind, Ticket
 
 log = structlog.get_logger(__name__)
@@ -166,7 +166,7 @@ class Claim:
                 return work
             # An abandoned effect comes first; this alert is decided on top of it.
             await _run(work, self._redo)
-        raise StoreBusyError(
+        raise incident_busy(
             f"incident {self._event.fingerprint} had {self._ledger.MAX_REDOS} abandoned effects "
             "in a row",
             retry_after_s=1.0,

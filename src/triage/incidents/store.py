@@ -88,6 +88,9 @@ MEMBER = "member"
 #: a table can move between them and a test on one proves the other.
 MAX_RECORD_BYTES = 350_000
 
+#: The longest a message waits for its incident's effect, held by another worker, to end.
+BUSY_RECHECK_S = 2.0
+
 #: Effects a silence holds back (a close always goes out: the ticket must not stay open).
 _HOLDABLE = (EffectKind.OPEN, EffectKind.UPDATE, EffectKind.REOPEN)
 
@@ -300,7 +303,7 @@ class Store(abc.ABC):
             if mine and taken and pending.owner != owner:
                 # Another delivery of this very message is carrying the effect out (its
                 # visibility lapsed, so SQS handed it out again): wait for it to end.
-                raise StoreBusyError(
+                raise incident_busy(
                     f"incident {alert.fingerprint}: another delivery of this message is "
                     f"carrying out its {pending.kind} effect",
                     retry_after_s=self._wait(pending, now),
@@ -333,7 +336,7 @@ class Store(abc.ABC):
         effect = decision.action.effect
         if effect is not None and pending is not None:
             # Wait for the holder to finish or its lease to run out.
-            raise StoreBusyError(
+            raise incident_busy(
                 f"incident {alert.fingerprint} has a {pending.kind} effect in progress",
                 retry_after_s=self._wait(pending, now),
             )
@@ -344,11 +347,12 @@ class Store(abc.ABC):
         )
 
     def _wait(self, pending: Pending, now: datetime) -> float:
-        """How long a message waits for an effect someone else holds: a third of the lease at
-        most per try, so the lease of a crashed worker runs out within three tries, while a
-        live holder is not waited on long."""
+        """How long a message waits for an effect someone else holds before it looks again:
+        `BUSY_RECHECK_S` at most, as a live holder is usually done within a sink call (a
+        held message spends no receive, so looking again costs one store read), and no
+        longer than the lease of a crashed holder has left."""
         remaining = (pending.until - now).total_seconds()
-        return max(1.0, min(remaining + 1.0, self.lease.total_seconds() / 3))
+        return max(0.5, min(remaining + 0.5, BUSY_RECHECK_S))
 
     def _stamp(
         self,
@@ -751,6 +755,14 @@ def _fitted(incident: Incident) -> Incident:
     raise RecordTooLargeError(
         f"incident {incident.fingerprint} would take more than {MAX_RECORD_BYTES // 1000} KB"
     )
+
+
+def incident_busy(message: str, *, retry_after_s: float) -> StoreBusyError:
+    """One incident is busy with an effect another worker holds: the message waits for it
+    alone, and the daemon goes on taking others (a store busy as a whole pauses intake)."""
+    error = StoreBusyError(message, retry_after_s=retry_after_s)
+    error.pauses_intake = False
+    return error
 
 
 def _claimant(pending: Pending, owner: str, now: datetime) -> str:
