@@ -23,7 +23,7 @@ from triage.logs import configure_logging
 from triage.metrics import Metrics
 from triage.models import Alert, Ticket
 from triage.redact import Redactor
-from triage.settings import Settings
+from triage.settings import Settings, load_settings
 from triage.summarise import FallbackSummariser, build_summariser
 from triage.summarise.deterministic import DeterministicSummariser
 from triage.summarise.llm import LlmSummariser
@@ -253,12 +253,15 @@ async def test_a_key_with_a_trailing_newline_is_sent_without_it(chat: ChatServer
 
 
 @pytest.mark.parametrize("key", ["sk-abc def-0123456789", "sk-\u00e9t\u00e9-0123456789", " \n"])
-def test_a_key_that_cannot_be_sent_is_refused_at_start_up(key: str) -> None:
+def test_a_key_that_cannot_be_sent_is_refused_at_start_up(
+    key: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A key with a space, a non-ASCII character or nothing but whitespace inside it stops the
-    daemon with one clear line, instead of failing every request later."""
-    settings = Settings(llm_provider="openai", openai_api_key=key)
+    daemon with one clear line naming OPENAI_API_KEY, instead of failing every request later."""
+    monkeypatch.setenv("TRIAGE_LLM_PROVIDER", "openai")
+    monkeypatch.setenv("OPENAI_API_KEY", key)
     with pytest.raises(ConfigError, match="OPENAI_API_KEY"):
-        LlmSummariser(settings)
+        build_summariser(load_settings(), Metrics())
 
 
 async def test_the_fallback_ticket_is_written_when_every_fault_is_exhausted(

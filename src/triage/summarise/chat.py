@@ -85,8 +85,9 @@ class ChatModel(Protocol):
     model: str
 
     async def complete(self, system: str, user: str, timeout_s: float) -> Answer:
-        """The model's answer to one system + user message pair, within `timeout_s`; raises
-        ModelError for a request that failed."""
+        """The model's answer to one system + user message pair, within `timeout_s` whole
+        (the body's last byte included, however slowly it comes); raises ModelError for a
+        request that failed."""
         ...
 
     async def aclose(self) -> None:

@@ -235,7 +235,7 @@ class LlmSummariser:
         async with self._slots:
             started = time.perf_counter()
             try:
-                answer = await self._bounded(request, timeout_s)
+                answer = await self.model.complete(request.system, request.user, timeout_s)
             except ModelError as exc:
                 self.metrics.incr("LLMCalls", outcome=exc.outcome)
                 raise
@@ -246,15 +246,6 @@ class LlmSummariser:
         if answer.completion_tokens is not None:
             self.metrics.incr("LLMTokensOut", answer.completion_tokens)
         return answer
-
-    async def _bounded(self, request: prompt.Prompt, timeout_s: float) -> Answer:
-        """One request, cut at `timeout_s` whole: a client's own timeouts are per socket read
-        (a server dripping a byte a second never trips them) or bound more than the request."""
-        try:
-            async with asyncio.timeout(timeout_s):
-                return await self.model.complete(request.system, request.user, timeout_s)
-        except TimeoutError:
-            raise ModelError("timeout", outcome="timeout", retryable=True) from None
 
     def _draft(self, answer: Answer) -> prompt.TicketDraft:
         if answer.refusal:

@@ -7,6 +7,7 @@ are off: the summariser retries, within its budget, so the two cannot stack.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import math
 import re
@@ -59,6 +60,17 @@ class OpenAiChat:
 
     async def complete(self, system: str, user: str, timeout_s: float) -> Answer:
         messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
+        # Cut whole: the client's own timeouts are per socket read, so a server dripping its
+        # answer a piece at a time inside the read timeout would stretch the call.
+        try:
+            async with asyncio.timeout(timeout_s):
+                completion = await self._completion(messages, timeout_s)
+        except TimeoutError:
+            raise ModelError("timeout", outcome="timeout", retryable=True) from None
+        return _answer(completion)
+
+    async def _completion(self, messages: list[dict[str, str]], timeout_s: float) -> Any:
+        """The chat completion's JSON, json_object asked for when json_schema is refused."""
         try:
             try:
                 completion = await self._create(messages, timeout_s)
@@ -76,7 +88,7 @@ class OpenAiChat:
             # A 200 labelled JSON that is not (or is nested past the parser's stack).
             log.warning("llm.error", error="the answer's body is not JSON")
             raise ModelError("bad_response", outcome="invalid", provider_fault=True) from None
-        return _answer(completion)
+        return completion
 
     async def aclose(self) -> None:
         await self._client.close()
