@@ -16,10 +16,10 @@ import pytest
 from factories import T0
 from memory_inbox import MemoryInbox
 from test_pipeline import Rig, rig
-from triage.errors import StoreBusyError
+from triage.errors import SinkUnavailableError, StoreBusyError
 from triage.incidents import Action, store
 from triage.incidents.store import BUSY_RECHECK_S
-from triage.models import Status
+from triage.models import EffectKind, Status
 from triage.normalize import normalize_body
 from triage.pipeline import OFFLOAD_BODY_BYTES
 from triage.routes import load_router
@@ -196,3 +196,28 @@ def generic_fingerprint(dedup_key: str) -> str:
     body = json.dumps({"title": "t", "dedup_key": dedup_key})
     [found] = normalize_body(body).alerts
     return found.fingerprint
+
+
+async def test_a_move_whose_close_failed_is_finished_by_the_messages_retry(
+    tmp_path: Path,
+) -> None:
+    """When the close of the group a member left fails (the backend answers 503), the message
+    fails, and its next delivery closes that group: the claim the failed close left is its
+    own (nothing else would ever redo it, the group having no other member)."""
+    r = host_rig(tmp_path)
+    await _process(r, dated("m1", 0, host="a"))
+    failures = [SinkUnavailableError("503")]
+    apply = r.sink.apply
+
+    async def failing_close(effect: Effect) -> Applied:
+        if effect.kind is EffectKind.CLOSE and failures:
+            raise failures.pop()
+        return await apply(effect)
+
+    r.sink.apply = failing_close  # type: ignore[method-assign]
+    moved = dated("m2", 1, host="b")
+    with pytest.raises(SinkUnavailableError):
+        await _process(r, moved)
+    assert await _process(r, redeliver(moved, 2)) == [Action.IGNORE]
+    assert await _groups(r) == {"host=a": "closed", "host=b": "open"}
+    assert r.sink.kinds() == ["open", "open", "close"]

@@ -313,17 +313,17 @@ class Pipeline:
         key = await self.ledger.store.member_group(alert.fingerprint)
         if key is None or (group is not None and key == group.key):
             return group
-        return await self._firing_in(alert.fingerprint, key) or group
+        return await self._member_of(alert.fingerprint, key, firing=True) or group
 
     async def _join(self, alert: Alert, owner: str, group: GroupKey) -> None:
-        """Remember that `alert` fires in `group`. When it fired in another group (a label that
-        one is keyed by changed), it resolves there first, and that group closes once none of
-        its members fires; only then is the move remembered, so a retry of a message whose
-        resolve failed does it again."""
+        """Remember that `alert` fires in `group`. When it was a member of another group (a
+        label that one is keyed by changed), it resolves there first, and that group closes
+        once none of its members fires; only then is the move remembered, so a retry of a
+        message whose resolve failed finishes it (its claim there is the retry's own)."""
         store = self.ledger.store
         before = await store.member_group(alert.fingerprint)
         if before is not None and before != group.key:
-            left = await self._firing_in(alert.fingerprint, before)
+            left = await self._member_of(alert.fingerprint, before, firing=False)
             if left is not None:
                 log.info("alert.changed_group", left=left.key, joined=group.key)
                 gone = alert.model_copy(update={"status": Status.RESOLVED})
@@ -331,12 +331,13 @@ class Pipeline:
                 await self._apply(gone, event, _leaving_owner(owner), left)
         await store.place_member(alert.fingerprint, group.key, self.ledger.clock())
 
-    async def _firing_in(self, fingerprint: str, key: str) -> GroupKey | None:
-        """The group incident `key`, when the alert `fingerprint` is a member firing in it."""
+    async def _member_of(self, fingerprint: str, key: str, *, firing: bool) -> GroupKey | None:
+        """The group incident `key`, when the alert `fingerprint` is one of its members (with
+        `firing`, a firing one)."""
         stored = await self.ledger.store.get(key)
         group = stored.group if stored is not None else None
         member = group.members.get(fingerprint) if group is not None else None
-        if group is None or member is None or member.status is not Status.FIRING:
+        if group is None or member is None or (firing and member.status is not Status.FIRING):
             return None
         return GroupKey.stored(key, group)
 
