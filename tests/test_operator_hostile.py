@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx2
 import pytest
+import structlog
 from botocore.exceptions import ClientError
 from pydantic import SecretStr
 
@@ -48,12 +49,15 @@ async def store(tmp_path: Path) -> AsyncIterator[SQLiteStore]:
 
 
 @contextlib.asynccontextmanager
-async def serving(store: SQLiteStore) -> AsyncIterator[EndpointServer]:
+async def serving(
+    store: SQLiteStore, metrics: Metrics | None = None
+) -> AsyncIterator[EndpointServer]:
     settings = Settings(api_token=SecretStr(TOKEN))
     aws = Aws(settings)
     view = OperatorView(
         settings, store, SilenceCache(store), [], CountingSummariser(), Health(), aws
     )
+    view.metrics = metrics or view.metrics
     server = EndpointServer(Health(), Metrics(), "127.0.0.1", 0, extra_routes=operator_routes(view))
     await server.start()
     try:
@@ -191,6 +195,28 @@ async def test_two_authorization_headers_are_refused(store: SQLiteStore, right_f
         )
     assert answer.startswith(b"HTTP/1.1 401 "), answer[:80]
     assert one.startswith(b"HTTP/1.1 200 "), one[:80]
+
+
+async def test_a_flood_of_failed_logins_writes_a_bounded_log(store: SQLiteStore) -> None:
+    """Anyone who can reach the port can post the login form: 40 wrong tokens and cross-site
+    posts write at most the refusal log's burst of lines (10 a window), each counted in
+    HttpRefused{reason}, instead of one line per guess."""
+    wrong = (
+        b"POST /login HTTP/1.1\r\nHost: x\r\nCookie: triage_csrf=abc\r\n"
+        b"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 20\r\n\r\n"
+        b"csrf=abc&token=guess"
+    )
+    cross = wrong.replace(b"Host: x", b"Host: x\r\nOrigin: https://evil.example")
+    metrics = Metrics()
+    async with serving(store, metrics) as server:
+        with structlog.testing.capture_logs() as logs:
+            for request in [wrong] * 30 + [cross] * 10:
+                answer = await asyncio.to_thread(_raw, server.port, request)
+                assert answer.split(b" ")[1] in (b"401", b"403"), answer[:60]
+    login_lines = [e for e in logs if "login" in e["event"]]
+    assert 1 <= len(login_lines) <= 10, login_lines
+    assert metrics.counter("HttpRefused", reason="wrong_token") == 30
+    assert metrics.counter("HttpRefused", reason="cross_site") == 10
 
 
 # --- triage dlq redrive ---------------------------------------------------------------------

@@ -349,7 +349,8 @@ async def _linger(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) ->
 
 class RefusalLog:
     """Logs refused clients, at most `burst` lines per `window_s`; a window that refused more
-    ends with one `http.refused_suppressed` line: how many, why, and from how many peers."""
+    ends with one `http.refused_suppressed` line: how many, why, and from how many peers.
+    A handler that refuses clients itself (the login form) logs through its own, as `event`."""
 
     #: Distinct peers remembered per window, so a flood from many addresses stays small.
     MAX_PEERS = 256
@@ -360,8 +361,11 @@ class RefusalLog:
         burst: int,
         window_s: float,
         clock: Callable[[], float] = time.monotonic,
+        *,
+        event: str = "http.refused",
     ) -> None:
         self.metrics, self.burst, self.window_s, self.clock = metrics, burst, window_s, clock
+        self.event = event
         self._window_start = -window_s
         self._logged = 0
         self._suppressed: Counter[str] = Counter()
@@ -386,10 +390,10 @@ class RefusalLog:
             self._logged += 1
             given = {name: value for name, value in fields.items() if value is not None}
             if exc_info is None:
-                log.warning("http.refused", reason=reason, status=status, peer=peer, **given)
+                log.warning(self.event, reason=reason, status=status, peer=peer, **given)
             else:
                 log.error(
-                    "http.refused",
+                    self.event,
                     reason=reason,
                     status=status,
                     peer=peer,
@@ -413,7 +417,7 @@ class RefusalLog:
         if not self._suppressed:
             return
         log.warning(
-            "http.refused_suppressed",
+            f"{self.event}_suppressed",
             count=self._suppressed.total(),
             reasons=dict(self._suppressed),
             peers=len(self._peers),

@@ -35,7 +35,7 @@ from triage.ops.api import (
     cookies,
     new_csrf,
 )
-from triage.ops.http_server import Request, Response
+from triage.ops.http_server import DEFAULT_LIMITS, RefusalLog, Request, Response
 from triage.ops.operator import (
     Filter,
     incident_json,
@@ -81,6 +81,14 @@ class StatusPage:
     def __init__(self, view: OperatorView, auth: Auth) -> None:
         self.view = view
         self.auth = auth
+        #: Anyone who reaches the port may post the login form: refused logins are logged
+        #: within the same bounds as the server's refusals (`status_page.login_refused`).
+        self.refusals = RefusalLog(
+            view.metrics,
+            DEFAULT_LIMITS.log_burst,
+            DEFAULT_LIMITS.log_window_s,
+            event="status_page.login_refused",
+        )
 
     async def index(self, request: Request) -> Response:
         if not (self.auth.bearer(request) or self.auth.session_ok(request)):
@@ -94,14 +102,17 @@ class StatusPage:
 
     async def login(self, request: Request) -> Response:
         if not _same_origin(request):
-            log.warning("status_page.cross_site_login", peer=request.peer)
+            self.refusals.refused("cross_site", request.peer, 403)
             return _html(403, _page("triage", "<p class=bad>Cross-site login refused.</p>"))
         form = parse_qs(request.body.decode("utf-8", "replace"))
         given_csrf = (form.get("csrf") or [""])[0]
         expected = cookies(request).get(CSRF_COOKIE, "")
         token = (form.get("token") or [""])[0]
-        if not expected or not _equal(given_csrf, expected) or not self.auth.token_matches(token):
-            log.info("status_page.login_failed", peer=request.peer)
+        if not expected or not _equal(given_csrf, expected):
+            self.refusals.refused("csrf", request.peer, 401)
+            return self._login_form(request, status=401, failed=True)
+        if not self.auth.token_matches(token):
+            self.refusals.refused("wrong_token", request.peer, 401)
             return self._login_form(request, status=401, failed=True)
         log.info("status_page.login", peer=request.peer)
         session = cookie(SESSION_COOKIE, self.auth.session(), request, max_age_s=SESSION_S)
