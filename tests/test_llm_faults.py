@@ -284,3 +284,23 @@ async def test_the_fallback_ticket_is_written_when_every_fault_is_exhausted(
     assert chat.request_count == 2
     assert metrics.counter("LLMFallbacks", reason="server_error_502") == 1
     assert ticket.title
+
+
+def _too_long(delay_s: float) -> Reply:
+    body = {"error": {"message": "too long", "code": "context_length_exceeded"}}
+    return Reply(400, body, delay_s=delay_s)
+
+
+async def test_the_shortened_prompt_spends_the_same_budget(chat: ChatServer) -> None:
+    """After a too-long answer that took most of the budget, a 503 asking for a wait past
+    what is left ends the call: the shortened prompt's retries share the call's budget."""
+    chat.then(
+        _too_long(delay_s=0.3),
+        Reply(503, {"error": {"message": "busy"}}, {"Retry-After": "0.25"}),
+        completion(ticket_json()),
+    )
+    metrics = Metrics()
+    summariser = summariser_for(chat.url, metrics, message_timeout_s=1.0, llm_retries=3)
+    await summarise_times(summariser, 1)
+    assert chat.request_count == 2
+    assert metrics.counter("LLMFallbacks", reason="server_error_503") == 1

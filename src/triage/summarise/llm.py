@@ -53,9 +53,9 @@ from tenacity import (
     RetryCallState,
     retry_if_exception,
     stop_after_attempt,
-    stop_before_delay,
     wait_random_exponential,
 )
+from tenacity.stop import stop_base
 
 import triage.summarise.grounding as grounding
 import triage.summarise.prompt as prompt
@@ -205,7 +205,7 @@ class LlmSummariser:
         the call's budget (counted from `started`) allows."""
         retrying = AsyncRetrying(
             retry=retry_if_exception(lambda e: isinstance(e, ModelError) and e.retryable),
-            stop=stop_after_attempt(self.retries + 1) | stop_before_delay(self.budget_s),
+            stop=stop_after_attempt(self.retries + 1) | _PastBudget(started, self.budget_s),
             wait=_wait,
             before_sleep=_log_retry,
             reraise=True,
@@ -414,6 +414,18 @@ def _strip_fence(content: str) -> str:
         stripped = stripped.split("\n", 1)[-1] if "\n" in stripped else ""
         stripped = stripped.removesuffix("```").strip()
     return stripped
+
+
+class _PastBudget(stop_base):
+    """Stops before a wait that would end past the call's budget, counted from `started`: the
+    call's start, not the retrying round's (a shortened prompt's round spends the same one)."""
+
+    def __init__(self, started: float, budget_s: float) -> None:
+        self.started = started
+        self.budget_s = budget_s
+
+    def __call__(self, retry_state: RetryCallState) -> bool:
+        return time.monotonic() - self.started + retry_state.upcoming_sleep >= self.budget_s
 
 
 _backoff = wait_random_exponential(multiplier=0.5, max=8)
