@@ -21,13 +21,15 @@ from botocore.exceptions import ClientError
 from pydantic import SecretStr
 
 from daemon_harness import Queues
+from factories import alert
 from test_pipeline import CountingSummariser
 from triage.aws import Aws
 from triage.errors import ConfigError
 from triage.health import Health
 from triage.incidents.lifecycle import Policy
-from triage.incidents.silences import Matcher, Silence, SilenceCache
+from triage.incidents.silences import Matcher, Silence, SilenceCache, first_match
 from triage.incidents.sqlite import SQLiteStore
+from triage.incidents.store import SILENCES, SILENCES_KEY, Record
 from triage.metrics import Metrics
 from triage.ops import dlq
 from triage.ops.api import OperatorView, operator_routes
@@ -116,6 +118,32 @@ def test_too_many_matchers_are_refused_before_any_is_compiled() -> None:
     many = ["title=~("] + [f"title=~.*disk{i}.*" for i in range(1000)]
     with pytest.raises(ValueError, match="at most 32 matchers"):
         new_silence(many, "1h", "why", "al", NOW)
+
+
+async def test_a_stored_silence_that_breaks_the_rules_is_not_honoured(store: SQLiteStore) -> None:
+    """A silence written to the store by hand or by another writer is held to the rules a new
+    one is: no matchers, matchers every alert satisfies, or times without a UTC offset (which
+    made every alert's match raise TypeError) are skipped with a warning; a good one is kept."""
+    good = Silence.new([Matcher.parse("team=search")], NOW, NOW + timedelta(hours=1), "c", "a")
+    entry = good.to_json()
+    bad = [
+        {**entry, "id": "none", "matchers": []},
+        {**entry, "id": "all", "matchers": ["env!=prod"]},
+        {**entry, "id": "naive", "starts_at": "2026-12-04T11:00:00"},
+        {**entry, "id": "many", "matchers": [f"team=t{i}" for i in range(40)]},
+        {**entry, "id": "text", "matchers": "team=search"},  # an assert let it through
+    ]
+    body = json.dumps({"silences": [*bad, entry]})
+    await store._update(
+        SILENCES, SILENCES_KEY, lambda r: (Record(SILENCES_KEY, SILENCES, 1, body), None)
+    )
+    with structlog.testing.capture_logs() as logs:
+        kept = await store.silences()
+    assert [s.id for s in kept] == [good.id]
+    assert sorted(e["silence"] for e in logs if e["event"] == "silence.unreadable") == sorted(
+        b["id"] for b in bad
+    )
+    assert first_match(kept, alert("unrelated"), NOW) is None
 
 
 # --- text that is not Unicode ---------------------------------------------------------------

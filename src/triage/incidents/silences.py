@@ -219,17 +219,7 @@ class Silence:
         comment: str,
         author: str,
     ) -> Silence:
-        if not matchers:
-            raise ValueError("a silence needs at least one matcher")
-        if len(matchers) > MAX_MATCHERS:
-            raise ValueError(f"a silence takes at most {MAX_MATCHERS} matchers")
-        if all(m.holds(_NOTHING) for m in matchers):
-            # As Alertmanager: `env!=prod`, `typo=` or `title=~.*` alone would silence every
-            # alert (an absent label is ""), which is never what a typo meant.
-            raise ValueError(
-                "a silence needs a matcher that an empty or absent value does not satisfy "
-                "(these would silence every alert)"
-            )
+        _check_matchers(matchers)
         if ends_at <= starts_at:
             raise ValueError("a silence must end after it starts")
         if not comment.strip():
@@ -259,18 +249,46 @@ class Silence:
 
     @classmethod
     def from_json(cls, data: Mapping[str, object]) -> Silence:
+        """A stored silence, held to the rules a new one is: the record is shared, and anyone
+        with access to the table can write it. ValueError or TypeError when it breaks one."""
         matchers = data["matchers"]
-        assert isinstance(matchers, list)
+        if not isinstance(matchers, list):
+            raise TypeError(f"matchers is {type(matchers).__name__}, not a list")
+        parsed = tuple(Matcher.parse(str(m)) for m in matchers)
+        _check_matchers(parsed)
         expired = data.get("expired_at")
         return cls(
             id=str(data["id"]),
-            matchers=tuple(Matcher.parse(str(m)) for m in matchers),
-            starts_at=datetime.fromisoformat(str(data["starts_at"])),
-            ends_at=datetime.fromisoformat(str(data["ends_at"])),
+            matchers=parsed,
+            starts_at=_aware(data["starts_at"]),
+            ends_at=_aware(data["ends_at"]),
             comment=str(data["comment"]),
             author=str(data["author"]),
-            expired_at=datetime.fromisoformat(str(expired)) if expired else None,
+            expired_at=_aware(expired) if expired else None,
         )
+
+
+def _check_matchers(matchers: Sequence[Matcher]) -> None:
+    if not matchers:
+        raise ValueError("a silence needs at least one matcher")
+    if len(matchers) > MAX_MATCHERS:
+        raise ValueError(f"a silence takes at most {MAX_MATCHERS} matchers")
+    if all(m.holds(_NOTHING) for m in matchers):
+        # As Alertmanager: `env!=prod`, `typo=` or `title=~.*` alone would silence every
+        # alert (an absent label is ""), which is never what a typo meant.
+        raise ValueError(
+            "a silence needs a matcher that an empty or absent value does not satisfy "
+            "(these would silence every alert)"
+        )
+
+
+def _aware(value: object) -> datetime:
+    """A stored time; one without a UTC offset cannot be compared with now (every alert's
+    match would raise), so it is refused."""
+    when = datetime.fromisoformat(str(value))
+    if when.utcoffset() is None:
+        raise ValueError(f"time {str(value)[:40]!r} has no UTC offset")
+    return when
 
 
 def first_match(silences: Iterable[Silence], subject: Subject, now: datetime) -> Silence | None:
