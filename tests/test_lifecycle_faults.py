@@ -43,6 +43,12 @@ def redeliver(message: Message, at_min: float) -> Message:
     return Message(message.id, message.body, "rh-2", 2, message.sent_at, received_at=received)
 
 
+def dated(mid: str, minutes: float, **fields: object) -> Message:
+    """A generic alert's message, stamped `minutes` after T0 (its own `timestamp`)."""
+    at = (T0 + timedelta(minutes=minutes)).isoformat()
+    return generic(mid, minutes, timestamp=at, **fields)
+
+
 async def _process(r: Rig, message: Message, now: datetime | None = None) -> list[Action]:
     r.clock.now = now or message.received_at
     return [outcome.action for outcome in await r.pipeline.process(message)]
@@ -60,6 +66,21 @@ async def test_a_timeless_repeat_delivered_again_after_the_resolve_does_not_reop
     assert await _process(r, generic("m1", 0)) == [Action.OPEN]
     assert await _process(r, repeat) == [Action.COUNT]
     assert await _process(r, generic("m3", 2, status="resolved")) == [Action.CLOSE]
+    assert await _process(r, redeliver(repeat, 5)) == [Action.IGNORE]
+    assert r.sink.kinds() == ["open", "close"]
+
+
+async def test_a_repeat_dated_far_ahead_delivered_again_after_the_resolve_does_not_reopen() -> None:
+    """A repeat stamped far in the future (a clock gone wrong) is dated when its message was
+    queued, on every delivery alike: delivered again after the resolve, it reopens nothing
+    (it was dated when received, later on each delivery, so the second looked newest)."""
+    r = rig()
+    ahead = {"timestamp": "2999-01-01T00:00:00Z"}
+    repeat = generic("m2", 1, **ahead)
+    assert await _process(r, generic("m1", 0, **ahead)) == [Action.OPEN]
+    assert await _process(r, repeat) == [Action.COUNT]
+    resolved = dated("m3", 2, status="resolved")
+    assert await _process(r, resolved) == [Action.CLOSE]
     assert await _process(r, redeliver(repeat, 5)) == [Action.IGNORE]
     assert r.sink.kinds() == ["open", "close"]
 
@@ -83,12 +104,6 @@ def host_rig(tmp_path: Path) -> Rig:
     r = rig()
     r.pipeline.router = load_router(Settings(routes_file=routes))
     return r
-
-
-def dated(mid: str, minutes: float, **fields: object) -> Message:
-    """A generic alert's message, stamped `minutes` after T0 (its own `timestamp`)."""
-    at = (T0 + timedelta(minutes=minutes)).isoformat()
-    return generic(mid, minutes, timestamp=at, **fields)
 
 
 async def _groups(r: Rig) -> dict[str, str]:

@@ -121,18 +121,23 @@ def _log_normalized(normalized: Normalized) -> None:
         log.warning("alert.note", note=note)
 
 
-def believable_time(alert: Alert, received_at: datetime, max_skew: timedelta) -> Alert:
-    """`alert`, with its time replaced by the receive time when it lies more than `max_skew`
-    ahead of it: a clock that is wrong (or a hostile timestamp) must not order events."""
+def believable_time(
+    alert: Alert, received_at: datetime, max_skew: timedelta, sent_at: datetime | None = None
+) -> Alert:
+    """`alert`, with its time replaced when it lies more than `max_skew` ahead of when it was
+    received: a clock that is wrong (or a hostile timestamp) must not order events. It becomes
+    the time its message was queued (`sent_at`, the same on every delivery, so a delivery after
+    a resolve is still older than the resolve), else the receive time."""
     if alert.occurred_at - received_at <= max_skew:
         return alert
+    replaced_by = min(sent_at, received_at) if sent_at is not None else received_at
     log.warning(
         "alert.future_time",
         fingerprint=alert.fingerprint,
         occurred_at=alert.occurred_at.isoformat(),
-        replaced_by=received_at.isoformat(),
+        replaced_by=replaced_by.isoformat(),
     )
-    return alert.model_copy(update={"occurred_at": received_at})
+    return alert.model_copy(update={"occurred_at": replaced_by})
 
 
 class Pipeline:
@@ -177,7 +182,10 @@ class Pipeline:
         normalized = await _normalize(message)
         _log_normalized(normalized)
         skew = self.policy.max_future_skew
-        alerts = [believable_time(a, message.received_at, skew) for a in normalized.alerts]
+        alerts = [
+            believable_time(a, message.received_at, skew, message.sent_at)
+            for a in normalized.alerts
+        ]
         # One alert: its end is the message's, so there is no progress to report.
         progress = progress if len(alerts) > 1 else _no_progress
         redelivered = message.receive_count > 1
