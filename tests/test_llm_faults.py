@@ -304,3 +304,32 @@ async def test_the_shortened_prompt_spends_the_same_budget(chat: ChatServer) -> 
     await summarise_times(summariser, 1)
     assert chat.request_count == 2
     assert metrics.counter("LLMFallbacks", reason="server_error_503") == 1
+
+
+async def test_an_error_sent_with_a_200_is_retried_by_its_code(chat: ChatServer) -> None:
+    """A gateway's `{"error": {"code": 502}}` with status 200 (OpenRouter sends one when the
+    model behind it fails mid-answer) is retried as a 502 would be, and the next answer used."""
+    chat.then(
+        Reply(200, {"error": {"code": 502, "message": "upstream provider failed"}}),
+        completion(ticket_json()),
+    )
+    metrics = Metrics()
+    [ticket] = await summarise_times(summariser_for(chat.url, metrics), 1)
+    assert ticket.title == "Checkout API returns 5xx"
+    assert metrics.counter("LLMCalls", outcome="server_error") == 1
+
+
+async def test_a_tool_call_instead_of_content_is_named_an_empty_answer(
+    chat: ChatServer, logs: io.StringIO
+) -> None:
+    """A model that answers with a tool call and no content: the fallback, with one log line
+    saying the answer was empty (not that its JSON was invalid)."""
+    call = {"id": "c1", "type": "function", "function": {"name": "f", "arguments": ticket_json()}}
+    reply = completion(None, finish_reason="tool_calls")
+    reply.body["choices"][0]["message"]["tool_calls"] = [call]
+    chat.then(reply)
+    metrics = Metrics()
+    await summarise_times(summariser_for(chat.url, metrics), 1)
+    assert metrics.counter("LLMFallbacks", reason="empty_answer") == 1
+    invalid = [e for e in events(logs) if e["event"] == "llm.invalid_answer"]
+    assert [e["reason"] for e in invalid] == ["empty_answer"]

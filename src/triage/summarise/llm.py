@@ -257,6 +257,8 @@ class LlmSummariser:
         if answer.stop == "filtered":
             self.metrics.incr("LLMCalls", outcome="refused")
             raise SummariserError("content_filter")
+        if not answer.text.strip():  # a tool call instead of content, or nothing at all
+            return self._invalid("empty_answer")
         try:
             draft = prompt.TicketDraft.model_validate(json.loads(_strip_fence(answer.text)))
         except RecursionError:  # JSON nested deeper than the parser's stack

@@ -125,6 +125,8 @@ class OpenAiChat:
 
 def _answer(completion: Any) -> Answer:
     """The Answer in a chat completion's JSON; an answer of another shape is invalid."""
+    if isinstance(completion, dict) and isinstance(completion.get("error"), dict):
+        raise _error_in_body(completion["error"])
     if not isinstance(completion, dict) or "choices" not in completion:
         # A page (a proxy's error, a login form) or another API's answer: whatever is at the
         # base URL is not serving chat completions, for this request or any other.
@@ -156,6 +158,21 @@ def _answer(completion: Any) -> Answer:
         prompt_tokens=prompt_tokens,
         completion_tokens=completion_tokens,
     )
+
+
+def _error_in_body(error: dict[str, Any]) -> ModelError:
+    """An error sent with a 200 (gateways such as OpenRouter do, when the model behind them
+    fails after the answer has begun), acted on as its code would be as a status: a 429 or a
+    5xx is retried; anything else means the gateway is not serving this model."""
+    code = error.get("code")
+    if isinstance(code, int) and not isinstance(code, bool) and (code == 429 or 500 <= code < 600):
+        if code == 429:
+            return ModelError("rate_limited", outcome="rate_limited", retryable=True)
+        return ModelError(f"server_error_{code}", outcome="server_error", retryable=True)
+    log.warning(
+        "llm.error", error="the answer is an error", detail=_short(str(error.get("message")))
+    )
+    return ModelError("bad_response", outcome="invalid", provider_fault=True)
 
 
 def _count(*values: object) -> bool:
