@@ -236,3 +236,32 @@ async def test_a_move_whose_close_failed_is_finished_by_the_messages_retry(
     assert await _process(r, redeliver(moved, 2)) == [Action.IGNORE]
     assert await _groups(r) == {"host=a": "closed", "host=b": "open"}
     assert r.sink.kinds() == ["open", "open", "close"]
+
+
+async def test_a_resolve_racing_its_members_move_resolves_it_where_its_labels_say(
+    tmp_path: Path,
+) -> None:
+    """A member moves to host b's group, and its resolve (under host b) is handled by another
+    worker before the move is remembered: the resolve closes host b's group, the move closes
+    host a's, and neither stays open (the resolve went to host a's group, as the member was
+    remembered there, and host b's stayed open for good)."""
+    r = host_rig(tmp_path)
+    await _process(r, dated("m1", 0, host="a"))
+    recorded, go_on = asyncio.Event(), asyncio.Event()
+    member_group = r.store.member_group
+
+    async def slow_member_group(fingerprint: str) -> str | None:
+        if not recorded.is_set():  # the move's worker, about to leave host a's group
+            recorded.set()
+            await go_on.wait()
+        return await member_group(fingerprint)
+
+    r.store.member_group = slow_member_group  # type: ignore[method-assign]
+    moving = asyncio.create_task(_process(r, dated("m2", 1, host="b")))
+    await recorded.wait()
+    resolved = dated("m3", 2, host="b", status="resolved")
+    r.store.member_group = member_group  # type: ignore[method-assign]
+    assert await _process(r, resolved) == [Action.CLOSE]
+    go_on.set()
+    assert await moving == [Action.OPEN]
+    assert await _groups(r) == {"host=a": "closed", "host=b": "closed"}

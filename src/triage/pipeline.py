@@ -321,6 +321,8 @@ class Pipeline:
         key = await self.ledger.store.member_group(alert.fingerprint)
         if key is None or (group is not None and key == group.key):
             return group
+        if group is not None and await self._member_of(alert.fingerprint, group.key, firing=True):
+            return group  # it fires in the group its labels name too (it moved there just now)
         return await self._member_of(alert.fingerprint, key, firing=True) or group
 
     async def _join(self, alert: Alert, owner: str, group: GroupKey) -> None:
