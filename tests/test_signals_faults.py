@@ -13,10 +13,17 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 import structlog
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+from daemon_harness import TOKEN, Queues, settings_for
+from hostile_server import answer, hostile
 from memory_inbox import MemoryInbox
 from programs import program_or_skip
+from triage.app import run_daemon
 from triage.errors import StoreUnavailableError
 from triage.incidents.lifecycle import Action, Outcome
 from triage.logs import configure_logging
@@ -25,6 +32,7 @@ from triage.ops.metrics_export import EmfExporter
 from triage.ops.prometheus import prometheus_text
 from triage.sqs.inbox import Message
 from triage.sqs.supervisor import Progress, Supervisor, SupervisorConfig
+from triage.tracing import Tracing
 
 
 async def until(condition: Callable[[], bool], timeout_s: float = 10.0) -> None:
@@ -276,3 +284,45 @@ def test_a_logged_value_that_is_not_text_is_redacted_too() -> None:
     assert SECRET not in json.dumps(line)
     assert line["error"] == "token [REDACTED:github-token]"
     assert line["nested"] == {"errors": ["[REDACTED:github-token]"]}
+
+
+# --- Traces ---------------------------------------------------------------------------------
+
+
+async def test_a_failed_sink_call_puts_no_error_text_on_its_spans(
+    queues: Queues, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A backend answering 503 with a body that quotes a token: the exported spans say the
+    call failed (status, `error.type`, the fixed reason) but carry neither the exception's
+    message nor its traceback, which OpenTelemetry would record unredacted."""
+    monkeypatch.setenv("BACKEND_TOKEN", TOKEN)
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    body = json.dumps({"error": f"upstream echoed {SECRET} for DROP TABLE"}).encode()
+    queues.send({"title": "api failed", "dedup_key": "api"})
+    async with hostile(answer(503, {"Content-Type": "application/json"}, body)) as backend:
+        settings = settings_for(queues, backend.url, tmp_path / "t.db")
+        stop = asyncio.Event()
+        daemon = asyncio.create_task(
+            run_daemon(settings, stop=stop, tracing=Tracing.from_provider(provider))
+        )
+        # The breaker opens on the 503 and holds the message: stop once its call has ended.
+        await until(lambda: any(s.name == "sink.backend" for s in exporter.get_finished_spans()))
+        stop.set()
+        await daemon
+    provider.shutdown()
+    spans = exporter.get_finished_spans()
+    exported = json.dumps(
+        [
+            [s.name, s.status.description, dict(s.attributes or {})]
+            + [[e.name, dict(e.attributes or {})] for e in s.events]
+            for s in spans
+        ]
+    )
+    assert SECRET not in exported and "DROP TABLE" not in exported
+    failed = [s for s in spans if s.name == "sink.backend"]
+    assert failed and not any(s.events for s in failed)
+    for span in failed:  # e.g. `SinkThrottledError: breaker_open`: a class and a fixed word
+        assert re.fullmatch(r"Sink\w+Error: [a-z_]+", span.status.description or ""), span.status
+        assert span.attributes and span.attributes["error.type"].startswith("Sink")

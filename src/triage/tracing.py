@@ -186,7 +186,10 @@ class Tracing:
         if self._tracer is None:
             yield
             return
-        with self._tracer.start_as_current_span(name, attributes=attributes):
+        with (
+            self._tracer.start_as_current_span(name, attributes=attributes, **_NO_TEXT) as span,
+            _failures_named(span),
+        ):
             yield
 
     @contextmanager
@@ -203,12 +206,41 @@ class Tracing:
 
         context = TraceContextTextMapPropagator().extract({"traceparent": parent} if parent else {})
         with self._tracer.start_as_current_span(
-            name, context=context, kind=getattr(trace.SpanKind, kind), attributes=attributes
+            name,
+            context=context,
+            kind=getattr(trace.SpanKind, kind),
+            attributes=attributes,
+            **_NO_TEXT,
         ) as span:
             ids = span.get_span_context()
             trace_id = format(ids.trace_id, "032x") if ids.is_valid else trace_id_of(parent)
-            with _bound(trace_id):
+            with _bound(trace_id), _failures_named(span):
                 yield trace_id
+
+
+#: OpenTelemetry would put an escaping exception's message and traceback on the span (an
+#: `exception` event, the status description): text that may quote an alert or a service's
+#: answer, exported unredacted. `_failures_named` records the failure without it.
+_NO_TEXT = {"record_exception": False, "set_status_on_exception": False}
+_REASON_CHARS = re.compile(r"[^A-Za-z0-9_.:-]+")
+
+
+@contextmanager
+def _failures_named(span: Any) -> Iterator[None]:
+    """Mark the span failed when an exception escapes it, naming only the exception's class
+    and its fixed reason word (`SinkUnavailableError: sink_unavailable`), never its text."""
+    try:
+        yield
+    except BaseException as exc:
+        from opentelemetry.trace import Status, StatusCode
+
+        kind = type(exc).__name__
+        reason = getattr(exc, "reason", None)
+        if isinstance(reason, str):
+            kind = f"{kind}: {_REASON_CHARS.sub('_', reason)[:64]}"
+        span.set_attribute("error.type", type(exc).__name__)
+        span.set_status(Status(StatusCode.ERROR, kind))
+        raise
 
 
 #: No spans, ids carried: the default wherever no Tracing is passed.
