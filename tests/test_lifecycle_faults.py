@@ -7,18 +7,21 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import aioboto3
 import pytest
 
 from factories import T0
 from memory_inbox import MemoryInbox
-from test_pipeline import Rig, rig
+from test_pipeline import LEASE, POLICY, Rig, rig
 from triage.errors import SinkUnavailableError, StoreBusyError
 from triage.incidents import Action, store
-from triage.incidents.store import BUSY_RECHECK_S
+from triage.incidents.dynamodb import DynamoDBStore, create_table
+from triage.incidents.sqlite import SQLiteStore
+from triage.incidents.store import BUSY_RECHECK_S, MEMBER, Store
 from triage.models import EffectKind, Status
 from triage.normalize import normalize_body
 from triage.pipeline import OFFLOAD_BODY_BYTES
@@ -265,3 +268,33 @@ async def test_a_resolve_racing_its_members_move_resolves_it_where_its_labels_sa
     go_on.set()
     assert await moving == [Action.OPEN]
     assert await _groups(r) == {"host=a": "closed", "host=b": "closed"}
+
+
+@pytest.fixture(params=["sqlite", "dynamodb"])
+async def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
+    """SQLite on disk, DynamoDB on moto's server."""
+    closed_ttl = timedelta(days=30)
+    if request.param == "sqlite":
+        sqlite = SQLiteStore(str(tmp_path / "t.db"), POLICY, LEASE, closed_ttl)
+        await sqlite.open()
+        yield sqlite
+        await sqlite.aclose()
+        return
+    session = aioboto3.Session(region_name="us-east-1")
+    endpoint = request.getfixturevalue("moto_url")
+    async with session.client("dynamodb", endpoint_url=endpoint) as client:
+        await create_table(client, "incidents")
+        yield DynamoDBStore(client, "incidents", POLICY, LEASE, closed_ttl)
+
+
+async def test_every_store_remembers_which_group_a_member_fires_in(any_store: Store) -> None:
+    """The member records work on every store: the latest group is kept, they expire like a
+    closed incident, and they are no incidents (listing and the sweep never see them)."""
+    assert await any_store.member_group("fp") is None
+    await any_store.place_member("fp", "group-a", T0)
+    await any_store.place_member("fp", "group-b", T0 + timedelta(minutes=1))
+    assert await any_store.member_group("fp") == "group-b"
+    record = await any_store._get(MEMBER, "fp")
+    expires = (T0 + timedelta(minutes=1, days=30)).timestamp()
+    assert record is not None and int(record.expires_at or 0) == int(expires)
+    assert await any_store.incidents() == [] and await any_store.due(None) == []
