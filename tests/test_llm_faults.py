@@ -126,14 +126,15 @@ def _openai_error(status: int, code: str, message: str) -> Answer:
         (_openai_error(404, "model_not_found", "The model `gpt-x` does not exist"), "rejected_404"),
         (_openai_error(429, "insufficient_quota", "You exceeded your quota"), "quota_exceeded"),
         (answer(200, {"Content-Type": "text/html"}, b"<html>Sign in</html>"), "bad_response"),
+        (answer(308, {"Location": "http://127.0.0.1:9/v1/chat/completions"}), "rejected_308"),
     ],
-    ids=["bad-key", "forbidden", "no-model", "no-quota", "html-page"],
+    ids=["bad-key", "forbidden", "no-model", "no-quota", "html-page", "redirect"],
 )
 async def test_a_provider_that_refuses_every_request_opens_the_breaker_without_retries(
     reply: Answer, reason: str, logs: io.StringIO
 ) -> None:
-    """A refused key, a missing model, a spent quota or a page that is no chat completion: one
-    request per call (no retry can help), each counted against the breaker, which then spares
+    """A refused key, a missing model, a spent quota, a page that is no chat completion or a
+    redirect (never followed): one request per call (no retry can help), each counted against the breaker, which then spares
     the provider; every ticket is the deterministic one."""
     metrics = Metrics()
     async with hostile(reply) as server:
