@@ -134,8 +134,8 @@ async def test_a_provider_that_refuses_every_request_opens_the_breaker_without_r
     reply: Answer, reason: str, logs: io.StringIO
 ) -> None:
     """A refused key, a missing model, a spent quota, a page that is no chat completion or a
-    redirect (never followed): one request per call (no retry can help), each counted against the breaker, which then spares
-    the provider; every ticket is the deterministic one."""
+    redirect (never followed): one request per call (no retry can help), each counted against
+    the breaker, which then spares the provider; every ticket is the deterministic one."""
     metrics = Metrics()
     async with hostile(reply) as server:
         summariser = summariser_for(server.url + "/v1", metrics)
