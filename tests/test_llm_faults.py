@@ -334,3 +334,19 @@ async def test_a_tool_call_instead_of_content_is_named_an_empty_answer(
     assert metrics.counter("LLMFallbacks", reason="empty_answer") == 1
     invalid = [e for e in events(logs) if e["event"] == "llm.invalid_answer"]
     assert [e["reason"] for e in invalid] == ["empty_answer"]
+
+
+async def test_a_content_list_and_a_thinking_block_still_give_the_models_ticket(
+    chat: ChatServer,
+) -> None:
+    """A message whose content is a list of parts (a thinking part, then the text), and one
+    whose text starts with a reasoning model's <think>…</think>: both are the model's ticket,
+    not a fallback every time for servers that answer so."""
+    parts = [{"type": "thinking", "thinking": "about it"}, {"type": "text", "text": ticket_json()}]
+    listed = completion(None)
+    listed.body["choices"][0]["message"]["content"] = parts
+    chat.then(listed, completion(f"<think>\nThe alert says {{...}}\n</think>\n{ticket_json()}"))
+    metrics = Metrics()
+    tickets = await summarise_times(summariser_for(chat.url, metrics), 2)
+    assert [t.title for t in tickets] == ["Checkout API returns 5xx"] * 2
+    assert metrics.counter("SummarizationFailures") == 0

@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -409,9 +410,14 @@ def runbook_first(steps: list[str], runbook_url: str | None, redactor: Redactor)
     return [opening, *(s for s in steps if s is not opening)]
 
 
+#: A reasoning model's thoughts before its answer, when no reasoning parser removed them.
+_THINKING = re.compile(r"\A\s*<think>.*?</think>", re.DOTALL)
+
+
 def _strip_fence(content: str) -> str:
-    """Some models wrap JSON in ```json … ``` even when told not to."""
-    stripped = content.strip()
+    """Some models wrap JSON in ```json … ``` even when told not to, and reasoning models
+    served without a reasoning parser (DeepSeek-R1, Qwen3) put <think>…</think> first."""
+    stripped = _THINKING.sub("", content, count=1).strip()
     if stripped.startswith("```"):
         stripped = stripped.split("\n", 1)[-1] if "\n" in stripped else ""
         stripped = stripped.removesuffix("```").strip()

@@ -149,15 +149,29 @@ def _answer(completion: Any) -> Answer:
         )
     except (TypeError, KeyError, AttributeError, IndexError):
         raise ModelError("bad_response", outcome="invalid") from None
-    if not isinstance(content, str | None) or not _count(prompt_tokens, completion_tokens):
+    text = _text(content)
+    if text is None or not _count(prompt_tokens, completion_tokens):
         raise ModelError("bad_response", outcome="invalid")
     return Answer(
-        text=content or "",
+        text=text,
         stop=stop,  # type: ignore[arg-type]
         refusal=str(refusal) if refusal else None,
         prompt_tokens=prompt_tokens,
         completion_tokens=completion_tokens,
     )
+
+
+def _text(content: object) -> str | None:
+    """The message's text: its `content` string, or the text parts of a content list (as
+    Mistral's reasoning models send it, a thinking part first); None if it is neither."""
+    if content is None or isinstance(content, str):
+        return content or ""
+    if not isinstance(content, list) or not all(isinstance(part, dict) for part in content):
+        return None
+    texts = [part.get("text") for part in content if part.get("type") == "text"]
+    if not all(isinstance(text, str) for text in texts):
+        return None
+    return "".join(texts)
 
 
 def _error_in_body(error: dict[str, Any]) -> ModelError:
