@@ -146,6 +146,32 @@ async def test_a_stored_silence_that_breaks_the_rules_is_not_honoured(store: SQL
     assert first_match(kept, alert("unrelated"), NOW) is None
 
 
+@pytest.mark.parametrize(
+    "matcher",
+    [
+        "team=payments ",  # pasted with a trailing space
+        "team=\tpayments",
+        "team=pay  ments",
+        "title=disk\x1b[2J full",
+        "env!=prod\u200f",  # a != that can never be equal holds for every alert
+        "team=\u202epayments",
+    ],
+)
+def test_a_matcher_value_no_alert_can_hold_is_refused(matcher: str) -> None:
+    """Alert values are one line, trimmed, single-spaced, without controls or bidi marks: an
+    `=` or `!=` value with any of them (often pasted) could never equal one, so the silence
+    would quietly hold nothing (or, with `!=`, everything); it is refused, naming the matcher."""
+    with pytest.raises(ValueError, match="no alert value"):
+        new_silence([matcher, "source=generic"], "1h", "why", "al", NOW)
+
+
+def test_a_matcher_value_alerts_can_hold_is_accepted() -> None:
+    """A zero-width space survives normalisation, so a value holding one is accepted, as are
+    regular expressions with any whitespace."""
+    made = new_silence(["team=pay\u200bments", "title=~disk  .*"], "1h", "why", "al", NOW)
+    assert [m.value for m in made.matchers] == ["pay\u200bments", "disk  .*"]
+
+
 # --- text that is not Unicode ---------------------------------------------------------------
 
 

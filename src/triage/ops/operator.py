@@ -15,7 +15,15 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from triage.incidents import Incident, State, Store
-from triage.incidents.silences import MAX_MATCHERS, Matcher, Silence, is_unicode
+from triage.incidents.silences import (
+    MAX_MATCHERS,
+    MAX_VALUE_CHARS,
+    Matcher,
+    Op,
+    Silence,
+    is_unicode,
+)
+from triage.normalize.common import line
 from triage.redact import Redactor
 
 #: ASCII digits only (`\d` would take other scripts' digits), at most 7 per unit: enough for a
@@ -148,12 +156,26 @@ def new_silence(
     if len(matchers) > MAX_MATCHERS:  # counted before any regex is compiled
         raise ValueError(f"a silence takes at most {MAX_MATCHERS} matchers")
     parsed = [Matcher.parse(m) for m in matchers]
+    for matcher in parsed:
+        if matcher.op is not Op.RE and not _holdable(matcher.value):
+            raise ValueError(
+                f"matcher {str(matcher)[:80]!r}: no alert value is like this one (alert values "
+                "are trimmed and single-spaced, without controls or bidi marks): pasted text?"
+            )
     if len(comment) > 1000 or len(author) > 100:
         raise ValueError("comment (1000) or author (100 characters) too long")
     for name, text in (("comment", comment), ("author", author)):
         if not is_unicode(text):  # stored, it would fail every page and line that shows it
             raise ValueError(f"{name} is not valid Unicode (a lone surrogate)")
     return Silence.new(parsed, now, now + parse_duration(duration), comment, author or "unknown")
+
+
+def _holdable(value: str) -> bool:
+    """Whether an alert's value can equal `value`: every field a matcher reads was made one
+    line by the normaliser (trimmed, whitespace collapsed, controls and bidi marks removed),
+    so an `=` value it would change never holds, and a `!=` one always does. Checked when a
+    silence is made, not when one is read: a stored one keeps working as it did."""
+    return not value or line(value, "matcher", MAX_VALUE_CHARS) == value
 
 
 def shown_silences(silences: Iterable[Silence], now: datetime, *, every: bool) -> list[Silence]:
