@@ -16,8 +16,8 @@ import pytest
 
 from factories import T0
 from memory_inbox import MemoryInbox
-from test_pipeline import LEASE, POLICY, Rig, rig
-from triage.errors import SinkUnavailableError, StoreBusyError
+from test_pipeline import LEASE, POLICY, Rig, crash_loops, group_rig, rig
+from triage.errors import GatheringError, SinkUnavailableError, StoreBusyError
 from triage.incidents import Action, store
 from triage.incidents.dynamodb import DynamoDBStore, create_table
 from triage.incidents.sqlite import SQLiteStore
@@ -298,3 +298,24 @@ async def test_every_store_remembers_which_group_a_member_fires_in(any_store: St
     expires = (T0 + timedelta(minutes=1, days=30)).timestamp()
     assert record is not None and int(record.expires_at or 0) == int(expires)
     assert await any_store.incidents() == [] and await any_store.due(None) == []
+
+
+async def test_a_group_whose_members_all_resolve_while_it_gathers_opens_no_ticket(
+    tmp_path: Path,
+) -> None:
+    """Every member of a gathering group resolves before its window ends: the ticket that was
+    to open is dropped (nobody was told of it), the resolve is done at once instead of waiting
+    out the window, and the held message, back after it, changes nothing; the next firing
+    gathers a new group."""
+    r = group_rig(tmp_path, window_s=30)
+    with pytest.raises(GatheringError):
+        await r.pipeline.process(crash_loops(range(2)))
+    r.clock.now += timedelta(seconds=5)
+    resolved = crash_loops(range(2), "resolved", minutes=0.1)
+    assert [o.action for o in await r.pipeline.process(resolved)] == [Action.COUNT, Action.RECORD]
+    r.clock.now += timedelta(seconds=30)
+    back = await r.pipeline.process(crash_loops(range(2), receipt="rh-2"))
+    assert [o.action for o in back] == [Action.IGNORE, Action.IGNORE]
+    assert r.sink.effects == [] and r.summariser.calls == 0
+    with pytest.raises(GatheringError):
+        await r.pipeline.process(crash_loops(range(2, 3), minutes=1))

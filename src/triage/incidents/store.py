@@ -334,6 +334,12 @@ class Store(abc.ABC):
                 # No silence matches any more: the held effect goes out now.
                 decision, gather = _released(decided, held, now), False
         effect = decision.action.effect
+        if effect is EffectKind.CLOSE and pending is not None and _gathering(pending, now):
+            # Every member resolved before the group's first ticket went out: nobody was told
+            # of it, so there is nothing to close, and the open it waited for is dropped.
+            assert decision.incident is not None
+            decision = Decision(Action.RECORD, dataclasses.replace(decision.incident, pending=None))
+            effect = None
         if effect is not None and pending is not None:
             # Wait for the holder to finish or its lease to run out.
             raise incident_busy(
@@ -763,6 +769,16 @@ def incident_busy(message: str, *, retry_after_s: float) -> StoreBusyError:
     error = StoreBusyError(message, retry_after_s=retry_after_s)
     error.pauses_intake = False
     return error
+
+
+def _gathering(pending: Pending, now: datetime) -> bool:
+    """`pending` is a group's first ticket, waiting for members: no sink was called yet."""
+    return (
+        pending.kind is EffectKind.OPEN
+        and pending.not_before is not None
+        and now < pending.not_before
+        and not pending.done
+    )
 
 
 def _claimant(pending: Pending, owner: str, now: datetime) -> str:
