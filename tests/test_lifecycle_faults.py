@@ -10,6 +10,7 @@ import json
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import aioboto3
 import pytest
@@ -22,7 +23,7 @@ from triage.incidents import Action, store
 from triage.incidents.dynamodb import DynamoDBStore, create_table
 from triage.incidents.sqlite import SQLiteStore
 from triage.incidents.store import BUSY_RECHECK_S, MEMBER, Store
-from triage.models import EffectKind, Status
+from triage.models import EffectKind, Status, Ticket
 from triage.normalize import normalize_body
 from triage.pipeline import OFFLOAD_BODY_BYTES
 from triage.routes import load_router
@@ -30,6 +31,7 @@ from triage.settings import Settings
 from triage.sinks.base import Applied, Effect
 from triage.sqs.inbox import Message
 from triage.sqs.supervisor import Supervisor, SupervisorConfig
+from triage.view import RedactedAlert
 
 
 def generic(mid: str, sent_min: float, *, receipt: str = "rh-1", **fields: object) -> Message:
@@ -319,3 +321,75 @@ async def test_a_group_whose_members_all_resolve_while_it_gathers_opens_no_ticke
     assert r.sink.effects == [] and r.summariser.calls == 0
     with pytest.raises(GatheringError):
         await r.pipeline.process(crash_loops(range(2, 3), minutes=1))
+
+
+# --- A worker that dies at any step ------------------------------------------------------------
+
+
+class Crash(BaseException):
+    """The process dies here: nothing after it runs, not even the claim's release."""
+
+
+STEPS = ("summarise", "save_ticket", "before_sink", "after_sink", "confirm")
+
+
+@pytest.mark.parametrize("step", STEPS)
+async def test_a_worker_dying_at_any_step_of_an_open_leaves_one_ticket(step: str) -> None:
+    """A replica dies at any step of opening a ticket (its claim never released); the message,
+    delivered again once its lease is over, finishes the open with the same idempotency key,
+    and a resolve then closes it: the sink sees one ticket key, and the LLM is asked again
+    only when the summary died with it."""
+    r = rig()
+    crash = {step}
+    store, sink, summariser = r.store, r.sink, r.summariser
+
+    def dies(at: str) -> None:
+        if at in crash:
+            crash.clear()
+            raise Crash(at)
+
+    summarise, save, confirm, apply = (
+        summariser.summarise,
+        store.save_ticket,
+        store.confirm,
+        sink.apply,
+    )
+
+    async def summarise_then(view: RedactedAlert) -> Ticket:
+        ticket = await summarise(view)
+        dies("summarise")
+        return ticket
+
+    async def save_then(*args: Any, **kwargs: Any) -> None:
+        await save(*args, **kwargs)
+        dies("save_ticket")
+
+    async def apply_around(effect: Effect) -> Applied:
+        dies("before_sink")
+        applied = await apply(effect)
+        dies("after_sink")
+        return applied
+
+    async def confirm_then(*args: Any, **kwargs: Any) -> None:
+        await confirm(*args, **kwargs)
+        dies("confirm")
+
+    async def dead(*args: Any) -> None:
+        """A dead process releases nothing."""
+
+    summariser.summarise = summarise_then  # type: ignore[method-assign]
+    store.save_ticket = save_then  # type: ignore[method-assign]
+    sink.apply = apply_around  # type: ignore[method-assign]
+    store.confirm = confirm_then  # type: ignore[method-assign]
+    store.release = dead  # type: ignore[method-assign]
+    firing = generic("m1", 0, timestamp=T0.isoformat())
+    with pytest.raises(Crash):
+        await _process(r, firing)
+    after_lease = (LEASE * 1.5).total_seconds() / 60
+    again = await _process(r, redeliver(firing, after_lease))
+    assert again == [Action.IGNORE if step == "confirm" else Action.OPEN]  # confirmed: done
+    closing = dated("m2", after_lease + 1, status="resolved")
+    assert await _process(r, closing) == [Action.CLOSE]
+    opens = {e.idempotency_key for e in sink.effects if e.kind is EffectKind.OPEN}
+    assert len(opens) == 1 and sink.kinds()[-1] == "close"
+    assert summariser.calls == (2 if step == "summarise" else 1)
