@@ -406,6 +406,38 @@ async def test_a_letter_that_bounces_back_during_a_redrive_is_moved_once(queues:
     assert sorted(m["Body"] for m in _everything(queues, queues.dlq_url)) == sorted(sent)
 
 
+class _Unhiding:
+    """An SQS client whose receives hide nothing (VisibilityTimeout 0), so the same dead
+    letters come back on every call; it gives up after `limit` receives."""
+
+    def __init__(self, sqs: Any, limit: int = 50) -> None:
+        self._sqs, self.receives, self.limit = sqs, 0, limit
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._sqs, name)
+
+    async def receive_message(self, **call: Any) -> Any:
+        self.receives += 1
+        if self.receives > self.limit:
+            raise AssertionError("the redrive kept receiving the same letters")
+        return await self._sqs.receive_message(**{**call, "VisibilityTimeout": 0})
+
+
+async def test_a_redrive_ends_when_only_letters_it_skips_come_back(queues: Queues) -> None:
+    """A dead letter newer than the redrive is skipped; if the queue hands it out again and
+    again (its hiding not honoured), the redrive ends instead of receiving it forever."""
+    async with sqs_of(queues) as sqs:
+        unhiding = _Unhiding(sqs)
+        move = dlq._Move(unhiding, queues.url, queues.dlq_url)
+        move.started -= timedelta(minutes=1)  # the letter below is surely newer
+        queues.client().send_message(QueueUrl=queues.dlq_url, MessageBody='{"title": "new"}')
+        try:
+            assert await move.run(1000) == 0
+        finally:
+            await move.let_go()
+    assert len(move.skipped) == 1 and unhiding.receives < 10
+
+
 async def test_a_redrive_that_fails_lets_its_letters_go_at_once(queues: Queues) -> None:
     """When the main queue is gone, the redrive fails with SQS's error and the dead letters it
     had taken are visible in the DLQ again at once, not hidden for two minutes."""

@@ -34,6 +34,8 @@ _REDACTOR = Redactor()
 _PEEK_HIDE_S = 30
 #: How long a redrive hides the letters it holds (made visible again when it ends).
 _MOVE_HIDE_S = 120
+#: Receives in a row that bring only letters a redrive skips before it stops.
+_SKIPPED_ROUNDS = 3
 #: SQS's limit for one SendMessageBatch call, every body and attribute counted.
 BATCH_BYTES = 262_144
 
@@ -211,14 +213,24 @@ class _Move:
         self.held: dict[str, DeadLetter] = {}
 
     async def run(self, max_messages: int) -> int:
-        moved = 0
+        moved, skipped_only = 0, 0
         while moved < max_messages:
             letters = await receive(
                 self.sqs, self.dlq_url, min(10, max_messages - moved), _MOVE_HIDE_S
             )
             if not letters:
                 break
+            # The latest receipt of each: only it can make the letter visible again.
             self.held.update((m.message_id, m) for m in letters)
+            # Letters it skipped come back once their hiding ends (a run longer than
+            # _MOVE_HIDE_S), and at once from a queue that does not hide them: a few rounds
+            # of nothing else, and it stops.
+            if all(m.message_id in self.skipped for m in letters):
+                skipped_only += 1
+                if skipped_only >= _SKIPPED_ROUNDS:
+                    break
+                continue
+            skipped_only = 0
             fresh = [m for m in letters if self._dead_before(m)]
             self.skipped.update((m.message_id, m) for m in letters if m not in fresh)
             for batch in _batches(fresh):
