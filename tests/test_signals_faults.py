@@ -24,10 +24,11 @@ from hostile_server import answer, hostile
 from memory_inbox import MemoryInbox
 from programs import program_or_skip
 from triage.app import run_daemon
+from triage.demo.ticketd import TicketServer
 from triage.errors import StoreUnavailableError
 from triage.incidents.lifecycle import Action, Outcome
 from triage.logs import configure_logging
-from triage.metrics import Metrics
+from triage.metrics import MAX_LABEL_VALUES, Metrics
 from triage.ops.metrics_export import EmfExporter
 from triage.ops.prometheus import prometheus_text
 from triage.sqs.inbox import Message
@@ -81,6 +82,29 @@ async def test_readiness_comes_back_with_the_store_when_no_message_follows() -> 
     assert events.count("store.unavailable") == 1 and events.count("store.recovered") == 1
 
 
+async def test_a_store_down_at_start_is_not_ready_before_any_message() -> None:
+    """A store that does not answer when the daemon starts makes /readyz fail at once, with
+    no traffic; once it answers, the daemon is ready."""
+    down = True
+
+    async def ping() -> None:
+        if down:
+            raise StoreUnavailableError("dynamodb: could not connect")
+
+    async def handler(message: Message, _progress: Progress) -> list[Outcome]:
+        return []
+
+    cfg = SupervisorConfig(wait_s=0, shutdown_grace_s=1)
+    supervisor = quick(Supervisor(cfg, MemoryInbox(), handler, Metrics(), store_probe=ping))
+    serving = asyncio.create_task(supervisor.serve())
+    await until(lambda: not supervisor.health.ready)
+    assert supervisor.health.readiness()["failing"] == {"store": "unavailable"}
+    down = False
+    await until(lambda: supervisor.health.ready)
+    supervisor.should_exit.set()
+    await serving
+
+
 async def test_a_held_message_not_the_probe_decides_while_it_waits() -> None:
     """While a message is held for the store, a ping that answers (a SQLite file that is
     locked answers SELECT 1) neither runs nor flips readiness: only the message's own
@@ -106,7 +130,7 @@ async def test_a_held_message_not_the_probe_decides_while_it_waits() -> None:
     cfg = SupervisorConfig(wait_s=0, drain=True, retry_base_s=0, shutdown_grace_s=1)
     supervisor = quick(Supervisor(cfg, inbox, handler, Metrics(), store_probe=ping))
     await supervisor.serve()
-    assert seen[1:] == [False] * 7 and pings == 0
+    assert seen[1:] == [False] * 7 and pings == 1  # the one at start, none while held
     assert inbox.deleted == ["m0"] and "store" not in supervisor.health.failing()
 
 
@@ -326,3 +350,52 @@ async def test_a_failed_sink_call_puts_no_error_text_on_its_spans(
     for span in failed:  # e.g. `SinkThrottledError: breaker_open`: a class and a fixed word
         assert re.fullmatch(r"Sink\w+Error: [a-z_]+", span.status.description or ""), span.status
         assert span.attributes and span.attributes["error.type"].startswith("Sink")
+
+
+# --- Counters against what really happened ---------------------------------------------------
+
+#: Team names an alert may carry: quotes, backslashes, line breaks, non-ASCII, huge, and more
+#: distinct ones than a dimension may take.
+HOSTILE_TEAMS = [
+    'pay"ments',
+    "back\\slash",
+    "line\nbreak",
+    "ünïcode",
+    "\x1b[31mred",
+    "t" * 10_000,
+    *[f"team-{i}" for i in range(MAX_LABEL_VALUES + 5)],
+]
+
+
+async def test_counters_match_what_the_backend_and_the_queue_saw(
+    queues: Queues, backend: TicketServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Over hostile teams, repeats, resolves and malformed bodies, every delivery ends in one
+    outcome (acked, failed for a retry, rejected), the ticket counter is what the loopback
+    backend received, MessagesFailed is the failures, and /metrics stays valid with a bounded
+    `team` label."""
+    monkeypatch.setenv("BACKEND_TOKEN", TOKEN)
+    alerts = [
+        {"title": f"job {i} failed", "dedup_key": f"job-{i}", "team": team}
+        for i, team in enumerate(HOSTILE_TEAMS)
+    ]
+    queues.send(*alerts)
+    queues.send(*[{**alerts[0], "description": f"repeat {n}"} for n in range(3)])
+    queues.send({"title": "gone", "dedup_key": "never-opened", "status": "resolved"})
+    queues.send('{"title": "broken', "not json at all")
+    metrics = Metrics()
+    settings = settings_for(queues, backend.url, tmp_path / "t.db", concurrency=8)
+    result = await run_daemon(settings, drain=True, metrics=metrics)
+    stats = result.stats
+    assert stats.received == stats.acked + stats.retried + stats.rejected
+    assert stats.released_on_shutdown == 0
+    assert metrics.total("MessagesFailed") == stats.retried + stats.rejected == 4
+    assert metrics.counter("TicketsCreated", sink="backend") == len(backend.tickets) == len(alerts)
+    assert metrics.total("DuplicatesSuppressed") == 3
+    assert metrics.total("ResolvedWithoutTicket") == 1
+    assert len(queues.dead_letters()) == 2
+    text = prometheus_text(metrics)
+    promtool_check(text)
+    teams = set(re.findall(r'team="([^"]*)"', text))
+    assert len(teams) <= MAX_LABEL_VALUES + 1 and "other" in teams
+    assert all(re.fullmatch(r"[A-Za-z0-9_.:/-]{1,64}", team) for team in teams), teams

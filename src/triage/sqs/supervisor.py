@@ -636,11 +636,18 @@ class Supervisor:
             log.info("store.recovered", down_s=round(down_s, 1))
 
     async def _probe_store(self) -> None:
-        """While the store is marked down and no held message is trying it, ask it directly:
+        """Ask the store once at start (one unreachable then is not ready, traffic or not),
+        then, while it is marked down and no held message is trying it, every STORE_PROBE_S:
         a store back after its held messages were released, with no traffic since, would
         otherwise keep `/readyz` failing for good. Held messages are the probe while they
         wait, so a store that answers a ping but fails writes does not flap readiness."""
         assert self._store_probe is not None
+        try:
+            await self._store_probe()
+        except StoreUnavailableError as exc:
+            self._store_down(exc, 1)
+        except Exception as exc:  # not the store's known faults: the messages will tell
+            log.debug("store.probe_failed", error=str(exc))
         while True:
             await asyncio.sleep(self.STORE_PROBE_S)
             if self._store_down_since is None or StoreUnavailableError.reason in self._holding:
