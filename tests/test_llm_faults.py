@@ -152,14 +152,19 @@ def _in_an_hour() -> str:
 
 @pytest.mark.parametrize(
     "headers",
-    [{"retry-after-ms": "600000"}, {"Retry-After": "3600"}, {"Retry-After": _in_an_hour()}],
-    ids=["retry-after-ms", "seconds", "http-date"],
+    [
+        {"retry-after-ms": "600000"},
+        {"Retry-After": "3600"},
+        {"Retry-After": _in_an_hour()},
+        {"x-ratelimit-remaining-tokens": "0", "x-ratelimit-reset-tokens": "6m0s"},
+    ],
+    ids=["retry-after-ms", "seconds", "http-date", "ratelimit-reset"],
 )
 async def test_a_wait_longer_than_the_budget_pauses_the_model(
     headers: dict[str, str], logs: io.StringIO
 ) -> None:
     """A 429 asking for a longer wait than a call may take (in OpenAI's milliseconds, in
-    seconds or as a date): one request, the fallback at once, and the model left alone for the
+    seconds, as a date, or as the reset of the spent token limit): one request, the fallback at once, and the model left alone for the
     breaker's reset time instead of being asked again by the next incident."""
     body = json.dumps({"error": {"message": "Rate limit reached", "code": "rate_limit_exceeded"}})
     reply = answer(429, {"Content-Type": "application/json", **headers}, body.encode())
@@ -171,7 +176,7 @@ async def test_a_wait_longer_than_the_budget_pauses_the_model(
     assert metrics.counter("LLMFallbacks", reason="rate_limited") == 1
     assert metrics.counter("LLMFallbacks", reason="breaker_open") == 1
     paused = [e for e in events(logs) if e["event"] == "llm.paused"]
-    assert len(paused) == 1 and paused[0]["retry_after_s"] >= 600
+    assert len(paused) == 1 and paused[0]["retry_after_s"] >= 360
 
 
 async def test_a_short_retry_after_ms_is_waited_for(chat: ChatServer, logs: io.StringIO) -> None:

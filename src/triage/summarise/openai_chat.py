@@ -256,13 +256,42 @@ def _quota_spent(exc: openai.APIStatusError) -> bool:
 
 
 def _retry_after(headers: httpx2.Headers) -> float | None:
-    """The wait the server asked for: `retry-after-ms` (OpenAI's, precise) else `Retry-After`
-    (seconds or an HTTP date), bounded as every service's is (`parse_retry_after`)."""
+    """The wait the server asked for: `retry-after-ms` (OpenAI's, precise), else `Retry-After`
+    (seconds or an HTTP date), else when the spent rate limit resets (`_limit_reset`); bounded
+    as every service's is (`parse_retry_after`)."""
     with contextlib.suppress(ValueError):
         milliseconds = float(headers.get("retry-after-ms", ""))
         if math.isfinite(milliseconds) and milliseconds >= 0:
             return min(milliseconds / 1000, MAX_WAIT_S)
-    return parse_retry_after(headers.get("retry-after"))
+    asked = parse_retry_after(headers.get("retry-after"))
+    return asked if asked is not None else _limit_reset(headers)
+
+
+#: One unit of a Go-style duration, as OpenAI writes its resets ("6m0s", "1.5s", "20ms").
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")
+_UNIT_S = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
+
+
+def _limit_reset(headers: httpx2.Headers) -> float | None:
+    """When the rate limit that is spent resets: `x-ratelimit-reset-requests` or `-tokens`,
+    for each whose `x-ratelimit-remaining-…` is 0 (the longer, when both are); None if neither
+    is spent or says when."""
+    waits = [
+        _duration_s(headers.get(f"x-ratelimit-reset-{kind}", ""))
+        for kind in ("requests", "tokens")
+        if headers.get(f"x-ratelimit-remaining-{kind}", "").strip() == "0"
+    ]
+    known = [wait for wait in waits if wait is not None]
+    return min(max(known), MAX_WAIT_S) if known else None
+
+
+def _duration_s(value: str) -> float | None:
+    """Seconds in a Go-style duration ("1h2m3.5s", "20ms"); None if it is not one."""
+    value = value.strip()
+    parts = _DURATION_PART.findall(value)
+    if not parts or "".join(number + unit for number, unit in parts) != value:
+        return None
+    return sum(float(number) * _UNIT_S[unit] for number, unit in parts)
 
 
 def _rejects_json_schema(exc: openai.BadRequestError) -> bool:
