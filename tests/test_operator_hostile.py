@@ -172,6 +172,22 @@ def test_a_matcher_value_alerts_can_hold_is_accepted() -> None:
     assert [m.value for m in made.matchers] == ["pay\u200bments", "disk  .*"]
 
 
+async def test_a_credential_typed_into_a_silence_is_not_stored(store: SQLiteStore) -> None:
+    """A comment or author quoting a credential is redacted before the silence is stored: the
+    shared table (readable by whoever reads the store) never holds it, only what is shown."""
+    body = {
+        **SILENCE,
+        "comment": "rotated: password=hunter2hunter2",
+        "author": "token ghp_" + "a" * 36,
+    }
+    async with serving(store) as server, client(server) as http:
+        made = await http.post("/api/v1/silences", json=body, headers=BEARER)
+    assert made.status_code == 201, made.text
+    [kept] = await store.silences()
+    assert "hunter2" not in kept.comment and "[REDACTED" in kept.comment
+    assert "ghp_" not in kept.author
+
+
 # --- text that is not Unicode ---------------------------------------------------------------
 
 

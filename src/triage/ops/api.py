@@ -222,7 +222,7 @@ class OperatorApi:
         now = self.view.clock()
         try:
             matchers, duration, comment, author = _silence_request(request.body)
-            silence = new_silence(matchers, duration, comment, author, now)
+            silence = new_silence(matchers, duration, comment, author, now, self.view.redactor)
             added = await self.view.store.add_silence(silence, now)
         except (ValueError, TypeError) as exc:  # JSONDecodeError is a ValueError
             return _error(400, str(exc))

@@ -150,24 +150,38 @@ def silence_json(silence: Silence, redactor: Redactor, now: datetime) -> dict[st
 
 
 def new_silence(
-    matchers: Sequence[str], duration: str, comment: str, author: str, now: datetime
+    matchers: Sequence[str],
+    duration: str,
+    comment: str,
+    author: str,
+    now: datetime,
+    redactor: Redactor | None = None,
 ) -> Silence:
-    """A silence from its command-line or API form; ValueError names the first mistake."""
+    """A silence from its command-line or API form; ValueError names the first mistake. Its
+    comment and author are redacted before it is stored, as alert text is: whoever reads the
+    shared store must not find a credential an operator quoted (matchers are kept as typed:
+    they must equal what alerts hold)."""
     if len(matchers) > MAX_MATCHERS:  # counted before any regex is compiled
         raise ValueError(f"a silence takes at most {MAX_MATCHERS} matchers")
-    parsed = [Matcher.parse(m) for m in matchers]
-    for matcher in parsed:
-        if matcher.op is not Op.RE and not _holdable(matcher.value):
-            raise ValueError(
-                f"matcher {str(matcher)[:80]!r}: no alert value is like this one (alert values "
-                "are trimmed and single-spaced, without controls or bidi marks): pasted text?"
-            )
+    parsed = [_new_matcher(m) for m in matchers]
     if len(comment) > 1000 or len(author) > 100:
         raise ValueError("comment (1000) or author (100 characters) too long")
     for name, text in (("comment", comment), ("author", author)):
         if not is_unicode(text):  # stored, it would fail every page and line that shows it
             raise ValueError(f"{name} is not valid Unicode (a lone surrogate)")
-    return Silence.new(parsed, now, now + parse_duration(duration), comment, author or "unknown")
+    redacted = (redactor or Redactor()).text
+    ends = now + parse_duration(duration)
+    return Silence.new(parsed, now, ends, redacted(comment), redacted(author) or "unknown")
+
+
+def _new_matcher(text: str) -> Matcher:
+    matcher = Matcher.parse(text)
+    if matcher.op is not Op.RE and not _holdable(matcher.value):
+        raise ValueError(
+            f"matcher {str(matcher)[:80]!r}: no alert value is like this one (alert values "
+            "are trimmed and single-spaced, without controls or bidi marks): pasted text?"
+        )
+    return matcher
 
 
 def _holdable(value: str) -> bool:
