@@ -201,3 +201,20 @@ def test_a_member_past_the_tracked_ones_firing_again_reopens_a_closed_group(
     stored = dataclasses.replace(stored, refs={"backend": "T-1"})  # its ticket was sent
     again = decide_group(stored, alert("c", minutes=2), T0 + timedelta(minutes=2), POLICY, key)
     assert again.action is Action.REOPEN
+
+
+def test_a_group_reopen_counts_as_the_update_of_its_interval() -> None:
+    """A member joining just after its group reopened is counted, not posted as an update:
+    the reopen told the ticket a moment ago."""
+    key = GroupKey.of("pods", ("alertname",), {"alertname": "Crash"}, 0, str)
+    opened = decide_group(None, alert("a"), T0, POLICY, key).incident
+    assert opened is not None
+    ticketed = dataclasses.replace(opened, refs={"backend": "T-1"})
+    at = T0 + timedelta(minutes=20)
+    closed = decide_group(ticketed, alert("a", Status.RESOLVED, at=at), at, POLICY, key).incident
+    at += timedelta(minutes=5)
+    reopen = decide_group(closed, alert("a", at=at), at, POLICY, key)
+    assert reopen.action is Action.REOPEN and reopen.incident is not None
+    at += timedelta(minutes=1)
+    joined = decide_group(reopen.incident, alert("b", at=at), at, POLICY, key)
+    assert joined.action is Action.COUNT

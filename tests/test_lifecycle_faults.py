@@ -18,6 +18,7 @@ import pytest
 from factories import T0
 from memory_inbox import MemoryInbox
 from test_pipeline import LEASE, POLICY, Rig, crash_loops, group_rig, rig
+from test_silences import Rig as SilencedRig
 from triage.errors import GatheringError, SinkUnavailableError, StoreBusyError
 from triage.incidents import Action, store
 from triage.incidents.dynamodb import DynamoDBStore, create_table
@@ -88,6 +89,36 @@ async def test_a_repeat_dated_far_ahead_delivered_again_after_the_resolve_does_n
     assert await _process(r, resolved) == [Action.CLOSE]
     assert await _process(r, redeliver(repeat, 5)) == [Action.IGNORE]
     assert r.sink.kinds() == ["open", "close"]
+
+
+async def test_a_reopen_counts_as_the_update_of_its_interval() -> None:
+    """A repeat just after a reopen is counted, not posted as an update: the reopen told the
+    ticket (with the occurrences so far) a moment ago, and the next update comes an interval
+    after it, counting from it (a flapping alert posted a reopen and an update each time)."""
+    r = rig()
+    await r.send(0)
+    await r.send(20, Status.RESOLVED)
+    assert await r.send(25) is Action.REOPEN
+    assert await r.send(26) is Action.COUNT
+    assert await r.send(41) is Action.UPDATE
+    assert r.sink.kinds() == ["open", "close", "reopen", "update"]
+    reopen, update = r.sink.effects[2:]
+    assert (reopen.new_occurrences, update.new_occurrences) == (1, 2)
+
+
+async def test_a_reopen_a_silence_held_counts_every_occurrence_since_the_last_update() -> None:
+    """A reopen held by a silence goes out when it ends with the occurrences since the ticket
+    was last told, and the update interval counts from then."""
+    r = SilencedRig()
+    await r.send(0)
+    await r.send(10, Status.RESOLVED)
+    await r.silence("team=payments", hours=0.5)
+    assert [await r.send(m) for m in (20, 25)] == [Action.SILENCED, Action.SILENCED]
+    r.clock.at(41)
+    await r.sweep().once()
+    assert r.sink.kinds() == ["open", "close", "reopen"]
+    assert r.sink.effects[-1].new_occurrences == 2
+    assert await r.send(42) is Action.COUNT
 
 
 # --- Group members whose labels change ---------------------------------------------------------

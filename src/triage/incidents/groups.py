@@ -131,15 +131,19 @@ def decide_group(
     closed_at = stored.closed_at or stored.opened_at
     if stored.has_ticket and now - closed_at <= policy.reopen_window:
         reopens = stored.reopens + 1
+        occurrences = stored.occurrences + 1
         return Decision(
             Action.REOPEN,
             dataclasses.replace(
                 seen,
                 state=State.OPEN,
                 closed_at=None,
-                occurrences=stored.occurrences + 1,
+                occurrences=occurrences,
                 reopens=reopens,
                 flapping=stored.flapping or reopens >= policy.flap_threshold,
+                # The reopen tells the ticket the occurrences so far: the update of its interval.
+                last_update_at=now,
+                occurrences_at_update=occurrences,
             ),
         )
     return _new(stored, event, now, group, firing)

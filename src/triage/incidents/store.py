@@ -801,8 +801,8 @@ def _silenced(stored: Incident | None, decision: Decision, hold: Hold, now: date
     assert kind is not None
     since = held.since if held is not None else now
     decided = decision.incident
-    if stored is not None and decision.action is Action.UPDATE:
-        # No update went out: the next one counts from the last that did.
+    if stored is not None and decision.action in (Action.UPDATE, Action.REOPEN):
+        # No update (nor reopen) went out: the next one counts from the last that did.
         decided = dataclasses.replace(
             decided,
             last_update_at=stored.last_update_at,
@@ -829,7 +829,7 @@ def _close_held(decision: Decision, held: Held | None) -> Decision:
 def _released(decided: Incident, held: Held, now: datetime) -> Decision:
     """The held effect, now that no silence matches."""
     incident = dataclasses.replace(decided, held=None)
-    if held.kind is EffectKind.UPDATE:
+    if held.kind in (EffectKind.UPDATE, EffectKind.REOPEN):
         incident = dataclasses.replace(
             incident, last_update_at=now, occurrences_at_update=incident.occurrences
         )
