@@ -132,6 +132,7 @@ async def test_a_stored_silence_that_breaks_the_rules_is_not_honoured(store: SQL
         {**entry, "id": "naive", "starts_at": "2026-12-04T11:00:00"},
         {**entry, "id": "many", "matchers": [f"team=t{i}" for i in range(40)]},
         {**entry, "id": "text", "matchers": "team=search"},  # an assert let it through
+        {**entry, "id": "forever", "ends_at": "9999-12-31T23:59:59+00:00"},  # + a week overflows
     ]
     body = json.dumps({"silences": [*bad, entry]})
     await store._update(
@@ -144,6 +145,8 @@ async def test_a_stored_silence_that_breaks_the_rules_is_not_honoured(store: SQL
         b["id"] for b in bad
     )
     assert first_match(kept, alert("unrelated"), NOW) is None
+    another = Silence.new([Matcher.parse("team=x")], NOW, NOW + timedelta(hours=1), "c", "a")
+    assert (await store.add_silence(another, NOW)).id == another.id  # the record stays writable
 
 
 @pytest.mark.parametrize(

@@ -52,6 +52,9 @@ MATCH_CHARS = 2048
 #: thousand (`\pL+` 1,201) but stays on the DFA; `(.?){300}` takes 3,004 and does not.
 MAX_PROGRAM = 2000
 FIELDS = ("source", "team", "title")
+#: Stored times from this year on are refused: a silence lasts a year at most, and adding to
+#: a time near the calendar's end (9999) raises OverflowError wherever it is done.
+_LAST_YEAR = 9000
 
 
 class Op(StrEnum):
@@ -283,11 +286,14 @@ def _check_matchers(matchers: Sequence[Matcher]) -> None:
 
 
 def _aware(value: object) -> datetime:
-    """A stored time; one without a UTC offset cannot be compared with now (every alert's
-    match would raise), so it is refused."""
+    """A stored time. One without a UTC offset cannot be compared with now (every alert's
+    match would raise), and one near the end of the calendar overflows when a week is added
+    to it (the store keeps ended silences a week): both are refused."""
     when = datetime.fromisoformat(str(value))
     if when.utcoffset() is None:
         raise ValueError(f"time {str(value)[:40]!r} has no UTC offset")
+    if when.year >= _LAST_YEAR:
+        raise ValueError(f"time {str(value)[:40]!r} is past the year {_LAST_YEAR}")
     return when
 
 
