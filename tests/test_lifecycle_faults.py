@@ -20,7 +20,7 @@ from memory_inbox import MemoryInbox
 from test_pipeline import LEASE, POLICY, Rig, crash_loops, group_rig, rig
 from test_silences import Rig as SilencedRig
 from triage.errors import GatheringError, SinkUnavailableError, StoreBusyError
-from triage.incidents import Action, store
+from triage.incidents import Action, State, store
 from triage.incidents.dynamodb import DynamoDBStore, create_table
 from triage.incidents.sqlite import SQLiteStore
 from triage.incidents.store import BUSY_RECHECK_S, MEMBER, Store
@@ -158,6 +158,23 @@ async def test_a_resolve_without_the_label_its_group_is_keyed_by_closes_that_gro
     assert await _process(r, dated("m2", 1, status="resolved")) == [Action.CLOSE]
     assert r.sink.kinds() == ["open", "close"]
     assert await _groups(r) == {"host=a": "closed"}
+
+
+async def test_a_resolve_closes_the_alerts_own_ticket_once_its_route_stopped_grouping(
+    tmp_path: Path,
+) -> None:
+    """After the routes stop grouping by host, an alert that fired in host a's group fires on
+    its own (its own ticket); its resolve closes that ticket, the one its labels name, rather
+    than going to the group it was remembered in."""
+    r = host_rig(tmp_path)
+    await _process(r, dated("m1", 0, host="a"))
+    other = tmp_path / "other"
+    other.mkdir()
+    r.pipeline.router = group_rig(other).pipeline.router  # it groups Alertmanager's alerts only
+    assert await _process(r, dated("m2", 1, host="a")) == [Action.OPEN]
+    assert await _process(r, dated("m3", 2, host="a", status="resolved")) == [Action.CLOSE]
+    own = await r.store.get(generic_fingerprint("disk-a"))
+    assert own is not None and own.state is State.CLOSED
 
 
 async def test_a_member_that_moves_to_another_group_resolves_in_the_one_it_left(

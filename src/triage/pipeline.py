@@ -35,7 +35,7 @@ from triage.errors import (
 from triage.incidents import Action, Incident, Ledger, Outcome, Policy, Work
 from triage.incidents.codec import view_from_json, view_to_json
 from triage.incidents.groups import GroupKey
-from triage.incidents.lifecycle import Group
+from triage.incidents.lifecycle import Group, State
 from triage.incidents.silences import SilenceCache, first_match
 from triage.incidents.store import DELIVERY_MARK, Hold, Routing, Transition, delivery_owner
 from triage.metrics import Metrics
@@ -318,11 +318,17 @@ class Pipeline:
         """Where a resolve goes: to the group its alert fires in when its labels name another
         group or none (a script resolving with its dedup_key only, without the host its group
         is keyed by), so that group can close; else to `group`."""
-        key = await self.ledger.store.member_group(alert.fingerprint)
+        store = self.ledger.store
+        key = await store.member_group(alert.fingerprint)
         if key is None or (group is not None and key == group.key):
             return group
+        # It fires where its labels say too (it moved there just now, or its route no longer
+        # groups it): that is what it resolves.
         if group is not None and await self._member_of(alert.fingerprint, group.key, firing=True):
-            return group  # it fires in the group its labels name too (it moved there just now)
+            return group
+        own = await store.get(alert.fingerprint) if group is None else None
+        if own is not None and own.state is State.OPEN:
+            return group
         return await self._member_of(alert.fingerprint, key, firing=True) or group
 
     async def _join(self, alert: Alert, owner: str, group: GroupKey) -> None:
