@@ -138,6 +138,24 @@ async def test_a_silence_expired_while_no_sweep_ran_lets_go_at_the_first_pass() 
     assert r.sink.kinds() == ["open"]
 
 
+async def test_an_incident_under_overlapping_silences_waits_for_the_last_to_end() -> None:
+    """Held by the first of two matching silences, an incident whose silence is expired by
+    hand waits on the other one, and opens once, when that one ends."""
+    r = Rig()
+    first = await r.silence("team=payments", hours=1)
+    await r.silence("source=generic", hours=3)
+    await r.send(0)
+    await r.store.expire_silence(first.id, r.clock.now)
+    for minutes in (1, 90, 179):
+        r.clock.at(minutes)
+        await r.sweep().once()
+        assert r.sink.kinds() == [], minutes
+    for minutes in (181, 182):
+        r.clock.at(minutes)
+        await r.sweep().once()
+    assert r.sink.kinds() == ["open"]
+
+
 async def test_a_silence_that_does_not_match_changes_nothing() -> None:
     """`!=` and another team's silence leave the alert alone: it opens its ticket at once."""
     r = Rig()
@@ -595,7 +613,9 @@ async def test_a_store_outage_is_one_sweep_warning_then_one_recovery_line() -> N
         down = False
         await sweep.once()
         await sweep.once()
-    seen = [(line["event"], line["log_level"]) for line in logs if line["event"].startswith("sweep")]
+    seen = [
+        (line["event"], line["log_level"]) for line in logs if line["event"].startswith("sweep")
+    ]
     assert seen == [
         ("sweep.failed", "warning"),
         *[("sweep.failed", "debug")] * 3,
