@@ -486,3 +486,18 @@ async def test_credentials_bedrock_echoes_never_reach_a_log_line(bedrock: Conver
     for secret in (ROLE.token, ROLE.secret_key):
         assert secret not in stream.getvalue()
         assert secret not in ticket.model_dump_json()
+
+
+async def test_a_redirect_is_not_followed(bedrock: ConverseServer) -> None:
+    """A Converse endpoint answering 307 to another server: the signed request (its prompt and
+    session token) is not sent there, and the call falls back as `redirected`, not retried."""
+    with ConverseServer(ROLE, REGION) as elsewhere:
+        location = f"{elsewhere.url}/model/{MODEL_ID}/converse"
+        bedrock.then(Reply(status=307, body={}, headers={"Location": location}))
+        metrics = Metrics()
+        summariser = summariser_for(bedrock, metrics)
+        await summariser.summarise(view(source()))
+        await summariser.aclose()
+        assert elsewhere.raw_bodies == []
+    assert bedrock.request_count == 1
+    assert metrics.counter("LLMFallbacks", reason="redirected") == 1

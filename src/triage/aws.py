@@ -63,14 +63,47 @@ _CONFIG = Config(
 )
 
 
+class RedirectRefused(Exception):
+    """Raised (inside botocore's HTTPClientError) when an AWS endpoint answers with a redirect.
+    None of the APIs triage calls redirects; following one would send the request's body (an
+    alert, a prompt) and its session token to wherever the answer points."""
+
+
+async def _refuse_redirect(
+    _session: aiohttp.ClientSession, _context: Any, params: aiohttp.TraceRequestRedirectParams
+) -> None:
+    raise RedirectRefused(f"redirected with {params.response.status}; not followed")
+
+
+#: Shared by every session: it is frozen when the first one takes it, and holds no state.
+_NO_REDIRECTS = aiohttp.TraceConfig()
+_NO_REDIRECTS.on_request_redirect.append(_refuse_redirect)
+
+
 class SharedTlsSession(AIOHTTPSession):
     """aiobotocore's HTTP session on the process's TLS context: each client's connector would
     otherwise build a context and load the CA bundle again. A CA bundle botocore was given
     (AWS_CA_BUNDLE) gets a shared context of its own; a client certificate or a proxy keeps
-    aiobotocore's own handling.
+    aiobotocore's own handling. A redirect is refused (`RedirectRefused`), not followed.
 
     `AioConfig(http_session_cls=...)` is aiobotocore's public hook; the method and attributes
     used here are its AIOHTTPSession's own (2.25), so tests/test_startup.py pins them."""
+
+    async def _get_session(self, proxy_url: str | None) -> aiohttp.ClientSession:
+        # aiobotocore's own, with the trace that refuses redirects (aiohttp follows them by
+        # default, and aiobotocore does not ask otherwise).
+        own: Any = self
+        session: aiohttp.ClientSession | None = own._sessions.get(proxy_url)
+        if session is None:
+            session = aiohttp.ClientSession(
+                connector=self._create_connector(proxy_url),
+                timeout=own._timeout,
+                skip_auto_headers={"CONTENT-TYPE"},
+                auto_decompress=False,
+                trace_configs=[_NO_REDIRECTS],
+            )
+            own._sessions[proxy_url] = await own._exit_stack.enter_async_context(session)
+        return session
 
     def _create_connector(self, proxy_url: str | None) -> aiohttp.TCPConnector:
         own: Any = self  # the stubs do not declare AIOHTTPSession's private attributes

@@ -31,7 +31,7 @@ from botocore.exceptions import (
 from botocore.exceptions import ConnectionError as BotoConnectionError
 from botocore.parsers import ResponseParserError
 
-from triage.aws import Aws
+from triage.aws import Aws, RedirectRefused
 from triage.errors import ModelError
 from triage.redact import hold
 from triage.settings import Settings
@@ -210,6 +210,10 @@ def _client_error(exc: ClientError) -> ModelError:
 def _botocore_error(exc: BotoCoreError) -> ModelError:
     if isinstance(exc, ReadTimeoutError):
         return ModelError("timeout", outcome="timeout", retryable=True)
+    if isinstance(exc.kwargs.get("error"), RedirectRefused):
+        # The endpoint points elsewhere: every request would be refused the same way.
+        log.warning("llm.rejected", error="the endpoint redirected; not followed")
+        return ModelError("redirected", outcome="rejected", provider_fault=True)
     if isinstance(exc, HTTPClientError | BotoConnectionError):  # refused, closed, connect timeout
         return ModelError("unreachable", outcome="unreachable", retryable=True)
     if isinstance(exc, CredentialRetrievalError):  # the container credentials endpoint failed
