@@ -13,13 +13,17 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
+import aioboto3
+import boto3
 import pytest
 import structlog
+from botocore.config import Config
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from daemon_harness import TOKEN, Queues, settings_for
+from fault_proxy import FaultProxy
 from hostile_server import answer, hostile
 from memory_inbox import MemoryInbox
 from programs import program_or_skip
@@ -29,7 +33,7 @@ from triage.errors import StoreUnavailableError
 from triage.incidents.lifecycle import Action, Outcome
 from triage.logs import configure_logging
 from triage.metrics import MAX_LABEL_VALUES, Metrics
-from triage.ops.metrics_export import EmfExporter
+from triage.ops.metrics_export import EmfExporter, PutMetricDataExporter
 from triage.ops.prometheus import prometheus_text
 from triage.sqs.inbox import Message
 from triage.sqs.supervisor import Progress, Supervisor, SupervisorConfig
@@ -248,6 +252,49 @@ def test_a_gauge_whose_reader_raises_is_left_out_not_the_scrape() -> None:
     assert not any("triage_budget_tokens" in t for t in texts)
     assert "TicketsCreated" in stream.getvalue()
     assert [e["event"] for e in logs] == ["metrics.gauge_failed"]
+
+
+TICKET_DIMS = {"sink": "backend", "source": "generic", "team": "ops"}
+
+
+async def test_a_cloudwatch_outage_delays_counts_instead_of_losing_them(moto_url: str) -> None:
+    """PutMetricData failing (connections reset) keeps what it did not send: once CloudWatch
+    answers, it holds every count and every timing, the outage's included, each once."""
+    metrics = Metrics()
+    metrics.incr("TicketsCreated", 2, **TICKET_DIMS)
+    metrics.observe("ProcessingLatency", 40)
+    session = aioboto3.Session(region_name="us-east-1")
+    once = Config(retries={"max_attempts": 1})
+    with FaultProxy(moto_url) as proxy:
+        async with session.client("cloudwatch", endpoint_url=proxy.url, config=once) as client:
+            exporter = PutMetricDataExporter(metrics, "Signals", client)
+            proxy.break_answers("", "reset")  # CloudWatch's calls carry no X-Amz-Target
+            with structlog.testing.capture_logs() as logs:
+                assert await exporter.flush() == 0
+            metrics.incr("TicketsCreated", 1, **TICKET_DIMS)
+            metrics.observe("ProcessingLatency", 60)
+            proxy.heal("")
+            assert await exporter.flush() > 0
+            assert await exporter.flush() == 0  # nothing new: nothing sent twice
+    assert [e["event"] for e in logs] == ["metrics.put_failed"]
+    cw = boto3.client("cloudwatch", endpoint_url=moto_url, region_name="us-east-1")
+
+    def statistic(name: str, stat: str, dims: list[dict[str, str]]) -> float:
+        points = cw.get_metric_statistics(
+            Namespace="Signals",
+            MetricName=name,
+            Dimensions=dims,
+            StartTime="2000-01-01T00:00:00Z",
+            EndTime="2100-01-01T00:00:00Z",
+            Period=86400 * 365 * 100,
+            Statistics=[stat],
+        )["Datapoints"]
+        return sum(p[stat] for p in points)
+
+    service = [{"Name": "Service", "Value": "triage"}]
+    dims = [*service, *({"Name": k, "Value": v} for k, v in TICKET_DIMS.items())]
+    assert statistic("TicketsCreated", "Sum", dims) == 3
+    assert statistic("ProcessingLatency", "SampleCount", service) == 2
 
 
 # --- Logs -----------------------------------------------------------------------------------

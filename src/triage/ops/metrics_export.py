@@ -20,7 +20,7 @@ import math
 import re
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal, TextIO, TypeVar, cast
 
@@ -166,25 +166,40 @@ class _Deltas:
     def __init__(self, metrics: Metrics) -> None:
         self.metrics = metrics
         self._last: dict[SeriesKey, float] = {}
+        #: Counter values read for the flush under way, not yet known to be sent.
+        self._reading: dict[SeriesKey, float] = {}
 
     def counters(self) -> dict[SeriesKey, float]:
+        """What each counter gained since it was last sent; `sent` (or `unsent`) settles it."""
         now = self.metrics.counters()
         out = {k: v - self._last.get(k, 0.0) for k, v in now.items() if v != self._last.get(k, 0.0)}
-        self._last = now
+        self._reading = now
         return out
+
+    def sent(self, keys: Iterable[SeriesKey] | None = None) -> None:
+        """These series (None: all read) reached CloudWatch: the next delta starts here. A
+        series not sent keeps its delta, which the next flush sends with what it gained."""
+        for key in self._reading if keys is None else keys:
+            if key in self._reading:
+                self._last[key] = self._reading[key]
 
 
 #: One flush's data for CloudWatch: series → (values, unit); a counter or gauge has one value.
 _Flush = dict[SeriesKey, tuple[list[float], str]]
 
 
-def _collect(deltas: _Deltas, metrics: Metrics) -> _Flush:
+def _collect(deltas: _Deltas, metrics: Metrics, unsent: _Flush | None = None) -> _Flush:
+    """One flush's data: counter deltas, timing values since the last flush (with `unsent`,
+    the values a failed flush kept), gauges now."""
     data: _Flush = {}
     for key, value in deltas.counters().items():
         data[key] = ([value], _COUNT)
+    for key, (values, unit) in (unsent or {}).items():
+        data[key] = (list(values), unit)
     for key, timing in metrics.timings(drain=True).items():
         if timing.pending:
-            data[key] = (timing.pending, timing.unit)
+            kept = data.get(key, ([], timing.unit))[0]
+            data[key] = ((kept + timing.pending)[-Metrics.MAX_PENDING :], timing.unit)
     for key, gauge in metrics.gauges().items():
         data[key] = ([gauge.value], gauge.unit)
     # CloudWatch takes finite numbers only (JSON has no NaN).
@@ -199,7 +214,7 @@ def _dimension_value(value: str) -> str:
 def utf8(value: str) -> str:
     """`value` as text every exporter can encode: a lone surrogate (what Python makes of bytes
     that are not UTF-8, in an environment variable or a file name) written as `\\udcff`.
-    Unencodable, it failed the whole scrape (and crashed PutMetricData's flusher) for good."""
+    Unencodable, it failed every scrape of /metrics and every PutMetricData batch holding it."""
     if value.isascii():
         return value
     return value.encode("utf-8", "backslashreplace").decode("utf-8")
@@ -237,6 +252,7 @@ class EmfExporter:
                 self.stream.write(json.dumps(line, separators=(",", ":")) + "\n")
                 lines += 1
         self.stream.flush()
+        self._deltas.sent()  # a line written is a line sent: stdout never says otherwise
         return lines
 
     def _lines(
@@ -278,7 +294,9 @@ def _emf_value(values: list[float]) -> float | list[float]:
 
 
 class PutMetricDataExporter:
-    """Sends metrics with batched PutMetricData (`AWS_CLOUDWATCH_ENDPOINT`)."""
+    """Sends metrics with batched PutMetricData (`AWS_CLOUDWATCH_ENDPOINT`). What a failed
+    call did not send is sent with the next flush (a counter's delta grows, a timing's values
+    wait), so a CloudWatch outage delays counts instead of losing them."""
 
     #: PutMetricData takes at most 1,000 metric data items per call; we stay well under.
     BATCH = 500
@@ -291,43 +309,90 @@ class PutMetricDataExporter:
         self.client = client
         self.service = service
         self._deltas = _Deltas(metrics)
+        #: Timing values a failed call did not send, by series.
+        self._unsent: _Flush = {}
+
+    def _series(self) -> list[tuple[SeriesKey, tuple[list[float], str], list[dict[str, Any]]]]:
+        """Each series with its values and its PutMetricData items (its own, and the rollup
+        under Service)."""
+        unsent, self._unsent = self._unsent, {}
+        return [
+            (key, (values, unit), self._items(key, values, unit))
+            for key, (values, unit) in _collect(self._deltas, self.metrics, unsent).items()
+            if values
+        ]
 
     def _data(self) -> list[dict[str, Any]]:
-        data: list[dict[str, Any]] = []
-        for (name, dims), (values, unit) in _collect(self._deltas, self.metrics).items():
-            if not values:
-                continue
-            datum: dict[str, Any] = {"MetricName": name, "Unit": unit}
-            if len(values) == 1:
-                datum["Value"] = values[0]
-            else:
-                datum["StatisticValues"] = {
-                    "SampleCount": len(values),
-                    "Sum": sum(values),
-                    "Minimum": min(values),
-                    "Maximum": max(values),
-                }
-            service = [{"Name": "Service", "Value": self.service}]
-            data.append({**datum, "Dimensions": service + self._dims(dims)})
-            if dims:  # the same value under Service alone, as the EMF lines declare it
-                data.append({**datum, "Dimensions": service})
+        return [item for _, _, items in self._series() for item in items]
+
+    def _items(self, key: SeriesKey, values: list[float], unit: str) -> list[dict[str, Any]]:
+        name, dims = key
+        datum: dict[str, Any] = {"MetricName": name, "Unit": unit}
+        if len(values) == 1:
+            datum["Value"] = values[0]
+        else:
+            datum["StatisticValues"] = {
+                "SampleCount": len(values),
+                "Sum": sum(values),
+                "Minimum": min(values),
+                "Maximum": max(values),
+            }
+        service = [{"Name": "Service", "Value": self.service}]
+        data = [{**datum, "Dimensions": service + self._dims(dims)}]
+        if dims:  # the same value under Service alone, as the EMF lines declare it
+            data.append({**datum, "Dimensions": service})
         return data
 
     def _dims(self, dims: tuple[tuple[str, str], ...]) -> list[dict[str, str]]:
         return [{"Name": k, "Value": _dimension_value(v)} for k, v in dims]
 
     async def flush(self) -> int:
-        data = self._data()
-        for start in range(0, len(data), self.BATCH):
+        """Send every series, a batch at a time (a series' items never split across two); at
+        the first failed call, stop and keep the rest for the next flush."""
+        series = self._series()
+        batches = _batched(series, self.BATCH)
+        sent = 0
+        for n, batch in enumerate(batches):
             try:
                 await self.client.put_metric_data(
-                    Namespace=self.namespace, MetricData=data[start : start + self.BATCH]
+                    Namespace=self.namespace,
+                    MetricData=[item for _, _, items in batch for item in items],
                 )
             except AWS_CALL_ERRORS as exc:
                 # Metrics are best effort: a CloudWatch outage must not touch alert handling.
-                log.warning("metrics.put_failed", error=str(exc), dropped=len(data) - start)
+                kept = [s for rest in batches[n:] for s in rest]
+                self._keep(kept)
+                log.warning("metrics.put_failed", error=str(exc), kept=len(kept))
                 break
-        return len(data)
+            self._deltas.sent(key for key, _, _ in batch)
+            sent += sum(len(items) for _, _, items in batch)
+        return sent
+
+    def _keep(
+        self, series: list[tuple[SeriesKey, tuple[list[float], str], list[dict[str, Any]]]]
+    ) -> None:
+        """Series a failed call did not send: a counter keeps its delta by not being marked
+        sent; a timing's values wait here (at most MAX_PENDING); a gauge is read anew."""
+        timings = self._deltas.metrics.timings().keys()
+        for key, (values, unit), _ in series:
+            if key in timings:
+                self._unsent[key] = (values[-Metrics.MAX_PENDING :], unit)
+
+
+_S = TypeVar("_S", bound=tuple[Any, Any, list[dict[str, Any]]])
+
+
+def _batched(series: list[_S], size: int) -> list[list[_S]]:
+    """`series` in batches of at most `size` items, a series' items always in one batch."""
+    batches: list[list[_S]] = [[]]
+    count = 0
+    for entry in series:
+        if count + len(entry[2]) > size and batches[-1]:
+            batches.append([])
+            count = 0
+        batches[-1].append(entry)
+        count += len(entry[2])
+    return [b for b in batches if b]
 
 
 async def flush_every(interval_s: float, flush: Callable[[], Any]) -> None:
