@@ -19,6 +19,7 @@ from botocore.credentials import Credentials
 from daemon_harness import TOKEN, Queues
 from daemon_harness import settings_for as daemon_settings
 from factories import view
+from hostile_server import answer, hostile
 from triage.app import run_daemon
 from triage.demo.converse import ConverseServer, converse_error, converse_reply
 from triage.demo.loopback import KeepAliveHandler, LoopbackServer
@@ -501,3 +502,27 @@ async def test_a_redirect_is_not_followed(bedrock: ConverseServer) -> None:
         assert elsewhere.raw_bodies == []
     assert bedrock.request_count == 1
     assert metrics.counter("LLMFallbacks", reason="redirected") == 1
+
+
+async def test_a_load_balancers_html_5xx_is_retried_like_bedrocks_own(
+    task_role: CredentialsEndpoint,
+) -> None:
+    """A 502 whose body is an HTML page (a load balancer's, not Bedrock's JSON error): retried
+    as a Bedrock 5xx is, then the fallback names the status; not an unreadable answer given up
+    on at once."""
+    page = answer(502, {"Content-Type": "text/html"}, b"<html><body>502 Bad Gateway</body></html>")
+    metrics = Metrics()
+    async with hostile(page) as server:
+        settings = Settings(
+            llm_provider="bedrock",
+            aws_region=REGION,
+            aws_endpoint_url_bedrock_runtime=server.url,
+            llm_timeout_s=2.0,
+            llm_retries=1,
+        )
+        summariser = build_summariser(settings, metrics)
+        await summariser.summarise(view(source()))
+        await summariser.aclose()
+    assert len(server.requests) == 2
+    assert metrics.counter("LLMCalls", outcome="server_error") == 2
+    assert metrics.counter("LLMFallbacks", reason="server_error_502") == 1

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Awaitable
+from contextvars import ContextVar
 from typing import Any, cast
 
 import structlog
@@ -108,6 +109,7 @@ class BedrockChat:
 
     async def complete(self, system: str, user: str, timeout_s: float) -> Answer:
         client = await self._client()
+        _STATUS.set(0)
         try:
             async with asyncio.timeout(timeout_s):
                 await self._hold_credentials()
@@ -124,8 +126,7 @@ class BedrockChat:
         except BotoCoreError as exc:
             raise _botocore_error(exc) from None
         except _UNPARSABLE as exc:
-            log.warning("llm.error", error=f"an answer botocore cannot read: {type(exc).__name__}")
-            raise ModelError("bad_response", outcome="invalid") from None
+            raise _unparsable(exc) from None
         return _answer(response)
 
     async def aclose(self) -> None:
@@ -153,7 +154,31 @@ class BedrockChat:
             connect_timeout=min(5.0, self.timeout_s),
             read_timeout=self.timeout_s,
         )
-        return await self._aws.client("bedrock-runtime", self.endpoint_url, config)
+        client = await self._aws.client("bedrock-runtime", self.endpoint_url, config)
+        client.meta.events.register(
+            "before-parse.bedrock-runtime.Converse", _note_status, unique_id="triage.status"
+        )
+        return client
+
+
+#: The HTTP status of the Converse answer botocore last parsed in this task (`_note_status`).
+_STATUS: ContextVar[int] = ContextVar("converse_status", default=0)
+
+
+def _note_status(response_dict: dict[str, Any], **_: Any) -> None:
+    """botocore's before-parse hook: the answer's status, for an answer it cannot parse."""
+    _STATUS.set(int(response_dict.get("status_code") or 0))
+
+
+def _unparsable(exc: Exception) -> ModelError:
+    """An answer botocore cannot read. A 5xx or 429 whose body is no Bedrock error (a load
+    balancer's HTML page) is the service busy or down, retried as a Bedrock 5xx would be; a
+    200 of the wrong shape is no Converse answer, whatever the request (the breaker hears)."""
+    status = _STATUS.get()
+    if status >= 500 or status == 429:
+        return ModelError(f"server_error_{status}", outcome="server_error", retryable=True)
+    log.warning("llm.error", error=f"an answer botocore cannot read: {type(exc).__name__}")
+    return ModelError("bad_response", outcome="invalid", provider_fault=True)
 
 
 def _answer(response: Any) -> Answer:
