@@ -33,8 +33,10 @@ from triage.errors import StoreUnavailableError
 from triage.incidents.lifecycle import Action, Outcome
 from triage.logs import configure_logging
 from triage.metrics import MAX_LABEL_VALUES, Metrics
+from triage.ops.gauges import MeteredBudgets
 from triage.ops.metrics_export import EmfExporter, PutMetricDataExporter
 from triage.ops.prometheus import prometheus_text
+from triage.ratelimit import Budget, LocalBudgets
 from triage.sqs.inbox import Message
 from triage.sqs.supervisor import Progress, Supervisor, SupervisorConfig
 from triage.tracing import Tracing
@@ -295,6 +297,26 @@ async def test_a_cloudwatch_outage_delays_counts_instead_of_losing_them(moto_url
     dims = [*service, *({"Name": k, "Value": v} for k, v in TICKET_DIMS.items())]
     assert statistic("TicketsCreated", "Sum", dims) == 3
     assert statistic("ProcessingLatency", "SampleCount", service) == 2
+
+
+class ReadFailsAfterTake(LocalBudgets):
+    """Budgets whose store goes down right after a token is taken: the read fails."""
+
+    async def budget_tokens(self, budget: Budget, now_s: float) -> float:
+        raise StoreUnavailableError("dynamodb: could not connect")
+
+
+async def test_a_budget_gauge_read_that_fails_never_fails_the_take() -> None:
+    """Taking a token succeeds even when the gauge's read after it fails: the caller gets the
+    token it took (not an error that would have it taken again), and the gauge keeps its last
+    value."""
+    inner, metrics = ReadFailsAfterTake(), Metrics()
+    budgets = MeteredBudgets(inner, metrics, clock=lambda: 0.0)
+    budget = Budget("github:create:a/b:minute", 2, 60.0)
+    assert await budgets.take_token(budget, 0.0) == 0.0
+    await budgets.give_back_token(budget, 0.0)
+    assert await budgets.take_token(budget, 0.0) == 0.0
+    assert await LocalBudgets.budget_tokens(inner, budget, 0.0) == 1.0
 
 
 # --- Logs -----------------------------------------------------------------------------------

@@ -6,9 +6,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 
+import structlog
+
 from triage.breaker import BreakerState, CircuitBreaker
 from triage.metrics import Metrics
 from triage.ratelimit import Budget, Budgets
+
+log = structlog.get_logger(__name__)
 
 #: `BreakerState`'s values: a number an alarm can compare.
 _STATE = {BreakerState.CLOSED: 0.0, BreakerState.HALF_OPEN: 1.0, BreakerState.OPEN: 2.0}
@@ -66,7 +70,15 @@ class MeteredBudgets:
         return tokens
 
     async def _note(self, budget: Budget, now_s: float) -> None:
-        self._remember(budget, await self.inner.budget_tokens(budget, now_s), now_s)
+        """Read the tokens left for the gauge. A gauge must never change what it measures: a
+        read that fails after the token was taken (the store went down between the two) keeps
+        the last value instead of failing the take, which would lose the token it took."""
+        try:
+            tokens = await self.inner.budget_tokens(budget, now_s)
+        except Exception as exc:  # any failure: the gauge waits for the next read
+            log.debug("budget.read_failed", budget=budget.name, error=str(exc))
+            return
+        self._remember(budget, tokens, now_s)
 
     def _remember(self, budget: Budget, tokens: float, now_s: float) -> None:
         if budget.name not in self._read:
