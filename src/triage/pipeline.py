@@ -4,6 +4,7 @@
     ─► claim the incident's decision (`incidents.Ledger`) ─► when it has an effect: redact
     into the view that leaves the process ─► summarise (new incidents only) ─► route ─► call
     each sink and confirm it ─► the claim ends: finished, or released on failure
+    ─► a group member: remember the group it fires in (`incidents.members`)
 
 A message's alerts (a Grafana or Alertmanager group) are handled concurrently, at most
 `alert_concurrency` at once; alerts of one incident in the order they came. With `dry_run`
@@ -35,7 +36,8 @@ from triage.errors import (
 from triage.incidents import Action, Incident, Ledger, Outcome, Policy, Work
 from triage.incidents.codec import view_from_json, view_to_json
 from triage.incidents.groups import GroupKey
-from triage.incidents.lifecycle import Group, State
+from triage.incidents.lifecycle import Group
+from triage.incidents.members import Members
 from triage.incidents.silences import SilenceCache, first_match
 from triage.incidents.store import DELIVERY_MARK, Hold, Routing, Transition, delivery_owner
 from triage.metrics import Metrics
@@ -273,7 +275,8 @@ class Pipeline:
             if self.dry_run:
                 return await self._preview(alert, event, group)
             if alert.status is Status.RESOLVED and self._grouping:
-                group = await self._group_holding(alert, group)
+                members = Members(self.ledger.store)
+                group = await members.resolve_target(alert.fingerprint, group)
             firing = alert.status is Status.FIRING
             try:
                 action, wrote = await self._apply(alert, event, owner, group)
@@ -307,55 +310,23 @@ class Pipeline:
         decided("alert.decided", action=str(work.action), status=str(alert.status))
         return work.action, work.wrote
 
-    # --- Members that change group ------------------------------------------------------------
-
     @property
     def _grouping(self) -> bool:
         """Some route groups alerts."""
         return any(rule.route.group_by for rule in self.router.rules)
 
-    async def _group_holding(self, alert: Alert, group: GroupKey | None) -> GroupKey | None:
-        """Where a resolve goes: to the group its alert fires in when its labels name another
-        group or none (a script resolving with its dedup_key only, without the host its group
-        is keyed by), so that group can close; else to `group`."""
-        store = self.ledger.store
-        key = await store.member_group(alert.fingerprint)
-        if key is None or (group is not None and key == group.key):
-            return group
-        # It fires where its labels say too (it moved there just now, or its route no longer
-        # groups it): that is what it resolves.
-        if group is not None and await self._member_of(alert.fingerprint, group.key, firing=True):
-            return group
-        own = await store.get(alert.fingerprint) if group is None else None
-        if own is not None and own.state is State.OPEN:
-            return group
-        return await self._member_of(alert.fingerprint, key, firing=True) or group
-
     async def _join(self, alert: Alert, owner: str, group: GroupKey) -> None:
         """Remember that `alert` fires in `group`. When it was a member of another group (a
-        label that one is keyed by changed), it resolves there first, and that group closes
-        once none of its members fires; only then is the move remembered, so a retry of a
-        message whose resolve failed finishes it (its claim there is the retry's own)."""
-        store = self.ledger.store
-        before = await store.member_group(alert.fingerprint)
-        if before is not None and before != group.key:
-            left = await self._member_of(alert.fingerprint, before, firing=False)
-            if left is not None:
-                log.info("alert.changed_group", left=left.key, joined=group.key)
-                gone = alert.model_copy(update={"status": Status.RESOLVED})
-                event = _Event(gone, self.redactor.text)
-                await self._apply(gone, event, _leaving_owner(owner), left)
-        await store.place_member(alert.fingerprint, group.key, self.ledger.clock())
-
-    async def _member_of(self, fingerprint: str, key: str, *, firing: bool) -> GroupKey | None:
-        """The group incident `key`, when the alert `fingerprint` is one of its members (with
-        `firing`, a firing one)."""
-        stored = await self.ledger.store.get(key)
-        group = stored.group if stored is not None else None
-        member = group.members.get(fingerprint) if group is not None else None
-        if group is None or member is None or (firing and member.status is not Status.FIRING):
-            return None
-        return GroupKey.stored(key, group)
+        label that one is keyed by changed), it resolves there first; only then is the move
+        remembered, so a retry of a message whose resolve failed finishes it (its claim there
+        is the retry's own)."""
+        members = Members(self.ledger.store)
+        left = await members.left_group(alert.fingerprint, group)
+        if left is not None:
+            log.info("alert.changed_group", left=left.key, joined=group.key)
+            gone = alert.model_copy(update={"status": Status.RESOLVED})
+            await self._apply(gone, _Event(gone, self.redactor.text), _leaving_owner(owner), left)
+        await members.place(alert.fingerprint, group, self.ledger.clock())
 
     async def _hold(self, alert: Alert) -> Hold | None:
         """When a silence matches `alert`: what the store keeps to carry its effect out later

@@ -1,6 +1,7 @@
 """The incident protocol in one place: the lifecycle decision (`lifecycle`), the unit of work the
 pipeline claims per alert (`ledger`), the one abstract `Store` and its backends (SQLite,
-DynamoDB), and how incidents are written (`codec`).
+DynamoDB), how incidents are written (`codec`), groups (`groups`) and which group a member
+fires in (`members`).
 
     pipeline ─► Ledger.claim(alert) ─► Store.begin: decide + claim the effect (one conditional
                    │                    write) ─► the pipeline carries the effect out ─►

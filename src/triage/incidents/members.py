@@ -1,0 +1,64 @@
+"""Which group a member alert fires in, so a group closes even when its members' labels change.
+
+A group is keyed by label values, and labels are not identity: a script may resolve with its
+`dedup_key` only (without the `host` its group is keyed by), and an alarm's team may change
+while it fires. The store keeps, per member fingerprint, the key of the group it last joined
+(`Store.place_member`). A resolve then goes to that group when its labels name another group,
+or none, that it does not fire in (`resolve_target`); and a member that fires in another group
+first resolves in the one it left (`left_group`), which closes once none of its members fires.
+The pipeline carries those resolves out, as it does any alert's.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from triage.incidents.groups import GroupKey
+from triage.incidents.lifecycle import State
+from triage.incidents.store import Store
+from triage.models import Status
+
+
+class Members:
+    """The member records of one store."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    async def resolve_target(self, fingerprint: str, group: GroupKey | None) -> GroupKey | None:
+        """Where the resolve of alert `fingerprint`, whose labels name `group` (None: its own
+        incident), goes: there when it fires there, else to the group it was remembered
+        firing in, else there all the same."""
+        key = await self.store.member_group(fingerprint)
+        if key is None or (group is not None and key == group.key):
+            return group
+        # It fires where its labels say too (it moved there just now, or its route no longer
+        # groups it): that is what it resolves.
+        if group is not None and await self._member_of(fingerprint, group.key, firing=True):
+            return group
+        own = await self.store.get(fingerprint) if group is None else None
+        if own is not None and own.state is State.OPEN:
+            return group
+        return await self._member_of(fingerprint, key, firing=True) or group
+
+    async def left_group(self, fingerprint: str, group: GroupKey) -> GroupKey | None:
+        """The group alert `fingerprint` was a member of before it fired in `group`, if
+        another (firing there, or left there by a resolve that failed half way)."""
+        before = await self.store.member_group(fingerprint)
+        if before is None or before == group.key:
+            return None
+        return await self._member_of(fingerprint, before, firing=False)
+
+    async def place(self, fingerprint: str, group: GroupKey, now: datetime) -> None:
+        """Alert `fingerprint` fires in `group` now (once it has left any group before)."""
+        await self.store.place_member(fingerprint, group.key, now)
+
+    async def _member_of(self, fingerprint: str, key: str, *, firing: bool) -> GroupKey | None:
+        """The group incident `key`, when alert `fingerprint` is one of its members (with
+        `firing`, a firing one)."""
+        stored = await self.store.get(key)
+        group = stored.group if stored is not None else None
+        member = group.members.get(fingerprint) if group is not None else None
+        if group is None or member is None or (firing and member.status is not Status.FIRING):
+            return None
+        return GroupKey.stored(key, group)
