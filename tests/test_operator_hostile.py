@@ -341,6 +341,23 @@ async def test_redrive_moves_dead_letters_too_large_to_batch_together(queues: Qu
     assert queues.depth(queues.dlq_url) == 0
 
 
+async def test_a_letter_the_main_queue_refuses_does_not_stop_the_rest(queues: Queues) -> None:
+    """A dead letter larger than the main queue takes (its MaximumMessageSize was lowered since)
+    fails its whole SendMessageBatch call: the others of the batch and of later batches still
+    move, and that one stays in the DLQ, visible, with the run saying what was left."""
+    queues.client().set_queue_attributes(
+        QueueUrl=queues.url, Attributes={"MaximumMessageSize": "1024"}
+    )
+    small = [json.dumps({"title": f"small {i}"}) for i in range(14)]
+    large = json.dumps({"title": "large", "description": "x" * 2000})
+    for body in [*small[:5], large, *small[5:]]:
+        queues.client().send_message(QueueUrl=queues.dlq_url, MessageBody=body)
+    async with sqs_of(queues) as sqs:
+        assert await _redrive(sqs, queues) == len(small)
+    assert sorted(m["Body"] for m in _everything(queues, queues.url)) == sorted(small)
+    assert [m["Body"] for m in _everything(queues, queues.dlq_url)] == [large]
+
+
 async def test_redrive_keeps_attributes_and_the_trace_header(queues: Queues) -> None:
     """A dead letter's attributes (binary, numeric, custom types, terminal escapes in a value)
     and its X-Ray trace header go back with it."""

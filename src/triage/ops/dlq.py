@@ -188,8 +188,8 @@ async def redrive(
         await move.let_go()
     if move.skipped:
         _say(
-            f"left {len(move.skipped)} dead letter(s) this redrive had moved already or that "
-            "died after it started (run it again once the daemon accepts them)"
+            f"left {len(move.skipped)} dead letter(s) in the DLQ: refused by the queue, moved "
+            "by this redrive already, or dead since it started"
         )
     _say(f"moved {moved} dead letter(s) back to {queue_url}")
     return moved
@@ -234,10 +234,7 @@ class _Move:
             fresh = [m for m in letters if self._dead_before(m)]
             self.skipped.update((m.message_id, m) for m in letters if m not in fresh)
             for batch in _batches(fresh):
-                sent = await self._send(batch)
-                moved += len(sent)
-                if len(sent) < len(batch):
-                    return moved  # SQS refused some: stop, and let the rest go
+                moved += len(await self._send(batch))
         return moved
 
     def _dead_before(self, letter: DeadLetter) -> bool:
@@ -249,19 +246,29 @@ class _Move:
         return sent_at is None or sent_at < self.started
 
     async def _send(self, batch: list[DeadLetter]) -> list[DeadLetter]:
-        """Send `batch` to the main queue, then delete from the DLQ what was sent."""
-        answer = await self.sqs.send_message_batch(
-            QueueUrl=self.queue_url, Entries=[m.entry(i) for i, m in enumerate(batch)]
-        )
+        """Send `batch` to the main queue, then delete from the DLQ what was sent. A letter
+        the queue refuses is left in the DLQ; the others still go."""
+        try:
+            answer = await self.sqs.send_message_batch(
+                QueueUrl=self.queue_url, Entries=[m.entry(i) for i, m in enumerate(batch)]
+            )
+        except ClientError as exc:
+            if _code(exc) not in _REFUSED:
+                raise  # the queue is gone, or SQS is failing: the run stops
+            if len(batch) == 1:
+                self._leave(
+                    batch[0], f"{_code(exc)}: {exc.response.get('Error', {}).get('Message')}"
+                )
+                return []
+            # One letter the queue refuses (larger than its MaximumMessageSize) fails the
+            # whole call: one by one, the others go.
+            return [m for letter in batch for m in await self._send([letter])]
         sent = []
         for entry, index in batch_entries(answer, "Successful", len(batch)):
             sent.append(batch[index])
             self.moved_ids.update((batch[index].message_id, str(entry.get("MessageId", ""))))
         for failure, index in batch_entries(answer, "Failed", len(batch)):
-            _say(
-                f"triage: dlq: could not send {batch[index].message_id}: "
-                f"{failure.get('Code')} {failure.get('Message', '')}"
-            )
+            self._leave(batch[index], f"{failure.get('Code')} {failure.get('Message', '')}")
         if sent:  # delete only what is safely back on the main queue
             await self.sqs.delete_message_batch(
                 QueueUrl=self.dlq_url,
@@ -273,6 +280,11 @@ class _Move:
                 del self.held[letter.message_id]
         return sent
 
+    def _leave(self, letter: DeadLetter, why: str) -> None:
+        """`letter` stays in the DLQ: SQS would not take it on the main queue."""
+        _say(f"triage: dlq: could not send {letter.message_id}: {why}")
+        self.skipped[letter.message_id] = letter
+
     async def let_go(self) -> None:
         """Make every letter still held visible again (best effort: an interrupted run's
         letters would otherwise stay hidden for `_MOVE_HIDE_S`)."""
@@ -281,9 +293,28 @@ class _Move:
         self.held.clear()
 
 
+#: Errors of a SendMessageBatch call that one letter can cause (its size, its attributes):
+#: the batch is sent again one letter at a time. Any other error stops the redrive.
+_REFUSED = frozenset(
+    {
+        "InvalidParameterValue",
+        "InvalidMessageContents",
+        "MessageTooLong",
+        "InvalidAttributeName",
+        "InvalidAttributeValue",
+        "BatchRequestTooLong",
+    }
+)
+
+
+def _code(exc: ClientError) -> str:
+    code = str(exc.response.get("Error", {}).get("Code", ""))
+    return code.removeprefix("AWS.SimpleQueueService.")
+
+
 def _batches(letters: list[DeadLetter]) -> list[list[DeadLetter]]:
     """`letters` in SendMessageBatch calls of at most ten entries and `BATCH_BYTES` in all;
-    a letter larger than that goes alone (its queue took it, so the main queue takes it)."""
+    a letter larger than that goes alone."""
     batches: list[list[DeadLetter]] = []
     size = 0
     for letter in letters:
