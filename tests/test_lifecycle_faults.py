@@ -441,3 +441,30 @@ async def test_a_worker_dying_at_any_step_of_an_open_leaves_one_ticket(step: str
     opens = {e.idempotency_key for e in sink.effects if e.kind is EffectKind.OPEN}
     assert len(opens) == 1 and sink.kinds()[-1] == "close"
     assert summariser.calls == (2 if step == "summarise" else 1)
+
+
+async def test_a_move_left_half_done_is_finished_by_the_members_resolve(
+    tmp_path: Path,
+) -> None:
+    """A move whose resolve in the old group failed, retried in place (a held message comes
+    back as it was, so nothing tells it was tried), leaves the member firing in both groups:
+    its resolve then resolves it in both, and both close (the old group stayed open for good)."""
+    r = host_rig(tmp_path)
+    await _process(r, dated("m1", 0, host="a"))
+    failures = [SinkUnavailableError("503")]
+    apply = r.sink.apply
+
+    async def failing_close(effect: Effect) -> Applied:
+        if effect.kind is EffectKind.CLOSE and failures:
+            raise failures.pop()
+        return await apply(effect)
+
+    r.sink.apply = failing_close  # type: ignore[method-assign]
+    moved = dated("m2", 1, host="b")
+    with pytest.raises(SinkUnavailableError):
+        await _process(r, moved)
+    assert await _process(r, moved) == [Action.IGNORE]  # the same delivery, tried again
+    resolved = dated("m3", 2, host="b", status="resolved")
+    assert await _process(r, resolved) == [Action.CLOSE]
+    assert await _groups(r) == {"host=a": "closed", "host=b": "closed"}
+    assert r.sink.kinds() == ["open", "open", "close", "close"]

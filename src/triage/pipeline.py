@@ -275,8 +275,7 @@ class Pipeline:
             if self.dry_run:
                 return await self._preview(alert, event, group)
             if alert.status is Status.RESOLVED and self._grouping:
-                members = Members(self.ledger.store)
-                group = await members.resolve_target(alert.fingerprint, group)
+                return await self._resolve(alert, event, owner, group)
             firing = alert.status is Status.FIRING
             try:
                 action, wrote = await self._apply(alert, event, owner, group)
@@ -314,6 +313,17 @@ class Pipeline:
     def _grouping(self) -> bool:
         """Some route groups alerts."""
         return any(rule.route.group_by for rule in self.router.rules)
+
+    async def _resolve(
+        self, alert: Alert, event: _Event, owner: str, group: GroupKey | None
+    ) -> Action:
+        """A resolve, where some route groups: it resolves its alert wherever it is a member
+        (see `incidents.members`); the action is that of the first place."""
+        first, *others = await Members(self.ledger.store).resolve_targets(alert.fingerprint, group)
+        action, _ = await self._apply(alert, event, owner, first)
+        for other in others:
+            await self._apply(alert, event, _leaving_owner(owner), other)
+        return action
 
     async def _join(self, alert: Alert, owner: str, group: GroupKey) -> None:
         """Remember that `alert` fires in `group`. When it was a member of another group (a

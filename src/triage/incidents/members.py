@@ -3,9 +3,9 @@
 A group is keyed by label values, and labels are not identity: a script may resolve with its
 `dedup_key` only (without the `host` its group is keyed by), and an alarm's team may change
 while it fires. The store keeps, per member fingerprint, the key of the group it last joined
-(`Store.place_member`). A resolve then goes to that group when its labels name another group,
-or none, that it does not fire in (`resolve_target`); and a member that fires in another group
-first resolves in the one it left (`left_group`), which closes once none of its members fires.
+(`Store.place_member`). A resolve then goes to that group as well as where its labels say
+(`resolve_targets`), and a member that fires in another group first resolves in the one it left
+(`left_group`), which closes once none of its members fires.
 The pipeline carries those resolves out, as it does any alert's.
 """
 
@@ -25,21 +25,26 @@ class Members:
     def __init__(self, store: Store) -> None:
         self.store = store
 
-    async def resolve_target(self, fingerprint: str, group: GroupKey | None) -> GroupKey | None:
+    async def resolve_targets(
+        self, fingerprint: str, group: GroupKey | None
+    ) -> list[GroupKey | None]:
         """Where the resolve of alert `fingerprint`, whose labels name `group` (None: its own
-        incident), goes: there when it fires there, else to the group it was remembered
-        firing in, else there all the same."""
+        incident), goes: there, and to the group it was remembered in when that is another
+        one that still knows it (it fires there, or a resolve there was left half done). The
+        labels' target is left out when the alert does not fire there (a resolve without
+        the labels its group is keyed by). The first target takes the alert's own decision."""
         key = await self.store.member_group(fingerprint)
         if key is None or (group is not None and key == group.key):
-            return group
-        # It fires where its labels say too (it moved there just now, or its route no longer
-        # groups it): that is what it resolves.
-        if group is not None and await self._member_of(fingerprint, group.key, firing=True):
-            return group
-        own = await self.store.get(fingerprint) if group is None else None
-        if own is not None and own.state is State.OPEN:
-            return group
-        return await self._member_of(fingerprint, key, firing=True) or group
+            return [group]
+        remembered = await self._member_of(fingerprint, key, firing=False)
+        if remembered is None:
+            return [group]
+        if group is not None:
+            here = await self._member_of(fingerprint, group.key, firing=True) is not None
+        else:
+            own = await self.store.get(fingerprint)
+            here = own is not None and own.state is State.OPEN
+        return [group, remembered] if here else [remembered]
 
     async def left_group(self, fingerprint: str, group: GroupKey) -> GroupKey | None:
         """The group alert `fingerprint` was a member of before it fired in `group`, if
