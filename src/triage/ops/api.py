@@ -8,12 +8,13 @@
     GET    /                                                             the status page
     POST   /login                                                        the page's login form
 
-Who may ask: a request with `Authorization: Bearer <token>` may do everything; a browser that
-logged in holds a session cookie (HttpOnly, SameSite=Strict, signed with the token, 12 hours)
-that reads only (GET): nothing that changes state can be done with a cookie, so no other site
-can make a logged-in browser do it. The login form is guarded against cross-site posts twice:
-a double-submit token (a cookie and a hidden field that must agree) and the browser's own
-`Origin` / `Sec-Fetch-Site`. Tokens and signatures are compared in constant time.
+Who may ask: a request with one `Authorization: Bearer <token>` (two are refused) may do
+everything; a browser that logged in holds a session cookie (HttpOnly, SameSite=Strict, signed
+with the token, 12 hours) that reads only (GET): nothing that changes state can be done with a
+cookie, so no other site can make a logged-in browser do it. The login form is guarded against
+cross-site posts twice: a double-submit token (a cookie and a hidden field that must agree) and
+the browser's own `Origin` / `Sec-Fetch-Site`. Tokens and signatures are compared in constant
+time.
 
 Every answer is built from the store (whose alert text was redacted when stored) and redacted
 once more (`ops/operator.py`); the page escapes it for HTML (`ops/status_page.py`).
