@@ -31,7 +31,7 @@ from triage.app import run_daemon
 from triage.demo.ticketd import TicketServer
 from triage.errors import StoreUnavailableError
 from triage.incidents.lifecycle import Action, Outcome
-from triage.logs import configure_logging
+from triage.logs import RepeatFilter, configure_logging
 from triage.metrics import MAX_LABEL_VALUES, Metrics
 from triage.ops.gauges import MeteredBudgets
 from triage.ops.metrics_export import EmfExporter, PutMetricDataExporter
@@ -377,6 +377,42 @@ def test_a_logged_value_that_is_not_text_is_redacted_too() -> None:
     assert SECRET not in json.dumps(line)
     assert line["error"] == "token [REDACTED:github-token]"
     assert line["nested"] == {"errors": ["[REDACTED:github-token]"]}
+
+
+def test_a_library_repeating_a_warning_writes_one_line_not_a_storm() -> None:
+    """An exporter retrying against a collector that is down says so on every try: fifty
+    warnings that differ only in their numbers are one line, while a different warning, and
+    every line of triage's own, still each get theirs."""
+    out = io.StringIO()
+    configure_logging("json", "info", out)
+    exporter = logging.getLogger("opentelemetry.exporter.otlp.proto.http.trace_exporter")
+    for n in range(50):
+        exporter.warning("Transient error %s, retrying in %.1fs.", f"port={n}", n / 7)
+    exporter.error("Failed to export batch code: 401")
+    for _ in range(3):
+        structlog.get_logger("triage.sqs.supervisor").warning("receive.failed", error="down")
+    events = [json.loads(line)["event"] for line in out.getvalue().splitlines()]
+    assert events == [
+        "Transient error port=0, retrying in 0.0s.",
+        "Failed to export batch code: 401",
+        *["receive.failed"] * 3,
+    ]
+
+
+def test_a_repeated_library_warning_comes_back_after_a_quiet_minute_with_its_count() -> None:
+    """After the window, the warning is shown again and says how many were left out."""
+    now = [0.0]
+    repeats = RepeatFilter(clock=lambda: now[0])
+
+    def record(message: str, level: int = logging.WARNING) -> logging.LogRecord:
+        return logging.LogRecord("botocore.retries", level, "x.py", 1, message, None, None)
+
+    shown = [repeats.filter(record(f"retry {n}")) for n in range(5)]
+    assert shown == [True, False, False, False, False]
+    assert repeats.filter(record("debug detail", logging.DEBUG))
+    now[0] = RepeatFilter.WINDOW_S + 1
+    again = record("retry 99")
+    assert repeats.filter(again) and again.triage_repeated == 4
 
 
 # --- Traces ---------------------------------------------------------------------------------

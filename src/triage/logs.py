@@ -15,9 +15,11 @@ wrote it.
 from __future__ import annotations
 
 import logging
+import re
 import sys
 import threading
-from collections.abc import MutableMapping
+import time
+from collections.abc import Callable, MutableMapping
 from types import TracebackType
 from typing import Any, TextIO, cast
 
@@ -191,9 +193,10 @@ def configure_logging(
     # Libraries (botocore, httpx2, asyncio) log through stdlib: the same shape and redaction,
     # and only warnings and worse unless we are debugging.
     handler = logging.StreamHandler(stream)
+    handler.addFilter(RepeatFilter())
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
-            foreign_pre_chain=shared,
+            foreign_pre_chain=[*shared, add_repeated],
             processors=[
                 structlog.stdlib.ProcessorFormatter.remove_processors_meta,
                 *ending,
@@ -207,6 +210,57 @@ def configure_logging(
     root.addHandler(handler)
     root.setLevel(logging.DEBUG if level == "debug" else logging.WARNING)
     _route_stray_output()
+
+
+class RepeatFilter(logging.Filter):
+    """At most one line a minute for each warning a library keeps repeating. Triage says an
+    outage once (`store.unavailable`, `sweep.failed`), but a library says it on every try: the
+    OTLP exporter with its collector down wrote a few lines every few seconds, thousands an
+    hour. Lines that differ only in their numbers (a retry delay, a port, a task's number)
+    count as one; the next line shown after a quiet minute says how many were left out
+    (`repeated`). Triage's own lines, and a library's below warning, are never held back."""
+
+    WINDOW_S = 60.0
+    #: Distinct lines remembered; past it the oldest is forgotten (and may be shown again).
+    MAX_KEYS = 512
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        super().__init__()
+        self._clock = clock
+        self._lock = threading.Lock()
+        #: line -> [when last shown, left out since]
+        self._seen: dict[tuple[str, int, str], list[float]] = {}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        name = record.name
+        if record.levelno < logging.WARNING or name == "triage" or name.startswith("triage."):
+            return True
+        key = (name, record.levelno, _NUMBERS.sub("#", record.getMessage())[:300])
+        now = self._clock()
+        with self._lock:
+            seen = self._seen.pop(key, None)
+            if seen is not None and now - seen[0] < self.WINDOW_S:
+                seen[1] += 1
+                self._seen[key] = seen  # re-inserted last: the dict's order is its age
+                return False
+            if len(self._seen) >= self.MAX_KEYS:
+                del self._seen[next(iter(self._seen))]
+            self._seen[key] = [now, 0]
+        if seen is not None and seen[1]:
+            record.triage_repeated = int(seen[1])
+        return True
+
+
+_NUMBERS = re.compile(r"\d+(?:\.\d+)?")
+
+
+def add_repeated(_logger: Any, _method: str, event: MutableMapping[str, Any]) -> Any:
+    """A library line shown after `RepeatFilter` left out its repeats says how many."""
+    record = event.get("_record")
+    repeated = getattr(record, "triage_repeated", 0)
+    if repeated:
+        event["repeated"] = repeated
+    return event
 
 
 #: What Python itself prints on stderr, sent through the configured loggers instead.
