@@ -191,6 +191,17 @@ async def test_a_credential_typed_into_a_silence_is_not_stored(store: SQLiteStor
     assert "ghp_" not in kept.author
 
 
+async def test_an_invisible_character_in_a_matcher_is_shown(store: SQLiteStore) -> None:
+    """A matcher holding a zero-width space (pasted from a chat) is listed with it written as
+    \\u200b, so the operator sees why it does not match `payments`; the redactor would drop it."""
+    body = {**SILENCE, "matchers": ["team=pay\u200bments"]}
+    async with serving(store) as server, client(server) as http:
+        made = await http.post("/api/v1/silences", json=body, headers=BEARER)
+        listed = (await http.get("/api/v1/silences", headers=BEARER)).json()["silences"]
+    assert made.json()["matchers"] == ["team=pay\\u200bments"]
+    assert listed[0]["matchers"] == ["team=pay\\u200bments"]
+
+
 # --- text that is not Unicode ---------------------------------------------------------------
 
 

@@ -25,6 +25,7 @@ from triage.incidents.silences import (
 )
 from triage.normalize.common import line
 from triage.redact import Redactor
+from triage.view import terminal_line
 
 #: ASCII digits only (`\d` would take other scripts' digits), at most 7 per unit: enough for a
 #: year in any unit, and a timedelta cannot overflow.
@@ -140,7 +141,9 @@ def silence_json(silence: Silence, redactor: Redactor, now: datetime) -> dict[st
     text = redactor.text
     return {
         "id": silence.id,
-        "matchers": [text(str(m)) for m in silence.matchers],
+        # Each invisible character written as \uXXXX: the redactor would drop it, and the
+        # operator must see why `team=pay\u200bments` (pasted) does not match `payments`.
+        "matchers": [text(terminal_line(str(m))) for m in silence.matchers],
         "starts_at": _time(silence.starts_at),
         "ends_at": _time(silence.ends()),
         "active": silence.active(now),
