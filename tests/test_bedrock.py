@@ -504,25 +504,25 @@ async def test_a_redirect_is_not_followed(bedrock: ConverseServer) -> None:
     assert metrics.counter("LLMFallbacks", reason="redirected") == 1
 
 
-async def test_a_load_balancers_html_5xx_is_retried_like_bedrocks_own(
+async def test_a_page_that_is_no_converse_answer_opens_the_breaker(
     task_role: CredentialsEndpoint,
 ) -> None:
-    """A 502 whose body is an HTML page (a load balancer's, not Bedrock's JSON error): retried
-    as a Bedrock 5xx is, then the fallback names the status; not an unreadable answer given up
-    on at once."""
-    page = answer(502, {"Content-Type": "text/html"}, b"<html><body>502 Bad Gateway</body></html>")
+    """A 200 HTML page where Converse answers belong (a proxy's login page): each call falls
+    back as no_message without a retry, and the breaker then spares the endpoint, as it does
+    for OpenAI's base URL."""
+    page = answer(200, {"Content-Type": "text/html"}, b"<html><body>Sign in</body></html>")
     metrics = Metrics()
     async with hostile(page) as server:
         settings = Settings(
             llm_provider="bedrock",
             aws_region=REGION,
             aws_endpoint_url_bedrock_runtime=server.url,
-            llm_timeout_s=2.0,
-            llm_retries=1,
+            llm_breaker_failures=2,
         )
         summariser = build_summariser(settings, metrics)
-        await summariser.summarise(view(source()))
+        for _ in range(3):
+            await summariser.summarise(view(source()))
         await summariser.aclose()
     assert len(server.requests) == 2
-    assert metrics.counter("LLMCalls", outcome="server_error") == 2
-    assert metrics.counter("LLMFallbacks", reason="server_error_502") == 1
+    assert metrics.counter("LLMFallbacks", reason="no_message") == 2
+    assert metrics.counter("LLMFallbacks", reason="breaker_open") == 1

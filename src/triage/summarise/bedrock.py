@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Awaitable
-from contextvars import ContextVar
 from typing import Any, cast
 
 import structlog
@@ -109,7 +108,6 @@ class BedrockChat:
 
     async def complete(self, system: str, user: str, timeout_s: float) -> Answer:
         client = await self._client()
-        _STATUS.set(0)
         try:
             async with asyncio.timeout(timeout_s):
                 await self._hold_credentials()
@@ -154,29 +152,13 @@ class BedrockChat:
             connect_timeout=min(5.0, self.timeout_s),
             read_timeout=self.timeout_s,
         )
-        client = await self._aws.client("bedrock-runtime", self.endpoint_url, config)
-        client.meta.events.register(
-            "before-parse.bedrock-runtime.Converse", _note_status, unique_id="triage.status"
-        )
-        return client
-
-
-#: The HTTP status of the Converse answer botocore last parsed in this task (`_note_status`).
-_STATUS: ContextVar[int] = ContextVar("converse_status", default=0)
-
-
-def _note_status(response_dict: dict[str, Any], **_: Any) -> None:
-    """botocore's before-parse hook: the answer's status, for an answer it cannot parse."""
-    _STATUS.set(int(response_dict.get("status_code") or 0))
+        return await self._aws.client("bedrock-runtime", self.endpoint_url, config)
 
 
 def _unparsable(exc: Exception) -> ModelError:
-    """An answer botocore cannot read. A 5xx or 429 whose body is no Bedrock error (a load
-    balancer's HTML page) is the service busy or down, retried as a Bedrock 5xx would be; a
-    200 of the wrong shape is no Converse answer, whatever the request (the breaker hears)."""
-    status = _STATUS.get()
-    if status >= 500 or status == 429:
-        return ModelError(f"server_error_{status}", outcome="server_error", retryable=True)
+    """An answer botocore cannot read (a page, JSON of another shape): whatever is at the
+    endpoint is not answering Converse, for this request or any other, so the breaker hears
+    of it. (A 5xx with such a body is still a ClientError botocore names by its status.)"""
     log.warning("llm.error", error=f"an answer botocore cannot read: {type(exc).__name__}")
     return ModelError("bad_response", outcome="invalid", provider_fault=True)
 
@@ -186,7 +168,8 @@ def _answer(response: Any) -> Answer:
     try:
         blocks = response["output"]["message"]["content"]
     except (KeyError, TypeError):
-        raise ModelError("no_message", outcome="invalid") from None
+        # No message at all (a page botocore read as an empty answer): not Converse answering.
+        raise ModelError("no_message", outcome="invalid", provider_fault=True) from None
     if not isinstance(blocks, list):
         raise ModelError("bad_response", outcome="invalid")
     # Reasoning models add other blocks (reasoningContent); the ticket is in the text ones.
