@@ -52,6 +52,7 @@ async def until(condition: Callable[[], bool], timeout_s: float = 10.0) -> None:
 def quick(supervisor: Supervisor) -> Supervisor:
     """Holds and store probes in milliseconds, so an outage plays out at once."""
     supervisor.DEFAULT_HOLD_S = 0.01
+    supervisor.STORE_HOLD_MAX_S = 0.02
     supervisor.STORE_PROBE_S = 0.01
     return supervisor
 
