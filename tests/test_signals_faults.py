@@ -34,7 +34,7 @@ from triage.incidents.lifecycle import Action, Outcome
 from triage.logs import RepeatFilter, configure_logging
 from triage.metrics import MAX_LABEL_VALUES, Metrics
 from triage.ops.gauges import MeteredBudgets
-from triage.ops.metrics_export import EmfExporter, PutMetricDataExporter
+from triage.ops.metrics_export import EmfExporter, PutMetricDataExporter, flush_every
 from triage.ops.prometheus import prometheus_text
 from triage.ratelimit import Budget, LocalBudgets
 from triage.sqs.inbox import Message
@@ -298,6 +298,27 @@ async def test_a_cloudwatch_outage_delays_counts_instead_of_losing_them(moto_url
     dims = [*service, *({"Name": k, "Value": v} for k, v in TICKET_DIMS.items())]
     assert statistic("TicketsCreated", "Sum", dims) == 3
     assert statistic("ProcessingLatency", "SampleCount", service) == 2
+
+
+async def test_the_last_flush_never_holds_up_the_stop() -> None:
+    """At shutdown, a PutMetricData that never answers (a black-holed endpoint) is given up
+    after `final_s` with one warning, so the daemon still stops inside ECS's kill timeout."""
+    never = asyncio.Event()
+    flushes = 0
+
+    async def flush() -> None:
+        nonlocal flushes
+        flushes += 1
+        await never.wait()
+
+    helper = asyncio.create_task(flush_every(3600, flush, final_s=0.05))
+    await asyncio.sleep(0)
+    with structlog.testing.capture_logs() as logs:
+        helper.cancel()
+        async with asyncio.timeout(10):
+            await asyncio.gather(helper, return_exceptions=True)
+    assert flushes == 1 and helper.cancelled()
+    assert [e["event"] for e in logs] == ["metrics.final_flush_timeout"]
 
 
 class ReadFailsAfterTake(LocalBudgets):

@@ -395,8 +395,16 @@ def _batched(series: list[_S], size: int) -> list[list[_S]]:
     return [b for b in batches if b]
 
 
-async def flush_every(interval_s: float, flush: Callable[[], Any]) -> None:
-    """Call `flush` every `interval_s` until cancelled, then once more."""
+#: The last flush, at shutdown, gets this long: a CloudWatch that takes the connection and
+#: never answers (botocore waits 30 s a try, three tries) held the daemon's stop past ECS's
+#: 30 s kill timeout.
+FINAL_FLUSH_S = 2.0
+
+
+async def flush_every(
+    interval_s: float, flush: Callable[[], Any], *, final_s: float = FINAL_FLUSH_S
+) -> None:
+    """Call `flush` every `interval_s` until cancelled, then once more, for at most `final_s`."""
     try:
         while True:
             await asyncio.sleep(interval_s)
@@ -406,7 +414,11 @@ async def flush_every(interval_s: float, flush: Callable[[], Any]) -> None:
     finally:
         result = flush()
         if asyncio.iscoroutine(result):
-            await asyncio.shield(result)
+            try:
+                async with asyncio.timeout(final_s):
+                    await result
+            except TimeoutError:
+                log.warning("metrics.final_flush_timeout", timeout_s=final_s)
 
 
 # --- Prometheus names (the exposition itself: triage.ops.prometheus) ------------------------
