@@ -218,3 +218,16 @@ def test_a_group_reopen_counts_as_the_update_of_its_interval() -> None:
     at += timedelta(minutes=1)
     joined = decide_group(reopen.incident, alert("b", at=at), at, POLICY, key)
     assert joined.action is Action.COUNT
+
+
+def test_the_same_resolve_again_for_a_closed_group_writes_nothing() -> None:
+    """A resolve delivered again after its group closed (SQS delivers at least once) changes
+    nothing, so nothing is written (a group is one large record: every duplicate rewrote it)."""
+    key = GroupKey.of("pods", ("alertname",), {"alertname": "Crash"}, 0, str)
+    opened = decide_group(None, alert("a"), T0, POLICY, key).incident
+    at = T0 + timedelta(minutes=5)
+    resolved = alert("a", Status.RESOLVED, at=at)
+    closed = decide_group(opened, resolved, at, POLICY, key)
+    assert closed.action is Action.CLOSE
+    again = decide_group(closed.incident, resolved, at + timedelta(minutes=1), POLICY, key)
+    assert again == Decision(Action.IGNORE, None)

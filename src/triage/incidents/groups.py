@@ -100,6 +100,8 @@ def decide_group(
         return Decision(Action.COUNT, None)
     if known is not None and event.occurred_at < known.last_event_at:
         return Decision(Action.IGNORE, None)  # older than this member's newest event
+    if stored.state is State.CLOSED and _again(known, event):
+        return Decision(Action.IGNORE, None)  # a closed group is not rewritten for nothing
     if known is not None and known.status is event.status and stored.state is State.OPEN:
         # A repeat of a member as it is: nothing to write (a group's record is large, and a
         # storm repeats its members over and over).
@@ -147,6 +149,15 @@ def decide_group(
             ),
         )
     return _new(stored, event, now, group, firing)
+
+
+def _again(known: Member | None, event: AlertEvent) -> bool:
+    """`event` is the one its member's state came from, delivered again."""
+    return (
+        known is not None
+        and known.status is event.status
+        and known.last_event_at == event.occurred_at
+    )
 
 
 def _new(
