@@ -9,6 +9,7 @@ import io
 import json
 import logging
 import re
+import socket
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -526,3 +527,23 @@ async def test_counters_match_what_the_backend_and_the_queue_saw(
     teams = set(re.findall(r'team="([^"]*)"', text))
     assert len(teams) <= MAX_LABEL_VALUES + 1 and "other" in teams
     assert all(re.fullmatch(r"[A-Za-z0-9_.:/-]{1,64}", team) for team in teams), teams
+
+
+def test_a_collector_that_never_answers_cannot_hold_up_the_exit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With the OTLP endpoint taking connections and never answering, exporting the buffered
+    spans at exit is given up after SHUTDOWN_S with one warning (it held the exit for the
+    exporter's 10 s, past the stop budget ECS gives)."""
+    with socket.socket() as black_hole:
+        black_hole.bind(("127.0.0.1", 0))
+        black_hole.listen(16)
+        port = black_hole.getsockname()[1]
+        monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", f"http://127.0.0.1:{port}")
+        tracing = Tracing.from_environment("triage")
+        tracing.SHUTDOWN_S = 0.2
+        with tracing.message("m1", None):
+            pass
+        with structlog.testing.capture_logs() as logs:
+            tracing.shutdown()
+    assert [e["event"] for e in logs] == ["tracing.shutdown_timeout"]

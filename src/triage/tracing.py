@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -130,15 +131,27 @@ class Tracing:
             )
             return cls()
         resource = Resource.create({"service.name": os.environ.get("OTEL_SERVICE_NAME", service)})
-        provider = TracerProvider(resource=resource)
+        # Shut down by `shutdown()`, bounded; OpenTelemetry's own exit hook would wait again.
+        provider = TracerProvider(resource=resource, shutdown_on_exit=False)
         provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
         log.info("tracing.enabled", exporter="otlp/http", service=service)
         return cls(provider.get_tracer("triage"), provider.shutdown)
 
+    #: How long the export of what is buffered may hold up the process's exit.
+    SHUTDOWN_S = 2.0
+
     def shutdown(self) -> None:
-        """Export what is buffered (at exit); bounded by the exporter's own timeout."""
-        if self._shutdown is not None:
-            self._shutdown()
+        """Export what is buffered (at exit), for at most SHUTDOWN_S: a collector that takes
+        the connection and never answers held the exit for the exporter's 10 s timeout, past
+        the stop budget ECS gives (30 s, most of it the drain's). The export goes on in a
+        daemon thread, which the exit does not wait for."""
+        if self._shutdown is None:
+            return
+        export = threading.Thread(target=self._shutdown, name="tracing-shutdown", daemon=True)
+        export.start()
+        export.join(self.SHUTDOWN_S)
+        if export.is_alive():
+            log.warning("tracing.shutdown_timeout", timeout_s=self.SHUTDOWN_S)
 
     @contextmanager
     def message(
