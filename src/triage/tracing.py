@@ -138,7 +138,7 @@ class Tracing:
         return cls(provider.get_tracer("triage"), provider.shutdown)
 
     #: How long the export of what is buffered may hold up the process's exit.
-    SHUTDOWN_S = 2.0
+    SHUTDOWN_S = 1.0
 
     def shutdown(self) -> None:
         """Export what is buffered (at exit), for at most SHUTDOWN_S: a collector that takes

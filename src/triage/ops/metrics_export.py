@@ -398,7 +398,7 @@ def _batched(series: list[_S], size: int) -> list[list[_S]]:
 #: The last flush, at shutdown, gets this long: a CloudWatch that takes the connection and
 #: never answers (botocore waits 30 s a try, three tries) held the daemon's stop past ECS's
 #: 30 s kill timeout.
-FINAL_FLUSH_S = 2.0
+FINAL_FLUSH_S = 1.0
 
 
 async def flush_every(
