@@ -355,3 +355,56 @@ async def test_a_content_list_and_a_thinking_block_still_give_the_models_ticket(
     tickets = await summarise_times(summariser_for(chat.url, metrics), 2)
     assert [t.title for t in tickets] == ["Checkout API returns 5xx"] * 2
     assert metrics.counter("SummarizationFailures") == 0
+
+
+def _never_answers() -> Answer:
+    """Reads the request and never answers (the client must give up on its own bound)."""
+
+    async def write(writer: asyncio.StreamWriter) -> None:
+        await asyncio.Event().wait()
+
+    return write
+
+
+async def test_calls_queued_behind_a_hung_model_skip_it_once_the_breaker_opens() -> None:
+    """A model that never answers, one request slot, six new incidents at once: after
+    TRIAGE_LLM_BREAKER_FAILURES timeouts the calls still queued for the slot fall back without
+    a request (each waited, then found the breaker open), instead of each timing out in turn."""
+    metrics = Metrics()
+    async with hostile(_never_answers()) as server:
+        summariser = summariser_for(
+            server.url + "/v1",
+            metrics,
+            llm_timeout_s=0.2,
+            llm_retries=0,
+            llm_concurrency=1,
+            message_timeout_s=30.0,
+        )
+        await asyncio.gather(*(summariser.summarise(view(alert(f"a{i}"))) for i in range(6)))
+        await summariser.aclose()
+    assert len(server.requests) == THRESHOLD
+    assert metrics.counter("LLMFallbacks", reason="timeout") == THRESHOLD
+    assert metrics.counter("LLMFallbacks", reason="breaker_open") == 6 - THRESHOLD
+
+
+async def test_a_call_that_waited_its_budget_for_a_slot_makes_no_request() -> None:
+    """Calls queued for the one request slot behind a model that never answers give up when
+    their budget (TRIAGE_MESSAGE_TIMEOUT_S / 2) is spent, as `llm_busy`, without a request; a
+    queued call made its request however long it had waited, and its message outlived its own
+    time limit."""
+    metrics = Metrics()
+    async with hostile(_never_answers()) as server:
+        summariser = summariser_for(
+            server.url + "/v1",
+            metrics,
+            llm_timeout_s=0.3,
+            llm_retries=0,
+            llm_concurrency=1,
+            llm_breaker_failures=10,
+            message_timeout_s=0.8,
+        )
+        await asyncio.gather(*(summariser.summarise(view(alert(f"a{i}"))) for i in range(3)))
+        await summariser.aclose()
+    assert len(server.requests) < 3
+    assert metrics.counter("LLMFallbacks", reason="llm_busy") >= 1
+    assert metrics.counter("SummarizationFailures") == 3

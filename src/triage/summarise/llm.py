@@ -10,7 +10,9 @@ and the `FallbackSummariser` around this class then writes the ticket determinis
                           key, a missing model, a spent quota; not a prompt too long), or at
                           once when it asks for a longer wait than a call's budget; while open
                           no request is made; after TRIAGE_LLM_BREAKER_RESET_S one probe goes out
-    concurrency cap       at most TRIAGE_LLM_CONCURRENCY requests in flight per process
+    concurrency cap       at most TRIAGE_LLM_CONCURRENCY requests in flight per process; a call
+                          waits for a slot within its budget only, and skips the request if the
+                          breaker opened while it waited
     retries (tenacity)    throttling, 5xx, timeouts and connection errors (`ModelError.retryable`)
                           are retried with jittered exponential waits, at least the server's
                           Retry-After, at most TRIAGE_LLM_RETRIES times, and never past the
@@ -39,11 +41,12 @@ even an alert that quotes the backend token cannot put it in a prompt.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import re
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
 import httpx2
@@ -61,7 +64,7 @@ from tenacity.stop import stop_base
 import triage.summarise.grounding as grounding
 import triage.summarise.prompt as prompt
 from triage.aws import Aws
-from triage.breaker import CircuitBreaker
+from triage.breaker import BreakerState, CircuitBreaker
 from triage.errors import ModelError, SummariserError
 from triage.metrics import Metrics
 from triage.models import Priority, Ticket
@@ -134,6 +137,9 @@ class LlmSummariser:
         except ModelError as exc:
             self._report(exc)
             raise SummariserError(exc.reason) from None
+        except Skipped as exc:  # no request was made: no news of the provider
+            self.breaker.cancelled()
+            raise SummariserError(str(exc)) from None
         except asyncio.CancelledError:
             self.breaker.cancelled()
             raise
@@ -213,9 +219,7 @@ class LlmSummariser:
         )
         async for attempt in retrying:
             with attempt:
-                remaining = self.budget_s - (time.monotonic() - started)
-                timeout = max(min(self.timeout_s, remaining), 0.1)
-                return await self._complete(request, timeout)
+                return await self._complete(request, started + self.budget_s)
         raise AssertionError("tenacity neither returned nor raised")  # pragma: no cover
 
     def prepare(self, alert: RedactedAlert, max_tokens: int | None = None) -> prompt.Prompt:
@@ -232,8 +236,11 @@ class LlmSummariser:
         shown = {**request.view, "known_error_patterns": list(request.hints)}
         return request, grounding.evidence(shown)
 
-    async def _complete(self, request: prompt.Prompt, timeout_s: float) -> Answer:
-        async with self._slots:
+    async def _complete(self, request: prompt.Prompt, deadline: float) -> Answer:
+        """One request, made once a slot is free, cut at TRIAGE_LLM_TIMEOUT_S or the call's
+        `deadline` (monotonic), whichever comes first."""
+        async with self._slot(deadline):
+            timeout_s = max(min(self.timeout_s, deadline - time.monotonic()), 0.1)
             started = time.perf_counter()
             try:
                 answer = await self.model.complete(request.system, request.user, timeout_s)
@@ -247,6 +254,25 @@ class LlmSummariser:
         if answer.completion_tokens is not None:
             self.metrics.incr("LLMTokensOut", answer.completion_tokens)
         return answer
+
+    @contextlib.asynccontextmanager
+    async def _slot(self, deadline: float) -> AsyncIterator[None]:
+        """One of the TRIAGE_LLM_CONCURRENCY request slots, waited for until the call's
+        `deadline` at most: when the model is slow, calls queue here, and one that waited its
+        whole budget would otherwise still make its request (and its message outlive its own
+        time limit). A breaker that opened while the call waited sends it to the fallback, not
+        to a provider just found failing. Neither is news of the provider (`Skipped`)."""
+        try:
+            async with asyncio.timeout(max(deadline - time.monotonic(), 0.0)):
+                await self._slots.acquire()
+        except TimeoutError:
+            raise Skipped("llm_busy") from None
+        try:
+            if self.breaker.state is BreakerState.OPEN:
+                raise Skipped("breaker_open")
+            yield
+        finally:
+            self._slots.release()
 
     def _draft(self, answer: Answer) -> prompt.TicketDraft:
         if answer.refusal:
@@ -282,6 +308,12 @@ class LlmSummariser:
 #: for most text, twice when the redactor undid an escape; an answer that still changes after
 #: this many passes (escapes nested to hide a link) is refused, and the fallback writes.
 _SETTLE_PASSES = 4
+
+
+class Skipped(SummariserError):
+    """Raised when a call gives up before its request: no slot came free within its budget
+    (`llm_busy`), or the breaker opened while it waited (`breaker_open`)."""
+
 
 #: The shortest prompt budget a too-long prompt is cut to (TRIAGE_LLM_MAX_INPUT_TOKENS' floor).
 _MIN_INPUT_TOKENS = 200
