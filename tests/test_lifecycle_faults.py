@@ -6,6 +6,7 @@ test_pipeline, so each case is a few milliseconds."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
@@ -30,7 +31,7 @@ from triage.pipeline import OFFLOAD_BODY_BYTES
 from triage.routes import load_router
 from triage.settings import Settings
 from triage.sinks.base import Applied, Effect
-from triage.sqs.inbox import Message
+from triage.sqs.inbox import RECEIVED_AT_ATTRIBUTE, Message
 from triage.sqs.supervisor import Supervisor, SupervisorConfig
 from triage.view import RedactedAlert
 
@@ -74,6 +75,34 @@ async def test_a_timeless_repeat_delivered_again_after_the_resolve_does_not_reop
     assert await _process(r, generic("m3", 2, status="resolved")) == [Action.CLOSE]
     assert await _process(r, redeliver(repeat, 5)) == [Action.IGNORE]
     assert r.sink.kinds() == ["open", "close"]
+
+
+async def test_a_timeless_repeat_redriven_from_the_dlq_after_the_resolve_does_not_reopen() -> None:
+    """A repeat with no time of its own that went to the DLQ and was redriven after the
+    resolve (a new SQS message, queued anew) is dated when the gateway received it, which the
+    redrive keeps: it reopens nothing (dated by the redrive's SentTimestamp, it looked newest)."""
+    r = rig()
+    repeat = generic("m2", 1)
+    assert await _process(r, generic("m1", 0)) == [Action.OPEN]
+    assert await _process(r, dated("m3", 2, status="resolved")) == [Action.CLOSE]
+    arrived = {RECEIVED_AT_ATTRIBUTE: "2026-11-23T09:01:00.000Z"}  # as the gateway writes it
+    redriven = generic("m9", 30)
+    redriven = dataclasses.replace(redriven, body=repeat.body, attributes=arrived)
+    assert await _process(r, redriven) == [Action.IGNORE]
+    assert r.sink.kinds() == ["open", "close"]
+
+
+@pytest.mark.parametrize("stamp", ["not a time", "2026-11-23T09:01:00", "2999-01-01T00:00:00Z"])
+async def test_a_received_at_attribute_that_cannot_be_believed_dates_by_sent_timestamp(
+    stamp: str,
+) -> None:
+    """A received_at attribute that does not read, has no zone, or lies after SentTimestamp
+    is passed over: the alert is dated when its message was queued."""
+    r = rig()
+    message = dataclasses.replace(generic("m1", 1), attributes={RECEIVED_AT_ATTRIBUTE: stamp})
+    assert await _process(r, message) == [Action.OPEN]
+    stored = await r.store.get(generic_fingerprint("disk-a"))
+    assert stored is not None and stored.last_event_at == message.sent_at
 
 
 async def test_a_repeat_dated_far_ahead_delivered_again_after_the_resolve_does_not_reopen() -> None:

@@ -48,7 +48,7 @@ from triage.redact import Redactor
 from triage.routes import Route, Router
 from triage.settings import KNOWN_SINKS
 from triage.sinks.base import Effect, Sink
-from triage.sqs.inbox import Message
+from triage.sqs.inbox import RECEIVED_AT_ATTRIBUTE, Message
 from triage.summarise.base import Summariser
 from triage.summarise.priority import default_priority
 from triage.tracing import NO_SPANS, Tracing, current_trace_id
@@ -108,7 +108,7 @@ async def _normalize(message: Message) -> Normalized:
     """Large bodies are parsed on a worker thread so the event loop stays responsive. An
     alert that states no time is dated when its message was queued, on every delivery alike."""
     hint = message.sentry_resource
-    with queued_at(message.sent_at):  # the worker thread runs in a copy of this context
+    with queued_at(_queued_at(message)):  # the worker thread runs in a copy of this context
         if len(message.body) > OFFLOAD_BODY_BYTES:
             return await asyncio.to_thread(normalize_body, message.body, sentry_resource=hint)
         return normalize_body(message.body, sentry_resource=hint)
@@ -121,6 +121,20 @@ def _log_normalized(normalized: Normalized) -> None:
         )
     for note in normalized.notes:
         log.warning("alert.note", note=note)
+
+
+def _queued_at(message: Message) -> datetime | None:
+    """When `message`'s alerts were first queued: when the gateway received them, which a DLQ
+    redrive keeps, if that reads and is no later than SentTimestamp (new on a redrive)."""
+    sent = message.sent_at
+    stamp = message.attributes.get(RECEIVED_AT_ATTRIBUTE)
+    try:
+        arrived = datetime.fromisoformat(stamp) if isinstance(stamp, str) else None
+    except ValueError:
+        arrived = None
+    if arrived is None or arrived.tzinfo is None or (sent is not None and arrived > sent):
+        return sent
+    return arrived
 
 
 def believable_time(
@@ -185,7 +199,7 @@ class Pipeline:
         _log_normalized(normalized)
         skew = self.policy.max_future_skew
         alerts = [
-            believable_time(a, message.received_at, skew, message.sent_at)
+            believable_time(a, message.received_at, skew, _queued_at(message))
             for a in normalized.alerts
         ]
         # One alert: its end is the message's, so there is no progress to report.

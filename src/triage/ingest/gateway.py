@@ -50,14 +50,17 @@ from triage.metrics import Metrics
 from triage.normalize.sentry import resource_hint
 from triage.ratelimit import TokenBucket
 from triage.redact import Redactor
-from triage.sqs.inbox import SENTRY_RESOURCE_ATTRIBUTE, TRACEPARENT_ATTRIBUTE
+from triage.sqs.inbox import (
+    RECEIVED_AT_ATTRIBUTE,
+    SENTRY_RESOURCE_ATTRIBUTE,
+    TRACEPARENT_ATTRIBUTE,
+)
 from triage.tracing import NO_SPANS, Tracing
 
 log = structlog.get_logger(__name__)
 
 #: Message attributes every queued webhook carries (read by `triage.sqs.inbox.Message.attributes`).
 SOURCE_ATTRIBUTE = "source"
-RECEIVED_AT_ATTRIBUTE = "received_at"
 REQUEST_ID_ATTRIBUTE = "request_id"
 #: A source's bucket holds this many seconds of its rate, so a short burst passes.
 BURST_S = 5.0

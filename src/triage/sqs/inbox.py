@@ -27,6 +27,9 @@ MAX_VISIBILITY_S = 43_200
 SENTRY_RESOURCE_ATTRIBUTE = "sentry_hook_resource"
 #: The message attribute `triage ingest` stores its span's W3C trace context in.
 TRACEPARENT_ATTRIBUTE = "traceparent"
+#: The message attribute `triage ingest` stores when it received the webhook in (ISO 8601, UTC):
+#: a DLQ redrive keeps it, where SentTimestamp is new.
+RECEIVED_AT_ATTRIBUTE = "received_at"
 
 
 @dataclass(frozen=True, slots=True)
