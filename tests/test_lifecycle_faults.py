@@ -92,6 +92,16 @@ async def test_a_timeless_repeat_redriven_from_the_dlq_after_the_resolve_does_no
     assert r.sink.kinds() == ["open", "close"]
 
 
+async def test_a_resolve_delivered_before_its_firing_opens_no_ticket() -> None:
+    """Out of order: the resolve arrives first and is remembered; its firing, older, arrives
+    after it and opens nothing (the incident is over), while a later firing opens a ticket."""
+    r = rig()
+    assert await _process(r, dated("m2", 5, status="resolved")) == [Action.RECORD]
+    assert await _process(r, dated("m1", 0), now=T0 + timedelta(minutes=6)) == [Action.IGNORE]
+    assert r.sink.effects == [] and r.summariser.calls == 0
+    assert await _process(r, dated("m3", 7)) == [Action.OPEN]
+
+
 @pytest.mark.parametrize("stamp", ["not a time", "2026-11-23T09:01:00", "2999-01-01T00:00:00Z"])
 async def test_a_received_at_attribute_that_cannot_be_believed_dates_by_sent_timestamp(
     stamp: str,
