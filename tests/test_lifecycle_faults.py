@@ -9,6 +9,7 @@ import asyncio
 import dataclasses
 import json
 from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -20,19 +21,28 @@ from factories import T0
 from memory_inbox import MemoryInbox
 from test_pipeline import LEASE, POLICY, Rig, crash_loops, group_rig, rig
 from test_silences import Rig as SilencedRig
-from triage.errors import GatheringError, SinkUnavailableError, StoreBusyError
+from triage.errors import (
+    GatheringError,
+    SinkUnavailableError,
+    StoreBusyError,
+    SummariserError,
+)
 from triage.incidents import Action, State, store
 from triage.incidents.dynamodb import DynamoDBStore, create_table
 from triage.incidents.sqlite import SQLiteStore
 from triage.incidents.store import BUSY_RECHECK_S, MEMBER, Store
+from triage.metrics import Metrics
 from triage.models import EffectKind, Status, Ticket
 from triage.normalize import normalize_body
 from triage.pipeline import OFFLOAD_BODY_BYTES
+from triage.redact import Redactor
 from triage.routes import load_router
 from triage.settings import Settings
 from triage.sinks.base import Applied, Effect
 from triage.sqs.inbox import RECEIVED_AT_ATTRIBUTE, Message
 from triage.sqs.supervisor import Supervisor, SupervisorConfig
+from triage.summarise import FallbackSummariser
+from triage.summarise.deterministic import DeterministicSummariser
 from triage.view import RedactedAlert
 
 
@@ -158,6 +168,33 @@ async def test_a_reopen_a_silence_held_counts_every_occurrence_since_the_last_up
     assert r.sink.kinds() == ["open", "close", "reopen"]
     assert r.sink.effects[-1].new_occurrences == 2
     assert await r.send(42) is Action.COUNT
+
+
+async def test_an_incident_whose_model_always_fails_is_asked_once_and_ticketed_once() -> None:
+    """A model that fails every call (a revoked key, a model that is gone) is asked once per
+    incident: the fallback writes the ticket, which is kept, so repeats, the update, the close
+    and the reopen never ask again, and the sinks see each change once."""
+
+    @dataclass
+    class Refusing:
+        calls: int = 0
+
+        async def summarise(self, alert: RedactedAlert) -> Ticket:
+            self.calls += 1
+            raise SummariserError("rejected_401")
+
+        async def aclose(self) -> None:
+            return None
+
+    r, model, metrics = rig(), Refusing(), Metrics()
+    r.pipeline.summariser = FallbackSummariser(
+        model, DeterministicSummariser(), metrics, Redactor()
+    )
+    actions = [await r.send(m) for m in (0, 1, 16)]
+    actions += [await r.send(20, Status.RESOLVED), await r.send(21)]
+    assert actions == [Action.OPEN, Action.COUNT, Action.UPDATE, Action.CLOSE, Action.REOPEN]
+    assert r.sink.kinds() == ["open", "update", "close", "reopen"]
+    assert model.calls == 1 and metrics.counter("SummarizationFailures") == 1
 
 
 # --- Group members whose labels change ---------------------------------------------------------
