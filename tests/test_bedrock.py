@@ -526,3 +526,24 @@ async def test_a_page_that_is_no_converse_answer_opens_the_breaker(
     assert len(server.requests) == 2
     assert metrics.counter("LLMFallbacks", reason="no_message") == 2
     assert metrics.counter("LLMFallbacks", reason="breaker_open") == 1
+
+
+async def test_an_answer_cut_off_by_the_context_window_is_asked_again_shorter(
+    bedrock: ConverseServer,
+) -> None:
+    """stopReason model_context_window_exceeded (the prompt left the answer too little room):
+    the alert is asked once more with a prompt cut to a quarter, and that answer is the ticket,
+    not a `truncated` fallback."""
+    payload = {"log": " ".join(f"line {i}: request failed upstream" for i in range(600))}
+    bedrock.then(
+        converse_reply('{"title": "Checkout', stop_reason="model_context_window_exceeded"),
+        converse_reply(ticket_json(title="Shorter prompt")),
+    )
+    metrics = Metrics()
+    summariser = summariser_for(bedrock, metrics)
+    ticket = await summariser.summarise(view(source(raw=payload)))
+    await summariser.aclose()
+    first, second = (len(r["messages"][0]["content"][0]["text"]) for r in bedrock.requests)
+    assert ticket.title == "Shorter prompt"
+    assert second < first / 2
+    assert metrics.counter("LLMTokensIn") == 200  # both answers' usage is counted

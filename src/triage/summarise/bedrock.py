@@ -71,7 +71,7 @@ _TOO_LONG = re.compile(
 #: stopReason values that are not a finished answer.
 _STOPS: dict[str, Stop] = {
     "max_tokens": "length",
-    "model_context_window_exceeded": "length",
+    "model_context_window_exceeded": "context",
     "guardrail_intervened": "filtered",
     "content_filtered": "filtered",
 }

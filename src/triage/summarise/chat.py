@@ -25,8 +25,9 @@ MAX_OUTPUT_TOKENS = 900
 #: Low: the same alert should give the same ticket, and facts are copied, not invented.
 TEMPERATURE = 0.2
 
-#: Why the model stopped: it finished, it ran out of tokens, or a filter stopped it.
-Stop = Literal["end", "length", "filtered"]
+#: Why the model stopped: it finished, it ran out of tokens (its output's, or its context
+#: window's: the prompt left too little room), or a filter stopped it.
+Stop = Literal["end", "length", "context", "filtered"]
 
 #: The `ModelError` reason of a prompt longer than the model takes: the alert's own doing, so
 #: the summariser asks once more with a shorter prompt instead of blaming the provider.

@@ -185,15 +185,19 @@ class LlmSummariser:
     async def _ask(self, alert: RedactedAlert) -> tuple[Answer, grounding.Evidence]:
         """The model's answer, and the evidence of what it was shown. A prompt the model
         finds too long (its tokens are not our estimate's, or its context is smaller than
-        TRIAGE_LLM_MAX_INPUT_TOKENS) is asked once more, cut to a quarter, in the same budget."""
+        TRIAGE_LLM_MAX_INPUT_TOKENS: an error saying so, or an answer cut off by the context
+        window) is asked once more, cut to a quarter, in the same budget."""
         started = time.monotonic()
         request, shown = await self._prepared(alert, self.max_input_tokens)
+        shorter = max(self.max_input_tokens // 4, _MIN_INPUT_TOKENS)
         try:
-            return await self._attempts(request, started), shown
+            answer = await self._attempts(request, started)
         except ModelError as exc:
-            shorter = max(self.max_input_tokens // 4, _MIN_INPUT_TOKENS)
             if exc.reason != PROMPT_TOO_LONG or shorter >= self.max_input_tokens:
                 raise
+        else:
+            if answer.stop != "context" or shorter >= self.max_input_tokens:
+                return answer, shown
         log.info("llm.prompt_shortened", max_input_tokens=shorter)
         request, shown = await self._prepared(alert, shorter)
         return await self._attempts(request, started), shown
@@ -279,7 +283,7 @@ class LlmSummariser:
             self.metrics.incr("LLMCalls", outcome="refused")
             log.warning("llm.refused", refusal=_short(answer.refusal))
             raise SummariserError("refused")
-        if answer.stop == "length":
+        if answer.stop in ("length", "context"):
             return self._invalid("truncated")
         if answer.stop == "filtered":
             self.metrics.incr("LLMCalls", outcome="refused")
