@@ -121,15 +121,16 @@ def redact_alert(
 
 
 def _pairs(pairs: Mapping[str, str], redactor: Redactor) -> dict[str, str]:
-    """Each key and value redacted; a value is also redacted in its key's context (`db_password:
-    hunter2` says hunter2 is a secret even though hunter2 alone looks like nothing)."""
-    out: dict[str, str] = {}
-    for key, value in pairs.items():
-        safe_value = redactor.text(value)
-        if secret_named(key) and value:
-            safe_value = "[REDACTED:password]"
-        out[redactor.text(key)] = safe_value
-    return out
+    """Each key and value redacted (see `redacted_pair_value`)."""
+    return {redactor.text(k): redacted_pair_value(k, v, redactor) for k, v in pairs.items()}
+
+
+def redacted_pair_value(key: str, value: str, redactor: Redactor) -> str:
+    """A label's or link's value redacted, also in its key's context (`db_password: hunter2`
+    says hunter2 is a secret even though hunter2 alone looks like nothing)."""
+    if secret_named(key) and value:
+        return "[REDACTED:password]"
+    return redactor.text(value)
 
 
 def redact_ticket(ticket: Ticket, redactor: Redactor) -> Ticket:

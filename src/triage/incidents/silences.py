@@ -7,6 +7,10 @@ A silence is a list of matchers (Alertmanager's three operators) over an alert's
     env!=staging           not equal (a label that is absent is "", so it is not equal)
     title=~.*disk.*        the whole value matches the regular expression (case-sensitive)
 
+Values are matched as operators see them and as the store keeps them: redacted (`AsShown`).
+The pipeline holds the raw alert and the sweep the stored incident; both must agree, or a
+silence would hold an alert and let it go at the next sweep.
+
 Regular expressions are RE2's (Alertmanager's own syntax: no backreferences or lookarounds),
 matched in time linear in the text: a pattern such as `(a+)+` cannot stall the daemon, whose
 every alert is matched against every silence. Linear is not cheap for every pattern: a counted
@@ -34,6 +38,9 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Protocol
 
 import structlog
+
+from triage.redact import Redactor
+from triage.view import redacted_pair_value
 
 if TYPE_CHECKING:
     from triage.incidents.store import Store
@@ -109,8 +116,9 @@ class Matcher:
             _check_pattern(name, value)
         return matcher
 
-    def holds(self, subject: Subject) -> bool:
-        have = _value_of(subject, self.name)
+    def holds(self, subject: Subject | AsShown) -> bool:
+        """Whether the matcher holds for `subject` as operators see it (redacted)."""
+        have = as_shown(subject).value(self.name)
         if self.op is Op.EQ:
             return have == self.value
         if self.op is Op.NE:
@@ -119,6 +127,34 @@ class Matcher:
 
     def __str__(self) -> str:
         return f"{self.name}{self.op.value}{self.value}"
+
+
+class AsShown:
+    """`subject` as operators see it and as the store keeps it: each value redacted the way
+    `view.redact_alert` redacts it, when a matcher first reads it. Silences are matched
+    against this, so the pipeline (which holds the raw alert) and the sweep (which reads the
+    stored, redacted incident) agree, and a matcher copied from what the API shows matches."""
+
+    __slots__ = ("_shown", "_subject")
+
+    def __init__(self, subject: Subject) -> None:
+        self._subject = subject
+        self._shown: dict[str, str] = {}
+
+    def value(self, name: str) -> str:
+        shown = self._shown.get(name)
+        if shown is None:
+            raw = _value_of(self._subject, name)
+            if name in FIELDS:
+                shown = _REDACTOR.text(raw)
+            else:
+                shown = redacted_pair_value(name, raw, _REDACTOR)
+            self._shown[name] = shown
+        return shown
+
+
+def as_shown(subject: Subject | AsShown) -> AsShown:
+    return subject if isinstance(subject, AsShown) else AsShown(subject)
 
 
 def _value_of(subject: Subject, name: str) -> str:
@@ -142,6 +178,8 @@ class _Empty:
 
 
 _NOTHING = _Empty("", None, "", MappingProxyType({}))
+#: Redacts what silences are matched against (it remembers the short texts it has seen).
+_REDACTOR = Redactor()
 
 _PATTERNS: dict[str, Any] = {}
 
@@ -236,8 +274,9 @@ class Silence:
     def active(self, now: datetime) -> bool:
         return self.starts_at <= now < self.ends()
 
-    def matches(self, subject: Subject) -> bool:
-        return all(m.holds(subject) for m in self.matchers)
+    def matches(self, subject: Subject | AsShown) -> bool:
+        shown = as_shown(subject)
+        return all(m.holds(shown) for m in self.matchers)
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -298,8 +337,9 @@ def _aware(value: object) -> datetime:
 
 
 def first_match(silences: Iterable[Silence], subject: Subject, now: datetime) -> Silence | None:
-    """The first active silence that matches `subject`, if any."""
-    return next((s for s in silences if s.active(now) and s.matches(subject)), None)
+    """The first active silence that matches `subject` (as operators see it), if any."""
+    shown = AsShown(subject)  # each value redacted once, for every silence
+    return next((s for s in silences if s.active(now) and s.matches(shown)), None)
 
 
 class SilenceCache:

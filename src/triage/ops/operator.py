@@ -166,25 +166,30 @@ def new_silence(
     they must equal what alerts hold)."""
     if len(matchers) > MAX_MATCHERS:  # counted before any regex is compiled
         raise ValueError(f"a silence takes at most {MAX_MATCHERS} matchers")
-    parsed = [_new_matcher(m) for m in matchers]
+    redactor = redactor or Redactor()
+    parsed = [_new_matcher(m, redactor) for m in matchers]
     if len(comment) > 1000 or len(author) > 100:
         raise ValueError("comment (1000) or author (100 characters) too long")
     for name, text in (("comment", comment), ("author", author)):
         if not is_unicode(text):  # stored, it would fail every page and line that shows it
             raise ValueError(f"{name} is not valid Unicode (a lone surrogate)")
-    redacted = (redactor or Redactor()).text
+    redacted = redactor.text
     ends = now + parse_duration(duration)
     return Silence.new(parsed, now, ends, redacted(comment), redacted(author) or "unknown")
 
 
-def _new_matcher(text: str) -> Matcher:
+def _new_matcher(text: str, redactor: Redactor) -> Matcher:
+    """A matcher as typed; an `=` or `!=` value is kept redacted, as the alerts it is matched
+    against are (a secret typed into it is never stored, and it still matches)."""
     matcher = Matcher.parse(text)
-    if matcher.op is not Op.RE and not _holdable(matcher.value):
+    if matcher.op is Op.RE:
+        return matcher
+    if not _holdable(matcher.value):
         raise ValueError(
             f"matcher {str(matcher)[:80]!r}: no alert value is like this one (alert values "
             "are trimmed and single-spaced, without controls or bidi marks): pasted text?"
         )
-    return matcher
+    return Matcher.build(matcher.name, matcher.op, redactor.text(matcher.value))
 
 
 def _holdable(value: str) -> bool:
