@@ -58,9 +58,15 @@ async def serving(
     settings = Settings(api_token=SecretStr(TOKEN))
     aws = Aws(settings)
     view = OperatorView(
-        settings, store, SilenceCache(store), [], CountingSummariser(), Health(), aws
+        settings,
+        store,
+        SilenceCache(store),
+        [],
+        CountingSummariser(),
+        Health(),
+        aws,
+        metrics=metrics or Metrics(),
     )
-    view.metrics = metrics or view.metrics
     server = EndpointServer(Health(), Metrics(), "127.0.0.1", 0, extra_routes=operator_routes(view))
     await server.start()
     try:
