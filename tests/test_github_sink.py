@@ -1140,7 +1140,7 @@ def test_missing_credentials_are_a_config_error() -> None:
         GitHubSink(Settings(github_repository=REPO))
 
 
-@pytest.mark.parametrize("token", ["t-bot\r\nX-Injected: 1", "t-b\u00f6t", "t bot", "  "])
+@pytest.mark.parametrize("token", ["t-bot\r\nX-Injected: 1", "t-b\u00f6t", "t bot"])
 def test_a_token_that_cannot_be_a_header_is_a_config_error(token: str) -> None:
     """A GITHUB_TOKEN with a line break, a space or non-ASCII inside stops the daemon at
     startup, without quoting it, instead of every call failing deep in the HTTP library."""

@@ -11,13 +11,15 @@ from collections.abc import Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 import structlog
+from botocore.exceptions import ClientError, NoCredentialsError
 from pydantic import SecretStr
 
-from triage.aws import Aws
+from triage.aws import AWS_CALL_ERRORS, Aws
 from triage.breaker import CircuitBreaker
-from triage.errors import SinkUnavailableError
+from triage.errors import ConfigError, SinkUnavailableError
 from triage.health import Health
 from triage.incidents import Action, Ledger, Policy, Store, open_store
 from triage.incidents.silences import SilenceCache
@@ -189,6 +191,8 @@ async def run_daemon(
             stack.push_async_callback(asyncio.to_thread, tracing.shutdown)
         aws = Aws(settings)
         stack.push_async_callback(aws.aclose)
+        sqs = await aws.client("sqs")
+        await check_queue(sqs, settings.queue_url)
         store = await open_configured_store(settings, aws)
         stack.push_async_callback(store.aclose)
         router = load_router(settings)
@@ -204,7 +208,6 @@ async def run_daemon(
         health = Health()
         backpressure = Backpressure(sinks, health)
         stack.push_async_callback(backpressure.aclose)
-        sqs = await aws.client("sqs")
         inbox = SqsInbox(sqs, settings.queue_url)
         depth = (
             DepthPoller(sqs, settings.queue_url, metrics, settings.queue_depth_poll_s)
@@ -262,6 +265,45 @@ async def run_daemon(
         _freeze_startup_objects()
         await supervisor.serve()
         return RunResult(supervisor.stats, metrics)
+
+
+#: What SQS answers when no wait can help: the URL names no queue, or the credentials are
+#: unknown, refused or lack the permission.
+_QUEUE_CONFIG_CODES = frozenset(
+    {
+        "AWS.SimpleQueueService.NonExistentQueue",
+        "QueueDoesNotExist",
+        "AccessDenied",
+        "AccessDeniedException",
+        "InvalidClientTokenId",
+        "UnrecognizedClientException",
+        "SignatureDoesNotMatch",
+        "InvalidAddress",
+    }
+)
+
+
+async def check_queue(sqs: Any, queue_url: str) -> None:
+    """Ask for the queue once before serving. No credentials at all, a queue that does not
+    exist or credentials SQS refuses stop start-up with one line (ConfigError): the daemon
+    would otherwise retry its receives forever, ready for nothing. A queue that does not
+    answer just now (network, throttling, 5xx) is an outage the supervisor rides out: it
+    retries its receives, and /readyz says `queue: unreachable`, until SQS answers."""
+    try:
+        await sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])
+    except NoCredentialsError:
+        raise ConfigError(
+            "no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, a profile, "
+            "or run with a task or instance role"
+        ) from None
+    except ClientError as exc:
+        code = str(exc.response.get("Error", {}).get("Code", "Unknown"))
+        if code in _QUEUE_CONFIG_CODES:
+            raise ConfigError(f"ALERT_TRIAGE_QUEUE_URL {queue_url}: {code[:80]}") from None
+        log.warning("queue.unavailable_at_start", error=code[:80])
+    except AWS_CALL_ERRORS as exc:
+        # The type alone: botocore's text may quote an answer that is not SQS's.
+        log.warning("queue.unavailable_at_start", error=type(exc).__name__)
 
 
 def _freeze_startup_objects() -> None:

@@ -1,7 +1,9 @@
 """Command line: `python -m triage run|ingest|demo|check|send|normalize|incidents|silence`.
 
-Each command builds Settings once, configures logging, and returns an exit code; a ConfigError
-becomes one line on stderr and exit 2.
+Each command builds Settings once, configures logging, and returns an exit code: 0 done, 1
+failed, 2 a usage or configuration mistake (one line on stderr), 130 interrupted (Ctrl-C) and
+141 when whoever reads the output stopped reading (`triage incidents list | head -1`), as any
+Unix filter cut off by its pipe.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ import argparse
 import asyncio
 import gc
 import json
+import math
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -18,7 +22,10 @@ from typing import Any
 from triage import version
 from triage.errors import ConfigError, TriageError
 from triage.logs import configure_logging
-from triage.settings import Settings, load_settings
+from triage.settings import Settings, load_settings, unknown_variables
+
+#: The exit code of a command whose reader closed the pipe (128 + SIGPIPE, as the shell has it).
+EXIT_PIPE_CLOSED = 141
 
 
 def _err(message: str) -> None:
@@ -27,6 +34,28 @@ def _err(message: str) -> None:
     from triage.view import terminal_line
 
     print(terminal_line(message), file=sys.stderr)
+
+
+def _positive_int(text: str) -> int:
+    """An argparse type: a whole number of at least 1 (a usage error otherwise)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text[:40]!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not at least 1")
+    return value
+
+
+def _seconds(text: str) -> float:
+    """An argparse type: a finite number of seconds above zero (a usage error otherwise)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text[:40]!r} is not a number") from None
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"{text[:40]!r} is not a number of seconds above 0")
+    return value
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -74,12 +103,12 @@ def _parser() -> argparse.ArgumentParser:
         "health", help="probe the running daemon's /healthz (the container HEALTHCHECK)"
     )
     health.add_argument("--ready", action="store_true", help="probe /readyz instead")
-    health.add_argument("--timeout", type=float, default=3.0, metavar="S")
+    health.add_argument("--timeout", type=_seconds, default=3.0, metavar="S")
 
     dlq = sub.add_parser("dlq", help="peek at dead letters, or move them back to the queue")
     dlq.add_argument("action", choices=["peek", "redrive"])
     dlq.add_argument(
-        "--max", type=int, default=None, metavar="N", help="at most N messages (peek: 10)"
+        "--max", type=_positive_int, default=None, metavar="N", help="at most N messages (peek: 10)"
     )
     dlq.add_argument("--dry-run", action="store_true", help="redrive: only say what would move")
     dlq.add_argument(
@@ -231,6 +260,34 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command != "run":  # `run` turns the collector back on once started (triage.app)
         gc.enable()
     try:
+        return _command(args)
+    except BrokenPipeError:
+        # The reader is gone: what is left to print has nowhere to go, and Python's own flush
+        # at exit must not fail on it again (a second traceback).
+        _silence_stdout()
+        return EXIT_PIPE_CLOSED
+
+
+def _silence_stdout() -> None:
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # a stdout with no file descriptor (a test's capture)
+        pass
+
+
+def _warn_unknown_variables() -> None:
+    """One warning per TRIAGE_* variable that is no setting (a typo keeps its default)."""
+    import structlog
+
+    log = structlog.get_logger("triage.settings")
+    for message in unknown_variables(os.environ):
+        log.warning("config.unknown_variable", detail=message)
+
+
+def _command(args: argparse.Namespace) -> int:
+    try:
         if args.command == "normalize":
             return _normalize(args.file)
         settings = load_settings()
@@ -246,6 +303,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return run_demo(verbose=args.verbose, llm=args.llm)
         configure_logging(settings.log_format, settings.log_level)
+        _warn_unknown_variables()
         if args.command == "run":
             return _run(settings, drain=args.drain, dry_run=args.dry_run)
         if args.command == "ingest":

@@ -2,12 +2,19 @@
 
 The original worker's variable names keep working (`ALERT_TRIAGE_QUEUE_URL`, `AWS_REGION`,
 `BACKEND_*`, `OPENAI_*`, `SQS_*` …); everything new is `TRIAGE_*`. Durations carry their unit.
+
+Values are read as people write them in env files: surrounding whitespace (a secret pasted
+with its newline) is dropped, and an empty value means unset, so `GITHUB_APP_ID=` in a copied
+`.env.example` is the default, not an error or an empty string used as a URL or a path.
 """
 
 from __future__ import annotations
 
+import difflib
+import re
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AliasChoices,
@@ -27,6 +34,30 @@ from triage.models import Priority
 #: message can link to the ticket and issue the others created).
 KNOWN_SINKS = ("backend", "github", "slack")
 
+#: The longest duration any `*_S` setting takes: ten years. Longer ones are typos (a value in
+#: milliseconds), and past ~3e13 s a timedelta made of one overflows.
+MAX_DURATION_S = 315_360_000
+
+#: Settings that are URLs of a service; each must be http(s) with a host. (BACKEND_BASE_URL
+#: and GITHUB_API_URL are checked by their sinks, when a route uses them.)
+URL_FIELDS = (
+    "queue_url",
+    "aws_endpoint_url",
+    "aws_cloudwatch_endpoint",
+    "aws_endpoint_url_bedrock_runtime",
+    "openai_base_url",
+)
+_HTTP_URL = re.compile(r"https?://[^/?#\s]+\S*", re.IGNORECASE)
+
+#: Credentials sent as an HTTP header value (an API key, a bearer token). GITHUB_TOKEN is
+#: checked by the GitHub sink, when a route uses it.
+HEADER_CREDENTIALS = ("openai_api_key", "api_token")
+_HEADER_SAFE = re.compile(r"[\x21-\x7e]+")
+
+#: botocore's own check of a region name.
+_REGION = re.compile(r"[a-zA-Z0-9](?:[a-zA-Z0-9\-]{0,61}[a-zA-Z0-9])?")
+_REPOSITORY = re.compile(r"[\w.-]+/[\w.-]+")
+
 
 def _env(name: str) -> AliasChoices:
     # AliasChoices with the field name too, so tests can build Settings(queue_url=...).
@@ -42,11 +73,17 @@ class Settings(BaseSettings):
         populate_by_name=True,
         extra="ignore",
         frozen=True,
+        # inf and nan are no durations: an infinite grace never ends a drain, and an infinite
+        # interval overflows the first timedelta made of it.
+        allow_inf_nan=False,
     )
 
     # --- AWS -------------------------------------------------------------------------------
     queue_url: str | None = Field(None, validation_alias=_env("ALERT_TRIAGE_QUEUE_URL"))
-    aws_region: str = Field("us-east-1", validation_alias=_env("AWS_REGION"))
+    #: AWS_REGION, else AWS_DEFAULT_REGION (the AWS CLI's and SDKs' own fallback).
+    aws_region: str = Field(
+        "us-east-1", validation_alias=AliasChoices("AWS_REGION", "AWS_DEFAULT_REGION")
+    )
     aws_endpoint_url: str | None = Field(None, validation_alias=_env("AWS_ENDPOINT_URL"))
     aws_cloudwatch_endpoint: str | None = Field(
         None, validation_alias=_env("AWS_CLOUDWATCH_ENDPOINT")
@@ -89,7 +126,7 @@ class Settings(BaseSettings):
         None, validation_alias=_env("GITHUB_APP_PRIVATE_KEY_FILE")
     )
     github_app_installation_id: int | None = Field(
-        None, validation_alias=_env("GITHUB_APP_INSTALLATION_ID")
+        None, ge=1, validation_alias=_env("GITHUB_APP_INSTALLATION_ID")
     )
     github_timeout_s: float = Field(10.0, gt=0)
     #: Issue creations per repository: a burst budget and an hourly one.
@@ -222,6 +259,47 @@ class Settings(BaseSettings):
     #: behind such a proxy: without one, a sender could name any address it likes.
     ingest_trusted_proxy_hops: int = Field(0, ge=0, le=10)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _as_written(cls, data: Any) -> Any:
+        """Values as a person means them: whitespace around a value is dropped (a secret pasted
+        with its newline, `INFO ` from a hand-edited file), and a blank value is unset."""
+        if not isinstance(data, Mapping):
+            return data
+        values = {k: v.strip() if isinstance(v, str) else v for k, v in data.items()}
+        return {k: v for k, v in values.items() if v != ""}
+
+    @field_validator(*URL_FIELDS)
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        # The value is not repeated: a URL may carry a user and password.
+        if value is not None and not _HTTP_URL.fullmatch(value):
+            raise ValueError("must be an http:// or https:// URL with a host")
+        return value
+
+    @field_validator("aws_region")
+    @classmethod
+    def _region(cls, value: str) -> str:
+        if not _REGION.fullmatch(value):
+            raise ValueError(f"{value[:40]!r} is not an AWS region name (e.g. eu-west-1)")
+        return value
+
+    @field_validator("github_repository")
+    @classmethod
+    def _repository(cls, value: str | None) -> str | None:
+        if value is not None and not _REPOSITORY.fullmatch(value):
+            raise ValueError(f"{value[:100]!r} is not owner/name")
+        return value
+
+    @field_validator(*HEADER_CREDENTIALS)
+    @classmethod
+    def _header_safe(cls, value: SecretStr | None) -> SecretStr | None:
+        # A credential goes in an HTTP header, where a line break or a space inside it makes
+        # the HTTP library raise an error that quotes the header; refuse it here, unquoted.
+        if value is not None and not _HEADER_SAFE.fullmatch(value.get_secret_value()):
+            raise ValueError("has whitespace, control or non-ASCII characters inside it")
+        return value
+
     @field_validator("sinks", mode="before")
     @classmethod
     def _split_sinks(cls, value: object) -> object:
@@ -232,6 +310,8 @@ class Settings(BaseSettings):
     @field_validator("sinks")
     @classmethod
     def _known_sinks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if not value:
+            raise ValueError(f"names no sink; known: {', '.join(KNOWN_SINKS)}")
         unknown = sorted(set(value) - set(KNOWN_SINKS))
         if unknown:
             raise ValueError(
@@ -287,6 +367,15 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
+    def _durations_are_bounded(self) -> Settings:
+        for name, value in self:
+            if name.endswith("_s") and isinstance(value, int | float) and value > MAX_DURATION_S:
+                raise ValueError(
+                    f"{env_name(name)} ({value:g}) is more than ten years ({MAX_DURATION_S} s)"
+                )
+        return self
+
+    @model_validator(mode="after")
     def _lease_outlives_message(self) -> Settings:
         if self.effect_lease_s <= self.message_timeout_s:
             raise ValueError(
@@ -323,10 +412,33 @@ def load_settings(**overrides: object) -> Settings:
     except ValidationError as exc:
         problems = []
         for error in exc.errors():
+            message = error["msg"].removeprefix("Value error, ")
             if not error["loc"]:  # a rule across fields: its message names them
-                problems.append(error["msg"].removeprefix("Value error, "))
+                problems.append(message)
                 continue
             field = str(error["loc"][0])
             name = env_name(field) if field in Settings.model_fields else field
-            problems.append(f"{name}: {error['msg']}")
+            problems.append(f"{name}: {message}")
         raise ConfigError("; ".join(problems)) from None
+
+
+#: TRIAGE_* variables read by the dev stack's other programs (localstack/init-aws.sh, the
+#: deploy tests), not by the daemon: a shell that sets them for those is no typo.
+OTHER_PROGRAMS_VARIABLES = frozenset(
+    {"TRIAGE_TABLE_NAME", "TRIAGE_QUEUE_NAME", "TRIAGE_INIT_SERVICES", "TRIAGE_TF_PROVIDER_MIRROR"}
+)
+
+
+def unknown_variables(environ: Mapping[str, str]) -> list[str]:
+    """One message per TRIAGE_* variable that no setting reads, naming the closest setting: a
+    misspelt name would otherwise be ignored in silence and the default used instead."""
+    known = {env_name(field) for field in Settings.model_fields}
+    messages = []
+    for name in sorted(environ):
+        upper = name.upper()
+        if not upper.startswith("TRIAGE_") or upper in known | OTHER_PROGRAMS_VARIABLES:
+            continue
+        close = difflib.get_close_matches(upper, sorted(known), n=1, cutoff=0.8)
+        hint = f"; did you mean {close[0]}?" if close else ""
+        messages.append(f"{name[:80]} is not a setting and is ignored{hint}")
+    return messages

@@ -1,0 +1,426 @@
+"""Configuration as a hostile or unlucky user writes it: every mistake in a setting, the routes
+file or a command line stops with one line naming it (never a traceback, never a secret), and
+what people commonly write (blank values, a pasted newline, a byte order mark) just works."""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from daemon_harness import SRC, Queues, daemon_env, settings_for
+from triage.cli import EXIT_PIPE_CLOSED, main
+from triage.errors import ConfigError
+from triage.settings import (
+    HEADER_CREDENTIALS,
+    MAX_DURATION_S,
+    URL_FIELDS,
+    Settings,
+    env_name,
+    load_settings,
+    unknown_variables,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+PAYLOADS = Path(__file__).resolve().parent / "payloads"
+
+#: Every duration setting that takes fractions (the float ones): inf, nan and typos of size.
+FLOAT_DURATIONS = [
+    f
+    for f, info in Settings.model_fields.items()
+    if f.endswith("_s") and info.annotation in (float, "float")
+]
+
+
+def env_file(path: Path) -> dict[str, str]:
+    """KEY=VALUE lines as docker compose's `env_file` hands them over: values as written."""
+    values = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.lstrip().startswith("#") and "=" in line:
+            key, _, value = line.partition("=")
+            values[key.strip()] = value
+    return values
+
+
+def load_with(monkeypatch: pytest.MonkeyPatch, **env: str) -> Settings:
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return load_settings()
+
+
+def config_error(monkeypatch: pytest.MonkeyPatch, **env: str) -> str:
+    """The ConfigError line `env` gives, checked to be one line."""
+    with pytest.raises(ConfigError) as caught:
+        load_with(monkeypatch, **env)
+    message = str(caught.value)
+    assert "\n" not in message
+    return message
+
+
+# --- Settings: what people write in env files ------------------------------------------------
+
+
+def test_env_example_copied_to_env_loads(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`cp .env.example .env` gives the worker settings it accepts (blank optional ids included)."""
+    settings = load_with(monkeypatch, **env_file(ROOT / ".env.example"))
+    assert settings.github_app_installation_id is None
+    assert settings.routes_file is None and settings.patterns_file is None
+
+
+@pytest.mark.parametrize("field", sorted(Settings.model_fields))
+@pytest.mark.parametrize("blank", ["", "  ", "\n"])
+def test_a_blank_value_means_unset(monkeypatch: pytest.MonkeyPatch, field: str, blank: str) -> None:
+    """Every setting given as an empty or blank value takes its default, as if unset."""
+    settings = load_with(monkeypatch, **{env_name(field): blank})
+    assert getattr(settings, field) == Settings.model_fields[field].default
+
+
+def test_whitespace_around_a_value_is_dropped(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A key pasted with its newline and words padded with spaces are read as meant."""
+    settings = load_with(
+        monkeypatch,
+        OPENAI_API_KEY="sk-pasted-with-newline\n",
+        TRIAGE_LOG_LEVEL=" INFO ",
+        TRIAGE_SLACK_MIN_PRIORITY=" High ",
+        TRIAGE_CONCURRENCY=" 8 ",
+    )
+    assert settings.openai_api_key is not None
+    assert settings.openai_api_key.get_secret_value() == "sk-pasted-with-newline"
+    assert (settings.log_level, settings.slack_min_priority, settings.concurrency) == (
+        "info",
+        "high",
+        8,
+    )
+
+
+def test_a_blank_openai_key_is_no_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    """TRIAGE_LLM_PROVIDER=openai with a key of spaces stops start-up instead of sending it."""
+    message = config_error(monkeypatch, TRIAGE_LLM_PROVIDER="openai", OPENAI_API_KEY="   ")
+    assert "OPENAI_API_KEY" in message
+
+
+@pytest.mark.parametrize("field", FLOAT_DURATIONS)
+@pytest.mark.parametrize("value", ["inf", "-inf", "nan", "1e400", f"{MAX_DURATION_S * 10}"])
+def test_durations_are_finite_and_at_most_ten_years(
+    monkeypatch: pytest.MonkeyPatch, field: str, value: str
+) -> None:
+    """An infinite, undefined or absurd duration names its variable in one line, at start-up
+    (an infinite update interval used to overflow the first timedelta: a traceback)."""
+    assert env_name(field) in config_error(monkeypatch, **{env_name(field): value})
+
+
+@pytest.mark.parametrize("field", URL_FIELDS)
+@pytest.mark.parametrize("value", ["localhost:4566", "ftp://host/x", "http://", "user:s3cr3t@host"])
+def test_url_settings_must_be_http_urls(
+    monkeypatch: pytest.MonkeyPatch, field: str, value: str
+) -> None:
+    """A URL setting without http(s):// and a host stops start-up naming it, without its value
+    (a URL can carry a password; AWS_ENDPOINT_URL=localhost:4566 used to be a traceback)."""
+    message = config_error(monkeypatch, **{env_name(field): value})
+    assert env_name(field) in message and "s3cr3t" not in message
+
+
+@pytest.mark.parametrize("field", HEADER_CREDENTIALS)
+def test_a_credential_with_whitespace_inside_is_refused_unquoted(
+    monkeypatch: pytest.MonkeyPatch, field: str
+) -> None:
+    """A token that cannot go in an HTTP header is refused at start-up, and the error shows
+    none of it (the HTTP library's own error would quote the header)."""
+    message = config_error(monkeypatch, **{env_name(field): "tok-0123456789 abcdef-SECRET\x07"})
+    assert env_name(field) in message and "SECRET" not in message and "0123" not in message
+
+
+def test_aws_region_is_checked_and_falls_back_to_aws_default_region(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """AWS_REGION must be a region name; unset, AWS_DEFAULT_REGION (the SDKs' fallback) is used."""
+    assert "AWS_REGION" in config_error(monkeypatch, AWS_REGION="us east 1")
+    monkeypatch.delenv("AWS_REGION")
+    assert load_with(monkeypatch, AWS_DEFAULT_REGION="eu-west-1").aws_region == "eu-west-1"
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"GITHUB_REPOSITORY": "not-a-repo"}, "GITHUB_REPOSITORY"),
+        ({"GITHUB_APP_INSTALLATION_ID": "-5"}, "GITHUB_APP_INSTALLATION_ID"),
+        ({"TRIAGE_SINKS": " , "}, "TRIAGE_SINKS"),
+    ],
+)
+def test_values_that_cannot_work_name_their_variable(
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, str], named: str
+) -> None:
+    """A repository that is not owner/name, a negative id, a sink list naming no sink: one line."""
+    assert named in config_error(monkeypatch, **env)
+
+
+def test_a_misspelt_triage_variable_is_named_with_the_closest_setting() -> None:
+    """TRIAGE_CONCURENCY is reported (its value would be ignored); real settings, other
+    programs' TRIAGE_* variables and other prefixes are not."""
+    messages = unknown_variables(
+        {
+            "TRIAGE_CONCURENCY": "4",
+            "TRIAGE_CONCURRENCY": "4",
+            "TRIAGE_TABLE_NAME": "t",
+            "triage_log_level": "info",
+            "PATH": "/usr/bin",
+        }
+    )
+    assert messages == [
+        "TRIAGE_CONCURENCY is not a setting and is ignored; did you mean TRIAGE_CONCURRENCY?"
+    ]
+
+
+def test_the_cli_warns_of_a_misspelt_variable_in_the_log(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A command run with a misspelt TRIAGE_* variable logs one config.unknown_variable warning."""
+    monkeypatch.setenv("TRIAGE_HTTP_PORT", "0")
+    monkeypatch.setenv("TRIAGE_SHUTDOWN_GRACE", "5")
+    assert main(["health"]) == 1
+    warnings = [
+        json.loads(line)
+        for line in capsys.readouterr().err.splitlines()
+        if "config.unknown_variable" in line
+    ]
+    assert [w["detail"] for w in warnings] == [
+        "TRIAGE_SHUTDOWN_GRACE is not a setting and is ignored; did you mean TRIAGE_SHUTDOWN_GRACE_S?"
+    ]
+
+
+def test_a_bad_setting_stops_the_process_with_one_line_and_exit_2(tmp_path: Path) -> None:
+    """`python -m triage run` with an invalid value: exit 2, one stderr line, no traceback, and
+    the secrets of the environment nowhere in it."""
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "PYTHONPATH": str(SRC),
+        "HOME": str(tmp_path),
+        "ALERT_TRIAGE_QUEUE_URL": "http://127.0.0.1:9/000000000000/alerts",
+        "TRIAGE_STORE_URL": f"sqlite:///{tmp_path / 't.db'}",
+        "OPENAI_API_KEY": "sk-never-shown-0123456789",
+        "TRIAGE_UPDATE_INTERVAL_S": "1e400",
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "triage", "run"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("triage: config: TRIAGE_UPDATE_INTERVAL_S")
+    assert "sk-never-shown" not in line
+
+
+# --- Start-up: the queue and the credentials -------------------------------------------------
+
+
+def test_run_without_aws_credentials_stops_with_one_line(
+    queues: Queues,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """No credentials anywhere: `triage run` exits 2 saying so, instead of retrying its
+    receives forever."""
+    for name, value in daemon_env(
+        settings_for(queues, "http://127.0.0.1:9", tmp_path / "t.db")
+    ).items():
+        if name != "PATH":
+            monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    assert main(["run"]) == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith("triage: config: no AWS credentials")
+
+
+def test_run_against_a_queue_that_does_not_exist_stops_with_one_line(
+    queues: Queues,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A queue URL naming no queue is a configuration mistake: exit 2, one line naming it."""
+    monkeypatch.setattr(logging.getLogger("werkzeug"), "disabled", True)  # moto's request log
+    missing = queues.url.rsplit("/", 1)[0] + "/no-such-queue"
+    settings = settings_for(queues, "http://127.0.0.1:9", tmp_path / "t.db", queue_url=missing)
+    for name, value in daemon_env(settings).items():
+        if name != "PATH":
+            monkeypatch.setenv(name, value)
+    assert main(["run"]) == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith("triage: config: ALERT_TRIAGE_QUEUE_URL") and "no-such-queue" in line
+
+
+# --- The command line ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["dlq", "peek", "--max", "0"],
+        ["dlq", "peek", "--max=-5"],
+        ["dlq", "redrive", "--max", "ten"],
+        ["health", "--timeout", "nan"],
+        ["health", "--timeout=-1"],
+        ["health", "--timeout", "inf"],
+        ["health", "--timeout", "0"],
+    ],
+)
+def test_impossible_numbers_on_the_command_line_are_usage_errors(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A count below 1 or a timeout that is not a positive finite number: exit 2 with argparse's
+    usage line, before anything runs (`--timeout nan` used to be a traceback)."""
+    with pytest.raises(SystemExit) as caught:
+        main(argv)
+    assert caught.value.code == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "error: argument" in err
+
+
+def test_output_to_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
+    """`triage normalize BIG | head -1`: the reader leaves after one line; triage stops with
+    141 (as a Unix filter cut off by its pipe) and no BrokenPipeError traceback."""
+    group = json.loads((PAYLOADS / "alertmanager" / "group-firing.json").read_text())
+    template = group["alerts"][0]
+    group["alerts"] = [
+        {**template, "labels": {**template["labels"], "pod": f"api-{i}"}} for i in range(1000)
+    ]
+    body = tmp_path / "big.json"
+    body.write_text(json.dumps(group), encoding="utf-8")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "triage", "normalize", str(body)],
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(SRC)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    assert process.stdout.readline().startswith(b"{")
+    process.stdout.close()
+    stderr = process.stderr.read().decode()
+    assert process.wait(timeout=60) == EXIT_PIPE_CLOSED
+    assert stderr == ""
+
+
+# --- Deploy files: every variable they set is a setting, every default the code's ------------
+
+#: Variables the deploy files set that are not settings: AWS's own and the backend token
+#: (read through BACKEND_TOKEN_ENV_KEY), and what the dev stack's LocalStack hook reads.
+NOT_SETTINGS = {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION", "BACKEND_TOKEN"}
+
+#: .env.example values that are the dev stack's, not the defaults (the compose file's LocalStack,
+#: its stand-in backend and its gateway tokens).
+DEV_STACK_VALUES = {
+    "ALERT_TRIAGE_QUEUE_URL",
+    "AWS_ENDPOINT_URL",
+    "BACKEND_BASE_URL",
+    "BACKEND_TOKEN_SECRET_ID",
+    "TRIAGE_BACKEND_UPDATE_ROUTE",
+    "TRIAGE_BACKEND_RESOLVE_ROUTE",
+    "TRIAGE_STORE_URL",
+    "TRIAGE_HTTP_HOST",
+    "TRIAGE_INGEST_TOKENS",
+}
+
+
+def hcl_environment_names(path: Path, block: str) -> set[str]:
+    """The keys of the `block = ... {` map of environment variables in a Terraform file."""
+    text = path.read_text(encoding="utf-8")
+    start = text.index(f"{block} = ")
+    body = text[start : text.index("\n  }", start)]
+    return set(re.findall(r"^\s+([A-Z][A-Z0-9_]+)\s+=", body, re.M))
+
+
+def compose_environment_names() -> set[str]:
+    import yaml
+
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
+    return {
+        name
+        for service in ("worker", "ingest")
+        for name in compose["services"][service].get("environment", {})
+    }
+
+
+def ecs_environment_names() -> set[str]:
+    names = set()
+    for path in (ROOT / "deploy" / "ecs").glob("*.json"):
+        text = re.sub(r"\$\{[A-Z_]+\}", "0", path.read_text(encoding="utf-8"))
+        for container in json.loads(text)["containerDefinitions"]:
+            names |= {e["name"] for e in container.get("environment", [])}
+            names |= {s["name"] for s in container.get("secrets", [])}
+    return names
+
+
+def test_every_variable_the_deploy_files_set_is_a_setting() -> None:
+    """Terraform's two environments, the ECS task definitions, the compose services and
+    .env.example set only variables Settings reads (a typo there is silently ignored)."""
+    settings = {env_name(field) for field in Settings.model_fields}
+    terraform = ROOT / "deploy" / "terraform"
+    found = {
+        "terraform main.tf": hcl_environment_names(terraform / "main.tf", "environment"),
+        "terraform ingest.tf": hcl_environment_names(terraform / "ingest.tf", "ingest_environment"),
+        "ecs": ecs_environment_names(),
+        "compose": compose_environment_names(),
+        ".env.example": set(env_file(ROOT / ".env.example")),
+    }
+    assert all(found.values())
+    unknown = {where: sorted(names - settings - NOT_SETTINGS) for where, names in found.items()}
+    assert unknown == {where: [] for where in found}
+
+
+def test_env_example_shows_the_code_defaults() -> None:
+    """Each value .env.example writes is the setting's default, except the dev stack's own."""
+    defaults = Settings()
+    differ = []
+    for name, value in env_file(ROOT / ".env.example").items():
+        field = next((f for f in Settings.model_fields if env_name(f) == name), None)
+        if field is None or name in DEV_STACK_VALUES:
+            continue
+        default = getattr(defaults, field)
+        if hasattr(default, "get_secret_value"):
+            default = default.get_secret_value()
+        shown = default
+        if shown is None or isinstance(shown, bool):
+            shown = "" if shown is None else str(shown).lower()
+        if isinstance(shown, tuple):
+            shown = ",".join(shown)
+        if isinstance(shown, float) and math.isfinite(shown) and shown.is_integer():
+            shown = int(shown)
+        if str(shown) != value:
+            differ.append((name, value, shown))
+    assert differ == []
+
+
+def test_terraform_defaults_are_the_code_defaults() -> None:
+    """A Terraform variable that sets a setting (its description starts with the variable's
+    name) defaults to the setting's own default, or to null (the daemon's default applies);
+    the gateway's shorter grace is its own choice."""
+    text = (ROOT / "deploy" / "terraform" / "variables.tf").read_text(encoding="utf-8")
+    defaults = Settings()
+    by_env = {env_name(f): f for f in Settings.model_fields}
+    differ = []
+    for name, body in re.findall(r'variable "(\w+)" \{(.*?)\n\}', text, re.S):
+        described = re.search(r'description\s*=\s*"([A-Z][A-Z0-9_]+)', body)
+        given = re.search(r"^\s*default\s*=\s*(.+)$", body, re.M)
+        if not (described and given) or described[1] not in by_env or name.startswith("ingest_"):
+            continue
+        default = given[1].strip().strip('"')
+        code = getattr(defaults, by_env[described[1]])
+        code = code.value if hasattr(code, "value") else code
+        if default != "null" and str(code).removesuffix(".0") != default:
+            differ.append((name, default, code))
+    assert differ == []
