@@ -9,7 +9,8 @@ quote alert text; a library may print a URL with a token in it), a library's mes
 included. Libraries' own loggers (botocore, httpx2, asyncio) go through the same processors, and
 so do Python's warnings, uncaught exceptions (main thread, other threads, `__del__`) and
 asyncio's "Task exception was never retrieved": one JSON object per line on stderr, whoever
-wrote it.
+wrote it. A library repeating a warning on every retry is heard once a minute (`RepeatFilter`),
+and text quoted in a line can never start a line of its own, in either format.
 """
 
 from __future__ import annotations
