@@ -1,7 +1,9 @@
 """Faults of the incident lifecycle a hostile or unlucky sender causes: messages delivered out
 of order or twice (SQS is at least once), flapping, clocks that disagree, groups whose members
-change, replicas racing. The pipeline runs on the in-memory store and fake sinks of
-test_pipeline, so each case is a few milliseconds."""
+change, workers dying or waiting on each other, models that always fail. The pipeline runs on
+the in-memory store and fake sinks of test_pipeline, so most cases take milliseconds; the
+member records are proven on SQLite and DynamoDB (moto), and the busy wait under the real
+supervisor."""
 
 from __future__ import annotations
 
@@ -67,6 +69,7 @@ def dated(mid: str, minutes: float, **fields: object) -> Message:
 
 
 async def _process(r: Rig, message: Message, now: datetime | None = None) -> list[Action]:
+    """The actions `message` took, handled when it was received (or at `now`)."""
     r.clock.now = now or message.received_at
     return [outcome.action for outcome in await r.pipeline.process(message)]
 
