@@ -17,6 +17,7 @@ import pytest
 from daemon_harness import SRC, Queues, daemon_env, settings_for
 from triage.cli import EXIT_PIPE_CLOSED, main
 from triage.errors import ConfigError
+from triage.routes import MAX_FILE_BYTES, MAX_ROUTES, load_router
 from triage.settings import (
     HEADER_CREDENTIALS,
     MAX_DURATION_S,
@@ -313,6 +314,134 @@ def test_output_to_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
     stderr = process.stderr.read().decode()
     assert process.wait(timeout=60) == EXIT_PIPE_CLOSED
     assert stderr == ""
+
+
+# --- The routes file -------------------------------------------------------------------------
+
+
+def routes(tmp_path: Path, text: str | bytes) -> Settings:
+    path = tmp_path / "routes.toml"
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text, encoding="utf-8")
+    return Settings(routes_file=path)
+
+
+def route_error(tmp_path: Path, text: str | bytes) -> str:
+    with pytest.raises(ConfigError) as caught:
+        load_router(routes(tmp_path, text))
+    message = str(caught.value)
+    assert "\n" not in message and "routes.toml" in message
+    return message
+
+
+def test_a_routes_file_that_is_not_utf8_is_one_line(tmp_path: Path) -> None:
+    """Latin-1 bytes in the routes file: a ConfigError naming the byte (it used to escape as a
+    UnicodeDecodeError traceback)."""
+    text = '[[route]]\nname = "café"\nsinks = ["backend"]\n'.encode("latin-1")
+    assert "not UTF-8 (byte 21)" in route_error(tmp_path, text)
+
+
+def test_a_byte_order_mark_is_accepted(tmp_path: Path) -> None:
+    """A routes file saved with a UTF-8 byte order mark (Windows editors) reads as without."""
+    text = '\ufeff[[route]]\nname = "a"\nsinks = ["github"]\n'.encode()
+    assert load_router(routes(tmp_path, text)).rules[0].route.name == "a"
+
+
+def test_a_huge_routes_file_is_refused_before_it_is_read(tmp_path: Path) -> None:
+    """A file over MAX_FILE_BYTES (a log pasted by mistake) is refused in one line."""
+    text = "#" * (MAX_FILE_BYTES + 1)
+    assert f"larger than {MAX_FILE_BYTES} bytes" in route_error(tmp_path, text)
+
+
+def test_too_many_routes_are_one_line(tmp_path: Path) -> None:
+    """More than MAX_ROUTES routes is refused (each is checked against every earlier one)."""
+    one = '[[route]]\nname = "r{i}"\nsinks = ["backend"]\nmatch = {{ team = "t{i}" }}\n'
+    text = "".join(one.format(i=i) for i in range(MAX_ROUTES + 1))
+    assert "route" in route_error(tmp_path, text)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (  # a catch-all first: nothing is left for the rest
+            '[[route]]\nname = "all"\nsinks = ["backend"]\n'
+            '[[route]]\nname = "pay"\nsinks = ["github"]\nmatch = { team = "payments" }\n',
+            "route 'pay' can never match: route 'all'",
+        ),
+        (  # the later route only narrows the earlier one's conditions
+            '[[route]]\nname = "a"\nsinks = ["backend"]\n'
+            'match = { team = ["x", "y"], labels = { env = "*" } }\n'
+            '[[route]]\nname = "b"\nsinks = ["github"]\n'
+            'match = { team = "X", source = "grafana", labels = { env = "prod", k = "v" } }\n',
+            "route 'b' can never match: route 'a'",
+        ),
+        (
+            '[[route]]\nname = "a"\nsinks = ["backend"]\nmatch = { source = "grafna" }\n',
+            "unknown source 'grafna'",
+        ),
+        (
+            '[[route]]\nname = "a"\nsinks = ["backend"]\nmatch = { category = "disk-ful" }\n',
+            "unknown category 'disk-ful'",
+        ),
+        (
+            '[[route]]\nname = "a"\nsinks = ["backend"]\n[route.github]\nrepository = "a/b"\n',
+            "[route.github] is given but github is not in sinks",
+        ),
+        (
+            '[[route]]\nname = "a"\nsinks = ["backend"]\n[route.slack]\nwebhook_url = "https://h/x"\n',
+            "[route.slack] is given but slack is not in sinks",
+        ),
+        ('[[route]]\nname = "  "\nsinks = ["backend"]\n', ".name"),
+        ('[[route]]\nname = "a\\u0000b"\nsinks = ["backend"]\n', ".name"),
+        ('[[route]]\nname = "a"\nsinks = ["backend"]\ngroup_by = [""]\n', "group_by"),
+        ('[[route]]\nname = "a"\nsinks = ["github"]\ngithub = { labels = [""] }\n', "labels"),
+        (
+            '[[route]]\nname = "a"\nsinks = ["github"]\ngithub = { assignees = ["a b"] }\n',
+            "assignees",
+        ),
+        (
+            '[[route]]\nname = "a"\nsinks = ["slack"]\nslack = { webhook_url = "https://" }\n',
+            "webhook_url",
+        ),
+        (
+            '[[route]]\nname = "a"\nsinks = ["github"]\nescalate_after_s = inf\n'
+            '[route.escalate]\ngithub_label = "x"\n',
+            "escalate_after_s",
+        ),
+        (
+            '[[route]]\nname = "a"\nsinks = ["github"]\nescalate_after_s = 1e300\n'
+            '[route.escalate]\ngithub_label = "x"\n',
+            "escalate_after_s",
+        ),
+        (
+            '[[route]]\nname = "a"\nsinks = ["backend"]\ngroup_by = ["x"]\ngroup_window_s = nan\n',
+            "group_window_s",
+        ),
+    ],
+)
+def test_routes_that_could_never_work_as_written_are_refused(
+    tmp_path: Path, text: str, expected: str
+) -> None:
+    """A route no alert can reach, a source or category that does not exist, options for a sink
+    the route does not use, blank names and labels, infinite times: each is one line naming it,
+    where each used to load and route alerts elsewhere in silence (or overflow later)."""
+    assert expected in route_error(tmp_path, text)
+
+
+def test_distinct_routes_in_any_order_still_load(tmp_path: Path) -> None:
+    """Routes that overlap without one covering the other, and a narrow route before a broad
+    one, are fine: the reachability check refuses only routes that can never match."""
+    text = (
+        '[[route]]\nname = "pay-prod"\nsinks = ["github"]\n'
+        'match = { team = "payments", labels = { env = "prod" } }\n'
+        '[[route]]\nname = "pay"\nsinks = ["backend"]\nmatch = { team = "payments" }\n'
+        '[[route]]\nname = "grafana"\nsinks = ["backend"]\nmatch = { source = "grafana" }\n'
+        '[[route]]\nname = "env-any"\nsinks = ["backend"]\nmatch = { labels = { env = "*" } }\n'
+    )
+    router = load_router(routes(tmp_path, text))
+    assert [r.route.name for r in router.rules] == ["pay-prod", "pay", "grafana", "env-any"]
 
 
 # --- Deploy files: every variable they set is a setting, every default the code's ------------

@@ -41,9 +41,10 @@ A route is chosen once, when the incident opens; its updates, closes and reopens
 that took the ticket. A grouping route (one with `group_by`) is chosen before the summary, so
 its `priority` matches the alert's stated priority (else the one its severity gives), and a
 route that matches on `category` (the known-error patterns of the deterministic summariser,
-`TRIAGE_PATTERNS_FILE`) is never a grouping route. Any mistake in the file (unknown key, sink
-or priority, a TOML syntax error, a webhook variable that is unset) stops `check` and startup
-with one line naming it.
+`TRIAGE_PATTERNS_FILE`) is never a grouping route. Any mistake in the file (unknown key, sink,
+source, category or priority, options for a sink the route does not use, a route that an
+earlier one leaves nothing to match, a TOML syntax error, bytes that are not UTF-8, a webhook
+variable that is unset) stops `check` and startup with one line naming it.
 """
 
 from __future__ import annotations
@@ -53,17 +54,64 @@ import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Annotated, Any, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from triage.errors import ConfigError
 from triage.models import Alert, Priority
-from triage.settings import KNOWN_SINKS, Settings
+from triage.normalize import alertmanager, cloudwatch, eventbridge, generic, grafana, sentry, sns
+from triage.settings import KNOWN_SINKS, MAX_DURATION_S, Settings
 from triage.sinks.base import DEFAULT_TARGET, Target
 from triage.view import RedactedAlert
 
-_STRICT = ConfigDict(extra="forbid", frozen=True)
+#: inf and nan are no durations (an escalation after inf seconds overflows the sweep's clock).
+_STRICT = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+#: Every `source` an alert can have: a route matching another could never match.
+KNOWN_SOURCES = (
+    alertmanager.SOURCE,
+    cloudwatch.SOURCE,
+    eventbridge.SOURCE,
+    generic.GENERIC,
+    grafana.SOURCE,
+    sentry.SOURCE,
+    sns.SOURCE,
+    generic.THRESHOLD,
+)
+
+#: A larger file is no routes file (a log pasted by mistake, /dev/zero): refused before reading.
+MAX_FILE_BYTES = 1 << 20
+#: Routes are tried in order for every new incident, and each is checked against every
+#: earlier one at startup (can it ever match?): a thousand is more than any team writes.
+MAX_ROUTES = 1000
+
+#: A name shown in logs and errors, a label or a login: words, without control characters.
+_Text = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$"
+    ),
+]
+#: A GitHub label (GitHub takes at most 50 characters).
+_Label = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, min_length=1, max_length=50, pattern=r"^[^\x00-\x1f\x7f]+$"
+    ),
+]
+#: A GitHub login: letters, digits and single hyphens, at most 39 characters.
+_Login = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$")]
+#: A Slack incoming webhook: https with a host.
+_WEBHOOK = r"^https://[^/?#\s]+\S*$"
 
 
 class _Match(BaseModel):
@@ -81,43 +129,62 @@ class _Match(BaseModel):
         words = [value] if isinstance(value, str) else value
         return [w.lower() if isinstance(w, str) else w for w in words]
 
+    @field_validator("source")
+    @classmethod
+    def _known_source(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = [s for s in value if s not in KNOWN_SOURCES]
+        if unknown:
+            raise ValueError(
+                f"unknown source {unknown[0][:40]!r}; known: {', '.join(sorted(KNOWN_SOURCES))}"
+            )
+        return value
+
 
 class _GitHub(BaseModel):
     model_config = _STRICT
 
     repository: str | None = Field(None, pattern=r"^[\w.-]+/[\w.-]+$")
-    labels: tuple[str, ...] = ()
-    assignees: tuple[str, ...] = ()
+    labels: tuple[_Label, ...] = ()
+    assignees: tuple[_Login, ...] = ()
 
 
 class _Slack(BaseModel):
     model_config = _STRICT
 
-    webhook_url: str | None = Field(None, pattern=r"^https://")
+    webhook_url: str | None = Field(None, pattern=_WEBHOOK)
     webhook_url_env: str | None = None
 
 
 class _Escalate(BaseModel):
     model_config = _STRICT
 
-    slack_webhook_url: str | None = Field(None, pattern=r"^https?://")
+    slack_webhook_url: str | None = Field(None, pattern=r"^https?://[^/?#\s]+\S*$")
     slack_webhook_url_env: str | None = None
-    github_assignees: tuple[str, ...] = ()
-    github_label: str | None = Field(None, min_length=1, max_length=50)
+    github_assignees: tuple[_Login, ...] = ()
+    github_label: _Label | None = None
 
 
 class _Route(BaseModel):
     model_config = _STRICT
 
-    name: str = Field(min_length=1)
+    name: _Text
     sinks: tuple[str, ...] = Field(min_length=1)
     match: _Match = _Match()
-    group_by: tuple[str, ...] = ()
+    group_by: tuple[_Text, ...] = ()
     group_window_s: float = Field(0.0, ge=0)
     github: _GitHub = _GitHub()
     slack: _Slack = _Slack()
-    escalate_after_s: float | None = Field(None, gt=0)
+    escalate_after_s: float | None = Field(None, gt=0, le=MAX_DURATION_S)
     escalate: _Escalate | None = None
+
+    @model_validator(mode="after")
+    def _options_of_its_sinks(self) -> _Route:
+        """[route.github] or [route.slack] on a route without that sink would be ignored in
+        silence: most likely the sink was left out of `sinks` by mistake."""
+        for sink in ("github", "slack"):
+            if sink in self.model_fields_set and sink not in self.sinks:
+                raise ValueError(f"[route.{sink}] is given but {sink} is not in sinks")
+        return self
 
     @field_validator("sinks")
     @classmethod
@@ -131,7 +198,7 @@ class _Route(BaseModel):
 class _File(BaseModel):
     model_config = _STRICT
 
-    route: tuple[_Route, ...] = ()
+    route: tuple[_Route, ...] = Field((), max_length=MAX_ROUTES)
 
 
 class Routable(Protocol):
@@ -202,6 +269,22 @@ class _Rule:
             if have is None or (want != "*" and have != want):
                 return False
         return True
+
+    def covers(self, other: _Rule) -> bool:
+        """True if every alert `other` matches, this rule matches too: placed before it, this
+        rule leaves `other` nothing to match."""
+        for mine, theirs in (
+            (self.team, other.team),
+            (self.source, other.source),
+            (self.priority, other.priority),
+            (self.category, other.category),
+        ):
+            if mine and not (theirs and theirs <= mine):
+                return False
+        return all(
+            key in other.labels and want in ("*", other.labels[key])
+            for key, want in self.labels.items()
+        )
 
 
 #: The known-error categories an alert's redacted view matches.
@@ -275,9 +358,7 @@ def load_router(settings: Settings) -> Router:
         return Router(default)
     path = settings.routes_file
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"TRIAGE_ROUTES_FILE {path}: {exc.strerror or exc}") from None
+        data = tomllib.loads(_read(path))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"TRIAGE_ROUTES_FILE {path}: not valid TOML: {exc}") from None
     try:
@@ -297,15 +378,55 @@ def load_router(settings: Settings) -> Router:
     duplicate = next((n for n in names if names.count(n) > 1), None)
     if duplicate:
         raise ConfigError(f"TRIAGE_ROUTES_FILE {path}: route name {duplicate!r} is used twice")
-    categorise = _categoriser(settings) if any(r.category for r in rules) else None
+    _check_reachable(rules, path)
+    categorise = _categoriser(settings, rules, path) if any(r.category for r in rules) else None
     return Router(default, rules, categorise)
 
 
-def _categoriser(settings: Settings) -> Categorise:
-    """The deterministic summariser's pattern matcher: the categories it would name."""
+def _read(path: Path) -> str:
+    """The file's text; one ConfigError line for a file that cannot be a routes file."""
+    try:
+        with path.open("rb") as file:
+            raw = file.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise ConfigError(f"TRIAGE_ROUTES_FILE {path}: {exc.strerror or exc}") from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise ConfigError(f"TRIAGE_ROUTES_FILE {path}: larger than {MAX_FILE_BYTES} bytes")
+    try:
+        # utf-8-sig: an editor's byte order mark is no mistake of the reader's.
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"TRIAGE_ROUTES_FILE {path}: not UTF-8 (byte {exc.start})") from None
+
+
+def _check_reachable(rules: tuple[_Rule, ...], path: Path) -> None:
+    """A route that an earlier one covers can never match: say so, rather than route its
+    alerts elsewhere in silence (a catch-all placed first, a copy-pasted condition)."""
+    for i, later in enumerate(rules):
+        for earlier in rules[:i]:
+            if earlier.covers(later):
+                raise ConfigError(
+                    f"TRIAGE_ROUTES_FILE {path}: route {later.route.name!r} can never match: "
+                    f"route {earlier.route.name!r} before it takes every alert it would"
+                )
+
+
+def _categoriser(settings: Settings, rules: tuple[_Rule, ...], path: Path) -> Categorise:
+    """The deterministic summariser's pattern matcher: the categories it would name. A rule
+    naming a category no pattern has could never match, so it is a ConfigError."""
     from triage.summarise.deterministic import DeterministicSummariser, load_patterns
 
-    summariser = DeterministicSummariser(load_patterns(settings.patterns_file))
+    patterns = load_patterns(settings.patterns_file)
+    known = {p.category for p in patterns}
+    for rule in rules:
+        unknown = sorted(rule.category - known)
+        if unknown:
+            raise ConfigError(
+                f"TRIAGE_ROUTES_FILE {path}: route {rule.route.name!r}: unknown category "
+                f"{unknown[0][:40]!r} (TRIAGE_PATTERNS_FILE names {len(known)}, e.g. "
+                f"{', '.join(sorted(known)[:5])})"
+            )
+    summariser = DeterministicSummariser(patterns)
 
     def categorise(view: RedactedAlert) -> frozenset[str]:
         return frozenset(p.category for p in summariser.match(view))
@@ -397,4 +518,4 @@ def _first_error(exc: ValidationError, data: Any) -> str:
         label = f"route {name!r}" if name else f"route #{where[1] + 1}"
         where = [label, *where[2:]]
     path = ".".join(str(part) for part in where)
-    return f"{path}: {error['msg']}"
+    return f"{path}: {error['msg'].removeprefix('Value error, ')}"
