@@ -16,6 +16,7 @@ from pathlib import Path
 
 import aioboto3
 import boto3
+import httpx2
 import pytest
 import structlog
 from botocore.config import Config
@@ -34,6 +35,7 @@ from triage.errors import StoreUnavailableError
 from triage.incidents.lifecycle import Action, Outcome
 from triage.logs import RepeatFilter, configure_logging
 from triage.metrics import MAX_LABEL_VALUES, Metrics
+from triage.ops.endpoints import EndpointServer
 from triage.ops.gauges import MeteredBudgets
 from triage.ops.metrics_export import EmfExporter, PutMetricDataExporter, flush_every
 from triage.ops.prometheus import prometheus_text
@@ -143,8 +145,8 @@ async def test_a_held_message_not_the_probe_decides_while_it_waits() -> None:
 
 
 async def test_readiness_fails_as_soon_as_the_drain_starts() -> None:
-    """From the first moment of a shutdown the daemon takes no new work, so /readyz says
-    `shutting_down: draining` while in-flight messages finish."""
+    """From the first moment of a shutdown the daemon takes no new work, so /readyz answers
+    503 `shutting_down: draining` while in-flight messages finish (and /healthz stays 200)."""
     inbox = MemoryInbox()
     inbox.put("b")
     started, finish = asyncio.Event(), asyncio.Event()
@@ -156,17 +158,23 @@ async def test_readiness_fails_as_soon_as_the_drain_starts() -> None:
 
     cfg = SupervisorConfig(wait_s=0, shutdown_grace_s=10)
     supervisor = Supervisor(cfg, inbox, handler, Metrics())
-    serving = asyncio.create_task(supervisor.serve())
-    await started.wait()
-    assert supervisor.health.ready
-    supervisor.should_exit.set()
-    await until(lambda: not supervisor.health.ready)
-    assert supervisor.health.readiness() == {
-        "ready": False,
-        "failing": {"shutting_down": "draining"},
-    }
-    finish.set()
-    await serving
+    endpoints = EndpointServer(supervisor.health, supervisor.metrics, "127.0.0.1", 0)
+    await endpoints.start()
+    try:
+        async with httpx2.AsyncClient(base_url=f"http://127.0.0.1:{endpoints.port}") as http:
+            serving = asyncio.create_task(supervisor.serve())
+            await started.wait()
+            assert (await http.get("/readyz")).status_code == 200
+            supervisor.should_exit.set()
+            await until(lambda: not supervisor.health.ready)
+            answer = await http.get("/readyz")
+            assert (await http.get("/healthz")).status_code == 200  # alive while it drains
+            finish.set()
+            await serving
+    finally:
+        await endpoints.aclose()
+    assert answer.status_code == 503
+    assert answer.json() == {"ready": False, "failing": {"shutting_down": "draining"}}
     assert inbox.deleted == ["m0"]
 
 
