@@ -114,6 +114,18 @@ async def test_json_secret_without_the_key_is_a_config_error(secrets: Any) -> No
     assert "hunter2" not in str(caught.value)
 
 
+@pytest.mark.parametrize("text", ["null", "true", '["tok-123"]', '[{"BACKEND_TOKEN": "t"}]'])
+async def test_json_that_is_no_token_is_a_config_error(secrets: Any, text: str) -> None:
+    """A secret of JSON null, a boolean or a list is refused, not sent as "Bearer null"; a
+    token of digits is still a token."""
+    await secrets.create_secret(Name="t", SecretString=text)
+    with pytest.raises(ConfigError, match="not a BACKEND_TOKEN object") as caught:
+        await from_secret(secrets).get()
+    assert "tok-123" not in str(caught.value)
+    await secrets.put_secret_value(SecretId="t", SecretString="0123456789")
+    assert await from_secret(secrets).get() == "0123456789"
+
+
 async def test_unusable_token_is_a_config_error_that_hides_it(secrets: Any) -> None:
     """A token with inner whitespace is refused with a message that does not quote it."""
     await secrets.create_secret(Name="t", SecretString=json.dumps({"BACKEND_TOKEN": "se cret"}))

@@ -159,7 +159,11 @@ def _token_from(secret: str, secret_id: str) -> str:
         return _usable(token, f"{where} key {SECRET_JSON_KEY}")
     if isinstance(value, str):  # a JSON-quoted string: the token is inside the quotes
         return _usable(value, where)
-    return _usable(secret, where)  # a bare number or word that happens to parse as JSON
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return _usable(secret, where)  # a token of digits, which parses as a JSON number
+    # null, true, false, a list: a secret written wrong, never a token (it would be sent as
+    # "Bearer null" and refused on every call).
+    raise ConfigError(f"{where} is JSON {type(value).__name__}, not a {SECRET_JSON_KEY} object")
 
 
 def _usable(raw: str, where: str) -> str:
