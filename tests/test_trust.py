@@ -242,7 +242,7 @@ def test_dlq_peek_prints_no_secret(queues: Queues, tmp_path: Path) -> None:
 def test_an_event_dated_2999_cannot_wedge_an_incident(
     queues: Queues, backend: TicketServer, tmp_path: Path, wedge: str
 ) -> None:
-    """An event stamped in the year 2999 (a resolve, or a repeat) is taken at its receive time,
+    """An event stamped in the year 2999 (a resolve, or a repeat) is taken at the time its message was queued,
     logged with the original, and the real events after it still close and reopen the ticket."""
     settings = settings_for(
         queues,
