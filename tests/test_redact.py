@@ -1212,7 +1212,7 @@ HOSTILE = [
     "password: |\\n " * 20_000,  # a block scalar inside a JSON string: every line a marker
     "token: >\\n" + "  a\\n" * 62_500,  # … lines to the end
     'password="' + "a" * 250_000,  # a quote never closed: the rest of the line
-    "password=\" " + "password=' " * 20_000,  # … each later start holding the other quote
+    'password=" ' + "password=' " * 20_000,  # … each later start holding the other quote
     'password=\\"' + "a b " * 62_500,  # … an escaped one, whose JSON string never ends
     'password = """' + "a b " * 62_500,  # … a triple quote
 ]

@@ -236,7 +236,9 @@ class SQLiteStore(Store):
                 stored = written[at] if at in written else self._get_sync(kind, key)
                 try:
                     write, result = change(stored)
-                except Exception as exc:  # its own failure (a busy incident, a bug): its caller's alone
+                except (
+                    Exception
+                ) as exc:  # its own failure (a busy incident, a bug): its caller's alone
                     results.append(_Failed(exc))
                     continue
                 if write is not None:
