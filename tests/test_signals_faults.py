@@ -246,8 +246,8 @@ def test_a_label_value_that_is_not_utf8_is_escaped_not_a_failed_scrape() -> None
 
 
 def test_a_gauge_whose_reader_raises_is_left_out_not_the_scrape() -> None:
-    """A broken gauge reader leaves its gauge out (unknown) with one warning, however many
-    exports: the other series are still scraped and flushed, and the flusher (a supervisor
+    """A broken gauge reader (one that raises, or reads no number) leaves its gauge out
+    (unknown) with one warning, however many exports: the other series are still scraped and flushed, and the flusher (a supervisor
     helper whose crash would stop the daemon) does not raise."""
     metrics = Metrics()
     metrics.incr("TicketsCreated", sink="backend")
@@ -256,14 +256,15 @@ def test_a_gauge_whose_reader_raises_is_left_out_not_the_scrape() -> None:
         raise KeyError("budget")
 
     metrics.gauge("BudgetTokens", broken, budget="github:create:a/b:minute")
+    metrics.gauge("BreakerState", lambda: "open", breaker="llm")  # type: ignore[arg-type,return-value]
     with structlog.testing.capture_logs() as logs:
         texts = [prometheus_text(metrics) for _ in range(3)]
         stream = io.StringIO()
         EmfExporter(metrics, "ns", stream).flush(now_ms=1)
     assert all("triage_tickets_created_total" in t for t in texts)
-    assert not any("triage_budget_tokens" in t for t in texts)
+    assert not any("triage_budget_tokens" in t or "triage_breaker_state" in t for t in texts)
     assert "TicketsCreated" in stream.getvalue()
-    assert [e["event"] for e in logs] == ["metrics.gauge_failed"]
+    assert [e["event"] for e in logs] == ["metrics.gauge_failed"] * 2  # once per gauge
 
 
 TICKET_DIMS = {"sink": "backend", "source": "generic", "team": "ops"}

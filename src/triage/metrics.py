@@ -197,13 +197,14 @@ class Metrics:
             out = dict(self._gauges)
             readers = dict(self._readers)
         for key, (read, unit) in readers.items():
+            # Outside the lock: a reader may take time, or count something. One that raises,
+            # or reads no number, leaves its own gauge out, never every export.
             try:
-                value = read()  # outside the lock: a reader may take time, or count something
-            except Exception as exc:  # one broken part must not fail every export
+                value = read()
+                if value is not None:
+                    out[key] = Gauge(float(value), unit)
+            except Exception as exc:
                 self._warn_once(key[0], "metrics.gauge_failed", error=repr(exc))
-                continue
-            if value is not None:
-                out[key] = Gauge(float(value), unit)
         return out
 
     def _warn_once(self, name: str, event: str, **fields: str) -> None:
