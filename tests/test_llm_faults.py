@@ -125,10 +125,11 @@ def _openai_error(status: int, code: str, message: str) -> Answer:
         (_openai_error(403, "unsupported_country", "Country not supported"), "rejected_403"),
         (_openai_error(404, "model_not_found", "The model `gpt-x` does not exist"), "rejected_404"),
         (_openai_error(429, "insufficient_quota", "You exceeded your quota"), "quota_exceeded"),
+        (_openai_error(402, "payment_required", "Insufficient credits"), "quota_exceeded"),
         (answer(200, {"Content-Type": "text/html"}, b"<html>Sign in</html>"), "bad_response"),
         (answer(308, {"Location": "http://127.0.0.1:9/v1/chat/completions"}), "rejected_308"),
     ],
-    ids=["bad-key", "forbidden", "no-model", "no-quota", "html-page", "redirect"],
+    ids=["bad-key", "forbidden", "no-model", "no-quota", "no-credit", "html-page", "redirect"],
 )
 async def test_a_provider_that_refuses_every_request_opens_the_breaker_without_retries(
     reply: Answer, reason: str, logs: io.StringIO

@@ -236,11 +236,12 @@ def _status_error(exc: openai.APIStatusError) -> ModelError:
         log.warning("llm.prompt_too_long", status=status, error=_short(exc.message))
         return ModelError(PROMPT_TOO_LONG, outcome="rejected")
     # A redirect (never followed: the prompt would go elsewhere), a refused key (401, 403), a
-    # model or base URL that is not there (404), a spent quota (429 insufficient_quota): every
-    # request fails the same way until someone acts, so it is not retried, and the breaker
-    # hears of it. A 400 or 422 refuses this request only.
-    provider_fault = 300 <= status < 400 or status in (401, 403, 404, 429)
-    reason = "quota_exceeded" if status == 429 else f"rejected_{status}"
+    # model or base URL that is not there (404), a spent quota or credit (429
+    # insufficient_quota, OpenRouter's 402): every request fails the same way until someone
+    # acts, so it is not retried, and the breaker hears of it. A 400 or 422 refuses this
+    # request only.
+    provider_fault = 300 <= status < 400 or status in (401, 402, 403, 404, 429)
+    reason = "quota_exceeded" if status in (402, 429) else f"rejected_{status}"
     log.warning("llm.rejected", status=status, reason=reason, error=_short(exc.message))
     return ModelError(reason, outcome="rejected", provider_fault=provider_fault)
 
