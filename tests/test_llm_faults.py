@@ -202,10 +202,20 @@ def long_alert() -> Alert:
     return alert().model_copy(update={"raw": payload})
 
 
-async def test_a_prompt_too_long_for_the_model_is_sent_again_shorter(chat: ChatServer) -> None:
-    """A 400 context_length_exceeded: the same alert is asked once more with a prompt cut to a
-    quarter, and that answer is the ticket (not the fallback, not a breaker failure)."""
-    chat.then(error(400, "This model's maximum context length is 1024 tokens"))
+@pytest.mark.parametrize(
+    "message",
+    [
+        "This model's maximum context length is 1024 tokens",  # OpenAI, vLLM
+        "the request exceeds the available context size, try increasing it",  # llama.cpp
+    ],
+)
+async def test_a_prompt_too_long_for_the_model_is_sent_again_shorter(
+    chat: ChatServer, message: str
+) -> None:
+    """A 400 saying the prompt is longer than the context: the same alert is asked once more
+    with a prompt cut to a quarter, and that answer is the ticket (not the fallback, not a
+    breaker failure)."""
+    chat.then(error(400, message))
     metrics = Metrics()
     summariser = _long_alert_summary(chat, metrics)
     ticket = await summariser.summarise(view(long_alert()))

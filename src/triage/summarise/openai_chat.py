@@ -209,7 +209,7 @@ def _model_error(exc: openai.OpenAIError) -> ModelError:
 #: What an OpenAI-compatible server says when the prompt is longer than the model takes
 #: (OpenAI's `context_length_exceeded`, vLLM's and llama.cpp's own words).
 _TOO_LONG = re.compile(
-    r"context.?length|context.?window|maximum context|too many tokens|prompt is too long"
+    r"context.?(length|window|size)|maximum context|too many tokens|prompt is too long"
     r"|input is too long|exceeds? the (model'?s? )?max",
     re.IGNORECASE,
 )
