@@ -265,6 +265,25 @@ def test_run_against_a_queue_that_does_not_exist_stops_with_one_line(
     assert line.startswith("triage: config: ALERT_TRIAGE_QUEUE_URL") and "no-such-queue" in line
 
 
+@pytest.mark.parametrize("variable", ["SSL_CERT_FILE", "AWS_CA_BUNDLE", "REQUESTS_CA_BUNDLE"])
+@pytest.mark.parametrize("bundle", ["missing.pem", "not-a-bundle.pem", "."])
+def test_a_ca_bundle_that_cannot_be_loaded_stops_with_one_line(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    variable: str,
+    bundle: str,
+) -> None:
+    """A CA bundle variable naming a missing file, a directory or a file without certificates
+    stops a command with one line naming it (SSL_CERT_FILE was a traceback at the first sink,
+    AWS_CA_BUNDLE a daemon failing every receive forever)."""
+    (tmp_path / "not-a-bundle.pem").write_text("not a certificate\n")
+    monkeypatch.setenv(variable, str(tmp_path / bundle))
+    assert main(["check"]) == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith(f"triage: config: {variable} ")
+
+
 # --- The command line ------------------------------------------------------------------------
 
 

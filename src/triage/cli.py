@@ -304,6 +304,10 @@ def _command(args: argparse.Namespace) -> int:
             return run_demo(verbose=args.verbose, llm=args.llm)
         configure_logging(settings.log_format, settings.log_level)
         _warn_unknown_variables()
+        if args.command != "health":  # which probes http://127.0.0.1 only
+            from triage.tls import check_bundles
+
+            check_bundles()
         if args.command == "run":
             return _run(settings, drain=args.drain, dry_run=args.dry_run)
         if args.command == "ingest":
