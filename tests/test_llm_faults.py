@@ -17,7 +17,7 @@ import pytest
 
 from factories import alert, view
 from hostile_server import Answer, answer, hostile
-from triage.demo.model import ChatServer, Reply, completion, error
+from triage.demo.model import ChatServer, Reply, completion, default_model, error
 from triage.errors import ConfigError
 from triage.logs import configure_logging
 from triage.metrics import Metrics
@@ -419,3 +419,35 @@ async def test_a_call_that_waited_its_budget_for_a_slot_makes_no_request() -> No
     assert len(server.requests) < 3
     assert metrics.counter("LLMFallbacks", reason="llm_busy") >= 1
     assert metrics.counter("SummarizationFailures") == 3
+
+
+def _reasoning_model(request: dict[str, Any]) -> Reply:
+    """OpenAI's reasoning models: `max_tokens` and a temperature other than 1 are refused."""
+    if "max_tokens" in request:
+        message = (
+            "Unsupported parameter: 'max_tokens' is not supported with this model. "
+            "Use 'max_completion_tokens' instead."
+        )
+        return Reply(400, {"error": {"message": message, "param": "max_tokens"}})
+    if request.get("temperature", 1) != 1:
+        message = (
+            "Unsupported value: 'temperature' does not support 0.2 with this model. "
+            "Only the default (1) value is supported."
+        )
+        return Reply(400, {"error": {"message": message, "param": "temperature"}})
+    return default_model(request)
+
+
+async def test_a_reasoning_model_gets_the_parameters_it_takes(chat: ChatServer) -> None:
+    """A model refusing `max_tokens` and the temperature (o-series, gpt-5): the request is
+    adapted once (max_completion_tokens, the model's own temperature) and every ticket is the
+    model's; each call fell back with rejected_400 before."""
+    chat.responder = _reasoning_model
+    metrics = Metrics()
+    tickets = await summarise_times(summariser_for(chat.url, metrics), 2)
+    assert metrics.counter("SummarizationFailures") == 0
+    assert all(ticket.title == "api-5xx is failing" for ticket in tickets)
+    last = chat.requests[-1]
+    assert last["max_completion_tokens"] == 900
+    assert "max_tokens" not in last and "temperature" not in last
+    assert chat.request_count == 4  # two refusals, once for good, then one request per call

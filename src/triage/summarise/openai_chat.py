@@ -42,8 +42,10 @@ class OpenAiChat:
         key = openai_key(settings)
         self.model = settings.openai_model
         self.base_url = settings.openai_base_url or "https://api.openai.com/v1"
-        #: Flipped once when the server rejects json_schema; every later call uses json_object.
+        #: What the server refused once and no later request asks for (`_adapt`).
         self.json_schema_supported = True
+        self.temperature_supported = True
+        self.tokens_field = "max_tokens"
         self._client = openai.AsyncOpenAI(
             api_key=key,
             base_url=settings.openai_base_url,
@@ -70,25 +72,42 @@ class OpenAiChat:
         return _answer(completion)
 
     async def _completion(self, messages: list[dict[str, str]], timeout_s: float) -> Any:
-        """The chat completion's JSON, json_object asked for when json_schema is refused."""
+        """The chat completion's JSON, the request adapted (`_adapt`) to what the server
+        refused of it; each refusal changes one thing for good, so this loop ends."""
         try:
-            try:
-                completion = await self._create(messages, timeout_s)
-            except openai.BadRequestError as exc:
-                if not (self.json_schema_supported and _rejects_json_schema(exc)):
-                    raise
-                # An OpenAI-compatible server without structured outputs: ask for plain JSON
-                # mode from now on, and validate the answer ourselves either way.
-                self.json_schema_supported = False
-                log.info("llm.json_schema_unsupported", fallback="json_object")
-                completion = await self._create(messages, timeout_s)
+            while True:
+                try:
+                    return await self._create(messages, timeout_s)
+                except openai.BadRequestError as exc:
+                    if not self._adapt(exc):
+                        raise
         except openai.OpenAIError as exc:
             raise _model_error(exc) from None
         except (ValueError, RecursionError):
             # A 200 labelled JSON that is not (or is nested past the parser's stack).
             log.warning("llm.error", error="the answer's body is not JSON")
             raise ModelError("bad_response", outcome="invalid", provider_fault=True) from None
-        return completion
+
+    def _adapt(self, exc: openai.BadRequestError) -> bool:
+        """Whether a 400 refused a part of the request this model or server does without, now
+        dropped from every later request: OpenAI's reasoning models (o-series, gpt-5) refuse
+        `max_tokens` for `max_completion_tokens` and any temperature but their default; many
+        OpenAI-compatible servers refuse json_schema (json_object then, and the answer is
+        validated either way). Without this, every call to such a model fell back."""
+        said = f"{exc.param} {exc.message}".lower()
+        if self.tokens_field == "max_tokens" and "max_completion_tokens" in said:
+            self.tokens_field = "max_completion_tokens"
+            log.info("llm.max_tokens_unsupported", fallback="max_completion_tokens")
+            return True
+        if self.temperature_supported and "temperature" in said:
+            self.temperature_supported = False
+            log.info("llm.temperature_unsupported", fallback="the model's default")
+            return True
+        if self.json_schema_supported and _rejects_json_schema(exc):
+            self.json_schema_supported = False
+            log.info("llm.json_schema_unsupported", fallback="json_object")
+            return True
+        return False
 
     async def aclose(self) -> None:
         await self._client.close()
@@ -101,13 +120,14 @@ class OpenAiChat:
             }
         else:
             response_format = {"type": "json_object"}
-        body = {
+        body: dict[str, Any] = {
             "model": self.model,
             "messages": messages,
             "response_format": response_format,
-            "temperature": TEMPERATURE,
-            "max_tokens": MAX_OUTPUT_TOKENS,
+            self.tokens_field: MAX_OUTPUT_TOKENS,
         }
+        if self.temperature_supported:
+            body["temperature"] = TEMPERATURE
         # The SDK's low-level `post` (its documented way to send a body as is): `create` would
         # walk these plain dicts against its TypedDicts on every call, which profiled as half
         # of the SDK's CPU per call (0.73 -> 0.37 ms measured). Errors are the same. The answer
