@@ -8,6 +8,13 @@ summariser retries throttling and 5xx within its budget, so the two cannot stack
 
 Converse has no JSON mode common to every model, so the model is asked for JSON by the system
 message alone and its answer is validated like any other (an invalid one falls back).
+
+Throttling, a model not ready, 5xx and timeouts are retried by the summariser; a prompt too
+long for the model (a ValidationException saying so, or an answer stopped by the context
+window) is sent again shorter; refused, expired or unknown credentials, a model not in the
+region and a redirect (never followed) count against the breaker without a retry. The secret
+key and session token each request is signed with are held (`triage.redact.hold`), so no log
+line can carry them, whatever an endpoint echoes.
 """
 
 from __future__ import annotations
