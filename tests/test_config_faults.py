@@ -284,6 +284,26 @@ def test_a_ca_bundle_that_cannot_be_loaded_stops_with_one_line(
     assert line.startswith(f"triage: config: {variable} ")
 
 
+def test_a_github_app_key_file_that_is_not_text_is_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A binary (DER) GITHUB_APP_PRIVATE_KEY_FILE stops start-up with one line that shows none
+    of its bytes (it was a UnicodeDecodeError traceback)."""
+    from triage.sinks.github import GitHubSink
+
+    key = tmp_path / "key.der"
+    key.write_bytes(b"\x30\x82\xff\xfe-SECRET-KEY-BYTES")
+    settings = Settings(
+        github_repository="acme/ops",
+        github_app_id="1",
+        github_app_installation_id=2,
+        github_app_private_key_file=key,
+    )
+    with pytest.raises(ConfigError, match="GITHUB_APP_PRIVATE_KEY_FILE") as caught:
+        GitHubSink(settings)
+    assert "SECRET" not in str(caught.value) and "\n" not in str(caught.value)
+
+
 # --- The command line ------------------------------------------------------------------------
 
 

@@ -71,6 +71,8 @@ def app_credentials(settings: Settings) -> AppCredentials | None:
             pem = key_file.read_text(encoding="utf-8")
         except OSError as exc:
             raise ConfigError(f"GITHUB_APP_PRIVATE_KEY_FILE cannot be read: {exc}") from None
+        except UnicodeDecodeError:  # a DER key, or not a key: its bytes are never shown
+            raise ConfigError("GITHUB_APP_PRIVATE_KEY_FILE is not a PEM text file") from None
     # An env var often carries the PEM on one line with literal "\n" sequences.
     if "\n" not in pem.strip() and "\\n" in pem:
         pem = pem.replace("\\n", "\n")
