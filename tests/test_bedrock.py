@@ -547,3 +547,23 @@ async def test_an_answer_cut_off_by_the_context_window_is_asked_again_shorter(
     assert ticket.title == "Shorter prompt"
     assert second < first / 2
     assert metrics.counter("LLMTokensIn") == 200  # both answers' usage is counted
+
+
+async def test_no_credentials_at_all_open_the_breaker(
+    bedrock: ConverseServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No credentials anywhere in the chain (no role, no keys, no instance metadata): one
+    `llm.no_credentials` per call until the breaker opens, then Bedrock is not asked again
+    for TRIAGE_LLM_BREAKER_RESET_S."""
+    monkeypatch.delenv("AWS_CONTAINER_CREDENTIALS_FULL_URI")
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    metrics = Metrics()
+    summariser = summariser_for(bedrock, metrics, llm_breaker_failures=2)
+    with structlog.testing.capture_logs() as logs:
+        for _ in range(3):
+            await summariser.summarise(view(source()))
+    await summariser.aclose()
+    assert bedrock.raw_bodies == []
+    assert [e["event"] for e in logs].count("llm.no_credentials") == 2
+    assert metrics.counter("LLMFallbacks", reason="no_credentials") == 2
+    assert metrics.counter("LLMFallbacks", reason="breaker_open") == 1

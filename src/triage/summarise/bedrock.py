@@ -234,8 +234,9 @@ def _botocore_error(exc: BotoCoreError) -> ModelError:
     if isinstance(exc, CredentialRetrievalError):  # the container credentials endpoint failed
         return ModelError("no_credentials", outcome="unreachable", retryable=True)
     if isinstance(exc, NoCredentialsError | PartialCredentialsError):
+        # No request can be signed until someone provides credentials: the breaker hears.
         log.warning("llm.no_credentials", error=type(exc).__name__)
-        return ModelError("no_credentials", outcome="rejected")
+        return ModelError("no_credentials", outcome="rejected", provider_fault=True)
     log.warning("llm.error", error=type(exc).__name__)
     return ModelError("bad_response", outcome="invalid")
 
