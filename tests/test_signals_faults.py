@@ -115,6 +115,28 @@ async def test_a_store_down_at_start_is_not_ready_before_any_message() -> None:
     await serving
 
 
+async def test_a_store_that_never_answers_at_start_is_not_ready() -> None:
+    """A store that takes the ping and never answers (a black-holed DynamoDB endpoint) is
+    unavailable after STORE_PROBE_S, not after the client's minutes of timeouts and retries."""
+    hang = asyncio.Event()
+
+    async def ping() -> None:
+        await hang.wait()
+
+    async def handler(message: Message, _progress: Progress) -> list[Outcome]:
+        return []
+
+    cfg = SupervisorConfig(wait_s=0, shutdown_grace_s=1)
+    supervisor = quick(Supervisor(cfg, MemoryInbox(), handler, Metrics(), store_probe=ping))
+    with structlog.testing.capture_logs() as logs:
+        serving = asyncio.create_task(supervisor.serve())
+        await until(lambda: not supervisor.health.ready)
+        supervisor.should_exit.set()
+        await serving
+    assert "did not answer a ping" in supervisor.health.failing()["store"]
+    assert [e["event"] for e in logs].count("store.unavailable") == 1
+
+
 async def test_a_held_message_not_the_probe_decides_while_it_waits() -> None:
     """While a message is held for the store, a ping that answers (a SQLite file that is
     locked answers SELECT 1) neither runs nor flips readiness: only the message's own

@@ -642,9 +642,8 @@ class Supervisor:
         a store back after its held messages were released, with no traffic since, would
         otherwise keep `/readyz` failing for good. Held messages are the probe while they
         wait, so a store that answers a ping but fails writes does not flap readiness."""
-        assert self._store_probe is not None
         try:
-            await self._store_probe()
+            await self._ping_store()
         except StoreUnavailableError as exc:
             self._store_down(exc, 1)
         except Exception as exc:  # not the store's known faults: the messages will tell
@@ -654,12 +653,25 @@ class Supervisor:
             if self._store_down_since is None or StoreUnavailableError.reason in self._holding:
                 continue
             try:
-                await self._store_probe()
+                await self._ping_store()
             except Exception as exc:  # any failure means not back yet; never the daemon's end
                 log.debug("store.probe_failed", error=str(exc))
                 continue
             if StoreUnavailableError.reason not in self._holding:
                 self._store_up()
+
+    async def _ping_store(self) -> None:
+        """The probe, answered within STORE_PROBE_S or the store is unavailable: a store that
+        takes the connection and never answers would keep the probe (and readiness) waiting
+        for the client's own timeouts and retries, minutes with DynamoDB's."""
+        assert self._store_probe is not None
+        try:
+            async with asyncio.timeout(self.STORE_PROBE_S):
+                await self._store_probe()
+        except TimeoutError:
+            raise StoreUnavailableError(
+                f"the store did not answer a ping within {self.STORE_PROBE_S:g} s"
+            ) from None
 
     async def _attempt(self, message: Message) -> list[Outcome]:
         """One pass of the handler. Its timeout restarts whenever the handler reports progress,
