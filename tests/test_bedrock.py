@@ -450,26 +450,53 @@ async def test_an_input_too_long_for_the_model_is_sent_again_shorter(
     bedrock: ConverseServer,
 ) -> None:
     """A ValidationException saying the input is too long: the alert is asked once more with a
-    prompt cut to a quarter, and that answer is the ticket; a Validation refusal of any other
-    kind is not retried, and neither counts against the breaker."""
+    prompt cut to a quarter, and that answer is the ticket; the alert's length never counts
+    against the breaker (opening here at the first provider fault)."""
     payload = {"log": " ".join(f"line {i}: request failed upstream" for i in range(600))}
     bedrock.then(
         converse_error(400, "ValidationException", "Input is too long for requested model."),
         converse_reply(ticket_json(title="Shorter prompt")),
-        converse_error(400, "ValidationException", "temperature: must be at most 1"),
+        converse_error(400, "ValidationException", "Input is too long for requested model."),
+        converse_error(400, "ValidationException", "Input is too long for requested model."),
     )
     metrics = Metrics()
     summariser = summariser_for(bedrock, metrics, llm_breaker_failures=1)
     ticket = await summariser.summarise(view(source(raw=payload)))
-    await summariser.summarise(view(source()))
+    await summariser.summarise(view(source(raw=payload)))
     after = await summariser.summarise(view(source()))
     await summariser.aclose()
     first, second = (len(r["messages"][0]["content"][0]["text"]) for r in bedrock.requests[:2])
     assert ticket.title == "Shorter prompt"
     assert second < first / 2
-    assert metrics.counter("LLMFallbacks", reason="rejected_400") == 1
+    assert metrics.counter("LLMFallbacks", reason="prompt_too_long") == 1
     assert after.title == "Checkout API returns 5xx"  # the stand-in's: the breaker is closed
-    assert bedrock.request_count == 4
+    assert bedrock.request_count == 5
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "The provided model identifier is invalid.",
+        "Invocation of model ID anthropic.claude-sonnet-4 with on-demand throughput isn't "
+        "supported. Retry your request with the ID or ARN of an inference profile.",
+        "temperature: must be at most 1",
+    ],
+)
+async def test_a_validation_refusal_of_the_request_itself_opens_the_breaker(
+    bedrock: ConverseServer, message: str
+) -> None:
+    """A ValidationException about the request triage always sends (a model id that is no
+    model, one that needs an inference profile, a parameter the model refuses): every call
+    would be refused the same way, so it counts against the breaker, not retried."""
+    bedrock.responder = lambda _request: converse_error(400, "ValidationException", message)
+    metrics = Metrics()
+    summariser = summariser_for(bedrock, metrics, llm_breaker_failures=2)
+    for _ in range(3):
+        await summariser.summarise(view(source()))
+    await summariser.aclose()
+    assert bedrock.request_count == 2
+    assert metrics.counter("LLMFallbacks", reason="rejected_400") == 2
+    assert metrics.counter("LLMFallbacks", reason="breaker_open") == 1
 
 
 async def test_credentials_bedrock_echoes_never_reach_a_log_line(bedrock: ConverseServer) -> None:

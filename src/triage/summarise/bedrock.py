@@ -214,10 +214,12 @@ def _client_error(exc: ClientError) -> ModelError:
         log.warning("llm.prompt_too_long", status=status, code=code, error=message)
         return ModelError(PROMPT_TOO_LONG, outcome="rejected")
     # AccessDenied (no bedrock:InvokeModel, model access not granted), expired or unknown
-    # credentials, ResourceNotFound (no such model in this region), a spent quota: every request
-    # fails the same way until someone acts, so the breaker hears of it. Validation refuses this
-    # request only. Neither is retried.
-    provider_fault = status in (401, 403, 404) or code in _PROVIDER_FAULTS
+    # credentials, ResourceNotFound (no such model in this region), a spent quota, and any
+    # other Validation refusal (a model id that is no model or needs an inference profile, a
+    # parameter the model refuses: the request's shape is the same for every alert, only its
+    # text differs): every request fails the same way until someone acts, so the breaker
+    # hears of it. None is retried.
+    provider_fault = status in (400, 401, 403, 404) or code in _PROVIDER_FAULTS
     log.warning("llm.rejected", status=status, code=code, error=message)
     return ModelError(f"rejected_{status}", outcome="rejected", provider_fault=provider_fault)
 
