@@ -451,3 +451,21 @@ async def test_a_reasoning_model_gets_the_parameters_it_takes(chat: ChatServer) 
     assert last["max_completion_tokens"] == 900
     assert "max_tokens" not in last and "temperature" not in last
     assert chat.request_count == 4  # two refusals, once for good, then one request per call
+
+
+@pytest.mark.parametrize(
+    ("code", "opens"),
+    [("invalid_model", True), ("content_policy_violation", False), ("content_filter", False)],
+)
+async def test_a_400_opens_the_breaker_unless_it_refuses_the_alerts_text(
+    code: str, opens: bool
+) -> None:
+    """A 400 about the request triage always sends (a model name a proxy does not know)
+    counts against the breaker; a content filter's or policy's 400 refuses this alert's text
+    only and never does. Neither is retried."""
+    reply = _openai_error(400, code, "Invalid model name passed in model=gpt-4o-mini")
+    metrics = Metrics()
+    async with hostile(reply) as server:
+        await summarise_times(summariser_for(server.url + "/v1", metrics), THRESHOLD + 1)
+    assert len(server.requests) == (THRESHOLD if opens else THRESHOLD + 1)
+    assert metrics.counter("LLMFallbacks", reason="breaker_open") == (1 if opens else 0)

@@ -262,13 +262,24 @@ def _status_error(exc: openai.APIStatusError) -> ModelError:
         return ModelError(PROMPT_TOO_LONG, outcome="rejected")
     # A redirect (never followed: the prompt would go elsewhere), a refused key (401, 403), a
     # model or base URL that is not there (404), a spent quota or credit (429
-    # insufficient_quota, OpenRouter's 402): every request fails the same way until someone
-    # acts, so it is not retried, and the breaker hears of it. A 400 or 422 refuses this
-    # request only.
-    provider_fault = 300 <= status < 400 or status in (401, 402, 403, 404, 429)
+    # insufficient_quota, OpenRouter's 402), a 400 or 422 about the request triage always
+    # sends (a model name a proxy does not know, a parameter it refuses: only the alert's
+    # text differs between requests): every request fails the same way until someone acts,
+    # so it is not retried, and the breaker hears of it. A refusal of this alert's text (a
+    # content filter or policy) is this request's alone.
+    provider_fault = not _refuses_content(exc) and (
+        300 <= status < 400 or status in (400, 401, 402, 403, 404, 422, 429)
+    )
     reason = "quota_exceeded" if status in (402, 429) else f"rejected_{status}"
     log.warning("llm.rejected", status=status, reason=reason, error=_short(exc.message))
     return ModelError(reason, outcome="rejected", provider_fault=provider_fault)
+
+
+def _refuses_content(exc: openai.APIStatusError) -> bool:
+    """A refusal of what the prompt says (OpenAI's `content_policy_violation`, Azure's
+    `content_filter`, an `invalid_prompt`), not of how the request is made."""
+    said = f"{exc.code} {exc.type}".lower()
+    return any(word in said for word in ("content_policy", "content_filter", "invalid_prompt"))
 
 
 def _quota_spent(exc: openai.APIStatusError) -> bool:
