@@ -430,12 +430,46 @@ async def test_a_message_handed_out_twice_at_once_is_worked_on_once() -> None:
         await asyncio.sleep(0)
         return []
 
+    supervisor = Supervisor(config(), inbox, handler, Metrics())
     with structlog.testing.capture_logs() as logs:
-        await Supervisor(config(), inbox, handler, Metrics()).serve()
+        await supervisor.serve()
     assert calls == 1 and len(inbox.deleted) == 1
     assert [e["event"] for e in logs if e["event"] == "message.duplicate_delivery"] == [
         "message.duplicate_delivery"
     ]
+    assert (supervisor.stats.received, supervisor.stats.acked) == (1, 1)
+
+
+async def test_a_handled_message_whose_delete_fails_is_counted_as_such() -> None:
+    """SQS refusing a delete leaves the handled message counted (delete_failed and
+    MessagesFailed{reason=delete}), not missing from every outcome; it comes back and is
+    acked then."""
+
+    class RefusingOnceInbox(MemoryInbox):
+        refused = False
+
+        async def delete(self, messages: Sequence[Message]) -> list[str]:
+            if not self.refused:
+                self.refused = True
+                for m in messages:  # visible again at once, as after a lost delete
+                    self.entries[m.id].visible_at = 0.0
+                return [m.id for m in messages]
+            return await super().delete(messages)
+
+    inbox = RefusingOnceInbox()
+    inbox.put("once")
+
+    async def handler(message: Message, _progress: Progress) -> list[Outcome]:
+        return []
+
+    metrics = Metrics()
+    supervisor = Supervisor(config(), inbox, handler, metrics)
+    await supervisor.serve()
+    stats = supervisor.stats
+    assert (stats.received, stats.acked, stats.delete_failed) == (2, 1, 1)
+    assert (
+        metrics.counter("MessagesFailed", reason="delete") == 1 == metrics.total("MessagesFailed")
+    )
 
 
 async def test_a_store_outage_holds_messages_and_says_so_once_not_once_per_message() -> None:

@@ -111,6 +111,9 @@ class Stats:
     rejected: int = 0
     held: int = 0
     released_on_shutdown: int = 0
+    #: Handled, but SQS did not confirm the delete: it comes back and is handled again (a
+    #: repeat), so nothing is lost, but it is neither acked nor failed.
+    delete_failed: int = 0
     #: Last failure per message id (bounded), so a report can say why a message left.
     failures: dict[str, _Failure] = field(default_factory=dict)
 
@@ -238,6 +241,7 @@ class Supervisor:
             "rejected": self.stats.rejected,
             "held": self.stats.held,
             "released_on_shutdown": self.stats.released_on_shutdown,
+            "delete_failed": self.stats.delete_failed,
         }
         for (name, dims), value in sorted(self.metrics.counters().items()):
             counters[name] = counters.get(name, 0) + int(value)
@@ -505,11 +509,12 @@ class Supervisor:
     # --- Working ---------------------------------------------------------------------------
 
     def _start(self, message: Message) -> None:
-        self.stats.received += 1
         if message.receipt_handle in self._deliveries_in_flight:
-            # The same delivery twice in one answer: the copy in hand finishes it.
+            # The same delivery twice in one answer: the copy in hand finishes it (and is the
+            # one counted as received, so every received message has one outcome).
             log.warning("message.duplicate_delivery", message_id=message.id)
             return
+        self.stats.received += 1
         if message.sent_at is not None:
             lag = datetime.now(UTC) - message.sent_at
             self.metrics.observe("QueueLag", max(0.0, lag.total_seconds() * 1000))
@@ -568,6 +573,11 @@ class Supervisor:
                 # counts them; debug shows them).
                 quiet = outcomes and all(o.action is Action.COUNT for o in outcomes)
                 (log.debug if quiet else log.info)("message.acked", **_acked_fields(outcomes))
+            else:
+                # The acker logged why (one line per batch); SQS shows it again once its
+                # visibility ends, and it is handled again as a repeat.
+                self.stats.delete_failed += 1
+                self.metrics.incr("MessagesFailed", reason="delete")
         finally:
             structlog.contextvars.reset_contextvars(**tokens)
 
