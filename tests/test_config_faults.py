@@ -152,12 +152,14 @@ def test_aws_region_is_checked_and_falls_back_to_aws_default_region(
         ({"GITHUB_REPOSITORY": "not-a-repo"}, "GITHUB_REPOSITORY"),
         ({"GITHUB_APP_INSTALLATION_ID": "-5"}, "GITHUB_APP_INSTALLATION_ID"),
         ({"TRIAGE_SINKS": " , "}, "TRIAGE_SINKS"),
+        ({"TRIAGE_RETRY_BASE_S": "600"}, "TRIAGE_RETRY_BASE_S (600) must be at most"),
     ],
 )
 def test_values_that_cannot_work_name_their_variable(
     monkeypatch: pytest.MonkeyPatch, env: dict[str, str], named: str
 ) -> None:
-    """A repository that is not owner/name, a negative id, a sink list naming no sink: one line."""
+    """A repository that is not owner/name, a negative id, a sink list naming no sink, a retry
+    base above the cap it would always be cut to: one line each."""
     assert named in config_error(monkeypatch, **env)
 
 

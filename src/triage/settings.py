@@ -376,6 +376,16 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
+    def _retry_base_within_max(self) -> Settings:
+        # Above the cap, every retry would wait the cap: not what a larger base asks for.
+        if self.retry_base_s > self.retry_max_s:
+            raise ValueError(
+                f"TRIAGE_RETRY_BASE_S ({self.retry_base_s:g}) must be at most "
+                f"TRIAGE_RETRY_MAX_S ({self.retry_max_s:g}), the longest a retry waits"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _lease_outlives_message(self) -> Settings:
         if self.effect_lease_s <= self.message_timeout_s:
             raise ValueError(
