@@ -594,3 +594,15 @@ async def test_no_credentials_at_all_open_the_breaker(
     assert [e["event"] for e in logs].count("llm.no_credentials") == 2
     assert metrics.counter("LLMFallbacks", reason="no_credentials") == 2
     assert metrics.counter("LLMFallbacks", reason="breaker_open") == 1
+
+
+async def test_debug_logging_never_shows_the_session_token(bedrock: ConverseServer) -> None:
+    """At TRIAGE_LOG_LEVEL=debug botocore logs each request's headers, the session token
+    among them: the token the request was signed with is held, so no line carries it."""
+    stream = io.StringIO()
+    configure_logging("json", "debug", stream)
+    summariser = summariser_for(bedrock)
+    await summariser.summarise(view(source()))
+    await summariser.aclose()
+    assert "x-amz-security-token" in stream.getvalue().lower()
+    assert ROLE.token not in stream.getvalue()
