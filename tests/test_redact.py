@@ -246,6 +246,17 @@ CASES = [
     ),
     ("HF_TOKEN=hf_" + _run(34), "HF_TOKEN=[REDACTED:huggingface-token]"),
     ("pypi-AgEIcHlwaS5vcmc" + _run(150, URLSAFE), "[REDACTED:pypi-token]"),
+    # Telegram: 35 characters after the bot id, 34 in its documentation's example; in a Bot
+    # API URL any shape (the Bot API page's own example is 123456:ABC-DEF…).
+    ("110201543:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw", "[REDACTED:telegram-token]"),
+    (
+        "https://api.telegram.org/bot110201543:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw/sendMessage",
+        "https://api.telegram.org/bot[REDACTED:telegram-token]/sendMessage",
+    ),
+    (
+        "GET https://api.telegram.org/file/bot123456:ABC-DEF1234ghIkl-zyx57W2v1u123ew11/doc.pdf",
+        "GET https://api.telegram.org/file/bot[REDACTED:telegram-token]/doc.pdf",
+    ),
     ("shpat_" + _run(32, HEX), "[REDACTED:shopify-token]"),
     ("shpss_" + _run(32, HEX), "[REDACTED:shopify-token]"),
     # Datadog, by the name before it

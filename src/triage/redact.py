@@ -20,7 +20,8 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
     [REDACTED:huggingface-token]  hf_ + 30-40 characters
     [REDACTED:pypi-token]         pypi-AgE… upload tokens
     [REDACTED:shopify-token]      shpat_/shpss_/shpca_/shppa_ + 32 hex
-    [REDACTED:telegram-token]     bot tokens (<bot id>:AA + 33 characters)
+    [REDACTED:telegram-token]     bot tokens (<bot id>:AA + 32-33 characters; in a Bot API URL,
+                                  whatever follows `bot`)
     [REDACTED:twilio-key]         after a name containing `twilio`: an SK… key sid or a 32-hex secret
     [REDACTED:api-key]            OpenAI/Anthropic-style sk-… keys
     [REDACTED:token]              other vendors' tokens that announce themselves by a prefix:
@@ -907,11 +908,18 @@ _RULES: tuple[_Rule, ...] = (
         *_SHOPIFY_PREFIXES,
     ),
     # The bot id may follow `bot` in an API URL (api.telegram.org/bot123…:AA…), so only a
-    # digit before it disqualifies.
+    # digit before it disqualifies. The secret is 35 characters, 34 in Telegram's own example.
     _rule(
-        rf"(?<![0-9])[0-9]{{8,10}}:AA{_B64URL}{{33}}(?![A-Za-z0-9_-])",
+        rf"(?<![0-9])[0-9]{{8,10}}:AA{_B64URL}{{32,33}}(?![A-Za-z0-9_-])",
         "[REDACTED:telegram-token]",
         ":AA",
+    ),
+    # In a Bot API URL whatever follows `bot` is the token, of any shape Telegram ever issued.
+    _rule(
+        r"(api\.telegram\.org/(?:file/)?bot)[0-9]{1,12}:[A-Za-z0-9_-]{16,128}",
+        r"\1[REDACTED:telegram-token]",
+        "api.telegram.org/",
+        flags=re.IGNORECASE,
     ),
     _rule(
         rf"(twilio[A-Za-z0-9_.-]{{0,40}}{_ASSIGN}{_OPEN_QUOTE})(?:SK)?[0-9a-f]{{32}}{_END}",
