@@ -8,6 +8,8 @@ import json
 import logging
 import math
 import re
+import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -355,6 +357,36 @@ def test_output_to_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
     stderr = process.stderr.read().decode()
     assert process.wait(timeout=60) == EXIT_PIPE_CLOSED
     assert stderr == ""
+
+
+def test_ctrl_c_while_a_command_waits_on_aws_exits_130_quietly(tmp_path: Path) -> None:
+    """SIGINT while `triage send` waits for an endpoint that never answers: exit 130, nothing
+    on stderr (no KeyboardInterrupt traceback)."""
+    body = tmp_path / "alert.json"
+    body.write_text('{"title": "x"}', encoding="utf-8")
+    with socket.create_server(("127.0.0.1", 0)) as silent:
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}"
+        process = subprocess.Popen(
+            [sys.executable, "-m", "triage", "send", "--queue-url", f"{url}/1/q", str(body)],
+            env={
+                "PATH": "/usr/bin:/bin",
+                "PYTHONPATH": str(SRC),
+                "HOME": str(tmp_path),
+                "AWS_ACCESS_KEY_ID": "x",
+                "AWS_SECRET_ACCESS_KEY": "y",
+                "AWS_REGION": "us-east-1",
+                "AWS_ENDPOINT_URL": url,
+            },
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        silent.settimeout(60)
+        connection, _ = silent.accept()  # the request is on its way, and will get no answer
+        with connection:
+            process.send_signal(signal.SIGINT)
+            _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130
+    assert stderr == b""
 
 
 # --- The routes file -------------------------------------------------------------------------

@@ -269,6 +269,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so the interpreter's last flush has somewhere to go."""
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
