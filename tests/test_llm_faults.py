@@ -421,8 +421,14 @@ async def test_a_call_that_waited_its_budget_for_a_slot_makes_no_request() -> No
     assert metrics.counter("SummarizationFailures") == 3
 
 
+#: Tokens the stand-in reasoning model thinks with before it writes (at its default effort).
+THINKING_TOKENS = 2000
+
+
 def _reasoning_model(request: dict[str, Any]) -> Reply:
-    """OpenAI's reasoning models: `max_tokens` and a temperature other than 1 are refused."""
+    """OpenAI's reasoning models: `max_tokens` and a temperature other than 1 are refused, and
+    thinking counts against `max_completion_tokens` (a budget it fills stops it with
+    finish_reason length and no content); asked for low effort it thinks a quarter as long."""
     if "max_tokens" in request:
         message = (
             "Unsupported parameter: 'max_tokens' is not supported with this model. "
@@ -435,22 +441,33 @@ def _reasoning_model(request: dict[str, Any]) -> Reply:
             "Only the default (1) value is supported."
         )
         return Reply(400, {"error": {"message": message, "param": "temperature"}})
+    if "reasoning_effort" in request and request["model"] == "o1-mini":
+        message = "Unsupported parameter: 'reasoning_effort' is not supported with this model."
+        return Reply(400, {"error": {"message": message, "param": "reasoning_effort"}})
+    thinking = THINKING_TOKENS // (4 if request.get("reasoning_effort") == "low" else 1)
+    if request["max_completion_tokens"] <= thinking:
+        return completion(None, finish_reason="length")
     return default_model(request)
 
 
-async def test_a_reasoning_model_gets_the_parameters_it_takes(chat: ChatServer) -> None:
+@pytest.mark.parametrize(("model", "refusals"), [("gpt-5-mini", 2), ("o1-mini", 3)])
+async def test_a_reasoning_model_gets_the_parameters_it_takes(
+    chat: ChatServer, model: str, refusals: int
+) -> None:
     """A model refusing `max_tokens` and the temperature (o-series, gpt-5): the request is
-    adapted once (max_completion_tokens, the model's own temperature) and every ticket is the
-    model's; each call fell back with rejected_400 before."""
+    adapted once (max_completion_tokens with room for its thinking, low reasoning effort
+    unless it refuses that too, the model's own temperature) and every ticket is the model's;
+    each call fell back with rejected_400 before."""
     chat.responder = _reasoning_model
     metrics = Metrics()
-    tickets = await summarise_times(summariser_for(chat.url, metrics), 2)
+    tickets = await summarise_times(summariser_for(chat.url, metrics, openai_model=model), 2)
     assert metrics.counter("SummarizationFailures") == 0
     assert all(ticket.title == "api-5xx is failing" for ticket in tickets)
     last = chat.requests[-1]
-    assert last["max_completion_tokens"] == 900
+    assert last["max_completion_tokens"] > 900
+    assert last.get("reasoning_effort") == (None if model == "o1-mini" else "low")
     assert "max_tokens" not in last and "temperature" not in last
-    assert chat.request_count == 4  # two refusals, once for good, then one request per call
+    assert chat.request_count == refusals + 2  # each refusal once for good, then one a call
 
 
 @pytest.mark.parametrize(

@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 
 #: Upper bound on the tokens the model may write; a ticket is short.
 MAX_OUTPUT_TOKENS = 900
+#: The same for a reasoning model, whose thinking counts against it before the ticket starts.
+REASONING_OUTPUT_TOKENS = 4000
 #: Low: the same alert should give the same ticket, and facts are copied, not invented.
 TEMPERATURE = 0.2
 
