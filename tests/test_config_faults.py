@@ -354,7 +354,8 @@ def test_output_to_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
     assert process.stdout is not None and process.stderr is not None
     assert process.stdout.readline().startswith(b"{")
     process.stdout.close()
-    stderr = process.stderr.read().decode()
+    with process.stderr:
+        stderr = process.stderr.read().decode()
     assert process.wait(timeout=60) == EXIT_PIPE_CLOSED
     assert stderr == ""
 
