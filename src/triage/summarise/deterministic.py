@@ -101,6 +101,11 @@ def _pattern(entry: Any, where: str) -> Pattern:
         priority = Priority(hint)
     except (re.error, ValueError) as exc:
         raise ConfigError(f"{where} ({category}): {exc}") from None
+    if _UNBOUNDED_GAP.search(pattern):
+        raise ConfigError(
+            f"{where} ({category}): an unbounded .* or .+ costs the square of the alert's text"
+            " on every search; bound the gap, as .{0,80}"
+        )
     if not isinstance(steps, list) or not all(isinstance(s, str) for s in steps):
         raise ConfigError(f"{where} ({category}): steps must be a list of strings")
     return Pattern(str(category), regex, priority, tuple(steps))
@@ -108,6 +113,10 @@ def _pattern(entry: Any, where: str) -> Pattern:
 
 #: Only this much alert text is matched against the patterns, to bound regex work.
 MATCH_CHARS = 8_000
+#: An unescaped `.` repeated without bound (`.*`, `.+`, `.{2,}`): from each place a search
+#: may start, it runs to the end of the text, so a text repeating the words before it (anyone
+#: can write "cert cert cert …") costs quadratic time. Bounded gaps (`.{0,80}`) stay linear.
+_UNBOUNDED_GAP = re.compile(r"(?<!\\)(?:\\\\)*\.(?:[*+]|\{\d*,\})")
 
 
 def match(patterns: tuple[Pattern, ...], alert: RedactedAlert) -> list[Pattern]:
@@ -172,6 +181,8 @@ def _title(alert: RedactedAlert) -> str:
     if places and not any(subject.names(title, value) for _, value in places):
         label, value = places[0]
         suffix = f" {'on' if label in _HOSTS else 'in'} {cut(value, 60, ellipsis=True)}"
+        # A sentence's full stop would end the title before its place ("… i-0abc. in us-east-1").
+        title = title.rstrip(" .:;,") or title
     return cut(title, TITLE_CHARS - len(suffix), ellipsis=True) + suffix
 
 
@@ -227,7 +238,7 @@ GENERIC_STEPS = (
     "Escalate to the owning team if it is not understood within 30 minutes",
 )
 #: Links worth a step of their own, in this order (a silence link is not a first step).
-_STEP_LINKS = ("dashboard", "panel", "issue", "event", "alert", "alarm", "source")
+_STEP_LINKS = ("dashboard", "panel", "issue", "event", "finding", "alert", "alarm", "source")
 
 
 def _steps(alert: RedactedAlert, matched: list[Pattern]) -> tuple[str, ...]:
@@ -261,6 +272,8 @@ def _specific_steps(alert: RedactedAlert) -> list[str]:
         steps.append(f"Check each metric of the expression: {labels['metrics']}")
     if labels.get("culprit"):
         steps.append(f"Read the stack trace of the latest event in {labels['culprit']}")
+    if labels.get("resources"):  # an EventBridge event's affected resources (ARNs, ids)
+        steps.append(f"Check the affected resources: {labels['resources']}")
     links = [(name, alert.links[name]) for name in _STEP_LINKS if alert.links.get(name)]
     steps += [f"Open the {name}: {url}" for name, url in links[:2]]
     return steps
