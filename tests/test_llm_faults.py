@@ -486,3 +486,15 @@ async def test_a_400_opens_the_breaker_unless_it_refuses_the_alerts_text(
         await summarise_times(summariser_for(server.url + "/v1", metrics), THRESHOLD + 1)
     assert len(server.requests) == (THRESHOLD if opens else THRESHOLD + 1)
     assert metrics.counter("LLMFallbacks", reason="breaker_open") == (1 if opens else 0)
+
+
+async def test_calls_refused_at_once_by_a_reasoning_model_all_adapt(chat: ChatServer) -> None:
+    """Several first calls to a reasoning model at once, each refused for the same parameter:
+    every one adapts and writes the model's ticket, not only the first to hear of it."""
+    chat.responder = _reasoning_model
+    metrics = Metrics()
+    summariser = summariser_for(chat.url, metrics, openai_model="gpt-5-mini")
+    await asyncio.gather(*(summariser.summarise(view(alert(f"a{i}"))) for i in range(3)))
+    await summariser.aclose()
+    assert metrics.counter("SummarizationFailures") == 0
+    assert metrics.counter("LLMCalls", outcome="ok") == 3

@@ -53,6 +53,7 @@ class OpenAiChat:
         self.temperature_supported = True
         self.tokens_field = "max_tokens"
         self.reasoning_effort_supported = True
+        self._dropped: set[str] = set()
         self._client = openai.AsyncOpenAI(
             api_key=key,
             base_url=settings.openai_base_url,
@@ -80,13 +81,14 @@ class OpenAiChat:
 
     async def _completion(self, messages: list[dict[str, str]], timeout_s: float) -> Any:
         """The chat completion's JSON, the request adapted (`_adapt`) to what the server
-        refused of it; each refusal changes one thing for good, so this loop ends."""
+        refused of it; each refusal removes a part the request had, so this loop ends."""
         try:
             while True:
+                body = self._body(messages)
                 try:
-                    return await self._create(messages, timeout_s)
+                    return await self._post(body, timeout_s)
                 except openai.BadRequestError as exc:
-                    if not self._adapt(exc):
+                    if not self._adapt(exc, body):
                         raise
         except openai.OpenAIError as exc:
             raise _model_error(exc) from None
@@ -95,30 +97,36 @@ class OpenAiChat:
             log.warning("llm.error", error="the answer's body is not JSON")
             raise ModelError("bad_response", outcome="invalid", provider_fault=True) from None
 
-    def _adapt(self, exc: openai.BadRequestError) -> bool:
-        """Whether a 400 refused a part of the request this model or server does without, now
-        dropped from every later request: OpenAI's reasoning models (o-series, gpt-5) refuse
-        `max_tokens` for `max_completion_tokens` and any temperature but their default; many
-        OpenAI-compatible servers refuse json_schema (json_object then, and the answer is
-        validated either way). Without this, every call to such a model fell back."""
+    def _adapt(self, exc: openai.BadRequestError, sent: dict[str, Any]) -> bool:
+        """Whether a 400 refused a part of the request `sent` that this model or server does
+        without, now dropped from every later request: OpenAI's reasoning models (o-series,
+        gpt-5) refuse `max_tokens` for `max_completion_tokens` and any temperature but their
+        default, some of them `reasoning_effort`; many OpenAI-compatible servers refuse
+        json_schema (json_object then, and the answer is validated either way). Judged by what
+        was sent, so a call whose refusal another call has already adapted to tries again too.
+        Without this, every call to such a model fell back."""
         said = f"{exc.param} {exc.message}".lower()
-        if self.tokens_field == "max_tokens" and "max_completion_tokens" in said:
+        if "max_tokens" in sent and "max_completion_tokens" in said:
+            self._drop("max_tokens", "max_completion_tokens")
             self.tokens_field = "max_completion_tokens"
-            log.info("llm.max_tokens_unsupported", fallback="max_completion_tokens")
-            return True
-        if self.reasoning and self.reasoning_effort_supported and "reasoning_effort" in said:
+        elif "reasoning_effort" in sent and "reasoning_effort" in said:
+            self._drop("reasoning_effort", "the model's default")
             self.reasoning_effort_supported = False
-            log.info("llm.reasoning_effort_unsupported", fallback="the model's default")
-            return True
-        if self.temperature_supported and "temperature" in said:
+        elif "temperature" in sent and "temperature" in said:
+            self._drop("temperature", "the model's default")
             self.temperature_supported = False
-            log.info("llm.temperature_unsupported", fallback="the model's default")
-            return True
-        if self.json_schema_supported and _rejects_json_schema(exc):
+        elif sent["response_format"]["type"] == "json_schema" and _rejects_json_schema(exc):
+            self._drop("json_schema", "json_object")
             self.json_schema_supported = False
-            log.info("llm.json_schema_unsupported", fallback="json_object")
-            return True
-        return False
+        else:
+            return False
+        return True
+
+    def _drop(self, part: str, instead: str) -> None:
+        """Log, once, a part of the request this server refuses."""
+        if part not in self._dropped:
+            self._dropped.add(part)
+            log.info("llm.request_adapted", refused=part, instead=instead)
 
     @property
     def reasoning(self) -> bool:
@@ -128,7 +136,8 @@ class OpenAiChat:
     async def aclose(self) -> None:
         await self._client.close()
 
-    async def _create(self, messages: list[dict[str, str]], timeout_s: float) -> Any:
+    def _body(self, messages: list[dict[str, str]]) -> dict[str, Any]:
+        """The request, less the parts this server refused (`_adapt`)."""
         if self.json_schema_supported:
             response_format: Any = {
                 "type": "json_schema",
@@ -148,6 +157,9 @@ class OpenAiChat:
             # Its thinking counts against its output tokens: asked to think briefly, and given
             # room for the thinking and the ticket, it does not stop before the ticket.
             body["reasoning_effort"] = "low"
+        return body
+
+    async def _post(self, body: dict[str, Any], timeout_s: float) -> Any:
         # The SDK's low-level `post` (its documented way to send a body as is): `create` would
         # walk these plain dicts against its TypedDicts on every call, which profiled as half
         # of the SDK's CPU per call (0.73 -> 0.37 ms measured). Errors are the same. The answer
