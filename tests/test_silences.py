@@ -325,6 +325,32 @@ async def test_the_silence_cache_rereads_after_its_max_age() -> None:
     assert await cache.current() == (silence,)
 
 
+async def test_the_silences_in_effect_share_one_regex_budget() -> None:
+    """Every alert is matched against every silence: past 20,000 compiled instructions, or
+    256 distinct patterns, among the silences in effect, a new one is refused; one that has
+    ended frees its share."""
+    store = MemoryStore()
+    hour = timedelta(hours=1)
+    costly = [  # 1,656 instructions each, under the per-pattern bound: 12 fit, not 13
+        Silence.new([Matcher.parse(f"title=~(.?){{150}}x{n}")], T0, T0 + hour, "c", "a")
+        for n in range(13)
+    ]
+    for silence in costly[:-1]:
+        await store.add_silence(silence, T0)
+    with pytest.raises(ValueError, match="at most 20000"):
+        await store.add_silence(costly[-1], T0)
+    assert (await store.add_silence(costly[-1], T0 + 2 * hour)).id == costly[-1].id  # ended
+    many = [
+        Silence.new([Matcher.parse(f"title=~disk{n}.*")], T0, T0 + hour, "c", "a")
+        for n in range(257)
+    ]
+    store = MemoryStore()
+    for silence in many[:-1]:
+        await store.add_silence(silence, T0)
+    with pytest.raises(ValueError, match="257 distinct regular expressions"):
+        await store.add_silence(many[-1], T0)
+
+
 # --- Escalation ----------------------------------------------------------------------------
 
 

@@ -58,6 +58,12 @@ MATCH_CHARS = 2048
 #: character. Ordinary patterns take tens (`.*disk.*` 24); a Unicode class takes about a
 #: thousand (`\pL+` 1,201) but stays on the DFA; `(.?){300}` takes 3,004 and does not.
 MAX_PROGRAM = 2000
+#: The most instructions the regular expressions of every silence in effect may compile to
+#: together, and the most distinct ones: every alert is matched against all of them, so one
+#: silence record (350 KB, thousands of patterns) could otherwise cost each alert seconds,
+#: and more patterns than `_compiled` keeps would be compiled again on every re-read.
+MAX_PROGRAM_TOTAL = 20_000
+MAX_PATTERNS = 256
 FIELDS = ("source", "team", "title")
 #: Stored times from this year on are refused: a silence lasts a year at most, and adding to
 #: a time near the calendar's end (9999) raises OverflowError wherever it is done.
@@ -212,12 +218,31 @@ def _check_pattern(name: str, pattern: str) -> None:
         )
 
 
+def check_regex_budget(silences: Iterable[Silence]) -> None:
+    """ValueError when the regular expressions of `silences` (those in effect, the new one
+    among them) would cost every alert more than `MAX_PROGRAM_TOTAL` instructions, or hold
+    more than `MAX_PATTERNS` distinct patterns."""
+    patterns = {m.value for silence in silences for m in silence.matchers if m.op is Op.RE}
+    if len(patterns) > MAX_PATTERNS:
+        raise ValueError(
+            f"the silences in effect would hold {len(patterns)} distinct regular expressions, "
+            f"at most {MAX_PATTERNS}: every alert is matched against all of them; expire some"
+        )
+    total = sum(_compiled(pattern).programsize for pattern in patterns)
+    if total > MAX_PROGRAM_TOTAL:
+        raise ValueError(
+            f"the silences in effect would compile to {total} regular expression instructions, "
+            f"at most {MAX_PROGRAM_TOTAL}: every alert is matched against all of them; expire "
+            "some or write simpler patterns"
+        )
+
+
 def _compiled(pattern: str) -> Any:
     """Compiled once per process (silences are re-read every second, their patterns rarely
     change); the cache is bounded by the few patterns operators write."""
     compiled = _PATTERNS.get(pattern)
     if compiled is None:
-        if len(_PATTERNS) > 512:
+        if len(_PATTERNS) > 2 * MAX_PATTERNS:
             _PATTERNS.clear()
         compiled = _PATTERNS[pattern] = _re2().compile(pattern, _options())
     return compiled

@@ -41,7 +41,7 @@ from triage.incidents.lifecycle import (
     State,
     decide,
 )
-from triage.incidents.silences import Silence
+from triage.incidents.silences import Silence, check_regex_budget
 from triage.models import EffectKind, Status, Ticket
 from triage.ratelimit import Budget
 
@@ -651,6 +651,7 @@ class Store(abc.ABC):
             kept = [s for s in _silences_of(record) if s.ends() + SILENCE_KEEP > now]
             if len(kept) >= MAX_SILENCES:
                 raise ValueError(f"{MAX_SILENCES} silences are kept already; expire some first")
+            check_regex_budget([*(s for s in kept if s.ends() > now), silence])
             return _silences_record(record, [*kept, silence]), silence
 
         return await self._update(SILENCES, SILENCES_KEY, change)
