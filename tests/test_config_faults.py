@@ -360,6 +360,26 @@ def test_output_to_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
     assert stderr == ""
 
 
+@pytest.mark.parametrize(
+    ("comment", "code", "said"),
+    [("  ", 2, "a close needs a comment saying why"), ("why", 1, "no incident f00")],
+)
+def test_closing_by_hand_checks_its_arguments_before_it_needs_a_token(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    comment: str,
+    code: int,
+    said: str,
+) -> None:
+    """`incidents close` with a blank comment is a usage error, and an unknown fingerprint is
+    named as such, even where no backend token is set (both used to end on "no backend
+    token", and a blank comment closed incidents saying nothing)."""
+    monkeypatch.setenv("TRIAGE_STORE_URL", f"sqlite:///{tmp_path / 't.db'}")
+    assert main(["incidents", "close", "f00", "--comment", comment]) == code
+    assert capsys.readouterr().err.splitlines() == [f"triage: incidents: {said}"]
+
+
 def test_ctrl_c_while_a_command_waits_on_aws_exits_130_quietly(tmp_path: Path) -> None:
     """SIGINT while `triage send` waits for an endpoint that never answers: exit 130, nothing
     on stderr (no KeyboardInterrupt traceback)."""

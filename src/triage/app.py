@@ -385,7 +385,10 @@ async def close_by_hand(
     settings: Settings, store: Store, fingerprint: str, comment: str, author: str
 ) -> Action:
     """`triage incidents close`: the close goes through the lifecycle and to the sinks that
-    took the ticket, as a resolve would (no LLM: a close never summarises)."""
+    took the ticket, as a resolve would (no LLM: a close never summarises). Raises LookupError
+    for an unknown fingerprint before any sink is built (a mistyped one needs no token)."""
+    if await store.get(fingerprint) is None:
+        raise LookupError(fingerprint)
     metrics, redactor = Metrics(), Redactor()
     hold_credentials(settings)
     async with AsyncExitStack() as stack:

@@ -206,6 +206,9 @@ async def _incidents(settings: Settings, store: Any, args: argparse.Namespace) -
         return 0
     from triage.app import close_by_hand
 
+    if not args.comment.strip():
+        _err("triage: incidents: a close needs a comment saying why")
+        return 2
     try:
         action = await close_by_hand(settings, store, args.fingerprint, args.comment, _author(args))
     except LookupError:
