@@ -437,6 +437,15 @@ def test_a_routes_file_that_is_not_utf8_is_one_line(tmp_path: Path) -> None:
     assert "not UTF-8 (byte 21)" in route_error(tmp_path, text)
 
 
+@pytest.mark.parametrize("name", ["routes.yaml", "routes.json"])
+def test_a_yaml_or_json_routes_file_is_told_it_must_be_toml(tmp_path: Path, name: str) -> None:
+    """A routes file written as YAML or JSON (as for Alertmanager) is told the format it needs."""
+    path = tmp_path / name
+    path.write_text("route:\n  receiver: x\n" if name.endswith("yaml") else '{"route": []}')
+    with pytest.raises(ConfigError, match=r"not valid TOML \(routes files are TOML\)"):
+        load_router(Settings(routes_file=path))
+
+
 def test_a_byte_order_mark_is_accepted(tmp_path: Path) -> None:
     """A routes file saved with a UTF-8 byte order mark (Windows editors) reads as without."""
     text = '\ufeff[[route]]\nname = "a"\nsinks = ["github"]\n'.encode()

@@ -94,6 +94,9 @@ MAX_FILE_BYTES = 1 << 20
 #: earlier one at startup (can it ever match?): a thousand is more than any team writes.
 MAX_ROUTES = 1000
 
+#: Suffixes of formats people reach for instead (Alertmanager's routes are YAML).
+_NOT_TOML = frozenset({".json", ".yaml", ".yml"})
+
 #: A name shown in logs and errors, a label or a login: words, without control characters.
 _Text = Annotated[
     str,
@@ -360,7 +363,8 @@ def load_router(settings: Settings) -> Router:
     try:
         data = tomllib.loads(_read(path))
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"TRIAGE_ROUTES_FILE {path}: not valid TOML: {exc}") from None
+        hint = " (routes files are TOML)" if path.suffix.lower() in _NOT_TOML else ""
+        raise ConfigError(f"TRIAGE_ROUTES_FILE {path}: not valid TOML{hint}: {exc}") from None
     try:
         parsed = _File.model_validate(data)
     except ValidationError as exc:
