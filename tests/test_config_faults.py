@@ -4,6 +4,7 @@ what people commonly write (blank values, a pasted newline, a byte order mark) j
 
 from __future__ import annotations
 
+import http.server
 import json
 import logging
 import math
@@ -12,6 +13,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -378,6 +380,49 @@ def test_closing_by_hand_checks_its_arguments_before_it_needs_a_token(
     monkeypatch.setenv("TRIAGE_STORE_URL", f"sqlite:///{tmp_path / 't.db'}")
     assert main(["incidents", "close", "f00", "--comment", comment]) == code
     assert capsys.readouterr().err.splitlines() == [f"triage: incidents: {said}"]
+
+
+class _Healthy(http.server.BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        self.send_response(200 if self.path == "/healthz" else 404)
+        self.end_headers()
+        self.wfile.write(b'{"healthy": true}')
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+class _Ipv6Server(http.server.ThreadingHTTPServer):
+    address_family = socket.AF_INET6
+
+
+@pytest.mark.parametrize(
+    ("server", "listen", "bind"),
+    [
+        (_Ipv6Server, "::1", "::1"),
+        (http.server.ThreadingHTTPServer, "0.0.0.0", "127.0.0.1"),
+        (http.server.ThreadingHTTPServer, "127.0.0.1", "127.0.0.1"),
+    ],
+)
+def test_health_probes_the_address_the_endpoints_listen_on(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    server: type[http.server.ThreadingHTTPServer],
+    listen: str,
+    bind: str,
+) -> None:
+    """`triage health` (the container's health check) reaches endpoints on TRIAGE_HTTP_HOST:
+    loopback for every address, else that address (it always probed 127.0.0.1, so endpoints
+    on ::1 were reported down and the container restarted as unhealthy)."""
+    with server((bind, 0), _Healthy) as httpd:
+        threading.Thread(target=httpd.serve_forever, args=(0.01,), daemon=True).start()
+        try:
+            monkeypatch.setenv("TRIAGE_HTTP_HOST", listen)
+            monkeypatch.setenv("TRIAGE_HTTP_PORT", str(httpd.server_address[1]))
+            assert main(["health"]) == 0, capsys.readouterr().err
+        finally:
+            httpd.shutdown()
+    assert capsys.readouterr().out.endswith('200 {"healthy": true}\n')
 
 
 def test_ctrl_c_while_a_command_waits_on_aws_exits_130_quietly(tmp_path: Path) -> None:

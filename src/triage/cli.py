@@ -371,7 +371,8 @@ def _health(settings: Settings, ready: bool, timeout_s: float) -> int:
     if not settings.http_port:
         _err("triage: health: TRIAGE_HTTP_PORT is 0, the endpoints are off")
         return 1
-    url = f"http://127.0.0.1:{settings.http_port}/{'readyz' if ready else 'healthz'}"
+    host = _probe_host(settings.http_host)
+    url = f"http://{host}:{settings.http_port}/{'readyz' if ready else 'healthz'}"
     try:
         response = httpx2.get(url, timeout=timeout_s)
     except httpx2.HTTPError as exc:
@@ -379,6 +380,17 @@ def _health(settings: Settings, ready: bool, timeout_s: float) -> int:
         return 1
     print(f"{url}: {response.status_code} {response.text.strip()}")
     return 0 if response.status_code == 200 else 1
+
+
+def _probe_host(listen_host: str) -> str:
+    """Where `triage health` reaches the endpoints: loopback when they listen on every
+    address, else the one address they listen on (a probe of 127.0.0.1 finds nothing on
+    ::1 or on the task's own IP, and the container would be restarted as unhealthy)."""
+    if listen_host in ("", "0.0.0.0"):
+        return "127.0.0.1"
+    if listen_host == "::":
+        return "[::1]"
+    return f"[{listen_host}]" if ":" in listen_host else listen_host
 
 
 async def _dlq(settings: Settings, args: argparse.Namespace) -> int:
