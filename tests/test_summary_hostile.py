@@ -271,3 +271,37 @@ def test_odd_alerts_give_a_clean_ticket(body: dict[str, Any]) -> None:
     published = "\n".join([ticket.title, ticket.description, *ticket.steps])
     assert not [r for r in REPRS if r in published and r not in alert.text]
     assert ticket.title.strip() and len(ticket.steps) >= 3
+
+
+def test_an_alert_at_every_normaliser_limit_fits_a_small_budget() -> None:
+    """An alert at every limit a normaliser allows (title 200, team and severity 256, 64
+    labels, a 4,000-character description, long links and runbook, a group sharing three
+    labels of 5,000 members) matching three patterns fits 600 tokens, naming every field it
+    cut: only the title, the runbook's head and the group's shared labels are never cut."""
+    word = "w" * 255
+    members = tuple(MemberView(f"fp{i}", "m" * 199, Status.FIRING, T0) for i in range(5000))
+    alert = stored(
+        title="T" * 200,
+        team=word,
+        severity=word,
+        description=("too many connections OOMKilled no space left " * 100)[:4000],
+        runbook_url="https://runbooks.example.com/" + "r" * 2000,
+        labels={f"{i:03}" + "k" * 125: word for i in range(64)},
+        links=dict.fromkeys(("a", "b", "c"), "https://grafana.example.com/" + "d" * 2000),
+        payload_excerpt="p" * 6000,
+        group=GroupView(by={f"by{i}" + "k" * 120: word for i in range(3)}, members=members),
+    )
+    built = prompt.build(alert, Redactor(), 600, match(PATTERNS, alert))
+    assert len(built.hints) == 3
+    assert prompt.tokens(built.user) <= 600
+    assert set(built.cut) == {
+        "runbook_url",
+        "team",
+        "severity",
+        "description",
+        "labels",
+        "links",
+        "group",
+        "raw_payload_excerpt",
+    }
+    assert built.view["title"] == alert.title

@@ -163,6 +163,8 @@ def build(
     user message within `max_input_tokens`."""
     nonce = secrets.token_hex(6)
     hint = _hint(patterns)
+    if tokens(_user(hint, nonce, "")) > max_input_tokens // _HINT_SHARE:
+        hint = _hint(patterns, with_steps=False)  # the alert's own facts come first
     room = max_input_tokens - tokens(_user(hint, nonce, ""))
     view, body = _fitted(alert, redactor, room)
     return Prompt(
@@ -185,10 +187,16 @@ def _user(hint: str, nonce: str, body: str) -> str:
     return f"Write the ticket for this alert.\n{hint}<alert-{nonce}>\n{body}\n</alert-{nonce}>"
 
 
-def _hint(patterns: Sequence[Pattern]) -> str:
+#: The hint may take at most 1/this of the budget with its steps; past it, categories only.
+_HINT_SHARE = 3
+
+
+def _hint(patterns: Sequence[Pattern], *, with_steps: bool = True) -> str:
     if not patterns:
         return ""
-    known = [{"category": p.category, "steps": list(p.steps)} for p in patterns]
+    known = [
+        {"category": p.category, "steps": list(p.steps) if with_steps else []} for p in patterns
+    ]
     return (
         "Known error patterns triage matched in the alert's text (a hint, not alert text):\n"
         f"{json.dumps(known, ensure_ascii=False)}\n"
@@ -236,9 +244,9 @@ def _fitted(
     for shrink in _SHRINKS:
         if tokens(body) <= max_tokens:
             break
-        before = {key: view[key] for key in _CUTTABLE}
+        before = {key: view.get(key) for key in _CUTTABLE}
         shrink(view)
-        cuts.update(key for key in _CUTTABLE if view[key] != before[key])
+        cuts.update(key for key in _CUTTABLE if view.get(key) != before[key])
         _note_cuts(view, cuts | unseen)
         body = _dump(view)
     room = (max_tokens - tokens(body)) * BYTES_PER_TOKEN
@@ -261,7 +269,7 @@ def _fitted(
 #: The view's key naming what was cut to fit, and the fields a shrink may shorten.
 _CUT_KEY = "cut_to_fit"
 _EXCERPT_KEY = "raw_payload_excerpt"
-_CUTTABLE = ("title", "runbook_url", "description", "labels", "links")
+_CUTTABLE = ("title", "runbook_url", "team", "severity", "description", "labels", "links", "group")
 #: The description shown at most: longer ones are cut before any other shrink.
 _DESCRIPTION_CHARS = 2000
 
@@ -358,7 +366,25 @@ def _cut_title(view: dict[str, Any]) -> None:
         view["runbook_url"] = cut(view["runbook_url"], 300, ellipsis=True)
 
 
-#: Ways to shorten an alert's fields, gentlest first; applied until the view fits.
+def _cut_words(view: dict[str, Any]) -> None:
+    """The last resort: the one-line fields no other shrink cuts (team, severity, a group's
+    shared labels: up to 256 characters each from a normaliser, more from elsewhere)."""
+    for key in ("team", "severity"):
+        if view[key]:
+            view[key] = cut(view[key], 60, ellipsis=True)
+    group = view.get("group")
+    if group:
+        shared = {k[:60]: cut(v, 60, ellipsis=True) for k, v in group["grouped_by"].items()}
+        view["group"] = {**group, "grouped_by": shared}  # a new value: `_fitted` sees the cut
+
+
+def _drop_links(view: dict[str, Any]) -> None:
+    view["links"] = {}
+
+
+#: Ways to shorten an alert's fields, gentlest first; applied until the view fits. What no
+#: shrink cuts is the floor of any budget: the fields' names, the title (200 characters from a
+#: normaliser), the runbook's first 300 characters and a group's shared labels (60 each).
 _SHRINKS: tuple[Callable[[dict[str, Any]], None], ...] = (
     _cut_titles(10),
     _cut_description(1000),
@@ -371,4 +397,6 @@ _SHRINKS: tuple[Callable[[dict[str, Any]], None], ...] = (
     _cut_description(100),
     _cut_labels(0, 0),
     _cut_title,
+    _cut_words,
+    _drop_links,
 )
