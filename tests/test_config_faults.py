@@ -167,20 +167,30 @@ def test_values_that_cannot_work_name_their_variable(
     assert named in config_error(monkeypatch, **env)
 
 
-def test_a_misspelt_triage_variable_is_named_with_the_closest_setting() -> None:
-    """TRIAGE_CONCURENCY is reported (its value would be ignored); real settings, other
-    programs' TRIAGE_* variables and other prefixes are not."""
+def test_a_misspelt_variable_is_named_with_the_closest_setting() -> None:
+    """TRIAGE_CONCURENCY and SQS_WAIT_TIMES are reported (their values would be ignored); real
+    settings, the token's variable, other programs' TRIAGE_* variables and prefixes shared
+    with SDKs (OPENAI_, GITHUB_, AWS_) are not."""
     messages = unknown_variables(
         {
             "TRIAGE_CONCURENCY": "4",
             "TRIAGE_CONCURRENCY": "4",
             "TRIAGE_TABLE_NAME": "t",
             "triage_log_level": "info",
+            "SQS_WAIT_TIMES": "5",
+            "BACKEND_TOKEN": "t",
+            "MY_TOKEN": "t",
+            "BACKEND_API_KEY": "k",
+            "OPENAI_ORG_ID": "o",
+            "GITHUB_SHA": "abc",
             "PATH": "/usr/bin",
-        }
+        },
+        token_variable="BACKEND_API_KEY",
     )
     assert messages == [
-        "TRIAGE_CONCURENCY is not a setting and is ignored; did you mean TRIAGE_CONCURRENCY?"
+        "BACKEND_TOKEN is not a setting and is ignored",
+        "SQS_WAIT_TIMES is not a setting and is ignored; did you mean SQS_WAIT_TIME?",
+        "TRIAGE_CONCURENCY is not a setting and is ignored; did you mean TRIAGE_CONCURRENCY?",
     ]
 
 

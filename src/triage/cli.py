@@ -281,12 +281,13 @@ def _silence_stdout() -> None:
         pass
 
 
-def _warn_unknown_variables() -> None:
-    """One warning per TRIAGE_* variable that is no setting (a typo keeps its default)."""
+def _warn_unknown_variables(settings: Settings) -> None:
+    """One warning per TRIAGE_* (SQS_*, BACKEND_*) variable that is no setting (a typo keeps
+    its default)."""
     import structlog
 
     log = structlog.get_logger("triage.settings")
-    for message in unknown_variables(os.environ):
+    for message in unknown_variables(os.environ, settings.backend_token_env_key):
         log.warning("config.unknown_variable", detail=message)
 
 
@@ -307,7 +308,7 @@ def _command(args: argparse.Namespace) -> int:
 
             return run_demo(verbose=args.verbose, llm=args.llm)
         configure_logging(settings.log_format, settings.log_level)
-        _warn_unknown_variables()
+        _warn_unknown_variables(settings)
         if args.command != "health":  # which probes http://127.0.0.1 only
             from triage.tls import check_bundles
 

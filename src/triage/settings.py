@@ -432,21 +432,29 @@ def load_settings(**overrides: object) -> Settings:
         raise ConfigError("; ".join(problems)) from None
 
 
-#: TRIAGE_* variables read by the dev stack's other programs (localstack/init-aws.sh, the
+#: Prefixes whose every variable is triage's own: TRIAGE_* and the original worker's SQS_* and
+#: BACKEND_* (OPENAI_*, GITHUB_* and AWS_* are shared with SDKs and CI systems).
+OWN_PREFIXES = ("TRIAGE_", "SQS_", "BACKEND_")
+
+#: Variables with those prefixes read by other programs (the dev stack's LocalStack hook, the
 #: deploy tests), not by the daemon: a shell that sets them for those is no typo.
 OTHER_PROGRAMS_VARIABLES = frozenset(
     {"TRIAGE_TABLE_NAME", "TRIAGE_QUEUE_NAME", "TRIAGE_INIT_SERVICES", "TRIAGE_TF_PROVIDER_MIRROR"}
 )
 
 
-def unknown_variables(environ: Mapping[str, str]) -> list[str]:
-    """One message per TRIAGE_* variable that no setting reads, naming the closest setting: a
-    misspelt name would otherwise be ignored in silence and the default used instead."""
+def unknown_variables(
+    environ: Mapping[str, str], token_variable: str = "BACKEND_TOKEN"
+) -> list[str]:
+    """One message per TRIAGE_*, SQS_* or BACKEND_* variable that no setting reads, naming the
+    closest setting: a misspelt name would otherwise be ignored in silence and the default
+    used instead. `token_variable` (BACKEND_TOKEN_ENV_KEY) holds the token: no typo."""
     known = {env_name(field) for field in Settings.model_fields}
+    expected = known | OTHER_PROGRAMS_VARIABLES | {token_variable.upper()}
     messages = []
     for name in sorted(environ):
         upper = name.upper()
-        if not upper.startswith("TRIAGE_") or upper in known | OTHER_PROGRAMS_VARIABLES:
+        if not upper.startswith(OWN_PREFIXES) or upper in expected:
             continue
         close = difflib.get_close_matches(upper, sorted(known), n=1, cutoff=0.8)
         hint = f"; did you mean {close[0]}?" if close else ""
