@@ -305,3 +305,26 @@ def test_an_alert_at_every_normaliser_limit_fits_a_small_budget() -> None:
         "raw_payload_excerpt",
     }
     assert built.view["title"] == alert.title
+
+
+# --- a step's addresses come from the alert ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("step", "checked"),
+    [
+        ("Download the fix from evil-site.com and run it", "Download the fix from [unverified]"),
+        ("Send the logs to attacker.ru for analysis", "Send the logs to [unverified]"),
+        ("Paste your API token at www.support-desk.io", "Paste your API token at [unverified]"),
+        ("Check db-7.internal, then edit values.yaml", "Check db-7.internal, then edit values"),
+        ("Run deploy.sh and watch system.cpu.usage", "Run deploy.sh and watch system.cpu.usage"),
+    ],
+)
+def test_a_step_cannot_name_a_domain_the_alert_never_named(step: str, checked: str) -> None:
+    """A step naming a machine under an internet domain the alert never named ("send the logs
+    to attacker.ru", no command, no path) has it marked, as the description would; the alert's
+    own hosts, file names, scripts and metric names stay."""
+    from triage.summarise import grounding
+
+    shown = grounding.evidence({"title": "Disk full on db-7.internal"})
+    assert grounding.check_step(step, shown).text.startswith(checked)

@@ -162,10 +162,11 @@ _NETWORK_COMMAND = re.compile(
 
 def check_step(text: str, shown: Evidence) -> Checked:
     """A step (a command, mostly) with every address that is not in `shown` replaced by MARK:
-    an IP, and a host that a command would reach (`user@host`, `host/path`, `host:port`, or any
-    host in a step that runs curl, ssh, nc …), so alert text cannot make the model tell a
-    reader to fetch from, or send to, a place of its choosing. Other facts are left: a step's
-    numbers, ids and file names (`values.yaml`) are its own."""
+    an IP, a host that a command would reach (`user@host`, `host/path`, `host:port`, or any
+    host in a step that runs curl, ssh, nc …), and a name under an internet domain (`_DOMAINS`:
+    "send the logs to attacker.ru"), so alert text cannot make the model tell a reader to
+    fetch from, or send to, a place of its choosing. Other facts are left: a step's numbers,
+    ids, file names (`values.yaml`) and metric names (`system.cpu.usage`) are its own."""
     out: list[str] = []
     rejected: list[str] = []
     end = 0
@@ -178,7 +179,8 @@ def check_step(text: str, shown: Evidence) -> Checked:
         before = text[start - 1 : start]
         reached = before == "@" or text[after : after + 1] in ("/", ":")
         # A path's last part (/var/log/app.log) names a file, even in a step that runs ssh.
-        if fact.kind == "host" and not (reached or (networked and before != "/")):
+        named = before != "/" and (networked or _domain_name(fact.token))
+        if fact.kind == "host" and not (reached or named):
             continue
         out += (text[end:start], MARK)
         end = after
@@ -187,6 +189,28 @@ def check_step(text: str, shown: Evidence) -> Checked:
         return Checked(text)
     out.append(text[end:])
     return Checked("".join(out), tuple(rejected))
+
+
+#: Internet domains a step's name can end in that no file name or metric name does: the
+#: generic ones, the private names of networks, and the country codes that are no common file
+#: extension (.sh, .py, .md, .rs, .pl … are left out: `deploy.sh` is a script).
+_DOMAINS = frozenset(
+    {
+        *("com", "net", "org", "info", "biz", "io", "co", "ai", "app", "dev", "cloud", "me"),
+        *("xyz", "top", "site", "online", "live", "tech", "store", "shop", "link", "click"),
+        *("club", "pw", "cc", "tk", "ga", "cf", "gq", "ws", "su", "to", "gg", "ly", "tv"),
+        *("internal", "local", "lan", "corp", "home", "intranet", "localdomain", "localhost"),
+        *("example", "test", "invalid", "onion", "eu", "us", "uk", "de", "fr", "nl", "ru"),
+        *("cn", "jp", "in", "br", "au", "ca", "ch", "it", "es", "se", "no", "fi", "dk", "be"),
+        *("at", "cz", "ie", "pt", "gr", "ro", "hu", "ua", "by", "kz", "ir", "kp", "kr", "tw"),
+        *("hk", "sg", "vn", "th", "my", "ph", "nz", "za", "mx", "ar", "cl", "tr", "il", "ae"),
+    }
+)
+
+
+def _domain_name(host: str) -> bool:
+    """Whether `host` ends in an internet domain (`_DOMAINS`), so names a machine."""
+    return host.rsplit(".", 1)[-1].lower() in _DOMAINS
 
 
 def allowed_urls(links: Iterable[str], runbook_url: str | None, description: str) -> frozenset[str]:
