@@ -328,3 +328,13 @@ def test_a_step_cannot_name_a_domain_the_alert_never_named(step: str, checked: s
 
     shown = grounding.evidence({"title": "Disk full on db-7.internal"})
     assert grounding.check_step(step, shown).text.startswith(checked)
+
+
+@pytest.mark.parametrize("nothing", [True, False, None, "null", "None", "undefined", "N/A"])
+def test_a_label_saying_no_value_is_no_place_and_no_name(nothing: object) -> None:
+    """A host or alert name sent as JSON true/false/null or a spelling of "no value" does not
+    become the title's place or subject ("404 on true")."""
+    body = {"title": "Backup failed", "dedup_key": "k", "host": nothing}
+    body["labels"] = {"alertname": nothing, "service": nothing}
+    [source] = normalize_body(json.dumps(body)).alerts
+    assert SUMMARISER.write(view(source)).title == "Backup failed"

@@ -42,6 +42,9 @@ _WHERE = (
 _EXCEPTION = re.compile(r"\b([A-Z][A-Za-z0-9]*(?:Error|Exception|Fault|Panic))\b")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _WORD = re.compile(r"[a-z0-9]+")
+#: What a sender writes for "no value" (JSON's literals, a language's null spelled out): no
+#: name of what failed nor of a place ("404 on true" is no title).
+_NO_VALUE = frozenset({"true", "false", "null", "none", "nil", "undefined", "nan", "n/a", "-"})
 #: A CloudWatch dimension: Name=Value, comma-separated.
 _DIMENSION = re.compile(r"(?:^|,\s*)[^=,]+=([^,]+)")
 
@@ -60,7 +63,7 @@ def names(text: str, term: str) -> bool:
 def what(alert: RedactedAlert) -> list[str]:
     """The names of what failed, most specific first (see the module docstring)."""
     labels = alert.labels
-    found = [labels[k] for k in _WHAT if labels.get(k)]
+    found = [labels[k] for k in _WHAT if _named(labels.get(k, ""))]
     found += _EXCEPTION.findall(f"{alert.title} {alert.description[:500]}")
     return _distinct(found)
 
@@ -83,7 +86,7 @@ def placed(alert: RedactedAlert) -> list[tuple[str, str]]:
             value = value.rsplit(":", 1)[0]
         if key == "region" and "dimensions" in labels:
             found += [("dimension", name) for name in _dimension_names(labels["dimensions"])]
-        if value and not value.replace(".", "").isdigit():  # a numeric project id is no place
+        if _named(value) and not value.replace(".", "").isdigit():  # nor is a numeric id
             found.append((key, value))
     return list({value: (key, value) for key, value in reversed(found)}.values())[::-1]
 
@@ -95,6 +98,11 @@ def _dimension_names(dimensions: str) -> list[str]:
         parts = value.strip().split("/")
         out.append(parts[1] if len(parts) == 3 and parts[0] in ("app", "net") else value.strip())
     return out
+
+
+def _named(value: str) -> bool:
+    """Whether a label's value names something: not empty, not a spelling of "no value"."""
+    return bool(value.strip()) and value.strip().lower() not in _NO_VALUE
 
 
 def _distinct(values: list[str]) -> list[str]:
