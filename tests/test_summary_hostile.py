@@ -338,3 +338,17 @@ def test_a_label_saying_no_value_is_no_place_and_no_name(nothing: object) -> Non
     body["labels"] = {"alertname": nothing, "service": nothing}
     [source] = normalize_body(json.dumps(body)).alerts
     assert SUMMARISER.write(view(source)).title == "Backup failed"
+
+
+@pytest.mark.parametrize(
+    "title", ["\u200b", " \u200b\u200c\ufeff ", "\u2060", "\u00ad", "\U000e0041", "\u180e"]
+)
+def test_a_title_of_invisible_characters_still_gets_a_ticket(title: str) -> None:
+    """A title of zero-width, soft-hyphen or tag characters only, empty once redacted, gets a
+    titled ticket from the deterministic summariser (the last resort must not raise), named
+    after what the alert says failed and where when it does."""
+    [source] = normalize_body(json.dumps({"title": title, "dedup_key": "k"})).alerts
+    assert SUMMARISER.write(view(source)).title == "Untitled generic alert"
+    labelled = {"title": title, "dedup_key": "k", "host": "db-7", "labels": {"alertname": "Up"}}
+    [source] = normalize_body(json.dumps(labelled)).alerts
+    assert SUMMARISER.write(view(source)).title == "Up: Untitled generic alert on db-7"

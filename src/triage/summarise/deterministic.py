@@ -173,6 +173,10 @@ def _title(alert: RedactedAlert) -> str:
     title = (
         alert.title if group is None or group.count <= 1 else f"{group.count} alerts: {group.title}"
     )
+    if not _visible(title):
+        # A title of invisible characters only (zero-width, soft hyphens, tags) is empty once
+        # redacted; a ticket needs one, and this is the summariser that must not fail.
+        title = f"Untitled {alert.source} alert"
     whats = subject.what(alert)
     if whats and not any(subject.names(title, w) for w in whats):
         title = f"{cut(whats[0], 60, ellipsis=True)}: {title}"
@@ -184,6 +188,11 @@ def _title(alert: RedactedAlert) -> str:
         # A sentence's full stop would end the title before its place ("… i-0abc. in us-east-1").
         title = title.rstrip(" .:;,") or title
     return cut(title, TITLE_CHARS - len(suffix), ellipsis=True) + suffix
+
+
+def _visible(text: str) -> bool:
+    """Whether `text` shows anything: a character other than spaces and invisible ones."""
+    return any(ch.isprintable() and not ch.isspace() for ch in text)
 
 
 #: Where-labels that name a machine: the title says "on" it, not "in" it.
