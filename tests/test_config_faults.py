@@ -711,3 +711,17 @@ def test_terraform_defaults_are_the_code_defaults() -> None:
         if default != "null" and str(code).removesuffix(".0") != default:
             differ.append((name, default, code))
     assert differ == []
+
+
+def test_extra_environment_cannot_set_what_the_module_sets() -> None:
+    """Terraform's extra_environment refuses every variable the module sets itself, injected
+    secrets included: merged first, it would lose to the module's value in silence (and
+    SLACK_WEBHOOK_URL there would put a credential in the task definition in plain text)."""
+    terraform = ROOT / "deploy" / "terraform"
+    text = (terraform / "variables.tf").read_text(encoding="utf-8")
+    block = text[text.index('variable "extra_environment"') :]
+    refused = set(re.findall(r'"([A-Z][A-Z0-9_]+)"', block[: block.index("error_message")]))
+    main_tf = (terraform / "main.tf").read_text(encoding="utf-8")
+    injected = set(re.findall(r'\{ name = "([A-Z][A-Z0-9_]+)", valueFrom', main_tf))
+    managed = hcl_environment_names(terraform / "main.tf", "environment") | injected
+    assert injected and sorted(managed - refused) == []

@@ -352,7 +352,7 @@ variable "extra_environment" {
       "TRIAGE_BACKEND_RESOLVE_ROUTE", "OPENAI_API_KEY", "OPENAI_MODEL", "OPENAI_BASE_URL", "GITHUB_TOKEN",
       "TRIAGE_CONCURRENCY", "TRIAGE_LOG_FORMAT", "TRIAGE_LOG_LEVEL", "TRIAGE_METRICS", "CLOUDWATCH_NAMESPACE",
       "TRIAGE_HTTP_PORT", "TRIAGE_SHUTDOWN_GRACE_S", "TRIAGE_VISIBILITY_TIMEOUT_S",
-      "TRIAGE_LLM_PROVIDER", "TRIAGE_BEDROCK_MODEL_ID",
+      "TRIAGE_LLM_PROVIDER", "TRIAGE_BEDROCK_MODEL_ID", "SLACK_WEBHOOK_URL",
     ])) == 0
     error_message = "extra_environment must not set a variable the module manages (queue, region, store, backend, secrets, LLM provider, logging, metrics, port, grace, visibility); use the dedicated variable."
   }
