@@ -320,6 +320,45 @@ def test_a_github_app_key_file_that_is_not_text_is_one_line(
     assert "SECRET" not in str(caught.value) and "\n" not in str(caught.value)
 
 
+@pytest.mark.parametrize(
+    ("env", "said"),
+    [
+        ({"AWS_PROFILE": "nope"}, "The config profile (nope) could not be found"),
+        ({"AWS_SECRET_ACCESS_KEY": ""}, "missing: AWS_SECRET_ACCESS_KEY"),
+        ({"AWS_PROFILE": "p", "AWS_CONFIG_FILE": "{bad}"}, "Unable to parse config file"),
+    ],
+)
+@pytest.mark.parametrize("command", ["run", "send"])
+def test_aws_settings_botocore_refuses_stop_with_one_line(
+    queues: Queues,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    env: dict[str, str],
+    said: str,
+    command: str,
+) -> None:
+    """An AWS_PROFILE no config file has, a config file botocore cannot parse, or half a key
+    pair: exit 2 with one line saying so (each was a botocore traceback)."""
+    for name, value in daemon_env(
+        settings_for(queues, "http://127.0.0.1:9", tmp_path / "t.db")
+    ).items():
+        if name != "PATH":
+            monkeypatch.setenv(name, value)
+    (tmp_path / "bad").write_text("[profile p\nregion = x\n")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    for name, value in env.items():
+        monkeypatch.setenv(name, value.replace("{bad}", str(tmp_path / "bad")))
+    if not env.get("AWS_SECRET_ACCESS_KEY", "x"):
+        monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+    body = tmp_path / "alert.json"
+    body.write_text('{"title": "x"}')
+    assert main([command] if command == "run" else [command, str(body)]) == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith("triage: config: AWS: ") and said in line
+
+
 # --- The command line ------------------------------------------------------------------------
 
 

@@ -334,7 +334,32 @@ def _command(args: argparse.Namespace) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:
+        problem = _aws_configuration_problem(exc)
+        if problem is None:
+            raise
+        _err(f"triage: config: {problem}")
+        return 2
     raise AssertionError(f"unhandled command {args.command}")
+
+
+def _aws_configuration_problem(exc: Exception) -> str | None:
+    """The one line to print when `exc` is botocore refusing the environment's AWS settings
+    (an AWS_PROFILE no config file names, a config file it cannot parse, half a key pair), on
+    which no retry can help; None for anything else. botocore is imported only if it is
+    already loaded: no other exception can come from it."""
+    aws = sys.modules.get("botocore.exceptions")
+    if aws is None:
+        return None
+    kinds = (
+        aws.ProfileNotFound,
+        aws.ConfigParseError,
+        aws.ConfigNotFound,
+        aws.PartialCredentialsError,
+        aws.InvalidConfigError,
+        aws.UnknownCredentialError,
+    )
+    return f"AWS: {exc}" if isinstance(exc, kinds) else None
 
 
 def _demo_missing() -> str | None:
@@ -427,6 +452,8 @@ async def _dlq(settings: Settings, args: argparse.Namespace) -> int:
                 args.dry_run,
             )
     except AWS_CALL_ERRORS as exc:
+        if _aws_configuration_problem(exc):
+            raise  # a configuration mistake: exit 2, as for any other
         _err(f"triage: dlq: {exc}")
         return 1
     finally:
@@ -483,6 +510,8 @@ async def _send(settings: Settings, files: Sequence[str], queue_url: str | None)
         sqs = await aws.client("sqs")
         failed = await _send_batches(sqs, url, files, bodies)
     except AWS_CALL_ERRORS as exc:
+        if _aws_configuration_problem(exc):
+            raise  # a configuration mistake: exit 2, as for any other
         _err(f"triage: send: {url}: {exc}")
         return 1
     finally:
