@@ -627,6 +627,24 @@ def test_routes_that_could_never_work_as_written_are_refused(
     assert expected in route_error(tmp_path, text)
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        '[[route]]\nname = "a"\nsinks = ["slack"]\nslack = { webhook_url_env = "HOOK" }\n',
+        '[[route]]\nname = "a"\nsinks = ["github"]\nescalate_after_s = 60\n'
+        '[route.escalate]\nslack_webhook_url_env = "HOOK"\n',
+    ],
+)
+def test_a_webhook_variable_that_holds_no_url_is_refused_unquoted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str
+) -> None:
+    """A route's webhook variable holding no http(s) URL stops start-up naming the variable, not
+    its value (every post was refused as SinkRejectedError: its alerts went to the DLQ)."""
+    monkeypatch.setenv("HOOK", "hooks.slack.com/services/T0/B0/SECRET")
+    message = route_error(tmp_path, text)
+    assert "HOOK is not an http(s) URL" in message and "SECRET" not in message
+
+
 def test_distinct_routes_in_any_order_still_load(tmp_path: Path) -> None:
     """Routes that overlap without one covering the other, and a narrow route before a broad
     one, are fine: the reachability check refuses only routes that can never match."""

@@ -50,6 +50,7 @@ variable that is unset) stops `check` and startup with one line naming it.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -449,12 +450,8 @@ def _rule(route: _Route, path: Path) -> _Rule:
     if "slack" in route.sinks:
         webhook = route.slack.webhook_url
         if route.slack.webhook_url_env:
-            webhook = os.environ.get(route.slack.webhook_url_env, "").strip() or None
-            if webhook is None:
-                raise ConfigError(
-                    f"TRIAGE_ROUTES_FILE {path}: route {route.name!r}: "
-                    f"{route.slack.webhook_url_env} is not set"
-                )
+            where = f"TRIAGE_ROUTES_FILE {path}: route {route.name!r}"
+            webhook = _webhook_from(route.slack.webhook_url_env, where)
         targets["slack"] = Target(webhook_url=webhook)
     return _Rule(
         route=Route(
@@ -487,9 +484,7 @@ def _escalation(route: _Route, path: Path) -> Escalation | None:
         raise ConfigError(f"{where}: escalate_after_s needs a [route.escalate] target")
     webhook = given.slack_webhook_url
     if given.slack_webhook_url_env:
-        webhook = os.environ.get(given.slack_webhook_url_env, "").strip() or None
-        if webhook is None:
-            raise ConfigError(f"{where}: {given.slack_webhook_url_env} is not set")
+        webhook = _webhook_from(given.slack_webhook_url_env, where)
     wants_github = bool(given.github_assignees or given.github_label)
     if wants_github and "github" not in route.sinks:
         raise ConfigError(f"{where}: escalating on GitHub needs the github sink in sinks")
@@ -499,6 +494,18 @@ def _escalation(route: _Route, path: Path) -> Escalation | None:
             "github_label)"
         )
     return Escalation(webhook, given.github_assignees, given.github_label)
+
+
+def _webhook_from(variable: str, where: str) -> str:
+    """The webhook URL the environment variable `variable` holds. Unset, or no http(s) URL,
+    is a ConfigError now: every post would otherwise be refused and its alert dead-lettered.
+    The value is a credential: the message names the variable only."""
+    webhook = os.environ.get(variable, "").strip()
+    if not webhook:
+        raise ConfigError(f"{where}: {variable} is not set")
+    if not re.fullmatch(r"https?://[^/?#\s]+\S*", webhook, re.IGNORECASE):
+        raise ConfigError(f"{where}: {variable} is not an http(s) URL")
+    return webhook
 
 
 def _ordered(sinks: tuple[str, ...]) -> tuple[str, ...]:
