@@ -157,10 +157,11 @@ def test_pattern_matching_stays_linear_in_the_alerts_text() -> None:
 
 
 def test_a_patterns_file_with_an_unbounded_gap_is_refused(tmp_path: Path) -> None:
-    """An operator's pattern with `.*` or `.+` between two words is a ConfigError naming the
-    entry and the bounded form to use, not a quadratic search on every alert."""
+    """An operator's pattern with an unbounded gap between two words (`.*`, `.+`, `[^,]*`,
+    `\\S+`) is a ConfigError naming the entry and the bounded form to use, not a quadratic
+    search on every alert; an escaped dot and a bounded gap are accepted."""
     path = tmp_path / "patterns.toml"
-    for gap in (".*", ".+", ".{3,}"):
+    for gap in (".*", ".+", ".{3,}", "[^,]*", "\\S+"):
         path.write_text(
             f"[[pattern]]\ncategory = 'x'\npattern = '''cert{gap}expir'''\n"
             "severity_hint = 'low'\nsteps = ['s']\n",

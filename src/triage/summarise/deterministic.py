@@ -103,8 +103,8 @@ def _pattern(entry: Any, where: str) -> Pattern:
         raise ConfigError(f"{where} ({category}): {exc}") from None
     if _UNBOUNDED_GAP.search(pattern):
         raise ConfigError(
-            f"{where} ({category}): an unbounded .* or .+ costs the square of the alert's text"
-            " on every search; bound the gap, as .{0,80}"
+            f"{where} ({category}): an unbounded gap (.*, .+, [^…]*, \\S+) costs the square of"
+            " the alert's text on every search; bound it, as .{0,80}"
         )
     if not isinstance(steps, list) or not all(isinstance(s, str) for s in steps):
         raise ConfigError(f"{where} ({category}): steps must be a list of strings")
@@ -113,10 +113,13 @@ def _pattern(entry: Any, where: str) -> Pattern:
 
 #: Only this much alert text is matched against the patterns, to bound regex work.
 MATCH_CHARS = 8_000
-#: An unescaped `.` repeated without bound (`.*`, `.+`, `.{2,}`): from each place a search
-#: may start, it runs to the end of the text, so a text repeating the words before it (anyone
-#: can write "cert cert cert …") costs quadratic time. Bounded gaps (`.{0,80}`) stay linear.
-_UNBOUNDED_GAP = re.compile(r"(?<!\\)(?:\\\\)*\.(?:[*+]|\{\d*,\})")
+#: A gap repeated without bound over a class that crosses words (`.*`, `.+`, `.{2,}`,
+#: `[^,]*`, `\S+`, `\D*`, `\W*`): from each place a search may start, it runs to the end of
+#: the text, so a text repeating the words before it (anyone can write "cert cert cert …")
+#: costs quadratic time. Bounded gaps (`.{0,80}`) stay linear.
+_UNBOUNDED_GAP = re.compile(
+    r"(?<!\\)(?:\\\\)*(?:\.|\\[SDW]|\[\^(?:\\.|[^\]\\])+\])(?:[*+]|\{\d*,\})"
+)
 
 
 def match(patterns: tuple[Pattern, ...], alert: RedactedAlert) -> list[Pattern]:
