@@ -645,6 +645,18 @@ def test_a_webhook_variable_that_holds_no_url_is_refused_unquoted(
     assert "HOOK is not an http(s) URL" in message and "SECRET" not in message
 
 
+def test_priorities_are_read_as_sources_write_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """P0..P3 (any case) mean critical..low in TRIAGE_SLACK_MIN_PRIORITY and in a route's
+    match, as in alerts; they used to be refused as unknown priorities."""
+    assert load_with(monkeypatch, TRIAGE_SLACK_MIN_PRIORITY="P1").slack_min_priority == "high"
+    text = '[[route]]\nname = "a"\nsinks = ["backend"]\nmatch = { priority = "P0" }\n'
+    text += '[[route]]\nname = "b"\nsinks = ["backend"]\nmatch = { priority = ["p2", "Low"] }\n'
+    rules = load_router(routes(tmp_path, text)).rules
+    assert [sorted(r.priority) for r in rules] == [["critical"], ["low", "medium"]]
+
+
 def test_distinct_routes_in_any_order_still_load(tmp_path: Path) -> None:
     """Routes that overlap without one covering the other, and a narrow route before a broad
     one, are fine: the reachability check refuses only routes that can never match."""

@@ -69,7 +69,16 @@ from pydantic import (
 
 from triage.errors import ConfigError
 from triage.models import Alert, Priority
-from triage.normalize import alertmanager, cloudwatch, eventbridge, generic, grafana, sentry, sns
+from triage.normalize import (
+    alertmanager,
+    cloudwatch,
+    common,
+    eventbridge,
+    generic,
+    grafana,
+    sentry,
+    sns,
+)
 from triage.settings import KNOWN_SINKS, MAX_DURATION_S, Settings
 from triage.sinks.base import DEFAULT_TARGET, Target
 from triage.view import RedactedAlert
@@ -132,6 +141,15 @@ class _Match(BaseModel):
     def _one_or_many(cls, value: Any) -> Any:
         words = [value] if isinstance(value, str) else value
         return [w.lower() if isinstance(w, str) else w for w in words]
+
+    @field_validator("priority", mode="before")
+    @classmethod
+    def _p_levels(cls, value: Any) -> Any:
+        # P0..P3 as the sources state them; a word no source uses is left for the enum to refuse.
+        words = [value] if isinstance(value, str) else value
+        if not isinstance(words, list | tuple):
+            return value
+        return [common.priority(w) or w if isinstance(w, str) else w for w in words]
 
     @field_validator("source")
     @classmethod

@@ -59,6 +59,18 @@ _REGION = re.compile(r"[a-zA-Z0-9](?:[a-zA-Z0-9\-]{0,61}[a-zA-Z0-9])?")
 _REPOSITORY = re.compile(r"[\w.-]+/[\w.-]+")
 
 
+#: P0..P3, as alerts and people write priorities, to the words Priority uses.
+_P_LEVELS = {"p0": "critical", "p1": "high", "p2": "medium", "p3": "low"}
+
+
+def _priority_word(value: object) -> object:
+    """`High`, `P1` and `p1` as `high`; anything else as it is, for the enum to judge."""
+    if isinstance(value, str):
+        word = value.strip().lower()
+        return _P_LEVELS.get(word, word)
+    return value
+
+
 def _env(name: str) -> AliasChoices:
     # AliasChoices with the field name too, so tests can build Settings(queue_url=...).
     return AliasChoices(name)
@@ -166,9 +178,9 @@ class Settings(BaseSettings):
     #: The default incoming webhook; a route's `webhook_url` overrides it. A credential: never logged.
     slack_webhook_url: SecretStr | None = Field(None, validation_alias=_env("SLACK_WEBHOOK_URL"))
     #: Tickets below this priority are not posted, nor are their reopens and closes.
-    slack_min_priority: Annotated[
-        Priority, BeforeValidator(lambda v: v.lower() if isinstance(v, str) else v)
-    ] = Priority.HIGH
+    slack_min_priority: Annotated[Priority, BeforeValidator(lambda v: _priority_word(v))] = (
+        Priority.HIGH
+    )
     slack_timeout_s: float = Field(10.0, gt=0)
     #: Slack accepts about one message a second per webhook; posts to one webhook are spaced so.
     slack_min_interval_s: float = Field(1.0, ge=0)
