@@ -157,13 +157,16 @@ def test_aws_region_is_checked_and_falls_back_to_aws_default_region(
         ({"GITHUB_APP_INSTALLATION_ID": "-5"}, "GITHUB_APP_INSTALLATION_ID"),
         ({"TRIAGE_SINKS": " , "}, "TRIAGE_SINKS"),
         ({"TRIAGE_RETRY_BASE_S": "600"}, "TRIAGE_RETRY_BASE_S (600) must be at most"),
+        ({"CLOUDWATCH_NAMESPACE": "AWS/Triage"}, "CLOUDWATCH_NAMESPACE"),
+        ({"CLOUDWATCH_NAMESPACE": "Triage\u00e9"}, "CLOUDWATCH_NAMESPACE"),
     ],
 )
 def test_values_that_cannot_work_name_their_variable(
     monkeypatch: pytest.MonkeyPatch, env: dict[str, str], named: str
 ) -> None:
     """A repository that is not owner/name, a negative id, a sink list naming no sink, a retry
-    base above the cap it would always be cut to: one line each."""
+    base above the cap it would always be cut to, a metric namespace CloudWatch refuses: one
+    line each."""
     assert named in config_error(monkeypatch, **env)
 
 

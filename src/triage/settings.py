@@ -57,6 +57,7 @@ _HEADER_SAFE = re.compile(r"[\x21-\x7e]+")
 #: botocore's own check of a region name.
 _REGION = re.compile(r"[a-zA-Z0-9](?:[a-zA-Z0-9\-]{0,61}[a-zA-Z0-9])?")
 _REPOSITORY = re.compile(r"[\w.-]+/[\w.-]+")
+_NAMESPACE = re.compile(r"[0-9A-Za-z.\-_/#: ]{1,255}")
 
 
 #: P0..P3, as alerts and people write priorities, to the words Priority uses.
@@ -287,6 +288,17 @@ class Settings(BaseSettings):
         # The value is not repeated: a URL may carry a user and password.
         if value is not None and not _HTTP_URL.fullmatch(value):
             raise ValueError("must be an http:// or https:// URL with a host")
+        return value
+
+    @field_validator("cloudwatch_namespace")
+    @classmethod
+    def _namespace(cls, value: str) -> str:
+        # CloudWatch's own rules: PutMetricData and EMF refuse any other namespace, and every
+        # flush would fail (metrics lost, one warning a minute).
+        if not _NAMESPACE.fullmatch(value) or value.upper().startswith("AWS/"):
+            raise ValueError(
+                "must be at most 255 of A-Z a-z 0-9 . - _ / # : and space, not starting AWS/"
+            )
         return value
 
     @field_validator("aws_region")
