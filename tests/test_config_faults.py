@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from daemon_harness import SRC, Queues, daemon_env, settings_for
+from triage.app import deployment_warnings
 from triage.cli import EXIT_PIPE_CLOSED, main
 from triage.errors import ConfigError
 from triage.routes import MAX_FILE_BYTES, MAX_ROUTES, load_router
@@ -360,6 +361,20 @@ def test_aws_settings_botocore_refuses_stop_with_one_line(
     assert main([command] if command == "run" else [command, str(body)]) == 2
     (line,) = capsys.readouterr().err.splitlines()
     assert line.startswith("triage: config: AWS: ") and said in line
+
+
+def test_defaults_that_are_likely_wrong_where_it_runs_are_warned_about() -> None:
+    """The backend's development URL left unset, and a SQLite store inside an ECS task (each
+    replica its own file: a ticket per replica), each give one startup warning; set, none."""
+    ecs = {"ECS_CONTAINER_METADATA_URI_V4": "http://169.254.170.2/v4/x"}
+    warned = deployment_warnings(Settings(), ("backend",), ecs)
+    assert [event for event, _ in warned] == [
+        "config.default_backend_url",
+        "config.sqlite_in_a_task",
+    ]
+    chosen = Settings(backend_base_url="https://tickets.example", store_url="dynamodb://t")
+    assert deployment_warnings(chosen, ("backend",), ecs) == []
+    assert deployment_warnings(Settings(), ("github",), {}) == []
 
 
 # --- The command line ------------------------------------------------------------------------

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import os
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import timedelta
@@ -196,6 +197,8 @@ async def run_daemon(
         store = await open_configured_store(settings, aws)
         stack.push_async_callback(store.aclose)
         router = load_router(settings)
+        for event, detail in deployment_warnings(settings, router.sink_names, os.environ):
+            log.warning(event, detail=detail)
         budgets = MeteredBudgets(store, metrics)
         plain = await build_sinks(settings, aws, metrics, router, budgets=budgets)
         for sink in plain:
@@ -265,6 +268,31 @@ async def run_daemon(
         _freeze_startup_objects()
         await supervisor.serve()
         return RunResult(supervisor.stats, metrics)
+
+
+def deployment_warnings(
+    settings: Settings, sinks: Sequence[str], environ: Mapping[str, str]
+) -> list[tuple[str, str]]:
+    """(event, detail) for each setting that works but is most likely wrong where the daemon
+    runs: a development default left in place, or a store the replicas cannot share."""
+    found = []
+    if "backend" in sinks and "backend_base_url" not in settings.model_fields_set:
+        found.append(
+            (
+                "config.default_backend_url",
+                f"BACKEND_BASE_URL is unset: tickets go to {settings.backend_base_url}",
+            )
+        )
+    if settings.store_url.startswith("sqlite:") and environ.get("ECS_CONTAINER_METADATA_URI_V4"):
+        found.append(
+            (
+                "config.sqlite_in_a_task",
+                "TRIAGE_STORE_URL is SQLite in an ECS task: each task keeps its own file, so "
+                "replicas open a ticket each and a replaced task forgets its incidents "
+                "(use dynamodb://TABLE)",
+            )
+        )
+    return found
 
 
 #: What SQS answers when no wait can help: the URL names no queue, or the credentials are
