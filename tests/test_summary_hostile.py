@@ -377,3 +377,35 @@ def test_a_step_cannot_reach_an_address_spelled_as_a_number_or_punycode(
 
     shown = grounding.evidence({"title": "Disk full on db-7.internal"})
     assert grounding.check_step(step, shown).text == checked
+
+
+def _fullwidth(text: str) -> str:
+    """`text` in fullwidth letters, digits and signs (U+FF01 to U+FF5E)."""
+    return "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in text)
+
+
+@pytest.mark.parametrize(
+    ("text", "checked"),
+    [
+        ("Download the patch from evil\u3002com today", "Download the patch from [unverified] "),
+        (f"Send the dump to {_fullwidth('evil.com')} now", "Send the dump to [unverified] now"),
+        (f"Traffic rose {_fullwidth('340%')} on db-7.internal", "Traffic rose [unverified] on"),
+        (f"CPU at {_fullwidth('95')}% on db-7.internal", f"CPU at {_fullwidth('95')}% on db-7"),
+        (
+            "\u78c1\u76d8\u5df2\u6ee1\u3002\u8bf7 db-7.internal",
+            "\u78c1\u76d8\u5df2\u6ee1\u3002\u8bf7 db-7",
+        ),
+    ],
+)
+def test_a_fact_in_fullwidth_or_with_ideographic_dots_is_checked_as_written(
+    text: str, checked: str
+) -> None:
+    """A host spelled with an ideographic or fullwidth full stop (evil。com, which browsers and
+    curl read as evil.com) or in fullwidth letters, or a number in fullwidth digits, is checked
+    like its ASCII form, in descriptions and steps; a grounded one and CJK prose stay."""
+    from triage.summarise import grounding
+
+    shown = grounding.evidence({"title": "CPU 95% on db-7.internal"})
+    assert grounding.check(text, shown).text.startswith(checked)
+    if "[unverified]" in checked and "rose" not in text:  # steps check addresses only
+        assert grounding.check_step(text, shown).text.startswith(checked)

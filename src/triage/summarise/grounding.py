@@ -20,7 +20,10 @@ alert text the model was shown (`Evidence`: every key and value of the prompt's 
 with the raw payload excerpt, plus the date and clock parts of `occurred_at`). Numbers compare
 by value (80 = 80.0, 1,000 = 1000; a decimal also grounds its whole part and its rounding, so
 "95%" of 95.2 passes). Common technical words that hold digits (`ALLOWED`: 5xx, p99, ec2 …) are
-not facts. Every pattern is bounded, so checking is linear in the text.
+not facts. Fullwidth letters, digits and signs, and an ideographic full stop between ASCII
+characters, are read as their ASCII form in both texts, as a browser or a resolver reads them
+(a host written evil + U+3002 + com is evil.com). Every pattern is bounded, so checking is
+linear in the text.
 
 Steps hold commands, with numbers, ids and file names of their own: `check_step` checks only
 the addresses in them, an `ip` or a `host` that a command would reach.
@@ -132,7 +135,7 @@ def evidence(view: Mapping[str, Any]) -> Evidence:
     # The raw excerpt is JSON text: an escape would glue its letter to the next token ("\nhost").
     text = text.replace("\\n", "\n").replace("\\t", "\t").replace('\\"', '"')
     text += "".join(f"\n{'.'.join(m.groups())}" for m in _EC2_NAME.finditer(text))
-    lowered = text.lower()
+    lowered = _folded(text).lower()
     return Evidence(lowered, frozenset(_numbers(lowered)))
 
 
@@ -142,7 +145,7 @@ def check(text: str, shown: Evidence) -> Checked:
     out: list[str] = []
     rejected: list[str] = []
     end = 0
-    for match in _FACT.finditer(text):
+    for match in _FACT.finditer(_folded(text)):
         fact = _fact(match)
         if fact is None or _grounded(fact, shown):
             continue
@@ -153,6 +156,23 @@ def check(text: str, shown: Evidence) -> Checked:
         return Checked(text)
     out.append(text[end:])
     return Checked("".join(out), tuple(rejected))
+
+
+#: Fullwidth ASCII (U+FF01 to U+FF5E) as ASCII, one character for one: what a browser, a
+#: resolver (IDNA) and a reader take evil.com and 95% in fullwidth letters for.
+_FULLWIDTH = {0xFF01 + i: 0x21 + i for i in range(94)}
+#: An ideographic or halfwidth full stop between ASCII letters or digits: a dot to IDNA
+#: (evil + U+3002 + com is evil.com); between CJK words it ends a sentence and is left alone.
+_IDEOGRAPHIC_DOT = re.compile(r"(?<=[A-Za-z0-9])[\u3002\uff61](?=[A-Za-z0-9])")
+
+
+def _folded(text: str) -> str:
+    """`text` with the characters above in their ASCII form, one for one, so the facts found
+    in it stand at the same places in `text` (what is replaced) and read as a resolver and a
+    reader read them (what is looked up)."""
+    if text.isascii():
+        return text
+    return _IDEOGRAPHIC_DOT.sub(".", text.translate(_FULLWIDTH))
 
 
 #: A step's program that talks to a host named after it (options may come between).
@@ -174,14 +194,15 @@ def check_step(text: str, shown: Evidence) -> Checked:
     out: list[str] = []
     rejected: list[str] = ["ip"] * numeric
     end = 0
-    networked = _NETWORK_COMMAND.search(text) is not None
-    for match in _FACT.finditer(text):
+    folded = _folded(text)
+    networked = _NETWORK_COMMAND.search(folded) is not None
+    for match in _FACT.finditer(folded):
         fact = _fact(match)
         if fact is None or fact.kind not in ("ip", "host") or _grounded(fact, shown):
             continue
         start, after = match.start(), match.start() + len(fact.token)
-        before = text[start - 1 : start]
-        reached = before == "@" or text[after : after + 1] in ("/", ":")
+        before = folded[start - 1 : start]
+        reached = before == "@" or folded[after : after + 1] in ("/", ":")
         # A path's last part (/var/log/app.log) names a file, even in a step that runs ssh.
         named = before != "/" and (networked or _domain_name(fact.token))
         if fact.kind == "host" and not (reached or named):
