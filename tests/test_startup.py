@@ -67,7 +67,7 @@ def test_startup_does_not_load_what_the_first_receive_does_not_need(
         "AWS_ACCESS_KEY_ID": "test",
         "AWS_SECRET_ACCESS_KEY": "test",
         "AWS_REGION": "us-east-1",
-        "TRIAGE_BACKEND_BASE_URL": "http://127.0.0.1:9",
+        "BACKEND_BASE_URL": "http://127.0.0.1:9",
         "BACKEND_TOKEN": "token",
         "OPENAI_API_KEY": "sk-test",
         "TRIAGE_STORE_URL": f"sqlite:///{tmp_path}/s.db",

@@ -460,10 +460,17 @@ def load_settings(**overrides: object) -> Settings:
 #: BACKEND_* (OPENAI_*, GITHUB_* and AWS_* are shared with SDKs and CI systems).
 OWN_PREFIXES = ("TRIAGE_", "SQS_", "BACKEND_")
 
-#: Variables with those prefixes read by other programs (the dev stack's LocalStack hook, the
-#: deploy tests), not by the daemon: a shell that sets them for those is no typo.
+#: Variables with those prefixes read by other programs (the dev stack's LocalStack hook,
+#: LocalStack itself, the test suite), not by the daemon: a shell that sets them is no typo.
 OTHER_PROGRAMS_VARIABLES = frozenset(
-    {"TRIAGE_TABLE_NAME", "TRIAGE_QUEUE_NAME", "TRIAGE_INIT_SERVICES", "TRIAGE_TF_PROVIDER_MIRROR"}
+    {
+        "TRIAGE_TABLE_NAME",
+        "TRIAGE_QUEUE_NAME",
+        "TRIAGE_INIT_SERVICES",
+        "TRIAGE_TF_PROVIDER_MIRROR",
+        "TRIAGE_REQUIRE_PROGRAMS",
+        "SQS_ENDPOINT_STRATEGY",
+    }
 )
 
 
