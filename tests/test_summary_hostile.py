@@ -409,3 +409,16 @@ def test_a_fact_in_fullwidth_or_with_ideographic_dots_is_checked_as_written(
     assert grounding.check(text, shown).text.startswith(checked)
     if "[unverified]" in checked and "rose" not in text:  # steps check addresses only
         assert grounding.check_step(text, shown).text.startswith(checked)
+
+
+def test_a_link_in_fullwidth_letters_is_removed() -> None:
+    """A link written in fullwidth letters (which a browser reads as its ASCII form) is removed
+    like any link the alert does not hold; the alert's own link stays."""
+    from triage.summarise import grounding
+
+    own = "https://grafana.example.com/d/x"
+    text = f"See {_fullwidth('https://evil.example/x')} and {own}."
+    assert grounding.links(text, frozenset({own})) == (
+        f"See {grounding.LINK_REMOVED} and {own}.",
+        1,
+    )

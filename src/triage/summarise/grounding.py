@@ -302,19 +302,19 @@ def allowed_urls(links: Iterable[str], runbook_url: str | None, description: str
 
 
 def links(text: str, allowed: frozenset[str]) -> tuple[str, int]:
-    """`text` with every link that is not in `allowed` replaced, and how many were."""
-    removed = 0
-
-    def keep(match: re.Match[str]) -> str:
-        nonlocal removed
-        url = match.group(0)
+    """`text` with every link that is not in `allowed` replaced, and how many were; a link
+    in fullwidth letters (`_folded`) is found like its ASCII form."""
+    out: list[str] = []
+    removed = end = 0
+    for match in _URL.finditer(_folded(text)):
+        url = text[match.start() : match.end()]
         bare = url.rstrip(".,;:")
         if bare in allowed:
-            return url
+            continue
+        out += (text[end : match.start()], LINK_REMOVED)
+        end = match.start() + len(bare)
         removed += 1
-        return LINK_REMOVED + url[len(bare) :]
-
-    return _URL.sub(keep, text), removed
+    return "".join([*out, text[end:]]), removed
 
 
 # --- classification ---------------------------------------------------------------------------
