@@ -1,6 +1,7 @@
 """Hostile and unlucky alerts against what goes into the model and what the deterministic
 summariser writes: the prompt keeps alert text as data within its budget and says what it cut,
-pattern matching stays linear, and every sample payload gives a ticket a reader can act on."""
+pattern matching stays linear, every sample payload gives a ticket a reader can act on, and a
+model's answer names no host, address or link the alert does not hold, however it spells it."""
 
 from __future__ import annotations
 
