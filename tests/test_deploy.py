@@ -231,7 +231,7 @@ def test_stop_timeout_outlasts_the_shutdown_grace() -> None:
     env = {e["name"]: e["value"] for e in c["environment"]}
     grace = float(env["TRIAGE_SHUTDOWN_GRACE_S"])
     assert grace == Settings().shutdown_grace_s
-    assert c["stopTimeout"] >= grace + 5
+    assert c["stopTimeout"] >= grace + 7  # cancel 3 s, deletes, metrics, spans 1 s each, 1 spare
     assert c["stopTimeout"] <= 120  # the Fargate maximum
 
 
@@ -308,7 +308,7 @@ def test_ingest_task_definition_runs_the_gateway_from_the_same_image() -> None:
     ports = {p["name"]: p["containerPort"] for p in c["portMappings"]}
     assert env["TRIAGE_INGEST_PORT"] == str(ports["ingest"])
     assert env["TRIAGE_HTTP_PORT"] == str(ports["http"])  # where `triage health` probes
-    assert c["stopTimeout"] >= float(env["TRIAGE_SHUTDOWN_GRACE_S"]) + 5
+    assert c["stopTimeout"] >= float(env["TRIAGE_SHUTDOWN_GRACE_S"]) + 7
     assert env["TRIAGE_INGEST_TOKENS_SECRET_ID"] == INGEST_PLACEHOLDERS["INGEST_TOKENS_SECRET_ARN"]
     Settings(**{f: env[env_name(f)] for f in Settings.model_fields if env_name(f) in env})
 
@@ -983,7 +983,7 @@ def test_apply_creates_a_dashboard_of_metrics_that_exist(applied: Applied) -> No
 
 #: Settings the module must refuse, and what its refusal says.
 INCONSISTENT = {
-    "stop_timeout_s=25": "stop_timeout_s must be at least shutdown_grace_s + 5",
+    "stop_timeout_s=25": "stop_timeout_s must be at least shutdown_grace_s + 7",
     "memory=4096": "is not a Fargate pairing for cpu 256",
     "ingest_certificate_arn=not-an-arn": "ingest_certificate_arn must be an ACM certificate ARN",
 }

@@ -30,8 +30,8 @@ resource "aws_ecs_task_definition" "this" {
       error_message = "llm_provider = \"openai\" needs openai_api_key_secret_arn: the daemon refuses to start without OPENAI_API_KEY."
     }
     precondition {
-      condition     = var.stop_timeout_s >= var.shutdown_grace_s + 5
-      error_message = "stop_timeout_s must be at least shutdown_grace_s + 5: the daemon needs the grace to drain and a few seconds to release what is left before SIGKILL."
+      condition     = var.stop_timeout_s >= var.shutdown_grace_s + 7
+      error_message = "stop_timeout_s must be at least shutdown_grace_s + 7: after the grace the daemon takes up to 3 s to release what is left, 1 s for the last deletes and 1 s each for the last metrics and spans before SIGKILL."
     }
   }
 }

@@ -319,9 +319,9 @@ variable "cloudwatch_namespace" {
 }
 
 variable "shutdown_grace_s" {
-  description = "TRIAGE_SHUTDOWN_GRACE_S: time in-flight messages get to finish after SIGTERM; must be below stop_timeout_s."
+  description = "TRIAGE_SHUTDOWN_GRACE_S: time in-flight messages get to finish after SIGTERM; must be at most stop_timeout_s - 7."
   type        = number
-  default     = 25
+  default     = 23
 
   validation {
     condition     = var.shutdown_grace_s >= 0 && var.shutdown_grace_s <= 115

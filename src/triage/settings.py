@@ -211,9 +211,10 @@ class Settings(BaseSettings):
     log_format: Literal["json", "console"] = "json"
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     #: On SIGTERM: in-flight messages get this long to finish …
-    shutdown_grace_s: float = Field(25.0, ge=0)
-    #: … then the rest are cancelled and released within this long (grace + this + ~1 s for
-    #: the last deletes stays inside ECS's 30 s stop timeout).
+    shutdown_grace_s: float = Field(23.0, ge=0)
+    #: … then the rest are cancelled and released within this long (grace + this + 1 s for
+    #: the last deletes + 1 s each for the last metrics flush and the spans: 29 s, inside
+    #: ECS's 30 s stop timeout).
     shutdown_cancel_s: float = Field(3.0, gt=0)
     #: A failed message is released for base * 2**(receives-1) seconds, jittered, capped.
     retry_base_s: float = Field(2.0, ge=0)
