@@ -188,11 +188,14 @@ def check_step(text: str, shown: Evidence) -> Checked:
     host in a step that runs curl, ssh, nc …), a name under an internet domain (`_DOMAINS`:
     "send the logs to attacker.ru"), and an address spelled as a number (`_AT_NUMBER`:
     `curl 167772161` reaches 10.0.0.1), so alert text cannot make the model tell a reader to
-    fetch from, or send to, a place of its choosing. Other facts are left: a step's numbers,
-    ids, file names (`values.yaml`) and metric names (`system.cpu.usage`) are its own."""
+    fetch from, or send to, a place of its choosing. Text piped into an interpreter
+    (`| sh`, `| python`, `bash <(…)`, `base64 -d`), which runs what no reader sees, is marked
+    too unless the alert itself does so (`_RUNS_HIDDEN`). Other facts are left: a step's
+    numbers, ids, file names (`values.yaml`) and metric names (`system.cpu.usage`) are its own."""
     text, numeric = _numeric_addresses(text, shown)
+    text, hidden = _hidden_runs(text, shown)
     out: list[str] = []
-    rejected: list[str] = ["ip"] * numeric
+    rejected: list[str] = ["ip"] * numeric + ["command"] * hidden
     end = 0
     folded = _folded(text)
     networked = _NETWORK_COMMAND.search(folded) is not None
@@ -214,6 +217,24 @@ def check_step(text: str, shown: Evidence) -> Checked:
         return Checked(text)
     out.append(text[end:])
     return Checked("".join(out), tuple(rejected))
+
+
+#: A command that runs text no reader sees: piped into a shell or an interpreter, a process
+#: substitution fed to one, or base64 decoded (the classic payload an alert asks for).
+_RUNS_HIDDEN = re.compile(
+    r"(?i)\|\s{0,8}(?:sudo\s{1,8})?(?:(?:ba|z|k|da|fi)?sh|iex|invoke-expression|python[23]?"
+    r"|perl|ruby|node|php|powershell|pwsh|source)(?![\w.-])"
+    r"|(?<![\w.-])(?:(?:ba|z|k|da)?sh|source|\.)\s{1,8}<\("
+    r"|(?<![\w.-])base64\s{1,8}(?:-d|--decode|-D)(?![\w-])"
+)
+
+
+def _hidden_runs(text: str, shown: Evidence) -> tuple[str, int]:
+    """`text` with each `_RUNS_HIDDEN` command replaced by MARK, and how many were, unless the
+    alert the model saw holds such a command itself (a runbook's installer it quotes)."""
+    if _RUNS_HIDDEN.search(shown.text):
+        return text, 0
+    return _RUNS_HIDDEN.subn(MARK, text)
 
 
 #: Addresses written as numbers that a resolver reads as IPv4 (inet_aton) though no dotted
