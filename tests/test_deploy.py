@@ -523,6 +523,8 @@ module "triage" {
   ingest_certificate_arn      = coalesce(var.ingest_certificate_arn, aws_acm_certificate.ingest.arn)
   ingest_subnet_ids           = [aws_subnet.public_a.id, aws_subnet.public_b.id]
   create_alarm_topic          = true
+  sns_topic_arns              = ["arn:aws:sns:us-east-1:123456789012:alarms"]
+  eventbridge_rule_arns       = ["arn:aws:events:us-east-1:123456789012:rule/triage-security"]
 }
 
 output "triage" {
@@ -629,6 +631,30 @@ def applied(
     tf(terraform, tf_env, root, "apply", "-auto-approve", "-input=false", timeout=540)
     outputs = json.loads(tf(terraform, tf_env, root, "output", "-json"))["triage"]["value"]
     return Applied(moto_endpoint, root, outputs)
+
+
+@pytest.mark.timeout(600)
+def test_the_queue_policy_lets_the_listed_topics_and_rules_send(applied: Applied) -> None:
+    """SNS topics and EventBridge rules listed in the module may send to the queue, each
+    service only from the ARNs given (aws:SourceArn)."""
+    sqs = applied.client("sqs")
+    attrs = sqs.get_queue_attributes(
+        QueueUrl=applied.outputs["queue_url"], AttributeNames=["Policy"]
+    )
+    statements = {s["Sid"]: s for s in json.loads(attrs["Attributes"]["Policy"])["Statement"]}
+    assert set(statements) == {"SnsTopicsSendAlerts", "EventBridgeRulesSendAlerts"}
+    sent_by = {
+        sid: (s["Principal"]["Service"], s["Condition"]["ArnEquals"]["aws:SourceArn"])
+        for sid, s in statements.items()
+    }
+    assert sent_by == {
+        "SnsTopicsSendAlerts": ("sns.amazonaws.com", "arn:aws:sns:us-east-1:123456789012:alarms"),
+        "EventBridgeRulesSendAlerts": (
+            "events.amazonaws.com",
+            "arn:aws:events:us-east-1:123456789012:rule/triage-security",
+        ),
+    }
+    assert {s["Action"] for s in statements.values()} == {"sqs:SendMessage"}
 
 
 @pytest.mark.timeout(600)

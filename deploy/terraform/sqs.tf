@@ -43,29 +43,57 @@ resource "aws_sqs_queue" "main" {
   }
 }
 
+locals {
+  # Who may send alerts to the queue besides triage's own roles: SNS topics and EventBridge rules.
+  queue_policy = length(var.sns_topic_arns) + length(var.eventbridge_rule_arns) > 0
+}
+
 data "aws_iam_policy_document" "queue" {
-  count = length(var.sns_topic_arns) > 0 ? 1 : 0
+  count = local.queue_policy ? 1 : 0
 
-  statement {
-    sid       = "SnsTopicsSendAlerts"
-    actions   = ["sqs:SendMessage"]
-    resources = [aws_sqs_queue.main.arn]
+  dynamic "statement" {
+    for_each = length(var.sns_topic_arns) > 0 ? [var.sns_topic_arns] : []
+    content {
+      sid       = "SnsTopicsSendAlerts"
+      actions   = ["sqs:SendMessage"]
+      resources = [aws_sqs_queue.main.arn]
 
-    principals {
-      type        = "Service"
-      identifiers = ["sns.amazonaws.com"]
+      principals {
+        type        = "Service"
+        identifiers = ["sns.amazonaws.com"]
+      }
+
+      condition {
+        test     = "ArnEquals"
+        variable = "aws:SourceArn"
+        values   = statement.value
+      }
     }
+  }
 
-    condition {
-      test     = "ArnEquals"
-      variable = "aws:SourceArn"
-      values   = var.sns_topic_arns
+  dynamic "statement" {
+    for_each = length(var.eventbridge_rule_arns) > 0 ? [var.eventbridge_rule_arns] : []
+    content {
+      sid       = "EventBridgeRulesSendAlerts"
+      actions   = ["sqs:SendMessage"]
+      resources = [aws_sqs_queue.main.arn]
+
+      principals {
+        type        = "Service"
+        identifiers = ["events.amazonaws.com"]
+      }
+
+      condition {
+        test     = "ArnEquals"
+        variable = "aws:SourceArn"
+        values   = statement.value
+      }
     }
   }
 }
 
 resource "aws_sqs_queue_policy" "main" {
-  count     = length(var.sns_topic_arns) > 0 ? 1 : 0
+  count     = local.queue_policy ? 1 : 0
   queue_url = aws_sqs_queue.main.id
   policy    = data.aws_iam_policy_document.queue[0].json
 }

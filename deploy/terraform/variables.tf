@@ -393,6 +393,17 @@ variable "dlq_message_retention_s" {
   }
 }
 
+variable "eventbridge_rule_arns" {
+  description = "EventBridge rules (AWS Health, GuardDuty, Security Hub or any service's events) allowed to send to the queue through a queue policy."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for r in var.eventbridge_rule_arns : can(regex("^arn:aws[a-z-]*:events:[a-z0-9-]+:[0-9]{12}:rule/.+$", r))])
+    error_message = "eventbridge_rule_arns must hold EventBridge rule ARNs."
+  }
+}
+
 variable "sns_topic_arns" {
   description = "SNS topics (e.g. CloudWatch alarm actions) allowed to send to the queue through a queue policy. Empty: no queue policy."
   type        = list(string)
