@@ -213,6 +213,17 @@ def test_an_invented_fact_in_the_title_costs_the_model_its_title() -> None:
     assert result.rejected == {"host": 1, "ip": 1}
 
 
+def test_a_replaced_title_of_invisible_characters_only_still_makes_a_ticket() -> None:
+    """A title replaced by the alert's own, when that is invisible characters only (empty once
+    redacted), is "Untitled <source> alert", not a ticket that fails validation."""
+    source = alert(title="\u200b\u200b")
+    result = contain(
+        draft("Down on db-9.corp.example", "d"), view(source), Redactor(), shown(source)
+    )
+    assert result.title_replaced is True
+    assert result.ticket.title == f"Untitled {source.source} alert"
+
+
 def test_a_grounded_title_is_kept() -> None:
     """A title whose facts are all in the alert stays the model's."""
     source = alert("orders-api errors on db-7.internal")

@@ -76,7 +76,7 @@ def load_patterns(path: Path | None = None) -> tuple[Pattern, ...]:
             else (resources.files(__package__) / "patterns.toml").read_text(encoding="utf-8")
         )
         data = tomllib.loads(text)
-    except (OSError, tomllib.TOMLDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"TRIAGE_PATTERNS_FILE {name}: {exc}") from None
     patterns = []
     for i, entry in enumerate(data.get("pattern", [])):

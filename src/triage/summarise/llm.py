@@ -397,7 +397,9 @@ def contain(
     title = as_title(ground(draft.title, as_title)) or ""
     title_replaced = rejected.total() > 0
     if title_replaced or not title:
-        title = redactor.text(alert.title)
+        # The alert's own title; one of invisible characters only is empty once redacted, and
+        # a ticket needs one (the deterministic summariser's fallback, `_title`).
+        title = redactor.text(alert.title).strip() or f"Untitled {alert.source} alert"
     description = as_description(ground(draft.description, as_description)) or ""
     steps = [as_step(ground_step(step)) for step in draft.steps]
     kept = runbook_first([s for s in steps if s], alert.runbook_url, redactor)
