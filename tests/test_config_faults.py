@@ -449,6 +449,20 @@ def test_closing_by_hand_checks_its_arguments_before_it_needs_a_token(
     assert capsys.readouterr().err.splitlines() == [f"triage: incidents: {said}"]
 
 
+@pytest.mark.parametrize("verb", [["show"], ["close", "--comment", "why"]])
+def test_a_fingerprint_argument_that_is_not_utf8_is_no_incident(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    verb: list[str],
+) -> None:
+    """`incidents show` or `close` given bytes that are not UTF-8 (a lone surrogate to Python)
+    says there is no such incident, escaped; SQLite's encoder raised it out as a traceback."""
+    monkeypatch.setenv("TRIAGE_STORE_URL", f"sqlite:///{tmp_path / 't.db'}")
+    assert main(["incidents", verb[0], "\udcff", *verb[1:]]) == 1
+    assert capsys.readouterr().err.splitlines() == ["triage: incidents: no incident '\\udcff'"]
+
+
 class _Healthy(http.server.BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         self.send_response(200 if self.path == "/healthz" else 404)

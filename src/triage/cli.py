@@ -186,6 +186,15 @@ async def _operate(settings: Settings, args: argparse.Namespace) -> int:
         await aws.aclose()
 
 
+def _could_be_fingerprint(text: str) -> bool:
+    """Whether the store could hold an incident of this name: an argument that was not UTF-8
+    reaches Python as a lone surrogate, which no store's encoder takes (it raised out of
+    SQLite as a traceback), and no fingerprint is longer than 256 characters."""
+    from triage.incidents.silences import is_unicode
+
+    return is_unicode(text) and 0 < len(text) <= 256
+
+
 async def _incidents(settings: Settings, store: Any, args: argparse.Namespace) -> int:
     from triage.ops.operator import Filter, incident_json, list_incidents
     from triage.redact import Redactor
@@ -197,6 +206,9 @@ async def _incidents(settings: Settings, store: Any, args: argparse.Namespace) -
         for incident in await list_incidents(store, keep):
             print(json_line(incident_json(incident, redactor)))
         return 0
+    if not _could_be_fingerprint(args.fingerprint):
+        _err(f"triage: incidents: no incident {args.fingerprint[:80]!r}")
+        return 1
     if args.verb == "show":
         found = await store.get(args.fingerprint)
         if found is None:
