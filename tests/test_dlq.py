@@ -110,3 +110,18 @@ def test_redrive_killed_mid_way_loses_nothing(queues: Queues, tmp_path: Path) ->
     moved, left = queues.depth(), queues.depth(queues.dlq_url)  # visible + hidden in each
     assert 0 < moved < len(sent), "the kill should land half-way"
     assert moved + left >= len(sent)
+
+
+def test_redrive_fails_when_the_queue_refuses_letters(queues: Queues, tmp_path: Path) -> None:
+    """A redrive that leaves letters the main queue refused exits 1, its last line saying how
+    many stayed (it exited 0, and a script took the DLQ for empty)."""
+    queues.client().set_queue_attributes(
+        QueueUrl=queues.url, Attributes={"MaximumMessageSize": "1024"}
+    )
+    large = json.dumps({"title": "large", "description": "x" * 2000})
+    fill_dlq(queues, GOOD, large, large)
+    result = dlq(queues, tmp_path, "redrive", "--max", "10")
+    assert result.returncode == 1, result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert "left 2 dead letter(s)" in last and "refused" in last
+    assert bodies(queues, queues.url) == [GOOD]

@@ -453,16 +453,16 @@ async def _dlq(settings: Settings, args: argparse.Namespace) -> int:
             dlq_url, dlq_arn, queue_arn = await dlq.find_dlq(sqs, settings.queue_url)
         if args.action == "peek":
             await dlq.peek(sqs, dlq_url, args.max or 10)
-        else:
-            await dlq.redrive(
-                sqs,
-                settings.queue_url,
-                dlq_url,
-                dlq_arn,
-                queue_arn,
-                args.max or 10**9,
-                args.dry_run,
-            )
+            return 0
+        done = await dlq.redrive_counted(
+            sqs,
+            settings.queue_url,
+            dlq_url,
+            dlq_arn,
+            queue_arn,
+            args.max or 10**9,
+            args.dry_run,
+        )
     except AWS_CALL_ERRORS as exc:
         if _aws_configuration_problem(exc):
             raise  # a configuration mistake: exit 2, as for any other
@@ -470,7 +470,7 @@ async def _dlq(settings: Settings, args: argparse.Namespace) -> int:
         return 1
     finally:
         await aws.aclose()
-    return 0
+    return 1 if done.refused else 0
 
 
 def _read(path: str) -> bytes:

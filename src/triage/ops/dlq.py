@@ -159,6 +159,15 @@ async def peek(sqs: Any, dlq_url: str, max_messages: int, out: TextIO = sys.stdo
     return len(letters)
 
 
+@dataclass(frozen=True, slots=True)
+class Redriven:
+    """What one redrive did: letters moved back (-1: SQS's own move task moves them), and
+    letters the main queue refused, which stay in the DLQ (the command then fails)."""
+
+    moved: int
+    refused: int = 0
+
+
 async def redrive(
     sqs: Any,
     queue_url: str,
@@ -169,6 +178,21 @@ async def redrive(
     dry_run: bool,
 ) -> int:
     """Move up to `max_messages` dead letters back; returns how many were moved (or would be)."""
+    done = await redrive_counted(sqs, queue_url, dlq_url, dlq_arn, queue_arn, max_messages, dry_run)
+    return done.moved
+
+
+async def redrive_counted(
+    sqs: Any,
+    queue_url: str,
+    dlq_url: str,
+    dlq_arn: str,
+    queue_arn: str,
+    max_messages: int,
+    dry_run: bool,
+) -> Redriven:
+    """`redrive`, saying also how many letters the main queue refused. Its last line names
+    them, so an operator (or a script reading the exit code) sees the DLQ is not empty."""
     if dlq_arn == queue_arn:
         raise ConfigError(
             f"{dlq_url} is the queue itself, not its DLQ: a redrive would move its messages "
@@ -178,21 +202,24 @@ async def redrive(
         letters = await receive(sqs, dlq_url, max_messages, _PEEK_HIDE_S)
         await _release(sqs, dlq_url, letters)
         _say(f"would move {len(letters)} dead letter(s) back to {queue_url}")
-        return len(letters)
+        return Redriven(len(letters))
     if await _move_task(sqs, dlq_arn, queue_arn, max_messages):
-        return -1  # SQS moves them itself, asynchronously
+        return Redriven(-1)  # SQS moves them itself, asynchronously
     move = _Move(sqs, queue_url, dlq_url)
     try:
         moved = await move.run(max_messages)
     finally:
         await move.let_go()
-    if move.skipped:
+    returned = len(move.skipped) - len(move.refused)
+    if returned:
         _say(
-            f"left {len(move.skipped)} dead letter(s) in the DLQ: refused by the queue, moved "
-            "by this redrive already, or dead since it started"
+            f"left {returned} dead letter(s) in the DLQ: moved by this redrive already, or "
+            "dead since it started"
         )
     _say(f"moved {moved} dead letter(s) back to {queue_url}")
-    return moved
+    if move.refused:
+        _say(f"left {len(move.refused)} dead letter(s) in the DLQ: the queue refused them")
+    return Redriven(moved, len(move.refused))
 
 
 class _Move:
@@ -210,6 +237,8 @@ class _Move:
         self.moved_ids: set[str] = set()
         #: Dead letters received and not moved: hidden until the run ends, then let go.
         self.skipped: dict[str, DeadLetter] = {}
+        #: Message ids of the skipped letters the main queue would not take.
+        self.refused: set[str] = set()
         self.held: dict[str, DeadLetter] = {}
 
     async def run(self, max_messages: int) -> int:
@@ -284,6 +313,7 @@ class _Move:
         """`letter` stays in the DLQ: SQS would not take it on the main queue."""
         _say(f"triage: dlq: could not send {letter.message_id}: {why}")
         self.skipped[letter.message_id] = letter
+        self.refused.add(letter.message_id)
 
     async def let_go(self) -> None:
         """Make every letter still held visible again (best effort: an interrupted run's
