@@ -62,6 +62,14 @@ _CONFIG = Config(
     retries={"max_attempts": 3, "mode": "standard"}, connect_timeout=5, read_timeout=30
 )
 
+#: For the one-shot commands (send, dlq, check, incidents, silence): someone waits at a
+#: terminal, so an endpoint that accepts connections and never answers fails in about 20 s,
+#: not the daemon's ~2 minutes (30 s read timeout, 4 tries: botocore's `max_attempts`
+#: counts retries, `total_max_attempts` the first try too). Nothing they call long-polls.
+ONE_SHOT = Config(
+    retries={"total_max_attempts": 2, "mode": "standard"}, connect_timeout=5, read_timeout=10
+)
+
 
 class RedirectRefused(Exception):
     """Raised (inside botocore's HTTPClientError) when an AWS endpoint answers with a redirect.
@@ -136,10 +144,12 @@ def _ask_for_keep_alive(request: Any, **_: Any) -> None:
 
 
 class Aws:
-    """Opens clients lazily on one session; `aclose()` closes them in reverse order."""
+    """Opens clients lazily on one session; `aclose()` closes them in reverse order.
+    `config` goes over every client's defaults (`ONE_SHOT` for a command someone waits on)."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, config: Config | None = None) -> None:
         self.settings = settings
+        self._config = config
         self.session = aioboto3.Session(region_name=settings.aws_region)
         self._stack = AsyncExitStack()
         self._clients: dict[str, Any] = {}
@@ -151,8 +161,10 @@ class Aws:
         defaults (retries, timeouts) the first time."""
         if service not in self._clients:
             # A long poll holds the connection for up to 20 s: the read timeout must exceed it.
-            merged = _CONFIG.merge(Config(read_timeout=self.settings.sqs_wait_time + 10)).merge(
-                config or Config()
+            merged = (
+                _CONFIG.merge(Config(read_timeout=self.settings.sqs_wait_time + 10))
+                .merge(self._config or Config())
+                .merge(config or Config())
             )
             # The stubs overload client() per literal service name; ours is a runtime string.
             client = self.session.client(  # type: ignore[call-overload]

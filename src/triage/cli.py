@@ -164,10 +164,10 @@ def _operator_commands(sub: Any) -> None:
 async def _operate(settings: Settings, args: argparse.Namespace) -> int:
     """`incidents` and `silence`: open the store, do one thing, print JSON lines."""
     from triage.app import open_configured_store
-    from triage.aws import Aws
+    from triage.aws import ONE_SHOT, Aws
     from triage.errors import StoreBusyError
 
-    aws = Aws(settings)
+    aws = Aws(settings, ONE_SHOT)
     try:
         store = await open_configured_store(settings, aws)
         try:
@@ -432,12 +432,12 @@ def _probe_host(listen_host: str) -> str:
 
 
 async def _dlq(settings: Settings, args: argparse.Namespace) -> int:
-    from triage.aws import AWS_CALL_ERRORS, Aws
+    from triage.aws import AWS_CALL_ERRORS, ONE_SHOT, Aws
     from triage.ops import dlq
 
     settings.require("queue_url")
     assert settings.queue_url is not None
-    aws = Aws(settings)
+    aws = Aws(settings, ONE_SHOT)
     try:
         sqs = await aws.client("sqs")
         if args.dlq_url:
@@ -502,7 +502,7 @@ def _normalize(path: str) -> int:
 
 
 async def _send(settings: Settings, files: Sequence[str], queue_url: str | None) -> int:
-    from triage.aws import AWS_CALL_ERRORS, Aws
+    from triage.aws import AWS_CALL_ERRORS, ONE_SHOT, Aws
 
     url = queue_url or settings.queue_url
     if not url:
@@ -517,7 +517,7 @@ async def _send(settings: Settings, files: Sequence[str], queue_url: str | None)
         except UnicodeDecodeError as exc:
             _err(f"triage: send: {path}: not UTF-8 at byte {exc.start}")
             return 1
-    aws = Aws(settings)
+    aws = Aws(settings, ONE_SHOT)
     try:
         sqs = await aws.client("sqs")
         failed = await _send_batches(sqs, url, files, bodies)

@@ -14,7 +14,7 @@ from typing import TextIO
 import httpx2
 
 from triage.app import open_configured_store
-from triage.aws import AWS_CALL_ERRORS, Aws
+from triage.aws import AWS_CALL_ERRORS, ONE_SHOT, Aws
 from triage.errors import ConfigError, TriageError
 from triage.routes import load_router
 from triage.secrets import BackendToken
@@ -40,7 +40,7 @@ class _Warning(Exception):
 async def run_checks(settings: Settings, out: TextIO | None = None) -> int:
     """Print `ok`/`FAIL` per dependency; return 1 if anything failed."""
     out = out or sys.stdout
-    aws = Aws(settings)
+    aws = Aws(settings, ONE_SHOT)
     checks: list[tuple[str, Check]] = [
         ("config", lambda: _config(settings)),
         ("routes", lambda: _routes(settings)),
