@@ -711,6 +711,83 @@ CASES = [
     # docker inspect's Env; Terraform's plan changing a secret.
     ('["DB_PASSWORD=a b c"]', '["DB_PASSWORD=[REDACTED:password]"]'),
     ('~ password = "a1x" -> "b2y"', '~ password = "[REDACTED:password]" -> "[REDACTED:password]"'),
+    # A URL's fragment carries credentials as its query does (OAuth's implicit flow).
+    (
+        "https://app.example.com/cb#key=" + _run(32, HEX),
+        "https://app.example.com/cb#key=[REDACTED:password]",
+    ),
+    (
+        "https://a.example.com/cb#sig=" + _run(32),
+        "https://a.example.com/cb#sig=[REDACTED:azure-sas]",
+    ),
+    (
+        "https://a.example.com/cb#signature=" + _run(32, HEX) + "&x=1",
+        "https://a.example.com/cb#signature=[REDACTED:url-signature]&x=1",
+    ),
+    (
+        "https://a.example.com/cb#state=s&code=" + _run(32) + "&x=1",
+        "https://a.example.com/cb#state=s&code=[REDACTED:password]&x=1",
+    ),
+    # An OAuth authorization code (Google's 4/0A…, GitHub's 20 hex), Azure Functions' code=,
+    # a PKCE verifier, OAuth 1's signature, an HMAC, an opaque jwt=: credentials in a query.
+    (
+        "GET /callback?code=4/0A" + _run(40, URLSAFE) + "&state=xyz&scope=email",
+        "GET /callback?code=[REDACTED:password]&state=xyz&scope=email",
+    ),
+    (
+        "/oauth/github?code=" + _run(20, HEX) + "&state=q",
+        "/oauth/github?code=[REDACTED:password]&state=q",
+    ),
+    (
+        "https://fn.azurewebsites.net/api/Hook?code=" + _run(40) + "==&clientId=default",
+        "https://fn.azurewebsites.net/api/Hook?code=[REDACTED:password]&clientId=default",
+    ),
+    ("/token?code_verifier=" + _run(43, URLSAFE), "/token?code_verifier=[REDACTED:password]"),
+    ("/r?oauth_signature=" + _run(28) + "%3D", "/r?oauth_signature=[REDACTED:password]"),
+    ("/dl?file=a.zip&hmac=" + _run(40, HEX), "/dl?file=a.zip&hmac=[REDACTED:password]"),
+    ("/ws?jwt=" + _run(30), "/ws?jwt=[REDACTED:password]"),
+    # … in HTML (`&amp;`), a Markdown link (its `)` stays), a JSON string with `\/`.
+    (
+        '<a href="/cb?state=x&amp;code=' + _run(24) + '">',
+        '<a href="/cb?state=x&amp;code=[REDACTED:password]">',
+    ),
+    (
+        "[login](https://a.example.com/cb?code=" + _run(24) + ")",
+        "[login](https://a.example.com/cb?code=[REDACTED:password])",
+    ),
+    (
+        '{"u": "https:\\/\\/a.example.com\\/cb#key=' + _run(32, HEX) + '"}',
+        '{"u": "https://a.example.com/cb#key=[REDACTED:password]"}',
+    ),
+    # A key of 20 hex characters or more in a query (a random-looking one went already).
+    (
+        "https://api.example.com/v1?key=" + _run(36, HEX),
+        "https://api.example.com/v1?key=[REDACTED:password]",
+    ),
+    # A URL's pass= beside its user: any value but a number or a state word.
+    (
+        "https://x.example.com/login?user=bob&pass=hunter2&x=1",
+        "https://x.example.com/login?user=bob&pass=[REDACTED:password]&x=1",
+    ),
+    # An AWS access key id glued to a lower-case word: the change of case is its edge.
+    ("label kAKIAIOSFODNN7EXAMPLE x", "label k[REDACTED:aws-key] x"),
+    ("user_idASIAIOSFODNN7EXAMPLE", "user_id[REDACTED:aws-key]"),
+    ("AKIAIOSFODNN7EXAMPLEsecret", "[REDACTED:aws-key]secret"),
+    # After an escaped line break or tab inside a JSON string, a token starts a word.
+    ('{"m": "a\\nghp_' + _run(36) + '"}', '{"m": "a\\n[REDACTED:github-token]"}'),
+    ('{"m": "a\\nAKIAIOSFODNN7EXAMPLE"}', '{"m": "a\\n[REDACTED:aws-key]"}'),
+    ('{"m": "a\\tglpat-' + _run(20) + '"}', '{"m": "a\\t[REDACTED:gitlab-token]"}'),
+    ('{"m": "a\\r\\nBearer ' + _run(24) + '"}', '{"m": "a\\r\\nBearer [REDACTED:bearer]"}'),
+    (
+        '{"m": "a\\neyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.' + _run(43, URLSAFE) + '"}',
+        '{"m": "a\\n[REDACTED:jwt]"}',
+    ),
+    (
+        '{"m": "a\\nX-Amz-Signature=' + _run(64, HEX) + '"}',
+        '{"m": "a\\nX-Amz-Signature=[REDACTED:aws-signature]"}',
+    ),
+    # … and an address after one keeps the escape whole (`\\[REDACTED` is no JSON escape).
+    ('{"m": "a\\nops@example.com"}', '{"m": "a\\n[REDACTED:email]"}'),
 ]
 
 
@@ -799,6 +876,14 @@ KEEP = [
     '<add value="v" key="Port"> key="password" value="x"',
     "http://user@host.example.com/path ftp://anonymous@ftp.example.org:21/pub",
     "see https://first.last@gitlab.example.com. (ssh://deploy@10.0.0.1 too)",
+    # Near the URL rules: a status or exit code, an error code, an object key, an anchor, a
+    # pass number, a 20-hex run that is all letters; near the glued AWS key: upper-case hex
+    # after 0x, a longer upper-case run, a digit before it.
+    "HTTP code=200 exit code=1 ?code=200&code=E1234&code=InvalidParameterValue",
+    "https://s3.example.com/b?x=1&key=logs/app.log&key=reports/Q3/Summary2024.pdf",
+    "https://docs.example.com/a#section=install ?pass=2&pass=true&pass=passed #code=abcdefabcdefabcdefab",
+    "0xACCA2345ABCDEF234567 XAKIAIOSFODNN7EXAMPLE 1AKIAIOSFODNN7EXAMPLE AKIAIOSFODNN7EXAMPLEX",
+    'path C:\\new\\temp "a\\nline" \\tab',
 ]
 
 
@@ -1136,6 +1221,14 @@ HOSTILE = [
     "$1$" * 82_500,
     "_auth:" * 40_000,
     "?key=abc&" * 27_500,
+    "#code=" + "Ab1" * 1_000,  # a value past the bound: read once from its one start
+    ("&code=" + "a" * 20 + ".") * 9_000,  # 20 letters: no credential, tried at each start
+    ("&pass=" + "x" * 600) * 400,
+    "?pass=" * 40_000,
+    ("kAKIA" + "B" * 17) * 10_000,  # one letter too many, at every start
+    "0xAKIA" * 40_000,
+    "\\nghp_" * 40_000,  # an escaped line break before each token start, no token
+    ("\\n" + "a" * 63 + "@") * 4_000,
     "jdbc:oracle:thin:user/" * 11_250,
     "\\u0070assword\\/" * 15_000,
     "pass=" * 50_000,

@@ -142,6 +142,20 @@ SECRETS = [
         "https://console.example.com/alarm/key%3DAKIAQ2W3E4R5T6Y7U8I9",
         "AKIAQ2W3E4R5T6Y7U8I9",
     ),
+    _secret(
+        "url-fragment-key",
+        "https://app.example.com/cb#key=9f8e7d6c5b4a39281706f5e4d3c2b1a0",
+        "9f8e7d6c5b4a39281706f5e4d3c2b1a0",
+    ),
+    _secret(
+        "oauth-code", "GET /cb?code=4/0AfJohXnQ7Lw2Rt9Yp3Kd8Vz&state=s", "0AfJohXnQ7Lw2Rt9Yp3Kd8Vz"
+    ),
+    _secret("aws-key-glued", "tag kAKIAZ3MXQ7VJ2PLEKT4S set", "AKIAZ3MXQ7VJ2PLEKT4S"),
+    _secret(
+        "json-escaped-break",
+        'log "boot\\nghp_Esc4p3dBr3akT0k3nAbCdEfGhIjKlMnOpQ" end',
+        "Esc4p3dBr3akT0k3nAbCdEfGhIjKlMnOpQ",
+    ),
     _secret("own-backend-token", f"the token is {BACKEND_TOKEN}", BACKEND_TOKEN),
     _secret("own-github-token", f"GH={GITHUB_TOKEN}", GITHUB_TOKEN),
     _secret("own-slack-webhook", SLACK_WEBHOOK, "ownWebhookSecret9f8e7d"),

@@ -48,14 +48,17 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
                                   without a password (nats://<token>@host)
     [REDACTED:aws-signature]      values of X-Amz-Signature, X-Amz-Credential, X-Amz-Security-Token
                                   (presigned URLs, headers) and a SigV4 header's Signature=<64 hex>
-    [REDACTED:url-signature]      the signature of other signed URLs: Signature= in a query (S3's
-                                  older signing, CloudFront), X-Goog-Signature, X-Goog-Credential
-    [REDACTED:aws-key]            AWS access key ids (AKIA…, ASIA…, …)
+    [REDACTED:url-signature]      the signature of other signed URLs: Signature= in a query or a
+                                  fragment (S3's older signing, CloudFront), X-Goog-Signature,
+                                  X-Goog-Credential
+    [REDACTED:aws-key]            AWS access key ids (AKIA…, ASIA…, …), also glued to a lower-case
+                                  word (a label key's kAKIA…, idAKIA…; 16 base32 characters)
     [REDACTED:aws-secret]         AWS secret access keys (40 characters, by context or by shape)
     [REDACTED:datadog-key]        32/40-hex keys after DD_API_KEY, DD-APPLICATION-KEY:,
                                   datadog_api_key and the like
     [REDACTED:azure-key]          AccountKey= and SharedAccessKey= in Azure connection strings
-    [REDACTED:azure-sas]          SharedAccessSignature=… and the sig= of a SAS URL
+    [REDACTED:azure-sas]          SharedAccessSignature=… and the sig= of a SAS URL (query or
+                                  fragment)
     [REDACTED:bearer]             the credential after `Bearer` / `Basic` (16 characters or more)
     [REDACTED:authorization]      the rest of an `Authorization:` / `Proxy-Authorization:` header
                                   after its scheme word, whatever the scheme (Token, Digest, …)
@@ -105,8 +108,15 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
                                     masterauth, a redis.conf requirepass line, a history line
                                     auth <non-word>; an ACL user's >pw and <pw (ACL SETUSER,
                                     ACL LIST, users.acl);
-                                  - a random-looking bare pass=…, _auth=…, and URL query key=,
-                                    auth=, sig=, api_key=;
+                                  - a random-looking bare pass=…, _auth=…;
+                                  - in a URL's query or fragment (after ?, &, # or HTML's &amp;):
+                                    a random-looking value, or 20 hex characters or more, of
+                                    key=, auth=, sig=, api_key=, access_key=, code= (an OAuth
+                                    authorization code, Azure Functions' key; code=200 stays),
+                                    code_verifier=, oauth_signature=, hmac=, jwt=; any pass=
+                                    but a number or a state word (&pass=2 stays); names that
+                                    say secret (#access_token=, #id_token=, ?password=) as
+                                    anywhere;
                                   - the values of JSON keys named like a secret, and the second
                                     string of a [name, value] pair so named (Sentry's request
                                     headers, cookies and tags are lists of such pairs);
@@ -149,6 +159,10 @@ or mathematical letters, Cyrillic or Greek look-alikes inside a Latin word) is r
 undisguised; when that finds something, the undisguised, redacted text replaces it. Before any
 rule, JSON's escapes that change no meaning are undone (`\\/`, PHP's in every URL; escaped
 letters and digits, `\\u0070`); escaped quotes and controls stay, so JSON text stays JSON.
+
+A token starts where no letter or digit comes before it, or after an escaped line break or
+tab inside a JSON string (`"boot\\nghp_…"`, `\\tAKIA…`): the escape's letter is not the
+token's.
 
 Every rule's pattern has bounded repetition, so the cost is linear in the text's length and a
 hostile alert cannot make the regex engine backtrack for seconds; each token holding an escape
@@ -269,7 +283,10 @@ _API_KEY_NEEDLES = (*_spellings("api", "key"), "api key")
 # `KEY_AKIA…` and `\bpassword` misses `DB_PASSWORD`. A secret starts where no letter or digit
 # comes before it and ends before one. (After a percent-escape, `alarm%3DAKIA…`, a letter or
 # digit does come before it: the decoded token is redacted instead, see `_scrub_escaped`.)
-_START = r"(?<![A-Za-z0-9])"
+# An escaped line break or tab inside a JSON string (`"line\nghp_…"`) ends a word too: its
+# `n`, `r` or `t` is no letter of the secret (`_AFTER_ESCAPE`).
+_AFTER_ESCAPE = r"(?<=\\[nrt])"
+_START = rf"(?:(?<![A-Za-z0-9])|{_AFTER_ESCAPE})"
 _END = r"(?![A-Za-z0-9])"
 _B64 = "[A-Za-z0-9/+]"  # one character of a base64 secret
 _B64URL = "[A-Za-z0-9_-]"  # … of a URL-safe one
@@ -312,7 +329,10 @@ def _prefixed(*prefixes: str) -> str:
     """One of `prefixes`, not right after a letter or digit (`_START`, checked once the prefix
     is read). A pattern that starts with its literals lets the regex engine jump from one
     occurrence to the next, as fast as a needle test, instead of trying every position."""
-    each = (rf"{re.escape(prefix)}(?<![A-Za-z0-9].{{{len(prefix)}}})" for prefix in prefixes)
+    each = (
+        rf"{re.escape(prefix)}(?:(?<![A-Za-z0-9].{{{n}}})|(?<=\\[nrt].{{{n}}}))"
+        for prefix, n in ((prefix, len(prefix)) for prefix in prefixes)
+    )
     return f"(?:{'|'.join(each)})"
 
 
@@ -484,6 +504,8 @@ _STATE_WORDS = (
 )
 
 _STATE_VALUE = re.compile(rf"{_STATE_WORDS}|\*{{3,64}}", re.IGNORECASE)
+#: What a URL's `pass=` holds when it is no password: a count, a pass number, a state.
+_URL_PASS_KEPT = re.compile(rf"[0-9]{{1,12}}|{_STATE_WORDS}|on|off|passed|failed", re.IGNORECASE)
 #: How a plural secret name ends (`passwords`, `DB_PASSWDS`, `passphrases`, `secrets`).
 _PLURALS = ("words", "wds", "phrases", "secrets")
 
@@ -838,7 +860,7 @@ _RULES: tuple[_Rule, ...] = (
     _rule(
         # Not inside a longer base64url run (`-eyJ-eyJ…` would be read 4 KB from every start).
         # At most 8, 64 and 64 breaks in the three parts: each start reads a bounded stretch.
-        rf"(?:eyJ|eyA|ewo)(?<![A-Za-z0-9_-].{{3}})"
+        rf"(?:eyJ|eyA|ewo)(?:(?<![A-Za-z0-9_-].{{3}})|(?<=\\[nrt].{{3}}))"
         rf"(?:{_B64URL}{{4,4096}}+|{_B64URL}{{0,3}}+(?={_BREAK}))"
         rf"(?:{_BREAK}{_B64URL}{{1,4096}}+){{0,8}}+"
         rf"{_BREAK}?\.{_BREAK}?e{_BREAK}?(?:y{_BREAK}?[JA]|w{_BREAK}?o)"
@@ -968,7 +990,7 @@ _RULES: tuple[_Rule, ...] = (
     # AWS request signing: a presigned URL's query, the headers, a SigV4 Authorization header.
     # Before the access key rule, so a credential scope goes whole rather than in pieces.
     _rule(
-        r"((?<![A-Za-z0-9])X-Amz-(?:Signature|Credential|Security-Token)"
+        rf"({_START}X-Amz-(?:Signature|Credential|Security-Token)"
         rf"{_ASSIGN}{_OPEN_QUOTE})[^&\s\"'<>#\\]{{1,4096}}",
         r"\1[REDACTED:aws-signature]",
         "x-amz-",
@@ -982,7 +1004,7 @@ _RULES: tuple[_Rule, ...] = (
     # Other signed URLs: Signature= in a query (S3's older signing, CloudFront), Google Cloud
     # Storage's X-Goog-Signature and X-Goog-Credential.
     _rule(
-        r"((?:(?<=[?&;])Signature|(?<![A-Za-z0-9])X-Goog-(?:Signature|Credential))"
+        rf"((?:(?<=[?&;#])Signature|{_START}X-Goog-(?:Signature|Credential))"
         rf"{_ASSIGN}{_OPEN_QUOTE})(?!\[REDACTED)[^&\s\"'<>#\\]{{1,4096}}",
         r"\1[REDACTED:url-signature]",
         "signature=",
@@ -991,6 +1013,15 @@ _RULES: tuple[_Rule, ...] = (
     ),
     _rule(
         rf"{_prefixed(*_AWS_KEY_PREFIXES)}[A-Z0-9]{{16}}{_END}",
+        "[REDACTED:aws-key]",
+        *_AWS_KEY_PREFIXES,
+    ),
+    # … and one glued to a lower-case word (a label key `kAKIA…`, `idAKIA…`, `AKIA…secret`): the
+    # change of case is its edge. Only the shape AWS issues (16 characters of base32, A-Z and
+    # 2-7), not after a digit or `0x`, so an upper-case hex run (`0xACCA01…`) stays.
+    _rule(
+        rf"(?:{'|'.join(_AWS_KEY_PREFIXES)})(?<![A-Z0-9].{{4}})(?<!0x.{{4}})[A-Z2-7]{{16}}"
+        r"(?![A-Z0-9])",
         "[REDACTED:aws-key]",
         *_AWS_KEY_PREFIXES,
     ),
@@ -1003,7 +1034,7 @@ _RULES: tuple[_Rule, ...] = (
     ),
     # Datadog keys have no prefix: 32 hex (API key) or 40 hex (application key) after a name.
     _rule(
-        r"((?<![A-Za-z0-9])(?:dd|datadog)[_.-]?(?:api|app|application)[_.-]?key"
+        rf"({_START}(?:dd|datadog)[_.-]?(?:api|app|application)[_.-]?key"
         rf"{_ASSIGN}{_OPEN_QUOTE})[0-9a-f]{{32}}(?:[0-9a-f]{{8}})?(?![0-9a-z])",
         r"\1[REDACTED:datadog-key]",
         "dd_",
@@ -1015,20 +1046,20 @@ _RULES: tuple[_Rule, ...] = (
     ),
     # Azure connection strings (…;AccountName=x;AccountKey=…;…) and shared access signatures.
     _rule(
-        r"((?<![A-Za-z0-9])(?:Account|SharedAccess)Key[ \t]{0,3}=[ \t]{0,3})[A-Za-z0-9+/=%]{16,256}",
+        rf"({_START}(?:Account|SharedAccess)Key[ \t]{{0,3}}=[ \t]{{0,3}})[A-Za-z0-9+/=%]{{16,256}}",
         r"\1[REDACTED:azure-key]",
         "accountkey",
         "sharedaccesskey",
         flags=re.IGNORECASE,
     ),
     _rule(
-        r"((?<![A-Za-z0-9])SharedAccessSignature(?:[ \t]{0,3}=[ \t]{0,3}|[ \t]{1,3}))"
+        rf"({_START}SharedAccessSignature(?:[ \t]{{0,3}}=[ \t]{{0,3}}|[ \t]{{1,3}}))"
         r"[^;\s\"'<>]{8,2048}",
         r"\1[REDACTED:azure-sas]",
         "sharedaccesssignature",
         flags=re.IGNORECASE,
     ),
-    _rule(r"(sig=(?<=[?&;]sig=))[A-Za-z0-9%+/=]{16,256}", r"\1[REDACTED:azure-sas]", "sig="),
+    _rule(r"(sig=(?<=[?&;#]sig=))[A-Za-z0-9%+/=]{16,256}", r"\1[REDACTED:azure-sas]", "sig="),
     # … and an AWS secret key by shape alone: exactly 40 base64 characters mixing upper case,
     # lower case and digits (a hex digest or a git sha is lower case only, so it stays). A `=`
     # may come before it (`key=…`: padding only ends a base64 string) but not after it. A line
@@ -1137,10 +1168,18 @@ _RULES: tuple[_Rule, ...] = (
     # `auth` names a credential too (.npmrc's _auth, Docker's "auth"), but also says "auth:
     # failed": only a token-like value goes.
     _rule(
-        rf"((?<![A-Za-z0-9])_?auth{_ASSIGN}{_OPEN_QUOTE})(?!\[REDACTED)([A-Za-z0-9+/]{{16,4096}}={{0,2}})"
+        rf"({_START}_?auth{_ASSIGN}{_OPEN_QUOTE})(?!\[REDACTED)([A-Za-z0-9+/]{{16,4096}}={{0,2}})"
         r"(?![A-Za-z0-9+/=_.-])",
         lambda m: f"{m[1]}[REDACTED:password]" if _random_looking(m[2]) else m[0],
         "auth",
+        flags=re.IGNORECASE,
+    ),
+    # In a URL's query or fragment, `pass=` sits beside the user it logs in (`?user=bob&pass=…`):
+    # any value goes but a number or a word saying a state (`&pass=2`, `&pass=true`).
+    _rule(
+        r"""((?<=[?&#;])pass=)(?!\[REDACTED)([^&#\s"'<>\\]{1,512}+)""",
+        lambda m: m[0] if _URL_PASS_KEPT.fullmatch(m[2]) else f"{m[1]}[REDACTED:password]",
+        "pass=",
         flags=re.IGNORECASE,
     ),
     # A bare `pass` is a password (user=x pass=…) but also a test result (pass=142, pass: yes,
@@ -1152,15 +1191,25 @@ _RULES: tuple[_Rule, ...] = (
         "pass",
         flags=re.IGNORECASE,
     ),
-    # A URL's query names an API key or a signature plainly (Google Maps' key=, auth=, sig=);
-    # a value that looks random goes (an object key or an issue key in a query stays).
+    # A URL's query or fragment names an API key, a signature or a one-time credential plainly
+    # (Google Maps' key=, auth=, sig=; OAuth's code= and code_verifier=, which buy a token until
+    # exchanged, and Azure Functions' code=; OAuth 1's oauth_signature=; hmac=; a bare jwt=).
+    # After `?`, `&`, `#` (OAuth's implicit flow puts them in the fragment) or `;` (HTML's
+    # `&amp;`), a value that looks random or is 20 hex characters or more goes: an object key,
+    # an issue key, an HTTP status (code=200) stays.
     _rule(
-        r"([?&](?:key|auth|sig|apikey|api_key|access_key)=)(?!\[REDACTED)([A-Za-z0-9_+/=-]{16,2048})"
-        r"(?=[&#\s\"'<>]|$)",
-        lambda m: f"{m[1]}[REDACTED:password]" if _random_looking(m[2]) else m[0],
+        r"((?<=[?&#;])(?:key|auth|sig|apikey|api_key|access_key|code|code_verifier"
+        r"|oauth_signature|hmac|jwt)=)(?!\[REDACTED)([A-Za-z0-9_+/=-]{16,2048}+)"
+        r"(?=[&#\s\"'<>)\\]|$)",
+        lambda m: f"{m[1]}[REDACTED:password]" if _url_credential(m[2]) else m[0],
         "key=",
         "auth=",
         "sig=",
+        "code=",
+        "code_verifier=",
+        "signature=",
+        "hmac=",
+        "jwt=",
         flags=re.IGNORECASE,
     ),
     # Webhook and integration URLs whose path is the credential: Microsoft Teams, PagerDuty.
@@ -1184,7 +1233,7 @@ _RULES: tuple[_Rule, ...] = (
     ),
     # … and the same key where Sentry's auth header and its query give it (sentry_key=…).
     _rule(
-        rf"((?<![A-Za-z0-9])sentry_key{_ASSIGN}{_OPEN_QUOTE})(?!\[REDACTED)[0-9A-Za-z]{{16,64}}{_END}",
+        rf"({_START}sentry_key{_ASSIGN}{_OPEN_QUOTE})(?!\[REDACTED)[0-9A-Za-z]{{16,64}}{_END}",
         r"\1[REDACTED:token]",
         "sentry_key",
         flags=re.IGNORECASE,
@@ -1526,9 +1575,12 @@ _RULES: tuple[_Rule, ...] = (
     ),
     # Possessive quantifiers (`{m,n}+`) never give characters back, so a long run of
     # address-like text without a real address fails fast instead of backtracking. A label's
-    # dot counts only before another label, so the dot ending a sentence stays outside.
+    # dot counts only before another label, so the dot ending a sentence stays outside. The
+    # `n` of an escaped line break (`"line\nops@example.com"`) is not the address's: taking it
+    # would leave `\[REDACTED…`, an escape JSON does not have.
     _rule(
-        r"[\w.%+-]{1,64}+@(?:[A-Za-z0-9-]{1,63}+\.(?=[A-Za-z0-9-])){1,8}+[A-Za-z]{2,24}+" + _END,
+        r"(?!(?<=\\)[nrt])[\w.%+-]{1,64}+@"
+        r"(?:[A-Za-z0-9-]{1,63}+\.(?=[A-Za-z0-9-])){1,8}+[A-Za-z]{2,24}+" + _END,
         lambda match: match[0] if _git_remote(match) or _url_user(match) else _EMAIL,
         "@",
     ),
@@ -1657,6 +1709,23 @@ def _random_looking(value: str) -> bool:
         any(c.isupper() for c in value)
         and any(c.islower() for c in value)
         and any(c.isdigit() for c in value)
+    )
+
+
+#: A run of hex long enough to be a key or an OAuth code (GitHub's are 20), not a status or an id.
+_LONG_HEX = re.compile(r"[0-9a-fA-F]{20,2048}")
+
+
+def _url_credential(value: str) -> bool:
+    """A URL parameter's value that is a credential by its look: random-looking (`_random_looking`)
+    or a run of 20 hex characters or more holding letters and digits (a key, an OAuth code); not
+    a word, a path or a number."""
+    if _random_looking(value):
+        return True
+    return (
+        _LONG_HEX.fullmatch(value) is not None
+        and any(c.isdigit() for c in value)
+        and any(c.isalpha() for c in value)
     )
 
 
