@@ -300,6 +300,9 @@ class Pipeline:
             if group is not None and firing and (wrote or redelivered):
                 await self._join(alert, owner, group)
             return action
+        except BaseException as exc:  # a cancellation too: the timeout it becomes names it
+            name_alert(exc, alert)
+            raise
         finally:
             structlog.contextvars.reset_contextvars(**tokens)
 
@@ -582,10 +585,43 @@ def _raise_first(results: Sequence[object]) -> None:
         return 2 if isinstance(error, TransientError) else 3
 
     errors.sort(key=rank)
+    decisive = errors[0]
     for other in errors[1:]:
-        reason = other.reason if isinstance(other, TriageError) else "bug"
-        log.warning("alert.failed", reason=reason, error=str(other) or type(other).__name__)
-    raise errors[0]
+        reason = _reason(other)
+        # The message's own line says the decisive failure; another alert's failure for the
+        # same reason adds nothing to it, so it is a warning only when its reason differs.
+        emit = log.debug if reason == _reason(decisive) else log.warning
+        text = str(other) or type(other).__name__
+        emit("alert.failed", reason=reason, error=text, **alert_fields(other))
+    raise decisive
+
+
+def _reason(error: BaseException) -> str:
+    return error.reason if isinstance(error, TriageError) else "bug"
+
+
+def name_alert(error: BaseException, alert: Alert) -> None:
+    """Note on `error` the alert it failed (its first, when it passes through several), so
+    the one line that says why a message failed — the supervisor's, after this alert's log
+    context is gone — names the alert's fingerprint and source."""
+    if "fingerprint" not in vars(error):
+        error.fingerprint = alert.fingerprint  # type: ignore[attr-defined]
+        error.source = alert.source  # type: ignore[attr-defined]
+
+
+def alert_fields(error: BaseException) -> dict[str, str]:
+    """The `fingerprint` and `source` `name_alert` noted on `error`, or on the error it came
+    from (a timeout is raised from the cancellation that cut the alert's work short); empty
+    when no alert was reached (a body that does not decode)."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        noted = vars(current)
+        if "fingerprint" in noted:
+            return {"fingerprint": noted["fingerprint"], "source": noted["source"]}
+        current = current.__cause__ or current.__context__
+    return {}
 
 
 def _sinks_for(kind: EffectKind, route: Route, incident: Incident) -> tuple[str, ...]:

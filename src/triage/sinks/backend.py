@@ -19,6 +19,10 @@ How answers map to errors:
     network error, timeout         SinkUnavailableError
     no token can be had            SinkUnavailableError (the message waits; `triage check` says why)
     any other answer               SinkRejectedError
+
+A failed call's own line (`backend.unavailable`, `backend.rejected` …) is debug: the error's
+text says the same, and the supervisor's line for the message (`message.retry`, `.held`,
+`.rejected`) is the one that says why at warning.
 """
 
 from __future__ import annotations
@@ -155,7 +159,7 @@ class BackendSink:
             except httpx2.TransportError as exc:  # connect/read errors and every timeout
                 self.metrics.incr("SinkCalls", sink=self.name, outcome="network")
                 error = scrub(f"{type(exc).__name__}: {exc}", token)
-                log.warning("backend.unreachable", url=url, effect=str(effect.kind), error=error)
+                log.debug("backend.unreachable", url=url, effect=str(effect.kind), error=error)
                 raise SinkUnavailableError(f"backend unreachable: {error}") from None
             if response.status_code == 401 and attempt == 1:
                 # The token may have been rotated since we read it: read it again, once.
@@ -173,7 +177,7 @@ class BackendSink:
         except ConfigError as exc:
             # Inside the pipeline a missing token is an outage of this sink, not a bad message:
             # the message waits in SQS (and `triage check` names the setting to fix).
-            log.error("backend.no_token", error=str(exc))
+            log.debug("backend.no_token", error=str(exc))
             raise SinkUnavailableError(f"backend token unavailable: {exc}") from None
 
     def _verdict(self, response: httpx2.Response, url: str, effect: Effect, token: str) -> Any:
@@ -192,11 +196,11 @@ class BackendSink:
         if status in _WAIT_4XX:
             wait_s = throttle_wait_s(retry_after_s, _WAIT_4XX[status])
             self.metrics.incr("SinkCalls", sink=self.name, outcome="throttled")
-            log.warning("backend.throttled", retry_after_s=wait_s, **fields)
+            log.debug("backend.throttled", retry_after_s=wait_s, **fields)
             raise SinkThrottledError(f"backend answered {status}: {reason}", retry_after_s=wait_s)
         if status >= 500 or status == 408:
             self.metrics.incr("SinkCalls", sink=self.name, outcome="unavailable")
-            log.warning("backend.unavailable", retry_after_s=retry_after_s, **fields)
+            log.debug("backend.unavailable", retry_after_s=retry_after_s, **fields)
             raise SinkUnavailableError(
                 f"backend answered {status}: {reason}", retry_after_s=retry_after_s
             )
@@ -207,7 +211,7 @@ class BackendSink:
             self.metrics.incr("SinkCalls", sink=self.name, outcome="unavailable")
             # Scrubbed before it is cut, as the reason: a login page's `?token=` may echo ours.
             where = scrub(response.headers.get("Location", ""), token)[:200]
-            log.error("backend.redirected", action="wait", location=where, **fields)
+            log.debug("backend.redirected", action="wait", location=where, **fields)
             raise SinkUnavailableError(
                 f"backend answered {status}, redirecting to {where!r}: check BACKEND_BASE_URL",
                 reason="redirected",
@@ -218,12 +222,12 @@ class BackendSink:
             # every one of them going to the DLQ until someone fixes the secret.
             self._refused = token
             self.metrics.incr("SinkCalls", sink=self.name, outcome="unavailable")
-            log.error("backend.unauthorized", action="wait", **fields)
+            log.debug("backend.unauthorized", action="wait", **fields)
             raise SinkUnavailableError(
                 f"backend refused our token ({status}: {reason})", reason="unauthorized"
             )
         self.metrics.incr("SinkCalls", sink=self.name, outcome="rejected")
-        log.error("backend.rejected", **fields)
+        log.debug("backend.rejected", **fields)
         raise SinkRejectedError(f"backend rejected the {effect.kind} with {status}: {reason}")
 
 

@@ -148,7 +148,8 @@ class GuardedSink:
         try:
             await self.inner.probe()
         except SinkUnavailableError as exc:
-            log.warning("sink.down", sink=self.name, error=str(exc))
+            # Debug: the held message's line quotes the failure (`… is down (…)`).
+            log.debug("sink.down", sink=self.name, error=str(exc))
             return True
         except asyncio.CancelledError:
             raise

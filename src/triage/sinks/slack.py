@@ -36,6 +36,9 @@ How answers map to errors:
                                  (400 invalid_payload, 403 action_prohibited, 404 no_service,
                                  410 channel_is_archived)
     route webhook not a URL      SinkRejectedError
+
+A failed post's own line (`slack.unavailable`, `slack.rejected` …) is debug: the error's text
+says the same, and the supervisor's line for the message is the one that says why at warning.
 """
 
 from __future__ import annotations
@@ -184,7 +187,7 @@ class SlackSink:
         host = _http_host(url)
         if host is None:
             self.metrics.incr("SinkCalls", sink=self.name, outcome="rejected")
-            log.error("slack.bad_webhook", effect=str(effect.kind))
+            log.debug("slack.bad_webhook", effect=str(effect.kind))
             raise SinkRejectedError("the route's slack webhook_url is not an http(s) URL")
         return url, host
 
@@ -227,7 +230,7 @@ class SlackSink:
         except httpx2.TransportError as exc:  # connect/read errors and every timeout
             self.metrics.incr("SinkCalls", sink=self.name, outcome="network")
             error = scrub_webhook(f"{type(exc).__name__}: {exc}", url)
-            log.warning("slack.unreachable", host=host, effect=str(effect.kind), error=error)
+            log.debug("slack.unreachable", host=host, effect=str(effect.kind), error=error)
             # `from None`: the chained httpx2 error carries the request, and so the URL.
             raise SinkUnavailableError(f"slack webhook at {host} unreachable: {error}") from None
         try:
@@ -263,16 +266,16 @@ class SlackSink:
             # Its Retry-After also holds every later post to this webhook.
             wait_s = throttle_wait_s(retry_after_s, self.min_interval_s)
             self.metrics.incr("SinkCalls", sink=self.name, outcome="throttled")
-            log.warning("slack.throttled", retry_after_s=wait_s, **fields)
+            log.debug("slack.throttled", retry_after_s=wait_s, **fields)
             raise SinkThrottledError(f"slack answered {status}: {reason}", retry_after_s=wait_s)
         if status >= 500 or status in _RETRYABLE_4XX or refusal in _RETRYABLE_ERRORS:
             self.metrics.incr("SinkCalls", sink=self.name, outcome="unavailable")
-            log.warning("slack.unavailable", retry_after_s=retry_after_s, **fields)
+            log.debug("slack.unavailable", retry_after_s=retry_after_s, **fields)
             raise SinkUnavailableError(
                 f"slack answered {status}: {reason}", retry_after_s=retry_after_s
             )
         self.metrics.incr("SinkCalls", sink=self.name, outcome="rejected")
-        log.error("slack.rejected", **fields)
+        log.debug("slack.rejected", **fields)
         raise SinkRejectedError(f"slack rejected the {effect.kind} with {status}: {reason}")
 
 

@@ -45,7 +45,9 @@ import structlog
 
 from triage.errors import (
     BackpressureError,
+    GatheringError,
     PermanentError,
+    StoreBusyError,
     StoreUnavailableError,
     TransientError,
     TriageError,
@@ -53,6 +55,7 @@ from triage.errors import (
 from triage.health import Health
 from triage.incidents.lifecycle import Action, Outcome
 from triage.metrics import Metrics
+from triage.pipeline import alert_fields
 from triage.sqs.acker import Acker
 from triage.sqs.inbox import MAX_BATCH, MAX_VISIBILITY_S, TRACEPARENT_ATTRIBUTE, Inbox, Message
 from triage.tracing import NO_SPANS, Tracing
@@ -190,7 +193,7 @@ class Supervisor:
         #: A held message pauses intake until then (time.monotonic()).
         self._hold_until = 0.0
         self._paused: str | None = None
-        #: Messages held now, per reason: the first says why at info, the rest at debug.
+        #: Messages held now, per reason: the first says why, the rest at debug.
         self._holding: dict[str, int] = {}
         #: Since when (time.monotonic()) the store fails, while it does.
         self._store_down_since: float | None = None
@@ -472,7 +475,9 @@ class Supervisor:
     def _note_pause(self, reason: str | None) -> None:
         if (reason is None) != (self._paused is None):
             if reason is not None:
-                log.warning("intake.paused", reason=reason)
+                # A state, not a failure: the held message (`message.held`) or the opened
+                # breaker (`breaker.opened`) said why at warning.
+                log.info("intake.paused", reason=reason)
             else:
                 log.info("intake.resumed")
         self._paused = reason
@@ -589,10 +594,10 @@ class Supervisor:
         while True:
             try:
                 outcomes = await self._attempt(message)
-            except TimeoutError:
+            except TimeoutError as exc:
                 # The handler was cancelled: nothing it would have done afterwards happens.
                 error = f"no progress for {self.config.message_timeout_s:g} s"
-                await self._retry_later(message, "timeout", error, None)
+                await self._retry_later(message, "timeout", error, None, exc)
             except PermanentError as exc:
                 # Visible again at once, so redrive moves it to the DLQ after maxReceiveCount.
                 self.stats.rejected += 1
@@ -603,6 +608,7 @@ class Supervisor:
                     reason=exc.reason,
                     error=str(exc),
                     receive_count=message.receive_count,
+                    **alert_fields(exc),
                 )
                 await self.inbox.change_visibility([message], 0)
             except BackpressureError as exc:
@@ -618,10 +624,9 @@ class Supervisor:
                 ):
                     continue
             except TransientError as exc:
-                await self._retry_later(message, exc.reason, str(exc), exc.retry_after_s)
+                await self._retry_later(message, exc.reason, str(exc), exc.retry_after_s, exc)
             except Exception as exc:  # a bug: retried like a transient failure, but loud
-                log.exception("message.crashed", error=repr(exc))
-                await self._retry_later(message, "bug", repr(exc), None)
+                await self._retry_later(message, "bug", repr(exc), None, exc)
             else:
                 self._store_up()
                 return outcomes
@@ -634,7 +639,8 @@ class Supervisor:
         self.health.set("store", False, str(exc))
         if self._store_down_since is None:
             self._store_down_since = time.monotonic()
-            log.warning("store.unavailable", error=str(exc))
+            # The outage's one line: the messages it holds say so at info (`message.held`).
+            log.warning("store.unavailable", error=str(exc), **alert_fields(exc))
         wait_s = min(self.STORE_HOLD_MAX_S, self.DEFAULT_HOLD_S * 2.0 ** min(failures - 1, 16))
         return max(wait_s, exc.retry_after_s or 0.0)
 
@@ -710,18 +716,23 @@ class Supervisor:
         wait_s = max(wait_s if wait_s is not None else self.DEFAULT_HOLD_S, 0.05)
         until = time.monotonic() + wait_s
         if until - held_since > self.config.max_hold_s:
-            await self._retry_later(message, exc.reason, str(exc), wait_s)
+            await self._retry_later(message, exc.reason, str(exc), wait_s, exc)
             return False
         if pauses_intake:
             self._hold_until = max(self._hold_until, until)
             self._note_pause(_HELD)
         self.stats.held += 1
         self.metrics.incr("MessagesHeld", reason=exc.reason)
-        # In a storm every message is held for the same cause: the first held says why at
-        # info, the others (while it is still held) at debug.
+        # In a storm every message is held for the same cause: the first held says why, the
+        # others (while it is still held) at debug.
         holding = self._holding.get(exc.reason, 0)
-        (log.debug if holding else log.info)(
-            "message.held", reason=exc.reason, error=str(exc), retry_in_s=round(wait_s, 2)
+        emit = log.debug if holding else log.warning if _held_is_news(exc) else log.info
+        emit(
+            "message.held",
+            reason=exc.reason,
+            error=str(exc),
+            retry_in_s=round(wait_s, 2),
+            **alert_fields(exc),
         )
         self._holding[exc.reason] = holding + 1
         try:
@@ -755,8 +766,16 @@ class Supervisor:
         self._dry_held[message.id] = message
 
     async def _retry_later(
-        self, message: Message, reason: str, error: str, retry_after_s: float | None
+        self,
+        message: Message,
+        reason: str,
+        error: str,
+        retry_after_s: float | None,
+        exc: BaseException,
     ) -> None:
+        """Release `message` for a later receive, after its backoff (or what the service
+        asked), with the one line that says why: `message.retry`, or for a bug (`reason`
+        "bug") `message.crashed` with the traceback."""
         delay = _backoff(message.receive_count, self.config.retry_base_s, self.config.retry_max_s)
         if retry_after_s is not None:
             # The service said when to come back; SQS cannot hide a message for longer than 12 h.
@@ -764,13 +783,17 @@ class Supervisor:
         self.stats.retried += 1
         self.stats.remember(message.id, reason, error)
         self.metrics.incr("MessagesFailed", reason=reason)
-        log.warning(
-            "message.retry",
-            reason=reason,
-            error=error,
-            receive_count=message.receive_count,
-            retry_in_s=math.ceil(delay),
-        )
+        fields = {
+            "reason": reason,
+            "error": error,
+            "receive_count": message.receive_count,
+            "retry_in_s": math.ceil(delay),
+            **alert_fields(exc),
+        }
+        if reason == "bug":
+            log.error("message.crashed", exc_info=exc, **fields)
+        else:
+            log.warning("message.retry", **fields)
         # Rounded up: a message must not come back before the time it was told to wait.
         await self.inbox.change_visibility([message], math.ceil(delay))
 
@@ -854,6 +877,14 @@ class Supervisor:
                 )
         finally:
             force.cancel()
+
+
+def _held_is_news(exc: TransientError) -> bool:
+    """Whether the first `message.held` of a reason is the line that says why (at warning):
+    a service failed or said wait. Not when the wait is the daemon's own work (a group
+    gathering its members, another worker's effect) or the store's outage, which
+    `store.unavailable` says once."""
+    return not isinstance(exc, GatheringError | StoreBusyError | StoreUnavailableError)
 
 
 def _ignore_progress() -> None:

@@ -26,6 +26,9 @@ How answers map to errors (the error's `reason` is the outcome counted in `SinkC
 "Paused" means `paused_until()` returns the deadline and every call before it fails at once
 (GitHubThrottledError "paused") without reaching GitHub; an answer that spends the last call of
 the primary budget pauses too. A throttled message is held, not retried (see `triage.errors`).
+
+A failed call's own line (`github.unavailable`, `github.rejected` …) is debug: the error's text
+says the same, and the supervisor's line for the message is the one that says why at warning.
 """
 
 from __future__ import annotations
@@ -123,7 +126,7 @@ class GitHubApi:
                 except SinkRejectedError as exc:
                     # The App's own credentials refused (its id, its key, a clock far off), as
                     # when its token is exchanged: configuration, so the message waits.
-                    log.error("github.no_token", error=str(exc))
+                    log.debug("github.no_token", error=str(exc))
                     raise GitHubUnavailableError(
                         f"the GitHub App's JWT was refused: {exc}", reason="no_token"
                     ) from None
@@ -152,7 +155,7 @@ class GitHubApi:
                 response = await self._send(method, path, json, params, headers)
             except httpx2.TransportError as exc:  # connect/read errors and every timeout
                 error = scrub(f"{type(exc).__name__}: {exc}", token)
-                log.warning("github.unreachable", method=method, path=path, error=error)
+                log.debug("github.unreachable", method=method, path=path, error=error)
                 raise GitHubUnavailableError(
                     f"GitHub unreachable: {error}", reason="network"
                 ) from None
@@ -205,14 +208,14 @@ class GitHubApi:
                 # Not followed: our token would go along. Every call is redirected so (the API
                 # URL is wrong, or a proxy answers for it), which no message can fix: they wait
                 # (the breaker pauses intake) rather than each going to the DLQ.
-                log.error("github.redirected", method=method, path=path, status=status)
+                log.debug("github.redirected", method=method, path=path, status=status)
                 raise GitHubUnavailableError(
                     f"GitHub redirected {method} {path} ({status}) off the API's host; not "
                     "followed: check GITHUB_API_URL",
                     reason="redirected",
                 )
             if method != "GET" and status not in (307, 308):
-                log.error("github.redirected", method=method, path=path, status=status)
+                log.debug("github.redirected", method=method, path=path, status=status)
                 raise SinkRejectedError(
                     f"GitHub redirected {method} {path} ({status}) with a method change; "
                     "not followed"
@@ -234,19 +237,19 @@ class GitHubApi:
         if limit_s is not None:
             wait_s = throttle_wait_s(limit_s, SECONDARY_LIMIT_WAIT_S)
             self._pause(wait_s)
-            log.warning("github.rate_limited", retry_after_s=wait_s, **fields)
+            log.debug("github.rate_limited", retry_after_s=wait_s, **fields)
             raise GitHubThrottledError(
                 f"GitHub rate limit ({status}: {reason}); retry in {wait_s:.0f} s",
                 reason="rate_limited",
                 retry_after_s=wait_s,
             )
         if status == 401 and not app_jwt_path(path):
-            log.error("github.unauthorized", **fields)
+            log.debug("github.unauthorized", **fields)
             raise GitHubUnavailableError(
                 f"GitHub refused our credentials: {reason}", reason="unauthorized"
             )
         if status >= 500 or status == 408:
-            log.warning("github.unavailable", **fields)
+            log.debug("github.unavailable", **fields)
             raise GitHubUnavailableError(
                 f"GitHub answered {status}: {reason}",
                 reason="unavailable",
@@ -257,12 +260,12 @@ class GitHubApi:
         if 300 <= status < 400:
             # No Location, or redirects within the API past MAX_REDIRECTS: GitHub (or what
             # answers for it) is misbehaving for every call, which no message can fix.
-            log.error("github.redirected", **fields)
+            log.debug("github.redirected", **fields)
             raise GitHubUnavailableError(
                 f"GitHub answered {method} {path} with {status} and no redirect to follow",
                 reason="redirected",
             )
-        log.error("github.rejected", **fields)
+        log.debug("github.rejected", **fields)
         raise SinkRejectedError(f"GitHub rejected {method} {path} with {status}: {reason}")
 
     # --- Rate limits ------------------------------------------------------------------------
@@ -321,7 +324,7 @@ class GitHubApi:
         try:
             return self._app.app_jwt()
         except ConfigError as exc:
-            log.error("github.no_token", error=str(exc))
+            log.debug("github.no_token", error=str(exc))
             raise GitHubUnavailableError(str(exc), reason="no_token") from None
 
     async def _token(self) -> str:
@@ -340,7 +343,7 @@ class GitHubApi:
                 return self._app.remember(answer)
             except (SinkRejectedError, ValueError) as exc:
                 # Without a token no call can succeed: the message waits (it is not its fault).
-                log.error("github.no_token", error=str(exc))
+                log.debug("github.no_token", error=str(exc))
                 raise GitHubUnavailableError(
                     f"no GitHub App installation token: {exc}", reason="no_token"
                 ) from None

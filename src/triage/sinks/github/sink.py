@@ -177,7 +177,7 @@ class GitHubSink:
         except (GitHubUnavailableError, GitHubThrottledError) as exc:
             self.metrics.incr("SinkCalls", sink=self.name, outcome=exc.reason)
             if exc.reason == "bad_response":  # the others are logged where they are raised
-                log.warning("github.bad_response", effect=str(effect.kind), error=str(exc))
+                log.debug("github.bad_response", effect=str(effect.kind), error=str(exc))
             raise
         except SinkRejectedError:
             self.metrics.incr("SinkCalls", sink=self.name, outcome="rejected")
