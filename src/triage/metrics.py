@@ -13,6 +13,8 @@ optional keyword arguments and make a separate series (`incr("LLMFallbacks", rea
 
 A dimension whose values come from alerts (`team`, `source`) goes through `bounded()` first:
 a cleaned, short value, and past `MAX_LABEL_VALUES` distinct ones per dimension, `other`.
+Values the operator named (the teams of the routes file, `reserve()`) always keep their own
+series, whatever alerts sent first.
 
 What the exporters read is always well-formed: a counter only grows (an increment that is
 negative, NaN or infinite is refused with a warning, so a provider's bad token count cannot
@@ -28,7 +30,7 @@ import math
 import re
 import threading
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import structlog
@@ -95,6 +97,8 @@ class Metrics:
         self._gauges: dict[SeriesKey, Gauge] = {}
         self._readers: dict[SeriesKey, tuple[Callable[[], float | None], str]] = {}
         self._label_values: dict[str, set[str]] = defaultdict(set)
+        #: Per dimension, the reserved values by their lower-case form (`reserve`).
+        self._reserved: dict[str, dict[str, str]] = defaultdict(dict)
         #: Metrics already warned about (a refused value, a failing reader): one line each.
         self._warned: set[tuple[str, str]] = set()
 
@@ -147,13 +151,25 @@ class Metrics:
         with self._lock:
             self._readers[_key(name, dims)] = (read, unit)
 
+    def reserve(self, dimension: str, values: Iterable[str]) -> None:
+        """Give `values` their own series in `dimension` for good, outside the bound: invented
+        team names sent early in a process's life must not make every real team `other`. A
+        reserved value matches case-insensitively (as routes match teams) and is counted under
+        its reserved spelling, so no casing of it takes a bounded slot."""
+        with self._lock:
+            for value in values:
+                cleaned = _clean_label(value)
+                self._reserved[dimension].setdefault(cleaned.lower(), cleaned)
+
     def bounded(self, dimension: str, value: str | None) -> str:
         """`value` fit for a dimension fed by alerts: cleaned, at most 64 characters, `none`
         when empty, and `other` once this dimension has seen MAX_LABEL_VALUES distinct values.
         The caller passes text already redacted."""
-        cleaned = _LABEL_CHARS.sub("_", (value or "").strip())[:_LABEL_LENGTH].strip("_")
-        cleaned = cleaned or "none"
+        cleaned = _clean_label(value)
         with self._lock:
+            reserved = self._reserved[dimension].get(cleaned.lower())
+            if reserved is not None:
+                return reserved
             seen = self._label_values[dimension]
             if cleaned in seen:
                 return cleaned
@@ -213,3 +229,10 @@ class Metrics:
         if (event, name) not in self._warned:
             self._warned.add((event, name))
             log.warning(event, metric=name, **fields)
+
+
+def _clean_label(value: str | None) -> str:
+    """`value` as a dimension may hold it: `[A-Za-z0-9_.:/-]`, at most 64 characters, `none`
+    when nothing is left."""
+    cleaned = _LABEL_CHARS.sub("_", (value or "").strip())[:_LABEL_LENGTH].strip("_")
+    return cleaned or "none"
