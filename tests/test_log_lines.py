@@ -267,6 +267,24 @@ async def test_a_slack_failure_is_one_line(
     assert line["fingerprint"] == fingerprint and str(status) in line["error"]
 
 
+async def test_a_backend_down_for_every_alert_of_a_group_is_one_line(
+    logs: Logs, ticketd: TicketServer
+) -> None:
+    """Three alerts of one Alertmanager message failing with the same 503: one
+    `message.retry`; the other alerts' `alert.failed` lines, saying the same, are debug."""
+    ticketd.fail_next(3, 503)
+    body = (PAYLOADS / "alertmanager" / "group-firing.json").read_text()
+    async with backend_sink(ticketd) as sink:
+        await run_once(pipeline([sink]), body)
+    # The payload's own note (alerts the sender left out) is said on receipt, whatever follows.
+    logs[:] = [e for e in logs if e["event"] != "alert.note"]
+    line = the_one_line(logs, "message.retry", "sink_unavailable")
+    failed = [e for e in logs if e["event"] == "alert.failed"]
+    assert [e["log_level"] for e in failed] == ["debug", "debug"]
+    fingerprints = {line["fingerprint"], *(e["fingerprint"] for e in failed)}
+    assert len(fingerprints) == 3
+
+
 async def test_a_store_that_fails_is_one_line(logs: Logs, fingerprint: str) -> None:
     """A store that fails logs `store.unavailable` once (naming the message and the alert);
     the held message's own line is below warning."""
