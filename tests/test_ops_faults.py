@@ -3,15 +3,22 @@ an endpoint that never answers, a model that refuses, a queue that is not there.
 
 from __future__ import annotations
 
+import json
 import socket
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
 
 import pytest
+import structlog
 from botocore.config import Config
 
+from daemon_harness import Queues
+from ingest_harness import env_for, ingest_settings, loopback_client, running
 from triage import aws
 from triage.cli import main
 
@@ -82,7 +89,7 @@ def test_one_shot_commands_give_up_on_a_silent_endpoint_after_two_tries(
     quick_one_shot: None,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
-    tmp_path: object,
+    tmp_path: Path,
 ) -> None:
     """send, dlq and check against an endpoint that never answers try each call twice (the
     daemon's clients four times, 30 s each) and fail with exit 1 and a line naming it."""
@@ -99,3 +106,109 @@ def test_one_shot_commands_give_up_on_a_silent_endpoint_after_two_tries(
     shown = out if argv[0] == "check" else err
     assert f'Read timeout on endpoint URL: "{silent.url}/"' in shown
     assert "Traceback" not in err
+
+
+# --- The gateway's start-up: stop on a configuration mistake, wait out an outage ------------
+
+
+class AwsAnswers(BaseHTTPRequestHandler):
+    """SQS's JSON protocol answering every call with the status and error set on the server."""
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        status, code = self.server.answer  # type: ignore[attr-defined]
+        body = json.dumps({"__type": f"com.amazonaws.sqs#{code}", "message": "no"}).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/x-amz-json-1.0")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def aws_answers() -> Iterator[ThreadingHTTPServer]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), AwsAnswers)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _gateway_env(monkeypatch: pytest.MonkeyPatch, queue_url: str, endpoint: str) -> None:
+    for name, value in env_for(ingest_settings(queue_url, endpoint)).items():
+        if name not in {"PATH", "PYTHONPATH", "HOME"}:
+            monkeypatch.setenv(name, value)
+
+
+@pytest.mark.parametrize(
+    ("fault", "says"),
+    [
+        ("no such queue", "ALERT_TRIAGE_QUEUE_URL {url}: AWS.SimpleQueueService.NonExistentQueue"),
+        ("no queue in the url", "ALERT_TRIAGE_QUEUE_URL {url}: AWS.SimpleQueueService.Non"),
+        ("no credentials", "no AWS credentials: set AWS_ACCESS_KEY_ID"),
+    ],
+)
+def test_the_gateway_refuses_to_start_on_a_queue_it_can_never_use(
+    queues: Queues,
+    fault: str,
+    says: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`triage ingest` given a queue that does not exist, a URL naming no queue, or no AWS
+    credentials exits 2 with one line, as `triage run` does (it answered 503 forever)."""
+    url = {
+        "no such queue": queues.url + "-missing",
+        "no queue in the url": queues.endpoint + "/",
+        "no credentials": queues.url,
+    }[fault]
+    _gateway_env(monkeypatch, url, queues.endpoint)
+    if fault == "no credentials":
+        for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+            monkeypatch.delenv(name)
+        for name in ("HOME", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"):
+            monkeypatch.setenv(name, str(tmp_path / "none"))
+    assert main(["ingest"]) == 2
+    (line,) = [x for x in capsys.readouterr().err.splitlines() if x.startswith("triage:")]
+    assert line.startswith("triage: config: " + says.format(url=url))
+
+
+def test_the_gateway_refuses_to_start_with_credentials_sqs_refuses(
+    aws_answers: ThreadingHTTPServer,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Credentials SQS does not know (UnrecognizedClientException) stop the gateway at once
+    with one line and exit 2."""
+    endpoint = f"http://127.0.0.1:{aws_answers.server_address[1]}"
+    aws_answers.answer = (400, "UnrecognizedClientException")  # type: ignore[attr-defined]
+    _gateway_env(monkeypatch, f"{endpoint}/123456789012/q", endpoint)
+    assert main(["ingest"]) == 2
+    (line,) = [x for x in capsys.readouterr().err.splitlines() if x.startswith("triage:")]
+    assert line.endswith("/123456789012/q: UnrecognizedClientException")
+
+
+async def test_the_gateway_waits_out_a_queue_that_fails_saying_so_once(
+    aws_answers: ThreadingHTTPServer,
+) -> None:
+    """A queue answering 500 at start-up is an outage, not a mistake: the gateway listens,
+    /readyz says the queue is unreachable, and one line says why."""
+    endpoint = f"http://127.0.0.1:{aws_answers.server_address[1]}"
+    aws_answers.answer = (500, "InternalError")  # type: ignore[attr-defined]
+    with structlog.testing.capture_logs() as logs:
+        async with (
+            running(ingest_settings(f"{endpoint}/123456789012/q", endpoint)) as service,
+            loopback_client(service.port) as client,
+        ):
+            ready = await client.get("/readyz")
+    assert ready.status_code == 503
+    assert ready.json()["failing"] == {"queue": "unreachable"}
+    assert [e["error"] for e in logs if e["event"] == "ingest.queue_unreachable"] == [
+        "InternalError"
+    ]

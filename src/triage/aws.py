@@ -16,8 +16,9 @@ import structlog
 from aiobotocore.config import AioConfig
 from aiobotocore.httpsession import AIOHTTPSession
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
+from triage.errors import ConfigError
 from triage.settings import Settings
 from triage.tls import client_context
 
@@ -52,6 +53,39 @@ def batch_entries(answer: object, key: str, size: int) -> list[tuple[Mapping[str
         else:
             log.warning("aws.batch_entry_unknown", answer=key, entry_id=str(index)[:40])
     return found
+
+
+#: What SQS answers when no wait can help: the URL names no queue, or the credentials are
+#: unknown, refused or lack the permission.
+QUEUE_REFUSALS = frozenset(
+    {
+        "AWS.SimpleQueueService.NonExistentQueue",
+        "QueueDoesNotExist",
+        "AccessDenied",
+        "AccessDeniedException",
+        "InvalidClientTokenId",
+        "UnrecognizedClientException",
+        "SignatureDoesNotMatch",
+        "InvalidAddress",
+    }
+)
+
+
+def queue_refusal(exc: Exception, queue_url: str) -> ConfigError | None:
+    """The configuration mistake a failed call to the queue shows (no credentials at all, a
+    queue that does not exist, credentials SQS refuses), which no retry can mend and a process
+    should stop on at start-up with one line; None for an outage worth waiting out (network,
+    throttling, 5xx)."""
+    if isinstance(exc, NoCredentialsError):
+        return ConfigError(
+            "no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, a profile, "
+            "or run with a task or instance role"
+        )
+    if isinstance(exc, ClientError):
+        code = str(exc.response.get("Error", {}).get("Code", "Unknown"))
+        if code in QUEUE_REFUSALS:
+            return ConfigError(f"ALERT_TRIAGE_QUEUE_URL {queue_url}: {code[:80]}")
+    return None
 
 
 #: Batch entry ids as triage sends them: SQS takes at most ten entries per batch call.

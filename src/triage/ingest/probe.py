@@ -12,7 +12,7 @@ from typing import Any
 import structlog
 from botocore.exceptions import ClientError
 
-from triage.aws import AWS_CALL_ERRORS
+from triage.aws import AWS_CALL_ERRORS, queue_refusal
 from triage.decode import MAX_BODY_BYTES
 from triage.health import Health
 
@@ -52,12 +52,18 @@ class QueueProbe:
                 await self.refresh()
         return self.ok
 
-    async def refresh(self) -> None:
+    async def refresh(self, *, at_start: bool = False) -> None:
+        """Ask the queue again. `at_start`: a configuration mistake (no credentials, no such
+        queue, credentials refused) raises ConfigError, so the gateway stops with one line
+        instead of answering 503 forever; an outage is logged once and waited out."""
         try:
             response = await self._sqs.get_queue_attributes(
                 QueueUrl=self.queue_url, AttributeNames=["MaximumMessageSize"]
             )
         except AWS_CALL_ERRORS as exc:
+            refusal = queue_refusal(exc, self.queue_url) if at_start else None
+            if refusal is not None:
+                raise refusal from None
             code = (
                 exc.response.get("Error", {}).get("Code", "Unknown")
                 if isinstance(exc, ClientError)

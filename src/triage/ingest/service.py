@@ -149,7 +149,7 @@ class IngestService:
             # Secrets Manager is down just now: serve 503s until it answers, rather than exit.
             log.warning("ingest.tokens_unavailable_at_startup", error=str(exc))
         probe = QueueProbe(sqs, self.queue_url, health=self.health)
-        await probe.refresh()
+        await probe.refresh(at_start=True)  # stops here on no such queue, no credentials
         self._outbox = SqsOutbox(
             sqs,
             self.queue_url,
