@@ -786,6 +786,20 @@ CASES = [
         '{"m": "a\\nX-Amz-Signature=' + _run(64, HEX) + '"}',
         '{"m": "a\\nX-Amz-Signature=[REDACTED:aws-signature]"}',
     ),
+    (
+        '{"m": "a\\nCookie: sid=' + _run(20) + '"}',
+        '{"m": "a\\nCookie: [REDACTED:cookie]"}',
+    ),
+    ('{"m": "a\\nPHPSESSID=' + _run(26) + '"}', '{"m": "a\\nPHPSESSID=[REDACTED:cookie]"}'),
+    ('{"m": "a\\n' + _run(40, "Wj8aQ2/K7mDe") + '"}', '{"m": "a\\n[REDACTED:aws-secret]"}'),
+    ('{"m": "a\\ncGFzc3dvcmQ9SHVudGVyMlNlY3JldCE="}', '{"m": "a\\n[REDACTED:password]"}'),
+    ('{"m": "a\\ts.' + _run(24) + '"}', '{"m": "a\\t[REDACTED:token]"}'),
+    ('{"m": "a\\n4111111111111111"}', '{"m": "a\\n[REDACTED:card-number]"}'),
+    (
+        '{"m": "a\\nSignature=' + _run(64, HEX) + '"}',
+        '{"m": "a\\nSignature=[REDACTED:aws-signature]"}',
+    ),
+    ('{"m": "a\\npassword is hunter2x"}', '{"m": "a\\npassword is [REDACTED:password]"}'),
     # … and an address after one keeps the escape whole (`\\[REDACTED` is no JSON escape).
     ('{"m": "a\\nops@example.com"}', '{"m": "a\\n[REDACTED:email]"}'),
 ]
@@ -1229,6 +1243,10 @@ HOSTILE = [
     "0xAKIA" * 40_000,
     "\\nghp_" * 40_000,  # an escaped line break before each token start, no token
     ("\\n" + "a" * 63 + "@") * 4_000,
+    "\\n4" * 60_000,  # a card number's first digit after each escape, no number
+    ("\\n" + "QUJD" * 4 + "!") * 10_000,  # base64 of text after each escape, nothing in it
+    "\\ns." * 60_000,
+    "\\nCookie:" * 25_000,
     "jdbc:oracle:thin:user/" * 11_250,
     "\\u0070assword\\/" * 15_000,
     "pass=" * 50_000,

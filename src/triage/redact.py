@@ -974,7 +974,7 @@ _RULES: tuple[_Rule, ...] = (
     # A rule for each prefix: a pattern that starts with a literal is searched for fast.
     *(
         _rule(
-            rf"{kind}\.(?<![A-Za-z0-9].{{2}})(?=[A-Za-z0-9]{{0,23}}[A-Z])"
+            rf"{kind}\.(?:(?<![A-Za-z0-9].{{2}})|(?<=\\[nrt].{{2}}))(?=[A-Za-z0-9]{{0,23}}[A-Z])"
             rf"(?=[A-Za-z0-9]{{0,23}}[a-z])(?=[A-Za-z0-9]{{0,23}}[0-9])[A-Za-z0-9]{{24}}{_END}",
             "[REDACTED:token]",
             f"{kind}.",
@@ -983,7 +983,7 @@ _RULES: tuple[_Rule, ...] = (
     ),
     # Azure AD (Entra ID) client secrets: 40 characters, the fourth a digit and then `Q~`.
     _rule(
-        r"(?<![A-Za-z0-9_~.-])[A-Za-z0-9_.-]{3}[0-9]Q~[A-Za-z0-9_~.-]{34}(?![A-Za-z0-9_~.-])",
+        r"(?:(?<![A-Za-z0-9_~.-])|(?<=\\[nrt]))[A-Za-z0-9_.-]{3}[0-9]Q~[A-Za-z0-9_~.-]{34}(?![A-Za-z0-9_~.-])",
         "[REDACTED:token]",
         "Q~",
     ),
@@ -997,7 +997,7 @@ _RULES: tuple[_Rule, ...] = (
         flags=re.IGNORECASE,
     ),
     _rule(
-        r"(Signature=(?<![A-Za-z0-9-].{10}))[0-9a-f]{64}(?![0-9a-f])",
+        r"(Signature=(?:(?<![A-Za-z0-9-].{10})|(?<=\\[nrt].{10})))[0-9a-f]{64}(?![0-9a-f])",
         r"\1[REDACTED:aws-signature]",
         "Signature=",
     ),
@@ -1066,7 +1066,7 @@ _RULES: tuple[_Rule, ...] = (
     # of base64 wrapped over lines that decodes to text is left to the base64 step
     # (`_aws_secret`).
     _rule(
-        rf"(?<![A-Za-z0-9/+])(?={_B64}{{40}}(?![A-Za-z0-9/+=]))"  # the length, cheapest first
+        rf"(?:(?<![A-Za-z0-9/+])|(?<=\\[nrt]))(?={_B64}{{40}}(?![A-Za-z0-9/+=]))"  # the length, cheapest first
         rf"(?={_B64}{{0,39}}[A-Z])(?={_B64}{{0,39}}[a-z])(?={_B64}{{0,39}}[0-9]){_B64}{{40}}",
         _aws_secret,
     ),
@@ -1083,7 +1083,7 @@ _RULES: tuple[_Rule, ...] = (
     # quote; an unquoted one to the end of the line (a Digest header's params hold quotes).
     # Authorization keeps its scheme word.
     _rule(
-        r"((?<![A-Za-z0-9-])(?:proxy-)?authorization"
+        r"((?:(?<![A-Za-z0-9-])|(?<=\\[nrt]))(?:proxy-)?authorization"
         rf"{_ASSIGN}(?>(?P<q>\\?[\"'])?(?:[A-Za-z][A-Za-z0-9_.-]{{0,30}}[ \t]{{1,3}})?))"
         r"(?!\[REDACTED)"
         r"""(?(q)[^\r\n"'\\\s][^\r\n"'\\]{0,4095}|[^\r\n'\\\s][^\r\n'\\]{0,4095})""",
@@ -1092,7 +1092,7 @@ _RULES: tuple[_Rule, ...] = (
         flags=re.IGNORECASE,
     ),
     _rule(
-        rf"((?<![A-Za-z0-9-])(?:set-)?cookies?{_ASSIGN}{_OPEN_QUOTE})"
+        rf"((?:(?<![A-Za-z0-9-])|(?<=\\[nrt]))(?:set-)?cookies?{_ASSIGN}{_OPEN_QUOTE})"
         r"""(?!\[REDACTED)[^\r\n"'\\\s][^\r\n"'\\]{0,8191}""",
         r"\1[REDACTED:cookie]",
         "cookie",
@@ -1240,7 +1240,7 @@ _RULES: tuple[_Rule, ...] = (
     ),
     # Session cookies as bare pairs (a logged request line, a curl command).
     _rule(
-        r"((?<![A-Za-z0-9_])(?:PHPSESSID|JSESSIONID|sessionid|connect\.sid|laravel_session"
+        r"((?:(?<![A-Za-z0-9_])|(?<=\\[nrt]))(?:PHPSESSID|JSESSIONID|sessionid|connect\.sid|laravel_session"
         r"|_session_id|session)=)(?!\[REDACTED)[^\s;,&\"'<>]{16,4096}",
         r"\1[REDACTED:cookie]",
         "phpsessid",
@@ -1555,7 +1555,7 @@ _RULES: tuple[_Rule, ...] = (
     # with separators (a date, a time, a version), a path, a URL, a flag, a placeholder or an
     # identifier stays: "the password is incorrect", "password expired on 2026-12-01".
     _rule(
-        r"(?P<head>(?=[ptsamr])(?<![A-Za-z0-9])(?:(?P<pw>pass(?:word|wd|phrase|code)s?|pwd?"
+        r"(?P<head>(?=[ptsamr])(?:(?<![A-Za-z0-9])|(?<=\\[nrt]))(?:(?P<pw>pass(?:word|wd|phrase|code)s?|pwd?"
         r"|requirepass|masterauth)|tokens?|secrets?|(?:api|access|secret|auth)[ _-]?key)"
         # "for admin", "for user deploy": only with "is" or ":" after it.
         r"(?:[ \t]{1,3}(?:for|of)[ \t]{1,3}(?:user[ \t]{1,3})?[^\s:]{1,64}+"
@@ -1563,7 +1563,9 @@ _RULES: tuple[_Rule, ...] = (
         r"(?:[ \t]{1,3}(?:is|was))?(?:[ \t]{1,3}(?:set|changed|reset)[ \t]{1,3}to)?"
         r"[ \t]{0,3}:?[ \t]{1,3})"
         # Not an assignment's `=value` (the pair rules' above).
-        r"""(?!["']?\[REDACTED|=)(?P<value>(?P<q>["'])[^"'\n]{4,128}+(?P=q)|[^\s"'<>]{6,128}+)""",
+        # An unquoted value ends at an escaped line break or tab (inside a JSON string).
+        r"""(?!["']?\[REDACTED|=)(?P<value>(?P<q>["'])[^"'\n]{4,128}+(?P=q)"""
+        r"""|(?:[^\s"'<>\\]|\\(?![nrt])){6,128}+)""",
         _told_secret,
         "pass",
         "pw",
@@ -1588,7 +1590,7 @@ _RULES: tuple[_Rule, ...] = (
     # a valid Luhn check digit (an order id or a timestamp of that length rarely has both).
     _rule(
         # The first digit first (the engine jumps between candidates), then what is before it.
-        r"[2-6](?<![0-9A-Za-z.-].)(?:[ -]?+[0-9]){14,15}+(?![0-9A-Za-z]|[.-][0-9])",
+        r"[2-6](?:(?<![0-9A-Za-z.-].)|(?<=\\[nrt].))(?:[ -]?+[0-9]){14,15}+(?![0-9A-Za-z]|[.-][0-9])",
         lambda match: _card_number(match[0]),
     ),
 )
@@ -1901,8 +1903,11 @@ def _scrub_escaped(text: str, secrets: tuple[str, ...]) -> str:
 #: bytes) to 8,192 (a Kubernetes secret's value, a docker config), with its padding; not a
 #: name before `=` (`SomeLongSettingName=x`), which is no base64 string. Possessive: each run
 #: is read once, and a longer run is read to its end and not decoded.
+#: Where a run starts: after no base64 character, or after an escaped line break or tab inside
+#: a JSON string (its `n`, `r` or `t` is not the run's first character).
+_BASE64_START = r"(?:(?<![A-Za-z0-9+/_-])(?!(?<=\\)[nrt])|(?<=\\[nrt]))"
 _BASE64_LINE = (
-    r"(?<![A-Za-z0-9+/_-])[A-Za-z0-9+/_-]{16,8192}+"
+    rf"{_BASE64_START}[A-Za-z0-9+/_-]{{16,8192}}+"
     r"(?:={1,2}(?![A-Za-z0-9+/=_-])|(?![A-Za-z0-9+/=_-]))"
 )
 _BASE64_ONE_LINE = re.compile(_BASE64_LINE)
@@ -1911,7 +1916,7 @@ _BASE64_ONE_LINE = re.compile(_BASE64_LINE)
 #: width, else line by line (`_redacted_base64`). Each line is read once; a line that ends the
 #: run wrongly (`key=value`) is given back whole.
 _BASE64_RUN = re.compile(
-    r"(?<![A-Za-z0-9+/_-])[A-Za-z0-9+/_-]{16,8192}+"
+    rf"{_BASE64_START}[A-Za-z0-9+/_-]{{16,8192}}+"
     # A last line of 2 or 3 characters (the tail of a run whose length is not a multiple of
     # 4 after wrapping) joins the run only with its padding after it: `b2s=`, `aw==`.
     r"(?:\r?\n[ \t]{0,16}+(?:[A-Za-z0-9+/_-]{4,8192}+|[A-Za-z0-9+/_-]{2,3}+(?==))){0,200}"
@@ -1934,7 +1939,7 @@ _NOT_BASE64 = bytes(
 #: (`_discord_token`). Looked for in the base64 step (`_scrub_base64`): the id is a base64 run
 #: that decodes to text, so only text with such a run is searched.
 _DISCORD_TOKEN = re.compile(
-    r"(?:M[Tjz]|N[DTjz]|O[DT])(?<![A-Za-z0-9_-].{2})[A-Za-z0-9_-]{21,25}+"
+    r"(?:M[Tjz]|N[DTjz]|O[DT])(?:(?<![A-Za-z0-9_-].{2})|(?<=\\[nrt].{2}))[A-Za-z0-9_-]{21,25}+"
     r"\.[A-Za-z0-9_-]{6}\.[A-Za-z0-9_-]{27,38}+(?![A-Za-z0-9_-])"
 )
 
@@ -1994,6 +1999,9 @@ def _redacted_base64(run: str, scrub: Callable[[str], str]) -> str:
     return "[REDACTED:password]" if _USER_PASSWORD.fullmatch(decoded) else run
 
 
+_ESCAPED_BREAK = re.compile(r"\\[nrt]")
+
+
 def _scrub_base64(text: str, secrets: tuple[str, ...]) -> str:
     """`text` with each base64 run replaced whole by a placeholder when its decoded text holds
     something to redact, or is a `user:password` pair (`_redacted_base64`). The decoded text is
@@ -2006,7 +2014,10 @@ def _scrub_base64(text: str, secrets: tuple[str, ...]) -> str:
     # try every position), by the runs between the bytes base64 has not.
     if len(text) < 16:
         return text
-    runs = text.encode("ascii", "replace").translate(_NOT_BASE64).split()
+    # An escaped line break or tab inside a JSON string ends a run (`_BASE64_START`): its
+    # letter is no part of the run after it.
+    probe = _ESCAPED_BREAK.sub("  ", text) if "\\" in text else text
+    runs = probe.encode("ascii", "replace").translate(_NOT_BASE64).split()
     if max(map(len, runs), default=0) < 16:
         return text
     for run in runs:
