@@ -239,16 +239,36 @@ async def test_a_backend_rate_limit_is_one_held_line(
     assert "429" in line["error"]
 
 
-async def test_a_message_held_by_an_open_breaker_is_one_held_line(
+async def test_a_backend_found_down_is_one_breaker_line(
     logs: Logs, ticketd: TicketServer, fingerprint: str
 ) -> None:
-    """With the backend's breaker already open, a message logs `message.held` alone."""
+    """A 503 that the backend's probe confirms (it is down) logs `breaker.opened` alone, the
+    outage's one line, naming the message, the alert and the failure; the held message's line
+    and `sink.down` are below warning."""
+    ticketd.down = True
+    async with backend_sink(ticketd) as sink:
+        await run_once(pipeline([sink]))
+    lines = loud(logs)
+    assert [e["event"] for e in lines] == ["breaker.opened"]
+    assert lines[0]["message_id"] == "m0" and lines[0]["fingerprint"] == fingerprint
+    assert "503" in lines[0]["error"]
+    [held] = [e for e in logs if e["event"] == "message.held"]
+    assert held["log_level"] == "info" and held["reason"] == "breaker_open"
+
+
+async def test_a_message_held_by_an_open_breaker_adds_no_warning(
+    logs: Logs, ticketd: TicketServer, fingerprint: str
+) -> None:
+    """With the backend's breaker already open (its line said so), a message is held with an
+    info line naming the alert, and nothing at warning."""
     async with backend_sink(ticketd) as sink:
         sink.breaker.trip()
         logs.clear()
         await run_once(pipeline([sink]))
-    line = the_one_line(logs, "message.held", "breaker_open")
-    assert line["fingerprint"] == fingerprint and "circuit breaker" in line["error"]
+    assert loud(logs) == []
+    [held] = [e for e in logs if e["event"] == "message.held"]
+    assert held["log_level"] == "info" and held["fingerprint"] == fingerprint
+    assert "circuit breaker" in held["error"]
 
 
 @pytest.mark.parametrize(("status", "reason"), [(503, "sink_unavailable"), (400, "sink_rejected")])

@@ -97,12 +97,14 @@ class CircuitBreaker:
                 retry_in_s=self.reset_s,
             )
 
-    def trip(self, why: str = "probed") -> None:
+    def trip(self, why: str = "probed", error: str | None = None) -> None:
         """Open now, whatever the count: the service was found down by a probe of its own
-        (`probed`), or told us to wait longer than a call may (`asked_to_wait`)."""
+        (`probed`), or told us to wait longer than a call may (`asked_to_wait`). `error`, the
+        failure that found it so, is said in the line (the outage's one line at warning)."""
         if self._opened_at is None:
+            said = {"error": error} if error is not None else {}
             log.warning("breaker.opened", breaker=self.name, failures=self._failures + 1,
-                        retry_in_s=self.reset_s, why=why)  # fmt: skip
+                        retry_in_s=self.reset_s, why=why, **said)  # fmt: skip
         self._failures += 1
         self._opened_at = self._clock()
         self._probing = False

@@ -36,6 +36,9 @@ from triage.sinks.base import Applied, Effect, Sink
 
 log = structlog.get_logger(__name__)
 
+#: The reason of a message held because a sink's breaker is open (`MessagesHeld{reason}`).
+BREAKER_OPEN = "breaker_open"
+
 
 @runtime_checkable
 class Probeable(Protocol):
@@ -78,7 +81,7 @@ class GuardedSink:
             retry_at = self.breaker.retry_at()
             wait = max(retry_at - self._clock(), 1.0) if retry_at is not None else 1.0
             raise SinkThrottledError(
-                f"{self.name} circuit breaker is open", retry_after_s=wait, reason="breaker_open"
+                f"{self.name} circuit breaker is open", retry_after_s=wait, reason=BREAKER_OPEN
             )
         try:
             applied = await self.inner.apply(effect)
@@ -87,11 +90,11 @@ class GuardedSink:
                 self.breaker.failure()
                 raise
             # Down: found so by its probe, or its breaker opened (or stayed open) meanwhile.
-            self.breaker.trip()
+            self.breaker.trip(error=str(exc))
             raise SinkThrottledError(
                 f"{self.name} is down ({exc}); held until its probe finds it back",
                 retry_after_s=self.breaker.reset_s,
-                reason="breaker_open",
+                reason=BREAKER_OPEN,
             ) from exc
         except (asyncio.CancelledError, SinkThrottledError):
             # Neither an answer nor a failure: a probe slot it held is free again.
@@ -148,7 +151,7 @@ class GuardedSink:
         try:
             await self.inner.probe()
         except SinkUnavailableError as exc:
-            # Debug: the held message's line quotes the failure (`… is down (…)`).
+            # Debug: `breaker.opened` says it, quoting the call's failure.
             log.debug("sink.down", sink=self.name, error=str(exc))
             return True
         except asyncio.CancelledError:

@@ -56,6 +56,7 @@ from triage.health import Health
 from triage.incidents.lifecycle import Action, Outcome
 from triage.metrics import Metrics
 from triage.pipeline import alert_fields
+from triage.sinks.guard import BREAKER_OPEN
 from triage.sqs.acker import Acker
 from triage.sqs.inbox import MAX_BATCH, MAX_VISIBILITY_S, TRACEPARENT_ATTRIBUTE, Inbox, Message
 from triage.tracing import NO_SPANS, Tracing
@@ -881,10 +882,12 @@ class Supervisor:
 
 def _held_is_news(exc: TransientError) -> bool:
     """Whether the first `message.held` of a reason is the line that says why (at warning):
-    a service failed or said wait. Not when the wait is the daemon's own work (a group
-    gathering its members, another worker's effect) or the store's outage, which
-    `store.unavailable` says once."""
-    return not isinstance(exc, GatheringError | StoreBusyError | StoreUnavailableError)
+    a service said wait. Not when the wait is the daemon's own work (a group gathering its
+    members, another worker's effect), nor an outage that its own line says once: the
+    store's (`store.unavailable`) or a sink's whose breaker is open (`breaker.opened`)."""
+    if isinstance(exc, GatheringError | StoreBusyError | StoreUnavailableError):
+        return False
+    return exc.reason != BREAKER_OPEN
 
 
 def _ignore_progress() -> None:
