@@ -16,6 +16,7 @@ import pytest
 import structlog
 
 import hostile_server
+from github_stub import GitHubServer
 from memory_inbox import MemoryInbox
 from memory_store import MemoryStore
 from triage.app import pipeline_from
@@ -34,6 +35,7 @@ from triage.secrets import BackendToken
 from triage.settings import Settings
 from triage.sinks.backend import BackendSink
 from triage.sinks.base import Applied, Effect, Sink
+from triage.sinks.github import GitHubSink
 from triage.sinks.guard import GuardedSink
 from triage.sinks.slack import SlackSink
 from triage.sqs.inbox import Message
@@ -303,6 +305,28 @@ async def test_a_backend_down_for_every_alert_of_a_group_is_one_line(
     assert [e["log_level"] for e in failed] == ["debug", "debug"]
     fingerprints = {line["fingerprint"], *(e["fingerprint"] for e in failed)}
     assert len(fingerprints) == 3
+
+
+@pytest.mark.parametrize(
+    ("status", "event", "reason"),
+    [(502, "message.retry", "unavailable"), (422, "message.rejected", "sink_rejected")],
+)
+async def test_a_github_failure_is_one_line(
+    logs: Logs, fingerprint: str, status: int, event: str, reason: str
+) -> None:
+    """GitHub answering 502 or 422 logs the message's line alone; `github.…` is debug."""
+    with GitHubServer(tokens={"ghp_bot": "triage-bot"}, repositories=("acme/ops",)) as github:
+        github.fail_next(1, status)
+        settings = Settings(
+            github_api_url=github.url, github_repository="acme/ops", github_token="ghp_bot"
+        )
+        sink = GitHubSink(settings)
+        try:
+            await run_once(pipeline([sink]))
+        finally:
+            await sink.aclose()
+    line = the_one_line(logs, event, reason)
+    assert line["fingerprint"] == fingerprint and str(status) in line["error"]
 
 
 async def test_a_store_that_fails_is_one_line(logs: Logs, fingerprint: str) -> None:
