@@ -759,6 +759,36 @@ CASES = [
         '{"u": "https:\\/\\/a.example.com\\/cb#key=' + _run(32, HEX) + '"}',
         '{"u": "https://a.example.com/cb#key=[REDACTED:password]"}',
     ),
+    # … and in what wraps a link or ends a sentence: what wraps it stays (Slack's <url|text>,
+    # Jira's [text|url], a Markdown link's `)`, prose's `, ` and `. `).
+    (
+        "<https://a.example.com/cb?code=" + _run(24) + "|login>",
+        "<https://a.example.com/cb?code=[REDACTED:password]|login>",
+    ),
+    (
+        "[login|https://a.example.com/cb?key=" + _run(24) + "]",
+        "[login|https://a.example.com/cb?key=[REDACTED:password]]",
+    ),
+    (
+        "see /cb?code=" + _run(24) + ", then /cb?sig=x&code=" + _run(24) + ". Then",
+        "see /cb?code=[REDACTED:password], then /cb?sig=x&code=[REDACTED:password]. Then",
+    ),
+    (
+        "<https://a.example.com/cb#access_token=" + _run(24) + "|login> next",
+        "<https://a.example.com/cb#access_token=[REDACTED:password]|login> next",
+    ),
+    (
+        "[x](https://a.example.com/cb?token=" + _run(24) + ") more",
+        "[x](https://a.example.com/cb?token=[REDACTED:password]) more",
+    ),
+    (
+        "https://x.example.com/?password=ab(c)d&x=1",
+        "https://x.example.com/?password=[REDACTED:password]&x=1",
+    ),
+    (
+        "?token=${TOKEN}&password=rotated&max_tokens=5&token_type=bearer",
+        "?token=${TOKEN}&password=rotated&max_tokens=5&token_type=bearer",
+    ),
     # A key of 20 hex characters or more in a query (a random-looking one went already).
     (
         "https://api.example.com/v1?key=" + _run(36, HEX),
@@ -1247,6 +1277,10 @@ HOSTILE = [
     ("\\n" + "QUJD" * 4 + "!") * 10_000,  # base64 of text after each escape, nothing in it
     "\\ns." * 60_000,
     "\\nCookie:" * 25_000,
+    ("&" + "a" * 70 + "=") * 3_500,  # a URL parameter's name past its bound
+    "?token=" + ")" * 250_000,  # Markdown's `)` at every character of a value
+    ("?token=" + "a" * 600) * 400,
+    "&amp;" * 50_000,
     "jdbc:oracle:thin:user/" * 11_250,
     "\\u0070assword\\/" * 15_000,
     "pass=" * 50_000,

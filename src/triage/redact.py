@@ -114,9 +114,11 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
                                     key=, auth=, sig=, api_key=, access_key=, code= (an OAuth
                                     authorization code, Azure Functions' key; code=200 stays),
                                     code_verifier=, oauth_signature=, hmac=, jwt=; any pass=
-                                    but a number or a state word (&pass=2 stays); names that
-                                    say secret (#access_token=, #id_token=, ?password=) as
-                                    anywhere;
+                                    but a number or a state word (&pass=2 stays); the value
+                                    of a name that says secret (#access_token=, #id_token=,
+                                    ?password=, &amp;client_secret=); each to the end of its
+                                    value in a URL, so what wraps a link stays (Slack's
+                                    <url|text>, Jira's [text|url], Markdown's `)`, a `, `);
                                   - the values of JSON keys named like a secret, and the second
                                     string of a [name, value] pair so named (Sentry's request
                                     headers, cookies and tags are lists of such pairs);
@@ -582,6 +584,15 @@ def _go_field(match: re.Match[str]) -> str:
     if line.count("{") <= line.count("}") or _working_directory(match) or _counted(match):
         return match[0]
     return f"{match['head']}[REDACTED:password]"
+
+
+def _url_named_value(match: re.Match[str]) -> str:
+    """A URL parameter's value replaced if its name says secret (`secret_named`) and the value is
+    not one the text rules keep (`_kept_value`: a placeholder, a state word); else unchanged."""
+    name, value = match["name"], match["value"]
+    if not secret_named(name) or _kept_value(name, value):
+        return match[0]
+    return f"{match[1]}[REDACTED:password]"
 
 
 def _named_value(match: re.Match[str]) -> str:
@@ -1200,7 +1211,7 @@ _RULES: tuple[_Rule, ...] = (
     _rule(
         r"((?<=[?&#;])(?:key|auth|sig|apikey|api_key|access_key|code|code_verifier"
         r"|oauth_signature|hmac|jwt)=)(?!\[REDACTED)([A-Za-z0-9_+/=-]{16,2048}+)"
-        r"(?=[&#\s\"'<>)\\]|$)",
+        r"(?=[&#;,|\]}\s\"'<>)\\`*]|[.:!?](?![^\s])|$)",
         lambda m: f"{m[1]}[REDACTED:password]" if _url_credential(m[2]) else m[0],
         "key=",
         "auth=",
@@ -1250,6 +1261,19 @@ _RULES: tuple[_Rule, ...] = (
         "session=",
         "_session_id",
         flags=re.IGNORECASE,
+    ),
+    # A URL parameter named like a secret (`?access_token=`, `#id_token=`, `&client_secret=`,
+    # `&amp;token=`; `secret_named`), to the end of its value in a URL (not after a bare `;`:
+    # a connection string's Password= is read to its `;` below): `&`, `;`, a space, a quote, and what
+    # wraps a link (Slack's `<url|text>`, Jira's `[text|url]`, HTML's `>`, Markdown's `)` before
+    # a space or the end) stay. The general name rules below would take those too.
+    _rule(
+        r"""((?:[?#]|&(?:amp;)?)(?P<name>[A-Za-z0-9_.-]{1,64}+)=)(?!\[REDACTED|\{\{)"""
+        r"""(?P<value>(?:[^&#;\s"'<>|\]\\)]|\)(?![\s.,;:!?]|$)){1,512}+)""",
+        _url_named_value,
+        "?",
+        "&",
+        "#",
     ),
     # XML elements named like a secret, and SQL's PASSWORD '…' / IDENTIFIED BY '…'.
     _rule(
