@@ -3,6 +3,7 @@ an endpoint that never answers, a model that refuses, a queue that is not there.
 
 from __future__ import annotations
 
+import io
 import json
 import socket
 import threading
@@ -16,11 +17,18 @@ from typing import Any
 import pytest
 import structlog
 from botocore.config import Config
+from botocore.credentials import Credentials
 
 from daemon_harness import Queues
 from ingest_harness import env_for, ingest_settings, loopback_client, running
 from triage import aws
 from triage.cli import main
+from triage.demo.converse import ConverseServer, converse_error
+from triage.demo.model import ChatServer, Reply
+from triage.demo.model import error as model_error
+from triage.ops import check
+from triage.ops.check import run_checks
+from triage.settings import Settings
 
 
 @dataclass
@@ -75,7 +83,9 @@ def silent() -> Iterator[Silent]:
 def quick_one_shot(monkeypatch: pytest.MonkeyPatch) -> None:
     """The one-shot commands' client settings with their timeouts cut to a fraction of a
     second (the tries and the retry mode as they are)."""
-    monkeypatch.setattr(aws, "ONE_SHOT", aws.ONE_SHOT.merge(Config(read_timeout=0.2)))
+    quick = aws.ONE_SHOT.merge(Config(read_timeout=0.2))
+    monkeypatch.setattr(aws, "ONE_SHOT", quick)
+    monkeypatch.setattr(check, "ONE_SHOT", quick)
 
 
 @pytest.mark.parametrize(
@@ -212,3 +222,88 @@ async def test_the_gateway_waits_out_a_queue_that_fails_saying_so_once(
     assert [e["error"] for e in logs if e["event"] == "ingest.queue_unreachable"] == [
         "InternalError"
     ]
+
+
+# --- triage check: the summariser's model answers ------------------------------------------
+
+KEY = "sk-proj-check0123456789abcdefghij"
+
+
+async def _llm_line(tmp_path: Path, **values: Any) -> tuple[int, str]:
+    """`triage check`'s exit code and its llm line, for settings with `values`."""
+    settings = Settings(
+        store_url=f"sqlite:///{tmp_path}/t.db", sinks=("slack",), llm_timeout_s=1.0, **values
+    )
+    out = io.StringIO()
+    code = await run_checks(settings, out)
+    (line,) = [x for x in out.getvalue().splitlines() if x.split()[1:2] == ["llm"]]
+    return code, line
+
+
+@pytest.fixture
+def chat() -> Iterator[ChatServer]:
+    with ChatServer() as server:
+        yield server
+
+
+async def test_check_asks_the_openai_model_for_one_token(chat: ChatServer, tmp_path: Path) -> None:
+    """With an OpenAI model configured, check sends it one request cut at one token and says
+    it answers."""
+    _, line = await _llm_line(
+        tmp_path, openai_api_key=KEY, openai_base_url=chat.url, openai_model="gpt-x"
+    )
+    assert line.startswith("ok    llm      openai gpt-x at http://127.0.0.1:")
+    (request,) = chat.requests
+    assert request["model"] == "gpt-x" and request["max_tokens"] == 1
+
+
+async def test_check_asks_a_reasoning_model_as_the_summariser_would(
+    chat: ChatServer, tmp_path: Path
+) -> None:
+    """A model refusing `max_tokens` for `max_completion_tokens` (OpenAI's reasoning models)
+    is asked again that way, and passes."""
+    refusal = "Unsupported parameter: 'max_tokens'. Use 'max_completion_tokens' instead."
+    chat.then(model_error(400, refusal))
+    _, line = await _llm_line(tmp_path, openai_api_key=KEY, openai_base_url=chat.url)
+    assert line.startswith("ok    llm")
+    assert chat.requests[1]["max_completion_tokens"] == 1 and "max_tokens" not in chat.requests[1]
+
+
+@pytest.mark.parametrize(
+    ("reply", "says"),
+    [
+        (model_error(401, f"Incorrect API key provided: {KEY}"), "HTTP 401: Incorrect API key"),
+        (model_error(404, "The model `gpt-x` does not exist"), "HTTP 404: The model `gpt-x`"),
+        (Reply(body="<html>sign in</html>"), "the answer is not JSON"),
+        (Reply(body={"data": []}), "the answer is not a chat completion"),
+        (Reply(delay_s=3), "no answer within 1 s"),
+    ],
+    ids=["key refused", "no such model", "html", "another API", "silent"],
+)
+async def test_check_fails_on_a_model_that_does_not_answer_without_showing_the_key(
+    chat: ChatServer, reply: Reply, says: str, tmp_path: Path
+) -> None:
+    """A refused key, a model that does not exist, a base URL serving something else and a
+    model that never answers are one FAIL line each, which never shows the key (it showed
+    nothing until the first incident fell back)."""
+    chat.then(reply)
+    code, line = await _llm_line(
+        tmp_path, openai_api_key=KEY, openai_base_url=chat.url, openai_model="gpt-x"
+    )
+    assert code == 1
+    assert line.startswith("FAIL  llm      openai gpt-x at ") and says in line
+    assert KEY not in line
+
+
+async def test_check_asks_bedrock_for_one_token(tmp_path: Path) -> None:
+    """With Bedrock configured, check sends one signed Converse call with maxTokens 1, and
+    a model without access is one FAIL line with Bedrock's code."""
+    with ConverseServer(Credentials("testing", "testing")) as bedrock:
+        values = {"llm_provider": "bedrock", "aws_endpoint_url_bedrock_runtime": bedrock.url}
+        _, passed = await _llm_line(tmp_path, bedrock_model_id="anthropic.m-v1:0", **values)
+        bedrock.then(converse_error(403, "AccessDeniedException", "no access to the model"))
+        code, failed = await _llm_line(tmp_path, bedrock_model_id="anthropic.m-v1:0", **values)
+        assert bedrock.requests[0]["inferenceConfig"] == {"maxTokens": 1}
+    assert passed == "ok    llm      bedrock anthropic.m-v1:0 in us-east-1 answers"
+    assert code == 1
+    assert failed.endswith(": AccessDeniedException: no access to the model")

@@ -7,21 +7,40 @@ backend will not hear of updates and resolves, say).
 
 from __future__ import annotations
 
+import asyncio
 import sys
 from collections.abc import Awaitable, Callable
-from typing import TextIO
+from typing import Any, TextIO
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx2
+from botocore.exceptions import ClientError
 
 from triage.app import open_configured_store
 from triage.aws import AWS_CALL_ERRORS, ONE_SHOT, Aws
 from triage.errors import ConfigError, TriageError
+from triage.redact import Redactor, held
 from triage.routes import load_router
 from triage.secrets import BackendToken
 from triage.settings import Settings, env_name
 from triage.sinks.backend import BackendSink
 
 Check = Callable[[], Awaitable[str]]
+
+#: What a model's error answer says is redacted like alert text: a server may echo the key,
+#: or another credential, in it.
+_REDACTOR = Redactor()
+#: The prompt of the model check: the answer is cut at one token, so it costs next to nothing.
+_PING = "Reply with the single word: ok"
+
+
+class _Warning(Exception):
+    """Raised by a check that passed with a caveat worth a line of its own."""
+
+
+class _Failed(Exception):
+    """Raised by a check with the one line that says why it failed."""
+
 
 #: What a check failing looks like: the service's error, or an answer no client could read.
 _CHECK_FAILURES: tuple[type[Exception], ...] = (
@@ -30,11 +49,8 @@ _CHECK_FAILURES: tuple[type[Exception], ...] = (
     *AWS_CALL_ERRORS,
     httpx2.HTTPError,
     OSError,
+    _Failed,
 )
-
-
-class _Warning(Exception):
-    """Raised by a check that passed with a caveat worth a line of its own."""
 
 
 async def run_checks(settings: Settings, out: TextIO | None = None) -> int:
@@ -57,6 +73,8 @@ async def run_checks(settings: Settings, out: TextIO | None = None) -> int:
             ("backend", lambda: _backend(settings, aws)),
             ("backend", lambda: _backend_routes(settings)),
         ]
+    if settings.llm != "none":
+        checks.append(("llm", lambda: _llm(settings, aws)))
     if "github" in used:
         checks.append(("github", lambda: _github(settings)))
     if "slack" in used:
@@ -71,7 +89,7 @@ async def run_checks(settings: Settings, out: TextIO | None = None) -> int:
                 print(f"warn  {name:8} {exc}", file=out)
             except _CHECK_FAILURES as exc:
                 failed += 1
-                print(f"FAIL  {name:8} {_one_line(exc)}", file=out)
+                print(f"FAIL  {name:8} {_without_held(_one_line(exc))}", file=out)
             else:
                 print(f"ok    {name:8} {detail}", file=out)
     finally:
@@ -83,6 +101,15 @@ async def run_checks(settings: Settings, out: TextIO | None = None) -> int:
 
 def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split()) or type(exc).__name__
+
+
+def _without_held(line: str) -> str:
+    """`line` with each credential this process holds (an API key, a token it read) replaced:
+    a failure may quote what a service echoed. By exact value only: the redactor's patterns
+    would take "token: set BACKEND_TOKEN" in our own advice for a secret."""
+    for secret in held():
+        line = line.replace(secret, "[REDACTED]")
+    return line
 
 
 async def _config(settings: Settings) -> str:
@@ -172,3 +199,118 @@ async def _backend(settings: Settings, aws: Aws) -> str:
         return await sink.probe()
     finally:
         await sink.aclose()
+
+
+# --- The summariser's model: a one-token request, as the daemon would send it ---------------
+
+
+async def _llm(settings: Settings, aws: Aws) -> str:
+    """Ask the configured model for one token: a refused key, a model that does not exist, a
+    base URL serving something else or Bedrock without model access show here, not at the
+    first incident. Bounded by TRIAGE_LLM_TIMEOUT_S, as each of the daemon's calls is."""
+    if settings.llm == "bedrock":
+        where = f"bedrock {settings.bedrock_model_id} in {settings.aws_region}"
+        ask = _bedrock(settings, aws)
+    else:
+        base_url = settings.openai_base_url or "https://api.openai.com/v1"
+        where = f"openai {settings.openai_model} at {_origin(base_url)}"
+        ask = _openai(_openai_client(settings), settings.openai_model)
+    try:
+        async with asyncio.timeout(settings.llm_timeout_s):
+            await ask
+    except TimeoutError:
+        raise _Failed(f"{where}: no answer within {settings.llm_timeout_s:g} s") from None
+    except _Failed as exc:
+        raise _Failed(f"{where}: {exc}") from None
+    return f"{where} answers"
+
+
+def _openai_client(settings: Settings) -> Any:
+    """The SDK's client as the summariser makes it: the key checked and held, the process's
+    TLS context, no retries of its own. Made before the clock starts (importing takes a while)."""
+    import openai
+
+    from triage.sinks.aio import AiohttpTransport
+    from triage.summarise.chat import openai_key
+    from triage.tls import client_context
+
+    return openai.AsyncOpenAI(
+        api_key=openai_key(settings),
+        base_url=settings.openai_base_url or "https://api.openai.com/v1",
+        max_retries=0,
+        http_client=httpx2.AsyncClient(transport=AiohttpTransport(client_context())),
+    )
+
+
+async def _openai(client: Any, model: str) -> None:
+    import openai
+
+    try:
+        answer = await _one_token(client, model)
+    except openai.APIStatusError as exc:
+        raise _Failed(f"HTTP {exc.status_code}: {_said(exc.body)}") from None
+    except openai.APIConnectionError as exc:
+        raise _Failed(str(exc.__cause__ or exc)) from None
+    except (ValueError, RecursionError):
+        raise _Failed("the answer is not JSON") from None
+    finally:
+        await client.close()
+    if isinstance(answer, dict) and isinstance(answer.get("error"), dict):
+        raise _Failed(_said(answer["error"]))
+    if not isinstance(answer, dict) or not isinstance(answer.get("choices"), list):
+        raise _Failed("the answer is not a chat completion")
+
+
+async def _one_token(client: Any, model: str) -> Any:
+    """A chat completion cut at one token. OpenAI's reasoning models refuse `max_tokens` for
+    `max_completion_tokens` (the summariser adapts the same way); no redirect is followed."""
+    import openai
+
+    body: dict[str, Any] = {
+        "model": model,
+        "messages": [{"role": "user", "content": _PING}],
+        "max_tokens": 1,
+    }
+    options = {"follow_redirects": False}
+    try:
+        return await client.post("/chat/completions", cast_to=object, body=body, options=options)
+    except openai.BadRequestError as exc:
+        if "max_completion_tokens" not in f"{exc.param} {exc.message}":
+            raise
+    body["max_completion_tokens"] = body.pop("max_tokens")
+    return await client.post("/chat/completions", cast_to=object, body=body, options=options)
+
+
+async def _bedrock(settings: Settings, aws: Aws) -> None:
+    endpoint = settings.aws_endpoint_url_bedrock_runtime or settings.aws_endpoint_url
+    runtime = await aws.client("bedrock-runtime", endpoint)
+    try:
+        await runtime.converse(
+            modelId=settings.bedrock_model_id,
+            messages=[{"role": "user", "content": [{"text": _PING}]}],
+            inferenceConfig={"maxTokens": 1},
+        )
+    except ClientError as exc:
+        error = exc.response.get("Error", {})
+        raise _Failed(f"{error.get('Code')}: {error.get('Message', '')}") from None
+    except AWS_CALL_ERRORS as exc:
+        raise _Failed(str(exc)) from None
+
+
+def _said(error: object) -> str:
+    """The message of an error answer (OpenAI's `{"message": …}`), else its start."""
+    said = error.get("message") if isinstance(error, dict) else error
+    return _REDACTOR.text(str(said)[:300]) if said else "no message"
+
+
+def _origin(url: str) -> str:
+    """Scheme, host, port and path of a base URL: a proxy's key in its query, or a user and
+    password in it, stay out of the line."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        port = f":{parts.port}" if parts.port is not None else ""
+    except ValueError:
+        return "<unreadable URL>"
+    netloc = f"[{host}]{port}" if ":" in host else f"{host}{port}"
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
