@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import os
 import signal
 import socket
 import subprocess
@@ -289,3 +290,38 @@ def test_demo_without_the_demo_extra_says_how_to_get_it_in_one_line() -> None:
     assert result.stderr.splitlines() == [
         "triage: demo: needs the demo extra (cannot import moto.server): pip install 'triage[demo]'"
     ]
+
+
+@pytest.mark.parametrize("command", ["send", "normalize"])
+def test_stdin_closed_is_one_line(command: str, tmp_path: Path) -> None:
+    """`triage send -` and `triage normalize -` started with standard input closed (`<&-`)
+    exit 1 with one line (it was an AttributeError traceback)."""
+    argv = [sys.executable, "-m", "triage", command, "-"]
+    if command == "send":
+        argv[4:4] = ["--queue-url", "http://127.0.0.1:9/q"]
+    result = subprocess.run(
+        argv,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(SRC), "HOME": str(tmp_path)},
+        stdin=None,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        preexec_fn=lambda: os.close(0),
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip() == f"triage: {command}: cannot read -: standard input is closed"
+
+
+def test_send_refuses_an_empty_file_before_sending_anything(
+    queues: Queues, tmp_path: Path, cli: Cli
+) -> None:
+    """An empty file among others: `triage send` exits 1 naming it and sends none of them
+    (SQS refuses an empty message; moto takes it)."""
+    good, empty = tmp_path / "good.json", tmp_path / "empty.json"
+    good.write_text('{"title": "x"}')
+    empty.write_bytes(b"")
+    result = cli("send", "--queue-url", queues.url, str(good), str(empty))
+    assert result.returncode == 1
+    assert result.stderr.strip() == f"triage: send: {empty}: empty, nothing to send"
+    assert queues.depth() == 0

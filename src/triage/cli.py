@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import gc
 import json
 import math
@@ -476,6 +477,8 @@ async def _dlq(settings: Settings, args: argparse.Namespace) -> int:
 def _read(path: str) -> bytes:
     """The raw bytes: decoding (UTF-8, size) is the daemon's own, so both reject the same bodies."""
     if path == "-":
+        if sys.stdin is None:  # started with standard input closed (`<&-`)
+            raise OSError(errno.EBADF, "standard input is closed")
         return sys.stdin.buffer.read()
     return Path(path).read_bytes()
 
@@ -516,6 +519,10 @@ async def _send(settings: Settings, files: Sequence[str], queue_url: str | None)
             return 1
         except UnicodeDecodeError as exc:
             _err(f"triage: send: {path}: not UTF-8 at byte {exc.start}")
+            return 1
+        if not bodies[-1]:
+            # SQS refuses an empty message (moto takes it), and the daemon could not read one.
+            _err(f"triage: send: {path}: empty, nothing to send")
             return 1
     aws = Aws(settings, ONE_SHOT)
     try:
