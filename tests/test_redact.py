@@ -830,6 +830,9 @@ CASES = [
         '{"m": "a\\nSignature=[REDACTED:aws-signature]"}',
     ),
     ('{"m": "a\\npassword is hunter2x"}', '{"m": "a\\npassword is [REDACTED:password]"}'),
+    # … the same written long (`\\u000a`, as some JSON encoders do): written short.
+    ('{"m": "a\\u000aghp_' + _run(36) + '\\u0009x"}', '{"m": "a\\n[REDACTED:github-token]\\tx"}'),
+    ('{"m": "a\\u000DAKIAIOSFODNN7EXAMPLE"}', '{"m": "a\\r[REDACTED:aws-key]"}'),
     # … and an address after one keeps the escape whole (`\\[REDACTED` is no JSON escape).
     ('{"m": "a\\nops@example.com"}', '{"m": "a\\n[REDACTED:email]"}'),
 ]
@@ -1281,6 +1284,8 @@ HOSTILE = [
     "?token=" + ")" * 250_000,  # Markdown's `)` at every character of a value
     ("?token=" + "a" * 600) * 400,
     "&amp;" * 50_000,
+    "\\u000a" * 40_000,
+    "\\\\u000a" * 30_000,  # an escaped backslash before each: no escape of a line break
     "jdbc:oracle:thin:user/" * 11_250,
     "\\u0070assword\\/" * 15_000,
     "pass=" * 50_000,

@@ -160,7 +160,8 @@ punctuation such as JSON's `\\u0022`, Go's `\\u0026` or nginx's `\\x22`, full-wi
 or mathematical letters, Cyrillic or Greek look-alikes inside a Latin word) is redacted again
 undisguised; when that finds something, the undisguised, redacted text replaces it. Before any
 rule, JSON's escapes that change no meaning are undone (`\\/`, PHP's in every URL; escaped
-letters and digits, `\\u0070`); escaped quotes and controls stay, so JSON text stays JSON.
+letters and digits, `\\u0070`; a tab or line break escaped long, `\\u000a`, is written short,
+`\\n`); escaped quotes and controls stay, so JSON text stays JSON.
 
 A token starts where no letter or digit comes before it, or after an escaped line break or
 tab inside a JSON string (`"boot\\nghp_…"`, `\\tAKIA…`): the escape's letter is not the
@@ -1759,6 +1760,12 @@ def _url_credential(value: str) -> bool:
 _ALNUM_ESCAPE = re.compile(r"\\u00(3[0-9]|4[1-9A-Fa-f]|5[0-9Aa]|6[1-9A-Fa-f]|7[0-9Aa])")
 
 
+#: JSON's long escapes of a tab and line breaks (`\\u000a`), which some encoders write for
+#: `\\n`: written short, so a token after one starts a word as after `\\n` (`_START`).
+_BREAK_ESCAPE = re.compile(r"(?<!\\)\\u000([9aAdD])")
+_SHORT_ESCAPES = {"9": "\\t", "a": "\\n", "d": "\\r"}
+
+
 #: A `/` escaped once or more (`\/`; `\\/` in JSON inside JSON), undone whole in one pass, so
 #: that redacting the result again finds nothing more to undo.
 _ESCAPED_SLASH = re.compile(r"\\{1,64}+/")
@@ -1766,12 +1773,13 @@ _ESCAPED_SLASH = re.compile(r"\\{1,64}+/")
 
 def _json_unescaped(text: str) -> str:
     """`text` with the JSON escapes that change no meaning undone: `\\/` (PHP's json_encode
-    writes every URL so, and a webhook URL would pass its rule), at any depth of escaping, and
-    escaped letters and digits. Escaped quotes and controls stay, so JSON text stays JSON."""
+    writes every URL so, and a webhook URL would pass its rule), at any depth of escaping,
+    escaped letters and digits, and a tab or line break escaped long (`\\u000a` as `\\n`). Escaped quotes and controls stay, so JSON text stays JSON."""
     if "\\/" in text:
         text = _ESCAPED_SLASH.sub("/", text)
     if "\\u00" in text:
         text = _ALNUM_ESCAPE.sub(lambda m: chr(int(m[1], 16)), text)
+        text = _BREAK_ESCAPE.sub(lambda m: _SHORT_ESCAPES[m[1].lower()], text)
     return text
 
 
