@@ -14,10 +14,12 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -325,3 +327,38 @@ def test_send_refuses_an_empty_file_before_sending_anything(
     assert result.returncode == 1
     assert result.stderr.strip() == f"triage: send: {empty}: empty, nothing to send"
     assert queues.depth() == 0
+
+
+class _OtherProgram(BaseHTTPRequestHandler):
+    """Another program holding the daemon's port: 200 and a page to any GET."""
+
+    def do_GET(self) -> None:
+        body = b"\x1b]0;owned\x07\x1b[2J<html>welcome</html>" + b"x" * 100_000
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.mark.parametrize("ready", [False, True])
+def test_health_does_not_take_another_program_on_the_port_for_the_daemon(
+    ready: bool, cli: Cli
+) -> None:
+    """`triage health` against a port another program holds, answering 200 to anything, exits
+    1 with one escaped, cut line (it exited 0 and printed the page, escapes and all)."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _OtherProgram)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        port = str(server.server_address[1])
+        result = cli("health", *(["--ready"] if ready else []), env={"TRIAGE_HTTP_PORT": port})
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert result.returncode == 1
+    (line,) = result.stderr.splitlines()
+    assert line.startswith(f"triage: health: http://127.0.0.1:{port}/") and "not triage's" in line
+    assert "\x1b" not in line and len(line) < 400
+    assert result.stdout == ""

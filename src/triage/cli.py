@@ -417,8 +417,29 @@ def _health(settings: Settings, ready: bool, timeout_s: float) -> int:
     except httpx2.HTTPError as exc:
         _err(f"triage: health: {url}: {exc or type(exc).__name__}")
         return 1
-    print(f"{url}: {response.status_code} {response.text.strip()}")
-    return 0 if response.status_code == 200 else 1
+    from triage.view import terminal_line
+
+    # Whatever answers may be another program on the port: its text is escaped and cut.
+    shown = terminal_line(" ".join(response.text.split()))[:200]
+    verdict = _triage_verdict(response, "ready" if ready else "alive")
+    if verdict is None:
+        _err(f"triage: health: {url}: {response.status_code}, not triage's answer: {shown}")
+        return 1
+    print(f"{url}: {response.status_code} {shown}")
+    return 0 if verdict else 1
+
+
+def _triage_verdict(response: Any, key: str) -> bool | None:
+    """What triage's endpoints said (`{"alive": true, …}` with 200), or None when the answer
+    is not theirs: another program holding the port answers 200 to anything, and a container
+    HEALTHCHECK would take the daemon for healthy."""
+    try:
+        said = response.json()
+    except (ValueError, RecursionError):  # not JSON, or nested past the parser's stack
+        return None
+    if not isinstance(said, dict) or not isinstance(said.get(key), bool):
+        return None
+    return bool(said[key]) and response.status_code == 200
 
 
 def _probe_host(listen_host: str) -> str:
