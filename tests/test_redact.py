@@ -789,6 +789,11 @@ CASES = [
         "?token=${TOKEN}&password=rotated&max_tokens=5&token_type=bearer",
         "?token=${TOKEN}&password=rotated&max_tokens=5&token_type=bearer",
     ),
+    # HTML's meta element holds a secret's value in content= (a CSRF token, an API key).
+    (
+        '<meta name="csrf-token" content="' + _run(32) + '">',
+        '<meta name="csrf-token" content="[REDACTED:password]">',
+    ),
     # A key of 20 hex characters or more in a query (a random-looking one went already).
     (
         "https://api.example.com/v1?key=" + _run(36, HEX),
@@ -923,6 +928,7 @@ KEEP = [
     '<add value="v" key="Port"> key="password" value="x"',
     "http://user@host.example.com/path ftp://anonymous@ftp.example.org:21/pub",
     "see https://first.last@gitlab.example.com. (ssh://deploy@10.0.0.1 too)",
+    '<meta name="description" content="Orders API p99 above 2s"> <meta name="viewport" content="width=1">',
     # Near the URL rules: a status or exit code, an error code, an object key, an anchor, a
     # pass number, a 20-hex run that is all letters; near the glued AWS key: upper-case hex
     # after 0x, a longer upper-case run, a digit before it.

@@ -75,7 +75,8 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
                                     IDENTIFIED BY '…';
                                   - XML <password>…; the value of an XML element whose key= or
                                     name= is a secret's, in any order (<add key="Password"
-                                    value="…"/>, <add value="…" key="Password"/>); a Kubernetes
+                                    value="…"/>, <add value="…" key="Password"/>; HTML's <meta
+                                    name="csrf-token" content="…">); a Kubernetes
                                     env entry's value (name: DB_PASSWORD, then value: …; also
                                     inside a JSON string, after an escaped `\\n`);
                                   - the value after a name like password, secret, token, api_key
@@ -623,8 +624,9 @@ def _attribute_value(attribute: re.Match[str]) -> str:
 
 
 def _xml_element(match: re.Match[str]) -> str:
-    """An XML element's start tag (and text, `text`) with the value attribute replaced, or
-    else the text, if a key= or name= attribute names a secret; else the match unchanged."""
+    """An XML element's start tag (and text, `text`) with the value (or content) attribute
+    replaced, or else the text, if a key= or name= attribute names a secret; else the match
+    unchanged."""
     tag = match[0] if match["text"] is None else match[0][: match.start("text") - match.start()]
     attributes = list(_XML_ATTRIBUTE.finditer(tag))
     if not any(
@@ -632,7 +634,8 @@ def _xml_element(match: re.Match[str]) -> str:
         for a in attributes
     ):
         return match[0]
-    values = [a for a in attributes if a["attr"].lower() == "value"]
+    # HTML's <meta name="csrf-token" content="…"> holds its value in content=.
+    values = [a for a in attributes if a["attr"].lower() in ("value", "content")]
     if not values:
         if match["text"] is None or tag.endswith("/>"):
             return match[0]
