@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import socket
 import threading
 import time
@@ -13,6 +14,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 import pytest
 import structlog
@@ -20,7 +22,7 @@ from botocore.config import Config
 from botocore.credentials import Credentials
 
 from daemon_harness import Queues
-from ingest_harness import env_for, ingest_settings, loopback_client, running
+from ingest_harness import SqsProxy, env_for, ingest_settings, loopback_client, running
 from triage import aws
 from triage.cli import main
 from triage.demo.converse import ConverseServer, converse_error
@@ -307,3 +309,56 @@ async def test_check_asks_bedrock_for_one_token(tmp_path: Path) -> None:
     assert passed == "ok    llm      bedrock anthropic.m-v1:0 in us-east-1 answers"
     assert code == 1
     assert failed.endswith(": AccessDeniedException: no access to the model")
+
+
+# --- triage send: bodies in calls SQS takes ---------------------------------------------------
+
+
+class SqsBatchLimit(SqsProxy):
+    """moto behind SQS's batch limit, which moto does not keep: a SendMessageBatch call of
+    more than 262,144 bytes in all is refused whole, BatchRequestTooLong."""
+
+    def _exchange(
+        self, method: str, path: str, headers: dict[str, str], body: bytes
+    ) -> tuple[int, list[tuple[str, str]], bytes]:
+        if headers.get("x-amz-target", "").endswith(".SendMessageBatch"):
+            entries = json.loads(body)["Entries"]
+            if sum(len(e["MessageBody"].encode()) for e in entries) > 262_144:
+                code = "AWS.SimpleQueueService.BatchRequestTooLong"
+                said = {"__type": f"com.amazonaws.sqs#{code}", "message": "too long"}
+                return (
+                    400,
+                    [
+                        ("Content-Type", "application/x-amz-json-1.0"),
+                        ("x-amzn-query-error", f"{code};Sender"),
+                    ],
+                    json.dumps(said).encode(),
+                )
+        return super()._exchange(method, path, headers, body)
+
+
+def test_send_puts_large_bodies_in_calls_sqs_takes(
+    queues: Queues,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Files of 200 KB each go in calls under SQS's 256 KiB batch limit, and one too large
+    for any call fails alone, named: the rest arrive (one call with all of them was refused
+    whole, and nothing was sent)."""
+    files = []
+    for i, size in enumerate([200_000, 200_000, 300_000, 200_000]):
+        path = tmp_path / f"{i}.json"
+        path.write_text(json.dumps({"title": f"alert {i}", "description": "x" * size}))
+        files.append(str(path))
+    monkeypatch.setattr(logging.getLogger("werkzeug"), "disabled", True)  # moto's, in-process
+    with SqsBatchLimit(queues.endpoint) as proxy:
+        url = proxy.url + urlparse(queues.url).path
+        monkeypatch.setenv("AWS_ENDPOINT_URL", proxy.url)
+        code = main(["send", "--queue-url", url, *files])
+    out, err = capsys.readouterr()
+    assert code == 1
+    said = [line for line in err.splitlines() if line.startswith("triage:")]
+    assert said == [f"triage: send: {files[2]}: BatchRequestTooLong: too long"]
+    assert out.strip() == f"sent 3 of 4 message(s) to {url}"
+    assert queues.depth() == 3

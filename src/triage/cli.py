@@ -561,14 +561,46 @@ async def _send(settings: Settings, files: Sequence[str], queue_url: str | None)
 
 
 async def _send_batches(sqs: Any, url: str, files: Sequence[str], bodies: Sequence[str]) -> int:
-    """SendMessageBatch in tens; prints each failed entry and returns how many failed."""
+    """SendMessageBatch in calls SQS takes (`_batches`); prints each message SQS refused and
+    returns how many it refused. A call refused whole for what one body is (longer than the
+    queue takes) fails the files it carried; the other calls still go."""
+    from botocore.exceptions import ClientError
+
+    from triage.aws import batch_entries
+    from triage.ops.dlq import REFUSED, error_code
+
     failed = 0
-    for start in range(0, len(bodies), 10):
-        chunk = bodies[start : start + 10]
-        entries = [{"Id": str(i), "MessageBody": b} for i, b in enumerate(chunk)]
-        response = await sqs.send_message_batch(QueueUrl=url, Entries=entries)
-        for entry in response.get("Failed", []):
+    for batch in _batches(bodies):
+        entries = [{"Id": str(n), "MessageBody": bodies[i]} for n, i in enumerate(batch)]
+        try:
+            answer = await sqs.send_message_batch(QueueUrl=url, Entries=entries)
+        except ClientError as exc:
+            if error_code(exc) not in REFUSED:
+                raise  # the queue is gone, or SQS is failing: one line for the whole command
+            said = exc.response.get("Error", {}).get("Message", "")
+            for i in batch:
+                _err(f"triage: send: {files[i]}: {error_code(exc)}: {said}")
+            failed += len(batch)
+            continue
+        for entry, n in batch_entries(answer, "Failed", len(batch)):
             failed += 1
-            name = files[start + int(entry["Id"])]
-            _err(f"triage: send: {name}: {entry.get('Code')}: {entry.get('Message')}")
+            _err(f"triage: send: {files[batch[n]]}: {entry.get('Code')}: {entry.get('Message')}")
     return failed
+
+
+def _batches(bodies: Sequence[str]) -> list[list[int]]:
+    """The indexes of `bodies` in SendMessageBatch calls of at most ten entries and
+    `BATCH_BYTES` in all (SQS refuses a larger call whole, BatchRequestTooLong); a body that
+    large goes alone."""
+    from triage.ops.dlq import BATCH_BYTES
+
+    batches: list[list[int]] = []
+    size = 0
+    for i, body in enumerate(bodies):
+        length = len(body.encode())
+        if not batches or len(batches[-1]) == 10 or size + length > BATCH_BYTES:
+            batches.append([])
+            size = 0
+        batches[-1].append(i)
+        size += length
+    return batches

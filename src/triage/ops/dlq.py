@@ -282,11 +282,11 @@ class _Move:
                 QueueUrl=self.queue_url, Entries=[m.entry(i) for i, m in enumerate(batch)]
             )
         except ClientError as exc:
-            if _code(exc) not in _REFUSED:
+            if error_code(exc) not in REFUSED:
                 raise  # the queue is gone, or SQS is failing: the run stops
             if len(batch) == 1:
                 self._leave(
-                    batch[0], f"{_code(exc)}: {exc.response.get('Error', {}).get('Message')}"
+                    batch[0], f"{error_code(exc)}: {exc.response.get('Error', {}).get('Message')}"
                 )
                 return []
             # One letter the queue refuses (larger than its MaximumMessageSize) fails the
@@ -325,7 +325,7 @@ class _Move:
 
 #: Errors of a SendMessageBatch call that one letter can cause (its size, its attributes):
 #: the batch is sent again one letter at a time. Any other error stops the redrive.
-_REFUSED = frozenset(
+REFUSED = frozenset(
     {
         "InvalidParameterValue",
         "InvalidMessageContents",
@@ -337,7 +337,7 @@ _REFUSED = frozenset(
 )
 
 
-def _code(exc: ClientError) -> str:
+def error_code(exc: ClientError) -> str:
     code = str(exc.response.get("Error", {}).get("Code", ""))
     return code.removeprefix("AWS.SimpleQueueService.")
 
