@@ -789,6 +789,15 @@ CASES = [
         "?token=${TOKEN}&password=rotated&max_tokens=5&token_type=bearer",
         "?token=${TOKEN}&password=rotated&max_tokens=5&token_type=bearer",
     ),
+    # The first parameter of a form body (an OAuth token request), before `&`.
+    (
+        "body: code=4/0A" + _run(40, URLSAFE) + "&grant_type=authorization_code",
+        "body: code=[REDACTED:password]&grant_type=authorization_code",
+    ),
+    (
+        '{"log": "POST /token\\ncode=' + _run(24) + '&state=x"}',
+        '{"log": "POST /token\\ncode=[REDACTED:password]&state=x"}',
+    ),
     # HTML's meta element holds a secret's value in content= (a CSRF token, an API key).
     (
         '<meta name="csrf-token" content="' + _run(32) + '">',
@@ -1290,6 +1299,8 @@ HOSTILE = [
     "?token=" + ")" * 250_000,  # Markdown's `)` at every character of a value
     ("?token=" + "a" * 600) * 400,
     "&amp;" * 50_000,
+    (" code=" + "Ab1" * 6 + " ") * 10_000,  # a form body's first parameter without its `&`
+    '"key=' + "a" * 250_000 + "&x",  # … a value past its bound
     "\\u000a" * 40_000,
     "\\\\u000a" * 30_000,  # an escaped backslash before each: no escape of a line break
     "jdbc:oracle:thin:user/" * 11_250,

@@ -110,7 +110,8 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
                                     auth <non-word>; an ACL user's >pw and <pw (ACL SETUSER,
                                     ACL LIST, users.acl);
                                   - a random-looking bare pass=…, _auth=…;
-                                  - in a URL's query or fragment (after ?, &, # or HTML's &amp;):
+                                  - in a URL's query or fragment (after ?, &, # or HTML's &amp;;
+                                    and a form body's first parameter, code=…&grant_type=…):
                                     a random-looking value, or 20 hex characters or more, of
                                     key=, auth=, sig=, api_key=, access_key=, code= (an OAuth
                                     authorization code, Azure Functions' key; code=200 stays),
@@ -1264,6 +1265,23 @@ _RULES: tuple[_Rule, ...] = (
         "connect.sid",
         "session=",
         "_session_id",
+        flags=re.IGNORECASE,
+    ),
+    # … and the first of a form body's parameters (`code=…&grant_type=…`, an OAuth token
+    # request as a log prints it): after a space, a quote or a line's start (also escaped,
+    # `\n`), with `&` and the next parameter's name after the value.
+    _rule(
+        r"""((?m:^|(?<=[\s"'])|(?<=\\[nrt]))(?:key|auth|sig|apikey|api_key|access_key|code|code_verifier"""
+        r"|oauth_signature|hmac|jwt)=)(?!\[REDACTED)([A-Za-z0-9_+/=-]{16,2048}+)(?=&[A-Za-z_])",
+        lambda m: f"{m[1]}[REDACTED:password]" if _url_credential(m[2]) else m[0],
+        "key=",
+        "auth=",
+        "sig=",
+        "code=",
+        "code_verifier=",
+        "signature=",
+        "hmac=",
+        "jwt=",
         flags=re.IGNORECASE,
     ),
     # A URL parameter named like a secret (`?access_token=`, `#id_token=`, `&client_secret=`,
