@@ -467,7 +467,7 @@ class _Healthy(http.server.BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         self.send_response(200 if self.path == "/healthz" else 404)
         self.end_headers()
-        self.wfile.write(b'{"healthy": true}')
+        self.wfile.write(b'{"alive": true}')  # what triage's /healthz answers
 
     def log_message(self, *args: object) -> None:
         pass
@@ -503,7 +503,7 @@ def test_health_probes_the_address_the_endpoints_listen_on(
             assert main(["health"]) == 0, capsys.readouterr().err
         finally:
             httpd.shutdown()
-    assert capsys.readouterr().out.endswith('200 {"healthy": true}\n')
+    assert capsys.readouterr().out.endswith('200 {"alive": true}\n')
 
 
 def test_ctrl_c_while_a_command_waits_on_aws_exits_130_quietly(tmp_path: Path) -> None:
