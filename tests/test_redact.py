@@ -798,6 +798,15 @@ CASES = [
         '{"log": "POST /token\\ncode=' + _run(24) + '&state=x"}',
         '{"log": "POST /token\\ncode=[REDACTED:password]&state=x"}',
     ),
+    # An Authorization header inside a JSON string ends where the string does.
+    (
+        '{"m": "x Authorization: Token ' + _run(20) + '"}',
+        '{"m": "x Authorization: Token [REDACTED:authorization]"}',
+    ),
+    (
+        '{"m": "Authorization: Token ' + _run(20) + '", "n": 1}',
+        '{"m": "Authorization: Token [REDACTED:authorization]", "n": 1}',
+    ),
     # HTML's meta element holds a secret's value in content= (a CSRF token, an API key).
     (
         '<meta name="csrf-token" content="' + _run(32) + '">',
@@ -1299,6 +1308,7 @@ HOSTILE = [
     "?token=" + ")" * 250_000,  # Markdown's `)` at every character of a value
     ("?token=" + "a" * 600) * 400,
     "&amp;" * 50_000,
+    "Authorization: Token " + '"x' * 120_000,  # a quote at every other character
     (" code=" + "Ab1" * 6 + " ") * 10_000,  # a form body's first parameter without its `&`
     '"key=' + "a" * 250_000 + "&x",  # … a value past its bound
     "\\u000a" * 40_000,

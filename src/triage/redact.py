@@ -1102,7 +1102,10 @@ _RULES: tuple[_Rule, ...] = (
         r"((?:(?<![A-Za-z0-9-])|(?<=\\[nrt]))(?:proxy-)?authorization"
         rf"{_ASSIGN}(?>(?P<q>\\?[\"'])?(?:[A-Za-z][A-Za-z0-9_.-]{{0,30}}[ \t]{{1,3}})?))"
         r"(?!\[REDACTED)"
-        r"""(?(q)[^\r\n"'\\\s][^\r\n"'\\]{0,4095}|[^\r\n'\\\s][^\r\n'\\]{0,4095})""",
+        # Unquoted, to the line's end: a Digest header's quotes are its own; but not past a
+        # quote that closes a JSON string (`"Authorization: Token x"}`, `…x", "next": …`).
+        r"""(?(q)[^\r\n"'\\\s][^\r\n"'\\]{0,4095}"""
+        r"""|[^\r\n'\\\s](?:[^\r\n'\\"]|"(?![ \t]{0,3}(?:[}\]]|,[ \t]{0,3}"))){0,4095})""",
         r"\1[REDACTED:authorization]",
         "authorization",
         flags=re.IGNORECASE,
