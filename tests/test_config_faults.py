@@ -151,6 +151,22 @@ def test_aws_region_is_checked_and_falls_back_to_aws_default_region(
     assert load_with(monkeypatch, AWS_DEFAULT_REGION="eu-west-1").aws_region == "eu-west-1"
 
 
+def test_a_queue_in_another_region_than_aws_region_is_named(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """botocore sends SQS calls to AWS_REGION's endpoint, so a queue URL of another region
+    would answer "does not exist": one line naming both regions instead; a local endpoint, or
+    the queue's own region, is fine."""
+    queue = "https://sqs.eu-west-1.amazonaws.com/123456789012/alerts"
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    message = config_error(monkeypatch, ALERT_TRIAGE_QUEUE_URL=queue, AWS_REGION="us-east-1")
+    assert "names a queue in eu-west-1 but AWS_REGION is us-east-1" in message
+    settings = load_with(monkeypatch, ALERT_TRIAGE_QUEUE_URL=queue, AWS_REGION="eu-west-1")
+    assert settings.queue_url == queue
+    local = "http://localhost:4566/000000000000/alerts"
+    assert load_with(monkeypatch, ALERT_TRIAGE_QUEUE_URL=local, AWS_REGION="us-east-1").queue_url
+
+
 @pytest.mark.parametrize(
     ("env", "named"),
     [

@@ -11,10 +11,12 @@ with its newline) is dropped, and an empty value means unset, so `GITHUB_APP_ID=
 from __future__ import annotations
 
 import difflib
+import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import (
     AliasChoices,
@@ -411,6 +413,19 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
+    def _queue_in_the_region(self) -> Settings:
+        # botocore sends SQS's JSON calls to AWS_REGION's endpoint whatever host the queue URL
+        # names, so a queue in another region answers "does not exist".
+        named = _queue_region(self.queue_url)
+        custom = self.aws_endpoint_url or os.environ.get("AWS_ENDPOINT_URL_SQS")
+        if named and not custom and named != self.aws_region:
+            raise ValueError(
+                f"ALERT_TRIAGE_QUEUE_URL names a queue in {named} but AWS_REGION is "
+                f"{self.aws_region}: SQS calls go to AWS_REGION's endpoint; set AWS_REGION={named}"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _lease_outlives_message(self) -> Settings:
         if self.effect_lease_s <= self.message_timeout_s:
             raise ValueError(
@@ -424,6 +439,26 @@ class Settings(BaseSettings):
         missing = [env_name(f) for f in fields if getattr(self, f) in (None, "")]
         if missing:
             raise ConfigError(f"missing required setting: {', '.join(missing)}")
+
+
+#: The region in a real SQS queue URL's host: sqs.<region>.amazonaws.com(.cn), the dual-stack
+#: sqs.<region>.api.aws, or the legacy <region>.queue.amazonaws.com.
+_QUEUE_HOST = re.compile(
+    r"(?:sqs\.([a-z0-9-]+)\.(?:amazonaws\.com(?:\.cn)?|api\.aws)"
+    r"|([a-z0-9-]+)\.queue\.amazonaws\.com(?:\.cn)?)"
+)
+
+
+def _queue_region(url: str | None) -> str | None:
+    """The AWS region a queue URL's host names, or None (a local endpoint, no URL)."""
+    if not url:
+        return None
+    try:
+        host = urlsplit(url).hostname or ""
+    except ValueError:
+        return None
+    match = _QUEUE_HOST.fullmatch(host)
+    return (match[1] or match[2]) if match else None
 
 
 #: Shorter API tokens are refused: a guessable token is no authentication.
