@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import random
 import re
@@ -40,6 +41,16 @@ def _run(length: int, alphabet: str = "aB3dE5fG7hJ9kL2mN4pQ6") -> str:
 
 
 HEX = "0123456789abcdef"
+#: A YAML secret in base64, wrapped at 76 columns, its password cut by the line break; and
+#: the same wrapped inside a JSON string (`\\n`).
+_WRAPPED_SECRET = "\n".join(
+    re.findall(
+        ".{1,76}",
+        base64.b64encode(
+            b"db:\n  host: db.internal.example.com\n  user: app\n  password: Hunter2Secret!xyz\n"
+        ).decode(),
+    )
+)
 URLSAFE = "aB3-dE5_fG7hJ9kL2mN4pQ6"
 
 CASES = [
@@ -807,6 +818,8 @@ CASES = [
         '{"m": "Authorization: Token ' + _run(20) + '", "n": 1}',
         '{"m": "Authorization: Token [REDACTED:authorization]", "n": 1}',
     ),
+    # Base64 wrapped over lines escaped inside a JSON string is decoded joined.
+    (json.dumps({"data": _WRAPPED_SECRET}), '{"data": "[REDACTED:password]"}'),
     # HTML's meta element holds a secret's value in content= (a CSRF token, an API key).
     (
         '<meta name="csrf-token" content="' + _run(32) + '">',
@@ -1308,6 +1321,8 @@ HOSTILE = [
     "?token=" + ")" * 250_000,  # Markdown's `)` at every character of a value
     ("?token=" + "a" * 600) * 400,
     "&amp;" * 50_000,
+    ("QUJD" * 19 + "\\n") * 3_000,  # base64 of text wrapped by escaped breaks, nothing in it
+    ("QUJD" * 19 + "\\n" + "Q" * 75 + "\\n") * 1_500,  # … and lines of other widths
     "Authorization: Token " + '"x' * 120_000,  # a quote at every other character
     (" code=" + "Ab1" * 6 + " ") * 10_000,  # a form body's first parameter without its `&`
     '"key=' + "a" * 250_000 + "&x",  # … a value past its bound

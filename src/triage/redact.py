@@ -152,7 +152,8 @@ A run of base64 (16 to 8,192 characters, standard or URL-safe) that decodes to p
 is redacted as that text; when that finds something, or the text is wholly a `user:password`
 pair, the whole run becomes the first placeholder found (`[REDACTED:password]` for a pair).
 Base64 wrapped at one width over lines (76 columns, 64; a last line of 2 or 3 characters with
-its padding belongs to the run) is decoded joined, and line by line when it does not decode
+its padding belongs to the run; its line breaks raw or escaped inside a JSON string, `\\n`) is
+decoded joined, and line by line when it does not decode
 joined; so is base64 whose `+`, `/` and `=` are percent-encoded, in its decoded token. Discord
 bot tokens are found in this step (their first part is the bot's id in base64). Base64 inside
 the decoded text is not decoded again.
@@ -1975,7 +1976,9 @@ _BASE64_RUN = re.compile(
     rf"{_BASE64_START}[A-Za-z0-9+/_-]{{16,8192}}+"
     # A last line of 2 or 3 characters (the tail of a run whose length is not a multiple of
     # 4 after wrapping) joins the run only with its padding after it: `b2s=`, `aw==`.
-    r"(?:\r?\n[ \t]{0,16}+(?:[A-Za-z0-9+/_-]{4,8192}+|[A-Za-z0-9+/_-]{2,3}+(?==))){0,200}"
+    # A line break raw or escaped inside a JSON string (`\n`: a Kubernetes secret in a JSON log).
+    r"(?:(?:\r?\n|(?:\\r)?\\n)[ \t]{0,16}+"
+    r"(?:[A-Za-z0-9+/_-]{4,8192}+|[A-Za-z0-9+/_-]{2,3}+(?==))){0,200}"
     r"(?:={1,2}(?![A-Za-z0-9+/=_-])|(?![A-Za-z0-9+/=_-]))"
 )
 #: A decoded blob that is wholly `user:password` (HTTP Basic credentials, a docker config's
@@ -2030,13 +2033,17 @@ def _base64_text(run: str) -> str | None:
     return text
 
 
+#: A line break inside a base64 run (`_BASE64_RUN`): raw or escaped.
+_RUN_BREAK = re.compile(r"\r?\n|(?:\\r)?\\n")
+
+
 def _redacted_base64(run: str, scrub: Callable[[str], str]) -> str:
     """A base64 run (`_BASE64_RUN`) replaced whole by a placeholder when its decoded text holds
     something `scrub` redacts, or is a `user:password` pair; else unchanged. A run over lines
     is decoded joined if every line but the last has one width, a multiple of 4 (wrapped);
     else each line is a run of its own."""
-    if "\n" in run:
-        lines = [line.strip() for line in run.split("\n")]
+    if "\n" in run or "\\" in run:  # over lines, raw or escaped (`\\n`)
+        lines = [line.strip() for line in _RUN_BREAK.split(run)]
         width = len(lines[0])
         if width % 4 or any(len(line) != width for line in lines[1:-1]) or len(lines[-1]) > width:
             return _BASE64_ONE_LINE.sub(lambda m: _redacted_base64(m[0], scrub), run)
