@@ -793,6 +793,10 @@ CASES = [
         "[x](https://a.example.com/cb?token=[REDACTED:password]) more",
     ),
     (
+        "run `curl https://x.example.com/?token=" + _run(24) + "` now",
+        "run `curl https://x.example.com/?token=[REDACTED:password]` now",
+    ),
+    (
         "https://x.example.com/?password=ab(c)d&x=1",
         "https://x.example.com/?password=[REDACTED:password]&x=1",
     ),

@@ -153,8 +153,7 @@ is redacted as that text; when that finds something, or the text is wholly a `us
 pair, the whole run becomes the first placeholder found (`[REDACTED:password]` for a pair).
 Base64 wrapped at one width over lines (76 columns, 64; a last line of 2 or 3 characters with
 its padding belongs to the run; its line breaks raw or escaped inside a JSON string, `\\n`) is
-decoded joined, and line by line when it does not decode
-joined; so is base64 whose `+`, `/` and `=` are percent-encoded, in its decoded token. Discord
+decoded joined, and line by line when it does not decode joined; so is base64 whose `+`, `/` and `=` are percent-encoded, in its decoded token. Discord
 bot tokens are found in this step (their first part is the bot's id in base64). Base64 inside
 the decoded text is not decoded again.
 
@@ -1292,10 +1291,10 @@ _RULES: tuple[_Rule, ...] = (
     # `&amp;token=`; `secret_named`), to the end of its value in a URL (not after a bare `;`:
     # a connection string's Password= is read to its `;` below): `&`, `;`, a space, a quote, and what
     # wraps a link (Slack's `<url|text>`, Jira's `[text|url]`, HTML's `>`, Markdown's `)` before
-    # a space or the end) stay. The general name rules below would take those too.
+    # a space or the end, a code span's backtick) stay. The general name rules below would take those too.
     _rule(
         r"""((?:[?#]|&(?:amp;)?)(?P<name>[A-Za-z0-9_.-]{1,64}+)=)(?!\[REDACTED|\{\{)"""
-        r"""(?P<value>(?:[^&#;\s"'<>|\]\\)]|\)(?![\s.,;:!?]|$)){1,512}+)""",
+        r"""(?P<value>(?:[^&#;\s"'<>|\]\\)`]|\)(?![\s.,;:!?`]|$)){1,512}+)""",
         _url_named_value,
         "?",
         "&",
