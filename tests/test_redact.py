@@ -870,6 +870,7 @@ CASES = [
         '{"m": "a\\nSignature=[REDACTED:aws-signature]"}',
     ),
     ('{"m": "a\\npassword is hunter2x"}', '{"m": "a\\npassword is [REDACTED:password]"}'),
+    ('{"m": "a\\nabc8Q~' + _run(34) + '"}', '{"m": "a\\n[REDACTED:token]"}'),
     # … the same written long (`\\u000a`, as some JSON encoders do): written short.
     ('{"m": "a\\u000aghp_' + _run(36) + '\\u0009x"}', '{"m": "a\\n[REDACTED:github-token]\\tx"}'),
     ('{"m": "a\\u000DAKIAIOSFODNN7EXAMPLE"}', '{"m": "a\\r[REDACTED:aws-key]"}'),
