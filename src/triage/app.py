@@ -18,9 +18,9 @@ import structlog
 from botocore.exceptions import ClientError, NoCredentialsError
 from pydantic import SecretStr
 
-from triage.aws import AWS_CALL_ERRORS, Aws
+from triage.aws import AWS_CALL_ERRORS, Aws, queue_refusal
 from triage.breaker import CircuitBreaker
-from triage.errors import ConfigError, SinkUnavailableError
+from triage.errors import SinkUnavailableError
 from triage.health import Health
 from triage.incidents import Action, Ledger, Policy, Store, open_store
 from triage.incidents.silences import SilenceCache
@@ -303,22 +303,6 @@ def deployment_warnings(
     return found
 
 
-#: What SQS answers when no wait can help: the URL names no queue, or the credentials are
-#: unknown, refused or lack the permission.
-_QUEUE_CONFIG_CODES = frozenset(
-    {
-        "AWS.SimpleQueueService.NonExistentQueue",
-        "QueueDoesNotExist",
-        "AccessDenied",
-        "AccessDeniedException",
-        "InvalidClientTokenId",
-        "UnrecognizedClientException",
-        "SignatureDoesNotMatch",
-        "InvalidAddress",
-    }
-)
-
-
 async def check_queue(sqs: Any, queue_url: str) -> None:
     """Ask for the queue once before serving. No credentials at all, a queue that does not
     exist or credentials SQS refuses stop start-up with one line (ConfigError): the daemon
@@ -327,16 +311,12 @@ async def check_queue(sqs: Any, queue_url: str) -> None:
     retries its receives, and /readyz says `queue: unreachable`, until SQS answers."""
     try:
         await sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])
-    except NoCredentialsError:
-        raise ConfigError(
-            "no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, a profile, "
-            "or run with a task or instance role"
-        ) from None
-    except ClientError as exc:
-        code = str(exc.response.get("Error", {}).get("Code", "Unknown"))
-        if code in _QUEUE_CONFIG_CODES:
-            raise ConfigError(f"ALERT_TRIAGE_QUEUE_URL {queue_url}: {code[:80]}") from None
-        log.warning("queue.unavailable_at_start", error=code[:80])
+    except (NoCredentialsError, ClientError) as exc:
+        refusal = queue_refusal(exc, queue_url)
+        if refusal is not None:
+            raise refusal from None
+        error = exc.response.get("Error", {}) if isinstance(exc, ClientError) else {}
+        log.warning("queue.unavailable_at_start", error=str(error.get("Code", "Unknown"))[:80])
     except AWS_CALL_ERRORS as exc:
         # The type alone: botocore's text may quote an answer that is not SQS's.
         log.warning("queue.unavailable_at_start", error=type(exc).__name__)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
 from types import MappingProxyType
+from urllib.parse import urlsplit, urlunsplit
 
 from triage.models import Alert, Priority, Status, Ticket
 from triage.normalize.common import cut
@@ -169,3 +170,17 @@ def _escaped(ch: str) -> str:
         return f"\\u{code:04x}"
     code -= 0x10000  # JSON spells a character outside the BMP as a surrogate pair
     return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+
+
+def url_origin(url: str) -> str:
+    """Where a URL points, for a log line or a check's output: scheme, host, port and path. A
+    proxy's key in its query (`?key=…`) or a user and password in it are not that, and could be
+    a secret of a shape the redactor does not know."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        port = f":{parts.port}" if parts.port is not None else ""
+    except ValueError:
+        return "<unreadable URL>"
+    netloc = f"[{host}]{port}" if ":" in host else f"{host}{port}"
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))

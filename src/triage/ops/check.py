@@ -11,7 +11,6 @@ import asyncio
 import sys
 from collections.abc import Awaitable, Callable
 from typing import Any, TextIO
-from urllib.parse import urlsplit, urlunsplit
 
 import httpx2
 from botocore.exceptions import ClientError
@@ -24,6 +23,7 @@ from triage.routes import load_router
 from triage.secrets import BackendToken
 from triage.settings import Settings, env_name
 from triage.sinks.backend import BackendSink
+from triage.view import url_origin
 
 Check = Callable[[], Awaitable[str]]
 
@@ -213,7 +213,7 @@ async def _llm(settings: Settings, aws: Aws) -> str:
         ask = _bedrock(settings, aws)
     else:
         base_url = settings.openai_base_url or "https://api.openai.com/v1"
-        where = f"openai {settings.openai_model} at {_origin(base_url)}"
+        where = f"openai {settings.openai_model} at {url_origin(base_url)}"
         ask = _openai(_openai_client(settings), settings.openai_model)
     try:
         async with asyncio.timeout(settings.llm_timeout_s):
@@ -301,16 +301,3 @@ def _said(error: object) -> str:
     """The message of an error answer (OpenAI's `{"message": …}`), else its start."""
     said = error.get("message") if isinstance(error, dict) else error
     return _REDACTOR.text(str(said)[:300]) if said else "no message"
-
-
-def _origin(url: str) -> str:
-    """Scheme, host, port and path of a base URL: a proxy's key in its query, or a user and
-    password in it, stay out of the line."""
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname or ""
-        port = f":{parts.port}" if parts.port is not None else ""
-    except ValueError:
-        return "<unreadable URL>"
-    netloc = f"[{host}]{port}" if ":" in host else f"{host}{port}"
-    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))

@@ -11,7 +11,6 @@ Either way the ticket is redacted before it leaves the process.
 from __future__ import annotations
 
 import asyncio
-from urllib.parse import urlsplit, urlunsplit
 
 import structlog
 
@@ -23,7 +22,7 @@ from triage.redact import Redactor
 from triage.settings import Settings
 from triage.summarise.base import Summariser
 from triage.summarise.deterministic import DeterministicSummariser, load_patterns
-from triage.view import RedactedAlert, redact_ticket
+from triage.view import RedactedAlert, redact_ticket, url_origin
 
 __all__ = [
     "DeterministicSummariser",
@@ -127,7 +126,7 @@ def build_summariser(
             provider="bedrock",
             model=settings.bedrock_model_id,
             region=settings.aws_region,
-            endpoint=_where(where) if where else "aws",
+            endpoint=url_origin(where) if where else "aws",
             fallback="deterministic",
         )
     else:
@@ -135,21 +134,7 @@ def build_summariser(
             "summariser.llm",
             provider="openai",
             model=settings.openai_model,
-            base_url=_where(settings.openai_base_url or "https://api.openai.com/v1"),
+            base_url=url_origin(settings.openai_base_url or "https://api.openai.com/v1"),
             fallback="deterministic",
         )
     return FallbackSummariser(llm, deterministic, metrics, redactor)
-
-
-def _where(url: str) -> str:
-    """Where a URL points, for a log line: scheme, host, port and path. A proxy's key in its
-    query (`?key=…`) or its user and password are not that, and could be a secret of a shape
-    the redactor does not know."""
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname or ""
-        port = f":{parts.port}" if parts.port is not None else ""
-    except ValueError:
-        return "<unreadable URL>"
-    netloc = f"[{host}]{port}" if ":" in host else f"{host}{port}"
-    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
