@@ -268,6 +268,19 @@ CASES = [
         "GET https://api.telegram.org/file/bot123456:ABC-DEF1234ghIkl-zyx57W2v1u123ew11/doc.pdf",
         "GET https://api.telegram.org/file/bot[REDACTED:telegram-token]/doc.pdf",
     ),
+    # A one-time credential in a URL path, after a segment saying what it is.
+    (
+        "https://app.example.com/reset-password/Xk9fQ2mPz7Lr4tYvB3nW?lang=en",
+        "https://app.example.com/reset-password/[REDACTED:token]?lang=en",
+    ),
+    (
+        "accept https://app.example.com/invite/3f9a8c7d6e5f4a3b2c1d0e9f8a7b6c5d today",
+        "accept https://app.example.com/invite/[REDACTED:token] today",
+    ),
+    (
+        "<https://x.example.com/magic-link/dG9rZW4tMTIzNDU2Nzg5MGFiY2RlZg|sign in>",
+        "<https://x.example.com/magic-link/[REDACTED:token]|sign in>",
+    ),
     ("shpat_" + _run(32, HEX), "[REDACTED:shopify-token]"),
     ("shpss_" + _run(32, HEX), "[REDACTED:shopify-token]"),
     # Datadog, by the name before it
@@ -892,6 +905,10 @@ def test_redacting_twice_changes_nothing(text: str, expected: str) -> None:
 
 
 KEEP = [
+    # A path after such a segment that is an id, a word or a title, not a token.
+    "https://app.example.com/invite/42 and https://api.example.com/token/refresh",
+    "see https://docs.example.com/reset/ResetYourPassword2024Guide",
+    "https://app.example.com/unsubscribe/newsletter-weekly-digest-2024",
     "sha 3f786850e387550fdab836ed7e6dc881de23001b",  # a git sha: lower-case hex
     # A git remote's user is no person's address (scp-style and ssh:// URLs).
     "clone of git@github.com:acme/api.git failed",
@@ -1273,6 +1290,8 @@ def test_docstring_lists_every_placeholder() -> None:
 # which a pattern backtracking over a 65,536-character bound did too, in a quarter of the suite's
 # CPU.)
 HOSTILE = [
+    "/reset-password/" + "Ab1" * 80_000,  # a path token past its bound, never ended
+    ("/invite/" + "aB3" * 6) * 10_000,  # many starts, each a short run
     ("a" * 63 + "@") * 5_000,
     "-----BEGIN PRIVATE KEY-----" * 10_000,
     ("Ab1" * 20 + " ") * 5_000,

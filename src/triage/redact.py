@@ -43,7 +43,9 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
                                   Google OAuth client secrets GOCSPX- + 28, Azure AD client
                                   secrets (40 characters, …8Q~…), Alibaba Cloud LTAI + 12-20,
                                   Tencent Cloud AKID + 32;
-                                  Teams webhook and PagerDuty integration URL paths, a Sentry
+                                  Teams webhook and PagerDuty integration URL paths, a token
+                                  in a path after reset-password/, invite/, magic-link/,
+                                  unsubscribe/ and the like (`_path_credential`), a Sentry
                                   DSN's key (and sentry_key=…), a random-looking URL user
                                   without a password (nats://<token>@host)
     [REDACTED:aws-signature]      values of X-Amz-Signature, X-Amz-Credential, X-Amz-Security-Token
@@ -185,6 +187,7 @@ import re
 import threading
 import unicodedata
 from collections.abc import Callable, Iterable
+from itertools import pairwise
 from typing import Any, NamedTuple
 from urllib.parse import quote, unquote
 
@@ -1244,6 +1247,28 @@ _RULES: tuple[_Rule, ...] = (
         "pagerduty.com/integration/",
         flags=re.IGNORECASE,
     ),
+    # A one-time credential in a URL's path, after a segment that says what it is: a password
+    # reset, an e-mail check, an invitation, a magic sign-in link, an unsubscribe link (anyone
+    # holding it acts as the person it was mailed to). A random-looking segment, or 20 hex
+    # characters or more, goes; an id or a word (`/invite/42`, `/token/refresh`) stays.
+    _rule(
+        r"(/(?:reset[-_]?password|password[-_]?reset|reset|verify(?:[-_]?e?mail)?"
+        r"|confirm(?:[-_]?e?mail)?|activate|activation|invite|invitation|magic[-_]?link"
+        r"|login[-_]?link|tokens?|unsubscribe)/)(?!\[REDACTED)([A-Za-z0-9_.~+=-]{16,2048}+)"
+        r"(?=[/?#\s\"'<>)|\]`]|$)",
+        lambda m: f"{m[1]}[REDACTED:token]" if _path_credential(m[2]) else m[0],
+        "/reset",
+        "/password",
+        "/verify",
+        "/confirm",
+        "/activat",
+        "/invit",
+        "/magic",
+        "/login",
+        "/token",
+        "/unsubscribe",
+        flags=re.IGNORECASE,
+    ),
     # A Sentry DSN's key (it lets anyone send events to the project); the host stays.
     _rule(
         r"(https?://)[0-9a-f]{32}(?::[0-9a-f]{32})?(@[A-Za-z0-9.-]{1,253}/[0-9]{1,20})",
@@ -1779,6 +1804,24 @@ def _url_credential(value: str) -> bool:
         and any(c.isdigit() for c in value)
         and any(c.isalpha() for c in value)
     )
+
+
+def _path_credential(value: str) -> bool:
+    """A URL path segment that is a token: 20 hex characters or more holding letters and
+    digits, or random-looking text whose characters change kind (upper, lower, digit, other)
+    at least at 2 of 5 places. Random base62 changes at about 3 of 5; a title in camel case
+    with a year (`ResetYourPassword2024Guide`) at about 1 of 3, and stays."""
+    if _LONG_HEX.fullmatch(value) is not None:
+        return any(c.isdigit() for c in value) and any(c.isalpha() for c in value)
+    if not _random_looking(value):
+        return False
+    kinds = [_char_kind(c) for c in value]
+    changes = sum(1 for a, b in pairwise(kinds) if a != b)
+    return changes * 5 >= 2 * (len(value) - 1)
+
+
+def _char_kind(c: str) -> int:
+    return 0 if c.isupper() else 1 if c.islower() else 2 if c.isdigit() else 3
 
 
 #: JSON's escapes of letters and digits (`\u0070assword`), which hide a name from every rule.
