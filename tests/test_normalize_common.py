@@ -278,3 +278,33 @@ def test_display_only_text_reads_objects_as_json(given: Any, expected: str | Non
     """common.text and common.flat show an object or array as compact JSON, never a repr."""
     assert common.text(given, "description") == expected
     assert common.text_map({"k": given}) == {"k": expected or ""}
+
+
+@pytest.mark.parametrize(
+    ("value", "limit", "shown"),
+    [
+        ("a\u202e\x00b  c\u200f", common.FIELD_MAX, False),
+        ("alpha beta gamma delta", 12, True),
+        ("alpha beta gamma delta", 12, False),
+        ("\x85\u2028 x", 5, False),
+    ],
+)
+def test_a_remembered_line_is_cleaned_as_for_its_own_limit(
+    value: str, limit: int, shown: bool
+) -> None:
+    """common.line's memo answers a text again exactly as a fresh cleaning would, per limit and
+    cut (the same text under another limit is not answered from the first one's entry)."""
+    fresh = common._line(value, "f", limit, shown)
+    assert common.line(value, "f", limit, shown=shown) == fresh
+    assert common.line(value, "f", limit, shown=shown) == fresh  # from the memo now
+    assert common.line(value, "f", common.FIELD_MAX) == common._line(
+        value, "f", common.FIELD_MAX, False
+    )
+
+
+def test_the_memo_of_cleaned_lines_stays_bounded() -> None:
+    """A stream of distinct label values (a hostile sender's) never grows common.line's memo
+    past its bound."""
+    for i in range(common._LINES_MAX * 2 + 7):
+        common.line(f"value-{i}", "label")
+    assert 0 < len(common._LINES) <= common._LINES_MAX

@@ -128,9 +128,32 @@ def text(value: Any, field: str, limit: int = FIELD_MAX) -> str | None:
     return cut(cleaned, limit, ellipsis=True, whole_words=True) if cleaned else None
 
 
+#: Short texts already cleaned by `line`, with their cleaning: the names, label keys and values
+#: of a storm's alerts are the same few strings message after message. Forgotten all at once
+#: when full, so it stays bounded.
+_LINES: dict[tuple[str, int, bool], str | None] = {}
+_LINES_MAX = 4_096
+_LINE_MEMO_CHARS = 256
+
+
 def line(value: Any, field: str, limit: int = FIELD_MAX, *, shown: bool = False) -> str | None:
     """One-line text (names, label values): controls and bidi removed, whitespace collapsed;
     `shown` (a label value, never an identity) cuts whole words (see `cut`)."""
+    if isinstance(value, str) and len(value) <= _LINE_MEMO_CHARS:
+        key = (value, limit, shown)
+        try:
+            return _LINES[key]
+        except KeyError:
+            pass
+        cleaned = _line(value, field, limit, shown)
+        if len(_LINES) >= _LINES_MAX:
+            _LINES.clear()
+        _LINES[key] = cleaned
+        return cleaned
+    return _line(value, field, limit, shown)
+
+
+def _line(value: Any, field: str, limit: int, shown: bool) -> str | None:
     raw = _bounded(scalar(value, field), limit)
     if raw is None:
         return None
