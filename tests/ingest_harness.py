@@ -178,7 +178,8 @@ class IngestProcess:
 
 class SqsProxy(FaultProxy):
     """The fault proxy, which also counts the SQS and Secrets Manager calls it relays, can
-    hold every send until released, and answers as `Failed` each SendMessageBatch entry whose
+    hold every send until released, or every call (an SQS that accepts connections and does not
+    answer) until `answering` is set, and answers as `Failed` each SendMessageBatch entry whose
     body contains a marker (SenderFault as told), without passing it on to moto."""
 
     def __init__(self, upstream: str) -> None:
@@ -189,6 +190,9 @@ class SqsProxy(FaultProxy):
         self.released = threading.Event()
         self.released.set()
         self.sends_waiting = 0
+        #: Cleared: every call waits until it is set again (SQS silent).
+        self.answering = threading.Event()
+        self.answering.set()
         self._count_lock = threading.Lock()
         super().__init__(upstream)
 
@@ -202,6 +206,7 @@ class SqsProxy(FaultProxy):
         action = headers.get("x-amz-target", "").rsplit(".", 1)[-1]
         with self._count_lock:
             self.calls[action] += 1
+        self.answering.wait(timeout=60)
         if action in {"SendMessage", "SendMessageBatch"} and not self.released.is_set():
             with self._count_lock:
                 self.sends_waiting += 1

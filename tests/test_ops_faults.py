@@ -3,6 +3,7 @@ an endpoint that never answers, a model that refuses, a queue that is not there.
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import logging
@@ -219,6 +220,11 @@ async def test_the_gateway_waits_out_a_queue_that_fails_saying_so_once(
             loopback_client(service.port) as client,
         ):
             ready = await client.get("/readyz")
+            # botocore retries the 500s before the probe gives up: wait for its line.
+            deadline = asyncio.get_running_loop().time() + 10
+            while not any(e["event"] == "ingest.queue_unreachable" for e in logs):
+                assert asyncio.get_running_loop().time() < deadline, logs
+                await asyncio.sleep(0.02)
     assert ready.status_code == 503
     assert ready.json()["failing"] == {"queue": "unreachable"}
     assert [e["error"] for e in logs if e["event"] == "ingest.queue_unreachable"] == [

@@ -1,6 +1,11 @@
 """Whether the queue answers, and the largest message it takes: a cheap, cached
 `GetQueueAttributes` behind `/readyz` (both listeners) and the gateway's 413 for bodies the queue
-cannot hold. AWS's error text and the queue URL go to the log, never into an answer."""
+cannot hold. AWS's error text and the queue URL go to the log, never into an answer.
+
+One call is in flight at a time, and nobody waits on it longer than `ANSWER_WITHIN_S`: an SQS
+endpoint that accepts the connection and never answers takes botocore ~30 s to give up on (10 s
+read timeout, three tries), longer than a load balancer waits for `/readyz` or for a new task
+to listen. Meanwhile the last answer stands (before the first: not ready)."""
 
 from __future__ import annotations
 
@@ -20,6 +25,9 @@ log = structlog.get_logger(__name__)
 
 #: How old the last GetQueueAttributes answer may be before it is asked again.
 PROBE_TTL_S = 10.0
+#: How long `/readyz`, and start-up, wait for a call in flight before answering from what is
+#: known (a health check's timeout is commonly 5 s).
+ANSWER_WITHIN_S = 1.0
 
 
 class QueueProbe:
@@ -32,25 +40,47 @@ class QueueProbe:
         queue_url: str,
         *,
         ttl_s: float = PROBE_TTL_S,
+        answer_within_s: float = ANSWER_WITHIN_S,
         health: Health | None = None,
     ) -> None:
         self._sqs = client
         self.queue_url = queue_url
         self.ttl_s = ttl_s
+        self.answer_within_s = answer_within_s
         self.health = health
         self.ok = False
         self.max_message_bytes = MAX_BODY_BYTES
         self._checked_at = -math.inf
-        self._lock = asyncio.Lock()
+        self._asking: asyncio.Task[None] | None = None
+        if health is not None:
+            health.set("queue", False, "no answer yet")
+
+    @property
+    def answered(self) -> bool:
+        """Whether any call has come back (with an answer or an error)."""
+        return self._checked_at != -math.inf
 
     async def ready(self) -> bool:
-        """The last answer if it is fresh, else one new call (shared by concurrent callers)."""
-        if time.monotonic() - self._checked_at < self.ttl_s:
-            return self.ok
-        async with self._lock:
-            if time.monotonic() - self._checked_at >= self.ttl_s:
-                await self.refresh()
+        """The last answer if it is fresh; else the answer of a call (the one in flight, or a
+        new one) if it comes within `answer_within_s`, else the last answer meanwhile."""
+        if time.monotonic() - self._checked_at >= self.ttl_s:
+            await asyncio.wait({self.ask()}, timeout=self.answer_within_s)
         return self.ok
+
+    def ask(self, *, at_start: bool = False) -> asyncio.Task[None]:
+        """The GetQueueAttributes call in flight, or a new one: concurrent callers share it,
+        and one that stops waiting does not cancel it."""
+        if self._asking is None or self._asking.done():
+            self._asking = asyncio.create_task(
+                self.refresh(at_start=at_start), name="ingest-queue-probe"
+            )
+        return self._asking
+
+    async def aclose(self) -> None:
+        """Cancel the call in flight, if any (at shutdown)."""
+        if self._asking is not None:
+            self._asking.cancel()
+            await asyncio.gather(self._asking, return_exceptions=True)
 
     async def refresh(self, *, at_start: bool = False) -> None:
         """Ask the queue again. `at_start`: a configuration mistake (no credentials, no such
@@ -69,7 +99,7 @@ class QueueProbe:
                 if isinstance(exc, ClientError)
                 else type(exc).__name__
             )
-            if self.ok or self._checked_at == -math.inf:
+            if self.ok or not self.answered:
                 log.warning("ingest.queue_unreachable", error=code)
             self.ok = False
         else:

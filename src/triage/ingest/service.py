@@ -1,11 +1,17 @@
-"""`triage ingest` as a process: `startup()` opens the AWS clients, reads the tokens, probes the
-queue and starts listening; `serve()` waits for SIGTERM/SIGINT; `shutdown()` stops accepting,
+"""`triage ingest` as a process: `startup()` opens the AWS clients, reads the tokens, asks the
+queue once and starts listening; `serve()` waits for SIGTERM/SIGINT; `shutdown()` stops accepting,
 lets the accepted requests finish (at most `TRIAGE_SHUTDOWN_GRACE_S`), sends what is still
 waiting for a batch, and closes everything in reverse order. A second Ctrl-C skips the wait.
 
 Besides the public listener (`TRIAGE_INGEST_HOST:TRIAGE_INGEST_PORT`), the process serves the
 same `/healthz`, `/readyz` and `/metrics` as the daemon on `TRIAGE_HTTP_PORT`, so the image's
 health check (`triage health`) and the metrics scrape work for either process.
+
+Start-up waits for the queue's first answer at most `answer_within_s` (1 s): a refusal that comes by
+then (no such queue, no credentials) stops the process before it listens. A queue that has not
+answered does not hold the listener back (a load balancer would see a task that never starts):
+the gateway listens, `/readyz` says the queue is not ready, and a refusal that comes later still
+stops the process with the same ConfigError (exit 2).
 """
 
 from __future__ import annotations
@@ -29,7 +35,7 @@ from triage.health import Health
 from triage.ingest.auth import TokenStore, TokensUnavailable
 from triage.ingest.gateway import Gateway, Limits
 from triage.ingest.outbox import SqsOutbox
-from triage.ingest.probe import PROBE_TTL_S, QueueProbe
+from triage.ingest.probe import ANSWER_WITHIN_S, PROBE_TTL_S, QueueProbe
 from triage.ingest.server import BadHttpLines, GatewayRunner
 from triage.metrics import Metrics
 from triage.ops.endpoints import EndpointServer
@@ -57,6 +63,9 @@ _CANCEL_TIMEOUT_S = 1.0
 
 class IngestService:
     """One gateway process; `port` is the bound public port once `startup()` returned."""
+
+    #: How long start-up and `/readyz` wait for a GetQueueAttributes call in flight.
+    answer_within_s = ANSWER_WITHIN_S
 
     def __init__(
         self,
@@ -86,6 +95,8 @@ class IngestService:
         self.gateway: Gateway | None = None
         self._runner: web.AppRunner | None = None
         self._outbox: SqsOutbox | None = None
+        #: What stopped the process on its own (a queue refusing after the gateway listened).
+        self._refusal: ConfigError | None = None
 
     # --- Lifecycle ----------------------------------------------------------------------------
 
@@ -97,9 +108,12 @@ class IngestService:
             raise
 
     async def serve(self) -> None:
-        """Wait until told to stop (a signal, or the embedding program's event)."""
+        """Wait until told to stop (a signal, or the embedding program's event); ConfigError
+        when the queue refused the gateway after it started listening."""
         self._install_signal_handlers()
         await self.should_exit.wait()
+        if self._refusal is not None:
+            raise self._refusal
 
     async def shutdown(self) -> None:
         gateway, runner = self.gateway, self._runner
@@ -148,8 +162,11 @@ class IngestService:
         except TokensUnavailable as exc:
             # Secrets Manager is down just now: serve 503s until it answers, rather than exit.
             log.warning("ingest.tokens_unavailable_at_startup", error=str(exc))
-        probe = QueueProbe(sqs, self.queue_url, health=self.health)
-        await probe.refresh(at_start=True)  # stops here on no such queue, no credentials
+        probe = QueueProbe(
+            sqs, self.queue_url, answer_within_s=self.answer_within_s, health=self.health
+        )
+        self._stack.push_async_callback(probe.aclose)
+        first_answer = await self._first_answer(probe)
         self._outbox = SqsOutbox(
             sqs,
             self.queue_url,
@@ -172,10 +189,39 @@ class IngestService:
         self.health.set("tokens", tokens.loaded, "" if tokens.loaded else "not read yet")
         await self._listen(self.gateway)
         await self._start_operations(probe, tokens)
+        if first_answer is not None:
+            self._tasks.append(
+                asyncio.create_task(self._stop_on_refusal(first_answer), name="queue-refusal")
+            )
         # Start-up's long-lived objects (modules, botocore's models) leave the collector's
         # sight, so full collections stay short (see app.py's _freeze_startup_objects).
         gc.collect()
         gc.freeze()
+
+    async def _first_answer(self, probe: QueueProbe) -> asyncio.Task[None] | None:
+        """Ask the queue and wait for its answer at most `answer_within_s`. A refusal by then
+        raises ConfigError here; None when it answered; the call still in flight otherwise."""
+        first = probe.ask(at_start=True)
+        await asyncio.wait({first}, timeout=self.answer_within_s)
+        if first.done():
+            first.result()  # no such queue, no credentials: stop before listening
+            return None
+        log.warning(
+            "ingest.queue_waiting",
+            waited_s=self.answer_within_s,
+            reason="SQS has not answered GetQueueAttributes: listening, not ready until it does",
+        )
+        return first
+
+    async def _stop_on_refusal(self, first: asyncio.Task[None]) -> None:
+        """The first answer, come after the gateway started listening: a refusal stops the
+        process as it would have before (serve() raises it once the drain is done)."""
+        try:
+            await first
+        except ConfigError as exc:
+            self._refusal = exc
+            log.error("ingest.queue_refused", error=str(exc))
+            self.should_exit.set()
 
     async def _client(self, session: aioboto3.Session, service: str) -> Any:
         client = session.client(  # type: ignore[call-overload]
@@ -292,7 +338,7 @@ async def _watch(probe: QueueProbe, tokens: TokenStore, health: Health, interval
     the tokens, read again here if Secrets Manager was down when the process started."""
     while True:
         await asyncio.sleep(interval_s)
-        await probe.refresh()
+        await asyncio.wait({probe.ask()})  # the call in flight, if any, rather than a second
         if not tokens.loaded:
             try:
                 await tokens.load()

@@ -1,0 +1,118 @@
+"""`triage ingest` starting in front of an SQS that accepts connections and does not answer yet:
+it listens at once, is not ready until the queue answers, and still stops (exit 2) when the
+queue's eventual answer is a refusal."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+from collections.abc import Iterator
+
+import pytest
+from structlog.testing import capture_logs
+
+from daemon_harness import Queues
+from ingest_harness import SqsProxy, env_for, ingest_settings, loopback_client, running, wait_for
+from triage.cli import main
+from triage.errors import ConfigError
+from triage.ingest import IngestService
+
+NO_SUCH_QUEUE = "AWS.SimpleQueueService.NonExistentQueue"
+
+
+@pytest.fixture(autouse=True)
+def answer_sooner(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Start-up and /readyz wait a tenth of their second for SQS, so the tests stay quick."""
+    monkeypatch.setattr(IngestService, "answer_within_s", 0.1)
+
+
+@pytest.fixture
+def silent(moto_url: str) -> Iterator[SqsProxy]:
+    """A proxy in front of moto that holds every call until `answering` is set."""
+    with SqsProxy(moto_url) as proxy:
+        proxy.answering.clear()
+        try:
+            yield proxy
+        finally:
+            proxy.answering.set()
+
+
+async def test_a_silent_queue_does_not_hold_back_the_listener(
+    queues: Queues, silent: SqsProxy
+) -> None:
+    """While SQS has not answered its first call, the gateway listens, /healthz is 200, /readyz
+    is 503 naming the queue, one line says why; once SQS answers, /readyz is 200."""
+    settings = ingest_settings(silent.queue_url(queues.url), silent.url)
+    with capture_logs() as logs:
+        async with running(settings) as service, loopback_client(service.port) as client:
+            # Listening while the first GetQueueAttributes is still unanswered (botocore would
+            # have tried three times, 10 s each, before the old start-up went on).
+            assert silent.count("GetQueueAttributes") == 1
+            assert (await client.get("/healthz")).status_code == 200
+            waiting = await client.get("/readyz")
+            assert waiting.status_code == 503
+            assert waiting.json() == {"ready": False, "failing": {"queue": "unreachable"}}
+            silent.answering.set()
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + 10
+            while (ready := await client.get("/readyz")).status_code != 200:
+                assert loop.time() < deadline, ready.text
+                await asyncio.sleep(0.02)
+            assert ready.json() == {"ready": True, "failing": {}}
+    (line,) = [e for e in logs if e["event"] == "ingest.queue_waiting"]
+    assert "not ready until it does" in line["reason"]
+    assert [e["event"] for e in logs if e["event"].startswith("ingest.queue_")] == [
+        "ingest.queue_waiting",
+        "ingest.queue_reachable",
+    ]
+
+
+async def test_a_refusal_that_comes_after_listening_still_stops_the_gateway(
+    queues: Queues, silent: SqsProxy
+) -> None:
+    """A queue that answers "no such queue" only after the gateway started listening stops it
+    with the same ConfigError it would have raised before listening."""
+    settings = ingest_settings(silent.queue_url(queues.url + "-missing"), silent.url)
+    service = IngestService(settings, stop=asyncio.Event())
+    await service.startup()
+    try:
+        silent.answering.set()
+        with pytest.raises(ConfigError, match="NonExistentQueue"):
+            await asyncio.wait_for(service.serve(), 10)
+    finally:
+        await service.shutdown()
+
+
+def test_a_refusal_after_listening_exits_2_with_one_line(
+    queues: Queues,
+    silent: SqsProxy,
+    unused_tcp_port: int,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`triage ingest` whose queue is silent until it listens, then says "no such queue",
+    exits 2 with one config line, as it does when the refusal comes at once."""
+    url = silent.queue_url(queues.url + "-missing")
+    settings = ingest_settings(url, silent.url, ingest_port=unused_tcp_port)
+    for name, value in env_for(settings).items():
+        if name not in {"PATH", "PYTHONPATH", "HOME"}:
+            monkeypatch.setenv(name, value)
+
+    seen_listening: list[bool] = []
+
+    def answer_once_listening() -> None:
+        def listening() -> bool:
+            with socket.socket() as probe:
+                return probe.connect_ex(("127.0.0.1", unused_tcp_port)) == 0
+
+        seen_listening.append(wait_for(listening, 20))
+        silent.answering.set()
+
+    helper = threading.Thread(target=answer_once_listening, daemon=True)
+    helper.start()
+    assert main(["ingest"]) == 2
+    helper.join(timeout=10)
+    assert seen_listening == [True]
+    (line,) = [x for x in capsys.readouterr().err.splitlines() if x.startswith("triage:")]
+    assert line == f"triage: config: ALERT_TRIAGE_QUEUE_URL {url}: {NO_SUCH_QUEUE}"
