@@ -25,7 +25,11 @@ Every failure inside the pipeline is one of three kinds, and the supervisor acts
             │                      intake paused) and tried again, without spending a receive
             ├── SinkThrottledError     a rate limit (429, Retry-After), a spent creation budget,
             │   └── GitHubThrottledError   or a circuit breaker that is open
-            ├── StoreBusyError         another worker holds this incident's effect
+            ├── StoreBusyError         another worker holds this incident's effect, or other
+            │                          replicas kept writing its record first (held alone,
+            │                          while intake goes on: the trouble is that record's)
+            ├── StoreThrottledError    DynamoDB throttles the table (intake paused), or one
+            │                          hot key only (held alone)
             └── GatheringError         a group's first ticket waits for more members (held,
                                        while intake goes on: the members are on their way)
 
@@ -195,14 +199,19 @@ class GitHubThrottledError(SinkThrottledError):
 
 
 class StoreBusyError(BackpressureError):
-    """Raised when another worker holds this incident's pending effect, or a write conflicts."""
+    """Raised when another worker holds this incident's pending effect, or other replicas kept
+    writing one record first: that record's trouble alone, so only the message concerned
+    waits (it looks again soon) and intake goes on."""
 
     reason = "store_busy"
+    pauses_intake = False
 
 
 class StoreThrottledError(BackpressureError):
     """Raised when DynamoDB throttles the table (after botocore's own retries): the messages in
-    hand are held and intake pauses, rather than each spending a receive towards the DLQ."""
+    hand are held and intake pauses, rather than each spending a receive towards the DLQ. When
+    only one hot key is throttled (a partition's limit), `pauses_intake` is false: the message
+    concerned waits alone."""
 
     reason = "store_throttled"
 

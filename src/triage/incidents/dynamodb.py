@@ -103,7 +103,12 @@ class DynamoDBStore(Store):
                 return result
             # Another replica wrote first: spread the racers out a little before reading again.
             await asyncio.sleep(random.uniform(0, 0.01 * (attempt + 1)))
-        raise StoreBusyError(f"{kind} {key} kept changing under us", retry_after_s=1.0)
+        # This record's trouble alone (a hot group, an incident every replica counts): its
+        # message waits by itself and intake goes on. Jittered, so the messages held for one
+        # record do not all come back at once and collide again.
+        raise StoreBusyError(
+            f"{kind} {key} kept changing under us", retry_after_s=random.uniform(0.5, 1.5)
+        )
 
     async def _get(self, kind: str, key: str) -> Record | None:
         try:
@@ -290,14 +295,33 @@ def _no_such_index(exc: BaseException | None) -> bool:
     return known and "index" in message
 
 
+def _one_key_throttled(exc: ClientError) -> bool:
+    """DynamoDB says why it throttles (`ThrottlingReasons`, e.g.
+    `TableWriteKeyRangeThroughputExceeded`): true when every reason is the table's own key
+    range, i.e. one partition key's limit, not the table's, an index's or the account's."""
+    reasons = exc.response.get("ThrottlingReasons") or exc.response.get("throttlingReasons")
+    if not isinstance(reasons, list) or not reasons:
+        return False
+    return all(
+        isinstance(r, dict)
+        and str(r.get("reason", "")).startswith("Table")
+        and str(r.get("reason", "")).endswith("KeyRangeThroughputExceeded")
+        for r in reasons
+    )
+
+
 def _unavailable(call: str, exc: Exception) -> StoreUnavailableError | StoreThrottledError:
     if isinstance(exc, ClientError):
         error = exc.response.get("Error", {})
         code = error.get("Code", "?")
         if code in _THROTTLED_CODES:
-            return StoreThrottledError(
+            throttled = StoreThrottledError(
                 f"dynamodb {call} throttled: {code}", retry_after_s=THROTTLED_WAIT_S
             )
+            # One hot key over its partition's limit (a large group record a storm rewrites)
+            # is that record's trouble: its message waits alone, the others go on.
+            throttled.pauses_intake = not _one_key_throttled(exc)
+            return throttled
         return StoreUnavailableError(f"dynamodb {call} failed: {code}: {error.get('Message', '')}")
     return StoreUnavailableError(f"dynamodb {call} failed: {exc}")
 

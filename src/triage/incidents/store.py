@@ -766,10 +766,8 @@ def _fitted(incident: Incident) -> Incident:
 
 def incident_busy(message: str, *, retry_after_s: float) -> StoreBusyError:
     """One incident is busy with an effect another worker holds: the message waits for it
-    alone, and the daemon goes on taking others (a store busy as a whole pauses intake)."""
-    error = StoreBusyError(message, retry_after_s=retry_after_s)
-    error.pauses_intake = False
-    return error
+    alone, and the daemon goes on taking others (a StoreBusyError never pauses intake)."""
+    return StoreBusyError(message, retry_after_s=retry_after_s)
 
 
 def _gathering(pending: Pending, now: datetime) -> bool:
