@@ -128,13 +128,15 @@ def test_breaker_gauges_follow_its_state() -> None:
         "BreakerState{breaker=sink:backend}": 0,
         "BreakerOpenDuration{breaker=sink:backend}": 0,
     }
-    breaker.failure()
+    breaker.trip()
     now[0] += 12
     assert values(metrics)["BreakerState{breaker=sink:backend}"] == 2
     assert values(metrics)["BreakerOpenDuration{breaker=sink:backend}"] == 12
     now[0] += 30
     assert values(metrics)["BreakerState{breaker=sink:backend}"] == 1
-    breaker.success()
+    probe = breaker.allow()
+    assert probe is not None
+    breaker.success(probe)
     assert values(metrics)["BreakerOpenDuration{breaker=sink:backend}"] == 0
 
 

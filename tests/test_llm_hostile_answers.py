@@ -181,7 +181,7 @@ async def test_an_unexpected_failure_of_the_probe_does_not_jam_the_breaker() -> 
     breaker hears of it: a later call probes again instead of being refused for ever."""
     now = [0.0]
     breaker = CircuitBreaker("llm", 1, 10.0, clock=lambda: now[0])
-    breaker.failure()  # open
+    breaker.trip()  # open
     now[0] = 11.0  # half-open: the next call is the probe
     model = _Broken()
     settings = Settings(openai_api_key="sk-test-" + "k" * 32, llm_retries=0)

@@ -289,6 +289,44 @@ async def test_a_slack_failure_is_one_line(
     assert line["fingerprint"] == fingerprint and str(status) in line["error"]
 
 
+async def test_the_failure_that_opens_a_breaker_is_one_breaker_line(
+    logs: Logs, fingerprint: str
+) -> None:
+    """A Slack webhook answering 503 to the failure that opens its breaker (Slack has no probe:
+    the count opens it) logs `breaker.opened` alone at warning, naming the message and the
+    alert; the message's own `message.retry` is info, naming the breaker, and still retried."""
+    async with hostile_server.hostile(hostile_server.answer(503, body=b"no")) as slack:
+        sink = SlackSink(Settings(slack_webhook_url=f"{slack.url}/services/T/B/x"))
+        guarded = GuardedSink(sink, CircuitBreaker("sink:slack", 1, 60))
+        try:
+            inbox = await run_once(pipeline([guarded]))
+        finally:
+            await guarded.aclose()
+    lines = loud(logs)
+    assert [e["event"] for e in lines] == ["breaker.opened"], lines
+    assert lines[0]["message_id"] == "m0" and lines[0]["fingerprint"] == fingerprint
+    [retry] = [e for e in logs if e["event"] == "message.retry"]
+    assert retry["log_level"] == "info" and retry["breaker"] == "sink:slack"
+    assert retry["reason"] == "sink_unavailable" and "503" in retry["error"]
+    assert inbox.visibility_calls == [("m0", retry["retry_in_s"])]
+
+
+async def test_a_failure_below_the_breakers_threshold_is_still_a_warning(
+    logs: Logs, fingerprint: str
+) -> None:
+    """The same 503 with the breaker still closed after it is the message's own failure:
+    `message.retry` at warning, and no `breaker.opened`."""
+    async with hostile_server.hostile(hostile_server.answer(503, body=b"no")) as slack:
+        sink = SlackSink(Settings(slack_webhook_url=f"{slack.url}/services/T/B/x"))
+        guarded = GuardedSink(sink, CircuitBreaker("sink:slack", 2, 60))
+        try:
+            await run_once(pipeline([guarded]))
+        finally:
+            await guarded.aclose()
+    line = the_one_line(logs, "message.retry", "sink_unavailable")
+    assert line["fingerprint"] == fingerprint and "breaker" not in line
+
+
 async def test_a_backend_down_for_every_alert_of_a_group_is_one_line(
     logs: Logs, ticketd: TicketServer
 ) -> None:

@@ -107,7 +107,7 @@ async def test_the_status_page_in_a_real_browser(
         aws_endpoint_url=moto_url,
     )
     backend = GuardedSink(FakeSink("backend"), CircuitBreaker("sink:backend", 1, 60))
-    backend.breaker.failure()  # open
+    backend.breaker.trip()  # open
     llm = LlmSummariser(CircuitBreaker("llm", 5, 30))
     aws = Aws(settings)
     depth = DepthPoller(await aws.client("sqs"), queues.url, Metrics(), 30)

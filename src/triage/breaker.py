@@ -4,7 +4,14 @@
     open ──(reset_s elapsed)──► half-open: one caller is let through as the probe
     half-open ──probe succeeds──► closed        half-open ──probe fails──► open again
 
-Callers ask `allow()` before each call and report the outcome with `success()` / `failure()`.
+Callers ask `allow()` before each call: it returns a `Permit` (or None: refused), and the call
+reports its outcome with that permit: `success(permit)`, `failure(permit)`, or
+`cancelled(permit)` when it ended with neither (cancelled, or it never made its request). A
+permit is the breaker's way of knowing which call is speaking: calls still in flight when the
+breaker opened (or closed) are *stale*, and their outcomes move nothing; so a late success
+cannot close a breaker whose probe is still out, and a late failure cannot re-open one that a
+probe has just closed. `trip()` opens it at once, whoever asks: the service itself said so now.
+
 The LLM summariser skips the model while its breaker is open (the deterministic summariser
 writes the ticket); a sink's open breaker makes the supervisor stop taking messages.
 All of it runs on the event loop's thread, so plain attributes need no lock.
@@ -27,6 +34,23 @@ class BreakerState(StrEnum):
     HALF_OPEN = "half_open"
 
 
+class Permit:
+    """One call's leave to go ahead, handed out by `CircuitBreaker.allow()`; the call's outcome
+    is reported with it. Compared by identity: each permit is its own call."""
+
+    __slots__ = ("epoch", "probe")
+
+    def __init__(self, epoch: int, *, probe: bool) -> None:
+        #: The breaker's epoch when it was handed out (it moves each time the breaker opens
+        #: or closes): an outcome from another epoch is stale.
+        self.epoch = epoch
+        #: Whether this call is the half-open breaker's one probe.
+        self.probe = probe
+
+    def __repr__(self) -> str:
+        return f"Permit(epoch={self.epoch}, probe={self.probe})"
+
+
 class CircuitBreaker:
     def __init__(
         self,
@@ -44,7 +68,10 @@ class CircuitBreaker:
         self._clock = clock
         self._failures = 0
         self._opened_at: float | None = None
-        self._probing = False
+        #: Moves on each opening and closing: permits of an earlier epoch are stale.
+        self._epoch = 0
+        #: The half-open breaker's probe while it is out.
+        self._probe: Permit | None = None
 
     @property
     def state(self) -> BreakerState:
@@ -66,49 +93,96 @@ class CircuitBreaker:
             return None
         return self._opened_at + self.reset_s
 
-    def allow(self) -> bool:
-        """True if a call may go ahead now. In half-open state only one probe is let through
-        until it reports back; everyone else is refused as if the breaker were open."""
+    def allow(self) -> Permit | None:
+        """A permit if a call may go ahead now, else None. In half-open state only one probe
+        is let through until it reports back; everyone else is refused as if it were open."""
         state = self.state
         if state is BreakerState.CLOSED:
-            return True
-        if state is BreakerState.HALF_OPEN and not self._probing:
-            self._probing = True
-            return True
-        return False
+            return Permit(self._epoch, probe=False)
+        if state is BreakerState.HALF_OPEN and self._probe is None:
+            self._probe = Permit(self._epoch, probe=True)
+            return self._probe
+        return None
 
-    def success(self) -> None:
-        if self._opened_at is not None:
-            log.info("breaker.closed", breaker=self.name)
+    def admits(self, permit: Permit) -> bool:
+        """Whether a call holding `permit` may still make a request now (a call that waited,
+        or retries): while the breaker is closed, or as its probe. A call let through before
+        the breaker opened is not, so it does not go out beside the probe."""
+        return self.state is BreakerState.CLOSED or permit is self._probe
+
+    def success(self, permit: Permit) -> None:
+        """The call answered: the failure count starts again; the probe's success closes."""
+        if not self._current(permit):
+            return
+        if permit.probe:
+            log.info("breaker.closed", breaker=self.name, open_s=round(self.open_for_s(), 1))
+            self._opened_at = None
+            self._probe = None
+            self._epoch += 1
         self._failures = 0
-        self._opened_at = None
-        self._probing = False
 
-    def failure(self) -> None:
+    def failure(self, permit: Permit) -> bool:
+        """The call failed by the service's fault. True when this failure opened the breaker
+        (the threshold-th in a row, or the probe's), so `breaker.opened` is the line that says
+        so and the caller's own line about it need not be loud; False otherwise, a stale
+        call's failure included."""
+        if not self._current(permit):
+            return False
         self._failures += 1
-        was_probe = self._probing
-        self._probing = False
-        if was_probe or (self._opened_at is None and self._failures >= self.failure_threshold):
-            self._opened_at = self._clock()
+        if permit.probe:
+            # The outage goes on: `breaker.opened` said so when it began.
+            log.info("breaker.reopened", breaker=self.name, retry_in_s=self.reset_s)
+            self._open()
+            return True
+        if self._failures >= self.failure_threshold:
             log.warning(
                 "breaker.opened",
                 breaker=self.name,
                 failures=self._failures,
                 retry_in_s=self.reset_s,
             )
+            self._open()
+            return True
+        return False
 
     def trip(self, why: str = "probed", error: str | None = None) -> None:
-        """Open now, whatever the count: the service was found down by a probe of its own
-        (`probed`), or told us to wait longer than a call may (`asked_to_wait`). `error`, the
-        failure that found it so, is said in the line (the outage's one line at warning)."""
+        """Open now, whatever the count and whoever asks: the service was found down by a probe
+        of its own (`probed`), or told us to wait longer than a call may (`asked_to_wait`).
+        `error`, the failure that found it so, is said in the line (the outage's one line at
+        warning). A probe still out is stale from now on."""
         if self._opened_at is None:
             said = {"error": error} if error is not None else {}
             log.warning("breaker.opened", breaker=self.name, failures=self._failures + 1,
                         retry_in_s=self.reset_s, why=why, **said)  # fmt: skip
         self._failures += 1
-        self._opened_at = self._clock()
-        self._probing = False
+        self._open()
 
-    def cancelled(self) -> None:
-        """The call neither succeeded nor failed (it was cancelled): free the probe slot."""
-        self._probing = False
+    def cancelled(self, permit: Permit) -> None:
+        """The call ended with neither an answer nor a failure (cancelled, or it gave up before
+        its request): a probe slot it held is free again. Harmless after an outcome, so a
+        caller may say it in a `finally`."""
+        if permit is self._probe:
+            self._probe = None
+
+    def _current(self, permit: Permit) -> bool:
+        """Whether `permit`'s outcome is news: it is of this epoch, and, while the breaker is
+        not closed, it is the probe that is out."""
+        return permit.epoch == self._epoch and (not permit.probe or permit is self._probe)
+
+    def _open(self) -> None:
+        self._opened_at = self._clock()
+        self._probe = None
+        self._epoch += 1
+
+
+def note_opened(error: BaseException, breaker: CircuitBreaker) -> None:
+    """Note on `error` that its failure is the one that opened `breaker`, whose
+    `breaker.opened` (at warning) is the outage's one line: the line the message's failure
+    gets later (`message.retry`) can then be quiet."""
+    error.opened_breaker = breaker.name  # type: ignore[attr-defined]
+
+
+def opened_by(error: BaseException) -> str | None:
+    """The breaker `error`'s failure opened (`note_opened`), if it opened one."""
+    name = vars(error).get("opened_breaker")
+    return name if isinstance(name, str) else None

@@ -15,7 +15,11 @@ message at a time through; a success closes the breaker and intake resumes.
                                   probe where it has one: when that fails too, the service is
                                   down, not this message's call, so the breaker opens at once
                                   and the message is held (a lone alert used to spend its
-                                  receives, and reach the DLQ, before five failures opened it)
+                                  receives, and reach the DLQ, before five failures opened it).
+                                  Each call reports with its own permit (`breaker.Permit`):
+                                  a call made before the breaker opened changes nothing once
+                                  it has, and the failure that opened it is noted on its
+                                  error, so the message's line about it is quiet
     Backpressure(guards, health)  intake_limit(): 0 = take nothing, 1 = probe, None = no limit;
                                   reports `breaker:<sink>` conditions for /readyz
 """
@@ -29,7 +33,7 @@ from typing import Protocol, runtime_checkable
 
 import structlog
 
-from triage.breaker import BreakerState, CircuitBreaker
+from triage.breaker import BreakerState, CircuitBreaker, Permit, note_opened
 from triage.errors import SinkThrottledError, SinkUnavailableError
 from triage.health import Health
 from triage.sinks.base import Applied, Effect, Sink
@@ -77,7 +81,8 @@ class GuardedSink:
         return self.inner.name
 
     async def apply(self, effect: Effect) -> Applied:
-        if not self._may_call():
+        permit = self._may_call()
+        if permit is None:
             retry_at = self.breaker.retry_at()
             wait = max(retry_at - self._clock(), 1.0) if retry_at is not None else 1.0
             raise SinkThrottledError(
@@ -86,27 +91,41 @@ class GuardedSink:
         try:
             applied = await self.inner.apply(effect)
         except SinkUnavailableError as exc:
-            if self.breaker.state is BreakerState.CLOSED and not await self._down():
-                self.breaker.failure()
-                raise
-            # Down: found so by its probe, or its breaker opened (or stayed open) meanwhile.
-            self.breaker.trip(error=str(exc))
-            raise SinkThrottledError(
-                f"{self.name} is down ({exc}); held until its probe finds it back",
-                retry_after_s=self.breaker.reset_s,
-                reason=BREAKER_OPEN,
-            ) from exc
-        except (asyncio.CancelledError, SinkThrottledError):
-            # Neither an answer nor a failure: a probe slot it held is free again.
-            self.breaker.cancelled()
+            await self._failed(permit, exc)
             raise
+        except (asyncio.CancelledError, SinkThrottledError):
+            raise  # neither an answer nor a failure: the `finally` frees a probe slot it held
         except BaseException:
             # The service answered (it rejected this ticket) or our own code failed: either
             # way the service is not down, so this is no reason to keep the breaker open.
-            self.breaker.success()
+            self.breaker.success(permit)
             raise
-        self.breaker.success()
+        else:
+            self.breaker.success(permit)
+        finally:
+            self.breaker.cancelled(permit)
         return applied
+
+    async def _failed(self, permit: Permit, exc: SinkUnavailableError) -> None:
+        """Count the call's failure; return for the message to be retried, or raise
+        SinkThrottledError for it to be held when the sink is down: found so by its own probe,
+        or its breaker is open (this call was the probe, or was made before it opened)."""
+        if self.breaker.state is BreakerState.CLOSED:
+            if not await self._down():
+                if self.breaker.failure(permit):
+                    # Its failure opened the breaker, whose line says so at warning.
+                    note_opened(exc, self.breaker)
+                return
+            self.breaker.trip(error=str(exc))
+        else:
+            # The probe's failure opens it again; a call let through before it opened changes
+            # nothing (the probe speaks for the service now).
+            self.breaker.failure(permit)
+        raise SinkThrottledError(
+            f"{self.name} is down ({exc}); held until its probe finds it back",
+            retry_after_s=self.breaker.reset_s,
+            reason=BREAKER_OPEN,
+        ) from exc
 
     async def aclose(self) -> None:
         await self.stop_probe()
@@ -134,13 +153,13 @@ class GuardedSink:
     def can_probe(self) -> bool:
         return isinstance(self.inner, Probeable)
 
-    def _may_call(self) -> bool:
-        """Closed: yes. Open: no. Half-open: a sink with a probe of its own is probed by it
-        (the messages wait, spending nothing); else this call may be the one probe."""
+    def _may_call(self) -> Permit | None:
+        """Closed: a permit. Open: None. Half-open: a sink with a probe of its own is probed
+        by it (the messages wait, spending nothing); else this call may be the one probe."""
         if self.breaker.state is not BreakerState.CLOSED and self.can_probe:
             if self.breaker.state is BreakerState.HALF_OPEN:
                 self.start_probe()  # the held messages may be all the daemon is doing
-            return False
+            return None
         return self.breaker.allow()
 
     async def _down(self) -> bool:
@@ -173,22 +192,26 @@ class GuardedSink:
     async def probe(self) -> None:
         """Half-open: ask the service directly, so recovery is found without spending a
         message's receive count on it."""
-        if not isinstance(self.inner, Probeable) or not self.breaker.allow():
+        if not isinstance(self.inner, Probeable):
+            return
+        permit = self.breaker.allow()
+        if permit is None:
             return
         try:
             await self.inner.probe()
         except SinkUnavailableError as exc:
             log.info("sink.probe_failed", sink=self.name, error=str(exc))
-            self.breaker.failure()
+            self.breaker.failure(permit)
         except asyncio.CancelledError:
-            self.breaker.cancelled()
-            raise
+            raise  # the `finally` frees the probe slot
         except Exception as exc:  # it answered, if not as hoped (a 403, a 404): it is up
             log.info("sink.probe_answered", sink=self.name, error=str(exc))
-            self.breaker.success()
+            self.breaker.success(permit)
         else:
             log.info("sink.probe_ok", sink=self.name)
-            self.breaker.success()
+            self.breaker.success(permit)
+        finally:
+            self.breaker.cancelled(permit)
 
 
 class Backpressure:

@@ -43,6 +43,7 @@ from typing import Any
 
 import structlog
 
+from triage.breaker import opened_by
 from triage.errors import (
     BackpressureError,
     GatheringError,
@@ -776,7 +777,8 @@ class Supervisor:
     ) -> None:
         """Release `message` for a later receive, after its backoff (or what the service
         asked), with the one line that says why: `message.retry`, or for a bug (`reason`
-        "bug") `message.crashed` with the traceback."""
+        "bug") `message.crashed` with the traceback. When the failure is the one that opened
+        a breaker, `breaker.opened` is the line at warning and `message.retry` is info."""
         delay = _backoff(message.receive_count, self.config.retry_base_s, self.config.retry_max_s)
         if retry_after_s is not None:
             # The service said when to come back; SQS cannot hide a message for longer than 12 h.
@@ -791,8 +793,11 @@ class Supervisor:
             "retry_in_s": math.ceil(delay),
             **alert_fields(exc),
         }
+        opened = opened_by(exc)
         if reason == "bug":
             log.error("message.crashed", exc_info=exc, **fields)
+        elif opened is not None:
+            log.info("message.retry", breaker=opened, **fields)
         else:
             log.warning("message.retry", **fields)
         # Rounded up: a message must not come back before the time it was told to wait.

@@ -10,6 +10,8 @@ and the `FallbackSummariser` around this class then writes the ticket determinis
                           key, a missing model, a spent quota; not a prompt too long), or at
                           once when it asks for a longer wait than a call's budget; while open
                           no request is made; after TRIAGE_LLM_BREAKER_RESET_S one probe goes out
+                          (a call let through before it opened makes no more requests, and
+                          its late outcome moves nothing: only the probe's closes or reopens)
     concurrency cap       at most TRIAGE_LLM_CONCURRENCY requests in flight per process; a call
                           waits for a slot within its budget only, and skips the request if the
                           breaker opened while it waited
@@ -64,7 +66,7 @@ from tenacity.stop import stop_base
 import triage.summarise.grounding as grounding
 import triage.summarise.prompt as prompt
 from triage.aws import Aws
-from triage.breaker import BreakerState, CircuitBreaker
+from triage.breaker import CircuitBreaker, Permit
 from triage.errors import ModelError, SummariserError
 from triage.metrics import Metrics
 from triage.models import Priority, Ticket
@@ -130,26 +132,28 @@ class LlmSummariser:
         self._slots = asyncio.Semaphore(settings.llm_concurrency)
 
     async def summarise(self, alert: RedactedAlert) -> Ticket:
-        if not self.breaker.allow():
+        permit = self.breaker.allow()
+        if permit is None:
             raise SummariserError("breaker_open")
         try:
-            answer, shown = await self._ask(alert)
+            answer, shown = await self._ask(alert, permit)
         except ModelError as exc:
-            self._report(exc)
+            self._report(permit, exc)
             raise SummariserError(exc.reason) from None
         except Skipped as exc:  # no request was made: no news of the provider
-            self.breaker.cancelled()
             raise SummariserError(str(exc)) from None
         except asyncio.CancelledError:
-            self.breaker.cancelled()
-            raise
+            raise  # no news either: the `finally` frees a probe slot it held
         except Exception:
             # A failure no ModelError names (a bug, or an answer a client library choked on):
             # the breaker hears of it, or a half-open breaker's probe would be out for ever
             # and every later call refused. The fallback logs it as an error.
-            self.breaker.failure()
+            self.breaker.failure(permit)
             raise
-        self.breaker.success()
+        else:
+            self.breaker.success(permit)
+        finally:
+            self.breaker.cancelled(permit)
         draft = self._draft(answer)
         contained = contain(draft, alert, self.redactor, shown)
         if contained.rejected:
@@ -166,23 +170,23 @@ class LlmSummariser:
     async def aclose(self) -> None:
         await self.model.aclose()
 
-    def _report(self, exc: ModelError) -> None:
+    def _report(self, permit: Permit, exc: ModelError) -> None:
         """Tell the breaker how the provider fared. Busy, down, unreachable, a refused key or a
         missing model count as failures; a request it answered and refused alone (a prompt too
         long, a validation error) shows it up. A server asking for a longer wait than a whole
         call may take is left alone for the breaker's reset time instead of being asked again
         by the next incident, and the next."""
         if not exc.provider_fault:
-            self.breaker.success()
+            self.breaker.success(permit)
         elif exc.retry_after_s is not None and exc.retry_after_s >= self.budget_s:
             log.warning("llm.paused", reason=exc.reason, retry_after_s=exc.retry_after_s)
             self.breaker.trip("asked_to_wait")
         else:
-            self.breaker.failure()
+            self.breaker.failure(permit)
 
     # --- one call, with retries -----------------------------------------------------------
 
-    async def _ask(self, alert: RedactedAlert) -> tuple[Answer, grounding.Evidence]:
+    async def _ask(self, alert: RedactedAlert, permit: Permit) -> tuple[Answer, grounding.Evidence]:
         """The model's answer, and the evidence of what it was shown. A prompt the model
         finds too long (its tokens are not our estimate's, or its context is smaller than
         TRIAGE_LLM_MAX_INPUT_TOKENS: an error saying so, or an answer cut off by the context
@@ -191,7 +195,7 @@ class LlmSummariser:
         request, shown = await self._prepared(alert, self.max_input_tokens)
         shorter = max(self.max_input_tokens // 4, _MIN_INPUT_TOKENS)
         try:
-            answer = await self._attempts(request, started)
+            answer = await self._attempts(request, started, permit)
         except ModelError as exc:
             if exc.reason != PROMPT_TOO_LONG or shorter >= self.max_input_tokens:
                 raise
@@ -200,7 +204,7 @@ class LlmSummariser:
                 return answer, shown
         log.info("llm.prompt_shortened", max_input_tokens=shorter)
         request, shown = await self._prepared(alert, shorter)
-        return await self._attempts(request, started), shown
+        return await self._attempts(request, started, permit), shown
 
     async def _prepared(
         self, alert: RedactedAlert, max_tokens: int
@@ -211,7 +215,7 @@ class LlmSummariser:
             return self._prepare(alert, max_tokens)
         return await asyncio.to_thread(self._prepare, alert, max_tokens)
 
-    async def _attempts(self, request: prompt.Prompt, started: float) -> Answer:
+    async def _attempts(self, request: prompt.Prompt, started: float, permit: Permit) -> Answer:
         """The answer to `request`, retried while the error says another attempt may help and
         the call's budget (counted from `started`) allows."""
         retrying = AsyncRetrying(
@@ -223,7 +227,7 @@ class LlmSummariser:
         )
         async for attempt in retrying:
             with attempt:
-                return await self._complete(request, started + self.budget_s)
+                return await self._complete(request, started + self.budget_s, permit)
         raise AssertionError("tenacity neither returned nor raised")  # pragma: no cover
 
     def prepare(self, alert: RedactedAlert, max_tokens: int | None = None) -> prompt.Prompt:
@@ -240,10 +244,10 @@ class LlmSummariser:
         shown = {**request.view, "known_error_patterns": list(request.hints)}
         return request, grounding.evidence(shown)
 
-    async def _complete(self, request: prompt.Prompt, deadline: float) -> Answer:
+    async def _complete(self, request: prompt.Prompt, deadline: float, permit: Permit) -> Answer:
         """One request, made once a slot is free, cut at TRIAGE_LLM_TIMEOUT_S or the call's
         `deadline` (monotonic), whichever comes first."""
-        async with self._slot(deadline):
+        async with self._slot(deadline, permit):
             timeout_s = max(min(self.timeout_s, deadline - time.monotonic()), 0.1)
             started = time.perf_counter()
             try:
@@ -260,19 +264,20 @@ class LlmSummariser:
         return answer
 
     @contextlib.asynccontextmanager
-    async def _slot(self, deadline: float) -> AsyncIterator[None]:
+    async def _slot(self, deadline: float, permit: Permit) -> AsyncIterator[None]:
         """One of the TRIAGE_LLM_CONCURRENCY request slots, waited for until the call's
         `deadline` at most: when the model is slow, calls queue here, and one that waited its
         whole budget would otherwise still make its request (and its message outlive its own
-        time limit). A breaker that opened while the call waited sends it to the fallback, not
-        to a provider just found failing. Neither is news of the provider (`Skipped`)."""
+        time limit). A breaker that opened while the call waited (or retried) sends it to the
+        fallback, not to a provider just found failing nor beside the probe. Neither is news
+        of the provider (`Skipped`)."""
         try:
             async with asyncio.timeout(max(deadline - time.monotonic(), 0.0)):
                 await self._slots.acquire()
         except TimeoutError:
             raise Skipped("llm_busy") from None
         try:
-            if self.breaker.state is BreakerState.OPEN:
+            if not self.breaker.admits(permit):
                 raise Skipped("breaker_open")
             yield
         finally:
