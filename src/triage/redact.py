@@ -171,6 +171,11 @@ A token starts where no letter or digit comes before it, or after an escaped lin
 tab inside a JSON string (`"boot\\nghp_…"`, `\\tAKIA…`): the escape's letter is not the
 token's.
 
+A value read to a space or a line's end keeps the brackets that wrap it: a closing bracket it
+did not open, with only closers and punctuation after it, stays (`(token=abc).` →
+`(token=[REDACTED:password]).`); one opened inside the value (`fn(x)`) or followed by more of it
+(`ab)cd`) is the value's, so a secret is never cut short.
+
 Every rule's pattern has bounded repetition, so the cost is linear in the text's length and a
 hostile alert cannot make the regex engine backtrack for seconds; each token holding an escape
 is read once, and decoding never lengthens it. A value that a rule reads once from a start no
@@ -187,6 +192,7 @@ import re
 import threading
 import unicodedata
 from collections.abc import Callable, Iterable
+from functools import partial
 from itertools import pairwise
 from typing import Any, NamedTuple
 from urllib.parse import quote, unquote
@@ -518,6 +524,49 @@ _URL_PASS_KEPT = re.compile(rf"[0-9]{{1,12}}|{_STATE_WORDS}|on|off|passed|failed
 _PLURALS = ("words", "wds", "phrases", "secrets")
 
 
+#: Each closing bracket and the bracket that opens it.
+_OPENERS = {")": "(", "]": "[", "}": "{", ">": "<"}
+#: What a value's tail after an unmatched closing bracket may hold: more closers, a sentence's
+#: punctuation (`(token=abc).`, `[x=y], z`).
+_WRAPPER_TAIL = frozenset(")]}>.,;:!?")
+
+
+def _wrapper_start(value: str) -> int:
+    """Where the brackets that wrap a value begin: the first closing bracket the value did not
+    open, if only closers and punctuation follow it (`abc)` in `(token=abc)`, `abc)).` in
+    `f(g(token=abc)).`); else `len(value)`. A bracket opened inside the value (`fn(x)`), or one
+    with more of the value after it (`ab)cd`), is the value's: a secret is never cut short."""
+    tail = len(value)
+    while tail and value[tail - 1] in _WRAPPER_TAIL:
+        tail -= 1
+    if tail == len(value):
+        return tail
+    opened = dict.fromkeys(_OPENERS.values(), 0)
+    for i, char in enumerate(value):
+        opener = _OPENERS.get(char)
+        if opener is not None:
+            if i >= tail and opened[opener] == 0:
+                return i
+            opened[opener] = max(0, opened[opener] - 1)
+        elif char in opened:
+            opened[char] += 1
+    return len(value)
+
+
+def _value_replaced(match: re.Match[str], placeholder: str) -> str:
+    """`match` with `placeholder` where the text after its group 1 (a rule's name and
+    separator) was, the brackets that wrap that value kept (`_wrapper_start`): `(token=abc)`
+    keeps its `)`."""
+    value = match.string[match.end(1) : match.end()]
+    return f"{match[1]}{placeholder}{value[_wrapper_start(value) :]}"
+
+
+def _replaced_value(placeholder: str) -> Callable[[re.Match[str]], str]:
+    """A rule's replacement: `_value_replaced` with `placeholder` (a partial, whose text names
+    the placeholder, as a template's would)."""
+    return partial(_value_replaced, placeholder=placeholder)
+
+
 def _counted(match: re.Match[str]) -> bool:
     """A plural name (`passwords`, `secrets`) whose value is a bare number of up to 6 digits:
     a count (`passwords: 3 rotated`), not a secret."""
@@ -554,7 +603,8 @@ def _keep_quotes(match: re.Match[str]) -> str:
         return f"{match['head']}{unclosed}[REDACTED:password]"
     if match["shell"]:
         return f"{match['head']}{match['shell']}[REDACTED:password]}}"
-    return f"{match['head']}{match['open']}[REDACTED:password]"
+    value = match[0][match.end("open") - match.start() :]
+    return f"{match['head']}{match['open']}[REDACTED:password]{value[_wrapper_start(value) :]}"
 
 
 #: The longest value a rule that reads a value once from an anchored start (a line's, a tag's)
@@ -598,7 +648,7 @@ def _url_named_value(match: re.Match[str]) -> str:
     name, value = match["name"], match["value"]
     if not secret_named(name) or _kept_value(name, value):
         return match[0]
-    return f"{match[1]}[REDACTED:password]"
+    return _value_replaced(match, "[REDACTED:password]")
 
 
 def _named_value(match: re.Match[str]) -> str:
@@ -699,7 +749,8 @@ def _told_secret(match: re.Match[str]) -> str:
     after a token's, a secret's or a key's name, random-looking and 16 or more. Else the match
     unchanged."""
     quote_mark = match["q"] or ""
-    value = match["value"].strip("\"'") if quote_mark else match["value"].rstrip(".,;)")
+    raw = match["value"]
+    value = raw.strip("\"'") if quote_mark else raw[: _wrapper_start(raw)].rstrip(".,;")
     after = "" if quote_mark else match["value"][len(value) :]
     if match["pw"] is None:
         told = len(value) >= 16 and _random_looking(value)
@@ -1011,7 +1062,7 @@ _RULES: tuple[_Rule, ...] = (
     _rule(
         rf"({_START}X-Amz-(?:Signature|Credential|Security-Token)"
         rf"{_ASSIGN}{_OPEN_QUOTE})[^&\s\"'<>#\\]{{1,4096}}",
-        r"\1[REDACTED:aws-signature]",
+        _replaced_value("[REDACTED:aws-signature]"),
         "x-amz-",
         flags=re.IGNORECASE,
     ),
@@ -1025,7 +1076,7 @@ _RULES: tuple[_Rule, ...] = (
     _rule(
         rf"((?=[sx])(?:(?<=[?&;#])Signature|{_START}X-Goog-(?:Signature|Credential))"
         rf"{_ASSIGN}{_OPEN_QUOTE})(?!\[REDACTED)[^&\s\"'<>#\\]{{1,4096}}",
-        r"\1[REDACTED:url-signature]",
+        _replaced_value("[REDACTED:url-signature]"),
         "signature=",
         "x-goog-",
         flags=re.IGNORECASE,
@@ -1074,7 +1125,7 @@ _RULES: tuple[_Rule, ...] = (
     _rule(
         rf"({_START}SharedAccessSignature(?:[ \t]{{0,3}}=[ \t]{{0,3}}|[ \t]{{1,3}}))"
         r"[^;\s\"'<>]{8,2048}",
-        r"\1[REDACTED:azure-sas]",
+        _replaced_value("[REDACTED:azure-sas]"),
         "sharedaccesssignature",
         flags=re.IGNORECASE,
     ),
@@ -1109,14 +1160,14 @@ _RULES: tuple[_Rule, ...] = (
         # quote that closes a JSON string (`"Authorization: Token x"}`, `…x", "next": …`).
         r"""(?(q)[^\r\n"'\\\s][^\r\n"'\\]{0,4095}"""
         r"""|[^\r\n'\\\s](?:[^\r\n'\\"]|"(?![ \t]{0,3}(?:[}\]]|,[ \t]{0,3}"))){0,4095})""",
-        r"\1[REDACTED:authorization]",
+        _replaced_value("[REDACTED:authorization]"),
         "authorization",
         flags=re.IGNORECASE,
     ),
     _rule(
         rf"((?<![A-Za-z0-9-](?<!\\[nrt]))(?:set-)?cookies?{_ASSIGN}{_OPEN_QUOTE})"
         r"""(?!\[REDACTED)[^\r\n"'\\\s][^\r\n"'\\]{0,8191}""",
-        r"\1[REDACTED:cookie]",
+        _replaced_value("[REDACTED:cookie]"),
         "cookie",
         flags=re.IGNORECASE,
     ),
@@ -1153,7 +1204,7 @@ _RULES: tuple[_Rule, ...] = (
         rf"((?m:^|[|;&(]|(?<=\\n))[ \t]{{0,20}}{_COMMAND_PATH}(?:mysql(?:dump|admin|import|check|show|slap)?"
         r"|mariadb(?:-dump|-admin)?)[ \t]{1,20}-[^\n|;&]{0,300}?(?<![\w-])-p[\"']?)"
         r"(?![\s-])(?!\[REDACTED)(?![0-9:.]{1,32}(?:[\s|;&]|$))[^\s\"'|;&]{1,256}",
-        r"\1[REDACTED:password]",
+        _replaced_value("[REDACTED:password]"),
         "mysql",
         "mariadb",
     ),
@@ -1161,7 +1212,7 @@ _RULES: tuple[_Rule, ...] = (
         rf"((?m:^|[|;&(]|(?<=\\n))[ \t]{{0,20}}{_COMMAND_PATH}(?:docker[ \t]{{1,3}}login|mongo(?:sh|dump|restore)?"
         r"|redis-cli)[ \t][^\n|;&]{0,300}?(?<![\w-])-[pa][ \t]{1,3}[\"']?)"
         r"(?![\s-])(?!\[REDACTED)[^\s\"'|;&]{1,256}",
-        r"\1[REDACTED:password]",
+        _replaced_value("[REDACTED:password]"),
         "docker",
         "mongo",
         "redis-cli",
@@ -1169,21 +1220,21 @@ _RULES: tuple[_Rule, ...] = (
     _rule(
         rf"((?m:^|[|;&(]|(?<=\\n))[ \t]{{0,20}}{_COMMAND_PATH}sshpass[ \t][^\n|;&]{{0,100}}?(?<![\w-])-p[ \t]{{0,3}}"
         r"[\"']?)(?![\s-])(?!\[REDACTED)[^\s\"'|;&]{1,256}",
-        r"\1[REDACTED:password]",
+        _replaced_value("[REDACTED:password]"),
         "sshpass",
     ),
     # A password given to a command: curl -u user:pass (not -u scheme://…, a URL with its own
     # rule), --password value, --db-password value.
     _rule(
         r"((?<![\w-])(?:-u|--user)[ \t=]{1,3}[\"']?[^\s:\"']{1,256}):(?!//)(?!\[REDACTED)[^\s\"']{1,256}",
-        r"\1:[REDACTED:password]",
+        _replaced_value(":[REDACTED:password]"),
         "-u",
         "--user",
     ),
     _rule(
         r"((?<![\w-])--(?:[A-Za-z0-9]{1,20}-){0,4}(?:password|passwd|passphrase|secret|token"
         r"|api-key|pass)[ \t=]{1,3})(?!\[REDACTED|-)[^\s\"'&;]{1,512}",
-        r"\1[REDACTED:password]",
+        _replaced_value("[REDACTED:password]"),
         "--",
         flags=re.IGNORECASE,
     ),
@@ -1200,7 +1251,9 @@ _RULES: tuple[_Rule, ...] = (
     # any value goes but a number or a word saying a state (`&pass=2`, `&pass=true`).
     _rule(
         r"""((?<=[?&#;])pass=)(?!\[REDACTED)([^&#\s"'<>\\]{1,512}+)""",
-        lambda m: m[0] if _URL_PASS_KEPT.fullmatch(m[2]) else f"{m[1]}[REDACTED:password]",
+        lambda m: (
+            m[0] if _URL_PASS_KEPT.fullmatch(m[2]) else _value_replaced(m, "[REDACTED:password]")
+        ),
         "pass=",
         flags=re.IGNORECASE,
     ),
@@ -1209,7 +1262,7 @@ _RULES: tuple[_Rule, ...] = (
     _rule(
         rf"((?<![A-Za-z0-9_.-])pass{_ASSIGN}{_OPEN_QUOTE})(?!\[REDACTED)"
         r"""([^\s&;,"'}\\]{6,512}+)""",
-        lambda m: f"{m[1]}[REDACTED:password]" if _random_looking(m[2]) else m[0],
+        lambda m: _value_replaced(m, "[REDACTED:password]") if _random_looking(m[2]) else m[0],
         "pass",
         flags=re.IGNORECASE,
     ),
@@ -1286,7 +1339,7 @@ _RULES: tuple[_Rule, ...] = (
     _rule(
         r"((?=[pjscl_])(?<![A-Za-z0-9_](?<!\\[nrt]))(?:PHPSESSID|JSESSIONID|sessionid|connect\.sid|laravel_session"
         r"|_session_id|session)=)(?!\[REDACTED)[^\s;,&\"'<>]{16,4096}",
-        r"\1[REDACTED:cookie]",
+        _replaced_value("[REDACTED:cookie]"),
         "phpsessid",
         "jsessionid",
         "sessionid",
@@ -1427,7 +1480,7 @@ _RULES: tuple[_Rule, ...] = (
         lambda m: (
             f"{m['head']}{{[REDACTED:password]}}"
             if m["brace"]
-            else f"{m['head']}[REDACTED:password]"
+            else _value_replaced(m, "[REDACTED:password]")
         ),
         "password",
         "pwd",
