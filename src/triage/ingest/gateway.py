@@ -3,7 +3,9 @@
 
 One request, in order: an `Expect` other than 100-continue (417) → the source exists and has
 a token (else 404) → no credential header twice (400) → the credential matches (401; Sentry's
-signature is checked once the body is read) → the source's rate (429 with Retry-After) → at
+signature is checked once the body is read, and its `Sentry-Hook-Timestamp` from the head: 401
+when stale; a signature accepted within the replay window is 409, see ingest/replay.py) → the
+source's rate (429 with Retry-After) → at
 most 1 MiB (413, by Content-Length before reading when it is given), a coding and a charset
 the gateway reads (415) → only then `100 Continue`, if the sender waits for it, and the body →
 the normaliser reads it as the path's source (422 with its one-line reason) → it fits the
@@ -38,6 +40,7 @@ from triage.ingest.auth import TokenStore, TokensUnavailable
 from triage.ingest.encoding import SUPPORTED, BadEncoding, UnsupportedEncoding, decoder_for
 from triage.ingest.outbox import MessageRejected, Outbox, Outgoing, QueueUnavailable
 from triage.ingest.probe import QueueProbe
+from triage.ingest.replay import BadTimestamp, Replayed, ReplayGuard, check_timestamp
 from triage.ingest.server import (
     CONTINUE,
     name_the_server,
@@ -131,7 +134,13 @@ class Accepted:
 #: Headers that hold one value: sent twice, which one counts is a guess (a proxy in front may
 #: have checked the other), so such a request is refused. (aiohttp itself refuses a second
 #: Content-Type, Content-Length or Transfer-Encoding.)
-_ONE_VALUE = ("Authorization", "X-Grafana-Token", "Sentry-Hook-Signature", "Sentry-Hook-Resource")
+_ONE_VALUE = (
+    "Authorization",
+    "X-Grafana-Token",
+    "Sentry-Hook-Signature",
+    "Sentry-Hook-Resource",
+    "Sentry-Hook-Timestamp",
+)
 
 
 def _codec(request: web.Request) -> str:
@@ -168,6 +177,17 @@ class Limits:
     #: sender's address, for its share above, is the entry this many from the end: entries
     #: before it are the sender's own words. 0: the connection's peer is the sender.
     trusted_proxy_hops: int = 0
+
+
+def _check_sent_at(value: str | None) -> None:
+    """Sentry's `Sentry-Hook-Timestamp`, when sent, must be near our clock (it is not signed,
+    so this stops only a replay that kept it; ingest/replay.py says what is left)."""
+    try:
+        check_timestamp(value)
+    except BadTimestamp as exc:
+        if exc.stale:
+            raise Refused(401, "stale_timestamp", str(exc)) from None
+        raise Refused(400, "bad_timestamp", str(exc)) from None
 
 
 def _sender(request: web.Request, trusted_proxy_hops: int) -> str:
@@ -208,6 +228,8 @@ class Gateway:
             source: TokenBucket(capacity, capacity / limits.rate_per_s, clock=clock)
             for source in auth.SOURCES
         }
+        #: Sentry signatures accepted lately: a captured delivery cannot be replayed at will.
+        self.replays = ReplayGuard()
         # 422 reasons may quote the body: patterns, plus every token held, by value.
         self._redactor = Redactor(tokens.values)
         #: Set at shutdown: new requests are answered 503 while the accepted ones finish.
@@ -358,6 +380,8 @@ class Gateway:
         signature = request.headers.get("Sentry-Hook-Signature")
         if source == "sentry" and not auth.signature_shaped(signature):
             raise Refused(401, "unauthorized", "unauthorized")  # no body read for a non-signature
+        if source == "sentry":
+            _check_sent_at(request.headers.get("Sentry-Hook-Timestamp"))
         codec = _codec(request)
         body = await self._read(request, authenticated=source != "sentry")
         try:
@@ -377,11 +401,28 @@ class Gateway:
         codec: str,
         body: bytes,
     ) -> Accepted:
-        if source == "sentry":  # Sentry signs the body: it can only be checked once read
-            await self._authorize(
-                source, tokens, lambda token: auth.signature_matches(signature, body, token)
-            )
-            self._take_rate(source)
+        if source != "sentry":
+            return await self._enqueue(request, source, arrival, codec, body)
+        # Sentry signs the body: it can only be checked once read.
+        await self._authorize(
+            source, tokens, lambda token: auth.signature_matches(signature, body, token)
+        )
+        assert signature is not None
+        try:
+            with self.replays.delivery(signature):  # remembered only once it is queued
+                self._take_rate(source)
+                return await self._enqueue(request, source, arrival, codec, body)
+        except Replayed as exc:
+            if exc.in_flight:
+                raise Refused(
+                    503, "replay_in_flight", "the same delivery is being handled", retry_after_s=1
+                ) from None
+            raise Refused(409, "replayed", "this delivery was already accepted") from None
+
+    async def _enqueue(
+        self, request: web.Request, source: str, arrival: Arrival, codec: str, body: bytes
+    ) -> Accepted:
+        """The authenticated body, checked by the normaliser and held by SQS."""
         hint = (
             resource_hint(request.headers.get("Sentry-Hook-Resource"))
             if source == "sentry"
