@@ -4,6 +4,8 @@ which the client gets as an ECS task would (the container credentials endpoint).
 
 from __future__ import annotations
 
+import asyncio
+import gzip
 import io
 import json
 from collections.abc import Iterator
@@ -19,7 +21,7 @@ from botocore.credentials import Credentials
 from daemon_harness import TOKEN, Queues
 from daemon_harness import settings_for as daemon_settings
 from factories import view
-from hostile_server import answer, hostile
+from hostile_server import Answer, answer, hostile, then_drip
 from triage.app import run_daemon
 from triage.demo.converse import ConverseServer, converse_error, converse_reply
 from triage.demo.loopback import KeepAliveHandler, LoopbackServer
@@ -30,6 +32,7 @@ from triage.logs import configure_logging
 from triage.metrics import Metrics
 from triage.models import Alert, Priority, Status
 from triage.settings import Settings, load_settings
+from triage.sinks.aio import MAX_BODY_BYTES
 from triage.summarise import FallbackSummariser, build_summariser
 from triage.summarise.bedrock import BedrockChat
 from triage.summarise.llm import LlmSummariser
@@ -606,3 +609,77 @@ async def test_debug_logging_never_shows_the_session_token(bedrock: ConverseServ
     await summariser.aclose()
     assert "x-amz-security-token" in stream.getvalue().lower()
     assert ROLE.token not in stream.getvalue()
+
+
+def endless(piece: bytes = b"x" * 65536) -> Answer:
+    """A 200 whose chunked body never ends, sent as fast as the client reads it."""
+
+    async def write(writer: asyncio.StreamWriter) -> None:
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n")
+        writer.write(b"Transfer-Encoding: chunked\r\n\r\n")
+        chunk = b"%x\r\n%s\r\n" % (len(piece), piece)
+        while True:
+            writer.write(chunk)
+            await writer.drain()
+
+    return write
+
+
+async def fallback_reason(server_url: str, **overrides: Any) -> tuple[Metrics, str]:
+    """One summarise call to a Converse endpoint at `server_url`; the fallback's reason."""
+    metrics = Metrics()
+    settings = Settings(
+        llm_provider="bedrock",
+        aws_region=REGION,
+        aws_endpoint_url_bedrock_runtime=server_url,
+        **overrides,
+    )
+    summariser = build_summariser(settings, metrics)
+    try:
+        await summariser.summarise(view(source()))
+    finally:
+        await summariser.aclose()
+    [(_, dims)] = [key for key in metrics.counters() if key[0] == "LLMFallbacks"]
+    return metrics, dict(dims)["reason"]
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        answer(200, {"Content-Type": "application/json"}, b" " * (MAX_BODY_BYTES + 1)),
+        endless(),
+    ],
+    ids=["over-the-bound", "endless"],
+)
+async def test_an_answer_over_the_bound_is_not_read_whole(
+    task_role: CredentialsEndpoint, reply: Answer
+) -> None:
+    """A Converse answer of more than 16 MiB, whole or never ending, is read no further than
+    the bound: the call falls back as answer_too_large, counted against the breaker and not
+    retried (a proxy or endpoint that sends that much is broken, or hostile)."""
+    async with hostile(reply) as server:
+        metrics, reason = await fallback_reason(server.url, llm_breaker_failures=1)
+    assert reason == "answer_too_large"
+    assert len(server.requests) == 1
+    assert metrics.counter("LLMCalls", outcome="invalid") == 1
+
+
+async def test_a_gzip_bomb_is_not_inflated(task_role: CredentialsEndpoint) -> None:
+    """An answer that says it is gzip (64 KiB inflating to 64 MiB, past the bound) is parsed as
+    the bytes that came, never inflated: an answer botocore cannot read."""
+    bomb = gzip.compress(b"\0" * (64 * 1024 * 1024), compresslevel=1)
+    headers = {"Content-Type": "application/json", "Content-Encoding": "gzip"}
+    async with hostile(answer(200, headers, bomb)) as server:
+        _, reason = await fallback_reason(server.url)
+    assert reason == "bad_response"
+
+
+async def test_an_answer_dripped_for_ever_is_cut_at_the_timeout(
+    task_role: CredentialsEndpoint,
+) -> None:
+    """A 200 whose body comes a byte at a time, each well inside any read timeout, ends at
+    TRIAGE_LLM_TIMEOUT_S as a timeout (every attempt), not when the body does."""
+    async with hostile(then_drip(200, every_s=0.01)) as server:
+        metrics, reason = await fallback_reason(server.url, llm_timeout_s=0.3, llm_retries=1)
+    assert reason == "timeout"
+    assert metrics.counter("LLMCalls", outcome="timeout") == 2

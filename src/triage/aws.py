@@ -129,7 +129,12 @@ class SharedTlsSession(AIOHTTPSession):
     aiobotocore's own handling. A redirect is refused (`RedirectRefused`), not followed.
 
     `AioConfig(http_session_cls=...)` is aiobotocore's public hook; the method and attributes
-    used here are its AIOHTTPSession's own (2.25), so tests/test_startup.py pins them."""
+    used here are its AIOHTTPSession's own (2.25), so tests/test_startup.py pins them. A
+    subclass may read answers with its own `answer_class` (aiohttp's `response_class`): Bedrock
+    bounds the size of its answers so (`summarise/bedrock.py`)."""
+
+    #: What reads an answer: aiohttp's own unless a client needs more (a bound on its size).
+    answer_class: type[aiohttp.ClientResponse] = aiohttp.ClientResponse
 
     async def _get_session(self, proxy_url: str | None) -> aiohttp.ClientSession:
         # aiobotocore's own, with the trace that refuses redirects (aiohttp follows them by
@@ -143,6 +148,7 @@ class SharedTlsSession(AIOHTTPSession):
                 skip_auto_headers={"CONTENT-TYPE"},
                 auto_decompress=False,
                 trace_configs=[_NO_REDIRECTS],
+                response_class=self.answer_class,
             )
             own._sessions[proxy_url] = await own._exit_stack.enter_async_context(session)
         return session
@@ -158,10 +164,12 @@ class SharedTlsSession(AIOHTTPSession):
         return super()._create_connector(proxy_url)  # type: ignore[misc,no-any-return]
 
 
-def client_config(config: Config) -> AioConfig:
-    """`config` for an aiobotocore client on `SharedTlsSession`."""
+def client_config(
+    config: Config, session_cls: type[SharedTlsSession] = SharedTlsSession
+) -> AioConfig:
+    """`config` for an aiobotocore client on `session_cls` (`SharedTlsSession` or a subclass)."""
     aio: Any = AioConfig().merge(config)  # type: ignore[arg-type]  # it merges any Config
-    aio.http_session_cls = SharedTlsSession  # AioConfig.merge does not carry it over
+    aio.http_session_cls = session_cls  # AioConfig.merge does not carry it over
     return aio  # type: ignore[no-any-return]
 
 
@@ -189,10 +197,14 @@ class Aws:
         self._clients: dict[str, Any] = {}
 
     async def client(
-        self, service: str, endpoint_url: str | None = None, config: Config | None = None
+        self,
+        service: str,
+        endpoint_url: str | None = None,
+        config: Config | None = None,
+        session_cls: type[SharedTlsSession] = SharedTlsSession,
     ) -> Any:
         """The session's client of `service` (opened on first use); `config` is put over the
-        defaults (retries, timeouts) the first time."""
+        defaults (retries, timeouts) and `session_cls` sends its requests, the first time."""
         if service not in self._clients:
             # A long poll holds the connection for up to 20 s: the read timeout must exceed it.
             merged = (
@@ -205,7 +217,7 @@ class Aws:
                 service,
                 endpoint_url=endpoint_url or self.settings.aws_endpoint_url,
                 region_name=self.settings.aws_region,
-                config=client_config(merged),
+                config=client_config(merged, session_cls),
             )
             opened = await self._stack.enter_async_context(client)
             keep_alive(opened, service)

@@ -15,6 +15,12 @@ window) is sent again shorter; refused, expired or unknown credentials, a model 
 region and a redirect (never followed) count against the breaker without a retry. The secret
 key and session token each request is signed with are held (`triage.redact.hold`), so no log
 line can carry them, whatever an endpoint echoes.
+
+An answer is bounded as the OpenAI client's is: in time, whole (TRIAGE_LLM_TIMEOUT_S, however
+slowly its body comes), and in size (`MAX_BODY_BYTES`, read a piece at a time: botocore reads
+an answer whole before it parses, so a broken or hostile endpoint could otherwise fill the
+process's memory). Its bytes are the ones parsed: aiobotocore asks for `identity` and does not
+decompress, so a gzip bomb is not inflated. A larger answer counts against the breaker.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ import re
 from collections.abc import Awaitable
 from typing import Any, cast
 
+import aiohttp
 import structlog
 from botocore.config import Config
 from botocore.exceptions import (
@@ -38,10 +45,11 @@ from botocore.exceptions import (
 from botocore.exceptions import ConnectionError as BotoConnectionError
 from botocore.parsers import ResponseParserError
 
-from triage.aws import Aws, RedirectRefused
+from triage.aws import Aws, RedirectRefused, SharedTlsSession
 from triage.errors import ModelError
 from triage.redact import hold
 from triage.settings import Settings
+from triage.sinks.aio import MAX_BODY_BYTES
 from triage.summarise.chat import (
     MAX_OUTPUT_TOKENS,
     PROMPT_TOO_LONG,
@@ -97,6 +105,39 @@ _UNPARSABLE = (
     OverflowError,
     RecursionError,
 )
+
+
+class AnswerTooLarge(Exception):
+    """Raised (inside botocore's HTTPClientError) when an answer is over `MAX_BODY_BYTES`."""
+
+
+class _BoundedAnswer(aiohttp.ClientResponse):
+    """An answer read whole, as botocore wants it, but a piece at a time and no further than
+    `MAX_BODY_BYTES`."""
+
+    async def read(self) -> bytes:
+        if self._body is None:
+            try:
+                # aiohttp's own `read` keeps the body here, and returns it from here on.
+                self._body = await self._bounded()
+            except BaseException:
+                self.close()  # the connection, with the rest of the answer, is not reused
+                raise
+        return await super().read()
+
+    async def _bounded(self) -> bytes:
+        body = bytearray()
+        async for piece in self.content.iter_chunked(64 * 1024):
+            body += piece
+            if len(body) > MAX_BODY_BYTES:
+                raise AnswerTooLarge(f"an answer over {MAX_BODY_BYTES:,} bytes")
+        return bytes(body)
+
+
+class _ConverseSession(SharedTlsSession):
+    """The Bedrock client's HTTP session: the process's, with answers bounded in size."""
+
+    answer_class = _BoundedAnswer
 
 
 class BedrockChat:
@@ -159,7 +200,9 @@ class BedrockChat:
             connect_timeout=min(5.0, self.timeout_s),
             read_timeout=self.timeout_s,
         )
-        return await self._aws.client("bedrock-runtime", self.endpoint_url, config)
+        return await self._aws.client(
+            "bedrock-runtime", self.endpoint_url, config, session_cls=_ConverseSession
+        )
 
 
 def _unparsable(exc: Exception) -> ModelError:
@@ -227,6 +270,10 @@ def _client_error(exc: ClientError) -> ModelError:
 def _botocore_error(exc: BotoCoreError) -> ModelError:
     if isinstance(exc, ReadTimeoutError):
         return ModelError("timeout", outcome="timeout", retryable=True)
+    if isinstance(exc.kwargs.get("error"), AnswerTooLarge):
+        # Broken or hostile, and the same for the next request: not retried.
+        log.warning("llm.error", error=str(exc.kwargs["error"]))
+        return ModelError("answer_too_large", outcome="invalid", provider_fault=True)
     if isinstance(exc.kwargs.get("error"), RedirectRefused):
         # The endpoint points elsewhere: every request would be refused the same way.
         log.warning("llm.rejected", error="the endpoint redirected; not followed")
