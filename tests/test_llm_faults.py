@@ -147,6 +147,20 @@ async def test_a_provider_that_refuses_every_request_opens_the_breaker_without_r
     assert [e["event"] for e in events(logs)].count("breaker.opened") == 1
 
 
+async def test_a_model_outage_is_one_warning_once_the_breaker_opens(logs: io.StringIO) -> None:
+    """A model answering 503 to every request: the failure before the threshold is a warning
+    (`summariser.fallback`), the one that opens the breaker and the calls it then skips say
+    so at info, and `breaker.opened` is the outage's one line at warning."""
+    reply = answer(503, {"Content-Type": "application/json"}, b'{"error": {"message": "down"}}')
+    async with hostile(reply) as server:
+        summariser = summariser_for(server.url + "/v1", Metrics(), llm_retries=0)
+        await summarise_times(summariser, THRESHOLD + 2)
+    loud = [(e["event"], e.get("reason")) for e in events(logs) if e["level"] == "warning"]
+    assert loud == [("summariser.fallback", "server_error_503"), ("breaker.opened", None)]
+    quiet = [e["reason"] for e in events(logs) if e["event"] == "summariser.fallback"][1:]
+    assert quiet == ["server_error_503", "breaker_open", "breaker_open"]
+
+
 def _in_an_hour() -> str:
     return format_datetime(datetime.now(UTC) + timedelta(hours=1), usegmt=True)
 
@@ -178,6 +192,9 @@ async def test_a_wait_longer_than_the_budget_pauses_the_model(
     assert metrics.counter("LLMFallbacks", reason="breaker_open") == 1
     paused = [e for e in events(logs) if e["event"] == "llm.paused"]
     assert len(paused) == 1 and paused[0]["retry_after_s"] >= 360
+    # One warning for the pause: the breaker's, saying why; the call's own lines are info.
+    loud = [e for e in events(logs) if e["level"] == "warning"]
+    assert [(e["event"], e.get("why")) for e in loud] == [("breaker.opened", "asked_to_wait")]
 
 
 async def test_a_short_retry_after_ms_is_waited_for(chat: ChatServer, logs: io.StringIO) -> None:

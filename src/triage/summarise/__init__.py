@@ -15,6 +15,7 @@ import asyncio
 import structlog
 
 from triage.aws import Aws
+from triage.breaker import opened_by
 from triage.errors import SummariserError
 from triage.metrics import Metrics
 from triage.models import Ticket
@@ -56,7 +57,10 @@ class FallbackSummariser:
             return await self.primary.summarise(alert)
         except SummariserError as exc:
             reason = str(exc) or "error"
-            log.warning("summariser.fallback", reason=reason)
+            # An outage of the model says so once, at warning (`breaker.opened`): the call
+            # whose failure opened the breaker, and those it then skips, say so at info.
+            outage = reason == "breaker_open" or opened_by(exc) is not None
+            (log.info if outage else log.warning)("summariser.fallback", reason=reason)
         except Exception as exc:
             # Whatever else an answer made go wrong (a bug, or a failure no reason names yet):
             # the deterministic ticket, not a message retried with a model call each time.

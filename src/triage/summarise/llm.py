@@ -66,7 +66,7 @@ from tenacity.stop import stop_base
 import triage.summarise.grounding as grounding
 import triage.summarise.prompt as prompt
 from triage.aws import Aws
-from triage.breaker import CircuitBreaker, Permit
+from triage.breaker import CircuitBreaker, Permit, note_opened
 from triage.errors import ModelError, SummariserError
 from triage.metrics import Metrics
 from triage.models import Priority, Ticket
@@ -138,8 +138,10 @@ class LlmSummariser:
         try:
             answer, shown = await self._ask(alert, permit)
         except ModelError as exc:
-            self._report(permit, exc)
-            raise SummariserError(exc.reason) from None
+            error = SummariserError(exc.reason)
+            if self._report(permit, exc):
+                note_opened(error, self.breaker)  # `breaker.opened` says it at warning
+            raise error from None
         except Skipped as exc:  # no request was made: no news of the provider
             raise SummariserError(str(exc)) from None
         except asyncio.CancelledError:
@@ -170,19 +172,21 @@ class LlmSummariser:
     async def aclose(self) -> None:
         await self.model.aclose()
 
-    def _report(self, permit: Permit, exc: ModelError) -> None:
-        """Tell the breaker how the provider fared. Busy, down, unreachable, a refused key or a
-        missing model count as failures; a request it answered and refused alone (a prompt too
-        long, a validation error) shows it up. A server asking for a longer wait than a whole
-        call may take is left alone for the breaker's reset time instead of being asked again
-        by the next incident, and the next."""
+    def _report(self, permit: Permit, exc: ModelError) -> bool:
+        """Tell the breaker how the provider fared; True when this opened it. Busy, down,
+        unreachable, a refused key or a missing model count as failures; a request it answered
+        and refused alone (a prompt too long, a validation error) shows it up. A server asking
+        for a longer wait than a whole call may take is left alone for the breaker's reset time
+        instead of being asked again by the next incident, and the next (`llm.paused` says how
+        long; `breaker.opened` is the line at warning)."""
         if not exc.provider_fault:
             self.breaker.success(permit)
-        elif exc.retry_after_s is not None and exc.retry_after_s >= self.budget_s:
-            log.warning("llm.paused", reason=exc.reason, retry_after_s=exc.retry_after_s)
+            return False
+        if exc.retry_after_s is not None and exc.retry_after_s >= self.budget_s:
+            log.info("llm.paused", reason=exc.reason, retry_after_s=exc.retry_after_s)
             self.breaker.trip("asked_to_wait")
-        else:
-            self.breaker.failure(permit)
+            return True
+        return self.breaker.failure(permit)
 
     # --- one call, with retries -----------------------------------------------------------
 
