@@ -3,6 +3,8 @@ the permits that tell the probe's outcome from a stale call's."""
 
 from __future__ import annotations
 
+import structlog.testing
+
 from triage.breaker import BreakerState, CircuitBreaker, Permit
 
 
@@ -130,3 +132,21 @@ def test_a_trip_makes_the_probe_out_stale() -> None:
     breaker.trip("asked_to_wait")
     breaker.success(probe)
     assert breaker.state is BreakerState.OPEN and breaker.retry_at() == 22
+
+
+def test_an_outage_is_one_warning_however_many_probes_fail() -> None:
+    """The opening is `breaker.opened` at warning; each failed probe after it reopens the
+    breaker with `breaker.reopened` at info, and the probe that succeeds says `breaker.closed`."""
+    breaker, now = make(threshold=1, reset_s=10)
+    with structlog.testing.capture_logs() as logs:
+        fail(breaker)
+        for _ in range(3):
+            now[0] += 10
+            fail(breaker)
+        now[0] += 10
+        breaker.success(allowed(breaker))
+    assert [(e["event"], e["log_level"]) for e in logs] == [
+        ("breaker.opened", "warning"),
+        *[("breaker.reopened", "info")] * 3,
+        ("breaker.closed", "info"),
+    ]

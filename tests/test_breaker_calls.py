@@ -1,6 +1,7 @@
 """The breakers' users tell their probe from a stale call: the LLM summariser and a guarded
 sink, each with calls held open by the test, so a call let through before the breaker opened
-can report after it has (or after its probe closed it again)."""
+can report after it has (or after its probe closed it again); and cancelled calls give back
+their probe slot and the LLM's request slots."""
 
 from __future__ import annotations
 
@@ -241,3 +242,28 @@ async def test_a_stale_failure_does_not_restart_a_sink_breakers_probe() -> None:
     await until(lambda: guarded.breaker.state is BreakerState.CLOSED)
     assert len(sink.calls) == 4
     await guarded.aclose()
+
+
+async def test_cancelled_calls_give_their_request_slots_back() -> None:
+    """With TRIAGE_LLM_CONCURRENCY 1, calls cancelled while they wait for the slot, or while
+    they hold it (one in the same turn as the holder's answer wakes it), leave the slot free:
+    the next call makes its request."""
+    model = GatedModel()
+    settings = Settings(openai_api_key="sk-test-" + "k" * 32, llm_retries=0, llm_concurrency=1)
+    llm = LlmSummariser(settings, model=model)
+    holder = await started(model, llm)
+    waiting = [asyncio.create_task(llm.summarise(view(alert()))) for _ in range(2)]
+    for _ in range(10):  # let both reach the slot's queue (no request goes out meanwhile)
+        await asyncio.sleep(0)
+    assert len(model.calls) == 1
+    waiting[0].cancel()
+    model.calls[0].set_result(GOOD)
+    waiting[1].cancel()
+    await holder
+    await asyncio.gather(*waiting, return_exceptions=True)
+    second = await started(model, llm)
+    second.cancel()
+    await asyncio.gather(second, return_exceptions=True)
+    third = await started(model, llm)
+    model.calls[-1].set_result(GOOD)
+    await third
