@@ -60,6 +60,9 @@ def policy_from(settings: Settings) -> Policy:
         reopen_window=timedelta(seconds=settings.reopen_window_s),
         flap_threshold=settings.flap_threshold,
         max_future_skew=timedelta(seconds=settings.max_future_skew_s),
+        flap_quiet=(
+            timedelta(seconds=settings.flap_quiet_s) if settings.flap_quiet_s is not None else None
+        ),
     )
 
 

@@ -233,6 +233,9 @@ class Settings(BaseSettings):
     update_interval_s: float = Field(900.0, ge=0)
     reopen_window_s: float = Field(3600.0, ge=0)
     flap_threshold: int = Field(3, ge=1)
+    #: A flapping incident's tickets are closed only once it has stayed resolved this long (a
+    #: firing meanwhile is counted, with no reopen); unset: TRIAGE_REOPEN_WINDOW_S; 0: at once.
+    flap_quiet_s: float | None = Field(None, ge=0)
     closed_ttl_s: float = Field(30 * 86400.0, gt=0)
     #: An event time further than this ahead of when the message was received is replaced by
     #: the receive time (logged with the original): a wrong clock must not order events.

@@ -32,7 +32,12 @@ _INCIDENT_TIMES = (
     "last_update_at",
     "applied_at",
     "reopened_at",
+    "quiet_until",
 )
+#: Fields written only when set. A release before them fails to read a record that has one,
+#: so while replicas of two releases share the store (a rolling deploy), only the records that
+#: use them (a flapping incident's damped close) are unreadable to the older ones.
+_WRITTEN_WHEN_SET = ("quiet_until",)
 
 
 def incident_to_json(incident: Incident) -> str:
@@ -45,6 +50,9 @@ def incident_to_json(incident: Incident) -> str:
         value = data[name]
         if value is not None:
             data[name] = value.isoformat()  # type: ignore[attr-defined]
+    for name in _WRITTEN_WHEN_SET:
+        if data[name] is None:
+            del data[name]
     data["ticket"] = incident.ticket.model_dump(mode="json") if incident.ticket else None
     pending = incident.pending
     if pending is not None:
@@ -136,6 +144,7 @@ def incident_from_json(text: str) -> Incident:
         )
     data["history"] = tuple(Event(_at(at), a, n) for at, a, n in data.get("history", ()))
     data["effects_by"] = tuple(data.get("effects_by", ()))
+    data["counted_by"] = tuple(data.get("counted_by", ()))
     if data.get("held"):
         h = data["held"]
         data["held"] = Held(

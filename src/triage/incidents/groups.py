@@ -8,9 +8,11 @@ lifecycle, per member event:
     none             | open (its first ticket may wait           | record, no ticket
                      |   `group_window_s` to gather members)     |
     open             | join or fire again; at most one update    | when it was the last one
-                     |   per update interval lists the members   |   firing: close; else as
+                     |   per update interval lists the members   |   firing: close (damped
+                     |                                           |   when it flaps); else as
                      |                                           |   for firing
-    closed recently  | reopen                                    | ignore (remembered)
+    closed recently  | reopen (counted, no effect, while a       | ignore (remembered)
+                     |   damped close waits)                     |
     closed long ago  | a new group incident                      | ignore
 
 Each member keeps its own out-of-order guard; a repeat of a member that changes nothing is
@@ -34,6 +36,10 @@ from triage.incidents.lifecycle import (
     Member,
     Policy,
     State,
+    closing,
+    fired_while_close_waits,
+    reopenable,
+    reopening,
 )
 from triage.models import Status, fingerprint_of
 
@@ -117,9 +123,7 @@ def decide_group(
         if firing:
             seen = dataclasses.replace(seen, occurrences=stored.occurrences + 1)
         elif joined.firing == 0:
-            return Decision(
-                Action.CLOSE, dataclasses.replace(seen, state=State.CLOSED, closed_at=now)
-            )
+            return closing(stored, seen, event, now, policy)
         changed = known is None or known.status is not event.status
         since = stored.last_update_at or stored.opened_at
         if changed and now - since >= policy.update_interval:
@@ -130,24 +134,10 @@ def decide_group(
         return Decision(Action.COUNT, seen)
     if not firing:
         return Decision(Action.IGNORE, seen)
-    closed_at = stored.closed_at or stored.opened_at
-    if stored.has_ticket and now - closed_at <= policy.reopen_window:
-        reopens = stored.reopens + 1
-        occurrences = stored.occurrences + 1
-        return Decision(
-            Action.REOPEN,
-            dataclasses.replace(
-                seen,
-                state=State.OPEN,
-                closed_at=None,
-                occurrences=occurrences,
-                reopens=reopens,
-                flapping=stored.flapping or reopens >= policy.flap_threshold,
-                # The reopen tells the ticket the occurrences so far: the update of its interval.
-                last_update_at=now,
-                occurrences_at_update=occurrences,
-            ),
-        )
+    if stored.close_waits(now):
+        return fired_while_close_waits(seen)
+    if reopenable(stored, now, policy):
+        return reopening(stored, seen, now, policy)
     return _new(stored, event, now, group, firing)
 
 

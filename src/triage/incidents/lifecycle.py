@@ -9,6 +9,12 @@ inside its own atomic read-modify-write:
     closed recently   | reopen; flapping after repeated reopens | ignore
     closed long ago   | new ticket                              | ignore
 
+A flapping incident's resolve is *damped*: the incident is closed, but its tickets are told only
+once it has stayed resolved for `Policy.quiet` (a close held back, `FLAP_HOLD`, that the sweep
+carries out). A firing in that wait is an occurrence of the incident its tickets still show
+open: counted, with no effect. The close that goes out ends the flapping: the next reopen
+counts afresh.
+
 An event older than the newest one applied never moves state backwards, but the newest one's
 time is believed only up to `max_future_skew` past the moment it was applied: an event stamped in
 the year 2999 cannot hold an incident still (the pipeline also replaces such times on arrival).
@@ -20,9 +26,11 @@ import dataclasses
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
+from types import MappingProxyType
 from typing import NamedTuple, Protocol
 
 from triage.models import EffectKind, Status, Ticket
+from triage.view import RedactedAlert
 
 
 class State(StrEnum):
@@ -41,6 +49,7 @@ class Action(StrEnum):
     RECORD = "record"  # resolved with nothing open: remembered for ordering, no ticket
     IGNORE = "ignore"  # stale or redundant (older event, resolve of a closed incident)
     SILENCED = "silenced"  # a silence matched: counted and stored, its effect held
+    DAMPED = "damped"  # a flapping incident resolved: closed, its tickets told when it stays so
 
     @property
     def effect(self) -> EffectKind | None:
@@ -71,6 +80,16 @@ class Policy:
     flap_threshold: int = 3
     #: How far past the moment it was applied an event's own time is believed (ordering only).
     max_future_skew: timedelta = timedelta(minutes=5)
+    #: How long a flapping incident must stay resolved before its tickets are closed (None:
+    #: the reopen window; zero: at once, every resolve closes them).
+    flap_quiet: timedelta | None = None
+
+    @property
+    def quiet(self) -> timedelta:
+        """The quiet period a flapping incident's close waits for. By default the reopen
+        window: only a silence that long shows the flapping is over, as a re-fire sooner would
+        count as one more reopen (and one more close, reopen and comment)."""
+        return self.reopen_window if self.flap_quiet is None else self.flap_quiet
 
 
 class AlertEvent(Protocol):
@@ -140,6 +159,12 @@ class Event:
     note: str = ""
 
 
+#: The owner of a close held back while its incident flaps (`Pending.owner`): nobody holds it
+#: until it is due at `Pending.until`; then the sweep takes it over, as it does an abandoned
+#: effect that carries its alert (one conditional write: one replica carries it out), or the
+#: incident's next message does, before its own alert.
+FLAP_HOLD = "flapping-hold"
+
 #: History lines kept per incident (the newest).
 HISTORY = 20
 EFFECTS_KEPT = 8
@@ -207,6 +232,9 @@ class Incident:
     #: Reopens whose previous close was within the reopen window, in a row.
     reopens: int = 0
     flapping: bool = False
+    #: When a resolve of this incident was damped: the time its held close is due (while
+    #: `pending` holds it), then the time its tickets were closed; None after any other close.
+    quiet_until: datetime | None = None
     #: Each sink's reference for this incident's ticket (`{"backend": "T-17"}`).
     refs: dict[str, str] = field(default_factory=dict)
     ticket: Ticket | None = None
@@ -235,6 +263,10 @@ class Incident:
     #: `EFFECTS_KEPT`: another delivery of one of them (one that waited for the first, or SQS
     #: delivering twice) changes nothing.
     effects_by: tuple[str, ...] = ()
+    #: Short ids of the alerts whose repeats were counted most recently (a bounded few, see
+    #: `store.COUNTED_KEPT`): another delivery of one (its delete failed, or its worker died
+    #: before it) is not counted again.
+    counted_by: tuple[str, ...] = ()
 
     def noted(self, at: datetime, action: str, note: str = "") -> Incident:
         """This incident with one more line of history."""
@@ -251,6 +283,21 @@ class Incident:
     @property
     def has_ticket(self) -> bool:
         return bool(self.refs) or self.ticket is not None
+
+    @property
+    def close_held_until(self) -> datetime | None:
+        """When the close held back while this incident flapped is due, until it has gone out
+        (None: no close is held)."""
+        pending = self.pending
+        if self.quiet_until is None or pending is None or pending.kind is not EffectKind.CLOSE:
+            return None
+        return self.quiet_until
+
+    def close_waits(self, now: datetime) -> bool:
+        """True while this incident's close is held back and not yet due: it resolved while
+        flapping and has stayed resolved since, for less than the quiet period."""
+        pending = self.pending
+        return pending is not None and pending.owner == FLAP_HOLD and pending.until > now
 
     def guards(self, occurred_at: datetime, policy: Policy) -> bool:
         """True if an event that occurred at `occurred_at` is older than the newest one applied
@@ -313,29 +360,15 @@ def decide(stored: Incident | None, alert: AlertEvent, now: datetime, policy: Po
     seen = dataclasses.replace(stored, last_event_at=alert.occurred_at, applied_at=now)
 
     if stored.state is State.OPEN:
-        return Decision(Action.CLOSE, dataclasses.replace(seen, state=State.CLOSED, closed_at=now))
+        return closing(stored, seen, alert, now, policy)
 
     # Closed (or only ever seen resolved).
     if not firing:
         return Decision(Action.IGNORE, seen)
-    closed_at = stored.closed_at or stored.opened_at
-    if stored.has_ticket and now - closed_at <= policy.reopen_window:
-        reopens = stored.reopens + 1
-        occurrences = stored.occurrences + 1
-        return Decision(
-            Action.REOPEN,
-            dataclasses.replace(
-                seen,
-                state=State.OPEN,
-                closed_at=None,
-                occurrences=occurrences,
-                reopens=reopens,
-                flapping=stored.flapping or reopens >= policy.flap_threshold,
-                # The reopen tells the ticket the occurrences so far: the update of its interval.
-                last_update_at=now,
-                occurrences_at_update=occurrences,
-            ),
-        )
+    if stored.close_waits(now):
+        return fired_while_close_waits(seen)
+    if reopenable(stored, now, policy):
+        return reopening(stored, seen, now, policy)
     # Closed long ago, or never ticketed: a new incident under the same fingerprint.
     fresh = Incident(
         fingerprint=stored.fingerprint,
@@ -351,3 +384,123 @@ def decide(stored: Incident | None, alert: AlertEvent, now: datetime, policy: Po
         applied_at=now,
     )
     return Decision(Action.OPEN, fresh)
+
+
+def closing(
+    stored: Incident, seen: Incident, alert: AlertEvent, now: datetime, policy: Policy
+) -> Decision:
+    """The open incident `stored` resolved (`seen`: with the resolve applied): closed, its
+    tickets told now; or, when it flaps, damped: closed, with the close held back until it
+    has stayed resolved for `policy.quiet`, so a check that flaps every minute costs one
+    close, not a close, a reopen and a comment every minute."""
+    closed = dataclasses.replace(seen, state=State.CLOSED, closed_at=now, quiet_until=None)
+    if not _damps(stored, policy):
+        return Decision(Action.CLOSE, closed)
+    due = now + policy.quiet
+    seq = stored.seq + 1
+    held = Pending(
+        EffectKind.CLOSE, FLAP_HOLD, due, seq, alert=_held_close_note(stored, alert, policy)
+    )
+    return Decision(
+        Action.DAMPED, dataclasses.replace(closed, seq=seq, pending=held, quiet_until=due)
+    )
+
+
+def _damps(stored: Incident, policy: Policy) -> bool:
+    """A resolve of `stored` is damped: it flaps, and nothing else is in the way. An effect
+    in progress is left to finish (the resolve then waits for it as any effect does), and an
+    incident a silence holds is quiet already (what its sinks were told is the silence's)."""
+    return (
+        stored.flapping
+        and policy.quiet > timedelta(0)
+        and stored.has_ticket
+        and stored.pending is None
+        and stored.held is None
+    )
+
+
+def fired_while_close_waits(seen: Incident) -> Decision:
+    """A firing while the incident's close is held: for its tickets the incident never
+    closed, so it is open again with one more occurrence and no effect (no reopen, no
+    comment), and the held close is dropped: the quiet period starts again at its next
+    resolve."""
+    reopened = dataclasses.replace(
+        seen,
+        state=State.OPEN,
+        closed_at=None,
+        occurrences=seen.occurrences + 1,
+        pending=None,
+        quiet_until=None,
+    )
+    return Decision(Action.COUNT, reopened)
+
+
+def reopenable(stored: Incident, now: datetime, policy: Policy) -> bool:
+    """The closed incident `stored` reopens on a firing now: it has a ticket, closed within
+    the reopen window (counted from when its tickets were closed: a damped close went out
+    at the end of its quiet period, not at the resolve)."""
+    closed_at = stored.quiet_until or stored.closed_at or stored.opened_at
+    return stored.has_ticket and now - closed_at <= policy.reopen_window
+
+
+def reopening(stored: Incident, seen: Incident, now: datetime, policy: Policy) -> Decision:
+    """The closed incident `stored` fires again within the reopen window (`seen`: with the
+    event applied). Flapping after `flap_threshold` reopens in a row; a damped close ended
+    the flapping, so after one the reopens are counted afresh."""
+    afresh = stored.quiet_until is not None
+    reopens = 1 if afresh else stored.reopens + 1
+    occurrences = stored.occurrences + 1
+    return Decision(
+        Action.REOPEN,
+        dataclasses.replace(
+            seen,
+            state=State.OPEN,
+            closed_at=None,
+            quiet_until=None,
+            occurrences=occurrences,
+            reopens=reopens,
+            flapping=(stored.flapping and not afresh) or reopens >= policy.flap_threshold,
+            # The reopen tells the ticket the occurrences so far: the update of its interval.
+            last_update_at=now,
+            occurrences_at_update=occurrences,
+        ),
+    )
+
+
+def _held_close_note(stored: Incident, alert: AlertEvent, policy: Policy) -> str:
+    """The alert a held close goes out with (a redacted view as JSON, as a close by hand's):
+    the incident's own title (redacted when it was stored) and why the close waited, dated
+    when the alert resolved."""
+    # Here, not at the top: the codec imports this module.
+    from triage.incidents.codec import view_to_json
+
+    note = (
+        f"{stored.title} (it kept resolving and firing again: the close waited until it had "
+        f"stayed resolved for {_duration(policy.quiet)})"
+    )
+    return view_to_json(
+        RedactedAlert(
+            fingerprint=stored.fingerprint,
+            source=stored.source,
+            status=Status.RESOLVED,
+            title=note,
+            team=stored.team,
+            priority=stored.ticket.priority if stored.ticket else None,
+            severity=None,
+            description=note,
+            runbook_url=None,
+            occurred_at=alert.occurred_at,
+            labels=MappingProxyType(dict(stored.labels)),
+        )
+    )
+
+
+def _duration(span: timedelta) -> str:
+    """`90 s`, `15 min`, `1 h`, `1 h 30 min`: a quiet period as the note says it."""
+    seconds = round(span.total_seconds())
+    if seconds < 120:
+        return f"{seconds} s"
+    hours, minutes = divmod(round(seconds / 60), 60)
+    if not hours:
+        return f"{minutes} min"
+    return f"{hours} h" + (f" {minutes} min" if minutes else "")

@@ -109,6 +109,8 @@ def incident_json(
         "updated_at": _time(incident.applied_at or incident.last_update_at or incident.opened_at),
         "closed_at": _time(incident.closed_at),
         "flapping": incident.flapping,
+        # Resolved while flapping: its tickets are closed then, if it stays resolved.
+        "close_held_until": _time(incident.close_held_until),
         "tickets": {sink: text(ref) for sink, ref in incident.refs.items()},
         "route": incident.route,
         "silenced": incident.held is not None,

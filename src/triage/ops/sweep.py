@@ -11,6 +11,10 @@ claim wins does the work, the others find nothing to do:
                       whose owner died is redone, with the same idempotency key; one that
                       failed is tried again 30 s later, then twice as long after each further
                       failure, up to 15 minutes (a message for the incident redoes it at once)
+    held close        a flapping incident that has stayed resolved for its quiet period
+                      (`TRIAGE_FLAP_QUIET_S`): the close its resolve held back goes out, with a
+                      note saying why it waited (taken over as an abandoned effect is: one
+                      replica's claim wins, and a failure is tried again the same way)
     escalation        open past its route's `escalate_after_s`, no silence matching: escalated
                       once (`ops/escalate.py`); a failure is tried again a minute later
 
@@ -33,6 +37,7 @@ import structlog
 from triage.errors import SinkRejectedError, TriageError
 from triage.incidents import Incident, Store
 from triage.incidents.codec import view_from_json
+from triage.incidents.lifecycle import FLAP_HOLD
 from triage.incidents.silences import Silence, SilenceCache, Subject, first_match
 from triage.incidents.store import sweep_waits
 from triage.ops.escalate import Escalator
@@ -124,7 +129,8 @@ class Sweep:
             if pending.alert is not None and not sweep_waits(pending, now):
                 redo = await self.store.take_over(fingerprint, self.owner, now)
                 if redo is not None:
-                    log.info("sweep.redo", action=str(redo.action))
+                    held = pending.owner == FLAP_HOLD
+                    log.info("sweep.held_close" if held else "sweep.redo", action=str(redo.action))
                     await self.pipeline.carry_out(redo, self.owner)
             return
         if incident.held is not None:
