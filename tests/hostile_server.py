@@ -67,6 +67,21 @@ def then_drip(status: int, every_s: float = 0.05) -> Answer:
     return write
 
 
+def endless(status: int = 200, piece: bytes = b"x" * 65536) -> Answer:
+    """A status line, then a chunked body that never ends, sent as fast as the client reads
+    it (the client must stop at its size bound)."""
+
+    async def write(writer: asyncio.StreamWriter) -> None:
+        writer.write(f"HTTP/1.1 {status} Scripted\r\nContent-Type: application/json\r\n".encode())
+        writer.write(b"Transfer-Encoding: chunked\r\n\r\n")
+        chunk = b"%x\r\n%s\r\n" % (len(piece), piece)
+        while True:
+            writer.write(chunk)
+            await writer.drain()
+
+    return write
+
+
 @asynccontextmanager
 async def hostile(*answers: Answer) -> AsyncIterator[HostileServer]:
     """Serve `answers` in turn, one per request (the last one again once they run out)."""

@@ -21,7 +21,7 @@ from botocore.credentials import Credentials
 from daemon_harness import TOKEN, Queues
 from daemon_harness import settings_for as daemon_settings
 from factories import view
-from hostile_server import Answer, answer, hostile, then_drip
+from hostile_server import Answer, answer, endless, hostile, then_drip
 from triage.app import run_daemon
 from triage.demo.converse import ConverseServer, converse_error, converse_reply
 from triage.demo.loopback import KeepAliveHandler, LoopbackServer
@@ -310,7 +310,6 @@ async def test_facts_bedrock_invents_are_marked_and_counted(bedrock: ConverseSer
 
 async def test_concurrent_calls_are_capped(bedrock: ConverseServer) -> None:
     """At most TRIAGE_LLM_CONCURRENCY Converse requests are in flight."""
-    import asyncio
 
     bedrock.latency_s = 0.2
     summariser = summariser_for(bedrock, llm_concurrency=2)
@@ -609,20 +608,6 @@ async def test_debug_logging_never_shows_the_session_token(bedrock: ConverseServ
     await summariser.aclose()
     assert "x-amz-security-token" in stream.getvalue().lower()
     assert ROLE.token not in stream.getvalue()
-
-
-def endless(piece: bytes = b"x" * 65536) -> Answer:
-    """A 200 whose chunked body never ends, sent as fast as the client reads it."""
-
-    async def write(writer: asyncio.StreamWriter) -> None:
-        writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n")
-        writer.write(b"Transfer-Encoding: chunked\r\n\r\n")
-        chunk = b"%x\r\n%s\r\n" % (len(piece), piece)
-        while True:
-            writer.write(chunk)
-            await writer.drain()
-
-    return write
 
 
 async def fallback_reason(server_url: str, **overrides: Any) -> tuple[Metrics, str]:

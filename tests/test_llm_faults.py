@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from factories import alert, view
-from hostile_server import Answer, answer, hostile
+from hostile_server import Answer, answer, endless, hostile
 from triage.demo.model import ChatServer, Reply, completion, default_model, error
 from triage.errors import ConfigError
 from triage.logs import configure_logging
@@ -24,6 +24,7 @@ from triage.metrics import Metrics
 from triage.models import Alert, Ticket
 from triage.redact import Redactor
 from triage.settings import Settings, load_settings
+from triage.sinks.aio import MAX_BODY_BYTES
 from triage.summarise import FallbackSummariser, build_summariser
 from triage.summarise.deterministic import DeterministicSummariser
 from triage.summarise.llm import LlmSummariser
@@ -159,6 +160,24 @@ async def test_a_model_outage_is_one_warning_once_the_breaker_opens(logs: io.Str
     assert loud == [("summariser.fallback", "server_error_503"), ("breaker.opened", None)]
     quiet = [e["reason"] for e in events(logs) if e["event"] == "summariser.fallback"][1:]
     assert quiet == ["server_error_503", "breaker_open", "breaker_open"]
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [answer(200, {"Content-Type": "application/json"}, b" " * (MAX_BODY_BYTES + 1)), endless()],
+    ids=["over-the-bound", "endless"],
+)
+async def test_an_answer_over_the_bound_is_not_retried(reply: Answer) -> None:
+    """A 200 of more than 16 MiB, whole or never ending, is read no further than the bound and
+    falls back as answer_too_large after one request (it was `unreachable`, and asked again
+    for another 16 MiB each retry), counted against the breaker."""
+    metrics = Metrics()
+    async with hostile(reply) as server:
+        summariser = summariser_for(server.url + "/v1", metrics, llm_breaker_failures=1)
+        await summarise_times(summariser, 2)
+    assert len(server.requests) == 1
+    assert metrics.counter("LLMFallbacks", reason="answer_too_large") == 1
+    assert metrics.counter("LLMFallbacks", reason="breaker_open") == 1
 
 
 def _in_an_hour() -> str:

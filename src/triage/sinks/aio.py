@@ -46,6 +46,12 @@ def _wire_headers(headers: httpx2.Headers) -> list[tuple[str, str]]:
 MAX_BODY_BYTES = 16 * 1024 * 1024
 
 
+class AnswerTooLarge(httpx2.ReadError):
+    """Raised when an answer is over `MAX_BODY_BYTES`, decoded. A `ReadError` to whoever
+    handles those (a sink: the service failed this call); its own class for a caller that acts
+    on it apart (the model's clients: the same endpoint would send it again, so no retry)."""
+
+
 #: What no longer describes an answer aiohttp has decoded.
 _ENCODED_HEADERS = frozenset({b"content-encoding", b"content-length"})
 
@@ -64,8 +70,8 @@ class _Body(httpx2.AsyncByteStream):
             async for chunk in self._response.content.iter_chunked(64 * 1024):
                 body += chunk
                 if len(body) > MAX_BODY_BYTES:
-                    raise httpx2.ReadError(
-                        f"answer over {MAX_BODY_BYTES:,} bytes", request=self._request
+                    raise AnswerTooLarge(
+                        f"an answer over {MAX_BODY_BYTES:,} bytes", request=self._request
                     )
             yield bytes(body)
 

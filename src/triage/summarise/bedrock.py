@@ -49,7 +49,7 @@ from triage.aws import Aws, RedirectRefused, SharedTlsSession
 from triage.errors import ModelError
 from triage.redact import hold
 from triage.settings import Settings
-from triage.sinks.aio import MAX_BODY_BYTES
+from triage.sinks.aio import MAX_BODY_BYTES, AnswerTooLarge
 from triage.summarise.chat import (
     MAX_OUTPUT_TOKENS,
     PROMPT_TOO_LONG,
@@ -107,13 +107,9 @@ _UNPARSABLE = (
 )
 
 
-class AnswerTooLarge(Exception):
-    """Raised (inside botocore's HTTPClientError) when an answer is over `MAX_BODY_BYTES`."""
-
-
 class _BoundedAnswer(aiohttp.ClientResponse):
     """An answer read whole, as botocore wants it, but a piece at a time and no further than
-    `MAX_BODY_BYTES`."""
+    `MAX_BODY_BYTES` (`AnswerTooLarge`, which botocore raises inside its HTTPClientError)."""
 
     async def read(self) -> bytes:
         if self._body is None:
@@ -271,8 +267,9 @@ def _botocore_error(exc: BotoCoreError) -> ModelError:
     if isinstance(exc, ReadTimeoutError):
         return ModelError("timeout", outcome="timeout", retryable=True)
     if isinstance(exc.kwargs.get("error"), AnswerTooLarge):
-        # Broken or hostile, and the same for the next request: not retried.
-        log.warning("llm.error", error=str(exc.kwargs["error"]))
+        # Broken or hostile, and the same for the next request: not retried. The fallback's
+        # line (`answer_too_large`) says it.
+        log.debug("llm.error", error=str(exc.kwargs["error"]))
         return ModelError("answer_too_large", outcome="invalid", provider_fault=True)
     if isinstance(exc.kwargs.get("error"), RedirectRefused):
         # The endpoint points elsewhere: every request would be refused the same way.

@@ -24,7 +24,7 @@ import structlog
 
 from triage.errors import ModelError
 from triage.settings import Settings
-from triage.sinks.aio import AiohttpTransport
+from triage.sinks.aio import AiohttpTransport, AnswerTooLarge
 from triage.sinks.http import MAX_WAIT_S, parse_retry_after
 from triage.summarise import prompt
 from triage.summarise.chat import (
@@ -250,6 +250,11 @@ def _model_error(exc: openai.OpenAIError) -> ModelError:
     if isinstance(exc, openai.APITimeoutError):
         return ModelError("timeout", outcome="timeout", retryable=True)
     if isinstance(exc, openai.APIConnectionError):
+        if isinstance(exc.__cause__, AnswerTooLarge):
+            # Broken or hostile, and the same for the next request: not retried. The
+            # fallback's line (`answer_too_large`) says it.
+            log.debug("llm.error", error=str(exc.__cause__))
+            return ModelError("answer_too_large", outcome="invalid", provider_fault=True)
         return ModelError("unreachable", outcome="unreachable", retryable=True)
     if isinstance(exc, openai.APIStatusError):
         return _status_error(exc)
