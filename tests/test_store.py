@@ -150,6 +150,39 @@ async def test_a_delivery_of_an_alert_whose_effect_finished_changes_nothing(
     assert other.after is not None and other.after.occurrences == 2
 
 
+async def test_a_repeat_delivered_again_is_counted_once(store: Store) -> None:
+    """A repeat counted by one delivery of its message (whose delete then failed) is ignored
+    by the next delivery, in the same single write per repeat; another message's repeat is
+    still counted."""
+    opened = await store.begin(alert(), delivery_owner("m1#0", "a"), T0)
+    await store.finish(opened.fingerprint, delivery_owner("m1#0", "a"))
+    counted = await store.begin(alert(minutes=1), delivery_owner("m2#0", "a"), T0)
+    assert counted.action is Action.COUNT and counted.after is not None
+    assert counted.after.occurrences == 2
+    assert opened.after is not None and counted.after.version == opened.after.version + 2
+    again = await store.begin(alert(minutes=1), delivery_owner("m2#0", "b"), T0)
+    assert again.action is Action.IGNORE and again.after is None
+    other = await store.begin(alert(minutes=1), delivery_owner("m3#0", "a"), T0)
+    assert other.action is Action.COUNT
+    stored = await store.get(opened.fingerprint)
+    assert stored is not None and stored.occurrences == 3
+
+
+async def test_the_repeats_an_incident_remembers_are_bounded(store: Store) -> None:
+    """A storm of repeats keeps the record's size flat: only the newest COUNTED_KEPT repeats
+    are remembered, and those are still ignored when delivered again."""
+    opened = await store.begin(alert(), "m0#0@a", T0)
+    await store.finish(opened.fingerprint, "m0#0@a")
+    repeats = store_module.COUNTED_KEPT * 3
+    for i in range(1, repeats + 1):
+        await store.begin(alert(), f"m{i}#0@a", T0)
+    stored = await store.get(opened.fingerprint)
+    assert stored is not None and stored.occurrences == 1 + repeats
+    assert len(stored.counted_by) == store_module.COUNTED_KEPT
+    again = await store.begin(alert(), f"m{repeats}#0@b", T0)
+    assert again.action is Action.IGNORE
+
+
 async def test_a_retry_after_a_failed_delivery_takes_its_claim_at_once(store: Store) -> None:
     """A delivery that failed released its claim: the message's next delivery takes it as its
     own at once, without counting the alert again."""

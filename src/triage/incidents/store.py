@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import abc
 import dataclasses
+import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -90,6 +91,14 @@ MAX_RECORD_BYTES = 350_000
 
 #: The longest a message waits for its incident's effect, held by another worker, to end.
 BUSY_RECHECK_S = 2.0
+
+#: Counted repeats an incident remembers (short ids of their alerts), so that another delivery
+#: of one is ignored, not counted again: the id rides in the repeat's own conditional write
+#: (about 15 bytes of the record each), never a write of its own. A repeat delivered again
+#: after this many later repeats of the same incident is counted again.
+COUNTED_KEPT = 16
+#: Decisions that count an occurrence without a sink effect.
+_COUNTED = (Action.COUNT, Action.SILENCED)
 
 #: Effects a silence holds back (a close always goes out: the ticket must not stay open).
 _HOLDABLE = (EffectKind.OPEN, EffectKind.UPDATE, EffectKind.REOPEN)
@@ -276,6 +285,11 @@ class Store(abc.ABC):
                 )
                 after = after.noted(now, transition.action.value, note)
                 transition = dataclasses.replace(transition, after=after)
+            if transition.action in _COUNTED and group is None:
+                # A group counts by its members' states (a member repeated as it is writes
+                # nothing), so only a single incident needs to know whom it counted.
+                after = _counted(after, _alert_owner(owner))
+                transition = dataclasses.replace(transition, after=after)
             return after, transition
 
         return await self._transact(group.key if group else alert.fingerprint, change)
@@ -292,9 +306,9 @@ class Store(abc.ABC):
         pending = stored.pending if stored else None
         alert_owner = _alert_owner(owner)
         ours = pending is not None and _alert_owner(pending.owner) == alert_owner
-        if stored is not None and alert_owner in stored.effects_by and not ours:
+        if stored is not None and not ours and _applied(stored, alert_owner):
             # Another delivery of an alert whose effect was decided (and is done, or is being
-            # carried out by another worker): applied already.
+            # carried out by another worker), or whose repeat was counted: applied already.
             return Transition(Action.IGNORE, stored, None)
         if stored is not None and pending is not None:
             mine = ours
@@ -768,6 +782,28 @@ def incident_busy(message: str, *, retry_after_s: float) -> StoreBusyError:
     """One incident is busy with an effect another worker holds: the message waits for it
     alone, and the daemon goes on taking others (a StoreBusyError never pauses intake)."""
     return StoreBusyError(message, retry_after_s=retry_after_s)
+
+
+def _applied(incident: Incident, alert_owner: str) -> bool:
+    """The incident holds the decision of the alert `alert_owner` already: its effect, or its
+    counted repeat."""
+    if alert_owner in incident.effects_by:
+        return True
+    return bool(incident.counted_by) and _counted_id(alert_owner) in incident.counted_by
+
+
+def _counted(incident: Incident, alert_owner: str) -> Incident:
+    """`incident` remembering that it counted the alert `alert_owner` (the newest
+    COUNTED_KEPT)."""
+    counted = (*incident.counted_by, _counted_id(alert_owner))[-COUNTED_KEPT:]
+    return dataclasses.replace(incident, counted_by=counted)
+
+
+def _counted_id(alert_owner: str) -> str:
+    """A short id of an alert (its message id and index): 12 hex digits keep a storm's
+    repeats small in the record, and two alerts among the few kept sharing one is a chance in
+    about 10^13."""
+    return hashlib.blake2b(alert_owner.encode(), digest_size=6).hexdigest()
 
 
 def _gathering(pending: Pending, now: datetime) -> bool:
