@@ -16,6 +16,7 @@ import pytest
 
 from factories import T0, alert
 from memory_store import MemoryStore
+from test_config_faults import config_error, load_with
 from test_pipeline import LEASE, POLICY
 from test_silences import Rig
 from triage.app import policy_from
@@ -357,3 +358,16 @@ async def test_every_store_keeps_the_held_close_due_and_one_replica_takes_it(sto
             await replica.aclose()
     [taken] = [c for c in claims if c is not None]
     assert taken.action is Action.CLOSE and taken.idempotency_key == f"{fp}:{stored.seq}"
+
+
+def test_a_quiet_period_the_store_would_not_outlive_is_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A closed incident is deleted `TRIAGE_CLOSED_TTL_S` after it resolved: a quiet period
+    as long (here the reopen window's, an hour, against a TTL of 30 min) would delete a
+    damped incident with its held close, and its ticket would stay open for good. One line
+    names both; a shorter quiet period, or none, loads."""
+    message = config_error(monkeypatch, TRIAGE_CLOSED_TTL_S="1800")
+    assert "TRIAGE_FLAP_QUIET_S" in message and "TRIAGE_CLOSED_TTL_S (1800)" in message
+    assert load_with(monkeypatch, TRIAGE_FLAP_QUIET_S="900").flap_quiet_s == 900
+    assert load_with(monkeypatch, TRIAGE_FLAP_QUIET_S="0").flap_quiet_s == 0

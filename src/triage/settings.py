@@ -429,6 +429,20 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
+    def _flap_quiet_within_closed_ttl(self) -> Settings:
+        # A damped incident is closed in the store while its held close waits, and the store
+        # deletes closed incidents after the TTL: deleted first, its ticket would stay open.
+        quiet = self.reopen_window_s if self.flap_quiet_s is None else self.flap_quiet_s
+        if quiet >= self.closed_ttl_s:
+            unset = " (unset: TRIAGE_REOPEN_WINDOW_S)" if self.flap_quiet_s is None else ""
+            raise ValueError(
+                f"TRIAGE_FLAP_QUIET_S{unset} ({quiet:g}) must be shorter than "
+                f"TRIAGE_CLOSED_TTL_S ({self.closed_ttl_s:g}): a flapping incident's held "
+                "close would be deleted with it"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _lease_outlives_message(self) -> Settings:
         if self.effect_lease_s <= self.message_timeout_s:
             raise ValueError(
