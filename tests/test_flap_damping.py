@@ -15,6 +15,7 @@ import aioboto3
 import pytest
 
 from factories import T0, alert
+from github_stub import GitHubServer
 from memory_store import MemoryStore
 from test_config_faults import config_error, load_with
 from test_pipeline import LEASE, POLICY
@@ -38,7 +39,9 @@ from triage.incidents.store import Routing, Store
 from triage.models import EffectKind, Priority, Status, Ticket
 from triage.ops.operator import incident_json
 from triage.redact import Redactor
+from triage.routes import load_router
 from triage.settings import Settings
+from triage.sinks.github.sink import GitHubSink
 
 HOUR = timedelta(hours=1)
 TICKET = Ticket(title="api-5xx is failing", priority=Priority.HIGH, description="d", steps=("s",))
@@ -307,6 +310,41 @@ async def test_a_damped_incident_is_not_escalated_while_resolved() -> None:
     assert await store.claim_escalation(fp, "sweep", at(9), lambda _: None) is None
     assert await _apply(store, 10) is Action.COUNT
     assert await store.claim_escalation(fp, "sweep", at(10), lambda _: None) is not None
+
+
+GH_TOKEN = "ghp_" + "Fl4pD4mp1ng" * 3
+
+
+async def test_on_github_a_flapping_check_is_one_issue_closed_once_at_the_end() -> None:
+    """Through the GitHub sink and a loopback GitHub: thirty fire/resolve cycles are one issue
+    labelled flapping with three reopens, whose close comments stop once it flaps; one more
+    close comment (saying why it waited) and the close come when it has stayed resolved."""
+    with GitHubServer(tokens={GH_TOKEN: "triage-bot"}) as github:
+        settings = Settings(
+            sinks=("github",),
+            github_api_url=github.url,
+            github_repository="acme/ops",
+            github_token=GH_TOKEN,
+        )
+        r = Rig(load_router(settings))
+        sink = GitHubSink(settings)
+        r.pipeline.sinks = {sink.name: sink}
+        try:
+            await _flap(r, 30)
+            calls_while_flapping = len(github.calls)
+            for minute in range(30, 89):  # the sweep runs on: nothing until the hour is over
+                r.clock.at(minute)
+                await r.sweep().once()
+            assert len(github.calls) == calls_while_flapping
+            r.clock.at(29.5 + 60)
+            await r.sweep().once()
+        finally:
+            await sink.aclose()
+        [issue] = github.issues()
+    assert issue["state"] == "closed" and "flapping" in [x["name"] for x in issue["labels"]]
+    bodies = issue["comment_bodies"]
+    assert [b.split(" at ")[0] for b in bodies] == ["Resolved", "Fired again"] * 3 + ["Resolved"]
+    assert "it kept resolving and firing again" in bodies[-1]
 
 
 # --- The stores ------------------------------------------------------------------------------
