@@ -49,6 +49,14 @@ _THROTTLED_CODES = {
     "RequestLimitExceeded",
 }
 THROTTLED_WAIT_S = 1.0
+#: A write of one item refused because another writer has that item now: the version changed
+#: under us, a transaction holds the item, or another Region writes it (a global table). Our
+#: write did not happen: a lost race, read again and retried like one.
+_LOST_RACE_CODES = {
+    "ConditionalCheckFailedException",
+    "TransactionConflictException",
+    "ReplicatedWriteConflictException",
+}
 
 
 class DynamoDBStore(Store):
@@ -148,7 +156,7 @@ class DynamoDBStore(Store):
             await self._ddb.put_item(TableName=self.table, Item=item, **condition)
         except ClientError as exc:
             code = _code(exc)
-            if code == "ConditionalCheckFailedException":
+            if code in _LOST_RACE_CODES:
                 return False
             message = str(exc.response.get("Error", {}).get("Message", ""))
             if code == "ValidationException" and "size" in message.lower():
