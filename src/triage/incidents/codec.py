@@ -34,10 +34,11 @@ _INCIDENT_TIMES = (
     "reopened_at",
     "quiet_until",
 )
-#: Fields written only when set. A release before them fails to read a record that has one,
-#: so while replicas of two releases share the store (a rolling deploy), only the records that
-#: use them (a flapping incident's damped close) are unreadable to the older ones.
-_WRITTEN_WHEN_SET = ("quiet_until",)
+#: Fields written only when set (not None, not empty). A release before them fails to read a
+#: record that has one, so while replicas of two releases share the store (a rolling deploy),
+#: only the records that use them (a flapping incident's held close, counted repeats) are
+#: unreadable to the older ones, not every record the newer ones write.
+_WRITTEN_WHEN_SET = ("quiet_until", "counted_by")
 
 
 def incident_to_json(incident: Incident) -> str:
@@ -51,7 +52,7 @@ def incident_to_json(incident: Incident) -> str:
         if value is not None:
             data[name] = value.isoformat()  # type: ignore[attr-defined]
     for name in _WRITTEN_WHEN_SET:
-        if data[name] is None:
+        if not data[name]:
             del data[name]
     data["ticket"] = incident.ticket.model_dump(mode="json") if incident.ticket else None
     pending = incident.pending
