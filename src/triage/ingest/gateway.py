@@ -38,7 +38,13 @@ from triage.errors import ConfigError
 from triage.health import Health
 from triage.ingest.auth import TokenStore, TokensUnavailable
 from triage.ingest.encoding import SUPPORTED, BadEncoding, UnsupportedEncoding, decoder_for
-from triage.ingest.outbox import MessageRejected, Outbox, Outgoing, QueueUnavailable
+from triage.ingest.outbox import (
+    MessageRejected,
+    Outbox,
+    OutboxFull,
+    Outgoing,
+    QueueUnavailable,
+)
 from triage.ingest.probe import QueueProbe
 from triage.ingest.replay import BadTimestamp, Replayed, ReplayGuard, check_timestamp
 from triage.ingest.server import (
@@ -444,6 +450,14 @@ class Gateway:
             )
         try:
             message_id = await self.outbox.send(message)
+        except OutboxFull as exc:
+            raise Refused(
+                503,
+                "busy",
+                "too many webhooks waiting for the queue",
+                retry_after_s=1,
+                detail=exc.code,
+            ) from None
         except QueueUnavailable as exc:
             raise Refused(
                 503,

@@ -11,6 +11,8 @@ late. Each entry's answer is its own: a `Failed` entry fails only its sender. Er
 
     QueueUnavailable   SQS could not be reached, throttled us, or failed the entry itself
                        (the sender should retry: 503 with Retry-After)
+      OutboxFull       `max_waiting` messages already wait for SQS (a slow SQS under load):
+                       the sender retries later rather than queue here without bound
     MessageRejected    SQS refused this message for what it is (SenderFault): retrying cannot help
 """
 
@@ -32,6 +34,10 @@ log = structlog.get_logger(__name__)
 #: SQS's limits for one SendMessageBatch call.
 BATCH_ENTRIES = 10
 BATCH_BYTES = 262_144
+#: Messages that may wait for SQS at once. Each holds a request, its connection and its task
+#: (~18 KB besides the body): bytes alone (the gateway's reading budget) would let 32 MiB of
+#: tiny bodies hold a gigabyte. Sixteen calls of ten entries are 160 at full speed.
+MAX_WAITING = 1024
 #: Attribute data type SQS counts towards a message's size, with each name and value.
 _STRING = "String"
 
@@ -42,6 +48,13 @@ class QueueUnavailable(Exception):
     def __init__(self, message: str, *, code: str = "unavailable") -> None:
         super().__init__(message)
         self.code = code
+
+
+class OutboxFull(QueueUnavailable):
+    """Raised at once when `max_waiting` messages already wait for SQS."""
+
+    def __init__(self, waiting: int) -> None:
+        super().__init__(f"{waiting} messages already wait for SQS", code="outbox_full")
 
 
 class MessageRejected(Exception):
@@ -99,12 +112,16 @@ class SqsOutbox:
         *,
         linger_s: float = 0.005,
         max_in_flight: int = 16,
+        max_waiting: int = MAX_WAITING,
         metrics: Metrics | None = None,
     ) -> None:
         self._sqs = client
         self._metrics = metrics or Metrics()
         self.queue_url = queue_url
         self.linger_s = linger_s
+        self.max_waiting = max_waiting
+        #: Messages handed to `send` and not yet answered.
+        self.waiting = 0
         self._pending: list[_Waiter] = []
         self._pending_bytes = 0
         self._timer: asyncio.TimerHandle | None = None
@@ -113,6 +130,15 @@ class SqsOutbox:
         self._slots = asyncio.Semaphore(max_in_flight)
 
     async def send(self, message: Outgoing) -> str:
+        if self.waiting >= self.max_waiting:
+            raise OutboxFull(self.waiting)
+        self.waiting += 1
+        try:
+            return await self._send(message)
+        finally:
+            self.waiting -= 1
+
+    async def _send(self, message: Outgoing) -> str:
         done: asyncio.Future[str] = asyncio.get_running_loop().create_future()
         if message.size_bytes > BATCH_BYTES:
             self._metrics.observe("IngestBatchEntries", 1, unit="Count")

@@ -34,7 +34,7 @@ from triage.errors import ConfigError
 from triage.health import Health
 from triage.ingest.auth import TokenStore, TokensUnavailable
 from triage.ingest.gateway import Gateway, Limits
-from triage.ingest.outbox import SqsOutbox
+from triage.ingest.outbox import MAX_WAITING, SqsOutbox
 from triage.ingest.probe import ANSWER_WITHIN_S, PROBE_TTL_S, QueueProbe
 from triage.ingest.server import BadHttpLines, GatewayRunner
 from triage.metrics import Metrics
@@ -66,6 +66,8 @@ class IngestService:
 
     #: How long start-up and `/readyz` wait for a GetQueueAttributes call in flight.
     answer_within_s = ANSWER_WITHIN_S
+    #: Webhooks that may wait for SQS at once; past it, 503 with Retry-After.
+    max_waiting_for_queue = MAX_WAITING
 
     def __init__(
         self,
@@ -172,6 +174,7 @@ class IngestService:
             self.queue_url,
             linger_s=settings.ingest_linger_ms / 1000,
             max_in_flight=MAX_CALLS_IN_FLIGHT,
+            max_waiting=self.max_waiting_for_queue,
             metrics=self.metrics,
         )
         self.gateway = Gateway(
