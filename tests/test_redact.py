@@ -27,7 +27,9 @@ from triage.redact import (
     _fold,
     _json_unescaped,
     _redacted_base64,
+    _spliced,
     _unescape,
+    _unescaped_with_sources,
     _unmasked,
     held,
     hold,
@@ -167,7 +169,8 @@ CASES = [
     ("KEY_AKIAIOSFODNN7EXAMPLE", "KEY_[REDACTED:aws-key]"),
     ("token_ghp_" + "aB3" * 12, "token_[REDACTED:github-token]"),
     ("x=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "x=[REDACTED:aws-secret]"),
-    # Percent-encoded: the decoded token is redacted and put back, still a URL.
+    # Percent-encoded: the decoded token is redacted, and what it found is replaced where it
+    # stood in the encoded token; the rest of the token stays byte for byte.
     (
         "https://console.aws.amazon.com/cloudwatch/home?region=us-east-1"
         "#alarmsV2:alarm/prod-AKIAIOSFODNN7EXAMPLE%3Dx",
@@ -176,21 +179,24 @@ CASES = [
     ),
     (
         "alarm/key%3DAKIAIOSFODNN7EXAMPLE%20high",
-        "alarm/key=[REDACTED:aws-key]%20high",
+        "alarm/key%3D[REDACTED:aws-key]%20high",
     ),
-    ("login?next=%2Fhome&password%3Dhunter2", "login?next=/home&password=[REDACTED:password]"),
-    ("q=a%253Dpassword%253Dhunter2", "q=a=password=[REDACTED:password]"),  # encoded twice
+    (
+        "login?next=%2Fhome&password%3Dhunter2",
+        "login?next=%2Fhome&password%3D[REDACTED:password]",
+    ),
+    ("q=a%253Dpassword%253Dhunter2", "q=a%253Dpassword%253D[REDACTED:password]"),  # twice
     ("u=%2541KIAIOSFODNN7EXAMPLE", "u=[REDACTED:aws-key]"),
-    ("q=mail%3Aops%40example.com", "q=mail:[REDACTED:email]"),
+    ("q=mail%3Aops%40example.com", "q=mail%3A[REDACTED:email]"),
     (
         "redirect=https%3A%2F%2Fu%3Ap4ss%40db.example.com%2F",
-        "redirect=https://u:[REDACTED:password]@db.example.com/",
+        "redirect=https%3A%2F%2Fu%3A[REDACTED:password]%40db.example.com%2F",
     ),
     ("sec=wJalrXUtnFEMI%2FK7MDENG%2FbPxRfiCYEXAMPLEKEY", "sec=[REDACTED:aws-secret]"),
-    # Non-ASCII and bytes that are not UTF-8 come back encoded as they were.
+    # Non-ASCII and bytes that are not UTF-8 stay encoded as they were, in their case.
     (
         "t=%E6%9D%B1%20password%3Dx%20%ff",
-        "t=%E6%9D%B1%20password=[REDACTED:password]%20%FF",
+        "t=%E6%9D%B1%20password%3D[REDACTED:password]%20%ff",
     ),
     (
         "-----BEGIN%20PRIVATE%20KEY-----%0AMIIEvQ%0A-----END%20PRIVATE%20KEY-----",
@@ -1513,8 +1519,8 @@ def _every_pattern(text: str) -> str:
 def _every_pattern_then_each_escaped_token(text: str) -> str:
     """Redaction as specified, without a shortcut: every pattern on the text, then on the text
     undisguised (which replaces it if that found something), then every token that holds
-    percent-escapes decoded, redacted alone (its base64 runs too), and re-encoded if that
-    changed it, then every
+    percent-escapes decoded, redacted alone (its base64 runs too), and, if that changed it,
+    what was found replaced where it stood in the token (`_spliced`), then every
     base64 run decoded and, if its text holds a secret, replaced whole (`_redacted_base64`,
     given the patterns without their needles)."""
 
@@ -1527,6 +1533,9 @@ def _every_pattern_then_each_escaped_token(text: str) -> str:
         redacted = _BASE64_RUN.sub(lambda m: _redacted_base64(m[0], _every_pattern), redacted)
         if redacted == decoded:
             return original
+        spliced = _spliced(original, *_unescaped_with_sources(original), redacted)
+        if spliced is not None:
+            return spliced
         return quote(redacted, safe=_URL_SAFE, errors="surrogateescape")
 
     text = _every_pattern(_json_unescaped(text))

@@ -147,8 +147,9 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
                                   `known_secrets`), also percent-encoded
 
 A whitespace-delimited token holding percent-escapes (`%3D`, double-encoded `%253D`) is also
-decoded and redacted; when that finds something, the redacted token replaces it, re-encoded so
-that a URL stays a URL.
+decoded and redacted; when that finds something, each placeholder replaces what it stands for
+where that stood in the encoded token, and every other byte of the token stays as it was
+(`next=https%3A%2F%2Fx%2Fcb%3Ftoken%3Dabc%26a%3Db` → `…%3Ftoken%3D[REDACTED:password]%26a%3Db`).
 
 A run of base64 (16 to 8,192 characters, standard or URL-safe) that decodes to printable text
 is redacted as that text; when that finds something, or the text is wholly a `user:password`
@@ -2024,8 +2025,9 @@ def _escaped_tokens(text: str) -> list[tuple[int, int]]:
 
 
 def _scrub_escaped(text: str, secrets: tuple[str, ...]) -> str:
-    """`text` with each token that holds percent-escapes replaced by its decoded, redacted and
-    re-encoded self, when decoding revealed something to redact."""
+    """`text` with each token that holds percent-escapes redacted in its decoded form, when
+    decoding revealed something to redact: what was found is replaced where it stood in the
+    encoded token, and every other byte of the token stays (`_spliced`)."""
     spans = _escaped_tokens(text)
     tokens = [text[start:end] for start, end in spans]
     # All the tokens decoded and redacted at once first: one call instead of one per token, and
@@ -2039,16 +2041,90 @@ def _scrub_escaped(text: str, secrets: tuple[str, ...]) -> str:
     last = 0
     for (start, end), token in zip(spans, tokens, strict=True):
         if token not in done:
-            decoded = _unescape(token)
-            redacted = _scrub_base64(_scrub(decoded, secrets), secrets)
-            done[token] = (
-                token
-                if redacted == decoded
-                else quote(redacted, safe=_URL_SAFE, errors="surrogateescape")
-            )
+            done[token] = _redacted_token(token, secrets)
         pieces += (text[last:start], done[token])
         last = end
     pieces.append(text[last:])
+    return "".join(pieces)
+
+
+def _redacted_token(token: str, secrets: tuple[str, ...]) -> str:
+    """A token holding percent-escapes, decoded, redacted and put back: in place
+    (`_spliced`), or, when the redacted text does not line up with the decoded one (a rule
+    wrote more than a placeholder), re-encoded whole with URL delimiters left as they are."""
+    decoded, starts = _unescaped_with_sources(token)
+    redacted = _scrub_base64(_scrub(decoded, secrets), secrets)
+    if redacted == decoded:
+        return token
+    spliced = _spliced(token, decoded, starts, redacted)
+    if spliced is not None:
+        return spliced
+    return quote(redacted, safe=_URL_SAFE, errors="surrogateescape")
+
+
+#: A run of percent-escapes, which unquote() decodes together (a character may take several).
+_ESCAPE_RUN = re.compile(r"(?:%[0-9A-Fa-f]{2}){1,4096}")
+
+
+def _percent_decoded(text: str) -> tuple[str, list[int]]:
+    """`text` percent-decoded once, as unquote() does (bytes that are not UTF-8 as lone
+    surrogates), and where in `text` each decoded character's source starts (one entry more:
+    `len(text)`), so a span of the decoded text can be found again in `text`."""
+    pieces: list[str] = []
+    starts: list[int] = []
+    last = 0
+    for run in _ESCAPE_RUN.finditer(text):
+        pieces.append(text[last : run.start()])
+        starts += range(last, run.start())
+        chars = bytes.fromhex(run[0].replace("%", "")).decode(errors="surrogateescape")
+        at = run.start()
+        for char in chars:
+            starts.append(at)
+            # A byte that is no UTF-8 is one surrogate; a character took its UTF-8 length.
+            at += 3 * (1 if "\udc80" <= char <= "\udcff" else len(char.encode()))
+        pieces.append(chars)
+        last = run.end()
+    pieces.append(text[last:])
+    starts += range(last, len(text) + 1)
+    return "".join(pieces), starts
+
+
+def _unescaped_with_sources(text: str) -> tuple[str, list[int]]:
+    """`text` decoded as `_unescape` does (up to `_DECODE_ROUNDS` times), and where in `text`
+    each decoded character's source starts (`_percent_decoded`, through every round)."""
+    starts = list(range(len(text) + 1))
+    for _ in range(_DECODE_ROUNDS):
+        decoded, round_starts = _percent_decoded(text)
+        if decoded == text:
+            break
+        starts = [starts[i] for i in round_starts]
+        text = decoded
+    return text, starts
+
+
+def _spliced(token: str, decoded: str, starts: list[int], redacted: str) -> str | None:
+    """`token` with each stretch that redaction replaced in its decoded form (`decoded`, each
+    character's source in `token` at `starts`) replaced by that placeholder, and every other
+    byte kept: what is kept decodes to the text the redactor kept, so the result decodes to
+    `redacted`. None if the redacted text is not the decoded one with placeholders put in."""
+    parts = _PLACEHOLDER_SPLIT.split(redacted)
+    kept, placeholders = parts[::2], parts[1::2]
+    if not placeholders or not decoded.startswith(kept[0]):
+        return None
+    pieces = [token[: starts[len(kept[0])]]]
+    at = len(kept[0])  # where in `decoded` the text after the last placeholder starts
+    for i, (placeholder, after) in enumerate(zip(placeholders, kept[1:], strict=True)):
+        if i == len(placeholders) - 1:
+            found = len(decoded) - len(after)
+            if found < at or not decoded.endswith(after):
+                return None
+        else:
+            found = decoded.find(after, at)
+            if found < 0:
+                return None
+        end = found + len(after)
+        pieces += (placeholder, token[starts[found] : starts[end]])
+        at = end
     return "".join(pieces)
 
 
@@ -2108,6 +2184,7 @@ def _discord_token(match: re.Match[str]) -> str:
 
 
 _PLACEHOLDER_FOUND = re.compile(r"\[REDACTED:[a-z0-9-]{1,32}\]")
+_PLACEHOLDER_SPLIT = re.compile(r"(\[REDACTED:[a-z0-9-]{1,32}\])")
 
 
 def _base64_text(run: str) -> str | None:
