@@ -668,3 +668,28 @@ async def test_an_answer_dripped_for_ever_is_cut_at_the_timeout(
         metrics, reason = await fallback_reason(server.url, llm_timeout_s=0.3, llm_retries=1)
     assert reason == "timeout"
     assert metrics.counter("LLMCalls", outcome="timeout") == 2
+
+
+@pytest.mark.parametrize(
+    "role", [answer(500, body=b"unavailable"), then_drip(200)], ids=["fails", "drips"]
+)
+async def test_a_task_role_endpoint_that_fails_or_drips_is_within_the_timeout(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, role: Answer
+) -> None:
+    """The container credentials endpoint failing (botocore tries it again for seconds) or
+    answering a byte at a time when the client is made: the call still ends at
+    TRIAGE_LLM_TIMEOUT_S as a timeout, not an error with a traceback, nor never (client
+    creation was outside the call's bound)."""
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
+    async with hostile(role) as endpoint:
+        monkeypatch.setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", endpoint.url + "/creds")
+        with structlog.testing.capture_logs() as logs:
+            metrics, reason = await fallback_reason(
+                "http://127.0.0.1:9", llm_timeout_s=0.3, llm_retries=0
+            )
+    assert reason == "timeout"
+    assert metrics.counter("LLMCalls", outcome="timeout") == 1
+    assert [e for e in logs if e["log_level"] == "error"] == []

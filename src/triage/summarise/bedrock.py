@@ -151,9 +151,11 @@ class BedrockChat:
         self._held: str | None = None
 
     async def complete(self, system: str, user: str, timeout_s: float) -> Answer:
-        client = await self._client()
         try:
             async with asyncio.timeout(timeout_s):
+                # The client too: botocore resolves the credentials when it makes one (the
+                # task role's endpoint may fail, or answer a byte at a time).
+                client = await self._client()
                 await self._hold_credentials()
                 response = await client.converse(
                     modelId=self.model,
