@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import time
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import aioboto3
@@ -203,6 +205,46 @@ async def test_a_dynamodb_store_unreachable_at_start_starts_and_waits(moto_url: 
             store = DynamoDBStore(client, "incidents", POLICY, LEASE, timedelta(days=30))
             await store.open()
             assert (await store.begin(alert(), "m1", T0)).action is Action.OPEN
+
+
+class _SkewedClock(FaultProxy):
+    """A proxy in front of moto whose answers are dated `skew_s` off this host's clock, as
+    DynamoDB's are when the host's clock is wrong."""
+
+    def __init__(self, upstream: str, skew_s: float) -> None:
+        self.skew_s = skew_s
+        super().__init__(upstream)
+
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        relay, skew_s = super()._handler_class(), self.skew_s
+
+        class Handler(relay):  # type: ignore[valid-type,misc]
+            def date_time_string(self, timestamp: float | None = None) -> str:
+                return str(super().date_time_string(time.time() + skew_s))
+
+        return Handler
+
+
+@pytest.mark.parametrize(("skew_s", "warned"), [(-120.0, True), (90.0, True), (0.0, False)])
+async def test_a_host_clock_far_off_dynamodbs_is_named_at_start_up(
+    moto_url: str, skew_s: float, warned: bool
+) -> None:
+    """A replica whose clock is minutes off (DynamoDB's answers dated otherwise) starts with
+    one `store.clock_skew` warning saying by how much, since replicas compare leases across
+    their clocks; a clock in step says nothing."""
+    session = aioboto3.Session(region_name="us-east-1")
+    async with session.client("dynamodb", endpoint_url=moto_url) as plain:
+        await create_table(plain, "incidents")
+    with _SkewedClock(moto_url, skew_s) as proxy:
+        async with session.client("dynamodb", endpoint_url=proxy.url, config=ONCE) as client:
+            store = DynamoDBStore(client, "incidents", POLICY, LEASE, timedelta(days=30))
+            with structlog.testing.capture_logs() as logs:
+                await store.open()
+    skews = [e for e in logs if e["event"] == "store.clock_skew"]
+    assert len(skews) == int(warned)
+    if warned:
+        # The host is ahead when DynamoDB's answers are dated behind it.
+        assert abs(skews[0]["skew_s"] + skew_s) < 5 and skews[0]["ahead"] is (skew_s < 0)
 
 
 async def test_a_malformed_dynamodb_item_is_left_out_of_a_listing_not_a_crash(

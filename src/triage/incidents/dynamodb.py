@@ -14,7 +14,9 @@ those incidents, never the whole table. Listing incidents (`triage incidents`, t
 from __future__ import annotations
 
 import asyncio
+import email.utils
 import random
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -79,13 +81,15 @@ class DynamoDBStore(Store):
         unreachable, credentials not ready) is the store being down, which the daemon rides
         out: messages are held and /readyz says so until it answers."""
         try:
-            await self.ping()
+            answer = await self._describe()
         except StoreUnavailableError as exc:
             if _code(exc.__cause__) == "ResourceNotFoundException":
                 raise ConfigError(
                     f"TRIAGE_STORE_URL dynamodb://{self.table}: no such DynamoDB table"
                 ) from None
             log.warning("store.unavailable_at_start", table=self.table, error=str(exc))
+            return
+        _check_clock(answer)
 
     async def _update(self, kind: str, key: str, change: RecordChange[R]) -> R:
         # Workers of this process take turns on one record: their conditional writes would
@@ -248,13 +252,40 @@ class DynamoDBStore(Store):
             request["ExclusiveStartKey"] = last
 
     async def ping(self) -> None:
+        await self._describe()
+
+    async def _describe(self) -> Any:
         try:
-            await self._ddb.describe_table(TableName=self.table)
+            return await self._ddb.describe_table(TableName=self.table)
         except AWS_CALL_ERRORS as exc:
             raise _unavailable("describe_table", exc) from exc
 
     async def aclose(self) -> None:
         """The client belongs to the process's AWS session, which closes it."""
+
+
+#: Replicas compare each other's times: a claim's lease ends on its claimant's clock, and a
+#: replica whose clock runs ahead of another's by more than the lease takes that one's live
+#: effect over (carried out twice, with one idempotency key). A host this far off the clock of
+#: DynamoDB's answers is named once at start-up.
+CLOCK_SKEW_WARN_S = 30.0
+
+
+def _check_clock(answer: Any) -> None:
+    """Warn (`store.clock_skew`) when this host's clock is more than CLOCK_SKEW_WARN_S off the
+    `Date` of a DynamoDB answer (one-second precision, plus the call's own time)."""
+    date = answer.get("ResponseMetadata", {}).get("HTTPHeaders", {}).get("date")
+    try:
+        skew_s = time.time() - email.utils.parsedate_to_datetime(date).timestamp()
+    except (TypeError, ValueError, IndexError):
+        return  # no Date, or not one we can read: nothing to compare
+    if abs(skew_s) > CLOCK_SKEW_WARN_S:
+        log.warning(
+            "store.clock_skew",
+            skew_s=round(skew_s, 1),
+            ahead=skew_s > 0,
+            why="replicas' leases and update windows assume their clocks agree",
+        )
 
 
 @dataclass(slots=True)
