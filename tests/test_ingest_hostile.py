@@ -221,6 +221,36 @@ async def test_an_unparsable_request_is_answered_without_quoting_it(
     assert received(queues) == []
 
 
+@pytest.mark.parametrize(
+    ("extra", "says"),
+    [
+        (
+            "Content-Length: 2\r\nTransfer-Encoding: chunked\r\n",
+            "Transfer-Encoding can't be present with Content-Length",
+        ),
+        ("Content-Length: 2\r\nContent-Length: 3\r\n", "Duplicate Content-Length"),
+        (
+            "Content-Length: 2\r\nContent-Type: a/b\r\nContent-Type: c/d\r\n",
+            "Duplicate Content-Type header found.",
+        ),
+    ],
+    ids=["length-and-chunked", "two-lengths", "two-types"],
+)
+async def test_a_request_smuggling_head_is_400_saying_what_is_wrong_in_full(
+    gateway: IngestService, queues: Queues, extra: str, says: str
+) -> None:
+    """A head that frames its body two ways, or sends a one-value header twice, is 400 with
+    aiohttp's reason whole (an apostrophe or
+    a header name aiohttp names is not the start of a quote), in the answer and the log line."""
+    with capture_logs() as logs:
+        answer = await exchange(gateway.port, head("/v1/alerts/generic", BEARER + extra) + b"{}")
+        (line,) = await wait_logged(logs, "ingest.bad_http")
+    assert answer.status == 400
+    assert answer.json()["error"] == f"bad request: {says}"
+    assert line["reason"] == says
+    assert received(queues) == []
+
+
 # --- Paths and methods ----------------------------------------------------------------------
 
 

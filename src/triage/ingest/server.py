@@ -65,8 +65,16 @@ async def send_continue(request: web.Request) -> None:
         request.writer.output_size = 0  # the interim answer is not the answer's start
 
 
-#: Where aiohttp's parse error starts quoting the request.
-_QUOTED = re.compile(r"""[:'"]""")
+#: Where aiohttp's parse error starts quoting the request: a colon, `b'`, or a quote that is
+#: not an apostrophe inside a word ("Transfer-Encoding can't be present with Content-Length").
+_QUOTED = re.compile(r"""[:]|\bb['"]|(?<![A-Za-z])['"]|['"](?![A-Za-z])""")
+#: Header names aiohttp quotes from its own fixed set ("Duplicate 'Content-Length' header
+#: found.", "Missing 'Host' header in request."): kept, without their quotes.
+_NAMED_HEADER = re.compile(
+    r"'(Content-Length|Content-Type|Content-Range|Content-Location|Transfer-Encoding|Host|"
+    r"User-Agent|Server|ETag|Max-Forwards)'",
+    re.IGNORECASE,
+)
 
 
 class BadHttpLines(logging.Filter):
@@ -100,6 +108,7 @@ def what_was_wrong(error: HttpProcessingError) -> str:
     """What aiohttp found wrong with a request, without the bytes it quotes after a colon or in
     quotes ("Got more than 8190 bytes when reading: b'…'", "Bad status line '…'")."""
     first_line = (error.message or type(error).__name__).splitlines()[0]
+    first_line = _NAMED_HEADER.sub(r"\1", first_line)
     reason = _QUOTED.split(first_line, maxsplit=1)[0].strip() or type(error).__name__
     return reason[:120]
 
