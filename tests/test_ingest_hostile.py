@@ -240,8 +240,7 @@ async def test_a_request_smuggling_head_is_400_saying_what_is_wrong_in_full(
     gateway: IngestService, queues: Queues, extra: str, says: str
 ) -> None:
     """A head that frames its body two ways, or sends a one-value header twice, is 400 with
-    aiohttp's reason whole (an apostrophe or
-    a header name aiohttp names is not the start of a quote), in the answer and the log line."""
+    aiohttp's reason whole (an apostrophe, or a header name it quotes, does not cut it short)."""
     with capture_logs() as logs:
         answer = await exchange(gateway.port, head("/v1/alerts/generic", BEARER + extra) + b"{}")
         (line,) = await wait_logged(logs, "ingest.bad_http")
