@@ -547,6 +547,20 @@ async def _opened(store: Store, name: str = "api-5xx") -> str:
     return fp
 
 
+async def test_a_silenced_alert_delivered_again_is_counted_once(store: Store) -> None:
+    """An alert a silence holds is counted once: another delivery of its message (its delete
+    failed) is ignored, and the held effect stays as the first delivery left it."""
+    hold = _hold(_silence("team=payments"))
+    fp = await _opened(store)
+    due = T0 + POLICY.update_interval  # the repeat's update is what the silence holds
+    first = await store.begin(alert(minutes=20), "m1#0@a", due, hold=hold)
+    assert first.action is Action.SILENCED and first.after is not None
+    again = await store.begin(alert(minutes=20), "m1#0@b", due + timedelta(minutes=1), hold=hold)
+    assert again.action is Action.IGNORE and again.after is None
+    stored = await store.get(fp)
+    assert stored is not None and stored.occurrences == 2 and stored.held == first.after.held
+
+
 async def test_silences_are_kept_expired_and_seen_by_every_replica(store: Store) -> None:
     """A silence added on one replica is read by another; expiring it ends it there too, once."""
     replica = await _replica_of(store)
