@@ -125,6 +125,27 @@ def _replica(client: Any, max_conflicts: int = DynamoDBStore.MAX_CONFLICTS) -> D
     return store
 
 
+async def test_two_replicas_opening_one_incident_at_once_open_it_once(
+    contended: tuple[ContendedProxy, Any],
+) -> None:
+    """Two replicas both read a new incident as absent (moto answers both reads before either
+    write): exactly one claims its OPEN; the other's create loses, reads again and counts."""
+    proxy, client = contended
+    proxy.race(2)
+    results = await asyncio.gather(
+        _replica(client).begin(alert("hot"), "m1#0@a", T0),
+        _replica(client).begin(alert("hot"), "m2#0@a", T0),
+    )
+    assert sorted(t.action for t in results) == [Action.COUNT, Action.OPEN]
+    assert proxy.errors(CONFLICT) == 1
+    [opened] = [t for t in results if t.action is Action.OPEN]
+    stored = await _replica(client).get(HOT)
+    assert stored is not None and stored.occurrences == 2
+    claimed = opened.after.pending if opened.after is not None else None
+    assert stored.pending is not None and claimed is not None
+    assert stored.pending.owner == claimed.owner
+
+
 async def test_a_write_that_loses_its_races_holds_only_its_own_message(
     contended: tuple[ContendedProxy, Any],
 ) -> None:
