@@ -37,7 +37,7 @@ from triage.incidents.lifecycle import (
 from triage.incidents.sqlite import SQLiteStore
 from triage.incidents.store import Routing, Store
 from triage.models import EffectKind, Priority, Status, Ticket
-from triage.ops.operator import incident_json
+from triage.ops.operator import Filter, incident_json, list_incidents
 from triage.redact import Redactor
 from triage.routes import load_router
 from triage.settings import Settings
@@ -249,6 +249,25 @@ async def test_a_check_flapping_for_an_hour_makes_one_close_not_one_per_cycle() 
     assert stored.state is State.CLOSED and stored.pending is None
     assert stored.close_held_until is None
     assert stored.history[-1].action == "damped"
+    assert r.metrics.total("ClosesHeld") == actions.count(Action.DAMPED) > 0
+
+
+async def test_the_open_list_shows_a_flapping_incident_whose_tickets_are_still_open() -> None:
+    """Resolved while flapping, its close held back, an incident is closed in the store but
+    open on its tickets: `incidents list` (open by default), `--flapping` and the status page
+    list it among the open ones, and no longer once the close has gone out."""
+    r = Rig()
+    await _flap(r, 5, sweeps=0)
+    [damped] = await r.store.incidents()
+    assert damped.state is State.CLOSED and damped.close_held_until is not None
+    assert await list_incidents(r.store, Filter("open")) == [damped]
+    assert await list_incidents(r.store, Filter("open", flapping=True)) == [damped]
+    assert not await list_incidents(r.store, Filter("closed"))
+    r.clock.at(4.5 + 60)
+    await r.sweep().once()
+    assert r.sink.kinds()[-1] == "close"
+    assert not await list_incidents(r.store, Filter("open"))
+    assert len(await list_incidents(r.store, Filter("closed"))) == 1
 
 
 async def test_a_firing_after_the_quiet_period_before_any_sweep_closes_then_reopens() -> None:

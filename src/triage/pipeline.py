@@ -65,6 +65,7 @@ _QUIET_METRIC = {
     Action.RECORD: "ResolvedWithoutTicket",
     Action.IGNORE: "AlertsIgnored",
     Action.SILENCED: "AlertsSilenced",
+    Action.DAMPED: "ClosesHeld",
 }
 #: Effects a sink carried out (not skipped), counted per sink.
 _TICKET_METRIC = {

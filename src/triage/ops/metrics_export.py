@@ -73,6 +73,9 @@ METRICS: dict[str, Described] = {
     "ResolvedWithoutTicket": Described(
         "counter", "Resolved alerts recorded for an incident that had no ticket."
     ),
+    "ClosesHeld": Described(
+        "counter", "Resolves of a flapping incident whose tickets' close was held back."
+    ),
     "AlertsIgnored": Described(
         "counter", "Alerts that changed nothing (stale, or resolved after the close)."
     ),

@@ -62,11 +62,20 @@ class Filter:
             raise ValueError(f"state {self.state[:20]!r}: expected one of {', '.join(STATES)}")
 
     def keeps(self, incident: Incident) -> bool:
-        if self.state != "all" and incident.state.value != self.state:
+        if self.state != "all" and _listed_state(incident) != self.state:
             return False
         if self.team is not None and (team_of(incident) or "").lower() != self.team.lower():
             return False
         return not self.flapping or incident.flapping
+
+
+def _listed_state(incident: Incident) -> str:
+    """The state a list filters by: a flapping incident resolved while its close is held back
+    is closed in the store but open on its tickets, and an operator asking for the open ones
+    (or the flapping ones, open by default) means those too."""
+    if incident.close_held_until is not None:
+        return State.OPEN.value
+    return incident.state.value
 
 
 def team_of(incident: Incident) -> str | None:
