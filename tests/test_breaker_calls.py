@@ -15,10 +15,11 @@ import pytest
 from factories import alert, view
 from triage.breaker import BreakerState, CircuitBreaker
 from triage.errors import ModelError, SinkThrottledError, SinkUnavailableError, SummariserError
+from triage.health import Health
 from triage.models import EffectKind, Priority, Ticket
 from triage.settings import Settings
 from triage.sinks.base import Applied, Effect
-from triage.sinks.guard import GuardedSink
+from triage.sinks.guard import Backpressure, GuardedSink
 from triage.summarise.chat import Answer
 from triage.summarise.llm import LlmSummariser
 
@@ -139,7 +140,7 @@ async def test_a_cancelled_llm_probe_lets_the_next_call_probe() -> None:
 
 @dataclass
 class GatedSink:
-    """A sink whose every call (and probe, when `probes`) waits until the test answers it."""
+    """A sink whose every call waits until the test answers it."""
 
     name: str = "backend"
     calls: list[asyncio.Future[str]] = field(default_factory=list)
@@ -267,3 +268,26 @@ async def test_cancelled_calls_give_their_request_slots_back() -> None:
     third = await started(model, llm)
     model.calls[-1].set_result(GOOD)
     await third
+
+
+async def test_a_half_open_sink_limits_intake_only_while_its_probe_is_out() -> None:
+    """A half-open sink without a probe of its own (Slack, which only some routes use) does
+    not hold intake to one message before a message has called it: messages for other sinks
+    go on at full speed (intake stayed at one until one of its own came). While its probe
+    message is out, intake is one; once it succeeds, unlimited."""
+    now = [0.0]
+    slack, other = GatedSink("slack"), GatedSink("backend")
+    guarded = guard(slack, now)
+    pressure = Backpressure([guarded, guard(other, now)], Health())
+    failing = await applying(slack, guarded)
+    slack.calls[0].set_result("down")
+    with pytest.raises(SinkUnavailableError):
+        await failing
+    assert pressure.intake_limit() == 0
+    now[0] = RESET_S
+    assert pressure.intake_limit() is None
+    probe = await applying(slack, guarded)
+    assert pressure.intake_limit() == 1
+    slack.calls[1].set_result("ok")
+    await probe
+    assert pressure.intake_limit() is None

@@ -78,7 +78,8 @@ async def test_open_breaker_stops_calls_and_pauses_intake() -> None:
 
 
 async def test_half_open_takes_one_probe_and_recovery_reopens_intake() -> None:
-    """After the reset time intake allows one message; its success restores full intake."""
+    """After the reset time the next message to call the sink is its probe (intake is not
+    held to one before it: tests/test_breaker_calls.py); its success restores full intake."""
     now = [0.0]
     sink = FlakySink(answers=["down", "down"])
     guarded = guard(sink, now)
@@ -88,7 +89,7 @@ async def test_half_open_takes_one_probe_and_recovery_reopens_intake() -> None:
         with pytest.raises(SinkUnavailableError):
             await guarded.apply(effect())
     now[0] = 30
-    assert pressure.intake_limit() == 1
+    assert pressure.intake_limit() is None and not health.ready
     assert (await guarded.apply(effect())).ref == "T-1"
     assert pressure.intake_limit() is None
     assert health.ready

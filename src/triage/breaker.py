@@ -93,6 +93,11 @@ class CircuitBreaker:
             return None
         return self._opened_at + self.reset_s
 
+    @property
+    def probe_out(self) -> bool:
+        """Whether the half-open breaker's probe is out: let through, and not reported yet."""
+        return self._probe is not None
+
     def allow(self) -> Permit | None:
         """A permit if a call may go ahead now, else None. In half-open state only one probe
         is let through until it reports back; everyone else is refused as if it were open."""

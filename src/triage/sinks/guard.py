@@ -222,7 +222,13 @@ class Backpressure:
     def intake_limit(self) -> int | None:
         """How many messages may be in flight now: 0 while a sink is blocked or probing itself,
         1 while a sink without its own probe is probed by one message, None (no limit beyond
-        the pool) when every sink is healthy. Called by the supervisor before each receive."""
+        the pool) when every sink is healthy. Called by the supervisor before each receive.
+
+        A half-open sink without a probe of its own whose probe is not out yet limits nothing:
+        the next message that calls it is its probe (those after it are held until it
+        answers), and one that does not call it has no reason to wait. Only some routes may
+        use the sink: limited to one message, intake would stay at one for as long as none
+        of theirs came."""
         limit: int | None = None
         for guard in self.guards:
             blocked = guard.blocked_for()
@@ -234,7 +240,7 @@ class Backpressure:
                 if guard.can_probe:
                     guard.start_probe()
                     limit = 0
-                else:
+                elif guard.breaker.probe_out:
                     limit = 0 if limit == 0 else 1
             else:
                 self.health.set(f"breaker:{guard.name}", True)
