@@ -1,5 +1,6 @@
 """`triage ingest` while SQS answers slowly: the webhooks waiting for it are bounded in number,
-not only in bytes, and one beyond the bound is answered 503 with Retry-After at once."""
+not only in bytes, and one beyond the bound is answered 503 with Retry-After at once; a stop
+past the grace does not wait for SQS either."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import asyncio
 import json
 from collections.abc import AsyncIterator, Iterator
 
+import httpx2
 import pytest
 from structlog.testing import capture_logs
 
@@ -83,3 +85,31 @@ async def test_a_webhook_beyond_the_waiting_bound_is_503_at_once(
         )
         assert after.status_code == 202
     assert outbox.waiting == 0
+
+
+async def test_shutdown_past_the_grace_does_not_wait_for_a_silent_sqs(
+    queues: Queues, proxy: SqsProxy
+) -> None:
+    """A request still waiting for a silent SQS when the grace ends is cancelled, and the send
+    it started is abandoned at once: the stop does not wait out botocore's tries (three of 10 s,
+    past ECS's 30 s stop timeout); the abandoned calls are one log line."""
+    settings = ingest_settings(proxy.queue_url(queues.url), proxy.url, shutdown_grace_s=0.2)
+    proxy.released.clear()
+    service = IngestService(settings, stop=asyncio.Event())
+    await service.startup()
+    with capture_logs() as logs:
+        try:
+            async with loopback_client(service.port) as client:
+                post = asyncio.create_task(
+                    client.post("/v1/alerts/generic", content=body(1), headers=bearer("generic"))
+                )
+                await until(lambda: proxy.sends_waiting == 1, "the send never reached SQS")
+                service.should_exit.set()
+                await service.shutdown()
+                with pytest.raises(httpx2.HTTPError):
+                    await post  # its connection closed without an answer: the sender retries
+        finally:
+            calls = proxy.count("SendMessage")
+            proxy.released.set()
+    assert calls == 1  # botocore never got to its second try
+    assert [e["calls"] for e in logs if e["event"] == "ingest.sends_abandoned"] == [1]

@@ -19,6 +19,7 @@ late. Each entry's answer is its own: a `Failed` entry fails only its sender. Er
 from __future__ import annotations
 
 import asyncio
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -154,10 +155,22 @@ class SqsOutbox:
             self._timer = asyncio.get_running_loop().call_later(self.linger_s, self._flush)
         return await done
 
-    async def aclose(self) -> None:
+    async def aclose(self, timeout_s: float | None = None) -> None:
+        """Send what is waiting for a batch and wait for the calls in flight; those still out
+        after `timeout_s` are cancelled (at shutdown, once every request was answered or
+        cancelled, no sender waits for them: a silent SQS would hold the exit ~30 s)."""
         self._flush()
-        while self._calls:
-            await asyncio.gather(*self._calls, return_exceptions=True)
+        loop = asyncio.get_running_loop()
+        deadline = math.inf if timeout_s is None else loop.time() + timeout_s
+        while self._calls:  # a call's return may start the batch that gathered meanwhile
+            remaining = None if deadline == math.inf else max(0.0, deadline - loop.time())
+            _, late = await asyncio.wait(set(self._calls), timeout=remaining)
+            if late:
+                log.warning("ingest.sends_abandoned", calls=len(late))
+                for call in late:
+                    call.cancel()
+                await asyncio.gather(*late, return_exceptions=True)
+                return
 
     def _flush(self) -> None:
         if self._timer is not None:

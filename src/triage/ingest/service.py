@@ -134,7 +134,8 @@ class IngestService:
                     await self._wait_idle_or_forced(gateway)
                 await runner.cleanup()
             if self._outbox is not None:
-                await self._outbox.aclose()  # batches still lingering leave now
+                # Every request is answered or cancelled by now: calls still out serve nobody.
+                await self._outbox.aclose(_CANCEL_TIMEOUT_S)
         finally:
             self._remove_signal_handlers()
             await self._stack.aclose()
