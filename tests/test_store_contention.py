@@ -8,7 +8,7 @@ import asyncio
 import json
 import threading
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aioboto3
@@ -26,6 +26,7 @@ from triage.incidents.dynamodb import DynamoDBStore, create_table
 from triage.incidents.lifecycle import Action, Policy
 from triage.metrics import Metrics
 from triage.models import EffectKind, Priority, Ticket
+from triage.normalize import normalize_body
 from triage.pipeline import Pipeline
 from triage.redact import Redactor
 from triage.sinks.base import Applied, Effect
@@ -254,6 +255,56 @@ async def test_a_hot_record_another_replica_keeps_writing_does_not_pause_intake(
     events = [e["event"] for e in logs]
     assert "intake.paused" not in events
     assert {e.get("reason") for e in logs if e["event"] == "message.held"} == {"store_busy"}
+
+
+def _alertmanager(*names: str) -> str:
+    """One Alertmanager notification holding a firing alert per name."""
+    alerts = [
+        {
+            "status": "firing",
+            "labels": {"alertname": name, "team": "payments"},
+            "annotations": {"summary": f"{name} is failing"},
+            "startsAt": "2026-11-23T09:00:00Z",
+        }
+        for name in names
+    ]
+    return json.dumps({"version": "4", "status": "firing", "receiver": "r", "alerts": alerts})
+
+
+async def test_a_message_held_for_one_hot_alert_counts_its_other_alerts_once(
+    contended: tuple[ContendedProxy, Any],
+) -> None:
+    """A notification of two repeats, one of them on a record another replica keeps writing:
+    the message is held and tried again until the rival stops, and its other alert, counted
+    on the first try, is not counted again on each retry."""
+    proxy, client = contended
+    store = _replica(client, max_conflicts=2)
+    body = _alertmanager("Hot", "Calm")
+    hot, calm = normalize_body(body).alerts
+    for i, opening in enumerate((hot, calm)):  # opened just now: the repeats are counts
+        opened = await store.begin(opening, f"m-open#{i}", datetime.now(UTC))
+        await store.finish(opened.fingerprint, f"m-open#{i}")
+    proxy.hot = hot.fingerprint
+    inbox = MemoryInbox()
+    metrics = Metrics()
+    pipeline = Pipeline(Ledger(store), _Summariser(), [_Sink()], metrics, redactor=Redactor())
+    supervisor = Supervisor(
+        SupervisorConfig(concurrency=2, wait_s=0, drain=True), inbox, pipeline.process, metrics
+    )
+    proxy.rival(True)
+    [message] = inbox.put(body)
+    serving = asyncio.create_task(supervisor.serve())
+    try:
+        await _until(lambda: supervisor.stats.held >= 2, "the message is tried again")
+        proxy.rival(False)
+        async with asyncio.timeout(10):
+            await serving
+    finally:
+        serving.cancel()
+    assert inbox.deleted == [message]
+    for alert_ in (hot, calm):
+        stored = await store.get(alert_.fingerprint)
+        assert stored is not None and stored.occurrences == 2, alert_.title
 
 
 async def _serve_through_the_rivalry(
