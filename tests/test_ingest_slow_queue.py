@@ -92,7 +92,7 @@ async def test_shutdown_past_the_grace_does_not_wait_for_a_silent_sqs(
 ) -> None:
     """A request still waiting for a silent SQS when the grace ends is cancelled, and the send
     it started is abandoned at once: the stop does not wait out botocore's tries (three of 10 s,
-    past ECS's 30 s stop timeout); the abandoned calls are one log line."""
+    past ECS's 30 s stop timeout); the request and the abandoned calls are one line each."""
     settings = ingest_settings(proxy.queue_url(queues.url), proxy.url, shutdown_grace_s=0.2)
     proxy.released.clear()
     service = IngestService(settings, stop=asyncio.Event())
@@ -113,3 +113,5 @@ async def test_shutdown_past_the_grace_does_not_wait_for_a_silent_sqs(
             proxy.released.set()
     assert calls == 1  # botocore never got to its second try
     assert [e["calls"] for e in logs if e["event"] == "ingest.sends_abandoned"] == [1]
+    (cancelled,) = [e for e in logs if e["event"] == "ingest.cancelled"]
+    assert cancelled["source"] == "generic"

@@ -334,6 +334,11 @@ class Gateway:
                 accepted = await self._accept(request, path_source, arrival)
             except Refused as refused:
                 return self._refused(request, refused, source, request_id, size, started)
+            except asyncio.CancelledError:
+                # Only the stop does this (past the grace): the sender gets no answer and
+                # retries; what SQS may already hold is then delivered twice, never lost.
+                log.warning("ingest.cancelled", source=source, request_id=request_id)
+                raise
             except Exception:
                 # A bug: this request fails alone (500, the sender retries), the gateway goes on.
                 log.exception("ingest.error", source=source, request_id=request_id)
