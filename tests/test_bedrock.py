@@ -643,7 +643,9 @@ async def test_an_answer_over_the_bound_is_not_read_whole(
     the bound: the call falls back as answer_too_large, counted against the breaker and not
     retried (a proxy or endpoint that sends that much is broken, or hostile)."""
     async with hostile(reply) as server:
-        metrics, reason = await fallback_reason(server.url, llm_breaker_failures=1)
+        metrics, reason = await fallback_reason(
+            server.url, llm_breaker_failures=1, llm_timeout_s=3.0
+        )
     assert reason == "answer_too_large"
     assert len(server.requests) == 1
     assert metrics.counter("LLMCalls", outcome="invalid") == 1

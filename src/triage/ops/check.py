@@ -282,8 +282,10 @@ async def _one_token(client: Any, model: str) -> Any:
 
 
 async def _bedrock(settings: Settings, aws: Aws) -> None:
+    from triage.summarise.bedrock import ConverseSession  # answers bounded as the daemon's are
+
     endpoint = settings.aws_endpoint_url_bedrock_runtime or settings.aws_endpoint_url
-    runtime = await aws.client("bedrock-runtime", endpoint)
+    runtime = await aws.client("bedrock-runtime", endpoint, session_cls=ConverseSession)
     try:
         await runtime.converse(
             modelId=settings.bedrock_model_id,

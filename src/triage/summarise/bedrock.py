@@ -130,7 +130,7 @@ class _BoundedAnswer(aiohttp.ClientResponse):
         return bytes(body)
 
 
-class _ConverseSession(SharedTlsSession):
+class ConverseSession(SharedTlsSession):
     """The Bedrock client's HTTP session: the process's, with answers bounded in size."""
 
     answer_class = _BoundedAnswer
@@ -199,7 +199,7 @@ class BedrockChat:
             read_timeout=self.timeout_s,
         )
         return await self._aws.client(
-            "bedrock-runtime", self.endpoint_url, config, session_cls=_ConverseSession
+            "bedrock-runtime", self.endpoint_url, config, session_cls=ConverseSession
         )
 
 
