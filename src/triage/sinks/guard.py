@@ -4,8 +4,9 @@ A sink that keeps failing (its service is down, or rate-limits us) is not a reas
 receive counts of every queued message: while any sink's breaker is open, or the sink itself says
 it is paused (GitHub's rate-limit reset), the supervisor takes no new messages; they wait in SQS
 with their receive counts intact. Once the breaker's reset time has passed, the sink is probed:
-by its own `probe()` (a request that creates nothing) where it has one, else by letting one
-message at a time through; a success closes the breaker and intake resumes.
+by its own `probe()` (a request that creates nothing) where it has one, else by letting the
+next message that calls it through as the probe (intake is one message while it is out, and
+its other messages are held until it answers); a success closes the breaker and intake resumes.
 
     GuardedSink(inner, breaker)   counts SinkUnavailableError as a failure; any answer from the
                                   service (success, or a rejection of this one ticket) as a
