@@ -653,7 +653,8 @@ async def test_a_model_hanging_up_before_answering_is_unreachable() -> None:
 
 async def test_a_model_answer_that_inflates_past_any_real_one_is_refused() -> None:
     """A model whose answer is a gzip bomb (~17 KiB that inflate past the 16 MiB bound) ends
-    the call as `unreachable` and the ticket falls back, the inflated bytes never all held."""
+    the call as `answer_too_large` (not retried) and the ticket falls back, the inflated bytes
+    never all held."""
     listener = socket.create_server(("127.0.0.1", 0))
     packed = gzip.compress(b" " * (17 * 1024 * 1024), compresslevel=9)
 
@@ -673,5 +674,5 @@ async def test_a_model_answer_that_inflates_past_any_real_one_is_refused() -> No
     thread.start()
     metrics = await _outcomes_against(listener.getsockname()[1])
     thread.join(5)
-    assert counter(metrics, "LLMCalls", outcome="unreachable") == 1
-    assert counter(metrics, "LLMFallbacks", reason="unreachable") == 1
+    assert counter(metrics, "LLMCalls", outcome="invalid") == 1
+    assert counter(metrics, "LLMFallbacks", reason="answer_too_large") == 1
