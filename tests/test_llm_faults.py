@@ -156,8 +156,8 @@ async def test_a_model_outage_is_one_warning_once_the_breaker_opens(logs: io.Str
     async with hostile(reply) as server:
         summariser = summariser_for(server.url + "/v1", Metrics(), llm_retries=0)
         await summarise_times(summariser, THRESHOLD + 2)
-    loud = [(e["event"], e.get("reason")) for e in events(logs) if e["level"] == "warning"]
-    assert loud == [("summariser.fallback", "server_error_503"), ("breaker.opened", None)]
+    loud = [(e["event"], e.get("error")) for e in events(logs) if e["level"] == "warning"]
+    assert loud == [("summariser.fallback", None), ("breaker.opened", "server_error_503")]
     quiet = [e["reason"] for e in events(logs) if e["event"] == "summariser.fallback"][1:]
     assert quiet == ["server_error_503", "breaker_open", "breaker_open"]
 

@@ -294,7 +294,8 @@ async def test_the_failure_that_opens_a_breaker_is_one_breaker_line(
 ) -> None:
     """A Slack webhook answering 503 to the failure that opens its breaker (Slack has no probe:
     the count opens it) logs `breaker.opened` alone at warning, naming the message and the
-    alert; the message's own `message.retry` is info, naming the breaker, and still retried."""
+    alert and quoting the failure; the message's own `message.retry` is info, naming the
+    breaker, and the message is still retried."""
     async with hostile_server.hostile(hostile_server.answer(503, body=b"no")) as slack:
         sink = SlackSink(Settings(slack_webhook_url=f"{slack.url}/services/T/B/x"))
         guarded = GuardedSink(sink, CircuitBreaker("sink:slack", 1, 60))
@@ -305,6 +306,7 @@ async def test_the_failure_that_opens_a_breaker_is_one_breaker_line(
     lines = loud(logs)
     assert [e["event"] for e in lines] == ["breaker.opened"], lines
     assert lines[0]["message_id"] == "m0" and lines[0]["fingerprint"] == fingerprint
+    assert "503" in lines[0]["error"]  # the one line at warning says why
     [retry] = [e for e in logs if e["event"] == "message.retry"]
     assert retry["log_level"] == "info" and retry["breaker"] == "sink:slack"
     assert retry["reason"] == "sink_unavailable" and "503" in retry["error"]

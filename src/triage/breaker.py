@@ -126,26 +126,23 @@ class CircuitBreaker:
             self._epoch += 1
         self._failures = 0
 
-    def failure(self, permit: Permit) -> bool:
-        """The call failed by the service's fault. True when this failure opened the breaker
-        (the threshold-th in a row, or the probe's), so `breaker.opened` is the line that says
-        so and the caller's own line about it need not be loud; False otherwise, a stale
-        call's failure included."""
+    def failure(self, permit: Permit, error: str | None = None) -> bool:
+        """The call failed by the service's fault (`error` says how). True when this failure
+        opened the breaker (the threshold-th in a row, or the probe's), so `breaker.opened`,
+        quoting `error`, is the line that says so and the caller's own line about it need not
+        be loud; False otherwise, a stale call's failure included."""
         if not self._current(permit):
             return False
         self._failures += 1
+        said = {"error": error} if error is not None else {}
         if permit.probe:
             # The outage goes on: `breaker.opened` said so when it began.
-            log.info("breaker.reopened", breaker=self.name, retry_in_s=self.reset_s)
+            log.info("breaker.reopened", breaker=self.name, retry_in_s=self.reset_s, **said)
             self._open()
             return True
         if self._failures >= self.failure_threshold:
-            log.warning(
-                "breaker.opened",
-                breaker=self.name,
-                failures=self._failures,
-                retry_in_s=self.reset_s,
-            )
+            log.warning("breaker.opened", breaker=self.name, failures=self._failures,
+                        retry_in_s=self.reset_s, **said)  # fmt: skip
             self._open()
             return True
         return False

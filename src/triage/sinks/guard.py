@@ -113,7 +113,7 @@ class GuardedSink:
         or its breaker is open (this call was the probe, or was made before it opened)."""
         if self.breaker.state is BreakerState.CLOSED:
             if not await self._down():
-                if self.breaker.failure(permit):
+                if self.breaker.failure(permit, str(exc)):
                     # Its failure opened the breaker, whose line says so at warning.
                     note_opened(exc, self.breaker)
                 return
@@ -121,7 +121,7 @@ class GuardedSink:
         else:
             # The probe's failure opens it again; a call let through before it opened changes
             # nothing (the probe speaks for the service now).
-            self.breaker.failure(permit)
+            self.breaker.failure(permit, str(exc))
         raise SinkThrottledError(
             f"{self.name} is down ({exc}); held until its probe finds it back",
             retry_after_s=self.breaker.reset_s,
@@ -202,7 +202,7 @@ class GuardedSink:
             await self.inner.probe()
         except SinkUnavailableError as exc:
             log.info("sink.probe_failed", sink=self.name, error=str(exc))
-            self.breaker.failure(permit)
+            self.breaker.failure(permit, str(exc))
         except asyncio.CancelledError:
             raise  # the `finally` frees the probe slot
         except Exception as exc:  # it answered, if not as hoped (a 403, a 404): it is up

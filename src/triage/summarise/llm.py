@@ -186,7 +186,7 @@ class LlmSummariser:
             log.info("llm.paused", reason=exc.reason, retry_after_s=exc.retry_after_s)
             self.breaker.trip("asked_to_wait")
             return True
-        return self.breaker.failure(permit)
+        return self.breaker.failure(permit, exc.reason)
 
     # --- one call, with retries -----------------------------------------------------------
 
