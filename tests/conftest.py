@@ -5,10 +5,13 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import shutil
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import httpx2
@@ -16,6 +19,7 @@ import pytest
 import structlog
 from moto.server import ThreadedMotoServer
 
+import deploy_harness
 from daemon_harness import TOKEN, Queues, make_queues
 from triage.demo.ticketd import TicketServer
 from triage.redact import _forget_held
@@ -25,7 +29,6 @@ from triage.redact import _forget_held
 #: --no-loadscope-reorder, workers take files in collection order, so these run beside the many
 #: quick files instead of after them. Longest first.
 LONG_FIRST = (
-    "test_deploy.py",  # terraform apply against moto: ~100 s, mostly waiting on the provider
     "test_faults.py",
     "test_bench_smoke.py",
     "test_trust.py",
@@ -41,12 +44,48 @@ LONG_FIRST = (
     "test_ingest_hostile.py",
     "test_localstack_init.py",
 )
+#: Files run last: test_deploy.py's terraform apply (~100 s, mostly the AWS provider waiting)
+#: runs from the start in a process of its own (tests/deploy_harness.py, started below), so by
+#: the time a worker takes the file its tests only read the result.
+LAST = ("test_deploy.py",)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Put the LONG_FIRST files first, longest first; the rest keep their order (stable sort)."""
+    """Put the LONG_FIRST files first, longest first, and the LAST ones last; the rest keep
+    their order (stable sort)."""
     rank = {name: i for i, name in enumerate(LONG_FIRST)}
-    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
+    rank |= {name: len(LONG_FIRST) + 1 + i for i, name in enumerate(LAST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(LONG_FIRST)))
+
+
+# --- test_deploy.py's terraform apply, started by the xdist controller -----------------------
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """Tell each worker where the controller's terraform harness works, if it ever starts (a
+    directory of this run's own, made only then)."""
+    workdir = Path(tempfile.gettempdir()) / f"triage-deploy-{node.workerinput['testrunuid']}"
+    node.config._triage_deploy_dir = workdir
+    node.workerinput[deploy_harness.WORKER_INPUT_KEY] = str(workdir)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_node_collection_finished(node: Any, ids: list[str]) -> None:
+    """Once a worker has collected test_deploy.py's tests, start its apply in the background."""
+    config = node.config
+    if getattr(config, "_triage_deploy", None) is not None or deploy_harness.unavailable():
+        return
+    if any(Path(i.split("::", 1)[0]).name == "test_deploy.py" for i in ids):
+        config._triage_deploy = deploy_harness.BackgroundApply(config._triage_deploy_dir)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """The controller stops the harness (and its moto) and removes its files."""
+    harness = getattr(config, "_triage_deploy", None)
+    if harness is not None:
+        harness.stop()
+        shutil.rmtree(harness.workdir, ignore_errors=True)
 
 
 # Variables that would point a test at a real account, model or repository.

@@ -6,7 +6,8 @@ Three layers, each as strong as this machine allows:
   against the AWS calls in src/triage (found by walking the code's AST);
 - terraform: `fmt -check` and `validate` of the module and the example (provider from a local
   filesystem mirror, since no registry is reachable);
-- terraform + moto: `terraform apply` of the module against an in-process moto server, then
+- terraform + moto: `terraform apply` of the module against a moto server (both in a process
+  of their own, tests/deploy_harness.py, which the suite starts early in the background), then
   the created queue, table, roles and task definition read back through boto3.
 Terraform tests skip, saying why, only when the binary or the provider mirror is absent.
 """
@@ -15,9 +16,7 @@ from __future__ import annotations
 
 import ast
 import json
-import os
 import re
-import shutil
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -25,12 +24,12 @@ from pathlib import Path
 from string import Template
 from typing import Any
 
-import boto3
 import botocore.session
 import pytest
 from botocore.validate import validate_parameters
-from moto.server import ThreadedMotoServer
 
+import deploy_harness
+from deploy_harness import WORKER_INPUT_KEY, Applied, tf
 from triage.settings import Settings, env_name
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -40,17 +39,12 @@ TASK_DEFINITION = DEPLOY / "ecs" / "task-definition.json"
 INGEST_TASK_DEFINITION = DEPLOY / "ecs" / "ingest-task-definition.json"
 SRC = ROOT / "src" / "triage"
 
-TERRAFORM = shutil.which("terraform") or (
-    "/usr/local/bin/terraform" if Path("/usr/local/bin/terraform").exists() else None
-)
-#: A filesystem mirror holding registry.terraform.io/hashicorp/aws (override with the env var).
-MIRROR = Path(os.environ.get("TRIAGE_TF_PROVIDER_MIRROR", "/opt/tf-plugins"))
-REGION = "eu-west-1"
-ACCOUNT = "123456789012"  # moto's default account
+REGION = deploy_harness.REGION
+ACCOUNT = deploy_harness.ACCOUNT
 
 #: Values for the placeholders of deploy/ecs/task-definition.json (as deploy/README.md lists them).
 PLACEHOLDERS = {
-    "IMAGE": f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/triage:1.0.0",
+    "IMAGE": deploy_harness.IMAGE,
     "AWS_REGION": REGION,
     "EXECUTION_ROLE_ARN": f"arn:aws:iam::{ACCOUNT}:role/triage-execution",
     "TASK_ROLE_ARN": f"arn:aws:iam::{ACCOUNT}:role/triage-task",
@@ -58,9 +52,9 @@ PLACEHOLDERS = {
     "TABLE_NAME": "triage-incidents",
     "BACKEND_BASE_URL": "https://tickets.example.com",
     "BACKEND_TOKEN_SECRET_ARN": f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:triage/backend-token-AbCdEf",
-    "OPENAI_API_KEY_SECRET_ARN": f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:triage/openai-AbCdEf",
-    "GITHUB_TOKEN_SECRET_ARN": f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:triage/github-AbCdEf",
-    "SLACK_WEBHOOK_SECRET_ARN": f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:triage/slack-AbCdEf",
+    "OPENAI_API_KEY_SECRET_ARN": deploy_harness.SECRETS["openai"],
+    "GITHUB_TOKEN_SECRET_ARN": deploy_harness.SECRETS["github"],
+    "SLACK_WEBHOOK_SECRET_ARN": deploy_harness.SECRETS["slack"],
     "LOG_GROUP": "/ecs/triage",
 }
 #: Values for deploy/ecs/ingest-task-definition.json: the shared ones, and the gateway's own.
@@ -96,8 +90,7 @@ AUTHORISED_AS = {
     "Converse": "InvokeModel",
     "ConverseStream": "InvokeModelWithResponseStream",
 }
-#: The model the applied module runs with llm_provider = "bedrock".
-BEDROCK_MODEL_ID = "anthropic.claude-3-haiku-20240307-v1:0"
+BEDROCK_MODEL_ID = deploy_harness.BEDROCK_MODEL_ID
 #: Call sites that never run in the ECS task: (file, function) → who runs them.
 NOT_IN_THE_TASK = {
     ("demo/", "*"): "dev",  # the embedded demo builds its own moto queues and secret
@@ -318,55 +311,23 @@ def test_ingest_task_definition_runs_the_gateway_from_the_same_image() -> None:
 
 @pytest.fixture(scope="module")
 def terraform() -> str:
-    if TERRAFORM is None:
-        pytest.skip("terraform binary not found on PATH or at /usr/local/bin/terraform")
-    return TERRAFORM
+    reason = deploy_harness.unavailable()
+    if reason is not None:
+        pytest.skip(reason)
+    assert deploy_harness.TERRAFORM is not None
+    return deploy_harness.TERRAFORM
 
 
 @pytest.fixture(scope="module")
 def tf_env(terraform: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """Environment for terraform: the AWS provider from the local mirror, nothing from the net."""
-    if not (MIRROR / "registry.terraform.io" / "hashicorp" / "aws").is_dir():
-        pytest.skip(
-            f"no hashicorp/aws provider in a filesystem mirror at {MIRROR} (set "
-            "TRIAGE_TF_PROVIDER_MIRROR); `terraform init` cannot download it offline"
-        )
-    rc = tmp_path_factory.mktemp("tfrc") / "terraformrc"
-    rc.write_text(
-        "provider_installation {\n"
-        f'  filesystem_mirror {{\n    path = "{MIRROR}"\n'
-        '    include = ["registry.terraform.io/hashicorp/aws"]\n  }\n'
-        '  direct {\n    exclude = ["registry.terraform.io/hashicorp/aws"]\n  }\n}\n',
-        encoding="utf-8",
-    )
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TF_", "AWS_"))}
-    env.update(TF_CLI_CONFIG_FILE=str(rc), TF_IN_AUTOMATION="1", CHECKPOINT_DISABLE="1")
-    # terraform and the AWS provider are Go programs holding the provider's large schema: a
-    # collection at 4x the live heap, not 2x, cut their CPU by ~15% here (validate: 4.8 -> 4.0 s).
-    env.setdefault("GOGC", "400")
-    return env
-
-
-def tf(terraform: str, env: dict[str, str], cwd: Path, *args: str, timeout: float = 300) -> str:
-    result = subprocess.run(
-        [terraform, *args, "-no-color"],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-    assert result.returncode == 0, f"terraform {' '.join(args)}:\n{result.stdout}\n{result.stderr}"
-    return result.stdout
+    return deploy_harness.tf_env(tmp_path_factory.mktemp("tfrc"))
 
 
 @pytest.fixture(scope="module")
 def module_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """deploy/terraform copied out, so init never writes .terraform/ or a lock into the repo."""
-    target = tmp_path_factory.mktemp("tf") / "terraform"
-    shutil.copytree(MODULE, target, ignore=shutil.ignore_patterns(".terraform*", "*.tfstate*"))
-    return target
+    return deploy_harness.copy_module(tmp_path_factory.mktemp("tf") / "terraform")
 
 
 def test_terraform_fmt_is_clean(terraform: str) -> None:
@@ -419,218 +380,23 @@ def test_every_variable_is_documented_and_checked() -> None:
 
 # --- terraform apply against moto --------------------------------------------------------------
 
-ROOT_MODULE = """
-terraform {
-  required_providers {
-    aws = { source = "hashicorp/aws", version = ">= 5.40.0, < 6.0.0" }
-  }
-}
-
-variable "stop_timeout_s" {
-  type    = number
-  default = 30
-}
-
-variable "memory" {
-  type    = number
-  default = 512
-}
-
-variable "ingest_certificate_arn" {
-  type    = string
-  default = null
-}
-
-provider "aws" {
-  region                      = "%(region)s"
-  access_key                  = "testing"
-  secret_key                  = "testing"
-  skip_credentials_validation = true
-  skip_metadata_api_check     = true
-  skip_requesting_account_id  = true
-  endpoints {
-    acm                    = "%(endpoint)s"
-    applicationautoscaling = "%(endpoint)s"
-    cloudwatch             = "%(endpoint)s"
-    cloudwatchlogs         = "%(endpoint)s"
-    dynamodb               = "%(endpoint)s"
-    ec2                    = "%(endpoint)s"
-    ecs                    = "%(endpoint)s"
-    elbv2                  = "%(endpoint)s"
-    iam                    = "%(endpoint)s"
-    secretsmanager         = "%(endpoint)s"
-    sns                    = "%(endpoint)s"
-    sqs                    = "%(endpoint)s"
-    sts                    = "%(endpoint)s"
-  }
-}
-
-resource "aws_ecs_cluster" "this" {
-  name = "triage-test"
-}
-
-resource "aws_vpc" "this" {
-  cidr_block = "10.0.0.0/16"
-}
-
-resource "aws_subnet" "this" {
-  vpc_id     = aws_vpc.this.id
-  cidr_block = "10.0.1.0/24"
-}
-
-resource "aws_security_group" "this" {
-  name   = "triage"
-  vpc_id = aws_vpc.this.id
-}
-
-# The ingest ALB's subnets, in two Availability Zones, and its certificate.
-resource "aws_subnet" "public_a" {
-  vpc_id            = aws_vpc.this.id
-  cidr_block        = "10.0.101.0/24"
-  availability_zone = "%(region)sa"
-}
-
-resource "aws_subnet" "public_b" {
-  vpc_id            = aws_vpc.this.id
-  cidr_block        = "10.0.102.0/24"
-  availability_zone = "%(region)sb"
-}
-
-resource "aws_acm_certificate" "ingest" {
-  domain_name       = "triage-ingest.example.com"
-  validation_method = "DNS"
-}
-
-module "triage" {
-  source                      = "%(module)s"
-  cluster_name                = aws_ecs_cluster.this.name
-  subnet_ids                  = [aws_subnet.this.id]
-  security_group_ids          = [aws_security_group.this.id]
-  container_image             = "%(image)s"
-  backend_base_url            = "https://tickets.example.com"
-  metrics_mode                = "cloudwatch"
-  openai_api_key_secret_arn   = "%(openai)s"
-  llm_provider                = "bedrock"
-  bedrock_model_id            = "%(bedrock_model)s"
-  github_token_secret_arn     = "%(github)s"
-  slack_webhook_secret_arn    = "%(slack)s"
-  table_deletion_protection   = false
-  secret_recovery_window_days = 0
-  stop_timeout_s              = var.stop_timeout_s
-  memory                      = var.memory
-  tags                        = { Application = "triage" }
-  ingest_enabled              = true
-  ingest_certificate_arn      = coalesce(var.ingest_certificate_arn, aws_acm_certificate.ingest.arn)
-  ingest_subnet_ids           = [aws_subnet.public_a.id, aws_subnet.public_b.id]
-  create_alarm_topic          = true
-  sns_topic_arns              = ["arn:aws:sns:us-east-1:123456789012:alarms"]
-  eventbridge_rule_arns       = ["arn:aws:events:us-east-1:123456789012:rule/triage-security"]
-}
-
-output "triage" {
-  value = module.triage
-}
-"""
-
-
-@pytest.fixture(scope="module")
-def moto_endpoint() -> Iterator[str]:
-    """An in-process moto server of our own, with two shims for what moto 5 lacks and the AWS
-    provider reads back: SQS RedriveAllowPolicy, and Application Auto Scaling tags."""
-    from moto.applicationautoscaling.responses import ApplicationAutoScalingResponse
-    from moto.sqs.models import Queue
-
-    attributes = Queue.attributes
-
-    def with_redrive_allow(self: Queue) -> dict[str, Any]:
-        result: dict[str, Any] = attributes.fget(self)  # type: ignore[attr-defined]
-        result.pop("RedriveAllowPolicy", None)
-        if getattr(self, "redrive_allow_policy", None):
-            result["RedriveAllowPolicy"] = self.redrive_allow_policy
-        return result
-
-    tags: dict[str, dict[str, str]] = {}
-
-    def tag_resource(self: ApplicationAutoScalingResponse) -> str:
-        tags.setdefault(self._get_param("ResourceARN"), {}).update(self._get_param("Tags"))
-        return "{}"
-
-    def list_tags_for_resource(self: ApplicationAutoScalingResponse) -> str:
-        return json.dumps({"Tags": tags.get(self._get_param("ResourceARN"), {})})
-
-    def register_scalable_target(self: ApplicationAutoScalingResponse) -> str:
-        body = json.loads(register(self))
-        tags.setdefault(body["ScalableTargetARN"], {}).update(self._get_param("Tags") or {})
-        return json.dumps(body)
-
-    register = ApplicationAutoScalingResponse.register_scalable_target
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(Queue, "attributes", property(with_redrive_allow))
-        mp.setattr(Queue, "redrive_allow_policy", None, raising=False)
-        mp.setattr(Queue, "BASE_ATTRIBUTES", [*Queue.BASE_ATTRIBUTES, "RedriveAllowPolicy"])
-        mp.setattr(ApplicationAutoScalingResponse, "tag_resource", tag_resource, raising=False)
-        mp.setattr(
-            ApplicationAutoScalingResponse,
-            "list_tags_for_resource",
-            list_tags_for_resource,
-            raising=False,
-        )
-        mp.setattr(
-            ApplicationAutoScalingResponse, "register_scalable_target", register_scalable_target
-        )
-        server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-        server.start()
-        host, port = server.get_host_and_port()
-        try:
-            yield f"http://{host}:{port}"
-        finally:
-            server.stop()
-
-
-@dataclass(frozen=True)
-class Applied:
-    endpoint: str
-    root: Path
-    outputs: dict[str, Any]
-
-    def client(self, service: str) -> Any:
-        return boto3.client(
-            service,
-            endpoint_url=self.endpoint,
-            region_name=REGION,
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-        )
-
 
 @pytest.fixture(scope="module")
 def applied(
-    terraform: str,
-    tf_env: dict[str, str],
-    module_copy: Path,
-    moto_endpoint: str,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Applied:
-    """`terraform apply` of the module (through a root like the example) against moto."""
-    root = tmp_path_factory.mktemp("root")
-    (root / "main.tf").write_text(
-        ROOT_MODULE
-        % {
-            "region": REGION,
-            "endpoint": moto_endpoint,
-            "module": module_copy,
-            "image": PLACEHOLDERS["IMAGE"],
-            "openai": PLACEHOLDERS["OPENAI_API_KEY_SECRET_ARN"],
-            "bedrock_model": BEDROCK_MODEL_ID,
-            "github": PLACEHOLDERS["GITHUB_TOKEN_SECRET_ARN"],
-            "slack": PLACEHOLDERS["SLACK_WEBHOOK_SECRET_ARN"],
-        },
-        encoding="utf-8",
-    )
-    tf(terraform, tf_env, root, "init", "-backend=false", "-input=false")
-    tf(terraform, tf_env, root, "apply", "-auto-approve", "-input=false", timeout=540)
-    outputs = json.loads(tf(terraform, tf_env, root, "output", "-json"))["triage"]["value"]
-    return Applied(moto_endpoint, root, outputs)
+    request: pytest.FixtureRequest, terraform: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Applied]:
+    """`terraform apply` of the module (through a root like the example) against moto, by
+    tests/deploy_harness.py: under xdist the one the suite's controller started in the
+    background (tests/conftest.py), else one started here. (`terraform` skips without it.)"""
+    started = getattr(request.config, "workerinput", {}).get(WORKER_INPUT_KEY)
+    if started and Path(started).is_dir():
+        yield deploy_harness.wait_for_result(Path(started), timeout_s=540)
+        return
+    harness = deploy_harness.BackgroundApply(tmp_path_factory.mktemp("apply"))
+    try:
+        yield deploy_harness.wait_for_result(harness.workdir, timeout_s=540)
+    finally:
+        harness.stop()
 
 
 @pytest.mark.timeout(600)
