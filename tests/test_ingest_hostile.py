@@ -250,6 +250,76 @@ async def test_a_request_smuggling_head_is_400_saying_what_is_wrong_in_full(
     assert received(queues) == []
 
 
+def padded_head(total_bytes: int) -> bytes:
+    """A generic POST head of about `total_bytes` (4,000-byte headers, each far under aiohttp's
+    own 8,190-byte limit and fewer than its 128), without the blank line that ends it."""
+    start = f"POST /v1/alerts/generic HTTP/1.1\r\nHost: x\r\n{BEARER}".encode()
+    pads = b"".join(b"X-Pad-%d: %s\r\n" % (i, b"a" * 4000) for i in range(total_bytes // 4000 + 1))
+    return (start + pads)[:total_bytes]
+
+
+async def test_a_request_head_over_64_kib_is_431_before_it_ends(
+    gateway: IngestService, queues: Queues
+) -> None:
+    """An unfinished head of many long headers is answered 431 and closed once it passes
+    64 KiB, instead of held (about 2 MB per connection) until the idle timeout; one line."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", gateway.port)
+    try:
+        with capture_logs() as logs:
+            # The last piece crosses the limit: the gateway has read everything sent when it
+            # closes, so its answer is not lost to a reset.
+            whole = padded_head(66_000)
+            writer.write(whole[:65_400])
+            await writer.drain()
+            writer.write(whole[65_400:])
+            await writer.drain()
+            answer = await read_answer(reader)
+            (line,) = await wait_logged(logs, "ingest.bad_http")
+        assert answer.status == 431
+        assert answer.json() == {"error": "bad request: request head over 65536 bytes"}
+        assert (line["status"], line["reason"]) == (431, "request head over 65536 bytes")
+        assert await asyncio.wait_for(reader.read(), 10) == b""  # closed
+    finally:
+        writer.close()
+    assert received(queues) == []
+
+
+async def test_a_request_head_under_64_kib_passes(gateway: IngestService, queues: Queues) -> None:
+    """A head of 60 KB (long, but under the limit) is read and the webhook accepted."""
+    body = b'{"title": "t"}'
+    length = f"\r\nContent-Length: {len(body)}\r\n\r\n".encode()
+    answer = await exchange(gateway.port, padded_head(60_000) + length + body)
+    assert answer.status == 202, answer.body
+
+
+@pytest.mark.parametrize("chunked", [False, True], ids=["length", "chunked"])
+async def test_a_large_body_right_behind_its_head_is_not_taken_for_a_head(
+    gateway: IngestService, queues: Queues, chunked: bool
+) -> None:
+    """A 900 KB body sent in the same write as its head (and a second request pipelined behind
+    it) is read as a body, not counted against the head limit: both are accepted."""
+    body = json.dumps({"title": "big", "description": "x" * 900_000}).encode()
+    if chunked:
+        framing = "Transfer-Encoding: chunked\r\n"
+        sent = b"".join(
+            b"%x\r\n%s\r\n" % (len(body[i : i + 5000]), body[i : i + 5000])
+            for i in range(0, len(body), 5000)
+        )
+        sent += b"0\r\n\r\n"
+    else:
+        framing, sent = f"Content-Length: {len(body)}\r\n", body
+    small = b'{"title": "small"}'
+    second = head("/v1/alerts/generic", BEARER + f"Content-Length: {len(small)}\r\n") + small
+    reader, writer = await asyncio.open_connection("127.0.0.1", gateway.port)
+    try:
+        writer.write(head("/v1/alerts/generic", BEARER + framing) + sent + second)
+        await writer.drain()
+        statuses = [(await read_answer(reader)).status for _ in range(2)]
+    finally:
+        writer.close()
+    assert statuses == [202, 202]
+
+
 # --- Paths and methods ----------------------------------------------------------------------
 
 
