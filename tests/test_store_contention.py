@@ -54,6 +54,10 @@ class ContendedProxy(FaultProxy):
         self._throttled: list[str] | None = None
         self._other = boto3.client("dynamodb", endpoint_url=upstream, region_name="us-east-1")
 
+    def stop(self) -> None:
+        super().stop()
+        self._other.close()
+
     def race(self, readers: int) -> None:
         self._barrier = threading.Barrier(readers, timeout=10)
 
