@@ -21,6 +21,7 @@ from test_config_faults import config_error, load_with
 from test_pipeline import LEASE, POLICY
 from test_silences import Rig
 from triage.app import policy_from
+from triage.errors import SinkThrottledError
 from triage.incidents.codec import incident_from_json, incident_to_json, view_from_json
 from triage.incidents.dynamodb import DynamoDBStore, create_table
 from triage.incidents.groups import GroupKey, decide_group
@@ -42,6 +43,7 @@ from triage.redact import Redactor
 from triage.routes import load_router
 from triage.settings import Settings
 from triage.sinks.github.sink import GitHubSink
+from triage.sinks.guard import BREAKER_OPEN
 
 HOUR = timedelta(hours=1)
 TICKET = Ticket(title="api-5xx is failing", priority=Priority.HIGH, description="d", steps=("s",))
@@ -268,6 +270,31 @@ async def test_the_open_list_shows_a_flapping_incident_whose_tickets_are_still_o
     assert r.sink.kinds()[-1] == "close"
     assert not await list_incidents(r.store, Filter("open"))
     assert len(await list_incidents(r.store, Filter("closed"))) == 1
+
+
+async def test_held_closes_a_sinks_open_breaker_stops_are_no_warning_each() -> None:
+    """Due closes of many incidents meeting a sink whose breaker is open log
+    `sweep.incident_failed` at info: the breaker's own `breaker.opened` is the outage's one
+    warning, not one more per incident and pass."""
+    from structlog.testing import capture_logs
+
+    r = Rig()
+    for name in ("api-5xx", "db-lag", "disk-full"):
+        await _flap(r, 5, sweeps=0, name=name)
+    open_breaker = SinkThrottledError(
+        "backend circuit breaker is open", retry_after_s=5.0, reason=BREAKER_OPEN
+    )
+
+    async def refuse(effect: object) -> None:
+        raise open_breaker
+
+    r.sink.apply = refuse  # type: ignore[assignment,method-assign]
+    r.clock.at(4.5 + 61)
+    with capture_logs() as logs:
+        await r.sweep().once()
+    failed = [line for line in logs if line["event"] == "sweep.incident_failed"]
+    assert len(failed) == 3
+    assert {line["log_level"] for line in failed} == {"info"}
 
 
 async def test_a_firing_after_the_quiet_period_before_any_sweep_closes_then_reopens() -> None:

@@ -408,6 +408,20 @@ async def test_a_reference_holding_a_credential_is_shown_redacted_to_other_sinks
     assert stored is not None and stored.refs["backend"] == token
 
 
+def test_the_failure_that_opened_a_breaker_decides_among_equals() -> None:
+    """Of a group's alerts failing alike on a sink, the one whose failure opened its breaker
+    is the message's failure, so its line is the quiet one (the breaker's line says the
+    outage), whichever alert came first."""
+    from triage.breaker import CircuitBreaker, note_opened
+
+    first, opener = SinkUnavailableError("slack 503"), SinkUnavailableError("slack 503")
+    note_opened(opener, CircuitBreaker("slack", 1, 30.0))
+    for results in ([first, opener], [opener, first]):
+        with pytest.raises(SinkUnavailableError) as raised:
+            _raise_first(results)
+        assert raised.value is opener
+
+
 def test_a_store_failure_beside_a_sink_failure_decides_that_the_message_is_held() -> None:
     """Of a message's alerts, one failing on the store and one on a sink: the store's failure
     decides (the supervisor holds the message), whichever came first."""

@@ -25,6 +25,7 @@ from types import MappingProxyType
 
 import structlog
 
+from triage.breaker import opened_by
 from triage.errors import (
     BackpressureError,
     GatheringError,
@@ -585,7 +586,9 @@ def _raise_first(results: Sequence[object]) -> None:
             return 1
         return 2 if isinstance(error, TransientError) else 3
 
-    errors.sort(key=rank)
+    # Among equals, the failure that opened a breaker decides: its line is quiet, as the
+    # breaker's own says the outage (another alert's line would repeat it at warning).
+    errors.sort(key=lambda error: (rank(error), opened_by(error) is None))
     decisive = errors[0]
     for other in errors[1:]:
         reason = _reason(other)

@@ -34,6 +34,7 @@ from datetime import UTC, datetime, timedelta
 
 import structlog
 
+from triage.breaker import opened_by
 from triage.errors import SinkRejectedError, TriageError
 from triage.incidents import Incident, Store
 from triage.incidents.codec import view_from_json
@@ -42,6 +43,7 @@ from triage.incidents.silences import Silence, SilenceCache, Subject, first_matc
 from triage.incidents.store import sweep_waits
 from triage.ops.escalate import Escalator
 from triage.pipeline import Pipeline
+from triage.sinks.guard import BREAKER_OPEN
 
 log = structlog.get_logger(__name__)
 
@@ -111,10 +113,14 @@ class Sweep:
         return len(due)
 
     def _failed(self, key: str, event: str, exc: TriageError) -> None:
-        """One warning when `key` starts failing for a reason; at debug while it goes on."""
+        """One warning when `key` starts failing for a reason; at debug while it goes on. A
+        sink's open breaker is info: its `breaker.opened` is the outage's one warning, and
+        every due incident of the pass would otherwise add one."""
         again = self._failing.get(key) == exc.reason
         self._failing[key] = exc.reason
-        (log.debug if again else log.warning)(event, reason=exc.reason, error=str(exc))
+        outage = exc.reason == BREAKER_OPEN or opened_by(exc) is not None
+        emit = log.debug if again else log.info if outage else log.warning
+        emit(event, reason=exc.reason, error=str(exc))
 
     async def _visit(self, fingerprint: str, now: datetime, silences: tuple[Silence, ...]) -> None:
         incident = await self.store.get(fingerprint)
