@@ -513,14 +513,20 @@ async def test_a_message_the_store_fails_past_max_hold_spends_a_receive() -> Non
 
     supervisor = Supervisor(config(max_hold_s=0.1, drain=False), inbox, handler, Metrics())
     supervisor.DEFAULT_HOLD_S = 0.01
-    serving = asyncio.create_task(supervisor.serve())
-    async with asyncio.timeout(10):
-        while supervisor.stats.retried < 1:
-            await asyncio.sleep(0.01)
-    supervisor.should_exit.set()
-    await serving
+    with structlog.testing.capture_logs() as logs:
+        serving = asyncio.create_task(supervisor.serve())
+        async with asyncio.timeout(10):
+            while supervisor.stats.retried < 1:
+                await asyncio.sleep(0.01)
+        supervisor.should_exit.set()
+        await serving
     assert supervisor.stats.held >= 1
     assert supervisor.stats.failures["m0"].reason == "store_unavailable"
+    # The outage's warning is `store.unavailable`; the release says so at info, not again.
+    warnings = [e["event"] for e in logs if e["log_level"] in ("warning", "error")]
+    assert warnings == ["store.unavailable"]
+    [retry] = [e for e in logs if e["event"] == "message.retry"][:1]
+    assert retry["log_level"] == "info" and retry["held_s"] >= 0.05
 
 
 async def test_a_message_of_repeats_is_acked_at_debug_and_one_with_an_effect_at_info() -> None:

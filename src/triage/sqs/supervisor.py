@@ -718,7 +718,13 @@ class Supervisor:
         wait_s = max(wait_s if wait_s is not None else self.DEFAULT_HOLD_S, 0.05)
         until = time.monotonic() + wait_s
         if until - held_since > self.config.max_hold_s:
-            await self._retry_later(message, exc.reason, str(exc), wait_s, exc)
+            # An outage that says itself (`store.unavailable`, `breaker.opened`) would add a
+            # warning per message it held this long; its release is info, with `held_s`.
+            quiet = not _held_is_news(exc)
+            held_s = round(time.monotonic() - held_since, 1)
+            await self._retry_later(
+                message, exc.reason, str(exc), wait_s, exc, held_s=held_s if quiet else None
+            )
             return False
         if pauses_intake:
             self._hold_until = max(self._hold_until, until)
@@ -774,11 +780,14 @@ class Supervisor:
         error: str,
         retry_after_s: float | None,
         exc: BaseException,
+        *,
+        held_s: float | None = None,
     ) -> None:
         """Release `message` for a later receive, after its backoff (or what the service
         asked), with the one line that says why: `message.retry`, or for a bug (`reason`
         "bug") `message.crashed` with the traceback. When the failure is the one that opened
-        a breaker, `breaker.opened` is the line at warning and `message.retry` is info."""
+        a breaker, `breaker.opened` is the line at warning and `message.retry` is info; so is
+        a message released after `held_s` of an outage whose own line said it."""
         delay = _backoff(message.receive_count, self.config.retry_base_s, self.config.retry_max_s)
         if retry_after_s is not None:
             # The service said when to come back; SQS cannot hide a message for longer than 12 h.
@@ -798,6 +807,8 @@ class Supervisor:
             log.error("message.crashed", exc_info=exc, **fields)
         elif opened is not None:
             log.info("message.retry", breaker=opened, **fields)
+        elif held_s is not None:
+            log.info("message.retry", held_s=held_s, **fields)
         else:
             log.warning("message.retry", **fields)
         # Rounded up: a message must not come back before the time it was told to wait.
