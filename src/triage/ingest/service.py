@@ -219,12 +219,12 @@ class IngestService:
 
     async def _stop_on_refusal(self, first: asyncio.Task[None]) -> None:
         """The first answer, come after the gateway started listening: a refusal stops the
-        process as it would have before (serve() raises it once the drain is done)."""
+        process as it would have before listening (serve() raises it; the CLI's one config
+        line names it, after the drain)."""
         try:
             await first
         except ConfigError as exc:
             self._refusal = exc
-            log.error("ingest.queue_refused", error=str(exc))
             self.should_exit.set()
 
     async def _client(self, session: aioboto3.Session, service: str) -> Any:
