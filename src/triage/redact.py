@@ -45,7 +45,9 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
                                   Tencent Cloud AKID + 32;
                                   Teams webhook and PagerDuty integration URL paths, a token
                                   in a path after reset-password/, invite/, magic-link/,
-                                  unsubscribe/ and the like (`_path_credential`), a Sentry
+                                  unsubscribe/, hooks/, callback/, share/, s/, t/,
+                                  download/ and the like (`_path_credential`) or as a
+                                  URL's last path segment (`_last_segment_token`), a Sentry
                                   DSN's key (and sentry_key=…), a random-looking URL user
                                   without a password (nats://<token>@host)
     [REDACTED:aws-signature]      values of X-Amz-Signature, X-Amz-Credential, X-Amz-Security-Token
@@ -194,7 +196,6 @@ import threading
 import unicodedata
 from collections.abc import Callable, Iterable
 from functools import partial
-from itertools import pairwise
 from typing import Any, NamedTuple
 from urllib.parse import quote, unquote
 
@@ -805,12 +806,22 @@ _BASE64_LINE_AFTER = re.compile(r"\r?\n[ \t]{0,16}(?:[A-Za-z0-9+/_-]{4}|[A-Za-z0
 _BASE64_LINE_BEFORE = re.compile(r"[A-Za-z0-9+/_-]{4}\r?\n[ \t]{0,16}\Z")
 
 
+def _in_url(text: str, start: int) -> bool:
+    """True if `text` at `start` is inside a URL: the run of non-space before it (at most
+    2,048 characters back) holds `://`."""
+    before = text[max(0, start - 2048) : start]
+    return "://" in (before.rsplit(None, 1) or [""])[-1]
+
+
 def _aws_secret(match: re.Match[str]) -> str:
-    """The placeholder for 40 base64 characters (an AWS secret's shape), unless they are a line
+    """The placeholder for 40 base64 characters (an AWS secret's shape), unless they run over
+    a URL's `/` (a host's end and its path's segments: the path rules judge those), or are a line
     of base64 wrapped over lines (a line of base64 next to theirs) and decode to text: such a
     run is the base64 step's to judge whole (`_redacted_base64`), or a secret's tail on the
     next line would be left. An AWS secret, 30 random bytes, never decodes to text."""
     text, start = match.string, match.start()
+    if "/" in match[0] and _in_url(text, start):
+        return match[0]  # a host's end and path segments (`com/x/y/<32>`), not a secret
     if (
         _BASE64_LINE_AFTER.match(text, match.end()) is None
         and _BASE64_LINE_BEFORE.search(text[max(0, start - 22) : start]) is None
@@ -1303,25 +1314,28 @@ _RULES: tuple[_Rule, ...] = (
     ),
     # A one-time credential in a URL's path, after a segment that says what it is: a password
     # reset, an e-mail check, an invitation, a magic sign-in link, an unsubscribe link (anyone
-    # holding it acts as the person it was mailed to). A random-looking segment, or 20 hex
-    # characters or more, goes; an id or a word (`/invite/42`, `/token/refresh`) stays.
+    # holding it acts as the person it was mailed to); a webhook's or a callback's secret
+    # path; a share, download or short link (`/s/…`, `/t/…`). A token (`_token_like`), or 20
+    # hex characters or more, goes; an id or a word (`/invite/42`, `/token/refresh`) stays.
     _rule(
         r"(/(?:reset[-_]?password|password[-_]?reset|reset|verify(?:[-_]?e?mail)?"
         r"|confirm(?:[-_]?e?mail)?|activate|activation|invite|invitation|magic[-_]?link"
-        r"|login[-_]?link|tokens?|unsubscribe)/)(?!\[REDACTED)([A-Za-z0-9_.~+=-]{16,2048}+)"
-        r"(?=[/?#\s\"'<>)|\]`]|$)",
+        r"|login(?:[-_]?link)?|sign[-_]?in|sso|auth|tokens?|unsubscribe|(?:web)?hooks?"
+        r"|triggers?|callbacks?|cb|share[ds]?|[st]|download|dl|presigned|signed|access"
+        r"|accept|join|claim|redeem|otp|secrets?|keys?)/)"
+        r"(?!\[REDACTED)([A-Za-z0-9_.~+=-]{16,2048}+)(?=[/?#\s\"'<>)|\]`]|$)",
         lambda m: f"{m[1]}[REDACTED:token]" if _path_credential(m[2]) else m[0],
-        "/reset",
-        "/password",
-        "/verify",
-        "/confirm",
-        "/activat",
-        "/invit",
-        "/magic",
-        "/login",
-        "/token",
-        "/unsubscribe",
+        # No needles: the pattern starts with `/`, which the engine jumps between faster than
+        # the forty segment names would be looked for.
         flags=re.IGNORECASE,
+    ),
+    # … and a token as a URL's last path segment, whatever the segment before it says
+    # (`https://hooks.example.com/api/v2/x/<token>`): read each URL once, then judge its last
+    # segment (`_last_segment_token`).
+    _rule(
+        r"(://(?<=[A-Za-z0-9]://))([^\s\"'<>]{1,8192}+)",
+        lambda m: m[1] + _last_segment_token(m[2]),
+        "://",
     ),
     # A Sentry DSN's key (it lets anyone send events to the project); the host stays.
     _rule(
@@ -1861,21 +1875,69 @@ def _url_credential(value: str) -> bool:
 
 
 def _path_credential(value: str) -> bool:
-    """A URL path segment that is a token: 20 hex characters or more holding letters and
-    digits, or random-looking text whose characters change kind (upper, lower, digit, other)
-    at least at 2 of 5 places. Random base62 changes at about 3 of 5; a title in camel case
-    with a year (`ResetYourPassword2024Guide`) at about 1 of 3, and stays."""
+    """A URL path segment after a segment that says it holds a credential (`/reset/`,
+    `/hooks/`): 20 hex characters or more holding letters and digits, or a token
+    (`_token_like`)."""
     if _LONG_HEX.fullmatch(value) is not None:
         return any(c.isdigit() for c in value) and any(c.isalpha() for c in value)
-    if not _random_looking(value):
+    return _token_like(value)
+
+
+#: Where a URL's path ends: its query, its fragment, or what wraps a link (Slack's `<url|text>`).
+_PATH_END = re.compile(r"[?#|]")
+#: What may follow a link in text without being its path: brackets and punctuation.
+_LINK_TRAIL = ")]}>.,;:!`*"
+#: A path segment a token could be: token characters only, 20 or more.
+_SEGMENT_TOKEN = re.compile(r"[A-Za-z0-9_.~+=-]{20,2048}")
+#: A vendor's id that names its type (Stripe's `pi_…`, `cus_…`): an id, not a credential.
+_TYPED_ID = re.compile(r"[a-z]{2,8}_")
+
+
+def _last_segment_token(url: str) -> str:
+    """`url` (what follows its `://`) with its last path segment replaced if that is a token:
+    20 characters or more of a token's (`_SEGMENT_TOKEN`), random (`_token_like`), not a typed
+    id (`_TYPED_ID`)."""
+    end = _PATH_END.search(url)
+    path_end = len(url) if end is None else end.start()
+    while path_end and url[path_end - 1] in _LINK_TRAIL:
+        path_end -= 1
+    start = url.rfind("/", 0, path_end) + 1
+    if start == 0:  # no path: all of it is the host
+        return url
+    segment = url[start:path_end]
+    if (
+        _SEGMENT_TOKEN.fullmatch(segment) is None
+        or _TYPED_ID.match(segment) is not None
+        or not _token_like(segment)
+    ):
+        return url
+    return f"{url[:start]}[REDACTED:token]{url[path_end:]}"
+
+
+#: The words of an identifier as a reader splits it: a capitalised or lower-case word, an
+#: acronym (not the capital that starts the next word), a number.
+_ID_WORD = re.compile(r"[A-Z]?[a-z]{1,2048}+|[A-Z]{1,2048}(?![a-z])|[0-9]{1,2048}+")
+#: What separates the parts of a slug or of a URL-safe token.
+_ID_SEPARATORS = re.compile(r"[^A-Za-z0-9]{1,2048}+")
+
+
+def _token_like(value: str) -> bool:
+    """Random text, not a name: 16 characters or more; the longest part between separators
+    (`-`, `_`, `.`) 10 or more, with upper and lower case; and the parts holding lower case
+    split into a word (`_ID_WORD`) for every 3 characters or fewer. Words, camel case and
+    slugs make long words (`ResetYourPassword2024Guide`: 5 for 26, `Runbook-Checkout-P99`);
+    random base62 makes one for every 1.3 characters, and falls under 1 in 3 about 1 time in
+    100 at 20 characters. A CloudFormation name's random suffix has no lower case and is
+    not counted (`AWSEBAlarmHigh-1X2Y3Z4W5V6U` stays)."""
+    if len(value) < 16:
         return False
-    kinds = [_char_kind(c) for c in value]
-    changes = sum(1 for a, b in pairwise(kinds) if a != b)
-    return changes * 5 >= 2 * (len(value) - 1)
-
-
-def _char_kind(c: str) -> int:
-    return 0 if c.isupper() else 1 if c.islower() else 2 if c.isdigit() else 3
+    parts = _ID_SEPARATORS.split(value)
+    longest = max(parts, key=len)
+    if len(longest) < 10 or longest.isupper() or longest.islower() or longest.isdigit():
+        return False
+    cased = [part for part in parts if any(c.islower() for c in part)]
+    words = sum(len(_ID_WORD.findall(part)) for part in cased)
+    return 3 * words >= sum(map(len, cased))
 
 
 #: JSON's escapes of letters and digits (`\u0070assword`), which hide a name from every rule.
