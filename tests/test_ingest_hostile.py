@@ -320,6 +320,28 @@ async def test_a_large_body_right_behind_its_head_is_not_taken_for_a_head(
     assert statuses == [202, 202]
 
 
+async def test_bytes_after_an_upgrade_request_are_not_taken_for_a_head(
+    gateway: IngestService, queues: Queues
+) -> None:
+    """A webhook that asks to upgrade the connection and sends 300 KB after its body is
+    answered for itself (202, queued), not 431: aiohttp holds those bytes aside, bounded."""
+    body = b'{"title": "upgrade"}'
+    upgrade = (
+        "Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n"
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+    )
+    request = head("/v1/alerts/generic", BEARER + upgrade + f"Content-Length: {len(body)}\r\n")
+    reader, writer = await asyncio.open_connection("127.0.0.1", gateway.port)
+    try:
+        writer.write(request + body + b"x" * 300_000)
+        await writer.drain()
+        answer = await read_answer(reader)
+    finally:
+        writer.close()
+    assert answer.status == 202, answer.body
+    assert len(received(queues)) == 1
+
+
 # --- Paths and methods ----------------------------------------------------------------------
 
 

@@ -149,7 +149,9 @@ class _Connection(RequestHandler):
         if len(self._messages) > parsed:  # a head came whole
             self._body = self._messages[-1][1]
             self._head_bytes = 0
-        elif awaiting_head and self.transport is not None:
+        elif awaiting_head and not self._upgraded and self.transport is not None:
+            # (After an Upgrade head, aiohttp keeps what follows aside and stops reading at
+            # its buffer size: those bytes are not a head.)
             self._head_bytes += len(data)
             if self._head_bytes > MAX_HEAD_BYTES:
                 self._refuse_head()
