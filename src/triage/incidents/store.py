@@ -97,8 +97,6 @@ BUSY_RECHECK_S = 2.0
 #: (about 15 bytes of the record each), never a write of its own. A repeat delivered again
 #: after this many later repeats of the same incident is counted again.
 COUNTED_KEPT = 16
-#: Decisions that count an occurrence without a sink effect.
-_COUNTED = (Action.COUNT, Action.SILENCED)
 
 #: Effects a silence holds back (a close always goes out: the ticket must not stay open).
 _HOLDABLE = (EffectKind.OPEN, EffectKind.UPDATE, EffectKind.REOPEN)
@@ -285,11 +283,6 @@ class Store(abc.ABC):
                 )
                 after = after.noted(now, transition.action.value, note)
                 transition = dataclasses.replace(transition, after=after)
-            if transition.action in _COUNTED and group is None:
-                # A group counts by its members' states (a member repeated as it is writes
-                # nothing), so only a single incident needs to know whom it counted.
-                after = _counted(after, _alert_owner(owner))
-                transition = dataclasses.replace(transition, after=after)
             return after, transition
 
         return await self._transact(group.key if group else alert.fingerprint, change)
@@ -336,10 +329,13 @@ class Store(abc.ABC):
         decided = decision.incident
         if decided is None:
             return Transition(decision.action, stored, None)
+        # A group counts by its members' states (a member repeated as it is writes nothing),
+        # so only a single incident remembers whom it counted.
+        counted = alert_owner if group is None else None
         held = stored.held if stored else None
         holds = decision.action.effect in _HOLDABLE or held is not None
         if hold is not None and decided.state is State.OPEN and holds:
-            return _silenced(stored, decision, hold, now)
+            return _silenced(stored, decision, hold, now, counted)
         gather = True
         if held is not None:
             if decided.state is State.CLOSED:
@@ -363,7 +359,7 @@ class Store(abc.ABC):
         return Transition(
             decision.action,
             stored,
-            self._stamp(stored, decision, effect, owner, now, gather=gather),
+            self._stamp(stored, decision, effect, owner, now, gather=gather, counted=counted),
         )
 
     def _wait(self, pending: Pending, now: datetime) -> float:
@@ -384,13 +380,21 @@ class Store(abc.ABC):
         *,
         gather: bool = True,
         alert: str | None = None,
+        counted: str | None = None,
     ) -> Incident:
+        """The decided incident as written: its version, and the claim of its effect (if
+        any) for `owner`; a repeat (COUNT) remembers `counted`, the alert it counted."""
         assert decision.incident is not None
-        incident = dataclasses.replace(
-            decision.incident, version=(stored.version + 1) if stored else 1
-        )
+        version = (stored.version + 1) if stored else 1
         if effect is None:
-            return incident
+            if counted is not None and decision.action is Action.COUNT:
+                # In the replace that sets the version: a repeat is the storm's path.
+                remembered = _remembered(decision.incident, counted)
+                return dataclasses.replace(
+                    decision.incident, version=version, counted_by=remembered
+                )
+            return dataclasses.replace(decision.incident, version=version)
+        incident = dataclasses.replace(decision.incident, version=version)
         if effect is EffectKind.REOPEN:
             # Open again: the escalation clock starts over.
             incident = dataclasses.replace(incident, reopened_at=now, escalation=None)
@@ -792,11 +796,9 @@ def _applied(incident: Incident, alert_owner: str) -> bool:
     return bool(incident.counted_by) and _counted_id(alert_owner) in incident.counted_by
 
 
-def _counted(incident: Incident, alert_owner: str) -> Incident:
-    """`incident` remembering that it counted the alert `alert_owner` (the newest
-    COUNTED_KEPT)."""
-    counted = (*incident.counted_by, _counted_id(alert_owner))[-COUNTED_KEPT:]
-    return dataclasses.replace(incident, counted_by=counted)
+def _remembered(incident: Incident, alert_owner: str) -> tuple[str, ...]:
+    """The alerts `incident` counted, with `alert_owner` (the newest COUNTED_KEPT)."""
+    return (*incident.counted_by, _counted_id(alert_owner))[-COUNTED_KEPT:]
 
 
 def _counted_id(alert_owner: str) -> str:
@@ -827,9 +829,15 @@ def _with(incident: Incident, **changes: object) -> Incident:
     return dataclasses.replace(incident, version=incident.version + 1, **changes)  # type: ignore[arg-type]
 
 
-def _silenced(stored: Incident | None, decision: Decision, hold: Hold, now: datetime) -> Transition:
+def _silenced(
+    stored: Incident | None,
+    decision: Decision,
+    hold: Hold,
+    now: datetime,
+    counted: str | None = None,
+) -> Transition:
     """The decision's effect is held (an effect held already keeps its kind: a ticket not yet
-    opened stays to be opened), the alert counted and stored."""
+    opened stays to be opened), the alert counted (and remembered as `counted`) and stored."""
     assert decision.incident is not None
     held = stored.held if stored else None
     kind = held.kind if held is not None else decision.action.effect
@@ -847,6 +855,7 @@ def _silenced(stored: Incident | None, decision: Decision, hold: Hold, now: date
         decided,
         held=Held(kind, hold.silence, hold.alert, since, hold.until),
         version=(stored.version + 1) if stored else 1,
+        counted_by=_remembered(decided, counted) if counted else decided.counted_by,
     )
     return Transition(Action.SILENCED, stored, after)
 
