@@ -10,8 +10,9 @@ fixture reads what the apply left; run without xdist, the fixture starts the pro
     .venv/bin/python tests/deploy_harness.py WORKDIR
 
 copies the module to WORKDIR/module, writes a root like the example to WORKDIR/root, applies it
-and writes WORKDIR/result.json: `{"endpoint": ..., "outputs": ...}`, or `{"error": ...}` with
-terraform's own words. Then it serves moto (the tests read back what the apply made) until its
+and plans the settings the module must refuse there (test_deploy.py checks what it said; ~10 s
+of terraform's CPU, run here so that the file's own share is a few seconds), then writes
+WORKDIR/result.json: the endpoint, outputs and plan, or `{"error": ...}` with terraform's words. Then it serves moto (the tests read back what the apply made) until its
 stdin closes: the process that started it ends it by closing the pipe, or by exiting.
 """
 
@@ -50,6 +51,12 @@ SECRETS = {
 #: The model the applied module runs with llm_provider = "bedrock".
 BEDROCK_MODEL_ID = "anthropic.claude-3-haiku-20240307-v1:0"
 RESULT = "result.json"
+#: Settings the module must refuse (`-var` values), and what its refusal says.
+INCONSISTENT = {
+    "stop_timeout_s=25": "stop_timeout_s must be at least shutdown_grace_s + 7",
+    "memory=4096": "is not a Fargate pairing for cpu 256",
+    "ingest_certificate_arn=not-an-arn": "ingest_certificate_arn must be an ACM certificate ARN",
+}
 #: The key of xdist's workerinput under which the controller names the harness's directory.
 WORKER_INPUT_KEY = "triage_deploy_harness"
 
@@ -277,7 +284,8 @@ def moto_server() -> Iterator[str]:
 
 
 def apply(workdir: Path, endpoint: str) -> dict[str, Any]:
-    """init and apply the root in `workdir/root` against `endpoint`; the module's outputs."""
+    """init and apply the root in `workdir/root` against `endpoint`: the module's outputs, and
+    what a plan of the INCONSISTENT settings then did (its exit code and stderr)."""
     assert TERRAFORM is not None, unavailable()
     env = tf_env(workdir)
     module = copy_module(workdir / "module")
@@ -288,8 +296,19 @@ def apply(workdir: Path, endpoint: str) -> dict[str, Any]:
     (root / "main.tf").write_text(ROOT_MODULE % values, encoding="utf-8")
     tf(TERRAFORM, env, root, "init", "-backend=false", "-input=false")
     tf(TERRAFORM, env, root, "apply", "-auto-approve", "-input=false", timeout=540)
-    outputs: dict[str, Any] = json.loads(tf(TERRAFORM, env, root, "output", "-json"))
-    return outputs["triage"]["value"]  # type: ignore[no-any-return]
+    outputs = json.loads(tf(TERRAFORM, env, root, "output", "-json"))["triage"]["value"]
+    variables = [arg for var in INCONSISTENT for arg in ("-var", var)]
+    plan = subprocess.run(
+        # No refresh: the preconditions need the configuration, not moto's view of the state.
+        [TERRAFORM, "plan", "-input=false", "-no-color", "-refresh=false", *variables],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    return {"outputs": outputs, "inconsistent_plan": [plan.returncode, plan.stderr]}
 
 
 def _write_result(workdir: Path, result: dict[str, Any]) -> None:
@@ -311,7 +330,7 @@ def main(workdir: Path, stdin: IO[str] = sys.stdin) -> int:
     ).start()
     with moto_server() as endpoint:
         try:
-            _write_result(workdir, {"endpoint": endpoint, "outputs": apply(workdir, endpoint)})
+            _write_result(workdir, {"endpoint": endpoint, **apply(workdir, endpoint)})
         except BaseException:  # a broken apply must reach the tests as terraform's words
             _write_result(workdir, {"error": traceback.format_exc()})
         stdin_closed.wait()
@@ -323,11 +342,13 @@ def main(workdir: Path, stdin: IO[str] = sys.stdin) -> int:
 
 @dataclass(frozen=True)
 class Applied:
-    """What the apply made: moto's endpoint, the root it was applied in, the module's outputs."""
+    """What the apply made: moto's endpoint, the root it was applied in, the module's outputs;
+    and the exit code and stderr of a plan of the INCONSISTENT settings in that root."""
 
     endpoint: str
     root: Path
     outputs: dict[str, Any]
+    inconsistent_plan: tuple[int, str]
 
     def client(self, service: str) -> Any:
         import boto3
@@ -394,7 +415,8 @@ def wait_for_result(workdir: Path, timeout_s: float) -> Applied:
         time.sleep(0.5)
     result = json.loads(result_file.read_text(encoding="utf-8"))
     assert "error" not in result, result.get("error")
-    return Applied(result["endpoint"], workdir / "root", result["outputs"])
+    code, stderr = result["inconsistent_plan"]
+    return Applied(result["endpoint"], workdir / "root", result["outputs"], (code, stderr))
 
 
 if __name__ == "__main__":

@@ -773,34 +773,15 @@ def test_apply_creates_a_dashboard_of_metrics_that_exist(applied: Applied) -> No
     }
 
 
-#: Settings the module must refuse, and what its refusal says.
-INCONSISTENT = {
-    "stop_timeout_s=25": "stop_timeout_s must be at least shutdown_grace_s + 7",
-    "memory=4096": "is not a Fargate pairing for cpu 256",
-    "ingest_certificate_arn=not-an-arn": "ingest_certificate_arn must be an ACM certificate ARN",
-}
-
-
 @pytest.mark.timeout(600)
-def test_plan_refuses_inconsistent_settings(
-    terraform: str, tf_env: dict[str, str], applied: Applied
-) -> None:
+def test_plan_refuses_inconsistent_settings(applied: Applied) -> None:
     """Preconditions stop a plan whose stopTimeout cuts the drain short, whose size Fargate
-    lacks or whose gateway certificate is no ACM ARN; one plan with all three names each."""
-    variables = [arg for var in INCONSISTENT for arg in ("-var", var)]
-    result = subprocess.run(
-        # No refresh: the preconditions need the configuration, not moto's view of the state.
-        [terraform, "plan", "-input=false", "-no-color", "-refresh=false", *variables],
-        cwd=applied.root,
-        env=tf_env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert result.returncode != 0
-    said = " ".join(result.stderr.split())
-    assert [m for m in INCONSISTENT.values() if m not in said] == []
+    lacks or whose gateway certificate is no ACM ARN; one plan with all three names each (run
+    by tests/deploy_harness.py in the applied root, right after the apply)."""
+    returncode, stderr = applied.inconsistent_plan
+    assert returncode != 0
+    said = " ".join(stderr.split())
+    assert [m for m in deploy_harness.INCONSISTENT.values() if m not in said] == []
 
 
 # --- The gateway's service ------------------------------------------------------------------------
