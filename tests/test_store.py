@@ -443,6 +443,25 @@ async def test_a_group_past_the_record_bound_leaves_quiet_members_titles_out(
     assert len(incident_to_json(stored).encode()) <= 30_000
 
 
+async def test_a_group_at_the_record_bound_says_so_once_not_per_join(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Members joining a group whose titles no longer all fit leave titles out on each write;
+    the warning that says so comes once per group (its first cut), the later cuts at debug."""
+    monkeypatch.setattr(store_module, "MAX_RECORD_BYTES", 30_000)
+    group = GroupKey.of("pods", ("alertname",), {"alertname": "Crash"}, 0, str)
+    wide = "界" * 120
+    with structlog.testing.capture_logs() as logs:
+        for i in range(120):
+            await store.begin(alert(f"{i}-{wide}"), f"m{i}", T0 + timedelta(seconds=i), group)
+    cuts = [e for e in logs if e["event"] == "store.group_titles_left_out"]
+    assert len(cuts) > 1 and {e["fingerprint"] for e in cuts} == {group.key}
+    assert [e["log_level"] for e in cuts] == ["warning"] + ["debug"] * (len(cuts) - 1)
+    stored = await store.get(group.key)
+    assert stored is not None and stored.group is not None
+    assert len(stored.group.members) == 120
+
+
 async def test_silences_past_the_record_bound_are_refused_and_the_kept_ones_read(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -760,6 +760,11 @@ def _fitted(incident: Incident) -> Incident:
             (item for item in group.members.items() if item[1].title),
             key=lambda item: (item[1].status is Status.FIRING, item[1].last_event_at),
         )
+        # Titles left out before: this group is at the bound, and each member joining now
+        # takes a few more titles out. The first cut says so at warning, the later ones at
+        # debug (a warning per join would flood a storm's log).
+        first_cut = len(titled) == len(group.members)
+        cuts = 0
         while titled:
             size = len(incident_to_json(incident).encode())
             if size <= MAX_RECORD_BYTES:
@@ -772,8 +777,13 @@ def _fitted(incident: Incident) -> Incident:
                 members[fp] = dataclasses.replace(member, title="")
             group = dataclasses.replace(group, members=members)
             incident = dataclasses.replace(incident, group=group)
-            log.warning(
-                "store.group_titles_left_out", fingerprint=incident.fingerprint, count=share
+            cuts += share
+        if cuts:
+            (log.warning if first_cut else log.debug)(
+                "store.group_titles_left_out",
+                fingerprint=incident.fingerprint,
+                count=cuts,
+                untitled=len(group.members) - len(titled),
             )
     if _fits(incident_to_json(incident)):
         return incident
