@@ -158,14 +158,16 @@ def test_sigkill_mid_flight_then_a_second_daemon_redoes_each_effect_once(
     backend.delay_s = 3.0
     keys = [f"kill-{i}" for i in range(6)]
     prod_queues.send(*(generic(k) for k in keys))
-    # A short lease: a killed delivery's claims are taken over once it ends, not before.
+    # A short lease: a killed delivery's claims are taken over once it ends, not before. It
+    # ends about when the killed messages reappear (the 5 s visibility), so the finisher does
+    # not sit out a longer one.
     settings = settings_for(
         prod_queues,
         backend.url,
         tmp_path / "triage.db",
         concurrency=3,
-        message_timeout_s=8,
-        effect_lease_s=10,
+        message_timeout_s=4,
+        effect_lease_s=5,
     )
     daemon = Daemon(settings, log_dir=tmp_path)
     try:
@@ -271,7 +273,7 @@ def test_heartbeat_hides_a_slow_message_from_a_second_consumer(
 ) -> None:
     """A message worked on for several visibility timeouts stays hidden by the heartbeat while a
     second daemon polls: only one daemon ever receives it, and it becomes one ticket."""
-    backend.delay_s = 15.0
+    backend.delay_s = 10.0  # two and a half visibility timeouts
     settings = settings_for(
         prod_queues,
         backend.url,
@@ -304,7 +306,7 @@ def test_heartbeat_hides_a_slow_message_from_a_second_consumer(
     assert backend.arrivals == 1
     assert len(backend.tickets) == 1
     extended = [e for e in first.events() if e["event"] == "heartbeat.extended"]
-    assert len(extended) >= 3  # 15 s of work at a 4 s timeout
+    assert len(extended) >= 3  # 10 s of work at a 4 s timeout, extended every 1-2 s
     assert [e["message_id"] for e in first.events() if e["event"] == "message.acked"] == [
         message_id
     ]
