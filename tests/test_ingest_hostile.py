@@ -26,7 +26,7 @@ from ingest_harness import (
     running,
     sentry_headers,
 )
-from triage.ingest import IngestService
+from triage.ingest import IngestService, server
 
 GENERIC = payload("generic/firing.json")
 SENTRY = payload("sentry/issue-created.json")
@@ -282,6 +282,50 @@ async def test_a_request_head_over_64_kib_is_431_before_it_ends(
     finally:
         writer.close()
     assert received(queues) == []
+
+
+async def test_unfinished_heads_together_are_bounded_and_freed_when_they_go(
+    gateway: IngestService, queues: Queues, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Unfinished heads, each under its own limit, are bounded together: the connection that
+    takes them past the budget is 503 with Retry-After and closed (one line); once the others
+    go, a webhook passes."""
+    monkeypatch.setattr(server, "MAX_HEADS_BYTES", 100_000)
+    runner = gateway._runner
+    assert runner is not None and runner.server is not None
+    holders = []
+    for _ in range(2):
+        _, writer = await asyncio.open_connection("127.0.0.1", gateway.port)
+        writer.write(padded_head(49_000))
+        await writer.drain()
+        holders.append(writer)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 10
+    while (heads := runner.server.__dict__.get("_heads")) is None or heads.held_bytes < 98_000:
+        assert loop.time() < deadline, "the gateway never read the two heads"
+        await asyncio.sleep(0.01)
+    reader, writer = await asyncio.open_connection("127.0.0.1", gateway.port)
+    try:
+        with capture_logs() as logs:
+            # A small last piece crosses the budget: read whole, its answer is not reset.
+            writer.write(padded_head(5_000))
+            await writer.drain()
+            answer = await read_answer(reader)
+            (line,) = await wait_logged(logs, "ingest.bad_http")
+    finally:
+        writer.close()
+    assert answer.status == 503
+    assert answer.headers["retry-after"] == "1"
+    assert answer.json() == {"error": "too many request heads arriving at once"}
+    assert line["status"] == 503
+    for holder in holders:
+        holder.close()
+    while heads.held_bytes > 0:
+        assert loop.time() < deadline, "the closed connections' heads were never let go"
+        await asyncio.sleep(0.01)
+    body = b'{"title": "after"}'
+    request = head("/v1/alerts/generic", BEARER + f"Content-Length: {len(body)}\r\n") + body
+    assert (await exchange(gateway.port, request)).status == 202
 
 
 async def test_a_request_head_under_64_kib_passes(gateway: IngestService, queues: Queues) -> None:

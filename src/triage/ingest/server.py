@@ -17,6 +17,9 @@ import logging
 import re
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
+from http import HTTPStatus
+from typing import Any
 
 import structlog
 from aiohttp import HttpVersion11, web
@@ -125,15 +128,28 @@ class GatewayRunner(web.AppRunner):
         return server
 
 
+@dataclass(slots=True)
+class _Heads:
+    """Bytes of unfinished request heads held over all of one server's connections."""
+
+    held_bytes: int = 0
+
+
 class _Server(web.Server):
     def __call__(self) -> RequestHandler:
-        return _Connection(self, loop=self._loop, **self._kwargs)
+        heads = self.__dict__.setdefault("_heads", _Heads())
+        return _Connection(self, heads, loop=self._loop, **self._kwargs)
 
 
 #: Bytes a request head may take in all. aiohttp bounds each line (8,190 bytes) and the number
 #: of headers (128), not their sum: an unfinished head of 120 long headers held ~2 MB per
 #: connection until the idle timeout. 64 KiB is also what an ALB lets through.
 MAX_HEAD_BYTES = 64 * 1024
+#: … and all unfinished heads together, over every connection (aiohttp takes any number of
+#: them): past it, the connection adding to them is answered 503, so senders holding heads
+#: open cannot make the gateway hold more (a whole head usually comes in one read, and never
+#: counts here).
+MAX_HEADS_BYTES = 16 * 1024 * 1024
 
 
 class _Connection(RequestHandler):
@@ -142,32 +158,55 @@ class _Connection(RequestHandler):
     #: The body of the last request parsed: until it has all arrived, bytes are its, not a head's.
     _body: StreamReader | None = None
 
+    def __init__(self, manager: web.Server, heads: _Heads, **kwargs: Any) -> None:
+        super().__init__(manager, **kwargs)
+        self._heads = heads
+
     def data_received(self, data: bytes) -> None:
         awaiting_head = self._body is None or self._body.is_eof()
         parsed = len(self._messages)
         super().data_received(data)
         if len(self._messages) > parsed:  # a head came whole
             self._body = self._messages[-1][1]
-            self._head_bytes = 0
+            self._release_head()
         elif awaiting_head and not self._upgraded and self.transport is not None:
             # (After an Upgrade head, aiohttp keeps what follows aside and stops reading at
             # its buffer size: those bytes are not a head.)
-            self._head_bytes += len(data)
-            if self._head_bytes > MAX_HEAD_BYTES:
-                self._refuse_head()
+            self._hold_head(len(data))
 
-    def _refuse_head(self) -> None:
-        """Answer 431 and close: the head is over MAX_HEAD_BYTES and not even finished."""
-        error = HttpProcessingError(code=431, message=f"request head over {MAX_HEAD_BYTES} bytes")
+    def connection_lost(self, exc: BaseException | None) -> None:
+        self._release_head()
+        super().connection_lost(exc)
+
+    def _hold_head(self, size: int) -> None:
+        self._head_bytes += size
+        self._heads.held_bytes += size
+        if self._head_bytes > MAX_HEAD_BYTES:
+            self._refuse_head(431, f"request head over {MAX_HEAD_BYTES} bytes")
+        elif self._heads.held_bytes > MAX_HEADS_BYTES:
+            self._refuse_head(503, "too many request heads arriving at once")
+
+    def _release_head(self) -> None:
+        self._heads.held_bytes -= self._head_bytes
+        self._head_bytes = 0
+
+    def _refuse_head(self, status: int, reason: str) -> None:
+        """Answer `status` and close, the head unfinished: over MAX_HEAD_BYTES (431), or past
+        MAX_HEADS_BYTES with the others (503, Retry-After: 1)."""
+        self._release_head()
+        error = HttpProcessingError(code=status, message=reason)
         self.logger.error("Error handling request", exc_info=error)  # one ingest.bad_http line
-        body = json.dumps({"error": f"bad request: {error.message}"}).encode()
-        head = (
-            "HTTP/1.1 431 Request Header Fields Too Large\r\n"
-            "Content-Type: application/json; charset=utf-8\r\n"
-            f"Server: {SERVER}\r\nConnection: close\r\nContent-Length: {len(body)}\r\n\r\n"
-        )
+        body = json.dumps({"error": f"bad request: {reason}" if status < 500 else reason})
+        lines = [
+            f"HTTP/1.1 {status} {HTTPStatus(status).phrase}",
+            "Content-Type: application/json; charset=utf-8",
+            f"Server: {SERVER}",
+            "Connection: close",
+            f"Content-Length: {len(body)}",
+            *(["Retry-After: 1"] if status == 503 else []),
+        ]
         assert self.transport is not None
-        self.transport.write(head.encode() + body)
+        self.transport.write(("\r\n".join(lines) + "\r\n\r\n" + body).encode())
         self.force_close()  # the transport sends what it holds, then closes
 
     def handle_error(
