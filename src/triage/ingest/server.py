@@ -1,6 +1,7 @@
 """What aiohttp's HTTP server does on its own, made the gateway's: its answer to a request it
-cannot parse, the log line for it, `Expect: 100-continue`, the `Server` header, and paths and
-methods no route takes (`Gateway.application` wires them).
+cannot parse, the log line for it, `Expect: 100-continue`, the `Server` header, paths and
+methods no route takes (`Gateway.application` wires them), and how many bytes of unfinished
+request heads it holds (aiohttp bounds each header line and their number, not their sum).
 
 aiohttp answers an unparsable request (a control character in a header, a bad chunk size, a
 body after an HTTP/1.0 head without a length, …) with a plain-text 400 that quotes the offending
