@@ -369,6 +369,12 @@ CASES = [
     ("API key: " + _run(24), "API key: [REDACTED:password]"),
     # Passwords given to commands
     ("curl -u admin:hunter2xyz https://x", "curl -u admin:[REDACTED:password] https://x"),
+    ("keytool -list -storepass hunter2xyz", "keytool -list -storepass [REDACTED:password]"),
+    ("htpasswd -nb admin hunter2xyz", "htpasswd -nb admin [REDACTED:password]"),
+    (
+        "https://hooks.example.com/notify/Xk9fQ2mPz7Lr4tYvB3nW",
+        "https://hooks.example.com/notify/[REDACTED:token]",
+    ),
     ("pg_dump --db-password hunter2xyz", "pg_dump --db-password [REDACTED:password]"),
     ("login --token=" + _run(20) + " ok", "login --token=[REDACTED:password] ok"),
     # Other signed URLs

@@ -71,8 +71,10 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
     [REDACTED:password]           passwords and other secrets, known by where they stand:
                                   - in URLs and DSNs (user:pass@host; Oracle's
                                     jdbc:oracle:thin:user/pass@host);
-                                  - in commands: curl -u user:pass, --db-password …, mysql -pX,
-                                    sshpass -p X, docker login -p X, mongo -p X, redis-cli -a X;
+                                  - in commands: curl -u user:pass (-uuser:pass), --db-password
+                                    …, mysql -pX, sshpass -p X, docker login -p X, az login
+                                    -p X, mongo -p X, redis-cli -a X, keytool -storepass X,
+                                    openssl -passin pass:X, htpasswd -b file user X;
                                     a container's JSON args ["--password", "…"];
                                   - a connection string's Password= or Pwd= to its `;`, spaces
                                     and all (ODBC's {…} whole); SQL PASSWORD '…' and
@@ -613,6 +615,39 @@ def _keep_quotes(match: re.Match[str]) -> str:
 #: takes: longer than any secret, so none is cut with its tail left in clear; reading it costs
 #: no more than reading the text, as no two starts read the same characters.
 _VALUE_MAX = 65_536
+
+#: One argument of a command line: quoted, or a run of non-space.
+_ARGUMENT = re.compile(r"""'[^'\n]{0,512}+'|"[^"\n]{0,512}+"|[^\s'"]{1,512}+""")
+
+
+def _htpasswd(match: re.Match[str]) -> str:
+    """An htpasswd command line (`args`) with its password replaced, its quotes kept, when -b
+    says it is given: the argument after the file and the user, or after the user alone with
+    -n (no file). `-C` and `-r` take a number first. Else the match unchanged."""
+    args = list(_ARGUMENT.finditer(match["args"]))
+    flags, positional = "", []
+    skip = False
+    for arg in args:
+        if skip:
+            skip = False
+        elif arg[0].startswith("-"):
+            flags += arg[0][1:]
+            skip = arg[0][-1] in "Cr"
+        else:
+            positional.append(arg)
+    index = 1 if "n" in flags else 2
+    if "b" not in flags or len(positional) <= index:
+        return match[0]
+    password = positional[index]
+    quote_mark = password[0][0] if password[0][0] in "'\"" else ""
+    start = match.end(1) + password.start()
+    end = match.end(1) + password.end()
+    text = match.string
+    return (
+        f"{text[match.start() : start]}{quote_mark}[REDACTED:password]{quote_mark}"
+        f"{text[end : match.end()]}"
+    )
+
 
 #: A YAML comment after a value: a `#` after a space.
 _YAML_COMMENT = re.compile(r"[ \t]{1,64}+#")
@@ -1221,11 +1256,11 @@ _RULES: tuple[_Rule, ...] = (
         "mariadb",
     ),
     _rule(
-        rf"((?m:^|[|;&(]|(?<=\\n))[ \t]{{0,20}}{_COMMAND_PATH}(?:docker[ \t]{{1,3}}login|mongo(?:sh|dump|restore)?"
-        r"|redis-cli)[ \t][^\n|;&]{0,300}?(?<![\w-])-[pa][ \t]{1,3}[\"']?)"
+        rf"((?m:^|[|;&(]|(?<=\\n))[ \t]{{0,20}}{_COMMAND_PATH}(?:(?:docker|az)[ \t]{{1,3}}login"
+        r"|mongo(?:sh|dump|restore)?|redis-cli)[ \t][^\n|;&]{0,300}?(?<![\w-])-[pa][ \t]{1,3}[\"']?)"
         r"(?![\s-])(?!\[REDACTED)[^\s\"'|;&]{1,256}",
         _replaced_value("[REDACTED:password]"),
-        "docker",
+        "login",
         "mongo",
         "redis-cli",
     ),
@@ -1235,13 +1270,35 @@ _RULES: tuple[_Rule, ...] = (
         _replaced_value("[REDACTED:password]"),
         "sshpass",
     ),
-    # A password given to a command: curl -u user:pass (not -u scheme://…, a URL with its own
-    # rule), --password value, --db-password value.
+    # A password given to a command: curl -u user:pass (also glued, -uuser:pass; not -u
+    # scheme://…, a URL with its own rule; not docker's -u 1000:1000, a user and a group id),
+    # --password value, --db-password value.
     _rule(
-        r"((?<![\w-])(?:-u|--user)[ \t=]{1,3}[\"']?[^\s:\"']{1,256}):(?!//)(?!\[REDACTED)[^\s\"']{1,256}",
-        _replaced_value(":[REDACTED:password]"),
+        r"((?<![\w-])(?:-u[ \t=]{0,3}|--user[ \t=]{1,3})[\"']?(?P<user>[^\s:\"']{1,256}+)):(?!//)"
+        r"(?!\[REDACTED)(?P<pw>[^\s\"']{1,256}+)",
+        lambda m: (
+            m[0]
+            if m["user"].isdigit() and m["pw"].isdigit()
+            else _value_replaced(m, ":[REDACTED:password]")
+        ),
         "-u",
         "--user",
+    ),
+    # Single-dash options that take a password: keytool's -storepass, -keypass, -srcstorepass,
+    # -deststorepass; openssl's -passin, -passout, -pass, whose `pass:` gives it in clear
+    # (`env:VAR`, `file:path`, `fd:N` and `stdin` say where it is read from, and stay).
+    _rule(
+        r"(-(?<![\w-]-)(?:(?:src|dest)?(?:store|key)pass|pass(?:word|phrase|in|out)?)"
+        r"(?:[ \t]{1,3}|=)(?P<q>[\"'])?(?:pass:)?+)(?!\[REDACTED|-)(?!(?:env|file|fd):|stdin\b)"
+        r"(?(q)[^\"'\n]{1,512}+|[^\s\"']{1,512}+)",
+        _replaced_value("[REDACTED:password]"),
+        "pass",
+    ),
+    # htpasswd's batch mode (-b) takes the password as its last argument (`_htpasswd`).
+    _rule(
+        r"((?<![\w./-])htpasswd[ \t]{1,3})(?P<args>-[^\n|;&]{1,512}+)",
+        _htpasswd,
+        "htpasswd",
     ),
     _rule(
         r"((?<![\w-])--(?:[A-Za-z0-9]{1,20}-){0,4}(?:password|passwd|passphrase|secret|token"
