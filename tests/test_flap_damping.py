@@ -250,7 +250,10 @@ async def test_a_check_flapping_for_an_hour_makes_one_close_not_one_per_cycle() 
     [stored] = await r.store.incidents()
     assert stored.state is State.CLOSED and stored.pending is None
     assert stored.close_held_until is None
-    assert stored.history[-1].action == "damped"
+    assert [(e.action, e.note) for e in stored.history[-2:]] == [
+        ("damped", ""),
+        ("close", "held while flapping"),
+    ]
     assert r.metrics.total("ClosesHeld") == actions.count(Action.DAMPED) > 0
 
 
@@ -295,6 +298,31 @@ async def test_held_closes_a_sinks_open_breaker_stops_are_no_warning_each() -> N
     failed = [line for line in logs if line["event"] == "sweep.incident_failed"]
     assert len(failed) == 3
     assert {line["log_level"] for line in failed} == {"info"}
+
+
+async def test_a_close_by_hand_while_the_close_is_held_closes_the_tickets_now() -> None:
+    """`triage incidents close` on a flapping incident whose close is held sends that close at
+    once with the operator's note (it answered `ignore` while the ticket stayed open), and the
+    sweep sends no second one when the quiet period ends."""
+    r = Rig()
+    await _flap(r, 5, sweeps=0)
+    [damped] = await r.store.incidents()
+    assert damped.close_held_until is not None
+    action = await r.pipeline.close(damped.fingerprint, "cli-1", "fixed the probe", "ana")
+    assert action is Action.CLOSE
+    assert r.sink.kinds()[-1] == "close" and "fixed the probe" in r.sink.effects[-1].alert.title
+    closes = r.sink.kinds().count("close")
+    r.clock.at(4.5 + 61)
+    await r.sweep().once()
+    assert r.sink.kinds().count("close") == closes
+    [stored] = await r.store.incidents()
+    assert stored.pending is None and stored.close_held_until is None
+    assert not await list_incidents(r.store, Filter("open"))
+    assert (stored.history[-1].action, stored.history[-1].note) == (
+        "close",
+        "by hand, held while flapping",
+    )
+    assert await r.pipeline.close(stored.fingerprint, "cli-1", "again", "ana") is Action.IGNORE
 
 
 async def test_a_firing_after_the_quiet_period_before_any_sweep_closes_then_reopens() -> None:

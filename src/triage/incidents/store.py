@@ -31,6 +31,7 @@ from triage.incidents.codec import incident_from_json, incident_to_json
 from triage.incidents.groups import GroupKey, decide_group
 from triage.incidents.lifecycle import (
     EFFECTS_KEPT,
+    FLAP_HOLD,
     Action,
     AlertEvent,
     Decision,
@@ -511,12 +512,24 @@ class Store(abc.ABC):
     async def close(self, fingerprint: str, owner: str, now: datetime, alert: str) -> Transition:
         """Close an open incident by hand, as a resolve would: a CLOSE effect claimed for
         `owner` (carried out with `alert`, the operator's note as a redacted view), or nothing
-        to do when it is closed already (IGNORE) or its ticket was never sent (RECORD).
+        to do when it is closed already (IGNORE) or its ticket was never sent (RECORD). A
+        flapping incident resolved while its tickets' close is held back is closed on them now.
         Raises LookupError for an unknown fingerprint, StoreBusyError while an effect runs."""
 
         def change(stored: Incident | None) -> tuple[Incident | None, Transition]:
             if stored is None:
                 raise LookupError(fingerprint)
+            held = stored.pending
+            if held is not None and held.owner == FLAP_HOLD:
+                # Closed in the store, open on its tickets: the operator's close is the one
+                # held back, sent now (its idempotency key unchanged) with their note; it ends
+                # the flapping as the held close would (`quiet_until`: when it went out).
+                claimed = dataclasses.replace(
+                    held, owner=owner, until=now + self.lease, alert=alert
+                )
+                after = _with(stored, pending=claimed, quiet_until=now, applied_at=now)
+                after = after.noted(now, Action.CLOSE.value, "by hand, held while flapping")
+                return after, Transition(Action.CLOSE, stored, after)
             if stored.state is State.CLOSED:
                 return None, Transition(Action.IGNORE, stored, None)
             if stored.pending is not None:
@@ -578,6 +591,8 @@ class Store(abc.ABC):
                 return None, None
             claimed = dataclasses.replace(pending, owner=owner, until=now + self.lease)
             after = _with(stored, pending=claimed)
+            if pending.owner == FLAP_HOLD:  # not a redo: the close held while it flapped
+                after = after.noted(now, pending.kind.value, "held while flapping")
             return after, Transition(Action(pending.kind.value), stored, after, redo=True)
 
         return await self._transact(fingerprint, change)
