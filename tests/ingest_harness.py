@@ -190,9 +190,11 @@ class SqsProxy(FaultProxy):
         self.released = threading.Event()
         self.released.set()
         self.sends_waiting = 0
-        #: Cleared: every call waits until it is set again (SQS silent).
+        #: Cleared: every call (of `silent_actions` only, when given) waits until it is set
+        #: again (SQS, or Secrets Manager, silent).
         self.answering = threading.Event()
         self.answering.set()
+        self.silent_actions: frozenset[str] | None = None
         self._count_lock = threading.Lock()
         super().__init__(upstream)
 
@@ -206,7 +208,8 @@ class SqsProxy(FaultProxy):
         action = headers.get("x-amz-target", "").rsplit(".", 1)[-1]
         with self._count_lock:
             self.calls[action] += 1
-        self.answering.wait(timeout=60)
+        if self.silent_actions is None or action in self.silent_actions:
+            self.answering.wait(timeout=60)
         if action in {"SendMessage", "SendMessageBatch"} and not self.released.is_set():
             with self._count_lock:
                 self.sends_waiting += 1

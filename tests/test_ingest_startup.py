@@ -1,24 +1,39 @@
-"""`triage ingest` starting in front of an SQS that accepts connections and does not answer yet:
-it listens at once, is not ready until the queue answers, and still stops (exit 2) when the
-queue's eventual answer is a refusal."""
+"""`triage ingest` starting in front of an SQS, or a Secrets Manager holding its tokens, that
+accepts connections and does not answer yet: it listens at once, is not ready until they answer,
+still stops (exit 2) when the eventual answer is a refusal, and no request waits on them long."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
 import threading
 from collections.abc import Iterator
+from typing import Any
 
+import boto3
 import pytest
 from structlog.testing import capture_logs
 
 from daemon_harness import Queues
-from ingest_harness import SqsProxy, env_for, ingest_settings, loopback_client, running, wait_for
+from ingest_harness import (
+    TOKENS,
+    SqsProxy,
+    bearer,
+    env_for,
+    ingest_settings,
+    loopback_client,
+    payload,
+    running,
+    wait_for,
+)
 from triage.cli import main
 from triage.errors import ConfigError
 from triage.ingest import IngestService
+from triage.settings import Settings
 
 NO_SUCH_QUEUE = "AWS.SimpleQueueService.NonExistentQueue"
+GENERIC = payload("generic/firing.json")
 
 
 @pytest.fixture(autouse=True)
@@ -116,3 +131,102 @@ def test_a_refusal_after_listening_exits_2_with_one_line(
     assert seen_listening == [True]
     (line,) = [x for x in capsys.readouterr().err.splitlines() if x.startswith("triage:")]
     assert line == f"triage: config: ALERT_TRIAGE_QUEUE_URL {url}: {NO_SUCH_QUEUE}"
+
+
+# --- The tokens' secret ----------------------------------------------------------------------
+
+SECRET = "ingest-tokens"
+
+
+def secret_settings(queues: Queues, proxy: SqsProxy, **overrides: Any) -> Settings:
+    """Settings reading the tokens from Secrets Manager (moto, through the proxy)."""
+    return ingest_settings(
+        proxy.queue_url(queues.url),
+        proxy.url,
+        ingest_tokens=None,
+        ingest_tokens_secret_id=SECRET,
+        **overrides,
+    )
+
+
+@pytest.fixture
+def secret(queues: Queues) -> None:
+    """The harness's tokens as the JSON secret SECRET in moto."""
+    client = boto3.client("secretsmanager", endpoint_url=queues.endpoint, region_name="us-east-1")
+    client.create_secret(Name=SECRET, SecretString=json.dumps(TOKENS))
+
+
+async def test_a_silent_secrets_manager_does_not_hold_back_the_listener(
+    queues: Queues, silent: SqsProxy, secret: None
+) -> None:
+    """While Secrets Manager has not answered, the gateway listens, a webhook is 503 with
+    Retry-After at once and /readyz names the tokens; once it answers, webhooks pass."""
+    silent.silent_actions = frozenset({"GetSecretValue"})
+    settings = secret_settings(queues, silent)
+    async with running(settings) as service, loopback_client(service.port) as client:
+        assert silent.count("GetSecretValue") == 1  # botocore has not even tried again
+        refused = await client.post(
+            "/v1/alerts/generic", content=GENERIC, headers=bearer("generic")
+        )
+        assert refused.status_code == 503
+        assert refused.headers["retry-after"] == "5"
+        ready = await client.get("/readyz")
+        assert ready.json() == {"ready": False, "failing": {"tokens": "failing"}}
+        silent.answering.set()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 10
+        while (
+            answer := await client.post(
+                "/v1/alerts/generic", content=GENERIC, headers=bearer("generic")
+            )
+        ).status_code != 202:
+            assert loop.time() < deadline, answer.text
+            await asyncio.sleep(0.02)
+
+
+async def test_bad_credentials_against_a_silent_secrets_manager_share_one_read(
+    queues: Queues, silent: SqsProxy, secret: None
+) -> None:
+    """Once tokens are held, a burst of wrong credentials while Secrets Manager is silent is
+    answered at once (each re-read waits only briefly) and costs it one call, not one each."""
+    settings = secret_settings(queues, silent, ingest_tokens_refresh_s=0.01)
+    silent.silent_actions = frozenset({"GetSecretValue"})
+    silent.answering.set()  # the start-up read is answered
+    async with running(settings) as service, loopback_client(service.port) as client:
+        gateway = service.gateway
+        assert gateway is not None
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 10
+        while not gateway.tokens.loaded:  # moto may answer after start-up's short wait
+            assert loop.time() < deadline, "the tokens were never read"
+            await asyncio.sleep(0.01)
+        silent.answering.clear()
+        wrong = {"Authorization": "Bearer not-the-generic-token-0123456789"}
+        answers = await asyncio.wait_for(
+            asyncio.gather(
+                *(
+                    client.post("/v1/alerts/generic", content=GENERIC, headers=wrong)
+                    for _ in range(5)
+                )
+            ),
+            10,
+        )
+        assert {a.status_code for a in answers} <= {401, 503}
+        assert silent.count("GetSecretValue") == 2  # the start-up read and one re-read
+        silent.answering.set()
+
+
+async def test_a_secret_refused_after_listening_still_stops_the_gateway(
+    queues: Queues, silent: SqsProxy
+) -> None:
+    """A tokens' secret that turns out not to exist, answered only after the gateway listened,
+    stops it with the ConfigError it would have raised before listening."""
+    silent.silent_actions = frozenset({"GetSecretValue"})
+    service = IngestService(secret_settings(queues, silent), stop=asyncio.Event())
+    await service.startup()
+    try:
+        silent.answering.set()
+        with pytest.raises(ConfigError, match="ResourceNotFoundException"):
+            await asyncio.wait_for(service.serve(), 10)
+    finally:
+        await service.shutdown()

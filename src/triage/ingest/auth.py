@@ -15,6 +15,11 @@ user name), or `X-Grafana-Token: <token>`; Sentry's requests instead carry
 Every token read is handed to `triage.redact.hold`, so every redactor of the process (log lines
 included) blanks it by value.
 
+One read of the secret is in flight at a time, shared by every caller, and no caller waits on
+it longer than `wait_s`: a Secrets Manager that accepts connections and does not answer takes
+botocore ~30 s to give up on, and requests queued behind it one read each took minutes. The
+refresh interval counts from the last attempt, answered or not.
+
 Errors: `ConfigError` when no token can exist as configured (bad JSON, unknown source, a secret
 id that names nothing, access denied); `TokensUnavailable` when Secrets Manager cannot be read
 just now and no tokens were ever read. No message or log line ever holds a token.
@@ -28,6 +33,7 @@ import binascii
 import hashlib
 import hmac
 import json
+import math
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -76,6 +82,7 @@ class TokenStore:
         secrets_client: Any = None,
         ttl_s: float = 300.0,
         refresh_s: float = 5.0,
+        wait_s: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if secret_id and secrets_client is None:
@@ -90,11 +97,14 @@ class TokenStore:
         self._client = secrets_client
         self._ttl_s = ttl_s
         self._refresh_s = refresh_s
+        self.wait_s = wait_s
         self._clock = clock
         self._tokens: dict[str, bytes] | None = None
         self._read_at = 0.0
+        #: When the last read started, answered or not (what the refresh interval counts from).
+        self._tried_at = -math.inf
         # One read at a time: concurrent callers share it instead of stampeding the secret.
-        self._lock = asyncio.Lock()
+        self._reading: asyncio.Task[None] | None = None
         self._background: asyncio.Task[None] | None = None
 
     @property
@@ -106,8 +116,23 @@ class TokenStore:
         return [token.decode() for token in (self._tokens or {}).values()]
 
     async def load(self) -> None:
-        """Read the tokens once (at startup); ConfigError or TokensUnavailable."""
+        """Read the tokens (or join the read in flight); ConfigError or TokensUnavailable,
+        which includes a read that has not answered within `wait_s` (it goes on)."""
         await self._read(min_age_s=0.0)
+
+    @property
+    def in_flight(self) -> asyncio.Task[None] | None:
+        """The read of the secret still waiting for Secrets Manager, if any."""
+        return self._reading if self._reading is not None and not self._reading.done() else None
+
+    def reading(self) -> asyncio.Task[None]:
+        """The read in flight, or a new one (start-up watches the first for a refusal)."""
+        if self._reading is None or self._reading.done():
+            self._tried_at = self._clock()
+            self._reading = asyncio.create_task(self._read_now(), name="ingest-tokens-read")
+            # Its error reaches whoever waits; one nobody waited for is not an error to report.
+            self._reading.add_done_callback(_retrieve)
+        return self._reading
 
     async def current(self) -> Tokens:
         """The tokens to check against; a stale set is renewed in the background meanwhile."""
@@ -126,15 +151,14 @@ class TokenStore:
             return None  # inline tokens change only with a restart
         if self._tokens is not seen:
             return self._tokens  # another request's re-read already brought new ones
-        if self._clock() - self._read_at < self._refresh_s:
-            return None
         await self._read(min_age_s=self._refresh_s)
         return self._tokens if self._tokens is not seen else None
 
     async def aclose(self) -> None:
-        if self._background is not None:
-            self._background.cancel()
-            await asyncio.gather(self._background, return_exceptions=True)
+        for task in (self._background, self._reading):
+            if task is not None:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
 
     async def _renew(self) -> None:
         try:
@@ -144,20 +168,32 @@ class TokenStore:
             log.warning("ingest.tokens_stale", error=str(exc))
 
     async def _read(self, min_age_s: float) -> None:
-        async with self._lock:
-            if self._tokens is not None and self._clock() - self._read_at < min_age_s:
-                return  # read by another caller while this one waited for the lock
-            if self._secret_id:
-                text, where = await self._fetch(self._secret_id), "TRIAGE_INGEST_TOKENS_SECRET_ID"
-            else:
-                assert self._inline is not None
-                text, where = self._inline, "TRIAGE_INGEST_TOKENS"
-            tokens = parse_tokens(text, where)
-            for token in tokens.values():
-                # Every Redactor of the process (the log renderer's too) blanks it by value now.
-                redact.hold(token.decode())
-            self._tokens, self._read_at = tokens, self._clock()
-            log.info("ingest.tokens_read", sources=sorted(tokens), where=where)
+        """Join the read in flight, or start one unless the last attempt is younger than
+        `min_age_s` (and tokens are held); wait for it at most `wait_s`."""
+        in_flight = self._reading is not None and not self._reading.done()
+        fresh = self._clock() - self._tried_at < min_age_s
+        if not in_flight and fresh and self._tokens is not None:
+            return
+        try:
+            async with asyncio.timeout(self.wait_s):
+                await asyncio.shield(self.reading())
+        except TimeoutError:
+            raise TokensUnavailable(
+                f"Secrets Manager has not answered within {self.wait_s:g} s"
+            ) from None
+
+    async def _read_now(self) -> None:
+        if self._secret_id:
+            text, where = await self._fetch(self._secret_id), "TRIAGE_INGEST_TOKENS_SECRET_ID"
+        else:
+            assert self._inline is not None
+            text, where = self._inline, "TRIAGE_INGEST_TOKENS"
+        tokens = parse_tokens(text, where)
+        for token in tokens.values():
+            # Every Redactor of the process (the log renderer's too) blanks it by value now.
+            redact.hold(token.decode())
+        self._tokens, self._read_at = tokens, self._clock()
+        log.info("ingest.tokens_read", sources=sorted(tokens), where=where)
 
     async def _fetch(self, secret_id: str) -> str:
         try:
@@ -183,6 +219,11 @@ class TokenStore:
         # A 200 without the secret is Secrets Manager (or what answers for it) failing.
         log.warning("ingest.tokens_unavailable", error="no_secret")
         raise TokensUnavailable("reading the ingest tokens failed: the answer held no secret")
+
+
+def _retrieve(task: asyncio.Task[None]) -> None:
+    if not task.cancelled():
+        task.exception()
 
 
 def parse_tokens(text: str, where: str) -> dict[str, bytes]:

@@ -158,13 +158,16 @@ class IngestService:
             secrets_client=secrets,
             ttl_s=settings.ingest_tokens_ttl_s,
             refresh_s=settings.ingest_tokens_refresh_s,
+            wait_s=self.answer_within_s,
         )
         self._stack.push_async_callback(tokens.aclose)
         try:
             await tokens.load()
         except TokensUnavailable as exc:
-            # Secrets Manager is down just now: serve 503s until it answers, rather than exit.
+            # Secrets Manager is down, or silent, just now: serve 503s until it answers, rather
+            # than exit or hold the listener back.
             log.warning("ingest.tokens_unavailable_at_startup", error=str(exc))
+        first_read = tokens.in_flight  # still unanswered: a refusal may yet come
         probe = QueueProbe(
             sqs, self.queue_url, answer_within_s=self.answer_within_s, health=self.health
         )
@@ -193,10 +196,11 @@ class IngestService:
         self.health.set("tokens", tokens.loaded, "" if tokens.loaded else "not read yet")
         await self._listen(self.gateway)
         await self._start_operations(probe, tokens)
-        if first_answer is not None:
-            self._tasks.append(
-                asyncio.create_task(self._stop_on_refusal(first_answer), name="queue-refusal")
-            )
+        for first in (first_read, first_answer):
+            if first is not None:
+                self._tasks.append(
+                    asyncio.create_task(self._stop_on_refusal(first), name="refusal-watch")
+                )
         # Start-up's long-lived objects (modules, botocore's models) leave the collector's
         # sight, so full collections stay short (see app.py's _freeze_startup_objects).
         gc.collect()
@@ -218,14 +222,17 @@ class IngestService:
         return first
 
     async def _stop_on_refusal(self, first: asyncio.Task[None]) -> None:
-        """The first answer, come after the gateway started listening: a refusal stops the
-        process as it would have before listening (serve() raises it; the CLI's one config
-        line names it, after the drain)."""
+        """The first answer of the queue or of the tokens' secret, come after the gateway
+        started listening: a refusal (no such queue or secret, access denied) stops the process
+        as it would have before listening (serve() raises it; the CLI's one config line names
+        it, after the drain). An outage was logged where it happened and is waited out."""
         try:
-            await first
+            await asyncio.shield(first)
         except ConfigError as exc:
             self._refusal = exc
             self.should_exit.set()
+        except TokensUnavailable:
+            pass
 
     async def _client(self, session: aioboto3.Session, service: str) -> Any:
         client = session.client(  # type: ignore[call-overload]
