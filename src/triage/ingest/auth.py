@@ -146,7 +146,8 @@ class TokenStore:
 
     async def after_failure(self, seen: Tokens) -> Tokens | None:
         """A presented credential failed against `seen`: the tokens re-read from the secret (a
-        rotation), or None when they were read too recently to be worth asking again."""
+        rotation), or None when they were read (or tried) too recently to ask again; a read
+        not answered within `wait_s` is TokensUnavailable."""
         if not self._secret_id:
             return None  # inline tokens change only with a restart
         if self._tokens is not seen:
