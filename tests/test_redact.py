@@ -371,6 +371,13 @@ CASES = [
     ("curl -u admin:hunter2xyz https://x", "curl -u admin:[REDACTED:password] https://x"),
     ("keytool -list -storepass hunter2xyz", "keytool -list -storepass [REDACTED:password]"),
     ("htpasswd -nb admin hunter2xyz", "htpasswd -nb admin [REDACTED:password]"),
+    ("smbclient //a/b -U ops%hunter2xyz", "smbclient //a/b -U ops%[REDACTED:password]"),
+    ("rabbitmqctl add_user ops hunter2xyz", "rabbitmqctl add_user ops [REDACTED:password]"),
+    (
+        "CREATE USER ops IDENTIFIED BY hunter2xyz;",
+        "CREATE USER ops IDENTIFIED BY [REDACTED:password];",
+    ),
+    ("sqlcmd -S db -P hunter2xyz", "sqlcmd -S db -P [REDACTED:password]"),
     (
         "https://hooks.example.com/notify/Xk9fQ2mPz7Lr4tYvB3nW",
         "https://hooks.example.com/notify/[REDACTED:token]",

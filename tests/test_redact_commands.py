@@ -48,6 +48,52 @@ GIVEN = [
         "az login --service-principal -u http://app -p hunter2pass --tenant t",
         "az login --service-principal -u http://app -p [REDACTED:password] --tenant t",
     ),
+    # Each command's own password option, and only that command's: redis-cli's -p is a port.
+    ("redis-cli -h r -p 6379 -a hunter2pass", "redis-cli -h r -p 6379 -a [REDACTED:password]"),
+    (
+        "sqlcmd -S db -U sa -P hunter2pass -Q 'x'",
+        "sqlcmd -S db -U sa -P [REDACTED:password] -Q 'x'",
+    ),
+    (
+        "ipmitool -I lanplus -H 10.0.0.1 -U admin -P hunter2pass power status",
+        "ipmitool -I lanplus -H 10.0.0.1 -U admin -P [REDACTED:password] power status",
+    ),
+    ("zip -P hunter2pass out.zip a", "zip -P [REDACTED:password] out.zip a"),
+    ("7z a -phunter2pass x.7z a", "7z a -p[REDACTED:password] x.7z a"),
+    ("ssh-keygen -N hunter2pass -f key", "ssh-keygen -N [REDACTED:password] -f key"),
+    (
+        "snmpwalk -v3 -u ops -A hunter2pass -X hunter3pass host",
+        "snmpwalk -v3 -u ops -A [REDACTED:password] -X [REDACTED:password] host",
+    ),
+    (
+        "smbclient //srv/share -U admin%hunter2pass",
+        "smbclient //srv/share -U admin%[REDACTED:password]",
+    ),
+    (
+        "lftp -u admin,hunter2pass ftp.example.com",
+        "lftp -u admin,[REDACTED:password] ftp.example.com",
+    ),
+    (
+        "rabbitmqctl change_password admin hunter2pass",
+        "rabbitmqctl change_password admin [REDACTED:password]",
+    ),
+    (
+        "mc alias set minio http://minio:9000 admin hunter2pass",
+        "mc alias set minio http://minio:9000 admin [REDACTED:password]",
+    ),
+    # SQL: a password unquoted (Oracle), after a plugin, or as PASSWORD('…').
+    (
+        "CREATE USER app IDENTIFIED BY hunter2pass;",
+        "CREATE USER app IDENTIFIED BY [REDACTED:password];",
+    ),
+    (
+        "ALTER USER 'app'@'%' IDENTIFIED WITH mysql_native_password BY 'hunter2pass';",
+        "ALTER USER 'app'@'%' IDENTIFIED WITH mysql_native_password BY '[REDACTED:password]';",
+    ),
+    (
+        "SET PASSWORD FOR 'app'@'%' = PASSWORD('hunter2pass');",
+        "SET PASSWORD FOR 'app'@'%' = PASSWORD('[REDACTED:password]');",
+    ),
 ]
 
 
@@ -72,6 +118,12 @@ KEPT = [
     # htpasswd without -b asks for the password; a flag or a bypass is no password.
     "htpasswd -c /etc/nginx/.htpasswd admin",
     "nginx -bypass on; compass -keypass-file /x",
+    # A token read from a file by the shell, a passphrase left empty, a port.
+    "gh auth login --with-token < token.txt; ssh-keygen -N '' -f key; mongo -port 27017",
+    "ipmitool -I lanplus -p 623 -H host; zip -r out.zip dir; snmpwalk -v2c -X",
+    # A value that says what state the password is in.
+    "nginx: [warn] the ssl directive is deprecated (password: hidden)",
+    "db password: masked, api token: redacted, secret: not provided",
 ]
 
 
@@ -87,6 +139,11 @@ HOSTILE = [
     "-storepass -keypass " * 10_000,  # options that take an option
     "-passin pass:" * 20_000,  # a pass phrase that is the next option's name
     "curl -u" * 30_000,  # a glued user never ended by a colon
+    "-U " + "a" * 200_000,  # a user never ended by a `%`
+    "rabbitmqctl add_user " * 10_000,  # users without a password
+    "mc alias set a b c " * 10_000,  # … and aliases
+    "IDENTIFIED BY " * 15_000,  # a password that is the next statement's words
+    "snmpwalk -A -X " * 10_000 + "\nredis-cli -a " * 10_000,  # options without values
 ]
 
 

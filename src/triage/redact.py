@@ -73,12 +73,16 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
                                     jdbc:oracle:thin:user/pass@host);
                                   - in commands: curl -u user:pass (-uuser:pass), --db-password
                                     …, mysql -pX, sshpass -p X, docker login -p X, az login
-                                    -p X, mongo -p X, redis-cli -a X, keytool -storepass X,
-                                    openssl -passin pass:X, htpasswd -b file user X;
+                                    -p X, mongo -p X, redis-cli -a X, sqlcmd/bcp/ipmitool/zip
+                                    -P X, 7z -pX, ssh-keygen -N X, snmpwalk -A X -X Y,
+                                    smbclient -U user%X, lftp -u user,X, keytool -storepass X,
+                                    openssl -passin pass:X, htpasswd -b file user X,
+                                    rabbitmqctl add_user user X, mc alias set a url key X;
                                     a container's JSON args ["--password", "…"];
                                   - a connection string's Password= or Pwd= to its `;`, spaces
-                                    and all (ODBC's {…} whole); SQL PASSWORD '…' and
-                                    IDENTIFIED BY '…';
+                                    and all (ODBC's {…} whole); SQL PASSWORD '…',
+                                    PASSWORD('…'), IDENTIFIED [WITH plugin] BY '…' and
+                                    Oracle's unquoted IDENTIFIED BY pw;
                                   - XML <password>…; the value of an XML element whose key= or
                                     name= is a secret's, in any order (<add key="Password"
                                     value="…"/>, <add value="…" key="Password"/>; HTML's <meta
@@ -138,7 +142,8 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
                                   }}, {{ .Values.x }}, ${X}, $X, %s; but the default of ${X:-…}
                                   goes, and so does a quoted literal inside a placeholder,
                                   {{ pw | default("…") }}); a word saying the secret's state
-                                  (password: rotated, YES, null, expired, ****); a plural
+                                  (password: rotated, YES, null, expired, hidden, not set,
+                                  ****); a plural
                                   name's count (passwords: 3 rotated); Terraform's (sensitive
                                   value); kubectl's <set to the key 'x' in secret 'y'>
     [REDACTED:password-hash]      password hashes ($apr1$, crypt $1$/$5$/$6$/$y$, bcrypt,
@@ -519,6 +524,8 @@ def _kept_value(name: str, value: object) -> bool:
 #: "password: null", "token: expired"), as a pattern's alternatives.
 _STATE_WORDS = (
     "YES|NO|null|none|true|false|rotated|expired|required|changed|missing|invalid|empty|unset"
+    "|hidden|masked|redacted|omitted|incorrect|wrong"
+    "|not[ \t](?:set|provided|configured|found|required|available|present)"
 )
 
 _STATE_VALUE = re.compile(rf"{_STATE_WORDS}|\*{{3,64}}", re.IGNORECASE)
@@ -615,6 +622,48 @@ def _keep_quotes(match: re.Match[str]) -> str:
 #: takes: longer than any secret, so none is cut with its tail left in clear; reading it costs
 #: no more than reading the text, as no two starts read the same characters.
 _VALUE_MAX = 65_536
+
+#: Commands that take a password as a short option's value (`-p pw`; 7-Zip's only glued,
+#: `-ppw`): a pattern of command names, and the options.
+_PASSWORD_OPTIONS = (
+    (r"(?:docker|az)[ \t]{1,3}login|mongo(?:sh|dump|restore|import|export)?", ("-p",)),
+    ("7za?", ("-p",)),
+    ("redis-cli", ("-a",)),
+    ("sqlcmd|bcp|ipmitool|zip|unzip", ("-P",)),
+    ("ssh-keygen", ("-N", "-P")),
+    ("snmp(?:walk|bulkwalk|get|getnext|bulkget|set|table|trap)", ("-A", "-X")),
+)
+#: The commands whose password option takes its value glued to it.
+_GLUED_OPTION = re.compile("7za?")
+
+
+def _command_passwords(match: re.Match[str]) -> str:
+    """A command line (`command`, then `args`) with the value of each of its password options
+    (`_PASSWORD_OPTIONS`) replaced, its quotes kept; an empty one (`-N ''`) stays."""
+    command = match["command"]
+    options = next(o for c, o in _PASSWORD_OPTIONS if re.fullmatch(c, command) is not None)
+    glued = _GLUED_OPTION.fullmatch(command) is not None
+    args, offset = match["args"], match.start("args") - match.start()
+    text = match[0]
+    pieces: list[str] = []
+    last = 0
+    pending = False
+    for arg in _ARGUMENT.finditer(args):
+        value = arg[0]
+        start = offset + arg.start()
+        if pending and not value.startswith("-") and value not in ("''", '""'):
+            if not value.startswith("[REDACTED"):
+                quote_mark = value[0] if value[0] in "'\"" else ""
+                placeholder = f"{quote_mark}[REDACTED:password]{quote_mark}"
+                pieces += (text[last:start], placeholder)
+                last = offset + arg.end()
+        elif glued and value[:2] in options and value[2:] and not value[2:].startswith("[RED"):
+            pieces += (text[last : start + 2], "[REDACTED:password]")
+            last = offset + arg.end()
+        pending = not glued and value in options
+    pieces.append(text[last:])
+    return "".join(pieces)
+
 
 #: One argument of a command line: quoted, or a run of non-space.
 _ARGUMENT = re.compile(r"""'[^'\n]{0,512}+'|"[^"\n]{0,512}+"|[^\s'"]{1,512}+""")
@@ -1255,14 +1304,35 @@ _RULES: tuple[_Rule, ...] = (
         "mysql",
         "mariadb",
     ),
+    # Commands that take a password as a short option's value, each its own option
+    # (`_PASSWORD_OPTIONS`: redis-cli's -p is a port, its -a the password).
     _rule(
-        rf"((?m:^|[|;&(]|(?<=\\n))[ \t]{{0,20}}{_COMMAND_PATH}(?:(?:docker|az)[ \t]{{1,3}}login"
-        r"|mongo(?:sh|dump|restore)?|redis-cli)[ \t][^\n|;&]{0,300}?(?<![\w-])-[pa][ \t]{1,3}[\"']?)"
-        r"(?![\s-])(?!\[REDACTED)[^\s\"'|;&]{1,256}",
+        rf"((?m:^|[|;&(]|(?<=\\n))[ \t]{{0,20}}{_COMMAND_PATH}"
+        rf"(?P<command>{'|'.join(commands for commands, _ in _PASSWORD_OPTIONS)})[ \t])"
+        r"(?P<args>(?:[^\n|;&\\]|\\(?!n)){1,512}+)",
+        _command_passwords,
+        *("login", "mongo", "7z", "redis-cli", "sqlcmd", "bcp", "ipmitool", "zip"),
+        *("ssh-keygen", "snmp"),
+    ),
+    # smbclient's (and rpcclient's, net's) -U user%password; lftp's -u user,password.
+    _rule(
+        r"((?<![\w-])(?:-U[ \t]{0,3}|--user(?:name)?=)[^\s%\"']{1,256}+%"
+        r"|(?<![\w-])lftp[ \t][^\n|;&]{0,300}?(?<![\w-])-u[ \t]{1,3}[^\s,\"']{1,256}+,)"
+        r"(?!\[REDACTED)[^\s\"']{1,256}",
         _replaced_value("[REDACTED:password]"),
-        "login",
-        "mongo",
-        "redis-cli",
+        "%",
+        "lftp",
+    ),
+    # rabbitmqctl add_user|change_password|authenticate_user <user> <password>; MinIO's mc
+    # alias set <alias> <url> <access key> <secret key>.
+    _rule(
+        r"((?<![\w-])(?:rabbitmqctl[ \t](?:[^\n|;&]{0,200}?[ \t])?"
+        r"(?:add_user|change_password|authenticate_user)[ \t]{1,3}[^\s]{1,256}+"
+        r"|mc[ \t]{1,3}(?:alias[ \t]{1,3}set|config[ \t]{1,3}host[ \t]{1,3}add)"
+        r"(?:[ \t]{1,3}[^\s]{1,2048}+){3})[ \t]{1,3}[\"']?)(?!\[REDACTED)[^\s\"']{1,256}",
+        _replaced_value("[REDACTED:password]"),
+        "rabbitmqctl",
+        "mc",
     ),
     _rule(
         rf"((?m:^|[|;&(]|(?<=\\n))[ \t]{{0,20}}{_COMMAND_PATH}sshpass[ \t][^\n|;&]{{0,100}}?(?<![\w-])-p[ \t]{{0,3}}"
@@ -1274,7 +1344,7 @@ _RULES: tuple[_Rule, ...] = (
     # scheme://…, a URL with its own rule; not docker's -u 1000:1000, a user and a group id),
     # --password value, --db-password value.
     _rule(
-        r"((?<![\w-])(?:-u[ \t=]{0,3}|--user[ \t=]{1,3})[\"']?(?P<user>[^\s:\"']{1,256}+)):(?!//)"
+        r"((?<![\w-])(?:-u[ \t=]{0,3}|--user[ \t=]{1,3})[\"']?(?P<user>[^\s:\"'\[]{1,256}+)):(?!//)"
         r"(?!\[REDACTED)(?P<pw>[^\s\"']{1,256}+)",
         lambda m: (
             m[0]
@@ -1302,7 +1372,7 @@ _RULES: tuple[_Rule, ...] = (
     ),
     _rule(
         r"((?<![\w-])--(?:[A-Za-z0-9]{1,20}-){0,4}(?:password|passwd|passphrase|secret|token"
-        r"|api-key|pass)[ \t=]{1,3})(?!\[REDACTED|-)[^\s\"'&;]{1,512}",
+        r"|api-key|pass)[ \t=]{1,3})(?!\[REDACTED|-|[<>|])[^\s\"'&;]{1,512}",
         _replaced_value("[REDACTED:password]"),
         "--",
         flags=re.IGNORECASE,
@@ -1480,12 +1550,22 @@ _RULES: tuple[_Rule, ...] = (
         "name",
         flags=re.IGNORECASE,
     ),
+    # … also after MySQL's plugin (`IDENTIFIED WITH caching_sha2_password BY '…'`), as
+    # PASSWORD('…'), and Oracle's unquoted `IDENTIFIED BY pw` (not `BY VALUES`, a hash's form).
     _rule(
-        r"((?<![A-Za-z0-9_])(?:IDENTIFIED[ \t]{1,3}BY|PASSWORD)[ \t]{1,3}')(?!\[REDACTED)"
+        r"((?<![A-Za-z0-9_])(?:IDENTIFIED(?:[ \t]{1,3}WITH[ \t]{1,3}[\w'\"]{1,64}+)?[ \t]{1,3}BY"
+        r"(?:[ \t]{1,3}PASSWORD)?|PASSWORD)(?:[ \t]{1,3}|[ \t]{0,3}\([ \t]{0,3})')(?!\[REDACTED)"
         r"[^'\n]{1,256}'",
         r"\1[REDACTED:password]'",
         "identified",
         "password",
+        flags=re.IGNORECASE,
+    ),
+    _rule(
+        r"((?<![A-Za-z0-9_])IDENTIFIED[ \t]{1,3}BY[ \t]{1,3})(?!\[REDACTED|(?:VALUES|PASSWORD)\b)"
+        r"""([^\s;'"]{1,256}+)""",
+        _replaced_value("[REDACTED:password]"),
+        "identified",
         flags=re.IGNORECASE,
     ),
     # Kubernetes env as YAML: `- name: DB_PASSWORD` then `value: …` on the next line (also
