@@ -110,7 +110,9 @@ def pytest_configure_node(node: Any) -> None:
 def pytest_xdist_node_collection_finished(node: Any, ids: list[str]) -> None:
     """Once a worker has collected test_deploy.py's tests, start its apply in the background."""
     config = node.config
-    if getattr(config, "_triage_deploy", None) is not None or deploy_harness.unavailable():
+    if config.option.collectonly or getattr(config, "_triage_deploy", None) is not None:
+        return
+    if deploy_harness.unavailable():
         return
     if any(Path(i.split("::", 1)[0]).name == "test_deploy.py" for i in ids):
         config._triage_deploy = deploy_harness.BackgroundApply(config._triage_deploy_dir)
