@@ -124,6 +124,8 @@ KEPT = [
     # A value that says what state the password is in.
     "nginx: [warn] the ssl directive is deprecated (password: hidden)",
     "db password: masked, api token: redacted, secret: not provided",
+    # Prose that reads like SQL's clause.
+    "every alert, identified by its labels; the host is identified by hostname",
 ]
 
 

@@ -1551,7 +1551,8 @@ _RULES: tuple[_Rule, ...] = (
         flags=re.IGNORECASE,
     ),
     # … also after MySQL's plugin (`IDENTIFIED WITH caching_sha2_password BY '…'`), as
-    # PASSWORD('…'), and Oracle's unquoted `IDENTIFIED BY pw` (not `BY VALUES`, a hash's form).
+    # PASSWORD('…'), and Oracle's unquoted `CREATE|ALTER USER u IDENTIFIED BY pw` (not `BY
+    # VALUES`, a hash's form; "identified by its labels" in prose stays).
     _rule(
         r"((?<![A-Za-z0-9_])(?:IDENTIFIED(?:[ \t]{1,3}WITH[ \t]{1,3}[\w'\"]{1,64}+)?[ \t]{1,3}BY"
         r"(?:[ \t]{1,3}PASSWORD)?|PASSWORD)(?:[ \t]{1,3}|[ \t]{0,3}\([ \t]{0,3})')(?!\[REDACTED)"
@@ -1562,7 +1563,8 @@ _RULES: tuple[_Rule, ...] = (
         flags=re.IGNORECASE,
     ),
     _rule(
-        r"((?<![A-Za-z0-9_])IDENTIFIED[ \t]{1,3}BY[ \t]{1,3})(?!\[REDACTED|(?:VALUES|PASSWORD)\b)"
+        r"((?<![A-Za-z0-9_])(?:CREATE|ALTER)[ \t]{1,3}USER[ \t]{1,3}[^\s;]{1,128}+"
+        r"[ \t]{1,3}IDENTIFIED[ \t]{1,3}BY[ \t]{1,3})(?!\[REDACTED|(?:VALUES|PASSWORD)\b)"
         r"""([^\s;'"]{1,256}+)""",
         _replaced_value("[REDACTED:password]"),
         "identified",
