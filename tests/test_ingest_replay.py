@@ -50,19 +50,20 @@ async def client(gateway: IngestService) -> AsyncIterator[httpx2.AsyncClient]:
         yield c
 
 
-async def test_a_replayed_delivery_is_409_and_queued_once(
+async def test_a_replayed_delivery_is_a_200_duplicate_and_queued_once(
     client: httpx2.AsyncClient, queues: Queues
 ) -> None:
-    """The same signed body sent again (a captured request) is 409 with one log line, and the
-    queue holds it once."""
+    """The same signed body sent again (a sender's retry, or a captured request) is answered
+    200 `duplicate` with one log line, so a retrying Sentry counts no failure, and the queue
+    holds it once."""
     first = await client.post(PATH, content=BODY, headers=signed(BODY))
     assert first.status_code == 202, first.text
     with capture_logs() as logs:
         again = await client.post(PATH, content=BODY, headers=signed(BODY))
-    assert again.status_code == 409
-    assert again.json()["error"] == "this delivery was already accepted"
-    (line,) = [e for e in logs if e["event"] == "ingest.refused"]
-    assert line["reason"] == "replayed"
+    assert again.status_code == 200
+    assert again.json()["duplicate"] is True
+    (line,) = [e for e in logs if e["event"].startswith("ingest.")]
+    assert (line["event"], line["status"]) == ("ingest.duplicate", 200)
     assert queued(queues) == 1
 
 
@@ -84,7 +85,7 @@ async def test_a_twin_of_a_delivery_in_flight_is_503_and_loses_nothing(
     client: httpx2.AsyncClient, proxy: SqsProxy, queues: Queues
 ) -> None:
     """While a delivery waits for SQS, its twin is 503 with Retry-After (the first may yet
-    fail), and once the first is queued the twin is 409: queued once."""
+    fail), and once the first is queued the twin is a 200 duplicate: queued once."""
     proxy.released.clear()
     first = asyncio.create_task(client.post(PATH, content=BODY, headers=signed(BODY)))
     loop = asyncio.get_running_loop()
@@ -97,7 +98,7 @@ async def test_a_twin_of_a_delivery_in_flight_is_503_and_loses_nothing(
     assert twin.headers["retry-after"] == "1"
     proxy.released.set()
     assert (await first).status_code == 202
-    assert (await client.post(PATH, content=BODY, headers=signed(BODY))).status_code == 409
+    assert (await client.post(PATH, content=BODY, headers=signed(BODY))).status_code == 200
     assert queued(queues) == 1
 
 

@@ -4,7 +4,8 @@
 One request, in order: an `Expect` other than 100-continue (417) → the source exists and has
 a token (else 404) → no credential header twice (400) → the credential matches (401; Sentry's
 signature is checked once the body is read, and its `Sentry-Hook-Timestamp` from the head: 401
-when stale; a signature accepted within the replay window is 409, see ingest/replay.py) → the
+when stale; a signature accepted within the replay window is 200 `duplicate`, nothing queued,
+see ingest/replay.py) → the
 source's rate (429 with Retry-After) → at
 most 1 MiB (413, by Content-Length before reading when it is given), a coding and a charset
 the gateway reads (415) → only then `100 Continue`, if the sender waits for it, and the body →
@@ -135,6 +136,8 @@ class Accepted:
     size_bytes: int
     alerts: int
     skipped: tuple[str, ...]
+    #: A delivery accepted before (a Sentry retry, or a replay): answered 200, queued once.
+    duplicate: bool = False
 
 
 #: Headers that hold one value: sent twice, which one counts is a guess (a proxy in front may
@@ -344,6 +347,8 @@ class Gateway:
                 log.exception("ingest.error", source=source, request_id=request_id)
                 bug = Refused(500, "internal_error", "internal error")
                 return self._refused(request, bug, source, request_id, size, started)
+            if accepted.duplicate:
+                return self._duplicate(source, request_id, accepted.size_bytes, started)
             self._count(source, 202, started)
             log.info(
                 "ingest.accepted",
@@ -428,7 +433,10 @@ class Gateway:
                 raise Refused(
                     503, "replay_in_flight", "the same delivery is being handled", retry_after_s=1
                 ) from None
-            raise Refused(409, "replayed", "this delivery was already accepted") from None
+            # Accepted before: a sender's retry (its first answer lost) or a captured request.
+            # Either way it is queued once, and a 2xx keeps a retrying sender from counting a
+            # failure (Sentry disables an integration whose deliveries keep failing).
+            return Accepted("", len(body), 0, (), duplicate=True)
 
     async def _enqueue(
         self, request: web.Request, source: str, arrival: Arrival, codec: str, body: bytes
@@ -611,6 +619,20 @@ class Gateway:
         return attributes
 
     # --- Answers ----------------------------------------------------------------------------
+
+    def _duplicate(self, source: str, request_id: str, size: int, started: float) -> web.Response:
+        """200 for a delivery this process already queued: nothing is queued again."""
+        self._count(source, 200, started)
+        log.info(
+            "ingest.duplicate",
+            source=source,
+            status=200,
+            request_id=request_id,
+            size_bytes=size,
+            duration_ms=round((time.perf_counter() - started) * 1000, 2),
+        )
+        answer = {"duplicate": True, "request_id": request_id}
+        return web.json_response(answer, status=200, headers={"X-Request-Id": request_id})
 
     def _refused(
         self,

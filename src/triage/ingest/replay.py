@@ -3,9 +3,10 @@
 Sentry signs only the body: `Sentry-Hook-Timestamp` is not part of the signature, so a captured
 request stays valid for ever. The gateway bounds that twice:
 
-- a delivery whose signature this process already accepted within `REPLAY_WINDOW_S` is refused
-  (409); one whose twin is still being handled is answered 503 with Retry-After, so a sender's
-  retry loses nothing whichever way the first ends;
+- a delivery whose signature this process already accepted within `REPLAY_WINDOW_S` is not
+  queued again (answered 200 `duplicate`: a sender's retry of a delivery whose first answer it
+  lost is no failure); one whose twin is still being handled is answered 503 with Retry-After,
+  so a sender's retry loses nothing whichever way the first ends;
 - a `Sentry-Hook-Timestamp` further than the window from our clock is refused (401), and one
   that is not a Unix time is 400. Sentry sends the time of sending in seconds.
 
