@@ -1276,11 +1276,12 @@ _RULES: tuple[_Rule, ...] = (
         "://",
     ),
     # user:password@host in any URL or DSN (postgres://, redis://, amqp://, https://, …)
-    # The password runs to the last @ before the host (p@ss@host), and may hold a / that
-    # is not a port's (u:p/ss@db); never past the host into the path.
+    # The password runs to the last @ before the host (p@ss@host), and may hold a /, ? or #
+    # that is not a port's, a query's or a fragment's (u:p/ss@db, u:p#ss@db: an @ follows
+    # before the next of them); never past the host into the path.
     _rule(
         r"(://(?<=[A-Za-z0-9]://)(?!\[REDACTED)[^\s:/@]{0,256}):(?![0-9]{1,5}(?:[/?#]|$))"
-        r"(?:[^\s/?#]|/(?=[^\s/?#]{0,256}@)){1,256}@(?=[^\s@/?#\"'<>,;\\]{0,256}(?:[/?#\s\"'<>,;\\]|$))",
+        r"(?:[^\s/?#]|[/?#](?=[^\s/?#]{0,256}@)){1,256}@(?=[^\s@/?#\"'<>,;\\]{0,256}(?:[/?#\s\"'<>,;\\]|$))",
         r"\1:[REDACTED:password]@",
         "://",
     ),
