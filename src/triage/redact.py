@@ -70,7 +70,8 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
                                   bare session cookies (PHPSESSID=, JSESSIONID=, session= …)
     [REDACTED:password]           passwords and other secrets, known by where they stand:
                                   - in URLs and DSNs (user:pass@host; Oracle's
-                                    jdbc:oracle:thin:user/pass@host);
+                                    jdbc:oracle:thin:user/pass@host); a .pgpass line's last
+                                    field (host:port:db:user:pass);
                                   - in commands: curl -u user:pass (-uuser:pass), --db-password
                                     …, mysql -pX, sshpass -p X, docker login -p X, az login
                                     -p X, mongo -p X, redis-cli -a X, sqlcmd/bcp/ipmitool/zip
@@ -1284,6 +1285,14 @@ _RULES: tuple[_Rule, ...] = (
         r"(?:[^\s/?#]|[/?#](?=[^\s/?#]{0,256}@)){1,256}@(?=[^\s@/?#\"'<>,;\\]{0,256}(?:[/?#\s\"'<>,;\\]|$))",
         r"\1:[REDACTED:password]@",
         "://",
+    ),
+    # A .pgpass line: host:port:database:user:password, the password to the line's end. The
+    # host has a letter, a dot or is `*` (not a time, 12:30:45), the port is digits or `*`,
+    # and the password holds no space (not a log line's `host:port:svc:state: message`).
+    _rule(
+        r"((?m:^)[ \t]{0,8}(?=[^:\s]{0,253}[A-Za-z.*])[^:\s\\]{1,253}+:(?:[0-9]{1,5}|\*):"
+        r"[^:\s\\]{1,128}+:[^:\s\\]{1,128}+:)(?!\[REDACTED)(?:[^\s\\]|\\.){1,512}+(?=\r?\n|$)",
+        r"\1[REDACTED:password]",
     ),
     # Oracle's thin JDBC URL: jdbc:oracle:thin:user/password@host.
     _rule(
