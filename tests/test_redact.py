@@ -378,7 +378,6 @@ CASES = [
         "CREATE USER ops IDENTIFIED BY [REDACTED:password];",
     ),
     ("sqlcmd -S db -P hunter2xyz", "sqlcmd -S db -P [REDACTED:password]"),
-    ("db.example.com:5432:app:ops:hunter2xyz", "db.example.com:5432:app:ops:[REDACTED:password]"),
     (
         "https://hooks.example.com/notify/Xk9fQ2mPz7Lr4tYvB3nW",
         "https://hooks.example.com/notify/[REDACTED:token]",

@@ -70,8 +70,7 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
                                   bare session cookies (PHPSESSID=, JSESSIONID=, session= …)
     [REDACTED:password]           passwords and other secrets, known by where they stand:
                                   - in URLs and DSNs (user:pass@host; Oracle's
-                                    jdbc:oracle:thin:user/pass@host); a .pgpass line's last
-                                    field (host:port:db:user:pass);
+                                    jdbc:oracle:thin:user/pass@host);
                                   - in commands: curl -u user:pass (-uuser:pass), --db-password
                                     …, mysql -pX, sshpass -p X, docker login -p X, az login
                                     -p X, mongo -p X, redis-cli -a X, sqlcmd/bcp/ipmitool/zip
@@ -1286,14 +1285,6 @@ _RULES: tuple[_Rule, ...] = (
         r"\1:[REDACTED:password]@",
         "://",
     ),
-    # A .pgpass line: host:port:database:user:password, the password to the line's end. The
-    # host has a letter, a dot or is `*` (not a time, 12:30:45), the port is digits or `*`,
-    # and the password holds no space (not a log line's `host:port:svc:state: message`).
-    _rule(
-        r"((?m:^)[ \t]{0,8}(?=[^:\s]{0,253}[A-Za-z.*])[^:\s\\]{1,253}+:(?:[0-9]{1,5}|\*):"
-        r"[^:\s\\]{1,128}+:[^:\s\\]{1,128}+:)(?!\[REDACTED)(?:[^\s\\]|\\.){1,512}+(?=\r?\n|$)",
-        r"\1[REDACTED:password]",
-    ),
     # Oracle's thin JDBC URL: jdbc:oracle:thin:user/password@host.
     _rule(
         r"(jdbc:oracle:[a-z0-9]{1,20}:[^\s/@:]{1,128}+/)(?!\[REDACTED)[^\s@]{1,256}+@",
@@ -1321,8 +1312,10 @@ _RULES: tuple[_Rule, ...] = (
         rf"(?P<command>{'|'.join(commands for commands, _ in _PASSWORD_OPTIONS)})[ \t])"
         r"(?P<args>(?:[^\n|;&\\]|\\(?!n)){1,512}+)",
         _command_passwords,
-        *("login", "mongo", "7z", "redis-cli", "sqlcmd", "bcp", "ipmitool", "zip"),
-        *("ssh-keygen", "snmp"),
+        # Whole command words (a space or a tab after them): `7z`, `zip` and `bcp` are in many
+        # a base64 run or a word, which would each send the text through the pattern.
+        *(f"{word}{gap}" for word in ("login", "7z", "7za", "zip", "bcp") for gap in " \t"),
+        *("mongo", "redis-cli", "sqlcmd", "ipmitool", "ssh-keygen", "snmp"),
     ),
     # smbclient's (and rpcclient's, net's) -U user%password; lftp's -u user,password.
     _rule(
@@ -1330,7 +1323,8 @@ _RULES: tuple[_Rule, ...] = (
         r"|(?<![\w-])lftp[ \t][^\n|;&]{0,300}?(?<![\w-])-u[ \t]{1,3}[^\s,\"']{1,256}+,)"
         r"(?!\[REDACTED)[^\s\"']{1,256}",
         _replaced_value("[REDACTED:password]"),
-        "%",
+        "-U",
+        "--user",
         "lftp",
     ),
     # rabbitmqctl add_user|change_password|authenticate_user <user> <password>; MinIO's mc
@@ -1338,11 +1332,11 @@ _RULES: tuple[_Rule, ...] = (
     _rule(
         r"((?<![\w-])(?:rabbitmqctl[ \t](?:[^\n|;&]{0,200}?[ \t])?"
         r"(?:add_user|change_password|authenticate_user)[ \t]{1,3}[^\s]{1,256}+"
-        r"|mc[ \t]{1,3}(?:alias[ \t]{1,3}set|config[ \t]{1,3}host[ \t]{1,3}add)"
+        r"|mc[ \t]{1,3}alias[ \t]{1,3}set"
         r"(?:[ \t]{1,3}[^\s]{1,2048}+){3})[ \t]{1,3}[\"']?)(?!\[REDACTED)[^\s\"']{1,256}",
         _replaced_value("[REDACTED:password]"),
         "rabbitmqctl",
-        "mc",
+        "alias",
     ),
     _rule(
         rf"((?m:^|[|;&(]|(?<=\\n))[ \t]{{0,20}}{_COMMAND_PATH}sshpass[ \t][^\n|;&]{{0,100}}?(?<![\w-])-p[ \t]{{0,3}}"
