@@ -100,6 +100,7 @@ ORDINARY_URLS = [
     "https://s3.console.aws.amazon.com/s3/object/acme-logs?prefix=2026/12/04/app.log",
     "https://xray.console.aws.amazon.com/traces/1-5759e988-bd862e3fe1be46a994272793",
     "https://app.example.com/orders/123e4567-e89b-12d3-a456-426614174000",
+    "https://one.newrelic.com/redirect/entity/MTIzNDU2fEFQTXxBUFBMSUNBVElPTnwxMjM0NTY3",
     # Title-case slugs after a segment that can hold a token: words, not random text.
     "https://app.example.com/unsubscribe/Weekly-Ops-Digest-2024",
     "https://app.example.com/invite/Join-Our-Team-On-Slack-v2",

@@ -2039,7 +2039,8 @@ _TYPED_ID = re.compile(r"[a-z]{2,8}_")
 def _last_segment_token(url: str) -> str:
     """`url` (what follows its `://`) with its last path segment replaced if that is a token:
     20 characters or more of a token's (`_SEGMENT_TOKEN`), random (`_token_like`), not a typed
-    id (`_TYPED_ID`)."""
+    id (`_TYPED_ID`) nor an id in base64 (New Relic's entity GUIDs decode to
+    `123456|APM|APPLICATION|789`: text, which random bytes never are)."""
     end = _PATH_END.search(url)
     path_end = len(url) if end is None else end.start()
     while path_end and url[path_end - 1] in _LINK_TRAIL:
@@ -2052,6 +2053,7 @@ def _last_segment_token(url: str) -> str:
         _SEGMENT_TOKEN.fullmatch(segment) is None
         or _TYPED_ID.match(segment) is not None
         or not _token_like(segment)
+        or (_BASE64_ONE_LINE.fullmatch(segment) and _base64_text(segment) is not None)
     ):
         return url
     return f"{url[:start]}[REDACTED:token]{url[path_end:]}"
