@@ -107,6 +107,10 @@ ORDINARY_URLS = [
     "https://docs.example.com/token/Rotate-API-Key-2026",
     "https://docs.example.com/reset/How-To-Reset-Your-2FA-v2",
     "https://docs.example.com/confirm/Order-Id-42-Of-2026",
+    # A runbook in Google Docs or Drive, linked with or without `/edit`: a document id.
+    "https://docs.google.com/document/d/1aBcD3fGhIjKlMnOpQrStUvWxYz0123456789AbCdEf",
+    "https://docs.google.com/document/d/1aBcD3fGhIjKlMnOpQrStUvWxYz0123456789AbCdEf/edit",
+    "https://drive.google.com/drive/folders/1aBcD3fGhIjKlMnOpQrStUvWxYz01234",
 ]
 
 

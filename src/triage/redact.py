@@ -2034,19 +2034,23 @@ _LINK_TRAIL = ")]}>.,;:!`*"
 _SEGMENT_TOKEN = re.compile(r"[A-Za-z0-9_.~+=-]{20,2048}")
 #: A vendor's id that names its type (Stripe's `pi_…`, `cus_…`): an id, not a credential.
 _TYPED_ID = re.compile(r"[a-z]{2,8}_")
+#: Document stores whose links end in a random document id: the link a team shares its runbook
+#: by, and the same id kept with `/edit` after it.
+_DOCUMENT_HOSTS = re.compile(r"(?:docs|drive)\.google\.com(?::443)?/", re.IGNORECASE)
 
 
 def _last_segment_token(url: str) -> str:
     """`url` (what follows its `://`) with its last path segment replaced if that is a token:
     20 characters or more of a token's (`_SEGMENT_TOKEN`), random (`_token_like`), not a typed
     id (`_TYPED_ID`) nor an id in base64 (New Relic's entity GUIDs decode to
-    `123456|APM|APPLICATION|789`: text, which random bytes never are)."""
+    `123456|APM|APPLICATION|789`: text, which random bytes never are), nor a Google document's
+    or Drive folder's id (`_DOCUMENT_HOSTS`)."""
     end = _PATH_END.search(url)
     path_end = len(url) if end is None else end.start()
     while path_end and url[path_end - 1] in _LINK_TRAIL:
         path_end -= 1
     start = url.rfind("/", 0, path_end) + 1
-    if start == 0:  # no path: all of it is the host
+    if start == 0 or _DOCUMENT_HOSTS.match(url):  # no path (all of it is the host); a document
         return url
     segment = url[start:path_end]
     if (
