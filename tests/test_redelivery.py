@@ -12,16 +12,14 @@ from pathlib import Path
 import pytest
 
 from memory_inbox import MemoryInbox
+from test_pipeline import CountingSummariser, FakeSink
 from triage.incidents import Ledger, Policy
 from triage.incidents.sqlite import SQLiteStore
 from triage.metrics import Metrics
-from triage.models import EffectKind, Priority, Ticket
 from triage.pipeline import Pipeline
 from triage.redact import Redactor
-from triage.sinks.base import Applied, Effect
 from triage.sqs.inbox import Message
 from triage.sqs.supervisor import Supervisor, SupervisorConfig
-from triage.view import RedactedAlert
 
 POLICY = Policy(update_interval=timedelta(minutes=15), reopen_window=timedelta(hours=1))
 
@@ -32,24 +30,6 @@ async def store(tmp_path: Path) -> AsyncIterator[SQLiteStore]:
     await s.open()
     yield s
     await s.aclose()
-
-
-class _Sink:
-    name = "backend"
-
-    async def apply(self, effect: Effect) -> Applied:
-        return Applied("T-1") if effect.kind is EffectKind.OPEN else Applied()
-
-    async def aclose(self) -> None:
-        return None
-
-
-class _Summariser:
-    async def summarise(self, alert: RedactedAlert) -> Ticket:
-        return Ticket(title=alert.title, priority=Priority.HIGH, description="d", steps=("s",))
-
-    async def aclose(self) -> None:
-        return None
 
 
 class _FirstDeleteFails(MemoryInbox):
@@ -73,7 +53,9 @@ def _body() -> str:
 
 async def _drain(store: SQLiteStore, inbox: MemoryInbox) -> Supervisor:
     metrics = Metrics()
-    pipeline = Pipeline(Ledger(store), _Summariser(), [_Sink()], metrics, redactor=Redactor())
+    pipeline = Pipeline(
+        Ledger(store), CountingSummariser(), [FakeSink()], metrics, redactor=Redactor()
+    )
     config = SupervisorConfig(concurrency=4, wait_s=0, visibility_timeout_s=1, drain=True)
     supervisor = Supervisor(config, inbox, pipeline.process, metrics)
     async with asyncio.timeout(20):

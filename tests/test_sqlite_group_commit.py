@@ -15,17 +15,16 @@ import pytest
 
 from factories import T0, alert
 from memory_inbox import MemoryInbox
+from test_pipeline import CountingSummariser, FakeSink
 from triage.errors import StoreBusyError, StoreUnavailableError
 from triage.incidents import Action, Ledger, Policy
 from triage.incidents.sqlite import SQLiteStore
 from triage.metrics import Metrics
-from triage.models import EffectKind, Priority, Status, Ticket
+from triage.models import Status
 from triage.pipeline import Pipeline
 from triage.redact import Redactor
-from triage.sinks.base import Applied, Effect
 from triage.sqs.inbox import Message
 from triage.sqs.supervisor import Supervisor, SupervisorConfig
-from triage.view import RedactedAlert
 
 POLICY = Policy(update_interval=timedelta(minutes=15), reopen_window=timedelta(hours=1))
 LEASE = timedelta(minutes=2)
@@ -125,24 +124,6 @@ async def test_a_failed_transaction_fails_every_change_in_it(
 # --- Through the pipeline and the supervisor ------------------------------------------------
 
 
-class _Sink:
-    name = "backend"
-
-    async def apply(self, effect: Effect) -> Applied:
-        return Applied("T-1") if effect.kind is EffectKind.OPEN else Applied()
-
-    async def aclose(self) -> None:
-        return None
-
-
-class _Summariser:
-    async def summarise(self, alert: RedactedAlert) -> Ticket:
-        return Ticket(title=alert.title, priority=Priority.HIGH, description="d", steps=("s",))
-
-    async def aclose(self) -> None:
-        return None
-
-
 class _CheckedInbox(MemoryInbox):
     """Notes, at each delete, how many occurrences a reader of the store's file saw."""
 
@@ -164,7 +145,12 @@ def _body() -> str:
 def _supervisor(store: SQLiteStore, inbox: MemoryInbox, **config: object) -> Supervisor:
     metrics = Metrics()
     pipeline = Pipeline(
-        Ledger(store), _Summariser(), [_Sink()], metrics, redactor=Redactor(), alert_concurrency=8
+        Ledger(store),
+        CountingSummariser(),
+        [FakeSink()],
+        metrics,
+        redactor=Redactor(),
+        alert_concurrency=8,
     )
     return Supervisor(
         SupervisorConfig(concurrency=REPEATS, wait_s=0, **config),  # type: ignore[arg-type]

@@ -20,18 +20,16 @@ from aiobotocore.config import AioConfig
 from factories import T0, alert
 from fault_proxy import FaultProxy
 from memory_inbox import MemoryInbox
+from test_pipeline import CountingSummariser, FakeSink
 from triage.errors import StoreBusyError, StoreThrottledError
 from triage.incidents import Ledger
 from triage.incidents.dynamodb import DynamoDBStore, create_table
 from triage.incidents.lifecycle import Action, Policy
 from triage.metrics import Metrics
-from triage.models import EffectKind, Priority, Ticket
 from triage.normalize import normalize_body
 from triage.pipeline import Pipeline
 from triage.redact import Redactor
-from triage.sinks.base import Applied, Effect
 from triage.sqs.supervisor import Supervisor, SupervisorConfig
-from triage.view import RedactedAlert
 
 POLICY = Policy(update_interval=timedelta(minutes=15), reopen_window=timedelta(hours=1))
 LEASE = timedelta(minutes=2)
@@ -201,24 +199,6 @@ async def test_a_throttle_of_one_hot_key_holds_only_its_message(
     assert calm.action is Action.OPEN
 
 
-class _Sink:
-    name = "backend"
-
-    async def apply(self, effect: Effect) -> Applied:
-        return Applied("T-1") if effect.kind is EffectKind.OPEN else Applied()
-
-    async def aclose(self) -> None:
-        return None
-
-
-class _Summariser:
-    async def summarise(self, alert: RedactedAlert) -> Ticket:
-        return Ticket(title=alert.title, priority=Priority.HIGH, description="d", steps=("s",))
-
-    async def aclose(self) -> None:
-        return None
-
-
 def _body(name: str) -> str:
     return json.dumps({"title": f"{name} is failing", "dedup_key": name})
 
@@ -246,7 +226,12 @@ async def test_a_hot_record_another_replica_keeps_writing_does_not_pause_intake(
     inbox = MemoryInbox()
     metrics = Metrics()
     pipeline = Pipeline(
-        Ledger(store), _Summariser(), [_Sink()], metrics, redactor=Redactor(), alert_concurrency=8
+        Ledger(store),
+        CountingSummariser(),
+        [FakeSink()],
+        metrics,
+        redactor=Redactor(),
+        alert_concurrency=8,
     )
     supervisor = Supervisor(
         SupervisorConfig(concurrency=4, wait_s=0, drain=True), inbox, pipeline.process, metrics
@@ -291,7 +276,9 @@ async def test_a_message_held_for_one_hot_alert_counts_its_other_alerts_once(
     proxy.hot = hot.fingerprint
     inbox = MemoryInbox()
     metrics = Metrics()
-    pipeline = Pipeline(Ledger(store), _Summariser(), [_Sink()], metrics, redactor=Redactor())
+    pipeline = Pipeline(
+        Ledger(store), CountingSummariser(), [FakeSink()], metrics, redactor=Redactor()
+    )
     supervisor = Supervisor(
         SupervisorConfig(concurrency=2, wait_s=0, drain=True), inbox, pipeline.process, metrics
     )
