@@ -37,7 +37,7 @@ from triage.errors import (
 from triage.incidents import Action, Incident, Ledger, Outcome, Policy, Work
 from triage.incidents.codec import view_from_json, view_to_json
 from triage.incidents.groups import GroupKey
-from triage.incidents.lifecycle import Group
+from triage.incidents.lifecycle import Group, closing_note
 from triage.incidents.members import Members
 from triage.incidents.silences import SilenceCache, first_match
 from triage.incidents.store import DELIVERY_MARK, Hold, Routing, Transition, delivery_owner
@@ -383,19 +383,7 @@ class Pipeline:
             raise LookupError(fingerprint)
         now = self.ledger.clock()
         note = self.redactor.text(f"{incident.title} (closed by {author}: {comment})")[:500]
-        view = RedactedAlert(
-            fingerprint=fingerprint,
-            source=incident.source,
-            status=Status.RESOLVED,
-            title=note,
-            team=incident.team,
-            priority=incident.ticket.priority if incident.ticket else None,
-            severity=None,
-            description=note,
-            runbook_url=None,
-            occurred_at=now,
-            labels=MappingProxyType(dict(incident.labels)),
-        )
+        view = closing_note(incident, note, now)
         transition = await self.ledger.store.close(fingerprint, owner, now, view_to_json(view))
         if transition.action.effect is not None:
             await self.carry_out(transition, owner)

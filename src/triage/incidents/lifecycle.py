@@ -478,20 +478,25 @@ def _held_close_note(stored: Incident, alert: AlertEvent, policy: Policy) -> str
         f"{stored.title} (it kept resolving and firing again: the close waited until it had "
         f"stayed resolved for {_duration(policy.quiet)})"
     )
-    return view_to_json(
-        RedactedAlert(
-            fingerprint=stored.fingerprint,
-            source=stored.source,
-            status=Status.RESOLVED,
-            title=note,
-            team=stored.team,
-            priority=stored.ticket.priority if stored.ticket else None,
-            severity=None,
-            description=note,
-            runbook_url=None,
-            occurred_at=alert.occurred_at,
-            labels=MappingProxyType(dict(stored.labels)),
-        )
+    return view_to_json(closing_note(stored, note, alert.occurred_at))
+
+
+def closing_note(incident: Incident, note: str, at: datetime) -> RedactedAlert:
+    """The resolved alert a close that no alert of its own carries goes out with (a held
+    close, a close by hand): `note` (redacted text) as its title and description, the
+    incident's source, team, priority and labels, dated `at`."""
+    return RedactedAlert(
+        fingerprint=incident.fingerprint,
+        source=incident.source,
+        status=Status.RESOLVED,
+        title=note,
+        team=incident.team,
+        priority=incident.ticket.priority if incident.ticket else None,
+        severity=None,
+        description=note,
+        runbook_url=None,
+        occurred_at=at,
+        labels=MappingProxyType(dict(incident.labels)),
     )
 
 
