@@ -4,6 +4,7 @@ what people commonly write (blank values, a pasted newline, a byte order mark) j
 
 from __future__ import annotations
 
+import asyncio
 import http.server
 import json
 import logging
@@ -550,6 +551,46 @@ def test_ctrl_c_while_a_command_waits_on_aws_exits_130_quietly(tmp_path: Path) -
             _, stderr = process.communicate(timeout=60)
     assert process.returncode == 130
     assert stderr == b""
+
+
+def test_a_cancelled_connects_late_callback_is_no_error_line_of_a_command() -> None:
+    """The race Ctrl-C can hit (CPython 3.11's SIGINT cancels a connect inside its completion
+    callback, which then sets the cancelled future): a one-shot command's loop logs that
+    InvalidStateError at debug, not as an error on stderr; another callback's error still is
+    one."""
+    from structlog.testing import capture_logs
+
+    from triage.cli import _one_shot
+
+    async def command(failure: BaseException) -> int:
+        loop = asyncio.get_running_loop()
+        done = loop.create_future()
+        done.cancel()
+        setter = done.set_result if isinstance(failure, asyncio.InvalidStateError) else None
+
+        def late() -> None:
+            if setter is not None:
+                setter(None)  # raises InvalidStateError: the future was cancelled
+            else:
+                raise failure
+
+        loop.call_soon(late)
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)
+        return 0
+
+    with capture_logs() as quiet:
+        assert _one_shot(command(asyncio.InvalidStateError())) == 0
+    assert [(e["event"], e["log_level"]) for e in quiet] == [("asyncio.cancel_race", "debug")]
+    loud: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = loud.append  # type: ignore[method-assign]
+    logging.getLogger("asyncio").addHandler(handler)
+    try:
+        assert _one_shot(command(RuntimeError("a bug in a callback"))) == 0
+    finally:
+        logging.getLogger("asyncio").removeHandler(handler)
+    assert [r.levelno for r in loud] == [logging.ERROR]
 
 
 # --- The routes file -------------------------------------------------------------------------

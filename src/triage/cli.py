@@ -16,9 +16,11 @@ import json
 import math
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from pathlib import Path
 from typing import Any
+
+import structlog
 
 from triage import version
 from triage.errors import ConfigError, TriageError
@@ -27,6 +29,26 @@ from triage.settings import Settings, load_settings, unknown_variables
 
 #: The exit code of a command whose reader closed the pipe (128 + SIGPIPE, as the shell has it).
 EXIT_PIPE_CLOSED = 141
+
+
+def _one_shot(main: Coroutine[Any, Any, int]) -> int:
+    """`asyncio.run` for a one-shot command, without a stray error line on Ctrl-C: asyncio's
+    SIGINT handler cancels the command's task at once, and when that lands inside a
+    connection's completion callback (CPython 3.11 checks the future, then the signal cancels
+    it, then the callback sets it), the loop would log the callback's InvalidStateError as an
+    error on stderr, after which the command exits 130 as asked."""
+    with asyncio.Runner() as runner:
+        runner.get_loop().set_exception_handler(_cancel_race_quiet)
+        return runner.run(main)
+
+
+def _cancel_race_quiet(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    """The loop's exception handler for one-shot commands: a callback that set a future the
+    cancellation had already finished is that race (debug); anything else as asyncio says it."""
+    if isinstance(context.get("exception"), asyncio.InvalidStateError):
+        structlog.get_logger(__name__).debug("asyncio.cancel_race", error=context.get("message"))
+        return
+    loop.default_exception_handler(context)
 
 
 def _err(message: str) -> None:
@@ -297,8 +319,6 @@ def _silence_stdout() -> None:
 def _warn_unknown_variables(settings: Settings) -> None:
     """One warning per TRIAGE_* (SQS_*, BACKEND_*) variable that is no setting (a typo keeps
     its default)."""
-    import structlog
-
     log = structlog.get_logger("triage.settings")
     for message in unknown_variables(os.environ, settings.backend_token_env_key):
         log.warning("config.unknown_variable", detail=message)
@@ -333,15 +353,15 @@ def _command(args: argparse.Namespace) -> int:
         if args.command == "check":
             from triage.ops.check import run_checks
 
-            return asyncio.run(run_checks(settings))
+            return _one_shot(run_checks(settings))
         if args.command == "health":
             return _health(settings, args.ready, args.timeout)
         if args.command == "dlq":
-            return asyncio.run(_dlq(settings, args))
+            return _one_shot(_dlq(settings, args))
         if args.command == "send":
-            return asyncio.run(_send(settings, args.files, args.queue_url))
+            return _one_shot(_send(settings, args.files, args.queue_url))
         if args.command in ("incidents", "silence"):
-            return asyncio.run(_operate(settings, args))
+            return _one_shot(_operate(settings, args))
     except ConfigError as exc:
         _err(f"triage: config: {exc}")
         return 2
