@@ -12,11 +12,13 @@ import pytest
 from pydantic import SecretStr
 
 from hostile_server import answer, hostile, then_reset
-from triage.errors import SinkRejectedError, SinkUnavailableError
+from triage.breaker import BreakerState, CircuitBreaker, opened_by
+from triage.errors import SinkRejectedError, SinkThrottledError, SinkUnavailableError
 from triage.incidents.lifecycle import Incident, State
 from triage.ops.escalate import Escalator
 from triage.routes import load_router
 from triage.settings import Settings
+from triage.sinks.guard import BREAKER_OPEN, GuardedSink
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 HOOK_PATH = "/services/T01/B02/Sup3rS3cr3tW3bh00kT0k3n"
@@ -149,3 +151,145 @@ async def test_an_issue_of_the_wrong_shape_is_no_crash(
     else:
         assert error is not None and error.reason == "bad_response"
         assert [method for method, _ in sent] == [b"GET"]
+
+
+# --- The sinks' circuit breakers -------------------------------------------------------------
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class _Service:
+    """A sink by name only: the escalator uses its guard's breaker, never the sink."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    async def apply(self, effect: object) -> object:
+        raise AssertionError("the escalator never applies an effect")
+
+    async def aclose(self) -> None:
+        return None
+
+
+def guard_of(name: str, clock: _Clock, failures: int = 5) -> GuardedSink:
+    breaker = CircuitBreaker(f"sink:{name}", failures, 30.0, clock=clock)
+    return GuardedSink(_Service(name), breaker, clock=clock)  # type: ignore[arg-type]
+
+
+def guarded_escalator(
+    tmp_path: Path, target: str, guard: GuardedSink, slack_hook: str, api_url: str | None = None
+) -> Escalator:
+    routes = tmp_path / "routes.toml"
+    routes.write_text(ROUTES.format(target=target))
+    settings = Settings(
+        routes_file=routes,
+        github_token=SecretStr(GH_TOKEN),
+        github_repository="acme/ops",
+        slack_webhook_url=SecretStr(slack_hook),
+        **({"github_api_url": api_url} if api_url else {}),
+    )
+    return Escalator(settings, load_router(settings), guards=[guard])
+
+
+async def test_an_open_slack_breaker_holds_the_escalation_until_it_closes(tmp_path: Path) -> None:
+    """While the Slack sink's breaker is open the escalation to a webhook on the same host is
+    not posted (breaker_open, a wait); once it is half-open the escalation is its probe, goes
+    out, and its success closes the breaker."""
+    clock = _Clock()
+    guard = guard_of("slack", clock)
+    guard.breaker.trip()
+    async with hostile(answer(200, body=b"ok")) as server:
+        e = guarded_escalator(
+            tmp_path,
+            f'slack_webhook_url = "{server.url}{HOOK_PATH}"',
+            guard,
+            f"{server.url}/services/T01/B09/D3f4ult",
+        )
+        try:
+            with pytest.raises(SinkThrottledError) as held:
+                await e.escalate(incident(), T0 + timedelta(minutes=31))
+            assert held.value.reason == BREAKER_OPEN and not server.requests
+            clock.now += 31
+            await e.escalate(incident(), T0 + timedelta(minutes=32))
+        finally:
+            await e.aclose()
+        assert len(server.requests) == 1
+    assert guard.breaker.state is BreakerState.CLOSED
+
+
+async def test_escalation_failures_count_toward_the_slack_breaker(tmp_path: Path) -> None:
+    """An escalation webhook that answers 503 counts against the Slack sink's breaker, as the
+    sink's posts do: the failure that opens it says so (its `breaker.opened` is the outage's
+    line), and the next escalation waits without a request."""
+    clock = _Clock()
+    guard = guard_of("slack", clock, failures=2)
+    async with hostile(answer(503)) as server:
+        e = guarded_escalator(
+            tmp_path,
+            f'slack_webhook_url = "{server.url}{HOOK_PATH}"',
+            guard,
+            f"{server.url}/services/T01/B09/D3f4ult",
+        )
+        errors: list[Exception] = []
+        try:
+            for _ in range(3):
+                try:
+                    await e.escalate(incident(), T0 + timedelta(minutes=31))
+                except (SinkUnavailableError, SinkThrottledError) as exc:
+                    errors.append(exc)
+        finally:
+            await e.aclose()
+        assert len(server.requests) == 2
+    assert opened_by(errors[0]) is None and opened_by(errors[1]) == "sink:slack"
+    assert isinstance(errors[2], SinkThrottledError) and errors[2].reason == BREAKER_OPEN
+
+
+async def test_a_webhook_on_another_host_is_not_held_by_slacks_breaker(tmp_path: Path) -> None:
+    """The Slack sink's breaker stands for the host of its webhook: an escalation webhook on
+    another host is another service, posted to while Slack's breaker is open."""
+    clock = _Clock()
+    guard = guard_of("slack", clock)
+    guard.breaker.trip()
+    async with hostile(answer(200, body=b"ok")) as server:
+        e = guarded_escalator(
+            tmp_path,
+            f'slack_webhook_url = "{server.url}{HOOK_PATH}"',
+            guard,
+            "https://hooks.slack.com/services/T01/B09/D3f4ult",
+        )
+        try:
+            await e.escalate(incident(), T0 + timedelta(minutes=31))
+        finally:
+            await e.aclose()
+        assert len(server.requests) == 1
+
+
+async def test_an_open_github_breaker_holds_the_escalation(tmp_path: Path) -> None:
+    """While the GitHub sink's breaker is open the escalation's assignees, label and comment
+    are not attempted: a wait (breaker_open), no request to GitHub."""
+    clock = _Clock()
+    guard = guard_of("github", clock)
+    guard.breaker.trip()
+    async with hostile(answer(200, {"Content-Type": "application/json"}, b"{}")) as server:
+        e = guarded_escalator(
+            tmp_path,
+            'github_assignees = ["oncall-lead"]\ngithub_label = "escalated"',
+            guard,
+            "https://hooks.slack.com/services/T01/B09/D3f4ult",
+            api_url=server.url,
+        )
+        try:
+            with pytest.raises(SinkThrottledError) as held:
+                await e.escalate(
+                    incident({"github": "https://github.com/acme/ops/issues/7"}),
+                    T0 + timedelta(minutes=31),
+                )
+        finally:
+            await e.aclose()
+        assert held.value.reason == BREAKER_OPEN and not server.requests

@@ -250,7 +250,7 @@ async def run_daemon(
         handler = pipeline.process
         helpers = _operations(settings, metrics, health, aws, depth)
         if not dry_run:
-            helpers.append(await _sweep(settings, store, pipeline, silences, router, stack))
+            helpers.append(await _sweep(settings, store, pipeline, silences, router, sinks, stack))
         config = SupervisorConfig(
             concurrency=settings.concurrency,
             max_messages=settings.sqs_max_messages,
@@ -386,15 +386,17 @@ async def _sweep(
     pipeline: Pipeline,
     silences: SilenceCache,
     router: Router,
+    sinks: Sequence[GuardedSink],
     stack: AsyncExitStack,
 ) -> Helper:
-    """The sweep (held effects, abandoned ones, escalations) as a supervisor helper."""
+    """The sweep (held effects, abandoned ones, escalations) as a supervisor helper; the
+    escalations go through the breakers of the sinks that talk to the same services."""
     from triage.ops.escalate import Escalator
     from triage.ops.sweep import Sweep
 
     escalator = None
     if any(rule.route.escalation is not None for rule in router.rules):
-        escalator = Escalator(settings, router)
+        escalator = Escalator(settings, router, guards=sinks)
         stack.push_async_callback(escalator.aclose)
     sweep = Sweep(store, pipeline, silences, escalator, settings.sweep_interval_s)
     return ("sweep", sweep.run_forever)

@@ -7,17 +7,30 @@ told to the route's escalation targets, once (the store's claim makes it once ac
 
 Everything shown comes from the stored incident, whose text was redacted before it was stored;
 it is escaped again for where it goes (Slack mrkdwn, GitHub Markdown).
+
+Each target goes through the circuit breaker of the sink that talks to the same service
+(`sinks/guard.py`), with a permit of its own as the sink's calls have: while that breaker is open
+the escalation is not attempted (SinkThrottledError, reason `breaker_open`: the sweep waits
+quietly, `breaker.opened` being the outage's one line) and it goes out on a pass after the
+breaker closes; its own failure counts toward the breaker as a sink call's does. GitHub shares
+the GitHub sink's breaker (one API, one token). The escalation webhook shares the Slack sink's
+breaker only when it is on the same host as the sink's default webhook (`SLACK_WEBHOOK_URL`):
+a webhook on another host is another service, whose outage must neither stop the daemon's
+intake nor be held back by Slack's, so it is called without a breaker, as before.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
+from urllib.parse import urlsplit
 
 import httpx2
 import structlog
 
-from triage.errors import SinkRejectedError, SinkUnavailableError
+from triage.breaker import BreakerState, Permit, note_opened
+from triage.errors import SinkRejectedError, SinkThrottledError, SinkUnavailableError
 from triage.incidents import Incident
 from triage.routes import Escalation, Router
 from triage.settings import Settings
@@ -25,6 +38,7 @@ from triage.sinks import markdown
 from triage.sinks.aio import AiohttpTransport
 from triage.sinks.github.api import GitHubApi, record
 from triage.sinks.github.sink import IssueRef
+from triage.sinks.guard import BREAKER_OPEN, GuardedSink
 from triage.sinks.slack import TEMPORARY_REFUSALS, safe, scrub_webhook, slack_refusal
 from triage.tls import client_context
 
@@ -42,8 +56,13 @@ class Escalator:
         router: Router,
         *,
         transport: httpx2.AsyncBaseTransport | None = None,
+        guards: Sequence[GuardedSink] = (),
     ) -> None:
         self.router = router
+        #: The daemon's guarded sinks by name: their breakers stand for the services.
+        self._guards: Mapping[str, GuardedSink] = {guard.name: guard for guard in guards}
+        default_hook = settings.slack_webhook_url
+        self._slack_host = _host(default_hook.get_secret_value()) if default_hook else ""
         self._http = httpx2.AsyncClient(
             timeout=settings.slack_timeout_s,
             transport=transport or AiohttpTransport(client_context()),
@@ -77,16 +96,19 @@ class Escalator:
             log.info("escalation.no_target", fingerprint=incident.fingerprint, route=incident.route)
             return
         told = incident.escalation.sent if incident.escalation is not None else ()
-        steps: list[tuple[str, Callable[[], Awaitable[None]]]] = []
+        steps: list[tuple[str, GuardedSink | None, Callable[[], Awaitable[None]]]] = []
         if target.slack_webhook_url:
             url = target.slack_webhook_url
-            steps.append(("slack", lambda: self._slack(url, incident, now)))
+            same = self._slack_host and _host(url) == self._slack_host
+            guard = self._guards.get("slack") if same else None
+            steps.append(("slack", guard, lambda: self._slack(url, incident, now)))
         if target.github_assignees or target.github_label:
-            steps.append(("github", lambda: self._github_issue(target, incident, now)))
-        for name, step in steps:
+            guard = self._guards.get("github")
+            steps.append(("github", guard, lambda: self._github_issue(target, incident, now)))
+        for name, guard, step in steps:
             if name in told:
                 continue
-            await step()
+            await _through(guard, step)
             if sent is not None:
                 await sent(name)
         log.info("escalation.sent", fingerprint=incident.fingerprint, route=route.name)
@@ -163,6 +185,59 @@ class Escalator:
             )
         body = f"**Escalated**: {markdown.inline(incident.title, 300)} {_summary(incident, now)}"
         await self._github.call("POST", f"{path}/comments", json={"body": body})
+
+
+async def _through(guard: GuardedSink | None, step: Callable[[], Awaitable[None]]) -> None:
+    """Run `step` as a call of `guard`'s sink would be: refused while its breaker is open
+    (raises SinkThrottledError, reason `breaker_open`), its outcome reported with its own
+    permit (a failure counts, and may open the breaker; any answer is a success)."""
+    if guard is None:
+        await step()
+        return
+    permit = _permit(guard)
+    if permit is None:
+        wait = max(guard.blocked_for() or 1.0, 1.0)
+        raise SinkThrottledError(
+            f"escalation waits: the {guard.name} circuit breaker is open",
+            retry_after_s=wait,
+            reason=BREAKER_OPEN,
+        )
+    try:
+        await step()
+    except SinkUnavailableError as exc:
+        if guard.breaker.failure(permit, str(exc)):
+            note_opened(exc, guard.breaker)  # `breaker.opened` is the outage's line
+        raise
+    except (asyncio.CancelledError, SinkThrottledError):
+        raise  # neither an answer nor a failure: the `finally` frees a probe slot it held
+    except BaseException:
+        guard.breaker.success(permit)  # it answered (refused this one): the service is up
+        raise
+    else:
+        guard.breaker.success(permit)
+    finally:
+        guard.breaker.cancelled(permit)
+
+
+def _permit(guard: GuardedSink) -> Permit | None:
+    """A permit for an escalation, as `GuardedSink` gives its own calls: none while the
+    breaker is open; half-open, a sink with a probe of its own is probed by it (started here
+    too), and one without may take this call as its probe."""
+    state = guard.breaker.state
+    if state is not BreakerState.CLOSED and guard.can_probe:
+        if state is BreakerState.HALF_OPEN:
+            guard.start_probe()
+        return None
+    return guard.breaker.allow()
+
+
+def _host(url: str) -> str:
+    """The host and port of a webhook URL ("" when it has none): the service it is on."""
+    try:
+        parts = urlsplit(url.strip())
+        return f"{parts.hostname or ''}:{parts.port or parts.scheme}" if parts.hostname else ""
+    except ValueError:
+        return ""
 
 
 def _summary(incident: Incident, now: datetime) -> str:

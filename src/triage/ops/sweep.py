@@ -16,7 +16,8 @@ claim wins does the work, the others find nothing to do:
                       note saying why it waited (taken over as an abandoned effect is: one
                       replica's claim wins, and a failure is tried again the same way)
     escalation        open past its route's `escalate_after_s`, no silence matching: escalated
-                      once (`ops/escalate.py`); a failure is tried again a minute later
+                      once (`ops/escalate.py`); a failure is tried again a minute later, and
+                      one held by its service's open breaker waits, quietly, the same way
 
 When the silences change (one added, or expired early), the next pass looks at every incident
 the index holds, not only the due ones, so a silence expired by hand lets go of its incidents
@@ -171,7 +172,11 @@ class Sweep:
         except TriageError as exc:
             retry = now + ESCALATION_RETRY
             await self.store.end_escalation(fingerprint, self.owner, now, retry_at=retry)
-            log.warning("escalation.failed", reason=exc.reason, error=str(exc))
+            # A sink's open breaker (or the failure that opened it) is an outage whose one
+            # line is `breaker.opened`: the escalation waits for it without a line of its own.
+            outage = exc.reason == BREAKER_OPEN or opened_by(exc) is not None
+            emit = log.debug if outage else log.warning
+            emit("escalation.failed", reason=exc.reason, error=str(exc))
             return
         except BaseException:
             await asyncio.shield(
