@@ -13,6 +13,7 @@ Routes (shapes as GitHub's, trimmed to the fields triage reads):
     PATCH /repos/{o}/{r}/issues/{n}                title, body, state, state_reason, labels,
                                                    assignees (labels/assignees are replaced)
     POST  /repos/{o}/{r}/issues/{n}/labels         add labels
+    DELETE /repos/{o}/{r}/issues/{n}/labels/{name} remove one label (404 if the issue lacks it)
     GET   /repos/{o}/{r}/issues/{n}/comments       oldest first; per_page, page
     POST  /repos/{o}/{r}/issues/{n}/comments       add a comment
     GET   /repos/{o}/{r}/issues/comments/{id}      one comment
@@ -38,7 +39,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import jwt
 
@@ -58,6 +59,7 @@ _ROUTES: list[tuple[str, re.Pattern[str], str]] = [
     ("GET", re.compile(_REPO + r"/issues/(?P<n>\d+)"), "_get_issue"),
     ("PATCH", re.compile(_REPO + r"/issues/(?P<n>\d+)"), "_edit_issue"),
     ("POST", re.compile(_REPO + r"/issues/(?P<n>\d+)/labels"), "_add_labels"),
+    ("DELETE", re.compile(_REPO + r"/issues/(?P<n>\d+)/labels/(?P<label>[^/]+)"), "_remove_label"),
     ("GET", re.compile(_REPO + r"/issues/(?P<n>\d+)/comments"), "_list_comments"),
     ("POST", re.compile(_REPO + r"/issues/(?P<n>\d+)/comments"), "_create_comment"),
 ]
@@ -400,6 +402,14 @@ class GitHubServer(LoopbackServer):
         issue.labels = list(dict.fromkeys([*issue.labels, *added]))
         return 200, [{"name": name} for name in issue.labels], {}
 
+    def _remove_label(self, actor: str, params: dict[str, str], query: Any, body: Any) -> Answer:
+        issue = self._issue(params)
+        name = unquote(params["label"])
+        if issue is None or name not in issue.labels:
+            return _error(404, "Label does not exist")
+        issue.labels.remove(name)
+        return 200, [{"name": label} for label in issue.labels], {}
+
     def _list_comments(
         self, actor: str, params: dict[str, str], query: dict[str, str], body: Any
     ) -> Answer:
@@ -498,7 +508,7 @@ class GitHubServer(LoopbackServer):
                 self.end_headers()
                 self.wfile.write(data)
 
-            do_GET = do_POST = do_PATCH = _serve
+            do_GET = do_POST = do_PATCH = do_DELETE = _serve
 
             def log_message(self, format: str, *args: Any) -> None:
                 """Quiet: tests read `calls` instead."""

@@ -373,6 +373,44 @@ async def test_peoples_labels_and_assignees_survive(sink: GitHubSink, github: Gi
     assert "This alert keeps resolving and firing again" in issue["comment_bodies"][-1]
 
 
+def label_names(github: GitHubServer) -> list[str]:
+    return [label["name"] for label in github.issues()[0]["labels"]]
+
+
+async def test_the_close_that_ends_flapping_takes_the_label_off(
+    sink: GitHubSink, github: GitHubServer
+) -> None:
+    """A flapping incident's (held) close takes `flapping` off its issue, leaving a person's
+    labels, so the reopen counted afresh after it does not show a flapping it does not have."""
+    ref = (await sink.apply(effect())).ref
+    await as_person(github, "POST", f"/repos/{REPO}/issues/1/labels", {"labels": ["oncall"]})
+    await sink.apply(effect(EffectKind.CLOSE, ref, "fp:2", alert=RESOLVED))
+    await sink.apply(effect(EffectKind.REOPEN, ref, "fp:3", flapping=True))
+    assert "flapping" in label_names(github)
+    await sink.apply(effect(EffectKind.CLOSE, ref, "fp:4", alert=RESOLVED, flapping=True))
+    assert "flapping" not in label_names(github) and "oncall" in label_names(github)
+    await sink.apply(effect(EffectKind.REOPEN, ref, "fp:5"))
+    assert "flapping" not in label_names(github)
+    deletes = [c["path"] for c in bot_calls(github, "DELETE")]
+    assert deletes == [f"/repos/{REPO}/issues/1/labels/flapping"]
+
+
+async def test_a_reopen_that_no_longer_flaps_takes_an_old_label_off(
+    sink: GitHubSink, github: GitHubServer
+) -> None:
+    """An issue still labelled `flapping` from before (its close went out without taking it
+    off) loses the label on a reopen that does not flap; a 404 for the label (someone took it
+    off meanwhile) is no failure."""
+    ref = (await sink.apply(effect())).ref
+    await as_person(github, "POST", f"/repos/{REPO}/issues/1/labels", {"labels": ["flapping"]})
+    await sink.apply(effect(EffectKind.REOPEN, ref, "fp:2"))
+    assert "flapping" not in label_names(github)
+    await as_person(github, "POST", f"/repos/{REPO}/issues/1/labels", {"labels": ["flapping"]})
+    github.fail_next(status=404, path="/labels/flapping", method="DELETE")
+    assert await sink.apply(effect(EffectKind.CLOSE, ref, "fp:3", flapping=True)) == Applied()
+    assert github.issues()[0]["state"] == "closed"
+
+
 # --- Safe text ------------------------------------------------------------------------------
 
 

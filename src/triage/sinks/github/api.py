@@ -144,9 +144,11 @@ class GitHubApi:
         json: Any = None,
         params: dict[str, Any] | None = None,
         app_jwt: bool = False,
+        gone_ok: bool = False,
     ) -> Any:
         """One API call with our credentials; returns the decoded answer or raises (see the
-        module docstring)."""
+        module docstring). `gone_ok`: a 404 is an answer too (None), for a removal whose
+        target is already gone."""
         self._refuse_while_paused()
         for attempt in (1, 2):
             token = self._jwt() if app_jwt else await self._token()
@@ -166,6 +168,8 @@ class GitHubApi:
                 self._app.invalidate(token)
                 continue
             break
+        if gone_ok and response.status_code == 404:
+            return None
         return self._verdict(response, method, path, token)
 
     #: Redirects followed for one call, at most.

@@ -6,13 +6,16 @@ Effects and the calls they make (`{repo}` is the route's repository, else `GITHU
             URL (a crash between create and store never duplicates); else create
             `[P1] title` with labels team/priority/source/`triage` + the route's, and assignees
     UPDATE  read the issue; one comment counting the occurrences since the last update
-    CLOSE   read the issue; a comment, then close it (state_reason completed)
-    REOPEN  read the issue; reopen it, add `flapping` if it flaps, then a comment
+    CLOSE   read the issue; a comment, then close it (state_reason completed); a flapping
+            incident's close also takes `flapping` off (its close ends the flapping)
+    REOPEN  read the issue; reopen it, add `flapping` if it flaps (take it off if it no
+            longer does), then a comment
 
 The reference is the issue's `html_url`; later effects parse owner/repo/number from it. An issue
 a person closed (closed_by is not triage itself) is neither commented on nor reopened within
 `TRIAGE_GITHUB_HAND_CLOSED_HOLD_S` of the close: the effect is skipped with `github.hand_closed`.
-Labels and assignees are only ever added, never replaced, so a person's stay.
+Labels and assignees are only ever added, never replaced, so a person's stay; the one label
+taken off is triage's own `flapping`, one at a time (DELETE …/labels/flapping).
 
 A comment is never posted twice for one effect: each ends with a hidden
 `<!-- triage:effect=<idempotency key> -->`, and the issue's most recent comments are checked for
@@ -46,7 +49,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import httpx2
 import structlog
@@ -218,11 +221,19 @@ class GitHubSink:
             await self._comment_once(ref, issue, text.close_comment(effect), effect)
             if not closed:
                 await self._set_state(ref, "closed", "completed")
+            if effect.flapping and text.FLAPPING_LABEL in _labels(issue):
+                # The close of a flapping incident ends its flapping (a damped close waited
+                # for it to stay resolved); a reopen that still flaps labels it again.
+                await self._remove_label(ref, text.FLAPPING_LABEL)
         else:
             if closed:
                 await self._set_state(ref, "open", "reopened")
             if effect.flapping:
                 await self._add_labels(ref, [text.FLAPPING_LABEL])
+            elif text.FLAPPING_LABEL in _labels(issue):
+                # Counted afresh since the close that ended its flapping (or labelled before
+                # closes removed it): the label would say it flaps when it does not.
+                await self._remove_label(ref, text.FLAPPING_LABEL)
             await self._comment_once(ref, issue, text.reopen_comment(effect), effect)
         return Applied(), "ok"
 
@@ -346,6 +357,13 @@ class GitHubSink:
         path = f"/repos/{ref.repository}/issues/{ref.number}/labels"
         await self._api.call("POST", path, json={"labels": labels})
 
+    async def _remove_label(self, ref: IssueRef, label: str) -> None:
+        """Take `label` off the issue; a 404 (someone took it off since we read the issue, or
+        the label is gone from the repository) is the same outcome."""
+        path = f"/repos/{ref.repository}/issues/{ref.number}/labels/{quote(label, safe='')}"
+        await self._api.call("DELETE", path, gone_ok=True)
+        log.info("github.label_removed", issue=ref.number, label=label)
+
     async def _closed_by_hand_recently(self, issue: dict[str, Any]) -> bool:
         if issue.get("state") != "closed":
             return False
@@ -461,6 +479,16 @@ def _issue_url(answer: Any, *, comment: bool = False) -> str:
             reason="bad_response",
         )
     return url
+
+
+def _labels(issue: dict[str, Any]) -> set[str]:
+    """The names of the issue's labels (GitHub lists them as objects; odd entries are none)."""
+    labels = issue.get("labels")
+    return {
+        label["name"]
+        for label in (labels if isinstance(labels, list) else [])
+        if isinstance(label, dict) and isinstance(label.get("name"), str)
+    }
 
 
 def _closer(issue: dict[str, Any]) -> str | None:
