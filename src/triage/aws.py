@@ -19,6 +19,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
 from triage.errors import ConfigError
+from triage.health import KMS_DENIED as KMS_DENIED
 from triage.settings import Settings
 from triage.tls import client_context
 
@@ -69,6 +70,28 @@ QUEUE_REFUSALS = frozenset(
         "InvalidAddress",
     }
 )
+
+
+#: KMS errors that are a wait, not a refusal: the key is there and allows us, KMS is busy.
+_KMS_WAITS = frozenset({"KMS.ThrottlingException", "KmsThrottled"})
+
+
+def kms_refusal(exc: BaseException) -> str | None:
+    """The error code when a queue call failed because the queue's KMS key refused it (SQS's
+    query protocol says `KMS.AccessDeniedException`, `KMS.DisabledException`,
+    `KMS.NotFoundException` …, its JSON protocol `KmsAccessDenied`, `KmsDisabled` …): the
+    role lacks kms:GenerateDataKey / kms:Decrypt on the key, or the key is disabled or gone.
+    GetQueueAttributes needs no KMS, so only sends and receives show it. None otherwise
+    (KMS throttling included: that is a wait)."""
+    if not isinstance(exc, ClientError):
+        return None
+    code = str(exc.response.get("Error", {}).get("Code", ""))
+    return code[:80] if is_kms_code(code) else None
+
+
+def is_kms_code(code: str) -> bool:
+    """Whether an SQS error code (of a call, or of a batch entry) is a KMS refusal."""
+    return code.startswith(("KMS.", "Kms")) and code not in _KMS_WAITS
 
 
 def queue_refusal(exc: Exception, queue_url: str) -> ConfigError | None:

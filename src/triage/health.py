@@ -15,6 +15,10 @@ import re
 import time
 from dataclasses import dataclass
 
+#: The fixed reason of a `queue` condition whose detail starts with it: the queue's KMS key
+#: refuses our sends or receives (`triage.aws.kms_refusal`) while the queue itself answers.
+KMS_DENIED = "kms_denied"
+
 #: Condition names come from our code (`queue`, `store`, `breaker:<sink>`); others are not shown.
 _SHOWN_NAME = re.compile(r"[a-z0-9][a-z0-9:_.-]{0,63}")
 
@@ -77,7 +81,7 @@ class Health:
 def _reason(name: str, detail: str) -> str:
     """One word from a fixed set for a failing condition; the detail only picks among them."""
     if name == "queue":
-        return "unreachable"
+        return KMS_DENIED if detail.startswith(KMS_DENIED) else "unreachable"
     if name == "store":
         return "unavailable"
     if name == "shutting_down":

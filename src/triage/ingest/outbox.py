@@ -14,6 +14,10 @@ late. Each entry's answer is its own: a `Failed` entry fails only its sender. Er
       OutboxFull       `max_waiting` messages already wait for SQS (a slow SQS under load):
                        the sender retries later rather than queue here without bound
     MessageRejected    SQS refused this message for what it is (SenderFault): retrying cannot help
+
+A send refused by the queue's KMS key (`triage.aws.kms_refusal`) is a QueueUnavailable like any
+outage, and is also told to the `SendWatch` (the queue probe), which marks the gateway not
+ready with one warning; a send that succeeds tells it the key takes messages again.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from typing import Any, Protocol
 import structlog
 from botocore.exceptions import ClientError
 
-from triage.aws import AWS_CALL_ERRORS, batch_entries
+from triage.aws import AWS_CALL_ERRORS, batch_entries, is_kms_code, kms_refusal
 from triage.metrics import Metrics
 
 log = structlog.get_logger(__name__)
@@ -98,6 +102,26 @@ class Outbox(Protocol):
         ...
 
 
+class SendWatch(Protocol):
+    """Told how sends go where readiness depends on it (`ingest.probe.QueueProbe`)."""
+
+    def kms_refused(self, code: str) -> None:
+        """A send failed because the queue's KMS key refused it (`code`)."""
+        ...
+
+    def sent(self) -> None:
+        """A send succeeded."""
+        ...
+
+
+class _Unwatched:
+    def kms_refused(self, code: str) -> None:
+        return None
+
+    def sent(self) -> None:
+        return None
+
+
 _Waiter = tuple[Outgoing, "asyncio.Future[str]"]
 
 
@@ -115,9 +139,11 @@ class SqsOutbox:
         max_in_flight: int = 16,
         max_waiting: int = MAX_WAITING,
         metrics: Metrics | None = None,
+        watch: SendWatch | None = None,
     ) -> None:
         self._sqs = client
         self._metrics = metrics or Metrics()
+        self._watch: SendWatch = watch or _Unwatched()
         self.queue_url = queue_url
         self.linger_s = linger_s
         self.max_waiting = max_waiting
@@ -203,15 +229,19 @@ class SqsOutbox:
                     QueueUrl=self.queue_url, Entries=entries
                 )
             except AWS_CALL_ERRORS as exc:
-                _fail_all(batch, _unavailable(exc, len(batch)))
+                _fail_all(batch, self._unavailable(exc, len(batch)))
                 return
         for entry, i in batch_entries(response, "Successful", len(batch)):
             message_id = entry.get("MessageId")
             if isinstance(message_id, str) and message_id:
+                self._watch.sent()
                 _settle(batch[i][1], result=message_id)
         for entry, i in batch_entries(response, "Failed", len(batch)):
             code = _text(entry.get("Code", "Unknown"))
-            log.warning("ingest.entry_failed", code=code, sender_fault=entry.get("SenderFault"))
+            if is_kms_code(code) and not entry.get("SenderFault"):
+                self._watch.kms_refused(code)  # its warning is the outage's one line
+            else:
+                log.warning("ingest.entry_failed", code=code, sender_fault=entry.get("SenderFault"))
             error: Exception = (
                 MessageRejected(f"SQS refused the message: {code}", code=code)
                 if entry.get("SenderFault") is True
@@ -234,17 +264,29 @@ class SqsOutbox:
                         done, error=MessageRejected(f"SQS refused the message: {code}", code=code)
                     )
                 else:
-                    _settle(done, error=_unavailable(exc, 1))
+                    _settle(done, error=self._unavailable(exc, 1))
                 return
             except AWS_CALL_ERRORS as exc:
-                _settle(done, error=_unavailable(exc, 1))
+                _settle(done, error=self._unavailable(exc, 1))
                 return
         message_id = response.get("MessageId") if isinstance(response, Mapping) else None
         if isinstance(message_id, str) and message_id:
+            self._watch.sent()
             _settle(done, result=message_id)
         else:
             log.warning("ingest.queue_unavailable", error="no_message_id", messages=1)
             _settle(done, error=QueueUnavailable("SQS did not answer with an id", code="no_answer"))
+
+    def _unavailable(self, exc: Exception, count: int) -> QueueUnavailable:
+        code = _code(exc) if isinstance(exc, ClientError) else type(exc).__name__
+        if kms_refusal(exc) is not None:
+            # The watch's `ingest.queue_kms_denied` is the outage's one line, not each send's.
+            self._watch.kms_refused(code)
+            log.debug("ingest.queue_unavailable", error=code, messages=count)
+        else:
+            # AWS's error text and the queue URL stay in this log line, never in an answer.
+            log.warning("ingest.queue_unavailable", error=code, messages=count)
+        return QueueUnavailable(f"SQS did not take the message: {code}", code=code)
 
 
 def _settle(
@@ -276,10 +318,3 @@ def _code(exc: ClientError) -> str:
 def _is_sender_fault(exc: ClientError) -> bool:
     """A 4xx about the message itself (its contents or size), not about us or the queue."""
     return _code(exc) in {"InvalidMessageContents", "InvalidParameterValue", "MessageTooLong"}
-
-
-def _unavailable(exc: Exception, count: int) -> QueueUnavailable:
-    code = _code(exc) if isinstance(exc, ClientError) else type(exc).__name__
-    # AWS's error text and the queue URL stay in this log line, never in an answer.
-    log.warning("ingest.queue_unavailable", error=code, messages=count)
-    return QueueUnavailable(f"SQS did not take the message: {code}", code=code)

@@ -5,7 +5,14 @@ cannot hold. AWS's error text and the queue URL go to the log, never into an ans
 One call is in flight at a time, and nobody waits on it longer than `ANSWER_WITHIN_S`: an SQS
 endpoint that accepts the connection and never answers takes botocore ~30 s to give up on (10 s
 read timeout, three tries), longer than a load balancer waits for `/readyz` or for a new task
-to listen. Meanwhile the last answer stands (before the first: not ready)."""
+to listen. Meanwhile the last answer stands (before the first: not ready).
+
+GetQueueAttributes needs no KMS, so a queue encrypted with a key the gateway's role may not use
+answers it while refusing every send (`KMS.AccessDeniedException`, `KmsDisabled` …). The outbox
+tells the probe (`kms_refused`, `sent`): from the first such refusal `/readyz` says
+`queue: kms_denied`, with one warning for the outage, until a send succeeds. The mark lapses
+`KMS_HOLD_S` after the last refusal, so a gateway a load balancer stopped sending to is tried
+again (a send then succeeds, or marks it again without a second warning)."""
 
 from __future__ import annotations
 
@@ -17,7 +24,7 @@ from typing import Any
 import structlog
 from botocore.exceptions import ClientError
 
-from triage.aws import AWS_CALL_ERRORS, queue_refusal
+from triage.aws import AWS_CALL_ERRORS, KMS_DENIED, queue_refusal
 from triage.decode import MAX_BODY_BYTES
 from triage.health import Health
 
@@ -28,6 +35,8 @@ PROBE_TTL_S = 10.0
 #: How long `/readyz`, and start-up, wait for a call in flight before answering from what is
 #: known (a health check's timeout is commonly 5 s).
 ANSWER_WITHIN_S = 1.0
+#: How long a KMS refusal of a send keeps the gateway not ready without another one.
+KMS_HOLD_S = 60.0
 
 
 class QueueProbe:
@@ -52,6 +61,9 @@ class QueueProbe:
         self.max_message_bytes = MAX_BODY_BYTES
         self._checked_at = -math.inf
         self._asking: asyncio.Task[None] | None = None
+        #: The last send's KMS refusal (its error code) and when it came, until a send succeeds.
+        self._kms_code: str | None = None
+        self._kms_at = -math.inf
         if health is not None:
             health.set("queue", False, "no answer yet")
 
@@ -65,7 +77,35 @@ class QueueProbe:
         new one) if it comes within `answer_within_s`, else the last answer meanwhile."""
         if time.monotonic() - self._checked_at >= self.ttl_s:
             await asyncio.wait({self.ask()}, timeout=self.answer_within_s)
-        return self.ok
+        self._report()  # a KMS mark may have lapsed
+        return self.ok and not self.kms_denied
+
+    @property
+    def kms_denied(self) -> bool:
+        """Whether a send was refused by the queue's KMS key within `KMS_HOLD_S`, and none has
+        succeeded since."""
+        return self._kms_code is not None and time.monotonic() - self._kms_at < KMS_HOLD_S
+
+    def kms_refused(self, code: str) -> None:
+        """A send failed because the queue's KMS key refused it (`code`): not ready. The first
+        refusal of an outage is its one warning; the webhooks' 503s say nothing more."""
+        if self._kms_code is None:
+            log.warning(
+                "ingest.queue_kms_denied",
+                error=code,
+                hint="the queue's KMS key refuses the gateway's role: it needs "
+                "kms:GenerateDataKey and kms:Decrypt on that key, and the key must be enabled",
+            )
+        self._kms_code = code
+        self._kms_at = time.monotonic()
+        self._report()
+
+    def sent(self) -> None:
+        """A send succeeded: the queue's KMS key (if any) takes our messages again."""
+        if self._kms_code is not None:
+            log.info("ingest.queue_kms_ok")
+            self._kms_code = None
+            self._report()
 
     def ask(self, *, at_start: bool = False) -> asyncio.Task[None]:
         """The GetQueueAttributes call in flight, or a new one: concurrent callers share it,
@@ -110,5 +150,15 @@ class QueueProbe:
                 log.info("ingest.queue_reachable", max_message_bytes=self.max_message_bytes)
             self.ok = True
         self._checked_at = time.monotonic()
-        if self.health is not None:
-            self.health.set("queue", self.ok, "" if self.ok else "SQS does not answer")
+        self._report()
+
+    def _report(self) -> None:
+        """The `queue` condition: SQS answers, and no KMS refusal of a send stands."""
+        if self.health is None:
+            return
+        if not self.ok:
+            self.health.set("queue", False, "SQS does not answer")
+        elif self.kms_denied:
+            self.health.set("queue", False, f"{KMS_DENIED}: {self._kms_code}")
+        else:
+            self.health.set("queue", True)

@@ -180,6 +180,7 @@ class IngestService:
             max_in_flight=MAX_CALLS_IN_FLIGHT,
             max_waiting=self.max_waiting_for_queue,
             metrics=self.metrics,
+            watch=probe,  # a send the queue's KMS key refuses makes /readyz say so
         )
         self.gateway = Gateway(
             tokens,

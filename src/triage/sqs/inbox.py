@@ -13,7 +13,7 @@ from typing import Any, Protocol, TypeVar
 import structlog
 from botocore.exceptions import ClientError
 
-from triage.aws import AWS_CALL_ERRORS, batch_entries
+from triage.aws import AWS_CALL_ERRORS, KMS_DENIED, batch_entries, kms_refusal
 from triage.errors import InboxError
 
 log = structlog.get_logger(__name__)
@@ -104,6 +104,13 @@ class SqsInbox:
                 MessageAttributeNames=["All"],
             )
         except AWS_CALL_ERRORS as exc:
+            if kms_refusal(exc) is not None:
+                # `kms_denied` first: /readyz names it (`queue: kms_denied`), and the line says
+                # what to grant, since the queue itself answers (GetQueueAttributes needs no KMS).
+                raise InboxError(
+                    f"{KMS_DENIED}: receive failed: the queue's KMS key refuses the daemon's "
+                    f"role ({_describe(exc)}); it needs kms:Decrypt on that key, enabled"
+                ) from exc
             raise InboxError(f"receive failed: {_describe(exc)}") from exc
         raws = response.get("Messages", [])
         if not isinstance(raws, list):
