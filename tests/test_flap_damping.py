@@ -393,8 +393,9 @@ GH_TOKEN = "ghp_" + "Fl4pD4mp1ng" * 3
 async def test_on_github_a_flapping_check_is_one_issue_closed_once_at_the_end() -> None:
     """Through the GitHub sink and a loopback GitHub: thirty fire/resolve cycles are one issue
     labelled flapping with three reopens, whose close comments stop once it flaps; one more
-    close comment and the close come when it has stayed resolved. The comment says why it
-    waited, however long the alert's title (GitHub's comment cuts the title at 300)."""
+    close comment and the close come when it has stayed resolved, taking the `flapping` label
+    off (the close ends the flapping). The comment says why it waited, however long the
+    alert's title (GitHub's comment cuts the title at 300)."""
     with GitHubServer(tokens={GH_TOKEN: "triage-bot"}) as github:
         settings = Settings(
             sinks=("github",),
@@ -408,6 +409,7 @@ async def test_on_github_a_flapping_check_is_one_issue_closed_once_at_the_end() 
         r.pipeline.sinks = {sink.name: sink}
         try:
             await _flap(r, 30, name="checkout-latency-" * 11 + "ab")  # a title of 200
+            assert "flapping" in [x["name"] for x in github.issues()[0]["labels"]]
             calls_while_flapping = len(github.calls)
             for minute in range(30, 119):  # the sweep runs on: nothing until it is quiet
                 r.clock.at(minute)
@@ -418,7 +420,7 @@ async def test_on_github_a_flapping_check_is_one_issue_closed_once_at_the_end() 
         finally:
             await sink.aclose()
         [issue] = github.issues()
-    assert issue["state"] == "closed" and "flapping" in [x["name"] for x in issue["labels"]]
+    assert issue["state"] == "closed" and "flapping" not in [x["name"] for x in issue["labels"]]
     bodies = issue["comment_bodies"]
     assert [b.split(" at ")[0] for b in bodies] == ["Resolved", "Fired again"] * 3 + ["Resolved"]
     assert "kept resolving and firing again" in bodies[-1]
