@@ -16,6 +16,8 @@ Every failure inside the pipeline is one of three kinds, and the supervisor acts
         ├── StoreUnavailableError  the store is down (locked, full, corrupt, unreachable, denied):
         │                          held like a wait (intake paused, /readyz store: unavailable),
         │                          released only past max_hold_s
+        ├── StoreNewerError        a record written for a newer release (its `min_reader`):
+        │                          released, for a replica of that release to take it
         ├── InboxError             the queue cannot be read or written
         ├── SummariserError        the LLM failed (callers fall back; it rarely reaches the supervisor)
         │   └── ModelError             one request to the model (OpenAI, Bedrock) failed; says
@@ -135,6 +137,14 @@ class StoreUnavailableError(TransientError):
     denied). Never the message's fault: the supervisor holds it (`sqs/supervisor.py`)."""
 
     reason = "store_unavailable"
+
+
+class StoreNewerError(TransientError):
+    """Raised when a stored record says it needs a newer release to be changed safely (its
+    `min_reader`; see `incidents/codec.py`). Left as it was: the message is released with a
+    backoff, for a replica of the newer release (a rolling deploy) to take."""
+
+    reason = "store_newer"
 
 
 class InboxError(TransientError):

@@ -1,12 +1,27 @@
-"""Incidents as JSON text, the same for every store backend (a record's `body`)."""
+"""Incidents as JSON text, the same for every store backend (a record's `body`).
+
+Records outlive releases: during a rolling deploy, replicas of two releases change the same
+records. So a record is read forward-compatibly. A field this release does not know (one a
+newer release added, at the top level or inside the ticket, the pending effect, the hold, the
+escalation, the group, a member or a history line) is kept as it was read (`Incident.unknown`)
+and written back unchanged with whatever this release changes; a nested object's unknown
+fields go with it when this release replaces the object (a new effect, a member's new event).
+A newer release's field must therefore be safe to be carried unchanged by a release that does
+not understand it, and its absence must read as its default. A change that cannot be made so
+writes `min_reader` (the oldest `RECORD_FORMAT` that may change the record): a release below it
+refuses the record with one line (`StoreNewerError`) and leaves it as it was.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from types import MappingProxyType
+from typing import Any, NamedTuple, TypeVar
 
+from triage.errors import StoreNewerError
 from triage.incidents.lifecycle import (
     Escalation,
     Event,
@@ -20,10 +35,20 @@ from triage.incidents.lifecycle import (
 from triage.models import EffectKind, Priority, Status, Ticket
 from triage.view import GroupView, RedactedAlert
 
-_INCIDENT_FIELDS = tuple(f.name for f in dataclasses.fields(Incident))
+#: The record format this release reads and writes. A record (or a silence) holding a higher
+#: `min_reader` is refused; one without it is of format 1. Raise it, and write `min_reader`,
+#: only for a change an older release would corrupt by carrying a field it does not know.
+RECORD_FORMAT = 1
+MIN_READER = "min_reader"
+
+T = TypeVar("T")
+
+_INCIDENT_FIELDS = tuple(f.name for f in dataclasses.fields(Incident) if f.name != "unknown")
 _PENDING_FIELDS = tuple(f.name for f in dataclasses.fields(Pending))
 _HELD_FIELDS = tuple(f.name for f in dataclasses.fields(Held))
 _ESCALATION_FIELDS = tuple(f.name for f in dataclasses.fields(Escalation))
+_PENDING_KEYS, _HELD_KEYS = frozenset(_PENDING_FIELDS), frozenset(_HELD_FIELDS)
+_ESCALATION_KEYS = frozenset(_ESCALATION_FIELDS)
 #: The incident's own times (top level), kept as ISO 8601 text.
 _INCIDENT_TIMES = (
     "opened_at",
@@ -68,19 +93,45 @@ def incident_to_json(incident: Incident) -> str:
     if incident.escalation is not None:
         escalation = incident.escalation
         data["escalation"] = {name: getattr(escalation, name) for name in _ESCALATION_FIELDS}
+    if incident.unknown:
+        _put_back(incident, data)
     text = json.dumps(data, default=_json_default, separators=(",", ":"), ensure_ascii=False)
-    return text if group is None else text[:-1] + ',"group":' + _group_json(group) + "}"
+    if group is None:
+        return text
+    return text[:-1] + ',"group":' + _group_json(group, incident.unknown) + "}"
 
 
-def _group_json(group: Group) -> str:
+def _group_json(group: Group, unknown: Mapping[str, object]) -> str:
     def dump(value: object) -> str:
         return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
-    members = ",".join(_member_json(fp, m) for fp, m in group.members.items())
+    tails = unknown.get(_MEMBER_TAILS)
+    if isinstance(tails, dict):
+        members = ",".join(
+            _member_tail_json(fp, m, tails.get(fp)) for fp, m in group.members.items()
+        )
+    else:
+        members = ",".join(_member_json(fp, m) for fp, m in group.members.items())
+    extra = ""
+    kept = _kept_for(unknown, "group", group)
+    if kept:
+        extra = "," + dump(kept)[1:-1]
     return (
         f'{{"route":{dump(group.route)},"by":{dump(group.by)},"members":{{{members}}},'
         f'"untracked":{dump(group.untracked)},"untracked_ids":{dump(sorted(group.untracked_ids))},'
-        f'"window_s":{dump(group.window_s)}}}'
+        f'"window_s":{dump(group.window_s)}{extra}}}'
+    )
+
+
+def _member_tail_json(fp: str, member: Member, tail: tuple[Member, list[Any]] | None) -> str:
+    """A member, with the values a newer release added after its four while it is unchanged."""
+    if tail is None or tail[0] != member:
+        return _member_json(fp, member)
+    value = [member.status.value, member.title, member.last_event_at, member.since, *tail[1]]
+    return (
+        json.dumps(fp, ensure_ascii=False)
+        + ":"
+        + json.dumps(value, default=_json_default, separators=(",", ":"), ensure_ascii=False)
     )
 
 
@@ -109,54 +160,204 @@ def _member_json(fp: str, member: Member) -> str:
 
 
 def incident_from_json(text: str) -> Incident:
-    """The incident `incident_to_json` wrote (records written before a field existed get its default)."""
+    """The incident `incident_to_json` wrote (records written before a field existed get its
+    default; fields written after this release are kept in `unknown`). StoreNewerError when
+    the record's `min_reader` is beyond `RECORD_FORMAT`."""
     data = json.loads(text)
+    check_reader(data, f"incident {str(data.get('fingerprint'))[:80]}")
+    unknown = _unknown_of(data, _KNOWN)
+    for key in unknown:
+        del data[key]
     for key in _INCIDENT_TIMES:
         if data.get(key) is not None:
             data[key] = datetime.fromisoformat(data[key])
     data["state"] = State(data["state"])
-    data["ticket"] = Ticket.model_validate(data["ticket"]) if data.get("ticket") else None
+    data["ticket"] = _ticket(data["ticket"], unknown) if data.get("ticket") else None
     if data.get("pending"):
-        p = data["pending"]
-        data["pending"] = Pending(
-            kind=EffectKind(p["kind"]),
-            owner=p["owner"],
-            until=datetime.fromisoformat(p["until"]),
-            seq=p["seq"],
-            delta=p.get("delta", 0),
-            done=tuple(p["done"]),
-            not_before=_time(p.get("not_before")),
-            alert=p.get("alert"),
-            attempts=p.get("attempts", 0),
-            retry_at=_time(p.get("retry_at")),
+        p = _split("pending", data["pending"], _PENDING_KEYS, unknown)
+        data["pending"] = _kept(
+            "pending",
+            Pending(
+                kind=EffectKind(p["kind"]),
+                owner=p["owner"],
+                until=datetime.fromisoformat(p["until"]),
+                seq=p["seq"],
+                delta=p.get("delta", 0),
+                done=tuple(p["done"]),
+                not_before=_time(p.get("not_before")),
+                alert=p.get("alert"),
+                attempts=p.get("attempts", 0),
+                retry_at=_time(p.get("retry_at")),
+            ),
+            unknown,
         )
     if data.get("group"):
-        g = data["group"]
-        data["group"] = Group(
-            route=g["route"],
-            by=g["by"],
-            members={
-                fp: Member(Status(status), title, _at(last), _at(since))
-                for fp, (status, title, last, since) in g["members"].items()
-            },
-            untracked=g.get("untracked", 0),
-            untracked_ids=frozenset(g.get("untracked_ids", ())),
-            window_s=g.get("window_s", 0.0),
-        )
-    data["history"] = tuple(Event(_at(at), a, n) for at, a, n in data.get("history", ()))
+        data["group"] = _group(data["group"], unknown)
+    data["history"] = _history(data.get("history", []), unknown)
     data["effects_by"] = tuple(data.get("effects_by", ()))
     data["counted_by"] = tuple(data.get("counted_by", ()))
     if data.get("held"):
-        h = data["held"]
-        data["held"] = Held(
+        h = _split("held", data["held"], _HELD_KEYS, unknown)
+        held = Held(
             EffectKind(h["kind"]), h["silence"], h["alert"], _at(h["since"]), _at(h["until"])
         )
+        data["held"] = _kept("held", held, unknown)
     if data.get("escalation"):
-        e = data["escalation"]
-        data["escalation"] = Escalation(
+        e = _split("escalation", data["escalation"], _ESCALATION_KEYS, unknown)
+        escalation = Escalation(
             e["owner"], _at(e["until"]), _time(e.get("done_at")), tuple(e.get("sent", ()))
         )
-    return Incident(**data)
+        data["escalation"] = _kept("escalation", escalation, unknown)
+    return Incident(**data, unknown=unknown)
+
+
+def check_reader(data: Mapping[str, object], what: str) -> None:
+    """Refuse a record (or a silence) that says it needs a newer release to be changed safely."""
+    needed = data.get(MIN_READER, 1)
+    if not isinstance(needed, int):
+        raise TypeError(f"{MIN_READER} is {type(needed).__name__}, not a number")
+    if needed > RECORD_FORMAT:
+        raise StoreNewerError(
+            f"{what} needs record format {needed} ({MIN_READER}), newer than this release "
+            f"reads ({RECORD_FORMAT}): left as it is, for a replica of a newer release"
+        )
+
+
+# --- What this release does not know of a record ---------------------------------------------
+#
+# `Incident.unknown` holds the top-level fields it does not know as they were read, and under
+# keys starting with NUL (no field name does) what it does not know inside the nested objects:
+# a nested object's unknown fields with what identifies the object they came with, so they are
+# written back while the incident holds that object and dropped with it.
+
+_KNOWN = frozenset(_INCIDENT_FIELDS)
+_GROUP_KEYS = frozenset(("route", "by", "members", "untracked", "untracked_ids", "window_s"))
+_TICKET_FIELDS = frozenset(Ticket.model_fields)
+_MEMBER_TAILS = "\0members"
+_HISTORY_TAILS = "\0history"
+#: What makes a nested object the one its unknown fields came with.
+_SAME: dict[str, Callable[[Any], object]] = {
+    "pending": lambda p: (p.kind, p.seq),
+    "held": lambda h: (h.kind, h.since),
+    "escalation": lambda e: e.owner,
+    "ticket": lambda t: t,
+    "group": lambda g: g.route,
+}
+
+
+class _Within(NamedTuple):
+    """The unknown fields of a nested object, and what identifies that object."""
+
+    same: object
+    fields: dict[str, object]
+
+
+def _split(
+    name: str, value: dict[str, Any], known: frozenset[str], unknown: dict[str, object]
+) -> dict[str, Any]:
+    """`value` (a nested object's JSON) with its unknown fields moved into `unknown`."""
+    extra = _unknown_of(value, known)
+    if extra:
+        unknown["\0" + name] = extra  # paired with the object by `_kept`
+    return value
+
+
+def _unknown_of(value: dict[str, Any], known: frozenset[str]) -> dict[str, object]:
+    """The fields of `value` not in `known`, in their order (none, at the cost of a set
+    difference, in the common case)."""
+    if not value.keys() - known:
+        return {}
+    return {k: v for k, v in value.items() if k not in known}
+
+
+def _kept(name: str, obj: T, unknown: dict[str, object]) -> T:
+    """`obj`, its unknown fields (from `_split`) paired with what identifies it."""
+    extra = unknown.get("\0" + name)
+    if isinstance(extra, dict):
+        unknown["\0" + name] = _Within(_SAME[name](obj), extra)
+    return obj
+
+
+def _kept_for(unknown: Mapping[str, object], name: str, obj: object) -> dict[str, object]:
+    """The unknown fields to write with `obj`: none when it is not the object they came with."""
+    within = unknown.get("\0" + name)
+    if obj is None or not isinstance(within, _Within) or within.same != _SAME[name](obj):
+        return {}
+    return within.fields
+
+
+def _ticket(value: dict[str, Any], unknown: dict[str, object]) -> Ticket:
+    _split("ticket", value, _TICKET_FIELDS, unknown)
+    ticket = Ticket.model_validate({k: v for k, v in value.items() if k in _TICKET_FIELDS})
+    return _kept("ticket", ticket, unknown)
+
+
+def _group(g: dict[str, Any], unknown: dict[str, object]) -> Group:
+    _split("group", g, _GROUP_KEYS, unknown)
+    try:
+        members = {
+            fp: Member(Status(status), title, _at(last), _at(since))
+            for fp, (status, title, last, since) in g["members"].items()
+        }
+    except ValueError:  # a member with values after its four (or one that does not read)
+        members = _members_with_tails(g["members"], unknown)
+    group = Group(
+        route=g["route"],
+        by=g["by"],
+        members=members,
+        untracked=g.get("untracked", 0),
+        untracked_ids=frozenset(g.get("untracked_ids", ())),
+        window_s=g.get("window_s", 0.0),
+    )
+    return _kept("group", group, unknown)
+
+
+def _members_with_tails(raw: dict[str, list[Any]], unknown: dict[str, object]) -> dict[str, Member]:
+    """The members, each one's values after its four kept in `unknown` with it (the slow
+    path: the common one unpacks four values per member and no more)."""
+    members: dict[str, Member] = {}
+    tails: dict[str, tuple[Member, list[Any]]] = {}
+    for fp, (status, title, last, since, *tail) in raw.items():
+        member = members[fp] = Member(Status(status), title, _at(last), _at(since))
+        if tail:
+            tails[fp] = (member, tail)
+    if tails:
+        unknown[_MEMBER_TAILS] = tails
+    return members
+
+
+def _history(lines: list[list[Any]], unknown: dict[str, object]) -> tuple[Event, ...]:
+    try:
+        return tuple(Event(_at(at), action, note) for at, action, note in lines)
+    except ValueError:  # a line with values after its three (or one that does not read)
+        pass
+    events: list[Event] = []
+    tails: dict[Event, list[Any]] = {}
+    for at, action, note, *tail in lines:
+        events.append(Event(_at(at), action, note))
+        if tail:
+            tails[events[-1]] = tail
+    if tails:
+        unknown[_HISTORY_TAILS] = tails
+    return tuple(events)
+
+
+def _put_back(incident: Incident, data: dict[str, Any]) -> None:
+    """Add to `data` (the incident's JSON, but its group) what this release did not know of
+    the record it read, where it still applies; never over a field this release wrote."""
+    unknown = incident.unknown
+    for key, value in unknown.items():
+        if not key.startswith("\0"):
+            data.setdefault(key, value)
+    for name in ("ticket", "pending", "held", "escalation"):
+        kept = _kept_for(unknown, name, getattr(incident, name))
+        if kept and isinstance(data.get(name), dict):
+            data[name] = {**kept, **data[name]}
+    tails = unknown.get(_HISTORY_TAILS)
+    if isinstance(tails, dict):
+        data["history"] = [
+            [e.at.isoformat(), e.action, e.note, *tails.get(e, ())] for e in incident.history
+        ]
 
 
 def _at(text: str) -> datetime:

@@ -23,6 +23,7 @@ the year 2999 cannot hold an incident still (the pipeline also replaces such tim
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -267,6 +268,11 @@ class Incident:
     #: `store.COUNTED_KEPT`): another delivery of one (its delete failed, or its worker died
     #: before it) is not counted again.
     counted_by: tuple[str, ...] = ()
+    #: What this release does not know of the stored record (fields a newer release wrote, at
+    #: the top level or inside the ticket, effect, hold, escalation, group or history): kept
+    #: as read and written back unchanged by `codec.py`, never read here. Empty for an
+    #: incident this release makes afresh.
+    unknown: Mapping[str, object] = field(default_factory=dict)
 
     def noted(self, at: datetime, action: str, note: str = "") -> Incident:
         """This incident with one more line of history."""

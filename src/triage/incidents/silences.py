@@ -31,7 +31,7 @@ import re
 import secrets
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from enum import StrEnum
 from types import MappingProxyType
@@ -39,6 +39,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import structlog
 
+from triage.errors import StoreNewerError
+from triage.incidents.codec import check_reader
 from triage.redact import Redactor
 from triage.view import redacted_pair_value
 
@@ -275,6 +277,9 @@ class Silence:
     author: str
     #: Set when an operator expired it before `ends_at`.
     expired_at: datetime | None = None
+    #: Fields a newer release stored with it: kept as read and written back unchanged, so an
+    #: older replica that expires it drops nothing (`codec.py` says the rule for new fields).
+    unknown: Mapping[str, object] = field(default_factory=dict, compare=False)
 
     @classmethod
     def new(
@@ -305,6 +310,7 @@ class Silence:
 
     def to_json(self) -> dict[str, object]:
         return {
+            **self.unknown,
             "id": self.id,
             "matchers": [str(m) for m in self.matchers],
             "starts_at": self.starts_at.isoformat(),
@@ -317,7 +323,12 @@ class Silence:
     @classmethod
     def from_json(cls, data: Mapping[str, object]) -> Silence:
         """A stored silence, held to the rules a new one is: the record is shared, and anyone
-        with access to the table can write it. ValueError or TypeError when it breaks one."""
+        with access to the table can write it. ValueError or TypeError when it breaks one, or
+        when it is for a newer release (`min_reader`): then it is not honoured, and kept."""
+        try:
+            check_reader(data, f"silence {str(data.get('id'))[:40]}")
+        except StoreNewerError as exc:
+            raise ValueError(str(exc)) from None
         matchers = data["matchers"]
         if not isinstance(matchers, list):
             raise TypeError(f"matchers is {type(matchers).__name__}, not a list")
@@ -332,7 +343,11 @@ class Silence:
             comment=str(data["comment"]),
             author=str(data["author"]),
             expired_at=_aware(expired) if expired else None,
+            unknown={k: v for k, v in data.items() if k not in _SILENCE_FIELDS},
         )
+
+
+_SILENCE_FIELDS = frozenset(f.name for f in fields(Silence)) - {"unknown"}
 
 
 def _check_matchers(matchers: Sequence[Matcher]) -> None:

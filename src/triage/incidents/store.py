@@ -19,14 +19,19 @@ import abc
 import dataclasses
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 import structlog
 
-from triage.errors import RecordTooLargeError, StoreBusyError, StoreCorruptError
+from triage.errors import (
+    RecordTooLargeError,
+    StoreBusyError,
+    StoreCorruptError,
+    StoreNewerError,
+)
 from triage.incidents.codec import incident_from_json, incident_to_json
 from triage.incidents.groups import GroupKey, decide_group
 from triage.incidents.lifecycle import (
@@ -501,7 +506,7 @@ class Store(abc.ABC):
         for record in await self._scan(INCIDENT):
             try:
                 readable.append(self._decode(record))
-            except StoreCorruptError as exc:
+            except (StoreCorruptError, StoreNewerError) as exc:
                 log.warning("store.unreadable_record", error=str(exc))  # listed without it
         return readable
 
@@ -735,7 +740,8 @@ class Store(abc.ABC):
     def _budget_record(
         self, budget: Budget, record: Record | None, tokens: float, now_s: float
     ) -> Record:
-        body = json.dumps({"tokens": min(tokens, budget.capacity), "updated_s": now_s})
+        state = {"tokens": min(tokens, budget.capacity), "updated_s": now_s}
+        body = json.dumps({**_other_keys(record, state), **state})
         # A budget nobody used for two periods is full again: its record may go.
         expires = now_s + 2 * budget.period_s
         return Record(budget.name, BUDGET, (record.version + 1) if record else 1, body, expires)
@@ -993,7 +999,11 @@ def _silences_record(record: Record | None, silences: list[Silence]) -> Record:
     whole = _read_silences(record)[1]
     kept = [entry for entry, _ in whole if entry.get("id") != "(the silences record)"]
     body = json.dumps(
-        {"silences": [*(s.to_json() for s in silences), *kept]}, separators=(",", ":")
+        {
+            **_other_keys(record, ("silences",)),
+            "silences": [*(s.to_json() for s in silences), *kept],
+        },
+        separators=(",", ":"),
     )
     if not _fits(body):
         raise ValueError(
@@ -1001,3 +1011,16 @@ def _silences_record(record: Record | None, silences: list[Silence]) -> Record:
             f"record holds ({MAX_RECORD_BYTES // 1000} KB); expire some first"
         )
     return Record(SILENCES_KEY, SILENCES, (record.version + 1) if record else 1, body)
+
+
+def _other_keys(record: Record | None, known: Iterable[str]) -> dict[str, Any]:
+    """The fields of a JSON record beside the `known` ones this release writes (a newer
+    release's): written back as they were, so an older replica's write drops nothing
+    (nothing when the record does not read)."""
+    try:
+        data = json.loads(record.body) if record is not None else None
+    except ValueError:
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    return {k: v for k, v in data.items() if k not in known}
