@@ -160,7 +160,43 @@ async def test_a_failed_backlog_poll_loses_nothing_and_the_others_answers_run() 
         )
     assert sorted(handled) == sorted(set(handled)) and len(handled) == 50
     assert len(inbox.deleted) == 50
-    assert [e["event"] for e in logs if e["event"].startswith("receive.")] == ["receive.failed"]
+    assert [e["event"] for e in logs if e["event"].startswith("receive.")] == [
+        "receive.failed",
+        "receive.recovered",
+    ]
+
+
+async def test_receives_failing_for_one_reason_are_one_warning_then_one_recovery_line() -> None:
+    """SQS refusing receive after receive for the same reason (a KMS key, an outage) is one
+    `receive.failed` warning, the repeats at debug, and one `receive.recovered` when a receive
+    answers: not a warning every backoff."""
+
+    class DownThenUp(MemoryInbox):
+        def __init__(self) -> None:
+            super().__init__()
+            self.failing = 2
+
+        async def receive(self, max_messages: int, wait_s: int, visibility_s: int) -> list[Message]:
+            if self.failing:
+                self.failing -= 1
+                raise InboxError("receive failed: KMS.AccessDeniedException")
+            return await super().receive(max_messages, wait_s, visibility_s)
+
+    inbox = DownThenUp()
+    inbox.put("a")
+
+    async def handler(message: Message, _progress: Progress) -> list[Outcome]:
+        return []
+
+    with structlog.testing.capture_logs() as logs:
+        await asyncio.wait_for(Supervisor(config(), inbox, handler, Metrics()).serve(), 20)
+    assert len(inbox.deleted) == 1
+    seen = [(e["event"], e["log_level"]) for e in logs if e["event"].startswith("receive.")]
+    assert seen == [
+        ("receive.failed", "warning"),
+        ("receive.failed", "debug"),
+        ("receive.recovered", "info"),
+    ]
 
 
 async def test_shutdown_with_backlog_polls_out_cancels_them_and_starts_nothing_they_took() -> None:

@@ -195,6 +195,8 @@ class Supervisor:
         #: A held message pauses intake until then (time.monotonic()).
         self._hold_until = 0.0
         self._paused: str | None = None
+        #: Why the last receive failed, while receives fail (its warning said it once).
+        self._receive_error: str | None = None
         #: Messages held now, per reason: the first says why, the rest at debug.
         self._holding: dict[str, int] = {}
         #: Since when (time.monotonic()) the store fails, while it does.
@@ -335,8 +337,7 @@ class Supervisor:
                         failures += 1
                         self._receive_failed(errors[0], failures)
                     elif got:
-                        failures = 0
-                        self.health.set("queue", True)
+                        failures = self._receive_ok(failures)
                     elif await self._drained():
                         break
                     continue
@@ -391,8 +392,7 @@ class Supervisor:
                     continue
                 if messages is None:
                     break  # stop requested while polling
-                failures = 0
-                self.health.set("queue", True)
+                failures = self._receive_ok(failures)
                 backlog = len(messages) >= per_call
                 for message in messages:
                     self._start(message)
@@ -451,11 +451,24 @@ class Supervisor:
 
     def _receive_failed(self, exc: TransientError, failures: int) -> None:
         """Say why, and send no new receive for a backoff that grows with the failures in a
-        row (1 s, doubling, at most 30 s)."""
+        row (1 s, doubling, at most 30 s). An outage is one warning: a receive failing again
+        for the same reason is debug, until one succeeds (`receive.recovered`)."""
         delay = _backoff(failures, 1.0, 30.0)
         self._receive_after = time.monotonic() + delay
         self.health.set("queue", False, str(exc))
-        log.warning("receive.failed", error=str(exc), retry_in_s=round(delay, 2))
+        error = str(exc)
+        emit = log.debug if failures > 1 and error == self._receive_error else log.warning
+        self._receive_error = error
+        emit("receive.failed", error=error, failures=failures, retry_in_s=round(delay, 2))
+
+    def _receive_ok(self, failures: int) -> int:
+        """A receive answered: the queue is back, if it was failing (`failures` in a row,
+        said once); the new count of failures in a row, 0."""
+        self.health.set("queue", True)
+        if failures:
+            log.info("receive.recovered", failures=failures)
+            self._receive_error = None
+        return 0
 
     async def _drained(self) -> bool:
         """--drain: nothing came, nothing is held or asked for, and the queue is empty. Then
