@@ -2225,13 +2225,31 @@ def _scrub(text: str, secrets: tuple[str, ...]) -> str:
     present = _needle_sets_in(text)
     if len(text) <= _SHORT and not present:
         return _applied(_WITHOUT_NEEDLES, text)
-    for at, (pattern, replacement, bit, _, _) in enumerate(_RUNS):
-        if bit and not present & bit:
-            continue  # no needle: the pattern cannot match
+    for at, pattern, replacement in _runs_for(present):
         text, replaced = pattern.subn(replacement, text)
         if replaced:
             return _applied(_RUNS[at + 1 :], text)
     return text
+
+
+#: The rules to run for each set of needle bits met so far (alerts repeat a few such sets).
+_RUNS_FOR: dict[int, tuple[tuple[int, re.Pattern[str], _Replacement], ...]] = {}
+
+
+def _runs_for(present: int) -> tuple[tuple[int, re.Pattern[str], _Replacement], ...]:
+    """The rules, with their place in `_RUNS`, that text holding the needle sets `present`
+    must run: those without needles and those with a needle in it."""
+    runs = _RUNS_FOR.get(present)
+    if runs is None:
+        runs = tuple(
+            (at, pattern, replacement)
+            for at, (pattern, replacement, bit, _, _) in enumerate(_RUNS)
+            if not bit or present & bit
+        )
+        if len(_RUNS_FOR) >= 4096:
+            _RUNS_FOR.clear()
+        _RUNS_FOR[present] = runs
+    return runs
 
 
 def _applied(runs: tuple[_Run, ...], text: str) -> str:
