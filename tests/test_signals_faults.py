@@ -11,6 +11,7 @@ import logging
 import re
 import socket
 import subprocess
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -571,10 +572,27 @@ def test_a_collector_that_never_answers_cannot_hold_up_the_exit(
         black_hole.listen(16)
         port = black_hole.getsockname()[1]
         monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", f"http://127.0.0.1:{port}")
+        # The exporter's own timeout (10 s by default) ends the export left behind, so this
+        # test waits for it rather than leaving a thread that writes to stderr after it ends.
+        monkeypatch.setenv("OTEL_EXPORTER_OTLP_TIMEOUT", "1")
         tracing = Tracing.from_environment("triage")
         tracing.SHUTDOWN_S = 0.2
         with tracing.message("m1", None):
             pass
         with structlog.testing.capture_logs() as logs:
             tracing.shutdown()
+        left = [t for t in threading.enumerate() if t.name == "tracing-shutdown"]
+        assert left, "the export should still be running past SHUTDOWN_S"
+        # Its "Failed to export" line is the exporter's, not triage's: the daemon's logging
+        # shapes it; here it would go to stderr (logging's last resort).
+        exporter_log, quiet = logging.getLogger("opentelemetry"), logging.NullHandler()
+        exporter_log.addHandler(quiet)
+        exporter_log.propagate, propagated = False, exporter_log.propagate
+        try:
+            for thread in left:
+                thread.join(timeout=15)  # the exporter's 1 s, with its retries' backoff
+        finally:
+            exporter_log.propagate = propagated
+            exporter_log.removeHandler(quiet)
+        assert not any(thread.is_alive() for thread in left), "the exporter never gave up"
     assert [e["event"] for e in logs] == ["tracing.shutdown_timeout"]
