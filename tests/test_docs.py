@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+import argparse
+import re
+import shlex
+from collections.abc import Callable
+from enum import Enum
 from pathlib import Path
+
+import pytest
+from pydantic import SecretStr
 
 from triage.settings import Settings, env_name
 
@@ -33,4 +41,177 @@ def test_env_example_lists_every_setting() -> None:
         if "=" in line and not line.startswith("#")
     }
     missing = [env_name(f) for f in Settings.model_fields if env_name(f) not in names]
+    assert missing == []
+
+
+# --- the configuration table -----------------------------------------------------------------
+
+#: Defaults the table states in words, each with the environment it describes (None: unset)
+#: and what Settings then holds.
+DERIVED_DEFAULTS: dict[str, tuple[dict[str, str | None], Callable[[Settings], bool]]] = {
+    "AWS_REGION": (
+        {"AWS_REGION": None, "AWS_DEFAULT_REGION": "eu-west-3"},
+        lambda s: s.aws_region == "eu-west-3",
+    ),
+    "TRIAGE_LLM_PROVIDER": ({"OPENAI_API_KEY": "sk-test"}, lambda s: s.llm == "openai"),
+    "TRIAGE_FLAP_QUIET_S": ({}, lambda s: s.flap_quiet_s is None),
+    "TRIAGE_PATTERNS_FILE": ({}, lambda s: s.patterns_file is None),
+}
+
+
+def configuration_table() -> dict[str, str]:
+    """The README's configuration table: variable → its default cell."""
+    start = README.index("| variable | default | meaning |")
+    rows = README[start : README.index("\n\n", start)].splitlines()[2:]
+    table = {}
+    for row in rows:
+        cells = [c.strip() for c in re.split(r"(?<!\\)\|", row)[1:-1]]
+        name = re.fullmatch(r"`([A-Z][A-Z0-9_]*)`", cells[0])
+        assert name is not None, row
+        table[name.group(1)] = cells[1]
+    return table
+
+
+def code_default(field: str) -> object:
+    """What Settings holds for `field` when its variable is unset, as the table writes it."""
+    value = Settings.model_fields[field].get_default(call_default_factory=True)
+    if isinstance(value, SecretStr):
+        value = value.get_secret_value()
+    if isinstance(value, Enum):
+        value = value.value
+    if isinstance(value, tuple):
+        value = ",".join(value)
+    if isinstance(value, bool):
+        value = str(value).lower()
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return value
+
+
+def test_the_configuration_table_names_exactly_the_settings() -> None:
+    """Every row of the README's configuration table is a variable Settings reads, and every
+    variable Settings reads has a row."""
+    documented = set(configuration_table())
+    read = {env_name(f) for f in Settings.model_fields}
+    assert (sorted(documented - read), sorted(read - documented)) == ([], [])
+
+
+def test_every_default_in_the_configuration_table_is_the_code_default() -> None:
+    """A literal default in the table (`20`, `json`, `http://localhost:4000`) is what Settings
+    holds when the variable is unset; `—` means unset (None)."""
+    table = configuration_table()
+    wrong = []
+    for field in Settings.model_fields:
+        name = env_name(field)
+        cell = table[name]
+        if name in DERIVED_DEFAULTS:
+            continue
+        literal = re.fullmatch(r"`([^`]*)`", cell)
+        expected: object = literal.group(1) if literal else None
+        if not literal:
+            assert cell.startswith("—"), f"{name}: {cell!r} is neither a value nor —"
+        if str(code_default(field)) != str(expected) and code_default(field) != expected:
+            wrong.append((name, cell, code_default(field)))
+    assert wrong == []
+
+
+@pytest.mark.parametrize("name", sorted(DERIVED_DEFAULTS))
+def test_defaults_the_table_states_in_words_hold(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The table's worded defaults (`AWS_DEFAULT_REGION`, else `us-east-1`; `openai` with
+    `OPENAI_API_KEY`; the reopen window; the bundled patterns) are what Settings does."""
+    assert not configuration_table()[name].startswith("—")
+    environment, holds = DERIVED_DEFAULTS[name]
+    for key, value in environment.items():
+        if value is None:
+            monkeypatch.delenv(key, raising=False)
+        else:
+            monkeypatch.setenv(key, value)
+    assert holds(Settings())
+
+
+# --- the commands table ----------------------------------------------------------------------
+
+#: Sample values for the placeholders the README's command lines use.
+PLACEHOLDERS = {
+    "N": "3",
+    "T": "payments",
+    "FINGERPRINT": "0f71bd4e951738198a3c904c0023a01d",
+    "TEXT": "why",
+    "NAME": "alice",
+    "ID": "ec582d388484",
+    "K=V": "team=payments",
+    "FILE…": "alert.json",
+    "FILE": "-",
+}
+
+
+def readme_command_lines() -> list[str]:
+    """Every `triage …` command the README's Commands table and operator's console show."""
+    start = README.index("| command | what it does |")
+    table = README[start : README.index("\n\n", start)].splitlines()[2:]
+    commands = [c for row in table for c in re.findall(r"`(triage [^`]*)`", row.split(" | ", 1)[0])]
+    console = README[README.index("```console\n$ triage") :].split("\n```", 1)[0]
+    commands += [line[2:] for line in console.splitlines() if line.startswith("$ triage")]
+    return commands
+
+
+def argv_of(command: str) -> list[str]:
+    """The argv of a README command line: optional parts taken, the first of alternatives
+    (`open\\|closed\\|all`), placeholders given sample values, repeats (`[--match …]`) dropped."""
+    command = re.sub(r"\[--\w+ …\]", "", command)
+    command = re.sub(r"\\\|[^\s\]]+", "", command)
+    command = re.sub(r"\[([^\]]*)\]", r"\1", command)
+    return [PLACEHOLDERS.get(word, word) for word in shlex.split(command.removeprefix("triage "))]
+
+
+@pytest.mark.parametrize("command", readme_command_lines())
+def test_every_command_the_readme_shows_parses(command: str) -> None:
+    """Each command line of the README's Commands table and operator's console, with its
+    options, is accepted by the real argument parser."""
+    from triage.cli import _parser
+
+    if command.endswith("--version"):
+        with pytest.raises(SystemExit) as exited:
+            _parser().parse_args(argv_of(command))
+        assert exited.value.code == 0
+    else:
+        _parser().parse_args(argv_of(command))
+
+
+def test_the_readme_shows_every_command() -> None:
+    """Every subcommand of the parser has a row in the README's Commands table."""
+    from triage.cli import _parser
+
+    (sub,) = [a for a in _parser()._actions if isinstance(a, argparse._SubParsersAction)]
+    shown = {argv_of(c)[0] for c in readme_command_lines() if not c.endswith("--version")}
+    assert sorted(set(sub.choices) - shown) == []
+
+
+def subparser(argv: list[str]) -> argparse.ArgumentParser:
+    """The parser of the deepest command that `argv`'s leading words name."""
+    from triage.cli import _parser
+
+    parser = _parser()
+    for word in argv:
+        subs = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+        if not subs or word not in subs[0].choices:
+            break
+        parser = subs[0].choices[word]
+    return parser
+
+
+def test_every_option_a_commands_row_mentions_is_the_commands() -> None:
+    """An option the Commands table names in a row's text (`--drain`, `--dlq-url`, `--ready`)
+    is an option of that row's command."""
+    start = README.index("| command | what it does |")
+    rows = README[start : README.index("\n\n", start)].splitlines()[2:]
+    missing = []
+    for row in rows:
+        first, text = row.split(" | ", 1)
+        options: set[str] = set()
+        for command in re.findall(r"`(triage [^`]*)`", first):
+            options |= set(subparser(argv_of(command))._option_string_actions)
+        missing += [o for o in re.findall(r"(--[a-z][a-z-]*)", text) if o not in options]
     assert missing == []
