@@ -10,19 +10,33 @@ environment, as the README's shell would have it.
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import json
 import re
+import shlex
 import shutil
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import httpx2
 import pytest
+import yaml
 
-from daemon_harness import Queues
-from ingest_harness import TOKENS, ingest_settings, running
+from daemon_harness import TOKEN, Queues
+from factories import alert
+from ingest_harness import PAYLOADS, TOKENS, ingest_settings, payload, running
+from triage.app import open_configured_store
+from triage.aws import Aws
+from triage.cli import main
+from triage.demo.ticketd import TicketServer
+from triage.incidents.store import Routing
 from triage.ingest import IngestService
+from triage.models import Priority, Ticket
 from triage.normalize import normalize_body
+from triage.settings import load_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -60,6 +74,11 @@ def env_example_tokens() -> dict[str, str]:
     return tokens
 
 
+def gateway_tokens() -> dict[str, str]:
+    """The test gateway's tokens: .env.example's, so the compose example's token works."""
+    return {**TOKENS, **env_example_tokens()}
+
+
 @pytest.fixture
 def curl() -> str:
     path = shutil.which("curl")
@@ -70,9 +89,9 @@ def curl() -> str:
 
 @pytest.fixture
 async def gateway(queues: Queues) -> AsyncIterator[IngestService]:
-    """The gateway on a free loopback port with the harness's tokens and .env.example's."""
-    tokens = {**TOKENS, **env_example_tokens()}
-    settings = ingest_settings(queues.url, queues.endpoint, ingest_tokens=json.dumps(tokens))
+    """The gateway on a free loopback port, with `gateway_tokens()`."""
+    tokens = json.dumps(gateway_tokens())
+    settings = ingest_settings(queues.url, queues.endpoint, ingest_tokens=tokens)
     async with running(settings) as service:
         yield service
 
@@ -84,7 +103,6 @@ async def run_curl(command: str, gateway: IngestService, env: dict[str, str]) ->
     url = f"http://127.0.0.1:{gateway.port}"
     for host in README_GATEWAYS:
         command = command.replace(host, url)
-    assert url in command, command
     process = await asyncio.create_subprocess_exec(
         "sh",
         "-c",
@@ -142,3 +160,171 @@ async def test_the_scripts_curl_line_is_accepted(
         "medium",
     )
     assert alert.runbook_url == "https://runbooks.example.com/backup"
+
+
+def grafana_receiver() -> dict[str, Any]:
+    """The settings of the README's Grafana contact-point provisioning."""
+    (block,) = fenced(section("### Grafana"), "yaml")
+    (point,) = yaml.safe_load(block)["contactPoints"]
+    (receiver,) = point["receivers"]
+    assert receiver["type"] == "webhook"
+    settings: dict[str, Any] = receiver["settings"]
+    return settings
+
+
+async def test_grafanas_provisioned_contact_point_test_button_gets_202_with_no_alerts(
+    gateway: IngestService, queues: Queues
+) -> None:
+    """A request as Grafana sends it for the README's provisioning (its method, URL and
+    `Authorization: <scheme> <credentials>`, the grafana token as credentials) carrying the
+    contact point's test notification is answered 202 with `"alerts": 0` and a skip reason."""
+    webhook = grafana_receiver()
+    url = webhook["url"].replace(README_GATEWAYS[0], f"http://127.0.0.1:{gateway.port}")
+    token = gateway_tokens()["grafana"]
+    assert webhook["authorization_credentials"].startswith("REPLACE_WITH")
+    headers = {
+        "Authorization": f"{webhook['authorization_scheme']} {token}",
+        "Content-Type": "application/json",
+    }
+    async with httpx2.AsyncClient(timeout=30) as client:
+        response = await client.request(
+            webhook["httpMethod"],
+            url,
+            content=payload("grafana/test-notification.json"),
+            headers=headers,
+        )
+    assert response.status_code == 202, response.text
+    assert response.json()["alerts"] == 0
+    assert response.json()["skipped"]
+    assert len(queued(queues)) == 1
+
+
+async def test_sentrys_legacy_plugin_url_posts_with_the_generic_token(
+    curl: str, gateway: IngestService, queues: Queues
+) -> None:
+    """The legacy Webhooks plugin's URL as the README writes it (`https://sentry:TOKEN@…/
+    v1/alerts/generic`, the generic token as its password) is accepted, and the body is read
+    as the Sentry issue's firing alert."""
+    (url,) = set(re.findall(r"`(https://sentry:TOKEN@[^`]+)`", section("### Sentry")))
+    url = url.replace("TOKEN", gateway_tokens()["generic"])
+    url = url.replace("triage-ingest.example.com", f"127.0.0.1:{gateway.port}")
+    url = url.replace("https://", "http://")
+    body = PAYLOADS / "sentry" / "legacy-plugin.json"
+    command = (
+        f"curl -fsS {shlex.quote(url)} -H 'Content-Type: application/json' --data-binary @{body}"
+    )
+    answer = await run_curl(command, gateway, env={"PATH": str(Path(curl).parent)})
+    assert (answer["status"], answer["alerts"]) == (202, 1)
+    (alert,) = alerts_of(queued(queues)[0])
+    assert (alert.source, alert.status.value) == ("sentry", "firing")
+
+
+async def test_a_sentry_webhook_signed_as_the_readme_says_is_accepted(
+    gateway: IngestService, queues: Queues
+) -> None:
+    """`Sentry-Hook-Signature` = hex HMAC-SHA256 of the raw body keyed with the client secret
+    (the tokens' "sentry"), with `Sentry-Hook-Resource`, is accepted; one byte more is 401."""
+    text = section("### Sentry")
+    assert "`Sentry-Hook-Signature`" in text and "`Sentry-Hook-Resource`" in text
+    assert "hex HMAC-SHA256 of the raw" in README
+    body = payload("sentry/issue-created.json")
+    secret = gateway_tokens()["sentry"].encode()
+    signature = hmac.new(secret, body, hashlib.sha256).hexdigest()
+    headers = {
+        "Sentry-Hook-Signature": signature,
+        "Sentry-Hook-Resource": "issue",
+        "Content-Type": "application/json",
+    }
+    url = f"http://127.0.0.1:{gateway.port}/v1/alerts/sentry"
+    async with httpx2.AsyncClient(timeout=30) as client:
+        accepted = await client.post(url, content=body, headers=headers)
+        refused = await client.post(url, content=body + b" ", headers=headers)
+    assert (accepted.status_code, accepted.json()["alerts"]) == (202, 1)
+    assert refused.status_code == 401
+
+
+# --- the operator's console ---------------------------------------------------------------
+
+
+#: The keys of the console's JSON lines whose values the commands shown decide (the others
+#: depend on the incident the README imagines: its title, source, tickets, times).
+CONSOLE_VALUES = {
+    "state",
+    "team",
+    "flapping",
+    "silenced",
+    "matchers",
+    "active",
+    "comment",
+    "author",
+}
+
+
+def console_session() -> list[tuple[str, dict[str, Any] | None]]:
+    """The README's operator console: each `$ triage …` command with the JSON line the README
+    shows after it (None when it shows none)."""
+    text = section("## The operator's view")
+    (block,) = fenced(text, "console")
+    session: list[tuple[str, dict[str, Any] | None]] = []
+    for line in block.splitlines():
+        if line.startswith("$ triage "):
+            session.append((line.removeprefix("$ triage "), None))
+        else:
+            session[-1] = (session[-1][0], json.loads(line.replace('"…"', "null")))
+    return session
+
+
+def seed_payments_incident() -> str:
+    """An open incident of team payments with a backend ticket, in the store the environment
+    names, as the daemon would have left it; its fingerprint."""
+
+    async def write() -> str:
+        settings = load_settings()
+        aws = Aws(settings)
+        store = await open_configured_store(settings, aws)
+        try:
+            begun = await store.begin(alert("api-5xx"), "m1", datetime.now(UTC))
+            assert begun.after is not None
+            fingerprint = begun.after.fingerprint
+            summary = Ticket(title="api-5xx", priority=Priority.HIGH, description="d")
+            await store.save_ticket(fingerprint, "m1", summary, Routing("default", "payments", {}))
+            await store.confirm(fingerprint, "m1", "backend", "T-812", finish=True)
+            return fingerprint
+        finally:
+            await store.aclose()
+            await aws.aclose()
+
+    return asyncio.run(write())
+
+
+def test_the_operators_console_session_runs_as_shown(
+    tmp_path: Path,
+    backend: TicketServer,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Each command of the README's operator console runs (exit 0) against a store holding an
+    open payments incident, and a JSON line the README shows has the same keys as the one
+    printed, and the same values for what the commands decide (`CONSOLE_VALUES`)."""
+    monkeypatch.setenv("TRIAGE_STORE_URL", f"sqlite:///{tmp_path / 'triage.db'}")
+    monkeypatch.setenv("BACKEND_BASE_URL", backend.url)
+    monkeypatch.setenv("BACKEND_TOKEN", TOKEN)
+    monkeypatch.setenv("TRIAGE_LOG_LEVEL", "warning")
+    monkeypatch.setenv("USER", "alice")
+    fingerprint = seed_payments_incident()
+    ids: dict[str, str] = {}
+    for command, shown in console_session():
+        argv = shlex.split(command.replace("9f3c…", fingerprint))
+        argv = [ids.get(word, word) for word in argv]
+        code = main(argv)
+        out, err = capsys.readouterr()
+        assert code == 0, (command, err)
+        printed = [json.loads(line) for line in out.splitlines()]
+        if shown is None:
+            continue
+        (line,) = printed
+        assert list(line) == list(shown), command
+        if "matchers" in shown:
+            ids[shown["id"]] = line["id"]
+        for key in CONSOLE_VALUES & set(shown):
+            assert line[key] == shown[key], (command, key)
