@@ -78,3 +78,22 @@ async def test_a_repeat_whose_delete_failed_is_counted_once(store: SQLiteStore) 
     assert inbox.entries == {} and inbox.deleted.count(repeat) == 1
     stored = await store.get(incident.fingerprint)
     assert stored is not None and stored.occurrences == 2
+
+
+async def test_a_repeat_redelivered_after_a_storm_of_repeats_is_counted_once(
+    store: SQLiteStore,
+) -> None:
+    """A repeat whose delete failed comes back after more repeats than an incident could once
+    remember (the others acked meanwhile): it is still counted once, and the incident keeps
+    only the repeats whose deletes were not confirmed."""
+    inbox = _FirstDeleteFails()
+    inbox.put(_body())
+    await _drain(store, inbox)
+    [lost] = inbox.put(_body())
+    inbox.failing.add(lost)
+    inbox.put(*[_body()] * 40)
+    await _drain(store, inbox)
+    assert inbox.entries == {} and inbox.deleted.count(lost) == 1
+    [incident] = await store.incidents()
+    assert incident.occurrences == 42
+    assert len(incident.counted_by) <= 4  # the last written before their deletes came back

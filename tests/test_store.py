@@ -168,9 +168,13 @@ async def test_a_repeat_delivered_again_is_counted_once(store: Store) -> None:
     assert stored is not None and stored.occurrences == 3
 
 
-async def test_the_repeats_an_incident_remembers_are_bounded(store: Store) -> None:
-    """A storm of repeats keeps the record's size flat: only the newest COUNTED_KEPT repeats
-    are remembered, and those are still ignored when delivered again."""
+async def test_the_repeats_an_incident_remembers_are_bounded(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A storm of repeats none of whose deletes is confirmed keeps the record's size flat:
+    only the newest COUNTED_KEPT repeats are remembered, and those are still ignored when
+    delivered again."""
+    monkeypatch.setattr(store_module, "COUNTED_KEPT", 16)  # the bound, not its size, is tested
     opened = await store.begin(alert(), "m0#0@a", T0)
     await store.finish(opened.fingerprint, "m0#0@a")
     repeats = store_module.COUNTED_KEPT * 3
@@ -181,6 +185,26 @@ async def test_the_repeats_an_incident_remembers_are_bounded(store: Store) -> No
     assert len(stored.counted_by) == store_module.COUNTED_KEPT
     again = await store.begin(alert(), f"m{repeats}#0@b", T0)
     assert again.action is Action.IGNORE
+
+
+async def test_a_repeat_redelivered_after_a_storm_of_later_repeats_is_counted_once(
+    store: Store,
+) -> None:
+    """A repeat whose delete failed comes back after far more than COUNTED_KEPT later repeats
+    (each acked, as in a storm): it is ignored, not counted a second time."""
+    opened = await store.begin(alert(), "m0#0@a", T0)
+    await store.finish(opened.fingerprint, "m0#0@a")
+    lost = await store.begin(alert(), "lost#0@a", T0)
+    assert lost.action is Action.COUNT
+    later = store_module.COUNTED_KEPT * 4
+    for i in range(1, later + 1):
+        await store.begin(alert(), f"m{i}#0@a", T0)
+        store.settle([f"m{i}#0"])  # SQS confirmed its delete
+    again = await store.begin(alert(), "lost#0@b", T0)
+    assert again.action is Action.IGNORE
+    stored = await store.get(opened.fingerprint)
+    assert stored is not None and stored.occurrences == 2 + later
+    assert len(stored.counted_by) <= 2  # the lost one, and the last one not yet settled
 
 
 async def test_a_retry_after_a_failed_delivery_takes_its_claim_at_once(store: Store) -> None:

@@ -68,6 +68,9 @@ _QUIET_METRIC = {
     Action.SILENCED: "AlertsSilenced",
     Action.DAMPED: "ClosesHeld",
 }
+#: Decisions that remember (or found) a counted repeat in its incident: once the message is
+#: deleted, it cannot come back, and the store may forget it (`Store.settle`).
+_COUNTING = (Action.COUNT, Action.SILENCED, Action.IGNORE)
 #: Effects a sink carried out (not skipped), counted per sink.
 _TICKET_METRIC = {
     EffectKind.OPEN: "TicketsCreated",
@@ -210,6 +213,9 @@ class Pipeline:
         actions = await self._each_incident(
             alerts, message.id, _delivery(message), progress, redelivered=redelivered
         )
+        if any(action in _COUNTING for action in actions):
+            owners = [f"{message.id}#{i}" for i in range(len(alerts))]
+            message.on_deleted.append(lambda: self.ledger.store.settle(owners))
         self.metrics.observe("ProcessingLatency", (time.perf_counter() - started) * 1000)
         return [Outcome(a.fingerprint, action) for a, action in zip(alerts, actions, strict=True)]
 

@@ -264,9 +264,9 @@ class Incident:
     #: `EFFECTS_KEPT`: another delivery of one of them (one that waited for the first, or SQS
     #: delivering twice) changes nothing.
     effects_by: tuple[str, ...] = ()
-    #: Short ids of the alerts whose repeats were counted most recently (a bounded few, see
-    #: `store.COUNTED_KEPT`): another delivery of one (its delete failed, or its worker died
-    #: before it) is not counted again.
+    #: Short ids of the alerts whose repeats were counted and whose messages may still come
+    #: back (not yet seen deleted; at most `store.COUNTED_KEPT`): another delivery of one (its
+    #: delete failed, or its worker died before it) is not counted again.
     counted_by: tuple[str, ...] = ()
     #: What this release does not know of the stored record (fields a newer release wrote, at
     #: the top level or inside the ticket, effect, hold, escalation, group or history): kept

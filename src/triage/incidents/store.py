@@ -19,7 +19,7 @@ import abc
 import dataclasses
 import hashlib
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
@@ -98,11 +98,18 @@ MAX_RECORD_BYTES = 350_000
 #: The longest a message waits for its incident's effect, held by another worker, to end.
 BUSY_RECHECK_S = 2.0
 
-#: Counted repeats an incident remembers (short ids of their alerts), so that another delivery
-#: of one is ignored, not counted again: the id rides in the repeat's own conditional write
-#: (about 15 bytes of the record each), never a write of its own. A repeat delivered again
-#: after this many later repeats of the same incident is counted again.
-COUNTED_KEPT = 16
+#: Counted repeats an incident remembers at most (short ids of their alerts), so that another
+#: delivery of one is ignored, not counted again. The id rides in the repeat's own conditional
+#: write (about 15 bytes of the record each), never a write of its own, and is dropped by the
+#: next write of the same process once SQS has confirmed its message's delete (`settle`): a
+#: message deleted cannot come back, one not deleted may, however many repeats came since.
+#: So an incident keeps only the repeats still in flight (received, not yet deleted: at most
+#: about twice `TRIAGE_CONCURRENCY` per replica) and those whose process stopped before its
+#: next write; this bound is reached only by more repeats of one incident in flight at once.
+COUNTED_KEPT = 256
+#: Alerts whose messages this process saw deleted, remembered until its writes have dropped
+#: their ids from the incidents (a storm writes each incident again within moments).
+SETTLED_KEPT = 8192
 
 #: Effects a silence holds back (a close always goes out: the ticket must not stay open).
 _HOLDABLE = (EffectKind.OPEN, EffectKind.UPDATE, EffectKind.REOPEN)
@@ -190,6 +197,10 @@ class Store(abc.ABC):
         self._decoded: dict[str, tuple[str, Incident]] = {}
         #: The silences record last warned about as unreadable (read every second: warned once).
         self._silences_warned: str | None = None
+        #: Short ids of counted alerts whose messages SQS confirmed deleted (`settle`), the
+        #: newest SETTLED_KEPT: dropped from an incident's `counted_by` by the next write.
+        #: Added to on the event loop, read by `_update`'s change (atomic dict operations).
+        self._settled: dict[str, None] = {}
 
     @abc.abstractmethod
     async def _get(self, kind: str, key: str) -> Record | None: ...
@@ -242,6 +253,16 @@ class Store(abc.ABC):
             return encoded, result
 
         return await self._update(INCIDENT, fingerprint, on_record)
+
+    def settle(self, alert_owners: Iterable[str]) -> None:
+        """SQS confirmed the delete of the message these alerts (message id and index) came
+        in: it cannot be delivered again, so the incidents need not remember its repeats. No
+        write of its own: this process's next write of each incident drops them."""
+        settled = self._settled
+        for alert_owner in alert_owners:
+            settled[_counted_id(alert_owner)] = None
+        while len(settled) > SETTLED_KEPT:
+            del settled[next(iter(settled))]
 
     def _decode(self, record: Record) -> Incident:
         kept = self._decoded.get(record.key)
@@ -341,7 +362,7 @@ class Store(abc.ABC):
         held = stored.held if stored else None
         holds = decision.action.effect in _HOLDABLE or held is not None
         if hold is not None and decided.state is State.OPEN and holds:
-            return _silenced(stored, decision, hold, now, counted)
+            return _silenced(stored, decision, hold, now, counted, self._settled)
         gather = True
         if held is not None:
             if decided.state is State.CLOSED:
@@ -395,7 +416,7 @@ class Store(abc.ABC):
         if effect is None:
             if counted is not None and decision.action is Action.COUNT:
                 # In the replace that sets the version: a repeat is the storm's path.
-                remembered = _remembered(decision.incident, counted)
+                remembered = _remembered(decision.incident, counted, self._settled)
                 return dataclasses.replace(
                     decision.incident, version=version, counted_by=remembered
                 )
@@ -827,9 +848,14 @@ def _applied(incident: Incident, alert_owner: str) -> bool:
     return bool(incident.counted_by) and _counted_id(alert_owner) in incident.counted_by
 
 
-def _remembered(incident: Incident, alert_owner: str) -> tuple[str, ...]:
-    """The alerts `incident` counted, with `alert_owner` (the newest COUNTED_KEPT)."""
-    return (*incident.counted_by, _counted_id(alert_owner))[-COUNTED_KEPT:]
+def _remembered(
+    incident: Incident, alert_owner: str, settled: Mapping[str, None]
+) -> tuple[str, ...]:
+    """The alerts `incident` counted whose messages may still come back (not `settled`), with
+    `alert_owner` (the newest COUNTED_KEPT)."""
+    kept = [i for i in incident.counted_by if i not in settled]
+    kept.append(_counted_id(alert_owner))
+    return tuple(kept[-COUNTED_KEPT:])
 
 
 def _counted_id(alert_owner: str) -> str:
@@ -866,6 +892,7 @@ def _silenced(
     hold: Hold,
     now: datetime,
     counted: str | None = None,
+    settled: Mapping[str, None] | None = None,
 ) -> Transition:
     """The decision's effect is held (an effect held already keeps its kind: a ticket not yet
     opened stays to be opened), the alert counted (and remembered as `counted`) and stored."""
@@ -886,7 +913,7 @@ def _silenced(
         decided,
         held=Held(kind, hold.silence, hold.alert, since, hold.until),
         version=(stored.version + 1) if stored else 1,
-        counted_by=_remembered(decided, counted) if counted else decided.counted_by,
+        counted_by=_remembered(decided, counted, settled or {}) if counted else decided.counted_by,
     )
     return Transition(Action.SILENCED, stored, after)
 

@@ -46,6 +46,11 @@ class Message:
     attributes: Mapping[str, str] = field(default_factory=dict)
     #: SQS's AWSTraceHeader system attribute (X-Ray), when the sender was traced.
     trace_header: str | None = None
+    #: Called once SQS has confirmed this delivery's delete: the message cannot come back, so
+    #: what the store kept in case it did may go (`Store.settle`). New on every delivery.
+    on_deleted: list[Callable[[], None]] = field(
+        default_factory=list, init=False, compare=False, repr=False
+    )
 
     @property
     def sentry_resource(self) -> str | None:

@@ -588,6 +588,8 @@ class Supervisor:
             self._processed()
             if await self._acker.delete(message):
                 self.stats.acked += 1
+                for deleted in message.on_deleted:
+                    deleted()
                 # A message of repeats only changed no ticket: in a storm, one info line each
                 # would be most of the log and a large share of the CPU (DuplicatesSuppressed
                 # counts them; debug shows them).
