@@ -16,11 +16,14 @@ import json
 import re
 import shlex
 import shutil
+import subprocess
+import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import boto3
 import httpx2
 import pytest
 import yaml
@@ -28,6 +31,9 @@ import yaml
 from daemon_harness import TOKEN, Queues
 from factories import alert
 from ingest_harness import PAYLOADS, TOKENS, ingest_settings, payload, running
+from localstack_harness import VENV, aws_cli_env
+from programs import missing
+from recording_proxy import RecordingProxy
 from triage.app import open_configured_store
 from triage.aws import Aws
 from triage.cli import main
@@ -328,3 +334,132 @@ def test_the_operators_console_session_runs_as_shown(
             ids[shown["id"]] = line["id"]
         for key in CONSOLE_VALUES & set(shown):
             assert line[key] == shown[key], (command, key)
+
+
+# --- CloudWatch alarms → SNS → SQS, with the real aws CLI --------------------------------
+
+
+def aws_cli_dir() -> Path:
+    """The directory of an `aws` CLI: the LocalStack tests' venv (it pins one), else PATH's."""
+    if (VENV / "bin" / "aws").exists():
+        return VENV / "bin"
+    found = shutil.which("aws")
+    if found is None:
+        missing("the aws CLI is not installed (pip install awscli, or run the localstack tests)")
+    return Path(str(found)).parent
+
+
+def cloudwatch_notification(alarm: dict[str, Any], state: str) -> dict[str, Any]:
+    """The message CloudWatch publishes to an alarm action for `alarm` entering `state`."""
+    return {
+        "AlarmName": alarm["AlarmName"],
+        "AlarmDescription": alarm["AlarmDescription"],
+        "AWSAccountId": alarm["AlarmArn"].split(":")[4],
+        "NewStateValue": state,
+        "NewStateReason": "Threshold Crossed: 3 datapoints were greater than the threshold (50.0).",
+        "StateChangeTime": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.000+0000"),
+        "Region": "US East (N. Virginia)",
+        "AlarmArn": alarm["AlarmArn"],
+        "OldStateValue": "OK" if state == "ALARM" else "ALARM",
+        "Trigger": {
+            "MetricName": alarm["MetricName"],
+            "Namespace": alarm["Namespace"],
+            "Statistic": alarm["Statistic"].upper(),
+            "Dimensions": [{"name": d["Name"], "value": d["Value"]} for d in alarm["Dimensions"]],
+            "Period": alarm["Period"],
+            "EvaluationPeriods": alarm["EvaluationPeriods"],
+            "ComparisonOperator": alarm["ComparisonOperator"],
+            "Threshold": alarm["Threshold"],
+        },
+    }
+
+
+#: The README's aws commands name no endpoint (they are meant for AWS). The tests point them at
+#: moto by `--endpoint-url`: aws CLI v1 sends SQS calls to queue.amazonaws.com whatever
+#: AWS_ENDPOINT_URL says (its SSL common-name override), so the variable alone is not enough.
+AWS_AT_ENDPOINT = 'aws() { command aws --endpoint-url "$AWS_ENDPOINT_URL" "$@"; }\n'
+
+
+def run_aws_block(script: str, env: dict[str, str]) -> str:
+    """Run a README shell block (with the aws CLI) in sh -e; its stdout."""
+    result = subprocess.run(
+        ["sh", "-ec", AWS_AT_ENDPOINT + script],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def alarm_the_cli_asks_for(command: str, topic: str, env: dict[str, str]) -> dict[str, Any]:
+    """The PutMetricAlarm parameters the aws CLI sends for `command`, with $TOPIC = `topic`.
+
+    Today's CLI speaks CloudWatch's JSON protocol, which moto's server does not (HTTP 500), so
+    the CLI's request goes to a recorder and its parameters are given to moto by boto3."""
+    recorder = RecordingProxy()
+    recorder.start()
+    try:
+        run_aws_block(command, {**env, "TOPIC": topic, "AWS_ENDPOINT_URL": recorder.url})
+        (request,) = recorder.requests
+    finally:
+        recorder.stop()
+    assert dict(request.headers)["X-Amz-Target"].endswith(".PutMetricAlarm")
+    parameters: dict[str, Any] = json.loads(request.body)
+    return parameters
+
+
+def test_the_cloudwatch_set_up_delivers_alarms_with_or_without_raw_delivery(
+    queues: Queues,
+) -> None:
+    """The README's CloudWatch commands, run by the aws CLI against moto, make a topic that
+    delivers to the queue (as written, and again with RawMessageDelivery=true to a second queue)
+    and an alarm; the notifications CloudWatch publishes for it become one incident of team
+    payments at P1 with its runbook, ALARM firing it and OK resolving it, either way."""
+    (block,) = fenced(section("### CloudWatch alarms"), "sh")
+    assert "RawMessageDelivery=false" in block
+    sqs = queues.client()
+    raw_url = sqs.create_queue(QueueName="alerts-raw")["QueueUrl"]
+    env = aws_cli_env(queues.endpoint, aws_cli_dir(), ALERT_TRIAGE_QUEUE_URL=queues.url)
+    subscribe, put_alarm = block.split("\naws cloudwatch", 1)
+    topic = run_aws_block(subscribe + '\necho "$TOPIC"', env).split()[-1]
+    raw = subscribe.replace("RawMessageDelivery=false", "RawMessageDelivery=true")
+    run_aws_block(raw, {**env, "ALERT_TRIAGE_QUEUE_URL": raw_url})
+    cloudwatch = boto3.client("cloudwatch", endpoint_url=queues.endpoint, region_name="us-east-1")
+    cloudwatch.put_metric_alarm(**alarm_the_cli_asks_for("aws cloudwatch" + put_alarm, topic, env))
+
+    (alarm,) = cloudwatch.describe_alarms(AlarmNames=["checkout-api-5xx-rate"])["MetricAlarms"]
+    assert alarm["AlarmActions"] == alarm["OKActions"] == [topic]
+    sns = boto3.client("sns", endpoint_url=queues.endpoint, region_name="us-east-1")
+    for state in ("ALARM", "OK"):
+        message = json.dumps(cloudwatch_notification(alarm, state))
+        subject = f'{state}: "{alarm["AlarmName"]}" in US East (N. Virginia)'
+        sns.publish(TopicArn=topic, Message=message, Subject=subject)
+
+    for url in (queues.url, raw_url):
+        bodies = receive_all(sqs, url, 2)
+        alerts = [a for body in bodies for a in alerts_of(body)]
+        assert sorted(a.status.value for a in alerts) == ["firing", "resolved"], url
+        assert len({a.fingerprint for a in alerts}) == 1
+        assert {(a.title, a.team, a.priority.value) for a in alerts} == {
+            ("checkout-api-5xx-rate", "payments", "high")
+        }
+        assert {a.runbook_url for a in alerts} == {"https://runbooks.example.com/5xx"}
+    envelope, raw = (receive_all(sqs, u, 2)[0] for u in (queues.url, raw_url))
+    assert json.loads(envelope)["Type"] == "Notification"
+    assert "Type" not in json.loads(raw)
+
+
+def receive_all(sqs: Any, url: str, count: int) -> list[str]:
+    """`count` bodies of the queue at `url` (left in place), waiting for SNS's deliveries."""
+    bodies: dict[str, str] = {}
+    deadline = time.monotonic() + 10
+    while len(bodies) < count and time.monotonic() < deadline:
+        answer = sqs.receive_message(
+            QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=0, WaitTimeSeconds=1
+        )
+        bodies.update((m["MessageId"], m["Body"]) for m in answer.get("Messages", []))
+    assert len(bodies) == count, (url, bodies)
+    return list(bodies.values())
