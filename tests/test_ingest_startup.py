@@ -13,6 +13,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.config import Config
 from structlog.testing import capture_logs
 
 from daemon_harness import Queues
@@ -230,3 +231,95 @@ async def test_a_secret_refused_after_listening_still_stops_the_gateway(
             await asyncio.wait_for(service.serve(), 10)
     finally:
         await service.shutdown()
+
+
+# --- Webhooks while the queue does not answer --------------------------------------------------
+
+
+def sends(proxy: SqsProxy) -> int:
+    return proxy.count("SendMessage") + proxy.count("SendMessageBatch")
+
+
+async def test_a_webhook_while_the_queue_has_never_answered_is_503_at_once(
+    queues: Queues, silent: SqsProxy
+) -> None:
+    """A webhook arriving while SQS has not answered its first call is 503 with Retry-After
+    as soon as the probe's short wait is over (botocore's tries would take ~30 s), no send is
+    started, and one line says why."""
+    settings = ingest_settings(silent.queue_url(queues.url), silent.url)
+    async with running(settings) as service, loopback_client(service.port) as client:
+        with capture_logs() as logs:
+            refused = await asyncio.wait_for(
+                client.post("/v1/alerts/generic", content=GENERIC, headers=bearer("generic")), 10
+            )
+        assert sends(silent) == 0
+    assert refused.status_code == 503
+    assert refused.headers["retry-after"] == "5"
+    assert refused.json()["error"] == "queue unavailable"
+    (line,) = [e for e in logs if e["event"] == "ingest.refused"]
+    assert (line["reason"], line["detail"]) == ("queue_unavailable", "queue_not_answering")
+
+
+async def test_a_webhook_is_sent_once_a_slow_first_answer_comes(
+    queues: Queues, silent: SqsProxy
+) -> None:
+    """A queue that is slow but works still gets the webhook: one arriving before the first
+    answer waits for the probe (here as long as it takes) and is 202 once SQS answers."""
+    settings = ingest_settings(silent.queue_url(queues.url), silent.url)
+    async with running(settings) as service, loopback_client(service.port) as client:
+        gateway = service.gateway
+        assert gateway is not None
+        gateway.probe.answer_within_s = 30
+        post = asyncio.create_task(
+            client.post("/v1/alerts/generic", content=GENERIC, headers=bearer("generic"))
+        )
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 10
+        while gateway.in_flight == 0:
+            assert loop.time() < deadline, "the webhook never reached the gateway"
+            await asyncio.sleep(0.01)
+        silent.answering.set()
+        accepted = await asyncio.wait_for(post, 20)
+    assert accepted.status_code == 202, accepted.text
+
+
+async def test_after_a_send_without_answer_webhooks_are_503_at_once_until_sqs_answers(
+    queues: Queues, silent: SqsProxy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Once a send got no answer (SQS went silent after answering), the next webhooks are 503
+    at once without another send; when SQS answers again, webhooks are 202."""
+    monkeypatch.setattr(
+        "triage.ingest.service._CLIENT_CONFIG",
+        Config(connect_timeout=1, read_timeout=0.3, retries={"max_attempts": 1}),
+    )
+    silent.answering.set()  # the start-up probe is answered
+    settings = ingest_settings(silent.queue_url(queues.url), silent.url)
+    async with running(settings) as service, loopback_client(service.port) as client:
+        gateway = service.gateway
+        assert gateway is not None
+        gateway.probe.answer_within_s = 5  # moto's answer, under a loaded machine
+        assert await gateway.probe.answering()
+        silent.answering.clear()
+        first = await client.post("/v1/alerts/generic", content=GENERIC, headers=bearer("generic"))
+        assert first.status_code == 503  # its send timed out
+        gateway.probe.answer_within_s = 0.1  # the probe the next webhook makes is silent too
+        started_sends = sends(silent)
+        with capture_logs() as logs:
+            second = await asyncio.wait_for(
+                client.post("/v1/alerts/generic", content=GENERIC, headers=bearer("generic")), 10
+            )
+        assert second.status_code == 503
+        assert sends(silent) == started_sends
+        (line,) = [e for e in logs if e["event"] == "ingest.refused"]
+        assert line["detail"] == "queue_not_answering"
+        silent.answering.set()
+        gateway.probe.answer_within_s = 5
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 10
+        while (
+            answer := await client.post(
+                "/v1/alerts/generic", content=GENERIC, headers=bearer("generic")
+            )
+        ).status_code != 202:
+            assert loop.time() < deadline, answer.text
+            await asyncio.sleep(0.05)

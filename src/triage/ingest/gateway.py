@@ -10,8 +10,9 @@ source's rate (429 with Retry-After) → at
 most 1 MiB (413, by Content-Length before reading when it is given), a coding and a charset
 the gateway reads (415) → only then `100 Continue`, if the sender waits for it, and the body →
 the normaliser reads it as the path's source (422 with its one-line reason) → it fits the
-queue's message size (413) → SQS holds it (202 with the message id; 503 with Retry-After when
-SQS did not take it). Any other path or method is 404/405. Each request gets an id, returned in
+queue's message size (413) → the queue answers (503 with Retry-After at once when it has
+not yet, or its last call got no answer: see ingest/probe.py) → SQS holds it (202 with the
+message id; 503 with Retry-After when SQS did not take it). Any other path or method is 404/405. Each request gets an id, returned in
 the answer and the `X-Request-Id` header, and one log line (`ingest.accepted` /
 `ingest.refused`) with the source, status, id and size: never the body or a credential.
 """
@@ -460,6 +461,16 @@ class Gateway:
                 "too_large_for_queue",
                 f"body and attributes are {message.size_bytes:,} bytes; the queue takes at most "
                 f"{self.probe.max_message_bytes:,} per message",
+            )
+        if not await self.probe.answering():
+            # Never answered, or its last call got no answer: a send would wait out botocore's
+            # tries (~30 s) before this same 503; the sender retries after Retry-After instead.
+            raise Refused(
+                503,
+                "queue_unavailable",
+                "queue unavailable",
+                retry_after_s=RETRY_AFTER_S,
+                detail="queue_not_answering",
             )
         try:
             message_id = await self.outbox.send(message)

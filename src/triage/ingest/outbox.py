@@ -17,7 +17,9 @@ late. Each entry's answer is its own: a `Failed` entry fails only its sender. Er
 
 A send refused by the queue's KMS key (`triage.aws.kms_refusal`) is a QueueUnavailable like any
 outage, and is also told to the `SendWatch` (the queue probe), which marks the gateway not
-ready with one warning; a send that succeeds tells it the key takes messages again.
+ready with one warning; a send that succeeds tells it the key takes messages again. A send that
+got no answer at all (a timeout, a refused connection) is told to it too (`unreachable`): the
+gateway then refuses webhooks at once until the queue answers again.
 """
 
 from __future__ import annotations
@@ -29,7 +31,8 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import structlog
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, HTTPClientError
+from botocore.exceptions import ConnectionError as EndpointUnreachable
 
 from triage.aws import AWS_CALL_ERRORS, batch_entries, is_kms_code, kms_refusal
 from triage.metrics import Metrics
@@ -43,6 +46,9 @@ BATCH_BYTES = 262_144
 #: (~18 KB besides the body): bytes alone (the gateway's reading budget) would let 32 MiB of
 #: tiny bodies hold a gigabyte. Sixteen calls of ten entries are 160 at full speed.
 MAX_WAITING = 1024
+#: What botocore raises when SQS did not answer at all (no connection, a timeout, a connection
+#: closed mid-answer), as against an answer that was an error.
+_NO_ANSWER = (EndpointUnreachable, HTTPClientError)
 #: Attribute data type SQS counts towards a message's size, with each name and value.
 _STRING = "String"
 
@@ -113,9 +119,16 @@ class SendWatch(Protocol):
         """A send succeeded."""
         ...
 
+    def unreachable(self, code: str) -> None:
+        """A send got no answer from SQS (`code`: a timeout, a refused connection)."""
+        ...
+
 
 class _Unwatched:
     def kms_refused(self, code: str) -> None:
+        return None
+
+    def unreachable(self, code: str) -> None:
         return None
 
     def sent(self) -> None:
@@ -279,6 +292,8 @@ class SqsOutbox:
 
     def _unavailable(self, exc: Exception, count: int) -> QueueUnavailable:
         code = _code(exc) if isinstance(exc, ClientError) else type(exc).__name__
+        if isinstance(exc, _NO_ANSWER):
+            self._watch.unreachable(code)  # no answer at all: the next webhooks need not wait
         if kms_refusal(exc) is not None:
             # The watch's `ingest.queue_kms_denied` is the outage's one line, not each send's.
             self._watch.kms_refused(code)

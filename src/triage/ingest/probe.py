@@ -12,7 +12,13 @@ answers it while refusing every send (`KMS.AccessDeniedException`, `KmsDisabled`
 tells the probe (`kms_refused`, `sent`): from the first such refusal `/readyz` says
 `queue: kms_denied`, with one warning for the outage, until a send succeeds. The mark lapses
 `KMS_HOLD_S` after the last refusal, so a gateway a load balancer stopped sending to is tried
-again (a send then succeeds, or marks it again without a second warning)."""
+again (a send then succeeds, or marks it again without a second warning).
+
+A webhook is sent only to a queue known to answer (`answering`): while the queue has never
+answered, or its last call (a probe's, or a send's: `unreachable`) got no answer, the webhook
+waits for a probe at most `answer_within_s` and is otherwise refused at once (503), instead of
+waiting out botocore's tries (~30 s) for a send that cannot succeed. A queue that answered its
+last call, however slowly, takes every send."""
 
 from __future__ import annotations
 
@@ -37,6 +43,9 @@ PROBE_TTL_S = 10.0
 ANSWER_WITHIN_S = 1.0
 #: How long a KMS refusal of a send keeps the gateway not ready without another one.
 KMS_HOLD_S = 60.0
+#: While the queue does not answer, a webhook asks it again only if its last call came back
+#: at least this long ago: a flood of webhooks costs a down SQS one call a second, not one each.
+RECHECK_S = 1.0
 
 
 class QueueProbe:
@@ -79,6 +88,31 @@ class QueueProbe:
             await asyncio.wait({self.ask()}, timeout=self.answer_within_s)
         self._report()  # a KMS mark may have lapsed
         return self.ok and not self.kms_denied
+
+    async def answering(self) -> bool:
+        """Whether a webhook may be sent now: at once when the queue answered its last call;
+        else after a probe (the call in flight, or a new one when the last came back
+        `RECHECK_S` ago) that answers within `answer_within_s`."""
+        if self.ok:
+            return True
+        if self._asking is not None and not self._asking.done():
+            recheck: asyncio.Task[None] | None = self._asking
+        elif time.monotonic() - self._checked_at >= RECHECK_S:
+            recheck = self.ask()
+        else:
+            recheck = None
+        if recheck is not None:
+            await asyncio.wait({recheck}, timeout=self.answer_within_s)
+        return self.ok
+
+    def unreachable(self, code: str) -> None:
+        """A send got no answer from SQS (`code`: a timeout, a refused connection): the queue
+        is known down, so webhooks are refused at once until a probe answers again."""
+        if self.ok:
+            log.warning("ingest.queue_unreachable", error=code)
+        self.ok = False
+        self._checked_at = time.monotonic()
+        self._report()
 
     @property
     def kms_denied(self) -> bool:
