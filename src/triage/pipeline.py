@@ -344,10 +344,17 @@ class Pipeline:
     ) -> Action:
         """A resolve, where some route groups: it resolves its alert wherever it is a member
         (see `incidents.members`); the action is that of the first place."""
-        first, *others = await Members(self.ledger.store).resolve_targets(alert.fingerprint, group)
+        members = Members(self.ledger.store)
+        first, *others = await members.resolve_targets(alert.fingerprint, group)
         action, _ = await self._apply(alert, event, owner, first)
         for other in others:
             await self._apply(alert, event, _leaving_owner(owner), other)
+        # Another worker may have moved the member meanwhile; the move looks for this resolve
+        # after remembering it, and this looks for the move after resolving: one sees the other.
+        moved = await members.moved_to(alert.fingerprint, [first, *others])
+        if moved is not None:
+            log.info("alert.resolved_after_move", group=moved.key)
+            await self._apply(alert, event, _owner_for(owner, "moved"), moved)
         return action
 
     async def _join(self, alert: Alert, owner: str, group: GroupKey) -> None:
@@ -362,6 +369,22 @@ class Pipeline:
             gone = alert.model_copy(update={"status": Status.RESOLVED})
             await self._apply(gone, _Event(gone, self.redactor.text), _leaving_owner(owner), left)
         await members.place(alert.fingerprint, group, self.ledger.clock())
+        if left is not None:
+            await self._stale_move(alert, owner, group, left, members)
+
+    async def _stale_move(
+        self, alert: Alert, owner: str, group: GroupKey, left: GroupKey, members: Members
+    ) -> None:
+        """After a move is remembered: when the member resolved in the group it left later than
+        this firing (a resolve that ran beside the move, or arrived before this older firing),
+        that resolve is the member's newest event, and it resolves here as well."""
+        resolved_at = await members.resolved_since(alert.fingerprint, left, alert.occurred_at)
+        if resolved_at is None:
+            return
+        log.info("alert.stale_move", left=left.key, joined=group.key)
+        gone = alert.model_copy(update={"status": Status.RESOLVED, "occurred_at": resolved_at})
+        event = _Event(gone, self.redactor.text)
+        await self._apply(gone, event, _owner_for(owner, "stale"), group)
 
     async def _hold(self, alert: Alert) -> Hold | None:
         """When a silence matches `alert`: what the store keeps to carry its effect out later
@@ -549,10 +572,16 @@ def _group_view(group: Group | None) -> GroupView | None:
 def _leaving_owner(owner: str) -> str:
     """The claim owner of the resolve an alert sends to the group it left: an alert of its
     own (on the same delivery), so another delivery of the message does it once."""
+    return _owner_for(owner, "left")
+
+
+def _owner_for(owner: str, part: str) -> str:
+    """The claim owner of a further alert one alert of a message makes (`part`: what for),
+    on the same delivery: another delivery of the message makes it once."""
     alert_owner, mark, delivery = owner.rpartition(DELIVERY_MARK)
     if not mark:
-        return f"{owner}/left"
-    return delivery_owner(f"{alert_owner}/left", delivery)
+        return f"{owner}/{part}"
+    return delivery_owner(f"{alert_owner}/{part}", delivery)
 
 
 def _delivery(message: Message) -> str:

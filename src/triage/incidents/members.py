@@ -7,6 +7,12 @@ while it fires. The store keeps, per member fingerprint, the key of the group it
 (`resolve_targets`), and a member that fires in another group first resolves in the one it left
 (`left_group`), which closes once none of its members fires.
 The pipeline carries those resolves out, as it does any alert's.
+
+A move and a resolve of one member may run at once on two replicas (or arrive out of order).
+Each writes, then reads what the other writes: the resolve, after its groups, looks for a move
+remembered meanwhile (`moved_to`) and resolves there too; the move, once remembered, looks at
+the group it left for a resolve newer than its firing (`resolved_since`) and applies it to the
+group it joined. Whichever reads last sees the other's write, so the newest event wins.
 """
 
 from __future__ import annotations
@@ -45,6 +51,25 @@ class Members:
             own = await self.store.get(fingerprint)
             here = own is not None and own.state is State.OPEN
         return [group, remembered] if here else [remembered]
+
+    async def moved_to(self, fingerprint: str, targets: list[GroupKey | None]) -> GroupKey | None:
+        """The group alert `fingerprint` fires in now when it is none of `targets` (the ones
+        its resolve went to): a move another worker remembered while the resolve ran."""
+        key = await self.store.member_group(fingerprint)
+        if key is None or key in {target.key for target in targets if target is not None}:
+            return None
+        return await self._member_of(fingerprint, key, firing=True)
+
+    async def resolved_since(
+        self, fingerprint: str, group: GroupKey, since: datetime
+    ) -> datetime | None:
+        """When alert `fingerprint` resolved in `group`, if that is later than `since`: a
+        firing at `since` in another group is older than the member's newest event."""
+        stored = await self.store.get(group.key)
+        member = stored.group.members.get(fingerprint) if stored and stored.group else None
+        if member is None or member.status is not Status.RESOLVED:
+            return None
+        return member.last_event_at if member.last_event_at > since else None
 
     async def left_group(self, fingerprint: str, group: GroupKey) -> GroupKey | None:
         """The group alert `fingerprint` was a member of before it fired in `group`, if
