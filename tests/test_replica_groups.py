@@ -150,3 +150,23 @@ async def test_a_resolve_that_found_the_old_group_follows_a_move_made_meanwhile(
         await resolving
     assert await _groups(one) == {"host=a": "closed", "host=b": "closed"}
     assert one.sink.kinds() + two.sink.kinds() == ["open", "close", "open", "close"]
+
+
+async def test_a_resolve_older_than_the_move_it_races_leaves_the_new_group_open(
+    replicas: tuple[Replica, Replica],
+) -> None:
+    """The same race with the resolve older than the member's firing under host b: the resolve
+    follows the move but is older than the member's event there, so host b's group stays open
+    while its member fires, and host a's closes."""
+    one, two = replicas
+    await one.process("m1", 0, host="a")
+    reached, go, original = _pause_before(one.store, "get")
+    resolving = asyncio.create_task(one.process("m2", 1, status="resolved"))
+    async with asyncio.timeout(10):
+        await reached.wait()
+    one.store.get = original  # type: ignore[method-assign]
+    assert await two.process("m3", 2, host="b") == [Action.OPEN]
+    go.set()
+    async with asyncio.timeout(10):
+        await resolving
+    assert await _groups(one) == {"host=a": "closed", "host=b": "open"}
