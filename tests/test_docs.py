@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import shlex
+import subprocess
+import sys
 from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
@@ -14,7 +17,8 @@ from pydantic import SecretStr
 
 from triage.settings import Settings, env_name
 
-README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 
 def test_every_setting_is_documented() -> None:
@@ -215,3 +219,31 @@ def test_every_option_a_commands_row_mentions_is_the_commands() -> None:
             options |= set(subparser(argv_of(command))._option_string_actions)
         missing += [o for o in re.findall(r"(--[a-z][a-z-]*)", text) if o not in options]
     assert missing == []
+
+
+# --- the stand-ins the README tells a reader to run ------------------------------------------
+
+
+def readme_module_commands() -> list[str]:
+    """Each `python -m MODULE …` stand-in the README shows (not `python -m triage …`)."""
+    found = re.findall(r"`python -m ([\w.]+(?: [^`]*)?)`", README)
+    return sorted({c for c in found if c.split()[0] != "triage"})
+
+
+@pytest.mark.parametrize("command", readme_module_commands())
+def test_every_stand_in_the_readme_runs_quietly_with_its_options(command: str) -> None:
+    """`python -m MODULE --help` of each stand-in the README shows exits 0 with nothing on
+    stderr (no runpy warning that the module was imported twice), and lists every option
+    the README's line gives it."""
+    module, *options = command.split()
+    result = subprocess.run(
+        [sys.executable, "-m", module, "--help"],
+        cwd=ROOT / "tests",
+        env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert (result.returncode, result.stderr) == (0, "")
+    assert [o for o in options if o.startswith("--") and o not in result.stdout] == []
