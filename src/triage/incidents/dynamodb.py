@@ -19,7 +19,7 @@ import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import structlog
@@ -66,7 +66,14 @@ class DynamoDBStore(Store):
     MAX_CONFLICTS = 25
 
     def __init__(
-        self, client: Any, table: str, policy: Policy, lease: timedelta, closed_ttl: timedelta
+        self,
+        client: Any,
+        table: str,
+        policy: Policy,
+        lease: timedelta,
+        closed_ttl: timedelta,
+        *,
+        wall_clock: Callable[[], float] = time.time,
     ) -> None:
         super().__init__(policy, lease, closed_ttl)
         self._ddb = client
@@ -74,12 +81,26 @@ class DynamoDBStore(Store):
         self._locks: dict[str, _KeyLock] = {}
         #: False once the table turned out to have no sweep index (made before it existed).
         self._has_sweep_index = True
+        #: This host's clock (epoch seconds), and how far it runs ahead of DynamoDB's when
+        #: that is more than CLOCK_TRUSTED_S (else 0: the host's own clock is used).
+        self._wall = wall_clock
+        self._offset_s = 0.0
+        #: When (time.monotonic()) the next read compares the clocks again.
+        self._clock_due = 0.0
+
+    def now(self) -> datetime:
+        """DynamoDB's time, as near as this host can tell: its own clock, unless that is more
+        than CLOCK_TRUSTED_S off the `Date` of DynamoDB's answers. Replicas on several hosts
+        compare the times they write (a claim's lease, the update interval, the reopen window),
+        so they take them from the one clock they share, not each from its own."""
+        return datetime.fromtimestamp(self._wall() - self._offset_s, UTC)
 
     async def open(self) -> None:
         """Look at the table once before the daemon starts: ConfigError, one line, when it does
         not exist (a wrong TRIAGE_STORE_URL, a stack not deployed). Any other fault (DynamoDB
         unreachable, credentials not ready) is the store being down, which the daemon rides
         out: messages are held and /readyz says so until it answers."""
+        sent = self._wall()
         try:
             answer = await self._describe()
         except StoreUnavailableError as exc:
@@ -89,7 +110,7 @@ class DynamoDBStore(Store):
                 ) from None
             log.warning("store.unavailable_at_start", table=self.table, error=str(exc))
             return
-        _check_clock(answer)
+        self._compare_clock(answer, sent)
 
     async def _update(self, kind: str, key: str, change: RecordChange[R]) -> R:
         # Workers of this process take turns on one record: their conditional writes would
@@ -123,6 +144,8 @@ class DynamoDBStore(Store):
         )
 
     async def _get(self, kind: str, key: str) -> Record | None:
+        compare = time.monotonic() >= self._clock_due
+        sent = self._wall() if compare else 0.0
         try:
             response = await self._ddb.get_item(
                 TableName=self.table,
@@ -131,6 +154,8 @@ class DynamoDBStore(Store):
             )
         except AWS_CALL_ERRORS as exc:
             raise _unavailable("get_item", exc) from exc
+        if compare:
+            self._compare_clock(response, sent)
         item = response.get("Item")
         if not item:
             return None
@@ -263,29 +288,53 @@ class DynamoDBStore(Store):
     async def aclose(self) -> None:
         """The client belongs to the process's AWS session, which closes it."""
 
+    def _compare_clock(self, answer: Any, sent: float) -> None:
+        """Compare this host's clock with the `Date` of a DynamoDB answer to a call sent at
+        `sent` (one-second precision: the answer was dated within the second it names, while
+        the call was out), and decide which clock `now()` reads; at most every CLOCK_CHECK_S.
+        A host further off than CLOCK_TRUSTED_S says so once (`store.clock_skew`), and once
+        more when it agrees again (`store.clock_agrees`)."""
+        self._clock_due = time.monotonic() + CLOCK_CHECK_S
+        dated = _answer_date(answer)
+        if dated is None:
+            return  # no Date, or not one we can read: nothing to compare
+        skew_s = (sent + self._wall()) / 2 - (dated + 0.5)
+        # Once off, it stays corrected until well within the bound (no line per wobble).
+        bound = CLOCK_TRUSTED_S / 2 if self._offset_s else CLOCK_TRUSTED_S
+        if abs(skew_s) <= bound:
+            if self._offset_s:
+                log.info("store.clock_agrees", skew_s=round(skew_s, 1))
+            self._offset_s = 0.0
+            return
+        if not self._offset_s:
+            log.warning(
+                "store.clock_skew",
+                skew_s=round(skew_s, 1),
+                ahead=skew_s > 0,
+                using="dynamodb",
+                why="replicas compare leases, update intervals and reopen windows",
+            )
+        if abs(skew_s - self._offset_s) > 1.0:  # the Date's precision: no jitter below it
+            self._offset_s = skew_s
+
 
 #: Replicas compare each other's times: a claim's lease ends on its claimant's clock, and a
-#: replica whose clock runs ahead of another's by more than the lease takes that one's live
-#: effect over (carried out twice, with one idempotency key). A host this far off the clock of
-#: DynamoDB's answers is named once at start-up.
-CLOCK_SKEW_WARN_S = 30.0
+#: replica whose clock ran ahead of another's by more than the lease would take that one's live
+#: effect over (carried out twice, with one idempotency key). So a host further than this off
+#: the `Date` of DynamoDB's answers decides by DynamoDB's time instead of its own.
+CLOCK_TRUSTED_S = 5.0
+#: How often the clocks are compared again (on the next read after this long): a host's clock
+#: stepped by NTP, or drifting, is followed within it.
+CLOCK_CHECK_S = 60.0
 
 
-def _check_clock(answer: Any) -> None:
-    """Warn (`store.clock_skew`) when this host's clock is more than CLOCK_SKEW_WARN_S off the
-    `Date` of a DynamoDB answer (one-second precision, plus the call's own time)."""
+def _answer_date(answer: Any) -> float | None:
+    """The `Date` of a DynamoDB answer in epoch seconds (None when it has none we can read)."""
     date = answer.get("ResponseMetadata", {}).get("HTTPHeaders", {}).get("date")
     try:
-        skew_s = time.time() - email.utils.parsedate_to_datetime(date).timestamp()
+        return email.utils.parsedate_to_datetime(date).timestamp()
     except (TypeError, ValueError, IndexError):
-        return  # no Date, or not one we can read: nothing to compare
-    if abs(skew_s) > CLOCK_SKEW_WARN_S:
-        log.warning(
-            "store.clock_skew",
-            skew_s=round(skew_s, 1),
-            ahead=skew_s > 0,
-            why="replicas' leases and update windows assume their clocks agree",
-        )
+        return None
 
 
 @dataclass(slots=True)

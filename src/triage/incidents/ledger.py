@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from types import MappingProxyType, TracebackType
 
 import structlog
@@ -197,11 +197,11 @@ class Ledger:
     #: Abandoned effects redone in a row before the alert's own decision is left for a retry.
     MAX_REDOS = 3
 
-    def __init__(
-        self, store: Store, clock: Callable[[], datetime] = lambda: datetime.now(UTC)
-    ) -> None:
+    def __init__(self, store: Store, clock: Callable[[], datetime] | None = None) -> None:
         self.store = store
-        self.clock = clock
+        #: The store's time (`Store.now`) unless a test gives another: replicas compare the
+        #: times they write, so they take them from the clock they share.
+        self.clock = clock or store.now
 
     def claim(
         self,

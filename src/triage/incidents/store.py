@@ -21,7 +21,7 @@ import hashlib
 import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 import structlog
@@ -201,6 +201,11 @@ class Store(abc.ABC):
         #: newest SETTLED_KEPT: dropped from an incident's `counted_by` by the next write.
         #: Added to on the event loop, read by `_update`'s change (atomic dict operations).
         self._settled: dict[str, None] = {}
+
+    def now(self) -> datetime:
+        """The time decisions on this store are taken at: this host's clock, which every
+        replica of a SQLite file shares; a store shared across hosts reads its own."""
+        return datetime.now(UTC)
 
     @abc.abstractmethod
     async def _get(self, kind: str, key: str) -> Record | None: ...

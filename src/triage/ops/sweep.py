@@ -31,7 +31,7 @@ import os
 import secrets
 import socket
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import structlog
 
@@ -67,7 +67,7 @@ class Sweep:
         interval_s: float,
         *,
         owner: str | None = None,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.store = store
         self.pipeline = pipeline
@@ -75,7 +75,9 @@ class Sweep:
         self.escalator = escalator
         self.interval_s = interval_s
         self.owner = owner or sweep_owner()
-        self.clock = clock
+        #: The store's time, as the pipeline's claims take it (leases are compared across
+        #: replicas).
+        self.clock = clock or store.now
         self._seen: tuple[Silence, ...] | None = None
         #: What failed on the previous pass and why: the pass itself (key "") or an incident.
         #: A failure that repeats is logged at debug, so an outage is one warning, not one

@@ -1,0 +1,87 @@
+"""Replicas on several hosts share one DynamoDB table, and their clocks may disagree: a host
+whose clock runs minutes ahead decides by DynamoDB's time (the `Date` of its answers), so it
+neither takes over another replica's effect in progress nor ends its own lease early."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, timedelta
+
+import aioboto3
+import pytest
+import structlog
+
+from factories import alert
+from triage.errors import StoreBusyError
+from triage.incidents import Ledger, Policy
+from triage.incidents import dynamodb as dynamodb_module
+from triage.incidents.dynamodb import DynamoDBStore, create_table
+from triage.incidents.lifecycle import Action
+from triage.incidents.store import delivery_owner
+from triage.models import Status
+
+POLICY = Policy(update_interval=timedelta(minutes=15), reopen_window=timedelta(hours=1))
+#: Shorter than the fast host's lead: with each host's own clock, its effect would be taken.
+LEASE = timedelta(seconds=150)
+AHEAD_S = 180.0
+
+Maker = Callable[[Callable[[], float]], DynamoDBStore]
+
+
+@pytest.fixture
+async def replica(moto_url: str) -> AsyncIterator[Maker]:
+    """Makes a replica's store on one moto table, with the host clock given."""
+    session = aioboto3.Session(region_name="us-east-1")
+    async with session.client("dynamodb", endpoint_url=moto_url) as client:
+        await create_table(client, "incidents")
+
+        def make(wall: Callable[[], float]) -> DynamoDBStore:
+            return DynamoDBStore(
+                client, "incidents", POLICY, LEASE, timedelta(days=30), wall_clock=wall
+            )
+
+        yield make
+
+
+def _ahead(seconds: float) -> Callable[[], float]:
+    """A host clock running `seconds` ahead of the real one."""
+    return lambda: datetime.now(UTC).timestamp() + seconds
+
+
+async def test_a_replica_minutes_ahead_waits_for_an_effect_in_progress(replica: Maker) -> None:
+    """A replica whose clock is 3 minutes ahead (more than the lease) sees the open another
+    replica is carrying out as in progress, and the resolve it receives waits for it, rather
+    than taking the open over and carrying it out a second time."""
+    slow, fast = replica(_ahead(0)), replica(_ahead(AHEAD_S))
+    with structlog.testing.capture_logs() as logs:
+        await slow.open()
+        await fast.open()
+    assert [e["ahead"] for e in logs if e["event"] == "store.clock_skew"] == [True]
+    opening = await Ledger(slow).store.begin(alert(), delivery_owner("m1#0", "a"), slow.now())
+    assert opening.action is Action.OPEN
+    fast_ledger = Ledger(fast)
+    assert abs((fast_ledger.clock() - slow.now()).total_seconds()) < 3
+    resolved = alert(status=Status.RESOLVED, minutes=1)
+    with pytest.raises(StoreBusyError):
+        await fast.begin(resolved, delivery_owner("m2#0", "b"), fast_ledger.clock())
+
+
+async def test_a_host_clock_stepped_while_running_is_followed(
+    replica: Maker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A host clock that NTP steps 3 minutes ahead after start-up is caught at the next
+    comparison with DynamoDB's answers, and corrected again when it is stepped back."""
+    monkeypatch.setattr(dynamodb_module, "CLOCK_CHECK_S", 0.0)  # compare on every read
+    lead = [0.0]
+    store = replica(lambda: datetime.now(UTC).timestamp() + lead[0])
+    await store.open()
+    lead[0] = AHEAD_S
+    await store.get("f" * 32)
+    assert abs((store.now() - datetime.now(UTC)).total_seconds()) < 3
+    lead[0] = 0.0
+    with structlog.testing.capture_logs() as logs:
+        await store.get("f" * 32)
+    assert abs((store.now() - datetime.now(UTC)).total_seconds()) < 3
+    assert [e["event"] for e in logs if e["event"].startswith("store.clock")] == [
+        "store.clock_agrees"
+    ]
