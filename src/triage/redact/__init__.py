@@ -199,84 +199,48 @@ from __future__ import annotations
 import binascii
 import html
 import re
-import threading
 import unicodedata
 from collections.abc import Callable, Iterable
-from functools import partial
-from typing import Any, NamedTuple
+from typing import Any
 from urllib.parse import quote, unquote
 
-#: JSON keys whose values are secrets whatever they look like (compared lower-case, and
-#: ignoring `-` and `_`, so `api-key`, `API_KEY` and `apiKey` all match `apikey`). Keys that
-#: merely end in such a name (`DB_PASSWORD`, `x-api-key`, `clientSecret`) count too.
-SECRET_KEYS = frozenset(
-    {
-        "password",
-        "passwd",
-        "pwd",
-        "pw",
-        "secret",
-        "clientsecret",
-        "token",
-        "accesstoken",
-        "refreshtoken",
-        "idtoken",
-        "apikey",
-        "authorization",
-        "auth",
-        "cookie",
-        "cookies",
-        "setcookie",
-        "proxyauthorization",
-        "sessionid",
-        "csrftoken",
-        "privatekey",
-        "secretaccesskey",
-        "awssecretaccesskey",
-        "sessiontoken",
-        "awssessiontoken",
-        "dsn",
-        "connectionstring",
-        "credentials",
-        "signingkey",
-        "encryptionkey",
-        "clientkeydata",
-        "routingkey",
-        "servicekey",
-        "integrationkey",
-        "licensekey",
-        "insertkey",
-        "masterkey",
-        "authkey",
-        "sentrykey",
-    }
+from triage.redact.held import _forget_held as _forget_held
+from triage.redact.held import held as held
+from triage.redact.held import hold as hold
+from triage.redact.names import (
+    _SECRET_NAME,
+    _SECRET_NAME_NEEDLES,
+    _STATE_WORDS,
+    _TEMPLATE_VALUE,
+    _VALUE_KEYS,
+    _counted,
+    _kept_value,
+    _named_secret,
+    _working_directory,
 )
-
-_Replacement = str | Callable[[re.Match[str]], str]
-
-
-class _Rule(NamedTuple):
-    pattern: re.Pattern[str]
-    replacement: _Replacement
-    #: Literals of which every match contains one (empty: always run the pattern). Text with
-    #: none of them is skipped: most strings of an alert hold none, and looking for a few
-    #: literals costs far less than the scan of a pattern that does not start with them.
-    needles: tuple[str, ...]
-    #: The pattern ignores case: its needles (lower case) are looked for in the folded text.
-    folded: bool
-
-
-#: Each rule's needles, one tuple for rules that look for the same ones the same way: `_scrub`
-#: gives each such tuple one bit, and `_applied` looks for them once for a run of such rules.
-_SHARED_NEEDLES: dict[tuple[tuple[str, ...], bool], tuple[str, ...]] = {}
-
-
-def _rule(source: str, replacement: _Replacement, *needles: str, flags: int = 0) -> _Rule:
-    folded = bool(flags & re.IGNORECASE)
-    assert not folded or all(n == n.lower() for n in needles), "folded needles are lower case"
-    needles = _SHARED_NEEDLES.setdefault((needles, folded), needles)
-    return _Rule(re.compile(source, flags), replacement, needles, folded)
-
+from triage.redact.names import SECRET_KEYS as SECRET_KEYS
+from triage.redact.names import secret_named as secret_named
+from triage.redact.rule import (
+    _ASSIGN,
+    _B64,
+    _B64URL,
+    _BREAK,
+    _END,
+    _LINES,
+    _OPEN_QUOTE,
+    _PLACEHOLDER_FOUND,
+    _PLACEHOLDER_SPLIT,
+    _START,
+    _VALUE_MAX,
+    _prefixed,
+    _random_looking,
+    _replaced_value,
+    _Replacement,
+    _Rule,
+    _rule,
+    _value_replaced,
+    _wrapper_start,
+)
 
 #: The characters besides A-Z that IGNORECASE matches to an ASCII letter but that str.lower()
 #: does not turn into that letter (tests/test_redact.py checks this list against every code
@@ -294,69 +258,14 @@ def _fold(text: str) -> str:
     return folded
 
 
-def _spellings(*words: str) -> tuple[str, ...]:
-    """`words` joined directly and by each of `_ . -`: the needles of `api[_.-]?key`."""
-    return tuple(sep.join(words) for sep in ("", "_", "-", "."))
-
-
-_API_KEY_NEEDLES = (*_spellings("api", "key"), "api key")
-
-
-# `\b` is wrong at the edges of a secret: `_` is a word character, so `\bAKIA` misses
-# `KEY_AKIA…` and `\bpassword` misses `DB_PASSWORD`. A secret starts where no letter or digit
-# comes before it and ends before one. (After a percent-escape, `alarm%3DAKIA…`, a letter or
-# digit does come before it: the decoded token is redacted instead, see `_scrub_escaped`.)
-# An escaped line break or tab inside a JSON string (`"line\nghp_…"`) ends a word too: its
-# `n`, `r` or `t` is no letter of the secret. One look-behind says both (a letter or digit
-# before, unless it is an escape's), as cheap as the plain one at the many positions after
-# neither.
-_START = r"(?<![A-Za-z0-9](?<!\\[nrt]))"
-_END = r"(?![A-Za-z0-9])"
-_B64 = "[A-Za-z0-9/+]"  # one character of a base64 secret
-_B64URL = "[A-Za-z0-9_-]"  # … of a URL-safe one
-#: A line break inside a token: raw, or escaped inside a JSON string.
-_BREAK = r"(?:\r?\n|\\n)"
-#: How a rule that reads lines reads them in raw text, and inside a JSON string: a line break
-#: (`\\r\\n` and `\\n` escaped), and one character (or escape) of a line, which ends at the
-#: next break or, inside a JSON string, at the string's closing quote.
-_LINES = ((r"\r?\n", r"[^\r\n]"), (r"(?:\\r)?\\n", r"""(?:[^\r\n\\"]|\\[^nr])"""))
 #: What follows a line break inside a JWT's signature: a line (to a space, a quote, a
 #: backslash) that is all base64url and looks random (a digit, `_`, `-`, or a capital letter
 #: after a small one), not a word.
 _JWT_REST = (
     rf"""(?={_B64URL}{{1,4096}}+(?:[\s"'\\]|$))(?=[A-Za-z]{{0,4096}}?(?:[0-9_-]|[a-z][A-Z]))"""
 )
-#: Between a name and its value: `=`, `:`, `=>` or `:=`, with a closing quote after a quoted
-#: name (`"key": `, `\"key\":` inside a JSON string) and spaces around. Atomic and possessive:
-#: `=>` is never taken back to make `>` the value, nor a space to make it the value's start.
-_ASSIGN = r"""(?:\\?["'])?[ \t\u00a0]{0,3}(?>=>|:=|=|:)(?>\s{0,3}[ \t]{0,61})"""
-_OPEN_QUOTE = r"""(?:\\?["'])?"""
-#: A value that is wholly a template's placeholder, quoted or not, says where the secret comes
-#: from, not what it is: GitHub Actions' `${{ secrets.X }}`, Helm's and Jinja's `{{ .Values.x }}`
-#: (no quoted literal inside), the shell's `${DB_PASSWORD}` and `$DB_PASSWORD` (one case only:
-#: `$Tr0ngPa55` is a password), printf's `%s` and `%(pw)s`. `_TEMPLATE_VALUE` is a lookahead:
-#: the value is kept.
-_PLACEHOLDER = (
-    r"(?:\$?\{\{[\w.$| \t-]{1,256}+\}\}"
-    r"|\$\{[A-Za-z_][\w.]{0,127}+(?::?[-=])?\}"
-    r"|(?-i:\$(?:[A-Z_][A-Z0-9_]{0,127}+|[a-z_][a-z0-9_]{0,127}+))"
-    r"|%(?:\([A-Za-z_]\w{0,63}+\))?[sdr])"
-)
-_TEMPLATE_VALUE = r"""(?!\\?["']?""" + _PLACEHOLDER + r"""\\?["']?(?:[\s&;,"'}\\]|$))"""
-#: … the same, for a JSON value (`Redactor.value`): the whole string is the placeholder.
-_PLACEHOLDER_VALUE = re.compile(_PLACEHOLDER, re.IGNORECASE)
 #: A command's directory (`/usr/bin/mysql`), possessive: nothing to give back.
 _COMMAND_PATH = r"(?:[^\s|;&()]{0,200}+/)?"
-
-
-def _prefixed(*prefixes: str) -> str:
-    """One of `prefixes`, not right after a letter or digit (`_START`, checked once the prefix
-    is read). A pattern that starts with its literals lets the regex engine jump from one
-    occurrence to the next, as fast as a needle test, instead of trying every position."""
-    each = (
-        rf"{re.escape(prefix)}(?<![A-Za-z0-9](?<!\\[nrt]).{{{len(prefix)}}})" for prefix in prefixes
-    )
-    return f"(?:{'|'.join(each)})"
 
 
 _AWS_KEY_PREFIXES = "AKIA ASIA AGPA AIDA AROA AIPA ANPA ANVA APKA ABIA ACCA".split()  # noqa: SIM905
@@ -427,65 +336,6 @@ _VENDOR_NEEDLES = (
     *("dckr_", "pscale_", "sib-"),
 )
 
-#: A name whose value is a secret: one of these words, alone or as the last part of a longer
-#: name (`DB_PASSWORD`, `x-api-key`, `clientSecret`, `aws.secret.key`), optionally followed by
-#: `key`/`access_key`/`value`. Not after `<12 digits>:`, where `secret:` is part of an ARN.
-#: The words' first letters are tested first: one cheap test fails at most positions of a long
-#: text, before the look-behinds.
-_SECRET_WORD = (
-    r"(?:pass(?:word|wd|phrase)s?|pwd?|secrets?|token"
-    r"|api[ _.-]?key|access[_.-]?key|private[_.-]?key|signing[_.-]?key|encryption[_.-]?key"
-    # Vendors' own names for a key: PagerDuty's routing/service/integration key, New Relic's
-    # license/insert key, Rails' master key, Cloudflare's X-Auth-Key, Azure's subscription and
-    # functions keys.
-    r"|(?:routing|service|integration|license|insert|master|auth|subscription|functions)"
-    r"[_.-]?key)"
-)
-_SECRET_NAME = (
-    rf"(?=[pstaerilmf])(?<![0-9]{{12}}:)"
-    rf"(?:(?:{_START}|(?-i:(?<=[a-z0-9])(?=[A-Z]))){_SECRET_WORD}"
-    # Glued to what it is for (PGPASSWORD, dbpassword), or a short last part (REDIS_PASS,
-    # and sshpass's variable SSHPASS, upper case: `sshpass: command not found` stays).
-    r"|pass(?:word|wd|phrase)s?|(?<=[A-Za-z0-9][_.-])pass(?![A-Za-z])"
-    r"|(?-i:(?<=(?<![A-Za-z0-9])SSH)PASS(?![A-Za-z])))"
-    r"(?:[_.-]?(?:access[_.-]?)?key(?:[_.-]base)?|[_.-]value)?"
-)
-_SECRET_NAME_NEEDLES = (
-    "pass",
-    "pw",
-    "secret",
-    "token",
-    *_spellings("signing", "key"),
-    *(
-        spelling
-        for word in ("routing", "service", "integration", "license", "insert", "master")
-        for spelling in _spellings(word, "key")
-    ),
-    *_spellings("auth", "key"),
-    *_spellings("subscription", "key"),
-    *_spellings("functions", "key"),
-    *_spellings("encryption", "key"),
-    *_API_KEY_NEEDLES,
-    *_spellings("access", "key"),
-    *_spellings("private", "key"),
-)
-
-
-#: An absolute path, quoted or not: the value of a bare `PWD` (the working directory).
-_PATH_VALUE = re.compile(r"""(\\?["']?)/[\w.~@+:/-]{0,1024}\1""")
-
-
-def _working_directory(match: re.Match[str]) -> bool:
-    """A bare `pwd`/`PWD` (no prefix: not `db_pwd`) whose value is an absolute path: the
-    shell's working directory, not a password."""
-    start = match.start("name")
-    before = match.string[start - 1 : start]
-    return (
-        match["name"].lower() == "pwd"
-        and not (before.isalnum() or before in ("_", ".", "-"))
-        and _PATH_VALUE.fullmatch(match["value"]) is not None
-    )
-
 
 #: A quoted literal inside a template's placeholder: `"hunter2"`, `'x'`, `\\"x\\"`, Go's `` `x` ``.
 _TEMPLATE_LITERAL = re.compile(r"""(?P<q>\\?["'`])(?:(?!(?P=q))[^\n]){0,512}?(?P=q)""")
@@ -499,90 +349,8 @@ def _redacted_literal(match: re.Match[str]) -> str:
     return f"{quote_mark}[REDACTED:password]{quote_mark}"
 
 
-def _kept_value(name: str, value: object) -> bool:
-    """True for a JSON value under a secret's name (`name`) that the text rules keep too: a
-    bare `pwd`'s absolute path (`_working_directory`), a value that is wholly a template's
-    placeholder with no literal (`_TEMPLATE_VALUE`), a boolean or a word saying the secret's
-    state (`_STATE_WORDS`, masked `****`), a plural name's count (`_counted`)."""
-    if isinstance(value, bool):
-        return True
-    plural = name.lower().endswith(_PLURALS)
-    if isinstance(value, int):
-        return plural and 0 <= value < 1_000_000
-    if not isinstance(value, str):
-        return False
-    if name.lower() == "pwd" and _PATH_VALUE.fullmatch(value) is not None:
-        return True
-    if plural and len(value) <= 6 and value.isdigit():
-        return True
-    return (
-        _PLACEHOLDER_VALUE.fullmatch(value) is not None or _STATE_VALUE.fullmatch(value) is not None
-    )
-
-
-#: Values that say what state a secret is in, not what it is (MySQL's "(using password: YES)",
-#: "password: null", "token: expired"), as a pattern's alternatives.
-_STATE_WORDS = (
-    "YES|NO|null|none|true|false|rotated|expired|required|changed|missing|invalid|empty|unset"
-    "|hidden|masked|redacted|omitted|incorrect|wrong"
-    "|not[ \t](?:set|provided|configured|found|required|available|present)"
-)
-
-_STATE_VALUE = re.compile(rf"{_STATE_WORDS}|\*{{3,64}}", re.IGNORECASE)
 #: What a URL's `pass=` holds when it is no password: a count, a pass number, a state.
 _URL_PASS_KEPT = re.compile(rf"[0-9]{{1,12}}|{_STATE_WORDS}|on|off|passed|failed", re.IGNORECASE)
-#: How a plural secret name ends (`passwords`, `DB_PASSWDS`, `passphrases`, `secrets`).
-_PLURALS = ("words", "wds", "phrases", "secrets")
-
-
-#: Each closing bracket and the bracket that opens it.
-_OPENERS = {")": "(", "]": "[", "}": "{", ">": "<"}
-#: What a value's tail after an unmatched closing bracket may hold: more closers, a sentence's
-#: punctuation (`(token=abc).`, `[x=y], z`).
-_WRAPPER_TAIL = frozenset(")]}>.,;:!?")
-
-
-def _wrapper_start(value: str) -> int:
-    """Where the brackets that wrap a value begin: the first closing bracket the value did not
-    open, if only closers and punctuation follow it (`abc)` in `(token=abc)`, `abc)).` in
-    `f(g(token=abc)).`); else `len(value)`. A bracket opened inside the value (`fn(x)`), or one
-    with more of the value after it (`ab)cd`), is the value's: a secret is never cut short."""
-    tail = len(value)
-    while tail and value[tail - 1] in _WRAPPER_TAIL:
-        tail -= 1
-    if tail == len(value):
-        return tail
-    opened = dict.fromkeys(_OPENERS.values(), 0)
-    for i, char in enumerate(value):
-        opener = _OPENERS.get(char)
-        if opener is not None:
-            if i >= tail and opened[opener] == 0:
-                return i
-            opened[opener] = max(0, opened[opener] - 1)
-        elif char in opened:
-            opened[char] += 1
-    return len(value)
-
-
-def _value_replaced(match: re.Match[str], placeholder: str) -> str:
-    """`match` with `placeholder` where the text after its group 1 (a rule's name and
-    separator) was, the brackets that wrap that value kept (`_wrapper_start`): `(token=abc)`
-    keeps its `)`."""
-    value = match.string[match.end(1) : match.end()]
-    return f"{match[1]}{placeholder}{value[_wrapper_start(value) :]}"
-
-
-def _replaced_value(placeholder: str) -> Callable[[re.Match[str]], str]:
-    """A rule's replacement: `_value_replaced` with `placeholder` (a partial, whose text names
-    the placeholder, as a template's would)."""
-    return partial(_value_replaced, placeholder=placeholder)
-
-
-def _counted(match: re.Match[str]) -> bool:
-    """A plural name (`passwords`, `secrets`) whose value is a bare number of up to 6 digits:
-    a count (`passwords: 3 rotated`), not a secret."""
-    value = match["value"]
-    return match["name"].lower().endswith(_PLURALS) and len(value) <= 6 and value.isdigit()
 
 
 def _keep_quotes(match: re.Match[str]) -> str:
@@ -617,11 +385,6 @@ def _keep_quotes(match: re.Match[str]) -> str:
     value = match[0][match.end("open") - match.start() :]
     return f"{match['head']}{match['open']}[REDACTED:password]{value[_wrapper_start(value) :]}"
 
-
-#: The longest value a rule that reads a value once from an anchored start (a line's, a tag's)
-#: takes: longer than any secret, so none is cut with its tail left in clear; reading it costs
-#: no more than reading the text, as no two starts read the same characters.
-_VALUE_MAX = 65_536
 
 #: Commands that take a password as a short option's value (`-p pw`; 7-Zip's only glued,
 #: `-ppw`): a pattern of command names, and the options.
@@ -1913,46 +1676,6 @@ def _card_number(text: str) -> str:
     return "[REDACTED:card-number]" if total % 10 == 0 else text
 
 
-_SECRET_KEY = re.compile(rf"{_SECRET_NAME}\Z", re.IGNORECASE)
-_SECRET_KEY_WORDS = ("pass", "pw", "secret", "token", "key")
-
-
-# Credentials the process holds, oldest first: a dict keeps insertion order and finds a value
-# again at once. Bounded, so a process that mints a token an hour keeps only the recent ones.
-# Readers take `_held_now`, a tuple swapped whole under the lock, and need no lock themselves.
-_HELD_MAX = 256
-_held: dict[str, None] = {}
-_held_now: tuple[str, ...] = ()
-_held_lock = threading.Lock()
-
-
-def hold(secret: str | None) -> None:
-    """Remember a credential this process holds (a token it read, an installation token it minted,
-    an API key from its settings) so every Redactor redacts it by exact value from now on."""
-    global _held_now
-    if secret is None or len(secret) < 6:  # a short value would blank out ordinary words
-        return
-    with _held_lock:
-        _held.pop(secret, None)
-        _held[secret] = None
-        while len(_held) > _HELD_MAX:
-            del _held[next(iter(_held))]
-        _held_now = tuple(_held)
-
-
-def held() -> tuple[str, ...]:
-    """The credentials passed to `hold`, oldest first (the most recent 256)."""
-    return _held_now
-
-
-def _forget_held() -> None:
-    """Tests only: start again with no held credentials."""
-    global _held_now
-    with _held_lock:
-        _held.clear()
-        _held_now = ()
-
-
 def _any_needle(*, folded: bool) -> re.Pattern[str]:
     """A search for any needle of the rules that do (or do not) fold case. Grouped by their first
     character (`a(?:pi_key|pikey|…)|b(?:earer|asic)|…`), so the engine tries one group at a
@@ -2039,15 +1762,6 @@ def _visible(text: str) -> str:
     """`text` without invisible characters (controls and whitespace are kept)."""
     category = unicodedata.category
     return "".join(ch for ch in text if ch.isprintable() or category(ch) not in _INVISIBLE)
-
-
-def _random_looking(value: str) -> bool:
-    """Upper case, lower case and digits all in it: a key or a token, not a word or a path."""
-    return (
-        any(c.isupper() for c in value)
-        and any(c.islower() for c in value)
-        and any(c.isdigit() for c in value)
-    )
 
 
 #: A run of hex long enough to be a key or an OAuth code (GitHub's are 20), not a status or an id.
@@ -2474,10 +2188,6 @@ def _discord_token(match: re.Match[str]) -> str:
     return match[0]
 
 
-_PLACEHOLDER_FOUND = re.compile(r"\[REDACTED:[a-z0-9-]{1,32}\]")
-_PLACEHOLDER_SPLIT = re.compile(r"(\[REDACTED:[a-z0-9-]{1,32}\])")
-
-
 def _base64_text(run: str) -> str | None:
     """The text a base64 run encodes, if it decodes to printable UTF-8 (line breaks and tabs
     allowed); else None (a hash, an id, a word that merely looks like base64)."""
@@ -2668,35 +2378,6 @@ class Redactor:
                 return [self.text(value[0]), "[REDACTED:password]"]
             return [self.value(v, depth=depth + 1) for v in value]
         return value
-
-
-#: The fields of a name/value object: the name's, and the value's.
-_NAME_KEYS = ("name", "key", "Name", "Key")
-_VALUE_KEYS = frozenset({"value", "Value"})
-
-
-def _named_secret(obj: dict[Any, Any]) -> str | None:
-    """The name of a name/value object whose name says its value is a secret, else None."""
-    if "value" not in obj and "Value" not in obj:
-        return None
-    for field in _NAME_KEYS:
-        name = obj.get(field)
-        if isinstance(name, str):
-            return name if secret_named(name) else None
-    return None
-
-
-def secret_named(key: str) -> bool:
-    """True if `key` (a JSON key, a label name) says its value is a secret: `password`,
-    `DB_PASSWORD`, `x-api-key`, `clientSecret` …, whatever its value looks like."""
-    folded = key.lower().replace("-", "").replace("_", "")
-    if folded in SECRET_KEYS:
-        return True
-    # Most keys hold none of the words; the test for them is cheaper than the pattern's search.
-    for word in _SECRET_KEY_WORDS:
-        if word in folded:
-            return len(key) <= 256 and _SECRET_KEY.search(key) is not None
-    return False
 
 
 #: A redactor that knows no process credentials; for text that needs only the patterns.

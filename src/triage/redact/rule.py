@@ -1,0 +1,141 @@
+"""What a rule is, and the pieces the rules' patterns and replacements are built from.
+
+A rule is a compiled pattern, its replacement, and its needles: literals of which every match
+holds one, so that `scrub` can skip the rule for text holding none. The pieces here say once how
+a secret's edges (`_START`, `_END`), a name's separator (`_ASSIGN`) and the brackets that wrap a
+value (`_wrapper_start`) are read, so that every rule reads them alike.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from functools import partial
+from typing import NamedTuple
+
+_Replacement = str | Callable[[re.Match[str]], str]
+
+
+class _Rule(NamedTuple):
+    pattern: re.Pattern[str]
+    replacement: _Replacement
+    #: Literals of which every match contains one (empty: always run the pattern). Text with
+    #: none of them is skipped: most strings of an alert hold none, and looking for a few
+    #: literals costs far less than the scan of a pattern that does not start with them.
+    needles: tuple[str, ...]
+    #: The pattern ignores case: its needles (lower case) are looked for in the folded text.
+    folded: bool
+
+
+#: Each rule's needles, one tuple for rules that look for the same ones the same way: `_scrub`
+#: gives each such tuple one bit, and `_applied` looks for them once for a run of such rules.
+_SHARED_NEEDLES: dict[tuple[tuple[str, ...], bool], tuple[str, ...]] = {}
+
+
+def _rule(source: str, replacement: _Replacement, *needles: str, flags: int = 0) -> _Rule:
+    folded = bool(flags & re.IGNORECASE)
+    assert not folded or all(n == n.lower() for n in needles), "folded needles are lower case"
+    needles = _SHARED_NEEDLES.setdefault((needles, folded), needles)
+    return _Rule(re.compile(source, flags), replacement, needles, folded)
+
+
+def _spellings(*words: str) -> tuple[str, ...]:
+    """`words` joined directly and by each of `_ . -`: the needles of `api[_.-]?key`."""
+    return tuple(sep.join(words) for sep in ("", "_", "-", "."))
+
+
+# `\b` is wrong at the edges of a secret: `_` is a word character, so `\bAKIA` misses
+# `KEY_AKIA…` and `\bpassword` misses `DB_PASSWORD`. A secret starts where no letter or digit
+# comes before it and ends before one. (After a percent-escape, `alarm%3DAKIA…`, a letter or
+# digit does come before it: the decoded token is redacted instead, see `_scrub_escaped`.)
+# An escaped line break or tab inside a JSON string (`"line\nghp_…"`) ends a word too: its
+# `n`, `r` or `t` is no letter of the secret. One look-behind says both (a letter or digit
+# before, unless it is an escape's), as cheap as the plain one at the many positions after
+# neither.
+_START = r"(?<![A-Za-z0-9](?<!\\[nrt]))"
+_END = r"(?![A-Za-z0-9])"
+_B64 = "[A-Za-z0-9/+]"  # one character of a base64 secret
+_B64URL = "[A-Za-z0-9_-]"  # … of a URL-safe one
+#: A line break inside a token: raw, or escaped inside a JSON string.
+_BREAK = r"(?:\r?\n|\\n)"
+#: How a rule that reads lines reads them in raw text, and inside a JSON string: a line break
+#: (`\\r\\n` and `\\n` escaped), and one character (or escape) of a line, which ends at the
+#: next break or, inside a JSON string, at the string's closing quote.
+_LINES = ((r"\r?\n", r"[^\r\n]"), (r"(?:\\r)?\\n", r"""(?:[^\r\n\\"]|\\[^nr])"""))
+#: Between a name and its value: `=`, `:`, `=>` or `:=`, with a closing quote after a quoted
+#: name (`"key": `, `\"key\":` inside a JSON string) and spaces around. Atomic and possessive:
+#: `=>` is never taken back to make `>` the value, nor a space to make it the value's start.
+_ASSIGN = r"""(?:\\?["'])?[ \t\u00a0]{0,3}(?>=>|:=|=|:)(?>\s{0,3}[ \t]{0,61})"""
+_OPEN_QUOTE = r"""(?:\\?["'])?"""
+
+
+def _prefixed(*prefixes: str) -> str:
+    """One of `prefixes`, not right after a letter or digit (`_START`, checked once the prefix
+    is read). A pattern that starts with its literals lets the regex engine jump from one
+    occurrence to the next, as fast as a needle test, instead of trying every position."""
+    each = (
+        rf"{re.escape(prefix)}(?<![A-Za-z0-9](?<!\\[nrt]).{{{len(prefix)}}})" for prefix in prefixes
+    )
+    return f"(?:{'|'.join(each)})"
+
+
+#: Each closing bracket and the bracket that opens it.
+_OPENERS = {")": "(", "]": "[", "}": "{", ">": "<"}
+#: What a value's tail after an unmatched closing bracket may hold: more closers, a sentence's
+#: punctuation (`(token=abc).`, `[x=y], z`).
+_WRAPPER_TAIL = frozenset(")]}>.,;:!?")
+
+
+def _wrapper_start(value: str) -> int:
+    """Where the brackets that wrap a value begin: the first closing bracket the value did not
+    open, if only closers and punctuation follow it (`abc)` in `(token=abc)`, `abc)).` in
+    `f(g(token=abc)).`); else `len(value)`. A bracket opened inside the value (`fn(x)`), or one
+    with more of the value after it (`ab)cd`), is the value's: a secret is never cut short."""
+    tail = len(value)
+    while tail and value[tail - 1] in _WRAPPER_TAIL:
+        tail -= 1
+    if tail == len(value):
+        return tail
+    opened = dict.fromkeys(_OPENERS.values(), 0)
+    for i, char in enumerate(value):
+        opener = _OPENERS.get(char)
+        if opener is not None:
+            if i >= tail and opened[opener] == 0:
+                return i
+            opened[opener] = max(0, opened[opener] - 1)
+        elif char in opened:
+            opened[char] += 1
+    return len(value)
+
+
+def _value_replaced(match: re.Match[str], placeholder: str) -> str:
+    """`match` with `placeholder` where the text after its group 1 (a rule's name and
+    separator) was, the brackets that wrap that value kept (`_wrapper_start`): `(token=abc)`
+    keeps its `)`."""
+    value = match.string[match.end(1) : match.end()]
+    return f"{match[1]}{placeholder}{value[_wrapper_start(value) :]}"
+
+
+def _replaced_value(placeholder: str) -> Callable[[re.Match[str]], str]:
+    """A rule's replacement: `_value_replaced` with `placeholder` (a partial, whose text names
+    the placeholder, as a template's would)."""
+    return partial(_value_replaced, placeholder=placeholder)
+
+
+#: The longest value a rule that reads a value once from an anchored start (a line's, a tag's)
+#: takes: longer than any secret, so none is cut with its tail left in clear; reading it costs
+#: no more than reading the text, as no two starts read the same characters.
+_VALUE_MAX = 65_536
+
+
+def _random_looking(value: str) -> bool:
+    """Upper case, lower case and digits all in it: a key or a token, not a word or a path."""
+    return (
+        any(c.isupper() for c in value)
+        and any(c.islower() for c in value)
+        and any(c.isdigit() for c in value)
+    )
+
+
+_PLACEHOLDER_FOUND = re.compile(r"\[REDACTED:[a-z0-9-]{1,32}\]")
+_PLACEHOLDER_SPLIT = re.compile(r"(\[REDACTED:[a-z0-9-]{1,32}\])")
