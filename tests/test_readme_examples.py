@@ -340,13 +340,13 @@ def test_the_operators_console_session_runs_as_shown(
 
 
 def aws_cli_dir() -> Path:
-    """The directory of an `aws` CLI: the LocalStack tests' venv (it pins one), else PATH's."""
-    if (VENV / "bin" / "aws").exists():
-        return VENV / "bin"
+    """The directory of an `aws` CLI: PATH's, else the one the LocalStack tests' venv pins."""
     found = shutil.which("aws")
-    if found is None:
+    if found is not None:
+        return Path(found).parent
+    if not (VENV / "bin" / "aws").exists():
         missing("the aws CLI is not installed (pip install awscli, or run the localstack tests)")
-    return Path(str(found)).parent
+    return VENV / "bin"
 
 
 def cloudwatch_notification(alarm: dict[str, Any], state: str) -> dict[str, Any]:
@@ -425,8 +425,9 @@ def test_the_cloudwatch_set_up_delivers_alarms_with_or_without_raw_delivery(
     env = aws_cli_env(queues.endpoint, aws_cli_dir(), ALERT_TRIAGE_QUEUE_URL=queues.url)
     subscribe, put_alarm = block.split("\naws cloudwatch", 1)
     topic = run_aws_block(subscribe + '\necho "$TOPIC"', env).split()[-1]
-    raw = subscribe.replace("RawMessageDelivery=false", "RawMessageDelivery=true")
-    run_aws_block(raw, {**env, "ALERT_TRIAGE_QUEUE_URL": raw_url})
+    raw = subscribe[subscribe.index("aws sns subscribe") :].replace("=false", "=true")
+    raw_arn = sqs.get_queue_attributes(QueueUrl=raw_url, AttributeNames=["QueueArn"])
+    run_aws_block(raw, {**env, "TOPIC": topic, "QUEUE_ARN": raw_arn["Attributes"]["QueueArn"]})
     cloudwatch = boto3.client("cloudwatch", endpoint_url=queues.endpoint, region_name="us-east-1")
     cloudwatch.put_metric_alarm(**alarm_the_cli_asks_for("aws cloudwatch" + put_alarm, topic, env))
 
@@ -463,3 +464,31 @@ def receive_all(sqs: Any, url: str, count: int) -> list[str]:
         bodies.update((m["MessageId"], m["Body"]) for m in answer.get("Messages", []))
     assert len(bodies) == count, (url, bodies)
     return list(bodies.values())
+
+
+def test_the_eventbridge_rule_delivers_the_services_it_names_raw(queues: Queues) -> None:
+    """The README's EventBridge commands, run by the aws CLI against moto, make a rule whose
+    target is the queue: a GuardDuty finding arrives raw (no input transformer) and is read as
+    that finding; an event of a source the pattern leaves out never arrives."""
+    section_text = section("### AWS Health, GuardDuty, Security Hub and other EventBridge events")
+    (block,) = fenced(section_text, "sh")
+    sqs = queues.client()
+    arn = sqs.get_queue_attributes(QueueUrl=queues.url, AttributeNames=["QueueArn"])
+    env = aws_cli_env(queues.endpoint, aws_cli_dir(), QUEUE_ARN=arn["Attributes"]["QueueArn"])
+    run_aws_block(block, env)
+
+    finding = json.loads(payload("eventbridge/guardduty-finding.json"))
+    stopped = json.loads(payload("eventbridge/ecs-task-stopped.json"))
+    events = boto3.client("events", endpoint_url=queues.endpoint, region_name="us-east-1")
+    entries = [
+        {"Source": e["source"], "DetailType": e["detail-type"], "Detail": json.dumps(e["detail"])}
+        for e in (stopped, finding)
+    ]
+    assert events.put_events(Entries=entries)["FailedEntryCount"] == 0
+    (body,) = receive_all(sqs, queues.url, 1)
+    event = json.loads(body)
+    assert (event["source"], event["detail"]) == ("aws.guardduty", finding["detail"])
+    # moto's envelope leaves out `account`, which EventBridge always sets.
+    event.setdefault("account", finding["account"])
+    (alert,) = alerts_of(json.dumps(event))
+    assert (alert.source, alert.identity["finding"]) == ("eventbridge", finding["detail"]["id"])
