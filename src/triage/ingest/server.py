@@ -1,7 +1,17 @@
 """What aiohttp's HTTP server does on its own, made the gateway's: its answer to a request it
 cannot parse, the log line for it, `Expect: 100-continue`, the `Server` header, paths and
-methods no route takes (`Gateway.application` wires them), and how many bytes of unfinished
-request heads it holds (aiohttp bounds each header line and their number, not their sum).
+methods no route takes (`Gateway.application` wires them), how many bytes of unfinished
+request heads it holds (aiohttp bounds each header line and their number, not their sum), and
+how many connections it keeps open (aiohttp takes any number: each costs a descriptor and
+~10 KiB, so idle ones alone could exhaust either).
+
+At the connection bound the gateway does what nginx does when its `worker_connections` run
+short: it closes the connection idle longest (between requests, or opened and silent: HTTP lets
+a server close an idle connection at any time, and clients open a new one), and when none is
+idle it answers the new connection `503` with `Retry-After: 1` without reading it and closes it
+(as uvicorn's `limit_concurrency` and the daemon's endpoint port do), so a flood costs a
+descriptor for an instant only. One warning when the bound is first reached, one line with the
+counts when it is left; each refused connection counts as a `503` in `IngestRequests`.
 
 aiohttp answers an unparsable request (a control character in a header, a bad chunk size, a
 body after an HTTP/1.0 head without a length, …) with a plain-text 400 that quotes the offending
@@ -13,6 +23,7 @@ it the same way), and never the bytes.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
@@ -20,6 +31,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from http import HTTPStatus
+from resource import RLIM_INFINITY, RLIMIT_NOFILE, getrlimit
 from typing import Any
 
 import structlog
@@ -28,6 +40,8 @@ from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.streams import StreamReader
 from aiohttp.web_protocol import RequestHandler
 from aiohttp.web_request import BaseRequest
+
+from triage.metrics import Metrics
 
 log = structlog.get_logger(__name__)
 
@@ -118,14 +132,50 @@ def what_was_wrong(error: HttpProcessingError) -> str:
     return reason[:120]
 
 
+#: Connections the gateway keeps open at most, whatever the descriptor limit allows: ~10 KiB
+#: each (measured idle, after a request), so 40 MiB of the task's 512 MiB; a load balancer in
+#: front opens far fewer.
+MAX_CONNECTIONS = 4096
+#: Descriptors kept for everything else the process opens: SQS's and Secrets Manager's
+#: connection pools, the endpoint port and its clients, logs, the listening sockets.
+FD_RESERVE = 256
+
+
+def connection_limit(max_connections: int = MAX_CONNECTIONS) -> int:
+    """How many connections the gateway may keep open: `max_connections`, or fewer when the
+    process's descriptor limit (`ulimit -n`; Fargate's default is 65,535) leaves less room
+    beside `FD_RESERVE`."""
+    soft, _ = getrlimit(RLIMIT_NOFILE)
+    if soft == RLIM_INFINITY:
+        return max_connections
+    return max(1, min(max_connections, soft - FD_RESERVE))
+
+
 class GatewayRunner(web.AppRunner):
-    """`web.AppRunner` whose connections answer an unparsable request without quoting it."""
+    """`web.AppRunner` whose connections answer an unparsable request without quoting it, and
+    that keeps at most `max_connections` of them open (refused ones count in `metrics`)."""
+
+    def __init__(
+        self,
+        app: web.Application,
+        *,
+        max_connections: int | None = None,
+        metrics: Metrics | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(app, **kwargs)
+        self.max_connections = connection_limit() if max_connections is None else max_connections
+        self._metrics = metrics or Metrics()
+        #: The open connections, once `setup()` made the server.
+        self.connections: OpenConnections | None = None
 
     async def _make_server(self) -> web.Server:
         server = await super()._make_server()
         # aiohttp has no setting for the class of its connections: the server that makes them
         # becomes the subclass below, which differs only in the one it makes.
         server.__class__ = _Server
+        self.connections = OpenConnections(self.max_connections, self._metrics)
+        server.__dict__["_open"] = self.connections
         return server
 
 
@@ -139,7 +189,87 @@ class _Heads:
 class _Server(web.Server):
     def __call__(self) -> RequestHandler:
         heads = self.__dict__.setdefault("_heads", _Heads())
-        return _Connection(self, heads, loop=self._loop, **self._kwargs)
+        opened: OpenConnections = self.__dict__["_open"]
+        return _Connection(self, heads, opened, loop=self._loop, **self._kwargs)
+
+
+def _answer(status: int, error: str, *headers: str) -> bytes:
+    """A whole answer that closes the connection, written straight to its transport."""
+    body = json.dumps({"error": error})
+    lines = [
+        f"HTTP/1.1 {status} {HTTPStatus(status).phrase}",
+        "Content-Type: application/json; charset=utf-8",
+        f"Server: {SERVER}",
+        "Connection: close",
+        f"Content-Length: {len(body)}",
+        *headers,
+    ]
+    return ("\r\n".join(lines) + "\r\n\r\n" + body).encode()
+
+
+#: The answer to a connection beyond the bound, written before anything is read from it.
+_FULL = _answer(503, "too many open connections", "Retry-After: 1")
+
+
+class OpenConnections:
+    """The connections of one server that hold a descriptor, at most `limit` of them, and the
+    idle ones among them, longest idle first: the ones to close when a new one needs room."""
+
+    def __init__(self, limit: int, metrics: Metrics) -> None:
+        self.limit = limit
+        self.count = 0
+        self._metrics = metrics
+        #: Connections that were idle when last seen, in the order they became so (a dict keeps
+        #: insertion order): each is checked again before it is closed.
+        self._idle: dict[_Connection, None] = {}
+        #: While the bound is reached: connections refused and idle ones closed since.
+        self._episode: list[int] | None = None
+
+    def admit(self, connection: _Connection) -> bool:
+        """Whether a new connection may stay: there is room, or an idle one was closed for it."""
+        if self.count >= self.limit and not self._close_longest_idle():
+            self._begin_episode()[0] += 1
+            self._metrics.incr("IngestRequests", source="unknown", status="503")
+            return False
+        self.count += 1
+        self._idle[connection] = None
+        return True
+
+    def became_idle(self, connection: _Connection) -> None:
+        self._idle.pop(connection, None)
+        self._idle[connection] = None  # now the most recently idle
+
+    def closed(self, connection: _Connection) -> None:
+        """A connection admitted has closed, or is closing: its slot is free."""
+        self._idle.pop(connection, None)
+        self.count -= 1
+        if self._episode is not None and self.count <= self.limit * 0.9:
+            refused, idle_closed = self._episode
+            self._episode = None
+            log.info(
+                "ingest.connections_ok", open=self.count, refused=refused, idle_closed=idle_closed
+            )
+
+    def _close_longest_idle(self) -> bool:
+        while self._idle:
+            oldest = next(iter(self._idle))
+            del self._idle[oldest]  # busy now: it comes back when it is idle again
+            if oldest.idle:
+                self._begin_episode()[1] += 1
+                oldest.close_idle()
+                return True
+        return False
+
+    def _begin_episode(self) -> list[int]:
+        if self._episode is None:
+            self._episode = [0, 0]
+            log.warning(
+                "ingest.connections_full",
+                max_connections=self.limit,
+                hint="closing idle connections for new ones, refusing new ones (503) when none "
+                "is idle; the descriptor limit (ulimit -n) sets the bound",
+            )
+        return self._episode
 
 
 #: Bytes a request head may take in all. aiohttp bounds each line (8,190 bytes) and the number
@@ -158,16 +288,57 @@ class _Connection(RequestHandler):
     _head_bytes = 0
     #: The body of the last request parsed: until it has all arrived, bytes are its, not a head's.
     _body: StreamReader | None = None
+    #: Requests whose head has arrived and whose answer has not been written yet.
+    _unanswered = 0
+    #: Whether this connection holds one of OpenConnections' slots …
+    _admitted = False
+    #: … or was refused one (aiohttp never sees it).
+    _refused = False
 
-    def __init__(self, manager: web.Server, heads: _Heads, **kwargs: Any) -> None:
+    def __init__(
+        self, manager: web.Server, heads: _Heads, opened: OpenConnections, **kwargs: Any
+    ) -> None:
         super().__init__(manager, **kwargs)
         self._heads = heads
+        self._open = opened
+
+    @property
+    def idle(self) -> bool:
+        """Open with no request in hand: none being answered or queued, no head arriving."""
+        return (
+            self._admitted
+            and self._unanswered == 0
+            and not self._messages
+            and self._head_bytes == 0
+            and self.transport is not None
+            and not self._force_close
+        )
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        if not self._open.admit(self):
+            self._refused = True
+            self._force_close = True  # whatever still arrives is not parsed
+            assert isinstance(transport, asyncio.Transport)
+            transport.write(_FULL)
+            if transport.get_write_buffer_size():
+                transport.abort()  # the client is not reading; don't wait for it
+            else:
+                transport.close()
+            return
+        self._admitted = True
+        super().connection_made(transport)
+
+    def close_idle(self) -> None:
+        """Close this idle connection for a new one (its slot is free at once)."""
+        self._leave()
+        self.force_close()
 
     def data_received(self, data: bytes) -> None:
         awaiting_head = self._body is None or self._body.is_eof()
         parsed = len(self._messages)
         super().data_received(data)
         if len(self._messages) > parsed:  # a head came whole
+            self._unanswered += len(self._messages) - parsed
             self._body = self._messages[-1][1]
             self._release_head()
         elif awaiting_head and not self._upgraded and self.transport is not None:
@@ -175,9 +346,29 @@ class _Connection(RequestHandler):
             # its buffer size: those bytes are not a head.)
             self._hold_head(len(data))
 
+    async def finish_response(
+        self, request: BaseRequest, resp: web.StreamResponse, start_time: float | None
+    ) -> tuple[web.StreamResponse, bool]:
+        try:
+            return await super().finish_response(request, resp, start_time)
+        finally:
+            # (Never below 0: aiohttp parses what followed a refused Upgrade here, not in
+            # data_received; those requests are then seen in `_messages` instead.)
+            self._unanswered = max(0, self._unanswered - 1)
+            if self.idle:
+                self._open.became_idle(self)
+
     def connection_lost(self, exc: BaseException | None) -> None:
         self._release_head()
+        if self._refused:
+            return  # refused at the bound: aiohttp never knew it
+        self._leave()
         super().connection_lost(exc)
+
+    def _leave(self) -> None:
+        if self._admitted:
+            self._admitted = False
+            self._open.closed(self)
 
     def _hold_head(self, size: int) -> None:
         self._head_bytes += size
@@ -197,17 +388,13 @@ class _Connection(RequestHandler):
         self._release_head()
         error = HttpProcessingError(code=status, message=reason)
         self.logger.error("Error handling request", exc_info=error)  # one ingest.bad_http line
-        body = json.dumps({"error": f"bad request: {reason}" if status < 500 else reason})
-        lines = [
-            f"HTTP/1.1 {status} {HTTPStatus(status).phrase}",
-            "Content-Type: application/json; charset=utf-8",
-            f"Server: {SERVER}",
-            "Connection: close",
-            f"Content-Length: {len(body)}",
-            *(["Retry-After: 1"] if status == 503 else []),
-        ]
+        answer = (
+            _answer(status, f"bad request: {reason}")
+            if status < 500
+            else _answer(status, reason, "Retry-After: 1")
+        )
         assert self.transport is not None
-        self.transport.write(("\r\n".join(lines) + "\r\n\r\n" + body).encode())
+        self.transport.write(answer)
         self.force_close()  # the transport sends what it holds, then closes
 
     def handle_error(

@@ -68,6 +68,9 @@ class IngestService:
     answer_within_s = ANSWER_WITHIN_S
     #: Webhooks that may wait for SQS at once; past it, 503 with Retry-After.
     max_waiting_for_queue = MAX_WAITING
+    #: Connections kept open at once (None: as many as `ingest.server.connection_limit()`
+    #: allows); past it, the longest idle is closed, or the new one answered 503.
+    max_connections: int | None = None
 
     def __init__(
         self,
@@ -95,7 +98,7 @@ class IngestService:
         self._signals: list[signal.Signals] = []
         self.port = 0
         self.gateway: Gateway | None = None
-        self._runner: web.AppRunner | None = None
+        self._runner: GatewayRunner | None = None
         self._outbox: SqsOutbox | None = None
         #: What stopped the process on its own (a queue refusing after the gateway listened).
         self._refusal: ConfigError | None = None
@@ -261,6 +264,8 @@ class IngestService:
             # aiohttp's keep-alive timer runs from accept (and from each answer) until a whole
             # request head has arrived, and bytes do not restart it: it bounds a trickled head.
             keepalive_timeout=self.settings.ingest_idle_timeout_s,
+            max_connections=self.max_connections,
+            metrics=self.metrics,
         )
         await runner.setup()
         host, port = self.settings.ingest_host, self.settings.ingest_port
@@ -274,7 +279,9 @@ class IngestService:
         server = site._server  # the bound port when TRIAGE_INGEST_PORT is 0
         assert isinstance(server, asyncio.Server)
         self.port = server.sockets[0].getsockname()[1]
-        log.info("ingest.listening", host=host, port=self.port)
+        log.info(
+            "ingest.listening", host=host, port=self.port, max_connections=runner.max_connections
+        )
 
     async def _start_operations(self, probe: QueueProbe, tokens: TokenStore) -> None:
         self._tasks.append(asyncio.create_task(self.health.watch_loop(), name="watchdog"))

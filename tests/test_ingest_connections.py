@@ -1,0 +1,120 @@
+"""`triage ingest` keeps a bounded number of connections open, on real sockets: at the bound
+the connection idle longest is closed for a new one; when none is idle, the new one is answered
+503 with Retry-After without being read; the episode is one warning and one closing line."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+
+import pytest
+from structlog.testing import capture_logs
+
+from daemon_harness import Queues
+from ingest_harness import ingest_settings, running
+from test_ingest_hostile import read_answer
+from triage.ingest import IngestService
+from triage.ingest.server import OpenConnections
+
+BOUND = 3
+Connection = tuple[asyncio.StreamReader, asyncio.StreamWriter]
+
+
+@pytest.fixture
+async def gateway(queues: Queues, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[IngestService]:
+    """The gateway in front of moto, keeping at most BOUND connections open."""
+    monkeypatch.setattr(IngestService, "max_connections", BOUND)
+    async with running(ingest_settings(queues.url, queues.endpoint)) as service:
+        yield service
+
+
+def opened(service: IngestService) -> OpenConnections:
+    assert service._runner is not None and service._runner.connections is not None
+    return service._runner.connections
+
+
+async def until(condition: Callable[[], bool], what: str) -> None:
+    """Wait (10 s at most) until `condition()` is true."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 10
+    while not condition():
+        assert loop.time() < deadline, what
+        await asyncio.sleep(0.005)
+
+
+async def connect(service: IngestService, count: int) -> list[Connection]:
+    """`count` new connections, once the gateway holds them all (there must be room)."""
+    target = opened(service).count + count
+    connections = [await asyncio.open_connection("127.0.0.1", service.port) for _ in range(count)]
+    await until(lambda: opened(service).count == target, "the gateway never took them")
+    return connections
+
+
+async def closed_by_gateway(reader: asyncio.StreamReader) -> bool:
+    """Whether the gateway closed this connection (end of stream within 10 s)."""
+    try:
+        return await asyncio.wait_for(reader.read(), 10) == b""
+    except ConnectionResetError:
+        return True
+
+
+async def healthz(connection: Connection) -> int:
+    reader, writer = connection
+    writer.write(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+    return (await read_answer(reader)).status
+
+
+def close_all(connections: list[Connection]) -> None:
+    for _, writer in connections:
+        writer.close()
+
+
+async def test_at_the_bound_the_connection_idle_longest_is_closed_for_a_new_one(
+    gateway: IngestService,
+) -> None:
+    """With BOUND connections open and idle, a new one is served and the one idle longest is
+    closed (not the oldest: one that was answered since is kept)."""
+    first, second, third = await connect(gateway, BOUND)
+    assert await healthz(first) == 200  # idle again, now the most recently
+    with capture_logs() as logs:
+        fourth = await asyncio.open_connection("127.0.0.1", gateway.port)
+        assert await healthz(fourth) == 200
+    assert await closed_by_gateway(second[0])
+    assert await healthz(first) == 200 and await healthz(third) == 200
+    assert opened(gateway).count == BOUND
+    (full,) = [e for e in logs if e["event"] == "ingest.connections_full"]
+    assert full["max_connections"] == BOUND
+    close_all([first, second, third, fourth])
+
+
+async def test_when_none_is_idle_a_new_connection_is_503_unread_and_one_line_says_so(
+    gateway: IngestService,
+) -> None:
+    """With BOUND connections each sending a request head, new connections are answered 503
+    with Retry-After before they send a byte and closed; however many, the episode is one
+    warning, each counts as a 503, and once the others go a line says how many were refused
+    and new connections are served."""
+    busy = await connect(gateway, BOUND)
+    for _, writer in busy:
+        writer.write(b"POST /v1/alerts/generic HTTP/1.1\r\nHost: x\r\n")  # the head, unfinished
+    heads = gateway._runner._server.__dict__["_heads"]  # type: ignore[union-attr]
+    await until(lambda: heads.held_bytes >= BOUND * 40, "the heads never arrived")
+    with capture_logs() as logs:
+        for _ in range(3):
+            reader, writer = await asyncio.open_connection("127.0.0.1", gateway.port)
+            answer = await read_answer(reader)
+            assert answer.status == 503
+            assert answer.headers["retry-after"] == "1"
+            assert answer.headers["connection"] == "close"
+            assert answer.json() == {"error": "too many open connections"}
+            assert await closed_by_gateway(reader)
+            writer.close()
+        assert [e["event"] for e in logs] == ["ingest.connections_full"]
+        close_all(busy)
+        await until(lambda: opened(gateway).count == 0, "the busy connections never closed")
+        (ok,) = [e for e in logs if e["event"] == "ingest.connections_ok"]
+    assert (ok["refused"], ok["idle_closed"]) == (3, 0)
+    assert gateway.metrics.counter("IngestRequests", source="unknown", status="503") == 3
+    (again,) = await connect(gateway, 1)
+    assert await healthz(again) == 200
+    close_all([again])
