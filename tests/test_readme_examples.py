@@ -32,7 +32,7 @@ from daemon_harness import TOKEN, Queues
 from factories import alert
 from ingest_harness import PAYLOADS, TOKENS, ingest_settings, payload, running
 from localstack_harness import VENV, aws_cli_env
-from programs import missing
+from programs import missing, program_or_skip
 from recording_proxy import RecordingProxy
 from triage.app import open_configured_store
 from triage.aws import Aws
@@ -41,7 +41,7 @@ from triage.demo.ticketd import TicketServer
 from triage.incidents.store import Routing
 from triage.ingest import IngestService
 from triage.models import Priority, Ticket
-from triage.normalize import normalize_body
+from triage.normalize import normalize_body, recognise_body
 from triage.settings import load_settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -63,7 +63,9 @@ def section(heading: str) -> str:
 
 
 def fenced(text: str, info: str) -> list[str]:
-    """The bodies of the ``` blocks of `text` whose info string is `info`."""
+    """The bodies of the ``` blocks of `text` whose info string is `info` (not empty: a
+    closing fence would read as the opening of an untagged block)."""
+    assert info
     return re.findall(rf"^```{re.escape(info)}\n(.*?)^```$", text, flags=re.S | re.M)
 
 
@@ -492,3 +494,42 @@ def test_the_eventbridge_rule_delivers_the_services_it_names_raw(queues: Queues)
     event.setdefault("account", finding["account"])
     (alert,) = alerts_of(json.dumps(event))
     assert (alert.source, alert.identity["finding"]) == ("eventbridge", finding["detail"]["id"])
+
+
+# --- Grafana's SNS contact-point template, rendered by Go's text/template --------------------
+
+#: Fields of Grafana's alert that Alertmanager's (amtool's example data) lacks, each stood in by
+#: one of the same type, so amtool can render the README's Grafana template.
+GRAFANA_ONLY_FIELDS = ("SilenceURL", "DashboardURL", "PanelURL", "ValueString")
+
+
+def grafana_sns_template() -> str:
+    """The README's Grafana notification template (the un-tagged block of the section)."""
+    text = section("### Grafana")
+    start = text.index("```\n{{ define") + len("```\n")
+    return text[start : text.index("```", start)]
+
+
+def test_grafanas_sns_template_renders_a_body_read_as_grafana(tmp_path: Path) -> None:
+    """The README's Grafana SNS template, rendered by amtool (Go's text/template with the
+    functions Grafana's templates share), is JSON with Grafana's webhook keys, and triage reads
+    every alert of it as a Grafana alert."""
+    amtool = program_or_skip("amtool", install="apt-get install prometheus-alertmanager")
+    template = grafana_sns_template()
+    for field in GRAFANA_ONLY_FIELDS:
+        assert f"$a.{field}" in template
+        template = template.replace(f"$a.{field}", "$a.GeneratorURL")
+    (tmp_path / "grafana.tmpl").write_text(template)
+    rendered = subprocess.run(
+        [amtool, "template", "render", "--template.glob=grafana.tmpl",
+         '--template.text={{ template "triage.grafana.sns" . }}'],
+        cwd=tmp_path, capture_output=True, text=True, timeout=30, check=False,
+    )  # fmt: skip
+    assert rendered.returncode == 0, rendered.stderr
+    body = json.loads(rendered.stdout)
+    assert body["version"] == "1"
+    assert {"silenceURL", "dashboardURL", "panelURL", "valueString"} <= set(body["alerts"][0])
+    # amtool's example data says "alertstatus" where Grafana says firing or resolved.
+    recognised = recognise_body(rendered.stdout.replace('"alertstatus"', '"firing"'))
+    assert recognised.format == "grafana"
+    assert len(recognised.normalized.alerts) == len(body["alerts"]) > 1
