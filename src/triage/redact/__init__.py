@@ -197,13 +197,19 @@ characters (512 for most), where a longer one keeps its tail.
 from __future__ import annotations
 
 import binascii
-import html
 import re
-import unicodedata
 from collections.abc import Callable, Iterable
 from typing import Any
-from urllib.parse import quote, unquote
+from urllib.parse import quote
 
+from triage.redact.base64_runs import _BASE64_ONE_LINE, _NOT_BASE64, _base64_text
+from triage.redact.base64_runs import _BASE64_RUN as _BASE64_RUN
+from triage.redact.base64_runs import _DISCORD_TOKEN as _DISCORD_TOKEN
+from triage.redact.base64_runs import _discord_token as _discord_token
+from triage.redact.base64_runs import _redacted_base64 as _redacted_base64
+from triage.redact.disguises import _json_unescaped as _json_unescaped
+from triage.redact.disguises import _layout_free, _visible
+from triage.redact.disguises import _unmasked as _unmasked
 from triage.redact.held import _forget_held as _forget_held
 from triage.redact.held import held as held
 from triage.redact.held import hold as hold
@@ -220,6 +226,13 @@ from triage.redact.names import (
 )
 from triage.redact.names import SECRET_KEYS as SECRET_KEYS
 from triage.redact.names import secret_named as secret_named
+from triage.redact.percent import _ESCAPE as _ESCAPE
+from triage.redact.percent import _URL_SAFE as _URL_SAFE
+from triage.redact.percent import _escaped_tokens
+from triage.redact.percent import _percent_decoded as _percent_decoded
+from triage.redact.percent import _spliced as _spliced
+from triage.redact.percent import _unescape as _unescape
+from triage.redact.percent import _unescaped_with_sources as _unescaped_with_sources
 from triage.redact.rule import (
     _ASSIGN,
     _B64,
@@ -229,7 +242,6 @@ from triage.redact.rule import (
     _LINES,
     _OPEN_QUOTE,
     _PLACEHOLDER_FOUND,
-    _PLACEHOLDER_SPLIT,
     _START,
     _VALUE_MAX,
     _prefixed,
@@ -1744,26 +1756,6 @@ def _needle_sets_in(text: str) -> int:
     return present
 
 
-#: Invisible characters: format characters (zero-width spaces and joiners, soft hyphens,
-#: bidi controls), private-use and unassigned code points. A secret split by one would not
-#: match any rule, and a sink that drops them (GitHub's markdown does) would put it back
-#: together after redaction; so the redactor drops them first, and no text it lets out has any.
-_INVISIBLE = frozenset({"Cf", "Co", "Cn"})
-
-
-_LAYOUT = str.maketrans("", "", "\n\r\t")
-
-
-def _layout_free(text: str) -> str:
-    return text.translate(_LAYOUT)
-
-
-def _visible(text: str) -> str:
-    """`text` without invisible characters (controls and whitespace are kept)."""
-    category = unicodedata.category
-    return "".join(ch for ch in text if ch.isprintable() or category(ch) not in _INVISIBLE)
-
-
 #: A run of hex long enough to be a key or an OAuth code (GitHub's are 20), not a status or an id.
 _LONG_HEX = re.compile(r"[0-9a-fA-F]{20,2048}")
 
@@ -1853,85 +1845,6 @@ def _token_like(value: str) -> bool:
     return 3 * words >= sum(map(len, cased))
 
 
-#: JSON's escapes of letters and digits (`\u0070assword`), which hide a name from every rule.
-_ALNUM_ESCAPE = re.compile(r"\\u00(3[0-9]|4[1-9A-Fa-f]|5[0-9Aa]|6[1-9A-Fa-f]|7[0-9Aa])")
-
-
-#: JSON's long escapes of a tab and line breaks (`\\u000a`), which some encoders write for
-#: `\\n`: written short, so a token after one starts a word as after `\\n` (`_START`).
-_BREAK_ESCAPE = re.compile(r"(?<!\\)\\u000([9aAdD])")
-_SHORT_ESCAPES = {"9": "\\t", "a": "\\n", "d": "\\r"}
-
-
-#: A `/` escaped once or more (`\/`; `\\/` in JSON inside JSON), undone whole in one pass, so
-#: that redacting the result again finds nothing more to undo.
-_ESCAPED_SLASH = re.compile(r"\\{1,64}+/")
-
-
-def _json_unescaped(text: str) -> str:
-    """`text` with the JSON escapes that change no meaning undone: `\\/` (PHP's json_encode
-    writes every URL so, and a webhook URL would pass its rule), at any depth of escaping,
-    escaped letters and digits, and a tab or line break escaped long (`\\u000a` as `\\n`). Escaped quotes and controls stay, so JSON text stays JSON."""
-    if "\\/" in text:
-        text = _ESCAPED_SLASH.sub("/", text)
-    if "\\u00" in text:
-        text = _ALNUM_ESCAPE.sub(lambda m: chr(int(m[1], 16)), text)
-        text = _BREAK_ESCAPE.sub(lambda m: _SHORT_ESCAPES[m[1].lower()], text)
-    return text
-
-
-#: An HTML character reference: `&#61;`, `&#x3D;`, `&quot;`.
-_ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
-
-#: Cyrillic and Greek letters drawn like Latin ones, and those Latin letters.
-_LOOKALIKES = str.maketrans(
-    "\u0430\u0435\u043e\u0440\u0441\u0443\u0445\u0455\u0456\u0458\u0501\u051d\u04bb\u04cf"
-    "\u0410\u0412\u0415\u041a\u041c\u041d\u041e\u0420\u0421\u0422\u0425\u0405\u0406\u0408"
-    "\u03bf\u03b1\u03c1\u03bd\u03c4\u03ba\u0391\u0392\u0395\u0396\u0397\u0399\u039a\u039c"
-    "\u039d\u039f\u03a1\u03a4\u03a5\u03a7",
-    "aeopcyxsijdwhlABEKMHOPCTXSIJoapvtkABEZHIKMNOPTYX",
-)
-_LETTERS = re.compile(r"[^\W\d_]{2,128}+")
-
-
-def _latinised(match: re.Match[str]) -> str:
-    """A word with its look-alike letters made Latin, if it mixes them with Latin ones (a
-    disguised `password` with a Cyrillic a); a word in one script (Russian, Greek prose) stays."""
-    word = match[0]
-    if word.isascii() or not any("a" <= c.lower() <= "z" for c in word):
-        return word
-    return word.translate(_LOOKALIKES)
-
-
-#: An escaped printable ASCII character: JSON's `\u0022`, Go's `\u003c` `\u003e` `\u0026`,
-#: `\u003d`; nginx's log escapes and C's, `\x22`. Quotes and separators so escaped hide a
-#: name's pair from every rule.
-_HEX_ESCAPE = re.compile(r"\\(?:u00|x)([2-6][0-9A-Fa-f]|7[0-9A-Ea-e])")
-
-
-def _unescaped_char(match: re.Match[str]) -> str:
-    """The character an escape stands for; a quote or a backslash stays escaped (`\\"`), so a
-    JSON string stays one."""
-    char = chr(int(match[1], 16))
-    return f"\\{char}" if char in '"\\' else char
-
-
-def _unmasked(text: str) -> str:
-    """`text` with the disguises undone that hide a name from every rule: HTML character
-    references, escaped punctuation (`\\u0022`, `\\x22`), compatibility forms (full-width,
-    mathematical letters: NFKC), look-alike letters inside a Latin word, and invisible
-    characters any of these made."""
-    if "\\" in text:
-        text = _HEX_ESCAPE.sub(_unescaped_char, text)
-    if "&" in text:
-        text = _ENTITY.sub(lambda m: html.unescape(m[0]), text)
-    if not text.isascii():
-        text = _LETTERS.sub(_latinised, unicodedata.normalize("NFKC", text))
-        if not text.isprintable() and not _layout_free(text).isprintable():
-            text = _visible(text)
-    return text
-
-
 def _scrub(text: str, secrets: tuple[str, ...]) -> str:
     """`text` with `secrets` replaced by exact value, then every rule applied that can match."""
     for secret in secrets:
@@ -1993,42 +1906,6 @@ def _applied(runs: tuple[_Run, ...], text: str) -> str:
     return text
 
 
-_ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}")
-_NOT_SPACE = re.compile(r"\S*")
-_DECODE_ROUNDS = 3  # enough for a URL inside a URL inside a URL
-#: What quote() leaves alone when a redacted token is put back: RFC 3986's delimiters, so a
-#: URL keeps its structure and a placeholder stays readable.
-_URL_SAFE = "!#$&'()*+,/:;=?@[]~"
-
-
-def _unescape(text: str) -> str:
-    """`text` percent-decoded until nothing changes, at most `_DECODE_ROUNDS` times. Bytes that
-    are not UTF-8 become lone surrogates, so quote() gives them back as they were."""
-    for _ in range(_DECODE_ROUNDS):
-        decoded = unquote(text, errors="surrogateescape")
-        if decoded == text:
-            break
-        text = decoded
-    return text
-
-
-def _escaped_tokens(text: str) -> list[tuple[int, int]]:
-    """Where each whitespace-delimited token of `text` that holds a percent-escape starts and
-    ends. Found outwards from the escapes, which the regex engine jumps to: each such token is
-    read once and the text between them not at all."""
-    spans: list[tuple[int, int]] = []
-    backwards = text[::-1]  # the run of non-space before an escape, read from the escape
-    escape = _ESCAPE.search(text)
-    while escape is not None:
-        at = escape.start()
-        before = _NOT_SPACE.match(backwards, len(text) - at)
-        end = _NOT_SPACE.match(text, at)
-        assert before is not None and end is not None  # `\S*` matches anywhere
-        spans.append((at - (before.end() - before.start()), end.end()))
-        escape = _ESCAPE.search(text, end.end())
-    return spans
-
-
 def _scrub_escaped(text: str, secrets: tuple[str, ...]) -> str:
     """`text` with each token that holds percent-escapes redacted in its decoded form, when
     decoding revealed something to redact: what was found is replaced where it stood in the
@@ -2065,175 +1942,6 @@ def _redacted_token(token: str, secrets: tuple[str, ...]) -> str:
     if spliced is not None:
         return spliced
     return quote(redacted, safe=_URL_SAFE, errors="surrogateescape")
-
-
-#: A run of percent-escapes, which unquote() decodes together (a character may take several).
-_ESCAPE_RUN = re.compile(r"(?:%[0-9A-Fa-f]{2}){1,4096}")
-
-
-def _percent_decoded(text: str) -> tuple[str, list[int]]:
-    """`text` percent-decoded once, as unquote() does (bytes that are not UTF-8 as lone
-    surrogates), and where in `text` each decoded character's source starts (one entry more:
-    `len(text)`), so a span of the decoded text can be found again in `text`."""
-    pieces: list[str] = []
-    starts: list[int] = []
-    last = 0
-    for run in _ESCAPE_RUN.finditer(text):
-        pieces.append(text[last : run.start()])
-        starts += range(last, run.start())
-        chars = bytes.fromhex(run[0].replace("%", "")).decode(errors="surrogateescape")
-        at = run.start()
-        for char in chars:
-            starts.append(at)
-            # A byte that is no UTF-8 is one surrogate; a character took its UTF-8 length.
-            at += 3 * (1 if "\udc80" <= char <= "\udcff" else len(char.encode()))
-        pieces.append(chars)
-        last = run.end()
-    pieces.append(text[last:])
-    starts += range(last, len(text) + 1)
-    return "".join(pieces), starts
-
-
-def _unescaped_with_sources(text: str) -> tuple[str, list[int]]:
-    """`text` decoded as `_unescape` does (up to `_DECODE_ROUNDS` times), and where in `text`
-    each decoded character's source starts (`_percent_decoded`, through every round)."""
-    starts = list(range(len(text) + 1))
-    for _ in range(_DECODE_ROUNDS):
-        decoded, round_starts = _percent_decoded(text)
-        if decoded == text:
-            break
-        starts = [starts[i] for i in round_starts]
-        text = decoded
-    return text, starts
-
-
-def _spliced(token: str, decoded: str, starts: list[int], redacted: str) -> str | None:
-    """`token` with each stretch that redaction replaced in its decoded form (`decoded`, each
-    character's source in `token` at `starts`) replaced by that placeholder, and every other
-    byte kept: what is kept decodes to the text the redactor kept, so the result decodes to
-    `redacted`. None if the redacted text is not the decoded one with placeholders put in."""
-    parts = _PLACEHOLDER_SPLIT.split(redacted)
-    kept, placeholders = parts[::2], parts[1::2]
-    if not placeholders or not decoded.startswith(kept[0]):
-        return None
-    pieces = [token[: starts[len(kept[0])]]]
-    at = len(kept[0])  # where in `decoded` the text after the last placeholder starts
-    for i, (placeholder, after) in enumerate(zip(placeholders, kept[1:], strict=True)):
-        if i == len(placeholders) - 1:
-            found = len(decoded) - len(after)
-            if found < at or not decoded.endswith(after):
-                return None
-        else:
-            found = decoded.find(after, at)
-            if found < 0:
-                return None
-        end = found + len(after)
-        pieces += (placeholder, token[starts[found] : starts[end]])
-        at = end
-    return "".join(pieces)
-
-
-#: A run of base64 (standard or URL-safe) long enough to hide a secret: 16 characters (12
-#: bytes) to 8,192 (a Kubernetes secret's value, a docker config), with its padding; not a
-#: name before `=` (`SomeLongSettingName=x`), which is no base64 string. Possessive: each run
-#: is read once, and a longer run is read to its end and not decoded.
-#: Where a run starts: after no base64 character, or after an escaped line break or tab inside
-#: a JSON string (its `n`, `r` or `t` is not the run's first character).
-_BASE64_START = r"(?<![A-Za-z0-9+/_-](?<!\\[nrt]))(?!(?<=\\)[nrt])"
-_BASE64_LINE = (
-    rf"{_BASE64_START}[A-Za-z0-9+/_-]{{16,8192}}+"
-    r"(?:={1,2}(?![A-Za-z0-9+/=_-])|(?![A-Za-z0-9+/=_-]))"
-)
-_BASE64_ONE_LINE = re.compile(_BASE64_LINE)
-#: … and the lines after it that are base64 too (`base64` wraps at 76 columns, PEM at 64; a
-#: YAML block indents them), at most 200: a run is decoded joined if it was wrapped at one
-#: width, else line by line (`_redacted_base64`). Each line is read once; a line that ends the
-#: run wrongly (`key=value`) is given back whole.
-_BASE64_RUN = re.compile(
-    rf"{_BASE64_START}[A-Za-z0-9+/_-]{{16,8192}}+"
-    # A last line of 2 or 3 characters (the tail of a run whose length is not a multiple of
-    # 4 after wrapping) joins the run only with its padding after it: `b2s=`, `aw==`.
-    # A line break raw or escaped inside a JSON string (`\n`: a Kubernetes secret in a JSON log).
-    r"(?:(?:\r?\n|(?:\\r)?\\n)[ \t]{0,16}+"
-    r"(?:[A-Za-z0-9+/_-]{4,8192}+|[A-Za-z0-9+/_-]{2,3}+(?==))){0,200}"
-    r"(?:={1,2}(?![A-Za-z0-9+/=_-])|(?![A-Za-z0-9+/=_-]))"
-)
-#: A decoded blob that is wholly `user:password` (HTTP Basic credentials, a docker config's
-#: `auth`, an Elasticsearch API key) outside an `Authorization` header. Not a cursor or a time
-#: (`offset:100`, `2026-11-23T10:00`), a URL (`https://…`), a name pair (`default:my-app`,
-#: `system:serviceaccount:ns:x`).
-_USER_PASSWORD = re.compile(
-    r"[A-Za-z][A-Za-z0-9._@+-]{0,127}+:(?![0-9]{1,256}+\Z)"
-    r"(?![a-z]{1,64}+(?:[._-][a-z0-9]{1,64}+){1,16}+\Z)[^\s:/][^\s:]{5,255}+"
-)
-#: Every byte that is in no base64 alphabet (and padding) as a space.
-_NOT_BASE64 = bytes(
-    c if chr(c) in "+/_-" or (c < 128 and chr(c).isalnum()) else 32 for c in range(256)
-)
-#: A Discord bot token: the bot's id (17 to 20 digits) in base64url, a timestamp, an HMAC. The
-#: id's digits encode as MT, Mj, Mz, ND … OT; the first part is decoded to check them
-#: (`_discord_token`). Looked for in the base64 step (`_scrub_base64`): the id is a base64 run
-#: that decodes to text, so only text with such a run is searched.
-_DISCORD_TOKEN = re.compile(
-    r"(?:M[Tjz]|N[DTjz]|O[DT])(?<![A-Za-z0-9_-](?<!\\[nrt]).{2})[A-Za-z0-9_-]{21,25}+"
-    r"\.[A-Za-z0-9_-]{6}\.[A-Za-z0-9_-]{27,38}+(?![A-Za-z0-9_-])"
-)
-
-
-def _discord_token(match: re.Match[str]) -> str:
-    """The placeholder for a Discord bot token whose first part encodes 17 to 20 digits."""
-    text = _base64_text(match[0].split(".", 1)[0])
-    if text is not None and 17 <= len(text) <= 20 and text.isascii() and text.isdigit():
-        return "[REDACTED:token]"
-    return match[0]
-
-
-def _base64_text(run: str) -> str | None:
-    """The text a base64 run encodes, if it decodes to printable UTF-8 (line breaks and tabs
-    allowed); else None (a hash, an id, a word that merely looks like base64)."""
-    body = run.rstrip("=")
-    if len(body) % 4 == 1:
-        return None
-    if "-" in body or "_" in body:
-        if "+" in body or "/" in body:
-            return None
-        body = body.replace("-", "+").replace("_", "/")
-    # Every character is base64's (both callers read only those): no error to raise, which
-    # would cost more than the decoding, on the many runs that are words or ids.
-    data = binascii.a2b_base64(body + "=" * (-len(body) % 4))
-    text = data.decode(errors="replace")
-    if "\ufffd" in text or (not text.isprintable() and not _layout_free(text).isprintable()):
-        return None
-    return text
-
-
-#: A line break inside a base64 run (`_BASE64_RUN`): raw or escaped.
-_RUN_BREAK = re.compile(r"\r?\n|(?:\\r)?\\n")
-
-
-def _redacted_base64(run: str, scrub: Callable[[str], str]) -> str:
-    """A base64 run (`_BASE64_RUN`) replaced whole by a placeholder when its decoded text holds
-    something `scrub` redacts, or is a `user:password` pair; else unchanged. A run over lines
-    is decoded joined if every line but the last has one width, a multiple of 4 (wrapped);
-    else each line is a run of its own."""
-    if "\n" in run or "\\" in run:  # over lines, raw or escaped (`\\n`)
-        lines = [line.strip() for line in _RUN_BREAK.split(run)]
-        width = len(lines[0])
-        if width % 4 or any(len(line) != width for line in lines[1:-1]) or len(lines[-1]) > width:
-            return _BASE64_ONE_LINE.sub(lambda m: _redacted_base64(m[0], scrub), run)
-        decoded = _base64_text("".join(lines))
-        if decoded is None:
-            # Not one blob after all (a line of bytes that are no text, `////`, after a line
-            # that is): each line is judged alone, or the lines that are text would stay.
-            return _BASE64_ONE_LINE.sub(lambda m: _redacted_base64(m[0], scrub), run)
-    else:
-        decoded = _base64_text(run)
-    if decoded is None:
-        return run
-    found = _PLACEHOLDER_FOUND.search(scrub(decoded))
-    if found is not None:
-        return found[0]
-    return "[REDACTED:password]" if _USER_PASSWORD.fullmatch(decoded) else run
 
 
 _ESCAPED_BREAK = re.compile(r"\\[nrt]")

@@ -1,0 +1,117 @@
+"""Runs of base64 that may hide a secret: where they start and end (on one line, wrapped over
+lines, their line breaks escaped inside a JSON string), the text a run decodes to, and a run
+replaced whole by a placeholder when that text holds something to redact (`_redacted_base64`).
+Discord bot tokens are known here too: their first part is a base64 run. The pass that calls
+these is `Redactor`'s (`_scrub_base64`).
+"""
+
+from __future__ import annotations
+
+import binascii
+import re
+from collections.abc import Callable
+
+from triage.redact.disguises import _layout_free
+from triage.redact.rule import _PLACEHOLDER_FOUND
+
+#: A run of base64 (standard or URL-safe) long enough to hide a secret: 16 characters (12
+#: bytes) to 8,192 (a Kubernetes secret's value, a docker config), with its padding; not a
+#: name before `=` (`SomeLongSettingName=x`), which is no base64 string. Possessive: each run
+#: is read once, and a longer run is read to its end and not decoded.
+#: Where a run starts: after no base64 character, or after an escaped line break or tab inside
+#: a JSON string (its `n`, `r` or `t` is not the run's first character).
+_BASE64_START = r"(?<![A-Za-z0-9+/_-](?<!\\[nrt]))(?!(?<=\\)[nrt])"
+_BASE64_LINE = (
+    rf"{_BASE64_START}[A-Za-z0-9+/_-]{{16,8192}}+"
+    r"(?:={1,2}(?![A-Za-z0-9+/=_-])|(?![A-Za-z0-9+/=_-]))"
+)
+_BASE64_ONE_LINE = re.compile(_BASE64_LINE)
+#: … and the lines after it that are base64 too (`base64` wraps at 76 columns, PEM at 64; a
+#: YAML block indents them), at most 200: a run is decoded joined if it was wrapped at one
+#: width, else line by line (`_redacted_base64`). Each line is read once; a line that ends the
+#: run wrongly (`key=value`) is given back whole.
+_BASE64_RUN = re.compile(
+    rf"{_BASE64_START}[A-Za-z0-9+/_-]{{16,8192}}+"
+    # A last line of 2 or 3 characters (the tail of a run whose length is not a multiple of
+    # 4 after wrapping) joins the run only with its padding after it: `b2s=`, `aw==`.
+    # A line break raw or escaped inside a JSON string (`\n`: a Kubernetes secret in a JSON log).
+    r"(?:(?:\r?\n|(?:\\r)?\\n)[ \t]{0,16}+"
+    r"(?:[A-Za-z0-9+/_-]{4,8192}+|[A-Za-z0-9+/_-]{2,3}+(?==))){0,200}"
+    r"(?:={1,2}(?![A-Za-z0-9+/=_-])|(?![A-Za-z0-9+/=_-]))"
+)
+#: A decoded blob that is wholly `user:password` (HTTP Basic credentials, a docker config's
+#: `auth`, an Elasticsearch API key) outside an `Authorization` header. Not a cursor or a time
+#: (`offset:100`, `2026-11-23T10:00`), a URL (`https://…`), a name pair (`default:my-app`,
+#: `system:serviceaccount:ns:x`).
+_USER_PASSWORD = re.compile(
+    r"[A-Za-z][A-Za-z0-9._@+-]{0,127}+:(?![0-9]{1,256}+\Z)"
+    r"(?![a-z]{1,64}+(?:[._-][a-z0-9]{1,64}+){1,16}+\Z)[^\s:/][^\s:]{5,255}+"
+)
+#: Every byte that is in no base64 alphabet (and padding) as a space.
+_NOT_BASE64 = bytes(
+    c if chr(c) in "+/_-" or (c < 128 and chr(c).isalnum()) else 32 for c in range(256)
+)
+#: A Discord bot token: the bot's id (17 to 20 digits) in base64url, a timestamp, an HMAC. The
+#: id's digits encode as MT, Mj, Mz, ND … OT; the first part is decoded to check them
+#: (`_discord_token`). Looked for in the base64 step (`_scrub_base64`): the id is a base64 run
+#: that decodes to text, so only text with such a run is searched.
+_DISCORD_TOKEN = re.compile(
+    r"(?:M[Tjz]|N[DTjz]|O[DT])(?<![A-Za-z0-9_-](?<!\\[nrt]).{2})[A-Za-z0-9_-]{21,25}+"
+    r"\.[A-Za-z0-9_-]{6}\.[A-Za-z0-9_-]{27,38}+(?![A-Za-z0-9_-])"
+)
+
+
+def _discord_token(match: re.Match[str]) -> str:
+    """The placeholder for a Discord bot token whose first part encodes 17 to 20 digits."""
+    text = _base64_text(match[0].split(".", 1)[0])
+    if text is not None and 17 <= len(text) <= 20 and text.isascii() and text.isdigit():
+        return "[REDACTED:token]"
+    return match[0]
+
+
+def _base64_text(run: str) -> str | None:
+    """The text a base64 run encodes, if it decodes to printable UTF-8 (line breaks and tabs
+    allowed); else None (a hash, an id, a word that merely looks like base64)."""
+    body = run.rstrip("=")
+    if len(body) % 4 == 1:
+        return None
+    if "-" in body or "_" in body:
+        if "+" in body or "/" in body:
+            return None
+        body = body.replace("-", "+").replace("_", "/")
+    # Every character is base64's (both callers read only those): no error to raise, which
+    # would cost more than the decoding, on the many runs that are words or ids.
+    data = binascii.a2b_base64(body + "=" * (-len(body) % 4))
+    text = data.decode(errors="replace")
+    if "\ufffd" in text or (not text.isprintable() and not _layout_free(text).isprintable()):
+        return None
+    return text
+
+
+#: A line break inside a base64 run (`_BASE64_RUN`): raw or escaped.
+_RUN_BREAK = re.compile(r"\r?\n|(?:\\r)?\\n")
+
+
+def _redacted_base64(run: str, scrub: Callable[[str], str]) -> str:
+    """A base64 run (`_BASE64_RUN`) replaced whole by a placeholder when its decoded text holds
+    something `scrub` redacts, or is a `user:password` pair; else unchanged. A run over lines
+    is decoded joined if every line but the last has one width, a multiple of 4 (wrapped);
+    else each line is a run of its own."""
+    if "\n" in run or "\\" in run:  # over lines, raw or escaped (`\\n`)
+        lines = [line.strip() for line in _RUN_BREAK.split(run)]
+        width = len(lines[0])
+        if width % 4 or any(len(line) != width for line in lines[1:-1]) or len(lines[-1]) > width:
+            return _BASE64_ONE_LINE.sub(lambda m: _redacted_base64(m[0], scrub), run)
+        decoded = _base64_text("".join(lines))
+        if decoded is None:
+            # Not one blob after all (a line of bytes that are no text, `////`, after a line
+            # that is): each line is judged alone, or the lines that are text would stay.
+            return _BASE64_ONE_LINE.sub(lambda m: _redacted_base64(m[0], scrub), run)
+    else:
+        decoded = _base64_text(run)
+    if decoded is None:
+        return run
+    found = _PLACEHOLDER_FOUND.search(scrub(decoded))
+    if found is not None:
+        return found[0]
+    return "[REDACTED:password]" if _USER_PASSWORD.fullmatch(decoded) else run

@@ -1,0 +1,110 @@
+"""Disguises that hide a name or a secret from every rule, and undoing them. JSON's escapes that
+change no meaning (`\\/`, `\\u0070`) are undone before the rules; HTML character references,
+escaped punctuation, full-width and look-alike letters are undone in a second text, which
+replaces the first only when the rules find something in it (`Redactor._redacted`). Invisible
+characters are dropped before anything else.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+
+#: Invisible characters: format characters (zero-width spaces and joiners, soft hyphens,
+#: bidi controls), private-use and unassigned code points. A secret split by one would not
+#: match any rule, and a sink that drops them (GitHub's markdown does) would put it back
+#: together after redaction; so the redactor drops them first, and no text it lets out has any.
+_INVISIBLE = frozenset({"Cf", "Co", "Cn"})
+
+
+_LAYOUT = str.maketrans("", "", "\n\r\t")
+
+
+def _layout_free(text: str) -> str:
+    return text.translate(_LAYOUT)
+
+
+def _visible(text: str) -> str:
+    """`text` without invisible characters (controls and whitespace are kept)."""
+    category = unicodedata.category
+    return "".join(ch for ch in text if ch.isprintable() or category(ch) not in _INVISIBLE)
+
+
+#: JSON's escapes of letters and digits (`\u0070assword`), which hide a name from every rule.
+_ALNUM_ESCAPE = re.compile(r"\\u00(3[0-9]|4[1-9A-Fa-f]|5[0-9Aa]|6[1-9A-Fa-f]|7[0-9Aa])")
+
+
+#: JSON's long escapes of a tab and line breaks (`\\u000a`), which some encoders write for
+#: `\\n`: written short, so a token after one starts a word as after `\\n` (`_START`).
+_BREAK_ESCAPE = re.compile(r"(?<!\\)\\u000([9aAdD])")
+_SHORT_ESCAPES = {"9": "\\t", "a": "\\n", "d": "\\r"}
+
+
+#: A `/` escaped once or more (`\/`; `\\/` in JSON inside JSON), undone whole in one pass, so
+#: that redacting the result again finds nothing more to undo.
+_ESCAPED_SLASH = re.compile(r"\\{1,64}+/")
+
+
+def _json_unescaped(text: str) -> str:
+    """`text` with the JSON escapes that change no meaning undone: `\\/` (PHP's json_encode
+    writes every URL so, and a webhook URL would pass its rule), at any depth of escaping,
+    escaped letters and digits, and a tab or line break escaped long (`\\u000a` as `\\n`). Escaped quotes and controls stay, so JSON text stays JSON."""
+    if "\\/" in text:
+        text = _ESCAPED_SLASH.sub("/", text)
+    if "\\u00" in text:
+        text = _ALNUM_ESCAPE.sub(lambda m: chr(int(m[1], 16)), text)
+        text = _BREAK_ESCAPE.sub(lambda m: _SHORT_ESCAPES[m[1].lower()], text)
+    return text
+
+
+#: An HTML character reference: `&#61;`, `&#x3D;`, `&quot;`.
+_ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+
+#: Cyrillic and Greek letters drawn like Latin ones, and those Latin letters.
+_LOOKALIKES = str.maketrans(
+    "\u0430\u0435\u043e\u0440\u0441\u0443\u0445\u0455\u0456\u0458\u0501\u051d\u04bb\u04cf"
+    "\u0410\u0412\u0415\u041a\u041c\u041d\u041e\u0420\u0421\u0422\u0425\u0405\u0406\u0408"
+    "\u03bf\u03b1\u03c1\u03bd\u03c4\u03ba\u0391\u0392\u0395\u0396\u0397\u0399\u039a\u039c"
+    "\u039d\u039f\u03a1\u03a4\u03a5\u03a7",
+    "aeopcyxsijdwhlABEKMHOPCTXSIJoapvtkABEZHIKMNOPTYX",
+)
+_LETTERS = re.compile(r"[^\W\d_]{2,128}+")
+
+
+def _latinised(match: re.Match[str]) -> str:
+    """A word with its look-alike letters made Latin, if it mixes them with Latin ones (a
+    disguised `password` with a Cyrillic a); a word in one script (Russian, Greek prose) stays."""
+    word = match[0]
+    if word.isascii() or not any("a" <= c.lower() <= "z" for c in word):
+        return word
+    return word.translate(_LOOKALIKES)
+
+
+#: An escaped printable ASCII character: JSON's `\u0022`, Go's `\u003c` `\u003e` `\u0026`,
+#: `\u003d`; nginx's log escapes and C's, `\x22`. Quotes and separators so escaped hide a
+#: name's pair from every rule.
+_HEX_ESCAPE = re.compile(r"\\(?:u00|x)([2-6][0-9A-Fa-f]|7[0-9A-Ea-e])")
+
+
+def _unescaped_char(match: re.Match[str]) -> str:
+    """The character an escape stands for; a quote or a backslash stays escaped (`\\"`), so a
+    JSON string stays one."""
+    char = chr(int(match[1], 16))
+    return f"\\{char}" if char in '"\\' else char
+
+
+def _unmasked(text: str) -> str:
+    """`text` with the disguises undone that hide a name from every rule: HTML character
+    references, escaped punctuation (`\\u0022`, `\\x22`), compatibility forms (full-width,
+    mathematical letters: NFKC), look-alike letters inside a Latin word, and invisible
+    characters any of these made."""
+    if "\\" in text:
+        text = _HEX_ESCAPE.sub(_unescaped_char, text)
+    if "&" in text:
+        text = _ENTITY.sub(lambda m: html.unescape(m[0]), text)
+    if not text.isascii():
+        text = _LETTERS.sub(_latinised, unicodedata.normalize("NFKC", text))
+        if not text.isprintable() and not _layout_free(text).isprintable():
+            text = _visible(text)
+    return text
