@@ -728,6 +728,26 @@ async def test_closing_by_hand_claims_a_close_once(store: Store) -> None:
     assert recorded.after is not None and recorded.after.pending is None
 
 
+async def test_closing_by_hand_an_incident_whose_open_was_abandoned(store: Store) -> None:
+    """An open whose message failed for good (released, its alert off to the DLQ) is left to
+    nobody: a close by hand takes its place instead of answering busy forever, and the sinks
+    the open reached are told of the close (the backend here), the others nothing."""
+    opening = await store.begin(alert(), "m1#0@a", T0)
+    fp = opening.fingerprint
+    await store.confirm(fp, "m1#0@a", "backend", "T-1")
+    await store.release(fp, "m1#0@a")  # GitHub failed, and kept failing
+    note = view_to_json(view(alert(status=Status.RESOLVED)))
+    live = await store.begin(alert(minutes=1), "m2#0@a", T0 + timedelta(minutes=1))
+    assert live.redo  # a message of the incident would redo it: no close by hand beside it
+    await store.release(fp, "m2#0@a")
+    closed = await store.close(fp, "cli", T0 + timedelta(minutes=2), note)
+    assert closed.action is Action.CLOSE
+    assert closed.after is not None and closed.after.state is State.CLOSED
+    assert closed.after.refs == {"backend": "T-1"}
+    assert closed.after.pending is not None and closed.after.pending.kind is EffectKind.CLOSE
+    assert closed.idempotency_key != opening.idempotency_key
+
+
 async def test_escalation_is_claimed_by_one_replica_once(store: Store) -> None:
     """An incident past its route's escalate_after_s is due; of two replicas racing, one claims
     it; once done it is no longer due; a silence matching it keeps it from being claimed."""
