@@ -152,14 +152,24 @@ async def test_the_compose_stacks_curl_line_is_accepted_with_env_example_token(
     assert alert.title == "Hello from the gateway"
 
 
-async def test_the_scripts_curl_line_is_accepted(
-    curl: str, gateway: IngestService, queues: Queues
-) -> None:
-    """The README's script example, with $TRIAGE_GENERIC_TOKEN holding the generic token,
-    gets a 202 and its body becomes the P2 alert of team data it describes."""
+def local_gateway_tokens() -> str:
+    """The TRIAGE_INGEST_TOKENS the README exports to run the gateway next to the daemon."""
+    (block,) = [b for b in fenced(section("### The webhook gateway: `triage ingest`"), "sh")
+                if b.startswith("export TRIAGE_INGEST_TOKENS=")]  # fmt: skip
+    (value,) = shlex.split(block.splitlines()[0].removeprefix("export TRIAGE_INGEST_TOKENS="))
+    return value
+
+
+async def test_the_scripts_curl_line_is_accepted(curl: str, queues: Queues) -> None:
+    """The README's script example, against the gateway run as the README runs it locally
+    (its TRIAGE_INGEST_TOKENS) with $TRIAGE_GENERIC_TOKEN holding that generic token, gets a
+    202 and its body becomes the P2 alert of team data it describes."""
+    tokens = local_gateway_tokens()
+    settings = ingest_settings(queues.url, queues.endpoint, ingest_tokens=tokens)
     (command,) = curl_lines(section("### Scripts"))
-    env = {"PATH": str(Path(curl).parent), "TRIAGE_GENERIC_TOKEN": env_example_tokens()["generic"]}
-    answer = await run_curl(command, gateway, env=env)
+    env = {"PATH": str(Path(curl).parent), "TRIAGE_GENERIC_TOKEN": json.loads(tokens)["generic"]}
+    async with running(settings) as gateway:
+        answer = await run_curl(command, gateway, env=env)
     assert (answer["status"], answer["alerts"]) == (202, 1)
     (alert,) = alerts_of(queued(queues)[0])
     assert (alert.title, alert.team, alert.priority.value) == (
