@@ -19,6 +19,7 @@ from triage.incidents.dynamodb import DynamoDBStore, create_table
 from triage.incidents.lifecycle import Action
 from triage.incidents.store import delivery_owner
 from triage.models import Status
+from triage.ratelimit import Budget
 
 POLICY = Policy(update_interval=timedelta(minutes=15), reopen_window=timedelta(hours=1))
 #: Shorter than the fast host's lead: with each host's own clock, its effect would be taken.
@@ -85,3 +86,18 @@ async def test_a_host_clock_stepped_while_running_is_followed(
     assert [e["event"] for e in logs if e["event"].startswith("store.clock")] == [
         "store.clock_agrees"
     ]
+
+
+async def test_a_replica_minutes_ahead_draws_on_the_shared_budget_as_the_others_do(
+    replica: Maker,
+) -> None:
+    """GitHub's issue budget is shared in the store and refills with time: a replica whose
+    clock is 3 minutes ahead finds the budget another replica just spent still spent (with
+    its own clock it found it refilled, and created issues past GitHub's limit)."""
+    slow, fast = replica(_ahead(0)), replica(_ahead(AHEAD_S))
+    await slow.open()
+    await fast.open()
+    budget = Budget("github-create-minute", capacity=2, period_s=60)
+    now_s = datetime.now(UTC).timestamp()
+    assert [await slow.take_token(budget, now_s) for _ in range(2)] == [0.0, 0.0]
+    assert await fast.take_token(budget, now_s + AHEAD_S) > 0  # what its own clock says

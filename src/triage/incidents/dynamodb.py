@@ -95,6 +95,9 @@ class DynamoDBStore(Store):
         so they take them from the one clock they share, not each from its own."""
         return datetime.fromtimestamp(self._wall() - self._offset_s, UTC)
 
+    def shared_time(self, host_s: float) -> float:
+        return host_s - self._offset_s
+
     async def open(self) -> None:
         """Look at the table once before the daemon starts: ConfigError, one line, when it does
         not exist (a wrong TRIAGE_STORE_URL, a stack not deployed). Any other fault (DynamoDB

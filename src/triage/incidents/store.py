@@ -207,6 +207,11 @@ class Store(abc.ABC):
         replica of a SQLite file shares; a store shared across hosts reads its own."""
         return datetime.now(UTC)
 
+    def shared_time(self, host_s: float) -> float:
+        """A time read from this host's clock (epoch seconds) as `now()` would say it: what
+        the records replicas share (the budgets) are dated with."""
+        return host_s
+
     @abc.abstractmethod
     async def _get(self, kind: str, key: str) -> Record | None: ...
 
@@ -745,6 +750,7 @@ class Store(abc.ABC):
         """Take one token of `budget`, unless fewer than `keep` would be left: 0.0 when taken,
         else the seconds until one is free. One conditional write per token taken, so every
         replica draws on the same budget."""
+        now_s = self.shared_time(now_s)
 
         def change(record: Record | None) -> tuple[Record | None, float]:
             tokens = budget.tokens(_budget_state(record), now_s)
@@ -756,6 +762,7 @@ class Store(abc.ABC):
 
     async def give_back_token(self, budget: Budget, now_s: float) -> None:
         """Return a token taken for a call that did not happen (another budget refused it)."""
+        now_s = self.shared_time(now_s)
 
         def change(record: Record | None) -> tuple[Record | None, None]:
             tokens = budget.tokens(_budget_state(record), now_s)
@@ -766,7 +773,7 @@ class Store(abc.ABC):
     async def budget_tokens(self, budget: Budget, now_s: float) -> float:
         """The tokens `budget` holds now, without taking any."""
         record = await self._get(BUDGET, budget.name)
-        return budget.tokens(_budget_state(record), now_s)
+        return budget.tokens(_budget_state(record), self.shared_time(now_s))
 
     def _budget_record(
         self, budget: Budget, record: Record | None, tokens: float, now_s: float
