@@ -1,0 +1,151 @@
+"""Rules for cloud credentials: AWS's request signatures and other signed URLs, AWS access key
+ids and secret keys (by the name before them, then by shape alone), Datadog's keys, Azure's
+account keys and shared access signatures. The signing rules come before the access key rule, so
+that a credential scope goes whole rather than in pieces.
+"""
+
+from __future__ import annotations
+
+import binascii
+import re
+
+from triage.redact.disguises import _layout_free
+from triage.redact.rule import (
+    _ASSIGN,
+    _B64,
+    _END,
+    _OPEN_QUOTE,
+    _START,
+    _prefixed,
+    _replaced_value,
+    _Rule,
+    _rule,
+)
+
+_AWS_KEY_PREFIXES = "AKIA ASIA AGPA AIDA AROA AIPA ANPA ANVA APKA ABIA ACCA".split()  # noqa: SIM905
+
+
+#: A line of base64 right after a line break (a YAML block's indentation before it) …
+_BASE64_LINE_AFTER = re.compile(r"\r?\n[ \t]{0,16}(?:[A-Za-z0-9+/_-]{4}|[A-Za-z0-9+/_-]{2,3}=)")
+#: … and right before one: the end of the text before a match, at most 22 characters of it.
+_BASE64_LINE_BEFORE = re.compile(r"[A-Za-z0-9+/_-]{4}\r?\n[ \t]{0,16}\Z")
+
+
+def _in_url(text: str, start: int) -> bool:
+    """True if `text` at `start` is inside a URL: the run of non-space before it (at most
+    2,048 characters back) holds `://`."""
+    before = text[max(0, start - 2048) : start]
+    return "://" in (before.rsplit(None, 1) or [""])[-1]
+
+
+def _aws_secret(match: re.Match[str]) -> str:
+    """The placeholder for 40 base64 characters (an AWS secret's shape), unless they run over
+    a URL's `/` (a host's end and its path's segments: the path rules judge those), or are a line
+    of base64 wrapped over lines (a line of base64 next to theirs) and decode to text: such a
+    run is the base64 step's to judge whole (`_redacted_base64`), or a secret's tail on the
+    next line would be left. An AWS secret, 30 random bytes, never decodes to text."""
+    text, start = match.string, match.start()
+    if "/" in match[0] and _in_url(text, start):
+        return match[0]  # a host's end and path segments (`com/x/y/<32>`), not a secret
+    if (
+        _BASE64_LINE_AFTER.match(text, match.end()) is None
+        and _BASE64_LINE_BEFORE.search(text[max(0, start - 22) : start]) is None
+    ):
+        return "[REDACTED:aws-secret]"
+    decoded = binascii.a2b_base64(match[0]).decode(errors="replace")
+    # A character cut by the line's edges decodes to U+FFFD there (up to 3 bytes each side).
+    core = decoded.strip("\ufffd")
+    text_like = (
+        len(core) >= len(decoded) - 6
+        and "\ufffd" not in core
+        and (core.isprintable() or _layout_free(core).isprintable())
+    )
+    return match[0] if text_like else "[REDACTED:aws-secret]"
+
+
+CLOUD_RULES: tuple[
+    _Rule, ...
+] = (  # AWS request signing: a presigned URL's query, the headers, a SigV4 Authorization header.
+    # Before the access key rule, so a credential scope goes whole rather than in pieces.
+    _rule(
+        rf"({_START}X-Amz-(?:Signature|Credential|Security-Token)"
+        rf"{_ASSIGN}{_OPEN_QUOTE})[^&\s\"'<>#\\]{{1,4096}}",
+        _replaced_value("[REDACTED:aws-signature]"),
+        "x-amz-",
+        flags=re.IGNORECASE,
+    ),
+    _rule(
+        r"(Signature=(?<![A-Za-z0-9-](?<!\\[nrt]).{10}))[0-9a-f]{64}(?![0-9a-f])",
+        r"\1[REDACTED:aws-signature]",
+        "Signature=",
+    ),
+    # Other signed URLs: Signature= in a query (S3's older signing, CloudFront), Google Cloud
+    # Storage's X-Goog-Signature and X-Goog-Credential.
+    _rule(
+        rf"((?=[sx])(?:(?<=[?&;#])Signature|{_START}X-Goog-(?:Signature|Credential))"
+        rf"{_ASSIGN}{_OPEN_QUOTE})(?!\[REDACTED)[^&\s\"'<>#\\]{{1,4096}}",
+        _replaced_value("[REDACTED:url-signature]"),
+        "signature=",
+        "x-goog-",
+        flags=re.IGNORECASE,
+    ),
+    _rule(
+        rf"{_prefixed(*_AWS_KEY_PREFIXES)}[A-Z0-9]{{16}}{_END}",
+        "[REDACTED:aws-key]",
+        *_AWS_KEY_PREFIXES,
+    ),
+    # … and one glued to a lower-case word (a label key `kAKIA…`, `idAKIA…`, `AKIA…secret`): the
+    # change of case is its edge. Only the shape AWS issues (16 characters of base32, A-Z and
+    # 2-7), not after a digit or `0x`, so an upper-case hex run (`0xACCA01…`) stays.
+    _rule(
+        rf"(?:{'|'.join(_AWS_KEY_PREFIXES)})(?<![A-Z0-9].{{4}})(?<!0x.{{4}})[A-Z2-7]{{16}}"
+        r"(?![A-Z0-9])",
+        "[REDACTED:aws-key]",
+        *_AWS_KEY_PREFIXES,
+    ),
+    # A secret key by context: aws_secret_access_key = …, "SecretAccessKey": "…"
+    _rule(
+        rf"(secret[_.-]?access[_.-]?key|aws[_.-]?secret(?:[_.-]?key)?)(\W{{1,5}}){_B64}{{40}}(?!{_B64})",
+        r"\1\2[REDACTED:aws-secret]",
+        "secret",
+        flags=re.IGNORECASE,
+    ),
+    # Datadog keys have no prefix: 32 hex (API key) or 40 hex (application key) after a name.
+    _rule(
+        rf"({_START}(?:dd|datadog)[_.-]?(?:api|app|application)[_.-]?key"
+        rf"{_ASSIGN}{_OPEN_QUOTE})[0-9a-f]{{32}}(?:[0-9a-f]{{8}})?(?![0-9a-z])",
+        r"\1[REDACTED:datadog-key]",
+        "dd_",
+        "dd-",
+        "dd.",
+        "ddap",
+        "datadog",
+        flags=re.IGNORECASE,
+    ),
+    # Azure connection strings (…;AccountName=x;AccountKey=…;…) and shared access signatures.
+    _rule(
+        rf"({_START}(?:Account|SharedAccess)Key[ \t]{{0,3}}=[ \t]{{0,3}})[A-Za-z0-9+/=%]{{16,256}}",
+        r"\1[REDACTED:azure-key]",
+        "accountkey",
+        "sharedaccesskey",
+        flags=re.IGNORECASE,
+    ),
+    _rule(
+        rf"({_START}SharedAccessSignature(?:[ \t]{{0,3}}=[ \t]{{0,3}}|[ \t]{{1,3}}))"
+        r"[^;\s\"'<>]{8,2048}",
+        _replaced_value("[REDACTED:azure-sas]"),
+        "sharedaccesssignature",
+        flags=re.IGNORECASE,
+    ),
+    _rule(r"(sig=(?<=[?&;#]sig=))[A-Za-z0-9%+/=]{16,256}", r"\1[REDACTED:azure-sas]", "sig="),
+    # … and an AWS secret key by shape alone: exactly 40 base64 characters mixing upper case,
+    # lower case and digits (a hex digest or a git sha is lower case only, so it stays). A `=`
+    # may come before it (`key=…`: padding only ends a base64 string) but not after it. A line
+    # of base64 wrapped over lines that decodes to text is left to the base64 step
+    # (`_aws_secret`).
+    _rule(
+        rf"(?<![A-Za-z0-9/+](?<!\\[nrt]))(?={_B64}{{40}}(?![A-Za-z0-9/+=]))"  # the length, cheapest first
+        rf"(?={_B64}{{0,39}}[A-Z])(?={_B64}{{0,39}}[a-z])(?={_B64}{{0,39}}[0-9]){_B64}{{40}}",
+        _aws_secret,
+    ),
+)
