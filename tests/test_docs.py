@@ -247,3 +247,17 @@ def test_every_stand_in_the_readme_runs_quietly_with_its_options(command: str) -
     )
     assert (result.returncode, result.stderr) == (0, "")
     assert [o for o in options if o.startswith("--") and o not in result.stdout] == []
+
+
+def test_every_triage_variable_the_readmes_name_is_a_setting() -> None:
+    """A `TRIAGE_*` variable named anywhere in README.md or deploy/README.md (prose included,
+    not only the table) is one Settings reads, so no text sends a reader to a stale name."""
+    deploy = (ROOT / "deploy" / "README.md").read_text(encoding="utf-8")
+    named = set(re.findall(r"\bTRIAGE_[A-Z0-9_]*[A-Z0-9]\b", README + deploy))
+    read = {env_name(f) for f in Settings.model_fields}
+    assert sorted(named - read - NOT_SETTINGS) == []
+
+
+#: `TRIAGE_*` names the READMEs use that are not the daemon's: the script example's own
+#: variable for its token, and the deploy tests' Terraform provider mirror.
+NOT_SETTINGS = {"TRIAGE_GENERIC_TOKEN", "TRIAGE_TF_PROVIDER_MIRROR"}
