@@ -217,6 +217,21 @@ async def test_grafanas_provisioned_contact_point_test_button_gets_202_with_no_a
     assert len(queued(queues)) == 1
 
 
+async def test_grafanas_basic_auth_with_the_token_as_password_is_accepted(
+    gateway: IngestService,
+) -> None:
+    """The README's other Grafana option, HTTP Basic with the grafana token as the password
+    (any user name), is accepted; the token as the user name is not."""
+    url = grafana_receiver()["url"].replace(README_GATEWAYS[0], f"http://127.0.0.1:{gateway.port}")
+    token = gateway_tokens()["grafana"]
+    body = payload("grafana/group-firing.json")
+    headers = {"Content-Type": "application/json"}
+    async with httpx2.AsyncClient(timeout=30) as client:
+        accepted = await client.post(url, content=body, headers=headers, auth=("grafana", token))
+        refused = await client.post(url, content=body, headers=headers, auth=(token, ""))
+    assert (accepted.status_code, refused.status_code) == (202, 401)
+
+
 async def test_sentrys_legacy_plugin_url_posts_with_the_generic_token(
     curl: str, gateway: IngestService, queues: Queues
 ) -> None:
