@@ -261,3 +261,32 @@ def test_every_triage_variable_the_readmes_name_is_a_setting() -> None:
 #: `TRIAGE_*` names the READMEs use that are not the daemon's: the script example's own
 #: variable for its token, and the deploy tests' Terraform provider mirror.
 NOT_SETTINGS = {"TRIAGE_GENERIC_TOKEN", "TRIAGE_TF_PROVIDER_MIRROR"}
+
+
+#: The settings .env.example gives the compose stack's own values instead of the defaults.
+COMPOSE_VALUES = {
+    "ALERT_TRIAGE_QUEUE_URL",
+    "AWS_ENDPOINT_URL",
+    "BACKEND_BASE_URL",
+    "BACKEND_TOKEN_SECRET_ID",
+    "TRIAGE_BACKEND_UPDATE_ROUTE",
+    "TRIAGE_BACKEND_RESOLVE_ROUTE",
+    "TRIAGE_STORE_URL",
+    "TRIAGE_HTTP_HOST",
+    "TRIAGE_INGEST_TOKENS",
+}
+
+
+def test_env_example_holds_the_defaults_but_the_compose_stacks_own_values() -> None:
+    """Every value .env.example sets is the setting's default (empty: unset), except the few
+    the compose stack needs, so a reader copying it learns the real defaults."""
+    example = (ROOT / ".env.example").read_text(encoding="utf-8")
+    values = dict(
+        line.split("=", 1) for line in example.splitlines() if "=" in line and line[0] != "#"
+    )
+    differ = []
+    for field in Settings.model_fields:
+        name, default = env_name(field), code_default(field)
+        if str("" if default is None else default) != values[name]:
+            differ.append(name)
+    assert sorted(differ) == sorted(COMPOSE_VALUES)
