@@ -748,6 +748,23 @@ async def test_closing_by_hand_an_incident_whose_open_was_abandoned(store: Store
     assert closed.idempotency_key != opening.idempotency_key
 
 
+async def test_closing_by_hand_a_group_still_gathering_sends_nothing(store: Store) -> None:
+    """A group whose first ticket still waits for members has told nobody: a close by hand
+    closes it quietly (RECORD) instead of answering busy until the window is over, and the
+    opening alert's next delivery, after the window, sends no open."""
+    group = GroupKey.of("pods", ("alertname",), {"alertname": "Crash"}, 30, str)
+    opened = await store.begin(alert("api-0"), delivery_owner("m0#0", "a"), T0, group)
+    note = view_to_json(view(alert(status=Status.RESOLVED)))
+    closed = await store.close(group.key, "cli", T0 + timedelta(seconds=5), note)
+    assert closed.action is Action.RECORD
+    assert closed.after is not None and closed.after.state is State.CLOSED
+    assert closed.after.pending is None
+    later = T0 + timedelta(seconds=31)
+    again = await store.begin(alert("api-0"), delivery_owner("m0#0", "b"), later, group)
+    assert again.action is Action.IGNORE
+    assert opened.after is not None
+
+
 async def test_escalation_is_claimed_by_one_replica_once(store: Store) -> None:
     """An incident past its route's escalate_after_s is due; of two replicas racing, one claims
     it; once done it is no longer due; a silence matching it keeps it from being claimed."""

@@ -568,19 +568,22 @@ class Store(abc.ABC):
                 return after, Transition(Action.CLOSE, stored, after)
             if stored.state is State.CLOSED:
                 return None, Transition(Action.IGNORE, stored, None)
-            if stored.pending is not None and stored.pending.until > now:
+            gathering = stored.pending is not None and _gathering(stored.pending, now)
+            if stored.pending is not None and stored.pending.until > now and not gathering:
                 raise StoreBusyError(
                     f"incident {fingerprint} has a {stored.pending.kind} effect in progress",
                     retry_after_s=max(1.0, (stored.pending.until - now).total_seconds()),
                 )
             # An effect nobody holds (its message failed for good, or its worker died and no
             # message came since) would keep the incident busy for ever: the close replaces
-            # it, and goes to the sinks that effect (or an earlier one) reached.
+            # it, and goes to the sinks that effect (or an earlier one) reached. So does a
+            # group's first ticket still gathering members: no sink was called yet.
             closed = dataclasses.replace(
                 stored, state=State.CLOSED, closed_at=now, applied_at=now, pending=None
             )
             decision = _close_held(Decision(Action.CLOSE, closed), stored.held)
-            if not stored.has_ticket:
+            if not stored.has_ticket or gathering:
+                # Nobody was told of it (a group's first ticket still waits for members).
                 decision = Decision(Action.RECORD, dataclasses.replace(closed, held=None))
             effect = decision.action.effect
             after = self._stamp(stored, decision, effect, owner, now, alert=alert)
