@@ -27,6 +27,7 @@ import boto3
 import httpx2
 import pytest
 import yaml
+from pydantic import SecretStr
 
 from daemon_harness import TOKEN, Queues
 from factories import alert
@@ -42,7 +43,8 @@ from triage.incidents.store import Routing
 from triage.ingest import IngestService
 from triage.models import Priority, Ticket
 from triage.normalize import normalize_body, recognise_body
-from triage.settings import load_settings
+from triage.routes import load_router
+from triage.settings import Settings, load_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -558,3 +560,29 @@ def test_grafanas_sns_template_renders_a_body_read_as_grafana(tmp_path: Path) ->
     recognised = recognise_body(rendered.stdout.replace('"alertstatus"', '"firing"'))
     assert recognised.format == "grafana"
     assert len(recognised.normalized.alerts) == len(body["alerts"]) > 1
+
+
+# --- routes files --------------------------------------------------------------------------
+
+
+def test_every_routes_file_the_readme_shows_loads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each ```toml block of the README's Routing section is a routes file the daemon accepts
+    (the webhook variables it names set), with the routes and sinks it shows."""
+    blocks = fenced(section("## Routing and backpressure"), "toml")
+    assert len(blocks) >= 2
+    for block in blocks:
+        for variable in re.findall(r'_env = "(\w+)"', block):
+            monkeypatch.setenv(variable, "https://hooks.slack.com/services/T0/B0/readme")
+        path = tmp_path / "routes.toml"
+        path.write_text(block)
+        settings = Settings(
+            routes_file=str(path),
+            github_repository="acme/ops",
+            github_token=SecretStr("ghp_" + "x" * 36),
+            slack_webhook_url=SecretStr("https://hooks.slack.com/services/T0/B0/default"),
+        )
+        router = load_router(settings)
+        shown = re.findall(r'^name = "([\w-]+)"', block, flags=re.M)
+        assert [rule.route.name for rule in router.rules] == shown
