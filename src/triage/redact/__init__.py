@@ -201,18 +201,20 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import quote
 
-from triage.redact.base64_runs import _BASE64_ONE_LINE, _NOT_BASE64, _base64_text
 from triage.redact.base64_runs import _BASE64_RUN as _BASE64_RUN
 from triage.redact.base64_runs import _DISCORD_TOKEN as _DISCORD_TOKEN
+from triage.redact.base64_runs import _NOT_BASE64, _base64_text
 from triage.redact.base64_runs import _discord_token as _discord_token
 from triage.redact.base64_runs import _redacted_base64 as _redacted_base64
 from triage.redact.cloud import CLOUD_RULES
+from triage.redact.commands import COMMAND_RULES
 from triage.redact.disguises import _json_unescaped as _json_unescaped
 from triage.redact.disguises import _layout_free, _visible
 from triage.redact.disguises import _unmasked as _unmasked
 from triage.redact.held import _forget_held as _forget_held
 from triage.redact.held import held as held
 from triage.redact.held import hold as hold
+from triage.redact.markup import MARKUP_RULES
 from triage.redact.names import (
     _SECRET_NAME,
     _SECRET_NAME_NEEDLES,
@@ -237,12 +239,9 @@ from triage.redact.rule import (
     _ASSIGN,
     _END,
     _LINES,
-    _OPEN_QUOTE,
     _PLACEHOLDER_FOUND,
-    _START,
     _VALUE_MAX,
     _random_looking,
-    _replaced_value,
     _Replacement,
     _Rule,
     _rule,
@@ -250,6 +249,7 @@ from triage.redact.rule import (
     _wrapper_start,
 )
 from triage.redact.tokens import TOKEN_RULES
+from triage.redact.web import HEADER_RULES, URL_RULES
 
 #: The characters besides A-Z that IGNORECASE matches to an ASCII letter but that str.lower()
 #: does not turn into that letter (tests/test_redact.py checks this list against every code
@@ -267,10 +267,6 @@ def _fold(text: str) -> str:
     return folded
 
 
-#: A command's directory (`/usr/bin/mysql`), possessive: nothing to give back.
-_COMMAND_PATH = r"(?:[^\s|;&()]{0,200}+/)?"
-
-
 #: A quoted literal inside a template's placeholder: `"hunter2"`, `'x'`, `\\"x\\"`, Go's `` `x` ``.
 _TEMPLATE_LITERAL = re.compile(r"""(?P<q>\\?["'`])(?:(?!(?P=q))[^\n]){0,512}?(?P=q)""")
 
@@ -281,10 +277,6 @@ def _redacted_literal(match: re.Match[str]) -> str:
     if len(match[0]) == 2 * len(quote_mark):
         return match[0]
     return f"{quote_mark}[REDACTED:password]{quote_mark}"
-
-
-#: What a URL's `pass=` holds when it is no password: a count, a pass number, a state.
-_URL_PASS_KEPT = re.compile(rf"[0-9]{{1,12}}|{_STATE_WORDS}|on|off|passed|failed", re.IGNORECASE)
 
 
 def _keep_quotes(match: re.Match[str]) -> str:
@@ -320,81 +312,6 @@ def _keep_quotes(match: re.Match[str]) -> str:
     return f"{match['head']}{match['open']}[REDACTED:password]{value[_wrapper_start(value) :]}"
 
 
-#: Commands that take a password as a short option's value (`-p pw`; 7-Zip's only glued,
-#: `-ppw`): a pattern of command names, and the options.
-_PASSWORD_OPTIONS = (
-    (r"(?:docker|az)[ \t]{1,3}login|mongo(?:sh|dump|restore|import|export)?", ("-p",)),
-    ("7za?", ("-p",)),
-    ("redis-cli", ("-a",)),
-    ("sqlcmd|bcp|ipmitool|zip|unzip", ("-P",)),
-    ("ssh-keygen", ("-N", "-P")),
-    ("snmp(?:walk|bulkwalk|get|getnext|bulkget|set|table|trap)", ("-A", "-X")),
-)
-#: The commands whose password option takes its value glued to it.
-_GLUED_OPTION = re.compile("7za?")
-
-
-def _command_passwords(match: re.Match[str]) -> str:
-    """A command line (`command`, then `args`) with the value of each of its password options
-    (`_PASSWORD_OPTIONS`) replaced, its quotes kept; an empty one (`-N ''`) stays."""
-    command = match["command"]
-    options = next(o for c, o in _PASSWORD_OPTIONS if re.fullmatch(c, command) is not None)
-    glued = _GLUED_OPTION.fullmatch(command) is not None
-    args, offset = match["args"], match.start("args") - match.start()
-    text = match[0]
-    pieces: list[str] = []
-    last = 0
-    pending = False
-    for arg in _ARGUMENT.finditer(args):
-        value = arg[0]
-        start = offset + arg.start()
-        if pending and not value.startswith("-") and value not in ("''", '""'):
-            if not value.startswith("[REDACTED"):
-                quote_mark = value[0] if value[0] in "'\"" else ""
-                placeholder = f"{quote_mark}[REDACTED:password]{quote_mark}"
-                pieces += (text[last:start], placeholder)
-                last = offset + arg.end()
-        elif glued and value[:2] in options and value[2:] and not value[2:].startswith("[RED"):
-            pieces += (text[last : start + 2], "[REDACTED:password]")
-            last = offset + arg.end()
-        pending = not glued and value in options
-    pieces.append(text[last:])
-    return "".join(pieces)
-
-
-#: One argument of a command line: quoted, or a run of non-space.
-_ARGUMENT = re.compile(r"""'[^'\n]{0,512}+'|"[^"\n]{0,512}+"|[^\s'"]{1,512}+""")
-
-
-def _htpasswd(match: re.Match[str]) -> str:
-    """An htpasswd command line (`args`) with its password replaced, its quotes kept, when -b
-    says it is given: the argument after the file and the user, or after the user alone with
-    -n (no file). `-C` and `-r` take a number first. Else the match unchanged."""
-    args = list(_ARGUMENT.finditer(match["args"]))
-    flags, positional = "", []
-    skip = False
-    for arg in args:
-        if skip:
-            skip = False
-        elif arg[0].startswith("-"):
-            flags += arg[0][1:]
-            skip = arg[0][-1] in "Cr"
-        else:
-            positional.append(arg)
-    index = 1 if "n" in flags else 2
-    if "b" not in flags or len(positional) <= index:
-        return match[0]
-    password = positional[index]
-    quote_mark = password[0][0] if password[0][0] in "'\"" else ""
-    start = match.end(1) + password.start()
-    end = match.end(1) + password.end()
-    text = match.string
-    return (
-        f"{text[match.start() : start]}{quote_mark}[REDACTED:password]{quote_mark}"
-        f"{text[end : match.end()]}"
-    )
-
-
 #: A YAML comment after a value: a `#` after a space.
 _YAML_COMMENT = re.compile(r"[ \t]{1,64}+#")
 
@@ -423,69 +340,6 @@ def _go_field(match: re.Match[str]) -> str:
     if line.count("{") <= line.count("}") or _working_directory(match) or _counted(match):
         return match[0]
     return f"{match['head']}[REDACTED:password]"
-
-
-def _url_named_value(match: re.Match[str]) -> str:
-    """A URL parameter's value replaced if its name says secret (`secret_named`) and the value is
-    not one the text rules keep (`_kept_value`: a placeholder, a state word); else unchanged."""
-    name, value = match["name"], match["value"]
-    if not secret_named(name) or _kept_value(name, value):
-        return match[0]
-    return _value_replaced(match, "[REDACTED:password]")
-
-
-def _named_value(match: re.Match[str]) -> str:
-    """A value reported under a name read whole (`name`): replaced, its quotes kept, if the name
-    says secret; else the match unchanged."""
-    if not secret_named(match["name"]):
-        return match[0]
-    quote_mark = match["double"] or (match.groupdict().get("single") or "")
-    return f"{match[1]}{quote_mark}[REDACTED:password]{quote_mark}"
-
-
-#: An attribute of a tag, its value quoted (`key="Password"`, `value='x'`, `key=\\"x\\"` inside
-#: a JSON string). Possessive: each value is read once, to its closing quote.
-_XML_ATTRIBUTE = re.compile(
-    r"""(?<=[\s"'])(?P<attr>[\w:.-]{1,64}+)[ \t\r\n]{0,8}+=[ \t\r\n]{0,8}+"""
-    rf"""(?:\\"(?P<escaped>[^"\\]{{0,{_VALUE_MAX}}}+)\\"|"(?P<double>[^"]{{0,{_VALUE_MAX}}}+)\""""
-    rf"""|'(?P<single>[^']{{0,{_VALUE_MAX}}}+)')"""
-)
-
-
-def _attribute_value(attribute: re.Match[str]) -> str:
-    """The group of an `_XML_ATTRIBUTE` match that holds its value."""
-    for group in ("escaped", "double", "single"):
-        if attribute[group] is not None:
-            return group
-    raise AssertionError("an attribute has a value")
-
-
-def _xml_element(match: re.Match[str]) -> str:
-    """An XML element's start tag (and text, `text`) with the value (or content) attribute
-    replaced, or else the text, if a key= or name= attribute names a secret; else the match
-    unchanged."""
-    tag = match[0] if match["text"] is None else match[0][: match.start("text") - match.start()]
-    attributes = list(_XML_ATTRIBUTE.finditer(tag))
-    if not any(
-        a["attr"].lower() in ("key", "name") and secret_named(a[_attribute_value(a)])
-        for a in attributes
-    ):
-        return match[0]
-    # HTML's <meta name="csrf-token" content="…"> holds its value in content=.
-    values = [a for a in attributes if a["attr"].lower() in ("value", "content")]
-    if not values:
-        if match["text"] is None or tag.endswith("/>"):
-            return match[0]
-        return f"{tag}[REDACTED:password]"
-    pieces: list[str] = []
-    last = 0
-    for a in values:
-        group = _attribute_value(a)
-        if a[group] and not a[group].startswith("[REDACTED"):
-            pieces += (tag[last : a.start(group)], "[REDACTED:password]")
-            last = a.end(group)
-    pieces.append(match[0][last:])
-    return "".join(pieces)
 
 
 _EMAIL = "[REDACTED:email]"
@@ -633,397 +487,10 @@ def _acl_rules(match: re.Match[str]) -> str:
 _RULES: tuple[_Rule, ...] = (
     *TOKEN_RULES,
     *CLOUD_RULES,
-    _rule(
-        # `(?=b)` first: one cheap test fails at most positions, before the look-behind.
-        rf"(?=b){_START}(bearer|basic)(\s{{1,5}})[\w.~+/=-]{{16,4096}}",
-        r"\1\2[REDACTED:bearer]",
-        "bearer",
-        "basic",
-        flags=re.IGNORECASE,
-    ),
-    # HTTP headers that carry a credential, as text (a curl command, a logged request), after
-    # the Bearer/Basic rule so its placeholder stays. A quoted value goes up to its closing
-    # quote; an unquoted one to the end of the line (a Digest header's params hold quotes).
-    # Authorization keeps its scheme word.
-    _rule(
-        r"((?<![A-Za-z0-9-](?<!\\[nrt]))(?:proxy-)?authorization"
-        rf"{_ASSIGN}(?>(?P<q>\\?[\"'])?(?:[A-Za-z][A-Za-z0-9_.-]{{0,30}}[ \t]{{1,3}})?))"
-        r"(?!\[REDACTED)"
-        # Unquoted, to the line's end: a Digest header's quotes are its own; but not past a
-        # quote that closes a JSON string (`"Authorization: Token x"}`, `…x", "next": …`).
-        r"""(?(q)[^\r\n"'\\\s][^\r\n"'\\]{0,4095}"""
-        r"""|[^\r\n'\\\s](?:[^\r\n'\\"]|"(?![ \t]{0,3}(?:[}\]]|,[ \t]{0,3}"))){0,4095})""",
-        _replaced_value("[REDACTED:authorization]"),
-        "authorization",
-        flags=re.IGNORECASE,
-    ),
-    _rule(
-        rf"((?<![A-Za-z0-9-](?<!\\[nrt]))(?:set-)?cookies?{_ASSIGN}{_OPEN_QUOTE})"
-        r"""(?!\[REDACTED)[^\r\n"'\\\s][^\r\n"'\\]{0,8191}""",
-        _replaced_value("[REDACTED:cookie]"),
-        "cookie",
-        flags=re.IGNORECASE,
-    ),
-    # A token as a URL's user, with no password (nats://<token>@nats:4222, https://<token>@github.com):
-    # a random-looking user goes, a plain one (git@, app@, user@) stays. Before the e-mail rule,
-    # which would take the user and the host together.
-    _rule(
-        r"(://(?<=[A-Za-z0-9]://))(?!\[REDACTED)([A-Za-z0-9._~%+=-]{16,512}+)@(?=[A-Za-z0-9\[])",
-        lambda m: f"{m[1]}[REDACTED:token]@" if _random_looking(m[2]) else m[0],
-        "://",
-    ),
-    # user:password@host in any URL or DSN (postgres://, redis://, amqp://, https://, …)
-    # The password runs to the last @ before the host (p@ss@host), and may hold a /, ? or #
-    # that is not a port's, a query's or a fragment's (u:p/ss@db, u:p#ss@db: an @ follows
-    # before the next of them); never past the host into the path.
-    _rule(
-        r"(://(?<=[A-Za-z0-9]://)(?!\[REDACTED)[^\s:/@]{0,256}):(?![0-9]{1,5}(?:[/?#]|$))"
-        r"(?:[^\s/?#]|[/?#](?=[^\s/?#]{0,256}@)){1,256}@(?=[^\s@/?#\"'<>,;\\]{0,256}(?:[/?#\s\"'<>,;\\]|$))",
-        r"\1:[REDACTED:password]@",
-        "://",
-    ),
-    # Oracle's thin JDBC URL: jdbc:oracle:thin:user/password@host.
-    _rule(
-        r"(jdbc:oracle:[a-z0-9]{1,20}:[^\s/@:]{1,128}+/)(?!\[REDACTED)[^\s@]{1,256}+@",
-        r"\1[REDACTED:password]@",
-        "jdbc:oracle:",
-        flags=re.IGNORECASE,
-    ),
-    # MySQL's clients take the password glued to -p (mysql -uroot -pSecret, -p'Secret'); sshpass
-    # -p takes it as the next word. The command must start its line (also after an escaped
-    # line break inside a JSON string, `\n`) or a pipeline step (and a
-    # MySQL one be followed by an option), so `--name mysql -p3306:3306` stays, and each line
-    # is read once from its command, whatever it repeats.
-    _rule(
-        rf"((?m:^|[|;&(]|(?<=\\n))[ \t]{{0,20}}{_COMMAND_PATH}(?:mysql(?:dump|admin|import|check|show|slap)?"
-        r"|mariadb(?:-dump|-admin)?)[ \t]{1,20}-[^\n|;&]{0,300}?(?<![\w-])-p[\"']?)"
-        r"(?![\s-])(?!\[REDACTED)(?![0-9:.]{1,32}(?:[\s|;&]|$))[^\s\"'|;&]{1,256}",
-        _replaced_value("[REDACTED:password]"),
-        "mysql",
-        "mariadb",
-    ),
-    # Commands that take a password as a short option's value, each its own option
-    # (`_PASSWORD_OPTIONS`: redis-cli's -p is a port, its -a the password).
-    _rule(
-        rf"((?m:^|[|;&(]|(?<=\\n))[ \t]{{0,20}}{_COMMAND_PATH}"
-        rf"(?P<command>{'|'.join(commands for commands, _ in _PASSWORD_OPTIONS)})[ \t])"
-        r"(?P<args>(?:[^\n|;&\\]|\\(?!n)){1,512}+)",
-        _command_passwords,
-        # Whole command words (a space or a tab after them): `7z`, `zip` and `bcp` are in many
-        # a base64 run or a word, which would each send the text through the pattern.
-        *(f"{word}{gap}" for word in ("login", "7z", "7za", "zip", "bcp") for gap in " \t"),
-        *("mongo", "redis-cli", "sqlcmd", "ipmitool", "ssh-keygen", "snmp"),
-    ),
-    # smbclient's (and rpcclient's, net's) -U user%password; lftp's -u user,password.
-    _rule(
-        r"((?<![\w-])(?:-U[ \t]{0,3}|--user(?:name)?=)[^\s%\"']{1,256}+%"
-        r"|(?<![\w-])lftp[ \t][^\n|;&]{0,300}?(?<![\w-])-u[ \t]{1,3}[^\s,\"']{1,256}+,)"
-        r"(?!\[REDACTED)[^\s\"']{1,256}",
-        _replaced_value("[REDACTED:password]"),
-        "-U",
-        "--user",
-        "lftp",
-    ),
-    # rabbitmqctl add_user|change_password|authenticate_user <user> <password>; MinIO's mc
-    # alias set <alias> <url> <access key> <secret key>.
-    _rule(
-        r"((?<![\w-])(?:rabbitmqctl[ \t](?:[^\n|;&]{0,200}?[ \t])?"
-        r"(?:add_user|change_password|authenticate_user)[ \t]{1,3}[^\s]{1,256}+"
-        r"|mc[ \t]{1,3}alias[ \t]{1,3}set"
-        r"(?:[ \t]{1,3}[^\s]{1,2048}+){3})[ \t]{1,3}[\"']?)(?!\[REDACTED)[^\s\"']{1,256}",
-        _replaced_value("[REDACTED:password]"),
-        "rabbitmqctl",
-        "alias",
-    ),
-    _rule(
-        rf"((?m:^|[|;&(]|(?<=\\n))[ \t]{{0,20}}{_COMMAND_PATH}sshpass[ \t][^\n|;&]{{0,100}}?(?<![\w-])-p[ \t]{{0,3}}"
-        r"[\"']?)(?![\s-])(?!\[REDACTED)[^\s\"'|;&]{1,256}",
-        _replaced_value("[REDACTED:password]"),
-        "sshpass",
-    ),
-    # A password given to a command: curl -u user:pass (also glued, -uuser:pass; not -u
-    # scheme://…, a URL with its own rule; not docker's -u 1000:1000, a user and a group id),
-    # --password value, --db-password value.
-    _rule(
-        r"((?<![\w-])(?:-u[ \t=]{0,3}|--user[ \t=]{1,3})[\"']?(?P<user>[^\s:\"'\[]{1,256}+)):(?!//)"
-        r"(?!\[REDACTED)(?P<pw>[^\s\"']{1,256}+)",
-        lambda m: (
-            m[0]
-            if m["user"].isdigit() and m["pw"].isdigit()
-            else _value_replaced(m, ":[REDACTED:password]")
-        ),
-        "-u",
-        "--user",
-    ),
-    # Single-dash options that take a password: keytool's -storepass, -keypass, -srcstorepass,
-    # -deststorepass; openssl's -passin, -passout, -pass, whose `pass:` gives it in clear
-    # (`env:VAR`, `file:path`, `fd:N` and `stdin` say where it is read from, and stay).
-    _rule(
-        r"(-(?<![\w-]-)(?:(?:src|dest)?(?:store|key)pass|pass(?:word|phrase|in|out)?)"
-        r"(?:[ \t]{1,3}|=)(?P<q>[\"'])?(?:pass:)?+)(?!\[REDACTED|-)(?!(?:env|file|fd):|stdin\b)"
-        r"(?(q)[^\"'\n]{1,512}+|[^\s\"']{1,512}+)",
-        _replaced_value("[REDACTED:password]"),
-        "pass",
-    ),
-    # htpasswd's batch mode (-b) takes the password as its last argument (`_htpasswd`).
-    _rule(
-        r"((?<![\w./-])htpasswd[ \t]{1,3})(?P<args>-[^\n|;&]{1,512}+)",
-        _htpasswd,
-        "htpasswd",
-    ),
-    _rule(
-        r"((?<![\w-])--(?:[A-Za-z0-9]{1,20}-){0,4}(?:password|passwd|passphrase|secret|token"
-        r"|api-key|pass)[ \t=]{1,3})(?!\[REDACTED|-|[<>|])[^\s\"'&;]{1,512}",
-        _replaced_value("[REDACTED:password]"),
-        "--",
-        flags=re.IGNORECASE,
-    ),
-    # `auth` names a credential too (.npmrc's _auth, Docker's "auth"), but also says "auth:
-    # failed": only a token-like value goes.
-    _rule(
-        rf"({_START}_?auth{_ASSIGN}{_OPEN_QUOTE})(?!\[REDACTED)([A-Za-z0-9+/]{{16,4096}}={{0,2}})"
-        r"(?![A-Za-z0-9+/=_.-])",
-        lambda m: f"{m[1]}[REDACTED:password]" if _random_looking(m[2]) else m[0],
-        "auth",
-        flags=re.IGNORECASE,
-    ),
-    # In a URL's query or fragment, `pass=` sits beside the user it logs in (`?user=bob&pass=…`):
-    # any value goes but a number or a word saying a state (`&pass=2`, `&pass=true`).
-    _rule(
-        r"""((?<=[?&#;])pass=)(?!\[REDACTED)([^&#\s"'<>\\]{1,512}+)""",
-        lambda m: (
-            m[0] if _URL_PASS_KEPT.fullmatch(m[2]) else _value_replaced(m, "[REDACTED:password]")
-        ),
-        "pass=",
-        flags=re.IGNORECASE,
-    ),
-    # A bare `pass` is a password (user=x pass=…) but also a test result (pass=142, pass: yes,
-    # "pass rate"): only a value that looks like a key goes. (`REDIS_PASS` is a name below.)
-    _rule(
-        rf"((?<![A-Za-z0-9_.-])pass{_ASSIGN}{_OPEN_QUOTE})(?!\[REDACTED)"
-        r"""([^\s&;,"'}\\]{6,512}+)""",
-        lambda m: _value_replaced(m, "[REDACTED:password]") if _random_looking(m[2]) else m[0],
-        "pass",
-        flags=re.IGNORECASE,
-    ),
-    # A URL's query or fragment names an API key, a signature or a one-time credential plainly
-    # (Google Maps' key=, auth=, sig=; OAuth's code= and code_verifier=, which buy a token until
-    # exchanged, and Azure Functions' code=; OAuth 1's oauth_signature=; hmac=; a bare jwt=).
-    # After `?`, `&`, `#` (OAuth's implicit flow puts them in the fragment) or `;` (HTML's
-    # `&amp;`), a value that looks random or is 20 hex characters or more goes: an object key,
-    # an issue key, an HTTP status (code=200) stays.
-    _rule(
-        r"((?<=[?&#;])(?:key|auth|sig|apikey|api_key|access_key|code|code_verifier"
-        r"|oauth_signature|hmac|jwt)=)(?!\[REDACTED)([A-Za-z0-9_+/=-]{16,2048}+)"
-        r"(?=[&#;,|\]}\s\"'<>)\\`*]|[.:!?](?![^\s])|$)",
-        lambda m: f"{m[1]}[REDACTED:password]" if _url_credential(m[2]) else m[0],
-        "key=",
-        "auth=",
-        "sig=",
-        "code=",
-        "code_verifier=",
-        "signature=",
-        "hmac=",
-        "jwt=",
-        flags=re.IGNORECASE,
-    ),
-    # Webhook and integration URLs whose path is the credential: Microsoft Teams, PagerDuty.
-    _rule(
-        r"((?:webhook\.office\.com|\.webhook\.office\.com)/webhookb2/)[^\s\"'<>]{20,600}",
-        r"\1[REDACTED:token]",
-        "webhook.office.com/",
-        flags=re.IGNORECASE,
-    ),
-    _rule(
-        r"(pagerduty\.com/integration/)[A-Za-z0-9]{20,64}",
-        r"\1[REDACTED:token]",
-        "pagerduty.com/integration/",
-        flags=re.IGNORECASE,
-    ),
-    # A one-time credential in a URL's path, after a segment that says what it is: a password
-    # reset, an e-mail check, an invitation, a magic sign-in link, an unsubscribe link (anyone
-    # holding it acts as the person it was mailed to); a webhook's or a callback's secret
-    # path; a share, download or short link (`/s/…`, `/t/…`). A token (`_token_like`), or 20
-    # hex characters or more, goes; an id or a word (`/invite/42`, `/token/refresh`) stays.
-    _rule(
-        r"(/(?:reset[-_]?password|password[-_]?reset|reset|verify(?:[-_]?e?mail)?"
-        r"|confirm(?:[-_]?e?mail)?|activate|activation|invite|invitation|magic[-_]?link"
-        r"|login(?:[-_]?link)?|sign[-_]?in|sso|auth|tokens?|unsubscribe|(?:web)?hooks?"
-        r"|triggers?|callbacks?|cb|share[ds]?|[st]|download|dl|presigned|signed|access"
-        r"|accept|join|claim|redeem|otp|secrets?|keys?)/)"
-        r"(?!\[REDACTED)([A-Za-z0-9_.~+=-]{16,2048}+)(?=[/?#\s\"'<>)|\]`]|$)",
-        lambda m: f"{m[1]}[REDACTED:token]" if _path_credential(m[2]) else m[0],
-        # No needles: the pattern starts with `/`, which the engine jumps between faster than
-        # the forty segment names would be looked for.
-        flags=re.IGNORECASE,
-    ),
-    # … and a token as a URL's last path segment, whatever the segment before it says
-    # (`https://hooks.example.com/api/v2/x/<token>`): read each URL once, then judge its last
-    # segment (`_last_segment_token`).
-    _rule(
-        r"(://(?<=[A-Za-z0-9]://))([^\s\"'<>]{1,8192}+)",
-        lambda m: m[1] + _last_segment_token(m[2]),
-        "://",
-    ),
-    # A Sentry DSN's key (it lets anyone send events to the project); the host stays.
-    _rule(
-        r"(https?://)[0-9a-f]{32}(?::[0-9a-f]{32})?(@[A-Za-z0-9.-]{1,253}/[0-9]{1,20})",
-        r"\1[REDACTED:token]\2",
-        "://",
-    ),
-    # … and the same key where Sentry's auth header and its query give it (sentry_key=…).
-    _rule(
-        rf"({_START}sentry_key{_ASSIGN}{_OPEN_QUOTE})(?!\[REDACTED)[0-9A-Za-z]{{16,64}}{_END}",
-        r"\1[REDACTED:token]",
-        "sentry_key",
-        flags=re.IGNORECASE,
-    ),
-    # Session cookies as bare pairs (a logged request line, a curl command).
-    _rule(
-        r"((?=[pjscl_])(?<![A-Za-z0-9_](?<!\\[nrt]))(?:PHPSESSID|JSESSIONID|sessionid|connect\.sid|laravel_session"
-        r"|_session_id|session)=)(?!\[REDACTED)[^\s;,&\"'<>]{16,4096}",
-        _replaced_value("[REDACTED:cookie]"),
-        "phpsessid",
-        "jsessionid",
-        "sessionid",
-        "connect.sid",
-        "session=",
-        "_session_id",
-        flags=re.IGNORECASE,
-    ),
-    # … and the first of a form body's parameters (`code=…&grant_type=…`, an OAuth token
-    # request as a log prints it): after a space, a quote or a line's start (also escaped,
-    # `\n`), with `&` and the next parameter's name after the value.
-    _rule(
-        # The names' first letters first: one cheap test fails at most positions.
-        r"""((?=[kascohj])(?m:^|(?<=[\s"'])|(?<=\\[nrt]))(?:key|auth|sig|apikey|api_key|access_key|code|code_verifier"""
-        r"|oauth_signature|hmac|jwt)=)(?!\[REDACTED)([A-Za-z0-9_+/=-]{16,2048}+)(?=&[A-Za-z_])",
-        lambda m: f"{m[1]}[REDACTED:password]" if _url_credential(m[2]) else m[0],
-        "key=",
-        "auth=",
-        "sig=",
-        "code=",
-        "code_verifier=",
-        "signature=",
-        "hmac=",
-        "jwt=",
-        flags=re.IGNORECASE,
-    ),
-    # A URL parameter named like a secret (`?access_token=`, `#id_token=`, `&client_secret=`,
-    # `&amp;token=`; `secret_named`), to the end of its value in a URL (not after a bare `;`:
-    # a connection string's Password= is read to its `;` below): `&`, `;`, a space, a quote, and what
-    # wraps a link (Slack's `<url|text>`, Jira's `[text|url]`, HTML's `>`, Markdown's `)` before
-    # a space or the end, a code span's backtick) stay. The general name rules below would take those too.
-    _rule(
-        r"""((?:[?#]|&(?:amp;)?)(?P<name>[A-Za-z0-9_.-]{1,64}+)=)(?!\[REDACTED|\{\{)"""
-        r"""(?P<value>(?:[^&#;\s"'<>|\]\\)`]|\)(?![\s.,;:!?`]|$)){1,512}+)""",
-        _url_named_value,
-        "?",
-        "&",
-        "#",
-    ),
-    # XML elements named like a secret, and SQL's PASSWORD '…' / IDENTIFIED BY '…'.
-    _rule(
-        r"(<(?:password|passwd|secret|token|api[_-]?key|client[_-]?secret)>)(?!\[REDACTED)"
-        rf"[^<\n]{{1,{_VALUE_MAX}}}+(</)",
-        r"\1[REDACTED:password]\2",
-        "<password>",
-        "<passwd>",
-        "<secret>",
-        "<token>",
-        "<api",
-        "<client",
-        flags=re.IGNORECASE,
-    ),
-    # An XML or config element with a key= or name= attribute that names the secret, in any
-    # order and among other attributes (`<add key="Password" value="…"/>`, `<add value="…"
-    # xdt:Transform="Replace" key="Password"/>`, `<property name="api_key" value="…"/>`,
-    # `<entry key="db.password">…</entry>`): its value attribute, or else the element's text,
-    # goes. One tag is read, never past a `>` (`_xml_element`), and at most `_VALUE_MAX`
-    # characters of it and of its text (no two tags read the same characters, so the long bound
-    # costs nothing, and no secret is cut with its tail left). The name is read whole, then
-    # asked (`secret_named`), so `<add key="Port" value="5432"/>` stays.
-    _rule(
-        rf"<[A-Za-z][\w:.-]{{0,64}}+[ \t\r\n][^<>]{{0,{_VALUE_MAX}}}+"
-        rf"(?:>(?!\[REDACTED)(?P<text>[^<\n]{{1,{_VALUE_MAX}}}+)(?=</))?",
-        _xml_element,
-        "key",
-        "name",
-        flags=re.IGNORECASE,
-    ),
-    # … also after MySQL's plugin (`IDENTIFIED WITH caching_sha2_password BY '…'`), as
-    # PASSWORD('…'), and Oracle's unquoted `CREATE|ALTER USER u IDENTIFIED BY pw` (not `BY
-    # VALUES`, a hash's form; "identified by its labels" in prose stays).
-    _rule(
-        r"((?<![A-Za-z0-9_])(?:IDENTIFIED(?:[ \t]{1,3}WITH[ \t]{1,3}[\w'\"]{1,64}+)?[ \t]{1,3}BY"
-        r"(?:[ \t]{1,3}PASSWORD)?|PASSWORD)(?:[ \t]{1,3}|[ \t]{0,3}\([ \t]{0,3})')(?!\[REDACTED)"
-        r"[^'\n]{1,256}'",
-        r"\1[REDACTED:password]'",
-        "identified",
-        "password",
-        flags=re.IGNORECASE,
-    ),
-    _rule(
-        r"((?<![A-Za-z0-9_])(?:CREATE|ALTER)[ \t]{1,3}USER[ \t]{1,3}[^\s;]{1,128}+"
-        r"[ \t]{1,3}IDENTIFIED[ \t]{1,3}BY[ \t]{1,3})(?!\[REDACTED|(?:VALUES|PASSWORD)\b)"
-        r"""([^\s;'"]{1,256}+)""",
-        _replaced_value("[REDACTED:password]"),
-        "identified",
-        flags=re.IGNORECASE,
-    ),
-    # Kubernetes env as YAML: `- name: DB_PASSWORD` then `value: …` on the next line (also
-    # inside a JSON string, its lines broken by escaped `\n`).
-    *(
-        _rule(
-            r"(name:[ \t]{0,3}\\?[\"']?[A-Za-z0-9_.-]{0,64}(?:PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY)"
-            rf"[A-Za-z0-9_]{{0,32}}\\?[\"']?[ \t]{{0,8}}{brk}[ \t]{{0,40}}value:[ \t]{{0,3}}+)"
-            rf"(?!\[REDACTED)(?:{char}){{1,{_VALUE_MAX}}}+",
-            r"\1[REDACTED:password]",
-            "value:",
-            flags=re.IGNORECASE,
-        )
-        for brk, char in _LINES
-    ),
-    # Validators echo the value they refused under the field's name, a line above: pydantic's
-    # `<field>\n  <message> [type=…, input_value='…', input_type=…]`, Spring Boot's
-    # `Property: <name>\n    Value: …`. The name is read whole, then asked (`secret_named`).
-    _rule(
-        r"((?:(?m:^)|(?<=\\n))[ \t]{0,8}(?P<name>[A-Za-z0-9_.\[\]-]{1,128}+)[ \t]{0,4}(?:\r?\n|\\n)"
-        r"[ \t]{1,8}[^\n\[]{0,512}+\[type=[a-z_]{1,64}+,[ \t]{0,2}input_value=)(?!\[REDACTED)"
-        r"""(?:(?P<single>')(?:[^'\\\n]|\\.){0,512}+'|(?P<double>")(?:[^"\\\n]|\\.){0,512}+\""""
-        r"|[^\n\]]{1,512}?(?=,[ \t]{0,2}input_type=))",
-        _named_value,
-        "input_value=",
-    ),
-    _rule(
-        r"(Property:[ \t]{1,3}(?P<name>[^\s\\]{1,128}+)[ \t]{0,4}(?:\r?\n|\\n)[ \t]{0,8}Value:"
-        r"""[ \t]{0,3}+)(?!\[REDACTED)(?:(?P<double>")[^"\r\n\\]{0,512}+"|[^\r\n\\]{1,512}+)""",
-        _named_value,
-        "Property:",
-    ),
-    # PHP's print_r (`[password] => …`, to the line's end; a nested `Array`/`… Object` stays)
-    # and var_dump (`["password"]=>`, then `string(n) "…"` on the next line, to the line's last
-    # quote). The name is read whole, then asked (`secret_named`).
-    _rule(
-        r"(\[(?P<name>[^\]\[\r\n]{1,128}+)\][ \t]=>[ \t])(?!\[REDACTED)"
-        r"(?![A-Za-z_\\]{1,128}+(?:[ \t]Object)?[ \t]{0,8}(?:\r?\n|$))[^\r\n]{1,4096}+",
-        lambda m: f"{m[1]}[REDACTED:password]" if secret_named(m["name"]) else m[0],
-        "] =>",
-    ),
-    _rule(
-        r"""(\["(?P<name>[^"\r\n]{1,128}+)"(?::[^\]\r\n]{1,256}+)?\]=>[ \t]{0,8}\r?\n[ \t]{0,64}+"""
-        r"""string\([0-9]{1,10}\)[ \t])(?P<double>")(?!\[REDACTED|")[^\r\n]{1,8192}+(?<=")""",
-        _named_value,
-        "]=>",
-    ),
-    # A container's args as JSON: ["--password", "secret"].
-    _rule(
-        r"(\"--(?:[A-Za-z0-9]{1,20}-){0,4}(?:password|passwd|secret|token|api-key)\"[ \t]{0,3},"
-        r"[ \t]{0,3}\")(?!\[REDACTED)[^\"\n]{1,512}\"",
-        r'\1[REDACTED:password]"',
-        '"--',
-        flags=re.IGNORECASE,
-    ),
+    *HEADER_RULES,
+    *COMMAND_RULES,
+    *URL_RULES,
+    *MARKUP_RULES,
     # A connection string's password (ADO.NET, ODBC): the value runs to its `;`, spaces and all,
     # when the pair is one of a connection string's (after a `;`, or before `;Key=`); ODBC's
     # `{…}` (`}}` inside for a brace) goes whole, its braces kept.
@@ -1376,95 +843,6 @@ def _needle_sets_in(text: str) -> int:
             present |= bits[match[0]]
             match = search(haystack, match.start() + 1)
     return present
-
-
-#: A run of hex long enough to be a key or an OAuth code (GitHub's are 20), not a status or an id.
-_LONG_HEX = re.compile(r"[0-9a-fA-F]{20,2048}")
-
-
-def _url_credential(value: str) -> bool:
-    """A URL parameter's value that is a credential by its look: random-looking (`_random_looking`)
-    or a run of 20 hex characters or more holding letters and digits (a key, an OAuth code); not
-    a word, a path or a number."""
-    if _random_looking(value):
-        return True
-    return (
-        _LONG_HEX.fullmatch(value) is not None
-        and any(c.isdigit() for c in value)
-        and any(c.isalpha() for c in value)
-    )
-
-
-def _path_credential(value: str) -> bool:
-    """A URL path segment after a segment that says it holds a credential (`/reset/`,
-    `/hooks/`): 20 hex characters or more holding letters and digits, or a token
-    (`_token_like`)."""
-    if _LONG_HEX.fullmatch(value) is not None:
-        return any(c.isdigit() for c in value) and any(c.isalpha() for c in value)
-    return _token_like(value)
-
-
-#: Where a URL's path ends: its query, its fragment, or what wraps a link (Slack's `<url|text>`).
-_PATH_END = re.compile(r"[?#|]")
-#: What may follow a link in text without being its path: brackets and punctuation.
-_LINK_TRAIL = ")]}>.,;:!`*"
-#: A path segment a token could be: token characters only, 20 or more.
-_SEGMENT_TOKEN = re.compile(r"[A-Za-z0-9_.~+=-]{20,2048}")
-#: A vendor's id that names its type (Stripe's `pi_…`, `cus_…`): an id, not a credential.
-_TYPED_ID = re.compile(r"[a-z]{2,8}_")
-#: Document stores whose links end in a random document id: the link a team shares its runbook
-#: by, and the same id kept with `/edit` after it.
-_DOCUMENT_HOSTS = re.compile(r"(?:docs|drive)\.google\.com(?::443)?/", re.IGNORECASE)
-
-
-def _last_segment_token(url: str) -> str:
-    """`url` (what follows its `://`) with its last path segment replaced if that is a token:
-    20 characters or more of a token's (`_SEGMENT_TOKEN`), random (`_token_like`), not a typed
-    id (`_TYPED_ID`) nor an id in base64 (New Relic's entity GUIDs decode to
-    `123456|APM|APPLICATION|789`: text, which random bytes never are), nor a Google document's
-    or Drive folder's id (`_DOCUMENT_HOSTS`)."""
-    end = _PATH_END.search(url)
-    path_end = len(url) if end is None else end.start()
-    while path_end and url[path_end - 1] in _LINK_TRAIL:
-        path_end -= 1
-    start = url.rfind("/", 0, path_end) + 1
-    if start == 0 or _DOCUMENT_HOSTS.match(url):  # no path (all of it is the host); a document
-        return url
-    segment = url[start:path_end]
-    if (
-        _SEGMENT_TOKEN.fullmatch(segment) is None
-        or _TYPED_ID.match(segment) is not None
-        or not _token_like(segment)
-        or (_BASE64_ONE_LINE.fullmatch(segment) and _base64_text(segment) is not None)
-    ):
-        return url
-    return f"{url[:start]}[REDACTED:token]{url[path_end:]}"
-
-
-#: The words of an identifier as a reader splits it: a capitalised or lower-case word, an
-#: acronym (not the capital that starts the next word), a number.
-_ID_WORD = re.compile(r"[A-Z]?[a-z]{1,2048}+|[A-Z]{1,2048}(?![a-z])|[0-9]{1,2048}+")
-#: What separates the parts of a slug or of a URL-safe token.
-_ID_SEPARATORS = re.compile(r"[^A-Za-z0-9]{1,2048}+")
-
-
-def _token_like(value: str) -> bool:
-    """Random text, not a name: 16 characters or more; the longest part between separators
-    (`-`, `_`, `.`) 10 or more, with upper and lower case; and the parts holding lower case
-    split into a word (`_ID_WORD`) for every 3 characters or fewer. Words, camel case and
-    slugs make long words (`ResetYourPassword2024Guide`: 5 for 26, `Runbook-Checkout-P99`);
-    random base62 makes one for every 1.3 characters, and falls under 1 in 3 about 1 time in
-    100 at 20 characters. A CloudFormation name's random suffix has no lower case and is
-    not counted (`AWSEBAlarmHigh-1X2Y3Z4W5V6U` stays)."""
-    if len(value) < 16:
-        return False
-    parts = _ID_SEPARATORS.split(value)
-    longest = max(parts, key=len)
-    if len(longest) < 10 or longest.isupper() or longest.islower() or longest.isdigit():
-        return False
-    cased = [part for part in parts if any(c.islower() for c in part)]
-    words = sum(len(_ID_WORD.findall(part)) for part in cased)
-    return 3 * words >= sum(map(len, cased))
 
 
 def _scrub(text: str, secrets: tuple[str, ...]) -> str:

@@ -1,0 +1,183 @@
+"""Rules for passwords given to a command on its command line: MySQL's `-pX`, the password options
+of docker login, redis-cli, sqlcmd, 7z, ssh-keygen, snmpwalk and others, smbclient's `user%X`,
+lftp's `user,X`, rabbitmqctl's and mc's positional password, sshpass, curl's `-u user:X`,
+keytool's and openssl's pass options, htpasswd's batch mode and any `--…password` option. The
+rules that read a command from a line's or a pipeline step's start read each line once.
+"""
+
+from __future__ import annotations
+
+import re
+
+from triage.redact.rule import _replaced_value, _Rule, _rule, _value_replaced
+
+#: A command's directory (`/usr/bin/mysql`), possessive: nothing to give back.
+_COMMAND_PATH = r"(?:[^\s|;&()]{0,200}+/)?"
+
+#: Commands that take a password as a short option's value (`-p pw`; 7-Zip's only glued,
+#: `-ppw`): a pattern of command names, and the options.
+_PASSWORD_OPTIONS = (
+    (r"(?:docker|az)[ \t]{1,3}login|mongo(?:sh|dump|restore|import|export)?", ("-p",)),
+    ("7za?", ("-p",)),
+    ("redis-cli", ("-a",)),
+    ("sqlcmd|bcp|ipmitool|zip|unzip", ("-P",)),
+    ("ssh-keygen", ("-N", "-P")),
+    ("snmp(?:walk|bulkwalk|get|getnext|bulkget|set|table|trap)", ("-A", "-X")),
+)
+#: The commands whose password option takes its value glued to it.
+_GLUED_OPTION = re.compile("7za?")
+
+
+def _command_passwords(match: re.Match[str]) -> str:
+    """A command line (`command`, then `args`) with the value of each of its password options
+    (`_PASSWORD_OPTIONS`) replaced, its quotes kept; an empty one (`-N ''`) stays."""
+    command = match["command"]
+    options = next(o for c, o in _PASSWORD_OPTIONS if re.fullmatch(c, command) is not None)
+    glued = _GLUED_OPTION.fullmatch(command) is not None
+    args, offset = match["args"], match.start("args") - match.start()
+    text = match[0]
+    pieces: list[str] = []
+    last = 0
+    pending = False
+    for arg in _ARGUMENT.finditer(args):
+        value = arg[0]
+        start = offset + arg.start()
+        if pending and not value.startswith("-") and value not in ("''", '""'):
+            if not value.startswith("[REDACTED"):
+                quote_mark = value[0] if value[0] in "'\"" else ""
+                placeholder = f"{quote_mark}[REDACTED:password]{quote_mark}"
+                pieces += (text[last:start], placeholder)
+                last = offset + arg.end()
+        elif glued and value[:2] in options and value[2:] and not value[2:].startswith("[RED"):
+            pieces += (text[last : start + 2], "[REDACTED:password]")
+            last = offset + arg.end()
+        pending = not glued and value in options
+    pieces.append(text[last:])
+    return "".join(pieces)
+
+
+#: One argument of a command line: quoted, or a run of non-space.
+_ARGUMENT = re.compile(r"""'[^'\n]{0,512}+'|"[^"\n]{0,512}+"|[^\s'"]{1,512}+""")
+
+
+def _htpasswd(match: re.Match[str]) -> str:
+    """An htpasswd command line (`args`) with its password replaced, its quotes kept, when -b
+    says it is given: the argument after the file and the user, or after the user alone with
+    -n (no file). `-C` and `-r` take a number first. Else the match unchanged."""
+    args = list(_ARGUMENT.finditer(match["args"]))
+    flags, positional = "", []
+    skip = False
+    for arg in args:
+        if skip:
+            skip = False
+        elif arg[0].startswith("-"):
+            flags += arg[0][1:]
+            skip = arg[0][-1] in "Cr"
+        else:
+            positional.append(arg)
+    index = 1 if "n" in flags else 2
+    if "b" not in flags or len(positional) <= index:
+        return match[0]
+    password = positional[index]
+    quote_mark = password[0][0] if password[0][0] in "'\"" else ""
+    start = match.end(1) + password.start()
+    end = match.end(1) + password.end()
+    text = match.string
+    return (
+        f"{text[match.start() : start]}{quote_mark}[REDACTED:password]{quote_mark}"
+        f"{text[end : match.end()]}"
+    )
+
+
+COMMAND_RULES: tuple[
+    _Rule, ...
+] = (  # MySQL's clients take the password glued to -p (mysql -uroot -pSecret, -p'Secret'); sshpass
+    # -p takes it as the next word. The command must start its line (also after an escaped
+    # line break inside a JSON string, `\n`) or a pipeline step (and a
+    # MySQL one be followed by an option), so `--name mysql -p3306:3306` stays, and each line
+    # is read once from its command, whatever it repeats.
+    _rule(
+        rf"((?m:^|[|;&(]|(?<=\\n))[ \t]{{0,20}}{_COMMAND_PATH}(?:mysql(?:dump|admin|import|check|show|slap)?"
+        r"|mariadb(?:-dump|-admin)?)[ \t]{1,20}-[^\n|;&]{0,300}?(?<![\w-])-p[\"']?)"
+        r"(?![\s-])(?!\[REDACTED)(?![0-9:.]{1,32}(?:[\s|;&]|$))[^\s\"'|;&]{1,256}",
+        _replaced_value("[REDACTED:password]"),
+        "mysql",
+        "mariadb",
+    ),
+    # Commands that take a password as a short option's value, each its own option
+    # (`_PASSWORD_OPTIONS`: redis-cli's -p is a port, its -a the password).
+    _rule(
+        rf"((?m:^|[|;&(]|(?<=\\n))[ \t]{{0,20}}{_COMMAND_PATH}"
+        rf"(?P<command>{'|'.join(commands for commands, _ in _PASSWORD_OPTIONS)})[ \t])"
+        r"(?P<args>(?:[^\n|;&\\]|\\(?!n)){1,512}+)",
+        _command_passwords,
+        # Whole command words (a space or a tab after them): `7z`, `zip` and `bcp` are in many
+        # a base64 run or a word, which would each send the text through the pattern.
+        *(f"{word}{gap}" for word in ("login", "7z", "7za", "zip", "bcp") for gap in " \t"),
+        *("mongo", "redis-cli", "sqlcmd", "ipmitool", "ssh-keygen", "snmp"),
+    ),
+    # smbclient's (and rpcclient's, net's) -U user%password; lftp's -u user,password.
+    _rule(
+        r"((?<![\w-])(?:-U[ \t]{0,3}|--user(?:name)?=)[^\s%\"']{1,256}+%"
+        r"|(?<![\w-])lftp[ \t][^\n|;&]{0,300}?(?<![\w-])-u[ \t]{1,3}[^\s,\"']{1,256}+,)"
+        r"(?!\[REDACTED)[^\s\"']{1,256}",
+        _replaced_value("[REDACTED:password]"),
+        "-U",
+        "--user",
+        "lftp",
+    ),
+    # rabbitmqctl add_user|change_password|authenticate_user <user> <password>; MinIO's mc
+    # alias set <alias> <url> <access key> <secret key>.
+    _rule(
+        r"((?<![\w-])(?:rabbitmqctl[ \t](?:[^\n|;&]{0,200}?[ \t])?"
+        r"(?:add_user|change_password|authenticate_user)[ \t]{1,3}[^\s]{1,256}+"
+        r"|mc[ \t]{1,3}alias[ \t]{1,3}set"
+        r"(?:[ \t]{1,3}[^\s]{1,2048}+){3})[ \t]{1,3}[\"']?)(?!\[REDACTED)[^\s\"']{1,256}",
+        _replaced_value("[REDACTED:password]"),
+        "rabbitmqctl",
+        "alias",
+    ),
+    _rule(
+        rf"((?m:^|[|;&(]|(?<=\\n))[ \t]{{0,20}}{_COMMAND_PATH}sshpass[ \t][^\n|;&]{{0,100}}?(?<![\w-])-p[ \t]{{0,3}}"
+        r"[\"']?)(?![\s-])(?!\[REDACTED)[^\s\"'|;&]{1,256}",
+        _replaced_value("[REDACTED:password]"),
+        "sshpass",
+    ),
+    # A password given to a command: curl -u user:pass (also glued, -uuser:pass; not -u
+    # scheme://…, a URL with its own rule; not docker's -u 1000:1000, a user and a group id),
+    # --password value, --db-password value.
+    _rule(
+        r"((?<![\w-])(?:-u[ \t=]{0,3}|--user[ \t=]{1,3})[\"']?(?P<user>[^\s:\"'\[]{1,256}+)):(?!//)"
+        r"(?!\[REDACTED)(?P<pw>[^\s\"']{1,256}+)",
+        lambda m: (
+            m[0]
+            if m["user"].isdigit() and m["pw"].isdigit()
+            else _value_replaced(m, ":[REDACTED:password]")
+        ),
+        "-u",
+        "--user",
+    ),
+    # Single-dash options that take a password: keytool's -storepass, -keypass, -srcstorepass,
+    # -deststorepass; openssl's -passin, -passout, -pass, whose `pass:` gives it in clear
+    # (`env:VAR`, `file:path`, `fd:N` and `stdin` say where it is read from, and stay).
+    _rule(
+        r"(-(?<![\w-]-)(?:(?:src|dest)?(?:store|key)pass|pass(?:word|phrase|in|out)?)"
+        r"(?:[ \t]{1,3}|=)(?P<q>[\"'])?(?:pass:)?+)(?!\[REDACTED|-)(?!(?:env|file|fd):|stdin\b)"
+        r"(?(q)[^\"'\n]{1,512}+|[^\s\"']{1,512}+)",
+        _replaced_value("[REDACTED:password]"),
+        "pass",
+    ),
+    # htpasswd's batch mode (-b) takes the password as its last argument (`_htpasswd`).
+    _rule(
+        r"((?<![\w./-])htpasswd[ \t]{1,3})(?P<args>-[^\n|;&]{1,512}+)",
+        _htpasswd,
+        "htpasswd",
+    ),
+    _rule(
+        r"((?<![\w-])--(?:[A-Za-z0-9]{1,20}-){0,4}(?:password|passwd|passphrase|secret|token"
+        r"|api-key|pass)[ \t=]{1,3})(?!\[REDACTED|-|[<>|])[^\s\"'&;]{1,512}",
+        _replaced_value("[REDACTED:password]"),
+        "--",
+        flags=re.IGNORECASE,
+    ),
+)

@@ -1,0 +1,173 @@
+"""Rules for secrets in structured output whose name is read whole, then asked (`secret_named`):
+XML elements and attributes (`<password>`, `<add key="Password" value="…"/>`), SQL's PASSWORD
+and IDENTIFIED BY, Kubernetes env entries, the values validators echo (pydantic, Spring Boot),
+PHP's print_r and var_dump, and a container's args as JSON.
+"""
+
+from __future__ import annotations
+
+import re
+
+from triage.redact.names import secret_named
+from triage.redact.rule import _LINES, _VALUE_MAX, _replaced_value, _Rule, _rule
+
+
+def _named_value(match: re.Match[str]) -> str:
+    """A value reported under a name read whole (`name`): replaced, its quotes kept, if the name
+    says secret; else the match unchanged."""
+    if not secret_named(match["name"]):
+        return match[0]
+    quote_mark = match["double"] or (match.groupdict().get("single") or "")
+    return f"{match[1]}{quote_mark}[REDACTED:password]{quote_mark}"
+
+
+#: An attribute of a tag, its value quoted (`key="Password"`, `value='x'`, `key=\\"x\\"` inside
+#: a JSON string). Possessive: each value is read once, to its closing quote.
+_XML_ATTRIBUTE = re.compile(
+    r"""(?<=[\s"'])(?P<attr>[\w:.-]{1,64}+)[ \t\r\n]{0,8}+=[ \t\r\n]{0,8}+"""
+    rf"""(?:\\"(?P<escaped>[^"\\]{{0,{_VALUE_MAX}}}+)\\"|"(?P<double>[^"]{{0,{_VALUE_MAX}}}+)\""""
+    rf"""|'(?P<single>[^']{{0,{_VALUE_MAX}}}+)')"""
+)
+
+
+def _attribute_value(attribute: re.Match[str]) -> str:
+    """The group of an `_XML_ATTRIBUTE` match that holds its value."""
+    for group in ("escaped", "double", "single"):
+        if attribute[group] is not None:
+            return group
+    raise AssertionError("an attribute has a value")
+
+
+def _xml_element(match: re.Match[str]) -> str:
+    """An XML element's start tag (and text, `text`) with the value (or content) attribute
+    replaced, or else the text, if a key= or name= attribute names a secret; else the match
+    unchanged."""
+    tag = match[0] if match["text"] is None else match[0][: match.start("text") - match.start()]
+    attributes = list(_XML_ATTRIBUTE.finditer(tag))
+    if not any(
+        a["attr"].lower() in ("key", "name") and secret_named(a[_attribute_value(a)])
+        for a in attributes
+    ):
+        return match[0]
+    # HTML's <meta name="csrf-token" content="…"> holds its value in content=.
+    values = [a for a in attributes if a["attr"].lower() in ("value", "content")]
+    if not values:
+        if match["text"] is None or tag.endswith("/>"):
+            return match[0]
+        return f"{tag}[REDACTED:password]"
+    pieces: list[str] = []
+    last = 0
+    for a in values:
+        group = _attribute_value(a)
+        if a[group] and not a[group].startswith("[REDACTED"):
+            pieces += (tag[last : a.start(group)], "[REDACTED:password]")
+            last = a.end(group)
+    pieces.append(match[0][last:])
+    return "".join(pieces)
+
+
+MARKUP_RULES: tuple[
+    _Rule, ...
+] = (  # XML elements named like a secret, and SQL's PASSWORD '…' / IDENTIFIED BY '…'.
+    _rule(
+        r"(<(?:password|passwd|secret|token|api[_-]?key|client[_-]?secret)>)(?!\[REDACTED)"
+        rf"[^<\n]{{1,{_VALUE_MAX}}}+(</)",
+        r"\1[REDACTED:password]\2",
+        "<password>",
+        "<passwd>",
+        "<secret>",
+        "<token>",
+        "<api",
+        "<client",
+        flags=re.IGNORECASE,
+    ),
+    # An XML or config element with a key= or name= attribute that names the secret, in any
+    # order and among other attributes (`<add key="Password" value="…"/>`, `<add value="…"
+    # xdt:Transform="Replace" key="Password"/>`, `<property name="api_key" value="…"/>`,
+    # `<entry key="db.password">…</entry>`): its value attribute, or else the element's text,
+    # goes. One tag is read, never past a `>` (`_xml_element`), and at most `_VALUE_MAX`
+    # characters of it and of its text (no two tags read the same characters, so the long bound
+    # costs nothing, and no secret is cut with its tail left). The name is read whole, then
+    # asked (`secret_named`), so `<add key="Port" value="5432"/>` stays.
+    _rule(
+        rf"<[A-Za-z][\w:.-]{{0,64}}+[ \t\r\n][^<>]{{0,{_VALUE_MAX}}}+"
+        rf"(?:>(?!\[REDACTED)(?P<text>[^<\n]{{1,{_VALUE_MAX}}}+)(?=</))?",
+        _xml_element,
+        "key",
+        "name",
+        flags=re.IGNORECASE,
+    ),
+    # … also after MySQL's plugin (`IDENTIFIED WITH caching_sha2_password BY '…'`), as
+    # PASSWORD('…'), and Oracle's unquoted `CREATE|ALTER USER u IDENTIFIED BY pw` (not `BY
+    # VALUES`, a hash's form; "identified by its labels" in prose stays).
+    _rule(
+        r"((?<![A-Za-z0-9_])(?:IDENTIFIED(?:[ \t]{1,3}WITH[ \t]{1,3}[\w'\"]{1,64}+)?[ \t]{1,3}BY"
+        r"(?:[ \t]{1,3}PASSWORD)?|PASSWORD)(?:[ \t]{1,3}|[ \t]{0,3}\([ \t]{0,3})')(?!\[REDACTED)"
+        r"[^'\n]{1,256}'",
+        r"\1[REDACTED:password]'",
+        "identified",
+        "password",
+        flags=re.IGNORECASE,
+    ),
+    _rule(
+        r"((?<![A-Za-z0-9_])(?:CREATE|ALTER)[ \t]{1,3}USER[ \t]{1,3}[^\s;]{1,128}+"
+        r"[ \t]{1,3}IDENTIFIED[ \t]{1,3}BY[ \t]{1,3})(?!\[REDACTED|(?:VALUES|PASSWORD)\b)"
+        r"""([^\s;'"]{1,256}+)""",
+        _replaced_value("[REDACTED:password]"),
+        "identified",
+        flags=re.IGNORECASE,
+    ),
+    # Kubernetes env as YAML: `- name: DB_PASSWORD` then `value: …` on the next line (also
+    # inside a JSON string, its lines broken by escaped `\n`).
+    *(
+        _rule(
+            r"(name:[ \t]{0,3}\\?[\"']?[A-Za-z0-9_.-]{0,64}(?:PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY)"
+            rf"[A-Za-z0-9_]{{0,32}}\\?[\"']?[ \t]{{0,8}}{brk}[ \t]{{0,40}}value:[ \t]{{0,3}}+)"
+            rf"(?!\[REDACTED)(?:{char}){{1,{_VALUE_MAX}}}+",
+            r"\1[REDACTED:password]",
+            "value:",
+            flags=re.IGNORECASE,
+        )
+        for brk, char in _LINES
+    ),
+    # Validators echo the value they refused under the field's name, a line above: pydantic's
+    # `<field>\n  <message> [type=…, input_value='…', input_type=…]`, Spring Boot's
+    # `Property: <name>\n    Value: …`. The name is read whole, then asked (`secret_named`).
+    _rule(
+        r"((?:(?m:^)|(?<=\\n))[ \t]{0,8}(?P<name>[A-Za-z0-9_.\[\]-]{1,128}+)[ \t]{0,4}(?:\r?\n|\\n)"
+        r"[ \t]{1,8}[^\n\[]{0,512}+\[type=[a-z_]{1,64}+,[ \t]{0,2}input_value=)(?!\[REDACTED)"
+        r"""(?:(?P<single>')(?:[^'\\\n]|\\.){0,512}+'|(?P<double>")(?:[^"\\\n]|\\.){0,512}+\""""
+        r"|[^\n\]]{1,512}?(?=,[ \t]{0,2}input_type=))",
+        _named_value,
+        "input_value=",
+    ),
+    _rule(
+        r"(Property:[ \t]{1,3}(?P<name>[^\s\\]{1,128}+)[ \t]{0,4}(?:\r?\n|\\n)[ \t]{0,8}Value:"
+        r"""[ \t]{0,3}+)(?!\[REDACTED)(?:(?P<double>")[^"\r\n\\]{0,512}+"|[^\r\n\\]{1,512}+)""",
+        _named_value,
+        "Property:",
+    ),
+    # PHP's print_r (`[password] => …`, to the line's end; a nested `Array`/`… Object` stays)
+    # and var_dump (`["password"]=>`, then `string(n) "…"` on the next line, to the line's last
+    # quote). The name is read whole, then asked (`secret_named`).
+    _rule(
+        r"(\[(?P<name>[^\]\[\r\n]{1,128}+)\][ \t]=>[ \t])(?!\[REDACTED)"
+        r"(?![A-Za-z_\\]{1,128}+(?:[ \t]Object)?[ \t]{0,8}(?:\r?\n|$))[^\r\n]{1,4096}+",
+        lambda m: f"{m[1]}[REDACTED:password]" if secret_named(m["name"]) else m[0],
+        "] =>",
+    ),
+    _rule(
+        r"""(\["(?P<name>[^"\r\n]{1,128}+)"(?::[^\]\r\n]{1,256}+)?\]=>[ \t]{0,8}\r?\n[ \t]{0,64}+"""
+        r"""string\([0-9]{1,10}\)[ \t])(?P<double>")(?!\[REDACTED|")[^\r\n]{1,8192}+(?<=")""",
+        _named_value,
+        "]=>",
+    ),
+    # A container's args as JSON: ["--password", "secret"].
+    _rule(
+        r"(\"--(?:[A-Za-z0-9]{1,20}-){0,4}(?:password|passwd|secret|token|api-key)\"[ \t]{0,3},"
+        r"[ \t]{0,3}\")(?!\[REDACTED)[^\"\n]{1,512}\"",
+        r'\1[REDACTED:password]"',
+        '"--',
+        flags=re.IGNORECASE,
+    ),
+)

@@ -1,0 +1,334 @@
+"""Rules for HTTP's credentials: the Bearer, Authorization and Cookie headers, a URL's user and
+password (`HEADER_RULES`); and, after the command rules, a URL's query, fragment and path
+(`URL_RULES`): parameters that name a credential, one-time tokens in a path, a token as a URL's
+last segment, Sentry's keys, session cookies. The URL rules come before the rules that read a
+value by its name, which would take what wraps a link along with the value.
+"""
+
+from __future__ import annotations
+
+import re
+
+from triage.redact.base64_runs import _BASE64_ONE_LINE, _base64_text
+from triage.redact.names import _STATE_WORDS, _kept_value, secret_named
+from triage.redact.rule import (
+    _ASSIGN,
+    _END,
+    _OPEN_QUOTE,
+    _START,
+    _random_looking,
+    _replaced_value,
+    _Rule,
+    _rule,
+    _value_replaced,
+)
+
+#: What a URL's `pass=` holds when it is no password: a count, a pass number, a state.
+_URL_PASS_KEPT = re.compile(rf"[0-9]{{1,12}}|{_STATE_WORDS}|on|off|passed|failed", re.IGNORECASE)
+
+
+def _url_named_value(match: re.Match[str]) -> str:
+    """A URL parameter's value replaced if its name says secret (`secret_named`) and the value is
+    not one the text rules keep (`_kept_value`: a placeholder, a state word); else unchanged."""
+    name, value = match["name"], match["value"]
+    if not secret_named(name) or _kept_value(name, value):
+        return match[0]
+    return _value_replaced(match, "[REDACTED:password]")
+
+
+#: A run of hex long enough to be a key or an OAuth code (GitHub's are 20), not a status or an id.
+_LONG_HEX = re.compile(r"[0-9a-fA-F]{20,2048}")
+
+
+def _url_credential(value: str) -> bool:
+    """A URL parameter's value that is a credential by its look: random-looking (`_random_looking`)
+    or a run of 20 hex characters or more holding letters and digits (a key, an OAuth code); not
+    a word, a path or a number."""
+    if _random_looking(value):
+        return True
+    return (
+        _LONG_HEX.fullmatch(value) is not None
+        and any(c.isdigit() for c in value)
+        and any(c.isalpha() for c in value)
+    )
+
+
+def _path_credential(value: str) -> bool:
+    """A URL path segment after a segment that says it holds a credential (`/reset/`,
+    `/hooks/`): 20 hex characters or more holding letters and digits, or a token
+    (`_token_like`)."""
+    if _LONG_HEX.fullmatch(value) is not None:
+        return any(c.isdigit() for c in value) and any(c.isalpha() for c in value)
+    return _token_like(value)
+
+
+#: Where a URL's path ends: its query, its fragment, or what wraps a link (Slack's `<url|text>`).
+_PATH_END = re.compile(r"[?#|]")
+#: What may follow a link in text without being its path: brackets and punctuation.
+_LINK_TRAIL = ")]}>.,;:!`*"
+#: A path segment a token could be: token characters only, 20 or more.
+_SEGMENT_TOKEN = re.compile(r"[A-Za-z0-9_.~+=-]{20,2048}")
+#: A vendor's id that names its type (Stripe's `pi_…`, `cus_…`): an id, not a credential.
+_TYPED_ID = re.compile(r"[a-z]{2,8}_")
+#: Document stores whose links end in a random document id: the link a team shares its runbook
+#: by, and the same id kept with `/edit` after it.
+_DOCUMENT_HOSTS = re.compile(r"(?:docs|drive)\.google\.com(?::443)?/", re.IGNORECASE)
+
+
+def _last_segment_token(url: str) -> str:
+    """`url` (what follows its `://`) with its last path segment replaced if that is a token:
+    20 characters or more of a token's (`_SEGMENT_TOKEN`), random (`_token_like`), not a typed
+    id (`_TYPED_ID`) nor an id in base64 (New Relic's entity GUIDs decode to
+    `123456|APM|APPLICATION|789`: text, which random bytes never are), nor a Google document's
+    or Drive folder's id (`_DOCUMENT_HOSTS`)."""
+    end = _PATH_END.search(url)
+    path_end = len(url) if end is None else end.start()
+    while path_end and url[path_end - 1] in _LINK_TRAIL:
+        path_end -= 1
+    start = url.rfind("/", 0, path_end) + 1
+    if start == 0 or _DOCUMENT_HOSTS.match(url):  # no path (all of it is the host); a document
+        return url
+    segment = url[start:path_end]
+    if (
+        _SEGMENT_TOKEN.fullmatch(segment) is None
+        or _TYPED_ID.match(segment) is not None
+        or not _token_like(segment)
+        or (_BASE64_ONE_LINE.fullmatch(segment) and _base64_text(segment) is not None)
+    ):
+        return url
+    return f"{url[:start]}[REDACTED:token]{url[path_end:]}"
+
+
+#: The words of an identifier as a reader splits it: a capitalised or lower-case word, an
+#: acronym (not the capital that starts the next word), a number.
+_ID_WORD = re.compile(r"[A-Z]?[a-z]{1,2048}+|[A-Z]{1,2048}(?![a-z])|[0-9]{1,2048}+")
+#: What separates the parts of a slug or of a URL-safe token.
+_ID_SEPARATORS = re.compile(r"[^A-Za-z0-9]{1,2048}+")
+
+
+def _token_like(value: str) -> bool:
+    """Random text, not a name: 16 characters or more; the longest part between separators
+    (`-`, `_`, `.`) 10 or more, with upper and lower case; and the parts holding lower case
+    split into a word (`_ID_WORD`) for every 3 characters or fewer. Words, camel case and
+    slugs make long words (`ResetYourPassword2024Guide`: 5 for 26, `Runbook-Checkout-P99`);
+    random base62 makes one for every 1.3 characters, and falls under 1 in 3 about 1 time in
+    100 at 20 characters. A CloudFormation name's random suffix has no lower case and is
+    not counted (`AWSEBAlarmHigh-1X2Y3Z4W5V6U` stays)."""
+    if len(value) < 16:
+        return False
+    parts = _ID_SEPARATORS.split(value)
+    longest = max(parts, key=len)
+    if len(longest) < 10 or longest.isupper() or longest.islower() or longest.isdigit():
+        return False
+    cased = [part for part in parts if any(c.islower() for c in part)]
+    words = sum(len(_ID_WORD.findall(part)) for part in cased)
+    return 3 * words >= sum(map(len, cased))
+
+
+HEADER_RULES: tuple[_Rule, ...] = (
+    _rule(
+        # `(?=b)` first: one cheap test fails at most positions, before the look-behind.
+        rf"(?=b){_START}(bearer|basic)(\s{{1,5}})[\w.~+/=-]{{16,4096}}",
+        r"\1\2[REDACTED:bearer]",
+        "bearer",
+        "basic",
+        flags=re.IGNORECASE,
+    ),
+    # HTTP headers that carry a credential, as text (a curl command, a logged request), after
+    # the Bearer/Basic rule so its placeholder stays. A quoted value goes up to its closing
+    # quote; an unquoted one to the end of the line (a Digest header's params hold quotes).
+    # Authorization keeps its scheme word.
+    _rule(
+        r"((?<![A-Za-z0-9-](?<!\\[nrt]))(?:proxy-)?authorization"
+        rf"{_ASSIGN}(?>(?P<q>\\?[\"'])?(?:[A-Za-z][A-Za-z0-9_.-]{{0,30}}[ \t]{{1,3}})?))"
+        r"(?!\[REDACTED)"
+        # Unquoted, to the line's end: a Digest header's quotes are its own; but not past a
+        # quote that closes a JSON string (`"Authorization: Token x"}`, `…x", "next": …`).
+        r"""(?(q)[^\r\n"'\\\s][^\r\n"'\\]{0,4095}"""
+        r"""|[^\r\n'\\\s](?:[^\r\n'\\"]|"(?![ \t]{0,3}(?:[}\]]|,[ \t]{0,3}"))){0,4095})""",
+        _replaced_value("[REDACTED:authorization]"),
+        "authorization",
+        flags=re.IGNORECASE,
+    ),
+    _rule(
+        rf"((?<![A-Za-z0-9-](?<!\\[nrt]))(?:set-)?cookies?{_ASSIGN}{_OPEN_QUOTE})"
+        r"""(?!\[REDACTED)[^\r\n"'\\\s][^\r\n"'\\]{0,8191}""",
+        _replaced_value("[REDACTED:cookie]"),
+        "cookie",
+        flags=re.IGNORECASE,
+    ),
+    # A token as a URL's user, with no password (nats://<token>@nats:4222, https://<token>@github.com):
+    # a random-looking user goes, a plain one (git@, app@, user@) stays. Before the e-mail rule,
+    # which would take the user and the host together.
+    _rule(
+        r"(://(?<=[A-Za-z0-9]://))(?!\[REDACTED)([A-Za-z0-9._~%+=-]{16,512}+)@(?=[A-Za-z0-9\[])",
+        lambda m: f"{m[1]}[REDACTED:token]@" if _random_looking(m[2]) else m[0],
+        "://",
+    ),
+    # user:password@host in any URL or DSN (postgres://, redis://, amqp://, https://, …)
+    # The password runs to the last @ before the host (p@ss@host), and may hold a /, ? or #
+    # that is not a port's, a query's or a fragment's (u:p/ss@db, u:p#ss@db: an @ follows
+    # before the next of them); never past the host into the path.
+    _rule(
+        r"(://(?<=[A-Za-z0-9]://)(?!\[REDACTED)[^\s:/@]{0,256}):(?![0-9]{1,5}(?:[/?#]|$))"
+        r"(?:[^\s/?#]|[/?#](?=[^\s/?#]{0,256}@)){1,256}@(?=[^\s@/?#\"'<>,;\\]{0,256}(?:[/?#\s\"'<>,;\\]|$))",
+        r"\1:[REDACTED:password]@",
+        "://",
+    ),
+    # Oracle's thin JDBC URL: jdbc:oracle:thin:user/password@host.
+    _rule(
+        r"(jdbc:oracle:[a-z0-9]{1,20}:[^\s/@:]{1,128}+/)(?!\[REDACTED)[^\s@]{1,256}+@",
+        r"\1[REDACTED:password]@",
+        "jdbc:oracle:",
+        flags=re.IGNORECASE,
+    ),
+)
+
+
+URL_RULES: tuple[
+    _Rule, ...
+] = (  # `auth` names a credential too (.npmrc's _auth, Docker's "auth"), but also says "auth:
+    # failed": only a token-like value goes.
+    _rule(
+        rf"({_START}_?auth{_ASSIGN}{_OPEN_QUOTE})(?!\[REDACTED)([A-Za-z0-9+/]{{16,4096}}={{0,2}})"
+        r"(?![A-Za-z0-9+/=_.-])",
+        lambda m: f"{m[1]}[REDACTED:password]" if _random_looking(m[2]) else m[0],
+        "auth",
+        flags=re.IGNORECASE,
+    ),
+    # In a URL's query or fragment, `pass=` sits beside the user it logs in (`?user=bob&pass=…`):
+    # any value goes but a number or a word saying a state (`&pass=2`, `&pass=true`).
+    _rule(
+        r"""((?<=[?&#;])pass=)(?!\[REDACTED)([^&#\s"'<>\\]{1,512}+)""",
+        lambda m: (
+            m[0] if _URL_PASS_KEPT.fullmatch(m[2]) else _value_replaced(m, "[REDACTED:password]")
+        ),
+        "pass=",
+        flags=re.IGNORECASE,
+    ),
+    # A bare `pass` is a password (user=x pass=…) but also a test result (pass=142, pass: yes,
+    # "pass rate"): only a value that looks like a key goes. (`REDIS_PASS` is a name below.)
+    _rule(
+        rf"((?<![A-Za-z0-9_.-])pass{_ASSIGN}{_OPEN_QUOTE})(?!\[REDACTED)"
+        r"""([^\s&;,"'}\\]{6,512}+)""",
+        lambda m: _value_replaced(m, "[REDACTED:password]") if _random_looking(m[2]) else m[0],
+        "pass",
+        flags=re.IGNORECASE,
+    ),
+    # A URL's query or fragment names an API key, a signature or a one-time credential plainly
+    # (Google Maps' key=, auth=, sig=; OAuth's code= and code_verifier=, which buy a token until
+    # exchanged, and Azure Functions' code=; OAuth 1's oauth_signature=; hmac=; a bare jwt=).
+    # After `?`, `&`, `#` (OAuth's implicit flow puts them in the fragment) or `;` (HTML's
+    # `&amp;`), a value that looks random or is 20 hex characters or more goes: an object key,
+    # an issue key, an HTTP status (code=200) stays.
+    _rule(
+        r"((?<=[?&#;])(?:key|auth|sig|apikey|api_key|access_key|code|code_verifier"
+        r"|oauth_signature|hmac|jwt)=)(?!\[REDACTED)([A-Za-z0-9_+/=-]{16,2048}+)"
+        r"(?=[&#;,|\]}\s\"'<>)\\`*]|[.:!?](?![^\s])|$)",
+        lambda m: f"{m[1]}[REDACTED:password]" if _url_credential(m[2]) else m[0],
+        "key=",
+        "auth=",
+        "sig=",
+        "code=",
+        "code_verifier=",
+        "signature=",
+        "hmac=",
+        "jwt=",
+        flags=re.IGNORECASE,
+    ),
+    # Webhook and integration URLs whose path is the credential: Microsoft Teams, PagerDuty.
+    _rule(
+        r"((?:webhook\.office\.com|\.webhook\.office\.com)/webhookb2/)[^\s\"'<>]{20,600}",
+        r"\1[REDACTED:token]",
+        "webhook.office.com/",
+        flags=re.IGNORECASE,
+    ),
+    _rule(
+        r"(pagerduty\.com/integration/)[A-Za-z0-9]{20,64}",
+        r"\1[REDACTED:token]",
+        "pagerduty.com/integration/",
+        flags=re.IGNORECASE,
+    ),
+    # A one-time credential in a URL's path, after a segment that says what it is: a password
+    # reset, an e-mail check, an invitation, a magic sign-in link, an unsubscribe link (anyone
+    # holding it acts as the person it was mailed to); a webhook's or a callback's secret
+    # path; a share, download or short link (`/s/…`, `/t/…`). A token (`_token_like`), or 20
+    # hex characters or more, goes; an id or a word (`/invite/42`, `/token/refresh`) stays.
+    _rule(
+        r"(/(?:reset[-_]?password|password[-_]?reset|reset|verify(?:[-_]?e?mail)?"
+        r"|confirm(?:[-_]?e?mail)?|activate|activation|invite|invitation|magic[-_]?link"
+        r"|login(?:[-_]?link)?|sign[-_]?in|sso|auth|tokens?|unsubscribe|(?:web)?hooks?"
+        r"|triggers?|callbacks?|cb|share[ds]?|[st]|download|dl|presigned|signed|access"
+        r"|accept|join|claim|redeem|otp|secrets?|keys?)/)"
+        r"(?!\[REDACTED)([A-Za-z0-9_.~+=-]{16,2048}+)(?=[/?#\s\"'<>)|\]`]|$)",
+        lambda m: f"{m[1]}[REDACTED:token]" if _path_credential(m[2]) else m[0],
+        # No needles: the pattern starts with `/`, which the engine jumps between faster than
+        # the forty segment names would be looked for.
+        flags=re.IGNORECASE,
+    ),
+    # … and a token as a URL's last path segment, whatever the segment before it says
+    # (`https://hooks.example.com/api/v2/x/<token>`): read each URL once, then judge its last
+    # segment (`_last_segment_token`).
+    _rule(
+        r"(://(?<=[A-Za-z0-9]://))([^\s\"'<>]{1,8192}+)",
+        lambda m: m[1] + _last_segment_token(m[2]),
+        "://",
+    ),
+    # A Sentry DSN's key (it lets anyone send events to the project); the host stays.
+    _rule(
+        r"(https?://)[0-9a-f]{32}(?::[0-9a-f]{32})?(@[A-Za-z0-9.-]{1,253}/[0-9]{1,20})",
+        r"\1[REDACTED:token]\2",
+        "://",
+    ),
+    # … and the same key where Sentry's auth header and its query give it (sentry_key=…).
+    _rule(
+        rf"({_START}sentry_key{_ASSIGN}{_OPEN_QUOTE})(?!\[REDACTED)[0-9A-Za-z]{{16,64}}{_END}",
+        r"\1[REDACTED:token]",
+        "sentry_key",
+        flags=re.IGNORECASE,
+    ),
+    # Session cookies as bare pairs (a logged request line, a curl command).
+    _rule(
+        r"((?=[pjscl_])(?<![A-Za-z0-9_](?<!\\[nrt]))(?:PHPSESSID|JSESSIONID|sessionid|connect\.sid|laravel_session"
+        r"|_session_id|session)=)(?!\[REDACTED)[^\s;,&\"'<>]{16,4096}",
+        _replaced_value("[REDACTED:cookie]"),
+        "phpsessid",
+        "jsessionid",
+        "sessionid",
+        "connect.sid",
+        "session=",
+        "_session_id",
+        flags=re.IGNORECASE,
+    ),
+    # … and the first of a form body's parameters (`code=…&grant_type=…`, an OAuth token
+    # request as a log prints it): after a space, a quote or a line's start (also escaped,
+    # `\n`), with `&` and the next parameter's name after the value.
+    _rule(
+        # The names' first letters first: one cheap test fails at most positions.
+        r"""((?=[kascohj])(?m:^|(?<=[\s"'])|(?<=\\[nrt]))(?:key|auth|sig|apikey|api_key|access_key|code|code_verifier"""
+        r"|oauth_signature|hmac|jwt)=)(?!\[REDACTED)([A-Za-z0-9_+/=-]{16,2048}+)(?=&[A-Za-z_])",
+        lambda m: f"{m[1]}[REDACTED:password]" if _url_credential(m[2]) else m[0],
+        "key=",
+        "auth=",
+        "sig=",
+        "code=",
+        "code_verifier=",
+        "signature=",
+        "hmac=",
+        "jwt=",
+        flags=re.IGNORECASE,
+    ),
+    # A URL parameter named like a secret (`?access_token=`, `#id_token=`, `&client_secret=`,
+    # `&amp;token=`; `secret_named`), to the end of its value in a URL (not after a bare `;`:
+    # a connection string's Password= is read to its `;` below): `&`, `;`, a space, a quote, and what
+    # wraps a link (Slack's `<url|text>`, Jira's `[text|url]`, HTML's `>`, Markdown's `)` before
+    # a space or the end, a code span's backtick) stay. The general name rules below would take those too.
+    _rule(
+        r"""((?:[?#]|&(?:amp;)?)(?P<name>[A-Za-z0-9_.-]{1,64}+)=)(?!\[REDACTED|\{\{)"""
+        r"""(?P<value>(?:[^&#;\s"'<>|\]\\)`]|\)(?![\s.,;:!?`]|$)){1,512}+)""",
+        _url_named_value,
+        "?",
+        "&",
+        "#",
+    ),
+)
