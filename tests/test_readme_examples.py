@@ -35,6 +35,8 @@ from ingest_harness import PAYLOADS, TOKENS, ingest_settings, payload, running
 from localstack_harness import VENV, aws_cli_env
 from programs import missing, program_or_skip
 from recording_proxy import RecordingProxy
+from test_backend_sink import effect as backend_effect
+from test_backend_sink import open_sink as open_backend_sink
 from triage.app import open_configured_store
 from triage.aws import Aws
 from triage.cli import main
@@ -586,3 +588,24 @@ def test_every_routes_file_the_readme_shows_loads(
         router = load_router(settings)
         shown = re.findall(r'^name = "([\w-]+)"', block, flags=re.M)
         assert [rule.route.name for rule in router.rules] == shown
+
+
+# --- the ticket backend's contract ---------------------------------------------------------
+
+
+async def test_the_backend_body_the_readme_shows_is_what_the_sink_posts(
+    backend: TicketServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The README's example body of a new ticket has the keys, in order, that the backend sink
+    posts for an incident, with the headers it names."""
+    (block,) = fenced(section("## The ticket backend"), "json")
+    shown = json.loads(block)
+    monkeypatch.setenv("BACKEND_TOKEN", backend.token)
+    async with open_backend_sink(backend.url) as sink:
+        await sink.apply(backend_effect())
+    (ticket,) = backend.tickets
+    assert list(ticket["body"]) == list(shown)
+    text = section("## The ticket backend")
+    for header in ("authorization", "content-type", "idempotency-key"):
+        assert header in ticket["headers"]
+        assert f"`{header.title()}" in text or f"`{header.capitalize()}" in text
