@@ -5,6 +5,7 @@ the connection idle longest is closed for a new one; when none is idle, the new 
 from __future__ import annotations
 
 import asyncio
+import socket
 from collections.abc import AsyncIterator, Callable
 
 import pytest
@@ -13,7 +14,7 @@ from structlog.testing import capture_logs
 from daemon_harness import Queues
 from ingest_harness import ingest_settings, running
 from test_ingest_hostile import read_answer
-from triage.ingest import IngestService
+from triage.ingest import IngestService, server
 from triage.ingest.server import OpenConnections
 
 BOUND = 3
@@ -118,3 +119,32 @@ async def test_when_none_is_idle_a_new_connection_is_503_unread_and_one_line_say
     (again,) = await connect(gateway, 1)
     assert await healthz(again) == 200
     close_all([again])
+
+
+async def test_a_client_that_never_reads_its_answers_is_dropped(
+    gateway: IngestService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A client pipelining requests without ever reading the answers (so they fill every
+    buffer and the gateway waits to write) is disconnected once an answer has waited
+    WRITE_STALL_S, instead of holding its connection past every timeout; one line says why."""
+    monkeypatch.setattr(server, "WRITE_STALL_S", 0.3)
+    client = socket.socket()
+    client.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # a slow link: small buffers
+    client.setblocking(False)
+    await asyncio.get_running_loop().sock_connect(client, ("127.0.0.1", gateway.port))
+    _, writer = await asyncio.open_connection(sock=client)
+    writer.transport.pause_reading()  # never reads an answer
+    await until(lambda: opened(gateway).count == 1, "the gateway never took it")
+    (held,) = gateway._runner._server.connections  # type: ignore[union-attr]
+    assert held.transport is not None
+    held.transport.get_extra_info("socket").setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+    with capture_logs() as logs:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 10
+        while not held.writing_paused and opened(gateway).count:
+            assert loop.time() < deadline, "the answers never filled the buffers"
+            writer.write(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n" * 100)
+            await asyncio.sleep(0.001)
+        await until(lambda: opened(gateway).count == 0, "the connection was never dropped")
+    assert [e["event"] for e in logs] == ["ingest.client_not_reading"]
+    writer.transport.abort()

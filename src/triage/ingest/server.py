@@ -96,6 +96,23 @@ _NAMED_HEADER = re.compile(
 )
 
 
+class PerSecond:
+    """At most `limit` events a second: what anyone can cause is logged without flooding."""
+
+    def __init__(self, limit: int, clock: Callable[[], float] = time.monotonic) -> None:
+        self.limit = limit
+        self._clock = clock
+        self._window = (-1.0, 0)  # (start, events let through in it)
+
+    def allow(self) -> bool:
+        now = self._clock()
+        start, count = self._window
+        if now - start >= 1.0:
+            start, count = now, 0
+        self._window = (start, count + 1)
+        return count < self.limit
+
+
 class BadHttpLines(logging.Filter):
     """aiohttp refuses a request it cannot parse (a control character in a header, data after
     the body it announced, …) before any handler sees it, and logs it as an ERROR whose
@@ -106,19 +123,13 @@ class BadHttpLines(logging.Filter):
     def __init__(self, per_second: int = 10, clock: Callable[[], float] = time.monotonic) -> None:
         super().__init__()
         self.per_second = per_second
-        self._clock = clock
-        self._window = (0.0, 0)  # (start, lines logged in it)
+        self._lines = PerSecond(per_second, clock)
 
     def filter(self, record: logging.LogRecord) -> bool:
         error = record.exc_info[1] if record.exc_info else None
         if not isinstance(error, HttpProcessingError):
             return True
-        now = self._clock()
-        start, count = self._window
-        if now - start >= 1.0:
-            start, count = now, 0
-        self._window = (start, count + 1)
-        if count < self.per_second:
+        if self._lines.allow():
             log.warning("ingest.bad_http", status=error.code, reason=what_was_wrong(error))
         return False
 
@@ -283,6 +294,16 @@ MAX_HEAD_BYTES = 64 * 1024
 MAX_HEADS_BYTES = 16 * 1024 * 1024
 
 
+#: How long an answer may wait for its client to take it. A client that pipelines requests and
+#: never reads the answers fills the socket's buffers and then aiohttp's, where the answer waits
+#: without end: the connection is held past every timeout (none runs while a request is in
+#: hand). Answers are small: an honest client, however slow its link, never leaves 64 KiB of
+#: them unread beyond the kernel's buffers for this long.
+WRITE_STALL_S = 10.0
+#: `ingest.client_not_reading` lines a second, at most (anyone can cause one).
+_NOT_READING_LINES = PerSecond(10)
+
+
 class _Connection(RequestHandler):
     #: Bytes received towards the request head not yet whole.
     _head_bytes = 0
@@ -294,6 +315,8 @@ class _Connection(RequestHandler):
     _admitted = False
     #: … or was refused one (aiohttp never sees it).
     _refused = False
+    #: While an answer waits for the client to read: the timer that closes the connection.
+    _stall: asyncio.TimerHandle | None = None
 
     def __init__(
         self, manager: web.Server, heads: _Heads, opened: OpenConnections, **kwargs: Any
@@ -328,6 +351,28 @@ class _Connection(RequestHandler):
         self._admitted = True
         super().connection_made(transport)
 
+    def pause_writing(self) -> None:
+        super().pause_writing()
+        self._stall = self._loop.call_later(WRITE_STALL_S, self._not_reading)
+
+    def resume_writing(self) -> None:
+        self._cancel_stall()
+        super().resume_writing()
+
+    def _cancel_stall(self) -> None:
+        if self._stall is not None:
+            self._stall.cancel()
+            self._stall = None
+
+    def _not_reading(self) -> None:
+        """The client has not taken an answer for WRITE_STALL_S: it is dropped (the handler
+        waiting to write ends with the connection)."""
+        self._stall = None
+        if _NOT_READING_LINES.allow():
+            log.warning("ingest.client_not_reading", waited_s=WRITE_STALL_S)
+        if self.transport is not None:
+            self.transport.abort()
+
     def close_idle(self) -> None:
         """Close this idle connection for a new one (its slot is free at once)."""
         self._leave()
@@ -360,6 +405,7 @@ class _Connection(RequestHandler):
 
     def connection_lost(self, exc: BaseException | None) -> None:
         self._release_head()
+        self._cancel_stall()
         if self._refused:
             return  # refused at the bound: aiohttp never knew it
         self._leave()
