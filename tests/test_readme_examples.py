@@ -37,6 +37,7 @@ from programs import missing, program_or_skip
 from recording_proxy import RecordingProxy
 from test_backend_sink import effect as backend_effect
 from test_backend_sink import open_sink as open_backend_sink
+from test_operator_api import BEARER, serving
 from triage.app import open_configured_store
 from triage.aws import Aws
 from triage.cli import main
@@ -609,3 +610,59 @@ async def test_the_backend_body_the_readme_shows_is_what_the_sink_posts(
     for header in ("authorization", "content-type", "idempotency-key"):
         assert header in ticket["headers"]
         assert f"`{header.title()}" in text or f"`{header.capitalize()}" in text
+
+
+# --- the operator API ----------------------------------------------------------------------
+
+
+def api_rows() -> list[tuple[str, str, str]]:
+    """The README's API table: (method, path, the answer cell)."""
+    start = README.index("| method and path | answer |")
+    rows = README[start : README.index("\n\n", start)].splitlines()[2:]
+    out = []
+    for row in rows:
+        first, answer = (c.strip() for c in re.split(r"(?<!\\)\| ", row)[1:3])
+        method, path = first.strip("`").split(" ", 1)
+        out.append((method, path.replace("\\|", "|"), answer))
+    return out
+
+
+def api_request(path: str, fingerprint: str, silence_id: str) -> str:
+    """A README API path made concrete: the first of each `a|b|c`, the optional part taken,
+    `{fingerprint}`, `{id}`, `T` and `N` given values."""
+    path = re.sub(r"\[(.*?)\]", r"\1", path)
+    path = re.sub(r"=(\w+)(\|\w+)+", r"=\1", path)
+    path = path.replace("team=T", "team=payments").replace("limit=N", "limit=10")
+    return path.replace("{fingerprint}", fingerprint).replace("{id}", silence_id)
+
+
+async def test_every_api_call_the_readme_shows_answers_as_it_says(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each row of the README's API table, made concrete (its query, its POST body), answers
+    with the status and the top-level keys the row names, with the bearer header."""
+    monkeypatch.setenv("TRIAGE_STORE_URL", f"sqlite:///{tmp_path / 'triage.db'}")
+    fingerprint = await asyncio.to_thread(seed_payments_incident)
+    settings = load_settings()
+    aws = Aws(settings)
+    store = await open_configured_store(settings, aws)
+    silence_id = ""
+    try:
+        async with serving(store) as client:
+            for method, path, answer in api_rows():
+                url = api_request(path, fingerprint, silence_id)
+                body = re.search(r"`(\{\"matchers\".*?\})`", answer)
+                content = body.group(1).replace("…", "readme") if body else None
+                response = await client.request(method, url, content=content, headers=BEARER)
+                status = 201 if method == "POST" else 200
+                assert response.status_code == status, (method, url, response.text)
+                shown = re.match(r"`\{(\"\w+\")", answer)
+                if shown:
+                    assert json.loads(shown.group(1)) in response.json(), (method, url)
+                if "recent history" in answer:
+                    assert response.json()["history"], url
+                if method == "POST":
+                    silence_id = response.json()["id"]
+    finally:
+        await store.aclose()
+        await aws.aclose()
