@@ -167,12 +167,13 @@ def local_gateway_tokens() -> str:
 
 async def test_the_scripts_curl_line_is_accepted(curl: str, queues: Queues) -> None:
     """The README's script example, against the gateway run as the README runs it locally
-    (its TRIAGE_INGEST_TOKENS) with $TRIAGE_GENERIC_TOKEN holding that generic token, gets a
+    (its TRIAGE_INGEST_TOKENS), the shell variable it names holding that generic token, gets a
     202 and its body becomes the P2 alert of team data it describes."""
     tokens = local_gateway_tokens()
     settings = ingest_settings(queues.url, queues.endpoint, ingest_tokens=tokens)
     (command,) = curl_lines(section("### Scripts"))
-    env = {"PATH": str(Path(curl).parent), "TRIAGE_GENERIC_TOKEN": json.loads(tokens)["generic"]}
+    (variable,) = re.findall(r"\$\{?(\w+)", command)  # the shell variable holding the token
+    env = {"PATH": str(Path(curl).parent), variable: json.loads(tokens)["generic"]}
     async with running(settings) as gateway:
         answer = await run_curl(command, gateway, env=env)
     assert (answer["status"], answer["alerts"]) == (202, 1)
