@@ -1,0 +1,341 @@
+"""Rules for a secret known by the name before it, in the ways text pairs a name with its value: a
+connection string's `Password=`, a string that is wholly `NAME=value`, a data class's toString,
+Go's `%+v`, a YAML or .properties line, a YAML block scalar, and the general `name = value`
+pair, quoted or not (`PAIR_RULES`). Later in the order: Terraform's new value after an old one
+redacted before it (`CHANGED_VALUE_RULES`), and a secret told in words, "the password is …"
+(`TOLD_RULES`).
+"""
+
+from __future__ import annotations
+
+import re
+
+from triage.redact.names import (
+    _SECRET_NAME,
+    _SECRET_NAME_NEEDLES,
+    _STATE_WORDS,
+    _TEMPLATE_VALUE,
+    _counted,
+    _kept_value,
+    _working_directory,
+)
+from triage.redact.rule import (
+    _ASSIGN,
+    _LINES,
+    _PLACEHOLDER_FOUND,
+    _VALUE_MAX,
+    _random_looking,
+    _Rule,
+    _rule,
+    _value_replaced,
+    _wrapper_start,
+)
+
+#: A quoted literal inside a template's placeholder: `"hunter2"`, `'x'`, `\\"x\\"`, Go's `` `x` ``.
+_TEMPLATE_LITERAL = re.compile(r"""(?P<q>\\?["'`])(?:(?!(?P=q))[^\n]){0,512}?(?P=q)""")
+
+
+def _redacted_literal(match: re.Match[str]) -> str:
+    """A template's quoted literal replaced, its quotes kept; an empty one stays."""
+    quote_mark = match["q"]
+    if len(match[0]) == 2 * len(quote_mark):
+        return match[0]
+    return f"{quote_mark}[REDACTED:password]{quote_mark}"
+
+
+def _keep_quotes(match: re.Match[str]) -> str:
+    """The name, separator and quotes of a `name = "value"` pair, the value replaced; a bare
+    `PWD` whose value is a path, or a plural name's count (`_counted`), stays as it is, and a
+    template's placeholder loses only the quoted literals inside it."""
+    if _working_directory(match) or _counted(match):
+        return match[0]
+    if match["template"]:
+        template = _TEMPLATE_LITERAL.sub(_redacted_literal, match["template"])
+        return f"{match['head']}{match['tq']}{template}{match['tq']}"
+    quote_mark = (
+        match["tdouble"]
+        or match["tsingle"]
+        or match["escaped"]
+        or match["double"]
+        or match["single"]
+    )
+    if quote_mark:
+        return f"{match['head']}{quote_mark}[REDACTED:password]{quote_mark}"
+    unclosed = (
+        match["unclosed"]
+        or match["unclosed_single"]
+        or match["unclosed_escaped"]
+        or match["unclosed_triple"]
+        or match["unclosed_triple_single"]
+    )
+    if unclosed:
+        return f"{match['head']}{unclosed}[REDACTED:password]"
+    if match["shell"]:
+        return f"{match['head']}{match['shell']}[REDACTED:password]}}"
+    value = match[0][match.end("open") - match.start() :]
+    return f"{match['head']}{match['open']}[REDACTED:password]{value[_wrapper_start(value) :]}"
+
+
+#: A YAML comment after a value: a `#` after a space.
+_YAML_COMMENT = re.compile(r"[ \t]{1,64}+#")
+
+
+def _line_value(match: re.Match[str]) -> str:
+    """A YAML or .properties line's value replaced to the line's end (a YAML `# comment` after
+    it stays); a shell-like `NAME=value` (no dot in the name, no space around the `=`, not a
+    docker-compose list item `- NAME=…`: only the first word is the value) and a value the
+    pair rule keeps by its first word (`_kept_value`), or that is already a placeholder, stay
+    as they are."""
+    name, value, sep = match["name"], match["value"], match["sep"]
+    if sep == "=" and "." not in name and match["item"] is None:
+        return match[0]
+    comment = None if "=" in match["sep"] else _YAML_COMMENT.search(value)
+    secret = value[: comment.start()] if comment else value.rstrip()
+    if _kept_value(name, value.split(None, 1)[0]) or _PLACEHOLDER_FOUND.fullmatch(secret):
+        return match[0]
+    return f"{match['head']}[REDACTED:password]{value[len(secret) :]}"
+
+
+def _go_field(match: re.Match[str]) -> str:
+    """A Go struct's secret field (`%+v`) with its value replaced, if a `{` before it on its line
+    is still open; a count (`_counted`) or a bare `PWD`'s path stays. Else the match unchanged."""
+    text, start = match.string, match.start("name")
+    line = text[text.rfind("\n", max(0, start - 4096), start) + 1 : start]
+    if line.count("{") <= line.count("}") or _working_directory(match) or _counted(match):
+        return match[0]
+    return f"{match['head']}[REDACTED:password]"
+
+
+#: What a value told in words is not (`_told_secret`): a number with separators (a date, a
+#: time, a version, an address), a count with its unit (`90days`, `8chars`), a lower-case
+#: identifier (`db01.example.com`, `rotation-job-7`), the next pair (`token=$token`).
+_TOLD_NOT_SECRET = re.compile(
+    r"[0-9]{1,4}(?:[-:./T][0-9]{1,4}){1,8}Z?|[0-9]{1,6}[a-z]{1,8}"
+    r"|[a-z][a-z0-9]{0,64}(?:[-_.][a-z0-9]{1,64}){1,16}|[A-Za-z_][\w.-]{0,64}[=:].{0,128}"
+)
+#: The name is part of a variable's (`$DB_PASSWORD`, `${DB_PASSWORD}`, `%DB_PASSWORD%`).
+_VARIABLE_BEFORE = re.compile(r"[$%{][A-Za-z0-9_]{0,64}\Z")
+
+
+def _told_secret(match: re.Match[str]) -> str:
+    """The value of a secret told in words replaced, if it looks like one: six characters or
+    more, not only letters, not a path, URL, flag or placeholder (`_TOLD_NOT_SECRET` neither);
+    after a token's, a secret's or a key's name, random-looking and 16 or more. Else the match
+    unchanged."""
+    quote_mark = match["q"] or ""
+    raw = match["value"]
+    value = raw.strip("\"'") if quote_mark else raw[: _wrapper_start(raw)].rstrip(".,;")
+    after = "" if quote_mark else match["value"][len(value) :]
+    if match["pw"] is None:
+        told = len(value) >= 16 and _random_looking(value)
+    else:
+        told = (
+            len(value) >= (4 if quote_mark else 6)
+            and not value.replace(" ", "").isalpha()
+            and value[0] not in "-$%/<{[*(~"
+            and "://" not in value
+            and _TOLD_NOT_SECRET.fullmatch(value) is None
+        )
+    start = match.start()
+    if not told or _VARIABLE_BEFORE.search(match.string, max(0, start - 65), start):
+        return match[0]
+    return f"{match['head']}{quote_mark}[REDACTED:password]{quote_mark}{after}"
+
+
+PAIR_RULES: tuple[
+    _Rule, ...
+] = (  # A connection string's password (ADO.NET, ODBC): the value runs to its `;`, spaces and all,
+    # when the pair is one of a connection string's (after a `;`, or before `;Key=`); ODBC's
+    # `{…}` (`}}` inside for a brace) goes whole, its braces kept.
+    _rule(
+        r"(?P<head>(?:(?<=;)|(?<=;[ \t])|(?=(?:password|pwd)[ \t]{0,3}=[^;\r\n]{1,256}+;"
+        r"[ \t]{0,3}[A-Za-z][\w .]{0,40}+=))(?<![A-Za-z0-9_.-])(?:password|pwd)[ \t]{0,3}=[ \t]{0,3})"
+        r"(?!\[REDACTED)(?:(?P<brace>\{)(?!\{)(?:[^}\r\n]|\}\}){1,256}+\}(?![^\s;])"
+        r"""|[^;\r\n"'{}\s/=][^;\r\n"'{}=]{0,255}+(?<![ \t])(?=;|[ \t]{0,8}(?:[\r\n]|$)))""",
+        lambda m: (
+            f"{m['head']}{{[REDACTED:password]}}"
+            if m["brace"]
+            else _value_replaced(m, "[REDACTED:password]")
+        ),
+        "password",
+        "pwd",
+        flags=re.IGNORECASE,
+    ),
+    # A string that is wholly `NAME=value` (docker inspect's Env array, systemd's
+    # `Environment="…"`): the value runs to the closing quote, spaces and all.
+    _rule(
+        rf"""(?P<head>(?<=")(?P<name>[\w.-]{{0,64}}?{_SECRET_NAME})=)(?!-?\[REDACTED)"""
+        + _TEMPLATE_VALUE
+        + rf"""(?!(?:{_STATE_WORDS}|\*{{3,64}})")(?P<value>(?:[^"\r\n\\]|\\.){{1,512}}+)(?=")""",
+        lambda m: (
+            m[0] if _working_directory(m) or _counted(m) else f"{m['head']}[REDACTED:password]"
+        ),
+        *_SECRET_NAME_NEEDLES,
+        flags=re.IGNORECASE,
+    ),
+    # A data class's or a map's toString (Lombok, Kotlin, records: `Config(url=…, password=my
+    # secret pass, driver=…)`; Java's `{db.password=my secret, db.user=app}`): a secret field's
+    # unquoted value runs, spaces and commas and all, to the next `, <field>=` or the closing
+    # bracket. Only right after `Name(`, `{` or `, `; a quoted value is the pair rule's below.
+    _rule(
+        rf"(?P<head>(?:(?<=[\w$]\()|(?<=\{{)|(?<=, ))(?P<name>[\w$.-]{{0,64}}?{_SECRET_NAME})=)"
+        r"""(?!["'\[]|-?\[REDACTED)"""
+        + _TEMPLATE_VALUE
+        + rf"(?!(?:{_STATE_WORDS}|\*{{3,64}})[,)}}])"
+        r"(?P<value>(?:[^\r\n,(){}]|,(?! [A-Za-z_$][\w$.-]{0,64}+=)){1,512}+)"
+        r"(?=, [A-Za-z_$][\w$.-]{0,64}+=|[)}])",
+        lambda m: (
+            m[0] if _working_directory(m) or _counted(m) else f"{m['head']}[REDACTED:password]"
+        ),
+        *_SECRET_NAME_NEEDLES,
+        flags=re.IGNORECASE,
+    ),
+    # Go's `%+v` of a struct (`&{Host:db Password:hunter two User:app}`): a secret field's
+    # value runs, spaces and all, to the next ` <Field>:` (a capitalised identifier) or the
+    # closing brace. Only right after `{` (not a shell's `${`) or a space, inside a brace left
+    # open (`_go_field`).
+    _rule(
+        # The `{` or space is read, not looked behind for: the engine then jumps between them.
+        rf"(?P<head>[{{ ](?<!\$\{{)(?=\w{{1,65}}+:)(?P<name>\w{{0,64}}?{_SECRET_NAME}):)"
+        r"(?!\[REDACTED)"
+        rf"(?!(?:{_STATE_WORDS}|\*{{3,64}})[ }}])"
+        r"(?P<value>[^\s{}](?:[^\s{}]|[ \t](?!(?-i:[A-Z])\w{0,64}+:)){0,511}+)"
+        r"(?=[ \t](?-i:[A-Z])\w{0,64}+:|\})",
+        _go_field,
+        *_SECRET_NAME_NEEDLES,
+        flags=re.IGNORECASE,
+    ),
+    # A YAML or .properties line that starts with a secret's name (after indentation or a
+    # list's `- `): `DB_PASSWORD: hunter2 xyz` (kubectl describe's env too), `spring.datasource.
+    # password=my secret pass`, docker-compose's `- POSTGRES_PASSWORD=a b c`, an ini or .env
+    # `password = a b c`. An unquoted value runs to the line's end (`_line_value`); a quoted
+    # one, a template, a block scalar and kubectl's `<set to the key …>` reference are the
+    # pair rule's below. A line also starts after an escaped line break inside a JSON string
+    # (a log's "msg": "…\npassword: a b\n…"): its value then ends at the next escaped break
+    # or at the string's closing quote (a rule of its own, which starts with the literal `\n`
+    # the engine jumps to). Each line is read once from its start, so the value may be long
+    # (`_VALUE_MAX`): the bound only stops a value longer than any secret.
+    *(
+        _rule(
+            rf"(?P<head>{start}[ \t]{{0,40}}+(?P<item>-[ \t]{{1,8}}+)?"
+            rf"(?P<name>[\w.-]{{0,64}}?{_SECRET_NAME})"
+            r"(?P<sep>:[ \t]{1,64}+|[ \t]{0,3}=[ \t]{0,64}+))"
+            r"""(?!(?:[bru]{1,2})?\\?["']|[|>]|\$?\{|<set to the key ')"""
+            + _TEMPLATE_VALUE
+            + rf"""(?!(?:{_STATE_WORDS}|\*{{3,64}})(?![\w*]))(?!\(sensitive(?: value)?\))"""
+            + rf"(?P<value>{value})",
+            _line_value,
+            *_SECRET_NAME_NEEDLES,
+            flags=re.IGNORECASE,
+        )
+        for start, value in (
+            ("(?m:^)", rf"[^\s][^\r\n]{{0,{_VALUE_MAX - 1}}}+"),
+            (
+                r"\\n",
+                rf"""(?:[^\s\\"]|\\[^nr"'])(?:[^\r\n\\"]|\\[^nr]){{0,{_VALUE_MAX - 1}}}+""",
+            ),
+        )
+    ),
+    # A YAML block scalar (`password: |`, `token: >-`): the value is every line below indented
+    # at least as far as its first (also inside a JSON string, its lines broken by escaped `\n`:
+    # one rule, whose lines are read as the break after the marker says).
+    _rule(
+        rf"({_SECRET_NAME}[ \t]{{0,3}}:[ \t]{{1,3}}[|>][+-]?[0-9]?[ \t]{{0,8}}"
+        rf"(?:{_LINES[0][0]}|(?P<esc>{_LINES[1][0]})))"
+        rf"(?P<indent>[ \t]{{1,40}}+)(?!\[REDACTED)(?(esc){_LINES[1][1]}|{_LINES[0][1]}){{1,512}}+"
+        rf"(?:(?(esc){_LINES[1][0]}|{_LINES[0][0]})(?P=indent)"
+        rf"(?(esc){_LINES[1][1]}|{_LINES[0][1]}){{1,512}}+){{0,200}}+",
+        r"\1\g<indent>[REDACTED:password]",
+        *_SECRET_NAME_NEEDLES,
+        flags=re.IGNORECASE,
+    ),
+    # name=value pairs by the name. A quoted value goes whole, spaces and all; its quotes stay
+    # (an unclosed one to the line's end).
+    _rule(
+        # Python's prefix of a bytes or raw string (password=b'…') is kept with the name.
+        rf"""(?P<head>(?P<name>{_SECRET_NAME}){_ASSIGN}(?:[bru]{{1,2}}(?=\\?["']))?)"""
+        # Not a placeholder (`-[REDACTED…`: a shell default already redacted, below; `{[REDACTED…`:
+        # an ODBC value, above), nor the empty default of `${DB_PASSWORD:-}`.
+        r"""(?!\\?(?:""\"|'''|["']|\{)?-?\[REDACTED|-\})"""
+        + _TEMPLATE_VALUE
+        + r"(?![|>][+-]?[0-9]?[ \t]{0,8}(?:\r?\n|(?:\\r)?\\n|$))"  # a block scalar's marker: above
+        # A value that says something about the secret, not the secret: MySQL's "(using
+        # password: YES)", "password: null", an already masked "********".
+        rf"""(?!\\?["']?(?:{_STATE_WORDS}|\*{{3,64}})(?![\w*]))"""
+        # Terraform's plan: `password = (sensitive value)`, `(sensitive)`.
+        r"(?!\(sensitive(?: value)?\))"
+        # kubectl describe's `<set to the key 'token' in secret 'api'>`: a reference, no value.
+        r"(?!<set to the key ')"
+        # A template's placeholder that holds a quoted literal (`{{ pw | default("hunter2") }}`):
+        # the literals go, the placeholder stays (`_keep_quotes`).
+        r"""(?P<value>(?P<tq>\\?["']?)(?P<template>\$?\{\{[^{}\n]{1,512}+\}\})(?P=tq)"""
+        # Python's triple-quoted strings, over lines, to the closing triple quote.
+        r"""|(?P<tdouble>""\")(?:[^"\\]|\\.|"(?!"")){1,2048}+""\""""
+        r"""|(?P<tsingle>''')(?:[^'\\]|\\.|'(?!'')){1,2048}+'''"""
+        rf"""|(?P<escaped>\\")[^"\\\n]{{1,{_VALUE_MAX}}}+\\\""""  # \"…\": JSON inside a JSON string
+        rf"""|(?P<double>")(?:[^"\\\n]|\\.){{1,{_VALUE_MAX}}}+\""""  # "…" with backslash escapes
+        rf"""|(?P<single>')[^'\n]{{1,{_VALUE_MAX}}}+'"""
+        # A quote never closed on its line (a log line cut short, a value broken by the line's
+        # end): the rest of the line goes, not only its first word.
+        rf"""|(?P<unclosed>")(?:[^"\\\r\n]|\\.){{1,{_VALUE_MAX}}}+(?=\r?\n|$)"""
+        rf"""|(?P<unclosed_single>')[^'\r\n]{{1,{_VALUE_MAX}}}+(?=\r?\n|$)"""
+        # … and an escaped quote inside a JSON string (`"msg": "password=\"a b"`): to the end
+        # of the string.
+        rf"""|(?P<unclosed_escaped>\\")[^"\\\n]{{1,{_VALUE_MAX}}}+(?=")"""
+        # … and a triple quote never closed (its string's other lines cannot be told from the
+        # text's): the rest of its line.
+        rf"""|(?P<unclosed_triple>""\")[^"\r\n]{{1,{_VALUE_MAX}}}+(?=\r?\n|$)"""
+        rf"""|(?P<unclosed_triple_single>''')[^'\r\n]{{1,{_VALUE_MAX}}}+(?=\r?\n|$)"""
+        # A shell variable with a default (${DB_PASSWORD:-hunter2}): only the default goes.
+        r"|(?P<shell>\$\{[A-Za-z_][A-Za-z0-9_]{0,127}+:?[-=])[^}\s\"'\\]{1,512}+\}"
+        rf"""|(?P<open>\\?(?:""\"|'''|["'])?)(?:[^\s&;,"'}}\\]|\\(?!["'])){{1,{_VALUE_MAX}}}+)""",
+        _keep_quotes,
+        *_SECRET_NAME_NEEDLES,
+        flags=re.IGNORECASE,
+    ),
+)
+
+
+CHANGED_VALUE_RULES: tuple[
+    _Rule, ...
+] = (  # Terraform's plan shows a changed value as `"old" -> "new"`: after a secret's old value
+    # (redacted above), the new one goes too.
+    _rule(
+        r"""(\[REDACTED:password\](?P<q>["'])[ \t]{1,3}->[ \t]{1,3}(?P=q))(?!\[REDACTED)"""
+        r"""[^"'\r\n]{1,512}+(?P=q)""",
+        r"\1[REDACTED:password]\g<q>",
+        "[REDACTED:password]",
+    ),
+)
+
+
+TOLD_RULES: tuple[
+    _Rule, ...
+] = (  # A secret told in words, without `=` or `:` right after its name: "the password is
+    # hunter2", "password for admin is …", "login with password …", Dockerfile's `ENV
+    # DB_PASSWORD …`, redis.conf's `requirepass …`; a token, a secret or an API key so only
+    # when its value looks random. The value is asked (`_told_secret`), so a word, a number
+    # with separators (a date, a time, a version), a path, a URL, a flag, a placeholder or an
+    # identifier stays: "the password is incorrect", "password expired on 2026-12-01".
+    _rule(
+        r"(?P<head>(?=[ptsamr])(?<![A-Za-z0-9](?<!\\[nrt]))(?:(?P<pw>pass(?:word|wd|phrase|code)s?|pwd?"
+        r"|requirepass|masterauth)|tokens?|secrets?|(?:api|access|secret|auth)[ _-]?key)"
+        # "for admin", "for user deploy": only with "is" or ":" after it.
+        r"(?:[ \t]{1,3}(?:for|of)[ \t]{1,3}(?:user[ \t]{1,3})?[^\s:]{1,64}+"
+        r"(?=[ \t]{1,3}(?:is|was)[ \t]|:))?"
+        r"(?:[ \t]{1,3}(?:is|was))?(?:[ \t]{1,3}(?:set|changed|reset)[ \t]{1,3}to)?"
+        r"[ \t]{0,3}:?[ \t]{1,3})"
+        # Not an assignment's `=value` (the pair rules' above).
+        # An unquoted value ends at an escaped line break or tab (inside a JSON string).
+        r"""(?!["']?\[REDACTED|=)(?P<value>(?P<q>["'])[^"'\n]{4,128}+(?P=q)"""
+        r"""|(?:[^\s"'<>\\]|\\(?![nrt])){6,128}+)""",
+        _told_secret,
+        "pass",
+        "pw",
+        "masterauth",
+        "token",
+        "secret",
+        "key",
+        flags=re.IGNORECASE,
+    ),
+)

@@ -1,0 +1,143 @@
+"""Rules for Redis's passwords: AUTH and CONFIG SET requirepass as MONITOR and SLOWLOG print them
+(also inside a JSON string), the passwords and hashes in an ACL user's rules, and AUTH as typed
+after redis-cli's prompt, in redis-cli's history or on a redis.conf line.
+"""
+
+from __future__ import annotations
+
+import re
+
+from triage.redact.pairs import _TOLD_NOT_SECRET
+from triage.redact.rule import _VALUE_MAX, _Rule, _rule
+
+
+def _redis_password(match: re.Match[str]) -> bool:
+    """True if a Redis AUTH, CONFIG SET requirepass or requirepass line (`match`) gives a
+    password: after redis-cli's prompt or CONFIG SET, always; a redis.conf line `requirepass
+    …` that holds only it; a line that is only `AUTH default …`, or `auth …` whose value is
+    no word, number with separators or identifier (as `_told_secret` asks): `auth failed`."""
+    if match["prompt"] is not None or match["config"] is not None:
+        return True
+    if match["line"] is None or match["end"] is None:
+        return False
+    if match["auth"] is None or (match["user"] or "").lower() == "default":
+        return True
+    value = match["value"].strip("\"'")
+    return (
+        len(value) >= 6
+        and not value.isalpha()
+        and value[0] not in "-$%/<{[*(~"
+        and "://" not in value
+        and _TOLD_NOT_SECRET.fullmatch(value) is None
+    )
+
+
+def _redis_auth(match: re.Match[str]) -> str:
+    """A Redis password (`_redis_password`) replaced, its quotes kept; else the match unchanged."""
+    if not _redis_password(match):
+        return match[0]
+    value = match["value"]
+    quote_mark = value[0] if value[0] in "\"'" else ""
+    return f"{match['head']}{quote_mark}[REDACTED:password]{quote_mark}{match['end'] or ''}"
+
+
+#: How Redis's MONITOR quotes an argument (`"…"`, backslash escapes inside), as printed and as
+#: a JSON string holds it (`\\"…\\"`: MONITOR's `\\"` is then `\\\\\\"`, its `\\\\` `\\\\\\\\`): the
+#: quote, and one character (or escape) inside it.
+_REDIS_QUOTES = (
+    ('"', r"""(?:[^"\\\n]|\\.)"""),
+    ('\\"', r"""(?:\\\\\\"|\\[^"]|[^"\\\n])"""),
+)
+
+
+def _redis_monitor_auth(quote_mark: str, unit: str) -> str:
+    """The pattern of a Redis AUTH (or requirepass) as MONITOR prints it, its arguments quoted by
+    `quote_mark` and each of their characters `unit`: group 1 is all before the password."""
+    q = re.escape(quote_mark)
+    sep = r"(?:[ \t]{1,3}|\r?\n[ \t]{0,40}+[0-9]{1,3}\)[ \t]{1,3})"
+    return (
+        rf"""((?<![\w"\\]){q}(?:auth2?{q}(?P<sep>{sep})"""
+        rf"""(?:{q}{unit}{{0,512}}+{q}(?P=sep)(?!{q}keys{q})(?={q}))?"""
+        rf"""|(?:requirepass|masterauth){q}{sep})"""
+        rf"""{q})(?!\[REDACTED){unit}{{1,512}}+{q}"""
+    )
+
+
+#: A password in a Redis ACL user's rules: `>pw` (adds it) or `<pw` (removes it) in clear, to
+#: the end of its argument (raw, in MONITOR's quotes, in a JSON string's escaped quotes, in
+#: redis-cli's single quotes); `#<sha256>` or `!<sha256>`, its hash.
+_ACL_SECRET = re.compile(
+    rf"""(?:(?<=\\")[<>]{_REDIS_QUOTES[1][1]}{{1,{_VALUE_MAX}}}+"""
+    rf"""|(?<=")(?<!\\")[<>]{_REDIS_QUOTES[0][1]}{{1,{_VALUE_MAX}}}+"""
+    rf"""|(?<=')[<>](?:[^'\\\n]|\\.){{1,{_VALUE_MAX}}}+"""
+    rf"""|(?<=[ \t])[<>](?:[^\s\\]|\\(?![nrt"])){{1,{_VALUE_MAX}}}+"""
+    r"""|(?<=[\s"'])[#!][0-9A-Fa-f]{64}(?![0-9A-Za-z]))"""
+)
+
+
+def _acl_rules(match: re.Match[str]) -> str:
+    """A Redis ACL user's rules (`rules`) with each password (`_ACL_SECRET`) replaced, its `>`,
+    `<`, `#` or `!` kept: `[REDACTED:password]` for one in clear, `[REDACTED:password-hash]`
+    for a SHA-256."""
+    rules = _ACL_SECRET.sub(
+        lambda m: (
+            m[0][0] + ("[REDACTED:password-hash]" if m[0][0] in "#!" else "[REDACTED:password]")
+        ),
+        match["rules"],
+    )
+    return match["head"] + rules
+
+
+REDIS_RULES: tuple[
+    _Rule, ...
+] = (  # Redis's AUTH as MONITOR and SLOWLOG print a command (each argument quoted, SLOWLOG's on
+    # numbered lines): `"AUTH" "pw"`, `"AUTH" "user" "pw"` (HELLO's), MIGRATE's `"AUTH" "pw"
+    # "KEYS" …`, `"CONFIG" "SET" "requirepass" "pw"`. The password is the last argument, to
+    # its closing quote (escaped quotes inside it, `"pa\\"ss"`, are the password's). Also
+    # inside a JSON string (a log shipper's "msg"), every quote escaped: `\\"AUTH\\" \\"pw\\"`.
+    *(
+        _rule(
+            _redis_monitor_auth(quote_mark, unit),
+            rf"\1[REDACTED:password]{quote_mark}",
+            f"{quote_mark}auth",
+            f"{quote_mark}requirepass{quote_mark}",
+            f"{quote_mark}masterauth{quote_mark}",
+            flags=re.IGNORECASE,
+        )
+        for quote_mark, unit in _REDIS_QUOTES
+    ),
+    # Redis's ACL: a user's rules hold a password in clear (`>pw`, `<pw`) or its SHA-256
+    # (`#…`, `!…`): after ACL SETUSER <user>, typed or as MONITOR prints it, and on ACL LIST's
+    # and users.acl's lines (`user alice on #… ~* +@all`, at a line's start or a quote's). The
+    # rest of the line is read once,
+    # each rule asked (`_acl_rules`).
+    _rule(
+        rf"(?P<head>(?<![\w-])setuser(?:\\?[\"'])?[ \t]{{1,3}})(?P<rules>[^\r\n]{{1,{_VALUE_MAX}}}+)",
+        _acl_rules,
+        "setuser",
+        flags=re.IGNORECASE,
+    ),
+    _rule(
+        r"(?P<head>user(?:(?<=(?<![^\n\"])user)|(?<=\\nuser))[ \t][^\s\"'\\]{1,128}+[ \t](?:on|off)(?=[ \t\"'\\]))"
+        rf"(?P<rules>[^\r\n]{{1,{_VALUE_MAX}}}+)",
+        _acl_rules,
+        "user ",
+    ),
+    # … and as typed: after redis-cli's prompt (`127.0.0.1:6379> auth pw`, `auth user pw`),
+    # `CONFIG SET requirepass pw`, redis.conf's `requirepass pw` line; a line that is only
+    # `AUTH default pw` or `auth pw` (redis-cli's history) when the password is no word
+    # (`_redis_password`): "auth failed" stays.
+    _rule(
+        r"(?P<head>(?:(?P<prompt>(?<![\w.-])(?:[\w.-]{1,253}+:[0-9]{1,5}(?:\[[0-9]{1,2}\])?"
+        r"|not connected)>[ \t]{0,3})|(?P<line>(?:(?m:^)|(?<=\\n))[ \t]{0,20}))?+"
+        r"(?<![\w-])(?:(?P<auth>auth)[ \t]{1,3}(?:(?P<user>[^\s\"']{1,64}+)[ \t]{1,3}(?=[^\s\\]))?"
+        r"|(?P<config>config[ \t]{1,3}set[ \t]{1,3})?(?:requirepass|masterauth)[ \t]{1,8}))"
+        r"""(?!["']?\[REDACTED)(?P<value>"(?:[^"\\\n]|\\.){1,512}+"|'(?:[^'\\\n]|\\.){1,512}+'"""
+        r"""|[^\s"'\\]{1,512}+)(?P<end>[ \t]{0,8}(?=\r?\n|\\n|$))?""",
+        _redis_auth,
+        "auth",
+        "requirepass",
+        "masterauth",
+        flags=re.IGNORECASE,
+    ),
+)
