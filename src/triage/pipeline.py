@@ -91,13 +91,27 @@ class _Event:
     """What the store's lifecycle reads of an alert. Its title, the one text the lifecycle
     keeps, is redacted when first read: a repeat of an open incident never reads it."""
 
-    __slots__ = ("_redact", "_text", "_title", "fingerprint", "occurred_at", "source", "status")
+    __slots__ = (
+        "_redact",
+        "_text",
+        "_title",
+        "fingerprint",
+        "occurred_at",
+        "queued_at",
+        "source",
+        "status",
+    )
 
-    def __init__(self, alert: Alert, redact: Callable[[str], str]) -> None:
+    def __init__(
+        self, alert: Alert, redact: Callable[[str], str], queued_at: datetime | None = None
+    ) -> None:
         self.fingerprint = alert.fingerprint
         self.source = alert.source
         self.status = alert.status
         self.occurred_at = alert.occurred_at
+        #: When its message was first queued: of two events stamped alike, the later queued
+        #: is the newer.
+        self.queued_at = queued_at
         self._text = alert.title
         self._redact = redact
         self._title: str | None = None
@@ -203,15 +217,13 @@ class Pipeline:
         normalized = await _normalize(message)
         _log_normalized(normalized)
         skew = self.policy.max_future_skew
-        alerts = [
-            believable_time(a, message.received_at, skew, _queued_at(message))
-            for a in normalized.alerts
-        ]
+        queued = _queued_at(message)
+        alerts = [believable_time(a, message.received_at, skew, queued) for a in normalized.alerts]
         # One alert: its end is the message's, so there is no progress to report.
         progress = progress if len(alerts) > 1 else _no_progress
         redelivered = message.receive_count > 1
         actions = await self._each_incident(
-            alerts, message.id, _delivery(message), progress, redelivered=redelivered
+            alerts, message.id, _delivery(message), progress, redelivered, queued
         )
         if any(action in _COUNTING for action in actions):
             owners = [f"{message.id}#{i}" for i in range(len(alerts))]
@@ -225,8 +237,8 @@ class Pipeline:
         owner: str,
         delivery: str,
         progress: Progress,
-        *,
         redelivered: bool = False,
+        queued_at: datetime | None = None,
     ) -> list[Action]:
         """Handle the alerts concurrently, one task per incident (its alerts in order), at most
         `alert_concurrency` at once; every task runs to its end before a failure is raised. A
@@ -248,7 +260,11 @@ class Pipeline:
                         # beside the first waits for it, and alerts of one group never collide.
                         claimant = delivery_owner(f"{owner}#{i}", delivery)
                         actions[i] = await self.handle(
-                            alerts[i], claimant, groups[i], redelivered=redelivered
+                            alerts[i],
+                            claimant,
+                            groups[i],
+                            redelivered=redelivered,
+                            queued_at=queued_at,
                         )
                     except GatheringError as exc:
                         gathering = exc
@@ -283,17 +299,19 @@ class Pipeline:
         group: GroupKey | None = None,
         *,
         redelivered: bool = False,
+        queued_at: datetime | None = None,
     ) -> Action:
         """Apply one alert (to its own incident, or as a member of `group`'s): claim its
         decision, and carry out the effect the claim holds. A `redelivered` message's alert
-        checks its group membership again (its first delivery may have failed before that)."""
+        checks its group membership again (its first delivery may have failed before that);
+        `queued_at` (when its message was queued) orders it among events stamped alike."""
         # Bound and reset by token: `bound_contextvars` copies the whole context to restore it,
         # for every alert of a storm.
         tokens = structlog.contextvars.bind_contextvars(
             fingerprint=alert.fingerprint, source=alert.source
         )
         try:
-            event = _Event(alert, self.redactor.text)
+            event = _Event(alert, self.redactor.text, queued_at)
             if self.dry_run:
                 return await self._preview(alert, event, group)
             if alert.status is Status.RESOLVED and self._grouping:

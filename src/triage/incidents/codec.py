@@ -58,12 +58,13 @@ _INCIDENT_TIMES = (
     "applied_at",
     "reopened_at",
     "quiet_until",
+    "last_queued_at",
 )
 #: Fields written only when set (not None, not empty). A release before them fails to read a
 #: record that has one, so while replicas of two releases share the store (a rolling deploy),
 #: only the records that use them (a flapping incident's held close, counted repeats) are
 #: unreadable to the older ones, not every record the newer ones write.
-_WRITTEN_WHEN_SET = ("quiet_until", "counted_by")
+_WRITTEN_WHEN_SET = ("quiet_until", "counted_by", "last_queued_at")
 
 
 def incident_to_json(incident: Incident) -> str:

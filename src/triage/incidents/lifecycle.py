@@ -268,6 +268,10 @@ class Incident:
     #: back (not yet seen deleted; at most `store.COUNTED_KEPT`): another delivery of one (its
     #: delete failed, or its worker died before it) is not counted again.
     counted_by: tuple[str, ...] = ()
+    #: When the message of the newest event applied was queued (None: not known): of two
+    #: events stamped alike, the one queued later is the newer, so replicas that write them
+    #: in either order agree.
+    last_queued_at: datetime | None = None
     #: What this release does not know of the stored record (fields a newer release wrote, at
     #: the top level or inside the ticket, effect, hold, escalation, group or history): kept
     #: as read and written back unchanged by `codec.py`, never read here. Empty for an
@@ -305,16 +309,28 @@ class Incident:
         pending = self.pending
         return pending is not None and pending.owner == FLAP_HOLD and pending.until > now
 
-    def guards(self, occurred_at: datetime, policy: Policy) -> bool:
-        """True if an event that occurred at `occurred_at` is older than the newest one applied
-        and must be ignored. The newest event's time counts only up to `max_future_skew` (never
-        more than the reopen window) past when it was applied, so no event time, however far in
-        the future, can hold the incident for longer than that."""
+    def guards(
+        self, occurred_at: datetime, policy: Policy, queued_at: datetime | None = None
+    ) -> bool:
+        """True if an event that occurred at `occurred_at` (its message queued at `queued_at`)
+        is older than the newest one applied and must be ignored. The newest event's time
+        counts only up to `max_future_skew` (never more than the reopen window) past when it
+        was applied, so no event time, however far in the future, can hold the incident for
+        longer than that. An event stamped as the newest one is older if it was queued before
+        it (a resolve and a repeat of one instant end alike whichever is written first)."""
         applied = self.applied_at or max(
             t for t in (self.opened_at, self.closed_at, self.last_update_at) if t is not None
         )
         horizon = applied + min(policy.max_future_skew, policy.reopen_window)
-        return occurred_at < min(self.last_event_at, horizon)
+        if occurred_at < min(self.last_event_at, horizon):
+            return True
+        last_queued = self.last_queued_at
+        return (
+            occurred_at == self.last_event_at
+            and queued_at is not None
+            and last_queued is not None
+            and queued_at < last_queued
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -324,9 +340,17 @@ class Decision:
     incident: Incident | None
 
 
+def queued_at(alert: AlertEvent) -> datetime | None:
+    """When the message of `alert` was queued, if it says (the pipeline's events do; an
+    `Alert` alone does not)."""
+    queued: datetime | None = getattr(alert, "queued_at", None)
+    return queued
+
+
 def decide(stored: Incident | None, alert: AlertEvent, now: datetime, policy: Policy) -> Decision:
     """Apply one alert to the stored incident; returns what to do and what to store."""
     firing = alert.status is Status.FIRING
+    queued = queued_at(alert)
     if stored is None:
         new = Incident(
             fingerprint=alert.fingerprint,
@@ -340,10 +364,11 @@ def decide(stored: Incident | None, alert: AlertEvent, now: datetime, policy: Po
             # The opening occurrence is in the ticket: the first update counts the ones after it.
             occurrences_at_update=1 if firing else 0,
             applied_at=now,
+            last_queued_at=queued,
         )
         return Decision(Action.OPEN if firing else Action.RECORD, new)
 
-    if stored.guards(alert.occurred_at, policy):
+    if stored.guards(alert.occurred_at, policy, queued):
         return Decision(Action.IGNORE, None)
     if stored.state is State.OPEN and firing:
         # A repeat, the storm's case: one copy of the incident, not one per change.
@@ -353,6 +378,7 @@ def decide(stored: Incident | None, alert: AlertEvent, now: datetime, policy: Po
             updated = dataclasses.replace(
                 stored,
                 last_event_at=alert.occurred_at,
+                last_queued_at=queued,
                 applied_at=now,
                 occurrences=occurrences,
                 last_update_at=now,
@@ -360,10 +386,16 @@ def decide(stored: Incident | None, alert: AlertEvent, now: datetime, policy: Po
             )
             return Decision(Action.UPDATE, updated)
         counted = dataclasses.replace(
-            stored, last_event_at=alert.occurred_at, applied_at=now, occurrences=occurrences
+            stored,
+            last_event_at=alert.occurred_at,
+            last_queued_at=queued,
+            applied_at=now,
+            occurrences=occurrences,
         )
         return Decision(Action.COUNT, counted)
-    seen = dataclasses.replace(stored, last_event_at=alert.occurred_at, applied_at=now)
+    seen = dataclasses.replace(
+        stored, last_event_at=alert.occurred_at, last_queued_at=queued, applied_at=now
+    )
 
     if stored.state is State.OPEN:
         return closing(stored, seen, alert, now, policy)
@@ -388,6 +420,7 @@ def decide(stored: Incident | None, alert: AlertEvent, now: datetime, policy: Po
         seq=stored.seq,
         version=stored.version,
         applied_at=now,
+        last_queued_at=queued,
     )
     return Decision(Action.OPEN, fresh)
 
