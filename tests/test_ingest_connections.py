@@ -12,12 +12,14 @@ import pytest
 from structlog.testing import capture_logs
 
 from daemon_harness import Queues
-from ingest_harness import ingest_settings, running
+from ingest_harness import bearer, ingest_settings, loopback_client, payload, running
 from test_ingest_hostile import read_answer
 from triage.ingest import IngestService, server
 from triage.ingest.server import OpenConnections
 
 BOUND = 3
+#: A webhook large enough to be still arriving when a refused connection would be closed.
+BODY = payload("generic/firing.json") * 50
 Connection = tuple[asyncio.StreamReader, asyncio.StreamWriter]
 
 
@@ -92,9 +94,9 @@ async def test_when_none_is_idle_a_new_connection_is_503_unread_and_one_line_say
     gateway: IngestService,
 ) -> None:
     """With BOUND connections each sending a request head, new connections are answered 503
-    with Retry-After before they send a byte and closed; however many, the episode is one
-    warning, each counts as a 503, and once the others go a line says how many were refused
-    and new connections are served."""
+    with Retry-After, unread, and closed (one sending a request at once reads the 503, not a
+    reset); however many, the episode is one warning, each counts as a 503, and once the
+    others go a line says how many were refused and new connections are served."""
     busy = await connect(gateway, BOUND)
     for _, writer in busy:
         writer.write(b"POST /v1/alerts/generic HTTP/1.1\r\nHost: x\r\n")  # the head, unfinished
@@ -110,12 +112,16 @@ async def test_when_none_is_idle_a_new_connection_is_503_unread_and_one_line_say
             assert answer.json() == {"error": "too many open connections"}
             assert await closed_by_gateway(reader)
             writer.close()
+        # A client that sends its request at once reads the 503, not a reset.
+        async with loopback_client(gateway.port) as client:
+            sent = await client.post("/v1/alerts/generic", content=BODY, headers=bearer("generic"))
+        assert sent.status_code == 503 and sent.headers["retry-after"] == "1"
         assert [e["event"] for e in logs] == ["ingest.connections_full"]
         close_all(busy)
         await until(lambda: opened(gateway).count == 0, "the busy connections never closed")
         (ok,) = [e for e in logs if e["event"] == "ingest.connections_ok"]
-    assert (ok["refused"], ok["idle_closed"]) == (3, 0)
-    assert gateway.metrics.counter("IngestRequests", source="unknown", status="503") == 3
+    assert (ok["refused"], ok["idle_closed"]) == (4, 0)
+    assert gateway.metrics.counter("IngestRequests", source="unknown", status="503") == 4
     (again,) = await connect(gateway, 1)
     assert await healthz(again) == 200
     close_all([again])

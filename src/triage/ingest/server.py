@@ -148,7 +148,8 @@ def what_was_wrong(error: HttpProcessingError) -> str:
 #: front opens far fewer.
 MAX_CONNECTIONS = 4096
 #: Descriptors kept for everything else the process opens: SQS's and Secrets Manager's
-#: connection pools, the endpoint port and its clients, logs, the listening sockets.
+#: connection pools, the endpoint port and its clients, logs, the listening sockets, and the
+#: refused connections still being answered (MAX_REFUSING).
 FD_RESERVE = 256
 
 
@@ -220,6 +221,11 @@ def _answer(status: int, error: str, *headers: str) -> bytes:
 
 #: The answer to a connection beyond the bound, written before anything is read from it.
 _FULL = _answer(503, "too many open connections", "Retry-After: 1")
+#: How long a refused connection reads and drops what its client sends, so that the client
+#: reads the 503 rather than a reset, and how many may do so at once (part of FD_RESERVE); past
+#: that, a refused connection is closed at once.
+REFUSED_LINGER_S = 1.0
+MAX_REFUSING = 64
 
 
 class OpenConnections:
@@ -229,6 +235,8 @@ class OpenConnections:
     def __init__(self, limit: int, metrics: Metrics) -> None:
         self.limit = limit
         self.count = 0
+        #: Refused connections still reading what their client sends, beyond `limit`.
+        self.refusing = 0
         self._metrics = metrics
         #: Connections that were idle when last seen, in the order they became so (a dict keeps
         #: insertion order): each is checked again before it is closed.
@@ -315,7 +323,10 @@ class _Connection(RequestHandler):
     _admitted = False
     #: … or was refused one (aiohttp never sees it).
     _refused = False
-    #: While an answer waits for the client to read: the timer that closes the connection.
+    #: Refused, and reading what the client still sends before closing.
+    _lingering = False
+    #: While an answer waits for the client to read (or a refused connection lingers): the
+    #: timer that closes the connection.
     _stall: asyncio.TimerHandle | None = None
 
     def __init__(
@@ -338,18 +349,28 @@ class _Connection(RequestHandler):
         )
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
         if not self._open.admit(self):
-            self._refused = True
-            self._force_close = True  # whatever still arrives is not parsed
-            assert isinstance(transport, asyncio.Transport)
-            transport.write(_FULL)
-            if transport.get_write_buffer_size():
-                transport.abort()  # the client is not reading; don't wait for it
-            else:
-                transport.close()
+            self._refuse(transport)
             return
         self._admitted = True
         super().connection_made(transport)
+
+    def _refuse(self, transport: asyncio.Transport) -> None:
+        """Answer 503 before reading a byte, then drop what the client still sends until it
+        closes, for at most REFUSED_LINGER_S: closing with its request unread would reset the
+        connection, and the client would see the reset instead of the answer."""
+        self._refused = True
+        self._force_close = True  # nothing that arrives is parsed
+        transport.write(_FULL)
+        opened = self._open
+        if opened.refusing >= MAX_REFUSING or transport.get_write_buffer_size():
+            transport.abort()  # a flood, or a client that does not read: no wait
+            return
+        opened.refusing += 1
+        self._lingering = True
+        transport.write_eof()  # the answer is whole; the client's end of stream closes it
+        self._stall = self._loop.call_later(REFUSED_LINGER_S, transport.close)
 
     def pause_writing(self) -> None:
         super().pause_writing()
@@ -379,6 +400,8 @@ class _Connection(RequestHandler):
         self.force_close()
 
     def data_received(self, data: bytes) -> None:
+        if self._refused:
+            return  # dropped: the connection was answered 503 unread
         awaiting_head = self._body is None or self._body.is_eof()
         parsed = len(self._messages)
         super().data_received(data)
@@ -407,6 +430,9 @@ class _Connection(RequestHandler):
         self._release_head()
         self._cancel_stall()
         if self._refused:
+            if self._lingering:
+                self._lingering = False
+                self._open.refusing -= 1
             return  # refused at the bound: aiohttp never knew it
         self._leave()
         super().connection_lost(exc)
