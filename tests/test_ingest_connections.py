@@ -154,3 +154,17 @@ async def test_a_client_that_never_reads_its_answers_is_dropped(
         await until(lambda: opened(gateway).count == 0, "the connection was never dropped")
     assert [e["event"] for e in logs] == ["ingest.client_not_reading"]
     writer.transport.abort()
+
+
+async def test_a_keep_alive_connection_idle_past_the_idle_timeout_is_closed(
+    queues: Queues,
+) -> None:
+    """A connection left open after its answer is closed once TRIAGE_INGEST_IDLE_TIMEOUT_S
+    passes without a new request, freeing its slot."""
+    settings = ingest_settings(queues.url, queues.endpoint, ingest_idle_timeout_s=0.3)
+    async with running(settings) as service:
+        (connection,) = await connect(service, 1)
+        assert await healthz(connection) == 200  # HTTP/1.1: the connection stays open
+        assert await closed_by_gateway(connection[0])
+        await until(lambda: opened(service).count == 0, "its slot was never freed")
+        close_all([connection])
