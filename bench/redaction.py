@@ -1,4 +1,4 @@
-"""The redactor's CPU over the sample payloads, for changes to `src/triage/redact.py`.
+"""The redactor's CPU over the sample payloads, for changes to `src/triage/redact/`.
 
     .venv/bin/python bench/redaction.py                   # this checkout's src/
     .venv/bin/python bench/redaction.py OLD_SRC NEW_SRC   # two trees, runs alternated

@@ -15,26 +15,13 @@ import pytest
 
 from scaling import assert_linear
 from triage import redact as redact_module
-from triage.redact import (
-    _BASE64_RUN,
-    _DISCORD_TOKEN,
-    _ESCAPE,
-    _RULES,
-    _URL_SAFE,
-    DEFAULT,
-    Redactor,
-    _discord_token,
-    _fold,
-    _json_unescaped,
-    _redacted_base64,
-    _spliced,
-    _unescape,
-    _unescaped_with_sources,
-    _unmasked,
-    held,
-    hold,
-    redact,
-)
+from triage.redact import DEFAULT, Redactor, held, hold, redact
+from triage.redact.base64_runs import _BASE64_RUN, _DISCORD_TOKEN, _discord_token, _redacted_base64
+from triage.redact.disguises import _json_unescaped, _unmasked
+from triage.redact.percent import _ESCAPE, _URL_SAFE, _spliced, _unescape, _unescaped_with_sources
+from triage.redact.personal import _EMAIL
+from triage.redact.rules import _RULES
+from triage.redact.scrub import _fold
 
 
 def _run(length: int, alphabet: str = "aB3dE5fG7hJ9kL2mN4pQ6") -> str:
@@ -1285,7 +1272,7 @@ def test_hold_is_safe_from_many_threads() -> None:
 
 
 def test_docstring_lists_every_placeholder() -> None:
-    """The module docstring's table names each placeholder a rule can write, and no other."""
+    """The package docstring's table names each placeholder a rule can write, and no other."""
     documented = set(re.findall(r"\[REDACTED:[a-z0-9-]+\]", redact_module.__doc__ or ""))
     written = {
         placeholder
@@ -1294,7 +1281,7 @@ def test_docstring_lists_every_placeholder() -> None:
     }
     # _keep_quotes, exact values, _card_number, the e-mail rule (a git remote's user stays)
     written |= {"[REDACTED:password]", "[REDACTED:credential]", "[REDACTED:card-number]"}
-    written.add(redact_module._EMAIL)
+    written.add(_EMAIL)
     assert documented == written
     produced = {
         p for _, expected in CASES for p in re.findall(r"\[REDACTED:[a-z0-9-]+\]", expected)

@@ -9,7 +9,8 @@ from urllib.parse import quote, unquote
 
 import pytest
 
-from triage.redact import _percent_decoded, redact
+from triage.redact import redact
+from triage.redact.percent import _percent_decoded
 
 INNER = "https://x.example.com/cb?token=abc123def456ghi&user=bob x"
 

@@ -1,0 +1,224 @@
+"""`Redactor`: the passes over a text, in order: invisible characters dropped, JSON's needless
+escapes undone, the rules (`_scrub`), the rules again on the undisguised text, each
+percent-encoded token decoded and redacted (`_scrub_escaped`), each base64 run decoded and
+redacted (`_scrub_base64`); and over a JSON value, whose keys can name a secret. `redact` is
+`DEFAULT.text`: a redactor with no credentials of its own (those `hold` was given still count).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from typing import Any
+from urllib.parse import quote
+
+from triage.redact.base64_runs import (
+    _BASE64_RUN,
+    _DISCORD_TOKEN,
+    _NOT_BASE64,
+    _base64_text,
+    _discord_token,
+    _redacted_base64,
+)
+from triage.redact.disguises import _json_unescaped, _layout_free, _unmasked, _visible
+from triage.redact.held import held
+from triage.redact.names import _VALUE_KEYS, _kept_value, _named_secret, secret_named
+from triage.redact.percent import (
+    _ESCAPE,
+    _URL_SAFE,
+    _escaped_tokens,
+    _spliced,
+    _unescape,
+    _unescaped_with_sources,
+)
+from triage.redact.scrub import _scrub
+
+
+def _scrub_escaped(text: str, secrets: tuple[str, ...]) -> str:
+    """`text` with each token that holds percent-escapes redacted in its decoded form, when
+    decoding revealed something to redact: what was found is replaced where it stood in the
+    encoded token, and every other byte of the token stays (`_spliced`)."""
+    spans = _escaped_tokens(text)
+    tokens = [text[start:end] for start, end in spans]
+    # All the tokens decoded and redacted at once first: one call instead of one per token, and
+    # it changes whenever a token would (the same characters, between whitespace again).
+    decoded = _unescape(" ".join(tokens))
+    # Base64 too: its `+` and `/` percent-encoded split it into runs that decode apart.
+    if _scrub_base64(_scrub(decoded, secrets), secrets) == decoded:
+        return text
+    done: dict[str, str] = {}  # a token repeated is redacted once
+    pieces: list[str] = []
+    last = 0
+    for (start, end), token in zip(spans, tokens, strict=True):
+        if token not in done:
+            done[token] = _redacted_token(token, secrets)
+        pieces += (text[last:start], done[token])
+        last = end
+    pieces.append(text[last:])
+    return "".join(pieces)
+
+
+def _redacted_token(token: str, secrets: tuple[str, ...]) -> str:
+    """A token holding percent-escapes, decoded, redacted and put back: in place
+    (`_spliced`), or, when the redacted text does not line up with the decoded one (a rule
+    wrote more than a placeholder), re-encoded whole with URL delimiters left as they are."""
+    decoded, starts = _unescaped_with_sources(token)
+    redacted = _scrub_base64(_scrub(decoded, secrets), secrets)
+    if redacted == decoded:
+        return token
+    spliced = _spliced(token, decoded, starts, redacted)
+    if spliced is not None:
+        return spliced
+    return quote(redacted, safe=_URL_SAFE, errors="surrogateescape")
+
+
+_ESCAPED_BREAK = re.compile(r"\\[nrt]")
+
+
+def _scrub_base64(text: str, secrets: tuple[str, ...]) -> str:
+    """`text` with each base64 run replaced whole by a placeholder when its decoded text holds
+    something to redact, or is a `user:password` pair (`_redacted_base64`). The decoded text is
+    redacted by the rules (`_scrub`) only: base64 inside base64 is not decoded again."""
+
+    def scrub(decoded: str) -> str:
+        return _scrub(decoded, secrets)
+
+    # Most text holds no run that decodes to text: found without the regex engine (which would
+    # try every position), by the runs between the bytes base64 has not.
+    if len(text) < 16:
+        return text
+    # An escaped line break or tab inside a JSON string ends a run (`_BASE64_START`): its
+    # letter is no part of the run after it.
+    probe = _ESCAPED_BREAK.sub("  ", text) if "\\" in text else text
+    runs = probe.encode("ascii", "replace").translate(_NOT_BASE64).split()
+    if max(map(len, runs), default=0) < 16:
+        return text
+    for run in runs:
+        if 16 <= len(run) <= 8192 and _base64_text(run.decode()) is not None:
+            break
+    else:
+        return text
+    if "." in text:
+        text = _DISCORD_TOKEN.sub(_discord_token, text)
+    return _BASE64_RUN.sub(lambda m: _redacted_base64(m[0], scrub), text)
+
+
+#: Texts up to this many characters are remembered with their redaction, at most this many of
+#: them (then forgotten all at once): about 9 MB at most, for ~40 calls an alert saved.
+_MEMO_CHARS = 512
+_MEMO_ENTRIES = 8192
+
+
+class Redactor:
+    """Applies the rules (`rules._RULES`), plus the exact credentials the process holds.
+
+    `known_secrets` is asked on every call, so a token read from Secrets Manager after startup
+    (or rotated) is covered as soon as the process knows it; so are the values passed to `hold`.
+    """
+
+    def __init__(self, known_secrets: Callable[[], Iterable[str]] = tuple) -> None:
+        self._known_secrets = known_secrets
+        #: The last answer of `_secrets`, with what it was made from: (held, known, answer).
+        #: One tuple, swapped whole, so threads sharing the redactor need no lock.
+        self._last: tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]] = ((), (), ())
+        #: Short texts already redacted, for the credentials they were redacted with: an
+        #: alert's keys, labels and names repeat from alert to alert. Swapped whole (a new dict)
+        #: when the credentials change, so a thread never files an answer under the wrong ones.
+        self._memo: tuple[tuple[str, ...], dict[str, str]] = ((), {})
+
+    def text(self, text: str) -> str:
+        secrets = self._secrets()
+        memo_secrets, memo = self._memo
+        if memo_secrets is not secrets:
+            memo = {}
+            self._memo = (secrets, memo)
+        if len(text) > _MEMO_CHARS:
+            return self._redacted(text, secrets)
+        done = memo.get(text)
+        if done is None:
+            done = self._redacted(text, secrets)
+            if len(memo) >= _MEMO_ENTRIES:
+                memo.clear()
+            memo[text] = done
+        return done
+
+    def _redacted(self, text: str, secrets: tuple[str, ...]) -> str:
+        # The common case, checked in C: nothing invisible to drop (line breaks and tabs are
+        # not printable, but visible: set aside before the test, so multi-line text passes too).
+        if not text.isprintable() and not _layout_free(text).isprintable():
+            text = _visible(text)
+        if "\\" in text:
+            text = _json_unescaped(text)
+        text = _scrub(text, secrets)
+        # A disguised name is redacted in the undisguised text, which then replaces the text;
+        # text that hides nothing keeps its entities, full-width forms and scripts.
+        unmasked = _unmasked(text)
+        if unmasked != text:
+            redacted = _scrub(unmasked, secrets)
+            if redacted != unmasked:
+                text = redacted
+        if "%" in text and _ESCAPE.search(text):
+            text = _scrub_escaped(text, secrets)
+        return _scrub_base64(text, secrets)
+
+    def _secrets(self) -> tuple[str, ...]:
+        """The exact values to redact, longest first, so that one containing another goes whole.
+        Sorted again only when the held or known credentials changed: an alert's fields make
+        dozens of calls in a row with the same ones."""
+        holding = held()
+        known = tuple(s for s in self._known_secrets() if len(s) >= 6)
+        last_holding, last_known, answer = self._last
+        if holding is last_holding and known == last_known:
+            return answer
+        values = {*holding, *known}
+        answer = tuple(sorted(values, key=len, reverse=True)) if values else ()
+        self._last = (holding, known, answer)
+        return answer
+
+    def value(self, value: Any, *, depth: int = 0) -> Any:
+        """A JSON value with every string redacted and secret-named keys blanked."""
+        if depth > 64:  # normalisers reject deeper JSON; this only guards direct callers
+            return "[REDACTED:too-deep]"
+        if isinstance(value, str):
+            return self.text(value)
+        if isinstance(value, dict):
+            # A {"name": "DB_PASSWORD", "value": "…"} object (Kubernetes env, Sentry's tags as
+            # {"key", "value"}) holds its secret's name in a value, not in a key.
+            named = _named_secret(value)
+            return {
+                # Keys are text too: a payload can use a secret as a key.
+                self.text(str(k)): (
+                    "[REDACTED:password]"
+                    if (
+                        (secret_named(str(k)) and not _kept_value(str(k), value[k]))
+                        or (
+                            named is not None
+                            and k in _VALUE_KEYS
+                            and not _kept_value(named, value[k])
+                        )
+                    )
+                    and value[k] not in (None, "")
+                    else self.value(value[k], depth=depth + 1)
+                )
+                for k in value
+            }
+        if isinstance(value, list | tuple):
+            if (
+                len(value) == 2
+                and isinstance(value[0], str)
+                and isinstance(value[1], str)
+                and value[1]
+                and secret_named(value[0])
+                and not _kept_value(value[0], value[1])
+            ):  # a [name, value] pair: ["Cookie", "…"], ["X-Api-Key", "…"]
+                return [self.text(value[0]), "[REDACTED:password]"]
+            return [self.value(v, depth=depth + 1) for v in value]
+        return value
+
+
+#: A redactor that knows no process credentials; for text that needs only the patterns.
+DEFAULT = Redactor()
+
+
+def redact(text: str) -> str:
+    return DEFAULT.text(text)

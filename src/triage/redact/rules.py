@@ -1,0 +1,35 @@
+"""Every rule, in the order `scrub` applies them.
+
+The order matters: the specific shapes first (`tokens`, `cloud`), so that their placeholders
+say what was there; the rules that know a context next (headers, command lines, URLs, markup);
+the pairs by name after them, which skip a value that is already a placeholder; then the rules
+that read what the pairs left (Terraform's new value after a redacted old one) and loose text
+(a secret told in words); personal data last. Within each module the rules keep their order
+for the same reasons, told beside them.
+"""
+
+from __future__ import annotations
+
+from triage.redact.cloud import CLOUD_RULES
+from triage.redact.commands import COMMAND_RULES
+from triage.redact.markup import MARKUP_RULES
+from triage.redact.pairs import CHANGED_VALUE_RULES, PAIR_RULES, TOLD_RULES
+from triage.redact.personal import PERSONAL_RULES
+from triage.redact.redis import REDIS_RULES
+from triage.redact.rule import _Rule
+from triage.redact.tokens import TOKEN_RULES
+from triage.redact.web import HEADER_RULES, URL_RULES
+
+_RULES: tuple[_Rule, ...] = (
+    *TOKEN_RULES,  # tokens: private keys, hashes, JWTs, webhook URLs, vendors' tokens
+    *CLOUD_RULES,  # cloud: AWS signatures and keys, Datadog, Azure
+    *HEADER_RULES,  # web: Bearer, Authorization, Cookie; a URL's user and password
+    *COMMAND_RULES,  # commands: passwords on a command line
+    *URL_RULES,  # web: a URL's query, fragment and path
+    *MARKUP_RULES,  # markup: XML, SQL, Kubernetes env, validators, PHP
+    *PAIR_RULES,  # pairs: a value by the name before it
+    *REDIS_RULES,  # redis: AUTH, CONFIG SET, ACL rules
+    *CHANGED_VALUE_RULES,  # pairs: Terraform's new value after a redacted old one
+    *TOLD_RULES,  # pairs: a secret told in words
+    *PERSONAL_RULES,  # personal: e-mail addresses, card numbers
+)

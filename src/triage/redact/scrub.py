@@ -1,0 +1,159 @@
+"""Applying the rules to a text (`_scrub`): the exact credentials first, then each rule that can
+match, in order.
+
+Most rules cannot match text that holds none of their needles (literals every match holds).
+One regex search for every needle at once (`_needle_sets_in`) tells which sets of needles a
+text holds, so a text pays for the few rules it may match, not for all of them; a rule that
+matched changes the text, so the rules after it look for their needles again (`_applied`).
+"""
+
+from __future__ import annotations
+
+import re
+
+from triage.redact.rule import _Replacement
+from triage.redact.rules import _RULES
+
+#: The characters besides A-Z that IGNORECASE matches to an ASCII letter but that str.lower()
+#: does not turn into that letter (tests/test_redact.py checks this list against every code
+#: point): dotted and dotless I, long s. (The Kelvin sign lowers to "k" already.)
+_FOLD_ODD = (("i\u0307", "i"), ("\u0131", "i"), ("\u017f", "s"))
+
+
+def _fold(text: str) -> str:
+    """`text` lowered so that an IGNORECASE match of a lower-case ASCII needle in `text` is a
+    plain substring of the result."""
+    folded = text.lower()
+    if not folded.isascii():
+        for odd, letter in _FOLD_ODD:
+            folded = folded.replace(odd, letter)
+    return folded
+
+
+def _any_needle(*, folded: bool) -> re.Pattern[str]:
+    """A search for any needle of the rules that do (or do not) fold case. Grouped by their first
+    character (`a(?:pi_key|pikey|…)|b(?:earer|asic)|…`), so the engine tries one group at a
+    position instead of every needle; longest first within a group, so that what it finds at a
+    position is the longest needle there (the others there are that needle's prefixes)."""
+    groups: dict[str, list[str]] = {}
+    needles = {n for rule in _RULES if rule.folded == folded for n in rule.needles}
+    for needle in sorted(needles, key=lambda n: (n[0], -len(n), n)):
+        groups.setdefault(needle[0], []).append(re.escape(needle[1:]))
+    return re.compile("|".join(f"{re.escape(c)}(?:{'|'.join(r)})" for c, r in groups.items()))
+
+
+def _needle_set_bits() -> dict[tuple[tuple[str, ...], bool], int]:
+    """One bit for each set of needles that rules look for (rules sharing theirs share its bit)."""
+    bits: dict[tuple[tuple[str, ...], bool], int] = {}
+    for rule in _RULES:
+        if rule.needles:
+            bits.setdefault((rule.needles, rule.folded), 1 << len(bits))
+    return bits
+
+
+_NEEDLE_SET_BITS = _needle_set_bits()
+
+
+def _bits_of_needles(*, folded: bool) -> dict[str, int]:
+    """For each needle of the rules that do (or do not) fold case: the bits of the needle sets
+    that text holding it holds a needle of, its own and those of the needles inside it."""
+    sets = [(bit, needles) for (needles, folds), bit in _NEEDLE_SET_BITS.items() if folds == folded]
+    return {
+        needle: sum(bit for bit, needles in sets if any(n in needle for n in needles))
+        for _, needles in sets
+        for needle in needles
+    }
+
+
+#: One search for every needle at once, then each match's bits: the needle sets a text holds,
+#: found in one pass over it instead of one `in` test per needle (300-odd of them).
+_ANY_NEEDLE = _any_needle(folded=False)
+_ANY_FOLDED_NEEDLE = _any_needle(folded=True)
+_NEEDLE_BITS = _bits_of_needles(folded=False)
+_FOLDED_NEEDLE_BITS = _bits_of_needles(folded=True)
+#: A rule as `_scrub` runs it: pattern, replacement, the bit of its needles (0: none), needles,
+#: whether they are looked for in the folded text.
+_Run = tuple[re.Pattern[str], _Replacement, int, tuple[str, ...], bool]
+_RUNS: tuple[_Run, ...] = tuple(
+    (pattern, replacement, _NEEDLE_SET_BITS.get((needles, folds), 0), needles, folds)
+    for pattern, replacement, needles, folds in _RULES
+)
+_SHORT = 100
+_WITHOUT_NEEDLES = tuple(run for run in _RUNS if not run[2])
+
+
+def _needle_sets_in(text: str) -> int:
+    """The bits of the needle sets of which `text` holds a needle (case folded for the rules
+    that ignore case). The search goes on from the position after each match's start, so that
+    a needle overlapping the one found is found too."""
+    present = 0
+    for haystack, search, bits in (
+        (text, _ANY_NEEDLE.search, _NEEDLE_BITS),
+        (_fold(text), _ANY_FOLDED_NEEDLE.search, _FOLDED_NEEDLE_BITS),
+    ):
+        match = search(haystack)
+        while match is not None:
+            present |= bits[match[0]]
+            match = search(haystack, match.start() + 1)
+    return present
+
+
+def _scrub(text: str, secrets: tuple[str, ...]) -> str:
+    """`text` with `secrets` replaced by exact value, then every rule applied that can match."""
+    for secret in secrets:
+        text = text.replace(secret, "[REDACTED:credential]")
+    present = _needle_sets_in(text)
+    if len(text) <= _SHORT and not present:
+        return _applied(_WITHOUT_NEEDLES, text)
+    for at, pattern, replacement in _runs_for(present):
+        text, replaced = pattern.subn(replacement, text)
+        if replaced:
+            return _applied(_RUNS[at + 1 :], text)
+    return text
+
+
+#: The rules to run for each set of needle bits met so far (alerts repeat a few such sets).
+_RUNS_FOR: dict[int, tuple[tuple[int, re.Pattern[str], _Replacement], ...]] = {}
+
+
+def _runs_for(present: int) -> tuple[tuple[int, re.Pattern[str], _Replacement], ...]:
+    """The rules, with their place in `_RUNS`, that text holding the needle sets `present`
+    must run: those without needles and those with a needle in it."""
+    runs = _RUNS_FOR.get(present)
+    if runs is None:
+        runs = tuple(
+            (at, pattern, replacement)
+            for at, (pattern, replacement, bit, _, _) in enumerate(_RUNS)
+            if not bit or present & bit
+        )
+        if len(_RUNS_FOR) >= 4096:
+            _RUNS_FOR.clear()
+        _RUNS_FOR[present] = runs
+    return runs
+
+
+def _applied(runs: tuple[_Run, ...], text: str) -> str:
+    """`text` with `runs` applied, each whose needles it holds. Looked for one rule (or one run
+    of rules sharing needles) at a time: a replacement has changed the text, and a text with
+    many needles (hostile text repeating one) costs `_needle_sets_in` one call per match, more
+    than the few `in` tests left once a rule has already matched."""
+    folded: str | None = None  # _fold(text), made when a rule first needs it
+    looked_for: tuple[str, ...] = ()  # the needles last looked for in this text …
+    found = False  # … and whether one was there
+    for pattern, replacement, _, needles, folds in runs:
+        if needles:
+            if needles is not looked_for:
+                if folds:
+                    folded = _fold(text) if folded is None else folded
+                    haystack = folded
+                else:
+                    haystack = text
+                looked_for = needles
+                found = any(needle in haystack for needle in needles)
+            if not found:
+                continue  # no needle: the pattern cannot match
+        text, replaced = pattern.subn(replacement, text)
+        if replaced:
+            folded = None
+            looked_for = ()
+    return text
