@@ -386,6 +386,76 @@ async def test_bytes_after_an_upgrade_request_are_not_taken_for_a_head(
     assert len(received(queues)) == 1
 
 
+# --- Chunked bodies that are mostly framing -----------------------------------------------
+
+
+def chunked(body: bytes, size: int) -> bytes:
+    """`body` as chunks of `size` bytes, and the last chunk."""
+    pieces = (body[i : i + size] for i in range(0, len(body), size))
+    return b"".join(b"%x\r\n%s\r\n" % (len(p), p) for p in pieces) + b"0\r\n\r\n"
+
+
+TINY_CHUNKS = b"1\r\nx\r\n" * 10_000  # 60 KB on the wire for 10 KB of body
+SIGNATURE = f"Sentry-Hook-Signature: {'0' * 64}\r\n"  # shaped right: its body is read
+
+
+async def test_a_body_of_one_byte_chunks_is_400_without_parsing_it_all(
+    gateway: IngestService, queues: Queues
+) -> None:
+    """A megabyte sent as 1-byte chunks (6 MB on the wire, each chunk costing the parser as
+    much as a large one) is refused 400 once its framing outweighs it, before its (wrong)
+    signature is ever checked, and the connection closed; one line says why; nothing is
+    queued. (The sender, still sending, may see the close as a reset before the answer.)"""
+    request = head("/v1/alerts/sentry", SIGNATURE + "Transfer-Encoding: chunked\r\n")
+    reader, writer = await asyncio.open_connection("127.0.0.1", gateway.port)
+    with capture_logs() as logs:
+        writer.write(request + b"1\r\nx\r\n" * 1024 * 1024)  # sent in the background
+        try:
+            answer = await read_answer(reader)
+            assert answer.status == 400, answer.body
+            assert answer.json()["error"] == "bad request: chunks too small for their framing"
+        except (ConnectionResetError, asyncio.IncompleteReadError):
+            pass
+        await wait_logged(logs, "ingest.refused")
+        writer.transport.abort()
+    (line,) = [e for e in logs if e["event"] in ("ingest.refused", "ingest.bad_http")]
+    assert (line["reason"], line["status"]) == ("chunks_too_small", 400)
+    assert received(queues) == []
+
+
+async def test_one_byte_chunks_after_an_early_answer_end_the_connection_with_one_line(
+    gateway: IngestService,
+) -> None:
+    """A sender answered 401 from its head that goes on sending 1-byte chunks is cut off once
+    their framing outweighs them, instead of being read for aiohttp's 10 s of lingering; one
+    ingest.bad_http line says why."""
+    request = head("/v1/alerts/generic", "Transfer-Encoding: chunked\r\n")
+    reader, writer = await asyncio.open_connection("127.0.0.1", gateway.port)
+    with capture_logs() as logs:
+        writer.write(request)
+        assert (await read_answer(reader)).status == 401
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 10
+        while not any(e["event"] == "ingest.bad_http" for e in logs):
+            assert loop.time() < deadline, "the chunks were read on"
+            writer.write(TINY_CHUNKS)
+            await asyncio.sleep(0.001)
+        writer.transport.abort()
+    (line,) = [e for e in logs if e["event"] == "ingest.bad_http"]
+    assert line["reason"] == "chunks too small for their framing"
+
+
+async def test_a_large_body_in_small_honest_chunks_is_accepted(
+    gateway: IngestService, queues: Queues
+) -> None:
+    """A 300 KB webhook sent as 8-byte chunks (13 bytes on the wire for 8) is accepted."""
+    body = json.dumps({"title": "small chunks", "description": "x" * 300_000}).encode()
+    request = head("/v1/alerts/generic", BEARER + "Transfer-Encoding: chunked\r\n")
+    answer = await exchange(gateway.port, request + chunked(body, 8))
+    assert answer.status == 202, answer.body
+    assert len(received(queues)) == 1
+
+
 # --- Paths and methods ----------------------------------------------------------------------
 
 

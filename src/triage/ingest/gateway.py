@@ -51,6 +51,7 @@ from triage.ingest.probe import QueueProbe
 from triage.ingest.replay import BadTimestamp, Replayed, ReplayGuard, check_timestamp
 from triage.ingest.server import (
     CONTINUE,
+    ChunksTooSmall,
     name_the_server,
     no_interim,
     send_continue,
@@ -601,6 +602,8 @@ class Gateway:
             raise Refused(
                 408, "body_timeout", f"body not received within {self.limits.body_timeout_s:g} s"
             ) from None
+        except ChunksTooSmall as exc:
+            raise Refused(400, "chunks_too_small", f"bad request: {exc.message}") from None
         except _BROKEN_BODY:
             raise Refused(400, "incomplete_body", "incomplete body") from None
         finally:

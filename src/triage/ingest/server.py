@@ -302,6 +302,19 @@ MAX_HEAD_BYTES = 64 * 1024
 MAX_HEADS_BYTES = 16 * 1024 * 1024
 
 
+#: A chunked body may take at most this many bytes on the wire per byte it holds (past
+#: FRAMING_SLACK). Each chunk costs the parser the same whatever its size: a megabyte sent as
+#: 1-byte chunks is 6 MB on the wire and ~0.8 s of the gateway's CPU (a megabyte in large
+#: chunks: a few milliseconds), from a sender with no credential. Chunks of 8 bytes or more
+#: pass; no sender's are smaller.
+MAX_FRAMING = 2
+FRAMING_SLACK = 64 * 1024
+
+
+class ChunksTooSmall(HttpProcessingError):
+    """Raised reading a chunked body that is mostly framing (see MAX_FRAMING)."""
+
+
 #: How long an answer may wait for its client to take it. A client that pipelines requests and
 #: never reads the answers fills the socket's buffers and then aiohttp's, where the answer waits
 #: without end: the connection is held past every timeout (none runs while a request is in
@@ -325,6 +338,9 @@ class _Connection(RequestHandler):
     _refused = False
     #: Refused, and reading what the client still sends before closing.
     _lingering = False
+    #: Whether the body being received is chunked, and the bytes it took on the wire so far.
+    _chunked = False
+    _body_wire = 0
     #: While an answer waits for the client to read (or a refused connection lingers): the
     #: timer that closes the connection.
     _stall: asyncio.TimerHandle | None = None
@@ -407,12 +423,36 @@ class _Connection(RequestHandler):
         super().data_received(data)
         if len(self._messages) > parsed:  # a head came whole
             self._unanswered += len(self._messages) - parsed
-            self._body = self._messages[-1][1]
+            message, self._body = self._messages[-1]
+            self._chunked = bool(getattr(message, "chunked", False))
+            self._body_wire = 0  # (what came with the head is not counted: the slack covers it)
             self._release_head()
         elif awaiting_head and not self._upgraded and self.transport is not None:
             # (After an Upgrade head, aiohttp keeps what follows aside and stops reading at
             # its buffer size: those bytes are not a head.)
             self._hold_head(len(data))
+        elif self._chunked:
+            self._count_framing(len(data))
+
+    def _count_framing(self, size: int) -> None:
+        """Refuse a chunked body once it took over MAX_FRAMING wire bytes per byte it holds:
+        nothing more is parsed; its reader fails (a 400 from the handler reading it), or, when
+        its request was answered already, ends, with one ingest.bad_http line."""
+        body = self._body
+        assert body is not None
+        self._body_wire += size
+        if body.is_eof() or self._body_wire <= MAX_FRAMING * body.total_bytes + FRAMING_SLACK:
+            return
+        self._chunked = False
+        error = ChunksTooSmall(code=400, message="chunks too small for their framing")
+        if self._request_in_progress:
+            body.set_exception(error)  # the handler's one ingest.refused line says it
+        else:
+            self.logger.error("Error handling request", exc_info=error)  # one ingest.bad_http
+        body.feed_eof()  # no lingering read of the rest
+        self.close()  # nothing more is parsed; the connection closes once answered
+        if self.transport is not None:
+            self.transport.pause_reading()
 
     async def finish_response(
         self, request: BaseRequest, resp: web.StreamResponse, start_time: float | None
