@@ -87,14 +87,14 @@ def ready_hook(folder: Path, gate: Path, bin_dir: Path) -> None:
 
 
 def hook_environment() -> dict[str, str]:
-    """What the compose file gives LocalStack's container for its hook, with the services this
-    LocalStack runs (no DynamoDB without Docker)."""
+    """What the compose file gives LocalStack's container for its hook; the hook makes only
+    the queues here (the worker's first need; tests/test_localstack_init.py runs all of it)."""
     environment = compose_service("localstack")["environment"]
     assert isinstance(environment, dict)
     hook = {k: str(v) for k, v in environment.items() if k != "SERVICES"}
     # LocalStack takes this machine for a container (it may be one) and would read its hooks
     # from /etc/localstack/init; on the host, they are under FILESYSTEM_ROOT.
-    return {**hook, "TRIAGE_INIT_SERVICES": "sqs secretsmanager", "OVERRIDE_IN_DOCKER": "0"}
+    return {**hook, "TRIAGE_INIT_SERVICES": "sqs", "OVERRIDE_IN_DOCKER": "0"}
 
 
 @pytest.mark.localstack
@@ -107,13 +107,10 @@ def test_localstack_turns_healthy_only_once_its_init_script_has_run(tmp_path: Pa
     workdir = tmp_path / "localstack"
     ready_hook(workdir / "filesystem" / "etc" / "localstack" / "init" / "ready.d", gate, bin_dir)
     localstack = LocalStack(
-        workdir, services=("sqs", "secretsmanager"), extra_env=hook_environment()
+        workdir, services=("sqs",), extra_env=hook_environment(), stop_grace_s=1.0
     )
     with localstack:
         command = health_check_command(localstack.endpoint)
-        assert not healthy(command)
-        gate.touch()
-        assert wait_for(lambda: healthy(command), 60, poll_s=0.2), localstack.log_path.read_text()
         sqs = boto3.client(
             "sqs",
             endpoint_url=localstack.endpoint,
@@ -121,6 +118,10 @@ def test_localstack_turns_healthy_only_once_its_init_script_has_run(tmp_path: Pa
             aws_access_key_id="test",
             aws_secret_access_key="test",
         )
+        assert "QueueUrls" not in sqs.list_queues()  # SQS answers, with no queue yet
+        assert not healthy(command)
+        gate.touch()
+        assert wait_for(lambda: healthy(command), 60, poll_s=0.2), localstack.log_path.read_text()
         assert sqs.get_queue_url(QueueName="alerts")["QueueUrl"].endswith("/alerts")
 
 
@@ -142,7 +143,7 @@ class _InitAnswer(BaseHTTPRequestHandler):
 @pytest.fixture
 def init_endpoint() -> Iterator[ThreadingHTTPServer]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), _InitAnswer)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
     thread.start()
     yield server
     server.shutdown()
