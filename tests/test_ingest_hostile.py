@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import dataclasses
+import gzip
 import json
 import re
 from collections.abc import AsyncIterator
@@ -454,6 +455,24 @@ async def test_a_large_body_in_small_honest_chunks_is_accepted(
     answer = await exchange(gateway.port, request + chunked(body, 8))
     assert answer.status == 202, answer.body
     assert len(received(queues)) == 1
+
+
+@pytest.mark.parametrize("codings", ["gzip, chunked", "deflate, chunked", "x-custom, chunked"])
+async def test_a_transfer_coding_besides_chunked_is_501_not_judged_as_the_body(
+    gateway: IngestService, queues: Queues, codings: str
+) -> None:
+    """A body sent with a transfer coding the gateway does not undo (aiohttp reads only the
+    chunked framing) is 501 naming what to send instead, not a 422 about bytes the sender
+    never meant as JSON; one line; nothing queued."""
+    body = gzip.compress(b'{"title": "compressed in transfer"}')
+    request = head("/v1/alerts/generic", BEARER + f"Transfer-Encoding: {codings}\r\n")
+    with capture_logs() as logs:
+        answer = await exchange(gateway.port, request + chunked(body, 1000))
+    assert answer.status == 501, answer.body
+    assert answer.json()["error"].startswith("the only Transfer-Encoding read is chunked")
+    (line,) = [e for e in logs if e["event"] == "ingest.refused"]
+    assert line["reason"] == "unsupported_transfer_encoding"
+    assert received(queues) == []
 
 
 # --- Paths and methods ----------------------------------------------------------------------

@@ -8,7 +8,7 @@ when stale; a signature accepted within the replay window is 200 `duplicate`, no
 see ingest/replay.py) → the
 source's rate (429 with Retry-After) → at
 most 1 MiB (413, by Content-Length before reading when it is given), a coding and a charset
-the gateway reads (415) → only then `100 Continue`, if the sender waits for it, and the body →
+the gateway reads (415; a transfer coding besides chunked: 501) → only then `100 Continue`, if the sender waits for it, and the body →
 the normaliser reads it as the path's source (422 with its one-line reason) → it fits the
 queue's message size (413) → the queue answers (503 with Retry-After at once when it has
 not yet, or its last call got no answer: see ingest/probe.py) → SQS holds it (202 with the
@@ -188,6 +188,13 @@ class Limits:
     #: sender's address, for its share above, is the entry this many from the end: entries
     #: before it are the sender's own words. 0: the connection's peer is the sender.
     trusted_proxy_hops: int = 0
+
+
+def _transfer_codings(request: web.Request) -> tuple[str, ...]:
+    """The request's transfer codings, in order, lower case (aiohttp has already refused a
+    list whose last is not `chunked`)."""
+    values = request.headers.getall("Transfer-Encoding", ())
+    return tuple(c.strip().lower() for value in values for c in value.split(",") if c.strip())
 
 
 def _check_sent_at(value: str | None) -> None:
@@ -548,6 +555,15 @@ class Gateway:
                 415,
                 "unsupported_encoding",
                 "a signed webhook is read as it is sent: send it without Content-Encoding",
+            )
+        if _transfer_codings(request) not in ((), ("chunked",)):
+            # aiohttp reads only the chunked framing and hands the rest on as it came: a body
+            # in gzip would be judged as gzip bytes (422), and the sender drop it for good.
+            raise Refused(
+                501,
+                "unsupported_transfer_encoding",
+                "the only Transfer-Encoding read is chunked: send a compressed body with "
+                f"Content-Encoding ({SUPPORTED})",
             )
         budget = self.limits.reading_budget_bytes
         spare = budget if authenticated else self.limits.unauthenticated_budget_bytes
