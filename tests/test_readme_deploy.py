@@ -8,10 +8,18 @@ The text is read when the tests run, so a README that drifts from the .tf files 
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import shutil
+import subprocess
 from pathlib import Path
 
+import boto3
 import pytest
+
+from localstack_harness import aws_cli_env
+from test_readme_examples import AWS_AT_ENDPOINT, aws_cli_dir
 
 ROOT = Path(__file__).resolve().parents[1]
 DEPLOY = ROOT / "deploy"
@@ -35,9 +43,11 @@ def default_of(body: str) -> str | None:
     return None if found is None else found.group(1).strip('"')
 
 
-def table(header: str) -> list[list[str]]:
-    """The cells of each row of the deploy README's table that starts with `header`."""
-    start = README.index(header)
+def table(header: str, nth: int = 0) -> list[list[str]]:
+    """The cells of each row of the deploy README's `nth` table that starts with `header`."""
+    start = -1
+    for _ in range(nth + 1):
+        start = README.index(header, start + 1)
     rows = README[start : README.index("\n\n", start)].splitlines()[2:]
     return [[c.strip() for c in re.split(r"(?<!\\)\|", row)[1:-1]] for row in rows]
 
@@ -118,3 +128,71 @@ def test_every_variable_a_section_tells_the_reader_to_set_exists(where: str) -> 
     named |= set(re.findall(r"terraform output -raw (\w+)", text))
     assert named
     assert sorted(n for n in named if n not in known) == []
+
+
+# --- the task definitions, rendered and registered as the README says --------------------------
+
+#: A value for each placeholder the README's tables list, as a reader would export it.
+PLACEHOLDER_VALUES = {
+    "IMAGE": "123456789012.dkr.ecr.eu-west-1.amazonaws.com/triage:1.0.0",
+    "AWS_REGION": "eu-west-1",
+    "EXECUTION_ROLE_ARN": "arn:aws:iam::123456789012:role/triage-execution",
+    "TASK_ROLE_ARN": "arn:aws:iam::123456789012:role/triage-task",
+    "INGEST_TASK_ROLE_ARN": "arn:aws:iam::123456789012:role/triage-ingest-task",
+    "QUEUE_URL": "https://sqs.eu-west-1.amazonaws.com/123456789012/triage-alerts",
+    "TABLE_NAME": "triage-incidents",
+    "BACKEND_BASE_URL": "https://tickets.example.com",
+    "LOG_GROUP": "/ecs/triage",
+    **{
+        name: f"arn:aws:secretsmanager:eu-west-1:123456789012:secret:{name.lower()}-AbCdEf"
+        for name in (
+            "BACKEND_TOKEN_SECRET_ARN",
+            "OPENAI_API_KEY_SECRET_ARN",
+            "GITHUB_TOKEN_SECRET_ARN",
+            "SLACK_WEBHOOK_SECRET_ARN",
+            "INGEST_TOKENS_SECRET_ARN",
+        )
+    },
+}
+
+
+def placeholders_documented() -> set[str]:
+    """Every placeholder the README's two placeholder tables list."""
+    return {
+        name
+        for row in table("| placeholder | value |") + table("| placeholder | value |", nth=1)
+        for name in re.findall(r"`([A-Z_]+)`", row[0])
+    }
+
+
+def test_the_task_definitions_render_with_envsubst_and_register(
+    moto_url: str, tmp_path: Path
+) -> None:
+    """The README's commands, run as written (envsubst with the placeholders exported, then
+    `aws ecs register-task-definition --cli-input-json file://…`, against moto), register both
+    task definitions with every placeholder filled in."""
+    assert set(PLACEHOLDER_VALUES) == placeholders_documented()
+    start = README.index("## Using `ecs/task-definition.json` without Terraform")
+    (block,) = re.findall(r"^```sh\n(.*?)^```$", README[start:], flags=re.S | re.M)[:1]
+    export, *commands = block.strip().splitlines()
+    assert export.startswith("export IMAGE=")
+    shutil.copytree(DEPLOY / "ecs", tmp_path / "deploy" / "ecs")
+    ingest = [c.replace("ecs/task-definition", "ecs/ingest-task-definition") for c in commands]
+    script = AWS_AT_ENDPOINT + "\n".join(commands + ingest)
+    env = aws_cli_env(moto_url, aws_cli_dir(), **PLACEHOLDER_VALUES)
+    env["AWS_DEFAULT_REGION"] = env["AWS_REGION"] = PLACEHOLDER_VALUES["AWS_REGION"]
+    env["PATH"] += os.pathsep + "/usr/bin"
+    result = subprocess.run(
+        ["sh", "-ec", script], cwd=tmp_path, env=env, capture_output=True, text=True,
+        timeout=60, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    ecs = boto3.client("ecs", endpoint_url=moto_url, region_name="eu-west-1")
+    for family, source in (
+        ("triage", "task-definition"),
+        ("triage-ingest", "ingest-task-definition"),
+    ):
+        registered = ecs.describe_task_definition(taskDefinition=family)["taskDefinition"]
+        used = re.findall(r"\$\{([A-Z_]+)\}", (DEPLOY / "ecs" / f"{source}.json").read_text())
+        text = json.dumps(registered)
+        assert [name for name in used if PLACEHOLDER_VALUES[name] not in text] == []
