@@ -4,6 +4,8 @@ neither takes over another replica's effect in progress nor ends its own lease e
 
 from __future__ import annotations
 
+import asyncio
+import json
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 
@@ -12,6 +14,8 @@ import pytest
 import structlog
 
 from factories import alert
+from test_store_faults import _SkewedClock
+from triage.cli import main
 from triage.errors import StoreBusyError
 from triage.incidents import Ledger, Policy
 from triage.incidents import dynamodb as dynamodb_module
@@ -101,3 +105,28 @@ async def test_a_replica_minutes_ahead_draws_on_the_shared_budget_as_the_others_
     now_s = datetime.now(UTC).timestamp()
     assert [await slow.take_token(budget, now_s) for _ in range(2)] == [0.0, 0.0]
     assert await fast.take_token(budget, now_s + AHEAD_S) > 0  # what its own clock says
+
+
+def test_a_silence_added_from_a_laptop_minutes_behind_starts_now(
+    moto_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`triage silence add` run where the clock is 10 minutes behind DynamoDB's (the replicas'
+    time) dates the silence by DynamoDB's time: it lasts the hour asked for (by the laptop's
+    clock it began 10 minutes ago and ended 10 minutes early for every replica)."""
+    asyncio.run(_table(moto_url))
+    with _SkewedClock(moto_url, 600.0) as proxy:
+        monkeypatch.setenv("AWS_ENDPOINT_URL", proxy.url)
+        monkeypatch.setenv("TRIAGE_STORE_URL", "dynamodb://incidents")
+        monkeypatch.setenv("BACKEND_BASE_URL", "https://tickets.example")
+        monkeypatch.setenv("TRIAGE_LOG_LEVEL", "error")
+        args = ["silence", "add", "--match", "team=payments", "--for", "1h", "--comment", "drill"]
+        assert main(args) == 0
+    added = json.loads(capsys.readouterr().out.splitlines()[-1])
+    replicas_now = datetime.now(UTC) + timedelta(seconds=600)
+    assert abs((datetime.fromisoformat(added["starts_at"]) - replicas_now).total_seconds()) < 5
+
+
+async def _table(moto_url: str) -> None:
+    session = aioboto3.Session(region_name="us-east-1")
+    async with session.client("dynamodb", endpoint_url=moto_url) as client:
+        await create_table(client, "incidents")

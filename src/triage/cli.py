@@ -254,13 +254,12 @@ async def _incidents(settings: Settings, store: Any, args: argparse.Namespace) -
 
 
 async def _silence(store: Any, args: argparse.Namespace) -> int:
-    from datetime import UTC, datetime
-
     from triage.ops.operator import new_silence, shown_silences, silence_json
     from triage.redact import Redactor
     from triage.view import json_line
 
-    now, redactor = datetime.now(UTC), Redactor()
+    # The store's time, as the replicas take it: a laptop's clock may be minutes off theirs.
+    now, redactor = store.now(), Redactor()
     if args.verb == "add":
         try:
             silence = new_silence(args.match, args.duration, args.comment, _author(args), now)
