@@ -14,7 +14,8 @@ queue's message size (413) → the queue answers (503 with Retry-After at once w
 not yet, or its last call got no answer: see ingest/probe.py) → SQS holds it (202 with the
 message id; 503 with Retry-After when SQS did not take it). Any other path or method is 404/405. Each request gets an id, returned in
 the answer and the `X-Request-Id` header, and one log line (`ingest.accepted` /
-`ingest.refused`) with the source, status, id and size: never the body or a credential.
+`ingest.refused`, at most 20 refusals a second, the rest summed up: ingest/lines.py) with the
+source, status, id and size: never the body or a credential.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from triage.errors import ConfigError
 from triage.health import Health
 from triage.ingest.auth import TokenStore, TokensUnavailable
 from triage.ingest.encoding import SUPPORTED, BadEncoding, UnsupportedEncoding, decoder_for
+from triage.ingest.lines import RefusalLines
 from triage.ingest.outbox import (
     MessageRejected,
     Outbox,
@@ -248,6 +250,8 @@ class Gateway:
         }
         #: Sentry signatures accepted lately: a captured delivery cannot be replayed at will.
         self.replays = ReplayGuard()
+        #: The ingest.refused lines, bounded (anyone can cause refusals).
+        self.refusal_lines = RefusalLines()
         # 422 reasons may quote the body: patterns, plus every token held, by value.
         self._redactor = Redactor(tokens.values)
         #: Set at shutdown: new requests are answered 503 while the accepted ones finish.
@@ -674,13 +678,13 @@ class Gateway:
         started: float,
     ) -> web.Response:
         self._count(source, refused.status, started)
-        fields: dict[str, Any] = {"reason": refused.reason}
+        fields: dict[str, Any] = {}
         if refused.detail is not None:
             fields["detail"] = refused.detail
-        log.info(
-            "ingest.refused",
+        self.refusal_lines.refused(
+            refused.status,
+            refused.reason,
             source=source,
-            status=refused.status,
             request_id=request_id,
             size_bytes=size,
             duration_ms=round((time.perf_counter() - started) * 1000, 2),

@@ -136,6 +136,7 @@ class IngestService:
                     )
                     await self._wait_idle_or_forced(gateway)
                 await runner.cleanup()
+                gateway.refusal_lines.flush()
             if self._outbox is not None:
                 # Every request is answered or cancelled by now: calls still out serve nobody.
                 await self._outbox.aclose(_CANCEL_TIMEOUT_S)
