@@ -207,6 +207,25 @@ async def test_a_repeat_redelivered_after_a_storm_of_later_repeats_is_counted_on
     assert len(stored.counted_by) <= 2  # the lost one, and the last one not yet settled
 
 
+async def test_a_close_forgets_the_counted_repeats_and_still_ignores_their_return(
+    store: Store,
+) -> None:
+    """The repeats an incident remembers (none of them settled here: a process that stopped
+    leaves such ids behind) are dropped when it closes, and one of them delivered again after
+    the close is still ignored: it is older than the resolve."""
+    opened = await store.begin(alert(), "m0#0@a", T0)
+    await store.finish(opened.fingerprint, "m0#0@a")
+    await store.begin(alert(minutes=1), "m1#0@a", T0 + timedelta(minutes=1))
+    closing = await store.begin(alert(status=Status.RESOLVED, minutes=2), "m2#0@a", T0)
+    assert closing.action is Action.CLOSE and closing.after is not None
+    assert closing.after.counted_by == ()
+    await store.finish(opened.fingerprint, "m2#0@a")
+    again = await store.begin(alert(minutes=1), "m1#0@b", T0 + timedelta(minutes=3))
+    assert again.action is Action.IGNORE
+    stored = await store.get(opened.fingerprint)
+    assert stored is not None and stored.occurrences == 2 and stored.state is State.CLOSED
+
+
 async def test_a_retry_after_a_failed_delivery_takes_its_claim_at_once(store: Store) -> None:
     """A delivery that failed released its claim: the message's next delivery takes it as its
     own at once, without counting the alert again."""

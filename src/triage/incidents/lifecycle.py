@@ -432,7 +432,11 @@ def closing(
     tickets told now; or, when it flaps, damped: closed, with the close held back until it
     has stayed resolved for `policy.quiet`, so a check that flaps every minute costs one
     close, not a close, a reopen and a comment every minute."""
-    closed = dataclasses.replace(seen, state=State.CLOSED, closed_at=now, quiet_until=None)
+    # The repeats counted while it was open need not be remembered: another delivery of one
+    # is older than this resolve, which ignores it (and leftovers of stopped processes go).
+    closed = dataclasses.replace(
+        seen, state=State.CLOSED, closed_at=now, quiet_until=None, counted_by=()
+    )
     if not _damps(stored, policy):
         return Decision(Action.CLOSE, closed)
     due = now + policy.quiet
