@@ -648,6 +648,19 @@ def _problems(daemon: rig.Daemon) -> dict[str, int]:
     return counts
 
 
+#: The names `--only` takes: each phase's label's first word (Bench.run).
+PHASES = {
+    "startup",
+    "throughput",
+    "sequential",
+    "storm",
+    "group",
+    "peer",
+    "latency",
+    "ingest",
+    "hol",
+    "biggroup",
+}
 #: Phases whose figures have a section of their own, rewritten alone by `--only`.
 SECTIONED = {"ingest", "startup", "peer", "hol", "biggroup"}
 EARLIER = "## Earlier figures"
@@ -711,6 +724,12 @@ def main(argv: list[str] | None = None) -> int:
         "--keep", action="store_true", help="keep the work directory (logs, profile)"
     )
     args = parser.parse_args(argv)
+    unknown = sorted(set(args.only.split(",")) - PHASES) if args.only else []
+    if unknown:
+        # A misspelt phase ran nothing and reported every figure as not measured.
+        parser.error(
+            f"--only: no phase named {', '.join(unknown)} (phases: {', '.join(sorted(PHASES))})"
+        )
     config = QUICK if args.quick else FULL
     if args.no_profile:
         config = Config(**{**config.__dict__, "profile": False})
