@@ -258,11 +258,12 @@ class OpenConnections:
         self._idle.pop(connection, None)
         self._idle[connection] = None  # now the most recently idle
 
-    def closed(self, connection: _Connection) -> None:
-        """A connection admitted has closed, or is closing: its slot is free."""
+    def closed(self, connection: _Connection, *, for_another: bool = False) -> None:
+        """A connection admitted has closed, or is closing: its slot is free (`for_another`:
+        taken at once by the connection it was closed for, so the bound is not left)."""
         self._idle.pop(connection, None)
         self.count -= 1
-        if self._episode is not None and self.count <= self.limit * 0.9:
+        if self._episode is not None and not for_another and self.count <= self.limit * 0.9:
             refused, idle_closed = self._episode
             self._episode = None
             log.info(
@@ -412,7 +413,7 @@ class _Connection(RequestHandler):
 
     def close_idle(self) -> None:
         """Close this idle connection for a new one (its slot is free at once)."""
-        self._leave()
+        self._leave(for_another=True)
         self.force_close()
 
     def data_received(self, data: bytes) -> None:
@@ -477,10 +478,10 @@ class _Connection(RequestHandler):
         self._leave()
         super().connection_lost(exc)
 
-    def _leave(self) -> None:
+    def _leave(self, *, for_another: bool = False) -> None:
         if self._admitted:
             self._admitted = False
-            self._open.closed(self)
+            self._open.closed(self, for_another=for_another)
 
     def _hold_head(self, size: int) -> None:
         self._head_bytes += size
