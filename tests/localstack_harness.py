@@ -379,10 +379,17 @@ def venv_or_skip(venv: Path = VENV) -> Path:
         raise
 
 
-def localstack_session(workdir: Path, services: Sequence[str] = SERVICES) -> Iterator[LocalStack]:
-    """Body of a module or session fixture: `yield from localstack_session(tmp_path_factory.mktemp(...))`."""
+def localstack_session(
+    workdir: Path, services: Sequence[str] = SERVICES, stop_grace_s: float = 5.0
+) -> Iterator[LocalStack]:
+    """Body of a module or session fixture: `yield from localstack_session(tmp_path_factory.mktemp(...))`.
+
+    A LocalStack that answered a request after its SIGTERM (a long poll still open when its
+    client went away) never exits: its worker waits on the event loop shutdown stopped, so
+    `stop` kills it once `stop_grace_s` is over. A fixture whose LocalStack is thrown away
+    can pass a short grace."""
     venv_or_skip()
-    with LocalStack(workdir, services=services) as localstack:
+    with LocalStack(workdir, services=services, stop_grace_s=stop_grace_s) as localstack:
         yield localstack
 
 
