@@ -6,16 +6,24 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
+import socket
+import time
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
 
 import aioboto3
+import httpx2
 import pytest
 import structlog
 
+from daemon_harness import Daemon, Queues, settings_for
 from factories import alert
 from test_store_faults import _SkewedClock
 from triage.cli import main
+from triage.demo.ticketd import TicketServer
 from triage.errors import StoreBusyError
 from triage.incidents import Ledger, Policy
 from triage.incidents import dynamodb as dynamodb_module
@@ -130,3 +138,55 @@ async def _table(moto_url: str) -> None:
     session = aioboto3.Session(region_name="us-east-1")
     async with session.client("dynamodb", endpoint_url=moto_url) as client:
         await create_table(client, "incidents")
+
+
+def test_a_silence_added_through_a_replicas_api_is_dated_by_the_stores_time(
+    moto_url: str, queues: Queues, backend: TicketServer, tmp_path: Path
+) -> None:
+    """A daemon whose host clock is 10 minutes behind DynamoDB's dates a silence added through
+    its API as the other replicas do: it starts now by DynamoDB's time (it began 10 minutes
+    early, and ended so, for every replica in step)."""
+    asyncio.run(_table(moto_url))
+    port, token = _free_port(), "t" * 24
+    with _SkewedClock(moto_url, 600.0) as proxy:
+        settings = settings_for(
+            queues,
+            backend.url,
+            tmp_path / "unused.db",
+            aws_endpoint_url=proxy.url,
+            store_url="dynamodb://incidents",
+            http_port=port,
+            api_token=token,
+        )
+        daemon = Daemon(settings, log_dir=tmp_path)
+        try:
+            body = {"matchers": ["team=payments"], "duration": "1h", "comment": "drill"}
+            added = _post_when_up(f"http://127.0.0.1:{port}/api/v1/silences", token, body)
+        finally:
+            daemon.signal(signal.SIGTERM)
+            daemon.wait(timeout=30)
+    replicas_now = datetime.now(UTC) + timedelta(seconds=600)
+    assert abs((datetime.fromisoformat(added["starts_at"]) - replicas_now).total_seconds()) < 5
+
+
+def _post_when_up(url: str, token: str, body: dict[str, object]) -> dict[str, Any]:
+    """POST `body` once the daemon answers (within a generous deadline: a hang, not speed)."""
+    deadline = time.monotonic() + 20
+    with httpx2.Client() as client:
+        while True:
+            try:
+                answer = client.post(url, json=body, headers={"Authorization": f"Bearer {token}"})
+            except httpx2.TransportError:
+                assert time.monotonic() < deadline, "the daemon's API never answered"
+                time.sleep(0.05)
+                continue
+            assert answer.status_code in (200, 201), answer.text
+            found: dict[str, Any] = answer.json()
+            return found
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port

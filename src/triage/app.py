@@ -229,8 +229,10 @@ async def run_daemon(
             else None
         )
         silences = SilenceCache(store, settings.silence_cache_s)
+        # Silences added through the API are dated by the store's time, as replicas match them.
+        clock = store.now
         operator = OperatorView(
-            settings, store, silences, sinks, summariser, health, aws, metrics, depth=depth
+            settings, store, silences, sinks, summariser, health, aws, metrics, depth, clock=clock
         )
         await _start_endpoints(settings, metrics, health, stack, operator)
         if dry_run:  # what a new ticket would say, without a call to the model
