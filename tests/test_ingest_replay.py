@@ -67,6 +67,22 @@ async def test_a_replayed_delivery_is_a_200_duplicate_and_queued_once(
     assert queued(queues) == 1
 
 
+async def test_replays_of_an_accepted_delivery_spend_the_sources_rate(queues: Queues) -> None:
+    """A captured delivery replayed over and over is answered 200 `duplicate` only within
+    Sentry's rate (a burst of 5 s worth), then 429 like any request over it: replays cannot
+    be answered, and logged, without bound."""
+    settings = ingest_settings(queues.url, queues.endpoint, ingest_rate_per_s=1)
+    async with running(settings) as service, loopback_client(service.port) as client:
+        statuses = [
+            (await client.post(PATH, content=BODY, headers=signed(BODY))).status_code
+            for _ in range(10)
+        ]
+    assert statuses[0] == 202
+    assert set(statuses[1:5]) == {200}
+    assert 429 in statuses[5:]
+    assert queued(queues) == 1
+
+
 async def test_a_delivery_that_was_not_queued_can_be_sent_again(
     client: httpx2.AsyncClient, proxy: SqsProxy, queues: Queues
 ) -> None:

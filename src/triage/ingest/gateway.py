@@ -437,9 +437,11 @@ class Gateway:
             source, tokens, lambda token: auth.signature_matches(signature, body, token)
         )
         assert signature is not None
+        # The rate is taken before the replay check, as every other source's is right after
+        # its credential: a replayed capture must not be answered (and logged) without bound.
+        self._take_rate(source)
         try:
             with self.replays.delivery(signature):  # remembered only once it is queued
-                self._take_rate(source)
                 return await self._enqueue(request, source, arrival, codec, body)
         except Replayed as exc:
             if exc.in_flight:
