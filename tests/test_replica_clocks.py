@@ -20,18 +20,25 @@ import pytest
 import structlog
 
 from daemon_harness import Daemon, Queues, settings_for
-from factories import alert
+from factories import alert, view
+from test_pipeline import CountingSummariser, FakeSink
 from test_store_faults import _SkewedClock
 from triage.cli import main
 from triage.demo.ticketd import TicketServer
 from triage.errors import StoreBusyError
 from triage.incidents import Ledger, Policy
 from triage.incidents import dynamodb as dynamodb_module
+from triage.incidents.codec import view_to_json
 from triage.incidents.dynamodb import DynamoDBStore, create_table
 from triage.incidents.lifecycle import Action
+from triage.incidents.silences import SilenceCache
 from triage.incidents.store import delivery_owner
+from triage.metrics import Metrics
 from triage.models import Status
+from triage.ops.sweep import Sweep
+from triage.pipeline import Pipeline
 from triage.ratelimit import Budget
+from triage.redact import Redactor
 
 POLICY = Policy(update_interval=timedelta(minutes=15), reopen_window=timedelta(hours=1))
 #: Shorter than the fast host's lead: with each host's own clock, its effect would be taken.
@@ -77,6 +84,28 @@ async def test_a_replica_minutes_ahead_waits_for_an_effect_in_progress(replica: 
     resolved = alert(status=Status.RESOLVED, minutes=1)
     with pytest.raises(StoreBusyError):
         await fast.begin(resolved, delivery_owner("m2#0", "b"), fast_ledger.clock())
+
+
+async def test_the_sweep_of_a_replica_minutes_ahead_leaves_a_close_in_progress_alone(
+    replica: Maker,
+) -> None:
+    """An operator's close is being carried out by one replica; the sweep of a replica whose
+    clock is 3 minutes ahead sees it in progress and leaves it (by its own clock the lease had
+    ended, and it closed the ticket a second time)."""
+    slow, fast = replica(_ahead(0)), replica(_ahead(AHEAD_S))
+    await slow.open()
+    await fast.open()
+    opened = await slow.begin(alert(), "m1#0@a", slow.now())
+    await slow.confirm(opened.fingerprint, "m1#0@a", "backend", "T-1", finish=True)
+    note = view_to_json(view(alert(status=Status.RESOLVED)))
+    closing = await slow.close(opened.fingerprint, "cli", slow.now(), note)
+    assert closing.action is Action.CLOSE
+    sink = FakeSink()
+    pipeline = Pipeline(Ledger(fast), CountingSummariser(), [sink], Metrics(), redactor=Redactor())
+    await Sweep(fast, pipeline, SilenceCache(fast, 1), None, 5).once()
+    assert sink.effects == []
+    stored = await slow.get(opened.fingerprint)
+    assert stored is not None and stored.pending is not None and stored.pending.owner == "cli"
 
 
 async def test_a_host_clock_stepped_while_running_is_followed(
