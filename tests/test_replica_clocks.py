@@ -39,6 +39,7 @@ from triage.ops.sweep import Sweep
 from triage.pipeline import Pipeline
 from triage.ratelimit import Budget
 from triage.redact import Redactor
+from triage.sqs.inbox import Message
 
 POLICY = Policy(update_interval=timedelta(minutes=15), reopen_window=timedelta(hours=1))
 #: Shorter than the fast host's lead: with each host's own clock, its effect would be taken.
@@ -106,6 +107,28 @@ async def test_the_sweep_of_a_replica_minutes_ahead_leaves_a_close_in_progress_a
     assert sink.effects == []
     stored = await slow.get(opened.fingerprint)
     assert stored is not None and stored.pending is not None and stored.pending.owner == "cli"
+
+
+async def test_a_replica_minutes_behind_believes_an_alert_stamped_now(replica: Maker) -> None:
+    """A replica whose clock is 10 minutes behind receives an alert stamped now: it is not
+    taken for one from the future (by its own clock it was, and was dated back to the
+    receive, 10 minutes before a resolve another replica had applied, and ignored)."""
+    behind = replica(_ahead(-600.0))
+    await behind.open()
+    real_now = datetime.now(UTC)
+    sink = FakeSink()
+    pipeline = Pipeline(
+        Ledger(behind), CountingSummariser(), [sink], Metrics(), redactor=Redactor()
+    )
+    body = {"title": "disk full", "dedup_key": "disk-a", "timestamp": real_now.isoformat()}
+    host_now = real_now - timedelta(seconds=600)
+    message = Message("m1", json.dumps(body), "rh-1", 1, real_now, received_at=host_now)
+    with structlog.testing.capture_logs() as logs:
+        [outcome] = await pipeline.process(message)
+    assert outcome.action is Action.OPEN
+    assert [e for e in logs if e["event"] == "alert.future_time"] == []
+    stored = await behind.get(outcome.fingerprint)
+    assert stored is not None and stored.last_event_at == real_now
 
 
 async def test_a_host_clock_stepped_while_running_is_followed(

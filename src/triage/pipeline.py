@@ -218,7 +218,8 @@ class Pipeline:
         _log_normalized(normalized)
         skew = self.policy.max_future_skew
         queued = _queued_at(message)
-        alerts = [believable_time(a, message.received_at, skew, queued) for a in normalized.alerts]
+        received = self._shared(message.received_at)
+        alerts = [believable_time(a, received, skew, queued) for a in normalized.alerts]
         # One alert: its end is the message's, so there is no progress to report.
         progress = progress if len(alerts) > 1 else _no_progress
         redelivered = message.receive_count > 1
@@ -230,6 +231,14 @@ class Pipeline:
             message.on_deleted.append(lambda: self.ledger.store.settle(owners))
         self.metrics.observe("ProcessingLatency", (time.perf_counter() - started) * 1000)
         return [Outcome(a.fingerprint, action) for a, action in zip(alerts, actions, strict=True)]
+
+    def _shared(self, host_time: datetime) -> datetime:
+        """A time read from this host's clock as the store's clock says it (DynamoDB's, when
+        this host is off it): an alert is judged from the future by the time the replicas
+        share, or a replica whose clock is behind dates a fresh alert back, before events
+        others applied, and ignores it."""
+        lead_s = self.ledger.store.shared_time(0.0)
+        return host_time + timedelta(seconds=lead_s) if lead_s else host_time
 
     async def _each_incident(
         self,
