@@ -21,6 +21,7 @@ from moto.server import ThreadedMotoServer
 
 import deploy_harness
 from daemon_harness import TOKEN, Queues, make_queues
+from moto_speed import lighter_moto_requests
 from triage.demo.ticketd import TicketServer
 from triage.redact import _forget_held
 
@@ -233,6 +234,7 @@ def _fast_moto_sqs_clock() -> None:
 def moto_session_url() -> Iterator[str]:
     _atomic_moto_dynamodb()
     _fast_moto_sqs_clock()
+    lighter_moto_requests()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()

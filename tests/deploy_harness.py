@@ -236,6 +236,8 @@ def moto_server() -> Iterator[str]:
     from moto.server import ThreadedMotoServer
     from moto.sqs.models import Queue
 
+    from moto_speed import lighter_moto_requests
+
     attributes = Queue.attributes
 
     def with_redrive_allow(self: Queue) -> dict[str, Any]:
@@ -260,6 +262,7 @@ def moto_server() -> Iterator[str]:
         return json.dumps(body)
 
     register = ApplicationAutoScalingResponse.register_scalable_target
+    lighter_moto_requests()
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(Queue, "attributes", property(with_redrive_allow))
         mp.setattr(Queue, "redrive_allow_policy", None, raising=False)
