@@ -285,6 +285,21 @@ async def test_a_request_head_over_64_kib_is_431_before_it_ends(
     assert received(queues) == []
 
 
+async def test_a_request_head_over_64_kib_that_comes_whole_is_431_too(
+    gateway: IngestService, queues: Queues
+) -> None:
+    """A 100 KB head written at once (so it arrives whole, never unfinished) is held to the
+    same 64 KiB limit: 431 with the same reason, one line, nothing queued."""
+    body = b'{"title": "t"}'
+    length = f"\r\nContent-Length: {len(body)}\r\n\r\n".encode()
+    with capture_logs() as logs:
+        answer = await exchange(gateway.port, padded_head(100_000) + length + body)
+    assert answer.status == 431, answer.body
+    assert answer.json()["error"] == "bad request: request head over 65536 bytes"
+    assert len([e for e in logs if e["event"] in ("ingest.refused", "ingest.bad_http")]) == 1
+    assert received(queues) == []
+
+
 async def test_unfinished_heads_together_are_bounded_and_freed_when_they_go(
     gateway: IngestService, queues: Queues, monkeypatch: pytest.MonkeyPatch
 ) -> None:

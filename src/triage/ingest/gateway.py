@@ -53,6 +53,7 @@ from triage.ingest.probe import QueueProbe
 from triage.ingest.replay import BadTimestamp, Replayed, ReplayGuard, check_timestamp
 from triage.ingest.server import (
     CONTINUE,
+    MAX_HEAD_BYTES,
     ChunksTooSmall,
     name_the_server,
     no_interim,
@@ -192,6 +193,12 @@ class Limits:
     trusted_proxy_hops: int = 0
 
 
+def _head_bytes(request: web.Request) -> int:
+    """About how many bytes the request's head took: its request line and header lines."""
+    line = len(request.method) + len(request.raw_path) + len(" HTTP/1.1\r\n") + 1
+    return line + sum(len(name) + len(value) + 4 for name, value in request.raw_headers)
+
+
 def _transfer_codings(request: web.Request) -> tuple[str, ...]:
     """The request's transfer codings, in order, lower case (aiohttp has already refused a
     list whose last is not `chunked`)."""
@@ -287,6 +294,15 @@ class Gateway:
         @web.middleware
         async def unrouted(request: web.Request, handler: Any) -> web.StreamResponse:
             started = time.perf_counter()
+            if _head_bytes(request) > MAX_HEAD_BYTES:
+                # A head that came whole in one read never counted as unfinished
+                # (server.py): the same limit, and the same answer, as one that trickled.
+                too_large = Refused(
+                    431, "head_too_large", f"bad request: request head over {MAX_HEAD_BYTES} bytes"
+                )
+                return self._refused(
+                    request, too_large, "unknown", uuid.uuid4().hex, request.content_length, started
+                )
             try:
                 response: web.StreamResponse = await handler(request)
             except web.HTTPException as exc:
