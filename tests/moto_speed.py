@@ -20,7 +20,7 @@ def lighter_moto_requests() -> None:
     if not getattr(backends, "_triage_listed_once", False):
         # The package directory does not change while the process runs.
         names = frozenset(backends.list_of_moto_modules())
-        backends.list_of_moto_modules = lambda: names  # type: ignore[assignment]
+        backends.list_of_moto_modules = lambda: names
         backends._triage_listed_once = True  # type: ignore[attr-defined]
     # An explicit level: werkzeug sets INFO on its first line only when none is set.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)

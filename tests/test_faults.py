@@ -194,9 +194,9 @@ def test_sigterm_with_20_in_flight_finishes_them_and_loses_none(
 ) -> None:
     """SIGTERM with 20 requests in flight: the daemon finishes and acks all 20 within the grace
     and exits 0; a finisher takes the rest; every incident exactly one POST, one ticket."""
-    # Long enough that the first requests are still held when the 20th arrives, even on a
-    # loaded machine.
-    backend.delay_s = 5.0
+    # Held until the daemon is draining them (released below), so the first requests are
+    # still held when the 20th arrives, however loaded the machine; at most 15 s.
+    backend.delay_s = 15.0
     keys = [f"term-{i}" for i in range(30)]
     prod_queues.send(*(generic(k) for k in keys))
     grace_s = 20.0
@@ -207,7 +207,15 @@ def test_sigterm_with_20_in_flight_finishes_them_and_loses_none(
     try:
         wait_until(lambda: held(backend) == 20, 30, "20 requests held by the backend")
         daemon.signal(signal.SIGTERM)
-        # Within the grace: the held requests end after 5 s, so waiting it out would be a bug.
+        wait_until(
+            lambda: (
+                [e["in_flight"] for e in daemon.events() if e["event"] == "daemon.draining"] == [20]
+            ),
+            30,
+            "the daemon to drain its 20 messages in flight",
+        )
+        backend.release_held()
+        # Within the grace: the held requests end now, so waiting it out would be a bug.
         assert daemon.wait(timeout=grace_s) == 0, daemon.log[-3000:]
     finally:
         daemon.kill()
@@ -262,6 +270,8 @@ def test_grace_exceeded_releases_unfinished_messages_for_a_finisher(
 
     backend.delay_s = 0
     finish_with_drain(settings, tmp_path)
+    # The stopped daemon's requests, still held while the finisher redid them, end now.
+    backend.release_held()
     settle(backend)
     assert_one_ticket_each(backend, len(keys))
     assert prod_queues.depth() == 0

@@ -18,7 +18,6 @@ import copy
 import json
 import signal
 import threading
-import time
 from http.server import BaseHTTPRequestHandler
 from types import FrameType
 from typing import Any
@@ -45,8 +44,10 @@ class TicketServer(LoopbackServer):
         #: The bearer token accepted; assign a new one to simulate a rotation.
         self.token = token
         self.route = "/" + route.strip("/")
-        #: Seconds every request waits before it is answered (a slow backend).
+        #: Seconds every request waits before it is answered (a slow backend), unless
+        #: `release_held` ends the wait first.
         self.delay_s = 0.0
+        self._released = threading.Event()
         #: While True every request, probes included, is answered 503 and nothing is recorded
         #: (an outage of the whole backend, ended by setting it back to False).
         self.down = False
@@ -94,6 +95,11 @@ class TicketServer(LoopbackServer):
         recording nothing."""
         with self._lock:
             self._failures = [(status, retry_after)] * count
+
+    def release_held(self) -> None:
+        """Answer every request `delay_s` holds now, and every later one at once: a test ends
+        the slow backend when it has seen what it waited for, not after a fixed time."""
+        self._released.set()
 
     def recover(self) -> None:
         """Forget any failures still queued by fail_next()."""
@@ -174,7 +180,7 @@ class TicketServer(LoopbackServer):
                     return
                 with server._lock:
                     server._arrivals += 1
-                time.sleep(server.delay_s)
+                server._released.wait(server.delay_s)
                 headers = {k.lower(): v for k, v in self.headers.items()}
                 status, payload, retry_after = server._post(self.path.split("?")[0], headers, raw)
                 self._send(status, payload, retry_after)
