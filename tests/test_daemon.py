@@ -128,7 +128,7 @@ def test_sigterm_with_messages_in_flight_loses_none(
     queues: Queues, backend: TicketServer, tmp_path: Path
 ) -> None:
     """SIGTERM while a slow backend holds messages in flight: they finish, none lost, none posted twice."""
-    backend.delay_s = 2.0
+    backend.delay_s = 8.0  # released once the daemon drains them; inside the grace anyway
     keys = [f"incident-{i}" for i in range(6)]
     queues.send(*(generic(k) for k in keys))
     settings = settings_for(
@@ -143,10 +143,13 @@ def test_sigterm_with_messages_in_flight_loses_none(
             time.sleep(0.02)
         assert backend.arrivals > 0, "the daemon never reached the backend"
         daemon.signal(signal.SIGTERM)
+        while "daemon.draining" not in events_of(daemon) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        backend.release_held()
         assert daemon.wait(timeout=30) == 0, daemon.log
     finally:
         daemon.kill()
-    names = [e["event"] for e in daemon.events()]
+    names = events_of(daemon)
     assert "daemon.stopped" in names
     posted_first = {t["body"]["fingerprint"] for t in backend.tickets}
     assert 0 < len(posted_first) < len(keys)  # in-flight ones finished; the rest stayed queued
@@ -161,6 +164,11 @@ def test_sigterm_with_messages_in_flight_loses_none(
     assert backend.request_count == len(keys)
     assert queues.depth() == 0
     assert queues.dead_letters() == []
+
+
+def events_of(daemon: Daemon) -> list[str]:
+    """The names of the events in the daemon's log so far."""
+    return [e["event"] for e in daemon.events()]
 
 
 def test_run_drain_exits_zero_when_queue_empty(
