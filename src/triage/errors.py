@@ -87,9 +87,24 @@ class InvalidAlertError(PermanentError):
 
 
 class SinkRejectedError(PermanentError):
-    """Raised when a sink refuses a ticket for good (4xx other than 408, 409, 425 and 429)."""
+    """Raised when a sink refuses a ticket for good (4xx other than 408, 409, 425 and 429).
+    `status` is the service's HTTP status and `detail` its own error text, when it answered:
+    a sink reads them to tell a ticket that is gone or read-only (nothing more to do to it)
+    from a request that is wrong."""
 
     reason = "sink_rejected"
+
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        status: int | None = None,
+        detail: str = "",
+        reason: str | None = None,
+    ) -> None:
+        super().__init__(message, reason=reason)
+        self.status = status
+        self.detail = detail
 
 
 class StoreCorruptError(PermanentError):

@@ -70,7 +70,8 @@ class Effect:
 @dataclass(frozen=True, slots=True)
 class Applied:
     """What a sink did with one effect: carried it out (`ref`: the ticket reference, for OPEN,
-    and for REOPEN if it changed), or sent nothing (`skipped` says why)."""
+    and for a later effect if it changed: a moved issue, a new one for a re-fire of a deleted
+    one), or sent nothing (`skipped` says why)."""
 
     ref: str | None = None
     skipped: str | None = None

@@ -270,7 +270,9 @@ class GitHubApi:
                 reason="redirected",
             )
         log.debug("github.rejected", **fields)
-        raise SinkRejectedError(f"GitHub rejected {method} {path} with {status}: {reason}")
+        raise SinkRejectedError(
+            f"GitHub rejected {method} {path} with {status}: {reason}", status=status, detail=reason
+        )
 
     # --- Rate limits ------------------------------------------------------------------------
 

@@ -11,6 +11,18 @@ Effects and the calls they make (`{repo}` is the route's repository, else `GITHU
     REOPEN  read the issue; reopen it, add `flapping` if it flaps (take it off if it no
             longer does), then a comment
 
+The issue's later life (what people and GitHub do to it after triage opened it):
+
+    deleted (410), or moved out of our sight (404)   UPDATE, CLOSE skipped; REOPEN opens a new
+                                                     issue (found by its marker on a retry)
+    transferred, or its repository renamed (301)     the read is followed, the writes go where
+                                                     it is now, and its new URL is handed back
+    locked (403 "... issue is locked.")              its comment is left out, the rest is done
+    repository archived (403 "... archived ...")     the effect is skipped
+
+Each is one warning (`github.issue_gone`, `.issue_locked`, `.issue_read_only`), never a failure
+of the message: no retry can change it, and the incident's other sinks and later alerts go on.
+
 The reference is the issue's `html_url`; later effects parse owner/repo/number from it. An issue
 a person closed (closed_by is not triage itself) is neither commented on nor reopened within
 `TRIAGE_GITHUB_HAND_CLOSED_HOLD_S` of the close: the effect is skipped with `github.hand_closed`.
@@ -90,7 +102,7 @@ _ISSUE_PATH = re.compile(
 )
 _COMMENT_FRAGMENT = re.compile(r"^issuecomment-(?P<id>\d+)$")
 
-Outcome = Literal["ok", "found", "skipped", "digested"]
+Outcome = Literal["ok", "found", "skipped", "digested", "refused"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,9 +211,31 @@ class GitHubSink:
         ref = IssueRef.parse(effect.ref) if effect.ref else None
         if ref is None:
             return self._skip(effect, "no issue reference", ref=effect.ref)
-        if ref.comment_id is not None:
-            return await self._update_digest_entry(ref, effect)
+        try:
+            if ref.comment_id is not None:
+                return await self._update_digest_entry(ref, effect)
+            return await self._change_issue(ref, effect)
+        except SinkRejectedError as exc:
+            # The issue's later life: a person (or GitHub) made it something triage can no
+            # longer change. No retry can undo that, so the effect ends here for this sink.
+            why = _out_of_reach(exc)
+            if why is None:
+                raise
+            if why == "gone" and effect.kind is EffectKind.REOPEN and ref.comment_id is None:
+                return await self._reopen_as_new(ref, effect, exc)
+            return self._refused(effect, ref, why, exc)
+
+    async def _change_issue(self, ref: IssueRef, effect: Effect) -> tuple[Applied, Outcome]:
+        """UPDATE, CLOSE or REOPEN on the issue `ref` names, or where it lives now."""
         issue = await self._get_issue(ref)
+        moved = _moved_to(ref, issue)
+        if moved is not None:
+            # Transferred, or its repository renamed: GitHub redirected the read. Writes go to
+            # where it is now, and the incident keeps the new reference.
+            log.info(
+                "github.issue_moved", issue=ref.number, to=f"{moved.repository}#{moved.number}"
+            )
+            ref = moved
         if await self._closed_by_hand_recently(issue):
             closer = _closer(issue)
             log.info(
@@ -214,8 +248,9 @@ class GitHubSink:
             )
             return self._skip(effect, "closed by hand within the hold", issue=ref.number)
         closed = issue.get("state") == "closed"
+        commented = True
         if effect.kind is EffectKind.UPDATE:
-            await self._comment_once(ref, issue, text.update_comment(effect), effect)
+            commented = await self._comment_once(ref, issue, text.update_comment(effect), effect)
         elif effect.kind is EffectKind.CLOSE:
             # Comment first: a retry after the close finds the comment and does not repeat it.
             await self._comment_once(ref, issue, text.close_comment(effect), effect)
@@ -235,7 +270,41 @@ class GitHubSink:
                 # closes removed it): the label would say it flaps when it does not.
                 await self._remove_label(ref, text.FLAPPING_LABEL)
             await self._comment_once(ref, issue, text.reopen_comment(effect), effect)
-        return Applied(), "ok"
+        new_ref = _issue_url(issue) if moved is not None else None
+        if not commented:  # an update is its comment: nothing of it went out
+            return Applied(new_ref, skipped="issue locked"), "refused"
+        return Applied(new_ref), "ok"
+
+    async def _reopen_as_new(
+        self, ref: IssueRef, effect: Effect, exc: SinkRejectedError
+    ) -> tuple[Applied, Outcome]:
+        """The incident fired again but its issue is gone (deleted, or moved where we cannot
+        read it): a new issue, found by its marker on a retry (never a second one)."""
+        log.warning(
+            "github.issue_gone",
+            effect=str(effect.kind),
+            repository=ref.repository,
+            issue=ref.number,
+            status=exc.status,
+            action="open_new",
+        )
+        return await self._open(effect)
+
+    def _refused(
+        self, effect: Effect, ref: IssueRef, why: str, exc: SinkRejectedError
+    ) -> tuple[Applied, Outcome]:
+        """The one line that says why this sink did nothing more for the effect: a warning,
+        not the message's failure (the message is fine; its ticket is out of reach)."""
+        log.warning(
+            f"github.issue_{why}",
+            effect=str(effect.kind),
+            repository=ref.repository,
+            issue=ref.number,
+            status=exc.status,
+            reason=exc.detail,
+            action="skip",
+        )
+        return Applied.skip(f"issue {why.replace('_', ' ')} ({exc.status})"), "refused"
 
     async def _open(self, effect: Effect) -> tuple[Applied, Outcome]:
         repository = self._repository(effect)
@@ -335,17 +404,34 @@ class GitHubSink:
 
     async def _comment_once(
         self, ref: IssueRef, issue: dict[str, Any], body: str, effect: Effect
-    ) -> dict[str, Any]:
-        """Post `body` unless a comment with this effect's marker is already there."""
+    ) -> bool:
+        """Post `body` unless a comment with this effect's marker is already there; False
+        when the issue is locked to us (the rest of a close or reopen still goes ahead)."""
         marker = text.effect_marker(effect.idempotency_key)
         for comment in await self._recent_comments(ref, count_field(issue, "comments")):
             if await self._marked_by_us(comment, marker):
                 log.info("github.comment_exists", issue=ref.number, effect=str(effect.kind))
-                return comment
+                return True
         path = f"/repos/{ref.repository}/issues/{ref.number}/comments"
-        posted = await self._api.call("POST", path, json={"body": body})
+        try:
+            posted = await self._api.call("POST", path, json={"body": body})
+        except SinkRejectedError as exc:
+            if _out_of_reach(exc) != "locked":
+                raise
+            # Locked to non-collaborators (or converted to a discussion): no retry can post
+            # it, and the close or reopen it belongs to can still be done.
+            log.warning(
+                "github.issue_locked",
+                effect=str(effect.kind),
+                repository=ref.repository,
+                issue=ref.number,
+                status=exc.status,
+                action="no_comment",
+            )
+            return False
         log.info("github.commented", issue=ref.number, effect=str(effect.kind))
-        return record(posted, "the comment")
+        record(posted, "the comment")
+        return True
 
     async def _set_state(self, ref: IssueRef, state: str, state_reason: str) -> None:
         path = f"/repos/{ref.repository}/issues/{ref.number}"
@@ -479,6 +565,38 @@ def _issue_url(answer: Any, *, comment: bool = False) -> str:
             reason="bad_response",
         )
     return url
+
+
+#: Statuses GitHub answers for an issue that is no more: 410 when it was deleted, 404 when it
+#: was deleted or transferred where our token cannot read it (or the token lost the repository).
+_GONE = frozenset({404, 410})
+
+
+def _out_of_reach(exc: SinkRejectedError) -> str | None:
+    """Why GitHub refused a call on an existing ticket for good, when the refusal is about the
+    issue rather than our request: "gone" (deleted, or moved out of our sight), "read_only"
+    (403 "Repository was archived so is read-only."), "locked" (403 "Unable to create comment
+    because issue is locked."); None for any other refusal (a bad request stays an error)."""
+    detail = exc.detail.lower()
+    if exc.status in _GONE:
+        return "gone"
+    if exc.status == 403 and "archived" in detail:
+        return "read_only"
+    if exc.status in (403, 422) and "locked" in detail:
+        return "locked"
+    return None
+
+
+def _moved_to(ref: IssueRef, issue: dict[str, Any]) -> IssueRef | None:
+    """Where `issue`, read through `ref`, lives now, if GitHub's answer names another issue
+    (transferred to another repository, or the repository renamed); else None."""
+    url = issue.get("html_url")
+    now = IssueRef.parse(url) if isinstance(url, str) else None
+    if now is None or now.comment_id is not None:
+        return None
+    if (now.repository.lower(), now.number) == (ref.repository.lower(), ref.number):
+        return None
+    return now
 
 
 def _labels(issue: dict[str, Any]) -> set[str]:

@@ -1,0 +1,264 @@
+"""The github sink against what people and GitHub do to an issue after triage opened it
+(locked, deleted, transferred, the repository archived or renamed), over real HTTP to a
+loopback stand-in that answers as GitHub's REST API documents."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import AsyncIterator, Iterator, MutableMapping
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+import structlog
+
+from factories import view
+from github_stub import Answer, GitHubServer
+from triage.errors import SinkRejectedError
+from triage.models import Alert, EffectKind, Priority, Status, Ticket
+from triage.settings import Settings
+from triage.sinks.base import Applied, Effect, Target
+from triage.sinks.github import GitHubSink
+
+TOKEN = "t-bot"
+REPO = "acme/ops"
+ALERT = Alert(
+    source="generic",
+    status=Status.FIRING,
+    title="orders-db backup failed",
+    team="data",
+    priority=Priority.HIGH,
+    occurred_at=datetime(2026, 11, 23, 3, tzinfo=UTC),
+    identity={"dedup_key": "backup"},
+)
+TICKET = Ticket(title="Backup failed", priority=Priority.HIGH, description="pg_dump exited 1")
+
+#: GitHub's own words for the refusals (its REST API's error `message`).
+LOCKED = "Unable to create comment because issue is locked."
+ARCHIVED = "Repository was archived so is read-only."
+DELETED = "This issue was deleted"
+
+
+class LaterLifeGitHub(GitHubServer):
+    """The stub, plus what can happen to an issue after it was opened, answered as GitHub
+    does: a deleted issue is 410 Gone; a transferred issue (or one of a renamed repository)
+    answers its old path with 301 to `/repositories/{id}/issues/{n}` (GET) and 307 for other
+    methods on a renamed repository; a locked issue refuses comments with 403; an archived
+    repository refuses every write with 403."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        self.deleted: set[tuple[str, int]] = set()
+        self.locked: set[tuple[str, int]] = set()
+        self.archived: set[str] = set()
+        #: (repository, number) → (repository id, new number) for moved issues.
+        self.moved: dict[tuple[str, int], tuple[int, int]] = {}
+        #: Repository id → its name now (a renamed repository keeps its id).
+        self.ids: dict[int, str] = {}
+        super().__init__(**kwargs)
+
+    def transfer(self, number: int, to: str, *, repo: str = REPO) -> int:
+        """Move issue `number` of `repo` to `to` (as a new issue there); its new number."""
+        with self._lock:
+            old = self._repos[repo][number - 1]
+            moved = type(old)(**{**vars_of(old), "number": len(self._repos[to]) + 1})
+            self._repos[to].append(moved)
+            repo_id = self._repo_id(to)
+            self.moved[(repo, number)] = (repo_id, moved.number)
+            return moved.number
+
+    def rename(self, old: str, new: str) -> None:
+        """Rename repository `old` to `new`: its issues move with it, keep their numbers."""
+        with self._lock:
+            self._repos[new] = self._repos.pop(old)
+            repo_id = self._repo_id(old)
+            self.ids[repo_id] = new
+            for issue in self._repos[new]:
+                self.moved[(old, issue.number)] = (repo_id, issue.number)
+
+    def _list_issues(
+        self, actor: str, params: dict[str, str], query: dict[str, str], body: Any
+    ) -> Answer:
+        """GitHub lists no deleted issue."""
+        status, issues, headers = super()._list_issues(actor, params, query, body)
+        kept = [i for i in issues if (params["repo"], i["number"]) not in self.deleted]
+        return status, kept, headers
+
+    def _repo_id(self, name: str) -> int:
+        for repo_id, known in self.ids.items():
+            if known == name:
+                return repo_id
+        repo_id = 100 + len(self.ids)
+        self.ids[repo_id] = name
+        return repo_id
+
+    def _route(
+        self, method: str, path: str, query: dict[str, str], headers: dict[str, str], body: Any
+    ) -> Answer:
+        found = re.fullmatch(r"/repositories/(\d+)(/.*)", path)
+        if found and int(found[1]) in self.ids:  # where a redirect sends us
+            path = f"/repos/{self.ids[int(found[1])]}{found[2]}"
+        issue = re.fullmatch(r"/repos/([^/]+/[^/]+)/issues/(\d+)(/.*)?", path)
+        if issue:
+            key, rest = (issue[1], int(issue[2])), issue[3] or ""
+            if key in self.moved:
+                repo_id, number = self.moved[key]
+                renamed = self.ids[repo_id] != key[0] and key[0] not in self._repos
+                status = 307 if renamed and method != "GET" else 301
+                where = f"{self.url}/repositories/{repo_id}/issues/{number}{rest}"
+                return status, {"message": "Moved Permanently", "url": where}, {"Location": where}
+            if key in self.deleted:
+                return 410, {"message": DELETED}, {}
+            if key in self.locked and method == "POST" and rest == "/comments":
+                return 403, {"message": LOCKED}, {}
+        repo = re.match(r"/repos/([^/]+/[^/]+)", path)
+        if repo and repo[1] in self.archived and method != "GET":
+            return 403, {"message": ARCHIVED}, {}
+        return super()._route(method, path, query, headers, body)
+
+
+def vars_of(issue: Any) -> dict[str, Any]:
+    """A stub issue's fields (it is a slotted dataclass), copied."""
+    return {name: getattr(issue, name) for name in issue.__slots__}
+
+
+def effect(kind: EffectKind, ref: str | None, key: str) -> Effect:
+    return Effect(kind, ALERT.fingerprint, view(ALERT), TICKET, ref, 3, 2, False, key, Target())
+
+
+@pytest.fixture
+def github() -> Iterator[LaterLifeGitHub]:
+    with LaterLifeGitHub(tokens={TOKEN: "triage-bot"}, repositories=(REPO, "acme/new")) as server:
+        yield server
+
+
+@pytest.fixture
+async def sink(github: LaterLifeGitHub) -> AsyncIterator[GitHubSink]:
+    settings = Settings(github_api_url=github.url, github_repository=REPO, github_token=TOKEN)
+    s = GitHubSink(settings)
+    try:
+        yield s
+    finally:
+        await s.aclose()
+
+
+@pytest.fixture
+def logs() -> Iterator[list[MutableMapping[str, Any]]]:
+    """Every structlog event of the test, whatever logging set-up an earlier test left."""
+    saved = structlog.get_config()
+    capture = structlog.testing.LogCapture()
+    structlog.configure(
+        processors=[capture],
+        wrapper_class=structlog.make_filtering_bound_logger(logging.DEBUG),
+        cache_logger_on_first_use=False,
+    )
+    yield capture.entries
+    structlog.configure(**saved)
+
+
+async def opened(sink: GitHubSink) -> str:
+    ref = (await sink.apply(effect(EffectKind.OPEN, None, "fp:1"))).ref
+    assert ref is not None
+    return ref
+
+
+def warnings(logs: list[MutableMapping[str, Any]]) -> list[str]:
+    return [e["event"] for e in logs if e["log_level"] == "warning"]
+
+
+@pytest.mark.parametrize("kind", [EffectKind.UPDATE, EffectKind.CLOSE])
+async def test_a_deleted_issue_ends_the_effect_with_one_warning(
+    sink: GitHubSink,
+    github: LaterLifeGitHub,
+    logs: list[MutableMapping[str, Any]],
+    kind: EffectKind,
+) -> None:
+    """An update or close of an issue someone deleted (410) is skipped with one
+    `github.issue_gone` warning, not a rejection that sends every later message to the DLQ."""
+    ref = await opened(sink)
+    github.deleted.add((REPO, 1))
+    applied = await sink.apply(effect(kind, ref, "fp:2"))
+    assert applied.skipped == "issue gone (410)"
+    assert warnings(logs) == ["github.issue_gone"]
+
+
+async def test_a_refire_of_a_deleted_issue_opens_one_new_issue(
+    sink: GitHubSink, github: LaterLifeGitHub
+) -> None:
+    """A reopen whose issue was deleted opens a new issue and hands back its reference; the
+    same effect retried (its answer lost) finds that issue by its marker: never a second."""
+    ref = await opened(sink)
+    github.deleted.add((REPO, 1))
+    first = await sink.apply(effect(EffectKind.REOPEN, ref, "fp:5"))
+    again = await sink.apply(effect(EffectKind.REOPEN, ref, "fp:5"))
+    assert first.ref == again.ref == f"{github.url}/{REPO}/issues/2"
+    assert len(github.issues()) == 2
+
+
+async def test_a_locked_issue_is_still_closed_without_its_comment(
+    sink: GitHubSink, github: LaterLifeGitHub, logs: list[MutableMapping[str, Any]]
+) -> None:
+    """A close of a locked issue (comments refused with 403) still closes it, with one
+    `github.issue_locked` warning; an update, which is only a comment, is skipped."""
+    ref = await opened(sink)
+    github.locked.add((REPO, 1))
+    update = await sink.apply(effect(EffectKind.UPDATE, ref, "fp:2"))
+    assert update.skipped == "issue locked"
+    assert await sink.apply(effect(EffectKind.CLOSE, ref, "fp:3")) == Applied()
+    [issue] = github.issues()
+    assert (issue["state"], issue["comment_bodies"]) == ("closed", [])
+    assert warnings(logs) == ["github.issue_locked", "github.issue_locked"]
+
+
+@pytest.mark.parametrize("kind", [EffectKind.UPDATE, EffectKind.CLOSE, EffectKind.REOPEN])
+async def test_an_archived_repository_ends_the_effect_with_one_warning(
+    sink: GitHubSink,
+    github: LaterLifeGitHub,
+    logs: list[MutableMapping[str, Any]],
+    kind: EffectKind,
+) -> None:
+    """Every write to an archived repository is refused (403): the effect is skipped with
+    one `github.issue_read_only` warning instead of failing its message for good."""
+    ref = await opened(sink)
+    github.archived.add(REPO)
+    applied = await sink.apply(effect(kind, ref, "fp:2"))
+    assert applied.skipped == "issue read only (403)"
+    assert warnings(logs) == ["github.issue_read_only"]
+
+
+async def test_a_transferred_issue_is_followed_and_its_new_reference_kept(
+    sink: GitHubSink, github: LaterLifeGitHub
+) -> None:
+    """An issue transferred to another repository (its old path answers 301) gets the
+    update where it is now, and the effect hands back the new reference for later ones."""
+    ref = await opened(sink)
+    number = github.transfer(1, "acme/new")
+    applied = await sink.apply(effect(EffectKind.UPDATE, ref, "fp:2"))
+    assert applied.ref == f"{github.url}/acme/new/issues/{number}"
+    [moved] = github.issues("acme/new")
+    assert len(moved["comment_bodies"]) == 1
+    assert await sink.apply(effect(EffectKind.CLOSE, applied.ref, "fp:3")) == Applied()
+    assert github.issues("acme/new")[0]["state"] == "closed"
+
+
+async def test_a_renamed_repository_is_followed_and_its_new_reference_kept(
+    sink: GitHubSink, github: LaterLifeGitHub
+) -> None:
+    """After the repository is renamed, a close reads the issue through GET's 301, closes it
+    under the new name and hands back the new reference."""
+    ref = await opened(sink)
+    github.rename(REPO, "acme/renamed")
+    applied = await sink.apply(effect(EffectKind.CLOSE, ref, "fp:2"))
+    assert applied.ref == f"{github.url}/acme/renamed/issues/1"
+    assert github.issues("acme/renamed")[0]["state"] == "closed"
+
+
+async def test_a_request_github_finds_wrong_is_still_rejected(
+    sink: GitHubSink, github: LaterLifeGitHub
+) -> None:
+    """Only refusals about the issue end an effect quietly: a 403 for a missing permission
+    (no rate limit, no archive, no lock) still fails the effect for good."""
+    ref = await opened(sink)
+    github.fail_next(1, 403, message="Resource not accessible by integration", method="POST")
+    with pytest.raises(SinkRejectedError, match="403"):
+        await sink.apply(effect(EffectKind.UPDATE, ref, "fp:2"))
