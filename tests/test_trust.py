@@ -302,10 +302,10 @@ def test_a_rate_limited_group_is_held_not_dead_lettered(
 def test_a_group_too_large_for_one_message_timeout_ends_fully_ticketed(
     queues: Queues, backend: TicketServer, tmp_path: Path
 ) -> None:
-    """An Alertmanager group of 96 new alerts, a 600 ms model, 8 model calls at once and a 5 s
-    message timeout (the model alone needs 7.2 s): the alerts run concurrently and the timeout
+    """An Alertmanager group of 48 new alerts, a 600 ms model, 8 model calls at once and a 3 s
+    message timeout (the model alone needs 3.6 s): the alerts run concurrently and the timeout
     counts from the last progress, so every alert gets its ticket and nothing reaches the DLQ."""
-    alerts, latency_s, llm_concurrency, timeout_s = 96, 0.6, 8, 5.0
+    alerts, latency_s, llm_concurrency, timeout_s = 48, 0.6, 8, 3.0
     assert alerts * latency_s / llm_concurrency > timeout_s  # else this proves nothing
     group = json.loads((PAYLOADS / "alertmanager" / "group-firing.json").read_text())
     template = group["alerts"][0]
