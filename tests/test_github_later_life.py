@@ -55,6 +55,8 @@ class LaterLifeGitHub(GitHubServer):
         self.moved: dict[tuple[str, int], tuple[int, int]] = {}
         #: Repository id → its name now (a renamed repository keeps its id).
         self.ids: dict[int, str] = {}
+        #: Who may be assigned (None: anyone); GitHub refuses others with 422.
+        self.assignable: set[str] | None = None
         super().__init__(**kwargs)
 
     def transfer(self, number: int, to: str, *, repo: str = REPO) -> int:
@@ -75,6 +77,19 @@ class LaterLifeGitHub(GitHubServer):
             self.ids[repo_id] = new
             for issue in self._repos[new]:
                 self.moved[(old, issue.number)] = (repo_id, issue.number)
+
+    def _create_issue(self, actor: str, params: dict[str, str], query: Any, body: Any) -> Answer:
+        """GitHub's 422 for an assignee who cannot be assigned (no access, left the org)."""
+        for login in (body.get("assignees") or []) if isinstance(body, dict) else []:
+            if self.assignable is not None and login not in self.assignable:
+                error = {
+                    "value": login,
+                    "resource": "Issue",
+                    "field": "assignees",
+                    "code": "invalid",
+                }
+                return 422, {"message": "Validation Failed", "errors": [error]}, {}
+        return super()._create_issue(actor, params, query, body)
 
     def _list_issues(
         self, actor: str, params: dict[str, str], query: dict[str, str], body: Any
@@ -262,3 +277,18 @@ async def test_a_request_github_finds_wrong_is_still_rejected(
     github.fail_next(1, 403, message="Resource not accessible by integration", method="POST")
     with pytest.raises(SinkRejectedError, match="403"):
         await sink.apply(effect(EffectKind.UPDATE, ref, "fp:2"))
+
+
+async def test_an_assignee_github_refuses_does_not_refuse_the_issue(
+    sink: GitHubSink, github: LaterLifeGitHub, logs: list[MutableMapping[str, Any]]
+) -> None:
+    """A route's assignee who left the organisation (422 `assignees` `invalid` on create) no
+    longer refuses every issue of the route: it is created without assignees, one warning."""
+    github.assignable = {"alice"}
+    target = Target(assignees=("bob",))
+    opening = Effect(
+        EffectKind.OPEN, ALERT.fingerprint, view(ALERT), TICKET, None, 1, 1, False, "fp:1", target
+    )
+    assert (await sink.apply(opening)).ref == f"{github.url}/{REPO}/issues/1"
+    assert github.issues()[0]["assignees"] == []
+    assert warnings(logs) == ["github.assignees_refused"]

@@ -315,19 +315,36 @@ class GitHubSink:
             return Applied(_issue_url(existing)), "found"
         if not await self._admit_issue(repository):
             return Applied(await self._add_to_digest(repository, effect)), "digested"
-        issue = await self._api.call(
-            "POST",
-            f"/repos/{repository}/issues",
-            json={
-                "title": text.issue_title(effect),
-                "body": text.issue_body(effect),
-                "labels": text.issue_labels(effect),
-                "assignees": list(effect.target.assignees),
-            },
-        )
+        issue = await self._create_issue(repository, effect)
         ref = _issue_url(issue)
         log.info("github.issue_created", repository=repository, issue=issue.get("number"))
         return Applied(ref), "ok"
+
+    async def _create_issue(self, repository: str, effect: Effect) -> Any:
+        """POST the issue. A route's assignee GitHub refuses (422 `assignees` `invalid`: they
+        left the organisation, lost access, renamed their account) would otherwise refuse
+        every issue of the route: it is created again without assignees, with one warning."""
+        path = f"/repos/{repository}/issues"
+        request = {
+            "title": text.issue_title(effect),
+            "body": text.issue_body(effect),
+            "labels": text.issue_labels(effect),
+            "assignees": list(effect.target.assignees),
+        }
+        try:
+            return await self._api.call("POST", path, json=request)
+        except SinkRejectedError as exc:
+            if not (request["assignees"] and exc.status == 422 and "assignee" in exc.detail):
+                raise
+            refused = exc.detail
+        log.warning(
+            "github.assignees_refused",
+            repository=repository,
+            assignees=request["assignees"],
+            reason=refused,
+            action="create_without",
+        )
+        return await self._api.call("POST", path, json={**request, "assignees": []})
 
     def _skip(self, effect: Effect, reason: str, **fields: Any) -> tuple[Applied, Outcome]:
         log.info("sink.skipped", sink=self.name, effect=str(effect.kind), reason=reason, **fields)
