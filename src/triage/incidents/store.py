@@ -337,7 +337,10 @@ class Store(abc.ABC):
         pending = stored.pending if stored else None
         alert_owner = _alert_owner(owner)
         ours = pending is not None and _alert_owner(pending.owner) == alert_owner
-        if stored is not None and not ours and _applied(stored, alert_owner):
+        # A group counts by its members' states (a member repeated as it is writes nothing),
+        # so only a single incident remembers whom it counted (by a short id, hashed once).
+        counted = _counted_id(alert_owner) if group is None else None
+        if stored is not None and not ours and _applied(stored, alert_owner, counted):
             # Another delivery of an alert whose effect was decided (and is done, or is being
             # carried out by another worker), or whose repeat was counted: applied already.
             return Transition(Action.IGNORE, stored, None)
@@ -367,9 +370,6 @@ class Store(abc.ABC):
         decided = decision.incident
         if decided is None:
             return Transition(decision.action, stored, None)
-        # A group counts by its members' states (a member repeated as it is writes nothing),
-        # so only a single incident remembers whom it counted.
-        counted = alert_owner if group is None else None
         held = stored.held if stored else None
         holds = decision.action.effect in _HOLDABLE or held is not None
         if hold is not None and decided.state is State.OPEN and holds:
@@ -421,7 +421,8 @@ class Store(abc.ABC):
         counted: str | None = None,
     ) -> Incident:
         """The decided incident as written: its version, and the claim of its effect (if
-        any) for `owner`; a repeat (COUNT) remembers `counted`, the alert it counted."""
+        any) for `owner`; a repeat (COUNT) remembers `counted`, the short id of the alert it
+        counted."""
         assert decision.incident is not None
         version = (stored.version + 1) if stored else 1
         if effect is None:
@@ -861,21 +862,19 @@ def incident_busy(message: str, *, retry_after_s: float) -> StoreBusyError:
     return StoreBusyError(message, retry_after_s=retry_after_s)
 
 
-def _applied(incident: Incident, alert_owner: str) -> bool:
-    """The incident holds the decision of the alert `alert_owner` already: its effect, or its
-    counted repeat."""
+def _applied(incident: Incident, alert_owner: str, counted: str | None) -> bool:
+    """The incident holds the decision of the alert `alert_owner` (short id `counted`)
+    already: its effect, or its counted repeat."""
     if alert_owner in incident.effects_by:
         return True
-    return bool(incident.counted_by) and _counted_id(alert_owner) in incident.counted_by
+    return counted is not None and counted in incident.counted_by
 
 
-def _remembered(
-    incident: Incident, alert_owner: str, settled: Mapping[str, None]
-) -> tuple[str, ...]:
-    """The alerts `incident` counted whose messages may still come back (not `settled`), with
-    `alert_owner` (the newest COUNTED_KEPT)."""
+def _remembered(incident: Incident, counted: str, settled: Mapping[str, None]) -> tuple[str, ...]:
+    """The short ids of the alerts `incident` counted whose messages may still come back (not
+    `settled`), with `counted` (the newest COUNTED_KEPT)."""
     kept = [i for i in incident.counted_by if i not in settled]
-    kept.append(_counted_id(alert_owner))
+    kept.append(counted)
     return tuple(kept[-COUNTED_KEPT:])
 
 
@@ -916,7 +915,8 @@ def _silenced(
     settled: Mapping[str, None] | None = None,
 ) -> Transition:
     """The decision's effect is held (an effect held already keeps its kind: a ticket not yet
-    opened stays to be opened), the alert counted (and remembered as `counted`) and stored."""
+    opened stays to be opened), the alert counted (and remembered by its short id `counted`)
+    and stored."""
     assert decision.incident is not None
     held = stored.held if stored else None
     kind = held.kind if held is not None else decision.action.effect
