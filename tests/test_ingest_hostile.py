@@ -439,6 +439,23 @@ async def test_a_body_of_one_byte_chunks_is_400_without_parsing_it_all(
     assert received(queues) == []
 
 
+async def test_a_chunk_extension_of_megabytes_is_refused_like_tiny_chunks(
+    gateway: IngestService, queues: Queues
+) -> None:
+    """A chunk whose size line carries a 2 MB extension (framing, not body) is refused 400
+    once the framing outweighs the body, not read on to the body timeout."""
+    request = head("/v1/alerts/generic", BEARER + "Transfer-Encoding: chunked\r\n")
+    body = b"2;" + b"x" * 2_000_000 + b"\r\n{}\r\n0\r\n\r\n"
+    _, writer = await asyncio.open_connection("127.0.0.1", gateway.port)
+    with capture_logs() as logs:
+        writer.write(request + body)
+        await wait_logged(logs, "ingest.refused")
+        writer.transport.abort()
+    (line,) = [e for e in logs if e["event"] == "ingest.refused"]
+    assert (line["status"], line["reason"]) == (400, "chunks_too_small")
+    assert received(queues) == []
+
+
 async def test_one_byte_chunks_after_an_early_answer_end_the_connection_with_one_line(
     gateway: IngestService,
 ) -> None:
@@ -488,6 +505,40 @@ async def test_a_transfer_coding_besides_chunked_is_501_not_judged_as_the_body(
     (line,) = [e for e in logs if e["event"] == "ingest.refused"]
     assert line["reason"] == "unsupported_transfer_encoding"
     assert received(queues) == []
+
+
+# --- Other shapes of request -------------------------------------------------------------
+
+
+async def test_tls_bytes_on_the_plain_port_are_400_saying_so(gateway: IngestService) -> None:
+    """A TLS ClientHello sent to the plain-HTTP port (a sender with an https:// URL and no TLS
+    in front) is answered 400 naming the mistake and closed, with one line."""
+    hello = bytes.fromhex("16030100a5010000a10303") + bytes(32) + b"\x00\x00\x02\x13\x01\x01\x00"
+    with capture_logs() as logs:
+        answer = await exchange(gateway.port, hello)
+    assert answer.status == 400
+    assert answer.json() == {"error": "bad request: Received HTTPS traffic on an HTTP port"}
+    (line,) = [e for e in logs if e["event"] == "ingest.bad_http"]
+    assert line["status"] == 400
+
+
+@pytest.mark.parametrize(
+    ("start", "host"),
+    [
+        ("POST /v1/alerts/generic HTTP/1.0", ""),
+        ("POST http://triage-ingest.example.com/v1/alerts/generic HTTP/1.1", "Host: x\r\n"),
+    ],
+    ids=["http-1.0", "absolute-form"],
+)
+async def test_http_1_0_and_absolute_form_requests_are_accepted(
+    gateway: IngestService, queues: Queues, start: str, host: str
+) -> None:
+    """An HTTP/1.0 webhook without keep-alive (answered, then closed) and one whose target is
+    in absolute form (as a proxy would send it; RFC 9112 has servers take it) are queued."""
+    request = f"{start}\r\n{host}{BEARER}Content-Length: {len(GENERIC)}\r\n\r\n".encode()
+    answer = await exchange(gateway.port, request + GENERIC)
+    assert answer.status == 202, answer.body
+    assert len(received(queues)) == 1
 
 
 # --- Paths and methods ----------------------------------------------------------------------

@@ -36,7 +36,7 @@ from typing import Any
 
 import structlog
 from aiohttp import HttpVersion11, web
-from aiohttp.http_exceptions import HttpProcessingError
+from aiohttp.http_exceptions import BadHttpMethod, HttpProcessingError
 from aiohttp.streams import StreamReader
 from aiohttp.web_protocol import RequestHandler
 from aiohttp.web_request import BaseRequest
@@ -437,8 +437,8 @@ class _Connection(RequestHandler):
 
     def _count_framing(self, size: int) -> None:
         """Refuse a chunked body once it took over MAX_FRAMING wire bytes per byte it holds:
-        nothing more is parsed; its reader fails (a 400 from the handler reading it), or, when
-        its request was answered already, ends, with one ingest.bad_http line."""
+        nothing more is parsed; its reader fails (a 400 from the handler that reads it), or,
+        when its request was answered already, ends, with one ingest.bad_http line."""
         body = self._body
         assert body is not None
         self._body_wire += size
@@ -446,8 +446,9 @@ class _Connection(RequestHandler):
             return
         self._chunked = False
         error = ChunksTooSmall(code=400, message="chunks too small for their framing")
-        if self._request_in_progress:
-            body.set_exception(error)  # the handler's one ingest.refused line says it
+        if self._unanswered:
+            # Its handler (running, or about to) refuses it: its ingest.refused line says why.
+            body.set_exception(error)
         else:
             self.logger.error("Error handling request", exc_info=error)  # one ingest.bad_http
         body.feed_eof()  # no lingering read of the rest
@@ -520,6 +521,10 @@ class _Connection(RequestHandler):
         # aiohttp's own logs it (BadHttpLines turns that into one ingest.bad_http line) and
         # raises if an answer was already started; only its body is replaced.
         super().handle_error(request, status, exc, message)
+        if self._request_count == 1 and isinstance(exc, BadHttpMethod):
+            # aiohttp logs a connection's first request that is not HTTP (TLS bytes, a port
+            # scan) at DEBUG only, so it would have no line: BadHttpLines bounds them anyway.
+            self.logger.warning("Error handling request", exc_info=exc)
         if status >= 500 or not isinstance(exc, HttpProcessingError):
             error = "internal error" if status >= 500 else "bad request"
         else:
