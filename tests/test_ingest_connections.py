@@ -5,6 +5,7 @@ the connection idle longest is closed for a new one; when none is idle, the new 
 from __future__ import annotations
 
 import asyncio
+import resource
 import socket
 from collections.abc import AsyncIterator, Callable
 
@@ -173,3 +174,18 @@ async def test_a_keep_alive_connection_idle_past_the_idle_timeout_is_closed(
         assert await closed_by_gateway(connection[0])
         await until(lambda: opened(service).count == 0, "its slot was never freed")
         close_all([connection])
+
+
+def test_the_bound_leaves_room_under_the_descriptor_limit() -> None:
+    """The connection bound is 4,096, or fewer when `ulimit -n` leaves less room beside the
+    descriptors kept for everything else (SQS's pool, the endpoint port, …)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (1024, hard))
+        assert server.connection_limit() == 1024 - server.FD_RESERVE
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(65535, hard), hard))
+        assert server.connection_limit() == min(
+            server.MAX_CONNECTIONS, min(65535, hard) - server.FD_RESERVE
+        )
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
