@@ -14,7 +14,10 @@ How answers map to errors:
     401                            the token is re-read once and the call repeated; then as 4xx
     429, 409, 425                  SinkThrottledError (the message is held), retry_after_s =
                                    `Retry-After`, else a few seconds: a rate limit, a concurrent
-                                   request with the same Idempotency-Key, "too early"
+                                   request with the same Idempotency-Key, "too early" (409 and
+                                   425 hold only their own message, intake goes on); a 409 for
+                                   one key past `conflict_s` is no request in flight but a
+                                   conflict with the ticket's state: as any other answer
     5xx, 408                       SinkUnavailableError, with `Retry-After` as retry_after_s
     network error, timeout         SinkUnavailableError
     no token can be had            SinkUnavailableError (the message waits; `triage check` says why)
@@ -23,11 +26,19 @@ How answers map to errors:
 A failed call's own line (`backend.unavailable`, `backend.rejected` …) is debug: the error's
 text says the same, and the supervisor's line for the message (`message.retry`, `.held`,
 `.rejected`) is the one that says why at warning.
+
+The ticket's later life: an UPDATE, REOPEN or CLOSE the backend refuses for good (404 or 410:
+someone deleted the ticket; 409 that lasts: a person closed it; 422: the update carries a field
+the backend now refuses) is skipped with one warning (`backend.ticket_gone`,
+`backend.update_refused`) instead of failing the message: no retry can change the answer, and
+every later update of the incident would otherwise fail its message in turn.
 """
 
 from __future__ import annotations
 
 import time
+from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
@@ -56,6 +67,15 @@ log = structlog.get_logger(__name__)
 #: wait when the answer has no Retry-After.
 _WAIT_4XX = {429: 5.0, 409: 2.0, 425: 2.0}
 
+#: The 4xx that hold only the message they answer: they concern its own Idempotency-Key.
+_WAIT_ONE = frozenset({409, 425})
+
+#: Answers to a later effect that mean the ticket itself is no more.
+_GONE = frozenset({404, 410})
+
+#: Idempotency keys whose first 409 is remembered (a bounded memory: the oldest go first).
+_CONFLICTS_KEPT = 1024
+
 #: Keys of the create answer that may hold the ticket reference, in order of preference.
 _REF_KEYS = ("id", "ticket_id", "ticketId", "key")
 
@@ -73,6 +93,7 @@ class BackendSink:
         *,
         metrics: Metrics | None = None,
         transport: httpx2.AsyncBaseTransport | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if not settings.backend_base_url.startswith(("http://", "https://")):
             raise ConfigError("BACKEND_BASE_URL must start with http:// or https://")
@@ -84,6 +105,13 @@ class BackendSink:
         #: The token the backend refused twice in a row, until one is accepted (see `probe`).
         self._refused: str | None = None
         self.metrics = metrics if metrics is not None else Metrics()
+        self._clock = clock
+        #: How long 409s for one idempotency key may go on before they are not "the same key
+        #: in flight": a request in flight ends within our own timeout (from any replica),
+        #: and a backend's own processing is given a few times as long.
+        self.conflict_s = max(60.0, 3 * settings.backend_timeout_s)
+        #: Idempotency key → when the backend first answered it 409.
+        self._conflicts: OrderedDict[str, float] = OrderedDict()
         # httpx2's client API on aiohttp's transport (`aio.py`): a quarter of the CPU per
         # request of httpx2's own.
         self._client = httpx2.AsyncClient(
@@ -114,8 +142,26 @@ class BackendSink:
             return Applied.skip(reason)
         path = route.replace("{ref}", _segment(effect.ref))
         body = _close_body(effect) if effect.kind is EffectKind.CLOSE else _update_body(effect)
-        await self._post(path, body, effect)
+        try:
+            await self._post(path, body, effect)
+        except SinkRejectedError as exc:
+            return self._out_of_reach(effect, exc)
         return Applied()
+
+    def _out_of_reach(self, effect: Effect, exc: SinkRejectedError) -> Applied:
+        """A later effect the backend refuses for good: the one line that says why, and the
+        effect skipped. The message is fine; its ticket is deleted, closed by a person, or
+        takes no such update, and no retry changes that."""
+        gone = exc.status in _GONE
+        log.warning(
+            "backend.ticket_gone" if gone else "backend.update_refused",
+            effect=str(effect.kind),
+            ref=effect.ref,
+            status=exc.status,
+            reason=exc.detail,
+            action="skip",
+        )
+        return Applied.skip(f"{'ticket gone' if gone else 'refused'} ({exc.status})")
 
     async def aclose(self) -> None:
         await self._client.aclose()
@@ -184,6 +230,7 @@ class BackendSink:
         status = response.status_code
         if 200 <= status < 300:
             self._refused = None
+            self._conflicts.pop(effect.idempotency_key, None)
             self.metrics.incr("SinkCalls", sink=self.name, outcome="ok")
             try:
                 return response.json()
@@ -193,11 +240,16 @@ class BackendSink:
         reason = " ".join(scrub(response.text, token).split())[:_REASON_CHARS]
         fields = {"url": url, "effect": str(effect.kind), "status": status, "reason": reason}
         retry_after_s = parse_retry_after(response.headers.get("Retry-After"))
-        if status in _WAIT_4XX:
+        if status in _WAIT_4XX and not self._lasting_conflict(status, effect):
             wait_s = throttle_wait_s(retry_after_s, _WAIT_4XX[status])
             self.metrics.incr("SinkCalls", sink=self.name, outcome="throttled")
             log.debug("backend.throttled", retry_after_s=wait_s, **fields)
-            raise SinkThrottledError(f"backend answered {status}: {reason}", retry_after_s=wait_s)
+            throttled = SinkThrottledError(
+                f"backend answered {status}: {reason}", retry_after_s=wait_s
+            )
+            # A 429 throttles every call; a 409 or 425 concerns this request's key alone.
+            throttled.pauses_intake = status not in _WAIT_ONE
+            raise throttled
         if status >= 500 or status == 408:
             self.metrics.incr("SinkCalls", sink=self.name, outcome="unavailable")
             log.debug("backend.unavailable", retry_after_s=retry_after_s, **fields)
@@ -228,7 +280,28 @@ class BackendSink:
             )
         self.metrics.incr("SinkCalls", sink=self.name, outcome="rejected")
         log.debug("backend.rejected", **fields)
-        raise SinkRejectedError(f"backend rejected the {effect.kind} with {status}: {reason}")
+        raise SinkRejectedError(
+            f"backend rejected the {effect.kind} with {status}: {reason}",
+            status=status,
+            detail=reason,
+        )
+
+    def _lasting_conflict(self, status: int, effect: Effect) -> bool:
+        """Whether this 409 follows others for the same key for `conflict_s` or more: not a
+        request in flight, which would have ended, but the ticket's state (closed by a
+        person), which waiting does not change."""
+        if status != 409:
+            return False
+        key = effect.idempotency_key
+        now = self._clock()
+        first = self._conflicts.setdefault(key, now)
+        self._conflicts.move_to_end(key)
+        while len(self._conflicts) > _CONFLICTS_KEPT:
+            self._conflicts.popitem(last=False)
+        if now - first < self.conflict_s:
+            return False
+        del self._conflicts[key]
+        return True
 
 
 def _group(effect: Effect) -> dict[str, Any]:

@@ -1,0 +1,198 @@
+"""The backend sink against what happens to a ticket after triage created it (deleted, closed
+by a person, an update field now refused), over real HTTP to the loopback ticket backend taught
+those answers."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Iterator, MutableMapping
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+import structlog
+
+from factories import view
+from triage.demo.ticketd import TicketServer
+from triage.errors import SinkRejectedError, SinkThrottledError
+from triage.models import Alert, EffectKind, Priority, Status, Ticket
+from triage.secrets import BackendToken
+from triage.settings import Settings
+from triage.sinks.backend import BackendSink
+from triage.sinks.base import Effect
+
+TOKEN = "backend-token"
+ALERT = Alert(
+    source="generic",
+    status=Status.FIRING,
+    title="orders-db backup failed",
+    team="data",
+    priority=Priority.HIGH,
+    occurred_at=datetime(2026, 11, 23, 3, tzinfo=UTC),
+    identity={"dedup_key": "backup"},
+)
+TICKET = Ticket(title="Backup failed", priority=Priority.HIGH, description="pg_dump exited 1")
+LATER = [EffectKind.UPDATE, EffectKind.REOPEN, EffectKind.CLOSE]
+
+
+class LaterLifeTickets(TicketServer):
+    """ticketd, plus tickets a person deleted (404, as for an id it never had), closed (409
+    Conflict on every later event) and update fields the backend stopped taking (422)."""
+
+    def __init__(self, token: str) -> None:
+        self.deleted: set[str] = set()
+        self.closed_by_person: set[str] = set()
+        self.refused_fields: set[str] = set()
+        super().__init__(token)
+
+    def _event(
+        self, ticket_id: str, kind: str, body: dict[str, Any], headers: dict[str, str], key: Any
+    ) -> tuple[int, Any]:
+        if ticket_id in self.deleted:
+            return 404, {"error": f"no ticket {ticket_id}"}
+        if ticket_id in self.closed_by_person:
+            return 409, {"error": f"ticket {ticket_id} is closed"}
+        if refused := sorted(self.refused_fields & body.keys()):
+            return 422, {"error": f"unknown fields: {', '.join(refused)}"}
+        return super()._event(ticket_id, kind, body, headers, key)
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def effect(kind: EffectKind, ref: str | None = None, key: str = "fp:2") -> Effect:
+    return Effect(kind, ALERT.fingerprint, view(ALERT), TICKET, ref, 3, 2, False, key)
+
+
+@pytest.fixture
+def backend(monkeypatch: pytest.MonkeyPatch) -> Iterator[LaterLifeTickets]:
+    monkeypatch.setenv("BACKEND_TOKEN", TOKEN)
+    server = LaterLifeTickets(TOKEN)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+async def sink(backend: LaterLifeTickets, clock: FakeClock) -> AsyncIterator[BackendSink]:
+    settings = Settings(
+        backend_base_url=backend.url,
+        backend_update_route="/api/service/tickets/{ref}/updates",
+        backend_resolve_route="/api/service/tickets/{ref}/resolve",
+    )
+    s = BackendSink(settings, BackendToken(settings), clock=clock)
+    try:
+        yield s
+    finally:
+        await s.aclose()
+
+
+@pytest.fixture
+def logs() -> Iterator[list[MutableMapping[str, Any]]]:
+    """Every structlog event of the test, whatever logging set-up an earlier test left."""
+    saved = structlog.get_config()
+    capture = structlog.testing.LogCapture()
+    structlog.configure(
+        processors=[capture],
+        wrapper_class=structlog.make_filtering_bound_logger(logging.DEBUG),
+        cache_logger_on_first_use=False,
+    )
+    yield capture.entries
+    structlog.configure(**saved)
+
+
+def warnings(logs: list[MutableMapping[str, Any]]) -> list[str]:
+    return [e["event"] for e in logs if e["log_level"] == "warning"]
+
+
+async def opened(sink: BackendSink) -> str:
+    ref = (await sink.apply(effect(EffectKind.OPEN, key="fp:1"))).ref
+    assert ref is not None
+    return ref
+
+
+@pytest.mark.parametrize("kind", LATER)
+async def test_an_effect_on_a_deleted_ticket_is_skipped_with_one_warning(
+    sink: BackendSink,
+    backend: LaterLifeTickets,
+    logs: list[MutableMapping[str, Any]],
+    kind: EffectKind,
+) -> None:
+    """An update, reopen or close of a ticket someone deleted (404) is skipped with one
+    `backend.ticket_gone` warning, instead of failing its message (and every later one)."""
+    ref = await opened(sink)
+    backend.deleted.add(ref)
+    assert (await sink.apply(effect(kind, ref))).skipped == "ticket gone (404)"
+    assert warnings(logs) == ["backend.ticket_gone"]
+
+
+async def test_an_update_field_the_backend_now_refuses_skips_the_update(
+    sink: BackendSink, backend: LaterLifeTickets, logs: list[MutableMapping[str, Any]]
+) -> None:
+    """A 422 to an update (the backend stopped taking one of its fields) skips that update
+    with one `backend.update_refused` warning naming the status and the backend's reason."""
+    ref = await opened(sink)
+    backend.refused_fields.add("flapping")
+    assert (await sink.apply(effect(EffectKind.UPDATE, ref))).skipped == "refused (422)"
+    [line] = [e for e in logs if e["log_level"] == "warning"]
+    assert (line["event"], line["status"]) == ("backend.update_refused", 422)
+    assert "unknown fields: flapping" in line["reason"]
+
+
+async def test_a_ticket_closed_by_a_person_is_held_only_for_a_while(
+    sink: BackendSink,
+    backend: LaterLifeTickets,
+    clock: FakeClock,
+    logs: list[MutableMapping[str, Any]],
+) -> None:
+    """A 409 is first taken for the same key in flight: its message alone is held (intake
+    goes on). Once 409s for that key have lasted `conflict_s`, it is the ticket's state (a
+    person closed it), and the effect is skipped with one warning instead of held for ever."""
+    ref = await opened(sink)
+    backend.closed_by_person.add(ref)
+    with pytest.raises(SinkThrottledError) as held:
+        await sink.apply(effect(EffectKind.UPDATE, ref))
+    assert held.value.pauses_intake is False
+    clock.now += sink.conflict_s
+    assert (await sink.apply(effect(EffectKind.UPDATE, ref))).skipped == "refused (409)"
+    assert warnings(logs) == ["backend.update_refused"]
+
+
+async def test_a_409_that_ends_starts_afresh(
+    sink: BackendSink, backend: LaterLifeTickets, clock: FakeClock
+) -> None:
+    """A key whose 409 ended in a success is forgotten: a later 409 for it is held again, not
+    taken for a lasting conflict because of the old one."""
+    ref = await opened(sink)
+    backend.fail_next(1, status=409)
+    with pytest.raises(SinkThrottledError):
+        await sink.apply(effect(EffectKind.UPDATE, ref))
+    await sink.apply(effect(EffectKind.UPDATE, ref))
+    clock.now += sink.conflict_s
+    backend.fail_next(1, status=409)
+    with pytest.raises(SinkThrottledError):
+        await sink.apply(effect(EffectKind.UPDATE, ref))
+
+
+async def test_a_rate_limit_still_pauses_intake_and_a_refused_open_still_fails(
+    sink: BackendSink, backend: LaterLifeTickets
+) -> None:
+    """A 429 is about every call (intake pauses), and a refused OPEN has no ticket to be out
+    of reach: it still fails its message for good."""
+    backend.fail_next(1, status=429)
+    with pytest.raises(SinkThrottledError) as held:
+        await sink.apply(effect(EffectKind.OPEN))
+    assert held.value.pauses_intake is True
+    backend.fail_next(1, status=422)
+    with pytest.raises(SinkRejectedError):
+        await sink.apply(effect(EffectKind.OPEN))
