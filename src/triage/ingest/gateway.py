@@ -1,21 +1,22 @@
 """The HTTP face of `triage ingest` (aiohttp.web): `POST /v1/alerts/{source}`, `GET /healthz`,
 `GET /readyz`.
 
-One request, in order: an `Expect` other than 100-continue (417) → the source exists and has
-a token (else 404) → no credential header twice (400) → the credential matches (401; Sentry's
-signature is checked once the body is read, and its `Sentry-Hook-Timestamp` from the head: 401
-when stale; a signature accepted within the replay window is 200 `duplicate`, nothing queued,
-see ingest/replay.py) → the
-source's rate (429 with Retry-After) → at
-most 1 MiB (413, by Content-Length before reading when it is given), a coding and a charset
-the gateway reads (415; a transfer coding besides chunked: 501) → only then `100 Continue`, if the sender waits for it, and the body →
-the normaliser reads it as the path's source (422 with its one-line reason) → it fits the
-queue's message size (413) → the queue answers (503 with Retry-After at once when it has
+One request, in order: a head over 64 KiB (431) → an `Expect` other than 100-continue (417) →
+the source exists and has a token (else 404) → no credential header twice (400) → the
+credential matches (401; Sentry's signature is checked once the body is read, and its
+`Sentry-Hook-Timestamp` from the head: 401 when stale) → the source's rate (429 with
+Retry-After; Sentry's, then: a signature accepted within the replay window is 200
+`duplicate`, nothing queued, see ingest/replay.py) → at most 1 MiB (413, by Content-Length
+before reading when it is given), a coding and a charset the gateway reads (415; a transfer
+coding besides chunked: 501) → only then `100 Continue`, if the sender waits for it, and the
+body → the normaliser reads it as the path's source (422 with its one-line reason) → it fits
+the queue's message size (413) → the queue answers (503 with Retry-After at once when it has
 not yet, or its last call got no answer: see ingest/probe.py) → SQS holds it (202 with the
-message id; 503 with Retry-After when SQS did not take it). Any other path or method is 404/405. Each request gets an id, returned in
-the answer and the `X-Request-Id` header, and one log line (`ingest.accepted` /
-`ingest.refused`, at most 20 refusals a second, the rest summed up: ingest/lines.py) with the
-source, status, id and size: never the body or a credential.
+message id; 503 with Retry-After when SQS did not take it). Any other path or method is
+404/405. Each request gets an id, returned in the answer and the `X-Request-Id` header, and
+one log line (`ingest.accepted` / `ingest.refused`; at most 20 refusals a second are logged,
+the rest summed up: ingest/lines.py) with the source, status, id and size: never the body or
+a credential.
 """
 
 from __future__ import annotations
