@@ -551,8 +551,8 @@ async def test_a_2xx_whose_body_breaks_is_posted_not_repeated(
 @pytest.mark.parametrize(
     ("error", "raised"),
     [
-        ("invalid_blocks", SinkRejectedError),
-        ("channel_not_found", SinkRejectedError),
+        ("invalid_arguments", SinkRejectedError),
+        ("no_text", SinkRejectedError),
         ("internal_error", SinkUnavailableError),
         ("ratelimited", SinkThrottledError),
     ],
@@ -602,15 +602,16 @@ async def test_unreachable_webhook_is_transient() -> None:
     ("status", "error"),
     [
         (400, "invalid_payload"),
-        (403, "action_prohibited"),
-        (404, "no_service"),
-        (410, "channel_is_archived"),
+        (400, "no_text"),
+        (403, "not_allowed_token_type"),
+        (404, "unknown_method"),
     ],
 )
 async def test_client_errors_are_rejected_with_slacks_reason(
     hook: Hook, status: int, error: str, logs: list[MutableMapping[str, Any]]
 ) -> None:
-    """Other 4xx raise SinkRejectedError naming the status and Slack's error text."""
+    """Other 4xx to a new incident's message raise SinkRejectedError naming the status and
+    Slack's error text (a channel that is gone is not among them: see the tests below)."""
     hook.answer(status, error)
     async with open_sink(hook.url()) as sink:
         with pytest.raises(SinkRejectedError, match=f"{status}: {error}"):
@@ -692,7 +693,7 @@ async def test_outcomes_are_counted(hook: Hook) -> None:
     metrics = Metrics()
     hook.answer(200, "ok")
     hook.answer(503, "down")
-    hook.answer(404, "no_service")
+    hook.answer(400, "invalid_payload")
     async with open_sink(hook.url(), metrics=metrics) as sink:
         await sink.apply(effect())
         with pytest.raises(SinkUnavailableError):
@@ -705,3 +706,70 @@ async def test_outcomes_are_counted(hook: Hook) -> None:
         for o in ("ok", "unavailable", "rejected", "skipped")
     }
     assert outcomes == {"ok": 1, "unavailable": 1, "rejected": 1, "skipped": 1}
+
+
+# --- the channel's later life --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("status", "error"),
+    [
+        (410, "channel_is_archived"),
+        (404, "channel_not_found"),
+        (404, "no_service"),
+        (403, "action_prohibited"),
+        (200, '{"ok": false, "error": "not_in_channel"}'),
+        (200, '{"ok": false, "error": "token_revoked"}'),
+        (200, '{"ok": false, "error": "invalid_auth"}'),
+        (200, '{"ok": false, "error": "account_inactive"}'),
+    ],
+)
+@pytest.mark.parametrize("kind", [EffectKind.OPEN, EffectKind.REOPEN, EffectKind.CLOSE])
+async def test_a_channel_that_is_gone_skips_the_post_with_one_warning(
+    hook: Hook,
+    logs: list[MutableMapping[str, Any]],
+    status: int,
+    error: str,
+    kind: EffectKind,
+) -> None:
+    """A channel archived or deleted, the app removed from it, the webhook or token revoked:
+    the post is skipped with one `slack.refused` warning naming Slack's word, not a failure
+    of the message (which would send every one of them to the DLQ while it lasts)."""
+    hook.answer(status, error)
+    async with open_sink(hook.url()) as sink:
+        applied = await sink.apply(effect(kind, ref=None if kind is EffectKind.OPEN else "posted"))
+    assert applied.ref is None and applied.skipped is not None
+    [line] = [e for e in logs if e["log_level"] == "warning"]
+    assert line["event"] == "slack.refused" and line["error"] in error
+
+
+async def test_any_refusal_of_a_follow_up_skips_it(
+    hook: Hook, logs: list[MutableMapping[str, Any]]
+) -> None:
+    """A follow-up Slack refuses for good (here its payload) is skipped with one warning: the
+    incident's other sinks and later alerts are not held up by a notification."""
+    hook.answer(400, "invalid_payload")
+    async with open_sink(hook.url()) as sink:
+        applied = await sink.apply(effect(EffectKind.CLOSE, ref="posted"))
+    assert applied.skipped == "slack refused: invalid_payload"
+    assert [e["event"] for e in logs if e["log_level"] == "warning"] == ["slack.refused"]
+
+
+@pytest.mark.parametrize("error", ["invalid_blocks", "msg_too_long"])
+async def test_refused_blocks_are_posted_again_as_plain_text(
+    hook: Hook, logs: list[MutableMapping[str, Any]], error: str
+) -> None:
+    """When Slack refuses a new incident's blocks (or its length), the incident is posted
+    again as one escaped line with its ticket links, so the channel still hears of it."""
+    hook.answer(400, error)
+    hostile = TICKET.model_copy(update={"title": "<!channel> @here down"})
+    async with open_sink(hook.url()) as sink:
+        assert (await sink.apply(effect(ticket=hostile))).ref == "posted"
+    refused, plain = hook.bodies()
+    assert "blocks" in refused and "blocks" not in plain
+    assert plain["text"] == (
+        "\N{LARGE RED CIRCLE} CRITICAL: &lt;!channel&gt; @\u200dhere down (payments)\n"
+        f"<{ISSUE_URL}|GitHub #12> · backend ticket T-7"
+    )
+    assert plain["unfurl_links"] is False and plain["unfurl_media"] is False
+    assert [e["event"] for e in logs if e["log_level"] == "warning"] == ["slack.blocks_refused"]

@@ -37,6 +37,20 @@ How answers map to errors:
                                  410 channel_is_archived)
     route webhook not a URL      SinkRejectedError
 
+What people and Slack do to the channel after triage posted there changes what a refusal means:
+
+    the destination is gone      (the channel archived or deleted, the app removed from it, the
+                                 webhook or its token revoked, the workspace disabled: see
+                                 DESTINATION_GONE) the post is skipped with one `slack.refused`
+                                 warning, whatever the effect: no message can fix it, and
+                                 failing each one would only fill the DLQ while the channel
+                                 is gone
+    the blocks are refused       (invalid_blocks, msg_too_long …: see CONTENT_REFUSED) a new
+                                 incident is posted again as plain text, with one
+                                 `slack.blocks_refused` warning
+    any refusal of a follow-up   the follow-up is skipped with one `slack.refused` warning: the
+                                 incident's other sinks and later alerts go on
+
 A failed post's own line (`slack.unavailable`, `slack.rejected` …) is debug: the error's text
 says the same, and the supervisor's line for the message is the one that says why at warning.
 """
@@ -89,6 +103,34 @@ _RETRYABLE_ERRORS = frozenset(
 )
 #: Every error word that means "later", not "never" (the escalation's Slack post reads these too).
 TEMPORARY_REFUSALS = _RATE_LIMITED | _RETRYABLE_ERRORS
+#: Error words for a destination that takes no more posts (incoming webhooks' and the Web API's):
+#: the channel archived or gone, the app not in it, the webhook or token revoked, the workspace
+#: or account disabled. Slack's own words, so none is read into a message's content.
+DESTINATION_GONE = frozenset(
+    {
+        "channel_is_archived",
+        "is_archived",
+        "channel_not_found",
+        "not_in_channel",
+        "no_service",
+        "no_service_id",
+        "no_team",
+        "team_disabled",
+        "invalid_token",
+        "token_revoked",
+        "token_expired",
+        "invalid_auth",
+        "not_authed",
+        "account_inactive",
+        "action_prohibited",
+        "posting_to_general_channel_denied",
+        "restricted_action",
+    }
+)
+#: Error words that refuse the message's blocks or size, not the channel: plain text may pass.
+CONTENT_REFUSED = frozenset(
+    {"invalid_blocks", "invalid_blocks_format", "msg_too_long", "too_many_attachments"}
+)
 #: How much of Slack's error text goes into logs and exception messages.
 _REASON_CHARS = 200
 
@@ -165,12 +207,47 @@ class SlackSink:
         if effect.kind is EffectKind.OPEN:
             if effect.ticket.priority.rank > self.min_priority.rank:
                 return self._skip(effect, f"priority below {self.min_priority.value}")
-            await self._post(open_message(effect), effect)
-            return Applied("posted")
-        if effect.ref is None:  # the OPEN was not posted here: nothing to follow up
+        elif effect.ref is None:  # the OPEN was not posted here: nothing to follow up
             return self._skip(effect, "not posted at open")
-        await self._post(follow_up_message(effect), effect)
-        return Applied()
+        try:
+            if effect.kind is EffectKind.OPEN:
+                await self._post_open(effect)
+                return Applied("posted")
+            await self._post(follow_up_message(effect), effect)
+            return Applied()
+        except SinkRejectedError as exc:
+            # A new incident's message Slack refuses for its own content still fails (the DLQ
+            # shows it); a channel that is gone, or a follow-up, is not the message's fault.
+            if effect.kind is EffectKind.OPEN and exc.detail not in DESTINATION_GONE:
+                raise
+            return self._refused(effect, exc)
+
+    async def _post_open(self, effect: Effect) -> None:
+        """The new incident's message; as plain text when Slack refuses its blocks (a limit
+        Slack enforces that the blocks do not keep, or a block type it stopped taking), so
+        the channel still hears of the incident."""
+        try:
+            await self._post(open_message(effect), effect)
+            return
+        except SinkRejectedError as exc:
+            if exc.detail not in CONTENT_REFUSED:
+                raise
+            refused = exc.detail
+        log.warning(
+            "slack.blocks_refused", effect=str(effect.kind), error=refused, action="plain_text"
+        )
+        await self._post(plain_message(effect), effect)
+
+    def _refused(self, effect: Effect, exc: SinkRejectedError) -> Applied:
+        """The one line that says why Slack heard nothing of this effect, and the skip."""
+        log.warning(
+            "slack.refused",
+            effect=str(effect.kind),
+            status=exc.status,
+            error=exc.detail,
+            action="skip",
+        )
+        return Applied.skip(f"slack refused: {exc.detail or exc}")
 
     async def aclose(self) -> None:
         await self._client.aclose()
@@ -276,7 +353,11 @@ class SlackSink:
             )
         self.metrics.incr("SinkCalls", sink=self.name, outcome="rejected")
         log.debug("slack.rejected", **fields)
-        raise SinkRejectedError(f"slack rejected the {effect.kind} with {status}: {reason}")
+        raise SinkRejectedError(
+            f"slack rejected the {effect.kind} with {status}: {reason}",
+            status=status,
+            detail=reason,
+        )
 
 
 def slack_refusal(response: httpx2.Response) -> str | None:
@@ -343,6 +424,17 @@ def follow_up_message(effect: Effect) -> dict[str, Any]:
     if refs:
         blocks.append(_section(refs))
     return _message(fallback, blocks)
+
+
+def plain_message(effect: Effect) -> dict[str, Any]:
+    """A new incident as one line of text and its ticket links, no blocks: what is posted
+    when Slack refuses the blocks."""
+    alert, ticket = effect.alert, effect.ticket
+    line = f"{_MARKS[ticket.priority]} {ticket.priority.value.upper()}: {ticket.title}"
+    line = safe(line + (f" ({alert.team})" if alert.team else ""))
+    refs = _join_whole(_ticket_refs(effect), " · ", FALLBACK_MAX // 2)
+    text = _fit(line, FALLBACK_MAX - len(refs) - 1) + (f"\n{refs}" if refs else "")
+    return {"text": text, "unfurl_links": False, "unfurl_media": False}
 
 
 def _message(fallback: str, blocks: list[dict[str, Any]]) -> dict[str, Any]:
