@@ -7,16 +7,21 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import AsyncIterator, Iterator, MutableMapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 import structlog
 
-from factories import view
+from factories import T0, alert, view
 from github_stub import Answer, GitHubServer
+from memory_store import MemoryStore
 from triage.errors import SinkRejectedError
+from triage.incidents import Ledger, Policy
+from triage.metrics import Metrics
 from triage.models import Alert, EffectKind, Priority, Status, Ticket
+from triage.pipeline import Pipeline
+from triage.redact import Redactor
 from triage.settings import Settings
 from triage.sinks.base import Applied, Effect, Target
 from triage.sinks.github import GitHubSink
@@ -292,3 +297,44 @@ async def test_an_assignee_github_refuses_does_not_refuse_the_issue(
     assert (await sink.apply(opening)).ref == f"{github.url}/{REPO}/issues/1"
     assert github.issues()[0]["assignees"] == []
     assert warnings(logs) == ["github.assignees_refused"]
+
+
+class Summariser:
+    async def summarise(self, alert: Any) -> Ticket:
+        return TICKET
+
+    async def aclose(self) -> None:
+        return None
+
+
+async def test_the_incident_goes_on_and_keeps_the_new_issue_through_the_pipeline(
+    sink: GitHubSink, github: LaterLifeGitHub
+) -> None:
+    """Through the pipeline and its store: with the issue deleted, the incident's update and
+    resolve go through without failing their messages, and its re-fire's new issue becomes
+    the incident's ticket (what `triage incidents list` shows)."""
+    policy = Policy(timedelta(minutes=15), timedelta(hours=1), flap_threshold=3)
+    store = MemoryStore(policy, timedelta(minutes=2))
+    now = [T0]
+    pipeline = Pipeline(
+        Ledger(store, clock=lambda: now[0]),
+        Summariser(),
+        [sink],
+        Metrics(),
+        redactor=Redactor(),
+        policy=policy,
+    )
+
+    async def send(minutes: float, status: Status = Status.FIRING) -> str:
+        now[0] = T0 + timedelta(minutes=minutes)
+        action = await pipeline.handle(alert(status=status, minutes=minutes), f"m-{minutes}")
+        return str(action)
+
+    fingerprint = alert().fingerprint
+    assert await send(0) == "open"
+    github.deleted.add((REPO, 1))
+    assert [await send(20), await send(25, Status.RESOLVED)] == ["update", "close"]
+    assert await send(30) == "reopen"
+    incident = await store.get(fingerprint)
+    assert incident is not None
+    assert incident.refs["github"] == f"{github.url}/{REPO}/issues/2"
