@@ -25,10 +25,11 @@ Connection = tuple[asyncio.StreamReader, asyncio.StreamWriter]
 
 
 @pytest.fixture
-async def gateway(queues: Queues, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[IngestService]:
-    """The gateway in front of moto, keeping at most BOUND connections open."""
-    monkeypatch.setattr(IngestService, "max_connections", BOUND)
-    async with running(ingest_settings(queues.url, queues.endpoint)) as service:
+async def gateway(queues: Queues) -> AsyncIterator[IngestService]:
+    """The gateway in front of moto, keeping at most BOUND connections open
+    (`TRIAGE_INGEST_MAX_CONNECTIONS`)."""
+    settings = ingest_settings(queues.url, queues.endpoint, ingest_max_connections=BOUND)
+    async with running(settings) as service:
         yield service
 
 

@@ -272,6 +272,10 @@ class Settings(BaseSettings):
     #: sends a byte). Keep it above a load balancer's idle timeout (an ALB's is 60 s), or the
     #: balancer may send a request on a connection the gateway is closing (a 502).
     ingest_idle_timeout_s: float = Field(75.0, gt=0)
+    #: Connections the gateway keeps open at once (fewer when `ulimit -n` leaves less room
+    #: beside 256 descriptors); past it, the longest idle is closed for a new one, or, with none
+    #: idle, the new one is answered 503. About 10 KiB each.
+    ingest_max_connections: int = Field(4096, ge=1, le=1_000_000)
     #: Proxies in front of the gateway that append the address they saw to X-Forwarded-For (an
     #: ALB: 1). The sender's address, for its share of the budget for bodies read before they
     #: can be authenticated, is that entry; 0: the connection's peer is the sender. Set it only

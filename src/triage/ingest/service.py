@@ -36,7 +36,7 @@ from triage.ingest.auth import TokenStore, TokensUnavailable
 from triage.ingest.gateway import Gateway, Limits
 from triage.ingest.outbox import MAX_WAITING, SqsOutbox
 from triage.ingest.probe import ANSWER_WITHIN_S, PROBE_TTL_S, QueueProbe
-from triage.ingest.server import BadHttpLines, GatewayRunner
+from triage.ingest.server import BadHttpLines, GatewayRunner, connection_limit
 from triage.metrics import Metrics
 from triage.ops.endpoints import EndpointServer
 from triage.ops.metrics_export import EmfExporter, flush_every
@@ -68,10 +68,6 @@ class IngestService:
     answer_within_s = ANSWER_WITHIN_S
     #: Webhooks that may wait for SQS at once; past it, 503 with Retry-After.
     max_waiting_for_queue = MAX_WAITING
-    #: Connections kept open at once (None: as many as `ingest.server.connection_limit()`
-    #: allows); past it, the longest idle is closed, or the new one answered 503.
-    max_connections: int | None = None
-
     def __init__(
         self,
         settings: Settings,
@@ -265,7 +261,8 @@ class IngestService:
             # aiohttp's keep-alive timer runs from accept (and from each answer) until a whole
             # request head has arrived, and bytes do not restart it: it bounds a trickled head.
             keepalive_timeout=self.settings.ingest_idle_timeout_s,
-            max_connections=self.max_connections,
+            # Past it, the longest idle is closed for a new one, or the new one answered 503.
+            max_connections=connection_limit(self.settings.ingest_max_connections),
             metrics=self.metrics,
         )
         await runner.setup()
