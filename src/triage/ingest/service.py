@@ -68,6 +68,7 @@ class IngestService:
     answer_within_s = ANSWER_WITHIN_S
     #: Webhooks that may wait for SQS at once; past it, 503 with Retry-After.
     max_waiting_for_queue = MAX_WAITING
+
     def __init__(
         self,
         settings: Settings,
