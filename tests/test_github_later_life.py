@@ -96,12 +96,17 @@ class LaterLifeGitHub(GitHubServer):
                 return 422, {"message": "Validation Failed", "errors": [error]}, {}
         return super()._create_issue(actor, params, query, body)
 
+    def _render(self, repo: str, issue: Any) -> dict[str, Any]:
+        """GitHub says whether an issue is locked."""
+        return {**super()._render(repo, issue), "locked": (repo, issue.number) in self.locked}
+
     def _list_issues(
         self, actor: str, params: dict[str, str], query: dict[str, str], body: Any
     ) -> Answer:
-        """GitHub lists no deleted issue."""
+        """GitHub lists no deleted issue, nor one transferred away."""
         status, issues, headers = super()._list_issues(actor, params, query, body)
-        kept = [i for i in issues if (params["repo"], i["number"]) not in self.deleted]
+        gone = self.deleted | self.moved.keys()
+        kept = [i for i in issues if (params["repo"], i["number"]) not in gone]
         return status, kept, headers
 
     def _repo_id(self, name: str) -> int:
@@ -338,3 +343,44 @@ async def test_the_incident_goes_on_and_keeps_the_new_issue_through_the_pipeline
     incident = await store.get(fingerprint)
     assert incident is not None
     assert incident.refs["github"] == f"{github.url}/{REPO}/issues/2"
+
+
+def incident(n: int) -> Effect:
+    """The OPEN of the n-th distinct incident (its own fingerprint)."""
+    fields = ALERT.model_dump(exclude={"fingerprint"})
+    shown = Alert(**{**fields, "identity": {"dedup_key": f"incident-{n}"}})
+    return Effect(
+        EffectKind.OPEN, shown.fingerprint, view(shown), TICKET, None, 1, 1, False, f"k{n}"
+    )
+
+
+@pytest.mark.parametrize("fate", ["deleted", "locked", "transferred"])
+async def test_a_digest_issue_taken_away_is_replaced_not_written_to(
+    github: LaterLifeGitHub, fate: str
+) -> None:
+    """During a storm, a digest issue a person deleted, locked or transferred is forgotten:
+    the next incident goes into a new digest (with the next hourly token), instead of failing
+    on the old one or being written into whatever issue now has its number here."""
+    wall = [1_800_000_000.0]
+    settings = Settings(
+        github_api_url=github.url,
+        github_repository=REPO,
+        github_token=TOKEN,
+        github_create_per_hour=3,
+    )
+    sink = GitHubSink(settings, wall_clock=lambda: wall[0])
+    try:
+        for n in (1, 2, 3):  # two issues of their own; the third opens the digest, issue 3
+            await sink.apply(incident(n))
+        if fate == "deleted":
+            github.deleted.add((REPO, 3))
+        elif fate == "locked":
+            github.locked.add((REPO, 3))
+        else:
+            github.transfer(3, "acme/new")
+        wall[0] += 1200  # a creation token is free again
+        ref = (await sink.apply(incident(4))).ref
+    finally:
+        await sink.aclose()
+    assert ref is not None and ref.startswith(f"{github.url}/{REPO}/issues/4#issuecomment-")
+    assert github.issues()[3]["title"].startswith("[triage] Alert storm")

@@ -373,8 +373,10 @@ class GitHubSink:
         return await self._find_open_issue(repository, text.TRIAGE_LABEL, marker)
 
     async def _find_open_issue(
-        self, repository: str, label: str, marker: str
+        self, repository: str, label: str, marker: str, *, unlocked: bool = False
     ) -> dict[str, Any] | None:
+        """The newest open issue with `label` whose body holds `marker` (with `unlocked`, one
+        that is not locked: the digest, which takes comments)."""
         for page in range(1, LOOKUP_PAGES + 1):
             params = {
                 "state": "open",
@@ -388,6 +390,8 @@ class GitHubSink:
             items = records(answer, "a list of issues")
             for item in items:
                 body = text_or_empty(item.get("body"))
+                if unlocked and item.get("locked") is True:
+                    continue
                 if "pull_request" not in item and text.has_marker(body, marker):
                     return item
             if len(items) < PAGE_SIZE:
@@ -535,13 +539,14 @@ class GitHubSink:
         """The repository's open digest issue, created (once, under a lock) if there is none."""
         lock = self._digest_locks.setdefault(repository, asyncio.Lock())
         async with lock:
-            known = self._digests.get(repository)
+            known = self._digests.pop(repository, None)
             if known is not None:
-                issue = await self._get_issue(IssueRef(repository, known))
-                if issue.get("state") == "open":
+                issue = await self._known_digest(IssueRef(repository, known))
+                if issue is not None:
+                    self._digests[repository] = known
                     return issue
             issue_or_none = await self._find_open_issue(
-                repository, text.DIGEST_LABEL, text.DIGEST_MARKER
+                repository, text.DIGEST_LABEL, text.DIGEST_MARKER, unlocked=True
             )
             if issue_or_none is None:
                 await self._take_create_tokens(repository, keep=0)  # the hour's kept token
@@ -562,6 +567,21 @@ class GitHubSink:
                 )
             self._digests[repository] = number_field(issue_or_none, "number")
             return issue_or_none
+
+    async def _known_digest(self, ref: IssueRef) -> dict[str, Any] | None:
+        """The digest issue used last, if it still takes entries: open, not locked, and still
+        this repository's issue `ref.number`. One a person deleted, locked or transferred away
+        (its number would then name another issue here) is forgotten, and another found or
+        opened, instead of every new incident of the storm failing on it."""
+        try:
+            issue = await self._get_issue(ref)
+        except SinkRejectedError as exc:
+            if _out_of_reach(exc) != "gone":
+                raise
+            return None
+        if issue.get("state") != "open" or issue.get("locked") is True:
+            return None
+        return issue if _moved_to(ref, issue) is None else None
 
     async def _update_digest_entry(self, ref: IssueRef, effect: Effect) -> tuple[Applied, Outcome]:
         """Rewrite a digest entry's status line: editing is idempotent and notifies no one."""
