@@ -60,6 +60,9 @@ class LaterLifeGitHub(GitHubServer):
         self.moved: dict[tuple[str, int], tuple[int, int]] = {}
         #: Repository id → its name now (a renamed repository keeps its id).
         self.ids: dict[int, str] = {}
+        #: Issues GitHub will not reopen for triage (a maintainer closed them, triage is only
+        #: their author; or converted to a discussion): 422 "Validation Failed".
+        self.unreopenable: set[tuple[str, int]] = set()
         #: Who may be assigned (None: anyone); GitHub refuses others with 422.
         self.assignable: set[str] | None = None
         super().__init__(**kwargs)
@@ -136,6 +139,9 @@ class LaterLifeGitHub(GitHubServer):
                 return 410, {"message": DELETED}, {}
             if key in self.locked and method == "POST" and rest == "/comments":
                 return 403, {"message": LOCKED}, {}
+            reopen = method == "PATCH" and isinstance(body, dict) and body.get("state") == "open"
+            if key in self.unreopenable and not rest and reopen:
+                return 422, {"message": "Validation Failed", "errors": []}, {}
         repo = re.match(r"/repos/([^/]+/[^/]+)", path)
         if repo and repo[1] in self.archived and method != "GET":
             return 403, {"message": ARCHIVED}, {}
@@ -384,3 +390,19 @@ async def test_a_digest_issue_taken_away_is_replaced_not_written_to(
         await sink.aclose()
     assert ref is not None and ref.startswith(f"{github.url}/{REPO}/issues/4#issuecomment-")
     assert github.issues()[3]["title"].startswith("[triage] Alert storm")
+
+
+async def test_an_issue_github_will_not_reopen_gets_a_new_issue_on_a_refire(
+    sink: GitHubSink, github: LaterLifeGitHub, logs: list[MutableMapping[str, Any]]
+) -> None:
+    """A re-fire of an issue GitHub will not reopen (422: a maintainer closed it where triage
+    only wrote it, or it became a discussion) opens one new issue, with one warning an attempt;
+    the same effect retried finds it and opens no second one."""
+    ref = await opened(sink)
+    await sink.apply(effect(EffectKind.CLOSE, ref, "fp:2"))
+    github.unreopenable.add((REPO, 1))
+    first = await sink.apply(effect(EffectKind.REOPEN, ref, "fp:3"))
+    again = await sink.apply(effect(EffectKind.REOPEN, ref, "fp:3"))
+    assert first.ref == again.ref == f"{github.url}/{REPO}/issues/2"
+    assert [i["state"] for i in github.issues()] == ["closed", "open"]
+    assert warnings(logs) == ["github.reopen_refused"] * 2

@@ -15,6 +15,7 @@ The issue's later life (what people and GitHub do to it after triage opened it):
 
     deleted (410), or moved out of our sight (404)   UPDATE, CLOSE skipped; REOPEN opens a new
                                                      issue (found by its marker on a retry)
+    not reopenable (422 to the reopen)               REOPEN opens a new issue, as above
     transferred, or its repository renamed (301)     the read is followed, the writes go where
                                                      it is now, and its new URL is handed back
     locked (403 "... issue is locked.")              its comment is left out, the rest is done
@@ -222,7 +223,7 @@ class GitHubSink:
             if why is None:
                 raise
             if why == "gone" and effect.kind is EffectKind.REOPEN and ref.comment_id is None:
-                return await self._reopen_as_new(ref, effect, exc)
+                return await self._reopen_as_new(ref, effect, "issue_gone", exc)
             return self._refused(effect, ref, why, exc)
 
     async def _change_issue(self, ref: IssueRef, effect: Effect) -> tuple[Applied, Outcome]:
@@ -262,7 +263,14 @@ class GitHubSink:
                 await self._remove_label(ref, text.FLAPPING_LABEL)
         else:
             if closed:
-                await self._set_state(ref, "open", "reopened")
+                try:
+                    await self._set_state(ref, "open", "reopened")
+                except SinkRejectedError as exc:
+                    if exc.status != 422:  # an archived repository's 403 is read-only
+                        raise
+                    # GitHub will not reopen it (closed by a maintainer where triage is only
+                    # its author, converted to a discussion): the re-fire gets a new issue.
+                    return await self._reopen_as_new(ref, effect, "reopen_refused", exc)
             if effect.flapping:
                 await self._add_labels(ref, [text.FLAPPING_LABEL])
             elif text.FLAPPING_LABEL in _labels(issue):
@@ -276,12 +284,13 @@ class GitHubSink:
         return Applied(new_ref), "ok"
 
     async def _reopen_as_new(
-        self, ref: IssueRef, effect: Effect, exc: SinkRejectedError
+        self, ref: IssueRef, effect: Effect, why: str, exc: SinkRejectedError
     ) -> tuple[Applied, Outcome]:
         """The incident fired again but its issue is gone (deleted, or moved where we cannot
-        read it): a new issue, found by its marker on a retry (never a second one)."""
+        read it) or cannot be reopened: a new issue, found by its marker on a retry (never a
+        second one; the old issue is closed, and the look-up reads open issues only)."""
         log.warning(
-            "github.issue_gone",
+            f"github.{why}",
             effect=str(effect.kind),
             repository=ref.repository,
             issue=ref.number,
