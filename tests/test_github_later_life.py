@@ -406,3 +406,27 @@ async def test_an_issue_github_will_not_reopen_gets_a_new_issue_on_a_refire(
     assert first.ref == again.ref == f"{github.url}/{REPO}/issues/2"
     assert [i["state"] for i in github.issues()] == ["closed", "open"]
     assert warnings(logs) == ["github.reopen_refused"] * 2
+
+
+async def test_a_deleted_digest_entry_is_skipped_with_one_warning(
+    github: LaterLifeGitHub, logs: list[MutableMapping[str, Any]]
+) -> None:
+    """A storm incident whose digest comment a person deleted (its edit answers 404) has its
+    later effects skipped with one `github.issue_gone` warning, not failed for good."""
+    settings = Settings(
+        github_api_url=github.url,
+        github_repository=REPO,
+        github_token=TOKEN,
+        github_create_per_hour=2,
+    )
+    sink = GitHubSink(settings)
+    try:
+        await sink.apply(incident(1))
+        entry = (await sink.apply(incident(2))).ref  # the hour's last token opens the digest
+        assert entry is not None and "#issuecomment-" in entry
+        github.fail_next(1, 404, message="Not Found", method="PATCH", path="/issues/comments/")
+        applied = await sink.apply(effect(EffectKind.CLOSE, entry, "k2:2"))
+    finally:
+        await sink.aclose()
+    assert applied.skipped == "issue gone (404)"
+    assert warnings(logs) == ["github.digest_opened", "github.issue_gone"]
