@@ -4,6 +4,7 @@ loopback stand-in that answers as GitHub's REST API documents."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 from collections.abc import AsyncIterator, Iterator, MutableMapping
@@ -63,6 +64,9 @@ class LaterLifeGitHub(GitHubServer):
         #: Issues GitHub will not reopen for triage (a maintainer closed them, triage is only
         #: their author; or converted to a discussion): 422 "Validation Failed".
         self.unreopenable: set[tuple[str, int]] = set()
+        #: Labels the repository has, when set: adding another to an issue needs the right to
+        #: create it, which our token lacks (403, as GitHub answers a token without it).
+        self.labels: set[str] | None = None
         #: Who may be assigned (None: anyone); GitHub refuses others with 422.
         self.assignable: set[str] | None = None
         super().__init__(**kwargs)
@@ -139,6 +143,9 @@ class LaterLifeGitHub(GitHubServer):
                 return 410, {"message": DELETED}, {}
             if key in self.locked and method == "POST" and rest == "/comments":
                 return 403, {"message": LOCKED}, {}
+            adding = method == "POST" and rest == "/labels" and isinstance(body, dict)
+            if adding and self.labels is not None and set(body.get("labels", [])) - self.labels:
+                return 403, {"message": "Must have admin rights to Repository."}, {}
             reopen = method == "PATCH" and isinstance(body, dict) and body.get("state") == "open"
             if key in self.unreopenable and not rest and reopen:
                 return 422, {"message": "Validation Failed", "errors": []}, {}
@@ -430,3 +437,18 @@ async def test_a_deleted_digest_entry_is_skipped_with_one_warning(
         await sink.aclose()
     assert applied.skipped == "issue gone (404)"
     assert warnings(logs) == ["github.digest_opened", "github.issue_gone"]
+
+
+async def test_a_label_that_cannot_be_added_does_not_stop_the_reopen(
+    sink: GitHubSink, github: LaterLifeGitHub, logs: list[MutableMapping[str, Any]]
+) -> None:
+    """A flapping re-fire whose `flapping` label a person deleted, which our token may not
+    create again (403), still reopens and comments, with one `github.label_refused` warning."""
+    ref = await opened(sink)
+    await sink.apply(effect(EffectKind.CLOSE, ref, "fp:2"))
+    github.labels = {"triage"}
+    flapping = dataclasses.replace(effect(EffectKind.REOPEN, ref, "fp:3"), flapping=True)
+    assert await sink.apply(flapping) == Applied()
+    [issue] = github.issues()
+    assert issue["state"] == "open" and issue["comment_bodies"][-1].startswith("Fired again")
+    assert warnings(logs) == ["github.label_refused"]

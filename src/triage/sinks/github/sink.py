@@ -469,9 +469,25 @@ class GitHubSink:
         log.info("github.issue_state", issue=ref.number, state=state)
 
     async def _add_labels(self, ref: IssueRef, labels: list[str]) -> None:
-        # POST …/labels adds; PUT or PATCH would replace the labels a person chose.
+        """Add `labels` (POST …/labels adds; PUT or PATCH would replace the labels a person
+        chose). GitHub creates a label the repository lacks (a person deleted or renamed it),
+        and refuses to when our token may not (403 "Must have admin rights to Repository."):
+        a label is not worth the effect, so that refusal is one warning and the rest of the
+        effect goes ahead."""
         path = f"/repos/{ref.repository}/issues/{ref.number}/labels"
-        await self._api.call("POST", path, json={"labels": labels})
+        try:
+            await self._api.call("POST", path, json={"labels": labels})
+        except SinkRejectedError as exc:
+            if exc.status not in (403, 422) or _out_of_reach(exc) is not None:
+                raise  # the issue itself is out of reach: the whole effect is
+            log.warning(
+                "github.label_refused",
+                repository=ref.repository,
+                issue=ref.number,
+                labels=labels,
+                status=exc.status,
+                reason=exc.detail,
+            )
 
     async def _remove_label(self, ref: IssueRef, label: str) -> None:
         """Take `label` off the issue; a 404 (someone took it off since we read the issue, or
