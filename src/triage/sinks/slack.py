@@ -427,13 +427,14 @@ def follow_up_message(effect: Effect) -> dict[str, Any]:
 
 
 def plain_message(effect: Effect) -> dict[str, Any]:
-    """A new incident as one line of text and its ticket links, no blocks: what is posted
-    when Slack refuses the blocks."""
+    """A new incident as its ticket links and one line of text, no blocks: what is posted
+    when Slack refuses the blocks. The text is mrkdwn, so the links come first: a ``` or `*`
+    in the alert's line can restyle only what follows it, and nothing does."""
     alert, ticket = effect.alert, effect.ticket
     line = f"{_MARKS[ticket.priority]} {ticket.priority.value.upper()}: {ticket.title}"
     line = safe(line + (f" ({alert.team})" if alert.team else ""))
     refs = _join_whole(_ticket_refs(effect), " · ", FALLBACK_MAX // 2)
-    text = _fit(line, FALLBACK_MAX - len(refs) - 1) + (f"\n{refs}" if refs else "")
+    text = (f"{refs}\n" if refs else "") + _fit(line, FALLBACK_MAX - len(refs) - 1)
     return {"text": text, "unfurl_links": False, "unfurl_media": False}
 
 
