@@ -8,7 +8,8 @@ Every failure inside the pipeline is one of three kinds, and the supervisor acts
     │   ├── DecodeError            body is not JSON, too large, nested too deep
     │   ├── UnknownFormatError     JSON of no shape we know (the message names the formats tried)
     │   ├── InvalidAlertError      a known shape with missing or impossible fields
-    │   └── SinkRejectedError      a sink answered 4xx other than 408/409/425/429
+    │   └── SinkRejectedError      a sink answered 4xx other than 408/425/429 (409: once
+    │                              it lasts; before, a wait)
     └── TransientError         the world is briefly wrong: released with a backoff from the
         │                      receive count, so retries are spaced
         ├── SinkUnavailableError   5xx, network errors, timeouts: counts against the sink's breaker
@@ -87,7 +88,8 @@ class InvalidAlertError(PermanentError):
 
 
 class SinkRejectedError(PermanentError):
-    """Raised when a sink refuses a ticket for good (4xx other than 408, 409, 425 and 429).
+    """Raised when a sink refuses a ticket for good (4xx other than 408, 425 and 429; a 409
+    once it has lasted past any request in flight).
     `status` is the service's HTTP status and `detail` its own error text, when it answered:
     a sink reads them to tell a ticket that is gone or read-only (nothing more to do to it)
     from a request that is wrong."""
