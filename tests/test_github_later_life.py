@@ -223,14 +223,17 @@ async def test_a_deleted_issue_ends_the_effect_with_one_warning(
 async def test_a_refire_of_a_deleted_issue_opens_one_new_issue(
     sink: GitHubSink, github: LaterLifeGitHub
 ) -> None:
-    """A reopen whose issue was deleted opens a new issue and hands back its reference; the
-    same effect retried (its answer lost) finds that issue by its marker: never a second."""
+    """A reopen whose issue was deleted opens a new issue (labelled `flapping` when it flaps)
+    and hands back its reference; the same effect retried (its answer lost) finds that issue
+    by its marker: never a second."""
     ref = await opened(sink)
     github.deleted.add((REPO, 1))
-    first = await sink.apply(effect(EffectKind.REOPEN, ref, "fp:5"))
-    again = await sink.apply(effect(EffectKind.REOPEN, ref, "fp:5"))
+    refire = dataclasses.replace(effect(EffectKind.REOPEN, ref, "fp:5"), flapping=True)
+    first = await sink.apply(refire)
+    again = await sink.apply(refire)
     assert first.ref == again.ref == f"{github.url}/{REPO}/issues/2"
     assert len(github.issues()) == 2
+    assert "flapping" in [label["name"] for label in github.issues()[1]["labels"]]
 
 
 async def test_a_locked_issue_is_still_closed_without_its_comment(

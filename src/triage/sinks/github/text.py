@@ -75,13 +75,16 @@ def _label(text: str) -> str:
 
 
 def issue_labels(effect: Effect) -> list[str]:
-    """team, priority, source and `triage`, then the route's labels; no duplicates."""
+    """team, priority, source and `triage`, then the route's labels, and `flapping` for a
+    flapping incident's re-fire that needs a new issue; no duplicates."""
     alert = effect.alert
     names = [TRIAGE_LABEL, f"priority:{p_number(effect.ticket.priority)}"]
     names.append(f"source:{alert.source}")
     if alert.team:
         names.append(f"team:{alert.team}")
     names.extend(effect.target.labels)
+    if effect.flapping:
+        names.append(FLAPPING_LABEL)
     return list(dict.fromkeys(label for n in names if (label := _label(n))))
 
 
