@@ -121,19 +121,33 @@ async def opened(sink: BackendSink) -> str:
     return ref
 
 
-@pytest.mark.parametrize("kind", LATER)
+@pytest.mark.parametrize("kind", [EffectKind.UPDATE, EffectKind.CLOSE])
 async def test_an_effect_on_a_deleted_ticket_is_skipped_with_one_warning(
     sink: BackendSink,
     backend: LaterLifeTickets,
     logs: list[MutableMapping[str, Any]],
     kind: EffectKind,
 ) -> None:
-    """An update, reopen or close of a ticket someone deleted (404) is skipped with one
+    """An update or close of a ticket someone deleted (404) is skipped with one
     `backend.ticket_gone` warning, instead of failing its message (and every later one)."""
     ref = await opened(sink)
     backend.deleted.add(ref)
     assert (await sink.apply(effect(kind, ref))).skipped == "ticket gone (404)"
     assert warnings(logs) == ["backend.ticket_gone"]
+
+
+async def test_a_refire_of_a_deleted_ticket_creates_one_new_ticket(
+    sink: BackendSink, backend: LaterLifeTickets, logs: list[MutableMapping[str, Any]]
+) -> None:
+    """A reopen whose ticket someone deleted creates a new ticket (the incident's reference
+    from then on), with one warning an attempt; retried, the same effect creates no second."""
+    ref = await opened(sink)
+    backend.deleted.add(ref)
+    first = await sink.apply(effect(EffectKind.REOPEN, ref, key="fp:3"))
+    again = await sink.apply(effect(EffectKind.REOPEN, ref, key="fp:3"))
+    assert first.ref == again.ref == "T-2"
+    assert [t["headers"]["idempotency-key"] for t in backend.tickets] == ["fp:1", "fp:3:new"]
+    assert warnings(logs) == ["backend.ticket_gone"] * 2
 
 
 async def test_an_update_field_the_backend_now_refuses_skips_the_update(

@@ -31,7 +31,8 @@ The ticket's later life: an UPDATE, REOPEN or CLOSE the backend refuses for good
 someone deleted the ticket; 409 that lasts: a person closed it; 422: the update carries a field
 the backend now refuses) is skipped with one warning (`backend.ticket_gone`,
 `backend.update_refused`) instead of failing the message: no retry can change the answer, and
-every later update of the incident would otherwise fail its message in turn.
+every later update of the incident would otherwise fail its message in turn. A REOPEN whose
+ticket is gone (404, 410) creates a new ticket instead, and the incident keeps its reference.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from __future__ import annotations
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 from urllib.parse import quote
 
@@ -125,15 +127,7 @@ class BackendSink:
 
     async def apply(self, effect: Effect) -> Applied:
         if effect.kind is EffectKind.OPEN:
-            answer = await self._post(self.create_route, _open_body(effect), effect)
-            ref = _ticket_ref(answer)
-            if ref is None:
-                # Created, but named by nothing we can use: the key names it (stable across
-                # retries), and later effects' routes will carry that instead of its id.
-                ref = effect.idempotency_key
-                got = "no JSON" if answer is None else f"JSON {type(answer).__name__}"
-                log.warning("backend.no_ticket_id", answer=got, ref=ref)
-            return Applied(ref)
+            return await self._create(effect)
         route = self.resolve_route if effect.kind is EffectKind.CLOSE else self.update_route
         if route is None or effect.ref is None:
             reason = "no route configured" if route is None else "no ticket reference"
@@ -145,8 +139,36 @@ class BackendSink:
         try:
             await self._post(path, body, effect)
         except SinkRejectedError as exc:
+            if effect.kind is EffectKind.REOPEN and exc.status in _GONE:
+                return await self._reopen_as_new(effect, exc)
             return self._out_of_reach(effect, exc)
         return Applied()
+
+    async def _create(self, effect: Effect) -> Applied:
+        """POST a new ticket; its reference."""
+        answer = await self._post(self.create_route, _open_body(effect), effect)
+        ref = _ticket_ref(answer)
+        if ref is None:
+            # Created, but named by nothing we can use: the key names it (stable across
+            # retries), and later effects' routes will carry that instead of its id.
+            ref = effect.idempotency_key
+            got = "no JSON" if answer is None else f"JSON {type(answer).__name__}"
+            log.warning("backend.no_ticket_id", answer=got, ref=ref)
+        return Applied(ref)
+
+    async def _reopen_as_new(self, effect: Effect, exc: SinkRejectedError) -> Applied:
+        """The incident fired again, but its ticket is gone (someone deleted it): a new one,
+        under a key of its own (`<key>:new`, the same on every retry, so never a second; not
+        the reopen's, which the backend may have kept for the refused update)."""
+        log.warning(
+            "backend.ticket_gone",
+            effect=str(effect.kind),
+            ref=effect.ref,
+            status=exc.status,
+            reason=exc.detail,
+            action="open_new",
+        )
+        return await self._create(replace(effect, idempotency_key=f"{effect.idempotency_key}:new"))
 
     def _out_of_reach(self, effect: Effect, exc: SinkRejectedError) -> Applied:
         """A later effect the backend refuses for good: the one line that says why, and the
