@@ -36,11 +36,13 @@ LATER = [EffectKind.UPDATE, EffectKind.REOPEN, EffectKind.CLOSE]
 
 
 class LaterLifeTickets(TicketServer):
-    """ticketd, plus tickets a person deleted (404, as for an id it never had), closed (409
-    Conflict on every later event) and update fields the backend stopped taking (422)."""
+    """ticketd, plus tickets a person deleted (410 Gone; or, as ticketd answers an id it never
+    had, 404), closed (409 Conflict on every later event) and update fields the backend
+    stopped taking (422)."""
 
     def __init__(self, token: str) -> None:
         self.deleted: set[str] = set()
+        self.gone: set[str] = set()
         self.closed_by_person: set[str] = set()
         self.refused_fields: set[str] = set()
         super().__init__(token)
@@ -50,6 +52,8 @@ class LaterLifeTickets(TicketServer):
     ) -> tuple[int, Any]:
         if ticket_id in self.deleted:
             return 404, {"error": f"no ticket {ticket_id}"}
+        if ticket_id in self.gone:
+            return 410, {"error": f"ticket {ticket_id} was deleted"}
         if ticket_id in self.closed_by_person:
             return 409, {"error": f"ticket {ticket_id} is closed"}
         if refused := sorted(self.refused_fields & body.keys()):
@@ -121,28 +125,31 @@ async def opened(sink: BackendSink) -> str:
     return ref
 
 
-@pytest.mark.parametrize("kind", [EffectKind.UPDATE, EffectKind.CLOSE])
+@pytest.mark.parametrize("kind", LATER)
 async def test_an_effect_on_a_deleted_ticket_is_skipped_with_one_warning(
     sink: BackendSink,
     backend: LaterLifeTickets,
     logs: list[MutableMapping[str, Any]],
     kind: EffectKind,
 ) -> None:
-    """An update or close of a ticket someone deleted (404) is skipped with one
-    `backend.ticket_gone` warning, instead of failing its message (and every later one)."""
+    """An update, reopen or close of a ticket the backend no longer knows (404) is skipped
+    with one `backend.ticket_gone` warning, instead of failing its message (and every later
+    one); a 404 opens no new ticket, as a wrong update route answers it too."""
     ref = await opened(sink)
     backend.deleted.add(ref)
     assert (await sink.apply(effect(kind, ref))).skipped == "ticket gone (404)"
     assert warnings(logs) == ["backend.ticket_gone"]
+    assert len(backend.tickets) == 1
 
 
 async def test_a_refire_of_a_deleted_ticket_creates_one_new_ticket(
     sink: BackendSink, backend: LaterLifeTickets, logs: list[MutableMapping[str, Any]]
 ) -> None:
-    """A reopen whose ticket someone deleted creates a new ticket (the incident's reference
-    from then on), with one warning an attempt; retried, the same effect creates no second."""
+    """A reopen the backend answers 410 Gone (someone deleted the ticket) creates a new ticket
+    (the incident's reference from then on), with one warning an attempt; retried, the same
+    effect creates no second."""
     ref = await opened(sink)
-    backend.deleted.add(ref)
+    backend.gone.add(ref)
     first = await sink.apply(effect(EffectKind.REOPEN, ref, key="fp:3"))
     again = await sink.apply(effect(EffectKind.REOPEN, ref, key="fp:3"))
     assert first.ref == again.ref == "T-2"

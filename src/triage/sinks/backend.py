@@ -31,8 +31,8 @@ The ticket's later life: an UPDATE, REOPEN or CLOSE the backend refuses for good
 someone deleted the ticket; 409 that lasts: a person closed it; 422: the update carries a field
 the backend now refuses) is skipped with one warning (`backend.ticket_gone`,
 `backend.update_refused`) instead of failing the message: no retry can change the answer, and
-every later update of the incident would otherwise fail its message in turn. A REOPEN whose
-ticket is gone (404, 410) creates a new ticket instead, and the incident keeps its reference.
+every later update of the incident would otherwise fail its message in turn. A REOPEN answered
+410 Gone creates a new ticket instead, and the incident keeps its reference.
 """
 
 from __future__ import annotations
@@ -139,7 +139,7 @@ class BackendSink:
         try:
             await self._post(path, body, effect)
         except SinkRejectedError as exc:
-            if effect.kind is EffectKind.REOPEN and exc.status in _GONE:
+            if effect.kind is EffectKind.REOPEN and exc.status == 410:
                 return await self._reopen_as_new(effect, exc)
             return self._out_of_reach(effect, exc)
         return Applied()
@@ -157,9 +157,11 @@ class BackendSink:
         return Applied(ref)
 
     async def _reopen_as_new(self, effect: Effect, exc: SinkRejectedError) -> Applied:
-        """The incident fired again, but its ticket is gone (someone deleted it): a new one,
-        under a key of its own (`<key>:new`, the same on every retry, so never a second; not
-        the reopen's, which the backend may have kept for the refused update)."""
+        """The incident fired again, but the backend says its ticket is gone (410: someone
+        deleted it): a new one, under a key of its own (`<key>:new`, the same on every retry,
+        so never a second; not the reopen's, which the backend may have kept for the refused
+        update). Only 410: a 404 is also what a wrong TRIAGE_BACKEND_UPDATE_ROUTE answers,
+        which would open a ticket on every re-fire of every incident."""
         log.warning(
             "backend.ticket_gone",
             effect=str(effect.kind),
