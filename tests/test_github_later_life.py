@@ -57,6 +57,8 @@ class LaterLifeGitHub(GitHubServer):
         self.deleted: set[tuple[str, int]] = set()
         self.locked: set[tuple[str, int]] = set()
         self.archived: set[str] = set()
+        #: Repositories our token may read but not write (an App not installed on them).
+        self.read_only: set[str] = set()
         #: (repository, number) → (repository id, new number) for moved issues.
         self.moved: dict[tuple[str, int], tuple[int, int]] = {}
         #: Repository id → its name now (a renamed repository keeps its id).
@@ -152,6 +154,8 @@ class LaterLifeGitHub(GitHubServer):
         repo = re.match(r"/repos/([^/]+/[^/]+)", path)
         if repo and repo[1] in self.archived and method != "GET":
             return 403, {"message": ARCHIVED}, {}
+        if repo and repo[1] in self.read_only and method != "GET":
+            return 403, {"message": "Resource not accessible by integration"}, {}
         return super()._route(method, path, query, headers, body)
 
 
@@ -455,3 +459,18 @@ async def test_a_label_that_cannot_be_added_does_not_stop_the_reopen(
     [issue] = github.issues()
     assert issue["state"] == "open" and issue["comment_bodies"][-1].startswith("Fired again")
     assert warnings(logs) == ["github.label_refused"]
+
+
+async def test_an_issue_transferred_out_of_our_write_access_is_skipped_and_followed(
+    sink: GitHubSink, github: LaterLifeGitHub, logs: list[MutableMapping[str, Any]]
+) -> None:
+    """An issue transferred to a repository our token may read but not write (403) has the
+    effect skipped with one `github.issue_moved_away` warning, and the incident's reference
+    follows it there (the operator sees where it went)."""
+    ref = await opened(sink)
+    number = github.transfer(1, "acme/new")
+    github.read_only.add("acme/new")
+    applied = await sink.apply(effect(EffectKind.UPDATE, ref, "fp:2"))
+    assert applied.skipped == "issue moved away (403)"
+    assert applied.ref == f"{github.url}/acme/new/issues/{number}"
+    assert warnings(logs) == ["github.issue_moved_away"]

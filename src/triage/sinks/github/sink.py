@@ -17,7 +17,8 @@ The issue's later life (what people and GitHub do to it after triage opened it):
                                                      issue (found by its marker on a retry)
     not reopenable (422 to the reopen)               REOPEN opens a new issue, as above
     transferred, or its repository renamed (301)     the read is followed, the writes go where
-                                                     it is now, and its new URL is handed back
+                                                     it is now, and its new URL is handed back;
+                                                     writes refused there (403) skip the effect
     locked (403 "... issue is locked.")              its comment is left out, the rest is done
     repository archived (403 "... archived ...")     the effect is skipped
 
@@ -230,13 +231,26 @@ class GitHubSink:
         """UPDATE, CLOSE or REOPEN on the issue `ref` names, or where it lives now."""
         issue = await self._get_issue(ref)
         moved = _moved_to(ref, issue)
-        if moved is not None:
-            # Transferred, or its repository renamed: GitHub redirected the read. Writes go to
-            # where it is now, and the incident keeps the new reference.
-            log.info(
-                "github.issue_moved", issue=ref.number, to=f"{moved.repository}#{moved.number}"
-            )
-            ref = moved
+        if moved is None:
+            return await self._carry_out(ref, issue, effect, moved=False)
+        # Transferred, or its repository renamed: GitHub redirected the read. Writes go to
+        # where it is now, and the incident keeps the new reference.
+        log.info("github.issue_moved", issue=ref.number, to=f"{moved.repository}#{moved.number}")
+        try:
+            return await self._carry_out(moved, issue, effect, moved=True)
+        except SinkRejectedError as exc:
+            if exc.status != 403 or _out_of_reach(exc) is not None:
+                raise
+            # Transferred to a repository our token (an App installed on chosen repositories)
+            # may read but not write: out of reach, as if deleted; the reference follows it.
+            applied, outcome = self._refused(effect, moved, "moved_away", exc)
+            return Applied(_issue_url(issue), skipped=applied.skipped), outcome
+
+    async def _carry_out(
+        self, ref: IssueRef, issue: dict[str, Any], effect: Effect, *, moved: bool
+    ) -> tuple[Applied, Outcome]:
+        """The effect's writes on `issue` (read through `ref`); with `moved`, the effect hands
+        back the issue's new reference."""
         if await self._closed_by_hand_recently(issue):
             closer = _closer(issue)
             log.info(
@@ -278,7 +292,7 @@ class GitHubSink:
                 # closes removed it): the label would say it flaps when it does not.
                 await self._remove_label(ref, text.FLAPPING_LABEL)
             await self._comment_once(ref, issue, text.reopen_comment(effect), effect)
-        new_ref = _issue_url(issue) if moved is not None else None
+        new_ref = _issue_url(issue) if moved else None
         if not commented:  # an update is its comment: nothing of it went out
             return Applied(new_ref, skipped="issue locked"), "refused"
         return Applied(new_ref), "ok"
