@@ -217,3 +217,17 @@ async def test_a_rate_limit_still_pauses_intake_and_a_refused_open_still_fails(
     backend.fail_next(1, status=422)
     with pytest.raises(SinkRejectedError):
         await sink.apply(effect(EffectKind.OPEN))
+
+
+@pytest.mark.parametrize(("status", "gone"), [(404, True), (410, True), (422, False)])
+async def test_only_a_deleted_ticket_is_said_gone_for_good(
+    sink: BackendSink, backend: LaterLifeTickets, status: int, gone: bool
+) -> None:
+    """An update answered 404 or 410 tells the pipeline the ticket is gone (its later updates
+    and closes then skip this sink); a 422 (a field refused) skips only that update."""
+    ref = await opened(sink)
+    if status == 422:
+        backend.refused_fields.add("flapping")
+    else:
+        (backend.deleted if status == 404 else backend.gone).add(ref)
+    assert (await sink.apply(effect(EffectKind.UPDATE, ref))).gone is gone

@@ -474,3 +474,40 @@ async def test_an_issue_transferred_out_of_our_write_access_is_skipped_and_follo
     assert applied.skipped == "issue moved away (403)"
     assert applied.ref == f"{github.url}/acme/new/issues/{number}"
     assert warnings(logs) == ["github.issue_moved_away"]
+
+
+async def test_a_deleted_issue_is_read_once_not_on_every_update_window(
+    sink: GitHubSink, github: LaterLifeGitHub, logs: list[MutableMapping[str, Any]]
+) -> None:
+    """Through the pipeline: once GitHub said the issue is deleted, the incident's later
+    update windows and its resolve make no request to GitHub and log no more warnings; the
+    re-fire goes to GitHub again and opens the new issue."""
+    policy = Policy(timedelta(minutes=15), timedelta(hours=1), flap_threshold=3)
+    store = MemoryStore(policy, timedelta(minutes=2))
+    now = [T0]
+    pipeline = Pipeline(
+        Ledger(store, clock=lambda: now[0]),
+        Summariser(),
+        [sink],
+        Metrics(),
+        redactor=Redactor(),
+        policy=policy,
+    )
+
+    async def send(minutes: float, status: Status = Status.FIRING) -> str:
+        now[0] = T0 + timedelta(minutes=minutes)
+        return str(await pipeline.handle(alert(status=status, minutes=minutes), f"m-{minutes}"))
+
+    assert await send(0) == "open"
+    github.deleted.add((REPO, 1))
+    assert await send(20) == "update"
+    calls = len(github.calls)
+    sent = [await send(40), await send(60), await send(65, Status.RESOLVED)]
+    assert sent == ["update", "update", "close"]
+    assert len(github.calls) == calls
+    assert warnings(logs) == ["github.issue_gone"]
+    assert await send(70) == "reopen"
+    incident = await store.get(alert().fingerprint)
+    assert incident is not None
+    assert incident.refs == {"github": f"{github.url}/{REPO}/issues/2"}
+    assert incident.gone == {}

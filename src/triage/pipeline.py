@@ -48,7 +48,7 @@ from triage.normalize.common import queued_at
 from triage.redact import Redactor
 from triage.routes import Route, Router
 from triage.settings import KNOWN_SINKS
-from triage.sinks.base import Effect, Sink
+from triage.sinks.base import Applied, Effect, Sink
 from triage.sqs.inbox import RECEIVED_AT_ATTRIBUTE, Message
 from triage.summarise.base import Summariser
 from triage.summarise.priority import default_priority
@@ -462,7 +462,7 @@ class Pipeline:
                 sinks=list(route.sinks),
             )
         elif effect is not None and stored is not None:
-            details["sinks"] = [n for n in KNOWN_SINKS if n in stored.refs]
+            details["sinks"] = list(_sinks_for(effect, self.router.default, stored))
         self.metrics.incr("DryRunDecisions", action=str(decision.action))
         log.info("alert.dry_run", action=str(decision.action), **details)
         return decision.action
@@ -509,7 +509,8 @@ class _Effects:
         # Redacted again here (not only when written): a credential learned since counts.
         public = redact_ticket(ticket, p.redactor)
         kind = work.pending.kind
-        refs = dict(work.refs)
+        # The tickets later sinks link to (Slack's follow-up): not one its sink said is gone.
+        refs = {name: ref for name, ref in work.refs.items() if not work.incident.ticket_gone(name)}
         todo = self._sinks_to_run(_sinks_for(kind, route, work.incident), work)
         for n, sink in enumerate(todo, start=1):
             effect = Effect(
@@ -537,8 +538,9 @@ class _Effects:
                     # are not held up by it. The message still fails, for the DLQ to show.
                     await work.confirm(sink.name, None, last=n == len(todo))
                     raise
-            # The last confirmation also finishes the effect: one write fewer.
-            await work.confirm(sink.name, applied.ref, last=n == len(todo))
+            # The last confirmation also finishes the effect: one write fewer. A ticket the
+            # sink says is gone is marked so in the same write.
+            await work.confirm(sink.name, applied.ref, last=n == len(todo), gone=_gone(applied))
             if applied.ref is not None:
                 refs[sink.name] = applied.ref
             if applied.skipped is None:
@@ -680,10 +682,26 @@ def alert_fields(error: BaseException) -> dict[str, str]:
 
 def _sinks_for(kind: EffectKind, route: Route, incident: Incident) -> tuple[str, ...]:
     """OPEN goes where the route says; later effects follow the ticket: to the sinks that
-    returned a reference when it opened (in run order), and nowhere else."""
+    returned a reference when it opened (in run order), and nowhere else. A ticket its sink
+    said is gone gets no update or close (each would be one more call and one more warning,
+    for the incident's whole life); a re-fire still goes, as the sink may open a new one."""
     if kind is EffectKind.OPEN:
         return route.sinks
-    return tuple(name for name in KNOWN_SINKS if name in incident.refs)
+    names = tuple(name for name in KNOWN_SINKS if name in incident.refs)
+    if kind is EffectKind.REOPEN or not incident.gone:
+        return names
+    for name in names:
+        if incident.ticket_gone(name):
+            log.debug("sink.ticket_gone", sink=name, effect=str(kind), ref=incident.refs[name])
+    return tuple(name for name in names if not incident.ticket_gone(name))
+
+
+def _gone(applied: Applied) -> bool | None:
+    """What a sink's answer says of its ticket (`Store.confirm`): gone for good (True),
+    reached (False: a mark it had is lifted), or neither (None: skipped for another reason)."""
+    if applied.gone:
+        return True
+    return False if applied.skipped is None else None
 
 
 def _everything_to(sinks: Sequence[Sink]) -> Router:

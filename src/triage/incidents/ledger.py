@@ -101,10 +101,14 @@ class Work:
         summarises again."""
         await self._store.save_ticket(self.fingerprint, self.owner, ticket, routing)
 
-    async def confirm(self, sink: str, ref: str | None, *, last: bool = False) -> None:
+    async def confirm(
+        self, sink: str, ref: str | None, *, last: bool = False, gone: bool | None = None
+    ) -> None:
         """`sink` carried the effect out (its ticket reference, if any); with `last`, it was the
-        last sink, and the effect is finished in the same write."""
-        await self._store.confirm(self.fingerprint, self.owner, sink, ref, finish=last)
+        last sink, and the effect is finished in the same write. `gone`: the sink said its
+        ticket is gone for good (True), reached it (False), or neither (None): see
+        `Store.confirm`."""
+        await self._store.confirm(self.fingerprint, self.owner, sink, ref, finish=last, gone=gone)
         if last:
             self._open = False
 

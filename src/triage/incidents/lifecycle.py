@@ -238,6 +238,11 @@ class Incident:
     quiet_until: datetime | None = None
     #: Each sink's reference for this incident's ticket (`{"backend": "T-17"}`).
     refs: dict[str, str] = field(default_factory=dict)
+    #: The references a sink said are gone for good (deleted, archived, moved out of reach),
+    #: by sink name (`{"github": "https://…/issues/7"}`). A mark counts only while it is the
+    #: sink's reference in `refs`: a reference written since (a re-fire's new ticket, even by a
+    #: release that does not know this field) makes it void. Written only when set.
+    gone: dict[str, str] = field(default_factory=dict)
     ticket: Ticket | None = None
     pending: Pending | None = None
     #: Effects decided so far; the next effect's idempotency key uses seq + 1.
@@ -289,6 +294,11 @@ class Incident:
         if self.escalate_after_s is None:
             return None
         return (self.reopened_at or self.opened_at) + timedelta(seconds=self.escalate_after_s)
+
+    def ticket_gone(self, sink: str) -> bool:
+        """`sink` said this incident's ticket there is gone for good (and no new one since)."""
+        gone = self.gone.get(sink)
+        return gone is not None and gone == self.refs.get(sink)
 
     @property
     def has_ticket(self) -> bool:

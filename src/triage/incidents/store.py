@@ -478,14 +478,26 @@ class Store(abc.ABC):
         await self._mutate(fingerprint, owner, apply)
 
     async def confirm(
-        self, fingerprint: str, owner: str, sink: str, ref: str | None, *, finish: bool = False
+        self,
+        fingerprint: str,
+        owner: str,
+        sink: str,
+        ref: str | None,
+        *,
+        finish: bool = False,
+        gone: bool | None = None,
     ) -> None:
+        """`sink` carried out the pending effect (`ref`: its new reference, if any). `gone`:
+        True when it said the ticket is gone for good (marked, in the same write), False when
+        it reached the ticket (a mark is lifted), None when it said neither (a skip)."""
+
         def apply(incident: Incident) -> Incident:
             assert incident.pending is not None
             done = (*incident.pending.done, sink)
             refs = {**incident.refs, sink: ref} if ref is not None else incident.refs
             pending = None if finish else dataclasses.replace(incident.pending, done=done)
-            return dataclasses.replace(incident, refs=refs, pending=pending)
+            marks = _gone_marks(incident.gone, sink, refs.get(sink), gone)
+            return dataclasses.replace(incident, refs=refs, pending=pending, gone=marks)
 
         await self._mutate(fingerprint, owner, apply)
 
@@ -1072,3 +1084,16 @@ def _other_keys(record: Record | None, known: Iterable[str]) -> dict[str, Any]:
     if not isinstance(data, dict):
         return {}
     return {k: v for k, v in data.items() if k not in known}
+
+
+def _gone_marks(
+    marks: dict[str, str], sink: str, ref: str | None, gone: bool | None
+) -> dict[str, str]:
+    """The incident's gone marks after `sink` answered for its reference `ref`: marked when
+    the sink said gone; lifted when it reached the ticket, or when the reference is no longer
+    the one marked (a new ticket replaced it)."""
+    if gone and ref is not None:
+        return {**marks, sink: ref}
+    if sink in marks and (gone is False or marks[sink] != ref):
+        return {name: marked for name, marked in marks.items() if name != sink}
+    return marks

@@ -120,11 +120,19 @@ def incident_json(
         "flapping": incident.flapping,
         # Resolved while flapping: its tickets are closed then, if it stays resolved.
         "close_held_until": _time(incident.close_held_until),
-        "tickets": {sink: text(ref) for sink, ref in incident.refs.items()},
+        "tickets": {
+            s: text(ref) for s, ref in incident.refs.items() if not incident.ticket_gone(s)
+        },
         "route": incident.route,
         "silenced": incident.held is not None,
         "escalated_at": _time(incident.escalation.done_at) if incident.escalation else None,
     }
+    gone = {s: text(ref) for s, ref in incident.refs.items() if incident.ticket_gone(s)}
+    if gone:
+        # A ticket its sink said is gone (deleted, archived, moved out of reach) is listed
+        # apart, with the reference it had: not a link to follow, but what was there. Only
+        # when there is one, as scripts read the listing's other keys as they always were.
+        shown["tickets_gone"] = gone
     if incident.group is not None:
         shown["members"] = len(incident.group.members) + incident.group.untracked
         shown["members_firing"] = incident.group.firing

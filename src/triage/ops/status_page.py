@@ -183,7 +183,10 @@ class StatusPage:
         ]
         if incident.group is not None:
             flags.append(f"{shown['members']} alerts")
-        tickets = ", ".join(f"{sink}: {ref}" for sink, ref in shown["tickets"].items())
+        tickets = ", ".join(
+            [f"{sink}: {ref}" for sink, ref in shown["tickets"].items()]
+            + [f"{sink}: {ref} (gone)" for sink, ref in shown.get("tickets_gone", {}).items()]
+        )
         facts = [
             shown["team"] or "no team",
             shown["source"],

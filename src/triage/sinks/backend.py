@@ -185,7 +185,8 @@ class BackendSink:
             reason=exc.detail,
             action="skip",
         )
-        return Applied.skip(f"{'ticket gone' if gone else 'refused'} ({exc.status})")
+        reason = f"{'ticket gone' if gone else 'refused'} ({exc.status})"
+        return Applied(skipped=reason, gone=gone)
 
     async def aclose(self) -> None:
         await self._client.aclose()

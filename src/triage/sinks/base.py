@@ -71,10 +71,14 @@ class Effect:
 class Applied:
     """What a sink did with one effect: carried it out (`ref`: the ticket reference, for OPEN,
     and for a later effect if it changed: a moved issue, a new one for a re-fire of a deleted
-    one), or sent nothing (`skipped` says why)."""
+    one), or sent nothing (`skipped` says why). `gone`: the ticket is out of reach for good
+    (deleted, its repository archived, moved where the token may not write), so the incident
+    records it and its later updates and closes do not call this sink again; only a re-fire
+    does, which may open a new ticket."""
 
     ref: str | None = None
     skipped: str | None = None
+    gone: bool = False
 
     @classmethod
     def skip(cls, reason: str) -> Applied:

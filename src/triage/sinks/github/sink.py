@@ -244,7 +244,7 @@ class GitHubSink:
             # Transferred to a repository our token (an App installed on chosen repositories)
             # may read but not write: out of reach, as if deleted; the reference follows it.
             applied, outcome = self._refused(effect, moved, "moved_away", exc)
-            return Applied(_issue_url(issue), skipped=applied.skipped), outcome
+            return Applied(_issue_url(issue), skipped=applied.skipped, gone=True), outcome
 
     async def _carry_out(
         self, ref: IssueRef, issue: dict[str, Any], effect: Effect, *, moved: bool
@@ -327,7 +327,8 @@ class GitHubSink:
             reason=exc.detail,
             action="skip",
         )
-        return Applied.skip(f"issue {why.replace('_', ' ')} ({exc.status})"), "refused"
+        reason = f"issue {why.replace('_', ' ')} ({exc.status})"
+        return Applied(skipped=reason, gone=why in _FOR_GOOD), "refused"
 
     async def _open(self, effect: Effect) -> tuple[Applied, Outcome]:
         repository = self._repository(effect)
@@ -646,6 +647,10 @@ def _issue_url(answer: Any, *, comment: bool = False) -> str:
 #: Statuses GitHub answers for an issue that is no more: 410 when it was deleted, 404 when it
 #: was deleted or transferred where our token cannot read it (or the token lost the repository).
 _GONE = frozenset({404, 410})
+#: Refusals (`_out_of_reach`) no later update or close can get past: the incident marks its
+#: issue gone, and only a re-fire calls this sink for it again. A locked issue is not one: it
+#: is still closed and reopened.
+_FOR_GOOD = frozenset({"gone", "read_only", "moved_away"})
 
 
 def _out_of_reach(exc: SinkRejectedError) -> str | None:
