@@ -116,7 +116,11 @@ class Escalator:
     async def _slack(self, url: str, incident: Incident, now: datetime) -> None:
         title = safe(incident.title[:300])
         text = f":rotating_light: *Escalated*: {title} {_summary(incident, now)}"
-        links = [f"<{ref}|{safe(sink)}>" for sink, ref in incident.refs.items() if _is_url(ref)]
+        links = [
+            f"<{ref}|{safe(sink)}>"
+            for sink, ref in incident.refs.items()
+            if _is_url(ref) and not incident.ticket_gone(sink)
+        ]
         if links:
             text += "\n" + " · ".join(links)
         message = {
@@ -154,7 +158,7 @@ class Escalator:
     async def _github_issue(self, target: Escalation, incident: Incident, now: datetime) -> None:
         assert self._github is not None
         ref = IssueRef.parse(incident.refs.get("github", ""))
-        if ref is None:
+        if ref is None or incident.ticket_gone("github"):  # a gone issue takes no comment
             log.info("escalation.no_issue", fingerprint=incident.fingerprint)
             return
         path = f"/repos/{ref.repository}/issues/{ref.number}"
