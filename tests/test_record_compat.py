@@ -107,6 +107,32 @@ async def test_a_newer_field_survives_a_counted_repeat_and_a_close(store: Store)
     assert data["history"][0][3:] == [{"by": "replica-9"}]
 
 
+async def test_a_gone_mark_is_stored_with_its_confirmation_and_dropped_with_the_incident(
+    store: Store,
+) -> None:
+    """A sink's gone answer is written in the confirmation's own write (`gone`, only when
+    set), outlives a counted repeat, and an incident started afresh after a close long ago
+    starts without it."""
+    await store.begin(alert(), "m1", T0)
+    await store.confirm(FP, "m1", "backend", "T-1", finish=True)
+    assert "gone" not in await stored_json(store, INCIDENT, FP)
+    t = await store.begin(alert(minutes=20), "m2", T0 + timedelta(minutes=20))
+    assert t.action is Action.UPDATE
+    await store.confirm(FP, "m2", "backend", None, finish=True, gone=True)
+    assert (await stored_json(store, INCIDENT, FP))["gone"] == {"backend": "T-1"}
+    t = await store.begin(alert(minutes=21), "m3", T0 + timedelta(minutes=21))
+    assert t.action is Action.COUNT and t.after is not None and t.after.ticket_gone("backend")
+    t = await store.begin(
+        alert(status=Status.RESOLVED, minutes=22), "m4", T0 + timedelta(minutes=22)
+    )
+    await store.finish(FP, "m4")
+    long_after = T0 + timedelta(hours=3)
+    t = await store.begin(alert(at=long_after), "m5", long_after)
+    assert t.action is Action.OPEN and t.after is not None and t.after.gone == {}
+    await store.confirm(FP, "m5", "backend", "T-2", finish=True)
+    assert "gone" not in await stored_json(store, INCIDENT, FP)
+
+
 async def test_a_record_for_a_newer_reader_is_refused_and_left_alone(store: Store) -> None:
     """A record whose min_reader is beyond this release raises StoreNewerError (a one-line
     message naming the record and both formats), and nothing is written over it."""
