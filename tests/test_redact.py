@@ -1540,18 +1540,14 @@ def _every_pattern_then_each_escaped_token(text: str) -> str:
 
     text = _every_pattern(_json_unescaped(text))
     unmasked = _unmasked(text)
-    if unmasked != text and _every_pattern(unmasked) != unmasked:
-        text = _every_pattern(unmasked)
+    if unmasked != text and (redacted := _every_pattern(unmasked)) != unmasked:
+        text = redacted
     text = _DISCORD_TOKEN.sub(_discord_token, re.sub(r"\S+", token, text))
     return _BASE64_RUN.sub(lambda m: _redacted_base64(m[0], _every_pattern), text)
 
 
-_FRAGMENTS = [
-    *(text for text, _ in CASES),
-    # The same texts with their case swapped: the rules that ignore case must still match,
-    # and their needles must be found in the folded text.
-    *(text.swapcase() for text, _ in CASES),
-    *KEEP,
+#: Pieces made to be put together: names, separators, quotes, escapes, the contexts of rules.
+_PARTS = [
     "PASSWORD=",
     "passwd:",
     "PwD=",
@@ -1633,6 +1629,14 @@ _FRAGMENTS = [
     "123456789:AA",
     _run(33, URLSAFE),
 ]
+_FRAGMENTS = [
+    *(text for text, _ in CASES),
+    # The same texts with their case swapped: the rules that ignore case must still match,
+    # and their needles must be found in the folded text.
+    *(text.swapcase() for text, _ in CASES),
+    *KEEP,
+    *_PARTS,
+]
 
 
 def test_fragments_exercise_every_rule() -> None:
@@ -1645,13 +1649,31 @@ def test_fragments_exercise_every_rule() -> None:
             assert any(rule.pattern.search(f) for f in swapped), rule.pattern.pattern
 
 
-def test_needles_skip_only_text_no_pattern_can_match() -> None:
-    """Redaction equals running every pattern, then every escaped token alone, on 5,000 random
-    mixes of secrets, near-misses and percent-escapes (short and long: both paths of the
-    needle test, and the decode step's all-tokens-at-once shortcut)."""
+def _mixes() -> list[str]:
+    """Each fragment alone (where a rule's match holds only its own needles, so that a needle
+    missing from a rule shows), each beside another (a shuffled ring: every fragment once on
+    each side, so that a needle is cut across two), twelve texts for each part (a name, a
+    separator, an escape) that go on with one or two fragments (a name meets values), and 300
+    mixes of up to eight (several names and escaped tokens in one text). Short texts, as the
+    reference runs every rule on each: the cost is the texts' length, not their variety."""
     rng = random.Random(7)
-    for _ in range(5_000):
-        text = "".join(rng.choice(_FRAGMENTS) for _ in range(rng.randint(1, 8)))
+    ring = rng.sample(_FRAGMENTS, len(_FRAGMENTS))
+    pairs = [a + b for a, b in zip(ring, ring[1:] + ring[:1], strict=True)]
+    led = [
+        part + "".join(rng.choices(_FRAGMENTS, k=rng.randint(1, 2)))
+        for part in _PARTS
+        for _ in range(12)
+    ]
+    mixes = ["".join(rng.choices(_FRAGMENTS, k=rng.randint(1, 8))) for _ in range(300)]
+    return [*_FRAGMENTS, *pairs, *led, *mixes]
+
+
+def test_needles_skip_only_text_no_pattern_can_match() -> None:
+    """Redaction equals running every pattern, then every escaped token alone, on every fragment
+    alone, beside another and in random mixes of secrets, near-misses and percent-escapes
+    (short and long: both paths of the needle test, and the decode step's all-tokens-at-once
+    shortcut)."""
+    for text in _mixes():
         assert Redactor().text(text) == _every_pattern_then_each_escaped_token(text), repr(text)
 
 
