@@ -19,6 +19,7 @@ import pytest
 from factories import T0, alert
 from test_operator_hostile import BEARER, client, serving
 from test_pipeline import CountingSummariser
+from triage.errors import StoreCorruptError
 from triage.incidents import Ledger, Policy
 from triage.incidents.sqlite import SQLiteStore
 from triage.incidents.store import INCIDENT, Record
@@ -215,3 +216,17 @@ async def test_a_later_sink_does_not_link_to_a_gone_ticket(store: SQLiteStore) -
     assert set(rig.slack.effects[-1].refs) == {"backend", "slack"}
     await rig.send(30)
     assert rig.slack.effects[-1].refs["github"] == "github-2"
+
+
+@pytest.mark.parametrize("mark", [["backend"], {"backend": 7}, "backend-1"])
+async def test_a_mark_of_the_wrong_shape_is_a_corrupt_record(
+    store: SQLiteStore, mark: object
+) -> None:
+    """A stored `gone` that is no object of references (a damaged record) is the store's
+    one-line store_corrupt error, as any unreadable field is, not a crash in the pipeline."""
+    rig = Rig(store)
+    await rig.send(0)
+    await rig.rewrite(lambda data: data.update(gone=mark))
+    with pytest.raises(StoreCorruptError) as caught:
+        await rig.send(20)
+    assert "gone is not an object of references" in str(caught.value)

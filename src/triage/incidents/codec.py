@@ -197,6 +197,8 @@ def incident_from_json(text: str) -> Incident:
     data["history"] = _history(data.get("history", []), unknown)
     data["effects_by"] = tuple(data.get("effects_by", ()))
     data["counted_by"] = tuple(data.get("counted_by", ()))
+    if "gone" in data:
+        data["gone"] = _references(data["gone"])
     if data.get("held"):
         h = _split("held", data["held"], _HELD_KEYS, unknown)
         held = Held(
@@ -210,6 +212,16 @@ def incident_from_json(text: str) -> Incident:
         )
         data["escalation"] = _kept("escalation", escalation, unknown)
     return Incident(**data, unknown=unknown)
+
+
+def _references(value: object) -> dict[str, str]:
+    """`gone` as read: sink name → reference. Any other shape is a corrupt record (TypeError,
+    the store's `store_corrupt`), not an error deep in the pipeline when the mark is read."""
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    ):
+        raise TypeError("gone is not an object of references")
+    return value
 
 
 def check_reader(data: Mapping[str, object], what: str) -> None:
