@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import structlog
 
 from factories import T0, alert
 from test_operator_hostile import BEARER, client, serving
@@ -230,3 +231,18 @@ async def test_a_mark_of_the_wrong_shape_is_a_corrupt_record(
     with pytest.raises(StoreCorruptError) as caught:
         await rig.send(20)
     assert "gone is not an object of references" in str(caught.value)
+
+
+async def test_a_dry_run_names_only_the_sinks_an_update_would_call(store: SQLiteStore) -> None:
+    """`triage run --dry-run` says an update of an incident whose backend ticket is gone goes
+    to github alone, as the real run does."""
+    rig = Rig(store)
+    await rig.send(0)
+    rig.backend.deleted.add("backend-1")
+    await rig.send(20)
+    rig.pipeline.dry_run = True
+    rig.now = T0 + timedelta(minutes=40)
+    with structlog.testing.capture_logs() as logs:
+        await rig.pipeline.handle(alert(minutes=40), "m-dry")
+    [line] = [e for e in logs if e["event"] == "alert.dry_run"]
+    assert (line["action"], line["sinks"]) == ("update", ["github", "slack"])
