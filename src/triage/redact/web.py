@@ -62,6 +62,30 @@ def _path_credential(value: str) -> bool:
     return _token_like(value)
 
 
+#: A URL parameter that names a credential plainly (`key=`, `code=`, `oauth_signature=` …; the
+#: rules say where it stands), up to its `=` (group 1 ends there), and its value (group 2).
+_CREDENTIAL_PARAM = (
+    r"(?:key|auth|sig|apikey|api_key|access_key|code|code_verifier"
+    r"|oauth_signature|hmac|jwt)=)(?!\[REDACTED)([A-Za-z0-9_+/=-]{16,2048}+)"
+)
+_CREDENTIAL_PARAM_NEEDLES = (
+    "key=",
+    "auth=",
+    "sig=",
+    "code=",
+    "code_verifier=",
+    "signature=",
+    "hmac=",
+    "jwt=",
+)
+
+
+def _credential_param(match: re.Match[str]) -> str:
+    """A `_CREDENTIAL_PARAM` match with its value replaced if it looks like a credential
+    (`_url_credential`): `code=200` stays."""
+    return f"{match[1]}[REDACTED:password]" if _url_credential(match[2]) else match[0]
+
+
 #: Where a URL's path ends: its query, its fragment, or what wraps a link (Slack's `<url|text>`).
 _PATH_END = re.compile(r"[?#|]")
 #: What may follow a link in text without being its path: brackets and punctuation.
@@ -222,18 +246,10 @@ URL_RULES: tuple[
     # `&amp;`), a value that looks random or is 20 hex characters or more goes: an object key,
     # an issue key, an HTTP status (code=200) stays.
     _rule(
-        r"((?<=[?&#;])(?:key|auth|sig|apikey|api_key|access_key|code|code_verifier"
-        r"|oauth_signature|hmac|jwt)=)(?!\[REDACTED)([A-Za-z0-9_+/=-]{16,2048}+)"
+        rf"((?<=[?&#;]){_CREDENTIAL_PARAM}"
         r"(?=[&#;,|\]}\s\"'<>)\\`*]|[.:!?](?![^\s])|$)",
-        lambda m: f"{m[1]}[REDACTED:password]" if _url_credential(m[2]) else m[0],
-        "key=",
-        "auth=",
-        "sig=",
-        "code=",
-        "code_verifier=",
-        "signature=",
-        "hmac=",
-        "jwt=",
+        _credential_param,
+        *_CREDENTIAL_PARAM_NEEDLES,
         flags=re.IGNORECASE,
     ),
     # Webhook and integration URLs whose path is the credential: Microsoft Teams, PagerDuty.
@@ -305,17 +321,10 @@ URL_RULES: tuple[
     # `\n`), with `&` and the next parameter's name after the value.
     _rule(
         # The names' first letters first: one cheap test fails at most positions.
-        r"""((?=[kascohj])(?m:^|(?<=[\s"'])|(?<=\\[nrt]))(?:key|auth|sig|apikey|api_key|access_key|code|code_verifier"""
-        r"|oauth_signature|hmac|jwt)=)(?!\[REDACTED)([A-Za-z0-9_+/=-]{16,2048}+)(?=&[A-Za-z_])",
-        lambda m: f"{m[1]}[REDACTED:password]" if _url_credential(m[2]) else m[0],
-        "key=",
-        "auth=",
-        "sig=",
-        "code=",
-        "code_verifier=",
-        "signature=",
-        "hmac=",
-        "jwt=",
+        r"""((?=[kascohj])(?m:^|(?<=[\s"'])|(?<=\\[nrt]))"""
+        rf"{_CREDENTIAL_PARAM}(?=&[A-Za-z_])",
+        _credential_param,
+        *_CREDENTIAL_PARAM_NEEDLES,
         flags=re.IGNORECASE,
     ),
     # A URL parameter named like a secret (`?access_token=`, `#id_token=`, `&client_secret=`,
