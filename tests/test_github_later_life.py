@@ -7,7 +7,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import re
-from collections.abc import AsyncIterator, Iterator, MutableMapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, MutableMapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -476,12 +476,12 @@ async def test_an_issue_transferred_out_of_our_write_access_is_skipped_and_follo
     assert warnings(logs) == ["github.issue_moved_away"]
 
 
-async def test_a_deleted_issue_is_read_once_not_on_every_update_window(
-    sink: GitHubSink, github: LaterLifeGitHub, logs: list[MutableMapping[str, Any]]
-) -> None:
-    """Through the pipeline: once GitHub said the issue is deleted, the incident's later
-    update windows and its resolve make no request to GitHub and log no more warnings; the
-    re-fire goes to GitHub again and opens the new issue."""
+Send = Callable[..., Awaitable[str]]
+
+
+def through_pipeline(sink: GitHubSink) -> tuple[MemoryStore, Send]:
+    """A pipeline to `sink` over a store in memory; `send(minutes, status)` handles the
+    incident's alert that many minutes after T0 (on a clock that says so) and names the action."""
     policy = Policy(timedelta(minutes=15), timedelta(hours=1), flap_threshold=3)
     store = MemoryStore(policy, timedelta(minutes=2))
     now = [T0]
@@ -498,6 +498,16 @@ async def test_a_deleted_issue_is_read_once_not_on_every_update_window(
         now[0] = T0 + timedelta(minutes=minutes)
         return str(await pipeline.handle(alert(status=status, minutes=minutes), f"m-{minutes}"))
 
+    return store, send
+
+
+async def test_a_deleted_issue_is_read_once_not_on_every_update_window(
+    sink: GitHubSink, github: LaterLifeGitHub, logs: list[MutableMapping[str, Any]]
+) -> None:
+    """Through the pipeline: once GitHub said the issue is deleted, the incident's later
+    update windows and its resolve make no request to GitHub and log no more warnings; the
+    re-fire goes to GitHub again and opens the new issue."""
+    store, send = through_pipeline(sink)
     assert await send(0) == "open"
     github.deleted.add((REPO, 1))
     assert await send(20) == "update"
@@ -511,3 +521,34 @@ async def test_a_deleted_issue_is_read_once_not_on_every_update_window(
     assert incident is not None
     assert incident.refs == {"github": f"{github.url}/{REPO}/issues/2"}
     assert incident.gone == {}
+
+
+async def test_a_refire_of_an_issue_moved_out_of_reach_opens_a_new_issue(
+    sink: GitHubSink, github: LaterLifeGitHub, logs: list[MutableMapping[str, Any]]
+) -> None:
+    """Through the pipeline: an issue transferred where our token may not write is followed
+    and marked gone; a re-fire then opens a new issue in the route's repository (as for a
+    deleted one) instead of failing its message on the 403 of the issue it cannot reopen."""
+    store, send = through_pipeline(sink)
+    assert await send(0) == "open"
+    github.transfer(1, "acme/new")
+    github.read_only.add("acme/new")
+    assert [await send(20), await send(25, Status.RESOLVED)] == ["update", "close"]
+    assert await send(30) == "reopen"
+    incident = await store.get(alert().fingerprint)
+    assert incident is not None
+    assert incident.refs == {"github": f"{github.url}/{REPO}/issues/2"}
+    assert warnings(logs) == ["github.issue_moved_away", "github.issue_moved_away"]
+
+
+async def test_a_first_refire_after_a_transfer_out_of_reach_opens_a_new_issue(
+    sink: GitHubSink, github: LaterLifeGitHub, logs: list[MutableMapping[str, Any]]
+) -> None:
+    """A re-fire that is the first effect after its issue was transferred where our token may
+    not write (GitHub redirects the read) opens a new issue in the route's repository."""
+    ref = await opened(sink)
+    github.transfer(1, "acme/new")
+    github.read_only.add("acme/new")
+    applied = await sink.apply(effect(EffectKind.REOPEN, ref, "fp:3"))
+    assert applied.ref == f"{github.url}/{REPO}/issues/2"
+    assert warnings(logs) == ["github.issue_moved_away"]

@@ -220,12 +220,23 @@ class GitHubSink:
         except SinkRejectedError as exc:
             # The issue's later life: a person (or GitHub) made it something triage can no
             # longer change. No retry can undo that, so the effect ends here for this sink.
-            why = _out_of_reach(exc)
+            why = _out_of_reach(exc) or self._moved_away(ref, effect, exc)
             if why is None:
                 raise
-            if why == "gone" and effect.kind is EffectKind.REOPEN and ref.comment_id is None:
-                return await self._reopen_as_new(ref, effect, "issue_gone", exc)
+            refire = effect.kind is EffectKind.REOPEN and ref.comment_id is None
+            if refire and why in _REOPENED_AS_NEW:
+                return await self._reopen_as_new(ref, effect, f"issue_{why}", exc)
             return self._refused(effect, ref, why, exc)
+
+    def _moved_away(self, ref: IssueRef, effect: Effect, exc: SinkRejectedError) -> str | None:
+        """Why a 403 refused an issue outside the route's repository: "moved_away" (transferred
+        where our token may not write, the reference followed); None for one in it. The first
+        effect after the transfer learns it from GitHub's redirect (`_change_issue`); later ones
+        read the issue where it is now."""
+        ours = effect.target.repository or self.settings.github_repository or ""
+        if exc.status == 403 and ref.repository.lower() != ours.lower():
+            return "moved_away"
+        return None
 
     async def _change_issue(self, ref: IssueRef, effect: Effect) -> tuple[Applied, Outcome]:
         """UPDATE, CLOSE or REOPEN on the issue `ref` names, or where it lives now."""
@@ -243,6 +254,9 @@ class GitHubSink:
                 raise
             # Transferred to a repository our token (an App installed on chosen repositories)
             # may read but not write: out of reach, as if deleted; the reference follows it.
+            # A re-fire gets a new issue where the route puts them.
+            if effect.kind is EffectKind.REOPEN:
+                return await self._reopen_as_new(moved, effect, "issue_moved_away", exc)
             applied, outcome = self._refused(effect, moved, "moved_away", exc)
             return Applied(_issue_url(issue), skipped=applied.skipped, gone=True), outcome
 
@@ -651,6 +665,9 @@ _GONE = frozenset({404, 410})
 #: issue gone, and only a re-fire calls this sink for it again. A locked issue is not one: it
 #: is still closed and reopened.
 _FOR_GOOD = frozenset({"gone", "read_only", "moved_away"})
+#: Of those, the ones a re-fire answers with a new issue: the old one is no longer where the
+#: route's issues are (an archived repository's issue stays there, and so would a new one).
+_REOPENED_AS_NEW = frozenset({"gone", "moved_away"})
 
 
 def _out_of_reach(exc: SinkRejectedError) -> str | None:
