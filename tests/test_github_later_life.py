@@ -73,6 +73,12 @@ class LaterLifeGitHub(GitHubServer):
         self.assignable: set[str] | None = None
         super().__init__(**kwargs)
 
+    def delete_comment(self, comment_id: int, *, repo: str = REPO) -> None:
+        """A person deletes comment `comment_id` (a digest entry): it is found no more."""
+        with self._lock:
+            for issue in self._repos[repo]:
+                issue.comments[:] = [c for c in issue.comments if c["id"] != comment_id]
+
     def transfer(self, number: int, to: str, *, repo: str = REPO) -> int:
         """Move issue `number` of `repo` to `to` (as a new issue there); its new number."""
         with self._lock:
@@ -552,3 +558,30 @@ async def test_a_first_refire_after_a_transfer_out_of_reach_opens_a_new_issue(
     applied = await sink.apply(effect(EffectKind.REOPEN, ref, "fp:3"))
     assert applied.ref == f"{github.url}/{REPO}/issues/2"
     assert warnings(logs) == ["github.issue_moved_away"]
+
+
+async def test_a_refire_of_a_deleted_digest_entry_gets_a_new_ticket(
+    github: LaterLifeGitHub, logs: list[MutableMapping[str, Any]]
+) -> None:
+    """A storm incident whose digest comment a person deleted fires again: it gets a new
+    ticket as a deleted issue does (here a new digest entry, the hour's issues being spent),
+    instead of a skip and a warning on every re-fire with no ticket at all."""
+    settings = Settings(
+        github_api_url=github.url,
+        github_repository=REPO,
+        github_token=TOKEN,
+        github_create_per_hour=2,
+    )
+    sink = GitHubSink(settings)
+    try:
+        await sink.apply(incident(1))
+        entry = (await sink.apply(incident(2))).ref
+        assert entry is not None and "#issuecomment-" in entry
+        github.delete_comment(int(entry.rpartition("-")[2]))
+        refire = dataclasses.replace(incident(2), kind=EffectKind.REOPEN, ref=entry)
+        applied = await sink.apply(dataclasses.replace(refire, idempotency_key="k2:3"))
+    finally:
+        await sink.aclose()
+    assert applied.ref is not None and "#issuecomment-" in applied.ref
+    assert applied.ref != entry and applied.skipped is None
+    assert warnings(logs) == ["github.digest_opened", "github.issue_gone"]

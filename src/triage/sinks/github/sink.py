@@ -223,8 +223,8 @@ class GitHubSink:
             why = _out_of_reach(exc) or self._moved_away(ref, effect, exc)
             if why is None:
                 raise
-            refire = effect.kind is EffectKind.REOPEN and ref.comment_id is None
-            if refire and why in _REOPENED_AS_NEW:
+            if effect.kind is EffectKind.REOPEN and why in _REOPENED_AS_NEW:
+                # A storm's digest entry too: the re-fire gets a ticket, not a skip.
                 return await self._reopen_as_new(ref, effect, f"issue_{why}", exc)
             return self._refused(effect, ref, why, exc)
 
