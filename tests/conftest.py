@@ -23,7 +23,7 @@ import deploy_harness
 from daemon_harness import TOKEN, Queues, make_queues
 from moto_speed import lighter_moto_requests
 from triage.demo.ticketd import TicketServer
-from triage.redact import _forget_held
+from triage.redact.held import _forget_held
 
 #: The files that take longest (their tests' durations summed, in a whole run of the suite on
 #: this 2-core machine, 2026-12-04 22:10 UTC, at load 5-10 from other work), started first: with

@@ -204,7 +204,6 @@ between its modules; `__all__` is the API.
 
 from __future__ import annotations
 
-from triage.redact.held import _forget_held as _forget_held  # tests/conftest.py's reset
 from triage.redact.held import held, hold
 from triage.redact.names import SECRET_KEYS, secret_named
 from triage.redact.redactor import DEFAULT, Redactor, redact
