@@ -122,21 +122,23 @@ class Rig:
         return data
 
 
-async def test_a_gone_ticket_gets_no_more_updates_or_closes_until_a_refire(
+async def test_a_gone_ticket_gets_no_more_updates_until_a_refire(
     store: SQLiteStore,
 ) -> None:
-    """After the backend said its ticket is gone, later updates and the close do not call it
-    (github, still live, gets them); the re-fire does, and its new ticket replaces the mark."""
+    """After the backend said its ticket is gone, later updates do not call it (github, still
+    live, gets them); the close still does, once (a wrong update route must not keep closes
+    from being sent); the re-fire does, and its new ticket replaces the mark."""
     rig = Rig(store)
     assert await rig.send(0) == "open"
     rig.backend.deleted.add("backend-1")
     assert await rig.send(20) == "update"  # the backend says gone: marked
     assert (await rig.record())["gone"] == {"backend": "backend-1"}
     assert [await rig.send(40), await rig.send(45, Status.RESOLVED)] == ["update", "close"]
-    assert rig.backend.kinds() == ["open", "update"]
+    assert rig.backend.kinds() == ["open", "update", "close"]
     assert rig.github.kinds() == ["open", "update", "update", "close"]
+    assert (await rig.record())["gone"] == {"backend": "backend-1"}  # the close found it gone
     assert await rig.send(50) == "reopen"
-    assert rig.backend.kinds() == ["open", "update", "reopen"]
+    assert rig.backend.kinds() == ["open", "update", "close", "reopen"]
     record = await rig.record()
     assert record["refs"] == {"backend": "backend-2", "github": "github-1", "slack": "slack-1"}
     assert "gone" not in record
@@ -144,7 +146,7 @@ async def test_a_gone_ticket_gets_no_more_updates_or_closes_until_a_refire(
     assert incident is not None
     assert "tickets_gone" not in incident_json(incident, Redactor())
     assert await rig.send(70) == "update"  # the new ticket is live: updated again
-    assert rig.backend.kinds() == ["open", "update", "reopen", "update"]
+    assert rig.backend.kinds() == ["open", "update", "close", "reopen", "update"]
 
 
 async def test_a_refire_the_sink_still_finds_gone_keeps_the_mark(store: SQLiteStore) -> None:
@@ -157,7 +159,7 @@ async def test_a_refire_the_sink_still_finds_gone_keeps_the_mark(store: SQLiteSt
     await rig.send(25, Status.RESOLVED)
     assert await rig.send(30) == "reopen"
     assert await rig.send(50) == "update"
-    assert rig.github.kinds() == ["open", "update", "reopen"]
+    assert rig.github.kinds() == ["open", "update", "close", "reopen"]
     assert (await rig.record())["gone"] == {"github": "github-1"}
 
 

@@ -683,12 +683,15 @@ def alert_fields(error: BaseException) -> dict[str, str]:
 def _sinks_for(kind: EffectKind, route: Route, incident: Incident) -> tuple[str, ...]:
     """OPEN goes where the route says; later effects follow the ticket: to the sinks that
     returned a reference when it opened (in run order), and nowhere else. A ticket its sink
-    said is gone gets no update or close (each would be one more call and one more warning,
-    for the incident's whole life); a re-fire still goes, as the sink may open a new one."""
+    said is gone gets no more updates (each would be one more call and one more warning, every
+    update window of the incident's life). Its close still goes, once: the backend's updates
+    and resolves have routes of their own, and a wrong update route (a 404 for every ticket)
+    must not keep a single close from being sent. A re-fire goes too: the sink may open a new
+    ticket."""
     if kind is EffectKind.OPEN:
         return route.sinks
     names = tuple(name for name in KNOWN_SINKS if name in incident.refs)
-    if kind is EffectKind.REOPEN or not incident.gone:
+    if kind is not EffectKind.UPDATE or not incident.gone:
         return names
     for name in names:
         if incident.ticket_gone(name):
