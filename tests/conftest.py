@@ -26,29 +26,35 @@ from triage.demo.ticketd import TicketServer
 from triage.redact.held import _forget_held
 
 #: The files that take longest (their tests' durations summed, in a whole run of the suite on
-#: this 2-core machine, 2026-12-04 22:10 UTC, at load 5-10 from other work), started first: with
-#: xdist's loadfile and --no-loadscope-reorder, workers take files in collection order, so these
-#: run beside the many quick files instead of after them. Longest first (a SPLIT file by the
-#: length of its parts).
+#: this 2-core machine, 2026-12-05 01:00 UTC, beside one other helper's work), started first:
+#: with xdist's loadfile and --no-loadscope-reorder, workers take files in collection order, so
+#: these run beside the many quick files instead of after them. Longest first (a SPLIT file by
+#: the length of its parts).
 LONG_FIRST = (
-    "test_redaction_boundary.py",  # 90 s
-    "test_store.py",  # 72 s
-    "test_daemon.py",  # 71 s
-    "test_bench_smoke.py",  # 62 s, one test
-    "test_faults.py",  # 116 s in 3 parts
-    "test_trust.py",  # 94 s in 2 parts
-    "test_redact.py",  # 134 s in 3 parts
-    "test_ingest_gateway.py",
-    "test_groups_daemon.py",  # 42 s, one test
+    "test_store.py",  # 60 s
+    "test_redaction_boundary.py",  # 53 s
+    "test_daemon.py",  # 53 s
+    "test_bench_smoke.py",  # 47 s, one test
+    "test_ingest_gateway.py",  # 32 s
+    "test_ingest_hostile.py",  # 31 s
+    "test_store_faults.py",  # 29 s
+    "test_faults.py",  # 84 s in 3 parts
+    "test_redact.py",  # 75 s in 3 parts
+    "test_bedrock.py",  # 25 s
+    "test_groups_daemon.py",  # 24 s, one test
+    "test_localstack_init.py",  # 24 s
+    "test_ingest_process.py",  # 19 s
+    "test_trust.py",  # 36 s in 2 parts
+    "test_github_daemon.py",  # 17 s
     "test_dlq.py",
-    "test_store_faults.py",
-    "test_ingest_hostile.py",
-    "test_localstack_init.py",
-    "test_bedrock.py",
-    "test_ingest_process.py",
+    "test_ops_faults.py",
     "test_secrets.py",
-    "test_normalize_hostile.py",
-    "test_github_daemon.py",
+    "test_cli.py",
+    "test_supervisor.py",
+    "test_github_sink.py",
+    "test_http_endpoints.py",
+    "test_readme_examples.py",
+    "test_readme_compose.py",
 )
 #: Files run last: test_deploy.py's terraform apply (~100 s, mostly the AWS provider waiting)
 #: runs from the start in a process of its own (tests/deploy_harness.py, started below), so by
