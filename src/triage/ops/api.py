@@ -43,6 +43,7 @@ from triage.metrics import Metrics
 from triage.ops.http_server import Handler, Request, Response
 from triage.ops.operator import (
     Filter,
+    SharedScan,
     incident_json,
     list_incidents,
     new_silence,
@@ -79,6 +80,8 @@ class OperatorView:
     depth: DepthPoller | None = None
     redactor: Redactor = field(default_factory=Redactor)
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    #: The page's and the API's listings share one scan of the store at a time.
+    scan: SharedScan = field(default_factory=SharedScan)
 
 
 class Auth:
@@ -198,7 +201,7 @@ class OperatorApi:
             limit = _limit(_one(query, "limit"))
         except ValueError as exc:
             return _error(400, str(exc))
-        found = await list_incidents(self.view.store, keep)
+        found = await list_incidents(self.view.store, keep, self.view.scan)
         redactor = self.view.redactor
         shown = [incident_json(i, redactor) for i in found[:limit]]
         return Response.json(200, {"incidents": shown, "total": len(found)})

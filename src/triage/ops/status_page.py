@@ -137,7 +137,7 @@ class StatusPage:
     async def _render(self) -> str:
         view = self.view
         now = view.clock()
-        everything = await list_incidents(view.store, Filter("open"))
+        everything = await list_incidents(view.store, Filter("open"), view.scan)
         silences = shown_silences(await view.silences.current(), now, every=False)
         parts = [
             f"<p class=muted>{len(everything)} open incidents · "

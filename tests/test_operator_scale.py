@@ -1,0 +1,108 @@
+"""The operator's surfaces under a busy team's load, on a loopback port (SQLite store): the
+status page and the API share one scan of the store's incidents, so concurrent or repeated
+requests cannot each decode every incident on the daemon's event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx2
+import pytest
+from pydantic import SecretStr
+
+from factories import alert
+from test_pipeline import CountingSummariser
+from triage.aws import Aws
+from triage.health import Health
+from triage.incidents import Incident
+from triage.incidents.lifecycle import Policy
+from triage.incidents.silences import SilenceCache
+from triage.incidents.sqlite import SQLiteStore
+from triage.metrics import Metrics
+from triage.ops.api import OperatorView, operator_routes
+from triage.ops.endpoints import EndpointServer
+from triage.ops.operator import SharedScan
+from triage.settings import Settings
+
+TOKEN = "scale-op-token-" + "s" * 20
+BEARER = {"Authorization": f"Bearer {TOKEN}"}
+NOW = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
+
+
+class CountingStore(SQLiteStore):
+    """A SQLite store that counts its full scans of incidents."""
+
+    scans = 0
+
+    async def incidents(self) -> list[Incident]:
+        self.scans += 1
+        return await super().incidents()
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[CountingStore]:
+    opened = CountingStore(
+        str(tmp_path / "t.db"), Policy(), timedelta(minutes=2), timedelta(days=1)
+    )
+    await opened.open()
+    for i in range(3):
+        await opened.begin(alert(f"busy-{i}"), f"m{i}", NOW)
+    yield opened
+    await opened.aclose()
+
+
+class Clock:
+    """A monotonic clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now_s = 1000.0
+
+    def __call__(self) -> float:
+        return self.now_s
+
+
+@contextlib.asynccontextmanager
+async def serving(store: CountingStore, clock: Clock) -> AsyncIterator[httpx2.AsyncClient]:
+    settings = Settings(api_token=SecretStr(TOKEN))
+    aws = Aws(settings)
+    view = OperatorView(
+        settings, store, SilenceCache(store), [], CountingSummariser(), Health(), aws
+    )
+    view.scan = SharedScan(clock=clock)
+    server = EndpointServer(Health(), Metrics(), "127.0.0.1", 0, extra_routes=operator_routes(view))
+    await server.start()
+    try:
+        async with httpx2.AsyncClient(base_url=f"http://127.0.0.1:{server.port}") as client:
+            yield client
+    finally:
+        await server.aclose()
+        await aws.aclose()
+
+
+async def test_concurrent_page_and_api_requests_share_one_scan(store: CountingStore) -> None:
+    """Six page loads and listings at once decode the store's incidents once, not six times."""
+    clock = Clock()
+    async with serving(store, clock) as client:
+        paths = ["/", "/api/v1/incidents", "/api/v1/incidents?state=all"] * 2
+        answers = await asyncio.gather(*(client.get(p, headers=BEARER) for p in paths))
+    assert {a.status_code for a in answers} == {200}
+    assert answers[1].json()["total"] == 3
+    assert store.scans == 1
+
+
+async def test_a_listing_after_the_shared_scan_ages_reads_the_store_again(
+    store: CountingStore,
+) -> None:
+    """A listing within the scan's max age reuses it; one after it sees a new incident."""
+    clock = Clock()
+    async with serving(store, clock) as client:
+        assert (await client.get("/api/v1/incidents", headers=BEARER)).json()["total"] == 3
+        await store.begin(alert("busy-new"), "m-new", NOW)
+        assert (await client.get("/api/v1/incidents", headers=BEARER)).json()["total"] == 3
+        clock.now_s += SharedScan.MAX_AGE_S
+        assert (await client.get("/api/v1/incidents", headers=BEARER)).json()["total"] == 4
+    assert store.scans == 2
