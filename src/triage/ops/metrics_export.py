@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, TextIO, TypeVar, cast
 
 import structlog
+from botocore.exceptions import ClientError, ParamValidationError
 
 from triage.aws import AWS_CALL_ERRORS
 from triage.logs import Unfailing
@@ -205,8 +206,17 @@ def _collect(deltas: _Deltas, metrics: Metrics, unsent: _Flush | None = None) ->
             data[key] = ((kept + timing.pending)[-Metrics.MAX_PENDING :], timing.unit)
     for key, gauge in metrics.gauges().items():
         data[key] = ([gauge.value], gauge.unit)
-    # CloudWatch takes finite numbers only (JSON has no NaN).
-    return {k: ([v for v in vs if math.isfinite(v)], u) for k, (vs, u) in data.items()}
+    return {k: ([v for v in vs if cloudwatch_takes(v)], u) for k, (vs, u) in data.items()}
+
+
+#: CloudWatch refuses a value outside ±2^360 (and NaN or infinity, which JSON cannot hold); one
+#: such value in a PutMetricData call fails the whole call, every series of its batch with it.
+CLOUDWATCH_MAX_VALUE = 2.0**360
+
+
+def cloudwatch_takes(value: float) -> bool:
+    """`value` is a number CloudWatch accepts (a provider's absurd token count is not)."""
+    return math.isfinite(value) and abs(value) <= CLOUDWATCH_MAX_VALUE
 
 
 def _dimension_value(value: str) -> str:
@@ -314,6 +324,11 @@ class PutMetricDataExporter:
         self._deltas = _Deltas(metrics)
         #: Timing values a failed call did not send, by series.
         self._unsent: _Flush = {}
+        #: Flushes failed in a row: the outage's first says so, the call that works again
+        #: ends it; a line per flush (every minute for an hour's outage) would say nothing new.
+        self._failed_flushes = 0
+        #: Error codes of calls CloudWatch refused for good, each said once.
+        self._refusals: set[str] = set()
 
     def _series(self) -> list[tuple[SeriesKey, tuple[list[float], str], list[dict[str, Any]]]]:
         """Each series with its values and its PutMetricData items (its own, and the rollup
@@ -334,9 +349,10 @@ class PutMetricDataExporter:
         if len(values) == 1:
             datum["Value"] = values[0]
         else:
+            total = sum(values)  # values each in range can still add up past it
             datum["StatisticValues"] = {
                 "SampleCount": len(values),
-                "Sum": sum(values),
+                "Sum": max(-CLOUDWATCH_MAX_VALUE, min(total, CLOUDWATCH_MAX_VALUE)),
                 "Minimum": min(values),
                 "Maximum": max(values),
             }
@@ -347,11 +363,15 @@ class PutMetricDataExporter:
         return data
 
     def _dims(self, dims: tuple[tuple[str, str], ...]) -> list[dict[str, str]]:
-        return [{"Name": k, "Value": _dimension_value(v)} for k, v in dims]
+        # Service is the first of CloudWatch's 30 dimensions a datum may carry.
+        dimensions = [{"Name": k, "Value": _dimension_value(v)} for k, v in dims]
+        return dimensions[: EMF_MAX_DIMENSIONS - 1]
 
     async def flush(self) -> int:
         """Send every series, a batch at a time (a series' items never split across two); at
-        the first failed call, stop and keep the rest for the next flush."""
+        the first failed call, stop and keep the rest for the next flush. A batch CloudWatch
+        refuses for good (a value or name it never takes) is dropped: kept, it would fail
+        every later flush and hold back every series behind it."""
         series = self._series()
         batches = _batched(series, self.BATCH)
         sent = 0
@@ -363,13 +383,37 @@ class PutMetricDataExporter:
                 )
             except AWS_CALL_ERRORS as exc:
                 # Metrics are best effort: a CloudWatch outage must not touch alert handling.
-                kept = [s for rest in batches[n:] for s in rest]
-                self._keep(kept)
-                log.warning("metrics.put_failed", error=str(exc), kept=len(kept))
-                break
+                if not _refused_for_good(exc):
+                    kept = [s for rest in batches[n:] for s in rest]
+                    self._keep(kept)
+                    self._say_failed(exc, len(kept))
+                    return sent
+                self._say_refused(exc, sum(len(items) for _, _, items in batch))
+            else:
+                sent += sum(len(items) for _, _, items in batch)
+            # Sent, or refused for good: either way CloudWatch answered, and it is over.
             self._deltas.sent(key for key, _, _ in batch)
-            sent += sum(len(items) for _, _, items in batch)
+            self._say_recovered()
         return sent
+
+    def _say_failed(self, exc: Exception, kept: int) -> None:
+        """One warning for an outage, at its first failed flush; the others are debug."""
+        self._failed_flushes += 1
+        emit = log.warning if self._failed_flushes == 1 else log.debug
+        emit("metrics.put_failed", error=str(exc), kept=kept, failed_flushes=self._failed_flushes)
+
+    def _say_recovered(self) -> None:
+        """A flush that went through ends the outage its first failure announced."""
+        if self._failed_flushes:
+            log.info("metrics.put_recovered", failed_flushes=self._failed_flushes)
+            self._failed_flushes = 0
+
+    def _say_refused(self, exc: Exception, dropped: int) -> None:
+        """One error per kind of refusal: it is a bug of ours, the same at every flush."""
+        code = _error_code(exc)
+        emit = log.error if code not in self._refusals else log.debug
+        self._refusals.add(code)
+        emit("metrics.put_refused", code=code, error=str(exc), dropped=dropped)
 
     def _keep(
         self, series: list[tuple[SeriesKey, tuple[list[float], str], list[dict[str, Any]]]]
@@ -380,6 +424,23 @@ class PutMetricDataExporter:
         for key, (values, unit), _ in series:
             if key in timings:
                 self._unsent[key] = (values[-Metrics.MAX_PENDING :], unit)
+
+
+#: PutMetricData's answers that no retry changes: the request itself is wrong.
+_REFUSED_FOR_GOOD = frozenset(
+    {"InvalidParameterValue", "InvalidParameterCombination", "MissingParameter"}
+)
+
+
+def _refused_for_good(exc: Exception) -> bool:
+    """CloudWatch (or botocore, before sending) refused the call's data itself, not for now."""
+    return isinstance(exc, ParamValidationError) or _error_code(exc) in _REFUSED_FOR_GOOD
+
+
+def _error_code(exc: Exception) -> str:
+    if isinstance(exc, ClientError):
+        return str(exc.response.get("Error", {}).get("Code", "unknown"))
+    return type(exc).__name__
 
 
 _S = TypeVar("_S", bound=tuple[Any, Any, list[dict[str, Any]]])
