@@ -12,7 +12,6 @@ import argparse
 import asyncio
 import errno
 import gc
-import json
 import math
 import os
 import sys
@@ -219,7 +218,7 @@ def _could_be_fingerprint(text: str) -> bool:
 
 
 async def _incidents(settings: Settings, store: Any, args: argparse.Namespace) -> int:
-    from triage.ops.operator import Filter, incident_json, list_incidents
+    from triage.ops.operator import Filter, find_incident, incident_json, list_incidents
     from triage.redact import Redactor
     from triage.view import json_line
 
@@ -232,24 +231,31 @@ async def _incidents(settings: Settings, store: Any, args: argparse.Namespace) -
     if not _could_be_fingerprint(args.fingerprint):
         _err(f"triage: incidents: no incident {args.fingerprint[:80]!r}")
         return 1
-    if args.verb == "show":
-        found = await store.get(args.fingerprint)
-        if found is None:
-            _err(f"triage: incidents: no incident {args.fingerprint}")
-            return 1
-        print(json_line(incident_json(found, redactor, history=True)))
-        return 0
-    from triage.app import close_by_hand
-
-    if not args.comment.strip():
+    if args.verb == "close" and not args.comment.strip():
         _err("triage: incidents: a close needs a comment saying why")
         return 2
     try:
-        action = await close_by_hand(settings, store, args.fingerprint, args.comment, _author(args))
-    except LookupError:
-        _err(f"triage: incidents: no incident {args.fingerprint}")
+        found = await find_incident(store, args.fingerprint)
+    except LookupError as exc:
+        _err(f"triage: incidents: {exc}")
         return 1
-    print(json.dumps({"fingerprint": args.fingerprint, "action": str(action)}))
+    if args.verb == "show":
+        print(json_line(incident_json(found, redactor, history=True)))
+        return 0
+    return await _close(settings, store, found.fingerprint, args)
+
+
+async def _close(settings: Settings, store: Any, fingerprint: str, args: argparse.Namespace) -> int:
+    """`incidents close` of the incident `fingerprint` (whole: the one a prefix named)."""
+    from triage.app import close_by_hand
+    from triage.view import json_line
+
+    try:
+        action = await close_by_hand(settings, store, fingerprint, args.comment, _author(args))
+    except LookupError:  # gone since it was found (its record expired)
+        _err(f"triage: incidents: no incident {fingerprint}")
+        return 1
+    print(json_line({"fingerprint": fingerprint, "action": str(action)}))
     return 0
 
 

@@ -125,6 +125,38 @@ async def list_incidents(
     return chosen
 
 
+#: The shortest fingerprint prefix `incidents show` and `close` take, as git takes a commit's.
+MIN_PREFIX = 4
+#: Fingerprints an ambiguous prefix's error names.
+_NAMED = 5
+
+
+async def find_incident(store: Store, given: str) -> Incident:
+    """The incident `given` names: its fingerprint, or an unambiguous prefix of one of at
+    least `MIN_PREFIX` characters (as `incidents list` shows them cut in a narrow terminal).
+    LookupError says why none is chosen: unknown, ambiguous (the ones it could be), or the
+    fingerprint of a group's member, which is not an incident of its own (its group is)."""
+    found = await store.get(given)
+    if found is not None:
+        return found
+    everything = await store.incidents()
+    groups = [i for i in everything if i.group is not None and given in i.group.members]
+    if groups:
+        raise LookupError(
+            f"{given} is a member of the group incident {groups[0].fingerprint}: "
+            "show or close that one"
+        )
+    matching = sorted(i.fingerprint for i in everything if i.fingerprint.startswith(given))
+    if len(given) < MIN_PREFIX or not matching:
+        raise LookupError(f"no incident {given}")
+    if len(matching) > 1:
+        named = ", ".join(matching[:_NAMED]) + (", …" if len(matching) > _NAMED else "")
+        raise LookupError(
+            f"{given} is ambiguous: {len(matching)} incidents start with it ({named})"
+        )
+    return next(i for i in everything if i.fingerprint == matching[0])
+
+
 def _rank(incident: Incident) -> int:
     return incident.ticket.priority.rank if incident.ticket else 4
 
