@@ -74,6 +74,9 @@ METRICS: dict[str, Described] = {
     "ResolvedWithoutTicket": Described(
         "counter", "Resolved alerts recorded for an incident that had no ticket."
     ),
+    "AlertsSilenced": Described(
+        "counter", "Alerts a silence matched: counted and stored, their ticket effect held."
+    ),
     "ClosesHeld": Described(
         "counter", "Resolves of a flapping incident whose tickets' close was held back."
     ),
