@@ -352,12 +352,14 @@ class Pipeline:
         async with claim as work:
             if work.effect is not None:
                 await effects.carry_out(work)
-        metric = _QUIET_METRIC.get(work.action)
+        # Another delivery of an alert already decided was counted under its own action then.
+        metric = None if work.redelivery else _QUIET_METRIC.get(work.action)
         if metric is not None:
             self.metrics.incr(metric)
         # A repeat is at debug: a storm would log it twice (its message.acked line names
         # the action and the fingerprint too), at 18.7 µs of CPU a line (bench/RESULTS.md).
-        decided = log.debug if work.action is Action.COUNT else log.info
+        quiet = work.action is Action.COUNT or work.redelivery
+        decided = log.debug if quiet else log.info
         decided("alert.decided", action=str(work.action), status=str(alert.status))
         return work.action, work.wrote
 

@@ -57,6 +57,11 @@ class Work:
         return self._transition.redo
 
     @property
+    def redelivery(self) -> bool:
+        """Another delivery of an alert whose decision is applied already: nothing new."""
+        return self._transition.redelivery
+
+    @property
     def wrote(self) -> bool:
         """The decision changed the incident (a repeat that changes nothing writes nothing)."""
         return self._transition.after is not None

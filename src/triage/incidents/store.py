@@ -166,6 +166,9 @@ class Transition:
     #: True when this is someone's unfinished effect being redone, not the alert's own action;
     #: the caller must call `begin()` again for the alert once the redo is finished.
     redo: bool = False
+    #: True when an earlier delivery of the alert's message applied its decision already (its
+    #: delete was lost): the IGNORE is no new alert, and counts nowhere.
+    redelivery: bool = False
 
     @property
     def fingerprint(self) -> str:
@@ -343,7 +346,7 @@ class Store(abc.ABC):
         if stored is not None and not ours and _applied(stored, alert_owner, counted):
             # Another delivery of an alert whose effect was decided (and is done, or is being
             # carried out by another worker), or whose repeat was counted: applied already.
-            return Transition(Action.IGNORE, stored, None)
+            return Transition(Action.IGNORE, stored, None, redelivery=True)
         if stored is not None and pending is not None:
             mine = ours
             # A claim no delivery holds (a group gathering) is taken by the next one.

@@ -1,0 +1,57 @@
+"""The alert counters count alerts, not deliveries: a message SQS hands out again (its delete
+was lost) adds nothing to them, and its line is a quiet debug one."""
+
+from __future__ import annotations
+
+import structlog
+
+from test_pipeline import Rig, rig
+from triage.incidents.lifecycle import Action, Status
+
+#: The counters of alerts that changed no ticket, and those of tickets changed.
+ALERT_COUNTERS = (
+    "TicketsCreated",
+    "TicketsUpdated",
+    "TicketsClosed",
+    "DuplicatesSuppressed",
+    "ResolvedWithoutTicket",
+    "AlertsIgnored",
+)
+
+
+def counts(r: Rig) -> dict[str, float]:
+    """The alert counters that are not zero, summed over their dimensions."""
+    metrics = r.pipeline.metrics
+    return {name: metrics.total(name) for name in ALERT_COUNTERS if metrics.total(name)}
+
+
+async def test_a_redelivered_alert_is_counted_once_under_its_own_action() -> None:
+    """An opening alert, a repeat and a resolve, each delivered again (its delete lost), count
+    once each (TicketsCreated, DuplicatesSuppressed, TicketsClosed), not a second time as
+    AlertsIgnored, and each second delivery's alert.decided is debug."""
+    r = rig()
+    with structlog.testing.capture_logs() as logs:
+        for minutes, status, owner in (
+            (10, Status.FIRING, "open"),
+            (15, Status.FIRING, "repeat"),
+            (20, Status.RESOLVED, "resolve"),
+        ):
+            first = await r.send(minutes, status, owner=owner)
+            assert first is not Action.IGNORE
+            assert await r.send(minutes, status, owner=owner) is Action.IGNORE
+    assert counts(r) == {"TicketsCreated": 1, "DuplicatesSuppressed": 1, "TicketsClosed": 1}
+    decided = [e for e in logs if e["event"] == "alert.decided"]
+    assert [e["log_level"] for e in decided] == ["info", "debug", "debug", "debug", "info", "debug"]
+    assert r.sink.kinds() == ["open", "close"]
+
+
+async def test_a_stale_alert_still_counts_as_ignored() -> None:
+    """An alert older than the incident's last event, delivered once, is AlertsIgnored at info."""
+    r = rig()
+    await r.send(10, owner="open")
+    await r.send(20, Status.RESOLVED, owner="resolve")
+    with structlog.testing.capture_logs() as logs:
+        assert await r.send(12, owner="stale") is Action.IGNORE
+    assert counts(r) == {"TicketsCreated": 1, "TicketsClosed": 1, "AlertsIgnored": 1}
+    [decided] = [e for e in logs if e["event"] == "alert.decided"]
+    assert decided["log_level"] == "info"
