@@ -4,8 +4,11 @@ Each poll is two GetQueueAttributes calls: the queue (its counts, and the Redriv
 names the DLQ) and the DLQ (its count). The DLQ's URL is the queue's with the DLQ's name, since
 SQS keeps a queue and its DLQ in one account and region. The counts become the gauges
 `QueueMessagesVisible`, `QueueMessagesInFlight`, `QueueMessagesDelayed` and
-`DlqMessagesVisible`, and `latest` (for the status page). A failed poll logs one line, counts
-`QueueDepthPollFailures` and clears the gauges: a stale depth reads as a true one.
+`DlqMessagesVisible`, and `latest` (for the status page). A failed poll counts
+`QueueDepthPollFailures` and clears the gauges: a stale depth reads as a true one. A poll SQS
+leaves unanswered past its bound has failed too (botocore's tries would keep the last depth
+shown for minutes). An outage logs one warning at its first failed poll and one
+`queue_depth.recovered` line when a poll works again, not a warning every poll.
 
 The queue's oldest message has no SQS attribute (CloudWatch computes
 `ApproximateAgeOfOldestMessage`, which the module's alarm watches); the supervisor's
@@ -28,6 +31,9 @@ from triage.sqs.inbox import Depth
 
 log = structlog.get_logger(__name__)
 
+#: The longest a poll may take before it counts as failed (and shorter when polls are closer).
+POLL_TIMEOUT_S = 10.0
+
 _QUEUE_GAUGES = ("QueueMessagesVisible", "QueueMessagesInFlight", "QueueMessagesDelayed")
 _DLQ_GAUGE = "DlqMessagesVisible"
 
@@ -43,12 +49,23 @@ class QueueDepths:
 class DepthPoller:
     """Polls every `interval_s` until cancelled; `latest` is the last poll that worked."""
 
-    def __init__(self, client: Any, queue_url: str, metrics: Metrics, interval_s: float) -> None:
+    def __init__(
+        self,
+        client: Any,
+        queue_url: str,
+        metrics: Metrics,
+        interval_s: float,
+        *,
+        timeout_s: float | None = None,
+    ) -> None:
         self._sqs = client
         self.queue_url = queue_url
         self.metrics = metrics
         self.interval_s = interval_s
+        self.timeout_s = timeout_s or max(1.0, min(interval_s, POLL_TIMEOUT_S))
         self.latest: QueueDepths | None = None
+        #: Polls failed in a row: the first says so, the one that works again ends it.
+        self._failed_polls = 0
 
     async def run(self) -> None:
         while True:
@@ -58,14 +75,17 @@ class DepthPoller:
     async def poll(self) -> QueueDepths | None:
         """One poll: the depths, or None when SQS did not answer (logged, counted)."""
         try:
-            depths = await self._depths()
-        except AWS_CALL_ERRORS as exc:
-            self.latest = None
-            for name in (*_QUEUE_GAUGES, _DLQ_GAUGE):
-                self.metrics.clear(name)
-            self.metrics.incr("QueueDepthPollFailures")
-            log.warning("queue_depth.poll_failed", error=str(exc) or type(exc).__name__)
+            async with asyncio.timeout(self.timeout_s):
+                depths = await self._depths()
+        except TimeoutError:
+            self._failed(f"no answer within {self.timeout_s:g} s")
             return None
+        except AWS_CALL_ERRORS as exc:
+            self._failed(str(exc) or type(exc).__name__)
+            return None
+        if self._failed_polls:
+            log.info("queue_depth.recovered", failed_polls=self._failed_polls)
+            self._failed_polls = 0
         self.latest = depths
         queue = depths.queue
         for name, value in zip(
@@ -77,6 +97,16 @@ class DepthPoller:
         else:
             self.metrics.set(_DLQ_GAUGE, depths.dlq_visible)
         return depths
+
+    def _failed(self, error: str) -> None:
+        """Forget the depths (unknown now), count the poll; warn at an outage's first."""
+        self.latest = None
+        for name in (*_QUEUE_GAUGES, _DLQ_GAUGE):
+            self.metrics.clear(name)
+        self.metrics.incr("QueueDepthPollFailures")
+        self._failed_polls += 1
+        emit = log.warning if self._failed_polls == 1 else log.debug
+        emit("queue_depth.poll_failed", error=error, failed_polls=self._failed_polls)
 
     async def _depths(self) -> QueueDepths:
         attrs = await self._attributes(
