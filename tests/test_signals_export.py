@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import urllib.parse
 
 import aioboto3
@@ -16,6 +17,7 @@ from fault_proxy import FaultProxy
 from hostile_server import answer, hostile
 from triage.metrics import Metrics
 from triage.ops.metrics_export import EmfExporter, PutMetricDataExporter
+from triage.ops.prometheus import prometheus_text
 
 _XMLNS = 'xmlns="http://monitoring.amazonaws.com/doc/2010-08-01/"'
 ACCEPTED = answer(
@@ -125,3 +127,23 @@ def fresh_with_huge_values() -> Metrics:
     for _ in range(3):
         metrics.observe("ProcessingLatency", 2.0**359)
     return metrics
+
+
+def test_a_gauge_that_is_not_finite_is_left_out_of_every_export() -> None:
+    """A gauge set to NaN or infinity, or whose reader reads one (a damaged budget record), is
+    unknown: left out of /metrics (where NaN would read as a value) and EMF alike, with one
+    warning per gauge however many exports."""
+    metrics = Metrics()
+    metrics.set("QueueMessagesVisible", 4)
+    with structlog.testing.capture_logs() as logs:
+        metrics.set("QueueMessagesVisible", float("inf"))
+        metrics.set("QueueMessagesDelayed", float("nan"))
+        metrics.gauge("BudgetTokens", lambda: float("nan"), budget="github:create:a/b:minute")
+        texts = [prometheus_text(metrics) for _ in range(3)]
+        out = io.StringIO()
+        EmfExporter(metrics, "Signals", stream=out).flush(now_ms=1_700_000_000_000)
+    for text in texts:
+        assert "NaN" not in text and "Inf\n" not in text
+        assert not re.search(r"^triage_(queue_messages|budget_tokens)", text, re.M)
+    assert "QueueMessages" not in out.getvalue() and "BudgetTokens" not in out.getvalue()
+    assert sorted(e["event"] for e in logs) == ["metrics.gauge_failed"] + ["metrics.refused"] * 2

@@ -19,8 +19,8 @@ series, whatever alerts sent first.
 What the exporters read is always well-formed: a counter only grows (an increment that is
 negative, NaN or infinite is refused with a warning, so a provider's bad token count cannot
 make `rate()` see a reset or poison the total), a timing is a finite duration of at least
-zero, and a gauge whose reader raises is left out (unknown) instead of failing the scrape and
-the flusher with it.
+zero, and a gauge whose reader raises, or that reads or is set to NaN or infinity, is left
+out (unknown) instead of failing the scrape and the flusher with it.
 """
 
 from __future__ import annotations
@@ -134,7 +134,12 @@ class Metrics:
                 timing.buckets[i] += 1
 
     def set(self, name: str, value: float, unit: str = "Count", **dims: str) -> None:
-        """Set a gauge to its current value."""
+        """Set a gauge to its current value. NaN or infinity is no reading: the gauge is
+        unknown (left out) rather than showing it, or the value it had before."""
+        if not math.isfinite(value):
+            self._warn_once(name, "metrics.refused", value=repr(value), reason="not finite")
+            self.clear(name, **dims)
+            return
         with self._lock:
             self._gauges[_key(name, dims)] = Gauge(float(value), unit)
 
@@ -216,9 +221,9 @@ class Metrics:
             # Outside the lock: a reader may take time, or count something. One that raises,
             # or reads no number, leaves its own gauge out, never every export.
             try:
-                value = read()
+                value = _reading(read())
                 if value is not None:
-                    out[key] = Gauge(float(value), unit)
+                    out[key] = Gauge(value, unit)
             except Exception as exc:
                 self._warn_once(key[0], "metrics.gauge_failed", error=repr(exc))
         return out
@@ -229,6 +234,15 @@ class Metrics:
         if (event, name) not in self._warned:
             self._warned.add((event, name))
             log.warning(event, metric=name, **fields)
+
+
+def _reading(value: float | None) -> float | None:
+    """A gauge reader's value as a number, None when unknown; raises when it is no reading."""
+    if value is None:
+        return None
+    if not math.isfinite(value):
+        raise ValueError(f"not finite: {value!r}")
+    return float(value)
 
 
 def _clean_label(value: str | None) -> str:
