@@ -269,6 +269,69 @@ def test_every_metric_the_code_records_is_described_and_documented() -> None:
     assert missing == []
 
 
+def readme_dimensions() -> dict[str, set[str]]:
+    """Each CloudWatch name in the README's metrics table, with the dimensions its row lists."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    operations = readme[
+        readme.index("## Operations") : readme.index("\n## ", readme.index("## Operations") + 1)
+    ]
+    rows: dict[str, set[str]] = {}
+    for line in operations.splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if len(cells) == 5 and cells[2] in ("counter", "gauge", "histogram"):
+            for name in re.findall(r"`([A-Z]\w+)`", cells[0]):
+                rows[name] = set(re.findall(r"`(\w+)`", cells[3]))
+    return rows
+
+
+def recorded_dimensions() -> list[tuple[str, str, set[str]]]:
+    """(where, metric, dimension keywords) of every call recording a metric in src/triage: by
+    a literal name, or by a name picked from a table of metric names (`_TICKET_METRIC[kind]`)."""
+    out = []
+    for path in (ROOT / "src" / "triage").rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        tables = {
+            ast.unparse(target): names_in_metric_tables(ast.unparse(node))
+            for node in tree.body
+            if isinstance(node, ast.Assign)
+            for target in node.targets
+        }
+        for call in ast.walk(tree):
+            if not (
+                isinstance(call, ast.Call)
+                and isinstance(call.func, ast.Attribute)
+                and call.func.attr in ("incr", "observe", "set", "gauge")
+                and call.args
+            ):
+                continue
+            first = call.args[0]
+            if isinstance(first, ast.Constant) and isinstance(first.value, str):
+                names = {first.value}
+            elif isinstance(first, ast.Subscript):
+                names = tables.get(ast.unparse(first.value), set())
+            else:
+                continue
+            dims = {k.arg for k in call.keywords if k.arg not in (None, "unit")}
+            out.extend((f"{path.name}:{call.lineno}", name, dims) for name in names & set(METRICS))
+    return out
+
+
+def test_every_metric_is_recorded_with_the_dimensions_the_readme_lists() -> None:
+    """Every row of the README's metrics table names a metric the code describes, and every
+    call recording one passes exactly the dimensions its row lists (a dimension added or
+    dropped in the code, or in the README, breaks this)."""
+    documented = readme_dimensions()
+    assert sorted(set(documented) ^ set(METRICS)) == []
+    calls = recorded_dimensions()
+    assert {name for _, name, _ in calls} >= {"TicketsCreated", "IngestRequests", "SinkCalls"}
+    drift = [
+        (where, name, sorted(dims), sorted(documented[name]))
+        for where, name, dims in calls
+        if dims != documented[name]
+    ]
+    assert drift == []
+
+
 def test_a_counter_read_names_some_dimensions_and_sums_the_rest() -> None:
     """Reading `TicketsCreated{sink}` sums its source and team series, so adding a dimension
     keeps every caller's reading right; a dimension value never counted reads 0."""
