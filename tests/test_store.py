@@ -515,8 +515,8 @@ async def test_silences_past_the_record_bound_are_refused_and_the_kept_ones_read
     added = 0
     while refused is None and added < 100:
         wide = Silence.new(
-            [Matcher.parse("team=" + "p" * 1000)], T0, SILENCE_END, "maintenance", "alice"
-        )
+            [Matcher.parse("team=" + "p" * 1000)], T0, SILENCE_END, f"work {added}", "alice"
+        )  # each its own comment: the same silence added again is kept once
         try:
             await store.add_silence(wide, T0)
             added += 1

@@ -376,6 +376,22 @@ def _aware(value: object) -> datetime:
     return when
 
 
+def twin_of(silence: Silence, kept: Iterable[Silence], now: datetime) -> Silence | None:
+    """The active silence of `kept` that asks for what `silence` does: the same matchers (in
+    any order), comment and author. A second such add is the first one retried (its answer
+    lost) or a script run again: kept as two, expiring the id the operator was shown would
+    leave the other quieting alerts unseen, so the store keeps one (ending at the later end)."""
+    asked = (frozenset(silence.matchers), silence.comment, silence.author)
+    return next(
+        (
+            s
+            for s in kept
+            if s.active(now) and (frozenset(s.matchers), s.comment, s.author) == asked
+        ),
+        None,
+    )
+
+
 def first_match(silences: Iterable[Silence], subject: Subject, now: datetime) -> Silence | None:
     """The first active silence that matches `subject` (as operators see it), if any."""
     shown = AsShown(subject)  # each value redacted once, for every silence

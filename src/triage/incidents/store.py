@@ -48,7 +48,7 @@ from triage.incidents.lifecycle import (
     State,
     decide,
 )
-from triage.incidents.silences import Silence, check_regex_budget
+from triage.incidents.silences import Silence, check_regex_budget, twin_of
 from triage.models import EffectKind, Status, Ticket
 from triage.ratelimit import Budget
 
@@ -743,6 +743,12 @@ class Store(abc.ABC):
     async def add_silence(self, silence: Silence, now: datetime) -> Silence:
         def change(record: Record | None) -> tuple[Record | None, Silence]:
             kept = [s for s in _silences_of(record) if s.ends() + SILENCE_KEEP > now]
+            twin = twin_of(silence, kept, now)
+            if twin is not None:  # the same silence asked again: one, ending the later
+                if twin.ends_at >= silence.ends_at:
+                    return None, twin
+                longer = dataclasses.replace(twin, ends_at=silence.ends_at)
+                return _silences_record(record, [longer if s is twin else s for s in kept]), longer
             if len(kept) >= MAX_SILENCES:
                 raise ValueError(f"{MAX_SILENCES} silences are kept already; expire some first")
             check_regex_budget([*(s for s in kept if s.ends() > now), silence])
