@@ -1,12 +1,18 @@
-"""The alert counters count alerts, not deliveries: a message SQS hands out again (its delete
-was lost) adds nothing to them, and its line is a quiet debug one."""
+"""The alert counters count alerts, not deliveries, and ticket counters what a sink did: a
+message SQS hands out again (its delete was lost) adds nothing to them, and its line is a quiet
+debug one; an update a gone ticket refused is no TicketsUpdated."""
 
 from __future__ import annotations
 
+import pytest
 import structlog
 
 from test_pipeline import Rig, rig
+from triage.demo.ticketd import TicketServer
 from triage.incidents.lifecycle import Action, Status
+from triage.secrets import BackendToken
+from triage.settings import Settings
+from triage.sinks.backend import BackendSink
 
 #: The counters of alerts that changed no ticket, and those of tickets changed.
 ALERT_COUNTERS = (
@@ -55,3 +61,35 @@ async def test_a_stale_alert_still_counts_as_ignored() -> None:
     assert counts(r) == {"TicketsCreated": 1, "TicketsClosed": 1, "AlertsIgnored": 1}
     [decided] = [e for e in logs if e["event"] == "alert.decided"]
     assert decided["log_level"] == "info"
+
+
+async def test_a_gone_ticket_counts_no_update_and_says_so_once(
+    monkeypatch: pytest.MonkeyPatch, backend: TicketServer
+) -> None:
+    """Against the loopback backend: the update a 410 refuses (the ticket deleted) is not
+    TicketsUpdated, later updates do not call the backend at all, and the whole life of the
+    gone ticket is one backend.ticket_gone warning; its close is still sent and counted."""
+    monkeypatch.setenv("BACKEND_TOKEN", backend.token)
+    settings = Settings(
+        backend_base_url=backend.url,
+        backend_update_route="/api/service/tickets/{ref}/updates",
+        backend_resolve_route="/api/service/tickets/{ref}/resolve",
+    )
+    sink = BackendSink(settings, BackendToken(settings))
+    r = rig()
+    r.pipeline.sinks = {sink.name: sink}
+    try:
+        with structlog.testing.capture_logs() as logs:
+            assert await r.send(0) is Action.OPEN
+            backend.fail_next(1, status=410)
+            assert await r.send(16) is Action.UPDATE
+            assert await r.send(32) is Action.UPDATE
+            assert await r.send(40, Status.RESOLVED) is Action.CLOSE
+    finally:
+        await sink.aclose()
+    metrics = r.pipeline.metrics
+    assert metrics.counter("TicketsUpdated") == 0
+    assert (metrics.counter("TicketsCreated"), metrics.counter("TicketsClosed")) == (1, 1)
+    assert [e["kind"] for e in backend.events] == ["resolve"]
+    loud = [e["event"] for e in logs if e["log_level"] in ("warning", "error")]
+    assert loud == ["backend.ticket_gone"]
