@@ -93,3 +93,19 @@ async def test_a_gone_ticket_counts_no_update_and_says_so_once(
     assert [e["kind"] for e in backend.events] == ["resolve"]
     loud = [e["event"] for e in logs if e["log_level"] in ("warning", "error")]
     assert loud == ["backend.ticket_gone"]
+
+
+async def test_a_sink_removed_from_the_config_is_one_warning_not_one_per_effect() -> None:
+    """Once a sink that holds tickets is no longer configured, the first effect that would go
+    to it says so in one sink.not_configured warning; the following ones (every update of
+    every such incident) are debug, and none is counted as carried out."""
+    r = rig()
+    assert await r.send(0) is Action.OPEN
+    r.pipeline.sinks = {}
+    with structlog.testing.capture_logs() as logs:
+        assert await r.send(16) is Action.UPDATE
+        assert await r.send(32) is Action.UPDATE
+        assert await r.send(40, Status.RESOLVED) is Action.CLOSE
+    skipped = [(e["event"], e["log_level"]) for e in logs if e["event"] == "sink.not_configured"]
+    assert skipped == [("sink.not_configured", "warning")] + [("sink.not_configured", "debug")] * 2
+    assert counts(r) == {"TicketsCreated": 1}

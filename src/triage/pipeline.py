@@ -195,6 +195,9 @@ class Pipeline:
         self.ledger = ledger
         self.summariser = summariser
         self.sinks = {sink.name: sink for sink in sinks}
+        #: Sinks holding tickets but no longer configured, already warned about: a sink taken
+        #: out on purpose would otherwise warn at every effect of every incident it took.
+        self.unconfigured: set[str] = set()
         self.router = router or _everything_to(sinks)
         self.metrics = metrics
         self.redactor = redactor
@@ -569,7 +572,10 @@ class _Effects:
                 continue
             sink = self.pipeline.sinks.get(name)
             if sink is None:  # it took the ticket, but is no longer configured
-                log.warning("sink.not_configured", sink=name, effect=str(work.pending.kind))
+                said = name in self.pipeline.unconfigured
+                self.pipeline.unconfigured.add(name)
+                emit = log.debug if said else log.warning
+                emit("sink.not_configured", sink=name, effect=str(work.pending.kind))
                 continue
             todo.append(sink)
         return todo
