@@ -122,6 +122,9 @@ class _Refuse(Exception):
 _TOKEN = re.compile(rb"[!#$%&'*+.^_`|~0-9A-Za-z-]{1,32}")
 _TARGET = re.compile(rb"/[\x21-\x7e]*")
 _VERSION = re.compile(rb"HTTP/1\.[01]")
+#: A request line's query string, cut from what a refusal logs: a client may put a
+#: credential there (`?token=`), and logs never carry one.
+_QUERY = re.compile(rb"\?[^ ]*")
 _FIELD_VALUE = re.compile(rb"[\t\x20-\x7e\x80-\xff]*")
 _DIGITS = re.compile(r"[0-9]{1,12}")
 #: After an early answer, how long and how much of the rest of a request is read and dropped.
@@ -278,7 +281,9 @@ async def _read_request(reader: asyncio.StreamReader, limits: Limits, peer: str)
     if len(parts) != 3 or not (
         _TOKEN.fullmatch(parts[0]) and _TARGET.fullmatch(parts[1]) and _VERSION.fullmatch(parts[2])
     ):
-        raise _Refuse("bad_request", 400, _excerpt(line[:64].decode("latin-1")))
+        raise _Refuse(
+            "bad_request", 400, _excerpt(_QUERY.sub(b"?...", line)[:64].decode("latin-1"))
+        )
     method, target = parts[0].decode("ascii"), parts[1].decode("ascii")
     path, _, query = target.partition("?")
     headers = await _read_headers(reader, limits)
