@@ -5,6 +5,7 @@ The supervisor knows only `Inbox`; tests and benchmarks may give it another impl
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -87,27 +88,41 @@ class Inbox(Protocol):
     async def depth(self) -> Depth: ...
 
 
+#: How long past its long poll a receive may go unanswered before it has failed. botocore
+#: would wait out its read timeout on every try (minutes against a queue endpoint that takes
+#: the connection and never answers), while /readyz, which follows the last receive to answer,
+#: still said ready. Failed, the supervisor backs off and says so once.
+RECEIVE_SLACK_S = 15.0
+
+
 class SqsInbox:
     """An SQS queue through one aiobotocore client (opened and closed by the caller)."""
 
-    def __init__(self, client: Any, queue_url: str) -> None:
+    def __init__(
+        self, client: Any, queue_url: str, *, answer_slack_s: float = RECEIVE_SLACK_S
+    ) -> None:
         self._sqs = client
         self.queue_url = queue_url
+        self.answer_slack_s = answer_slack_s
 
     async def receive(self, max_messages: int, wait_s: int, visibility_s: int) -> list[Message]:
+        bound_s = wait_s + self.answer_slack_s
         try:
-            response = await self._sqs.receive_message(
-                QueueUrl=self.queue_url,
-                MaxNumberOfMessages=max_messages,
-                WaitTimeSeconds=wait_s,
-                VisibilityTimeout=visibility_s,
-                MessageSystemAttributeNames=[
-                    "ApproximateReceiveCount",
-                    "SentTimestamp",
-                    "AWSTraceHeader",
-                ],
-                MessageAttributeNames=["All"],
-            )
+            async with asyncio.timeout(bound_s):
+                response = await self._sqs.receive_message(
+                    QueueUrl=self.queue_url,
+                    MaxNumberOfMessages=max_messages,
+                    WaitTimeSeconds=wait_s,
+                    VisibilityTimeout=visibility_s,
+                    MessageSystemAttributeNames=[
+                        "ApproximateReceiveCount",
+                        "SentTimestamp",
+                        "AWSTraceHeader",
+                    ],
+                    MessageAttributeNames=["All"],
+                )
+        except TimeoutError as exc:
+            raise InboxError(f"receive failed: no answer within {bound_s:g} s") from exc
         except AWS_CALL_ERRORS as exc:
             if kms_refusal(exc) is not None:
                 # `kms_denied` first: /readyz names it (`queue: kms_denied`), and the line says

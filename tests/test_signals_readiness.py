@@ -1,0 +1,80 @@
+"""/readyz under a queue that hangs: a receive SQS takes and never answers fails within its
+own bound, so readiness says `queue: unreachable` in seconds, not after the minutes botocore's
+read timeouts and retries would take while the last answered receive kept it ready."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+import aioboto3
+import pytest
+import structlog
+from botocore.config import Config
+
+from daemon_harness import Queues
+from fault_proxy import FaultProxy
+from triage.errors import InboxError
+from triage.health import Health
+from triage.metrics import Metrics
+from triage.sqs.inbox import SqsInbox
+from triage.sqs.supervisor import Supervisor, SupervisorConfig
+
+#: botocore as the daemon has it for receives: a read timeout past the long poll, retries.
+DAEMON_LIKE = Config(retries={"max_attempts": 3, "mode": "standard"}, read_timeout=30)
+RECEIVE = "AmazonSQS.ReceiveMessage"
+
+
+async def test_a_receive_sqs_never_answers_fails_within_its_bound(queues: Queues) -> None:
+    """ReceiveMessage held for 30 s raises InboxError once the long poll plus the inbox's
+    bound has passed, naming the wait, instead of waiting out botocore's tries."""
+    session = aioboto3.Session()
+    with FaultProxy(queues.endpoint) as proxy:
+        async with session.client("sqs", endpoint_url=proxy.url, config=DAEMON_LIKE) as client:
+            inbox = SqsInbox(client, proxy.queue_url(queues.url), answer_slack_s=0.2)
+            proxy.delay(RECEIVE, 30)
+            with pytest.raises(InboxError, match=r"no answer within 0\.2 s"):
+                await inbox.receive(10, 0, 30)
+            proxy.delay(RECEIVE, 0)
+
+
+async def test_readiness_says_the_queue_is_unreachable_while_receives_hang(
+    queues: Queues,
+) -> None:
+    """A daemon whose receives hang turns not ready (`queue: unreachable`) with one
+    receive.failed warning, and ready again once SQS answers."""
+    health = Health()
+    stop = asyncio.Event()
+    session = aioboto3.Session()
+    with FaultProxy(queues.endpoint) as proxy:
+        async with session.client("sqs", endpoint_url=proxy.url, config=DAEMON_LIKE) as client:
+            inbox = SqsInbox(client, proxy.queue_url(queues.url), answer_slack_s=0.2)
+            supervisor = Supervisor(
+                SupervisorConfig(wait_s=0, retry_base_s=30, shutdown_grace_s=1),
+                inbox,
+                _never_called,
+                Metrics(),
+                should_exit=stop,
+                health=health,
+            )
+            proxy.delay(RECEIVE, 30)
+            with structlog.testing.capture_logs() as logs:
+                serving = asyncio.create_task(supervisor.serve())
+                await until(lambda: health.readiness()["failing"] == {"queue": "unreachable"})
+                proxy.delay(RECEIVE, 0)
+                await until(lambda: health.readiness()["ready"] is True)
+                stop.set()
+                await asyncio.wait_for(serving, 10)
+    failed = [e for e in logs if e["event"] == "receive.failed" and e["log_level"] == "warning"]
+    assert len(failed) == 1
+
+
+async def _never_called(*_: object) -> list[object]:
+    raise AssertionError("the queue is empty: no message to handle")
+
+
+async def until(condition: Callable[[], bool], timeout_s: float = 10.0) -> None:
+    """Wait for `condition()` with a deadline (never a fixed sleep)."""
+    async with asyncio.timeout(timeout_s):
+        while not condition():
+            await asyncio.sleep(0.01)
