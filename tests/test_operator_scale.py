@@ -1,6 +1,7 @@
 """The operator's surfaces under a busy team's load, on a loopback port (SQLite store): the
 status page and the API share one scan of the store's incidents, so concurrent or repeated
-requests cannot each decode every incident on the daemon's event loop."""
+requests cannot each decode every incident on the daemon's event loop; the page's bounded
+tables say what they leave out."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from triage.aws import Aws
 from triage.health import Health
 from triage.incidents import Incident
 from triage.incidents.lifecycle import Policy
-from triage.incidents.silences import SilenceCache
+from triage.incidents.silences import Matcher, Silence, SilenceCache
 from triage.incidents.sqlite import SQLiteStore
 from triage.metrics import Metrics
 from triage.ops.api import OperatorView, operator_routes
@@ -106,3 +107,17 @@ async def test_a_listing_after_the_shared_scan_ages_reads_the_store_again(
         clock.now_s += SharedScan.MAX_AGE_S
         assert (await client.get("/api/v1/incidents", headers=BEARER)).json()["total"] == 4
     assert store.scans == 2
+
+
+async def test_the_page_says_how_many_silences_it_does_not_show(store: CountingStore) -> None:
+    """With more silences than the page's table holds, it says how many more there are."""
+    now = datetime.now(UTC)
+    for i in range(53):
+        matcher = Matcher.parse(f"service=svc-{i}")
+        await store.add_silence(
+            Silence.new([matcher], now, now + timedelta(hours=1), "work", "al"), now
+        )
+    async with serving(store, Clock()) as client:
+        page = (await client.get("/", headers=BEARER)).text
+    assert page.count("service=svc-") == 50
+    assert "… and 3 more silences (see the API)" in page

@@ -217,7 +217,12 @@ class StatusPage:
                 + _td(shown["id"])
                 + "</tr>"
             )
-        return "".join(rows) + "</table></div>"
+        rows.append("</table></div>")
+        if len(silences) > _ROWS:  # one left out may be the one quieting an operator's alert
+            rows.append(
+                f"<p class=muted>… and {len(silences) - _ROWS} more silences (see the API)</p>"
+            )
+        return "".join(rows)
 
     async def _sinks(self) -> str:
         view = self.view
