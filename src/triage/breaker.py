@@ -67,7 +67,10 @@ class CircuitBreaker:
         self.reset_s = reset_s
         self._clock = clock
         self._failures = 0
+        #: When it last opened (a failed probe opens it again): the reset counts from here.
         self._opened_at: float | None = None
+        #: When the outage began: its first opening since it was last closed.
+        self._outage_since: float | None = None
         #: Moves on each opening and closing: permits of an earlier epoch are stale.
         self._epoch = 0
         #: The half-open breaker's probe while it is out.
@@ -82,10 +85,12 @@ class CircuitBreaker:
         return BreakerState.HALF_OPEN
 
     def open_for_s(self) -> float:
-        """How long it has been open (half-open included): 0.0 while closed."""
-        if self._opened_at is None:
+        """How long it has been open (half-open included): 0.0 while closed. Counted from the
+        outage's first opening, not the last failed probe's: from that one, the gauge and the
+        alarm on it would never see more than `reset_s`."""
+        if self._outage_since is None:
             return 0.0
-        return max(0.0, self._clock() - self._opened_at)
+        return max(0.0, self._clock() - self._outage_since)
 
     def retry_at(self) -> float | None:
         """The clock time at which the next probe is allowed, while open; else None."""
@@ -121,7 +126,7 @@ class CircuitBreaker:
             return
         if permit.probe:
             log.info("breaker.closed", breaker=self.name, open_s=round(self.open_for_s(), 1))
-            self._opened_at = None
+            self._opened_at = self._outage_since = None
             self._probe = None
             self._epoch += 1
         self._failures = 0
@@ -173,6 +178,8 @@ class CircuitBreaker:
 
     def _open(self) -> None:
         self._opened_at = self._clock()
+        if self._outage_since is None:
+            self._outage_since = self._opened_at
         self._probe = None
         self._epoch += 1
 
