@@ -462,6 +462,7 @@ def test_closing_by_hand_checks_its_arguments_before_it_needs_a_token(
     named as such, even where no backend token is set (both used to end on "no backend
     token", and a blank comment closed incidents saying nothing)."""
     monkeypatch.setenv("TRIAGE_STORE_URL", f"sqlite:///{tmp_path / 't.db'}")
+    (tmp_path / "t.db").touch()  # the daemon's store (empty: SQLite takes it as a new one)
     assert main(["incidents", "close", "f00", "--comment", comment]) == code
     assert capsys.readouterr().err.splitlines() == [f"triage: incidents: {said}"]
 
@@ -476,6 +477,7 @@ def test_a_fingerprint_argument_that_is_not_utf8_is_no_incident(
     """`incidents show` or `close` given bytes that are not UTF-8 (a lone surrogate to Python)
     says there is no such incident, escaped; SQLite's encoder raised it out as a traceback."""
     monkeypatch.setenv("TRIAGE_STORE_URL", f"sqlite:///{tmp_path / 't.db'}")
+    (tmp_path / "t.db").touch()  # the daemon's store (empty: SQLite takes it as a new one)
     assert main(["incidents", verb[0], "\udcff", *verb[1:]]) == 1
     assert capsys.readouterr().err.splitlines() == ["triage: incidents: no incident '\\udcff'"]
 

@@ -44,12 +44,20 @@ def operator_env(
     monkeypatch.setenv("TRIAGE_LOG_LEVEL", "warning")
     if request.param == "sqlite":
         monkeypatch.setenv("TRIAGE_STORE_URL", f"sqlite:///{tmp_path / 'triage.db'}")
+        asyncio.run(_create_store())  # as the daemon's first run does
     else:
         moto_url = request.getfixturevalue("moto_url")
         monkeypatch.setenv("AWS_ENDPOINT_URL", moto_url)
         monkeypatch.setenv("TRIAGE_STORE_URL", "dynamodb://incidents")
         asyncio.run(_create_table(moto_url))
     return str(request.param)
+
+
+async def _create_store() -> None:
+    aws = Aws(load_settings())
+    store = await open_configured_store(load_settings(), aws)
+    await store.aclose()
+    await aws.aclose()
 
 
 async def _create_table(moto_url: str) -> None:

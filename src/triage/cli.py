@@ -18,6 +18,7 @@ import sys
 from collections.abc import Coroutine, Sequence
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 import structlog
 
@@ -189,6 +190,13 @@ async def _operate(settings: Settings, args: argparse.Namespace) -> int:
     from triage.aws import ONE_SHOT, Aws
     from triage.errors import StoreBusyError
 
+    missing = _missing_sqlite_store(settings.store_url)
+    if missing is not None:
+        _err(
+            f"triage: {args.command}: no SQLite store at {missing}: point TRIAGE_STORE_URL at "
+            "the daemon's store (the daemon creates it at its first run)"
+        )
+        return 2
     aws = Aws(settings, ONE_SHOT)
     try:
         store = await open_configured_store(settings, aws)
@@ -206,6 +214,19 @@ async def _operate(settings: Settings, args: argparse.Namespace) -> int:
         return 1
     finally:
         await aws.aclose()
+
+
+def _missing_sqlite_store(url: str) -> str | None:
+    """The full path of the SQLite store `url` names, when no file is there. The daemon
+    creates its store at its first run; an operator's command must not: with a mistyped URL,
+    or the default relative `triage.db` in another directory than the daemon's, it would list
+    an empty store, and a silence added to it would quiet nothing the daemon sees."""
+    if not url.startswith("sqlite:"):
+        return None
+    path = url[len("sqlite:///") :] if url.startswith("sqlite:///") else urlparse(url).path
+    if not path or path == ":memory:" or os.path.exists(path):
+        return None
+    return os.path.abspath(path)
 
 
 def _could_be_fingerprint(text: str) -> bool:
