@@ -133,7 +133,7 @@ _NAMED = 5
 
 async def find_incident(store: Store, given: str) -> Incident:
     """The incident `given` names: its fingerprint, or an unambiguous prefix of one of at
-    least `MIN_PREFIX` characters (as `incidents list` shows them cut in a narrow terminal).
+    least `MIN_PREFIX` characters (a fingerprint copied in part, as git takes a commit's).
     LookupError says why none is chosen: unknown, ambiguous (the ones it could be), or the
     fingerprint of a group's member, which is not an incident of its own (its group is)."""
     found = await store.get(given)
