@@ -248,11 +248,16 @@ class OpenConnections:
         """Whether a new connection may stay: there is room, or an idle one was closed for it."""
         if self.count >= self.limit and not self._close_longest_idle():
             self._begin_episode()[0] += 1
-            self._metrics.incr("IngestRequests", source="unknown", status="503")
+            self.answered(503)
             return False
         self.count += 1
         self._idle[connection] = None
         return True
+
+    def answered(self, status: int) -> None:
+        """Count an answer given before any handler ran (no source known): `IngestRequests`
+        counts every answer, and these lines are bounded, so a flood shows only here."""
+        self._metrics.incr("IngestRequests", source="unknown", status=str(status))
 
     def became_idle(self, connection: _Connection) -> None:
         self._idle.pop(connection, None)
@@ -502,6 +507,7 @@ class _Connection(RequestHandler):
         self._release_head()
         error = HttpProcessingError(code=status, message=reason)
         self.logger.error("Error handling request", exc_info=error)  # one ingest.bad_http line
+        self._open.answered(status)
         answer = (
             _answer(status, f"bad request: {reason}")
             if status < 500
@@ -536,4 +542,5 @@ class _Connection(RequestHandler):
         )
         response.headers["Server"] = SERVER
         response.force_close()
+        self._open.answered(status)
         return response
