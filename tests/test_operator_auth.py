@@ -1,6 +1,7 @@
 """Credentials an operator or a client sends where they do not belong, on the daemon's endpoint
 server (SQLite store, loopback port): a token in a query string opens nothing and is written
-to no log line, even when the request line around it is malformed."""
+to no log line, even when the request line around it is malformed; a login form posted after
+its CSRF cookie expired says so instead of calling a right token wrong."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import asyncio
 import pytest
 import structlog
 
-from test_operator_hostile import TOKEN, _raw, serving
+from test_operator_hostile import TOKEN, _raw, client, serving
 from test_operator_hostile import store as store  # a SQLite store on disk
 from triage.incidents.sqlite import SQLiteStore
 
@@ -35,3 +36,18 @@ async def test_a_token_in_a_query_string_opens_nothing_and_is_not_logged(
     assert b"triage status" not in answer and b'"incidents"' not in answer
     logged = repr(logs)
     assert TOKEN[:12] not in logged and TOKEN[-12:] not in logged, logged
+
+
+async def test_a_login_whose_form_expired_does_not_call_the_token_wrong(store: SQLiteStore) -> None:
+    """The right token posted without the form's CSRF cookie (it lasts an hour) is refused as
+    an expired form; a wrong token with a fresh form is refused as a wrong token."""
+    async with serving(store) as server, client(server) as http:
+        form = await http.get("/")
+        csrf = form.cookies["triage_csrf"]
+        http.cookies.clear()  # the browser dropped the form's cookie: an hour went by
+        stale = await http.post("/login", data={"csrf": csrf, "token": TOKEN})
+        http.cookies.set("triage_csrf", csrf)
+        wrong = await http.post("/login", data={"csrf": csrf, "token": "w" * len(TOKEN)})
+    assert stale.status_code == wrong.status_code == 401
+    assert "form expired" in stale.text and "Wrong token" not in stale.text
+    assert "Wrong token" in wrong.text

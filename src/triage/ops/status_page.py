@@ -73,6 +73,8 @@ _HEADERS = (
     ("Referrer-Policy", "same-origin"),
 )
 _PRIORITIES = (*(p.value for p in Priority), "unknown")
+_WRONG_TOKEN = "Wrong token."
+_FORM_EXPIRED = "The form expired or came from elsewhere: log in again."
 #: Rows per table: the page stays small in a storm; the API lists everything.
 _ROWS = 50
 
@@ -109,11 +111,13 @@ class StatusPage:
         expected = cookies(request).get(CSRF_COOKIE, "")
         token = (form.get("token") or [""])[0]
         if not expected or not _equal(given_csrf, expected):
+            # Most often a form left open past its CSRF cookie's hour: the token typed may be
+            # right, and "wrong token" would send the operator to rotate a good one.
             self.refusals.refused("csrf", request.peer, 401)
-            return self._login_form(request, status=401, failed=True)
+            return self._login_form(request, status=401, note=_FORM_EXPIRED)
         if not self.auth.token_matches(token):
             self.refusals.refused("wrong_token", request.peer, 401)
-            return self._login_form(request, status=401, failed=True)
+            return self._login_form(request, status=401, note=_WRONG_TOKEN)
         log.info("status_page.login", peer=request.peer)
         session = cookie(SESSION_COOKIE, self.auth.session(), request, max_age_s=SESSION_S)
         return Response(
@@ -122,11 +126,11 @@ class StatusPage:
             headers=(("Location", "/"), ("Set-Cookie", session), *_HEADERS),
         )
 
-    def _login_form(self, request: Request, *, status: int = 200, failed: bool = False) -> Response:
+    def _login_form(self, request: Request, *, status: int = 200, note: str = "") -> Response:
         csrf = new_csrf()
-        note = "<p class=bad>Wrong token.</p>" if failed else ""
+        shown = f"<p class=bad>{escape(note)}</p>" if note else ""
         form = (
-            f"{note}<form method=post action=/login>"
+            f"{shown}<form method=post action=/login>"
             f"<input type=hidden name=csrf value={_attr(csrf)}>"
             "<label>API token<input type=password name=token autocomplete=current-password "
             "required></label><input type=submit value='Log in'></form>"
