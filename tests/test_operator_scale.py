@@ -121,3 +121,16 @@ async def test_the_page_says_how_many_silences_it_does_not_show(store: CountingS
         page = (await client.get("/", headers=BEARER)).text
     assert page.count("service=svc-") == 50
     assert "… and 3 more silences (see the API)" in page
+
+
+async def test_the_shared_scan_is_let_go_once_too_old_to_answer_with(
+    store: CountingStore,
+) -> None:
+    """A scan no request reads again is dropped after its max age, not kept for the daemon's life."""
+    scan = SharedScan(max_age_s=0.05)
+    assert len(await scan.incidents(store)) == 3 and scan.kept == 3
+    deadline = asyncio.get_running_loop().time() + 5
+    while scan.kept and asyncio.get_running_loop().time() < deadline:
+        await asyncio.sleep(0.01)
+    assert scan.kept == 0
+    assert len(await scan.incidents(store)) == 3 and store.scans == 2

@@ -91,26 +91,46 @@ def team_of(incident: Incident) -> str | None:
 
 class SharedScan:
     """One scan of the store's incidents, shared by the status page's and the API's requests
-    for `MAX_AGE_S`. A scan decodes every incident on the daemon's event loop (about 0.8 s of
+    for `max_age_s`. A scan decodes every incident on the daemon's event loop (about 0.8 s of
     CPU at 20,000), so requests that each scanned, at once or one per reload, would stall the
-    daemon's messages behind them; concurrent requests wait for the one scan under way."""
+    daemon's messages behind them; concurrent requests wait for the one scan under way. The
+    scan is let go once it is too old to answer with (60 MB at 20,000 incidents), so a page
+    viewed once does not keep it for the daemon's life."""
 
-    #: As old as a listing may be: as long as replicas may take to see a new silence.
+    #: As old as a listing may be: reloads within it cost nothing, a change shows after it.
     MAX_AGE_S = 2.0
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, max_age_s: float = MAX_AGE_S, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.max_age_s = max_age_s
         self._clock = clock
         self._lock = asyncio.Lock()
         self._incidents: list[Incident] = []
         self._scanned_at: float | None = None
+        self._let_go: asyncio.TimerHandle | None = None
+
+    @property
+    def kept(self) -> int:
+        """How many incidents the scan holds (0 once it was let go)."""
+        return len(self._incidents)
 
     async def incidents(self, store: Store) -> list[Incident]:
-        """The store's incidents as of at most `MAX_AGE_S` ago (a failed scan is not kept)."""
+        """The store's incidents as of at most `max_age_s` ago (a failed scan is not kept)."""
         async with self._lock:
-            if self._scanned_at is None or self._clock() - self._scanned_at >= self.MAX_AGE_S:
+            if self._scanned_at is None or self._clock() - self._scanned_at >= self.max_age_s:
                 self._incidents = await store.incidents()
                 self._scanned_at = self._clock()
+                self._forget_later()
             return self._incidents
+
+    def _forget_later(self) -> None:
+        if self._let_go is not None:
+            self._let_go.cancel()
+        self._let_go = asyncio.get_running_loop().call_later(self.max_age_s, self._forget)
+
+    def _forget(self) -> None:
+        self._incidents, self._scanned_at, self._let_go = [], None, None
 
 
 async def list_incidents(
