@@ -1,7 +1,8 @@
 """The operator's surfaces under a busy team's load, on a loopback port (SQLite store): the
 status page and the API share one scan of the store's incidents, so concurrent or repeated
-requests cannot each decode every incident on the daemon's event loop; the page's bounded
-tables say what they leave out."""
+requests cannot each decode every incident on the daemon's event loop, and a scan gives way
+to the daemon's other tasks while it decodes; the page's bounded tables say what they leave
+out."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from triage.incidents import Incident
 from triage.incidents.lifecycle import Policy
 from triage.incidents.silences import Matcher, Silence, SilenceCache
 from triage.incidents.sqlite import SQLiteStore
+from triage.incidents.store import Record
 from triage.metrics import Metrics
 from triage.ops.api import OperatorView, operator_routes
 from triage.ops.endpoints import EndpointServer
@@ -134,3 +136,44 @@ async def test_the_shared_scan_is_let_go_once_too_old_to_answer_with(
         await asyncio.sleep(0.01)
     assert scan.kept == 0
     assert len(await scan.incidents(store)) == 3 and store.scans == 2
+
+
+class TickedStore(SQLiteStore):
+    """A SQLite store that notes how far a ticking task had got when its scan's rows arrived."""
+
+    ticks_at_rows = -1
+
+    def __init__(self, *args: object, ticker: list[int]) -> None:
+        super().__init__(*args)  # type: ignore[arg-type]
+        self.ticker = ticker
+
+    async def _scan(self, kind: str) -> list[Record]:
+        rows = await super()._scan(kind)
+        self.ticks_at_rows = self.ticker[0]
+        return rows
+
+
+async def test_decoding_a_large_scan_gives_way_to_other_tasks(tmp_path: Path) -> None:
+    """While 1,000 scanned incidents are decoded, other tasks on the event loop still run."""
+    ticker = [0]
+    store = TickedStore(
+        str(tmp_path / "t.db"), Policy(), timedelta(minutes=2), timedelta(days=1), ticker=ticker
+    )
+    await store.open()
+    try:
+        for i in range(1000):
+            await store.begin(alert(f"many-{i}"), f"m{i}", NOW)
+
+        async def tick() -> None:
+            while True:
+                ticker[0] += 1
+                await asyncio.sleep(0)
+
+        ticking = asyncio.create_task(tick())
+        try:
+            assert len(await store.incidents()) == 1000
+        finally:
+            ticking.cancel()
+    finally:
+        await store.aclose()
+    assert ticker[0] > store.ticks_at_rows >= 0

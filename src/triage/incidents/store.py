@@ -16,6 +16,7 @@ nor duplicated.
 from __future__ import annotations
 
 import abc
+import asyncio
 import dataclasses
 import hashlib
 import json
@@ -86,6 +87,8 @@ SILENCES_KEY = "all"
 #: Silences kept after they end (for `triage silence list --all`), and at most this many in all.
 SILENCE_KEEP = timedelta(days=7)
 MAX_SILENCES = 1000
+#: Incidents a listing decodes between turns it gives the event loop (about 6 ms of CPU).
+_DECODE_BATCH = 200
 #: Which group a member alert fires in, one record per member fingerprint (its body the
 #: group's key): a resolve that no longer carries the labels its group is keyed by still
 #: finds it, and a member that fires in another group is resolved in the one it left.
@@ -549,13 +552,17 @@ class Store(abc.ABC):
     # --- Operators and the sweep -----------------------------------------------------------
 
     async def incidents(self) -> list[Incident]:
-        """Every incident the store holds (a scan: fine at operator scale, never per message)."""
+        """Every incident the store holds (a scan: fine at operator scale, never per message).
+        Decoding runs on the event loop (about 30 µs an incident): it gives way to the
+        daemon's other tasks every `_DECODE_BATCH`, so 20,000 cannot stall them for 0.6 s."""
         readable = []
-        for record in await self._scan(INCIDENT):
+        for n, record in enumerate(await self._scan(INCIDENT), 1):
             try:
                 readable.append(self._decode(record))
             except (StoreCorruptError, StoreNewerError) as exc:
                 log.warning("store.unreadable_record", error=str(exc))  # listed without it
+            if n % _DECODE_BATCH == 0:
+                await asyncio.sleep(0)
         return readable
 
     async def due(self, now: datetime | None) -> list[str]:
