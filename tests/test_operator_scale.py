@@ -177,3 +177,24 @@ async def test_decoding_a_large_scan_gives_way_to_other_tasks(tmp_path: Path) ->
     finally:
         await store.aclose()
     assert ticker[0] > store.ticks_at_rows >= 0
+
+
+async def test_a_listing_past_its_limit_is_read_page_by_page(store: CountingStore) -> None:
+    """`offset` pages through every match, in the listing's order; a bad offset is a 400."""
+    for i in range(3, 7):
+        await store.begin(alert(f"busy-{i}"), f"m{i}", NOW)
+    async with serving(store, Clock()) as client:
+        whole = (await client.get("/api/v1/incidents", headers=BEARER)).json()
+        pages = []
+        for offset in (0, 3, 6):
+            query = f"/api/v1/incidents?limit=3&offset={offset}"
+            pages.append((await client.get(query, headers=BEARER)).json())
+        refused = [
+            (await client.get(f"/api/v1/incidents?offset={bad}", headers=BEARER)).status_code
+            for bad in ("-1", "x", "1e3", "٣", "9" * 20)
+        ]
+    assert [len(p["incidents"]) for p in pages] == [3, 3, 1]
+    assert {p["total"] for p in pages} == {7}
+    paged = [i["fingerprint"] for p in pages for i in p["incidents"]]
+    assert paged == [i["fingerprint"] for i in whole["incidents"]]
+    assert refused == [400] * 5

@@ -1,6 +1,6 @@
 """The operator's API and status page on the daemon's port, behind `TRIAGE_API_TOKEN`.
 
-    GET    /api/v1/incidents[?state=open|closed|all&team=T&flapping=1]   JSON list
+    GET    /api/v1/incidents[?state=open|closed|all&team=T&flapping=1&limit=N&offset=N]
     GET    /api/v1/incidents/{fingerprint}                               one, with its history
     GET    /api/v1/silences[?all=1]                                      JSON list
     POST   /api/v1/silences  {"matchers": [...], "duration": "2h", "comment": "…", "author": "…"}
@@ -199,11 +199,12 @@ class OperatorApi:
                 _one(query, "flapping") in ("1", "true", "yes"),
             )
             limit = _limit(_one(query, "limit"))
+            offset = _offset(_one(query, "offset"))
         except ValueError as exc:
             return _error(400, str(exc))
         found = await list_incidents(self.view.store, keep, self.view.scan)
         redactor = self.view.redactor
-        shown = [incident_json(i, redactor) for i in found[:limit]]
+        shown = [incident_json(i, redactor) for i in found[offset : offset + limit]]
         return Response.json(200, {"incidents": shown, "total": len(found)})
 
     async def incident(self, request: Request) -> Response:
@@ -294,6 +295,17 @@ def _limit(given: str | None) -> int:
     if not (given.isascii() and given.isdigit() and 0 < len(given) <= 4 and int(given) > 0):
         raise ValueError(f"limit {given[:20]!r}: expected a positive whole number")
     return min(int(given), MAX_LIMIT)
+
+
+def _offset(given: str | None) -> int:
+    """How many of the matches to skip: the next page starts at the last one's offset plus
+    its limit (`total` says when to stop). Offsets name places in a list that changes as
+    incidents open and close, so a page may repeat or miss one that moved meanwhile."""
+    if given is None:
+        return 0
+    if not (given.isascii() and given.isdigit() and len(given) <= 9):
+        raise ValueError(f"offset {given[:20]!r}: expected a whole number (0 or more)")
+    return int(given)
 
 
 def _one(query: dict[str, list[str]], name: str) -> str | None:
