@@ -633,7 +633,11 @@ def api_request(path: str, fingerprint: str, silence_id: str) -> str:
     `{fingerprint}`, `{id}`, `T` and `N` given values."""
     path = re.sub(r"\[(.*?)\]", r"\1", path)
     path = re.sub(r"=(\w+)(\|\w+)+", r"=\1", path)
-    path = path.replace("team=T", "team=payments").replace("limit=N", "limit=10")
+    path = (
+        path.replace("team=T", "team=payments")
+        .replace("limit=N", "limit=10")
+        .replace("offset=N", "offset=0")
+    )
     return path.replace("{fingerprint}", fingerprint).replace("{id}", silence_id)
 
 
