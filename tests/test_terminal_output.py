@@ -47,6 +47,7 @@ def test_an_error_line_quoting_what_was_typed_is_inert(queues: Queues, tmp_path:
     """An error on stderr that quotes an id (here one pasted with escape sequences) writes them
     as \\u escapes: `triage silence expire` of an unknown id cannot clear the screen."""
     assert terminal_line("ok é 东京") == "ok é 东京"
+    (tmp_path / "t.db").touch()  # the daemon's store: `silence` creates none
     env = daemon_env(settings_for(queues, "http://127.0.0.1:9", tmp_path / "t.db"))
     proc = run_triage("silence", "expire", "x" + HOSTILE, env=env)
     assert proc.returncode != 0
