@@ -41,6 +41,7 @@ from aiohttp.streams import StreamReader
 from aiohttp.web_protocol import RequestHandler
 from aiohttp.web_request import BaseRequest
 
+from triage.linebudget import LineBudget
 from triage.metrics import Metrics
 
 log = structlog.get_logger(__name__)
@@ -96,23 +97,6 @@ _NAMED_HEADER = re.compile(
 )
 
 
-class PerSecond:
-    """At most `limit` events a second: what anyone can cause is logged without flooding."""
-
-    def __init__(self, limit: int, clock: Callable[[], float] = time.monotonic) -> None:
-        self.limit = limit
-        self._clock = clock
-        self._window = (-1.0, 0)  # (start, events let through in it)
-
-    def allow(self) -> bool:
-        now = self._clock()
-        start, count = self._window
-        if now - start >= 1.0:
-            start, count = now, 0
-        self._window = (start, count + 1)
-        return count < self.limit
-
-
 class BadHttpLines(logging.Filter):
     """aiohttp refuses a request it cannot parse (a control character in a header, data after
     the body it announced, …) before any handler sees it, and logs it as an ERROR whose
@@ -123,13 +107,13 @@ class BadHttpLines(logging.Filter):
     def __init__(self, per_second: int = 10, clock: Callable[[], float] = time.monotonic) -> None:
         super().__init__()
         self.per_second = per_second
-        self._lines = PerSecond(per_second, clock)
+        self._lines = LineBudget(per_second, 1.0, clock=clock)
 
     def filter(self, record: logging.LogRecord) -> bool:
         error = record.exc_info[1] if record.exc_info else None
         if not isinstance(error, HttpProcessingError):
             return True
-        if self._lines.allow():
+        if self._lines.admit():
             log.warning("ingest.bad_http", status=error.code, reason=what_was_wrong(error))
         return False
 
@@ -328,7 +312,7 @@ class ChunksTooSmall(HttpProcessingError):
 #: them unread beyond the kernel's buffers for this long.
 WRITE_STALL_S = 10.0
 #: `ingest.client_not_reading` lines a second, at most (anyone can cause one).
-_NOT_READING_LINES = PerSecond(10)
+_NOT_READING_LINES = LineBudget(10, 1.0)
 
 
 class _Connection(RequestHandler):
@@ -411,7 +395,7 @@ class _Connection(RequestHandler):
         """The client has not taken an answer for WRITE_STALL_S: it is dropped (the handler
         waiting to write ends with the connection)."""
         self._stall = None
-        if _NOT_READING_LINES.allow():
+        if _NOT_READING_LINES.admit():
             log.warning("ingest.client_not_reading", waited_s=WRITE_STALL_S)
         if self.transport is not None:
             self.transport.abort()

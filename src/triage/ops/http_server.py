@@ -33,6 +33,7 @@ from http import HTTPStatus
 import structlog
 
 from triage.errors import ConfigError
+from triage.linebudget import LineBudget
 from triage.metrics import Metrics
 
 log = structlog.get_logger(__name__)
@@ -369,13 +370,10 @@ class RefusalLog:
         *,
         event: str = "http.refused",
     ) -> None:
-        self.metrics, self.burst, self.window_s, self.clock = metrics, burst, window_s, clock
-        self.event = event
-        self._window_start = -window_s
-        self._logged = 0
-        self._suppressed: Counter[str] = Counter()
+        self.metrics, self.window_s, self.event = metrics, window_s, event
+        self._budget = LineBudget(burst, window_s, self._sum_up, clock)
+        #: Peers of the refusals not logged in this window, by host.
         self._peers: Counter[str] = Counter()
-        self._flush_later: asyncio.TimerHandle | None = None
 
     def refused(
         self,
@@ -387,12 +385,7 @@ class RefusalLog:
         **fields: str | None,
     ) -> None:
         self.metrics.incr("HttpRefused", reason=reason)
-        now = self.clock()
-        if now - self._window_start >= self.window_s:
-            self.flush()
-            self._window_start, self._logged = now, 0
-        if self._logged < self.burst:
-            self._logged += 1
+        if self._budget.admit(reason):
             given = {name: value for name, value in fields.items() if value is not None}
             if exc_info is None:
                 log.warning(self.event, reason=reason, status=status, peer=peer, **given)
@@ -406,30 +399,23 @@ class RefusalLog:
                     exc_info=exc_info,
                 )
             return
-        self._suppressed[reason] += 1
         host = peer.rpartition(":")[0]
         if host in self._peers or len(self._peers) < self.MAX_PEERS:
             self._peers[host] += 1
-        if self._flush_later is None:
-            delay = self._window_start + self.window_s - now
-            self._flush_later = asyncio.get_running_loop().call_later(delay, self.flush)
 
     def flush(self) -> None:
         """Write the summary line of the suppressed refusals, if any."""
-        if self._flush_later is not None:
-            self._flush_later.cancel()
-            self._flush_later = None
-        if not self._suppressed:
-            return
+        self._budget.flush()
+
+    def _sum_up(self, suppressed: Counter[str]) -> None:
         log.warning(
             f"{self.event}_suppressed",
-            count=self._suppressed.total(),
-            reasons=dict(self._suppressed),
+            count=suppressed.total(),
+            reasons=dict(suppressed),
             peers=len(self._peers),
             top_peers=dict(self._peers.most_common(3)),
             window_s=self.window_s,
         )
-        self._suppressed.clear()
         self._peers.clear()
 
 
