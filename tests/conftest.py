@@ -9,7 +9,7 @@ import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, MutableMapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -278,3 +278,18 @@ def backend() -> Iterator[TicketServer]:
 def queues(moto_url: str) -> Queues:
     """An `alerts` queue on moto with a DLQ after 2 receives."""
     return make_queues(moto_url)
+
+
+@pytest.fixture
+def logs() -> Iterator[list[MutableMapping[str, Any]]]:
+    """Every structlog event of the test at debug and up, unredacted (what the code itself
+    wrote), whatever logging set-up an earlier test left. A file may define its own `logs`."""
+    saved = structlog.get_config()
+    capture = structlog.testing.LogCapture()
+    structlog.configure(
+        processors=[capture],
+        wrapper_class=structlog.make_filtering_bound_logger(logging.DEBUG),
+        cache_logger_on_first_use=False,
+    )
+    yield capture.entries
+    structlog.configure(**saved)

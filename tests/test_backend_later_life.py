@@ -4,13 +4,11 @@ those answers."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import AsyncIterator, Iterator, MutableMapping
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-import structlog
 
 from factories import view
 from triage.demo.ticketd import TicketServer
@@ -99,20 +97,6 @@ async def sink(backend: LaterLifeTickets, clock: FakeClock) -> AsyncIterator[Bac
         yield s
     finally:
         await s.aclose()
-
-
-@pytest.fixture
-def logs() -> Iterator[list[MutableMapping[str, Any]]]:
-    """Every structlog event of the test, whatever logging set-up an earlier test left."""
-    saved = structlog.get_config()
-    capture = structlog.testing.LogCapture()
-    structlog.configure(
-        processors=[capture],
-        wrapper_class=structlog.make_filtering_bound_logger(logging.DEBUG),
-        cache_logger_on_first_use=False,
-    )
-    yield capture.entries
-    structlog.configure(**saved)
 
 
 def warnings(logs: list[MutableMapping[str, Any]]) -> list[str]:

@@ -4,9 +4,8 @@ MockTransport where only the answer's shape matters)."""
 from __future__ import annotations
 
 import asyncio
-import logging
 import socket
-from collections.abc import AsyncIterator, Iterator, MutableMapping
+from collections.abc import AsyncIterator, MutableMapping
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -15,7 +14,6 @@ from typing import Any
 import aioboto3
 import httpx2
 import pytest
-import structlog
 from aiobotocore.config import AioConfig
 
 import hostile_server
@@ -67,20 +65,6 @@ def effect(
 @pytest.fixture(autouse=True)
 def token_env(monkeypatch: pytest.MonkeyPatch, backend: TicketServer) -> None:
     monkeypatch.setenv("BACKEND_TOKEN", backend.token)
-
-
-@pytest.fixture
-def logs() -> Iterator[list[MutableMapping[str, Any]]]:
-    """Every structlog event of the test, whatever logging set-up an earlier test left."""
-    saved = structlog.get_config()
-    capture = structlog.testing.LogCapture()
-    structlog.configure(
-        processors=[capture],
-        wrapper_class=structlog.make_filtering_bound_logger(logging.DEBUG),
-        cache_logger_on_first_use=False,
-    )
-    yield capture.entries
-    structlog.configure(**saved)
 
 
 @asynccontextmanager

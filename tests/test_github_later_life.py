@@ -5,14 +5,12 @@ loopback stand-in that answers as GitHub's REST API documents."""
 from __future__ import annotations
 
 import dataclasses
-import logging
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, MutableMapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-import structlog
 
 from factories import T0, alert, view
 from github_stub import Answer, GitHubServer
@@ -188,20 +186,6 @@ async def sink(github: LaterLifeGitHub) -> AsyncIterator[GitHubSink]:
         yield s
     finally:
         await s.aclose()
-
-
-@pytest.fixture
-def logs() -> Iterator[list[MutableMapping[str, Any]]]:
-    """Every structlog event of the test, whatever logging set-up an earlier test left."""
-    saved = structlog.get_config()
-    capture = structlog.testing.LogCapture()
-    structlog.configure(
-        processors=[capture],
-        wrapper_class=structlog.make_filtering_bound_logger(logging.DEBUG),
-        cache_logger_on_first_use=False,
-    )
-    yield capture.entries
-    structlog.configure(**saved)
 
 
 async def opened(sink: GitHubSink) -> str:

@@ -6,15 +6,13 @@ message carries it, in any of those forms."""
 from __future__ import annotations
 
 import json
-import logging
-from collections.abc import AsyncIterator, Iterator, MutableMapping
+from collections.abc import AsyncIterator, MutableMapping
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any, Protocol
 from urllib.parse import quote, quote_plus
 
 import pytest
-import structlog
 from pydantic import SecretStr
 
 from factories import view
@@ -62,20 +60,6 @@ def _forms(secret: str) -> dict[str, str]:
         "form": quote_plus(secret),
         "json": json.dumps(secret)[1:-1].replace("/", "\\/"),  # PHP's json_encode, by default
     }
-
-
-@pytest.fixture
-def logs() -> Iterator[list[MutableMapping[str, Any]]]:
-    """Every structlog event of the test, unredacted (what the sink itself wrote)."""
-    saved = structlog.get_config()
-    capture = structlog.testing.LogCapture()
-    structlog.configure(
-        processors=[capture],
-        wrapper_class=structlog.make_filtering_bound_logger(logging.DEBUG),
-        cache_logger_on_first_use=False,
-    )
-    yield capture.entries
-    structlog.configure(**saved)
 
 
 @asynccontextmanager

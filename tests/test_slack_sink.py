@@ -18,7 +18,6 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-import structlog
 from pydantic import SecretStr
 
 from factories import view
@@ -180,20 +179,6 @@ async def open_sink(
         yield sink
     finally:
         await sink.aclose()
-
-
-@pytest.fixture
-def logs(caplog: pytest.LogCaptureFixture) -> Iterator[list[MutableMapping[str, Any]]]:
-    """Every structlog event of the test at debug and up (stdlib records land in caplog)."""
-    saved = structlog.get_config()
-    capture = structlog.testing.LogCapture()
-    structlog.configure(
-        processors=[capture],
-        wrapper_class=structlog.make_filtering_bound_logger(logging.DEBUG),
-        cache_logger_on_first_use=False,
-    )
-    yield capture.entries
-    structlog.configure(**saved)
 
 
 def closed_port() -> int:
