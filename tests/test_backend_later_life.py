@@ -215,3 +215,15 @@ async def test_only_a_deleted_ticket_is_said_gone_for_good(
     else:
         (backend.deleted if status == 404 else backend.gone).add(ref)
     assert (await sink.apply(effect(EffectKind.UPDATE, ref))).gone is gone
+
+
+@pytest.mark.parametrize("status", [400, 403])
+async def test_a_refusal_that_is_not_about_the_ticket_still_fails_the_message(
+    sink: BackendSink, backend: LaterLifeTickets, status: int
+) -> None:
+    """A close answered 400 or 403 (the request or the token's rights are wrong, not the
+    ticket) fails its message, which a DLQ redrive sends again once fixed: it is not skipped."""
+    ref = await opened(sink)
+    backend.fail_next(1, status=status)
+    with pytest.raises(SinkRejectedError):
+        await sink.apply(effect(EffectKind.CLOSE, ref))

@@ -29,7 +29,8 @@ text says the same, and the supervisor's line for the message (`message.retry`, 
 
 The ticket's later life: an UPDATE, REOPEN or CLOSE the backend refuses for good (404 or 410:
 someone deleted the ticket; 409 that lasts: a person closed it; 422: the update carries a field
-the backend now refuses) is skipped with one warning (`backend.ticket_gone`,
+the backend now refuses; any other 4xx fails the message, as it says the setup is wrong) is
+skipped with one warning (`backend.ticket_gone`,
 `backend.update_refused`) instead of failing the message: no retry can change the answer, and
 every later update of the incident would otherwise fail its message in turn. A REOPEN answered
 410 Gone creates a new ticket instead, and the incident keeps its reference.
@@ -74,6 +75,11 @@ _WAIT_ONE = frozenset({409, 425})
 
 #: Answers to a later effect that mean the ticket itself is no more.
 _GONE = frozenset({404, 410})
+#: Answers to a later effect about the ticket, which no retry changes: gone, in a state that
+#: conflicts (a 409 that lasts: closed by a person), or refusing a field the update carries.
+#: Any other 4xx (400, 403, 405 …) says the request or triage's setup is wrong, not the
+#: ticket: the message fails as for an open, and a DLQ redrive after the fix sends it.
+_OUT_OF_REACH = _GONE | {409, 422}
 
 #: Idempotency keys whose first 409 is remembered (a bounded memory: the oldest go first).
 _CONFLICTS_KEPT = 1024
@@ -141,6 +147,8 @@ class BackendSink:
         except SinkRejectedError as exc:
             if effect.kind is EffectKind.REOPEN and exc.status == 410:
                 return await self._reopen_as_new(effect, exc)
+            if exc.status not in _OUT_OF_REACH:
+                raise
             return self._out_of_reach(effect, exc)
         return Applied()
 
