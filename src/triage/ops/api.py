@@ -292,7 +292,9 @@ MAX_LIMIT = 5000
 def _limit(given: str | None) -> int:
     if given is None:
         return DEFAULT_LIMIT
-    if not (given.isascii() and given.isdigit() and 0 < len(given) <= 4 and int(given) > 0):
+    # Any whole number is capped at MAX_LIMIT, as the README says (9,999 was and 99,999 was a
+    # 400); nine digits at most, so no text of thousands of digits is turned into a number.
+    if not (given.isascii() and given.isdigit() and 0 < len(given) <= 9 and int(given) > 0):
         raise ValueError(f"limit {given[:20]!r}: expected a positive whole number")
     return min(int(given), MAX_LIMIT)
 
