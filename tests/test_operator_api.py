@@ -79,7 +79,7 @@ async def test_without_a_token_the_api_is_off_and_health_stays_open(store: Store
 
 async def test_a_listing_answers_at_most_its_limit_most_urgent_first(store: Store) -> None:
     """`limit` bounds one answer (the most urgent first) and `total` says how many matched;
-    a limit that is no positive number is a 400."""
+    a limit that is no positive number is a 400, and one past 5,000 is capped, not refused."""
     fp = await _seed(store)
     for i in range(4):
         await store.begin(alert(f"other-{i}"), f"o{i}", NOW)
