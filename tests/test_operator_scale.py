@@ -28,7 +28,7 @@ from triage.incidents.store import Record
 from triage.metrics import Metrics
 from triage.ops.api import OperatorView, operator_routes
 from triage.ops.endpoints import EndpointServer
-from triage.ops.operator import SharedScan
+from triage.ops.operator import Filter, SharedScan, list_incidents
 from triage.settings import Settings
 
 TOKEN = "scale-op-token-" + "s" * 20
@@ -198,3 +198,22 @@ async def test_a_listing_past_its_limit_is_read_page_by_page(store: CountingStor
     paged = [i["fingerprint"] for p in pages for i in p["incidents"]]
     assert paged == [i["fingerprint"] for i in whole["incidents"]]
     assert refused == [400] * 5
+
+
+async def test_incidents_opened_in_one_instant_list_in_one_order_however_the_store_reads_them(
+    store: CountingStore,
+) -> None:
+    """Incidents alike in urgency and opening time are listed by fingerprint, so the order (and
+    every page of it) is the same whatever order the store's scan returned them in."""
+    for i in range(6):
+        await store.begin(alert(f"same-instant-{i}"), f"s{i}", NOW)
+    read = await store.incidents()
+
+    class Reversed:
+        async def incidents(self, _store: object) -> list[Incident]:
+            return list(reversed(read))
+
+    as_read = await list_incidents(store, Filter())
+    reversed_read = await list_incidents(store, Filter(), Reversed())  # type: ignore[arg-type]
+    assert [i.fingerprint for i in as_read] == [i.fingerprint for i in reversed_read]
+    assert [i.fingerprint for i in as_read] == sorted(i.fingerprint for i in read)

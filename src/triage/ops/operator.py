@@ -136,10 +136,13 @@ class SharedScan:
 async def list_incidents(
     store: Store, keep: Filter, scan: SharedScan | None = None
 ) -> list[Incident]:
-    """The incidents `keep` keeps, most urgent first, then the newest (from `scan` when the
-    daemon's surfaces share one; the command line reads the store itself)."""
+    """The incidents `keep` keeps, most urgent first, then the newest, then by fingerprint (from
+    `scan` when the daemon's surfaces share one; the command line reads the store itself). The
+    fingerprint makes the order total, so pages (`offset`) of incidents opened in the same
+    instant neither repeat nor skip one, whatever order the store read them in."""
     everything = await (scan.incidents(store) if scan is not None else store.incidents())
     chosen = [i for i in everything if keep.keeps(i)]
+    chosen.sort(key=lambda i: i.fingerprint)
     chosen.sort(key=lambda i: i.opened_at, reverse=True)
     chosen.sort(key=lambda i: (i.state is not State.OPEN, _rank(i)))
     return chosen
