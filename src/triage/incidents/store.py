@@ -397,7 +397,7 @@ class Store(abc.ABC):
         if effect is not None and pending is not None:
             # Wait for the holder to finish or its lease to run out.
             raise incident_busy(
-                f"incident {alert.fingerprint} has a {pending.kind} effect in progress",
+                f"incident {alert.fingerprint} has an effect in progress ({pending.kind})",
                 retry_after_s=self._wait(pending, now),
             )
         return Transition(
@@ -595,7 +595,7 @@ class Store(abc.ABC):
             gathering = stored.pending is not None and _gathering(stored.pending, now)
             if stored.pending is not None and stored.pending.until > now and not gathering:
                 raise StoreBusyError(
-                    f"incident {fingerprint} has a {stored.pending.kind} effect in progress",
+                    f"incident {fingerprint} has an effect in progress ({stored.pending.kind})",
                     retry_after_s=max(1.0, (stored.pending.until - now).total_seconds()),
                 )
             # An effect nobody holds (its message failed for good, or its worker died and no
