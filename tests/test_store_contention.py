@@ -38,8 +38,8 @@ CONFLICT = "ConditionalCheckFailedException"
 
 
 class ContendedProxy(FaultProxy):
-    """A proxy in front of moto where one record is contended. `race(n)`: the next `n` reads
-    of it wait for each other, so the `n` writers read one version and all but one of their
+    """A proxy in front of moto where one record is contended. `race(n)`: the answers to the
+    next `n` reads of it wait for each other, so the `n` writers read one version and all but one of their
     conditional writes lose. `rival(True)`: another replica writes the record right after
     each read of it (its version moves on), so every conditional write of it loses.
     `throttle(reasons)`: each write of it is throttled, DynamoDB saying why."""
@@ -73,10 +73,13 @@ class ContendedProxy(FaultProxy):
             return self._throttling(self._throttled)
         hot = target == GET and self._key(body) == self.hot
         barrier = self._barrier if hot else None
+        answer = super()._exchange(method, path, headers, body)
         if barrier is not None:
+            # Each read is answered by moto before any is let go: waiting before the upstream
+            # call, one replica's read could come back and its write land before the other's
+            # read reached moto, which then read the new version (no race; a flaky test).
             barrier.wait()
             self._barrier = None
-        answer = super()._exchange(method, path, headers, body)
         if hot and self._rival:
             self._other.update_item(
                 TableName="incidents",
