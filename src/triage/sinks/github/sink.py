@@ -20,10 +20,15 @@ The issue's later life (what people and GitHub do to it after triage opened it):
                                                      it is now, and its new URL is handed back;
                                                      writes refused there (403) skip the effect
     locked (403 "... issue is locked.")              its comment is left out, the rest is done
-    repository archived (403 "... archived ...")     the effect is skipped
+    repository archived (403 "... archived ...")     the effect is skipped; a new incident's
+                                                     issue is refused (its message fails)
 
 Each is one warning (`github.issue_gone`, `.issue_locked`, `.issue_read_only`), never a failure
 of the message: no retry can change it, and the incident's other sinks and later alerts go on.
+A lock and an archived repository are remembered (`refusals.py`) for a quarter of an hour: the
+issue's later comments, and every write to the repository, are skipped without asking GitHub
+(one `sink.skipped` info line each; an issue read as unlocked is asked at once), then asked
+again, as either can be undone.
 
 The reference is the issue's `html_url`; later effects parse owner/repo/number from it. An issue
 a person closed (closed_by is not triage itself) is neither commented on nor reopened within
@@ -89,6 +94,7 @@ from triage.sinks.github.api import (
     text_field,
     text_or_empty,
 )
+from triage.sinks.github.refusals import RECHECK_S, Refusals
 
 log = structlog.get_logger(__name__)
 
@@ -163,6 +169,10 @@ class GitHubSink:
         self._wall_clock = wall_clock
         self._digest_locks: dict[str, asyncio.Lock] = {}
         self._digests: dict[str, int] = {}  # repository → open digest issue number
+        #: Issues whose comments GitHub refused as locked: (repository, number), lower case.
+        self._locked = Refusals(clock)
+        #: Repositories GitHub refused a write to as archived (read-only), lower case.
+        self._read_only = Refusals(clock)
 
     @property
     def name(self) -> str:
@@ -213,6 +223,10 @@ class GitHubSink:
         ref = IssueRef.parse(effect.ref) if effect.ref else None
         if ref is None:
             return self._skip(effect, "no issue reference", ref=effect.ref)
+        if self._read_only.known(ref.repository.lower()):
+            # Said so by GitHub a moment ago: as then, the ticket is out of reach for good.
+            self._skip(effect, "repository read only", repository=ref.repository)
+            return Applied(skipped="repository read only", gone=True), "refused"
         try:
             if ref.comment_id is not None:
                 return await self._update_digest_entry(ref, effect)
@@ -341,11 +355,32 @@ class GitHubSink:
             reason=exc.detail,
             action="skip",
         )
+        if why == "read_only":
+            self._read_only.note(ref.repository.lower())
         reason = f"issue {why.replace('_', ' ')} ({exc.status})"
         return Applied(skipped=reason, gone=why in _FOR_GOOD), "refused"
 
     async def _open(self, effect: Effect) -> tuple[Applied, Outcome]:
         repository = self._repository(effect)
+        if self._read_only.known(repository.lower()):
+            raise SinkRejectedError(
+                f"GitHub repository {repository} is archived (read-only): no issue opened "
+                f"(GitHub said so less than {RECHECK_S / 60:.0f} min ago; not asked again)",
+                status=403,
+                detail="read-only",
+            )
+        try:
+            return await self._open_in(repository, effect)
+        except SinkRejectedError as exc:
+            if _out_of_reach(exc) == "read_only":
+                # Every new incident routed here would ask, spend a creation token and be
+                # refused in turn: they are refused without asking for a while.
+                self._read_only.note(repository.lower())
+            raise
+
+    async def _open_in(self, repository: str, effect: Effect) -> tuple[Applied, Outcome]:
+        """The incident's issue in `repository`: found by its marker, else created (or listed
+        in the storm digest)."""
         existing = await self._find_marked_issue(repository, effect.fingerprint)
         if existing is not None:
             # Created by an earlier attempt whose answer or bookkeeping was lost.
@@ -466,6 +501,9 @@ class GitHubSink:
     ) -> bool:
         """Post `body` unless a comment with this effect's marker is already there; False
         when the issue is locked to us (the rest of a close or reopen still goes ahead)."""
+        if self._known_locked(ref, issue):
+            self._skip(effect, "issue locked", issue=ref.number)
+            return False
         marker = text.effect_marker(effect.idempotency_key)
         for comment in await self._recent_comments(ref, count_field(issue, "comments")):
             if await self._marked_by_us(comment, marker):
@@ -479,6 +517,7 @@ class GitHubSink:
                 raise
             # Locked to non-collaborators (or converted to a discussion): no retry can post
             # it, and the close or reopen it belongs to can still be done.
+            self._locked.note((ref.repository.lower(), ref.number))
             log.warning(
                 "github.issue_locked",
                 effect=str(effect.kind),
@@ -491,6 +530,16 @@ class GitHubSink:
         log.info("github.commented", issue=ref.number, effect=str(effect.kind))
         record(posted, "the comment")
         return True
+
+    def _known_locked(self, ref: IssueRef, issue: dict[str, Any]) -> bool:
+        """Whether GitHub refused a comment on this issue as locked lately and the issue, as
+        just read, is still locked. Read as unlocked, it is asked at once. A reopen does not
+        unlock an issue on GitHub, so it is not a reason to ask again."""
+        key = (ref.repository.lower(), ref.number)
+        if issue.get("locked") is not True:
+            self._locked.forget(key)
+            return False
+        return self._locked.known(key)
 
     async def _set_state(self, ref: IssueRef, state: str, state_reason: str) -> None:
         path = f"/repos/{ref.repository}/issues/{ref.number}"
