@@ -17,6 +17,7 @@ import asyncio
 import email.utils
 import random
 import time
+import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -64,6 +65,9 @@ _LOST_RACE_CODES = {
 class DynamoDBStore(Store):
     #: Lost races retried inside one call before the message is retried later instead.
     MAX_CONFLICTS = 25
+    #: Records kept as this process's tasks last wrote them (`_remember`), the oldest dropped
+    #: first: about one per unit of work in progress.
+    OWN_WRITES_KEPT = 1024
 
     def __init__(
         self,
@@ -87,6 +91,8 @@ class DynamoDBStore(Store):
         self._offset_s = 0.0
         #: When (time.monotonic()) the next read compares the clocks again.
         self._clock_due = 0.0
+        #: (kind, key) → the task that wrote the record last, and what it wrote.
+        self._written: dict[tuple[str, str], tuple[weakref.ref[asyncio.Task[Any]], Record]] = {}
 
     def now(self) -> datetime:
         """DynamoDB's time, as near as this host can tell: its own clock, unless that is more
@@ -130,12 +136,23 @@ class DynamoDBStore(Store):
                 del self._locks[key]
 
     async def _update_once(self, kind: str, key: str, change: RecordChange[R]) -> R:
+        own = self._own_write(kind, key)
+        if own is not None:
+            # This task wrote the record last (a unit of work's claim, then its ticket, then
+            # its confirm): try the change on that copy, and read only if the write says
+            # someone else wrote since. A change that would write nothing is decided on a
+            # fresh read, never on a copy that may be behind.
+            write, result = change(own)
+            if write is not None and await self._put_if(write, own.version):
+                self._remember(write)
+                return result
         for attempt in range(self.MAX_CONFLICTS):
             stored = await self._get(kind, key)
             write, result = change(stored)
             if write is None:
                 return result
             if await self._put_if(write, stored.version if stored else None):
+                self._remember(write)
                 return result
             # Another replica wrote first: spread the racers out a little before reading again.
             await asyncio.sleep(random.uniform(0, 0.01 * (attempt + 1)))
@@ -145,6 +162,28 @@ class DynamoDBStore(Store):
         raise StoreBusyError(
             f"{kind} {key} kept changing under us", retry_after_s=random.uniform(0.5, 1.5)
         )
+
+    def _own_write(self, kind: str, key: str) -> Record | None:
+        """The record as this task last wrote it, if it did (and nothing of this process wrote
+        it after): taken, so it is tried once. Another replica may have written since; the
+        write conditional on its version finds out."""
+        kept = self._written.pop((kind, key), None)
+        if kept is None or kept[0]() is not asyncio.current_task():
+            return None
+        return kept[1]
+
+    def _remember(self, record: Record) -> None:
+        """Keep what this task just wrote, for its own next change of the record. Only the
+        task's: repeats that other tasks or replicas count between its writes would make a copy
+        shared by everyone stale as often as not, and a stale copy costs a refused write."""
+        task = asyncio.current_task()
+        if task is None:
+            return
+        written = self._written
+        written.pop((record.kind, record.key), None)
+        written[(record.kind, record.key)] = (weakref.ref(task), record)
+        while len(written) > self.OWN_WRITES_KEPT:
+            del written[next(iter(written))]
 
     async def _get(self, kind: str, key: str) -> Record | None:
         compare = time.monotonic() >= self._clock_due
