@@ -12,7 +12,7 @@ import pytest
 
 from factories import view
 from triage.demo.ticketd import TicketServer
-from triage.errors import SinkRejectedError, SinkThrottledError
+from triage.errors import SinkRejectedError, SinkThrottledError, SinkUnavailableError
 from triage.models import Alert, EffectKind, Priority, Status, Ticket
 from triage.secrets import BackendToken
 from triage.settings import Settings
@@ -109,6 +109,14 @@ async def opened(sink: BackendSink) -> str:
     return ref
 
 
+async def routes_answered(sink: BackendSink) -> None:
+    """Another ticket is created, updated and closed: both routes have answered for a ticket,
+    so a 404 on them from now on says a ticket is gone, not that the route is wrong."""
+    other = (await sink.apply(effect(EffectKind.OPEN, key="other:1"))).ref
+    await sink.apply(effect(EffectKind.UPDATE, other, key="other:2"))
+    await sink.apply(effect(EffectKind.CLOSE, other, key="other:3"))
+
+
 @pytest.mark.parametrize("kind", LATER)
 async def test_an_effect_on_a_deleted_ticket_is_skipped_with_one_warning(
     sink: BackendSink,
@@ -119,11 +127,12 @@ async def test_an_effect_on_a_deleted_ticket_is_skipped_with_one_warning(
     """An update, reopen or close of a ticket the backend no longer knows (404) is skipped
     with one `backend.ticket_gone` warning, instead of failing its message (and every later
     one); a 404 opens no new ticket, as a wrong update route answers it too."""
+    await routes_answered(sink)
     ref = await opened(sink)
     backend.deleted.add(ref)
     assert (await sink.apply(effect(kind, ref))).skipped == "ticket gone (404)"
     assert warnings(logs) == ["backend.ticket_gone"]
-    assert len(backend.tickets) == 1
+    assert len(backend.tickets) == 2
 
 
 async def test_a_refire_of_a_deleted_ticket_creates_one_new_ticket(
@@ -209,6 +218,7 @@ async def test_only_a_deleted_ticket_is_said_gone_for_good(
 ) -> None:
     """An update answered 404 or 410 tells the pipeline the ticket is gone (its later updates
     and closes then skip this sink); a 422 (a field refused) skips only that update."""
+    await routes_answered(sink)
     ref = await opened(sink)
     if status == 422:
         backend.refused_fields.add("flapping")
@@ -227,3 +237,70 @@ async def test_a_refusal_that_is_not_about_the_ticket_still_fails_the_message(
     backend.fail_next(1, status=status)
     with pytest.raises(SinkRejectedError):
         await sink.apply(effect(EffectKind.CLOSE, ref))
+
+
+def wrong_routes(backend: LaterLifeTickets) -> Settings:
+    """Update and resolve routes the backend does not have (`/tickets/…` for `/api/service/…`):
+    it answers 404 `{"error": "no route …"}` for every ticket, as for a deleted one."""
+    return Settings(
+        backend_base_url=backend.url,
+        backend_update_route="/tickets/{ref}/updates",
+        backend_resolve_route="/tickets/{ref}/resolve",
+    )
+
+
+@pytest.mark.parametrize("kind", LATER)
+async def test_a_wrong_route_fails_loudly_at_the_first_update_of_a_new_ticket(
+    backend: LaterLifeTickets, logs: list[MutableMapping[str, Any]], kind: EffectKind
+) -> None:
+    """A 404 for a ticket this process just created, on a route that never answered for a
+    ticket, is the route's: the effect fails as transient (its message stays on the queue) with
+    one error line naming the route and its setting, and the ticket is not marked gone."""
+    sink = BackendSink(wrong_routes(backend), BackendToken(wrong_routes(backend)))
+    try:
+        ref = await opened(sink)
+        for _ in range(2):
+            with pytest.raises(SinkUnavailableError, match="check TRIAGE_BACKEND_") as caught:
+                await sink.apply(effect(kind, ref))
+            assert caught.value.reason == "route_not_found"
+    finally:
+        await sink.aclose()
+    [line] = [e for e in logs if e["log_level"] in ("warning", "error")]
+    assert (line["event"], line["log_level"]) == ("backend.route_not_found", "error")
+    assert (
+        line["route"] == f"/tickets/{{ref}}/{'resolve' if kind is EffectKind.CLOSE else 'updates'}"
+    )
+
+
+async def test_tickets_of_an_earlier_process_tell_a_wrong_route_by_their_number(
+    backend: LaterLifeTickets, logs: list[MutableMapping[str, Any]]
+) -> None:
+    """After a restart (no ticket created here), 404s from a route that never answered: the
+    first two different tickets are taken as deleted, the third says the route is wrong, and
+    from then on every 404 there fails its message instead of marking a ticket gone."""
+    settings = wrong_routes(backend)
+    earlier = BackendSink(settings, BackendToken(settings))
+    sink = BackendSink(settings, BackendToken(settings))
+    try:
+        refs = [(await earlier.apply(effect(EffectKind.OPEN, key=f"k{n}:1"))).ref for n in range(4)]
+        gone = [(await sink.apply(effect(EffectKind.UPDATE, ref))).gone for ref in refs[:2]]
+        assert gone == [True, True]
+        for ref in refs[2:]:
+            with pytest.raises(SinkUnavailableError, match="several tickets"):
+                await sink.apply(effect(EffectKind.UPDATE, ref))
+    finally:
+        await earlier.aclose()
+        await sink.aclose()
+    loud = [e["event"] for e in logs if e["log_level"] in ("warning", "error")]
+    assert loud == ["backend.ticket_gone"] * 2 + ["backend.route_not_found"]
+
+
+async def test_a_route_that_answered_takes_a_404_for_a_deleted_ticket(
+    sink: BackendSink, backend: LaterLifeTickets
+) -> None:
+    """Once a route has answered for one ticket, a 404 there is the ticket's, even for one
+    this process just created: gone, as before, not a wrong route."""
+    ref = await opened(sink)
+    await sink.apply(effect(EffectKind.UPDATE, ref, key="fp:2"))
+    backend.deleted.add(ref)
+    assert (await sink.apply(effect(EffectKind.UPDATE, ref, key="fp:3"))).gone is True

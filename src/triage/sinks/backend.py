@@ -34,6 +34,15 @@ skipped with one warning (`backend.ticket_gone`,
 `backend.update_refused`) instead of failing the message: no retry can change the answer, and
 every later update of the incident would otherwise fail its message in turn. A REOPEN answered
 410 Gone creates a new ticket instead, and the incident keeps its reference.
+
+A 404 is also what a wrong `TRIAGE_BACKEND_UPDATE_ROUTE` (or `…_RESOLVE_ROUTE`) answers, for
+every ticket. So a 404 says "ticket gone" only on a route that has answered for a ticket (2xx
+or 410) since this process started. On a route that has not, it says "wrong route" when the
+ticket is one this process created (it existed a moment ago) or when it is the third different
+ticket in a row to get one: one `backend.route_not_found` error line names the route, and the
+effect fails as transient (`route_not_found`: its message stays on the queue, retried, to the
+DLQ at last, and a redrive once fixed) instead of marking the ticket gone. The route's first
+answer for a ticket clears it.
 """
 
 from __future__ import annotations
@@ -84,6 +93,13 @@ _OUT_OF_REACH = _GONE | {409, 422}
 #: Idempotency keys whose first 409 is remembered (a bounded memory: the oldest go first).
 _CONFLICTS_KEPT = 1024
 
+#: On a route that never answered for a ticket, a 404 for this many different tickets in a row
+#: says the route is wrong, not that they were all deleted.
+_WRONG_ROUTE_404S = 3
+#: References of tickets this process created (the newest so many): a 404 for one of them on
+#: a route that never answered is the route's, as the ticket existed a moment ago.
+_CREATED_KEPT = 1024
+
 #: Keys of the create answer that may hold the ticket reference, in order of preference.
 _REF_KEYS = ("id", "ticket_id", "ticketId", "key")
 
@@ -120,6 +136,10 @@ class BackendSink:
         self.conflict_s = max(60.0, 3 * settings.backend_timeout_s)
         #: Idempotency key → when the backend first answered it 409.
         self._conflicts: OrderedDict[str, float] = OrderedDict()
+        #: What this process saw of each later-effect route (see the module docstring).
+        self._routes: dict[str, _RouteWitness] = {}
+        #: References of the tickets this process created, the newest last.
+        self._created: OrderedDict[str, None] = OrderedDict()
         # httpx2's client API on aiohttp's transport (`aio.py`): a quarter of the CPU per
         # request of httpx2's own.
         self._client = httpx2.AsyncClient(
@@ -142,15 +162,56 @@ class BackendSink:
             return Applied.skip(reason)
         path = route.replace("{ref}", _segment(effect.ref))
         body = _close_body(effect) if effect.kind is EffectKind.CLOSE else _update_body(effect)
+        witness = self._routes.setdefault(route, _RouteWitness())
         try:
             await self._post(path, body, effect)
         except SinkRejectedError as exc:
+            if exc.status == 404:
+                self._check_route(witness, route, effect, exc)
+            elif exc.status == 410:
+                witness.answered()  # a route that knew the ticket, and that it is deleted
             if effect.kind is EffectKind.REOPEN and exc.status == 410:
                 return await self._reopen_as_new(effect, exc)
             if exc.status not in _OUT_OF_REACH:
                 raise
             return self._out_of_reach(effect, exc)
+        witness.answered()
         return Applied()
+
+    def _check_route(
+        self, witness: _RouteWitness, route: str, effect: Effect, exc: SinkRejectedError
+    ) -> None:
+        """A 404 for `effect`'s ticket on `route`: returns when it says the ticket is gone;
+        SinkUnavailableError `route_not_found` when it says the route is wrong (the first
+        time with one error line naming it)."""
+        assert effect.ref is not None  # checked by the caller
+        created_here = effect.ref in self._created
+        if not witness.wrong_after_404(effect.ref, created_here=created_here):
+            return
+        setting = (
+            "TRIAGE_BACKEND_RESOLVE_ROUTE"
+            if effect.kind is EffectKind.CLOSE
+            else "TRIAGE_BACKEND_UPDATE_ROUTE"
+        )
+        if not witness.reported:
+            witness.reported = True
+            log.error(
+                "backend.route_not_found",
+                route=route,
+                setting=setting,
+                effect=str(effect.kind),
+                ref=effect.ref,
+                tickets=witness.missing_count,
+                created_here=created_here,
+                reason=exc.detail,
+                action="retry",
+            )
+        raise SinkUnavailableError(
+            f"backend answered 404 to {effect.kind} on {route} for "
+            f"{'a ticket it created a moment ago' if created_here else 'several tickets'}, "
+            f"and never answered for one there: check {setting}",
+            reason="route_not_found",
+        )
 
     async def _create(self, effect: Effect) -> Applied:
         """POST a new ticket; its reference."""
@@ -162,6 +223,10 @@ class BackendSink:
             ref = effect.idempotency_key
             got = "no JSON" if answer is None else f"JSON {type(answer).__name__}"
             log.warning("backend.no_ticket_id", answer=got, ref=ref)
+        self._created[ref] = None
+        self._created.move_to_end(ref)
+        while len(self._created) > _CREATED_KEPT:
+            self._created.popitem(last=False)
         return Applied(ref)
 
     async def _reopen_as_new(self, effect: Effect, exc: SinkRejectedError) -> Applied:
@@ -335,6 +400,40 @@ class BackendSink:
             return False
         del self._conflicts[key]
         return True
+
+
+class _RouteWitness:
+    """What this process saw of one later-effect route: whether it has answered for a ticket
+    (then a 404 there means the ticket is gone), and, until it has, the tickets it answered 404
+    for (enough of them mean the route is wrong)."""
+
+    __slots__ = ("missing", "proven", "reported", "wrong")
+
+    def __init__(self) -> None:
+        self.proven = False
+        self.missing: set[str] = set()
+        self.wrong = False
+        #: The route's `backend.route_not_found` line was logged (once until it answers).
+        self.reported = False
+
+    @property
+    def missing_count(self) -> int:
+        return len(self.missing)
+
+    def answered(self) -> None:
+        """The route answered for a ticket: it exists, and its 404s mean deleted tickets."""
+        self.proven, self.wrong, self.reported = True, False, False
+        self.missing.clear()
+
+    def wrong_after_404(self, ref: str, *, created_here: bool) -> bool:
+        """Whether the route is wrong, now that it answered 404 for `ref`."""
+        if self.proven:
+            return False
+        if len(self.missing) < _WRONG_ROUTE_404S:
+            self.missing.add(ref)
+        if created_here or len(self.missing) >= _WRONG_ROUTE_404S:
+            self.wrong = True
+        return self.wrong
 
 
 def _group(effect: Effect) -> dict[str, Any]:
