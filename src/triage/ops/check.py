@@ -71,7 +71,7 @@ async def run_checks(settings: Settings, out: TextIO | None = None) -> int:
         checks += [
             ("token", lambda: _token(settings, aws)),
             ("backend", lambda: _backend(settings, aws)),
-            ("backend", lambda: _backend_routes(settings)),
+            ("backend", lambda: _backend_routes(settings, aws)),
         ]
     if settings.llm != "none":
         checks.append(("llm", lambda: _llm(settings, aws)))
@@ -175,20 +175,52 @@ async def _token(settings: Settings, aws: Aws) -> str:
     return f"read from ${settings.backend_token_env_key}"
 
 
-async def _backend_routes(settings: Settings) -> str:
+async def _backend_routes(settings: Settings, aws: Aws) -> str:
+    """The update and resolve routes: unset (the backend hears of new incidents only), or, set,
+    asked `OPTIONS` for a ticket id no backend has, which creates and changes nothing. A 404 is
+    only a doubt (a backend may answer 404 for an unknown ticket on the right route too): the
+    daemon tells for sure at the first update (`backend.route_not_found`)."""
     missing = [
         env_name(field)
         for field in ("backend_update_route", "backend_resolve_route")
         if not getattr(settings, field)
     ]
+    doubts = []
     if missing:
-        raise _Warning(
+        doubts.append(
             f"{' and '.join(missing)} unset: the backend hears of new incidents only, "
             "not of their updates, reopens or resolves"
         )
+    secrets = await aws.client("secretsmanager") if settings.backend_token_secret_id else None
+    sink = BackendSink(settings, BackendToken(settings, secrets))
+    try:
+        for field in ("backend_update_route", "backend_resolve_route"):
+            route = getattr(settings, field)
+            doubt = await _route_doubt(sink, env_name(field), route) if route else None
+            doubts += [doubt] if doubt else []
+    finally:
+        await sink.aclose()
+    if doubts:
+        raise _Warning("; ".join(doubts))
     return (
         f"updates to {settings.backend_update_route}, resolves to {settings.backend_resolve_route}"
     )
+
+
+async def _route_doubt(sink: BackendSink, name: str, route: str) -> str | None:
+    """What is doubtful about the later-effect route `route` (setting `name`), else None."""
+    if "{ref}" not in route:
+        return f"{name} ({route}) has no {{ref}}: every ticket's updates go to one URL"
+    status = await sink.probe_route(route)
+    if status == 404:
+        return (
+            f"{name}: OPTIONS {route} answered 404: the route may not exist (or the backend "
+            "answers 404 for a ticket it does not know); if it is wrong, the daemon says "
+            "backend.route_not_found at the first update"
+        )
+    if 300 <= status < 400:
+        return f"{name}: OPTIONS {route} answered {status} (a redirect): check it"
+    return None
 
 
 async def _backend(settings: Settings, aws: Aws) -> str:

@@ -100,6 +100,9 @@ _WRONG_ROUTE_404S = 3
 #: a route that never answered is the route's, as the ticket existed a moment ago.
 _CREATED_KEPT = 1024
 
+#: The ticket id `probe_route` asks about: one no backend has.
+_PROBE_REF = "triage-check-no-such-ticket"
+
 #: Keys of the create answer that may hold the ticket reference, in order of preference.
 _REF_KEYS = ("id", "ticket_id", "ticketId", "key")
 
@@ -288,6 +291,13 @@ class BackendSink:
         if 300 <= response.status_code < 400:  # the route lives elsewhere: misconfigured
             raise SinkUnavailableError(f"backend answered {response.status_code} (a redirect)")
         return f"{self.base_url} answered HTTP {response.status_code}"
+
+    async def probe_route(self, route: str) -> int:
+        """The status `OPTIONS` on a later-effect `route` answers for a ticket id no backend
+        has (`triage check`): OPTIONS creates and changes nothing, and needs no token."""
+        path = (_rooted(route) or "/").replace("{ref}", _PROBE_REF)
+        response = await self._client.request("OPTIONS", self.base_url + path)
+        return response.status_code
 
     async def _post(self, route: str, body: dict[str, Any], effect: Effect) -> Any:
         url = self.base_url + route
