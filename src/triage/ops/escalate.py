@@ -6,7 +6,7 @@ told to the route's escalation targets, once (the store's claim makes it once ac
     GitHub   the route's assignees added to the incident's issue, its label, and a comment
 
 Everything shown comes from the stored incident, whose text was redacted before it was stored;
-it is escaped again for where it goes (Slack mrkdwn, GitHub Markdown).
+it is escaped again for where it goes (Slack plain text, GitHub Markdown).
 
 Each target goes through the circuit breaker of the sink that talks to the same service
 (`sinks/guard.py`), with a permit of its own as the sink's calls have: while that breaker is open
@@ -39,7 +39,12 @@ from triage.sinks.aio import AiohttpTransport
 from triage.sinks.github.api import GitHubApi, record
 from triage.sinks.github.sink import IssueRef
 from triage.sinks.guard import BREAKER_OPEN, GuardedSink
-from triage.sinks.slack import TEMPORARY_REFUSALS, safe, scrub_webhook, slack_refusal
+from triage.sinks.slack import (
+    TEMPORARY_REFUSALS,
+    escalation_message,
+    scrub_webhook,
+    slack_refusal,
+)
 from triage.tls import client_context
 
 log = structlog.get_logger(__name__)
@@ -114,21 +119,12 @@ class Escalator:
         log.info("escalation.sent", fingerprint=incident.fingerprint, route=route.name)
 
     async def _slack(self, url: str, incident: Incident, now: datetime) -> None:
-        title = safe(incident.title[:300])
-        text = f":rotating_light: *Escalated*: {title} {_summary(incident, now)}"
-        links = [
-            f"<{ref}|{safe(sink)}>"
-            for sink, ref in incident.refs.items()
-            if _is_url(ref) and not incident.ticket_gone(sink)
-        ]
-        if links:
-            text += "\n" + " · ".join(links)
-        message = {
-            "text": f"Escalated: {title}",
-            "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}],
-            "unfurl_links": False,
-            "unfurl_media": False,
-        }
+        # The title and team are alert text: plain text in the post, as the Slack sink has it.
+        line = (
+            f"\N{POLICE CARS REVOLVING LIGHT} {incident.title[:300]} {_summary(incident, now, str)}"
+        )
+        live = {sink: ref for sink, ref in incident.refs.items() if not incident.ticket_gone(sink)}
+        message = escalation_message(line, live)
         try:
             request = self._http.build_request("POST", url, json=message)
             response = await self._http.send(request, stream=True)
@@ -168,7 +164,7 @@ class Escalator:
             entry = markdown.safe_url(incident.refs.get("github", "")) or f"#{ref.number}"
             body = (
                 f"**Escalated** (digest entry {entry}): {markdown.inline(incident.title, 300)} "
-                f"{_summary(incident, now)}"
+                f"{_summary(incident, now, _inline)}"
             )
             await self._github.call("POST", f"{path}/comments", json={"body": body})
             return
@@ -187,7 +183,8 @@ class Escalator:
             await self._github.call(
                 "POST", f"{path}/labels", json={"labels": [target.github_label]}
             )
-        body = f"**Escalated**: {markdown.inline(incident.title, 300)} {_summary(incident, now)}"
+        summary = _summary(incident, now, _inline)
+        body = f"**Escalated**: {markdown.inline(incident.title, 300)} {summary}"
         await self._github.call("POST", f"{path}/comments", json={"body": body})
 
 
@@ -244,17 +241,20 @@ def _host(url: str) -> str:
         return ""
 
 
-def _summary(incident: Incident, now: datetime) -> str:
+def _inline(text: str) -> str:
+    return markdown.inline(text, 100)
+
+
+def _summary(incident: Incident, now: datetime, shown: Callable[[str], str]) -> str:
+    """How long the incident has been open, its priority, team and occurrences; the team (alert
+    text) as `shown` makes it fit where it goes (Markdown for GitHub; Slack's plain text is
+    escaped by its block)."""
     since = incident.reopened_at or incident.opened_at
     minutes = max(0, int((now - since).total_seconds() // 60))
     parts = [f"open for {minutes} min"]
     if incident.ticket is not None:
         parts.append(f"priority {incident.ticket.priority.value}")
     if incident.team:
-        parts.append(f"team {safe(incident.team)}")
+        parts.append(f"team {shown(incident.team)}")
     parts.append(f"{incident.occurrences} occurrences")
     return "(" + ", ".join(parts) + ")"
-
-
-def _is_url(ref: str) -> bool:
-    return ref.startswith(("https://", "http://")) and not any(c in ref for c in "<>| ")

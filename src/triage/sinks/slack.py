@@ -61,7 +61,7 @@ import asyncio
 import re
 import time
 import unicodedata
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -424,6 +424,15 @@ def follow_up_message(effect: Effect) -> dict[str, Any]:
     if refs:
         blocks.append(_section(refs))
     return _message(fallback, blocks)
+
+
+def escalation_message(line: str, links: Mapping[str, str]) -> dict[str, Any]:
+    """An escalation's post (`ops/escalate.py`): "Escalated" and the tickets' links, `{label:
+    url}` (our markup), then its line, which holds alert text and so is plain text, as a
+    follow-up's is: no `*`, `~` or ``` in a title can restyle the post or swallow the links."""
+    shown = [link for label, url in links.items() if (link := _link(url, label))]
+    head = _join_whole(["*Escalated*", *shown], " · ", SECTION_MAX)
+    return _message(f"Escalated: {line}", [_section(head), _plain_section(line)])
 
 
 def plain_message(effect: Effect) -> dict[str, Any]:
