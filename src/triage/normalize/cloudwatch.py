@@ -18,6 +18,7 @@ what the description leaves out.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -227,7 +228,7 @@ def parse_description(description: str) -> tuple[dict[str, str], str]:
         pieces = [part]
         if joiner == "\n" and "|" in part and all(map(_segment, part.split("|"))):
             pieces = part.split("|")  # one line of "TEAM=a | PRIORITY=b" inside a multi-line text
-        for piece in pieces:
+        for piece in (run for whole in pieces for run in _segment_run(whole)):
             segment = _segment(piece)
             if segment:
                 if segment[1]:  # "TEAM=" with nothing after it says nothing
@@ -235,6 +236,41 @@ def parse_description(description: str) -> tuple[dict[str, str], str]:
             elif piece.strip():
                 rest.append(piece.strip())
     return facts, joiner.join(rest)
+
+
+#: Where a `KEY=` or `KEY:` segment starts inside a piece: at its start, or after a space,
+#: comma or semicolon, perhaps in brackets ("[TEAM=a]"). A key inside a link's query string
+#: ("?team=a&priority=b") follows "?" or "&", so a runbook link is never cut.
+_KEY_START = re.compile(
+    r"(?:^|(?<=[\s,;]))[\[(]?(?=(?:team|priority|severity|runbook(?:[ _]?url)?)\s*[=:])",
+    re.IGNORECASE,
+)
+
+
+def _segment_run(piece: str) -> list[str]:
+    """A piece that starts with a segment, as one piece per segment it holds ("TEAM=a
+    PRIORITY=b", "TEAM=a, PRIORITY=b", "[TEAM=a] [PRIORITY=b]"), separators and brackets
+    dropped; any other piece as it is (prose that mentions a key further on stays prose).
+    Without this the first value swallowed the others: team "a PRIORITY=b", no priority."""
+    starts = [m.start() for m in _KEY_START.finditer(piece)]
+    if not starts or piece[: starts[0]].strip():
+        return [piece]
+    ends = [*starts[1:], len(piece)]
+    return [part for a, b in zip(starts, ends, strict=True) for part in _unbracketed(piece[a:b])]
+
+
+_CLOSER = {"[": "]", "(": ")"}
+
+
+def _unbracketed(piece: str) -> list[str]:
+    """One segment without its separators; a bracketed one ("[TEAM=a] free text") as the
+    segment and the text after its bracket."""
+    s = piece.strip().rstrip(",;").strip()
+    closer = _CLOSER.get(s[:1])
+    if closer and closer in s:
+        inside, _, after = s[1:].partition(closer)
+        return [inside, after] if after.strip() else [inside]
+    return [s]
 
 
 def _segment(piece: str) -> tuple[str, str] | None:
