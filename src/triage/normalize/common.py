@@ -359,16 +359,22 @@ def links(**named: str | None) -> dict[str, str]:
 # --- priority --------------------------------------------------------------------------------
 
 _C, _H, _M, _L = Priority.CRITICAL, Priority.HIGH, Priority.MEDIUM, Priority.LOW
+#: P0..P3 and words; the incident-severity scale SEV0/SEV1..SEV4 (SEV1 the worst, as
+#: `summarise.priority.SEVERITY_PRIORITY` reads it) and Zabbix's words (disaster, average)
+#: too, so a script's "priority": "SEV1" is critical rather than no priority at all.
 _PRIORITY_WORDS: dict[str, Priority] = {
-    **dict.fromkeys(("p0", "0", "critical", "crit", "urgent", "emergency", "highest", "blocker"), _C),
-    **dict.fromkeys(("p1", "1", "high", "major", "important"), _H),
-    **dict.fromkeys(("p2", "2", "medium", "med", "moderate", "normal"), _M),
-    **dict.fromkeys(("p3", "3", "low", "lowest", "minor", "info", "informational", "trivial"), _L),
+    **dict.fromkeys(("p0", "0", "critical", "crit", "urgent", "emergency", "highest", "blocker",
+                     "sev0", "sev1", "disaster"), _C),
+    **dict.fromkeys(("p1", "1", "high", "major", "important", "sev2"), _H),
+    **dict.fromkeys(("p2", "2", "medium", "med", "moderate", "normal", "sev3", "average"), _M),
+    **dict.fromkeys(("p3", "3", "low", "lowest", "minor", "info", "informational", "trivial",
+                     "sev4", "information"), _L),
 }  # fmt: skip
 
 
 def priority(value: Any) -> Priority | None:
-    """critical|high|medium|low from P0..P3, 0..3 or a word, any case or spacing; None otherwise."""
+    """critical|high|medium|low from P0..P3, 0..3, SEV0..SEV4 or a word, any case or spacing;
+    None otherwise."""
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, float) and value.is_integer():
@@ -378,8 +384,11 @@ def priority(value: Any) -> Priority | None:
     key = str(value).strip().lower()
     if len(key) > 32:
         return None
-    key = "".join(key.split()).replace("p-", "p").replace("p_", "p")  # "P 1", "P-1" → "p1"
+    key = _LEVEL_DASH.sub(r"\1", "".join(key.split()))  # "P 1", "P-1" → "p1"; "SEV-1" → "sev1"
     return _PRIORITY_WORDS.get(key)
+
+
+_LEVEL_DASH = re.compile(r"^(p|sev)[-_]")
 
 
 # --- time ------------------------------------------------------------------------------------
