@@ -1,13 +1,17 @@
 """Alerts from our own tools: the generic JSON that custom scripts send, and the threshold events
 of the metric evaluator (`event_type: threshold_alert`). Fields are listed in DESIGN.md.
 
-Identity, generic: `dedup_key` when given, else the script's `source` + the title.
+Identity, generic: `dedup_key` when given, else the script's `source` + the title. A `team`,
+`priority` or `severity` missing at the top level is read from `labels`, as Grafana's and
+Alertmanager's are.
 Identity, threshold: the rule (`rule_id`, else `rule_name`) + the target (`device_id`, else
 `host`) + the metric, so the same rule on another device or host is another incident.
 Only the identity fields, the title and the status can refuse an alert: a team, severity,
 description, label, value or operator of an odd JSON type reads as JSON text or is passed over.
-Statuses: generic firing|resolved (default firing; "triggered", "alerting", "problem" and "ok",
-"recovered" are accepted too); threshold triggered|resolved (also firing|ok).
+Statuses: generic firing|resolved (default firing), and the words other tools send for them
+(`_FIRING`, `_RESOLVED`: Nagios' PROBLEM/RECOVERY, PagerDuty's trigger/resolve, uptime checks'
+down/up, cleared, closed …); a script that writes `state` instead of `status` is read the same
+when its `state` is one of those words. Threshold: triggered|resolved (also firing|ok).
 """
 
 from __future__ import annotations
@@ -22,8 +26,10 @@ from triage.normalize.common import Normalized
 GENERIC = "generic"
 THRESHOLD = "threshold"
 
-_FIRING = ("firing", "triggered", "alerting", "problem", "alarm")
-_RESOLVED = ("resolved", "ok", "recovered")
+_FIRING = ("firing", "triggered", "trigger", "retriggered", "re-triggered", "alerting",
+           "problem", "alarm", "active", "open", "down")  # fmt: skip
+_RESOLVED = ("resolved", "resolve", "ok", "recovered", "recovery", "clear", "cleared", "closed",
+             "close", "normal", "up")  # fmt: skip
 _STATUS = dict.fromkeys(_FIRING, Status.FIRING) | dict.fromkeys(_RESOLVED, Status.RESOLVED)
 
 
@@ -51,11 +57,11 @@ def normalize_generic(payload: dict[str, Any]) -> Normalized:
     runbook, unlinked = _runbook(payload)
     alert = Alert(
         source=GENERIC,
-        status=_status(_given(payload.get("status"), "firing"), "status"),
+        status=_status(_given(_stated(payload), "firing"), "status"),
         title=title,
-        team=common.word(payload.get("team"), "team"),
-        priority=common.priority(payload.get("priority")),
-        severity=common.word(payload.get("severity"), "severity"),
+        team=common.word(_field(payload, given, "team"), "team"),
+        priority=common.priority(_field(payload, given, "priority")),
+        severity=common.word(_field(payload, given, "severity"), "severity"),
         description=_with_runbook(
             common.text(payload.get("description"), "description", common.DESCRIPTION_MAX),
             unlinked,
@@ -181,6 +187,24 @@ def _with_runbook(description: str | None, runbook: str | None) -> str:
     parts = (description, f"Runbook: {runbook}")
     return common.text("\n\n".join(p for p in parts if p), "description",
                        common.DESCRIPTION_MAX) or ""  # fmt: skip
+
+
+def _field(payload: dict[str, Any], labels: dict[str, Any], key: str) -> Any:
+    """A generic alert's `team`, `priority` or `severity`; when it has none at the top level,
+    its `labels` entry of that name (scripts that copy Prometheus' habit of labelling the team,
+    which routes match on, must not have their alert routed as if it named none)."""
+    value = payload.get(key)
+    return labels.get(key) if value is None else value
+
+
+def _stated(payload: dict[str, Any]) -> Any:
+    """The generic alert's `status`; when it has none, a `state` that is a status word (a
+    script writing `"state": "resolved"` must not open a ticket), else nothing."""
+    status = payload.get("status")
+    if status is not None:
+        return status
+    state = payload.get("state")
+    return state if isinstance(state, str) and state.strip().lower() in _STATUS else None
 
 
 def _given(value: Any, default: str) -> Any:
