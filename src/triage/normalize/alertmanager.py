@@ -46,11 +46,28 @@ TestCheck = Callable[[dict[str, str], dict[str, str]], str | None]
 
 
 def matches(payload: dict[str, Any]) -> bool:
-    return isinstance(payload.get("alerts"), list) and (
+    return has_alert_list(payload) and (
         payload.get("version") == "4"
         or "groupKey" in payload
         # The SNS JSON template: Grafana's shapes (orgId, version "1") were tried before this.
         or (isinstance(payload.get("receiver"), str) and isinstance(payload.get("status"), str))
+        or _labelled(payload["alerts"])
+    )
+
+
+def has_alert_list(payload: dict[str, Any]) -> bool:
+    """An `alerts` array, or `"alerts": null`: Go writes an empty slice that way, and a group
+    with no alerts is an empty group, not an unknown format."""
+    return isinstance(payload.get("alerts"), list) or (
+        "alerts" in payload and payload["alerts"] is None
+    )
+
+
+def _labelled(alerts: list[Any] | None) -> bool:
+    """Alerts alone, each an object with a `labels` object: what a receiver test posts with
+    curl (`{"alerts": [{"status": …, "labels": …}]}`), without the group's envelope."""
+    return bool(alerts) and all(
+        isinstance(alert, dict) and isinstance(alert.get("labels"), dict) for alert in alerts or ()
     )
 
 
@@ -165,9 +182,12 @@ _GRAFANA_NO_RULE_NAME = frozenset({"DatasourceNoData", "DatasourceError"})
 
 
 def _labels_title(labels: dict[str, str]) -> str:
-    """A title for an alert without alertname or summary: its first labels, by name."""
-    shown = ", ".join(f"{k}={v}" for k, v in sorted(labels.items())[:4] if not k.startswith("__"))
-    return shown or "alert"
+    """A title for an alert without alertname or summary: its first labels, by name; with
+    only Grafana's private labels, the rule they name (`__alert_rule_uid__`)."""
+    public = [(k, v) for k, v in sorted(labels.items()) if not k.startswith("__")]
+    shown = ", ".join(f"{k}={v}" for k, v in public[:4])
+    rule = (labels.get("__alert_rule_uid__") or "").strip()
+    return shown or (f"alert rule {rule}" if rule else "alert")
 
 
 def runbook_link(annotations: dict[str, str]) -> str | None:

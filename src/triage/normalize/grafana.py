@@ -28,7 +28,7 @@ _LEGACY_QUIET = {"no_data", "pending", "paused", "unknown"}
 
 
 def matches_unified(payload: dict[str, Any]) -> bool:
-    return isinstance(payload.get("alerts"), list) and (
+    return alertmanager.has_alert_list(payload) and (
         "orgId" in payload
         or payload.get("version") == "1"
         or {"title", "state", "message"} <= payload.keys()
