@@ -107,6 +107,24 @@ GOLDEN: dict[str, tuple[str, ...]] = {
     "alertmanager/no-alertname.json": ("1f871064ddda239bbb0c5c00463653bc",),
     "cloudwatch/sns-anomaly-detection.json": ("3c7f4438d99a3de55ff4fdc2f6609539",),
     "sns/text-message.json": ("386d8a0305a18b48a4e2dd51576a0ea1",),
+    # Real-world variants (tests/test_source_variants.py); the composite's SNS form shares its
+    # EventBridge form's fingerprint, and a generic `state` resolve its firing alert's.
+    "alertmanager/curl-alerts-only.json": ("07d3faeee0c4b2d25d2e109ee013538e",),
+    "alertmanager/truncated-unicode.json": ("6552c0f2f365b37d970c048de1162cfa",),
+    "cloudwatch/raw-no-dimensions.json": ("a57df4259727f7d12e8e0fe2e412036b",),
+    "cloudwatch/sns-composite.json": ("756ae5a9b58150ea624c025c244c08b4",),
+    "cloudwatch/sns-fifo-metric-math.json": ("0a6d32bfc58fbbbb82942667750304d0",),
+    "eventbridge/ec2-instance-stopped.json": ("14176c8e9caffbfe9928040cb7227265",),
+    "generic/labels-team-sev1.json": ("5dd28d95efecb0c8754bc4c23fb96fc1",),
+    "generic/state-resolved.json": ("5dd28d95efecb0c8754bc4c23fb96fc1",),
+    "grafana/v11-firing-values.json": (
+        "6608d9e83d1c5d3c524ee86db61484b0",
+        "d13f2a0eac20e448b30f4b6758331f4d",
+    ),
+    "sentry/comment-created.json": (),
+    "sentry/error-created.json": (),
+    "sentry/installation-deleted.json": (),
+    "sentry/seer-root-cause-completed.json": (),
 }
 
 

@@ -306,6 +306,8 @@ NOT_DISPLAY: dict[str, set[str]] = {
 #: alert's resolution by its issue's status and activity.
 NOT_DISPLAY_IN: dict[str, set[str]] = {
     "generic/no-dedup-key.json": {"source"},
+    "generic/labels-team-sev1.json": {"source"},
+    "generic/state-resolved.json": {"source"},
     "threshold/host-only.json": {"host"},
     "grafana/legacy-test-notification.json": {"ruleName"},
     "sentry/activity-alert-resolved.json": {"data.issue.status", "data.activity", "data.activity.type"},
