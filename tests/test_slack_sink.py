@@ -407,6 +407,26 @@ async def test_long_text_is_cut_to_slack_limits_without_splitting(hook: Hook) ->
     assert "&" not in re.sub(r"&(amp|lt|gt);", "", description)
 
 
+async def test_a_text_of_many_lines_is_a_few_lines_in_the_channel(hook: Hook) -> None:
+    """A description of 1,500 lines (or of 2,000 line breaks between two words) is posted in at
+    most LINES_MAX lines, with every word it had: the rest of its lines join the last one,
+    and runs of blank lines are one, so alert text cannot make a message pages tall."""
+    from triage.sinks.slack import LINES_MAX
+
+    for description in ("\n".join(f"line {n}" for n in range(1500)), "top" + "\n" * 2000 + "end"):
+        ticket = TICKET.model_copy(update={"description": description})
+        async with open_sink(hook.url()) as sink:
+            await sink.apply(effect(ticket=ticket))
+    for message in hook.bodies():
+        assert_well_formed(message)
+        shown = message["blocks"][1]["text"]
+        assert shown["type"] == "plain_text"
+        assert shown["text"].count("\n") < LINES_MAX, shown["text"][:200]
+    many, gap = (m["blocks"][1]["text"]["text"] for m in hook.bodies())
+    assert many.startswith("line 0\nline 1\n") and "line 40 line 41" in many
+    assert gap == "top\n\nend"
+
+
 async def test_reopen_and_close_post_short_follow_ups(hook: Hook) -> None:
     """REOPEN and CLOSE of a posted incident each post one line with the title and ticket links."""
     resolved = ALERT.model_copy(update={"status": Status.RESOLVED})

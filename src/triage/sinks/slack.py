@@ -93,6 +93,8 @@ FIELDS_MAX = 10
 BLOCKS_MAX = 50
 #: The plain-text fallback shown in notifications; Slack cuts longer ones itself.
 FALLBACK_MAX = 3000
+#: Lines a plain-text section shows at most (a message in a channel, not the ticket).
+LINES_MAX = 20
 
 #: Answers that mean "later" rather than "never": request timeout (429 is a wait of its own).
 _RETRYABLE_4XX = frozenset({408})
@@ -532,7 +534,24 @@ def _section(text: str) -> dict[str, Any]:
 
 
 def _plain_section(text: str) -> dict[str, Any]:
-    return {"type": "section", "text": _plain(text, SECTION_MAX)}
+    return {"type": "section", "text": _plain(_few_lines(text), SECTION_MAX)}
+
+
+def _few_lines(text: str) -> str:
+    """`text` in at most LINES_MAX lines, every word kept: a run of blank lines becomes one,
+    and the lines past the limit join the last one, spaced. Slack shows a section's line
+    breaks as they are, so alert or model text of a thousand lines would make one message
+    pages tall in the channel; the ticket keeps the text as it was written."""
+    lines: list[str] = []
+    for line in text.splitlines():
+        if line.strip() or (lines and lines[-1].strip()):
+            lines.append(line)
+    while lines and not lines[-1].strip():
+        lines.pop()
+    if len(lines) <= LINES_MAX:
+        return "\n".join(lines)
+    rest = " ".join(" ".join(line.split()) for line in lines[LINES_MAX - 1 :])
+    return "\n".join([*lines[: LINES_MAX - 1], rest])
 
 
 def _link(url: str, label: str) -> str | None:
