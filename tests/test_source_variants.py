@@ -189,6 +189,39 @@ def test_other_service_event_from_a_broad_rule_is_a_generic_alert() -> None:
     assert "state: stopped" in alert.description
 
 
+@pytest.mark.parametrize("state", ["running", "Pending"])
+def test_ec2_instance_running_again_resolves_its_stopped_incident(state: str) -> None:
+    """The same rule's later event for the instance (pending, running) resolves the stopped
+    instance's incident (same fingerprint) instead of firing it again."""
+    stopped = only("eventbridge/ec2-instance-stopped.json")
+    event = sample("eventbridge/ec2-instance-stopped.json")
+    back = run(dict(event, detail=dict(event["detail"], state=state))).alerts[0]
+    assert (stopped.status, back.status) == (Status.FIRING, Status.RESOLVED)
+    assert back.fingerprint == stopped.fingerprint
+
+
+def test_pipeline_execution_that_succeeds_resolves_the_failed_one() -> None:
+    """A CodePipeline execution that succeeds resolves the pipeline's failed-execution
+    incident; a failed or started one fires it."""
+    event = {
+        "version": "0",
+        "id": "01234567-0123-0123-0123-012345678901",
+        "detail-type": "CodePipeline Pipeline Execution State Change",
+        "source": "aws.codepipeline",
+        "account": "123456789012",
+        "time": "2026-11-23T12:00:00Z",
+        "region": "us-east-1",
+        "resources": ["arn:aws:codepipeline:us-east-1:123456789012:orders-deploy"],
+        "detail": {"pipeline": "orders-deploy", "execution-id": "e-1", "state": "FAILED"},
+    }
+    alerts = [
+        run(dict(event, detail=dict(event["detail"], state=state))).alerts[0]
+        for state in ("FAILED", "STARTED", "SUCCEEDED")
+    ]
+    assert [a.status for a in alerts] == [Status.FIRING, Status.FIRING, Status.RESOLVED]
+    assert len({a.fingerprint for a in alerts}) == 1
+
+
 # --- Grafana ---------------------------------------------------------------------------------
 
 

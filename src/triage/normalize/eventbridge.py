@@ -12,7 +12,7 @@ are read for what they mean; the rest are read from the envelope alone:
 | AWS Health | event and account | account + eventArn | statusCode `closed` | issue: error, investigation and scheduledChange: warning, accountNotification: info |
 | GuardDuty finding | finding | account + region + finding id | the finding is archived | 1-3.9 low, 4-6.9 medium, 7-8.9 high, 9-10 critical |
 | Security Hub findings | finding (one event holds up to 100) | account + finding Id | workflow RESOLVED or SUPPRESSED, record ARCHIVED, or compliance PASSED | its Severity.Label |
-| any other event | event type and resources | account + region + source + detail-type + resources (+ a CloudTrail call's eventSource and eventName) | never: such events only fire | `detail.severity` when it is a word |
+| any other event | event type and resources | account + region + source + detail-type + resources (+ a CloudTrail call's eventSource and eventName) | when its state is a healthy one (`_HEALTHY`: an EC2 instance pending or running, a pipeline execution succeeded); other events only fire | `detail.severity` when it is a word |
 
 So a finding that GuardDuty reports again (its count rising) or Security Hub re-imports is a
 repeat of one incident, and the same service event for another resource is another incident.
@@ -384,7 +384,7 @@ def _other(
     severity = detail.get("severity")
     return Alert(
         source=SOURCE,
-        status=Status.FIRING,
+        status=Status.RESOLVED if _healthy(source, kind, detail) else Status.FIRING,
         title=common.first_title(f"{kind}: {named}" if named else kind, field="detail-type"),
         severity=common.word(severity, "detail.severity") if isinstance(severity, str) else None,
         description=common.text(_facts(detail), "detail", common.DESCRIPTION_MAX) or "",
@@ -401,6 +401,30 @@ _IDENTIFIED_BY: dict[tuple[str, str], tuple[str, ...]] = {
     ("aws.ecs", "ECS Task State Change"): ("clusterArn", "group", "lastStatus"),
     ("aws.batch", "Batch Job State Change"): ("jobQueue", "jobName", "status"),
 }
+
+
+#: State-change events whose every state shares one identity (the instance, the pipeline): a
+#: rule that sends them all (a too-broad pattern) must not keep a stopped instance's or a failed
+#: pipeline's incident firing when the instance runs again or the next execution succeeds.
+#: (source, detail-type) → (`detail` key, its values that mean healthy, lower case).
+_HEALTHY: dict[tuple[str, str], tuple[str, frozenset[str]]] = {
+    ("aws.ec2", "EC2 Instance State-change Notification"): (
+        "state",
+        frozenset({"pending", "running"}),
+    ),
+    ("aws.codepipeline", "CodePipeline Pipeline Execution State Change"): (
+        "state",
+        frozenset({"succeeded"}),
+    ),
+}
+
+
+def _healthy(source: str, kind: str, detail: dict[str, Any]) -> bool:
+    known = _HEALTHY.get((source, kind))
+    if known is None:
+        return False
+    state = detail.get(known[0])
+    return isinstance(state, str) and state.strip().lower() in known[1]
 
 
 def _name(value: str) -> str:
