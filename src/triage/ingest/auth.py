@@ -53,6 +53,10 @@ SOURCES = ("grafana", "alertmanager", "sentry", "generic", "threshold")
 MIN_TOKEN_CHARS = 16
 #: Presented credentials longer than this are not compared (no token is this long).
 _MAX_CREDENTIAL_BYTES = 4096
+#: What may surround a credential in a header: HTTP's whitespace, space and tab. Python's
+#: `str.strip()` also removes Unicode spaces (U+00A0, U+3000, U+2028, …), so a token padded
+#: with them would pass as the token.
+_OWS = " \t"
 
 #: Secrets Manager error codes that retrying cannot fix.
 _CONFIG_CODES = frozenset(
@@ -264,15 +268,15 @@ def parse_tokens(text: str, where: str) -> dict[str, bytes]:
 def presented(headers: Mapping[str, str]) -> list[bytes]:
     """Every credential a request presents, in the three accepted forms."""
     found: list[bytes] = []
-    authorization = headers.get("Authorization", "").strip()
+    authorization = headers.get("Authorization", "").strip(_OWS)
     scheme, _, value = authorization.partition(" ")
     if scheme.lower() == "bearer":
-        found.append(_raw(value.strip()))
+        found.append(_raw(value.strip(_OWS)))
     elif scheme.lower() == "basic":
-        password = _basic_password(value.strip())
+        password = _basic_password(value.strip(_OWS))
         if password is not None:
             found.append(password)
-    grafana = headers.get("X-Grafana-Token", "").strip()
+    grafana = headers.get("X-Grafana-Token", "").strip(_OWS)
     if grafana:
         found.append(_raw(grafana))
     return [c for c in found if 0 < len(c) <= _MAX_CREDENTIAL_BYTES]
@@ -289,7 +293,7 @@ def token_matches(credentials: list[bytes], token: bytes) -> bool:
 def signature_shaped(signature: str | None) -> bool:
     """Whether a Sentry-Hook-Signature could be one (64 hex digits): checked before the body
     is read, so a request without one costs no read."""
-    value = (signature or "").strip()
+    value = (signature or "").strip(_OWS)
     return len(value) == 64 and all(c in "0123456789abcdefABCDEF" for c in value)
 
 
@@ -298,7 +302,7 @@ def signature_matches(signature: str | None, body: bytes, secret: bytes) -> bool
     if not signature or len(signature) > 256:
         return False
     expected = hmac.new(secret, body, hashlib.sha256).hexdigest().encode()
-    return hmac.compare_digest(_raw(signature.strip().lower()), expected)
+    return hmac.compare_digest(_raw(signature.strip(_OWS).lower()), expected)
 
 
 def _raw(text: str) -> bytes:
