@@ -5,14 +5,17 @@ of it is queued."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
+from structlog.testing import capture_logs
 
 from daemon_harness import Queues
 from ingest_harness import TOKENS, ingest_settings, payload, running
-from test_ingest_hostile import exchange, received
-from triage.ingest import IngestService
+from test_ingest_connections import close_all, closed_by_gateway, connect, healthz, opened, until
+from test_ingest_hostile import exchange, read_answer, received, wait_logged
+from triage.ingest import IngestService, server
 
 GENERIC = payload("generic/firing.json")
 BEARER = f"Authorization: Bearer {TOKENS['generic']}\r\n"
@@ -23,6 +26,55 @@ async def gateway(queues: Queues) -> AsyncIterator[IngestService]:
     """The gateway on a free port, with the harness's tokens, in front of moto's `alerts` queue."""
     async with running(ingest_settings(queues.url, queues.endpoint)) as service:
         yield service
+
+
+def chunked(body: bytes) -> bytes:
+    return b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body)
+
+
+# --- Framing ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("version", ["HTTP/2.0", "HTTP/0.9"])
+async def test_a_request_line_of_another_http_version_is_505_and_not_queued(
+    gateway: IngestService, queues: Queues, version: str
+) -> None:
+    """A request line naming HTTP/2.0 or HTTP/0.9 (which the parser takes, framed as HTTP/1.1)
+    is answered 505 in HTTP/1.x with one line, never handled and queued as if it were 1.1."""
+    request = f"POST /v1/alerts/generic {version}\r\nHost: x\r\n{BEARER}"
+    request += f"Content-Length: {len(GENERIC)}\r\n\r\n"
+    reader, writer = await asyncio.open_connection("127.0.0.1", gateway.port)
+    with capture_logs() as logs:
+        writer.write(request.encode() + GENERIC)
+        answer = await read_answer(reader)
+        assert answer.status == 505
+        assert await closed_by_gateway(reader)
+        (line,) = await wait_logged(logs, "ingest.bad_http")
+    writer.close()
+    assert answer.json() == {"error": "HTTP version not supported (send HTTP/1.1)"}
+    assert line["status"] == 505
+    assert received(queues) == []
+    assert gateway.metrics.counter("IngestRequests", source="unknown", status="505") == 1
+
+
+async def test_an_http_1_0_request_with_transfer_encoding_is_400_and_not_queued(
+    gateway: IngestService, queues: Queues
+) -> None:
+    """An HTTP/1.0 request with Transfer-Encoding (whose framing RFC 9112 says to treat as
+    faulty: a proxy reading it as 1.0 frames its body by the end of the stream) is 400 with
+    one line and the connection closed, not de-chunked and queued."""
+    head = f"POST /v1/alerts/generic HTTP/1.0\r\n{BEARER}Transfer-Encoding: chunked\r\n\r\n"
+    reader, writer = await asyncio.open_connection("127.0.0.1", gateway.port)
+    with capture_logs() as logs:
+        writer.write(head.encode() + chunked(GENERIC))
+        answer = await read_answer(reader)
+        assert answer.status == 400
+        assert await closed_by_gateway(reader)
+        (line,) = await wait_logged(logs, "ingest.bad_http")
+    writer.close()
+    assert answer.json() == {"error": "bad request: Transfer-Encoding in an HTTP/1.0 request"}
+    assert line["status"] == 400
+    assert received(queues) == []
 
 
 # --- Credentials --------------------------------------------------------------------------------
@@ -45,3 +97,68 @@ async def test_a_token_padded_with_unicode_space_is_401(
         answer = await exchange(gateway.port, request.encode() + GENERIC)
         assert answer.status == 401, (header, credential)
     assert received(queues) == []
+
+
+# --- Slow heads at the connection bound ---------------------------------------------------------
+
+
+@pytest.fixture
+async def bounded(queues: Queues, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[IngestService]:
+    """The gateway keeping at most 3 connections open, any head arriving counted slow (the
+    order of their arrival still decides which goes first)."""
+    monkeypatch.setattr(server, "SLOW_HEAD_S", 0.0)
+    settings = ingest_settings(queues.url, queues.endpoint, ingest_max_connections=3)
+    async with running(settings) as service:
+        yield service
+
+
+async def test_at_the_bound_the_head_arriving_longest_is_closed_408_for_a_new_connection(
+    bounded: IngestService,
+) -> None:
+    """With every slot held by a connection trickling its request head (slowloris), a new
+    connection is served once the oldest head has been arriving SLOW_HEAD_S: that one is
+    answered 408 and closed (the others kept), one bounded line says so, the metric counts
+    it, and the episode's closing line counts it as slow_closed."""
+    held = await connect(bounded, 3)
+    for _, writer in held:
+        writer.write(b"POST /v1/alerts/generic HTTP/1.1\r\nHost: x\r\n")  # never finished
+    heads = bounded._runner._server.__dict__["_heads"]  # type: ignore[union-attr]
+    await until(lambda: heads.held_bytes > 0 and len(opened(bounded)._heads) == 3, "no heads")
+    (oldest_reader, oldest_writer), *younger = held
+    oldest_writer.write(b"X-Trickle: 1\r\n")  # bytes keep coming: still one slow head
+    with capture_logs() as logs:
+        fresh = await asyncio.open_connection("127.0.0.1", bounded.port)
+        assert await healthz(fresh) == 200
+        answer = await read_answer(oldest_reader)
+        assert answer.status == 408
+        assert answer.json() == {"error": "request head not received in time"}
+        assert await closed_by_gateway(oldest_reader)
+        (line,) = await wait_logged(logs, "ingest.bad_http")
+        assert opened(bounded).count == 3
+        close_all([*younger, (oldest_reader, oldest_writer), fresh])
+        await until(lambda: opened(bounded).count == 0, "the connections never closed")
+    assert line["status"] == 408
+    (ok,) = [e for e in logs if e["event"] == "ingest.connections_ok"]
+    assert (ok["refused"], ok["idle_closed"], ok["slow_closed"]) == (0, 0, 1)
+    assert bounded.metrics.counter("IngestRequests", source="unknown", status="408") == 1
+    assert heads.held_bytes == 0
+
+
+async def test_at_the_bound_a_head_younger_than_slow_head_s_is_kept(
+    bounded: IngestService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A head that has been arriving for less than SLOW_HEAD_S is an honest client's on a slow
+    link: at the bound the new connection is refused 503 instead, and the head, once whole, is
+    answered."""
+    monkeypatch.setattr(server, "SLOW_HEAD_S", 60.0)
+    held = await connect(bounded, 3)
+    for _, writer in held:
+        writer.write(b"GET /healthz HTTP/1.1\r\n")
+    await until(lambda: len(opened(bounded)._heads) == 3, "the heads never arrived")
+    reader, writer = await asyncio.open_connection("127.0.0.1", bounded.port)
+    assert (await read_answer(reader)).status == 503
+    writer.close()
+    for connection_reader, connection_writer in held:
+        connection_writer.write(b"Host: x\r\n\r\n")
+        assert (await read_answer(connection_reader)).status == 200
+    close_all(held)

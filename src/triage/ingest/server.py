@@ -7,11 +7,14 @@ how many connections it keeps open (aiohttp takes any number: each costs a descr
 
 At the connection bound the gateway does what nginx does when its `worker_connections` run
 short: it closes the connection idle longest (between requests, or opened and silent: HTTP lets
-a server close an idle connection at any time, and clients open a new one), and when none is
-idle it answers the new connection `503` with `Retry-After: 1` without reading it and closes it
-(as uvicorn's `limit_concurrency` and the daemon's endpoint port do), so a flood costs a
-descriptor for an instant only. One warning when the bound is first reached, one line with the
-counts when it is left; each refused connection counts as a `503` in `IngestRequests`.
+a server close an idle connection at any time, and clients open a new one). When none is idle,
+it answers `408` and closes the connection whose request head has been arriving longest, once
+that is over `SLOW_HEAD_S` (a sender trickling its head, slowloris: the idle timeout alone let
+4,096 of them, opened again every 75 s, hold every slot). Otherwise it answers the new
+connection `503` with `Retry-After: 1` without reading it and closes it (as uvicorn's
+`limit_concurrency` and the daemon's endpoint port do), so a flood costs a descriptor for an
+instant only. One warning when the bound is first reached, one line with the counts when it is
+left; each refused connection counts as a `503` in `IngestRequests`.
 
 aiohttp answers an unparsable request (a control character in a header, a bad chunk size, a
 body after an HTTP/1.0 head without a length, …) with a plain-text 400 that quotes the offending
@@ -35,10 +38,11 @@ from resource import RLIM_INFINITY, RLIMIT_NOFILE, getrlimit
 from typing import Any
 
 import structlog
-from aiohttp import HttpVersion11, web
+from aiohttp import HttpVersion10, HttpVersion11, web
 from aiohttp.http_exceptions import BadHttpMethod, HttpProcessingError
-from aiohttp.streams import StreamReader
-from aiohttp.web_protocol import RequestHandler
+from aiohttp.http_parser import RawRequestMessage
+from aiohttp.streams import EMPTY_PAYLOAD, StreamReader
+from aiohttp.web_protocol import RequestHandler, _ErrInfo
 from aiohttp.web_request import BaseRequest
 
 from triage.linebudget import LineBudget
@@ -212,11 +216,21 @@ REFUSED_LINGER_S = 1.0
 MAX_REFUSING = 64
 
 
-class OpenConnections:
-    """The connections of one server that hold a descriptor, at most `limit` of them, and the
-    idle ones among them, longest idle first: the ones to close when a new one needs room."""
+#: At the connection bound with none idle, a request head that has been arriving this long
+#: is closed (408) for a new connection, the oldest first. Webhook senders write a head in one
+#: packet; one still arriving after seconds is a sender holding its slot (slowloris), and only
+#: when slots run short does it lose it (TRIAGE_INGEST_IDLE_TIMEOUT_S bounds it otherwise).
+SLOW_HEAD_S = 2.0
 
-    def __init__(self, limit: int, metrics: Metrics) -> None:
+
+class OpenConnections:
+    """The connections of one server that hold a descriptor, at most `limit` of them, the idle
+    ones among them, longest idle first, and those whose head is arriving, oldest first: the
+    ones to close, in that order, when a new one needs room."""
+
+    def __init__(
+        self, limit: int, metrics: Metrics, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.limit = limit
         self.count = 0
         #: Refused connections still reading what their client sends, beyond `limit`.
@@ -225,12 +239,19 @@ class OpenConnections:
         #: Connections that were idle when last seen, in the order they became so (a dict keeps
         #: insertion order): each is checked again before it is closed.
         self._idle: dict[_Connection, None] = {}
-        #: While the bound is reached: connections refused and idle ones closed since.
+        #: Connections whose request head is arriving, by when its first bytes came (oldest
+        #: first, as a dict keeps insertion order).
+        self._heads: dict[_Connection, float] = {}
+        self._clock = clock
+        #: While the bound is reached: connections refused, idle ones closed and slow heads
+        #: closed since.
         self._episode: list[int] | None = None
 
     def admit(self, connection: _Connection) -> bool:
-        """Whether a new connection may stay: there is room, or an idle one was closed for it."""
-        if self.count >= self.limit and not self._close_longest_idle():
+        """Whether a new connection may stay: there is room, or an idle one, or else one whose
+        head is slow to arrive, was closed for it."""
+        full = self.count >= self.limit
+        if full and not self._close_longest_idle() and not self._close_slowest_head():
             self._begin_episode()[0] += 1
             self.answered(503)
             return False
@@ -243,6 +264,12 @@ class OpenConnections:
         counts every answer, and these lines are bounded, so a flood shows only here."""
         self._metrics.incr("IngestRequests", source="unknown", status=str(status))
 
+    def head_began(self, connection: _Connection) -> None:
+        self._heads[connection] = self._clock()
+
+    def head_ended(self, connection: _Connection) -> None:
+        self._heads.pop(connection, None)
+
     def became_idle(self, connection: _Connection) -> None:
         self._idle.pop(connection, None)
         self._idle[connection] = None  # now the most recently idle
@@ -251,12 +278,17 @@ class OpenConnections:
         """A connection admitted has closed, or is closing: its slot is free (`for_another`:
         taken at once by the connection it was closed for, so the bound is not left)."""
         self._idle.pop(connection, None)
+        self._heads.pop(connection, None)
         self.count -= 1
         if self._episode is not None and not for_another and self.count <= self.limit * 0.9:
-            refused, idle_closed = self._episode
+            refused, idle_closed, slow_closed = self._episode
             self._episode = None
             log.info(
-                "ingest.connections_ok", open=self.count, refused=refused, idle_closed=idle_closed
+                "ingest.connections_ok",
+                open=self.count,
+                refused=refused,
+                idle_closed=idle_closed,
+                slow_closed=slow_closed,
             )
 
     def _close_longest_idle(self) -> bool:
@@ -269,14 +301,26 @@ class OpenConnections:
                 return True
         return False
 
+    def _close_slowest_head(self) -> bool:
+        """Close the connection whose head has been arriving longest, if over SLOW_HEAD_S."""
+        if not self._heads:
+            return False
+        slowest, began = next(iter(self._heads.items()))
+        if self._clock() - began < SLOW_HEAD_S:
+            return False
+        self._begin_episode()[2] += 1
+        slowest.close_slow_head()
+        return True
+
     def _begin_episode(self) -> list[int]:
         if self._episode is None:
-            self._episode = [0, 0]
+            self._episode = [0, 0, 0]
             log.warning(
                 "ingest.connections_full",
                 max_connections=self.limit,
-                hint="closing idle connections for new ones, refusing new ones (503) when none "
-                "is idle; the descriptor limit (ulimit -n) sets the bound",
+                hint="closing idle connections, then request heads arriving for over "
+                f"{SLOW_HEAD_S:g} s (408), for new ones; refusing new ones (503) when there are "
+                "none; the descriptor limit (ulimit -n) sets the bound",
             )
         return self._episode
 
@@ -313,6 +357,20 @@ class ChunksTooSmall(HttpProcessingError):
 WRITE_STALL_S = 10.0
 #: `ingest.client_not_reading` lines a second, at most (anyone can cause one).
 _NOT_READING_LINES = LineBudget(10, 1.0)
+
+
+def framing_fault(message: RawRequestMessage) -> tuple[int, str] | None:
+    """Why a request whose head parsed is still not read, or None. The parser takes request
+    lines of HTTP/0.9 and HTTP/2.0 and frames them as HTTP/1.1 (aiohttp would answer them in
+    kind): the gateway speaks HTTP/1.0 and 1.1 only (505). RFC 9112 (6.1) has a server treat
+    an HTTP/1.0 request with Transfer-Encoding as faultily framed: a proxy in front reading it
+    as 1.0 frames its body by the end of the stream, not by its chunks (400). (Reasons hold no
+    colon: `what_was_wrong` cuts there.)"""
+    if message.version not in (HttpVersion10, HttpVersion11):
+        return 505, "HTTP version not supported (send HTTP/1.1)"
+    if message.version == HttpVersion10 and "Transfer-Encoding" in message.headers:
+        return 400, "Transfer-Encoding in an HTTP/1.0 request"
+    return None
 
 
 class _Connection(RequestHandler):
@@ -405,12 +463,19 @@ class _Connection(RequestHandler):
         self._leave(for_another=True)
         self.force_close()
 
+    def close_slow_head(self) -> None:
+        """Answer 408 and close this connection, its head arriving for over SLOW_HEAD_S, for a
+        new one (its slot is free at once)."""
+        self._leave(for_another=True)
+        self._refuse_head(408, "request head not received in time")
+
     def data_received(self, data: bytes) -> None:
         if self._refused:
             return  # dropped: the connection was answered 503 unread
         awaiting_head = self._body is None or self._body.is_eof()
         parsed = len(self._messages)
         super().data_received(data)
+        self._refuse_faulty_framing(parsed)
         if len(self._messages) > parsed:  # a head came whole
             self._unanswered += len(self._messages) - parsed
             message, self._body = self._messages[-1]
@@ -423,6 +488,23 @@ class _Connection(RequestHandler):
             self._hold_head(len(data))
         elif self._chunked:
             self._count_framing(len(data))
+
+    def _refuse_faulty_framing(self, first: int) -> None:
+        """Put a parse error (the answer `framing_fault` names) in place of the first request
+        from `first` on whose framing is faulty, drop what was parsed after it, and parse
+        nothing more: its body is not the gateway's to guess at, nor what follows."""
+        for index in range(first, len(self._messages)):
+            message = self._messages[index][0]
+            fault = framing_fault(message) if isinstance(message, RawRequestMessage) else None
+            if fault is None:
+                continue
+            status, reason = fault
+            error = HttpProcessingError(code=status, message=reason)
+            self._messages[index] = (_ErrInfo(status, error, reason), EMPTY_PAYLOAD)
+            while len(self._messages) > index + 1:
+                self._messages.pop()
+            self.close()  # what still arrives is not parsed; closed once answered
+            return
 
     def _count_framing(self, size: int) -> None:
         """Refuse a chunked body once it took over MAX_FRAMING wire bytes per byte it holds:
@@ -451,6 +533,8 @@ class _Connection(RequestHandler):
         try:
             return await super().finish_response(request, resp, start_time)
         finally:
+            # (What followed a refused Upgrade is parsed in there, not in data_received.)
+            self._refuse_faulty_framing(0)
             # (Never below 0: aiohttp parses what followed a refused Upgrade here, not in
             # data_received; those requests are then seen in `_messages` instead.)
             self._unanswered = max(0, self._unanswered - 1)
@@ -474,6 +558,8 @@ class _Connection(RequestHandler):
             self._open.closed(self, for_another=for_another)
 
     def _hold_head(self, size: int) -> None:
+        if self._head_bytes == 0:
+            self._open.head_began(self)
         self._head_bytes += size
         self._heads.held_bytes += size
         if self._head_bytes > MAX_HEAD_BYTES:
@@ -482,21 +568,25 @@ class _Connection(RequestHandler):
             self._refuse_head(503, "too many request heads arriving at once")
 
     def _release_head(self) -> None:
+        if self._head_bytes:
+            self._open.head_ended(self)
         self._heads.held_bytes -= self._head_bytes
         self._head_bytes = 0
 
     def _refuse_head(self, status: int, reason: str) -> None:
-        """Answer `status` and close, the head unfinished: over MAX_HEAD_BYTES (431), or past
-        MAX_HEADS_BYTES with the others (503, Retry-After: 1)."""
+        """Answer `status` and close, the head unfinished: over MAX_HEAD_BYTES (431), too slow
+        to arrive when slots run short (408), or past MAX_HEADS_BYTES with the others (503,
+        Retry-After: 1)."""
         self._release_head()
         error = HttpProcessingError(code=status, message=reason)
         self.logger.error("Error handling request", exc_info=error)  # one ingest.bad_http line
         self._open.answered(status)
-        answer = (
-            _answer(status, f"bad request: {reason}")
-            if status < 500
-            else _answer(status, reason, "Retry-After: 1")
-        )
+        if status == 431:
+            answer = _answer(status, f"bad request: {reason}")
+        elif status == 503:
+            answer = _answer(status, reason, "Retry-After: 1")
+        else:
+            answer = _answer(status, reason)
         assert self.transport is not None
         self.transport.write(answer)
         self.force_close()  # the transport sends what it holds, then closes
@@ -515,10 +605,12 @@ class _Connection(RequestHandler):
             # aiohttp logs a connection's first request that is not HTTP (TLS bytes, a port
             # scan) at DEBUG only, so it would have no line: BadHttpLines bounds them anyway.
             self.logger.warning("Error handling request", exc_info=exc)
-        if status >= 500 or not isinstance(exc, HttpProcessingError):
+        if status == 500 or not isinstance(exc, HttpProcessingError):
             error = "internal error" if status >= 500 else "bad request"
-        else:
+        elif status < 500:
             error = f"bad request: {what_was_wrong(exc)}"
+        else:
+            error = what_was_wrong(exc)  # 505: not a bad request, a protocol not spoken
         response = web.Response(
             status=status,
             text=json.dumps({"error": error}),
