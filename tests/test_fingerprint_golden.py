@@ -125,6 +125,7 @@ GOLDEN: dict[str, tuple[str, ...]] = {
     "sentry/error-created.json": (),
     "sentry/installation-deleted.json": (),
     "sentry/seer-root-cause-completed.json": (),
+    "sentry/legacy-plugin-minimal.json": ("de6c812c17c3b159aa6419d737e4bb39",),
 }
 
 

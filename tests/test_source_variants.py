@@ -333,6 +333,28 @@ def test_sentry_issue_and_event_alert_and_plugin_share_the_issue() -> None:
     assert (created.status, resolved.status) == (Status.FIRING, Status.RESOLVED)
 
 
+def test_first_legacy_plugin_shape_is_the_plugin_issue() -> None:
+    """The first Webhooks plugin's body (id, project, message, culprit, logger, level; no url,
+    no event) is the plugin's issue alert, fingerprinted like its later shape, not an unknown
+    format."""
+    found = recognise_body((PAYLOADS / "sentry/legacy-plugin-minimal.json").read_text())
+    assert found.format == "sentry-plugin"
+    [alert] = found.normalized.alerts
+    assert (alert.status, alert.title, alert.severity) == (
+        Status.FIRING,
+        "This is an example Python exception",
+        "error",
+    )
+    assert alert.fingerprint == only("sentry/legacy-plugin.json").fingerprint
+
+
+def test_a_plugin_like_body_with_an_odd_event_stays_unknown() -> None:
+    """id, project and culprit with an `event` that is not an object is not guessed at."""
+    body = dict(sample("sentry/legacy-plugin-minimal.json"), event="x", url="https://s.example/1")
+    with pytest.raises(UnknownFormatError):
+        run(body)
+
+
 # --- generic ---------------------------------------------------------------------------------
 
 

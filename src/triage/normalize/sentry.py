@@ -210,13 +210,14 @@ def _event_alert(data: dict[str, Any], raw: dict[str, Any]) -> Normalized:
 
 
 def matches_legacy(payload: dict[str, Any]) -> bool:
-    """The legacy Webhooks plugin: the issue's id, project, culprit and url at the top level,
-    and the event that triggered it under `event` (no `action`, no `data`)."""
-    return (
-        isinstance(payload.get("event"), dict)
-        and all(key in payload for key in ("id", "project", "culprit", "url"))
-        and "data" not in payload
-    )
+    """The legacy Webhooks plugin: the issue's id, project and culprit at the top level (no
+    `action`, no `data`), with its url and the event that triggered it under `event` (Sentry 8
+    onward) or, from the first plugin releases, only its message, logger and level."""
+    if not all(key in payload for key in ("id", "project", "culprit")) or "data" in payload:
+        return False
+    if "event" in payload:
+        return isinstance(payload["event"], dict) and "url" in payload
+    return "level" in payload and "message" in payload
 
 
 def normalize_legacy(payload: dict[str, Any]) -> Normalized:
