@@ -296,6 +296,14 @@ def test_alerts_null_is_an_empty_group() -> None:
         assert [s.reason for s in result.skipped] == ["empty_group"]
 
 
+def test_generic_alert_listing_labelled_objects_stays_generic() -> None:
+    """A generic alert (it has a `title`) whose `alerts` field lists labelled objects is still
+    the one generic alert it was, not an Alertmanager group."""
+    found = recognise_body(json.dumps({"title": "batch", "alerts": [{"labels": {"a": "b"}}]}))
+    assert found.format == "generic"
+    assert [a.title for a in found.normalized.alerts] == ["batch"]
+
+
 def test_objects_without_labels_under_alerts_stay_unknown() -> None:
     """`{"alerts": [{"title": …}]}` is not mistaken for Alertmanager: still an unknown format
     whose error names the keys it saw."""

@@ -51,7 +51,8 @@ def matches(payload: dict[str, Any]) -> bool:
         or "groupKey" in payload
         # The SNS JSON template: Grafana's shapes (orgId, version "1") were tried before this.
         or (isinstance(payload.get("receiver"), str) and isinstance(payload.get("status"), str))
-        or _labelled(payload["alerts"])
+        # Alerts alone; a generic alert (its `title`) that lists such objects stays generic.
+        or ("title" not in payload and _labelled(payload["alerts"]))
     )
 
 
