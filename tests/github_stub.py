@@ -19,6 +19,10 @@ Routes (shapes as GitHub's, trimmed to the fields triage reads):
     GET   /repos/{o}/{r}/issues/comments/{id}      one comment
     PATCH /repos/{o}/{r}/issues/comments/{id}      edit a comment
 
+GitHub's limits are enforced with its 422 "Validation Failed" (`_limits_problem`): a title over
+256 characters, an issue body or a comment over 65,536, a label name over 50, more than 100
+labels on an issue, more than 10 assignees.
+
 Every answer carries `x-ratelimit-*` headers for the `core` budget; when it is spent, calls get
 GitHub's 403 "API rate limit exceeded". `fail_next()` injects answers such as a secondary-limit
 403 with Retry-After, or a 502. Timestamps come from an injectable wall clock.
@@ -63,6 +67,13 @@ _ROUTES: list[tuple[str, re.Pattern[str], str]] = [
     ("GET", re.compile(_REPO + r"/issues/(?P<n>\d+)/comments"), "_list_comments"),
     ("POST", re.compile(_REPO + r"/issues/(?P<n>\d+)/comments"), "_create_comment"),
 ]
+
+#: GitHub's bounds on what an issue holds (characters, as GitHub counts them: code points).
+TITLE_CHARS = 256
+BODY_CHARS = 65_536
+LABEL_CHARS = 50
+LABELS_PER_ISSUE = 100
+ASSIGNEES_PER_ISSUE = 10
 
 #: GitHub refuses an App JWT that expires more than ten minutes ahead.
 _JWT_MAX_LIFETIME_S = 600
@@ -357,8 +368,9 @@ class GitHubServer(LoopbackServer):
             or not body["title"]
         ):
             return _error(422, "Validation Failed", [{"field": "title", "code": "missing_field"}])
-        if len(body.get("body") or "") > 65536:
-            return _error(422, "Validation Failed", [{"field": "body", "code": "custom"}])
+        problem = _limits_problem(body, labels=body.get("labels") or [])
+        if problem is not None:
+            return problem
         repo = params["repo"]
         issue = _Issue(
             number=len(self._repos[repo]) + 1,
@@ -383,6 +395,9 @@ class GitHubServer(LoopbackServer):
         if issue is None:
             return _error(404, "Not Found")
         body = body if isinstance(body, dict) else {}
+        problem = _limits_problem(body, labels=body.get("labels") or [])
+        if problem is not None:
+            return problem
         for name in ("title", "body", "labels", "assignees"):
             if name in body:
                 setattr(issue, name, body[name])
@@ -399,6 +414,9 @@ class GitHubServer(LoopbackServer):
         if issue is None:
             return _error(404, "Not Found")
         added = body.get("labels", []) if isinstance(body, dict) else []
+        problem = _limits_problem({}, labels=list(dict.fromkeys([*issue.labels, *added])))
+        if problem is not None:
+            return problem
         issue.labels = list(dict.fromkeys([*issue.labels, *added]))
         return 200, [{"name": name} for name in issue.labels], {}
 
@@ -426,6 +444,9 @@ class GitHubServer(LoopbackServer):
             return _error(404, "Not Found")
         if not isinstance(body, dict) or not body.get("body"):
             return _error(422, "Validation Failed", [{"field": "body", "code": "missing_field"}])
+        problem = _limits_problem(body, labels=[])
+        if problem is not None:
+            return problem
         comment_id = next(self._comment_ids)
         comment = {
             "id": comment_id,
@@ -447,6 +468,9 @@ class GitHubServer(LoopbackServer):
             return _error(404, "Not Found")
         if not isinstance(body, dict) or not body.get("body"):
             return _error(422, "Validation Failed", [{"field": "body", "code": "missing_field"}])
+        problem = _limits_problem(body, labels=[])
+        if problem is not None:
+            return problem
         found["body"] = body["body"]
         return 200, copy.deepcopy(found), {}
 
@@ -519,6 +543,38 @@ class GitHubServer(LoopbackServer):
 def _bearer(headers: dict[str, str]) -> str | None:
     scheme, _, token = headers.get("authorization", "").partition(" ")
     return token if scheme.lower() in ("bearer", "token") and token else None
+
+
+def _limits_problem(body: dict[str, Any], *, labels: list[Any]) -> Answer | None:
+    """GitHub's 422 for a request past its limits (`labels`: the issue's labels after it),
+    else None."""
+    for field_name, most in (("title", TITLE_CHARS), ("body", BODY_CHARS)):
+        value = body.get(field_name)
+        if isinstance(value, str) and len(value) > most:
+            error = {
+                "resource": "Issue",
+                "code": "custom",
+                "field": field_name,
+                "message": f"{field_name} is too long (maximum is {most} characters)",
+            }
+            return _error(422, "Validation Failed", [error])
+    if len(labels) > LABELS_PER_ISSUE:
+        return _error(
+            422, f"Validation Failed. Issues cannot have more than {LABELS_PER_ISSUE} labels"
+        )
+    for name in labels:
+        if isinstance(name, str) and len(name) > LABEL_CHARS:
+            error = {
+                "resource": "Label",
+                "code": "custom",
+                "field": "name",
+                "message": f"name is too long (maximum is {LABEL_CHARS} characters)",
+            }
+            return _error(422, "Validation Failed", [error])
+    if len(body.get("assignees") or []) > ASSIGNEES_PER_ISSUE:
+        error = {"resource": "Issue", "code": "invalid", "field": "assignees"}
+        return _error(422, "Validation Failed", [error])
+    return None
 
 
 def _error(status: int, message: str, errors: list[dict[str, str]] | None = None) -> Answer:

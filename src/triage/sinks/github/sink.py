@@ -402,7 +402,8 @@ class GitHubSink:
             "title": text.issue_title(effect),
             "body": text.issue_body(effect),
             "labels": text.issue_labels(effect),
-            "assignees": list(effect.target.assignees),
+            # GitHub takes 10 assignees an issue; a route naming more gets its first 10.
+            "assignees": list(dict.fromkeys(effect.target.assignees))[: text.MAX_ASSIGNEES],
         }
         try:
             return await self._api.call("POST", path, json=request)

@@ -27,8 +27,11 @@ DIGEST_LABEL = "triage-digest"
 FLAPPING_LABEL = "flapping"
 DIGEST_MARKER = "<!-- triage:digest -->"
 
-#: GitHub refuses label names over 50 characters and bodies over 65,536 characters.
+#: GitHub refuses label names over 50 characters, more than 100 labels or 10 assignees on an
+#: issue, and bodies over 65,536 characters.
 _LABEL_CHARS = 50
+MAX_LABELS = 100
+MAX_ASSIGNEES = 10
 _BODY_CHARS = 60_000
 _DESCRIPTION_CHARS = 20_000
 _MAX_LABEL_FACTS = 20
@@ -75,17 +78,20 @@ def _label(text: str) -> str:
 
 
 def issue_labels(effect: Effect) -> list[str]:
-    """team, priority, source and `triage`, then the route's labels, and `flapping` for a
-    flapping incident's re-fire that needs a new issue; no duplicates."""
+    """team, priority, source and `triage`, `flapping` for a flapping incident's re-fire that
+    needs a new issue, then the route's labels; no duplicates, and no more than GitHub takes
+    on one issue (a route's labels past that are left out: `triage` is what the marker
+    look-up lists, and the rest say what the issue is)."""
     alert = effect.alert
     names = [TRIAGE_LABEL, f"priority:{p_number(effect.ticket.priority)}"]
     names.append(f"source:{alert.source}")
     if alert.team:
         names.append(f"team:{alert.team}")
-    names.extend(effect.target.labels)
     if effect.flapping:
         names.append(FLAPPING_LABEL)
-    return list(dict.fromkeys(label for n in names if (label := _label(n))))
+    names.extend(effect.target.labels)
+    labels = list(dict.fromkeys(label for n in names if (label := _label(n))))
+    return labels[:MAX_LABELS]
 
 
 def _when(moment: datetime) -> str:
