@@ -170,6 +170,37 @@ def test_sns_confirmations_make_no_ticket() -> None:
         assert [s.reason for s in result.skipped] == [reason]
 
 
+@pytest.mark.parametrize("state", ["ALARM", "OK"])
+def test_alarm_encoded_twice_in_sns_keeps_its_state_and_fingerprint(state: str) -> None:
+    """A forwarder that JSON-encodes the alarm's JSON again (Message = "\"{…}\"") still
+    delivers the alarm: its state and fingerprint, not an SNS text alert per Subject (whose OK
+    opened a second, firing incident)."""
+    envelope = sample("cloudwatch/sns-composite.json")
+    message = dict(inner("cloudwatch/sns-composite.json"), NewStateValue=state)
+    twice = dict(envelope, Message=json.dumps(json.dumps(message)))
+    [alert] = run(twice).alerts
+    assert alert.source == "cloudwatch"
+    assert alert.status is (Status.FIRING if state == "ALARM" else Status.RESOLVED)
+    assert alert.fingerprint == only("cloudwatch/sns-composite.json").fingerprint
+
+
+def test_body_encoded_twice_is_read_once() -> None:
+    """A raw body that is an alert's JSON inside a JSON string is that alert; encoded three
+    times it is still refused as a string, not unwrapped without end."""
+    once = (PAYLOADS / "generic/labels-team-sev1.json").read_text(encoding="utf-8")
+    [alert] = normalize_body(json.dumps(once)).alerts
+    assert alert.fingerprint == only("generic/labels-team-sev1.json").fingerprint
+    with pytest.raises(DecodeError, match="JSON a string, not an object"):
+        normalize_body(json.dumps(json.dumps(once)))
+
+
+def test_a_json_string_of_prose_in_sns_is_still_text() -> None:
+    """A Message that is a JSON string of prose ("\"disk full\"") stays an SNS text alert."""
+    envelope = dict(sample("sns/text-message.json"), Message=json.dumps("disk full on db-7"))
+    [alert] = run(envelope).alerts
+    assert alert.source == "sns"
+
+
 def test_raw_delivered_plain_text_is_a_clear_permanent_error() -> None:
     """A script's plain-text publish under raw delivery has no envelope to name its topic: a
     DecodeError (DLQ) that says the body is not JSON, not a crash."""

@@ -1,5 +1,8 @@
 """Message body → one JSON object, with the SNS envelope unwrapped.
 
+An object's JSON that a forwarder encoded again as a JSON string (`"{\"AlarmName\": …}"`), as
+the body or as an SNS Message, is read as that object, once.
+
 Rejects with DecodeError, before any alert code sees them: bodies over 1 MiB, bodies that are not
 UTF-8 JSON (NaN and Infinity included, and numbers too large for a float: 1e999), JSON whose top
 level is not an object, and JSON nested deeper than 64 levels. Depth is measured by a linear scan of the text *before* parsing, so
@@ -49,9 +52,30 @@ def decode_body(body: str | bytes) -> dict[str, Any]:
 
 
 def is_text_message(message: str) -> bool:
-    """An SNS Message that is text, not JSON: it does not start like an object or an array.
-    One that does is read (and refused) as JSON, a broken alert rather than prose."""
-    return not message.lstrip("\ufeff \t\r\n").startswith(("{", "["))
+    """An SNS Message that is text, not JSON: it does not start like an object or an array,
+    nor is it an object's JSON encoded again as a JSON string. One that does is read (and
+    refused) as JSON, a broken alert rather than prose."""
+    stripped = message.lstrip(_LEADING)
+    return not stripped.startswith(("{", "[")) and _encoded_object(stripped) is None
+
+
+_LEADING = "\ufeff \t\r\n"
+
+
+def _encoded_object(text: str) -> str | None:
+    """The JSON text inside `text` when `text` is a JSON string holding an object's JSON
+    ("\"{\\\"AlarmName\\\": …}\"": a forwarder that serialised the JSON it already had);
+    None for anything else. Read as its object, an alarm encoded twice keeps its state and
+    fingerprint instead of becoming prose, or a refused string."""
+    if not text.startswith('"'):
+        return None
+    try:
+        value = _DECODER.decode(text)
+    except (ValueError, RecursionError):
+        return None
+    if isinstance(value, str) and value.lstrip(_LEADING).startswith("{"):
+        return value
+    return None
 
 
 def is_sns_envelope(payload: dict[str, Any]) -> bool:
@@ -79,6 +103,9 @@ def load_object(text: str, what: str) -> dict[str, Any]:
         raise DecodeError(f"{what} is nested too deeply") from None
     except ValueError as exc:  # JSONDecodeError, NaN/Infinity, ints over 4,300 digits
         raise DecodeError(f"{what} is not valid JSON: {_first_line(exc)}") from None
+    if isinstance(value, str) and value.lstrip(_LEADING).startswith("{"):
+        # An object's JSON encoded again as a string (`_encoded_object`): its object, once.
+        return load_object(value.lstrip(_LEADING), f"{what} (JSON encoded twice)")
     if not isinstance(value, dict):
         raise DecodeError(f"{what} is JSON {_kind(value)}, not an object")
     result: dict[str, Any] = value
