@@ -683,3 +683,35 @@ async def test_a_new_incident_refused_by_an_archived_repository_is_remembered(
     with pytest.raises(SinkRejectedError, match="archived"):
         await sink.apply(incident(2))
     assert len(github.calls) == calls
+
+
+async def test_a_digest_entry_in_a_locked_digest_is_not_edited_at_every_update_window(
+    github: LaterLifeGitHub, logs: list[MutableMapping[str, Any]]
+) -> None:
+    """A storm incident's digest entry whose edit GitHub refuses as locked (403) is skipped
+    with one warning; its later effects skip it without a request for a quarter of an hour,
+    then ask again."""
+    clock = Clock()
+    settings = Settings(
+        github_api_url=github.url,
+        github_repository=REPO,
+        github_token=TOKEN,
+        github_create_per_hour=2,
+    )
+    sink = GitHubSink(settings, clock=clock)
+    locked = "Unable to update comment because issue is locked."
+    try:
+        await sink.apply(incident(1))
+        entry = (await sink.apply(incident(2))).ref  # the hour's last token opens the digest
+        assert entry is not None and "#issuecomment-" in entry
+        github.fail_next(1, 403, message=locked, method="PATCH", path="/issues/comments/")
+        first = await sink.apply(effect(EffectKind.UPDATE, entry, "k2:2"))
+        calls = len(github.calls)
+        later = await sink.apply(effect(EffectKind.UPDATE, entry, "k2:3"))
+        assert len(github.calls) == calls
+        clock.now += 16 * 60
+        assert await sink.apply(effect(EffectKind.UPDATE, entry, "k2:4")) == Applied()
+    finally:
+        await sink.aclose()
+    assert (first.skipped, later.skipped) == ("issue locked (403)", "issue locked")
+    assert warnings(logs) == ["github.digest_opened", "github.issue_locked"]

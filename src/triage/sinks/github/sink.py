@@ -223,10 +223,9 @@ class GitHubSink:
         ref = IssueRef.parse(effect.ref) if effect.ref else None
         if ref is None:
             return self._skip(effect, "no issue reference", ref=effect.ref)
-        if self._read_only.known(ref.repository.lower()):
-            # Said so by GitHub a moment ago: as then, the ticket is out of reach for good.
-            self._skip(effect, "repository read only", repository=ref.repository)
-            return Applied(skipped="repository read only", gone=True), "refused"
+        still_refused = self._still_refused(ref, effect)
+        if still_refused is not None:
+            return still_refused
         try:
             if ref.comment_id is not None:
                 return await self._update_digest_entry(ref, effect)
@@ -241,6 +240,20 @@ class GitHubSink:
                 # A storm's digest entry too: the re-fire gets a ticket, not a skip.
                 return await self._reopen_as_new(ref, effect, f"issue_{why}", exc)
             return self._refused(effect, ref, why, exc)
+
+    def _still_refused(self, ref: IssueRef, effect: Effect) -> tuple[Applied, Outcome] | None:
+        """The effect skipped without asking GitHub, when GitHub refused as much lately: any
+        write to an archived repository (the ticket out of reach for good, as then), or the
+        edit of a digest entry in a locked digest issue (an issue's own comments are checked
+        against the issue as read, in `_comment_once`); else None."""
+        if self._read_only.known(ref.repository.lower()):
+            reason, gone = "repository read only", True
+        elif ref.comment_id is not None and self._locked.known(_issue_key(ref)):
+            reason, gone = "issue locked", False
+        else:
+            return None
+        self._skip(effect, reason, repository=ref.repository, issue=ref.number)
+        return Applied(skipped=reason, gone=gone), "refused"
 
     def _moved_away(self, ref: IssueRef, effect: Effect, exc: SinkRejectedError) -> str | None:
         """Why a 403 refused an issue outside the route's repository: "moved_away" (transferred
@@ -357,6 +370,8 @@ class GitHubSink:
         )
         if why == "read_only":
             self._read_only.note(ref.repository.lower())
+        elif why == "locked":
+            self._locked.note(_issue_key(ref))
         reason = f"issue {why.replace('_', ' ')} ({exc.status})"
         return Applied(skipped=reason, gone=why in _FOR_GOOD), "refused"
 
@@ -518,7 +533,7 @@ class GitHubSink:
                 raise
             # Locked to non-collaborators (or converted to a discussion): no retry can post
             # it, and the close or reopen it belongs to can still be done.
-            self._locked.note((ref.repository.lower(), ref.number))
+            self._locked.note(_issue_key(ref))
             log.warning(
                 "github.issue_locked",
                 effect=str(effect.kind),
@@ -536,7 +551,7 @@ class GitHubSink:
         """Whether GitHub refused a comment on this issue as locked lately and the issue, as
         just read, is still locked. Read as unlocked, it is asked at once. A reopen does not
         unlock an issue on GitHub, so it is not a reason to ask again."""
-        key = (ref.repository.lower(), ref.number)
+        key = _issue_key(ref)
         if issue.get("locked") is not True:
             self._locked.forget(key)
             return False
@@ -692,6 +707,11 @@ class GitHubSink:
         path = f"/repos/{ref.repository}/issues/comments/{ref.comment_id}"
         await self._api.call("PATCH", path, json={"body": text.digest_entry(effect)})
         return Applied(), "ok"
+
+
+def _issue_key(ref: IssueRef) -> tuple[str, int]:
+    """The issue `ref` names (a digest entry's: its digest issue), as refusals remember it."""
+    return ref.repository.lower(), ref.number
 
 
 def _issue_url(answer: Any, *, comment: bool = False) -> str:
