@@ -123,7 +123,7 @@ async def test_at_the_bound_the_head_arriving_longest_is_closed_408_for_a_new_co
     for _, writer in held:
         writer.write(b"POST /v1/alerts/generic HTTP/1.1\r\nHost: x\r\n")  # never finished
     heads = bounded._runner._server.__dict__["_heads"]  # type: ignore[union-attr]
-    await until(lambda: heads.held_bytes > 0 and len(opened(bounded)._heads) == 3, "no heads")
+    await until(lambda: heads.held_bytes > 0 and len(opened(bounded)._unproven) == 3, "no heads")
     (oldest_reader, oldest_writer), *younger = held
     oldest_writer.write(b"X-Trickle: 1\r\n")  # bytes keep coming: still one slow head
     with capture_logs() as logs:
@@ -154,7 +154,7 @@ async def test_at_the_bound_a_head_younger_than_slow_head_s_is_kept(
     held = await connect(bounded, 3)
     for _, writer in held:
         writer.write(b"GET /healthz HTTP/1.1\r\n")
-    await until(lambda: len(opened(bounded)._heads) == 3, "the heads never arrived")
+    await until(lambda: len(opened(bounded)._unproven) == 3, "the heads never arrived")
     reader, writer = await asyncio.open_connection("127.0.0.1", bounded.port)
     assert (await read_answer(reader)).status == 503
     writer.close()
@@ -162,3 +162,33 @@ async def test_at_the_bound_a_head_younger_than_slow_head_s_is_kept(
         connection_writer.write(b"Host: x\r\n\r\n")
         assert (await read_answer(connection_reader)).status == 200
     close_all(held)
+
+
+async def test_at_the_bound_an_unauthenticated_body_arriving_longest_is_408_for_a_new_one(
+    bounded: IngestService, queues: Queues
+) -> None:
+    """Sentry's bodies are read before their signature can be checked: with every slot held by
+    one trickling such a body, a new connection is served and the body arriving longest is
+    answered 408 and closed (one ingest.refused line), nothing queued."""
+    signature = "0" * 64
+    held = await connect(bounded, 3)
+    for _, writer in held:
+        writer.write(
+            f"POST /v1/alerts/sentry HTTP/1.1\r\nHost: x\r\nSentry-Hook-Signature: {signature}\r\n"
+            "Content-Length: 100000\r\n\r\n{".encode()
+        )
+    await until(lambda: len(opened(bounded)._unproven) == 3, "the bodies were never read")
+    (oldest_reader, _), *_ = held
+    with capture_logs() as logs:
+        fresh = await asyncio.open_connection("127.0.0.1", bounded.port)
+        assert await healthz(fresh) == 200
+        answer = await read_answer(oldest_reader)
+        assert answer.status == 408
+        assert answer.json()["error"] == "body not received in time"
+        assert await closed_by_gateway(oldest_reader)
+        (line,) = await wait_logged(logs, "ingest.refused")
+    assert (line["status"], line["reason"], line["source"]) == (408, "slow_body", "sentry")
+    assert not any(e["log_level"] == "error" for e in logs)
+    close_all([*held, fresh])
+    await until(lambda: opened(bounded).count == 0, "the connections never closed")
+    assert received(queues) == []

@@ -56,8 +56,10 @@ from triage.ingest.server import (
     CONTINUE,
     MAX_HEAD_BYTES,
     ChunksTooSmall,
+    SlowBody,
     name_the_server,
     no_interim,
+    reading_unproven,
     send_continue,
     unrouted_request,
 )
@@ -607,7 +609,10 @@ class Gateway:
         sent = 0  # bytes as they came
         whole = False  # once read whole, the caller gives its budget back
         try:
-            async with asyncio.timeout(self.limits.body_timeout_s):
+            async with (
+                asyncio.timeout(self.limits.body_timeout_s),
+                reading_unproven(request, proven=authenticated),
+            ):
                 async for chunk in request.content.iter_chunked(64 * 1024):
                     sent += len(chunk)
                     if sent > limit:
@@ -643,6 +648,9 @@ class Gateway:
             ) from None
         except ChunksTooSmall as exc:
             raise Refused(400, "chunks_too_small", f"bad request: {exc.message}") from None
+        except SlowBody:
+            # Closed for a new connection at the bound: it had not authenticated in time.
+            raise Refused(408, "slow_body", "body not received in time") from None
         except _BROKEN_BODY:
             raise Refused(400, "incomplete_body", "incomplete body") from None
         finally:

@@ -8,9 +8,10 @@ how many connections it keeps open (aiohttp takes any number: each costs a descr
 At the connection bound the gateway does what nginx does when its `worker_connections` run
 short: it closes the connection idle longest (between requests, or opened and silent: HTTP lets
 a server close an idle connection at any time, and clients open a new one). When none is idle,
-it answers `408` and closes the connection whose request head has been arriving longest, once
-that is over `SLOW_HEAD_S` (a sender trickling its head, slowloris: the idle timeout alone let
-4,096 of them, opened again every 75 s, hold every slot). Otherwise it answers the new
+it answers `408` and closes the connection that has been sending what no credential vouches for
+yet longest, once that is over `SLOW_HEAD_S`: a request head, or a body read before it can be
+authenticated (Sentry's). A sender trickling either holds its slot (slowloris: the idle timeout
+alone let 4,096 heads, opened again every 75 s, hold every slot). Otherwise it answers the new
 connection `503` with `Retry-After: 1` without reading it and closes it (as uvicorn's
 `limit_concurrency` and the daemon's endpoint port do), so a flood costs a descriptor for an
 instant only. One warning when the bound is first reached, one line with the counts when it is
@@ -27,11 +28,12 @@ it the same way), and never the bytes.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import re
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from http import HTTPStatus
 from resource import RLIM_INFINITY, RLIMIT_NOFILE, getrlimit
@@ -216,17 +218,18 @@ REFUSED_LINGER_S = 1.0
 MAX_REFUSING = 64
 
 
-#: At the connection bound with none idle, a request head that has been arriving this long
-#: is closed (408) for a new connection, the oldest first. Webhook senders write a head in one
-#: packet; one still arriving after seconds is a sender holding its slot (slowloris), and only
-#: when slots run short does it lose it (TRIAGE_INGEST_IDLE_TIMEOUT_S bounds it otherwise).
+#: At the connection bound with none idle, a request head (or a body not yet authenticated)
+#: that has been arriving this long is closed (408) for a new connection, the oldest first.
+#: Webhook senders write a head in one packet; one still arriving after seconds is a sender
+#: holding its slot (slowloris), and only when slots run short does it lose it
+#: (TRIAGE_INGEST_IDLE_TIMEOUT_S, and the body timeout, bound it otherwise).
 SLOW_HEAD_S = 2.0
 
 
 class OpenConnections:
     """The connections of one server that hold a descriptor, at most `limit` of them, the idle
-    ones among them, longest idle first, and those whose head is arriving, oldest first: the
-    ones to close, in that order, when a new one needs room."""
+    ones among them, longest idle first, and those receiving what no credential vouches for
+    yet, oldest first: the ones to close, in that order, when a new one needs room."""
 
     def __init__(
         self, limit: int, metrics: Metrics, clock: Callable[[], float] = time.monotonic
@@ -239,19 +242,19 @@ class OpenConnections:
         #: Connections that were idle when last seen, in the order they became so (a dict keeps
         #: insertion order): each is checked again before it is closed.
         self._idle: dict[_Connection, None] = {}
-        #: Connections whose request head is arriving, by when its first bytes came (oldest
-        #: first, as a dict keeps insertion order).
-        self._heads: dict[_Connection, float] = {}
+        #: Connections receiving a request head, or a body before it can be authenticated, by
+        #: when that began (oldest first, as a dict keeps insertion order).
+        self._unproven: dict[_Connection, float] = {}
         self._clock = clock
         #: While the bound is reached: connections refused, idle ones closed and slow heads
         #: closed since.
         self._episode: list[int] | None = None
 
     def admit(self, connection: _Connection) -> bool:
-        """Whether a new connection may stay: there is room, or an idle one, or else one whose
-        head is slow to arrive, was closed for it."""
+        """Whether a new connection may stay: there is room, or an idle one, or else one slow
+        to send what would authenticate it, was closed for it."""
         full = self.count >= self.limit
-        if full and not self._close_longest_idle() and not self._close_slowest_head():
+        if full and not self._close_longest_idle() and not self._close_slowest_unproven():
             self._begin_episode()[0] += 1
             self.answered(503)
             return False
@@ -264,11 +267,13 @@ class OpenConnections:
         counts every answer, and these lines are bounded, so a flood shows only here."""
         self._metrics.incr("IngestRequests", source="unknown", status=str(status))
 
-    def head_began(self, connection: _Connection) -> None:
-        self._heads[connection] = self._clock()
+    def unproven_began(self, connection: _Connection) -> None:
+        """`connection` began receiving a head, or a body not yet authenticated."""
+        self._unproven.pop(connection, None)  # (a dict keeps the first insertion's place)
+        self._unproven[connection] = self._clock()
 
-    def head_ended(self, connection: _Connection) -> None:
-        self._heads.pop(connection, None)
+    def unproven_ended(self, connection: _Connection) -> None:
+        self._unproven.pop(connection, None)
 
     def became_idle(self, connection: _Connection) -> None:
         self._idle.pop(connection, None)
@@ -278,7 +283,7 @@ class OpenConnections:
         """A connection admitted has closed, or is closing: its slot is free (`for_another`:
         taken at once by the connection it was closed for, so the bound is not left)."""
         self._idle.pop(connection, None)
-        self._heads.pop(connection, None)
+        self._unproven.pop(connection, None)
         self.count -= 1
         if self._episode is not None and not for_another and self.count <= self.limit * 0.9:
             refused, idle_closed, slow_closed = self._episode
@@ -301,15 +306,16 @@ class OpenConnections:
                 return True
         return False
 
-    def _close_slowest_head(self) -> bool:
-        """Close the connection whose head has been arriving longest, if over SLOW_HEAD_S."""
-        if not self._heads:
+    def _close_slowest_unproven(self) -> bool:
+        """Close the connection receiving a head or an unauthenticated body for longest, if
+        that is over SLOW_HEAD_S."""
+        if not self._unproven:
             return False
-        slowest, began = next(iter(self._heads.items()))
+        slowest, began = next(iter(self._unproven.items()))
         if self._clock() - began < SLOW_HEAD_S:
             return False
         self._begin_episode()[2] += 1
-        slowest.close_slow_head()
+        slowest.close_slow()
         return True
 
     def _begin_episode(self) -> list[int]:
@@ -318,9 +324,9 @@ class OpenConnections:
             log.warning(
                 "ingest.connections_full",
                 max_connections=self.limit,
-                hint="closing idle connections, then request heads arriving for over "
-                f"{SLOW_HEAD_S:g} s (408), for new ones; refusing new ones (503) when there are "
-                "none; the descriptor limit (ulimit -n) sets the bound",
+                hint="closing idle connections, then ones sending a head or an unauthenticated "
+                f"body for over {SLOW_HEAD_S:g} s (408), for new ones; refusing new ones (503) "
+                "when there are none; the descriptor limit (ulimit -n) sets the bound",
             )
         return self._episode
 
@@ -347,6 +353,27 @@ FRAMING_SLACK = 64 * 1024
 
 class ChunksTooSmall(HttpProcessingError):
     """Raised reading a chunked body that is mostly framing (see MAX_FRAMING)."""
+
+
+class SlowBody(HttpProcessingError):
+    """Raised reading a body not yet authenticated whose connection was closed for a new one
+    at the bound (see SLOW_HEAD_S)."""
+
+
+@contextlib.asynccontextmanager
+async def reading_unproven(request: web.BaseRequest, *, proven: bool) -> AsyncIterator[None]:
+    """While a body is read before its sender can be authenticated (not `proven`: Sentry's,
+    whose signature covers it), its connection counts among those the bound may close when
+    slow: reading it then raises SlowBody."""
+    connection = request.protocol
+    if proven or not isinstance(connection, _Connection):
+        yield
+        return
+    connection.unproven_body(request.content)
+    try:
+        yield
+    finally:
+        connection.proven_body()
 
 
 #: How long an answer may wait for its client to take it. A client that pipelines requests and
@@ -392,6 +419,8 @@ class _Connection(RequestHandler):
     #: While an answer waits for the client to read (or a refused connection lingers): the
     #: timer that closes the connection.
     _stall: asyncio.TimerHandle | None = None
+    #: The body being read before it can be authenticated, if any.
+    _unproven_body: StreamReader | None = None
 
     def __init__(
         self, manager: web.Server, heads: _Heads, opened: OpenConnections, **kwargs: Any
@@ -463,11 +492,31 @@ class _Connection(RequestHandler):
         self._leave(for_another=True)
         self.force_close()
 
-    def close_slow_head(self) -> None:
-        """Answer 408 and close this connection, its head arriving for over SLOW_HEAD_S, for a
-        new one (its slot is free at once)."""
+    def close_slow(self) -> None:
+        """Close this connection, sending its head or an unauthenticated body for over
+        SLOW_HEAD_S, for a new one (its slot is free at once): a head is answered 408 here,
+        a body fails its reader, whose handler answers 408."""
         self._leave(for_another=True)
-        self._refuse_head(408, "request head not received in time")
+        body = self._unproven_body
+        if body is None:
+            self._refuse_head(408, "request head not received in time")
+            return
+        self._unproven_body = None
+        body.set_exception(SlowBody(code=408, message="body not received in time"))
+        body.feed_eof()  # no lingering read of the rest
+        self.close()  # nothing more is parsed; the connection closes once answered
+        if self.transport is not None:
+            self.transport.pause_reading()
+
+    def unproven_body(self, body: StreamReader) -> None:
+        self._unproven_body = body
+        if self._admitted:
+            self._open.unproven_began(self)
+
+    def proven_body(self) -> None:
+        if self._unproven_body is not None:
+            self._unproven_body = None
+            self._open.unproven_ended(self)
 
     def data_received(self, data: bytes) -> None:
         if self._refused:
@@ -559,7 +608,7 @@ class _Connection(RequestHandler):
 
     def _hold_head(self, size: int) -> None:
         if self._head_bytes == 0:
-            self._open.head_began(self)
+            self._open.unproven_began(self)
         self._head_bytes += size
         self._heads.held_bytes += size
         if self._head_bytes > MAX_HEAD_BYTES:
@@ -569,7 +618,7 @@ class _Connection(RequestHandler):
 
     def _release_head(self) -> None:
         if self._head_bytes:
-            self._open.head_ended(self)
+            self._open.unproven_ended(self)
         self._heads.held_bytes -= self._head_bytes
         self._head_bytes = 0
 
