@@ -260,12 +260,15 @@ def _segment_run(piece: str) -> list[str]:
 
 
 _CLOSER = {"[": "]", "(": ")"}
+#: What separates one segment from the next on a line: a comma or semicolon, or a slash or
+#: dash standing alone ("TEAM=ops / PRIORITY=P1"); "ops-team" keeps its dash.
+_TRAILING_SEPARATOR = re.compile(r"(?:\s[\s,;/\u2013\u2014-]*|[,;]+)$")
 
 
 def _unbracketed(piece: str) -> list[str]:
     """One segment without its separators; a bracketed one ("[TEAM=a] free text") as the
     segment and the text after its bracket."""
-    s = piece.strip().rstrip(",;").strip()
+    s = _TRAILING_SEPARATOR.sub("", piece.strip())
     closer = _CLOSER.get(s[:1])
     if closer and closer in s:
         inside, _, after = s[1:].partition(closer)
