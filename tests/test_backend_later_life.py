@@ -304,3 +304,16 @@ async def test_a_route_that_answered_takes_a_404_for_a_deleted_ticket(
     await sink.apply(effect(EffectKind.UPDATE, ref, key="fp:2"))
     backend.deleted.add(ref)
     assert (await sink.apply(effect(EffectKind.UPDATE, ref, key="fp:3"))).gone is True
+
+
+async def test_a_ticket_the_backend_knew_is_gone_on_a_route_new_to_it(
+    sink: BackendSink, backend: LaterLifeTickets, logs: list[MutableMapping[str, Any]]
+) -> None:
+    """A ticket created here and updated since, then deleted, whose close is the resolve
+    route's first call: its 404 says the ticket is gone (the backend knew it a moment ago),
+    not that the resolve route is wrong."""
+    ref = await opened(sink)
+    await sink.apply(effect(EffectKind.UPDATE, ref, key="fp:2"))
+    backend.deleted.add(ref)
+    assert (await sink.apply(effect(EffectKind.CLOSE, ref, key="fp:3"))).gone is True
+    assert warnings(logs) == ["backend.ticket_gone"]

@@ -38,11 +38,11 @@ every later update of the incident would otherwise fail its message in turn. A R
 A 404 is also what a wrong `TRIAGE_BACKEND_UPDATE_ROUTE` (or `…_RESOLVE_ROUTE`) answers, for
 every ticket. So a 404 says "ticket gone" only on a route that has answered for a ticket (2xx
 or 410) since this process started. On a route that has not, it says "wrong route" when the
-ticket is one this process created (it existed a moment ago) or when it is the third different
-ticket in a row to get one: one `backend.route_not_found` error line names the route, and the
-effect fails as transient (`route_not_found`: its message stays on the queue, retried, to the
-DLQ at last, and a redrive once fixed) instead of marking the ticket gone. The route's first
-answer for a ticket clears it.
+ticket is one this process created and no later effect reached yet (it existed a moment ago),
+or when it is the third different ticket in a row to get one: one `backend.route_not_found`
+error line names the route, and the effect fails as transient (`route_not_found`: its message
+stays on the queue, retried, to the DLQ at last, and a redrive once fixed) instead of marking
+the ticket gone. The route's first answer for a ticket clears it.
 """
 
 from __future__ import annotations
@@ -96,8 +96,9 @@ _CONFLICTS_KEPT = 1024
 #: On a route that never answered for a ticket, a 404 for this many different tickets in a row
 #: says the route is wrong, not that they were all deleted.
 _WRONG_ROUTE_404S = 3
-#: References of tickets this process created (the newest so many): a 404 for one of them on
-#: a route that never answered is the route's, as the ticket existed a moment ago.
+#: References of tickets this process created and no later effect reached yet (the newest so
+#: many): a 404 for one of them on a route that never answered is the route's, as the ticket
+#: existed a moment ago.
 _CREATED_KEPT = 1024
 
 #: The ticket id `probe_route` asks about: one no backend has.
@@ -179,6 +180,9 @@ class BackendSink:
                 raise
             return self._out_of_reach(effect, exc)
         witness.answered()
+        # The backend knows the ticket: a later 404 for it (on another route) is no longer
+        # "it existed a moment ago".
+        self._created.pop(effect.ref, None)
         return Applied()
 
     def _check_route(
