@@ -10,9 +10,12 @@ from typing import Any
 
 import pytest
 
+from factories import alert as pipeline_alert
 from factories import view
+from test_pipeline import rig
 from triage.demo.ticketd import TicketServer
 from triage.errors import SinkRejectedError, SinkThrottledError, SinkUnavailableError
+from triage.incidents.lifecycle import Action
 from triage.models import Alert, EffectKind, Priority, Status, Ticket
 from triage.secrets import BackendToken
 from triage.settings import Settings
@@ -317,3 +320,24 @@ async def test_a_ticket_the_backend_knew_is_gone_on_a_route_new_to_it(
     backend.deleted.add(ref)
     assert (await sink.apply(effect(EffectKind.CLOSE, ref, key="fp:3"))).gone is True
     assert warnings(logs) == ["backend.ticket_gone"]
+
+
+async def test_through_the_pipeline_a_wrong_route_marks_no_ticket_gone(
+    backend: LaterLifeTickets,
+) -> None:
+    """Through the pipeline and its store: the first update on a wrong route fails its
+    message as transient (the message stays on the queue) and leaves the incident's ticket
+    unmarked, so once the route is fixed the update, and every later one, reaches it."""
+    settings = wrong_routes(backend)
+    sink = BackendSink(settings, BackendToken(settings))
+    r = rig()
+    r.pipeline.sinks = {sink.name: sink}
+    try:
+        assert await r.send(0) is Action.OPEN
+        with pytest.raises(SinkUnavailableError):
+            await r.send(16)
+        incident = await r.store.get(pipeline_alert().fingerprint)
+    finally:
+        await sink.aclose()
+    assert incident is not None and incident.gone == {}
+    assert backend.events == []
