@@ -122,6 +122,7 @@ def test_one_line_description_segments_separated_by_spaces() -> None:
         ("Team: ops  Severity: high", {"team": "ops", "severity": "high"}, ""),
         ("[TEAM=ops] [PRIORITY=P1]", {"team": "ops", "priority": "P1"}, ""),
         ("(team=ops)", {"team": "ops"}, ""),
+        ("team=ops, ;", {"team": "ops"}, ""),
         ("TEAM=ops / PRIORITY=P1", {"team": "ops", "priority": "P1"}, ""),
         ("TEAM=ops-team - PRIORITY=P1", {"team": "ops-team", "priority": "P1"}, ""),
         ("CPU high\nTEAM=ops PRIORITY=P0", {"team": "ops", "priority": "P0"}, "CPU high"),

@@ -262,13 +262,15 @@ def _segment_run(piece: str) -> list[str]:
 _CLOSER = {"[": "]", "(": ")"}
 #: What separates one segment from the next on a line: a comma or semicolon, or a slash or
 #: dash standing alone ("TEAM=ops / PRIORITY=P1"); "ops-team" keeps its dash.
-_TRAILING_SEPARATOR = re.compile(r"(?:\s[\s,;/\u2013\u2014-]*|[,;]+)$")
+#: It starts only after a character that is none of these, so a long run of them is scanned
+#: once, not once per character.
+_TRAILING_SEPARATOR = re.compile(r"(?<![\s,;/\u2013\u2014-])\s[\s,;/\u2013\u2014-]*$")
 
 
 def _unbracketed(piece: str) -> list[str]:
     """One segment without its separators; a bracketed one ("[TEAM=a] free text") as the
     segment and the text after its bracket."""
-    s = _TRAILING_SEPARATOR.sub("", piece.strip())
+    s = _TRAILING_SEPARATOR.sub("", piece.strip().rstrip(",;").rstrip()).rstrip(",;")
     closer = _CLOSER.get(s[:1])
     if closer and closer in s:
         inside, _, after = s[1:].partition(closer)
