@@ -472,6 +472,29 @@ def test_priority_words_of_other_tools(word: str, priority: Priority) -> None:
 
 
 @pytest.mark.parametrize(
+    ("given", "priority"),
+    [
+        ("P1 (page the on-call)", Priority.HIGH),
+        ("high - customer facing", Priority.HIGH),
+        ("Sev 1 - major outage", Priority.CRITICAL),
+        ("p 2, business hours", Priority.MEDIUM),
+        ("urgent: wake someone", Priority.CRITICAL),
+        ("1.5", None),
+        ("non-critical", None),
+        ("critical!", None),
+    ],
+)
+def test_priority_leading_a_remark(given: str, priority: Priority | None) -> None:
+    """A priority followed by a remark is read from its start, in a CloudWatch description as
+    in a generic field; a number or word that only starts like one ("1.5", "non-critical")
+    is not."""
+    message = inner("cloudwatch/sns-composite.json")
+    alarm = dict(message, AlarmDescription=f"Checkout is degraded\nTEAM=payments\nPRIORITY={given}")
+    assert run(alarm).alerts[0].priority is priority
+    assert run({"title": "t", "priority": given}).alerts[0].priority is priority
+
+
+@pytest.mark.parametrize(
     ("stamp", "iso"),
     [
         (1763888400, "2025-11-23T09:00:00+00:00"),

@@ -373,22 +373,33 @@ _PRIORITY_WORDS: dict[str, Priority] = {
 
 
 def priority(value: Any) -> Priority | None:
-    """critical|high|medium|low from P0..P3, 0..3, SEV0..SEV4 or a word, any case or spacing;
-    None otherwise."""
+    """critical|high|medium|low from P0..P3, 0..3, SEV0..SEV4 or a word, any case or spacing,
+    alone or leading a remark ("P1 (page the on-call)", "high - customer facing"); None
+    otherwise."""
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     if not isinstance(value, str | int):
         return None
-    key = str(value).strip().lower()
-    if len(key) > 32:
-        return None
-    key = _LEVEL_DASH.sub(r"\1", "".join(key.split()))  # "P 1", "P-1" → "p1"; "SEV-1" → "sev1"
-    return _PRIORITY_WORDS.get(key)
+    text = str(value).strip().lower()[:_PRIORITY_CHARS]
+    found = _PRIORITY_WORDS.get(_level_key(text))
+    if found is None and (lead := _LEADING_LEVEL.match(text)):
+        found = _PRIORITY_WORDS.get(_level_key(lead[0]))
+    return found
 
 
+#: A priority is a word or two; only its start is read, so an essay costs nothing.
+_PRIORITY_CHARS = 64
 _LEVEL_DASH = re.compile(r"^(p|sev)[-_]")
+#: The level a remark starts with: "p 1", "sev-2" or one word, ending where the remark's
+#: punctuation or spacing starts (not inside "1.5" or "critical!").
+_LEADING_LEVEL = re.compile(r"(?:(?:p|sev)[\s_-]?\d|\w+)(?=$|[\s(\[,;:/-])")
+
+
+def _level_key(text: str) -> str:
+    """ "P 1", "P-1" → "p1"; "SEV-1" → "sev1"."""
+    return _LEVEL_DASH.sub(r"\1", "".join(text.split()))
 
 
 # --- time ------------------------------------------------------------------------------------
