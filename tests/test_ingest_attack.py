@@ -192,3 +192,31 @@ async def test_at_the_bound_an_unauthenticated_body_arriving_longest_is_408_for_
     close_all([*held, fresh])
     await until(lambda: opened(bounded).count == 0, "the connections never closed")
     assert received(queues) == []
+
+
+def healthz_head(pad_bytes: int) -> bytes:
+    """A `GET /healthz` head with about `pad_bytes` of 4,000-byte headers (each under the
+    parser's 8,190-byte line limit), without the blank line that ends it."""
+    pads = b"".join(b"X-Pad-%d: %s\r\n" % (i, b"a" * 4000) for i in range(pad_bytes // 4000))
+    return b"GET /healthz HTTP/1.1\r\nHost: x\r\n" + pads
+
+
+async def test_past_the_heads_budget_the_slowest_head_goes_not_the_newest(
+    bounded: IngestService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When unfinished heads together pass MAX_HEADS_BYTES, one arriving for over SLOW_HEAD_S
+    (a sender holding a large head open) is answered 408 and closed to make room, and the head
+    that took them past the budget is served, not refused 503."""
+    monkeypatch.setattr(server, "MAX_HEADS_BYTES", 100_000)
+    (slow_reader, slow_writer), (reader, writer) = await connect(bounded, 2)
+    slow_writer.write(healthz_head(60_000))
+    heads = bounded._runner._server.__dict__["_heads"]  # type: ignore[union-attr]
+    await until(lambda: heads.held_bytes >= 60_000, "the slow head never arrived")
+    writer.write(healthz_head(50_000))
+    await until(lambda: heads.held_bytes < 60_000, "no head was let go")
+    writer.write(b"\r\n")
+    assert (await read_answer(reader)).status == 200
+    answer = await read_answer(slow_reader)
+    assert answer.status == 408
+    assert await closed_by_gateway(slow_reader)
+    close_all([(slow_reader, slow_writer), (reader, writer)])

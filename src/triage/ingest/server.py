@@ -306,6 +306,16 @@ class OpenConnections:
                 return True
         return False
 
+    def close_slow_heads(self, heads: _Heads, keep: _Connection) -> None:
+        """Close connections whose head has been arriving for over SLOW_HEAD_S, oldest first
+        (not `keep`), until the unfinished heads fit MAX_HEADS_BYTES again or none is left."""
+        horizon = self._clock() - SLOW_HEAD_S
+        for connection, began in list(self._unproven.items()):
+            if heads.held_bytes <= MAX_HEADS_BYTES or began > horizon:
+                return
+            if connection is not keep and connection.head_arriving:
+                connection.close_slow(for_another=False)
+
     def _close_slowest_unproven(self) -> bool:
         """Close the connection receiving a head or an unauthenticated body for longest, if
         that is over SLOW_HEAD_S."""
@@ -336,9 +346,10 @@ class OpenConnections:
 #: connection until the idle timeout. 64 KiB is also what an ALB lets through.
 MAX_HEAD_BYTES = 64 * 1024
 #: … and all unfinished heads together, over every connection (aiohttp takes any number of
-#: them): past it, the connection adding to them is answered 503, so senders holding heads
-#: open cannot make the gateway hold more (a whole head usually comes in one read, and never
-#: counts here).
+#: them): past it, heads arriving for over SLOW_HEAD_S are closed (408), oldest first, and if
+#: that is not room enough the connection adding to them is answered 503, so senders holding
+#: heads open cannot make the gateway hold more (a whole head usually comes in one read, and
+#: never counts here).
 MAX_HEADS_BYTES = 16 * 1024 * 1024
 
 
@@ -492,11 +503,16 @@ class _Connection(RequestHandler):
         self._leave(for_another=True)
         self.force_close()
 
-    def close_slow(self) -> None:
+    @property
+    def head_arriving(self) -> bool:
+        return self._head_bytes > 0
+
+    def close_slow(self, *, for_another: bool = True) -> None:
         """Close this connection, sending its head or an unauthenticated body for over
-        SLOW_HEAD_S, for a new one (its slot is free at once): a head is answered 408 here,
-        a body fails its reader, whose handler answers 408."""
-        self._leave(for_another=True)
+        SLOW_HEAD_S, for a new one (`for_another`: its slot is free at once) or for the room
+        its head takes: a head is answered 408 here, a body fails its reader, whose handler
+        answers 408."""
+        self._leave(for_another=for_another)
         body = self._unproven_body
         if body is None:
             self._refuse_head(408, "request head not received in time")
@@ -613,7 +629,11 @@ class _Connection(RequestHandler):
         self._heads.held_bytes += size
         if self._head_bytes > MAX_HEAD_BYTES:
             self._refuse_head(431, f"request head over {MAX_HEAD_BYTES} bytes")
-        elif self._heads.held_bytes > MAX_HEADS_BYTES:
+            return
+        if self._heads.held_bytes > MAX_HEADS_BYTES:
+            # The heads slowest to arrive go first (slowloris), then this one.
+            self._open.close_slow_heads(self._heads, keep=self)
+        if self._heads.held_bytes > MAX_HEADS_BYTES:
             self._refuse_head(503, "too many request heads arriving at once")
 
     def _release_head(self) -> None:
