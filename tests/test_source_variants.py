@@ -503,10 +503,18 @@ def test_priority_leading_a_remark(given: str, priority: Priority | None) -> Non
         ("2026-11-23T10:00:00", "2026-11-23T10:00:00+00:00"),
         ("2026-11-23T10:00:00+02:00", "2026-11-23T08:00:00+00:00"),
         ("2026-11-23T10:00:00.5-0130", "2026-11-23T11:30:00.500000+00:00"),
+        (
+            "Mon Nov 23 2026 10:00:00 GMT+0100 (Central European Standard Time)",
+            "2026-11-23T09:00:00+00:00",
+        ),
+        ("Mon Nov 23 2026 10:00:00 GMT-0500 (EST)", "2026-11-23T15:00:00+00:00"),
+        ("Mon, 23 Nov 2026 10:00:00 GMT+0100", "2026-11-23T09:00:00+00:00"),
     ],
 )
 def test_generic_timestamps(stamp: Any, iso: str) -> None:
-    """Epoch seconds and milliseconds (number or text), ISO with and without a zone."""
+    """Epoch seconds and milliseconds (number or text), ISO with and without a zone, and
+    JavaScript's Date.toString() with its offset (the date parser dropped "GMT+0100"'s offset,
+    and a long zone name made the time unreadable)."""
     assert run({"title": "t", "timestamp": stamp}).alerts[0].occurred_at.isoformat() == iso
 
 

@@ -50,7 +50,7 @@ FIELD_MAX = 1_024
 #: longest emoji sequences (families with skin tones, subdivision flags) are about ten.
 _CLUSTER_BACKOFF = 32
 #: Timestamps longer than this are not timestamps; refuse them before any parsing.
-_TIMESTAMP_MAX = 64
+_TIMESTAMP_MAX = 112  # JavaScript's toString() names the zone: "(Central European Standard Time)"
 #: Go's `time.Time.String()`, which Alertmanager's and Grafana's templates print for
 #: `{{ .StartsAt }}`: "2026-11-23 09:00:00.123456789 +0000 UTC", with " m=+1.5" (the monotonic
 #: clock reading) after it when the time came from the sender's own clock.
@@ -460,9 +460,15 @@ def timestamp(value: Any) -> datetime | None:
 _ZONE_NAMED_UTC = re.compile(r"(.{10,40}\d) ?(?:UTC|GMT)", re.IGNORECASE)
 
 
+#: JavaScript's `Date.toString()`, which `String(new Date())` writes: "Mon Nov 23 2026
+#: 10:00:00 GMT+0100 (Central European Standard Time)"; the zone's name adds nothing.
+_JS_DATE = re.compile(r"(.{8,40}\d\d:\d\d:\d\d) (?:GMT|UTC)([+-]\d{4})(?: \([^()]{1,60}\))?")
+
+
 def _other_time_form(s: str) -> datetime | None:
-    """The forms scripts write besides ISO 8601: "2026-11-23 09:00:00 UTC", and RFC 2822 /
-    HTTP dates ("Mon, 23 Nov 2026 09:00:00 GMT", `date -R`, JavaScript's toUTCString()).
+    """The forms scripts write besides ISO 8601: "2026-11-23 09:00:00 UTC", RFC 2822 / HTTP
+    dates ("Mon, 23 Nov 2026 09:00:00 GMT", `date -R`, JavaScript's toUTCString()) and
+    JavaScript's toString() ("Mon Nov 23 2026 10:00:00 GMT+0100 (…)").
     A time with no zone (RFC 2822's "-0000") is taken as UTC, as ISO times without one are."""
     named = _ZONE_NAMED_UTC.fullmatch(s)
     if named and named[1][:1].isdigit():
@@ -471,6 +477,9 @@ def _other_time_form(s: str) -> datetime | None:
         except ValueError:
             return None
         return parsed if parsed.tzinfo is None else None  # "+02:00 UTC" contradicts itself
+    js = _JS_DATE.fullmatch(s)
+    if js:  # the RFC 2822 parser reads "GMT+0100" as GMT and drops the offset
+        s = f"{js[1]} {js[2]}"
     try:
         return parsedate_to_datetime(s)
     except (ValueError, TypeError, OverflowError, IndexError):
