@@ -6,6 +6,7 @@ Routes (shapes as GitHub's, trimmed to the fields triage reads):
     GET   /user                                    the token's user (403 for an installation token)
     GET   /app                                     the App (JWT auth)
     POST  /app/installations/{id}/access_tokens    JWT → installation token (RS256 JWT verified)
+    GET   /repos/{o}/{r}                           the repository: full_name, archived
     GET   /repos/{o}/{r}/issues                    state, labels (all of them), sort, direction,
                                                    per_page, page; newest first by default
     POST  /repos/{o}/{r}/issues                    create (title required, labels, assignees)
@@ -56,6 +57,7 @@ _ROUTES: list[tuple[str, re.Pattern[str], str]] = [
     ("GET", re.compile(r"/user"), "_get_user"),
     ("GET", re.compile(r"/app"), "_get_app"),
     ("POST", re.compile(r"/app/installations/(?P<iid>\d+)/access_tokens"), "_exchange"),
+    ("GET", re.compile(_REPO), "_get_repo"),
     ("GET", re.compile(_REPO + r"/issues"), "_list_issues"),
     ("POST", re.compile(_REPO + r"/issues"), "_create_issue"),
     ("GET", re.compile(_REPO + r"/issues/comments/(?P<cid>\d+)"), "_get_comment"),
@@ -147,6 +149,9 @@ class GitHubServer(LoopbackServer):
         self.clock = clock
         self._lock = threading.Lock()
         self._repos: dict[str, list[_Issue]] = {r: [] for r in repositories}
+        #: Repositories `GET /repos/{o}/{r}` says are archived (a subclass may also refuse
+        #: their writes, as GitHub does).
+        self.archived: set[str] = set()
         self._comment_ids = itertools.count(1001)
         self._installation_tokens: dict[str, float] = {}  # token → expiry (clock)
         self._token_numbers = itertools.count(1)
@@ -343,6 +348,10 @@ class GitHubServer(LoopbackServer):
         if actor.endswith("[bot]"):
             return _error(403, "Resource not accessible by integration")
         return 200, {"login": actor}, {}
+
+    def _get_repo(self, actor: str, params: dict[str, str], query: Any, body: Any) -> Answer:
+        repo = params["repo"]
+        return 200, {"full_name": repo, "archived": repo in self.archived}, {}
 
     def _list_issues(
         self, actor: str, params: dict[str, str], query: dict[str, str], body: Any

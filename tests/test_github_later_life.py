@@ -54,7 +54,6 @@ class LaterLifeGitHub(GitHubServer):
     def __init__(self, **kwargs: Any) -> None:
         self.deleted: set[tuple[str, int]] = set()
         self.locked: set[tuple[str, int]] = set()
-        self.archived: set[str] = set()
         #: Repositories our token may read but not write (an App not installed on them).
         self.read_only: set[str] = set()
         #: (repository, number) → (repository id, new number) for moved issues.

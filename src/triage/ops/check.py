@@ -124,13 +124,37 @@ async def _routes(settings: Settings) -> str:
 
 
 async def _github(settings: Settings) -> str:
+    """GitHub reachable with our credentials, and no repository issues go to archived: the
+    probe reads issues, which an archived repository still serves, so without asking its
+    state every new incident would be refused while this check said ok."""
     from triage.sinks.github import GitHubSink
 
     sink = GitHubSink(settings)
     try:
-        return await sink.probe()
+        reached = await sink.probe()
+        archived = [r for r in _github_repositories(settings) if await sink.archived(r)]
     finally:
         await sink.aclose()
+    if archived:
+        raise _Failed(
+            f"{', '.join(archived)} archived (read-only): GitHub refuses every issue there; "
+            "unarchive it or route its incidents elsewhere"
+        )
+    return reached
+
+
+def _github_repositories(settings: Settings) -> list[str]:
+    """Every repository issues may go to: GITHUB_REPOSITORY and the routes' own (only the
+    first when the routes file cannot be read, which the routes check reports)."""
+    try:
+        router = load_router(settings)
+    except ConfigError:
+        return [settings.github_repository] if settings.github_repository else []
+    routes = [router.default, *(rule.route for rule in router.rules)]
+    named = [settings.github_repository] + [
+        route.target("github").repository for route in routes if "github" in route.sinks
+    ]
+    return list(dict.fromkeys(r for r in named if r))
 
 
 async def _slack(settings: Settings) -> str:

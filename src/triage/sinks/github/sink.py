@@ -197,6 +197,12 @@ class GitHubSink:
             return f"{repository} readable as {await self._api.whoami()}"
         return f"signed in as {await self._api.whoami()} (no GITHUB_REPOSITORY: routes name them)"
 
+    async def archived(self, repository: str) -> bool:
+        """Whether GitHub says `repository` is archived (read-only: no issue can be opened or
+        written there), for `triage check`; a write's refusal says the same to the daemon."""
+        answer = record(await self._api.call("GET", f"/repos/{repository}"), "a repository")
+        return answer.get("archived") is True
+
     async def apply(self, effect: Effect) -> Applied:
         started = time.perf_counter()
         try:

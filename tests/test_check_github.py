@@ -1,0 +1,67 @@
+"""`triage check` fails on a GitHub repository issues would go to that is archived (read-only):
+the sink's probe reads issues, which an archived repository still serves, so check said ok
+while GitHub would refuse every new incident's issue. Against the loopback GitHub stub."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from github_stub import GitHubServer
+from triage.ops.check import run_checks
+from triage.settings import Settings
+
+TOKEN = "t-bot"
+ROUTES = """
+[[route]]
+name = "payments"
+sinks = ["github"]
+match = { team = ["payments"] }
+github = { repository = "acme/payments" }
+"""
+
+
+@pytest.fixture
+def github() -> Iterator[GitHubServer]:
+    with GitHubServer(
+        tokens={TOKEN: "triage-bot"}, repositories=("acme/ops", "acme/payments")
+    ) as server:
+        yield server
+
+
+async def github_line(github: GitHubServer, tmp_path: Path) -> str:
+    """The `github` line `triage check` prints, with a route to acme/payments."""
+    routes = tmp_path / "routes.toml"
+    routes.write_text(ROUTES)
+    settings = Settings(
+        store_url=f"sqlite:///{tmp_path}/t.db",
+        sinks=("github",),
+        llm_provider="none",
+        github_api_url=github.url,
+        github_repository="acme/ops",
+        github_token=TOKEN,
+        routes_file=routes,
+    )
+    out = io.StringIO()
+    await run_checks(settings, out)
+    [line] = [x for x in out.getvalue().splitlines() if x.split()[1:2] == ["github"]]
+    return line
+
+
+async def test_repositories_that_take_issues_pass(github: GitHubServer, tmp_path: Path) -> None:
+    """The default repository and a route's, neither archived: ok, and nothing written."""
+    line = await github_line(github, tmp_path)
+    assert line.startswith("ok    github   acme/ops readable as triage-bot")
+    assert all(call["method"] == "GET" for call in github.calls)
+
+
+async def test_an_archived_route_repository_fails_the_check(
+    github: GitHubServer, tmp_path: Path
+) -> None:
+    """A route's repository that is archived fails the github check, naming it."""
+    github.archived.add("acme/payments")
+    line = await github_line(github, tmp_path)
+    assert line.startswith("FAIL  github   acme/payments archived (read-only)")
