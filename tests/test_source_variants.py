@@ -518,6 +518,39 @@ def test_generic_timestamps(stamp: Any, iso: str) -> None:
     assert run({"title": "t", "timestamp": stamp}).alerts[0].occurred_at.isoformat() == iso
 
 
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"title": "t", "timestamp": "23/11/2026 10:00"}, "generic timestamp '23/11/2026 10:00'"),
+        ({"title": "t", "timestamp": "soon"}, "generic timestamp 'soon'"),
+        (
+            {"event_type": "threshold_alert", "state": "triggered", "rule_id": "r", "host": "h",
+             "evaluated_at": {"at": 1}},
+            "threshold evaluated_at <JSON object>",
+        ),
+    ],
+)  # fmt: skip
+def test_a_time_that_cannot_be_read_is_noted(body: dict[str, Any], field: str) -> None:
+    """A script's time triage cannot read (day-first, prose, an object) still delivers the
+    alert, dated when queued, with one note for the log that names the field and value."""
+    result = run(body)
+    assert len(result.alerts) == 1
+    [note] = result.notes
+    assert note.startswith(field) and "dated when it was queued" in note
+
+
+@pytest.mark.parametrize("stamp", [None, "", "  ", "0001-01-01T00:00:00Z"])
+def test_a_time_that_says_none_is_not_noted(stamp: Any) -> None:
+    """An absent, blank or Go zero time means "no time given": no note."""
+    assert run({"title": "t", "timestamp": stamp}).notes == ()
+
+
+def test_year_first_slashed_date_is_read() -> None:
+    """ "2026/11/23 10:00:00" (strftime's %Y/%m/%d) is read as ISO with slashes."""
+    alert = run({"title": "t", "timestamp": "2026/11/23 10:00:00+02:00"}).alerts[0]
+    assert alert.occurred_at.isoformat() == "2026-11-23T08:00:00+00:00"
+
+
 def test_an_array_of_alerts_is_a_clear_permanent_error() -> None:
     """A JSON array at the top level is refused as a DecodeError that says so (one alert object
     per message), not a crash and not a partial read."""

@@ -465,10 +465,14 @@ _ZONE_NAMED_UTC = re.compile(r"(.{10,40}\d) ?(?:UTC|GMT)", re.IGNORECASE)
 _JS_DATE = re.compile(r"(.{8,40}\d\d:\d\d:\d\d) (?:GMT|UTC)([+-]\d{4})(?: \([^()]{1,60}\))?")
 
 
+_SLASHED_DATE = re.compile(r"\d{4}/\d\d/\d\d(?:[ T]|$)")
+
+
 def _other_time_form(s: str) -> datetime | None:
     """The forms scripts write besides ISO 8601: "2026-11-23 09:00:00 UTC", RFC 2822 / HTTP
     dates ("Mon, 23 Nov 2026 09:00:00 GMT", `date -R`, JavaScript's toUTCString()) and
-    JavaScript's toString() ("Mon Nov 23 2026 10:00:00 GMT+0100 (…)").
+    JavaScript's toString() ("Mon Nov 23 2026 10:00:00 GMT+0100 (…)") and year-first dates with
+    slashes ("2026/11/23 10:00:00"; day-first ones are ambiguous and not read).
     A time with no zone (RFC 2822's "-0000") is taken as UTC, as ISO times without one are."""
     named = _ZONE_NAMED_UTC.fullmatch(s)
     if named and named[1][:1].isdigit():
@@ -477,6 +481,11 @@ def _other_time_form(s: str) -> datetime | None:
         except ValueError:
             return None
         return parsed if parsed.tzinfo is None else None  # "+02:00 UTC" contradicts itself
+    if _SLASHED_DATE.match(s):  # "2026/11/23 10:00:00": ISO with slashes (strftime %Y/%m/%d)
+        try:
+            return datetime.fromisoformat(s.replace("/", "-", 2))
+        except ValueError:
+            return None
     js = _JS_DATE.fullmatch(s)
     if js:  # the RFC 2822 parser reads "GMT+0100" as GMT and drops the offset
         s = f"{js[1]} {js[2]}"

@@ -16,6 +16,8 @@ when its `state` is one of those words. Threshold: triggered|resolved (also firi
 
 from __future__ import annotations
 
+import re
+from datetime import datetime
 from typing import Any
 
 from triage.errors import InvalidAlertError
@@ -54,6 +56,7 @@ def normalize_generic(payload: dict[str, Any]) -> Normalized:
     if dedup_key:
         common.add_label(labels, "dedup_key", dedup_key)
     full_title = common.ident(payload.get("title"), "title")  # not cut to 200: stays distinct
+    occurred, notes = _when(payload.get("timestamp"), f"{GENERIC} timestamp")
     runbook, unlinked = _runbook(payload)
     alert = Alert(
         source=GENERIC,
@@ -69,11 +72,11 @@ def normalize_generic(payload: dict[str, Any]) -> Normalized:
         runbook_url=runbook,
         links=common.links(source=common.url(payload.get("url"), "url")),
         labels=labels,
-        occurred_at=common.timestamp(payload.get("timestamp")) or common.now(),
+        occurred_at=occurred,
         identity={"dedup_key": dedup_key} if dedup_key else {"source": origin, "title": full_title},
         raw=payload,
     )
-    return Normalized((alert,))
+    return Normalized((alert,), (), notes)
 
 
 def normalize_threshold(payload: dict[str, Any]) -> Normalized:
@@ -104,6 +107,7 @@ def normalize_threshold(payload: dict[str, Any]) -> Normalized:
     ):  # fmt: skip
         common.add_label(labels, key, field)
     runbook, unlinked = _runbook(payload)
+    occurred, notes = _when(payload.get("evaluated_at"), f"{THRESHOLD} evaluated_at")
     alert = Alert(
         source=THRESHOLD,
         status=status,
@@ -118,11 +122,11 @@ def normalize_threshold(payload: dict[str, Any]) -> Normalized:
         ),
         runbook_url=runbook,
         labels=labels,
-        occurred_at=common.timestamp(payload.get("evaluated_at")) or common.now(),
+        occurred_at=occurred,
         identity={"rule": rule, "target": target, "metric": metric},
         raw=payload,
     )
-    return Normalized((alert,))
+    return Normalized((alert,), (), notes)
 
 
 #: Comparison operators as a reader writes them.
@@ -187,6 +191,25 @@ def _with_runbook(description: str | None, runbook: str | None) -> str:
     parts = (description, f"Runbook: {runbook}")
     return common.text("\n\n".join(p for p in parts if p), "description",
                        common.DESCRIPTION_MAX) or ""  # fmt: skip
+
+
+#: Times that say "none" rather than a time we cannot read: blank, or Go's zero time.
+_UNSET = re.compile(r"\s*|0001-01-01[ T]00:00:00.*")
+
+
+def _when(value: Any, field: str) -> tuple[datetime, tuple[str, ...]]:
+    """The alert's time, and a note for the log when the sender gave one that is no time we
+    read: the alert is then dated when it was queued, and the operator learns why."""
+    when = common.timestamp(value)
+    if when is not None:
+        return when, ()
+    if value is None or (isinstance(value, str) and _UNSET.fullmatch(value)):
+        return common.now(), ()
+    note = (
+        f"{field} {common.short(value)} is not a time triage reads (ISO 8601, epoch seconds or "
+        "milliseconds, RFC 2822): the alert is dated when it was queued"
+    )
+    return common.now(), (note,)
 
 
 def _field(payload: dict[str, Any], labels: dict[str, Any], key: str) -> Any:
