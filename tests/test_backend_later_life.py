@@ -13,14 +13,21 @@ import pytest
 from factories import alert as pipeline_alert
 from factories import view
 from test_pipeline import rig
+from triage.breaker import BreakerState, CircuitBreaker
 from triage.demo.ticketd import TicketServer
-from triage.errors import SinkRejectedError, SinkThrottledError, SinkUnavailableError
+from triage.errors import (
+    SinkRejectedError,
+    SinkThrottledError,
+    SinkUnavailableError,
+    TransientError,
+)
 from triage.incidents.lifecycle import Action
 from triage.models import Alert, EffectKind, Priority, Status, Ticket
 from triage.secrets import BackendToken
 from triage.settings import Settings
 from triage.sinks.backend import BackendSink
 from triage.sinks.base import Effect
+from triage.sinks.guard import GuardedSink
 
 TOKEN = "backend-token"
 ALERT = Alert(
@@ -263,7 +270,7 @@ async def test_a_wrong_route_fails_loudly_at_the_first_update_of_a_new_ticket(
     try:
         ref = await opened(sink)
         for _ in range(2):
-            with pytest.raises(SinkUnavailableError, match="check TRIAGE_BACKEND_") as caught:
+            with pytest.raises(TransientError, match="check TRIAGE_BACKEND_") as caught:
                 await sink.apply(effect(kind, ref))
             assert caught.value.reason == "route_not_found"
     finally:
@@ -289,7 +296,7 @@ async def test_tickets_of_an_earlier_process_tell_a_wrong_route_by_their_number(
         gone = [(await sink.apply(effect(EffectKind.UPDATE, ref))).gone for ref in refs[:2]]
         assert gone == [True, True]
         for ref in refs[2:]:
-            with pytest.raises(SinkUnavailableError, match="several tickets"):
+            with pytest.raises(TransientError, match="several tickets"):
                 await sink.apply(effect(EffectKind.UPDATE, ref))
     finally:
         await earlier.aclose()
@@ -334,10 +341,32 @@ async def test_through_the_pipeline_a_wrong_route_marks_no_ticket_gone(
     r.pipeline.sinks = {sink.name: sink}
     try:
         assert await r.send(0) is Action.OPEN
-        with pytest.raises(SinkUnavailableError):
+        with pytest.raises(TransientError):
             await r.send(16)
         incident = await r.store.get(pipeline_alert().fingerprint)
     finally:
         await sink.aclose()
     assert incident is not None and incident.gone == {}
     assert backend.events == []
+
+
+async def test_a_wrong_route_does_not_open_the_breaker_for_new_tickets(
+    backend: LaterLifeTickets,
+) -> None:
+    """A wrong update route is the backend answering, not the backend down: its failures
+    (not SinkUnavailableError) leave the sink's breaker closed, so new incidents' tickets,
+    which the create route takes, go on being opened."""
+    settings = wrong_routes(backend)
+    guarded = GuardedSink(
+        BackendSink(settings, BackendToken(settings)), CircuitBreaker("sink:backend", 1, 30)
+    )
+    try:
+        ref = (await guarded.apply(effect(EffectKind.OPEN, key="fp:1"))).ref
+        for n in range(3):
+            with pytest.raises(TransientError) as caught:
+                await guarded.apply(effect(EffectKind.UPDATE, ref, key=f"fp:{n + 2}"))
+            assert not isinstance(caught.value, SinkUnavailableError)
+        assert guarded.breaker.state is BreakerState.CLOSED
+        assert (await guarded.apply(effect(EffectKind.OPEN, key="other:1"))).ref == "T-2"
+    finally:
+        await guarded.aclose()

@@ -42,7 +42,9 @@ ticket is one this process created and no later effect reached yet (it existed a
 or when it is the third different ticket in a row to get one: one `backend.route_not_found`
 error line names the route, and the effect fails as transient (`route_not_found`: its message
 stays on the queue, retried, to the DLQ at last, and a redrive once fixed) instead of marking
-the ticket gone. The route's first answer for a ticket clears it.
+the ticket gone. It is a TransientError, not SinkUnavailableError: the backend answered, so the
+sink's breaker does not open and new tickets, which the create route takes, go on. The route's
+first answer for a ticket clears it.
 """
 
 from __future__ import annotations
@@ -62,6 +64,7 @@ from triage.errors import (
     SinkRejectedError,
     SinkThrottledError,
     SinkUnavailableError,
+    TransientError,
 )
 from triage.metrics import Metrics
 from triage.models import EffectKind
@@ -189,8 +192,8 @@ class BackendSink:
         self, witness: _RouteWitness, route: str, effect: Effect, exc: SinkRejectedError
     ) -> None:
         """A 404 for `effect`'s ticket on `route`: returns when it says the ticket is gone;
-        SinkUnavailableError `route_not_found` when it says the route is wrong (the first
-        time with one error line naming it)."""
+        TransientError `route_not_found` when it says the route is wrong (the first time with
+        one error line naming it)."""
         assert effect.ref is not None  # checked by the caller
         created_here = effect.ref in self._created
         if not witness.wrong_after_404(effect.ref, created_here=created_here):
@@ -213,7 +216,7 @@ class BackendSink:
                 reason=exc.detail,
                 action="retry",
             )
-        raise SinkUnavailableError(
+        raise TransientError(
             f"backend answered 404 to {effect.kind} on {route} for "
             f"{'a ticket it created a moment ago' if created_here else 'several tickets'}, "
             f"and never answered for one there: check {setting}",
