@@ -296,7 +296,7 @@ async def test_tickets_of_an_earlier_process_tell_a_wrong_route_by_their_number(
         gone = [(await sink.apply(effect(EffectKind.UPDATE, ref))).gone for ref in refs[:2]]
         assert gone == [True, True]
         for ref in refs[2:]:
-            with pytest.raises(TransientError, match="several tickets"):
+            with pytest.raises(TransientError, match="3 different tickets"):
                 await sink.apply(effect(EffectKind.UPDATE, ref))
     finally:
         await earlier.aclose()
@@ -370,3 +370,24 @@ async def test_a_wrong_route_does_not_open_the_breaker_for_new_tickets(
         assert (await guarded.apply(effect(EffectKind.OPEN, key="other:1"))).ref == "T-2"
     finally:
         await guarded.aclose()
+
+
+async def test_a_ticket_named_by_its_key_says_so_when_its_update_is_not_found(
+    backend: LaterLifeTickets,
+) -> None:
+    """A backend whose create answer holds no id gets the effect's Idempotency-Key as the
+    reference; the first update's 404 then says the ticket was named so, the likelier cause
+    than the route."""
+    settings = Settings(
+        backend_base_url=backend.url,
+        backend_update_route="/api/service/tickets/{ref}/updates",
+    )
+    sink = BackendSink(settings, BackendToken(settings))
+    backend.fail_next(1, status=201)  # a 201 whose body holds no ticket id
+    try:
+        ref = (await sink.apply(effect(EffectKind.OPEN, key="fp:1"))).ref
+        assert ref == "fp:1"
+        with pytest.raises(TransientError, match="named by its Idempotency-Key"):
+            await sink.apply(effect(EffectKind.UPDATE, ref))
+    finally:
+        await sink.aclose()

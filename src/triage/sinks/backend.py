@@ -146,7 +146,9 @@ class BackendSink:
         #: What this process saw of each later-effect route (see the module docstring).
         self._routes: dict[str, _RouteWitness] = {}
         #: References of the tickets this process created, the newest last.
-        self._created: OrderedDict[str, None] = OrderedDict()
+        #: The value says whether the reference is the effect's idempotency key (the create
+        #: answer held no id), which a backend may not find its ticket by.
+        self._created: OrderedDict[str, bool] = OrderedDict()
         # httpx2's client API on aiohttp's transport (`aio.py`): a quarter of the CPU per
         # request of httpx2's own.
         self._client = httpx2.AsyncClient(
@@ -216,10 +218,18 @@ class BackendSink:
                 reason=exc.detail,
                 action="retry",
             )
+        if not created_here:
+            which = f"{witness.missing_count} different tickets"
+        elif self._created[effect.ref]:
+            which = (
+                "a ticket it created a moment ago, named by its Idempotency-Key (the create "
+                "answer held no id)"
+            )
+        else:
+            which = "a ticket it created a moment ago"
         raise TransientError(
-            f"backend answered 404 to {effect.kind} on {route} for "
-            f"{'a ticket it created a moment ago' if created_here else 'several tickets'}, "
-            f"and never answered for one there: check {setting}",
+            f"backend answered 404 to {effect.kind} on {route} for {which}, and never "
+            f"answered for a ticket there: check {setting}",
             reason="route_not_found",
         )
 
@@ -233,7 +243,7 @@ class BackendSink:
             ref = effect.idempotency_key
             got = "no JSON" if answer is None else f"JSON {type(answer).__name__}"
             log.warning("backend.no_ticket_id", answer=got, ref=ref)
-        self._created[ref] = None
+        self._created[ref] = ref == effect.idempotency_key
         self._created.move_to_end(ref)
         while len(self._created) > _CREATED_KEPT:
             self._created.popitem(last=False)
