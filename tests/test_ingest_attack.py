@@ -220,3 +220,55 @@ async def test_past_the_heads_budget_the_slowest_head_goes_not_the_newest(
     assert answer.status == 408
     assert await closed_by_gateway(slow_reader)
     close_all([(slow_reader, slow_writer), (reader, writer)])
+
+
+@pytest.mark.parametrize(
+    "behind",
+    [
+        f"POST /v1/alerts/generic HTTP/2.0\r\nHost: x\r\n{BEARER}Content-Length: 2\r\n\r\n{{}}",
+        "POST /v1/alerts/generic HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+    ],
+    ids=["http-2.0", "http-1.0-chunked"],
+)
+@pytest.mark.parametrize("upgrade", [False, True], ids=["plain", "after-upgrade"])
+async def test_a_faulty_request_pipelined_behind_a_good_one_is_answered_too(
+    gateway: IngestService, queues: Queues, behind: str, upgrade: bool
+) -> None:
+    """A request of faulty framing pipelined behind a good one (also behind one asking to
+    Upgrade, whose followers are parsed once it is answered) gets its own 505 or 400 after
+    the good one's answer, with one line, instead of a silent close."""
+    first = "GET /healthz HTTP/1.1\r\nHost: x\r\n"
+    first += "Connection: Upgrade\r\nUpgrade: websocket\r\n\r\n" if upgrade else "\r\n"
+    reader, writer = await asyncio.open_connection("127.0.0.1", gateway.port)
+    with capture_logs() as logs:
+        writer.write((first + behind).encode())
+        assert (await read_answer(reader)).status == 200
+        second = await read_answer(reader)
+        assert second.status in (400, 505)
+        assert await closed_by_gateway(reader)
+        (line,) = await wait_logged(logs, "ingest.bad_http")
+    writer.close()
+    assert line["status"] == second.status
+    assert received(queues) == []
+
+
+async def test_a_request_pipelined_after_a_declined_upgrade_is_not_left_hanging(
+    gateway: IngestService, queues: Queues
+) -> None:
+    """The parser drops what comes in the same read after a request asking for an Upgrade the
+    gateway does not take (h2c, as `curl --http2` asks): that request is answered with
+    `Connection: close` and the connection closed at once, so a request pipelined behind it is
+    known unanswered, not left waiting for the idle timeout; only the first is queued."""
+    first = f"POST /v1/alerts/generic HTTP/1.1\r\nHost: x\r\n{BEARER}"
+    first += "Connection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAAP__\r\n"
+    first += f"Content-Length: {len(GENERIC)}\r\n\r\n"
+    behind = f"POST /v1/alerts/generic HTTP/1.1\r\nHost: x\r\n{BEARER}"
+    behind += f"Content-Length: {len(GENERIC)}\r\n\r\n"
+    reader, writer = await asyncio.open_connection("127.0.0.1", gateway.port)
+    writer.write(first.encode() + GENERIC + behind.encode() + GENERIC)
+    answer = await read_answer(reader)
+    assert answer.status == 202
+    assert answer.headers["connection"] == "close"
+    assert await closed_by_gateway(reader)
+    writer.close()
+    assert len(received(queues)) == 1

@@ -432,6 +432,8 @@ class _Connection(RequestHandler):
     _stall: asyncio.TimerHandle | None = None
     #: The body being read before it can be authenticated, if any.
     _unproven_body: StreamReader | None = None
+    #: A request whose framing is faulty was parsed: nothing after it is.
+    _framing_faulty = False
 
     def __init__(
         self, manager: web.Server, heads: _Heads, opened: OpenConnections, **kwargs: Any
@@ -535,12 +537,12 @@ class _Connection(RequestHandler):
             self._open.unproven_ended(self)
 
     def data_received(self, data: bytes) -> None:
-        if self._refused:
-            return  # dropped: the connection was answered 503 unread
+        if self._refused or self._framing_faulty:
+            return  # dropped: the connection was answered 503 unread, or will be closed
         awaiting_head = self._body is None or self._body.is_eof()
         parsed = len(self._messages)
         super().data_received(data)
-        self._refuse_faulty_framing(parsed)
+        self._check_framing(parsed)
         if len(self._messages) > parsed:  # a head came whole
             self._unanswered += len(self._messages) - parsed
             message, self._body = self._messages[-1]
@@ -554,13 +556,26 @@ class _Connection(RequestHandler):
         elif self._chunked:
             self._count_framing(len(data))
 
+    def _check_framing(self, first: int) -> None:
+        """Check the requests parsed from `first` on: the first whose framing is faulty is
+        refused, and one asking for an Upgrade the gateway declines closes its connection."""
+        self._refuse_faulty_framing(first)
+        if len(self._messages) > first:
+            message, body = self._messages[-1]
+            if isinstance(message, _ErrInfo) or not message.upgrade or self._upgraded:
+                return
+            # The parser drops what came in the same read after a request asking for an
+            # Upgrade it does not take (h2c, …): pipelined requests would go unanswered until
+            # the idle timeout. Answered with `Connection: close`, their sender knows at once.
+            self._messages[-1] = (message._replace(should_close=True), body)
+
     def _refuse_faulty_framing(self, first: int) -> None:
         """Put a parse error (the answer `framing_fault` names) in place of the first request
         from `first` on whose framing is faulty, drop what was parsed after it, and parse
         nothing more: its body is not the gateway's to guess at, nor what follows."""
         for index in range(first, len(self._messages)):
             message = self._messages[index][0]
-            fault = framing_fault(message) if isinstance(message, RawRequestMessage) else None
+            fault = None if isinstance(message, _ErrInfo) else framing_fault(message)
             if fault is None:
                 continue
             status, reason = fault
@@ -568,7 +583,9 @@ class _Connection(RequestHandler):
             self._messages[index] = (_ErrInfo(status, error, reason), EMPTY_PAYLOAD)
             while len(self._messages) > index + 1:
                 self._messages.pop()
-            self.close()  # what still arrives is not parsed; closed once answered
+            # What still arrives is not parsed; the connection closes once this is answered
+            # (not `close()`: the requests before it are answered first, this one too).
+            self._framing_faulty = True
             return
 
     def _count_framing(self, size: int) -> None:
@@ -599,7 +616,7 @@ class _Connection(RequestHandler):
             return await super().finish_response(request, resp, start_time)
         finally:
             # (What followed a refused Upgrade is parsed in there, not in data_received.)
-            self._refuse_faulty_framing(0)
+            self._check_framing(0)
             # (Never below 0: aiohttp parses what followed a refused Upgrade here, not in
             # data_received; those requests are then seen in `_messages` instead.)
             self._unanswered = max(0, self._unanswered - 1)
