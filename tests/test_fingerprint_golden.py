@@ -126,6 +126,9 @@ GOLDEN: dict[str, tuple[str, ...]] = {
     "sentry/installation-deleted.json": (),
     "sentry/seer-root-cause-completed.json": (),
     "sentry/legacy-plugin-minimal.json": ("de6c812c17c3b159aa6419d737e4bb39",),
+    # Alertmanager's default (text) SNS template: firing and resolved are one group's incident.
+    "sns/alertmanager-default-firing.json": ("86fc040ab020ec0d7961ea5620334f5c",),
+    "sns/alertmanager-default-resolved.json": ("86fc040ab020ec0d7961ea5620334f5c",),
 }
 
 

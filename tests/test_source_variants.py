@@ -204,6 +204,38 @@ def test_a_json_string_of_prose_in_sns_is_still_text() -> None:
     assert alert.source == "sns"
 
 
+def test_alertmanager_default_sns_text_resolves_its_group() -> None:
+    """Alertmanager's default SNS template (text; Subject "[FIRING:1] group" / "[RESOLVED]
+    group") fires and resolves one incident, titled by the group, not a firing ticket per
+    Subject."""
+    fired = only("sns/alertmanager-default-firing.json")
+    resolved = only("sns/alertmanager-default-resolved.json")
+    assert (fired.status, resolved.status) == (Status.FIRING, Status.RESOLVED)
+    assert fired.title == resolved.title == "HighRequestLatency (checkout page payments)"
+    assert fired.fingerprint == resolved.fingerprint
+
+
+def test_group_subject_count_and_cut_keep_the_incident() -> None:
+    """The count of firing alerts ([FIRING:1] → [FIRING:12]) and where SNS's 100-character cut
+    falls for each bracket leave the group's fingerprint as it was."""
+    envelope = sample("sns/alertmanager-default-firing.json")
+    group = "HighRequestLatency (" + " ".join(f"checkout-{i}:8080" for i in range(9)) + ")"
+    fingerprints = {
+        run(dict(envelope, Subject=f"{bracket} {group}"[:99] + "…")).alerts[0].fingerprint
+        for bracket in ("[FIRING:1]", "[FIRING:12]", "[RESOLVED]")
+    }
+    assert len(fingerprints) == 1
+
+
+@pytest.mark.parametrize("subject", ["[FIRING:1]", "[Firing] backups", "DB failover [RESOLVED]"])
+def test_other_subjects_fire_as_they_are(subject: str) -> None:
+    """A subject that only looks like the bracket (empty group, another word, the bracket at
+    the end) fires, titled by the whole subject."""
+    envelope = dict(sample("sns/alertmanager-default-firing.json"), Subject=subject)
+    alert = run(envelope).alerts[0]
+    assert (alert.status, alert.title) == (Status.FIRING, subject)
+
+
 def test_raw_delivered_plain_text_is_a_clear_permanent_error() -> None:
     """A script's plain-text publish under raw delivery has no envelope to name its topic: a
     DecodeError (DLQ) that says the body is not JSON, not a crash."""

@@ -9,12 +9,20 @@ published again is a repeat, and the same subject on another topic is another in
 envelope's `UnsubscribeURL` (anyone holding it can end the subscription) and signature are not
 kept, not even in `raw`.
 
+A Subject in Alertmanager's default form, "[FIRING:2] HighLatency (checkout page)" or
+"[RESOLVED] HighLatency (checkout page)" (its `sns_configs` and Grafana's SNS contact point
+without a JSON template), carries the group's state: RESOLVED resolves, and the identity's title
+is the group after the bracket, cut to `_GROUP_CHARS` (SNS cuts a Subject to 100 characters, and
+"[RESOLVED] " and "[FIRING:12] " leave different lengths of it), so the count of firing alerts
+and the state do not make a new incident of one group.
+
 A message that starts like JSON (`{` or `[`) is still read as JSON by `triage.decode`; text never
 looks like a JSON object, so one that does is a broken alert, not prose.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from triage.decode import SNS_NOTIFICATION, is_sns_envelope, is_text_message
@@ -49,9 +57,10 @@ def normalize(payload: dict[str, Any]) -> Normalized:
         raise InvalidAlertError("SNS notification has neither a Subject nor any Message text")
     labels: dict[str, str] = {}
     common.add_label(labels, "topic", topic.rpartition(":")[2] or topic)
+    status, named = _group_state(named)
     alert = Alert(
         source=SOURCE,
-        status=Status.FIRING,
+        status=status,
         title=common.title(named, "Subject"),
         description=common.text(message, "Message", common.DESCRIPTION_MAX) or "",
         labels=labels,
@@ -60,3 +69,21 @@ def normalize(payload: dict[str, Any]) -> Normalized:
         raw={key: payload[key] for key in _KEPT if key in payload},
     )
     return Normalized((alert,))
+
+
+#: Alertmanager's default subject: "[FIRING:2] group …" or "[RESOLVED] group …".
+_GROUP_SUBJECT = re.compile(r"\[(FIRING:\d{1,6}|RESOLVED)\]\s*(\S.*)", re.IGNORECASE)
+#: The group's part of a Subject that is the same however SNS or Alertmanager cut it: 100
+#: characters less the longest bracket ("[FIRING:999999] ") and the "…" of a cut.
+_GROUP_CHARS = 80
+
+
+def _group_state(named: str) -> tuple[Status, str]:
+    """The state and group that an Alertmanager-style subject names; any other title fires
+    as it is."""
+    group = _GROUP_SUBJECT.fullmatch(named)
+    if group is None:
+        return Status.FIRING, named
+    status = Status.RESOLVED if group[1].upper() == "RESOLVED" else Status.FIRING
+    name = group[2].rstrip("…").rstrip()[:_GROUP_CHARS].rstrip()
+    return status, name or named
