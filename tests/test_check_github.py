@@ -65,3 +65,14 @@ async def test_an_archived_route_repository_fails_the_check(
     github.archived.add("acme/payments")
     line = await github_line(github, tmp_path)
     assert line.startswith("FAIL  github   acme/payments archived (read-only)")
+
+
+async def test_a_route_repository_the_token_cannot_see_fails_the_check(
+    tmp_path: Path,
+) -> None:
+    """A route naming a repository GitHub answers 404 for (a typo, or the token has no
+    access) fails the github check with GitHub's answer, instead of every issue of the route
+    failing at the first incident."""
+    with GitHubServer(tokens={TOKEN: "triage-bot"}, repositories=("acme/ops",)) as github:
+        line = await github_line(github, tmp_path)
+    assert line.startswith("FAIL  github   GitHub rejected GET /repos/acme/payments with 404")
