@@ -12,6 +12,8 @@ read as JSON text (descriptions, reasons) or passed over.
 
 `AlarmDescription` may carry `TEAM=… | PRIORITY=… | RUNBOOK=… | SEVERITY=…` segments (split on
 newlines when there are any, else on "|"; keys in any case, "=" or ":"); the rest is free text.
+A line that starts with a segment may hold several, however they are separated ("TEAM=a
+PRIORITY=b", "team=a, priority=b", "[TEAM=a] [PRIORITY=b]", "TEAM=a / PRIORITY=b").
 Propagated alarm tags (`alarmTags` in events, `AlarmTags` in SNS messages) with those names fill
 what the description leaves out.
 """

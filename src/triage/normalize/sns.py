@@ -1,7 +1,7 @@
 """SNS notifications whose `Message` is text, not a JSON object: `aws sns publish --subject
 "DB failover" --message "…"` from a script or the console, and the AWS services that publish
-prose to a topic. Each becomes one firing alert, so a topic that carries alarms can carry these
-too instead of sending them to the DLQ.
+prose to a topic. Each becomes one alert (firing, unless its Subject says the group resolved:
+below), so a topic that carries alarms can carry these too instead of sending them to the DLQ.
 
 Title: the `Subject`, else the message's first line that is not blank. Description: the message.
 Identity: the topic + the title (as the generic format's source + title), so the same notice
