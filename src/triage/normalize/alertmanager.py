@@ -15,6 +15,10 @@ Alertmanager left alerts out of the message (`max_alerts`); it becomes a note fo
 Annotations and `valueString` are only shown: one that is an object or array reads as JSON
 text, and annotations that are no object are passed over, never costing the alert its ticket.
 
+Alerts posted alone, `{"alerts": [{"status": …, "labels": …}]}` (a receiver test sent with curl),
+are read as a group without its envelope; `"alerts": null` (how Go writes an empty list) is an
+empty group.
+
 An alert of a group that cannot be read (no labels, an unknown status, an object as a label
 value) is left out with a note naming it and why; the group's other alerts are handled. Only a
 group none of whose alerts can be read is rejected, with the first alert's error.
