@@ -479,9 +479,20 @@ def test_generic_status_words_of_other_tools(word: str, status: Status) -> None:
 
 
 def test_generic_unknown_status_is_a_permanent_error_naming_it() -> None:
-    """A status no tool uses for firing or resolved is a permanent error quoting it."""
-    with pytest.raises(PermanentError, match="status 'acknowledged' is not firing or resolved"):
-        run({"title": "t", "status": "acknowledged"})
+    """A status no tool uses for firing, resolved or a quiet state is a permanent error
+    quoting it."""
+    with pytest.raises(PermanentError, match="status 'escalated' is not firing or resolved"):
+        run({"title": "t", "status": "escalated"})
+
+
+@pytest.mark.parametrize("word", ["acknowledged", "ACK", "pending", "Unknown", "no_data"])
+def test_generic_quiet_states_change_no_ticket(word: str) -> None:
+    """Acknowledged, pending, unknown and no-data states are Skipped (no_state_change, the
+    word named), as CloudWatch's INSUFFICIENT_DATA is, instead of going to the DLQ."""
+    result = run({"title": "disk full", "status": word})
+    assert result.alerts == ()
+    [skipped] = result.skipped
+    assert skipped.reason == "no_state_change" and repr(word) in skipped.detail
 
 
 @pytest.mark.parametrize(

@@ -10,8 +10,9 @@ Only the identity fields, the title and the status can refuse an alert: a team, 
 description, label, value or operator of an odd JSON type reads as JSON text or is passed over.
 Statuses: generic firing|resolved (default firing), and the words other tools send for them
 (`_FIRING`, `_RESOLVED`: Nagios' PROBLEM/RECOVERY, PagerDuty's trigger/resolve, uptime checks'
-down/up, cleared, closed …); a script that writes `state` instead of `status` is read the same
-when its `state` is one of those words. Threshold: triggered|resolved (also firing|ok).
+down/up, cleared, closed …); acknowledged, pending, unknown and no-data states change no ticket
+(Skipped, `_QUIET`); a script that writes `state` instead of `status` is read the same when its
+`state` is a firing or resolved word. Threshold: triggered|resolved (also firing|ok).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from typing import Any
 from triage.errors import InvalidAlertError
 from triage.models import Alert, Status
 from triage.normalize import common
-from triage.normalize.common import Normalized
+from triage.normalize.common import Normalized, Skipped
 
 GENERIC = "generic"
 THRESHOLD = "threshold"
@@ -33,6 +34,10 @@ _FIRING = ("firing", "triggered", "trigger", "retriggered", "re-triggered", "ale
 _RESOLVED = ("resolved", "resolve", "ok", "recovered", "recovery", "clear", "cleared", "closed",
              "close", "normal", "up")  # fmt: skip
 _STATUS = dict.fromkeys(_FIRING, Status.FIRING) | dict.fromkeys(_RESOLVED, Status.RESOLVED)
+#: States that are neither: a person acknowledged it, or the check has no data yet. Like
+#: CloudWatch's INSUFFICIENT_DATA they change no ticket (Skipped), rather than going to the DLQ.
+_QUIET = frozenset({"acknowledged", "acknowledge", "ack", "pending", "unknown", "no_data",
+                    "nodata", "no data", "insufficient_data"})  # fmt: skip
 
 
 def matches_generic(payload: dict[str, Any]) -> bool:
@@ -45,6 +50,10 @@ def matches_threshold(payload: dict[str, Any]) -> bool:
 
 def normalize_generic(payload: dict[str, Any]) -> Normalized:
     title = common.title(payload.get("title"))
+    word = _given(_stated(payload), "firing")
+    if isinstance(word, str) and word.strip().lower() in _QUIET:
+        detail = f"generic alert {common.short(title)} is {common.short(word)}: no ticket change"
+        return Normalized((), (Skipped(GENERIC, "no_state_change", detail),))
     dedup_key = common.ident_or_none(payload.get("dedup_key"), "dedup_key")
     # With a dedup_key the source is only shown, and one that is no text is passed over.
     source = common.unnested(payload.get("source")) if dedup_key else payload.get("source")
@@ -60,7 +69,7 @@ def normalize_generic(payload: dict[str, Any]) -> Normalized:
     runbook, unlinked = _runbook(payload)
     alert = Alert(
         source=GENERIC,
-        status=_status(_given(_stated(payload), "firing"), "status"),
+        status=_status(word, "status"),
         title=title,
         team=common.word(_field(payload, given, "team"), "team"),
         priority=common.priority(_field(payload, given, "priority")),
