@@ -272,3 +272,47 @@ async def test_a_request_pipelined_after_a_declined_upgrade_is_not_left_hanging(
     assert await closed_by_gateway(reader)
     writer.close()
     assert len(received(queues)) == 1
+
+
+@pytest.mark.parametrize(
+    "start",
+    ["POST http://xn--/v1/alerts/generic HTTP/1.1", "CONNECT xn--:443 HTTP/1.1"],
+    ids=["absolute-form", "authority-form"],
+)
+async def test_a_request_target_whose_host_is_not_a_name_is_400_not_left_open(
+    gateway: IngestService, queues: Queues, start: str
+) -> None:
+    """A request target whose host cannot be decoded (`xn--`: not IDNA) made aiohttp raise
+    outside every handler, leaving the connection open, unanswered and holding its slot for
+    good: it is answered 400 with one line and closed, and its slot freed."""
+    request = f"{start}\r\nHost: x\r\n{BEARER}Content-Length: {len(GENERIC)}\r\n\r\n"
+    reader, writer = await asyncio.open_connection("127.0.0.1", gateway.port)
+    with capture_logs() as logs:
+        writer.write(request.encode() + GENERIC)
+        answer = await read_answer(reader)
+        assert answer.status == 400
+        assert await closed_by_gateway(reader)
+        (line,) = await wait_logged(logs, "ingest.bad_http")
+    writer.close()
+    assert answer.json() == {"error": "bad request: request target not readable"}
+    assert line["status"] == 400
+    await until(lambda: opened(gateway).count == 0, "its slot was never freed")
+    assert received(queues) == []
+
+
+async def test_a_connection_whose_handling_fails_outside_a_handler_is_closed_with_a_line(
+    gateway: IngestService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whatever else fails outside every handler (here: the same unreadable target with the
+    gateway's check of it off), the connection is closed and its slot freed, with one
+    ingest.error line, instead of held open and unanswered for good."""
+    monkeypatch.setattr(server, "_target_readable", lambda url: True)
+    request = f"POST http://xn--/v1/alerts/generic HTTP/1.1\r\nHost: x\r\n{BEARER}\r\n"
+    reader, writer = await asyncio.open_connection("127.0.0.1", gateway.port)
+    with capture_logs() as logs:
+        writer.write(request.encode())
+        assert await closed_by_gateway(reader)
+        await until(lambda: opened(gateway).count == 0, "its slot was never freed")
+    writer.close()
+    (line,) = [e for e in logs if e["event"] == "ingest.error"]
+    assert (line["where"], line["error"]) == ("connection", "UnicodeError")

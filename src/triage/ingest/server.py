@@ -46,6 +46,7 @@ from aiohttp.http_parser import RawRequestMessage
 from aiohttp.streams import EMPTY_PAYLOAD, StreamReader
 from aiohttp.web_protocol import RequestHandler, _ErrInfo
 from aiohttp.web_request import BaseRequest
+from yarl import URL
 
 from triage.linebudget import LineBudget
 from triage.metrics import Metrics
@@ -395,6 +396,9 @@ async def reading_unproven(request: web.BaseRequest, *, proven: bool) -> AsyncIt
 WRITE_STALL_S = 10.0
 #: `ingest.client_not_reading` lines a second, at most (anyone can cause one).
 _NOT_READING_LINES = LineBudget(10, 1.0)
+#: `ingest.error` lines a second, at most, for a connection whose handling failed outside any
+#: request's handler (a request may be what caused it).
+_CONNECTION_ERROR_LINES = LineBudget(10, 1.0)
 
 
 def framing_fault(message: RawRequestMessage) -> tuple[int, str] | None:
@@ -402,13 +406,31 @@ def framing_fault(message: RawRequestMessage) -> tuple[int, str] | None:
     lines of HTTP/0.9 and HTTP/2.0 and frames them as HTTP/1.1 (aiohttp would answer them in
     kind): the gateway speaks HTTP/1.0 and 1.1 only (505). RFC 9112 (6.1) has a server treat
     an HTTP/1.0 request with Transfer-Encoding as faultily framed: a proxy in front reading it
-    as 1.0 frames its body by the end of the stream, not by its chunks (400). (Reasons hold no
-    colon: `what_was_wrong` cuts there.)"""
+    as 1.0 frames its body by the end of the stream, not by its chunks (400). A target aiohttp
+    cannot make a request of is 400 too (see `_target_readable`). (Reasons hold no colon:
+    `what_was_wrong` cuts there.)"""
     if message.version not in (HttpVersion10, HttpVersion11):
         return 505, "HTTP version not supported (send HTTP/1.1)"
     if message.version == HttpVersion10 and "Transfer-Encoding" in message.headers:
         return 400, "Transfer-Encoding in an HTTP/1.0 request"
+    if not _target_readable(message.url):
+        return 400, "request target not readable"
     return None
+
+
+def _target_readable(url: URL) -> bool:
+    """Whether aiohttp can make a request of this target. It reads an absolute-form (or
+    CONNECT's authority-form) target's host while making the request, outside every handler:
+    a host that is not a name (`xn--`, not IDNA) raised there, and the connection was left
+    open, unanswered, holding its slot for good."""
+    if not url.absolute:
+        return True
+    try:
+        url.host  # noqa: B018 (read for what it raises)
+        url.relative()
+    except (UnicodeError, ValueError):
+        return False
+    return True
 
 
 class _Connection(RequestHandler):
@@ -461,6 +483,19 @@ class _Connection(RequestHandler):
             return
         self._admitted = True
         super().connection_made(transport)
+        if self._task_handler is not None:
+            self._task_handler.add_done_callback(self._handling_ended)
+
+    def _handling_ended(self, task: asyncio.Task[None]) -> None:
+        """aiohttp's loop over this connection's requests ended. One that failed (an error
+        outside every handler, such as making the request) left the connection open and
+        unanswered, its slot held for good: it is closed, with one line."""
+        if task.cancelled() or task.exception() is None:
+            return
+        if _CONNECTION_ERROR_LINES.admit():
+            log.error("ingest.error", where="connection", error=type(task.exception()).__name__)
+        if self.transport is not None:
+            self.transport.abort()
 
     def _refuse(self, transport: asyncio.Transport) -> None:
         """Answer 503 before reading a byte, then drop what the client still sends until it
