@@ -370,6 +370,14 @@ def test_generic_alert_listing_labelled_objects_stays_generic() -> None:
     assert [a.title for a in found.normalized.alerts] == ["batch"]
 
 
+def test_generic_alert_with_alerts_null_stays_generic() -> None:
+    """A generic alert that happens to carry `"alerts": null` (and a receiver and status)
+    is still its one firing alert, not an empty Alertmanager group skipped."""
+    body = {"title": "disk full", "status": "firing", "receiver": "ops", "alerts": None}
+    found = recognise_body(json.dumps(body))
+    assert (found.format, [a.title for a in found.normalized.alerts]) == ("generic", ["disk full"])
+
+
 def test_objects_without_labels_under_alerts_stay_unknown() -> None:
     """`{"alerts": [{"title": …}]}` is not mistaken for Alertmanager: still an unknown format
     whose error names the keys it saw."""

@@ -61,10 +61,12 @@ def matches(payload: dict[str, Any]) -> bool:
 
 
 def has_alert_list(payload: dict[str, Any]) -> bool:
-    """An `alerts` array, or `"alerts": null`: Go writes an empty slice that way, and a group
-    with no alerts is an empty group, not an unknown format."""
-    return isinstance(payload.get("alerts"), list) or (
-        "alerts" in payload and payload["alerts"] is None
+    """An `alerts` array, or `"alerts": null` beside the `groupKey` both Alertmanager and
+    Grafana send: Go writes an empty slice that way, and a group with no alerts is an empty
+    group, not an unknown format (nor is another format's `"alerts": null` taken for one)."""
+    alerts = payload.get("alerts")
+    return isinstance(alerts, list) or (
+        alerts is None and "alerts" in payload and "groupKey" in payload
     )
 
 
