@@ -231,3 +231,19 @@ def test_the_same_resolve_again_for_a_closed_group_writes_nothing() -> None:
     assert closed.action is Action.CLOSE
     again = decide_group(closed.incident, resolved, at + timedelta(minutes=1), POLICY, key)
     assert again == Decision(Action.IGNORE, None)
+
+
+def test_a_full_group_makes_room_for_a_new_member_by_dropping_the_longest_resolved(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """At MAX_MEMBERS a new member takes the place of the one resolved longest ago, so a group
+    that keeps its resolved members (for order) never leaves a firing one untracked for them."""
+    monkeypatch.setattr(groups, "MAX_MEMBERS", 2)
+    key = GroupKey.of("pods", ("alertname",), {"alertname": "Crash"}, 0, str)
+    stored = decide_group(None, alert("a"), T0, POLICY, key).incident
+    stored = decide_group(stored, alert("b"), T0, POLICY, key).incident
+    stored = decide_group(stored, alert("a", Status.RESOLVED, minutes=1), T0, POLICY, key).incident
+    joined = decide_group(stored, alert("c", minutes=2), T0, POLICY, key).incident
+    assert joined is not None and joined.group is not None
+    assert set(joined.group.members) == {alert("b").fingerprint, alert("c").fingerprint}
+    assert joined.group.untracked == 0

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import sqlite3
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -25,7 +27,12 @@ from triage.errors import (
     StoreUnavailableError,
 )
 from triage.incidents import store as store_module
-from triage.incidents.codec import incident_to_json, view_from_json, view_to_json
+from triage.incidents.codec import (
+    incident_from_json,
+    incident_to_json,
+    view_from_json,
+    view_to_json,
+)
 from triage.incidents.dynamodb import DynamoDBStore, create_table
 from triage.incidents.groups import GroupKey
 from triage.incidents.lifecycle import Action, Policy, State
@@ -460,6 +467,53 @@ async def test_a_group_incident_keeps_its_members_in_every_store(store: Store) -
     assert set(stored.group.members) == {alert("api-0").fingerprint, alert("api-1").fingerprint}
     assert stored.group.by == {"alertname": "Crash"}
     assert stored.pending is not None and stored.pending.owner == "m0"
+
+
+@dataclass(frozen=True)
+class _Queued:
+    """A member event that says when its message was queued (as the pipeline's do)."""
+
+    fingerprint: str
+    source: str
+    status: Status
+    title: str
+    occurred_at: datetime
+    queued_at: datetime
+
+
+async def test_a_members_queue_time_orders_its_events_stamped_alike_in_every_store(
+    store: Store,
+) -> None:
+    """A member's queue time is stored and read back on each backend: its firing and resolve
+    stamped alike are ordered by when their messages were queued, whichever is written last."""
+    group = GroupKey.of("pods", ("alertname",), {"alertname": "Crash"}, 0, str)
+    fp = alert("api-0").fingerprint
+    later, earlier = T0 + timedelta(seconds=2), T0 + timedelta(seconds=1)
+    resolved = _Queued(fp, "generic", Status.RESOLVED, "t", T0, later)
+    firing = _Queued(fp, "generic", Status.FIRING, "t", T0, earlier)
+    assert (await store.begin(alert("api-1"), "m0", T0, group)).action is Action.OPEN
+    await store.finish(group.key, "m0")
+    assert (await store.begin(resolved, "m1", T0, group)).action is Action.COUNT
+    assert (await store.begin(firing, "m2", T0, group)).action is Action.IGNORE
+
+
+def test_a_newer_releases_member_values_stay_after_the_queue_time() -> None:
+    """A member written by a newer release (values after its queue time) reads its queue time
+    and writes every value back unchanged while the member is unchanged."""
+    queued = T0.isoformat()
+    member = ["firing", "t", T0.isoformat(), T0.isoformat(), queued, 7]
+    record = {
+        "fingerprint": "g",
+        "state": "open",
+        "source": "generic",
+        "title": "t",
+        "opened_at": T0.isoformat(),
+        "last_event_at": T0.isoformat(),
+        "group": {"route": "r", "by": {}, "members": {"m": member}},
+    }
+    incident = incident_from_json(json.dumps(record))
+    assert incident.group is not None and incident.group.members["m"].last_queued_at == T0
+    assert json.loads(incident_to_json(incident))["group"]["members"]["m"] == member
 
 
 async def test_a_group_past_the_record_bound_leaves_quiet_members_titles_out(

@@ -60,6 +60,9 @@ log = structlog.get_logger(__name__)
 #: Bodies above this size are parsed on a worker thread so the event loop stays responsive.
 OFFLOAD_BODY_BYTES = 64 * 1024
 
+#: Deliveries that failed remembered at most (a held one is tried again within moments).
+ATTEMPTED_KEPT = 4096
+
 #: Decisions that change no ticket, counted by what they mean.
 _QUIET_METRIC = {
     Action.COUNT: "DuplicatesSuppressed",
@@ -211,6 +214,9 @@ class Pipeline:
         self.silences = silences
         #: Child spans of the message's: the summary and each sink call.
         self.tracing = tracing
+        #: Deliveries tried that have not gone through (yet): one tried again is held, not
+        #: new (see `process`). The oldest go first past ATTEMPTED_KEPT.
+        self._attempted: dict[str, None] = {}
 
     async def process(self, message: Message, progress: Progress = _no_progress) -> list[Outcome]:
         """Run every alert of one message through the lifecycle; return what was done.
@@ -225,10 +231,18 @@ class Pipeline:
         alerts = [believable_time(a, received, skew, queued) for a in normalized.alerts]
         # One alert: its end is the message's, so there is no progress to report.
         progress = progress if len(alerts) > 1 else _no_progress
-        redelivered = message.receive_count > 1
+        delivery = _delivery(message)
+        # A message held (an incident busy, a group gathering) is tried again as it was
+        # received, its receive count unchanged: what follows an alert's decision (a member's
+        # move) may not have happened, as on a redelivery.
+        redelivered = message.receive_count > 1 or delivery in self._attempted
+        self._attempted[delivery] = None
+        if len(self._attempted) > ATTEMPTED_KEPT:
+            del self._attempted[next(iter(self._attempted))]
         actions = await self._each_incident(
-            alerts, message.id, _delivery(message), progress, redelivered, queued
+            alerts, message.id, delivery, progress, redelivered, queued
         )
+        self._attempted.pop(delivery, None)
         if any(action in _COUNTING for action in actions):
             owners = [f"{message.id}#{i}" for i in range(len(alerts))]
             message.on_deleted.append(lambda: self.ledger.store.settle(owners))
@@ -333,10 +347,10 @@ class Pipeline:
                 action, wrote = await self._apply(alert, event, owner, group)
             except GatheringError:
                 if group is not None and firing:  # the group's first member waits for others
-                    await self._join(alert, owner, group)
+                    await self._join(alert, owner, group, queued_at)
                 raise
             if group is not None and firing and (wrote or redelivered):
-                await self._join(alert, owner, group)
+                await self._join(alert, owner, group, queued_at)
             return action
         except BaseException as exc:  # a cancellation too: the timeout it becomes names it
             name_alert(exc, alert)
@@ -379,6 +393,8 @@ class Pipeline:
         members = Members(self.ledger.store)
         first, *others = await members.resolve_targets(alert.fingerprint, group)
         action, _ = await self._apply(alert, event, owner, first)
+        if first is not None and not others:
+            await members.place_resolved(alert.fingerprint, first, self.ledger.clock())
         for other in others:
             await self._apply(alert, event, _leaving_owner(owner), other)
         # Another worker may have moved the member meanwhile; the move looks for this resolve
@@ -389,20 +405,44 @@ class Pipeline:
             await self._apply(alert, event, _owner_for(owner, "moved"), moved)
         return action
 
-    async def _join(self, alert: Alert, owner: str, group: GroupKey) -> None:
-        """Remember that `alert` fires in `group`. When it was a member of another group (a
-        label that one is keyed by changed), it resolves there first; only then is the move
-        remembered, so a retry of a message whose resolve failed finishes it (its claim there
-        is the retry's own)."""
+    async def _join(
+        self, alert: Alert, owner: str, group: GroupKey, queued_at: datetime | None = None
+    ) -> None:
+        """Remember that `alert` (its message queued at `queued_at`) fires in `group`. When it
+        was a member of another group (a label that one is keyed by changed), it resolves
+        there first; only then is the move remembered, so a retry of a message whose resolve
+        failed finishes it (its claim there is the retry's own). A late firing, older than the
+        member's newest event in the group it was in, moves nothing (`_late_firing`)."""
         members = Members(self.ledger.store)
         left = await members.left_group(alert.fingerprint, group)
+        fp, at = alert.fingerprint, alert.occurred_at
+        if left is not None and await members.newer_in(fp, left, at, queued_at):
+            await self._late_firing(alert, owner, group, left, queued_at)
+            return
         if left is not None:
             log.info("alert.changed_group", left=left.key, joined=group.key)
             gone = alert.model_copy(update={"status": Status.RESOLVED})
-            await self._apply(gone, _Event(gone, self.redactor.text), _leaving_owner(owner), left)
+            event = _Event(gone, self.redactor.text, queued_at)
+            await self._apply(gone, event, _leaving_owner(owner), left)
         await members.place(alert.fingerprint, group, self.ledger.clock())
         if left is not None:
             await self._stale_move(alert, owner, group, left, members)
+
+    async def _late_firing(
+        self,
+        alert: Alert,
+        owner: str,
+        group: GroupKey,
+        left: GroupKey,
+        queued_at: datetime | None,
+    ) -> None:
+        """`alert` fired in `group`, but the member has a newer event in the group it is
+        remembered in (`left`): a firing that arrived late, under labels it has changed since.
+        It stays where its newest event put it, and is resolved again in `group`."""
+        log.info("alert.late_firing", stays=left.key, fired_in=group.key)
+        gone = alert.model_copy(update={"status": Status.RESOLVED})
+        event = _Event(gone, self.redactor.text, queued_at)
+        await self._apply(gone, event, _owner_for(owner, "late"), group)
 
     async def _stale_move(
         self, alert: Alert, owner: str, group: GroupKey, left: GroupKey, members: Members

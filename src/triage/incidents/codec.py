@@ -125,7 +125,8 @@ def _group_json(group: Group, unknown: Mapping[str, object]) -> str:
 
 
 def _member_tail_json(fp: str, member: Member, tail: tuple[Member, list[Any]] | None) -> str:
-    """A member, with the values a newer release added after its four while it is unchanged."""
+    """A member, with the values after its four as they were read while it is unchanged (a
+    newer release's, after the time its newest event was queued)."""
     if tail is None or tail[0] != member:
         return _member_json(fp, member)
     value = [member.status.value, member.title, member.last_event_at, member.since, *tail[1]]
@@ -136,7 +137,16 @@ def _member_tail_json(fp: str, member: Member, tail: tuple[Member, list[Any]] | 
     )
 
 
-#: `"fingerprint":[status,title,last,since]` of each member object, by identity. A group is one
+def _member_values(member: Member) -> list[object]:
+    """`[status, title, last, since]`, and the time its newest event was queued when known
+    (a fifth value: a release before it keeps it as a newer release's, see `_member_tail_json`)."""
+    value: list[object] = [member.status.value, member.title, member.last_event_at, member.since]
+    if member.last_queued_at is not None:
+        value.append(member.last_queued_at)
+    return value
+
+
+#: `"fingerprint":[status,title,last,since(,queued)]` of each member object, by identity. A group is one
 #: record rewritten on every member event and a member that did not change is the same object
 #: in the next write, so each is encoded once (re-encoding all made a message of n members
 #: cost O(n^2): 20 ms a join at 1,000 members). Bounded; cleared when full.
@@ -148,7 +158,7 @@ def _member_json(fp: str, member: Member) -> str:
     kept = _MEMBER_JSON.get(id(member))
     if kept is not None and kept[0] is member and kept[1] == fp:
         return kept[2]
-    value = [member.status.value, member.title, member.last_event_at, member.since]
+    value = _member_values(member)
     text = (
         json.dumps(fp, ensure_ascii=False)
         + ":"
@@ -308,11 +318,8 @@ def _ticket(value: dict[str, Any], unknown: dict[str, object]) -> Ticket:
 def _group(g: dict[str, Any], unknown: dict[str, object]) -> Group:
     _split("group", g, _GROUP_KEYS, unknown)
     try:
-        members = {
-            fp: Member(Status(status), title, _at(last), _at(since))
-            for fp, (status, title, last, since) in g["members"].items()
-        }
-    except ValueError:  # a member with values after its four (or one that does not read)
+        members = {fp: _member(*value) for fp, value in g["members"].items()}
+    except (TypeError, ValueError):  # values after its five (or a member that does not read)
         members = _members_with_tails(g["members"], unknown)
     group = Group(
         route=g["route"],
@@ -325,15 +332,22 @@ def _group(g: dict[str, Any], unknown: dict[str, object]) -> Group:
     return _kept("group", group, unknown)
 
 
+def _member(status: str, title: str, last: str, since: str, queued: str | None = None) -> Member:
+    """A member from its four values, and the fifth this release writes when it knows it."""
+    return Member(Status(status), title, _at(last), _at(since), _time(queued))
+
+
 def _members_with_tails(raw: dict[str, list[Any]], unknown: dict[str, object]) -> dict[str, Member]:
-    """The members, each one's values after its four kept in `unknown` with it (the slow
-    path: the common one unpacks four values per member and no more)."""
+    """The members, each one's values after its four kept in `unknown` with it when a newer
+    release wrote more than the time its newest event was queued (the slow path: the common
+    one unpacks four or five values per member and no more)."""
     members: dict[str, Member] = {}
     tails: dict[str, tuple[Member, list[Any]]] = {}
-    for fp, (status, title, last, since, *tail) in raw.items():
-        member = members[fp] = Member(Status(status), title, _at(last), _at(since))
-        if tail:
-            tails[fp] = (member, tail)
+    for fp, (status, title, last, since, *rest) in raw.items():
+        queued = rest[0] if rest and isinstance(rest[0], str) else None
+        member = members[fp] = _member(status, title, last, since, queued)
+        if rest != [queued]:
+            tails[fp] = (member, rest)  # written back as read while the member is unchanged
     if tails:
         unknown[_MEMBER_TAILS] = tails
     return members

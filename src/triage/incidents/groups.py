@@ -15,9 +15,12 @@ lifecycle, per member event:
                      |   damped close waits)                     |
     closed long ago  | a new group incident                      | ignore
 
-Each member keeps its own out-of-order guard; a repeat of a member that changes nothing is
-counted without a write (a group is one record, rewritten on each change). `MAX_MEMBERS` are
-tracked (listed, and holding the group open while they fire), more are only counted.
+Each member keeps its own out-of-order guard (its newest event's time, and when that event's
+message was queued, for events stamped alike); a repeat of a member stamped as its newest event
+is counted without a write (a group is one record, rewritten on each change), one stamped later
+writes only its time. A group opened anew keeps its earlier members, resolved, for that guard.
+`MAX_MEMBERS` are tracked (listed, and holding the group open while they fire; one resolved
+longest ago makes room for a new one), more are only counted.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from triage.incidents.lifecycle import (
     State,
     closing,
     fired_while_close_waits,
+    queued_at,
     reopenable,
     reopening,
 )
@@ -104,14 +108,12 @@ def decide_group(
         # A member past MAX_MEMBERS, counted already: it never holds the group open. (Firing
         # again once the group closed, it reopens it as any member does.)
         return Decision(Action.COUNT, None)
-    if known is not None and event.occurred_at < known.last_event_at:
+    if known is not None and known.newer_than(event.occurred_at, queued_at(event)):
         return Decision(Action.IGNORE, None)  # older than this member's newest event
     if stored.state is State.CLOSED and _again(known, event):
         return Decision(Action.IGNORE, None)  # a closed group is not rewritten for nothing
     if known is not None and known.status is event.status and stored.state is State.OPEN:
-        # A repeat of a member as it is: nothing to write (a group's record is large, and a
-        # storm repeats its members over and over).
-        return Decision(Action.COUNT, None)
+        return _repeat(stored, event, known, now)
     joined = _with_member(stored.group, event, known)
     seen = dataclasses.replace(
         stored,
@@ -141,6 +143,30 @@ def decide_group(
     return _new(stored, event, now, group, firing)
 
 
+def _repeat(stored: Incident, event: AlertEvent, known: Member, now: datetime) -> Decision:
+    """A repeat of a member as it is, in its open group. Stamped as its newest event (a storm
+    of Alertmanager's or Grafana's, which carry the time it started): nothing to write, as a
+    group's record is large. Stamped later: its time is written, or an event of the other
+    status stamped between the two, arriving late, would be taken for the member's newest
+    (a late resolve closed a group whose member had fired since)."""
+    if event.occurred_at == known.last_event_at:
+        return Decision(Action.COUNT, None)
+    assert stored.group is not None
+    member = dataclasses.replace(
+        known, last_event_at=event.occurred_at, last_queued_at=queued_at(event)
+    )
+    group = dataclasses.replace(
+        stored.group, members={**stored.group.members, event.fingerprint: member}
+    )
+    seen = dataclasses.replace(
+        stored,
+        group=group,
+        last_event_at=max(stored.last_event_at, event.occurred_at),
+        applied_at=now,
+    )
+    return Decision(Action.COUNT, seen)
+
+
 def _again(known: Member | None, event: AlertEvent) -> bool:
     """`event` is the one its member's state came from, delivered again."""
     return (
@@ -153,8 +179,12 @@ def _again(known: Member | None, event: AlertEvent) -> bool:
 def _new(
     stored: Incident | None, event: AlertEvent, now: datetime, group: GroupKey, firing: bool
 ) -> Decision:
-    """A group incident begins with this member (a first one, or after a close long ago)."""
-    member = _member(event, None)
+    """A group incident begins with this member (a first one, or after a close long ago).
+    The members of the closed group it follows stay known, resolved, as a closed incident
+    keeps its newest event's time: a firing of one that arrives late, older than its resolve,
+    is ignored (it reopened the new incident). `_with_member` makes room among them."""
+    known = stored.group.members if stored is not None and stored.group is not None else {}
+    members = {**known, event.fingerprint: _member(event, known.get(event.fingerprint))}
     incident = Incident(
         fingerprint=group.key,
         state=State.OPEN if firing else State.CLOSED,
@@ -171,7 +201,7 @@ def _new(
         group=Group(
             route=group.route,
             by=dict(group.by),
-            members={event.fingerprint: member},
+            members=members,
             window_s=group.window.total_seconds(),
         ),
     )
@@ -180,6 +210,12 @@ def _new(
 
 def _with_member(group: Group, event: AlertEvent, known: Member | None) -> Group:
     if known is None and len(group.members) >= MAX_MEMBERS:
+        quiet = _longest_resolved(group)
+        if quiet is not None:
+            # A member resolved longest ago makes room: only its time was kept, for order.
+            members = {fp: m for fp, m in group.members.items() if fp != quiet}
+            members[event.fingerprint] = _member(event, None)
+            return dataclasses.replace(group, members=members)
         ids = group.untracked_ids
         if len(ids) < MAX_UNTRACKED_IDS:
             ids = ids | {event.fingerprint[:UNTRACKED_ID_CHARS]}
@@ -189,6 +225,14 @@ def _with_member(group: Group, event: AlertEvent, known: Member | None) -> Group
     )
 
 
+def _longest_resolved(group: Group) -> str | None:
+    """The member that resolved longest ago, if any has."""
+    resolved = [
+        (m.last_event_at, fp) for fp, m in group.members.items() if m.status is Status.RESOLVED
+    ]
+    return min(resolved)[1] if resolved else None
+
+
 def _member(event: AlertEvent, known: Member | None) -> Member:
     same = known is not None and known.status is event.status
     return Member(
@@ -196,4 +240,5 @@ def _member(event: AlertEvent, known: Member | None) -> Member:
         title=event.title[:MEMBER_TITLE_CHARS],
         last_event_at=event.occurred_at,
         since=known.since if same and known is not None else event.occurred_at,
+        last_queued_at=queued_at(event),
     )

@@ -192,6 +192,17 @@ class Member:
     last_event_at: datetime
     #: When it last started firing, or resolved.
     since: datetime
+    #: When the message of its newest event was queued (None: not known): of two events of
+    #: the member stamped alike, the one queued later is the newer, as for an incident.
+    last_queued_at: datetime | None = None
+
+    def newer_than(self, occurred_at: datetime, queued_at: datetime | None) -> bool:
+        """This member's newest event is newer than an event at `occurred_at` (its message
+        queued at `queued_at`), which is then older and must be ignored."""
+        if occurred_at != self.last_event_at:
+            return occurred_at < self.last_event_at
+        mine = self.last_queued_at
+        return queued_at is not None and mine is not None and queued_at < mine
 
 
 @dataclass(frozen=True, slots=True)

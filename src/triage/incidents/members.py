@@ -13,6 +13,8 @@ Each writes, then reads what the other writes: the resolve, after its groups, lo
 remembered meanwhile (`moved_to`) and resolves there too; the move, once remembered, looks at
 the group it left for a resolve newer than its firing (`resolved_since`) and applies it to the
 group it joined. Whichever reads last sees the other's write, so the newest event wins.
+A firing that arrives late, older than the member's newest event in the group it is remembered
+in (`newer_in`), moves it nowhere: it is resolved again in the group it reached.
 """
 
 from __future__ import annotations
@@ -71,6 +73,16 @@ class Members:
             return None
         return member.last_event_at if member.last_event_at > since else None
 
+    async def newer_in(
+        self, fingerprint: str, group: GroupKey, than: datetime, queued_at: datetime | None
+    ) -> bool:
+        """Alert `fingerprint` has an event in `group` newer than a firing at `than` (its
+        message queued at `queued_at`) elsewhere: that firing is older than the member's
+        newest event, and moves it nowhere."""
+        stored = await self.store.get(group.key)
+        member = stored.group.members.get(fingerprint) if stored and stored.group else None
+        return member is not None and member.newer_than(than, queued_at)
+
     async def left_group(self, fingerprint: str, group: GroupKey) -> GroupKey | None:
         """The group alert `fingerprint` was a member of before it fired in `group`, if
         another (firing there, or left there by a resolve that failed half way)."""
@@ -82,6 +94,12 @@ class Members:
     async def place(self, fingerprint: str, group: GroupKey, now: datetime) -> None:
         """Alert `fingerprint` fires in `group` now (once it has left any group before)."""
         await self.store.place_member(fingerprint, group.key, now)
+
+    async def place_resolved(self, fingerprint: str, group: GroupKey, now: datetime) -> None:
+        """Alert `fingerprint`, never seen firing in a group, resolved in `group`: remembered
+        there, so a firing older than the resolve that arrives after it, under other labels,
+        finds the newer resolve (`newer_in`) and stays resolved."""
+        await self.store.place_member(fingerprint, group.key, now, first=True)
 
     async def _member_of(self, fingerprint: str, key: str, *, firing: bool) -> GroupKey | None:
         """The group incident `key`, when alert `fingerprint` is one of its members (with

@@ -363,12 +363,15 @@ class Store(abc.ABC):
                     retry_after_s=self._wait(pending, now),
                 )
             if mine or pending.until <= now:
-                # Our own retry, or an abandoned effect: redo it before anything else.
+                # Our own retry, or an abandoned effect: redo it before anything else. A claim
+                # we hold is our decision only if this alert decided it: one we took over from
+                # another alert, and failed, is still a redo, after which ours is decided.
+                own = mine and alert_owner in stored.effects_by
                 claimed = dataclasses.replace(
                     pending, owner=_claimant(pending, owner, now), until=now + self.lease
                 )
                 after = dataclasses.replace(stored, pending=claimed, version=stored.version + 1)
-                return Transition(Action(pending.kind.value), stored, after, redo=not mine)
+                return Transition(Action(pending.kind.value), stored, after, redo=not own)
         if group is None:
             decision = decide(stored, alert, now, self.policy)
         else:
@@ -721,13 +724,18 @@ class Store(abc.ABC):
         record = await self._get(MEMBER, fingerprint)
         return record.body if record is not None else None
 
-    async def place_member(self, fingerprint: str, group_key: str, now: datetime) -> None:
+    async def place_member(
+        self, fingerprint: str, group_key: str, now: datetime, *, first: bool = False
+    ) -> None:
         """The alert `fingerprint` fires in the group `group_key` now. Kept `closed_ttl` after
-        it last joined (a join within the first half of that writes nothing)."""
+        it last joined (a join within the first half of that writes nothing). With `first`,
+        only when it has no group yet (a resolve, recorded where its labels say)."""
         expires = (now + self.closed_ttl).timestamp()
         fresh = expires - self.closed_ttl.total_seconds() / 2
 
         def change(record: Record | None) -> tuple[Record | None, None]:
+            if record is not None and first:
+                return None, None
             if record is not None and record.body == group_key and (record.expires_at or 0) > fresh:
                 return None, None
             version = record.version + 1 if record is not None else 1
