@@ -458,10 +458,12 @@ def test_generic_state_resolves_like_status() -> None:
     assert resolved.fingerprint == fired.fingerprint
 
 
-def test_generic_state_that_is_no_status_word_is_ignored() -> None:
-    """A `state` that is not a status word (a US state, a workflow step) leaves the default,
-    firing, rather than refusing the alert."""
-    assert run({"title": "t", "state": "CA"}).alerts[0].status is Status.FIRING
+@pytest.mark.parametrize("state", ["CA", "closed", "up", "pending", "acknowledged"])
+def test_generic_state_that_is_no_alerting_word_is_ignored(state: str) -> None:
+    """A `state` that is not an alerting word (a US state, a pull request's "closed", a
+    door's "up", a workflow step) leaves the default, firing, rather than resolving,
+    skipping or refusing the alert."""
+    assert run({"title": "t", "state": state}).alerts[0].status is Status.FIRING
 
 
 @pytest.mark.parametrize(
