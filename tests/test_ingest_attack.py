@@ -316,3 +316,25 @@ async def test_a_connection_whose_handling_fails_outside_a_handler_is_closed_wit
     writer.close()
     (line,) = [e for e in logs if e["event"] == "ingest.error"]
     assert (line["where"], line["error"]) == ("connection", "UnicodeError")
+
+
+@pytest.mark.parametrize(
+    "target",
+    ["*sess-Zq81secret", "sessZqsecret://x:99999/v1/alerts/generic", "sess-Zq81secret:99999"],
+    ids=["asterisk", "absolute-bad-port", "authority-form"],
+)
+async def test_an_unreadable_request_target_is_never_quoted_back_or_logged(
+    gateway: IngestService, target: str
+) -> None:
+    """The parser's error for a request target it cannot read is the target itself (a path
+    with a session id, a scheme that is a secret): the 400 and its ingest.bad_http line say
+    the target was not readable, and hold no byte of it."""
+    method = "CONNECT" if target.endswith(":99999") else "POST"
+    request = f"{method} {target} HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n"
+    with capture_logs() as logs:
+        answer = await exchange(gateway.port, request.encode())
+        (line,) = await wait_logged(logs, "ingest.bad_http")
+    assert answer.status == 400
+    assert answer.json() == {"error": "bad request: invalid request target"}
+    assert line["reason"] == "invalid request target"
+    assert "Zq" not in repr(logs)

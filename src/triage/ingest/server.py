@@ -41,7 +41,7 @@ from typing import Any
 
 import structlog
 from aiohttp import HttpVersion10, HttpVersion11, web
-from aiohttp.http_exceptions import BadHttpMethod, HttpProcessingError
+from aiohttp.http_exceptions import BadHttpMethod, HttpProcessingError, InvalidURLError
 from aiohttp.http_parser import RawRequestMessage
 from aiohttp.streams import EMPTY_PAYLOAD, StreamReader
 from aiohttp.web_protocol import RequestHandler, _ErrInfo
@@ -125,12 +125,31 @@ class BadHttpLines(logging.Filter):
         return False
 
 
+#: The parser's (llhttp's) own reasons for a request target it refuses; any other
+#: InvalidURLError's message is the target itself, quoted by nothing.
+_URL_REASONS = frozenset(
+    {
+        "Double @ in url",
+        "Invalid char in url fragment start",
+        "Invalid char in url path",
+        "Invalid char in url query",
+        "Invalid characters in url",
+        "Unexpected char in url schema",
+        "Unexpected char in url server",
+        "Unexpected start char in url",
+    }
+)
+
+
 def what_was_wrong(error: HttpProcessingError) -> str:
     """What aiohttp found wrong with a request, without the bytes it quotes after a colon or in
-    quotes ("Got more than 8190 bytes when reading: b'…'", "Bad status line '…'")."""
+    quotes ("Got more than 8190 bytes when reading: b'…'", "Bad status line '…'"), or that are
+    the whole message (a request target it cannot read: `POST *sess-id`)."""
     first_line = (error.message or type(error).__name__).splitlines()[0]
     first_line = _NAMED_HEADER.sub(r"\1", first_line)
     reason = _QUOTED.split(first_line, maxsplit=1)[0].strip() or type(error).__name__
+    if isinstance(error, InvalidURLError) and reason not in _URL_REASONS:
+        return "invalid request target"
     return reason[:120]
 
 
