@@ -104,7 +104,13 @@ class OpenAiChat:
         default, some of them `reasoning_effort`; many OpenAI-compatible servers refuse
         json_schema (json_object then, and the answer is validated either way). Judged by what
         was sent, so a call whose refusal another call has already adapted to tries again too.
-        Without this, every call to such a model fell back."""
+        Without this, every call to such a model fell back. A refusal saying the prompt and
+        the output bound do not fit the context (vLLM names both token fields in it) adapts
+        nothing: it is the prompt's length (`_status_error`), and taking it for a reasoning
+        model's refusal would ask every later call for 4,000 output tokens, too many for that
+        small context whatever the prompt."""
+        if _too_long(exc):
+            return False
         said = f"{exc.param} {exc.message}".lower()
         if "max_tokens" in sent and "max_completion_tokens" in said:
             self._drop("max_tokens", "max_completion_tokens")
@@ -272,6 +278,11 @@ _TOO_LONG = re.compile(
 )
 
 
+def _too_long(exc: openai.APIStatusError) -> bool:
+    """Whether an error answer says the prompt is longer than the model's context takes."""
+    return bool(_TOO_LONG.search(f"{exc.code} {exc.message}"))
+
+
 def _status_error(exc: openai.APIStatusError) -> ModelError:
     """An error answer as the summariser acts on it: wait and retry (throttled, 5xx), make the
     prompt shorter (too long), or give up on the model for now (anything else, the breaker
@@ -289,7 +300,7 @@ def _status_error(exc: openai.APIStatusError) -> ModelError:
             retryable=True,
             retry_after_s=retry_after_s,
         )
-    if status == 413 or (status == 400 and _TOO_LONG.search(f"{exc.code} {exc.message}")):
+    if status == 413 or (status == 400 and _too_long(exc)):
         log.warning("llm.prompt_too_long", status=status, error=_short(exc.message))
         return ModelError(PROMPT_TOO_LONG, outcome="rejected")
     # A redirect (never followed: the prompt would go elsewhere), a refused key (401, 403), a
