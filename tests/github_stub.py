@@ -7,8 +7,8 @@ Routes (shapes as GitHub's, trimmed to the fields triage reads):
     GET   /app                                     the App (JWT auth)
     POST  /app/installations/{id}/access_tokens    JWT → installation token (RS256 JWT verified)
     GET   /repos/{o}/{r}                           the repository: full_name, archived
-    GET   /repos/{o}/{r}/issues                    state, labels (all of them), sort, direction,
-                                                   per_page, page; newest first by default
+    GET   /repos/{o}/{r}/issues                    state, labels (all of them), creator, sort,
+                                                   direction, per_page, page; newest first
     POST  /repos/{o}/{r}/issues                    create (title required, labels, assignees)
     GET   /repos/{o}/{r}/issues/{n}                one issue, with closed_by
     PATCH /repos/{o}/{r}/issues/{n}                title, body, state, state_reason, labels,
@@ -359,10 +359,13 @@ class GitHubServer(LoopbackServer):
         repo = params["repo"]
         state = query.get("state", "open")
         wanted = {label for label in query.get("labels", "").split(",") if label}
+        creator = query.get("creator", "").lower()
         chosen = [
             i
             for i in self._repos[repo]
-            if (state == "all" or i.state == state) and wanted <= set(i.labels)
+            if (state == "all" or i.state == state)
+            and wanted <= set(i.labels)
+            and creator in ("", i.author.lower())
         ]
         chosen.sort(key=lambda i: i.number, reverse=query.get("direction", "desc") == "desc")
         per_page = min(100, int(query.get("per_page", 30)))

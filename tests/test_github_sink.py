@@ -1273,3 +1273,27 @@ async def test_a_persons_comment_with_a_marker_is_not_taken_for_triages(
     assert any("Resolved at" in body for body in issue["comment_bodies"])
     assert victim_ref is not None and victim_ref != planted["html_url"]
     assert "Status: firing since" in digest["comment_bodies"][-1]
+
+
+@pytest.mark.parametrize("kind", ["incident", "digest"])
+async def test_a_persons_issue_copied_from_triages_is_not_adopted(
+    github: GitHubServer, mono: FakeClock, wall: FakeClock, kind: str
+) -> None:
+    """An issue a person opened with the body of a triage issue copied in (its hidden marker
+    comes along) and triage's labels is not taken for the incident's issue, nor for the storm
+    digest: triage opens its own, instead of writing into one it did not create."""
+    marker = {
+        "incident": f"<!-- triage:fingerprint={ALERT.fingerprint} -->",
+        "digest": "<!-- triage:digest -->",
+    }[kind]
+    copy = {"title": "copy", "body": f"Copied.\n\n{marker}", "labels": ["triage"]}
+    copy["labels"] += ["triage-digest"] if kind == "digest" else []
+    await as_person(github, "POST", f"/repos/{REPO}/issues", copy)
+    async with open_sink(github, mono, wall, github_create_per_hour=2) as sink:
+        if kind == "digest":  # the hour's first issue; the next incident goes to the digest
+            await sink.apply(effect(alert=incident(1), key="k1"))
+        ref = (await sink.apply(effect())).ref
+    assert ref is not None and not ref.startswith(f"{github.url}/{REPO}/issues/1")
+    person, *ours = github.issues()
+    assert person["comment_bodies"] == []
+    assert [issue["user"]["login"] for issue in ours] == ["triage-bot"] * len(ours)

@@ -470,8 +470,12 @@ class GitHubSink:
     async def _find_open_issue(
         self, repository: str, label: str, marker: str, *, unlocked: bool = False
     ) -> dict[str, Any] | None:
-        """The newest open issue with `label` whose body holds `marker` (with `unlocked`, one
-        that is not locked: the digest, which takes comments)."""
+        """The newest open issue with `label` whose body holds `marker` and that triage opened
+        (with `unlocked`, one that is not locked: the digest, which takes comments). Only
+        triage's own: a person who opens an issue with a triage issue's body copied in copies
+        its hidden marker too, and the incident (or a storm's entries) would be written into an
+        issue triage did not open. Who we are is asked only for an issue that holds the marker
+        (rare: a retried effect), so a lookup costs no more calls than before."""
         for page in range(1, LOOKUP_PAGES + 1):
             params = {
                 "state": "open",
@@ -484,14 +488,21 @@ class GitHubSink:
             answer = await self._api.call("GET", f"/repos/{repository}/issues", params=params)
             items = records(answer, "a list of issues")
             for item in items:
-                body = text_or_empty(item.get("body"))
                 if unlocked and item.get("locked") is True:
                     continue
-                if "pull_request" not in item and text.has_marker(body, marker):
+                body = text_or_empty(item.get("body"))
+                if "pull_request" in item or not text.has_marker(body, marker):
+                    continue
+                if await self._opened_by_us(item):
                     return item
             if len(items) < PAGE_SIZE:
                 break
         return None
+
+    async def _opened_by_us(self, issue: dict[str, Any]) -> bool:
+        user = issue.get("user")
+        login = user.get("login") if isinstance(user, dict) else None
+        return isinstance(login, str) and login.lower() == (await self._api.whoami()).lower()
 
     async def _recent_comments(self, ref: IssueRef, total: int) -> list[dict[str, Any]]:
         """The last one to two pages of the issue's comments (the 100-200 most recent): where a
