@@ -79,6 +79,53 @@ CASES = [
     ),
     ("databricks dapi" + _run(32, HEX) + "-2", "databricks [REDACTED:token]"),
     ("age AGE-SECRET-KEY-1" + _run(58, "QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L"), "age [REDACTED:token]"),
+    # Tokens known only with their exact body (a short prefix, or a word's start).
+    ("sonar squ_" + _run(40, HEX) + " ok", "sonar [REDACTED:token] ok"),
+    ("airtable pat" + _run(14) + "." + _run(64, HEX), "airtable [REDACTED:token]"),
+    ("resend re_" + _run(8) + "_" + _run(24) + ";", "resend [REDACTED:token];"),
+    ("ld sdk-4bd1c7a2-9e3f-4b8a-a1d2-7c6e5f4a3b2c", "ld [REDACTED:token]"),
+    ("refresh 1//0" + _run(60, URLSAFE), "refresh [REDACTED:token]"),
+    ("bt access_token$production$" + _run(16, HEX) + "$" + _run(32, HEX), "bt [REDACTED:token]"),
+    ("op A3-ABC123-DEF456-GHI78-JKL90-MNO12-PQR34", "op [REDACTED:token]"),
+    # … those whose needles are looked for among the folded ones (`fold_needles`).
+    (
+        "crates cio" + _run(32) + " and EZAK" + _run(54),
+        "crates [REDACTED:token] and [REDACTED:token]",
+    ),
+    ("cf v1.0-" + _run(24, HEX) + "-" + _run(146, HEX), "cf [REDACTED:token]"),
+    # … and by their end: Mailchimp's data centre, MaxMind's _mmk.
+    ("mc " + _run(32, HEX) + "-us14 used", "mc [REDACTED:token] used"),
+    ("geo " + _run(6) + "_" + _run(29) + "_mmk", "geo [REDACTED:token]"),
+    # Terraform Cloud's token goes with the 14 characters before .atlasv1.
+    ("tfc " + _run(14) + ".atlasv1." + _run(67, URLSAFE), "tfc [REDACTED:token]"),
+    # A vendor token percent-encoded in a query goes past its escapes.
+    ("?t=fm2_" + _run(30) + "%2B" + _run(30) + "%3D&x=1", "?t=[REDACTED:token]&x=1"),
+    # AWS temporary credentials' session token and Bedrock's API keys, with no name.
+    ("sts IQoJb3JpZ2luX2VjE" + _run(300) + "==", "sts [REDACTED:aws-secret]"),
+    ("bedrock ABSK" + _run(120) + "=", "bedrock [REDACTED:aws-secret]"),
+    # Names that say their value is a secret: a kind glued to `token`, a `_PAT`, vendors' keys.
+    ("NGROK_AUTHTOKEN=2" + _run(26) + "_" + _run(21), "NGROK_AUTHTOKEN=[REDACTED:password]"),
+    ("AZURE_DEVOPS_EXT_PAT=" + _run(52), "AZURE_DEVOPS_EXT_PAT=[REDACTED:password]"),
+    ("LAUNCHDARKLY_SDK_KEY: " + _run(20), "LAUNCHDARKLY_SDK_KEY: [REDACTED:password]"),
+    ("AZURE_STORAGE_KEY=" + _run(86) + "==", "AZURE_STORAGE_KEY=[REDACTED:password]"),
+    # An XML element named like a secret, whatever the name; a .netrc line's password; a
+    # command's option named like a vendor's key.
+    (
+        "<DD_API_KEY>" + _run(32, HEX) + "</DD_API_KEY>",
+        "<DD_API_KEY>[REDACTED:password]</DD_API_KEY>",
+    ),
+    ("<apiToken>" + _run(24) + "</apiToken>", "<apiToken>[REDACTED:password]</apiToken>"),
+    (
+        "machine api.heroku.com login ops@example.com password 4bd1c7a2-9e3f-4b8a",
+        "machine api.heroku.com login [REDACTED:email] password [REDACTED:password]",
+    ),
+    ("send --routing-key " + _run(32, HEX) + " -v", "send --routing-key [REDACTED:password] -v"),
+    ("az storage --account-key " + _run(30) + "==", "az storage --account-key [REDACTED:password]"),
+    # A Logic Apps (Teams workflow) URL signs in base64url.
+    (
+        "https://x.logic.azure.com/workflows/1/invoke?sv=1.0&sig=" + _run(43, URLSAFE),
+        "https://x.logic.azure.com/workflows/1/invoke?sv=1.0&sig=[REDACTED:azure-sas]",
+    ),
     ("Authorization: Token " + _run(20), "Authorization: Token [REDACTED:authorization]"),
     ("Authorization: Basic dXNlcjpw", "Authorization: Basic [REDACTED:authorization]"),
     (
@@ -1645,7 +1692,7 @@ def test_fragments_exercise_every_rule() -> None:
     swapped = [text.swapcase() for text, _ in CASES]
     for rule in _RULES:
         assert any(rule.pattern.search(f) for f in _FRAGMENTS), rule.pattern.pattern
-        if rule.folded:
+        if rule.pattern.flags & re.IGNORECASE:
             assert any(rule.pattern.search(f) for f in swapped), rule.pattern.pattern
 
 
@@ -1921,6 +1968,19 @@ def test_a_secret_in_base64_wrapped_over_lines_is_redacted_whole() -> None:
     assert redact(f"kubeconfig:\n{wrapped}\nend") == "kubeconfig:\n[REDACTED:password]\nend"
     unpadded = _b64("password=hunter2xyz!").rstrip("=")
     assert redact(f"{unpadded}\nNext line") == "[REDACTED:password]\nNext line"
+
+
+def test_vendor_key_names_blank_a_payload_value() -> None:
+    """A label named like a vendor's key (Datadog's application key, LaunchDarkly's SDK key,
+    a personal access token, ngrok's authtoken) is blanked by `Redactor.value`, whatever its
+    value looks like; a name that only ends alike (a file's path, a storage key) is kept."""
+    value = _run(40, HEX)
+    names = ("DD_APP_KEY", "LAUNCHDARKLY_SDK_KEY", "GITHUB_PAT", "authtoken", "ALGOLIA_APP_KEY")
+    assert Redactor().value(dict.fromkeys(names, value)) == dict.fromkeys(
+        names, "[REDACTED:password]"
+    )
+    kept = {"file_path": "/srv/app", "patch": "v2", "storage_key": "uploads/a.png", "spat": "x"}
+    assert Redactor().value(kept) == kept
 
 
 def test_sshpass_environment_variable_is_a_secret_name() -> None:

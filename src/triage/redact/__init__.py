@@ -3,7 +3,9 @@
 Each match becomes a typed placeholder, so a reader still sees that something was there:
 
     [REDACTED:private-key]        PEM (and PGP) private key blocks, also one cut off before its END
-                                  or left without its BEGIN line (the base64 body alone)
+                                  or left without its BEGIN line (the base64 body alone); a
+                                  PuTTY key file's private lines (raw, escaped in a JSON string
+                                  or a repr, indented in a YAML block)
     [REDACTED:jwt]                JSON Web Tokens (eyJ….eyJ….…)
     [REDACTED:slack-webhook]      the path of hooks.slack.com/services|workflows|triggers/… URLs
     [REDACTED:discord-webhook]    the id and token of discord.com/api/webhooks/… URLs
@@ -34,10 +36,30 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
                                   Tailscale tskey-, Supabase sbp_/sb_secret_, PlanetScale
                                   pscale_tkn_/pscale_pw_/pscale_oauth_, Groq gsk_, Dynatrace
                                   dt0c01., Netlify nfp_, Figma figd_, CircleCI CCIPAT_,
-                                  Buildkite bkua_, Contentful CFPAT-, Heroku HRKU-, Terraform
-                                  atlasv1. (a name and a dot may follow the prefix: Doppler's
-                                  dp.st.<config>.…); Mailgun key- + 32 hex; Discord bot tokens
-                                  (<bot id in base64>.<6>.<27-38>); Vault's tokens before
+                                  Buildkite bkua_, Contentful CFPAT-, Heroku HRKU-, Bitbucket
+                                  ATBB/ATCTT3, CircleCI CCIPRJ_, Clojars CLOJARS_, Duffel
+                                  duffel_live_/_test_, Frame.io fio-u-, Honeycomb hcaik_,
+                                  LangSmith lsv2_pt_/lsv2_sk_, New Relic NRII-, Pinecone pcsk_,
+                                  Scalingo tk-us-, Shippo shippo_live_/_test_, Yandex AQVN (a
+                                  name and a dot may follow the prefix: Doppler's
+                                  dp.st.<config>.…), the token's + / = percent-encoded too;
+                                  Terraform Cloud's <14>.atlasv1.…, its first 14 with it;
+                                  with the exact body the vendor issues after a short prefix:
+                                  Hugging Face api_org_, JFrog AKCp and reference tokens,
+                                  Notion ntn_/secret_, Prefect pnu_, ReadMe rdme_, Render rnd_,
+                                  Replicate r8_, Infracost ico-, crates.io cio, NuGet oy2,
+                                  OpenShift sha256~, xAI xai-, Perplexity pplx-, New Relic
+                                  NRJS-, SonarQube squ_/sqp_/sqa_, Yandex t1., Typeform tfp_,
+                                  Resend re_, LaunchDarkly sdk-<uuid>, HubSpot pat-na1-/
+                                  pat-eu1-<uuid>, Airtable pat<14>.<64 hex>, Harness pat./sat.,
+                                  Google refresh tokens 1//0…, Mapbox sk.eyJ…, Square EAAA… and
+                                  Facebook EAA…, Firebase AAAA…:APA91b…, Twitter AAAA…(22 A),
+                                  Salesforce 00D…!…, Braintree access_token$production$…,
+                                  EasyPost EZAK/EZTK, Flutterwave FLWSECK-, Cloudflare Origin
+                                  CA v1.0-…, 1Password secret keys A3-…; by their end:
+                                  Mailchimp <32 hex>-us<n>, MaxMind …_mmk; Mailgun key- + 32
+                                  hex; Discord bot tokens (<bot id in base64>.<6>.<27-38>);
+                                  Vault's tokens before
                                   1.10 (s./b. + 24 mixing cases and digits);
                                   Databricks dapi + 32 hex, Pulumi pul- + 40 hex;
                                   Google OAuth client secrets GOCSPX- + 28, Azure AD client
@@ -57,12 +79,14 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
                                   X-Goog-Credential
     [REDACTED:aws-key]            AWS access key ids (AKIA…, ASIA…, …), also glued to a lower-case
                                   word (a label key's kAKIA…, idAKIA…; 16 base32 characters)
-    [REDACTED:aws-secret]         AWS secret access keys (40 characters, by context or by shape)
+    [REDACTED:aws-secret]         AWS secret access keys (40 characters, by context or by shape;
+                                  not from a percent-escape's hex digits), session tokens
+                                  (IQoJb3JpZ2luX2Vj…, FwoGZXIvYXdzE…), Bedrock API keys (ABSK…)
     [REDACTED:datadog-key]        32/40-hex keys after DD_API_KEY, DD-APPLICATION-KEY:,
                                   datadog_api_key and the like
     [REDACTED:azure-key]          AccountKey= and SharedAccessKey= in Azure connection strings
     [REDACTED:azure-sas]          SharedAccessSignature=… and the sig= of a SAS URL (query or
-                                  fragment)
+                                  fragment; base64url too, a Logic Apps / Teams workflow URL's)
     [REDACTED:bearer]             the credential after `Bearer` / `Basic` (16 characters or more)
     [REDACTED:authorization]      the rest of an `Authorization:` / `Proxy-Authorization:` header
                                   after its scheme word, whatever the scheme (Token, Digest, …)
@@ -72,8 +96,9 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
                                   - in URLs and DSNs (user:pass@host; Oracle's
                                     jdbc:oracle:thin:user/pass@host);
                                   - in commands: curl -u user:pass (-uuser:pass), --db-password
-                                    …, mysql -pX, sshpass -p X, docker login -p X, az login
-                                    -p X, mongo -p X, redis-cli -a X, sqlcmd/bcp/ipmitool/zip
+                                    …, an option whose last words name a key as below
+                                    (--routing-key …, --account-key …), mysql -pX, sshpass
+                                    -p X, docker login -p X, az login -p X, mongo -p X, redis-cli -a X, sqlcmd/bcp/ipmitool/zip
                                     -P X, 7z -pX, ssh-keygen -N X, snmpwalk -A X -X Y,
                                     smbclient -U user%X, lftp -u user,X, keytool -storepass X,
                                     openssl -passin pass:X, htpasswd -b file user X,
@@ -83,14 +108,18 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
                                     and all (ODBC's {…} whole); SQL PASSWORD '…',
                                     PASSWORD('…'), IDENTIFIED [WITH plugin] BY '…' and
                                     Oracle's unquoted IDENTIFIED BY pw;
-                                  - XML <password>…; the value of an XML element whose key= or
-                                    name= is a secret's, in any order (<add key="Password"
+                                  - the text of an XML element named like a secret
+                                    (<password>, <apiToken>, <DD_API_KEY>); a .netrc line's
+                                    password (machine h login u password X); the value of an
+                                    XML element whose key= or name= is a secret's, in any order (<add key="Password"
                                     value="…"/>, <add value="…" key="Password"/>; HTML's <meta
                                     name="csrf-token" content="…">); a Kubernetes
                                     env entry's value (name: DB_PASSWORD, then value: …; also
                                     inside a JSON string, after an escaped `\\n`);
                                   - the value after a name like password, secret, token, api_key
-                                    (DB_PASSWORD=…, PGPASSWORD=…, REDIS_PASS=…, "client_secret":
+                                    (DB_PASSWORD=…, PGPASSWORD=…, REDIS_PASS=…, GITHUB_PAT=…,
+                                    NGROK_AUTHTOKEN=…, DD_APP_KEY=…, LAUNCHDARKLY_SDK_KEY=…,
+                                    AZURE_STORAGE_KEY=…, "client_secret":
                                     "…", x-api-key: …, API key: …, SECRET_KEY_BASE=…), quoted or
                                     not (Python's b'…' whole; a quote never closed on its line,
                                     to the line's end; of a shell's NAME=value cmd, the first

@@ -103,6 +103,19 @@ CLOUD_RULES: tuple[
         "[REDACTED:aws-key]",
         *_AWS_KEY_PREFIXES,
     ),
+    # Temporary credentials' session tokens (STS, SSO, the instance role's): base64 whose first
+    # bytes AWS writes alike; Bedrock's API keys (ABSK + base64, and the short-lived ones, a
+    # presigned URL in base64 after bedrock-api-key-).
+    _rule(
+        rf"(?:{_prefixed('IQoJb3JpZ2luX2Vj', 'FwoGZXIvYXdzE', 'ABSK')}"
+        r"|bedrock-api-key-YmVkcm9jay5hbWF6b25hd3MuY29t)"
+        r"(?:[A-Za-z0-9+/=]|%(?:2[BbFf]|3[Dd])){60,8192}",
+        "[REDACTED:aws-secret]",
+        "IQoJb3JpZ2luX2Vj",
+        "GZXIvYXdzE",  # FwoG…'s, without the F no other needle starts with
+        "ABSK",
+        "bedrock-api-key-",
+    ),
     # A secret key by context: aws_secret_access_key = …, "SecretAccessKey": "…"
     _rule(
         rf"(secret[_.-]?access[_.-]?key|aws[_.-]?secret(?:[_.-]?key)?)(\W{{1,5}}){_B64}{{40}}(?!{_B64})",
@@ -137,14 +150,16 @@ CLOUD_RULES: tuple[
         "sharedaccesssignature",
         flags=re.IGNORECASE,
     ),
-    _rule(r"(sig=(?<=[?&;#]sig=))[A-Za-z0-9%+/=]{16,256}", r"\1[REDACTED:azure-sas]", "sig="),
+    # The signature is base64, or base64url in a Logic Apps (Teams workflow) URL.
+    _rule(r"(sig=(?<=[?&;#]sig=))[A-Za-z0-9%+/=_-]{16,256}", r"\1[REDACTED:azure-sas]", "sig="),
     # … and an AWS secret key by shape alone: exactly 40 base64 characters mixing upper case,
     # lower case and digits (a hex digest or a git sha is lower case only, so it stays). A `=`
     # may come before it (`key=…`: padding only ends a base64 string) but not after it. A line
     # of base64 wrapped over lines that decodes to text is left to the base64 step
-    # (`_aws_secret`).
+    # (`_aws_secret`). Not right after a `%`: a percent-escape's hex digits (`%2F…`) start no
+    # secret, the decoded token is read instead (`_scrub_escaped`).
     _rule(
-        rf"(?<![A-Za-z0-9/+](?<!\\[nrt]))(?={_B64}{{40}}(?![A-Za-z0-9/+=]))"  # the length, cheapest first
+        rf"(?<![A-Za-z0-9/+%](?<!\\[nrt]))(?={_B64}{{40}}(?![A-Za-z0-9/+=]))"  # the length, cheapest first
         rf"(?={_B64}{{0,39}}[A-Z])(?={_B64}{{0,39}}[a-z])(?={_B64}{{0,39}}[0-9]){_B64}{{40}}",
         _aws_secret,
     ),

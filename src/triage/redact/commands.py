@@ -173,9 +173,14 @@ COMMAND_RULES: tuple[
         _htpasswd,
         "htpasswd",
     ),
+    # The option's last words name the secret as `names` does (`--routing-key`, `--dd-app-key`,
+    # `--ngrok-authtoken`, `--azure-devops-pat`; az's `--account-key`, `--sas-token`).
     _rule(
-        r"((?<![\w-])--(?:[A-Za-z0-9]{1,20}-){0,4}(?:password|passwd|passphrase|secret|token"
-        r"|api-key|pass)[ \t=]{1,3})(?!\[REDACTED|-|[<>|])[^\s\"'&;]{1,512}",
+        r"((?<![\w-])--(?:[A-Za-z0-9]{1,20}-){0,4}(?:password|passwd|passphrase|secret|pass|pat"
+        r"|(?:auth|access|refresh|session)?token"
+        r"|(?:api|access|private|signing|encryption|routing|service|integration|license|insert"
+        r"|master|auth|subscription|functions|app|application|sdk|account)-key)"
+        r"(?:-(?:access-)?key)?[ \t=]{1,3})(?!\[REDACTED|-|[<>|])[^\s\"'&;]{1,512}",
         _replaced_value("[REDACTED:password]"),
         "--",
         flags=re.IGNORECASE,

@@ -69,17 +69,13 @@ def _xml_element(match: re.Match[str]) -> str:
 MARKUP_RULES: tuple[
     _Rule, ...
 ] = (  # XML elements named like a secret, and SQL's PASSWORD '…' / IDENTIFIED BY '…'.
+    # An element named like a secret (`<password>`, `<apiToken>`, `<DD_API_KEY>`, a NuGet or
+    # Maven `<ns:password>`): its text, to the next tag. The name is read whole, then asked.
     _rule(
-        r"(<(?:password|passwd|secret|token|api[_-]?key|client[_-]?secret)>)(?!\[REDACTED)"
-        rf"[^<\n]{{1,{_VALUE_MAX}}}+(</)",
-        r"\1[REDACTED:password]\2",
-        "<password>",
-        "<passwd>",
-        "<secret>",
-        "<token>",
-        "<api",
-        "<client",
-        flags=re.IGNORECASE,
+        rf"(<(?P<name>[A-Za-z_][\w:.-]{{0,64}}+)>)(?!\[REDACTED)[^<\n]{{1,{_VALUE_MAX}}}+(?=</)",
+        lambda m: f"{m[1]}[REDACTED:password]" if secret_named(m["name"]) else m[0],
+        "</",
+        flags=re.IGNORECASE,  # no letter to fold: its needle joins the folded ones' `<` group
     ),
     # An XML or config element with a key= or name= attribute that names the secret, in any
     # order and among other attributes (`<add key="Password" value="…"/>`, `<add value="…"
@@ -116,6 +112,15 @@ MARKUP_RULES: tuple[
         _replaced_value("[REDACTED:password]"),
         "identified",
         flags=re.IGNORECASE,
+    ),
+    # A .netrc line (curl, git, pip and ftp read it): machine <host> login <user> password
+    # <password>, or the same after `default`; each on a line of its own too.
+    _rule(
+        r"((?<![\w-])(?:machine[ \t\r\n]{1,8}[^\s]{1,256}+|default)"
+        r"(?:[ \t\r\n]{1,8}(?:login|account)[ \t\r\n]{1,8}[^\s]{1,256}+){0,2}"
+        r"[ \t\r\n]{1,8}password[ \t]{1,8})(?!\[REDACTED)[^\s]{1,512}",
+        r"\1[REDACTED:password]",
+        "password",
     ),
     # Kubernetes env as YAML: `- name: DB_PASSWORD` then `value: …` on the next line (also
     # inside a JSON string, its lines broken by escaped `\n`).

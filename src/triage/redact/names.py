@@ -81,13 +81,16 @@ _PLACEHOLDER_VALUE = re.compile(_PLACEHOLDER, re.IGNORECASE)
 #: The words' first letters are tested first: one cheap test fails at most positions of a long
 #: text, before the look-behinds.
 _SECRET_WORD = (
-    r"(?:pass(?:word|wd|phrase)s?|pwd?|secrets?|token"
+    # A token's kind may be glued to it: ngrok's authtoken, an ACCESSTOKEN.
+    r"(?:pass(?:word|wd|phrase)s?|pwd?|secrets?|token|authtoken|accesstoken|refreshtoken"
+    r"|sessiontoken"
     r"|api[ _.-]?key|access[_.-]?key|private[_.-]?key|signing[_.-]?key|encryption[_.-]?key"
     # Vendors' own names for a key: PagerDuty's routing/service/integration key, New Relic's
     # license/insert key, Rails' master key, Cloudflare's X-Auth-Key, Azure's subscription and
-    # functions keys.
-    r"|(?:routing|service|integration|license|insert|master|auth|subscription|functions)"
-    r"[_.-]?key)"
+    # functions keys, Datadog's and Algolia's application key, LaunchDarkly's SDK key, Azure
+    # Storage's account key (AZURE_STORAGE_KEY: a bare storage key is an object's path).
+    r"|(?:routing|service|integration|license|insert|master|auth|subscription|functions"
+    r"|app(?:lication)?|sdk|azure[_.-]?storage(?:[_.-]?account)?)[_.-]?key)"
 )
 _SECRET_NAME = (
     rf"(?=[pstaerilmf])(?<![0-9]{{12}}:)"
@@ -95,6 +98,8 @@ _SECRET_NAME = (
     # Glued to what it is for (PGPASSWORD, dbpassword), or a short last part (REDIS_PASS,
     # and sshpass's variable SSHPASS, upper case: `sshpass: command not found` stays).
     r"|pass(?:word|wd|phrase)s?|(?<=[A-Za-z0-9][_.-])pass(?![A-Za-z])"
+    # A personal access token's short name as a last part (GITHUB_PAT, AZURE_DEVOPS_EXT_PAT).
+    r"|(?<=[A-Za-z0-9][_.-])pat(?![A-Za-z0-9])"
     r"|(?-i:(?<=(?<![A-Za-z0-9])SSH)PASS(?![A-Za-z])))"
     r"(?:[_.-]?(?:access[_.-]?)?key(?:[_.-]base)?|[_.-]value)?"
 )
@@ -104,11 +109,19 @@ _SECRET_NAME_NEEDLES = (
     "secret",
     "token",
     *_spellings("signing", "key"),
+    "_pat",
+    "-pat",
+    ".pat",
     *(
         spelling
-        for word in ("routing", "service", "integration", "license", "insert", "master")
+        for word in (
+            *("routing", "service", "integration", "license", "insert", "master"),
+            *("app", "application", "sdk"),
+        )
         for spelling in _spellings(word, "key")
     ),
+    *_spellings("storage", "key"),
+    *_spellings("account", "key"),
     *_spellings("auth", "key"),
     *_spellings("subscription", "key"),
     *_spellings("functions", "key"),
@@ -177,7 +190,7 @@ def _counted(match: re.Match[str]) -> bool:
 
 
 _SECRET_KEY = re.compile(rf"{_SECRET_NAME}\Z", re.IGNORECASE)
-_SECRET_KEY_WORDS = ("pass", "pw", "secret", "token", "key")
+_SECRET_KEY_WORDS = ("pass", "pw", "secret", "token", "key", "pat")
 
 
 #: The fields of a name/value object: the name's, and the value's.

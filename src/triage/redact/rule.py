@@ -23,7 +23,8 @@ class _Rule(NamedTuple):
     #: none of them is skipped: most strings of an alert hold none, and looking for a few
     #: literals costs far less than the scan of a pattern that does not start with them.
     needles: tuple[str, ...]
-    #: The pattern ignores case: its needles (lower case) are looked for in the folded text.
+    #: Its needles (lower case) are looked for in the folded text: the pattern ignores case,
+    #: or its needles start with a letter that only folded needles start with (`fold_needles`).
     folded: bool
 
 
@@ -32,8 +33,18 @@ class _Rule(NamedTuple):
 _SHARED_NEEDLES: dict[tuple[tuple[str, ...], bool], tuple[str, ...]] = {}
 
 
-def _rule(source: str, replacement: _Replacement, *needles: str, flags: int = 0) -> _Rule:
-    folded = bool(flags & re.IGNORECASE)
+def _rule(
+    source: str,
+    replacement: _Replacement,
+    *needles: str,
+    flags: int = 0,
+    fold_needles: bool = False,
+) -> _Rule:
+    """A rule. `fold_needles` looks for the needles of a case-sensitive pattern in the folded
+    text, among the needles of the rules that ignore case: a match holds its needle lowered
+    there too, and the search for needles skips the characters that no needle starts with, so
+    a needle's first letter is best one the others' already start with."""
+    folded = bool(flags & re.IGNORECASE) or fold_needles
     assert not folded or all(n == n.lower() for n in needles), "folded needles are lower case"
     needles = _SHARED_NEEDLES.setdefault((needles, folded), needles)
     return _Rule(re.compile(source, flags), replacement, needles, folded)

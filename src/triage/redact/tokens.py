@@ -20,6 +20,13 @@ from triage.redact.rule import _ASSIGN, _B64URL, _BREAK, _END, _OPEN_QUOTE, _pre
 _JWT_REST = (
     rf"""(?={_B64URL}{{1,4096}}+(?:[\s"'\\]|$))(?=[A-Za-z]{{0,4096}}?(?:[0-9_-]|[a-z][A-Z]))"""
 )
+#: A line of a PuTTY key file's private part: base64 to the line's end (raw, or escaped inside
+#: a JSON string or inside a repr inside one), indented in a YAML block; a placeholder in it
+#: (an earlier pass's, over the key percent-encoded) does not end it.
+_PUTTY_BREAK = r"(?:\r?\n|(?:\\{1,2}r)?\\{1,2}n)"
+_PUTTY_LINE = (
+    r"""[ \t]{0,16}+(?:[A-Za-z0-9+/=]|\[REDACTED:[a-z0-9-]{1,32}\]){1,128}+(?![^\s"'\\])"""
+)
 _GITHUB_PREFIXES = "ghp_ gho_ ghu_ ghs_ ghr_".split()  # noqa: SIM905
 _GITLAB_PREFIXES = (
     "glpat- gldt- glrt- glptt- glcbt- glsoat- gloas- glft- glimt- glagent- glffct-".split()  # noqa: SIM905
@@ -74,7 +81,78 @@ _VENDOR_PREFIXES = (
     "bkua_",
     "CFPAT-",
     "HRKU-",
-    "atlasv1.",
+    "ATBB",
+    "ATCTT3",
+    "CCIPRJ_",
+    "CLOJARS_",
+    "duffel_live_",
+    "duffel_test_",
+    "fio-u-",
+    "hcaik_",
+    "lsv2_pt_",
+    "lsv2_sk_",
+    "NRII-",
+    "pcsk_",
+    "tk-us-",
+    "shippo_live_",
+    "shippo_test_",
+    "AQVN",
+)
+#: A vendor token's body: base64 or base64url, whose `+`, `/` and `=` may be percent-encoded
+#: (the token in a URL's query), up to a length no token reaches (1Password's run to ~1 KB).
+_VENDOR_BODY = r"(?:[A-Za-z0-9_+/=-]|%(?:2[BbFf]|3[Dd])){20,4096}"
+_UUID = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+#: Tokens whose prefix is short or a word's start (`pat`, `re_`, `secret_`, `sdk-`): known only
+#: with the exact body the vendor issues after it (its length and alphabet).
+_SHAPED = (
+    ("api_org_", "[A-Za-z]{34}"),  # Hugging Face organisation tokens
+    ("AKCp", "[A-Za-z0-9]{69}"),  # JFrog Artifactory API keys
+    ("ntn_", "[0-9]{11}[A-Za-z0-9]{35}"),  # Notion
+    ("secret_", "[A-Za-z0-9]{43}"),  # … its integration tokens before ntn_
+    ("pnu_", "[A-Za-z0-9]{36}"),  # Prefect
+    ("rdme_", "[a-z0-9]{70}"),  # ReadMe
+    ("rnd_", "[A-Za-z0-9]{32}"),  # Render
+    ("r8_", "[A-Za-z0-9]{37}"),  # Replicate
+    ("ico-", "[A-Za-z0-9]{32}"),  # Infracost
+    ("oy2", "[a-z0-9]{43}"),  # NuGet
+    ("sha256~", "[A-Za-z0-9_-]{43}"),  # OpenShift
+    ("xai-", "[A-Za-z0-9]{80}"),  # xAI
+    ("pplx-", "[A-Za-z0-9]{48}"),  # Perplexity
+    ("NRJS-", "[0-9a-f]{19}"),  # New Relic browser keys
+    ("squ_", "[0-9a-f]{40}"),  # SonarQube user, project and global analysis tokens
+    ("sqp_", "[0-9a-f]{40}"),
+    ("sqa_", "[0-9a-f]{40}"),
+    ("t1.", r"[A-Za-z0-9_-]{20,512}={0,2}\.[A-Za-z0-9_-]{86}={0,2}"),  # Yandex Cloud IAM
+    ("tfp_", "[A-Za-z0-9_.=-]{59}"),  # Typeform
+    ("re_", "[A-Za-z0-9]{8}_[A-Za-z0-9]{24}"),  # Resend
+    ("sdk-", _UUID),  # LaunchDarkly SDK keys
+    ("pat-na1-", _UUID),  # HubSpot private app tokens (US, EU)
+    ("pat-eu1-", _UUID),
+    ("pat", r"[A-Za-z0-9]{14}\.[0-9a-f]{64}"),  # Airtable
+    ("pat.", r"[A-Za-z0-9_-]{22}\.[A-Za-z0-9]{24}\.[A-Za-z0-9]{20}"),  # Harness
+    ("sat.", r"[A-Za-z0-9_-]{22}\.[A-Za-z0-9]{24}\.[A-Za-z0-9]{20}"),
+    ("1//0", "[A-Za-z0-9_-]{40,512}"),  # Google OAuth refresh tokens
+    ("sk.eyJ", r"[A-Za-z0-9_-]{20,1024}\.[A-Za-z0-9_-]{20,64}"),  # Mapbox secret tokens
+    ("AAAA", "[A-Za-z0-9_-]{7}:APA91b[A-Za-z0-9_-]{100,200}"),  # Firebase Cloud Messaging
+    ("A" * 22, "[A-Za-z0-9%]{60,200}"),  # Twitter (X) app-only bearer tokens
+    ("00D", "[A-Za-z0-9]{12}![A-Za-z0-9._]{80,160}"),  # Salesforce session ids
+    ("access_token$production$", r"[a-z0-9]{16}\$[0-9a-f]{32}"),  # Braintree (PayPal)
+    ("access_token$sandbox$", r"[a-z0-9]{16}\$[0-9a-f]{32}"),
+    # 1Password account secret keys: A3, then groups of 6, 6 (or 11), 5, 5, 5, 5.
+    ("A3-", "[A-Z0-9]{6}-(?:[A-Z0-9]{11}|[A-Z0-9]{6}-[A-Z0-9]{5})(?:-[A-Z0-9]{5}){3}"),
+)
+#: … the same, for prefixes whose first letter starts no other case-sensitive needle: they are
+#: looked for among the folded needles (`fold_needles`), so that the search for needles keeps
+#: skipping every `c`, `v`, `E` and `F` of a text.
+_SHAPED_FOLDED = (
+    ("cmVmdGtuOjAx", "[A-Za-z0-9]{52}"),  # JFrog Artifactory reference tokens (reftkn:01:)
+    ("cio", "[A-Za-z0-9]{32}"),  # crates.io
+    ("EAA", "[A-Z][A-Za-z0-9_-]{40,512}"),  # Square (EAAA…) and Facebook (EAAG…) tokens
+    ("EZAK", "[A-Za-z0-9]{54}"),  # EasyPost (live, test)
+    ("EZTK", "[A-Za-z0-9]{54}"),
+    ("FLWSECK-", "[0-9a-f]{32}-X"),  # Flutterwave (live, test)
+    ("FLWSECK_TEST-", "[0-9a-f]{32}-X"),
+    ("v1.0-", "[0-9a-f]{24}-[0-9a-f]{146}"),  # Cloudflare Origin CA keys
 )
 
 #: The vendor rule's needles: a prefix that shares its start with others is looked for once.
@@ -121,9 +199,9 @@ TOKEN_RULES: tuple[
     ),
     # PuTTY's key file: the lines after Private-Lines are the private key.
     _rule(
-        r"(Private-Lines:[ \t]{0,3}[0-9]{1,4}[ \t]{0,3}\r?\n)"
-        r"(?:[A-Za-z0-9+/=]{1,128}+(?:\r?\n|$)){1,400}+",
-        "\\1[REDACTED:private-key]\n",
+        rf"(Private-Lines:[ \t]{{0,3}}[0-9]{{1,4}}[ \t]{{0,3}}{_PUTTY_BREAK})"
+        rf"{_PUTTY_LINE}(?:{_PUTTY_BREAK}{_PUTTY_LINE}){{0,399}}+",
+        "\\1[REDACTED:private-key]",
         "Private-Lines:",
     ),
     # A password hash (htpasswd, /etc/shadow, bcrypt): crackable offline, so not for a ticket.
@@ -237,7 +315,7 @@ TOKEN_RULES: tuple[
     _rule(
         # After the prefix, a name and a dot may come first (Doppler's dp.st.<config>.…,
         # Dynatrace's dt0c01.<id>.…).
-        rf"(?:{_prefixed(*_VENDOR_PREFIXES)}(?:{_B64URL}{{1,64}}+\.)?[A-Za-z0-9_+/=-]{{20,400}}"
+        rf"(?:{_prefixed(*_VENDOR_PREFIXES)}(?:{_B64URL}{{1,64}}+\.)?{_VENDOR_BODY}"
         rf"|{_prefixed('dapi')}[0-9a-f]{{32}}(?:-[0-9]{{1,2}})?|{_prefixed('pul-')}[0-9a-f]{{40}}"
         # Mailgun's API keys.
         rf"|{_prefixed('key-')}[0-9a-f]{{32}}"
@@ -252,6 +330,30 @@ TOKEN_RULES: tuple[
         "GOCSPX-",
         "LTAI",
         "AKID",
+    ),
+    *(
+        _rule(
+            rf"(?:{'|'.join(f'{_prefixed(prefix)}{body}' for prefix, body in shapes)}){_END}",
+            "[REDACTED:token]",
+            *(prefix.lower() if folded else prefix for prefix, _ in shapes),
+            fold_needles=folded,
+        )
+        for shapes, folded in ((_SHAPED, False), (_SHAPED_FOLDED, True))
+    ),
+    # Tokens known by their end: Mailchimp's API keys (32 hex, -us and the number of a data
+    # centre), MaxMind's license keys (…_mmk).
+    _rule(
+        r"(?<![A-Za-z0-9](?<!\\[nrt]))"
+        r"(?:[0-9a-f]{32}-us[0-9]{1,2}|[A-Za-z0-9]{6}_[A-Za-z0-9]{29}_mmk)(?![A-Za-z0-9])",
+        "[REDACTED:token]",
+        "-us",
+        "mmk",
+    ),
+    # Terraform Cloud (HCP Terraform) tokens: 14 characters, .atlasv1., then the secret.
+    _rule(
+        rf"(?<![A-Za-z0-9](?<!\\[nrt]))(?:[A-Za-z0-9]{{14}}\.)?atlasv1\.{_B64URL}{{20,400}}{_END}",
+        "[REDACTED:token]",
+        "atlasv1.",
     ),
     # Vault's tokens before 1.10: s. (service) or b. (batch) + 24 letters and digits, mixing
     # upper case, lower case and digits (a dotted name rarely does, and never after s. alone).
