@@ -2,9 +2,10 @@
 
 Effects and the calls they make (`{repo}` is the route's repository, else `GITHUB_REPOSITORY`):
 
-    OPEN    list open `triage` issues, newest first, for the fingerprint marker; found → its
-            URL (a crash between create and store never duplicates); else create
-            `[P1] title` with labels team/priority/source/`triage` + the route's, and assignees
+    OPEN    list open `triage` issues, newest first, for the fingerprint marker in one triage
+            opened; found → its URL (a crash between create and store never duplicates); else
+            create `[P1] title` with labels team/priority/source/`triage` + the route's (100
+            at most, GitHub's limit) and assignees (10 at most)
     UPDATE  read the issue; one comment counting the occurrences since the last update
     CLOSE   read the issue; a comment, then close it (state_reason completed); a flapping
             incident's close also takes `flapping` off (its close ends the flapping)
@@ -475,7 +476,7 @@ class GitHubSink:
         triage's own: a person who opens an issue with a triage issue's body copied in copies
         its hidden marker too, and the incident (or a storm's entries) would be written into an
         issue triage did not open. Who we are is asked only for an issue that holds the marker
-        (rare: a retried effect), so a lookup costs no more calls than before."""
+        (rare: a retried effect), so a look-up that finds nothing costs no extra call."""
         for page in range(1, LOOKUP_PAGES + 1):
             params = {
                 "state": "open",
@@ -500,6 +501,7 @@ class GitHubSink:
         return None
 
     async def _opened_by_us(self, issue: dict[str, Any]) -> bool:
+        """Whether `issue`'s author (`user`) is triage's login (the token's, or the App's bot)."""
         user = issue.get("user")
         login = user.get("login") if isinstance(user, dict) else None
         return isinstance(login, str) and login.lower() == (await self._api.whoami()).lower()
