@@ -649,8 +649,9 @@ async def test_an_archived_repository_is_not_written_to_again_for_a_while(
     logs: list[MutableMapping[str, Any]],
 ) -> None:
     """Once GitHub refused a write as archived, the repository's other incidents' effects are
-    skipped (gone) and new incidents refused without a request or a creation token, with one
-    warning in all; a quarter of an hour on it is asked again, and once unarchived, written."""
+    skipped (gone, counted in SinkCalls{outcome="refused"}) and new incidents refused without
+    a request, with one warning in all; a quarter of an hour on it is asked again, and once
+    unarchived, written."""
     sink, clock = clocked
     ref = await opened(sink)
     github.archived.add(REPO)
@@ -664,6 +665,7 @@ async def test_an_archived_repository_is_not_written_to_again_for_a_while(
             await sink.apply(incident(n))
     assert len(github.calls) == calls
     assert warnings(logs) == ["github.issue_read_only"]
+    assert sink.metrics.counter("SinkCalls", sink="github", outcome="refused") == 4
     clock.now += 16 * 60
     github.archived.clear()
     assert (await sink.apply(incident(3))).ref == f"{github.url}/{REPO}/issues/2"
