@@ -241,8 +241,9 @@ async def test_a_redirect_is_not_followed(chat: ChatServer) -> None:
 
 
 async def test_fields_breaking_the_contract_fall_back(chat: ChatServer) -> None:
-    """A JSON answer with a wrong priority word or missing steps is rejected, not trusted."""
-    chat.then(completion(ticket_json(priority="urgent")), completion(ticket_json(steps=[])))
+    """A JSON answer whose description is not text or whose steps are missing is rejected,
+    not trusted."""
+    chat.then(completion(ticket_json(description={"text": 1})), completion(ticket_json(steps=[])))
     metrics = Metrics()
     summariser = summariser_for(chat, metrics)
     await summariser.summarise(view(alert("a")))

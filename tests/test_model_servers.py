@@ -5,15 +5,16 @@ fallback otherwise, without the answer of one request spoiling the next."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from factories import alert, view
-from triage.demo.model import ChatServer, Reply, default_model, estimated_tokens
+from triage.demo.model import ChatServer, Reply, completion, default_model, estimated_tokens
 from triage.metrics import Metrics
-from triage.models import Alert
+from triage.models import Alert, Priority, Ticket
 from triage.redact import Redactor
 from triage.settings import Settings
 from triage.summarise import FallbackSummariser, build_summariser
@@ -76,3 +77,96 @@ async def test_a_prompt_too_long_for_vllm_does_not_spoil_later_requests(chat: Ch
     assert metrics.counter("LLMCalls", outcome="ok") == 1  # the short alert's: the model's
     assert metrics.counter("SummarizationFailures") == 1  # the long alert's only
     assert all("max_completion_tokens" not in request for request in chat.requests)
+
+
+TICKET = {
+    "title": "Checkout API returns 5xx",
+    "priority": "medium",
+    "description": "The checkout API fails.",
+    "steps": ["Check the error rate dashboard"],
+}
+JSON = json.dumps(TICKET)
+
+
+async def model_ticket(chat: ChatServer, content: str, source: Alert | None = None) -> Ticket:
+    """The ticket written for `source` when the model answers `content`; asserts it is the
+    model's (no fallback)."""
+    chat.responder = lambda _request: completion(content)
+    metrics = Metrics()
+    summariser = summariser_for(chat, metrics)
+    ticket = await summariser.summarise(view(source or alert()))
+    await summariser.aclose()
+    assert metrics.counter("SummarizationFailures") == 0
+    assert metrics.counter("LLMCalls", outcome="ok") == 1
+    return ticket
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        "Here is the ticket:\n" + JSON,
+        JSON + "\n\nLet me know if you need anything else.",
+        "Sure! Here it is:\n```json\n" + JSON + "\n```\nHope this helps.",
+        "```json\n" + JSON + "\n```\nI chose medium because nothing says more.",
+        "<think>The alert says {checkout} fails.</think>\nThe ticket: " + JSON,
+        json.dumps({"ticket": TICKET}),
+        json.dumps({**TICKET, "severity": "high", "Summary": "5xx"}),
+        json.dumps({**TICKET, "steps": "1. Check the error rate dashboard\n2. Roll back"}),
+        json.dumps({**TICKET, "description": ["The checkout API fails.", "Since 10:00."]}),
+    ],
+    ids=[
+        "prose-before",
+        "prose-after",
+        "fence-inside-prose",
+        "remark-after-fence",
+        "think-then-prose",
+        "wrapped",
+        "extra-keys",
+        "steps-as-one-string",
+        "description-as-paragraphs",
+    ],
+)
+async def test_an_answer_in_a_near_miss_shape_is_the_models_ticket(
+    chat: ChatServer, content: str
+) -> None:
+    """A server that does not enforce the schema (Ollama, older vLLM, Bedrock) gets answers
+    with prose around the JSON, a wrapper, extra keys, steps as one string or a description
+    as paragraphs: each is read as the ticket it is (each fell back before)."""
+    ticket = await model_ticket(chat, content)
+    assert ticket.title == "Checkout API returns 5xx"
+    assert ticket.description.startswith("The checkout API fails.")
+    assert ticket.steps[0] == "Check the error rate dashboard"
+
+
+@pytest.mark.parametrize(
+    ("said", "expected"),
+    [("High", "high"), ("P1", "high"), ("urgent", "high"), (1, "high"), ("soon", "medium")],
+)
+async def test_the_models_priority_is_read_as_an_alerts_would_be(
+    chat: ChatServer, said: object, expected: str
+) -> None:
+    """A model's priority in another spelling ("High", "P1", "urgent", 1) is read as the
+    alert's own priority field is, still one step at most from the severity's default
+    (urgent is critical, cut to high); a word that is no priority suggests none. Each of
+    these answers fell back before."""
+    source = alert(priority=None).model_copy(update={"severity": "warning"})
+    ticket = await model_ticket(chat, json.dumps({**TICKET, "priority": said}), source)
+    assert ticket.priority is Priority(expected)
+
+
+async def test_an_answer_past_the_contract_is_cut_to_it(chat: ChatServer) -> None:
+    """A 100 KB description, 500 steps and a 300-character title are cut to the ticket
+    contract (4,000 characters on a word boundary, 8 steps, 120 characters), not thrown away
+    for the fallback."""
+    long = {
+        **TICKET,
+        "title": "Checkout API returns 5xx " * 12,
+        "description": "The checkout API fails. " * 4200,
+        "steps": [f"Check the error rate dashboard, view {i}" for i in range(500)],
+    }
+    ticket = await model_ticket(chat, json.dumps(long))
+    assert len(ticket.title) <= 120 and ticket.title.startswith("Checkout API returns 5xx")
+    assert 3000 < len(ticket.description) <= 4000
+    last_word = ticket.description.removesuffix("…").split()[-1]
+    assert last_word in {"The", "checkout", "API", "fails."}
+    assert len(ticket.steps) == 8

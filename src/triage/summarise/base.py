@@ -7,7 +7,7 @@ from typing import Protocol
 from triage.models import Ticket
 from triage.view import RedactedAlert
 
-#: The ticket contract every summariser keeps (the model's answer is refused past it):
+#: The ticket contract every summariser keeps (the model's answer is cut to it):
 TITLE_CHARS = 120
 DESCRIPTION_CHARS = 4000
 STEP_CHARS = 300

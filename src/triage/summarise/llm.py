@@ -22,7 +22,9 @@ and the `FallbackSummariser` around this class then writes the ticket determinis
                           a prompt the model finds too long is sent once more, cut to a quarter
     timeout               each request is cut at TRIAGE_LLM_TIMEOUT_S, whole (a server dripping
                           its answer cannot stretch it)
-    validation            the answer must parse as a `TicketDraft` (length limits included)
+    validation            the answer must read as a `TicketDraft` (`answer.py`: the JSON object
+                          in its text, near-miss fields read as the ticket they plainly are,
+                          and cut to the contract's lengths)
     containment           `contain()`: the source's stated priority wins, else the model's may
                           move the severity's default one step (`priority.py`), and the ticket
                           says why; links that are not the alert's are removed; numbers, hosts,
@@ -45,7 +47,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import re
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
@@ -63,6 +64,7 @@ from tenacity import (
 )
 from tenacity.stop import stop_base
 
+import triage.summarise.answer as answers
 import triage.summarise.grounding as grounding
 import triage.summarise.prompt as prompt
 from triage.aws import Aws
@@ -300,7 +302,7 @@ class LlmSummariser:
         if not answer.text.strip():  # a tool call instead of content, or nothing at all
             return self._invalid("empty_answer")
         try:
-            draft = prompt.TicketDraft.model_validate(json.loads(_strip_fence(answer.text)))
+            draft = answers.draft(answer.text)
         except RecursionError:  # JSON nested deeper than the parser's stack
             return self._invalid("invalid_json")
         except (ValueError, PydanticValidationError) as exc:
@@ -417,7 +419,7 @@ def contain(
     decision = decide(
         alert.priority,
         alert.severity,
-        Priority(draft.priority),
+        Priority(draft.priority) if draft.priority else None,
         by="by the summary's reading of the alert",
         suggester="summary",
     )
@@ -455,20 +457,6 @@ def runbook_first(steps: list[str], runbook_url: str | None, redactor: Redactor)
     if opening is None:
         return [f"Follow the runbook: {url}", *steps]
     return [opening, *(s for s in steps if s is not opening)]
-
-
-#: A reasoning model's thoughts before its answer, when no reasoning parser removed them.
-_THINKING = re.compile(r"\A\s*<think>.*?</think>", re.DOTALL)
-
-
-def _strip_fence(content: str) -> str:
-    """Some models wrap JSON in ```json … ``` even when told not to, and reasoning models
-    served without a reasoning parser (DeepSeek-R1, Qwen3) put <think>…</think> first."""
-    stripped = _THINKING.sub("", content, count=1).strip()
-    if stripped.startswith("```"):
-        stripped = stripped.split("\n", 1)[-1] if "\n" in stripped else ""
-        stripped = stripped.removesuffix("```").strip()
-    return stripped
 
 
 class _PastBudget(stop_base):

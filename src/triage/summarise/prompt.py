@@ -38,8 +38,8 @@ from triage.models import Status
 from triage.normalize.common import cut
 from triage.redact import Redactor
 
-# The limits of the model's answer are the ticket contract (`base.py`); longer answers are
-# invalid, and the fallback writes the ticket.
+# The limits of the model's answer are the ticket contract (`base.py`); `answer.py` cuts a
+# longer answer to them, and validation refuses what is still past them.
 from triage.summarise.base import DESCRIPTION_CHARS as DESCRIPTION_CHARS
 from triage.summarise.base import MAX_STEPS as MAX_STEPS
 from triage.summarise.base import STEP_CHARS as STEP_CHARS
@@ -57,12 +57,13 @@ _MIN_EXCERPT_CHARS = 80
 
 
 class TicketDraft(BaseModel):
-    """The model's answer, exactly: the contract of DESIGN.md's LLM section."""
+    """The model's answer: the contract of DESIGN.md's LLM section, as `answer.draft` reads
+    it. An empty title is the alert's own (`contain`); no priority suggests none."""
 
     model_config = ConfigDict(extra="forbid")
 
-    title: str = Field(min_length=1, max_length=TITLE_CHARS)
-    priority: Literal["low", "medium", "high", "critical"]
+    title: str = Field(max_length=TITLE_CHARS)
+    priority: Literal["low", "medium", "high", "critical"] | None = None
     description: str = Field(min_length=1, max_length=DESCRIPTION_CHARS)
     steps: list[str] = Field(min_length=1, max_length=MAX_STEPS)
 

@@ -1,0 +1,116 @@
+"""Reading the model's answer into a `TicketDraft`, as models actually write it.
+
+Structured output makes most answers one clean JSON object, but not every server enforces it
+(Ollama and older vLLM ignore `json_schema`; Bedrock has none), and small models then answer in
+near misses: prose before or after the object, a fence that is not at the start, "High" or
+"P1" for a priority, the steps as one string, a description as a list of paragraphs, a key of
+their own, more steps or text than a ticket holds. Each is read here as the ticket it plainly
+is, instead of throwing the whole answer away for the deterministic ticket. What the contract
+cannot read (no object at all, a missing description or steps, fields of another type) stays
+invalid, and `contain()` still checks whatever is read, exactly as it checks a clean answer.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from triage.normalize.common import cut, priority
+from triage.summarise.base import DESCRIPTION_CHARS, MAX_STEPS, STEP_CHARS, TITLE_CHARS
+from triage.summarise.prompt import TicketDraft
+
+#: A reasoning model's thoughts before its answer, when no reasoning parser removed them.
+_THINKING = re.compile(r"\A\s*<think>.*?</think>", re.DOTALL)
+#: A fenced block anywhere in the text (```json … ```), its inside captured.
+_FENCED = re.compile(r"```[A-Za-z]*[ \t]*\n(.*?)\n?```", re.DOTALL)
+#: How many `{` a prose answer's object is looked for at: each try parses from there, and an
+#: answer is at most 16 MiB, so the tries are bounded.
+_STARTS = 8
+#: A step list written as one string: one step per line, a list marker ("1.", "-") dropped.
+_STEP_MARK = re.compile(r"^\s*(?:\d{1,2}[.)]|[-*•])\s+")
+
+
+def draft(text: str) -> TicketDraft:
+    """The ticket in the model's answer `text`. Raises ValueError when it holds no JSON
+    object (json.JSONDecodeError) and pydantic's ValidationError when the object is no
+    ticket, however leniently read; RecursionError for JSON nested past the parser's stack."""
+    return TicketDraft.model_validate(_fields(_json_object(text)))
+
+
+def _json_object(text: str) -> Any:
+    """The JSON the model answered: the whole text once a <think>…</think> block is gone (as
+    reasoning models served without a reasoning parser write, DeepSeek-R1, Qwen3), else the
+    first fenced block, else the first object that parses from a `{` in the text (a model
+    that wrote "Here is the ticket:" before it or a remark after it)."""
+    text = _THINKING.sub("", text, count=1).strip()
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        first_error = exc
+    fenced = _FENCED.search(text)
+    if fenced is not None:
+        return json.loads(fenced[1])
+    decoder = json.JSONDecoder()
+    start = text.find("{")
+    for _ in range(_STARTS):
+        if start < 0:
+            break
+        try:
+            found, _end = decoder.raw_decode(text, start)
+        except json.JSONDecodeError:
+            start = text.find("{", start + 1)
+            continue
+        if isinstance(found, dict):
+            return found
+        start = text.find("{", start + 1)
+    raise first_error
+
+
+def _fields(found: Any) -> Any:
+    """The answer's fields in the contract's shapes where the meaning is plain; anything
+    else is left as it is, for validation to refuse."""
+    if not isinstance(found, dict):
+        return found
+    fields = {str(key).strip().lower(): value for key, value in found.items()}
+    if "title" not in fields and len(fields) == 1:
+        # {"ticket": {...}}: the ticket wrapped in one key of the model's own.
+        [inner] = fields.values()
+        return _fields(inner) if isinstance(inner, dict) else found
+    read: dict[str, Any] = {
+        "title": _line(fields.get("title"), TITLE_CHARS),
+        "description": _description(fields.get("description")),
+        "steps": _steps(fields.get("steps")),
+    }
+    # A priority the alert's own field would read ("High", "P1", "urgent", 1) is read so; one
+    # that is no priority at all suggests none: the severity's default stands.
+    suggested = priority(fields.get("priority"))
+    if suggested is not None:
+        read["priority"] = suggested.value
+    return read
+
+
+def _line(value: Any, limit: int) -> Any:
+    """A string cut to `limit` characters (a title past it ends in an ellipsis); an empty
+    title is left empty for the alert's own (`contain`); other types stay as they are."""
+    if not isinstance(value, str):
+        return value
+    # Whole words: the first 38 characters of a 40-character secret would not look like one.
+    return cut(value.strip(), limit, ellipsis=True, whole_words=True)
+
+
+def _description(value: Any) -> Any:
+    """A list of paragraphs joined by blank lines; the whole cut to the contract's length."""
+    if isinstance(value, list) and value and all(isinstance(part, str) for part in value):
+        value = "\n\n".join(part.strip() for part in value if part.strip())
+    return _line(value, DESCRIPTION_CHARS)
+
+
+def _steps(value: Any) -> Any:
+    """A list of steps: one string becomes a step per line, without list markers; empty
+    steps are dropped and at most MAX_STEPS kept, each cut to the contract's length."""
+    if isinstance(value, str):
+        value = [_STEP_MARK.sub("", step) for step in value.splitlines()]
+    if not isinstance(value, list) or not all(isinstance(step, str) for step in value):
+        return value
+    return [_line(step, STEP_CHARS) for step in value if step.strip()][:MAX_STEPS]
