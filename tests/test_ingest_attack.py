@@ -6,15 +6,22 @@ of it is queued."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import AsyncIterator
 
 import pytest
 from structlog.testing import capture_logs
 
 from daemon_harness import Queues
-from ingest_harness import TOKENS, ingest_settings, payload, running
+from ingest_harness import TOKENS, ingest_settings, loopback_client, payload, running
 from test_ingest_connections import close_all, closed_by_gateway, connect, healthz, opened, until
-from test_ingest_hostile import exchange, read_answer, received, wait_logged
+from test_ingest_hostile import (
+    _stall_sentry,
+    exchange,
+    read_answer,
+    received,
+    wait_logged,
+)
 from triage.ingest import IngestService, server
 
 GENERIC = payload("generic/firing.json")
@@ -338,3 +345,47 @@ async def test_an_unreadable_request_target_is_never_quoted_back_or_logged(
     assert answer.json() == {"error": "bad request: invalid request target"}
     assert line["reason"] == "invalid request target"
     assert "Zq" not in repr(logs)
+
+
+# --- Whose share ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+async def proxied(queues: Queues) -> AsyncIterator[IngestService]:
+    """The gateway behind one trusted proxy (TRIAGE_INGEST_TRUSTED_PROXY_HOPS=1, an ALB)."""
+    settings = ingest_settings(queues.url, queues.endpoint, ingest_trusted_proxy_hops=1)
+    async with running(settings) as service:
+        yield service
+
+
+@pytest.mark.parametrize(
+    ("holder", "same", "other"),
+    [
+        ("2001:db8:1:2::1", "2001:db8:1:2:ffff::9", "2001:db8:1:3::1"),
+        ("203.0.113.1", "::ffff:203.0.113.1", "203.0.113.2"),
+    ],
+    ids=["ipv6-prefix", "ipv4-mapped"],
+)
+async def test_a_sender_cannot_take_more_shares_by_changing_its_ipv6_address(
+    proxied: IngestService, holder: str, same: str, other: str
+) -> None:
+    """A sender's share of the budget for bodies read before they can be authenticated is
+    keyed on its IPv6 /64 (what one host is given: it picks any address in it at will) and on
+    the IPv4 address an IPv4-mapped IPv6 one spells, so another address of its own is the same
+    sender (503), while another network gets its own share."""
+    gateway = proxied.gateway
+    assert gateway is not None
+    gateway.limits = dataclasses.replace(gateway.limits, unauthenticated_per_peer_bytes=100_000)
+    stalled = await _stall_sentry(proxied.port, holder)
+    await until(lambda: gateway.unauthenticated_bytes >= 80_000, "the body was never read")
+    signed = {"Sentry-Hook-Signature": "0" * 64}
+    async with loopback_client(proxied.port) as client:
+        again = await client.post(
+            "/v1/alerts/sentry", content=b" " * 60_000, headers={**signed, "X-Forwarded-For": same}
+        )
+        elsewhere = await client.post(
+            "/v1/alerts/sentry", content=b" " * 60_000, headers={**signed, "X-Forwarded-For": other}
+        )
+    stalled.close()
+    assert again.status_code == 503
+    assert elsewhere.status_code == 401  # read whole, its own share: then its signature is wrong

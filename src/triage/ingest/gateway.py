@@ -22,6 +22,7 @@ a credential.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import math
 import time
 import uuid
@@ -221,13 +222,33 @@ def _check_sent_at(value: str | None) -> None:
 
 
 def _sender(request: web.Request, trusted_proxy_hops: int) -> str:
-    """The sender's address: as the trusted proxy nearest it saw it, or the connection's."""
+    """The sender: its address as the trusted proxy nearest it saw it, or the connection's,
+    as `_sender_key` names it."""
     if trusted_proxy_hops > 0:
         values = request.headers.getall("X-Forwarded-For", ())
         entries = [e.strip() for value in values for e in value.split(",")]
         if len(entries) >= trusted_proxy_hops and entries[-trusted_proxy_hops]:
-            return entries[-trusted_proxy_hops][:64]
-    return request.remote or "unknown"
+            return _sender_key(entries[-trusted_proxy_hops][:64])
+    return _sender_key(request.remote or "unknown")
+
+
+#: An IPv6 sender is its /64: the prefix one host or LAN is given, in which it may use any
+#: of 2**64 addresses at will (RFC 4941 privacy addresses do so on their own).
+_IPV6_SENDER_PREFIX = 64
+
+
+def _sender_key(address: str) -> str:
+    """One sender, one key: an IPv6 address as its /64, an IPv4-mapped one as the IPv4 address
+    it spells; a per-sender share keyed on the whole IPv6 address was one share per address."""
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address  # not an address (a proxy's "unknown"): itself
+    if isinstance(parsed, ipaddress.IPv6Address):
+        if parsed.ipv4_mapped is not None:
+            return str(parsed.ipv4_mapped)
+        return str(ipaddress.IPv6Network((parsed, _IPV6_SENDER_PREFIX), strict=False))
+    return str(parsed)
 
 
 class Gateway:
