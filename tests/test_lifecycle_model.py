@@ -1,0 +1,1015 @@
+"""The incident lifecycle against orders of events nobody wrote down: a seeded model-based test.
+
+Each seed drives two or three replicas of the real pipeline (`app.pipeline_from`), sharing one
+store (the in-memory one, or one SQLite file), through a random run of events: firings,
+repeats and resolves stamped early, late or alike, SQS duplicates and redeliveries of acked
+messages (a delete that was lost), group members moving between groups, silences added and
+expired, sinks failing for a while, replicas dying between a sink's effect and its
+confirmation, and a clock that jumps past the update and reopen windows. Two ticket services
+stand behind the sinks, as the real backends do: they honour the idempotency key, and they
+record what a real service would show. After every step, and at the end once every message is
+acked and the sweep has done its work, the invariants the design promises are checked:
+
+- at most one open ticket per incident at each service, and no close, update or reopen of a
+  ticket that was never opened;
+- every incident whose newest acked event resolved is closed, at every service that opened it;
+  every one whose newest acked event fires is open with exactly one open ticket;
+- an incident's occurrences never exceed the firing alerts sent for it (a redelivery counts
+  once);
+- no effect is left unfinished, and the store lists and decodes as `triage incidents list`
+  reads it.
+
+A failure prints its seed, the run cut down to the actions that still fail it (`shrink`) and
+the steps those took; the regression tests at the end are such runs, written out by hand. The
+seeds are chosen by time: 100 on the in-memory store, 20 on SQLite and 2 on DynamoDB (moto's
+server, about a second each) take under 10 s in all; 600 in-memory seeds pass but one (222,
+the known gap the xfail test shows).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import random
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import aioboto3
+import httpx2
+import pytest
+
+from factories import T0
+from memory_store import MemoryStore
+from test_pipeline import Clock, CountingSummariser
+from triage.app import pipeline_from
+from triage.errors import (
+    GatheringError,
+    SinkUnavailableError,
+    StoreBusyError,
+    TransientError,
+)
+from triage.incidents import Incident, Policy, State, Store
+from triage.incidents.dynamodb import DynamoDBStore, create_table
+from triage.incidents.silences import Matcher, Silence, SilenceCache
+from triage.incidents.sqlite import SQLiteStore
+from triage.incidents.store import INCIDENT, R, Record, RecordChange
+from triage.metrics import Metrics
+from triage.models import Status
+from triage.ops.operator import Filter, list_incidents
+from triage.ops.sweep import Sweep
+from triage.pipeline import Pipeline
+from triage.redact import Redactor
+from triage.routes import load_router
+from triage.settings import Settings
+from triage.sinks.base import Applied, Effect
+from triage.sqs.inbox import Message
+
+POLICY = Policy(
+    update_interval=timedelta(minutes=15),
+    reopen_window=timedelta(hours=1),
+    flap_threshold=3,
+    flap_quiet=timedelta(minutes=10),
+)
+LEASE = timedelta(minutes=2)
+VISIBILITY = timedelta(minutes=5)
+#: Receives after which a message goes to the DLQ (a run that gets there has a bug).
+MAX_RECEIVES = 25
+
+ROUTES = """
+[[route]]
+name = "hosts"
+sinks = ["backend", "github"]
+group_by = ["host"]
+[route.match]
+labels = { grouped = "yes" }
+
+[[route]]
+name = "default"
+sinks = ["backend", "github"]
+"""
+
+#: Alerts of their own incidents, and members of the `hosts` route's groups.
+SINGLES = ("api-5xx", "queue-lag")
+MEMBERS = ("disk-1", "disk-2")
+HOSTS = ("a", "b")
+
+
+class Crash(Exception):
+    """The replica's process died: nothing it does after this reaches the store."""
+
+
+# --- The services behind the sinks ------------------------------------------------------------
+
+
+@dataclass
+class ServiceTicket:
+    incident: str
+    open: bool = True
+    history: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Service:
+    """A ticket service as every replica's sink of one name sees it: effects keyed by their
+    idempotency key are carried out once (a redo answers as the first call did)."""
+
+    name: str
+    tickets: dict[str, ServiceTicket] = field(default_factory=dict)
+    answers: dict[str, Applied] = field(default_factory=dict)
+    violations: list[str] = field(default_factory=list)
+
+    def apply(self, effect: Effect) -> Applied:
+        key = f"{effect.idempotency_key}:{effect.kind}"
+        if key in self.answers:
+            return self.answers[key]
+        answer: Applied = getattr(self, f"_{effect.kind}")(effect)
+        self.answers[key] = answer
+        return answer
+
+    def open_tickets(self, incident: str) -> list[str]:
+        return [r for r, t in self.tickets.items() if t.incident == incident and t.open]
+
+    def _open(self, effect: Effect) -> Applied:
+        self._only_open(effect, None)
+        ref = f"{self.name}-{len(self.tickets) + 1}"
+        self.tickets[ref] = ServiceTicket(effect.fingerprint, history=["open"])
+        return Applied(ref)
+
+    def _ticket(self, effect: Effect) -> ServiceTicket | None:
+        ticket = self.tickets.get(effect.ref or "")
+        if ticket is None or ticket.incident != effect.fingerprint:
+            self._violation(f"{effect.kind} of ticket {effect.ref!r}, never opened", effect)
+            return None
+        ticket.history.append(str(effect.kind))
+        return ticket
+
+    def _update(self, effect: Effect) -> Applied:
+        ticket = self._ticket(effect)
+        if ticket is not None and not ticket.open:
+            self._violation(f"update of the closed ticket {effect.ref}", effect)
+        return Applied()
+
+    def _close(self, effect: Effect) -> Applied:
+        ticket = self._ticket(effect)
+        if ticket is not None:
+            if not ticket.open:
+                self._violation(f"close of the closed ticket {effect.ref}", effect)
+            ticket.open = False
+        return Applied()
+
+    def _reopen(self, effect: Effect) -> Applied:
+        ticket = self._ticket(effect)
+        if ticket is not None:
+            self._only_open(effect, effect.ref)
+            ticket.open = True
+        return Applied()
+
+    def _only_open(self, effect: Effect, ref: str | None) -> None:
+        others = [r for r in self.open_tickets(effect.fingerprint) if r != ref]
+        if others:
+            self._violation(f"{effect.kind} while {others} is open", effect)
+
+    def _violation(self, what: str, effect: Effect) -> None:
+        self.violations.append(f"{self.name}: {what} (incident {effect.fingerprint[:12]})")
+
+
+@dataclass
+class Faults:
+    """What one replica's sinks do next: fail a few calls, or die after one."""
+
+    fail: int = 0
+    crash: bool = False
+
+
+@dataclass
+class ModelSink:
+    name: str
+    service: Service
+    faults: Faults
+    die: Callable[[], None]
+
+    async def apply(self, effect: Effect) -> Applied:
+        if self.faults.fail:
+            self.faults.fail -= 1
+            raise SinkUnavailableError(f"{self.name} 503")
+        applied = self.service.apply(effect)
+        if self.faults.crash:
+            self.faults.crash = False
+            self.die()  # after the service acted, before the store hears of it
+            raise Crash(self.name)
+        return applied
+
+    async def aclose(self) -> None:
+        return None
+
+
+# --- Stores a replica can die on ---------------------------------------------------------------
+
+
+class SharedMemoryStore(MemoryStore):
+    """One replica's in-memory store: the records are every replica's, the caches its own."""
+
+    def __init__(self, records: dict[tuple[str, str], Record]) -> None:
+        super().__init__(POLICY, LEASE)
+        self.records = records
+        self.dead = False
+
+    async def _update(self, kind: str, key: str, change: RecordChange[R]) -> R:
+        if self.dead:
+            raise Crash("store")
+        return await super()._update(kind, key, change)
+
+
+class DyingDynamoDBStore(DynamoDBStore):
+    """One replica's DynamoDB store, on the table every replica shares (moto's server)."""
+
+    dead: bool = False
+
+    async def _update(self, kind: str, key: str, change: RecordChange[R]) -> R:
+        if self.dead:
+            raise Crash("store")
+        return await super()._update(kind, key, change)
+
+
+class DyingSQLiteStore(SQLiteStore):
+    """One replica's SQLite store, on the file every replica shares."""
+
+    dead: bool = False
+
+    async def _update(self, kind: str, key: str, change: RecordChange[R]) -> R:
+        if self.dead:
+            raise Crash("store")
+        return await super()._update(kind, key, change)
+
+
+# --- The queue ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Queued:
+    id: str
+    body: str
+    sent_at: datetime
+    alert: Sent
+    visible_at: datetime
+    receives: int = 0
+    #: acked | dead | None (still on the queue)
+    end: str | None = None
+    #: The replica holding it (an incident was busy): it tries the same delivery again at
+    #: `visible_at`, and nobody else sees it (its heartbeat keeps it invisible).
+    held: tuple[Replica, Message] | None = None
+
+
+@dataclass(frozen=True)
+class Sent:
+    """One alert as the test sent it: what the model orders by."""
+
+    name: str
+    status: Status
+    at: datetime
+    sent_at: datetime
+    host: str | None = None
+
+    @property
+    def order(self) -> tuple[datetime, datetime]:
+        return (self.at, self.sent_at)
+
+
+@dataclass
+class Replica:
+    name: str
+    store: Store
+    pipeline: Pipeline
+    sweep: Sweep
+    faults: Faults
+
+
+@dataclass
+class World:
+    """The replicas, the queue, the services and the clock of one run."""
+
+    kind: str
+    tmp: Path
+    clock: Clock
+    services: dict[str, Service]
+    routes: Path
+    records: dict[tuple[str, str], Record] = field(default_factory=dict)
+    replicas: list[Replica] = field(default_factory=list)
+    queue: list[Queued] = field(default_factory=list)
+    steps: list[str] = field(default_factory=list)
+    silences: list[str] = field(default_factory=list)
+    sent_at: datetime = T0
+    problems: list[str] = field(default_factory=list)
+    #: The DynamoDB client every replica's store shares (kind "dynamodb").
+    dynamodb: Any = None
+
+    async def start(self, count: int) -> None:
+        for n in range(count):
+            self.replicas.append(await self._replica(f"r{n}"))
+
+    async def _replica(self, name: str) -> Replica:
+        store: SharedMemoryStore | DyingSQLiteStore | DyingDynamoDBStore
+        if self.kind == "memory":
+            store = SharedMemoryStore(self.records)
+        elif self.dynamodb is not None:
+            store = DyingDynamoDBStore(
+                self.dynamodb, "incidents", POLICY, LEASE, timedelta(days=30)
+            )
+        else:
+            sqlite = DyingSQLiteStore(str(self.tmp / "t.db"), POLICY, LEASE, timedelta(days=30))
+            await sqlite.open()
+            store = sqlite
+        faults = Faults()
+
+        def die() -> None:
+            store.dead = True
+
+        sinks = [ModelSink(n, s, faults, die) for n, s in self.services.items()]
+        settings = Settings(routes_file=self.routes)
+        silences = SilenceCache(store, max_age_s=0)
+        pipeline = pipeline_from(
+            settings,
+            store,
+            CountingSummariser(),
+            sinks,
+            Metrics(),
+            Redactor(),
+            load_router(settings),
+            silences=silences,
+        )
+        pipeline.ledger.clock = self.clock
+        pipeline.policy = POLICY
+        store.policy = POLICY
+        sweep = Sweep(store, pipeline, silences, None, 1.0, owner=f"sweep-{name}", clock=self.clock)
+        return Replica(name, store, pipeline, sweep, faults)
+
+    async def stop(self) -> None:
+        for replica in self.replicas:
+            await replica.store.aclose()
+
+    async def restart(self, replica: Replica) -> None:
+        """The replica's process died: a new one takes its place (its in-flight work is lost)."""
+        i = self.replicas.index(replica)
+        self.replicas[i] = await self._replica(f"{replica.name}'")
+        for queued in self.queue:
+            if queued.held is not None and queued.held[0] is replica:
+                queued.held = None  # visible again once its visibility lapses
+        await replica.store.aclose()
+
+    # --- events ---
+
+    def send(self, name: str, status: Status, at: datetime, host: str | None) -> None:
+        # SentTimestamp: the clock's, distinct, in send order.
+        self.sent_at = max(self.sent_at + timedelta(milliseconds=1), self.clock.now)
+        sent = Sent(name, status, at, self.sent_at, host)
+        body: dict[str, object] = {
+            "title": f"{name} is failing",
+            "dedup_key": name,
+            "status": str(status),
+            "timestamp": at.isoformat(),
+        }
+        if name in MEMBERS:
+            body["labels"] = {"grouped": "yes"}
+            if host is not None:
+                body["host"] = host
+        mid = f"m{len(self.queue)}"
+        self.queue.append(Queued(mid, json.dumps(body), self.sent_at, sent, self.clock.now))
+        self.steps.append(f"send {mid} {name} {status} at {self._t(at)} host={host}")
+
+    def _t(self, at: datetime) -> str:
+        return f"{(at - T0).total_seconds() / 60:+.2f}m"
+
+    async def deliver(self, replica: Replica, queued: Queued, *, lose_delete: bool = False) -> None:
+        """One receive of `queued` by `replica` (or the next try of the replica holding it),
+        and what the supervisor does with its end."""
+        now = self.clock.now
+        if queued.held is not None:
+            (replica, message), queued.held = queued.held, None
+        else:
+            queued.receives += 1
+            if queued.receives > MAX_RECEIVES:
+                queued.end = "dead"
+                return
+            handle = f"rh-{queued.id}-{queued.receives}-{replica.name}"
+            message = Message(
+                queued.id, queued.body, handle, queued.receives, queued.sent_at, received_at=now
+            )
+        queued.visible_at = now + VISIBILITY
+        try:
+            outcomes = await replica.pipeline.process(message)
+        except Crash:
+            self.steps.append(f"  {replica.name} died on {queued.id}")
+            await self.restart(replica)
+            return
+        except (StoreBusyError, GatheringError) as exc:
+            # Held, not failed: the supervisor keeps it and tries it again, as it was received.
+            queued.held = (replica, message)
+            queued.visible_at = now + timedelta(seconds=exc.retry_after_s or 1)
+            return
+        except TransientError as exc:
+            queued.visible_at = now + timedelta(seconds=exc.retry_after_s or 30)
+            return
+        except Exception as exc:  # a permanent error or a bug: the model sends only good alerts
+            self.problems.append(f"{queued.id} failed: {type(exc).__name__} {exc}")
+            queued.end = "dead"
+            return
+        self.steps.append(f"  {queued.id}: {', '.join(str(o.action) for o in outcomes)}")
+        if lose_delete:
+            self.steps.append(f"  the delete of {queued.id} was lost")
+            return
+        if queued.end is None:
+            queued.end = "acked"
+            for settled in message.on_deleted:
+                settled()
+
+    async def sweep(self, replica: Replica) -> None:
+        """One pass of `replica`'s sweep (which may die in a sink call as a message may)."""
+        self.steps.append(f"sweep on {replica.name}")
+        try:
+            await replica.sweep.once()
+        except Crash:
+            self.steps.append(f"  {replica.name} died sweeping")
+            await self.restart(replica)
+
+    def replica(self, n: int) -> Replica:
+        """The `n`-th replica (modulo: a shrunk run keeps its actions' numbers)."""
+        return self.replicas[n % len(self.replicas)]
+
+    def visible(self) -> list[Queued]:
+        return [q for q in self.queue if q.end is None and q.visible_at <= self.clock.now]
+
+
+# --- The run ---------------------------------------------------------------------------------
+#
+# A run is a list of actions (tuples), drawn from a seed by `draw` and carried out by `act`: a
+# failing run is cut down to the few actions that still fail (`shrink`), and a regression test
+# is such a list written out.
+
+Action = tuple[Any, ...]
+
+
+def draw(rng: random.Random, replicas: int) -> Action:
+    """One random action."""
+    roll = rng.random()
+    replica = rng.randrange(replicas)
+    if roll < 0.40:
+        name = rng.choice(SINGLES + MEMBERS)
+        status = "firing" if rng.random() < 0.6 else "resolved"
+        # Stamped like an earlier alert of its name (the `tie`-th), or a little early or late.
+        tie = rng.randrange(8) if rng.random() < 0.2 else None
+        skew = rng.randint(-300, 30)
+        host = None
+        if name in MEMBERS:  # a resolve may leave out the label its group is keyed by
+            host = rng.choice(HOSTS) if status == "firing" or rng.random() < 0.5 else None
+        return ("send", name, status, tie, skew, host)
+    if roll < 0.72:
+        return ("deliver", replica, rng.random(), rng.random() < 0.1)
+    if roll < 0.78:
+        other = (replica + 1 + rng.randrange(max(1, replicas - 1))) % replicas
+        same = rng.random() < 0.4
+        return ("deliver2", replica, other, rng.random(), rng.random(), same)
+    if roll < 0.82:
+        return ("redeliver", rng.random())
+    if roll < 0.86:
+        return ("crash", replica) if rng.random() < 0.5 else ("fail", replica, rng.randint(1, 3))
+    if roll < 0.89:
+        if rng.random() < 0.5:
+            return ("expire", replica, rng.random())
+        name = rng.choice(SINGLES + MEMBERS)
+        return ("silence", replica, name, rng.choice((5, 30, 90)))
+    if roll < 0.92:
+        return ("sweep", replica)
+    jump = rng.choice((LEASE, VISIBILITY, POLICY.update_interval, POLICY.reopen_window))
+    return ("clock", jump.total_seconds() + 1)
+
+
+def _pick(items: list[Queued], at: float) -> Queued | None:
+    return items[int(at * len(items))] if items else None
+
+
+async def act(world: World, action: Action) -> None:
+    """Carry out one action (one that cannot happen now, as a receive of an empty queue, does
+    nothing)."""
+    kind, *args = action
+    await _ACTS[kind](world, *args)
+
+
+async def _send(
+    world: World, name: str, status: str, tie: int | None, skew: int, host: str | None
+) -> None:
+    earlier = [q.alert.at for q in world.queue if q.alert.name == name]
+    if tie is not None and earlier:
+        at = earlier[tie % len(earlier)]
+    else:
+        at = world.clock.now + timedelta(seconds=skew)
+    world.send(name, Status(status), at, host)
+
+
+async def _deliver(world: World, replica: int, at: float, lose: bool) -> None:
+    queued = _pick(world.visible(), at)
+    if queued is not None:
+        one = world.replica(replica)
+        lost = " (delete lost)" if lose else ""
+        world.steps.append(f"{one.name} receives {queued.id}{lost}")
+        await world.deliver(one, queued, lose_delete=lose)
+
+
+async def _deliver_twice(
+    world: World, one: int, two: int, first_at: float, second_at: float, same: bool
+) -> None:
+    """Two replicas at once: two messages, or one message SQS handed out twice."""
+    visible = world.visible()
+    first = _pick(visible, first_at)
+    if first is None or one == two:
+        return
+    second = first if same else _pick(visible, second_at)
+    assert second is not None
+    r1, r2 = world.replica(one), world.replica(two)
+    world.steps.append(f"{r1.name} receives {first.id} while {r2.name} receives {second.id}")
+    await asyncio.gather(world.deliver(r1, first), world.deliver(r2, second))
+
+
+async def _redeliver_acked(world: World, at: float) -> None:
+    """SQS delivers a message again although it was acked (a duplicate it kept)."""
+    queued = _pick([q for q in world.queue if q.end == "acked"], at)
+    if queued is None:
+        return
+    world.queue.append(dataclasses.replace(queued, end=None, visible_at=world.clock.now))
+    world.steps.append(f"SQS delivers {queued.id} again")
+
+
+async def _crash(world: World, replica: int) -> None:
+    world.replica(replica).faults.crash = True
+    world.steps.append(f"{world.replica(replica).name} will die after its next sink call")
+
+
+async def _fail(world: World, replica: int, calls: int) -> None:
+    world.replica(replica).faults.fail = calls
+    world.steps.append(f"{world.replica(replica).name}'s sinks fail {calls} calls")
+
+
+async def _silence(world: World, replica: int, name: str, minutes: int) -> None:
+    now = world.clock.now
+    ends = now + timedelta(minutes=minutes)
+    silence = Silence.new([Matcher.parse(f"dedup_key={name}")], now, ends, "model", "model")
+    silence = await world.replica(replica).store.add_silence(silence, now)
+    world.silences.append(silence.id)
+    world.steps.append(f"silence {silence.id} on {name} until {world._t(ends)}")
+
+
+async def _expire(world: World, replica: int, at: float) -> None:
+    if not world.silences:
+        return
+    silence_id = world.silences.pop(int(at * len(world.silences)))
+    await world.replica(replica).store.expire_silence(silence_id, world.clock.now)
+    world.steps.append(f"silence {silence_id} expired")
+
+
+async def _sweep(world: World, replica: int) -> None:
+    await world.sweep(world.replica(replica))
+
+
+async def _clock(world: World, seconds: float) -> None:
+    world.clock.now += timedelta(seconds=seconds)
+    world.steps.append(f"clock +{seconds} s")
+
+
+_ACTS: dict[str, Callable[..., Awaitable[None]]] = {
+    "send": _send,
+    "deliver": _deliver,
+    "deliver2": _deliver_twice,
+    "redeliver": _redeliver_acked,
+    "crash": _crash,
+    "fail": _fail,
+    "silence": _silence,
+    "expire": _expire,
+    "sweep": _sweep,
+    "clock": _clock,
+}
+
+
+# --- Invariants ---------------------------------------------------------------------------------
+
+
+async def check_always(world: World, *, store: bool = True) -> list[str]:
+    """What must hold after every step (with `store`, what the store holds too)."""
+    problems = list(world.problems)
+    for service in world.services.values():
+        problems += service.violations
+    return problems + (await _check_store(world) if store else [])
+
+
+async def _check_store(world: World) -> list[str]:
+    """The store lists every incident it holds, and counts no firing twice."""
+    problems = []
+    store = world.replicas[0].store
+    stored = await list_incidents(store, Filter(state="all"))
+    records = await store._scan(INCIDENT)  # what a listing leaves out, it cannot read
+    if len(stored) != len(records):
+        problems.append(f"incidents list shows {len(stored)} of {len(records)}")
+    sent = [q.alert for q in world.queue if q.alert.status is Status.FIRING]
+    for incident in stored:
+        if incident.group is not None:
+            continue
+        firings = {s.sent_at for s in sent if s.name == _name_of(incident)}
+        if incident.occurrences > len(firings):
+            problems.append(
+                f"{incident.title}: {incident.occurrences} occurrences of {len(firings)} sent"
+            )
+    return problems
+
+
+def _name_of(incident: Incident) -> str:
+    return incident.title.removesuffix(" is failing")
+
+
+async def drain(world: World) -> None:
+    """Every message acked (or dead), every lease and hold over, every sweep done."""
+    silences = await world.replicas[0].store.silences()
+    for silence in silences:
+        await world.replicas[0].store.expire_silence(silence.id, world.clock.now)
+    for replica in world.replicas:
+        replica.faults.fail, replica.faults.crash = 0, False
+    for _ in range(1000):
+        waiting = [q for q in world.queue if q.end is None]
+        if not waiting:
+            break
+        visible = world.visible()
+        if not visible:
+            # In steps of 15 s at least: held messages outwait a dead replica's lease in a
+            # few rounds, not one every 2 s.
+            soonest = min(q.visible_at for q in waiting)
+            world.clock.now = max(soonest, world.clock.now + timedelta(seconds=15))
+            continue
+        queued = visible[0]
+        world.steps.append(f"drain: {world.replicas[0].name} receives {queued.id}")
+        await world.deliver(world.replicas[0], queued)
+    # Held closes and held effects go out, and abandoned ones are redone, by the sweep.
+    for _ in range(3):
+        world.clock.now += POLICY.quiet + LEASE + timedelta(minutes=16)
+        await world.sweep(world.replicas[0])
+
+
+async def check_end(world: World) -> list[str]:
+    """What must hold once every message is acked and the sweep has done its work."""
+    problems = await check_always(world)
+    left = [q.id for q in world.queue if q.end != "acked"]
+    if left:
+        problems.append(f"messages not acked: {left}")
+    store = world.replicas[0].store
+    stored = await store.incidents()
+    for incident in stored:
+        if incident.pending is not None:
+            problems.append(f"{incident.title}: effect left {incident.pending.kind}")
+        if incident.held is not None:
+            problems.append(f"{incident.title}: effect still held {incident.held.kind}")
+    acked = [q.alert for q in world.queue if q.end == "acked"]
+    for name in SINGLES:
+        mine = [s for s in acked if s.name == name]
+        if mine:
+            newest = max(mine, key=lambda s: s.order)
+            problems += await _one_incident(world, store, name, newest)
+    problems += await _groups(world, store, acked)
+    return problems
+
+
+async def _one_incident(world: World, store: Store, name: str, newest: Sent) -> list[str]:
+    found = [i for i in await store.incidents() if i.group is None and i.title.startswith(name)]
+    if not found:
+        return [f"{name}: no incident"]
+    return _agrees(world, found[0], newest.status is Status.FIRING, name)
+
+
+def _agrees(world: World, incident: Incident, firing: bool, what: str) -> list[str]:
+    """The incident and its tickets say it fires (or not) as its newest events do."""
+    problems = []
+    want = State.OPEN if firing else State.CLOSED
+    if incident.state is not want:
+        problems.append(f"{what}: {incident.state}, its newest event says {want}")
+    for service in world.services.values():
+        open_tickets = service.open_tickets(incident.fingerprint)
+        if firing and incident.has_ticket and len(open_tickets) != 1:
+            problems.append(f"{what}: {len(open_tickets)} open tickets at {service.name}")
+        if not firing and open_tickets:
+            problems.append(f"{what}: resolved, its ticket {open_tickets} open at {service.name}")
+    return problems
+
+
+async def _groups(world: World, store: Store, acked: list[Sent]) -> list[str]:
+    """Each member fires in the group its newest event names, and in no other; a group is open
+    exactly while one of its members fires."""
+    problems: list[str] = []
+    firing_in: dict[str, str | None] = {}
+    for name in MEMBERS:
+        mine = [s for s in acked if s.name == name]
+        if mine:
+            newest = max(mine, key=lambda s: s.order)
+            firing_in[name] = newest.host if newest.status is Status.FIRING else None
+    groups = [i for i in await store.incidents() if i.group is not None]
+    for incident in groups:
+        assert incident.group is not None
+        host = incident.group.by.get("host", "")
+        members = {_name_of_member(world, fp): m.status for fp, m in incident.group.members.items()}
+        for name, status in members.items():
+            should = firing_in.get(name) == host
+            if (status is Status.FIRING) != should:
+                problems.append(f"{name} is {status} in host={host}, newest: {firing_in.get(name)}")
+        firing = any(status is Status.FIRING for status in members.values())
+        problems += _agrees(world, incident, firing, f"group host={host}")
+    return problems
+
+
+def _name_of_member(world: World, fingerprint: str) -> str:
+    from triage.normalize import normalize_body
+
+    for name in MEMBERS:
+        body = json.dumps({"title": "t", "dedup_key": name})
+        if normalize_body(body).alerts[0].fingerprint == fingerprint:
+            return name
+    return fingerprint
+
+
+# --- The tests ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def routes(tmp_path: Path) -> Path:
+    path = tmp_path / "routes.toml"
+    path.write_text(ROUTES)
+    return path
+
+
+def actions_of(seed: int, count: int = 60) -> tuple[int, list[Action]]:
+    """The replicas and the actions of run `seed`; a little time passes after each action."""
+    rng = random.Random(seed)
+    replicas = rng.choice((2, 3))
+    drawn: list[Action] = []
+    for _ in range(count):
+        action = draw(rng, replicas)
+        drawn.append(action)
+        pause = rng.randint(0, 20)
+        if pause:
+            drawn.append(("clock", pause))
+    return replicas, drawn
+
+
+async def play(
+    replicas: int,
+    actions: list[Action],
+    kind: str,
+    tmp: Path,
+    routes: Path,
+    dynamodb: Any = None,
+) -> tuple[list[str], list[str]]:
+    """Carry `actions` out on `replicas` replicas, drain, check: the problems found, and the
+    steps that led to them. Kind "dynamodb" needs the `dynamodb` client of an empty table."""
+    world = World(
+        kind,
+        tmp,
+        Clock(),
+        {name: Service(name) for name in ("backend", "github")},
+        routes,
+        dynamodb=dynamodb,
+    )
+    await world.start(replicas)
+    try:
+        for action in actions:
+            await act(world, action)
+            # A scan of moto's table per step would take most of the run: the services only.
+            problems = await check_always(world, store=kind != "dynamodb")
+            if problems:
+                return problems, world.steps
+        await drain(world)
+        return await check_end(world), world.steps
+    finally:
+        await world.stop()
+
+
+async def shrink(
+    replicas: int, actions: list[Action], kind: str, tmp: Path, routes: Path
+) -> list[Action]:
+    """The shortest list left of `actions` that still fails, by taking out one at a time."""
+    n = 0
+    i = 0
+    while i < len(actions):
+        shorter = actions[:i] + actions[i + 1 :]
+        n += 1
+        run_dir = tmp / f"shrink{n}"
+        run_dir.mkdir()
+        if (await play(replicas, shorter, kind, run_dir, routes))[0]:
+            actions = shorter
+        else:
+            i += 1
+    return actions
+
+
+async def run(seed: int, kind: str, tmp: Path, routes: Path, steps: int = 60) -> list[str]:
+    """One seeded run; the problems it found, with the run cut down to the actions that still
+    fail and the steps those took."""
+    replicas, actions = actions_of(seed, steps)
+    problems, _ = await play(replicas, actions, kind, tmp, routes)
+    if not problems:
+        return []
+    short = await shrink(replicas, actions, kind, tmp, routes)
+    (tmp / "short").mkdir(exist_ok=True)
+    problems, happened = await play(replicas, short, kind, tmp / "short", routes)
+    return [f"seed {seed} ({kind}, {replicas} replicas): {p}" for p in problems] + [
+        "actions:",
+        *map(repr, short),
+        "steps:",
+        *happened,
+    ]
+
+
+MEMORY_SEEDS = 100
+SQLITE_SEEDS = 20
+DYNAMODB_SEEDS = 2
+
+
+async def test_the_lifecycle_holds_its_promises_in_any_order_on_the_memory_store(
+    tmp_path: Path, routes: Path
+) -> None:
+    """100 seeded runs of random events on replicas sharing the in-memory store break no
+    invariant."""
+    for seed in range(MEMORY_SEEDS):
+        run_dir = tmp_path / f"m{seed}"
+        run_dir.mkdir()
+        problems = await run(seed, "memory", run_dir, routes)
+        assert not problems, "\n".join(problems)
+
+
+async def test_the_lifecycle_holds_its_promises_in_any_order_on_dynamodb(
+    tmp_path: Path, routes: Path, moto_url: str, loopback_http: httpx2.Client
+) -> None:
+    """2 seeded runs of random events on replicas sharing one DynamoDB table (moto's server)
+    break no invariant."""
+    session = aioboto3.Session(region_name="us-east-1")
+    async with session.client("dynamodb", endpoint_url=moto_url) as client:
+        for seed in range(DYNAMODB_SEEDS):
+            loopback_http.post(f"{moto_url}/moto-api/reset").raise_for_status()
+            await create_table(client, "incidents")
+            replicas, actions = actions_of(seed)
+            problems, steps = await play(replicas, actions, "dynamodb", tmp_path, routes, client)
+            assert not problems, "\n".join([f"seed {seed}", *problems, *steps])
+
+
+async def test_the_lifecycle_holds_its_promises_in_any_order_on_sqlite(
+    tmp_path: Path, routes: Path
+) -> None:
+    """20 seeded runs of random events on replicas sharing one SQLite file break no
+    invariant."""
+    for seed in range(SQLITE_SEEDS):
+        db = tmp_path / f"s{seed}"
+        db.mkdir()
+        problems = await run(seed, "sqlite", db, routes)
+        assert not problems, "\n".join(problems)
+
+
+# --- Regressions: runs the model found, cut down to their few steps -----------------------------
+
+
+@pytest.fixture
+async def world(tmp_path: Path, routes: Path) -> AsyncIterator[World]:
+    """Two replicas sharing the in-memory store, at T0."""
+    made = World(
+        "memory", tmp_path, Clock(), {n: Service(n) for n in ("backend", "github")}, routes
+    )
+    await made.start(2)
+    yield made
+    await made.stop()
+
+
+async def sent(world: World, name: str, status: str, minutes: float, host: str | None) -> Queued:
+    """Send one alert stamped `minutes` after T0; the message it went in."""
+    world.send(name, Status(status), T0 + timedelta(minutes=minutes), host)
+    return world.queue[-1]
+
+
+async def settled(world: World) -> list[str]:
+    """Drain the queue and the sweep; what the end check finds."""
+    await drain(world)
+    return await check_end(world)
+
+
+async def test_a_late_resolve_older_than_a_members_repeat_leaves_the_group_open(
+    world: World,
+) -> None:
+    """A member's repeat stamped later than its first firing keeps its time, so a resolve
+    stamped between the two, arriving last, is older and leaves the group open."""
+    one = world.replicas[0]
+    world.clock.now = T0 + timedelta(minutes=3)
+    await world.deliver(one, await sent(world, "disk-1", "firing", 0, "a"))
+    await world.deliver(one, await sent(world, "disk-1", "firing", 2, "a"))
+    await world.deliver(one, await sent(world, "disk-1", "resolved", 1, "a"))
+    assert await settled(world) == []
+
+
+async def test_a_late_firing_under_old_labels_does_not_move_the_member_back(
+    world: World,
+) -> None:
+    """A member firing under host b's labels stays there when a firing stamped before, under
+    host a's, arrives last: it is not moved back (it fired in both groups for good)."""
+    one, two = world.replicas
+    world.clock.now = T0 + timedelta(minutes=3)
+    late = await sent(world, "disk-1", "firing", 1, "a")
+    await world.deliver(one, await sent(world, "disk-1", "firing", 2, "b"))
+    await world.deliver(two, late)
+    assert await settled(world) == []
+
+
+async def test_a_firing_older_than_the_first_resolve_seen_stays_resolved(world: World) -> None:
+    """A member's first event is a resolve (host b); its firing, stamped earlier under host
+    a's labels, arriving after it, leaves no group firing."""
+    one = world.replicas[0]
+    world.clock.now = T0 + timedelta(minutes=3)
+    late = await sent(world, "disk-1", "firing", 0, "a")
+    await world.deliver(one, await sent(world, "disk-1", "resolved", 1, "b"))
+    await world.deliver(one, late)
+    assert await settled(world) == []
+
+
+async def test_a_members_events_stamped_alike_are_ordered_by_when_they_were_queued(
+    world: World,
+) -> None:
+    """A member's firing and resolve stamped alike: the one queued later wins, whichever is
+    written first (the firing, queued first and written last, kept the group open)."""
+    one = world.replicas[0]
+    world.clock.now = T0 + timedelta(minutes=3)
+    await world.deliver(one, await sent(world, "disk-2", "firing", 0, "a"))
+    firing = await sent(world, "disk-1", "firing", 1, "a")
+    resolve = await sent(world, "disk-1", "resolved", 1, "a")
+    await world.deliver(one, resolve)
+    await world.deliver(one, firing)
+    assert await settled(world) == []
+
+
+async def test_a_late_firing_after_the_group_closed_long_ago_and_opened_anew_is_ignored(
+    world: World,
+) -> None:
+    """A group's new incident (another member fired long after it closed) still knows its
+    earlier members' resolves: a firing of one stamped before its resolve stays ignored."""
+    one = world.replicas[0]
+    world.clock.now = T0 + timedelta(minutes=3)
+    late = await sent(world, "disk-2", "firing", 1, "a")
+    await world.deliver(one, await sent(world, "disk-2", "firing", 0, "a"))
+    await world.deliver(one, await sent(world, "disk-2", "resolved", 2, "a"))
+    world.clock.now += POLICY.reopen_window * 2
+    await world.deliver(one, await sent(world, "disk-1", "firing", 120, "a"))
+    await world.deliver(one, late)
+    assert await settled(world) == []
+
+
+async def test_a_move_held_by_a_busy_group_is_finished_when_the_message_is_tried_again(
+    world: World,
+) -> None:
+    """A member's move waits for the group it leaves, whose reopen a dead replica was
+    carrying out; the message is then tried again as it was received (same receive count),
+    and the move still happens: the member does not stay firing in both groups."""
+    one, two = world.replicas
+    world.clock.now = T0 + timedelta(minutes=3)
+    await world.deliver(one, await sent(world, "disk-1", "firing", 0, "a"))
+    await world.deliver(one, await sent(world, "disk-1", "resolved", 1, "a"))
+    two.faults.crash = True
+    await world.deliver(two, await sent(world, "disk-1", "firing", 2, "a"))
+    moving = await sent(world, "disk-1", "firing", 3, "b")
+    await world.deliver(one, moving)
+    assert moving.held is not None  # host a's group is busy with the dead replica's effect
+    assert await settled(world) == []
+
+
+async def test_a_resolve_that_took_over_a_failed_effect_is_still_applied_on_its_retry(
+    world: World,
+) -> None:
+    """A resolve first redoes the open its incident's first alert left failed; when that redo
+    fails too, the resolve's retry redoes it again and then closes the incident (it took the
+    redo for its own decision, and the close was lost)."""
+    one = world.replicas[0]
+    world.clock.now = T0 + timedelta(minutes=3)
+    one.faults.fail = 2
+    await world.deliver(one, await sent(world, "api-5xx", "firing", 0, None))
+    await world.deliver(one, await sent(world, "api-5xx", "resolved", 1, None))
+    assert await settled(world) == []
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known gap: an effect a message claimed on a group it no longer resolves in is "
+    "redone only by another message for that group (the sweep redoes only effects that "
+    "carry their own alert)",
+)
+async def test_a_close_left_half_done_on_a_group_the_member_has_left_is_finished(
+    world: World,
+) -> None:
+    """A resolve's close of host b's group dies after one sink; the member then fires under
+    host a, so the resolve's retry goes to host a alone: host b's close is still finished."""
+    one, two = world.replicas
+    world.clock.now = T0 + timedelta(minutes=3)
+    await world.deliver(one, await sent(world, "disk-2", "firing", 0, "b"))
+    two.faults.crash = True
+    await world.deliver(two, await sent(world, "disk-2", "resolved", 1, None))
+    await world.deliver(one, await sent(world, "disk-2", "firing", 2, "a"))
+    assert await settled(world) == []
