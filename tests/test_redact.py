@@ -1959,6 +1959,17 @@ def test_words_near_the_new_vendor_prefixes_stay() -> None:
     assert redact(text) == text
 
 
+def test_words_after_short_vendor_prefixes_stay() -> None:
+    """An identifier of exactly a token's length after a short prefix (`re_`, `cio`, `secret_`)
+    is no token without a digit; a .netrc password's state word is no password."""
+    text = (
+        "re_schedule_backupsForTheNightlyJobs cioConfigurationManagerFactoryImplX "
+        "secret_ManagerRotationLambdaFunctionArnPrefixAbcde "
+        "machine db-1 login app password expired"
+    )
+    assert redact(text) == text
+
+
 def test_a_secret_in_base64_wrapped_over_lines_is_redacted_whole() -> None:
     """Base64 wrapped at a fixed width (`base64`'s 76 columns) is decoded joined: no tail of a
     secret that crosses a line break is left."""

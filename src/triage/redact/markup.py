@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from triage.redact.names import secret_named
+from triage.redact.names import _STATE_WORDS, secret_named
 from triage.redact.rule import _LINES, _VALUE_MAX, _replaced_value, _Rule, _rule
 
 
@@ -118,7 +118,8 @@ MARKUP_RULES: tuple[
     _rule(
         r"((?<![\w-])(?:machine[ \t\r\n]{1,8}[^\s]{1,256}+|default)"
         r"(?:[ \t\r\n]{1,8}(?:login|account)[ \t\r\n]{1,8}[^\s]{1,256}+){0,2}"
-        r"[ \t\r\n]{1,8}password[ \t]{1,8})(?!\[REDACTED)[^\s]{1,512}",
+        r"[ \t\r\n]{1,8}password[ \t]{1,8})(?!\[REDACTED)"
+        rf"(?!(?:{_STATE_WORDS})(?![\w-]))[^\s]{{1,512}}",
         r"\1[REDACTED:password]",
         "password",
     ),

@@ -101,6 +101,15 @@ _VENDOR_PREFIXES = (
 #: A vendor token's body: base64 or base64url, whose `+`, `/` and `=` may be percent-encoded
 #: (the token in a URL's query), up to a length no token reaches (1Password's run to ~1 KB).
 _VENDOR_BODY = r"(?:[A-Za-z0-9_+/=-]|%(?:2[BbFf]|3[Dd])){20,4096}"
+_ALNUM = "[A-Za-z0-9]"
+
+
+def _with_digit(count: int) -> str:
+    """`count` letters and digits, a digit among them: a token's random body, not a word that
+    happens to follow the prefix (`re_schedule_…`, `secret_ManagerRotation…`)."""
+    return rf"(?=[A-Za-z]{{0,{count - 1}}}[0-9]){_ALNUM}{{{count}}}"
+
+
 _UUID = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 #: Tokens whose prefix is short or a word's start (`pat`, `re_`, `secret_`, `sdk-`): known only
 #: with the exact body the vendor issues after it (its length and alphabet).
@@ -108,23 +117,23 @@ _SHAPED = (
     ("api_org_", "[A-Za-z]{34}"),  # Hugging Face organisation tokens
     ("AKCp", "[A-Za-z0-9]{69}"),  # JFrog Artifactory API keys
     ("ntn_", "[0-9]{11}[A-Za-z0-9]{35}"),  # Notion
-    ("secret_", "[A-Za-z0-9]{43}"),  # … its integration tokens before ntn_
-    ("pnu_", "[A-Za-z0-9]{36}"),  # Prefect
+    ("secret_", _with_digit(43)),  # … its integration tokens before ntn_
+    ("pnu_", _with_digit(36)),  # Prefect
     ("rdme_", "[a-z0-9]{70}"),  # ReadMe
-    ("rnd_", "[A-Za-z0-9]{32}"),  # Render
-    ("r8_", "[A-Za-z0-9]{37}"),  # Replicate
-    ("ico-", "[A-Za-z0-9]{32}"),  # Infracost
+    ("rnd_", _with_digit(32)),  # Render
+    ("r8_", _with_digit(37)),  # Replicate
+    ("ico-", _with_digit(32)),  # Infracost
     ("oy2", "[a-z0-9]{43}"),  # NuGet
     ("sha256~", "[A-Za-z0-9_-]{43}"),  # OpenShift
-    ("xai-", "[A-Za-z0-9]{80}"),  # xAI
-    ("pplx-", "[A-Za-z0-9]{48}"),  # Perplexity
+    ("xai-", _with_digit(80)),  # xAI
+    ("pplx-", _with_digit(48)),  # Perplexity
     ("NRJS-", "[0-9a-f]{19}"),  # New Relic browser keys
     ("squ_", "[0-9a-f]{40}"),  # SonarQube user, project and global analysis tokens
     ("sqp_", "[0-9a-f]{40}"),
     ("sqa_", "[0-9a-f]{40}"),
     ("t1.", r"[A-Za-z0-9_-]{20,512}={0,2}\.[A-Za-z0-9_-]{86}={0,2}"),  # Yandex Cloud IAM
     ("tfp_", "[A-Za-z0-9_.=-]{59}"),  # Typeform
-    ("re_", "[A-Za-z0-9]{8}_[A-Za-z0-9]{24}"),  # Resend
+    ("re_", f"(?=[A-Za-z_]{{0,32}}[0-9]){_ALNUM}{{8}}_{_ALNUM}{{24}}"),  # Resend
     ("sdk-", _UUID),  # LaunchDarkly SDK keys
     ("pat-na1-", _UUID),  # HubSpot private app tokens (US, EU)
     ("pat-eu1-", _UUID),
@@ -146,7 +155,7 @@ _SHAPED = (
 #: skipping every `c`, `v`, `E` and `F` of a text.
 _SHAPED_FOLDED = (
     ("cmVmdGtuOjAx", "[A-Za-z0-9]{52}"),  # JFrog Artifactory reference tokens (reftkn:01:)
-    ("cio", "[A-Za-z0-9]{32}"),  # crates.io
+    ("cio", _with_digit(32)),  # crates.io
     ("EAA", "[A-Z][A-Za-z0-9_-]{40,512}"),  # Square (EAAA…) and Facebook (EAAG…) tokens
     ("EZAK", "[A-Za-z0-9]{54}"),  # EasyPost (live, test)
     ("EZTK", "[A-Za-z0-9]{54}"),
