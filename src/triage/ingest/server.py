@@ -266,8 +266,8 @@ class OpenConnections:
         #: when that began (oldest first, as a dict keeps insertion order).
         self._unproven: dict[_Connection, float] = {}
         self._clock = clock
-        #: While the bound is reached: connections refused, idle ones closed and slow heads
-        #: closed since.
+        #: While the bound is reached: connections refused, idle ones closed, and slow ones
+        #: (a head, or a body not yet authenticated) closed since.
         self._episode: list[int] | None = None
 
     def admit(self, connection: _Connection) -> bool:
