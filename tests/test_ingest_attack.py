@@ -1,7 +1,8 @@
 """`triage ingest` red-teamed on raw sockets: request framings a proxy in front may read
-otherwise than the gateway, credentials padded to pass, and connections that hold a slot by
-trickling their request head. Each is answered with a clear status and one line, and nothing
-of it is queued."""
+otherwise than the gateway, request targets aiohttp cannot read or quotes back, credentials
+padded to pass, senders holding slots or heads by trickling what is not yet authenticated, and
+an IPv6 sender taking a share per address. Each is answered with a clear status and one line,
+and nothing of it is queued."""
 
 from __future__ import annotations
 
