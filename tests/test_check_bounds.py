@@ -4,9 +4,10 @@ an answer that never ends is one FAIL line at once, not memory filled until the 
 from __future__ import annotations
 
 import io
+import json
 from pathlib import Path
 
-from hostile_server import endless, hostile
+from hostile_server import answer, endless, hostile
 from triage.ops.check import run_checks
 from triage.settings import Settings
 
@@ -27,3 +28,24 @@ async def test_an_endless_bedrock_answer_is_one_fail_line(tmp_path: Path) -> Non
     (line,) = [x for x in out.getvalue().splitlines() if x.split()[1:2] == ["llm"]]
     assert code == 1
     assert line.startswith("FAIL  llm      bedrock ") and "16,777,216 bytes" in line
+
+
+async def test_terminal_escapes_in_a_models_error_are_written_as_text(tmp_path: Path) -> None:
+    """An OpenAI-compatible server whose 400 error message holds terminal escapes (an OSC 52
+    clipboard write, a screen clear): the llm FAIL line shows them escaped, never raw."""
+    error = {"error": {"message": "bad \x1b]52;c;ZXZpbA==\x07 \x1b[2J\x9b31m", "type": "x"}}
+    body = json.dumps(error).encode()
+    async with hostile(answer(400, {"Content-Type": "application/json"}, body)) as server:
+        settings = Settings(
+            store_url=f"sqlite:///{tmp_path}/t.db",
+            sinks=("slack",),
+            openai_base_url=f"{server.url}/v1",
+            openai_api_key="sk-test-check-escapes",
+            llm_timeout_s=3.0,
+        )
+        out = io.StringIO()
+        code = await run_checks(settings, out)
+    (line,) = [x for x in out.getvalue().splitlines() if x.split()[1:2] == ["llm"]]
+    assert code == 1 and line.startswith("FAIL  llm ")
+    assert "\\u001b]52;c;" in line
+    assert not any(ch in line for ch in "\x1b\x07\x9b")

@@ -23,7 +23,7 @@ from triage.routes import load_router
 from triage.secrets import BackendToken
 from triage.settings import Settings, env_name
 from triage.sinks.backend import BackendSink
-from triage.view import url_origin
+from triage.view import terminal_line, url_origin
 
 Check = Callable[[], Awaitable[str]]
 
@@ -86,17 +86,24 @@ async def run_checks(settings: Settings, out: TextIO | None = None) -> int:
                 detail = await check()
             except _Warning as exc:
                 warned += 1
-                print(f"warn  {name:8} {exc}", file=out)
+                _say("warn", name, str(exc), out)
             except _CHECK_FAILURES as exc:
                 failed += 1
-                print(f"FAIL  {name:8} {_without_held(_one_line(exc))}", file=out)
+                _say("FAIL", name, _without_held(_one_line(exc)), out)
             else:
-                print(f"ok    {name:8} {detail}", file=out)
+                _say("ok", name, detail, out)
     finally:
         await aws.aclose()
     warnings = f", {warned} with a warning" if warned else ""
     print(f"{len(checks) - failed} of {len(checks)} checks passed{warnings}", file=out)
     return 1 if failed else 0
+
+
+def _say(verdict: str, name: str, text: str, out: TextIO) -> None:
+    """One line of the report. `text` may quote what a service answered (a model server's
+    error message, a repository's name), so its control characters are written escaped: an
+    answer holding terminal escapes (a clipboard write, a cleared screen) stays text."""
+    print(f"{verdict:5} {name:8} {terminal_line(text)}", file=out)
 
 
 def _one_line(exc: BaseException) -> str:
