@@ -5,6 +5,7 @@ from SinkUnavailableError and SinkRejectedError, tests/test_silences.py)."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -151,6 +152,40 @@ async def test_an_issue_of_the_wrong_shape_is_no_crash(
     else:
         assert error is not None and error.reason == "bad_response"
         assert [method for method, _ in sent] == [b"GET"]
+
+
+@pytest.mark.parametrize(("already", "added"), [(8, ["lead-1", "lead-2"]), (10, [])])
+async def test_an_escalation_assigns_no_more_than_githubs_ten(
+    tmp_path: Path, already: int, added: list[str]
+) -> None:
+    """An issue people already assigned 8 (or 10) to, and a route naming 3 assignees: the
+    PATCH keeps the people and adds the route's up to GitHub's 10 (11 is a 422 for the whole
+    PATCH); with 10 already there is no PATCH, and the label and comment still go."""
+    people = [{"login": f"person-{i}"} for i in range(already)]
+    issue = json.dumps({"assignees": people}).encode()
+    answers = [answer(200, {"Content-Type": "application/json"}, issue)] + [
+        answer(200, {"Content-Type": "application/json"}, b"{}")
+    ] * 3
+    async with hostile(*answers) as server:
+        e = escalator(
+            tmp_path,
+            'github_assignees = ["lead-1", "lead-2", "lead-3"]\ngithub_label = "escalated"',
+            api_url=server.url,
+        )
+        try:
+            await e.escalate(
+                incident({"github": "https://github.com/acme/ops/issues/7"}),
+                T0 + timedelta(minutes=31),
+            )
+        finally:
+            await e.aclose()
+        sent = [(r.head.split(b" ", 1)[0], r.body) for r in server.requests]
+    patches = [json.loads(body) for method, body in sent if method == b"PATCH"]
+    if added:
+        assert patches == [{"assignees": [p["login"] for p in people] + added}]
+    else:
+        assert patches == []
+    assert [method for method, _ in sent].count(b"POST") == 2  # the label, the comment
 
 
 # --- The sinks' circuit breakers -------------------------------------------------------------

@@ -38,6 +38,7 @@ from triage.sinks import markdown
 from triage.sinks.aio import AiohttpTransport
 from triage.sinks.github.api import GitHubApi, record
 from triage.sinks.github.sink import IssueRef
+from triage.sinks.github.text import MAX_ASSIGNEES
 from triage.sinks.guard import BREAKER_OPEN, GuardedSink
 from triage.sinks.slack import (
     TEMPORARY_REFUSALS,
@@ -176,8 +177,10 @@ class Escalator:
                 for a in (assignees if isinstance(assignees, list) else [])
                 if isinstance(a, dict) and isinstance(a.get("login"), str)
             ]
-            wanted = list(dict.fromkeys([*have, *target.github_assignees]))
-            if wanted != have:
+            # Added, never replaced: the people already assigned stay, and the route's fill
+            # what is left of GitHub's 10 (more is a 422 for the whole PATCH).
+            wanted = list(dict.fromkeys([*have, *target.github_assignees]))[:MAX_ASSIGNEES]
+            if wanted != have[:MAX_ASSIGNEES]:
                 await self._github.call("PATCH", path, json={"assignees": wanted})
         if target.github_label:
             await self._github.call(
