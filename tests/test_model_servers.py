@@ -21,6 +21,8 @@ from triage.summarise import FallbackSummariser, build_summariser
 
 #: The context window of the small model the vLLM stand-in serves, in tokens.
 CONTEXT = 1900
+#: The TGI stand-in's: a long alert's prompt does not fit, the same cut to a quarter does.
+TGI_CONTEXT = 2600
 
 
 @pytest.fixture
@@ -170,3 +172,90 @@ async def test_an_answer_past_the_contract_is_cut_to_it(chat: ChatServer) -> Non
     last_word = ticket.description.removesuffix("…").split()[-1]
     assert last_word in {"The", "checkout", "API", "fails."}
     assert len(ticket.steps) == 8
+
+
+def tgi_small_context(request: dict[str, Any]) -> Reply:
+    """Text Generation Inference's Messages API with a TGI_CONTEXT-token window: a prompt that
+    does not fit is a 422 whose `error` is a string (the SDK's message is "Error code: 422")."""
+    wanted = request.get("max_tokens") or 0
+    used = sum(estimated_tokens(message["content"]) for message in request["messages"])
+    if used + wanted <= TGI_CONTEXT:
+        return default_model(request)
+    message = (
+        f"Input validation error: `inputs` tokens + `max_new_tokens` must be <= {TGI_CONTEXT}."
+        f" Given: {used} `inputs` tokens and {wanted} `max_new_tokens`"
+    )
+    return Reply(422, {"error": message, "error_type": "validation"})
+
+
+async def test_a_prompt_too_long_for_tgi_is_sent_again_shorter(chat: ChatServer) -> None:
+    """TGI's 422 for a prompt past its context is the prompt's length: sent once more cut to
+    a quarter, the model's ticket, and no breaker failure (it was `rejected_422`, a provider
+    fault: a few long alerts opened the breaker for every alert)."""
+    chat.responder = tgi_small_context
+    metrics = Metrics()
+    summariser = summariser_for(chat, metrics, llm_max_input_tokens=3000)
+    await summariser.summarise(view(long_alert()))
+    await summariser.aclose()
+    assert chat.request_count == 2
+    assert metrics.counter("SummarizationFailures") == 0
+
+
+def fastapi_server(request: dict[str, Any]) -> Reply:
+    """An OpenAI-compatible server built on FastAPI whose `response_format.type` takes only
+    text and json_object: json_schema fails its validation with FastAPI's own 422."""
+    kind = request["response_format"]["type"]
+    if kind in ("text", "json_object"):
+        return default_model(request)
+    detail = {
+        "type": "literal_error",
+        "loc": ["body", "response_format", "type"],
+        "msg": "Input should be 'text' or 'json_object'",
+        "input": kind,
+    }
+    return Reply(422, {"detail": [detail]})
+
+
+async def test_a_422_refusing_json_schema_gets_json_object_for_good(chat: ChatServer) -> None:
+    """A server refusing json_schema with a 422 (FastAPI's validation) rather than a 400 is
+    asked again with json_object, and that is kept: every ticket is the model's (each fell
+    back as rejected_422 and the breaker opened)."""
+    chat.responder = fastapi_server
+    metrics = Metrics()
+    summariser = summariser_for(chat, metrics)
+    for name in ("a", "b", "c"):
+        await summariser.summarise(view(alert(name)))
+    await summariser.aclose()
+    assert metrics.counter("SummarizationFailures") == 0
+    kinds = [request["response_format"]["type"] for request in chat.requests]
+    assert kinds == ["json_schema", "json_object", "json_object", "json_object"]
+
+
+def azure_content_filter(_request: dict[str, Any]) -> Reply:
+    """Azure OpenAI's 400 when its content filter refuses the prompt."""
+    error = {
+        "message": "The response was filtered due to the prompt triggering Azure OpenAI's"
+        " content management policy.",
+        "type": None,
+        "param": "prompt",
+        "code": "content_filter",
+        "status": 400,
+        "innererror": {
+            "code": "ResponsibleAIPolicyViolation",
+            "content_filter_result": {"violence": {"filtered": True, "severity": "medium"}},
+        },
+    }
+    return Reply(400, {"error": error})
+
+
+async def test_azures_content_filter_is_counted_as_content_filter(chat: ChatServer) -> None:
+    """Azure's content-filter 400 falls back as `content_filter` (it was `rejected_400`,
+    indistinguishable from a refused request), is not retried and never opens the breaker."""
+    chat.responder = azure_content_filter
+    metrics = Metrics()
+    summariser = summariser_for(chat, metrics, llm_retries=2, llm_breaker_failures=2)
+    for name in ("a", "b", "c"):
+        await summariser.summarise(view(alert(name)))
+    await summariser.aclose()
+    assert chat.request_count == 3
+    assert metrics.counter("LLMFallbacks", reason="content_filter") == 3

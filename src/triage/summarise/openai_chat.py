@@ -1,12 +1,14 @@
 """OpenAI Chat Completions (or any OpenAI-compatible server, `OPENAI_BASE_URL`) as a `ChatModel`.
 
 Structured output: `json_schema` first; a server that rejects it (many OpenAI-compatible
-servers do) is asked again with `json_object`, and that choice is kept; so are
+servers do, with a 400 or a FastAPI 422) is asked again with `json_object`, and that choice
+is kept; so are
 `max_completion_tokens` and the model's own temperature for a model that refuses `max_tokens`
 or ours (`OpenAiChat._adapt`). The SDK's own retries are off: the summariser retries, within
 its budget, so the two cannot stack. Each error answer becomes a `ModelError` that says
-whether to retry (429 with its wait, 5xx), to shorten the prompt (too long for the context),
-or to give up, and whether the provider is at fault (a refused key, a missing model, a spent
+whether to retry (429 with its wait, 5xx), to shorten the prompt (too long for the context,
+in OpenAI's, vLLM's, llama.cpp's or TGI's words), or to give up (a content filter's refusal
+is `content_filter`), and whether the provider is at fault (a refused key, a missing model, a spent
 quota, a redirect, a page that is no chat completion) or only this request.
 """
 
@@ -87,7 +89,7 @@ class OpenAiChat:
                 body = self._body(messages)
                 try:
                     return await self._post(body, timeout_s)
-                except openai.BadRequestError as exc:
+                except (openai.BadRequestError, openai.UnprocessableEntityError) as exc:
                     if not self._adapt(exc, body):
                         raise
         except openai.OpenAIError as exc:
@@ -97,8 +99,8 @@ class OpenAiChat:
             log.warning("llm.error", error="the answer's body is not JSON")
             raise ModelError("bad_response", outcome="invalid", provider_fault=True) from None
 
-    def _adapt(self, exc: openai.BadRequestError, sent: dict[str, Any]) -> bool:
-        """Whether a 400 refused a part of the request `sent` that this model or server does
+    def _adapt(self, exc: openai.APIStatusError, sent: dict[str, Any]) -> bool:
+        """Whether a 400 (or a FastAPI-built server's 422) refused a part of the request `sent` that this model or server does
         without, now dropped from every later request: OpenAI's reasoning models (o-series,
         gpt-5) refuse `max_tokens` for `max_completion_tokens` and any temperature but their
         default, some of them `reasoning_effort`; many OpenAI-compatible servers refuse
@@ -111,7 +113,7 @@ class OpenAiChat:
         small context whatever the prompt."""
         if _too_long(exc):
             return False
-        said = f"{exc.param} {exc.message}".lower()
+        said = f"{exc.param} {_said(exc)}".lower()
         if "max_tokens" in sent and "max_completion_tokens" in said:
             self._drop("max_tokens", "max_completion_tokens")
             self.tokens_field = "max_completion_tokens"
@@ -270,17 +272,29 @@ def _model_error(exc: openai.OpenAIError) -> ModelError:
 
 
 #: What an OpenAI-compatible server says when the prompt is longer than the model takes
-#: (OpenAI's `context_length_exceeded`, vLLM's and llama.cpp's own words).
+#: (OpenAI's `context_length_exceeded`, vLLM's, llama.cpp's and Text Generation Inference's
+#: own words: "`inputs` tokens + `max_new_tokens` must be <= 4096").
 _TOO_LONG = re.compile(
     r"context.?(length|window|size)|maximum context|too many tokens|prompt is too long"
-    r"|input is too long|exceeds? the (model'?s? )?max",
+    r"|input is too long|exceeds? the (model'?s? )?max"
+    r"|`?inputs`? (tokens \+ `?max_new_tokens`? must be|must have less than)",
     re.IGNORECASE,
 )
 
 
 def _too_long(exc: openai.APIStatusError) -> bool:
     """Whether an error answer says the prompt is longer than the model's context takes."""
-    return bool(_TOO_LONG.search(f"{exc.code} {exc.message}"))
+    return bool(_TOO_LONG.search(f"{exc.code} {_said(exc)}"))
+
+
+def _said(exc: openai.APIStatusError) -> str:
+    """What an error answer says, wherever the server put it: OpenAI's `error.message` (the
+    SDK's message), Text Generation Inference's `error` string or a FastAPI server's
+    `detail`, which the SDK keeps only in the body (its message is then "Error code: 422")."""
+    body: object = exc.body
+    if isinstance(body, dict):
+        body = body.get("detail")
+    return f"{exc.message} {body}" if isinstance(body, str | list) else exc.message
 
 
 def _status_error(exc: openai.APIStatusError) -> ModelError:
@@ -300,8 +314,8 @@ def _status_error(exc: openai.APIStatusError) -> ModelError:
             retryable=True,
             retry_after_s=retry_after_s,
         )
-    if status == 413 or (status == 400 and _too_long(exc)):
-        log.warning("llm.prompt_too_long", status=status, error=_short(exc.message))
+    if status == 413 or (status in (400, 422) and _too_long(exc)):
+        log.warning("llm.prompt_too_long", status=status, error=_short(_said(exc)))
         return ModelError(PROMPT_TOO_LONG, outcome="rejected")
     # A redirect (never followed: the prompt would go elsewhere), a refused key (401, 403), a
     # model or base URL that is not there (404), a spent quota or credit (429
@@ -310,11 +324,12 @@ def _status_error(exc: openai.APIStatusError) -> ModelError:
     # text differs between requests): every request fails the same way until someone acts,
     # so it is not retried, and the breaker hears of it. A refusal of this alert's text (a
     # content filter or policy) is this request's alone.
-    provider_fault = not _refuses_content(exc) and (
-        300 <= status < 400 or status in (400, 401, 402, 403, 404, 422, 429)
-    )
+    if _refuses_content(exc):
+        log.info("llm.content_filter", status=status, error=_short(_said(exc)))
+        return ModelError("content_filter", outcome="refused")
+    provider_fault = 300 <= status < 400 or status in (400, 401, 402, 403, 404, 422, 429)
     reason = "quota_exceeded" if status in (402, 429) else f"rejected_{status}"
-    log.warning("llm.rejected", status=status, reason=reason, error=_short(exc.message))
+    log.warning("llm.rejected", status=status, reason=reason, error=_short(_said(exc)))
     return ModelError(reason, outcome="rejected", provider_fault=provider_fault)
 
 
@@ -374,7 +389,7 @@ def _duration_s(value: str) -> float | None:
     return sum(float(number) * _UNIT_S[unit] for number, unit in parts)
 
 
-def _rejects_json_schema(exc: openai.BadRequestError) -> bool:
+def _rejects_json_schema(exc: openai.APIStatusError) -> bool:
     text = f"{exc.message} {exc.body}".lower()
     return any(word in text for word in ("response_format", "json_schema", "structured", "schema"))
 
