@@ -1297,3 +1297,29 @@ async def test_a_persons_issue_copied_from_triages_is_not_adopted(
     person, *ours = github.issues()
     assert person["comment_bodies"] == []
     assert [issue["user"]["login"] for issue in ours] == ["triage-bot"] * len(ours)
+
+
+async def test_team_labels_stop_at_a_bound_of_distinct_teams(
+    github: GitHubServer,
+    mono: FakeClock,
+    wall: FakeClock,
+    monkeypatch: pytest.MonkeyPatch,
+    logs: list[MutableMapping[str, Any]],
+) -> None:
+    """A label is the repository's for good and the team comes from the alert: past the bound
+    of distinct teams (2 here, 50 shipped) a new team's issue gets no team: label, a known
+    team's still does, and the bound is said once."""
+    monkeypatch.setattr("triage.sinks.github.sink.TEAM_LABELS", 2)
+
+    def teamed(n: int, team: str) -> Alert:
+        return incident(n).model_copy(update={"team": team})
+
+    async with open_sink(github, mono, wall, github_create_per_minute=100) as s:
+        for n, team in enumerate(["pay", "data", "pod-7f9c", "pod-1a2b", "PAY"]):
+            await s.apply(effect(alert=teamed(n, team), key=f"fp{n}:1"))
+    labels = [[x["name"] for x in i["labels"]] for i in github.issues()]
+    teams = [[x for x in names if x.startswith("team:")] for names in labels]
+    assert sorted(map(tuple, teams)) == sorted(
+        [("team:pay",), ("team:data",), (), (), ("team:PAY",)]
+    )
+    assert [e["event"] for e in logs].count("github.team_labels_bounded") == 1

@@ -174,6 +174,8 @@ class GitHubSink:
         self._locked = Refusals(clock)
         #: Repositories GitHub refused a write to as archived (read-only), lower case.
         self._read_only = Refusals(clock)
+        #: The teams this process has labelled issues with (`team:<name>`), at most TEAM_LABELS.
+        self._team_labels: set[str] = set()
 
     @property
     def name(self) -> str:
@@ -423,7 +425,7 @@ class GitHubSink:
         request = {
             "title": text.issue_title(effect),
             "body": text.issue_body(effect),
-            "labels": text.issue_labels(effect),
+            "labels": text.issue_labels(effect, team_label=self._may_label_team(effect)),
             # GitHub takes 10 assignees an issue; a route naming more gets its first 10.
             "assignees": list(dict.fromkeys(effect.target.assignees))[: text.MAX_ASSIGNEES],
         }
@@ -441,6 +443,22 @@ class GitHubSink:
             action="create_without",
         )
         return await self._api.call("POST", path, json={**request, "assignees": []})
+
+    def _may_label_team(self, effect: Effect) -> bool:
+        """Whether the issue gets a `team:` label. A label is a repository's for good, and the
+        team comes from the alert: a label that holds a pod's name instead, or invented teams,
+        would add a label for each. Past TEAM_LABELS distinct teams in this process, the new
+        ones are left out (the team is still in the issue's facts), said once."""
+        team = (effect.alert.team or "").lower()
+        if not team or team in self._team_labels:
+            return True
+        if len(self._team_labels) < TEAM_LABELS:
+            self._team_labels.add(team)
+            return True
+        if len(self._team_labels) == TEAM_LABELS:
+            self._team_labels.add("")  # said once: the set is past the bound from now on
+            log.warning("github.team_labels_bounded", teams=TEAM_LABELS)
+        return False
 
     def _skip(self, effect: Effect, reason: str, **fields: Any) -> tuple[Applied, Outcome]:
         log.info("sink.skipped", sink=self.name, effect=str(effect.kind), reason=reason, **fields)
@@ -745,6 +763,10 @@ def _issue_url(answer: Any, *, comment: bool = False) -> str:
             reason="bad_response",
         )
     return url
+
+
+#: Distinct teams one process labels issues with (`team:<name>`); later ones get no label.
+TEAM_LABELS = 50
 
 
 #: Statuses GitHub answers for an issue that is no more: 410 when it was deleted, 404 when it

@@ -77,15 +77,15 @@ def _label(text: str) -> str:
     return flat[:_LABEL_CHARS]
 
 
-def issue_labels(effect: Effect) -> list[str]:
-    """team, priority, source and `triage`, `flapping` for a flapping incident's re-fire that
-    needs a new issue, then the route's labels; no duplicates, and no more than GitHub takes
-    on one issue (a route's labels past that are left out: `triage` is what the marker
-    look-up lists, and the rest say what the issue is)."""
+def issue_labels(effect: Effect, *, team_label: bool = True) -> list[str]:
+    """team (unless `team_label` is False), priority, source and `triage`, `flapping` for a
+    flapping incident's re-fire that needs a new issue, then the route's labels; no
+    duplicates, and no more than GitHub takes on one issue (a route's labels past that are
+    left out: `triage` is what the marker look-up lists, and the rest say what the issue is)."""
     alert = effect.alert
     names = [TRIAGE_LABEL, f"priority:{p_number(effect.ticket.priority)}"]
     names.append(f"source:{alert.source}")
-    if alert.team:
+    if alert.team and team_label:
         names.append(f"team:{alert.team}")
     if effect.flapping:
         names.append(FLAPPING_LABEL)
