@@ -435,17 +435,18 @@ async def test_a_converse_answer_of_the_wrong_shape_is_a_bad_response(
 async def test_refused_credentials_or_a_missing_model_open_the_breaker(
     bedrock: ConverseServer, status: int, code: str
 ) -> None:
-    """No model access, expired or unknown credentials, a model not in the region: one request
-    per call (no retry can help), each counted against the breaker, which then spares Bedrock."""
+    """No model access, expired or unknown credentials, a model not in the region: only
+    someone acting on the account cures it, so the first refusal opens the breaker (one
+    request, no retry), which then spares Bedrock."""
     bedrock.responder = lambda _request: converse_error(status, code)
     metrics = Metrics()
     summariser = summariser_for(bedrock, metrics, llm_breaker_failures=2)
     for _ in range(3):
         await summariser.summarise(view(source()))
     await summariser.aclose()
-    assert bedrock.request_count == 2
-    assert metrics.counter("LLMFallbacks", reason=f"rejected_{status}") == 2
-    assert metrics.counter("LLMFallbacks", reason="breaker_open") == 1
+    assert bedrock.request_count == 1
+    assert metrics.counter("LLMFallbacks", reason=f"rejected_{status}") == 1
+    assert metrics.counter("LLMFallbacks", reason="breaker_open") == 2
 
 
 async def test_an_input_too_long_for_the_model_is_sent_again_shorter(
@@ -582,8 +583,8 @@ async def test_no_credentials_at_all_open_the_breaker(
     bedrock: ConverseServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """No credentials anywhere in the chain (no role, no keys, no instance metadata): one
-    `llm.no_credentials` per call until the breaker opens, then Bedrock is not asked again
-    for TRIAGE_LLM_BREAKER_RESET_S."""
+    `llm.no_credentials` and the breaker opens, so Bedrock is not asked again for
+    TRIAGE_LLM_BREAKER_RESET_S."""
     monkeypatch.delenv("AWS_CONTAINER_CREDENTIALS_FULL_URI")
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     metrics = Metrics()
@@ -593,9 +594,9 @@ async def test_no_credentials_at_all_open_the_breaker(
             await summariser.summarise(view(source()))
     await summariser.aclose()
     assert bedrock.raw_bodies == []
-    assert [e["event"] for e in logs].count("llm.no_credentials") == 2
-    assert metrics.counter("LLMFallbacks", reason="no_credentials") == 2
-    assert metrics.counter("LLMFallbacks", reason="breaker_open") == 1
+    assert [e["event"] for e in logs].count("llm.no_credentials") == 1
+    assert metrics.counter("LLMFallbacks", reason="no_credentials") == 1
+    assert metrics.counter("LLMFallbacks", reason="breaker_open") == 2
 
 
 async def test_debug_logging_never_shows_the_session_token(bedrock: ConverseServer) -> None:
@@ -695,3 +696,17 @@ async def test_a_task_role_endpoint_that_fails_or_drips_is_within_the_timeout(
     assert reason == "timeout"
     assert metrics.counter("LLMCalls", outcome="timeout") == 1
     assert [e for e in logs if e["log_level"] == "error"] == []
+
+
+async def test_model_access_not_granted_says_what_to_grant(bedrock: ConverseServer) -> None:
+    """AccessDeniedException, a first day's usual error (model access not requested in the
+    console, or no bedrock:InvokeModel for the task role): its one line says what to grant."""
+    message = "You don't have access to the model with the specified model ID."
+    bedrock.responder = lambda _request: converse_error(403, "AccessDeniedException", message)
+    summariser = summariser_for(bedrock, Metrics())
+    with structlog.testing.capture_logs() as logs:
+        await summariser.summarise(view(source()))
+    await summariser.aclose()
+    [line] = [e for e in logs if e["event"] == "llm.rejected"]
+    assert "Model access" in line["hint"] and "bedrock:InvokeModel" in line["hint"]
+    assert line["error"] == message

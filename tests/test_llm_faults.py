@@ -120,32 +120,58 @@ def _openai_error(status: int, code: str, message: str) -> Answer:
 
 
 @pytest.mark.parametrize(
-    ("reply", "reason"),
+    ("reply", "reason", "before_open"),
     [
-        (_openai_error(401, "invalid_api_key", "Incorrect API key provided"), "rejected_401"),
-        (_openai_error(403, "unsupported_country", "Country not supported"), "rejected_403"),
-        (_openai_error(404, "model_not_found", "The model `gpt-x` does not exist"), "rejected_404"),
-        (_openai_error(429, "insufficient_quota", "You exceeded your quota"), "quota_exceeded"),
-        (_openai_error(402, "payment_required", "Insufficient credits"), "quota_exceeded"),
-        (answer(200, {"Content-Type": "text/html"}, b"<html>Sign in</html>"), "bad_response"),
-        (answer(308, {"Location": "http://127.0.0.1:9/v1/chat/completions"}), "rejected_308"),
+        (_openai_error(401, "invalid_api_key", "Incorrect API key provided"), "rejected_401", 1),
+        (_openai_error(403, "unsupported_country", "Country not supported"), "rejected_403", 1),
+        (
+            _openai_error(404, "model_not_found", "The model `gpt-x` does not exist"),
+            "rejected_404",
+            1,
+        ),
+        (_openai_error(429, "insufficient_quota", "You exceeded your quota"), "quota_exceeded", 1),
+        (_openai_error(402, "payment_required", "Insufficient credits"), "quota_exceeded", 1),
+        (
+            answer(200, {"Content-Type": "text/html"}, b"<html>Sign in</html>"),
+            "bad_response",
+            THRESHOLD,
+        ),
+        (
+            answer(308, {"Location": "http://127.0.0.1:9/v1/chat/completions"}),
+            "rejected_308",
+            THRESHOLD,
+        ),
     ],
     ids=["bad-key", "forbidden", "no-model", "no-quota", "no-credit", "html-page", "redirect"],
 )
 async def test_a_provider_that_refuses_every_request_opens_the_breaker_without_retries(
-    reply: Answer, reason: str, logs: io.StringIO
+    reply: Answer, reason: str, before_open: int, logs: io.StringIO
 ) -> None:
     """A refused key, a missing model, a spent quota, a page that is no chat completion or a
     redirect (never followed): one request per call (no retry can help), each counted against
-    the breaker, which then spares the provider; every ticket is the deterministic one."""
+    the breaker, which then spares the provider; every ticket is the deterministic one. What
+    only someone acting on the account cures opens it at the first refusal."""
     metrics = Metrics()
     async with hostile(reply) as server:
         summariser = summariser_for(server.url + "/v1", metrics)
         await summarise_times(summariser, THRESHOLD + 1)
-    assert len(server.requests) == THRESHOLD
-    assert metrics.counter("LLMFallbacks", reason=reason) == THRESHOLD
-    assert metrics.counter("LLMFallbacks", reason="breaker_open") == 1
+    assert len(server.requests) == before_open
+    assert metrics.counter("LLMFallbacks", reason=reason) == before_open
+    assert metrics.counter("LLMFallbacks", reason="breaker_open") == THRESHOLD + 1 - before_open
     assert [e["event"] for e in events(logs)].count("breaker.opened") == 1
+
+
+async def test_a_revoked_key_or_spent_quota_is_said_once(logs: io.StringIO) -> None:
+    """A key revoked or a quota spent: the server's words once (`llm.rejected`) and the
+    breaker opening, then quiet: every incident until the threshold said both at warning
+    (nine lines for five incidents at the default threshold)."""
+    reply = _openai_error(429, "insufficient_quota", "You exceeded your current quota")
+    async with hostile(reply) as server:
+        summariser = summariser_for(server.url + "/v1", Metrics(), llm_breaker_failures=5)
+        await summarise_times(summariser, 6)
+    loud = [e["event"] for e in events(logs) if e["level"] in ("warning", "error")]
+    assert loud == ["llm.rejected", "breaker.opened"]
+    assert len(server.requests) == 1
 
 
 async def test_a_model_outage_is_one_warning_once_the_breaker_opens(logs: io.StringIO) -> None:

@@ -183,7 +183,10 @@ class ModelError(SummariserError):
     rate_limited, unreachable, server_error, rejected, invalid), `retryable` whether another
     attempt may help (busy or down), and `provider_fault` whether the provider is failing every
     request rather than refusing this one (counted against the LLM's breaker): true of every
-    retryable error, and of a refused key, a model that is not there or a spent quota too."""
+    retryable error, and of a refused key, a model that is not there or a spent quota too.
+    `until_fixed`: no request escapes it until someone acts on the account (a refused key, no
+    access to the model, a model that is not there, a spent quota), so the breaker opens at
+    once instead of after TRIAGE_LLM_BREAKER_FAILURES incidents, each failing and logged."""
 
     reason = "model"
 
@@ -195,11 +198,15 @@ class ModelError(SummariserError):
         retryable: bool = False,
         retry_after_s: float | None = None,
         provider_fault: bool | None = None,
+        until_fixed: bool = False,
     ) -> None:
         super().__init__(reason, reason=reason, retry_after_s=retry_after_s)
         self.outcome = outcome
         self.retryable = retryable
-        self.provider_fault = retryable if provider_fault is None else provider_fault
+        self.provider_fault = until_fixed or (
+            retryable if provider_fault is None else provider_fault
+        )
+        self.until_fixed = until_fixed
 
 
 class BackpressureError(TransientError):

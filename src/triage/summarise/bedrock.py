@@ -261,8 +261,21 @@ def _client_error(exc: ClientError) -> ModelError:
     # text differs): every request fails the same way until someone acts, so the breaker
     # hears of it. None is retried.
     provider_fault = status in (400, 401, 403, 404) or code in _PROVIDER_FAULTS
-    log.warning("llm.rejected", status=status, code=code, error=message)
-    return ModelError(f"rejected_{status}", outcome="rejected", provider_fault=provider_fault)
+    hint = {"hint": _ACCESS_HINT} if code == "AccessDeniedException" else {}
+    log.warning("llm.rejected", status=status, code=code, error=message, **hint)
+    return ModelError(
+        f"rejected_{status}",
+        outcome="rejected",
+        provider_fault=provider_fault,
+        until_fixed=code in _PROVIDER_FAULTS,
+    )
+
+
+#: What a first day's AccessDeniedException most often means, said with it.
+_ACCESS_HINT = (
+    "grant the task role bedrock:InvokeModel on TRIAGE_BEDROCK_MODEL_ID, and request access to"
+    " the model in the Bedrock console (Model access) in AWS_REGION"
+)
 
 
 def _botocore_error(exc: BotoCoreError) -> ModelError:
@@ -284,7 +297,7 @@ def _botocore_error(exc: BotoCoreError) -> ModelError:
     if isinstance(exc, NoCredentialsError | PartialCredentialsError):
         # No request can be signed until someone provides credentials: the breaker hears.
         log.warning("llm.no_credentials", error=type(exc).__name__)
-        return ModelError("no_credentials", outcome="rejected", provider_fault=True)
+        return ModelError("no_credentials", outcome="rejected", until_fixed=True)
     log.warning("llm.error", error=type(exc).__name__)
     return ModelError("bad_response", outcome="invalid")
 

@@ -180,10 +180,16 @@ class LlmSummariser:
         and refused alone (a prompt too long, a validation error) shows it up. A server asking
         for a longer wait than a whole call may take is left alone for the breaker's reset time
         instead of being asked again by the next incident, and the next (`llm.paused` says how
-        long; `breaker.opened` is the line at warning)."""
+        long; `breaker.opened` is the line at warning); so is one refusing what only someone
+        acting on the account cures (`ModelError.until_fixed`)."""
         if not exc.provider_fault:
             self.breaker.success(permit)
             return False
+        if exc.until_fixed:
+            # No wait cures it (a refused key, a spent quota): one line now, not one per
+            # incident until the threshold; each probe after the reset finds it out again.
+            self.breaker.trip("until_fixed", exc.reason)
+            return True
         if exc.retry_after_s is not None and exc.retry_after_s >= self.budget_s:
             log.info("llm.paused", reason=exc.reason, retry_after_s=exc.retry_after_s)
             self.breaker.trip("asked_to_wait")

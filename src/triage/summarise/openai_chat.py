@@ -330,7 +330,17 @@ def _status_error(exc: openai.APIStatusError) -> ModelError:
     provider_fault = 300 <= status < 400 or status in (400, 401, 402, 403, 404, 422, 429)
     reason = "quota_exceeded" if status in (402, 429) else f"rejected_{status}"
     log.warning("llm.rejected", status=status, reason=reason, error=_short(_said(exc)))
-    return ModelError(reason, outcome="rejected", provider_fault=provider_fault)
+    return ModelError(
+        reason,
+        outcome="rejected",
+        provider_fault=provider_fault,
+        until_fixed=status in _UNTIL_FIXED,
+    )
+
+
+#: A refused key or country (401, 403), a model or base URL that is not there (404), a spent
+#: quota or credit (402, 429 insufficient_quota): only someone acting on the account cures it.
+_UNTIL_FIXED = frozenset({401, 402, 403, 404, 429})
 
 
 def _refuses_content(exc: openai.APIStatusError) -> bool:
