@@ -259,3 +259,32 @@ async def test_azures_content_filter_is_counted_as_content_filter(chat: ChatServ
     await summariser.aclose()
     assert chat.request_count == 3
     assert metrics.counter("LLMFallbacks", reason="content_filter") == 3
+
+
+def grammar_only_server(request: dict[str, Any]) -> Reply:
+    """A server whose `response_format` takes only its own grammar types (Text Generation
+    Inference before json_object: `json` or `regex`): any other type is axum's plain-text
+    422, and a request without one is answered."""
+    kind = (request.get("response_format") or {}).get("type")
+    if kind is None:
+        return default_model(request)
+    message = (
+        "Failed to deserialize the JSON body into the target type: response_format: unknown"
+        f" variant `{kind}`, expected `json` or `regex` at line 1 column 2048"
+    )
+    return Reply(422, message, {"Content-Type": "text/plain; charset=utf-8"})
+
+
+async def test_a_server_refusing_json_object_too_is_asked_without_it(chat: ChatServer) -> None:
+    """A server refusing json_schema and then json_object is asked with neither (the system
+    message asks for JSON), once it said so, and every ticket is the model's: each fell back
+    as rejected_422 before, and the breaker opened."""
+    chat.responder = grammar_only_server
+    metrics = Metrics()
+    summariser = summariser_for(chat, metrics)
+    for name in ("a", "b"):
+        await summariser.summarise(view(alert(name)))
+    await summariser.aclose()
+    assert metrics.counter("SummarizationFailures") == 0
+    kinds = [(request.get("response_format") or {}).get("type") for request in chat.requests]
+    assert kinds == ["json_schema", "json_object", None, None]

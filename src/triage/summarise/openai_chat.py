@@ -51,7 +51,9 @@ class OpenAiChat:
         self.model = settings.openai_model
         self.base_url = settings.openai_base_url or "https://api.openai.com/v1"
         #: What the server refused once and no later request asks for (`_adapt`).
-        self.json_schema_supported = True
+        #: The structured output asked for: json_schema, then json_object, then none (the
+        #: system message asks for JSON either way, and the answer is validated).
+        self.response_format: str | None = "json_schema"
         self.temperature_supported = True
         self.tokens_field = "max_tokens"
         self.reasoning_effort_supported = True
@@ -100,11 +102,13 @@ class OpenAiChat:
             raise ModelError("bad_response", outcome="invalid", provider_fault=True) from None
 
     def _adapt(self, exc: openai.APIStatusError, sent: dict[str, Any]) -> bool:
-        """Whether a 400 (or a FastAPI-built server's 422) refused a part of the request `sent` that this model or server does
-        without, now dropped from every later request: OpenAI's reasoning models (o-series,
-        gpt-5) refuse `max_tokens` for `max_completion_tokens` and any temperature but their
-        default, some of them `reasoning_effort`; many OpenAI-compatible servers refuse
-        json_schema (json_object then, and the answer is validated either way). Judged by what
+        """Whether a 400 (or a FastAPI or TGI server's 422) refused a part of the request
+        `sent` that this model or server does without, now dropped from every later request:
+        OpenAI's reasoning models (o-series, gpt-5) refuse `max_tokens` for
+        `max_completion_tokens` and any temperature but their default, some of them
+        `reasoning_effort`; many OpenAI-compatible servers refuse json_schema (json_object
+        then), and a few json_object too (none then: the system message asks for JSON, and
+        the answer is validated either way). Judged by what
         was sent, so a call whose refusal another call has already adapted to tries again too.
         Without this, every call to such a model fell back. A refusal saying the prompt and
         the output bound do not fit the context (vLLM names both token fields in it) adapts
@@ -123,9 +127,10 @@ class OpenAiChat:
         elif "temperature" in sent and "temperature" in said:
             self._drop("temperature", "the model's default")
             self.temperature_supported = False
-        elif sent["response_format"]["type"] == "json_schema" and _rejects_json_schema(exc):
-            self._drop("json_schema", "json_object")
-            self.json_schema_supported = False
+        elif "response_format" in sent and _rejects_response_format(exc):
+            refused = sent["response_format"]["type"]
+            self.response_format = "json_object" if refused == "json_schema" else None
+            self._drop(refused, self.response_format or "JSON asked for by the system message")
         else:
             return False
         return True
@@ -146,19 +151,18 @@ class OpenAiChat:
 
     def _body(self, messages: list[dict[str, str]]) -> dict[str, Any]:
         """The request, less the parts this server refused (`_adapt`)."""
-        if self.json_schema_supported:
-            response_format: Any = {
-                "type": "json_schema",
-                "json_schema": {"name": "ticket", "strict": True, "schema": prompt.json_schema()},
-            }
-        else:
-            response_format = {"type": "json_object"}
         body: dict[str, Any] = {
             "model": self.model,
             "messages": messages,
-            "response_format": response_format,
             self.tokens_field: REASONING_OUTPUT_TOKENS if self.reasoning else MAX_OUTPUT_TOKENS,
         }
+        if self.response_format == "json_schema":
+            body["response_format"] = {
+                "type": "json_schema",
+                "json_schema": {"name": "ticket", "strict": True, "schema": prompt.json_schema()},
+            }
+        elif self.response_format is not None:
+            body["response_format"] = {"type": self.response_format}
         if self.temperature_supported:
             body["temperature"] = TEMPERATURE
         if self.reasoning and self.reasoning_effort_supported:
@@ -399,9 +403,12 @@ def _duration_s(value: str) -> float | None:
     return sum(float(number) * _UNIT_S[unit] for number, unit in parts)
 
 
-def _rejects_json_schema(exc: openai.APIStatusError) -> bool:
+def _rejects_response_format(exc: openai.APIStatusError) -> bool:
+    """Whether a refusal is of the structured output asked for (json_schema or json_object:
+    Text Generation Inference, for one, takes neither, and says so about `response_format`)."""
     text = f"{exc.message} {exc.body}".lower()
-    return any(word in text for word in ("response_format", "json_schema", "structured", "schema"))
+    words = ("response_format", "json_schema", "json_object", "structured", "schema")
+    return any(word in text for word in words)
 
 
 def _short(value: str) -> str:
