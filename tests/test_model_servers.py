@@ -115,6 +115,7 @@ async def model_ticket(chat: ChatServer, content: str, source: Alert | None = No
         json.dumps({**TICKET, "severity": "high", "Summary": "5xx"}),
         json.dumps({**TICKET, "steps": "1. Check the error rate dashboard\n2. Roll back"}),
         json.dumps({**TICKET, "description": ["The checkout API fails.", "Since 10:00."]}),
+        json.dumps({**TICKET, "steps": [{"step": 1, "action": "Check the error rate dashboard"}]}),
     ],
     ids=[
         "prose-before",
@@ -126,14 +127,15 @@ async def model_ticket(chat: ChatServer, content: str, source: Alert | None = No
         "extra-keys",
         "steps-as-one-string",
         "description-as-paragraphs",
+        "steps-as-objects",
     ],
 )
 async def test_an_answer_in_a_near_miss_shape_is_the_models_ticket(
     chat: ChatServer, content: str
 ) -> None:
     """A server that does not enforce the schema (Ollama, older vLLM, Bedrock) gets answers
-    with prose around the JSON, a wrapper, extra keys, steps as one string or a description
-    as paragraphs: each is read as the ticket it is (each fell back before)."""
+    with prose around the JSON, a wrapper, extra keys, steps as one string or as objects, or
+    a description as paragraphs: each is read as the ticket it is (each fell back before)."""
     ticket = await model_ticket(chat, content)
     assert ticket.title == "Checkout API returns 5xx"
     assert ticket.description.startswith("The checkout API fails.")
@@ -288,3 +290,12 @@ async def test_a_server_refusing_json_object_too_is_asked_without_it(chat: ChatS
     assert metrics.counter("SummarizationFailures") == 0
     kinds = [(request.get("response_format") or {}).get("type") for request in chat.requests]
     assert kinds == ["json_schema", "json_object", None, None]
+
+
+async def test_an_answer_without_a_title_gets_the_alerts_own(chat: ChatServer) -> None:
+    """A title missing or null in the model's answer is the alert's own title, the rest of the
+    ticket the model's (it fell back as invalid_fields before)."""
+    untitled = {key: value for key, value in TICKET.items() if key != "title"}
+    ticket = await model_ticket(chat, json.dumps(untitled))
+    assert ticket.title == "api-5xx is failing"
+    assert ticket.description.startswith("The checkout API fails.")

@@ -78,7 +78,8 @@ def _fields(found: Any) -> Any:
         [inner] = fields.values()
         return _fields(inner) if isinstance(inner, dict) else found
     read: dict[str, Any] = {
-        "title": _line(fields.get("title"), TITLE_CHARS),
+        # No title at all: the alert's own stands in (`contain`), as for an empty one.
+        "title": _line(fields.get("title") or "", TITLE_CHARS),
         "description": _description(fields.get("description")),
         "steps": _steps(fields.get("steps")),
     }
@@ -107,10 +108,20 @@ def _description(value: Any) -> Any:
 
 
 def _steps(value: Any) -> Any:
-    """A list of steps: one string becomes a step per line, without list markers; empty
-    steps are dropped and at most MAX_STEPS kept, each cut to the contract's length."""
+    """A list of steps: one string becomes a step per line, without list markers; a step
+    written as an object ({"step": 1, "action": "…"}) is its texts joined; empty steps are
+    dropped and at most MAX_STEPS kept, each cut to the contract's length."""
     if isinstance(value, str):
         value = [_STEP_MARK.sub("", step) for step in value.splitlines()]
+    if isinstance(value, list):
+        value = [_step_text(step) if isinstance(step, dict) else step for step in value]
     if not isinstance(value, list) or not all(isinstance(step, str) for step in value):
         return value
     return [_line(step, STEP_CHARS) for step in value if step.strip()][:MAX_STEPS]
+
+
+def _step_text(step: dict[Any, Any]) -> Any:
+    """A step written as an object: its text values in order, joined ("Check the pod: kubectl
+    logs api-1"); its number and other non-text values dropped. None when it holds no text."""
+    texts = [value.strip() for value in step.values() if isinstance(value, str) and value.strip()]
+    return ": ".join(texts) if texts else None
