@@ -263,8 +263,8 @@ async def test_a_slow_model_times_out_and_falls_back(bedrock: ConverseServer) ->
     ("reply", "reason"),
     [
         (converse_reply("not json at all"), "invalid_json"),
-        (converse_reply(ticket_json(steps=[{"do": "restart"}])), "invalid_fields"),
-        (converse_reply(ticket_json(), stop_reason="max_tokens"), "truncated"),
+        (converse_reply(ticket_json(steps=[7])), "invalid_fields"),
+        (converse_reply(ticket_json()[:60], stop_reason="max_tokens"), "truncated"),
         (converse_reply("", stop_reason="guardrail_intervened"), "content_filter"),
     ],
 )

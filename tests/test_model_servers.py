@@ -299,3 +299,18 @@ async def test_an_answer_without_a_title_gets_the_alerts_own(chat: ChatServer) -
     ticket = await model_ticket(chat, json.dumps(untitled))
     assert ticket.title == "api-5xx is failing"
     assert ticket.description.startswith("The checkout API fails.")
+
+
+async def test_a_whole_ticket_stopped_at_the_output_limit_is_the_models(chat: ChatServer) -> None:
+    """`finish_reason: length` on an answer whose ticket closed before the limit is the
+    model's ticket (it fell back as truncated); one cut inside its JSON still falls back as
+    truncated."""
+    whole = completion(JSON, finish_reason="length")
+    chat.then(whole, completion(JSON[:50], finish_reason="length"))
+    metrics = Metrics()
+    summariser = summariser_for(chat, metrics)
+    first = await summariser.summarise(view(alert("a")))
+    await summariser.summarise(view(alert("b")))
+    await summariser.aclose()
+    assert first.title == "Checkout API returns 5xx"
+    assert metrics.counter("LLMFallbacks", reason="truncated") == 1

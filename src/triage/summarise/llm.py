@@ -300,19 +300,25 @@ class LlmSummariser:
             self.metrics.incr("LLMCalls", outcome="refused")
             log.warning("llm.refused", refusal=_short(answer.refusal))
             raise SummariserError("refused")
-        if answer.stop in ("length", "context"):
+        if answer.stop == "context":
             return self._invalid("truncated")
         if answer.stop == "filtered":
             self.metrics.incr("LLMCalls", outcome="refused")
             raise SummariserError("content_filter")
+        # Stopped by its output limit, an answer is cut off, unless its ticket closed right
+        # before the limit (or the server says `length` of a finished answer): whether it
+        # reads as a whole ticket decides.
+        cut_off = answer.stop == "length"
         if not answer.text.strip():  # a tool call instead of content, or nothing at all
-            return self._invalid("empty_answer")
+            return self._invalid("truncated" if cut_off else "empty_answer")
         try:
             draft = answers.draft(answer.text)
         except RecursionError:  # JSON nested deeper than the parser's stack
             return self._invalid("invalid_json")
         except (ValueError, PydanticValidationError) as exc:
             # A pydantic error quotes the input: log only its first line's shape, not the text.
+            if cut_off:
+                return self._invalid("truncated")
             return self._invalid(
                 "invalid_json" if isinstance(exc, json.JSONDecodeError) else "invalid_fields"
             )
