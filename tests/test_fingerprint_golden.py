@@ -72,6 +72,14 @@ GOLDEN: dict[str, tuple[str, ...]] = {
     "grafana/v9-firing.json": ("3ae911432366b03438a3db60f7c9bdaa",),
     "hostile/numbers-as-strings.json": ("6649363a690258e267b0daad0e5b45ff",),
     "hostile/unicode-generic.json": ("0c5558a03ee2ab8efc03cee0ab571f96",),
+    # Alerts posted as to Alertmanager's API (Prometheus, vmalert): the webhook's fingerprints.
+    "prometheus/api-v2-firing.json": (
+        "4b0b9de99d319af52313fa3aa762bea9",
+        "b43427bb484020e584dcb92d51e0b59f",
+        "f684110fbf2918f8bfaa28a377a91431",
+    ),
+    "prometheus/api-v2-resolved.json": ("4b0b9de99d319af52313fa3aa762bea9",),
+    "prometheus/vmalert-firing.json": ("b6ef19bef7b6e87efe11caf85cd0ca82",),
     "sentry/event-alert.json": ("b8b0ea17cdd7fba428a166afef74913b",),
     "sentry/installation-created.json": (),
     "sentry/issue-archived.json": ("b8b0ea17cdd7fba428a166afef74913b",),

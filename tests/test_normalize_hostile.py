@@ -35,6 +35,7 @@ REPRESENTATIVES = [
     "grafana/group-firing.json",
     "grafana/legacy-alerting.json",
     "alertmanager/group-firing.json",
+    "prometheus/api-v2-firing.json",
     "sentry/issue-created.json",
     "sentry/event-alert.json",
     "sentry/metric-alert-critical.json",
@@ -293,6 +294,8 @@ NOT_DISPLAY: dict[str, set[str]] = {
     "grafana": {"alerts", "alerts.0", "alerts.0.status", "status", "version"},
     "alertmanager": {"alerts", "alerts.0", "alerts.0.status", "status", "version", "receiver"},
     "grafana-legacy": {"ruleId", "state", "orgId"},
+    # Posted alerts: endsAt gives the state.
+    "prometheus": {"alerts", "alerts.0", "alerts.0.endsAt", "alerts.1.endsAt", "alerts.2.endsAt"},
     "sentry": {
         "action", "data", "data.issue", "data.issue.id", "data.event", "data.event.issue_id",
         "data.metric_alert", "data.metric_alert.alert_rule", "data.metric_alert.alert_rule.id",

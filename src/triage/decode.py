@@ -3,9 +3,14 @@
 An object's JSON that a forwarder encoded again as a JSON string (`"{\"AlarmName\": …}"`), as
 the body or as an SNS Message, is read as that object, once.
 
+One top-level array is read too: the alerts Prometheus, vmalert and other rule evaluators post to
+Alertmanager's API (`POST /api/v2/alerts`, `[{"labels": …, "endsAt": …}, …]`). It comes back
+as a `PostedAlerts`, `{"alerts": [...]}`, which only this module makes, so no object a sender
+writes can pass for one.
+
 Rejects with DecodeError, before any alert code sees them: bodies over 1 MiB, bodies that are not
 UTF-8 JSON (NaN and Infinity included, and numbers too large for a float: 1e999), JSON whose top
-level is not an object, and JSON nested deeper than 64 levels. Depth is measured by a linear scan of the text *before* parsing, so
+level is neither an object nor such an array of alerts, and JSON nested deeper than 64 levels. Depth is measured by a linear scan of the text *before* parsing, so
 `[[[[…` never reaches `json.loads`' recursion. SNS subscription and unsubscription confirmations
 are returned as the envelope itself; `normalize_body` turns them into a Skipped. So is a
 notification whose Message is text (it does not start with `{` or `[`): `normalize_body` reads
@@ -38,9 +43,19 @@ _DEPTH_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
+class PostedAlerts(dict[str, Any]):
+    """A body that is a JSON array of alert objects, as `{"alerts": [...]}`: what a rule
+    evaluator posts to Alertmanager's API. A type of its own rather than a marker key, so a
+    sender's object can never claim to be one."""
+
+
 def decode_body(body: str | bytes) -> dict[str, Any]:
-    """The alert object a body carries: the SNS `Message` when enveloped, else the body itself."""
-    outer = load_object(_as_text(body), "body")
+    """The alert object a body carries: the SNS `Message` when enveloped, a `PostedAlerts` for
+    an array of alerts, else the body itself."""
+    value = load_json(_as_text(body), "body")
+    if isinstance(value, list):
+        return posted_alerts(value)
+    outer = object_of(value, "body")
     if not is_sns_envelope(outer) or outer["Type"] in SNS_CONFIRMATIONS:
         return outer
     message = outer.get("Message")
@@ -89,8 +104,45 @@ def is_sns_envelope(payload: dict[str, Any]) -> bool:
     )
 
 
+def posted_alerts(value: list[Any]) -> PostedAlerts:
+    """A top-level array as the alerts it posts: every item an object, and at least one of
+    them with a `labels` object (an item without is left out by the normaliser, with a note).
+    An empty array is an empty batch, which Alertmanager's API accepts too. Any other array is
+    no alert format: DecodeError saying what it holds."""
+    for i, item in enumerate(value):
+        if not isinstance(item, dict):
+            raise DecodeError(
+                f"body is a JSON array whose item [{i}] is {_kind(item)}: the only array read "
+                "is a list of alert objects, as posted to Alertmanager's /api/v2/alerts"
+            )
+    if value and not any(isinstance(item.get("labels"), dict) for item in value):
+        raise DecodeError(
+            f"body is a JSON array of {len(value)} object(s), none with a labels object: the "
+            "only array read is a list of alerts, as posted to Alertmanager's /api/v2/alerts"
+        )
+    return PostedAlerts(alerts=value)
+
+
 def load_object(text: str, what: str) -> dict[str, Any]:
     """Parse JSON text that must be an object, refusing deep nesting before the parser sees it."""
+    return object_of(load_json(text, what), what)
+
+
+def object_of(value: Any, what: str) -> dict[str, Any]:
+    """`value`, parsed JSON, as an object: an object's JSON encoded again as a string is read
+    as that object, once; anything else is a DecodeError."""
+    if isinstance(value, str) and value.lstrip(_LEADING).startswith("{"):
+        # An object's JSON encoded again as a string (`_encoded_object`): its object, once.
+        return load_object(value.lstrip(_LEADING), f"{what} (JSON encoded twice)")
+    if not isinstance(value, dict):
+        raise DecodeError(f"{what} is JSON {_kind(value)}, not an object")
+    result: dict[str, Any] = value
+    return result
+
+
+def load_json(text: str, what: str) -> Any:
+    """Parse JSON text, refusing deep nesting before the parser sees it; lone surrogates in
+    its strings become U+FFFD."""
     text = text.removeprefix("\ufeff")  # a byte-order mark, inside an envelope too (SNS)
     # Nesting can be no deeper than the number of opening brackets: most bodies have too few
     # to need the scan (two C-speed counts instead).
@@ -103,15 +155,9 @@ def load_object(text: str, what: str) -> dict[str, Any]:
         raise DecodeError(f"{what} is nested too deeply") from None
     except ValueError as exc:  # JSONDecodeError, NaN/Infinity, ints over 4,300 digits
         raise DecodeError(f"{what} is not valid JSON: {_first_line(exc)}") from None
-    if isinstance(value, str) and value.lstrip(_LEADING).startswith("{"):
-        # An object's JSON encoded again as a string (`_encoded_object`): its object, once.
-        return load_object(value.lstrip(_LEADING), f"{what} (JSON encoded twice)")
-    if not isinstance(value, dict):
-        raise DecodeError(f"{what} is JSON {_kind(value)}, not an object")
-    result: dict[str, Any] = value
     if _may_hold_lone_surrogates(text):
-        result = _replace_lone_surrogates(result)
-    return result
+        value = _replace_lone_surrogates(value)
+    return value
 
 
 def nesting_depth(text: str) -> int:

@@ -5,7 +5,9 @@ It raises only DecodeError, UnknownFormatError (naming every format tried) or In
 all PermanentError; a message that is understood but changes no ticket (an SNS subscription
 confirmation, INSUFFICIENT_DATA, a contact-point test) comes back as a `Skipped`. An SNS
 notification whose Message is text rather than JSON is an alert of its own (`sns`), and so is
-any EventBridge event that is not a CloudWatch alarm's (`eventbridge`).
+any EventBridge event that is not a CloudWatch alarm's (`eventbridge`). A JSON array of alerts,
+what Prometheus and vmalert post to Alertmanager's API, is read as `prometheus` (source
+`alertmanager`: the same fingerprints as the webhook's).
 
 A Sentry webhook's `Sentry-Hook-Resource` header, when the message carries it, is passed as
 `sentry_resource`: it decides how a Sentry body is read. `recognise_body` also names the
@@ -29,6 +31,7 @@ from triage.normalize import (
     eventbridge,
     generic,
     grafana,
+    prometheus,
     sentry,
     sns,
 )
@@ -70,6 +73,8 @@ def _skip_sns_confirmation(payload: dict[str, Any]) -> Normalized:
 #: Tried in order; the first whose `matches` is true parses. More specific shapes come first
 #: (Grafana groups carry Alertmanager's keys too; almost anything may carry a `title`).
 FORMATS: tuple[Format, ...] = (
+    # A top-level array of alerts, as posted to Alertmanager's API; known by its type alone.
+    Format("prometheus", prometheus.matches, prometheus.normalize),
     Format("sns-confirmation", _sns_confirmation, _skip_sns_confirmation),
     Format("sns-text", sns.matches, sns.normalize),
     Format("cloudwatch-alarm", cloudwatch.matches_alarm, cloudwatch.normalize_alarm),

@@ -47,6 +47,8 @@ _LINKS |= {"panelURL": "panel", "imageURL": "image"}
 
 #: Decides whether one alert of a group is a test that must make no ticket; returns a reason.
 TestCheck = Callable[[dict[str, str], dict[str, str]], str | None]
+#: Reads one alert's status: (the alert's object, where it is for errors, its group's object).
+StatusOf = Callable[[dict[str, Any], str, dict[str, Any]], Status]
 
 
 def matches(payload: dict[str, Any]) -> bool:
@@ -83,9 +85,13 @@ def normalize(payload: dict[str, Any]) -> Normalized:
 
 
 def normalize_group(
-    payload: dict[str, Any], source: str, is_test: TestCheck | None = None
+    payload: dict[str, Any],
+    source: str,
+    is_test: TestCheck | None = None,
+    status_of: StatusOf | None = None,
 ) -> Normalized:
-    """Every alert of an Alertmanager-shaped group, each with the group's common fields as raw."""
+    """Every alert of an Alertmanager-shaped group, each with the group's common fields as raw.
+    `status_of` reads an alert's status where the sender says it otherwise than in `status`."""
     group = {key: value for key, value in payload.items() if key != "alerts"}
     alerts: list[Alert] = []
     skipped: list[Skipped] = []
@@ -103,7 +109,8 @@ def normalize_group(
                 skipped.append(Skipped(source, reason, f"{where} is a contact-point test ({name})"))
                 continue
             raw = {**group, "alert": entry}
-            alerts.append(alert_from(entry, labels, annotations, source, raw, where, payload))
+            status = (status_of or stated_status)(entry, where, payload)
+            alerts.append(alert_from(entry, labels, annotations, source, raw, where, status))
         except (InvalidAlertError, pydantic.ValidationError) as exc:
             # One unreadable alert must not take its group's other alerts to the DLQ with it.
             error = _invalid(exc, where)
@@ -138,19 +145,11 @@ def alert_from(
     source: str,
     raw: dict[str, Any],
     where: str,
-    group: dict[str, Any],
+    status: Status,
 ) -> Alert:
     """One alert of a group; `labels` and `annotations` are the exact strings it carried."""
     if not labels:
         raise InvalidAlertError(f"{where} has no labels to identify it")
-    status_word = entry.get("status")
-    if status_word is None:  # absent or null: the group's own status
-        status_word = group.get("status")
-    status = _STATUS.get(status_word.strip().lower()) if isinstance(status_word, str) else None
-    if status is None:
-        raise InvalidAlertError(
-            f"{where}.status {common.short(status_word)} is not firing or resolved"
-        )
     # Compared and chosen as shown (one line, controls gone), so a blank alertname falls
     # back as a missing one does instead of leaving the alert without a title.
     summary = common.line(annotations.get("summary"), f"{where}.annotations.summary")
@@ -182,6 +181,19 @@ def alert_from(
         identity=labels,
         raw=raw,
     )
+
+
+def stated_status(entry: dict[str, Any], where: str, group: dict[str, Any]) -> Status:
+    """The alert's `status` word, else its group's: firing or resolved, else InvalidAlertError."""
+    status_word = entry.get("status")
+    if status_word is None:  # absent or null: the group's own status
+        status_word = group.get("status")
+    status = _STATUS.get(status_word.strip().lower()) if isinstance(status_word, str) else None
+    if status is None:
+        raise InvalidAlertError(
+            f"{where}.status {common.short(status_word)} is not firing or resolved"
+        )
+    return status
 
 
 #: Grafana's own alert names for a rule that got no data, or whose query failed.
