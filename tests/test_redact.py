@@ -100,6 +100,11 @@ CASES = [
     ("tfc " + _run(14) + ".atlasv1." + _run(67, URLSAFE), "tfc [REDACTED:token]"),
     # A vendor token percent-encoded in a query goes past its escapes.
     ("?t=fm2_" + _run(30) + "%2B" + _run(30) + "%3D&x=1", "?t=[REDACTED:token]&x=1"),
+    # … twice (a URL inside a URL's query), and Twitter's token, whose %3D decodes to `=`.
+    ("?t=fm2_" + _run(30) + "%252B" + _run(30) + "&x=1", "?t=[REDACTED:token]&x=1"),
+    ("app " + "A" * 22 + _run(40) + "=" + _run(30) + " ok", "app [REDACTED:token] ok"),
+    # An Azure AD client secret at a sentence's end keeps the sentence's dot.
+    ("rotate " + _run(3) + "8Q~" + _run(34, URLSAFE) + ".", "rotate [REDACTED:token]."),
     # AWS temporary credentials' session token and Bedrock's API keys, with no name.
     ("sts IQoJb3JpZ2luX2VjE" + _run(300) + "==", "sts [REDACTED:aws-secret]"),
     ("bedrock ABSK" + _run(120) + "=", "bedrock [REDACTED:aws-secret]"),
@@ -1564,32 +1569,36 @@ def _every_pattern(text: str) -> str:
 
 
 def _every_pattern_then_each_escaped_token(text: str) -> str:
-    """Redaction as specified, without a shortcut: every pattern on the text, then on the text
-    undisguised (which replaces it if that found something), then every token that holds
-    percent-escapes decoded, redacted alone (its base64 runs too), and, if that changed it,
-    what was found replaced where it stood in the token (`_spliced`), then every
-    base64 run decoded and, if its text holds a secret, replaced whole (`_redacted_base64`,
-    given the patterns without their needles)."""
+    """Redaction as specified, without a shortcut: every token that holds percent-escapes
+    decoded (as far as it goes, else less far: the first depth where redaction finds
+    something), redacted alone (its base64 runs too), and, if that changed it, what was found
+    replaced where it stood in the token (`_spliced`); then every pattern on the text, then on
+    the text undisguised (which replaces it if that found something), then every base64 run
+    decoded and, if its text holds a secret, replaced whole (`_redacted_base64`, given the
+    patterns without their needles)."""
 
     def token(match: re.Match[str]) -> str:
         original = match.group()
         if not _ESCAPE.search(original):
             return original
-        decoded = _unescape(original)
-        redacted = _DISCORD_TOKEN.sub(_discord_token, _every_pattern(decoded))
-        redacted = _BASE64_RUN.sub(lambda m: _redacted_base64(m[0], _every_pattern), redacted)
-        if redacted == decoded:
-            return original
-        spliced = _spliced(original, *_unescaped_with_sources(original), redacted)
-        if spliced is not None:
-            return spliced
-        return quote(redacted, safe=_URL_SAFE, errors="surrogateescape")
+        for rounds in (3, 2, 1):  # decoded as far as it goes, else the first depth that finds
+            decoded = _unescape(original, rounds)
+            redacted = _DISCORD_TOKEN.sub(_discord_token, _every_pattern(decoded))
+            redacted = _BASE64_RUN.sub(lambda m: _redacted_base64(m[0], _every_pattern), redacted)
+            if redacted == decoded:
+                continue
+            spliced = _spliced(original, *_unescaped_with_sources(original, rounds), redacted)
+            if spliced is not None:
+                return spliced
+            return quote(redacted, safe=_URL_SAFE, errors="surrogateescape")
+        return original
 
-    text = _every_pattern(_json_unescaped(text))
+    text = re.sub(r"\S+", token, _json_unescaped(text))
+    text = _every_pattern(text)
     unmasked = _unmasked(text)
     if unmasked != text and (redacted := _every_pattern(unmasked)) != unmasked:
         text = redacted
-    text = _DISCORD_TOKEN.sub(_discord_token, re.sub(r"\S+", token, text))
+    text = _DISCORD_TOKEN.sub(_discord_token, text)
     return _BASE64_RUN.sub(lambda m: _redacted_base64(m[0], _every_pattern), text)
 
 

@@ -107,3 +107,32 @@ def test_percent_decoding_matches_unquote_and_maps_each_character_to_its_source(
         assert len(starts) == len(decoded) + 1 and starts[-1] == len(text)
         for i, char in enumerate(decoded):
             assert unquote(text[starts[i] : starts[i + 1]], errors="surrogateescape") == char
+
+
+def _jwt_signed_with_dashes() -> str:
+    """An RS256-like JWT whose signature holds a 40-character base64 run between a `-` and a
+    `_` (the AWS secret's shape, were the JWT not read whole), and more after it."""
+    run = "aB3dE5fG7hJ9kL2mN4pQ6" * 2
+    return "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.Xy-" + run[:40] + "_Zz9" + run[:16]
+
+
+def test_a_token_right_after_an_escape_is_read_whole_in_its_decoded_token() -> None:
+    """A JWT or a Terraform token right after `%3D` (whose `D` starts no token) goes whole: the
+    decoded token is read before the rules, which would otherwise redact a later part of it
+    (a run of the signature, the part after the Terraform token's dot) and leave the rest."""
+    tfc = "aB3dE5fG7hJ9kL.atlasv1." + "aB3dE5fG7hJ9kL2mN4pQ6" * 3
+    for token in (_jwt_signed_with_dashes(), tfc):
+        inner = quote(f"https://api.example.com/cb?ref={token}", safe="")
+        out = redact(f"https://sso.example.com/login?next={inner}")
+        assert out.startswith("https://sso.example.com/login?next=https%3A%2F%2F"), out
+        assert token[20:28] not in out and token[-8:] not in out, out
+
+
+def test_a_password_decoded_too_far_is_found_at_a_shallower_depth() -> None:
+    """A DSN whose password holds its own `%2F`, inside a URL inside a query, is decoded three
+    times into `app:3/…`, a port's shape: the depth before that shows the password."""
+    dsn = "postgres://app:3%2F0RJ8djfK2keSdJCIt@orders-db:5432/orders"
+    inner = quote(f"https://api.example.com/cb?ref={quote(dsn, safe='')}", safe="")
+    out = redact(f"https://sso.example.com/login?next={inner} failed")
+    assert "0RJ8djfK" not in unquote(unquote(unquote(out))), out
+    assert out.endswith("orders-db%253A5432%252Forders failed"), out

@@ -184,10 +184,13 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
     [REDACTED:credential]         exact values the process holds (`hold`, and a Redactor's
                                   `known_secrets`), also percent-encoded
 
-A whitespace-delimited token holding percent-escapes (`%3D`, double-encoded `%253D`) is also
-decoded and redacted; when that finds something, each placeholder replaces what it stands for
-where that stood in the encoded token, and every other byte of the token stays as it was
-(`next=https%3A%2F%2Fx%2Fcb%3Ftoken%3Dabc%26a%3Db` → `…%3Ftoken%3D[REDACTED:password]%26a%3Db`).
+A whitespace-delimited token holding percent-escapes (`%3D`, double-encoded `%253D`) is first
+decoded and redacted, before the rules read the text (they would see only the part of a token
+after an escape's hex digits); when that finds something, each placeholder replaces what it
+stands for where that stood in the encoded token, and every other byte of the token stays as it
+was (`next=https%3A%2F%2Fx%2Fcb%3Ftoken%3Dabc%26a%3Db` → `…%3Ftoken%3D[REDACTED:password]%26a%3Db`).
+It is decoded as far as it goes (three times at most), else less far when that finds nothing:
+decoded too far, a password's own `%2F` becomes a `/` that ends it.
 
 A run of base64 (16 to 8,192 characters, standard or URL-safe) that decodes to printable text
 is redacted as that text; when that finds something, or the text is wholly a `user:password`

@@ -19,10 +19,10 @@ _DECODE_ROUNDS = 3  # enough for a URL inside a URL inside a URL
 _URL_SAFE = "!#$&'()*+,/:;=?@[]~"
 
 
-def _unescape(text: str) -> str:
-    """`text` percent-decoded until nothing changes, at most `_DECODE_ROUNDS` times. Bytes that
-    are not UTF-8 become lone surrogates, so quote() gives them back as they were."""
-    for _ in range(_DECODE_ROUNDS):
+def _unescape(text: str, rounds: int = _DECODE_ROUNDS) -> str:
+    """`text` percent-decoded until nothing changes, at most `rounds` times. Bytes that are not
+    UTF-8 become lone surrogates, so quote() gives them back as they were."""
+    for _ in range(rounds):
         decoded = unquote(text, errors="surrogateescape")
         if decoded == text:
             break
@@ -74,11 +74,11 @@ def _percent_decoded(text: str) -> tuple[str, list[int]]:
     return "".join(pieces), starts
 
 
-def _unescaped_with_sources(text: str) -> tuple[str, list[int]]:
-    """`text` decoded as `_unescape` does (up to `_DECODE_ROUNDS` times), and where in `text`
-    each decoded character's source starts (`_percent_decoded`, through every round)."""
+def _unescaped_with_sources(text: str, rounds: int = _DECODE_ROUNDS) -> tuple[str, list[int]]:
+    """`text` decoded as `_unescape` does (up to `rounds` times), and where in `text` each
+    decoded character's source starts (`_percent_decoded`, through every round)."""
     starts = list(range(len(text) + 1))
-    for _ in range(_DECODE_ROUNDS):
+    for _ in range(rounds):
         decoded, round_starts = _percent_decoded(text)
         if decoded == text:
             break

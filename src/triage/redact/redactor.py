@@ -1,7 +1,7 @@
 """`Redactor`: the passes over a text, in order: invisible characters dropped, JSON's needless
-escapes undone, the rules (`_scrub`), the rules again on the undisguised text, each
-percent-encoded token decoded and redacted (`_scrub_escaped`), each base64 run decoded and
-redacted (`_scrub_base64`); and over a JSON value, whose keys can name a secret. `redact` is
+escapes undone, each percent-encoded token decoded and redacted (`_scrub_escaped`), the rules
+(`_scrub`), the rules again on the undisguised text, each base64 run decoded and redacted
+(`_scrub_base64`); and over a JSON value, whose keys can name a secret. `redact` is
 `DEFAULT.text`: a redactor with no credentials of its own (those `hold` was given still count).
 """
 
@@ -24,6 +24,7 @@ from triage.redact.disguises import _json_unescaped, _layout_free, _unmasked, _v
 from triage.redact.held import held
 from triage.redact.names import _VALUE_KEYS, _kept_value, _named_secret, secret_named
 from triage.redact.percent import (
+    _DECODE_ROUNDS,
     _ESCAPE,
     _URL_SAFE,
     _escaped_tokens,
@@ -42,9 +43,7 @@ def _scrub_escaped(text: str, secrets: tuple[str, ...]) -> str:
     tokens = [text[start:end] for start, end in spans]
     # All the tokens decoded and redacted at once first: one call instead of one per token, and
     # it changes whenever a token would (the same characters, between whitespace again).
-    decoded = _unescape(" ".join(tokens))
-    # Base64 too: its `+` and `/` percent-encoded split it into runs that decode apart.
-    if _scrub_base64(_scrub(decoded, secrets), secrets) == decoded:
+    if not any(_finds(decoded, secrets) for decoded in _depths(" ".join(tokens))):
         return text
     done: dict[str, str] = {}  # a token repeated is redacted once
     pieces: list[str] = []
@@ -58,18 +57,44 @@ def _scrub_escaped(text: str, secrets: tuple[str, ...]) -> str:
     return "".join(pieces)
 
 
+def _depths(text: str) -> list[str]:
+    """`text` percent-decoded as far as it goes (`_unescape`), then less far, each depth once:
+    decoded too far, a value's own escapes are undone too (a password's `%2F` inside a URL
+    inside a query becomes a `/` that ends the password), so a shallower depth may show what
+    the deepest hides."""
+    depths: list[str] = []
+    for rounds in range(_DECODE_ROUNDS, 0, -1):
+        decoded = _unescape(text, rounds)
+        if decoded not in depths:
+            depths.append(decoded)
+    return depths
+
+
+def _finds(decoded: str, secrets: tuple[str, ...]) -> bool:
+    """Whether redaction changes `decoded` (its base64 too: `+` and `/` percent-encoded split a
+    run into pieces that decode apart)."""
+    return _scrub_base64(_scrub(decoded, secrets), secrets) != decoded
+
+
 def _redacted_token(token: str, secrets: tuple[str, ...]) -> str:
-    """A token holding percent-escapes, decoded, redacted and put back: in place
-    (`_spliced`), or, when the redacted text does not line up with the decoded one (a rule
-    wrote more than a placeholder), re-encoded whole with URL delimiters left as they are."""
-    decoded, starts = _unescaped_with_sources(token)
-    redacted = _scrub_base64(_scrub(decoded, secrets), secrets)
-    if redacted == decoded:
-        return token
-    spliced = _spliced(token, decoded, starts, redacted)
-    if spliced is not None:
-        return spliced
-    return quote(redacted, safe=_URL_SAFE, errors="surrogateescape")
+    """A token holding percent-escapes, decoded (as far as it goes, or else the first depth
+    that shows something, `_depths`), redacted and put back: in place (`_spliced`), or, when
+    the redacted text does not line up with the decoded one (a rule wrote more than a
+    placeholder), re-encoded whole with URL delimiters left as they are."""
+    tried = ""
+    for rounds in range(_DECODE_ROUNDS, 0, -1):
+        decoded, starts = _unescaped_with_sources(token, rounds)
+        if decoded == tried:
+            continue  # decoding stopped before this depth: the same text, already read
+        tried = decoded
+        redacted = _scrub_base64(_scrub(decoded, secrets), secrets)
+        if redacted == decoded:
+            continue
+        spliced = _spliced(token, decoded, starts, redacted)
+        if spliced is not None:
+            return spliced
+        return quote(redacted, safe=_URL_SAFE, errors="surrogateescape")
+    return token
 
 
 _ESCAPED_BREAK = re.compile(r"\\[nrt]")
@@ -149,6 +174,11 @@ class Redactor:
             text = _visible(text)
         if "\\" in text:
             text = _json_unescaped(text)
+        # A percent-encoded token is read decoded first: the rules would otherwise see only the
+        # part of it after an escape's hex digits (`ref%3DeyJ…` has a `D` before the JWT) and
+        # cut the rest into pieces that the decoded token no longer holds whole.
+        if "%" in text and _ESCAPE.search(text):
+            text = _scrub_escaped(text, secrets)
         text = _scrub(text, secrets)
         # A disguised name is redacted in the undisguised text, which then replaces the text;
         # text that hides nothing keeps its entities, full-width forms and scripts.
@@ -157,8 +187,6 @@ class Redactor:
             redacted = _scrub(unmasked, secrets)
             if redacted != unmasked:
                 text = redacted
-        if "%" in text and _ESCAPE.search(text):
-            text = _scrub_escaped(text, secrets)
         return _scrub_base64(text, secrets)
 
     def _secrets(self) -> tuple[str, ...]:

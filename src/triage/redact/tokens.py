@@ -99,8 +99,9 @@ _VENDOR_PREFIXES = (
     "AQVN",
 )
 #: A vendor token's body: base64 or base64url, whose `+`, `/` and `=` may be percent-encoded
-#: (the token in a URL's query), up to a length no token reaches (1Password's run to ~1 KB).
-_VENDOR_BODY = r"(?:[A-Za-z0-9_+/=-]|%(?:2[BbFf]|3[Dd])){20,4096}"
+#: (the token in a URL's query; twice, a URL inside one), up to a length no token reaches
+#: (1Password's run to ~1 KB).
+_VENDOR_BODY = r"(?:[A-Za-z0-9_+/=-]|%(?:25)?(?:2[BbFf]|3[Dd])){20,4096}"
 _ALNUM = "[A-Za-z0-9]"
 
 
@@ -143,7 +144,7 @@ _SHAPED = (
     ("1//0", "[A-Za-z0-9_-]{40,512}"),  # Google OAuth refresh tokens
     ("sk.eyJ", r"[A-Za-z0-9_-]{20,1024}\.[A-Za-z0-9_-]{20,64}"),  # Mapbox secret tokens
     ("AAAA", "[A-Za-z0-9_-]{7}:APA91b[A-Za-z0-9_-]{100,200}"),  # Firebase Cloud Messaging
-    ("A" * 22, "[A-Za-z0-9%]{60,200}"),  # Twitter (X) app-only bearer tokens
+    ("A" * 22, "[A-Za-z0-9%=]{60,200}"),  # Twitter (X) app-only bearer tokens (%3D or =)
     ("00D", "[A-Za-z0-9]{12}![A-Za-z0-9._]{80,160}"),  # Salesforce session ids
     ("access_token$production$", r"[a-z0-9]{16}\$[0-9a-f]{32}"),  # Braintree (PayPal)
     ("access_token$sandbox$", r"[a-z0-9]{16}\$[0-9a-f]{32}"),
@@ -376,9 +377,11 @@ TOKEN_RULES: tuple[
         )
         for kind in "sb"
     ),
-    # Azure AD (Entra ID) client secrets: 40 characters, the fourth a digit and then `Q~`.
+    # Azure AD (Entra ID) client secrets: 40 characters, the fourth a digit and then `Q~`. A dot
+    # after them that no secret's character follows ends a sentence.
     _rule(
-        r"(?<![A-Za-z0-9_~.-](?<!\\[nrt]))[A-Za-z0-9_.-]{3}[0-9]Q~[A-Za-z0-9_~.-]{34}(?![A-Za-z0-9_~.-])",
+        r"(?<![A-Za-z0-9_~.-](?<!\\[nrt]))[A-Za-z0-9_.-]{3}[0-9]Q~[A-Za-z0-9_~.-]{34}"
+        r"(?![A-Za-z0-9_~-]|\.[A-Za-z0-9_~.-])",
         "[REDACTED:token]",
         "Q~",
     ),
