@@ -64,14 +64,19 @@ CONTEXTS: dict[str, Callable[[SecretFormat, Secret], str]] = {
     "log-line": _log,
     "stack-trace": _trace,
     "json-escaped": lambda fmt, s: json.dumps({"message": _trace(fmt, s) + "\n" + _log(fmt, s)}),
+    "sentence-end": lambda fmt, s: f"Rotated the credential {s.text}.",
+    "url-in-url": lambda fmt, s: (
+        "https://sso.example.com/login?next="
+        + quote(f"https://api.example.com/cb?ref={quote(s.text, safe='')}", safe="")
+    ),
 }
-BARE_ONLY = {"alone"}
+BARE_ONLY = {"alone", "sentence-end", "url-in-url"}
 
 
 def _survivors(secret: Secret, output: str) -> list[str]:
     """The 8-character runs of the secret's random parts found in `output` (or in it
-    percent-decoded, for a secret that was percent-encoded)."""
-    seen = (output, unquote(output))
+    percent-decoded once or twice, for a secret that was percent-encoded)."""
+    seen = (output, unquote(output), unquote(unquote(output)))
     return sorted(
         {
             part[i : i + 8]
