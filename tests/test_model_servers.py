@@ -10,8 +10,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import structlog.testing
 
 from factories import alert, view
+from hostile_server import HostileServer, answer, hostile
 from triage.demo.model import ChatServer, Reply, completion, default_model, estimated_tokens
 from triage.metrics import Metrics
 from triage.models import Alert, Priority, Ticket
@@ -31,7 +33,9 @@ def chat() -> Iterator[ChatServer]:
         yield server
 
 
-def summariser_for(chat: ChatServer, metrics: Metrics, **overrides: Any) -> FallbackSummariser:
+def summariser_for(
+    chat: ChatServer | HostileServer, metrics: Metrics, **overrides: Any
+) -> FallbackSummariser:
     values: dict[str, Any] = {
         "openai_api_key": "sk-test-key",
         "openai_base_url": chat.url,
@@ -314,3 +318,21 @@ async def test_a_whole_ticket_stopped_at_the_output_limit_is_the_models(chat: Ch
     await summariser.aclose()
     assert first.title == "Checkout API returns 5xx"
     assert metrics.counter("LLMFallbacks", reason="truncated") == 1
+
+
+async def test_a_base_url_without_v1_says_what_to_check() -> None:
+    """OPENAI_BASE_URL without /v1 (Ollama answers its plain-text 404 there): one line that
+    quotes the server and says to check the model and the base URL's path, and the breaker
+    opens at once."""
+    not_found = answer(404, {"Content-Type": "text/plain"}, b"404 page not found")
+    metrics = Metrics()
+    with structlog.testing.capture_logs() as logs:
+        async with hostile(not_found) as server:
+            summariser = summariser_for(server, metrics)
+            await summariser.summarise(view(alert("a")))
+            await summariser.summarise(view(alert("b")))
+            await summariser.aclose()
+    [line] = [e for e in logs if e["event"] == "llm.rejected"]
+    assert "404 page not found" in line["error"]
+    assert "/v1" in line["hint"] and "OPENAI_MODEL" in line["hint"]
+    assert metrics.counter("LLMFallbacks", reason="breaker_open") == 1
