@@ -1,5 +1,9 @@
 """The HTTP face of `triage ingest` (aiohttp.web): `POST /v1/alerts/{source}`, `GET /healthz`,
-`GET /readyz`.
+`GET /readyz`, and Alertmanager's own API path, `POST /api/v2/alerts` (and `/api/v1/alerts`, both
+also under any path prefix), so Prometheus, vmalert and other rule evaluators can send to the
+gateway as to an Alertmanager: the `alertmanager` source's token, an array of alerts only (the
+webhook group goes to `/v1/alerts/alertmanager`), answered 200 as Alertmanager does. The whole
+batch (Prometheus sends up to 64, or 256 from 3.x) is one SQS message, as a webhook group is.
 
 One request, in order: a head over 64 KiB (431) → an `Expect` other than 100-continue (417) →
 the source exists and has a token (else 404) → no credential header twice (400) → the
@@ -64,7 +68,13 @@ from triage.ingest.server import (
     send_continue,
     unrouted_request,
 )
-from triage.ingest.validate import Invalid, UnsupportedCharset, check_off_loop, codec_for
+from triage.ingest.validate import (
+    API_FORMATS,
+    Invalid,
+    UnsupportedCharset,
+    check_off_loop,
+    codec_for,
+)
 from triage.metrics import Metrics
 from triage.normalize.sentry import resource_hint
 from triage.ratelimit import TokenBucket
@@ -127,6 +137,24 @@ _BROKEN_BODY = (
     HttpProcessingError,
     web.RequestPayloadError,
 )
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """What a path posts to: the source whose token, rate and metrics it uses, the formats it
+    takes (None: the source's webhook formats), and the status that says the body is queued."""
+
+    source: str
+    formats: frozenset[str] | None = None
+    accepted_status: int = 202
+
+
+#: Alertmanager's API, as a rule evaluator's notifier posts to it: any 2xx is success to
+#: Prometheus and vmalert, and Alertmanager itself answers 200.
+ALERTMANAGER_API = Route("alertmanager", API_FORMATS, 200)
+#: The API's paths (`api_version: v2`, and v1 for Prometheus before 3.0); a `path_prefix` is
+#: any path before them, so a gateway behind a proxy's path rule needs no rewrite.
+ALERTMANAGER_API_PATHS = ("/api/v{version:[12]}/alerts", "/{prefix:.+}/api/v{version:[12]}/alerts")
 
 
 @dataclass(frozen=True, slots=True)
@@ -303,6 +331,8 @@ class Gateway:
         app.on_response_prepare.append(name_the_server)
         # `Expect: 100-continue` is answered by `_read`, once the head has passed every check.
         app.router.add_post("/v1/alerts/{source}", self.post_alert, expect_handler=no_interim)
+        for path in ALERTMANAGER_API_PATHS:
+            app.router.add_post(path, self.post_api_alerts, expect_handler=no_interim)
         app.router.add_get("/healthz", self.healthz)
         app.router.add_get("/readyz", self.readyz)
         # Last: every other path and method lands here rather than on aiohttp's own refusal,
@@ -368,26 +398,32 @@ class Gateway:
         return web.json_response(readiness, status=200 if readiness["ready"] else 503)
 
     async def post_alert(self, request: web.Request) -> web.StreamResponse:
-        source = request.match_info["source"]
+        return await self._traced(request, Route(request.match_info["source"]))
+
+    async def post_api_alerts(self, request: web.Request) -> web.StreamResponse:
+        """Alerts posted as to Alertmanager's API (Prometheus' or vmalert's notifier)."""
+        return await self._traced(request, ALERTMANAGER_API)
+
+    async def _traced(self, request: web.Request, route: Route) -> web.StreamResponse:
+        source = route.source
         traceparent = request.headers.get("traceparent")
         with self.tracing.webhook(traceparent, source if source in _METRIC_SOURCES else "unknown"):
-            return await self._post_alert(request)
+            return await self._post_alert(request, route)
 
-    async def _post_alert(self, request: web.Request) -> web.StreamResponse:
+    async def _post_alert(self, request: web.Request, route: Route) -> web.StreamResponse:
         started = time.perf_counter()
         arrival = Arrival(
             request_id=uuid.uuid4().hex,
             received_at=datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
         )
         request_id = arrival.request_id
-        path_source = request.match_info["source"]
-        source = path_source if path_source in _METRIC_SOURCES else "unknown"
+        source = route.source if route.source in _METRIC_SOURCES else "unknown"
         size = request.content_length
         self.in_flight += 1
         self._idle.clear()
         try:
             try:
-                accepted = await self._accept(request, path_source, arrival)
+                accepted = await self._accept(request, route, arrival)
             except Refused as refused:
                 return self._refused(request, refused, source, request_id, size, started)
             except asyncio.CancelledError:
@@ -402,11 +438,12 @@ class Gateway:
                 return self._refused(request, bug, source, request_id, size, started)
             if accepted.duplicate:
                 return self._duplicate(source, request_id, accepted.size_bytes, started)
-            self._count(source, 202, started)
+            status = route.accepted_status
+            self._count(source, status, started)
             log.info(
                 "ingest.accepted",
                 source=source,
-                status=202,
+                status=status,
                 request_id=request_id,
                 size_bytes=accepted.size_bytes,
                 alerts=accepted.alerts,
@@ -420,13 +457,14 @@ class Gateway:
             }
             if accepted.skipped:
                 answer["skipped"] = list(accepted.skipped)
-            return web.json_response(answer, status=202, headers={"X-Request-Id": request_id})
+            return web.json_response(answer, status=status, headers={"X-Request-Id": request_id})
         finally:
             self.in_flight -= 1
             if self.in_flight == 0:
                 self._idle.set()
 
-    async def _accept(self, request: web.Request, source: str, arrival: Arrival) -> Accepted:
+    async def _accept(self, request: web.Request, route: Route, arrival: Arrival) -> Accepted:
+        source = route.source
         if self.draining:
             raise Refused(503, "shutting_down", "shutting down", retry_after_s=1)
         expect = request.headers.get("Expect")
@@ -454,7 +492,7 @@ class Gateway:
         codec = _codec(request)
         body = await self._read(request, authenticated=source != "sentry")
         try:
-            return await self._queue(request, source, arrival, tokens, signature, codec, body)
+            return await self._queue(request, route, arrival, tokens, signature, codec, body)
         finally:
             # A body holds its share of the budget until it is answered: while SQS is slow,
             # read bodies waiting for it would otherwise pile up without bound.
@@ -463,15 +501,16 @@ class Gateway:
     async def _queue(
         self,
         request: web.Request,
-        source: str,
+        route: Route,
         arrival: Arrival,
         tokens: auth.Tokens,
         signature: str | None,
         codec: str,
         body: bytes,
     ) -> Accepted:
+        source = route.source
         if source != "sentry":
-            return await self._enqueue(request, source, arrival, codec, body)
+            return await self._enqueue(request, route, arrival, codec, body)
         # Sentry signs the body: it can only be checked once read.
         await self._authorize(
             source, tokens, lambda token: auth.signature_matches(signature, body, token)
@@ -482,7 +521,7 @@ class Gateway:
         self._take_rate(source)
         try:
             with self.replays.delivery(signature):  # remembered only once it is queued
-                return await self._enqueue(request, source, arrival, codec, body)
+                return await self._enqueue(request, route, arrival, codec, body)
         except Replayed as exc:
             if exc.in_flight:
                 raise Refused(
@@ -494,16 +533,19 @@ class Gateway:
             return Accepted("", len(body), 0, (), duplicate=True)
 
     async def _enqueue(
-        self, request: web.Request, source: str, arrival: Arrival, codec: str, body: bytes
+        self, request: web.Request, route: Route, arrival: Arrival, codec: str, body: bytes
     ) -> Accepted:
         """The authenticated body, checked by the normaliser and held by SQS."""
+        source = route.source
         hint = (
             resource_hint(request.headers.get("Sentry-Hook-Resource"))
             if source == "sentry"
             else None
         )
         try:
-            checked = await check_off_loop(source, body, hint, self._redactor.text, codec)
+            checked = await check_off_loop(
+                source, body, hint, self._redactor.text, codec, route.formats
+            )
         except Invalid as exc:
             raise Refused(422, "invalid", str(exc), detail=str(exc)) from None
         message = Outgoing.of(

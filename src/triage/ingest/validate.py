@@ -6,7 +6,8 @@ A body is read in the charset its Content-Type declares (one of `CHARSETS`; UTF-
 declares none) and queued as the same text, which SQS carries as UTF-8; a character SQS cannot
 carry (U+FFFE, U+FFFF) goes as its JSON escape, the same value. It is refused when it is not
 JSON in that charset that a normaliser reads, or when its format belongs to another source than
-the path's (an Alertmanager payload posted to `/v1/alerts/sentry`). The reason quotes at most a
+the path's (an Alertmanager payload posted to `/v1/alerts/sentry`, or a webhook group posted to
+Alertmanager's API path, which takes only an array of alerts: `API_FORMATS`). The reason quotes at most a
 few words of the body, redacted and cut to one short line. A valid body without alerts (Grafana's test
 notification, a Sentry installation webhook) is accepted: it is queued like any other and the
 daemon logs it as skipped, so a contact point's Test button proves the whole path.
@@ -27,12 +28,16 @@ from triage.normalize.common import cut
 #: Formats (`triage.normalize.FORMATS`) each webhook path accepts.
 ACCEPTED_FORMATS: dict[str, frozenset[str]] = {
     "grafana": frozenset({"grafana", "grafana-legacy"}),
-    "alertmanager": frozenset({"alertmanager"}),
+    # A webhook group, or the array of alerts Prometheus posts to Alertmanager's API.
+    "alertmanager": frozenset({"alertmanager", "prometheus"}),
     "sentry": frozenset({"sentry"}),
     # The legacy Sentry plugin cannot sign: it posts here, the token in its URL (Basic).
     "generic": frozenset({"generic", "sentry-plugin"}),
     "threshold": frozenset({"threshold"}),
 }
+#: Formats Alertmanager's API paths (`/api/v2/alerts`, `/api/v1/alerts`) accept: an array of
+#: alerts, as Prometheus and vmalert post it.
+API_FORMATS = frozenset({"prometheus"})
 #: Bodies above this size are read on a worker thread, so the event loop keeps answering.
 OFFLOAD_BODY_BYTES = 64 * 1024
 #: The longest reason a 422 answer carries.
@@ -105,15 +110,17 @@ def check(
     sentry_resource: str | None,
     redact: Callable[[str], str],
     codec: str = "utf-8",
+    formats: frozenset[str] | None = None,
 ) -> Checked:
     """Read `body` (in `codec`, from `codec_for`) as the daemon will; Invalid with a redacted
-    one-line reason if it cannot."""
+    one-line reason if it cannot, or if its format is not one of `formats` (by default, the
+    ones `source`'s webhook path takes)."""
     text = _decode(body, codec)
     try:
         recognised = recognise_body(text, sentry_resource=sentry_resource)
     except TriageError as exc:
         raise Invalid(one_line(f"{exc.reason}: {exc}", redact)) from None
-    accepted = ACCEPTED_FORMATS[source]
+    accepted = ACCEPTED_FORMATS[source] if formats is None else formats
     if recognised.format not in accepted:
         owner = next(
             (s for s, names in ACCEPTED_FORMATS.items() if recognised.format in names), None
@@ -123,7 +130,8 @@ def check(
             if owner
             else "it reaches the queue through SNS, not this gateway"
         )
-        raise Invalid(f"wrong_source: this is {recognised.format} JSON, not {source}; {where}")
+        wanted = source if formats is None else "an array of alerts"
+        raise Invalid(f"wrong_source: this is {recognised.format} JSON, not {wanted}; {where}")
     normalized = recognised.normalized
     if _NOT_FOR_SQS.search(text):
         text, codec = _NOT_FOR_SQS.sub(_escaped, text), "escaped"
@@ -137,11 +145,12 @@ async def check_off_loop(
     sentry_resource: str | None,
     redact: Callable[[str], str],
     codec: str = "utf-8",
+    formats: frozenset[str] | None = None,
 ) -> Checked:
     """`check`, on a worker thread for large bodies (parsing is CPU work)."""
     if len(body) > OFFLOAD_BODY_BYTES:
-        return await asyncio.to_thread(check, source, body, sentry_resource, redact, codec)
-    return check(source, body, sentry_resource, redact, codec)
+        return await asyncio.to_thread(check, source, body, sentry_resource, redact, codec, formats)
+    return check(source, body, sentry_resource, redact, codec, formats)
 
 
 def _escaped(match: re.Match[str]) -> str:
