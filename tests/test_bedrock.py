@@ -480,8 +480,6 @@ async def test_an_input_too_long_for_the_model_is_sent_again_shorter(
     "message",
     [
         "The provided model identifier is invalid.",
-        "Invocation of model ID anthropic.claude-sonnet-4 with on-demand throughput isn't "
-        "supported. Retry your request with the ID or ARN of an inference profile.",
         "temperature: must be at most 1",
     ],
 )
@@ -489,8 +487,9 @@ async def test_a_validation_refusal_of_the_request_itself_opens_the_breaker(
     bedrock: ConverseServer, message: str
 ) -> None:
     """A ValidationException about the request triage always sends (a model id that is no
-    model, one that needs an inference profile, a parameter the model refuses): every call
-    would be refused the same way, so it counts against the breaker, not retried."""
+    model, a parameter the model refuses): every call would be refused the same way, so it
+    counts against the breaker, not retried. (One needing an inference profile opens it at
+    once: `test_a_refusal_only_someone_can_cure_is_said_once_with_what_to_do`.)"""
     bedrock.responder = lambda _request: converse_error(400, "ValidationException", message)
     metrics = Metrics()
     summariser = summariser_for(bedrock, metrics, llm_breaker_failures=2)
@@ -710,3 +709,44 @@ async def test_model_access_not_granted_says_what_to_grant(bedrock: ConverseServ
     [line] = [e for e in logs if e["event"] == "llm.rejected"]
     assert "Model access" in line["hint"] and "bedrock:InvokeModel" in line["hint"]
     assert line["error"] == message
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "message", "reason", "hint"),
+    [
+        (
+            429,
+            "ThrottlingException",
+            "Too many tokens per day, please wait before trying again.",
+            "quota_exceeded",
+            "Service Quotas",
+        ),
+        (
+            400,
+            "ValidationException",
+            "Invocation of model ID anthropic.claude-sonnet-4-20250514-v1:0 with on-demand"
+            " throughput isn't supported. Retry your request with the ID or ARN of an inference"
+            " profile that contains this model.",
+            "rejected_400",
+            "inference profile",
+        ),
+    ],
+    ids=["tokens-per-day", "inference-profile-only"],
+)
+async def test_a_refusal_only_someone_can_cure_is_said_once_with_what_to_do(
+    bedrock: ConverseServer, status: int, code: str, message: str, reason: str, hint: str
+) -> None:
+    """A spent daily token quota (a ThrottlingException: it was retried, each incident, until
+    the threshold) and a model served only through an inference profile: one request, one
+    line saying what to do, and the breaker opens at once."""
+    bedrock.responder = lambda _request: converse_error(status, code, message)
+    metrics = Metrics()
+    summariser = summariser_for(bedrock, metrics, llm_breaker_failures=3)
+    with structlog.testing.capture_logs() as logs:
+        for _ in range(3):
+            await summariser.summarise(view(source()))
+    await summariser.aclose()
+    assert bedrock.request_count == 1
+    assert metrics.counter("LLMFallbacks", reason=reason) == 1
+    [line] = [e for e in logs if e["event"] == "llm.rejected"]
+    assert hint in line["hint"]

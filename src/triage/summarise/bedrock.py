@@ -246,6 +246,10 @@ def _client_error(exc: ClientError) -> ModelError:
     code = str(error.get("Code", ""))
     message = _short(str(error.get("Message")))
     status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+    if code == "ThrottlingException" and _PER_DAY.search(message):
+        # The account's daily tokens are spent: no retry helps until the quota resets.
+        log.warning("llm.rejected", status=status, code=code, error=message, hint=_DAY_HINT)
+        return ModelError("quota_exceeded", outcome="rejected", until_fixed=True)
     if code in _BUSY:
         reason = _BUSY[code]
         return ModelError(reason, outcome=reason, retryable=True)
@@ -261,16 +265,36 @@ def _client_error(exc: ClientError) -> ModelError:
     # text differs): every request fails the same way until someone acts, so the breaker
     # hears of it. None is retried.
     provider_fault = status in (400, 401, 403, 404) or code in _PROVIDER_FAULTS
-    hint = {"hint": _ACCESS_HINT} if code == "AccessDeniedException" else {}
+    hint = _hint(code, message)
     log.warning("llm.rejected", status=status, code=code, error=message, **hint)
     return ModelError(
         f"rejected_{status}",
         outcome="rejected",
         provider_fault=provider_fault,
-        until_fixed=code in _PROVIDER_FAULTS,
+        until_fixed=code in _PROVIDER_FAULTS or bool(hint),
     )
 
 
+def _hint(code: str, message: str) -> dict[str, str]:
+    """What a first day's refusal most often means, said with it: no model access, or a model
+    served only through an inference profile. Each lasts until someone acts."""
+    if code == "AccessDeniedException":
+        return {"hint": _ACCESS_HINT}
+    if code == "ValidationException" and _PROFILE_ONLY.search(message):
+        return {"hint": _PROFILE_HINT}
+    return {}
+
+
+#: "Too many tokens per day": a ThrottlingException no wait within a call cures.
+_PER_DAY = re.compile(r"per day", re.IGNORECASE)
+_DAY_HINT = "the account's daily token quota for the model is spent; raise it in Service Quotas"
+#: "Invocation of model ID … with on-demand throughput isn't supported. Retry your request
+#: with the ID or ARN of an inference profile that contains this model."
+_PROFILE_ONLY = re.compile(r"on-demand throughput|inference profile", re.IGNORECASE)
+_PROFILE_HINT = (
+    "set TRIAGE_BEDROCK_MODEL_ID to an inference profile that serves the model (its id with"
+    " a geography prefix, e.g. us. or eu.)"
+)
 #: What a first day's AccessDeniedException most often means, said with it.
 _ACCESS_HINT = (
     "grant the task role bedrock:InvokeModel on TRIAGE_BEDROCK_MODEL_ID, and request access to"
