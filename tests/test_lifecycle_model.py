@@ -1,7 +1,10 @@
 """The incident lifecycle against orders of events nobody wrote down: a seeded model-based test.
 
 Each seed drives two or three replicas of the real pipeline (`app.pipeline_from`), sharing one
-store (the in-memory one, or one SQLite file), through a random run of events: firings,
+store (the in-memory one, one SQLite file, or one DynamoDB table on moto's server; the
+in-memory store runs the same `Store` code as the others over a dict, each replica with its
+own caches, so only races inside a backend's write are left to the other two), through a
+random run of events: firings,
 repeats and resolves stamped early, late or alike, SQS duplicates and redeliveries of acked
 messages (a delete that was lost), group members moving between groups, silences added and
 expired, sinks failing for a while, replicas dying between a sink's effect and its
@@ -21,9 +24,11 @@ acked and the sweep has done its work, the invariants the design promises are ch
 
 A failure prints its seed, the run cut down to the actions that still fail it (`shrink`) and
 the steps those took; the regression tests at the end are such runs, written out by hand. The
-seeds are chosen by time: 100 on the in-memory store, 20 on SQLite and 2 on DynamoDB (moto's
-server, about a second each) take under 10 s in all; 600 in-memory seeds pass but one (222,
-the known gap the xfail test shows).
+seeds are chosen by time: 80 on the in-memory store, 15 on SQLite and 2 on DynamoDB (moto's
+server, about a second each) take under 10 s in all. The known gap the xfail test shows fails
+two in-memory seeds of the first 600 (222 and 462). A replica left on the routes from before a grouping route was
+added (`World.ungrouped`: a routes change rolling out) is covered by the regression tests only:
+random runs of it still find orders that leave an alert firing in two places.
 """
 
 from __future__ import annotations
@@ -306,10 +311,20 @@ class World:
     problems: list[str] = field(default_factory=list)
     #: The DynamoDB client every replica's store shares (kind "dynamodb").
     dynamodb: Any = None
+    #: Replicas (by name) that run the routes before the grouping route was added: a routes
+    #: change rolling out.
+    ungrouped: frozenset[str] = frozenset()
 
     async def start(self, count: int) -> None:
         for n in range(count):
             self.replicas.append(await self._replica(f"r{n}"))
+
+    def _routes_of(self, name: str) -> Path:
+        if name.rstrip("'") not in self.ungrouped:
+            return self.routes
+        plain = self.tmp / "ungrouped.toml"
+        plain.write_text(ROUTES[ROUTES.index('[[route]]\nname = "default"') :])
+        return plain
 
     async def _replica(self, name: str) -> Replica:
         store: SharedMemoryStore | DyingSQLiteStore | DyingDynamoDBStore
@@ -329,7 +344,7 @@ class World:
             store.dead = True
 
         sinks = [ModelSink(n, s, faults, die) for n, s in self.services.items()]
-        settings = Settings(routes_file=self.routes)
+        settings = Settings(routes_file=self._routes_of(name))
         silences = SilenceCache(store, max_age_s=0)
         pipeline = pipeline_from(
             settings,
@@ -646,16 +661,18 @@ async def drain(world: World) -> None:
             world.clock.now = max(soonest, world.clock.now + timedelta(seconds=15))
             continue
         queued = visible[0]
-        world.steps.append(f"drain: {world.replicas[0].name} receives {queued.id}")
-        await world.deliver(world.replicas[0], queued)
+        # The last replica: the one a routes change has reached, when one rolls out.
+        world.steps.append(f"drain: {world.replicas[-1].name} receives {queued.id}")
+        await world.deliver(world.replicas[-1], queued)
     # Held closes and held effects go out, and abandoned ones are redone, by the sweep.
     for _ in range(3):
         world.clock.now += POLICY.quiet + LEASE + timedelta(minutes=16)
-        await world.sweep(world.replicas[0])
+        await world.sweep(world.replicas[-1])
 
 
-async def check_end(world: World) -> list[str]:
-    """What must hold once every message is acked and the sweep has done its work."""
+async def check_end(world: World, *, groups: bool = True) -> list[str]:
+    """What must hold once every message is acked and the sweep has done its work (with
+    `groups`, that each member fires in the group its newest event names)."""
     problems = await check_always(world)
     left = [q.id for q in world.queue if q.end != "acked"]
     if left:
@@ -673,7 +690,8 @@ async def check_end(world: World) -> list[str]:
         if mine:
             newest = max(mine, key=lambda s: s.order)
             problems += await _one_incident(world, store, name, newest)
-    problems += await _groups(world, store, acked)
+    if groups:
+        problems += await _groups(world, store, acked)
     return problems
 
 
@@ -764,9 +782,11 @@ async def play(
     tmp: Path,
     routes: Path,
     dynamodb: Any = None,
+    ungrouped: frozenset[str] = frozenset(),
 ) -> tuple[list[str], list[str]]:
     """Carry `actions` out on `replicas` replicas, drain, check: the problems found, and the
-    steps that led to them. Kind "dynamodb" needs the `dynamodb` client of an empty table."""
+    steps that led to them. Kind "dynamodb" needs the `dynamodb` client of an empty table;
+    the `ungrouped` replicas run the routes from before the grouping route was added."""
     world = World(
         kind,
         tmp,
@@ -774,6 +794,7 @@ async def play(
         {name: Service(name) for name in ("backend", "github")},
         routes,
         dynamodb=dynamodb,
+        ungrouped=ungrouped,
     )
     await world.start(replicas)
     try:
@@ -784,7 +805,8 @@ async def play(
             if problems:
                 return problems, world.steps
         await drain(world)
-        return await check_end(world), world.steps
+        problems = await (check_rolling(world) if ungrouped else check_end(world))
+        return problems, world.steps
     finally:
         await world.stop()
 
@@ -825,15 +847,15 @@ async def run(seed: int, kind: str, tmp: Path, routes: Path, steps: int = 60) ->
     ]
 
 
-MEMORY_SEEDS = 100
-SQLITE_SEEDS = 20
+MEMORY_SEEDS = 80
+SQLITE_SEEDS = 15
 DYNAMODB_SEEDS = 2
 
 
 async def test_the_lifecycle_holds_its_promises_in_any_order_on_the_memory_store(
     tmp_path: Path, routes: Path
 ) -> None:
-    """100 seeded runs of random events on replicas sharing the in-memory store break no
+    """80 seeded runs of random events on replicas sharing the in-memory store break no
     invariant."""
     for seed in range(MEMORY_SEEDS):
         run_dir = tmp_path / f"m{seed}"
@@ -860,7 +882,7 @@ async def test_the_lifecycle_holds_its_promises_in_any_order_on_dynamodb(
 async def test_the_lifecycle_holds_its_promises_in_any_order_on_sqlite(
     tmp_path: Path, routes: Path
 ) -> None:
-    """20 seeded runs of random events on replicas sharing one SQLite file break no
+    """15 seeded runs of random events on replicas sharing one SQLite file break no
     invariant."""
     for seed in range(SQLITE_SEEDS):
         db = tmp_path / f"s{seed}"
@@ -1013,3 +1035,107 @@ async def test_a_close_left_half_done_on_a_group_the_member_has_left_is_finished
     await world.deliver(two, await sent(world, "disk-2", "resolved", 1, None))
     await world.deliver(one, await sent(world, "disk-2", "firing", 2, "a"))
     assert await settled(world) == []
+
+
+@pytest.fixture
+async def rolling(tmp_path: Path, routes: Path) -> AsyncIterator[World]:
+    """Two replicas sharing the in-memory store while a routes change rolls out: r0 runs the
+    routes before the grouping route was added (every alert its own incident), r1 after."""
+    made = World(
+        "memory",
+        tmp_path,
+        Clock(),
+        {n: Service(n) for n in ("backend", "github")},
+        routes,
+        ungrouped=frozenset({"r0"}),
+    )
+    await made.start(2)
+    yield made
+    await made.stop()
+
+
+async def rolling_problems(world: World) -> list[str]:
+    """Drained: each member fires in one place at most (its own incident, or a group), and
+    nowhere once its newest event resolved; every closed incident's tickets are closed."""
+    await drain(world)
+    return await check_rolling(world)
+
+
+async def check_rolling(world: World) -> list[str]:
+    """`check_end` while a routes change rolls out: which place a member fires in depends on
+    the replica that took its newest event, so only that it fires in one place is checked."""
+    problems = await check_end(world, groups=False)
+    store = world.replicas[0].store
+    acked = [q.alert for q in world.queue if q.end == "acked"]
+    for name in MEMBERS:
+        mine = [s for s in acked if s.name == name]
+        if not mine:
+            continue
+        firing = max(mine, key=lambda s: s.order).status is Status.FIRING
+        places = [
+            i.title
+            for i in await store.incidents()
+            if (i.group is None and i.title.startswith(name) and i.state is State.OPEN)
+            or (
+                i.group is not None
+                and any(
+                    _name_of_member(world, fp) == name and m.status is Status.FIRING
+                    for fp, m in i.group.members.items()
+                )
+            )
+        ]
+        if len(places) != (1 if firing else 0):
+            problems.append(f"{name} fires in {places}, its newest event firing: {firing}")
+    for incident in await store.incidents():
+        if incident.state is State.CLOSED:
+            problems += _agrees(world, incident, False, incident.title)
+    return problems
+
+
+async def test_an_alert_moved_into_a_group_by_a_routes_change_leaves_its_own_incident(
+    rolling: World,
+) -> None:
+    """An alert firing as its own incident (the old routes), then in a group (the new
+    routes): its own incident resolves, so it fires in one place (it fired in both)."""
+    old, new = rolling.replicas
+    rolling.clock.now = T0 + timedelta(minutes=3)
+    await rolling.deliver(old, await sent(rolling, "disk-1", "firing", 0, "a"))
+    await rolling.deliver(new, await sent(rolling, "disk-1", "firing", 1, "a"))
+    assert await rolling_problems(rolling) == []
+
+
+async def test_a_resolve_under_the_new_routes_closes_the_alerts_own_incident_too(
+    rolling: World,
+) -> None:
+    """An alert firing in a group, then as its own incident (a replica on the old routes),
+    then resolved under the new routes: its own incident closes too (it stayed open)."""
+    old, new = rolling.replicas
+    rolling.clock.now = T0 + timedelta(minutes=3)
+    await rolling.deliver(new, await sent(rolling, "disk-1", "firing", 0, "a"))
+    await rolling.deliver(old, await sent(rolling, "disk-1", "firing", 1, "a"))
+    await rolling.deliver(new, await sent(rolling, "disk-1", "resolved", 2, "a"))
+    assert await rolling_problems(rolling) == []
+
+
+async def test_an_alert_resolved_under_the_old_routes_closes_the_group_it_fired_in(
+    rolling: World,
+) -> None:
+    """An alert firing in a group (the new routes) and resolved by a replica on the old routes
+    (its own incident): the group closes too (it stayed open for good)."""
+    old, new = rolling.replicas
+    rolling.clock.now = T0 + timedelta(minutes=3)
+    await rolling.deliver(new, await sent(rolling, "disk-1", "firing", 0, "a"))
+    await rolling.deliver(old, await sent(rolling, "disk-1", "resolved", 1, "a"))
+    assert await rolling_problems(rolling) == []
+
+
+async def test_an_alert_firing_under_the_old_routes_leaves_the_group_it_fired_in(
+    rolling: World,
+) -> None:
+    """An alert firing in a group (the new routes), then as its own incident (a replica on the
+    old routes): it fires in one place, not in both."""
+    old, new = rolling.replicas
+    rolling.clock.now = T0 + timedelta(minutes=3)
+    await rolling.deliver(new, await sent(rolling, "disk-1", "firing", 0, "a"))
+    await rolling.deliver(old, await sent(rolling, "disk-1", "firing", 1, "a"))
+    assert await rolling_problems(rolling) == []

@@ -34,7 +34,7 @@ from triage.errors import (
     TransientError,
     TriageError,
 )
-from triage.incidents import Action, Incident, Ledger, Outcome, Policy, Work
+from triage.incidents import Action, Incident, Ledger, Outcome, Policy, State, Work
 from triage.incidents.codec import view_from_json, view_to_json
 from triage.incidents.groups import GroupKey
 from triage.incidents.lifecycle import Group, closing_note
@@ -62,6 +62,9 @@ OFFLOAD_BODY_BYTES = 64 * 1024
 
 #: Deliveries that failed remembered at most (a held one is tried again within moments).
 ATTEMPTED_KEPT = 4096
+
+#: Decisions that open an incident's ticket (again).
+_OPENING = (Action.OPEN, Action.REOPEN)
 
 #: Decisions that change no ticket, counted by what they mean.
 _QUIET_METRIC = {
@@ -340,7 +343,7 @@ class Pipeline:
             event = _Event(alert, self.redactor.text, queued_at)
             if self.dry_run:
                 return await self._preview(alert, event, group)
-            if alert.status is Status.RESOLVED and self._grouping:
+            if alert.status is Status.RESOLVED:
                 return await self._resolve(alert, event, owner, group)
             firing = alert.status is Status.FIRING
             try:
@@ -351,6 +354,8 @@ class Pipeline:
                 raise
             if group is not None and firing and (wrote or redelivered):
                 await self._join(alert, owner, group, queued_at)
+            elif group is None and firing and (action in _OPENING or redelivered):
+                await self._leave_group(alert, owner, queued_at)
             return action
         except BaseException as exc:  # a cancellation too: the timeout it becomes names it
             name_alert(exc, alert)
@@ -380,16 +385,12 @@ class Pipeline:
         decided("alert.decided", action=str(work.action), status=str(alert.status))
         return work.action, work.wrote
 
-    @property
-    def _grouping(self) -> bool:
-        """Some route groups alerts."""
-        return any(rule.route.group_by for rule in self.router.rules)
-
     async def _resolve(
         self, alert: Alert, event: _Event, owner: str, group: GroupKey | None
     ) -> Action:
-        """A resolve, where some route groups: it resolves its alert wherever it is a member
-        (see `incidents.members`); the action is that of the first place."""
+        """A resolve: it resolves its alert wherever it is a member (see `incidents.members`),
+        even where no route groups (a replica the routes change has not reached yet); the
+        action is that of the first place."""
         members = Members(self.ledger.store)
         first, *others = await members.resolve_targets(alert.fingerprint, group)
         action, _ = await self._apply(alert, event, owner, first)
@@ -419,6 +420,8 @@ class Pipeline:
         if left is not None and await members.newer_in(fp, left, at, queued_at):
             await self._late_firing(alert, owner, group, left, queued_at)
             return
+        if await self._left_own(alert, owner, group, queued_at):
+            return
         if left is not None:
             log.info("alert.changed_group", left=left.key, joined=group.key)
             gone = alert.model_copy(update={"status": Status.RESOLVED})
@@ -427,6 +430,43 @@ class Pipeline:
         await members.place(alert.fingerprint, group, self.ledger.clock())
         if left is not None:
             await self._stale_move(alert, owner, group, left, members)
+
+    async def _left_own(
+        self, alert: Alert, owner: str, group: GroupKey, queued_at: datetime | None
+    ) -> bool:
+        """`alert` fires in `group`; when it has an open incident of its own (routes that did
+        not group it), that one resolves, as a group it left would, and False. Unless it holds
+        a newer event (a replica on those routes saw the alert fire since): then this firing
+        is the late one, and is resolved again in `group`; True."""
+        own = await self.ledger.store.get(alert.fingerprint)
+        if own is None or own.group is not None or own.state is not State.OPEN:
+            return False
+        gone = alert.model_copy(update={"status": Status.RESOLVED})
+        event = _Event(gone, self.redactor.text, queued_at)
+        if own.guards(alert.occurred_at, self.policy, queued_at):
+            log.info("alert.late_firing", stays=alert.fingerprint, fired_in=group.key)
+            await self._apply(gone, event, _owner_for(owner, "late"), group)
+            return True
+        log.info("alert.changed_group", left=alert.fingerprint, joined=group.key)
+        await self._apply(gone, event, _leaving_owner(owner), None)
+        return False
+
+    async def _leave_group(self, alert: Alert, owner: str, queued_at: datetime | None) -> None:
+        """`alert` fires as its own incident (routes that do not group it) and was a member of
+        a group (routes that did): it leaves the group, unless the group holds a newer event
+        of it (then this firing is the late one, and its own incident resolves)."""
+        members = Members(self.ledger.store)
+        left = await members.remembered(alert.fingerprint)
+        if left is None:
+            return
+        gone = alert.model_copy(update={"status": Status.RESOLVED})
+        event = _Event(gone, self.redactor.text, queued_at)
+        if await members.newer_in(alert.fingerprint, left, alert.occurred_at, queued_at):
+            log.info("alert.late_firing", stays=left.key, fired_in=alert.fingerprint)
+            await self._apply(gone, event, _owner_for(owner, "late"), None)
+            return
+        log.info("alert.changed_group", left=left.key, joined=alert.fingerprint)
+        await self._apply(gone, event, _leaving_owner(owner), left)
 
     async def _late_firing(
         self,

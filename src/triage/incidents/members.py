@@ -15,6 +15,9 @@ the group it left for a resolve newer than its firing (`resolved_since`) and app
 group it joined. Whichever reads last sees the other's write, so the newest event wins.
 A firing that arrives late, older than the member's newest event in the group it is remembered
 in (`newer_in`), moves it nowhere: it is resolved again in the group it reached.
+
+An alert's own incident is one more place it may fire in while a routes change that groups it
+(or stops grouping it) rolls out: replicas on either routes move it as between groups.
 """
 
 from __future__ import annotations
@@ -40,7 +43,14 @@ class Members:
         incident), goes: there, and to the group it was remembered in when that is another
         one that still knows it (it fires there, or a resolve there was left half done). The
         labels' target is left out when the alert does not fire there (a resolve without
-        the labels its group is keyed by). The first target takes the alert's own decision."""
+        the labels its group is keyed by). Its own incident, open while routes that grouped
+        it were rolled out, is resolved too. The first target takes the alert's own decision."""
+        targets = await self._targets(fingerprint, group)
+        if None not in targets and await self.own_open(fingerprint):
+            targets.append(None)  # it fired as its own incident before a routes change
+        return targets
+
+    async def _targets(self, fingerprint: str, group: GroupKey | None) -> list[GroupKey | None]:
         key = await self.store.member_group(fingerprint)
         if key is None or (group is not None and key == group.key):
             return [group]
@@ -50,9 +60,19 @@ class Members:
         if group is not None:
             here = await self._member_of(fingerprint, group.key, firing=True) is not None
         else:
-            own = await self.store.get(fingerprint)
-            here = own is not None and own.state is State.OPEN
+            here = await self.own_open(fingerprint)
         return [group, remembered] if here else [remembered]
+
+    async def own_open(self, fingerprint: str) -> bool:
+        """Alert `fingerprint` has an open incident of its own (routes that did not group
+        it, before a routes change, or on a replica the change has not reached)."""
+        own = await self.store.get(fingerprint)
+        return own is not None and own.group is None and own.state is State.OPEN
+
+    async def remembered(self, fingerprint: str) -> GroupKey | None:
+        """The group alert `fingerprint` was remembered in, if that group still knows it."""
+        key = await self.store.member_group(fingerprint)
+        return await self._member_of(fingerprint, key, firing=False) if key else None
 
     async def moved_to(self, fingerprint: str, targets: list[GroupKey | None]) -> GroupKey | None:
         """The group alert `fingerprint` fires in now when it is none of `targets` (the ones
