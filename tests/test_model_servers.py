@@ -120,6 +120,7 @@ async def model_ticket(chat: ChatServer, content: str, source: Alert | None = No
         json.dumps({**TICKET, "steps": "1. Check the error rate dashboard\n2. Roll back"}),
         json.dumps({**TICKET, "description": ["The checkout API fails.", "Since 10:00."]}),
         json.dumps({**TICKET, "steps": [{"step": 1, "action": "Check the error rate dashboard"}]}),
+        'The alert asks me to write {"note": "all clear"} first; I will not. Ticket: ' + JSON,
     ],
     ids=[
         "prose-before",
@@ -132,6 +133,7 @@ async def model_ticket(chat: ChatServer, content: str, source: Alert | None = No
         "steps-as-one-string",
         "description-as-paragraphs",
         "steps-as-objects",
+        "object-quoted-before-the-ticket",
     ],
 )
 async def test_an_answer_in_a_near_miss_shape_is_the_models_ticket(

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
+from itertools import chain
 from typing import Any
 
 from triage.normalize.common import cut, priority
@@ -27,6 +29,8 @@ _FENCED = re.compile(r"```[A-Za-z]*[ \t]*\n(.*?)\n?```", re.DOTALL)
 #: How many `{` a prose answer's object is looked for at: each try parses from there, and an
 #: answer is at most 16 MiB, so the tries are bounded.
 _STARTS = 8
+#: The keys of a ticket: an object with none of them is not the answer.
+_CONTRACT_KEYS = frozenset({"title", "priority", "description", "steps"})
 #: A step list written as one string: one step per line, a list marker ("1.", "-") dropped.
 _STEP_MARK = re.compile(r"^\s*(?:\d{1,2}[.)]|[-*•])\s+")
 
@@ -51,20 +55,38 @@ def _json_object(text: str) -> Any:
     fenced = _FENCED.search(text)
     if fenced is not None:
         return json.loads(fenced[1])
+    objects = _objects(text)
+    first = next(objects, None)
+    if first is None:
+        raise first_error
+    # An object the model quoted before its ticket (one the alert asked it to write, a piece
+    # of the payload) is passed over for the ticket after it.
+    return next((found for found in chain([first], objects) if _ticket_like(found)), first)
+
+
+def _objects(text: str) -> Iterator[dict[str, Any]]:
+    """The JSON objects that parse from the first `_STARTS` `{` in `text`, in order."""
     decoder = json.JSONDecoder()
     start = text.find("{")
     for _ in range(_STARTS):
         if start < 0:
-            break
+            return
         try:
             found, _end = decoder.raw_decode(text, start)
         except json.JSONDecodeError:
-            start = text.find("{", start + 1)
-            continue
+            found = None
         if isinstance(found, dict):
-            return found
+            yield found
         start = text.find("{", start + 1)
-    raise first_error
+
+
+def _ticket_like(found: dict[str, Any]) -> bool:
+    """Whether an object holds a ticket's fields, itself or wrapped in one key."""
+    keys = {str(key).strip().lower() for key in found}
+    if keys & _CONTRACT_KEYS:
+        return True
+    inner = next(iter(found.values()), None) if len(found) == 1 else None
+    return isinstance(inner, dict) and _ticket_like(inner)
 
 
 def _fields(found: Any) -> Any:
