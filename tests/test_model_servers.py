@@ -338,3 +338,34 @@ async def test_a_base_url_without_v1_says_what_to_check() -> None:
     assert "404 page not found" in line["error"]
     assert "/v1" in line["hint"] and "OPENAI_MODEL" in line["hint"]
     assert metrics.counter("LLMFallbacks", reason="breaker_open") == 1
+
+
+def streamed(content: str, pieces: int = 4) -> bytes:
+    """A chat completion as server-sent events, as a gateway that always streams sends it: a
+    role delta, the content in `pieces`, the finish reason, a usage chunk, then [DONE]."""
+    size = -(-len(content) // pieces)
+    deltas = [{"role": "assistant", "content": ""}]
+    deltas += [{"content": content[i : i + size]} for i in range(0, len(content), size)]
+    chunks: list[dict[str, Any]] = [
+        {"object": "chat.completion.chunk", "choices": [{"index": 0, "delta": delta}]}
+        for delta in deltas
+    ]
+    chunks.append({"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
+    chunks.append({"choices": [], "usage": {"prompt_tokens": 120, "completion_tokens": 40}})
+    events = "".join(f"data: {json.dumps(chunk)}\n\n" for chunk in chunks)
+    return (events + "data: [DONE]\n\n").encode()
+
+
+async def test_an_answer_streamed_unasked_is_the_models_ticket() -> None:
+    """A gateway that streams whatever the request says (server-sent events, not one chat
+    completion): the chunks add up to the model's ticket and its token counts (every call
+    fell back as bad_response and the breaker opened)."""
+    reply = answer(200, {"Content-Type": "text/event-stream"}, streamed(JSON))
+    metrics = Metrics()
+    async with hostile(reply) as server:
+        summariser = summariser_for(server, metrics)
+        ticket = await summariser.summarise(view(alert()))
+        await summariser.aclose()
+    assert ticket.title == "Checkout API returns 5xx"
+    assert metrics.counter("SummarizationFailures") == 0
+    assert metrics.counter("LLMTokensIn") == 120 and metrics.counter("LLMTokensOut") == 40

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import math
 import re
 from typing import Any
@@ -189,6 +190,8 @@ class OpenAiChat:
 
 def _answer(completion: Any) -> Answer:
     """The Answer in a chat completion's JSON; an answer of another shape is invalid."""
+    if isinstance(completion, str) and completion.lstrip().startswith("data:"):
+        completion = _assembled(completion)
     if isinstance(completion, dict) and isinstance(completion.get("error"), dict):
         raise _error_in_body(completion["error"])
     if not isinstance(completion, dict) or "choices" not in completion:
@@ -223,6 +226,43 @@ def _answer(completion: Any) -> Answer:
         prompt_tokens=prompt_tokens,
         completion_tokens=completion_tokens,
     )
+
+
+def _assembled(events: str) -> Any:
+    """The chat completion a streamed answer adds up to: its chunks' content and refusal
+    deltas joined, the last finish reason and usage. Some gateways stream whatever the
+    request says (`stream` is not asked for). An event that is not a chunk leaves the text as
+    it is, which is then no chat completion; an error event is the answer's error."""
+    content: list[str] = []
+    refusal: list[str] = []
+    finish: object = None
+    usage: object = None
+    for line in events.splitlines():
+        data = line.removeprefix("data:").strip() if line.startswith("data:") else ""
+        if not data or data == "[DONE]":
+            continue
+        try:
+            chunk = json.loads(data)
+        except ValueError:
+            return events
+        if not isinstance(chunk, dict) or isinstance(chunk.get("error"), dict):
+            return chunk
+        usage = chunk.get("usage") or usage
+        for choice in chunk.get("choices") or ():
+            if not isinstance(choice, dict) or choice.get("index", 0) != 0:
+                continue
+            delta = choice.get("delta")
+            if isinstance(delta, dict):
+                content.append(_piece(delta.get("content")))
+                refusal.append(_piece(delta.get("refusal")))
+            finish = choice.get("finish_reason") or finish
+    message = {"content": "".join(content), "refusal": "".join(refusal) or None}
+    return {"choices": [{"message": message, "finish_reason": finish}], "usage": usage}
+
+
+def _piece(value: object) -> str:
+    """A streamed delta's text; nothing for a delta without one (a role, a tool call)."""
+    return value if isinstance(value, str) else ""
 
 
 def _text(content: object) -> str | None:
