@@ -8,7 +8,8 @@ and the `FallbackSummariser` around this class then writes the ticket determinis
     circuit breaker       open after TRIAGE_LLM_BREAKER_FAILURES calls failed in a row by the
                           provider's fault (`ModelError.provider_fault`: down, busy, a refused
                           key, a missing model, a spent quota; not a prompt too long), or at
-                          once when it asks for a longer wait than a call's budget; while open
+                          once when it asks for a longer wait than a call's budget or refuses
+                          what only someone acting cures (a key, access, a quota); while open
                           no request is made; after TRIAGE_LLM_BREAKER_RESET_S one probe goes out
                           (a call let through before it opened makes no more requests, and
                           its late outcome moves nothing: only the probe's closes or reopens)

@@ -9,7 +9,9 @@ its budget, so the two cannot stack. Each error answer becomes a `ModelError` th
 whether to retry (429 with its wait, 5xx), to shorten the prompt (too long for the context,
 in OpenAI's, vLLM's, llama.cpp's or TGI's words), or to give up (a content filter's refusal
 is `content_filter`), and whether the provider is at fault (a refused key, a missing model, a spent
-quota, a redirect, a page that is no chat completion) or only this request.
+quota, a redirect, a page that is no chat completion) or only this request. An answer
+streamed though no stream was asked for (some gateways always stream) is added up into the
+chat completion it stands for.
 """
 
 from __future__ import annotations
