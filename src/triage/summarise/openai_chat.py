@@ -1,17 +1,17 @@
 """OpenAI Chat Completions (or any OpenAI-compatible server, `OPENAI_BASE_URL`) as a `ChatModel`.
 
 Structured output: `json_schema` first; a server that rejects it (many OpenAI-compatible
-servers do, with a 400 or a FastAPI 422) is asked again with `json_object`, and that choice
-is kept; so are
-`max_completion_tokens` and the model's own temperature for a model that refuses `max_tokens`
-or ours (`OpenAiChat._adapt`). The SDK's own retries are off: the summariser retries, within
-its budget, so the two cannot stack. Each error answer becomes a `ModelError` that says
-whether to retry (429 with its wait, 5xx), to shorten the prompt (too long for the context,
-in OpenAI's, vLLM's, llama.cpp's or TGI's words), or to give up (a content filter's refusal
-is `content_filter`), and whether the provider is at fault (a refused key, a missing model, a spent
-quota, a redirect, a page that is no chat completion) or only this request. An answer
-streamed though no stream was asked for (some gateways always stream) is added up into the
-chat completion it stands for.
+servers do, with a 400 or a FastAPI 422) is asked again with `json_object`, and one that
+rejects that too without either; the choice is kept. So are `max_completion_tokens` and the
+model's own temperature for a model that refuses `max_tokens` or ours (`OpenAiChat._adapt`).
+The SDK's own retries are off: the summariser retries, within its budget, so the two cannot
+stack. Each error answer becomes a `ModelError` that says whether to retry (429 with its
+wait, 5xx), to shorten the prompt (too long for the context, in OpenAI's, vLLM's,
+llama.cpp's or TGI's words), or to give up (a content filter's refusal is `content_filter`),
+and whether the provider is at fault (a refused key, a missing model, a spent quota, a
+redirect, a page that is no chat completion) or only this request. An answer streamed though
+no stream was asked for (some gateways always stream) is added up into the chat completion
+it stands for.
 """
 
 from __future__ import annotations
