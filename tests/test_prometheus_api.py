@@ -13,16 +13,33 @@ import pytest
 
 from daemon_harness import Queues
 from ingest_harness import basic, bearer, ingest_settings, loopback_client, payload, running
+from triage.ingest import IngestService
+from triage.normalize import normalize_body
 
 BATCH = payload("prometheus/api-v2-firing.json")
 
 
 @pytest.fixture
-async def client(queues: Queues) -> AsyncIterator[httpx2.AsyncClient]:
-    """A client of the gateway on a free port, in front of moto's `alerts` queue."""
+async def gateway(queues: Queues) -> AsyncIterator[IngestService]:
+    """The gateway on a free port, in front of moto's `alerts` queue, 1 request/s a source."""
     settings = ingest_settings(queues.url, queues.endpoint, ingest_rate_per_s=1)
-    async with running(settings) as service, loopback_client(service.port) as c:
+    async with running(settings) as service:
+        yield service
+
+
+@pytest.fixture
+async def client(gateway: IngestService) -> AsyncIterator[httpx2.AsyncClient]:
+    async with loopback_client(gateway.port) as c:
         yield c
+
+
+async def queue_takes_at_most(queues: Queues, gateway: IngestService, size: int) -> None:
+    """The queue's MaximumMessageSize becomes `size`, and the gateway knows it."""
+    queues.client().set_queue_attributes(
+        QueueUrl=queues.url, Attributes={"MaximumMessageSize": str(size)}
+    )
+    assert gateway.gateway is not None
+    await gateway.gateway.probe.refresh()
 
 
 def queued(queues: Queues) -> list[dict[str, Any]]:
@@ -135,3 +152,47 @@ async def test_api_path_shares_the_alertmanager_sources_bounds(
         statuses.append(answer.status_code)
     assert statuses[-1] == 429
     assert set(statuses) == {200, 429}
+
+
+async def test_batch_too_big_for_one_message_is_queued_in_parts(
+    client: httpx2.AsyncClient, queues: Queues, gateway: IngestService
+) -> None:
+    """A batch over the queue's message size (here 2,048 bytes) is queued as several arrays of
+    whole alerts, each within it, answered 200: every alert arrives, with its fingerprint,
+    instead of a 413 that makes Prometheus drop the batch each time it sends it."""
+    await queue_takes_at_most(queues, gateway, 2048)
+    batch = json.dumps(
+        [
+            {"labels": {"alertname": "DiskFull", "instance": f"db-{i}"}, "annotations": {
+                "description": f"disk on db-{i} is full \u65e5\ud800 " + "x" * 400}}
+            for i in range(8)
+        ]
+    )  # fmt: skip
+    response = await client.post("/api/v2/alerts", content=batch, headers=bearer("alertmanager"))
+    assert response.status_code == 200, response.text
+    assert response.json()["messages"] > 1
+    bodies = [m["Body"] for m in queued(queues)]
+    assert len(bodies) == response.json()["messages"]
+    assert all(len(body.encode()) < 2048 for body in bodies)
+    alerts = [a for body in bodies for a in normalize_body(body).alerts]
+    assert sorted(a.fingerprint for a in alerts) == sorted(
+        a.fingerprint for a in normalize_body(batch).alerts
+    )
+    assert all("\ufffd" in a.description for a in alerts)
+
+
+async def test_alert_alone_too_big_for_a_message_is_413_naming_it(
+    client: httpx2.AsyncClient, queues: Queues, gateway: IngestService
+) -> None:
+    """An alert that alone cannot fit a message is 413 naming it and the limit; nothing is
+    queued."""
+    await queue_takes_at_most(queues, gateway, 1024)
+    batch = json.dumps(
+        [{"labels": {"alertname": "a"}}, {"labels": {"alertname": "b"}, "annotations": {
+            "description": "x" * 2000}}]
+    )  # fmt: skip
+    response = await client.post("/api/v2/alerts", content=batch, headers=bearer("alertmanager"))
+    assert response.status_code == 413
+    assert "alert [1] alone" in response.json()["error"]
+    assert "1,024" in response.json()["error"]
+    assert queued(queues) == []

@@ -46,6 +46,7 @@ from triage.decode import MAX_BODY_BYTES
 from triage.errors import ConfigError
 from triage.health import Health
 from triage.ingest.auth import TokenStore, TokensUnavailable
+from triage.ingest.batches import AlertTooLarge, split_batch
 from triage.ingest.encoding import SUPPORTED, BadEncoding, UnsupportedEncoding, decoder_for
 from triage.ingest.lines import RefusalLines
 from triage.ingest.outbox import (
@@ -70,10 +71,12 @@ from triage.ingest.server import (
 )
 from triage.ingest.validate import (
     API_FORMATS,
+    Checked,
     Invalid,
     UnsupportedCharset,
     check_off_loop,
     codec_for,
+    sqs_safe,
 )
 from triage.metrics import Metrics
 from triage.normalize.sentry import resource_hint
@@ -175,6 +178,8 @@ class Accepted:
     skipped: tuple[str, ...]
     #: A delivery accepted before (a Sentry retry, or a replay): answered 200, queued once.
     duplicate: bool = False
+    #: Messages the body became: more than one for a batch of alerts too big for one.
+    messages: int = 1
 
 
 #: Headers that hold one value: sent twice, which one counts is a guess (a proxy in front may
@@ -448,6 +453,7 @@ class Gateway:
                 size_bytes=accepted.size_bytes,
                 alerts=accepted.alerts,
                 message_id=accepted.message_id,
+                messages=accepted.messages,
                 duration_ms=round((time.perf_counter() - started) * 1000, 2),
             )
             answer: dict[str, Any] = {
@@ -455,6 +461,8 @@ class Gateway:
                 "alerts": accepted.alerts,
                 "request_id": request_id,
             }
+            if accepted.messages > 1:
+                answer["messages"] = accepted.messages
             if accepted.skipped:
                 answer["skipped"] = list(accepted.skipped)
             return web.json_response(answer, status=status, headers={"X-Request-Id": request_id})
@@ -548,16 +556,7 @@ class Gateway:
             )
         except Invalid as exc:
             raise Refused(422, "invalid", str(exc), detail=str(exc)) from None
-        message = Outgoing.of(
-            checked.text, self._attributes(request, source, arrival, hint), checked.size_bytes
-        )
-        if message.size_bytes > self.probe.max_message_bytes:
-            raise Refused(
-                413,
-                "too_large_for_queue",
-                f"body and attributes are {message.size_bytes:,} bytes; the queue takes at most "
-                f"{self.probe.max_message_bytes:,} per message",
-            )
+        messages = self._messages(checked, self._attributes(request, source, arrival, hint))
         if not await self.probe.answering():
             # Never answered, or its last call got no answer: a send would wait out botocore's
             # tries (~30 s) before this same 503; the sender retries after Retry-After instead.
@@ -568,8 +567,33 @@ class Gateway:
                 retry_after_s=RETRY_AFTER_S,
                 detail="queue_not_answering",
             )
+        # In order, each once SQS holds the one before: a part that fails is answered 503 and
+        # the sender sends the batch again; the parts already queued are then repeats, counted.
+        ids = [await self._send(message) for message in messages]
+        return Accepted(ids[0], len(body), checked.alerts, checked.skipped, messages=len(ids))
+
+    def _messages(self, checked: Checked, attributes: dict[str, str]) -> list[Outgoing]:
+        """The message a checked body becomes; a batch of alerts too big for one message is
+        split into several (ingest/batches.py), anything else too big is 413."""
+        message = Outgoing.of(checked.text, attributes, checked.size_bytes)
+        limit = self.probe.max_message_bytes
+        if message.size_bytes <= limit:
+            return [message]
+        too_large = f"body and attributes are {message.size_bytes:,} bytes; the queue takes at "
+        too_large += f"most {limit:,} per message"
+        if checked.format not in API_FORMATS:
+            raise Refused(413, "too_large_for_queue", too_large)
+        room = limit - (message.size_bytes - checked.size_bytes)  # what attributes leave
         try:
-            message_id = await self.outbox.send(message)
+            parts = split_batch(checked.text, room, sqs_safe)
+        except AlertTooLarge as exc:
+            raise Refused(413, "too_large_for_queue", f"{too_large}, and {exc}") from None
+        return [Outgoing.of(part, attributes) for part in parts]
+
+    async def _send(self, message: Outgoing) -> str:
+        """The SQS message id once SQS holds `message`; Refused (503 or 422) when it does not."""
+        try:
+            return await self.outbox.send(message)
         except OutboxFull as exc:
             raise Refused(
                 503,
@@ -590,7 +614,6 @@ class Gateway:
             raise Refused(
                 422, "rejected_by_queue", f"the queue refused the body ({exc.code})"
             ) from None
-        return Accepted(message_id, len(body), checked.alerts, checked.skipped)
 
     # --- Steps ------------------------------------------------------------------------------
 

@@ -102,6 +102,8 @@ class Checked:
     skipped: tuple[str, ...]
     #: The text's size as SQS counts it: its UTF-8 bytes.
     size_bytes: int
+    #: The format (`triage.normalize.FORMATS`) that read it.
+    format: str
 
 
 def check(
@@ -134,9 +136,10 @@ def check(
         raise Invalid(f"wrong_source: this is {recognised.format} JSON, not {wanted}; {where}")
     normalized = recognised.normalized
     if _NOT_FOR_SQS.search(text):
-        text, codec = _NOT_FOR_SQS.sub(_escaped, text), "escaped"
+        text, codec = sqs_safe(text), "escaped"
     size = len(body) if codec == "utf-8" else len(text.encode("utf-8"))
-    return Checked(text, len(normalized.alerts), tuple(s.reason for s in normalized.skipped), size)
+    skipped = tuple(s.reason for s in normalized.skipped)
+    return Checked(text, len(normalized.alerts), skipped, size, recognised.format)
 
 
 async def check_off_loop(
@@ -151,6 +154,11 @@ async def check_off_loop(
     if len(body) > OFFLOAD_BODY_BYTES:
         return await asyncio.to_thread(check, source, body, sentry_resource, redact, codec, formats)
     return check(source, body, sentry_resource, redact, codec, formats)
+
+
+def sqs_safe(text: str) -> str:
+    """JSON text with every character SQS cannot carry written as its escape, the same value."""
+    return _NOT_FOR_SQS.sub(_escaped, text)
 
 
 def _escaped(match: re.Match[str]) -> str:
