@@ -25,10 +25,10 @@ acked and the sweep has done its work, the invariants the design promises are ch
 A failure prints its seed, the run cut down to the actions that still fail it (`shrink`) and
 the steps those took; the regression tests at the end are such runs, written out by hand. The
 seeds are chosen by time: 80 on the in-memory store, 15 on SQLite and 2 on DynamoDB (moto's
-server, about a second each) take under 10 s in all. The known gap the xfail test shows fails
-two in-memory seeds of the first 600 (222 and 462). A replica left on the routes from before a grouping route was
-added (`World.ungrouped`: a routes change rolling out) is covered by the regression tests only:
-random runs of it still find orders that leave an alert firing in two places.
+server, about a second each) take under 10 s in all; the first 600 in-memory seeds pass. A
+replica left on the routes from before a grouping route was added (`World.ungrouped`: a routes
+change rolling out) is covered by the regression tests only: random runs of it still find
+orders that leave an alert firing in two places.
 """
 
 from __future__ import annotations
@@ -1017,17 +1017,12 @@ async def test_a_resolve_that_took_over_a_failed_effect_is_still_applied_on_its_
     assert await settled(world) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known gap: an effect a message claimed on a group it no longer resolves in is "
-    "redone only by another message for that group (the sweep redoes only effects that "
-    "carry their own alert)",
-)
 async def test_a_close_left_half_done_on_a_group_the_member_has_left_is_finished(
     world: World,
 ) -> None:
     """A resolve's close of host b's group dies after one sink; the member then fires under
-    host a, so the resolve's retry goes to host a alone: host b's close is still finished."""
+    host a, so the resolve's retry goes to host a alone: the move waits for host b's close and
+    finishes it (it went on, and the close stayed half done for good)."""
     one, two = world.replicas
     world.clock.now = T0 + timedelta(minutes=3)
     await world.deliver(one, await sent(world, "disk-2", "firing", 0, "b"))

@@ -397,8 +397,9 @@ class Store(abc.ABC):
             assert decision.incident is not None
             decision = Decision(Action.RECORD, dataclasses.replace(decision.incident, pending=None))
             effect = None
-        if effect is not None and pending is not None:
+        if (effect is not None and pending is not None) or _closing(stored, decided, group):
             # Wait for the holder to finish or its lease to run out.
+            assert pending is not None
             raise incident_busy(
                 f"incident {alert.fingerprint} has an effect in progress ({pending.kind})",
                 retry_after_s=self._wait(pending, now),
@@ -919,6 +920,22 @@ def _counted_id(alert_owner: str) -> str:
     repeats small in the record, and two alerts among the few kept sharing one is a chance in
     about 10^13."""
     return hashlib.blake2b(alert_owner.encode(), digest_size=6).hexdigest()
+
+
+def _closing(stored: Incident | None, decided: Incident | None, group: GroupKey | None) -> bool:
+    """A member's event would change a closed group whose close a worker is carrying out: it
+    waits for that close, and takes it over if its worker died. The event may be the last
+    that reaches this group (a resolve whose retry goes where the member has moved since),
+    and a close nobody takes over is left half done: one sink told, the others never."""
+    pending = stored.pending if stored is not None else None
+    return (
+        group is not None
+        and decided is not None
+        and pending is not None
+        and pending.owner != FLAP_HOLD
+        and stored is not None
+        and stored.state is State.CLOSED
+    )
 
 
 def _gathering(pending: Pending, now: datetime) -> bool:
