@@ -369,3 +369,31 @@ async def test_an_answer_streamed_unasked_is_the_models_ticket() -> None:
     assert ticket.title == "Checkout API returns 5xx"
     assert metrics.counter("SummarizationFailures") == 0
     assert metrics.counter("LLMTokensIn") == 120 and metrics.counter("LLMTokensOut") == 40
+
+
+def no_system_role(request: dict[str, Any]) -> Reply:
+    """vLLM serving a model whose chat template has no system role (Gemma's): a request with
+    a system message is refused with the template's own words."""
+    if any(message["role"] == "system" for message in request["messages"]):
+        body = {"object": "error", "message": "System role not supported", "code": 400}
+        return Reply(400, {**body, "type": "BadRequestError", "param": None})
+    return default_model(request)
+
+
+async def test_a_model_without_a_system_role_gets_the_instructions_first(
+    chat: ChatServer,
+) -> None:
+    """A chat template refusing the system role: the instructions go first in the one user
+    message, the alert after them in its fence, from then on; every ticket is the model's
+    (each fell back as rejected_400 and the breaker opened)."""
+    chat.responder = no_system_role
+    metrics = Metrics()
+    summariser = summariser_for(chat, metrics)
+    for name in ("a", "b"):
+        await summariser.summarise(view(alert(name)))
+    await summariser.aclose()
+    assert metrics.counter("SummarizationFailures") == 0
+    assert [len(request["messages"]) for request in chat.requests] == [2, 1, 1]
+    [message] = chat.requests[-1]["messages"]
+    assert message["role"] == "user" and message["content"].startswith("You are an on-call")
+    assert message["content"].index("JSON") < message["content"].index("<alert-")

@@ -60,6 +60,8 @@ class OpenAiChat:
         self.temperature_supported = True
         self.tokens_field = "max_tokens"
         self.reasoning_effort_supported = True
+        #: Whether the server takes a system message (some models' chat templates do not).
+        self.system_role_supported = True
         self._dropped: set[str] = set()
         self._client = openai.AsyncOpenAI(
             api_key=key,
@@ -76,7 +78,7 @@ class OpenAiChat:
         )
 
     async def complete(self, system: str, user: str, timeout_s: float) -> Answer:
-        messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
+        messages = (system, user)
         # Cut whole: the client's own timeouts are per socket read, so a server dripping its
         # answer a piece at a time inside the read timeout would stretch the call.
         try:
@@ -86,7 +88,7 @@ class OpenAiChat:
             raise ModelError("timeout", outcome="timeout", retryable=True) from None
         return _answer(completion)
 
-    async def _completion(self, messages: list[dict[str, str]], timeout_s: float) -> Any:
+    async def _completion(self, messages: tuple[str, str], timeout_s: float) -> Any:
         """The chat completion's JSON, the request adapted (`_adapt`) to what the server
         refused of it; each refusal removes a part the request had, so this loop ends."""
         try:
@@ -130,6 +132,9 @@ class OpenAiChat:
         elif "temperature" in sent and "temperature" in said:
             self._drop("temperature", "the model's default")
             self.temperature_supported = False
+        elif sent["messages"][0]["role"] == "system" and _SYSTEM_REFUSED.search(said):
+            self._drop("the system role", "the instructions first in the user message")
+            self.system_role_supported = False
         elif "response_format" in sent and _rejects_response_format(exc):
             refused = sent["response_format"]["type"]
             self.response_format = "json_object" if refused == "json_schema" else None
@@ -152,11 +157,11 @@ class OpenAiChat:
     async def aclose(self) -> None:
         await self._client.close()
 
-    def _body(self, messages: list[dict[str, str]]) -> dict[str, Any]:
+    def _body(self, messages: tuple[str, str]) -> dict[str, Any]:
         """The request, less the parts this server refused (`_adapt`)."""
         body: dict[str, Any] = {
             "model": self.model,
-            "messages": messages,
+            "messages": self._messages(*messages),
             self.tokens_field: REASONING_OUTPUT_TOKENS if self.reasoning else MAX_OUTPUT_TOKENS,
         }
         if self.response_format == "json_schema":
@@ -173,6 +178,14 @@ class OpenAiChat:
             # room for the thinking and the ticket, it does not stop before the ticket.
             body["reasoning_effort"] = "low"
         return body
+
+    def _messages(self, system: str, user: str) -> list[dict[str, str]]:
+        """The system and user messages; for a server refusing the system role, one user
+        message with the instructions first: the alert is still inside its nonce fence, after
+        them, so it cannot speak as they do."""
+        if self.system_role_supported:
+            return [{"role": "system", "content": system}, {"role": "user", "content": user}]
+        return [{"role": "user", "content": f"{system}\n{user}"}]
 
     async def _post(self, body: dict[str, Any], timeout_s: float) -> Any:
         # The SDK's low-level `post` (its documented way to send a body as is): `create` would
@@ -451,6 +464,11 @@ def _duration_s(value: str) -> float | None:
     if not parts or "".join(number + unit for number, unit in parts) != value:
         return None
     return sum(float(number) * _UNIT_S[unit] for number, unit in parts)
+
+
+#: How a chat template that has no system role refuses one (Gemma's "System role not
+#: supported"; older Mistral templates' "Conversation roles must alternate user/assistant").
+_SYSTEM_REFUSED = re.compile(r"system role|roles must alternate", re.IGNORECASE)
 
 
 def _rejects_response_format(exc: openai.APIStatusError) -> bool:
