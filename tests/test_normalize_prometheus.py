@@ -180,3 +180,15 @@ def test_array_in_an_sns_message_stays_refused() -> None:
     envelope = {"Type": "Notification", "TopicArn": "arn:aws:sns:eu-west-1:1:t"}
     with pytest.raises(DecodeError, match="not an object"):
         normalize_body(json.dumps({**envelope, "Message": posted(alert())}))
+
+
+def test_many_unreadable_alerts_are_one_note() -> None:
+    """A batch of a thousand unreadable alerts beside one good one is one note (one log line)
+    counting them and quoting the first few reasons, not a note per alert."""
+    body = posted(alert(), *({"labels": {}} for _ in range(1000)))
+    result = at(QUEUED, body)
+    assert len(result.alerts) == 1
+    (note,) = result.notes
+    assert "1000 alerts left out of its group" in note
+    assert "alerts[1] has no labels" in note
+    assert "and 997 more" in note

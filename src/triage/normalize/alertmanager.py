@@ -96,7 +96,7 @@ def normalize_group(
     alerts: list[Alert] = []
     skipped: list[Skipped] = []
     notes: list[str] = []
-    unreadable: InvalidAlertError | None = None
+    left_out: list[tuple[str, InvalidAlertError]] = []
     for i, item in enumerate(common.items(payload.get("alerts"), "alerts")):
         where = f"alerts[{i}]"
         try:
@@ -113,11 +113,11 @@ def normalize_group(
             alerts.append(alert_from(entry, labels, annotations, source, raw, where, status))
         except (InvalidAlertError, pydantic.ValidationError) as exc:
             # One unreadable alert must not take its group's other alerts to the DLQ with it.
-            error = _invalid(exc, where)
-            unreadable = unreadable or error
-            notes.append(f"{source} {where} left out of its group: {error}")
-    if unreadable is not None and not alerts and not skipped:
-        raise unreadable
+            left_out.append((where, _invalid(exc, where)))
+    if left_out and not alerts and not skipped:
+        raise left_out[0][1]
+    if left_out:
+        notes.append(_left_out_note(source, left_out))
     truncated = payload.get("truncatedAlerts")
     if isinstance(truncated, int) and not isinstance(truncated, bool) and truncated > 0:
         key = payload.get("groupKey")  # SNS templates may write none
@@ -129,6 +129,22 @@ def normalize_group(
     if not alerts and not skipped:
         skipped.append(Skipped(source, "empty_group", f"{source} notification with no alerts"))
     return Normalized(tuple(alerts), tuple(skipped), tuple(notes))
+
+
+#: Reasons one note quotes for the alerts left out of a group; the rest are counted.
+_LEFT_OUT_QUOTED = 3
+
+
+def _left_out_note(source: str, left_out: list[tuple[str, InvalidAlertError]]) -> str:
+    """One note for every alert of a group left out: a group of a thousand bad alerts is one
+    log line, not a thousand. It names the first few and why."""
+    if len(left_out) == 1:
+        ((where, error),) = left_out
+        return f"{source} {where} left out of its group: {error}"
+    quoted = "; ".join(str(error) for _, error in left_out[:_LEFT_OUT_QUOTED])
+    more = len(left_out) - _LEFT_OUT_QUOTED
+    rest = f"; and {more} more" if more > 0 else ""
+    return f"{source} {len(left_out)} alerts left out of its group: {quoted}{rest}"
 
 
 def _invalid(exc: InvalidAlertError | pydantic.ValidationError, where: str) -> InvalidAlertError:
