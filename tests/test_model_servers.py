@@ -397,3 +397,15 @@ async def test_a_model_without_a_system_role_gets_the_instructions_first(
     [message] = chat.requests[-1]["messages"]
     assert message["role"] == "user" and message["content"].startswith("You are an on-call")
     assert message["content"].index("JSON") < message["content"].index("<alert-")
+
+
+async def test_a_huge_answer_is_parsed_as_it_is_not_searched(chat: ChatServer) -> None:
+    """An answer far longer than any ticket (300 KB of prose before the JSON) is parsed once,
+    as it is, and falls back as invalid_json: it is not searched for an object eight times
+    over on the event loop."""
+    chat.responder = lambda _request: completion("x " * 150_000 + JSON)
+    metrics = Metrics()
+    summariser = summariser_for(chat, metrics)
+    await summariser.summarise(view(alert()))
+    await summariser.aclose()
+    assert metrics.counter("LLMFallbacks", reason="invalid_json") == 1

@@ -26,9 +26,12 @@ from triage.summarise.prompt import TicketDraft
 _THINKING = re.compile(r"\A\s*<think>.*?</think>", re.DOTALL)
 #: A fenced block anywhere in the text (```json … ```), its inside captured.
 _FENCED = re.compile(r"```[A-Za-z]*[ \t]*\n(.*?)\n?```", re.DOTALL)
-#: How many `{` a prose answer's object is looked for at: each try parses from there, and an
-#: answer is at most 16 MiB, so the tries are bounded.
+#: How many `{` a prose answer's object is looked for at: each try parses from there.
 _STARTS = 8
+#: The longest answer searched for its JSON (a ticket is a few KB; a model's output is
+#: capped at a few thousand tokens): a server's 16 MiB answer is parsed once, as it is, not
+#: searched eight times over on the event loop.
+_LENIENT_CHARS = 256 * 1024
 #: The keys of a ticket: an object with none of them is not the answer.
 _CONTRACT_KEYS = frozenset({"title", "priority", "description", "steps"})
 #: A step list written as one string: one step per line, a list marker ("1.", "-") dropped.
@@ -52,6 +55,8 @@ def _json_object(text: str) -> Any:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         first_error = exc
+    if len(text) > _LENIENT_CHARS:
+        raise first_error  # no model writes that much around a ticket: not searched
     fenced = _FENCED.search(text)
     if fenced is not None:
         return json.loads(fenced[1])
