@@ -728,7 +728,7 @@ FORMATS: tuple[SecretFormat, ...] = (
     F("Google", "api-key", "GOOGLE_API_KEY", prefixed("AIza", B64URL, 35)),
     F("Google", "oauth-client-secret", "GOOGLE_CLIENT_SECRET", prefixed("GOCSPX-", B64URL, 28)),
     F("Google", "oauth-access-token", "GOOGLE_ACCESS_TOKEN", prefixed("ya29.", B64URL, 150)),
-    F("Google", "oauth-refresh-token", "GOOGLE_REFRESH_TOKEN", google_refresh),
+    F("Google", "oauth-refresh-token", "GOOGLE_REFRESH_TOKEN", google_refresh, bare=False),
     F("Google", "service-account-json", "GOOGLE_CREDENTIALS", service_account),
     # Cloud: Azure.
     F(
@@ -938,7 +938,7 @@ FORMATS: tuple[SecretFormat, ...] = (
     F("Resend", "api-key", "RESEND_API_KEY", resend),
     F("Okta", "api-token", "OKTA_API_TOKEN", prefixed("00", B64URL, 40), bare=False),
     F("Auth0", "client-secret", "AUTH0_CLIENT_SECRET", named(B64URL, 64), bare=False),
-    F("Salesforce", "access-token", "SF_ACCESS_TOKEN", salesforce),
+    F("Salesforce", "access-token", "SF_ACCESS_TOKEN", salesforce, bare=False),
     F("Postman", "api-key", "POSTMAN_API_KEY", postman),
     F("Figma", "personal-access-token", "FIGMA_TOKEN", prefixed("figd_", B64URL, 40)),
     F(

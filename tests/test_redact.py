@@ -84,7 +84,6 @@ CASES = [
     ("airtable pat" + _run(14) + "." + _run(64, HEX), "airtable [REDACTED:token]"),
     ("resend re_" + _run(8) + "_" + _run(24) + ";", "resend [REDACTED:token];"),
     ("ld sdk-4bd1c7a2-9e3f-4b8a-a1d2-7c6e5f4a3b2c", "ld [REDACTED:token]"),
-    ("refresh 1//0" + _run(60, URLSAFE), "refresh [REDACTED:token]"),
     ("bt access_token$production$" + _run(16, HEX) + "$" + _run(32, HEX), "bt [REDACTED:token]"),
     ("op A3-ABC123-DEF456-GHI78-JKL90-MNO12-PQR34", "op [REDACTED:token]"),
     # … those whose needles are looked for among the folded ones (`fold_needles`).
@@ -126,6 +125,23 @@ CASES = [
     ),
     ("send --routing-key " + _run(32, HEX) + " -v", "send --routing-key [REDACTED:password] -v"),
     ("az storage --account-key " + _run(30) + "==", "az storage --account-key [REDACTED:password]"),
+    # A name/value object as JSON text, raw or inside a JSON string; Dockerfile's
+    # ENV <name> <value>.
+    (
+        '[{"name": "DB_PASSWORD", "value": "hun\\"ter2"}, {"name": "PORT", "value": "80"}]',
+        '[{"name": "DB_PASSWORD", "value": "[REDACTED:password]"}, {"name": "PORT", "value": "80"}]',
+    ),
+    (
+        '{"m": "[{\\"ParameterKey\\": \\"DbPassword\\", \\"ParameterValue\\": \\"a\\\\\\"b1\\"}]"}',
+        '{"m": "[{\\"ParameterKey\\": \\"DbPassword\\", \\"ParameterValue\\": \\"[REDACTED:password]\\"}]"}',
+    ),
+    ("Step 5/9 : ENV DD_APP_KEY " + _run(40, HEX), "Step 5/9 : ENV DD_APP_KEY [REDACTED:password]"),
+    # A URL parameter's value holding a placeholder (40 characters between `!` and `.` read as
+    # an AWS secret first) goes whole, its tail with it.
+    (
+        "?sf_access_token=00Dab12CD34ef56!" + _run(40) + "." + _run(30) + "&page=2",
+        "?sf_access_token=[REDACTED:password]&page=2",
+    ),
     # A Logic Apps (Teams workflow) URL signs in base64url.
     (
         "https://x.logic.azure.com/workflows/1/invoke?sv=1.0&sig=" + _run(43, URLSAFE),
@@ -1964,6 +1980,16 @@ def test_words_near_the_new_vendor_prefixes_stay() -> None:
     text = (
         "dp.st.example key-value store MT5.server.restarted NTP.sync.completed_successfully "
         "tskey-rotation fm2_config gsk_enabled dckr_pat_missing key-rotation-policy"
+    )
+    assert redact(text) == text
+
+
+def test_name_value_objects_that_name_no_secret_stay() -> None:
+    """A name/value object whose name is no secret's, or whose value is a placeholder, and a
+    Dockerfile ENV of an ordinary variable, stay as they were."""
+    text = (
+        '[{"name": "PORT", "value": "8080"}, {"key": "team", "value": "payments"}, '
+        '{"name": "DB_PASSWORD", "value": "${DB_PASSWORD}"}] ENV PATH /usr/local/bin:/usr/bin'
     )
     assert redact(text) == text
 

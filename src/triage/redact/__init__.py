@@ -52,9 +52,9 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
                                   NRJS-, SonarQube squ_/sqp_/sqa_, Yandex t1., Typeform tfp_,
                                   Resend re_, LaunchDarkly sdk-<uuid>, HubSpot pat-na1-/
                                   pat-eu1-<uuid>, Airtable pat<14>.<64 hex>, Harness pat./sat.,
-                                  Google refresh tokens 1//0…, Mapbox sk.eyJ…, Square EAAA… and
-                                  Facebook EAA…, Firebase AAAA…:APA91b…, Twitter AAAA…(22 A),
-                                  Salesforce 00D…!…, Braintree access_token$production$…,
+                                  Mapbox sk.eyJ…, Square EAAA… and Facebook EAA…, Firebase
+                                  AAAA…:APA91b…, Twitter AAAA…(22 A), Braintree
+                                  access_token$production$…,
                                   EasyPost EZAK/EZTK, Flutterwave FLWSECK-, Cloudflare Origin
                                   CA v1.0-…, 1Password secret keys A3-…; by their end:
                                   Mailchimp <32 hex>-us<n>, MaxMind …_mmk; Mailgun key- + 32
@@ -111,11 +111,16 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
                                   - the text of an XML element named like a secret
                                     (<password>, <apiToken>, <DD_API_KEY>); a .netrc line's
                                     password (machine h login u password X); the value of an
-                                    XML element whose key= or name= is a secret's, in any order (<add key="Password"
-                                    value="…"/>, <add value="…" key="Password"/>; HTML's <meta
-                                    name="csrf-token" content="…">); a Kubernetes
-                                    env entry's value (name: DB_PASSWORD, then value: …; also
-                                    inside a JSON string, after an escaped `\\n`);
+                                    XML element whose key= or name= is a secret's, in any
+                                    order (<add key="Password" value="…"/>, <add value="…"
+                                    key="Password"/>; HTML's <meta name="csrf-token"
+                                    content="…">); a Kubernetes env entry's value (name:
+                                    DB_PASSWORD, then value: …; also inside a JSON string,
+                                    after an escaped `\\n`); a name/value object's as JSON
+                                    text ({"name": "DB_PASSWORD", "value": "…"}, ECS's env,
+                                    CloudFormation's ParameterKey/ParameterValue, Sentry's
+                                    tags; raw or inside a JSON string); Dockerfile's ENV
+                                    DD_API_KEY <value>;
                                   - the value after a name like password, secret, token, api_key
                                     (DB_PASSWORD=…, PGPASSWORD=…, REDIS_PASS=…, GITHUB_PAT=…,
                                     NGROK_AUTHTOKEN=…, DD_APP_KEY=…, LAUNCHDARKLY_SDK_KEY=…,

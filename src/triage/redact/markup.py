@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from triage.redact.names import _STATE_WORDS, secret_named
+from triage.redact.names import _STATE_WORDS, _kept_value, secret_named
 from triage.redact.rule import _LINES, _VALUE_MAX, _replaced_value, _Rule, _rule
 
 
@@ -65,6 +65,33 @@ def _xml_element(match: re.Match[str]) -> str:
     pieces.append(match[0][last:])
     return "".join(pieces)
 
+
+def _object_value(match: re.Match[str]) -> str:
+    """A name/value object's value replaced if its name says secret and `Redactor.value` would
+    blank it too (`_kept_value`: a placeholder, a state word, stay); else the match unchanged."""
+    if not secret_named(match["name"]) or _kept_value(match["name"], match["value"]):
+        return match[0]
+    text = match.string
+    before, after = (
+        text[match.start() : match.start("value")],
+        text[match.end("value") : match.end()],
+    )
+    return f"{before}[REDACTED:password]{after}"
+
+
+#: A name/value object's keys, quoted (`\\"` inside a JSON string), and what is between a key
+#: and its value, and between the two pairs.
+_OBJECT_NAME = r"(?:name|key|Name|Key|ParameterKey)"
+_OBJECT_VALUE = r"(?:value|Value|ParameterValue)"
+_COLON = r"(?P=q)[ \t]{0,3}:[ \t]{0,3}(?P=q)"
+_COMMA = r"(?P=q)[ \t]{0,3},[ \t\r\n]{0,64}(?P=q)"
+#: A value, to its closing quote: in raw JSON an escaped quote (`\\"`) is inside it; inside a
+#: JSON string, where `\\"` closes it, a quote escaped twice (`\\\\\\"`) and any other escape
+#: are.
+_QUOTED = (
+    rf"(?P<value>(?(esc)(?:[^\"\\]|\\\\\\\"|\\[^\"]){{1,{_VALUE_MAX}}}+"
+    rf"|(?:[^\"\\]|\\.){{1,{_VALUE_MAX}}}+))"
+)
 
 MARKUP_RULES: tuple[
     _Rule, ...
@@ -167,6 +194,28 @@ MARKUP_RULES: tuple[
         r"""string\([0-9]{1,10}\)[ \t])(?P<double>")(?!\[REDACTED|")[^\r\n]{1,8192}+(?<=")""",
         _named_value,
         "]=>",
+    ),
+    # A name/value object as JSON text (Kubernetes' and ECS's env, CloudFormation's parameters,
+    # Sentry's tags): {"name": "DB_PASSWORD", "value": "…"}, also inside a JSON string (`\\"`).
+    # The name is read whole, then asked (`_object_value`), as `Redactor.value` asks it of such
+    # an object. Its first two keys, in the order serialisers write them (sorted, or as the
+    # service does): the rule starts at the `{`, which the engine jumps to.
+    _rule(
+        rf"\{{[ \t\r\n]{{0,16}}(?P<q>(?P<esc>\\)?\"){_OBJECT_NAME}{_COLON}"
+        rf"(?P<name>[^\"\\]{{1,128}}+){_COMMA}{_OBJECT_VALUE}{_COLON}(?!\[REDACTED){_QUOTED}"
+        r"(?=(?P=q))",
+        _object_value,
+        'alue"',
+        'alue\\"',
+    ),
+    # Dockerfile's ENV in its older form, `ENV DD_API_KEY <value>` (docker build's `Step 5/9 :
+    # ENV …`): the rest of the line is the value. The name is read whole, then asked.
+    _rule(
+        r"(?<![\w-])ENV[ \t]{1,8}(?P<name>[A-Za-z_][\w.-]{0,127}+)[ \t]{1,8}"
+        r"(?!\[REDACTED|=)(?P<value>[^\s\\](?:[^\r\n\\]|\\(?![nrt])){0,4095}+)",
+        _object_value,
+        "env",
+        fold_needles=True,  # an `E` starts no other case-sensitive needle
     ),
     # A container's args as JSON: ["--password", "secret"].
     _rule(

@@ -141,11 +141,9 @@ _SHAPED = (
     ("pat", r"[A-Za-z0-9]{14}\.[0-9a-f]{64}"),  # Airtable
     ("pat.", r"[A-Za-z0-9_-]{22}\.[A-Za-z0-9]{24}\.[A-Za-z0-9]{20}"),  # Harness
     ("sat.", r"[A-Za-z0-9_-]{22}\.[A-Za-z0-9]{24}\.[A-Za-z0-9]{20}"),
-    ("1//0", "[A-Za-z0-9_-]{40,512}"),  # Google OAuth refresh tokens
     ("sk.eyJ", r"[A-Za-z0-9_-]{20,1024}\.[A-Za-z0-9_-]{20,64}"),  # Mapbox secret tokens
     ("AAAA", "[A-Za-z0-9_-]{7}:APA91b[A-Za-z0-9_-]{100,200}"),  # Firebase Cloud Messaging
     ("A" * 22, "[A-Za-z0-9%=]{60,200}"),  # Twitter (X) app-only bearer tokens (%3D or =)
-    ("00D", "[A-Za-z0-9]{12}![A-Za-z0-9._]{80,160}"),  # Salesforce session ids
     ("access_token$production$", r"[a-z0-9]{16}\$[0-9a-f]{32}"),  # Braintree (PayPal)
     ("access_token$sandbox$", r"[a-z0-9]{16}\$[0-9a-f]{32}"),
     # 1Password account secret keys: A3, then groups of 6, 6 (or 11), 5, 5, 5, 5.

@@ -334,7 +334,10 @@ URL_RULES: tuple[
     # a space or the end, a code span's backtick) stay. The general name rules below would take those too.
     _rule(
         r"""((?:[?#]|&(?:amp;)?)(?P<name>[A-Za-z0-9_.-]{1,64}+)=)(?!\[REDACTED|\{\{)"""
-        r"""(?P<value>(?:[^&#;\s"'<>|\]\\)`]|\)(?![\s.,;:!?`]|$)){1,512}+)""",
+        # A placeholder inside the value (a part a shape rule took: 40 characters between a `!`
+        # and a `.` read as an AWS secret) is read whole: its `]` ends no value.
+        r"""(?P<value>(?:\[REDACTED:[a-z0-9-]{1,32}\]|[^&#;\s"'<>|\]\\)`]"""
+        r"""|\)(?![\s.,;:!?`]|$)){1,512}+)""",
         _url_named_value,
         "?",
         "&",
