@@ -1,6 +1,7 @@
 """`triage ingest`: the authenticated webhook gateway in front of the alerts queue.
 
-Grafana, Alertmanager, Sentry and scripts POST to `/v1/alerts/{source}`; each request is
+Grafana, Alertmanager, Sentry and scripts POST to `/v1/alerts/{source}`, and Prometheus and
+vmalert to Alertmanager's own `/api/v2/alerts` (the alertmanager source); each request is
 authenticated per source (`auth.py`), read by the daemon's own normaliser (`validate.py`) and
 queued as sent (decoded when it came compressed or in another charset), coalesced with its
 neighbours into SendMessageBatch calls (`outbox.py`); the answer is 202 only once SQS holds the
