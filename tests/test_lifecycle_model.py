@@ -1134,3 +1134,17 @@ async def test_an_alert_firing_under_the_old_routes_leaves_the_group_it_fired_in
     await rolling.deliver(new, await sent(rolling, "disk-1", "firing", 0, "a"))
     await rolling.deliver(old, await sent(rolling, "disk-1", "firing", 1, "a"))
     assert await rolling_problems(rolling) == []
+
+
+async def test_a_close_of_its_own_incident_left_half_done_is_finished_under_the_new_routes(
+    rolling: World,
+) -> None:
+    """A replica on the old routes dies closing an alert's own incident (one sink told); the
+    resolve's retry, on a replica that groups the alert, finishes that close too (it went to
+    the group alone, and the close stayed half done for good)."""
+    old, _ = rolling.replicas
+    rolling.clock.now = T0 + timedelta(minutes=3)
+    await rolling.deliver(old, await sent(rolling, "disk-1", "firing", 0, "a"))
+    old.faults.crash = True
+    await rolling.deliver(old, await sent(rolling, "disk-1", "resolved", 1, "a"))
+    assert await rolling_problems(rolling) == []

@@ -25,7 +25,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from triage.incidents.groups import GroupKey
-from triage.incidents.lifecycle import State
+from triage.incidents.lifecycle import FLAP_HOLD, State
 from triage.incidents.store import Store
 from triage.models import Status
 
@@ -65,9 +65,13 @@ class Members:
 
     async def own_open(self, fingerprint: str) -> bool:
         """Alert `fingerprint` has an open incident of its own (routes that did not group
-        it, before a routes change, or on a replica the change has not reached)."""
+        it, before a routes change, or on a replica the change has not reached), or one whose
+        close is still being carried out (a resolve's retry finishes it there)."""
         own = await self.store.get(fingerprint)
-        return own is not None and own.group is None and own.state is State.OPEN
+        if own is None or own.group is not None:
+            return False
+        closing = own.pending is not None and own.pending.owner != FLAP_HOLD
+        return own.state is State.OPEN or closing
 
     async def remembered(self, fingerprint: str) -> GroupKey | None:
         """The group alert `fingerprint` was remembered in, if that group still knows it."""
