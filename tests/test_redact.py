@@ -2000,7 +2000,7 @@ def test_words_after_short_vendor_prefixes_stay() -> None:
     text = (
         "re_schedule_backupsForTheNightlyJobs cioConfigurationManagerFactoryImplX "
         "secret_ManagerRotationLambdaFunctionArnPrefixAbcde "
-        "machine db-1 login app password expired"
+        "machine db-1 login app password expired; the machine rebooted, password prompt shown"
     )
     assert redact(text) == text
 

@@ -141,10 +141,11 @@ MARKUP_RULES: tuple[
         flags=re.IGNORECASE,
     ),
     # A .netrc line (curl, git, pip and ftp read it): machine <host> login <user> password
-    # <password>, or the same after `default`; each on a line of its own too.
+    # <password>, or the same after `default`; each on a line of its own too. The login is
+    # required: "the machine rebooted; password prompt" is prose.
     _rule(
         r"((?<![\w-])(?:machine[ \t\r\n]{1,8}[^\s]{1,256}+|default)"
-        r"(?:[ \t\r\n]{1,8}(?:login|account)[ \t\r\n]{1,8}[^\s]{1,256}+){0,2}"
+        r"(?:[ \t\r\n]{1,8}(?:login|account)[ \t\r\n]{1,8}[^\s]{1,256}+){1,2}"
         r"[ \t\r\n]{1,8}password[ \t]{1,8})(?!\[REDACTED)"
         rf"(?!(?:{_STATE_WORDS})(?![\w-]))[^\s]{{1,512}}",
         r"\1[REDACTED:password]",
