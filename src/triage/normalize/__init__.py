@@ -73,8 +73,6 @@ def _skip_sns_confirmation(payload: dict[str, Any]) -> Normalized:
 #: Tried in order; the first whose `matches` is true parses. More specific shapes come first
 #: (Grafana groups carry Alertmanager's keys too; almost anything may carry a `title`).
 FORMATS: tuple[Format, ...] = (
-    # A top-level array of alerts, as posted to Alertmanager's API; known by its type alone.
-    Format("prometheus", prometheus.matches, prometheus.normalize),
     Format("sns-confirmation", _sns_confirmation, _skip_sns_confirmation),
     Format("sns-text", sns.matches, sns.normalize),
     Format("cloudwatch-alarm", cloudwatch.matches_alarm, cloudwatch.normalize_alarm),
@@ -88,6 +86,11 @@ FORMATS: tuple[Format, ...] = (
     Format("threshold", generic.matches_threshold, generic.normalize_threshold),
     Format("generic", generic.matches_generic, generic.normalize_generic),
 )
+
+
+#: A top-level array of alerts, as posted to Alertmanager's API: known by its type alone, and
+#: never an object, so it is not among the formats an object is tried against.
+POSTED_ALERTS = Format("prometheus", prometheus.matches, prometheus.normalize)
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,7 +127,7 @@ def normalize_payload(payload: dict[str, Any]) -> Normalized:
 
 
 def _recognise(payload: dict[str, Any]) -> Recognised:
-    for fmt in FORMATS:
+    for fmt in (POSTED_ALERTS, *FORMATS):
         if fmt.matches(payload):
             return Recognised(fmt.name, _parse(fmt.name, fmt.parse, payload))
     tried = ", ".join(fmt.name for fmt in FORMATS)
