@@ -153,3 +153,11 @@ HOSTILE = [
 def test_command_lines_are_redacted_in_linear_time(hostile: str) -> None:
     """Near-miss command lines cost time in proportion to their length."""
     assert_linear(lambda n: redact(hostile[:n]), 16_384)
+
+
+def test_a_placeholder_after_a_secret_option_stays() -> None:
+    """`--dd-app-key $DD_APP_KEY` and `--password ${DB_PASSWORD}` say where the secret comes
+    from, as `name=$VAR` does: they stay; a literal after the option goes."""
+    kept = "deploy --dd-app-key $DD_APP_KEY --password ${DB_PASSWORD} --api-key %s"
+    assert redact(kept) == kept
+    assert redact("deploy --dd-app-key 0123abcd") == "deploy --dd-app-key [REDACTED:password]"

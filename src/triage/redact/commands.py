@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from triage.redact.names import _TEMPLATE_VALUE
 from triage.redact.rule import _replaced_value, _Rule, _rule, _value_replaced
 
 #: A command's directory (`/usr/bin/mysql`), possessive: nothing to give back.
@@ -180,7 +181,10 @@ COMMAND_RULES: tuple[
         r"|(?:auth|access|refresh|session)?token"
         r"|(?:api|access|private|signing|encryption|routing|service|integration|license|insert"
         r"|master|auth|subscription|functions|app|application|sdk|account)-key)"
-        r"(?:-(?:access-)?key)?[ \t=]{1,3})(?!\[REDACTED|-|[<>|])[^\s\"'&;]{1,512}",
+        # A value that is wholly a placeholder (`$DD_APP_KEY`, `${{ secrets.X }}`) says where
+        # the secret comes from, and stays, as after `name=`.
+        r"(?:-(?:access-)?key)?[ \t=]{1,3})(?!\[REDACTED|-|[<>|])"
+        rf"{_TEMPLATE_VALUE}[^\s\"'&;]{{1,512}}",
         _replaced_value("[REDACTED:password]"),
         "--",
         flags=re.IGNORECASE,
