@@ -3,16 +3,17 @@ fake secret of the vendor's documented shape (prefix, length, alphabet, checksum
 format has one).
 
 The shapes are the ones vendors document and public secret scanners look for (gitleaks'
-`config/gitleaks.toml` was read for them); the generators are written here. Nothing in this file is a secret: every token is built at run time
-from a seeded `random.Random`, so a failure names a seed that reproduces it, and no scanner
-finds a real-looking credential in the source.
+`config/gitleaks.toml` was read for them); the generators are written here. Nothing in this
+file is a secret: every token is built at run time from a seeded `random.Random`, so a failure
+names a seed that reproduces it, and no scanner finds a real-looking credential in the source.
 
 A `SecretFormat` says how its secret is written (`Secret.text`) and which parts of it are random
 (`Secret.random`): those must not survive redaction. `bare` formats announce themselves by
 their shape (a vendor's prefix, a key's armour, a URL's `user:password@`), so the redactor must
-find them with nothing around them; the others are random strings of a common alphabet (32 hex,
-a UUID) that only the name they are given says are secrets (`name`, the vendor's conventional
-variable).
+find them with nothing around them; the others are found by the name they are given (`name`,
+the vendor's conventional variable): random strings of a common alphabet (32 hex, a UUID), and
+the few shapes whose prefix is a digit (Salesforce's 00D…, Google's refresh tokens 1//0…), which
+the redactor leaves to their names to keep its search for needles fast.
 """
 
 from __future__ import annotations
