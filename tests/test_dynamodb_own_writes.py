@@ -1,5 +1,5 @@
-"""The DynamoDB store reads a record once per unit of work: a task that just wrote an incident
-changes its own copy next, conditional on the version it wrote, and reads again only when
+"""The DynamoDB store reads a record once per unit of work: a task that just read or wrote a
+record changes its own copy next, conditional on the version it saw, and reads again only when
 another writer got there first. On moto's server, counted by a proxy in front of it."""
 
 from __future__ import annotations
@@ -94,3 +94,16 @@ async def test_a_task_that_did_not_write_the_record_reads_it(
     assert (await repeat).action is Action.COUNT
     assert proxy.requests(GET) == before + 1
     assert proxy.errors(CONFLICT) == 0
+
+
+async def test_a_member_looked_up_then_placed_reads_its_record_once(
+    proxied: tuple[FaultProxy, Any],
+) -> None:
+    """A member's group looked up, then the member placed in a group, in one task: one GetItem
+    (the look-up's answer, "no such record", is the copy the write is conditional on)."""
+    proxy, client = proxied
+    store = _replica(client)
+    assert await store.member_group("f" * 32) is None
+    await store.place_member("f" * 32, "group-1", T0)
+    assert (proxy.requests(GET), proxy.requests(PUT)) == (1, 1)
+    assert await store.member_group("f" * 32) == "group-1"

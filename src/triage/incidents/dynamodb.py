@@ -65,9 +65,9 @@ _LOST_RACE_CODES = {
 class DynamoDBStore(Store):
     #: Lost races retried inside one call before the message is retried later instead.
     MAX_CONFLICTS = 25
-    #: Records kept as this process's tasks last wrote them (`_remember`), the oldest dropped
-    #: first: about one per unit of work in progress.
-    OWN_WRITES_KEPT = 1024
+    #: Records kept as this process's tasks last read or wrote them (`_remember`), the oldest
+    #: dropped first: a few per message in progress.
+    TASK_COPIES_KEPT = 1024
 
     def __init__(
         self,
@@ -91,8 +91,10 @@ class DynamoDBStore(Store):
         self._offset_s = 0.0
         #: When (time.monotonic()) the next read compares the clocks again.
         self._clock_due = 0.0
-        #: (kind, key) → the task that wrote the record last, and what it wrote.
-        self._written: dict[tuple[str, str], tuple[weakref.ref[asyncio.Task[Any]], Record]] = {}
+        #: (kind, key) → the task that read or wrote the record last, and what it saw.
+        self._copies: dict[
+            tuple[str, str], tuple[weakref.ref[asyncio.Task[Any]], Record | None]
+        ] = {}
 
     def now(self) -> datetime:
         """DynamoDB's time, as near as this host can tell: its own clock, unless that is more
@@ -136,15 +138,16 @@ class DynamoDBStore(Store):
                 del self._locks[key]
 
     async def _update_once(self, kind: str, key: str, change: RecordChange[R]) -> R:
-        own = self._own_write(kind, key)
-        if own is not None:
-            # This task wrote the record last (a unit of work's claim, then its ticket, then
-            # its confirm): try the change on that copy, and read only if the write says
-            # someone else wrote since. A change that would write nothing is decided on a
-            # fresh read, never on a copy that may be behind.
+        known, own = self._task_copy(kind, key)
+        if known:
+            # This task read or wrote the record last (a unit of work's claim, then its ticket,
+            # then its confirm; a member's group looked up, then placed): try the change on
+            # that copy, and read only if the write says someone else wrote since. A change
+            # that would write nothing is decided on a fresh read, never on a copy that may be
+            # behind.
             write, result = change(own)
-            if write is not None and await self._put_if(write, own.version):
-                self._remember(write)
+            if write is not None and await self._put_if(write, own.version if own else None):
+                self._remember(kind, key, write)
                 return result
         for attempt in range(self.MAX_CONFLICTS):
             stored = await self._get(kind, key)
@@ -152,7 +155,7 @@ class DynamoDBStore(Store):
             if write is None:
                 return result
             if await self._put_if(write, stored.version if stored else None):
-                self._remember(write)
+                self._remember(kind, key, write)
                 return result
             # Another replica wrote first: spread the racers out a little before reading again.
             await asyncio.sleep(random.uniform(0, 0.01 * (attempt + 1)))
@@ -163,27 +166,27 @@ class DynamoDBStore(Store):
             f"{kind} {key} kept changing under us", retry_after_s=random.uniform(0.5, 1.5)
         )
 
-    def _own_write(self, kind: str, key: str) -> Record | None:
-        """The record as this task last wrote it, if it did (and nothing of this process wrote
-        it after): taken, so it is tried once. Another replica may have written since; the
-        write conditional on its version finds out."""
-        kept = self._written.pop((kind, key), None)
+    def _task_copy(self, kind: str, key: str) -> tuple[bool, Record | None]:
+        """Whether this task read or wrote the record last (nothing of this process did after
+        it), and what it saw (None: no such record): taken, so it is tried once. Another
+        replica may have written since; the write conditional on its version finds out."""
+        kept = self._copies.pop((kind, key), None)
         if kept is None or kept[0]() is not asyncio.current_task():
-            return None
-        return kept[1]
+            return False, None
+        return True, kept[1]
 
-    def _remember(self, record: Record) -> None:
-        """Keep what this task just wrote, for its own next change of the record. Only the
-        task's: repeats that other tasks or replicas count between its writes would make a copy
-        shared by everyone stale as often as not, and a stale copy costs a refused write."""
+    def _remember(self, kind: str, key: str, record: Record | None) -> None:
+        """Keep what this task just read or wrote, for its own next change of the record. Only
+        the task's: repeats that other tasks or replicas count between its writes would make a
+        copy shared by everyone stale as often as not, and a stale copy costs a refused write."""
         task = asyncio.current_task()
         if task is None:
             return
-        written = self._written
-        written.pop((record.kind, record.key), None)
-        written[(record.kind, record.key)] = (weakref.ref(task), record)
-        while len(written) > self.OWN_WRITES_KEPT:
-            del written[next(iter(written))]
+        copies = self._copies
+        copies.pop((kind, key), None)
+        copies[(kind, key)] = (weakref.ref(task), record)
+        while len(copies) > self.TASK_COPIES_KEPT:
+            del copies[next(iter(copies))]
 
     async def _get(self, kind: str, key: str) -> Record | None:
         compare = time.monotonic() >= self._clock_due
@@ -199,9 +202,9 @@ class DynamoDBStore(Store):
         if compare:
             self._compare_clock(response, sent)
         item = response.get("Item")
-        if not item:
-            return None
-        return _record(kind, key, item)
+        record = _record(kind, key, item) if item else None
+        self._remember(kind, key, record)
+        return record
 
     async def _put_if(self, record: Record, expected_version: int | None) -> bool:
         item: dict[str, Any] = {
