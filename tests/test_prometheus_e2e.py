@@ -28,6 +28,7 @@ import yaml
 from daemon_harness import Queues
 from ingest_harness import TOKENS, ingest_settings, running
 from programs import program_or_skip
+from test_ingest_alertmanager import readme_block
 from triage.models import Alert, Status, fingerprint_of
 from triage.normalize import normalize_body
 from triage.normalize.common import queued_at
@@ -54,14 +55,17 @@ def rules() -> str:
 
 
 def prometheus_config(gateway_port: int, own_port: int) -> str:
-    """`alerting:` as the README proposes it, pointed at the gateway on 127.0.0.1; Prometheus
-    scrapes itself every second."""
-    manager = {
-        "static_configs": [{"targets": [f"127.0.0.1:{gateway_port}"]}],
-        "path_prefix": "/triage",
-        "authorization": {"credentials": TOKENS["alertmanager"]},
-        "timeout": "5s",
-    }
+    """The README's `alerting:` block, pointed at the gateway on 127.0.0.1 (plain HTTP, a path
+    prefix, the test's token); Prometheus scrapes itself every second."""
+    alerting = yaml.safe_load(readme_block("prometheus-alerting"))["alerting"]
+    [manager] = alerting["alertmanagers"]
+    manager.update(
+        scheme="http",
+        path_prefix="/triage",
+        static_configs=[{"targets": [f"127.0.0.1:{gateway_port}"]}],
+        timeout="5s",
+    )
+    manager["authorization"]["credentials"] = TOKENS["alertmanager"]
     return yaml.safe_dump(
         {
             "global": {"evaluation_interval": "1s", "scrape_interval": "1s"},
@@ -69,7 +73,7 @@ def prometheus_config(gateway_port: int, own_port: int) -> str:
                 {"job_name": "self", "static_configs": [{"targets": [f"127.0.0.1:{own_port}"]}]}
             ],
             "rule_files": ["rules.yml"],
-            "alerting": {"alertmanagers": [manager]},
+            "alerting": alerting,
         }
     )
 
