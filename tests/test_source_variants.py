@@ -605,7 +605,7 @@ def test_year_first_slashed_date_is_read() -> None:
 
 
 def test_an_array_of_alerts_is_a_clear_permanent_error() -> None:
-    """A JSON array at the top level is refused as a DecodeError that says so (one alert object
-    per message), not a crash and not a partial read."""
-    with pytest.raises(DecodeError, match="array, not an object"):
+    """A JSON array of generic alerts at the top level is refused as a DecodeError that says
+    which arrays are read (the alerts Prometheus posts), not a crash and not a partial read."""
+    with pytest.raises(DecodeError, match="none with a labels object: the only array read"):
         normalize_body('[{"title": "a"}, {"title": "b"}]')
