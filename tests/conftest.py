@@ -26,35 +26,41 @@ from triage.demo.ticketd import TicketServer
 from triage.redact.held import _forget_held
 
 #: The files that take longest (their tests' durations summed, in a whole run of the suite on
-#: this 2-core machine, 2026-12-05 01:00 UTC, beside one other helper's work), started first:
+#: this 2-core machine, 2026-12-05 03:05 UTC, the machine to itself), started first:
 #: with xdist's loadfile and --no-loadscope-reorder, workers take files in collection order, so
 #: these run beside the many quick files instead of after them. Longest first (a SPLIT file by
 #: the length of its parts).
 LONG_FIRST = (
-    "test_store.py",  # 60 s
-    "test_redaction_boundary.py",  # 53 s
-    "test_daemon.py",  # 53 s
-    "test_bench_smoke.py",  # 47 s, one test
-    "test_ingest_gateway.py",  # 32 s
-    "test_ingest_hostile.py",  # 31 s
-    "test_store_faults.py",  # 29 s
-    "test_faults.py",  # 84 s in 3 parts
-    "test_redact.py",  # 75 s in 3 parts
-    "test_bedrock.py",  # 25 s
-    "test_groups_daemon.py",  # 24 s, one test
-    "test_localstack_init.py",  # 24 s
-    "test_ingest_process.py",  # 19 s
-    "test_trust.py",  # 36 s in 2 parts
-    "test_github_daemon.py",  # 17 s
-    "test_dlq.py",
+    "test_daemon.py",  # 46 s
+    "test_store.py",  # 45 s
+    "test_redaction_boundary.py",  # 45 s
+    "test_ingest_gateway.py",  # 38 s
+    "test_bench_smoke.py",  # 38 s, one test
+    "test_faults.py",  # 63 s in 3 parts
+    "test_bedrock.py",  # 24 s
+    "test_localstack_init.py",  # 23 s
+    "test_redact.py",  # 45 s in 3 parts
+    "test_store_faults.py",  # 21 s
+    "test_ingest_hostile.py",  # 19 s
+    "test_trust.py",  # 37 s in 2 parts
+    "test_cli.py",  # 18 s
+    "test_groups_daemon.py",  # 16 s, one test
+    "test_github_daemon.py",  # 15 s
+    "test_github_sink.py",
+    "test_lifecycle_model.py",
+    "test_http_endpoints.py",
+    "test_supervisor.py",
     "test_ops_faults.py",
     "test_secrets.py",
-    "test_cli.py",
-    "test_supervisor.py",
-    "test_github_sink.py",
-    "test_http_endpoints.py",
-    "test_readme_examples.py",
+    "test_dlq.py",
+    "test_normalize_hostile.py",
+    "test_ingest_process.py",
+    "test_ingest_alertmanager.py",
+    "test_daemon_llm.py",
     "test_readme_compose.py",
+    "test_readme_examples.py",
+    "test_demo.py",
+    "test_prometheus_e2e.py",
 )
 #: Files run last: test_deploy.py's terraform apply (~100 s, mostly the AWS provider waiting)
 #: runs from the start in a process of its own (tests/deploy_harness.py, started below), so by
