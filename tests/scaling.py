@@ -28,9 +28,11 @@ def growth(work: Callable[[int], object], size: int, factor: int = 8, repeats: i
     return min(large) / max(min(small), 1e-6)
 
 
-def assert_linear(work: Callable[[int], object], size: int, factor: int = 8) -> None:
+def assert_linear(
+    work: Callable[[int], object], size: int, factor: int = 8, repeats: int = 3
+) -> None:
     """Fail if `work` grows faster than linearly between `size` and `size * factor`."""
-    ratio = growth(work, size, factor)
+    ratio = growth(work, size, factor, repeats)
     assert ratio < factor * SLACK, (
         f"{factor}x the input took {ratio:.1f}x as long: not linear (linear ≈ {factor}, "
         f"quadratic ≈ {factor * factor})"
