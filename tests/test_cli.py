@@ -178,6 +178,23 @@ def test_normalize_prints_one_json_line_per_alert(tmp_path: Path, cli: Cli) -> N
     assert alerts[0]["fingerprint"] != alerts[1]["fingerprint"]
 
 
+def test_normalize_shows_the_notes_the_daemon_would_log(cli: Cli) -> None:
+    """A batch Prometheus posts with one alert that has no labels and a generic alert whose
+    timestamp is no time: the alerts read are printed, and what was left out or guessed is one
+    `note:` line on stderr each, as the daemon's log says it."""
+    batch = '[{"labels": {"alertname": "Up"}}, {"annotations": {"summary": "no labels"}}]'
+    result = cli("normalize", "-", stdin=batch)
+    assert result.returncode == 0, result.stderr
+    assert len(result.stdout.splitlines()) == 1
+    [note] = result.stderr.strip().splitlines()
+    assert note.startswith("triage: normalize: note: ")
+    generic = '{"title": "disk full", "timestamp": "around noon"}'
+    result = cli("normalize", "-", stdin=generic)
+    assert result.returncode == 0 and len(result.stdout.splitlines()) == 1
+    [note] = result.stderr.strip().splitlines()
+    assert note.startswith("triage: normalize: note: ") and "timestamp" in note
+
+
 def test_normalize_rejects_a_bad_body_with_one_line(cli: Cli) -> None:
     """A body that cannot be normalised exits 1 with a one-line reason on stderr."""
     result = cli("normalize", "-", stdin='{"hello": "world"}')

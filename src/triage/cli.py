@@ -568,6 +568,8 @@ def _normalize(path: str) -> int:
         print(json_line(alert.model_dump(mode="json", exclude={"raw"})))
     for skipped in normalized.skipped:
         _err(f"triage: normalize: skipped ({skipped.reason}): {skipped.detail}")
+    for note in normalized.notes:  # what the daemon logs: a time it could not read, alerts left out
+        _err(f"triage: normalize: note: {note}")
     return 0
 
 
