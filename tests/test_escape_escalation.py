@@ -11,13 +11,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from pydantic import SecretStr
-
 from hostile_server import answer, hostile
+from test_escalate import escalator
 from triage.incidents.lifecycle import Incident, State
-from triage.ops.escalate import Escalator
-from triage.routes import load_router
-from triage.settings import Settings
 from triage.sinks import markdown
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -29,27 +25,6 @@ ISSUE = "https://github.com/acme/ops/issues/7"
 #: mentions and references.
 TITLE = "```disk *full* ~gone~ _x_ <!channel> see https://evil.example/login #general"
 TEAM = "![pixel](https://evil.example/p.png) [docs](https://evil.example) @acme/sre #12 GH-3"
-
-ROUTES = """
-[[route]]
-name = "payments"
-sinks = ["backend", "github"]
-escalate_after_s = 1800
-[route.escalate]
-{target}
-"""
-
-
-def escalator(tmp_path: Path, target: str, api_url: str | None = None) -> Escalator:
-    routes = tmp_path / "routes.toml"
-    routes.write_text(ROUTES.format(target=target))
-    settings = Settings(
-        routes_file=routes,
-        github_token=SecretStr("ghp_" + "Esc4p3T0k3n" * 3),
-        github_repository="acme/ops",
-        **({"github_api_url": api_url} if api_url else {}),
-    )
-    return Escalator(settings, load_router(settings))
 
 
 def incident() -> Incident:
