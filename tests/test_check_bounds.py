@@ -49,3 +49,22 @@ async def test_terminal_escapes_in_a_models_error_are_written_as_text(tmp_path: 
     assert code == 1 and line.startswith("FAIL  llm ")
     assert "\\u001b]52;c;" in line
     assert not any(ch in line for ch in "\x1b\x07\x9b")
+
+
+async def test_a_404_from_the_model_says_what_to_check(tmp_path: Path) -> None:
+    """A base URL without /v1 (Ollama answering `404 page not found` in plain text): the llm
+    FAIL line quotes the server and says what to check, as the daemon's line does."""
+    not_found = answer(404, {"Content-Type": "text/plain"}, b"404 page not found")
+    async with hostile(not_found) as server:
+        settings = Settings(
+            store_url=f"sqlite:///{tmp_path}/t.db",
+            sinks=("slack",),
+            openai_base_url=server.url,
+            openai_api_key="sk-test-check-not-found",
+            llm_timeout_s=3.0,
+        )
+        out = io.StringIO()
+        code = await run_checks(settings, out)
+    (line,) = [x for x in out.getvalue().splitlines() if x.split()[1:2] == ["llm"]]
+    assert code == 1 and "HTTP 404: 404 page not found" in line
+    assert "check OPENAI_MODEL" in line and "/v1" in line

@@ -311,7 +311,10 @@ async def _openai(client: Any, model: str) -> None:
     try:
         answer = await _one_token(client, model)
     except openai.APIStatusError as exc:
-        raise _Failed(f"HTTP {exc.status_code}: {_said(exc.body)}") from None
+        from triage.summarise.openai_chat import NOT_FOUND_HINT
+
+        hint = f"; {NOT_FOUND_HINT}" if exc.status_code == 404 else ""
+        raise _Failed(f"HTTP {exc.status_code}: {_said(exc.body)}{hint}") from None
     except openai.APIConnectionError as exc:
         raise _Failed(str(exc.__cause__ or exc)) from None
     except (ValueError, RecursionError):

@@ -388,7 +388,7 @@ def _status_error(exc: openai.APIStatusError) -> ModelError:
         return ModelError("content_filter", outcome="refused")
     provider_fault = 300 <= status < 400 or status in (400, 401, 402, 403, 404, 422, 429)
     reason = "quota_exceeded" if status in (402, 429) else f"rejected_{status}"
-    hint = {"hint": _NOT_FOUND_HINT} if status == 404 else {}
+    hint = {"hint": NOT_FOUND_HINT} if status == 404 else {}
     log.warning("llm.rejected", status=status, reason=reason, error=_short(_said(exc)), **hint)
     return ModelError(
         reason,
@@ -400,7 +400,7 @@ def _status_error(exc: openai.APIStatusError) -> ModelError:
 
 #: What a 404 most often means: a model name the server does not serve, or a base URL
 #: without the path its API is under (Ollama's, vLLM's and LiteLLM's end in /v1).
-_NOT_FOUND_HINT = (
+NOT_FOUND_HINT = (
     "check OPENAI_MODEL against the server's models and OPENAI_BASE_URL's path"
     " (OpenAI-compatible servers serve under /v1)"
 )
