@@ -244,10 +244,12 @@ URL_RULES: tuple[
     # exchanged, and Azure Functions' code=; OAuth 1's oauth_signature=; hmac=; a bare jwt=).
     # After `?`, `&`, `#` (OAuth's implicit flow puts them in the fragment) or `;` (HTML's
     # `&amp;`), a value that looks random or is 20 hex characters or more goes: an object key,
-    # an issue key, an HTTP status (code=200) stays.
+    # an issue key, an HTTP status (code=200) stays. The value ends where the URL does: at a
+    # delimiter, a sentence's stop, or any non-ASCII character (a URL holds none unencoded; the
+    # "…" of a cut title or a quote mark of prose follows a link so).
     _rule(
         rf"((?<=[?&#;]){_CREDENTIAL_PARAM}"
-        r"(?=[&#;,|\]}\s\"'<>)\\`*]|[.:!?](?![^\s])|$)",
+        r"(?=[&#;,|\]}\s\"'<>)\\`*]|[.:!?](?![^\s])|[^\x00-\x7F]|$)",
         _credential_param,
         *_CREDENTIAL_PARAM_NEEDLES,
         flags=re.IGNORECASE,
