@@ -41,12 +41,15 @@ from test_trust import (
 )
 from triage.demo.model import ChatServer, completion
 from triage.demo.ticketd import TicketServer
+from triage.normalize.common import title as normalized_title
 from triage.redact import Redactor
 
 #: How many formats share one field: a few, so no field is so long that a sink or the prompt
 #: cuts it and a secret is never rendered (a leak would then go unseen).
 PER_FIELD = 4
 API_TOKEN = "corpus-operator-token-0123456789abcdef"
+
+REDACTOR = Redactor()
 
 Placed = list[tuple[SecretFormat, Secret]]
 
@@ -295,6 +298,36 @@ def test_a_url_credential_before_a_cut_or_unicode_punctuation_is_redacted(
     punctuation mark follows it (the daemon's titles end so when cut after a secret)."""
     value = "FV7KVIZrK4CdbMyy7s22_Q9fnnouOaVg6qIgM7myqYwu-HP=="
     text = f"HighLatency: see https://orders-fn.azurewebsites.net/api/x?{param}={value}{tail}"
-    redacted = Redactor().text(text)
+    redacted = REDACTOR.text(text)
     assert "K4CdbMyy7s22" not in redacted, redacted
     assert re.search(rf"\[REDACTED:[a-z-]+\]{re.escape(tail)}$", redacted), redacted
+
+
+def _single_line_formats() -> list[SecretFormat]:
+    return [fmt for fmt in FORMATS if "\n" not in sample(fmt, "cut").text]
+
+
+@pytest.mark.parametrize("fmt", _single_line_formats(), ids=lambda fmt: fmt.id)
+def test_a_secret_cut_by_the_title_limit_leaves_no_fragment(fmt: SecretFormat) -> None:
+    """A title cut inside a secret (at every offset the 200-character limit can fall on) shows
+    no 8-character run of it once redacted: the piece before the cut's "…" goes too."""
+    secret = sample(fmt, "cut")
+    told = _told(fmt, secret)
+    for lead in range(0, 200, 7):
+        title = "a" * lead + (" " if lead else "") + told + " and the rest of the title"
+        shown = REDACTOR.text(normalized_title(title))
+        runs = [run for view in _views(shown) for run in _needles([(fmt, secret)]) if run in view]
+        assert runs == [], f"lead {lead}: {shown[-80:]!r}"
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Deployment of checkout to Kubernetes…",
+        "Disk full on the database host, see the runbook for the procedure…",
+        "checkout latency above 1s for 5 minutes…",
+    ],
+)
+def test_a_cut_word_that_is_prose_stays(title: str) -> None:
+    """Words before a cut's "…" that are prose (no digits, no inner capitals) are kept."""
+    assert REDACTOR.text(title) == title

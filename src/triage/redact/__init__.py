@@ -188,6 +188,9 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
                                   card network's prefix and a valid Luhn check digit)
     [REDACTED:credential]         exact values the process holds (`hold`, and a Redactor's
                                   `known_secrets`), also percent-encoded
+    [REDACTED:cut]                the random-looking piece of a word glued to a final "…" (a title
+                                  or description cut inside a secret keeps only its start, which
+                                  no longer has the secret's shape: `…&sig=LzmEKKlofpuB…`)
 
 A whitespace-delimited token holding percent-escapes (`%3D`, double-encoded `%253D`) is first
 decoded and redacted, before the rules read the text (they would see only the part of a token
@@ -234,8 +237,8 @@ The package, module by module: `redactor` (the passes over a text and over a JSO
 `Redactor`, `redact`), `scrub` (applying the rules, with the pre-filter that skips those that
 cannot match), `rules` (their order, and why it matters); the rules by what they know:
 `tokens`, `cloud`, `web`, `commands`, `markup`, `pairs`, `redis`, `personal`; what rules are
-made of: `rule`, `names`; the decoders: `disguises`, `percent`, `base64_runs`; `held` (the
-credentials the process holds). A name with a leading underscore is the package's own, shared
+made of: `rule`, `names`; the decoders: `disguises`, `percent`, `base64_runs`; `fragments`
+(the piece a cut leaves); `held` (the credentials the process holds). A name with a leading underscore is the package's own, shared
 between its modules; `__all__` is the API.
 """
 

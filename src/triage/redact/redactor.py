@@ -21,6 +21,7 @@ from triage.redact.base64_runs import (
     _redacted_base64,
 )
 from triage.redact.disguises import _json_unescaped, _layout_free, _unmasked, _visible
+from triage.redact.fragments import scrub_cut_fragment
 from triage.redact.held import held
 from triage.redact.names import _VALUE_KEYS, _kept_value, _named_secret, secret_named
 from triage.redact.percent import (
@@ -187,7 +188,7 @@ class Redactor:
             redacted = _scrub(unmasked, secrets)
             if redacted != unmasked:
                 text = redacted
-        return _scrub_base64(text, secrets)
+        return scrub_cut_fragment(_scrub_base64(text, secrets))
 
     def _secrets(self) -> tuple[str, ...]:
         """The exact values to redact, longest first, so that one containing another goes whole.

@@ -249,8 +249,10 @@ TOKEN_RULES: tuple[
         "hooks.slack.com/",
         flags=re.IGNORECASE,
     ),
+    # Any token after a webhook's id, however short: a title cut inside the 68-character token
+    # keeps its start, and the id beside it is half of the credential.
     _rule(
-        r"(discord(?:app)?\.com/api/(?:v[0-9]{1,2}/)?webhooks/)[0-9]{17,20}/[A-Za-z0-9_-]{60,80}",
+        r"(discord(?:app)?\.com/api/(?:v[0-9]{1,2}/)?webhooks/)[0-9]{17,20}/[A-Za-z0-9_-]{8,80}",
         r"\1[REDACTED:discord-webhook]",
         "discord",
         flags=re.IGNORECASE,
