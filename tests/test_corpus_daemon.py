@@ -6,7 +6,10 @@ any 8-character run of a secret's random part.
 `test_trust` proves the paths with a few hand-picked secrets; this file proves them with one
 sample of each of the corpus' formats, placed in the free-text fields alerts really carry them in
 (a script's title, description and runbook link, an Alertmanager group's annotations and labels, a CloudWatch
-alarm's description and reason, a Sentry issue's title, culprit and message), a few per field."""
+alarm's description and reason, a Sentry issue's title, culprit and message), a few per field.
+
+The unit tests after it pin what the daemon run found: a URL's credential parameter before the
+"…" of a cut title, and the piece of a secret that a title's cut leaves."""
 
 from __future__ import annotations
 
@@ -65,6 +68,7 @@ def _told(fmt: SecretFormat, secret: Secret) -> str:
 
 
 def _field(chunk: Placed) -> str:
+    """A free-text field holding the chunk's secrets, one to a line as a log excerpt does."""
     return "sync failed:\n" + "\n".join(_told(fmt, secret) for fmt, secret in chunk)
 
 
