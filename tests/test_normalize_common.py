@@ -148,9 +148,9 @@ def test_cut_with_ellipsis_keeps_the_limit() -> None:
 
 
 def test_a_shown_cut_drops_the_word_it_would_split() -> None:
-    """Titles, descriptions and label values are cut between words: what was kept of a cut
-    word (here a 40-character secret) is dropped, so no secret's prefix is shown that the
-    redactor could not recognise. One long word is still cut (no text would be left), and
+    """Titles, descriptions and label values are cut between words, and end in "…": what was
+    kept of a cut word (here a 40-character secret) is dropped, so no secret's prefix is shown
+    that the redactor could not recognise. One long word is still cut (no text would be left), and
     identities are cut exactly as before (their fingerprint must not change)."""
     secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
     title = "Login failed for the deploy user " + "x" * 150 + " with key " + secret
@@ -159,7 +159,7 @@ def test_a_shown_cut_drops_the_word_it_would_split() -> None:
     assert len(shown) <= common.TITLE_MAX
     assert common.title("a" * 300) == "a" * (common.TITLE_MAX - 1) + "…"
     label = common.line("y " * 120 + secret, "labels.k", common.LABEL_VALUE_MAX, shown=True)
-    assert label is not None and secret[:10] not in label and label.endswith("y")
+    assert label is not None and secret[:10] not in label and label.endswith("y…")
     identity = common.ident("id " + "z" * 1100, "id")
     assert identity == ("id " + "z" * 1100)[: common.IDENTITY_MAX]
     view = redact_alert(normalize_body(json.dumps({"title": title})).alerts[0], Redactor())
@@ -308,3 +308,19 @@ def test_the_memo_of_cleaned_lines_stays_bounded() -> None:
     for i in range(common._LINES_MAX * 2 + 7):
         common.line(f"value-{i}", "label")
     assert 0 < len(common._LINES) <= common._LINES_MAX
+
+
+def test_a_label_value_cut_inside_a_long_secret_shows_no_piece_of_it() -> None:
+    """A label value cut at its limit inside a secret whose kept start is most of the value
+    (an Azure SAS URL after a short word): the value ends in "…", so the redactor takes the
+    random-looking piece before it, and nothing of the signature is shown."""
+    sig = "LzmEKKlofpuBq0Xb3Yt9WcVnRm2sZ8aJdHfGkPx4Ue7" * 4 + "%3D"
+    container = "backups-" + "c" * 72  # the signature starts a few characters before the cut
+    url = (
+        f"https://acct.blob.core.windows.net/{container}/b?sv=2022-11-02&se=2026-12-31&sr=b"
+        f"&sp=r&sig={sig}"
+    )
+    label = common.line("a" * 81 + " " + url, "labels.k", common.LABEL_VALUE_MAX, shown=True)
+    assert label is not None and label.endswith("…")
+    shown = Redactor().text(label)
+    assert "&sig=" in shown and not any(sig[i : i + 8] in shown for i in range(len(sig) - 8))

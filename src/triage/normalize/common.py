@@ -138,7 +138,8 @@ _LINE_MEMO_CHARS = 256
 
 def line(value: Any, field: str, limit: int = FIELD_MAX, *, shown: bool = False) -> str | None:
     """One-line text (names, label values): controls and bidi removed, whitespace collapsed;
-    `shown` (a label value, never an identity) cuts whole words (see `cut`)."""
+    `shown` (a label value, never an identity) cuts whole words and ends a cut with "…" (see
+    `cut`)."""
     if isinstance(value, str) and len(value) <= _LINE_MEMO_CHARS:
         key = (value, limit, shown)
         try:
@@ -165,7 +166,9 @@ def _line(value: Any, field: str, limit: int, shown: bool) -> str | None:
     else:
         spaced = "".join(" " if _is_control(ch) else ch for ch in translated)
     cleaned = " ".join(spaced.split())
-    return cut(cleaned, limit, whole_words=shown) if cleaned else None
+    # A shown value cut says so with "…", as a description does: a secret cut inside keeps
+    # only its start, no longer its shape, and the redactor knows a "…"-ended piece for one.
+    return cut(cleaned, limit, ellipsis=shown, whole_words=shown) if cleaned else None
 
 
 def word(value: Any, field: str, limit: int = LABEL_VALUE_MAX) -> str | None:
