@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from test_pipeline import rig
-from triage.errors import InvalidAlertError
+from triage.errors import InvalidAlertError, UnknownFormatError
 from triage.models import Alert, Status
 from triage.normalize import normalize_body, recognise_body
 from triage.sqs.inbox import Message
@@ -113,3 +113,28 @@ async def test_a_text_notification_becomes_a_redacted_ticket_through_the_pipelin
     assert effect.alert.title == "Nightly backup of orders-db failed"
     assert "hunter2-is-secret" not in effect.alert.description
     assert "[REDACTED" in effect.alert.description
+
+
+def test_an_aws_services_own_sns_notification_says_to_use_eventbridge() -> None:
+    """RDS publishing its event notification to the topic (a JSON Message of no alert format):
+    the permanent error names the keys and says how such events reach triage (EventBridge); a
+    body of an unknown format outside SNS gets no such advice."""
+    rds = {
+        "Event Source": "db-instance",
+        "Source ID": "orders",
+        "Event ID": "http://docs.amazonwebservices.com/AmazonRDS/latest/UserGuide/USER_Events.html#RDS-EVENT-0006",
+        "Event Message": "DB instance restarted",
+    }
+    envelope = {
+        "Type": "Notification",
+        "MessageId": "0b1f",
+        "TopicArn": "arn:aws:sns:us-east-1:123456789012:rds-events",
+        "Subject": "RDS Notification Message",
+        "Message": json.dumps(rds),
+        "Timestamp": "2026-12-05T03:00:00.000Z",
+    }
+    with pytest.raises(UnknownFormatError, match=r"'Event Source'.*through an EventBridge rule"):
+        normalize_body(json.dumps(envelope))
+    with pytest.raises(UnknownFormatError) as plain:
+        normalize_body(json.dumps(rds))
+    assert "EventBridge" not in str(plain.value)

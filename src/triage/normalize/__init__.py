@@ -16,6 +16,7 @@ format that matched, for callers (the ingest gateway) that check a body came fro
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -118,7 +119,29 @@ def recognise_body(body: str | bytes, *, sentry_resource: str | None = None) -> 
     if resource is not None and sentry.matches_hinted(payload):
         parsed = _parse("sentry", lambda p: sentry.normalize(p, resource), payload)
         return Recognised("sentry", parsed)
-    return _recognise(payload)
+    try:
+        return _recognise(payload)
+    except UnknownFormatError as exc:
+        if _through_sns(body):
+            raise UnknownFormatError(f"{exc}; {AWS_SNS_HINT}") from None
+        raise
+
+
+#: What an unknown JSON message inside an SNS notification most likely is, and what to do.
+AWS_SNS_HINT = (
+    "an SNS notification that an AWS service published itself (RDS, Auto Scaling, "
+    "ElastiCache events …) is not read: send that service's events to the queue through "
+    "an EventBridge rule instead, which triage reads"
+)
+
+
+def _through_sns(body: str | bytes) -> bool:
+    """Whether `body` is an SNS notification envelope (read again: only for an error)."""
+    try:
+        outer = json.loads(body)
+    except (ValueError, RecursionError):
+        return False
+    return isinstance(outer, dict) and is_sns_envelope(outer)
 
 
 def normalize_payload(payload: dict[str, Any]) -> Normalized:
