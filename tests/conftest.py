@@ -44,7 +44,7 @@ LONG_FIRST = (
     "test_ingest_hostile.py",  # 19 s
     "test_trust.py",  # 37 s in 2 parts
     "test_cli.py",  # 18 s
-    "test_groups_daemon.py",  # 16 s, one test
+    "test_groups_daemon.py",  # 8 s, one test
     "test_github_daemon.py",  # 15 s
     "test_github_sink.py",
     "test_lifecycle_model.py",
