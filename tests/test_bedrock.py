@@ -750,3 +750,156 @@ async def test_a_refusal_only_someone_can_cure_is_said_once_with_what_to_do(
     assert metrics.counter("LLMFallbacks", reason=reason) == 1
     [line] = [e for e in logs if e["event"] == "llm.rejected"]
     assert hint in line["hint"]
+
+
+# --- Bedrock's own words, as its models and the service send them ---------------------------
+
+#: Converse's refusal of a system prompt for a model without one (Mistral 7B Instruct, Titan
+#: Text, older Cohere and AI21 models; the service's own text, word for word).
+NO_SYSTEM = (
+    "This model doesn't support system messages. Try again without a system message or use a"
+    " model that supports system messages."
+)
+
+
+def without_system(request: dict[str, Any]) -> Reply:
+    """A model whose Converse refuses any request with a system prompt (HTTP 400)."""
+    if request.get("system"):
+        return converse_error(400, "ValidationException", NO_SYSTEM)
+    return converse_reply(ticket_json(title="Written without a system prompt"))
+
+
+async def test_a_model_refusing_system_messages_gets_the_instructions_first(
+    bedrock: ConverseServer,
+) -> None:
+    """A model without system prompts: the refused call is asked again at once with the
+    instructions first in the user message (the alert still fenced after them), and later
+    calls never send one, so no call pays a refused request again; every ticket is the
+    model's (each fell back as rejected_400 and the breaker opened)."""
+    bedrock.responder = without_system
+    metrics = Metrics()
+    summariser = summariser_for(bedrock, metrics, llm_retries=0, llm_breaker_failures=1)
+    with structlog.testing.capture_logs() as logs:
+        first = await summariser.summarise(view(source()))
+        second = await summariser.summarise(view(source(title="Queue depth high")))
+    await summariser.aclose()
+    assert first.title == second.title == "Written without a system prompt"
+    assert metrics.counter("SummarizationFailures") == 0
+    assert ["system" in request for request in bedrock.requests] == [True, False, False]
+    text = bedrock.requests[-1]["messages"][0]["content"][0]["text"]
+    assert text.index("Answer with one JSON object only") < text.index("<alert-")
+    adapted = [e for e in logs if e["event"] == "llm.request_adapted"]
+    assert [e["refused"] for e in adapted] == ["the system prompt"]
+
+
+async def test_concurrent_calls_refused_a_system_prompt_each_ask_again(
+    bedrock: ConverseServer,
+) -> None:
+    """Calls in flight together when the model first refuses the system prompt: each is asked
+    again without it (judged by what it sent, not by what another call has learnt), and the
+    adaptation is logged once."""
+    bedrock.responder = without_system
+    metrics = Metrics()
+    summariser = summariser_for(bedrock, metrics, llm_retries=0)
+    with structlog.testing.capture_logs() as logs:
+        await asyncio.gather(*(summariser.summarise(view(source())) for _ in range(3)))
+    await summariser.aclose()
+    assert metrics.counter("SummarizationFailures") == 0
+    assert [e["event"] for e in logs].count("llm.request_adapted") == 1
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        # Claude on Bedrock, its context less than the prompt and the output bound.
+        "The model returned the following errors: input length and `max_tokens` exceed context"
+        " limit: 196395 + 900 > 200000, decrease input length or `max_tokens` and try again",
+        # Claude on Bedrock, a request past its byte limit.
+        "Input is too large: too many total text bytes: 9437184 > 9000000",
+        # Models served through Bedrock's OpenAI-compatible engine.
+        "prompt tokens exceed model maximum of 200000",
+    ],
+    ids=["context-limit", "text-bytes", "model-maximum"],
+)
+async def test_each_bedrock_wording_of_a_prompt_too_long_is_sent_again_shorter(
+    bedrock: ConverseServer, message: str
+) -> None:
+    """Each way Bedrock's models say the prompt does not fit: the alert is asked once more,
+    cut to a quarter, and that answer is the ticket; it never counts against the breaker (it
+    fell back as rejected_400, one provider fault of the few that open it)."""
+    payload = {"log": " ".join(f"line {i}: request failed upstream" for i in range(600))}
+    bedrock.then(
+        converse_error(400, "ValidationException", message),
+        converse_reply(ticket_json(title="Shorter prompt")),
+    )
+    metrics = Metrics()
+    summariser = summariser_for(bedrock, metrics, llm_breaker_failures=1)
+    ticket = await summariser.summarise(view(source(raw=payload)))
+    await summariser.aclose()
+    first, second = (len(r["messages"][0]["content"][0]["text"]) for r in bedrock.requests)
+    assert ticket.title == "Shorter prompt"
+    assert second < first / 2
+
+
+async def test_the_output_token_limit_refusal_is_not_taken_for_a_long_prompt(
+    bedrock: ConverseServer,
+) -> None:
+    """Bedrock's "The maximum tokens you requested exceeds the model limit" is about the request
+    triage always sends, not the alert's length: no shorter prompt is tried (it would be
+    refused the same way), and it counts against the breaker."""
+    message = (
+        "The maximum tokens you requested exceeds the model limit of 512. Try again with a"
+        " maximum tokens value that is lower than 512."
+    )
+    bedrock.responder = lambda _request: converse_error(400, "ValidationException", message)
+    metrics = Metrics()
+    summariser = summariser_for(bedrock, metrics, llm_breaker_failures=1)
+    for _ in range(2):
+        await summariser.summarise(view(source()))
+    await summariser.aclose()
+    assert bedrock.request_count == 1
+    assert metrics.counter("LLMFallbacks", reason="rejected_400") == 1
+    assert metrics.counter("LLMFallbacks", reason="breaker_open") == 1
+
+
+async def test_a_content_filter_refusing_one_alert_never_opens_the_breaker(
+    bedrock: ConverseServer,
+) -> None:
+    """Amazon Nova's Responsible-AI refusal of the prompt (a ValidationException in its own
+    documented words) is this alert's text, not the provider failing: `content_filter`, not
+    retried, and never counted against the breaker, so hostile alert text cannot switch the
+    model off for every other incident (it fell back as rejected_400 and opened it)."""
+    message = (
+        "This request has been blocked by our content filters. Please adjust your text prompt"
+        " to submit a new request."
+    )
+    bedrock.responder = lambda _request: converse_error(400, "ValidationException", message)
+    metrics = Metrics()
+    summariser = summariser_for(bedrock, metrics, llm_retries=2, llm_breaker_failures=2)
+    for _ in range(3):
+        await summariser.summarise(view(source()))
+    await summariser.aclose()
+    assert bedrock.request_count == 3
+    assert metrics.counter("LLMFallbacks", reason="content_filter") == 3
+    assert metrics.counter("LLMCalls", outcome="refused") == 3
+
+
+async def test_a_retry_after_longer_than_the_budget_pauses_the_model(
+    bedrock: ConverseServer,
+) -> None:
+    """A ServiceUnavailableException (or throttling) that says when to come back, through a
+    Retry-After header, longer than a call's whole budget: not retried within the call, and the
+    model is left alone until the breaker's reset (`llm.paused`), as for OpenAI's 429."""
+    reply = converse_error(503, "ServiceUnavailableException", "Service unavailable.")
+    reply.headers["Retry-After"] = "600"
+    bedrock.responder = lambda _request: reply
+    metrics = Metrics()
+    summariser = summariser_for(bedrock, metrics, llm_retries=2)
+    with structlog.testing.capture_logs() as logs:
+        for _ in range(2):
+            await summariser.summarise(view(source()))
+    await summariser.aclose()
+    assert bedrock.request_count == 1
+    [paused] = [e for e in logs if e["event"] == "llm.paused"]
+    assert paused["retry_after_s"] == 600
+    assert metrics.counter("LLMFallbacks", reason="breaker_open") == 1

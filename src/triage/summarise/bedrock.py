@@ -7,12 +7,16 @@ else AWS_ENDPOINT_URL, else AWS's. botocore's own retries are off (one attempt p
 summariser retries throttling and 5xx within its budget, so the two cannot stack.
 
 Converse has no JSON mode common to every model, so the model is asked for JSON by the system
-message alone and its answer is validated like any other (an invalid one falls back).
+message alone and its answer is validated like any other (an invalid one falls back). A model
+that takes no system prompt (Mistral 7B Instruct, Titan Text …: Converse refuses the request)
+is asked again at once with the instructions first in the user message, and so from then on.
 
-Throttling, a model not ready, 5xx and timeouts are retried by the summariser; a prompt too
-long for the model (a ValidationException saying so, or an answer stopped by the context
-window) is sent again shorter; refused, expired or unknown credentials, a model not in the
-region and a redirect (never followed) count against the breaker without a retry. The secret
+Throttling, a model not ready or failing this time, 5xx and timeouts are retried by the
+summariser, waiting at least a Retry-After if one is sent; a prompt too long for the model (a
+ValidationException saying so in any of its models' words, or an answer stopped by the context
+window) is sent again shorter; a content filter's refusal of the alert's text (Amazon Nova's)
+is this alert's alone; refused, expired or unknown credentials, a model not in the region and
+a redirect (never followed) count against the breaker without a retry. The secret
 key and session token each request is signed with are held (`triage.redact.hold`), so no log
 line can carry them, whatever an endpoint echoes.
 
@@ -50,6 +54,7 @@ from triage.errors import ModelError
 from triage.redact import hold
 from triage.settings import Settings
 from triage.sinks.aio import MAX_BODY_BYTES, AnswerTooLarge
+from triage.sinks.http import parse_retry_after
 from triage.summarise.chat import (
     MAX_OUTPUT_TOKENS,
     PROMPT_TOO_LONG,
@@ -78,11 +83,24 @@ _PROVIDER_FAULTS = frozenset(
         "ServiceQuotaExceededException",
     }
 )
-#: How Bedrock's models say the prompt is longer than they take (a ValidationException).
+#: How Bedrock's models say the prompt is longer than they take (a ValidationException):
+#: "Input is too long for requested model.", Claude's "prompt is too long: … tokens > …
+#: maximum", "input length and `max_tokens` exceed context limit: …" and "Input is too large:
+#: too many total text bytes: …", "prompt tokens exceed model maximum of …", "The input token
+#: count (…) exceeds the maximum …". ("The maximum tokens you requested exceeds the model
+#: limit" is about the request triage always sends, not the alert: it is none of these.)
 _TOO_LONG = re.compile(
-    r"too long|too many (input )?tokens|context.?(length|window)|exceeds? the max",
+    r"too (long|large)|too many (input |total text )?(tokens|bytes)"
+    r"|context.?(length|window|limit)|exceeds? the max|tokens exceed model maximum",
     re.IGNORECASE,
 )
+#: Converse's refusal of a system prompt for a model that has none: "This model doesn't
+#: support system messages. Try again without a system message or use a model that supports
+#: system messages."
+_SYSTEM_REFUSED = re.compile(r"(doesn't|does not) support system messages", re.IGNORECASE)
+#: A content filter refusing the prompt's text (Amazon Nova: "This request has been blocked by
+#: our content filters. Please adjust your text prompt to submit a new request.").
+_FILTERED = re.compile(r"blocked by (our |the )?content filter", re.IGNORECASE)
 #: stopReason values that are not a finished answer.
 _STOPS: dict[str, Stop] = {
     "max_tokens": "length",
@@ -149,6 +167,8 @@ class BedrockChat:
         self._owns_aws = aws is None
         #: The secret key last held (`_hold_credentials`).
         self._held: str | None = None
+        #: Whether the model takes a system prompt; one that refused it is asked without.
+        self.system_supported = True
 
     async def complete(self, system: str, user: str, timeout_s: float) -> Answer:
         try:
@@ -157,12 +177,7 @@ class BedrockChat:
                 # task role's endpoint may fail, or answer a byte at a time).
                 client = await self._client()
                 await self._hold_credentials()
-                response = await client.converse(
-                    modelId=self.model,
-                    system=[{"text": system}],
-                    messages=[{"role": "user", "content": [{"text": user}]}],
-                    inferenceConfig={"maxTokens": MAX_OUTPUT_TOKENS, "temperature": TEMPERATURE},
-                )
+                response = await self._converse(client, system, user)
         except TimeoutError:
             raise ModelError("timeout", outcome="timeout", retryable=True) from None
         except ClientError as exc:
@@ -176,6 +191,39 @@ class BedrockChat:
     async def aclose(self) -> None:
         if self._owns_aws:
             await self._aws.aclose()
+
+    async def _converse(self, client: Any, system: str, user: str) -> Any:
+        """The Converse answer; a request refused for its system prompt is made again at once
+        without one, the instructions first in the user message, and so are all later ones.
+        Judged by what was sent: a call in flight when another learnt it asks again too."""
+        request = self._request(system, user)
+        try:
+            return await client.converse(**request)
+        except ClientError as exc:
+            if "system" not in request or not _refuses_system(exc):
+                raise
+        if self.system_supported:
+            self.system_supported = False
+            log.info(
+                "llm.request_adapted",
+                refused="the system prompt",
+                instead="the instructions first in the user message",
+            )
+        return await client.converse(**self._request(system, user))
+
+    def _request(self, system: str, user: str) -> dict[str, Any]:
+        """Converse's arguments. Without a system prompt, the instructions go first in the
+        one user message: the alert is still inside its nonce fence, after them, so it cannot
+        speak as they do."""
+        text = user if self.system_supported else f"{system}\n{user}"
+        request: dict[str, Any] = {
+            "modelId": self.model,
+            "messages": [{"role": "user", "content": [{"text": text}]}],
+            "inferenceConfig": {"maxTokens": MAX_OUTPUT_TOKENS, "temperature": TEMPERATURE},
+        }
+        if self.system_supported:
+            request["system"] = [{"text": system}]
+        return request
 
     async def _hold_credentials(self) -> None:
         """Hold the secret key and session token the request is signed with, as they are now
@@ -241,23 +289,44 @@ def _answer(response: Any) -> Answer:
     )
 
 
+def _refuses_system(exc: ClientError) -> bool:
+    """Whether Converse refused the request because the model takes no system prompt."""
+    error = exc.response.get("Error", {})
+    return error.get("Code") == "ValidationException" and bool(
+        _SYSTEM_REFUSED.search(str(error.get("Message")))
+    )
+
+
 def _client_error(exc: ClientError) -> ModelError:
     error = exc.response.get("Error", {})
     code = str(error.get("Code", ""))
     message = _short(str(error.get("Message")))
-    status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+    metadata = exc.response.get("ResponseMetadata", {})
+    status = int(metadata.get("HTTPStatusCode") or 0)
     if code == "ThrottlingException" and _PER_DAY.search(message):
         # The account's daily tokens are spent: no retry helps until the quota resets.
         log.warning("llm.rejected", status=status, code=code, error=message, hint=_DAY_HINT)
         return ModelError("quota_exceeded", outcome="rejected", until_fixed=True)
+    # Bedrock documents no Retry-After, but a proxy in front of it (or a later Bedrock) may say
+    # how long to wait: no retry comes sooner, and a wait past the call's budget pauses it.
+    retry_after_s = parse_retry_after((metadata.get("HTTPHeaders") or {}).get("retry-after"))
     if code in _BUSY:
         reason = _BUSY[code]
-        return ModelError(reason, outcome=reason, retryable=True)
+        return ModelError(reason, outcome=reason, retryable=True, retry_after_s=retry_after_s)
     if status >= 500 or code == "ModelErrorException":  # 424: the model failed this time
-        return ModelError(f"server_error_{status}", outcome="server_error", retryable=True)
+        return ModelError(
+            f"server_error_{status}",
+            outcome="server_error",
+            retryable=True,
+            retry_after_s=retry_after_s,
+        )
     if code == "ValidationException" and _TOO_LONG.search(message):
         log.warning("llm.prompt_too_long", status=status, code=code, error=message)
         return ModelError(PROMPT_TOO_LONG, outcome="rejected")
+    if code == "ValidationException" and _FILTERED.search(message):
+        # The alert's text, not the provider: this request's alone, never the breaker's.
+        log.info("llm.content_filter", status=status, code=code, error=message)
+        return ModelError("content_filter", outcome="refused")
     # AccessDenied (no bedrock:InvokeModel, model access not granted), expired or unknown
     # credentials, ResourceNotFound (no such model in this region), a spent quota, and any
     # other Validation refusal (a model id that is no model or needs an inference profile, a
