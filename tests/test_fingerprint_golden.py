@@ -137,6 +137,18 @@ GOLDEN: dict[str, tuple[str, ...]] = {
     # Alertmanager's default (text) SNS template: firing and resolved are one group's incident.
     "sns/alertmanager-default-firing.json": ("86fc040ab020ec0d7961ea5620334f5c",),
     "sns/alertmanager-default-resolved.json": ("86fc040ab020ec0d7961ea5620334f5c",),
+    # Other tools' webhooks (tests/test_normalize_vendors.py): a trigger and its recovery share one.
+    "vendors/datadog-custom-no-data.json": (),
+    "vendors/datadog-custom-recovered.json": ("8e47de2cda763ebcb9796df5705b7a35",),
+    "vendors/datadog-custom-triggered.json": ("8e47de2cda763ebcb9796df5705b7a35",),
+    "vendors/datadog-default-recovered.json": ("f05a1c63fb4224b52f0b9bfc0931b07a",),
+    "vendors/datadog-default-triggered.json": ("f05a1c63fb4224b52f0b9bfc0931b07a",),
+    "vendors/opsgenie-acknowledge.json": (),
+    "vendors/opsgenie-close.json": ("df35205e00cfc43d26987ac140e85761",),
+    "vendors/opsgenie-create.json": ("df35205e00cfc43d26987ac140e85761",),
+    "vendors/pagerduty-acknowledged.json": (),
+    "vendors/pagerduty-resolved.json": ("031311547a95460b541555c5b0568e12",),
+    "vendors/pagerduty-triggered.json": ("031311547a95460b541555c5b0568e12",),
 }
 
 

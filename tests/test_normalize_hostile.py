@@ -303,6 +303,9 @@ NOT_DISPLAY: dict[str, set[str]] = {
     "sentry-plugin": {"id", "event"},
     "threshold": {"event_type", "state", "rule_id", "device_id", "metric"},
     "generic": {"title", "dedup_key", "status"},
+    "datadog": {"title", "alert_transition", "aggreg_key", "alert_id", "org", "org.id"},
+    "opsgenie": {"action", "alert", "alert.alertId", "alert.alias"},
+    "pagerduty": {"event", "event.event_type", "event.resource_type", "event.data", "event.data.id"},
 }  # fmt: skip
 #: Samples where a field is more than shown: without a dedup_key a script's source is identity,
 #: without a device_id the host is; a contact-point test is known by its rule name, an activity

@@ -78,6 +78,7 @@ from triage.normalize import (
     grafana,
     sentry,
     sns,
+    vendors,
 )
 from triage.settings import KNOWN_SINKS, MAX_DURATION_S, Settings
 from triage.sinks.base import DEFAULT_TARGET, Target
@@ -96,6 +97,7 @@ KNOWN_SOURCES = (
     sentry.SOURCE,
     sns.SOURCE,
     generic.THRESHOLD,
+    *vendors.SOURCES,
 )
 
 #: A larger file is no routes file (a log pasted by mistake, /dev/zero): refused before reading.

@@ -32,7 +32,8 @@ ACCEPTED_FORMATS: dict[str, frozenset[str]] = {
     "alertmanager": frozenset({"alertmanager", "prometheus"}),
     "sentry": frozenset({"sentry"}),
     # The legacy Sentry plugin cannot sign: it posts here, the token in its URL (Basic).
-    "generic": frozenset({"generic", "sentry-plugin"}),
+    # Other tools' webhooks (Datadog, Opsgenie, PagerDuty) post here too.
+    "generic": frozenset({"generic", "sentry-plugin", "datadog", "opsgenie", "pagerduty"}),
     "threshold": frozenset({"threshold"}),
 }
 #: Formats Alertmanager's API paths (`/api/v2/alerts`, `/api/v1/alerts`) accept: an array of

@@ -35,6 +35,7 @@ from triage.normalize import (
     prometheus,
     sentry,
     sns,
+    vendors,
 )
 from triage.normalize.common import Normalized, Skipped
 
@@ -84,6 +85,11 @@ FORMATS: tuple[Format, ...] = (
     Format("grafana-legacy", grafana.matches_legacy, grafana.normalize_legacy),
     Format("sentry", sentry.matches, sentry.normalize),
     Format("sentry-plugin", sentry.matches_legacy, sentry.normalize_legacy),
+    # Other tools' webhooks sent to the generic path: known by their own keys, before
+    # `generic` would key them by a title that changes with their state.
+    Format("datadog", vendors.matches_datadog, vendors.normalize_datadog),
+    Format("opsgenie", vendors.matches_opsgenie, vendors.normalize_opsgenie),
+    Format("pagerduty", vendors.matches_pagerduty, vendors.normalize_pagerduty),
     Format("threshold", generic.matches_threshold, generic.normalize_threshold),
     Format("generic", generic.matches_generic, generic.normalize_generic),
 )

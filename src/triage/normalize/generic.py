@@ -30,14 +30,23 @@ GENERIC = "generic"
 THRESHOLD = "threshold"
 
 _FIRING = ("firing", "triggered", "trigger", "retriggered", "re-triggered", "alerting",
-           "problem", "alarm", "active", "open", "down")  # fmt: skip
+           "problem", "alarm", "active", "open", "down",
+           "warn", "re-warn", "renotify")  # fmt: skip
 _RESOLVED = ("resolved", "resolve", "ok", "recovered", "recovery", "clear", "cleared", "closed",
              "close", "normal", "up")  # fmt: skip
 _STATUS = dict.fromkeys(_FIRING, Status.FIRING) | dict.fromkeys(_RESOLVED, Status.RESOLVED)
 #: States that are neither: a person acknowledged it, or the check has no data yet. Like
 #: CloudWatch's INSUFFICIENT_DATA they change no ticket (Skipped), rather than going to the DLQ.
 _QUIET = frozenset({"acknowledged", "acknowledge", "ack", "pending", "unknown", "no_data",
-                    "nodata", "no data", "insufficient_data"})  # fmt: skip
+                    "nodata", "no data", "re-no data", "insufficient_data"})  # fmt: skip
+#: A state in brackets before a title, as tools that send no `status` write it: "[Recovered] X",
+#: "[RESOLVED] X", "[FIRING:2] X", "[OK] X", Datadog's "[P1] [Triggered on {host:a}] X". The
+#: bracket is short and brace-free, so a hostile title costs one linear pass.
+_STATE_PREFIX = re.compile(
+    r"\s*(?:\[P[0-5]\]\s*)?\[(?P<word>[A-Za-z][A-Za-z _-]{0,24}?)(?::\d{1,6})?"
+    r"(?: on \{(?P<scope>[^{}]{0,1000})\})?\]\s*(?P<rest>\S.*)",
+    re.DOTALL,
+)
 
 
 def matches_generic(payload: dict[str, Any]) -> bool:
@@ -49,8 +58,12 @@ def matches_threshold(payload: dict[str, Any]) -> bool:
 
 
 def normalize_generic(payload: dict[str, Any]) -> Normalized:
-    title = common.title(payload.get("title"))
-    word = _given(_stated(payload), "firing")
+    stated = _stated(payload)
+    given_title, prefixed = payload.get("title"), None
+    if stated is None:
+        given_title, prefixed = _title_state(given_title)
+    title = common.title(given_title)
+    word = _given(_given(stated, prefixed), "firing")
     if isinstance(word, str) and word.strip().lower() in _QUIET:
         detail = f"generic alert {common.short(title)} is {common.short(word)}: no ticket change"
         return Normalized((), (Skipped(GENERIC, "no_state_change", detail),))
@@ -64,8 +77,8 @@ def normalize_generic(payload: dict[str, Any]) -> Normalized:
     common.add_label(labels, "host", common.flat(payload.get("host")))
     if dedup_key:
         common.add_label(labels, "dedup_key", dedup_key)
-    full_title = common.ident(payload.get("title"), "title")  # not cut to 200: stays distinct
-    occurred, notes = _when(payload.get("timestamp"), f"{GENERIC} timestamp")
+    full_title = common.ident(given_title, "title")  # not cut to 200: stays distinct
+    occurred, notes = dated(payload.get("timestamp"), f"{GENERIC} timestamp")
     runbook, unlinked = _runbook(payload)
     alert = Alert(
         source=GENERIC,
@@ -116,7 +129,7 @@ def normalize_threshold(payload: dict[str, Any]) -> Normalized:
     ):  # fmt: skip
         common.add_label(labels, key, field)
     runbook, unlinked = _runbook(payload)
-    occurred, notes = _when(payload.get("evaluated_at"), f"{THRESHOLD} evaluated_at")
+    occurred, notes = dated(payload.get("evaluated_at"), f"{THRESHOLD} evaluated_at")
     alert = Alert(
         source=THRESHOLD,
         status=status,
@@ -206,7 +219,7 @@ def _with_runbook(description: str | None, runbook: str | None) -> str:
 _UNSET = re.compile(r"\s*|0001-01-01[ T]00:00:00.*")
 
 
-def _when(value: Any, field: str) -> tuple[datetime, tuple[str, ...]]:
+def dated(value: Any, field: str) -> tuple[datetime, tuple[str, ...]]:
     """The alert's time, and a note for the log when the sender gave one that is no time we
     read: the alert is then dated when it was queued, and the operator learns why."""
     when = common.timestamp(value)
@@ -245,7 +258,18 @@ _STATE_WORDS = frozenset({"firing", "triggered", "alerting", "problem", "alarm",
                           "ok", "recovered"})  # fmt: skip
 
 
-def _given(value: Any, default: str) -> Any:
+def _title_state(title: Any) -> tuple[Any, str | None]:
+    """A title without the state bracket it starts with, and that state's word; the title
+    as it is and None when it starts with none ("[PROD] X" names no state). A Datadog
+    group ("on {host:a}") stays in the title, so each group is its own incident."""
+    head = _STATE_PREFIX.match(title) if isinstance(title, str) else None
+    if head is None or head["word"].lower() not in _STATUS.keys() | _QUIET:
+        return title, None
+    rest = head["rest"].rstrip()
+    return (f"{rest} on {head['scope']}" if head["scope"] else rest), head["word"]
+
+
+def _given(value: Any, default: Any) -> Any:
     """`value`, or `default` when it is absent or null (not when it is false, 0 or "")."""
     return default if value is None else value
 

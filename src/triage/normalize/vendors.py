@@ -1,0 +1,295 @@
+"""Webhooks of other alerting tools pointed at the gateway's generic path: Datadog's Webhooks
+integration, Opsgenie's outgoing webhook and PagerDuty's v3 webhooks. Each is known by the
+keys only that tool sends, so that its alert is keyed by the tool's own id rather than read as
+generic JSON keyed by a title that changes with its state ("[Triggered] X", "[Recovered] X").
+
+Identity, datadog: the org and `aggreg_key` ($AGGREG_KEY) when the payload carries it, else the
+monitor (`alert_id`) and the group the title names ("[Triggered on {host:web-1}] …"), else, for
+the integration's default payload (no id but the event's own), the monitor's name and group
+from the title without its state and priority brackets.
+Identity, opsgenie: the alert's `alias` (Opsgenie's own de-duplication key), else `alertId`.
+Identity, pagerduty: the incident's id (`event.data.id`).
+States: a Datadog transition (Triggered, Warn, Renotify and their Re- forms fire, Recovered
+resolves, No Data changes no ticket), Opsgenie's `action` (Create fires, Close resolves) and
+PagerDuty's `event_type` (incident.triggered and .reopened fire, .resolved resolves); every
+other action or event (acknowledged, a note, a new responder …) changes no ticket (Skipped).
+Priorities P1..P5 are these tools' five-step scale: P1 critical, P2 high, P3 medium, P4 and P5
+low (a generic alert's P0..P3 scale is another).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from triage.errors import InvalidAlertError
+from triage.models import Alert, Priority, Status
+from triage.normalize import common
+from triage.normalize.common import Normalized, Skipped
+from triage.normalize.generic import dated
+
+DATADOG = "datadog"
+OPSGENIE = "opsgenie"
+PAGERDUTY = "pagerduty"
+SOURCES = (DATADOG, OPSGENIE, PAGERDUTY)
+
+_FIVE_STEPS = {"p1": Priority.CRITICAL, "p2": Priority.HIGH, "p3": Priority.MEDIUM,
+               "p4": Priority.LOW, "p5": Priority.LOW}  # fmt: skip
+
+
+def priority(value: Any) -> Priority | None:
+    """P1..P5 on these tools' scale (an integer 1..5 too, as some Opsgenie payloads send it);
+    a word (critical, high …) as every source reads it."""
+    if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 5:
+        value = f"P{value}"
+    if isinstance(value, str) and value.strip().lower() in _FIVE_STEPS:
+        return _FIVE_STEPS[value.strip().lower()]
+    return common.priority(value)
+
+
+def _description(value: Any) -> str:
+    return common.text(value, "description", common.DESCRIPTION_MAX) or ""
+
+
+def _quiet(source: str, what: str, state: Any) -> Normalized:
+    """A message of `source` that is understood and changes no ticket."""
+    detail = f"{source} {what} is {common.short(state)}: no ticket change"
+    return Normalized((), (Skipped(source, "no_state_change", detail),))
+
+
+# --- Datadog -----------------------------------------------------------------------------------
+
+#: The Webhooks integration's default payload ($EVENT_MSG, $LAST_UPDATED, $EVENT_TYPE,
+#: $EVENT_TITLE, $DATE, $ORG_ID and $ORG_NAME, $ID).
+_DATADOG_DEFAULT = frozenset({"body", "last_updated", "event_type", "title", "date", "org", "id"})
+_DD_FIRING = frozenset({"triggered", "re-triggered", "warn", "re-warn", "renotify"})
+_DD_RESOLVED = frozenset({"recovered"})
+_DD_QUIET = frozenset({"no data", "re-no data"})
+#: An event title: "[P2] [Recovered on {host:web-1,env:prod}] CPU high on web-1". The group
+#: is bounded and brace-free, so a hostile title costs one linear pass.
+_DD_TITLE = re.compile(
+    r"(?:\[(?P<priority>P[1-5])\]\s*)?"
+    r"\[(?P<transition>Re-Triggered|Triggered|Recovered|Re-Warn|Warn|Re-No Data|No Data|Renotify)"
+    r"(?: on \{(?P<scope>[^{}]{0,1000})\})?\]\s*(?P<name>.*)",
+    re.IGNORECASE | re.DOTALL,
+)
+#: What Datadog's "Test Notifications" button puts before the monitor's name.
+_DD_TEST = re.compile(r"\[TEST\]", re.IGNORECASE)
+
+
+def matches_datadog(payload: dict[str, Any]) -> bool:
+    """The default payload's keys, or a custom payload with `alert_transition` and a title."""
+    if isinstance(payload.get("alert_transition"), str):
+        return "title" in payload or "alert_title" in payload
+    return payload.keys() >= _DATADOG_DEFAULT and isinstance(payload["org"], dict)
+
+
+def normalize_datadog(payload: dict[str, Any]) -> Normalized:
+    given = payload.get("title")
+    full = common.ident(payload.get("alert_title") if given in (None, "") else given, "title")
+    head = _DD_TITLE.match(full)
+    name = (head["name"] if head else full).strip()
+    scope = (head["scope"] or "").strip() if head else ""
+    transition = _transition(payload.get("alert_transition"), head)
+    if transition in _DD_QUIET:
+        return _quiet(DATADOG, f"monitor {common.short(name)}", transition)
+    if _DD_TEST.match(name):
+        detail = f"datadog test notification for {common.short(name)}: no ticket change"
+        return Normalized((), (Skipped(DATADOG, "test_notification", detail),))
+    status = Status.RESOLVED if transition in _DD_RESOLVED else Status.FIRING
+    org = common.obj_or_empty(payload.get("org"))
+    org_id = common.ident_or_none(org.get("id"), "org.id") or ""
+    monitor = common.ident_or_none(payload.get("alert_id"), "alert_id")
+    tags = _tags(payload.get("tags"))
+    labels: dict[str, str] = {}
+    for key, value in (
+        ("org_id", org_id), ("org", common.unnested(org.get("name"))), ("monitor_id", monitor),
+        ("scope", scope), ("host", common.unnested(payload.get("hostname"))),
+        ("event_type", common.unnested(payload.get("event_type"))),
+        ("metric", common.unnested(payload.get("alert_metric"))), ("transition", transition),
+    ):  # fmt: skip
+        common.add_label(labels, key, value)
+    common.add_label(labels, "tags", ",".join(tags))
+    occurred, notes = dated(payload.get("date") or payload.get("last_updated"), "datadog date")
+    alert = Alert(
+        source=DATADOG,
+        status=status,
+        title=common.first_title(
+            f"{name} on {scope}" if name and scope else name,
+            scope,
+            f"Datadog monitor {monitor or org_id}",
+        ),
+        team=common.word(_tag(tags, "team"), "team"),
+        priority=priority(payload.get("alert_priority") or (head["priority"] if head else None)),
+        severity=_dd_severity(payload.get("alert_type"), transition),
+        description=_dd_body(payload.get("body"), payload.get("alert_status")),
+        links=common.links(source=common.url(payload.get("link"), "link")),
+        labels=labels,
+        occurred_at=occurred,
+        identity=_dd_identity(payload, org_id, monitor, name, scope),
+        raw=payload,
+    )
+    return Normalized((alert,), (), notes)
+
+
+def _transition(given: Any, head: re.Match[str] | None) -> str:
+    """$ALERT_TRANSITION lower-cased, else the title's bracket; InvalidAlertError if neither
+    names a state ("Null", blank, or an event that is no monitor's)."""
+    word = common.line(common.unnested(given), "alert_transition", 64)
+    word = (word or "").lower()
+    known = _DD_FIRING | _DD_RESOLVED | _DD_QUIET
+    if word not in known and head is not None:
+        word = head["transition"].lower()
+    if word not in known:
+        raise InvalidAlertError(
+            f"datadog alert_transition {common.short(given)} and the title name no monitor "
+            "state (Triggered, Recovered, Warn, No Data, Renotify)"
+        )
+    return word
+
+
+def _dd_identity(
+    payload: dict[str, Any], org_id: str, monitor: str | None, name: str, scope: str
+) -> dict[str, str]:
+    """The most stable key the payload holds; never the state, the event's id or its time."""
+    aggregate = common.ident_or_none(payload.get("aggreg_key"), "aggreg_key")
+    if aggregate:
+        return {"org": org_id, "aggreg_key": aggregate}
+    if monitor:
+        return {"org": org_id, "monitor": monitor, "scope": scope}
+    if not name and not scope:
+        raise InvalidAlertError("datadog title names no monitor: the alert cannot be identified")
+    return {"org": org_id, "monitor_name": name, "scope": scope}
+
+
+def _tags(value: Any) -> list[str]:
+    """$TAGS: "env:prod,team:payments,monitor" (or an array of such tags)."""
+    if isinstance(value, str):
+        parts: list[Any] = value.split(",")
+    else:
+        parts = common.items_or_empty(value)
+    return [p.strip() for p in parts if isinstance(p, str) and p.strip()][: common.LABELS_MAX]
+
+
+def _tag(tags: list[str], key: str) -> str | None:
+    """The value of the first `key:value` tag."""
+    return next((t.split(":", 1)[1] for t in tags if t.lower().startswith(f"{key}:")), None)
+
+
+def _dd_severity(alert_type: Any, transition: str) -> str | None:
+    """$ALERT_TYPE (error, warning, success, info) as Datadog says it; a Warn transition is a
+    warning when the payload does not say."""
+    stated = common.word(alert_type, "alert_type")
+    return stated or ("warning" if "warn" in transition else None)
+
+
+def _dd_body(body: Any, status: Any) -> str:
+    """$EVENT_MSG without the %%% markers Datadog wraps its Markdown in, else $ALERT_STATUS."""
+    text = common.text(body, "body", common.DESCRIPTION_MAX * 2)
+    if text:
+        text = text.removeprefix("%%%").removesuffix("%%%").strip()
+    return common.text(text or status, "description", common.DESCRIPTION_MAX) or ""
+
+
+# --- Opsgenie ----------------------------------------------------------------------------------
+
+_OG_FIRING = frozenset({"create"})
+_OG_RESOLVED = frozenset({"close"})
+
+
+def matches_opsgenie(payload: dict[str, Any]) -> bool:
+    """An outgoing webhook: the `action` taken on an `alert` that has its `alertId`."""
+    alert = payload.get("alert")
+    return isinstance(payload.get("action"), str) and isinstance(alert, dict) and "alertId" in alert
+
+
+def normalize_opsgenie(payload: dict[str, Any]) -> Normalized:
+    alert = common.obj(payload.get("alert"), "alert", required=True)
+    alert_id = common.ident(alert.get("alertId"), "alert.alertId")
+    action = (common.line(payload.get("action"), "action", 64) or "").lower()
+    if action not in _OG_FIRING | _OG_RESOLVED:
+        return _quiet(OPSGENIE, f"alert {common.short(alert_id)} action", payload.get("action"))
+    alias = common.ident_or_none(alert.get("alias"), "alert.alias")
+    tags = [t for t in common.items_or_empty(alert.get("tags")) if isinstance(t, str)]
+    labels: dict[str, str] = {}
+    for key, value in (
+        ("alert_id", alert_id), ("alias", alias), ("tiny_id", common.unnested(alert.get("tinyId"))),
+        ("entity", common.unnested(alert.get("entity"))),
+        ("origin", common.unnested(alert.get("source"))),
+        ("integration", common.unnested(payload.get("integrationName"))),
+        ("tags", ",".join(tags[: common.LABELS_MAX])),
+    ):  # fmt: skip
+        common.add_label(labels, key, value)
+    when = alert.get("updatedAt") or alert.get("createdAt")
+    occurred, notes = dated(when, "opsgenie alert.updatedAt")
+    parsed = Alert(
+        source=OPSGENIE,
+        status=Status.FIRING if action in _OG_FIRING else Status.RESOLVED,
+        title=common.first_title(alert.get("message"), alias, f"Opsgenie alert {alert_id}"),
+        team=common.word(common.obj_or_empty(alert.get("details")).get("team"), "team"),
+        priority=priority(alert.get("priority")),
+        description=_description(alert.get("description")),
+        labels=labels,
+        occurred_at=occurred,
+        identity={"alias": alias} if alias else {"alert_id": alert_id},
+        raw=payload,
+    )
+    return Normalized((parsed,), (), notes)
+
+
+# --- PagerDuty ---------------------------------------------------------------------------------
+
+_PD_FIRING = frozenset({"incident.triggered", "incident.reopened"})
+_PD_RESOLVED = frozenset({"incident.resolved"})
+
+
+def matches_pagerduty(payload: dict[str, Any]) -> bool:
+    """A v3 webhook: an `event` with its `event_type`, `resource_type` and `data`."""
+    event = payload.get("event")
+    return (
+        isinstance(event, dict)
+        and isinstance(event.get("event_type"), str)
+        and "resource_type" in event
+        and isinstance(event.get("data"), dict)
+    )
+
+
+def normalize_pagerduty(payload: dict[str, Any]) -> Normalized:
+    event = common.obj(payload.get("event"), "event", required=True)
+    kind = (common.line(event.get("event_type"), "event.event_type", 128) or "").lower()
+    if kind not in _PD_FIRING | _PD_RESOLVED:
+        return _quiet(PAGERDUTY, "event", event.get("event_type"))
+    data = common.obj(event.get("data"), "event.data", required=True)
+    incident = common.ident(data.get("id"), "event.data.id")
+    service = common.obj_or_empty(data.get("service"))
+    teams = [t for t in common.items_or_empty(data.get("teams")) if isinstance(t, dict)]
+    labels: dict[str, str] = {}
+    for key, value in (
+        ("incident_id", incident), ("number", common.unnested(data.get("number"))),
+        ("service", common.unnested(service.get("summary"))),
+        ("escalation_policy",
+         common.unnested(common.obj_or_empty(data.get("escalation_policy")).get("summary"))),
+        ("urgency", common.unnested(data.get("urgency"))),
+    ):  # fmt: skip
+        common.add_label(labels, key, value)
+    occurred, notes = dated(event.get("occurred_at"), "pagerduty event.occurred_at")
+    alert = Alert(
+        source=PAGERDUTY,
+        status=Status.FIRING if kind in _PD_FIRING else Status.RESOLVED,
+        title=common.first_title(
+            data.get("title"), data.get("summary"), f"PagerDuty incident {incident}"
+        ),
+        team=common.word(teams[0].get("summary") if teams else None, "team"),
+        priority=priority(common.obj_or_empty(data.get("priority")).get("summary")),
+        severity=common.word(data.get("urgency"), "urgency"),
+        description=_description(data.get("description")),
+        links=common.links(
+            source=common.url(data.get("html_url"), "html_url"),
+            service=common.url(service.get("html_url"), "service.html_url"),
+        ),
+        labels=labels,
+        occurred_at=occurred,
+        identity={"incident": incident},
+        raw=payload,
+    )
+    return Normalized((alert,), (), notes)

@@ -1,0 +1,364 @@
+"""Other tools' webhooks sent to the generic path (Datadog, Opsgenie, PagerDuty v3): each
+keyed by the tool's own id, so a trigger and its recovery are one incident; and generic JSON
+whose title carries its state in brackets ("[Recovered] X") read as that state."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from factories import T0
+from memory_store import MemoryStore
+from triage.errors import InvalidAlertError, UnknownFormatError
+from triage.incidents import Action, Ledger, Policy
+from triage.ingest.validate import Invalid, check
+from triage.metrics import Metrics
+from triage.models import Alert, EffectKind, Priority, Status, Ticket
+from triage.normalize import Normalized, normalize_body, recognise_body
+from triage.pipeline import Pipeline
+from triage.redact import Redactor
+from triage.routes import KNOWN_SOURCES
+from triage.sinks.base import Applied, Effect
+from triage.sqs.inbox import Message
+from triage.view import RedactedAlert
+
+VENDORS = Path(__file__).parent / "payloads" / "vendors"
+
+#: Each sample's fingerprints (pinned: a change re-keys these tools' incidents in production).
+PINNED: dict[str, tuple[str, ...]] = {
+    "datadog-custom-no-data.json": (),
+    "datadog-custom-recovered.json": ("8e47de2cda763ebcb9796df5705b7a35",),
+    "datadog-custom-triggered.json": ("8e47de2cda763ebcb9796df5705b7a35",),
+    "datadog-default-recovered.json": ("f05a1c63fb4224b52f0b9bfc0931b07a",),
+    "datadog-default-triggered.json": ("f05a1c63fb4224b52f0b9bfc0931b07a",),
+    "opsgenie-acknowledge.json": (),
+    "opsgenie-close.json": ("df35205e00cfc43d26987ac140e85761",),
+    "opsgenie-create.json": ("df35205e00cfc43d26987ac140e85761",),
+    "pagerduty-acknowledged.json": (),
+    "pagerduty-resolved.json": ("031311547a95460b541555c5b0568e12",),
+    "pagerduty-triggered.json": ("031311547a95460b541555c5b0568e12",),
+}
+#: (trigger, recovery) sample pairs of each tool, and the source their alerts carry.
+PAIRS = [
+    ("datadog-default-triggered.json", "datadog-default-recovered.json", "datadog"),
+    ("datadog-custom-triggered.json", "datadog-custom-recovered.json", "datadog"),
+    ("opsgenie-create.json", "opsgenie-close.json", "opsgenie"),
+    ("pagerduty-triggered.json", "pagerduty-resolved.json", "pagerduty"),
+]
+
+
+def sample(name: str) -> dict[str, Any]:
+    value: dict[str, Any] = json.loads((VENDORS / name).read_text(encoding="utf-8"))
+    return value
+
+
+def run(body: dict[str, Any]) -> Normalized:
+    return normalize_body(json.dumps(body))
+
+
+def one(body: dict[str, Any]) -> Alert:
+    [alert] = run(body).alerts
+    return alert
+
+
+# --- each tool's trigger and recovery ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(("trigger", "recovery", "source"), PAIRS)
+def test_trigger_and_recovery_are_one_incident(trigger: str, recovery: str, source: str) -> None:
+    """A tool's trigger fires and its recovery resolves one fingerprint, with the tool's name
+    as source and no state words left in the title."""
+    fired, resolved = one(sample(trigger)), one(sample(recovery))
+    assert (fired.source, resolved.source) == (source, source)
+    assert (fired.status, resolved.status) == (Status.FIRING, Status.RESOLVED)
+    assert fired.fingerprint == resolved.fingerprint
+    assert fired.title == resolved.title
+    assert not fired.title.startswith("[")
+
+
+@pytest.mark.parametrize(("name", "expected"), sorted(PINNED.items()))
+def test_fingerprints_are_pinned(name: str, expected: tuple[str, ...]) -> None:
+    """Each vendor sample still yields exactly its pinned fingerprints."""
+    assert tuple(a.fingerprint for a in normalize_body((VENDORS / name).read_bytes()).alerts) == (
+        expected
+    )
+
+
+def test_every_vendor_sample_is_pinned() -> None:
+    """A new vendor sample must be pinned here too."""
+    assert {p.name for p in VENDORS.glob("*.json")} == set(PINNED)
+
+
+@pytest.mark.parametrize(
+    ("name", "reason"),
+    [
+        ("datadog-custom-no-data.json", "no_state_change"),
+        ("opsgenie-acknowledge.json", "no_state_change"),
+        ("pagerduty-acknowledged.json", "no_state_change"),
+    ],
+)
+def test_acknowledgements_and_no_data_change_no_ticket(name: str, reason: str) -> None:
+    """Acknowledged, no-data and other actions are Skipped with a reason, never an alert."""
+    result = run(sample(name))
+    assert result.alerts == ()
+    assert [s.reason for s in result.skipped] == [reason]
+
+
+def test_datadog_fields() -> None:
+    """A Datadog custom payload's monitor, priority, team tag, severity and link are read;
+    the %%% markers of its message are not kept."""
+    alert = one(sample("datadog-custom-triggered.json"))
+    assert alert.title == "Checkout p99 latency above 2s"
+    assert (alert.priority, alert.team, alert.severity) == (Priority.CRITICAL, "payments", "error")
+    assert alert.identity == {"org": "415600", "aggreg_key": "9bd4ac313a4d1e8fae2482df7b77628"}
+    assert alert.labels["monitor_id"] == "18692904"
+    assert alert.links == {"source": "https://app.datadoghq.com/event/event?id=6136155280721054654"}
+    assert "%%%" not in alert.description and "system.cpu.user" in alert.description
+
+
+def test_datadog_default_payload_reads_its_title() -> None:
+    """The default payload has no id but the event's: the priority and state brackets are
+    read from its title and the monitor's group stays part of its identity."""
+    alert = one(sample("datadog-default-triggered.json"))
+    assert (alert.title, alert.priority) == ("CPU high on host:web-1", Priority.HIGH)
+    other_host = dict(sample("datadog-default-triggered.json"),
+                      title="[P2] [Triggered on {host:web-2}] CPU high")  # fmt: skip
+    assert one(other_host).fingerprint != alert.fingerprint
+    renotified = dict(sample("datadog-default-triggered.json"), id="1", date="1795512000000",
+                      title="[Re-Triggered on {host:web-1}] CPU high")  # fmt: skip
+    assert (one(renotified).status, one(renotified).fingerprint) == (
+        Status.FIRING, alert.fingerprint
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("transition", "status"),
+    [("Warn", Status.FIRING), ("Re-Warn", Status.FIRING), ("Renotify", Status.FIRING),
+     ("Re-Triggered", Status.FIRING), ("recovered", Status.RESOLVED)],
+)  # fmt: skip
+def test_datadog_transitions(transition: str, status: Status) -> None:
+    """Every $ALERT_TRANSITION that keeps or ends an alert maps to firing or resolved."""
+    body = dict(sample("datadog-custom-triggered.json"), alert_transition=transition)
+    assert one(body).status is status
+
+
+def test_datadog_test_notification_is_skipped() -> None:
+    """The monitor's "Test Notifications" button ("[Triggered] [TEST] …") opens no ticket."""
+    body = dict(sample("datadog-default-triggered.json"), title="[Triggered] [TEST] CPU high")
+    assert [s.reason for s in run(body).skipped] == ["test_notification"]
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [("P1", Priority.CRITICAL), ("P2", Priority.HIGH), ("P3", Priority.MEDIUM),
+     ("P4", Priority.LOW), ("p5", Priority.LOW), (3, Priority.MEDIUM), ("nonsense", None)],
+)  # fmt: skip
+def test_opsgenie_priorities(given: Any, expected: Priority | None) -> None:
+    """Opsgenie's P1..P5 (or the bare number) map P1 critical … P4 and P5 low."""
+    body = sample("opsgenie-create.json")
+    body["alert"] = dict(body["alert"], priority=given)
+    assert one(body).priority is expected
+
+
+def test_pagerduty_fields_and_other_events() -> None:
+    """A PagerDuty incident's priority, team, urgency and links are read; a reopened incident
+    fires again, an event of no incident (service.created) changes no ticket."""
+    alert = one(sample("pagerduty-triggered.json"))
+    assert (alert.priority, alert.team, alert.severity) == (Priority.CRITICAL, "payments", "high")
+    assert alert.links["source"] == "https://example.pagerduty.com/incidents/PFQZPSY"
+    reopened = sample("pagerduty-triggered.json")
+    reopened["event"]["event_type"] = "incident.reopened"
+    assert (one(reopened).status, one(reopened).fingerprint) == (Status.FIRING, alert.fingerprint)
+    service = {"event": {"id": "e", "event_type": "service.created", "resource_type": "service",
+                         "occurred_at": "2026-11-23T09:00:00Z",
+                         "data": {"id": "PSERVICE1", "type": "service"}}}  # fmt: skip
+    assert [s.reason for s in run(service).skipped] == ["no_state_change"]
+
+
+def test_opsgenie_without_alias_is_keyed_by_alert_id() -> None:
+    """An Opsgenie alert without an alias is identified by its alertId."""
+    body = sample("opsgenie-create.json")
+    body["alert"] = {k: v for k, v in body["alert"].items() if k != "alias"}
+    assert one(body).identity == {"alert_id": "ec03dad6-62c8-4c94-b38b-d88f398e900f"}
+
+
+# --- hostile and broken variants ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "change", "says"),
+    [
+        ("opsgenie-create.json", {"alertId": {"x": 1}}, "alert.alertId must be text"),
+        ("opsgenie-create.json", {"alertId": ""}, "alert.alertId is missing or empty"),
+        ("datadog-default-triggered.json", {"title": ["x"]}, "title must be text"),
+        ("datadog-default-triggered.json", {"title": "CPU high"}, "name no monitor state"),
+        ("datadog-custom-triggered.json", {"alert_transition": "Null", "title": "CPU"},
+         "name no monitor state"),
+        ("pagerduty-triggered.json", {"id": None}, "event.data.id is missing or empty"),
+        ("pagerduty-triggered.json", {"id": {"a": 1}}, "event.data.id must be text"),
+    ],
+)  # fmt: skip
+def test_broken_identity_or_state_is_a_clear_invalid_alert(
+    name: str, change: dict[str, Any], says: str
+) -> None:
+    """An id of the wrong type or missing, or no state at all, is an InvalidAlertError
+    naming the field (for the DLQ), never a crash or a made-up identity."""
+    body = sample(name)
+    if "alert" in body:
+        body["alert"] = dict(body["alert"], **change)
+    elif "event" in body:
+        body["event"]["data"] = dict(body["event"]["data"], **change)
+    else:
+        body.update(change)
+    with pytest.raises(InvalidAlertError, match=says):
+        run(body)
+
+
+def test_odd_display_fields_cost_no_ticket() -> None:
+    """Display-only fields of odd JSON types (tags, org name, priority object, teams) are
+    passed over; the alert still opens its ticket."""
+    dd = dict(sample("datadog-custom-triggered.json"), tags={"a": 1}, alert_priority=[1],
+              hostname={"h": 1}, link="javascript:alert(1)", body=None, org={"name": ["x"]})  # fmt: skip
+    assert one(dd).status is Status.FIRING and one(dd).links == {}
+    pd = sample("pagerduty-triggered.json")
+    pd["event"]["data"].update(priority="P1", teams="payments", service=None, title=None)
+    assert one(pd).title == "PagerDuty incident PFQZPSY"
+
+
+def test_shapes_without_their_keys_are_not_theirs() -> None:
+    """Only a tool's unmistakable keys claim a payload: a PagerDuty event without `data` or an
+    Opsgenie action without `alertId` is no such alert (and, without a title, no format)."""
+    pd = sample("pagerduty-triggered.json")
+    del pd["event"]["data"]
+    with pytest.raises(UnknownFormatError):
+        run(pd)
+    og = sample("opsgenie-create.json")
+    del og["alert"]["alertId"]
+    with pytest.raises(UnknownFormatError):
+        run(og)
+
+
+def test_a_huge_hostile_datadog_title_is_read() -> None:
+    """A title of a megabyte of unclosed group braces is read (cut), not refused or stuck."""
+    title = "[Triggered on {" + "host:a," * 120_000
+    body = dict(sample("datadog-custom-triggered.json"), title=title)
+    assert len(one(body).title) <= 200
+
+
+# --- generic titles that carry their state -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("title", "status"),
+    [("[Recovered] CPU high on web-1", Status.RESOLVED), ("[RESOLVED] CPU high on web-1",
+      Status.RESOLVED), ("[OK] CPU high on web-1", Status.RESOLVED),
+     ("[FIRING:2] CPU high on web-1", Status.FIRING), ("[ALARM] CPU high on web-1", Status.FIRING),
+     ("[Triggered] CPU high on web-1", Status.FIRING)],
+)  # fmt: skip
+def test_generic_title_state_prefix_is_its_status(title: str, status: Status) -> None:
+    """A generic alert without `status` whose title starts with a bracketed state is that
+    state, titled and keyed without it: "[Recovered] X" resolves the incident "X" opened."""
+    plain = one({"title": "CPU high on web-1", "source": "uptime"})
+    alert = one({"title": title, "source": "uptime"})
+    assert (alert.status, alert.title) == (status, "CPU high on web-1")
+    assert alert.fingerprint == plain.fingerprint
+
+
+def test_generic_title_prefix_quiet_and_unknown_words() -> None:
+    """ "[Acknowledged] X" changes no ticket; "[PROD] X" is no state and stays the title."""
+    assert [s.reason for s in run({"title": "[Acknowledged] X"}).skipped] == ["no_state_change"]
+    kept = one({"title": "[PROD] X"})
+    assert (kept.title, kept.status) == ("[PROD] X", Status.FIRING)
+
+
+def test_generic_stated_status_keeps_the_title_and_its_key() -> None:
+    """With a `status`, the title is left as sent: its identity (and fingerprint) are what
+    they were before titles' brackets were read."""
+    alert = one({"title": "[FIRING:1] X", "status": "firing", "source": "s"})
+    assert (alert.title, alert.identity) == (
+        "[FIRING:1] X",
+        {"source": "s", "title": "[FIRING:1] X"},
+    )
+
+
+@pytest.mark.parametrize(
+    ("status", "fires"),
+    [("Warn", True), ("Re-Warn", True), ("Renotify", True), ("Re-No Data", None)],
+)
+def test_generic_status_takes_datadog_transitions(status: str, fires: bool | None) -> None:
+    """A custom Datadog payload in generic form ("status": "$ALERT_TRANSITION") is read: a
+    warning or renotification fires, Re-No Data changes no ticket (none go to the DLQ)."""
+    result = run({"title": "CPU", "dedup_key": "k", "status": status})
+    if fires is None:
+        assert result.alerts == () and result.skipped
+    else:
+        assert result.alerts[0].status is Status.FIRING
+
+
+# --- through the gateway's check, routes and the pipeline -------------------------------------
+
+
+@pytest.mark.parametrize("name", sorted(PINNED))
+def test_the_gateway_generic_path_takes_them(name: str) -> None:
+    """`/v1/alerts/generic` accepts each tool's webhook and names its format."""
+    checked = check("generic", (VENDORS / name).read_bytes(), None, lambda text: text)
+    assert checked.format == name.split("-")[0]
+    assert checked.alerts == len(PINNED[name])
+
+
+def test_the_gateway_refuses_them_on_other_paths() -> None:
+    """A Datadog webhook on `/v1/alerts/grafana` is refused, pointing at the generic path."""
+    with pytest.raises(Invalid, match="post it to /v1/alerts/generic"):
+        check("grafana", (VENDORS / "datadog-default-triggered.json").read_bytes(), None, str)
+
+
+def test_routes_know_the_sources() -> None:
+    """A route may match `source = "datadog"` (or opsgenie, pagerduty)."""
+    assert {"datadog", "opsgenie", "pagerduty"} <= set(KNOWN_SOURCES)
+    assert recognise_body((VENDORS / "opsgenie-close.json").read_bytes()).format == "opsgenie"
+
+
+POLICY = Policy(update_interval=timedelta(minutes=15), reopen_window=timedelta(hours=1))
+
+
+@dataclass
+class Sink:
+    effects: list[Effect] = field(default_factory=list)
+    name: str = "backend"
+
+    async def apply(self, effect: Effect) -> Applied:
+        self.effects.append(effect)
+        return Applied("T-1") if effect.kind is EffectKind.OPEN else Applied()
+
+
+class Summariser:
+    async def summarise(self, alert: RedactedAlert) -> Ticket:
+        return Ticket(title=alert.title, priority=Priority.HIGH, description="d", steps=("s",))
+
+    async def aclose(self) -> None:
+        return None
+
+
+@pytest.mark.parametrize(("trigger", "recovery", "source"), PAIRS)
+async def test_trigger_then_recovery_open_and_close_one_ticket(
+    trigger: str, recovery: str, source: str
+) -> None:
+    """Through the pipeline (in-memory store and sink), a tool's trigger, a repeat of it and
+    its recovery are one ticket, opened and then closed."""
+    sink = Sink()
+    pipeline = Pipeline(Ledger(MemoryStore(POLICY)), Summariser(), [sink], Metrics(),
+                        redactor=Redactor(), policy=POLICY)  # fmt: skip
+    actions = []
+    for minute, name in enumerate((trigger, trigger, recovery)):
+        at = T0 + timedelta(minutes=minute)
+        body = (VENDORS / name).read_text(encoding="utf-8")
+        outcomes = await pipeline.process(Message(f"m-{minute}", body, f"r-{minute}", 1, at,
+                                                  received_at=at))  # fmt: skip
+        actions += [o.action for o in outcomes]
+    assert actions == [Action.OPEN, Action.COUNT, Action.CLOSE]
+    assert [e.kind for e in sink.effects] == [EffectKind.OPEN, EffectKind.CLOSE]
