@@ -9,7 +9,10 @@ that makes tens of thousands of requests on two cores. What moto answers is unch
 
 from __future__ import annotations
 
+import functools
 import logging
+
+import aioboto3
 
 
 def lighter_moto_requests() -> None:
@@ -24,3 +27,11 @@ def lighter_moto_requests() -> None:
         backends._triage_listed_once = True  # type: ignore[attr-defined]
     # An explicit level: werkzeug sets INFO on its first line only when none is set.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
+
+
+@functools.cache
+def aws_session() -> aioboto3.Session:
+    """One aioboto3 session for the test process. Each new session loads and parses botocore's
+    service models again (~50-100 ms a client on this machine), which a fixture making a client
+    per test paid every test; clients made from one session share the parsed models."""
+    return aioboto3.Session(region_name="us-east-1")

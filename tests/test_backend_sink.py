@@ -11,13 +11,13 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from typing import Any
 
-import aioboto3
 import httpx2
 import pytest
 from aiobotocore.config import AioConfig
 
 import hostile_server
 from factories import view
+from moto_speed import aws_session
 from triage.breaker import BreakerState, CircuitBreaker
 from triage.demo.ticketd import TicketServer
 from triage.errors import ConfigError, SinkRejectedError, SinkThrottledError, SinkUnavailableError
@@ -354,7 +354,7 @@ async def test_slow_backend_times_out_as_transient(backend: TicketServer) -> Non
 
 async def test_401_rereads_a_rotated_token_once(backend: TicketServer, moto_url: str) -> None:
     """After a rotation, a 401 makes the sink read the secret again and the retry succeeds."""
-    session = aioboto3.Session(region_name="us-east-1")
+    session = aws_session()
     async with session.client("secretsmanager", endpoint_url=moto_url) as secrets:
         await secrets.create_secret(Name="backend", SecretString="old-token")
         settings = Settings(
@@ -503,7 +503,7 @@ async def test_an_unreadable_token_keeps_the_backend_down_for_its_probe(
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    session = aioboto3.Session(region_name="us-east-1")
+    session = aws_session()
     config = AioConfig(retries={"max_attempts": 1, "mode": "standard"}, connect_timeout=1)
     async with session.client(
         "secretsmanager", endpoint_url=f"http://127.0.0.1:{port}", config=config

@@ -9,11 +9,11 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
-import aioboto3
 import pytest
 
 from factories import T0, alert
 from fault_proxy import FaultProxy
+from moto_speed import aws_session
 from triage.incidents.dynamodb import DynamoDBStore, create_table
 from triage.incidents.lifecycle import Action, Policy
 from triage.models import Priority, Ticket
@@ -27,7 +27,7 @@ TICKET = Ticket(title="api-5xx is failing", priority=Priority.HIGH, description=
 @pytest.fixture
 async def proxied(moto_url: str) -> AsyncIterator[tuple[FaultProxy, Any]]:
     """A table on moto, and a DynamoDB client whose calls a FaultProxy counts."""
-    session = aioboto3.Session(region_name="us-east-1")
+    session = aws_session()
     async with session.client("dynamodb", endpoint_url=moto_url) as plain:
         await create_table(plain, "incidents")
     with FaultProxy(moto_url) as proxy:

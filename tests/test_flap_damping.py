@@ -11,12 +11,12 @@ from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
-import aioboto3
 import pytest
 
 from factories import T0, alert
 from github_stub import GitHubServer
 from memory_store import MemoryStore
+from moto_speed import aws_session
 from test_config_faults import config_error, load_with
 from test_pipeline import LEASE, POLICY
 from test_silences import Rig
@@ -440,7 +440,7 @@ async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
         await s.aclose()
         return
     moto_url = request.getfixturevalue("moto_url")
-    session = aioboto3.Session(region_name="us-east-1")
+    session = aws_session()
     async with session.client("dynamodb", endpoint_url=moto_url) as client:
         await create_table(client, "incidents")
         yield DynamoDBStore(client, "incidents", POLICY, LEASE, timedelta(days=30))

@@ -8,12 +8,12 @@ import json
 import time
 from collections.abc import AsyncIterator
 
-import aioboto3
 import boto3
 import httpx2
 import pytest
 
 from memory_inbox import MemoryInbox
+from moto_speed import aws_session
 from triage.errors import TransientError
 from triage.health import Health
 from triage.incidents.lifecycle import Action
@@ -81,7 +81,7 @@ def test_prometheus_text_has_counters_and_histograms() -> None:
 
 async def test_put_metric_data_reaches_cloudwatch(moto_url: str) -> None:
     """The PutMetricData exporter sends counters and statistic sets that CloudWatch stores."""
-    session = aioboto3.Session(region_name="us-east-1")
+    session = aws_session()
     async with session.client("cloudwatch", endpoint_url=moto_url) as client:
         sent = await PutMetricDataExporter(_metrics(), "AlertTriage", client).flush()
     assert sent == 4  # MessagesFailed{reason} is also sent under Service alone

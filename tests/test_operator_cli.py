@@ -10,12 +10,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import aioboto3
 import httpx2
 import pytest
 
 from daemon_harness import TOKEN
 from factories import alert
+from moto_speed import aws_session
 from triage.app import open_configured_store
 from triage.aws import Aws
 from triage.cli import main
@@ -61,7 +61,7 @@ async def _create_store() -> None:
 
 
 async def _create_table(moto_url: str) -> None:
-    session = aioboto3.Session(region_name="us-east-1")
+    session = aws_session()
     async with session.client("dynamodb", endpoint_url=moto_url) as client:
         await create_table(client, "incidents")
 

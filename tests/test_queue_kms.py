@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 
-import aioboto3
 import httpx2
 import pytest
 from structlog.testing import capture_logs
@@ -15,6 +14,7 @@ from structlog.testing import capture_logs
 from daemon_harness import Queues, make_queues
 from fault_proxy import FaultProxy
 from ingest_harness import bearer, ingest_settings, loopback_client, payload, running
+from moto_speed import aws_session
 from triage.errors import InboxError
 from triage.health import Health
 from triage.sqs.inbox import SqsInbox
@@ -84,7 +84,7 @@ async def test_kms_throttling_is_no_refusal(queue: Queues, proxy: FaultProxy) ->
 
 @pytest.fixture
 async def inbox(queue: Queues, proxy: FaultProxy) -> AsyncIterator[SqsInbox]:
-    session = aioboto3.Session(region_name="us-east-1")
+    session = aws_session()
     async with session.client("sqs", endpoint_url=proxy.url) as sqs:
         yield SqsInbox(sqs, proxy.queue_url(queue.url))
 

@@ -11,10 +11,10 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import aioboto3
 import pytest
 
 from factories import T0, alert
+from moto_speed import aws_session
 from triage.errors import StoreNewerError
 from triage.incidents.codec import (
     MIN_READER,
@@ -47,7 +47,7 @@ async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
         await s.aclose()
         return
     moto_url = request.getfixturevalue("moto_url")
-    session = aioboto3.Session(region_name="us-east-1")
+    session = aws_session()
     async with session.client("dynamodb", endpoint_url=moto_url) as client:
         await create_table(client, "incidents")
         yield DynamoDBStore(client, "incidents", POLICY, LEASE, timedelta(days=30))

@@ -14,13 +14,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import aioboto3
 import httpx2
 import pytest
 import structlog
 
 from daemon_harness import Daemon, Queues, settings_for
 from factories import alert, view
+from moto_speed import aws_session
 from test_pipeline import CountingSummariser, FakeSink
 from test_store_faults import _SkewedClock
 from triage.cli import main
@@ -52,7 +52,7 @@ Maker = Callable[[Callable[[], float]], DynamoDBStore]
 @pytest.fixture
 async def replica(moto_url: str) -> AsyncIterator[Maker]:
     """Makes a replica's store on one moto table, with the host clock given."""
-    session = aioboto3.Session(region_name="us-east-1")
+    session = aws_session()
     async with session.client("dynamodb", endpoint_url=moto_url) as client:
         await create_table(client, "incidents")
 
@@ -187,7 +187,7 @@ def test_a_silence_added_from_a_laptop_minutes_behind_starts_now(
 
 
 async def _table(moto_url: str) -> None:
-    session = aioboto3.Session(region_name="us-east-1")
+    session = aws_session()
     async with session.client("dynamodb", endpoint_url=moto_url) as client:
         await create_table(client, "incidents")
 

@@ -8,11 +8,11 @@ import socket
 from collections.abc import AsyncIterator
 from typing import Any
 
-import aioboto3
 import pytest
 from aiobotocore.config import AioConfig
 
 from fault_proxy import FaultProxy
+from moto_speed import aws_session
 from triage.errors import ConfigError, SinkUnavailableError
 from triage.ingest.auth import TokenStore, TokensUnavailable
 from triage.secrets import BackendToken
@@ -33,7 +33,7 @@ class CountingClient:
 
 @pytest.fixture
 async def secrets(moto_url: str) -> AsyncIterator[Any]:
-    session = aioboto3.Session(region_name="us-east-1")
+    session = aws_session()
     async with session.client("secretsmanager", endpoint_url=moto_url) as client:
         yield client
 
@@ -152,7 +152,7 @@ async def test_unreachable_secrets_manager_is_transient() -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    session = aioboto3.Session(region_name="us-east-1")
+    session = aws_session()
     config = AioConfig(retries={"max_attempts": 1, "mode": "standard"}, connect_timeout=1)
     async with session.client(
         "secretsmanager", endpoint_url=f"http://127.0.0.1:{port}", config=config
@@ -172,7 +172,7 @@ async def test_an_answer_without_the_secret_is_transient_not_a_config_error(
     await secrets.create_secret(Name="t", SecretString="real")
     with FaultProxy(moto_url) as proxy:
         proxy.rewrite("secretsmanager.GetSecretValue", lambda _: answer)
-        session = aioboto3.Session(region_name="us-east-1")
+        session = aws_session()
         async with session.client("secretsmanager", endpoint_url=proxy.url) as client:
             with pytest.raises(SinkUnavailableError, match="will retry"):
                 await from_secret(client).get()
@@ -187,7 +187,7 @@ async def test_ingest_tokens_answered_without_the_secret_are_unavailable_not_con
     await secrets.create_secret(Name="ingest", SecretString=json.dumps({"generic": "x" * 20}))
     with FaultProxy(moto_url) as proxy:
         proxy.rewrite("secretsmanager.GetSecretValue", lambda _: answer)
-        session = aioboto3.Session(region_name="us-east-1")
+        session = aws_session()
         async with session.client("secretsmanager", endpoint_url=proxy.url) as client:
             store = TokenStore(secret_id="ingest", inline=None, secrets_client=client)
             with pytest.raises(TokensUnavailable, match="no secret"):

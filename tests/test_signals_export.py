@@ -9,12 +9,12 @@ import json
 import re
 import urllib.parse
 
-import aioboto3
 import structlog
 from botocore.config import Config
 
 from fault_proxy import FaultProxy
 from hostile_server import answer, hostile
+from moto_speed import aws_session
 from triage.metrics import Metrics
 from triage.ops.metrics_export import EmfExporter, PutMetricDataExporter
 from triage.ops.prometheus import prometheus_text
@@ -54,7 +54,7 @@ async def test_a_cloudwatch_outage_is_one_warning_and_its_end_one_line(moto_url:
     the flush that works again logs metrics.put_recovered with how many failed."""
     metrics = Metrics()
     metrics.incr("TicketsCreated", 1, **TICKET_DIMS)
-    session = aioboto3.Session(region_name="us-east-1")
+    session = aws_session()
     with FaultProxy(moto_url) as proxy:
         async with session.client("cloudwatch", endpoint_url=proxy.url, config=ONCE) as client:
             exporter = PutMetricDataExporter(metrics, "Signals", client)
@@ -76,7 +76,7 @@ async def test_a_batch_cloudwatch_refuses_for_good_is_dropped_not_sent_at_every_
     flush sends only what is new, instead of the refused data again (refused again, forever)."""
     metrics = Metrics()
     metrics.incr("TicketsCreated", 2, **TICKET_DIMS)
-    session = aioboto3.Session(region_name="us-east-1")
+    session = aws_session()
     async with (
         hostile(INVALID, ACCEPTED) as server,
         session.client("cloudwatch", endpoint_url=server.url, config=ONCE) as client,
@@ -105,7 +105,7 @@ async def test_values_cloudwatch_never_takes_stay_out_of_every_export() -> None:
     emf = [json.loads(line) for line in out.getvalue().splitlines()]
     assert {k for doc in emf for k in doc} & {"LLMTokensIn", "LLMLatency"} == set()
     assert any("LLMCalls" in doc for doc in emf)
-    session = aioboto3.Session(region_name="us-east-1")
+    session = aws_session()
     async with (
         hostile(ACCEPTED) as server,
         session.client("cloudwatch", endpoint_url=server.url, config=ONCE) as client,

@@ -15,7 +15,6 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-import aioboto3
 import boto3
 import httpx2
 import pytest
@@ -29,6 +28,7 @@ from daemon_harness import TOKEN, Queues, settings_for
 from fault_proxy import FaultProxy
 from hostile_server import answer, hostile
 from memory_inbox import MemoryInbox
+from moto_speed import aws_session
 from programs import program_or_skip
 from triage.app import run_daemon
 from triage.demo.ticketd import TicketServer
@@ -299,7 +299,7 @@ async def test_a_cloudwatch_outage_delays_counts_instead_of_losing_them(moto_url
     metrics = Metrics()
     metrics.incr("TicketsCreated", 2, **TICKET_DIMS)
     metrics.observe("ProcessingLatency", 40)
-    session = aioboto3.Session(region_name="us-east-1")
+    session = aws_session()
     once = Config(retries={"max_attempts": 1})
     with FaultProxy(moto_url) as proxy:
         async with session.client("cloudwatch", endpoint_url=proxy.url, config=once) as client:

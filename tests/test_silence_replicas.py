@@ -11,10 +11,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import aioboto3
 import boto3
 
 from daemon_harness import Daemon, Queues, daemon_env, make_queues, run_triage, settings_for
+from moto_speed import aws_session
 from triage.demo.ticketd import TicketServer
 from triage.incidents.dynamodb import create_table
 
@@ -72,9 +72,7 @@ def test_two_replicas_honour_one_silence_and_one_lets_go_of_it(
     queue_a, queue_b = make_queues(moto_url, max_receive_count=5), second_queue(moto_url)
 
     async def table() -> None:
-        async with aioboto3.Session(region_name="us-east-1").client(
-            "dynamodb", endpoint_url=moto_url
-        ) as client:
+        async with aws_session().client("dynamodb", endpoint_url=moto_url) as client:
             await create_table(client, "incidents")
 
     asyncio.run(table())

@@ -6,13 +6,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
-import aioboto3
 import boto3
 import pytest
 import structlog
 
 from daemon_harness import Queues, make_queues
 from fault_proxy import FaultProxy
+from moto_speed import aws_session
 from triage.errors import InboxError
 from triage.sqs.inbox import SqsInbox
 
@@ -30,7 +30,7 @@ def proxy(queue: Queues) -> Iterator[FaultProxy]:
 
 @pytest.fixture
 async def inbox(queue: Queues, proxy: FaultProxy) -> AsyncIterator[SqsInbox]:
-    session = aioboto3.Session(region_name="us-east-1")
+    session = aws_session()
     async with session.client("sqs", endpoint_url=proxy.url) as sqs:
         yield SqsInbox(sqs, proxy.queue_url(queue.url))
 

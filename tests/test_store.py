@@ -18,6 +18,7 @@ from aiobotocore.config import AioConfig
 
 from factories import T0, alert, view
 from fault_proxy import FaultProxy
+from moto_speed import aws_session
 from triage.errors import (
     BackpressureError,
     ConfigError,
@@ -71,8 +72,7 @@ async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
         await s.aclose()
         return
     moto_url = request.getfixturevalue("moto_url")
-    session = aioboto3.Session(region_name="us-east-1")
-    async with session.client("dynamodb", endpoint_url=moto_url) as client:
+    async with aws_session().client("dynamodb", endpoint_url=moto_url) as client:
         await create_table(client, "incidents")
         yield DynamoDBStore(client, "incidents", POLICY, LEASE, timedelta(days=30))
 

@@ -11,7 +11,6 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import aioboto3
 import boto3
 import pytest
 import structlog
@@ -20,6 +19,7 @@ from aiobotocore.config import AioConfig
 from factories import T0, alert
 from fault_proxy import FaultProxy
 from memory_inbox import MemoryInbox
+from moto_speed import aws_session
 from test_pipeline import CountingSummariser, FakeSink
 from triage.errors import StoreBusyError, StoreThrottledError
 from triage.incidents import Ledger
@@ -117,7 +117,7 @@ ONCE = AioConfig(retries={"total_max_attempts": 1, "mode": "standard"}, read_tim
 @pytest.fixture
 async def contended(moto_url: str) -> AsyncIterator[tuple[ContendedProxy, Any]]:
     """A table on moto, and a DynamoDB client whose calls go through a ContendedProxy."""
-    session = aioboto3.Session(region_name="us-east-1")
+    session = aws_session()
     async with session.client("dynamodb", endpoint_url=moto_url) as plain:
         await create_table(plain, "incidents")
     with ContendedProxy(moto_url, HOT) as proxy:

@@ -13,13 +13,13 @@ from datetime import timedelta
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
-import aioboto3
 import pytest
 import structlog
 from aiobotocore.config import AioConfig
 
 from factories import T0, alert
 from fault_proxy import FaultProxy
+from moto_speed import aws_session
 from triage.errors import (
     ConfigError,
     RecordTooLargeError,
@@ -127,7 +127,7 @@ ONCE = AioConfig(retries={"max_attempts": 1, "mode": "standard"}, read_timeout=1
 @pytest.fixture
 async def proxied(moto_url: str) -> AsyncIterator[tuple[FaultProxy, DynamoDBStore]]:
     """A DynamoDB store whose every call goes through a fault proxy in front of moto."""
-    session = aioboto3.Session(region_name="us-east-1")
+    session = aws_session()
     async with session.client("dynamodb", endpoint_url=moto_url) as plain:
         await create_table(plain, "incidents")
     with FaultProxy(moto_url) as proxy:
@@ -186,7 +186,7 @@ async def test_a_dynamodb_table_that_does_not_exist_stops_start_up_with_one_line
 ) -> None:
     """Opening a store on a table that does not exist is a ConfigError naming it (one line,
     exit 2), not a daemon that starts and holds every message for ever."""
-    session = aioboto3.Session(region_name="us-east-1")
+    session = aws_session()
     async with session.client("dynamodb", endpoint_url=moto_url, config=ONCE) as client:
         store = DynamoDBStore(client, "no-such-table", POLICY, LEASE, timedelta(days=30))
         with pytest.raises(ConfigError, match="dynamodb://no-such-table: no such DynamoDB table"):
@@ -196,7 +196,7 @@ async def test_a_dynamodb_table_that_does_not_exist_stops_start_up_with_one_line
 async def test_a_dynamodb_store_unreachable_at_start_starts_and_waits(moto_url: str) -> None:
     """DynamoDB not answering at start (reset connections) is no reason to stop: opening
     succeeds with a warning, and the store serves as soon as it answers."""
-    session = aioboto3.Session(region_name="us-east-1")
+    session = aws_session()
     async with session.client("dynamodb", endpoint_url=moto_url) as plain:
         await create_table(plain, "incidents")
     with FaultProxy(moto_url) as proxy:
@@ -232,7 +232,7 @@ async def test_a_host_clock_far_off_dynamodbs_is_named_at_start_up(
     """A replica whose clock is minutes off (DynamoDB's answers dated otherwise) starts with
     one `store.clock_skew` warning saying by how much, since replicas compare leases across
     their clocks; a clock in step says nothing."""
-    session = aioboto3.Session(region_name="us-east-1")
+    session = aws_session()
     async with session.client("dynamodb", endpoint_url=moto_url) as plain:
         await create_table(plain, "incidents")
     with _SkewedClock(moto_url, skew_s) as proxy:
