@@ -137,6 +137,14 @@ GOLDEN: dict[str, tuple[str, ...]] = {
     # Alertmanager's default (text) SNS template: firing and resolved are one group's incident.
     "sns/alertmanager-default-firing.json": ("86fc040ab020ec0d7961ea5620334f5c",),
     "sns/alertmanager-default-resolved.json": ("86fc040ab020ec0d7961ea5620334f5c",),
+    # AWS services' own SNS notices (tests/test_normalize_aws_notices.py pins them too).
+    "aws/autoscaling-launch-error.json": ("515984a0979d050f098ba3e2c10d7c18",),
+    "aws/autoscaling-test-notification.json": (),
+    "aws/codestar-pipeline-failed.json": ("acecd720d39bc168c8d96de5e94d390c",),
+    "aws/cost-anomaly.json": ("bc79e83fbf16481515c9ca4ab23ba971",),
+    "aws/dms-task-stopped.json": ("8358b15ca146392f4c300439af78668f",),
+    "aws/elasticache-snapshot-failed.json": ("5e81d300f8daac5c9ed26604b362cdcd",),
+    "aws/rds-failover-started.json": ("2caf3e261a436b486a2475592a779ae6",),
     # Other tools' webhooks (tests/test_normalize_vendors.py): a trigger and its recovery share one.
     "vendors/datadog-custom-no-data.json": (),
     "vendors/datadog-custom-recovered.json": ("8e47de2cda763ebcb9796df5705b7a35",),

@@ -306,6 +306,12 @@ NOT_DISPLAY: dict[str, set[str]] = {
     "datadog": {"title", "alert_transition", "aggreg_key", "alert_id", "org", "org.id"},
     "opsgenie": {"action", "alert", "alert.alertId", "alert.alias"},
     "pagerduty": {"event", "event.event_type", "event.resource_type", "event.data", "event.data.id"},
+    "aws-notice": {
+        "Event Source", "Event ID", "Source ID", "Source ARN", "Service", "Event",
+        "AutoScalingGroupARN", "ElastiCache:SnapshotFailed", "anomalyId", "monitorArn",
+        "accountId", "notificationRuleArn", "detailType", "source", "account", "region",
+        "resources", "resources.0", "detail", "detail.state",
+    },
 }  # fmt: skip
 #: Samples where a field is more than shown: without a dedup_key a script's source is identity,
 #: without a device_id the host is; a contact-point test is known by its rule name, an activity
@@ -317,6 +323,8 @@ NOT_DISPLAY_IN: dict[str, set[str]] = {
     "threshold/host-only.json": {"host"},
     "grafana/legacy-test-notification.json": {"ruleName"},
     "sentry/activity-alert-resolved.json": {"data.issue.status", "data.activity", "data.activity.type"},
+    # DMS names its task only on its console link's second line ("SourceId: …").
+    "aws/dms-task-stopped.json": {"Identifier Link"},
 }  # fmt: skip
 SAMPLES = sorted(str(path.relative_to(PAYLOADS)) for path in PAYLOADS.rglob("*.json"))
 #: Python's way of writing null, booleans and containers, which must never reach alert text.

@@ -116,25 +116,25 @@ async def test_a_text_notification_becomes_a_redacted_ticket_through_the_pipelin
 
 
 def test_an_aws_services_own_sns_notification_says_to_use_eventbridge() -> None:
-    """RDS publishing its event notification to the topic (a JSON Message of no alert format):
-    the permanent error names the keys and says how such events reach triage (EventBridge); a
-    body of an unknown format outside SNS gets no such advice."""
-    rds = {
-        "Event Source": "db-instance",
-        "Source ID": "orders",
-        "Event ID": "http://docs.amazonwebservices.com/AmazonRDS/latest/UserGuide/USER_Events.html#RDS-EVENT-0006",
-        "Event Message": "DB instance restarted",
+    """SES publishing a bounce to the topic (a JSON Message of no alert format and none of the
+    AWS notices triage reads): the permanent error names the keys and says how such events
+    reach triage (EventBridge); a body of an unknown format outside SNS gets no such advice."""
+    bounce = {
+        "notificationType": "Bounce",
+        "bounce": {"bounceType": "Permanent", "bouncedRecipients": []},
+        "mail": {"source": "noreply@example.com"},
     }
     envelope = {
         "Type": "Notification",
         "MessageId": "0b1f",
-        "TopicArn": "arn:aws:sns:us-east-1:123456789012:rds-events",
-        "Subject": "RDS Notification Message",
-        "Message": json.dumps(rds),
+        "TopicArn": "arn:aws:sns:us-east-1:123456789012:ses-events",
+        "Message": json.dumps(bounce),
         "Timestamp": "2026-12-05T03:00:00.000Z",
     }
-    with pytest.raises(UnknownFormatError, match=r"'Event Source'.*through an EventBridge rule"):
+    with pytest.raises(
+        UnknownFormatError, match=r"'notificationType'.*through an EventBridge rule"
+    ):
         normalize_body(json.dumps(envelope))
     with pytest.raises(UnknownFormatError) as plain:
-        normalize_body(json.dumps(rds))
+        normalize_body(json.dumps(bounce))
     assert "EventBridge" not in str(plain.value)

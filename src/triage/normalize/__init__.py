@@ -16,17 +16,23 @@ format that matched, for callers (the ingest gateway) that check a body came fro
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import pydantic
 
-from triage.decode import SNS_CONFIRMATIONS, decode_body, is_sns_envelope
+from triage.decode import (
+    SNS_CONFIRMATIONS,
+    decode_body,
+    is_sns_envelope,
+    load_json,
+    object_of,
+)
 from triage.errors import DecodeError, InvalidAlertError, TriageError, UnknownFormatError
 from triage.normalize import (
     alertmanager,
+    aws_notices,
     cloudwatch,
     common,
     eventbridge,
@@ -128,31 +134,50 @@ def recognise_body(body: str | bytes, *, sentry_resource: str | None = None) -> 
     try:
         return _recognise(payload)
     except UnknownFormatError as exc:
-        if _through_sns(body):
+        envelope = _sns_envelope(body)
+        if aws_notices.matches(payload):
+            return _aws_notice(payload, envelope)
+        if envelope is not None:
             raise UnknownFormatError(f"{exc}; {AWS_SNS_HINT}") from None
         raise
 
 
 #: What an unknown JSON message inside an SNS notification most likely is, and what to do.
 AWS_SNS_HINT = (
-    "an SNS notification that an AWS service published itself (RDS, Auto Scaling, "
-    "ElastiCache events …) is not read: send that service's events to the queue through "
-    "an EventBridge rule instead, which triage reads"
+    "an SNS notification that an AWS service published itself is read only from RDS, "
+    "DocumentDB, Neptune, DMS, Auto Scaling, ElastiCache, Cost Anomaly Detection and CodeStar "
+    "notification rules: send other services' events to the queue through an EventBridge rule "
+    "instead, which triage reads"
 )
 
 
-def _through_sns(body: str | bytes) -> bool:
-    """Whether `body` is an SNS notification envelope (read again: only for an error)."""
+def _aws_notice(payload: dict[str, Any], envelope: dict[str, Any] | None) -> Recognised:
+    """A notice an AWS service published itself (`aws_notices`), tried only once no format
+    read the body, so those formats' alerts stay as they are."""
+    parsed = _parse("aws-notice", lambda p: aws_notices.normalize(p, envelope), payload)
+    return Recognised("aws-notice", parsed)
+
+
+def _sns_envelope(body: str | bytes) -> dict[str, Any] | None:
+    """The SNS notification envelope `body` is, or None (read again: only for a body no
+    format read, whose notice may need the topic, or whose error names SNS)."""
     try:
-        outer = json.loads(body)
-    except (ValueError, RecursionError):
-        return False
-    return isinstance(outer, dict) and is_sns_envelope(outer)
+        text = bytes(body).decode("utf-8") if isinstance(body, bytes | bytearray) else body
+        outer = object_of(load_json(text, "body"), "body")
+    except (TriageError, UnicodeDecodeError):
+        return None
+    return outer if is_sns_envelope(outer) else None
 
 
 def normalize_payload(payload: dict[str, Any]) -> Normalized:
-    """Canonical alerts of an already decoded (and SNS-unwrapped) alert object."""
-    return _recognise(payload).normalized
+    """Canonical alerts of an already decoded (and SNS-unwrapped) alert object; an AWS
+    service's notice is read without its topic (`aws_notices`)."""
+    try:
+        return _recognise(payload).normalized
+    except UnknownFormatError:
+        if aws_notices.matches(payload):
+            return _aws_notice(payload, None).normalized
+        raise
 
 
 def _recognise(payload: dict[str, Any]) -> Recognised:

@@ -1,0 +1,378 @@
+"""Notifications AWS services publish to an SNS topic themselves (RDS, DMS, Auto Scaling,
+ElastiCache, Cost Anomaly Detection, CodeStar notification rules): read as alerts with stable
+identities, resolved only where the service says the condition ended, hostile text bounded and
+redacted."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from test_pipeline import rig
+from triage.errors import InvalidAlertError, UnknownFormatError
+from triage.models import Alert, Status
+from triage.normalize import AWS_SNS_HINT, Normalized, normalize_body, recognise_body
+from triage.redact import Redactor
+from triage.sqs.inbox import Message
+
+PAYLOADS = Path(__file__).parent / "payloads" / "aws"
+
+#: Each sample's format, source, status, title and fingerprint, pinned: a change to any of
+#: them re-keys the incidents of teams already reading these topics.
+SAMPLES = {
+    "rds-failover-started.json": (
+        "aws",
+        Status.FIRING,
+        "RDS db-instance orders-db: Multi-AZ instance failover started.",
+        "2caf3e261a436b486a2475592a779ae6",
+    ),
+    "dms-task-stopped.json": (
+        "aws",
+        Status.FIRING,
+        "DMS replication-task orders-cdc: Replication task has stopped.",
+        "8358b15ca146392f4c300439af78668f",
+    ),
+    "autoscaling-launch-error.json": (
+        "aws",
+        Status.FIRING,
+        "Auto Scaling could not launch an instance in web-asg",
+        "515984a0979d050f098ba3e2c10d7c18",
+    ),
+    "elasticache-snapshot-failed.json": (
+        "aws",
+        Status.FIRING,
+        "ElastiCache snapshot failed: sessions-0001-001",
+        "5e81d300f8daac5c9ed26604b362cdcd",
+    ),
+    "cost-anomaly.json": (
+        "aws",
+        Status.FIRING,
+        "AWS cost anomaly: Amazon Elastic Compute Cloud - Compute",
+        "bc79e83fbf16481515c9ca4ab23ba971",
+    ),
+    "codestar-pipeline-failed.json": (
+        "eventbridge",
+        Status.FIRING,
+        "CodePipeline Pipeline Execution State Change: checkout-deploy",
+        "acecd720d39bc168c8d96de5e94d390c",
+    ),
+}
+
+
+def envelope(name: str) -> dict[str, Any]:
+    payload: dict[str, Any] = json.loads((PAYLOADS / name).read_text(encoding="utf-8"))
+    return payload
+
+
+def notice(name: str) -> dict[str, Any]:
+    """The JSON the service published, inside sample `name`'s SNS envelope."""
+    message: dict[str, Any] = json.loads(envelope(name)["Message"])
+    return message
+
+
+def wrapped(name: str, message: dict[str, Any], **changes: Any) -> str:
+    """Sample `name`'s envelope carrying `message` instead, with envelope fields changed."""
+    outer = envelope(name) | changes
+    outer["Message"] = json.dumps(message)
+    return json.dumps(outer)
+
+
+def only(body: str) -> Alert:
+    [alert] = normalize_body(body).alerts
+    return alert
+
+
+def rds(**changes: Any) -> Alert:
+    message = notice("rds-failover-started.json") | changes
+    return only(wrapped("rds-failover-started.json", message))
+
+
+def rds_event(number: str) -> str:
+    return f"http://docs.amazonwebservices.com/AmazonRDS/latest/UserGuide/USER_Events.html#RDS-EVENT-{number}"
+
+
+@pytest.mark.parametrize("name", sorted(SAMPLES))
+def test_each_sample_is_read_with_its_pinned_fingerprint(name: str) -> None:
+    """Every sample, through SNS, is one alert of format `aws-notice` with the source, status,
+    title and fingerprint pinned above."""
+    source, status, title, fingerprint = SAMPLES[name]
+    recognised = recognise_body((PAYLOADS / name).read_text(encoding="utf-8"))
+    assert recognised.format == "aws-notice"
+    [alert] = recognised.normalized.alerts
+    assert (alert.source, alert.status, alert.title) == (source, status, title)
+    assert alert.fingerprint == fingerprint
+
+
+def test_an_rds_event_is_identified_by_resource_and_condition_never_by_time_or_text() -> None:
+    """The identity is account, Region (from Source ARN), source type, source id and the
+    condition: another time, message or console link is the same incident; the docs link is
+    the runbook, the console link the resource's."""
+    first = rds()
+    assert first.identity == {
+        "service": "rds",
+        "account": "123456789012",
+        "region": "eu-west-1",
+        "source_type": "db-instance",
+        "source_id": "orders-db",
+        "condition": "failover",
+    }
+    again = rds(**{"Event Time": "2026-12-06 01:00:00.000", "Event Message": "started again"})
+    assert again.fingerprint == first.fingerprint
+    assert first.runbook_url == rds_event("0013")
+    assert first.links == {
+        "resource": "https://console.aws.amazon.com/rds/home?region=eu-west-1#dbinstance:id=orders-db"
+    }
+    other = rds(**{"Source ID": "users-db", "Source ARN": "arn:aws:rds:eu-west-1:1:db:users-db"})
+    assert other.fingerprint != first.fingerprint
+
+
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [("0013", "0015"), ("0013", "0049"), ("0020", "0021"), ("0087", "0088"), ("0045", "0046")],
+)
+def test_the_rds_event_that_ends_a_condition_resolves_its_incident(start: str, end: str) -> None:
+    """Failover started → completed, recovery started → complete, stopped → started, read
+    replica error → replication resumed: the end resolves the start's incident."""
+    firing = rds(**{"Event ID": rds_event(start)})
+    resolved = rds(**{"Event ID": rds_event(end)})
+    assert (firing.status, resolved.status) == (Status.FIRING, Status.RESOLVED)
+    assert resolved.fingerprint == firing.fingerprint
+
+
+def test_an_rds_event_of_no_pair_fires_as_an_incident_of_its_own() -> None:
+    """Storage full (RDS-EVENT-0221) ends no condition and starts none RDS ends: it fires,
+    its condition its own event id, apart from the failover incident."""
+    full = rds(**{"Event ID": rds_event("0221")})
+    assert full.status is Status.FIRING
+    assert full.identity["condition"] == "RDS-EVENT-0221"
+    assert full.fingerprint != rds().fingerprint
+
+
+def test_the_same_rds_event_without_sns_has_the_same_fingerprint() -> None:
+    """SNS raw message delivery (the notice alone as the body): the same incident, since the
+    account and Region come from the Source ARN, not the topic."""
+    raw = only(json.dumps(notice("rds-failover-started.json")))
+    assert raw.fingerprint == rds().fingerprint
+
+
+def test_an_older_rds_event_without_source_arn_takes_the_topics_account_and_region() -> None:
+    """Before RDS sent `Source ARN`: the account and Region are the topic's."""
+    message = notice("rds-failover-started.json")
+    del message["Source ARN"]
+    alert = only(wrapped("rds-failover-started.json", message))
+    assert (alert.identity["account"], alert.identity["region"]) == ("123456789012", "eu-west-1")
+
+
+def test_a_dms_event_names_its_task_on_the_links_second_line() -> None:
+    """DMS sends no Source ID: the task is the "SourceId:" line of its Identifier Link, the
+    Region the link's, the account the topic's; the event id's trailing space is not kept."""
+    [alert] = normalize_body((PAYLOADS / "dms-task-stopped.json").read_text("utf-8")).alerts
+    assert alert.identity == {
+        "service": "dms",
+        "account": "123456789012",
+        "region": "eu-west-2",
+        "source_type": "replication-task",
+        "source_id": "orders-cdc",
+        "condition": "DMS-EVENT-0079",
+    }
+
+
+def asg(event: str, **changes: Any) -> Normalized:
+    message = notice("autoscaling-launch-error.json") | {"Event": event} | changes
+    return normalize_body(wrapped("autoscaling-launch-error.json", message))
+
+
+def test_an_auto_scaling_launch_after_a_launch_error_resolves_it() -> None:
+    """A launch error fires; a successful launch in the same group resolves that incident; a
+    termination error is another incident; the activity and request ids are not identity."""
+    [error] = asg("autoscaling:EC2_INSTANCE_LAUNCH_ERROR").alerts
+    [launched] = asg(
+        "autoscaling:EC2_INSTANCE_LAUNCH",
+        ActivityId="other",
+        RequestId="other",
+        StatusCode="InProgress",
+    ).alerts
+    [stuck] = asg("autoscaling:EC2_INSTANCE_TERMINATE_ERROR").alerts
+    assert (error.status, launched.status) == (Status.FIRING, Status.RESOLVED)
+    assert launched.fingerprint == error.fingerprint
+    assert stuck.fingerprint != error.fingerprint
+    assert stuck.title == "Auto Scaling could not terminate an instance in web-asg"
+
+
+def test_auto_scalings_test_and_lifecycle_hook_notifications_are_skipped() -> None:
+    """The test notification sent when a topic is configured, and a lifecycle hook's
+    notification (for the hook's automation), change no ticket: Skipped, with a reason."""
+    test = normalize_body((PAYLOADS / "autoscaling-test-notification.json").read_text("utf-8"))
+    assert test.alerts == ()
+    assert [s.reason for s in test.skipped] == ["test_notification"]
+    hook = {
+        "AutoScalingGroupName": "web-asg",
+        "Service": "AWS Auto Scaling",
+        "Time": "2026-12-05T04:09:59.517Z",
+        "AccountId": "123456789012",
+        "LifecycleTransition": "autoscaling:EC2_INSTANCE_TERMINATING",
+        "RequestId": "r-2",
+        "LifecycleActionToken": "t-1",
+        "EC2InstanceId": "i-0853dfa8ce1627af9",
+        "LifecycleHookName": "drain",
+    }
+    skipped = normalize_body(wrapped("autoscaling-launch-error.json", hook)).skipped
+    assert [s.reason for s in skipped] == ["lifecycle_hook"]
+
+
+def cache(message: dict[str, Any], **changes: Any) -> Normalized:
+    return normalize_body(wrapped("elasticache-snapshot-failed.json", message, **changes))
+
+
+def test_an_elasticache_snapshot_complete_resolves_the_failed_one() -> None:
+    """SnapshotFailed fires and SnapshotComplete for the same node resolves it; the account and
+    Region are the topic's; another topic's account is another incident."""
+    [failed] = cache({"ElastiCache:SnapshotFailed": "sessions-0001-001"}).alerts
+    [done] = cache({"ElastiCache:SnapshotComplete": "sessions-0001-001"}).alerts
+    assert (failed.status, done.status) == (Status.FIRING, Status.RESOLVED)
+    assert done.fingerprint == failed.fingerprint
+    assert (failed.identity["account"], failed.identity["region"]) == ("123456789012", "eu-west-1")
+    elsewhere = cache(
+        {"ElastiCache:SnapshotFailed": "sessions-0001-001"},
+        TopicArn="arn:aws:sns:eu-west-1:210987654321:cache-events",
+    ).alerts[0]
+    assert elsewhere.fingerprint != failed.fingerprint
+
+
+def test_an_elasticache_body_of_many_events_is_read_to_a_limit_and_says_so() -> None:
+    """A hostile notice of 500 events: 20 alerts and a note, not 500 tickets."""
+    many = {f"ElastiCache:CacheNodesRebooted{n}": f"node-{n}" for n in range(500)}
+    normalized = cache(many)
+    assert len(normalized.alerts) == 20
+    assert normalized.notes == ("aws ElastiCache notice: 480 more event(s) left out",)
+
+
+def test_a_cost_anomaly_updated_again_is_the_same_incident() -> None:
+    """The same anomaly notified again with a larger impact and later dates is a repeat; its
+    details link is kept; another anomaly of the monitor is another incident."""
+    first = only((PAYLOADS / "cost-anomaly.json").read_text("utf-8"))
+    grown = notice("cost-anomaly.json") | {
+        "anomalyEndDate": "2026-12-05T00:00:00Z",
+        "impact": {"totalImpact": 900.5},
+    }
+    again = only(wrapped("cost-anomaly.json", grown, Timestamp="2026-12-05T09:00:00Z"))
+    other = only(wrapped("cost-anomaly.json", notice("cost-anomaly.json") | {"anomalyId": "x-2"}))
+    assert again.fingerprint == first.fingerprint
+    assert other.fingerprint != first.fingerprint
+    assert "totalImpact: 900.5" in again.description
+    assert first.links["anomaly"].endswith("/anomalies/6de0dd1d-feb4-488a-a55d-ff130a7a285a")
+
+
+def test_a_codestar_notification_is_the_eventbridge_event_it_carries() -> None:
+    """A notification rule's message has EventBridge's fingerprint for the same event, and a
+    pipeline execution that succeeded resolves the failed one."""
+    message = notice("codestar-pipeline-failed.json")
+    same_event = {key: value for key, value in message.items() if key != "detailType"}
+    same_event |= {"detail-type": message["detailType"], "version": "0", "id": "e-1"}
+    del same_event["notificationRuleArn"], same_event["additionalAttributes"]
+    failed = only((PAYLOADS / "codestar-pipeline-failed.json").read_text("utf-8"))
+    assert only(json.dumps(same_event)).fingerprint == failed.fingerprint
+    succeeded = message | {"detail": message["detail"] | {"state": "SUCCEEDED"}}
+    resolved = only(wrapped("codestar-pipeline-failed.json", succeeded))
+    assert resolved.status is Status.RESOLVED
+    assert resolved.fingerprint == failed.fingerprint
+
+
+@pytest.mark.parametrize(
+    ("name", "changes", "error"),
+    [
+        ("rds-failover-started.json", {"Event Source": {"x": 1}}, "Event Source"),
+        ("rds-failover-started.json", {"Event ID": ""}, "Event ID"),
+        ("rds-failover-started.json", {"Source ID": None, "Source ARN": None}, "names no source"),
+        ("autoscaling-launch-error.json", {"AutoScalingGroupARN": None}, "AutoScalingGroupARN"),
+        ("cost-anomaly.json", {"anomalyId": ["a"]}, "anomalyId"),
+    ],
+)
+def test_a_notice_without_what_identifies_it_is_a_one_line_invalid_alert(
+    name: str, changes: dict[str, Any], error: str
+) -> None:
+    """A recognised notice whose identity field is missing, empty or of the wrong type: a
+    one-line InvalidAlertError naming the field, for the DLQ."""
+    message = notice(name) | changes
+    with pytest.raises(InvalidAlertError, match=error) as err:
+        normalize_body(wrapped(name, message))
+    assert "\n" not in str(err.value)
+
+
+def test_an_elasticache_event_naming_an_object_is_invalid() -> None:
+    """The node an ElastiCache event names must be text: an object is refused, not shown."""
+    with pytest.raises(InvalidAlertError, match="ElastiCache:SnapshotFailed"):
+        cache({"ElastiCache:SnapshotFailed": {"node": "x"}})
+
+
+def test_display_fields_of_odd_types_never_refuse_a_notice() -> None:
+    """Auto Scaling's Details as text, StatusCode as an object, Description as a number, an
+    RDS Event Message as an array, a non-link Identifier Link: still alerts, read as text or
+    passed over."""
+    [alert] = asg(
+        "autoscaling:EC2_INSTANCE_LAUNCH_ERROR", Details="none", StatusCode={"a": 1}, Description=7
+    ).alerts
+    assert "status_code" not in alert.labels
+    odd = rds(**{"Event Message": ["a", "b"], "Identifier Link": "javascript:alert(1)"})
+    assert odd.description == '["a","b"]'
+    assert odd.links == {}
+
+
+def test_hostile_text_is_cleaned_and_bounded() -> None:
+    """Controls and bidi overrides leave the title; a megabyte message is cut to the
+    description's 4,000 characters and the title to 200."""
+    alert = rds(**{"Event Message": "fail\x1b[31mover\u202e " + "x " * 400_000})
+    assert "\x1b" not in alert.title and "\u202e" not in alert.title
+    assert len(alert.title) <= 200
+    assert len(alert.description) <= 4_000
+
+
+def test_unknown_json_through_sns_still_says_to_use_eventbridge() -> None:
+    """An AWS service's SNS JSON that is none of these notices (an SES bounce) keeps the
+    advice to route that service through EventBridge."""
+    bounce = {"notificationType": "Bounce", "bounce": {"bounceType": "Permanent"}, "mail": {}}
+    with pytest.raises(UnknownFormatError) as err:
+        normalize_body(wrapped("rds-failover-started.json", bounce))
+    assert AWS_SNS_HINT in str(err.value)
+
+
+def test_a_byte_order_mark_before_the_envelope_keeps_the_topic() -> None:
+    """An envelope written with a byte-order mark (as a str): ElastiCache's account and Region
+    are still read from its topic."""
+    body = "\ufeff" + wrapped(
+        "elasticache-snapshot-failed.json", notice("elasticache-snapshot-failed.json")
+    )
+    [alert] = normalize_body(body).alerts
+    assert alert.identity["account"] == "123456789012"
+
+
+def test_secrets_in_a_notice_are_redacted() -> None:
+    """A password and an AWS secret key in an RDS event message: the Redactor removes both from
+    the alert's description, as it does for every source."""
+    secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+    alert = rds(**{"Event Message": f"restore failed: password=hunter2-is-secret key={secret}"})
+    shown = Redactor().text(alert.description)
+    assert "hunter2-is-secret" not in shown
+    assert secret not in shown
+
+
+async def test_a_failover_opens_and_its_completion_closes_one_ticket_through_the_pipeline() -> None:
+    """Through the pipeline: the failover started opens one ticket with its text redacted, the
+    same event again is counted, the completion closes it."""
+    r = rig()
+    started = notice("rds-failover-started.json") | {
+        "Event Message": "failover started; DSN postgres://app:hunter2-is-secret@db/orders"
+    }
+    done = started | {"Event ID": rds_event("0015"), "Event Time": "2026-12-05 04:03:00.000"}
+    bodies = [started, started, done]
+    for n, message in enumerate(bodies):
+        body = wrapped("rds-failover-started.json", message)
+        await r.pipeline.process(Message(f"m-{n}", body, f"rh-{n}", 1, None))
+    assert r.sink.kinds() == ["open", "close"]
+    assert r.summariser.calls == 1
+    opened = r.sink.effects[0].alert
+    assert "hunter2-is-secret" not in opened.description
+    assert "[REDACTED" in opened.description
