@@ -289,17 +289,15 @@ async def _llm(settings: Settings, aws: Aws) -> str:
 
 
 def _openai_client(settings: Settings) -> Any:
-    """The SDK's client as the summariser makes it: the key checked and held, the process's
-    TLS context, no retries of its own. Made before the clock starts (importing takes a while)."""
-    import openai
-
+    """The SDK's client as the summariser makes it (`endpoint.openai_client`: the key checked
+    and held, an Azure deployment's api-key and api-version), on the process's TLS context,
+    no retries of its own. Made before the clock starts (importing takes a while)."""
     from triage.sinks.aio import AiohttpTransport
-    from triage.summarise.chat import openai_key
+    from triage.summarise.endpoint import openai_client
     from triage.tls import client_context
 
-    return openai.AsyncOpenAI(
-        api_key=openai_key(settings),
-        base_url=settings.openai_base_url or "https://api.openai.com/v1",
+    return openai_client(
+        settings,
         max_retries=0,
         http_client=httpx2.AsyncClient(transport=AiohttpTransport(client_context())),
     )
@@ -311,9 +309,9 @@ async def _openai(client: Any, model: str) -> None:
     try:
         answer = await _one_token(client, model)
     except openai.APIStatusError as exc:
-        from triage.summarise.openai_chat import NOT_FOUND_HINT
+        from triage.summarise.openai_chat import not_found_hint
 
-        hint = f"; {NOT_FOUND_HINT}" if exc.status_code == 404 else ""
+        hint = f"; {not_found_hint(exc)}" if exc.status_code == 404 else ""
         raise _Failed(f"HTTP {exc.status_code}: {_said(exc.body)}{hint}") from None
     except openai.APIConnectionError as exc:
         raise _Failed(str(exc.__cause__ or exc)) from None

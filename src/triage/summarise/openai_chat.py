@@ -1,6 +1,7 @@
 """OpenAI Chat Completions (or any OpenAI-compatible server, `OPENAI_BASE_URL`) as a `ChatModel`.
 
-Structured output: `json_schema` first; a server that rejects it (many OpenAI-compatible
+The client is the SDK's for OPENAI_BASE_URL (`endpoint.py`: its query kept apart, an Azure
+OpenAI deployment's `api-key` and `api-version`). Structured output: `json_schema` first; a server that rejects it (many OpenAI-compatible
 servers do, with a 400 or a FastAPI 422) is asked again with `json_object`, and one that
 rejects that too without either; the choice is kept. So are `max_completion_tokens` and the
 model's own temperature for a model that refuses `max_tokens` or ours (`OpenAiChat._adapt`).
@@ -39,8 +40,8 @@ from triage.summarise.chat import (
     TEMPERATURE,
     Answer,
     count,
-    openai_key,
 )
+from triage.summarise.endpoint import openai_client
 from triage.tls import client_context
 
 log = structlog.get_logger(__name__)
@@ -50,9 +51,7 @@ class OpenAiChat:
     provider = "openai"
 
     def __init__(self, settings: Settings, http_client: httpx2.AsyncClient | None = None) -> None:
-        key = openai_key(settings)
         self.model = settings.openai_model
-        self.base_url = settings.openai_base_url or "https://api.openai.com/v1"
         #: What the server refused once and no later request asks for (`_adapt`).
         #: The structured output asked for: json_schema, then json_object, then none (the
         #: system message asks for JSON either way, and the answer is validated).
@@ -63,9 +62,8 @@ class OpenAiChat:
         #: Whether the server takes a system message (some models' chat templates do not).
         self.system_role_supported = True
         self._dropped: set[str] = set()
-        self._client = openai.AsyncOpenAI(
-            api_key=key,
-            base_url=settings.openai_base_url,
+        self._client = openai_client(
+            settings,
             timeout=settings.llm_timeout_s,
             max_retries=0,  # the summariser retries, within its budget
             # On the sinks' aiohttp transport, on the process's one TLS context: httpx2's own
@@ -219,15 +217,16 @@ def _answer(completion: Any) -> Answer:
         if not choices:
             raise ModelError("no_choices", outcome="invalid")
         choice = choices[0]
-        message = choice["message"]
+        stop = {"length": "length", "content_filter": "filtered"}.get(
+            choice.get("finish_reason"), "end"
+        )
+        # Azure sends no message at all for an answer its content filter withheld.
+        message = choice["message"] if "message" in choice or stop != "filtered" else {}
         content, refusal = message.get("content"), message.get("refusal")
         usage = completion.get("usage") or {}
         prompt_tokens, completion_tokens = (
             usage.get("prompt_tokens"),
             usage.get("completion_tokens"),
-        )
-        stop = {"length": "length", "content_filter": "filtered"}.get(
-            choice.get("finish_reason"), "end"
         )
     except (TypeError, KeyError, AttributeError, IndexError):
         raise ModelError("bad_response", outcome="invalid") from None
@@ -388,7 +387,7 @@ def _status_error(exc: openai.APIStatusError) -> ModelError:
         return ModelError("content_filter", outcome="refused")
     provider_fault = 300 <= status < 400 or status in (400, 401, 402, 403, 404, 422, 429)
     reason = "quota_exceeded" if status in (402, 429) else f"rejected_{status}"
-    hint = {"hint": NOT_FOUND_HINT} if status == 404 else {}
+    hint = {"hint": not_found_hint(exc)} if status == 404 else {}
     log.warning("llm.rejected", status=status, reason=reason, error=_short(_said(exc)), **hint)
     return ModelError(
         reason,
@@ -404,6 +403,19 @@ NOT_FOUND_HINT = (
     "check OPENAI_MODEL against the server's models and OPENAI_BASE_URL's path"
     " (OpenAI-compatible servers serve under /v1)"
 )
+
+#: What Azure OpenAI's 404 `DeploymentNotFound` means: the deployment named is not the
+#: resource's (in a deployment's URL, or as the model of its v1 API).
+AZURE_NOT_FOUND_HINT = (
+    "check the Azure OpenAI deployment's name in OPENAI_BASE_URL (…/openai/deployments/<name>),"
+    " or OPENAI_MODEL with the v1 API (…/openai/v1), against the resource's deployments"
+)
+
+
+def not_found_hint(exc: openai.APIStatusError) -> str:
+    """What a 404 most likely means, in the words of the server that sent it."""
+    return AZURE_NOT_FOUND_HINT if exc.code == "DeploymentNotFound" else NOT_FOUND_HINT
+
 
 #: A refused key or country (401, 403), a model or base URL that is not there (404), a spent
 #: quota or credit (402, 429 insufficient_quota): only someone acting on the account cures it.

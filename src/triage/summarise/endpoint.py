@@ -1,0 +1,84 @@
+"""Where OPENAI_BASE_URL points, and the openai SDK's client for it.
+
+The SDK appends each API path (`/chat/completions`) to its base URL as text, so a query in
+OPENAI_BASE_URL ended up in front of the path (`…/?api-version=2024-10-21chat/completions`):
+the query is kept apart and sent with every request instead. A URL that names the API path
+itself (the Azure portal's "Target URI" does) stands for the base URL it ends in.
+
+Azure OpenAI serves two APIs. A deployment's, `…/openai/deployments/<name>`, takes the key in
+an `api-key` header (its `Authorization` header carries Microsoft Entra tokens only, and
+refuses a key) and needs an `api-version` query: Azure's latest generally available one when
+the URL names none. The SDK's Azure client speaks it. The v1 API, `…/openai/v1`, is OpenAI's
+own: the key as a bearer token, the deployment as OPENAI_MODEL and no dated api-version (it
+refuses one), so it is asked as any other OpenAI-compatible server is.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit, urlunsplit
+
+import openai
+
+from triage.settings import Settings
+from triage.summarise.chat import openai_key
+
+#: The base URL without OPENAI_BASE_URL: OpenAI's own API.
+OPENAI_API = "https://api.openai.com/v1"
+#: Azure OpenAI's latest generally available data-plane version, for a deployment URL that
+#: names none (preview versions come and go; this one is supported until Azure retires it).
+AZURE_API_VERSION = "2024-10-21"
+#: The path of an Azure OpenAI deployment's API, its name captured.
+_DEPLOYMENT = re.compile(r"/openai/deployments/(?P<name>[^/]+)$")
+#: The API path the SDK appends; a base URL ending in it names the API itself.
+_API_PATH = "/chat/completions"
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    """OPENAI_BASE_URL as the SDK must be given it."""
+
+    #: Scheme, host and path only.
+    base_url: str
+    #: The query it carried, sent with every request.
+    query: dict[str, str]
+    #: The Azure OpenAI deployment its path names; None for any other server.
+    deployment: str | None = None
+
+
+def endpoint(base_url: str | None) -> Endpoint:
+    """Where `base_url` (OPENAI_BASE_URL, OpenAI's API when unset) points."""
+    parts = urlsplit(base_url or OPENAI_API)
+    path = parts.path.rstrip("/").removesuffix(_API_PATH).rstrip("/")
+    query = dict(parse_qsl(parts.query, keep_blank_values=True))
+    deployment = _DEPLOYMENT.search(path)
+    if deployment is not None:
+        query.setdefault("api-version", AZURE_API_VERSION)
+    return Endpoint(
+        base_url=urlunsplit((parts.scheme, parts.netloc, path, "", "")),
+        query=query,
+        deployment=unquote(deployment["name"]) if deployment else None,
+    )
+
+
+def openai_client(settings: Settings, **options: Any) -> openai.AsyncOpenAI:
+    """The SDK's client for OPENAI_BASE_URL with OPENAI_API_KEY (checked and held,
+    `openai_key`); `options` are the client's own (timeout, retries, http_client). An Azure
+    deployment gets the SDK's Azure client: the key in `api-key`, no bearer token."""
+    where = endpoint(settings.openai_base_url)
+    key = openai_key(settings)
+    if where.deployment is None:
+        return openai.AsyncOpenAI(
+            api_key=key, base_url=where.base_url, default_query=where.query or None, **options
+        )
+    query = dict(where.query)
+    version = query.pop("api-version")
+    return openai.AsyncAzureOpenAI(
+        api_key=key,
+        api_version=version,
+        base_url=where.base_url,
+        default_query=query or None,
+        **options,
+    )
