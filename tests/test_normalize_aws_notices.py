@@ -11,10 +11,17 @@ from typing import Any
 
 import pytest
 
+from scaling import assert_linear
 from test_pipeline import rig
 from triage.errors import InvalidAlertError, UnknownFormatError
 from triage.models import Alert, Status
-from triage.normalize import AWS_SNS_HINT, Normalized, normalize_body, recognise_body
+from triage.normalize import (
+    AWS_SNS_HINT,
+    Normalized,
+    normalize_body,
+    normalize_payload,
+    recognise_body,
+)
 from triage.redact import Redactor
 from triage.sqs.inbox import Message
 
@@ -376,3 +383,38 @@ async def test_a_failover_opens_and_its_completion_closes_one_ticket_through_the
     opened = r.sink.effects[0].alert
     assert "hunter2-is-secret" not in opened.description
     assert "[REDACTED" in opened.description
+
+
+def test_an_rds_subscriptions_first_text_message_is_skipped() -> None:
+    """The prose RDS sends before its first event ("This is a message to notify that RDS will
+    attempt to send you event notifications …") opens no ticket: Skipped as a test."""
+    text = (
+        "This is a message to notify that RDS will attempt to send you event notifications of "
+        "type db-instance to the topic arn:aws:sns:eu-west-1:123456789012:rds-events."
+    )
+    outer = envelope("rds-failover-started.json") | {"Message": text}
+    normalized = normalize_body(json.dumps(outer))
+    assert normalized.alerts == ()
+    assert [s.reason for s in normalized.skipped] == ["test_notification"]
+
+
+def test_an_event_id_in_lower_case_is_the_same_event() -> None:
+    """ "rds-event-0221" is RDS-EVENT-0221: one incident whatever the case, and a lower-case
+    completion still resolves its failover."""
+    upper = rds(**{"Event ID": rds_event("0221")})
+    lower = rds(**{"Event ID": rds_event("0221").lower()})
+    assert lower.fingerprint == upper.fingerprint
+    done = rds(**{"Event ID": rds_event("0015").lower()})
+    assert (done.status, done.fingerprint) == (Status.RESOLVED, rds().fingerprint)
+
+
+def test_a_dms_link_of_spaces_is_read_in_linear_time() -> None:
+    """A DMS Identifier Link whose SourceId line is padded with thousands of spaces costs time
+    in proportion to its length (the line is found without a backtracking regex)."""
+    message = notice("dms-task-stopped.json")
+
+    def read(n: int) -> None:
+        link = "https://console.aws.amazon.com/dms/home\nSourceId: a" + " " * n + "b"
+        normalize_payload(message | {"Identifier Link": link})
+
+    assert_linear(read, 500)

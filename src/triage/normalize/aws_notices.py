@@ -102,8 +102,7 @@ _RDS_EVENTS = {
     for numbers, status in ((starts, _FIRE), (ends, _RESOLVE))
     for number in numbers
 }
-_EVENT_CODE = re.compile(r"([A-Za-z]{2,12})-EVENT-\d{1,6}")
-_SOURCE_ID_LINE = re.compile(r"^\s*SourceId:\s*(\S.*?)\s*$", re.MULTILINE)
+_EVENT_CODE = re.compile(r"([A-Z]{2,12})-EVENT-\d{1,6}", re.IGNORECASE)
 
 
 def _is_rds_style(payload: dict[str, Any]) -> bool:
@@ -120,7 +119,7 @@ def _rds_style(payload: dict[str, Any], topic: Topic) -> Normalized:
     region, account = _arn_region_account(source_arn)
     account = account or topic.account
     region = region or topic.region or _link_region(link_text) or ""
-    condition, status = _RDS_EVENTS.get(code.upper(), (code, _FIRE))
+    condition, status = _RDS_EVENTS.get(code, (code, _FIRE))
     message = common.text(payload.get("Event Message"), "Event Message", common.DESCRIPTION_MAX)
     labels = _labels(service, account, region)
     common.add_label(labels, "source_type", source_type)
@@ -156,9 +155,11 @@ def _rds_style(payload: dict[str, Any], topic: Topic) -> Normalized:
 
 def _event_code(value: Any) -> str:
     """ "http://docs…/USER_Events.html#RDS-EVENT-0049 " → "RDS-EVENT-0049": the part after the
-    link's "#" (DMS adds a space after it), or the whole value when it is no link."""
+    link's "#" (DMS adds a space after it), or the whole value when it is no link; an event id
+    in upper case whatever case it came in, so "rds-event-0013" is the same event."""
     event_id = common.ident(value, "Event ID")
-    return common.ident(event_id.rpartition("#")[2], "Event ID")
+    code = common.ident(event_id.rpartition("#")[2], "Event ID")
+    return code.upper() if _EVENT_CODE.fullmatch(code) else code
 
 
 def _source_id(value: Any, link_text: Any, source_arn: str | None) -> str:
@@ -167,10 +168,10 @@ def _source_id(value: Any, link_text: Any, source_arn: str | None) -> str:
     given = common.ident_or_none(value, "Source ID")
     if given:
         return given
-    if isinstance(link_text, str):
-        found = _SOURCE_ID_LINE.search(link_text[: common.URL_MAX * 2])
-        if found:
-            return common.ident(found[1], "Identifier Link SourceId")
+    for line in link_text[: common.URL_MAX * 2].splitlines() if isinstance(link_text, str) else ():
+        named, colon, given = line.strip().partition(":")
+        if colon and named == "SourceId" and given.strip():
+            return common.ident(given.strip(), "Identifier Link SourceId")
     if source_arn and source_arn.count(":") >= 5:
         return common.ident(source_arn.rsplit(":", 1)[1], "Source ARN")
     raise InvalidAlertError(

@@ -16,6 +16,10 @@ is the group after the bracket, cut to `_GROUP_CHARS` (SNS cuts a Subject to 100
 "[RESOLVED] " and "[FIRING:12] " leave different lengths of it), so the count of firing alerts
 and the state do not make a new incident of one group.
 
+The text an RDS-style event subscription sends first ("This is a message to notify that RDS
+will attempt to send you event notifications …") is Skipped: its events follow as JSON
+(`aws_notices`).
+
 A message that starts like JSON (`{` or `[`) is still read as JSON by `triage.decode`; text never
 looks like a JSON object, so one that does is a broken alert, not prose.
 """
@@ -29,7 +33,7 @@ from triage.decode import SNS_NOTIFICATION, is_sns_envelope, is_text_message
 from triage.errors import InvalidAlertError
 from triage.models import Alert, Status
 from triage.normalize import common
-from triage.normalize.common import Normalized
+from triage.normalize.common import Normalized, Skipped
 
 SOURCE = "sns"
 
@@ -50,6 +54,12 @@ def matches(payload: dict[str, Any]) -> bool:
 def normalize(payload: dict[str, Any]) -> Normalized:
     topic = common.ident(payload.get("TopicArn"), "TopicArn")
     message = payload["Message"]
+    if _SUBSCRIPTION_NOTICE.match(message.lstrip()):
+        detail = (
+            f"first notification of an event subscription to topic {common.short(topic, 200)}: "
+            "it says events will follow, it is not an alert"
+        )
+        return Normalized((), (Skipped(SOURCE, "test_notification", detail),))
     subject = common.line(common.unnested(payload.get("Subject")), "Subject", common.IDENTITY_MAX)
     first = next((line for line in message.splitlines() if line.strip()), None)
     named = subject or common.line(first, "Message", common.IDENTITY_MAX)
@@ -71,6 +81,12 @@ def normalize(payload: dict[str, Any]) -> Normalized:
     return Normalized((alert,))
 
 
+#: The text an RDS event subscription (RDS, DocumentDB, Neptune, DMS: one mechanism) sends
+#: first, before the JSON events: "This is a message to notify that RDS will attempt to send you
+#: event notifications of type db-instance to the topic arn:…".
+_SUBSCRIPTION_NOTICE = re.compile(
+    r"This is a message to notify that \w{1,40} will attempt to send you event notifications"
+)
 #: Alertmanager's default subject: "[FIRING:2] group …" or "[RESOLVED] group …".
 _GROUP_SUBJECT = re.compile(r"\[(FIRING:\d{1,6}|RESOLVED)\]\s*(\S.*)", re.IGNORECASE)
 #: The group's part of a Subject that is the same however SNS or Alertmanager cut it: 100
