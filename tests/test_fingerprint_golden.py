@@ -157,6 +157,14 @@ GOLDEN: dict[str, tuple[str, ...]] = {
     "vendors/pagerduty-acknowledged.json": (),
     "vendors/pagerduty-resolved.json": ("031311547a95460b541555c5b0568e12",),
     "vendors/pagerduty-triggered.json": ("031311547a95460b541555c5b0568e12",),
+    "vendors/newrelic-activated.json": ("9a6a3141c90a68b660f7c30a806c7fc3",),
+    "vendors/newrelic-acknowledged.json": (),
+    "vendors/newrelic-closed.json": ("9a6a3141c90a68b660f7c30a806c7fc3",),
+    "vendors/azure-fired.json": ("76ba61b701a3a6497c927c3732eeeba6",),
+    "vendors/azure-resolved.json": ("76ba61b701a3a6497c927c3732eeeba6",),
+    "vendors/gcp-open.json": ("3fb83816040c86c1c46a96d1d171e4e4",),
+    "vendors/gcp-closed.json": ("3fb83816040c86c1c46a96d1d171e4e4",),
+    "vendors/gcp-test.json": (),
 }
 
 

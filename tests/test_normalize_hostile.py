@@ -306,6 +306,11 @@ NOT_DISPLAY: dict[str, set[str]] = {
     "datadog": {"title", "alert_transition", "aggreg_key", "alert_id", "org", "org.id"},
     "opsgenie": {"action", "alert", "alert.alertId", "alert.alias"},
     "pagerduty": {"event", "event.event_type", "event.resource_type", "event.data", "event.data.id"},
+    "newrelic": {"id", "issueUrl", "title", "state", "trigger"},
+    "azure": {"schemaId", "data", "data.essentials", "data.essentials.alertId",
+              "data.essentials.monitorCondition"},
+    "gcp": {"incident", "incident.incident_id", "incident.state", "incident.scoping_project_id",
+            "version"},
     "aws-notice": {
         "Event Source", "Event ID", "Source ID", "Source ARN", "Service", "Event",
         "AutoScalingGroupARN", "ElastiCache:SnapshotFailed", "anomalyId", "monitorArn",

@@ -28,6 +28,7 @@ from triage.sqs.inbox import Message
 from triage.view import RedactedAlert
 
 VENDORS = Path(__file__).parent / "payloads" / "vendors"
+SOURCES = ("datadog", "opsgenie", "pagerduty", "newrelic", "azure", "gcp")
 
 #: Each sample's fingerprints (pinned: a change re-keys these tools' incidents in production).
 PINNED: dict[str, tuple[str, ...]] = {
@@ -42,6 +43,14 @@ PINNED: dict[str, tuple[str, ...]] = {
     "pagerduty-acknowledged.json": (),
     "pagerduty-resolved.json": ("031311547a95460b541555c5b0568e12",),
     "pagerduty-triggered.json": ("031311547a95460b541555c5b0568e12",),
+    "newrelic-activated.json": ("9a6a3141c90a68b660f7c30a806c7fc3",),
+    "newrelic-acknowledged.json": (),
+    "newrelic-closed.json": ("9a6a3141c90a68b660f7c30a806c7fc3",),
+    "azure-fired.json": ("76ba61b701a3a6497c927c3732eeeba6",),
+    "azure-resolved.json": ("76ba61b701a3a6497c927c3732eeeba6",),
+    "gcp-open.json": ("3fb83816040c86c1c46a96d1d171e4e4",),
+    "gcp-closed.json": ("3fb83816040c86c1c46a96d1d171e4e4",),
+    "gcp-test.json": (),
 }
 #: (trigger, recovery) sample pairs of each tool, and the source their alerts carry.
 PAIRS = [
@@ -49,6 +58,9 @@ PAIRS = [
     ("datadog-custom-triggered.json", "datadog-custom-recovered.json", "datadog"),
     ("opsgenie-create.json", "opsgenie-close.json", "opsgenie"),
     ("pagerduty-triggered.json", "pagerduty-resolved.json", "pagerduty"),
+    ("newrelic-activated.json", "newrelic-closed.json", "newrelic"),
+    ("azure-fired.json", "azure-resolved.json", "azure"),
+    ("gcp-open.json", "gcp-closed.json", "gcp"),
 ]
 
 
@@ -100,6 +112,8 @@ def test_every_vendor_sample_is_pinned() -> None:
         ("datadog-custom-no-data.json", "no_state_change"),
         ("opsgenie-acknowledge.json", "no_state_change"),
         ("pagerduty-acknowledged.json", "no_state_change"),
+        ("newrelic-acknowledged.json", "no_state_change"),
+        ("gcp-test.json", "test_notification"),
     ],
 )
 def test_acknowledgements_and_no_data_change_no_ticket(name: str, reason: str) -> None:
@@ -180,6 +194,29 @@ def test_pagerduty_fields_and_other_events() -> None:
     assert [s.reason for s in run(service).skipped] == ["no_state_change"]
 
 
+def test_hosted_monitors_fields() -> None:
+    """New Relic's priority and issue link, Azure's severity scale and action-group team,
+    Google Cloud's severity, policy label team and documentation are read."""
+    nr = one(sample("newrelic-activated.json"))
+    assert (nr.priority, nr.labels["condition"]) == (Priority.CRITICAL, "Disk used %")
+    assert nr.links["source"].startswith("https://radar-api.service.newrelic.com/")
+    azure = one(sample("azure-fired.json"))
+    assert (azure.title, azure.priority, azure.team) == (
+        "orders-api CPU above 90% on orders-api-1", Priority.HIGH, "orders"
+    )  # fmt: skip
+    gcp = one(sample("gcp-open.json"))
+    assert (gcp.title, gcp.priority, gcp.team) == ("Web CPU high on gke-web-1",
+                                                   Priority.CRITICAL, "web")  # fmt: skip
+    assert "https://runbooks.example.com/web-cpu" in gcp.description
+
+
+def test_an_azure_activity_log_alert_fires() -> None:
+    """An Azure alert without monitorCondition (activity log alerts only fire) fires."""
+    body = sample("azure-fired.json")
+    del body["data"]["essentials"]["monitorCondition"]
+    assert one(body).status is Status.FIRING
+
+
 def test_opsgenie_without_alias_is_keyed_by_alert_id() -> None:
     """An Opsgenie alert without an alias is identified by its alertId."""
     body = sample("opsgenie-create.json")
@@ -201,6 +238,12 @@ def test_opsgenie_without_alias_is_keyed_by_alert_id() -> None:
          "name no monitor state"),
         ("pagerduty-triggered.json", {"id": None}, "event.data.id is missing or empty"),
         ("pagerduty-triggered.json", {"id": {"a": 1}}, "event.data.id must be text"),
+        ("newrelic-activated.json", {"state": "PAUSED"}, "state 'PAUSED' is not CREATED"),
+        ("newrelic-activated.json", {"id": ""}, "id is missing or empty"),
+        ("azure-fired.json", {"monitorCondition": "Flapping"}, "is not Fired or Resolved"),
+        ("azure-fired.json", {"alertId": None}, "essentials.alertId is missing"),
+        ("gcp-open.json", {"state": ["open"]}, "state <JSON array> is not open or closed"),
+        ("gcp-open.json", {"incident_id": {"x": 1}}, "incident.incident_id must be text"),
     ],
 )  # fmt: skip
 def test_broken_identity_or_state_is_a_clear_invalid_alert(
@@ -213,6 +256,10 @@ def test_broken_identity_or_state_is_a_clear_invalid_alert(
         body["alert"] = dict(body["alert"], **change)
     elif "event" in body:
         body["event"]["data"] = dict(body["event"]["data"], **change)
+    elif "incident" in body:
+        body["incident"] = dict(body["incident"], **change)
+    elif "schemaId" in body:
+        body["data"]["essentials"] = dict(body["data"]["essentials"], **change)
     else:
         body.update(change)
     with pytest.raises(InvalidAlertError, match=says):
@@ -318,8 +365,8 @@ def test_the_gateway_refuses_them_on_other_paths() -> None:
 
 
 def test_routes_know_the_sources() -> None:
-    """A route may match `source = "datadog"` (or opsgenie, pagerduty)."""
-    assert {"datadog", "opsgenie", "pagerduty"} <= set(KNOWN_SOURCES)
+    """A route may match `source = "datadog"` (or any other tool's name)."""
+    assert set(SOURCES) <= set(KNOWN_SOURCES)
     assert recognise_body((VENDORS / "opsgenie-close.json").read_bytes()).format == "opsgenie"
 
 

@@ -76,6 +76,7 @@ from triage.normalize import (
     eventbridge,
     generic,
     grafana,
+    monitors,
     sentry,
     sns,
     vendors,
@@ -98,6 +99,7 @@ KNOWN_SOURCES = (
     sns.SOURCE,
     generic.THRESHOLD,
     *vendors.SOURCES,
+    *monitors.SOURCES,
 )
 
 #: A larger file is no routes file (a log pasted by mistake, /dev/zero): refused before reading.

@@ -32,8 +32,11 @@ ACCEPTED_FORMATS: dict[str, frozenset[str]] = {
     "alertmanager": frozenset({"alertmanager", "prometheus"}),
     "sentry": frozenset({"sentry"}),
     # The legacy Sentry plugin cannot sign: it posts here, the token in its URL (Basic).
-    # Other tools' webhooks (Datadog, Opsgenie, PagerDuty) post here too.
-    "generic": frozenset({"generic", "sentry-plugin", "datadog", "opsgenie", "pagerduty"}),
+    # Other tools' webhooks (Datadog, Opsgenie, PagerDuty, New Relic, Azure Monitor, Google
+    # Cloud Monitoring) post here too.
+    "generic": frozenset(
+        {"generic", "sentry-plugin", "datadog", "opsgenie", "pagerduty", "newrelic", "azure", "gcp"}
+    ),
     "threshold": frozenset({"threshold"}),
 }
 #: Formats Alertmanager's API paths (`/api/v2/alerts`, `/api/v1/alerts`) accept: an array of

@@ -38,6 +38,7 @@ from triage.normalize import (
     eventbridge,
     generic,
     grafana,
+    monitors,
     prometheus,
     sentry,
     sns,
@@ -96,6 +97,9 @@ FORMATS: tuple[Format, ...] = (
     Format("datadog", vendors.matches_datadog, vendors.normalize_datadog),
     Format("opsgenie", vendors.matches_opsgenie, vendors.normalize_opsgenie),
     Format("pagerduty", vendors.matches_pagerduty, vendors.normalize_pagerduty),
+    Format("newrelic", monitors.matches_newrelic, monitors.normalize_newrelic),
+    Format("azure", monitors.matches_azure, monitors.normalize_azure),
+    Format("gcp", monitors.matches_gcp, monitors.normalize_gcp),
     Format("threshold", generic.matches_threshold, generic.normalize_threshold),
     Format("generic", generic.matches_generic, generic.normalize_generic),
 )

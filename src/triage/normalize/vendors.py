@@ -51,7 +51,7 @@ def _description(value: Any) -> str:
     return common.text(value, "description", common.DESCRIPTION_MAX) or ""
 
 
-def _quiet(source: str, what: str, state: Any) -> Normalized:
+def quiet(source: str, what: str, state: Any) -> Normalized:
     """A message of `source` that is understood and changes no ticket."""
     detail = f"{source} {what} is {common.short(state)}: no ticket change"
     return Normalized((), (Skipped(source, "no_state_change", detail),))
@@ -92,7 +92,7 @@ def normalize_datadog(payload: dict[str, Any]) -> Normalized:
     scope = (head["scope"] or "").strip() if head else ""
     transition = _transition(payload.get("alert_transition"), head)
     if transition in _DD_QUIET:
-        return _quiet(DATADOG, f"monitor {common.short(name)}", transition)
+        return quiet(DATADOG, f"monitor {common.short(name)}", transition)
     if _DD_TEST.match(name):
         detail = f"datadog test notification for {common.short(name)}: no ticket change"
         return Normalized((), (Skipped(DATADOG, "test_notification", detail),))
@@ -208,7 +208,7 @@ def normalize_opsgenie(payload: dict[str, Any]) -> Normalized:
     alert_id = common.ident(alert.get("alertId"), "alert.alertId")
     action = (common.line(payload.get("action"), "action", 64) or "").lower()
     if action not in _OG_FIRING | _OG_RESOLVED:
-        return _quiet(OPSGENIE, f"alert {common.short(alert_id)} action", payload.get("action"))
+        return quiet(OPSGENIE, f"alert {common.short(alert_id)} action", payload.get("action"))
     alias = common.ident_or_none(alert.get("alias"), "alert.alias")
     tags = [t for t in common.items_or_empty(alert.get("tags")) if isinstance(t, str)]
     labels: dict[str, str] = {}
@@ -258,7 +258,7 @@ def normalize_pagerduty(payload: dict[str, Any]) -> Normalized:
     event = common.obj(payload.get("event"), "event", required=True)
     kind = (common.line(event.get("event_type"), "event.event_type", 128) or "").lower()
     if kind not in _PD_FIRING | _PD_RESOLVED:
-        return _quiet(PAGERDUTY, "event", event.get("event_type"))
+        return quiet(PAGERDUTY, "event", event.get("event_type"))
     data = common.obj(event.get("data"), "event.data", required=True)
     incident = common.ident(data.get("id"), "event.data.id")
     service = common.obj_or_empty(data.get("service"))

@@ -1,0 +1,230 @@
+"""Webhooks of hosted monitoring services pointed at the gateway's generic path: New Relic
+workflows (their default payload), Azure Monitor's common alert schema and Google Cloud
+Monitoring. Like `vendors`, each is known by keys only that service sends and keyed by the
+service's own id, so its open and its close are one incident.
+
+Identity, newrelic: the issue's `id`. States: CREATED and ACTIVATED fire, CLOSED resolves; an
+acknowledgement (ACKNOWLEDGED, or a person's action, trigger USER_ACTION) changes no ticket.
+Identity, azure: the alert instance's `alertId`, which its Fired and Resolved share.
+Identity, gcp: the project and the incident's `incident_id`; state open fires, closed resolves;
+the channel's test notification (`"version": "test"`) changes no ticket.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from triage.errors import InvalidAlertError
+from triage.models import Alert, Priority, Status
+from triage.normalize import common
+from triage.normalize.common import Normalized, Skipped
+from triage.normalize.generic import dated
+from triage.normalize.vendors import quiet
+
+NEWRELIC = "newrelic"
+AZURE = "azure"
+GCP = "gcp"
+SOURCES = (NEWRELIC, AZURE, GCP)
+
+
+def _description(*parts: Any) -> str:
+    """The parts given, as text, one paragraph each."""
+    texts = [common.text(p, "description", common.DESCRIPTION_MAX) for p in parts]
+    joined = "\n\n".join(t for t in texts if t)
+    return common.text(joined, "description", common.DESCRIPTION_MAX) or ""
+
+
+def _listed(value: Any) -> str:
+    """An array of names ("alertPolicyNames") as one comma-separated label value."""
+    items = value if isinstance(value, list) else [value]
+    scalars = [
+        i for i in items[: common.LABELS_MAX] if i is not None and not isinstance(i, dict | list)
+    ]
+    return ", ".join(common.shown(i) for i in scalars)
+
+
+def _labels(*pairs: tuple[str, Any]) -> dict[str, str]:
+    labels: dict[str, str] = {}
+    for key, value in pairs:
+        common.add_label(labels, key, common.unnested(value))
+    return labels
+
+
+# --- New Relic ---------------------------------------------------------------------------------
+
+_NR_FIRING = frozenset({"created", "activated"})
+_NR_RESOLVED = frozenset({"closed"})
+
+
+def matches_newrelic(payload: dict[str, Any]) -> bool:
+    """A workflow's default payload: the issue's `id`, `issueUrl`, `title` and `state`."""
+    return {"id", "issueUrl", "title", "state"} <= payload.keys()
+
+
+def normalize_newrelic(payload: dict[str, Any]) -> Normalized:
+    issue = common.ident(payload.get("id"), "id")
+    state = (common.line(common.unnested(payload.get("state")), "state", 64) or "").lower()
+    person = str(payload.get("trigger")).upper() == "USER_ACTION"
+    if state == "acknowledged" or (person and state in _NR_FIRING):
+        return quiet(NEWRELIC, f"issue {common.short(issue)}", "acknowledged")
+    if state not in _NR_FIRING | _NR_RESOLVED:
+        raise InvalidAlertError(
+            f"newrelic state {common.short(payload.get('state'))} is not CREATED, "
+            "ACTIVATED, ACKNOWLEDGED or CLOSED"
+        )
+    conditions = _listed(payload.get("alertConditionNames"))
+    occurred, notes = dated(payload.get("updatedAt") or payload.get("createdAt"), "newrelic")
+    alert = Alert(
+        source=NEWRELIC,
+        status=Status.RESOLVED if state in _NR_RESOLVED else Status.FIRING,
+        title=common.first_title(payload.get("title"), conditions, f"New Relic issue {issue}"),
+        priority=common.priority(payload.get("priority")),
+        severity=common.word(payload.get("priority"), "priority"),
+        links=common.links(source=common.url(payload.get("issueUrl"), "issueUrl")),
+        labels=_labels(
+            ("issue_id", issue),
+            ("policy", _listed(payload.get("alertPolicyNames"))),
+            ("condition", conditions),
+            ("entities", _listed(payload.get("impactedEntities"))),
+            ("workflow", payload.get("workflowName")),
+            ("incidents", payload.get("totalIncidents")),
+        ),
+        occurred_at=occurred,
+        identity={"issue": issue},
+        raw=payload,
+    )
+    return Normalized((alert,), (), notes)
+
+
+# --- Azure Monitor -----------------------------------------------------------------------------
+
+AZURE_SCHEMA = "azureMonitorCommonAlertSchema"
+#: Azure's severities: Sev0 critical, Sev1 error, Sev2 warning, Sev3 informational, Sev4 verbose.
+_AZURE_PRIORITY = {"sev0": Priority.CRITICAL, "sev1": Priority.HIGH, "sev2": Priority.MEDIUM,
+                   "sev3": Priority.LOW, "sev4": Priority.LOW}  # fmt: skip
+
+
+def matches_azure(payload: dict[str, Any]) -> bool:
+    """The common alert schema: its `schemaId` and the `data.essentials` object."""
+    data = payload.get("data")
+    return (
+        payload.get("schemaId") == AZURE_SCHEMA
+        and isinstance(data, dict)
+        and isinstance(data.get("essentials"), dict)
+    )
+
+
+def normalize_azure(payload: dict[str, Any]) -> Normalized:
+    data = common.obj(payload.get("data"), "data", required=True)
+    essentials = common.obj(data.get("essentials"), "data.essentials", required=True)
+    alert_id = common.ident(essentials.get("alertId"), "data.essentials.alertId")
+    status = _azure_status(essentials.get("monitorCondition"))
+    rule = common.line(common.unnested(essentials.get("alertRule")), "alertRule")
+    items = common.items_or_empty(essentials.get("configurationItems"))
+    target = next((i for i in items if isinstance(i, str) and i.strip()), None)
+    severity = common.word(essentials.get("severity"), "severity")
+    when = essentials.get("resolvedDateTime") if status is Status.RESOLVED else None
+    occurred, notes = dated(when or essentials.get("firedDateTime"), "azure firedDateTime")
+    custom = common.obj_or_empty(data.get("customProperties"))
+    alert = Alert(
+        source=AZURE,
+        status=status,
+        title=common.first_title(
+            f"{rule} on {target}" if rule and target else rule, f"Azure Monitor alert {alert_id}"
+        ),
+        team=common.word(custom.get("team"), "team"),
+        priority=_AZURE_PRIORITY.get((severity or "").lower()),
+        severity=severity,
+        description=_description(essentials.get("description")),
+        labels=_labels(
+            ("rule", rule),
+            ("signal_type", essentials.get("signalType")),
+            ("monitoring_service", essentials.get("monitoringService")),
+            ("target", _listed(essentials.get("alertTargetIDs"))),
+            ("configuration_items", _listed(items)),
+        ),
+        occurred_at=occurred,
+        identity={"alert": alert_id},
+        raw=payload,
+    )
+    return Normalized((alert,), (), notes)
+
+
+def _azure_status(condition: Any) -> Status:
+    """Fired or Resolved; none at all (an activity log alert, which only fires) fires."""
+    if condition is None:
+        return Status.FIRING
+    word = condition.strip().lower() if isinstance(condition, str) else None
+    if word == "fired":
+        return Status.FIRING
+    if word == "resolved":
+        return Status.RESOLVED
+    raise InvalidAlertError(
+        f"azure monitorCondition {common.short(condition)} is not Fired or Resolved"
+    )
+
+
+# --- Google Cloud Monitoring -------------------------------------------------------------------
+
+_GCP_PRIORITY = {"critical": Priority.CRITICAL, "error": Priority.HIGH,
+                 "warning": Priority.MEDIUM}  # fmt: skip
+
+
+def matches_gcp(payload: dict[str, Any]) -> bool:
+    """A webhook channel's notification: an `incident` with its `incident_id` and `state`."""
+    incident = payload.get("incident")
+    return isinstance(incident, dict) and {"incident_id", "state"} <= incident.keys()
+
+
+def normalize_gcp(payload: dict[str, Any]) -> Normalized:
+    incident = common.obj(payload.get("incident"), "incident", required=True)
+    incident_id = common.ident(incident.get("incident_id"), "incident.incident_id")
+    if payload.get("version") == "test":
+        detail = f"gcp test notification {common.short(incident_id)}: no ticket change"
+        return Normalized((), (Skipped(GCP, "test_notification", detail),))
+    status = _gcp_status(incident.get("state"))
+    project = common.ident_or_none(incident.get("scoping_project_id"), "scoping_project_id")
+    policy = common.line(common.unnested(incident.get("policy_name")), "policy_name")
+    resource = common.line(common.unnested(incident.get("resource_display_name")), "resource")
+    severity = common.word(incident.get("severity"), "severity")
+    user_labels = common.obj_or_empty(incident.get("policy_user_labels"))
+    documentation = incident.get("documentation")
+    if isinstance(documentation, dict):
+        documentation = documentation.get("content")
+    ended = incident.get("ended_at") if status is Status.RESOLVED else None
+    occurred, notes = dated(ended or incident.get("started_at"), "gcp started_at")
+    alert = Alert(
+        source=GCP,
+        status=status,
+        title=common.first_title(
+            f"{policy} on {resource}" if policy and resource else policy,
+            incident.get("summary"),
+            f"Cloud Monitoring incident {incident_id}",
+        ),
+        team=common.word(user_labels.get("team"), "team"),
+        priority=_GCP_PRIORITY.get((severity or "").lower()),
+        severity=severity,
+        description=_description(incident.get("summary"), documentation),
+        links=common.links(source=common.url(incident.get("url"), "url")),
+        labels=_labels(
+            ("project", project),
+            ("policy", policy),
+            ("condition", incident.get("condition_name")),
+            ("resource", resource),
+            ("resource_type", incident.get("resource_type_display_name")),
+            ("metric", common.obj_or_empty(incident.get("metric")).get("type")),
+        ),
+        occurred_at=occurred,
+        identity={"project": project or "", "incident": incident_id},
+        raw=payload,
+    )
+    return Normalized((alert,), (), notes)
+
+
+def _gcp_status(state: Any) -> Status:
+    word = state.strip().lower() if isinstance(state, str) else None
+    if word == "open":
+        return Status.FIRING
+    if word == "closed":
+        return Status.RESOLVED
+    raise InvalidAlertError(f"gcp incident.state {common.short(state)} is not open or closed")
