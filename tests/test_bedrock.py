@@ -476,20 +476,14 @@ async def test_an_input_too_long_for_the_model_is_sent_again_shorter(
     assert bedrock.request_count == 5
 
 
-@pytest.mark.parametrize(
-    "message",
-    [
-        "The provided model identifier is invalid.",
-        "temperature: must be at most 1",
-    ],
-)
 async def test_a_validation_refusal_of_the_request_itself_opens_the_breaker(
-    bedrock: ConverseServer, message: str
+    bedrock: ConverseServer,
 ) -> None:
-    """A ValidationException about the request triage always sends (a model id that is no
-    model, a parameter the model refuses): every call would be refused the same way, so it
-    counts against the breaker, not retried. (One needing an inference profile opens it at
-    once: `test_a_refusal_only_someone_can_cure_is_said_once_with_what_to_do`.)"""
+    """A ValidationException about the request triage always sends (a parameter the model
+    refuses): every call would be refused the same way, so it counts against the breaker,
+    not retried. (A model id Converse does not serve, or one needing an inference profile,
+    opens it at once: `test_a_refusal_only_someone_can_cure_is_said_once_with_what_to_do`.)"""
+    message = "temperature: must be at most 1"
     bedrock.responder = lambda _request: converse_error(400, "ValidationException", message)
     metrics = Metrics()
     summariser = summariser_for(bedrock, metrics, llm_breaker_failures=2)
@@ -730,15 +724,45 @@ async def test_model_access_not_granted_says_what_to_grant(bedrock: ConverseServ
             "rejected_400",
             "inference profile",
         ),
+        (
+            400,
+            "ValidationException",
+            "This action doesn't support the model that you provided. Try again with a supported"
+            " text or chat model.",
+            "rejected_400",
+            "TRIAGE_BEDROCK_MODEL_ID to a text or chat model",
+        ),
+        (
+            400,
+            "ValidationException",
+            "The provided model identifier is invalid.",
+            "rejected_400",
+            "TRIAGE_BEDROCK_MODEL_ID to a text or chat model",
+        ),
+        (
+            400,
+            "ValidationException",
+            "The model ID anthropic.claude-3-haiku-20240307-v1:0 is not supported in this Region.",
+            "rejected_400",
+            "enabled for the account in AWS_REGION",
+        ),
     ],
-    ids=["tokens-per-day", "inference-profile-only"],
+    ids=[
+        "tokens-per-day",
+        "inference-profile-only",
+        "not-a-chat-model",
+        "invalid-model-id",
+        "not-in-region",
+    ],
 )
 async def test_a_refusal_only_someone_can_cure_is_said_once_with_what_to_do(
     bedrock: ConverseServer, status: int, code: str, message: str, reason: str, hint: str
 ) -> None:
     """A spent daily token quota (a ThrottlingException: it was retried, each incident, until
-    the threshold) and a model served only through an inference profile: one request, one
-    line saying what to do, and the breaker opens at once."""
+    the threshold), a model served only through an inference profile, and a model id Converse
+    does not serve here (no chat model, no such id, not in the region: each failed incident
+    after incident until the threshold): one request, one line saying what to do, and the
+    breaker opens at once."""
     bedrock.responder = lambda _request: converse_error(status, code, message)
     metrics = Metrics()
     summariser = summariser_for(bedrock, metrics, llm_breaker_failures=3)

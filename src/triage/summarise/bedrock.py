@@ -345,12 +345,15 @@ def _client_error(exc: ClientError) -> ModelError:
 
 
 def _hint(code: str, message: str) -> dict[str, str]:
-    """What a first day's refusal most often means, said with it: no model access, or a model
-    served only through an inference profile. Each lasts until someone acts."""
+    """What a first day's refusal most often means, said with it: no model access, a model
+    served only through an inference profile, or a model id Converse does not serve here.
+    Each lasts until someone acts."""
     if code == "AccessDeniedException":
         return {"hint": _ACCESS_HINT}
     if code == "ValidationException" and _PROFILE_ONLY.search(message):
         return {"hint": _PROFILE_HINT}
+    if code == "ValidationException" and _NO_SUCH_MODEL.search(message):
+        return {"hint": _MODEL_HINT}
     return {}
 
 
@@ -363,6 +366,19 @@ _PROFILE_ONLY = re.compile(r"on-demand throughput|inference profile", re.IGNOREC
 _PROFILE_HINT = (
     "set TRIAGE_BEDROCK_MODEL_ID to an inference profile that serves the model (its id with"
     " a geography prefix, e.g. us. or eu.)"
+)
+#: Converse refusing the model id itself: "The provided model identifier is invalid.", "This
+#: action doesn't support the model that you provided. Try again with a supported text or chat
+#: model." (an embedding, image, speech or imported model), "The model ID … is not enabled for
+#: this account.", "The model ID … is not supported in this Region."
+_NO_SUCH_MODEL = re.compile(
+    r"model identifier is invalid|(doesn't|does not) support the model"
+    r"|model ID \S+ is not (enabled|supported)",
+    re.IGNORECASE,
+)
+_MODEL_HINT = (
+    "set TRIAGE_BEDROCK_MODEL_ID to a text or chat model (or its inference profile) that is"
+    " enabled for the account in AWS_REGION and served by Converse"
 )
 #: What a first day's AccessDeniedException most often means, said with it.
 _ACCESS_HINT = (
