@@ -147,8 +147,8 @@ GOLDEN: dict[str, tuple[str, ...]] = {
     "aws/rds-failover-started.json": ("2caf3e261a436b486a2475592a779ae6",),
     # Other tools' webhooks (tests/test_normalize_vendors.py): a trigger and its recovery share one.
     "vendors/datadog-custom-no-data.json": (),
-    "vendors/datadog-custom-recovered.json": ("8e47de2cda763ebcb9796df5705b7a35",),
-    "vendors/datadog-custom-triggered.json": ("8e47de2cda763ebcb9796df5705b7a35",),
+    "vendors/datadog-custom-recovered.json": ("95876a8bd52b85e15662b515bc9fbda5",),
+    "vendors/datadog-custom-triggered.json": ("95876a8bd52b85e15662b515bc9fbda5",),
     "vendors/datadog-default-recovered.json": ("f05a1c63fb4224b52f0b9bfc0931b07a",),
     "vendors/datadog-default-triggered.json": ("f05a1c63fb4224b52f0b9bfc0931b07a",),
     "vendors/opsgenie-acknowledge.json": (),

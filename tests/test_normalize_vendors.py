@@ -33,8 +33,8 @@ SOURCES = ("datadog", "opsgenie", "pagerduty", "newrelic", "azure", "gcp")
 #: Each sample's fingerprints (pinned: a change re-keys these tools' incidents in production).
 PINNED: dict[str, tuple[str, ...]] = {
     "datadog-custom-no-data.json": (),
-    "datadog-custom-recovered.json": ("8e47de2cda763ebcb9796df5705b7a35",),
-    "datadog-custom-triggered.json": ("8e47de2cda763ebcb9796df5705b7a35",),
+    "datadog-custom-recovered.json": ("95876a8bd52b85e15662b515bc9fbda5",),
+    "datadog-custom-triggered.json": ("95876a8bd52b85e15662b515bc9fbda5",),
     "datadog-default-recovered.json": ("f05a1c63fb4224b52f0b9bfc0931b07a",),
     "datadog-default-triggered.json": ("f05a1c63fb4224b52f0b9bfc0931b07a",),
     "opsgenie-acknowledge.json": (),
@@ -129,7 +129,11 @@ def test_datadog_fields() -> None:
     alert = one(sample("datadog-custom-triggered.json"))
     assert alert.title == "Checkout p99 latency above 2s"
     assert (alert.priority, alert.team, alert.severity) == (Priority.CRITICAL, "payments", "error")
-    assert alert.identity == {"org": "415600", "aggreg_key": "9bd4ac313a4d1e8fae2482df7b77628"}
+    assert alert.identity == {
+        "org": "415600",
+        "aggreg_key": "9bd4ac313a4d1e8fae2482df7b77628",
+        "scope": "",
+    }
     assert alert.labels["monitor_id"] == "18692904"
     assert alert.links == {"source": "https://app.datadoghq.com/event/event?id=6136155280721054654"}
     assert "%%%" not in alert.description and "system.cpu.user" in alert.description
@@ -148,6 +152,14 @@ def test_datadog_default_payload_reads_its_title() -> None:
     assert (one(renotified).status, one(renotified).fingerprint) == (
         Status.FIRING, alert.fingerprint
     )  # fmt: skip
+
+
+def test_datadog_groups_of_one_aggregation_key_stay_apart() -> None:
+    """Two hosts of a multi alert monitor are two incidents even if they share $AGGREG_KEY:
+    one host's recovery never closes the other's."""
+    web1 = dict(sample("datadog-custom-triggered.json"), title="[Triggered on {host:web-1}] CPU")
+    web2 = dict(web1, title="[Recovered on {host:web-2}] CPU", alert_transition="Recovered")
+    assert one(web1).fingerprint != one(web2).fingerprint
 
 
 @pytest.mark.parametrize(

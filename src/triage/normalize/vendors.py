@@ -3,10 +3,10 @@ integration, Opsgenie's outgoing webhook and PagerDuty's v3 webhooks. Each is kn
 keys only that tool sends, so that its alert is keyed by the tool's own id rather than read as
 generic JSON keyed by a title that changes with its state ("[Triggered] X", "[Recovered] X").
 
-Identity, datadog: the org and `aggreg_key` ($AGGREG_KEY) when the payload carries it, else the
-monitor (`alert_id`) and the group the title names ("[Triggered on {host:web-1}] …"), else, for
-the integration's default payload (no id but the event's own), the monitor's name and group
-from the title without its state and priority brackets.
+Identity, datadog: the org, the group the title names ("[Triggered on {host:web-1}] …") and
+`aggreg_key` ($AGGREG_KEY) when the payload carries it, else the monitor (`alert_id`), else, for
+the integration's default payload (no id but the event's own), the monitor's name from the
+title without its state and priority brackets.
 Identity, opsgenie: the alert's `alias` (Opsgenie's own de-duplication key), else `alertId`.
 Identity, pagerduty: the incident's id (`event.data.id`).
 States: a Datadog transition (Triggered, Warn, Renotify and their Re- forms fire, Recovered
@@ -154,7 +154,9 @@ def _dd_identity(
     """The most stable key the payload holds; never the state, the event's id or its time."""
     aggregate = common.ident_or_none(payload.get("aggreg_key"), "aggreg_key")
     if aggregate:
-        return {"org": org_id, "aggreg_key": aggregate}
+        # The group too: whether Datadog keys a multi alert's groups apart is not documented,
+        # and a recovery of one host must not close another's incident.
+        return {"org": org_id, "aggreg_key": aggregate, "scope": scope}
     if monitor:
         return {"org": org_id, "monitor": monitor, "scope": scope}
     if not name and not scope:
