@@ -418,3 +418,72 @@ def test_a_dms_link_of_spaces_is_read_in_linear_time() -> None:
         normalize_payload(message | {"Identifier Link": link})
 
     assert_linear(read, 500)
+
+
+def backup(message: str, state: str | None = "FAILED", **changes: Any) -> Normalized:
+    """Sample AWS Backup notification with `message`; its State attribute `state` (None: no
+    message attributes, as raw delivery sends it)."""
+    outer = envelope("backup-job-failed.json") | {"Message": message} | changes
+    if state is None:
+        del outer["MessageAttributes"]
+    else:
+        outer["MessageAttributes"]["State"]["Value"] = state
+    return normalize_body(json.dumps(outer))
+
+
+FAILED = (
+    "An AWS Backup job failed. Resource ARN : arn:aws:ec2:us-west-1:123456789012:volume/"
+    "vol-012f345df6789012e. BackupJob ID : 1b2345b2-f22c-4dab-5eb6-bbc7890ed123"
+)
+COMPLETED = (
+    "An AWS Backup job was completed successfully. Recovery point ARN: arn:aws:ec2:us-west-1:"
+    "123456789012:volume/vol-012f345df6789012d. Resource ARN : arn:aws:ec2:us-west-1:"
+    "123456789012:volume/vol-012f345df6789012e. BackupJob ID : 9c2345b2-f22c-4dab-5eb6-bbc7890ed999"
+)
+
+
+def test_an_aws_backup_job_that_completes_resolves_the_failed_one() -> None:
+    """Backup's text notices (Subject "Notification from AWS Backup") are one incident per job
+    type and resource: a failure fires, the next completed job of that resource resolves it,
+    whatever the job ids; another resource is another incident. Before, every Backup notice on
+    a topic was one never-resolving incident titled by the Subject."""
+    [failed] = backup(FAILED).alerts
+    assert failed.fingerprint == "b0f95664ee0625acf4ef94fa79c73280"
+    assert failed.title == "An AWS Backup job failed: volume/vol-012f345df6789012e"
+    [completed] = backup(COMPLETED, "COMPLETED").alerts
+    assert (failed.status, completed.status) == (Status.FIRING, Status.RESOLVED)
+    assert completed.fingerprint == failed.fingerprint
+    [other] = backup(FAILED.replace("vol-012f345df6789012e", "vol-0ffff")).alerts
+    assert other.fingerprint != failed.fingerprint
+
+
+def test_an_aws_backup_notice_without_attributes_reads_its_first_sentence() -> None:
+    """Raw delivery carries no message attributes: "failed" (and "failed to complete in time")
+    fire, "completed successfully" resolves, the account is the topic's: the same incident."""
+    [with_attributes] = backup(FAILED).alerts
+    [failed] = backup(FAILED, None).alerts
+    [late] = backup(FAILED.replace("failed.", "failed to complete in time."), None).alerts
+    [completed] = backup(COMPLETED, None).alerts
+    assert (failed.status, late.status, completed.status) == (
+        Status.FIRING,
+        Status.FIRING,
+        Status.RESOLVED,
+    )
+    assert {failed.fingerprint, late.fingerprint, completed.fingerprint} == {
+        with_attributes.fingerprint
+    }
+
+
+def test_an_aws_backup_job_started_changes_no_ticket() -> None:
+    """A job that only started (State CREATED or RUNNING) is Skipped, not a ticket."""
+    started = backup(FAILED.replace("failed", "has started"), "RUNNING")
+    assert started.alerts == ()
+    assert [s.reason for s in started.skipped] == ["in_progress"]
+
+
+def test_other_text_on_a_backup_topic_is_still_prose() -> None:
+    """A Backup-subject message naming no resource ARN (an EKS object notice) is the SNS text
+    alert it was: titled by its Subject."""
+    [alert] = backup("A Kubernetes resource failed to backup from your Amazon EKS Backup.").alerts
+    assert alert.source == "sns"
+    assert alert.title == "Notification from AWS Backup"

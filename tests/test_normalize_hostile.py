@@ -330,6 +330,11 @@ NOT_DISPLAY_IN: dict[str, set[str]] = {
     "sentry/activity-alert-resolved.json": {"data.issue.status", "data.activity", "data.activity.type"},
     # DMS names its task only on its console link's second line ("SourceId: …").
     "aws/dms-task-stopped.json": {"Identifier Link"},
+    # AWS Backup states the job, its state and account in message attributes.
+    "aws/backup-job-failed.json": {
+        "MessageAttributes.State.Value", "MessageAttributes.EventType.Value",
+        "MessageAttributes.AccountId.Value",
+    },
 }  # fmt: skip
 SAMPLES = sorted(str(path.relative_to(PAYLOADS)) for path in PAYLOADS.rglob("*.json"))
 #: Python's way of writing null, booleans and containers, which must never reach alert text.

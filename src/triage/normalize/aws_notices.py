@@ -384,6 +384,93 @@ def _codestar(payload: dict[str, Any], topic: Topic) -> Normalized:
 _CODESTAR_ONLY = frozenset({"detailType", "notificationRuleArn", "additionalAttributes"})
 
 
+# --- AWS Backup (text) ----------------------------------------------------------------------
+
+_BACKUP_SUBJECT = "Notification from AWS Backup"
+#: The job's resource, as Backup writes it: "Resource ARN : arn:…. BackupJob ID : …" (a
+#: completed job: "Backed up Resource ARN : …").
+_BACKUP_RESOURCE = re.compile(r"Resource ARN ?: ?(arn:\S{1,2048})")
+#: Backup's `State` message attribute → status; a state of neither (CREATED, RUNNING: a job
+#: started) changes no ticket.
+_BACKUP_STATES = {
+    "COMPLETED": _RESOLVE,
+    "FAILED": _FIRE,
+    "EXPIRED": _FIRE,
+    "ABORTED": _FIRE,
+    "PARTIAL": _FIRE,
+}
+
+
+def backup(envelope: dict[str, Any]) -> Normalized | None:
+    """An AWS Backup job's text notification, one incident per job type and resource (a
+    completed job resolves the failed one); None for any other text, which `sns` reads as
+    prose. Backup states the job's state in the `State` message attribute; without it (raw
+    delivery) the message's first sentence says it."""
+    message = envelope.get("Message")
+    if envelope.get("Subject") != _BACKUP_SUBJECT or not isinstance(message, str):
+        return None
+    found = _BACKUP_RESOURCE.search(message[: common.DESCRIPTION_MAX * 4])
+    if found is None:
+        return None
+    resource = common.ident(found[1].rstrip("."), "Resource ARN")
+    attributes = _message_attributes(envelope.get("MessageAttributes"))
+    sentence = _first_line(message.split(". ", 1)[0]) or _BACKUP_SUBJECT
+    job = attributes.get("EventType") or _backup_job(sentence)
+    state = (attributes.get("State") or _backup_state(sentence)).upper()
+    topic = topic_of(envelope)
+    account = attributes.get("AccountId") or topic.account
+    if state not in _BACKUP_STATES:
+        detail = f"AWS Backup {common.short(job)} for {common.short(resource, 200)} is {common.short(state)}"
+        return Normalized((), (Skipped(SOURCE, "in_progress", detail),))
+    labels = _labels("backup", account, topic.region)
+    common.add_label(labels, "job", job)
+    common.add_label(labels, "state", state)
+    common.add_label(labels, "resource", resource)
+    return _one(
+        Alert(
+            source=SOURCE,
+            status=_BACKUP_STATES[state],
+            title=common.title(f"{sentence.rstrip('.')}: {resource.rsplit(':', 1)[-1]}", "Message"),
+            description=common.text(message, "Message", common.DESCRIPTION_MAX) or "",
+            labels=labels,
+            occurred_at=_occurred(topic.sent),
+            identity={"service": "backup", "account": account, "job": job, "resource": resource},
+            raw={key: envelope[key] for key in _BACKUP_KEPT if key in envelope},
+        )
+    )
+
+
+#: The envelope's fields kept as `raw` (not SNS's signature or unsubscribe link).
+_BACKUP_KEPT = ("Type", "MessageId", "TopicArn", "Subject", "Message", "Timestamp")
+
+
+def _message_attributes(value: Any) -> dict[str, str]:
+    """SNS message attributes ({"State": {"Type": "String", "Value": "FAILED"}}) as one-line
+    text by name; an attribute of any other shape is passed over."""
+    found: dict[str, str] = {}
+    for name, attribute in common.obj_or_empty(value).items():
+        text = common.word(common.obj_or_empty(attribute).get("Value"), f"MessageAttributes.{name}")
+        if text:
+            found[name] = text
+    return found
+
+
+def _backup_job(sentence: str) -> str:
+    lowered = sentence.lower()
+    return next((job for word, job in _BACKUP_JOBS if word in lowered), "BACKUP_JOB")
+
+
+_BACKUP_JOBS = (("copy job", "COPY_JOB"), ("restore job", "RESTORE_JOB"))
+
+
+def _backup_state(sentence: str) -> str:
+    """ "An AWS Backup job was completed successfully" → COMPLETED; "… failed" → FAILED."""
+    lowered = sentence.lower()
+    if "failed" in lowered:
+        return "FAILED"
+    return "COMPLETED" if "completed" in lowered or "successful" in lowered else "STARTED"
+
+
 # --- shared ----------------------------------------------------------------------------------
 
 

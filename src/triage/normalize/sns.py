@@ -16,6 +16,10 @@ is the group after the bracket, cut to `_GROUP_CHARS` (SNS cuts a Subject to 100
 "[RESOLVED] " and "[FIRING:12] " leave different lengths of it), so the count of firing alerts
 and the state do not make a new incident of one group.
 
+AWS Backup's notifications ("Notification from AWS Backup": "An AWS Backup job failed.
+Resource ARN : …") are one incident per job type and resource, resolved by a completed job
+(`aws_notices.backup`).
+
 The text an RDS-style event subscription sends first ("This is a message to notify that RDS
 will attempt to send you event notifications …") is Skipped: its events follow as JSON
 (`aws_notices`).
@@ -32,7 +36,7 @@ from typing import Any
 from triage.decode import SNS_NOTIFICATION, is_sns_envelope, is_text_message
 from triage.errors import InvalidAlertError
 from triage.models import Alert, Status
-from triage.normalize import common
+from triage.normalize import aws_notices, common
 from triage.normalize.common import Normalized, Skipped
 
 SOURCE = "sns"
@@ -60,6 +64,9 @@ def normalize(payload: dict[str, Any]) -> Normalized:
             "it says events will follow, it is not an alert"
         )
         return Normalized((), (Skipped(SOURCE, "test_notification", detail),))
+    job = aws_notices.backup(payload)
+    if job is not None:
+        return job
     subject = common.line(common.unnested(payload.get("Subject")), "Subject", common.IDENTITY_MAX)
     first = next((line for line in message.splitlines() if line.strip()), None)
     named = subject or common.line(first, "Message", common.IDENTITY_MAX)
