@@ -32,7 +32,7 @@ from triage.summarise import FallbackSummariser, build_summariser
 KEY = "7f3Kq9ZpLw2Rx8VbN4mT6yHc1sDg5JaE0uFoQiXe3WrTy7Ui9OpAs2Df4Gh6Jk8Lz0Xc1Vb3Nm5Qw7Er9Ty2Ui4Op6"
 DEPLOYMENT = "gpt-4o-triage"
 #: The data-plane versions the stand-in knows, as Azure lists its GA and preview ones.
-VERSIONS = frozenset({"2024-06-01", "2024-10-21", "2025-01-01-preview"})
+VERSIONS = frozenset({"2024-06-01", "2024-10-21", "2024-12-01-preview", "2025-01-01-preview"})
 TICKET = {
     "title": "Checkout API returns 5xx",
     "priority": "medium",
@@ -110,6 +110,9 @@ class AzureOpenAI(LoopbackServer):
         self.responder: Callable[[dict[str, Any]], Reply] = lambda _request: azure_completion(
             json.dumps(TICKET)
         )
+        #: The api-version the deployment's model needs at least (Azure's reasoning models
+        #: need a preview one); None: any it knows.
+        self.model_needs: str | None = None
         self._lock = threading.Lock()
         self._seen: list[Seen] = []
         super().__init__()
@@ -138,6 +141,11 @@ class AzureOpenAI(LoopbackServer):
                 return azure_error(400, "BadRequest", "API version not supported")
             if deployment != DEPLOYMENT:
                 return azure_error(404, "DeploymentNotFound", NO_DEPLOYMENT)
+            if self.model_needs and query["api-version"] < self.model_needs:
+                message = (
+                    f"Model o4-mini is enabled only for api versions {self.model_needs} and later"
+                )
+                return azure_error(400, "BadRequest", message)
             return None
         if path == "/openai/v1/chat/completions":
             keys = {
@@ -365,3 +373,31 @@ async def test_triage_check_asks_an_azure_deployment_as_the_daemon_does(azure: A
     assert said.endswith("answers")
     [request] = azure.seen
     assert request.query == {"api-version": "2024-10-21"} and request.headers["api-key"] == KEY
+
+
+async def test_a_model_needing_a_later_api_version_gets_it(azure: AzureOpenAI) -> None:
+    """A deployment URL without api-version, serving a model that needs a later one than
+    triage's default (Azure's "Model o4-mini is enabled only for api versions
+    2024-12-01-preview and later"): asked again at once with the version Azure names, and
+    every later request carries it (each incident fell back as rejected_400)."""
+    azure.model_needs = "2024-12-01-preview"
+    metrics = Metrics()
+    summariser = summariser_for(azure.deployment_url, metrics)
+    with structlog.testing.capture_logs() as logs:
+        for name in ("a", "b"):
+            await summariser.summarise(view(alert(name)))
+    await summariser.aclose()
+    assert metrics.counter("SummarizationFailures") == 0
+    versions = [request.query["api-version"] for request in azure.seen]
+    assert versions == ["2024-10-21", "2024-12-01-preview", "2024-12-01-preview"]
+    assert [e["event"] for e in logs].count("llm.request_adapted") == 1
+    assert all(request.headers["api-key"] == KEY for request in azure.seen)
+
+
+async def test_an_api_version_the_url_names_is_never_moved(azure: AzureOpenAI) -> None:
+    """The api-version OPENAI_BASE_URL names is the operator's: a model needing a later one
+    falls back in Azure's words (`rejected_400`), and triage does not pick another."""
+    azure.model_needs = "2024-12-01-preview"
+    _ticket, metrics = await one_ticket(azure.deployment_url + "?api-version=2024-10-21")
+    assert [request.query["api-version"] for request in azure.seen] == ["2024-10-21"]
+    assert metrics.counter("LLMFallbacks", reason="rejected_400") == 1

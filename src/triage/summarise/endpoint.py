@@ -8,7 +8,8 @@ itself (the Azure portal's "Target URI" does) stands for the base URL it ends in
 Azure OpenAI serves two APIs. A deployment's, `…/openai/deployments/<name>`, takes the key in
 an `api-key` header (its `Authorization` header carries Microsoft Entra tokens only, and
 refuses a key) and needs an `api-version` query: Azure's latest generally available one when
-the URL names none. The SDK's Azure client speaks it. The v1 API, `…/openai/v1`, is OpenAI's
+the URL names none (moved to the later one a model says it needs: Azure's reasoning models
+need a preview version). The SDK's Azure client speaks it. The v1 API, `…/openai/v1`, is OpenAI's
 own: the key as a bearer token, the deployment as OPENAI_MODEL and no dated api-version (it
 refuses one), so it is asked as any other OpenAI-compatible server is.
 """
@@ -46,6 +47,9 @@ class Endpoint:
     query: dict[str, str]
     #: The Azure OpenAI deployment its path names; None for any other server.
     deployment: str | None = None
+    #: Whether the deployment's api-version is triage's (the URL names none), so a model that
+    #: needs a later one may move it; one the URL names is the operator's, and kept.
+    api_version_ours: bool = False
 
 
 def endpoint(base_url: str | None) -> Endpoint:
@@ -54,12 +58,14 @@ def endpoint(base_url: str | None) -> Endpoint:
     path = parts.path.rstrip("/").removesuffix(_API_PATH).rstrip("/")
     query = dict(parse_qsl(parts.query, keep_blank_values=True))
     deployment = _DEPLOYMENT.search(path)
-    if deployment is not None:
-        query.setdefault("api-version", AZURE_API_VERSION)
+    ours = deployment is not None and "api-version" not in query
+    if ours:
+        query["api-version"] = AZURE_API_VERSION
     return Endpoint(
         base_url=urlunsplit((parts.scheme, parts.netloc, path, "", "")),
         query=query,
         deployment=unquote(deployment["name"]) if deployment else None,
+        api_version_ours=ours,
     )
 
 

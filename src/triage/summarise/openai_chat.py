@@ -41,7 +41,7 @@ from triage.summarise.chat import (
     Answer,
     count,
 )
-from triage.summarise.endpoint import openai_client
+from triage.summarise.endpoint import endpoint, openai_client
 from triage.tls import client_context
 
 log = structlog.get_logger(__name__)
@@ -52,6 +52,10 @@ class OpenAiChat:
 
     def __init__(self, settings: Settings, http_client: httpx2.AsyncClient | None = None) -> None:
         self.model = settings.openai_model
+        where = endpoint(settings.openai_base_url)
+        #: The api-version triage chose for an Azure deployment (None: the URL's own, or no
+        #: deployment); a model that needs a later one moves it (`_later_api_version`).
+        self.api_version = where.query["api-version"] if where.api_version_ours else None
         #: What the server refused once and no later request asks for (`_adapt`).
         #: The structured output asked for: json_schema, then json_object, then none (the
         #: system message asks for JSON either way, and the answer is validated).
@@ -120,6 +124,8 @@ class OpenAiChat:
         small context whatever the prompt."""
         if _too_long(exc):
             return False
+        if self._later_api_version(exc):
+            return True
         said = f"{exc.param} {_said(exc)}".lower()
         if "max_tokens" in sent and "max_completion_tokens" in said:
             self._drop("max_tokens", "max_completion_tokens")
@@ -139,6 +145,21 @@ class OpenAiChat:
             self._drop(refused, self.response_format or "JSON asked for by the system message")
         else:
             return False
+        return True
+
+    def _later_api_version(self, exc: openai.APIStatusError) -> bool:
+        """Whether Azure refused the api-version triage chose for a later one it names ("Model
+        o4-mini is enabled only for api versions 2024-12-01-preview and later"), which every
+        later request then carries. An api-version OPENAI_BASE_URL names is never moved."""
+        needed = _LATER_API_VERSION.search(_said(exc))
+        sent = exc.request.url.params.get("api-version", "")
+        if self.api_version is None or needed is None or needed["version"] <= sent:
+            return False
+        if needed["version"] > self.api_version:
+            self._drop(f"api-version {self.api_version}", f"api-version {needed['version']}")
+            self.api_version = needed["version"]
+            if isinstance(self._client, openai.AsyncAzureOpenAI):  # it is: the api-version is
+                self._client = self._client.copy(api_version=self.api_version)
         return True
 
     def _drop(self, part: str, instead: str) -> None:
@@ -477,6 +498,12 @@ def _duration_s(value: str) -> float | None:
         return None
     return sum(float(number) * _UNIT_S[unit] for number, unit in parts)
 
+
+#: Azure's refusal of an api-version older than the model or a feature needs.
+_LATER_API_VERSION = re.compile(
+    r"enabled only for api versions (?P<version>\d{4}-\d{2}-\d{2}(-preview)?) and later",
+    re.IGNORECASE,
+)
 
 #: How a chat template that has no system role refuses one (Gemma's "System role not
 #: supported"; older Mistral templates' "Conversation roles must alternate user/assistant").
