@@ -174,9 +174,13 @@ def test_datadog_transitions(transition: str, status: Status) -> None:
 
 
 def test_datadog_test_notification_is_skipped() -> None:
-    """The monitor's "Test Notifications" button ("[Triggered] [TEST] …") opens no ticket."""
-    body = dict(sample("datadog-default-triggered.json"), title="[Triggered] [TEST] CPU high")
-    assert [s.reason for s in run(body).skipped] == ["test_notification"]
+    """The monitor's "Test Notifications" button ("[Triggered] [TEST] …", its message saying
+    so) opens no ticket; a monitor named "[TEST] …" whose message does not is a real alert."""
+    pressed = dict(sample("datadog-default-triggered.json"), title="[Triggered] [TEST] CPU high",
+                   body="%%%\nTest notification triggered by ops@example.com.\n%%%")  # fmt: skip
+    assert [s.reason for s in run(pressed).skipped] == ["test_notification"]
+    named = dict(sample("datadog-default-triggered.json"), title="[Triggered] [TEST] canary")
+    assert one(named).title == "[TEST] canary"
 
 
 @pytest.mark.parametrize(
@@ -326,6 +330,14 @@ def test_generic_title_state_prefix_is_its_status(title: str, status: Status) ->
     alert = one({"title": title, "source": "uptime"})
     assert (alert.status, alert.title) == (status, "CPU high on web-1")
     assert alert.fingerprint == plain.fingerprint
+
+
+def test_generic_title_prefix_behind_a_control_character() -> None:
+    """A control or bidi character before the bracket (removed from the shown title) does not
+    hide the state: "\\x07[Recovered] X" resolves "X"."""
+    alert = one({"title": "\x07\u202e[Recovered] CPU high", "source": "uptime"})
+    assert (alert.status, alert.title) == (Status.RESOLVED, "CPU high")
+    assert alert.fingerprint == one({"title": "CPU high", "source": "uptime"}).fingerprint
 
 
 def test_generic_title_prefix_quiet_and_unknown_words() -> None:

@@ -262,7 +262,9 @@ def _title_state(title: Any) -> tuple[Any, str | None]:
     """A title without the state bracket it starts with, and that state's word; the title
     as it is and None when it starts with none ("[PROD] X" names no state). A Datadog
     group ("on {host:a}") stays in the title, so each group is its own incident."""
-    head = _STATE_PREFIX.match(title) if isinstance(title, str) else None
+    # Read as the title will be shown: a control character before the bracket hides nothing.
+    shown = common.line(title, "title", common.IDENTITY_MAX) if isinstance(title, str) else None
+    head = _STATE_PREFIX.match(shown) if shown else None
     if head is None or head["word"].lower() not in _STATUS.keys() | _QUIET:
         return title, None
     rest = head["rest"].rstrip()

@@ -73,8 +73,9 @@ _DD_TITLE = re.compile(
     r"(?: on \{(?P<scope>[^{}]{0,1000})\})?\]\s*(?P<name>.*)",
     re.IGNORECASE | re.DOTALL,
 )
-#: What Datadog's "Test Notifications" button puts before the monitor's name.
+#: What Datadog's "Test Notifications" button puts before the monitor's name, and in its message.
 _DD_TEST = re.compile(r"\[TEST\]", re.IGNORECASE)
+_DD_TEST_BODY = "test notification triggered by"
 
 
 def matches_datadog(payload: dict[str, Any]) -> bool:
@@ -93,7 +94,7 @@ def normalize_datadog(payload: dict[str, Any]) -> Normalized:
     transition = _transition(payload.get("alert_transition"), head)
     if transition in _DD_QUIET:
         return quiet(DATADOG, f"monitor {common.short(name)}", transition)
-    if _DD_TEST.match(name):
+    if _test_notification(name, payload.get("body")):
         detail = f"datadog test notification for {common.short(name)}: no ticket change"
         return Normalized((), (Skipped(DATADOG, "test_notification", detail),))
     status = Status.RESOLVED if transition in _DD_RESOLVED else Status.FIRING
@@ -130,6 +131,14 @@ def normalize_datadog(payload: dict[str, Any]) -> Normalized:
         raw=payload,
     )
     return Normalized((alert,), (), notes)
+
+
+def _test_notification(name: str, body: Any) -> bool:
+    """A "Test Notifications" press: "[TEST] " before the name and, when the message is sent,
+    its "Test notification triggered by …" line (a monitor named "[TEST] canary" is real)."""
+    if not _DD_TEST.match(name):
+        return False
+    return not isinstance(body, str) or _DD_TEST_BODY in body[:20_000].lower()
 
 
 def _transition(given: Any, head: re.Match[str] | None) -> str:
