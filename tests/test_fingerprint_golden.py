@@ -141,6 +141,7 @@ GOLDEN: dict[str, tuple[str, ...]] = {
     "aws/autoscaling-launch-error.json": ("515984a0979d050f098ba3e2c10d7c18",),
     "aws/autoscaling-test-notification.json": (),
     "aws/backup-job-failed.json": ("b0f95664ee0625acf4ef94fa79c73280",),
+    "aws/beanstalk-health-severe.json": ("d0a96b39ea837893882d693a00756e6e",),
     "aws/codestar-pipeline-failed.json": ("acecd720d39bc168c8d96de5e94d390c",),
     "aws/cost-anomaly.json": ("bc79e83fbf16481515c9ca4ab23ba971",),
     "aws/dms-task-stopped.json": ("8358b15ca146392f4c300439af78668f",),

@@ -487,3 +487,49 @@ def test_other_text_on_a_backup_topic_is_still_prose() -> None:
     [alert] = backup("A Kubernetes resource failed to backup from your Amazon EKS Backup.").alerts
     assert alert.source == "sns"
     assert alert.title == "Notification from AWS Backup"
+
+
+def beanstalk(transition: str, **changes: Any) -> Normalized:
+    """The sample Elastic Beanstalk notification, its health transition `transition` ("Ok to
+    Severe"), in its Subject and message as Beanstalk writes both."""
+    outer = envelope("beanstalk-health-severe.json")
+    for key in ("Subject", "Message"):
+        outer[key] = outer[key].replace("from Ok to Severe", f"from {transition}")
+    return normalize_body(json.dumps(outer | changes))
+
+
+def test_an_elastic_beanstalk_environment_back_to_ok_resolves_its_health_incident() -> None:
+    """Ok → Severe fires, Severe → Degraded is the same incident, Degraded → Ok resolves it:
+    one incident per environment, though each transition has its own Subject (read as prose,
+    each was a new incident and the recovery opened a ticket of its own)."""
+    [severe] = beanstalk("Ok to Severe").alerts
+    [degraded] = beanstalk("Severe to Degraded").alerts
+    [ok] = beanstalk("Degraded to Ok").alerts
+    assert severe.fingerprint == "d0a96b39ea837893882d693a00756e6e"
+    assert (severe.status, degraded.status, ok.status) == (
+        Status.FIRING,
+        Status.FIRING,
+        Status.RESOLVED,
+    )
+    assert severe.fingerprint == degraded.fingerprint == ok.fingerprint
+    assert (severe.title, severe.severity) == (
+        "Elastic Beanstalk checkout-prod: health Severe",
+        "Severe",
+    )
+    other = beanstalk(
+        "Ok to Severe",
+        Message=envelope("beanstalk-health-severe.json")["Message"].replace(
+            "checkout-prod", "checkout-staging"
+        ),
+    )
+    assert other.alerts[0].fingerprint != severe.fingerprint
+
+
+def test_an_elastic_beanstalk_operation_in_progress_changes_no_ticket() -> None:
+    """Health Info (an operation in progress) or Pending is neither a problem nor its end:
+    Skipped; another Beanstalk notice (no health transition) is still prose."""
+    info = beanstalk("Ok to Info")
+    assert info.alerts == ()
+    assert [s.reason for s in info.skipped] == ["no_state_change"]
+    deploy = beanstalk("x", Message="Timestamp: x\nMessage: Failed to deploy application.")
+    assert deploy.alerts[0].source == "sns"

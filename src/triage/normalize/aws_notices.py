@@ -471,6 +471,80 @@ def _backup_state(sentence: str) -> str:
     return "COMPLETED" if "completed" in lowered or "successful" in lowered else "STARTED"
 
 
+# --- Elastic Beanstalk (text) ---------------------------------------------------------------
+
+_BEANSTALK_SUBJECT = "AWS Elastic Beanstalk Notification - "
+_HEALTH = re.compile(
+    r"Environment health has transitioned from ([A-Za-z ]{1,20}) to ([A-Za-z ]{1,20})\."
+)
+#: Enhanced health statuses: Ok ends the incident, Warning, Degraded and Severe are one; the
+#: rest (Info: an operation in progress, Pending, Unknown, No Data, Suspended) change nothing.
+_HEALTH_STATUS = {"ok": _RESOLVE, "warning": _FIRE, "degraded": _FIRE, "severe": _FIRE}
+
+
+def beanstalk(envelope: dict[str, Any]) -> Normalized | None:
+    """An Elastic Beanstalk environment's health transition ("Environment health has
+    transitioned from Ok to Severe."), one incident per environment that Ok resolves; None for
+    any other text. Each transition has its own Subject, so read as prose every transition was
+    an incident of its own, the recovery to Ok a new ticket and the Severe one never closed."""
+    message = envelope.get("Message")
+    subject = envelope.get("Subject")
+    if not (isinstance(subject, str) and subject.startswith(_BEANSTALK_SUBJECT)):
+        return None
+    if not isinstance(message, str):
+        return None
+    text = message[: common.DESCRIPTION_MAX * 4]
+    found = _HEALTH.search(text)
+    facts = _colon_lines(text)
+    environment = common.ident_or_none(facts.get("Environment"), "Environment")
+    if found is None or environment is None:
+        return None
+    health = found[2].strip()
+    topic = topic_of(envelope)
+    application = common.ident_or_none(facts.get("Application"), "Application") or ""
+    status = _HEALTH_STATUS.get(health.lower())
+    if status is None:
+        detail = (
+            f"Elastic Beanstalk environment {common.short(environment)} is {common.short(health)}"
+        )
+        return Normalized((), (Skipped(SOURCE, "no_state_change", detail),))
+    labels = _labels("elasticbeanstalk", topic.account, topic.region)
+    common.add_label(labels, "application", application)
+    common.add_label(labels, "environment", environment)
+    common.add_label(labels, "health", health)
+    return _one(
+        Alert(
+            source=SOURCE,
+            status=status,
+            title=common.title(f"Elastic Beanstalk {environment}: health {health}", "Message"),
+            severity=common.word(health, "health"),
+            description=common.text(message, "Message", common.DESCRIPTION_MAX) or "",
+            labels=labels,
+            links=common.links(environment=common.url(facts.get("Environment URL"), "URL")),
+            occurred_at=_occurred(facts.get("Timestamp"), topic.sent),
+            identity={
+                "service": "elasticbeanstalk",
+                "account": topic.account,
+                "region": topic.region,
+                "application": application,
+                "environment": environment,
+                "condition": "health",
+            },
+            raw={key: envelope[key] for key in _BACKUP_KEPT if key in envelope},
+        )
+    )
+
+
+def _colon_lines(text: str) -> dict[str, str]:
+    """ "Environment: my-env" lines as {name: value}, the first of each name."""
+    found: dict[str, str] = {}
+    for line in text.splitlines():
+        name, colon, value = line.partition(": ")
+        if colon and name.strip() and value.strip():
+            found.setdefault(name.strip(), value.strip())
+    return found
+
+
 # --- shared ----------------------------------------------------------------------------------
 
 

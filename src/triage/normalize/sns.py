@@ -18,7 +18,8 @@ and the state do not make a new incident of one group.
 
 AWS Backup's notifications ("Notification from AWS Backup": "An AWS Backup job failed.
 Resource ARN : …") are one incident per job type and resource, resolved by a completed job
-(`aws_notices.backup`).
+(`aws_notices.backup`); an Elastic Beanstalk environment's health transitions are one
+incident per environment, resolved by its return to Ok (`aws_notices.beanstalk`).
 
 The text an RDS-style event subscription sends first ("This is a message to notify that RDS
 will attempt to send you event notifications …") is Skipped: its events follow as JSON
@@ -64,9 +65,10 @@ def normalize(payload: dict[str, Any]) -> Normalized:
             "it says events will follow, it is not an alert"
         )
         return Normalized((), (Skipped(SOURCE, "test_notification", detail),))
-    job = aws_notices.backup(payload)
-    if job is not None:
-        return job
+    for service_notice in (aws_notices.backup, aws_notices.beanstalk):
+        read = service_notice(payload)
+        if read is not None:
+            return read
     subject = common.line(common.unnested(payload.get("Subject")), "Subject", common.IDENTITY_MAX)
     first = next((line for line in message.splitlines() if line.strip()), None)
     named = subject or common.line(first, "Message", common.IDENTITY_MAX)
