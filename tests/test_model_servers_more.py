@@ -19,7 +19,7 @@ import structlog.testing
 
 from factories import alert, view
 from triage.demo.loopback import KeepAliveHandler, LoopbackServer
-from triage.demo.model import Reply
+from triage.demo.model import ChatServer, Reply, error
 from triage.logs import configure_logging
 from triage.metrics import Metrics
 from triage.models import Ticket
@@ -401,3 +401,20 @@ async def test_an_api_version_the_url_names_is_never_moved(azure: AzureOpenAI) -
     _ticket, metrics = await one_ticket(azure.deployment_url + "?api-version=2024-10-21")
     assert [request.query["api-version"] for request in azure.seen] == ["2024-10-21"]
     assert metrics.counter("LLMFallbacks", reason="rejected_400") == 1
+
+
+async def test_a_gateway_key_in_the_base_urls_query_is_sent_and_never_logged() -> None:
+    """A gateway that takes its key in the URL (`OPENAI_BASE_URL=…/v1?key=…`, as some proxies
+    and API managers do): the key goes with every request, after the API path, and a refusal
+    that quotes it leaves it out of the log line (a key of no random-looking shape went into
+    the line as the server said it)."""
+    gateway_key = "abcdefghij1234567890"
+    stream = io.StringIO()
+    configure_logging("json", "debug", stream)
+    with ChatServer() as chat:
+        chat.responder = lambda _request: error(403, f"gateway key {gateway_key} is suspended")
+        await one_ticket(f"{chat.url}?key={gateway_key}")
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    assert any(e["event"] == "llm.rejected" and "suspended" in e["error"] for e in lines)
+    assert gateway_key not in stream.getvalue()
+    assert chat.request_count == 1

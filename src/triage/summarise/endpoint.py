@@ -23,6 +23,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit, urlunsplit
 
 import openai
 
+from triage.redact import hold
 from triage.settings import Settings
 from triage.summarise.chat import openai_key
 
@@ -35,6 +36,8 @@ AZURE_API_VERSION = "2024-10-21"
 _DEPLOYMENT = re.compile(r"/openai/deployments/(?P<name>[^/]+)$")
 #: The API path the SDK appends; a base URL ending in it names the API itself.
 _API_PATH = "/chat/completions"
+#: A query parameter that carries a credential (`key`, `subscription-key`, `code`, `token` …).
+_CREDENTIAL = re.compile(r"key|token|secret|sig|code|auth|pass|credential", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,9 +75,13 @@ def endpoint(base_url: str | None) -> Endpoint:
 def openai_client(settings: Settings, **options: Any) -> openai.AsyncOpenAI:
     """The SDK's client for OPENAI_BASE_URL with OPENAI_API_KEY (checked and held,
     `openai_key`); `options` are the client's own (timeout, retries, http_client). An Azure
-    deployment gets the SDK's Azure client: the key in `api-key`, no bearer token."""
+    deployment gets the SDK's Azure client: the key in `api-key`, no bearer token. A gateway's
+    key in the URL's query is held as the API key is: a server may echo the URL it refused."""
     where = endpoint(settings.openai_base_url)
     key = openai_key(settings)
+    for name, value in where.query.items():
+        if _CREDENTIAL.search(name):
+            hold(value)
     if where.deployment is None:
         return openai.AsyncOpenAI(
             api_key=key, base_url=where.base_url, default_query=where.query or None, **options
