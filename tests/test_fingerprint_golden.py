@@ -167,6 +167,10 @@ GOLDEN: dict[str, tuple[str, ...]] = {
     "vendors/gcp-open.json": ("3fb83816040c86c1c46a96d1d171e4e4",),
     "vendors/gcp-closed.json": ("3fb83816040c86c1c46a96d1d171e4e4",),
     "vendors/gcp-test.json": (),
+    "vendors/uptimekuma-down.json": ("c979ed1897992e842e1d8f6949ab8cea",),
+    "vendors/uptimekuma-pending.json": (),
+    "vendors/uptimekuma-test.json": (),
+    "vendors/uptimekuma-up.json": ("c979ed1897992e842e1d8f6949ab8cea",),
 }
 
 

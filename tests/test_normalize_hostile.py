@@ -311,6 +311,7 @@ NOT_DISPLAY: dict[str, set[str]] = {
               "data.essentials.monitorCondition"},
     "gcp": {"incident", "incident.incident_id", "incident.state", "incident.scoping_project_id",
             "version"},
+    "uptimekuma": {"heartbeat", "heartbeat.status", "monitor", "monitor.id", "monitor.name"},
     "aws-notice": {
         "Event Source", "Event ID", "Source ID", "Source ARN", "Service", "Event",
         "AutoScalingGroupARN", "ElastiCache:SnapshotFailed", "anomalyId", "monitorArn",

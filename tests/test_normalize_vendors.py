@@ -28,7 +28,7 @@ from triage.sqs.inbox import Message
 from triage.view import RedactedAlert
 
 VENDORS = Path(__file__).parent / "payloads" / "vendors"
-SOURCES = ("datadog", "opsgenie", "pagerduty", "newrelic", "azure", "gcp")
+SOURCES = ("datadog", "opsgenie", "pagerduty", "newrelic", "azure", "gcp", "uptimekuma")
 
 #: Each sample's fingerprints (pinned: a change re-keys these tools' incidents in production).
 PINNED: dict[str, tuple[str, ...]] = {
@@ -51,6 +51,10 @@ PINNED: dict[str, tuple[str, ...]] = {
     "gcp-open.json": ("3fb83816040c86c1c46a96d1d171e4e4",),
     "gcp-closed.json": ("3fb83816040c86c1c46a96d1d171e4e4",),
     "gcp-test.json": (),
+    "uptimekuma-down.json": ("c979ed1897992e842e1d8f6949ab8cea",),
+    "uptimekuma-pending.json": (),
+    "uptimekuma-test.json": (),
+    "uptimekuma-up.json": ("c979ed1897992e842e1d8f6949ab8cea",),
 }
 #: (trigger, recovery) sample pairs of each tool, and the source their alerts carry.
 PAIRS = [
@@ -61,6 +65,7 @@ PAIRS = [
     ("newrelic-activated.json", "newrelic-closed.json", "newrelic"),
     ("azure-fired.json", "azure-resolved.json", "azure"),
     ("gcp-open.json", "gcp-closed.json", "gcp"),
+    ("uptimekuma-down.json", "uptimekuma-up.json", "uptimekuma"),
 ]
 
 
@@ -114,6 +119,8 @@ def test_every_vendor_sample_is_pinned() -> None:
         ("pagerduty-acknowledged.json", "no_state_change"),
         ("newrelic-acknowledged.json", "no_state_change"),
         ("gcp-test.json", "test_notification"),
+        ("uptimekuma-pending.json", "no_state_change"),
+        ("uptimekuma-test.json", "test_notification"),
     ],
 )
 def test_acknowledgements_and_no_data_change_no_ticket(name: str, reason: str) -> None:
@@ -233,6 +240,17 @@ def test_an_azure_activity_log_alert_fires() -> None:
     assert one(body).status is Status.FIRING
 
 
+def test_uptime_kuma_monitors_of_two_servers_stay_apart() -> None:
+    """Monitor ids restart at 1 on each Uptime Kuma server: the same id with another name is
+    another incident, and a monitor without an id or name is refused, not merged."""
+    down = sample("uptimekuma-down.json")
+    other = dict(down, monitor=dict(down["monitor"], name="Status page"))
+    assert one(down).fingerprint != one(other).fingerprint
+    assert one(down).title == "Checkout API"
+    with pytest.raises(InvalidAlertError, match=r"monitor\.name is missing"):
+        run(dict(down, monitor=dict(down["monitor"], name=None)))
+
+
 def test_opsgenie_without_alias_is_keyed_by_alert_id() -> None:
     """An Opsgenie alert without an alias is identified by its alertId."""
     body = sample("opsgenie-create.json")
@@ -260,6 +278,8 @@ def test_opsgenie_without_alias_is_keyed_by_alert_id() -> None:
         ("azure-fired.json", {"alertId": None}, "essentials.alertId is missing"),
         ("gcp-open.json", {"state": ["open"]}, "state <JSON array> is not open or closed"),
         ("gcp-open.json", {"incident_id": {"x": 1}}, "incident.incident_id must be text"),
+        ("uptimekuma-down.json", {"status": "down"}, "heartbeat.status 'down' is not 0"),
+        ("uptimekuma-down.json", {"status": True}, "heartbeat.status true is not 0"),
     ],
 )  # fmt: skip
 def test_broken_identity_or_state_is_a_clear_invalid_alert(
@@ -272,6 +292,8 @@ def test_broken_identity_or_state_is_a_clear_invalid_alert(
         body["alert"] = dict(body["alert"], **change)
     elif "event" in body:
         body["event"]["data"] = dict(body["event"]["data"], **change)
+    elif "heartbeat" in body:
+        body["heartbeat"] = dict(body["heartbeat"], **change)
     elif "incident" in body:
         body["incident"] = dict(body["incident"], **change)
     elif "schemaId" in body:

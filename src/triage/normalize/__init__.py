@@ -100,6 +100,7 @@ FORMATS: tuple[Format, ...] = (
     Format("newrelic", monitors.matches_newrelic, monitors.normalize_newrelic),
     Format("azure", monitors.matches_azure, monitors.normalize_azure),
     Format("gcp", monitors.matches_gcp, monitors.normalize_gcp),
+    Format("uptimekuma", monitors.matches_uptime_kuma, monitors.normalize_uptime_kuma),
     Format("threshold", generic.matches_threshold, generic.normalize_threshold),
     Format("generic", generic.matches_generic, generic.normalize_generic),
 )

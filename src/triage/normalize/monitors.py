@@ -1,6 +1,6 @@
-"""Webhooks of hosted monitoring services pointed at the gateway's generic path: New Relic
-workflows (their default payload), Azure Monitor's common alert schema and Google Cloud
-Monitoring. Like `vendors`, each is known by keys only that service sends and keyed by the
+"""Webhooks of monitoring services pointed at the gateway's generic path: New Relic workflows
+(their default payload), Azure Monitor's common alert schema, Google Cloud Monitoring and
+Uptime Kuma. Like `vendors`, each is known by keys only that service sends and keyed by the
 service's own id, so its open and its close are one incident.
 
 Identity, newrelic: the issue's `id`. States: CREATED and ACTIVATED fire, CLOSED resolves; an
@@ -8,6 +8,9 @@ acknowledgement (ACKNOWLEDGED, or a person's action, trigger USER_ACTION) change
 Identity, azure: the alert instance's `alertId`, which its Fired and Resolved share.
 Identity, gcp: the project and the incident's `incident_id`; state open fires, closed resolves;
 the channel's test notification (`"version": "test"`) changes no ticket.
+Identity, uptimekuma: the monitor's id and name (ids restart at 1 on every Uptime Kuma
+server); heartbeat status 0 (down) fires, 1 (up) resolves, 2 (pending) and 3 (maintenance)
+change no ticket, and the Test button's notification (no heartbeat, no monitor) neither.
 """
 
 from __future__ import annotations
@@ -24,7 +27,8 @@ from triage.normalize.vendors import quiet
 NEWRELIC = "newrelic"
 AZURE = "azure"
 GCP = "gcp"
-SOURCES = (NEWRELIC, AZURE, GCP)
+UPTIME_KUMA = "uptimekuma"
+SOURCES = (NEWRELIC, AZURE, GCP, UPTIME_KUMA)
 
 
 def _description(*parts: Any) -> str:
@@ -228,3 +232,58 @@ def _gcp_status(state: Any) -> Status:
     if word == "closed":
         return Status.RESOLVED
     raise InvalidAlertError(f"gcp incident.state {common.short(state)} is not open or closed")
+
+
+# --- Uptime Kuma -------------------------------------------------------------------------------
+
+_KUMA_STATUS = {0: Status.FIRING, 1: Status.RESOLVED}
+_KUMA_QUIET = {2: "pending", 3: "maintenance"}
+
+
+def matches_uptime_kuma(payload: dict[str, Any]) -> bool:
+    """The webhook notification: `heartbeat`, `monitor` (null in a test) and `msg`."""
+    return {"heartbeat", "monitor", "msg"} <= payload.keys() and all(
+        payload[key] is None or isinstance(payload[key], dict) for key in ("heartbeat", "monitor")
+    )
+
+
+def normalize_uptime_kuma(payload: dict[str, Any]) -> Normalized:
+    beat, monitor = payload["heartbeat"], payload["monitor"]
+    if beat is None and monitor is None:
+        detail = (
+            f"uptimekuma test notification {common.short(payload.get('msg'))}: no ticket change"
+        )
+        return Normalized((), (Skipped(UPTIME_KUMA, "test_notification", detail),))
+    beat = common.obj(beat, "heartbeat", required=True)
+    monitor = common.obj(monitor, "monitor", required=True)
+    monitor_id = common.ident(monitor.get("id", beat.get("monitorID")), "monitor.id")
+    name = common.ident(monitor.get("name"), "monitor.name")
+    code = common.whole(beat.get("status"))
+    if code in _KUMA_QUIET:
+        return quiet(UPTIME_KUMA, f"monitor {common.short(name)}", _KUMA_QUIET[code])
+    if code not in _KUMA_STATUS or isinstance(code, bool):
+        raise InvalidAlertError(
+            f"uptimekuma heartbeat.status {common.short(beat.get('status'))} is not 0 (down), "
+            "1 (up), 2 (pending) or 3 (maintenance)"
+        )
+    tags = [
+        t.get("name") for t in common.items_or_empty(monitor.get("tags")) if isinstance(t, dict)
+    ]
+    occurred, notes = dated(beat.get("time"), "uptimekuma heartbeat.time")
+    alert = Alert(
+        source=UPTIME_KUMA,
+        status=_KUMA_STATUS[code],
+        title=common.title(name),
+        description=_description(beat.get("msg"), monitor.get("description")),
+        labels=_labels(
+            ("monitor_id", monitor_id),
+            ("type", monitor.get("type")),
+            ("url", monitor.get("url")),
+            ("host", monitor.get("hostname")),
+            ("tags", _listed(tags)),
+        ),
+        occurred_at=occurred,
+        identity={"monitor": monitor_id, "name": name},
+        raw=payload,
+    )
+    return Normalized((alert,), (), notes)
