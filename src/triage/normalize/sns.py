@@ -18,12 +18,12 @@ and the state do not make a new incident of one group.
 
 AWS Backup's notifications ("Notification from AWS Backup": "An AWS Backup job failed.
 Resource ARN : …") are one incident per job type and resource, resolved by a completed job
-(`aws_notices.backup`); an Elastic Beanstalk environment's health transitions are one
-incident per environment, resolved by its return to Ok (`aws_notices.beanstalk`).
+(`aws_text_notices.backup`); an Elastic Beanstalk environment's health transitions are one
+incident per environment, resolved by its return to Ok (`aws_text_notices.beanstalk`).
 
 The text an RDS-style event subscription sends first ("This is a message to notify that RDS
 will attempt to send you event notifications …") is Skipped: its events follow as JSON
-(`aws_notices`).
+(`aws_notices`, `aws_rds`).
 
 A message that starts like JSON (`{` or `[`) is still read as JSON by `triage.decode`; text never
 looks like a JSON object, so one that does is a broken alert, not prose.
@@ -37,7 +37,7 @@ from typing import Any
 from triage.decode import SNS_NOTIFICATION, is_sns_envelope, is_text_message
 from triage.errors import InvalidAlertError
 from triage.models import Alert, Status
-from triage.normalize import aws_notices, common
+from triage.normalize import aws_text_notices, common
 from triage.normalize.common import Normalized, Skipped
 
 SOURCE = "sns"
@@ -65,7 +65,7 @@ def normalize(payload: dict[str, Any]) -> Normalized:
             "it says events will follow, it is not an alert"
         )
         return Normalized((), (Skipped(SOURCE, "test_notification", detail),))
-    for service_notice in (aws_notices.backup, aws_notices.beanstalk):
+    for service_notice in (aws_text_notices.backup, aws_text_notices.beanstalk):
         read = service_notice(payload)
         if read is not None:
             return read

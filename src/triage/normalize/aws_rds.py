@@ -1,0 +1,141 @@
+"""RDS-style event subscription notices (RDS, Aurora, DocumentDB and Neptune, which use RDS's
+event ids and subscriptions; DMS): `{"Event Source": "db-instance", "Event Time": …,
+"Identifier Link": …, "Source ID": …, "Source ARN": …, "Event ID": "…#RDS-EVENT-0013",
+"Event Message": …}`. One incident per account, Region, source type, source id and condition;
+the event that ends a condition (`_RDS_PAIRS`) resolves it, any other event fires as a
+condition of its own (its event id)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from triage.errors import InvalidAlertError
+from triage.models import Alert
+from triage.normalize import common
+from triage.normalize.aws_shared import (
+    FIRE,
+    RESOLVE,
+    SOURCE,
+    Topic,
+    arn_region_account,
+    first_line,
+    occurred,
+    one,
+    service_labels,
+)
+from triage.normalize.common import Normalized
+
+#: (condition, events that start it, events that end it), by the number of `RDS-EVENT-nnnn`,
+#: from RDS's table of event messages: only where RDS itself says the condition ended.
+_RDS_PAIRS: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
+    ("failover", ("0013", "0069", "0072", "0073"), ("0015", "0049", "0071")),
+    ("global-failover", ("0181", "0187"), ("0185",)),
+    ("multi-az-activation", ("0050",), ("0051",)),
+    ("recovery", ("0020",), ("0021",)),
+    ("multi-az-recovery", ("0052",), ("0053",)),
+    ("offline-maintenance", ("0026",), ("0027",)),
+    ("shutdown", ("0004",), ("0006",)),
+    ("stopped", ("0087",), ("0088", "0154")),
+    ("read-replica-error", ("0045",), ("0046",)),
+    ("backup", ("0001",), ("0002",)),
+    ("manual-snapshot", ("0040",), ("0042",)),
+    ("automated-snapshot", ("0090",), ("0091",)),
+    ("cluster-snapshot", ("0074",), ("0075",)),
+    ("automated-cluster-snapshot", ("0168",), ("0169",)),
+    ("snapshot-copy", ("0059", "0196"), ("0060", "0197")),
+    ("instance-class-change", ("0012",), ("0014",)),
+    ("storage-change", ("0018",), ("0017",)),
+    ("storage-autoscaling", ("0217",), ("0218",)),
+    ("multi-az-conversion", ("0024",), ("0025",)),
+    ("single-az-conversion", ("0030",), ("0029",)),
+    ("parameter-group-change", ("0011",), ("0092",)),
+    ("switchover", ("0247", "0250", "0259"), ("0248", "0251", "0260")),
+)
+_RDS_EVENTS = {
+    f"RDS-EVENT-{number}": (condition, status)
+    for condition, starts, ends in _RDS_PAIRS
+    for numbers, status in ((starts, FIRE), (ends, RESOLVE))
+    for number in numbers
+}
+_EVENT_CODE = re.compile(r"([A-Z]{2,12})-EVENT-\d{1,6}", re.IGNORECASE)
+
+
+def matches(payload: dict[str, Any]) -> bool:
+    return "Event Source" in payload and "Event ID" in payload
+
+
+def normalize(payload: dict[str, Any], topic: Topic) -> Normalized:
+    code = _event_code(payload.get("Event ID"))
+    service = code.split("-", 1)[0].lower() if _EVENT_CODE.fullmatch(code) else "rds"
+    source_type = common.ident(payload.get("Event Source"), "Event Source")
+    link_text = payload.get("Identifier Link")
+    source_arn = common.ident_or_none(payload.get("Source ARN"), "Source ARN")
+    source_id = _source_id(payload.get("Source ID"), link_text, source_arn)
+    region, account = arn_region_account(source_arn)
+    account = account or topic.account
+    region = region or topic.region or _link_region(link_text) or ""
+    condition, status = _RDS_EVENTS.get(code, (code, FIRE))
+    message = common.text(payload.get("Event Message"), "Event Message", common.DESCRIPTION_MAX)
+    labels = service_labels(service, account, region)
+    common.add_label(labels, "source_type", source_type)
+    common.add_label(labels, "source_id", source_id)
+    common.add_label(labels, "event_id", code)
+    named = f"{service.upper()} {source_type} {source_id}"
+    return one(
+        Alert(
+            source=SOURCE,
+            status=status,
+            title=common.first_title(
+                f"{named}: {first_line(message)}" if message else None,
+                f"{named}: {code}",
+                field="Event Message",
+            ),
+            description=message or "",
+            runbook_url=common.url(first_line(payload.get("Event ID")), "Event ID"),
+            labels=labels,
+            links=common.links(resource=common.url(first_line(link_text), "Identifier Link")),
+            occurred_at=occurred(payload.get("Event Time"), topic.sent),
+            identity={
+                "service": service,
+                "account": account,
+                "region": region,
+                "source_type": source_type,
+                "source_id": source_id,
+                "condition": condition,
+            },
+            raw=payload,
+        )
+    )
+
+
+def _event_code(value: Any) -> str:
+    """ "http://docs…/USER_Events.html#RDS-EVENT-0049 " → "RDS-EVENT-0049": the part after the
+    link's "#" (DMS adds a space after it), or the whole value when it is no link; an event id
+    in upper case whatever case it came in, so "rds-event-0013" is the same event."""
+    event_id = common.ident(value, "Event ID")
+    code = common.ident(event_id.rpartition("#")[2], "Event ID")
+    return code.upper() if _EVENT_CODE.fullmatch(code) else code
+
+
+def _source_id(value: Any, link_text: Any, source_arn: str | None) -> str:
+    """`Source ID`; DMS, which sends none, writes "SourceId: …" on the Identifier Link's second
+    line; else the resource part of `Source ARN`."""
+    given = common.ident_or_none(value, "Source ID")
+    if given:
+        return given
+    for line in link_text[: common.URL_MAX * 2].splitlines() if isinstance(link_text, str) else ():
+        named, colon, given = line.strip().partition(":")
+        if colon and named == "SourceId" and given.strip():
+            return common.ident(given.strip(), "Identifier Link SourceId")
+    if source_arn and source_arn.count(":") >= 5:
+        return common.ident(source_arn.rsplit(":", 1)[1], "Source ARN")
+    raise InvalidAlertError(
+        "event notification names no source: no Source ID, Source ARN or SourceId line"
+    )
+
+
+def _link_region(link_text: Any) -> str | None:
+    """The `region=` of a console link (what an event without a Source ARN tells of it)."""
+    found = re.search(r"[?&]region=([a-z0-9-]{1,32})", first_line(link_text) or "")
+    return found[1] if found else None

@@ -1,0 +1,79 @@
+"""What the readers of AWS services' own SNS notices share (`aws_notices`, `aws_rds`,
+`aws_text_notices`): their source, the topic a notice came through, ARNs, labels and times."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from triage.models import Alert, Status
+from triage.normalize import common
+from triage.normalize.common import Normalized
+
+#: These are the services' own notices: the service is named in each identity and label set.
+SOURCE = "aws"
+
+FIRE, RESOLVE = Status.FIRING, Status.RESOLVED
+
+
+@dataclass(frozen=True, slots=True)
+class Topic:
+    """What the SNS envelope adds: the topic's account and Region, and when SNS sent it."""
+
+    account: str = ""
+    region: str = ""
+    sent: Any = None
+
+
+def topic_of(envelope: dict[str, Any] | None) -> Topic:
+    """The topic of an SNS envelope; an empty Topic for a body that came without one."""
+    if envelope is None:
+        return Topic()
+    region, account = arn_region_account(envelope.get("TopicArn"))
+    return Topic(account, region, envelope.get("Timestamp"))
+
+
+def arn_region_account(value: Any) -> tuple[str, str]:
+    """(Region, account) of an ARN ("arn:aws:rds:eu-west-1:123456789012:db:x"); empty parts for
+    anything else."""
+    if not isinstance(value, str):
+        return "", ""
+    parts = value.split(":", 5)
+    if len(parts) < 6 or parts[0] != "arn":
+        return "", ""
+    region = common.line(parts[3], "ARN region", 64) or ""
+    account = common.line(parts[4], "ARN account", 64) or ""
+    return region, account
+
+
+def service_labels(service: str, account: str | None, region: str | None) -> dict[str, str]:
+    """The labels every notice's alert carries: its service, account and Region."""
+    labels: dict[str, str] = {}
+    common.add_label(labels, "service", service)
+    common.add_label(labels, "account", account)
+    common.add_label(labels, "region", region)
+    return labels
+
+
+def one(alert: Alert) -> Normalized:
+    """A notice's one alert, as a reader returns it."""
+    return Normalized((alert,))
+
+
+def first_line(value: Any) -> str | None:
+    """The first line of text with something on it (of a link's first 2,048 characters)."""
+    if not isinstance(value, str):
+        return None
+    return next(
+        (line.strip() for line in value[: common.URL_MAX].splitlines() if line.strip()), None
+    )
+
+
+def occurred(*candidates: Any) -> datetime:
+    """The first candidate that is a time, else when the message was queued."""
+    for value in candidates:
+        when = common.timestamp(value)
+        if when is not None:
+            return when
+    return common.now()
