@@ -533,3 +533,12 @@ def test_an_elastic_beanstalk_operation_in_progress_changes_no_ticket() -> None:
     assert [s.reason for s in info.skipped] == ["no_state_change"]
     deploy = beanstalk("x", Message="Timestamp: x\nMessage: Failed to deploy application.")
     assert deploy.alerts[0].source == "sns"
+
+
+def test_a_codestar_notifications_failed_stage_is_shown() -> None:
+    """What the notification rule adds (the failed stage and action) is in the description;
+    the fingerprint stays the EventBridge event's."""
+    alert = only((PAYLOADS / "codestar-pipeline-failed.json").read_text("utf-8"))
+    assert '"failedStage":"Deploy"' in alert.description
+    assert '"additionalInformation":"Deployment failed"' in alert.description
+    assert alert.fingerprint == SAMPLES["codestar-pipeline-failed.json"][3]

@@ -252,9 +252,14 @@ def _is_codestar(payload: dict[str, Any]) -> bool:
 
 def _codestar(payload: dict[str, Any], topic: Topic) -> Normalized:
     """The EventBridge event a notification rule carries under its own keys (`detailType` for
-    `detail-type`), read as EventBridge's, so both deliveries of one event share a fingerprint."""
+    `detail-type`), read as EventBridge's, so both deliveries of one event share a fingerprint.
+    What the rule adds (`additionalAttributes`: the failed stage and actions) is shown with the
+    event's details, which no identity reads."""
     event = {key: value for key, value in payload.items() if key not in _CODESTAR_ONLY}
     event["detail-type"] = payload["detailType"]
+    added = payload.get("additionalAttributes")
+    if isinstance(added, dict) and added and "additionalAttributes" not in payload["detail"]:
+        event["detail"] = {**payload["detail"], "additionalAttributes": added}
     return eventbridge.normalize(event)
 
 
