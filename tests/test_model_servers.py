@@ -6,7 +6,7 @@ fallback otherwise, without the answer of one request spoiling the next."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -397,6 +397,74 @@ async def test_a_model_without_a_system_role_gets_the_instructions_first(
     [message] = chat.requests[-1]["messages"]
     assert message["role"] == "user" and message["content"].startswith("You are an on-call")
     assert message["content"].index("JSON") < message["content"].index("<alert-")
+
+
+def refusing_system(body: Any) -> Callable[[dict[str, Any]], Reply]:
+    """A server answering any request with a system message with the 400 `body`."""
+
+    def answer(request: dict[str, Any]) -> Reply:
+        if any(message["role"] == "system" for message in request["messages"]):
+            return Reply(400, body)
+        return default_model(request)
+
+    return answer
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        # OpenAI's o1-mini and o1-preview (and Azure's deployments of them).
+        {
+            "error": {
+                "message": "Unsupported value: 'messages[0].role' does not support 'system' with"
+                " this model.",
+                "type": "invalid_request_error",
+                "param": "messages[0].role",
+                "code": "unsupported_value",
+            }
+        },
+        # A LiteLLM proxy in front of a Bedrock model without system prompts.
+        {
+            "error": {
+                "message": 'litellm.BadRequestError: BedrockException - {"message":"This model'
+                " doesn't support system messages. Try again without a system message or use a"
+                ' model that supports system messages."}',
+                "type": None,
+                "param": None,
+                "code": "400",
+            }
+        },
+        # OpenRouter in front of Google AI Studio's Gemma: the provider's words in metadata.raw.
+        {
+            "error": {
+                "message": "Provider returned error",
+                "code": 400,
+                "metadata": {
+                    "raw": '{\n  "error": {\n    "code": 400,\n    "message": "Developer'
+                    ' instruction is not enabled for models/gemma-3-27b-it",\n    "status":'
+                    ' "INVALID_ARGUMENT"\n  }\n}\n',
+                    "provider_name": "Google AI Studio",
+                },
+            }
+        },
+    ],
+    ids=["openai-o1-mini", "litellm-bedrock", "openrouter-gemma"],
+)
+async def test_each_servers_refusal_of_the_system_role_gets_the_instructions_first(
+    chat: ChatServer, body: dict[str, Any]
+) -> None:
+    """Other servers' words for a model without a system role (OpenAI's o1-mini, a proxy
+    passing on Bedrock's, OpenRouter passing on Google's in `metadata.raw`): the instructions
+    go first in the one user message from then on, and every ticket is the model's (each fell
+    back as rejected_400 and the breaker opened)."""
+    chat.responder = refusing_system(body)
+    metrics = Metrics()
+    summariser = summariser_for(chat, metrics)
+    for name in ("a", "b"):
+        await summariser.summarise(view(alert(name)))
+    await summariser.aclose()
+    assert metrics.counter("SummarizationFailures") == 0
+    assert [len(request["messages"]) for request in chat.requests] == [2, 1, 1]
 
 
 async def test_a_huge_answer_is_parsed_as_it_is_not_searched(chat: ChatServer) -> None:

@@ -369,10 +369,14 @@ def _too_long(exc: openai.APIStatusError) -> bool:
 def _said(exc: openai.APIStatusError) -> str:
     """What an error answer says, wherever the server put it: OpenAI's `error.message` (the
     SDK's message), Text Generation Inference's `error` string or a FastAPI server's
-    `detail`, which the SDK keeps only in the body (its message is then "Error code: 422")."""
+    `detail`, which the SDK keeps only in the body (its message is then "Error code: 422"),
+    and the provider's own error that OpenRouter passes on in `metadata.raw` (its message is
+    then "Provider returned error")."""
     body: object = exc.body
     if isinstance(body, dict):
-        body = body.get("detail")
+        metadata = body.get("metadata")
+        raw = metadata.get("raw") if isinstance(metadata, dict) else None
+        body = raw if isinstance(raw, str) else body.get("detail")
     return f"{exc.message} {body}" if isinstance(body, str | list) else exc.message
 
 
@@ -505,9 +509,16 @@ _LATER_API_VERSION = re.compile(
     re.IGNORECASE,
 )
 
-#: How a chat template that has no system role refuses one (Gemma's "System role not
-#: supported"; older Mistral templates' "Conversation roles must alternate user/assistant").
-_SYSTEM_REFUSED = re.compile(r"system role|roles must alternate", re.IGNORECASE)
+#: How a model without a system role refuses one: chat templates' (Gemma's "System role not
+#: supported", older Mistral templates' "Conversation roles must alternate user/assistant"),
+#: OpenAI's o1-mini ("'messages[0].role' does not support 'system' with this model"),
+#: Bedrock's through a proxy ("This model doesn't support system messages") and Google's for
+#: Gemma ("Developer instruction is not enabled for models/gemma-3-27b-it").
+_SYSTEM_REFUSED = re.compile(
+    r"system role|roles must alternate|(doesn't|does not) support ('system'|system messages)"
+    r"|developer instruction is not enabled",
+    re.IGNORECASE,
+)
 
 
 def _rejects_response_format(exc: openai.APIStatusError) -> bool:
