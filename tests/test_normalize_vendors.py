@@ -404,6 +404,15 @@ def test_the_gateway_generic_path_takes_them(name: str) -> None:
     assert checked.alerts == len(PINNED[name])
 
 
+def test_an_unknown_body_is_refused_naming_its_keys_within_300_characters() -> None:
+    """With every tool's format tried, the gateway's 422 reason (cut at 300 characters)
+    still names the body's top-level keys, which tell its sender what went wrong."""
+    with pytest.raises(Invalid) as refused:
+        check("generic", b'{"hello": "world", "note": 1}', None, str)
+    reason = str(refused.value)
+    assert "top-level keys: 'hello', 'note'" in reason and len(reason) <= 300
+
+
 def test_the_gateway_refuses_them_on_other_paths() -> None:
     """A Datadog webhook on `/v1/alerts/grafana` is refused, pointing at the generic path."""
     with pytest.raises(Invalid, match="post it to /v1/alerts/generic"):

@@ -150,9 +150,9 @@ def recognise_body(body: str | bytes, *, sentry_resource: str | None = None) -> 
 #: What an unknown JSON message inside an SNS notification most likely is, and what to do.
 AWS_SNS_HINT = (
     "an SNS notification that an AWS service published itself is read only from RDS, "
-    "DocumentDB, Neptune, DMS, Auto Scaling, ElastiCache, Cost Anomaly Detection and CodeStar "
-    "notification rules: send other services' events to the queue through an EventBridge rule "
-    "instead, which triage reads"
+    "DocumentDB, Neptune, DMS, Auto Scaling, ElastiCache, AWS Config, Cost Anomaly Detection and "
+    "CodeStar notification rules: send other services' events to the queue through an "
+    "EventBridge rule instead, which triage reads"
 )
 
 
@@ -191,8 +191,10 @@ def _recognise(payload: dict[str, Any]) -> Recognised:
             return Recognised(fmt.name, _parse(fmt.name, fmt.parse, payload))
     tried = ", ".join(fmt.name for fmt in FORMATS)
     keys = ", ".join(common.short(key, 40) for key in list(payload)[:10]) or "none"
+    # The keys first: they tell the sender what was sent, and a reason cut short (the
+    # gateway's 422 keeps 300 characters) loses the long list of formats instead.
     raise UnknownFormatError(
-        f"no known alert format matches (tried {tried}); top-level keys: {keys}"
+        f"no known alert format matches; top-level keys: {keys} (tried {tried})"
     )
 
 
