@@ -143,6 +143,7 @@ GOLDEN: dict[str, tuple[str, ...]] = {
     "aws/backup-job-failed.json": ("b0f95664ee0625acf4ef94fa79c73280",),
     "aws/beanstalk-health-severe.json": ("d0a96b39ea837893882d693a00756e6e",),
     "aws/codestar-pipeline-failed.json": ("acecd720d39bc168c8d96de5e94d390c",),
+    "aws/config-noncompliant.json": ("62e2181da3e2c9d4402b893b9399af6c",),
     "aws/cost-anomaly.json": ("bc79e83fbf16481515c9ca4ab23ba971",),
     "aws/dms-task-stopped.json": ("8358b15ca146392f4c300439af78668f",),
     "aws/elasticache-snapshot-failed.json": ("5e81d300f8daac5c9ed26604b362cdcd",),

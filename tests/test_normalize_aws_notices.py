@@ -60,6 +60,13 @@ SAMPLES = {
         "AWS cost anomaly: Amazon Elastic Compute Cloud - Compute",
         "bc79e83fbf16481515c9ca4ab23ba971",
     ),
+    "config-noncompliant.json": (
+        "aws",
+        Status.FIRING,
+        "AWS Config: AWS::S3::Bucket orders-exports is NON_COMPLIANT with "
+        "s3-bucket-public-read-prohibited",
+        "62e2181da3e2c9d4402b893b9399af6c",
+    ),
     "codestar-pipeline-failed.json": (
         "eventbridge",
         Status.FIRING,
@@ -542,3 +549,42 @@ def test_a_codestar_notifications_failed_stage_is_shown() -> None:
     assert '"failedStage":"Deploy"' in alert.description
     assert '"additionalInformation":"Deployment failed"' in alert.description
     assert alert.fingerprint == SAMPLES["codestar-pipeline-failed.json"][3]
+
+
+def config(**changes: Any) -> Normalized:
+    message = notice("config-noncompliant.json") | changes
+    return normalize_body(wrapped("config-noncompliant.json", message))
+
+
+def test_an_aws_config_resource_compliant_again_resolves_its_incident() -> None:
+    """NON_COMPLIANT fires; COMPLIANT (or NOT_APPLICABLE: out of the rule's scope) for the same
+    rule and resource resolves it; another resource is another incident; INSUFFICIENT_DATA
+    changes no ticket."""
+    [broken] = config().alerts
+    assert broken.description.startswith("Compliance: COMPLIANT → NON_COMPLIANT")
+    for word in ("COMPLIANT", "NOT_APPLICABLE"):
+        result = notice("config-noncompliant.json")["newEvaluationResult"] | {
+            "complianceType": word
+        }
+        [fixed] = config(newEvaluationResult=result).alerts
+        assert (fixed.status, fixed.fingerprint) == (Status.RESOLVED, broken.fingerprint)
+    [other] = config(resourceId="orders-imports").alerts
+    assert other.fingerprint != broken.fingerprint
+    unknown = {"complianceType": "INSUFFICIENT_DATA"}
+    assert [s.reason for s in config(newEvaluationResult=unknown).skipped] == ["no_state_change"]
+
+
+def test_aws_configs_other_notifications_are_skipped_not_dead_letters() -> None:
+    """A delivery channel's topic also carries configuration item changes and rule evaluations
+    started: each Skipped with one reason, none an alert or a dead letter."""
+    started = {
+        "awsAccountId": "123456789012",
+        "awsRegion": "us-east-2",
+        "configRuleNames": ["iam-password-policy"],
+        "notificationCreationTime": "2026-12-05T03:55:21.339Z",
+        "messageType": "ConfigRulesEvaluationStarted",
+        "recordVersion": "1.0",
+    }
+    normalized = normalize_body(wrapped("config-noncompliant.json", started))
+    assert normalized.alerts == ()
+    assert [s.reason for s in normalized.skipped] == ["not_an_alert"]

@@ -316,7 +316,10 @@ NOT_DISPLAY: dict[str, set[str]] = {
         "Event Source", "Event ID", "Source ID", "Source ARN", "Service", "Event",
         "AutoScalingGroupARN", "ElastiCache:SnapshotFailed", "anomalyId", "monitorArn",
         "accountId", "notificationRuleArn", "detailType", "source", "account", "region",
-        "resources", "resources.0", "detail", "detail.state",
+        "resources", "resources.0", "detail", "detail.state", "messageType", "recordVersion",
+        "notificationCreationTime", "awsAccountId", "awsRegion", "configRuleName",
+        "resourceType", "resourceId", "newEvaluationResult",
+        "newEvaluationResult.complianceType",
     },
 }  # fmt: skip
 #: Samples where a field is more than shown: without a dedup_key a script's source is identity,

@@ -7,6 +7,7 @@ that subscribed its queue to the topic it already had gets tickets instead of de
 | EC2 Auto Scaling | `Service` "AWS Auto Scaling" and `Event` | group ARN + launch or terminate | a launch (termination) succeeds after a launch (termination) error |
 | ElastiCache | every key `ElastiCache:<Event>` | account + region + node or cluster + condition | the event that ends its condition (`_ELASTICACHE_PAIRS`) |
 | Cost Anomaly Detection | `anomalyId` and `monitorArn` | account + monitor + anomaly | never (it fires; `triage incidents close` closes it) |
+| AWS Config (`aws_config`) | `messageType`, `notificationCreationTime`, `recordVersion` | account + region + rule + resource type + resource | COMPLIANT or NOT_APPLICABLE (its other notifications are Skipped) |
 | CodeStar notification rule (CodePipeline, CodeBuild, CodeCommit …) | `detailType`, `source`, `detail`, `notificationRuleArn` | read as the EventBridge event it carries (source `eventbridge`: the fingerprint of the same event sent by an EventBridge rule) | as that event |
 
 The condition of an event that neither starts nor ends a pair is its own event id, so each
@@ -31,7 +32,7 @@ from typing import Any
 
 from triage.errors import InvalidAlertError
 from triage.models import Alert
-from triage.normalize import aws_rds, common, eventbridge
+from triage.normalize import aws_config, aws_rds, common, eventbridge
 from triage.normalize.aws_shared import (
     FIRE,
     RESOLVE,
@@ -278,6 +279,7 @@ class _Kind:
 #: Tried in order; the first whose `matches` is true reads the notice.
 _KINDS = (
     _Kind(aws_rds.matches, aws_rds.normalize),
+    _Kind(aws_config.matches, aws_config.normalize),
     _Kind(_is_autoscaling, _autoscaling),
     _Kind(_is_cost_anomaly, _cost_anomaly),
     _Kind(_is_codestar, _codestar),

@@ -1,0 +1,101 @@
+"""AWS Config's notifications to its delivery channel's SNS topic (`messageType`,
+`notificationCreationTime`, `recordVersion`). A rule's compliance change is an alert: one
+incident per account, Region, rule and resource, fired by NON_COMPLIANT and resolved by
+COMPLIANT or NOT_APPLICABLE (the resource is no longer in the rule's scope); INSUFFICIENT_DATA
+changes no ticket. Config's other notifications on that topic (configuration item changes,
+snapshot and history deliveries, rule evaluations started) record the account's
+configuration, not a problem: Skipped, so a delivery channel's topic does not fill the DLQ."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from triage.models import Alert, Status
+from triage.normalize import common
+from triage.normalize.aws_shared import (
+    FIRE,
+    RESOLVE,
+    SOURCE,
+    Topic,
+    occurred,
+    one,
+    service_labels,
+)
+from triage.normalize.common import Normalized, Skipped
+
+_COMPLIANCE = "ComplianceChangeNotification"
+_STATUS: dict[str, Status] = {
+    "NON_COMPLIANT": FIRE,
+    "COMPLIANT": RESOLVE,
+    "NOT_APPLICABLE": RESOLVE,
+}
+
+
+def matches(payload: dict[str, Any]) -> bool:
+    return (
+        isinstance(payload.get("messageType"), str)
+        and "recordVersion" in payload
+        and "notificationCreationTime" in payload
+    )
+
+
+def normalize(payload: dict[str, Any], topic: Topic) -> Normalized:
+    kind = common.word(payload.get("messageType"), "messageType") or "notification"
+    if kind != _COMPLIANCE:
+        detail = (
+            f"AWS Config {common.short(kind)} notification: a record of configuration, not an alert"
+        )
+        return Normalized((), (Skipped(SOURCE, "not_an_alert", detail),))
+    account = common.ident_or_none(payload.get("awsAccountId"), "awsAccountId") or topic.account
+    region = common.ident_or_none(payload.get("awsRegion"), "awsRegion") or topic.region
+    rule = common.ident(payload.get("configRuleName"), "configRuleName")
+    resource_type = common.ident(payload.get("resourceType"), "resourceType")
+    resource = common.ident(payload.get("resourceId"), "resourceId")
+    new = common.obj_or_empty(payload.get("newEvaluationResult"))
+    compliance = (common.word(new.get("complianceType"), "complianceType") or "").upper()
+    status = _STATUS.get(compliance)
+    if status is None:
+        detail = (
+            f"AWS Config {common.short(resource_type)} {common.short(resource)} is "
+            f"{common.short(compliance or None)} for rule {common.short(rule)}: no ticket change"
+        )
+        return Normalized((), (Skipped(SOURCE, "no_state_change", detail),))
+    labels = service_labels("config", account, region)
+    common.add_label(labels, "rule", rule)
+    common.add_label(labels, "resource_type", resource_type)
+    common.add_label(labels, "resource", resource)
+    common.add_label(labels, "compliance", compliance)
+    return one(
+        Alert(
+            source=SOURCE,
+            status=status,
+            title=common.title(
+                f"AWS Config: {resource_type} {resource} is {compliance} with {rule}"
+            ),
+            description=_description(payload, new, compliance),
+            labels=labels,
+            occurred_at=occurred(
+                payload.get("notificationCreationTime"), new.get("resultRecordedTime"), topic.sent
+            ),
+            identity={
+                "service": "config",
+                "account": account,
+                "region": region,
+                "rule": rule,
+                "resource_type": resource_type,
+                "resource": resource,
+            },
+            raw=payload,
+        )
+    )
+
+
+def _description(payload: dict[str, Any], new: dict[str, Any], compliance: str) -> str:
+    """The change (old → new compliance) and the rule's annotation, when it wrote one."""
+    old = common.obj_or_empty(payload.get("oldEvaluationResult"))
+    before = common.word(old.get("complianceType"), "oldEvaluationResult.complianceType")
+    lines = [f"Compliance: {before} → {compliance}" if before else f"Compliance: {compliance}"]
+    annotation = common.text(new.get("annotation"), "annotation")
+    if annotation:
+        lines.append(annotation)
+    return common.text("\n\n".join(lines), "description", common.DESCRIPTION_MAX) or ""
