@@ -209,6 +209,51 @@ async def test_a_prompt_too_long_for_tgi_is_sent_again_shorter(chat: ChatServer)
     assert metrics.counter("SummarizationFailures") == 0
 
 
+def gateway_small_context(message: str) -> Callable[[dict[str, Any]], Reply]:
+    """A gateway in front of a TGI_CONTEXT-token model, passing on its provider's 400 in the
+    provider's words when the prompt does not fit."""
+
+    def answer(request: dict[str, Any]) -> Reply:
+        used = sum(estimated_tokens(message["content"]) for message in request["messages"])
+        if used + (request.get("max_tokens") or 0) <= TGI_CONTEXT:
+            return default_model(request)
+        error = {"message": message, "type": "invalid_request_error", "param": None}
+        return Reply(400, {"error": {**error, "code": "400"}})
+
+    return answer
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        # LiteLLM or another proxy passing on Claude's (Anthropic's API or Bedrock's).
+        "litellm.BadRequestError: AnthropicException - input length and `max_tokens` exceed"
+        " context limit: 196395 + 900 > 200000, decrease input length or `max_tokens` and try"
+        " again",
+        "litellm.BadRequestError: BedrockException - Input is too large: too many total text"
+        " bytes: 9437184 > 9000000",
+        # Bedrock's OpenAI-compatible endpoint.
+        "prompt tokens exceed model maximum of 200000",
+        # xAI's.
+        "This model's maximum prompt length is 131072 but the request contains 150000 tokens.",
+    ],
+    ids=["claude-context-limit", "claude-text-bytes", "bedrock-openai", "xai"],
+)
+async def test_a_gateways_words_for_a_prompt_too_long_send_it_again_shorter(
+    chat: ChatServer, message: str
+) -> None:
+    """A prompt too long in the words of the provider behind a gateway (Anthropic's, Bedrock's,
+    xAI's): sent once more cut to a quarter, the model's ticket (it fell back as rejected_400,
+    a provider fault, so a few long alerts opened the breaker for every alert)."""
+    chat.responder = gateway_small_context(message)
+    metrics = Metrics()
+    summariser = summariser_for(chat, metrics, llm_max_input_tokens=3000)
+    await summariser.summarise(view(long_alert()))
+    await summariser.aclose()
+    assert chat.request_count == 2
+    assert metrics.counter("SummarizationFailures") == 0
+
+
 def fastapi_server(request: dict[str, Any]) -> Reply:
     """An OpenAI-compatible server built on FastAPI whose `response_format.type` takes only
     text and json_object: json_schema fails its validation with FastAPI's own 422."""

@@ -59,6 +59,7 @@ from triage.summarise.chat import (
     MAX_OUTPUT_TOKENS,
     PROMPT_TOO_LONG,
     TEMPERATURE,
+    TOO_LONG,
     Answer,
     Stop,
     count,
@@ -82,17 +83,6 @@ _PROVIDER_FAULTS = frozenset(
         "ResourceNotFoundException",
         "ServiceQuotaExceededException",
     }
-)
-#: How Bedrock's models say the prompt is longer than they take (a ValidationException):
-#: "Input is too long for requested model.", Claude's "prompt is too long: … tokens > …
-#: maximum", "input length and `max_tokens` exceed context limit: …" and "Input is too large:
-#: too many total text bytes: …", "prompt tokens exceed model maximum of …", "The input token
-#: count (…) exceeds the maximum …". ("The maximum tokens you requested exceeds the model
-#: limit" is about the request triage always sends, not the alert: it is none of these.)
-_TOO_LONG = re.compile(
-    r"too (long|large)|too many (input |total text )?(tokens|bytes)"
-    r"|context.?(length|window|limit)|exceeds? the max|tokens exceed model maximum",
-    re.IGNORECASE,
 )
 #: Converse's refusal of a system prompt for a model that has none: "This model doesn't
 #: support system messages. Try again without a system message or use a model that supports
@@ -320,7 +310,7 @@ def _client_error(exc: ClientError) -> ModelError:
             retryable=True,
             retry_after_s=retry_after_s,
         )
-    if code == "ValidationException" and _TOO_LONG.search(message):
+    if code == "ValidationException" and TOO_LONG.search(message):
         log.warning("llm.prompt_too_long", status=status, code=code, error=message)
         return ModelError(PROMPT_TOO_LONG, outcome="rejected")
     if code == "ValidationException" and _FILTERED.search(message):

@@ -10,6 +10,7 @@ A failed request raises `triage.errors.ModelError`, which says whether another a
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, Protocol
@@ -34,6 +35,23 @@ Stop = Literal["end", "length", "context", "filtered"]
 #: The `ModelError` reason of a prompt longer than the model takes: the alert's own doing, so
 #: the summariser asks once more with a shorter prompt instead of blaming the provider.
 PROMPT_TOO_LONG = "prompt_too_long"
+
+#: How models and the servers and gateways in front of them say the prompt is longer than the
+#: model takes, whichever API passes it on: OpenAI's `context_length_exceeded` and "maximum
+#: context length", vLLM's, llama.cpp's "context size", Text Generation Inference's "`inputs`
+#: tokens + `max_new_tokens` must be <= …", Bedrock's "Input is too long for requested model",
+#: Claude's "prompt is too long", "input length and `max_tokens` exceed context limit" and
+#: "Input is too large: too many total text bytes", Bedrock's OpenAI endpoint's "prompt tokens
+#: exceed model maximum", Gemini's "input token count (…) exceeds the maximum", xAI's
+#: "maximum prompt length". Not "The maximum tokens you requested exceeds the model limit"
+#: (Bedrock's output bound: the request triage always sends, not the alert).
+TOO_LONG = re.compile(
+    r"context.?(length|window|size|limit)|maximum (context|prompt length)|too (long|large)"
+    r"|too many (input |total text )?(tokens|bytes)|exceeds? the (model'?s? )?max"
+    r"|tokens exceed model maximum"
+    r"|`?inputs`? (tokens \+ `?max_new_tokens`? must be|must have less than)",
+    re.IGNORECASE,
+)
 
 
 #: More tokens than any one call can bill: a count past it is a server's nonsense.

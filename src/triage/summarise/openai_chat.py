@@ -38,6 +38,7 @@ from triage.summarise.chat import (
     PROMPT_TOO_LONG,
     REASONING_OUTPUT_TOKENS,
     TEMPERATURE,
+    TOO_LONG,
     Answer,
     count,
 )
@@ -350,20 +351,9 @@ def _model_error(exc: openai.OpenAIError) -> ModelError:
     return ModelError("bad_response", outcome="invalid", provider_fault=True)
 
 
-#: What an OpenAI-compatible server says when the prompt is longer than the model takes
-#: (OpenAI's `context_length_exceeded`, vLLM's, llama.cpp's and Text Generation Inference's
-#: own words: "`inputs` tokens + `max_new_tokens` must be <= 4096").
-_TOO_LONG = re.compile(
-    r"context.?(length|window|size)|maximum context|too many tokens|prompt is too long"
-    r"|input is too long|exceeds? the (model'?s? )?max"
-    r"|`?inputs`? (tokens \+ `?max_new_tokens`? must be|must have less than)",
-    re.IGNORECASE,
-)
-
-
 def _too_long(exc: openai.APIStatusError) -> bool:
     """Whether an error answer says the prompt is longer than the model's context takes."""
-    return bool(_TOO_LONG.search(f"{exc.code} {_said(exc)}"))
+    return bool(TOO_LONG.search(f"{exc.code} {_said(exc)}"))
 
 
 def _said(exc: openai.APIStatusError) -> str:
