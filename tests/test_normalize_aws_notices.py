@@ -6,11 +6,15 @@ redacted."""
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 
+from daemon_harness import Queues
+from ingest_harness import queue_arn
 from scaling import assert_linear
 from test_pipeline import rig
 from triage.errors import InvalidAlertError, UnknownFormatError
@@ -588,3 +592,48 @@ def test_aws_configs_other_notifications_are_skipped_not_dead_letters() -> None:
     normalized = normalize_body(wrapped("config-noncompliant.json", started))
     assert normalized.alerts == ()
     assert [s.reason for s in normalized.skipped] == ["not_an_alert"]
+
+
+def received(queues: Queues, count: int) -> list[str]:
+    """`count` bodies from the queue, waiting (long polls, with a deadline) until all came."""
+    client = queues.client()
+    bodies: list[str] = []
+    deadline = time.monotonic() + 10
+    while len(bodies) < count and time.monotonic() < deadline:
+        answer = client.receive_message(
+            QueueUrl=queues.url, MaxNumberOfMessages=10, WaitTimeSeconds=1
+        )
+        bodies += [message["Body"] for message in answer.get("Messages", [])]
+    assert len(bodies) == count
+    return bodies
+
+
+def test_notices_published_through_sns_to_the_queue_are_read(queues: Queues) -> None:
+    """Through SNS (moto) to the queue, as the services publish them: an RDS event's JSON and
+    AWS Backup's text with its State message attribute arrive in SNS's envelope and are read
+    with the topic's account and Region, the Backup job's state from its attribute."""
+    sns = boto3.client("sns", endpoint_url=queues.endpoint, region_name="us-east-1")
+    topic = sns.create_topic(Name="aws-service-events")["TopicArn"]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn(queues))
+    rds_notice = notice("rds-failover-started.json")
+    del rds_notice["Source ARN"]  # an older event: account and Region are the topic's
+    sns.publish(TopicArn=topic, Subject="RDS Notification Message", Message=json.dumps(rds_notice))
+    sns.publish(
+        TopicArn=topic,
+        Subject="Notification from AWS Backup",
+        Message=COMPLETED,
+        MessageAttributes={
+            "EventType": {"DataType": "String", "StringValue": "BACKUP_JOB"},
+            "State": {"DataType": "String", "StringValue": "COMPLETED"},
+        },
+    )
+    alerts = [alert for body in received(queues, 2) for alert in normalize_body(body).alerts]
+    by_service = {alert.identity["service"]: alert for alert in alerts}
+    assert set(by_service) == {"rds", "backup"}
+    assert (by_service["rds"].identity["account"], by_service["rds"].identity["region"]) == (
+        "123456789012",
+        "us-east-1",
+    )
+    assert by_service["rds"].identity["condition"] == "failover"
+    assert by_service["backup"].status is Status.RESOLVED
+    assert by_service["backup"].labels["state"] == "COMPLETED"
