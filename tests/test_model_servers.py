@@ -314,6 +314,29 @@ async def test_azures_content_filter_is_counted_as_content_filter(chat: ChatServ
     assert metrics.counter("LLMFallbacks", reason="content_filter") == 3
 
 
+async def test_novas_content_filter_through_a_gateway_never_opens_the_breaker(
+    chat: ChatServer,
+) -> None:
+    """Amazon Nova's refusal of the prompt's text passed on by a gateway (a plain 400 whose
+    code says nothing): `content_filter`, this alert's alone, never retried nor counted
+    against the breaker, so hostile alert text cannot switch the model off for the other
+    incidents (it fell back as rejected_400 and opened it)."""
+    message = (
+        "litellm.BadRequestError: BedrockException - This request has been blocked by our"
+        " content filters. Please adjust your text prompt to submit a new request."
+    )
+    chat.responder = lambda _request: Reply(
+        400, {"error": {"message": message, "type": None, "param": None, "code": "400"}}
+    )
+    metrics = Metrics()
+    summariser = summariser_for(chat, metrics, llm_retries=2, llm_breaker_failures=2)
+    for name in ("a", "b", "c"):
+        await summariser.summarise(view(alert(name)))
+    await summariser.aclose()
+    assert chat.request_count == 3
+    assert metrics.counter("LLMFallbacks", reason="content_filter") == 3
+
+
 def grammar_only_server(request: dict[str, Any]) -> Reply:
     """A server whose `response_format` takes only its own grammar types (Text Generation
     Inference before json_object: `json` or `regex`): any other type is axum's plain-text

@@ -56,6 +56,7 @@ from triage.settings import Settings
 from triage.sinks.aio import MAX_BODY_BYTES, AnswerTooLarge
 from triage.sinks.http import parse_retry_after
 from triage.summarise.chat import (
+    CONTENT_FILTERED,
     MAX_OUTPUT_TOKENS,
     PROMPT_TOO_LONG,
     TEMPERATURE,
@@ -88,9 +89,6 @@ _PROVIDER_FAULTS = frozenset(
 #: support system messages. Try again without a system message or use a model that supports
 #: system messages."
 _SYSTEM_REFUSED = re.compile(r"(doesn't|does not) support system messages", re.IGNORECASE)
-#: A content filter refusing the prompt's text (Amazon Nova: "This request has been blocked by
-#: our content filters. Please adjust your text prompt to submit a new request.").
-_FILTERED = re.compile(r"blocked by (our |the )?content filter", re.IGNORECASE)
 #: stopReason values that are not a finished answer.
 _STOPS: dict[str, Stop] = {
     "max_tokens": "length",
@@ -313,7 +311,7 @@ def _client_error(exc: ClientError) -> ModelError:
     if code == "ValidationException" and TOO_LONG.search(message):
         log.warning("llm.prompt_too_long", status=status, code=code, error=message)
         return ModelError(PROMPT_TOO_LONG, outcome="rejected")
-    if code == "ValidationException" and _FILTERED.search(message):
+    if code == "ValidationException" and CONTENT_FILTERED.search(message):
         # The alert's text, not the provider: this request's alone, never the breaker's.
         log.info("llm.content_filter", status=status, code=code, error=message)
         return ModelError("content_filter", outcome="refused")

@@ -53,6 +53,11 @@ TOO_LONG = re.compile(
     re.IGNORECASE,
 )
 
+#: A content filter refusing the prompt's text in words, whatever the status or code says:
+#: Amazon Nova's "This request has been blocked by our content filters. Please adjust your
+#: text prompt to submit a new request.", from Bedrock or a gateway in front of it.
+CONTENT_FILTERED = re.compile(r"blocked by (our |the )?content filter", re.IGNORECASE)
+
 
 #: More tokens than any one call can bill: a count past it is a server's nonsense.
 MAX_TOKEN_COUNT = 10_000_000

@@ -34,6 +34,7 @@ from triage.sinks.aio import AiohttpTransport, AnswerTooLarge
 from triage.sinks.http import MAX_WAIT_S, parse_retry_after
 from triage.summarise import prompt
 from triage.summarise.chat import (
+    CONTENT_FILTERED,
     MAX_OUTPUT_TOKENS,
     PROMPT_TOO_LONG,
     REASONING_OUTPUT_TOKENS,
@@ -439,9 +440,11 @@ _UNTIL_FIXED = frozenset({401, 402, 403, 404, 429})
 
 def _refuses_content(exc: openai.APIStatusError) -> bool:
     """A refusal of what the prompt says (OpenAI's `content_policy_violation`, Azure's
-    `content_filter`, an `invalid_prompt`), not of how the request is made."""
+    `content_filter`, an `invalid_prompt`, or a filter's words that a gateway passes on),
+    not of how the request is made."""
     said = f"{exc.code} {exc.type}".lower()
-    return any(word in said for word in ("content_policy", "content_filter", "invalid_prompt"))
+    codes = ("content_policy", "content_filter", "invalid_prompt")
+    return any(word in said for word in codes) or bool(CONTENT_FILTERED.search(_said(exc)))
 
 
 def _quota_spent(exc: openai.APIStatusError) -> bool:
