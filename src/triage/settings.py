@@ -155,6 +155,9 @@ class Settings(BaseSettings):
     # --- LLM -------------------------------------------------------------------------------
     openai_api_key: SecretStr | None = Field(None, validation_alias=_env("OPENAI_API_KEY"))
     openai_model: str = Field("gpt-4o-mini", validation_alias=_env("OPENAI_MODEL"))
+    #: Any OpenAI-compatible server (…/v1), or Azure OpenAI: a deployment's URL
+    #: (…/openai/deployments/<name>, its api-version query kept) or the v1 API (…/openai/v1);
+    #: a query is sent with every request (`summarise/endpoint.py`).
     openai_base_url: str | None = Field(None, validation_alias=_env("OPENAI_BASE_URL"))
     llm_timeout_s: float = Field(20.0, gt=0)
     llm_concurrency: int = Field(4, ge=1)
