@@ -172,6 +172,8 @@ GOLDEN: dict[str, tuple[str, ...]] = {
     "vendors/uptimekuma-pending.json": (),
     "vendors/uptimekuma-test.json": (),
     "vendors/uptimekuma-up.json": ("c979ed1897992e842e1d8f6949ab8cea",),
+    "vendors/splunk-alert.json": ("ff4201c5e73c3b0c1f3cd6a70f95e388",),
+    "vendors/splunk-alert-unnamed.json": ("0299acaff544268875c9c41e82132de0",),
 }
 
 

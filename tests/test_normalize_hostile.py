@@ -312,6 +312,7 @@ NOT_DISPLAY: dict[str, set[str]] = {
     "gcp": {"incident", "incident.incident_id", "incident.state", "incident.scoping_project_id",
             "version"},
     "uptimekuma": {"heartbeat", "heartbeat.status", "monitor", "monitor.id", "monitor.name"},
+    "splunk": {"sid", "results_link", "search_name", "result", "app"},
     "aws-notice": {
         "Event Source", "Event ID", "Source ID", "Source ARN", "Service", "Event",
         "AutoScalingGroupARN", "ElastiCache:SnapshotFailed", "anomalyId", "monitorArn",

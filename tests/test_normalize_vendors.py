@@ -28,7 +28,9 @@ from triage.sqs.inbox import Message
 from triage.view import RedactedAlert
 
 VENDORS = Path(__file__).parent / "payloads" / "vendors"
-SOURCES = ("datadog", "opsgenie", "pagerduty", "newrelic", "azure", "gcp", "uptimekuma")
+SOURCES = (
+    "datadog", "opsgenie", "pagerduty", "newrelic", "azure", "gcp", "uptimekuma", "splunk"
+)  # fmt: skip
 
 #: Each sample's fingerprints (pinned: a change re-keys these tools' incidents in production).
 PINNED: dict[str, tuple[str, ...]] = {
@@ -55,6 +57,8 @@ PINNED: dict[str, tuple[str, ...]] = {
     "uptimekuma-pending.json": (),
     "uptimekuma-test.json": (),
     "uptimekuma-up.json": ("c979ed1897992e842e1d8f6949ab8cea",),
+    "splunk-alert.json": ("ff4201c5e73c3b0c1f3cd6a70f95e388",),
+    "splunk-alert-unnamed.json": ("0299acaff544268875c9c41e82132de0",),
 }
 #: (trigger, recovery) sample pairs of each tool, and the source their alerts carry.
 PAIRS = [
@@ -249,6 +253,37 @@ def test_uptime_kuma_monitors_of_two_servers_stay_apart() -> None:
     assert one(down).title == "Checkout API"
     with pytest.raises(InvalidAlertError, match=r"monitor\.name is missing"):
         run(dict(down, monitor=dict(down["monitor"], name=None)))
+
+
+def test_splunk_runs_of_one_search_are_one_incident() -> None:
+    """Each run of a saved search (another sid, another first row) is the same incident; a
+    search Splunk sends unnamed is keyed by its sid without the run's suffix."""
+    first = one(sample("splunk-alert.json"))
+    later = dict(sample("splunk-alert.json"), sid="scheduler__admin__search__RMD5e_at_1795511580_7",
+                 result={"host": "web-9", "count": "90"})  # fmt: skip
+    assert (one(later).fingerprint, first.status) == (first.fingerprint, Status.FIRING)
+    assert first.title == "Nginx 5xx burst" and "host: web-3" in first.description
+    unnamed = one(sample("splunk-alert-unnamed.json"))
+    rerun = dict(sample("splunk-alert-unnamed.json"), sid="scheduler_admin_search_W2_at_14239999_5")
+    assert unnamed.identity == {"app": "search", "search": "scheduler_admin_search_W2"}
+    assert one(rerun).fingerprint == unnamed.fingerprint
+    with pytest.raises(InvalidAlertError, match="search_name and sid are missing"):
+        run(dict(sample("splunk-alert-unnamed.json"), sid=None))
+
+
+async def test_splunk_repeats_count_on_one_ticket() -> None:
+    """Through the pipeline, two runs of one Splunk search open one ticket and count a repeat."""
+    sink = Sink()
+    pipeline = Pipeline(Ledger(MemoryStore(POLICY)), Summariser(), [sink], Metrics(),
+                        redactor=Redactor(), policy=POLICY)  # fmt: skip
+    body = (VENDORS / "splunk-alert.json").read_text(encoding="utf-8")
+    actions = []
+    for minute in (0, 5):
+        at = T0 + timedelta(minutes=minute)
+        outcomes = await pipeline.process(Message(f"m-{minute}", body, f"r-{minute}", 1, at,
+                                                  received_at=at))  # fmt: skip
+        actions += [o.action for o in outcomes]
+    assert actions == [Action.OPEN, Action.COUNT]
 
 
 def test_opsgenie_without_alias_is_keyed_by_alert_id() -> None:

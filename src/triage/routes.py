@@ -79,6 +79,7 @@ from triage.normalize import (
     monitors,
     sentry,
     sns,
+    splunk,
     vendors,
 )
 from triage.settings import KNOWN_SINKS, MAX_DURATION_S, Settings
@@ -100,6 +101,7 @@ KNOWN_SOURCES = (
     generic.THRESHOLD,
     *vendors.SOURCES,
     *monitors.SOURCES,
+    splunk.SOURCE,
 )
 
 #: A larger file is no routes file (a log pasted by mistake, /dev/zero): refused before reading.

@@ -42,6 +42,7 @@ from triage.normalize import (
     prometheus,
     sentry,
     sns,
+    splunk,
     vendors,
 )
 from triage.normalize.common import Normalized, Skipped
@@ -101,6 +102,7 @@ FORMATS: tuple[Format, ...] = (
     Format("azure", monitors.matches_azure, monitors.normalize_azure),
     Format("gcp", monitors.matches_gcp, monitors.normalize_gcp),
     Format("uptimekuma", monitors.matches_uptime_kuma, monitors.normalize_uptime_kuma),
+    Format("splunk", splunk.matches, splunk.normalize),
     Format("threshold", generic.matches_threshold, generic.normalize_threshold),
     Format("generic", generic.matches_generic, generic.normalize_generic),
 )

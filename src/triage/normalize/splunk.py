@@ -1,0 +1,68 @@
+"""Splunk's webhook alert action: the saved search that triggered, a link to its results and
+their first row, pointed at the gateway's generic path.
+
+Identity: the app and the saved search's name; a search without a name (Splunk sends null for
+some) is named by its search id without the run's "_at_<time>_<n>" suffix, which every run of
+one scheduled search shares. Splunk sends nothing when a search stops matching, so the alert
+only fires: its incident counts the runs that match and stays open until an operator closes it
+(`triage incidents close`), as an SNS text alert's does.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from triage.errors import InvalidAlertError
+from triage.models import Alert, Status
+from triage.normalize import common
+from triage.normalize.common import Normalized
+
+SOURCE = "splunk"
+#: What a scheduled search's id adds for each run: "scheduler_admin_search_W2_at_14232356_132".
+_RUN = re.compile(r"_at_\d+_\d+$")
+#: The first result row is shown, a field a line, up to this many fields.
+_ROW_FIELDS = 30
+
+
+def matches(payload: dict[str, Any]) -> bool:
+    """The alert action's payload: `sid`, `results_link`, `search_name` and `result`."""
+    return {"sid", "results_link", "search_name", "result"} <= payload.keys()
+
+
+def normalize(payload: dict[str, Any]) -> Normalized:
+    app = common.ident_or_none(payload.get("app"), "app") or ""
+    name = common.line(common.unnested(payload.get("search_name")), "search_name")
+    search = common.ident_or_none(payload.get("search_name"), "search_name") if name else None
+    if not search:
+        sid = common.ident_or_none(payload.get("sid"), "sid")
+        search = _RUN.sub("", sid) if sid else None
+    if not search:
+        raise InvalidAlertError(
+            "splunk search_name and sid are missing: the alert cannot be identified"
+        )
+    row = common.obj_or_empty(payload.get("result"))
+    labels: dict[str, str] = {}
+    for key, value in (("app", app), ("owner", payload.get("owner")), ("search", search)):
+        common.add_label(labels, key, common.unnested(value))
+    alert = Alert(
+        source=SOURCE,
+        status=Status.FIRING,
+        title=common.first_title(name, f"Splunk search {search}"),
+        description=_row(row),
+        links=common.links(source=common.url(payload.get("results_link"), "results_link")),
+        labels=labels,
+        occurred_at=common.now(),
+        identity={"app": app, "search": search},
+        raw=payload,
+    )
+    return Normalized((alert,), ())
+
+
+def _row(row: dict[str, Any]) -> str:
+    """The first result row, "field: value" a line."""
+    lines = [f"{key}: {common.shown(value)}" for key, value in list(row.items())[:_ROW_FIELDS]]
+    if not lines:
+        return ""
+    shown = "\n".join(["First result:", *lines])
+    return common.text(shown, "description", common.DESCRIPTION_MAX) or ""
