@@ -404,14 +404,17 @@ def test_generic_title_prefix_quiet_and_unknown_words() -> None:
     assert (kept.title, kept.status) == ("[PROD] X", Status.FIRING)
 
 
-def test_generic_stated_status_keeps_the_title_and_its_key() -> None:
-    """With a `status`, the title is left as sent: its identity (and fingerprint) are what
-    they were before titles' brackets were read."""
-    alert = one({"title": "[FIRING:1] X", "status": "firing", "source": "s"})
-    assert (alert.title, alert.identity) == (
-        "[FIRING:1] X",
-        {"source": "s", "title": "[FIRING:1] X"},
-    )
+def test_generic_stated_status_wins_but_the_bracket_never_keys() -> None:
+    """A Datadog-style payload in generic form ("status": "$ALERT_TRANSITION", the title
+    "[Triggered] X" then "[Recovered] X") is one incident; the stated status wins over the
+    bracket, and the bracket is not part of the title or the identity."""
+    fired = one({"title": "[Triggered] CPU high", "status": "Triggered", "source": "dd"})
+    recovered = one({"title": "[Recovered] CPU high", "status": "Recovered", "source": "dd"})
+    assert (fired.status, recovered.status) == (Status.FIRING, Status.RESOLVED)
+    assert fired.fingerprint == recovered.fingerprint
+    assert recovered.identity == {"source": "dd", "title": "CPU high"}
+    disagreeing = one({"title": "[FIRING:1] X", "status": "resolved", "source": "s"})
+    assert (disagreeing.status, disagreeing.title) == (Status.RESOLVED, "X")
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,11 @@ Statuses: generic firing|resolved (default firing), and the words other tools se
 (`_FIRING`, `_RESOLVED`: Nagios' PROBLEM/RECOVERY, PagerDuty's trigger/resolve, uptime checks'
 down/up, cleared, closed …); acknowledged, pending, unknown and no-data states change no ticket
 (Skipped, `_QUIET`); a script that writes `state` instead of `status` is read the same when its
-`state` is a firing or resolved word. Threshold: triggered|resolved (also firing|ok).
+`state` is a firing or resolved word. A title that starts with a state in brackets, as tools
+that send no `status` write it ("[Recovered] X", "[FIRING:2] X", "[P1] [Triggered on {host:a}]
+X"), is that state unless a `status` says otherwise, and is shown and keyed without the
+bracket, so its firing and its recovery are one incident. Threshold: triggered|resolved (also
+firing|ok).
 """
 
 from __future__ import annotations
@@ -58,12 +62,11 @@ def matches_threshold(payload: dict[str, Any]) -> bool:
 
 
 def normalize_generic(payload: dict[str, Any]) -> Normalized:
-    stated = _stated(payload)
-    given_title, prefixed = payload.get("title"), None
-    if stated is None:
-        given_title, prefixed = _title_state(given_title)
+    # A stated status wins over the title's bracket, but the bracket never keys the incident:
+    # "[Triggered] X" and "[Recovered] X" with their `status` are one incident too.
+    given_title, prefixed = _title_state(payload.get("title"))
     title = common.title(given_title)
-    word = _given(_given(stated, prefixed), "firing")
+    word = _given(_given(_stated(payload), prefixed), "firing")
     if isinstance(word, str) and word.strip().lower() in _QUIET:
         detail = f"generic alert {common.short(title)} is {common.short(word)}: no ticket change"
         return Normalized((), (Skipped(GENERIC, "no_state_change", detail),))
