@@ -927,3 +927,46 @@ async def test_a_retry_after_longer_than_the_budget_pauses_the_model(
     [paused] = [e for e in logs if e["event"] == "llm.paused"]
     assert paused["retry_after_s"] == 600
     assert metrics.counter("LLMFallbacks", reason="breaker_open") == 1
+
+
+def thinking_model(request: dict[str, Any]) -> Reply:
+    """A reasoning model on Converse (DeepSeek-R1, gpt-oss): its thinking comes first, as a
+    reasoningContent block, and counts against maxTokens; under 2,000 it runs out before the
+    ticket."""
+    thought = {"reasoningContent": {"reasoningText": {"text": "The alert says 5xx. " * 40}}}
+    if request["inferenceConfig"]["maxTokens"] < 2000:
+        return Reply(
+            body={
+                "output": {"message": {"role": "assistant", "content": [thought]}},
+                "stopReason": "max_tokens",
+                "usage": {"inputTokens": 400, "outputTokens": 900, "totalTokens": 1300},
+            }
+        )
+    content = [thought, {"text": ticket_json(title="Thought it through")}]
+    return Reply(
+        body={
+            "output": {"message": {"role": "assistant", "content": content}},
+            "stopReason": "end_turn",
+            "usage": {"inputTokens": 400, "outputTokens": 1500, "totalTokens": 1900},
+        }
+    )
+
+
+async def test_a_reasoning_model_gets_room_to_think_and_write_the_ticket(
+    bedrock: ConverseServer,
+) -> None:
+    """A model whose answer holds reasoning blocks and stopped at maxTokens before its ticket:
+    asked again at once with room to think (as OpenAI's reasoning models get), and every
+    later call has that room, so each ticket is the model's (each fell back as `truncated`)."""
+    bedrock.responder = thinking_model
+    metrics = Metrics()
+    summariser = summariser_for(bedrock, metrics, llm_retries=0)
+    with structlog.testing.capture_logs() as logs:
+        first = await summariser.summarise(view(source()))
+        second = await summariser.summarise(view(source(title="Queue depth high")))
+    await summariser.aclose()
+    assert first.title == second.title == "Thought it through"
+    assert metrics.counter("SummarizationFailures") == 0
+    bounds = [request["inferenceConfig"]["maxTokens"] for request in bedrock.requests]
+    assert bounds[0] < 2000 and bounds[1:] == [bounds[1]] * 2 and bounds[1] >= 2000
+    assert [e["event"] for e in logs].count("llm.request_adapted") == 1

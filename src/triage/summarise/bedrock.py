@@ -9,7 +9,8 @@ summariser retries throttling and 5xx within its budget, so the two cannot stack
 Converse has no JSON mode common to every model, so the model is asked for JSON by the system
 message alone and its answer is validated like any other (an invalid one falls back). A model
 that takes no system prompt (Mistral 7B Instruct, Titan Text …: Converse refuses the request)
-is asked again at once with the instructions first in the user message, and so from then on.
+is asked again at once with the instructions first in the user message, and so from then on;
+a reasoning model (its answer holds reasoning blocks) gets room to think before the ticket.
 
 Throttling, a model not ready or failing this time, 5xx and timeouts are retried by the
 summariser, waiting at least a Retry-After if one is sent; a prompt too long for the model (a
@@ -59,6 +60,7 @@ from triage.summarise.chat import (
     CONTENT_FILTERED,
     MAX_OUTPUT_TOKENS,
     PROMPT_TOO_LONG,
+    REASONING_OUTPUT_TOKENS,
     TEMPERATURE,
     TOO_LONG,
     Answer,
@@ -157,6 +159,8 @@ class BedrockChat:
         self._held: str | None = None
         #: Whether the model takes a system prompt; one that refused it is asked without.
         self.system_supported = True
+        #: Whether the model thinks before it answers (`_room_to_think`).
+        self.reasoning = False
 
     async def complete(self, system: str, user: str, timeout_s: float) -> Answer:
         try:
@@ -166,6 +170,8 @@ class BedrockChat:
                 client = await self._client()
                 await self._hold_credentials()
                 response = await self._converse(client, system, user)
+                if self._room_to_think(response):
+                    response = await self._converse(client, system, user)
         except TimeoutError:
             raise ModelError("timeout", outcome="timeout", retryable=True) from None
         except ClientError as exc:
@@ -199,6 +205,21 @@ class BedrockChat:
             )
         return await client.converse(**self._request(system, user))
 
+    def _room_to_think(self, response: Any) -> bool:
+        """Whether `response` shows a reasoning model (DeepSeek-R1, gpt-oss: reasoning blocks
+        before the text) that a ticket's bound stopped before its ticket. Its thinking counts
+        against maxTokens, so from its first answer on it gets REASONING_OUTPUT_TOKENS, as
+        OpenAI's reasoning models do; True when this answer ran out and is to be asked again."""
+        if self.reasoning or not _thinks(response):
+            return False
+        self.reasoning = True
+        log.info(
+            "llm.request_adapted",
+            refused=f"maxTokens {MAX_OUTPUT_TOKENS}",
+            instead=f"maxTokens {REASONING_OUTPUT_TOKENS} for a reasoning model",
+        )
+        return bool(response.get("stopReason") == "max_tokens")
+
     def _request(self, system: str, user: str) -> dict[str, Any]:
         """Converse's arguments. Without a system prompt, the instructions go first in the
         one user message: the alert is still inside its nonce fence, after them, so it cannot
@@ -207,7 +228,10 @@ class BedrockChat:
         request: dict[str, Any] = {
             "modelId": self.model,
             "messages": [{"role": "user", "content": [{"text": text}]}],
-            "inferenceConfig": {"maxTokens": MAX_OUTPUT_TOKENS, "temperature": TEMPERATURE},
+            "inferenceConfig": {
+                "maxTokens": REASONING_OUTPUT_TOKENS if self.reasoning else MAX_OUTPUT_TOKENS,
+                "temperature": TEMPERATURE,
+            },
         }
         if self.system_supported:
             request["system"] = [{"text": system}]
@@ -245,6 +269,17 @@ def _unparsable(exc: Exception) -> ModelError:
     of it. (A 5xx with such a body is still a ClientError botocore names by its status.)"""
     log.warning("llm.error", error=f"an answer botocore cannot read: {type(exc).__name__}")
     return ModelError("bad_response", outcome="invalid", provider_fault=True)
+
+
+def _thinks(response: Any) -> bool:
+    """Whether a Converse answer holds reasoning blocks (a reasoning model's thinking)."""
+    try:
+        blocks = response["output"]["message"]["content"]
+    except (KeyError, TypeError):
+        return False
+    return isinstance(blocks, list) and any(
+        isinstance(block, dict) and "reasoningContent" in block for block in blocks
+    )
 
 
 def _answer(response: Any) -> Answer:
