@@ -17,10 +17,11 @@ from daemon_harness import Queues
 from ingest_harness import queue_arn
 from scaling import assert_linear
 from test_pipeline import rig
-from triage.errors import InvalidAlertError, UnknownFormatError
+from triage.errors import DecodeError, InvalidAlertError, UnknownFormatError
 from triage.models import Alert, Status
 from triage.normalize import (
     AWS_SNS_HINT,
+    RAW_TEXT_HINT,
     Normalized,
     normalize_body,
     normalize_payload,
@@ -637,3 +638,30 @@ def test_notices_published_through_sns_to_the_queue_are_read(queues: Queues) -> 
     assert by_service["rds"].identity["condition"] == "failover"
     assert by_service["backup"].status is Status.RESOLVED
     assert by_service["backup"].labels["state"] == "COMPLETED"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        FAILED,
+        "AWS Budgets: team-x has exceeded your alert threshold",
+        b"2026-12-05 nightly backup failed",
+    ],
+)
+def test_a_text_body_says_raw_message_delivery_dropped_snss_envelope(body: str | bytes) -> None:
+    """A text message an SNS subscription delivered raw (no envelope, so no Subject or topic)
+    is a DecodeError whose one line says to turn raw delivery off; it said only "not valid
+    JSON: Expecting value"."""
+    with pytest.raises(DecodeError) as err:
+        normalize_body(body)
+    assert RAW_TEXT_HINT in str(err.value)
+    assert "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize("body", ['{"title": "cut sho', "[1, 2", b"\xff\xfe text", "42", ""])
+def test_broken_or_misplaced_json_gets_no_raw_delivery_advice(body: str | bytes) -> None:
+    """JSON cut short, an array, bytes that are not UTF-8, a bare number or nothing: their own
+    error, without the raw-delivery advice meant for text."""
+    with pytest.raises(DecodeError) as err:
+        normalize_body(body)
+    assert RAW_TEXT_HINT not in str(err.value)

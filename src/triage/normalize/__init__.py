@@ -16,6 +16,7 @@ format that matched, for callers (the ingest gateway) that check a body came fro
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -130,6 +131,10 @@ def recognise_body(body: str | bytes, *, sentry_resource: str | None = None) -> 
     """Like `normalize_body`, naming the format too."""
     try:
         payload = decode_body(body)
+    except DecodeError as exc:
+        if _is_text(body):
+            raise DecodeError(f"{exc}; {RAW_TEXT_HINT}") from None
+        raise
     except TriageError:
         raise
     except Exception as exc:  # a decoder bug must still reach the DLQ as a permanent failure
@@ -156,6 +161,31 @@ AWS_SNS_HINT = (
     "CodeStar notification rules: send other services' events to the queue through an "
     "EventBridge rule instead, which triage reads"
 )
+
+
+#: What a body of text rather than JSON most likely is, and what to do.
+RAW_TEXT_HINT = (
+    "the body is text: an SNS subscription with raw message delivery sends a text message "
+    "(AWS Backup, Budgets, a script's sns publish) without SNS's envelope; turn raw delivery "
+    "off and triage reads it as an SNS text alert"
+)
+
+
+def _is_text(body: str | bytes) -> bool:
+    """Whether `body` is text that is no JSON at all (read again: only for an error), rather
+    than broken or misplaced JSON, which its own error describes."""
+    try:
+        text = bytes(body).decode("utf-8") if isinstance(body, bytes | bytearray) else body
+    except UnicodeDecodeError:
+        return False
+    stripped = text.lstrip("\ufeff \t\r\n")
+    if not stripped or stripped[0] in '{["':
+        return False
+    try:
+        json.loads(stripped)
+    except (ValueError, RecursionError):
+        return True
+    return False
 
 
 def _aws_notice(payload: dict[str, Any], envelope: dict[str, Any] | None) -> Recognised:
