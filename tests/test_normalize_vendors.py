@@ -389,6 +389,21 @@ def test_generic_title_state_prefix_is_its_status(title: str, status: Status) ->
     assert alert.fingerprint == plain.fingerprint
 
 
+@pytest.mark.parametrize(
+    ("title", "status"),
+    [("Problem: High CPU on web-1", Status.FIRING), ("Resolved: High CPU on web-1", Status.RESOLVED),
+     ("Resolved in 5m 0s: High CPU on web-1", Status.RESOLVED)],
+)  # fmt: skip
+def test_zabbix_default_subjects_as_generic_titles(title: str, status: Status) -> None:
+    """Zabbix's default subjects forwarded as a generic title are one incident: "Resolved in
+    5m 0s: X" resolves "Problem: X"; "Updated problem: X" (an acknowledgement) changes none."""
+    alert = one({"title": title, "source": "zabbix"})
+    assert (alert.status, alert.title) == (status, "High CPU on web-1")
+    assert alert.fingerprint == one({"title": "High CPU on web-1", "source": "zabbix"}).fingerprint
+    updated = run({"title": "Updated problem in 2m 10s: High CPU on web-1", "source": "zabbix"})
+    assert [s.reason for s in updated.skipped] == ["no_state_change"]
+
+
 def test_generic_title_prefix_behind_a_control_character() -> None:
     """A control or bidi character before the bracket (removed from the shown title) does not
     hide the state: "\\x07[Recovered] X" resolves "X"."""

@@ -14,8 +14,9 @@ down/up, cleared, closed …); acknowledged, pending, unknown and no-data states
 (Skipped, `_QUIET`); a script that writes `state` instead of `status` is read the same when its
 `state` is a firing or resolved word. A title that starts with a state in brackets, as tools
 that send no `status` write it ("[Recovered] X", "[FIRING:2] X", "[P1] [Triggered on {host:a}]
-X"), is that state unless a `status` says otherwise, and is shown and keyed without the
-bracket, so its firing and its recovery are one incident. Threshold: triggered|resolved (also
+X"), or with Zabbix's default subject ("Problem: X", "Resolved in 5m: X", "Updated problem:
+X", an acknowledgement), is that state unless a `status` says otherwise, and is shown and keyed
+without it, so its firing and its recovery are one incident. Threshold: triggered|resolved (also
 firing|ok).
 """
 
@@ -51,6 +52,13 @@ _STATE_PREFIX = re.compile(
     r"(?: on \{(?P<scope>[^{}]{0,1000})\})?\]\s*(?P<rest>\S.*)",
     re.DOTALL,
 )
+#: Zabbix's default subjects, which scripts forward as the title: "Problem: X", "Resolved: X",
+#: "Resolved in 5m 0s: X", "Updated problem in 1h 2m: X" (an acknowledgement or a comment).
+_ZABBIX_SUBJECT = re.compile(
+    r"\s*(?P<word>Problem|Resolved|Updated problem)(?: in [^:]{1,40})?:\s+(?P<rest>\S.*)",
+    re.DOTALL | re.IGNORECASE,
+)
+_ZABBIX_WORDS = {"problem": "problem", "resolved": "resolved", "updated problem": "acknowledged"}
 
 
 def matches_generic(payload: dict[str, Any]) -> bool:
@@ -267,7 +275,12 @@ def _title_state(title: Any) -> tuple[Any, str | None]:
     group ("on {host:a}") stays in the title, so each group is its own incident."""
     # Read as the title will be shown: a control character before the bracket hides nothing.
     shown = common.line(title, "title", common.IDENTITY_MAX) if isinstance(title, str) else None
-    head = _STATE_PREFIX.match(shown) if shown else None
+    if not shown:
+        return title, None
+    subject = _ZABBIX_SUBJECT.match(shown)
+    if subject is not None:
+        return subject["rest"].rstrip(), _ZABBIX_WORDS[subject["word"].lower()]
+    head = _STATE_PREFIX.match(shown)
     if head is None or head["word"].lower() not in _STATUS.keys() | _QUIET:
         return title, None
     rest = head["rest"].rstrip()
