@@ -535,6 +535,41 @@ async def test_each_servers_refusal_of_the_system_role_gets_the_instructions_fir
     assert [len(request["messages"]) for request in chat.requests] == [2, 1, 1]
 
 
+def thinking_server(field: str) -> Callable[[dict[str, Any]], Reply]:
+    """vLLM (or Ollama, DeepSeek's API) serving a reasoning model with a reasoning parser: the
+    thinking comes apart in `field` and counts against max_tokens; under 2,000 the answer
+    stops (`length`) before any content."""
+
+    def answer(request: dict[str, Any]) -> Reply:
+        thought = "The alert says the checkout API fails. " * 40
+        if request["max_tokens"] < 2000:
+            reply = completion(None, finish_reason="length", completion_tokens=900)
+        else:
+            reply = default_model(request)
+        reply.body["choices"][0]["message"][field] = thought
+        return reply
+
+    return answer
+
+
+@pytest.mark.parametrize("field", ["reasoning_content", "reasoning"])
+async def test_a_thinking_model_gets_room_to_think_and_write_the_ticket(
+    chat: ChatServer, field: str
+) -> None:
+    """A reasoning model that takes `max_tokens` (served by vLLM, Ollama or DeepSeek's API)
+    and ran out thinking before its ticket: asked again at once with room to think, and every
+    later call has it, so each ticket is the model's (each fell back as `truncated`)."""
+    chat.responder = thinking_server(field)
+    metrics = Metrics()
+    summariser = summariser_for(chat, metrics)
+    for name in ("a", "b"):
+        await summariser.summarise(view(alert(name)))
+    await summariser.aclose()
+    assert metrics.counter("SummarizationFailures") == 0
+    bounds = [request["max_tokens"] for request in chat.requests]
+    assert bounds[0] < 2000 and bounds[1] >= 2000 and bounds[2] == bounds[1]
+
+
 async def test_a_huge_answer_is_parsed_as_it_is_not_searched(chat: ChatServer) -> None:
     """An answer far longer than any ticket (300 KB of prose before the JSON) is parsed once,
     as it is, and falls back as invalid_json: it is not searched for an object eight times

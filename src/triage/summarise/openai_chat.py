@@ -67,6 +67,8 @@ class OpenAiChat:
         self.reasoning_effort_supported = True
         #: Whether the server takes a system message (some models' chat templates do not).
         self.system_role_supported = True
+        #: Whether the model thinks apart before it answers (`_room_to_think`).
+        self.thinks = False
         self._dropped: set[str] = set()
         self._client = openai_client(
             settings,
@@ -88,9 +90,23 @@ class OpenAiChat:
         try:
             async with asyncio.timeout(timeout_s):
                 completion = await self._completion(messages, timeout_s)
+                if self._room_to_think(completion):
+                    completion = await self._completion(messages, timeout_s)
         except TimeoutError:
             raise ModelError("timeout", outcome="timeout", retryable=True) from None
         return _answer(completion)
+
+    def _room_to_think(self, completion: Any) -> bool:
+        """Whether `completion` shows a reasoning model that takes `max_tokens` (served with a
+        reasoning parser: its thinking apart, in `reasoning_content` or `reasoning`) and was
+        stopped before its ticket. Its thinking counts against the bound, so from its first
+        answer on it gets REASONING_OUTPUT_TOKENS, as a model refusing `max_tokens` does;
+        True when this answer ran out and is to be asked again."""
+        if self.thinks or not _thinking(completion):
+            return False
+        self.thinks = True
+        self._drop(f"max_tokens {MAX_OUTPUT_TOKENS}", f"{REASONING_OUTPUT_TOKENS} to think in")
+        return bool(completion["choices"][0].get("finish_reason") == "length")
 
     async def _completion(self, messages: tuple[str, str], timeout_s: float) -> Any:
         """The chat completion's JSON, the request adapted (`_adapt`) to what the server
@@ -183,7 +199,9 @@ class OpenAiChat:
         body: dict[str, Any] = {
             "model": self.model,
             "messages": self._messages(*messages),
-            self.tokens_field: REASONING_OUTPUT_TOKENS if self.reasoning else MAX_OUTPUT_TOKENS,
+            self.tokens_field: (
+                REASONING_OUTPUT_TOKENS if self.reasoning or self.thinks else MAX_OUTPUT_TOKENS
+            ),
         }
         if self.response_format == "json_schema":
             body["response_format"] = {
@@ -263,6 +281,18 @@ def _answer(completion: Any) -> Answer:
         prompt_tokens=prompt_tokens,
         completion_tokens=completion_tokens,
     )
+
+
+def _thinking(completion: Any) -> bool:
+    """Whether a chat completion's message holds the model's thinking apart from its content
+    (`reasoning_content`: vLLM's older parsers, DeepSeek's API; `reasoning`: vLLM's newer
+    ones, Ollama, OpenRouter)."""
+    try:
+        message = completion["choices"][0]["message"]
+        thought = message.get("reasoning_content") or message.get("reasoning")
+    except (KeyError, IndexError, TypeError, AttributeError):
+        return False
+    return isinstance(thought, str) and bool(thought.strip())
 
 
 def _assembled(events: str) -> Any:
