@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from factories import T0
+from factories import T0, view
 from memory_store import MemoryStore
 from triage.errors import InvalidAlertError, UnknownFormatError
 from triage.incidents import Action, Ledger, Policy
@@ -368,6 +368,37 @@ def test_a_huge_hostile_datadog_title_is_read() -> None:
     title = "[Triggered on {" + "host:a," * 120_000
     body = dict(sample("datadog-custom-triggered.json"), title=title)
     assert len(one(body).title) <= 200
+
+
+#: Where each tool puts text a person wrote (or pasted): every such field gets the secrets.
+SECRET_FIELDS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "datadog-custom-triggered.json": (("title",), ("body",), ("tags",), ("alert_metric",)),
+    "opsgenie-create.json": (("alert", "message"), ("alert", "description"), ("alert", "entity")),
+    "pagerduty-triggered.json": (("event", "data", "title"), ("event", "data", "service", "summary")),
+    "newrelic-activated.json": (("title",), ("workflowName",)),
+    "azure-fired.json": (("data", "essentials", "alertRule"), ("data", "essentials", "description")),
+    "gcp-open.json": (("incident", "summary"), ("incident", "policy_name")),
+    "uptimekuma-down.json": (("heartbeat", "msg"), ("monitor", "description")),
+    "splunk-alert.json": (("search_name",), ("owner",)),
+}  # fmt: skip
+SECRETS = ("AKIAIOSFODNN7EXAMPLE", "hunter2-Sup3r-secret")
+
+
+@pytest.mark.parametrize("name", sorted(SECRET_FIELDS))
+def test_secrets_in_a_tools_text_never_reach_the_redacted_view(name: str) -> None:
+    """An access key and a DSN password pasted into any of a tool's text fields are gone from
+    everything the sinks and the prompt render from (title, description, labels, excerpt)."""
+    body = sample(name)
+    for path in SECRET_FIELDS[name]:
+        node = body
+        for key in path[:-1]:
+            node = node[key]
+        node[path[-1]] = (
+            f"{node[path[-1]]} key AKIAIOSFODNN7EXAMPLE db postgres://app:hunter2-Sup3r-secret@db:5432/x"
+        )
+    for alert in run(body).alerts:
+        shown = view(alert).text
+        assert not [secret for secret in SECRETS if secret in shown], shown
 
 
 # --- generic titles that carry their state -------------------------------------------------------
