@@ -665,3 +665,12 @@ def test_broken_or_misplaced_json_gets_no_raw_delivery_advice(body: str | bytes)
     with pytest.raises(DecodeError) as err:
         normalize_body(body)
     assert RAW_TEXT_HINT not in str(err.value)
+
+
+@pytest.mark.parametrize("name", ["backup-job-failed.json", "beanstalk-health-severe.json"])
+def test_a_text_notice_keeps_no_unsubscribe_link(name: str) -> None:
+    """Anyone holding SNS's UnsubscribeURL can end the subscription: a Backup or Beanstalk
+    alert keeps it in no field, its raw envelope included, nor SNS's signature."""
+    [alert] = normalize_body((PAYLOADS / name).read_text("utf-8")).alerts
+    kept = alert.model_dump_json()
+    assert "Unsubscribe" not in kept and "Signature" not in kept

@@ -24,6 +24,10 @@ from triage.normalize.aws_shared import (
 )
 from triage.normalize.common import Normalized, Skipped
 
+#: The envelope's fields kept as `raw` (never SNS's signature or its unsubscribe link, which
+#: anyone holding it can use).
+_KEPT = ("Type", "MessageId", "TopicArn", "Subject", "Message", "Timestamp")
+
 # --- AWS Backup (text) ----------------------------------------------------------------------
 
 _BACKUP_SUBJECT = "Notification from AWS Backup"
@@ -75,13 +79,9 @@ def backup(envelope: dict[str, Any]) -> Normalized | None:
             labels=labels,
             occurred_at=occurred(topic.sent),
             identity={"service": "backup", "account": account, "job": job, "resource": resource},
-            raw={key: envelope[key] for key in _BACKUP_KEPT if key in envelope},
+            raw={key: envelope[key] for key in _KEPT if key in envelope},
         )
     )
-
-
-#: The envelope's fields kept as `raw` (not SNS's signature or unsubscribe link).
-_BACKUP_KEPT = ("Type", "MessageId", "TopicArn", "Subject", "Message", "Timestamp")
 
 
 def _message_attributes(value: Any) -> dict[str, str]:
@@ -170,7 +170,7 @@ def beanstalk(envelope: dict[str, Any]) -> Normalized | None:
                 "environment": environment,
                 "condition": "health",
             },
-            raw={key: envelope[key] for key in _BACKUP_KEPT if key in envelope},
+            raw={key: envelope[key] for key in _KEPT if key in envelope},
         )
     )
 
