@@ -546,19 +546,25 @@ def thinking_server(field: str) -> Callable[[dict[str, Any]], Reply]:
             reply = completion(None, finish_reason="length", completion_tokens=900)
         else:
             reply = default_model(request)
-        reply.body["choices"][0]["message"][field] = thought
+        message = reply.body["choices"][0]["message"]
+        if field == "content":  # no reasoning parser: the thinking inline, first
+            ticket = message["content"] or ""
+            message["content"] = f"<think>{thought}" + (f"</think>\n{ticket}" if ticket else "")
+        else:
+            message[field] = thought
         return reply
 
     return answer
 
 
-@pytest.mark.parametrize("field", ["reasoning_content", "reasoning"])
+@pytest.mark.parametrize("field", ["reasoning_content", "reasoning", "content"])
 async def test_a_thinking_model_gets_room_to_think_and_write_the_ticket(
     chat: ChatServer, field: str
 ) -> None:
-    """A reasoning model that takes `max_tokens` (served by vLLM, Ollama or DeepSeek's API)
-    and ran out thinking before its ticket: asked again at once with room to think, and every
-    later call has it, so each ticket is the model's (each fell back as `truncated`)."""
+    """A reasoning model that takes `max_tokens` (served by vLLM, Ollama or DeepSeek's API,
+    its thinking apart or inline in <think>) and ran out thinking before its ticket: asked
+    again at once with room to think, and every later call has it, so each ticket is the
+    model's (each fell back as `truncated`)."""
     chat.responder = thinking_server(field)
     metrics = Metrics()
     summariser = summariser_for(chat, metrics)

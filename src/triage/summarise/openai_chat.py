@@ -284,14 +284,17 @@ def _answer(completion: Any) -> Answer:
 
 
 def _thinking(completion: Any) -> bool:
-    """Whether a chat completion's message holds the model's thinking apart from its content
+    """Whether a chat completion's message holds the model's thinking: apart from its content
     (`reasoning_content`: vLLM's older parsers, DeepSeek's API; `reasoning`: vLLM's newer
-    ones, Ollama, OpenRouter)."""
+    ones, Ollama, OpenRouter), or first in it, in <think> (no reasoning parser)."""
     try:
         message = completion["choices"][0]["message"]
         thought = message.get("reasoning_content") or message.get("reasoning")
+        content = message.get("content")
     except (KeyError, IndexError, TypeError, AttributeError):
         return False
+    if isinstance(content, str) and content.lstrip().startswith("<think>"):
+        return True
     return isinstance(thought, str) and bool(thought.strip())
 
 
