@@ -380,19 +380,21 @@ async def test_a_resolve_racing_its_members_move_resolves_it_where_its_labels_sa
     r = host_rig(tmp_path)
     await _process(r, dated("m1", 0, host="a"))
     recorded, go_on = asyncio.Event(), asyncio.Event()
-    member_group = r.store.member_group
+    place_member = r.store.place_member
 
-    async def slow_member_group(fingerprint: str) -> str | None:
-        if not recorded.is_set():  # the move's worker, about to leave host a's group
+    async def slow_place_member(
+        fingerprint: str, group_key: str, now: datetime, *, first: bool = False
+    ) -> None:
+        if not recorded.is_set():  # the move's worker, about to remember it in host b
             recorded.set()
             await go_on.wait()
-        return await member_group(fingerprint)
+        await place_member(fingerprint, group_key, now, first=first)
 
-    r.store.member_group = slow_member_group  # type: ignore[method-assign]
+    r.store.place_member = slow_place_member  # type: ignore[method-assign]
     moving = asyncio.create_task(_process(r, dated("m2", 1, host="b")))
     await recorded.wait()
     resolved = dated("m3", 2, host="b", status="resolved")
-    r.store.member_group = member_group  # type: ignore[method-assign]
+    r.store.place_member = place_member  # type: ignore[method-assign]
     assert await _process(r, resolved) == [Action.CLOSE]
     go_on.set()
     assert await moving == [Action.OPEN]

@@ -367,7 +367,10 @@ class World:
             await replica.store.aclose()
 
     async def restart(self, replica: Replica) -> None:
-        """The replica's process died: a new one takes its place (its in-flight work is lost)."""
+        """The replica's process died: a new one takes its place (its in-flight work is lost).
+        A second of its deliveries running at once dies too, on a replica replaced already."""
+        if replica not in self.replicas:
+            return
         i = self.replicas.index(replica)
         self.replicas[i] = await self._replica(f"{replica.name}'")
         for queued in self.queue:
@@ -812,7 +815,12 @@ async def play(
 
 
 async def shrink(
-    replicas: int, actions: list[Action], kind: str, tmp: Path, routes: Path
+    replicas: int,
+    actions: list[Action],
+    kind: str,
+    tmp: Path,
+    routes: Path,
+    ungrouped: frozenset[str] = frozenset(),
 ) -> list[Action]:
     """The shortest list left of `actions` that still fails, by taking out one at a time."""
     n = 0
@@ -822,23 +830,32 @@ async def shrink(
         n += 1
         run_dir = tmp / f"shrink{n}"
         run_dir.mkdir()
-        if (await play(replicas, shorter, kind, run_dir, routes))[0]:
+        if (await play(replicas, shorter, kind, run_dir, routes, ungrouped=ungrouped))[0]:
             actions = shorter
         else:
             i += 1
     return actions
 
 
-async def run(seed: int, kind: str, tmp: Path, routes: Path, steps: int = 60) -> list[str]:
+async def run(
+    seed: int,
+    kind: str,
+    tmp: Path,
+    routes: Path,
+    steps: int = 60,
+    ungrouped: frozenset[str] = frozenset(),
+) -> list[str]:
     """One seeded run; the problems it found, with the run cut down to the actions that still
     fail and the steps those took."""
     replicas, actions = actions_of(seed, steps)
-    problems, _ = await play(replicas, actions, kind, tmp, routes)
+    problems, _ = await play(replicas, actions, kind, tmp, routes, ungrouped=ungrouped)
     if not problems:
         return []
-    short = await shrink(replicas, actions, kind, tmp, routes)
+    short = await shrink(replicas, actions, kind, tmp, routes, ungrouped)
     (tmp / "short").mkdir(exist_ok=True)
-    problems, happened = await play(replicas, short, kind, tmp / "short", routes)
+    problems, happened = await play(
+        replicas, short, kind, tmp / "short", routes, ungrouped=ungrouped
+    )
     return [f"seed {seed} ({kind}, {replicas} replicas): {p}" for p in problems] + [
         "actions:",
         *map(repr, short),
@@ -1147,4 +1164,51 @@ async def test_a_close_of_its_own_incident_left_half_done_is_finished_under_the_
     await rolling.deliver(old, await sent(rolling, "disk-1", "firing", 0, "a"))
     old.faults.crash = True
     await rolling.deliver(old, await sent(rolling, "disk-1", "resolved", 1, "a"))
+    assert await rolling_problems(rolling) == []
+
+
+async def test_one_firing_taken_at_once_by_a_replica_on_each_routes_fires_in_one_place(
+    rolling: World,
+) -> None:
+    """An alert firing in a group, its next firing handed by SQS to a replica on each routes
+    at once (the one on the old routes dying after a sink call), then to both again: it fires
+    in one place (each replica moved it out of the other's place, and it fired nowhere)."""
+    old, new = rolling.replicas
+    rolling.clock.now = T0 + timedelta(minutes=3)
+    await rolling.deliver(new, await sent(rolling, "disk-1", "firing", 0, "b"))
+    old.faults.crash = True
+    again = await sent(rolling, "disk-1", "firing", 1, "b")
+    await asyncio.gather(rolling.deliver(old, again), rolling.deliver(new, again))
+    rolling.clock.now += POLICY.reopen_window
+    old = rolling.replicas[0]  # started in the place of the one that died
+    await asyncio.gather(rolling.deliver(new, again), rolling.deliver(old, again))
+    assert await rolling_problems(rolling) == []
+
+
+async def test_a_group_claim_left_by_a_dying_replica_is_finished_by_the_other_delivery(
+    rolling: World,
+) -> None:
+    """A first firing handed to a replica on each routes at once: the one grouping it dies
+    after its group's first sink, the other acks the message; the group's open is finished
+    and the alert fires in one place (the open was left half done, and it fired in two)."""
+    old, new = rolling.replicas
+    rolling.clock.now = T0 + timedelta(minutes=3)
+    new.faults.crash = True
+    first = await sent(rolling, "disk-2", "firing", 1, "b")
+    await asyncio.gather(rolling.deliver(new, first), rolling.deliver(old, first))
+    assert await rolling_problems(rolling) == []
+
+
+async def test_a_group_open_is_taken_back_when_the_alert_opened_its_own_incident_at_once(
+    rolling: World,
+) -> None:
+    """A first firing handed to a replica on each routes at once: the old routes' replica
+    opens the alert's own incident and acks; the other takes its group's open back before any
+    sink hears of it, so dying in a sink call leaves nothing behind (the group's open was left
+    for good, and the alert fired in two places)."""
+    old, new = rolling.replicas
+    rolling.clock.now = T0 + timedelta(minutes=3)
+    new.faults.crash = True
+    first = await sent(rolling, "disk-2", "firing", 1, "b")
+    await asyncio.gather(rolling.deliver(old, first), rolling.deliver(new, first))
     assert await rolling_problems(rolling) == []

@@ -19,7 +19,8 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import MappingProxyType
 
@@ -37,10 +38,17 @@ from triage.errors import (
 from triage.incidents import Action, Incident, Ledger, Outcome, Policy, State, Work
 from triage.incidents.codec import view_from_json, view_to_json
 from triage.incidents.groups import GroupKey
-from triage.incidents.lifecycle import Group, closing_note
+from triage.incidents.lifecycle import FLAP_HOLD, Group, closing_note
 from triage.incidents.members import Members
 from triage.incidents.silences import SilenceCache, first_match
-from triage.incidents.store import DELIVERY_MARK, Hold, Routing, Transition, delivery_owner
+from triage.incidents.store import (
+    DELIVERY_MARK,
+    Hold,
+    Routing,
+    Transition,
+    delivery_owner,
+    same_alert,
+)
 from triage.metrics import Metrics
 from triage.models import Alert, EffectKind, Status
 from triage.normalize import Normalized, normalize_body
@@ -346,14 +354,21 @@ class Pipeline:
             if alert.status is Status.RESOLVED:
                 return await self._resolve(alert, event, owner, group)
             firing = alert.status is Status.FIRING
+            joining = _Joining() if group is not None and firing else None
+            looks = None
+            if joining is not None and group is not None:
+
+                async def looks(work: Work) -> bool:
+                    return await self._before_joining(work, alert, owner, group, joining, queued_at)
+
             try:
-                action, wrote = await self._apply(alert, event, owner, group)
+                action, wrote = await self._apply(alert, event, owner, group, looks)
             except GatheringError:
                 if group is not None and firing:  # the group's first member waits for others
-                    await self._join(alert, owner, group, queued_at)
+                    await self._join(alert, owner, group, queued_at, joining)
                 raise
             if group is not None and firing and (wrote or redelivered):
-                await self._join(alert, owner, group, queued_at)
+                await self._join(alert, owner, group, queued_at, joining)
             elif group is None and firing and (action in _OPENING or redelivered):
                 await self._leave_group(alert, owner, queued_at)
             return action
@@ -364,15 +379,23 @@ class Pipeline:
             structlog.contextvars.reset_contextvars(**tokens)
 
     async def _apply(
-        self, alert: Alert, event: _Event, owner: str, group: GroupKey | None
+        self,
+        alert: Alert,
+        event: _Event,
+        owner: str,
+        group: GroupKey | None,
+        before_effect: Callable[[Work], Awaitable[bool]] | None = None,
     ) -> tuple[Action, bool]:
         """Claim the alert's decision and carry out its effect; the action, and whether the
-        decision changed the incident."""
+        decision changed the incident. `before_effect` runs once the effect is claimed, before
+        any sink hears of it; when it says True, it took the effect back (IGNORE)."""
         effects = _Effects(self, alert)
         hold = await self._hold(alert)
         claim = self.ledger.claim(event, owner, redo=effects.carry_out, group=group, hold=hold)
         async with claim as work:
             if work.effect is not None:
+                if before_effect is not None and await before_effect(work):
+                    return Action.IGNORE, True
                 await effects.carry_out(work)
         # Another delivery of an alert already decided was counted under its own action then.
         metric = None if work.redelivery else _QUIET_METRIC.get(work.action)
@@ -407,49 +430,150 @@ class Pipeline:
         return action
 
     async def _join(
-        self, alert: Alert, owner: str, group: GroupKey, queued_at: datetime | None = None
+        self,
+        alert: Alert,
+        owner: str,
+        group: GroupKey,
+        queued_at: datetime | None = None,
+        joining: _Joining | None = None,
     ) -> None:
         """Remember that `alert` (its message queued at `queued_at`) fires in `group`. When it
         was a member of another group (a label that one is keyed by changed), it resolves
         there first; only then is the move remembered, so a retry of a message whose resolve
         failed finishes it (its claim there is the retry's own). A late firing, older than the
-        member's newest event in the group it was in, moves nothing (`_late_firing`)."""
+        member's newest event in the group it was in, moves nothing (`_late_firing`). What
+        `_place_early` learned before the group's effect went out (`joining`) is not read
+        again."""
+        if joining is not None and joining.withdrawn:
+            return
         members = Members(self.ledger.store)
-        left = await members.left_group(alert.fingerprint, group)
-        fp, at = alert.fingerprint, alert.occurred_at
-        if left is not None and await members.newer_in(fp, left, at, queued_at):
+        if joining is not None and joining.looked:
+            left, late = joining.left, joining.late
+        else:
+            left = await members.left_group(alert.fingerprint, group)
+            fp, at = alert.fingerprint, alert.occurred_at
+            late = left is not None and await members.newer_in(fp, left, at, queued_at)
+        if late and left is not None:
             await self._late_firing(alert, owner, group, left, queued_at)
             return
-        if await self._left_own(alert, owner, group, queued_at):
+        if joining is not None and joining.own_looked:
+            own = joining.own
+        else:
+            own = await self._own_keeps(alert, owner, group, queued_at)
+        if own is not None:
+            await self._stays_own(alert, owner, group, own, queued_at, withdrawn=False)
             return
         if left is not None:
             log.info("alert.changed_group", left=left.key, joined=group.key)
             gone = alert.model_copy(update={"status": Status.RESOLVED})
             event = _Event(gone, self.redactor.text, queued_at)
             await self._apply(gone, event, _leaving_owner(owner), left)
-        await members.place(alert.fingerprint, group, self.ledger.clock())
+        if joining is None or not joining.placed:
+            await members.place(alert.fingerprint, group, self.ledger.clock())
         if left is not None:
             await self._stale_move(alert, owner, group, left, members)
 
-    async def _left_own(
-        self, alert: Alert, owner: str, group: GroupKey, queued_at: datetime | None
+    async def _before_joining(
+        self,
+        work: Work,
+        alert: Alert,
+        owner: str,
+        group: GroupKey,
+        joining: _Joining,
+        queued_at: datetime | None,
     ) -> bool:
-        """`alert` fires in `group`; when it has an open incident of its own (routes that did
-        not group it), that one resolves, as a group it left would, and False. Unless it holds
-        a newer event (a replica on those routes saw the alert fire since): then this firing
-        is the late one, and is resolved again in `group`; True."""
-        own = await self.ledger.store.get(alert.fingerprint)
-        if own is None or own.group is not None or own.state is not State.OPEN:
+        """Before a member's effect in `group` (`work`) goes out, what `_join` looks at: where
+        the alert was remembered (placing it here early), and its own incident. When that one
+        keeps the alert (a replica on routes that do not group it took the same event at once,
+        or a newer one), the group's open is taken back before any sink hears of it, and True:
+        a replica dying in that open's sink call would leave it for good, as the other
+        delivery of the message, done with its own incident, acks it."""
+        await self._place_early(alert, group, joining, queued_at)
+        left = joining.left
+        if left is not None:
+            members = Members(self.ledger.store)
+            fp, at = alert.fingerprint, alert.occurred_at
+            joining.late = await members.newer_in(fp, left, at, queued_at)
+            if joining.late:
+                return False  # resolved again in `group` once its effect is out, as before
+        joining.own = await self._own_keeps(alert, owner, group, queued_at)
+        joining.own_looked = True
+        if joining.own is None:
             return False
         gone = alert.model_copy(update={"status": Status.RESOLVED})
         event = _Event(gone, self.redactor.text, queued_at)
-        if own.guards(alert.occurred_at, self.policy, queued_at):
-            log.info("alert.late_firing", stays=alert.fingerprint, fired_in=group.key)
-            await self._apply(gone, event, _owner_for(owner, "late"), group)
-            return True
+        if not await work.withdraw(event, self.ledger.clock(), group):
+            return False
+        joining.withdrawn = True
+        await self._stays_own(alert, owner, group, joining.own, queued_at, withdrawn=True)
+        return True
+
+    async def _place_early(
+        self, alert: Alert, group: GroupKey, joining: _Joining, queued_at: datetime | None
+    ) -> None:
+        """Before `group`'s effect for `alert` goes out: remember that the alert fires there,
+        when nothing is left to do where it was remembered (nowhere, or a group where it
+        resolved before this firing and no effect is in progress). A replica on routes that do
+        not group the alert may take the same message at once and ack it; it then finds this
+        group, and finishes its effect, even if this replica dies in a sink call (the effect
+        was left for good, and the alert fired in two places)."""
+        members = Members(self.ledger.store)
+        left, stored = await members.left_group_record(alert.fingerprint, group)
+        joining.looked, joining.left = True, left
+        if left is not None and not _done_with(stored, alert, queued_at):
+            return
+        await members.place(alert.fingerprint, group, self.ledger.clock())
+        joining.placed = True
+
+    async def _own_keeps(
+        self, alert: Alert, owner: str, group: GroupKey, queued_at: datetime | None
+    ) -> Incident | None:
+        """`alert` fires in `group`; when it has an open incident of its own (routes that did
+        not group it), that one resolves, as a group it left would, and None. Unless it holds
+        a newer event (a replica on those routes saw the alert fire since) or this very one (a
+        replica on those routes took it at the same moment): then it keeps the alert, and is
+        returned; the rule every replica applies, so they agree where the alert fires. A close
+        of it left half done (its replica died) is finished as that resolve's retry would."""
+        own = await self.ledger.store.get(alert.fingerprint)
+        if own is None or own.group is not None:
+            return None
+        if own.state is not State.OPEN:
+            if _closing(own):
+                gone = alert.model_copy(update={"status": Status.RESOLVED})
+                event = _Event(gone, self.redactor.text, queued_at)
+                await self._apply(gone, event, _leaving_owner(owner), None)
+            return None
+        if own.guards(alert.occurred_at, self.policy, queued_at) or _alike(own, alert, queued_at):
+            return own
         log.info("alert.changed_group", left=alert.fingerprint, joined=group.key)
+        gone = alert.model_copy(update={"status": Status.RESOLVED})
+        event = _Event(gone, self.redactor.text, queued_at)
         await self._apply(gone, event, _leaving_owner(owner), None)
-        return False
+        return None
+
+    async def _stays_own(
+        self,
+        alert: Alert,
+        owner: str,
+        group: GroupKey,
+        own: Incident,
+        queued_at: datetime | None,
+        *,
+        withdrawn: bool,
+    ) -> None:
+        """`alert` stays in its own incident `own`, not in `group`: an effect another
+        delivery of its message claimed there (a replica on the other routes, which may have
+        died) is finished before this one is acked, and, unless the group's open was
+        `withdrawn`, the alert is resolved again in `group`."""
+        log.info("alert.late_firing", stays=alert.fingerprint, fired_in=group.key)
+        pending = own.pending
+        if pending is not None and same_alert(pending.owner, owner):
+            firing = _Event(alert, self.redactor.text, queued_at)
+            await self._apply(alert, firing, owner, None)
+        if not withdrawn:
+            gone = alert.model_copy(update={"status": Status.RESOLVED})
+            event = _Event(gone, self.redactor.text, queued_at)
+            await self._apply(gone, event, _owner_for(owner, "late"), group)
 
     async def _leave_group(self, alert: Alert, owner: str, queued_at: datetime | None) -> None:
         """`alert` fires as its own incident (routes that do not group it) and was a member of
@@ -699,6 +823,55 @@ def _owner_for(owner: str, part: str) -> str:
     if not mark:
         return f"{owner}/{part}"
     return delivery_owner(f"{alert_owner}/{part}", delivery)
+
+
+@dataclass(slots=True)
+class _Joining:
+    """What a member's firing learned of where the alert was remembered before its group's
+    effect went out (`Pipeline._place_early`), for `Pipeline._join` after it."""
+
+    #: The member record was looked up (`left`: the group it names that still knows the alert;
+    #: `late`: that group holds a newer event of it).
+    looked: bool = False
+    left: GroupKey | None = None
+    late: bool = False
+    #: The alert was remembered in its group already.
+    placed: bool = False
+    #: Its own incident was looked at (`own`: that incident, when it keeps the alert).
+    own_looked: bool = False
+    own: Incident | None = None
+    #: The group's open was taken back: the alert stays in its own incident.
+    withdrawn: bool = False
+
+
+def _done_with(stored: Incident | None, alert: Alert, queued_at: datetime | None) -> bool:
+    """Nothing is left to do for `alert` in the group `stored` it was remembered in: it
+    resolved there before this firing, and no effect is in progress there."""
+    group = stored.group if stored is not None else None
+    member = group.members.get(alert.fingerprint) if group is not None else None
+    return (
+        stored is not None
+        and stored.pending is None
+        and member is not None
+        and member.status is Status.RESOLVED
+        and not member.newer_than(alert.occurred_at, queued_at)
+    )
+
+
+def _closing(own: Incident) -> bool:
+    """The closed incident `own` has a close in progress, or left half done by a replica that
+    died (not one held back while it flapped)."""
+    return own.pending is not None and own.pending.owner != FLAP_HOLD
+
+
+def _alike(own: Incident, alert: Alert, queued_at: datetime | None) -> bool:
+    """`own`'s newest event is `alert`'s firing itself (stamped alike and queued alike): a
+    replica on routes that do not group the alert took the same event at once. Its own
+    incident keeps it, so both replicas agree where it fires (each moved it out of the
+    other's place, and it fired nowhere)."""
+    last = own.last_queued_at
+    same_queue = queued_at is None or last is None or queued_at == last
+    return own.last_event_at == alert.occurred_at and same_queue
 
 
 def _delivery(message: Message) -> str:

@@ -117,6 +117,16 @@ class Work:
         if last:
             self._open = False
 
+    async def withdraw(self, event: AlertEvent, now: datetime, group: GroupKey | None) -> bool:
+        """Take this claim's effect back before any sink heard of it: the incident is written
+        as `event` (the alert, resolved at once) leaves the incident as it was before the
+        claim. True when taken back; False when someone changed the incident since (the
+        effect then goes out as claimed)."""
+        taken = await self._store.withdraw(self._transition, self.owner, event, now, group)
+        if taken:
+            self._open = False
+        return taken
+
     async def _end(self, failed: bool) -> None:
         if not self._open:
             return

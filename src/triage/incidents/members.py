@@ -25,7 +25,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from triage.incidents.groups import GroupKey
-from triage.incidents.lifecycle import FLAP_HOLD, State
+from triage.incidents.lifecycle import FLAP_HOLD, Incident, State
 from triage.incidents.store import Store
 from triage.models import Status
 
@@ -115,6 +115,16 @@ class Members:
             return None
         return await self._member_of(fingerprint, before, firing=False)
 
+    async def left_group_record(
+        self, fingerprint: str, group: GroupKey
+    ) -> tuple[GroupKey | None, Incident | None]:
+        """`left_group`, with the stored group incident it names (None: none)."""
+        before = await self.store.member_group(fingerprint)
+        if before is None or before == group.key:
+            return None, None
+        stored = await self.store.get(before)
+        return _member_key(fingerprint, before, stored, firing=False), stored
+
     async def place(self, fingerprint: str, group: GroupKey, now: datetime) -> None:
         """Alert `fingerprint` fires in `group` now (once it has left any group before)."""
         await self.store.place_member(fingerprint, group.key, now)
@@ -128,9 +138,16 @@ class Members:
     async def _member_of(self, fingerprint: str, key: str, *, firing: bool) -> GroupKey | None:
         """The group incident `key`, when alert `fingerprint` is one of its members (with
         `firing`, a firing one)."""
-        stored = await self.store.get(key)
-        group = stored.group if stored is not None else None
-        member = group.members.get(fingerprint) if group is not None else None
-        if group is None or member is None or (firing and member.status is not Status.FIRING):
-            return None
-        return GroupKey.stored(key, group)
+        return _member_key(fingerprint, key, await self.store.get(key), firing=firing)
+
+
+def _member_key(
+    fingerprint: str, key: str, stored: Incident | None, *, firing: bool
+) -> GroupKey | None:
+    """The key of group incident `stored` (stored under `key`), when alert `fingerprint` is
+    one of its members (with `firing`, a firing one)."""
+    group = stored.group if stored is not None else None
+    member = group.members.get(fingerprint) if group is not None else None
+    if group is None or member is None or (firing and member.status is not Status.FIRING):
+        return None
+    return GroupKey.stored(key, group)

@@ -74,6 +74,11 @@ def _alert_owner(owner: str) -> str:
     return alert if mark else owner
 
 
+def same_alert(owner: str, other: str) -> bool:
+    """Claim owners `owner` and `other` are one alert's (on the same or another delivery)."""
+    return _alert_owner(owner) == _alert_owner(other)
+
+
 #: Given the stored incident (or None), return what to write (None: nothing) and a result.
 Change = Callable[[Incident | None], tuple[Incident | None, R]]
 
@@ -409,6 +414,45 @@ class Store(abc.ABC):
             stored,
             self._stamp(stored, decision, effect, owner, now, gather=gather, counted=counted),
         )
+
+    async def withdraw(
+        self,
+        transition: Transition,
+        owner: str,
+        event: AlertEvent,
+        now: datetime,
+        group: GroupKey | None = None,
+    ) -> bool:
+        """Take back the open (or reopen) `owner` claimed in `transition` before any sink was
+        called: the incident is written as it was before the claim, with `event` (the alert,
+        resolved) applied to it. False, writing nothing, when the incident changed since the
+        claim (its effect then goes out as claimed, and is undone as any would be)."""
+        claimed = transition.after
+        assert claimed is not None
+
+        def change(stored: Incident | None) -> tuple[Incident | None, bool]:
+            pending = stored.pending if stored is not None else None
+            if (
+                stored is None
+                or pending is None
+                or stored.version != claimed.version
+                or pending.owner != owner
+                or pending.done
+                or pending.kind not in (EffectKind.OPEN, EffectKind.REOPEN)
+            ):
+                return None, False
+            before = transition.before
+            if group is None:
+                decision = decide(before, event, now, self.policy)
+            else:
+                decision = decide_group(before, event, now, self.policy, group)
+            kept = decision.incident or before
+            assert kept is not None  # a first event always makes an incident
+            # Its key's number stays used: no two effects ever share an idempotency key.
+            back = dataclasses.replace(kept, version=stored.version + 1, seq=stored.seq)
+            return back.noted(now, Action.IGNORE.value, "withdrawn"), True
+
+        return await self._transact(claimed.fingerprint, change)
 
     def _wait(self, pending: Pending, now: datetime) -> float:
         """How long a message waits for an effect someone else holds before it looks again:
