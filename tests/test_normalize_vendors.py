@@ -315,6 +315,8 @@ def test_opsgenie_without_alias_is_keyed_by_alert_id() -> None:
         ("gcp-open.json", {"incident_id": {"x": 1}}, "incident.incident_id must be text"),
         ("uptimekuma-down.json", {"status": "down"}, "heartbeat.status 'down' is not 0"),
         ("uptimekuma-down.json", {"status": True}, "heartbeat.status true is not 0"),
+        ("uptimekuma-down.json", {"status": ["x"]}, "heartbeat.status <JSON array> is not 0"),
+        ("uptimekuma-down.json", {"status": {"k": 1}}, "heartbeat.status <JSON object> is not 0"),
     ],
 )  # fmt: skip
 def test_broken_identity_or_state_is_a_clear_invalid_alert(

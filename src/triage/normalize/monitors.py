@@ -259,9 +259,11 @@ def normalize_uptime_kuma(payload: dict[str, Any]) -> Normalized:
     monitor_id = common.ident(monitor.get("id", beat.get("monitorID")), "monitor.id")
     name = common.ident(monitor.get("name"), "monitor.name")
     code = common.whole(beat.get("status"))
+    if not isinstance(code, int) or isinstance(code, bool):
+        code = None  # text, an object or a list is no heartbeat status (and cannot be looked up)
     if code in _KUMA_QUIET:
         return quiet(UPTIME_KUMA, f"monitor {common.short(name)}", _KUMA_QUIET[code])
-    if code not in _KUMA_STATUS or isinstance(code, bool):
+    if code not in _KUMA_STATUS:
         raise InvalidAlertError(
             f"uptimekuma heartbeat.status {common.short(beat.get('status'))} is not 0 (down), "
             "1 (up), 2 (pending) or 3 (maintenance)"
