@@ -970,3 +970,30 @@ async def test_a_reasoning_model_gets_room_to_think_and_write_the_ticket(
     bounds = [request["inferenceConfig"]["maxTokens"] for request in bedrock.requests]
     assert bounds[0] < 2000 and bounds[1:] == [bounds[1]] * 2 and bounds[1] >= 2000
     assert [e["event"] for e in logs].count("llm.request_adapted") == 1
+
+
+@pytest.mark.parametrize(
+    ("status", "code"),
+    [
+        (429, "ModelNotReadyException"),
+        (408, "ModelTimeoutException"),
+        (424, "ModelErrorException"),
+        (500, "InternalServerException"),
+    ],
+)
+async def test_each_transient_converse_error_is_retried(
+    bedrock: ConverseServer, status: int, code: str
+) -> None:
+    """Converse's documented passing failures (a model not ready yet, one that took too long
+    or failed this time, an internal error), each answered once and then the model's ticket:
+    retried by the summariser within its budget, and the retry's answer is the ticket."""
+    bedrock.then(
+        converse_error(status, code, "The system encountered an unexpected error."),
+        converse_reply(ticket_json(title="After the retry")),
+    )
+    metrics = Metrics()
+    summariser = summariser_for(bedrock, metrics, llm_retries=1)
+    ticket = await summariser.summarise(view(source()))
+    await summariser.aclose()
+    assert ticket.title == "After the retry"
+    assert bedrock.request_count == 2
