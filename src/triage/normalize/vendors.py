@@ -102,15 +102,6 @@ def normalize_datadog(payload: dict[str, Any]) -> Normalized:
     org_id = common.ident_or_none(org.get("id"), "org.id") or ""
     monitor = common.ident_or_none(payload.get("alert_id"), "alert_id")
     tags = _tags(payload.get("tags"))
-    labels: dict[str, str] = {}
-    for key, value in (
-        ("org_id", org_id), ("org", common.unnested(org.get("name"))), ("monitor_id", monitor),
-        ("scope", scope), ("host", common.unnested(payload.get("hostname"))),
-        ("event_type", common.unnested(payload.get("event_type"))),
-        ("metric", common.unnested(payload.get("alert_metric"))), ("transition", transition),
-    ):  # fmt: skip
-        common.add_label(labels, key, value)
-    common.add_label(labels, "tags", ",".join(tags))
     occurred, notes = dated(payload.get("date") or payload.get("last_updated"), "datadog date")
     alert = Alert(
         source=DATADOG,
@@ -125,12 +116,30 @@ def normalize_datadog(payload: dict[str, Any]) -> Normalized:
         severity=_dd_severity(payload.get("alert_type"), transition),
         description=_dd_body(payload.get("body"), payload.get("alert_status")),
         links=common.links(source=common.url(payload.get("link"), "link")),
-        labels=labels,
+        labels=_dd_labels(payload, org_id, monitor, scope, transition, tags),
         occurred_at=occurred,
         identity=_dd_identity(payload, org_id, monitor, name, scope),
         raw=payload,
     )
     return Normalized((alert,), (), notes)
+
+
+def _dd_labels(
+    payload: dict[str, Any], org_id: str, monitor: str | None, scope: str, transition: str,
+    tags: list[str],
+) -> dict[str, str]:  # fmt: skip
+    """What a route or a reader may want: the org, monitor, group, host, metric and tags."""
+    org = common.obj_or_empty(payload.get("org"))
+    labels: dict[str, str] = {}
+    for key, value in (
+        ("org_id", org_id), ("org", common.unnested(org.get("name"))), ("monitor_id", monitor),
+        ("scope", scope), ("host", common.unnested(payload.get("hostname"))),
+        ("event_type", common.unnested(payload.get("event_type"))),
+        ("metric", common.unnested(payload.get("alert_metric"))), ("transition", transition),
+        ("tags", ",".join(tags)),
+    ):  # fmt: skip
+        common.add_label(labels, key, value)
+    return labels
 
 
 def _test_notification(name: str, body: Any) -> bool:
