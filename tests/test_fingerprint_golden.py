@@ -142,6 +142,7 @@ GOLDEN: dict[str, tuple[str, ...]] = {
     "aws/autoscaling-test-notification.json": (),
     "aws/backup-job-failed.json": ("b0f95664ee0625acf4ef94fa79c73280",),
     "aws/beanstalk-health-severe.json": ("d0a96b39ea837893882d693a00756e6e",),
+    "aws/cloudformation-resource-failed.json": ("15a0bbc429f442f5b573bf65ec0df57b",),
     "aws/codestar-pipeline-failed.json": ("acecd720d39bc168c8d96de5e94d390c",),
     "aws/config-noncompliant.json": ("62e2181da3e2c9d4402b893b9399af6c",),
     "aws/cost-anomaly.json": ("bc79e83fbf16481515c9ca4ab23ba971",),

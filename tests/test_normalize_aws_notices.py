@@ -667,10 +667,65 @@ def test_broken_or_misplaced_json_gets_no_raw_delivery_advice(body: str | bytes)
     assert RAW_TEXT_HINT not in str(err.value)
 
 
-@pytest.mark.parametrize("name", ["backup-job-failed.json", "beanstalk-health-severe.json"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "backup-job-failed.json",
+        "beanstalk-health-severe.json",
+        "cloudformation-resource-failed.json",
+    ],
+)
 def test_a_text_notice_keeps_no_unsubscribe_link(name: str) -> None:
-    """Anyone holding SNS's UnsubscribeURL can end the subscription: a Backup or Beanstalk
-    alert keeps it in no field, its raw envelope included, nor SNS's signature."""
+    """Anyone holding SNS's UnsubscribeURL can end the subscription: a Backup, Beanstalk or
+    CloudFormation alert keeps it in no field, its raw envelope included, nor SNS's signature."""
     [alert] = normalize_body((PAYLOADS / name).read_text("utf-8")).alerts
     kept = alert.model_dump_json()
     assert "Unsubscribe" not in kept and "Signature" not in kept
+
+
+def stack_event(**facts: str) -> Normalized:
+    """The sample CloudFormation stack event with `facts` (its Key='value' lines) changed."""
+    outer = envelope("cloudformation-resource-failed.json")
+    lines = dict(line.split("=", 1) for line in outer["Message"].splitlines())
+    lines |= {key: f"'{value}'" for key, value in facts.items()}
+    outer["Message"] = "".join(f"{key}={value}\n" for key, value in lines.items())
+    return normalize_body(json.dumps(outer))
+
+
+STACK = {"ResourceType": "AWS::CloudFormation::Stack", "LogicalResourceId": "checkout-api"}
+
+
+def test_a_stacks_failed_deployment_is_one_incident_closed_by_its_next_good_state() -> None:
+    """A resource's CREATE_FAILED and the stack's ROLLBACK_IN_PROGRESS are one incident (the
+    stack's); the stack's UPDATE_COMPLETE resolves it; a resource completing and anything in
+    progress change nothing. Read as prose, every event of every stack on the topic was one
+    never-resolving incident under the Subject."""
+    [failed] = stack_event().alerts
+    assert failed.fingerprint == "15a0bbc429f442f5b573bf65ec0df57b"
+    assert failed.title == "CloudFormation checkout-api: loadBalancer CREATE_FAILED"
+    assert failed.description.startswith("VPC vpc-38d62752 has no internet gateway")
+    [rollback] = stack_event(ResourceStatus="ROLLBACK_IN_PROGRESS", **STACK).alerts
+    [good] = stack_event(ResourceStatus="UPDATE_COMPLETE", **STACK).alerts
+    assert (failed.status, rollback.status, good.status) == (
+        Status.FIRING,
+        Status.FIRING,
+        Status.RESOLVED,
+    )
+    assert failed.fingerprint == rollback.fingerprint == good.fingerprint
+    assert rollback.title == "CloudFormation checkout-api ROLLBACK_IN_PROGRESS"
+    for quiet in (
+        stack_event(ResourceStatus="CREATE_COMPLETE"),
+        stack_event(ResourceStatus="UPDATE_IN_PROGRESS", **STACK),
+    ):
+        assert quiet.alerts == ()
+        assert [s.reason for s in quiet.skipped] == ["no_state_change"]
+
+
+def test_another_stack_is_another_incident_and_other_text_is_prose() -> None:
+    """Another stack (its own StackId) is its own incident; text with a StackId that is no
+    CloudFormation ARN is still an SNS text alert."""
+    other_id = "arn:aws:cloudformation:eu-west-1:123456789012:stack/users-api/0c1d2e3f"
+    [other] = stack_event(StackId=other_id, StackName="users-api").alerts
+    assert other.fingerprint != stack_event().alerts[0].fingerprint
+    [prose] = stack_event(StackId="my-stack").alerts
+    assert prose.source == "sns"

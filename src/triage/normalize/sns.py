@@ -19,7 +19,8 @@ and the state do not make a new incident of one group.
 AWS Backup's notifications ("Notification from AWS Backup": "An AWS Backup job failed.
 Resource ARN : …") are one incident per job type and resource, resolved by a completed job
 (`aws_text_notices.backup`); an Elastic Beanstalk environment's health transitions are one
-incident per environment, resolved by its return to Ok (`aws_text_notices.beanstalk`).
+incident per environment, resolved by its return to Ok (`aws_text_notices.beanstalk`); a
+CloudFormation stack's events are one incident per stack (`aws_cloudformation`).
 
 The text an RDS-style event subscription sends first ("This is a message to notify that RDS
 will attempt to send you event notifications …") is Skipped: its events follow as JSON
@@ -37,10 +38,17 @@ from typing import Any
 from triage.decode import SNS_NOTIFICATION, is_sns_envelope, is_text_message
 from triage.errors import InvalidAlertError
 from triage.models import Alert, Status
-from triage.normalize import aws_text_notices, common
+from triage.normalize import aws_cloudformation, aws_text_notices, common
 from triage.normalize.common import Normalized, Skipped
 
 SOURCE = "sns"
+
+#: AWS services that publish text of a shape of their own, tried before a message is prose.
+_SERVICE_NOTICES = (
+    aws_text_notices.backup,
+    aws_text_notices.beanstalk,
+    aws_cloudformation.cloudformation,
+)
 
 #: The envelope's fields kept as the alert's `raw` (the rest is SNS's signature and links).
 _KEPT = ("Type", "MessageId", "TopicArn", "Subject", "Message", "Timestamp")
@@ -65,7 +73,7 @@ def normalize(payload: dict[str, Any]) -> Normalized:
             "it says events will follow, it is not an alert"
         )
         return Normalized((), (Skipped(SOURCE, "test_notification", detail),))
-    for service_notice in (aws_text_notices.backup, aws_text_notices.beanstalk):
+    for service_notice in _SERVICE_NOTICES:
         read = service_notice(payload)
         if read is not None:
             return read
