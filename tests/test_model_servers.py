@@ -254,6 +254,36 @@ async def test_a_gateways_words_for_a_prompt_too_long_send_it_again_shorter(
     assert metrics.counter("SummarizationFailures") == 0
 
 
+@pytest.mark.parametrize(
+    "message",
+    [
+        "max_tokens is too large: 4000. This model supports at most 2048 completion tokens,"
+        " whereas you provided 4000.",
+        "max_tokens: 4000 > 2048, which is the maximum allowed number of output tokens for"
+        " claude-instant-1.2",
+    ],
+    ids=["openai", "anthropic"],
+)
+async def test_an_output_bound_refusal_is_not_taken_for_a_long_prompt(
+    chat: ChatServer, message: str
+) -> None:
+    """A server refusing the output bound triage asks for (OpenAI's and Anthropic's words,
+    which name a size and a maximum) is refused for the request, not the alert's length: no
+    shorter prompt is sent (it would be refused the same way), and it counts against the
+    breaker as any refusal of the request triage always sends does."""
+    chat.responder = lambda _request: Reply(
+        400, {"error": {"message": message, "type": "invalid_request_error", "code": None}}
+    )
+    metrics = Metrics()
+    summariser = summariser_for(chat, metrics, llm_breaker_failures=1)
+    for name in ("a", "b"):
+        await summariser.summarise(view(alert(name)))
+    await summariser.aclose()
+    assert chat.request_count == 1
+    assert metrics.counter("LLMFallbacks", reason="rejected_400") == 1
+    assert metrics.counter("LLMFallbacks", reason="breaker_open") == 1
+
+
 def fastapi_server(request: dict[str, Any]) -> Reply:
     """An OpenAI-compatible server built on FastAPI whose `response_format.type` takes only
     text and json_object: json_schema fails its validation with FastAPI's own 422."""

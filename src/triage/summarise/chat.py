@@ -43,10 +43,12 @@ PROMPT_TOO_LONG = "prompt_too_long"
 #: Claude's "prompt is too long", "input length and `max_tokens` exceed context limit" and
 #: "Input is too large: too many total text bytes", Bedrock's OpenAI endpoint's "prompt tokens
 #: exceed model maximum", Gemini's "input token count (…) exceeds the maximum", xAI's
-#: "maximum prompt length". Not "The maximum tokens you requested exceeds the model limit"
-#: (Bedrock's output bound: the request triage always sends, not the alert).
+#: "maximum prompt length". Not a refusal of the output bound (Bedrock's "The maximum tokens
+#: you requested exceeds the model limit", OpenAI's "max_tokens is too large: …"): that is
+#: the request triage always sends, not the alert.
 TOO_LONG = re.compile(
-    r"context.?(length|window|size|limit)|maximum (context|prompt length)|too (long|large)"
+    r"context.?(length|window|size|limit)|maximum (context|prompt length)|too long"
+    r"|(input|prompt) is too large"
     r"|too many (input |total text )?(tokens|bytes)|exceeds? the (model'?s? )?max"
     r"|tokens exceed model maximum"
     r"|`?inputs`? (tokens \+ `?max_new_tokens`? must be|must have less than)",
