@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +17,10 @@ import pytest
 from daemon_harness import Queues
 from ingest_harness import queue_arn
 from scaling import assert_linear
+from test_normalize_hostile import HOSTILE_VALUES, _paths, _replace
 from test_pipeline import rig
-from triage.errors import DecodeError, InvalidAlertError, UnknownFormatError
+from triage.decode import decode_body
+from triage.errors import DecodeError, InvalidAlertError, TriageError, UnknownFormatError
 from triage.models import Alert, Status
 from triage.normalize import (
     AWS_SNS_HINT,
@@ -729,3 +732,34 @@ def test_another_stack_is_another_incident_and_other_text_is_prose() -> None:
     assert other.fingerprint != stack_event().alerts[0].fingerprint
     [prose] = stack_event(StackId="my-stack").alerts
     assert prose.source == "sns"
+
+
+def _garbage_outcomes(name: str) -> Iterator[Normalized | TriageError]:
+    """Every field of sample `name` swapped in turn for each garbage value: in the notice the
+    service published (read without its topic) and in the SNS envelope around it."""
+    for value, read in ((decode_body(sample(name)), normalize_payload), (envelope(name), None)):
+        for path in _paths(value):
+            for garbage in HOSTILE_VALUES:
+                mutated = _replace(value, path, garbage)
+                try:
+                    yield read(mutated) if read else normalize_body(json.dumps(mutated))
+                except TriageError as exc:
+                    yield exc
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in PAYLOADS.glob("*.json")))
+def test_every_field_replaced_by_garbage_fails_cleanly(name: str) -> None:
+    """Any field of a notice or of its envelope swapped for garbage (null, a number, an
+    object, bidi and NUL text …) gives alerts or a deliberate TriageError, never an
+    unforeseen crash wrapped as one."""
+    for outcome in _garbage_outcomes(name):
+        if isinstance(outcome, TriageError):
+            assert outcome.__cause__ is None, (name, outcome, outcome.__cause__)
+            continue
+        for alert in outcome.alerts:
+            assert alert.title and alert.occurred_at.tzinfo is not None
+            alert.model_dump_json().encode("utf-8")
+
+
+def sample(name: str) -> str:
+    return (PAYLOADS / name).read_text(encoding="utf-8")
