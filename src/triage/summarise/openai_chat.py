@@ -1,10 +1,13 @@
 """OpenAI Chat Completions (or any OpenAI-compatible server, `OPENAI_BASE_URL`) as a `ChatModel`.
 
 The client is the SDK's for OPENAI_BASE_URL (`endpoint.py`: its query kept apart, an Azure
-OpenAI deployment's `api-key` and `api-version`). Structured output: `json_schema` first; a server that rejects it (many OpenAI-compatible
-servers do, with a 400 or a FastAPI 422) is asked again with `json_object`, and one that
-rejects that too without either; the choice is kept. So are `max_completion_tokens` and the
-model's own temperature for a model that refuses `max_tokens` or ours (`OpenAiChat._adapt`).
+OpenAI deployment's `api-key` and `api-version`). Structured output: `json_schema` first; a
+server that rejects it (many OpenAI-compatible servers do, with a 400 or a FastAPI 422) is
+asked again with `json_object`, and one that rejects that too without either; the choice is
+kept. So are `max_completion_tokens` and the model's own temperature for a model that refuses
+`max_tokens` or ours, the instructions in the user message for one without a system role, a
+later api-version for an Azure model that needs one (`OpenAiChat._adapt`), and room to think
+for a reasoning model that ran out of it (`OpenAiChat._room_to_think`).
 The SDK's own retries are off: the summariser retries, within its budget, so the two cannot
 stack. Each error answer becomes a `ModelError` that says whether to retry (429 with its
 wait, 5xx), to shorten the prompt (too long for the context, in OpenAI's, vLLM's,
@@ -176,7 +179,8 @@ class OpenAiChat:
         if needed["version"] > self.api_version:
             self._drop(f"api-version {self.api_version}", f"api-version {needed['version']}")
             self.api_version = needed["version"]
-            if isinstance(self._client, openai.AsyncAzureOpenAI):  # it is: the api-version is
+            # Always the Azure client: only a deployment's api-version is ever triage's.
+            if isinstance(self._client, openai.AsyncAzureOpenAI):
                 self._client = self._client.copy(api_version=self.api_version)
         return True
 
