@@ -15,6 +15,7 @@ import boto3
 import pytest
 
 from daemon_harness import Queues
+from factories import view
 from ingest_harness import queue_arn
 from scaling import assert_linear
 from test_normalize_hostile import HOSTILE_VALUES, _paths, _replace
@@ -763,3 +764,43 @@ def test_every_field_replaced_by_garbage_fails_cleanly(name: str) -> None:
 
 def sample(name: str) -> str:
     return (PAYLOADS / name).read_text(encoding="utf-8")
+
+
+#: Sample → text fields of the notice a sender controls (a path into the notice's JSON; for a
+#: text notice, () is its whole Message).
+SECRET_FIELDS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "rds-failover-started.json": (("Event Message",), ("Source ID",)),
+    "dms-task-stopped.json": (("Event Message",),),
+    "autoscaling-launch-error.json": (("StatusMessage",), ("Cause",), ("Description",)),
+    "elasticache-snapshot-failed.json": (("ElastiCache:SnapshotFailed",),),
+    "cost-anomaly.json": (("dimensionalValue",), ("monitorName",)),
+    "config-noncompliant.json": (("newEvaluationResult", "annotation"), ("resourceId",)),
+    "codestar-pipeline-failed.json": (("detail", "pipeline"),),
+    "backup-job-failed.json": ((),),
+    "beanstalk-health-severe.json": ((),),
+    "cloudformation-resource-failed.json": ((),),
+}
+PASTED = " key AKIAIOSFODNN7EXAMPLE db postgres://app:hunter2-Sup3r-secret@db:5432/x "
+
+
+@pytest.mark.parametrize("name", sorted(SECRET_FIELDS))
+def test_secrets_in_a_notices_text_never_reach_the_redacted_view(name: str) -> None:
+    """An access key and a DSN password pasted into a notice's text (its message, a reason, a
+    resource id, a text notice's Message) are gone from everything the sinks and the prompt
+    render from: title, description, labels and the raw excerpt."""
+    outer = envelope(name)
+    if SECRET_FIELDS[name] == ((),):
+        outer["Message"] = outer["Message"].replace(". ", "." + PASTED, 1) + PASTED
+    else:
+        message = notice(name)
+        for path in SECRET_FIELDS[name]:
+            node = message
+            for key in path[:-1]:
+                node = node[key]
+            node[path[-1]] = f"{node[path[-1]]}{PASTED}"
+        outer["Message"] = json.dumps(message)
+    alerts = normalize_body(json.dumps(outer)).alerts
+    assert alerts
+    for alert in alerts:
+        shown = view(alert).text
+        assert "AKIAIOSFODNN7EXAMPLE" not in shown and "hunter2-Sup3r-secret" not in shown, shown
