@@ -15,9 +15,9 @@ kind of event on a resource is an incident of its own and only ever fires. Ident
 time, request id, activity id or message text. Auto Scaling's test notification and its
 lifecycle-hook notifications (meant for the hook's automation) are Skipped.
 
-AWS Backup and Elastic Beanstalk publish text instead: `aws_text_notices`, which `sns` asks
-first. Source `aws` for all but CodeStar's: these are the services' own notices, the service named in
-the identity and the labels. An ElastiCache notice names no account or region: they are the
+AWS Backup, Elastic Beanstalk and CloudFormation publish text instead (`aws_text_notices`,
+`aws_cloudformation`, which `sns` asks first). Source `aws` for all but CodeStar's: these are
+the services' own notices, the service named in the identity and the labels. An ElastiCache notice names no account or region: they are the
 topic's (ElastiCache publishes only to a topic of the cluster's account and Region); other
 notices fall back on the topic for what they leave out. `normalize.recognise_body` tries these
 shapes only for a body no other format reads, so they change no other format's alerts.
