@@ -9,7 +9,8 @@ import pytest
 from factories import alert
 from triage.errors import ConfigError
 from triage.models import Alert, Priority
-from triage.routes import load_router
+from triage.normalize import normalize_body
+from triage.routes import KNOWN_SOURCES, load_router
 from triage.settings import Settings
 
 ROUTES = """
@@ -138,3 +139,20 @@ def test_slack_default_webhook_is_needed_only_where_a_route_lacks_one(
     bare = '[[route]]\nname = "x"\nsinks = ["slack"]\n'
     assert load_router(write(tmp_path, bare)).slack_needs_default
     assert load_router(Settings(sinks="backend,slack")).slack_needs_default
+
+
+PAYLOADS = Path(__file__).parent / "payloads"
+
+
+def test_a_route_can_match_the_source_of_every_sample_alert() -> None:
+    """Every source a sample payload normalises to is one a route's `match.source` accepts
+    (a source missing from the list made a route naming it refused at start-up)."""
+    sources = set()
+    for path in sorted(PAYLOADS.rglob("*.json")):
+        try:
+            normalized = normalize_body(path.read_bytes())
+        except Exception:  # the hostile samples are refused: they name no source
+            continue
+        sources |= {a.source for a in normalized.alerts}
+    assert {"aws", "datadog", "generic", "cloudwatch"} <= sources
+    assert sources <= set(KNOWN_SOURCES), sources - set(KNOWN_SOURCES)

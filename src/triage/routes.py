@@ -71,6 +71,7 @@ from triage.errors import ConfigError
 from triage.models import Alert, Priority
 from triage.normalize import (
     alertmanager,
+    aws_shared,
     cloudwatch,
     common,
     eventbridge,
@@ -92,6 +93,7 @@ _STRICT = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 #: Every `source` an alert can have: a route matching another could never match.
 KNOWN_SOURCES = (
     alertmanager.SOURCE,
+    aws_shared.SOURCE,
     cloudwatch.SOURCE,
     eventbridge.SOURCE,
     generic.GENERIC,
