@@ -606,6 +606,36 @@ async def test_a_thinking_model_gets_room_to_think_and_write_the_ticket(
     assert bounds[0] < 2000 and bounds[1] >= 2000 and bounds[2] == bounds[1]
 
 
+def small_thinking_model(request: dict[str, Any]) -> Reply:
+    """vLLM serving a small-context reasoning model (CONTEXT tokens): a bound that does not
+    fit beside the prompt is vLLM's too-long 400; within 900 it finishes an easy alert's
+    ticket but runs out thinking on a hard one."""
+    used = sum(estimated_tokens(message["content"]) for message in request["messages"])
+    if used + request["max_tokens"] > CONTEXT:
+        return vllm_small_context(request)
+    hard = any("hard" in message["content"] for message in request["messages"][1:])
+    reply = completion(None, finish_reason="length") if hard else default_model(request)
+    reply.body["choices"][0]["message"]["reasoning_content"] = "Let me think. " * 50
+    return reply
+
+
+async def test_a_context_with_no_room_to_think_keeps_the_tickets_bound(chat: ChatServer) -> None:
+    """A reasoning model whose context has no room for a larger bound (vLLM's too-long 400 for
+    it): the bound goes back to a ticket's, for good, and the next alert it can answer within
+    that bound gets the model's ticket (every later call asked the larger bound, was refused,
+    and fell back as prompt_too_long)."""
+    chat.responder = small_thinking_model
+    metrics = Metrics()
+    summariser = summariser_for(chat, metrics)
+    await summariser.summarise(view(alert("hard")))
+    ticket = await summariser.summarise(view(alert("easy")))
+    await summariser.aclose()
+    assert metrics.counter("LLMCalls", outcome="ok") == 1  # the easy alert's: the model's
+    bounds = [request["max_tokens"] for request in chat.requests]
+    assert bounds[-1] < 2000 and bounds.count(max(bounds)) == 1
+    assert ticket.title == "easy is failing"
+
+
 async def test_a_huge_answer_is_parsed_as_it_is_not_searched(chat: ChatServer) -> None:
     """An answer far longer than any ticket (300 KB of prose before the JSON) is parsed once,
     as it is, and falls back as invalid_json: it is not searched for an object eight times

@@ -207,10 +207,10 @@ class BedrockChat:
 
     def _room_to_think(self, response: Any) -> bool:
         """Whether `response` shows a reasoning model (DeepSeek-R1, gpt-oss: reasoning blocks
-        before the text) that a ticket's bound stopped before its ticket. Its thinking counts
-        against maxTokens, so from its first answer on it gets REASONING_OUTPUT_TOKENS, as
-        OpenAI's reasoning models do; True when this answer ran out and is to be asked again."""
-        if self.reasoning or not _thinks(response):
+        before the text) that a ticket's bound stopped before its ticket: its thinking counts
+        against maxTokens, so it is asked again, and from then on, with
+        REASONING_OUTPUT_TOKENS, as OpenAI's reasoning models are."""
+        if self.reasoning or not _thinks(response) or response.get("stopReason") != "max_tokens":
             return False
         self.reasoning = True
         log.info(
@@ -218,7 +218,7 @@ class BedrockChat:
             refused=f"maxTokens {MAX_OUTPUT_TOKENS}",
             instead=f"maxTokens {REASONING_OUTPUT_TOKENS} for a reasoning model",
         )
-        return bool(response.get("stopReason") == "max_tokens")
+        return True
 
     def _request(self, system: str, user: str) -> dict[str, Any]:
         """Converse's arguments. Without a system prompt, the instructions go first in the

@@ -70,8 +70,10 @@ class OpenAiChat:
         self.reasoning_effort_supported = True
         #: Whether the server takes a system message (some models' chat templates do not).
         self.system_role_supported = True
-        #: Whether the model thinks apart before it answers (`_room_to_think`).
+        #: Whether a reasoning model gets room to think (`_room_to_think`), and whether its
+        #: context turned out to have none (`_no_room_to_think`).
         self.thinks = False
+        self.no_room_to_think = False
         self._dropped: set[str] = set()
         self._client = openai_client(
             settings,
@@ -100,16 +102,30 @@ class OpenAiChat:
         return _answer(completion)
 
     def _room_to_think(self, completion: Any) -> bool:
-        """Whether `completion` shows a reasoning model that takes `max_tokens` (served with a
-        reasoning parser: its thinking apart, in `reasoning_content` or `reasoning`) and was
-        stopped before its ticket. Its thinking counts against the bound, so from its first
-        answer on it gets REASONING_OUTPUT_TOKENS, as a model refusing `max_tokens` does;
-        True when this answer ran out and is to be asked again."""
-        if self.thinks or not _thinking(completion):
+        """Whether `completion` shows a reasoning model that takes `max_tokens` (its thinking
+        apart, in `reasoning_content` or `reasoning`, or inline in <think>) stopped by the
+        bound before its ticket: its thinking counts against the bound, so it is asked again,
+        and from then on, with REASONING_OUTPUT_TOKENS, as a model refusing `max_tokens` is.
+        Never again once its context had no room for that (`_no_room_to_think`)."""
+        if self.thinks or self.no_room_to_think or not _thinking(completion):
+            return False
+        if completion["choices"][0].get("finish_reason") != "length":
             return False
         self.thinks = True
         self._drop(f"max_tokens {MAX_OUTPUT_TOKENS}", f"{REASONING_OUTPUT_TOKENS} to think in")
-        return bool(completion["choices"][0].get("finish_reason") == "length")
+        return True
+
+    def _no_room_to_think(self, exc: openai.APIStatusError, sent: dict[str, Any]) -> bool:
+        """Whether a too-long refusal was of the larger bound `_room_to_think` gave: a small
+        context has no room for it beside the prompt, so the bound goes back to a ticket's,
+        for good, and the request is made again with it (the model still finishes what it can
+        within it, instead of every later call being refused)."""
+        if not self.thinks or sent.get(self.tokens_field) != REASONING_OUTPUT_TOKENS:
+            return False
+        self.thinks = False
+        self.no_room_to_think = True
+        self._drop(f"max_tokens {REASONING_OUTPUT_TOKENS}", f"{MAX_OUTPUT_TOKENS}: no room")
+        return True
 
     async def _completion(self, messages: tuple[str, str], timeout_s: float) -> Any:
         """The chat completion's JSON, the request adapted (`_adapt`) to what the server
@@ -139,12 +155,13 @@ class OpenAiChat:
         the answer is validated either way). Judged by what
         was sent, so a call whose refusal another call has already adapted to tries again too.
         Without this, every call to such a model fell back. A refusal saying the prompt and
-        the output bound do not fit the context (vLLM names both token fields in it) adapts
-        nothing: it is the prompt's length (`_status_error`), and taking it for a reasoning
-        model's refusal would ask every later call for 4,000 output tokens, too many for that
-        small context whatever the prompt."""
+        the output bound do not fit the context (vLLM names both token fields in it) is the
+        prompt's length (`_status_error`), and taking it for a reasoning model's refusal
+        would ask every later call for 4,000 output tokens, too many for that small context
+        whatever the prompt; it adapts only the larger bound a thinking model was given
+        (`_no_room_to_think`)."""
         if _too_long(exc):
-            return False
+            return self._no_room_to_think(exc, sent)
         if self._later_api_version(exc):
             return True
         said = f"{exc.param} {_said(exc)}".lower()
