@@ -1212,3 +1212,32 @@ async def test_a_group_open_is_taken_back_when_the_alert_opened_its_own_incident
     first = await sent(rolling, "disk-2", "firing", 1, "b")
     await asyncio.gather(rolling.deliver(old, first), rolling.deliver(new, first))
     assert await rolling_problems(rolling) == []
+
+
+async def test_an_own_open_is_taken_back_when_the_alerts_group_took_the_event_first(
+    rolling: World,
+) -> None:
+    """A first firing handed to a replica on each routes at once: the one grouping it opens
+    the group and acks; the other takes the open of the alert's own incident back before any
+    sink hears of it, so dying in a sink call leaves nothing behind (that open was left for
+    good, and the alert fired in two places)."""
+    old, new = rolling.replicas
+    rolling.clock.now = T0 + timedelta(minutes=3)
+    old.faults.crash = True
+    first = await sent(rolling, "disk-2", "firing", 1, "b")
+    await asyncio.gather(rolling.deliver(new, first), rolling.deliver(old, first))
+    assert await rolling_problems(rolling) == []
+
+
+async def test_a_close_of_its_own_incident_left_half_done_by_a_move_is_finished(
+    rolling: World,
+) -> None:
+    """An alert firing as its own incident fires in a group: the replica moving it dies
+    closing its own incident (one sink told); the message's retry finishes that close (the
+    group took it, and the close stayed half done for good)."""
+    old, new = rolling.replicas
+    rolling.clock.now = T0 + timedelta(minutes=3)
+    await rolling.deliver(old, await sent(rolling, "disk-1", "firing", 0, "a"))
+    new.faults.crash = True
+    await rolling.deliver(new, await sent(rolling, "disk-1", "firing", 1, "a"))
+    assert await rolling_problems(rolling) == []

@@ -38,7 +38,7 @@ from triage.errors import (
 from triage.incidents import Action, Incident, Ledger, Outcome, Policy, State, Work
 from triage.incidents.codec import view_from_json, view_to_json
 from triage.incidents.groups import GroupKey
-from triage.incidents.lifecycle import FLAP_HOLD, Group, closing_note
+from triage.incidents.lifecycle import FLAP_HOLD, Group, Member, closing_note
 from triage.incidents.members import Members
 from triage.incidents.silences import SilenceCache, first_match
 from triage.incidents.store import (
@@ -354,12 +354,18 @@ class Pipeline:
             if alert.status is Status.RESOLVED:
                 return await self._resolve(alert, event, owner, group)
             firing = alert.status is Status.FIRING
-            joining = _Joining() if group is not None and firing else None
+            looked = _Looked()
+            joining = looked if group is not None and firing else None
             looks = None
             if joining is not None and group is not None:
 
                 async def looks(work: Work) -> bool:
                     return await self._before_joining(work, alert, owner, group, joining, queued_at)
+
+            elif firing:
+
+                async def looks(work: Work) -> bool:
+                    return await self._before_owning(work, alert, looked, queued_at)
 
             try:
                 action, wrote = await self._apply(alert, event, owner, group, looks)
@@ -370,7 +376,7 @@ class Pipeline:
             if group is not None and firing and (wrote or redelivered):
                 await self._join(alert, owner, group, queued_at, joining)
             elif group is None and firing and (action in _OPENING or redelivered):
-                await self._leave_group(alert, owner, queued_at)
+                await self._leave_group(alert, owner, queued_at, looked)
             return action
         except BaseException as exc:  # a cancellation too: the timeout it becomes names it
             name_alert(exc, alert)
@@ -435,7 +441,7 @@ class Pipeline:
         owner: str,
         group: GroupKey,
         queued_at: datetime | None = None,
-        joining: _Joining | None = None,
+        joining: _Looked | None = None,
     ) -> None:
         """Remember that `alert` (its message queued at `queued_at`) fires in `group`. When it
         was a member of another group (a label that one is keyed by changed), it resolves
@@ -479,7 +485,7 @@ class Pipeline:
         alert: Alert,
         owner: str,
         group: GroupKey,
-        joining: _Joining,
+        joining: _Looked,
         queued_at: datetime | None,
     ) -> bool:
         """Before a member's effect in `group` (`work`) goes out, what `_join` looks at: where
@@ -509,7 +515,7 @@ class Pipeline:
         return True
 
     async def _place_early(
-        self, alert: Alert, group: GroupKey, joining: _Joining, queued_at: datetime | None
+        self, alert: Alert, group: GroupKey, joining: _Looked, queued_at: datetime | None
     ) -> None:
         """Before `group`'s effect for `alert` goes out: remember that the alert fires there,
         when nothing is left to do where it was remembered (nowhere, or a group where it
@@ -575,17 +581,59 @@ class Pipeline:
             event = _Event(gone, self.redactor.text, queued_at)
             await self._apply(gone, event, _owner_for(owner, "late"), group)
 
-    async def _leave_group(self, alert: Alert, owner: str, queued_at: datetime | None) -> None:
+    async def _before_owning(
+        self, work: Work, alert: Alert, looked: _Looked, queued_at: datetime | None
+    ) -> bool:
+        """Before the open (or reopen) of `alert`'s own incident (`work`) goes out, what
+        `_leave_group` looks at: the group it was remembered in. When that group holds a newer
+        event of it, or took this very event first (its effect there is done: a replica on
+        routes that group the alert handled the same message), the open is taken back before
+        any sink hears of it, and True: a replica dying in that open's sink call would leave
+        it for good, as the other delivery of the message, done with the group, acks it."""
+        members = Members(self.ledger.store)
+        left, stored = await members.remembered_record(alert.fingerprint)
+        looked.looked, looked.left = True, left
+        group = stored.group if stored is not None else None
+        member = group.members.get(alert.fingerprint) if group is not None else None
+        if left is None or stored is None or member is None:
+            return False
+        looked.late = member.newer_than(alert.occurred_at, queued_at)
+        first = _alike_member(member, alert, queued_at) and stored.pending is None
+        if not (looked.late or first):
+            return False
+        gone = alert.model_copy(update={"status": Status.RESOLVED})
+        event = _Event(gone, self.redactor.text, queued_at)
+        if not await work.withdraw(event, self.ledger.clock(), None):
+            return False
+        looked.withdrawn = True
+        log.info("alert.late_firing", stays=left.key, fired_in=alert.fingerprint)
+        return True
+
+    async def _leave_group(
+        self,
+        alert: Alert,
+        owner: str,
+        queued_at: datetime | None,
+        looked: _Looked | None = None,
+    ) -> None:
         """`alert` fires as its own incident (routes that do not group it) and was a member of
         a group (routes that did): it leaves the group, unless the group holds a newer event
-        of it (then this firing is the late one, and its own incident resolves)."""
+        of it (then this firing is the late one, and its own incident resolves). What
+        `_before_owning` learned (`looked`) is not read again."""
+        if looked is not None and looked.withdrawn:
+            return
         members = Members(self.ledger.store)
-        left = await members.remembered(alert.fingerprint)
+        if looked is not None and looked.looked:
+            left, late = looked.left, looked.late
+        else:
+            left = await members.remembered(alert.fingerprint)
+            fp, at = alert.fingerprint, alert.occurred_at
+            late = left is not None and await members.newer_in(fp, left, at, queued_at)
         if left is None:
             return
         gone = alert.model_copy(update={"status": Status.RESOLVED})
         event = _Event(gone, self.redactor.text, queued_at)
-        if await members.newer_in(alert.fingerprint, left, alert.occurred_at, queued_at):
+        if late:
             log.info("alert.late_firing", stays=left.key, fired_in=alert.fingerprint)
             await self._apply(gone, event, _owner_for(owner, "late"), None)
             return
@@ -826,9 +874,10 @@ def _owner_for(owner: str, part: str) -> str:
 
 
 @dataclass(slots=True)
-class _Joining:
-    """What a member's firing learned of where the alert was remembered before its group's
-    effect went out (`Pipeline._place_early`), for `Pipeline._join` after it."""
+class _Looked:
+    """What a firing learned of the other places its alert may fire in, once its effect was
+    claimed and before any sink heard of it (`Pipeline._before_joining`, `_before_owning`),
+    for `Pipeline._join` or `_leave_group` after it: nothing is read twice."""
 
     #: The member record was looked up (`left`: the group it names that still knows the alert;
     #: `late`: that group holds a newer event of it).
@@ -862,6 +911,15 @@ def _closing(own: Incident) -> bool:
     """The closed incident `own` has a close in progress, or left half done by a replica that
     died (not one held back while it flapped)."""
     return own.pending is not None and own.pending.owner != FLAP_HOLD
+
+
+def _alike_member(member: Member, alert: Alert, queued_at: datetime | None) -> bool:
+    """The group member's newest event is `alert`'s firing itself (see `_alike`)."""
+    last = member.last_queued_at
+    same_queue = queued_at is None or last is None or queued_at == last
+    return (
+        member.status is Status.FIRING and member.last_event_at == alert.occurred_at and same_queue
+    )
 
 
 def _alike(own: Incident, alert: Alert, queued_at: datetime | None) -> bool:

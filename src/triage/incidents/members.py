@@ -78,6 +78,14 @@ class Members:
         key = await self.store.member_group(fingerprint)
         return await self._member_of(fingerprint, key, firing=False) if key else None
 
+    async def remembered_record(self, fingerprint: str) -> tuple[GroupKey | None, Incident | None]:
+        """`remembered`, with the stored group incident the member record names (None: none)."""
+        key = await self.store.member_group(fingerprint)
+        if key is None:
+            return None, None
+        stored = await self.store.get(key)
+        return _member_key(fingerprint, key, stored, firing=False), stored
+
     async def moved_to(self, fingerprint: str, targets: list[GroupKey | None]) -> GroupKey | None:
         """The group alert `fingerprint` fires in now when it is none of `targets` (the ones
         its resolve went to): a move another worker remembered while the resolve ran."""

@@ -426,9 +426,13 @@ class Store(abc.ABC):
         """Take back the open (or reopen) `owner` claimed in `transition` before any sink was
         called: the incident is written as it was before the claim, with `event` (the alert,
         resolved) applied to it. False, writing nothing, when the incident changed since the
-        claim (its effect then goes out as claimed, and is undone as any would be)."""
-        claimed = transition.after
+        claim, or the claim was taken over from a holder that died (its effect then goes out
+        as claimed, and is undone as any would be)."""
+        claimed, before = transition.after, transition.before
         assert claimed is not None
+        if before is not None and before.pending is not None:
+            # A claim taken again (its first holder died): a sink may have acted on it.
+            return False
 
         def change(stored: Incident | None) -> tuple[Incident | None, bool]:
             pending = stored.pending if stored is not None else None
@@ -441,7 +445,6 @@ class Store(abc.ABC):
                 or pending.kind not in (EffectKind.OPEN, EffectKind.REOPEN)
             ):
                 return None, False
-            before = transition.before
             if group is None:
                 decision = decide(before, event, now, self.policy)
             else:
