@@ -30,7 +30,10 @@ How answers map to errors:
                                  fatal_error, service_unavailable, request_timeout as 5xx,
                                  any other as a 4xx
     429                          SinkThrottledError (the message is held) for `Retry-After`
-    408, 5xx                     SinkUnavailableError, with `Retry-After` as retry_after_s
+    408, 425, 5xx                SinkUnavailableError, with `Retry-After` as retry_after_s
+    3xx                          SinkUnavailableError `redirected`: not followed (the post, and
+                                 the webhook's secret path, would go along); the webhook URL is
+                                 wrong or a proxy answers for it, which no message can fix
     network error, timeout       SinkUnavailableError
     other 4xx                    SinkRejectedError naming the status and Slack's error text
                                  (400 invalid_payload, 403 action_prohibited, 404 no_service,
@@ -96,8 +99,10 @@ FALLBACK_MAX = 3000
 #: Lines a plain-text section shows at most (a message in a channel, not the ticket).
 LINES_MAX = 20
 
-#: Answers that mean "later" rather than "never": request timeout (429 is a wait of its own).
-_RETRYABLE_4XX = frozenset({408})
+#: Answers that mean "later" rather than "never": request timeout, and "too early" (a proxy
+#: that will not replay early data: the same post sent again goes through). 429 is a wait of
+#: its own.
+_RETRYABLE_4XX = frozenset({408, 425})
 #: Error words of a 2xx `{"ok": false}` that mean "wait", and "later" rather than "never".
 _RATE_LIMITED = frozenset({"ratelimited", "rate_limited"})
 _RETRYABLE_ERRORS = frozenset(
@@ -352,6 +357,16 @@ class SlackSink:
             log.debug("slack.unavailable", retry_after_s=retry_after_s, **fields)
             raise SinkUnavailableError(
                 f"slack answered {status}: {reason}", retry_after_s=retry_after_s
+            )
+        if 300 <= status < 400:
+            # Every post to this webhook is redirected so: its URL is wrong, which no message
+            # can fix. They wait (the breaker pauses intake) rather than each going to the DLQ.
+            self.metrics.incr("SinkCalls", sink=self.name, outcome="unavailable")
+            log.debug("slack.redirected", action="wait", **fields)
+            raise SinkUnavailableError(
+                f"slack webhook at {host} answered {status}, a redirect (not followed): "
+                "check SLACK_WEBHOOK_URL or the route's webhook_url",
+                reason="redirected",
             )
         self.metrics.incr("SinkCalls", sink=self.name, outcome="rejected")
         log.debug("slack.rejected", **fields)

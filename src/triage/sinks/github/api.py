@@ -12,7 +12,9 @@ How answers map to errors (the error's `reason` is the outcome counted in `SinkC
                                             (retry_after_s = Retry-After), paused
     403/429 + x-ratelimit-remaining: 0      GitHubThrottledError until x-ratelimit-reset, paused
     403/429 "secondary rate limit", or 429  GitHubThrottledError (retry_after_s = 60), paused
-    5xx, 408, network error, timeout        GitHubUnavailableError "unavailable" / "network"
+    5xx, 408, 425, network error, timeout   GitHubUnavailableError "unavailable" / "network"
+                                            (425 Too Early: a proxy that will not replay early
+                                            data; the same call again goes through)
     2xx of the wrong shape (no JSON, a      GitHubUnavailableError "bad_response"
     list for an object, a field missing)
     3xx off the API's host (or no URL, no   GitHubUnavailableError "redirected": not followed,
@@ -56,6 +58,9 @@ from triage.sinks.http import MAX_WAIT_S, parse_retry_after, scrub, throttle_wai
 from triage.tls import client_context
 
 log = structlog.get_logger(__name__)
+
+#: 4xx answers that mean "later", not "never": request timeout, too early.
+_RETRYABLE_4XX = frozenset({408, 425})
 
 #: Secondary rate limits without Retry-After: GitHub asks for at least a minute.
 SECONDARY_LIMIT_WAIT_S = 60.0
@@ -252,7 +257,7 @@ class GitHubApi:
             raise GitHubUnavailableError(
                 f"GitHub refused our credentials: {reason}", reason="unauthorized"
             )
-        if status >= 500 or status == 408:
+        if status >= 500 or status in _RETRYABLE_4XX:
             log.debug("github.unavailable", **fields)
             raise GitHubUnavailableError(
                 f"GitHub answered {status}: {reason}",
