@@ -368,14 +368,14 @@ class Pipeline:
                     return await self._before_owning(work, alert, looked, queued_at)
 
             try:
-                action, wrote = await self._apply(alert, event, owner, group, looks)
+                action, wrote, opened = await self._apply(alert, event, owner, group, looks)
             except GatheringError:
                 if group is not None and firing:  # the group's first member waits for others
                     await self._join(alert, owner, group, queued_at, joining)
                 raise
             if group is not None and firing and (wrote or redelivered):
                 await self._join(alert, owner, group, queued_at, joining)
-            elif group is None and firing and (action in _OPENING or redelivered):
+            elif group is None and firing and (action in _OPENING or opened or redelivered):
                 await self._leave_group(alert, owner, queued_at, looked)
             return action
         except BaseException as exc:  # a cancellation too: the timeout it becomes names it
@@ -391,17 +391,18 @@ class Pipeline:
         owner: str,
         group: GroupKey | None,
         before_effect: Callable[[Work], Awaitable[bool]] | None = None,
-    ) -> tuple[Action, bool]:
-        """Claim the alert's decision and carry out its effect; the action, and whether the
-        decision changed the incident. `before_effect` runs once the effect is claimed, before
-        any sink hears of it; when it says True, it took the effect back (IGNORE)."""
+    ) -> tuple[Action, bool, bool]:
+        """Claim the alert's decision and carry out its effect; the action, whether the
+        decision changed the incident, and whether it opened it (a silenced one too).
+        `before_effect` runs once the effect is claimed, before any sink hears of it; when it
+        says True, it took the effect back (IGNORE)."""
         effects = _Effects(self, alert)
         hold = await self._hold(alert)
         claim = self.ledger.claim(event, owner, redo=effects.carry_out, group=group, hold=hold)
         async with claim as work:
             if work.effect is not None:
                 if before_effect is not None and await before_effect(work):
-                    return Action.IGNORE, True
+                    return Action.IGNORE, True, False
                 await effects.carry_out(work)
         # Another delivery of an alert already decided was counted under its own action then.
         metric = None if work.redelivery else _QUIET_METRIC.get(work.action)
@@ -412,7 +413,7 @@ class Pipeline:
         quiet = work.action is Action.COUNT or work.redelivery
         decided = log.debug if quiet else log.info
         decided("alert.decided", action=str(work.action), status=str(alert.status))
-        return work.action, work.wrote
+        return work.action, work.wrote, work.opened
 
     async def _resolve(
         self, alert: Alert, event: _Event, owner: str, group: GroupKey | None
@@ -422,7 +423,7 @@ class Pipeline:
         action is that of the first place."""
         members = Members(self.ledger.store)
         first, *others = await members.resolve_targets(alert.fingerprint, group)
-        action, _ = await self._apply(alert, event, owner, first)
+        action, _, _ = await self._apply(alert, event, owner, first)
         if first is not None and not others:
             await members.place_resolved(alert.fingerprint, first, self.ledger.clock())
         for other in others:
@@ -433,6 +434,12 @@ class Pipeline:
         if moved is not None:
             log.info("alert.resolved_after_move", group=moved.key)
             await self._apply(alert, event, _owner_for(owner, "moved"), moved)
+        if first is not None and None not in others and await members.own_open(alert.fingerprint):
+            # It fires as its own incident too (a replica on routes that do not group it,
+            # while a routes change rolls out). Looked at after the writes above, as a move
+            # is: a firing that opened it meanwhile looks at the group after opening it, so
+            # one of the two sees the other (it stayed open for good).
+            await self._apply(alert, event, _leaving_owner(owner), None)
         return action
 
     async def _join(
@@ -538,8 +545,9 @@ class Pipeline:
         not group it), that one resolves, as a group it left would, and None. Unless it holds
         a newer event (a replica on those routes saw the alert fire since) or this very one (a
         replica on those routes took it at the same moment): then it keeps the alert, and is
-        returned; the rule every replica applies, so they agree where the alert fires. A close
-        of it left half done (its replica died) is finished as that resolve's retry would."""
+        returned; the rule every replica applies, so they agree where the alert fires. So is
+        a closed one whose resolve is newer than this firing. A close of it left half done
+        (its replica died) is finished as that resolve's retry would."""
         own = await self.ledger.store.get(alert.fingerprint)
         if own is None or own.group is not None:
             return None
@@ -548,7 +556,8 @@ class Pipeline:
                 gone = alert.model_copy(update={"status": Status.RESOLVED})
                 event = _Event(gone, self.redactor.text, queued_at)
                 await self._apply(gone, event, _leaving_owner(owner), None)
-            return None
+            # It resolved there after this firing, which is then the late one.
+            return own if own.guards(alert.occurred_at, self.policy, queued_at) else None
         if own.guards(alert.occurred_at, self.policy, queued_at) or _alike(own, alert, queued_at):
             return own
         log.info("alert.changed_group", left=alert.fingerprint, joined=group.key)

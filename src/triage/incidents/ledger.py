@@ -27,7 +27,15 @@ import structlog
 
 from triage.errors import GatheringError
 from triage.incidents.groups import GroupKey, decide_group
-from triage.incidents.lifecycle import Action, AlertEvent, Decision, Incident, Pending, decide
+from triage.incidents.lifecycle import (
+    Action,
+    AlertEvent,
+    Decision,
+    Incident,
+    Pending,
+    State,
+    decide,
+)
 from triage.incidents.store import Hold, Routing, Store, Transition, incident_busy
 from triage.models import EffectKind, Ticket
 
@@ -65,6 +73,13 @@ class Work:
     def wrote(self) -> bool:
         """The decision changed the incident (a repeat that changes nothing writes nothing)."""
         return self._transition.after is not None
+
+    @property
+    def opened(self) -> bool:
+        """The decision opened the incident (new, or closed before it)."""
+        before, after = self._transition.before, self._transition.after
+        was_open = before is not None and before.state is State.OPEN
+        return after is not None and after.state is State.OPEN and not was_open
 
     @property
     def incident(self) -> Incident:

@@ -43,12 +43,10 @@ class Members:
         incident), goes: there, and to the group it was remembered in when that is another
         one that still knows it (it fires there, or a resolve there was left half done). The
         labels' target is left out when the alert does not fire there (a resolve without
-        the labels its group is keyed by). Its own incident, open while routes that grouped
-        it were rolled out, is resolved too. The first target takes the alert's own decision."""
-        targets = await self._targets(fingerprint, group)
-        if None not in targets and await self.own_open(fingerprint):
-            targets.append(None)  # it fired as its own incident before a routes change
-        return targets
+        the labels its group is keyed by). The first target takes the alert's own decision.
+        Its own incident, open while a routes change rolls out, is looked at by the caller
+        after these (`own_open`)."""
+        return await self._targets(fingerprint, group)
 
     async def _targets(self, fingerprint: str, group: GroupKey | None) -> list[GroupKey | None]:
         key = await self.store.member_group(fingerprint)
