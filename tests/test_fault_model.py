@@ -695,7 +695,8 @@ class World:
         else:
             queued.store_failures = 0
             queued.held_since = None
-            await self._acked(queued, message, [o.fingerprint for o in outcomes])
+            self.steps.append(f"  {queued.id}: {', '.join(str(o.action) for o in outcomes)}")
+            await self._acked(queued, message)
 
     def _said_why(self, exc: Exception) -> None:
         """The one line the supervisor writes for a failure says why, and holds no secret."""
@@ -731,14 +732,12 @@ class World:
         queued.visible_at = self.clock.now + timedelta(seconds=delay)
         self.steps.append(f"  {queued.id} retry in {delay:.0f} s: {why[:120]}")
 
-    async def _acked(self, queued: Queued, message: Message, fingerprints: list[str]) -> None:
+    async def _acked(self, queued: Queued, message: Message) -> None:
         """Deleted: no effect it claimed may be left undone (another message, held, may own
         one of its incident's)."""
-        for fingerprint in set(fingerprints):
-            incident = await self.store.get(fingerprint)
-            pending = incident.pending if incident is not None else None
+        for incident in await self.store.incidents():
+            pending = incident.pending
             if pending is not None and pending.owner.startswith(f"{queued.id}#"):
-                assert incident is not None
                 self.problems.append(
                     f"{queued.id} acked with {incident.pending.kind} of {incident.title} undone"
                 )
@@ -1006,24 +1005,38 @@ def _without(schedule: Schedule, remote: str, n: int) -> Schedule:
 
 
 async def shrink(kind: str, tmp: Path, actions: list[Action], schedule: Schedule) -> Schedule:
-    """The schedule with every fault left out that the failure does not need (one at a time)."""
-    for i, (remote, n) in enumerate(faults_in(schedule)):
-        shorter = _without(schedule, remote, n)
-        run_dir = tmp / f"shrink{i}"
+    """The schedule with every fault left out that the failure does not need: whole halves
+    of the faults first, then one at a time."""
+    tries = 0
+
+    async def fails(candidate: Schedule) -> bool:
+        nonlocal tries
+        tries += 1
+        run_dir = tmp / f"shrink{tries}"
         run_dir.mkdir()
-        if (await play(kind, run_dir, actions, shorter))[0]:
-            schedule = shorter
-    return schedule
+        return bool((await play(kind, run_dir, actions, candidate))[0])
+
+    chunk = len(faults_in(schedule)) // 2
+    while chunk >= 1:
+        faults = faults_in(schedule)
+        for start in range(0, len(faults), chunk):
+            candidate = schedule
+            for remote, n in faults[start : start + chunk]:
+                candidate = _without(candidate, remote, n)
+            if candidate != schedule and await fails(candidate):
+                schedule = candidate
+        chunk //= 2
+    return {remote: faults for remote, faults in schedule.items() if faults}
 
 
-async def run(seed: int, kind: str, tmp: Path, rate: float = 0.35) -> list[str]:
+async def run(seed: int, kind: str, tmp: Path, rate: float, *, shrinking: bool = True) -> list[str]:
     """One seeded run; its problems, with the seed and the shrunk schedule that still fails."""
     rng = random.Random(f"faults-{seed}")
     actions = actions_of(seed)
     schedule = draw_schedule(rng, rate)
     problems, _ = await play(kind, tmp, actions, schedule)
-    if not problems:
-        return []
+    if not problems or not shrinking:
+        return problems
     short = await shrink(kind, tmp, actions, schedule)
     (tmp / "short").mkdir(exist_ok=True)
     problems, world = await play(kind, tmp / "short", actions, short)
@@ -1036,19 +1049,38 @@ async def run(seed: int, kind: str, tmp: Path, rate: float = 0.35) -> list[str]:
     ]
 
 
-SEEDS = 12
+#: Chance that a request (or a store write) meets a fault.
+RATE = 0.3
+MEMORY_SEEDS = 8
+SQLITE_SEEDS = 3
 
 
-@pytest.mark.parametrize("kind", ["memory", "sqlite"])
-async def test_faults_at_every_remote_leave_every_promise_kept(tmp_path: Path, kind: str) -> None:
+@pytest.mark.parametrize(("kind", "seeds"), [("memory", MEMORY_SEEDS), ("sqlite", SQLITE_SEEDS)])
+async def test_faults_at_every_remote_leave_every_promise_kept(
+    tmp_path: Path, kind: str, seeds: int
+) -> None:
     """Seeded schedules of transport and store faults at every remote of a pipeline leave one
     ticket per incident in the right state, nothing dead-lettered or half done, the counters
     true and no secret out."""
-    for seed in range(SEEDS):
+    for seed in range(seeds):
         run_dir = tmp_path / f"s{seed}"
         run_dir.mkdir()
-        problems = await run(seed, kind, run_dir)
+        problems = await run(seed, kind, run_dir, RATE)
         assert not problems, "\n".join(problems)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="pipeline/ledger (helper 78): a message that took over an abandoned OPEN of a "
+    "group, then failed on a store write, is acked on its retry ('ignore') with the OPEN it "
+    "owns undone; the sweep cannot redo an OPEN without its own alert, so GitHub and Slack "
+    "never hear of the group",
+)
+async def test_a_message_that_took_over_an_effect_is_not_acked_with_it_undone(
+    tmp_path: Path,
+) -> None:
+    """Seed 234 (memory store): every promise is kept."""
+    assert await run(234, "memory", tmp_path, RATE, shrinking=False) == []
 
 
 # --- Regressions: faults the model found, cut down to the request that meets them ----------------
