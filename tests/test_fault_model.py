@@ -6,8 +6,9 @@ sinks behind their circuit breakers, the OpenAI summariser) through a run of ale
 incidents firing, repeating, resolving and firing again, and a group of two hosts' disks. Every
 remote is a loopback stand-in (`ticketd`, `github_stub`, a Slack webhook, the chat model) behind
 a `FaultProxy` of its own, and the store (in memory, or a SQLite file) fails writes on cue. The
-schedule, drawn from the seed, says what each remote does with each request of each attempt:
-answer, refuse or reset the connection before the request reaches the service, or *after* the
+schedule, drawn from the seed, says what each remote does with each of its requests (and the
+store with each write): answer, reset or close the connection before the request reaches the
+service, or *after* the
 service did the work (the ticket exists, the answer is lost), hang past the client's timeout,
 answer 429 with every kind of Retry-After, 5xx and the waits 408/409/425 with bodies of the
 wrong type (HTML, empty, a JSON array, cut-off JSON, megabytes), trickle the answer, redirect,
@@ -23,12 +24,15 @@ most one GitHub issue while it fires, none once resolved, and no other (no dupli
 lost answer); every ticket and issue is one an incident names; no comment is posted twice for
 one effect; nothing is acked with an effect of its incident left undone; nothing is
 dead-lettered; the pipeline's counters agree with what the services hold; nothing but the
-error tree's exceptions leaves the pipeline, every failure says why in one line, and no secret
-reaches a remote or an error text. A failure prints the seed and the schedule cut down to the
+error tree's exceptions leaves the pipeline, every failure's error says why (the supervisor's
+one line), a sink adds no warning of its own to it, and no secret reaches a remote, an error
+text or a log line. A failure prints the seed and the schedule cut down to the
 faults that still fail it (`shrink`).
 
-The seeds are chosen by time: `SEEDS` runs take a few seconds (a timeout fault costs the
-client's timeout, 0.1 s, in real time; everything else is the fake clock's).
+The seeds are chosen by time: `MEMORY_SEEDS` and `SQLITE_SEEDS` runs take a few seconds (a
+timeout fault costs the client's timeout, 0.1 s, in real time; everything else is the fake
+clock's). About 1,500 more were run by hand: about one seed in twenty finds a message acked with
+a group's effect it claimed left undone (`KNOWN_BROKEN`, the pipeline's to fix); the rest pass.
 """
 
 from __future__ import annotations
@@ -504,6 +508,8 @@ class World:
     #: Faults on (False in the fault-free tail).
     faulting: bool = True
     rng: random.Random = field(default_factory=lambda: random.Random(0))
+    #: Every log line of the run so far (structlog's capture).
+    logs: list[dict[str, Any]] = field(default_factory=list)
 
     def mono(self) -> float:
         """The sinks' and breakers' monotonic clock: the fake clock, in seconds."""
@@ -674,29 +680,50 @@ class World:
                 received_at=now,
             )
         queued.visible_at = now + timedelta(seconds=VISIBILITY_S)
+        logged = len(self.logs)
         try:
             outcomes = await self.pipeline.process(message)
-        except BackpressureError as exc:
+        except Exception as exc:
+            self._one_line(queued, self.logs[logged:])
+            self._failed(queued, message, exc)
+            return
+        queued.store_failures = 0
+        queued.held_since = None
+        self.steps.append(f"  {queued.id}: {', '.join(str(o.action) for o in outcomes)}")
+        await self._acked(queued, message)
+
+    def _failed(self, queued: Queued, message: Message, exc: Exception) -> None:
+        """What the supervisor does with a failed attempt (`_until_done`)."""
+        now = self.clock.now
+        if isinstance(exc, BackpressureError):
             self._hold(queued, message, exc, exc.retry_after_s)
-        except StoreUnavailableError as exc:
+        elif isinstance(exc, StoreUnavailableError):
             queued.store_failures += 1
             wait_s = min(30.0, 2.0 ** min(queued.store_failures - 1, 16))
             self._hold(queued, message, exc, max(wait_s, exc.retry_after_s or 0.0))
-        except PermanentError as exc:
+        elif isinstance(exc, PermanentError):
             self.problems.append(f"{queued.id} rejected: {exc.reason} {exc}")
             self._said_why(exc)
             queued.visible_at = now
-        except TransientError as exc:
+        elif isinstance(exc, TransientError):
             self._said_why(exc)
             self._release(queued, exc.retry_after_s, f"{exc.reason}: {exc}")
-        except Exception as exc:  # a bug: the supervisor logs it with a traceback
+        else:  # a bug: the supervisor logs it with a traceback
             self.problems.append(f"{queued.id} crashed: {type(exc).__name__}: {exc}")
             self._release(queued, None, repr(exc))
-        else:
-            queued.store_failures = 0
-            queued.held_since = None
-            self.steps.append(f"  {queued.id}: {', '.join(str(o.action) for o in outcomes)}")
-            await self._acked(queued, message)
+
+    def _one_line(self, queued: Queued, lines: list[dict[str, Any]]) -> None:
+        """A failed attempt's own line is the supervisor's (`message.retry`, `.held`), or the
+        breaker's that opened: a sink's failed call logs at debug, so a fault at a remote
+        adds no warning of the sink's own."""
+        loud = [
+            e["event"]
+            for e in lines
+            if e.get("log_level") in ("warning", "error")
+            and str(e["event"]).startswith(SINK_EVENTS)
+        ]
+        if loud:
+            self.problems.append(f"{queued.id}'s failed attempt logged {loud}")
 
     def _said_why(self, exc: Exception) -> None:
         """The one line the supervisor writes for a failure says why, and holds no secret."""
@@ -791,6 +818,9 @@ class World:
         return True
 
 
+#: The sinks' log events (and the breaker's that guard them).
+SINK_EVENTS = ("backend.", "github.", "slack.", "sink.")
+
 SECRETS = (BACKEND_TOKEN, GITHUB_TOKEN, OPENAI_KEY, SLACK_PATH, ALERT_SECRET)
 
 
@@ -834,6 +864,7 @@ async def play(
     await world.start()
     try:
         with structlog.testing.capture_logs() as logs:
+            world.logs = logs
             for action in actions:
                 if action[0] == "send":
                     world.send(*action[1:])
@@ -1029,11 +1060,22 @@ async def shrink(kind: str, tmp: Path, actions: list[Action], schedule: Schedule
     return {remote: faults for remote, faults in schedule.items() if faults}
 
 
-async def run(seed: int, kind: str, tmp: Path, rate: float, *, shrinking: bool = True) -> list[str]:
-    """One seeded run; its problems, with the seed and the shrunk schedule that still fails."""
+async def run(
+    seed: int,
+    kind: str,
+    tmp: Path,
+    rate: float,
+    *,
+    shrinking: bool = True,
+    spared: tuple[str, ...] = (),
+) -> list[str]:
+    """One seeded run (the `spared` remotes meet no fault); its problems, with the seed and
+    the shrunk schedule that still fails."""
     rng = random.Random(f"faults-{seed}")
     actions = actions_of(seed)
     schedule = draw_schedule(rng, rate)
+    for remote in spared:
+        schedule[remote] = {}
     problems, _ = await play(kind, tmp, actions, schedule)
     if not problems or not shrinking:
         return problems
@@ -1069,18 +1111,26 @@ async def test_faults_at_every_remote_leave_every_promise_kept(
         assert not problems, "\n".join(problems)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="pipeline/ledger (helper 78): a message that took over an abandoned OPEN of a "
-    "group, then failed on a store write, is acked on its retry ('ignore') with the OPEN it "
-    "owns undone; the sweep cannot redo an OPEN without its own alert, so GitHub and Slack "
-    "never hear of the group",
-)
-async def test_a_message_that_took_over_an_effect_is_not_acked_with_it_undone(
-    tmp_path: Path,
+#: Runs the model found that break a promise of the pipeline's (`pipeline.py`, `incidents/`,
+#: not this session's to fix): a message holding a group's effect is retried, its retry
+#: decides "ignore" for its own alert, and it is acked with the effect it claimed half done.
+#: The sweep redoes only effects that carry their own alert, so the group's issue stays open
+#: (or is never opened) and Slack never hears. (seed, kind, remotes spared).
+KNOWN_BROKEN = [
+    (3380, "memory", ("store",)),  # transport faults only: a CLOSE left at the backend alone
+    (234, "memory", ()),  # a store outage: an OPEN taken over, left at the backend alone
+]
+
+
+@pytest.mark.xfail(strict=True, reason="a retried message acks with its group's effect undone")
+@pytest.mark.parametrize(("seed", "kind", "spared"), KNOWN_BROKEN)
+async def test_a_message_is_not_acked_with_a_group_effect_it_claimed_undone(
+    tmp_path: Path, seed: int, kind: str, spared: tuple[str, ...]
 ) -> None:
-    """Seed 234 (memory store): every promise is kept."""
-    assert await run(234, "memory", tmp_path, RATE, shrinking=False) == []
+    """A run the model found keeps every promise: no message is acked while an effect it
+    claimed (of a group its alert fell in) is left undone."""
+    rate = 0.35 if spared else RATE
+    assert await run(seed, kind, tmp_path, rate, shrinking=False, spared=spared) == []
 
 
 # --- Regressions: faults the model found, cut down to the request that meets them ----------------
