@@ -175,6 +175,24 @@ GOLDEN: dict[str, tuple[str, ...]] = {
     "vendors/uptimekuma-up.json": ("c979ed1897992e842e1d8f6949ab8cea",),
     "vendors/splunk-alert.json": ("ff4201c5e73c3b0c1f3cd6a70f95e388",),
     "vendors/splunk-alert-unnamed.json": ("0299acaff544268875c9c41e82132de0",),
+    # Error trackers', uptime checkers' and on-call tools' webhooks (tests/test_normalize_tools.py):
+    # a trigger and its recovery share one.
+    "tools/grafana-oncall-acknowledge.json": (),
+    "tools/grafana-oncall-created.json": ("dc43ef70f38e1037be2e6d607611293f",),
+    "tools/grafana-oncall-resolve.json": ("dc43ef70f38e1037be2e6d607611293f",),
+    "tools/honeybadger-check-in-missing.json": ("55d904c03880ef365991031074d55407",),
+    "tools/honeybadger-check-in-reporting.json": ("55d904c03880ef365991031074d55407",),
+    "tools/honeybadger-down.json": ("b2f326c36905f19d7d37af8707f106b7",),
+    "tools/honeybadger-occurred.json": ("bb8e85905e8e31760cfc7fc78dba744a",),
+    "tools/honeybadger-resolved.json": ("bb8e85905e8e31760cfc7fc78dba744a",),
+    "tools/honeybadger-test.json": (),
+    "tools/honeybadger-up.json": ("b2f326c36905f19d7d37af8707f106b7",),
+    "tools/pingdom-http-down.json": ("043c5dad0e12cd2f1a1840b2a9f2e877",),
+    "tools/pingdom-http-up.json": ("043c5dad0e12cd2f1a1840b2a9f2e877",),
+    "tools/rollbar-deploy.json": (),
+    "tools/rollbar-new-item.json": ("dc45bc6cebbd249bff774e11cd7d1d95",),
+    "tools/rollbar-occurrence.json": ("d1deb278c88f51b9dd0079905e40a731",),
+    "tools/rollbar-resolved-item.json": ("d1deb278c88f51b9dd0079905e40a731",),
 }
 
 

@@ -81,6 +81,8 @@ from triage.normalize import (
     sentry,
     sns,
     splunk,
+    trackers,
+    uptime,
     vendors,
 )
 from triage.settings import KNOWN_SINKS, MAX_DURATION_S, Settings
@@ -104,6 +106,8 @@ KNOWN_SOURCES = (
     *vendors.SOURCES,
     *monitors.SOURCES,
     splunk.SOURCE,
+    *trackers.SOURCES,
+    *uptime.SOURCES,
 )
 
 #: A larger file is no routes file (a log pasted by mistake, /dev/zero): refused before reading.

@@ -44,6 +44,8 @@ from triage.normalize import (
     sentry,
     sns,
     splunk,
+    trackers,
+    uptime,
     vendors,
 )
 from triage.normalize.common import Normalized, Skipped
@@ -104,6 +106,10 @@ FORMATS: tuple[Format, ...] = (
     Format("gcp", monitors.matches_gcp, monitors.normalize_gcp),
     Format("uptimekuma", monitors.matches_uptime_kuma, monitors.normalize_uptime_kuma),
     Format("splunk", splunk.matches, splunk.normalize),
+    Format("rollbar", trackers.matches_rollbar, trackers.normalize_rollbar),
+    Format("honeybadger", trackers.matches_honeybadger, trackers.normalize_honeybadger),
+    Format("pingdom", uptime.matches_pingdom, uptime.normalize_pingdom),
+    Format("grafana-oncall", uptime.matches_grafana_oncall, uptime.normalize_grafana_oncall),
     Format("threshold", generic.matches_threshold, generic.normalize_threshold),
     Format("generic", generic.matches_generic, generic.normalize_generic),
 )

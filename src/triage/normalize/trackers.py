@@ -1,0 +1,271 @@
+"""Error trackers' webhooks pointed at the gateway's generic path: Rollbar's and Honeybadger's.
+Each is known by the keys only that tool sends, and its alert is keyed by the tool's own id of
+the error (or check), never by its message, counts or times.
+
+Identity, rollbar: the item's id (Rollbar's system-wide id of one grouped error).
+Identity, honeybadger: the fault's id; an uptime site's id; a check-in's id.
+States, rollbar (`event_name`): new_item, occurrence, exp_repeat_item, item_velocity,
+reactivated_item and reopened_item fire, resolved_item resolves; deploy and any other event
+changes no ticket (Skipped).
+States, honeybadger (`event`): occurred, rate_exceeded, volume_spike and unresolved fire and
+resolved resolves a fault; down and up fire and resolve a site; check_in_missing and
+check_in_reporting a check-in; assigned, commented and deployed change no ticket, nor does the
+integration's Test button (its "TestingException"). An event whose shape is not read here
+(Insights alarms, certificate expiry) is refused naming it, so it reaches the DLQ rather than
+being dropped.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from triage.errors import InvalidAlertError
+from triage.models import Alert, Status
+from triage.normalize import common
+from triage.normalize.common import Normalized, Skipped
+from triage.normalize.generic import dated
+from triage.normalize.vendors import quiet
+
+ROLLBAR = "rollbar"
+HONEYBADGER = "honeybadger"
+SOURCES = (ROLLBAR, HONEYBADGER)
+
+
+def _labels(*pairs: tuple[str, Any]) -> dict[str, str]:
+    labels: dict[str, str] = {}
+    for key, value in pairs:
+        common.add_label(labels, key, common.unnested(value))
+    return labels
+
+
+def _description(*parts: Any) -> str:
+    """The parts given, as text, one paragraph each."""
+    texts = [common.text(p, "description", common.DESCRIPTION_MAX) for p in parts]
+    joined = "\n\n".join(t for t in texts if t)
+    return common.text(joined, "description", common.DESCRIPTION_MAX) or ""
+
+
+# --- Rollbar -----------------------------------------------------------------------------------
+
+_RB_FIRING = frozenset(
+    {
+        "new_item",
+        "occurrence",
+        "exp_repeat_item",
+        "item_velocity",
+        "reactivated_item",
+        "reopened_item",
+    }
+)
+_RB_RESOLVED = frozenset({"resolved_item"})
+#: An item's numeric `level`, as Rollbar stores it (its occurrences say the word).
+_RB_LEVELS = {10: "debug", 20: "info", 30: "warning", 40: "error", 50: "critical"}
+
+
+def matches_rollbar(payload: dict[str, Any]) -> bool:
+    """A webhook: an `event_name` and the `data` holding its `item` (or `deploy`)."""
+    data = payload.get("data")
+    return (
+        isinstance(payload.get("event_name"), str)
+        and isinstance(data, dict)
+        and ("item" in data or "deploy" in data)
+    )
+
+
+def normalize_rollbar(payload: dict[str, Any]) -> Normalized:
+    kind = (common.line(payload.get("event_name"), "event_name", 64) or "").lower()
+    if kind not in _RB_FIRING | _RB_RESOLVED:
+        return quiet(ROLLBAR, "event", payload.get("event_name"))
+    data = common.obj(payload.get("data"), "data", required=True)
+    item = common.obj(data.get("item"), "data.item", required=True)
+    item_id = common.ident(item.get("id"), "data.item.id")
+    occurrence = common.obj_or_empty(data.get("occurrence")) or common.obj_or_empty(
+        item.get("last_occurrence")
+    )
+    status = Status.RESOLVED if kind in _RB_RESOLVED else Status.FIRING
+    occurred, notes = dated(_rb_when(status, item, occurrence), "rollbar timestamp")
+    server = common.obj_or_empty(occurrence.get("server"))
+    alert = Alert(
+        source=ROLLBAR,
+        status=status,
+        title=common.first_title(item.get("title"), f"Rollbar item {item_id}"),
+        severity=common.word(occurrence.get("level") or _rb_level(item.get("level")), "level"),
+        description=_rb_body(occurrence),
+        labels=_labels(
+            ("item_id", item_id),
+            ("counter", item.get("counter")),
+            ("project_id", item.get("project_id")),
+            ("environment", item.get("environment")),
+            ("language", occurrence.get("language")),
+            ("host", server.get("host")),
+            ("occurrences", item.get("total_occurrences")),
+            ("event", kind),
+        ),
+        occurred_at=occurred,
+        identity={"item": item_id},
+        raw=payload,
+    )
+    return Normalized((alert,), (), notes)
+
+
+def _rb_when(status: Status, item: dict[str, Any], occurrence: dict[str, Any]) -> Any:
+    """A firing item's newest occurrence; a resolve's own time when the item has one (its
+    last occurrence is older than the resolve and would read as a stale event)."""
+    if status is Status.RESOLVED:
+        return item.get("last_resolved_timestamp")
+    return occurrence.get("timestamp") or item.get("last_occurrence_timestamp")
+
+
+def _rb_level(level: Any) -> str | None:
+    """An item's numeric level as its word (40: error); anything else is no level."""
+    level = common.whole(level)
+    return _RB_LEVELS.get(level) if isinstance(level, int) else None
+
+
+def _rb_body(occurrence: dict[str, Any]) -> str:
+    """The occurrence's exception ("class: message") or message body."""
+    body = common.obj_or_empty(occurrence.get("body"))
+    chain = common.items_or_empty(body.get("trace_chain"))
+    trace = common.obj_or_empty(body.get("trace")) or common.obj_or_empty(
+        chain[0] if chain else None
+    )
+    exception = common.obj_or_empty(trace.get("exception"))
+    klass = common.line(common.unnested(exception.get("class")), "exception.class")
+    said = common.text(exception.get("message"), "exception.message")
+    shown = f"{klass}: {said}" if klass and said else klass or said
+    message = common.obj_or_empty(body.get("message")).get("body")
+    return _description(shown, message)
+
+
+# --- Honeybadger -------------------------------------------------------------------------------
+
+#: Per record an event is about: the events that fire and resolve it.
+_HB_FAULT = ({"occurred", "rate_exceeded", "volume_spike", "unresolved"}, {"resolved"})
+_HB_SITE = ({"down"}, {"up"})
+_HB_CHECK_IN = ({"check_in_missing"}, {"check_in_reporting"})
+_HB_QUIET = frozenset({"assigned", "commented", "deployed"})
+#: What the integration's Test button sends as its fault (an app's own TestingException with
+#: another message is a real error).
+_HB_TEST_CLASS = "TestingException"
+_HB_TEST_MESSAGE = "this is a test error generated by honeybadger"
+
+
+def matches_honeybadger(payload: dict[str, Any]) -> bool:
+    """A webhook: the `event` name, its one-line `message` and the record it is about."""
+    return (
+        isinstance(payload.get("event"), str)
+        and isinstance(payload.get("message"), str)
+        and any(key in payload for key in ("fault", "site", "check_in", "deploy"))
+    )
+
+
+def normalize_honeybadger(payload: dict[str, Any]) -> Normalized:
+    event = (common.line(payload.get("event"), "event", 64) or "").lower()
+    if event in _HB_QUIET:
+        return quiet(HONEYBADGER, "event", payload.get("event"))
+    for (firing, resolved), read in (
+        (_HB_FAULT, _hb_fault), (_HB_SITE, _hb_site), (_HB_CHECK_IN, _hb_check_in)
+    ):  # fmt: skip
+        if event in firing | resolved:
+            return read(payload, Status.RESOLVED if event in resolved else Status.FIRING)
+    raise InvalidAlertError(
+        f"honeybadger event {common.short(payload.get('event'))} is not read (errors, uptime "
+        "sites and check-ins are): send only those events to triage"
+    )
+
+
+def _hb_fault(payload: dict[str, Any], status: Status) -> Normalized:
+    fault = common.obj(payload.get("fault"), "fault", required=True)
+    fault_id = common.ident(fault.get("id"), "fault.id")
+    klass = common.line(common.unnested(fault.get("klass")), "fault.klass")
+    said = common.line(common.unnested(fault.get("message")), "fault.message")
+    if klass == _HB_TEST_CLASS and (said or "").lower().startswith(_HB_TEST_MESSAGE):
+        detail = f"honeybadger test notification {common.short(said)}: no ticket change"
+        return Normalized((), (Skipped(HONEYBADGER, "test_notification", detail),))
+    occurred, notes = dated(_hb_fault_time(payload, fault, status), "honeybadger notice time")
+    alert = Alert(
+        source=HONEYBADGER,
+        status=status,
+        title=common.first_title(
+            f"{klass}: {said}" if klass and said else klass or said, f"Honeybadger fault {fault_id}"
+        ),
+        description=_description(payload.get("message")),
+        links=common.links(source=common.url(fault.get("url"), "fault.url")),
+        labels=_hb_labels(
+            payload,
+            ("fault_id", fault_id),
+            ("environment", fault.get("environment")),
+            ("component", fault.get("component")),
+            ("action", fault.get("action")),
+            ("assignee", fault.get("assignee")),
+        ),
+        occurred_at=occurred,
+        identity={"fault": fault_id},
+        raw=payload,
+    )
+    return Normalized((alert,), (), notes)
+
+
+def _hb_site(payload: dict[str, Any], status: Status) -> Normalized:
+    site = common.obj(payload.get("site"), "site", required=True)
+    site_id = common.ident(site.get("id"), "site.id")
+    outage = common.obj_or_empty(payload.get("outage"))
+    when = outage.get("up_at") if status is Status.RESOLVED else outage.get("down_at")
+    occurred, notes = dated(when, "honeybadger outage")
+    alert = Alert(
+        source=HONEYBADGER,
+        status=status,
+        title=common.first_title(site.get("name"), site.get("url"), f"Honeybadger site {site_id}"),
+        # The outage's reason explains a down; an up still carries it, as history.
+        description=_description(
+            payload.get("message"), outage.get("reason") if status is Status.FIRING else None
+        ),
+        links=common.links(source=common.url(site.get("details_url"), "site.details_url")),
+        labels=_hb_labels(
+            payload,
+            ("site_id", site_id),
+            ("url", site.get("url")),
+            ("http_status", outage.get("status")),
+        ),
+        occurred_at=occurred,
+        identity={"site": site_id},
+        raw=payload,
+    )
+    return Normalized((alert,), (), notes)
+
+
+def _hb_check_in(payload: dict[str, Any], status: Status) -> Normalized:
+    check_in = common.obj(payload.get("check_in"), "check_in", required=True)
+    check_id = common.ident(check_in.get("id"), "check_in.id")
+    # Dated when queued: a missing notice states no time of its own (its expected_at may be
+    # later than the report that ends it), and both events must order as they were sent.
+    occurred = common.now()
+    alert = Alert(
+        source=HONEYBADGER,
+        status=status,
+        title=common.first_title(check_in.get("name"), f"Honeybadger check-in {check_id}"),
+        description=_description(payload.get("message")),
+        links=common.links(source=common.url(check_in.get("details_url"), "details_url")),
+        labels=_hb_labels(
+            payload, ("check_in_id", check_id), ("schedule", check_in.get("schedule_type"))
+        ),
+        occurred_at=occurred,
+        identity={"check_in": check_id},
+        raw=payload,
+    )
+    return Normalized((alert,), ())
+
+
+def _hb_fault_time(payload: dict[str, Any], fault: dict[str, Any], status: Status) -> Any:
+    """A fault's notice dates its firing; a resolve, sent with no time of its own, is dated
+    when it was queued: its last notice is older than the resolve and would read as stale."""
+    if status is Status.RESOLVED:
+        return None
+    notice = common.obj_or_empty(payload.get("notice"))
+    return notice.get("created_at") or fault.get("last_notice_at")
+
+
+def _hb_labels(payload: dict[str, Any], *pairs: tuple[str, Any]) -> dict[str, str]:
+    """The project's name and the record's own labels."""
+    project = common.obj_or_empty(payload.get("project"))
+    return _labels(("project", project.get("name")), *pairs)

@@ -1,0 +1,168 @@
+"""Uptime checkers' and on-call tools' webhooks pointed at the gateway's generic path:
+Pingdom's state change webhook and Grafana OnCall's outgoing webhook (its "simple" preset, or
+an advanced one that forwards the whole payload). Each is known by the keys only that tool
+sends and keyed by the tool's own id, never by a name, state or time.
+
+Identity, pingdom: the check's id (`check_id`).
+Identity, grafana-oncall: the alert group's id.
+States, pingdom (`current_state`): DOWN (an uptime check) and FAILING (a transaction check) fire,
+UP and SUCCESS resolve; `importance_level` HIGH or LOW is the priority.
+States, grafana-oncall (`event.type`): "alert group created", "escalation" and "unresolve"
+fire, "resolve" resolves; acknowledge, silence and their undoing change no ticket (Skipped).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from triage.errors import InvalidAlertError
+from triage.models import Alert, Status
+from triage.normalize import common
+from triage.normalize.common import Normalized
+from triage.normalize.generic import dated
+from triage.normalize.vendors import quiet
+
+PINGDOM = "pingdom"
+GRAFANA_ONCALL = "grafana-oncall"
+SOURCES = (PINGDOM, GRAFANA_ONCALL)
+
+
+def _labels(*pairs: tuple[str, Any]) -> dict[str, str]:
+    labels: dict[str, str] = {}
+    for key, value in pairs:
+        common.add_label(labels, key, common.unnested(value))
+    return labels
+
+
+def _description(*parts: Any) -> str:
+    """The parts given, as text, one paragraph each (a part repeating the one before it, once)."""
+    texts: list[str] = []
+    for part in parts:
+        text = common.text(part, "description", common.DESCRIPTION_MAX)
+        if text and text not in texts:
+            texts.append(text)
+    return common.text("\n\n".join(texts), "description", common.DESCRIPTION_MAX) or ""
+
+
+# --- Pingdom -----------------------------------------------------------------------------------
+
+_PD_STATES = {
+    "down": Status.FIRING,
+    "failing": Status.FIRING,
+    "up": Status.RESOLVED,
+    "success": Status.RESOLVED,
+}
+
+
+def matches_pingdom(payload: dict[str, Any]) -> bool:
+    """A state change webhook: the check's `check_id` and name, its previous and new state."""
+    return {"check_id", "check_name", "previous_state", "current_state"} <= payload.keys()
+
+
+def normalize_pingdom(payload: dict[str, Any]) -> Normalized:
+    check_id = common.ident(payload.get("check_id"), "check_id")
+    state = payload.get("current_state")
+    status = _PD_STATES.get(state.strip().lower()) if isinstance(state, str) else None
+    if status is None:
+        raise InvalidAlertError(
+            f"pingdom current_state {common.short(state)} is not DOWN, UP, FAILING or SUCCESS"
+        )
+    params = common.obj_or_empty(payload.get("check_params"))
+    importance = common.word(payload.get("importance_level"), "importance_level")
+    when = payload.get("state_changed_timestamp") or payload.get("state_changed_utc_time")
+    occurred, notes = dated(when, "pingdom state_changed_timestamp")
+    alert = Alert(
+        source=PINGDOM,
+        status=status,
+        title=common.first_title(payload.get("check_name"), f"Pingdom check {check_id}"),
+        priority=common.priority(importance),
+        severity=importance,
+        description=_description(
+            payload.get("description"),
+            payload.get("long_description"),
+            payload.get("custom_message"),
+        ),
+        labels=_labels(
+            ("check_id", check_id),
+            ("check_type", payload.get("check_type")),
+            ("host", params.get("hostname")),
+            ("url", params.get("full_url")),
+            ("tags", _names(payload.get("tags"))),
+            ("previous_state", payload.get("previous_state")),
+            ("state", state),
+        ),
+        occurred_at=occurred,
+        identity={"check": check_id},
+        raw=payload,
+    )
+    return Normalized((alert,), (), notes)
+
+
+def _names(value: Any) -> str:
+    """A list of tags (text, or objects with a `name`) as one comma-separated value."""
+    names = []
+    for item in common.items_or_empty(value)[: common.LABELS_MAX]:
+        name = common.obj_or_empty(item).get("name") if isinstance(item, dict) else item
+        if isinstance(name, str | int | float) and not isinstance(name, bool):
+            names.append(common.shown(name))
+    return ",".join(names)
+
+
+# --- Grafana OnCall ----------------------------------------------------------------------------
+
+_OC_FIRING = frozenset({"alert group created", "escalation", "unresolve"})
+_OC_RESOLVED = frozenset({"resolve"})
+
+
+def matches_grafana_oncall(payload: dict[str, Any]) -> bool:
+    """An outgoing webhook's data: the `event` with its `type`, and the `alert_group` by id."""
+    event, group = payload.get("event"), payload.get("alert_group")
+    return isinstance(event, dict) and "type" in event and isinstance(group, dict) and "id" in group
+
+
+def normalize_grafana_oncall(payload: dict[str, Any]) -> Normalized:
+    event = common.obj(payload.get("event"), "event", required=True)
+    kind = (common.line(common.unnested(event.get("type")), "event.type", 64) or "").lower()
+    group = common.obj(payload.get("alert_group"), "alert_group", required=True)
+    group_id = common.ident(group.get("id"), "alert_group.id")
+    if kind not in _OC_FIRING | _OC_RESOLVED:
+        return quiet(
+            GRAFANA_ONCALL, f"alert group {common.short(group_id)} event", event.get("type")
+        )
+    status = Status.RESOLVED if kind in _OC_RESOLVED else Status.FIRING
+    integration = common.obj_or_empty(payload.get("integration"))
+    first = common.obj_or_empty(payload.get("alert_payload"))
+    annotations = common.obj_or_empty(first.get("annotations"))
+    occurred, notes = dated(event.get("time"), "grafana-oncall event.time")
+    alert = Alert(
+        source=GRAFANA_ONCALL,
+        status=status,
+        title=common.first_title(group.get("title"), f"Grafana OnCall alert group {group_id}"),
+        team=common.word(integration.get("team"), "integration.team"),
+        description=_description(
+            annotations.get("summary"), annotations.get("description"), first.get("message")
+        ),
+        links=common.links(
+            source=common.url(common.obj_or_empty(group.get("permalinks")).get("web"), "web")
+        ),
+        labels=_oncall_labels(group, integration, kind),
+        occurred_at=occurred,
+        identity={"alert_group": group_id},
+        raw=payload,
+    )
+    return Normalized((alert,), (), notes)
+
+
+def _oncall_labels(group: dict[str, Any], integration: dict[str, Any], kind: str) -> dict[str, str]:
+    """The integration, the group's alert count and event, then the group's own labels."""
+    labels = _labels(
+        ("alert_group_id", group.get("id")),
+        ("integration", integration.get("name")),
+        ("integration_type", integration.get("type")),
+        ("alerts", group.get("alerts_count")),
+        ("event", kind),
+    )
+    for key, value in sorted(common.obj_or_empty(group.get("labels")).items()):
+        if key not in labels:
+            common.add_label(labels, key, common.unnested(value))
+    return labels
