@@ -1310,3 +1310,37 @@ async def test_a_half_done_close_of_its_own_incident_is_finished_before_its_time
     ]
     problems, steps = await play(2, run, "memory", tmp_path, routes, ungrouped=frozenset({"r0"}))
     assert problems == [], "\n".join(steps)
+
+
+async def test_a_late_firing_opens_nothing_whose_failure_the_retry_would_not_see(
+    tmp_path: Path, routes: Path
+) -> None:
+    """A member's firing stamped before its firing in another group opens nothing there, even
+    for a moment: its open failed, the message's retry went to a replica on routes that do
+    not group the alert, and that open was left for good (the alert firing in two groups)."""
+    run = [
+        ("send", "disk-2", "firing", 7, -22, "b"),
+        ("send", "disk-2", "firing", None, -279, "a"),
+        ("deliver", 0, 0.36891711330787436, False),
+        ("fail", 0, 1),
+        ("deliver", 0, 0.5869342915458958, False),
+    ]
+    problems, steps = await play(2, run, "memory", tmp_path, routes, ungrouped=frozenset({"r1"}))
+    assert problems == [], "\n".join(steps)
+
+
+async def test_an_own_open_finished_for_a_dead_replica_also_leaves_the_group(
+    tmp_path: Path, routes: Path
+) -> None:
+    """A replica on the old routes dies opening the alert's own incident (it fired in a
+    group before); the message's retry, on the new routes, finishes that open and resolves
+    the alert in the group it left (it fired in both)."""
+    run = [
+        ("crash", 0),
+        ("send", "disk-1", "firing", None, -70, "b"),
+        ("deliver", 2, 0.22930428857856333, False),
+        ("send", "disk-1", "firing", None, -10, "a"),
+        ("deliver", 0, 0.4586088801607068, False),
+    ]
+    problems, steps = await play(3, run, "memory", tmp_path, routes, ungrouped=frozenset({"r0"}))
+    assert problems == [], "\n".join(steps)

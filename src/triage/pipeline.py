@@ -503,18 +503,24 @@ class Pipeline:
         delivery of the message, done with its own incident, acks it."""
         await self._place_early(alert, group, joining, queued_at)
         left = joining.left
+        gone = alert.model_copy(update={"status": Status.RESOLVED})
+        event = _Event(gone, self.redactor.text, queued_at)
         if left is not None:
             members = Members(self.ledger.store)
             fp, at = alert.fingerprint, alert.occurred_at
             joining.late = await members.newer_in(fp, left, at, queued_at)
             if joining.late:
-                return False  # resolved again in `group` once its effect is out, as before
+                # It stays where its newer event is: nothing opens here. (A failed open
+                # here would be left for good when the message's retry is taken by a
+                # replica on routes that do not group it.)
+                joining.withdrawn = await work.withdraw(event, self.ledger.clock(), group)
+                if joining.withdrawn:
+                    log.info("alert.late_firing", stays=left.key, fired_in=group.key)
+                return joining.withdrawn
         joining.own = await self._own_keeps(alert, owner, group, queued_at)
         joining.own_looked = True
         if joining.own is None:
             return False
-        gone = alert.model_copy(update={"status": Status.RESOLVED})
-        event = _Event(gone, self.redactor.text, queued_at)
         if not await work.withdraw(event, self.ledger.clock(), group):
             return False
         joining.withdrawn = True
@@ -578,13 +584,17 @@ class Pipeline:
     ) -> None:
         """`alert` stays in its own incident `own`, not in `group`: an effect another
         delivery of its message claimed there (a replica on the other routes, which may have
-        died) is finished before this one is acked, and, unless the group's open was
-        `withdrawn`, the alert is resolved again in `group`."""
+        died) is finished before this one is acked, with what that replica would have done
+        after it (`_leave_group`), and, unless the group's open was `withdrawn`, the alert is
+        resolved again in `group`."""
         log.info("alert.late_firing", stays=alert.fingerprint, fired_in=group.key)
         pending = own.pending
         if pending is not None and same_alert(pending.owner, owner):
             firing = _Event(alert, self.redactor.text, queued_at)
-            await self._apply(alert, firing, owner, None)
+            action, _, _ = await self._apply(alert, firing, owner, None)
+            if action in _OPENING:
+                # Its replica died before it left the group it was remembered in.
+                await self._leave_group(alert, owner, queued_at)
         if not withdrawn:
             gone = alert.model_copy(update={"status": Status.RESOLVED})
             event = _Event(gone, self.redactor.text, queued_at)
