@@ -36,6 +36,7 @@ from typing import Any
 from triage.errors import InvalidAlertError
 from triage.models import Alert, Priority
 from triage.normalize.graphemes import boundary_before
+from triage.redact import Redactor
 
 TITLE_MAX = 200
 DESCRIPTION_MAX = 4_000
@@ -255,6 +256,10 @@ def unnested(value: Any) -> Any:
     return None if isinstance(value, dict | list) else value
 
 
+#: Redacts the values errors and notes quote (`short`).
+_REDACTOR = Redactor()
+
+
 def _kind(value: Any) -> str:
     if isinstance(value, dict):
         return "object"
@@ -264,12 +269,14 @@ def _kind(value: Any) -> str:
 
 
 def short(value: Any, limit: int = 60) -> str:
-    """A hostile value made safe to quote in an error message or log line."""
+    """A hostile value made safe to quote in an error message or log line: redacted before it
+    is cut, as the cut may fall inside a secret, and what it keeps of one no longer has the
+    shape the redactor knows (the log line's redaction would see `'… ya29.pqnvs6yf…'`)."""
     if isinstance(value, dict | list):
         return f"<JSON {_kind(value)}>"
     if value is None or isinstance(value, bool):
         return shown(value)  # null, true: never 'None', which reads as that text
-    return repr(cut(line(str(value), "") or "", limit, ellipsis=True))
+    return repr(cut(_REDACTOR.text(line(str(value), "") or ""), limit, ellipsis=True))
 
 
 # --- structure -------------------------------------------------------------------------------

@@ -1,0 +1,482 @@
+"""Every sample payload under tests/payloads (one added later too), with every text field made
+hostile, shows nothing live and leaks no secret wherever triage shows or keeps it.
+
+Each string leaf of a sample (inside an SNS envelope's Message too) is replaced by two
+credentials of `secret_formats` (rotating, so every format appears) and markup for every place
+alert text is shown: GitHub markdown (mentions, references, images, HTML, fences, a forged
+fingerprint marker), Slack mrkdwn (`<!channel>`, links, styling), HTML (a script, an image with
+an error handler), a terminal's escapes and bidi overrides. A URL's leaf stays a URL, with the
+hostile text in its query, so it reaches the links. The alerts are then rendered in process by
+the functions each place uses: the redacted view and the prompt, the deterministic ticket, the
+backend's JSON bodies, the GitHub issue (title, body, labels, comments, digest entry), Slack's
+messages, the stored record, the operator API's JSON, the CLI's line and the status page, and
+the log lines normalising wrote. No 8-character run of a secret's random part may be in any of
+them, and none may hold markup its place would render.
+
+Two variants: every string leaf replaced (most samples then lose what identifies them: a clear
+`TriageError` is the right answer), and every leaf but those that identify the alert, give its
+state or make its format known (`test_normalize_hostile.NOT_DISPLAY`), which still gives alerts.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
+
+import pytest
+import structlog
+
+from memory_store import MemoryStore
+from secret_formats import FORMATS, Secret, sample
+from test_normalize_hostile import NOT_DISPLAY, NOT_DISPLAY_IN
+from triage.aws import Aws
+from triage.errors import TriageError
+from triage.health import Health
+from triage.incidents.codec import incident_to_json, view_to_json
+from triage.incidents.silences import SilenceCache
+from triage.incidents.store import Routing
+from triage.logs import redact_event
+from triage.models import Alert, EffectKind, Ticket
+from triage.normalize import Normalized, recognise_body
+from triage.ops.api import OperatorView
+from triage.ops.operator import incident_json
+from triage.ops.status_page import StatusPage
+from triage.pipeline import _log_normalized
+from triage.redact import Redactor
+from triage.settings import Settings
+from triage.sinks import slack
+from triage.sinks.backend import _close_body, _open_body, _update_body
+from triage.sinks.base import Effect, Target
+from triage.sinks.github import text as github
+from triage.summarise import prompt
+from triage.summarise.deterministic import DeterministicSummariser
+from triage.view import RedactedAlert, json_line, redact_alert, redact_ticket
+
+PAYLOADS = Path(__file__).parent / "payloads"
+SAMPLES = sorted(
+    str(path.relative_to(PAYLOADS))
+    for path in PAYLOADS.rglob("*.json")
+    if path.relative_to(PAYLOADS).parts[0] != "hostile"
+)
+T0 = datetime(2026, 12, 5, 9, 0, tzinfo=UTC)
+REDACTOR = Redactor()
+SUMMARISER = DeterministicSummariser()
+
+#: Markup for every place alert text is shown; `FORGED` is another incident's marker.
+FORGED = "<!-- triage:fingerprint=" + "f" * 32 + " -->"
+MARKUP = (
+    f"@acme/oncall #123 GH-4 ![x](https://e.example/x.png) <details>d</details> ``` {FORGED} "
+    "<!channel> <!here> <@U123> <https://evil.example|click> *bold* "
+    '<script>alert(1)</script> "><img src=x onerror=alert(1)> '
+    "\x1b]8;;https://evil.example\x07link\x1b]8;;\x07 \x1b[31m \u202egnp.exe\u202c \u2066x\u2069"
+)
+
+
+# --- hostile samples ------------------------------------------------------------------------
+
+
+@dataclass
+class Hostile:
+    """Makes each field's hostile text: two credentials in turn, then `MARKUP`."""
+
+    turn: Iterator[int] = field(default_factory=itertools.count)
+    placed: list[Secret] = field(default_factory=list)
+
+    def text(self) -> str:
+        n = next(self.turn)
+        told = []
+        for k in range(2):
+            fmt = FORMATS[(2 * n + k) % len(FORMATS)]
+            secret = sample(fmt, f"{n}/{k}")
+            self.placed.append(secret)
+            told.append(secret.text if fmt.bare else f"{fmt.name}={secret.text}")
+        return " ".join([*told, MARKUP])
+
+    def leaf(self, value: str) -> str:
+        """A URL stays one, the hostile text in its query; any other text is replaced."""
+        if re.match(r"https?://[^\s/]+", value):
+            return f"{value.split('?')[0]}?q={self.text()}"
+        return self.text()
+
+
+def _kept(name: str, payload: Any) -> set[str]:
+    """The dotted paths of `payload` that identify the alert, give its state or make its
+    format known (as `decode_body` unwraps it: an array is `alerts`)."""
+    try:
+        fmt = recognise_body(json.dumps(payload)).format
+    except TriageError:
+        return set()
+    return NOT_DISPLAY.get(fmt, set()) | NOT_DISPLAY_IN.get(name, set())
+
+
+def _any_index(path: tuple[Any, ...]) -> str:
+    return ".".join("0" if isinstance(step, int) else str(step) for step in path)
+
+
+@dataclass
+class _Walk:
+    name: str
+    hostile: Hostile
+
+
+def _walk(value: Any, path: tuple[Any, ...], kept: set[str] | None, walk: _Walk) -> Any:
+    """`value` with every string leaf not in `kept` (None: keep none) made hostile; a leaf
+    holding JSON (an SNS Message) is walked inside too, and written back as JSON."""
+    if isinstance(value, dict):
+        return {k: _walk(v, (*path, k), kept, walk) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_walk(v, (*path, i), kept, walk) for i, v in enumerate(value)]
+    if not isinstance(value, str):
+        return value
+    inner = _json(value)
+    if inner is not None:
+        inner_kept = None if kept is None else _kept(walk.name, inner)
+        return json.dumps(_walk(inner, (), inner_kept, walk))
+    if kept is not None and (".".join(map(str, path)) in kept or _any_index(path) in kept):
+        return value
+    return walk.hostile.leaf(value)
+
+
+def _json(text: str) -> Any:
+    if not text.lstrip().startswith(("{", "[")):
+        return None
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict | list) else None
+
+
+#: Keys an SNS envelope is known by: kept whatever the variant keeps inside its Message.
+ENVELOPE = {"Type", "TopicArn", "Message"}
+
+
+def hostile_body(name: str, every: bool) -> tuple[str, list[Secret]]:
+    """Sample `name` with every string leaf (or, unless `every`, every display leaf) hostile,
+    and the secrets placed in it."""
+    payload = json.loads((PAYLOADS / name).read_text(encoding="utf-8"))
+    hostile = Hostile()
+    if every:
+        kept = None
+    elif isinstance(payload, list):
+        kept = {p.removeprefix("alerts.") for p in _kept(name, payload)}
+    elif isinstance(payload, dict) and "TopicArn" in payload:
+        message = _json(str(payload.get("Message", "")))
+        kept = ENVELOPE | (_kept(name, payload) if message is None else set())
+    else:
+        kept = _kept(name, payload)
+    return json.dumps(_walk(payload, (), kept, _Walk(name, hostile))), hostile.placed
+
+
+def normalised(body: str) -> Normalized | TriageError:
+    try:
+        return recognise_body(body).normalized
+    except TriageError as exc:
+        return exc
+
+
+def _gives_alerts(name: str) -> bool:
+    result = normalised((PAYLOADS / name).read_text(encoding="utf-8"))
+    return isinstance(result, Normalized) and bool(result.alerts)
+
+
+ALERTING = [name for name in SAMPLES if _gives_alerts(name)]
+
+
+# --- where alert text is shown --------------------------------------------------------------
+
+
+@dataclass
+class Shown:
+    """Everything rendered from one sample's alerts, by the place it is shown in."""
+
+    github: list[str] = field(default_factory=list)
+    github_titles: list[str] = field(default_factory=list)
+    github_labels: list[str] = field(default_factory=list)
+    slack: list[dict[str, Any]] = field(default_factory=list)
+    html: list[str] = field(default_factory=list)
+    terminal: list[str] = field(default_factory=list)
+    #: Kept or sent as data (JSON bodies, records, the prompt, log lines): secrets only.
+    data: list[str] = field(default_factory=list)
+
+    def places(self) -> Iterator[tuple[str, str]]:
+        """Each text rendered, with the place it is shown in."""
+        for place in ("github", "github_titles", "github_labels", "html", "terminal", "data"):
+            for n, text in enumerate(getattr(self, place)):
+                yield f"{place}[{n}]", text
+        for n, message in enumerate(self.slack):
+            yield f"slack[{n}]", json.dumps(message, ensure_ascii=False)
+
+
+def _effects(view: RedactedAlert, ticket: Ticket) -> Iterator[Effect]:
+    refs = {"github": "https://github.com/acme/ops/issues/7", "backend": "T-7"}
+    for seq, kind in enumerate(EffectKind, 1):
+        yield Effect(kind, view.fingerprint, view, ticket, None if seq == 1 else "7", 3, 2,
+                     kind is EffectKind.REOPEN, f"{view.fingerprint}:{seq}", Target(), refs)  # fmt: skip
+
+
+def _render_effects(view: RedactedAlert, ticket: Ticket, shown: Shown) -> None:
+    for effect in _effects(view, ticket):
+        shown.data.append(json.dumps([_open_body(effect), _update_body(effect),
+                                      _close_body(effect)], ensure_ascii=False))  # fmt: skip
+        shown.github_titles.append(github.issue_title(effect))
+        shown.github_labels.extend(github.issue_labels(effect))
+        shown.github += [github.issue_body(effect), github.digest_entry(effect)]
+        comment = {
+            EffectKind.UPDATE: github.update_comment,
+            EffectKind.CLOSE: github.close_comment,
+            EffectKind.REOPEN: github.reopen_comment,
+        }.get(effect.kind)
+        if comment is not None:
+            shown.github.append(comment(effect))
+            shown.slack.append(slack.follow_up_message(effect))
+        else:
+            shown.slack += [slack.open_message(effect), slack.plain_message(effect)]
+
+
+async def render(alerts: tuple[Alert, ...]) -> Shown:
+    """Every place the alerts are shown or kept, as triage renders them."""
+    shown = Shown()
+    store = MemoryStore()
+    for alert in alerts:
+        view = redact_alert(alert, REDACTOR, excerpt_chars=6000)
+        ticket = redact_ticket(await SUMMARISER.summarise(view), REDACTOR)
+        shown.data += [view_to_json(view), prompt.build(view, REDACTOR, 4000).user]
+        _render_effects(view, ticket, shown)
+        opened = await store.begin(view, "m", T0)
+        if opened.after is None:
+            continue
+        fp = opened.after.fingerprint
+        routing = Routing("default", view.team, dict(view.labels))
+        await store.save_ticket(fp, "m", ticket, routing)
+        await store.confirm(fp, "m", "github", "https://github.com/acme/ops/issues/7", finish=True)
+        incident = await store.get(fp)
+        assert incident is not None
+        shown.data += [incident_to_json(incident), json.dumps(incident_json(incident, REDACTOR))]
+        shown.terminal.append(json_line(incident_json(incident, REDACTOR, history=True)))
+    shown.html.append(await PAGE.render(store))
+    return shown
+
+
+class Page:
+    """The status page over one store at a time."""
+
+    def __init__(self) -> None:
+        self.settings = Settings()
+        self.aws = Aws(self.settings)
+
+    async def render(self, store: MemoryStore) -> str:
+        view = OperatorView(
+            self.settings, store, SilenceCache(store), [], SUMMARISER, Health(), self.aws,
+            clock=lambda: T0 + timedelta(minutes=5),
+        )  # fmt: skip
+        return await StatusPage(view, auth=None)._render()  # type: ignore[arg-type]
+
+
+PAGE = Page()
+
+
+def logged(body: str) -> str:
+    """The log lines normalising `body` makes the pipeline write, as the daemon writes them."""
+    with structlog.testing.capture_logs() as logs:
+        result = normalised(body)
+        if isinstance(result, Normalized):
+            _log_normalized(result)
+    return json.dumps([redact_event(None, "info", dict(e)) for e in logs], default=str)
+
+
+# --- checks -----------------------------------------------------------------------------------
+
+
+def leaked(secrets: list[Secret], shown: Shown) -> list[str]:
+    """Each place holding an 8-character run of the secrets' random parts (as written, or
+    percent-decoded), with the run."""
+    runs = {part[i : i + 8] for s in secrets for part in s.random for i in range(len(part) - 7)}
+    found = []
+    for place, text in shown.places():
+        for seen in {text, unquote(text), unquote(unquote(text))}:
+            hits = {seen[i : i + 8] for i in range(len(seen) - 7)} & runs
+            found += [f"{place}: {run!r} in …{_around(seen, run)}…" for run in sorted(hits)[:1]]
+    return found
+
+
+def _around(text: str, run: str) -> str:
+    at = text.index(run)
+    return text[max(at - 60, 0) : at + 40]
+
+
+#: A mention, a reference or a GH- link that GitHub would act on (no zero-width space after
+#: the sign, as `markdown` writes it).
+GITHUB_LINKING = re.compile(r"[@#](?!\u200b)[\w/]|(?i:gh-)(?!\u200b)\d")
+
+
+def github_live(text: str, fingerprints: set[str]) -> list[str]:
+    """What in an issue body or comment would render live: raw HTML (bar triage's markers and
+    link destinations), a mention or reference, an image, a fence, a second marker."""
+    problems = []
+    for line in text.splitlines():
+        if re.fullmatch(r"<!-- triage:(fingerprint|digest-entry)=([0-9a-f]{32}) -->", line):
+            if line.split("=")[1][:32] not in fingerprints:
+                problems.append(f"a marker of another incident: {line}")
+            continue
+        if re.fullmatch(r"<!-- triage:(effect=[0-9a-f]{32}:\d+|digest) -->", line):
+            continue
+        # Triage's link destinations, and code spans (a digest entry's source and team): in
+        # neither does GitHub render markup, mention or reference anyone.
+        mine = re.sub(r"\]\(<https?://[^\s<>]+>\)|`[^`]*`", "](LINK)", line)
+        if "<" in mine:
+            problems.append(f"raw HTML: {line[:120]}")
+        if GITHUB_LINKING.search(mine.replace("&#8203;", "\u200b").replace("\\", "")):
+            problems.append(f"a mention or reference: {line[:120]}")
+        if re.search(r"(?<!\\)!(?<!\\)\[", mine) or "```" in mine:
+            problems.append(f"an image or a fence: {line[:120]}")
+    return problems
+
+
+def slack_live(message: dict[str, Any]) -> list[str]:
+    """What in a Slack message would notify, link or style: outside triage's own markup (the
+    date, links to http(s) URLs), no `<…>` and no `@word`; alert words only in plain text."""
+    problems = []
+    texts = [("fallback", message["text"])] + [
+        (node["type"], node["text"]) for node in _text_objects(message.get("blocks", []))
+    ]
+    for kind, text in texts:
+        words = re.sub(r"<https?://[^\s|<>]+\|", "<LINK|", text)  # a URL mentions nobody
+        if re.search(r"(?<!\w)@\w", words):
+            problems.append(f"{kind}: a mention: {text[:120]}")
+        problems += [
+            f"{kind}: markup <{tag[:80]}>"
+            for tag in re.findall(r"<([^>]*)>", text)
+            if not re.match(r"(!date\^\d+\^|https?://[^\s|<>]+\|)", tag)
+        ]
+        if kind == "mrkdwn" and ("```" in text or "*bold*" in text):
+            problems.append(f"mrkdwn: alert text styled: {text[:120]}")
+    return problems
+
+
+def _text_objects(node: Any) -> Iterator[dict[str, Any]]:
+    if isinstance(node, dict):
+        if node.get("type") in ("plain_text", "mrkdwn") and isinstance(node.get("text"), str):
+            yield node
+        for value in node.values():
+            yield from _text_objects(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _text_objects(value)
+
+
+#: The status page's own elements; an alert's would be another.
+PAGE_TAGS = {
+    "html", "head", "meta", "title", "style", "body", "h1", "h2", "h3", "p", "section",
+    "ul", "li", "b", "span", "div", "table", "tr", "th", "td",
+}  # fmt: skip
+
+
+class _Tags(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.problems: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in PAGE_TAGS:
+            self.problems.append(f"<{tag}>")
+        self.problems += [f"<{tag} {k}>" for k, _ in attrs if k.startswith("on")]
+
+    def handle_comment(self, data: str) -> None:
+        self.problems.append(f"<!--{data[:60]}-->")
+
+
+def html_live(page: str) -> list[str]:
+    parser = _Tags()
+    parser.feed(page)
+    return parser.problems
+
+
+#: What a terminal acts on or reorders: C0 and C1 controls, bidi and other format characters.
+TERMINAL_ACTIVE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def live(shown: Shown, fingerprints: set[str]) -> list[str]:
+    """Markup that would render live in its place, for every place."""
+    problems = [p for text in shown.github for p in github_live(text, fingerprints)]
+    problems += [f"title: {t}" for t in shown.github_titles if GITHUB_LINKING.search(t)]
+    problems += [f"label: {n!r}" for n in shown.github_labels if not n.isprintable()]
+    problems += [p for message in shown.slack for p in slack_live(message)]
+    problems += [p for page in shown.html for p in html_live(page)]
+    problems += [f"terminal: {t[:80]!r}" for t in shown.terminal if TERMINAL_ACTIVE.search(t)]
+    return problems
+
+
+# --- tests ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("every", [True, False], ids=["every-leaf", "display-leaves"])
+def test_a_hostile_sample_gives_alerts_or_a_clear_error(every: bool) -> None:
+    """Every sample with every string leaf (or every display leaf) hostile normalises to
+    alerts or raises a TriageError, never another exception; with its identifying leaves
+    kept, nearly every sample that gave alerts still does."""
+    known = [name for name in ALERTING if every or _format(name) in NOT_DISPLAY]
+    still = [name for name in known if _has_alerts(normalised(hostile_body(name, every)[0]))]
+    if not every:
+        lost = sorted(set(known) - set(still))
+        assert len(still) >= 0.9 * len(known), lost
+
+
+def _format(name: str) -> str:
+    return recognise_body((PAYLOADS / name).read_text(encoding="utf-8")).format
+
+
+def _has_alerts(result: Normalized | TriageError) -> bool:
+    return isinstance(result, Normalized) and bool(result.alerts)
+
+
+CASES = [(name, every) for name in ALERTING for every in (False, True)]
+
+
+@pytest.mark.parametrize(
+    ("name", "every"), CASES, ids=[f"{n}-{'every' if e else 'display'}" for n, e in CASES]
+)
+async def test_hostile_text_is_inert_and_secret_free_wherever_shown(name: str, every: bool) -> None:
+    """Sample `name` made hostile leaks no run of a secret it carries into any place triage
+    shows or keeps its alerts, and renders no mention, link, image, tag or escape of its own
+    in any of them."""
+    body, placed = hostile_body(name, every)
+    result = normalised(body)
+    if not _has_alerts(result):
+        pytest.skip("refused, or no alert: nothing is shown")
+    assert isinstance(result, Normalized)
+    shown = await render(result.alerts)
+    shown.data.append(logged(body))
+    assert leaked(placed, shown) == []
+    assert live(shown, {a.fingerprint for a in result.alerts}) == []
+
+
+def _quotes(told: str) -> list[str]:
+    """What triage says of a value it cannot read: a script's timestamp is noted (the alert is
+    kept, dated when it was queued), a posted alert's endsAt is refused."""
+    said = []
+    for body in ({"title": "t", "timestamp": told}, [{"labels": {"a": "b"}, "endsAt": told}]):
+        result = normalised(json.dumps(body))
+        said += [str(result)] if isinstance(result, TriageError) else list(result.notes)
+    return said
+
+
+@pytest.mark.parametrize("pad", [30, 45])
+def test_a_value_quoted_in_a_note_or_error_keeps_no_piece_of_a_secret(pad: int) -> None:
+    """A secret in a value that a note or an error quotes, cut inside the secret where the
+    quote ends, leaves no run of its random part in the error or the log line."""
+    placed = [sample(fmt, f"quoted/{pad}") for fmt in FORMATS if fmt.bare]
+    shown = Shown()
+    for secret in placed:
+        said = _quotes("t" * pad + " " + secret.text)
+        shown.data += said
+        shown.data.append(json.dumps(redact_event(None, "warning", {"event": "x", "said": said})))
+    assert leaked(placed, shown) == []
