@@ -1344,3 +1344,23 @@ async def test_an_own_open_finished_for_a_dead_replica_also_leaves_the_group(
     ]
     problems, steps = await play(3, run, "memory", tmp_path, routes, ungrouped=frozenset({"r0"}))
     assert problems == [], "\n".join(steps)
+
+
+async def test_an_own_open_another_alert_finished_for_a_dead_replica_still_leaves_the_group(
+    tmp_path: Path, routes: Path
+) -> None:
+    """A replica on the old routes dies opening the alert's own incident (it fired in a
+    group before), and an older resolve's message finishes that open: the firing's retry, on
+    the new routes, still resolves the alert in the group it left (it fired in both)."""
+    run = [
+        ("crash", 0),
+        ("send", "disk-1", "firing", None, -70, "b"),
+        ("deliver", 2, 0.22899392344326785, False),
+        ("send", "disk-1", "firing", None, -10, "a"),
+        ("send", "disk-1", "resolved", None, -299, None),
+        ("deliver", 0, 0.4586088801607068, False),
+        ("clock", 3601.0),
+        ("deliver", 0, 0.7336593050537257, False),
+    ]
+    problems, steps = await play(3, run, "memory", tmp_path, routes, ungrouped=frozenset({"r0"}))
+    assert problems == [], "\n".join(steps)

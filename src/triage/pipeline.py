@@ -591,10 +591,11 @@ class Pipeline:
         pending = own.pending
         if pending is not None and same_alert(pending.owner, owner):
             firing = _Event(alert, self.redactor.text, queued_at)
-            action, _, _ = await self._apply(alert, firing, owner, None)
-            if action in _OPENING:
-                # Its replica died before it left the group it was remembered in.
-                await self._leave_group(alert, owner, queued_at)
+            await self._apply(alert, firing, owner, None)
+        if _alike(own, alert, queued_at):
+            # This very firing opened it there: what that replica does next, as it may have
+            # died first (the alert fired in the group it was remembered in too).
+            await self._leave_group(alert, owner, queued_at)
         if not withdrawn:
             gone = alert.model_copy(update={"status": Status.RESOLVED})
             event = _Event(gone, self.redactor.text, queued_at)
