@@ -177,6 +177,12 @@ GOLDEN: dict[str, tuple[str, ...]] = {
     "vendors/splunk-alert-unnamed.json": ("0299acaff544268875c9c41e82132de0",),
     # Error trackers', uptime checkers' and on-call tools' webhooks (tests/test_normalize_tools.py):
     # a trigger and its recovery share one.
+    "tools/bugsnag-comment.json": (),
+    "tools/bugsnag-first-exception.json": ("c0c795b491cc25d7e5b2df7151b36976",),
+    "tools/bugsnag-fixed.json": ("c0c795b491cc25d7e5b2df7151b36976",),
+    "tools/dynatrace-open.json": ("9e4c5a5c3eecb7625701da223a27d402",),
+    "tools/dynatrace-resolved.json": ("9e4c5a5c3eecb7625701da223a27d402",),
+    "tools/dynatrace-test.json": (),
     "tools/grafana-oncall-acknowledge.json": (),
     "tools/grafana-oncall-created.json": ("dc43ef70f38e1037be2e6d607611293f",),
     "tools/grafana-oncall-resolve.json": ("dc43ef70f38e1037be2e6d607611293f",),

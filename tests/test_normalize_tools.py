@@ -32,6 +32,12 @@ TOOLS = Path(__file__).parent / "payloads" / "tools"
 
 #: Each sample's format (as the gateway names it) and fingerprints; () when it is skipped.
 SAMPLES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "bugsnag-comment.json": ("bugsnag", ()),
+    "bugsnag-first-exception.json": ("bugsnag", ("c0c795b491cc25d7e5b2df7151b36976",)),
+    "bugsnag-fixed.json": ("bugsnag", ("c0c795b491cc25d7e5b2df7151b36976",)),
+    "dynatrace-open.json": ("dynatrace", ("9e4c5a5c3eecb7625701da223a27d402",)),
+    "dynatrace-resolved.json": ("dynatrace", ("9e4c5a5c3eecb7625701da223a27d402",)),
+    "dynatrace-test.json": ("dynatrace", ()),
     "grafana-oncall-acknowledge.json": ("grafana-oncall", ()),
     "grafana-oncall-created.json": ("grafana-oncall", ("dc43ef70f38e1037be2e6d607611293f",)),
     "grafana-oncall-resolve.json": ("grafana-oncall", ("dc43ef70f38e1037be2e6d607611293f",)),
@@ -55,7 +61,9 @@ PAIRS = [
     ("honeybadger-occurred.json", "honeybadger-resolved.json", "honeybadger"),
     ("honeybadger-down.json", "honeybadger-up.json", "honeybadger"),
     ("honeybadger-check-in-missing.json", "honeybadger-check-in-reporting.json", "honeybadger"),
+    ("bugsnag-first-exception.json", "bugsnag-fixed.json", "bugsnag"),
     ("pingdom-http-down.json", "pingdom-http-up.json", "pingdom"),
+    ("dynatrace-open.json", "dynatrace-resolved.json", "dynatrace"),
     ("grafana-oncall-created.json", "grafana-oncall-resolve.json", "grafana-oncall"),
 ]
 
@@ -108,6 +116,8 @@ def test_every_tool_sample_is_listed() -> None:
     ("name", "reason"),
     [
         ("rollbar-deploy.json", "no_state_change"),
+        ("bugsnag-comment.json", "no_state_change"),
+        ("dynatrace-test.json", "test_notification"),
         ("honeybadger-test.json", "test_notification"),
         ("grafana-oncall-acknowledge.json", "no_state_change"),
     ],
@@ -214,6 +224,54 @@ def test_pingdom_uptime_and_transaction_states(state: str, status: Status) -> No
     )  # fmt: skip
 
 
+@pytest.mark.parametrize(
+    ("trigger", "change", "status"),
+    [("exception", None, Status.FIRING), ("powerTen", None, Status.FIRING),
+     ("errorEventFrequency", None, Status.FIRING), ("reopened", None, Status.FIRING),
+     ("errorStateManualChange", "ignored", Status.RESOLVED),
+     ("errorStateManualChange", "snoozed", Status.RESOLVED),
+     ("errorStateManualChange", "reopened", Status.FIRING),
+     ("errorStateManualChange", "unignored", None), ("release", None, None),
+     ("projectApproachingRateLimit", None, None)],
+)  # fmt: skip
+def test_bugsnag_triggers(trigger: str, change: str | None, status: Status | None) -> None:
+    """Bugsnag's error triggers fire the error's incident, a person's fix, ignore or snooze
+    resolves it and a reopen fires it again; releases and other changes change no ticket."""
+    body = sample("bugsnag-fixed.json")
+    body["trigger"] = {"type": trigger, "message": "m", "stateChange": change}
+    result = run(body)
+    if status is None:
+        assert result.alerts == () and [s.reason for s in result.skipped] == ["no_state_change"]
+    else:
+        [alert] = result.alerts
+        assert (alert.status, alert.fingerprint) == (
+            status, one(sample("bugsnag-first-exception.json")).fingerprint
+        )  # fmt: skip
+
+
+def test_a_bugsnag_project_spike_fires_its_projects_incident() -> None:
+    """A project spike (no error in it) fires one incident per project, never one of an
+    error's, and every spike of the project counts on it."""
+    body = sample("bugsnag-first-exception.json")
+    del body["error"]
+    body["trigger"] = {"type": "projectSpiking", "message": "Spike of 5000 events", "rate": 5000}
+    spike = one(body)
+    assert (spike.status, spike.title) == (Status.FIRING, "Error spike in My Test Project")
+    assert spike.identity == {"project": "56b9ca7f17025f8756f69055", "trigger": "projectspiking"}
+    again = dict(body, trigger=dict(body["trigger"], rate=9000))
+    assert one(again).fingerprint == spike.fingerprint
+
+
+def test_dynatrace_fields() -> None:
+    """A Dynatrace problem's title, display id, impact, entities and link are read; its test
+    notification (the documented placeholders' test run) changes no ticket."""
+    alert = one(sample("dynatrace-open.json"))
+    assert (alert.title, alert.labels["problem"]) == ("Failure rate increase", "P-2512123")
+    assert alert.labels["entities"] == "checkout-service" and alert.links["source"].startswith(
+        "https://abc12345.live.dynatrace.com/"
+    )
+
+
 def test_grafana_oncall_fields_and_events() -> None:
     """An OnCall alert group's title, integration team, first alert's description and link
     are read; an escalation step or an unresolve fires the group again, a silence does not."""
@@ -254,6 +312,10 @@ def _set(body: dict[str, Any], path: tuple[str, ...], value: Any) -> dict[str, A
         ("pingdom-http-down.json", ("current_state",), "PAUSED", "current_state 'PAUSED' is not"),
         ("pingdom-http-down.json", ("current_state",), ["DOWN"], "current_state <JSON array>"),
         ("pingdom-http-down.json", ("check_id",), {"a": 1}, "check_id must be text"),
+        ("bugsnag-first-exception.json", ("error", "errorId"), None, "error.errorId is missing"),
+        ("bugsnag-first-exception.json", ("error",), [1], "error is a JSON array"),
+        ("dynatrace-open.json", ("State",), "CLOSED", "State 'CLOSED' is not OPEN or RESOLVED"),
+        ("dynatrace-open.json", ("PID",), {"a": 1}, "PID must be text"),
         ("grafana-oncall-created.json", ("alert_group", "id"), None, "alert_group.id is missing"),
         ("grafana-oncall-created.json", ("alert_group", "id"), [], "alert_group.id must be text"),
     ],
@@ -305,6 +367,9 @@ SECRET_FIELDS: dict[str, tuple[tuple[str, ...], ...]] = {
     "honeybadger-occurred.json": (("message",), ("fault", "message"), ("fault", "component")),
     "honeybadger-down.json": (("site", "name"), ("outage", "reason")),
     "pingdom-http-down.json": (("check_name",), ("description",), ("long_description",)),
+    "bugsnag-first-exception.json": (("error", "message"), ("error", "context"),
+                                     ("trigger", "message")),
+    "dynatrace-open.json": (("ProblemTitle",), ("ImpactedEntity",), ("Tags",)),
     "grafana-oncall-created.json": (("alert_group", "title"), ("alert_payload", "annotations",
                                     "description"), ("integration", "name")),
 }  # fmt: skip
@@ -385,3 +450,42 @@ async def test_trigger_then_recovery_open_and_close_one_ticket(
         actions += [o.action for o in outcomes]
     assert actions == [Action.OPEN, Action.COUNT, Action.CLOSE]
     assert [e.kind for e in sink.effects] == [EffectKind.OPEN, EffectKind.CLOSE]
+
+
+def _reopened(name: str) -> str:
+    """`name`'s webhook as the tool sends it when a person reopens the resolved incident."""
+    body = sample(name)
+    if name.startswith("rollbar"):
+        body["event_name"] = "reopened_item"
+    elif name.startswith("honeybadger"):
+        body.update(event="unresolved", message="[My Project/development] RuntimeError reopened")
+    elif name.startswith("bugsnag"):
+        body["trigger"] = {
+            "type": "errorStateManualChange",
+            "message": "m",
+            "stateChange": "reopened",
+        }
+    else:
+        body["event"] = {"type": "unresolve", "time": "2023-04-19T22:10:00+00:00"}
+    return json.dumps(body)
+
+
+@pytest.mark.parametrize(
+    "recovery",
+    ["rollbar-resolved-item.json", "honeybadger-resolved.json", "bugsnag-fixed.json",
+     "grafana-oncall-resolve.json"],
+)  # fmt: skip
+async def test_a_person_reopening_a_resolved_incident_reopens_its_ticket(recovery: str) -> None:
+    """A reopen a person sends after the resolve (it carries the error's last occurrence, older
+    than the resolve) reopens the ticket; dated by that occurrence it was ignored as stale."""
+    trigger = next(t for t, r, _ in PAIRS if r == recovery)
+    pipeline = Pipeline(Ledger(MemoryStore(POLICY)), Summariser(), [Sink()], Metrics(),
+                        redactor=Redactor(), policy=POLICY)  # fmt: skip
+    bodies = [(TOOLS / n).read_text(encoding="utf-8") for n in (trigger, recovery)]
+    actions = []
+    for minute, body in enumerate([*bodies, _reopened(recovery)]):
+        at = T0 + timedelta(minutes=minute)
+        outcomes = await pipeline.process(Message(f"m-{minute}", body, f"r-{minute}", 1, at,
+                                                  received_at=at))  # fmt: skip
+        actions += [o.action for o in outcomes]
+    assert actions == [Action.OPEN, Action.CLOSE, Action.REOPEN]

@@ -33,12 +33,12 @@ ACCEPTED_FORMATS: dict[str, frozenset[str]] = {
     "sentry": frozenset({"sentry"}),
     # The legacy Sentry plugin cannot sign: it posts here, the token in its URL (Basic).
     # Other tools' webhooks (Datadog, Opsgenie, PagerDuty, New Relic, Azure Monitor, Google
-    # Cloud Monitoring, Uptime Kuma, Splunk, Rollbar, Honeybadger, Pingdom, Grafana OnCall) post
-    # here too.
+    # Cloud Monitoring, Uptime Kuma, Splunk, Rollbar, Honeybadger, Bugsnag, Pingdom, Dynatrace,
+    # Grafana OnCall) post here too.
     "generic": frozenset(
         {"generic", "sentry-plugin", "datadog", "opsgenie", "pagerduty"}
         | {"newrelic", "azure", "gcp", "uptimekuma", "splunk"}
-        | {"rollbar", "honeybadger", "pingdom", "grafana-oncall"}
+        | {"rollbar", "honeybadger", "bugsnag", "pingdom", "dynatrace", "grafana-oncall"}
     ),
     "threshold": frozenset({"threshold"}),
 }

@@ -1,9 +1,11 @@
-"""Error trackers' webhooks pointed at the gateway's generic path: Rollbar's and Honeybadger's.
-Each is known by the keys only that tool sends, and its alert is keyed by the tool's own id of
-the error (or check), never by its message, counts or times.
+"""Error trackers' webhooks pointed at the gateway's generic path: Rollbar's, Honeybadger's and
+Bugsnag's. Each is known by the keys only that tool sends, and its alert is keyed by the tool's
+own id of the error (or check), never by its message, counts or times.
 
 Identity, rollbar: the item's id (Rollbar's system-wide id of one grouped error).
 Identity, honeybadger: the fault's id; an uptime site's id; a check-in's id.
+Identity, bugsnag: the error's `errorId` (never the event's `id`, new on each occurrence); a
+project's error spike, which has no error, its project's id.
 States, rollbar (`event_name`): new_item, occurrence, exp_repeat_item, item_velocity,
 reactivated_item and reopened_item fire, resolved_item resolves; deploy and any other event
 changes no ticket (Skipped).
@@ -13,6 +15,11 @@ check_in_reporting a check-in; assigned, commented and deployed change no ticket
 integration's Test button (its "TestingException"). An event whose shape is not read here
 (Insights alarms, certificate expiry) is refused naming it, so it reaches the DLQ rather than
 being dropped.
+States, bugsnag (`trigger.type`): firstException, exception, powerTen, errorEventFrequency and
+reopened fire; a person's errorStateManualChange to fixed, ignored or snoozed resolves (as a
+resolved or archived Sentry issue does) and to reopened fires; projectSpiking fires its
+project's incident (Bugsnag sends no recovery); comments, releases, rate-limit notices and other
+state changes change no ticket.
 """
 
 from __future__ import annotations
@@ -28,7 +35,8 @@ from triage.normalize.vendors import quiet
 
 ROLLBAR = "rollbar"
 HONEYBADGER = "honeybadger"
-SOURCES = (ROLLBAR, HONEYBADGER)
+BUGSNAG = "bugsnag"
+SOURCES = (ROLLBAR, HONEYBADGER, BUGSNAG)
 
 
 def _labels(*pairs: tuple[str, Any]) -> dict[str, str]:
@@ -83,7 +91,7 @@ def normalize_rollbar(payload: dict[str, Any]) -> Normalized:
         item.get("last_occurrence")
     )
     status = Status.RESOLVED if kind in _RB_RESOLVED else Status.FIRING
-    occurred, notes = dated(_rb_when(status, item, occurrence), "rollbar timestamp")
+    occurred, notes = dated(_rb_when(kind, item, occurrence), "rollbar timestamp")
     server = common.obj_or_empty(occurrence.get("server"))
     alert = Alert(
         source=ROLLBAR,
@@ -108,11 +116,14 @@ def normalize_rollbar(payload: dict[str, Any]) -> Normalized:
     return Normalized((alert,), (), notes)
 
 
-def _rb_when(status: Status, item: dict[str, Any], occurrence: dict[str, Any]) -> Any:
-    """A firing item's newest occurrence; a resolve's own time when the item has one (its
-    last occurrence is older than the resolve and would read as a stale event)."""
-    if status is Status.RESOLVED:
+def _rb_when(kind: str, item: dict[str, Any], occurrence: dict[str, Any]) -> Any:
+    """An occurrence's event is dated by the occurrence; a resolve by its own time when the
+    item has one; a person's reopen (none of its own) when queued. Either of those dated by
+    the item's last occurrence, older than the resolve, would be ignored as stale."""
+    if kind in _RB_RESOLVED:
         return item.get("last_resolved_timestamp")
+    if kind == "reopened_item":
+        return None
     return occurrence.get("timestamp") or item.get("last_occurrence_timestamp")
 
 
@@ -182,7 +193,7 @@ def _hb_fault(payload: dict[str, Any], status: Status) -> Normalized:
     if klass == _HB_TEST_CLASS and (said or "").lower().startswith(_HB_TEST_MESSAGE):
         detail = f"honeybadger test notification {common.short(said)}: no ticket change"
         return Normalized((), (Skipped(HONEYBADGER, "test_notification", detail),))
-    occurred, notes = dated(_hb_fault_time(payload, fault, status), "honeybadger notice time")
+    occurred, notes = dated(_hb_fault_time(payload, status), "honeybadger notice.created_at")
     alert = Alert(
         source=HONEYBADGER,
         status=status,
@@ -256,16 +267,119 @@ def _hb_check_in(payload: dict[str, Any], status: Status) -> Normalized:
     return Normalized((alert,), ())
 
 
-def _hb_fault_time(payload: dict[str, Any], fault: dict[str, Any], status: Status) -> Any:
-    """A fault's notice dates its firing; a resolve, sent with no time of its own, is dated
-    when it was queued: its last notice is older than the resolve and would read as stale."""
+def _hb_fault_time(payload: dict[str, Any], status: Status) -> Any:
+    """The notice an event carries (an occurrence, a rate) dates it; a resolve or a reopen,
+    sent with no time of its own, is dated when queued: the fault's last notice is older than
+    a resolve, and a reopen dated by it would read as stale."""
     if status is Status.RESOLVED:
         return None
-    notice = common.obj_or_empty(payload.get("notice"))
-    return notice.get("created_at") or fault.get("last_notice_at")
+    return common.obj_or_empty(payload.get("notice")).get("created_at")
 
 
 def _hb_labels(payload: dict[str, Any], *pairs: tuple[str, Any]) -> dict[str, str]:
     """The project's name and the record's own labels."""
     project = common.obj_or_empty(payload.get("project"))
     return _labels(("project", project.get("name")), *pairs)
+
+
+# --- Bugsnag -----------------------------------------------------------------------------------
+
+_BS_FIRING = frozenset({"firstexception", "exception", "powerten", "erroreventfrequency",
+                        "reopened"})  # fmt: skip
+#: A person's change of an error's state (`trigger.stateChange`): fixing, ignoring or snoozing
+#: it ends its incident, as resolving or archiving a Sentry issue does; reopening fires it.
+_BS_STATE = {"fixed": Status.RESOLVED, "ignored": Status.RESOLVED, "snoozed": Status.RESOLVED,
+             "reopened": Status.FIRING}  # fmt: skip
+#: A project's own spike has no error and no recovery: it is keyed by the project and fires.
+_BS_SPIKE = "projectspiking"
+
+
+def matches_bugsnag(payload: dict[str, Any]) -> bool:
+    """The webhook plugin's payload: its `account`, `project` and the `trigger` by type."""
+    trigger = payload.get("trigger")
+    return (
+        isinstance(payload.get("account"), dict)
+        and isinstance(payload.get("project"), dict)
+        and isinstance(trigger, dict)
+        and "type" in trigger
+    )
+
+
+def normalize_bugsnag(payload: dict[str, Any]) -> Normalized:
+    trigger = common.obj(payload.get("trigger"), "trigger", required=True)
+    kind = (common.line(common.unnested(trigger.get("type")), "trigger.type", 64) or "").lower()
+    if kind == _BS_SPIKE:
+        return _bs_spike(payload, trigger)
+    status = _bs_status(kind, trigger.get("stateChange"))
+    if status is None:
+        what = (
+            trigger.get("stateChange") if kind == "errorstatemanualchange" else trigger.get("type")
+        )
+        return quiet(BUGSNAG, "trigger", what)
+    error = common.obj(payload.get("error"), "error", required=True)
+    error_id = common.ident(error.get("errorId"), "error.errorId")
+    klass = common.line(common.unnested(error.get("exceptionClass")), "error.exceptionClass")
+    said = common.line(common.unnested(error.get("message")), "error.message")
+    # An event's trigger is dated by the event; a person's change of state (a fix, a reopen)
+    # carries the error's last event, older than the change, so it is dated when queued.
+    when = None if kind == "errorstatemanualchange" else error.get("receivedAt")
+    occurred, notes = dated(when, "bugsnag error.receivedAt")
+    alert = Alert(
+        source=BUGSNAG,
+        status=status,
+        title=common.first_title(
+            f"{klass}: {said}" if klass and said else klass or said,
+            error.get("context"),
+            f"Bugsnag error {error_id}",
+        ),
+        severity=common.word(error.get("severity"), "error.severity"),
+        description=_description(trigger.get("message"), error.get("context")),
+        links=common.links(source=common.url(error.get("url"), "error.url")),
+        labels=_bs_labels(
+            payload,
+            ("error_id", error_id),
+            ("release_stage", error.get("releaseStage")),
+            ("app_version", error.get("appVersion")),
+            ("trigger", kind),
+        ),
+        occurred_at=occurred,
+        identity={"error": error_id},
+        raw=payload,
+    )
+    return Normalized((alert,), (), notes)
+
+
+def _bs_status(kind: str, state_change: Any) -> Status | None:
+    """Firing for an error's occurrence or reopening; a person's state change as `_BS_STATE`
+    says; None for every other trigger (a comment, a release, a rate-limit notice)."""
+    if kind in _BS_FIRING:
+        return Status.FIRING
+    if kind == "errorstatemanualchange" and isinstance(state_change, str):
+        return _BS_STATE.get(state_change.strip().lower())
+    return None
+
+
+def _bs_spike(payload: dict[str, Any], trigger: dict[str, Any]) -> Normalized:
+    """A project's error spike: one incident per project, firing only (no recovery is sent)."""
+    project = common.obj(payload.get("project"), "project", required=True)
+    project_id = common.ident(project.get("id"), "project.id")
+    name = common.line(common.unnested(project.get("name")), "project.name")
+    alert = Alert(
+        source=BUGSNAG,
+        status=Status.FIRING,
+        title=common.title(f"Error spike in {name or f'Bugsnag project {project_id}'}"),
+        description=_description(trigger.get("message")),
+        links=common.links(source=common.url(project.get("url"), "project.url")),
+        labels=_bs_labels(payload, ("trigger", _BS_SPIKE), ("rate", trigger.get("rate"))),
+        occurred_at=common.now(),
+        identity={"project": project_id, "trigger": _BS_SPIKE},
+        raw=payload,
+    )
+    return Normalized((alert,), ())
+
+
+def _bs_labels(payload: dict[str, Any], *pairs: tuple[str, Any]) -> dict[str, str]:
+    """The account's and project's names, then the alert's own labels."""
+    account = common.obj_or_empty(payload.get("account"))
+    project = common.obj_or_empty(payload.get("project"))
+    return _labels(("account", account.get("name")), ("project", project.get("name")), *pairs)

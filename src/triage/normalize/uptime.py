@@ -1,12 +1,16 @@
-"""Uptime checkers' and on-call tools' webhooks pointed at the gateway's generic path:
-Pingdom's state change webhook and Grafana OnCall's outgoing webhook (its "simple" preset, or
-an advanced one that forwards the whole payload). Each is known by the keys only that tool
-sends and keyed by the tool's own id, never by a name, state or time.
+"""Uptime checkers', monitors' and on-call tools' webhooks pointed at the gateway's generic
+path: Pingdom's state change webhook, Dynatrace's problem notification (its documented
+custom-integration payload) and Grafana OnCall's outgoing webhook (its "simple" preset, or an
+advanced one that forwards the whole payload). Each is known by the keys only that tool sends
+and keyed by the tool's own id, never by a name, state or time.
 
 Identity, pingdom: the check's id (`check_id`).
+Identity, dynatrace: the problem's internal id (`PID`).
 Identity, grafana-oncall: the alert group's id.
 States, pingdom (`current_state`): DOWN (an uptime check) and FAILING (a transaction check) fire,
 UP and SUCCESS resolve; `importance_level` HIGH or LOW is the priority.
+States, dynatrace (`State`): OPEN fires, RESOLVED resolves; the "Send test notification"
+button's problem is skipped.
 States, grafana-oncall (`event.type`): "alert group created", "escalation" and "unresolve"
 fire, "resolve" resolves; acknowledge, silence and their undoing change no ticket (Skipped).
 """
@@ -18,13 +22,14 @@ from typing import Any
 from triage.errors import InvalidAlertError
 from triage.models import Alert, Status
 from triage.normalize import common
-from triage.normalize.common import Normalized
+from triage.normalize.common import Normalized, Skipped
 from triage.normalize.generic import dated
 from triage.normalize.vendors import quiet
 
 PINGDOM = "pingdom"
+DYNATRACE = "dynatrace"
 GRAFANA_ONCALL = "grafana-oncall"
-SOURCES = (PINGDOM, GRAFANA_ONCALL)
+SOURCES = (PINGDOM, DYNATRACE, GRAFANA_ONCALL)
 
 
 def _labels(*pairs: tuple[str, Any]) -> dict[str, str]:
@@ -106,6 +111,54 @@ def _names(value: Any) -> str:
         if isinstance(name, str | int | float) and not isinstance(name, bool):
             names.append(common.shown(name))
     return ",".join(names)
+
+
+# --- Dynatrace ---------------------------------------------------------------------------------
+
+_DT_STATES = {"open": Status.FIRING, "resolved": Status.RESOLVED}
+#: What "Send test notification" fills the placeholders with.
+_DT_TEST_TITLE = "dynatrace problem notification test run"
+
+
+def matches_dynatrace(payload: dict[str, Any]) -> bool:
+    """A problem notification: its `PID`, `State` and `ProblemTitle` placeholders."""
+    return {"PID", "State", "ProblemTitle"} <= payload.keys()
+
+
+def normalize_dynatrace(payload: dict[str, Any]) -> Normalized:
+    pid = common.ident(payload.get("PID"), "PID")
+    title = common.line(common.unnested(payload.get("ProblemTitle")), "ProblemTitle")
+    if (title or "").lower() == _DT_TEST_TITLE:
+        detail = f"dynatrace test notification {common.short(pid)}: no ticket change"
+        return Normalized((), (Skipped(DYNATRACE, "test_notification", detail),))
+    state = payload.get("State")
+    status = _DT_STATES.get(state.strip().lower()) if isinstance(state, str) else None
+    if status is None:
+        raise InvalidAlertError(f"dynatrace State {common.short(state)} is not OPEN or RESOLVED")
+    link = payload.get("ProblemURL") or payload.get("Problem URL")
+    alert = Alert(
+        source=DYNATRACE,
+        status=status,
+        title=common.first_title(title, f"Dynatrace problem {pid}"),
+        severity=common.word(payload.get("ProblemSeverity"), "ProblemSeverity"),
+        description=_description(
+            payload.get("ProblemDetailsText") or payload.get("ProblemDetailsMarkdown"),
+            payload.get("ImpactedEntity"),
+        ),
+        links=common.links(source=common.url(link, "ProblemURL")),
+        labels=_labels(
+            ("problem", payload.get("ProblemID")),
+            ("impact", payload.get("ProblemImpact")),
+            ("entities", payload.get("ImpactedEntity")),
+            ("tags", payload.get("Tags")),
+            ("state", state),
+        ),
+        # The payload states no time: dated when queued, so its open and resolve order as sent.
+        occurred_at=common.now(),
+        identity={"problem": pid},
+        raw=payload,
+    )
+    return Normalized((alert,), ())
 
 
 # --- Grafana OnCall ----------------------------------------------------------------------------
