@@ -17,7 +17,7 @@ from factories import T0, view
 from memory_store import MemoryStore
 from triage.errors import InvalidAlertError, UnknownFormatError
 from triage.incidents import Action, Ledger, Policy
-from triage.ingest.validate import ACCEPTED_FORMATS, check
+from triage.ingest.validate import ACCEPTED_FORMATS, Invalid, check
 from triage.metrics import Metrics
 from triage.models import Alert, EffectKind, Priority, Status, Ticket
 from triage.normalize import Normalized, normalize_body, recognise_body
@@ -489,3 +489,31 @@ async def test_a_person_reopening_a_resolved_incident_reopens_its_ticket(recover
                                                   received_at=at))  # fmt: skip
         actions += [o.action for o in outcomes]
     assert actions == [Action.OPEN, Action.CLOSE, Action.REOPEN]
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"event": "deploy", "message": "rolled out", "deploy": {"env": "prod"}},
+        {"event": "down", "message": "m", "site": {"id": "s"}},
+        {"event_name": "new_item", "data": {"item": {"id": 1}}},
+        {"check_id": 7, "check_name": "web", "previous_state": "UP", "current_state": "DOWN"},
+        {"account": {}, "project": {}, "trigger": {"type": "exception"}},
+        {"PID": "1", "State": "OPEN", "ProblemTitle": "p"},
+        {"event": {"type": "resolve"}, "alert_group": {"id": "G1"}},
+    ],
+)
+def test_a_scripts_generic_alert_with_a_tools_keys_stays_generic(extra: dict[str, Any]) -> None:
+    """A script's alert (its `title`) that happens to carry one of these tools' keys is still
+    the generic alert it was, keyed as before; none of these tools sends a `title`."""
+    plain = {"title": "Disk full on db-1", "source": "cron", "dedup_key": "disk-db-1"}
+    recognised = recognise_body(json.dumps({**plain, **extra}))
+    assert recognised.format == "generic"
+    [alert] = recognised.normalized.alerts
+    assert alert.fingerprint == one(plain).fingerprint
+
+
+def test_the_gateway_refuses_them_on_other_paths() -> None:
+    """A Rollbar webhook on `/v1/alerts/grafana` is refused, pointing at the generic path."""
+    with pytest.raises(Invalid, match="post it to /v1/alerts/generic"):
+        check("grafana", (TOOLS / "rollbar-occurrence.json").read_bytes(), None, str)

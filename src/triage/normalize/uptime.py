@@ -32,6 +32,12 @@ GRAFANA_ONCALL = "grafana-oncall"
 SOURCES = (PINGDOM, DYNATRACE, GRAFANA_ONCALL)
 
 
+def _untitled(payload: dict[str, Any]) -> bool:
+    """None of these tools sends a top-level `title`: a body with one is a script's generic
+    alert, whatever else it carries, and stays keyed as it always was."""
+    return "title" not in payload
+
+
 def _labels(*pairs: tuple[str, Any]) -> dict[str, str]:
     labels: dict[str, str] = {}
     for key, value in pairs:
@@ -61,7 +67,8 @@ _PD_STATES = {
 
 def matches_pingdom(payload: dict[str, Any]) -> bool:
     """A state change webhook: the check's `check_id` and name, its previous and new state."""
-    return {"check_id", "check_name", "previous_state", "current_state"} <= payload.keys()
+    keys = {"check_id", "check_name", "previous_state", "current_state"}
+    return _untitled(payload) and keys <= payload.keys()
 
 
 def normalize_pingdom(payload: dict[str, Any]) -> Normalized:
@@ -122,7 +129,7 @@ _DT_TEST_TITLE = "dynatrace problem notification test run"
 
 def matches_dynatrace(payload: dict[str, Any]) -> bool:
     """A problem notification: its `PID`, `State` and `ProblemTitle` placeholders."""
-    return {"PID", "State", "ProblemTitle"} <= payload.keys()
+    return _untitled(payload) and {"PID", "State", "ProblemTitle"} <= payload.keys()
 
 
 def normalize_dynatrace(payload: dict[str, Any]) -> Normalized:
@@ -170,7 +177,13 @@ _OC_RESOLVED = frozenset({"resolve"})
 def matches_grafana_oncall(payload: dict[str, Any]) -> bool:
     """An outgoing webhook's data: the `event` with its `type`, and the `alert_group` by id."""
     event, group = payload.get("event"), payload.get("alert_group")
-    return isinstance(event, dict) and "type" in event and isinstance(group, dict) and "id" in group
+    return (
+        _untitled(payload)
+        and isinstance(event, dict)
+        and "type" in event
+        and isinstance(group, dict)
+        and "id" in group
+    )
 
 
 def normalize_grafana_oncall(payload: dict[str, Any]) -> Normalized:
