@@ -11,8 +11,9 @@ store with each write): answer, reset or close the connection before the request
 service, or *after* the
 service did the work (the ticket exists, the answer is lost), hang past the client's timeout,
 answer 429 with every kind of Retry-After, 5xx and the waits 408/409/425 with bodies of the
-wrong type (HTML, empty, a JSON array, cut-off JSON, megabytes), trickle the answer, redirect,
-or cut it short. The queue is modelled as SQS does it with the supervisor's rules
+wrong type (HTML, empty, a JSON array, cut-off JSON, megabytes), GitHub's rate-limit 403s
+(resets past, absurd, unreadable), trickle the answer, redirect, or cut it short; and SQS may
+lose the delete of a processed message, which then comes back. The queue is modelled as SQS does it with the supervisor's rules
 (`sqs/supervisor.py`): success deletes, a wait holds the message without spending a receive, a
 transient failure releases it with a backoff from the receive count, and the sixth receive
 dead-letters it. The generator never injects a fault into a message's fifth receive, so a
@@ -123,7 +124,8 @@ sinks = ["backend", "github", "slack"]
 
 SINGLES = ("api-5xx", "queue-lag", "cert-expiry")
 MEMBERS = ("disk-1", "disk-2")
-REMOTES = ("backend", "github", "slack", "llm", "store")
+#: The remotes of a schedule; "sqs" is the queue's delete of a processed message.
+REMOTES = ("backend", "github", "slack", "llm", "store", "sqs")
 
 
 # --- The faults ---------------------------------------------------------------------------------
@@ -160,6 +162,17 @@ HTTP_FAULTS: dict[str, int] = {
     "302": 1,
 }
 STORE_FAULTS: dict[str, int] = {"unavailable": 3, "unavailable_after": 3, "throttled": 2}
+#: A delete SQS did not carry out (a failed batch entry): the message comes back, processed.
+SQS_FAULTS: dict[str, int] = {"delete_lost": 1}
+#: GitHub's own way to say wait: a 403 of its rate limits, the reset an epoch time (past,
+#: absurdly far, unreadable), or its secondary limit's words.
+GITHUB_FAULTS: dict[str, int] = {
+    "403:reset-0": 1,
+    "403:reset-1e30": 1,
+    "403:reset-soon": 1,
+    "403:reset-nan": 1,
+    "403:secondary": 1,
+}
 
 #: How each synthesised body reads.
 BODIES: dict[str, bytes] = {
@@ -175,9 +188,12 @@ def _faults_of(remote: str) -> tuple[list[str], list[int]]:
     """The faults `remote` may meet, and their weights. A 409 is a wait only at the backend
     (a request in flight with the same Idempotency-Key); GitHub and Slack take no such key,
     and their 409s are refusals."""
-    if remote == "store":
-        return list(STORE_FAULTS), list(STORE_FAULTS.values())
+    own = {"store": STORE_FAULTS, "sqs": SQS_FAULTS}
+    if remote in own:
+        return list(own[remote]), list(own[remote].values())
     faults = {k: w for k, w in HTTP_FAULTS.items() if remote == "backend" or k[:3] != "409"}
+    if remote == "github":
+        faults |= GITHUB_FAULTS
     return list(faults), list(faults.values())
 
 
@@ -284,6 +300,8 @@ class FaultProxy:
     name: str
     upstream: tuple[str, int]
     plan: Plan
+    #: The wall clock the remote keeps (its rate limits' reset times are epoch seconds).
+    wall: Callable[[], float]
     #: Requests whose answer was lost after the service acted on them.
     lost: int = 0
     #: Every request and the fault it met.
@@ -368,7 +386,25 @@ class FaultProxy:
             return Answer(429, headers, b'{"message": "slow down"}')
         if status in (301, 302, 307):
             return Answer(status, [("Location", "http://127.0.0.1:9/elsewhere")], b"")
+        if status == 403:
+            return self._github_limit(detail)
         return Answer(status, headers, BODIES[detail])
+
+    def _github_limit(self, detail: str) -> Answer:
+        """GitHub's 403 for a spent primary budget (its reset as `detail` says), or for its
+        secondary limit."""
+        if detail == "secondary":
+            body = b'{"message": "You have exceeded a secondary rate limit."}'
+            return Answer(403, [("Content-Type", "application/json")], body)
+        reset = detail.removeprefix("reset-")
+        if reset == "soon":
+            reset = str(int(self.wall()) + 90)
+        headers = [
+            ("Content-Type", "application/json"),
+            ("x-ratelimit-remaining", "0"),
+            ("x-ratelimit-reset", reset),
+        ]
+        return Answer(403, headers, b'{"message": "API rate limit exceeded for user."}')
 
     async def _forward(self, request: Request) -> Answer:
         """The service's own answer to `request` (one connection each, closed after it)."""
@@ -531,7 +567,10 @@ class World:
         self.plans = {remote: Plan(self.schedule.get(remote, {})) for remote in REMOTES}
         self.proxies = {
             name: FaultProxy(
-                name, ("127.0.0.1", int(server.base_url.rsplit(":", 1)[1])), self.plans[name]
+                name,
+                ("127.0.0.1", int(server.base_url.rsplit(":", 1)[1])),
+                self.plans[name],
+                self.wall,
             )
             for name, server in (
                 ("backend", self.backend),
@@ -768,6 +807,10 @@ class World:
                 self.problems.append(
                     f"{queued.id} acked with {incident.pending.kind} of {incident.title} undone"
                 )
+        if self.plans["sqs"].next() == "delete_lost":
+            # Processed, but SQS still holds it: it comes back once its visibility ends.
+            self.steps.append(f"  {queued.id} processed, its delete lost")
+            return
         queued.end = "acked"
         for settled in message.on_deleted:
             settled()
@@ -1117,7 +1160,7 @@ async def test_faults_at_every_remote_leave_every_promise_kept(
 #: The sweep redoes only effects that carry their own alert, so the group's issue stays open
 #: (or is never opened) and Slack never hears. (seed, kind, remotes spared).
 KNOWN_BROKEN = [
-    (3380, "memory", ("store",)),  # transport faults only: a CLOSE left at the backend alone
+    (6058, "sqlite", ("store",)),  # transport faults only: a CLOSE left at the backend alone
     (234, "memory", ()),  # a store outage: an OPEN taken over, left at the backend alone
 ]
 
@@ -1129,8 +1172,7 @@ async def test_a_message_is_not_acked_with_a_group_effect_it_claimed_undone(
 ) -> None:
     """A run the model found keeps every promise: no message is acked while an effect it
     claimed (of a group its alert fell in) is left undone."""
-    rate = 0.35 if spared else RATE
-    assert await run(seed, kind, tmp_path, rate, shrinking=False, spared=spared) == []
+    assert await run(seed, kind, tmp_path, RATE, shrinking=False, spared=spared) == []
 
 
 # --- Regressions: faults the model found, cut down to the request that meets them ----------------
