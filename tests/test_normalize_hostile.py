@@ -59,6 +59,7 @@ REPRESENTATIVES = [
     "tools/bugsnag-first-exception.json",
     "tools/bugsnag-fixed.json",
     "tools/dynatrace-open.json",
+    "tools/honeycomb-triggered.json",
     "tools/grafana-oncall-created.json",
     "eventbridge/health-issue.json",
     "eventbridge/guardduty-finding.json",
@@ -339,6 +340,7 @@ NOT_DISPLAY: dict[str, set[str]] = {
     "bugsnag": {"account", "project", "trigger", "trigger.type", "trigger.stateChange", "error",
                 "error.errorId"},
     "dynatrace": {"PID", "State", "ProblemTitle"},
+    "honeycomb": {"id", "name", "status", "result_groups_triggered", "is_test"},
     "grafana-oncall": {"event", "event.type", "alert_group", "alert_group.id"},
     "aws-notice": {
         "Event Source", "Event ID", "Source ID", "Source ARN", "Service", "Event",

@@ -41,6 +41,9 @@ SAMPLES: dict[str, tuple[str, tuple[str, ...]]] = {
     "grafana-oncall-acknowledge.json": ("grafana-oncall", ()),
     "grafana-oncall-created.json": ("grafana-oncall", ("dc43ef70f38e1037be2e6d607611293f",)),
     "grafana-oncall-resolve.json": ("grafana-oncall", ("dc43ef70f38e1037be2e6d607611293f",)),
+    "honeycomb-ok.json": ("honeycomb", ("430f5f04fe5b534ff68dbd458207f447",)),
+    "honeycomb-test.json": ("honeycomb", ()),
+    "honeycomb-triggered.json": ("honeycomb", ("430f5f04fe5b534ff68dbd458207f447",)),
     "honeybadger-check-in-missing.json": ("honeybadger", ("55d904c03880ef365991031074d55407",)),
     "honeybadger-check-in-reporting.json": ("honeybadger", ("55d904c03880ef365991031074d55407",)),
     "honeybadger-down.json": ("honeybadger", ("b2f326c36905f19d7d37af8707f106b7",)),
@@ -64,6 +67,7 @@ PAIRS = [
     ("bugsnag-first-exception.json", "bugsnag-fixed.json", "bugsnag"),
     ("pingdom-http-down.json", "pingdom-http-up.json", "pingdom"),
     ("dynatrace-open.json", "dynatrace-resolved.json", "dynatrace"),
+    ("honeycomb-triggered.json", "honeycomb-ok.json", "honeycomb"),
     ("grafana-oncall-created.json", "grafana-oncall-resolve.json", "grafana-oncall"),
 ]
 
@@ -118,6 +122,7 @@ def test_every_tool_sample_is_listed() -> None:
         ("rollbar-deploy.json", "no_state_change"),
         ("bugsnag-comment.json", "no_state_change"),
         ("dynatrace-test.json", "test_notification"),
+        ("honeycomb-test.json", "test_notification"),
         ("honeybadger-test.json", "test_notification"),
         ("grafana-oncall-acknowledge.json", "no_state_change"),
     ],
@@ -272,6 +277,21 @@ def test_dynatrace_fields() -> None:
     )
 
 
+def test_honeycomb_fields_and_a_trigger_without_an_id() -> None:
+    """A Honeycomb trigger's name, description, triggered groups and link are read; a payload
+    from before Honeycomb sent the trigger's id is keyed by its name, and one with neither is
+    refused rather than merged with every other."""
+    alert = one(sample("honeycomb-triggered.json"))
+    assert alert.title == "Checkout p99 latency"
+    assert "service=checkout: 2412" in alert.description
+    assert alert.links["source"].endswith("/triggers/HpPzqZtCNA5")
+    old = {k: v for k, v in sample("honeycomb-triggered.json").items() if k != "id"}
+    assert one(old).identity == {"trigger_name": "Checkout p99 latency"}
+    assert one(dict(old, status="ok")).fingerprint == one(old).fingerprint
+    with pytest.raises(InvalidAlertError, match="honeycomb id and name are missing"):
+        run(dict(old, name=None))
+
+
 def test_grafana_oncall_fields_and_events() -> None:
     """An OnCall alert group's title, integration team, first alert's description and link
     are read; an escalation step or an unresolve fires the group again, a silence does not."""
@@ -316,6 +336,8 @@ def _set(body: dict[str, Any], path: tuple[str, ...], value: Any) -> dict[str, A
         ("bugsnag-first-exception.json", ("error",), [1], "error is a JSON array"),
         ("dynatrace-open.json", ("State",), "CLOSED", "State 'CLOSED' is not OPEN or RESOLVED"),
         ("dynatrace-open.json", ("PID",), {"a": 1}, "PID must be text"),
+        ("honeycomb-triggered.json", ("status",), "ALERTING", "status 'ALERTING' is not TRIGGERED"),
+        ("honeycomb-triggered.json", ("id",), ["x"], "id must be text"),
         ("grafana-oncall-created.json", ("alert_group", "id"), None, "alert_group.id is missing"),
         ("grafana-oncall-created.json", ("alert_group", "id"), [], "alert_group.id must be text"),
     ],
@@ -370,6 +392,7 @@ SECRET_FIELDS: dict[str, tuple[tuple[str, ...], ...]] = {
     "bugsnag-first-exception.json": (("error", "message"), ("error", "context"),
                                      ("trigger", "message")),
     "dynatrace-open.json": (("ProblemTitle",), ("ImpactedEntity",), ("Tags",)),
+    "honeycomb-triggered.json": (("name",), ("description",), ("trigger_description",)),
     "grafana-oncall-created.json": (("alert_group", "title"), ("alert_payload", "annotations",
                                     "description"), ("integration", "name")),
 }  # fmt: skip
@@ -500,6 +523,7 @@ async def test_a_person_reopening_a_resolved_incident_reopens_its_ticket(recover
         {"check_id": 7, "check_name": "web", "previous_state": "UP", "current_state": "DOWN"},
         {"account": {}, "project": {}, "trigger": {"type": "exception"}},
         {"PID": "1", "State": "OPEN", "ProblemTitle": "p"},
+        {"name": "n", "status": "TRIGGERED", "result_groups_triggered": []},
         {"event": {"type": "resolve"}, "alert_group": {"id": "G1"}},
     ],
 )

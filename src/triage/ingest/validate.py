@@ -34,11 +34,12 @@ ACCEPTED_FORMATS: dict[str, frozenset[str]] = {
     # The legacy Sentry plugin cannot sign: it posts here, the token in its URL (Basic).
     # Other tools' webhooks (Datadog, Opsgenie, PagerDuty, New Relic, Azure Monitor, Google
     # Cloud Monitoring, Uptime Kuma, Splunk, Rollbar, Honeybadger, Bugsnag, Pingdom, Dynatrace,
-    # Grafana OnCall) post here too.
+    # Honeycomb, Grafana OnCall) post here too.
     "generic": frozenset(
         {"generic", "sentry-plugin", "datadog", "opsgenie", "pagerduty"}
         | {"newrelic", "azure", "gcp", "uptimekuma", "splunk"}
-        | {"rollbar", "honeybadger", "bugsnag", "pingdom", "dynatrace", "grafana-oncall"}
+        | {"rollbar", "honeybadger", "bugsnag", "pingdom", "dynatrace", "honeycomb"}
+        | {"grafana-oncall"}
     ),
     "threshold": frozenset({"threshold"}),
 }

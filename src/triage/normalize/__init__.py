@@ -111,6 +111,7 @@ FORMATS: tuple[Format, ...] = (
     Format("bugsnag", trackers.matches_bugsnag, trackers.normalize_bugsnag),
     Format("pingdom", uptime.matches_pingdom, uptime.normalize_pingdom),
     Format("dynatrace", uptime.matches_dynatrace, uptime.normalize_dynatrace),
+    Format("honeycomb", uptime.matches_honeycomb, uptime.normalize_honeycomb),
     Format("grafana-oncall", uptime.matches_grafana_oncall, uptime.normalize_grafana_oncall),
     Format("threshold", generic.matches_threshold, generic.normalize_threshold),
     Format("generic", generic.matches_generic, generic.normalize_generic),

@@ -1,16 +1,19 @@
 """Uptime checkers', monitors' and on-call tools' webhooks pointed at the gateway's generic
 path: Pingdom's state change webhook, Dynatrace's problem notification (its documented
-custom-integration payload) and Grafana OnCall's outgoing webhook (its "simple" preset, or an
+custom-integration payload), Honeycomb's trigger notification and Grafana OnCall's outgoing
+webhook (its "simple" preset, or an
 advanced one that forwards the whole payload). Each is known by the keys only that tool sends
 and keyed by the tool's own id, never by a name, state or time.
 
 Identity, pingdom: the check's id (`check_id`).
 Identity, dynatrace: the problem's internal id (`PID`).
+Identity, honeycomb: the trigger's `id`, else (payloads from before Honeycomb sent it) its name.
 Identity, grafana-oncall: the alert group's id.
 States, pingdom (`current_state`): DOWN (an uptime check) and FAILING (a transaction check) fire,
 UP and SUCCESS resolve; `importance_level` HIGH or LOW is the priority.
 States, dynatrace (`State`): OPEN fires, RESOLVED resolves; the "Send test notification"
 button's problem is skipped.
+States, honeycomb (`status`): TRIGGERED fires, OK resolves; a test (`is_test`) is skipped.
 States, grafana-oncall (`event.type`): "alert group created", "escalation" and "unresolve"
 fire, "resolve" resolves; acknowledge, silence and their undoing change no ticket (Skipped).
 """
@@ -28,8 +31,9 @@ from triage.normalize.vendors import quiet
 
 PINGDOM = "pingdom"
 DYNATRACE = "dynatrace"
+HONEYCOMB = "honeycomb"
 GRAFANA_ONCALL = "grafana-oncall"
-SOURCES = (PINGDOM, DYNATRACE, GRAFANA_ONCALL)
+SOURCES = (PINGDOM, DYNATRACE, HONEYCOMB, GRAFANA_ONCALL)
 
 
 def _untitled(payload: dict[str, Any]) -> bool:
@@ -166,6 +170,70 @@ def normalize_dynatrace(payload: dict[str, Any]) -> Normalized:
         raw=payload,
     )
     return Normalized((alert,), ())
+
+
+# --- Honeycomb ---------------------------------------------------------------------------------
+
+_HC_STATES = {"triggered": Status.FIRING, "ok": Status.RESOLVED}
+#: The triggered groups shown, a group a line, up to this many.
+_HC_GROUPS = 20
+
+
+def matches_honeycomb(payload: dict[str, Any]) -> bool:
+    """A trigger notification: the trigger's `name`, its `status` and the groups it found."""
+    keys = {"name", "status", "result_groups_triggered"}
+    return _untitled(payload) and keys <= payload.keys()
+
+
+def normalize_honeycomb(payload: dict[str, Any]) -> Normalized:
+    trigger_id = common.ident_or_none(payload.get("id"), "id")
+    name = common.line(common.unnested(payload.get("name")), "name")
+    if payload.get("is_test") is True:
+        detail = f"honeycomb test notification {common.short(name)}: no ticket change"
+        return Normalized((), (Skipped(HONEYCOMB, "test_notification", detail),))
+    if not trigger_id and not name:
+        raise InvalidAlertError(
+            "honeycomb id and name are missing: the trigger cannot be identified"
+        )
+    state = payload.get("status")
+    status = _HC_STATES.get(state.strip().lower()) if isinstance(state, str) else None
+    if status is None:
+        raise InvalidAlertError(f"honeycomb status {common.short(state)} is not TRIGGERED or OK")
+    link = common.url(payload.get("trigger_url"), "trigger_url")
+    alert = Alert(
+        source=HONEYCOMB,
+        status=status,
+        title=common.first_title(name, f"Honeycomb trigger {trigger_id}"),
+        description=_description(
+            payload.get("description"),
+            payload.get("trigger_description"),
+            _hc_groups(payload.get("result_groups_triggered")),
+        ),
+        links=common.links(source=link or common.url(payload.get("result_url"), "result_url")),
+        labels=_labels(
+            ("trigger_id", trigger_id),
+            ("operator", payload.get("operator")),
+            ("threshold", payload.get("threshold")),
+            ("dataset", payload.get("dataset_name")),
+            ("environment", payload.get("environment")),
+        ),
+        # The payload states no time: dated when queued, so its trigger and OK order as sent.
+        occurred_at=common.now(),
+        identity={"trigger": trigger_id} if trigger_id else {"trigger_name": name or ""},
+        raw=payload,
+    )
+    return Normalized((alert,), ())
+
+
+def _hc_groups(value: Any) -> str:
+    """The groups over the threshold, "column=value …: result" a line."""
+    lines = []
+    for entry in common.items_or_empty(value)[:_HC_GROUPS]:
+        entry = common.obj_or_empty(entry)
+        group = common.obj_or_empty(entry.get("Group"))
+        where = " ".join(f"{key}={common.shown(v)}" for key, v in sorted(group.items()))
+        lines.append(f"{where or 'all'}: {common.shown(entry.get('Result'))}")
+    return "\n".join(["Triggered groups:", *lines]) if lines else ""
 
 
 # --- Grafana OnCall ----------------------------------------------------------------------------
