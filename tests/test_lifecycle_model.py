@@ -1364,3 +1364,46 @@ async def test_an_own_open_another_alert_finished_for_a_dead_replica_still_leave
     ]
     problems, steps = await play(3, run, "memory", tmp_path, routes, ungrouped=frozenset({"r0"}))
     assert problems == [], "\n".join(steps)
+
+
+async def test_a_group_update_left_by_a_dead_replica_is_finished_on_the_old_routes(
+    tmp_path: Path, routes: Path
+) -> None:
+    """A replica on the new routes dies updating a group for a member joining it; the
+    message's retry, on the old routes, finishes that update before it is acked (it only
+    looked at the alert's own incident, and the update was left for good)."""
+    run = [
+        ("send", "disk-2", "firing", None, -13, "b"),
+        ("deliver", 0, 0.15464451776381694, False),
+        ("send", "queue-lag", "firing", 3, -214, None),
+        ("send", "api-5xx", "firing", None, -254, None),
+        ("send", "disk-1", "firing", None, -90, "b"),
+        ("clock", 3601.0),
+        ("crash", 0),
+        ("send", "disk-1", "firing", None, -187, "b"),
+        ("deliver", 0, 0.7465869800669374, False),
+    ]
+    problems, steps = await play(2, run, "memory", tmp_path, routes, ungrouped=frozenset({"r1"}))
+    assert problems == [], "\n".join(steps)
+
+
+async def test_a_close_of_its_own_incident_in_progress_is_waited_for_and_finished(
+    tmp_path: Path, routes: Path
+) -> None:
+    """A resolve's close of the alert's own incident fails; a late firing's message takes
+    it over and dies half way; the resolve's retry, finding the close still held, waits for
+    it and finishes it (it was ignored while the dead replica's lease ran, and the close
+    stayed half done for good)."""
+    run = [
+        ("send", "disk-1", "firing", 0, 5, "a"),
+        ("deliver", 0, 0.09912349418337296, False),
+        ("clock", 3601.0),
+        ("fail", 1, 1),
+        ("send", "disk-1", "resolved", None, -123, None),
+        ("deliver", 1, 0.5086253468289731, False),
+        ("crash", 0),
+        ("send", "disk-1", "firing", None, -205, "a"),
+        ("deliver", 0, 0.5231090595036385, False),
+    ]
+    problems, steps = await play(2, run, "memory", tmp_path, routes, ungrouped=frozenset({"r0"}))
+    assert problems == [], "\n".join(steps)

@@ -47,6 +47,7 @@ from triage.incidents.store import (
     Routing,
     Transition,
     delivery_owner,
+    incident_busy,
     same_alert,
 )
 from triage.metrics import Metrics
@@ -354,7 +355,7 @@ class Pipeline:
             if alert.status is Status.RESOLVED:
                 return await self._resolve(alert, event, owner, group)
             firing = alert.status is Status.FIRING
-            looked = _Looked()
+            looked = _Looked(owner=owner)
             joining = looked if group is not None and firing else None
             looks = None
             if joining is not None and group is not None:
@@ -434,12 +435,16 @@ class Pipeline:
         if moved is not None:
             log.info("alert.resolved_after_move", group=moved.key)
             await self._apply(alert, event, _owner_for(owner, "moved"), moved)
-        if first is not None and None not in others and await members.own_open(alert.fingerprint):
-            # It fires as its own incident too (a replica on routes that do not group it,
+        if first is not None and None not in others:
+            # It may fire as its own incident too (a replica on routes that do not group it,
             # while a routes change rolls out). Looked at after the writes above, as a move
             # is: a firing that opened it meanwhile looks at the group after opening it, so
             # one of the two sees the other (it stayed open for good).
-            await self._apply(alert, event, _leaving_owner(owner), None)
+            own = await self.ledger.store.get(alert.fingerprint)
+            if own is not None and own.group is None and own.state is State.OPEN:
+                await self._apply(alert, event, _leaving_owner(owner), None)
+            elif own is not None and own.group is None and _closing(own):
+                await self._finish_close(alert, owner, own, event.queued_at)
         return action
 
     async def _join(
@@ -469,12 +474,9 @@ class Pipeline:
         if late and left is not None:
             await self._late_firing(alert, owner, group, left, queued_at)
             return
-        if joining is not None and joining.own_looked:
-            own = joining.own
-        else:
-            own = await self._own_keeps(alert, owner, group, queued_at)
-        if own is not None:
-            await self._stays_own(alert, owner, group, own, queued_at, withdrawn=False)
+        looked_own = joining is not None and joining.own_looked
+        if joining is not None and joining.own is not None:
+            await self._stays_own(alert, owner, group, joining.own, queued_at, withdrawn=False)
             return
         if left is not None:
             log.info("alert.changed_group", left=left.key, joined=group.key)
@@ -483,6 +485,14 @@ class Pipeline:
             await self._apply(gone, event, _leaving_owner(owner), left)
         if joining is None or not joining.placed:
             await members.place(alert.fingerprint, group, self.ledger.clock())
+        if not looked_own:
+            # Looked at once the alert is remembered here: a firing that opens its own
+            # incident meanwhile looks at this group after opening it, so one of the two sees
+            # the other (each looked before the other wrote, and it fired in both).
+            own = await self._own_keeps(alert, owner, group, queued_at)
+            if own is not None:
+                await self._stays_own(alert, owner, group, own, queued_at, withdrawn=False)
+                return
         if left is not None:
             await self._stale_move(alert, owner, group, left, members)
 
@@ -517,6 +527,8 @@ class Pipeline:
                 if joining.withdrawn:
                     log.info("alert.late_firing", stays=left.key, fired_in=group.key)
                 return joining.withdrawn
+        if not joining.placed:
+            return False  # a move: its own incident is looked at once it is remembered here
         joining.own = await self._own_keeps(alert, owner, group, queued_at)
         joining.own_looked = True
         if joining.own is None:
@@ -559,9 +571,7 @@ class Pipeline:
             return None
         if own.state is not State.OPEN:
             if _closing(own):
-                gone = alert.model_copy(update={"status": Status.RESOLVED})
-                event = _Event(gone, self.redactor.text, queued_at)
-                await self._apply(gone, event, _leaving_owner(owner), None)
+                await self._finish_close(alert, owner, own, queued_at)
             # It resolved there after this firing, which is then the late one.
             return own if own.guards(alert.occurred_at, self.policy, queued_at) else None
         if own.guards(alert.occurred_at, self.policy, queued_at) or _alike(own, alert, queued_at):
@@ -571,6 +581,31 @@ class Pipeline:
         event = _Event(gone, self.redactor.text, queued_at)
         await self._apply(gone, event, _leaving_owner(owner), None)
         return None
+
+    async def _finish_close(
+        self, alert: Alert, owner: str, own: Incident, queued_at: datetime | None
+    ) -> None:
+        """Finish the close of `alert`'s own incident `own` that a worker is carrying out, or
+        left half done: this message waits (held) while that worker's lease runs, and takes
+        the close over once it has ended. The message may be the last to reach the incident
+        (its retries go to the group on the new routes): acked meanwhile, it left the close
+        half done for good."""
+        pending = own.pending
+        assert pending is not None
+        now = self.ledger.clock()
+        leaving = _leaving_owner(owner)
+        if not same_alert(pending.owner, leaving):
+            if pending.until > now:
+                raise incident_busy(
+                    f"incident {own.fingerprint}: its close is being carried out",
+                    retry_after_s=self.ledger.store.recheck_after(pending, now),
+                )
+            # Another alert's claim: taken over under an owner of its own (the leaving one
+            # may have decided it before, and would be ignored as applied already).
+            leaving = _owner_for(owner, "finish")
+        gone = alert.model_copy(update={"status": Status.RESOLVED})
+        event = _Event(gone, self.redactor.text, queued_at)
+        await self._apply(gone, event, leaving, None)
 
     async def _stays_own(
         self,
@@ -610,14 +645,11 @@ class Pipeline:
         routes that group the alert handled the same message), the open is taken back before
         any sink hears of it, and True: a replica dying in that open's sink call would leave
         it for good, as the other delivery of the message, done with the group, acks it."""
-        members = Members(self.ledger.store)
-        left, stored = await members.remembered_record(alert.fingerprint)
-        looked.looked, looked.left = True, left
+        stored = await self._look_at_group(alert, looked, queued_at)
         group = stored.group if stored is not None else None
         member = group.members.get(alert.fingerprint) if group is not None else None
-        if left is None or stored is None or member is None:
+        if looked.left is None or stored is None or member is None:
             return False
-        looked.late = member.newer_than(alert.occurred_at, queued_at)
         first = _alike_member(member, alert, queued_at) and stored.pending is None
         if not (looked.late or first):
             return False
@@ -626,8 +658,26 @@ class Pipeline:
         if not await work.withdraw(event, self.ledger.clock(), None):
             return False
         looked.withdrawn = True
-        log.info("alert.late_firing", stays=left.key, fired_in=alert.fingerprint)
+        log.info("alert.late_firing", stays=looked.left.key, fired_in=alert.fingerprint)
         return True
+
+    async def _look_at_group(
+        self, alert: Alert, looked: _Looked, queued_at: datetime | None
+    ) -> Incident | None:
+        """Note in `looked` the group `alert` was remembered in, if it still knows it, whether
+        that holds a newer event of it, and whether its effect there is one another delivery
+        of this alert claimed; the group incident as stored."""
+        members = Members(self.ledger.store)
+        left, stored = await members.remembered_record(alert.fingerprint)
+        looked.looked, looked.left = True, left
+        group = stored.group if stored is not None else None
+        member = group.members.get(alert.fingerprint) if group is not None else None
+        if left is None or stored is None or member is None:
+            return stored
+        looked.late = member.newer_than(alert.occurred_at, queued_at)
+        pending = stored.pending
+        looked.theirs = pending is not None and same_alert(pending.owner, looked.owner)
+        return stored
 
     async def _leave_group(
         self,
@@ -642,15 +692,17 @@ class Pipeline:
         `_before_owning` learned (`looked`) is not read again."""
         if looked is not None and looked.withdrawn:
             return
-        members = Members(self.ledger.store)
-        if looked is not None and looked.looked:
-            left, late = looked.left, looked.late
-        else:
-            left = await members.remembered(alert.fingerprint)
-            fp, at = alert.fingerprint, alert.occurred_at
-            late = left is not None and await members.newer_in(fp, left, at, queued_at)
+        if looked is None or not looked.looked:
+            looked = _Looked(owner=owner)
+            await self._look_at_group(alert, looked, queued_at)
+        left, late = looked.left, looked.late
         if left is None:
             return
+        if looked.theirs:
+            # Another delivery of this message, on routes that group the alert, claimed its
+            # effect there and may have died: it is finished before this one is acked.
+            firing = _Event(alert, self.redactor.text, queued_at)
+            await self._apply(alert, firing, owner, left)
         gone = alert.model_copy(update={"status": Status.RESOLVED})
         event = _Event(gone, self.redactor.text, queued_at)
         if late:
@@ -911,6 +963,10 @@ class _Looked:
     own: Incident | None = None
     #: The group's open was taken back: the alert stays in its own incident.
     withdrawn: bool = False
+    #: The claim owner of the firing; `theirs`: the effect in progress in the group it was
+    #: remembered in is another delivery's of this very alert.
+    owner: str = ""
+    theirs: bool = False
 
 
 def _done_with(stored: Incident | None, alert: Alert, queued_at: datetime | None) -> bool:

@@ -457,6 +457,10 @@ class Store(abc.ABC):
 
         return await self._transact(claimed.fingerprint, change)
 
+    def recheck_after(self, pending: Pending, now: datetime) -> float:
+        """How long a message waits for `pending`, held by another worker (see `_wait`)."""
+        return self._wait(pending, now)
+
     def _wait(self, pending: Pending, now: datetime) -> float:
         """How long a message waits for an effect someone else holds before it looks again:
         `BUSY_RECHECK_S` at most, as a live holder is usually done within a sink call (a
