@@ -1,9 +1,9 @@
 """Uptime checkers', monitors' and on-call tools' webhooks pointed at the gateway's generic
 path: Pingdom's state change webhook, Dynatrace's problem notification (its documented
 custom-integration payload), Honeycomb's trigger notification and Grafana OnCall's outgoing
-webhook (its "simple" preset, or an
-advanced one that forwards the whole payload). Each is known by the keys only that tool sends
-and keyed by the tool's own id, never by a name, state or time.
+webhook (its "simple" preset, or an advanced one that forwards the whole payload). Each is
+known by the keys only that tool sends and keyed by the tool's own id, never by a name, state
+or time.
 
 Identity, pingdom: the check's id (`check_id`).
 Identity, dynatrace: the problem's internal id (`PID`).
@@ -50,7 +50,8 @@ def _labels(*pairs: tuple[str, Any]) -> dict[str, str]:
 
 
 def _description(*parts: Any) -> str:
-    """The parts given, as text, one paragraph each (a part repeating the one before it, once)."""
+    """The parts given, as text, one paragraph each; a part that repeats an earlier one (a
+    Pingdom description and long description alike) is shown once."""
     texts: list[str] = []
     for part in parts:
         text = common.text(part, "description", common.DESCRIPTION_MAX)
