@@ -20,12 +20,13 @@ state or make its format known (`test_normalize_hostile.NOT_DISPLAY`), which sti
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import re
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -56,7 +57,6 @@ from triage.sinks import slack
 from triage.sinks.backend import _close_body, _open_body, _update_body
 from triage.sinks.base import Effect, Target
 from triage.sinks.github import text as github
-from triage.summarise import prompt
 from triage.summarise.deterministic import DeterministicSummariser
 from triage.view import RedactedAlert, json_line, redact_alert, redact_ticket
 
@@ -66,7 +66,6 @@ SAMPLES = sorted(
     for path in PAYLOADS.rglob("*.json")
     if path.relative_to(PAYLOADS).parts[0] != "hostile"
 )
-T0 = datetime(2026, 12, 5, 9, 0, tzinfo=UTC)
 REDACTOR = Redactor()
 SUMMARISER = DeterministicSummariser()
 
@@ -83,26 +82,52 @@ MARKUP = (
 # --- hostile samples ------------------------------------------------------------------------
 
 
+#: One credential of each format, made once (making them costs more than the test's checks).
+POOL = [(fmt, sample(fmt, "every-source")) for fmt in FORMATS]
+#: The credentials known by their shape with a long random part, to be cut at a field's limit.
+LONG = [
+    (f, s)
+    for f, s in POOL
+    if f.bare and "\n" not in s.text and len(s.random[0]) >= 40 and s.random[0] in s.text
+]
+#: The limits normalisers cut text at (a threshold's operator, its value, a title, a label
+#: value or a team, other fields): a secret placed across one is cut inside its random part.
+LIMITS = (16, 64, 200, 256, 1024)
+
+
 @dataclass
 class Hostile:
-    """Makes each field's hostile text: two credentials in turn, then `MARKUP`."""
+    """Makes each field's hostile text: two credentials of the pool in turn, then `MARKUP`;
+    or, `across_limits`, one long credential placed so that a field's limit cuts it. `start`
+    spreads the samples over the pool, so that every format is placed somewhere."""
 
+    start: int = 0
+    across_limits: bool = False
     turn: Iterator[int] = field(default_factory=itertools.count)
     placed: list[Secret] = field(default_factory=list)
 
     def text(self) -> str:
-        n = next(self.turn)
+        n = self.start + next(self.turn)
+        if self.across_limits:
+            return self._across(n)
         told = []
         for k in range(2):
-            fmt = FORMATS[(2 * n + k) % len(FORMATS)]
-            secret = sample(fmt, f"{n}/{k}")
+            fmt, secret = POOL[(2 * n + k) % len(POOL)]
             self.placed.append(secret)
             told.append(secret.text if fmt.bare else f"{fmt.name}={secret.text}")
         return " ".join([*told, MARKUP])
 
+    def _across(self, n: int) -> str:
+        """Words, then a credential whose random part starts 10 characters before a limit."""
+        _, secret = LONG[n % len(LONG)]
+        self.placed.append(secret)
+        limit = LIMITS[n % len(LIMITS)]
+        pad = max(limit - 10 - secret.text.index(secret.random[0]), 1)
+        return ("word " * pad)[: pad - 1] + " " + secret.text
+
     def leaf(self, value: str) -> str:
         """A URL stays one, the hostile text in its query; any other text is replaced."""
-        if re.match(r"https?://[^\s/]+", value):
+        if re.match(r"https?://[^\s/]+", value) and not self.across_limits:
             return f"{value.split('?')[0]}?q={self.text()}"
         return self.text()
 
@@ -159,12 +184,20 @@ def _json(text: str) -> Any:
 ENVELOPE = {"Type", "TopicArn", "Message"}
 
 
-def hostile_body(name: str, every: bool) -> tuple[str, list[Secret]]:
-    """Sample `name` with every string leaf (or, unless `every`, every display leaf) hostile,
-    and the secrets placed in it."""
+#: How a sample is made hostile: every string leaf, or its display leaves only (with markup
+#: and credentials), or its display leaves with a credential across a limit.
+VARIANTS = ("every", "display", "across-limits")
+
+
+@functools.cache
+def hostile_body(name: str, variant: str) -> tuple[str, list[Secret]]:
+    """Sample `name` made hostile as `variant` says, and the secrets placed in it."""
     payload = json.loads((PAYLOADS / name).read_text(encoding="utf-8"))
-    hostile = Hostile()
-    if every:
+    # Where the sample starts in the pool depends on its name only: another sample added
+    # changes no other sample's credentials.
+    start = zlib.crc32(name.encode())
+    hostile = Hostile(start=start, across_limits=variant == "across-limits")
+    if variant == "every":
         kept = None
     elif isinstance(payload, list):
         kept = {p.removeprefix("alerts.") for p in _kept(name, payload)}
@@ -176,6 +209,7 @@ def hostile_body(name: str, every: bool) -> tuple[str, list[Secret]]:
     return json.dumps(_walk(payload, (), kept, _Walk(name, hostile))), hostile.placed
 
 
+@functools.cache
 def normalised(body: str) -> Normalized | TriageError:
     try:
         return recognise_body(body).normalized
@@ -223,35 +257,44 @@ def _effects(view: RedactedAlert, ticket: Ticket) -> Iterator[Effect]:
                      kind is EffectKind.REOPEN, f"{view.fingerprint}:{seq}", Target(), refs)  # fmt: skip
 
 
+#: Each effect's GitHub comment and ticket backend body (OPEN's are the issue and the ticket).
+COMMENTS = {
+    EffectKind.UPDATE: github.update_comment,
+    EffectKind.CLOSE: github.close_comment,
+    EffectKind.REOPEN: github.reopen_comment,
+}
+BACKEND = {EffectKind.OPEN: _open_body, EffectKind.CLOSE: _close_body}
+
+
 def _render_effects(view: RedactedAlert, ticket: Ticket, shown: Shown) -> None:
     for effect in _effects(view, ticket):
-        shown.data.append(json.dumps([_open_body(effect), _update_body(effect),
-                                      _close_body(effect)], ensure_ascii=False))  # fmt: skip
-        shown.github_titles.append(github.issue_title(effect))
-        shown.github_labels.extend(github.issue_labels(effect))
-        shown.github += [github.issue_body(effect), github.digest_entry(effect)]
-        comment = {
-            EffectKind.UPDATE: github.update_comment,
-            EffectKind.CLOSE: github.close_comment,
-            EffectKind.REOPEN: github.reopen_comment,
-        }.get(effect.kind)
+        body = BACKEND.get(effect.kind, _update_body)(effect)
+        shown.data.append(json.dumps(body, ensure_ascii=False))
+        shown.github.append(github.digest_entry(effect))
+        comment = COMMENTS.get(effect.kind)
         if comment is not None:
             shown.github.append(comment(effect))
             shown.slack.append(slack.follow_up_message(effect))
-        else:
-            shown.slack += [slack.open_message(effect), slack.plain_message(effect)]
+            continue
+        shown.github_titles.append(github.issue_title(effect))
+        shown.github_labels.extend(github.issue_labels(effect))
+        shown.github.append(github.issue_body(effect))
+        shown.slack += [slack.open_message(effect), slack.plain_message(effect)]
 
 
-async def render(alerts: tuple[Alert, ...]) -> Shown:
-    """Every place the alerts are shown or kept, as triage renders them."""
+async def render(alerts: tuple[Alert, ...], *, everywhere: bool = True) -> Shown:
+    """Every place the alerts are shown or kept, as triage renders them; unless `everywhere`,
+    only the redacted view and the ticket, which everything else is rendered from."""
     shown = Shown()
     store = MemoryStore()
     for alert in alerts:
         view = redact_alert(alert, REDACTOR, excerpt_chars=6000)
         ticket = redact_ticket(await SUMMARISER.summarise(view), REDACTOR)
-        shown.data += [view_to_json(view), prompt.build(view, REDACTOR, 4000).user]
+        shown.data += [view_to_json(view), ticket.model_dump_json()]
+        if not everywhere:
+            continue
         _render_effects(view, ticket, shown)
-        opened = await store.begin(view, "m", T0)
+        opened = await store.begin(view, "m", store.now())
         if opened.after is None:
             continue
         fp = opened.after.fingerprint
@@ -262,7 +305,8 @@ async def render(alerts: tuple[Alert, ...]) -> Shown:
         assert incident is not None
         shown.data += [incident_to_json(incident), json.dumps(incident_json(incident, REDACTOR))]
         shown.terminal.append(json_line(incident_json(incident, REDACTOR, history=True)))
-    shown.html.append(await PAGE.render(store))
+    if everywhere:
+        shown.html.append(await PAGE.render(store))
     return shown
 
 
@@ -276,7 +320,7 @@ class Page:
     async def render(self, store: MemoryStore) -> str:
         view = OperatorView(
             self.settings, store, SilenceCache(store), [], SUMMARISER, Health(), self.aws,
-            clock=lambda: T0 + timedelta(minutes=5),
+            clock=store.now,
         )  # fmt: skip
         return await StatusPage(view, auth=None)._render()  # type: ignore[arg-type]
 
@@ -296,15 +340,20 @@ def logged(body: str) -> str:
 # --- checks -----------------------------------------------------------------------------------
 
 
+PERCENT = re.compile(r"%[0-9A-Fa-f]{2}")
+
+
 def leaked(secrets: list[Secret], shown: Shown) -> list[str]:
     """Each place holding an 8-character run of the secrets' random parts (as written, or
     percent-decoded), with the run."""
     runs = {part[i : i + 8] for s in secrets for part in s.random for i in range(len(part) - 7)}
     found = []
-    for place, text in shown.places():
-        for seen in {text, unquote(text), unquote(unquote(text))}:
-            hits = {seen[i : i + 8] for i in range(len(seen) - 7)} & runs
-            found += [f"{place}: {run!r} in …{_around(seen, run)}…" for run in sorted(hits)[:1]]
+    for text, place in {text: place for place, text in shown.places()}.items():
+        encoded = PERCENT.search(text) is not None
+        seen = {text, unquote(text), unquote(unquote(text))} if encoded else {text}
+        for variant in seen:
+            hits = {variant[i : i + 8] for i in range(len(variant) - 7)} & runs
+            found += [f"{place}: {run!r} in …{_around(variant, run)}…" for run in sorted(hits)[:1]]
     return found
 
 
@@ -418,14 +467,14 @@ def live(shown: Shown, fingerprints: set[str]) -> list[str]:
 # --- tests ------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("every", [True, False], ids=["every-leaf", "display-leaves"])
-def test_a_hostile_sample_gives_alerts_or_a_clear_error(every: bool) -> None:
-    """Every sample with every string leaf (or every display leaf) hostile normalises to
-    alerts or raises a TriageError, never another exception; with its identifying leaves
-    kept, nearly every sample that gave alerts still does."""
-    known = [name for name in ALERTING if every or _format(name) in NOT_DISPLAY]
-    still = [name for name in known if _has_alerts(normalised(hostile_body(name, every)[0]))]
-    if not every:
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_a_hostile_sample_gives_alerts_or_a_clear_error(variant: str) -> None:
+    """Every sample made hostile normalises to alerts or raises a TriageError, never another
+    exception; with the leaves that identify it kept, nearly every sample that gave alerts
+    (of a format `NOT_DISPLAY` knows) still does."""
+    known = [name for name in ALERTING if variant == "every" or _format(name) in NOT_DISPLAY]
+    still = [name for name in known if _has_alerts(normalised(hostile_body(name, variant)[0]))]
+    if variant != "every":
         lost = sorted(set(known) - set(still))
         assert len(still) >= 0.9 * len(known), lost
 
@@ -438,22 +487,34 @@ def _has_alerts(result: Normalized | TriageError) -> bool:
     return isinstance(result, Normalized) and bool(result.alerts)
 
 
-CASES = [(name, every) for name in ALERTING for every in (False, True)]
+def test_every_credential_format_is_placed() -> None:
+    """The samples' fields, made hostile, carry a credential of every format between them."""
+    placed = {s.text for name in ALERTING for v in VARIANTS for s in hostile_body(name, v)[1]}
+    assert [f.id for f, s in POOL if s.text not in placed] == []
 
 
-@pytest.mark.parametrize(
-    ("name", "every"), CASES, ids=[f"{n}-{'every' if e else 'display'}" for n, e in CASES]
-)
-async def test_hostile_text_is_inert_and_secret_free_wherever_shown(name: str, every: bool) -> None:
+#: The samples and variants that give alerts once hostile (the others are refused cleanly).
+CASES = [
+    (name, variant)
+    for name in ALERTING
+    for variant in VARIANTS
+    if _has_alerts(normalised(hostile_body(name, variant)[0]))
+]
+
+
+@pytest.mark.parametrize(("name", "variant"), CASES, ids=[f"{n}-{v}" for n, v in CASES])
+async def test_hostile_text_is_inert_and_secret_free_wherever_shown(
+    name: str, variant: str
+) -> None:
     """Sample `name` made hostile leaks no run of a secret it carries into any place triage
     shows or keeps its alerts, and renders no mention, link, image, tag or escape of its own
     in any of them."""
-    body, placed = hostile_body(name, every)
+    body, placed = hostile_body(name, variant)
     result = normalised(body)
-    if not _has_alerts(result):
-        pytest.skip("refused, or no alert: nothing is shown")
     assert isinstance(result, Normalized)
-    shown = await render(result.alerts)
+    # A credential cut at a limit is cut before redaction, in the normaliser: the view and the
+    # ticket show whether a piece of it survived (the rest renders from them).
+    shown = await render(result.alerts, everywhere=variant != "across-limits")
     shown.data.append(logged(body))
     assert leaked(placed, shown) == []
     assert live(shown, {a.fingerprint for a in result.alerts}) == []

@@ -182,9 +182,11 @@ def alert_from(
         source=source,
         status=status,
         title=common.title(heading, f"{where} alertname"),
-        team=common.line(labels.get("team"), "team", common.LABEL_VALUE_MAX),
+        team=common.line(labels.get("team"), "team", common.LABEL_VALUE_MAX, shown=True),
         priority=common.priority(labels.get("priority")),
-        severity=common.line(labels.get("severity"), "severity", common.LABEL_VALUE_MAX),
+        severity=common.line(
+            labels.get("severity"), "severity", common.LABEL_VALUE_MAX, shown=True
+        ),
         description=_description(entry, annotations, where, runbook),
         runbook_url=runbook,
         links={
@@ -238,7 +240,9 @@ def _description(
     given = annotations.get("runbook_url") or annotations.get("runbook")
     if given and given.strip() and not runbook:  # not a link, but still what to read
         parts.append(f"Runbook: {given.strip()}")
-    value_string = common.line(common.flat(entry.get("valueString")), f"{where}.valueString")
+    value_string = common.line(
+        common.flat(entry.get("valueString")), f"{where}.valueString", shown=True
+    )
     values = _values(entry.get("values")) or value_string
     if values:
         parts.append(f"Values: {values}")

@@ -201,9 +201,9 @@ def _normalize(change: _Change) -> Normalized:
         source=SOURCE,
         status=status,
         title=common.title(change.name, "alarm name"),
-        team=common.line(given.get("team"), "TEAM", common.LABEL_VALUE_MAX),
+        team=common.line(given.get("team"), "TEAM", common.LABEL_VALUE_MAX, shown=True),
         priority=common.priority(given.get("priority")),
-        severity=common.line(given.get("severity"), "SEVERITY", common.LABEL_VALUE_MAX),
+        severity=common.line(given.get("severity"), "SEVERITY", common.LABEL_VALUE_MAX, shown=True),
         description=common.text(
             "\n\n".join(p for p in body if p), "description", common.DESCRIPTION_MAX
         )

@@ -173,9 +173,10 @@ def _line(value: Any, field: str, limit: int, shown: bool) -> str | None:
 
 
 def word(value: Any, field: str, limit: int = LABEL_VALUE_MAX) -> str | None:
-    """A display-only one-line value (a team, a severity, a state word) like `line`; one that
-    is an object or array is passed over (`unnested`): JSON text would only name no real team."""
-    return line(unnested(value), field, limit)
+    """A display-only one-line value (a team, a severity, a state word) like `line`, a cut
+    marked as a shown value's is; one that is an object or array is passed over (`unnested`):
+    JSON text would only name no real team."""
+    return line(unnested(value), field, limit, shown=True)
 
 
 def title(value: Any, field: str = "title") -> str:
@@ -332,7 +333,7 @@ def add_label(labels: dict[str, str], key: str, value: Any) -> None:
     """Add one human-facing label (one line, cut) unless empty or the 64-label cap is reached."""
     if len(labels) >= LABELS_MAX and key not in labels:
         return
-    k = line(key, "label", LABEL_KEY_MAX)
+    k = line(key, "label", LABEL_KEY_MAX, shown=True)  # shown too: a key may be a tag's text
     v = (
         line(value, f"labels.{key}", LABEL_VALUE_MAX, shown=True)
         if not isinstance(value, dict | list)

@@ -84,7 +84,9 @@ def normalize_generic(payload: dict[str, Any]) -> Normalized:
     origin = common.line(source, "source", common.LABEL_VALUE_MAX) or GENERIC
     given = common.obj_or_empty(payload.get("labels"))
     labels = common.labels_from({key: common.flat(value) for key, value in given.items()})
-    common.add_label(labels, "origin", origin)
+    # The label is shown: cut from what was given, marked as a shown cut (`origin` is cut as
+    # an identity is, unmarked, and what it keeps of a secret is known for one only so).
+    common.add_label(labels, "origin", origin if origin == GENERIC else source)
     common.add_label(labels, "host", common.flat(payload.get("host")))
     if dedup_key:
         common.add_label(labels, "dedup_key", dedup_key)
@@ -117,7 +119,7 @@ def normalize_threshold(payload: dict[str, Any]) -> Normalized:
     rule_id = common.ident_or_none(payload.get("rule_id"), "rule_id")
     # With a rule_id the rule's name is only shown, and one that is no text is passed over.
     given_name = common.unnested(payload.get("rule_name")) if rule_id else payload.get("rule_name")
-    rule_name = common.line(given_name, "rule_name", common.LABEL_VALUE_MAX)
+    rule_name = common.line(given_name, "rule_name", common.LABEL_VALUE_MAX, shown=True)
     rule = rule_id or common.ident_or_none(payload.get("rule_name"), "rule_name")
     device = common.ident_or_none(payload.get("device_id"), "device_id")
     # With a device the host is only shown, and one that is no text is passed over.
@@ -129,9 +131,12 @@ def normalize_threshold(payload: dict[str, Any]) -> Normalized:
             "threshold_alert needs rule_id (or rule_name) and device_id or host"
         )
     metric = common.ident_or_none(payload.get("metric"), "metric") or ""
-    value = common.line(common.flat(payload.get("current_value")), "current_value", 64)
-    threshold = common.line(common.flat(payload.get("threshold_value")), "threshold_value", 64)
-    operator = common.line(common.unnested(payload.get("operator")), "operator", 16)
+    # Shown only: a cut says so, so that what it keeps of a secret is known for one.
+    value = common.line(common.flat(payload.get("current_value")), "current_value", 64, shown=True)
+    threshold = common.line(
+        common.flat(payload.get("threshold_value")), "threshold_value", 64, shown=True
+    )
+    operator = common.line(common.unnested(payload.get("operator")), "operator", 16, shown=True)
     labels: dict[str, str] = {}
     for key, field in (
         ("rule_id", rule_id), ("rule_name", rule_name), ("metric", metric),

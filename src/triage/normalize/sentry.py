@@ -194,7 +194,7 @@ def _event_alert(data: dict[str, Any], raw: dict[str, Any]) -> Normalized:
             source=SOURCE,
             status=Status.FIRING,
             title=title,
-            team=common.line(tags.get("team"), "tag team", common.LABEL_VALUE_MAX),
+            team=common.line(tags.get("team"), "tag team", common.LABEL_VALUE_MAX, shown=True),
             priority=common.priority(tags.get("priority")),
             severity=common.word(event.get("level"), "level"),
             description=_description(body),
@@ -264,7 +264,7 @@ def normalize_legacy(payload: dict[str, Any]) -> Normalized:
             source=SOURCE,
             status=Status.FIRING,
             title=title,
-            team=common.line(tags.get("team"), "tag team", common.LABEL_VALUE_MAX),
+            team=common.line(tags.get("team"), "tag team", common.LABEL_VALUE_MAX, shown=True),
             priority=common.priority(tags.get("priority")),
             severity=common.word(payload.get("level"), "level"),
             description=_description(body),
@@ -354,7 +354,9 @@ def _add_tags(labels: dict[str, str], tags: dict[str, str]) -> None:
 
 def _line(*parts: Any, sep: str) -> str:
     return sep.join(
-        p for p in (common.line(x, "metadata") for x in parts if isinstance(x, str)) if p
+        p
+        for p in (common.line(x, "metadata", shown=True) for x in parts if isinstance(x, str))
+        if p
     )
 
 

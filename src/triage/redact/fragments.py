@@ -1,18 +1,19 @@
-"""The fragment a cut leaves at the end of a text: the normaliser cuts a long title or
-description to its limit and marks the cut with "…", keeping part of a word when dropping it
-would leave too little. When that word was a secret longer than what is kept (a SAS URL's
-`sig=`, a JWT, a 40-hex key), the rules see only its first characters, which no longer have
-the shape they look for, and those characters would be shown. So the run of token characters
-glued to a final "…" is replaced when it looks random: a cut word was already lost to the
-reader, and a fragment of a key is still a leak.
+"""The fragment a cut leaves: the normaliser cuts a long title, description or shown value to
+its limit and marks the cut with "…", keeping part of a word when dropping it would leave too
+little. When that word was a secret longer than what is kept (a SAS URL's `sig=`, a JWT, a
+40-hex key), the rules see only its first characters, which no longer have the shape they look
+for, and those characters would be shown. So a run of token characters glued to a "…" is
+replaced when it looks random: a cut word was already lost to the reader, and a fragment of a
+key is still a leak. The cut value may end the text, or sit inside a sentence a normaliser
+wrote around it (a threshold's operator: "fires when it is glpat-4GpYGkRi4z… 90").
 """
 
 from __future__ import annotations
 
 import re
 
-#: The token characters a cut word ends in, glued to the cut's "…" at the very end of the text.
-_CUT_FRAGMENT = re.compile(r"([A-Za-z0-9_+.%~-]{8,})…\Z")
+#: The token characters a cut word ends in, glued to the cut's "…" (and not going on after it).
+_CUT_FRAGMENT = re.compile(r"([A-Za-z0-9_+.%~-]{8,})…(?![A-Za-z0-9_+.%~-])")
 
 
 def _random_fragment(fragment: str) -> bool:
@@ -26,10 +27,11 @@ def _random_fragment(fragment: str) -> bool:
 
 
 def scrub_cut_fragment(text: str) -> str:
-    """`text` with the random-looking fragment before a final "…" replaced by a placeholder."""
-    if not text.endswith("…"):
+    """`text` with each random-looking fragment before a "…" replaced by a placeholder."""
+    if "…" not in text:
         return text
-    match = _CUT_FRAGMENT.search(text)
-    if match is None or not _random_fragment(match[1]):
-        return text
-    return text[: match.start(1)] + "[REDACTED:cut]…"
+    return _CUT_FRAGMENT.sub(_scrubbed, text)
+
+
+def _scrubbed(match: re.Match[str]) -> str:
+    return "[REDACTED:cut]…" if _random_fragment(match[1]) else match[0]

@@ -180,7 +180,8 @@ class Redactor:
         # cut the rest into pieces that the decoded token no longer holds whole.
         if "%" in text and _ESCAPE.search(text):
             text = _scrub_escaped(text, secrets)
-        text = _scrub(text, secrets)
+        # A cut's fragment first: the undisguised text below writes its "…" as "...".
+        text = scrub_cut_fragment(_scrub(text, secrets))
         # A disguised name is redacted in the undisguised text, which then replaces the text;
         # text that hides nothing keeps its entities, full-width forms and scripts.
         unmasked = _unmasked(text)
