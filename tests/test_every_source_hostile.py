@@ -541,3 +541,18 @@ def test_a_value_quoted_in_a_note_or_error_keeps_no_piece_of_a_secret(pad: int) 
         shown.data += said
         shown.data.append(json.dumps(redact_event(None, "warning", {"event": "x", "said": said})))
     assert leaked(placed, shown) == []
+
+
+def test_a_health_event_code_that_is_no_code_is_shown_as_given() -> None:
+    """An AWS Health event's type code that is not an upper-case code (a credential pasted
+    there) is shown as given, not made into lower-case words: no run of it is in the
+    redacted title."""
+    payload = json.loads((PAYLOADS / "eventbridge/health-issue.json").read_text(encoding="utf-8"))
+    placed = [s for f, s in POOL if f.bare and "\n" not in s.text]
+    shown = Shown()
+    for secret in placed:
+        payload["detail"]["eventTypeCode"] = secret.text
+        result = normalised(json.dumps(payload))
+        assert isinstance(result, Normalized), result
+        shown.data += [redact_alert(a, REDACTOR).title for a in result.alerts]
+    assert leaked(placed, shown) == []

@@ -23,6 +23,7 @@ finding that cannot be read is left out of its event (noted in the log), not the
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote
@@ -163,11 +164,18 @@ def _health(payload: dict[str, Any], detail: dict[str, Any], account: str, kind:
     )
 
 
+#: An event type code as AWS Health writes them: upper-case words joined by underscores.
+_EVENT_CODE = re.compile(r"[A-Z0-9]+(?:_[A-Z0-9]+)+")
+
+
 def _health_title(service: str | None, code: str | None) -> str | None:
     """AWS_EC2_INSTANCE_STORE_DRIVE_PERFORMANCE_DEGRADED → "AWS Health: EC2 instance store
-    drive performance degraded"."""
+    drive performance degraded". Any other text is shown as it was given: made into words and
+    lower case, a token in it (`squ_…`, a key) would lose the shape the redactor knows it by."""
     if not code:
         return None
+    if not _EVENT_CODE.fullmatch(code):
+        return f"AWS Health: {service} {code}" if service else f"AWS Health: {code}"
     words = code
     for prefix in ("AWS_", f"{service}_" if service else ""):
         if prefix and words.upper().startswith(prefix.upper()):
