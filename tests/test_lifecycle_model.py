@@ -1407,3 +1407,21 @@ async def test_a_close_of_its_own_incident_in_progress_is_waited_for_and_finishe
     ]
     problems, steps = await play(2, run, "memory", tmp_path, routes, ungrouped=frozenset({"r0"}))
     assert problems == [], "\n".join(steps)
+
+
+async def test_a_firing_counted_on_the_old_routes_while_a_move_resolves_it_there_stays(
+    tmp_path: Path, routes: Path
+) -> None:
+    """A firing handed to a replica on each routes at once, the alert firing as its own
+    incident: the old routes count it there while the new routes move it into a group and
+    resolve it there; the count wins, as the rule both follow says (the resolve closed it,
+    the other replica resolved the group, and it fired nowhere)."""
+    run = [
+        ("send", "disk-2", "firing", None, -111, "b"),
+        ("deliver", 1, 0.08118518072001202, False),
+        ("clock", 301.0),
+        ("send", "disk-2", "firing", None, -253, "a"),
+        ("deliver2", 0, 1, 0.9398134316733433, 0.04159356615410581, True),
+    ]
+    problems, steps = await play(2, run, "memory", tmp_path, routes, ungrouped=frozenset({"r1"}))
+    assert problems == [], "\n".join(steps)

@@ -578,7 +578,11 @@ class Pipeline:
             return own
         log.info("alert.changed_group", left=alert.fingerprint, joined=group.key)
         gone = alert.model_copy(update={"status": Status.RESOLVED})
-        event = _Event(gone, self.redactor.text, queued_at)
+        # Ordered just before this firing: a replica on routes that do not group the alert
+        # may count the same firing there meanwhile, and its own incident then keeps it (the
+        # rule above); this resolve, written after, must not close it (each replica moved it
+        # out of the other's place, and it fired nowhere).
+        event = _Event(gone, self.redactor.text, _just_before(queued_at))
         await self._apply(gone, event, _leaving_owner(owner), None)
         return None
 
@@ -987,6 +991,12 @@ def _closing(own: Incident) -> bool:
     """The closed incident `own` has a close in progress, or left half done by a replica that
     died (not one held back while it flapped)."""
     return own.pending is not None and own.pending.owner != FLAP_HOLD
+
+
+def _just_before(queued_at: datetime | None) -> datetime | None:
+    """A queue time just before `queued_at`: an event stamped alike and queued then is older
+    than one queued at `queued_at` (`Incident.guards`)."""
+    return queued_at - timedelta(microseconds=1) if queued_at is not None else None
 
 
 def _alike_member(member: Member, alert: Alert, queued_at: datetime | None) -> bool:
