@@ -189,6 +189,8 @@ GOLDEN: dict[str, tuple[str, ...]] = {
     "tools/honeycomb-ok.json": ("430f5f04fe5b534ff68dbd458207f447",),
     "tools/honeycomb-test.json": (),
     "tools/honeycomb-triggered.json": ("430f5f04fe5b534ff68dbd458207f447",),
+    "tools/honeybadger-alarm-alert.json": ("c3c9b485e8abe8467add502b83f29bb0",),
+    "tools/honeybadger-alarm-ok.json": ("c3c9b485e8abe8467add502b83f29bb0",),
     "tools/honeybadger-check-in-missing.json": ("55d904c03880ef365991031074d55407",),
     "tools/honeybadger-check-in-reporting.json": ("55d904c03880ef365991031074d55407",),
     "tools/honeybadger-down.json": ("b2f326c36905f19d7d37af8707f106b7",),

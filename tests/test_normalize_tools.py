@@ -44,6 +44,8 @@ SAMPLES: dict[str, tuple[str, tuple[str, ...]]] = {
     "honeycomb-ok.json": ("honeycomb", ("430f5f04fe5b534ff68dbd458207f447",)),
     "honeycomb-test.json": ("honeycomb", ()),
     "honeycomb-triggered.json": ("honeycomb", ("430f5f04fe5b534ff68dbd458207f447",)),
+    "honeybadger-alarm-alert.json": ("honeybadger", ("c3c9b485e8abe8467add502b83f29bb0",)),
+    "honeybadger-alarm-ok.json": ("honeybadger", ("c3c9b485e8abe8467add502b83f29bb0",)),
     "honeybadger-check-in-missing.json": ("honeybadger", ("55d904c03880ef365991031074d55407",)),
     "honeybadger-check-in-reporting.json": ("honeybadger", ("55d904c03880ef365991031074d55407",)),
     "honeybadger-down.json": ("honeybadger", ("b2f326c36905f19d7d37af8707f106b7",)),
@@ -65,6 +67,7 @@ PAIRS = [
     ("honeybadger-down.json", "honeybadger-up.json", "honeybadger"),
     ("honeybadger-check-in-missing.json", "honeybadger-check-in-reporting.json", "honeybadger"),
     ("bugsnag-first-exception.json", "bugsnag-fixed.json", "bugsnag"),
+    ("honeybadger-alarm-alert.json", "honeybadger-alarm-ok.json", "honeybadger"),
     ("pingdom-http-down.json", "pingdom-http-up.json", "pingdom"),
     ("dynatrace-open.json", "dynatrace-resolved.json", "dynatrace"),
     ("honeycomb-triggered.json", "honeycomb-ok.json", "honeycomb"),
@@ -198,12 +201,25 @@ def test_honeybadger_faults_sites_and_check_ins_never_share_a_key() -> None:
 
 
 def test_honeybadger_events_without_a_reader_go_to_the_dlq_by_name() -> None:
-    """An event this reader does not know (an Insights alarm) is refused naming it, not
+    """An event this reader does not know (a certificate's expiry) is refused naming it, not
     dropped as if it changed nothing; assignments and comments change no ticket."""
-    with pytest.raises(InvalidAlertError, match="honeybadger event 'alarm_alert' is not read"):
-        run(dict(sample("honeybadger-occurred.json"), event="alarm_alert"))
+    with pytest.raises(InvalidAlertError, match="honeybadger event 'cert_will_expire' is not"):
+        run(dict(sample("honeybadger-down.json"), event="cert_will_expire"))
     for event in ("assigned", "commented"):
         assert run(dict(sample("honeybadger-resolved.json"), event=event)).skipped
+
+
+def test_a_honeybadger_alarm_without_an_id_is_keyed_by_its_name() -> None:
+    """An Insights alarm whose id Honeybadger sends as null is keyed by its name (its alert
+    and OK still one incident); with neither, it is refused rather than merged with others."""
+    fired, ok = sample("honeybadger-alarm-alert.json"), sample("honeybadger-alarm-ok.json")
+    for body in (fired, ok):
+        body["alarm"]["id"] = None
+    assert one(fired).identity == {"alarm_name": "Checkout errors"}
+    assert one(fired).fingerprint == one(ok).fingerprint
+    fired["alarm"]["name"] = None
+    with pytest.raises(InvalidAlertError, match=r"alarm\.id and alarm\.name are missing"):
+        run(fired)
 
 
 def test_honeybadger_resolve_is_dated_when_queued_not_by_its_last_notice() -> None:

@@ -3,7 +3,8 @@ Bugsnag's. Each is known by the keys only that tool sends, and its alert is keye
 own id of the error (or check), never by its message, counts or times.
 
 Identity, rollbar: the item's id (Rollbar's system-wide id of one grouped error).
-Identity, honeybadger: the fault's id; an uptime site's id; a check-in's id.
+Identity, honeybadger: the fault's id; an uptime site's id; a check-in's id; an Insights
+alarm's id (its name when Honeybadger sends no id).
 Identity, bugsnag: the error's `errorId` (never the event's `id`, new on each occurrence); a
 project's error spike, which has no error, its project's id.
 States, rollbar (`event_name`): new_item, occurrence, exp_repeat_item, item_velocity,
@@ -11,9 +12,9 @@ reactivated_item and reopened_item fire, resolved_item resolves; deploy and any 
 changes no ticket (Skipped).
 States, honeybadger (`event`): occurred, rate_exceeded, volume_spike and unresolved fire and
 resolved resolves a fault; down and up fire and resolve a site; check_in_missing and
-check_in_reporting a check-in; assigned, commented and deployed change no ticket, nor does the
+check_in_reporting a check-in; alarm_alert and alarm_ok an Insights alarm; assigned, commented and deployed change no ticket, nor does the
 integration's Test button (its "TestingException"). An event whose shape is not read here
-(Insights alarms, certificate expiry) is refused naming it, so it reaches the DLQ rather than
+(certificate expiry) is refused naming it, so it reaches the DLQ rather than
 being dropped.
 States, bugsnag (`trigger.type`): firstException, exception, powerTen, errorEventFrequency and
 reopened fire; a person's errorStateManualChange to fixed, ignored or snoozed resolves (as a
@@ -161,6 +162,7 @@ def _rb_body(occurrence: dict[str, Any]) -> str:
 _HB_FAULT = ({"occurred", "rate_exceeded", "volume_spike", "unresolved"}, {"resolved"})
 _HB_SITE = ({"down"}, {"up"})
 _HB_CHECK_IN = ({"check_in_missing"}, {"check_in_reporting"})
+_HB_ALARM = ({"alarm_alert"}, {"alarm_ok"})
 _HB_QUIET = frozenset({"assigned", "commented", "deployed"})
 #: What the integration's Test button sends as its fault (an app's own TestingException with
 #: another message is a real error).
@@ -174,7 +176,7 @@ def matches_honeybadger(payload: dict[str, Any]) -> bool:
         _untitled(payload)
         and isinstance(payload.get("event"), str)
         and isinstance(payload.get("message"), str)
-        and any(key in payload for key in ("fault", "site", "check_in", "deploy"))
+        and any(key in payload for key in ("fault", "site", "check_in", "alarm", "deploy"))
     )
 
 
@@ -183,13 +185,14 @@ def normalize_honeybadger(payload: dict[str, Any]) -> Normalized:
     if event in _HB_QUIET:
         return quiet(HONEYBADGER, "event", payload.get("event"))
     for (firing, resolved), read in (
-        (_HB_FAULT, _hb_fault), (_HB_SITE, _hb_site), (_HB_CHECK_IN, _hb_check_in)
+        (_HB_FAULT, _hb_fault), (_HB_SITE, _hb_site), (_HB_CHECK_IN, _hb_check_in),
+        (_HB_ALARM, _hb_alarm),
     ):  # fmt: skip
         if event in firing | resolved:
             return read(payload, Status.RESOLVED if event in resolved else Status.FIRING)
     raise InvalidAlertError(
         f"honeybadger event {common.short(payload.get('event'))} is not read (errors, uptime "
-        "sites and check-ins are): send only those events to triage"
+        "sites, check-ins and Insights alarms are): send only those events to triage"
     )
 
 
@@ -270,6 +273,28 @@ def _hb_check_in(payload: dict[str, Any], status: Status) -> Normalized:
         ),
         occurred_at=occurred,
         identity={"check_in": check_id},
+        raw=payload,
+    )
+    return Normalized((alert,), ())
+
+
+def _hb_alarm(payload: dict[str, Any], status: Status) -> Normalized:
+    """An Insights alarm: keyed by its id, else (Honeybadger may send none) by its name."""
+    alarm = common.obj(payload.get("alarm"), "alarm", required=True)
+    alarm_id = common.ident_or_none(alarm.get("id"), "alarm.id")
+    name = common.line(common.unnested(alarm.get("name")), "alarm.name")
+    if not alarm_id and not name:
+        raise InvalidAlertError("honeybadger alarm.id and alarm.name are missing: no identity")
+    alert = Alert(
+        source=HONEYBADGER,
+        status=status,
+        title=common.first_title(name, f"Honeybadger alarm {alarm_id}"),
+        description=_description(payload.get("message")),
+        links=common.links(source=common.url(alarm.get("url"), "alarm.url")),
+        labels=_hb_labels(payload, ("alarm_id", alarm_id), ("state", alarm.get("state"))),
+        # Dated when queued: the payload's only time is when the alarm was created.
+        occurred_at=common.now(),
+        identity={"alarm": alarm_id} if alarm_id else {"alarm_name": name or ""},
         raw=payload,
     )
     return Normalized((alert,), ())
