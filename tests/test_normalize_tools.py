@@ -432,6 +432,27 @@ def test_secrets_in_a_tools_text_never_reach_the_redacted_view(name: str) -> Non
         assert not [secret for secret in SECRETS if secret in shown], shown
 
 
+#: Credentials the tools themselves put in their payloads: a Honeycomb recipient's shared
+#: secret (older payloads), a Honeybadger project's and notice's tokens, Rollbar's access token.
+TOOL_CREDENTIALS: list[tuple[str, tuple[str, ...], str]] = [
+    ("honeycomb-triggered.json", ("shared_secret",), "would you like to play a game"),
+    ("honeybadger-occurred.json", ("project", "token"), "5268bd40"),
+    ("honeybadger-occurred.json", ("notice", "token"), "f13f6786-87c3-41e0-bb6b-80a08fb72fdf"),
+    ("rollbar-new-item.json", ("data", "item", "last_occurrence", "metadata", "access_token"),
+     "3f6a9c2e8b1d4f7a9e0c2b5d8f1a4c7e"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("name", "path", "secret"), TOOL_CREDENTIALS)
+def test_a_tools_own_credentials_never_reach_the_redacted_view(
+    name: str, path: tuple[str, ...], secret: str
+) -> None:
+    """A token or shared secret the tool itself sends in its payload is gone from the view
+    the sinks and the prompt render from (the raw excerpt included)."""
+    [alert] = run(_set(sample(name), path, secret)).alerts
+    assert secret not in view(alert).text
+
+
 # --- through the gateway's check, routes and the pipeline -------------------------------------
 
 
