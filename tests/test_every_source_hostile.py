@@ -154,9 +154,13 @@ class _Walk:
 
 def _walk(value: Any, path: tuple[Any, ...], kept: set[str] | None, walk: _Walk) -> Any:
     """`value` with every string leaf not in `kept` (None: keep none) made hostile; a leaf
-    holding JSON (an SNS Message) is walked inside too, and written back as JSON."""
+    holding JSON (an SNS Message) is walked inside too, and written back as JSON. A map of
+    text to text (labels, annotations, tags) gets one more entry, its key hostile too."""
     if isinstance(value, dict):
-        return {k: _walk(v, (*path, k), kept, walk) for k, v in value.items()}
+        walked = {k: _walk(v, (*path, k), kept, walk) for k, v in value.items()}
+        if path and value and all(isinstance(v, str) for v in value.values()):
+            walked[walk.hostile.text()] = walk.hostile.text()
+        return walked
     if isinstance(value, list):
         return [_walk(v, (*path, i), kept, walk) for i, v in enumerate(value)]
     if not isinstance(value, str):
@@ -204,6 +208,8 @@ def hostile_body(name: str, variant: str) -> tuple[str, list[Secret]]:
     elif isinstance(payload, dict) and "TopicArn" in payload:
         message = _json(str(payload.get("Message", "")))
         kept = ENVELOPE | (_kept(name, payload) if message is None else set())
+        if message is None:  # prose published to the topic: hostile lines join it
+            payload["Message"] = f"{payload['Message']}\n{hostile.text()}\n{hostile.text()}"
     else:
         kept = _kept(name, payload)
     return json.dumps(_walk(payload, (), kept, _Walk(name, hostile))), hostile.placed
