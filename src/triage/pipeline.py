@@ -479,10 +479,7 @@ class Pipeline:
             await self._stays_own(alert, owner, group, joining.own, queued_at, withdrawn=False)
             return
         if left is not None:
-            log.info("alert.changed_group", left=left.key, joined=group.key)
-            gone = alert.model_copy(update={"status": Status.RESOLVED})
-            event = _Event(gone, self.redactor.text, queued_at)
-            await self._apply(gone, event, _leaving_owner(owner), left)
+            await self._leave(alert, owner, group, left, queued_at)
         if joining is None or not joining.placed:
             await members.place(alert.fingerprint, group, self.ledger.clock())
         if not looked_own:
@@ -496,6 +493,15 @@ class Pipeline:
         if left is not None:
             await self._stale_move(alert, owner, group, left, members)
 
+    async def _leave(
+        self, alert: Alert, owner: str, group: GroupKey, left: GroupKey, queued_at: datetime | None
+    ) -> None:
+        """`alert` fires in `group` now: it resolves in the group it `left`."""
+        log.info("alert.changed_group", left=left.key, joined=group.key)
+        gone = alert.model_copy(update={"status": Status.RESOLVED})
+        event = _Event(gone, self.redactor.text, queued_at)
+        await self._apply(gone, event, _leaving_owner(owner), left)
+
     async def _before_joining(
         self,
         work: Work,
@@ -506,11 +512,12 @@ class Pipeline:
         queued_at: datetime | None,
     ) -> bool:
         """Before a member's effect in `group` (`work`) goes out, what `_join` looks at: where
-        the alert was remembered (placing it here early), and its own incident. When that one
-        keeps the alert (a replica on routes that do not group it took the same event at once,
-        or a newer one), the group's open is taken back before any sink hears of it, and True:
-        a replica dying in that open's sink call would leave it for good, as the other
-        delivery of the message, done with its own incident, acks it."""
+        the alert was remembered (placing it here early), and its own incident. A late firing
+        opens nothing here. When its own incident keeps the alert (a replica on routes that do
+        not group it took the same event at once, or a newer one), the group's open is taken
+        back before any sink hears of it, and True: a replica dying in that open's sink call
+        would leave it for good, as the other delivery of the message, done with its own
+        incident, acks it."""
         await self._place_early(alert, group, joining, queued_at)
         left = joining.left
         gone = alert.model_copy(update={"status": Status.RESOLVED})
