@@ -26,7 +26,7 @@ lost answer); every ticket and issue is one an incident names; no comment is pos
 one effect; nothing is acked with an effect of its incident left undone; nothing is
 dead-lettered; the pipeline's counters agree with what the services hold; nothing but the
 error tree's exceptions leaves the pipeline, every failure's error says why (the supervisor's
-one line), a sink adds no warning of its own to it, and no secret reaches a remote, an error
+one line), a sink's failed call adds no warning of its own, and no secret reaches a remote, an error
 text or a log line. A failure prints the seed and the schedule cut down to the
 faults that still fail it (`shrink`).
 
@@ -770,6 +770,7 @@ class World:
             for e in lines
             if e.get("log_level") in ("warning", "error")
             and str(e["event"]).startswith(SINK_EVENTS)
+            and str(e["event"]).endswith(FAILED_CALLS)
         ]
         if loud:
             self.problems.append(f"{queued.id}'s failed attempt logged {loud}")
@@ -871,8 +872,20 @@ class World:
         return True
 
 
-#: The sinks' log events (and the breaker's that guard them).
+#: The sinks' log events, and the endings of those that say a call failed (a decision the
+#: sink took, such as skipping an update the backend refuses for good, is a line of its own).
 SINK_EVENTS = ("backend.", "github.", "slack.", "sink.")
+FAILED_CALLS = (
+    ".unavailable",
+    ".unreachable",
+    ".throttled",
+    ".rate_limited",
+    ".rejected",
+    ".redirected",
+    ".unauthorized",
+    ".bad_response",
+    ".down",
+)
 
 SECRETS = (BACKEND_TOKEN, GITHUB_TOKEN, OPENAI_KEY, SLACK_PATH, ALERT_SECRET)
 
