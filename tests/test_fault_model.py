@@ -26,9 +26,9 @@ lost answer); every ticket and issue is one an incident names; no comment is pos
 one effect; nothing is acked with an effect of its incident left undone; nothing is
 dead-lettered; the pipeline's counters agree with what the services hold; nothing but the
 error tree's exceptions leaves the pipeline, every failure's error says why (the supervisor's
-one line), a sink's failed call adds no warning of its own, and no secret reaches a remote, an error
-text or a log line. A failure prints the seed and the schedule cut down to the
-faults that still fail it (`shrink`).
+one line), a sink's failed call adds no warning of its own, and no secret reaches a remote, an
+error text or a log line. A failure prints the seed and the schedule cut down to the faults
+that still fail it (`shrink`).
 
 The seeds are chosen by time: `MEMORY_SEEDS` and `SQLITE_SEEDS` runs take a few seconds (a
 timeout fault costs the client's timeout, 0.1 s, in real time; everything else is the fake
