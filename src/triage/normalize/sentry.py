@@ -159,7 +159,9 @@ def _issue(data: dict[str, Any], action: str, raw: dict[str, Any]) -> Normalized
 def _event_alert(data: dict[str, Any], raw: dict[str, Any]) -> Normalized:
     event = common.obj(data.get("event"), "data.event", required=True)
     issue_id = common.ident(event.get("issue_id") or event.get("group_id"), "data.event.issue_id")
-    rule = common.line(common.unnested(data.get("triggered_rule")), "data.triggered_rule")
+    rule = common.line(
+        common.unnested(data.get("triggered_rule")), "data.triggered_rule", shown=True
+    )
     tags = _tags(event.get("tags"))
     labels: dict[str, str] = {"issue_id": issue_id}
     for key, value in (

@@ -13,7 +13,8 @@ from __future__ import annotations
 import re
 
 #: The token characters a cut word ends in, glued to the cut's "…" (and not going on after it).
-_CUT_FRAGMENT = re.compile(r"([A-Za-z0-9_+.%~-]{8,})…(?![A-Za-z0-9_+.%~-])")
+#: `/` and `=` too (base64's: AWS's session tokens hold both), and `$` (Braintree's tokens).
+_CUT_FRAGMENT = re.compile(r"([A-Za-z0-9_+.%~/=$-]{8,})…(?![A-Za-z0-9_+.%~/=$-])")
 
 
 def _random_fragment(fragment: str) -> bool:
