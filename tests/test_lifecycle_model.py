@@ -1445,3 +1445,26 @@ async def test_a_firing_counted_on_the_old_routes_while_a_move_resolves_it_there
     ]
     problems, steps = await play(2, run, "memory", tmp_path, routes, ungrouped=frozenset({"r1"}))
     assert problems == [], "\n".join(steps)
+
+
+async def test_a_member_is_remembered_early_beside_another_members_failed_open(
+    tmp_path: Path, routes: Path
+) -> None:
+    """A member resolved in one group fires in another while the first holds another
+    member's failed open: it is still remembered in the second before that group's open goes
+    out, so the open, failing too, is finished by the message's retry on the old routes (it
+    was left for good, and the alert fired in two places)."""
+    run = [
+        ("send", "disk-2", "resolved", None, -242, "a"),
+        ("fail", 1, 3),
+        ("deliver2", 2, 0, 0.8629439666766322, 0.43540333196417014, False),
+        ("send", "disk-1", "firing", 7, -127, "a"),
+        ("deliver", 1, 0.9366245796923514, False),
+        ("send", "disk-2", "firing", None, -215, "b"),
+        ("deliver", 1, 0.5000114884292665, False),
+        ("clock", 121.0),
+        ("redeliver", 0.7074251487733979),
+        ("deliver2", 1, 0, 0.7142260674881475, 0.3644537599348524, False),
+    ]
+    problems, steps = await play(3, run, "memory", tmp_path, routes, ungrouped=frozenset({"r0"}))
+    assert problems == [], "\n".join(steps)

@@ -982,12 +982,14 @@ class _Looked:
 
 def _done_with(stored: Incident | None, alert: Alert, queued_at: datetime | None) -> bool:
     """Nothing is left to do for `alert` in the group `stored` it was remembered in: it
-    resolved there before this firing, and no effect is in progress there."""
+    resolved there before this firing, and no close is in progress there (one its resolve
+    may have left half done; another member's open or update is that member's to finish)."""
     group = stored.group if stored is not None else None
     member = group.members.get(alert.fingerprint) if group is not None else None
+    pending = stored.pending if stored is not None else None
     return (
         stored is not None
-        and stored.pending is None
+        and (pending is None or pending.kind is not EffectKind.CLOSE)
         and member is not None
         and member.status is Status.RESOLVED
         and not member.newer_than(alert.occurred_at, queued_at)
