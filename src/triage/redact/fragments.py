@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import re
 
-#: The token characters a cut word ends in, glued to the cut's "…" (and not going on after it).
-#: `/` and `=` too (base64's: AWS's session tokens hold both), and `$` (Braintree's tokens).
-_CUT_FRAGMENT = re.compile(r"([A-Za-z0-9_+.%~/=$-]{8,})…(?![A-Za-z0-9_+.%~/=$-])")
+#: The token characters a cut word ends in, glued to the cut's "…" (and no word going on after
+#: it). `/` too (base64's: AWS's session tokens hold it), `$` (Braintree's tokens), and `:` and
+#: `@`: a URL cut after the credential it names as its user (a Sentry DSN cut in its host)
+#: goes whole, its key with it. Not `=`: a cut `&sig=…` keeps the name of what was cut.
+_CUT_FRAGMENT = re.compile(r"([A-Za-z0-9_+.%~/$:@-]{8,})…(?![A-Za-z0-9])")
 
 
 def _random_fragment(fragment: str) -> bool:
