@@ -1341,3 +1341,18 @@ async def test_a_too_early_or_redirect_answer_is_retried_not_a_refusal(
     sink's part of the effect for good, and the message failed)."""
     problems, _ = await play("memory", tmp_path, FIRE_THEN_RESOLVE, {remote: {nth: fault}})
     assert problems == []
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="pipeline.py counts an effect when its confirmation answers: a confirmation "
+    "written whose answer was lost (DynamoDB's timeout after the write) is never counted",
+)
+async def test_a_ticket_whose_confirmation_answer_was_lost_is_counted_once(
+    tmp_path: Path,
+) -> None:
+    """A ticket whose store confirmation was written but answered with an error counts once
+    in TicketsCreated (the redelivery finds it done)."""
+    actions: list[Action] = [("send", "api-5xx", "firing", "a"), ("deliver",), ("deliver",)]
+    _, world = await play("memory", tmp_path, actions, {"store": {2: "unavailable_after"}})
+    assert world.metrics.counter("TicketsCreated", sink="backend") == len(world.backend.tickets)
