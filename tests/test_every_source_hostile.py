@@ -27,6 +27,7 @@ import re
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -47,6 +48,7 @@ from triage.incidents.store import Routing
 from triage.logs import redact_event
 from triage.models import Alert, EffectKind, Ticket
 from triage.normalize import Normalized, recognise_body
+from triage.ops import dlq
 from triage.ops.api import OperatorView
 from triage.ops.operator import incident_json
 from triage.ops.status_page import StatusPage
@@ -57,6 +59,7 @@ from triage.sinks import slack
 from triage.sinks.backend import _close_body, _open_body, _update_body
 from triage.sinks.base import Effect, Target
 from triage.sinks.github import text as github
+from triage.sqs.inbox import Message
 from triage.summarise.deterministic import DeterministicSummariser
 from triage.view import RedactedAlert, json_line, redact_alert, redact_ticket
 
@@ -623,4 +626,18 @@ def test_the_piece_a_cut_leaves_of_a_credential_is_redacted(after: str) -> None:
         for cut in (start + 12, start + 20, start + 30, start + len(secret.random[0]) + 6):
             if cut < len(secret.text):
                 shown.data.append(REDACTOR.text(f"word {secret.text[:cut]}…{after}"))
+    assert leaked(placed, shown) == []
+
+
+def test_a_dead_letter_cut_inside_a_credential_shows_no_piece_of_it() -> None:
+    """`triage dlq peek`'s excerpt of a body no format reads, cut inside a credential at its
+    limit, shows no run of the credential's random part."""
+    placed = [s for f, s in POOL if f.bare and "\n" not in s.text and s.random[0] in s.text]
+    shown = Shown()
+    for n, secret in enumerate(placed):
+        # The random part starts 12 characters before the cut, after `{"note": "` and words.
+        gap = dlq.BODY_CHARS - 12 - len('{"note": "') - secret.text.index(secret.random[0])
+        body = json.dumps({"note": ("word " * gap)[: gap - 1] + " " + secret.text})
+        letter = dlq.DeadLetter(Message(str(n), body, "r", 4, None), {})
+        shown.data.append(json.dumps(letter.describe(datetime.now(UTC))))
     assert leaked(placed, shown) == []

@@ -23,6 +23,7 @@ from botocore.exceptions import ClientError
 from triage.aws import AWS_CALL_ERRORS, batch_entries
 from triage.errors import ConfigError, TriageError
 from triage.normalize import normalize_body
+from triage.normalize.common import cut
 from triage.redact import Redactor
 from triage.sqs.inbox import Message, message_from
 from triage.view import json_line, terminal_line
@@ -38,6 +39,8 @@ _MOVE_HIDE_S = 120
 _SKIPPED_ROUNDS = 3
 #: SQS's limit for one SendMessageBatch call, every body and attribute counted.
 BATCH_BYTES = 262_144
+#: How much of a body no format reads `peek` shows.
+BODY_CHARS = 120
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +104,9 @@ class DeadLetter:
             alerts = normalize_body(self.body).alerts
         except TriageError as exc:
             info["error"] = f"{exc.reason}: {exc}"
-            info["body"] = " ".join(self.body.split())[:120]
+            # Cut with "…" (then redacted, with the rest): what the cut keeps of a credential
+            # no longer has its shape, and the redactor knows such a piece by that mark.
+            info["body"] = cut(" ".join(self.body.split()), BODY_CHARS, ellipsis=True)
             return info
         if alerts:
             info.update(
