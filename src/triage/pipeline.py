@@ -568,11 +568,14 @@ class Pipeline:
     ) -> Incident | None:
         """`alert` fires in `group`; when it has an open incident of its own (routes that did
         not group it), that one resolves, as a group it left would, and None. Unless it holds
-        a newer event (a replica on those routes saw the alert fire since) or this very one (a
-        replica on those routes took it at the same moment): then it keeps the alert, and is
-        returned; the rule every replica applies, so they agree where the alert fires. So is
-        a closed one whose resolve is newer than this firing. A close of it left half done
-        (its replica died) is finished as that resolve's retry would."""
+        a newer event (a replica on those routes saw the alert fire since) or one stamped
+        alike (this very firing, taken by a replica on those routes at the same moment, or a
+        resend of it: Alertmanager and Grafana stamp resends with when the alert started, and
+        each would move it back and forth, closing one ticket and reopening the other): then
+        it keeps the alert, and is returned; the rule every replica applies, so they agree
+        where the alert fires. So is a closed one whose resolve is newer than this firing. A
+        close of it left half done (its replica died) is finished as that resolve's retry
+        would."""
         own = await self.ledger.store.get(alert.fingerprint)
         if own is None or own.group is not None:
             return None
@@ -581,7 +584,8 @@ class Pipeline:
                 await self._finish_close(alert, owner, own, queued_at)
             # It resolved there after this firing, which is then the late one.
             return own if own.guards(alert.occurred_at, self.policy, queued_at) else None
-        if own.guards(alert.occurred_at, self.policy, queued_at) or _alike(own, alert, queued_at):
+        stamped_alike = own.last_event_at == alert.occurred_at
+        if own.guards(alert.occurred_at, self.policy, queued_at) or stamped_alike:
             return own
         log.info("alert.changed_group", left=alert.fingerprint, joined=group.key)
         gone = alert.model_copy(update={"status": Status.RESOLVED})
@@ -685,7 +689,13 @@ class Pipeline:
         member = group.members.get(alert.fingerprint) if group is not None else None
         if left is None or stored is None or member is None:
             return stored
-        looked.late = member.newer_than(alert.occurred_at, queued_at)
+        # A firing stamped as the one it fires with there (Alertmanager and Grafana resend
+        # a firing alert stamped with when it started) is no newer event: its own incident
+        # keeps it, as `_own_keeps` says on the other routes.
+        repeat = member.status is Status.FIRING and member.last_event_at == alert.occurred_at
+        looked.late = member.newer_than(alert.occurred_at, queued_at) and not repeat
+        if repeat and member.newer_than(alert.occurred_at, queued_at):
+            looked.queued_at = member.last_queued_at  # its resolve there must not be older
         pending = stored.pending
         looked.theirs = pending is not None and same_alert(pending.owner, looked.owner)
         return stored
@@ -721,6 +731,8 @@ class Pipeline:
             await self._apply(gone, event, _owner_for(owner, "late"), None)
             return
         log.info("alert.changed_group", left=left.key, joined=alert.fingerprint)
+        if looked.queued_at is not None:
+            event = _Event(gone, self.redactor.text, looked.queued_at)
         await self._apply(gone, event, _leaving_owner(owner), left)
 
     async def _late_firing(
@@ -978,6 +990,9 @@ class _Looked:
     #: remembered in is another delivery's of this very alert.
     owner: str = ""
     theirs: bool = False
+    #: When the firing the alert fires with in that group was queued, when later than this
+    #: one stamped alike: the resolve that moves it out is dated so.
+    queued_at: datetime | None = None
 
 
 def _done_with(stored: Incident | None, alert: Alert, queued_at: datetime | None) -> bool:
