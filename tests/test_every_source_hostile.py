@@ -48,7 +48,7 @@ from triage.incidents.store import Routing
 from triage.logs import redact_event
 from triage.models import Alert, EffectKind, Ticket
 from triage.normalize import Normalized, recognise_body
-from triage.ops import dlq
+from triage.ops import check, dlq
 from triage.ops.api import OperatorView
 from triage.ops.operator import incident_json
 from triage.ops.status_page import StatusPage
@@ -640,4 +640,17 @@ def test_a_dead_letter_cut_inside_a_credential_shows_no_piece_of_it() -> None:
         body = json.dumps({"note": ("word " * gap)[: gap - 1] + " " + secret.text})
         letter = dlq.DeadLetter(Message(str(n), body, "r", 4, None), {})
         shown.data.append(json.dumps(letter.describe(datetime.now(UTC))))
+    assert leaked(placed, shown) == []
+
+
+def test_a_model_servers_error_cut_inside_a_credential_shows_no_piece_of_it() -> None:
+    """What `triage check` says a model server answered (its error's message, cut to fit a
+    line), cut inside a credential the server echoed, shows no run of its random part."""
+    placed = [s for f, s in POOL if f.bare and "\n" not in s.text and s.random[0] in s.text]
+    shown = Shown()
+    for secret in placed:
+        said = "Incorrect API key provided:"
+        gap = check.SAID_CHARS - 12 - len(said) - secret.text.index(secret.random[0])
+        message = said + (" key" * gap)[: gap - 1] + " " + secret.text
+        shown.data.append(check._said({"message": message}))
     assert leaked(placed, shown) == []

@@ -18,6 +18,7 @@ from botocore.exceptions import ClientError
 from triage.app import open_configured_store
 from triage.aws import AWS_CALL_ERRORS, ONE_SHOT, Aws
 from triage.errors import ConfigError, TriageError
+from triage.normalize.common import cut
 from triage.redact import Redactor, held
 from triage.routes import load_router
 from triage.secrets import BackendToken
@@ -363,7 +364,15 @@ async def _bedrock(settings: Settings, aws: Aws) -> None:
         raise _Failed(str(exc)) from None
 
 
+#: How much of a server's error message `check` shows.
+SAID_CHARS = 300
+
+
 def _said(error: object) -> str:
-    """The message of an error answer (OpenAI's `{"message": …}`), else its start."""
+    """The message of an error answer (OpenAI's `{"message": …}`), else its start: redacted
+    before it is cut, as a cut inside a credential the server echoed would leave a piece the
+    redactor no longer knows (what is read is bounded first, far past what is shown)."""
     said = error.get("message") if isinstance(error, dict) else error
-    return _REDACTOR.text(str(said)[:300]) if said else "no message"
+    if not said:
+        return "no message"
+    return cut(_REDACTOR.text(str(said)[: SAID_CHARS * 10]), SAID_CHARS, ellipsis=True)
