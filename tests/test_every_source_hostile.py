@@ -1,21 +1,24 @@
 """Every sample payload under tests/payloads (one added later too), with every text field made
 hostile, shows nothing live and leaks no secret wherever triage shows or keeps it.
 
-Each string leaf of a sample (inside an SNS envelope's Message too) is replaced by two
-credentials of `secret_formats` (rotating, so every format appears) and markup for every place
-alert text is shown: GitHub markdown (mentions, references, images, HTML, fences, a forged
-fingerprint marker), Slack mrkdwn (`<!channel>`, links, styling), HTML (a script, an image with
-an error handler), a terminal's escapes and bidi overrides. A URL's leaf stays a URL, with the
-hostile text in its query, so it reaches the links. The alerts are then rendered in process by
-the functions each place uses: the redacted view and the prompt, the deterministic ticket, the
+Each string leaf of a sample (inside an SNS envelope's Message too; a map of text gets a hostile
+key as well) is replaced by two credentials of `secret_formats` (rotating, so every format
+appears) and markup for every place alert text is shown: GitHub markdown (mentions, references,
+images, HTML, fences, a forged fingerprint marker), Slack mrkdwn (`<!channel>`, links, styling),
+HTML (a script, an image with an error handler), a terminal's escapes and bidi overrides. A
+URL's leaf stays a URL, with the hostile text in its query, so it reaches the links. The alerts
+are then rendered in process by the functions each place uses: the redacted view (what the
+prompt and every sink render from) with its payload excerpt, the deterministic ticket, the
 backend's JSON bodies, the GitHub issue (title, body, labels, comments, digest entry), Slack's
 messages, the stored record, the operator API's JSON, the CLI's line and the status page, and
 the log lines normalising wrote. No 8-character run of a secret's random part may be in any of
 them, and none may hold markup its place would render.
 
-Two variants: every string leaf replaced (most samples then lose what identifies them: a clear
-`TriageError` is the right answer), and every leaf but those that identify the alert, give its
-state or make its format known (`test_normalize_hostile.NOT_DISPLAY`), which still gives alerts.
+Three variants: every string leaf replaced (most samples then lose what identifies them: a clear
+`TriageError` is the right answer); every leaf but those that identify the alert, give its state
+or make its format known (`test_normalize_hostile.NOT_DISPLAY`), which still gives alerts; and
+those display leaves holding credentials placed across each limit normalisers cut text at, whose
+cut piece must not survive either.
 """
 
 from __future__ import annotations
@@ -231,6 +234,7 @@ def hostile_body(name: str, variant: str) -> tuple[str, list[Secret]]:
 
 @functools.cache
 def normalised(body: str) -> Normalized | TriageError:
+    """What normalising `body` gives: its alerts and skips, or the error that refuses it."""
     try:
         return recognise_body(body).normalized
     except TriageError as exc:
@@ -258,7 +262,7 @@ class Shown:
     slack: list[dict[str, Any]] = field(default_factory=list)
     html: list[str] = field(default_factory=list)
     terminal: list[str] = field(default_factory=list)
-    #: Kept or sent as data (JSON bodies, records, the prompt, log lines): secrets only.
+    #: Kept or sent as data (JSON bodies, records, log lines): checked for secrets only.
     data: list[str] = field(default_factory=list)
 
     def places(self) -> Iterator[tuple[str, str]]:
@@ -406,7 +410,7 @@ def github_live(text: str, fingerprints: set[str]) -> list[str]:
             problems.append(f"raw HTML: {line[:120]}")
         if GITHUB_LINKING.search(mine.replace("&#8203;", "\u200b").replace("\\", "")):
             problems.append(f"a mention or reference: {line[:120]}")
-        if re.search(r"(?<!\\)!(?<!\\)\[", mine) or "```" in mine:
+        if re.search(r"(?<!\\)!\[", mine) or "```" in mine:
             problems.append(f"an image or a fence: {line[:120]}")
     return problems
 
