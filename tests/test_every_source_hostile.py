@@ -658,3 +658,32 @@ def test_a_model_servers_error_cut_inside_a_credential_shows_no_piece_of_it() ->
         message = said + (" key" * gap)[: gap - 1] + " " + secret.text
         shown.data.append(check._said({"message": message}))
     assert leaked(placed, shown) == []
+
+
+#: Identity fields that are shown too (as a label, in the description): the fingerprint hashes
+#: them cut at 1,024 characters, unmarked, so what is shown must be cut apart from that.
+SHOWN_IDENTITIES = [
+    ("sentry/issue-created.json", ("data", "issue", "id")),
+    ("sentry/event-alert.json", ("data", "event", "issue_id")),
+    ("sentry/metric-alert-critical.json", ("data", "metric_alert", "alert_rule", "id")),
+    ("threshold/triggered.json", ("device_id",)),
+    ("threshold/host-only.json", ("host",)),
+]
+
+
+@pytest.mark.parametrize(("name", "path"), SHOWN_IDENTITIES)
+def test_an_identity_cut_inside_a_credential_is_shown_without_a_piece_of_it(
+    name: str, path: tuple[str, ...]
+) -> None:
+    """An identity field holding credentials across each limit (1,024 too, where identities
+    are cut) shows no run of them where the alert shows it."""
+    payload = json.loads((PAYLOADS / name).read_text(encoding="utf-8"))
+    hostile = Hostile(across_limits=True)
+    node = payload
+    for step in path[:-1]:
+        node = node[step]
+    node[path[-1]] = hostile.text()
+    result = normalised(json.dumps(payload))
+    assert isinstance(result, Normalized) and result.alerts, result
+    shown = Shown(data=[view_to_json(redact_alert(a, REDACTOR)) for a in result.alerts])
+    assert leaked(hostile.placed, shown) == []

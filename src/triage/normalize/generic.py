@@ -200,7 +200,9 @@ def _comparison(
     """Value against threshold: 'cpu_usage is 97.5 on db-7; the rule fires when it is > 90.'"""
     what = metric or "the metric"
     verb = "is" if status is Status.FIRING else "is back to"
-    now = f"{what} {verb} {value} on {target}" if value else f"{what} on {target}"
+    # The target is an identity, cut unmarked at 1,024: shown, it is cut as shown text is.
+    where = common.cut(target, common.LABEL_VALUE_MAX, ellipsis=True, whole_words=True)
+    now = f"{what} {verb} {value} on {where}" if value else f"{what} on {where}"
     if threshold:
         rule = (
             f"the rule fires when it is {operator} {threshold}"

@@ -104,7 +104,7 @@ def _issue(data: dict[str, Any], action: str, raw: dict[str, Any]) -> Normalized
         return Normalized((), (Skipped(SOURCE, "no_state_change", detail),))
     project = common.obj_or_empty(issue.get("project"))
     metadata = common.obj_or_empty(issue.get("metadata"))
-    labels = {"issue_id": issue_id}
+    labels = common.labels_from({"issue_id": issue_id})  # cut as shown, marked
     for key, value in (
         ("project", project.get("slug") or project.get("name")),
         ("short_id", issue.get("shortId")),
@@ -163,7 +163,7 @@ def _event_alert(data: dict[str, Any], raw: dict[str, Any]) -> Normalized:
         common.unnested(data.get("triggered_rule")), "data.triggered_rule", shown=True
     )
     tags = _tags(event.get("tags"))
-    labels: dict[str, str] = {"issue_id": issue_id}
+    labels = common.labels_from({"issue_id": issue_id})  # cut as shown, marked
     for key, value in (
         ("triggered_rule", rule),
         ("project", event.get("project")),
@@ -230,7 +230,7 @@ def normalize_legacy(payload: dict[str, Any]) -> Normalized:
     event = common.obj(payload.get("event"), "event")
     tags = _tags(event.get("tags"))
     rules = payload.get("triggering_rules")
-    labels: dict[str, str] = {"issue_id": issue_id}
+    labels = common.labels_from({"issue_id": issue_id})  # cut as shown, marked
     for key, value in (
         ("project", payload.get("project_slug") or payload.get("project")),
         ("culprit", payload.get("culprit")),
@@ -287,7 +287,7 @@ def _metric_alert(data: dict[str, Any], action: str, raw: dict[str, Any]) -> Nor
     if status is None:
         detail = f"Sentry metric alert rule {common.short(rule_id)}: action {common.short(action)}"
         return Normalized((), (Skipped(SOURCE, "no_state_change", detail),))
-    labels = {"alert_rule_id": rule_id}
+    labels = common.labels_from({"alert_rule_id": rule_id})  # cut as shown, marked
     triggers = [t for t in common.items_or_empty(rule.get("triggers")) if isinstance(t, dict)]
     threshold = next((t.get("alert_threshold") for t in triggers if t.get("label") == action), None)
     projects = rule.get("projects")
