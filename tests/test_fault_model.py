@@ -1230,11 +1230,12 @@ async def test_a_message_is_not_acked_with_a_group_effect_it_claimed_undone(
 # --- The real supervisor ------------------------------------------------------------------------
 #
 # The model above acts out the supervisor's rules on a fake clock. Here the real `Supervisor`
-# runs the pipeline, on a memory inbox and in real time, so only faults that cost no wait go
-# in (no 429, hang or rate limit: those hold a message for a second or more) and the breakers
-# never open; what is checked is that its tasks, acks and releases keep the same promises.
+# runs the pipeline, on a memory inbox and in real time, so only faults that cost no long wait
+# go in (no 429, hang or rate limit: those hold a message for a second or more), one worker
+# takes the messages (two on one incident wait a second for each other) and the breakers
+# reset in 50 ms; what is checked is that its tasks, acks and releases keep the same promises.
 
-#: Faults that are retried at once (with the supervisor's backoff, a few milliseconds here).
+#: Faults that are retried soon (the supervisor's release rounds its backoff up to a second).
 QUICK_FAULTS = (
     "reset_before",
     "close_before",
