@@ -668,6 +668,7 @@ SHOWN_IDENTITIES = [
     ("sentry/metric-alert-critical.json", ("data", "metric_alert", "alert_rule", "id")),
     ("threshold/triggered.json", ("device_id",)),
     ("threshold/host-only.json", ("host",)),
+    ("threshold/triggered.json", ("metric",)),
 ]
 
 

@@ -193,15 +193,20 @@ def _threshold_title(
     return f"{what} on {where}"
 
 
+def _shown(identity: str) -> str:
+    """An identity (the metric, the device or host), cut unmarked at 1,024 for the fingerprint,
+    as shown text is cut: marked, so that what the cut keeps of a secret is known for one."""
+    return common.cut(identity, common.LABEL_VALUE_MAX, ellipsis=True, whole_words=True)
+
+
 def _comparison(
     status: Status, metric: str, value: str | None, operator: str | None, threshold: str | None,
     target: str,
 ) -> str:  # fmt: skip
     """Value against threshold: 'cpu_usage is 97.5 on db-7; the rule fires when it is > 90.'"""
-    what = metric or "the metric"
+    what = _shown(metric) if metric else "the metric"
     verb = "is" if status is Status.FIRING else "is back to"
-    # The target is an identity, cut unmarked at 1,024: shown, it is cut as shown text is.
-    where = common.cut(target, common.LABEL_VALUE_MAX, ellipsis=True, whole_words=True)
+    where = _shown(target)
     now = f"{what} {verb} {value} on {where}" if value else f"{what} on {where}"
     if threshold:
         rule = (
