@@ -188,9 +188,10 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
                                   card network's prefix and a valid Luhn check digit)
     [REDACTED:credential]         exact values the process holds (`hold`, and a Redactor's
                                   `known_secrets`), also percent-encoded
-    [REDACTED:cut]                the random-looking piece of a word glued to a final "…" (a title
-                                  or description cut inside a secret keeps only its start, which
-                                  no longer has the secret's shape: `…&sig=LzmEKKlofpuB…`)
+    [REDACTED:cut]                the random-looking piece of a word glued to a "…", wherever it
+                                  sits (a title, description or shown value cut inside a secret
+                                  keeps only its start, which no longer has the secret's shape:
+                                  `…&sig=LzmEKKlofpuB…`, `fires when it is glpat-4GpYGkRi4z… 90`)
 
 A whitespace-delimited token holding percent-escapes (`%3D`, double-encoded `%253D`) is first
 decoded and redacted, before the rules read the text (they would see only the part of a token
