@@ -8,6 +8,11 @@ combining mark without its base drops the base too):
     label keys 128, label values 256, at most 64 labels per alert
     identity values 1,024                     links 2,048; other fields 1,024
 
+Every value that is shown marks its cut with "…" (`line(..., shown=True)`, `word`, `text`,
+`title`, `add_label`): a cut inside a secret keeps only its start, and the redactor knows such
+a piece by the mark. Only identities are cut exactly, unmarked (the fingerprint hashes them);
+where one is shown too, it is cut again as shown text.
+
 Titles and label values are one line: C0/C1 control characters and bidi controls (embeddings,
 overrides, isolates U+202A to U+202E, U+2066 to U+2069, marks U+200E/U+200F/U+061C) are removed and all
 whitespace, newlines included, collapses to one space. Descriptions keep newlines and tabs and the
