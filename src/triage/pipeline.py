@@ -374,6 +374,10 @@ class Pipeline:
                 if group is not None and firing:  # the group's first member waits for others
                     await self._join(alert, owner, group, queued_at, joining)
                 raise
+            except TransientError:
+                if joining is not None and group is not None:
+                    await self._move_after_failure(alert, owner, group, joining, queued_at)
+                raise
             if group is not None and firing and (wrote or redelivered):
                 await self._join(alert, owner, group, queued_at, joining)
             elif group is None and firing and (action in _OPENING or opened or redelivered):
@@ -502,7 +506,39 @@ class Pipeline:
         event = _Event(gone, self.redactor.text, queued_at)
         await self._apply(gone, event, _leaving_owner(owner), left)
 
+    async def _move_after_failure(
+        self,
+        alert: Alert,
+        owner: str,
+        group: GroupKey,
+        joining: _Looked,
+        queued_at: datetime | None,
+    ) -> None:
+        """A member's effect in `group` failed while it was moving there from another group:
+        the move is finished and remembered now, so the message's retry, which a replica on
+        routes that do not group the alert may take, finds this group and its effect (it
+        found the group the alert left, and the effect here was left for good)."""
+        left = joining.left
+        if not joining.carrying or joining.placed or left is None or joining.late:
+            return
+        await self._leave(alert, owner, group, left, queued_at)
+        await Members(self.ledger.store).place(alert.fingerprint, group, self.ledger.clock())
+
     async def _before_joining(
+        self,
+        work: Work,
+        alert: Alert,
+        owner: str,
+        group: GroupKey,
+        joining: _Looked,
+        queued_at: datetime | None,
+    ) -> bool:
+        """`_look_before_joining`; noting, when the effect is to go out, that it does."""
+        withdrawn = await self._look_before_joining(work, alert, owner, group, joining, queued_at)
+        joining.carrying = not withdrawn
+        return withdrawn
+
+    async def _look_before_joining(
         self,
         work: Work,
         alert: Alert,
@@ -981,6 +1017,8 @@ class _Looked:
     late: bool = False
     #: The alert was remembered in its group already.
     placed: bool = False
+    #: The group's effect is going out (nothing more was to be looked at first).
+    carrying: bool = False
     #: Its own incident was looked at (`own`: that incident, when it keeps the alert).
     own_looked: bool = False
     own: Incident | None = None
