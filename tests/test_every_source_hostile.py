@@ -30,7 +30,7 @@ import re
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -39,24 +39,27 @@ from urllib.parse import unquote
 import pytest
 import structlog
 
+from hostile_server import answer, hostile
 from memory_store import MemoryStore
 from secret_formats import FORMATS, Secret, sample
 from test_normalize_hostile import NOT_DISPLAY, NOT_DISPLAY_IN
 from triage.aws import Aws
-from triage.errors import TriageError
+from triage.errors import SinkRejectedError, TriageError
 from triage.health import Health
 from triage.incidents.codec import incident_to_json, view_to_json
+from triage.incidents.lifecycle import Incident, State
 from triage.incidents.silences import SilenceCache
 from triage.incidents.store import Routing
 from triage.logs import redact_event
 from triage.models import Alert, EffectKind, Ticket
 from triage.normalize import Normalized, recognise_body
-from triage.ops import check, dlq
+from triage.ops import check, dlq, escalate
 from triage.ops.api import OperatorView
 from triage.ops.operator import incident_json
 from triage.ops.status_page import StatusPage
 from triage.pipeline import _log_normalized
 from triage.redact import Redactor
+from triage.routes import load_router
 from triage.settings import Settings
 from triage.sinks import slack
 from triage.sinks.backend import _close_body, _open_body, _update_body
@@ -688,3 +691,42 @@ def test_an_identity_cut_inside_a_credential_is_shown_without_a_piece_of_it(
     assert isinstance(result, Normalized) and result.alerts, result
     shown = Shown(data=[view_to_json(redact_alert(a, REDACTOR)) for a in result.alerts])
     assert leaked(hostile.placed, shown) == []
+
+
+async def test_an_escalation_webhooks_refusal_cut_inside_a_credential_shows_no_piece(
+    tmp_path: Path,
+) -> None:
+    """The reason an escalation webhook's refusal gives (its answer, cut to fit a log line),
+    cut inside a credential the answer echoed, holds no run of its random part."""
+    placed = [s for _, s in ACROSS][:20]
+    answers = []
+    for secret in placed:
+        gap = escalate.REASON_CHARS - 12 - secret.text.index(secret.random[0])
+        refusal = ("refused" + " word" * gap)[: gap - 1] + " " + secret.text
+        answers.append(answer(400, body=refusal.encode()))
+    shown = Shown()
+    async with hostile(*answers) as server:
+        routes = tmp_path / "routes.toml"
+        routes.write_text(
+            '[[route]]\nname = "payments"\nsinks = ["backend"]\nescalate_after_s = 60\n'
+            f'[route.escalate]\nslack_webhook_url = "{server.url}/services/T/B/x"\n'
+        )
+        settings = Settings(routes_file=routes)
+        escalator = escalate.Escalator(settings, load_router(settings))
+        try:
+            for _ in placed:
+                with pytest.raises(SinkRejectedError) as refused:
+                    await escalator.escalate(_escalating(), datetime.now(UTC))
+                shown.data.append(str(refused.value))
+        finally:
+            await escalator.aclose()
+    assert leaked(placed, shown) == []
+
+
+def _escalating() -> Incident:
+    """An open incident of the escalating route, due."""
+    opened = datetime.now(UTC) - timedelta(hours=1)
+    return Incident(
+        fingerprint="e" * 32, state=State.OPEN, source="generic", title="t", opened_at=opened,
+        last_event_at=opened, occurrences=1, route="payments", escalate_after_s=60,
+    )  # fmt: skip

@@ -32,6 +32,8 @@ import structlog
 from triage.breaker import BreakerState, Permit, note_opened
 from triage.errors import SinkRejectedError, SinkThrottledError, SinkUnavailableError
 from triage.incidents import Incident
+from triage.normalize.common import cut
+from triage.redact import Redactor
 from triage.routes import Escalation, Router
 from triage.settings import Settings
 from triage.sinks import markdown
@@ -50,7 +52,8 @@ from triage.tls import client_context
 
 log = structlog.get_logger(__name__)
 
-_REASON_CHARS = 200
+REASON_CHARS = 200
+_REDACTOR = Redactor()
 
 
 class Escalator:
@@ -147,7 +150,10 @@ class Escalator:
         if 200 <= status < 300 and refused is None:
             return
         text = refused or ("" if unread else response.text)
-        reason = " ".join(scrub_webhook(text, url).split())[:_REASON_CHARS]
+        # Redacted before it is cut: a credential the answer echoed, cut inside, would keep a
+        # piece the log line's redaction no longer knows for one.
+        said = " ".join(scrub_webhook(text, url).split())[: REASON_CHARS * 10]
+        reason = cut(_REDACTOR.text(said), REASON_CHARS, ellipsis=True)
         if status >= 500 or status in (408, 429) or unread or refused in TEMPORARY_REFUSALS:
             raise SinkUnavailableError(f"escalation webhook answered {status}: {reason}")
         raise SinkRejectedError(f"escalation webhook answered {status}: {reason}")
