@@ -1359,3 +1359,16 @@ async def test_a_ticket_whose_confirmation_answer_was_lost_is_counted_once(
     actions: list[Action] = [("send", "api-5xx", "firing", "a"), ("deliver",), ("deliver",)]
     _, world = await play("memory", tmp_path, actions, {"store": {2: "unavailable_after"}})
     assert world.metrics.counter("TicketsCreated", sink="backend") == len(world.backend.tickets)
+
+
+async def test_a_create_answered_409_past_the_conflict_window_is_held_not_refused(
+    tmp_path: Path,
+) -> None:
+    """A new ticket's create answered 409 (its key in flight) again more than a minute after
+    the first (an hour's Retry-After between) is still a wait, and the ticket is created (it
+    was refused for good as a person's conflict, and the incident never had one)."""
+    actions: list[Action] = [("send", "api-5xx", "firing", "a"), *[("deliver",)] * 6]
+    schedule: Schedule = {"backend": {0: "409:array", 1: "429:3600", 2: "409:empty"}}
+    problems, world = await play("memory", tmp_path, actions, schedule)
+    assert problems == []
+    assert len(world.backend.tickets) == 1

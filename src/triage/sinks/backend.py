@@ -15,9 +15,10 @@ How answers map to errors:
     429, 409, 425                  SinkThrottledError (the message is held), retry_after_s =
                                    `Retry-After`, else a few seconds: a rate limit, a concurrent
                                    request with the same Idempotency-Key, "too early" (409 and
-                                   425 hold only their own message, intake goes on); a 409 for
-                                   one key past `conflict_s` is no request in flight but a
-                                   conflict with the ticket's state: as any other answer
+                                   425 hold only their own message, intake goes on); a 409 to a
+                                   later effect for one key past `conflict_s` is no request in
+                                   flight but a conflict with the ticket's state: as any other
+                                   answer (a create's 409 stays a wait: it has no ticket yet)
     5xx, 408                       SinkUnavailableError, with `Retry-After` as retry_after_s
     network error, timeout         SinkUnavailableError
     no token can be had            SinkUnavailableError (the message waits; `triage check` says why)
@@ -365,7 +366,7 @@ class BackendSink:
         reason = " ".join(scrub(response.text, token).split())[:_REASON_CHARS]
         fields = {"url": url, "effect": str(effect.kind), "status": status, "reason": reason}
         retry_after_s = parse_retry_after(response.headers.get("Retry-After"))
-        if status in _WAIT_4XX and not self._lasting_conflict(status, effect):
+        if status in _WAIT_4XX and not self._lasting_conflict(status, effect, url):
             wait_s = throttle_wait_s(retry_after_s, _WAIT_4XX[status])
             self.metrics.incr("SinkCalls", sink=self.name, outcome="throttled")
             log.debug("backend.throttled", retry_after_s=wait_s, **fields)
@@ -411,11 +412,14 @@ class BackendSink:
             detail=reason,
         )
 
-    def _lasting_conflict(self, status: int, effect: Effect) -> bool:
+    def _lasting_conflict(self, status: int, effect: Effect, url: str) -> bool:
         """Whether this 409 follows others for the same key for `conflict_s` or more: not a
         request in flight, which would have ended, but the ticket's state (closed by a
-        person), which waiting does not change."""
-        if status != 409:
+        person), which waiting does not change. Never for a create: there is no ticket whose
+        state could conflict, only a key the backend still holds (a request of ours it never
+        finished), and refusing the create for good would leave the incident without its
+        ticket, even after a redrive; it is held (then retried) instead."""
+        if status != 409 or url == self.base_url + self.create_route:
             return False
         key = effect.idempotency_key
         now = self._clock()
