@@ -48,9 +48,11 @@ def arn_region_account(value: Any) -> tuple[str, str]:
 
 
 def service_labels(service: str, account: str | None, region: str | None) -> dict[str, str]:
-    """The labels every notice's alert carries: its service, account and Region."""
+    """The labels every notice's alert carries: its AWS service (`aws_service`: a `service`
+    label names the team's own service where triage shows where an alert is), account and
+    Region."""
     labels: dict[str, str] = {}
-    common.add_label(labels, "service", service)
+    common.add_label(labels, "aws_service", service)
     common.add_label(labels, "account", account)
     common.add_label(labels, "region", region)
     return labels

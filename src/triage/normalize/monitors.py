@@ -277,6 +277,7 @@ def normalize_uptime_kuma(payload: dict[str, Any]) -> Normalized:
         status=_KUMA_STATUS[code],
         title=common.title(name),
         description=_description(beat.get("msg"), monitor.get("description")),
+        links=common.links(check=common.url(monitor.get("url"), "monitor.url")),
         labels=_labels(
             ("monitor_id", monitor_id),
             ("type", monitor.get("type")),

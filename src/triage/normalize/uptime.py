@@ -99,6 +99,7 @@ def normalize_pingdom(payload: dict[str, Any]) -> Normalized:
             payload.get("long_description"),
             payload.get("custom_message"),
         ),
+        links=common.links(check=common.url(params.get("full_url"), "check_params.full_url")),
         labels=_labels(
             ("check_id", check_id),
             ("check_type", payload.get("check_type")),
