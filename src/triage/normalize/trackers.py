@@ -149,7 +149,7 @@ def _rb_body(occurrence: dict[str, Any]) -> str:
         chain[0] if chain else None
     )
     exception = common.obj_or_empty(trace.get("exception"))
-    klass = common.line(common.unnested(exception.get("class")), "exception.class")
+    klass = common.line(common.unnested(exception.get("class")), "exception.class", shown=True)
     said = common.text(exception.get("message"), "exception.message")
     shown = f"{klass}: {said}" if klass and said else klass or said
     message = common.obj_or_empty(body.get("message")).get("body")
@@ -199,8 +199,8 @@ def normalize_honeybadger(payload: dict[str, Any]) -> Normalized:
 def _hb_fault(payload: dict[str, Any], status: Status) -> Normalized:
     fault = common.obj(payload.get("fault"), "fault", required=True)
     fault_id = common.ident(fault.get("id"), "fault.id")
-    klass = common.line(common.unnested(fault.get("klass")), "fault.klass")
-    said = common.line(common.unnested(fault.get("message")), "fault.message")
+    klass = common.line(common.unnested(fault.get("klass")), "fault.klass", shown=True)
+    said = common.line(common.unnested(fault.get("message")), "fault.message", shown=True)
     if klass == _HB_TEST_CLASS and (said or "").lower().startswith(_HB_TEST_MESSAGE):
         detail = f"honeybadger test notification {common.short(said)}: no ticket change"
         return Normalized((), (Skipped(HONEYBADGER, "test_notification", detail),))
@@ -352,8 +352,10 @@ def normalize_bugsnag(payload: dict[str, Any]) -> Normalized:
         return quiet(BUGSNAG, "trigger", what)
     error = common.obj(payload.get("error"), "error", required=True)
     error_id = common.ident(error.get("errorId"), "error.errorId")
-    klass = common.line(common.unnested(error.get("exceptionClass")), "error.exceptionClass")
-    said = common.line(common.unnested(error.get("message")), "error.message")
+    klass = common.line(
+        common.unnested(error.get("exceptionClass")), "error.exceptionClass", shown=True
+    )
+    said = common.line(common.unnested(error.get("message")), "error.message", shown=True)
     # An event's trigger is dated by the event; a person's change of state (a fix, a reopen)
     # carries the error's last event, older than the change, so it is dated when queued.
     when = None if kind == "errorstatemanualchange" else error.get("receivedAt")
