@@ -2033,6 +2033,20 @@ def test_vendor_key_names_blank_a_payload_value() -> None:
     assert Redactor().value(kept) == kept
 
 
+def test_request_environment_header_names_blank_their_values() -> None:
+    """A request's environment as error trackers send it (CGI/Rack/PHP `HTTP_COOKIE`,
+    `HTTP_AUTHORIZATION`) or a tracing attribute (`http.request.header.cookie`) is blanked
+    whole, not only the cookie of a known name; a key that only contains the word is kept."""
+    cookies = "theme=dark; csrftoken=G2gFq8ZrT0kLmNpQ; _ga=GA1.2.3"
+    names = ("HTTP_COOKIE", "HTTP_AUTHORIZATION", "http.request.header.cookie",
+             "HTTP_PROXY_AUTHORIZATION", "X-Forwarded-Authorization", "HTTP_SET_COOKIE")  # fmt: skip
+    assert Redactor().value(dict.fromkeys(names, cookies)) == dict.fromkeys(
+        names, "[REDACTED:password]"
+    )
+    kept = {"fortune_cookie_count": "3", "cookiejar": "/tmp/jar", "preauthorization": "none"}
+    assert Redactor().value(kept) == kept
+
+
 def test_sshpass_environment_variable_is_a_secret_name() -> None:
     """sshpass -e reads SSHPASS: its value goes, as text and as a JSON key's."""
     assert (

@@ -209,11 +209,22 @@ def _named_secret(obj: dict[Any, Any]) -> str | None:
     return None
 
 
+#: A credential-carrying header's name as the last part of a longer key: CGI's, Rack's and
+#: PHP's `HTTP_COOKIE` / `HTTP_AUTHORIZATION` (error trackers send the request's environment),
+#: OpenTelemetry's `http.request.header.cookie`, a proxy's `X-Forwarded-Authorization`.
+_HEADER_SECRET = re.compile(
+    r"[_.-](?:set[_-]?)?cookies?\Z|[_.-](?:proxy[_-]?)?authorization\Z", re.I
+)
+
+
 def secret_named(key: str) -> bool:
     """True if `key` (a JSON key, a label name) says its value is a secret: `password`,
-    `DB_PASSWORD`, `x-api-key`, `clientSecret` …, whatever its value looks like."""
+    `DB_PASSWORD`, `x-api-key`, `clientSecret`, `HTTP_COOKIE` …, whatever its value looks
+    like."""
     folded = key.lower().replace("-", "").replace("_", "")
     if folded in SECRET_KEYS:
+        return True
+    if folded.endswith(("cookie", "cookies", "authorization")) and _HEADER_SECRET.search(key):
         return True
     # Most keys hold none of the words; the test for them is cheaper than the pattern's search.
     for word in _SECRET_KEY_WORDS:
