@@ -691,6 +691,23 @@ async def test_a_task_role_endpoint_that_fails_or_drips_is_within_the_timeout(
     assert [e for e in logs if e["log_level"] == "error"] == []
 
 
+async def test_a_refusal_cut_inside_a_credential_it_echoed_logs_no_piece_of_it(
+    bedrock: ConverseServer,
+) -> None:
+    """Bedrock's (or a proxy's) message quoting a credential where the log line's 200
+    characters end: the message is redacted before it is cut, so no piece of the key is kept."""
+    key = "AKIA" + "Q7ZK4MWB2XHP9TLR"
+    message = "You don't have access. " + "x" * 170 + f" key={key} was refused by the account"
+    bedrock.responder = lambda _request: converse_error(403, "AccessDeniedException", message)
+    summariser = summariser_for(bedrock, Metrics())
+    with structlog.testing.capture_logs() as logs:
+        await summariser.summarise(view(source()))
+    await summariser.aclose()
+    [line] = [e for e in logs if e["event"] == "llm.rejected"]
+    assert line["error"].startswith("You don't have access.") and line["error"].endswith("…")
+    assert "AKIA" not in line["error"] and key[4:12] not in line["error"]
+
+
 async def test_model_access_not_granted_says_what_to_grant(bedrock: ConverseServer) -> None:
     """AccessDeniedException, a first day's usual error (model access not requested in the
     console, or no bedrock:InvokeModel for the task role): its one line says what to grant."""

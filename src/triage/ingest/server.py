@@ -50,6 +50,8 @@ from yarl import URL
 
 from triage.linebudget import LineBudget
 from triage.metrics import Metrics
+from triage.normalize.common import cut
+from triage.redact import redact
 
 log = structlog.get_logger(__name__)
 
@@ -150,7 +152,8 @@ def what_was_wrong(error: HttpProcessingError) -> str:
     reason = _QUOTED.split(first_line, maxsplit=1)[0].strip() or type(error).__name__
     if isinstance(error, InvalidURLError) and reason not in _URL_REASONS:
         return "invalid request target"
-    return reason[:120]
+    # Redacted before it is cut: a cut inside a credential leaves a piece no rule knows.
+    return cut(redact(reason[:1200]), 120, ellipsis=True)
 
 
 #: Connections the gateway keeps open at most, whatever the descriptor limit allows: ~10 KiB

@@ -52,7 +52,8 @@ from botocore.parsers import ResponseParserError
 
 from triage.aws import Aws, RedirectRefused, SharedTlsSession
 from triage.errors import ModelError
-from triage.redact import hold
+from triage.normalize.common import cut
+from triage.redact import hold, redact
 from triage.settings import Settings
 from triage.sinks.aio import MAX_BODY_BYTES, AnswerTooLarge
 from triage.sinks.http import parse_retry_after
@@ -435,4 +436,6 @@ def _botocore_error(exc: BotoCoreError) -> ModelError:
 
 
 def _short(value: str) -> str:
-    return " ".join(value.split())[:200]
+    """A server's message for a log line: on one line, redacted before it is cut to 200 (a cut
+    inside a credential the server echoed would leave a piece the redactor no longer knows)."""
+    return cut(redact(" ".join(value[:4000].split())), 200, ellipsis=True)
