@@ -22,20 +22,13 @@ from triage.models import Alert, Priority, Status
 from triage.normalize import common
 from triage.normalize.common import Normalized, Skipped
 from triage.normalize.generic import dated
-from triage.normalize.vendors import quiet
+from triage.normalize.vendors import labelled, paragraphs, quiet
 
 NEWRELIC = "newrelic"
 AZURE = "azure"
 GCP = "gcp"
 UPTIME_KUMA = "uptimekuma"
 SOURCES = (NEWRELIC, AZURE, GCP, UPTIME_KUMA)
-
-
-def _description(*parts: Any) -> str:
-    """The parts given, as text, one paragraph each."""
-    texts = [common.text(p, "description", common.DESCRIPTION_MAX) for p in parts]
-    joined = "\n\n".join(t for t in texts if t)
-    return common.text(joined, "description", common.DESCRIPTION_MAX) or ""
 
 
 def _listed(value: Any) -> str:
@@ -45,13 +38,6 @@ def _listed(value: Any) -> str:
         i for i in items[: common.LABELS_MAX] if i is not None and not isinstance(i, dict | list)
     ]
     return ", ".join(common.shown(i) for i in scalars)
-
-
-def _labels(*pairs: tuple[str, Any]) -> dict[str, str]:
-    labels: dict[str, str] = {}
-    for key, value in pairs:
-        common.add_label(labels, key, common.unnested(value))
-    return labels
 
 
 # --- New Relic ---------------------------------------------------------------------------------
@@ -85,7 +71,7 @@ def normalize_newrelic(payload: dict[str, Any]) -> Normalized:
         priority=common.priority(payload.get("priority")),
         severity=common.word(payload.get("priority"), "priority"),
         links=common.links(source=common.url(payload.get("issueUrl"), "issueUrl")),
-        labels=_labels(
+        labels=labelled(
             ("issue_id", issue),
             ("policy", _listed(payload.get("alertPolicyNames"))),
             ("condition", conditions),
@@ -139,8 +125,8 @@ def normalize_azure(payload: dict[str, Any]) -> Normalized:
         team=common.word(custom.get("team"), "team"),
         priority=_AZURE_PRIORITY.get((severity or "").lower()),
         severity=severity,
-        description=_description(essentials.get("description")),
-        labels=_labels(
+        description=paragraphs(essentials.get("description")),
+        labels=labelled(
             ("rule", rule),
             ("signal_type", essentials.get("signalType")),
             ("monitoring_service", essentials.get("monitoringService")),
@@ -208,9 +194,9 @@ def normalize_gcp(payload: dict[str, Any]) -> Normalized:
         team=common.word(user_labels.get("team"), "team"),
         priority=_GCP_PRIORITY.get((severity or "").lower()),
         severity=severity,
-        description=_description(incident.get("summary"), documentation),
+        description=paragraphs(incident.get("summary"), documentation),
         links=common.links(source=common.url(incident.get("url"), "url")),
-        labels=_labels(
+        labels=labelled(
             ("project", project),
             ("policy", policy),
             ("condition", incident.get("condition_name")),
@@ -276,9 +262,9 @@ def normalize_uptime_kuma(payload: dict[str, Any]) -> Normalized:
         source=UPTIME_KUMA,
         status=_KUMA_STATUS[code],
         title=common.title(name),
-        description=_description(beat.get("msg"), monitor.get("description")),
+        description=paragraphs(beat.get("msg"), monitor.get("description")),
         links=common.links(check=common.url(monitor.get("url"), "monitor.url")),
-        labels=_labels(
+        labels=labelled(
             ("monitor_id", monitor_id),
             ("type", monitor.get("type")),
             ("url", monitor.get("url")),

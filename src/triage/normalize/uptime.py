@@ -27,37 +27,13 @@ from triage.models import Alert, Status
 from triage.normalize import common
 from triage.normalize.common import Normalized, Skipped
 from triage.normalize.generic import dated
-from triage.normalize.vendors import quiet
+from triage.normalize.vendors import labelled, paragraphs, quiet, untitled
 
 PINGDOM = "pingdom"
 DYNATRACE = "dynatrace"
 HONEYCOMB = "honeycomb"
 GRAFANA_ONCALL = "grafana-oncall"
 SOURCES = (PINGDOM, DYNATRACE, HONEYCOMB, GRAFANA_ONCALL)
-
-
-def _untitled(payload: dict[str, Any]) -> bool:
-    """None of these tools sends a top-level `title`: a body with one is a script's generic
-    alert, whatever else it carries, and stays keyed as it always was."""
-    return "title" not in payload
-
-
-def _labels(*pairs: tuple[str, Any]) -> dict[str, str]:
-    labels: dict[str, str] = {}
-    for key, value in pairs:
-        common.add_label(labels, key, common.unnested(value))
-    return labels
-
-
-def _description(*parts: Any) -> str:
-    """The parts given, as text, one paragraph each; a part that repeats an earlier one (a
-    Pingdom description and long description alike) is shown once."""
-    texts: list[str] = []
-    for part in parts:
-        text = common.text(part, "description", common.DESCRIPTION_MAX)
-        if text and text not in texts:
-            texts.append(text)
-    return common.text("\n\n".join(texts), "description", common.DESCRIPTION_MAX) or ""
 
 
 # --- Pingdom -----------------------------------------------------------------------------------
@@ -73,7 +49,7 @@ _PD_STATES = {
 def matches_pingdom(payload: dict[str, Any]) -> bool:
     """A state change webhook: the check's `check_id` and name, its previous and new state."""
     keys = {"check_id", "check_name", "previous_state", "current_state"}
-    return _untitled(payload) and keys <= payload.keys()
+    return untitled(payload) and keys <= payload.keys()
 
 
 def normalize_pingdom(payload: dict[str, Any]) -> Normalized:
@@ -94,13 +70,13 @@ def normalize_pingdom(payload: dict[str, Any]) -> Normalized:
         title=common.first_title(payload.get("check_name"), f"Pingdom check {check_id}"),
         priority=common.priority(importance),
         severity=importance,
-        description=_description(
+        description=paragraphs(
             payload.get("description"),
             payload.get("long_description"),
             payload.get("custom_message"),
         ),
         links=common.links(check=common.url(params.get("full_url"), "check_params.full_url")),
-        labels=_labels(
+        labels=labelled(
             ("check_id", check_id),
             ("check_type", payload.get("check_type")),
             ("host", params.get("hostname")),
@@ -135,7 +111,7 @@ _DT_TEST_TITLE = "dynatrace problem notification test run"
 
 def matches_dynatrace(payload: dict[str, Any]) -> bool:
     """A problem notification: its `PID`, `State` and `ProblemTitle` placeholders."""
-    return _untitled(payload) and {"PID", "State", "ProblemTitle"} <= payload.keys()
+    return untitled(payload) and {"PID", "State", "ProblemTitle"} <= payload.keys()
 
 
 def normalize_dynatrace(payload: dict[str, Any]) -> Normalized:
@@ -154,12 +130,12 @@ def normalize_dynatrace(payload: dict[str, Any]) -> Normalized:
         status=status,
         title=common.first_title(title, f"Dynatrace problem {pid}"),
         severity=common.word(payload.get("ProblemSeverity"), "ProblemSeverity"),
-        description=_description(
+        description=paragraphs(
             payload.get("ProblemDetailsText") or payload.get("ProblemDetailsMarkdown"),
             payload.get("ImpactedEntity"),
         ),
         links=common.links(source=common.url(link, "ProblemURL")),
-        labels=_labels(
+        labels=labelled(
             ("problem", payload.get("ProblemID")),
             ("impact", payload.get("ProblemImpact")),
             ("entities", payload.get("ImpactedEntity")),
@@ -184,7 +160,7 @@ _HC_GROUPS = 20
 def matches_honeycomb(payload: dict[str, Any]) -> bool:
     """A trigger notification: the trigger's `name`, its `status` and the groups it found."""
     keys = {"name", "status", "result_groups_triggered"}
-    return _untitled(payload) and keys <= payload.keys()
+    return untitled(payload) and keys <= payload.keys()
 
 
 def normalize_honeycomb(payload: dict[str, Any]) -> Normalized:
@@ -206,13 +182,13 @@ def normalize_honeycomb(payload: dict[str, Any]) -> Normalized:
         source=HONEYCOMB,
         status=status,
         title=common.first_title(name, f"Honeycomb trigger {trigger_id}"),
-        description=_description(
+        description=paragraphs(
             payload.get("description"),
             payload.get("trigger_description"),
             _hc_groups(payload.get("result_groups_triggered")),
         ),
         links=common.links(source=link or common.url(payload.get("result_url"), "result_url")),
-        labels=_labels(
+        labels=labelled(
             ("trigger_id", trigger_id),
             ("operator", payload.get("operator")),
             ("threshold", payload.get("threshold")),
@@ -248,7 +224,7 @@ def matches_grafana_oncall(payload: dict[str, Any]) -> bool:
     """An outgoing webhook's data: the `event` with its `type`, and the `alert_group` by id."""
     event, group = payload.get("event"), payload.get("alert_group")
     return (
-        _untitled(payload)
+        untitled(payload)
         and isinstance(event, dict)
         and "type" in event
         and isinstance(group, dict)
@@ -275,7 +251,7 @@ def normalize_grafana_oncall(payload: dict[str, Any]) -> Normalized:
         status=status,
         title=common.first_title(group.get("title"), f"Grafana OnCall alert group {group_id}"),
         team=common.word(integration.get("team"), "integration.team"),
-        description=_description(
+        description=paragraphs(
             annotations.get("summary"), annotations.get("description"), first.get("message")
         ),
         links=common.links(
@@ -291,7 +267,7 @@ def normalize_grafana_oncall(payload: dict[str, Any]) -> Normalized:
 
 def _oncall_labels(group: dict[str, Any], integration: dict[str, Any], kind: str) -> dict[str, str]:
     """The integration, the group's alert count and event, then the group's own labels."""
-    labels = _labels(
+    labels = labelled(
         ("alert_group_id", group.get("id")),
         ("integration", integration.get("name")),
         ("integration_type", integration.get("type")),

@@ -57,6 +57,33 @@ def quiet(source: str, what: str, state: Any) -> Normalized:
     return Normalized((), (Skipped(source, "no_state_change", detail),))
 
 
+def untitled(payload: dict[str, Any]) -> bool:
+    """Whether a body has no top-level `title`. The tools read by trackers.py and uptime.py never
+    send one: a body with one is a script's generic alert, whatever else it carries, and stays
+    keyed as it always was."""
+    return "title" not in payload
+
+
+def labelled(*pairs: tuple[str, Any]) -> dict[str, str]:
+    """Labels from (name, value) pairs; a value that is absent, blank or a container is left out
+    (`common.add_label`)."""
+    labels: dict[str, str] = {}
+    for key, value in pairs:
+        common.add_label(labels, key, common.unnested(value))
+    return labels
+
+
+def paragraphs(*parts: Any) -> str:
+    """The parts given, as text, one paragraph each; a part that repeats an earlier one (a
+    Pingdom description and long description alike) is shown once."""
+    texts: list[str] = []
+    for part in parts:
+        text = common.text(part, "description", common.DESCRIPTION_MAX)
+        if text and text not in texts:
+            texts.append(text)
+    return common.text("\n\n".join(texts), "description", common.DESCRIPTION_MAX) or ""
+
+
 # --- Datadog -----------------------------------------------------------------------------------
 
 #: The Webhooks integration's default payload ($EVENT_MSG, $LAST_UPDATED, $EVENT_TYPE,
