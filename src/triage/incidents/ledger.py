@@ -12,6 +12,9 @@ the alert's own decision is taken on top of it. Leaving the block finishes the e
 confirmed); an error or a cancellation releases the claim at once instead, so a retry, here or
 on another replica, takes it over without waiting for the lease to end.
 
+A confirmation the store wrote but did not answer (DynamoDB's timeout after the write) is read
+back: the sink's part is done, and the effect goes on.
+
 A group's first ticket may wait for members (`group_window_s`): until then entering raises
 `GatheringError` and the claim stays with its owner, whose message comes back for it.
 """
@@ -25,7 +28,7 @@ from types import MappingProxyType, TracebackType
 
 import structlog
 
-from triage.errors import GatheringError
+from triage.errors import GatheringError, StoreUnavailableError, TriageError
 from triage.incidents.groups import GroupKey, decide_group
 from triage.incidents.lifecycle import (
     Action,
@@ -128,9 +131,30 @@ class Work:
         last sink, and the effect is finished in the same write. `gone`: the sink said its
         ticket is gone for good (True), reached it (False), or neither (None): see
         `Store.confirm`."""
-        await self._store.confirm(self.fingerprint, self.owner, sink, ref, finish=last, gone=gone)
+        try:
+            await self._store.confirm(
+                self.fingerprint, self.owner, sink, ref, finish=last, gone=gone
+            )
+        except StoreUnavailableError:
+            if not await self._written(sink):
+                raise
+            # Its answer was lost, not the write: the sink's part is done, and counted once
+            # (a retry would find it confirmed, skip the sink, and count nothing).
+            log.info("store.confirm_answer_lost", sink=sink)
         if last:
             self._open = False
+
+    async def _written(self, sink: str) -> bool:
+        """Whether `sink`'s confirmation of this effect was written although the store failed
+        to answer it (DynamoDB's timeout after the write), read back: the claim still holds
+        the effect (its lease runs), so only that confirmation can have moved it on. False
+        when the read fails too (the retry then finds out)."""
+        try:
+            stored = await self._store.get(self.fingerprint)
+        except TriageError:
+            return False
+        pending = stored.pending if stored is not None else None
+        return pending is None or pending.seq != self.pending.seq or sink in pending.done
 
     async def withdraw(self, event: AlertEvent, now: datetime, group: GroupKey | None) -> bool:
         """Take this claim's effect back before any sink heard of it: the incident is written
