@@ -1,11 +1,13 @@
 """A message's claims on incidents, through failures the fault model found (in-memory fakes, in
-milliseconds): an effect whose store confirmation was written but never answered is counted
-once."""
+milliseconds): a retry finishes an effect its alert claimed and gave back, even when its alert is
+routed elsewhere by then, and an effect whose store confirmation was written but never answered
+is counted once."""
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -13,8 +15,9 @@ import pytest
 from factories import T0
 from memory_store import MemoryStore
 from test_pipeline import LEASE, POLICY, Clock, CountingSummariser, FakeSink
-from triage.errors import StoreUnavailableError
+from triage.errors import SinkUnavailableError, StoreUnavailableError
 from triage.incidents import Action, Ledger, Store
+from triage.incidents.sqlite import SQLiteStore
 from triage.incidents.store import R, RecordChange
 from triage.metrics import Metrics
 from triage.models import EffectKind
@@ -65,6 +68,87 @@ def replica(tmp_path: Path, store: Store, clock: Clock) -> Replica:
         router=load_router(Settings(routes_file=routes)),
     )
     return Replica(pipeline, backend, slack, metrics)
+
+
+def disk(mid: str, name: str, status: str, host: str, *, receive: int = 1) -> Message:
+    """Message `mid`: alert `name` of a host's disks (grouped by host), on its `receive`-th
+    receive (each receive its own receipt handle)."""
+    body = {
+        "title": f"{name} is failing",
+        "dedup_key": name,
+        "status": status,
+        "host": host,
+        "labels": {"grouped": "yes"},
+        "timestamp": T0.isoformat(),
+    }
+    return Message(mid, json.dumps(body), f"rh-{mid}-{receive}", receive, T0, received_at=T0)
+
+
+async def _half_open_group(one: Replica) -> None:
+    """Host a's group opened by m1 (disk-2): the backend told, Slack failing. m2, disk-1's
+    resolve under host a, takes the open over and fails at Slack too, so m2 holds the claim;
+    m3, disk-1's resolve under host b, remembers disk-1 there: m2's resolve goes to host b
+    from now on, never back to host a."""
+    one.slack.failures = 2
+    with pytest.raises(SinkUnavailableError):
+        await one.process(disk("m1", "disk-2", "firing", "a"))
+    with pytest.raises(SinkUnavailableError):
+        await one.process(disk("m2", "disk-1", "resolved", "a"))
+    assert await one.process(disk("m3", "disk-1", "resolved", "b")) == [Action.RECORD]
+    assert await one.process(disk("m1", "disk-2", "firing", "a", receive=2)) == [Action.IGNORE]
+
+
+async def _group_a_open_everywhere(store: Store, sinks: list[FakeSink]) -> None:
+    groups = [i for i in await store.incidents() if i.title == "host=a"]
+    assert [g.pending for g in groups] == [None]
+    assert [[str(e.kind) for e in s.effects] for s in sinks] == [["open"], ["open"]]
+
+
+async def test_a_held_retry_finishes_the_group_effect_it_took_over(tmp_path: Path) -> None:
+    """A message that took over a group's open and failed, retried where it was held (its
+    resolve now routed to another group), finishes that open before it is acked: Slack hears
+    of the group (it never did, and the claim was left for good)."""
+    store, clock = MemoryStore(POLICY, LEASE), Clock()
+    one = replica(tmp_path, store, clock)
+    await _half_open_group(one)
+    assert await one.process(disk("m2", "disk-1", "resolved", "a")) == [Action.IGNORE]
+    await _group_a_open_everywhere(store, [one.backend, one.slack])
+
+
+@pytest.mark.parametrize("kind", ["memory", "sqlite"])
+async def test_a_retry_on_another_replica_finishes_the_group_effect_it_took_over(
+    tmp_path: Path, kind: str
+) -> None:
+    """The same message received again by another replica (a new receive) finds in the store
+    the claim its first receive gave back, and finishes that group's open before it is acked."""
+    clock = Clock()
+    store: Store = MemoryStore(POLICY, LEASE)
+    if kind == "sqlite":
+        store = SQLiteStore(str(tmp_path / "t.db"), POLICY, LEASE, timedelta(days=30))
+        await store.open()
+    try:
+        one, two = replica(tmp_path, store, clock), replica(tmp_path, store, clock)
+        await _half_open_group(one)
+        clock.now = T0 + timedelta(minutes=1)
+        retry = disk("m2", "disk-1", "resolved", "a", receive=2)
+        assert await two.process(retry) == [Action.IGNORE]
+        await _group_a_open_everywhere(store, [one.backend, two.slack])
+    finally:
+        await store.aclose()
+
+
+async def test_a_retry_leaves_a_claim_another_alert_took_over_since(tmp_path: Path) -> None:
+    """A claim given back and taken over by another alert since is that alert's: the retry of
+    the message that gave it back carries nothing out for it."""
+    store, clock = MemoryStore(POLICY, LEASE), Clock()
+    one = replica(tmp_path, store, clock)
+    one.slack.failures = 1
+    with pytest.raises(SinkUnavailableError):
+        await one.process(disk("m1", "disk-2", "firing", "a"))
+    assert await one.process(disk("m4", "disk-3", "firing", "a")) == [Action.COUNT]
+    slack_calls = len(one.slack.effects)
+    assert await one.process(disk("m1", "disk-2", "firing", "a", receive=2)) == [Action.IGNORE]
+    assert len(one.slack.effects) == slack_calls
 
 
 class LostAnswers(MemoryStore):

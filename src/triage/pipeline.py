@@ -5,6 +5,8 @@
     into the view that leaves the process ─► summarise (new incidents only) ─► route ─► call
     each sink and confirm it ─► the claim ends: finished, or released on failure
     ─► a group member: remember the group it fires in (`incidents.members`)
+    ─► a message received again: finish any effect one of its alerts claimed and gave back on
+    failure, wherever its alerts are routed by then (`Store.remember_claim`)
 
 A message's alerts (a Grafana or Alertmanager group) are handled concurrently, at most
 `alert_concurrency` at once; alerts of one incident in the order they came. With `dry_run`
@@ -229,6 +231,12 @@ class Pipeline:
         #: Deliveries tried that have not gone through (yet): one tried again is held, not
         #: new (see `process`). The oldest go first past ATTEMPTED_KEPT.
         self._attempted: dict[str, None] = {}
+        #: Per message: the claims its alerts gave back on failure, as (incident key, claim
+        #: owner without its delivery), kept in the store too for a retry another replica
+        #: takes (`Store.remember_claim`). The oldest go first past ATTEMPTED_KEPT.
+        self._released: dict[str, dict[tuple[str, str], None]] = {}
+        #: Those writes that a cancelled alert started and nobody awaits (kept from the GC).
+        self._remembering: set[asyncio.Future[None]] = set()
 
     async def process(self, message: Message, progress: Progress = _no_progress) -> list[Outcome]:
         """Run every alert of one message through the lifecycle; return what was done.
@@ -247,19 +255,74 @@ class Pipeline:
         # A message held (an incident busy, a group gathering) is tried again as it was
         # received, its receive count unchanged: what follows an alert's decision (a member's
         # move) may not have happened, as on a redelivery.
-        redelivered = message.receive_count > 1 or delivery in self._attempted
+        tried_here = delivery in self._attempted
+        redelivered = message.receive_count > 1 or tried_here
         self._attempted[delivery] = None
         if len(self._attempted) > ATTEMPTED_KEPT:
             del self._attempted[next(iter(self._attempted))]
         actions = await self._each_incident(
             alerts, message.id, delivery, progress, redelivered, queued
         )
+        if redelivered and not self.dry_run:
+            await self._finish_released(message, alerts, delivery, read=not tried_here)
         self._attempted.pop(delivery, None)
+        self._released.pop(message.id, None)
         if any(action in _COUNTING for action in actions):
             owners = [f"{message.id}#{i}" for i in range(len(alerts))]
             message.on_deleted.append(lambda: self.ledger.store.settle(owners))
         self.metrics.observe("ProcessingLatency", (time.perf_counter() - started) * 1000)
         return [Outcome(a.fingerprint, action) for a, action in zip(alerts, actions, strict=True)]
+
+    async def _finish_released(
+        self, message: Message, alerts: list[Alert], delivery: str, *, read: bool
+    ) -> None:
+        """Before a message received again is acked: finish each effect one of its alerts
+        claimed and gave back on failure that its alerts' decisions did not reach again. Its
+        alert may be routed elsewhere now (a member moved meanwhile, so its resolve goes to
+        another group), and acked without coming back, it left the effect half done for good
+        (a group's issue never opened or never closed, Slack never told). `read`: this
+        delivery's first try in this process, so the store is asked too (an earlier delivery
+        may have failed on another replica); a held retry's own failures are known here."""
+        released = self._released.get(message.id, {})
+        if read and message.receive_count > 1:
+            stored = await self.ledger.store.released_claims(message.id)
+            released = {**released, **dict.fromkeys(stored)}
+            if released:
+                self._keep_released(message.id, released)
+        for key, alert_owner in released:
+            index = _alert_index(alert_owner)
+            if index is None or index >= len(alerts):
+                continue
+            owner = delivery_owner(alert_owner, delivery)
+            transition = await self.ledger.store.reclaim(key, owner, self.ledger.clock())
+            if transition is not None:
+                log.info("claim.finished_on_retry", incident=key, action=str(transition.action))
+                runner = _Effects(self, alerts[index]).carry_out
+                await self.ledger.carry_out(transition, owner, runner)
+
+    async def _remember_released(self, owner: str, key: str) -> None:
+        """`owner`'s claim on incident `key` was given back on failure: its message's retry
+        finishes it (`_finish_released`). Kept here, and in the store for a retry another
+        replica takes; a store that fails that write too loses only the latter (logged)."""
+        alert_owner = owner.rpartition(DELIVERY_MARK)[0] or owner
+        message_id, mark, _ = alert_owner.partition("#")
+        if not mark:
+            return  # not a message's alert (a test's, or an operator's)
+        entry = (key, alert_owner)
+        released = self._released.get(message_id, {})
+        if entry in released:
+            return
+        self._keep_released(message_id, {**released, entry: None})
+        try:
+            await self.ledger.store.remember_claim(message_id, key, owner, self.ledger.clock())
+        except TriageError as exc:
+            log.warning("claim.not_remembered", incident=key, reason=exc.reason, error=str(exc))
+
+    def _keep_released(self, message_id: str, released: dict[tuple[str, str], None]) -> None:
+        self._released.pop(message_id, None)
+        self._released[message_id] = released
+        if len(self._released) > ATTEMPTED_KEPT:
+            del self._released[next(iter(self._released))]
 
     def _shared(self, host_time: datetime) -> datetime:
         """A time read from this host's clock as the store's clock says it (DynamoDB's, when
@@ -404,11 +467,24 @@ class Pipeline:
         effects = _Effects(self, alert)
         hold = await self._hold(alert)
         claim = self.ledger.claim(event, owner, redo=effects.carry_out, group=group, hold=hold)
-        async with claim as work:
-            if work.effect is not None:
-                if before_effect is not None and await before_effect(work):
-                    return Action.IGNORE, True, False
-                await effects.carry_out(work)
+        try:
+            async with claim as work:
+                if work.effect is not None:
+                    if before_effect is not None and await before_effect(work):
+                        return Action.IGNORE, True, False
+                    await effects.carry_out(work)
+        except Exception:
+            if claim.released is not None:
+                await self._remember_released(owner, claim.released)
+            raise
+        except BaseException:
+            if claim.released is not None:
+                # Cancelled (timed out, or a drain's deadline): its message comes back too,
+                # but nothing more is awaited here, so a slow store cannot hold the exit.
+                remember = asyncio.ensure_future(self._remember_released(owner, claim.released))
+                self._remembering.add(remember)
+                remember.add_done_callback(self._remembering.discard)
+            raise
         # Another delivery of an alert already decided was counted under its own action then.
         metric = None if work.redelivery else _QUIET_METRIC.get(work.action)
         if metric is not None:
@@ -1078,6 +1154,13 @@ def _alike(own: Incident, alert: Alert, queued_at: datetime | None) -> bool:
     last = own.last_queued_at
     same_queue = queued_at is None or last is None or queued_at == last
     return own.last_event_at == alert.occurred_at and same_queue
+
+
+def _alert_index(alert_owner: str) -> int | None:
+    """Which alert of its message a claim owner (without its delivery) is: `<message>#<index>`,
+    or a further alert that one makes (`<message>#<index>/left`)."""
+    index = alert_owner.partition("#")[2].partition("/")[0]
+    return int(index) if index.isdigit() else None
 
 
 def _delivery(message: Message) -> str:

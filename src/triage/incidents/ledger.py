@@ -10,7 +10,9 @@ idempotency key that stays the same on every retry. An effect a crashed worker a
 incident is redone first, by `redo` (the same code the pipeline runs for its own effects); then
 the alert's own decision is taken on top of it. Leaving the block finishes the effect (every sink
 confirmed); an error or a cancellation releases the claim at once instead, so a retry, here or
-on another replica, takes it over without waiting for the lease to end.
+on another replica, takes it over without waiting for the lease to end. The claim then names the
+incident it gave back (`Claim.released`), for the message's retry to finish that effect even
+when its alert is routed elsewhere by then.
 
 A confirmation the store wrote but did not answer (DynamoDB's timeout after the write) is read
 back: the sink's part is done, and the effect goes on.
@@ -204,6 +206,10 @@ class Claim:
         self._group = group
         self._hold = hold
         self._work: Work | None = None
+        #: The incident whose effect this claim held and gave back on failure (its own, or
+        #: an abandoned one it redid): its message's retry must finish it, wherever that
+        #: retry's alert is routed (`Store.remember_claim`).
+        self.released: str | None = None
 
     async def __aenter__(self) -> Work:
         store = self._ledger.store
@@ -223,7 +229,11 @@ class Claim:
                 self._work = work
                 return work
             # An abandoned effect comes first; this alert is decided on top of it.
-            await _run(work, self._redo)
+            try:
+                await _run(work, self._redo)
+            except BaseException:
+                self.released = work.fingerprint
+                raise
         raise incident_busy(
             f"incident {self._event.fingerprint} had {self._ledger.MAX_REDOS} abandoned effects "
             "in a row",
@@ -237,6 +247,8 @@ class Claim:
         tb: TracebackType | None,
     ) -> None:
         if self._work is not None:
+            if error is not None and self._work._open:
+                self.released = self._work.fingerprint
             await self._work._end(failed=error is not None)
 
 

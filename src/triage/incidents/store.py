@@ -98,6 +98,13 @@ _DECODE_BATCH = 200
 #: group's key): a resolve that no longer carries the labels its group is keyed by still
 #: finds it, and a member that fires in another group is resolved in the one it left.
 MEMBER = "member"
+#: Where a message's alerts gave a claim back on failure, one record per message (its body:
+#: [incident key, claim owner without its delivery] pairs): the message's retry finishes those
+#: effects first, wherever its alerts are routed by then (`Store.reclaim`). Written only when a
+#: claim is given back, read only by a message received again.
+CLAIMS = "claims"
+#: How long a message's released claims are kept: as long as SQS may keep the message.
+CLAIMS_KEPT = timedelta(days=14)
 #: The most a record's body may take in UTF-8. DynamoDB refuses an item over 400 KB, its key
 #: and other attributes included; SQLite would take more, but every store keeps one bound, so
 #: a table can move between them and a test on one proves the other.
@@ -414,6 +421,51 @@ class Store(abc.ABC):
             stored,
             self._stamp(stored, decision, effect, owner, now, gather=gather, counted=counted),
         )
+
+    async def reclaim(self, key: str, owner: str, now: datetime) -> Transition | None:
+        """Claim again, for `owner`, the effect on incident `key` that another delivery of the
+        same alert claimed and gave back on failure (see `CLAIMS`), to finish it with the same
+        idempotency key; None when it is not that alert's any more (finished, or taken over).
+        Raises StoreBusyError while another delivery of the alert still carries it out."""
+
+        def change(stored: Incident | None) -> tuple[Incident | None, Transition | None]:
+            pending = stored.pending if stored else None
+            if stored is None or pending is None or not same_alert(pending.owner, owner):
+                return None, None
+            if pending.not_before is not None and now < pending.not_before:
+                return None, None  # a group gathering members: the alert comes back for it
+            if pending.owner != owner and pending.until > now:
+                raise incident_busy(
+                    f"incident {key}: another delivery of this message is carrying out its "
+                    f"{pending.kind} effect",
+                    retry_after_s=self._wait(pending, now),
+                )
+            claimed = dataclasses.replace(pending, owner=owner, until=now + self.lease)
+            after = _with(stored, pending=claimed)
+            return after, Transition(Action(pending.kind.value), stored, after, redo=True)
+
+        return await self._transact(key, change)
+
+    async def remember_claim(self, message: str, key: str, owner: str, now: datetime) -> None:
+        """The alert `owner` (a claim owner) of `message` gave its claim on incident `key`
+        back on failure: kept for the message's retry (`released_claims`)."""
+        entry = [key, _alert_owner(owner)]
+        expires = (now + CLAIMS_KEPT).timestamp()
+
+        def change(record: Record | None) -> tuple[Record | None, None]:
+            kept = _claims_of(record)
+            if entry in kept:
+                return None, None
+            body = json.dumps([*kept, entry], separators=(",", ":"))
+            version = record.version + 1 if record is not None else 1
+            return Record(message, CLAIMS, version, body, expires), None
+
+        await self._update(CLAIMS, message, change)
+
+    async def released_claims(self, message: str) -> list[tuple[str, str]]:
+        """The (incident key, claim owner without its delivery) pairs `message`'s alerts gave
+        back on failure (`remember_claim`)."""
+        return [(key, owner) for key, owner in _claims_of(await self._get(CLAIMS, message))]
 
     async def withdraw(
         self,
@@ -894,6 +946,22 @@ def _budget_state(record: Record | None) -> tuple[float, float] | None:
 
 #: Which silence (if any) holds a stored incident now; the sweep passes the one it reads.
 SilenceMatch = Callable[[Incident], "Silence | None"]
+
+
+def _claims_of(record: Record | None) -> list[list[str]]:
+    """The [incident key, owner] pairs a claims record holds; none when it does not read (the
+    next claim given back writes over it)."""
+    try:
+        entries = json.loads(record.body) if record is not None else []
+    except ValueError:
+        return []
+    if not isinstance(entries, list):
+        return []
+    return [
+        [str(e[0]), str(e[1])]
+        for e in entries
+        if isinstance(e, list) and len(e) == 2 and all(isinstance(part, str) for part in e)
+    ]
 
 
 def _fits(body: str) -> bool:
