@@ -9,6 +9,7 @@ import json
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -137,6 +138,23 @@ async def test_a_retry_on_another_replica_finishes_the_group_effect_it_took_over
         await store.aclose()
 
 
+async def test_a_retry_finishes_a_take_over_whose_answer_was_lost(tmp_path: Path) -> None:
+    """A message whose take-over of a group's open the store wrote but did not answer holds
+    that claim unknowingly; its retry, its resolve routed to another group by then, still
+    finishes the open before it is acked (Slack never heard of the group)."""
+    store, clock = LostAnswers(0, lost_begins=1), Clock()
+    one = replica(tmp_path, store, clock)
+    one.slack.failures = 1
+    with pytest.raises(SinkUnavailableError):
+        await one.process(disk("m1", "disk-2", "firing", "a"))
+    with pytest.raises(StoreUnavailableError):
+        await one.process(disk("m2", "disk-1", "resolved", "a"))
+    assert await one.process(disk("m3", "disk-1", "resolved", "b")) == [Action.RECORD]
+    assert await one.process(disk("m1", "disk-2", "firing", "a", receive=2)) == [Action.IGNORE]
+    assert await one.process(disk("m2", "disk-1", "resolved", "a")) == [Action.IGNORE]
+    await _group_a_open_everywhere(store, [one.backend, one.slack])
+
+
 async def test_a_retry_leaves_a_claim_another_alert_took_over_since(tmp_path: Path) -> None:
     """A claim given back and taken over by another alert since is that alert's: the retry of
     the message that gave it back carries nothing out for it."""
@@ -153,24 +171,37 @@ async def test_a_retry_leaves_a_claim_another_alert_took_over_since(tmp_path: Pa
 
 class LostAnswers(MemoryStore):
     """A store whose `confirm` writes, then fails to answer (DynamoDB's timeout after the
-    write), the first `lost` times; or fails before writing, with `before`."""
+    write), the first `lost` times; or fails before writing, with `before`. With `lost_begins`,
+    the same happens to that many `begin`s that write an incident holding an effect already."""
 
-    def __init__(self, lost: int, *, before: bool = False) -> None:
+    def __init__(self, lost: int, *, before: bool = False, lost_begins: int = 0) -> None:
         super().__init__(POLICY, LEASE)
-        self.lost, self.before = lost, before
-        self._confirming = False
+        self.lost, self.before, self.lost_begins = lost, before, lost_begins
+        self._losing = False
 
     async def confirm(self, *args: object, **kwargs: object) -> None:
-        self._confirming = True
+        self._losing = self.lost > 0
+        self.lost -= self._losing
         try:
             await super().confirm(*args, **kwargs)  # type: ignore[arg-type]
         finally:
-            self._confirming = False
+            self._losing = False
+
+    async def begin(  # type: ignore[override]
+        self, alert: Any, owner: str, now: Any, group: Any = None, hold: Any = None
+    ) -> Any:
+        stored = await self.get(group.key if group else alert.fingerprint)
+        self._losing = self.lost_begins > 0 and stored is not None and stored.pending is not None
+        self.lost_begins -= self._losing
+        try:
+            return await super().begin(alert, owner, now, group, hold)
+        finally:
+            self._losing = False
 
     async def _update(self, kind: str, key: str, change: RecordChange[R]) -> R:
-        if not (self._confirming and self.lost):
+        if not self._losing:
             return await super()._update(kind, key, change)
-        self.lost -= 1
+        self._losing = False
         if self.before:
             raise StoreUnavailableError("injected: the store is unreachable")
         await super()._update(kind, key, change)

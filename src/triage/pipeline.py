@@ -316,8 +316,8 @@ class Pipeline:
         try:
             await self.ledger.store.remember_claim(message_id, key, owner, self.ledger.clock())
         except TriageError as exc:
-            # The store is failing: its outage is the message's own line, this only a note.
-            log.info("claim.not_remembered", incident=key, reason=exc.reason, error=str(exc))
+            # The store is failing: its outage is the message's own line.
+            log.debug("claim.not_remembered", incident=key, reason=exc.reason, error=str(exc))
 
     def _keep_released(self, message_id: str, released: dict[tuple[str, str], None]) -> None:
         self._released.pop(message_id, None)

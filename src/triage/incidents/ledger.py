@@ -206,16 +206,24 @@ class Claim:
         self._group = group
         self._hold = hold
         self._work: Work | None = None
-        #: The incident whose effect this claim held and gave back on failure (its own, or
-        #: an abandoned one it redid): its message's retry must finish it, wherever that
-        #: retry's alert is routed (`Store.remember_claim`).
+        #: The incident whose effect this claim held (or may hold: a write went unanswered)
+        #: when it failed, its own or an abandoned one it redid: its message's retry must
+        #: finish it, wherever that retry's alert is routed (`Store.remember_claim`).
         self.released: str | None = None
 
     async def __aenter__(self) -> Work:
         store = self._ledger.store
         for _ in range(self._ledger.MAX_REDOS + 1):
             now = self._ledger.clock()
-            transition = await store.begin(self._event, self._owner, now, self._group, self._hold)
+            try:
+                transition = await store.begin(
+                    self._event, self._owner, now, self._group, self._hold
+                )
+            except StoreUnavailableError:
+                # Unanswered, not necessarily unwritten (DynamoDB's timeout after the write):
+                # the claim may be this alert's now, for its message's retry to look at.
+                self.released = self._group.key if self._group else self._event.fingerprint
+                raise
             work = Work(store, transition, self._owner)
             not_before = work.pending.not_before if work.effect is not None else None
             if not_before is not None and now < not_before:
@@ -246,10 +254,18 @@ class Claim:
         error: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if self._work is not None:
-            if error is not None and self._work._open:
-                self.released = self._work.fingerprint
-            await self._work._end(failed=error is not None)
+        work = self._work
+        if work is None:
+            return
+        holding = work._open
+        try:
+            await work._end(failed=error is not None)
+        except BaseException:
+            if holding:  # the finish or the release failed: the claim may still be held
+                self.released = work.fingerprint
+            raise
+        if holding and error is not None:
+            self.released = work.fingerprint
 
 
 async def _run(work: Work, runner: EffectRunner) -> None:
