@@ -138,3 +138,26 @@ def _assert_nowhere(secret: str, error: str, logs: list[MutableMapping[str, Any]
     for name, written in _forms(secret).items():
         assert written not in error, name
         assert written not in logged, name
+
+
+#: A credential that is not ours, as a service may quote one from its own configuration or
+#: from what it was sent: its start alone (`AKIA` and a few characters) no longer has its shape.
+OTHER_KEY = "AKIA" + "Q7ZK4MWB2XHP9TLR"
+
+
+@pytest.mark.parametrize("kind", SINKS)
+async def test_a_credential_an_error_quotes_where_the_reason_is_cut_leaves_no_piece(
+    kind: str, monkeypatch: pytest.MonkeyPatch, logs: list[MutableMapping[str, Any]]
+) -> None:
+    """An error body quoting a credential where the failure's reason is cut (200 characters):
+    the reason is redacted before the cut, so neither the log lines nor the error keep the
+    credential's first characters, wherever the cut falls in it."""
+    for pad in range(170, 200, 3):
+        body = json.dumps({"message": "x" * pad + f" key={OTHER_KEY} refused"})
+        scripted = answer(422, {"Content-Type": "application/json"}, body.encode())
+        async with hostile(scripted) as server, _sink(kind, server.url, monkeypatch) as sink:
+            with pytest.raises(TriageError) as caught:
+                await sink.apply(_effect())
+        logged = "\n".join(str(value) for entry in logs for value in entry.values())
+        for text in (str(caught.value), logged):
+            assert "AKIA" not in text and OTHER_KEY[4:10] not in text, (pad, text[-300:])

@@ -73,7 +73,7 @@ from triage.secrets import TokenSource
 from triage.settings import Settings
 from triage.sinks.aio import AiohttpTransport
 from triage.sinks.base import Applied, Effect
-from triage.sinks.http import parse_retry_after, scrub, throttle_wait_s
+from triage.sinks.http import parse_retry_after, said, scrub, throttle_wait_s
 from triage.tls import client_context
 
 log = structlog.get_logger(__name__)
@@ -363,7 +363,7 @@ class BackendSink:
             except (ValueError, RecursionError):  # a 2xx without usable JSON still did its job
                 return None
         # Scrubbed before it is cut, so no fragment of a token survives at the cut.
-        reason = " ".join(scrub(response.text, token).split())[:_REASON_CHARS]
+        reason = said(scrub(response.text, token), _REASON_CHARS)
         fields = {"url": url, "effect": str(effect.kind), "status": status, "reason": reason}
         retry_after_s = parse_retry_after(response.headers.get("Retry-After"))
         if status in _WAIT_4XX and not self._lasting_conflict(status, effect, url):
@@ -388,7 +388,7 @@ class BackendSink:
             # would go along); they wait, as for a refused token, until it is fixed.
             self.metrics.incr("SinkCalls", sink=self.name, outcome="unavailable")
             # Scrubbed before it is cut, as the reason: a login page's `?token=` may echo ours.
-            where = scrub(response.headers.get("Location", ""), token)[:200]
+            where = said(scrub(response.headers.get("Location", ""), token), 200)
             log.debug("backend.redirected", action="wait", location=where, **fields)
             raise SinkUnavailableError(
                 f"backend answered {status}, redirecting to {where!r}: check BACKEND_BASE_URL",

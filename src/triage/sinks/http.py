@@ -10,6 +10,9 @@ import time
 from datetime import UTC
 from urllib.parse import quote, quote_plus
 
+from triage.normalize.common import cut
+from triage.redact import redact
+
 #: The longest wait a service may ask for. A Retry-After (or a rate-limit reset) of years would
 #: pause a sink, and with it the daemon's intake, until a restart; an hour is the longest any of
 #: the services asks for in practice (GitHub's primary limit resets hourly).
@@ -47,6 +50,14 @@ def throttle_wait_s(retry_after_s: float | None, default_s: float) -> float:
     """How long a throttled call waits: what the service asked for (`parse_retry_after`), else
     the sink's `default_s`; at least `MIN_WAIT_S`."""
     return max(default_s if retry_after_s is None else retry_after_s, MIN_WAIT_S)
+
+
+def said(text: str, limit: int) -> str:
+    """What a service answered, for a failure's reason and its log line: on one line, redacted
+    before it is cut to `limit` characters (marked with "…"), since a cut inside a credential
+    the service echoed would keep a piece no redaction rule knows. Scrub our own secrets out of
+    `text` first (`scrub`); no more than ten times `limit` is read."""
+    return cut(redact(" ".join(text[: limit * 10].split())), limit, ellipsis=True)
 
 
 def scrub(text: str, *secrets: str, placeholder: str = "[token]") -> str:

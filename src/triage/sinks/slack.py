@@ -83,7 +83,7 @@ from triage.models import EffectKind, Priority
 from triage.settings import Settings
 from triage.sinks.aio import AiohttpTransport
 from triage.sinks.base import Applied, Effect
-from triage.sinks.http import parse_retry_after, scrub, throttle_wait_s
+from triage.sinks.http import parse_retry_after, said, scrub, throttle_wait_s
 from triage.tls import client_context
 
 log = structlog.get_logger(__name__)
@@ -321,7 +321,7 @@ class SlackSink:
             await response.aread()
             return response, None
         except httpx2.TransportError as exc:
-            unread = scrub_webhook(f"{type(exc).__name__}: {exc}", url)[:_REASON_CHARS]
+            unread = said(scrub_webhook(f"{type(exc).__name__}: {exc}", url), _REASON_CHARS)
             # The status and headers stand; the body is taken as empty.
             return httpx2.Response(response.status_code, headers=response.headers), unread
         finally:
@@ -343,7 +343,7 @@ class SlackSink:
             log.info("slack.posted", host=host, effect=str(effect.kind), **answer)
             return
         text = response.text if refusal is None else refusal
-        reason = " ".join(scrub_webhook(text, url).split())[:_REASON_CHARS]
+        reason = said(scrub_webhook(text, url), _REASON_CHARS)
         fields = {"host": host, "effect": str(effect.kind), "status": status, "reason": reason}
         retry_after_s = parse_retry_after(response.headers.get("Retry-After"))
         if status == 429 or refusal in _RATE_LIMITED:

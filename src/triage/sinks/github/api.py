@@ -54,7 +54,7 @@ from triage.redact import hold
 from triage.settings import Settings
 from triage.sinks.aio import AiohttpTransport
 from triage.sinks.github.auth import InstallationToken, app_credentials, usable_in_header
-from triage.sinks.http import MAX_WAIT_S, parse_retry_after, scrub, throttle_wait_s
+from triage.sinks.http import MAX_WAIT_S, parse_retry_after, said, scrub, throttle_wait_s
 from triage.tls import client_context
 
 log = structlog.get_logger(__name__)
@@ -240,7 +240,7 @@ class GitHubApi:
                 return response.json()
             except (ValueError, RecursionError):  # 204 and friends; nothing usable
                 return None
-        reason = " ".join(scrub(_message(response), token).split())[:_REASON_CHARS]
+        reason = said(scrub(_message(response), token), _REASON_CHARS)
         fields = {"method": method, "path": path, "status": status, "reason": reason}
         limit_s = self._limit_wait_s(response, reason) if status in (403, 429) else None
         if limit_s is not None:
