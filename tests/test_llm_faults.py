@@ -385,6 +385,19 @@ async def test_the_shortened_prompt_spends_the_same_budget(chat: ChatServer) -> 
     assert metrics.counter("LLMFallbacks", reason="server_error_503") == 1
 
 
+@pytest.mark.parametrize("status", [408, 425])
+async def test_a_request_timeout_or_too_early_answer_is_retried(
+    chat: ChatServer, status: int
+) -> None:
+    """A 408 (the server gave up waiting) or a 425 (Too Early: a proxy would not take a
+    request it might replay) is a wait, not a refusal: retried, and the next answer used."""
+    chat.then(Reply(status, {"error": {"message": "try again"}}), completion(ticket_json()))
+    metrics = Metrics()
+    [ticket] = await summarise_times(summariser_for(chat.url, metrics), 1)
+    assert ticket.title == "Checkout API returns 5xx"
+    assert metrics.counter("LLMCalls", outcome="server_error") == 1
+
+
 async def test_an_error_sent_with_a_200_is_retried_by_its_code(chat: ChatServer) -> None:
     """A gateway's `{"error": {"code": 502}}` with status 200 (OpenRouter sends one when the
     model behind it fails mid-answer) is retried as a 502 would be, and the next answer used."""

@@ -32,6 +32,8 @@ import openai
 import structlog
 
 from triage.errors import ModelError
+from triage.normalize.common import cut
+from triage.redact import redact
 from triage.settings import Settings
 from triage.sinks.aio import AiohttpTransport, AnswerTooLarge
 from triage.sinks.http import MAX_WAIT_S, parse_retry_after
@@ -435,7 +437,7 @@ def _status_error(exc: openai.APIStatusError) -> ModelError:
         return ModelError(
             "rate_limited", outcome="rate_limited", retryable=True, retry_after_s=retry_after_s
         )
-    if status >= 500 or status == 408:
+    if status >= 500 or status in (408, 425):  # 425 Too Early: a proxy will take it later
         return ModelError(
             f"server_error_{status}",
             outcome="server_error",
@@ -577,4 +579,6 @@ def _rejects_response_format(exc: openai.APIStatusError) -> bool:
 
 
 def _short(value: str) -> str:
-    return " ".join(value.split())[:200]
+    """A server's message for a log line: on one line, redacted before it is cut to 200 (a cut
+    inside a credential the server echoed would leave a piece the redactor no longer knows)."""
+    return cut(redact(" ".join(value[:4000].split())), 200, ellipsis=True)
