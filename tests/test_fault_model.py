@@ -38,7 +38,7 @@ timeout fault costs the client's timeout, 0.25 s, in real time; everything else 
 clock's). About 4,000 more were run by hand (fault rates 0.15 to 0.6, runs of 40 and 90
 actions): they found the fixed bugs the regression tests below keep; one seed in twenty with a
 group among the alerts found a message acked with a group's effect it claimed left undone,
-which the pipeline's owner fixed but for one case (the xfail below). A run is not exactly
+which the pipeline now fixes (the regression tests below). A run is not exactly
 repeatable: timeouts are real, and aiohttp may retry an idempotent request on a pooled
 connection the proxy closed.
 """
@@ -1220,10 +1220,8 @@ async def test_a_message_is_not_acked_with_a_group_effect_it_claimed_undone(
 
 
 #: The same promise broken after a store write whose answer was lost (the write happened):
-#: the OPEN of a group left at the backend alone. The pipeline's to fix (`pipeline.py`,
-#: `incidents/`: its owner's uncommitted work passes it); not strict, as a stall of the
-#: machine taken for a timeout changes a run's course. Once it passes, drop the mark.
-@pytest.mark.xfail(reason="a group's OPEN left undone after a lost store answer")
+#: the OPEN of a group was left at the backend alone (fixed: a claim whose write went
+#: unanswered is remembered with the message, and its retry finishes it).
 async def test_a_group_effect_is_not_left_after_a_store_answer_was_lost(tmp_path: Path) -> None:
     """Seed 297's alerts with the faults that broke it keep every promise."""
     schedule: Schedule = {
