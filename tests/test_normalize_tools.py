@@ -6,7 +6,6 @@ are a clear InvalidAlertError, never a crash."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -14,19 +13,14 @@ from typing import Any
 import pytest
 
 from factories import T0, view
-from memory_store import MemoryStore
+from recording_pipeline import Sink, pipeline_into
 from triage.errors import InvalidAlertError, UnknownFormatError
-from triage.incidents import Action, Ledger, Policy
+from triage.incidents import Action
 from triage.ingest.validate import ACCEPTED_FORMATS, Invalid, check
-from triage.metrics import Metrics
-from triage.models import Alert, EffectKind, Priority, Status, Ticket
+from triage.models import Alert, EffectKind, Priority, Status
 from triage.normalize import Normalized, normalize_body, recognise_body
-from triage.pipeline import Pipeline
-from triage.redact import Redactor
 from triage.routes import KNOWN_SOURCES
-from triage.sinks.base import Applied, Effect
 from triage.sqs.inbox import Message
-from triage.view import RedactedAlert
 
 TOOLS = Path(__file__).parent / "payloads" / "tools"
 
@@ -471,27 +465,6 @@ def test_routes_and_the_gateway_know_the_tools() -> None:
     assert {fmt for fmt, _ in SAMPLES.values()} <= ACCEPTED_FORMATS["generic"]
 
 
-POLICY = Policy(update_interval=timedelta(minutes=15), reopen_window=timedelta(hours=1))
-
-
-@dataclass
-class Sink:
-    effects: list[Effect] = field(default_factory=list)
-    name: str = "backend"
-
-    async def apply(self, effect: Effect) -> Applied:
-        self.effects.append(effect)
-        return Applied("T-1") if effect.kind is EffectKind.OPEN else Applied()
-
-
-class Summariser:
-    async def summarise(self, alert: RedactedAlert) -> Ticket:
-        return Ticket(title=alert.title, priority=Priority.HIGH, description="d", steps=("s",))
-
-    async def aclose(self) -> None:
-        return None
-
-
 @pytest.mark.parametrize(("trigger", "recovery", "source"), PAIRS)
 async def test_trigger_then_recovery_open_and_close_one_ticket(
     trigger: str, recovery: str, source: str
@@ -499,8 +472,7 @@ async def test_trigger_then_recovery_open_and_close_one_ticket(
     """Through the pipeline (in-memory store and sink), a tool's trigger, a repeat of it and
     its recovery are one ticket, opened and then closed."""
     sink = Sink()
-    pipeline = Pipeline(Ledger(MemoryStore(POLICY)), Summariser(), [sink], Metrics(),
-                        redactor=Redactor(), policy=POLICY)  # fmt: skip
+    pipeline = pipeline_into(sink)
     actions = []
     for minute, name in enumerate((trigger, trigger, recovery)):
         at = T0 + timedelta(minutes=minute)
@@ -539,8 +511,7 @@ async def test_a_person_reopening_a_resolved_incident_reopens_its_ticket(recover
     """A reopen a person sends after the resolve (it carries the error's last occurrence, older
     than the resolve) reopens the ticket; dated by that occurrence it was ignored as stale."""
     trigger = next(t for t, r, _ in PAIRS if r == recovery)
-    pipeline = Pipeline(Ledger(MemoryStore(POLICY)), Summariser(), [Sink()], Metrics(),
-                        redactor=Redactor(), policy=POLICY)  # fmt: skip
+    pipeline = pipeline_into(Sink())
     bodies = [(TOOLS / n).read_text(encoding="utf-8") for n in (trigger, recovery)]
     actions = []
     for minute, body in enumerate([*bodies, _reopened(recovery)]):

@@ -5,7 +5,6 @@ whose title carries its state in brackets ("[Recovered] X") read as that state."
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -13,19 +12,14 @@ from typing import Any
 import pytest
 
 from factories import T0, view
-from memory_store import MemoryStore
+from recording_pipeline import Sink, pipeline_into
 from triage.errors import InvalidAlertError, UnknownFormatError
-from triage.incidents import Action, Ledger, Policy
+from triage.incidents import Action
 from triage.ingest.validate import Invalid, check
-from triage.metrics import Metrics
-from triage.models import Alert, EffectKind, Priority, Status, Ticket
+from triage.models import Alert, EffectKind, Priority, Status
 from triage.normalize import Normalized, normalize_body, recognise_body
-from triage.pipeline import Pipeline
-from triage.redact import Redactor
 from triage.routes import KNOWN_SOURCES
-from triage.sinks.base import Applied, Effect
 from triage.sqs.inbox import Message
-from triage.view import RedactedAlert
 
 VENDORS = Path(__file__).parent / "payloads" / "vendors"
 SOURCES = (
@@ -274,8 +268,7 @@ def test_splunk_runs_of_one_search_are_one_incident() -> None:
 async def test_splunk_repeats_count_on_one_ticket() -> None:
     """Through the pipeline, two runs of one Splunk search open one ticket and count a repeat."""
     sink = Sink()
-    pipeline = Pipeline(Ledger(MemoryStore(POLICY)), Summariser(), [sink], Metrics(),
-                        redactor=Redactor(), policy=POLICY)  # fmt: skip
+    pipeline = pipeline_into(sink)
     body = (VENDORS / "splunk-alert.json").read_text(encoding="utf-8")
     actions = []
     for minute in (0, 5):
@@ -511,27 +504,6 @@ def test_routes_know_the_sources() -> None:
     assert recognise_body((VENDORS / "opsgenie-close.json").read_bytes()).format == "opsgenie"
 
 
-POLICY = Policy(update_interval=timedelta(minutes=15), reopen_window=timedelta(hours=1))
-
-
-@dataclass
-class Sink:
-    effects: list[Effect] = field(default_factory=list)
-    name: str = "backend"
-
-    async def apply(self, effect: Effect) -> Applied:
-        self.effects.append(effect)
-        return Applied("T-1") if effect.kind is EffectKind.OPEN else Applied()
-
-
-class Summariser:
-    async def summarise(self, alert: RedactedAlert) -> Ticket:
-        return Ticket(title=alert.title, priority=Priority.HIGH, description="d", steps=("s",))
-
-    async def aclose(self) -> None:
-        return None
-
-
 @pytest.mark.parametrize(("trigger", "recovery", "source"), PAIRS)
 async def test_trigger_then_recovery_open_and_close_one_ticket(
     trigger: str, recovery: str, source: str
@@ -539,8 +511,7 @@ async def test_trigger_then_recovery_open_and_close_one_ticket(
     """Through the pipeline (in-memory store and sink), a tool's trigger, a repeat of it and
     its recovery are one ticket, opened and then closed."""
     sink = Sink()
-    pipeline = Pipeline(Ledger(MemoryStore(POLICY)), Summariser(), [sink], Metrics(),
-                        redactor=Redactor(), policy=POLICY)  # fmt: skip
+    pipeline = pipeline_into(sink)
     actions = []
     for minute, name in enumerate((trigger, trigger, recovery)):
         at = T0 + timedelta(minutes=minute)

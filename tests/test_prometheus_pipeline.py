@@ -5,44 +5,19 @@ closes it once, and the same alert arriving by an Alertmanager webhook is the sa
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from factories import T0
-from memory_store import MemoryStore
-from triage.incidents import Action, Ledger, Policy
-from triage.metrics import Metrics
-from triage.models import EffectKind, Priority, Ticket
-from triage.pipeline import Pipeline
-from triage.redact import Redactor
-from triage.sinks.base import Applied, Effect
+from recording_pipeline import Sink, pipeline_into
+from triage.incidents import Action
+from triage.models import EffectKind
 from triage.sqs.inbox import Message
-from triage.view import RedactedAlert
 
-POLICY = Policy(update_interval=timedelta(minutes=15), reopen_window=timedelta(hours=1))
 LABELS = {"alertname": "HighRequestLatency", "instance": "checkout-1:8080", "job": "checkout",
           "service": "checkout", "severity": "page", "team": "payments", "priority": "p1"}  # fmt: skip
 STARTS_AT = T0 - timedelta(seconds=30)
-
-
-@dataclass
-class Sink:
-    name: str = "backend"
-    effects: list[Effect] = field(default_factory=list)
-
-    async def apply(self, effect: Effect) -> Applied:
-        self.effects.append(effect)
-        return Applied("T-1") if effect.kind is EffectKind.OPEN else Applied()
-
-
-class Summariser:
-    async def summarise(self, alert: RedactedAlert) -> Ticket:
-        return Ticket(title=alert.title, priority=Priority.HIGH, description="d", steps=("s",))
-
-    async def aclose(self) -> None:
-        return None
 
 
 def iso(when: datetime) -> str:
@@ -66,8 +41,7 @@ async def test_resends_are_counted_and_the_resolve_closes_once() -> None:
     """Firing re-sent each minute (endsAt 4 min ahead): one ticket, the rest counted; the
     resolve closes it and its re-sends are ignored; a late firing re-send does not reopen."""
     sink = Sink()
-    pipeline = Pipeline(Ledger(MemoryStore(POLICY)), Summariser(), [sink], Metrics(),
-                        redactor=Redactor(), policy=POLICY)  # fmt: skip
+    pipeline = pipeline_into(sink)
     actions = []
     for minute in range(3):
         ends = T0 + timedelta(minutes=minute + 4)
@@ -89,8 +63,7 @@ async def test_the_same_alert_by_webhook_and_by_the_api_is_one_incident() -> Non
     """An alert posted by Prometheus and the same alert in an Alertmanager webhook (a team
     running both paths) are one incident: the webhook's copy is a counted repeat."""
     sink = Sink()
-    pipeline = Pipeline(Ledger(MemoryStore(POLICY)), Summariser(), [sink], Metrics(),
-                        redactor=Redactor(), policy=POLICY)  # fmt: skip
+    pipeline = pipeline_into(sink)
     [first] = await pipeline.process(posted(0, T0 + timedelta(minutes=4)))
     group = json.loads(
         (Path(__file__).parent / "payloads/alertmanager/group-firing.json").read_text()

@@ -1,0 +1,54 @@
+"""A pipeline on the in-memory store with a sink that records its effects and a summariser that
+copies the title: what a source's tests use to show that its messages, in order, open, count and
+close one ticket (tests/test_normalize_vendors.py, test_normalize_tools.py,
+test_prometheus_pipeline.py)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from memory_store import MemoryStore
+from triage.incidents.ledger import Ledger
+from triage.incidents.lifecycle import Policy
+from triage.metrics import Metrics
+from triage.models import EffectKind, Priority, Ticket
+from triage.pipeline import Pipeline
+from triage.redact import Redactor
+from triage.sinks.base import Applied, Effect
+from triage.view import RedactedAlert
+
+POLICY = Policy(update_interval=timedelta(minutes=15), reopen_window=timedelta(hours=1))
+
+
+@dataclass
+class Sink:
+    """The backend, as far as these tests need it: every effect kept, an OPEN answered T-1."""
+
+    effects: list[Effect] = field(default_factory=list)
+    name: str = "backend"
+
+    async def apply(self, effect: Effect) -> Applied:
+        self.effects.append(effect)
+        return Applied("T-1") if effect.kind is EffectKind.OPEN else Applied()
+
+    async def aclose(self) -> None:
+        return None
+
+
+class Summariser:
+    """A ticket titled as the alert."""
+
+    async def summarise(self, alert: RedactedAlert) -> Ticket:
+        return Ticket(title=alert.title, priority=Priority.HIGH, description="d", steps=("s",))
+
+    async def aclose(self) -> None:
+        return None
+
+
+def pipeline_into(sink: Sink) -> Pipeline:
+    """A pipeline on a fresh in-memory store whose one sink is `sink`."""
+    return Pipeline(
+        Ledger(MemoryStore(POLICY)), Summariser(), [sink], Metrics(), redactor=Redactor(),
+        policy=POLICY,
+    )  # fmt: skip
