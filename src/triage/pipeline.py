@@ -24,29 +24,27 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from types import MappingProxyType
 
 import structlog
 
 from triage.breaker import opened_by
+from triage.effects import Effects, sinks_for
 from triage.errors import (
     BackpressureError,
     GatheringError,
-    SinkRejectedError,
     StoreUnavailableError,
     TransientError,
     TriageError,
 )
 from triage.incidents import Action, Incident, Ledger, Outcome, Policy, State, Work
-from triage.incidents.codec import view_from_json, view_to_json
+from triage.incidents.codec import view_to_json
 from triage.incidents.groups import GroupKey
-from triage.incidents.lifecycle import FLAP_HOLD, Group, Member, closing_note
+from triage.incidents.lifecycle import FLAP_HOLD, Member, closing_note
 from triage.incidents.members import Members
 from triage.incidents.silences import SilenceCache, first_match
 from triage.incidents.store import (
     DELIVERY_MARK,
     Hold,
-    Routing,
     Transition,
     delivery_owner,
     incident_busy,
@@ -58,13 +56,12 @@ from triage.normalize import Normalized, normalize_body
 from triage.normalize.common import queued_at
 from triage.redact import Redactor
 from triage.routes import Route, Router
-from triage.settings import KNOWN_SINKS
-from triage.sinks.base import Applied, Effect, Sink
+from triage.sinks.base import Sink
 from triage.sqs.inbox import RECEIVED_AT_ATTRIBUTE, Message
 from triage.summarise.base import Summariser
 from triage.summarise.priority import default_priority
-from triage.tracing import NO_SPANS, Tracing, current_trace_id
-from triage.view import GroupView, MemberView, RedactedAlert, redact_alert, redact_ticket
+from triage.tracing import NO_SPANS, Tracing
+from triage.view import redact_alert
 
 log = structlog.get_logger(__name__)
 
@@ -88,14 +85,6 @@ _QUIET_METRIC = {
 #: Decisions that remember (or found) a counted repeat in its incident: once the message is
 #: deleted, it cannot come back, and the store may forget it (`Store.settle`).
 _COUNTING = (Action.COUNT, Action.SILENCED, Action.IGNORE)
-#: Effects a sink carried out (not skipped), counted per sink.
-_TICKET_METRIC = {
-    EffectKind.OPEN: "TicketsCreated",
-    EffectKind.UPDATE: "TicketsUpdated",
-    EffectKind.CLOSE: "TicketsClosed",
-    EffectKind.REOPEN: "TicketsReopened",
-}
-
 Progress = Callable[[], None]
 _DEFAULT_POLICY = Policy()
 
@@ -297,7 +286,7 @@ class Pipeline:
             transition = await self.ledger.store.reclaim(key, owner, self.ledger.clock())
             if transition is not None:
                 log.info("claim.finished_on_retry", incident=key, action=str(transition.action))
-                runner = _Effects(self, alerts[index]).carry_out
+                runner = Effects(self, alerts[index]).carry_out
                 await self.ledger.carry_out(transition, owner, runner)
 
     async def _remember_released(self, owner: str, key: str) -> None:
@@ -465,7 +454,7 @@ class Pipeline:
         decision changed the incident, and whether it opened it (a silenced one too).
         `before_effect` runs once the effect is claimed, before any sink hears of it; when it
         says True, it took the effect back (IGNORE)."""
-        effects = _Effects(self, alert)
+        effects = Effects(self, alert)
         hold = await self._hold(alert)
         claim = self.ledger.claim(event, owner, redo=effects.carry_out, group=group, hold=hold)
         try:
@@ -892,7 +881,7 @@ class Pipeline:
         """Carry out an effect claimed outside a message (by the sweep, or by hand), with the
         alert the claim carries."""
         with structlog.contextvars.bound_contextvars(fingerprint=transition.fingerprint):
-            await self.ledger.carry_out(transition, owner, _Effects(self, None).carry_out)
+            await self.ledger.carry_out(transition, owner, Effects(self, None).carry_out)
             log.info("incident.carried_out", action=str(transition.action), owner=owner)
 
     async def close(self, fingerprint: str, owner: str, comment: str, author: str) -> Action:
@@ -927,143 +916,10 @@ class Pipeline:
                 sinks=list(route.sinks),
             )
         elif effect is not None and stored is not None:
-            details["sinks"] = list(_sinks_for(effect, self.router.default, stored))
+            details["sinks"] = list(sinks_for(effect, self.router.default, stored))
         self.metrics.incr("DryRunDecisions", action=str(decision.action))
         log.info("alert.dry_run", action=str(decision.action), **details)
         return decision.action
-
-
-class _Effects:
-    """Carries out the effects claimed for one alert: the view, the summary, the sinks. Without
-    an alert (`None`: the sweep, a close by hand) the claim carries its own, redacted."""
-
-    def __init__(self, pipeline: Pipeline, alert: Alert | None) -> None:
-        self.pipeline = pipeline
-        self.alert = alert
-        self._view: RedactedAlert | None = None
-
-    def view(self, work: Work) -> RedactedAlert:
-        """The alert redacted, once; with the payload excerpt only when a summary is due."""
-        if self._view is None:
-            p = self.pipeline
-            group = _group_view(work.incident.group)
-            if work.alert is not None or self.alert is None:
-                assert work.alert is not None, "an effect without a message carries its alert"
-                self._view = view_from_json(work.alert, group)
-            else:
-                chars = p.payload_excerpt_chars if work.ticket is None else 0
-                self._view = redact_alert(self.alert, p.redactor, excerpt_chars=chars, group=group)
-        return self._view
-
-    async def carry_out(self, work: Work) -> None:
-        p = self.pipeline
-        view = self.view(work)
-        ticket = work.ticket
-        summarised = ticket is None
-        if ticket is None:
-            with p.tracing.span("summarise"):
-                ticket = await p.summariser.summarise(view)
-        group = work.incident.group
-        # A group keeps the route that grouped it; a single incident is routed by its ticket.
-        subject = self.alert if self.alert is not None else view
-        route = (
-            p.router.named(group.route) if group else p.router.route(subject, ticket.priority, view)
-        )
-        if summarised:
-            await work.save_ticket(ticket, _routing(route, view))
-        # Redacted again here (not only when written): a credential learned since counts.
-        public = redact_ticket(ticket, p.redactor)
-        kind = work.pending.kind
-        # The tickets later sinks link to (Slack's follow-up): not one its sink said is gone.
-        refs = {name: ref for name, ref in work.refs.items() if not work.incident.ticket_gone(name)}
-        todo = self._sinks_to_run(_sinks_for(kind, route, work.incident), work)
-        for n, sink in enumerate(todo, start=1):
-            effect = Effect(
-                kind=kind,
-                fingerprint=work.fingerprint,
-                alert=view,
-                ticket=public,
-                ref=work.refs.get(sink.name),
-                occurrences=work.incident.occurrences,
-                new_occurrences=work.pending.delta,
-                flapping=work.incident.flapping,
-                idempotency_key=work.idempotency_key,
-                # Shown by other sinks (Slack's "backend ticket …"): a service that answered
-                # with a credential for an id (its own token echoed) must not publish it.
-                refs=MappingProxyType({name: p.redactor.text(ref) for name, ref in refs.items()}),
-                target=route.target(sink.name),
-                trace_id=current_trace_id(),
-            )
-            with p.tracing.span(f"sink.{sink.name}", **{"triage.effect": str(kind)}):
-                try:
-                    applied = await sink.apply(effect)
-                except SinkRejectedError:
-                    # The sink refuses this ticket for good: its part is over (no retry can
-                    # change it), so the effect's other sinks and the incident's later alerts
-                    # are not held up by it. The message still fails, for the DLQ to show.
-                    await work.confirm(sink.name, None, last=n == len(todo))
-                    raise
-            # The last confirmation also finishes the effect: one write fewer. A ticket the
-            # sink says is gone is marked so in the same write.
-            await work.confirm(sink.name, applied.ref, last=n == len(todo), gone=_gone(applied))
-            if applied.ref is not None:
-                refs[sink.name] = applied.ref
-            if applied.skipped is None:
-                p.metrics.incr(
-                    _TICKET_METRIC[kind],
-                    sink=sink.name,
-                    source=p.metrics.bounded("source", view.source),
-                    team=p.metrics.bounded("team", view.team),
-                )
-            log.info(
-                "alert.routed",
-                sink=sink.name,
-                route=route.name,
-                effect=str(kind),
-                ref=applied.ref,
-                skipped=applied.skipped,
-            )
-
-    def _sinks_to_run(self, names: Sequence[str], work: Work) -> list[Sink]:
-        """The configured sinks among `names` that have not confirmed this effect yet."""
-        todo = []
-        for name in names:
-            if name in work.pending.done:
-                continue
-            sink = self.pipeline.sinks.get(name)
-            if sink is None:  # it took the ticket, but is no longer configured
-                said = name in self.pipeline.unconfigured
-                self.pipeline.unconfigured.add(name)
-                emit = log.debug if said else log.warning
-                emit("sink.not_configured", sink=name, effect=str(work.pending.kind))
-                continue
-            todo.append(sink)
-        return todo
-
-
-#: Labels kept with an incident (for listing and for silences matched without an alert).
-_KEPT_LABELS = 64
-_KEPT_LABEL_CHARS = 256
-
-
-def _routing(route: Route, view: RedactedAlert) -> Routing:
-    """What the store keeps with a new ticket: the route, and the alert's team and labels."""
-    labels = {
-        k[:_KEPT_LABEL_CHARS]: v[:_KEPT_LABEL_CHARS]
-        for k, v in list(view.labels.items())[:_KEPT_LABELS]
-    }
-    return Routing(route.name, view.team, labels, route.escalate_after_s)
-
-
-def _group_view(group: Group | None) -> GroupView | None:
-    """The stored group as the view shows it (its text was redacted before it was stored)."""
-    if group is None:
-        return None
-    members = tuple(
-        MemberView(fingerprint, m.title, m.status, m.since)
-        for fingerprint, m in group.members.items()
-    )
-    return GroupView(MappingProxyType(group.by), members, group.untracked)
 
 
 def _leaving_owner(owner: str) -> str:
@@ -1229,33 +1085,6 @@ def alert_fields(error: BaseException) -> dict[str, str]:
             return {"fingerprint": noted["fingerprint"], "source": noted["source"]}
         current = current.__cause__ or current.__context__
     return {}
-
-
-def _sinks_for(kind: EffectKind, route: Route, incident: Incident) -> tuple[str, ...]:
-    """OPEN goes where the route says; later effects follow the ticket: to the sinks that
-    returned a reference when it opened (in run order), and nowhere else. A ticket its sink
-    said is gone gets no more updates (each would be one more call and one more warning, every
-    update window of the incident's life). Its close still goes, once: the backend's updates
-    and resolves have routes of their own, and a wrong update route (a 404 for every ticket)
-    must not keep a single close from being sent. A re-fire goes too: the sink may open a new
-    ticket."""
-    if kind is EffectKind.OPEN:
-        return route.sinks
-    names = tuple(name for name in KNOWN_SINKS if name in incident.refs)
-    if kind is not EffectKind.UPDATE or not incident.gone:
-        return names
-    for name in names:
-        if incident.ticket_gone(name):
-            log.debug("sink.ticket_gone", sink=name, effect=str(kind), ref=incident.refs[name])
-    return tuple(name for name in names if not incident.ticket_gone(name))
-
-
-def _gone(applied: Applied) -> bool | None:
-    """What a sink's answer says of its ticket (`Store.confirm`): gone for good (True),
-    reached (False: a mark it had is lifted), or neither (None: skipped for another reason)."""
-    if applied.gone:
-        return True
-    return False if applied.skipped is None else None
 
 
 def _everything_to(sinks: Sequence[Sink]) -> Router:
