@@ -254,6 +254,58 @@ async def test_a_short_retry_after_ms_is_waited_for(chat: ChatServer, logs: io.S
     assert retry["wait_s"] >= 0.6
 
 
+def _gemini_429(delay: str, *, wrapped: bool) -> Any:
+    """Gemini's OpenAI-compatible 429 (no Retry-After header): a list of one Google error
+    whose message speaks of quota and billing and whose `RetryInfo` says the wait; `wrapped`,
+    as a proxy passes it on: the Google error JSON-escaped inside an OpenAI-style message."""
+    google = {
+        "error": {
+            "code": 429,
+            "message": "You exceeded your current quota, please check your plan and billing "
+            f"details. Please retry in {delay}.",
+            "status": "RESOURCE_EXHAUSTED",
+            "details": [
+                {"@type": "type.googleapis.com/google.rpc.QuotaFailure", "violations": []},
+                {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": delay},
+            ],
+        }
+    }
+    if wrapped:
+        return {"error": {"message": json.dumps(google, indent=2), "code": 429}}
+    return [google]
+
+
+@pytest.mark.parametrize("wrapped", [False, True], ids=["gemini", "through-a-proxy"])
+async def test_a_wait_said_only_in_the_body_is_waited_for(
+    wrapped: bool, chat: ChatServer, logs: io.StringIO
+) -> None:
+    """A 429 whose wait is only in its body (Gemini's `RetryInfo`, its words "quota … billing"
+    notwithstanding) is a rate limit: the retry waits at least that long, then the answer is
+    the ticket (the billing words made it a spent quota: the fallback, the breaker open)."""
+    chat.then(Reply(429, _gemini_429("0.600s", wrapped=wrapped)))
+    chat.then(completion(ticket_json()))
+    metrics = Metrics()
+    [ticket] = await summarise_times(summariser_for(chat.url, metrics, llm_timeout_s=5.0), 1)
+    assert ticket.title == "Checkout API returns 5xx"
+    [retry] = [e for e in events(logs) if e["event"] == "llm.retry"]
+    assert retry["wait_s"] >= 0.6
+
+
+async def test_a_long_wait_said_in_the_body_pauses_the_model(logs: io.StringIO) -> None:
+    """Gemini's 429 asking for 600 s in its body: the model is paused for that long (a wait,
+    not a refusal that only someone acting on the account cures)."""
+    body = json.dumps(_gemini_429("600s", wrapped=False)).encode()
+    reply = answer(429, {"Content-Type": "application/json"}, body)
+    metrics = Metrics()
+    async with hostile(reply) as server:
+        summariser = summariser_for(server.url + "/v1", metrics)
+        await summarise_times(summariser, 2)
+    assert len(server.requests) == 1
+    assert metrics.counter("LLMFallbacks", reason="rate_limited") == 1
+    [paused] = [e for e in events(logs) if e["event"] == "llm.paused"]
+    assert paused["retry_after_s"] >= 600
+
+
 def _long_alert_summary(chat: ChatServer, metrics: Metrics) -> FallbackSummariser:
     return summariser_for(chat.url, metrics, llm_max_input_tokens=1500)
 

@@ -433,6 +433,8 @@ def _status_error(exc: openai.APIStatusError) -> ModelError:
     told when it is the provider's fault, not this request's)."""
     status = exc.status_code
     retry_after_s = _retry_after(exc.response.headers)
+    if retry_after_s is None and status in (429, 503):
+        retry_after_s = _wait_in_body(exc)
     if status == 429 and (retry_after_s is not None or not _quota_spent(exc)):
         return ModelError(
             "rate_limited", outcome="rate_limited", retryable=True, retry_after_s=retry_after_s
@@ -523,6 +525,36 @@ def _retry_after(headers: httpx2.Headers) -> float | None:
             return min(milliseconds / 1000, MAX_WAIT_S)
     asked = parse_retry_after(headers.get("retry-after"))
     return asked if asked is not None else _limit_reset(headers)
+
+
+#: A wait said in an error's body, where a server sends no header for it: Google's
+#: `RetryInfo` (`"retryDelay": "26s"`, JSON-escaped when a proxy wraps the error in its own
+#: message) and the sentence OpenAI's and Gemini's messages end with ("Please try again in
+#: 6.5s.", "Please retry in 38.86s.").
+_BODY_WAIT = re.compile(
+    r"retryDelay[\\\"':\s]{1,12}(?P<delay>\d+(?:\.\d+)?)s\b"
+    r"|(?:retry|try again) in (?P<said>\d+(?:\.\d+)?) ?(?P<unit>ms|s|sec|seconds?)\b",
+    re.IGNORECASE,
+)
+
+
+def _wait_in_body(exc: openai.APIStatusError) -> float | None:
+    """The wait a 429 or 503 asks for in its body alone (Gemini's OpenAI-compatible API sends
+    no `Retry-After`: its per-minute limits say "You exceeded your current quota … billing"
+    with a `RetryInfo` of seconds, a wait, not a spent account); bounded like a header's."""
+    body = exc.body if isinstance(exc.body, str) else json.dumps(exc.body, default=str)
+    found = _BODY_WAIT.search(f"{exc.message} {body}"[:_BODY_WAIT_CHARS])
+    if found is None:
+        return None
+    if found["delay"] is not None:
+        seconds = float(found["delay"])
+    else:
+        seconds = float(found["said"]) / (1000 if found["unit"].lower() == "ms" else 1)
+    return min(seconds, MAX_WAIT_S) if math.isfinite(seconds) else None
+
+
+#: How much of an error answer is searched for a wait (an error is short; a page is not).
+_BODY_WAIT_CHARS = 16_384
 
 
 #: One unit of a Go-style duration, as OpenAI writes its resets ("6m0s", "1.5s", "20ms").
