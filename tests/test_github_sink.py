@@ -525,13 +525,15 @@ async def test_the_last_call_of_the_budget_pauses_before_the_next_fails(
     assert len(github.calls) == 1
 
 
-async def test_forbidden_without_a_limit_is_rejected(
+async def test_forbidden_without_a_limit_is_a_wait_for_access_not_a_pause(
     sink: GitHubSink, github: GitHubServer
 ) -> None:
-    """A 403 that is no rate limit (missing permission) is SinkRejectedError, and no pause."""
+    """A 403 that is no rate limit (missing permission) to an open is GitHubUnavailableError
+    `no_access` (setup, not the message: it waits behind the breaker), and no rate pause."""
     github.fail_next(1, 403, message="Resource not accessible by integration")
-    with pytest.raises(SinkRejectedError, match="403"):
+    with pytest.raises(GitHubUnavailableError, match="403") as caught:
         await sink.apply(effect())
+    assert caught.value.reason == "no_access"
     assert sink.paused_until() is None
 
 
@@ -795,10 +797,12 @@ async def test_validation_error_is_rejected_with_status_and_reason(
         await sink.apply(effect())
 
 
-async def test_missing_repository_is_rejected(sink: GitHubSink) -> None:
-    """A route naming a repository GitHub does not have is SinkRejectedError with 404."""
-    with pytest.raises(SinkRejectedError, match="404"):
+async def test_missing_repository_is_a_wait_naming_it(sink: GitHubSink) -> None:
+    """A route naming a repository GitHub does not show us (404) is GitHubUnavailableError
+    `no_access` naming it: the message waits for access or a fixed route, never the DLQ."""
+    with pytest.raises(GitHubUnavailableError, match=r"acme/missing.*404") as caught:
         await sink.apply(effect(target=Target(repository="acme/missing")))
+    assert caught.value.reason == "no_access"
 
 
 async def test_route_repository_wins_over_the_default(

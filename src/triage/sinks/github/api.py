@@ -20,8 +20,12 @@ How answers map to errors (the error's `reason` is the outcome counted in `SinkC
     3xx off the API's host (or no URL, no   GitHubUnavailableError "redirected": not followed,
     Location, more than MAX_REDIRECTS)      GITHUB_API_URL is wrong (a 3xx within the API is
                                             followed; a write only by a 307/308)
-    no App installation token can be had,   GitHubUnavailableError "no_token" (the message waits)
-    or the App's JWT refused on GET /app
+    no App installation token can be had,   GitHubUnavailableError "no_token" (the message waits;
+    or the App's JWT refused on GET /app    a refused exchange's error says what to do: a 404
+                                            is no installation, a 403 a suspended one)
+    403 "... suspended" (not on /app)       GitHubUnavailableError "suspended": the installation
+                                            or the token's account is suspended; the message
+                                            waits until an owner lifts it
     any other 4xx (422, 404, a 403 that is  SinkRejectedError naming the status and GitHub's
     no limit …)                             message
 
@@ -67,6 +71,12 @@ SECONDARY_LIMIT_WAIT_S = 60.0
 
 #: How much of an error body goes into logs and exception messages.
 _REASON_CHARS = 200
+
+#: What to do about a suspended installation or account, said in the error.
+_SUSPENDED_HINT = (
+    "the App's installation (or the token's account) is suspended or refused; an owner "
+    "unsuspends it in the account's Settings > GitHub Apps"
+)
 
 
 class GitHubApi:
@@ -257,6 +267,18 @@ class GitHubApi:
             raise GitHubUnavailableError(
                 f"GitHub refused our credentials: {reason}", reason="unauthorized"
             )
+        if status == 403 and "suspended" in reason.lower() and not app_jwt_path(path):
+            # The App's installation (or the token's account) is suspended: GitHub refuses
+            # every call until an owner lifts it, which no message can change, so they wait.
+            # The token is dropped: the next call asks for one, and is refused as suspended
+            # until then (`_token`).
+            if self._app is not None:
+                self._app.invalidate(token)
+            log.debug("github.suspended", **fields)
+            raise GitHubUnavailableError(
+                f"GitHub refused our credentials ({status}: {reason}): {_SUSPENDED_HINT}",
+                reason="suspended",
+            )
         if status >= 500 or status in _RETRYABLE_4XX:
             log.debug("github.unavailable", **fields)
             raise GitHubUnavailableError(
@@ -356,8 +378,24 @@ class GitHubApi:
                 # Without a token no call can succeed: the message waits (it is not its fault).
                 log.debug("github.no_token", error=str(exc))
                 raise GitHubUnavailableError(
-                    f"no GitHub App installation token: {exc}", reason="no_token"
+                    f"no GitHub App installation token: {exc}{self._no_token_hint(exc)}",
+                    reason="no_token",
                 ) from None
+
+    def _no_token_hint(self, exc: Exception) -> str:
+        """What an operator does about a refused exchange: a 404 is an installation that is
+        not there (the App uninstalled, or the wrong id), a 403 one that is suspended."""
+        assert self._app is not None  # only App credentials are exchanged
+        status = exc.status if isinstance(exc, SinkRejectedError) else None
+        installation = self._app.credentials.installation_id
+        if status == 404:
+            return (
+                f"; GITHUB_APP_INSTALLATION_ID={installation} names no installation of the App: "
+                "install it on the account again (or set the installation's id)"
+            )
+        if status == 403:
+            return f"; GITHUB_APP_INSTALLATION_ID={installation}: {_SUSPENDED_HINT}"
+        return ""
 
 
 def _static_token(settings: Settings) -> str:

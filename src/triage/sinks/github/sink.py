@@ -53,6 +53,13 @@ issue (created once, with the hour's last token, which is kept for it); the refe
 comment's `html_url` (`…/issues/7#issuecomment-99`), and its later effects rewrite the comment's
 status line in place (firing, occurrences, resolved, fired again): an edit, so no notification.
 
+A new incident's repository that refuses us (404: hidden from our token or missing; 410:
+issues turned off; 403 that is no rate limit and no archive: no permission) is setup, not the
+message: GitHubUnavailableError `no_access` naming the repository and what to do. The sink's
+breaker opens on it (the probe reads that repository too, and fails while it refuses us), so
+messages wait on the queue instead of each going to the DLQ with its issue lost; a refused
+write (403) is believed for `UNREACHABLE_RECHECK_S`, as no read can show it allowed again.
+
 GitHub's answers become errors in `github_api` (5xx and network errors are transient, rate
 limits hold the message, other 4xx are permanent). `paused_until()` tells the supervisor to
 take no messages while GitHub's own rate limits refuse every call.
@@ -176,6 +183,10 @@ class GitHubSink:
         self._read_only = Refusals(clock)
         #: The teams this process has labelled issues with (`team:<name>`), at most TEAM_LABELS.
         self._team_labels: set[str] = set()
+        #: Repositories whose issues our credentials do not reach (`_no_access`), lower case →
+        #: (as the route names it, GitHub's status, when), checked by `probe` until they read
+        #: again.
+        self._unreachable: dict[str, tuple[str, int, float]] = {}
 
     @property
     def name(self) -> str:
@@ -190,15 +201,38 @@ class GitHubSink:
         await self._api.aclose()
 
     async def probe(self) -> str:
-        """Can we reach GitHub and read the default repository's issues? Creates nothing; used
-        by `triage check` and while this sink's breaker is open. Returns what it reached."""
+        """Can we reach GitHub and read the default repository's issues, and those of every
+        repository that refused us lately (`_no_access`)? Creates nothing; used by `triage
+        check` and while this sink's breaker is open. Returns what it reached; raises
+        GitHubUnavailableError while a repository still refuses us."""
+        await self._recheck_unreachable()
         repository = self.settings.github_repository
         if repository:
-            await self._api.call(
-                "GET", f"/repos/{repository}/issues", params={"per_page": 1, "state": "all"}
-            )
+            await self._read_issues(repository)
             return f"{repository} readable as {await self._api.whoami()}"
         return f"signed in as {await self._api.whoami()} (no GITHUB_REPOSITORY: routes name them)"
+
+    async def _read_issues(self, repository: str) -> None:
+        await self._api.call(
+            "GET", f"/repos/{repository}/issues", params={"per_page": 1, "state": "all"}
+        )
+
+    async def _recheck_unreachable(self) -> None:
+        """Ask again about each repository that refused us: one that reads now is forgotten,
+        unless what it refused was a write (403), which a read cannot show is allowed again:
+        that one is believed for UNREACHABLE_RECHECK_S, after which the next open tries."""
+        for key, (repository, status, since) in list(self._unreachable.items()):
+            try:
+                await self._read_issues(repository)
+            except SinkRejectedError as exc:
+                raise self._no_access(repository, exc) or exc from None
+            if status == 403 and self._clock() - since < UNREACHABLE_RECHECK_S:
+                raise GitHubUnavailableError(
+                    f"GitHub refused triage's writes to {repository} (403) less than "
+                    f"{UNREACHABLE_RECHECK_S / 60:.0f} min ago: {_ACCESS_HINT[403]}",
+                    reason="no_access",
+                )
+            self._unreachable.pop(key, None)
 
     async def archived(self, repository: str) -> bool:
         """Whether GitHub says `repository` is archived (read-only: no issue can be opened or
@@ -394,13 +428,36 @@ class GitHubSink:
                 detail="read-only",
             )
         try:
-            return await self._open_in(repository, effect)
+            applied = await self._open_in(repository, effect)
         except SinkRejectedError as exc:
             if _out_of_reach(exc) == "read_only":
                 # Every new incident routed here would ask, spend a creation token and be
                 # refused in turn: they are refused without asking for a while.
                 self._read_only.note(repository.lower())
-            raise
+                raise
+            raise self._no_access(repository, exc) or exc from None
+        self._unreachable.pop(repository.lower(), None)
+        return applied
+
+    def _no_access(self, repository: str, exc: SinkRejectedError) -> GitHubUnavailableError | None:
+        """The wait for a refusal that says our credentials do not reach `repository`'s issues
+        (`_REPOSITORY_REFUSED`), remembered for `probe`; None for a refusal of this ticket.
+        Setup, not the message: every incident routed there would be refused in turn, each
+        to the DLQ with its issue lost, so they wait behind the breaker (`probe` keeps it
+        open while the repository refuses us) until someone grants access or fixes the
+        route."""
+        if exc.status not in _REPOSITORY_REFUSED:
+            return None
+        key = repository.lower()
+        self._unreachable.pop(key, None)  # the newest last, so the oldest go first
+        self._unreachable[key] = (repository, exc.status, self._clock())
+        while len(self._unreachable) > UNREACHABLE_KEPT:
+            del self._unreachable[next(iter(self._unreachable))]
+        return GitHubUnavailableError(
+            f"GitHub refuses triage the issues of {repository} ({exc.status}: {exc.detail}): "
+            f"{_ACCESS_HINT[exc.status]}; messages routed there wait",
+            reason="no_access",
+        )
 
     async def _open_in(self, repository: str, effect: Effect) -> tuple[Applied, Outcome]:
         """The incident's issue in `repository`: found by its marker, else created (or listed
@@ -767,6 +824,23 @@ def _issue_url(answer: Any, *, comment: bool = False) -> str:
 
 #: Distinct teams one process labels issues with (`team:<name>`); later ones get no label.
 TEAM_LABELS = 50
+
+#: A refusal to open an issue that is about our access to the repository, not the ticket:
+#: 404 (the repository is hidden from our token: the App is not installed on it, the token
+#: lost it, or the route names one that does not exist), 410 (its issues are turned off),
+#: 403 (no rate limit, not archived: "Resource not accessible by integration", the App or
+#: token may read but not write issues).
+_REPOSITORY_REFUSED = frozenset({403, 404, 410})
+_ACCESS_HINT = {
+    404: "give the GitHub App (or GITHUB_TOKEN) access to the repository, or fix the route",
+    410: "turn the repository's issues on, or route to another repository",
+    403: "give the GitHub App (or GITHUB_TOKEN) write access to the repository's issues",
+}
+#: Repositories remembered as out of reach, at most (the oldest go first).
+UNREACHABLE_KEPT = 64
+#: How long a refused write (403) is believed once the repository reads again: a read cannot
+#: show that writes are allowed again; after this the next open tries one.
+UNREACHABLE_RECHECK_S = 300.0
 
 
 #: Statuses GitHub answers for an issue that is no more: 410 when it was deleted, 404 when it

@@ -1,0 +1,222 @@
+"""The GitHub sink when its credentials reach no repository: an App uninstalled or suspended, a
+repository the App (or token) may not see or write, issues turned off. Against a loopback GitHub
+that answers as GitHub does, through the sink's breaker as the daemon runs it: the message waits
+(the breaker opens, its one line says why and what to do) instead of going to the DLQ, and the
+issue opens once access is back."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator, MutableMapping
+from contextlib import asynccontextmanager
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from github_stub import GitHubServer, StubApp
+from test_github_sink import ALICE_TOKEN, BOT_TOKEN, REPO, FakeClock, effect, incident
+from triage.breaker import BreakerState, CircuitBreaker
+from triage.errors import SinkThrottledError
+from triage.settings import Settings
+from triage.sinks.base import Target
+from triage.sinks.github import GitHubSink
+from triage.sinks.github.sink import UNREACHABLE_RECHECK_S
+from triage.sinks.guard import BREAKER_OPEN, GuardedSink
+
+OTHER = "acme/other"
+RESET_S = 30.0
+
+
+class AccessGitHub(GitHubServer):
+    """The stub, plus what an installation and a token may reach, answered as GitHub does:
+    an uninstalled App's exchange is 404 (its tokens revoked: 401), a suspended one's 403
+    "This installation has been suspended" (its live tokens too); a repository outside the
+    token's reach is 404 "Not Found", one it may read but not write 403 "Resource not
+    accessible by integration", one with issues turned off 410."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.installation = "installed"  # or "uninstalled", "suspended"
+        self.hidden: set[str] = set()
+        self.read_only_access: set[str] = set()
+        self.issues_off: set[str] = set()
+
+    def _route(
+        self, method: str, path: str, query: dict[str, str], headers: dict[str, str], body: Any
+    ) -> tuple[int, Any, dict[str, str]]:
+        refusal = self._refusal(method, path, headers)
+        if refusal is not None:
+            return refusal[0], {"message": refusal[1]}, {}
+        return super()._route(method, path, query, headers, body)
+
+    def _refusal(self, method: str, path: str, headers: dict[str, str]) -> tuple[int, str] | None:
+        installation_token = headers.get("authorization", "").startswith("Bearer ghs_")
+        if path.endswith("/access_tokens") and self.installation == "uninstalled":
+            return 404, "Integration not found"
+        if path.endswith("/access_tokens") and self.installation == "suspended":
+            return 403, "This installation has been suspended"
+        if installation_token and self.installation == "uninstalled":
+            return 401, "Bad credentials"
+        if installation_token and self.installation == "suspended":
+            return 403, "This installation has been suspended"
+        repo = "/".join(path.split("/")[2:4]) if path.startswith("/repos/") else None
+        if repo in self.hidden:
+            return 404, "Not Found"
+        if repo in self.issues_off and path.endswith("/issues"):
+            return 410, "Issues are disabled for this repo"
+        if repo in self.read_only_access and method != "GET":
+            return 403, "Resource not accessible by integration"
+        return None
+
+
+def rsa_pem() -> tuple[str, str]:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    public = (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+    return private, public
+
+
+@pytest.fixture(scope="module")
+def app_keys() -> tuple[str, str]:
+    return rsa_pem()
+
+
+@pytest.fixture
+def wall() -> FakeClock:
+    return FakeClock(1_800_000_000.0)
+
+
+@pytest.fixture
+def mono() -> FakeClock:
+    return FakeClock(5_000.0)
+
+
+@pytest.fixture
+def github(wall: FakeClock, app_keys: tuple[str, str]) -> Iterator[AccessGitHub]:
+    app = StubApp(app_id="4242", slug="triage-app", public_key=app_keys[1], installation_id=77)
+    server = AccessGitHub(
+        tokens={BOT_TOKEN: "triage-bot", ALICE_TOKEN: "alice"},
+        repositories=(REPO, OTHER),
+        app=app,
+        clock=wall,
+    )
+    with server:
+        yield server
+
+
+@asynccontextmanager
+async def guarded(
+    github: GitHubServer, mono: FakeClock, wall: FakeClock, *, app: bool, app_pem: str = ""
+) -> AsyncIterator[GuardedSink]:
+    """The sink behind its breaker, as `app.py` builds it (threshold 5, reset 30 s)."""
+    values: dict[str, Any] = {"github_api_url": github.url, "github_repository": REPO}
+    if app:
+        values.update(
+            github_app_id="4242",
+            github_app_private_key=app_pem,
+            github_app_installation_id=77,
+        )
+    else:
+        values["github_token"] = BOT_TOKEN
+    sink = GitHubSink(Settings(**values), clock=mono, wall_clock=wall)
+    guard = GuardedSink(sink, CircuitBreaker("sink:github", 5, RESET_S, clock=mono), clock=mono)
+    try:
+        yield guard
+    finally:
+        await guard.aclose()
+
+
+async def held(guard: GuardedSink, **kwargs: Any) -> SinkThrottledError:
+    """The effect's outcome when it must wait: SinkThrottledError `breaker_open`."""
+    with pytest.raises(SinkThrottledError) as caught:
+        await guard.apply(effect(**kwargs))
+    assert caught.value.reason == BREAKER_OPEN
+    return caught.value
+
+
+def opened_lines(logs: list[MutableMapping[str, Any]]) -> list[MutableMapping[str, Any]]:
+    return [e for e in logs if e["event"] == "breaker.opened"]
+
+
+@pytest.mark.parametrize("state", ["uninstalled", "suspended"])
+async def test_an_app_without_an_installation_holds_the_message_until_it_is_back(
+    github: AccessGitHub,
+    mono: FakeClock,
+    wall: FakeClock,
+    app_keys: tuple[str, str],
+    logs: list[MutableMapping[str, Any]],
+    state: str,
+) -> None:
+    """An App uninstalled (404) or suspended (403) before its first token: the message is held
+    behind an open breaker whose one warning says what to do, and the issue opens once the
+    installation is back."""
+    github.installation = state
+    async with guarded(github, mono, wall, app=True, app_pem=app_keys[0]) as guard:
+        await held(guard)
+        (line,) = opened_lines(logs)
+        assert "installation" in line["error"] and "GITHUB_APP_INSTALLATION_ID" in line["error"]
+        github.installation = "installed"
+        mono.advance(RESET_S)
+        await guard.probe()
+        assert guard.breaker.state is BreakerState.CLOSED
+        assert (await guard.apply(effect())).ref is not None
+    assert len(github.issues()) == 1
+
+
+async def test_an_installation_suspended_under_a_live_token_holds_the_message(
+    github: AccessGitHub,
+    mono: FakeClock,
+    wall: FakeClock,
+    app_keys: tuple[str, str],
+    logs: list[MutableMapping[str, Any]],
+) -> None:
+    """Suspended while its installation token still lives: every call's 403 "This installation
+    has been suspended" is no refusal of the ticket but of us: held, one line."""
+    async with guarded(github, mono, wall, app=True, app_pem=app_keys[0]) as guard:
+        await guard.apply(effect(key="a"))
+        github.installation = "suspended"
+        await held(guard, alert=incident(2), key="b")
+        assert len(opened_lines(logs)) == 1
+    assert len(github.issues()) == 1
+
+
+@pytest.mark.parametrize(
+    ("access", "status"),
+    [("hidden", 404), ("read_only_access", 403), ("issues_off", 410)],
+)
+async def test_a_repository_out_of_reach_holds_the_message_until_access_is_given(
+    github: AccessGitHub,
+    mono: FakeClock,
+    wall: FakeClock,
+    logs: list[MutableMapping[str, Any]],
+    access: str,
+    status: int,
+) -> None:
+    """A route's repository the token may not see (404), may not write (403 "Resource not
+    accessible by integration") or whose issues are off (410): the message waits behind an
+    open breaker naming the repository, and the issue opens once access is given."""
+    getattr(github, access).add(OTHER)
+    async with guarded(github, mono, wall, app=False) as guard:
+        await held(guard, target=Target(repository=OTHER))
+        (line,) = opened_lines(logs)
+        assert OTHER in line["error"] and str(status) in line["error"]
+        mono.advance(RESET_S)
+        await guard.probe()  # still out of reach: open again, no issue anywhere
+        assert guard.breaker.state is BreakerState.OPEN
+        getattr(github, access).discard(OTHER)
+        # A read shows at once that a hidden repository is back; a write refused is believed
+        # for a while, as only a write can show it is allowed again.
+        mono.advance(UNREACHABLE_RECHECK_S if status == 403 else RESET_S)
+        await guard.probe()
+        assert guard.breaker.state is BreakerState.CLOSED
+        assert (await guard.apply(effect(target=Target(repository=OTHER)))).ref is not None
+    assert len(github.issues(OTHER)) == 1 and github.issues(REPO) == []
