@@ -4,7 +4,8 @@
     ─► claim the incident's decision (`incidents.Ledger`) ─► when it has an effect: redact
     into the view that leaves the process ─► summarise (new incidents only) ─► route ─► call
     each sink and confirm it ─► the claim ends: finished, or released on failure
-    ─► a group member: remember the group it fires in (`incidents.members`)
+    ─► a group member: remember the group it fires in (`incidents.members`); an alert whose
+    route changed moves from the place it was remembered in (`triage.moves`)
     ─► a message received again: finish any effect one of its alerts claimed and gave back on
     failure, wherever its alerts are routed by then (`Store.remember_claim`)
 
@@ -22,7 +23,6 @@ import asyncio
 import hashlib
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import structlog
@@ -36,22 +36,16 @@ from triage.errors import (
     TransientError,
     TriageError,
 )
-from triage.incidents import Action, Incident, Ledger, Outcome, Policy, State, Work
+from triage.incidents import Action, Ledger, Outcome, Policy, State, Work
 from triage.incidents.codec import view_to_json
 from triage.incidents.groups import GroupKey
-from triage.incidents.lifecycle import FLAP_HOLD, Member, closing_note
+from triage.incidents.lifecycle import AlertEvent, closing_note
 from triage.incidents.members import Members
 from triage.incidents.silences import SilenceCache, first_match
-from triage.incidents.store import (
-    DELIVERY_MARK,
-    Hold,
-    Transition,
-    delivery_owner,
-    incident_busy,
-    same_alert,
-)
+from triage.incidents.store import DELIVERY_MARK, Hold, Transition, delivery_owner
 from triage.metrics import Metrics
 from triage.models import Alert, EffectKind, Status
+from triage.moves import Looked, Moves, closing, leaving_owner, owner_for
 from triage.normalize import Normalized, normalize_body
 from triage.normalize.common import queued_at
 from triage.redact import Redactor
@@ -226,6 +220,8 @@ class Pipeline:
         self._released: dict[str, dict[tuple[str, str], None]] = {}
         #: Those writes that a cancelled alert started and nobody awaits (kept from the GC).
         self._remembering: set[asyncio.Future[None]] = set()
+        #: An alert's moves between the places its routes send it (`triage.moves`).
+        self.moves = Moves(self)
 
     async def process(self, message: Message, progress: Progress = _no_progress) -> list[Outcome]:
         """Run every alert of one message through the lifecycle; return what was done.
@@ -402,39 +398,41 @@ class Pipeline:
             fingerprint=alert.fingerprint, source=alert.source
         )
         try:
-            event = _Event(alert, self.redactor.text, queued_at)
+            event = self.event(alert, queued_at)
             if self.dry_run:
                 return await self._preview(alert, event, group)
             if alert.status is Status.RESOLVED:
                 return await self._resolve(alert, event, owner, group)
             firing = alert.status is Status.FIRING
-            looked = _Looked(owner=owner)
+            looked = Looked(owner=owner)
             joining = looked if group is not None and firing else None
             looks = None
             if joining is not None and group is not None:
 
                 async def looks(work: Work) -> bool:
-                    return await self._before_joining(work, alert, owner, group, joining, queued_at)
+                    return await self.moves.before_joining(
+                        work, alert, owner, group, joining, queued_at
+                    )
 
             elif firing:
 
                 async def looks(work: Work) -> bool:
-                    return await self._before_owning(work, alert, looked, queued_at)
+                    return await self.moves.before_owning(work, alert, looked, queued_at)
 
             try:
-                action, wrote, opened = await self._apply(alert, event, owner, group, looks)
+                action, wrote, opened = await self.apply(alert, event, owner, group, looks)
             except GatheringError:
                 if group is not None and firing:  # the group's first member waits for others
-                    await self._join(alert, owner, group, queued_at, joining)
+                    await self.moves.join(alert, owner, group, queued_at, joining)
                 raise
             except TransientError:
                 if joining is not None and group is not None:
-                    await self._move_after_failure(alert, owner, group, joining, queued_at)
+                    await self.moves.move_after_failure(alert, owner, group, joining, queued_at)
                 raise
             if group is not None and firing and (wrote or redelivered):
-                await self._join(alert, owner, group, queued_at, joining)
+                await self.moves.join(alert, owner, group, queued_at, joining)
             elif group is None and firing and (action in _OPENING or opened or redelivered):
-                await self._leave_group(alert, owner, queued_at, looked)
+                await self.moves.leave_group(alert, owner, queued_at, looked)
             return action
         except BaseException as exc:  # a cancellation too: the timeout it becomes names it
             name_alert(exc, alert)
@@ -442,10 +440,14 @@ class Pipeline:
         finally:
             structlog.contextvars.reset_contextvars(**tokens)
 
-    async def _apply(
+    def event(self, alert: Alert, queued_at: datetime | None = None) -> _Event:
+        """What the store's lifecycle reads of `alert`, its message queued at `queued_at`."""
+        return _Event(alert, self.redactor.text, queued_at)
+
+    async def apply(
         self,
         alert: Alert,
-        event: _Event,
+        event: AlertEvent,
         owner: str,
         group: GroupKey | None,
         before_effect: Callable[[Work], Awaitable[bool]] | None = None,
@@ -494,17 +496,17 @@ class Pipeline:
         action is that of the first place."""
         members = Members(self.ledger.store)
         first, *others = await members.resolve_targets(alert.fingerprint, group)
-        action, _, _ = await self._apply(alert, event, owner, first)
+        action, _, _ = await self.apply(alert, event, owner, first)
         if first is not None and not others:
             await members.place_resolved(alert.fingerprint, first, self.ledger.clock())
         for other in others:
-            await self._apply(alert, event, _leaving_owner(owner), other)
+            await self.apply(alert, event, leaving_owner(owner), other)
         # Another worker may have moved the member meanwhile; the move looks for this resolve
         # after remembering it, and this looks for the move after resolving: one sees the other.
         moved = await members.moved_to(alert.fingerprint, [first, *others])
         if moved is not None:
             log.info("alert.resolved_after_move", group=moved.key)
-            await self._apply(alert, event, _owner_for(owner, "moved"), moved)
+            await self.apply(alert, event, owner_for(owner, "moved"), moved)
         if first is not None and None not in others:
             # It may fire as its own incident too (a replica on routes that do not group it,
             # while a routes change rolls out). Looked at after the writes above, as a move
@@ -512,360 +514,10 @@ class Pipeline:
             # one of the two sees the other (it stayed open for good).
             own = await self.ledger.store.get(alert.fingerprint)
             if own is not None and own.group is None and own.state is State.OPEN:
-                await self._apply(alert, event, _leaving_owner(owner), None)
-            elif own is not None and own.group is None and _closing(own):
-                await self._finish_close(alert, owner, own, event.queued_at)
+                await self.apply(alert, event, leaving_owner(owner), None)
+            elif own is not None and own.group is None and closing(own):
+                await self.moves.finish_close(alert, owner, own, event.queued_at)
         return action
-
-    async def _join(
-        self,
-        alert: Alert,
-        owner: str,
-        group: GroupKey,
-        queued_at: datetime | None = None,
-        joining: _Looked | None = None,
-    ) -> None:
-        """Remember that `alert` (its message queued at `queued_at`) fires in `group`. When it
-        was a member of another group (a label that one is keyed by changed), it resolves
-        there first; only then is the move remembered, so a retry of a message whose resolve
-        failed finishes it (its claim there is the retry's own). A late firing, older than the
-        member's newest event in the group it was in, moves nothing (`_late_firing`). What
-        `_place_early` learned before the group's effect went out (`joining`) is not read
-        again."""
-        if joining is not None and joining.withdrawn:
-            return
-        members = Members(self.ledger.store)
-        if joining is not None and joining.looked:
-            left, late = joining.left, joining.late
-        else:
-            left = await members.left_group(alert.fingerprint, group)
-            fp, at = alert.fingerprint, alert.occurred_at
-            late = left is not None and await members.newer_in(fp, left, at, queued_at)
-        if late and left is not None:
-            await self._late_firing(alert, owner, group, left, queued_at)
-            return
-        looked_own = joining is not None and joining.own_looked
-        if joining is not None and joining.own is not None:
-            await self._stays_own(alert, owner, group, joining.own, queued_at, withdrawn=False)
-            return
-        if left is not None:
-            await self._leave(alert, owner, group, left, queued_at)
-        if joining is None or not joining.placed:
-            await members.place(alert.fingerprint, group, self.ledger.clock())
-        if not looked_own:
-            # Looked at once the alert is remembered here: a firing that opens its own
-            # incident meanwhile looks at this group after opening it, so one of the two sees
-            # the other (each looked before the other wrote, and it fired in both).
-            own = await self._own_keeps(alert, owner, group, queued_at)
-            if own is not None:
-                await self._stays_own(alert, owner, group, own, queued_at, withdrawn=False)
-                return
-        if left is not None:
-            await self._stale_move(alert, owner, group, left, members)
-
-    async def _leave(
-        self, alert: Alert, owner: str, group: GroupKey, left: GroupKey, queued_at: datetime | None
-    ) -> None:
-        """`alert` fires in `group` now: it resolves in the group it `left`."""
-        log.info("alert.changed_group", left=left.key, joined=group.key)
-        gone = alert.model_copy(update={"status": Status.RESOLVED})
-        event = _Event(gone, self.redactor.text, queued_at)
-        await self._apply(gone, event, _leaving_owner(owner), left)
-
-    async def _move_after_failure(
-        self,
-        alert: Alert,
-        owner: str,
-        group: GroupKey,
-        joining: _Looked,
-        queued_at: datetime | None,
-    ) -> None:
-        """A member's effect in `group` failed while it was moving there from another group:
-        the move is finished and remembered now, so the message's retry, which a replica on
-        routes that do not group the alert may take, finds this group and its effect (it
-        found the group the alert left, and the effect here was left for good)."""
-        left = joining.left
-        if not joining.carrying or joining.placed or left is None or joining.late:
-            return
-        await self._leave(alert, owner, group, left, queued_at)
-        await Members(self.ledger.store).place(alert.fingerprint, group, self.ledger.clock())
-
-    async def _before_joining(
-        self,
-        work: Work,
-        alert: Alert,
-        owner: str,
-        group: GroupKey,
-        joining: _Looked,
-        queued_at: datetime | None,
-    ) -> bool:
-        """`_look_before_joining`; noting, when the effect is to go out, that it does."""
-        withdrawn = await self._look_before_joining(work, alert, owner, group, joining, queued_at)
-        joining.carrying = not withdrawn
-        return withdrawn
-
-    async def _look_before_joining(
-        self,
-        work: Work,
-        alert: Alert,
-        owner: str,
-        group: GroupKey,
-        joining: _Looked,
-        queued_at: datetime | None,
-    ) -> bool:
-        """Before a member's effect in `group` (`work`) goes out, what `_join` looks at: where
-        the alert was remembered (placing it here early), and its own incident. A late firing
-        opens nothing here. When its own incident keeps the alert (a replica on routes that do
-        not group it took the same event at once, or a newer one), the group's open is taken
-        back before any sink hears of it, and True: a replica dying in that open's sink call
-        would leave it for good, as the other delivery of the message, done with its own
-        incident, acks it."""
-        await self._place_early(alert, group, joining, queued_at)
-        left = joining.left
-        gone = alert.model_copy(update={"status": Status.RESOLVED})
-        event = _Event(gone, self.redactor.text, queued_at)
-        if left is not None:
-            members = Members(self.ledger.store)
-            fp, at = alert.fingerprint, alert.occurred_at
-            joining.late = await members.newer_in(fp, left, at, queued_at)
-            if joining.late:
-                # It stays where its newer event is: nothing opens here. (A failed open
-                # here would be left for good when the message's retry is taken by a
-                # replica on routes that do not group it.)
-                joining.withdrawn = await work.withdraw(event, self.ledger.clock(), group)
-                if joining.withdrawn:
-                    log.info("alert.late_firing", stays=left.key, fired_in=group.key)
-                return joining.withdrawn
-        if not joining.placed:
-            return False  # a move: its own incident is looked at once it is remembered here
-        joining.own = await self._own_keeps(alert, owner, group, queued_at)
-        joining.own_looked = True
-        if joining.own is None:
-            return False
-        if not await work.withdraw(event, self.ledger.clock(), group):
-            return False
-        joining.withdrawn = True
-        await self._stays_own(alert, owner, group, joining.own, queued_at, withdrawn=True)
-        return True
-
-    async def _place_early(
-        self, alert: Alert, group: GroupKey, joining: _Looked, queued_at: datetime | None
-    ) -> None:
-        """Before `group`'s effect for `alert` goes out: remember that the alert fires there,
-        when nothing is left to do where it was remembered (nowhere, or a group where it
-        resolved before this firing and no effect is in progress). A replica on routes that do
-        not group the alert may take the same message at once and ack it; it then finds this
-        group, and finishes its effect, even if this replica dies in a sink call (the effect
-        was left for good, and the alert fired in two places)."""
-        members = Members(self.ledger.store)
-        left, stored = await members.left_group_record(alert.fingerprint, group)
-        joining.looked, joining.left = True, left
-        if left is not None and not _done_with(stored, alert, queued_at):
-            return
-        await members.place(alert.fingerprint, group, self.ledger.clock())
-        joining.placed = True
-
-    async def _own_keeps(
-        self, alert: Alert, owner: str, group: GroupKey, queued_at: datetime | None
-    ) -> Incident | None:
-        """`alert` fires in `group`; when it has an open incident of its own (routes that did
-        not group it), that one resolves, as a group it left would, and None. Unless it holds
-        a newer event (a replica on those routes saw the alert fire since) or one stamped
-        alike (this very firing, taken by a replica on those routes at the same moment, or a
-        resend of it: Alertmanager and Grafana stamp resends with when the alert started, and
-        each would move it back and forth, closing one ticket and reopening the other): then
-        it keeps the alert, and is returned; the rule every replica applies, so they agree
-        where the alert fires. So is a closed one whose resolve is newer than this firing. A
-        close of it left half done (its replica died) is finished as that resolve's retry
-        would."""
-        own = await self.ledger.store.get(alert.fingerprint)
-        if own is None or own.group is not None:
-            return None
-        if own.state is not State.OPEN:
-            if _closing(own):
-                await self._finish_close(alert, owner, own, queued_at)
-            # It resolved there after this firing, which is then the late one.
-            return own if own.guards(alert.occurred_at, self.policy, queued_at) else None
-        stamped_alike = own.last_event_at == alert.occurred_at
-        if own.guards(alert.occurred_at, self.policy, queued_at) or stamped_alike:
-            return own
-        log.info("alert.changed_group", left=alert.fingerprint, joined=group.key)
-        gone = alert.model_copy(update={"status": Status.RESOLVED})
-        # Ordered just before this firing: a replica on routes that do not group the alert
-        # may count the same firing there meanwhile, and its own incident then keeps it (the
-        # rule above); this resolve, written after, must not close it (each replica moved it
-        # out of the other's place, and it fired nowhere).
-        event = _Event(gone, self.redactor.text, _just_before(queued_at))
-        await self._apply(gone, event, _leaving_owner(owner), None)
-        return None
-
-    async def _finish_close(
-        self, alert: Alert, owner: str, own: Incident, queued_at: datetime | None
-    ) -> None:
-        """Finish the close of `alert`'s own incident `own` that a worker is carrying out, or
-        left half done: this message waits (held) while that worker's lease runs, and takes
-        the close over once it has ended. The message may be the last to reach the incident
-        (its retries go to the group on the new routes): acked meanwhile, it left the close
-        half done for good."""
-        pending = own.pending
-        assert pending is not None
-        now = self.ledger.clock()
-        leaving = _leaving_owner(owner)
-        if not same_alert(pending.owner, leaving):
-            if pending.until > now:
-                raise incident_busy(
-                    f"incident {own.fingerprint}: its close is being carried out",
-                    retry_after_s=self.ledger.store.recheck_after(pending, now),
-                )
-            # Another alert's claim: taken over under an owner of its own (the leaving one
-            # may have decided it before, and would be ignored as applied already).
-            leaving = _owner_for(owner, "finish")
-        gone = alert.model_copy(update={"status": Status.RESOLVED})
-        event = _Event(gone, self.redactor.text, queued_at)
-        await self._apply(gone, event, leaving, None)
-
-    async def _stays_own(
-        self,
-        alert: Alert,
-        owner: str,
-        group: GroupKey,
-        own: Incident,
-        queued_at: datetime | None,
-        *,
-        withdrawn: bool,
-    ) -> None:
-        """`alert` stays in its own incident `own`, not in `group`: an effect another
-        delivery of its message claimed there (a replica on the other routes, which may have
-        died) is finished before this one is acked, with what that replica would have done
-        after it (`_leave_group`), and, unless the group's open was `withdrawn`, the alert is
-        resolved again in `group`."""
-        log.info("alert.late_firing", stays=alert.fingerprint, fired_in=group.key)
-        pending = own.pending
-        if pending is not None and same_alert(pending.owner, owner):
-            firing = _Event(alert, self.redactor.text, queued_at)
-            await self._apply(alert, firing, owner, None)
-        if _alike(own, alert, queued_at):
-            # This very firing opened it there: what that replica does next, as it may have
-            # died first (the alert fired in the group it was remembered in too).
-            await self._leave_group(alert, owner, queued_at)
-        if not withdrawn:
-            gone = alert.model_copy(update={"status": Status.RESOLVED})
-            event = _Event(gone, self.redactor.text, queued_at)
-            await self._apply(gone, event, _owner_for(owner, "late"), group)
-
-    async def _before_owning(
-        self, work: Work, alert: Alert, looked: _Looked, queued_at: datetime | None
-    ) -> bool:
-        """Before the open (or reopen) of `alert`'s own incident (`work`) goes out, what
-        `_leave_group` looks at: the group it was remembered in. When that group holds a newer
-        event of it, or took this very event first (its effect there is done: a replica on
-        routes that group the alert handled the same message), the open is taken back before
-        any sink hears of it, and True: a replica dying in that open's sink call would leave
-        it for good, as the other delivery of the message, done with the group, acks it."""
-        stored = await self._look_at_group(alert, looked, queued_at)
-        group = stored.group if stored is not None else None
-        member = group.members.get(alert.fingerprint) if group is not None else None
-        if looked.left is None or stored is None or member is None:
-            return False
-        first = _alike_member(member, alert, queued_at) and stored.pending is None
-        if not (looked.late or first):
-            return False
-        gone = alert.model_copy(update={"status": Status.RESOLVED})
-        event = _Event(gone, self.redactor.text, queued_at)
-        if not await work.withdraw(event, self.ledger.clock(), None):
-            return False
-        looked.withdrawn = True
-        log.info("alert.late_firing", stays=looked.left.key, fired_in=alert.fingerprint)
-        return True
-
-    async def _look_at_group(
-        self, alert: Alert, looked: _Looked, queued_at: datetime | None
-    ) -> Incident | None:
-        """Note in `looked` the group `alert` was remembered in, if it still knows it, whether
-        that holds a newer event of it, and whether its effect there is one another delivery
-        of this alert claimed; the group incident as stored."""
-        members = Members(self.ledger.store)
-        left, stored = await members.remembered_record(alert.fingerprint)
-        looked.looked, looked.left = True, left
-        group = stored.group if stored is not None else None
-        member = group.members.get(alert.fingerprint) if group is not None else None
-        if left is None or stored is None or member is None:
-            return stored
-        # A firing stamped as the one it fires with there (Alertmanager and Grafana resend
-        # a firing alert stamped with when it started) is no newer event: its own incident
-        # keeps it, as `_own_keeps` says on the other routes.
-        repeat = member.status is Status.FIRING and member.last_event_at == alert.occurred_at
-        looked.late = member.newer_than(alert.occurred_at, queued_at) and not repeat
-        if repeat and member.newer_than(alert.occurred_at, queued_at):
-            looked.queued_at = member.last_queued_at  # its resolve there must not be older
-        pending = stored.pending
-        looked.theirs = pending is not None and same_alert(pending.owner, looked.owner)
-        return stored
-
-    async def _leave_group(
-        self,
-        alert: Alert,
-        owner: str,
-        queued_at: datetime | None,
-        looked: _Looked | None = None,
-    ) -> None:
-        """`alert` fires as its own incident (routes that do not group it) and was a member of
-        a group (routes that did): it leaves the group, unless the group holds a newer event
-        of it (then this firing is the late one, and its own incident resolves). What
-        `_before_owning` learned (`looked`) is not read again."""
-        if looked is not None and looked.withdrawn:
-            return
-        if looked is None or not looked.looked:
-            looked = _Looked(owner=owner)
-            await self._look_at_group(alert, looked, queued_at)
-        left, late = looked.left, looked.late
-        if left is None:
-            return
-        if looked.theirs:
-            # Another delivery of this message, on routes that group the alert, claimed its
-            # effect there and may have died: it is finished before this one is acked.
-            firing = _Event(alert, self.redactor.text, queued_at)
-            await self._apply(alert, firing, owner, left)
-        gone = alert.model_copy(update={"status": Status.RESOLVED})
-        event = _Event(gone, self.redactor.text, queued_at)
-        if late:
-            log.info("alert.late_firing", stays=left.key, fired_in=alert.fingerprint)
-            await self._apply(gone, event, _owner_for(owner, "late"), None)
-            return
-        log.info("alert.changed_group", left=left.key, joined=alert.fingerprint)
-        if looked.queued_at is not None:
-            event = _Event(gone, self.redactor.text, looked.queued_at)
-        await self._apply(gone, event, _leaving_owner(owner), left)
-
-    async def _late_firing(
-        self,
-        alert: Alert,
-        owner: str,
-        group: GroupKey,
-        left: GroupKey,
-        queued_at: datetime | None,
-    ) -> None:
-        """`alert` fired in `group`, but the member has a newer event in the group it is
-        remembered in (`left`): a firing that arrived late, under labels it has changed since.
-        It stays where its newest event put it, and is resolved again in `group`."""
-        log.info("alert.late_firing", stays=left.key, fired_in=group.key)
-        gone = alert.model_copy(update={"status": Status.RESOLVED})
-        event = _Event(gone, self.redactor.text, queued_at)
-        await self._apply(gone, event, _owner_for(owner, "late"), group)
-
-    async def _stale_move(
-        self, alert: Alert, owner: str, group: GroupKey, left: GroupKey, members: Members
-    ) -> None:
-        """After a move is remembered: when the member resolved in the group it left later than
-        this firing (a resolve that ran beside the move, or arrived before this older firing),
-        that resolve is the member's newest event, and it resolves here as well."""
-        resolved_at = await members.resolved_since(alert.fingerprint, left, alert.occurred_at)
-        if resolved_at is None:
-            return
-        log.info("alert.stale_move", left=left.key, joined=group.key)
-        gone = alert.model_copy(update={"status": Status.RESOLVED, "occurred_at": resolved_at})
-        event = _Event(gone, self.redactor.text)
-        await self._apply(gone, event, _owner_for(owner, "stale"), group)
 
     async def _hold(self, alert: Alert) -> Hold | None:
         """When a silence matches `alert`: what the store keeps to carry its effect out later
@@ -920,97 +572,6 @@ class Pipeline:
         self.metrics.incr("DryRunDecisions", action=str(decision.action))
         log.info("alert.dry_run", action=str(decision.action), **details)
         return decision.action
-
-
-def _leaving_owner(owner: str) -> str:
-    """The claim owner of the resolve an alert sends to the group it left: an alert of its
-    own (on the same delivery), so another delivery of the message does it once."""
-    return _owner_for(owner, "left")
-
-
-def _owner_for(owner: str, part: str) -> str:
-    """The claim owner of a further alert one alert of a message makes (`part`: what for),
-    on the same delivery: another delivery of the message makes it once."""
-    alert_owner, mark, delivery = owner.rpartition(DELIVERY_MARK)
-    if not mark:
-        return f"{owner}/{part}"
-    return delivery_owner(f"{alert_owner}/{part}", delivery)
-
-
-@dataclass(slots=True)
-class _Looked:
-    """What a firing learned of the other places its alert may fire in, once its effect was
-    claimed and before any sink heard of it (`Pipeline._before_joining`, `_before_owning`),
-    for `Pipeline._join` or `_leave_group` after it: nothing is read twice."""
-
-    #: The member record was looked up (`left`: the group it names that still knows the alert;
-    #: `late`: that group holds a newer event of it).
-    looked: bool = False
-    left: GroupKey | None = None
-    late: bool = False
-    #: The alert was remembered in its group already.
-    placed: bool = False
-    #: The group's effect is going out (nothing more was to be looked at first).
-    carrying: bool = False
-    #: Its own incident was looked at (`own`: that incident, when it keeps the alert).
-    own_looked: bool = False
-    own: Incident | None = None
-    #: The group's open was taken back: the alert stays in its own incident.
-    withdrawn: bool = False
-    #: The claim owner of the firing; `theirs`: the effect in progress in the group it was
-    #: remembered in is another delivery's of this very alert.
-    owner: str = ""
-    theirs: bool = False
-    #: When the firing the alert fires with in that group was queued, when later than this
-    #: one stamped alike: the resolve that moves it out is dated so.
-    queued_at: datetime | None = None
-
-
-def _done_with(stored: Incident | None, alert: Alert, queued_at: datetime | None) -> bool:
-    """Nothing is left to do for `alert` in the group `stored` it was remembered in: it
-    resolved there before this firing, and no close is in progress there (one its resolve
-    may have left half done; another member's open or update is that member's to finish)."""
-    group = stored.group if stored is not None else None
-    member = group.members.get(alert.fingerprint) if group is not None else None
-    pending = stored.pending if stored is not None else None
-    return (
-        stored is not None
-        and (pending is None or pending.kind is not EffectKind.CLOSE)
-        and member is not None
-        and member.status is Status.RESOLVED
-        and not member.newer_than(alert.occurred_at, queued_at)
-    )
-
-
-def _closing(own: Incident) -> bool:
-    """The closed incident `own` has a close in progress, or left half done by a replica that
-    died (not one held back while it flapped)."""
-    return own.pending is not None and own.pending.owner != FLAP_HOLD
-
-
-def _just_before(queued_at: datetime | None) -> datetime | None:
-    """A queue time just before `queued_at`: an event stamped alike and queued then is older
-    than one queued at `queued_at` (`Incident.guards`)."""
-    return queued_at - timedelta(microseconds=1) if queued_at is not None else None
-
-
-def _alike_member(member: Member, alert: Alert, queued_at: datetime | None) -> bool:
-    """The group member's newest event is `alert`'s firing itself (see `_alike`)."""
-    last = member.last_queued_at
-    same_queue = queued_at is None or last is None or queued_at == last
-    return (
-        member.status is Status.FIRING and member.last_event_at == alert.occurred_at and same_queue
-    )
-
-
-def _alike(own: Incident, alert: Alert, queued_at: datetime | None) -> bool:
-    """`own`'s newest event is `alert`'s firing itself (stamped alike and queued alike): a
-    replica on routes that do not group the alert took the same event at once. Its own
-    incident keeps it, so both replicas agree where it fires (each moved it out of the
-    other's place, and it fired nowhere)."""
-    last = own.last_queued_at
-    same_queue = queued_at is None or last is None or queued_at == last
-    return own.last_event_at == alert.occurred_at and same_queue
 
 
 def _alert_index(alert_owner: str) -> int | None:

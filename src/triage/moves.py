@@ -1,0 +1,487 @@
+"""Moving an alert whose route changed: it fires in a new place (a group, or an incident of its
+own) while the store still remembers it in another (a group it was a member of before a label
+the group is keyed by changed, or before the routes file was changed; its own incident, on
+routes that did not group it).
+
+Every firing asks where its alert was remembered. When that place is another one, the alert
+resolves there before the move is remembered (`Moves.join`, `Moves.leave_group`), so the old
+ticket closes and a retry finds the old place's effect as its own. A firing older than the
+alert's newest event in the old place arrived late, under labels changed since: it stays
+where its newest event put it and resolves in the new place (`_late_firing`). While a routes
+change rolls out, replicas on old and new routes take the same message at once; each applies
+one rule (the place holding the newest event, or this very event, keeps the alert) and
+finishes what another delivery of the message claimed there and may have left on dying.
+
+The pipeline (pipeline.py) decides and applies an alert where it is routed; this module does
+the moves around that decision, through the pipeline's `apply`, for a message's alerts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+import structlog
+
+from triage.incidents import Incident, State, Work
+from triage.incidents.groups import GroupKey
+from triage.incidents.lifecycle import FLAP_HOLD, Member
+from triage.incidents.members import Members
+from triage.incidents.store import DELIVERY_MARK, delivery_owner, incident_busy, same_alert
+from triage.models import Alert, EffectKind, Status
+
+if TYPE_CHECKING:
+    from triage.pipeline import Pipeline
+
+log = structlog.get_logger(__name__)
+
+
+class Moves:
+    """The moves of one pipeline's alerts between the places their routes send them."""
+
+    def __init__(self, pipeline: Pipeline) -> None:
+        self.pipeline = pipeline
+
+    async def join(
+        self,
+        alert: Alert,
+        owner: str,
+        group: GroupKey,
+        queued_at: datetime | None = None,
+        joining: Looked | None = None,
+    ) -> None:
+        """Remember that `alert` (its message queued at `queued_at`) fires in `group`. When it
+        was a member of another group (a label that one is keyed by changed), it resolves
+        there first; only then is the move remembered, so a retry of a message whose resolve
+        failed finishes it (its claim there is the retry's own). A late firing, older than the
+        member's newest event in the group it was in, moves nothing (`_late_firing`). What
+        `_place_early` learned before the group's effect went out (`joining`) is not read
+        again."""
+        if joining is not None and joining.withdrawn:
+            return
+        members = Members(self.pipeline.ledger.store)
+        if joining is not None and joining.looked:
+            left, late = joining.left, joining.late
+        else:
+            left = await members.left_group(alert.fingerprint, group)
+            fp, at = alert.fingerprint, alert.occurred_at
+            late = left is not None and await members.newer_in(fp, left, at, queued_at)
+        if late and left is not None:
+            await self._late_firing(alert, owner, group, left, queued_at)
+            return
+        looked_own = joining is not None and joining.own_looked
+        if joining is not None and joining.own is not None:
+            await self._stays_own(alert, owner, group, joining.own, queued_at, withdrawn=False)
+            return
+        if left is not None:
+            await self._leave(alert, owner, group, left, queued_at)
+        if joining is None or not joining.placed:
+            await members.place(alert.fingerprint, group, self.pipeline.ledger.clock())
+        if not looked_own:
+            # Looked at once the alert is remembered here: a firing that opens its own
+            # incident meanwhile looks at this group after opening it, so one of the two sees
+            # the other (each looked before the other wrote, and it fired in both).
+            own = await self._own_keeps(alert, owner, group, queued_at)
+            if own is not None:
+                await self._stays_own(alert, owner, group, own, queued_at, withdrawn=False)
+                return
+        if left is not None:
+            await self._stale_move(alert, owner, group, left, members)
+
+    async def _leave(
+        self, alert: Alert, owner: str, group: GroupKey, left: GroupKey, queued_at: datetime | None
+    ) -> None:
+        """`alert` fires in `group` now: it resolves in the group it `left`."""
+        log.info("alert.changed_group", left=left.key, joined=group.key)
+        gone = alert.model_copy(update={"status": Status.RESOLVED})
+        event = self.pipeline.event(gone, queued_at)
+        await self.pipeline.apply(gone, event, leaving_owner(owner), left)
+
+    async def move_after_failure(
+        self,
+        alert: Alert,
+        owner: str,
+        group: GroupKey,
+        joining: Looked,
+        queued_at: datetime | None,
+    ) -> None:
+        """A member's effect in `group` failed while it was moving there from another group:
+        the move is finished and remembered now, so the message's retry, which a replica on
+        routes that do not group the alert may take, finds this group and its effect (it
+        found the group the alert left, and the effect here was left for good)."""
+        left = joining.left
+        if not joining.carrying or joining.placed or left is None or joining.late:
+            return
+        await self._leave(alert, owner, group, left, queued_at)
+        await Members(self.pipeline.ledger.store).place(
+            alert.fingerprint, group, self.pipeline.ledger.clock()
+        )
+
+    async def before_joining(
+        self,
+        work: Work,
+        alert: Alert,
+        owner: str,
+        group: GroupKey,
+        joining: Looked,
+        queued_at: datetime | None,
+    ) -> bool:
+        """`_look_before_joining`; noting, when the effect is to go out, that it does."""
+        withdrawn = await self._look_before_joining(work, alert, owner, group, joining, queued_at)
+        joining.carrying = not withdrawn
+        return withdrawn
+
+    async def _look_before_joining(
+        self,
+        work: Work,
+        alert: Alert,
+        owner: str,
+        group: GroupKey,
+        joining: Looked,
+        queued_at: datetime | None,
+    ) -> bool:
+        """Before a member's effect in `group` (`work`) goes out, what `join` looks at: where
+        the alert was remembered (placing it here early), and its own incident. A late firing
+        opens nothing here. When its own incident keeps the alert (a replica on routes that do
+        not group it took the same event at once, or a newer one), the group's open is taken
+        back before any sink hears of it, and True: a replica dying in that open's sink call
+        would leave it for good, as the other delivery of the message, done with its own
+        incident, acks it."""
+        await self._place_early(alert, group, joining, queued_at)
+        left = joining.left
+        gone = alert.model_copy(update={"status": Status.RESOLVED})
+        event = self.pipeline.event(gone, queued_at)
+        if left is not None:
+            members = Members(self.pipeline.ledger.store)
+            fp, at = alert.fingerprint, alert.occurred_at
+            joining.late = await members.newer_in(fp, left, at, queued_at)
+            if joining.late:
+                # It stays where its newer event is: nothing opens here. (A failed open
+                # here would be left for good when the message's retry is taken by a
+                # replica on routes that do not group it.)
+                joining.withdrawn = await work.withdraw(event, self.pipeline.ledger.clock(), group)
+                if joining.withdrawn:
+                    log.info("alert.late_firing", stays=left.key, fired_in=group.key)
+                return joining.withdrawn
+        if not joining.placed:
+            return False  # a move: its own incident is looked at once it is remembered here
+        joining.own = await self._own_keeps(alert, owner, group, queued_at)
+        joining.own_looked = True
+        if joining.own is None:
+            return False
+        if not await work.withdraw(event, self.pipeline.ledger.clock(), group):
+            return False
+        joining.withdrawn = True
+        await self._stays_own(alert, owner, group, joining.own, queued_at, withdrawn=True)
+        return True
+
+    async def _place_early(
+        self, alert: Alert, group: GroupKey, joining: Looked, queued_at: datetime | None
+    ) -> None:
+        """Before `group`'s effect for `alert` goes out: remember that the alert fires there,
+        when nothing is left to do where it was remembered (nowhere, or a group where it
+        resolved before this firing and no effect is in progress). A replica on routes that do
+        not group the alert may take the same message at once and ack it; it then finds this
+        group, and finishes its effect, even if this replica dies in a sink call (the effect
+        was left for good, and the alert fired in two places)."""
+        members = Members(self.pipeline.ledger.store)
+        left, stored = await members.left_group_record(alert.fingerprint, group)
+        joining.looked, joining.left = True, left
+        if left is not None and not _done_with(stored, alert, queued_at):
+            return
+        await members.place(alert.fingerprint, group, self.pipeline.ledger.clock())
+        joining.placed = True
+
+    async def _own_keeps(
+        self, alert: Alert, owner: str, group: GroupKey, queued_at: datetime | None
+    ) -> Incident | None:
+        """`alert` fires in `group`; when it has an open incident of its own (routes that did
+        not group it), that one resolves, as a group it left would, and None. Unless it holds
+        a newer event (a replica on those routes saw the alert fire since) or one stamped
+        alike (this very firing, taken by a replica on those routes at the same moment, or a
+        resend of it: Alertmanager and Grafana stamp resends with when the alert started, and
+        each would move it back and forth, closing one ticket and reopening the other): then
+        it keeps the alert, and is returned; the rule every replica applies, so they agree
+        where the alert fires. So is a closed one whose resolve is newer than this firing. A
+        close of it left half done (its replica died) is finished as that resolve's retry
+        would."""
+        own = await self.pipeline.ledger.store.get(alert.fingerprint)
+        if own is None or own.group is not None:
+            return None
+        if own.state is not State.OPEN:
+            if closing(own):
+                await self.finish_close(alert, owner, own, queued_at)
+            # It resolved there after this firing, which is then the late one.
+            return own if own.guards(alert.occurred_at, self.pipeline.policy, queued_at) else None
+        stamped_alike = own.last_event_at == alert.occurred_at
+        if own.guards(alert.occurred_at, self.pipeline.policy, queued_at) or stamped_alike:
+            return own
+        log.info("alert.changed_group", left=alert.fingerprint, joined=group.key)
+        gone = alert.model_copy(update={"status": Status.RESOLVED})
+        # Ordered just before this firing: a replica on routes that do not group the alert
+        # may count the same firing there meanwhile, and its own incident then keeps it (the
+        # rule above); this resolve, written after, must not close it (each replica moved it
+        # out of the other's place, and it fired nowhere).
+        event = self.pipeline.event(gone, _just_before(queued_at))
+        await self.pipeline.apply(gone, event, leaving_owner(owner), None)
+        return None
+
+    async def finish_close(
+        self, alert: Alert, owner: str, own: Incident, queued_at: datetime | None
+    ) -> None:
+        """Finish the close of `alert`'s own incident `own` that a worker is carrying out, or
+        left half done: this message waits (held) while that worker's lease runs, and takes
+        the close over once it has ended. The message may be the last to reach the incident
+        (its retries go to the group on the new routes): acked meanwhile, it left the close
+        half done for good."""
+        pending = own.pending
+        assert pending is not None
+        now = self.pipeline.ledger.clock()
+        leaving = leaving_owner(owner)
+        if not same_alert(pending.owner, leaving):
+            if pending.until > now:
+                raise incident_busy(
+                    f"incident {own.fingerprint}: its close is being carried out",
+                    retry_after_s=self.pipeline.ledger.store.recheck_after(pending, now),
+                )
+            # Another alert's claim: taken over under an owner of its own (the leaving one
+            # may have decided it before, and would be ignored as applied already).
+            leaving = owner_for(owner, "finish")
+        gone = alert.model_copy(update={"status": Status.RESOLVED})
+        event = self.pipeline.event(gone, queued_at)
+        await self.pipeline.apply(gone, event, leaving, None)
+
+    async def _stays_own(
+        self,
+        alert: Alert,
+        owner: str,
+        group: GroupKey,
+        own: Incident,
+        queued_at: datetime | None,
+        *,
+        withdrawn: bool,
+    ) -> None:
+        """`alert` stays in its own incident `own`, not in `group`: an effect another
+        delivery of its message claimed there (a replica on the other routes, which may have
+        died) is finished before this one is acked, with what that replica would have done
+        after it (`leave_group`), and, unless the group's open was `withdrawn`, the alert is
+        resolved again in `group`."""
+        log.info("alert.late_firing", stays=alert.fingerprint, fired_in=group.key)
+        pending = own.pending
+        if pending is not None and same_alert(pending.owner, owner):
+            firing = self.pipeline.event(alert, queued_at)
+            await self.pipeline.apply(alert, firing, owner, None)
+        if _alike(own, alert, queued_at):
+            # This very firing opened it there: what that replica does next, as it may have
+            # died first (the alert fired in the group it was remembered in too).
+            await self.leave_group(alert, owner, queued_at)
+        if not withdrawn:
+            gone = alert.model_copy(update={"status": Status.RESOLVED})
+            event = self.pipeline.event(gone, queued_at)
+            await self.pipeline.apply(gone, event, owner_for(owner, "late"), group)
+
+    async def before_owning(
+        self, work: Work, alert: Alert, looked: Looked, queued_at: datetime | None
+    ) -> bool:
+        """Before the open (or reopen) of `alert`'s own incident (`work`) goes out, what
+        `leave_group` looks at: the group it was remembered in. When that group holds a newer
+        event of it, or took this very event first (its effect there is done: a replica on
+        routes that group the alert handled the same message), the open is taken back before
+        any sink hears of it, and True: a replica dying in that open's sink call would leave
+        it for good, as the other delivery of the message, done with the group, acks it."""
+        stored = await self._look_at_group(alert, looked, queued_at)
+        group = stored.group if stored is not None else None
+        member = group.members.get(alert.fingerprint) if group is not None else None
+        if looked.left is None or stored is None or member is None:
+            return False
+        first = _alike_member(member, alert, queued_at) and stored.pending is None
+        if not (looked.late or first):
+            return False
+        gone = alert.model_copy(update={"status": Status.RESOLVED})
+        event = self.pipeline.event(gone, queued_at)
+        if not await work.withdraw(event, self.pipeline.ledger.clock(), None):
+            return False
+        looked.withdrawn = True
+        log.info("alert.late_firing", stays=looked.left.key, fired_in=alert.fingerprint)
+        return True
+
+    async def _look_at_group(
+        self, alert: Alert, looked: Looked, queued_at: datetime | None
+    ) -> Incident | None:
+        """Note in `looked` the group `alert` was remembered in, if it still knows it, whether
+        that holds a newer event of it, and whether its effect there is one another delivery
+        of this alert claimed; the group incident as stored."""
+        members = Members(self.pipeline.ledger.store)
+        left, stored = await members.remembered_record(alert.fingerprint)
+        looked.looked, looked.left = True, left
+        group = stored.group if stored is not None else None
+        member = group.members.get(alert.fingerprint) if group is not None else None
+        if left is None or stored is None or member is None:
+            return stored
+        # A firing stamped as the one it fires with there (Alertmanager and Grafana resend
+        # a firing alert stamped with when it started) is no newer event: its own incident
+        # keeps it, as `_own_keeps` says on the other routes.
+        repeat = member.status is Status.FIRING and member.last_event_at == alert.occurred_at
+        looked.late = member.newer_than(alert.occurred_at, queued_at) and not repeat
+        if repeat and member.newer_than(alert.occurred_at, queued_at):
+            looked.queued_at = member.last_queued_at  # its resolve there must not be older
+        pending = stored.pending
+        looked.theirs = pending is not None and same_alert(pending.owner, looked.owner)
+        return stored
+
+    async def leave_group(
+        self,
+        alert: Alert,
+        owner: str,
+        queued_at: datetime | None,
+        looked: Looked | None = None,
+    ) -> None:
+        """`alert` fires as its own incident (routes that do not group it) and was a member of
+        a group (routes that did): it leaves the group, unless the group holds a newer event
+        of it (then this firing is the late one, and its own incident resolves). What
+        `before_owning` learned (`looked`) is not read again."""
+        if looked is not None and looked.withdrawn:
+            return
+        if looked is None or not looked.looked:
+            looked = Looked(owner=owner)
+            await self._look_at_group(alert, looked, queued_at)
+        left, late = looked.left, looked.late
+        if left is None:
+            return
+        if looked.theirs:
+            # Another delivery of this message, on routes that group the alert, claimed its
+            # effect there and may have died: it is finished before this one is acked.
+            firing = self.pipeline.event(alert, queued_at)
+            await self.pipeline.apply(alert, firing, owner, left)
+        gone = alert.model_copy(update={"status": Status.RESOLVED})
+        event = self.pipeline.event(gone, queued_at)
+        if late:
+            log.info("alert.late_firing", stays=left.key, fired_in=alert.fingerprint)
+            await self.pipeline.apply(gone, event, owner_for(owner, "late"), None)
+            return
+        log.info("alert.changed_group", left=left.key, joined=alert.fingerprint)
+        if looked.queued_at is not None:
+            event = self.pipeline.event(gone, looked.queued_at)
+        await self.pipeline.apply(gone, event, leaving_owner(owner), left)
+
+    async def _late_firing(
+        self,
+        alert: Alert,
+        owner: str,
+        group: GroupKey,
+        left: GroupKey,
+        queued_at: datetime | None,
+    ) -> None:
+        """`alert` fired in `group`, but the member has a newer event in the group it is
+        remembered in (`left`): a firing that arrived late, under labels it has changed since.
+        It stays where its newest event put it, and is resolved again in `group`."""
+        log.info("alert.late_firing", stays=left.key, fired_in=group.key)
+        gone = alert.model_copy(update={"status": Status.RESOLVED})
+        event = self.pipeline.event(gone, queued_at)
+        await self.pipeline.apply(gone, event, owner_for(owner, "late"), group)
+
+    async def _stale_move(
+        self, alert: Alert, owner: str, group: GroupKey, left: GroupKey, members: Members
+    ) -> None:
+        """After a move is remembered: when the member resolved in the group it left later than
+        this firing (a resolve that ran beside the move, or arrived before this older firing),
+        that resolve is the member's newest event, and it resolves here as well."""
+        resolved_at = await members.resolved_since(alert.fingerprint, left, alert.occurred_at)
+        if resolved_at is None:
+            return
+        log.info("alert.stale_move", left=left.key, joined=group.key)
+        gone = alert.model_copy(update={"status": Status.RESOLVED, "occurred_at": resolved_at})
+        event = self.pipeline.event(gone)
+        await self.pipeline.apply(gone, event, owner_for(owner, "stale"), group)
+
+
+def leaving_owner(owner: str) -> str:
+    """The claim owner of the resolve an alert sends to the group it left: an alert of its
+    own (on the same delivery), so another delivery of the message does it once."""
+    return owner_for(owner, "left")
+
+
+def owner_for(owner: str, part: str) -> str:
+    """The claim owner of a further alert one alert of a message makes (`part`: what for),
+    on the same delivery: another delivery of the message makes it once."""
+    alert_owner, mark, delivery = owner.rpartition(DELIVERY_MARK)
+    if not mark:
+        return f"{owner}/{part}"
+    return delivery_owner(f"{alert_owner}/{part}", delivery)
+
+
+@dataclass(slots=True)
+class Looked:
+    """What a firing learned of the other places its alert may fire in, once its effect was
+    claimed and before any sink heard of it (`Moves.before_joining`, `before_owning`),
+    for `Moves.join` or `leave_group` after it: nothing is read twice."""
+
+    #: The member record was looked up (`left`: the group it names that still knows the alert;
+    #: `late`: that group holds a newer event of it).
+    looked: bool = False
+    left: GroupKey | None = None
+    late: bool = False
+    #: The alert was remembered in its group already.
+    placed: bool = False
+    #: The group's effect is going out (nothing more was to be looked at first).
+    carrying: bool = False
+    #: Its own incident was looked at (`own`: that incident, when it keeps the alert).
+    own_looked: bool = False
+    own: Incident | None = None
+    #: The group's open was taken back: the alert stays in its own incident.
+    withdrawn: bool = False
+    #: The claim owner of the firing; `theirs`: the effect in progress in the group it was
+    #: remembered in is another delivery's of this very alert.
+    owner: str = ""
+    theirs: bool = False
+    #: When the firing the alert fires with in that group was queued, when later than this
+    #: one stamped alike: the resolve that moves it out is dated so.
+    queued_at: datetime | None = None
+
+
+def _done_with(stored: Incident | None, alert: Alert, queued_at: datetime | None) -> bool:
+    """Nothing is left to do for `alert` in the group `stored` it was remembered in: it
+    resolved there before this firing, and no close is in progress there (one its resolve
+    may have left half done; another member's open or update is that member's to finish)."""
+    group = stored.group if stored is not None else None
+    member = group.members.get(alert.fingerprint) if group is not None else None
+    pending = stored.pending if stored is not None else None
+    return (
+        stored is not None
+        and (pending is None or pending.kind is not EffectKind.CLOSE)
+        and member is not None
+        and member.status is Status.RESOLVED
+        and not member.newer_than(alert.occurred_at, queued_at)
+    )
+
+
+def closing(own: Incident) -> bool:
+    """The closed incident `own` has a close in progress, or left half done by a replica that
+    died (not one held back while it flapped)."""
+    return own.pending is not None and own.pending.owner != FLAP_HOLD
+
+
+def _just_before(queued_at: datetime | None) -> datetime | None:
+    """A queue time just before `queued_at`: an event stamped alike and queued then is older
+    than one queued at `queued_at` (`Incident.guards`)."""
+    return queued_at - timedelta(microseconds=1) if queued_at is not None else None
+
+
+def _alike_member(member: Member, alert: Alert, queued_at: datetime | None) -> bool:
+    """The group member's newest event is `alert`'s firing itself (see `_alike`)."""
+    last = member.last_queued_at
+    same_queue = queued_at is None or last is None or queued_at == last
+    return (
+        member.status is Status.FIRING and member.last_event_at == alert.occurred_at and same_queue
+    )
+
+
+def _alike(own: Incident, alert: Alert, queued_at: datetime | None) -> bool:
+    """`own`'s newest event is `alert`'s firing itself (stamped alike and queued alike): a
+    replica on routes that do not group the alert took the same event at once. Its own
+    incident keeps it, so both replicas agree where it fires (each moved it out of the
+    other's place, and it fired nowhere)."""
+    last = own.last_queued_at
+    same_queue = queued_at is None or last is None or queued_at == last
+    return own.last_event_at == alert.occurred_at and same_queue
