@@ -149,6 +149,11 @@ GOLDEN: dict[str, tuple[str, ...]] = {
     "aws/dms-task-stopped.json": ("8358b15ca146392f4c300439af78668f",),
     "aws/elasticache-snapshot-failed.json": ("5e81d300f8daac5c9ed26604b362cdcd",),
     "aws/rds-failover-started.json": ("2caf3e261a436b486a2475592a779ae6",),
+    "aws/budgets-actual-exceeded.json": ("72ff22ecf66d21a4791104549610ee19",),
+    "aws/dms-task-failed.json": ("67b525bbdb058968f7fa2b7fae764c77",),
+    "aws/elasticache-text-snapshot-failed.json": ("5e81d300f8daac5c9ed26604b362cdcd",),
+    "aws/inspector-finding-reported.json": ("1a54b5ed22574e10d89b0cb779203d2f",),
+    "aws/redshift-resize-failed.json": ("b6f71ca0443adace6326821aee60507f",),
     # Other tools' webhooks (tests/test_normalize_vendors.py): a trigger and its recovery share one.
     "vendors/datadog-custom-no-data.json": (),
     "vendors/datadog-custom-recovered.json": ("95876a8bd52b85e15662b515bc9fbda5",),

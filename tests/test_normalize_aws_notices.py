@@ -354,11 +354,12 @@ def test_hostile_text_is_cleaned_and_bounded() -> None:
 
 
 def test_unknown_json_through_sns_still_says_to_use_eventbridge() -> None:
-    """An AWS service's SNS JSON that is none of these notices (an SES bounce) keeps the
-    advice to route that service through EventBridge."""
-    bounce = {"notificationType": "Bounce", "bounce": {"bounceType": "Permanent"}, "mail": {}}
+    """An AWS service's SNS JSON that is none of these notices keeps the advice to route that
+    service through EventBridge (an SES bounce has a reason of its own:
+    test_normalize_aws_notices_more)."""
+    unknown = {"version": "1.0", "content": {"description": "a service's own notice"}}
     with pytest.raises(UnknownFormatError) as err:
-        normalize_body(wrapped("rds-failover-started.json", bounce))
+        normalize_body(wrapped("rds-failover-started.json", unknown))
     assert AWS_SNS_HINT in str(err.value)
 
 

@@ -350,7 +350,8 @@ NOT_DISPLAY: dict[str, set[str]] = {
         "resources", "resources.0", "detail", "detail.state", "messageType", "recordVersion",
         "notificationCreationTime", "awsAccountId", "awsRegion", "configRuleName",
         "resourceType", "resourceId", "newEvaluationResult",
-        "newEvaluationResult.complianceType",
+        "newEvaluationResult.complianceType", "SourceId", "Resource", "About this Event",
+        "event", "template",
     },
 }  # fmt: skip
 #: Samples where a field is more than shown: without a dedup_key a script's source is identity,
@@ -367,6 +368,9 @@ NOT_DISPLAY_IN: dict[str, set[str]] = {
     "sentry/activity-alert-resolved.json": {"data.issue.status", "data.activity", "data.activity.type"},
     # DMS names its task only on its console link's second line ("SourceId: …").
     "aws/dms-task-stopped.json": {"Identifier Link"},
+    # Without the topic, a DMS or Redshift event's Region is its console link's.
+    "aws/dms-task-failed.json": {"Identifier Link"},
+    "aws/redshift-resize-failed.json": {"Identifier Link"},
     # AWS Backup states the job, its state and account in message attributes.
     "aws/backup-job-failed.json": {
         "MessageAttributes.State.Value", "MessageAttributes.EventType.Value",

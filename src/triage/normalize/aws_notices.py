@@ -3,9 +3,10 @@ that subscribed its queue to the topic it already had gets tickets instead of de
 
 | notice | matched by | one incident per | resolved when |
 |---|---|---|---|
-| RDS-style event subscription (RDS, Aurora, DocumentDB and Neptune, which use RDS's event ids; DMS): `aws_rds` | `Event Source` and `Event ID` | account + region + source type + source id + condition | the event that ends its condition (`aws_rds._RDS_PAIRS`: failover completed, recovery complete, instance started …) |
+| RDS-style event subscription (RDS, Aurora, DocumentDB and Neptune, which use RDS's event ids; DMS; Redshift): `aws_rds` | `Event Source` and `Event ID` (Redshift: `About this Event`) | account + region + source type + source id + condition | the event that ends its condition (`aws_rds._PAIRS`: failover completed, instance started, a DMS task started again, a Redshift resize completed …) |
 | EC2 Auto Scaling | `Service` "AWS Auto Scaling" and `Event` | group ARN + launch or terminate | a launch (termination) succeeds after a launch (termination) error |
-| ElastiCache | every key `ElastiCache:<Event>` | account + region + node or cluster + condition | the event that ends its condition (`_ELASTICACHE_PAIRS`) |
+| ElastiCache (`aws_elasticache`, also its one-line message form) | every key `ElastiCache:<Event>`, any case | account + region + node or cluster + condition | the event that ends its condition (`aws_elasticache._PAIRS`) |
+| Amazon Inspector classic (`aws_inspector`) | `event` and `template`, `run` or `target` | account + region + assessment template | a completed run that found nothing (a run in progress is Skipped) |
 | Cost Anomaly Detection | `anomalyId` and `monitorArn` | account + monitor + anomaly | never (it fires; `triage incidents close` closes it) |
 | AWS Config (`aws_config`) | `messageType`, `notificationCreationTime`, `recordVersion` | account + region + rule + resource type + resource | COMPLIANT or NOT_APPLICABLE (its other notifications are Skipped) |
 | CodeStar notification rule (CodePipeline, CodeBuild, CodeCommit …) | `detailType`, `source`, `detail`, `notificationRuleArn` | read as the EventBridge event it carries (source `eventbridge`: the fingerprint of the same event sent by an EventBridge rule) | as that event |
@@ -13,26 +14,36 @@ that subscribed its queue to the topic it already had gets tickets instead of de
 The condition of an event that neither starts nor ends a pair is its own event id, so each
 kind of event on a resource is an incident of its own and only ever fires. Identities hold no
 time, request id, activity id or message text. Auto Scaling's test notification and its
-lifecycle-hook notifications (meant for the hook's automation) are Skipped.
+lifecycle-hook notifications (meant for the hook's automation) are Skipped. Amazon SES's mail
+feedback (bounces, complaints, deliveries) is refused with its reason: it is for the
+application that sent the mail, not an alert.
 
-AWS Backup, Elastic Beanstalk and CloudFormation publish text instead (`aws_text_notices`,
-`aws_cloudformation`, which `sns` asks first). Source `aws` for all but CodeStar's: these are
-the services' own notices, the service named in the identity and the labels. An ElastiCache notice names no account or region: they are the
-topic's (ElastiCache publishes only to a topic of the cluster's account and Region); other
-notices fall back on the topic for what they leave out. `normalize.recognise_body` tries these
-shapes only for a body no other format reads, so they change no other format's alerts.
+AWS Backup, Elastic Beanstalk, CloudFormation and AWS Budgets publish text instead
+(`aws_text_notices`, `aws_cloudformation`, which `sns` asks first). Source `aws` for all but
+CodeStar's: these are the services' own notices, the service named in the identity and the
+labels. A notice falls back on the topic for the account and Region it leaves out.
+`normalize.recognise_body` tries these shapes only for a body no other format reads, so they
+change no other format's alerts. (GuardDuty, Security Hub, AWS Health, Amazon Inspector and
+Macie publish only to EventBridge: an EventBridge rule's events, through SNS or not, are
+`eventbridge`'s.)
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from triage.errors import InvalidAlertError
 from triage.models import Alert
-from triage.normalize import aws_config, aws_rds, common, eventbridge
+from triage.normalize import (
+    aws_config,
+    aws_elasticache,
+    aws_inspector,
+    aws_rds,
+    common,
+    eventbridge,
+)
 from triage.normalize.aws_shared import (
     FIRE,
     RESOLVE,
@@ -126,66 +137,6 @@ def _autoscaling(payload: dict[str, Any], topic: Topic) -> Normalized:
     )
 
 
-# --- ElastiCache -----------------------------------------------------------------------------
-
-_ELASTICACHE = "ElastiCache:"
-#: (condition, event that starts it, event that ends it), from ElastiCache's event table.
-_ELASTICACHE_PAIRS = (
-    ("node-replacement", "CacheNodeReplaceStarted", "CacheNodeReplaceComplete"),
-    ("add-node", "AddCacheNodeFailed", "AddCacheNodeComplete"),
-    ("provisioning", "CacheClusterProvisioningFailed", "CacheClusterProvisioningComplete"),
-    ("scaling", "CacheClusterScalingFailed", "CacheClusterScalingComplete"),
-    ("snapshot", "SnapshotFailed", "SnapshotComplete"),
-)
-_ELASTICACHE_EVENTS = {
-    event.lower(): (condition, status)
-    for condition, start, end in _ELASTICACHE_PAIRS
-    for event, status in ((start, FIRE), (end, RESOLVE))
-}
-#: A notice holds one event; a body with more is read up to this many, the rest noted.
-_ELASTICACHE_MAX = 20
-_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
-
-
-def _is_elasticache(payload: dict[str, Any]) -> bool:
-    return bool(payload) and all(str(key).startswith(_ELASTICACHE) for key in payload)
-
-
-def _elasticache(payload: dict[str, Any], topic: Topic) -> Normalized:
-    entries = list(payload.items())
-    alerts = tuple(_cache_event(key, value, topic) for key, value in entries[:_ELASTICACHE_MAX])
-    left = len(entries) - _ELASTICACHE_MAX
-    notes = (f"{SOURCE} ElastiCache notice: {left} more event(s) left out",) if left > 0 else ()
-    return Normalized(alerts, (), notes)
-
-
-def _cache_event(key: str, value: Any, topic: Topic) -> Alert:
-    words = key[len(_ELASTICACHE) :].split(maxsplit=1)
-    event = common.ident(words[0] if words else None, "ElastiCache event")
-    resource = common.ident(value, key)
-    condition, status = _ELASTICACHE_EVENTS.get(event.lower(), (event, FIRE))
-    labels = service_labels("elasticache", topic.account, topic.region)
-    common.add_label(labels, "resource", resource)
-    common.add_label(labels, "event", event)
-    what = " ".join(_CAMEL.split(event)).lower()
-    return Alert(
-        source=SOURCE,
-        status=status,
-        title=common.title(f"ElastiCache {what}: {resource}", key),
-        description=f"{_ELASTICACHE}{event} : {resource}",
-        labels=labels,
-        occurred_at=occurred(topic.sent),
-        identity={
-            "service": "elasticache",
-            "account": topic.account,
-            "region": topic.region,
-            "resource": resource,
-            "condition": condition,
-        },
-        raw={key: value},
-    )
-
-
 # --- Cost Anomaly Detection ------------------------------------------------------------------
 
 
@@ -267,6 +218,32 @@ def _codestar(payload: dict[str, Any], topic: Topic) -> Normalized:
 _CODESTAR_ONLY = frozenset({"detailType", "notificationRuleArn", "additionalAttributes"})
 
 
+# --- Amazon SES ----------------------------------------------------------------------------
+
+#: SES's notices of a mail it sent (notificationType; a configuration set's events: eventType).
+_SES_KINDS = frozenset(
+    {"Bounce", "Complaint", "Delivery", "Send", "Reject", "Open", "Click", "Received"}
+    | {"Rendering Failure", "DeliveryDelay", "Subscription", "AmazonSnsSubscriptionSucceeded"}
+)
+
+
+def _is_ses(payload: dict[str, Any]) -> bool:
+    kind = payload.get("notificationType", payload.get("eventType"))
+    return isinstance(kind, str) and kind in _SES_KINDS and isinstance(payload.get("mail"), dict)
+
+
+def _ses(payload: dict[str, Any], topic: Topic) -> Normalized:
+    """Refused, saying why: a bounce or a complaint is feedback on one mail for the application
+    that sent it, which has to act on it (stop mailing the address), not an alert a team
+    triages; dropped here, the application would never see it. The dead-letter queue keeps it
+    until the subscription is moved."""
+    kind = common.short(payload.get("notificationType", payload.get("eventType")), 40)
+    raise InvalidAlertError(
+        f"Amazon SES {kind} notification: mail feedback for the application that sends the "
+        "mail, not an alert; subscribe that application's queue to the SES topic, not triage's"
+    )
+
+
 # --- shared ----------------------------------------------------------------------------------
 
 
@@ -283,7 +260,9 @@ _KINDS = (
     _Kind(_is_autoscaling, _autoscaling),
     _Kind(_is_cost_anomaly, _cost_anomaly),
     _Kind(_is_codestar, _codestar),
-    _Kind(_is_elasticache, _elasticache),
+    _Kind(aws_inspector.matches, aws_inspector.normalize),
+    _Kind(_is_ses, _ses),
+    _Kind(aws_elasticache.matches, aws_elasticache.normalize),
 )
 
 

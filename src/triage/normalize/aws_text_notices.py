@@ -183,3 +183,62 @@ def _colon_lines(text: str) -> dict[str, str]:
         if colon and name.strip() and value.strip():
             found.setdefault(name.strip(), value.strip())
     return found
+
+
+# --- AWS Budgets (text) ---------------------------------------------------------------------
+
+_BUDGETS_FIRST_LINE = "AWS Budget Notification"
+_BUDGETS_ACCOUNT = re.compile(r"AWS Account (\d{12})")
+_BUDGETS_LINK = re.compile(r"\[1\] (https://\S{1,2000})")
+
+
+def budgets(envelope: dict[str, Any]) -> Normalized | None:
+    """An AWS Budgets alert ("AWS Budget Notification …", then "Budget Name: …" lines), one
+    incident per account, budget and alert type (ACTUAL or FORECASTED), never resolved (Budgets
+    does not say when spend is back under a threshold; `triage incidents close` closes it);
+    None for any other text. Read as prose it was one incident per Subject, which names the
+    budget but not whether the alert is of actual or forecast spend."""
+    message = envelope.get("Message")
+    if not isinstance(message, str) or not message.lstrip().startswith(_BUDGETS_FIRST_LINE):
+        return None
+    text = message[: common.DESCRIPTION_MAX * 4]
+    facts = _colon_lines(text)
+    budget = common.ident_or_none(facts.get("Budget Name"), "Budget Name")
+    if budget is None:
+        return None
+    topic = topic_of(envelope)
+    found = _BUDGETS_ACCOUNT.search(text)
+    account = found[1] if found else topic.account
+    alert_type = (common.word(facts.get("Alert Type"), "Alert Type") or "ACTUAL").upper()
+    threshold = common.word(facts.get("Alert Threshold"), "Alert Threshold")
+    labels = service_labels("budgets", account, None)
+    # The deterministic ticket's step names the budget by these, as an RDS event's source.
+    common.add_label(labels, "source_type", "budget")
+    common.add_label(labels, "source_id", budget)
+    common.add_label(labels, "budget_type", facts.get("Budget Type"))
+    common.add_label(labels, "alert_type", alert_type)
+    common.add_label(labels, "threshold", threshold)
+    common.add_label(labels, "amount", facts.get(f"{alert_type} Amount"))
+    common.add_label(labels, "budgeted", facts.get("Budgeted Amount"))
+    over = f" ({threshold})" if threshold else ""
+    link = _BUDGETS_LINK.search(text)
+    return one(
+        Alert(
+            source=SOURCE,
+            status=FIRE,
+            title=common.title(
+                f"AWS Budgets: {budget} is over its {alert_type} alert threshold{over}", "Message"
+            ),
+            description=common.text(message, "Message", common.DESCRIPTION_MAX) or "",
+            labels=labels,
+            links=common.links(budgets=common.url(link[1] if link else None, "link")),
+            occurred_at=occurred(topic.sent),
+            identity={
+                "service": "budgets",
+                "account": account,
+                "budget": budget,
+                "alert_type": alert_type,
+            },
+            raw={key: envelope[key] for key in _KEPT if key in envelope},
+        )
+    )

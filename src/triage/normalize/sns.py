@@ -20,7 +20,10 @@ AWS Backup's notifications ("Notification from AWS Backup": "An AWS Backup job f
 Resource ARN : …") are one incident per job type and resource, resolved by a completed job
 (`aws_text_notices.backup`); an Elastic Beanstalk environment's health transitions are one
 incident per environment, resolved by its return to Ok (`aws_text_notices.beanstalk`); a
-CloudFormation stack's events are one incident per stack (`aws_cloudformation`).
+CloudFormation stack's events are one incident per stack (`aws_cloudformation`); an AWS Budgets
+alert is one incident per budget and alert type (`aws_text_notices.budgets`); ElastiCache's
+message form ("ElastiCache:SnapshotFailed : node") is its JSON notice's incident
+(`aws_elasticache`).
 
 The text an RDS-style event subscription sends first ("This is a message to notify that RDS
 will attempt to send you event notifications …") is Skipped: its events follow as JSON
@@ -38,7 +41,7 @@ from typing import Any
 from triage.decode import SNS_NOTIFICATION, is_sns_envelope, is_text_message
 from triage.errors import InvalidAlertError
 from triage.models import Alert, Status
-from triage.normalize import aws_cloudformation, aws_text_notices, common
+from triage.normalize import aws_cloudformation, aws_elasticache, aws_text_notices, common
 from triage.normalize.common import Normalized, Skipped
 
 SOURCE = "sns"
@@ -47,7 +50,9 @@ SOURCE = "sns"
 _SERVICE_NOTICES = (
     aws_text_notices.backup,
     aws_text_notices.beanstalk,
+    aws_text_notices.budgets,
     aws_cloudformation.cloudformation,
+    aws_elasticache.message,
 )
 
 #: The envelope's fields kept as the alert's `raw` (the rest is SNS's signature and links).

@@ -1,0 +1,521 @@
+"""More notices AWS services publish to an SNS topic themselves: Redshift events, DMS task
+failures and paused reads, Amazon Inspector classic findings, ElastiCache's message form and
+its key in another case, and AWS Budgets' text; SES mail feedback refused with its reason;
+Route 53 health checks (CloudWatch alarms). Each read with a stable identity, resolved only
+where the service says the condition ended, hostile text bounded and redacted."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from daemon_harness import Queues
+from factories import view
+from ingest_harness import queue_arn
+from test_normalize_aws_notices import received
+from test_pipeline import rig
+from triage.errors import InvalidAlertError
+from triage.models import Alert, Status
+from triage.normalize import AWS_SNS_HINT, Normalized, normalize_body, recognise_body
+from triage.sqs.inbox import Message
+from triage.summarise.deterministic import DeterministicSummariser
+
+PAYLOADS = Path(__file__).parent / "payloads" / "aws"
+
+#: Each sample's format, source, status, title and fingerprint, pinned: a change to any of
+#: them re-keys the incidents of teams already reading these topics.
+SAMPLES = {
+    "redshift-resize-failed.json": (
+        "aws-notice",
+        Status.FIRING,
+        "Redshift cluster orders-dw: Cluster orders-dw resize failed at 2026-12-05 04:20 UTC. "
+        "Operation will be retried within a few minutes.",
+        "b6f71ca0443adace6326821aee60507f",
+    ),
+    "dms-task-failed.json": (
+        "aws-notice",
+        Status.FIRING,
+        "DMS replication-task orders-cdc: Replication task has failed.",
+        "67b525bbdb058968f7fa2b7fae764c77",
+    ),
+    "inspector-finding-reported.json": (
+        "aws-notice",
+        Status.FIRING,
+        "Amazon Inspector reported a finding: assessment template 0-5e6f7g8h",
+        "1a54b5ed22574e10d89b0cb779203d2f",
+    ),
+    "elasticache-text-snapshot-failed.json": (
+        "sns-text",
+        Status.FIRING,
+        "ElastiCache snapshot failed: sessions-0001-001",
+        # The JSON notice's fingerprint (elasticache-snapshot-failed.json): one incident.
+        "5e81d300f8daac5c9ed26604b362cdcd",
+    ),
+    "budgets-actual-exceeded.json": (
+        "sns-text",
+        Status.FIRING,
+        "AWS Budgets: team-checkout is over its ACTUAL alert threshold (> $800.00)",
+        "72ff22ecf66d21a4791104549610ee19",
+    ),
+}
+
+
+def sample(name: str) -> str:
+    return (PAYLOADS / name).read_text(encoding="utf-8")
+
+
+def envelope(name: str) -> dict[str, Any]:
+    outer: dict[str, Any] = json.loads(sample(name))
+    return outer
+
+
+def notice(name: str) -> dict[str, Any]:
+    """The JSON the service published, inside sample `name`'s SNS envelope."""
+    message: dict[str, Any] = json.loads(envelope(name)["Message"])
+    return message
+
+
+def read(name: str, message: dict[str, Any] | str, **changes: Any) -> Normalized:
+    """Sample `name`'s envelope carrying `message` (JSON or text), envelope fields changed."""
+    outer = envelope(name) | changes
+    outer["Message"] = message if isinstance(message, str) else json.dumps(message)
+    return normalize_body(json.dumps(outer))
+
+
+def only(name: str, message: dict[str, Any] | str, **changes: Any) -> Alert:
+    [alert] = read(name, message, **changes).alerts
+    return alert
+
+
+@pytest.mark.parametrize("name", sorted(SAMPLES))
+def test_each_sample_is_read_with_its_pinned_fingerprint(name: str) -> None:
+    """Every sample, through SNS, is one alert of the format, status, title and fingerprint
+    pinned above; before, Redshift, Inspector and the newer DMS notice were dead letters and
+    the text notices one never-resolving incident per topic and Subject."""
+    fmt, status, title, fingerprint = SAMPLES[name]
+    recognised = recognise_body(sample(name))
+    assert recognised.format == fmt
+    [alert] = recognised.normalized.alerts
+    assert (alert.source, alert.status, alert.title) == ("aws", status, title)
+    assert alert.fingerprint == fingerprint
+
+
+# --- Redshift ------------------------------------------------------------------------------
+
+
+def redshift(event: str, **changes: Any) -> Alert:
+    """The Redshift sample as event REDSHIFT-EVENT-`event`, its other fields changed."""
+    message = notice("redshift-resize-failed.json")
+    link = message["About this Event"].replace("3500", event)
+    return only("redshift-resize-failed.json", message | {"About this Event": link} | changes)
+
+
+def test_a_redshift_event_is_identified_by_cluster_and_condition() -> None:
+    """Redshift's event (`About this Event`'s id, `Resource` its cluster) is keyed by account,
+    Region, source type, cluster and condition, never its time or message; its severity, docs
+    link, console link and category are kept."""
+    failed = redshift("3500")
+    assert failed.identity == {
+        "service": "redshift",
+        "account": "123456789012",
+        "region": "us-east-1",
+        "source_type": "cluster",
+        "source_id": "orders-dw",
+        "condition": "resize",
+    }
+    assert failed.severity == "ERROR"
+    assert failed.runbook_url is not None and failed.runbook_url.endswith("#REDSHIFT-EVENT-3500")
+    assert failed.links["resource"].endswith("#cluster-details:cluster=orders-dw")
+    assert (failed.labels["aws_service"], failed.labels["category"]) == ("redshift", "Monitoring")
+    later = redshift("3500", **{"Event Time": "2026-12-06 01:00:00.000", "Event Message": "x"})
+    assert later.fingerprint == failed.fingerprint
+    assert redshift("3500", Resource="users-dw").fingerprint != failed.fingerprint
+
+
+@pytest.mark.parametrize(
+    ("starts", "end"), [(("2006", "3500"), "3002"), (("2003",), "2004"), (("2008", "3501"), "3003")]
+)
+def test_the_redshift_event_that_ends_a_condition_resolves_it(
+    starts: tuple[str, ...], end: str
+) -> None:
+    """A resize started or failed is resolved by the resize completed, maintenance started by
+    maintenance completed, a restore started or failed by the cluster restored."""
+    firing = [redshift(event) for event in starts]
+    resolved = redshift(end)
+    assert {alert.status for alert in firing} == {Status.FIRING}
+    assert resolved.status is Status.RESOLVED
+    assert {alert.fingerprint for alert in firing} == {resolved.fingerprint}
+
+
+def test_a_redshift_event_of_no_pair_fires_as_its_own_incident() -> None:
+    """A logging bucket no longer valid (REDSHIFT-EVENT-3504) ends nothing: it fires, its
+    condition its own event id."""
+    bucket = redshift("3504")
+    assert (bucket.status, bucket.identity["condition"]) == (Status.FIRING, "REDSHIFT-EVENT-3504")
+
+
+# --- DMS -----------------------------------------------------------------------------------
+
+
+def dms(event: str, **changes: Any) -> Alert:
+    message = notice("dms-task-failed.json")
+    event_id = message["Event ID"].replace("0078", event)
+    return only("dms-task-failed.json", message | {"Event ID": event_id} | changes)
+
+
+def test_a_dms_task_running_again_resolves_its_failure() -> None:
+    """A replication task failed (DMS-EVENT-0078) fires; the task started again (0069)
+    resolves it; reading paused at a limit (0091, 0092) is resolved by reading resumed (0093);
+    a stop (0079) stays an incident of its own."""
+    failed, started = dms("0078"), dms("0069")
+    assert (failed.status, started.status) == (Status.FIRING, Status.RESOLVED)
+    assert started.fingerprint == failed.fingerprint
+    assert failed.identity["condition"] == "task-failure"
+    paused = {dms("0091").fingerprint, dms("0092").fingerprint}
+    resumed = dms("0093")
+    assert resumed.status is Status.RESOLVED
+    assert paused == {resumed.fingerprint}
+    assert dms("0079").fingerprint not in {failed.fingerprint, resumed.fingerprint}
+
+
+def test_a_dms_notice_naming_its_task_in_sourceid_is_read() -> None:
+    """DMS's newer notice names its task in a `SourceId` key and links the console without a
+    "SourceId:" line: it was a dead letter ("names no source"); it is the same incident as the
+    older notice that named the task on its link's second line."""
+    newer = dms("0078")
+    older = notice("dms-task-failed.json")
+    del older["SourceId"]
+    older["Identifier Link"] = (
+        "https://console.aws.amazon.com/dms/home?region=eu-west-2#tasks:ids=orders-cdc\n"
+        "SourceId: orders-cdc "
+    )
+    assert only("dms-task-failed.json", older).fingerprint == newer.fingerprint
+    assert newer.identity["source_id"] == "orders-cdc"
+
+
+# --- ElastiCache ---------------------------------------------------------------------------
+
+
+def cache(message: dict[str, Any] | str, **changes: Any) -> Normalized:
+    return read("elasticache-snapshot-failed.json", message, **changes)
+
+
+def test_an_elasticache_key_in_another_case_is_read() -> None:
+    """ "Elasticache:ServiceUpdateAvailableForNode" (ElastiCache writes its prefix so too) was
+    a dead letter; it is read, and "Elasticache:SnapshotFailed" is "ElastiCache:SnapshotFailed"."""
+    [update] = cache({"Elasticache:ServiceUpdateAvailableForNode": "sessions-0001-001"}).alerts
+    assert update.identity["condition"] == "ServiceUpdateAvailableForNode"
+    [lower] = cache({"Elasticache:SnapshotFailed": "sessions-0001-001"}).alerts
+    [upper] = cache({"ElastiCache:SnapshotFailed": "sessions-0001-001"}).alerts
+    assert lower.fingerprint == upper.fingerprint
+
+
+def test_elasticaches_message_form_is_its_json_notice() -> None:
+    """ "ElastiCache:SnapshotFailed : node", the message ElastiCache's event table documents,
+    is the incident of the JSON notice; "ElastiCache:SnapshotComplete : node" resolves it.
+    Read as prose, every event on the topic was one incident under its Subject."""
+    [text] = cache("ElastiCache:SnapshotFailed : sessions-0001-001").alerts
+    [as_json] = cache({"ElastiCache:SnapshotFailed": "sessions-0001-001"}).alerts
+    [done] = cache(" elasticache:SnapshotComplete :  sessions-0001-001 \n").alerts
+    assert text.fingerprint == as_json.fingerprint == done.fingerprint
+    assert (text.status, done.status) == (Status.FIRING, Status.RESOLVED)
+    assert "Unsubscribe" not in text.model_dump_json()
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "ElastiCache:SnapshotFailed : a\nElastiCache:SnapshotFailed : b",
+        "ElastiCache:SnapshotFailed",
+        "ElastiCache: the cache is slow : really",
+        "Our ElastiCache:SnapshotFailed : runbook says hello",
+    ],
+)
+def test_other_text_naming_elasticache_is_still_prose(message: str) -> None:
+    """Two events in one message, an event without a resource, words after the prefix or
+    before it: the SNS text alert it was, titled by its Subject."""
+    [alert] = cache(message).alerts
+    assert (alert.source, alert.title) == ("sns", "ElastiCache Notification Message")
+
+
+# --- Amazon Inspector classic -------------------------------------------------------------
+
+
+def inspector(**changes: Any) -> Normalized:
+    message = notice("inspector-finding-reported.json") | changes
+    return read("inspector-finding-reported.json", message)
+
+
+def run_completed(counts: Any) -> Normalized:
+    return inspector(event="ASSESSMENT_RUN_COMPLETED", finding=None, findingsCount=counts)
+
+
+PACKAGES = (
+    "arn:aws:inspector:us-east-1:316112463485:rulespackage/0-gEjTy7T7",
+    "arn:aws:inspector:us-east-1:316112463485:rulespackage/0-R01qwB5Q",
+)
+
+
+def test_inspector_findings_of_one_template_are_one_incident() -> None:
+    """Each FINDING_REPORTED of an assessment template is an occurrence of the template's one
+    incident (its finding and run ids are no identity), so a run's fifty findings are one
+    ticket; another template is another incident."""
+    [first] = inspector().alerts
+    assert first.identity == {
+        "service": "inspector",
+        "account": "123456789012",
+        "region": "us-east-1",
+        "template": "arn:aws:inspector:us-east-1:123456789012:target/0-a12b3c4d/template/0-5e6f7g8h",
+    }
+    finding = notice("inspector-finding-reported.json")["finding"]
+    [second] = inspector(finding=finding.replace("0-mn3o4p5q", "0-zz"), time="x").alerts
+    assert second.fingerprint == first.fingerprint
+    assert finding in first.description
+    other = notice("inspector-finding-reported.json")["template"].replace("0-5e6f7g8h", "0-9")
+    assert inspector(template=other).alerts[0].fingerprint != first.fingerprint
+
+
+def test_an_inspector_run_that_found_nothing_resolves_the_templates_incident() -> None:
+    """ASSESSMENT_RUN_COMPLETED with every rules package's count 0 resolves the template's
+    incident; with findings it fires it, saying how many; counts that cannot be read change no
+    ticket."""
+    [found] = inspector().alerts
+    [clean] = run_completed("{" + ", ".join(f"{arn}=0" for arn in PACKAGES) + "}").alerts
+    assert (clean.status, clean.fingerprint) == (Status.RESOLVED, found.fingerprint)
+    [dirty] = run_completed(f"{{{PACKAGES[0]}=2, {PACKAGES[1]}=1}}").alerts
+    assert (dirty.status, dirty.fingerprint) == (Status.FIRING, found.fingerprint)
+    assert dirty.title == "Amazon Inspector found 3 findings: assessment template 0-5e6f7g8h"
+    for odd in ("{}", "{x=y}", {"a": 1}, None, "{" + "a=1, " * 5000 + "}"):
+        assert [s.reason for s in run_completed(odd).skipped] == ["no_state_change"], odd
+
+
+@pytest.mark.parametrize(
+    "event",
+    ["ASSESSMENT_RUN_STARTED", "ASSESSMENT_RUN_STATE_CHANGED", "ENABLE_ASSESSMENT_NOTIFICATIONS"],
+)
+def test_inspector_notices_of_a_run_in_progress_change_no_ticket(event: str) -> None:
+    """A run started or changing state, and the notice sent when notifications are turned on,
+    are Skipped with a reason."""
+    skipped = inspector(event=event, finding=None, newstate="COLLECTING_DATA").skipped
+    assert [s.reason for s in skipped] == ["no_state_change"]
+
+
+def test_an_inspector_finding_without_its_template_is_a_one_line_invalid_alert() -> None:
+    """No template ARN (what identifies the incident): a one-line InvalidAlertError naming
+    the field, for the DLQ."""
+    with pytest.raises(InvalidAlertError, match="template") as err:
+        inspector(template=None)
+    assert "\n" not in str(err.value)
+
+
+# --- AWS Budgets ---------------------------------------------------------------------------
+
+
+def budgets(*replace: tuple[str, str], **changes: Any) -> Normalized:
+    text = envelope("budgets-actual-exceeded.json")["Message"]
+    for old, new in replace:
+        text = text.replace(old, new)
+    return read("budgets-actual-exceeded.json", text, **changes)
+
+
+def test_a_budget_over_its_threshold_is_one_incident_per_budget_and_alert_type() -> None:
+    """Budgets' notice is keyed by account, budget and alert type: next month's notice, with
+    other amounts, dates and threshold, is the same incident; the forecast alert and another
+    budget are others; the account is the notice's own, not the topic's."""
+    [first] = budgets().alerts
+    assert first.identity == {
+        "service": "budgets",
+        "account": "123456789012",
+        "budget": "team-checkout",
+        "alert_type": "ACTUAL",
+    }
+    assert first.labels["threshold"] == "> $800.00"
+    assert first.links == {"budgets": "https://console.aws.amazon.com/billing/home#/budgets"}
+    [later] = budgets(
+        ("$836.12", "$1,210.40"), ("December 05", "January 05"), ("800", "900")
+    ).alerts
+    assert later.fingerprint == first.fingerprint
+    [forecast] = budgets(("ACTUAL", "FORECASTED")).alerts
+    [other] = budgets(("team-checkout", "team-search")).alerts
+    assert len({first.fingerprint, forecast.fingerprint, other.fingerprint}) == 3
+    [elsewhere] = budgets(TopicArn="arn:aws:sns:us-east-1:210987654321:budget-alerts").alerts
+    assert elsewhere.fingerprint == first.fingerprint
+
+
+def test_budgets_like_text_without_a_budget_name_is_still_prose() -> None:
+    """A notice of that first line naming no budget is the SNS text alert it was."""
+    [alert] = budgets(("Budget Name: team-checkout\n", "")).alerts
+    assert alert.source == "sns"
+
+
+# --- SES and Route 53 ----------------------------------------------------------------------
+
+SES = [
+    {"notificationType": "Bounce", "bounce": {"bounceType": "Permanent"}, "mail": {}},
+    {"notificationType": "Complaint", "complaint": {}, "mail": {"source": "a@example.com"}},
+    {"notificationType": "Delivery", "delivery": {}, "mail": {}},
+    {"eventType": "Bounce", "bounce": {}, "mail": {}},
+]
+
+
+@pytest.mark.parametrize("message", SES)
+def test_ses_mail_feedback_is_refused_saying_it_is_no_alert(message: dict[str, Any]) -> None:
+    """An SES bounce, complaint or delivery notice (or a configuration set's event) is mail
+    feedback for the sending application: a one-line InvalidAlertError saying so, for the DLQ
+    that keeps it, not the EventBridge advice meant for other services' events."""
+    with pytest.raises(InvalidAlertError, match="SES") as err:
+        read("rds-failover-started.json", message)
+    assert "not an alert" in str(err.value) and "\n" not in str(err.value)
+    assert AWS_SNS_HINT not in str(err.value)
+
+
+def route53(state: str) -> Alert:
+    """A Route 53 health check's CloudWatch alarm (us-east-1, AWS/Route53 HealthCheckStatus)."""
+    alarm = json.loads(json.loads(sample("../cloudwatch/sns-alarm.json"))["Message"])
+    alarm |= {
+        "AlarmName": "checkout-health",
+        "AlarmArn": "arn:aws:cloudwatch:us-east-1:123456789012:alarm:checkout-health",
+        "NewStateValue": state,
+    }
+    alarm["Trigger"] |= {
+        "MetricName": "HealthCheckStatus",
+        "Namespace": "AWS/Route53",
+        "Statistic": "Minimum",
+        "Dimensions": [{"value": "e2c9a1b8-0d3f-4b5e-9c7a-6f1e2d3c4b5a", "name": "HealthCheckId"}],
+    }
+    outer = json.loads(sample("../cloudwatch/sns-alarm.json")) | {"Message": json.dumps(alarm)}
+    recognised = recognise_body(json.dumps(outer))
+    assert recognised.format == "cloudwatch-alarm"
+    [alert] = recognised.normalized.alerts
+    return alert
+
+
+def test_a_route53_health_check_is_read_as_the_cloudwatch_alarm_it_is() -> None:
+    """Route 53 health checks notify through CloudWatch alarms: ALARM fires and OK resolves
+    one incident, as for any alarm."""
+    unhealthy, healthy = route53("ALARM"), route53("OK")
+    assert (unhealthy.status, healthy.status) == (Status.FIRING, Status.RESOLVED)
+    assert unhealthy.fingerprint == healthy.fingerprint
+
+
+# --- hostile -------------------------------------------------------------------------------
+
+PASTED = " key AKIAIOSFODNN7EXAMPLE db postgres://app:hunter2-Sup3r-secret@db:5432/x "
+
+
+@pytest.mark.parametrize(
+    ("name", "field"),
+    [
+        ("redshift-resize-failed.json", "Event Message"),
+        ("redshift-resize-failed.json", "Resource"),
+        ("dms-task-failed.json", "Event Message"),
+        ("dms-task-failed.json", "SourceId"),
+        ("inspector-finding-reported.json", "finding"),
+        ("inspector-finding-reported.json", "template"),
+        ("elasticache-text-snapshot-failed.json", None),
+        ("budgets-actual-exceeded.json", None),
+    ],
+)
+def test_secrets_in_a_notice_never_reach_the_redacted_view_or_the_ticket(
+    name: str, field: str | None
+) -> None:
+    """An access key and a DSN password pasted into a notice's text (its message, its
+    resource, a finding or template ARN, a text notice's Message) are gone from what the sinks
+    and the prompt render from and from the deterministic ticket."""
+    if field is None:
+        message: dict[str, Any] | str = envelope(name)["Message"].replace(" : ", " :" + PASTED, 1)
+        message = message.replace("Budget Name: team-checkout", "Budget Name: team" + PASTED)
+    else:
+        message = notice(name)
+        message[field] += PASTED
+    for alert in read(name, message).alerts:
+        shown = view(alert)
+        ticket = DeterministicSummariser().write(shown)
+        for text in (shown.text, ticket.model_dump_json()):
+            assert "AKIAIOSFODNN7EXAMPLE" not in text and "hunter2-Sup3r-secret" not in text
+
+
+@pytest.mark.parametrize(
+    ("name", "field"),
+    [
+        ("redshift-resize-failed.json", "Event Message"),
+        ("redshift-resize-failed.json", "Category"),
+        ("dms-task-failed.json", "Event Message"),
+        ("inspector-finding-reported.json", "finding"),
+    ],
+)
+def test_a_megabyte_field_is_cut_to_its_limits(name: str, field: str) -> None:
+    """A megabyte of text (controls and bidi overrides in it) in a shown field: title at
+    most 200 characters, description 4,000, no control character in the title."""
+    message = notice(name) | {field: "fail\x1b[31m\u202e " + "x " * 500_000}
+    [alert] = read(name, message).alerts
+    assert len(alert.title) <= 200 and len(alert.description) <= 4_000
+    assert "\x1b" not in alert.title and "\u202e" not in alert.title
+    assert all(len(value) <= 256 for value in alert.labels.values())
+
+
+def test_a_budgets_megabyte_message_is_read_in_bounds() -> None:
+    """A Budgets notice padded to a megabyte: one alert, its title and description bounded."""
+    [alert] = budgets(("Dear AWS Customer,", "Dear " + "x" * 1_000_000)).alerts
+    assert len(alert.title) <= 200 and len(alert.description) <= 4_000
+
+
+# --- through SNS and the pipeline ---------------------------------------------------------
+
+
+def test_notices_published_through_sns_to_the_queue_are_read(queues: Queues) -> None:
+    """Through SNS (moto) to the queue, as the services publish them: a Redshift event's JSON
+    and ElastiCache's message form arrive in SNS's envelope and are read with the topic's
+    account, the Region from Redshift's console link and ElastiCache's topic."""
+    sns = boto3.client("sns", endpoint_url=queues.endpoint, region_name="us-east-1")
+    topic = sns.create_topic(Name="aws-service-events")["TopicArn"]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn(queues))
+    sns.publish(TopicArn=topic, Message=envelope("redshift-resize-failed.json")["Message"])
+    sns.publish(TopicArn=topic, Message="ElastiCache:SnapshotFailed : sessions-0001-001")
+    alerts = [alert for body in received(queues, 2) for alert in normalize_body(body).alerts]
+    by_service = {alert.identity["service"]: alert for alert in alerts}
+    assert set(by_service) == {"redshift", "elasticache"}
+    assert by_service["redshift"].identity["region"] == "us-east-1"
+    assert by_service["redshift"].identity["account"] == "123456789012"
+    assert by_service["elasticache"].identity["region"] == "us-east-1"
+
+
+async def test_a_dms_task_failure_opens_and_its_restart_closes_one_ticket() -> None:
+    """Through the pipeline: the task failed opens one ticket with its text redacted, the same
+    failure again is counted, the task started closes it."""
+    r = rig()
+    failed = notice("dms-task-failed.json") | {
+        "Event Message": "Replication task has failed.\nReason: postgres://dms:hunter2-x@db/src"
+    }
+    started = failed | {
+        "Event ID": failed["Event ID"].replace("0078", "0069"),
+        "Event Time": "2026-12-05 05:00:00.000",
+    }
+    for n, message in enumerate([failed, failed, started]):
+        outer = envelope("dms-task-failed.json") | {"Message": json.dumps(message)}
+        await r.pipeline.process(Message(f"m-{n}", json.dumps(outer), f"rh-{n}", 1, None))
+    assert r.sink.kinds() == ["open", "close"]
+    assert r.summariser.calls == 1
+    opened = r.sink.effects[0].alert
+    assert "hunter2-x" not in opened.description and "[REDACTED" in opened.description
+
+
+@pytest.mark.parametrize(
+    ("name", "named"),
+    [
+        ("redshift-resize-failed.json", "orders-dw"),
+        ("dms-task-failed.json", "orders-cdc"),
+        ("inspector-finding-reported.json", "assessment template 0-5e6f7g8h"),
+        ("budgets-actual-exceeded.json", "budget team-checkout"),
+    ],
+)
+def test_the_deterministic_tickets_steps_name_the_resource(name: str, named: str) -> None:
+    """Without the LLM, the ticket's steps still say where to look: the cluster's or task's
+    console link, the assessment template, the budget."""
+    [alert] = normalize_body(sample(name)).alerts
+    steps = DeterministicSummariser().write(view(alert)).steps
+    assert any(named in step for step in steps), steps
