@@ -1,4 +1,5 @@
-"""`triage dlq peek|redrive` against moto's SQS with a real redrive policy."""
+"""`triage dlq peek|redrive` against moto's SQS with a real redrive policy: the command in this
+process, and as a process of its own where a kill is what is tested."""
 
 from __future__ import annotations
 
@@ -8,17 +9,35 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
-from daemon_harness import Queues, daemon_env, run_triage, settings_for
+import pytest
+
+from daemon_harness import Queues, daemon_env, run_in_process, settings_for
 
 GOOD = json.dumps({"title": "backup failed", "dedup_key": "backup", "source": "cron"})
 BAD = '{"title": "broken'
 
+#: `triage dlq ARGS` run to completion: its exit code, stdout and stderr.
+Dlq = Callable[..., subprocess.CompletedProcess[str]]
 
-def dlq(queues: Queues, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+
+@pytest.fixture
+def dlq(
+    queues: Queues,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> Dlq:
+    """`triage dlq ARGS` in this process, configured for `queues` (the kill test alone needs
+    a process of its own)."""
     env = daemon_env(settings_for(queues, "http://127.0.0.1:9", tmp_path / "t.db"))
-    return run_triage("dlq", *args, env=env)
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return run_in_process(monkeypatch, capsys, "dlq", *args, env=env)
+
+    return run
 
 
 def fill_dlq(queues: Queues, *bodies: str) -> None:
@@ -39,10 +58,10 @@ def bodies(queues: Queues, url: str) -> list[str]:
         out += [m["Body"] for m in batch]
 
 
-def test_peek_describes_dead_letters_and_leaves_them(queues: Queues, tmp_path: Path) -> None:
+def test_peek_describes_dead_letters_and_leaves_them(queues: Queues, dlq: Dlq) -> None:
     """peek shows source, title, fingerprint, receive count and age, the error when reproducible, and moves nothing."""
     fill_dlq(queues, GOOD, BAD)
-    result = dlq(queues, tmp_path, "peek")
+    result = dlq("peek")
     assert result.returncode == 0, result.stderr
     rows = {r.get("title", "bad"): r for r in map(json.loads, result.stdout.splitlines())}
     assert rows["backup failed"]["source"] == "generic"
@@ -53,31 +72,31 @@ def test_peek_describes_dead_letters_and_leaves_them(queues: Queues, tmp_path: P
     assert sorted(bodies(queues, queues.dlq_url)) == sorted([GOOD, BAD])
 
 
-def test_redrive_dry_run_moves_nothing(queues: Queues, tmp_path: Path) -> None:
+def test_redrive_dry_run_moves_nothing(queues: Queues, dlq: Dlq) -> None:
     """redrive --dry-run says how many would move and leaves the DLQ as it was."""
     fill_dlq(queues, GOOD, GOOD)
-    result = dlq(queues, tmp_path, "redrive", "--dry-run")
+    result = dlq("redrive", "--dry-run")
     assert result.returncode == 0, result.stderr
     assert "would move 2" in result.stderr
     assert bodies(queues, queues.url) == []
     assert len(bodies(queues, queues.dlq_url)) == 2
 
 
-def test_redrive_moves_every_dead_letter_back(queues: Queues, tmp_path: Path) -> None:
+def test_redrive_moves_every_dead_letter_back(queues: Queues, dlq: Dlq) -> None:
     """redrive moves all dead letters to the main queue, bodies intact (batch fallback on moto)."""
     sent = [json.dumps({"title": f"alert {i}"}) for i in range(23)]
     fill_dlq(queues, *sent)
-    result = dlq(queues, tmp_path, "redrive")
+    result = dlq("redrive")
     assert result.returncode == 0, result.stderr
     assert sorted(bodies(queues, queues.url)) == sorted(sent)
     assert bodies(queues, queues.dlq_url) == []
 
 
-def test_redrive_stopped_half_way_loses_nothing(queues: Queues, tmp_path: Path) -> None:
+def test_redrive_stopped_half_way_loses_nothing(queues: Queues, dlq: Dlq) -> None:
     """A redrive that stops after 7 of 15 leaves every message in exactly one of the two queues."""
     sent = [json.dumps({"title": f"alert {i}"}) for i in range(15)]
     fill_dlq(queues, *sent)
-    result = dlq(queues, tmp_path, "redrive", "--max", "7")
+    result = dlq("redrive", "--max", "7")
     assert result.returncode == 0, result.stderr
     main, dead = bodies(queues, queues.url), bodies(queues, queues.dlq_url)
     assert len(main) == 7
@@ -112,7 +131,7 @@ def test_redrive_killed_mid_way_loses_nothing(queues: Queues, tmp_path: Path) ->
     assert moved + left >= len(sent)
 
 
-def test_redrive_fails_when_the_queue_refuses_letters(queues: Queues, tmp_path: Path) -> None:
+def test_redrive_fails_when_the_queue_refuses_letters(queues: Queues, dlq: Dlq) -> None:
     """A redrive that leaves letters the main queue refused exits 1, its last line saying how
     many stayed (it exited 0, and a script took the DLQ for empty)."""
     queues.client().set_queue_attributes(
@@ -120,7 +139,7 @@ def test_redrive_fails_when_the_queue_refuses_letters(queues: Queues, tmp_path: 
     )
     large = json.dumps({"title": "large", "description": "x" * 2000})
     fill_dlq(queues, GOOD, large, large)
-    result = dlq(queues, tmp_path, "redrive", "--max", "10")
+    result = dlq("redrive", "--max", "10")
     assert result.returncode == 1, result.stderr
     last = result.stderr.strip().splitlines()[-1]
     assert "left 2 dead letter(s)" in last and "refused" in last
