@@ -1,12 +1,15 @@
 """What the CLI prints is safe for the terminal it lands in: alert text cannot move the cursor,
-clear the screen, set the window title or reorder what the operator reads."""
+clear the screen, set the window title or reorder what the operator reads. The commands run
+in this process: what they print is the same text a process writes."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-from daemon_harness import Queues, daemon_env, run_triage, settings_for
+import pytest
+
+from daemon_harness import Queues, daemon_env, run_in_process, settings_for
 from triage.view import json_line, terminal_line
 
 #: Escape sequences and characters a terminal acts on: clear screen, OSC 52 (write the
@@ -26,14 +29,19 @@ def test_a_json_line_escapes_what_a_terminal_would_act_on() -> None:
         assert escape in line
 
 
-def test_dlq_peek_prints_a_hostile_dead_letter_inert(queues: Queues, tmp_path: Path) -> None:
+def test_dlq_peek_prints_a_hostile_dead_letter_inert(
+    queues: Queues,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     """`triage dlq peek` quotes an undecodable body's start: its escape sequences and bidi
     override reach the terminal as \\u escapes, never as the characters."""
     sqs = queues.client()
     sqs.send_message(QueueUrl=queues.dlq_url, MessageBody='{"title": "' + HOSTILE)
     sqs.send_message(QueueUrl=queues.dlq_url, MessageBody=json.dumps({"title": "ok " + HOSTILE}))
     env = daemon_env(settings_for(queues, "http://127.0.0.1:9", tmp_path / "t.db"))
-    proc = run_triage("dlq", "peek", env=env)
+    proc = run_in_process(monkeypatch, capsys, "dlq", "peek", env=env)
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
     assert len(lines) == 2
@@ -43,20 +51,27 @@ def test_dlq_peek_prints_a_hostile_dead_letter_inert(queues: Queues, tmp_path: P
     assert any("\x1b[2J" in row.get("body", "") for row in shown)
 
 
-def test_an_error_line_quoting_what_was_typed_is_inert(queues: Queues, tmp_path: Path) -> None:
+def test_an_error_line_quoting_what_was_typed_is_inert(
+    queues: Queues,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     """An error on stderr that quotes an id (here one pasted with escape sequences) writes them
     as \\u escapes: `triage silence expire` of an unknown id cannot clear the screen."""
     assert terminal_line("ok é 东京") == "ok é 东京"
     (tmp_path / "t.db").touch()  # the daemon's store: `silence` creates none
     env = daemon_env(settings_for(queues, "http://127.0.0.1:9", tmp_path / "t.db"))
-    proc = run_triage("silence", "expire", "x" + HOSTILE, env=env)
+    proc = run_in_process(monkeypatch, capsys, "silence", "expire", "x" + HOSTILE, env=env)
     assert proc.returncode != 0
     (line,) = proc.stderr.splitlines()
     assert line.isprintable(), line
     assert "no silence x\\u001b[2J" in line
 
 
-def test_triage_normalize_prints_a_hostile_alert_inert(tmp_path: Path) -> None:
+def test_triage_normalize_prints_a_hostile_alert_inert(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     """`triage normalize` prints each alert as one inert line: a right-to-left override in a
     runbook link or escape sequences in the description reach the terminal as \\u escapes."""
     body = {
@@ -66,7 +81,9 @@ def test_triage_normalize_prints_a_hostile_alert_inert(tmp_path: Path) -> None:
     }
     path = tmp_path / "alert.json"
     path.write_text(json.dumps(body), encoding="utf-8")
-    proc = run_triage("normalize", str(path))
+    proc = run_in_process(
+        monkeypatch, capsys, "normalize", str(path), env={"PATH": "/usr/bin:/bin"}
+    )
     assert proc.returncode == 0, proc.stderr
     (line,) = proc.stdout.splitlines()
     assert line.isprintable(), line
