@@ -24,14 +24,11 @@ from pathlib import Path
 
 import pytest
 
-from daemon_harness import SRC, Daemon, Queues, daemon_env, run_triage, settings_for
+from daemon_harness import SRC, Daemon, Queues, daemon_env, events, run_triage, settings_for
 from triage.cli import main
 from triage.demo.ticketd import TicketServer
 
 SAMPLES = Path(__file__).resolve().parents[1] / "src" / "triage" / "demo" / "alerts"
-
-
-triage = run_triage
 
 
 @dataclass(frozen=True)
@@ -67,7 +64,7 @@ def cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> 
 
 
 def test_check_passes_when_everything_is_reachable(
-    queues: Queues, backend: TicketServer, tmp_path: Path
+    queues: Queues, backend: TicketServer, tmp_path: Path, cli: Cli
 ) -> None:
     """`triage check` prints one ok line per dependency and exits 0 when all are reachable."""
     env = daemon_env(
@@ -79,7 +76,7 @@ def test_check_passes_when_everything_is_reachable(
             backend_resolve_route="/api/service/tickets/{ref}/resolve",
         )
     )
-    result = triage("check", env=env)
+    result = cli("check", env=env)
     assert result.returncode == 0, result.stdout + result.stderr
     lines = result.stdout.splitlines()
     assert [line.split()[1] for line in lines[:-1]] == [
@@ -123,11 +120,11 @@ def test_check_names_a_broken_routes_file(queues: Queues, tmp_path: Path, cli: C
     assert "route 'ops'.sinks" in line and "pagerduty" in line
 
 
-def test_send_queues_files_and_stdin(queues: Queues, tmp_path: Path) -> None:
+def test_send_queues_files_and_stdin(queues: Queues, tmp_path: Path, cli: Cli) -> None:
     """`triage send` queues each file and stdin as one message each."""
     env = daemon_env(settings_for(queues, "http://127.0.0.1:9", tmp_path / "t.db"))
     sample = SAMPLES / "1-fire-generic-backup.json"
-    result = triage("send", str(sample), "-", env=env, stdin='{"title": "from stdin"}')
+    result = cli("send", str(sample), "-", env=env, stdin='{"title": "from stdin"}')
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("sent 2 of 2 message(s)")
     response = queues.client().receive_message(QueueUrl=queues.url, MaxNumberOfMessages=10)
@@ -227,19 +224,15 @@ def test_normalize_rejects_bytes_that_are_not_utf8_from_a_file_and_stdin(
     assert from_stdin.stderr.decode().strip() == line
 
 
-def test_run_dry_run_as_a_process_leaves_the_queue_as_it_was(
-    queues: Queues, backend: TicketServer, tmp_path: Path
+def test_run_dry_run_drain_leaves_the_queue_as_it_was(
+    queues: Queues, backend: TicketServer, tmp_path: Path, cli: Cli
 ) -> None:
     """`triage run --dry-run --drain` logs a decision per alert, posts nothing, and exits 0."""
     queues.send('{"title": "disk full", "dedup_key": "disk"}')
-    daemon = Daemon(
-        settings_for(queues, backend.url, tmp_path / "t.db"),
-        "--dry-run",
-        "--drain",
-        log_dir=tmp_path,
-    )
-    assert daemon.wait(timeout=60) == 0, daemon.log
-    [decision] = [e for e in daemon.events() if e["event"] == "alert.dry_run"]
+    env = daemon_env(settings_for(queues, backend.url, tmp_path / "t.db"))
+    result = cli("run", "--dry-run", "--drain", env=env)
+    assert result.returncode == 0, result.stderr
+    [decision] = [e for e in events(result.stderr) if e["event"] == "alert.dry_run"]
     assert decision["action"] == "open"
     assert decision["title"] == "disk full"
     assert backend.request_count == 0
@@ -247,7 +240,7 @@ def test_run_dry_run_as_a_process_leaves_the_queue_as_it_was(
 
 
 def test_health_probes_a_running_daemon(
-    queues: Queues, backend: TicketServer, tmp_path: Path
+    queues: Queues, backend: TicketServer, tmp_path: Path, cli: Cli
 ) -> None:
     """`triage health` exits 0 against a running daemon's /healthz and 1 when nothing answers."""
     port = _free_port()
@@ -259,14 +252,14 @@ def test_health_probes_a_running_daemon(
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline and not _accepts(port):
             time.sleep(0.05)
-        result = triage("health", env=env)
+        result = cli("health", env=env)
         assert result.returncode == 0, result.stderr + daemon.log
         assert '"alive": true' in result.stdout
-        assert triage("health", "--ready", env=env).returncode == 0
+        assert cli("health", "--ready", env=env).returncode == 0
     finally:
         daemon.signal(signal.SIGTERM)
         daemon.wait(timeout=30)
-    assert triage("health", env=env).returncode == 1
+    assert cli("health", env=env).returncode == 1
 
 
 def _accepts(port: int) -> bool:
