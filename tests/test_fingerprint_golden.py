@@ -209,6 +209,22 @@ GOLDEN: dict[str, tuple[str, ...]] = {
     "tools/rollbar-new-item.json": ("dc45bc6cebbd249bff774e11cd7d1d95",),
     "tools/rollbar-occurrence.json": ("d1deb278c88f51b9dd0079905e40a731",),
     "tools/rollbar-resolved-item.json": ("d1deb278c88f51b9dd0079905e40a731",),
+    # More checkers' and trackers' webhooks (tests/test_normalize_more_vendors.py).
+    "betterstack/incident-acknowledged.json": (),
+    "betterstack/incident-resolved.json": ("e101e24bdac2b3ba39495610fbbb463a",),
+    "betterstack/incident-started.json": ("e101e24bdac2b3ba39495610fbbb463a",),
+    "betterstack/monitor-paused.json": (),
+    "checkly/failure.json": ("4b472d014de24fb0567e93bbbc935f0c",),
+    "checkly/recovery.json": ("4b472d014de24fb0567e93bbbc935f0c",),
+    "honeybadger/cert-will-expire.json": ("c759e5dfaed88568f016efb7ddace4d8",),
+    "raygun/follow-up.json": ("9ee0ddf4814e858a240341a1ba14f731",),
+    "raygun/new-error.json": ("9ee0ddf4814e858a240341a1ba14f731",),
+    "raygun/status-changed.json": (),
+    "statuscake/down.json": ("708cc5c28d9b4753fc323efcb4536a8b",),
+    "statuscake/up.json": ("708cc5c28d9b4753fc323efcb4536a8b",),
+    "uptimerobot/down.json": ("c034e0faa5db2325b9fe503912cb8609",),
+    "uptimerobot/ssl-expiry.json": ("1683c19180871355e4e180794a20b13f",),
+    "uptimerobot/up.json": ("c034e0faa5db2325b9fe503912cb8609",),
 }
 
 

@@ -343,6 +343,11 @@ NOT_DISPLAY: dict[str, set[str]] = {
     "dynatrace": {"PID", "State", "ProblemTitle"},
     "honeycomb": {"id", "name", "status", "result_groups_triggered", "is_test"},
     "grafana-oncall": {"event", "event.type", "alert_group", "alert_group.id"},
+    "statuscake": {"Name", "URL", "Status", "StatusCode"},
+    "betterstack": {"event", "data", "data.id", "data.type", "data.attributes"},
+    "uptimerobot": {"monitorID", "alertType", "alertTypeFriendlyName"},
+    "checkly": {"check_id", "alert_type"},
+    "raygun": {"event", "error", "error.url", "application"},
     "aws-notice": {
         "Event Source", "Event ID", "Source ID", "Source ARN", "Service", "Event",
         "AutoScalingGroupARN", "ElastiCache:SnapshotFailed", "anomalyId", "monitorArn",

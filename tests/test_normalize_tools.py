@@ -195,10 +195,10 @@ def test_honeybadger_faults_sites_and_check_ins_never_share_a_key() -> None:
 
 
 def test_honeybadger_events_without_a_reader_go_to_the_dlq_by_name() -> None:
-    """An event this reader does not know (a certificate's expiry) is refused naming it, not
+    """An event this reader does not know (one Honeybadger may add) is refused naming it, not
     dropped as if it changed nothing; assignments and comments change no ticket."""
-    with pytest.raises(InvalidAlertError, match="honeybadger event 'cert_will_expire' is not"):
-        run(dict(sample("honeybadger-down.json"), event="cert_will_expire"))
+    with pytest.raises(InvalidAlertError, match="honeybadger event 'site_archived' is not"):
+        run(dict(sample("honeybadger-down.json"), event="site_archived"))
     for event in ("assigned", "commented"):
         assert run(dict(sample("honeybadger-resolved.json"), event=event)).skipped
 

@@ -72,12 +72,14 @@ from triage.models import Alert, Priority
 from triage.normalize import (
     alertmanager,
     aws_shared,
+    checkers,
     cloudwatch,
     common,
     eventbridge,
     generic,
     grafana,
     monitors,
+    raygun,
     sentry,
     sns,
     splunk,
@@ -108,6 +110,8 @@ KNOWN_SOURCES = (
     splunk.SOURCE,
     *trackers.SOURCES,
     *uptime.SOURCES,
+    *checkers.SOURCES,
+    raygun.SOURCE,
 )
 
 #: A larger file is no routes file (a log pasted by mistake, /dev/zero): refused before reading.

@@ -76,6 +76,7 @@ from triage.ingest.validate import (
     UnsupportedCharset,
     check_off_loop,
     codec_for,
+    is_form,
     sqs_safe,
 )
 from triage.metrics import Metrics
@@ -552,7 +553,13 @@ class Gateway:
         )
         try:
             checked = await check_off_loop(
-                source, body, hint, self._redactor.text, codec, route.formats
+                source,
+                body,
+                hint,
+                self._redactor.text,
+                codec,
+                route.formats,
+                form=is_form(request.headers.get("Content-Type")),
             )
         except Invalid as exc:
             raise Refused(422, "invalid", str(exc), detail=str(exc)) from None

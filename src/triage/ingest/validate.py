@@ -11,15 +11,21 @@ Alertmanager's API path, which takes only an array of alerts: `API_FORMATS`). Th
 few words of the body, redacted and cut to one short line. A valid body without alerts (Grafana's test
 notification, a Sentry installation webhook) is accepted: it is queued like any other and the
 daemon logs it as skipped, so a contact point's Test button proves the whole path.
+
+A body sent as an HTML form (`application/x-www-form-urlencoded`, as StatusCake posts its
+webhook) is queued as the JSON object of its fields (`form_json`), the only body the daemon
+reads; one that is JSON all the same (`curl -d '{…}'` labels its JSON a form) is read as JSON.
 """
 
 from __future__ import annotations
 
 import asyncio
 import codecs
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from urllib.parse import parse_qsl
 
 from triage.errors import TriageError
 from triage.normalize import recognise_body
@@ -34,12 +40,13 @@ ACCEPTED_FORMATS: dict[str, frozenset[str]] = {
     # The legacy Sentry plugin cannot sign: it posts here, the token in its URL (Basic).
     # Other tools' webhooks (Datadog, Opsgenie, PagerDuty, New Relic, Azure Monitor, Google
     # Cloud Monitoring, Uptime Kuma, Splunk, Rollbar, Honeybadger, Bugsnag, Pingdom, Dynatrace,
-    # Honeycomb, Grafana OnCall) post here too.
+    # Honeycomb, Grafana OnCall, StatusCake, Better Stack, UptimeRobot, Checkly, Raygun) post
+    # here too.
     "generic": frozenset(
         {"generic", "sentry-plugin", "datadog", "opsgenie", "pagerduty"}
         | {"newrelic", "azure", "gcp", "uptimekuma", "splunk"}
         | {"rollbar", "honeybadger", "bugsnag", "pingdom", "dynatrace", "honeycomb"}
-        | {"grafana-oncall"}
+        | {"grafana-oncall", "statuscake", "betterstack", "uptimerobot", "checkly", "raygun"}
     ),
     "threshold": frozenset({"threshold"}),
 }
@@ -82,6 +89,12 @@ class Invalid(Exception):
     """Raised for a body the gateway refuses with 422; the text is the one-line reason."""
 
 
+#: The media type of an HTML form's body.
+FORM = "application/x-www-form-urlencoded"
+#: Fields a form body may hold: a webhook sends ten or so; a million tiny ones are an attack.
+FORM_FIELDS_MAX = 1_000
+
+
 class UnsupportedCharset(Exception):
     """Raised for a declared charset the gateway does not read (415); the text says which."""
 
@@ -121,11 +134,14 @@ def check(
     redact: Callable[[str], str],
     codec: str = "utf-8",
     formats: frozenset[str] | None = None,
+    form: bool = False,
 ) -> Checked:
     """Read `body` (in `codec`, from `codec_for`) as the daemon will; Invalid with a redacted
     one-line reason if it cannot, or if its format is not one of `formats` (by default, the
-    ones `source`'s webhook path takes)."""
+    ones `source`'s webhook path takes). A `form` body (`FORM`) is read as its fields' JSON."""
     text = _decode(body, codec)
+    if form and not _json_shaped(text):
+        text, codec = form_json(text), "form"
     try:
         recognised = recognise_body(text, sentry_resource=sentry_resource)
     except TriageError as exc:
@@ -157,11 +173,49 @@ async def check_off_loop(
     redact: Callable[[str], str],
     codec: str = "utf-8",
     formats: frozenset[str] | None = None,
+    form: bool = False,
 ) -> Checked:
     """`check`, on a worker thread for large bodies (parsing is CPU work)."""
     if len(body) > OFFLOAD_BODY_BYTES:
-        return await asyncio.to_thread(check, source, body, sentry_resource, redact, codec, formats)
-    return check(source, body, sentry_resource, redact, codec, formats)
+        return await asyncio.to_thread(
+            check, source, body, sentry_resource, redact, codec, formats, form
+        )
+    return check(source, body, sentry_resource, redact, codec, formats, form)
+
+
+def is_form(content_type: str | None) -> bool:
+    """Whether a Content-Type names an HTML form's body (`FORM`, any case, any parameters)."""
+    return (content_type or "").split(";", 1)[0].strip().lower() == FORM
+
+
+def form_json(text: str) -> str:
+    """A form body's fields as one JSON object of text values, in the order sent; a name sent
+    more than once keeps every value, as an array. Invalid for percent-escapes that are no
+    UTF-8 or more than `FORM_FIELDS_MAX` fields."""
+    fields: dict[str, str | list[str]] = {}
+    try:
+        pairs = parse_qsl(
+            text, keep_blank_values=True, errors="strict", max_num_fields=FORM_FIELDS_MAX
+        )
+    except UnicodeDecodeError as exc:
+        raise Invalid(
+            f"decode: a form field's percent-escapes are not UTF-8 ({exc.reason})"
+        ) from None
+    except ValueError:
+        raise Invalid(f"decode: the form has more than {FORM_FIELDS_MAX:,} fields") from None
+    for name, value in pairs:
+        given = fields.get(name)
+        if given is None:
+            fields[name] = value
+        else:
+            fields[name] = [*given, value] if isinstance(given, list) else [given, value]
+    return json.dumps(fields, ensure_ascii=False)
+
+
+def _json_shaped(text: str) -> bool:
+    """Whether a body labelled a form is JSON after all: a form's first field name never starts
+    an object or array, and `curl -d` labels every body it sends a form."""
+    return text.lstrip("\ufeff \t\r\n")[:1] in ("{", "[")
 
 
 def sqs_safe(text: str) -> str:

@@ -34,6 +34,7 @@ from triage.errors import DecodeError, InvalidAlertError, TriageError, UnknownFo
 from triage.normalize import (
     alertmanager,
     aws_notices,
+    checkers,
     cloudwatch,
     common,
     eventbridge,
@@ -41,6 +42,7 @@ from triage.normalize import (
     grafana,
     monitors,
     prometheus,
+    raygun,
     sentry,
     sns,
     splunk,
@@ -113,6 +115,11 @@ FORMATS: tuple[Format, ...] = (
     Format("dynatrace", uptime.matches_dynatrace, uptime.normalize_dynatrace),
     Format("honeycomb", uptime.matches_honeycomb, uptime.normalize_honeycomb),
     Format("grafana-oncall", uptime.matches_grafana_oncall, uptime.normalize_grafana_oncall),
+    Format("statuscake", checkers.matches_statuscake, checkers.normalize_statuscake),
+    Format("betterstack", checkers.matches_betterstack, checkers.normalize_betterstack),
+    Format("uptimerobot", checkers.matches_uptimerobot, checkers.normalize_uptimerobot),
+    Format("checkly", checkers.matches_checkly, checkers.normalize_checkly),
+    Format("raygun", raygun.matches, raygun.normalize),
     Format("threshold", generic.matches_threshold, generic.normalize_threshold),
     Format("generic", generic.matches_generic, generic.normalize_generic),
 )

@@ -12,9 +12,11 @@ reactivated_item and reopened_item fire, resolved_item resolves; deploy and any 
 changes no ticket (Skipped).
 States, honeybadger (`event`): occurred, rate_exceeded, volume_spike and unresolved fire and
 resolved resolves a fault; down and up fire and resolve a site; check_in_missing and
-check_in_reporting a check-in; alarm_alert and alarm_ok an Insights alarm; assigned, commented and deployed change no ticket, nor does the
-integration's Test button (its "TestingException"). An event whose shape is not read here
-(certificate expiry) is refused naming it, so it reaches the DLQ rather than
+check_in_reporting a check-in; alarm_alert and alarm_ok an Insights alarm; cert_will_expire fires
+its site's certificate incident (keyed apart from the site's outages; Honeybadger sends no
+event when the certificate is renewed, so an operator closes it); assigned, commented and
+deployed change no ticket, nor does the integration's Test button (its "TestingException").
+An event whose shape is not read here is refused naming it, so it reaches the DLQ rather than
 being dropped.
 States, bugsnag (`trigger.type`): firstException, exception, powerTen, errorEventFrequency and
 reopened fire; a person's errorStateManualChange to fixed, ignored or snoozed resolves (as a
@@ -143,6 +145,7 @@ _HB_FAULT = ({"occurred", "rate_exceeded", "volume_spike", "unresolved"}, {"reso
 _HB_SITE = ({"down"}, {"up"})
 _HB_CHECK_IN = ({"check_in_missing"}, {"check_in_reporting"})
 _HB_ALARM = ({"alarm_alert"}, {"alarm_ok"})
+_HB_CERT = ({"cert_will_expire"}, set[str]())
 _HB_QUIET = frozenset({"assigned", "commented", "deployed"})
 #: What the integration's Test button sends as its fault (an app's own TestingException with
 #: another message is a real error).
@@ -166,7 +169,7 @@ def normalize_honeybadger(payload: dict[str, Any]) -> Normalized:
         return quiet(HONEYBADGER, "event", payload.get("event"))
     for (firing, resolved), read in (
         (_HB_FAULT, _hb_fault), (_HB_SITE, _hb_site), (_HB_CHECK_IN, _hb_check_in),
-        (_HB_ALARM, _hb_alarm),
+        (_HB_ALARM, _hb_alarm), (_HB_CERT, _hb_cert),
     ):  # fmt: skip
         if event in firing | resolved:
             return read(payload, Status.RESOLVED if event in resolved else Status.FIRING)
@@ -275,6 +278,31 @@ def _hb_alarm(payload: dict[str, Any], status: Status) -> Normalized:
         # Dated when queued: the payload's only time is when the alarm was created.
         occurred_at=common.now(),
         identity={"alarm": alarm_id} if alarm_id else {"alarm_name": name or ""},
+        raw=payload,
+    )
+    return Normalized((alert,), ())
+
+
+def _hb_cert(payload: dict[str, Any], status: Status) -> Normalized:
+    """An uptime site's TLS certificate about to expire: the site's certificate incident."""
+    site = common.obj(payload.get("site"), "site", required=True)
+    site_id = common.ident(site.get("id"), "site.id")
+    name = common.line(common.unnested(site.get("name") or site.get("url")), "site.name")
+    expires = site.get("cert_will_expire_at")
+    alert = Alert(
+        source=HONEYBADGER,
+        status=status,
+        title=common.title(f"TLS certificate of {name or f'Honeybadger site {site_id}'} expires"),
+        description=paragraphs(
+            payload.get("message"), f"Expires at {common.shown(expires)}." if expires else None
+        ),
+        links=common.links(source=common.url(site.get("details_url"), "site.details_url")),
+        labels=_hb_labels(
+            payload, ("site_id", site_id), ("url", site.get("url")), ("expires_at", expires)
+        ),
+        # Dated when queued: the notice's only time is the certificate's expiry, in the future.
+        occurred_at=common.now(),
+        identity={"site_certificate": site_id},
         raw=payload,
     )
     return Normalized((alert,), ())

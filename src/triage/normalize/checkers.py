@@ -1,0 +1,347 @@
+"""Uptime and synthetic checkers' webhooks pointed at the gateway's generic path: StatusCake's
+(an HTML form, queued by the gateway as the JSON of its fields), Better Stack's (Better Uptime)
+incident webhook, UptimeRobot's and Checkly's (bodies their users template: read when they
+carry the tool's own variables under the names its documentation and its own templates give
+them). Each is known by those keys and keyed by the tool's own id of the check or incident.
+
+Identity, statuscake: the test's name and URL (StatusCake's form names no test id).
+Identity, betterstack: the incident's id (`data.id`).
+Identity, uptimerobot: the monitor's id (`monitorID`), else its name and URL; an SSL or
+domain expiry notice (alertType 3) is its own incident of the monitor.
+Identity, checkly: the check's id (`check_id`); an SSL expiry notice (ALERT_SSL) is its own
+incident of the check.
+States, statuscake (`Status`): Down fires, Up resolves.
+States, betterstack (`event`): started fires, resolved resolves, acknowledged changes no
+ticket; a monitor's webhook (created, paused …) is no alert (Skipped).
+States, uptimerobot (`alertType`, else `alertTypeFriendlyName`): 1 (Down) fires, 2 (Up)
+resolves, 3 (an SSL certificate or domain about to expire) fires its own incident, which no
+notice resolves.
+States, checkly (`alert_type`): ALERT_FAILURE, ALERT_DEGRADED and their _REMAIN and escalated
+forms fire, ALERT_RECOVERY and ALERT_DEGRADED_RECOVERY resolve, NO_ALERT changes no ticket;
+ALERT_SSL fires its own incident.
+A value still holding its template variable ("*monitorID*", "{{CHECK_ID}}": a test message,
+or a variable the tool left empty) counts as absent.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from triage.errors import InvalidAlertError
+from triage.models import Alert, Status
+from triage.normalize import common
+from triage.normalize.common import Normalized, Skipped
+from triage.normalize.generic import dated
+from triage.normalize.vendors import labelled, paragraphs, quiet, untitled
+
+STATUSCAKE = "statuscake"
+BETTERSTACK = "betterstack"
+UPTIMEROBOT = "uptimerobot"
+CHECKLY = "checkly"
+SOURCES = (STATUSCAKE, BETTERSTACK, UPTIMEROBOT, CHECKLY)
+
+#: A template variable left as it was written: UptimeRobot's `*name*`, Checkly's `{{NAME}}`.
+_PLACEHOLDER_MAX = 200
+_PLACEHOLDER = re.compile(r"\s*(?:\*[A-Za-z]\w{0,63}\*|\{\{\s*[A-Za-z_][\w.]{0,63}\s*\}\})\s*")
+
+
+def given(value: Any) -> Any:
+    """`value`, or None when it is an unfilled template variable or blank text."""
+    if isinstance(value, str) and (
+        not value.strip() or (len(value) <= _PLACEHOLDER_MAX and _PLACEHOLDER.fullmatch(value))
+    ):
+        return None
+    return value
+
+
+# --- StatusCake --------------------------------------------------------------------------------
+
+_SC_STATES = {"down": Status.FIRING, "up": Status.RESOLVED}
+
+
+def matches_statuscake(payload: dict[str, Any]) -> bool:
+    """The contact group's webhook form: the test's `Name`, `URL`, `Status` and `StatusCode`."""
+    return untitled(payload) and {"Name", "URL", "Status", "StatusCode"} <= payload.keys()
+
+
+def normalize_statuscake(payload: dict[str, Any]) -> Normalized:
+    name = common.ident(payload.get("Name"), "Name")
+    url = common.ident_or_none(payload.get("URL"), "URL") or ""
+    state = payload.get("Status")
+    status = _SC_STATES.get(state.strip().lower()) if isinstance(state, str) else None
+    if status is None:
+        raise InvalidAlertError(f"statuscake Status {common.short(state)} is not Up or Down")
+    code = common.word(payload.get("StatusCode"), "StatusCode", 16)
+    alert = Alert(
+        source=STATUSCAKE,
+        status=status,
+        title=common.title(name, "Name"),
+        description=_sc_said(status, code),
+        links=common.links(check=common.url(payload.get("URL"), "URL")),
+        # The form's `Token` (a hash of the account's API key) is a credential: never shown.
+        labels=labelled(
+            ("url", url),
+            ("ip", payload.get("IP")),
+            ("tags", payload.get("Tags")),
+            ("status_code", code),
+            ("check_rate_s", payload.get("CheckRate")),
+        ),
+        # The form states no time: dated when queued, so its down and up order as sent.
+        occurred_at=common.now(),
+        identity={"test": name, "url": url},
+        raw=payload,
+    )
+    return Normalized((alert,), ())
+
+
+def _sc_said(status: Status, code: str | None) -> str:
+    """What the test saw: its status code, 0 meaning no answer in time."""
+    if status is Status.RESOLVED:
+        return "StatusCake reports the test up again."
+    if code in (None, "0"):
+        return "StatusCake reports the test down: no answer within its timeout."
+    return f"StatusCake reports the test down: status code {code}."
+
+
+# --- Better Stack (Better Uptime) ---------------------------------------------------------------
+
+_BS_FIRING = frozenset({"started"})
+_BS_RESOLVED = frozenset({"resolved"})
+_BS_QUIET = frozenset({"acknowledged"})
+
+
+def matches_betterstack(payload: dict[str, Any]) -> bool:
+    """An outgoing webhook: the `event` and the JSON:API resource (`data` with its `id`,
+    `type` and `attributes`) it is about."""
+    data = payload.get("data")
+    return (
+        untitled(payload)
+        and isinstance(payload.get("event"), str)
+        and isinstance(data, dict)
+        and isinstance(data.get("type"), str)
+        and isinstance(data.get("attributes"), dict)
+        and "id" in data
+    )
+
+
+def normalize_betterstack(payload: dict[str, Any]) -> Normalized:
+    data = common.obj(payload.get("data"), "data", required=True)
+    kind = (common.line(data.get("type"), "data.type", 64) or "").lower()
+    incident_id = common.ident(data.get("id"), "data.id")
+    event = (common.line(payload.get("event"), "event", 64) or "").lower()
+    if kind != "incident":
+        detail = f"betterstack {common.short(kind)} webhook ({common.short(event)}) is not an alert"
+        return Normalized((), (Skipped(BETTERSTACK, "unsupported_resource", detail),))
+    if event in _BS_QUIET:
+        return quiet(BETTERSTACK, f"incident {common.short(incident_id)} event", event)
+    if event not in _BS_FIRING | _BS_RESOLVED:
+        raise InvalidAlertError(
+            f"betterstack event {common.short(payload.get('event'))} is not started, "
+            "acknowledged or resolved"
+        )
+    status = Status.RESOLVED if event in _BS_RESOLVED else Status.FIRING
+    attributes = common.obj(data.get("attributes"), "data.attributes", required=True)
+    monitor = common.obj_or_empty(
+        common.obj_or_empty(common.obj_or_empty(data.get("relationships")).get("monitor")).get(
+            "data"
+        )
+    )
+    when = attributes.get("resolved_at") if status is Status.RESOLVED else None
+    occurred, notes = dated(when or attributes.get("started_at"), "betterstack started_at")
+    alert = Alert(
+        source=BETTERSTACK,
+        status=status,
+        title=common.first_title(
+            attributes.get("name"), attributes.get("url"), f"Better Stack incident {incident_id}"
+        ),
+        description=paragraphs(attributes.get("cause")),
+        links=common.links(
+            check=common.url(attributes.get("url"), "url"),
+            screenshot=common.url(attributes.get("screenshot_url"), "screenshot_url"),
+        ),
+        labels=labelled(
+            ("incident_id", incident_id),
+            ("monitor_id", monitor.get("id")),
+            ("url", attributes.get("url")),
+            ("http_method", attributes.get("http_method")),
+            ("team_name", attributes.get("team_name")),
+        ),
+        occurred_at=occurred,
+        identity={"incident": incident_id},
+        raw=payload,
+    )
+    return Normalized((alert,), (), notes)
+
+
+# --- UptimeRobot -------------------------------------------------------------------------------
+
+#: alertType's numbers, and the words alertTypeFriendlyName says them with.
+_UR_TYPES = {"1": Status.FIRING, "2": Status.RESOLVED, "3": Status.FIRING,
+             "down": Status.FIRING, "up": Status.RESOLVED}  # fmt: skip
+_UR_EXPIRY = "3"
+
+
+def matches_uptimerobot(payload: dict[str, Any]) -> bool:
+    """A webhook alert contact's body: the monitor (`monitorID` or `monitorFriendlyName`) and
+    the alert's type (`alertType` or `alertTypeFriendlyName`)."""
+    return (
+        untitled(payload)
+        and ("monitorID" in payload or "monitorFriendlyName" in payload)
+        and ("alertType" in payload or "alertTypeFriendlyName" in payload)
+    )
+
+
+def normalize_uptimerobot(payload: dict[str, Any]) -> Normalized:
+    monitor_id = common.ident_or_none(given(payload.get("monitorID")), "monitorID")
+    name = common.line(common.unnested(given(payload.get("monitorFriendlyName"))), "name")
+    # With a monitor id the URL is only shown, and one that is no text is passed over.
+    link = given(payload.get("monitorURL"))
+    url = common.ident_or_none(common.unnested(link) if monitor_id else link, "monitorURL")
+    if not monitor_id and not name:
+        raise InvalidAlertError(
+            "uptimerobot monitorID and monitorFriendlyName are missing: the monitor cannot be "
+            "identified"
+        )
+    kind = _ur_type(payload)
+    key = {"monitor": monitor_id} if monitor_id else {"name": name or "", "url": url or ""}
+    if kind == _UR_EXPIRY:
+        key["notice"] = "expiry"
+    occurred, notes = dated(given(payload.get("alertDateTime")), "uptimerobot alertDateTime")
+    alert = Alert(
+        source=UPTIMEROBOT,
+        status=_UR_TYPES[kind],
+        title=common.first_title(
+            f"Certificate or domain of {name or url} expires soon" if kind == _UR_EXPIRY else name,
+            url,
+            f"UptimeRobot monitor {monitor_id}",
+        ),
+        description=paragraphs(
+            given(payload.get("alertDetails")),
+            _ur_duration(given(payload.get("alertDuration"))),
+            _ur_expiry(payload),
+        ),
+        links=common.links(check=common.url(given(payload.get("monitorURL")), "monitorURL")),
+        labels=labelled(
+            ("monitor_id", monitor_id),
+            ("url", url),
+            ("alert_type", given(payload.get("alertTypeFriendlyName"))),
+        ),
+        occurred_at=occurred,
+        identity=key,
+        raw=payload,
+    )
+    return Normalized((alert,), (), notes)
+
+
+def _ur_type(payload: dict[str, Any]) -> str:
+    """alertType (1, 2 or 3), else alertTypeFriendlyName (Down or Up), as `_UR_TYPES` keys it."""
+    for field in ("alertType", "alertTypeFriendlyName"):
+        value = common.whole(given(payload.get(field)))
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)
+        if isinstance(value, str) and value.strip().lower() in _UR_TYPES:
+            return value.strip().lower()
+    raise InvalidAlertError(
+        f"uptimerobot alertType {common.short(payload.get('alertType'))} and "
+        f"alertTypeFriendlyName {common.short(payload.get('alertTypeFriendlyName'))} name no "
+        "state (1 Down, 2 Up, 3 expiry)"
+    )
+
+
+def _ur_duration(value: Any) -> str | None:
+    """alertDuration: for how many seconds the monitor was down (sent with an Up)."""
+    seconds = common.whole(value)
+    if isinstance(seconds, str) and seconds.strip().isdigit():
+        seconds = int(seconds)
+    if isinstance(seconds, int) and not isinstance(seconds, bool) and seconds > 0:
+        return f"Down for {seconds} s."
+    return None
+
+
+def _ur_expiry(payload: dict[str, Any]) -> str | None:
+    """An expiry notice's date and days left, when the template sends them."""
+    date = common.word(given(payload.get("sslExpiryDate")), "sslExpiryDate", 64)
+    days = common.word(given(payload.get("sslExpiryDaysLeft")), "sslExpiryDaysLeft", 16)
+    if not date and not days:
+        return None
+    return f"Expires {date or 'soon'}" + (f" ({days} days left)." if days else ".")
+
+
+# --- Checkly -----------------------------------------------------------------------------------
+
+_CK_FIRING = frozenset({"alert_failure", "alert_failure_remain", "alert_failure_degraded",
+                        "alert_degraded", "alert_degraded_remain", "alert_degraded_failure",
+                        "alert_fail"})  # fmt: skip
+_CK_RESOLVED = frozenset({"alert_recovery", "alert_degraded_recovery"})
+_CK_SSL = "alert_ssl"
+_CK_QUIET = "no_alert"
+
+
+#: Checkly's ALERT_TITLE: 'Check "Login flow" has failed' (its documentation quotes the name
+#: with curly quotes too). The name is kept; the state after it changes with each alert.
+_CK_TITLE = re.compile(
+    r"Check [\"'\u201c\u2018](?P<name>.{1,1000})[\"'\u201d\u2019] (?:has|is) \w+.*"
+)
+
+
+def _ck_name(said: str | None) -> str | None:
+    """The check's name from Checkly's alert title, or None when the title is not Checkly's."""
+    head = _CK_TITLE.fullmatch(said) if said else None
+    return head["name"].strip() or None if head else None
+
+
+def matches_checkly(payload: dict[str, Any]) -> bool:
+    """A webhook body with Checkly's variables: the check's `check_id` and an `alert_type`
+    of Checkly's (ALERT_FAILURE …, NO_ALERT)."""
+    kind = payload.get("alert_type")
+    return (
+        untitled(payload)
+        and "check_id" in payload
+        and isinstance(kind, str)
+        and kind.strip().upper().startswith(("ALERT_", "NO_ALERT"))
+    )
+
+
+def normalize_checkly(payload: dict[str, Any]) -> Normalized:
+    check_id = common.ident(given(payload.get("check_id")), "check_id")
+    kind = (common.line(payload.get("alert_type"), "alert_type", 64) or "").lower()
+    said = common.line(
+        common.unnested(given(payload.get("event")) or given(payload.get("alert_title"))),
+        "event",
+        shown=True,
+    )
+    name = common.line(common.unnested(given(payload.get("check_name"))), "check_name")
+    name = name or _ck_name(said)
+    if kind == _CK_QUIET:
+        return quiet(CHECKLY, f"check {common.short(name or check_id)}", "NO_ALERT")
+    if kind not in _CK_FIRING | _CK_RESOLVED | {_CK_SSL}:
+        raise InvalidAlertError(
+            f"checkly alert_type {common.short(payload.get('alert_type'))} is not one of "
+            "Checkly's (ALERT_FAILURE, ALERT_DEGRADED, ALERT_RECOVERY, ALERT_SSL …)"
+        )
+    occurred, notes = dated(given(payload.get("started_at")), "checkly started_at")
+    link = given(payload.get("result_link")) or given(payload.get("link"))
+    alert = Alert(
+        source=CHECKLY,
+        status=Status.RESOLVED if kind in _CK_RESOLVED else Status.FIRING,
+        title=common.first_title(
+            f"Certificate of {name} expires soon" if kind == _CK_SSL and name else name,
+            said,
+            f"Checkly check {check_id}",
+        ),
+        description=paragraphs(said, given(payload.get("check_error_message"))),
+        links=common.links(source=common.url(link, "result_link")),
+        labels=labelled(
+            ("check_id", check_id),
+            ("check_type", given(payload.get("check_type"))),
+            ("group", given(payload.get("group_name"))),
+            ("location", given(payload.get("run_location")) or given(payload.get("region"))),
+            ("response_time_ms", given(payload.get("response_time"))),
+            ("alert_type", kind.upper()),
+        ),
+        occurred_at=occurred,
+        identity={"check": check_id, "alert": "ssl"} if kind == _CK_SSL else {"check": check_id},
+        raw=payload,
+    )
+    return Normalized((alert,), (), notes)
