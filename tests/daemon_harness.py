@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -180,9 +181,11 @@ def run_in_process(
     """`triage ARGS` through `triage.cli.main` in this process, in exactly the environment
     `env` (as `run_triage` gives a process): its exit code and what it printed, without the
     ~0.6 s of CPU a new interpreter spends importing triage. Only what a process alone shows
-    (a signal, a kill, a closed pipe, the interpreter's own start) needs `run_triage`."""
+    (a signal, a kill, a closed pipe, the interpreter's own start) needs `run_triage`. The
+    request log of moto's server, which shares this process, is kept out of its stderr."""
     from triage.cli import main
 
+    monkeypatch.setattr(logging.getLogger("werkzeug"), "disabled", True)
     for name in [name for name in os.environ if name not in env]:
         monkeypatch.delenv(name)
     for name, value in env.items():

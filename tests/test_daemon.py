@@ -8,13 +8,22 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
 
-from daemon_harness import TOKEN, Daemon, Queues, daemon_env, run_triage, settings_for
+from daemon_harness import (
+    TOKEN,
+    Daemon,
+    Queues,
+    daemon_env,
+    events,
+    run_in_process,
+    settings_for,
+)
 from triage.app import RunResult, run_daemon
 from triage.demo.ticketd import TicketServer
 
@@ -47,6 +56,20 @@ async def drain(
 @pytest.fixture(autouse=True)
 def backend_token(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("BACKEND_TOKEN", TOKEN)
+
+
+#: `triage ARGS` in this process with exactly the environment `env`: its exit code and output.
+RunCli = Callable[..., subprocess.CompletedProcess[str]]
+
+
+@pytest.fixture
+def run_cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> RunCli:
+    """The command line in this process; the tests of signals and pipes start processes."""
+
+    def run(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+        return run_in_process(monkeypatch, capsys, *args, env=env)
+
+    return run
 
 
 async def test_message_becomes_one_ticket_and_is_deleted(
@@ -172,27 +195,27 @@ def events_of(daemon: Daemon) -> list[str]:
 
 
 def test_run_drain_exits_zero_when_queue_empty(
-    queues: Queues, backend: TicketServer, tmp_path: Path
+    queues: Queues, backend: TicketServer, tmp_path: Path, run_cli: RunCli
 ) -> None:
     """`triage run --drain` processes what is queued and exits 0 on its own."""
     queues.send(generic("one"), generic("two"))
     settings = settings_for(queues, backend.url, tmp_path / "triage.db")
-    daemon = Daemon(settings, "--drain", log_dir=tmp_path)
-    assert daemon.wait(timeout=60) == 0, daemon.log
-    assert "daemon.drained" in [e["event"] for e in daemon.events()]
+    result = run_cli("run", "--drain", env=daemon_env(settings))
+    assert result.returncode == 0, result.stderr
+    assert "daemon.drained" in [e["event"] for e in events(result.stderr)]
     assert len(backend.tickets) == 2
 
 
 def test_ack_lines_name_the_message_and_its_incidents(
-    queues: Queues, backend: TicketServer, tmp_path: Path
+    queues: Queues, backend: TicketServer, tmp_path: Path, run_cli: RunCli
 ) -> None:
     """Each `message.acked` line carries the message id and the fingerprint(s) it ticketed."""
     group = json.loads(GRAFANA_GROUP.read_text())
     queues.send(generic("one"), group)
     settings = settings_for(queues, backend.url, tmp_path / "triage.db")
-    daemon = Daemon(settings, "--drain", log_dir=tmp_path)
-    assert daemon.wait(timeout=60) == 0, daemon.log
-    acked = [e for e in daemon.events() if e["event"] == "message.acked"]
+    result = run_cli("run", "--drain", env=daemon_env(settings))
+    assert result.returncode == 0, result.stderr
+    acked = [e for e in events(result.stderr) if e["event"] == "message.acked"]
     assert len(acked) == 2 and all(e["message_id"] for e in acked)
     single = next(e for e in acked if "fingerprint" in e)
     grouped = next(e for e in acked if "fingerprints" in e)
@@ -201,9 +224,9 @@ def test_ack_lines_name_the_message_and_its_incidents(
     assert ticketed == {single["fingerprint"], *grouped["fingerprints"]}
 
 
-def test_missing_queue_url_fails_with_one_line(tmp_path: Path) -> None:
+def test_missing_queue_url_fails_with_one_line(run_cli: RunCli) -> None:
     """`triage run` without ALERT_TRIAGE_QUEUE_URL exits 2 with one line naming the variable."""
-    proc = run_triage("run")
+    proc = run_cli("run", env={"PATH": "/usr/bin:/bin"})
     assert proc.returncode == 2
     assert proc.stderr.strip() == "triage: config: missing required setting: ALERT_TRIAGE_QUEUE_URL"
 
