@@ -200,6 +200,28 @@ def test_a_malformed_form_is_refused_naming_why(text: str, reason: str) -> None:
         form_json(text)
 
 
+def test_a_forms_escapes_are_read_in_its_declared_charset() -> None:
+    """A form that declares ISO-8859-1 (or Windows-1252) has its escapes read in it, as its
+    plain text is: "Caf%E9" is "Café", not a 422 for escapes that are no UTF-8."""
+    form = urlencode(dict(sample("statuscake/down.json"), Name="Caf\u00e9"), encoding="latin-1")
+    checked = check("generic", form.encode("ascii"), None, str, codec="latin-1", form=True)
+    assert normalize_body(checked.text).alerts[0].title == "Caf\u00e9"
+    utf8 = urlencode(dict(sample("statuscake/down.json"), Name="Caf\u00e9"))
+    assert json.loads(check("generic", utf8.encode(), None, str, form=True).text)["Name"] == (
+        "Caf\u00e9"
+    )
+
+
+def test_uptimerobots_default_form_post_is_read_through_the_gateway_check() -> None:
+    """UptimeRobot posts its webhook as a form unless "Send as JSON" is ticked: that form,
+    through the gateway's check, is read as UptimeRobot's alert with the JSON body's key."""
+    form = urlencode(sample("uptimerobot/down.json")).encode()
+    checked = check("generic", form, None, str, form=True)
+    assert checked.format == "uptimerobot"
+    [alert] = normalize_body(checked.text).alerts
+    assert alert.fingerprint == one(sample("uptimerobot/down.json")).fingerprint
+
+
 @pytest.fixture
 async def client(queues: Queues) -> AsyncIterator[httpx2.AsyncClient]:
     """A client of the gateway on a free loopback port, in front of moto's queue."""

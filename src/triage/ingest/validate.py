@@ -141,7 +141,7 @@ def check(
     ones `source`'s webhook path takes). A `form` body (`FORM`) is read as its fields' JSON."""
     text = _decode(body, codec)
     if form and not _json_shaped(text):
-        text, codec = form_json(text), "form"
+        text, codec = form_json(text, codec), "form"
     try:
         recognised = recognise_body(text, sentry_resource=sentry_resource)
     except TriageError as exc:
@@ -188,18 +188,24 @@ def is_form(content_type: str | None) -> bool:
     return (content_type or "").split(";", 1)[0].strip().lower() == FORM
 
 
-def form_json(text: str) -> str:
+def form_json(text: str, codec: str = "utf-8") -> str:
     """A form body's fields as one JSON object of text values, in the order sent; a name sent
-    more than once keeps every value, as an array. Invalid for percent-escapes that are no
-    UTF-8 or more than `FORM_FIELDS_MAX` fields."""
+    more than once keeps every value, as an array. Percent-escapes are read in `codec`, the
+    charset the body declares, as its plain text is. Invalid for escapes that are no text in
+    it, or more than `FORM_FIELDS_MAX` fields."""
     fields: dict[str, str | list[str]] = {}
     try:
         pairs = parse_qsl(
-            text, keep_blank_values=True, errors="strict", max_num_fields=FORM_FIELDS_MAX
+            text,
+            keep_blank_values=True,
+            encoding=codec,
+            errors="strict",
+            max_num_fields=FORM_FIELDS_MAX,
         )
     except UnicodeDecodeError as exc:
+        name = codec.upper()
         raise Invalid(
-            f"decode: a form field's percent-escapes are not UTF-8 ({exc.reason})"
+            f"decode: a form field's percent-escapes are not {name} ({exc.reason})"
         ) from None
     except ValueError:
         raise Invalid(f"decode: the form has more than {FORM_FIELDS_MAX:,} fields") from None
