@@ -3,6 +3,8 @@ process, and as a process of its own where a kill is what is tested."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import signal
 import subprocess
@@ -15,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from daemon_harness import Queues, daemon_env, run_in_process, settings_for
+from triage.ops import dlq as dlq_ops  # imported before any test replaces sys.stdout
 
 GOOD = json.dumps({"title": "backup failed", "dedup_key": "backup", "source": "cron"})
 BAD = '{"title": "broken'
@@ -70,6 +73,19 @@ def test_peek_describes_dead_letters_and_leaves_them(queues: Queues, dlq: Dlq) -
     assert rows["backup failed"]["age_s"] >= 0
     assert rows["bad"]["error"].startswith("decode:")
     assert sorted(bodies(queues, queues.dlq_url)) == sorted([GOOD, BAD])
+
+
+def test_peek_prints_to_the_stdout_of_its_call(queues: Queues, dlq: Dlq) -> None:
+    """peek writes where sys.stdout points when it runs, not where it pointed when its module
+    was imported (a default argument kept that stream: closed by then in a test, elsewhere a
+    caller's redirection ignored)."""
+    assert dlq_ops.peek  # loaded already, with whatever stdout there was then
+    fill_dlq(queues, GOOD)
+    shown = io.StringIO()
+    with contextlib.redirect_stdout(shown):
+        result = dlq("peek")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(shown.getvalue())["title"] == "backup failed"
 
 
 def test_redrive_dry_run_moves_nothing(queues: Queues, dlq: Dlq) -> None:

@@ -154,7 +154,10 @@ async def receive(sqs: Any, dlq_url: str, max_messages: int, hide_s: int) -> lis
     return list(seen.values())
 
 
-async def peek(sqs: Any, dlq_url: str, max_messages: int, out: TextIO = sys.stdout) -> int:
+async def peek(sqs: Any, dlq_url: str, max_messages: int, out: TextIO | None = None) -> int:
+    """Print each dead letter as one JSON line on `out` (sys.stdout as it is at the call, not
+    at import: a test's or a caller's redirection is honoured) and leave them all in the DLQ."""
+    out = out if out is not None else sys.stdout
     letters = await receive(sqs, dlq_url, max_messages, _PEEK_HIDE_S)
     now = datetime.now(UTC)
     for letter in letters:
