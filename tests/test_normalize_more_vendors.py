@@ -413,6 +413,31 @@ def test_raygun_keys_an_error_group_by_its_link_alone() -> None:
     assert one(body).fingerprint != first.fingerprint
 
 
+@pytest.mark.parametrize(
+    "link",
+    [
+        "https://ops:hunter2@app.raygun.com/crashreporting/5pz3ab/errors/192837465",
+        "http://app.raygun.com:443/crashreporting/5pz3ab/errors/192837465",
+    ],
+)
+def test_raygun_group_key_ignores_credentials_and_port_in_its_link(link: str) -> None:
+    """The same error group's link with a user and password or a port in it is the same
+    incident: only the host and path key it."""
+    body = sample("raygun/new-error.json")
+    body["error"]["url"] = link
+    assert one(body).fingerprint == one(sample("raygun/new-error.json")).fingerprint
+
+
+@pytest.mark.parametrize("link", ["http://[::1/errors/1", "https://app.raygun.com:99999/e/1"])
+def test_a_raygun_link_that_does_not_parse_is_refused_naming_it(link: str) -> None:
+    """A link Python cannot split (a broken IPv6 host, a port out of range) is refused as no
+    link to an error group, like any other that is none."""
+    body = sample("raygun/new-error.json")
+    body["error"]["url"] = link
+    with pytest.raises(InvalidAlertError, match="is no link to an error group"):
+        run(body)
+
+
 def test_honeybadger_certificate_notice_is_the_sites_certificate_incident() -> None:
     """A site's certificate notice is an incident apart from the site's outages (its up does
     not close it); it used to go to the DLQ as an event no reader knew."""

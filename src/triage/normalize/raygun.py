@@ -78,20 +78,25 @@ def normalize(payload: dict[str, Any]) -> Normalized:
 
 
 def _group(value: Any) -> str:
-    """The error group's link without its query and fragment, its host lower-cased: what stays
-    the same on every notification of one group."""
+    """The error group's link as its host (lower-cased) and path: what stays the same on every
+    notification of one group, whatever query, fragment, port or credentials the link carries."""
     link = common.ident(value, "error.url")
-    parts = urlsplit(link)
+    try:
+        parts = urlsplit(link)
+        parts.port  # noqa: B018 - read only to refuse a port that is no number in range
+    except ValueError:
+        parts = None
     if (
-        parts.scheme.lower() not in ("http", "https")
-        or not parts.netloc
+        parts is None
+        or parts.scheme.lower() not in ("http", "https")
+        or not parts.hostname
         or not parts.path.strip("/")
     ):
         raise InvalidAlertError(
             f"raygun error.url {common.short(link)} is no link to an error group: "
             "the error cannot be identified"
         )
-    return f"{parts.netloc.lower()}{parts.path.rstrip('/')}"
+    return f"{parts.hostname}{parts.path.rstrip('/')}"
 
 
 def _counts(error: dict[str, Any]) -> str | None:
