@@ -153,6 +153,8 @@ GOLDEN: dict[str, tuple[str, ...]] = {
     "aws/dms-task-failed.json": ("67b525bbdb058968f7fa2b7fae764c77",),
     "aws/elasticache-text-snapshot-failed.json": ("5e81d300f8daac5c9ed26604b362cdcd",),
     "aws/inspector-finding-reported.json": ("1a54b5ed22574e10d89b0cb779203d2f",),
+    "aws/inspector2-finding-sns.json": ("6efe5c259f1a9e22cbc582a6b4e7b209",),
+    "aws/macie-finding-sns.json": ("7d965c713faf65ca4bb678ebdb1bc6a7",),
     "aws/redshift-resize-failed.json": ("b6f71ca0443adace6326821aee60507f",),
     # Other tools' webhooks (tests/test_normalize_vendors.py): a trigger and its recovery share one.
     "vendors/datadog-custom-no-data.json": (),

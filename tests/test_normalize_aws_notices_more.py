@@ -352,6 +352,94 @@ def test_budgets_like_text_without_a_budget_name_is_still_prose() -> None:
     assert alert.source == "sns"
 
 
+# --- Amazon Inspector and Macie findings (EventBridge, through SNS) -------------------------
+
+
+def finding(name: str, **detail: Any) -> Alert:
+    """The EventBridge event of sample `name` with `detail` fields changed, through SNS."""
+    event = notice(name)
+    event["detail"] = event["detail"] | detail
+    recognised = recognise_body(json.dumps(envelope(name) | {"Message": json.dumps(event)}))
+    assert recognised.format == "eventbridge"
+    [alert] = recognised.normalized.alerts
+    return alert
+
+
+#: The findings' samples' fingerprints, pinned as `SAMPLES` are.
+FINDINGS = {
+    "inspector2-finding-sns.json": "6efe5c259f1a9e22cbc582a6b4e7b209",
+    "macie-finding-sns.json": "7d965c713faf65ca4bb678ebdb1bc6a7",
+}
+
+
+@pytest.mark.parametrize("name", sorted(FINDINGS))
+def test_each_finding_sample_is_read_with_its_pinned_fingerprint(name: str) -> None:
+    """Inspector's and Macie's findings, through SNS, are read as EventBridge events (source
+    `eventbridge`, as GuardDuty's) with the fingerprint pinned above."""
+    alert = finding(name)
+    assert (alert.source, alert.status) == ("eventbridge", Status.FIRING)
+    assert alert.fingerprint == FINDINGS[name]
+
+
+def test_an_inspector_finding_is_its_own_incident_closed_by_its_status() -> None:
+    """An Inspector finding is one incident per finding ARN, not one per instance (a second
+    vulnerability of the instance was only counted); CLOSED (fixed) or SUPPRESSED resolves it
+    (it kept firing); its severity, team tag and the remediation are kept."""
+    active = finding("inspector2-finding-sns.json")
+    assert active.identity == {
+        "service": "inspector2",
+        "account": "123456789012",
+        "region": "us-east-1",
+        "finding": "arn:aws:inspector2:us-east-1:123456789012:finding/0a1b2c3d4e5f60718293a4b5c6d7e8f9",
+    }
+    assert active.title == "Inspector: CVE-2022-3643 - linux on i-0c2a343f1948d5205"
+    assert (active.status, active.severity, active.team) == (Status.FIRING, "high", "checkout")
+    assert "Update linux to 5.15.0-58.64 or later." in active.description
+    assert active.labels["aws_service"] == "inspector2"
+    for ended in ("CLOSED", "SUPPRESSED"):
+        closed = finding("inspector2-finding-sns.json", status=ended, updatedAt="later")
+        assert (closed.status, closed.fingerprint) == (Status.RESOLVED, active.fingerprint)
+    arn = active.identity["finding"].replace("0a1b", "ffff")
+    other = finding("inspector2-finding-sns.json", findingArn=arn, title="CVE-2023-1 - openssl")
+    assert other.fingerprint != active.fingerprint
+
+
+def test_each_macie_finding_is_its_own_incident() -> None:
+    """Macie's events name no resources, so every finding of an account was one incident: a
+    second bucket's exposed data was only counted. Each finding id is its own incident now, a
+    policy finding's later occurrence (its count rising) the same one, archived resolves it."""
+    first = finding("macie-finding-sns.json")
+    assert first.title == (
+        "Macie: The S3 object contains personal information (orders-exports/2026/12/customers.csv)"
+    )
+    assert (first.status, first.severity, first.team) == (Status.FIRING, "Medium", "orders")
+    again = finding("macie-finding-sns.json", count=3, updatedAt="2026-12-06T00:00:00Z")
+    assert again.fingerprint == first.fingerprint
+    bucket = {"s3Bucket": {"name": "hr-data"}, "s3Object": {"key": "salaries.csv"}}
+    other = finding("macie-finding-sns.json", id="7c0e", resourcesAffected=bucket)
+    assert other.fingerprint != first.fingerprint
+    archived = finding("macie-finding-sns.json", archived=True)
+    assert (archived.status, archived.fingerprint) == (Status.RESOLVED, first.fingerprint)
+
+
+@pytest.mark.parametrize(
+    ("name", "changes", "field"),
+    [
+        ("inspector2-finding-sns.json", {"findingArn": None}, "detail.findingArn"),
+        ("inspector2-finding-sns.json", {"findingArn": {"a": 1}}, "detail.findingArn"),
+        ("macie-finding-sns.json", {"id": ""}, "detail.id"),
+    ],
+)
+def test_a_finding_without_its_id_is_a_one_line_invalid_alert(
+    name: str, changes: dict[str, Any], field: str
+) -> None:
+    """A finding whose id is missing, empty or an object: a one-line InvalidAlertError naming
+    the field, for the DLQ."""
+    with pytest.raises(InvalidAlertError, match=field) as err:
+        finding(name, **changes)
+    assert "\n" not in str(err.value)
+
+
 # --- SES and Route 53 ----------------------------------------------------------------------
 
 SES = [
@@ -462,6 +550,76 @@ def test_a_budgets_megabyte_message_is_read_in_bounds() -> None:
     """A Budgets notice padded to a megabyte: one alert, its title and description bounded."""
     [alert] = budgets(("Dear AWS Customer,", "Dear " + "x" * 1_000_000)).alerts
     assert len(alert.title) <= 200 and len(alert.description) <= 4_000
+
+
+#: Credentials the redactor knows only in their own case: a GitHub token (its "ghp_" in
+#: capitals is no token) and an AWS access key id (in lower case, none either).
+GHP = "ghp_" + "aB3dE6gH9jK2mN5pQ8sT1vW4yZ7bC0eF3hJ6"
+AKIA = "AKIAIOSFODNN7EXAMPLE"
+
+
+def _stack_event(status: str) -> Normalized:
+    text = envelope("cloudformation-resource-failed.json")["Message"]
+    text = text.replace("ResourceStatus='CREATE_FAILED'", f"ResourceStatus='{status}'")
+    return read("cloudformation-resource-failed.json", text)
+
+
+def _config(compliance: str) -> Normalized:
+    message = notice("config-noncompliant.json")
+    message["newEvaluationResult"]["complianceType"] = compliance
+    return read("config-noncompliant.json", message)
+
+
+def _backup(state: str) -> Normalized:
+    outer = envelope("backup-job-failed.json")
+    outer["MessageAttributes"]["State"]["Value"] = state
+    return normalize_body(json.dumps(outer))
+
+
+def _cache_event(event: str) -> Normalized:
+    return read("elasticache-snapshot-failed.json", {f"ElastiCache:{event}": "sessions-0001"})
+
+
+STATE_WORDS = {
+    "a stack resource's status": lambda: _stack_event(f"{GHP}_FAILED"),
+    "a stack's status of no change": lambda: _stack_event(GHP),
+    "a Config compliance": lambda: _config(GHP),
+    "a Backup job's state": lambda: _backup(GHP),
+    "a Budgets alert type": lambda: budgets(("Alert Type: ACTUAL", f"Alert Type: {GHP}")),
+    "an ElastiCache event": lambda: _cache_event(AKIA),
+    "an Inspector finding's status": lambda: Normalized(
+        (finding("inspector2-finding-sns.json", status=GHP),)
+    ),
+    "an Inspector finding's severity": lambda: Normalized(
+        (finding("inspector2-finding-sns.json", severity=AKIA),)
+    ),
+}
+
+
+@pytest.mark.parametrize("where", sorted(STATE_WORDS))
+def test_a_state_word_is_shown_as_given_never_in_another_case(where: str) -> None:
+    """A reader decides on a state in capitals ("create_failed" is CREATE_FAILED) but shows
+    hostile text as it came: a credential put in capitals (or in lower case, or split into
+    words) no longer has the shape the redactor knows, and reached the title, the labels or
+    the log line of a skip unredacted."""
+    result = STATE_WORDS[where]()
+    shown = [view(alert).text for alert in result.alerts]
+    shown += [skip.detail for skip in result.skipped] + list(result.notes)
+    assert shown
+    for text in shown:
+        flat = "".join(text.lower().split())
+        assert GHP.lower() not in flat and AKIA.lower() not in flat, text
+
+
+def test_a_state_word_in_another_case_still_decides() -> None:
+    """Case still does not matter to the decision: create_failed fires, non_compliant fires,
+    forecasted is the FORECASTED alert type, closed resolves an Inspector finding."""
+    assert _stack_event("create_failed").alerts[0].status is Status.FIRING
+    assert _config("non_compliant").alerts[0].status is Status.FIRING
+    [forecast] = budgets(("Alert Type: ACTUAL", "Alert Type: forecasted")).alerts
+    assert forecast.identity["alert_type"] == "FORECASTED"
+    closed = finding("inspector2-finding-sns.json", status="closed")
+    assert closed.status is Status.RESOLVED
 
 
 # --- through SNS and the pipeline ---------------------------------------------------------

@@ -310,7 +310,7 @@ NOT_DISPLAY: dict[str, set[str]] = {
         "detail.findings.0.Compliance", "detail.findings.0.Compliance.Status",
         "detail.findings.1.Compliance", "detail.findings.1.Compliance.Status",
         "detail.eventName", "detail.eventSource", "detail.clusterArn", "detail.group",
-        "detail.lastStatus",
+        "detail.lastStatus", "detail.findingArn",
     },
     "grafana": {"alerts", "alerts.0", "alerts.0.status", "status", "version"},
     "alertmanager": {"alerts", "alerts.0", "alerts.0.status", "status", "version", "receiver"},

@@ -116,13 +116,14 @@ async def test_a_text_notification_becomes_a_redacted_ticket_through_the_pipelin
 
 
 def test_an_aws_services_own_sns_notification_says_to_use_eventbridge() -> None:
-    """SES publishing a bounce to the topic (a JSON Message of no alert format and none of the
-    AWS notices triage reads): the permanent error names the keys and says how such events
-    reach triage (EventBridge); a body of an unknown format outside SNS gets no such advice."""
+    """A service publishing JSON to the topic of no alert format and none of the AWS notices
+    triage reads: the permanent error names the keys and says how such events reach triage
+    (EventBridge); a body of an unknown format outside SNS gets no such advice. (An SES bounce
+    has a reason of its own: test_normalize_aws_notices_more.)"""
     bounce = {
-        "notificationType": "Bounce",
-        "bounce": {"bounceType": "Permanent", "bouncedRecipients": []},
-        "mail": {"source": "noreply@example.com"},
+        "notificationType": "Digest",
+        "digest": {"items": []},
+        "sender": {"source": "noreply@example.com"},
     }
     envelope = {
         "Type": "Notification",

@@ -42,7 +42,9 @@ def cloudformation(envelope: dict[str, Any]) -> Normalized | None:
         return None
     facts = _quoted_lines(message[:_READ_CHARS])
     stack_id = facts.get("StackId", "")
-    state = facts.get("ResourceStatus", "").upper()
+    given = facts.get("ResourceStatus", "")
+    # Decided on in capitals, shown as given (`aws_shared.canonical`).
+    state = given.upper()
     if ":cloudformation:" not in stack_id or not stack_id.startswith("arn:") or not state:
         return None
     stack_id = common.ident(stack_id, "StackId")
@@ -52,7 +54,7 @@ def cloudformation(envelope: dict[str, Any]) -> Normalized | None:
     status = _stack_status(state) if whole_stack else _resource_status(state)
     if status is None:
         what = "stack" if whole_stack else f"resource {common.short(logical)} of stack"
-        detail = f"CloudFormation {what} {common.short(stack)} is {common.short(state)}"
+        detail = f"CloudFormation {what} {common.short(stack)} is {common.short(given)}"
         return Normalized((), (Skipped(SOURCE, "no_state_change", detail),))
     region, account = arn_region_account(stack_id)
     topic = topic_of(envelope)
@@ -60,13 +62,13 @@ def cloudformation(envelope: dict[str, Any]) -> Normalized | None:
     common.add_label(labels, "stack", stack)
     common.add_label(labels, "resource", None if whole_stack else logical)
     common.add_label(labels, "resource_type", facts.get("ResourceType"))
-    common.add_label(labels, "status", state)
+    common.add_label(labels, "status", given)
     named = stack if whole_stack else f"{stack}: {logical}"
     return one(
         Alert(
             source=SOURCE,
             status=status,
-            title=common.title(f"CloudFormation {named} {state}", "Message"),
+            title=common.title(f"CloudFormation {named} {given}", "Message"),
             description=_description(facts),
             labels=labels,
             occurred_at=occurred(facts.get("Timestamp"), topic.sent),

@@ -17,6 +17,7 @@ from triage.normalize.aws_shared import (
     RESOLVE,
     SOURCE,
     Topic,
+    canonical,
     occurred,
     one,
     service_labels,
@@ -52,7 +53,7 @@ def normalize(payload: dict[str, Any], topic: Topic) -> Normalized:
     resource_type = common.ident(payload.get("resourceType"), "resourceType")
     resource = common.ident(payload.get("resourceId"), "resourceId")
     new = common.obj_or_empty(payload.get("newEvaluationResult"))
-    compliance = (common.word(new.get("complianceType"), "complianceType") or "").upper()
+    compliance = canonical(common.word(new.get("complianceType"), "complianceType") or "", _STATUS)
     status = _STATUS.get(compliance)
     if status is None:
         detail = (

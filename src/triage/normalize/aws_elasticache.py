@@ -43,6 +43,9 @@ _EVENTS = {
 #: A notice holds one event; a body with more is read up to this many, the rest noted.
 _EVENTS_MAX = 20
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+#: An event name of capitalised words ("SnapshotFailed"), which a title spells out in words;
+#: anything else is shown as given (split or in lower case, a secret no longer looks like one).
+_WORDS = re.compile(r"(?:[A-Z][a-z]{1,30}){1,12}")
 #: The message form: the prefix, the event (a word), " : " and the node or cluster (no space).
 _MESSAGE = re.compile(r"elasticache:(\w{1,100}) {0,8}: {0,8}([\w.:/-]{1,255})", re.IGNORECASE)
 #: The envelope's fields kept as `raw` for the message form (never SNS's signature or its
@@ -94,7 +97,7 @@ def _event(key: str, value: Any, topic: Topic, raw: dict[str, Any]) -> Alert:
     labels = service_labels("elasticache", topic.account, topic.region)
     common.add_label(labels, "resource", resource)
     common.add_label(labels, "event", event)
-    what = " ".join(_CAMEL.split(event)).lower()
+    what = " ".join(_CAMEL.split(event)).lower() if _WORDS.fullmatch(event) else event
     return Alert(
         source=SOURCE,
         status=status,

@@ -1,8 +1,10 @@
-"""What the readers of AWS services' own SNS notices share (`aws_notices`, `aws_rds`,
-`aws_text_notices`): their source, the topic a notice came through, ARNs, labels and times."""
+"""What the readers of AWS services' own notices share (`aws_notices`, `aws_rds`,
+`aws_text_notices`, `aws_findings`, `eventbridge`): their source, the topic a notice came
+through, ARNs, labels, team tags and times."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -58,6 +60,14 @@ def service_labels(service: str, account: str | None, region: str | None) -> dic
     return labels
 
 
+def canonical(value: str, known: Collection[str]) -> str:
+    """`value` in capitals when that is one of the `known` words (a state AWS writes so), else
+    as it came: a reader decides on the capitals but shows hostile text as given, since a
+    secret in another case no longer has the shape the redactor knows."""
+    upper = value.upper()
+    return upper if upper in known else value
+
+
 def one(alert: Alert) -> Normalized:
     """A notice's one alert, as a reader returns it."""
     return Normalized((alert,))
@@ -79,3 +89,18 @@ def occurred(*candidates: Any) -> datetime:
         if when is not None:
             return when
     return common.now()
+
+
+def team_tag(*tags: Any) -> str | None:
+    """The first `team` tag (any case) among resource tags, given as an object ({"team": "x"})
+    or as a list of {"key": …, "value": …} (GuardDuty's, Macie's)."""
+    for tagged in tags:
+        if isinstance(tagged, list):
+            pairs = [common.obj_or_empty(tag) for tag in tagged]
+            tagged = {p.get("key"): p.get("value") for p in pairs if isinstance(p.get("key"), str)}
+        for key, value in common.obj_or_empty(tagged).items():
+            if isinstance(key, str) and key.strip().lower() == "team":
+                team = common.word(value, "tags.team")
+                if team:
+                    return team
+    return None

@@ -16,6 +16,7 @@ from triage.normalize.aws_shared import (
     FIRE,
     RESOLVE,
     SOURCE,
+    canonical,
     first_line,
     occurred,
     one,
@@ -60,7 +61,7 @@ def backup(envelope: dict[str, Any]) -> Normalized | None:
     attributes = _message_attributes(envelope.get("MessageAttributes"))
     sentence = first_line(message.split(". ", 1)[0]) or _BACKUP_SUBJECT
     job = attributes.get("EventType") or _backup_job(sentence)
-    state = (attributes.get("State") or _backup_state(sentence)).upper()
+    state = canonical(attributes.get("State") or _backup_state(sentence), _BACKUP_STATES)
     topic = topic_of(envelope)
     account = attributes.get("AccountId") or topic.account
     if state not in _BACKUP_STATES:
@@ -190,6 +191,7 @@ def _colon_lines(text: str) -> dict[str, str]:
 _BUDGETS_FIRST_LINE = "AWS Budget Notification"
 _BUDGETS_ACCOUNT = re.compile(r"AWS Account (\d{12})")
 _BUDGETS_LINK = re.compile(r"\[1\] (https://\S{1,2000})")
+_ALERT_TYPES = frozenset({"ACTUAL", "FORECASTED"})
 
 
 def budgets(envelope: dict[str, Any]) -> Normalized | None:
@@ -209,7 +211,9 @@ def budgets(envelope: dict[str, Any]) -> Normalized | None:
     topic = topic_of(envelope)
     found = _BUDGETS_ACCOUNT.search(text)
     account = found[1] if found else topic.account
-    alert_type = (common.word(facts.get("Alert Type"), "Alert Type") or "ACTUAL").upper()
+    alert_type = canonical(
+        common.word(facts.get("Alert Type"), "Alert Type") or "ACTUAL", _ALERT_TYPES
+    )
     threshold = common.word(facts.get("Alert Threshold"), "Alert Threshold")
     labels = service_labels("budgets", account, None)
     # The deterministic ticket's step names the budget by these, as an RDS event's source.

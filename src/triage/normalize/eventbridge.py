@@ -32,7 +32,8 @@ import pydantic
 
 from triage.errors import InvalidAlertError
 from triage.models import Alert, Status
-from triage.normalize import common
+from triage.normalize import aws_findings, common
+from triage.normalize.aws_shared import team_tag as _team
 from triage.normalize.common import Normalized
 
 SOURCE = "eventbridge"
@@ -80,6 +81,9 @@ def normalize(payload: dict[str, Any]) -> Normalized:
         return Normalized((_guardduty(payload, detail, account),))
     if source == SECURITYHUB and "findings" in detail:
         return _securityhub(payload, detail, account, kind)
+    finding = aws_findings.READERS.get((source, kind))
+    if finding is not None:
+        return Normalized((finding(payload, detail, account),))
     return Normalized((_other(payload, detail, account, source, kind),))
 
 
@@ -90,21 +94,6 @@ def _envelope_labels(account: str, region: str | None, source: str, kind: str) -
     common.add_label(labels, "event_source", source)
     common.add_label(labels, "detail_type", kind)
     return labels
-
-
-def _team(*tags: Any) -> str | None:
-    """The first `team` tag (any case) among resource tags, given as an object ({"team": "x"})
-    or as GuardDuty's list of {"key": …, "value": …}."""
-    for tagged in tags:
-        if isinstance(tagged, list):
-            pairs = [common.obj_or_empty(tag) for tag in tagged]
-            tagged = {p.get("key"): p.get("value") for p in pairs if isinstance(p.get("key"), str)}
-        for key, value in common.obj_or_empty(tagged).items():
-            if isinstance(key, str) and key.strip().lower() == "team":
-                team = common.word(value, "tags.team")
-                if team:
-                    return team
-    return None
 
 
 def _occurred(*candidates: Any) -> datetime:

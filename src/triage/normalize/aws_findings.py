@@ -1,0 +1,155 @@
+"""Amazon Inspector's and Amazon Macie's findings, which they publish only to EventBridge (a rule
+sends them to the queue, often through an SNS topic): read by `eventbridge` with these readers,
+one incident per finding, as GuardDuty's are.
+
+Read as any other service's event they were one incident per account, Region and resources:
+every Macie finding of an account was one incident (Macie's events name no resources), so a
+second bucket's exposed data was only counted, and every vulnerability of one instance was one
+Inspector incident that its findings closing kept firing.
+
+| finding | identity | resolved when | severity |
+|---|---|---|---|
+| Inspector (`Inspector2 Finding`) | account + Region + `findingArn` | its status is CLOSED (fixed) or SUPPRESSED (a suppression rule) | its `severity` (CRITICAL … INFORMATIONAL) |
+| Macie (`Macie Finding`) | account + Region + finding `id` (a policy finding's later occurrences keep it) | the finding is `archived` | `severity.description` (Low, Medium, High) |
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from triage.models import Alert, Status
+from triage.normalize import common
+from triage.normalize.aws_shared import canonical, occurred, service_labels, team_tag
+
+#: The findings' source: they come as EventBridge events, as GuardDuty's do.
+SOURCE = "eventbridge"
+INSPECTOR = ("aws.inspector2", "Inspector2 Finding")
+MACIE = ("aws.macie", "Macie Finding")
+#: Inspector's finding statuses that end it: fixed (CLOSED), or quieted by a rule (SUPPRESSED).
+_INSPECTOR_ENDED = frozenset({"CLOSED", "SUPPRESSED"})
+_STATUSES = _INSPECTOR_ENDED | {"ACTIVE"}
+#: Inspector's severities, in the case a reader expects ("high").
+_SEVERITIES = {
+    word: word.lower() for word in ("CRITICAL", "HIGH", "MEDIUM", "LOW", "INFORMATIONAL")
+} | {"UNTRIAGED": "untriaged"}
+#: At most this many of a finding's resources are read.
+_RESOURCES_MAX = 20
+
+
+def inspector(payload: dict[str, Any], detail: dict[str, Any], account: str) -> Alert:
+    """An Inspector finding: a package vulnerability, a network path or a code weakness of one
+    resource (an instance, an image, a function)."""
+    finding = common.ident(detail.get("findingArn"), "detail.findingArn")
+    region = common.ident_or_none(payload.get("region"), "region") or ""
+    status = canonical(common.word(detail.get("status"), "detail.status") or "ACTIVE", _STATUSES)
+    resources = [common.obj_or_empty(r) for r in common.items_or_empty(detail.get("resources"))]
+    resource = next((r for r in resources[:_RESOURCES_MAX] if r.get("id")), {})
+    resource_id = common.word(resource.get("id"), "detail.resources[].id")
+    labels = _labels("inspector2", account, region, INSPECTOR)
+    common.add_label(labels, "finding_type", common.unnested(detail.get("type")))
+    # The deterministic ticket's step names the resource by these, as an RDS event's source.
+    common.add_label(labels, "source_type", common.unnested(resource.get("type")))
+    common.add_label(labels, "source_id", resource_id)
+    common.add_label(labels, "status", status)
+    common.add_label(labels, "score", common.unnested(detail.get("inspectorScore")))
+    title = common.word(detail.get("title"), "detail.title", common.TITLE_MAX)
+    return Alert(
+        source=SOURCE,
+        status=Status.RESOLVED if status in _INSPECTOR_ENDED else Status.FIRING,
+        title=common.first_title(
+            f"Inspector: {title} on {resource_id}" if title and resource_id else None,
+            f"Inspector: {title}" if title else None,
+            f"Inspector finding {finding}",
+            field="detail.title",
+        ),
+        team=team_tag(*(r.get("tags") for r in resources[:_RESOURCES_MAX])),
+        severity=_severity(detail.get("severity")),
+        description=_description(
+            detail.get("description"),
+            common.obj_or_empty(
+                common.obj_or_empty(detail.get("remediation")).get("recommendation")
+            ).get("text"),
+        ),
+        labels=labels,
+        occurred_at=occurred(detail.get("updatedAt"), payload.get("time")),
+        identity={
+            "service": "inspector2",
+            "account": account,
+            "region": region,
+            "finding": finding,
+        },
+        raw=payload,
+    )
+
+
+def macie(payload: dict[str, Any], detail: dict[str, Any], account: str) -> Alert:
+    """A Macie finding: sensitive data in an S3 object, or a bucket's policy weakened."""
+    finding = common.ident(detail.get("id"), "detail.id")
+    region = common.ident_or_none(payload.get("region"), "region") or ""
+    affected = common.obj_or_empty(detail.get("resourcesAffected"))
+    bucket = common.obj_or_empty(affected.get("s3Bucket"))
+    key = common.obj_or_empty(affected.get("s3Object")).get("key")
+    where = "/".join(
+        part
+        for part in (
+            common.word(bucket.get("name"), "s3Bucket.name"),
+            common.word(key, "s3Object.key"),
+        )
+        if part
+    )
+    labels = _labels("macie", account, region, MACIE)
+    common.add_label(labels, "finding_type", common.unnested(detail.get("type")))
+    common.add_label(labels, "source_type", "S3 bucket" if bucket.get("name") else None)
+    common.add_label(labels, "source_id", bucket.get("name"))
+    common.add_label(labels, "object", key)
+    common.add_label(labels, "count", common.unnested(detail.get("count")))
+    title = common.word(detail.get("title"), "detail.title", common.TITLE_MAX)
+    severity = common.obj_or_empty(detail.get("severity")).get("description")
+    return Alert(
+        source=SOURCE,
+        status=Status.RESOLVED if detail.get("archived") is True else Status.FIRING,
+        title=common.first_title(
+            f"Macie: {title} ({where})" if title and where else None,
+            f"Macie: {title}" if title else None,
+            f"Macie finding {finding}",
+            field="detail.title",
+        ),
+        team=team_tag(bucket.get("tags")),
+        severity=common.word(severity, "detail.severity.description"),
+        description=_description(detail.get("description")),
+        labels=labels,
+        occurred_at=occurred(detail.get("updatedAt"), payload.get("time")),
+        identity={"service": "macie", "account": account, "region": region, "finding": finding},
+        raw=payload,
+    )
+
+
+#: (source, detail-type) → its reader, for `eventbridge`.
+READERS: dict[tuple[str, str], Callable[[dict[str, Any], dict[str, Any], str], Alert]] = {
+    INSPECTOR: inspector,
+    MACIE: macie,
+}
+
+
+def _labels(service: str, account: str, region: str, event: tuple[str, str]) -> dict[str, str]:
+    """The service, account and Region, and the event's source and detail-type as `eventbridge`
+    labels every event."""
+    labels = service_labels(service, account, region)
+    common.add_label(labels, "event_source", event[0])
+    common.add_label(labels, "detail_type", event[1])
+    return labels
+
+
+def _severity(value: Any) -> str | None:
+    """Inspector's severity word ("HIGH") as a reader expects it ("high"); any other text as
+    given (`aws_shared.canonical`)."""
+    word = common.word(value, "detail.severity")
+    return _SEVERITIES.get(word.upper(), word) if word else None
+
+
+def _description(*parts: Any) -> str:
+    """The finding's description, then the remediation it recommends, as paragraphs."""
+    texts = [common.text(part, "detail.description", common.DESCRIPTION_MAX) for part in parts]
+    joined = "\n\n".join(text for text in texts if text)
+    return common.text(joined, "detail.description", common.DESCRIPTION_MAX) or ""
