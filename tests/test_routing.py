@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from daemon_harness import TOKEN, Queues, daemon_env, run_triage, settings_for
+from daemon_harness import TOKEN, Queues, daemon_env, run_in_process, settings_for
 from triage.app import run_daemon
 from triage.demo.ticketd import TicketServer
 
@@ -108,13 +108,18 @@ async def test_a_route_sends_matching_incidents_to_slack_too(
     assert result.metrics.counter("SinkCalls", sink="slack", outcome="ok") == 1
 
 
-def test_broken_routes_file_stops_startup_with_one_line(queues: Queues, tmp_path: Path) -> None:
+def test_broken_routes_file_stops_startup_with_one_line(
+    queues: Queues,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     """`triage run` with a routes file naming an unknown sink exits 2 with one line."""
     routes = tmp_path / "routes.toml"
     routes.write_text('[[route]]\nname = "ops"\nsinks = ["pager"]\n', encoding="utf-8")
     env = daemon_env(settings_for(queues, "http://127.0.0.1:9", tmp_path / "t.db"))
     env["TRIAGE_ROUTES_FILE"] = str(routes)
-    proc = run_triage("run", env=env)
+    proc = run_in_process(monkeypatch, capsys, "run", env=env)
     assert proc.returncode == 2
     line = proc.stderr.strip()
     assert "\n" not in line
