@@ -222,6 +222,17 @@ def test_uptimerobots_default_form_post_is_read_through_the_gateway_check() -> N
     assert alert.fingerprint == one(sample("uptimerobot/down.json")).fingerprint
 
 
+@pytest.mark.parametrize("body", [b"Name=Shop&Status=Down&URL=x&StatusCode=0", b"disk full"])
+def test_a_text_body_at_the_gateway_is_told_what_the_gateway_takes(body: bytes) -> None:
+    """A body that is no JSON (a form sent without its Content-Type, a line of text) is
+    refused with what the gateway takes (JSON, or a form labelled as one), not with the
+    daemon's advice about SNS raw delivery, which no webhook sender can act on."""
+    with pytest.raises(Invalid) as refused:
+        check("generic", body, None, str)
+    assert "application/x-www-form-urlencoded" in str(refused.value)
+    assert "SNS" not in str(refused.value)
+
+
 @pytest.fixture
 async def client(queues: Queues) -> AsyncIterator[httpx2.AsyncClient]:
     """A client of the gateway on a free loopback port, in front of moto's queue."""

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
 from triage.errors import TriageError
-from triage.normalize import recognise_body
+from triage.normalize import RAW_TEXT_HINT, recognise_body
 from triage.normalize.common import cut
 
 #: Formats (`triage.normalize.FORMATS`) each webhook path accepts.
@@ -89,6 +89,12 @@ class Invalid(Exception):
     """Raised for a body the gateway refuses with 422; the text is the one-line reason."""
 
 
+#: What a body of text rather than JSON most likely is at the gateway, and what to do: the
+#: daemon's own hint (`RAW_TEXT_HINT`, SNS raw delivery) is no advice a webhook sender can use.
+TEXT_HINT = (
+    "the body is text: the gateway takes JSON, or a form sent with Content-Type "
+    "application/x-www-form-urlencoded"
+)
 #: The media type of an HTML form's body.
 FORM = "application/x-www-form-urlencoded"
 #: Fields a form body may hold: a webhook sends ten or so; a million tiny ones are an attack.
@@ -145,7 +151,8 @@ def check(
     try:
         recognised = recognise_body(text, sentry_resource=sentry_resource)
     except TriageError as exc:
-        raise Invalid(one_line(f"{exc.reason}: {exc}", redact)) from None
+        said = str(exc).replace(RAW_TEXT_HINT, TEXT_HINT)
+        raise Invalid(one_line(f"{exc.reason}: {said}", redact)) from None
     accepted = ACCEPTED_FORMATS[source] if formats is None else formats
     if recognised.format not in accepted:
         owner = next(
