@@ -146,6 +146,18 @@ def test_titles_links_and_labels() -> None:
     assert "Expires at 2026-12-02 11:22:41 UTC." in cert.description
 
 
+@pytest.mark.parametrize(
+    ("name", "secret"),
+    [("statuscake/down.json", "0b1e5d6e1e0c4c2b9d5f3a7e8c9d0f12"),
+     ("uptimerobot/down.json", "ops@example.com")],
+)  # fmt: skip
+def test_a_tools_own_credentials_never_reach_the_redacted_view(name: str, secret: str) -> None:
+    """StatusCake's Token (a hash of the account's API key) and the e-mail addresses of
+    UptimeRobot's alert contacts are gone from the view the sinks and the prompt render from,
+    the raw payload's excerpt included."""
+    assert secret not in view(one(sample(name))).text
+
+
 @pytest.mark.parametrize("name", [trigger for trigger, _, _ in PAIRS] + ["raygun/new-error.json"])
 def test_the_deterministic_ticket_steps_open_the_tools_page(name: str) -> None:
     """The ticket written without the LLM has a step that opens the check, incident or error
