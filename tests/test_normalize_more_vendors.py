@@ -405,8 +405,9 @@ def test_a_script_alert_with_a_title_stays_generic(body: dict[str, Any]) -> None
 @pytest.mark.parametrize(
     "template",
     [
-        # Healthchecks.io's webhook, its body templated with $NAME, $STATUS and $CODE.
-        {"title": "nightly-backup", "status": "{status}", "dedup_key": "6a2f6d3b-8b2c-4f0e"},
+        # Healthchecks.io's webhook, its body templated with $NAME, $STATUS and $SLUG (never
+        # $CODE: the check's UUID is its ping URL's secret, and a dedup_key is shown).
+        {"title": "Nightly backup", "status": "{status}", "dedup_key": "hc-nightly-backup"},
         # UptimeRobot's, templated as a script's generic alert.
         {"title": "Example homepage", "status": "{status}", "dedup_key": "797745302"},
     ],
