@@ -17,10 +17,17 @@ from daemon_harness import Queues
 from factories import view
 from ingest_harness import queue_arn
 from test_normalize_aws_notices import received
+from test_normalize_hostile import HOSTILE_VALUES, _paths, _replace
 from test_pipeline import rig
-from triage.errors import InvalidAlertError
+from triage.errors import InvalidAlertError, TriageError
 from triage.models import Alert, Status
-from triage.normalize import AWS_SNS_HINT, Normalized, normalize_body, recognise_body
+from triage.normalize import (
+    AWS_SNS_HINT,
+    Normalized,
+    normalize_body,
+    normalize_payload,
+    recognise_body,
+)
 from triage.sqs.inbox import Message
 from triage.summarise.deterministic import DeterministicSummariser
 
@@ -438,6 +445,103 @@ def test_a_finding_without_its_id_is_a_one_line_invalid_alert(
     with pytest.raises(InvalidAlertError, match=field) as err:
         finding(name, **changes)
     assert "\n" not in str(err.value)
+
+
+# --- RDS events by EventBridge --------------------------------------------------------------
+
+
+def rds_event(event: str, **detail: Any) -> Alert:
+    """An RDS DB instance event as an EventBridge rule sends it (inside SNS)."""
+    event_body = {
+        "version": "0",
+        "id": "a19938cd-14c7-8d2e-9d66-e9db582d2f4d",
+        "detail-type": "RDS DB Instance Event",
+        "source": "aws.rds",
+        "account": "123456789012",
+        "time": "2026-12-05T05:30:09Z",
+        "region": "eu-west-1",
+        "resources": ["arn:aws:rds:eu-west-1:123456789012:db:orders-db"],
+        "detail": {
+            "EventCategories": ["notification"],
+            "SourceType": "DB_INSTANCE",
+            "SourceArn": "arn:aws:rds:eu-west-1:123456789012:db:orders-db",
+            "Date": "2026-12-05T05:30:09.293Z",
+            "Message": "DB instance stopped",
+            "SourceIdentifier": "orders-db",
+            "EventID": f"RDS-EVENT-{event}",
+        }
+        | detail,
+    }
+    outer = envelope("macie-finding-sns.json") | {"Message": json.dumps(event_body)}
+    recognised = recognise_body(json.dumps(outer))
+    assert recognised.format == "eventbridge"
+    [alert] = recognised.normalized.alerts
+    return alert
+
+
+def test_an_rds_event_by_eventbridge_is_resolved_by_the_event_that_ends_it() -> None:
+    """An instance stopped (RDS-EVENT-0087) by EventBridge fires; started (0088) resolves it;
+    storage full (0221) on the same instance is another incident. Read as any other event,
+    every event of the instance was one incident that only fired, the start included."""
+    stopped = rds_event("0087")
+    started = rds_event("0088", Message="DB instance started", Date="2026-12-05T06:00:00Z")
+    assert (stopped.status, started.status) == (Status.FIRING, Status.RESOLVED)
+    assert started.fingerprint == stopped.fingerprint
+    assert stopped.identity == {
+        "service": "rds",
+        "account": "123456789012",
+        "region": "eu-west-1",
+        "source_type": "DB_INSTANCE",
+        "source_id": "orders-db",
+        "condition": "stopped",
+    }
+    assert (stopped.source, stopped.title) == (
+        "eventbridge",
+        "RDS DB_INSTANCE orders-db: DB instance stopped",
+    )
+    assert rds_event("0221", Message="storage full").fingerprint != stopped.fingerprint
+    assert rds_event("0087", SourceIdentifier="users-db").fingerprint != stopped.fingerprint
+
+
+def test_an_rds_event_by_eventbridge_without_its_event_id_is_read_as_before() -> None:
+    """An event that names no EventID (older RDS events) is read from its envelope, as any
+    other service's event; one whose EventID or source is an object is a one-line error."""
+    assert rds_event("0087", EventID=None).title.startswith("RDS DB Instance Event")
+    with pytest.raises(InvalidAlertError, match=r"detail\.EventID") as err:
+        rds_event("0087", EventID={"a": 1})
+    assert "\n" not in str(err.value)
+    with pytest.raises(InvalidAlertError, match=r"detail\.SourceIdentifier"):
+        rds_event("0087", SourceIdentifier="")
+
+
+def test_every_field_of_an_rds_event_by_eventbridge_replaced_by_garbage_fails_cleanly() -> None:
+    """Any field of the event swapped for garbage (null, a number, an object, bidi and NUL
+    text …): alerts, or a deliberate TriageError, never an unforeseen crash wrapped as one."""
+    event = json.loads(envelope("macie-finding-sns.json")["Message"])
+    event |= {"source": "aws.rds", "detail-type": "RDS DB Instance Event"}
+    event["detail"] = {
+        "EventCategories": ["notification"],
+        "SourceType": "DB_INSTANCE",
+        "Date": "2026-12-05T05:30:09.293Z",
+        "Message": "DB instance stopped",
+        "SourceIdentifier": "orders-db",
+        "EventID": "RDS-EVENT-0087",
+    }
+    for path in _paths(event):
+        for garbage in HOSTILE_VALUES:
+            result = _outcome(_replace(event, path, garbage))
+            if isinstance(result, TriageError):
+                assert result.__cause__ is None, (path, garbage, result)
+                continue
+            for alert in result.alerts:
+                assert alert.title and alert.occurred_at.tzinfo is not None
+
+
+def _outcome(payload: dict[str, Any]) -> Normalized | TriageError:
+    try:
+        return normalize_payload(payload)
+    except TriageError as exc:
+        return exc
 
 
 # --- SES and Route 53 ----------------------------------------------------------------------

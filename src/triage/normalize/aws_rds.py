@@ -139,6 +139,56 @@ def normalize(payload: dict[str, Any], topic: Topic) -> Normalized:
     )
 
 
+#: RDS's EventBridge events ("RDS DB Instance Event", "RDS DB Cluster Event" …) come from here.
+EVENTBRIDGE_SOURCE = "aws.rds"
+
+
+def from_eventbridge(payload: dict[str, Any], detail: dict[str, Any], account: str) -> Alert:
+    """An RDS event an EventBridge rule sent (`detail`: SourceType, SourceIdentifier, EventID,
+    Message, EventCategories), for `eventbridge`: the incident of its resource and condition,
+    resolved by the event that ends it, as the same event by SNS is. Read as any other
+    service's event, every event of an instance was one incident that only fired: the instance
+    started again kept its stop's incident firing. Source `eventbridge`, as an EventBridge
+    rule's events are, so routes that match it keep matching."""
+    code = common.ident(detail.get("EventID"), "detail.EventID")
+    code = code.upper() if _EVENT_CODE.fullmatch(code) else code
+    service = code.split("-", 1)[0].lower() if _EVENT_CODE.fullmatch(code) else "rds"
+    source_type = common.ident(detail.get("SourceType"), "detail.SourceType")
+    source_id = common.ident(detail.get("SourceIdentifier"), "detail.SourceIdentifier")
+    region = common.ident_or_none(payload.get("region"), "region") or ""
+    condition, status = _EVENTS.get(code, (code, FIRE))
+    message = common.text(detail.get("Message"), "detail.Message", common.DESCRIPTION_MAX)
+    labels = service_labels(service, account, region)
+    common.add_label(labels, "event_source", EVENTBRIDGE_SOURCE)
+    common.add_label(labels, "detail_type", common.unnested(payload.get("detail-type")))
+    common.add_label(labels, "source_type", source_type)
+    common.add_label(labels, "source_id", source_id)
+    common.add_label(labels, "event_id", code)
+    common.add_label(labels, "category", _category(detail.get("EventCategories")))
+    named = f"{_NAMES.get(service, service.upper())} {source_type} {source_id}"
+    return Alert(
+        source="eventbridge",
+        status=status,
+        title=common.first_title(
+            f"{named}: {first_line(message)}" if message else None,
+            f"{named}: {code}",
+            field="detail.Message",
+        ),
+        description=message or "",
+        labels=labels,
+        occurred_at=occurred(detail.get("Date"), payload.get("time")),
+        identity={
+            "service": service,
+            "account": account,
+            "region": region,
+            "source_type": source_type,
+            "source_id": source_id,
+            "condition": condition,
+        },
+        raw=payload,
+    )
+
+
 def _category(value: Any) -> Any:
     """Redshift's event categories (["Monitoring"]) as one label value; anything else as it
     is, for the label to read or pass over."""
