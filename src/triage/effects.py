@@ -5,6 +5,7 @@ it, for a message's alerts, for the sweep and for a close by hand."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from types import MappingProxyType
 from typing import TYPE_CHECKING
@@ -14,7 +15,7 @@ import structlog
 from triage.errors import SinkRejectedError
 from triage.incidents import Incident, Work
 from triage.incidents.codec import view_from_json
-from triage.incidents.lifecycle import Group
+from triage.incidents.lifecycle import Group, stored_alert
 from triage.incidents.store import Routing
 from triage.models import Alert, EffectKind
 from triage.routes import Route
@@ -47,16 +48,19 @@ class Effects:
         self._view: RedactedAlert | None = None
 
     def view(self, work: Work) -> RedactedAlert:
-        """The alert redacted, once; with the payload excerpt only when a summary is due."""
+        """The alert redacted, once; with the payload excerpt only when a summary is due. An
+        effect with neither its own alert nor a message's (one a message's alert claimed, whose
+        delivery never finished it: the sweep's redo) goes out as the stored incident says."""
         if self._view is None:
             p = self.pipeline
             group = _group_view(work.incident.group)
-            if work.alert is not None or self.alert is None:
-                assert work.alert is not None, "an effect without a message carries its alert"
+            if work.alert is not None:
                 self._view = view_from_json(work.alert, group)
-            else:
+            elif self.alert is not None:
                 chars = p.payload_excerpt_chars if work.ticket is None else 0
                 self._view = redact_alert(self.alert, p.redactor, excerpt_chars=chars, group=group)
+            else:
+                self._view = dataclasses.replace(stored_alert(work.incident), group=group)
         return self._view
 
     async def carry_out(self, work: Work) -> None:

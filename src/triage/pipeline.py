@@ -531,7 +531,8 @@ class Pipeline:
 
     async def carry_out(self, transition: Transition, owner: str) -> None:
         """Carry out an effect claimed outside a message (by the sweep, or by hand), with the
-        alert the claim carries."""
+        alert the claim carries, or as the stored incident says when it carries none (a
+        message's claim its delivery never finished)."""
         with structlog.contextvars.bound_contextvars(fingerprint=transition.fingerprint):
             await self.ledger.carry_out(transition, owner, Effects(self, None).carry_out)
             log.info("incident.carried_out", action=str(transition.action), owner=owner)

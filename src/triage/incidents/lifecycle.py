@@ -564,6 +564,27 @@ def closing_note(incident: Incident, note: str, at: datetime) -> RedactedAlert:
     )
 
 
+def stored_alert(incident: Incident) -> RedactedAlert:
+    """The alert an effect a message's alert claimed goes out with when that message never
+    comes back for it (the sweep's redo, see `store.sweep_from`): what the store keeps of the
+    incident, its title (redacted when stored) and description alike, source, team, priority
+    and labels, firing while it is open and resolved once closed, dated by its newest event."""
+    closed = incident.state is State.CLOSED
+    return RedactedAlert(
+        fingerprint=incident.fingerprint,
+        source=incident.source,
+        status=Status.RESOLVED if closed else Status.FIRING,
+        title=incident.title,
+        team=incident.team,
+        priority=incident.ticket.priority if incident.ticket else None,
+        severity=None,
+        description=incident.title,
+        runbook_url=None,
+        occurred_at=incident.last_event_at,
+        labels=MappingProxyType(dict(incident.labels)),
+    )
+
+
 def _duration(span: timedelta) -> str:
     """`90 s`, `15 min`, `1 h`, `1 h 30 min`: a quiet period as the note says it."""
     seconds = round(span.total_seconds())

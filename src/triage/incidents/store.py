@@ -624,13 +624,14 @@ class Store(abc.ABC):
             pending = incident.pending
             assert pending is not None
             claimed = pending.until - self.lease
-            released = dataclasses.replace(pending, until=claimed)
-            if pending.alert is not None:
-                # No message will bring it back: the sweep tries it again, later after each
-                # failure. A message for the incident still redoes it at once.
-                attempts = pending.attempts + 1
-                retry_at = claimed + sweep_retry_delay(attempts)
-                released = dataclasses.replace(released, attempts=attempts, retry_at=retry_at)
+            # A message for the incident redoes it at once. The sweep tries it again too,
+            # later after each failure (no message may bring it back: one that carries its
+            # own alert has none, and a message's retry may be routed elsewhere by then).
+            attempts = pending.attempts + 1
+            retry_at = claimed + sweep_retry_delay(attempts)
+            released = dataclasses.replace(
+                pending, until=claimed, attempts=attempts, retry_at=retry_at
+            )
             return dataclasses.replace(incident, pending=released)
 
         await self._mutate(fingerprint, owner, apply)
@@ -752,17 +753,14 @@ class Store(abc.ABC):
         return await self._transact(fingerprint, change)
 
     async def take_over(self, fingerprint: str, owner: str, now: datetime) -> Transition | None:
-        """Claim an abandoned effect that carries its own alert (the sweep's, or an
-        operator's close), to redo it with the same idempotency key; None when there is none."""
+        """Claim an abandoned effect for the sweep, to redo it with the same idempotency key:
+        one that carries its own alert (a held one let go, an operator's close), or one a
+        message's alert claimed that no delivery finished (see `sweep_from`). None when there
+        is none, or it is not the sweep's yet."""
 
         def change(stored: Incident | None) -> tuple[Incident | None, Transition | None]:
             pending = stored.pending if stored else None
-            if (
-                stored is None
-                or pending is None
-                or pending.alert is None
-                or sweep_waits(pending, now)
-            ):
+            if stored is None or pending is None or sweep_waits(pending, now):
                 return None, None
             claimed = dataclasses.replace(pending, owner=owner, until=now + self.lease)
             after = _with(stored, pending=claimed)
@@ -1153,19 +1151,36 @@ def sweep_retry_delay(attempts: int) -> timedelta:
     return min(doubled, SWEEP_RETRY_MAX)
 
 
+#: How long past its lease an effect a message's alert claimed waits before the sweep takes
+#: it over. The message usually comes back for it first (SQS shows a dead replica's message
+#: again before the lease ends, and the retry redoes the effect with its own alert); the sweep
+#: is for the effect whose message never does: its retry routed to another place (a routes
+#: change, a member that moved), decided otherwise, or acked by another delivery.
+ABANDONED_GRACE = SWEEP_RETRY_FIRST
+
+
+def sweep_from(pending: Pending) -> datetime:
+    """When the sweep may take `pending` over: once its owner's lease has run out (past the
+    grace a message's own retry has, when no alert is carried), its wait after a failure is
+    over, and, for a group's first ticket, its members' window has closed."""
+    lease_end = pending.until if pending.alert is not None else pending.until + ABANDONED_GRACE
+    times = [lease_end, pending.retry_at, pending.not_before]
+    return max(t for t in times if t is not None)
+
+
 def sweep_waits(pending: Pending, now: datetime) -> bool:
-    """True while an effect carrying its own alert is not the sweep's to take: its owner's
-    lease runs, or its wait after a failure does."""
-    return pending.until > now or (pending.retry_at is not None and pending.retry_at > now)
+    """True while an effect is not the sweep's to take (`sweep_from`)."""
+    return sweep_from(pending) > now
 
 
 def _sweep_at(incident: Incident) -> float | None:
     """When the sweep must look at `incident` next (None: never, until it changes)."""
     times = []
     pending = incident.pending
-    if pending is not None and pending.alert is not None:
-        # Redone by the sweep if its owner dies, or after a failure once its wait is over.
-        times.append(max(pending.until, pending.retry_at or pending.until))
+    if pending is not None:
+        # Redone by the sweep if its owner dies and no message finishes it, or after a
+        # failure once its wait is over. In the write that claims it: no write of its own.
+        times.append(sweep_from(pending))
     if incident.state is State.CLOSED:
         return min(times).timestamp() if times else None
     if incident.held is not None:

@@ -7,10 +7,14 @@ claim wins does the work, the others find nothing to do:
     held effect       no silence matches any more: the held OPEN, UPDATE or REOPEN goes out
                       now, with the alert the silence held (a silence that still matches is
                       noted, and the incident looked at again when it ends)
-    abandoned effect  an effect carrying its own alert (a held one let go, a close by hand)
-                      whose owner died is redone, with the same idempotency key; one that
-                      failed is tried again 30 s later, then twice as long after each further
-                      failure, up to 15 minutes (a message for the incident redoes it at once)
+    abandoned effect  an effect whose owner died is redone, with the same idempotency key:
+                      one carrying its own alert (a held one let go, a close by hand) once its
+                      lease is over; one a message's alert claimed 30 s after that, written
+                      from the stored incident (the message's retry, which redoes it with its
+                      alert, comes first, unless it went elsewhere: a routes change, a member
+                      that moved, another delivery that acked it). One that failed is tried
+                      again 30 s later, then twice as long after each further failure, up to
+                      15 minutes (a message for the incident redoes it at once)
     held close        a flapping incident that has stayed resolved for its quiet period
                       (`TRIAGE_FLAP_QUIET_S`): the close its resolve held back goes out, with a
                       note saying why it waited (taken over as an abandoned effect is: one
@@ -39,7 +43,7 @@ from triage.breaker import opened_by
 from triage.errors import SinkRejectedError, TriageError
 from triage.incidents import Incident, Store
 from triage.incidents.codec import view_from_json
-from triage.incidents.lifecycle import FLAP_HOLD
+from triage.incidents.lifecycle import FLAP_HOLD, Action, Pending
 from triage.incidents.silences import Silence, SilenceCache, Subject, first_match
 from triage.incidents.store import sweep_waits
 from triage.ops.escalate import Escalator
@@ -135,11 +139,10 @@ class Sweep:
 
         pending = incident.pending
         if pending is not None:
-            if pending.alert is not None and not sweep_waits(pending, now):
+            if not sweep_waits(pending, now):
                 redo = await self.store.take_over(fingerprint, self.owner, now)
                 if redo is not None:
-                    held = pending.owner == FLAP_HOLD
-                    log.info("sweep.held_close" if held else "sweep.redo", action=str(redo.action))
+                    self._log_redo(pending, redo.action)
                     await self.pipeline.carry_out(redo, self.owner)
             return
         if incident.held is not None:
@@ -151,6 +154,18 @@ class Sweep:
         escalate_at = incident.escalate_at
         if escalate_at is not None and escalate_at <= now and self.escalator is not None:
             await self._escalate(fingerprint, now, match)
+
+    def _log_redo(self, pending: Pending, action: Action) -> None:
+        """The one line that says why the sweep carries an effect out: a close held while the
+        incident flapped, an abandoned effect with its own alert, or one a message's alert
+        claimed whose delivery never finished it (`from_incident`: nothing but the stored
+        incident to write it from)."""
+        if pending.owner == FLAP_HOLD:
+            log.info("sweep.held_close", action=str(action))
+        elif pending.alert is not None:
+            log.info("sweep.redo", action=str(action))
+        else:
+            log.info("sweep.redo", action=str(action), from_incident=True, left_by=pending.owner)
 
     async def _escalate(
         self, fingerprint: str, now: datetime, match: Callable[[Incident], Silence | None]
