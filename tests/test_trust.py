@@ -2,17 +2,21 @@
 wedge an incident, backpressure never dead-letters a valid alert, shutdown keeps its promises,
 counters say what happened, and titles say what failed where.
 
-Each test runs `python -m triage run` against moto's SQS and loopback stand-ins, and fails on
-the code before the fix it proves."""
+Each test runs the daemon against moto's SQS and loopback stand-ins, and fails on the code before
+the fix it proves: as `python -m triage run` where a process is what is proven (signals, replicas,
+every line of its stderr), else in this process (`triage run --drain` through `triage.cli.main`,
+or the daemon as a task of the test's loop), which spares a new interpreter's imports."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import os
 import signal
 import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, MutableMapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -26,14 +30,17 @@ from daemon_harness import (
     Queues,
     daemon_env,
     make_queues,
-    run_triage,
+    run_in_process,
     settings_for,
 )
+from daemon_harness import events as json_events
 from fault_proxy import FaultProxy
 from github_stub import GitHubServer
 from recording_proxy import RecordingProxy
+from triage.app import run_daemon
 from triage.demo.model import ChatServer, completion
 from triage.demo.ticketd import TicketServer
+from triage.settings import Settings
 
 PAYLOADS = Path(__file__).parent / "payloads"
 GH_TOKEN = "ghp_" + "Tr0stT0k3n" * 4
@@ -59,11 +66,6 @@ def events(daemon: Daemon, name: str) -> list[dict[str, Any]]:
     return [e for e in daemon.events() if e["event"] == name]
 
 
-def stopped(daemon: Daemon) -> dict[str, Any]:
-    [line] = events(daemon, "daemon.stopped")
-    return line
-
-
 def stop(daemon: Daemon) -> None:
     """SIGTERM, and the clean exit it must lead to."""
     daemon.signal(signal.SIGTERM)
@@ -73,6 +75,57 @@ def stop(daemon: Daemon) -> None:
 @pytest.fixture(autouse=True)
 def backend_token(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("BACKEND_TOKEN", TOKEN)
+
+
+#: `triage ARGS` with `settings` in this process: its exit code, stdout and stderr.
+Cli = Callable[..., subprocess.CompletedProcess[str]]
+
+
+@pytest.fixture
+def cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Cli:
+    """The command line through `triage.cli.main`, in the environment `settings` make."""
+
+    def run(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
+        env = {**daemon_env(settings), "PATH": os.environ.get("PATH", "/usr/bin:/bin")}
+        return run_in_process(monkeypatch, capsys, *args, env=env)
+
+    return run
+
+
+def drained(cli: Cli, settings: Settings) -> list[dict[str, Any]]:
+    """`triage run --drain` in this process, which must exit 0: the events of its log."""
+    result = cli(settings, "run", "--drain")
+    assert result.returncode == 0, result.stderr[-3000:]
+    return json_events(result.stderr)
+
+
+def named(lines: list[dict[str, Any]], name: str) -> list[dict[str, Any]]:
+    return [e for e in lines if e["event"] == name]
+
+
+@contextlib.asynccontextmanager
+async def running(settings: Settings) -> AsyncIterator[None]:
+    """The daemon (`run_daemon`, what `triage run` runs) as a task of the test's loop for the
+    block, then stopped as SIGTERM stops it; the `logs` fixture sees its events."""
+    stop = asyncio.Event()
+    task = asyncio.create_task(run_daemon(settings, stop=stop))
+    try:
+        yield
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 30)
+
+
+async def until(predicate: Callable[[], object], timeout_s: float, what: str) -> None:
+    """Wait for `predicate` (run off the loop: it may call SQS) without holding the daemon."""
+    deadline = time.monotonic() + timeout_s
+    while not await asyncio.to_thread(predicate):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.05)
+
+
+Logs = list[MutableMapping[str, Any]]
 
 
 # --- 1 and 2: no secret leaves the process ----------------------------------------------------
@@ -216,7 +269,7 @@ def _with_status(body: str, status: str) -> str:
     return json.dumps(payload)
 
 
-def test_dlq_peek_prints_no_secret(queues: Queues, tmp_path: Path) -> None:
+def test_dlq_peek_prints_no_secret(queues: Queues, tmp_path: Path, cli: Cli) -> None:
     """`triage dlq peek` on dead letters whose text holds secrets (one undecodable, one with a
     secret in a field the error quotes) prints their reasons and excerpts redacted."""
     sqs = queues.client()
@@ -225,9 +278,7 @@ def test_dlq_peek_prints_no_secret(queues: Queues, tmp_path: Path) -> None:
         QueueUrl=queues.dlq_url,
         MessageBody=json.dumps({"title": "x", "status": "password=Hunt3rTw0Sekret"}),
     )
-    env = daemon_env(settings_for(queues, "http://127.0.0.1:9", tmp_path / "t.db"))
-    env["PATH"] = os.environ.get("PATH", "/usr/bin:/bin")
-    proc = run_triage("dlq", "peek", env=env)
+    proc = cli(settings_for(queues, "http://127.0.0.1:9", tmp_path / "t.db"), "dlq", "peek")
     assert proc.returncode == 0, proc.stderr
     assert len(proc.stdout.splitlines()) == 2
     assert "EnvStyl3Val" not in proc.stdout + proc.stderr
@@ -239,8 +290,8 @@ def test_dlq_peek_prints_no_secret(queues: Queues, tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("wedge", ["resolved", "firing"])
-def test_an_event_dated_2999_cannot_wedge_an_incident(
-    queues: Queues, backend: TicketServer, tmp_path: Path, wedge: str
+async def test_an_event_dated_2999_cannot_wedge_an_incident(
+    queues: Queues, backend: TicketServer, tmp_path: Path, wedge: str, logs: Logs
 ) -> None:
     """An event stamped in the year 2999 (a resolve, or a repeat) is taken at the time its message was queued,
     logged with the original, and the real events after it still close and reopen the ticket."""
@@ -253,15 +304,11 @@ def test_an_event_dated_2999_cannot_wedge_an_incident(
     )
     after = "resolved" if wedge == "firing" else "firing"
     steps = [("firing", None), (wedge, "2999-01-01T00:00:00Z"), (after, None)]
-    daemon = Daemon(settings, log_dir=tmp_path)
-    try:
+    async with running(settings):
         for status, stamp in steps:  # one at a time, each stamped when it is sent
             queues.send(generic("wedge", status, timestamp=stamp or datetime.now(UTC).isoformat()))
-            wait_until(lambda: queues.depth() == 0, 30, f"the {status} event to be handled")
-        stop(daemon)
-    finally:
-        daemon.kill()
-    [future] = events(daemon, "alert.future_time")
+            await until(lambda: queues.depth() == 0, 30, f"the {status} event to be handled")
+    [future] = [e for e in logs if e["event"] == "alert.future_time"]
     assert future["occurred_at"].startswith("2999-01-01")
     kinds = [(e["kind"], e["body"].get("reopened", False)) for e in backend.events]
     expected = {
@@ -275,7 +322,7 @@ def test_an_event_dated_2999_cannot_wedge_an_incident(
 
 
 def test_a_rate_limited_group_is_held_not_dead_lettered(
-    moto_url: str, backend: TicketServer, tmp_path: Path
+    moto_url: str, backend: TicketServer, tmp_path: Path, cli: Cli
 ) -> None:
     """A five-alert group meets 429s with Retry-After: 1 from the backend, three times, with
     maxReceiveCount 2: the message is held (receive count untouched) until every alert has its
@@ -288,19 +335,16 @@ def test_a_rate_limited_group_is_held_not_dead_lettered(
         {**template, "labels": {**template["labels"], "pod": f"api-{i}"}} for i in range(5)
     ]
     queues.send(group)
-    daemon = Daemon(
-        settings_for(queues, backend.url, tmp_path / "t.db"), "--drain", log_dir=tmp_path
-    )
-    assert daemon.wait(timeout=60) == 0, daemon.log
+    log = drained(cli, settings_for(queues, backend.url, tmp_path / "t.db"))
     assert len(backend.tickets) == 5
     assert queues.dead_letters() == []
-    held = events(daemon, "message.held")
+    held = named(log, "message.held")
     assert held and {e["reason"] for e in held} == {"sink_throttled"}
-    assert events(daemon, "message.retry") == []
+    assert named(log, "message.retry") == []
 
 
 def test_a_group_too_large_for_one_message_timeout_ends_fully_ticketed(
-    queues: Queues, backend: TicketServer, tmp_path: Path
+    queues: Queues, backend: TicketServer, tmp_path: Path, cli: Cli
 ) -> None:
     """An Alertmanager group of 48 new alerts, a 600 ms model, 8 model calls at once and a 3 s
     message timeout (the model alone needs 3.6 s): the alerts run concurrently and the timeout
@@ -326,11 +370,10 @@ def test_a_group_too_large_for_one_message_timeout_ends_fully_ticketed(
             visibility_timeout_s=30,
         )
         queues.send(group)
-        daemon = Daemon(settings, "--drain", log_dir=tmp_path)
-        assert daemon.wait(timeout=120) == 0, daemon.log[-3000:]
+        log = drained(cli, settings)
     assert len({t["body"]["fingerprint"] for t in backend.tickets}) == alerts
     assert queues.dead_letters() == []
-    assert events(daemon, "message.retry") == []
+    assert named(log, "message.retry") == []
 
 
 def test_replicas_share_one_github_issue_budget(
@@ -448,28 +491,23 @@ def test_a_slow_store_cannot_hold_the_exit_past_its_deadline(
 # --- 8: counters and reports say what happened --------------------------------------------------
 
 
-def test_counters_count_only_what_the_backend_was_sent(
-    queues: Queues, backend: TicketServer, tmp_path: Path
+async def test_counters_count_only_what_the_backend_was_sent(
+    queues: Queues, backend: TicketServer, tmp_path: Path, logs: Logs, cli: Cli
 ) -> None:
     """Without update and resolve routes a resolve is skipped for the backend: the final
     counters count one ticket created and none closed, and `triage check` warns about it."""
     settings = settings_for(queues, backend.url, tmp_path / "t.db")
-    daemon = Daemon(settings, log_dir=tmp_path)
-    try:
+    async with running(settings):
         for status in ("firing", "resolved"):
             queues.send(generic("counted", status))
-            wait_until(lambda: queues.depth() == 0, 30, f"the {status} alert to be handled")
-        stop(daemon)
-    finally:
-        daemon.kill()
-    counters = stopped(daemon)
+            await until(lambda: queues.depth() == 0, 30, f"the {status} alert to be handled")
+    [counters] = [e for e in logs if e["event"] == "daemon.stopped"]
     assert counters["TicketsCreated.backend"] == 1
-    assert [e["action"] for e in events(daemon, "alert.decided")] == ["open", "close"]
+    assert [e["action"] for e in logs if e["event"] == "alert.decided"] == ["open", "close"]
     assert "TicketsClosed" not in counters
     assert "TicketsClosed.backend" not in counters
     assert backend.events == []
-    env = {**daemon_env(settings), "PATH": os.environ.get("PATH", "/usr/bin:/bin")}
-    check = run_triage("check", env=env)
+    check = await asyncio.to_thread(cli, settings, "check")
     [warning] = [line for line in check.stdout.splitlines() if line.startswith("warn")]
     assert "TRIAGE_BACKEND_RESOLVE_ROUTE" in warning and "TRIAGE_BACKEND_UPDATE_ROUTE" in warning
 
@@ -478,7 +516,7 @@ def test_counters_count_only_what_the_backend_was_sent(
 
 
 def test_a_threshold_ticket_names_the_metric_and_the_host(
-    queues: Queues, backend: TicketServer, tmp_path: Path
+    queues: Queues, backend: TicketServer, tmp_path: Path, cli: Cli
 ) -> None:
     """A threshold event without a rule name, with a host and a numeric device id, becomes the
     ticket `replication_lag_seconds ≥ 300 on db-replica-3.internal`."""
@@ -495,10 +533,7 @@ def test_a_threshold_ticket_names_the_metric_and_the_host(
             "host": "db-replica-3.internal",
         }
     )
-    daemon = Daemon(
-        settings_for(queues, backend.url, tmp_path / "t.db"), "--drain", log_dir=tmp_path
-    )
-    assert daemon.wait(timeout=60) == 0, daemon.log
+    drained(cli, settings_for(queues, backend.url, tmp_path / "t.db"))
     [ticket] = backend.tickets
     assert ticket["body"]["title"] == "replication_lag_seconds ≥ 300 on db-replica-3.internal"
 
