@@ -23,6 +23,12 @@ bytes: an `Authorization` header with its token, a slice of the body. Senders su
 Alertmanager write a failed webhook's answer to their own logs, so the quote would carry the
 token there. Here the answer is a short JSON reason naming what was wrong (`BadHttpLines` logs
 it the same way), and never the bytes.
+
+aiohttp also answers a whole read 400 when the parser fails after a request that came whole in
+it, and that request is lost: garbage pipelined behind an alert, or any byte after a request
+with `Connection: close` (llhttp refuses it, though RFC 9112 9.6 has a server simply read
+nothing more). The parser is fed one head at a time (`HeadByHead`): the request is answered,
+what follows a closing request is ignored, and anything else after it is answered 400.
 """
 
 from __future__ import annotations
@@ -37,12 +43,12 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from http import HTTPStatus
 from resource import RLIM_INFINITY, RLIMIT_NOFILE, getrlimit
-from typing import Any
+from typing import Any, cast
 
 import structlog
 from aiohttp import HttpVersion10, HttpVersion11, web
 from aiohttp.http_exceptions import BadHttpMethod, HttpProcessingError, InvalidURLError
-from aiohttp.http_parser import RawRequestMessage
+from aiohttp.http_parser import HttpParser, RawRequestMessage
 from aiohttp.streams import EMPTY_PAYLOAD, StreamReader
 from aiohttp.web_protocol import RequestHandler, _ErrInfo
 from aiohttp.web_request import BaseRequest
@@ -455,6 +461,99 @@ def _target_readable(url: URL) -> bool:
     return True
 
 
+#: Where a request head ends: no request reaches the gateway's parser with a bare LF (it
+#: refuses one), so every head that completes ends here.
+_HEAD_END = b"\r\n\r\n"
+
+_Parsed = tuple[Any, ...]
+
+
+class HeadByHead:
+    """The connection's request parser (llhttp, through aiohttp), fed one request head at a
+    time. aiohttp feeds it each read whole, and when the parser fails on bytes after a request
+    that came whole in the same read (garbage pipelined behind it, or anything after a request
+    that asked to close: RFC 9112 9.6 has llhttp refuse it as "Data after `Connection:
+    close`"), aiohttp answers 400 for the read and the good request is lost. Cut where heads
+    end, each request is returned as the parser finishes its head, and a failure only after
+    them. What follows a request that closes its connection, once that request is whole, is
+    ignored as the RFC says (no answer, no line); any other failure is answered 400 after the
+    requests before it. Cutting a read changes nothing else: the parser is a stream parser
+    (and what follows a request asking for an Upgrade that is declined is dropped as aiohttp
+    drops it, see `_check_framing`)."""
+
+    def __init__(self, parser: Any) -> None:
+        self._parser = parser
+        #: The last bytes fed, for a head end that straddles two reads.
+        self._last = b""
+        #: A request that closes the connection came whole: nothing more is read.
+        self.closed = False
+        #: The body of the last request parsed, if it asks for an Upgrade.
+        self._upgrade_body: StreamReader | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._parser, name)
+
+    def feed_data(self, data: bytes) -> tuple[Any, bool, bytes]:
+        if self.closed:
+            return (), False, b""
+        messages: list[_Parsed] = []
+        start = 0
+        for end in _head_ends(self._last, data):
+            try:
+                parsed, upgraded, tail = self._parser.feed_data(data[start:end])
+            except HttpProcessingError as exc:
+                return self._failed_after(messages, exc), False, b""
+            messages.extend(parsed)
+            if upgraded:  # what follows is the new protocol's, kept aside by aiohttp
+                return messages, True, tail + data[end:]
+            if self._upgrade_declined(parsed):
+                break  # the parser dropped what followed in its read: so is the rest of this
+            start = end
+        self._last = (self._last + data)[-(len(_HEAD_END) - 1) :]
+        return messages, False, b""
+
+    def _upgrade_declined(self, parsed: Any) -> bool:
+        """Whether a request asking for an Upgrade the parser does not take has come whole: it
+        stops there and drops the rest of what it was fed (aiohttp's way, which the connection
+        answers with `Connection: close`)."""
+        for message, body in parsed:
+            self._upgrade_body = body if getattr(message, "upgrade", False) else None
+        if self._upgrade_body is None or not self._upgrade_body.is_eof():
+            return False
+        self._upgrade_body = None
+        return True
+
+    def _failed_after(self, messages: list[_Parsed], exc: HttpProcessingError) -> list[_Parsed]:
+        """The requests that came whole before the parse failure, then the failure as aiohttp
+        answers it (400; a request whose body it cut short is part of it), unless the last of
+        them closes the connection: what follows that is none of the gateway's business.
+        Raises it when no request came whole before it, as aiohttp expects."""
+        whole = [(message, body) for message, body in messages if body.is_eof()]
+        if not whole:
+            raise exc
+        if getattr(whole[-1][0], "should_close", False):
+            self.closed = True
+            return whole
+        return [*whole, (_ErrInfo(status=400, exc=exc, message=exc.message), EMPTY_PAYLOAD)]
+
+
+def _head_ends(before: bytes, data: bytes) -> list[int]:
+    """The offsets in `data` just past each head end (`before`: the bytes fed before it, for an
+    end that straddles the two), and `len(data)` last."""
+    ends = []
+    for began in range(1, len(_HEAD_END)):  # the end began in the bytes before
+        if before.endswith(_HEAD_END[:began]) and data.startswith(_HEAD_END[began:]):
+            ends.append(len(_HEAD_END) - began)
+            break
+    found = data.find(_HEAD_END)
+    while found != -1:
+        ends.append(found + len(_HEAD_END))
+        found = data.find(_HEAD_END, found + 1)
+    if not ends or ends[-1] != len(data):
+        ends.append(len(data))
+    return ends
+
+
 class _Connection(RequestHandler):
     #: Bytes received towards the request head not yet whole.
     _head_bytes = 0
@@ -483,6 +582,8 @@ class _Connection(RequestHandler):
         self, manager: web.Server, heads: _Heads, opened: OpenConnections, **kwargs: Any
     ) -> None:
         super().__init__(manager, **kwargs)
+        # Typed as aiohttp's parser, which it stands in for (it passes on all but feed_data).
+        self._parser = cast("HttpParser[Any]", HeadByHead(self._parser))
         self._heads = heads
         self._open = opened
 
