@@ -447,6 +447,49 @@ def test_a_finding_without_its_id_is_a_one_line_invalid_alert(
     assert "\n" not in str(err.value)
 
 
+def trusted_advisor(status: str, **detail: Any) -> Alert:
+    """A Trusted Advisor check item refreshed, as an EventBridge rule sends it (inside SNS)."""
+    event = {
+        "version": "0",
+        "id": "4d04a964-88a6-7093-74c8-9af26598ca3e",
+        "detail-type": "Trusted Advisor Check Item Refresh Notification",
+        "source": "aws.trustedadvisor",
+        "account": "123456789012",
+        "time": "2026-12-05T05:40:49Z",
+        "region": "us-east-1",
+        "resources": [],
+        "detail": {
+            "check-name": "High Utilization Amazon EC2 Instances",
+            "check-item-detail": {
+                "Region/AZ": "us-west-2c",
+                "Instance ID": "i-b6218518",
+                "14-Day Average CPU Utilization": "98.8%",
+            },
+            "status": status,
+            "resource_id": "arn:aws:ec2:us-west-2:123456789012:instance/i-b6218518",
+        }
+        | detail,
+    }
+    outer = envelope("macie-finding-sns.json") | {"Message": json.dumps(event)}
+    [alert] = normalize_body(json.dumps(outer)).alerts
+    return alert
+
+
+def test_a_trusted_advisor_check_item_back_to_ok_resolves_it() -> None:
+    """A check item flagged (WARN, ERROR) fires, its refresh to OK resolves it: one incident
+    per check and resource. Read as any other event, every check item of the account was one
+    incident (the events name no resources) and OK fired it again."""
+    warn, error, ok = trusted_advisor("WARN"), trusted_advisor("ERROR"), trusted_advisor("OK")
+    assert (warn.status, error.status, ok.status) == (Status.FIRING,) * 2 + (Status.RESOLVED,)
+    assert warn.fingerprint == error.fingerprint == ok.fingerprint
+    assert warn.title == "Trusted Advisor: High Utilization Amazon EC2 Instances (i-b6218518)"
+    assert (warn.severity, warn.labels["aws_service"]) == ("WARN", "trustedadvisor")
+    assert "Instance ID: i-b6218518" in warn.description
+    other = trusted_advisor("WARN", resource_id="arn:aws:ec2:us-west-2:1:instance/i-0ther")
+    check = trusted_advisor("WARN", **{"check-name": "Low Utilization Amazon EC2 Instances"})
+    assert len({warn.fingerprint, other.fingerprint, check.fingerprint}) == 3
+
+
 # --- RDS events by EventBridge --------------------------------------------------------------
 
 
@@ -514,19 +557,41 @@ def test_an_rds_event_by_eventbridge_without_its_event_id_is_read_as_before() ->
         rds_event("0087", SourceIdentifier="")
 
 
-def test_every_field_of_an_rds_event_by_eventbridge_replaced_by_garbage_fails_cleanly() -> None:
-    """Any field of the event swapped for garbage (null, a number, an object, bidi and NUL
-    text …): alerts, or a deliberate TriageError, never an unforeseen crash wrapped as one."""
+RDS_DETAIL = {
+    "EventCategories": ["notification"],
+    "SourceType": "DB_INSTANCE",
+    "Date": "2026-12-05T05:30:09.293Z",
+    "Message": "DB instance stopped",
+    "SourceIdentifier": "orders-db",
+    "EventID": "RDS-EVENT-0087",
+}
+TRUSTED_ADVISOR_DETAIL = {
+    "check-name": "High Utilization Amazon EC2 Instances",
+    "check-item-detail": {"Instance ID": "i-b6218518"},
+    "status": "WARN",
+    "resource_id": "arn:aws:ec2:us-west-2:123456789012:instance/i-b6218518",
+}
+
+
+@pytest.mark.parametrize(
+    ("source", "kind", "detail"),
+    [
+        ("aws.rds", "RDS DB Instance Event", RDS_DETAIL),
+        (
+            "aws.trustedadvisor",
+            "Trusted Advisor Check Item Refresh Notification",
+            TRUSTED_ADVISOR_DETAIL,
+        ),
+    ],
+)
+def test_every_field_of_an_event_replaced_by_garbage_fails_cleanly(
+    source: str, kind: str, detail: dict[str, Any]
+) -> None:
+    """Any field of an RDS event or a Trusted Advisor check item by EventBridge swapped for
+    garbage (null, a number, an object, bidi and NUL text …): alerts, or a deliberate
+    TriageError, never an unforeseen crash wrapped as one."""
     event = json.loads(envelope("macie-finding-sns.json")["Message"])
-    event |= {"source": "aws.rds", "detail-type": "RDS DB Instance Event"}
-    event["detail"] = {
-        "EventCategories": ["notification"],
-        "SourceType": "DB_INSTANCE",
-        "Date": "2026-12-05T05:30:09.293Z",
-        "Message": "DB instance stopped",
-        "SourceIdentifier": "orders-db",
-        "EventID": "RDS-EVENT-0087",
-    }
+    event |= {"source": source, "detail-type": kind, "detail": detail}
     for path in _paths(event):
         for garbage in HOSTILE_VALUES:
             result = _outcome(_replace(event, path, garbage))
@@ -628,6 +693,27 @@ def test_secrets_in_a_notice_never_reach_the_redacted_view_or_the_ticket(
         shown = view(alert)
         ticket = DeterministicSummariser().write(shown)
         for text in (shown.text, ticket.model_dump_json()):
+            assert "AKIAIOSFODNN7EXAMPLE" not in text and "hunter2-Sup3r-secret" not in text
+
+
+def test_secrets_in_an_eventbridge_events_text_never_reach_the_view_or_the_ticket() -> None:
+    """An access key and a DSN password in an RDS event's message and source, a Trusted
+    Advisor check item's details, resource and check name: gone from what the sinks and the
+    prompt render from and from the deterministic ticket."""
+    alerts = [
+        rds_event("0087", Message="stopped" + PASTED, SourceIdentifier="db" + PASTED.strip()),
+        trusted_advisor(
+            "WARN",
+            **{
+                "check-name": "High CPU" + PASTED,
+                "check-item-detail": {"Instance ID": "i-1" + PASTED},
+                "resource_id": "arn:aws:ec2:us-west-2:1:instance/" + PASTED.strip(),
+            },
+        ),
+    ]
+    for alert in alerts:
+        shown = view(alert)
+        for text in (shown.text, DeterministicSummariser().write(shown).model_dump_json()):
             assert "AKIAIOSFODNN7EXAMPLE" not in text and "hunter2-Sup3r-secret" not in text
 
 

@@ -1,16 +1,19 @@
-"""Amazon Inspector's and Amazon Macie's findings, which they publish only to EventBridge (a rule
-sends them to the queue, often through an SNS topic): read by `eventbridge` with these readers,
-one incident per finding, as GuardDuty's are.
+"""Findings and checks of AWS services that publish them only to EventBridge (a rule sends them
+to the queue, often through an SNS topic): Amazon Inspector's and Amazon Macie's findings and
+Trusted Advisor's check items. Read by `eventbridge` with these readers, one incident per
+finding or check item, as GuardDuty's findings are.
 
 Read as any other service's event they were one incident per account, Region and resources:
-every Macie finding of an account was one incident (Macie's events name no resources), so a
-second bucket's exposed data was only counted, and every vulnerability of one instance was one
-Inspector incident that its findings closing kept firing.
+every Macie finding and every Trusted Advisor check item of an account was one incident (their
+events name no resources), so a second bucket's exposed data was only counted and a check back
+to OK fired again, and every vulnerability of one instance was one Inspector incident that its
+findings closing kept firing.
 
-| finding | identity | resolved when | severity |
+| event | identity | resolved when | severity |
 |---|---|---|---|
 | Inspector (`Inspector2 Finding`) | account + Region + `findingArn` | its status is CLOSED (fixed) or SUPPRESSED (a suppression rule) | its `severity` (CRITICAL … INFORMATIONAL) |
 | Macie (`Macie Finding`) | account + Region + finding `id` (a policy finding's later occurrences keep it) | the finding is `archived` | `severity.description` (Low, Medium, High) |
+| Trusted Advisor (`Trusted Advisor Check Item Refresh Notification`) | account + `check-name` + `resource_id` | its status is OK | its status (WARN, ERROR) |
 """
 
 from __future__ import annotations
@@ -26,6 +29,11 @@ from triage.normalize.aws_shared import canonical, occurred, service_labels, tea
 SOURCE = "eventbridge"
 INSPECTOR = ("aws.inspector2", "Inspector2 Finding")
 MACIE = ("aws.macie", "Macie Finding")
+TRUSTED_ADVISOR = ("aws.trustedadvisor", "Trusted Advisor Check Item Refresh Notification")
+#: A check item's statuses: OK resolves, WARN and ERROR fire.
+_TA_STATUSES = frozenset({"OK", "WARN", "ERROR"})
+#: At most this many of a check item's details are shown.
+_DETAILS_MAX = 30
 #: Inspector's finding statuses that end it: fixed (CLOSED), or quieted by a rule (SUPPRESSED).
 _INSPECTOR_ENDED = frozenset({"CLOSED", "SUPPRESSED"})
 _STATUSES = _INSPECTOR_ENDED | {"ACTIVE"}
@@ -125,10 +133,46 @@ def macie(payload: dict[str, Any], detail: dict[str, Any], account: str) -> Aler
     )
 
 
+def trusted_advisor(payload: dict[str, Any], detail: dict[str, Any], account: str) -> Alert:
+    """A Trusted Advisor check's item refreshed: a resource the check flags (WARN, ERROR) or no
+    longer flags (OK)."""
+    check = common.ident(detail.get("check-name"), "detail.check-name")
+    resource = common.ident_or_none(detail.get("resource_id"), "detail.resource_id") or ""
+    status = canonical(common.word(detail.get("status"), "detail.status") or "", _TA_STATUSES)
+    named = resource.rsplit("/", 1)[-1].rsplit(":", 1)[-1] if resource else ""
+    labels = _labels("trustedadvisor", account, "", TRUSTED_ADVISOR)
+    common.add_label(labels, "check", check)
+    # The deterministic ticket's step names the resource by these, as an RDS event's source.
+    common.add_label(labels, "source_type", "resource" if named else None)
+    common.add_label(labels, "source_id", named)
+    common.add_label(labels, "status", status)
+    return Alert(
+        source=SOURCE,
+        status=Status.RESOLVED if status == "OK" else Status.FIRING,
+        title=common.first_title(
+            f"Trusted Advisor: {check} ({named})" if named else None,
+            f"Trusted Advisor: {check}",
+            field="detail.check-name",
+        ),
+        severity=status or None,
+        description=_item_detail(detail.get("check-item-detail")),
+        labels=labels,
+        occurred_at=occurred(payload.get("time")),
+        identity={
+            "service": "trustedadvisor",
+            "account": account,
+            "check": check,
+            "resource": resource,
+        },
+        raw=payload,
+    )
+
+
 #: (source, detail-type) → its reader, for `eventbridge`.
 READERS: dict[tuple[str, str], Callable[[dict[str, Any], dict[str, Any], str], Alert]] = {
     INSPECTOR: inspector,
     MACIE: macie,
+    TRUSTED_ADVISOR: trusted_advisor,
 }
 
 
@@ -153,3 +197,11 @@ def _description(*parts: Any) -> str:
     texts = [common.text(part, "detail.description", common.DESCRIPTION_MAX) for part in parts]
     joined = "\n\n".join(text for text in texts if text)
     return common.text(joined, "detail.description", common.DESCRIPTION_MAX) or ""
+
+
+def _item_detail(value: Any) -> str:
+    """A check item's details ({"Instance ID": "i-…", "Region/AZ": …}), one `key: value` line
+    each."""
+    facts = list(common.obj_or_empty(value).items())[:_DETAILS_MAX]
+    lines = [f"{key}: {common.shown(fact)}" for key, fact in facts]
+    return common.text("\n".join(lines), "detail.check-item-detail", common.DESCRIPTION_MAX) or ""
