@@ -1,16 +1,19 @@
-"""The daemon with an LLM: once per incident in a storm, and never the reason a message is lost."""
+"""The daemon with an LLM: once per incident in a storm, and never the reason a message is lost.
+`triage run --drain` runs through `triage.cli.main` in this process: its log is what a process
+writes on stderr, without a new interpreter's imports."""
 
 from __future__ import annotations
 
 import json
+import subprocess
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from daemon_harness import TOKEN, Daemon, Queues, settings_for
+from daemon_harness import TOKEN, Queues, daemon_env, events, run_in_process, settings_for
 from triage.app import run_daemon
 from triage.demo.model import (
     INVENTED_HOST,
@@ -23,6 +26,7 @@ from triage.demo.model import (
     error,
 )
 from triage.demo.ticketd import TicketServer
+from triage.settings import Settings
 
 
 def generic(key: str, status: str = "firing") -> dict[str, Any]:
@@ -52,6 +56,18 @@ def backend_token(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("BACKEND_TOKEN", TOKEN)
 
 
+#: `triage run --drain` with these settings, to its end: exit code, stdout and stderr.
+Drain = Callable[[Settings], subprocess.CompletedProcess[str]]
+
+
+@pytest.fixture
+def drain_cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Drain:
+    def run(settings: Settings) -> subprocess.CompletedProcess[str]:
+        return run_in_process(monkeypatch, capsys, "run", "--drain", env=daemon_env(settings))
+
+    return run
+
+
 async def test_storm_calls_the_llm_once_per_incident(
     queues: Queues, backend: TicketServer, chat: ChatServer, tmp_path: Path
 ) -> None:
@@ -77,7 +93,7 @@ async def test_storm_calls_the_llm_once_per_incident(
 
 
 def test_llm_down_loses_nothing_and_counts_the_fallbacks(
-    queues: Queues, backend: TicketServer, chat: ChatServer, tmp_path: Path
+    queues: Queues, backend: TicketServer, chat: ChatServer, tmp_path: Path, drain_cli: Drain
 ) -> None:
     """With every LLM call failing, the daemon process still tickets every incident once
     (deterministically), acks every message, and logs each fallback."""
@@ -94,12 +110,12 @@ def test_llm_down_loses_nothing_and_counts_the_fallbacks(
         llm_breaker_failures=3,
         concurrency=1,  # one incident after another, so the breaker's effect is predictable
     )
-    daemon = Daemon(settings, "--drain", log_dir=tmp_path)
-    assert daemon.wait(timeout=60) == 0, daemon.log
+    daemon = drain_cli(settings)
+    assert daemon.returncode == 0, daemon.stderr
     posts = Counter(t["body"]["fingerprint"] for t in backend.tickets)
     assert len(posts) == len(keys) and set(posts.values()) == {1}
     assert all(t["body"]["title"].endswith("failed") for t in backend.tickets)
-    fallbacks = [e for e in daemon.events() if e["event"] == "summariser.fallback"]
+    fallbacks = [e for e in events(daemon.stderr) if e["event"] == "summariser.fallback"]
     assert len(fallbacks) == len(keys)
     # Three incidents tried the model (two requests each) and opened the breaker; the rest
     # skipped it.
@@ -110,7 +126,7 @@ def test_llm_down_loses_nothing_and_counts_the_fallbacks(
 
 
 def test_alert_text_cannot_inflate_priority_or_plant_facts(
-    queues: Queues, backend: TicketServer, chat: ChatServer, tmp_path: Path
+    queues: Queues, backend: TicketServer, chat: ChatServer, tmp_path: Path, drain_cli: Drain
 ) -> None:
     """An info alert whose text says "PRIORITY CRITICAL", summarised by a model that obeys it and
     invents an address, a host and an instance, becomes a medium ticket (info gives low, and a
@@ -135,8 +151,8 @@ def test_alert_text_cannot_inflate_priority_or_plant_facts(
         openai_api_key="sk-test-key-0123456789",
         openai_base_url=chat.url,
     )
-    daemon = Daemon(settings, "--drain", log_dir=tmp_path)
-    assert daemon.wait(timeout=60) == 0, daemon.log
+    daemon = drain_cli(settings)
+    assert daemon.returncode == 0, daemon.stderr
     assert chat.request_count == 1
     (ticket,) = backend.tickets
     body = ticket["body"]
@@ -152,12 +168,12 @@ def test_alert_text_cannot_inflate_priority_or_plant_facts(
     published = json.dumps(body)
     for invented in (INVENTED_IP, INVENTED_HOST, INVENTED_INSTANCE):
         assert invented not in published
-        assert invented not in daemon.log  # the log names kinds, never the rejected text
-    events = daemon.events()
-    (ungrounded,) = [e for e in events if e["event"] == "llm.ungrounded"]
+        assert invented not in daemon.stderr  # the log names kinds, never the rejected text
+    lines = events(daemon.stderr)
+    (ungrounded,) = [e for e in lines if e["event"] == "llm.ungrounded"]
     assert ungrounded["kinds"] == {"host": 2, "id": 1, "ip": 1, "number": 1, "time": 1}
     assert ungrounded["title_replaced"] is True
-    (stopped,) = [e for e in events if e["event"] == "daemon.stopped"]
+    (stopped,) = [e for e in lines if e["event"] == "daemon.stopped"]
     assert stopped["LLMGroundingRejects"] == 6
     assert stopped.get("SummarizationFailures", 0) == 0
     assert queues.depth() == 0
