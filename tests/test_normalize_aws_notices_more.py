@@ -616,14 +616,21 @@ SES = [
     {"notificationType": "Complaint", "complaint": {}, "mail": {"source": "a@example.com"}},
     {"notificationType": "Delivery", "delivery": {}, "mail": {}},
     {"eventType": "Bounce", "bounce": {}, "mail": {}},
+    {
+        "notificationType": "AmazonSnsSubscriptionSucceeded",
+        "message": "You have successfully subscribed your Amazon SNS topic 'arn:aws:sns:us-east-1:"
+        "123456789012:ses-bounces' to receive 'Bounce' notifications from Amazon SES for "
+        "identity 'example.com'.",
+    },
 ]
 
 
 @pytest.mark.parametrize("message", SES)
 def test_ses_mail_feedback_is_refused_saying_it_is_no_alert(message: dict[str, Any]) -> None:
-    """An SES bounce, complaint or delivery notice (or a configuration set's event) is mail
-    feedback for the sending application: a one-line InvalidAlertError saying so, for the DLQ
-    that keeps it, not the EventBridge advice meant for other services' events."""
+    """An SES bounce, complaint or delivery notice (or a configuration set's event, or the
+    notice SES sends when the topic is set up) is mail feedback for the sending application: a
+    one-line InvalidAlertError saying so, for the DLQ that keeps it, not the EventBridge advice
+    meant for other services' events."""
     with pytest.raises(InvalidAlertError, match="SES") as err:
         read("rds-failover-started.json", message)
     assert "not an alert" in str(err.value) and "\n" not in str(err.value)

@@ -228,8 +228,16 @@ _SES_KINDS = frozenset(
 
 
 def _is_ses(payload: dict[str, Any]) -> bool:
+    """A notice of a mail (its `mail`), or the one SES sends first when the topic is set up."""
     kind = payload.get("notificationType", payload.get("eventType"))
-    return isinstance(kind, str) and kind in _SES_KINDS and isinstance(payload.get("mail"), dict)
+    return (
+        isinstance(kind, str)
+        and kind in _SES_KINDS
+        and (isinstance(payload.get("mail"), dict) or kind == _SES_SUBSCRIBED)
+    )
+
+
+_SES_SUBSCRIBED = "AmazonSnsSubscriptionSucceeded"
 
 
 def _ses(payload: dict[str, Any], topic: Topic) -> Normalized:
