@@ -2232,16 +2232,18 @@ def test_a_json_count_or_state_under_a_secret_name_stays() -> None:
 
 
 def test_a_sentry_auth_header_loses_its_key_and_secret() -> None:
-    """sentry_key is a DSN's key (as the DSN rule redacts it); sentry_secret goes too."""
+    """sentry_key is a DSN's key (as the DSN rule redacts it); sentry_secret goes too; the
+    header's line (its name says secret) goes whole."""
     key, secret = _run(32, HEX), _run(32, HEX[::-1])
-    header = (
-        f"X-Sentry-Auth: Sentry sentry_version=7, sentry_key={key}, sentry_secret={secret},"
+    params = (
+        f"Sentry sentry_version=7, sentry_key={key}, sentry_secret={secret},"
         " sentry_client=raven-python/6.10"
     )
-    assert redact(header) == (
-        "X-Sentry-Auth: Sentry sentry_version=7, sentry_key=[REDACTED:token],"
+    assert redact(f"sent with {params}") == (
+        "sent with Sentry sentry_version=7, sentry_key=[REDACTED:token],"
         " sentry_secret=[REDACTED:password], sentry_client=raven-python/6.10"
     )
+    assert redact(f"X-Sentry-Auth: {params}") == "X-Sentry-Auth: [REDACTED:password]"
     url = f"POST https://o1.ingest.sentry.io/api/5/envelope/?sentry_key={key}&sentry_version=7"
     assert redact(url) == (
         "POST https://o1.ingest.sentry.io/api/5/envelope/?sentry_key=[REDACTED:token]"

@@ -89,8 +89,13 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
                                   fragment; base64url too, a Logic Apps / Teams workflow URL's)
     [REDACTED:bearer]             the credential after `Bearer` / `Basic` (16 characters or more)
     [REDACTED:authorization]      the rest of an `Authorization:` / `Proxy-Authorization:` header
-                                  after its scheme word, whatever the scheme (Token, Digest, …)
-    [REDACTED:cookie]             the value of a `Cookie:` / `Set-Cookie:` header (or cookie=…);
+                                  after its scheme word, whatever the scheme (Token, Digest, …;
+                                  a scheme is letters, or hyphenated parts such as
+                                  AWS4-HMAC-SHA256: a first word with digits inside is the
+                                  credential sent raw, and goes); also at the end of a longer
+                                  name (X-Forwarded-Authorization, --proxy-authorization=)
+    [REDACTED:cookie]             the value of a `Cookie:` / `Set-Cookie:` header (or cookie=…;
+                                  also x-upstream-cookie:, --cookie=);
                                   bare session cookies (PHPSESSID=, JSESSIONID=, session= …)
     [REDACTED:password]           passwords and other secrets, known by where they stand:
                                   - in URLs and DSNs (user:pass@host; Oracle's
@@ -165,9 +170,25 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
                                     ?password=, &amp;client_secret=); each to the end of its
                                     value in a URL, so what wraps a link stays (Slack's
                                     <url|text>, Jira's [text|url], Markdown's `)`, a `, `);
-                                  - the values of JSON keys named like a secret, and the second
-                                    string of a [name, value] pair so named (Sentry's request
-                                    headers, cookies and tags are lists of such pairs);
+                                  - the values of JSON keys named like a secret, the value
+                                    (of any type) of a [name, value] pair so named (Sentry's
+                                    request headers, cookies and tags are lists of such pairs),
+                                    of a name/value object so named (name/value, Key/Value,
+                                    ParameterKey/ParameterValue, OptionName/Value, Name/Values,
+                                    header/value, field/value), and the argument after an
+                                    option so named in a command's argument list (["app",
+                                    "--db-password", "…"], ["redis-cli", "-a", "…"]). A name
+                                    is secret by its last word, in any case, with any of
+                                    `-`, `_`, `.`, `__` or camel case between words, after
+                                    any prefix (HTTP_, http.request.header.) and before an
+                                    index or a digest (cookie.0, [0], X-Hub-Signature-256):
+                                    the words above, and cookie, authorization, signature
+                                    (X-Slack-Signature, Stripe-Signature), a connection
+                                    string (db.connection_string, ConnectionStrings__Default,
+                                    ConnectionStrings:Default), csrftoken, session_key,
+                                    passcode; auth, credentials and dsn only as the last
+                                    word of a longer name (X-Sentry-Auth, basicAuth,
+                                    client_credentials, SENTRY_DSN);
                                   - a secret told in words ("the password is …", "password for
                                     admin is …", ENV DB_PASSWORD …, requirepass …; a token's or
                                     a key's only when random-looking).
@@ -179,7 +200,10 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
                                   (password: rotated, YES, null, expired, hidden, not set,
                                   ****); a plural
                                   name's count (passwords: 3 rotated); Terraform's (sensitive
-                                  value); kubectl's <set to the key 'x' in secret 'y'>
+                                  value); kubectl's <set to the key 'x' in secret 'y'>; an
+                                  auth name's login method (ssh_auth: publickey, auth: ldap);
+                                  a name whose secret word only qualifies its last word
+                                  (token_count, cookie_consent, password_reset_enabled)
     [REDACTED:password-hash]      password hashes ($apr1$, crypt $1$/$5$/$6$/$y$, bcrypt,
                                   argon2), in full; a Redis ACL user's #<sha256> and !<sha256>
     [REDACTED:email]              e-mail addresses (not a URL's user and host,

@@ -81,33 +81,54 @@ _PLACEHOLDER_VALUE = re.compile(_PLACEHOLDER, re.IGNORECASE)
 #: The words' first letters are tested first: one cheap test fails at most positions of a long
 #: text, before the look-behinds.
 _SECRET_WORD = (
-    # A token's kind may be glued to it: ngrok's authtoken, an ACCESSTOKEN.
-    r"(?:pass(?:word|wd|phrase)s?|pwd?|secrets?|token|authtoken|accesstoken|refreshtoken"
-    r"|sessiontoken"
+    # A token's kind may be glued to it: ngrok's authtoken, an ACCESSTOKEN, Django's X-CSRFToken.
+    r"(?:pass(?:word|wd|phrase|code)s?|pwd?|secrets?|token|authtoken|accesstoken|refreshtoken"
+    r"|sessiontoken|[cx]srftoken"
+    # A connection string, and .NET's section of them (ConnectionStrings__Default in the
+    # environment, ConnectionStrings:Default in a flattened JSON configuration).
+    r"|conn(?:ection)?[_.-]?str(?:ing)?s?(?:(?:__|:)[A-Za-z0-9]{1,64}+)?"
     r"|api[ _.-]?key|access[_.-]?key|private[_.-]?key|signing[_.-]?key|encryption[_.-]?key"
     # Vendors' own names for a key: PagerDuty's routing/service/integration key, New Relic's
     # license/insert key, Rails' master key, Cloudflare's X-Auth-Key, Azure's subscription and
     # functions keys, Datadog's and Algolia's application key, LaunchDarkly's SDK key, Azure
     # Storage's account key (AZURE_STORAGE_KEY: a bare storage key is an object's path).
+    # Django's session key.
     r"|(?:routing|service|integration|license|insert|master|auth|subscription|functions"
-    r"|app(?:lication)?|sdk|azure[_.-]?storage(?:[_.-]?account)?)[_.-]?key)"
+    r"|app(?:lication)?|sdk|session|azure[_.-]?storage(?:[_.-]?account)?)[_.-]?key)"
 )
 _SECRET_NAME = (
-    rf"(?=[pstaerilmf])(?<![0-9]{{12}}:)"
+    rf"(?=[pstaerilmfcxd])(?<![0-9]{{12}}:)"
     rf"(?:(?:{_START}|(?-i:(?<=[a-z0-9])(?=[A-Z]))){_SECRET_WORD}"
     # Glued to what it is for (PGPASSWORD, dbpassword), or a short last part (REDIS_PASS,
     # and sshpass's variable SSHPASS, upper case: `sshpass: command not found` stays).
-    r"|pass(?:word|wd|phrase)s?|(?<=[A-Za-z0-9][_.-])pass(?![A-Za-z])"
-    # A personal access token's short name as a last part (GITHUB_PAT, AZURE_DEVOPS_EXT_PAT).
-    r"|(?<=[A-Za-z0-9][_.-])pat(?![A-Za-z0-9])"
+    r"|pass(?:word|wd|phrase|code)s?"
+    # Words that name a secret only as the last part of a longer name (one look-behind for
+    # them all): REDIS_PASS; a personal access token's short name (GITHUB_PAT,
+    # AZURE_DEVOPS_EXT_PAT); X-Sentry-Auth, client_credentials, SENTRY_DSN (a key's camel
+    # case, basicAuth, is `_CAMEL_TAIL`'s), which alone also name a setting or a state
+    # (`auth: ldap`, "credentials: timeout"; an `auth` naming a method keeps its value,
+    # `_auth_method`); a webhook's signature header (X-Hub-Signature-256, X-Slack-Signature,
+    # Stripe-Signature: an HMAC of the body, which a replay with it passes), where a bare
+    # `Signature` is often public (SNS's RSA signature of its message, a crash's signature).
+    r"|(?<=[A-Za-z0-9][_.-])(?:pass(?![A-Za-z])|pat(?![A-Za-z0-9])"
+    r"|(?:auth|credentials?|dsn|signatures?)(?![A-Za-z]))"
     r"|(?-i:(?<=(?<![A-Za-z0-9])SSH)PASS(?![A-Za-z])))"
-    r"(?:[_.-]?(?:access[_.-]?)?key(?:[_.-]base)?|[_.-]value)?"
+    # What may follow the word without changing what it names: a key's kind, a value's, or an
+    # index, a digest or a version (X-Hub-Signature-256, password_2, token_v2).
+    r"(?:[_.-]?(?:access[_.-]?)?key(?:[_.-]base)?|[_.-]value|[_.-](?:v|sha)?[0-9]{1,6}+)?"
 )
 _SECRET_NAME_NEEDLES = (
     "pass",
     "pw",
     "secret",
     "token",
+    "_signature",
+    "-signature",
+    ".signature",
+    *_spellings("conn", "str"),
+    *_spellings("connection", "str"),
+    *(sep + word for word in ("auth", "credential", "dsn") for sep in "_-."),
+    *_spellings("session", "key"),
     *_spellings("signing", "key"),
     "_pat",
     "-pat",
@@ -122,7 +143,6 @@ _SECRET_NAME_NEEDLES = (
     ),
     *_spellings("storage", "key"),
     *_spellings("account", "key"),
-    *_spellings("auth", "key"),
     *_spellings("subscription", "key"),
     *_spellings("functions", "key"),
     *_spellings("encryption", "key"),
@@ -164,6 +184,8 @@ def _kept_value(name: str, value: object) -> bool:
         return True
     if plural and len(value) <= 6 and value.isdigit():
         return True
+    if _auth_method(name, value):
+        return True
     return (
         _PLACEHOLDER_VALUE.fullmatch(value) is not None or _STATE_VALUE.fullmatch(value) is not None
     )
@@ -179,7 +201,7 @@ _STATE_WORDS = (
 
 _STATE_VALUE = re.compile(rf"{_STATE_WORDS}|\*{{3,64}}", re.IGNORECASE)
 #: How a plural secret name ends (`passwords`, `DB_PASSWDS`, `passphrases`, `secrets`).
-_PLURALS = ("words", "wds", "phrases", "secrets")
+_PLURALS = ("words", "wds", "phrases", "codes", "secrets", "signatures", "credentials")
 
 
 def _counted(match: re.Match[str]) -> bool:
@@ -189,18 +211,55 @@ def _counted(match: re.Match[str]) -> bool:
     return match["name"].lower().endswith(_PLURALS) and len(value) <= 6 and value.isdigit()
 
 
+#: An `auth` name (no `key` or `token` after it) says how a client logs in as often as with
+#: what: a method's name is no secret (`ssh_auth: publickey`, `mongo.auth=scram-sha-256`,
+#: `basic_auth: disabled`). A whole value; a person's password that is one of these words is
+#: one a scanner finds first.
+_AUTH_NAME = re.compile(r"(?:\A|[^A-Za-z])auth\Z|(?-i:[a-z0-9]Auth\Z)", re.IGNORECASE)
+_AUTH_METHOD = re.compile(
+    r"none|basic|bearer|digest|ntlm|negotiate|kerberos|gssapi|ldap|saml|oauth2?|oidc|sso|sasl"
+    r"|plain|scram(?:-sha-(?:1|256|512))?|md5|trust|peer|ident|password|publickey|keyboard-"
+    r"interactive|token|jwt|iam|mtls|tls|cert(?:ificate)?|api[_-]?key|hmac|sigv4|anonymous"
+    r"|enabled|disabled|on|off|optional|[01]",
+    re.IGNORECASE,
+)
+
+
+def _auth_method(name: str, value: str) -> bool:
+    """True for an `auth` name whose value names a login method, not a credential
+    (`_AUTH_METHOD`)."""
+    return _AUTH_NAME.search(name) is not None and _AUTH_METHOD.fullmatch(value) is not None
+
+
+def _kept_match(match: re.Match[str]) -> bool:
+    """A text rule's name and value that name no secret after all: a bare `PWD`'s path
+    (`_working_directory`), a plural name's count (`_counted`), an `auth` name's login
+    method (`_auth_method`, the value's quotes aside)."""
+    return (
+        _working_directory(match)
+        or _counted(match)
+        or _auth_method(match["name"], match["value"].strip("\\\"'"))
+    )
+
+
 _SECRET_KEY = re.compile(rf"{_SECRET_NAME}\Z", re.IGNORECASE)
-_SECRET_KEY_WORDS = ("pass", "pw", "secret", "token", "key", "pat")
+_SECRET_KEY_WORDS = (
+    *("pass", "pw", "secret", "token", "key", "pat"),
+    *("signature", "conn", "auth", "credential", "dsn"),
+)
 
 
-#: The fields of a name/value object: the name's, and the value's.
-_NAME_KEYS = ("name", "key", "Name", "Key")
-_VALUE_KEYS = frozenset({"value", "Value"})
+#: The fields of a name/value object: the name's, and the value's. Kubernetes' and ECS's env
+#: and HAR's headers (name, value), AWS tags (Key, Value), SSM (Name, Value), CloudFormation's
+#: parameters (ParameterKey, ParameterValue), Elastic Beanstalk's options (OptionName, Value),
+#: EC2's filters (Name, Values), a request's headers and a validator's fields as objects.
+_NAME_KEYS = ("name", "key", "Name", "Key", "ParameterKey", "OptionName", "header", "field")
+_VALUE_KEYS = frozenset({"value", "Value", "ParameterValue", "values", "Values"})
 
 
 def _named_secret(obj: dict[Any, Any]) -> str | None:
     """The name of a name/value object whose name says its value is a secret, else None."""
-    if "value" not in obj and "Value" not in obj:
+    if _VALUE_KEYS.isdisjoint(obj):
         return None
     for field in _NAME_KEYS:
         name = obj.get(field)
@@ -215,19 +274,31 @@ def _named_secret(obj: dict[Any, Any]) -> str | None:
 _HEADER_SECRET = re.compile(
     r"[_.-](?:set[_-]?)?cookies?\Z|[_.-](?:proxy[_-]?)?authorization\Z", re.I
 )
+#: What may follow a name without changing what it names: an index (a flattened list's
+#: `cookie.0`, `x_api_key[0]`), a digest or a version (`X-Hub-Signature-256`, `token_v2`).
+_NAME_SUFFIX = re.compile(r"(?:\[[0-9]{1,6}\]|[_.-](?:v|sha)?[0-9]{1,6})+\Z", re.I)
+#: A key's camel-case last word that names a secret only after another (basicAuth,
+#: awsCredentials, sentryDsn); text's rules read these words after a separator only, where
+#: their needles are cheap to look for.
+_CAMEL_TAIL = re.compile(r"[a-z0-9](?:Auth|Credentials?|Dsn|DSN)\Z")
 
 
 def secret_named(key: str) -> bool:
     """True if `key` (a JSON key, a label name) says its value is a secret: `password`,
     `DB_PASSWORD`, `x-api-key`, `clientSecret`, `HTTP_COOKIE` …, whatever its value looks
-    like."""
-    folded = key.lower().replace("-", "").replace("_", "")
+    like. The last word decides, in any case and with any separators, after any prefix
+    (`HTTP_`, `http.request.header.`) and before an index or a digest (`_NAME_SUFFIX`):
+    `token_count` is a count, `cookie_consent` a consent."""
+    bare = (_NAME_SUFFIX.sub("", key) if key[-1:].isdigit() or key[-1:] == "]" else key) or key
+    folded = bare.lower().replace("-", "").replace("_", "")
     if folded in SECRET_KEYS:
         return True
-    if folded.endswith(("cookie", "cookies", "authorization")) and _HEADER_SECRET.search(key):
+    if folded.endswith(("cookie", "cookies", "authorization")) and _HEADER_SECRET.search(bare):
+        return True
+    if _CAMEL_TAIL.search(bare):
         return True
     # Most keys hold none of the words; the test for them is cheaper than the pattern's search.
     for word in _SECRET_KEY_WORDS:
         if word in folded:
-            return len(key) <= 256 and _SECRET_KEY.search(key) is not None
+            return len(key) <= 256 and _SECRET_KEY.search(bare) is not None
     return False

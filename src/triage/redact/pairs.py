@@ -15,9 +15,8 @@ from triage.redact.names import (
     _SECRET_NAME_NEEDLES,
     _STATE_WORDS,
     _TEMPLATE_VALUE,
-    _counted,
+    _kept_match,
     _kept_value,
-    _working_directory,
 )
 from triage.redact.rule import (
     _ASSIGN,
@@ -45,9 +44,9 @@ def _redacted_literal(match: re.Match[str]) -> str:
 
 def _keep_quotes(match: re.Match[str]) -> str:
     """The name, separator and quotes of a `name = "value"` pair, the value replaced; a bare
-    `PWD` whose value is a path, or a plural name's count (`_counted`), stays as it is, and a
-    template's placeholder loses only the quoted literals inside it."""
-    if _working_directory(match) or _counted(match):
+    `PWD` whose value is a path, a plural name's count or an auth method (`_kept_match`) stays
+    as it is, and a template's placeholder loses only the quoted literals inside it."""
+    if _kept_match(match):
         return match[0]
     if match["template"]:
         template = _TEMPLATE_LITERAL.sub(_redacted_literal, match["template"])
@@ -98,10 +97,11 @@ def _line_value(match: re.Match[str]) -> str:
 
 def _go_field(match: re.Match[str]) -> str:
     """A Go struct's secret field (`%+v`) with its value replaced, if a `{` before it on its line
-    is still open; a count (`_counted`) or a bare `PWD`'s path stays. Else the match unchanged."""
+    is still open; a count, a bare `PWD`'s path or an auth method (`_kept_match`) stays. Else
+    the match unchanged."""
     text, start = match.string, match.start("name")
     line = text[text.rfind("\n", max(0, start - 4096), start) + 1 : start]
-    if line.count("{") <= line.count("}") or _working_directory(match) or _counted(match):
+    if line.count("{") <= line.count("}") or _kept_match(match):
         return match[0]
     return f"{match['head']}[REDACTED:password]"
 
@@ -167,9 +167,7 @@ PAIR_RULES: tuple[
         rf"""(?P<head>(?<=")(?P<name>[\w.-]{{0,64}}?{_SECRET_NAME})=)(?!-?\[REDACTED)"""
         + _TEMPLATE_VALUE
         + rf"""(?!(?:{_STATE_WORDS}|\*{{3,64}})")(?P<value>(?:[^"\r\n\\]|\\.){{1,512}}+)(?=")""",
-        lambda m: (
-            m[0] if _working_directory(m) or _counted(m) else f"{m['head']}[REDACTED:password]"
-        ),
+        lambda m: m[0] if _kept_match(m) else f"{m['head']}[REDACTED:password]",
         *_SECRET_NAME_NEEDLES,
         flags=re.IGNORECASE,
     ),
@@ -184,9 +182,7 @@ PAIR_RULES: tuple[
         + rf"(?!(?:{_STATE_WORDS}|\*{{3,64}})[,)}}])"
         r"(?P<value>(?:[^\r\n,(){}]|,(?! [A-Za-z_$][\w$.-]{0,64}+=)){1,512}+)"
         r"(?=, [A-Za-z_$][\w$.-]{0,64}+=|[)}])",
-        lambda m: (
-            m[0] if _working_directory(m) or _counted(m) else f"{m['head']}[REDACTED:password]"
-        ),
+        lambda m: m[0] if _kept_match(m) else f"{m['head']}[REDACTED:password]",
         *_SECRET_NAME_NEEDLES,
         flags=re.IGNORECASE,
     ),

@@ -8,6 +8,7 @@ escapes undone, each percent-encoded token decoded and redacted (`_scrub_escaped
 from __future__ import annotations
 
 import re
+import shlex
 from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import quote
@@ -233,17 +234,56 @@ class Redactor:
                 for k in value
             }
         if isinstance(value, list | tuple):
-            if (
-                len(value) == 2
-                and isinstance(value[0], str)
-                and isinstance(value[1], str)
-                and value[1]
-                and secret_named(value[0])
-                and not _kept_value(value[0], value[1])
-            ):  # a [name, value] pair: ["Cookie", "…"], ["X-Api-Key", "…"]
+            if _secret_pair(value):  # ["Cookie", "…"], ["X-Api-Key", ["…"]], ["PIN", 1234]
                 return [self.text(value[0]), "[REDACTED:password]"]
-            return [self.value(v, depth=depth + 1) for v in value]
+            items = [self.value(v, depth=depth + 1) for v in value]
+            if _command_line(value):
+                return self._arguments([str(v) for v in value], items)
+            return items
         return value
+
+    def _arguments(self, args: list[str], each: list[Any]) -> list[Any]:
+        """A command's arguments (`each`: redacted one by one) with what only the command
+        line shows redacted too: an option's value in the argument after it (`--db-password
+        X`, `redis-cli -a X`). The arguments are joined as a shell would (`shlex.join`),
+        redacted, and split again; an argument that changed there is taken. When the
+        redacted line no longer splits into as many arguments, it stands whole, as one."""
+        line = shlex.join(args)
+        redacted = self.text(line)
+        if redacted == line:
+            return each
+        try:
+            split = shlex.split(redacted)
+        except ValueError:
+            split = []
+        if len(split) != len(args):
+            return [redacted]
+        return [
+            mine if mine != arg or seen == arg else seen
+            for arg, mine, seen in zip(args, each, split, strict=True)
+        ]
+
+
+def _secret_pair(value: list[Any] | tuple[Any, ...]) -> bool:
+    """A [name, value] pair (Sentry's request headers, cookies, tags) whose name says secret
+    and whose value, of any type (a string, a header's list of values, a number), is one."""
+    return (
+        len(value) == 2
+        and isinstance(value[0], str)
+        and value[1] not in (None, "", [])
+        and secret_named(value[0])
+        and not _kept_value(value[0], value[1])
+    )
+
+
+def _command_line(value: list[Any] | tuple[Any, ...]) -> bool:
+    """A command's arguments (a container's `Cmd`, a process's argv): strings only, an option
+    (`-…`) before the last."""
+    return (
+        len(value) >= 2
+        and all(isinstance(v, str) for v in value)
+        and any(v[:1] == "-" for v in value[:-1])
+    )
 
 
 #: A redactor that knows no process credentials; for text that needs only the patterns.

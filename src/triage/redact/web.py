@@ -161,10 +161,15 @@ HEADER_RULES: tuple[_Rule, ...] = (
     # HTTP headers that carry a credential, as text (a curl command, a logged request), after
     # the Bearer/Basic rule so its placeholder stays. A quoted value goes up to its closing
     # quote; an unquoted one to the end of the line (a Digest header's params hold quotes).
-    # Authorization keeps its scheme word.
+    # Authorization keeps its scheme word: letters (Bearer, Token, SSWS, SharedKey), or
+    # hyphenated parts that may end in digits (AWS4-HMAC-SHA256). A first word with digits
+    # inside (`Authorization: Hunter2Hunter retried`) is the credential itself, sent raw.
+    # The header's name may end a longer one (X-Forwarded-Authorization, --proxy-authorization).
     _rule(
-        r"((?<![A-Za-z0-9-](?<!\\[nrt]))(?:proxy-)?authorization"
-        rf"{_ASSIGN}(?>(?P<q>\\?[\"'])?(?:[A-Za-z][A-Za-z0-9_.-]{{0,30}}[ \t]{{1,3}})?))"
+        r"((?<![A-Za-z0-9](?<!\\[nrt]))(?:proxy-)?authorization"
+        rf"{_ASSIGN}(?>(?P<q>\\?[\"'])?"
+        r"(?:(?:[A-Za-z]{1,30}|[A-Za-z]{1,8}[0-9]{0,3}(?:-[A-Za-z]{1,8}[0-9]{0,3}){1,4})"
+        r"[ \t]{1,3})?))"
         r"(?!\[REDACTED)"
         # Unquoted, to the line's end: a Digest header's quotes are its own; but not past a
         # quote that closes a JSON string (`"Authorization: Token x"}`, `…x", "next": …`).
@@ -175,7 +180,7 @@ HEADER_RULES: tuple[_Rule, ...] = (
         flags=re.IGNORECASE,
     ),
     _rule(
-        rf"((?<![A-Za-z0-9-](?<!\\[nrt]))(?:set-)?cookies?{_ASSIGN}{_OPEN_QUOTE})"
+        rf"((?<![A-Za-z0-9](?<!\\[nrt]))(?:set-)?cookies?{_ASSIGN}{_OPEN_QUOTE})"
         r"""(?!\[REDACTED)[^\r\n"'\\\s][^\r\n"'\\]{0,8191}""",
         _replaced_value("[REDACTED:cookie]"),
         "cookie",
