@@ -3,7 +3,8 @@
 Effects and the calls they make (`{repo}` is the route's repository, else `GITHUB_REPOSITORY`):
 
     OPEN    list open `triage` issues, newest first, for the fingerprint marker in one triage
-            opened; found → its URL (a crash between create and store never duplicates); else
+            opened (past 1,000 of them, the search API for older ones: `_find_open_issue`);
+            found → its URL (a crash between create and store never duplicates); else
             create `[P1] title` with labels team/priority/source/`triage` + the route's (100
             at most, GitHub's limit) and assignees (10 at most)
     UPDATE  read the issue; one comment counting the occurrences since the last update
@@ -106,8 +107,10 @@ from triage.sinks.github.refusals import RECHECK_S, Refusals
 
 log = structlog.get_logger(__name__)
 
-#: The marker look-up reads at most this many pages of open `triage` issues, newest first.
+#: The marker look-up reads at most this many pages of open `triage` issues, newest first;
+#: older ones are found through the search API, which finds at most SEARCH_PAGES pages.
 LOOKUP_PAGES = 10
+SEARCH_PAGES = 10
 PAGE_SIZE = 100
 
 _REPOSITORY = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
@@ -187,6 +190,8 @@ class GitHubSink:
         #: (as the route names it, GitHub's status, when), checked by `probe` until they read
         #: again.
         self._unreachable: dict[str, tuple[str, int, float]] = {}
+        #: Repositories said to hold more open triage issues than the list look-up reads.
+        self._many_open: set[str] = set()
 
     @property
     def name(self) -> str:
@@ -538,20 +543,28 @@ class GitHubSink:
     async def _find_marked_issue(
         self, repository: str, marker_fingerprint: str
     ) -> dict[str, Any] | None:
-        """The newest open `triage` issue whose body holds the fingerprint marker. The issues
-        list is read rather than the search API, whose index lags behind a fresh create."""
+        """The newest open `triage` issue whose body holds the fingerprint marker."""
         marker = text.fingerprint_marker(marker_fingerprint)
-        return await self._find_open_issue(repository, text.TRIAGE_LABEL, marker)
+        return await self._find_open_issue(
+            repository, text.TRIAGE_LABEL, marker, term=marker_fingerprint
+        )
 
     async def _find_open_issue(
-        self, repository: str, label: str, marker: str, *, unlocked: bool = False
+        self,
+        repository: str,
+        label: str,
+        marker: str,
+        *,
+        unlocked: bool = False,
+        term: str | None = None,
     ) -> dict[str, Any] | None:
         """The newest open issue with `label` whose body holds `marker` and that triage opened
-        (with `unlocked`, one that is not locked: the digest, which takes comments). Only
-        triage's own: a person who opens an issue with a triage issue's body copied in copies
-        its hidden marker too, and the incident (or a storm's entries) would be written into an
-        issue triage did not open. Who we are is asked only for an issue that holds the marker
-        (rare: a retried effect), so a look-up that finds nothing costs no extra call."""
+        (`_adoptable`). The issues list is read first, newest first, for LOOKUP_PAGES pages:
+        the search API's index lags behind a fresh create (the issue a retried open looks
+        for), the list does not. A repository with more such issues than that has its older
+        ones found by the search API (for `term`, which the body holds), whose index holds
+        them by now: reading every page for each new incident would cost a call per hundred
+        open issues."""
         for page in range(1, LOOKUP_PAGES + 1):
             params = {
                 "state": "open",
@@ -563,17 +576,74 @@ class GitHubSink:
             }
             answer = await self._api.call("GET", f"/repos/{repository}/issues", params=params)
             items = records(answer, "a list of issues")
-            for item in items:
-                if unlocked and item.get("locked") is True:
-                    continue
-                body = text_or_empty(item.get("body"))
-                if "pull_request" in item or not text.has_marker(body, marker):
-                    continue
-                if await self._opened_by_us(item):
-                    return item
+            found = await self._first_adoptable(items, marker, unlocked=unlocked)
+            if found is not None:
+                return found
             if len(items) < PAGE_SIZE:
-                break
+                return None  # every open issue with the label was read
+        self._say_many_open(repository)
+        return await self._search_open_issue(repository, label, marker, unlocked, term)
+
+    async def _search_open_issue(
+        self, repository: str, label: str, marker: str, unlocked: bool, term: str | None
+    ) -> dict[str, Any] | None:
+        """The newest open issue the search API finds with `label` and `term` that holds
+        `marker` and that triage opened. A search that says its results are incomplete (it
+        ran out of time) may have missed it: a wait (`bad_response`), never a create."""
+        query = f'repo:{repository} is:issue is:open label:"{label}"'
+        if term is not None:
+            query += f' "{term}" in:body'
+        for page in range(1, SEARCH_PAGES + 1):
+            params = {"q": query, "sort": "created", "order": "desc", "per_page": PAGE_SIZE}
+            answer = record(
+                await self._api.call("GET", "/search/issues", params={**params, "page": page}),
+                "search results",
+            )
+            if answer.get("incomplete_results") is not False:
+                raise GitHubUnavailableError(
+                    f"GitHub's search for {repository}'s issue answered incomplete results",
+                    reason="bad_response",
+                )
+            items = records(answer.get("items"), "a list of issues")
+            found = await self._first_adoptable(items, marker, unlocked=unlocked)
+            if found is not None or len(items) < PAGE_SIZE:
+                return found
         return None
+
+    async def _first_adoptable(
+        self, items: list[dict[str, Any]], marker: str, *, unlocked: bool
+    ) -> dict[str, Any] | None:
+        """The first of `items` (issues, newest first) that is an issue (not a pull request),
+        holds `marker` on a line of its own and that triage opened (with `unlocked`, one that
+        is not locked: the digest, which takes comments). Only triage's own: a person who
+        opens an issue with a triage issue's body copied in copies its hidden marker too, and
+        the incident (or a storm's entries) would be written into an issue triage did not
+        open. Who we are is asked only for an issue that holds the marker (rare: a retried
+        effect), so a look-up that finds nothing costs no extra call."""
+        for item in items:
+            if unlocked and item.get("locked") is True:
+                continue
+            body = text_or_empty(item.get("body"))
+            if "pull_request" in item or not text.has_marker(body, marker):
+                continue
+            if await self._opened_by_us(item):
+                return item
+        return None
+
+    def _say_many_open(self, repository: str) -> None:
+        """One warning per repository (per process) that its open triage issues outnumber
+        what the list look-up reads, so older ones are looked up through the search API."""
+        key = repository.lower()
+        if key in self._many_open:
+            return
+        self._many_open.add(key)
+        log.warning(
+            "github.many_open_issues",
+            repository=repository,
+            listed=LOOKUP_PAGES * PAGE_SIZE,
+            action="search_older",
+            hint="close the incidents' issues that are over, or route to more repositories",
+        )
 
     async def _opened_by_us(self, issue: dict[str, Any]) -> bool:
         """Whether `issue`'s author (`user`) is triage's login (the token's, or the App's bot)."""
