@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import signal
 import socket
 import time
 from collections.abc import AsyncIterator, Callable
@@ -18,11 +17,12 @@ import httpx2
 import pytest
 import structlog
 
-from daemon_harness import Daemon, Queues, settings_for
+from daemon_harness import TOKEN, Queues, settings_for
 from factories import alert, view
 from moto_speed import aws_session
 from test_pipeline import CountingSummariser, FakeSink
 from test_store_faults import _SkewedClock
+from triage.app import run_daemon
 from triage.cli import main
 from triage.demo.ticketd import TicketServer
 from triage.errors import StoreBusyError
@@ -192,13 +192,19 @@ async def _table(moto_url: str) -> None:
         await create_table(client, "incidents")
 
 
-def test_a_silence_added_through_a_replicas_api_is_dated_by_the_stores_time(
-    moto_url: str, queues: Queues, backend: TicketServer, tmp_path: Path
+async def test_a_silence_added_through_a_replicas_api_is_dated_by_the_stores_time(
+    moto_url: str,
+    queues: Queues,
+    backend: TicketServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A daemon whose host clock is 10 minutes behind DynamoDB's dates a silence added through
     its API as the other replicas do: it starts now by DynamoDB's time (it began 10 minutes
-    early, and ended so, for every replica in step)."""
-    asyncio.run(_table(moto_url))
+    early, and ended so, for every replica in step). The daemon runs as a task of this loop,
+    its API asked from a thread."""
+    await _table(moto_url)
+    monkeypatch.setenv("BACKEND_TOKEN", TOKEN)
     port, token = _free_port(), "t" * 24
     with _SkewedClock(moto_url, 600.0) as proxy:
         settings = settings_for(
@@ -210,13 +216,15 @@ def test_a_silence_added_through_a_replicas_api_is_dated_by_the_stores_time(
             http_port=port,
             api_token=token,
         )
-        daemon = Daemon(settings, log_dir=tmp_path)
+        stop = asyncio.Event()
+        daemon = asyncio.create_task(run_daemon(settings, stop=stop))
         try:
             body = {"matchers": ["team=payments"], "duration": "1h", "comment": "drill"}
-            added = _post_when_up(f"http://127.0.0.1:{port}/api/v1/silences", token, body)
+            url = f"http://127.0.0.1:{port}/api/v1/silences"
+            added = await asyncio.to_thread(_post_when_up, url, token, body)
         finally:
-            daemon.signal(signal.SIGTERM)
-            daemon.wait(timeout=30)
+            stop.set()
+            await asyncio.wait_for(daemon, 30)
     replicas_now = datetime.now(UTC) + timedelta(seconds=600)
     assert abs((datetime.fromisoformat(added["starts_at"]) - replicas_now).total_seconds()) < 5
 
