@@ -609,6 +609,47 @@ def _outcome(payload: dict[str, Any]) -> Normalized | TriageError:
         return exc
 
 
+# --- Elastic Beanstalk's basic health ----------------------------------------------------
+
+
+def basic_health(sentence: str) -> Normalized:
+    """The Beanstalk sample with its health sentence (Subject and Message) as `sentence`."""
+    outer = envelope("beanstalk-health-severe.json")
+    old = "Environment health has transitioned from Ok to Severe."
+    outer["Subject"] = "AWS Elastic Beanstalk Notification - " + sentence
+    outer["Message"] = outer["Message"].replace(old, sentence)
+    return normalize_body(json.dumps(outer))
+
+
+@pytest.mark.parametrize(
+    ("sentence", "status"),
+    [
+        ("Environment health has transitioned from YELLOW to RED", Status.FIRING),
+        ("Environment health has transitioned from Green to Yellow.", Status.FIRING),
+        ("Environment health has been set to RED", Status.FIRING),
+        ("Environment health has transitioned from RED to GREEN", Status.RESOLVED),
+        ("Environment health has been set to GREEN", Status.RESOLVED),
+    ],
+)
+def test_basic_health_colours_are_the_environments_health_incident(
+    sentence: str, status: Status
+) -> None:
+    """An environment on basic health reports colours, without the enhanced messages' full
+    stop: Red and Yellow fire its health incident, Green resolves it. Red was a skip ("no
+    state change": no ticket for an environment down) or, without the full stop, a prose
+    incident per Subject that Green never resolved."""
+    [alert] = basic_health(sentence).alerts
+    [severe] = basic_health("Environment health has transitioned from Ok to Severe.").alerts
+    assert (alert.source, alert.status, alert.fingerprint) == ("aws", status, severe.fingerprint)
+
+
+def test_basic_healths_grey_changes_no_ticket() -> None:
+    """Grey (basic health not known, an update in progress) is neither a problem nor its
+    end: Skipped."""
+    skipped = basic_health("Environment health has transitioned from Green to Grey").skipped
+    assert [s.reason for s in skipped] == ["no_state_change"]
+
+
 # --- SES and Route 53 ----------------------------------------------------------------------
 
 SES = [

@@ -2,8 +2,9 @@
 their Subject: AWS Backup's ("Notification from AWS Backup": "An AWS Backup job failed.
 Resource ARN : …"), one incident per job type and resource that a completed job resolves, and
 Elastic Beanstalk's health transitions ("AWS Elastic Beanstalk Notification - Environment
-health has transitioned from Ok to Severe …"), one incident per environment that Ok resolves.
-Each returns None for any other text."""
+health has transitioned from Ok to Severe …", basic health's "… from YELLOW to RED"), one
+incident per environment that Ok (Green) resolves; and AWS Budgets' alerts, one incident per
+budget and alert type. Each returns None for any other text."""
 
 from __future__ import annotations
 
@@ -116,11 +117,22 @@ def _backup_state(sentence: str) -> str:
 
 _BEANSTALK_SUBJECT = "AWS Elastic Beanstalk Notification - "
 _HEALTH = re.compile(
-    r"Environment health has transitioned from ([A-Za-z ]{1,20}) to ([A-Za-z ]{1,20})\."
+    r"Environment health has (?:transitioned from [A-Za-z ]{1,20} to|been set to) "
+    r"(No Data|[A-Za-z]{1,20})\b"
 )
 #: Enhanced health statuses: Ok ends the incident, Warning, Degraded and Severe are one; the
 #: rest (Info: an operation in progress, Pending, Unknown, No Data, Suspended) change nothing.
-_HEALTH_STATUS = {"ok": RESOLVE, "warning": FIRE, "degraded": FIRE, "severe": FIRE}
+#: Basic health's colours, written without the full stop: Green ends it, Yellow and Red are
+#: one, Grey (not known, an update in progress) changes nothing.
+_HEALTH_STATUS = {
+    "ok": RESOLVE,
+    "warning": FIRE,
+    "degraded": FIRE,
+    "severe": FIRE,
+    "green": RESOLVE,
+    "yellow": FIRE,
+    "red": FIRE,
+}
 
 
 def beanstalk(envelope: dict[str, Any]) -> Normalized | None:
@@ -140,7 +152,7 @@ def beanstalk(envelope: dict[str, Any]) -> Normalized | None:
     environment = common.ident_or_none(facts.get("Environment"), "Environment")
     if found is None or environment is None:
         return None
-    health = found[2].strip()
+    health = found[1]
     topic = topic_of(envelope)
     application = common.ident_or_none(facts.get("Application"), "Application") or ""
     status = _HEALTH_STATUS.get(health.lower())
