@@ -56,6 +56,20 @@ def test_generic_resolved_shares_the_dedup_key_incident() -> None:
     assert resolved.fingerprint == only("generic/firing.json").fingerprint
 
 
+@pytest.mark.parametrize("name", ["deduplication_key", "dedupKey", "incident_key"])
+def test_a_templates_other_name_for_the_dedup_key_keys_the_incident(name: str) -> None:
+    """Checkly's incident.io template (`deduplication_key`), camelCase and Events API v1's
+    `incident_key`: its failure and recovery, titled differently, are one incident, the same as
+    under `dedup_key`; an empty one falls to the next name, then to source + title."""
+    failed = run({"title": "Check 'Shop' has failed", name: "chk-1"})
+    recovered = run({"title": "Check 'Shop' has recovered", name: "chk-1", "status": "resolved"})
+    assert failed.fingerprint == recovered.fingerprint
+    assert failed.fingerprint == run({"title": "other", "dedup_key": "chk-1"}).fingerprint
+    assert recovered.status is Status.RESOLVED
+    assert run({"title": "t", "dedup_key": "", name: "chk-1"}).identity == {"dedup_key": "chk-1"}
+    assert run({"title": "t", name: ""}).identity == {"source": "generic", "title": "t"}
+
+
 def test_without_dedup_key_identity_is_source_and_title() -> None:
     """No dedup_key: the script's source plus the title identify the incident."""
     alert = only("generic/no-dedup-key.json")

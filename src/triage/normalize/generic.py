@@ -1,7 +1,8 @@
 """Alerts from our own tools: the generic JSON that custom scripts send, and the threshold events
 of the metric evaluator (`event_type: threshold_alert`). Fields are listed in DESIGN.md.
 
-Identity, generic: `dedup_key` when given, else the script's `source` + the title. A `team`,
+Identity, generic: `dedup_key` (or `deduplication_key`, `dedupKey`, `incident_key`) when
+given, else the script's `source` + the title. A `team`,
 `priority` or `severity` missing at the top level is read from `labels`, as Grafana's and
 Alertmanager's are.
 Identity, threshold: the rule (`rule_id`, else `rule_name`) + the target (`device_id`, else
@@ -78,7 +79,7 @@ def normalize_generic(payload: dict[str, Any]) -> Normalized:
     if isinstance(word, str) and word.strip().lower() in _QUIET:
         detail = f"generic alert {common.short(title)} is {common.short(word)}: no ticket change"
         return Normalized((), (Skipped(GENERIC, "no_state_change", detail),))
-    dedup_key = common.ident_or_none(payload.get("dedup_key"), "dedup_key")
+    dedup_key = _dedup_key(payload)
     # With a dedup_key the source is only shown, and one that is no text is passed over.
     source = common.unnested(payload.get("source")) if dedup_key else payload.get("source")
     origin = common.line(source, "source", common.LABEL_VALUE_MAX) or GENERIC
@@ -112,6 +113,22 @@ def normalize_generic(payload: dict[str, Any]) -> Normalized:
         raw=payload,
     )
     return Normalized((alert,), (), notes)
+
+
+#: What scripts and tools' templates call the key of repeats, in the order read: ours, then
+#: incident.io's (Checkly's incident.io template: its title changes from "… has failed" to
+#: "… has recovered", so only the key makes the two one incident), camelCase, and the Events
+#: API v1 name that PagerDuty-style scripts still send.
+DEDUP_KEYS = ("dedup_key", "deduplication_key", "dedupKey", "incident_key")
+
+
+def _dedup_key(payload: dict[str, Any]) -> str | None:
+    """The script's key of repeats under the first of `DEDUP_KEYS` it sends."""
+    for name in DEDUP_KEYS:
+        key = common.ident_or_none(payload.get(name), name)
+        if key is not None:
+            return key
+    return None
 
 
 def normalize_threshold(payload: dict[str, Any]) -> Normalized:
