@@ -19,7 +19,7 @@ from daemon_harness import Queues
 from ingest_harness import TOKENS, ingest_settings, payload, running
 from test_ingest_hostile import read_answer, wait_logged
 from triage.ingest import IngestService
-from triage.ingest.server import HeadByHead
+from triage.ingest.server import MAX_CUTS, HeadByHead
 
 GENERIC = payload("generic/firing.json")
 BEARER = f"Authorization: Bearer {TOKENS['generic']}\r\n"
@@ -149,6 +149,10 @@ FRAMINGS: dict[str, tuple[bytes, list[int], int]] = {
     "HTTP/1.0 keep-alive, twice": (post("Connection: keep-alive\r\n", version="HTTP/1.0") * 2, [202, 202], 2),
     "100-continue, close, junk": (post("Expect: 100-continue\r\nConnection: close\r\n") + b"junk", [100, 202], 1),
     "blank lines before": (b"\r\n\r\n" + post(), [202], 1),
+    "three pipelined": (post() * 3, [202, 202, 202], 3),
+    "the second closes, junk": (post() + post("Connection: keep-alive, close\r\n") + b"junk", [202, 202], 2),
+    "chunked, closes, junk": (chunked(headers=BEARER + "Connection: close\r\n") + b"\x00junk\r\n\r\n", [202], 1),
+    "HTTP/1.0, junk": (post(version="HTTP/1.0") + b"junk\r\n\r\n", [202], 1),
     "no Host in HTTP/1.1": (post().replace(b"Host: x\r\n", b""), [400], 0),
 }  # fmt: skip
 
@@ -192,3 +196,20 @@ def test_a_head_end_cut_between_two_reads_still_keeps_the_request_before_garbage
         loop.close()
     assert [m.path for m, _ in messages] == ["/healthz"]
     assert parser.closed
+
+
+def test_a_body_of_blank_lines_costs_a_bounded_number_of_parser_calls() -> None:
+    """A read of 64 KiB of blank lines (16,384 places a head could end) is cut at most
+    MAX_CUTS times: each cut is a call into the parser, and a sender must not buy one per
+    four bytes."""
+
+    class Counting:
+        calls = 0
+
+        def feed_data(self, data: bytes) -> tuple[Any, bool, bytes]:
+            Counting.calls += 1
+            return (), False, b""
+
+    parser = HeadByHead(Counting())
+    parser.feed_data(b"\r\n\r\n" * 16_384)
+    assert Counting.calls == MAX_CUTS + 1

@@ -467,6 +467,10 @@ _HEAD_END = b"\r\n\r\n"
 
 _Parsed = tuple[Any, ...]
 
+#: Cuts made in one read, at most: far more requests than any sender pipelines in one packet.
+#: Past them the rest of the read is fed whole, as aiohttp feeds it.
+MAX_CUTS = 32
+
 
 class HeadByHead:
     """The connection's request parser (llhttp, through aiohttp), fed one request head at a
@@ -538,15 +542,18 @@ class HeadByHead:
 
 
 def _head_ends(before: bytes, data: bytes) -> list[int]:
-    """The offsets in `data` just past each head end (`before`: the bytes fed before it, for an
-    end that straddles the two), and `len(data)` last."""
+    """The offsets in `data` just past each place a head may end (`before`: the bytes fed
+    before it, for an end that straddles the two), at most MAX_CUTS of them, then `len(data)`.
+    Bodies are not told apart (a blank line in one is cut too, harmlessly), so the cuts are
+    bounded: each costs a call into the parser, and a body of blank lines would otherwise buy
+    a sender one per four bytes."""
     ends = []
     for began in range(1, len(_HEAD_END)):  # the end began in the bytes before
         if before.endswith(_HEAD_END[:began]) and data.startswith(_HEAD_END[began:]):
             ends.append(len(_HEAD_END) - began)
             break
     found = data.find(_HEAD_END)
-    while found != -1:
+    while found != -1 and len(ends) < MAX_CUTS:
         ends.append(found + len(_HEAD_END))
         found = data.find(_HEAD_END, found + 1)
     if not ends or ends[-1] != len(data):
