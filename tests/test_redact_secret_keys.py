@@ -51,6 +51,9 @@ NAMED = [
     pytest.param({"session_key": SECRET}, id="key-session-key"),
     pytest.param({"sentry_dsn": SECRET}, id="key-dsn"),
     pytest.param({"door_passcode": SECRET}, id="key-passcode"),
+    pytest.param({"Session Key": SECRET, "Connection String": SECRET}, id="key-spaced-words"),
+    pytest.param({"db.password ": SECRET}, id="key-trailing-space"),
+    pytest.param({"token_base64": SECRET}, id="key-encoding-suffix"),
     # Pairs and name/value objects whose value is no plain string, or whose fields are named
     # otherwise than name/value.
     pytest.param({"headers": [["X-Api-Key", ["a", SECRET]]]}, id="pair-list-value"),
@@ -80,6 +83,8 @@ NAMED = [
     pytest.param(f"curl --proxy-authorization={SECRET} x", id="text-option-authorization"),
     pytest.param(f"Authorization: {SECRET} retried 3 times", id="text-authorization-no-scheme"),
     pytest.param(f"stripe_signature={SECRET} rejected", id="text-inline-signature"),
+    pytest.param(f"DB_PASSWORD_B64={SECRET}", id="text-encoding-suffix"),
+    pytest.param(f"Session Key: {SECRET}", id="text-spaced-session-key"),
     pytest.param(f'{{"basic_auth": "{SECRET}"}}', id="text-json-auth"),
 ]
 
@@ -110,6 +115,7 @@ KEPT = [
     pytest.param({"args": ["app", "--token-file", "/run/token", "--port", "5432"]}, id="argv"),
     pytest.param([["Accept", "application/json"], ["X-Retry", "3"]], id="pairs"),
     pytest.param([{"Name": "region", "Values": ["eu-west-1"]}], id="name-values"),
+    pytest.param({"Token Count": 3, "Password Reset Enabled": "yes"}, id="key-spaced-words"),
     pytest.param("token_count=5000 cookie_consent=accepted", id="text-qualifiers"),
     pytest.param("password_reset_enabled: true\nkeys_total: 12\n", id="text-yaml-flags"),
     pytest.param("signature: invalid, author=alice", id="text-state-and-author"),

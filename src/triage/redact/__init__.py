@@ -179,9 +179,11 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
                                     option so named in a command's argument list (["app",
                                     "--db-password", "…"], ["redis-cli", "-a", "…"]). A name
                                     is secret by its last word, in any case, with any of
-                                    `-`, `_`, `.`, `__` or camel case between words, after
-                                    any prefix (HTTP_, http.request.header.) and before an
-                                    index or a digest (cookie.0, [0], X-Hub-Signature-256):
+                                    `-`, `_`, `.`, `__`, camel case (or in a key, a space)
+                                    between words, after any prefix (HTTP_,
+                                    http.request.header.) and before an index, a digest or
+                                    an encoding (cookie.0, [0], X-Hub-Signature-256,
+                                    DB_PASSWORD_B64):
                                     the words above, and cookie, authorization, signature
                                     (X-Slack-Signature, Stripe-Signature), a connection
                                     string (db.connection_string, ConnectionStrings__Default,

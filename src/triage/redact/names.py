@@ -86,15 +86,16 @@ _SECRET_WORD = (
     r"|sessiontoken|[cx]srftoken"
     # A connection string, and .NET's section of them (ConnectionStrings__Default in the
     # environment, ConnectionStrings:Default in a flattened JSON configuration).
-    r"|conn(?:ection)?[_.-]?str(?:ing)?s?(?:(?:__|:)[A-Za-z0-9]{1,64}+)?"
+    r"|conn(?:ection)?[ _.-]?str(?:ing)?s?(?:(?:__|:)[A-Za-z0-9]{1,64}+)?"
     r"|api[ _.-]?key|access[_.-]?key|private[_.-]?key|signing[_.-]?key|encryption[_.-]?key"
     # Vendors' own names for a key: PagerDuty's routing/service/integration key, New Relic's
     # license/insert key, Rails' master key, Cloudflare's X-Auth-Key, Azure's subscription and
     # functions keys, Datadog's and Algolia's application key, LaunchDarkly's SDK key, Azure
     # Storage's account key (AZURE_STORAGE_KEY: a bare storage key is an object's path).
-    # Django's session key.
     r"|(?:routing|service|integration|license|insert|master|auth|subscription|functions"
-    r"|app(?:lication)?|sdk|session|azure[_.-]?storage(?:[_.-]?account)?)[_.-]?key)"
+    r"|app(?:lication)?|sdk|azure[_.-]?storage(?:[_.-]?account)?)[_.-]?key"
+    # Django's session key ("Session Key" as a form or a report labels it).
+    r"|session[ _.-]?key)"
 )
 _SECRET_NAME = (
     rf"(?=[pstaerilmfcxd])(?<![0-9]{{12}}:)"
@@ -113,9 +114,11 @@ _SECRET_NAME = (
     r"|(?<=[A-Za-z0-9][_.-])(?:pass(?![A-Za-z])|pat(?![A-Za-z0-9])"
     r"|(?:auth|credentials?|dsn|signatures?)(?![A-Za-z]))"
     r"|(?-i:(?<=(?<![A-Za-z0-9])SSH)PASS(?![A-Za-z])))"
-    # What may follow the word without changing what it names: a key's kind, a value's, or an
-    # index, a digest or a version (X-Hub-Signature-256, password_2, token_v2).
-    r"(?:[_.-]?(?:access[_.-]?)?key(?:[_.-]base)?|[_.-]value|[_.-](?:v|sha)?[0-9]{1,6}+)?"
+    # What may follow the word without changing what it names: a key's kind, a value's, an
+    # index, a digest or a version (X-Hub-Signature-256, password_2, token_v2), an encoding
+    # (DB_PASSWORD_B64, token_base64, password_plain).
+    r"(?:[_.-]?(?:access[_.-]?)?key(?:[_.-]base)?|[_.-]value|[_.-](?:v|sha)?[0-9]{1,6}+"
+    r"|[_.-](?:b64|base64|encoded|raw|plain(?:text)?))?"
 )
 _SECRET_NAME_NEEDLES = (
     "pass",
@@ -127,6 +130,9 @@ _SECRET_NAME_NEEDLES = (
     ".signature",
     *_spellings("conn", "str"),
     *_spellings("connection", "str"),
+    "conn str",
+    "connection str",
+    "session key",
     *(sep + word for word in ("auth", "credential", "dsn") for sep in "_-."),
     *_spellings("session", "key"),
     *_spellings("signing", "key"),
@@ -276,7 +282,11 @@ _HEADER_SECRET = re.compile(
 )
 #: What may follow a name without changing what it names: an index (a flattened list's
 #: `cookie.0`, `x_api_key[0]`), a digest or a version (`X-Hub-Signature-256`, `token_v2`).
+#: (`_SECRET_NAME` reads one such suffix, or an encoding's, after a secret's word itself.)
 _NAME_SUFFIX = re.compile(r"(?:\[[0-9]{1,6}\]|[_.-](?:v|sha)?[0-9]{1,6})+\Z", re.I)
+#: Around a key, what names it without being its name: spaces, a colon or `=` a label kept,
+#: quotes.
+_KEY_AROUND = " \t:=\"'"
 #: A key's camel-case last word that names a secret only after another (basicAuth,
 #: awsCredentials, sentryDsn); text's rules read these words after a separator only, where
 #: their needles are cheap to look for.
@@ -287,9 +297,12 @@ def secret_named(key: str) -> bool:
     """True if `key` (a JSON key, a label name) says its value is a secret: `password`,
     `DB_PASSWORD`, `x-api-key`, `clientSecret`, `HTTP_COOKIE` …, whatever its value looks
     like. The last word decides, in any case and with any separators, after any prefix
-    (`HTTP_`, `http.request.header.`) and before an index or a digest (`_NAME_SUFFIX`):
-    `token_count` is a count, `cookie_consent` a consent."""
-    bare = (_NAME_SUFFIX.sub("", key) if key[-1:].isdigit() or key[-1:] == "]" else key) or key
+    (`HTTP_`, `http.request.header.`) and before an index or a digest (`_NAME_SUFFIX`); a
+    space between words is a separator too (`Session Key`): `token_count` is a count,
+    `cookie_consent` a consent."""
+    bare = key.strip(_KEY_AROUND).replace(" ", "_") or key
+    if bare[-1:].isdigit() or bare[-1:] == "]":
+        bare = _NAME_SUFFIX.sub("", bare) or bare
     folded = bare.lower().replace("-", "").replace("_", "")
     if folded in SECRET_KEYS:
         return True
