@@ -150,6 +150,7 @@ GOLDEN: dict[str, tuple[str, ...]] = {
     "aws/elasticache-snapshot-failed.json": ("5e81d300f8daac5c9ed26604b362cdcd",),
     "aws/rds-failover-started.json": ("2caf3e261a436b486a2475592a779ae6",),
     "aws/budgets-actual-exceeded.json": ("72ff22ecf66d21a4791104549610ee19",),
+    "aws/codedeploy-deployment-failed.json": ("dac50a45f7c735906bdd42f9486a3c8e",),
     "aws/dms-task-failed.json": ("67b525bbdb058968f7fa2b7fae764c77",),
     "aws/elasticache-text-snapshot-failed.json": ("5e81d300f8daac5c9ed26604b362cdcd",),
     "aws/inspector-finding-reported.json": ("1a54b5ed22574e10d89b0cb779203d2f",),

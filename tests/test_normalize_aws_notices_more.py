@@ -62,6 +62,12 @@ SAMPLES = {
         # The JSON notice's fingerprint (elasticache-snapshot-failed.json): one incident.
         "5e81d300f8daac5c9ed26604b362cdcd",
     ),
+    "codedeploy-deployment-failed.json": (
+        "aws-notice",
+        Status.FIRING,
+        "CodeDeploy checkout/checkout-prod: deployment FAILED",
+        "dac50a45f7c735906bdd42f9486a3c8e",
+    ),
     "budgets-actual-exceeded.json": (
         "sns-text",
         Status.FIRING,
@@ -317,6 +323,84 @@ def test_an_inspector_finding_without_its_template_is_a_one_line_invalid_alert()
     with pytest.raises(InvalidAlertError, match="template") as err:
         inspector(template=None)
     assert "\n" not in str(err.value)
+
+
+# --- CodeDeploy triggers -----------------------------------------------------------------
+
+
+def deploy(**changes: Any) -> Normalized:
+    return read(
+        "codedeploy-deployment-failed.json", notice("codedeploy-deployment-failed.json") | changes
+    )
+
+
+def test_a_deployment_groups_next_successful_deployment_resolves_its_failure() -> None:
+    """A deployment that failed (or was stopped) fires the deployment group's incident; the
+    group's next deployment that succeeded (another deployment id) resolves it; another group
+    is another incident; the error and the instances' overview are shown, JSON text or object.
+    CodeDeploy's triggers were dead letters."""
+    [failed] = deploy().alerts
+    assert failed.identity == {
+        "service": "codedeploy",
+        "account": "123456789012",
+        "region": "eu-west-1",
+        "application": "checkout",
+        "group": "checkout-prod",
+    }
+    assert failed.description.startswith("ErrorCode: HEALTH_CONSTRAINTS\nErrorMessage: The overall")
+    assert failed.links["deployment"].endswith("#/deployments/d-75I7MBT7C")
+    [stopped] = deploy(status="STOPPED", deploymentId="d-2").alerts
+    [succeeded] = deploy(status="SUCCEEDED", deploymentId="d-3", errorInformation=None).alerts
+    assert (stopped.status, succeeded.status) == (Status.FIRING, Status.RESOLVED)
+    assert stopped.fingerprint == succeeded.fingerprint == failed.fingerprint
+    documented = deploy(
+        status="Failed",
+        deploymentOverview={"Failed": "10", "Succeeded": "0"},
+        errorInformation={"ErrorCode": "IAM_ROLE_MISSING", "ErrorMessage": "IAM Role is missing"},
+    ).alerts[0]
+    assert (documented.status, documented.fingerprint) == (Status.FIRING, failed.fingerprint)
+    assert "ErrorCode: IAM_ROLE_MISSING" in documented.description
+    assert deploy(deploymentGroupName="checkout-canary").alerts[0].fingerprint != failed.fingerprint
+    assert [s.reason for s in deploy(status="CREATED").skipped] == ["no_state_change"]
+
+
+INSTANCE = {
+    "region": "us-east-2",
+    "accountId": "123456789012",
+    "eventTriggerName": "checkout-instance-failed",
+    "deploymentId": "d-75I7MBT7C",
+    "instanceId": "arn:aws:ec2:us-east-2:123456789012:instance/i-496589f7",
+    "lastUpdatedAt": "1446744207.564",
+    "instanceStatus": "Failed",
+    "lifecycleEvents": [
+        {"LifecycleEvent": "ApplicationStop", "LifecycleEventStatus": "Succeeded"},
+        {"LifecycleEvent": "BeforeInstall", "LifecycleEventStatus": "Failed"},
+    ],
+}
+
+
+def test_an_instances_next_successful_deployment_resolves_its_failure() -> None:
+    """An instance trigger (instanceId, instanceStatus) is the instance's incident: its failure
+    fires, its next success (another deployment) resolves, in progress changes nothing; its
+    lifecycle events are shown."""
+    [failed] = read("codedeploy-deployment-failed.json", INSTANCE).alerts
+    succeeded = INSTANCE | {"instanceStatus": "Succeeded", "deploymentId": "d-9"}
+    [ok] = read("codedeploy-deployment-failed.json", succeeded).alerts
+    assert (failed.status, ok.status) == (Status.FIRING, Status.RESOLVED)
+    assert ok.fingerprint == failed.fingerprint
+    assert failed.title == "CodeDeploy instance i-496589f7: deployment FAILED"
+    assert "BeforeInstall: Failed" in failed.description
+    pending = read("codedeploy-deployment-failed.json", INSTANCE | {"instanceStatus": "InProgress"})
+    assert [s.reason for s in pending.skipped] == ["no_state_change"]
+
+
+def test_a_deployment_without_its_group_is_a_one_line_invalid_alert() -> None:
+    """No deployment group or application (what identifies the incident): a one-line
+    InvalidAlertError naming the field, for the DLQ."""
+    for field in ("deploymentGroupName", "applicationName"):
+        with pytest.raises(InvalidAlertError, match=field) as err:
+            deploy(**{field: None})
+        assert "\n" not in str(err.value)
 
 
 # --- AWS Budgets ---------------------------------------------------------------------------

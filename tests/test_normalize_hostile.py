@@ -356,7 +356,8 @@ NOT_DISPLAY: dict[str, set[str]] = {
         "notificationCreationTime", "awsAccountId", "awsRegion", "configRuleName",
         "resourceType", "resourceId", "newEvaluationResult",
         "newEvaluationResult.complianceType", "SourceId", "Resource", "About this Event",
-        "event", "template",
+        "event", "template", "eventTriggerName", "deploymentId", "applicationName",
+        "deploymentGroupName", "status",
     },
 }  # fmt: skip
 #: Samples where a field is more than shown: without a dedup_key a script's source is identity,

@@ -6,6 +6,7 @@ that subscribed its queue to the topic it already had gets tickets instead of de
 | RDS-style event subscription (RDS, Aurora, DocumentDB and Neptune, which use RDS's event ids; DMS; Redshift): `aws_rds` | `Event Source` and `Event ID` (Redshift: `About this Event`) | account + region + source type + source id + condition | the event that ends its condition (`aws_rds._PAIRS`: failover completed, instance started, a DMS task started again, a Redshift resize completed …) |
 | EC2 Auto Scaling | `Service` "AWS Auto Scaling" and `Event` | group ARN + launch or terminate | a launch (termination) succeeds after a launch (termination) error |
 | ElastiCache (`aws_elasticache`, also its one-line message form) | every key `ElastiCache:<Event>`, any case | account + region + node or cluster + condition | the event that ends its condition (`aws_elasticache._PAIRS`) |
+| CodeDeploy triggers (`aws_codedeploy`) | `eventTriggerName` and `deploymentId` | account + region + application + deployment group (an instance's notice: the instance) | the group's (instance's) next deployment that succeeded |
 | Amazon Inspector classic (`aws_inspector`) | `event` and `template`, `run` or `target` | account + region + assessment template | a completed run that found nothing (a run in progress is Skipped) |
 | Cost Anomaly Detection | `anomalyId` and `monitorArn` | account + monitor + anomaly | never (it fires; `triage incidents close` closes it) |
 | AWS Config (`aws_config`) | `messageType`, `notificationCreationTime`, `recordVersion` | account + region + rule + resource type + resource | COMPLIANT or NOT_APPLICABLE (its other notifications are Skipped) |
@@ -37,6 +38,7 @@ from typing import Any
 from triage.errors import InvalidAlertError
 from triage.models import Alert
 from triage.normalize import (
+    aws_codedeploy,
     aws_config,
     aws_elasticache,
     aws_inspector,
@@ -269,6 +271,7 @@ _KINDS = (
     _Kind(_is_cost_anomaly, _cost_anomaly),
     _Kind(_is_codestar, _codestar),
     _Kind(aws_inspector.matches, aws_inspector.normalize),
+    _Kind(aws_codedeploy.matches, aws_codedeploy.normalize),
     _Kind(_is_ses, _ses),
     _Kind(aws_elasticache.matches, aws_elasticache.normalize),
 )
