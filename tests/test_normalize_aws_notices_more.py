@@ -317,11 +317,15 @@ def test_inspector_notices_of_a_run_in_progress_change_no_ticket(event: str) -> 
     assert [s.reason for s in skipped] == ["no_state_change"]
 
 
-def test_an_inspector_finding_without_its_template_is_a_one_line_invalid_alert() -> None:
-    """No template ARN (what identifies the incident): a one-line InvalidAlertError naming
-    the field, for the DLQ."""
+def test_an_inspector_notice_without_its_template_finds_it_in_its_run() -> None:
+    """A notice without `template` names the template in its run's (or finding's) ARN: the
+    same incident. With neither, a one-line InvalidAlertError naming the field, for the DLQ."""
+    [given] = inspector().alerts
+    [from_run] = inspector(template=None).alerts
+    [from_finding] = inspector(template="", run=None).alerts
+    assert from_run.fingerprint == from_finding.fingerprint == given.fingerprint
     with pytest.raises(InvalidAlertError, match="template") as err:
-        inspector(template=None)
+        inspector(template=None, run=None, finding=None)
     assert "\n" not in str(err.value)
 
 

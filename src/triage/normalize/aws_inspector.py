@@ -69,7 +69,7 @@ def normalize(payload: dict[str, Any], topic: Topic) -> Normalized:
 
 
 def _alert(payload: dict[str, Any], topic: Topic, status: Status, happened: str) -> Normalized:
-    template = common.ident(payload.get("template"), "template")
+    template = common.ident(_template(payload), "template")
     region, account = arn_region_account(template)
     account, region = account or topic.account, region or topic.region
     template_id = template.rsplit("/", 1)[-1] or template
@@ -96,6 +96,22 @@ def _alert(payload: dict[str, Any], topic: Topic, status: Status, happened: str)
             raw=payload,
         )
     )
+
+
+def _template(payload: dict[str, Any]) -> Any:
+    """The assessment template's ARN; a notice without it names the template in its run's or
+    finding's ARN ("…/template/0-x/run/0-y/finding/0-z"), the part before "/run/"."""
+    template = payload.get("template")
+    if template not in (None, ""):
+        return template
+    for key in ("run", "finding"):
+        value = payload.get(key)
+        if isinstance(value, str) and _RUN in value:
+            return value[: value.index(_RUN)]
+    return template
+
+
+_RUN = "/run/"
 
 
 def _findings(value: Any) -> int | None:
