@@ -87,7 +87,7 @@ class Moves:
                 await self._stays_own(alert, owner, group, own, queued_at, withdrawn=False)
                 return
         if left is not None:
-            await self._stale_move(alert, owner, group, left, members)
+            await self._stale_move(alert, owner, group, left, members, queued_at)
 
     async def _leave(
         self, alert: Alert, owner: str, group: GroupKey, left: GroupKey, queued_at: datetime | None
@@ -382,18 +382,30 @@ class Moves:
         await self.pipeline.apply(gone, event, owner_for(owner, "late"), group)
 
     async def _stale_move(
-        self, alert: Alert, owner: str, group: GroupKey, left: GroupKey, members: Members
+        self,
+        alert: Alert,
+        owner: str,
+        group: GroupKey,
+        left: GroupKey,
+        members: Members,
+        queued_at: datetime | None,
     ) -> None:
         """After a move is remembered: when the member resolved in the group it left later than
         this firing (a resolve that ran beside the move, or arrived before this older firing),
-        that resolve is the member's newest event, and it resolves here as well."""
-        resolved_at = await members.resolved_since(alert.fingerprint, left, alert.occurred_at)
-        if resolved_at is None:
-            return
-        log.info("alert.stale_move", left=left.key, joined=group.key)
-        gone = alert.model_copy(update={"status": Status.RESOLVED, "occurred_at": resolved_at})
-        event = self.pipeline.event(gone)
-        await self.pipeline.apply(gone, event, owner_for(owner, "stale"), group)
+        that resolve is the member's newest event, and it resolves here as well. When it fired
+        there later (a newer firing another replica counted there beside the move, finding it
+        remembered there still), this firing is the late one: it resolves here, and the member
+        is remembered there again (it fired in both groups for good)."""
+        fp = alert.fingerprint
+        resolved_at = await members.resolved_since(fp, left, alert.occurred_at)
+        if resolved_at is not None:
+            log.info("alert.stale_move", left=left.key, joined=group.key)
+            gone = alert.model_copy(update={"status": Status.RESOLVED, "occurred_at": resolved_at})
+            event = self.pipeline.event(gone)
+            await self.pipeline.apply(gone, event, owner_for(owner, "stale"), group)
+        elif await members.newer_in(fp, left, alert.occurred_at, queued_at):
+            await self._late_firing(alert, owner, group, left, queued_at)
+            await members.place(fp, left, self.pipeline.ledger.clock())
 
 
 def leaving_owner(owner: str) -> str:
