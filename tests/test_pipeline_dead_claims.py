@@ -239,10 +239,9 @@ def message(message_id: str, minutes: float, status: str) -> Message:
 
 # --- What it costs: DynamoDB calls per message, counted in front of moto's server ---------------
 
-#: The calls a message makes, as counted before the sweep took claims over: a new incident
-#: (one read, then the claim, the ticket and the confirmation), a repeat (one conditional write
-#: on the copy its task keeps) and a close (a read, its claim and confirmation, and the member
-#: look-up a resolve makes).
+#: The calls a message makes: a new incident (its read and the member look-up, then the claim,
+#: the ticket and the confirmation), a repeat (one conditional write on the copy its task
+#: keeps) and a close (the member look-up and a read, then its claim and confirmation).
 CALLS = [
     ("open", {"GetItem": 2, "PutItem": 3}),
     ("count", {"PutItem": 1}),
@@ -252,8 +251,8 @@ CALLS = [
 
 
 async def test_a_new_incident_and_a_repeat_cost_no_more_dynamodb_calls(moto_url: str) -> None:
-    """A new incident, two repeats and a close make exactly the calls they made before
-    claims were in the sweep's index: the index entry is written in the claim's own write."""
+    """A new incident, two repeats and a close make exactly these calls: a claim's entry in
+    the sweep index goes in the claim's own write, never in a call of its own."""
     session = aws_session()
     async with session.client("dynamodb", endpoint_url=moto_url) as plain:
         await create_table(plain, "incidents")
