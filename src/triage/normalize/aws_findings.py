@@ -73,12 +73,7 @@ def inspector(payload: dict[str, Any], detail: dict[str, Any], account: str) -> 
         ),
         team=team_tag(*(r.get("tags") for r in resources[:_RESOURCES_MAX])),
         severity=_severity(detail.get("severity")),
-        description=_description(
-            detail.get("description"),
-            common.obj_or_empty(
-                common.obj_or_empty(detail.get("remediation")).get("recommendation")
-            ).get("text"),
-        ),
+        description=_description(detail.get("description"), _recommendation(detail)),
         labels=labels,
         occurred_at=occurred(detail.get("updatedAt"), payload.get("time")),
         identity={
@@ -98,14 +93,7 @@ def macie(payload: dict[str, Any], detail: dict[str, Any], account: str) -> Aler
     affected = common.obj_or_empty(detail.get("resourcesAffected"))
     bucket = common.obj_or_empty(affected.get("s3Bucket"))
     key = common.obj_or_empty(affected.get("s3Object")).get("key")
-    where = "/".join(
-        part
-        for part in (
-            common.word(bucket.get("name"), "s3Bucket.name"),
-            common.word(key, "s3Object.key"),
-        )
-        if part
-    )
+    where = _place(bucket.get("name"), key)
     labels = _labels("macie", account, region, MACIE)
     common.add_label(labels, "finding_type", common.unnested(detail.get("type")))
     common.add_label(labels, "source_type", "S3 bucket" if bucket.get("name") else None)
@@ -183,6 +171,18 @@ def _labels(service: str, account: str, region: str, event: tuple[str, str]) -> 
     common.add_label(labels, "event_source", event[0])
     common.add_label(labels, "detail_type", event[1])
     return labels
+
+
+def _recommendation(detail: dict[str, Any]) -> Any:
+    """The text of the remediation Inspector recommends (`remediation.recommendation.text`)."""
+    remediation = common.obj_or_empty(detail.get("remediation"))
+    return common.obj_or_empty(remediation.get("recommendation")).get("text")
+
+
+def _place(bucket: Any, key: Any) -> str:
+    """ "bucket/key" of the object a Macie finding is about, or whichever of them it names."""
+    parts = (common.word(bucket, "s3Bucket.name"), common.word(key, "s3Object.key"))
+    return "/".join(part for part in parts if part)
 
 
 def _severity(value: Any) -> str | None:
