@@ -86,6 +86,17 @@ NAMED = [
     pytest.param(f"DB_PASSWORD_B64={SECRET}", id="text-encoding-suffix"),
     pytest.param(f"Session Key: {SECRET}", id="text-spaced-session-key"),
     pytest.param(f'{{"basic_auth": "{SECRET}"}}', id="text-json-auth"),
+    # Pairs, lists and name/value objects as text (a log line, a message quoting JSON).
+    pytest.param(f'"http.request.header.x_api_key": ["{SECRET}"]', id="text-json-list-value"),
+    pytest.param(f"x_api_key=['{SECRET}']", id="text-python-list-value"),
+    pytest.param(f'headers: [["Accept", "*/*"], ["X-Api-Key", "{SECRET}"]]', id="text-json-pairs"),
+    pytest.param(f'"msg": "[[\\"X-Api-Key\\", \\"{SECRET}\\"]]"', id="text-escaped-pairs"),
+    pytest.param(f"headers=[('Cookie', '{SECRET}')]", id="text-python-tuples"),
+    pytest.param(
+        f'{{"Namespace": "aws:elasticbeanstalk", "OptionName": "DB_PASSWORD", "Value": "{SECRET}"}}',
+        id="text-beanstalk-option",
+    ),
+    pytest.param(f'{{"header": "X-Vault-Token", "value": "{SECRET}"}}', id="text-header-object"),
 ]
 
 
@@ -120,6 +131,8 @@ KEPT = [
     pytest.param("password_reset_enabled: true\nkeys_total: 12\n", id="text-yaml-flags"),
     pytest.param("signature: invalid, author=alice", id="text-state-and-author"),
     pytest.param("ssh_auth: publickey\nmongo.auth=scram-sha-256", id="text-auth-methods"),
+    pytest.param('[["Accept", "application/json"], ["X-Retry", "3"]]', id="text-pairs"),
+    pytest.param('{"Namespace": "a", "OptionName": "Port", "Value": "80"}', id="text-option"),
 ]
 
 

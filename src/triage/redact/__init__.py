@@ -123,15 +123,19 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
                                     DB_PASSWORD, then value: …; also inside a JSON string,
                                     after an escaped `\\n`); a name/value object's as JSON
                                     text ({"name": "DB_PASSWORD", "value": "…"}, ECS's env,
-                                    CloudFormation's ParameterKey/ParameterValue, Sentry's
-                                    tags; raw or inside a JSON string); Dockerfile's ENV
-                                    DD_API_KEY <value>;
+                                    CloudFormation's ParameterKey/ParameterValue, Beanstalk's
+                                    OptionName/Value after its Namespace, header/value,
+                                    field/value, Sentry's tags; raw or inside a JSON string);
+                                    a [name, value] pair's as text ([["X-Api-Key", "…"]],
+                                    raw or inside a JSON string; Python's [('Cookie', '…')]);
+                                    Dockerfile's ENV DD_API_KEY <value>;
                                   - the value after a name like password, secret, token, api_key
                                     (DB_PASSWORD=…, PGPASSWORD=…, REDIS_PASS=…, GITHUB_PAT=…,
                                     NGROK_AUTHTOKEN=…, DD_APP_KEY=…, LAUNCHDARKLY_SDK_KEY=…,
                                     AZURE_STORAGE_KEY=…, "client_secret":
                                     "…", x-api-key: …, API key: …, SECRET_KEY_BASE=…), quoted or
-                                    not (Python's b'…' whole; a quote never closed on its line,
+                                    not (Python's b'…' whole; a list of strings, ["…"] or
+                                    ['…'], whole; a quote never closed on its line,
                                     to the line's end; of a shell's NAME=value cmd, the first
                                     word only);
                                   - a YAML or .properties line that starts with such a name

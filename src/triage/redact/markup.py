@@ -81,7 +81,7 @@ def _object_value(match: re.Match[str]) -> str:
 
 #: A name/value object's keys, quoted (`\\"` inside a JSON string), and what is between a key
 #: and its value, and between the two pairs.
-_OBJECT_NAME = r"(?:name|key|Name|Key|ParameterKey)"
+_OBJECT_NAME = r"(?:name|key|Name|Key|ParameterKey|OptionName|header|field)"
 _OBJECT_VALUE = r"(?:value|Value|ParameterValue)"
 _COLON = r"(?P=q)[ \t]{0,3}:[ \t]{0,3}(?P=q)"
 _COMMA = r"(?P=q)[ \t]{0,3},[ \t\r\n]{0,64}(?P=q)"
@@ -197,12 +197,14 @@ MARKUP_RULES: tuple[
         "]=>",
     ),
     # A name/value object as JSON text (Kubernetes' and ECS's env, CloudFormation's parameters,
-    # Sentry's tags): {"name": "DB_PASSWORD", "value": "…"}, also inside a JSON string (`\\"`).
-    # The name is read whole, then asked (`_object_value`), as `Redactor.value` asks it of such
-    # an object. Its first two keys, in the order serialisers write them (sorted, or as the
-    # service does): the rule starts at the `{`, which the engine jumps to.
+    # Elastic Beanstalk's options, Sentry's tags): {"name": "DB_PASSWORD", "value": "…"}, also
+    # inside a JSON string (`\\"`). The name is read whole, then asked (`_object_value`), as
+    # `Redactor.value` asks it of such an object. Its name and value keys in the order
+    # serialisers write them (sorted, or as the service does), after at most two other string
+    # fields (Beanstalk's "Namespace"): the rule starts at the `{`, which the engine jumps to.
     _rule(
-        rf"\{{[ \t\r\n]{{0,16}}(?P<q>(?P<esc>\\)?\"){_OBJECT_NAME}{_COLON}"
+        rf"\{{[ \t\r\n]{{0,16}}(?P<q>(?P<esc>\\)?\")"
+        rf"(?:[\w.-]{{1,64}}+{_COLON}[^\"\\]{{0,256}}+{_COMMA}){{0,2}}{_OBJECT_NAME}{_COLON}"
         rf"(?P<name>[^\"\\]{{1,128}}+){_COMMA}{_OBJECT_VALUE}{_COLON}(?!\[REDACTED){_QUOTED}"
         r"(?=(?P=q))",
         _object_value,
@@ -217,6 +219,26 @@ MARKUP_RULES: tuple[
         _object_value,
         "env",
         fold_needles=True,  # an `E` starts no other case-sensitive needle
+    ),
+    # A [name, value] pair as text: Sentry's request headers as JSON (`[["X-Api-Key", "…"]]`,
+    # raw or inside a JSON string) or as a Python list of tuples in a log line (`[('Cookie',
+    # '…')]`). The name is read whole, then asked (`_object_value`), as `Redactor.value` asks
+    # it of such a pair. The rule starts at the `[` or `(`, which the engine jumps to.
+    _rule(
+        r"""[\[(][ \t]{0,3}(?P<q>(?P<esc>\\)?")(?P<name>[\w.:-]{1,128}+)(?P=q)[ \t]{0,3},"""
+        rf"[ \t]{{0,3}}(?P=q)(?!\[REDACTED){_QUOTED}(?=(?P=q)[ \t]{{0,3}}[\])])",
+        _object_value,
+        '["',
+        '[\\"',
+        '("',
+        '(\\"',
+    ),
+    _rule(
+        r"""[\[(][ \t]{0,3}'(?P<name>[\w.:-]{1,128}+)'[ \t]{0,3},[ \t]{0,3}'(?!\[REDACTED)"""
+        r"""(?P<value>[^'\r\n]{1,4096}+)(?='[ \t]{0,3}[\])])""",
+        _object_value,
+        "['",
+        "('",
     ),
     # A container's args as JSON: ["--password", "secret"].
     _rule(

@@ -45,7 +45,8 @@ def _redacted_literal(match: re.Match[str]) -> str:
 def _keep_quotes(match: re.Match[str]) -> str:
     """The name, separator and quotes of a `name = "value"` pair, the value replaced; a bare
     `PWD` whose value is a path, a plural name's count or an auth method (`_kept_match`) stays
-    as it is, and a template's placeholder loses only the quoted literals inside it."""
+    as it is, a template's placeholder loses only the quoted literals inside it, and a list
+    of strings loses them all, as one."""
     if _kept_match(match):
         return match[0]
     if match["template"]:
@@ -69,6 +70,8 @@ def _keep_quotes(match: re.Match[str]) -> str:
     )
     if unclosed:
         return f"{match['head']}{unclosed}[REDACTED:password]"
+    if match["list"]:
+        return f"{match['head']}{match['list']}[REDACTED:password]{match['lq']}"
     if match["shell"]:
         return f"{match['head']}{match['shell']}[REDACTED:password]}}"
     value = match[0][match.end("open") - match.start() :]
@@ -284,6 +287,9 @@ PAIR_RULES: tuple[
         rf"""|(?P<unclosed_triple_single>''')[^'\r\n]{{1,{_VALUE_MAX}}}+(?=\r?\n|$)"""
         # A shell variable with a default (${DB_PASSWORD:-hunter2}): only the default goes.
         r"|(?P<shell>\$\{[A-Za-z_][A-Za-z0-9_]{0,127}+:?[-=])[^}\s\"'\\]{1,512}+\}"
+        # A list of strings (OpenTelemetry's header values, `"x_api_key": ["…"]`, Python's
+        # `['…']`): all of it to its `]`, as one, its brackets and outer quotes kept.
+        r"""|(?P<list>\[[ \t]{0,3}(?P<lq>\\?["']))(?:[^\]\r\n\\]|\\.){1,4096}+(?=\])"""
         rf"""|(?P<open>\\?(?:""\"|'''|["'])?)(?:[^\s&;,"'}}\\]|\\(?!["'])){{1,{_VALUE_MAX}}}+)""",
         _keep_quotes,
         *_SECRET_NAME_NEEDLES,
