@@ -1,5 +1,6 @@
 """A silence in the store is honoured by two daemon processes sharing one DynamoDB table, and
-when it is expired by hand, exactly one of them opens the held ticket."""
+when it is expired by hand, exactly one of them opens the held ticket. The operator's
+`triage silence` commands run through `triage.cli.main` in this process."""
 
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import pytest
 
-from daemon_harness import Daemon, Queues, daemon_env, make_queues, run_triage, settings_for
+from daemon_harness import Daemon, Queues, daemon_env, make_queues, run_in_process, settings_for
 from moto_speed import aws_session
 from triage.demo.ticketd import TicketServer
 from triage.incidents.dynamodb import create_table
@@ -64,7 +66,11 @@ def changes_seen(daemon: Daemon) -> list[str]:
 
 
 def test_two_replicas_honour_one_silence_and_one_lets_go_of_it(
-    moto_url: str, backend: TicketServer, tmp_path: Path
+    moto_url: str,
+    backend: TicketServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     """With a silence added by `triage silence add`, two daemons (each on its own queue, one
     DynamoDB table) count and store the same incident's alerts but open no ticket; after
@@ -81,7 +87,8 @@ def test_two_replicas_honour_one_silence_and_one_lets_go_of_it(
     settings_a = settings_for(queue_a, backend.url, tmp_path / "unused.db", **common)
     settings_b = settings_for(queue_b, backend.url, tmp_path / "unused.db", **common)
     env = daemon_env(settings_a)
-    added = run_triage(
+    added = run_in_process(
+        monkeypatch, capsys,
         "silence", "add", "--match", "team=payments", "--for", "1h", "--comment", "failover drill",
         env=env,
     )  # fmt: skip
@@ -108,7 +115,7 @@ def test_two_replicas_honour_one_silence_and_one_lets_go_of_it(
         assert incident is not None and incident["held"]["kind"] == "open"
 
         expired_at = time.monotonic()
-        expired = run_triage("silence", "expire", silence["id"], env=env)
+        expired = run_in_process(monkeypatch, capsys, "silence", "expire", silence["id"], env=env)
         assert expired.returncode == 0, expired.stderr
         wait_until(lambda: all(len(changes_seen(d)) == 2 for d in daemons), 30, "the expiry")
         wait_until(lambda: backend.tickets, 30, "the held ticket")
