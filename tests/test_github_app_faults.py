@@ -6,14 +6,18 @@ issue opens once access is back."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator, MutableMapping
+import signal
+import time
+from collections.abc import AsyncIterator, Callable, Iterator, MutableMapping
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from daemon_harness import Daemon, Queues, settings_for
 from github_stub import GitHubServer, StubApp
 from test_github_sink import ALICE_TOKEN, BOT_TOKEN, REPO, FakeClock, effect, incident
 from triage.breaker import BreakerState, CircuitBreaker
@@ -220,3 +224,59 @@ async def test_a_repository_out_of_reach_holds_the_message_until_access_is_given
         assert guard.breaker.state is BreakerState.CLOSED
         assert (await guard.apply(effect(target=Target(repository=OTHER)))).ref is not None
     assert len(github.issues(OTHER)) == 1 and github.issues(REPO) == []
+
+
+def wait_until(condition: Callable[[], bool], what: str, daemon: Daemon) -> None:
+    """Wait (60 s at most) until `condition` holds, failing with the daemon's log if not."""
+    deadline = time.monotonic() + 60
+    while not condition():
+        assert time.monotonic() < deadline, f"{what}\n{daemon.log}"
+        assert daemon.process.poll() is None, daemon.log
+        time.sleep(0.1)
+
+
+def test_the_daemon_keeps_the_messages_of_a_repository_out_of_reach_on_the_queue(
+    queues: Queues, tmp_path: Path
+) -> None:
+    """Through the daemon (maxReceiveCount 2): while GITHUB_REPOSITORY answers 404 to our
+    token, the alerts wait on the queue behind the open breaker (one warning, none in the
+    DLQ); once access is given, each gets its one issue and the queue drains."""
+    github = AccessGitHub(tokens={BOT_TOKEN: "triage-bot"}, repositories=(REPO,))
+    github.hidden.add(REPO)
+    with github:
+        settings = settings_for(
+            queues,
+            "http://127.0.0.1:9",
+            tmp_path / "triage.db",
+            sinks="github",
+            github_token=BOT_TOKEN,
+            github_repository=REPO,
+            github_api_url=github.url,
+            sink_breaker_reset_s=0.5,
+        )
+        keys = [f"job-{i}" for i in range(3)]
+        queues.send(*({"title": f"{k} failed", "dedup_key": k, "priority": "P2"} for k in keys))
+        daemon = Daemon(settings, log_dir=tmp_path)
+
+        def names() -> list[str]:
+            return [e["event"] for e in daemon.events()]
+
+        try:
+            wait_until(lambda: "breaker.opened" in names(), "the breaker never opened", daemon)
+            refusals = len([c for c in github.calls if c["status"] == 404])
+            wait_until(
+                lambda: len([c for c in github.calls if c["status"] == 404]) > refusals + 1,
+                "the probe never asked again",
+                daemon,
+            )
+            assert queues.dead_letters() == []
+            github.hidden.discard(REPO)
+            wait_until(lambda: len(github.issues()) == len(keys), "no issues", daemon)
+            wait_until(lambda: queues.depth() == 0, "the queue did not drain", daemon)
+            daemon.signal(signal.SIGTERM)
+            assert daemon.wait(timeout=30) == 0, daemon.log
+        finally:
+            daemon.kill()
+    assert queues.dead_letters() == []
+    assert names().count("breaker.opened") == 1
+    assert "message.rejected" not in names()
