@@ -157,6 +157,7 @@ GOLDEN: dict[str, tuple[str, ...]] = {
     "aws/inspector2-finding-sns.json": ("6efe5c259f1a9e22cbc582a6b4e7b209",),
     "aws/macie-finding-sns.json": ("7d965c713faf65ca4bb678ebdb1bc6a7",),
     "aws/redshift-resize-failed.json": ("b6f71ca0443adace6326821aee60507f",),
+    "aws/ssm-invocation-failed.json": ("1807de8b5c828ea6a835e4b755a958ec",),
     # Other tools' webhooks (tests/test_normalize_vendors.py): a trigger and its recovery share one.
     "vendors/datadog-custom-no-data.json": (),
     "vendors/datadog-custom-recovered.json": ("95876a8bd52b85e15662b515bc9fbda5",),

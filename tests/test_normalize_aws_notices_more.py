@@ -68,6 +68,12 @@ SAMPLES = {
         "CodeDeploy checkout/checkout-prod: deployment FAILED",
         "dac50a45f7c735906bdd42f9486a3c8e",
     ),
+    "ssm-invocation-failed.json": (
+        "aws-notice",
+        Status.FIRING,
+        "Run Command AWS-RunPatchBaseline on i-1234567890abcdef0: Failed",
+        "1807de8b5c828ea6a835e4b755a958ec",
+    ),
     "budgets-actual-exceeded.json": (
         "sns-text",
         Status.FIRING,
@@ -405,6 +411,39 @@ def test_a_deployment_without_its_group_is_a_one_line_invalid_alert() -> None:
         with pytest.raises(InvalidAlertError, match=field) as err:
             deploy(**{field: None})
         assert "\n" not in str(err.value)
+
+
+# --- Systems Manager Run Command ----------------------------------------------------------
+
+
+def run_command(**changes: Any) -> Normalized:
+    message = notice("ssm-invocation-failed.json") | changes
+    return read("ssm-invocation-failed.json", {k: v for k, v in message.items() if v is not None})
+
+
+def test_a_documents_next_successful_run_resolves_its_failure() -> None:
+    """A Run Command invocation that failed (or timed out) fires the document's incident on
+    that instance; the next run that succeeded (another command id) resolves it; another
+    instance, and a command's summary (no instanceId), are other incidents; a run in progress
+    or cancelled changes no ticket. Run Command's notices were dead letters."""
+    [failed] = run_command().alerts
+    assert failed.identity == {
+        "service": "ssm",
+        "account": "123456789012",
+        "region": "eu-west-1",
+        "document": "AWS-RunPatchBaseline",
+        "instance": "i-1234567890abcdef0",
+    }
+    [timed_out] = run_command(status="TimedOut", commandId="c-2").alerts
+    [succeeded] = run_command(status="Success", commandId="c-3").alerts
+    assert (timed_out.status, succeeded.status) == (Status.FIRING, Status.RESOLVED)
+    assert timed_out.fingerprint == succeeded.fingerprint == failed.fingerprint
+    [other] = run_command(instanceId="i-0ther").alerts
+    summary = run_command(instanceId=None, instanceIds=["i-1", "i-2"]).alerts[0]
+    assert len({failed.fingerprint, other.fingerprint, summary.fingerprint}) == 3
+    assert "instances: i-1, i-2" in summary.description
+    for quiet in ("InProgress", "Cancelled"):
+        assert [s.reason for s in run_command(status=quiet).skipped] == ["no_state_change"]
 
 
 # --- AWS Budgets ---------------------------------------------------------------------------

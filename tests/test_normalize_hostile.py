@@ -357,7 +357,7 @@ NOT_DISPLAY: dict[str, set[str]] = {
         "resourceType", "resourceId", "newEvaluationResult",
         "newEvaluationResult.complianceType", "SourceId", "Resource", "About this Event",
         "event", "template", "eventTriggerName", "deploymentId", "applicationName",
-        "deploymentGroupName", "status",
+        "deploymentGroupName", "status", "commandId", "documentName", "instanceId",
     },
 }  # fmt: skip
 #: Samples where a field is more than shown: without a dedup_key a script's source is identity,

@@ -7,6 +7,7 @@ that subscribed its queue to the topic it already had gets tickets instead of de
 | EC2 Auto Scaling | `Service` "AWS Auto Scaling" and `Event` | group ARN + launch or terminate | a launch (termination) succeeds after a launch (termination) error |
 | ElastiCache (`aws_elasticache`, also its one-line message form) | every key `ElastiCache:<Event>`, any case | account + region + node or cluster + condition | the event that ends its condition (`aws_elasticache._PAIRS`) |
 | CodeDeploy triggers (`aws_codedeploy`) | `eventTriggerName` and `deploymentId` | account + region + application + deployment group (an instance's notice: the instance) | the group's (instance's) next deployment that succeeded |
+| Systems Manager Run Command and Maintenance Windows (`aws_ssm`) | `commandId` and `documentName` | account + region (the topic's) + document (an invocation's: + instance) | the next run that succeeded |
 | Amazon Inspector classic (`aws_inspector`) | `event` and `template`, `run` or `target` | account + region + assessment template | a completed run that found nothing (a run in progress is Skipped) |
 | Cost Anomaly Detection | `anomalyId` and `monitorArn` | account + monitor + anomaly | never (it fires; `triage incidents close` closes it) |
 | AWS Config (`aws_config`) | `messageType`, `notificationCreationTime`, `recordVersion` | account + region + rule + resource type + resource | COMPLIANT or NOT_APPLICABLE (its other notifications are Skipped) |
@@ -43,6 +44,7 @@ from triage.normalize import (
     aws_elasticache,
     aws_inspector,
     aws_rds,
+    aws_ssm,
     common,
     eventbridge,
 )
@@ -272,6 +274,7 @@ _KINDS = (
     _Kind(_is_codestar, _codestar),
     _Kind(aws_inspector.matches, aws_inspector.normalize),
     _Kind(aws_codedeploy.matches, aws_codedeploy.normalize),
+    _Kind(aws_ssm.matches, aws_ssm.normalize),
     _Kind(_is_ses, _ses),
     _Kind(aws_elasticache.matches, aws_elasticache.normalize),
 )
