@@ -1151,11 +1151,12 @@ async def test_a_wrong_app_key_makes_the_sink_wait_not_reject(
     app_github: GitHubServer, mono: FakeClock, wall: FakeClock
 ) -> None:
     """A JWT GitHub refuses means no token can be had: SinkUnavailableError, so messages wait
-    (the key is fixed by configuration, not by the message)."""
+    (the key is fixed by configuration, not by the message), and the error says what to check."""
     wrong_private, _ = rsa_pem()
     async with open_sink(app_github, mono, wall, **app_settings(app_github, wrong_private)) as sink:
-        with pytest.raises(SinkUnavailableError, match="installation token"):
+        with pytest.raises(SinkUnavailableError, match="installation token") as caught:
             await sink.apply(effect())
+    assert "GITHUB_APP_ID" in str(caught.value) and "private key" in str(caught.value)
     assert app_github.issues() == []
 
 

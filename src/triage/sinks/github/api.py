@@ -384,7 +384,8 @@ class GitHubApi:
 
     def _no_token_hint(self, exc: Exception) -> str:
         """What an operator does about a refused exchange: a 404 is an installation that is
-        not there (the App uninstalled, or the wrong id), a 403 one that is suspended."""
+        not there (the App uninstalled, or the wrong id), a 403 one that is suspended, a 401
+        a JWT GitHub does not take (another App's id or key, a clock far off)."""
         assert self._app is not None  # only App credentials are exchanged
         status = exc.status if isinstance(exc, SinkRejectedError) else None
         installation = self._app.credentials.installation_id
@@ -395,6 +396,11 @@ class GitHubApi:
             )
         if status == 403:
             return f"; GITHUB_APP_INSTALLATION_ID={installation}: {_SUSPENDED_HINT}"
+        if status == 401:
+            return (
+                "; GitHub refused the App's JWT: check GITHUB_APP_ID and that the private key "
+                "is the App's (one it still lists), and this host's clock"
+            )
         return ""
 
 
