@@ -174,9 +174,9 @@ def recognise_body(body: str | bytes, *, sentry_resource: str | None = None) -> 
 AWS_SNS_HINT = (
     "an SNS notification that an AWS service published itself is read only from RDS, "
     "DocumentDB, Neptune, DMS, Redshift, Auto Scaling, ElastiCache, Inspector classic, "
-    "CodeDeploy triggers, AWS Config, Cost Anomaly Detection and CodeStar notification rules: "
-    "send other services' events to the queue through an EventBridge rule instead, which "
-    "triage reads"
+    "CodeDeploy triggers, Run Command, AWS Config, Cost Anomaly Detection and CodeStar "
+    "notification rules: send other services' events to the queue through an EventBridge rule "
+    "instead, which triage reads"
 )
 
 
