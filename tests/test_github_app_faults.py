@@ -22,6 +22,7 @@ from github_stub import GitHubServer, StubApp
 from test_github_sink import ALICE_TOKEN, BOT_TOKEN, REPO, FakeClock, effect, incident
 from triage.breaker import BreakerState, CircuitBreaker
 from triage.errors import SinkThrottledError
+from triage.models import EffectKind
 from triage.settings import Settings
 from triage.sinks.base import Target
 from triage.sinks.github import GitHubSink
@@ -280,3 +281,26 @@ def test_the_daemon_keeps_the_messages_of_a_repository_out_of_reach_on_the_queue
     assert queues.dead_letters() == []
     assert names().count("breaker.opened") == 1
     assert "message.rejected" not in names()
+
+
+async def test_an_issue_in_a_repository_out_of_reach_is_not_taken_for_deleted(
+    github: AccessGitHub,
+    mono: FakeClock,
+    wall: FakeClock,
+    logs: list[MutableMapping[str, Any]],
+) -> None:
+    """An update whose issue answers 404 because the whole repository does (the token lost
+    it, the App's repositories changed) is skipped with one warning naming the repository,
+    and the ticket is not marked gone: once access is back, the close still closes it."""
+    async with guarded(github, mono, wall, app=False) as guard:
+        ref = (await guard.apply(effect(key="open"))).ref
+        github.hidden.add(REPO)
+        applied = await guard.apply(effect(EffectKind.UPDATE, ref, "update"))
+        assert applied.skipped is not None and not applied.gone
+        github.hidden.discard(REPO)
+        await guard.apply(effect(EffectKind.CLOSE, ref, "close"))
+    (issue,) = github.issues()
+    assert issue["state"] == "closed"
+    (line,) = [e for e in logs if e["event"] == "github.repository_out_of_reach"]
+    assert line["repository"] == REPO and line["log_level"] == "warning"
+    assert [e for e in logs if e["event"] == "github.issue_gone"] == []

@@ -287,7 +287,38 @@ class GitHubSink:
             if effect.kind is EffectKind.REOPEN and why in _REOPENED_AS_NEW:
                 # A storm's digest entry too: the re-fire gets a ticket, not a skip.
                 return await self._reopen_as_new(ref, effect, f"issue_{why}", exc)
+            if why == "gone" and exc.status == 404 and not await self._readable(ref.repository):
+                return self._repository_out_of_reach(effect, ref, exc)
             return self._refused(effect, ref, why, exc)
+
+    async def _readable(self, repository: str) -> bool:
+        """Whether our credentials still read `repository`'s issues: a 404 for an issue is
+        its deletion only if they do (else it is the whole repository that answers 404)."""
+        try:
+            await self._read_issues(repository)
+        except SinkRejectedError as exc:
+            if exc.status not in _REPOSITORY_REFUSED:
+                raise
+            return False
+        return True
+
+    def _repository_out_of_reach(
+        self, effect: Effect, ref: IssueRef, exc: SinkRejectedError
+    ) -> tuple[Applied, Outcome]:
+        """An update or close whose whole repository answers 404 to us (the token lost it,
+        the App's repositories changed, or it was deleted): skipped with one warning, and the
+        ticket not marked gone, so the incident's later effects (its close) try it again once
+        access is back. (A re-fire opens a new issue there, and waits while it is refused.)"""
+        log.warning(
+            "github.repository_out_of_reach",
+            effect=str(effect.kind),
+            repository=ref.repository,
+            issue=ref.number,
+            status=exc.status,
+            action="skip",
+            hint=_ACCESS_HINT[404],
+        )
+        return Applied(skipped=f"repository out of reach ({exc.status})"), "refused"
 
     def _still_refused(self, ref: IssueRef, effect: Effect) -> tuple[Applied, Outcome] | None:
         """The effect skipped without asking GitHub, when GitHub refused as much lately: any
