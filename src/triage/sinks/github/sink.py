@@ -17,6 +17,8 @@ The issue's later life (what people and GitHub do to it after triage opened it):
 
     deleted (410), or moved out of our sight (404)   UPDATE, CLOSE skipped; REOPEN opens a new
                                                      issue (found by its marker on a retry)
+    its whole repository answers 404 (access lost)   UPDATE, CLOSE skipped, the ticket not
+                                                     marked gone (`github.repository_out_of_reach`)
     not reopenable (422 to the reopen)               REOPEN opens a new issue, as above
     transferred, or its repository renamed (301)     the read is followed, the writes go where
                                                      it is now, and its new URL is handed back;
