@@ -153,6 +153,7 @@ FRAMINGS: dict[str, tuple[bytes, list[int], int]] = {
     "the second closes, junk": (post() + post("Connection: keep-alive, close\r\n") + b"junk", [202, 202], 2),
     "chunked, closes, junk": (chunked(headers=BEARER + "Connection: close\r\n") + b"\x00junk\r\n\r\n", [202], 1),
     "HTTP/1.0, junk": (post(version="HTTP/1.0") + b"junk\r\n\r\n", [202], 1),
+    "refused, closes, junk": (post("Connection: close\r\n").replace(TOKENS["generic"].encode(), b"wrong") + b"\x00junk", [401], 0),
     "no Host in HTTP/1.1": (post().replace(b"Host: x\r\n", b""), [400], 0),
 }  # fmt: skip
 
