@@ -805,6 +805,31 @@ def test_ses_mail_feedback_is_refused_saying_it_is_no_alert(message: dict[str, A
     assert AWS_SNS_HINT not in str(err.value)
 
 
+def test_a_codepipeline_approval_request_is_skipped_without_its_token() -> None:
+    """CodePipeline's manual approval notice asks a person to approve: Skipped with a reason
+    naming the pipeline, stage and action, never the approval token; it was a dead letter."""
+    token = "abcdefgh-b2fb-1234-a00a-31a03b998faa"
+    approval = {
+        "region": "us-east-1",
+        "consoleLink": "https://console.aws.amazon.com/codepipeline/home?region=us-east-1#/view/checkout",
+        "approval": {
+            "pipelineName": "checkout",
+            "stageName": "Deploy",
+            "actionName": "Deploy_Approval",
+            "token": token,
+            "expires": "2026-12-12T05:36Z",
+            "approvalReviewLink": f"https://console.aws.amazon.com/codepipeline/home#/approve/{token}",
+            "customData": "Deploy checkout to production",
+        },
+    }
+    normalized = read("rds-failover-started.json", approval)
+    assert normalized.alerts == ()
+    [skip] = normalized.skipped
+    assert skip.reason == "approval_request"
+    assert "checkout" in skip.detail and "Deploy_Approval" in skip.detail
+    assert token not in skip.detail
+
+
 def route53(state: str) -> Alert:
     """A Route 53 health check's CloudWatch alarm (us-east-1, AWS/Route53 HealthCheckStatus)."""
     alarm = json.loads(json.loads(sample("../cloudwatch/sns-alarm.json"))["Message"])

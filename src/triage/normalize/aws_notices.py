@@ -16,9 +16,10 @@ that subscribed its queue to the topic it already had gets tickets instead of de
 The condition of an event that neither starts nor ends a pair is its own event id, so each
 kind of event on a resource is an incident of its own and only ever fires. Identities hold no
 time, request id, activity id or message text. Auto Scaling's test notification and its
-lifecycle-hook notifications (meant for the hook's automation) are Skipped. Amazon SES's mail
-feedback (bounces, complaints, deliveries) is refused with its reason: it is for the
-application that sent the mail, not an alert.
+lifecycle-hook notifications (meant for the hook's automation) and CodePipeline's manual
+approval requests (meant for the approver) are Skipped. Amazon SES's mail feedback (bounces,
+complaints, deliveries) is refused with its reason: it is for the application that sent the
+mail, not an alert.
 
 AWS Backup, Elastic Beanstalk, CloudFormation and AWS Budgets publish text instead
 (`aws_text_notices`, `aws_cloudformation`, which `sns` asks first). Source `aws` for all but
@@ -222,6 +223,30 @@ def _codestar(payload: dict[str, Any], topic: Topic) -> Normalized:
 _CODESTAR_ONLY = frozenset({"detailType", "notificationRuleArn", "additionalAttributes"})
 
 
+# --- CodePipeline manual approval ----------------------------------------------------------
+
+
+def _is_approval(payload: dict[str, Any]) -> bool:
+    approval = payload.get("approval")
+    return isinstance(approval, dict) and "pipelineName" in approval and "consoleLink" in payload
+
+
+def _approval(payload: dict[str, Any], topic: Topic) -> Normalized:
+    """Skipped: a manual approval action asking a person to approve a pipeline's next stage is
+    a request for that person (its review link), not an alert; an approval that expires fails
+    the pipeline, which its failure event reports. The detail names the action, never its
+    approval token."""
+    approval = payload["approval"]
+    action = "/".join(
+        common.short(approval.get(key)) for key in ("pipelineName", "stageName", "actionName")
+    )
+    detail = (
+        f"CodePipeline manual approval requested for {action}: approve or reject it in the "
+        "console, it is not an alert"
+    )
+    return Normalized((), (Skipped(SOURCE, "approval_request", detail),))
+
+
 # --- Amazon SES ----------------------------------------------------------------------------
 
 #: SES's notices of a mail it sent (notificationType; a configuration set's events: eventType).
@@ -275,6 +300,7 @@ _KINDS = (
     _Kind(aws_inspector.matches, aws_inspector.normalize),
     _Kind(aws_codedeploy.matches, aws_codedeploy.normalize),
     _Kind(aws_ssm.matches, aws_ssm.normalize),
+    _Kind(_is_approval, _approval),
     _Kind(_is_ses, _ses),
     _Kind(aws_elasticache.matches, aws_elasticache.normalize),
 )
