@@ -54,6 +54,7 @@ NAMED = [
     pytest.param({"Session Key": SECRET, "Connection String": SECRET}, id="key-spaced-words"),
     pytest.param({"db.password ": SECRET}, id="key-trailing-space"),
     pytest.param({"token_base64": SECRET}, id="key-encoding-suffix"),
+    pytest.param({"user[password]": SECRET}, id="key-form-nested-name"),
     # Pairs and name/value objects whose value is no plain string, or whose fields are named
     # otherwise than name/value.
     pytest.param({"headers": [["X-Api-Key", ["a", SECRET]]]}, id="pair-list-value"),
@@ -85,6 +86,9 @@ NAMED = [
     pytest.param(f"stripe_signature={SECRET} rejected", id="text-inline-signature"),
     pytest.param(f"DB_PASSWORD_B64={SECRET}", id="text-encoding-suffix"),
     pytest.param(f"Session Key: {SECRET}", id="text-spaced-session-key"),
+    pytest.param(f"POST /login email=a&user[password]={SECRET}&x=1", id="text-form-nested"),
+    pytest.param(f"user[password]={SECRET}&commit=1", id="text-form-nested-first"),
+    pytest.param(f"GET /cb?headers[X-Api-Key]={SECRET}", id="text-query-nested"),
     pytest.param(f'{{"basic_auth": "{SECRET}"}}', id="text-json-auth"),
     # Pairs, lists and name/value objects as text (a log line, a message quoting JSON).
     pytest.param(f'"http.request.header.x_api_key": ["{SECRET}"]', id="text-json-list-value"),
@@ -122,6 +126,7 @@ KEPT = [
     pytest.param({"signatures": 3, "credentials": 2}, id="key-plural-counts"),
     pytest.param({"auth": "ldap", "basic_auth": "disabled", "x_auth": "scram-sha-256"}, id="auth"),
     pytest.param({"X-Request-Id": "req-42", "Content-Type": "text/plain"}, id="key-headers"),
+    pytest.param({"user[name]": "bob", "tokens[3]": "7"}, id="key-form-nested"),
     pytest.param({"Signature": "EXAMPLEpH+Dc", "SignatureVersion": "1"}, id="key-sns-signature"),
     pytest.param({"args": ["app", "--token-file", "/run/token", "--port", "5432"]}, id="argv"),
     pytest.param([["Accept", "application/json"], ["X-Retry", "3"]], id="pairs"),

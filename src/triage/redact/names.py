@@ -281,12 +281,16 @@ _HEADER_SECRET = re.compile(
     r"[_.-](?:set[_-]?)?cookies?\Z|[_.-](?:proxy[_-]?)?authorization\Z", re.I
 )
 #: What may follow a name without changing what it names: an index (a flattened list's
-#: `cookie.0`, `x_api_key[0]`), a digest or a version (`X-Hub-Signature-256`, `token_v2`).
+#: `cookie.0`; `x_api_key[0]` once `_BRACKETED` has read it), a digest or a version
+#: (`X-Hub-Signature-256`, `token_v2`).
 #: (`_SECRET_NAME` reads one such suffix, or an encoding's, after a secret's word itself.)
-_NAME_SUFFIX = re.compile(r"(?:\[[0-9]{1,6}\]|[_.-](?:v|sha)?[0-9]{1,6})+\Z", re.I)
+_NAME_SUFFIX = re.compile(r"(?:[_.-](?:v|sha)?[0-9]{1,6})+\Z", re.I)
 #: Around a key, what names it without being its name: spaces, a colon or `=` a label kept,
 #: quotes.
 _KEY_AROUND = " \t:=\"'"
+#: A bracketed part of a key: a form's nested name (Rails' and PHP's `user[password]`) or an
+#: index (`cookie[0]`), read as a part after a separator.
+_BRACKETED = re.compile(r"\[([^\[\]]{0,64}+)\]")
 #: A key's camel-case last word that names a secret only after another (basicAuth,
 #: awsCredentials, sentryDsn); text's rules read these words after a separator only, where
 #: their needles are cheap to look for.
@@ -298,10 +302,12 @@ def secret_named(key: str) -> bool:
     `DB_PASSWORD`, `x-api-key`, `clientSecret`, `HTTP_COOKIE` …, whatever its value looks
     like. The last word decides, in any case and with any separators, after any prefix
     (`HTTP_`, `http.request.header.`) and before an index or a digest (`_NAME_SUFFIX`); a
-    space between words is a separator too (`Session Key`): `token_count` is a count,
-    `cookie_consent` a consent."""
+    space between words is a separator too (`Session Key`), and a bracketed part is a part
+    (`user[password]`, `_BRACKETED`): `token_count` is a count, `cookie_consent` a consent."""
     bare = key.strip(_KEY_AROUND).replace(" ", "_") or key
-    if bare[-1:].isdigit() or bare[-1:] == "]":
+    if bare[-1:] == "]":
+        bare = _BRACKETED.sub(r".\1", bare)
+    if bare[-1:].isdigit():
         bare = _NAME_SUFFIX.sub("", bare) or bare
     folded = bare.lower().replace("-", "").replace("_", "")
     if folded in SECRET_KEYS:

@@ -251,8 +251,11 @@ PAIR_RULES: tuple[
     # name=value pairs by the name. A quoted value goes whole, spaces and all; its quotes stay
     # (an unclosed one to the line's end).
     _rule(
-        # Python's prefix of a bytes or raw string (password=b'…') is kept with the name.
-        rf"""(?P<head>(?P<name>{_SECRET_NAME}){_ASSIGN}(?:[bru]{{1,2}}(?=\\?["']))?)"""
+        # Python's prefix of a bytes or raw string (password=b'…') is kept with the name; a
+        # form's nested name (Rails' and PHP's user[password]=…) ends at its `]`, right before
+        # `=` or `:` (PHP's print_r, `[token] => Array`, is markup's).
+        rf"""(?P<head>(?P<name>{_SECRET_NAME})(?:\](?=[=:](?!>)))?{_ASSIGN}"""
+        r"""(?:[bru]{1,2}(?=\\?["']))?)"""
         # Not a placeholder (`-[REDACTED…`: a shell default already redacted, below; `{[REDACTED…`:
         # an ODBC value, above), nor the empty default of `${DB_PASSWORD:-}`.
         r"""(?!\\?(?:""\"|'''|["']|\{)?-?\[REDACTED|-\})"""

@@ -335,12 +335,12 @@ URL_RULES: tuple[
         flags=re.IGNORECASE,
     ),
     # A URL parameter named like a secret (`?access_token=`, `#id_token=`, `&client_secret=`,
-    # `&amp;token=`; `secret_named`), to the end of its value in a URL (not after a bare `;`:
+    # `&amp;token=`, a form's nested `&user[password]=`; `secret_named`), to the end of its value in a URL (not after a bare `;`:
     # a connection string's Password= is read to its `;` below): `&`, `;`, a space, a quote, and what
     # wraps a link (Slack's `<url|text>`, Jira's `[text|url]`, HTML's `>`, Markdown's `)` before
     # a space or the end, a code span's backtick) stay. The general name rules below would take those too.
     _rule(
-        r"""((?:[?#]|&(?:amp;)?)(?P<name>[A-Za-z0-9_.-]{1,64}+)=)(?!\[REDACTED|\{\{)"""
+        r"""((?:[?#]|&(?:amp;)?)(?P<name>[A-Za-z0-9_.\[\]-]{1,64}+)=)(?!\[REDACTED|\{\{)"""
         # A placeholder inside the value (a part a shape rule took: 40 characters between a `!`
         # and a `.` read as an AWS secret) is read whole: its `]` ends no value.
         r"""(?P<value>(?:\[REDACTED:[a-z0-9-]{1,32}\]|[^&#;\s"'<>|\]\\)`]"""
