@@ -1059,11 +1059,12 @@ async def test_a_dms_task_failure_opens_and_its_restart_closes_one_ticket() -> N
         ("dms-task-failed.json", "orders-cdc"),
         ("inspector-finding-reported.json", "assessment template 0-5e6f7g8h"),
         ("budgets-actual-exceeded.json", "budget team-checkout"),
+        ("elasticache-snapshot-failed.json", "resource sessions-0001-001"),
     ],
 )
 def test_the_deterministic_tickets_steps_name_the_resource(name: str, named: str) -> None:
     """Without the LLM, the ticket's steps still say where to look: the cluster's or task's
-    console link, the assessment template, the budget."""
+    console link, the assessment template, the budget, the ElastiCache node."""
     [alert] = normalize_body(sample(name)).alerts
     steps = DeterministicSummariser().write(view(alert)).steps
     assert any(named in step for step in steps), steps

@@ -256,9 +256,10 @@ _STEP_LINKS = ("dashboard", "panel", "issue", "event", "finding", "alert", "alar
                "check", "resource", "anomaly")  # fmt: skip
 #: Labels naming the one thing an alert is about, for a step when nothing above named it: an
 #: AWS notice's resource (RDS/DMS source id, CloudFormation stack, Auto Scaling group), an
-#: error tracker's item, a monitor's or check's id.
+#: error tracker's item, a monitor's or check's id, else a `resource` (an ElastiCache node).
 _SUBJECT_LABELS = (("source_id", "{source_type}"), ("stack", "stack"), ("group", "group"),
-                   ("item_id", "item"), ("monitor_id", "monitor"), ("check_id", "check"))  # fmt: skip
+                   ("item_id", "item"), ("monitor_id", "monitor"), ("check_id", "check"),
+                   ("resource", "resource"))  # fmt: skip
 
 
 def _steps(alert: RedactedAlert, matched: list[Pattern]) -> tuple[str, ...]:
