@@ -55,6 +55,13 @@ NAMED = [
     pytest.param({"db.password ": SECRET}, id="key-trailing-space"),
     pytest.param({"token_base64": SECRET}, id="key-encoding-suffix"),
     pytest.param({"user[password]": SECRET}, id="key-form-nested-name"),
+    # A disguised key: a look-alike letter, full-width letters, an HTML reference, an invisible
+    # character, a Unicode dash.
+    pytest.param({"p\u0430ssword": SECRET}, id="key-cyrillic-a"),
+    pytest.param({"\uff54\uff4f\uff4b\uff45\uff4e": SECRET}, id="key-full-width"),
+    pytest.param({"pass&#119;ord": SECRET}, id="key-html-reference"),
+    pytest.param({"X-Api-Key\u200b": SECRET, "pass\u00adword": SECRET}, id="key-invisible"),
+    pytest.param({"API\u2011KEY": SECRET}, id="key-unicode-dash"),
     # Pairs and name/value objects whose value is no plain string, or whose fields are named
     # otherwise than name/value.
     pytest.param({"headers": [["X-Api-Key", ["a", SECRET]]]}, id="pair-list-value"),
@@ -86,6 +93,7 @@ NAMED = [
     pytest.param(f"stripe_signature={SECRET} rejected", id="text-inline-signature"),
     pytest.param(f"DB_PASSWORD_B64={SECRET}", id="text-encoding-suffix"),
     pytest.param(f"Session Key: {SECRET}", id="text-spaced-session-key"),
+    pytest.param(f"X-API\u2011KEY: {SECRET}", id="text-unicode-dash"),
     pytest.param(f"POST /login email=a&user[password]={SECRET}&x=1", id="text-form-nested"),
     pytest.param(f"user[password]={SECRET}&commit=1", id="text-form-nested-first"),
     pytest.param(f"GET /cb?headers[X-Api-Key]={SECRET}", id="text-query-nested"),
@@ -127,6 +135,9 @@ KEPT = [
     pytest.param({"auth": "ldap", "basic_auth": "disabled", "x_auth": "scram-sha-256"}, id="auth"),
     pytest.param({"X-Request-Id": "req-42", "Content-Type": "text/plain"}, id="key-headers"),
     pytest.param({"user[name]": "bob", "tokens[3]": "7"}, id="key-form-nested"),
+    pytest.param(
+        {"t\u043ekens_used": 7, "\u041f\u0430\u0440\u043e\u043b\u044c": 1}, id="key-scripts"
+    ),
     pytest.param({"Signature": "EXAMPLEpH+Dc", "SignatureVersion": "1"}, id="key-sns-signature"),
     pytest.param({"args": ["app", "--token-file", "/run/token", "--port", "5432"]}, id="argv"),
     pytest.param([["Accept", "application/json"], ["X-Retry", "3"]], id="pairs"),

@@ -70,6 +70,8 @@ _LOOKALIKES = str.maketrans(
     "aeopcyxsijdwhlABEKMHOPCTXSIJoapvtkABEZHIKMNOPTYX",
 )
 _LETTERS = re.compile(r"[^\W\d_]{2,128}+")
+#: Unicode's dashes and minus, which join a name's words as `-` does (`API\u2011KEY`).
+_DASHES = str.maketrans(dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe63", "-"))
 
 
 def _latinised(match: re.Match[str]) -> str:
@@ -97,14 +99,14 @@ def _unescaped_char(match: re.Match[str]) -> str:
 def _unmasked(text: str) -> str:
     """`text` with the disguises undone that hide a name from every rule: HTML character
     references, escaped punctuation (`\\u0022`, `\\x22`), compatibility forms (full-width,
-    mathematical letters: NFKC), look-alike letters inside a Latin word, and invisible
-    characters any of these made."""
+    mathematical letters: NFKC), look-alike letters inside a Latin word, Unicode's dashes,
+    and invisible characters any of these made."""
     if "\\" in text:
         text = _HEX_ESCAPE.sub(_unescaped_char, text)
     if "&" in text:
         text = _ENTITY.sub(lambda m: html.unescape(m[0]), text)
     if not text.isascii():
-        text = _LETTERS.sub(_latinised, unicodedata.normalize("NFKC", text))
+        text = _LETTERS.sub(_latinised, unicodedata.normalize("NFKC", text)).translate(_DASHES)
         if not text.isprintable() and not _layout_free(text).isprintable():
             text = _visible(text)
     return text

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from triage.redact.disguises import _unmasked, _visible
 from triage.redact.rule import _START, _spellings
 
 #: JSON keys whose values are secrets whatever they look like (compared lower-case, and
@@ -291,6 +292,15 @@ _KEY_AROUND = " \t:=\"'"
 #: A bracketed part of a key: a form's nested name (Rails' and PHP's `user[password]`) or an
 #: index (`cookie[0]`), read as a part after a separator.
 _BRACKETED = re.compile(r"\[([^\[\]]{0,64}+)\]")
+
+
+def _undisguised(key: str) -> str:
+    """`key` as a reader sees it: without invisible characters (a zero-width space, a soft
+    hyphen), its HTML references, escapes, full-width and look-alike letters and Unicode
+    dashes undone (`_unmasked`)."""
+    return _unmasked(_visible(key))
+
+
 #: A key's camel-case last word that names a secret only after another (basicAuth,
 #: awsCredentials, sentryDsn); text's rules read these words after a separator only, where
 #: their needles are cheap to look for.
@@ -303,7 +313,10 @@ def secret_named(key: str) -> bool:
     like. The last word decides, in any case and with any separators, after any prefix
     (`HTTP_`, `http.request.header.`) and before an index or a digest (`_NAME_SUFFIX`); a
     space between words is a separator too (`Session Key`), and a bracketed part is a part
-    (`user[password]`, `_BRACKETED`): `token_count` is a count, `cookie_consent` a consent."""
+    (`user[password]`, `_BRACKETED`); a disguised key is read undisguised (`_undisguised`):
+    `token_count` is a count, `cookie_consent` a consent."""
+    if not key.isascii() or "&" in key or "\\" in key:
+        key = _undisguised(key)
     bare = key.strip(_KEY_AROUND).replace(" ", "_") or key
     if bare[-1:] == "]":
         bare = _BRACKETED.sub(r".\1", bare)
