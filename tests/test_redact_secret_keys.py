@@ -75,6 +75,12 @@ NAMED = [
     pytest.param([{"Name": "api_key", "Values": [SECRET]}], id="name-values-list"),
     pytest.param([{"header": "X-Vault-Token", "value": SECRET}], id="header-value-object"),
     pytest.param([{"field": "password", "value": SECRET}], id="field-value-object"),
+    pytest.param(
+        [{"op": "replace", "path": "/spec/env/DB_PASSWORD", "value": SECRET}], id="json-patch"
+    ),
+    pytest.param(
+        f'[{{"op": "add", "path": "/data/password", "value": "{SECRET}"}}]', id="text-json-patch"
+    ),
     # A command's arguments as a list: the option names the next argument.
     pytest.param({"args": ["app", "--db-password", SECRET, "--port", "5432"]}, id="argv-option"),
     pytest.param({"Cmd": ["redis-cli", "-h", "cache", "-a", SECRET]}, id="argv-short-option"),
@@ -142,6 +148,7 @@ KEPT = [
     pytest.param({"args": ["app", "--token-file", "/run/token", "--port", "5432"]}, id="argv"),
     pytest.param([["Accept", "application/json"], ["X-Retry", "3"]], id="pairs"),
     pytest.param([{"Name": "region", "Values": ["eu-west-1"]}], id="name-values"),
+    pytest.param([{"op": "replace", "path": "/spec/replicas", "value": 3}], id="json-patch"),
     pytest.param({"Token Count": 3, "Password Reset Enabled": "yes"}, id="key-spaced-words"),
     pytest.param("token_count=5000 cookie_consent=accepted", id="text-qualifiers"),
     pytest.param("password_reset_enabled: true\nkeys_total: 12\n", id="text-yaml-flags"),

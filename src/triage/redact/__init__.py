@@ -125,7 +125,8 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
                                     text ({"name": "DB_PASSWORD", "value": "…"}, ECS's env,
                                     CloudFormation's ParameterKey/ParameterValue, Beanstalk's
                                     OptionName/Value after its Namespace, header/value,
-                                    field/value, Sentry's tags; raw or inside a JSON string);
+                                    field/value, JSON Patch's path/value, Sentry's tags; raw
+                                    or inside a JSON string);
                                     a [name, value] pair's as text ([["X-Api-Key", "…"]],
                                     raw or inside a JSON string; Python's [('Cookie', '…')]);
                                     Dockerfile's ENV DD_API_KEY <value>;
@@ -179,8 +180,8 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
                                     request headers, cookies and tags are lists of such pairs),
                                     of a name/value object so named (name/value, Key/Value,
                                     ParameterKey/ParameterValue, OptionName/Value, Name/Values,
-                                    header/value, field/value), and the argument after an
-                                    option so named in a command's argument list (["app",
+                                    header/value, field/value, path/value), and the argument
+                                    after an option so named in a command's argument list (["app",
                                     "--db-password", "…"], ["redis-cli", "-a", "…"]). A name
                                     is secret by its last word, in any case, with any of
                                     `-`, `_`, `.`, `__`, camel case (or in a key, a space)
@@ -242,9 +243,9 @@ the decoded text is not decoded again.
 
 Text whose names are disguised (HTML character references such as `password&#61;…`, escaped
 punctuation such as JSON's `\\u0022`, Go's `\\u0026` or nginx's `\\x22`, full-width
-or mathematical letters, Cyrillic or Greek look-alikes inside a Latin word) is redacted again
-undisguised; when that finds something, the undisguised, redacted text replaces it. Before any
-rule, JSON's escapes that change no meaning are undone (`\\/`, PHP's in every URL; escaped
+or mathematical letters, Cyrillic or Greek look-alikes inside a Latin word, Unicode's dashes)
+is redacted again undisguised (a JSON key's name is asked undisguised too); when that finds
+something, the undisguised, redacted text replaces it. Before any rule, JSON's escapes that change no meaning are undone (`\\/`, PHP's in every URL; escaped
 letters and digits, `\\u0070`; a tab or line break escaped long, `\\u000a`, is written short,
 `\\n`); escaped quotes and controls stay, so JSON text stays JSON.
 

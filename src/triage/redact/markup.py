@@ -81,7 +81,7 @@ def _object_value(match: re.Match[str]) -> str:
 
 #: A name/value object's keys, quoted (`\\"` inside a JSON string), and what is between a key
 #: and its value, and between the two pairs.
-_OBJECT_NAME = r"(?:name|key|Name|Key|ParameterKey|OptionName|header|field)"
+_OBJECT_NAME = r"(?:name|key|Name|Key|ParameterKey|OptionName|header|field|path)"
 _OBJECT_VALUE = r"(?:value|Value|ParameterValue)"
 _COLON = r"(?P=q)[ \t]{0,3}:[ \t]{0,3}(?P=q)"
 _COMMA = r"(?P=q)[ \t]{0,3},[ \t\r\n]{0,64}(?P=q)"
@@ -198,10 +198,11 @@ MARKUP_RULES: tuple[
     ),
     # A name/value object as JSON text (Kubernetes' and ECS's env, CloudFormation's parameters,
     # Elastic Beanstalk's options, Sentry's tags): {"name": "DB_PASSWORD", "value": "…"}, also
-    # inside a JSON string (`\\"`). The name is read whole, then asked (`_object_value`), as
-    # `Redactor.value` asks it of such an object. Its name and value keys in the order
-    # serialisers write them (sorted, or as the service does), after at most two other string
-    # fields (Beanstalk's "Namespace"): the rule starts at the `{`, which the engine jumps to.
+    # inside a JSON string (`\\"`), a JSON Patch's {"op": …, "path": "/data/password", "value":
+    # …}. The name is read whole, then asked (`_object_value`), as `Redactor.value` asks it of
+    # such an object. Its name and value keys in the order serialisers write them (sorted, or
+    # as the service does), after at most two other string fields (Beanstalk's "Namespace",
+    # JSON Patch's "op"): the rule starts at the `{`, which the engine jumps to.
     _rule(
         rf"\{{[ \t\r\n]{{0,16}}(?P<q>(?P<esc>\\)?\")"
         rf"(?:[\w.-]{{1,64}}+{_COLON}[^\"\\]{{0,256}}+{_COMMA}){{0,2}}{_OBJECT_NAME}{_COLON}"

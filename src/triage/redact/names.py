@@ -259,8 +259,11 @@ _SECRET_KEY_WORDS = (
 #: The fields of a name/value object: the name's, and the value's. Kubernetes' and ECS's env
 #: and HAR's headers (name, value), AWS tags (Key, Value), SSM (Name, Value), CloudFormation's
 #: parameters (ParameterKey, ParameterValue), Elastic Beanstalk's options (OptionName, Value),
-#: EC2's filters (Name, Values), a request's headers and a validator's fields as objects.
-_NAME_KEYS = ("name", "key", "Name", "Key", "ParameterKey", "OptionName", "header", "field")
+#: EC2's filters (Name, Values), a request's headers and a validator's fields as objects, a
+#: JSON Patch's operation (path, value: Kubernetes' audit log).
+_NAME_KEYS = (
+    *("name", "key", "Name", "Key", "ParameterKey", "OptionName", "header", "field", "path"),
+)
 _VALUE_KEYS = frozenset({"value", "Value", "ParameterValue", "values", "Values"})
 
 
