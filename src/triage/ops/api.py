@@ -30,7 +30,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from urllib.parse import parse_qs
+from urllib.parse import parse_qsl
 
 import structlog
 
@@ -191,15 +191,15 @@ class OperatorApi:
         return guarded
 
     async def incidents(self, request: Request) -> Response:
-        query = parse_qs(request.query)
         try:
+            query = _query(request, ("state", "team", "flapping", "limit", "offset"))
             keep = Filter(
-                _one(query, "state") or "open",
-                _one(query, "team"),
-                _one(query, "flapping") in ("1", "true", "yes"),
+                query.get("state") or "open",
+                query.get("team") or None,
+                _flag(query, "flapping"),
             )
-            limit = _limit(_one(query, "limit"))
-            offset = _offset(_one(query, "offset"))
+            limit = _limit(query.get("limit") or None)
+            offset = _offset(query.get("offset") or None)
         except ValueError as exc:
             return _error(400, str(exc))
         found = await list_incidents(self.view.store, keep, self.view.scan)
@@ -208,6 +208,10 @@ class OperatorApi:
         return Response.json(200, {"incidents": shown, "total": len(found)})
 
     async def incident(self, request: Request) -> Response:
+        try:
+            _query(request, ())
+        except ValueError as exc:
+            return _error(400, str(exc))
         fingerprint = request.path.rpartition("/")[2]
         found = None
         if len(fingerprint) <= _FINGERPRINT_CHARS:
@@ -217,7 +221,10 @@ class OperatorApi:
         return Response.json(200, incident_json(found, self.view.redactor, history=True))
 
     async def list_silences(self, request: Request) -> Response:
-        every = _one(parse_qs(request.query), "all") in ("1", "true", "yes")
+        try:
+            every = _flag(_query(request, ("all",)), "all")
+        except ValueError as exc:
+            return _error(400, str(exc))
         now = self.view.clock()
         shown = shown_silences(await self.view.store.silences(), now, every=every)
         redactor = self.view.redactor
@@ -226,6 +233,7 @@ class OperatorApi:
     async def add_silence(self, request: Request) -> Response:
         now = self.view.clock()
         try:
+            _query(request, ())
             matchers, duration, comment, author = _silence_request(request.body)
             silence = new_silence(matchers, duration, comment, author, now, self.view.redactor)
             added = await self.view.store.add_silence(silence, now)
@@ -237,6 +245,10 @@ class OperatorApi:
         return Response.json(201, silence_json(added, self.view.redactor, now))
 
     async def expire_silence(self, request: Request) -> Response:
+        try:
+            _query(request, ())
+        except ValueError as exc:
+            return _error(400, str(exc))
         silence_id = request.path.rpartition("/")[2]
         now = self.view.clock()
         expired = await self.view.store.expire_silence(silence_id[:64], now)
@@ -260,18 +272,108 @@ async def _answer(handler: Handler, request: Request) -> Response:
         )
 
 
+#: The fields of a POST /api/v1/silences body; any other is refused, not ignored.
+_SILENCE_FIELDS = ("matchers", "duration", "comment", "author")
+
+
 def _silence_request(body: bytes) -> tuple[list[str], str, str, str]:
-    """matchers, duration, comment and author of a POST /api/v1/silences body."""
-    data = json.loads(body or b"null")
+    """matchers, duration, comment and author of a POST /api/v1/silences body. A field this
+    API does not know (`autor`, `ends_at`, `startsAt`) is refused rather than ignored: the
+    silence it made would not be the one the operator asked for (an author lost, an end
+    other than the one they wrote), and nothing would say so."""
+    data = _strict_json(body)
     if not isinstance(data, dict):
         raise TypeError("expected a JSON object")
+    unknown = [name for name in data if name not in _SILENCE_FIELDS]
+    if unknown:
+        raise ValueError(
+            f"unknown field {unknown[0][:40]!r}: a silence takes {', '.join(_SILENCE_FIELDS)}"
+        )
     matchers, duration, comment = data.get("matchers"), data.get("duration"), data.get("comment")
     if not isinstance(matchers, list) or not all(isinstance(m, str) for m in matchers):
         raise TypeError("matchers: expected a list of KEY=VALUE strings")
-    if not isinstance(duration, str) or not isinstance(comment, str):
-        raise TypeError("duration and comment: expected strings")
+    if not isinstance(duration, str):
+        raise TypeError("duration: expected a string such as 90m, 2h or 1d")
+    if not isinstance(comment, str):
+        raise TypeError("comment: expected a string saying why")
     author = data.get("author")
-    return matchers, duration, comment, author if isinstance(author, str) else "api"
+    if author is not None and not isinstance(author, str):
+        raise TypeError("author: expected a string")
+    return matchers, duration, comment, author or "api"
+
+
+def _strict_json(body: bytes) -> object:
+    """The body as JSON, as RFC 8259 has it: UTF-8, each key once (Python's parser keeps the
+    last of two, so `{"comment": "a", "comment": "b"}` would mean what one reader of it
+    thought), no NaN or Infinity, and no number of thousands of digits. ValueError says
+    which rule it breaks, in words an operator can act on."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"body is not UTF-8 (byte {exc.start})") from None
+    try:
+        return json.loads(
+            text or "null",
+            object_pairs_hook=_unique_keys,
+            parse_constant=_no_constant,
+            parse_int=_bounded_int,
+        )
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"body is not JSON: {exc}") from None
+
+
+def _unique_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    seen: dict[str, object] = {}
+    for key, value in pairs:
+        if key in seen:
+            raise ValueError(f"body has the field {key[:40]!r} twice")
+        seen[key] = value
+    return seen
+
+
+def _no_constant(name: str) -> object:
+    raise ValueError(f"body is not JSON: {name} is not a JSON value")
+
+
+def _bounded_int(text: str) -> int:
+    if len(text) > 20:
+        raise ValueError(f"body holds a number of {len(text)} digits")
+    return int(text)
+
+
+#: Values a yes/no parameter takes (`?flapping`, `?all`); a bare name means yes.
+_YES = ("", "1", "true", "yes")
+_NO = ("0", "false", "no")
+
+
+def _query(request: Request, allowed: Sequence[str]) -> dict[str, str]:
+    """The request's query parameters, each named in `allowed` and given at most once.
+    ValueError for any other: a misspelt filter (`?sate=closed`, `?source=…`, which this API
+    does not filter by) ignored would answer an unfiltered list that looks filtered, and of
+    `?state=open&state=closed` one would be dropped without a word."""
+    pairs = parse_qsl(request.query, keep_blank_values=True, errors="replace")
+    found: dict[str, str] = {}
+    for name, value in pairs:
+        if name not in allowed:
+            takes = f"takes {', '.join(allowed)}" if allowed else "takes no query parameters"
+            raise ValueError(f"unknown query parameter {name[:40]!r}: this path {takes}")
+        if name in found:
+            raise ValueError(f"query parameter {name!r} given twice")
+        found[name] = value
+    return found
+
+
+def _flag(query: Mapping[str, str], name: str) -> bool:
+    """A yes/no parameter: absent is no; anything but its spellings of yes and no is a 400,
+    not a silent no (`?flapping=on` listed every incident)."""
+    value = query.get(name)
+    if value is None:
+        return False
+    if value.lower() in _YES:
+        return True
+    if value.lower() in _NO:
+        return False
+    raise ValueError(f"{name} {value[:20]!r}: expected 1 or 0 (true/false, yes/no)")
 
 
 def _unauthorized() -> Response:
@@ -308,11 +410,6 @@ def _offset(given: str | None) -> int:
     if not (given.isascii() and given.isdigit() and len(given) <= 9):
         raise ValueError(f"offset {given[:20]!r}: expected a whole number (0 or more)")
     return int(given)
-
-
-def _one(query: dict[str, list[str]], name: str) -> str | None:
-    values = query.get(name)
-    return values[0] if values else None
 
 
 def new_csrf() -> str:
