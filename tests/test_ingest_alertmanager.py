@@ -1,6 +1,7 @@
 """A real client end to end: Debian's prometheus-alertmanager, configured with the README's own
 blocks, fires and resolves alerts through `triage ingest` (webhook) or SNS (its JSON template)
-to the daemon, which opens and then closes exactly one ticket per alert.
+to the daemon (in a thread of this process), which opens and then closes exactly one ticket per
+alert.
 
 Skipped when the binary is missing, except under CI=true, where it fails (tests/programs.py).
 Every process listens on 127.0.0.1; every wait has a deadline.
@@ -9,7 +10,6 @@ Every process listens on 127.0.0.1; every wait has a deadline.
 from __future__ import annotations
 
 import shutil
-import signal
 import subprocess
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -21,7 +21,7 @@ import httpx2
 import pytest
 import yaml
 
-from daemon_harness import Daemon, Queues, settings_for
+from daemon_harness import TOKEN, DaemonThread, Queues, settings_for
 from ingest_harness import (
     TOKENS,
     Alertmanager,
@@ -73,12 +73,14 @@ def alerts(ended: bool = False) -> list[dict[str, Any]]:
     return out
 
 
-def fire_and_resolve(alertmanager_url: str, backend: TicketServer, processes: list[Any]) -> None:
+def fire_and_resolve(
+    alertmanager_url: str, backend: TicketServer, daemon: DaemonThread, processes: list[Any]
+) -> None:
     """Post the alerts, wait for their two tickets, post them resolved, wait for two closes;
     then exactly one ticket per alert was opened and closed."""
 
     def alive() -> bool:
-        return all(p.process.poll() is None for p in processes)
+        return daemon.alive() and all(p.process.poll() is None for p in processes)
 
     def post(ended: bool) -> None:
         response = httpx2.post(f"{alertmanager_url}/api/v2/alerts", json=alerts(ended), timeout=10)
@@ -104,7 +106,11 @@ def fire_and_resolve(alertmanager_url: str, backend: TicketServer, processes: li
 
 
 @pytest.fixture
-def daemon(queues: Queues, backend: TicketServer, tmp_path: Path) -> Iterator[Daemon]:
+def daemon(
+    queues: Queues, backend: TicketServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[DaemonThread]:
+    """The daemon in a thread of this process (what is proven here is Alertmanager's side)."""
+    monkeypatch.setenv("BACKEND_TOKEN", TOKEN)
     settings = settings_for(
         queues,
         backend.url,
@@ -112,17 +118,15 @@ def daemon(queues: Queues, backend: TicketServer, tmp_path: Path) -> Iterator[Da
         backend_update_route="/api/service/tickets/{ref}/updates",
         backend_resolve_route="/api/service/tickets/{ref}/resolve",
     )
-    process = Daemon(settings, log_dir=tmp_path / "daemon")
+    running = DaemonThread(settings)
     try:
-        yield process
-        process.signal(signal.SIGTERM)
-        assert process.wait(timeout=30) == 0, process.log
+        yield running
     finally:
-        process.kill()
+        running.stop()
 
 
 def test_alertmanager_webhook_through_the_gateway_opens_and_closes_one_ticket_per_alert(
-    binary: str, queues: Queues, backend: TicketServer, daemon: Daemon, tmp_path: Path
+    binary: str, queues: Queues, backend: TicketServer, daemon: DaemonThread, tmp_path: Path
 ) -> None:
     """Alertmanager's webhook_configs (the README's block, bearer token in http_config) →
     triage ingest → SQS → the daemon: two alerts fire, then resolve; two tickets open, both close."""
@@ -137,7 +141,7 @@ def test_alertmanager_webhook_through_the_gateway_opens_and_closes_one_ticket_pe
         webhook["url"] = f"{url}/v1/alerts/alertmanager"
         webhook["http_config"]["authorization"]["credentials"] = TOKENS["alertmanager"]
         alertmanager = Alertmanager(yaml.safe_dump(config), tmp_path / "alertmanager")
-        fire_and_resolve(alertmanager.wait_listening(), backend, [gateway, daemon, alertmanager])
+        fire_and_resolve(alertmanager.wait_listening(), backend, daemon, [gateway, alertmanager])
     finally:
         if alertmanager is not None:
             alertmanager.stop()
@@ -153,7 +157,7 @@ def test_alertmanager_sns_template_opens_and_closes_one_ticket_per_alert(
     binary: str,
     queues: Queues,
     backend: TicketServer,
-    daemon: Daemon,
+    daemon: DaemonThread,
     tmp_path: Path,
     raw_delivery: bool,
 ) -> None:
@@ -182,7 +186,7 @@ def test_alertmanager_sns_template_opens_and_closes_one_ticket_per_alert(
         templates={"triage.tmpl": readme_block("sns-template")},
     )
     try:
-        fire_and_resolve(alertmanager.wait_listening(), backend, [daemon, alertmanager])
+        fire_and_resolve(alertmanager.wait_listening(), backend, daemon, [alertmanager])
     finally:
         alertmanager.stop()
     description = backend.tickets[0]["body"]["description"]
