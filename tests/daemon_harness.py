@@ -172,7 +172,8 @@ class DaemonThread:
     """The daemon (`run_daemon`, what `triage run` runs) on an event loop of its own, in a
     thread of this process: for a test that waits on it from synchronous code and proves
     nothing only a process shows, without a new interpreter's ~0.6 s of CPU. `stop()` ends it
-    as SIGTERM does and raises what made it fail, if anything did."""
+    as SIGTERM does and raises what made it fail, if anything did. What it reads from the
+    environment (BACKEND_TOKEN) is this process's: the test sets it."""
 
     def __init__(self, settings: Settings) -> None:
         self._ready = threading.Event()
