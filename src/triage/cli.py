@@ -295,6 +295,7 @@ async def _silence(store: Any, args: argparse.Namespace) -> int:
             _err(f"triage: silence: {exc}")
             return 2
         print(json_line(silence_json(added, redactor, now)))
+        await _warn_about_silence(store, added)
         return 0
     if args.verb == "list":
         for silence in shown_silences(await store.silences(), now, every=args.all):
@@ -306,6 +307,21 @@ async def _silence(store: Any, args: argparse.Namespace) -> int:
         return 1
     print(json_line(silence_json(expired, redactor, now)))
     return 0
+
+
+async def _warn_about_silence(store: Any, silence: Any) -> None:
+    """One stderr line per warning `silence_warnings` has for a silence just added (a
+    matcher on a label no incident has, no open incident matched); the exit stays 0, as the
+    silence is made."""
+    from triage.ops.operator import silence_warnings
+
+    try:
+        incidents = await store.incidents()
+    except TriageError as exc:
+        _err(f"triage: silence: warning: not checked against the incidents: {exc.reason}")
+        return
+    for warning in silence_warnings(silence, incidents):
+        _err(f"triage: silence: warning: {warning}")
 
 
 def _author(args: argparse.Namespace) -> str:

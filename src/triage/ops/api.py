@@ -38,7 +38,7 @@ from triage.aws import Aws
 from triage.errors import TriageError
 from triage.health import Health
 from triage.incidents import Store
-from triage.incidents.silences import SilenceCache
+from triage.incidents.silences import Silence, SilenceCache
 from triage.metrics import Metrics
 from triage.ops.http_server import Handler, Request, Response
 from triage.ops.operator import (
@@ -49,6 +49,7 @@ from triage.ops.operator import (
     new_silence,
     shown_silences,
     silence_json,
+    silence_warnings,
 )
 from triage.redact import Redactor
 from triage.settings import Settings
@@ -242,7 +243,21 @@ class OperatorApi:
         except RecursionError:  # a body nested past the parser's stack
             return _error(400, "body is nested too deeply")
         log.info("api.silence_added", silence=added.id, matchers=len(added.matchers))
-        return Response.json(201, silence_json(added, self.view.redactor, now))
+        shown = silence_json(added, self.view.redactor, now)
+        warnings = await self._silence_warnings(added)
+        if warnings:  # only when there is one, as scripts read the silence's keys as they were
+            shown["warnings"] = warnings
+        return Response.json(201, shown)
+
+    async def _silence_warnings(self, silence: Silence) -> list[str]:
+        """`silence_warnings` against the shared scan; none when the store cannot be read
+        (the silence is made, only the advice about it is lost)."""
+        try:
+            incidents = await self.view.scan.incidents(self.view.store)
+        except TriageError as exc:
+            log.warning("api.silence_unchecked", silence=silence.id, reason=exc.reason)
+            return []
+        return silence_warnings(silence, incidents)
 
     async def expire_silence(self, request: Request) -> Response:
         try:

@@ -9,6 +9,7 @@ raw payload or a held alert's description.
 from __future__ import annotations
 
 import asyncio
+import difflib
 import re
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -18,11 +19,13 @@ from typing import Any
 
 from triage.incidents import Incident, State, Store
 from triage.incidents.silences import (
+    FIELDS,
     MAX_MATCHERS,
     MAX_VALUE_CHARS,
     Matcher,
     Op,
     Silence,
+    Subject,
     is_unicode,
 )
 from triage.normalize.common import line
@@ -302,6 +305,58 @@ def _holdable(value: str) -> bool:
     so an `=` value it would change never holds, and a `!=` one always does. Checked when a
     silence is made, not when one is read: a stored one keeps working as it did."""
     return not value or line(value, "matcher", MAX_VALUE_CHARS) == value
+
+
+#: Open incidents a new silence is matched against for its warning: each costs the values'
+#: redaction (about 20 µs), and the API does it on the daemon's event loop.
+_CHECKED = 5000
+
+
+def silence_warnings(silence: Silence, incidents: Sequence[Incident]) -> list[str]:
+    """What the operator who just added `silence` should hear, judged by the store's
+    incidents: a matcher on a label no incident has (`Team=payments` for `team=`, a label the
+    source never writes) can only hold if such alerts come, and a silence that matches no open
+    incident quiets none of those the operator is looking at. Warnings, not refusals: a
+    silence may be made ahead of the alerts it is for."""
+    subjects = [(incident, _subject(incident)) for incident in incidents]
+    names = set(FIELDS).union(*(subject.labels for _, subject in subjects))
+    warnings = [
+        _unknown_name(matcher, names)
+        for matcher in silence.matchers
+        if matcher.op is not Op.NE and matcher.name not in names
+    ]
+    opened = [subject for incident, subject in subjects if _listed_state(incident) == "open"]
+    checked = opened[:_CHECKED]
+    if not any(silence.matches(subject) for subject in checked):
+        counted = f"{len(opened)}" if checked == opened else f"{len(checked)} (of {len(opened)})"
+        warnings.append(
+            f"it matches none of the {counted} open incidents: it quiets only alerts "
+            "that arrive while it lasts"
+        )
+    return warnings
+
+
+def _unknown_name(matcher: Matcher, names: set[str]) -> str:
+    """The warning for a matcher whose name no incident holds, with the likeliest name meant."""
+    by_case = {name.lower(): name for name in names}
+    meant = by_case.get(matcher.name.lower()) or next(
+        iter(difflib.get_close_matches(matcher.name, sorted(names), n=1, cutoff=0.75)), None
+    )
+    hint = f" (did you mean {meant!r}?)" if meant else ""
+    return (
+        f"matcher {str(matcher)[:80]!r}: no incident in the store has a label {matcher.name!r}"
+        f"{hint}; names are case-sensitive, and the fields are {', '.join(FIELDS)}"
+    )
+
+
+def _subject(incident: Incident) -> Subject:
+    """What silences are matched against for a stored incident, as the sweep does: the alert
+    a silence holds, else the incident as its ticket was opened."""
+    if incident.held is None:
+        return incident
+    from triage.incidents.codec import view_from_json
+
+    return view_from_json(incident.held.alert)
 
 
 def shown_silences(silences: Iterable[Silence], now: datetime, *, every: bool) -> list[Silence]:
