@@ -85,6 +85,9 @@ NAMED = [
     pytest.param({"args": ["app", "--db-password", SECRET, "--port", "5432"]}, id="argv-option"),
     pytest.param({"Cmd": ["redis-cli", "-h", "cache", "-a", SECRET]}, id="argv-short-option"),
     pytest.param({"command": ["worker", "--api-token", SECRET]}, id="argv-last"),
+    pytest.param({"args": ["app", "--password", f"it's {SECRET}"]}, id="argv-apostrophe"),
+    pytest.param(f'app --db-password "it\'s {SECRET}" -v', id="text-option-quoted"),
+    pytest.param(f'app --db-password "{SECRET}', id="text-option-unclosed"),
     # The same names in text: `k=v`, YAML and ini lines, a query string, a header line.
     pytest.param(f"X-Hub-Signature-256: {SECRET}", id="text-signature-header"),
     pytest.param(f"HTTP_X_SENTRY_AUTH={SECRET}", id="text-environ-auth"),

@@ -182,10 +182,17 @@ COMMAND_RULES: tuple[
         r"|(?:api|access|private|signing|encryption|routing|service|integration|license|insert"
         r"|master|auth|subscription|functions|app|application|sdk|account)-key)"
         # A value that is wholly a placeholder (`$DD_APP_KEY`, `${{ secrets.X }}`) says where
-        # the secret comes from, and stays, as after `name=`.
-        r"(?:-(?:access-)?key)?[ \t=]{1,3})(?!\[REDACTED|-|[<>|])"
-        rf"{_TEMPLATE_VALUE}[^\s\"'&;]{{1,512}}",
-        _replaced_value("[REDACTED:password]"),
+        # the secret comes from, and stays, as after `name=`. A quoted value goes whole, to its
+        # closing quote (`--password "it's a b"`; one never closed, to the line's end), its
+        # quotes kept.
+        r"(?:-(?:access-)?key)?[ \t=]{1,3}(?P<q>[\"'])?)(?!\[REDACTED|-|[<>|])"
+        rf"{_TEMPLATE_VALUE}(?(q)(?:(?!(?P=q))[^\r\n]){{1,512}}+(?P<closed>(?P=q))?"
+        r"""|[^\s"'&;]{1,512})""",
+        lambda m: (
+            f"{m[1]}[REDACTED:password]{m['closed'] or ''}"
+            if m["q"]
+            else _value_replaced(m, "[REDACTED:password]")
+        ),
         "--",
         flags=re.IGNORECASE,
     ),

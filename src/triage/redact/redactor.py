@@ -245,10 +245,10 @@ class Redactor:
     def _arguments(self, args: list[str], each: list[Any]) -> list[Any]:
         """A command's arguments (`each`: redacted one by one) with what only the command
         line shows redacted too: an option's value in the argument after it (`--db-password
-        X`, `redis-cli -a X`). The arguments are joined as a shell would (`shlex.join`),
+        X`, `redis-cli -a X`). The arguments are joined as a shell would (`_shell_word`),
         redacted, and split again; an argument that changed there is taken. When the
         redacted line no longer splits into as many arguments, it stands whole, as one."""
-        line = shlex.join(args)
+        line = " ".join(map(_shell_word, args))
         redacted = self.text(line)
         if redacted == line:
             return each
@@ -274,6 +274,22 @@ def _secret_pair(value: list[Any] | tuple[Any, ...]) -> bool:
         and secret_named(value[0])
         and not _kept_value(value[0], value[1])
     )
+
+
+#: What a shell word needs quotes for; and what a double-quoted one cannot hold as it is.
+_UNQUOTED_UNSAFE = re.compile(r"[^\w@%+=:,./-]")
+_DOUBLE_QUOTED_UNSAFE = re.compile(r'["\\$`]')
+
+
+def _shell_word(arg: str) -> str:
+    """`arg` as one shell word, in double quotes when it needs quotes and they hold it as it
+    is: the rules read a value in double quotes whole (`--password "it's x"`), where
+    `shlex.quote`'s `'it'"'"'s x'` shows them only its first piece."""
+    if arg and _UNQUOTED_UNSAFE.search(arg) is None:
+        return arg
+    if _DOUBLE_QUOTED_UNSAFE.search(arg) is None:
+        return f'"{arg}"'
+    return shlex.quote(arg)
 
 
 def _command_line(value: list[Any] | tuple[Any, ...]) -> bool:
