@@ -277,9 +277,7 @@ class Moves:
             # died first (the alert fired in the group it was remembered in too).
             await self.leave_group(alert, owner, queued_at)
         if not withdrawn:
-            gone = alert.model_copy(update={"status": Status.RESOLVED})
-            event = self.pipeline.event(gone, queued_at)
-            await self.pipeline.apply(gone, event, owner_for(owner, "late"), group)
+            await self._resolve_late(alert, owner, group, queued_at)
 
     async def before_owning(
         self, work: Work, alert: Alert, looked: Looked, queued_at: datetime | None
@@ -354,12 +352,12 @@ class Moves:
             # effect there and may have died: it is finished before this one is acked.
             firing = self.pipeline.event(alert, queued_at)
             await self.pipeline.apply(alert, firing, owner, left)
-        gone = alert.model_copy(update={"status": Status.RESOLVED})
-        event = self.pipeline.event(gone, queued_at)
         if late:
             log.info("alert.late_firing", stays=left.key, fired_in=alert.fingerprint)
-            await self.pipeline.apply(gone, event, owner_for(owner, "late"), None)
+            await self._resolve_late(alert, owner, None, queued_at)
             return
+        gone = alert.model_copy(update={"status": Status.RESOLVED})
+        event = self.pipeline.event(gone, queued_at)
         log.info("alert.changed_group", left=left.key, joined=alert.fingerprint)
         if looked.queued_at is not None:
             event = self.pipeline.event(gone, looked.queued_at)
@@ -377,9 +375,20 @@ class Moves:
         remembered in (`left`): a firing that arrived late, under labels it has changed since.
         It stays where its newest event put it, and is resolved again in `group`."""
         log.info("alert.late_firing", stays=left.key, fired_in=group.key)
+        await self._resolve_late(alert, owner, group, queued_at)
+
+    async def _resolve_late(
+        self, alert: Alert, owner: str, place: GroupKey | None, queued_at: datetime | None
+    ) -> None:
+        """Resolve `alert` again in `place` (a group, or None: its own incident), where its
+        firing was just applied although it stays elsewhere. Ordered just after that firing,
+        not stamped alike: the place may not remember which alerts it counted (a group never
+        does, an incident forgets them once it closes), so another delivery of the firing,
+        as new as a resolve stamped alike, would be applied over it, and this resolve, its
+        effect done, ignored as applied (it fired in both places)."""
         gone = alert.model_copy(update={"status": Status.RESOLVED})
-        event = self.pipeline.event(gone, queued_at)
-        await self.pipeline.apply(gone, event, owner_for(owner, "late"), group)
+        event = self.pipeline.event(gone, _just_after(queued_at))
+        await self.pipeline.apply(gone, event, owner_for(owner, "late"), place)
 
     async def _stale_move(
         self,
@@ -472,6 +481,12 @@ def closing(own: Incident) -> bool:
     """The closed incident `own` has a close in progress, or left half done by a replica that
     died (not one held back while it flapped)."""
     return own.pending is not None and own.pending.owner != FLAP_HOLD
+
+
+def _just_after(queued_at: datetime | None) -> datetime | None:
+    """A queue time just after `queued_at`: an event stamped alike and queued then is newer
+    than one queued at `queued_at` (`Incident.guards`, `Member.newer_than`)."""
+    return queued_at + timedelta(microseconds=1) if queued_at is not None else None
 
 
 def _just_before(queued_at: datetime | None) -> datetime | None:
