@@ -25,13 +25,18 @@ acked and the sweep has done its work, the invariants the design promises are ch
 A failure prints its seed, the run cut down to the actions that still fail it (`shrink`) and
 the steps those took; the regression tests at the end are such runs, written out by hand. The
 seeds are chosen by time: 80 on the in-memory store, 15 on SQLite and 2 on DynamoDB (moto's
-server, about a second each) take under 10 s in all; the first 600 in-memory seeds pass. A
-replica left on the routes from before a grouping route was added (`World.ungrouped`: a routes
-change rolling out) runs 40 seeds more, where each alert must fire in one place at most (its
-own incident or a group). Those pass; of the first 1,000 (the old routes on the first replica
-for even seeds, the second for odd), 12 still fail, none with an effect left pending (the sweep
-finishes those): the alert fires in two places, a replica on the old routes not seeing a group
-the dying one was moving it to (the member record still names the group it left).
+server, about a second each) take under 10 s in all (`LIFECYCLE_MODEL_SEEDS` runs others, see
+`chosen_seeds`). Of the first 3,000 in-memory seeds, 2 fail (2637, 2778): a group member's
+resend stamped as the firing it repeats is counted without a write (`groups._repeat`: a
+storm's resends cost none), so a resolve stamped alike, queued between the two and taken
+last, resolves a member whose newest event fires. A replica left on the routes from before a
+grouping route was added (`World.ungrouped`: a routes change rolling out) runs 40 seeds more,
+where each alert must fire in one place at most (its own incident or a group). Those pass; of
+the first 1,000 (the old routes on the first replica for even seeds, the second for odd), 12
+still fail, none with an effect left pending (the sweep finishes those): the alert fires in
+two places, or in a group though its newest event resolved, a replica on the old routes not
+seeing a group the dying one was moving it to (the member record still names the group it
+left).
 """
 
 from __future__ import annotations
@@ -39,8 +44,9 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
+import os
 import random
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -875,12 +881,26 @@ DYNAMODB_SEEDS = 2
 ROLLING_SEEDS = 40
 
 
+def chosen_seeds(count: int) -> Iterable[int]:
+    """The seeds a seeded test runs: the first `count`, or those LIFECYCLE_MODEL_SEEDS names when
+    set (`809`, `0-2999`, `191,283`), to reproduce one run or scan more by hand, e.g.
+    `LIFECYCLE_MODEL_SEEDS=809 pytest tests/test_lifecycle_model.py -k memory_store`."""
+    named = os.environ.get("LIFECYCLE_MODEL_SEEDS", "").strip()
+    if not named:
+        return range(count)
+    seeds: list[int] = []
+    for part in named.split(","):
+        first, _, last = part.strip().partition("-")
+        seeds += range(int(first), int(last or first) + 1)
+    return seeds
+
+
 async def test_the_lifecycle_holds_its_promises_in_any_order_on_the_memory_store(
     tmp_path: Path, routes: Path
 ) -> None:
     """80 seeded runs of random events on replicas sharing the in-memory store break no
     invariant."""
-    for seed in range(MEMORY_SEEDS):
+    for seed in chosen_seeds(MEMORY_SEEDS):
         run_dir = tmp_path / f"m{seed}"
         run_dir.mkdir()
         problems = await run(seed, "memory", run_dir, routes)
@@ -893,7 +913,7 @@ async def test_the_lifecycle_holds_its_promises_while_a_routes_change_rolls_out(
     """40 seeded runs of random events on replicas sharing the in-memory store, one of them
     on routes without the grouping route, leave every alert firing in one place at most, as
     its newest event says, and break no other invariant."""
-    for seed in range(ROLLING_SEEDS):
+    for seed in chosen_seeds(ROLLING_SEEDS):
         run_dir = tmp_path / f"r{seed}"
         run_dir.mkdir()
         old = frozenset({"r0" if seed % 2 == 0 else "r1"})
@@ -921,7 +941,7 @@ async def test_the_lifecycle_holds_its_promises_in_any_order_on_sqlite(
 ) -> None:
     """15 seeded runs of random events on replicas sharing one SQLite file break no
     invariant."""
-    for seed in range(SQLITE_SEEDS):
+    for seed in chosen_seeds(SQLITE_SEEDS):
         db = tmp_path / f"s{seed}"
         db.mkdir()
         problems = await run(seed, "sqlite", db, routes)
