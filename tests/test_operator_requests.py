@@ -123,3 +123,24 @@ async def test_a_body_json_does_not_allow_is_a_400_saying_why(
     assert said in answer.json()["error"]
     assert "sys." not in answer.json()["error"]
     assert listed == {"silences": []}
+
+
+async def test_the_servers_own_refusals_on_the_api_are_json(store: SQLiteStore) -> None:
+    """A wrong method (with Allow), an unknown path and a body past 64 KiB answer the API's
+    JSON `{"error": …}` too, not a line of text a script reading `.error` cannot parse."""
+    async with serving(store) as client:
+        wrong_method = await client.put("/api/v1/silences", json=SILENCE, headers=BEARER)
+        unknown_path = await client.get("/api/v1/silence", headers=BEARER)
+        too_large = await client.post(
+            "/api/v1/silences", content=b"[" + b" " * 70_000 + b"]", headers=BEARER
+        )
+    assert [wrong_method.status_code, unknown_path.status_code, too_large.status_code] == [
+        405,
+        404,
+        413,
+    ]
+    assert wrong_method.headers["allow"] == "GET, HEAD, POST"
+    for answer, said in ((wrong_method, "method not allowed"), (unknown_path, "not found")):
+        assert answer.headers["content-type"] == "application/json"
+        assert answer.json() == {"error": said}
+    assert too_large.json() == {"error": "request entity too large"}

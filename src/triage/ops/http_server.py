@@ -252,19 +252,19 @@ class HttpServer:
         methods = self.routes.get(request.path) or self._under(request.path)
         if methods is None:
             self.refusals.refused("not_found", request.peer, 404, path=_excerpt(request.path))
-            return Response.text(404, "not found\n")
+            return _error(404)
         handler = methods.get("GET" if request.method == "HEAD" else request.method)
         if handler is None:
             allowed = ", ".join(sorted({*methods, *(["HEAD"] if "GET" in methods else [])}))
             self.refusals.refused(
                 "method_not_allowed", request.peer, 405, method=_excerpt(request.method)
             )
-            return Response.text(405, "method not allowed\n", headers=(("Allow", allowed),))
+            return _error(405, (("Allow", allowed),))
         try:
             return await handler(request)
         except Exception as exc:
             self.refusals.refused("internal_error", request.peer, 500, exc_info=exc)
-            return Response.text(500, "internal error\n")
+            return _error(500)
 
     def _under(self, path: str) -> Mapping[str, Handler] | None:
         """A route ending in `/*` serves every path one segment below it (`/api/v1/x/*`
@@ -420,9 +420,18 @@ class RefusalLog:
 
 
 def _refusal_response(status: int) -> Response:
-    return Response.text(status, HTTPStatus(status).phrase.lower() + "\n")
+    return _error(status)
 
 
+def _error(status: int, headers: tuple[tuple[str, str], ...] = ()) -> Response:
+    """The server's own answer for `status`: `{"error": "<its phrase>"}`, JSON as every
+    other answer on the port is (a script reading `.error` of an API answer gets one for a
+    wrong method or a body too large too, not a line of text)."""
+    body = json.dumps({"error": HTTPStatus(status).phrase.lower()}).encode() + b"\n"
+    return Response(status, body, "application/json", headers)
+
+
+#: Written before the request is read, to whoever connects (a flood, a health check): text.
 _BUSY = Response.text(503, "busy\n", headers=(("Retry-After", "1"),)).encode()
 
 
