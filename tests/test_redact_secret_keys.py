@@ -113,6 +113,9 @@ NAMED = [
     pytest.param(f'headers: [["Accept", "*/*"], ["X-Api-Key", "{SECRET}"]]', id="text-json-pairs"),
     pytest.param(f'"msg": "[[\\"X-Api-Key\\", \\"{SECRET}\\"]]"', id="text-escaped-pairs"),
     pytest.param(f"headers=[('Cookie', '{SECRET}')]", id="text-python-tuples"),
+    pytest.param(f'http.Header{{"X-Api-Key": []string{{"{SECRET}"}}}}', id="text-go-header"),
+    pytest.param(f'os.environ["DB_PASSWORD"] = "{SECRET}"', id="text-subscript"),
+    pytest.param(f"ENV['API_KEY'] = '{SECRET}'", id="text-ruby-subscript"),
     pytest.param(
         f'{{"Namespace": "aws:elasticbeanstalk", "OptionName": "DB_PASSWORD", "Value": "{SECRET}"}}',
         id="text-beanstalk-option",

@@ -252,9 +252,10 @@ PAIR_RULES: tuple[
     # (an unclosed one to the line's end).
     _rule(
         # Python's prefix of a bytes or raw string (password=b'…') is kept with the name; a
-        # form's nested name (Rails' and PHP's user[password]=…) ends at its `]`, right before
-        # `=` or `:` (PHP's print_r, `[token] => Array`, is markup's).
-        rf"""(?P<head>(?P<name>{_SECRET_NAME})(?:\](?=[=:](?!>)))?{_ASSIGN}"""
+        # form's nested name (Rails' and PHP's user[password]=…) and a subscript's
+        # (os.environ["DB_PASSWORD"] = …, ENV['API_KEY'] = …) end at their `]`, before `=` or
+        # `:` (PHP's print_r, `[token] => Array`, is markup's).
+        rf"""(?P<head>(?P<name>{_SECRET_NAME})(?:["']?\](?=[ \t]{{0,3}}[=:](?!>)))?{_ASSIGN}"""
         r"""(?:[bru]{1,2}(?=\\?["']))?)"""
         # Not a placeholder (`-[REDACTED…`: a shell default already redacted, below; `{[REDACTED…`:
         # an ODBC value, above), nor the empty default of `${DB_PASSWORD:-}`.
@@ -291,8 +292,10 @@ PAIR_RULES: tuple[
         # A shell variable with a default (${DB_PASSWORD:-hunter2}): only the default goes.
         r"|(?P<shell>\$\{[A-Za-z_][A-Za-z0-9_]{0,127}+:?[-=])[^}\s\"'\\]{1,512}+\}"
         # A list of strings (OpenTelemetry's header values, `"x_api_key": ["…"]`, Python's
-        # `['…']`): all of it to its `]`, as one, its brackets and outer quotes kept.
-        r"""|(?P<list>\[[ \t]{0,3}(?P<lq>\\?["']))(?:[^\]\r\n\\]|\\.){1,4096}+(?=\])"""
+        # `['…']`, Go's `[]string{"…"}` in an http.Header): all of it to its `]` (Go's `}`), as
+        # one, its brackets and outer quotes kept.
+        r"""|(?P<list>(?:\[|\[\]string\{)[ \t]{0,3}(?P<lq>\\?["']))"""
+        r"""(?:[^\]}\r\n\\]|\\.){1,4096}+(?=[\]}])"""
         rf"""|(?P<open>\\?(?:""\"|'''|["'])?)(?:[^\s&;,"'}}\\]|\\(?!["'])){{1,{_VALUE_MAX}}}+)""",
         _keep_quotes,
         *_SECRET_NAME_NEEDLES,
