@@ -277,7 +277,17 @@ async def _close(settings: Settings, store: Any, fingerprint: str, args: argpars
         _err(f"triage: incidents: no incident {fingerprint}")
         return 1
     print(json_line({"fingerprint": fingerprint, "action": str(action)}))
+    said = _CLOSE_SAYS.get(str(action))
+    if said is not None:  # "ignore" alone reads as if the close had been refused
+        _err(f"triage: incidents: {fingerprint} {said}")
     return 0
+
+
+#: What a close by hand that told no sink means, for the operator reading its one line.
+_CLOSE_SAYS = {
+    "ignore": "was closed already: nothing was sent",
+    "record": "had no ticket out yet: closed in the store, no sink was told",
+}
 
 
 async def _silence(store: Any, args: argparse.Namespace) -> int:
