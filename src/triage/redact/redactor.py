@@ -292,13 +292,18 @@ def _shell_word(arg: str) -> str:
     return shlex.quote(arg)
 
 
+#: A command's option (`-a`, `--db-password`, `--password=…`), up to its `=`: not a list
+#: item's `- text`, nor a source line.
+_OPTION = re.compile(r"--?[A-Za-z][\w.-]{0,64}")
+
+
 def _command_line(value: list[Any] | tuple[Any, ...]) -> bool:
     """A command's arguments (a container's `Cmd`, a process's argv): strings only, an option
-    (`-…`) before the last."""
+    (`_OPTION`) before the last."""
     return (
         len(value) >= 2
         and all(isinstance(v, str) for v in value)
-        and any(v[:1] == "-" for v in value[:-1])
+        and any(_OPTION.fullmatch(v.split("=", 1)[0]) for v in value[:-1])
     )
 
 
