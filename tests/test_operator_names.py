@@ -129,3 +129,39 @@ def test_a_group_members_fingerprint_points_at_its_group(
     code, _, err = triage(capsys, "incidents", "close", seeded["member"], "--comment", "c")
     assert code == 1 and err.count("\n") == 1
     assert "member of the group incident " + GROUP.key in err
+
+
+async def _answers(path: Path, *names: str) -> list[tuple[int, dict[str, object]]]:
+    """GET /api/v1/incidents/{name} for each name, on the API over the store at `path`."""
+    from test_operator_api import BEARER, serving
+
+    store = SQLiteStore(str(path), Policy(), timedelta(minutes=2), timedelta(days=1))
+    await store.open()
+    try:
+        async with serving(store) as client:
+            answers = [await client.get(f"/api/v1/incidents/{n}", headers=BEARER) for n in names]
+    finally:
+        await store.aclose()
+    return [(a.status_code, a.json()) for a in answers]
+
+
+async def test_the_api_names_incidents_as_the_command_line_does(
+    seeded: dict[str, str], tmp_path: Path
+) -> None:
+    """GET /api/v1/incidents/{name} takes an unambiguous prefix, and answers a 404 saying why
+    for an ambiguous one (naming both) and for a member (naming its group), as `show` does."""
+    lonely, first, second = seeded["lonely"], seeded["first"], seeded["second"]
+    unique = next(
+        lonely[:n]
+        for n in range(MIN_PREFIX, len(lonely))
+        if not any(seeded[k].startswith(lonely[:n]) for k in ("first", "second", "member"))
+    )
+    by_prefix, ambiguous, member, unknown = await _answers(
+        tmp_path / "triage.db", unique, first[:MIN_PREFIX], seeded["member"], "f" * 32
+    )
+    assert by_prefix[0] == 200 and by_prefix[1]["fingerprint"] == lonely
+    assert ambiguous[0] == 404 and "ambiguous" in str(ambiguous[1]["error"])
+    assert first in str(ambiguous[1]["error"]) and second in str(ambiguous[1]["error"])
+    assert member == (404, {"error": f"{seeded['member']} is a member of the group incident "
+                            f"{GROUP.key}: show or close that one"})  # fmt: skip
+    assert unknown == (404, {"error": f"no incident {'f' * 32}"})

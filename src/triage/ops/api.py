@@ -44,6 +44,7 @@ from triage.ops.http_server import Handler, Request, Response
 from triage.ops.operator import (
     Filter,
     SharedScan,
+    find_incident,
     incident_json,
     list_incidents,
     new_silence,
@@ -213,12 +214,15 @@ class OperatorApi:
             _query(request, ())
         except ValueError as exc:
             return _error(400, str(exc))
-        fingerprint = request.path.rpartition("/")[2]
-        found = None
-        if len(fingerprint) <= _FINGERPRINT_CHARS:
-            found = await self.view.store.get(fingerprint)
-        if found is None:
+        given = request.path.rpartition("/")[2]
+        if not 0 < len(given) <= _FINGERPRINT_CHARS:
             return _error(404, "no such incident")
+        try:
+            # As `triage incidents show` takes it: a prefix, and a member's fingerprint
+            # answered with its group's, so the two never disagree about a name.
+            found = await find_incident(self.view.store, given, self.view.scan)
+        except LookupError as exc:
+            return _error(404, str(exc))
         return Response.json(200, incident_json(found, self.view.redactor, history=True))
 
     async def list_silences(self, request: Request) -> Response:

@@ -157,15 +157,16 @@ MIN_PREFIX = 4
 _NAMED = 5
 
 
-async def find_incident(store: Store, given: str) -> Incident:
+async def find_incident(store: Store, given: str, scan: SharedScan | None = None) -> Incident:
     """The incident `given` names: its fingerprint, or an unambiguous prefix of one of at
     least `MIN_PREFIX` characters (a fingerprint copied in part, as git takes a commit's).
     LookupError says why none is chosen: unknown, ambiguous (the ones it could be), or the
-    fingerprint of a group's member, which is not an incident of its own (its group is)."""
+    fingerprint of a group's member, which is not an incident of its own (its group is).
+    The API passes its `scan`, so a request naming no fingerprint costs no read of its own."""
     found = await store.get(given)
     if found is not None:
         return found
-    everything = await store.incidents()
+    everything = await (scan.incidents(store) if scan is not None else store.incidents())
     groups = [i for i in everything if i.group is not None and given in i.group.members]
     if groups:
         raise LookupError(
