@@ -16,6 +16,7 @@ from urllib.parse import unquote
 import pytest
 
 from test_every_source_hostile import PAYLOADS, logged, normalised, render
+from triage.logs import redact_event
 from triage.normalize import Normalized
 from triage.redact import DEFAULT, redact, secret_named
 
@@ -240,3 +241,17 @@ async def test_a_sentry_requests_named_secrets_reach_no_sink_record_or_log() -> 
         if word in text or word in unquote(text)
     ]
     assert leaks == []
+
+
+def test_a_log_fields_secret_name_blanks_its_value() -> None:
+    """A log line's field named like a secret loses its value by its name, as a JSON key's
+    does; other fields keep theirs."""
+    event = redact_event(
+        None, "info", {"event": "sent", "logger": "botocore", "x_api_key": SECRET, "retries": 2}
+    )
+    assert event == {
+        "event": "sent",
+        "logger": "botocore",
+        "x_api_key": "[REDACTED:password]",
+        "retries": 2,
+    }

@@ -26,7 +26,7 @@ from typing import Any, TextIO, cast
 
 import structlog
 
-from triage.redact import Redactor
+from triage.redact import Redactor, secret_named
 
 _LEVELS = {
     "debug": logging.DEBUG,
@@ -93,7 +93,9 @@ def redact_event(_logger: Any, _method: str, event: MutableMapping[str, Any]) ->
     for key, value in event.items():
         if key in _OURS and (ours or key != "event"):
             continue
-        if isinstance(value, str):
+        if secret_named(key):  # `x_api_key=…`: blanked by its name, as a JSON key's value is
+            event[key] = _REDACTOR.value({key: _plain(value)})[_REDACTOR.text(key)]
+        elif isinstance(value, str):
             event[key] = _REDACTOR.text(value)
         elif isinstance(value, dict | list | tuple):
             event[key] = _REDACTOR.value(_plain(value))
