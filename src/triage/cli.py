@@ -173,8 +173,12 @@ def _operator_commands(sub: Any) -> None:
         metavar="KEY=VALUE",
         help="source, team, title or a label; =, != or =~ (regex); repeat: all must hold",
     )
-    add.add_argument(
-        "--for", dest="duration", required=True, metavar="DURATION", help="90m, 2h, 1d"
+    length = add.add_mutually_exclusive_group(required=True)
+    length.add_argument("--for", dest="duration", metavar="DURATION", help="90m, 2h, 1d")
+    length.add_argument(
+        "--until",
+        metavar="TIME",
+        help="end time with a UTC offset: 2026-12-05T06:00Z, 2026-12-05T07:00+01:00",
     )
     add.add_argument("--comment", required=True, help="why")
     add.add_argument("--author", default=None, help="default: $USER")
@@ -299,7 +303,9 @@ async def _silence(store: Any, args: argparse.Namespace) -> int:
     now, redactor = store.now(), Redactor()
     if args.verb == "add":
         try:
-            silence = new_silence(args.match, args.duration, args.comment, _author(args), now)
+            silence = new_silence(
+                args.match, args.duration, args.comment, _author(args), now, until=args.until
+            )
             added = await store.add_silence(silence, now)
         except ValueError as exc:
             _err(f"triage: silence: {exc}")

@@ -3,7 +3,7 @@
     GET    /api/v1/incidents[?state=open|closed|all&team=T&flapping=1&limit=N&offset=N]
     GET    /api/v1/incidents/{fingerprint}                               one, with its history
     GET    /api/v1/silences[?all=1]                                      JSON list
-    POST   /api/v1/silences  {"matchers": [...], "duration": "2h", "comment": "…", "author": "…"}
+    POST   /api/v1/silences  {"matchers": [...], "duration": "2h" | "until": "…Z", "comment": "…"}
     DELETE /api/v1/silences/{id}                                         expire it now
     GET    /                                                             the status page
     POST   /login                                                        the page's login form
@@ -239,8 +239,10 @@ class OperatorApi:
         now = self.view.clock()
         try:
             _query(request, ())
-            matchers, duration, comment, author = _silence_request(request.body)
-            silence = new_silence(matchers, duration, comment, author, now, self.view.redactor)
+            matchers, (duration, until), comment, author = _silence_request(request.body)
+            silence = new_silence(
+                matchers, duration, comment, author, now, self.view.redactor, until=until
+            )
             added = await self.view.store.add_silence(silence, now)
         except (ValueError, TypeError) as exc:  # JSONDecodeError is a ValueError
             return _error(400, str(exc))
@@ -292,11 +294,12 @@ async def _answer(handler: Handler, request: Request) -> Response:
 
 
 #: The fields of a POST /api/v1/silences body; any other is refused, not ignored.
-_SILENCE_FIELDS = ("matchers", "duration", "comment", "author")
+_SILENCE_FIELDS = ("matchers", "duration", "until", "comment", "author")
 
 
-def _silence_request(body: bytes) -> tuple[list[str], str, str, str]:
-    """matchers, duration, comment and author of a POST /api/v1/silences body. A field this
+def _silence_request(body: bytes) -> tuple[list[str], tuple[str | None, str | None], str, str]:
+    """matchers, (duration, until), comment and author of a POST /api/v1/silences body (one
+    of duration and until, as `new_silence` checks). A field this
     API does not know (`autor`, `ends_at`, `startsAt`) is refused rather than ignored: the
     silence it made would not be the one the operator asked for (an author lost, an end
     other than the one they wrote), and nothing would say so."""
@@ -311,14 +314,17 @@ def _silence_request(body: bytes) -> tuple[list[str], str, str, str]:
     matchers, duration, comment = data.get("matchers"), data.get("duration"), data.get("comment")
     if not isinstance(matchers, list) or not all(isinstance(m, str) for m in matchers):
         raise TypeError("matchers: expected a list of KEY=VALUE strings")
-    if not isinstance(duration, str):
+    until = data.get("until")
+    if not isinstance(duration, str | None):
         raise TypeError("duration: expected a string such as 90m, 2h or 1d")
+    if not isinstance(until, str | None):
+        raise TypeError("until: expected a string such as 2026-12-05T06:00Z")
     if not isinstance(comment, str):
         raise TypeError("comment: expected a string saying why")
     author = data.get("author")
     if author is not None and not isinstance(author, str):
         raise TypeError("author: expected a string")
-    return matchers, duration, comment, author or "api"
+    return matchers, (duration, until), comment, author or "api"
 
 
 def _strict_json(body: bytes) -> object:

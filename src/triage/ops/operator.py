@@ -14,7 +14,7 @@ import re
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from triage.incidents import Incident, State, Store
@@ -52,6 +52,42 @@ def parse_duration(text: str) -> timedelta:
     if duration <= timedelta(0) or duration > MAX_SILENCE:
         raise ValueError(f"duration {text!r}: must be more than 0 and at most 365d")
     return duration
+
+
+def parse_until(text: str, now: datetime) -> datetime:
+    """When a silence is to end, as an operator writes it: ISO 8601 with a UTC offset
+    (`2026-12-05T06:00Z`, `2026-12-05T07:00+01:00`), returned in UTC. A time without an
+    offset is refused, not read in this machine's zone: the operator's laptop, the daemon's
+    replicas and whoever reads the silence next may each be in another, and a silence ending
+    an hour early or late at 3 a.m. is the mistake it would make. ValueError also for a time
+    already past, or more than a year ahead."""
+    example = "such as 2026-12-05T06:00Z (UTC) or 2026-12-05T07:00+01:00"
+    try:
+        when = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise ValueError(f"until {text[:40]!r}: expected a date and time {example}") from None
+    if when.utcoffset() is None:
+        raise ValueError(
+            f"until {text[:40]!r} has no UTC offset: add Z for UTC or the zone's offset, {example}"
+        )
+    when = when.astimezone(UTC)
+    if when <= now:
+        raise ValueError(
+            f"until {text[:40]!r} is past: it is {now.isoformat(timespec='minutes')} now"
+        )
+    if when - now > MAX_SILENCE:
+        raise ValueError(f"until {text[:40]!r}: a silence lasts at most 365d")
+    return when
+
+
+def _silence_end(duration: str | None, until: str | None, now: datetime) -> datetime:
+    """The end of a silence asked for with one of a duration or an end time."""
+    if (duration is None) == (until is None):
+        raise ValueError("give a silence either a duration (90m, 2h, 1d) or an end time (until)")
+    if until is not None:
+        return parse_until(until, now)
+    assert duration is not None
+    return now + parse_duration(duration)
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,16 +298,19 @@ def silence_json(silence: Silence, redactor: Redactor, now: datetime) -> dict[st
 
 def new_silence(
     matchers: Sequence[str],
-    duration: str,
+    duration: str | None,
     comment: str,
     author: str,
     now: datetime,
     redactor: Redactor | None = None,
+    *,
+    until: str | None = None,
 ) -> Silence:
-    """A silence from its command-line or API form; ValueError names the first mistake. Its
-    comment and author are redacted before it is stored, as alert text is: whoever reads the
-    shared store must not find a credential an operator quoted (matchers are kept as typed:
-    they must equal what alerts hold)."""
+    """A silence from its command-line or API form, lasting `duration` or ending at `until`
+    (one of them); ValueError names the first mistake. Its comment and author are redacted
+    before it is stored, as alert text is: whoever reads the shared store must not find a
+    credential an operator quoted (matchers are kept as typed: they must equal what alerts
+    hold)."""
     if len(matchers) > MAX_MATCHERS:  # counted before any regex is compiled
         raise ValueError(f"a silence takes at most {MAX_MATCHERS} matchers")
     redactor = redactor or Redactor()
@@ -282,7 +321,7 @@ def new_silence(
         if not is_unicode(text):  # stored, it would fail every page and line that shows it
             raise ValueError(f"{name} is not valid Unicode (a lone surrogate)")
     redacted = redactor.text
-    ends = now + parse_duration(duration)
+    ends = _silence_end(duration, until, now)
     return Silence.new(parsed, now, ends, redacted(comment), redacted(author) or "unknown")
 
 
