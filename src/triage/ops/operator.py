@@ -325,12 +325,24 @@ def new_silence(
     return Silence.new(parsed, now, ends, redacted(comment), redacted(author) or "unknown")
 
 
+#: What an `=` or `!=` value of a new matcher may not start with: `env!=~prod` (Alertmanager's
+#: `!~` misremembered) would be read as "not the literal ~prod" and quiet every alert of the
+#: silence's other matchers, `env==prod` and `env=!prod` would quiet nothing.
+_OPERATOR_CHARS = ("~", "=", "!")
+
+
 def _new_matcher(text: str, redactor: Redactor) -> Matcher:
     """A matcher as typed; an `=` or `!=` value is kept redacted, as the alerts it is matched
     against are (a secret typed into it is never stored, and it still matches)."""
     matcher = Matcher.parse(text)
     if matcher.op is Op.RE:
         return matcher
+    if matcher.value[:1] in _OPERATOR_CHARS:
+        raise ValueError(
+            f"matcher {str(matcher)[:80]!r}: its value starts with {matcher.value[0]!r}, as a "
+            "mistyped operator's would (env!=~x, env==x, env=!x); the operators are =, != "
+            "and =~ (Alertmanager's !~ is not one: write a regular expression that excludes)"
+        )
     if not _holdable(matcher.value):
         raise ValueError(
             f"matcher {str(matcher)[:80]!r}: no alert value is like this one (alert values "
