@@ -47,6 +47,7 @@ SECRETS = {
     "openai": f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:triage/openai-AbCdEf",
     "github": f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:triage/github-AbCdEf",
     "slack": f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:triage/slack-AbCdEf",
+    "api": f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:triage/api-token-AbCdEf",
 }
 #: The model the applied module runs with llm_provider = "bedrock".
 BEDROCK_MODEL_ID = "anthropic.claude-3-haiku-20240307-v1:0"
@@ -56,6 +57,17 @@ INCONSISTENT = {
     "stop_timeout_s=25": "stop_timeout_s must be at least shutdown_grace_s + 7",
     "memory=4096": "is not a Fargate pairing for cpu 256",
     "ingest_certificate_arn=not-an-arn": "ingest_certificate_arn must be an ACM certificate ARN",
+}
+#: Inputs the module's variables must refuse, planned apart from INCONSISTENT: an input the
+#: task definition is built from, once refused, leaves its preconditions unchecked.
+REFUSED_INPUTS = {
+    # A partial secret ARN (no -AbCdEf suffix): IAM would never match it.
+    f"github_token_secret_arn=arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:triage/github": (
+        "github_token_secret_arn must be the secret's full ARN"
+    ),
+    'extra_environment={TRIAGE_API_TOKEN="plain-text-in-the-task-definition"}': (
+        "extra_environment must not hold a credential"
+    ),
 }
 #: The key of xdist's workerinput under which the controller names the harness's directory.
 WORKER_INPUT_KEY = "triage_deploy_harness"
@@ -135,6 +147,16 @@ variable "ingest_certificate_arn" {
   default = null
 }
 
+variable "github_token_secret_arn" {
+  type    = string
+  default = "%(github)s"
+}
+
+variable "extra_environment" {
+  type    = map(string)
+  default = {}
+}
+
 provider "aws" {
   region                      = "%(region)s"
   access_key                  = "testing"
@@ -206,7 +228,9 @@ module "triage" {
   openai_api_key_secret_arn   = "%(openai)s"
   llm_provider                = "bedrock"
   bedrock_model_id            = "%(bedrock_model)s"
-  github_token_secret_arn     = "%(github)s"
+  github_token_secret_arn     = var.github_token_secret_arn
+  extra_environment           = var.extra_environment
+  extra_secrets               = { TRIAGE_API_TOKEN = "%(api)s" }
   slack_webhook_secret_arn    = "%(slack)s"
   table_deletion_protection   = false
   secret_recovery_window_days = 0
@@ -286,9 +310,26 @@ def moto_server() -> Iterator[str]:
             server.stop()
 
 
+def plan(root: Path, env: dict[str, str], settings: dict[str, str]) -> list[Any]:
+    """What a plan of `settings` (`-var` values) in `root` did: its exit code and stderr."""
+    assert TERRAFORM is not None, unavailable()
+    variables = [arg for var in settings for arg in ("-var", var)]
+    result = subprocess.run(
+        # No refresh: the preconditions need the configuration, not moto's view of the state.
+        [TERRAFORM, "plan", "-input=false", "-no-color", "-refresh=false", *variables],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    return [result.returncode, result.stderr]
+
+
 def apply(workdir: Path, endpoint: str) -> dict[str, Any]:
     """init and apply the root in `workdir/root` against `endpoint`: the module's outputs, and
-    what a plan of the INCONSISTENT settings then did (its exit code and stderr)."""
+    what plans of the INCONSISTENT settings and of the REFUSED_INPUTS then did."""
     assert TERRAFORM is not None, unavailable()
     env = tf_env(workdir)
     module = copy_module(workdir / "module")
@@ -300,18 +341,11 @@ def apply(workdir: Path, endpoint: str) -> dict[str, Any]:
     tf(TERRAFORM, env, root, "init", "-backend=false", "-input=false")
     tf(TERRAFORM, env, root, "apply", "-auto-approve", "-input=false", timeout=540)
     outputs = json.loads(tf(TERRAFORM, env, root, "output", "-json"))["triage"]["value"]
-    variables = [arg for var in INCONSISTENT for arg in ("-var", var)]
-    plan = subprocess.run(
-        # No refresh: the preconditions need the configuration, not moto's view of the state.
-        [TERRAFORM, "plan", "-input=false", "-no-color", "-refresh=false", *variables],
-        cwd=root,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    return {"outputs": outputs, "inconsistent_plan": [plan.returncode, plan.stderr]}
+    return {
+        "outputs": outputs,
+        "inconsistent_plan": plan(root, env, INCONSISTENT),
+        "refused_plan": plan(root, env, REFUSED_INPUTS),
+    }
 
 
 def _write_result(workdir: Path, result: dict[str, Any]) -> None:
@@ -346,12 +380,14 @@ def main(workdir: Path, stdin: IO[str] = sys.stdin) -> int:
 @dataclass(frozen=True)
 class Applied:
     """What the apply made: moto's endpoint, the root it was applied in, the module's outputs;
-    and the exit code and stderr of a plan of the INCONSISTENT settings in that root."""
+    and the exit code and stderr of plans of the INCONSISTENT settings and of the
+    REFUSED_INPUTS in that root."""
 
     endpoint: str
     root: Path
     outputs: dict[str, Any]
     inconsistent_plan: tuple[int, str]
+    refused_plan: tuple[int, str]
 
     def client(self, service: str) -> Any:
         import boto3
@@ -419,7 +455,14 @@ def wait_for_result(workdir: Path, timeout_s: float) -> Applied:
     result = json.loads(result_file.read_text(encoding="utf-8"))
     assert "error" not in result, result.get("error")
     code, stderr = result["inconsistent_plan"]
-    return Applied(result["endpoint"], workdir / "root", result["outputs"], (code, stderr))
+    refused_code, refused_stderr = result["refused_plan"]
+    return Applied(
+        result["endpoint"],
+        workdir / "root",
+        result["outputs"],
+        (code, stderr),
+        (refused_code, refused_stderr),
+    )
 
 
 if __name__ == "__main__":

@@ -115,6 +115,7 @@ class Call:
     file: str
     function: str
     action: str  # IAM action, e.g. sqs:ReceiveMessage
+    index: str | None = None  # the IndexName argument as written (DynamoDB), e.g. SWEEP_INDEX
 
 
 def _operations() -> dict[str, set[str]]:
@@ -145,7 +146,11 @@ def aws_calls() -> list[Call]:
                     and node.func.attr in ops
                 ):
                     where = str(path.relative_to(SRC))
-                    calls.extend(Call(where, func.name, a) for a in ops[node.func.attr])
+                    index = next(
+                        (ast.unparse(k.value) for k in node.keywords if k.arg == "IndexName"),
+                        None,
+                    )
+                    calls.extend(Call(where, func.name, a, index) for a in ops[node.func.attr])
     return calls
 
 
@@ -155,6 +160,31 @@ def _runner(call: Call) -> str:
         if key in NOT_IN_THE_TASK:
             return NOT_IN_THE_TASK[key]
     return "task"
+
+
+def resources_by_action(policy: dict[str, Any]) -> dict[str, set[str]]:
+    """Each Allow action of an IAM policy document → every resource some statement grants it on."""
+    out: dict[str, set[str]] = {}
+    for statement in policy["Statement"]:
+        actions, resources = statement["Action"], statement["Resource"]
+        for action in [actions] if isinstance(actions, str) else actions:
+            out.setdefault(action, set()).update(
+                [resources] if isinstance(resources, str) else resources
+            )
+    return out
+
+
+def dynamodb_resources(calls: list[Call], table_arn: str) -> dict[str, set[str]]:
+    """The DynamoDB resources `calls` touch, by IAM action: the table, or the index a call names
+    (IndexName=SWEEP_INDEX is incidents/dynamodb.py's constant; any other name fails here)."""
+    from triage.incidents.dynamodb import SWEEP_INDEX
+
+    indexes = {"SWEEP_INDEX": SWEEP_INDEX}
+    out: dict[str, set[str]] = {}
+    for call in (c for c in calls if c.action.startswith("dynamodb:")):
+        resource = table_arn if call.index is None else f"{table_arn}/index/{indexes[call.index]}"
+        out.setdefault(call.action, set()).add(resource)
+    return out
 
 
 def actions_of(policy: dict[str, Any]) -> set[str]:
@@ -493,6 +523,44 @@ def test_task_role_allows_exactly_the_calls_the_daemon_makes(applied: Applied) -
 
 
 @pytest.mark.timeout(600)
+def test_task_role_grants_the_table_and_its_index_as_the_calls_use_them(applied: Applied) -> None:
+    """Each DynamoDB action of the task role is granted on exactly what the daemon's calls
+    touch: the table, or the `sweep` index a query names (no `index/*`, no Query on the
+    table); the queue actions on the queue, and the DLQ only for its depth."""
+    iam = applied.client("iam")
+    document = iam.get_role_policy(RoleName="triage-task", PolicyName="run-triage")[
+        "PolicyDocument"
+    ]
+    granted = resources_by_action(document if isinstance(document, dict) else json.loads(document))
+    in_task = [c for c in aws_calls() if _runner(c) == "task"]
+    table = applied.outputs["table_arn"]
+    assert {a: r for a, r in granted.items() if a.startswith("dynamodb:")} == dynamodb_resources(
+        in_task, table
+    )
+    queue, dlq = applied.outputs["queue_arn"], applied.outputs["dlq_arn"]
+    sqs = {a: r for a, r in granted.items() if a.startswith("sqs:")}
+    assert sqs.pop("sqs:GetQueueAttributes") == {queue, dlq}
+    assert all(resources == {queue} for resources in sqs.values()), sqs
+
+
+@pytest.mark.timeout(600)
+def test_operator_policy_grants_the_table_and_its_index_as_the_store_uses_them(
+    applied: Applied,
+) -> None:
+    """The operator policy's DynamoDB actions (`triage incidents`, `triage silence` through the
+    store) are granted on what the store's calls touch: Query on the `sweep` index only."""
+    iam = applied.client("iam")
+    arn = applied.outputs["operator_policy_arn"]
+    version = iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
+    document = iam.get_policy_version(PolicyArn=arn, VersionId=version)["PolicyVersion"]["Document"]
+    granted = resources_by_action(document if isinstance(document, dict) else json.loads(document))
+    store = [c for c in aws_calls() if c.action in OPERATOR_THROUGH_STORE]
+    assert {a: r for a, r in granted.items() if a.startswith("dynamodb:")} == dynamodb_resources(
+        store, applied.outputs["table_arn"]
+    )
+
+
+@pytest.mark.timeout(600)
 def test_bedrock_may_invoke_the_configured_model_only(applied: Applied) -> None:
     """With llm_provider = "bedrock" the task role may call bedrock:InvokeModel (what Converse
     authorises as) on the configured foundation model in the task's region, nothing else; the
@@ -546,7 +614,8 @@ def test_operator_policy_covers_the_operator_commands(applied: Applied) -> None:
 
 @pytest.mark.timeout(600)
 def test_execution_role_pulls_logs_and_reads_injected_secrets_only(applied: Applied) -> None:
-    """The execution role: ECR pull on the image's repository, the log group, the three injected secrets."""
+    """The execution role: ECR pull on the image's repository, the log group, the injected
+    secrets (the module's three and extra_secrets)."""
     iam = applied.client("iam")
     document = iam.get_role_policy(RoleName="triage-execution", PolicyName="start-triage-task")[
         "PolicyDocument"
@@ -559,6 +628,7 @@ def test_execution_role_pulls_logs_and_reads_injected_secrets_only(applied: Appl
             PLACEHOLDERS["OPENAI_API_KEY_SECRET_ARN"],
             PLACEHOLDERS["GITHUB_TOKEN_SECRET_ARN"],
             PLACEHOLDERS["SLACK_WEBHOOK_SECRET_ARN"],
+            deploy_harness.SECRETS["api"],
         ]
     )
     assert by_sid["WriteLogStreams"]["Resource"].endswith(":log-group:/ecs/triage:log-stream:*")
@@ -614,6 +684,8 @@ def test_registered_task_definition_matches_the_json_file(applied: Applied) -> N
         {"name": "OPENAI_API_KEY", "valueFrom": PLACEHOLDERS["OPENAI_API_KEY_SECRET_ARN"]},
         {"name": "GITHUB_TOKEN", "valueFrom": PLACEHOLDERS["GITHUB_TOKEN_SECRET_ARN"]},
         {"name": "SLACK_WEBHOOK_URL", "valueFrom": PLACEHOLDERS["SLACK_WEBHOOK_SECRET_ARN"]},
+        # extra_secrets, after the module's own
+        {"name": "TRIAGE_API_TOKEN", "valueFrom": deploy_harness.SECRETS["api"]},
     ]
     env = {e["name"]: e["value"] for e in module_container["environment"]}
     assert env["ALERT_TRIAGE_QUEUE_URL"] == applied.outputs["queue_url"]
@@ -782,6 +854,17 @@ def test_plan_refuses_inconsistent_settings(applied: Applied) -> None:
     assert returncode != 0
     said = " ".join(stderr.split())
     assert [m for m in deploy_harness.INCONSISTENT.values() if m not in said] == []
+
+
+@pytest.mark.timeout(600)
+def test_plan_refuses_partial_secret_arns_and_credentials_in_plain_text(applied: Applied) -> None:
+    """The module's variables refuse a secret ARN without its -AbCdEf suffix (IAM would never
+    match it: AccessDenied when ECS or the daemon first reads it) and a credential in
+    extra_environment (plain text in the task definition); one plan names both."""
+    returncode, stderr = applied.refused_plan
+    assert returncode != 0
+    said = " ".join(stderr.split())
+    assert [m for m in deploy_harness.REFUSED_INPUTS.values() if m not in said] == []
 
 
 # --- The gateway's service ------------------------------------------------------------------------

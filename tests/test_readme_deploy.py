@@ -14,6 +14,7 @@ import re
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
@@ -196,3 +197,43 @@ def test_the_task_definitions_render_with_envsubst_and_register(
         used = re.findall(r"\$\{([A-Z_]+)\}", (DEPLOY / "ecs" / f"{source}.json").read_text())
         text = json.dumps(registered)
         assert [name for name in used if PLACEHOLDER_VALUES[name] not in text] == []
+
+
+# --- the table a reader makes by hand -------------------------------------------------------------
+
+
+class _TableRecorder:
+    """Stands in for a DynamoDB client: keeps what `create_table` asks for."""
+
+    def __init__(self) -> None:
+        self.requests: list[dict[str, Any]] = []
+
+    async def create_table(self, **request: Any) -> None:
+        self.requests.append(request)
+
+    async def update_time_to_live(self, **request: Any) -> None:
+        self.requests.append(request)
+
+    def get_waiter(self, name: str) -> _TableRecorder:
+        return self
+
+    async def wait(self, **request: Any) -> None:
+        return None
+
+
+async def test_the_table_placeholder_names_everything_create_table_makes() -> None:
+    """The `TABLE_NAME` row, which a reader without Terraform builds the table from, names the
+    key, the TTL attribute and every index with its keys and projection that
+    incidents/dynamodb.py's `create_table` makes (the sweep queries the `sweep` index)."""
+    from triage.incidents.dynamodb import create_table
+
+    client = _TableRecorder()
+    await create_table(client, "triage-incidents")
+    table_request, ttl_request = client.requests
+    named = {k["AttributeName"] for k in table_request["KeySchema"]}
+    for index in table_request["GlobalSecondaryIndexes"]:
+        named |= {index["IndexName"], index["Projection"]["ProjectionType"]}
+        named |= {k["AttributeName"] for k in index["KeySchema"]}
+    named.add(ttl_request["TimeToLiveSpecification"]["AttributeName"])
+    [row] = [r for r in table("| placeholder | value |") if r[0] == "`TABLE_NAME`"]
+    assert sorted(n for n in named if f"`{n}`" not in row[1]) == []

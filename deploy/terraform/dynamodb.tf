@@ -3,6 +3,11 @@
 # that forgets closed incidents after TRIAGE_CLOSED_TTL_S. The sparse index `sweep` holds only the
 # incidents the sweep must look at (a silence holds their effect, an escalation is due): items
 # with `sweep` = "due" and `sweep_at` (epoch seconds); keys only, the sweep reads each item itself.
+locals {
+  #: incidents/dynamodb.py's SWEEP_INDEX: the one index, and the only thing the roles query.
+  sweep_index = "sweep"
+}
+
 resource "aws_dynamodb_table" "incidents" {
   name                        = "${var.name}-incidents"
   billing_mode                = "PAY_PER_REQUEST"
@@ -25,7 +30,7 @@ resource "aws_dynamodb_table" "incidents" {
   }
 
   global_secondary_index {
-    name            = "sweep"
+    name            = local.sweep_index
     hash_key        = "sweep"
     range_key       = "sweep_at"
     projection_type = "KEYS_ONLY"

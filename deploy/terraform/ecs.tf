@@ -30,6 +30,10 @@ resource "aws_ecs_task_definition" "this" {
       error_message = "llm_provider = \"openai\" needs openai_api_key_secret_arn: the daemon refuses to start without OPENAI_API_KEY."
     }
     precondition {
+      condition     = length(setintersection(keys(var.extra_environment), keys(var.extra_secrets))) == 0
+      error_message = "extra_environment and extra_secrets both set ${join(", ", sort(setintersection(keys(var.extra_environment), keys(var.extra_secrets))))}: a variable comes from one or the other."
+    }
+    precondition {
       condition     = var.stop_timeout_s >= var.shutdown_grace_s + 7
       error_message = "stop_timeout_s must be at least shutdown_grace_s + 7: after the grace the daemon takes up to 3 s to release what is left, 1 s for the last deletes and 1 s each for the last metrics and spans before SIGKILL."
     }

@@ -130,15 +130,21 @@ data "aws_iam_policy_document" "task" {
   statement {
     sid = "KeepIncidents"
     # incidents/dynamodb.py: get_item (consistent read), conditional put_item, describe_table
-    # (ping), query of the sweep index, scan (the operator API's incident list).
+    # (ping), scan (the operator API's incident list, and the sweep's fallback) on the table.
     actions = [
       "dynamodb:GetItem",
       "dynamodb:PutItem",
       "dynamodb:DescribeTable",
-      "dynamodb:Query",
       "dynamodb:Scan",
     ]
-    resources = [aws_dynamodb_table.incidents.arn, "${aws_dynamodb_table.incidents.arn}/index/*"]
+    resources = [aws_dynamodb_table.incidents.arn]
+  }
+
+  statement {
+    sid = "QuerySweepIndex"
+    # incidents/dynamodb.py: query, only ever of the sweep index (IndexName=SWEEP_INDEX).
+    actions   = ["dynamodb:Query"]
+    resources = ["${aws_dynamodb_table.incidents.arn}/index/${local.sweep_index}"]
   }
 
   statement {
@@ -218,15 +224,21 @@ data "aws_iam_policy_document" "operator" {
   statement {
     sid = "OperateIncidents"
     # `triage incidents list|show` and `triage silence` through incidents/dynamodb.py: get_item,
-    # put_item (silences), scan (listing), query (the sweep index). `triage incidents close`
-    # also calls the sinks, so it needs their credentials (or runs in the task: ECS Exec).
+    # put_item (silences), scan (listing) on the table. `triage incidents close` also calls the
+    # sinks, so it needs their credentials (or runs in the task: ECS Exec).
     actions = [
       "dynamodb:GetItem",
       "dynamodb:PutItem",
       "dynamodb:Scan",
-      "dynamodb:Query",
     ]
-    resources = [aws_dynamodb_table.incidents.arn, "${aws_dynamodb_table.incidents.arn}/index/*"]
+    resources = [aws_dynamodb_table.incidents.arn]
+  }
+
+  statement {
+    sid = "QuerySweepIndex"
+    # incidents/dynamodb.py: query of the sweep index, the store's only query.
+    actions   = ["dynamodb:Query"]
+    resources = ["${aws_dynamodb_table.incidents.arn}/index/${local.sweep_index}"]
   }
 
   statement {

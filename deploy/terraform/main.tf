@@ -23,14 +23,15 @@ locals {
   ecr_image          = try(regex("^(?P<account>[0-9]{12})\\.dkr\\.ecr(?:-fips)?\\.(?P<region>[a-z0-9-]+)\\.amazonaws\\.com(?:\\.cn)?/(?P<repository>[^:@]+)", var.container_image), null)
   ecr_repository_arn = local.ecr_image == null ? null : "arn:${local.partition}:ecr:${local.ecr_image.region}:${local.ecr_image.account}:repository/${local.ecr_image.repository}"
 
-  # Secrets ECS injects into the environment (read by the execution role at task start).
-  injected_secrets = [
+  # Secrets ECS injects into the environment (read by the execution role at task start): the
+  # three the module names, then extra_secrets in name order.
+  injected_secrets = concat([
     for s in [
       { name = "OPENAI_API_KEY", valueFrom = var.openai_api_key_secret_arn },
       { name = "GITHUB_TOKEN", valueFrom = var.github_token_secret_arn },
       { name = "SLACK_WEBHOOK_URL", valueFrom = var.slack_webhook_secret_arn },
     ] : s if s.valueFrom != null
-  ]
+  ], [for name in sort(keys(var.extra_secrets)) : { name = name, valueFrom = var.extra_secrets[name] }])
 
   # The daemon's settings (README, "Configuration"). Unset optional ones are left out, so the
   # daemon's own defaults apply.

@@ -178,8 +178,8 @@ variable "backend_token_secret_arn" {
   default     = null
 
   validation {
-    condition     = var.backend_token_secret_arn == null || can(regex("^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:.+$", var.backend_token_secret_arn))
-    error_message = "backend_token_secret_arn must be a Secrets Manager secret ARN."
+    condition     = var.backend_token_secret_arn == null || can(regex("^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}$", var.backend_token_secret_arn))
+    error_message = "backend_token_secret_arn must be the secret's full ARN, ending in its six-character suffix (-AbCdEf), as describe-secret shows it: IAM matches the full ARN, so a partial one would be refused at the first read."
   }
 }
 
@@ -200,8 +200,8 @@ variable "openai_api_key_secret_arn" {
   default     = null
 
   validation {
-    condition     = var.openai_api_key_secret_arn == null || can(regex("^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:.+$", var.openai_api_key_secret_arn))
-    error_message = "openai_api_key_secret_arn must be a Secrets Manager secret ARN."
+    condition     = var.openai_api_key_secret_arn == null || can(regex("^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}$", var.openai_api_key_secret_arn))
+    error_message = "openai_api_key_secret_arn must be the secret's full ARN, ending in its six-character suffix (-AbCdEf), as describe-secret shows it: IAM matches the full ARN, so a partial one would be refused at the first read."
   }
 }
 
@@ -211,8 +211,8 @@ variable "github_token_secret_arn" {
   default     = null
 
   validation {
-    condition     = var.github_token_secret_arn == null || can(regex("^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:.+$", var.github_token_secret_arn))
-    error_message = "github_token_secret_arn must be a Secrets Manager secret ARN."
+    condition     = var.github_token_secret_arn == null || can(regex("^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}$", var.github_token_secret_arn))
+    error_message = "github_token_secret_arn must be the secret's full ARN, ending in its six-character suffix (-AbCdEf), as describe-secret shows it: IAM matches the full ARN, so a partial one would be refused at the first read."
   }
 }
 
@@ -222,8 +222,8 @@ variable "slack_webhook_secret_arn" {
   default     = null
 
   validation {
-    condition     = var.slack_webhook_secret_arn == null || can(regex("^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:.+$", var.slack_webhook_secret_arn))
-    error_message = "slack_webhook_secret_arn must be a Secrets Manager secret ARN."
+    condition     = var.slack_webhook_secret_arn == null || can(regex("^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}$", var.slack_webhook_secret_arn))
+    error_message = "slack_webhook_secret_arn must be the secret's full ARN, ending in its six-character suffix (-AbCdEf), as describe-secret shows it: IAM matches the full ARN, so a partial one would be refused at the first read."
   }
 }
 
@@ -355,6 +355,38 @@ variable "extra_environment" {
       "TRIAGE_LLM_PROVIDER", "TRIAGE_BEDROCK_MODEL_ID", "SLACK_WEBHOOK_URL",
     ])) == 0
     error_message = "extra_environment must not set a variable the module manages (queue, region, store, backend, secrets, LLM provider, logging, metrics, port, grace, visibility); use the dedicated variable."
+  }
+
+  # A credential in the environment is plain text in the task definition (anyone with
+  # ecs:DescribeTaskDefinition reads it) and in the Terraform state.
+  validation {
+    condition = length(setintersection(keys(var.extra_environment), [
+      "GITHUB_APP_PRIVATE_KEY", "TRIAGE_API_TOKEN", "TRIAGE_INGEST_TOKENS",
+    ])) == 0
+    error_message = "extra_environment must not hold a credential (GITHUB_APP_PRIVATE_KEY, TRIAGE_API_TOKEN, TRIAGE_INGEST_TOKENS): put it in a Secrets Manager secret and name it in extra_secrets."
+  }
+}
+
+variable "extra_secrets" {
+  description = "Further credentials ECS injects from Secrets Manager at task start (ECS secrets, read by the execution role): setting name -> the full ARN of a secret whose plain-string value becomes that variable, e.g. { TRIAGE_API_TOKEN = \"arn:aws:secretsmanager:…:secret:triage/api-token-AbCdEf\" } or GITHUB_APP_PRIVATE_KEY for a GitHub App. Names the module sets itself are refused."
+  type        = map(string)
+  default     = {}
+
+  validation {
+    condition = length(setintersection(keys(var.extra_secrets), [
+      "ALERT_TRIAGE_QUEUE_URL", "AWS_REGION", "AWS_ENDPOINT_URL", "AWS_CLOUDWATCH_ENDPOINT", "TRIAGE_STORE_URL",
+      "BACKEND_BASE_URL", "BACKEND_SERVICE_ROUTE", "BACKEND_TOKEN_SECRET_ID", "BACKEND_TOKEN", "TRIAGE_BACKEND_UPDATE_ROUTE",
+      "TRIAGE_BACKEND_RESOLVE_ROUTE", "OPENAI_API_KEY", "OPENAI_MODEL", "OPENAI_BASE_URL", "GITHUB_TOKEN",
+      "TRIAGE_CONCURRENCY", "TRIAGE_LOG_FORMAT", "TRIAGE_LOG_LEVEL", "TRIAGE_METRICS", "CLOUDWATCH_NAMESPACE",
+      "TRIAGE_HTTP_PORT", "TRIAGE_SHUTDOWN_GRACE_S", "TRIAGE_VISIBILITY_TIMEOUT_S",
+      "TRIAGE_LLM_PROVIDER", "TRIAGE_BEDROCK_MODEL_ID", "SLACK_WEBHOOK_URL",
+    ])) == 0
+    error_message = "extra_secrets must not set a variable the module manages (queue, region, store, backend, OPENAI_API_KEY, GITHUB_TOKEN, SLACK_WEBHOOK_URL, logging, metrics, port, grace, visibility); use the dedicated variable."
+  }
+
+  validation {
+    condition     = alltrue([for arn in values(var.extra_secrets) : can(regex("^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}$", arn))])
+    error_message = "extra_secrets values must be secrets' full ARNs, ending in their six-character suffix (-AbCdEf), as describe-secret shows them: IAM matches the full ARN, so a partial one would be refused at the task's start."
   }
 }
 
@@ -601,8 +633,8 @@ variable "ingest_tokens_secret_arn" {
   default     = null
 
   validation {
-    condition     = var.ingest_tokens_secret_arn == null || can(regex("^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:.+$", var.ingest_tokens_secret_arn))
-    error_message = "ingest_tokens_secret_arn must be a Secrets Manager secret ARN."
+    condition     = var.ingest_tokens_secret_arn == null || can(regex("^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}$", var.ingest_tokens_secret_arn))
+    error_message = "ingest_tokens_secret_arn must be the secret's full ARN, ending in its six-character suffix (-AbCdEf), as describe-secret shows it: IAM matches the full ARN, so a partial one would be refused at the first read."
   }
 }
 
