@@ -109,7 +109,9 @@ class StatusPage:
         form = parse_qs(request.body.decode("utf-8", "replace"))
         given_csrf = (form.get("csrf") or [""])[0]
         expected = cookies(request).get(CSRF_COOKIE, "")
-        token = (form.get("token") or [""])[0]
+        # Whitespace around it is from the paste (a terminal's line, a password manager's
+        # note): a token has none, as it must fit in a header (settings.HEADER_CREDENTIALS).
+        token = (form.get("token") or [""])[0].strip()
         if not expected or not _equal(given_csrf, expected):
             # Most often a form left open past its CSRF cookie's hour: the token typed may be
             # right, and "wrong token" would send the operator to rotate a good one.
