@@ -1,5 +1,6 @@
 """`triage incidents close` run in process against a SQLite store on disk: what it prints
-when the close told no sink, so an operator at 3 a.m. does not take it for a refusal."""
+when the close told no sink, or a sink failed it, so an operator at 3 a.m. neither takes a
+done close for a refusal nor a close the sweep will finish for one that failed."""
 
 from __future__ import annotations
 
@@ -8,10 +9,12 @@ import json
 
 import pytest
 
+from daemon_harness import TOKEN
 from test_operator_api import NOW
 from test_operator_silence_warnings import store_url as store_url  # the seeded SQLite store
 from test_store import LEASE, POLICY
 from triage.cli import main
+from triage.demo.ticketd import TicketServer
 from triage.incidents.sqlite import SQLiteStore
 
 
@@ -44,3 +47,36 @@ def test_closing_a_closed_incident_says_nothing_was_sent(
     assert err.splitlines() == [
         f"triage: incidents: {fingerprint} was closed already: nothing was sent"
     ]
+
+
+def test_a_close_a_sink_fails_says_the_sweep_sends_it_and_a_second_close_says_so_too(
+    store_url: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    backend: TicketServer,
+) -> None:
+    """A close the ticket backend fails (503) is closed in the store and left to the sweep:
+    exit 1 with one line saying so, not a bare failure; closing again exits 0 saying the
+    close is still on its way, never that nothing was sent; `show` has it pending."""
+    monkeypatch.setenv("BACKEND_BASE_URL", backend.url)
+    monkeypatch.setenv("BACKEND_TOKEN", TOKEN)
+    monkeypatch.setenv("TRIAGE_BACKEND_RESOLVE_ROUTE", "/api/service/tickets/{ref}/resolve")
+    main(["incidents", "list"])
+    [listed] = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    fingerprint = listed["fingerprint"]
+    backend.fail_next(1000, 503)
+
+    code = main(["incidents", "close", fingerprint, "--comment", "rolled back"])
+    _, err = capsys.readouterr()
+    assert code == 1 and err.count("\n") == 1
+    assert f"{fingerprint} is closed, but a sink was not told yet" in err
+    assert "sweep sends the close" in err
+
+    code = main(["incidents", "close", fingerprint, "--comment", "again"])
+    out, err = capsys.readouterr()
+    assert code == 0 and json.loads(out)["action"] == "ignore"
+    assert "still on its way" in err and "nothing was sent" not in err
+
+    assert main(["incidents", "show", fingerprint]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["state"] == "closed" and shown["pending"]["effect"] == "close"

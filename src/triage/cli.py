@@ -267,21 +267,34 @@ async def _incidents(settings: Settings, store: Any, args: argparse.Namespace) -
     if args.verb == "show":
         print(json_line(incident_json(found, redactor, history=True)))
         return 0
-    return await _close(settings, store, found.fingerprint, args)
+    return await _close(settings, store, found, args)
 
 
-async def _close(settings: Settings, store: Any, fingerprint: str, args: argparse.Namespace) -> int:
-    """`incidents close` of the incident `fingerprint` (whole: the one a prefix named)."""
+async def _close(settings: Settings, store: Any, found: Any, args: argparse.Namespace) -> int:
+    """`incidents close` of the incident `found` (whole: the one a prefix named)."""
     from triage.app import close_by_hand
     from triage.view import json_line
 
+    fingerprint = found.fingerprint
     try:
         action = await close_by_hand(settings, store, fingerprint, args.comment, _author(args))
     except LookupError:  # gone since it was found (its record expired)
         _err(f"triage: incidents: no incident {fingerprint}")
         return 1
+    except TriageError as exc:
+        if not await _close_on_its_way(store, fingerprint):
+            raise  # nothing was closed: the store's own error line says why
+        # A sink failed the close after the store took it: no message is left to retry it,
+        # so the sweep does; "failed" alone would have the operator close it again.
+        _err(
+            f"triage: incidents: {fingerprint} is closed, but a sink was not told yet "
+            f"({exc.reason}: {exc}); {_SWEEP_RETRIES}"
+        )
+        return 1
     print(json_line({"fingerprint": fingerprint, "action": str(action)}))
     said = _CLOSE_SAYS.get(str(action))
+    if str(action) == "ignore" and _closing(found):
+        said = f"was closed already, and its close is still on its way: {_SWEEP_RETRIES}"
     if said is not None:  # "ignore" alone reads as if the close had been refused
         _err(f"triage: incidents: {fingerprint} {said}")
     return 0
@@ -292,6 +305,27 @@ _CLOSE_SAYS = {
     "ignore": "was closed already: nothing was sent",
     "record": "had no ticket out yet: closed in the store, no sink was told",
 }
+_SWEEP_RETRIES = (
+    "the daemon's sweep sends the close to the sinks left, retrying until it goes out "
+    "(`triage incidents show` says when: pending)"
+)
+
+
+def _closing(incident: Any) -> bool:
+    """Whether `incident` is closed in the store with its close not yet told to every sink."""
+    pending = incident.pending
+    return (
+        incident.state.value == "closed" and pending is not None and pending.kind.value == "close"
+    )
+
+
+async def _close_on_its_way(store: Any, fingerprint: str) -> bool:
+    """Whether a close that failed at a sink was taken by the store (then the sweep sends it)."""
+    try:
+        incident = await store.get(fingerprint)
+    except TriageError:
+        return False
+    return incident is not None and _closing(incident)
 
 
 async def _silence(store: Any, args: argparse.Namespace) -> int:
