@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 
 import pytest
 
 from daemon_harness import TOKEN
+from factories import alert
 from test_operator_api import NOW
 from test_operator_silence_warnings import store_url as store_url  # the seeded SQLite store
 from test_store import LEASE, POLICY
@@ -80,3 +82,32 @@ def test_a_close_a_sink_fails_says_the_sweep_sends_it_and_a_second_close_says_so
     assert main(["incidents", "show", fingerprint]) == 0
     shown = json.loads(capsys.readouterr().out)
     assert shown["state"] == "closed" and shown["pending"]["effect"] == "close"
+
+
+def test_a_close_while_a_worker_holds_the_incident_says_how_long_to_wait(
+    store_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A close while another worker's effect holds the incident is exit 1 with one line naming
+    the effect and when its claim lapses at the latest; nothing is closed."""
+    monkeypatch.setenv("BACKEND_BASE_URL", "http://127.0.0.1:9")  # never reached
+    monkeypatch.setenv("BACKEND_TOKEN", TOKEN)
+
+    async def claim_an_effect() -> str:
+        store = SQLiteStore(
+            store_url.removeprefix("sqlite:///"), POLICY, LEASE, POLICY.reopen_window
+        )
+        await store.open()
+        try:
+            t = await store.begin(alert("busy"), "m9", NOW)  # claimed, never finished
+            assert t.after is not None
+            return t.after.fingerprint
+        finally:
+            await store.aclose()
+
+    fingerprint = asyncio.run(claim_an_effect())
+    code = main(["incidents", "close", fingerprint, "--comment", "now"])
+    out, err = capsys.readouterr()
+    assert (code, out) == (1, "") and err.count("\n") == 1
+    assert "effect in progress (open)" in err
+    lapses = re.search(r"its claim lapses within (\d+) s", err)
+    assert lapses is not None and 0 < int(lapses.group(1)) <= LEASE.total_seconds()

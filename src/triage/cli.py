@@ -211,7 +211,12 @@ async def _operate(settings: Settings, args: argparse.Namespace) -> int:
         finally:
             await store.aclose()
     except StoreBusyError as exc:
-        _err(f"triage: {args.command}: {exc}; try again shortly")
+        # How long the worker's claim may still last: it usually finishes sooner, and if its
+        # process died the claim lapses then, so a retry after it always gets through.
+        within = f" (its claim lapses within {math.ceil(exc.retry_after_s)} s)"
+        _err(
+            f"triage: {args.command}: {exc}; try again shortly{within if exc.retry_after_s else ''}"
+        )
         return 1
     except TriageError as exc:
         _err(f"triage: {args.command}: {exc.reason}: {exc}")
