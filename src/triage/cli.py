@@ -213,10 +213,9 @@ async def _operate(settings: Settings, args: argparse.Namespace) -> int:
     except StoreBusyError as exc:
         # How long the worker's claim may still last: it usually finishes sooner, and if its
         # process died the claim lapses then, so a retry after it always gets through.
-        within = f" (its claim lapses within {math.ceil(exc.retry_after_s)} s)"
-        _err(
-            f"triage: {args.command}: {exc}; try again shortly{within if exc.retry_after_s else ''}"
-        )
+        wait_s = exc.retry_after_s
+        within = f" (its claim lapses within {math.ceil(wait_s)} s)" if wait_s else ""
+        _err(f"triage: {args.command}: {exc}; try again shortly{within}")
         return 1
     except TriageError as exc:
         _err(f"triage: {args.command}: {exc.reason}: {exc}")
