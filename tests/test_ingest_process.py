@@ -14,7 +14,7 @@ from typing import Any
 import httpx2
 import pytest
 
-from daemon_harness import TOKEN, Queues, run_triage, settings_for
+from daemon_harness import TOKEN, Queues, run_in_process, run_triage, settings_for
 from ingest_harness import (
     TOKENS,
     IngestProcess,
@@ -69,11 +69,13 @@ def test_configuration_errors_stop_with_one_line_and_exit_2(
     assert "short" not in line.split(":", 2)[-1].replace("shorter", "")
 
 
-def test_missing_queue_url_exits_2(queues: Queues) -> None:
+def test_missing_queue_url_exits_2(
+    queues: Queues, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     """Without ALERT_TRIAGE_QUEUE_URL the gateway has nowhere to put a body: exit 2."""
     env = env_for(ingest_settings(queues.url, queues.endpoint))
     del env["ALERT_TRIAGE_QUEUE_URL"]
-    result = run_triage("ingest", env=env, timeout=60)
+    result = run_in_process(monkeypatch, capsys, "ingest", env=env)
     assert result.returncode == 2
     assert "ALERT_TRIAGE_QUEUE_URL" in result.stderr
 
