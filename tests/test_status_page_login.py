@@ -4,6 +4,7 @@ server in process over loopback against a SQLite store."""
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import pytest
 from test_operator_api import TOKEN, serving
 from test_store import LEASE, POLICY
 from triage.incidents.sqlite import SQLiteStore
+from triage.ops.api import SESSION_COOKIE, SESSION_S, Auth
 
 
 @pytest.fixture
@@ -37,3 +39,20 @@ async def test_a_token_pasted_with_whitespace_around_it_logs_in(
     assert answer.status_code == 303, answer.text
     assert "triage_session=" in answer.headers["set-cookie"]
     assert wrong.status_code == 401
+
+
+async def test_a_session_that_ended_is_said_on_the_login_form(store: SQLiteStore) -> None:
+    """A session cookie past its 12 hours (or signed with an old token) gets the login form
+    saying the session ended; a browser with no session gets the bare form."""
+    hours_ago = Auth(TOKEN, wall_clock=lambda: time.time() - SESSION_S - 60).session()
+    old_token = Auth("an-older-token-" + "y" * 24).session()
+    async with serving(store) as client:
+        fresh = await client.get("/")
+        answers = [
+            await client.get("/", headers={"Cookie": f"{SESSION_COOKIE}={value}"})
+            for value in (hours_ago, old_token)
+        ]
+    assert "session ended" not in fresh.text and "type=password" in fresh.text
+    for answer in answers:
+        assert answer.status_code == 200 and "type=password" in answer.text
+        assert "Your session ended" in answer.text

@@ -75,6 +75,7 @@ _HEADERS = (
 _PRIORITIES = (*(p.value for p in Priority), "unknown")
 _WRONG_TOKEN = "Wrong token."
 _FORM_EXPIRED = "The form expired or came from elsewhere: log in again."
+_SESSION_ENDED = "Your session ended (after 12 hours, or the token changed): log in again."
 #: Rows per table: the page stays small in a storm; the API lists everything.
 _ROWS = 50
 
@@ -94,7 +95,10 @@ class StatusPage:
 
     async def index(self, request: Request) -> Response:
         if not (self.auth.bearer(request) or self.auth.session_ok(request)):
-            return self._login_form(request)
+            # A session cookie the page no longer takes: said, or the operator who was
+            # reading the page a moment ago would wonder whether the token was rotated.
+            ended = _SESSION_ENDED if cookies(request).get(SESSION_COOKIE) else ""
+            return self._login_form(request, note=ended)
         try:
             body = await self._render()
         except TriageError as exc:
