@@ -111,3 +111,19 @@ async def test_the_api_answers_a_silence_with_its_warnings(tmp_path: Path) -> No
     assert typo.status_code == right.status_code == 201
     assert len(typo.json()["warnings"]) == 2 and "did you mean 'team'" in typo.json()["warnings"][0]
     assert "warnings" not in right.json()
+
+
+def test_a_value_that_differs_only_in_case_is_named(
+    store_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`team=PAYMENTS` (the listing's --team ignores case, matchers do not) is made, with a
+    warning naming the value open incidents have."""
+    code, _, err = _add(capsys, "team=PAYMENTS", "env=Prod")
+    assert code == 0
+    hints = [line for line in err.splitlines() if "case-sensitive" in line]
+    assert hints == [
+        "triage: silence: warning: matcher 'team=PAYMENTS': values are case-sensitive, and "
+        "open incidents have team=payments",
+        "triage: silence: warning: matcher 'env=Prod': values are case-sensitive, and open "
+        "incidents have env=prod",
+    ]

@@ -26,6 +26,7 @@ from triage.incidents.silences import (
     Op,
     Silence,
     Subject,
+    as_shown,
     is_unicode,
 )
 from triage.normalize.common import line
@@ -385,7 +386,30 @@ def silence_warnings(silence: Silence, incidents: Sequence[Incident]) -> list[st
             f"it matches none of the {counted} open incidents: it quiets only alerts "
             "that arrive while it lasts"
         )
+        warnings.extend(_case_hints(silence, checked))
     return warnings
+
+
+def _case_hints(silence: Silence, subjects: Sequence[Subject]) -> list[str]:
+    """For each `=` matcher no subject holds, the value a subject has that differs from it
+    only in case: `triage incidents list --team` ignores case, and an operator who copies
+    the team from a thought (`payments`) rather than from the listing (`Payments`) gets a
+    silence that holds for nothing."""
+    hints = []
+    for matcher in silence.matchers:
+        if matcher.op is not Op.EQ or any(matcher.holds(s) for s in subjects):
+            continue
+        wanted = matcher.value.casefold()
+        have = next(
+            (v for s in subjects if (v := as_shown(s).value(matcher.name)).casefold() == wanted),
+            None,
+        )
+        if have is not None:
+            hints.append(
+                f"matcher {str(matcher)[:80]!r}: values are case-sensitive, and open incidents "
+                f"have {matcher.name}={have[:80]}"
+            )
+    return hints
 
 
 def _unknown_name(matcher: Matcher, names: set[str]) -> str:
