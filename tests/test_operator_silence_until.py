@@ -55,6 +55,8 @@ def test_until_with_an_offset_ends_then_and_is_shown_in_utc(
         (_later(-1).isoformat(), "is past"),
         (_later(24 * 400).isoformat(), "at most 365d"),
         ("tomorrow morning", "expected a date and time"),
+        ("9999-12-31T23:59-14:00", "out of the calendar's range"),  # UTC is past year 9999
+        ("0001-01-01T00:00+14:00", "out of the calendar's range"),
     ],
 )
 def test_an_until_that_cannot_be_meant_is_a_usage_error(
@@ -97,6 +99,7 @@ async def test_the_api_takes_until_instead_of_a_duration(tmp_path: Path) -> None
                     {},
                     {"until": ends.replace(tzinfo=None).isoformat()},
                     {"until": 7200},
+                    {"until": "9999-12-31T23:59-14:00"},
                 )
             ]
             listed = (await client.get("/api/v1/silences", headers=BEARER)).json()["silences"]
@@ -104,5 +107,5 @@ async def test_the_api_takes_until_instead_of_a_duration(tmp_path: Path) -> None
         await store.aclose()
     assert made.status_code == 201, made.text
     assert made.json()["ends_at"] == ends.astimezone(UTC).isoformat(timespec="seconds")
-    assert [r.status_code for r in refused] == [400] * 4
+    assert [r.status_code for r in refused] == [400] * 5
     assert [s["id"] for s in listed] == [made.json()["id"]]

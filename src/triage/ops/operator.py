@@ -71,7 +71,10 @@ def parse_until(text: str, now: datetime) -> datetime:
         raise ValueError(
             f"until {text[:40]!r} has no UTC offset: add Z for UTC or the zone's offset, {example}"
         )
-    when = when.astimezone(UTC)
+    try:
+        when = when.astimezone(UTC)
+    except OverflowError:  # the first or last day of the calendar, shifted past its edge
+        raise ValueError(f"until {text[:40]!r}: out of the calendar's range") from None
     if when <= now:
         raise ValueError(
             f"until {text[:40]!r} is past: it is {now.isoformat(timespec='minutes')} now"
