@@ -25,7 +25,7 @@ Checks (a check that does not apply to an alert is not counted for it):
                   description that the alert does not hold (`triage.summarise.grounding`)
     lengths       title 1 to 120 characters, description 1 to 4,000, 1 to 8 steps of at most 300
     concrete      a step other than the runbook that names the alert's own things (its metric,
-                  host, service, a link) or is a known-error pattern's step; never only the
+                  host, service, the resource or check it is about, a link) or is a known-error pattern's step; never only the
                   generic steps
 """
 
@@ -166,7 +166,9 @@ def score(
         "where": None if not wheres else any(subject.names(ticket.title, w) for w in wheres),
         "grounded": ungrounded(alert, ticket) == 0,
         "lengths": _lengths(ticket),
-        "concrete": any(_concrete(s, alert, whats + wheres, pattern_steps) for s in ticket.steps),
+        "concrete": any(
+            _concrete(s, alert, whats + wheres + _about(alert), pattern_steps) for s in ticket.steps
+        ),
     }
 
 
@@ -190,6 +192,13 @@ def _lengths(ticket: Ticket) -> bool:
         and 1 <= len(ticket.steps) <= MAX_STEPS
         and all(len(step) <= STEP_CHARS for step in ticket.steps)
     )
+
+
+def _about(alert: RedactedAlert) -> list[str]:
+    """The name of the one thing the alert is about (an AWS notice's resource, a check's id), if
+    it says one: a step naming it is as concrete as one naming the host."""
+    thing = subject.about(alert)
+    return [thing[1]] if thing is not None else []
 
 
 def _concrete(

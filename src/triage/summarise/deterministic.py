@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -254,12 +253,6 @@ GENERIC_STEPS = (
 #: uptime check's URL (`check`) and an AWS console page of the resource or anomaly among them.
 _STEP_LINKS = ("dashboard", "panel", "issue", "event", "finding", "alert", "alarm", "source",
                "check", "resource", "anomaly")  # fmt: skip
-#: Labels naming the one thing an alert is about, for a step when nothing above named it: an
-#: AWS notice's resource (RDS/DMS source id, CloudFormation stack, Auto Scaling group), an
-#: error tracker's item, a monitor's or check's id, else a `resource` (an ElastiCache node).
-_SUBJECT_LABELS = (("source_id", "{source_type}"), ("stack", "stack"), ("group", "group"),
-                   ("item_id", "item"), ("monitor_id", "monitor"), ("check_id", "check"),
-                   ("resource", "resource"))  # fmt: skip
 
 
 def _steps(alert: RedactedAlert, matched: list[Pattern]) -> tuple[str, ...]:
@@ -297,16 +290,8 @@ def _specific_steps(alert: RedactedAlert) -> list[str]:
         steps.append(f"Check the affected resources: {labels['resources']}")
     links = [(name, alert.links[name]) for name in _STEP_LINKS if alert.links.get(name)]
     steps += [f"Open the {name}: {url}" for name, url in links[:2]]
-    if not steps:
-        steps += _subject_step(labels, at)
+    thing = subject.about(alert)
+    if not steps and thing is not None:
+        kind, name = thing
+        steps.append(f"Check {kind} {name}{at}: its recent events, logs and changes")
     return steps
-
-
-def _subject_step(labels: Mapping[str, str], at: str) -> list[str]:
-    """One step naming what the alert is about by its label (`_SUBJECT_LABELS`) and where,
-    or none."""
-    for key, kind in _SUBJECT_LABELS:
-        if labels.get(key, "").strip():
-            what = kind.format(source_type=labels.get("source_type") or "resource")
-            return [f"Check {what} {labels[key]}{at}: its recent events, logs and changes"]
-    return []

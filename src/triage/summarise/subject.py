@@ -5,6 +5,9 @@
     where   the host, instance (without its port), device, service, project, job, namespace,
             cluster, the resource of a CloudWatch dimension, a Sentry culprit or server, the
             region, the environment
+    about   the one thing a notice is about, by its kind: an AWS notice's resource (RDS/DMS
+            source id, CloudFormation stack, Auto Scaling group, ElastiCache node), an error
+            tracker's item, a monitor's or check's id
 
 Both lists come from the alert's own labels and text, most specific first, and are empty when
 the alert says nothing of the kind. A title *names* a term when every word of the term is a
@@ -38,6 +41,10 @@ _WHERE = (
     "region",
     "environment",
 )
+#: Labels naming the one thing an alert is about, most specific first, with the word for its
+#: kind (`source_type`'s value, e.g. "db-instance", for an AWS notice's source id).
+_ABOUT = (("source_id", ""), ("stack", "stack"), ("group", "group"), ("item_id", "item"),
+          ("monitor_id", "monitor"), ("check_id", "check"), ("resource", "resource"))  # fmt: skip
 #: An exception's class name, as Sentry and most loggers write it.
 _EXCEPTION = re.compile(r"\b([A-Z][A-Za-z0-9]*(?:Error|Exception|Fault|Panic))\b")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
@@ -71,6 +78,16 @@ def what(alert: RedactedAlert) -> list[str]:
 def where(alert: RedactedAlert) -> list[str]:
     """The names of where it failed, most specific first (see `placed`)."""
     return [value for _, value in placed(alert)]
+
+
+def about(alert: RedactedAlert) -> tuple[str, str] | None:
+    """(kind, name) of the one thing the alert is about (`_ABOUT`), or None."""
+    labels = alert.labels
+    for key, kind in _ABOUT:
+        name = labels.get(key, "").strip()
+        if name:
+            return kind or labels.get("source_type") or "resource", name
+    return None
 
 
 def placed(alert: RedactedAlert) -> list[tuple[str, str]]:
