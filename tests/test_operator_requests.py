@@ -12,6 +12,7 @@ import pytest
 from factories import alert
 from test_operator_api import BEARER, NOW, serving
 from test_store import LEASE, POLICY
+from triage.cli import main
 from triage.incidents.sqlite import SQLiteStore
 
 SILENCE = {"matchers": ["team=payments"], "duration": "2h", "comment": "db work"}
@@ -144,3 +145,22 @@ async def test_the_servers_own_refusals_on_the_api_are_json(store: SQLiteStore) 
         assert answer.headers["content-type"] == "application/json"
         assert answer.json() == {"error": said}
     assert too_large.json() == {"error": "request entity too large"}
+
+
+async def test_a_blank_team_is_refused_not_read_as_every_team(store: SQLiteStore) -> None:
+    """`?team=` (a script's unset variable) is a 400, not every team's incidents."""
+    async with serving(store) as client:
+        for query in ("team=", "team=%20"):
+            answer = await client.get(f"/api/v1/incidents?{query}", headers=BEARER)
+            assert answer.status_code == 400 and "team" in answer.json()["error"], query
+        assert (await client.get("/api/v1/incidents?team=x", headers=BEARER)).status_code == 200
+
+
+@pytest.mark.parametrize("team", ["", " "])
+def test_a_blank_team_on_the_command_line_is_a_usage_error(
+    team: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`triage incidents list --team ""` is argparse's usage error (exit 2), naming --team."""
+    with pytest.raises(SystemExit) as exited:
+        main(["incidents", "list", "--team", team])
+    assert exited.value.code == 2 and "--team" in capsys.readouterr().err

@@ -154,7 +154,7 @@ def _operator_commands(sub: Any) -> None:
     verbs = incidents.add_subparsers(dest="verb", required=True, metavar="VERB")
     listing = verbs.add_parser("list", help="one JSON object per incident")
     listing.add_argument("--state", choices=["open", "closed", "all"], default="open")
-    listing.add_argument("--team", help="only this team's incidents")
+    listing.add_argument("--team", type=_team, help="only this team's incidents")
     listing.add_argument("--flapping", action="store_true", help="only flapping incidents")
     show = verbs.add_parser("show", help="one incident with its recent history")
     show.add_argument("fingerprint")
@@ -235,6 +235,13 @@ def _missing_sqlite_store(url: str) -> str | None:
     if not path or path == ":memory:" or os.path.exists(path):
         return None
     return os.path.abspath(path)
+
+
+def _team(text: str) -> str:
+    """An argparse type: a team name, not blank (`--team "$TEAM"` with TEAM unset)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("expected a team name (leave --team out for all)")
+    return text
 
 
 def _could_be_fingerprint(text: str) -> bool:

@@ -197,7 +197,7 @@ class OperatorApi:
             query = _query(request, ("state", "team", "flapping", "limit", "offset"))
             keep = Filter(
                 query.get("state") or "open",
-                query.get("team") or None,
+                query.get("team"),
                 _flag(query, "flapping"),
             )
             limit = _limit(query.get("limit") or None)

@@ -105,6 +105,10 @@ class Filter:
     def __post_init__(self) -> None:
         if self.state not in STATES:
             raise ValueError(f"state {self.state[:20]!r}: expected one of {', '.join(STATES)}")
+        if self.team is not None and not self.team.strip():
+            # `--team "$TEAM"` with TEAM unset: neither the teamless incidents nor every
+            # team's can be what was meant, so neither is answered.
+            raise ValueError(f"team {self.team!r}: expected a team name (leave it out for all)")
 
     def keeps(self, incident: Incident) -> bool:
         if self.state != "all" and _listed_state(incident) != self.state:
