@@ -69,6 +69,9 @@ REFUSED_INPUTS = {
         "extra_environment must not hold a credential"
     ),
 }
+#: A name as long as the module takes (32 characters less one): "<name>-ingest" cut to the load
+#: balancer's 32 characters ends with a hyphen unless the module trims it. Planned, must pass.
+LONGEST_NAMES = {"name=" + "t" * 31: ""}
 #: The key of xdist's workerinput under which the controller names the harness's directory.
 WORKER_INPUT_KEY = "triage_deploy_harness"
 
@@ -130,6 +133,11 @@ terraform {
   required_providers {
     aws = { source = "hashicorp/aws", version = ">= 5.40.0, < 6.0.0" }
   }
+}
+
+variable "name" {
+  type    = string
+  default = "triage"
 }
 
 variable "stop_timeout_s" {
@@ -219,6 +227,7 @@ resource "aws_acm_certificate" "ingest" {
 
 module "triage" {
   source                      = "%(module)s"
+  name                        = var.name
   cluster_name                = aws_ecs_cluster.this.name
   subnet_ids                  = [aws_subnet.this.id]
   security_group_ids          = [aws_security_group.this.id]
@@ -329,7 +338,7 @@ def plan(root: Path, env: dict[str, str], settings: dict[str, str]) -> list[Any]
 
 def apply(workdir: Path, endpoint: str) -> dict[str, Any]:
     """init and apply the root in `workdir/root` against `endpoint`: the module's outputs, and
-    what plans of the INCONSISTENT settings and of the REFUSED_INPUTS then did."""
+    what plans of the INCONSISTENT settings, of the REFUSED_INPUTS and of LONGEST_NAMES then did."""
     assert TERRAFORM is not None, unavailable()
     env = tf_env(workdir)
     module = copy_module(workdir / "module")
@@ -345,6 +354,7 @@ def apply(workdir: Path, endpoint: str) -> dict[str, Any]:
         "outputs": outputs,
         "inconsistent_plan": plan(root, env, INCONSISTENT),
         "refused_plan": plan(root, env, REFUSED_INPUTS),
+        "long_name_plan": plan(root, env, LONGEST_NAMES),
     }
 
 
@@ -380,14 +390,15 @@ def main(workdir: Path, stdin: IO[str] = sys.stdin) -> int:
 @dataclass(frozen=True)
 class Applied:
     """What the apply made: moto's endpoint, the root it was applied in, the module's outputs;
-    and the exit code and stderr of plans of the INCONSISTENT settings and of the
-    REFUSED_INPUTS in that root."""
+    and the exit code and stderr of plans of the INCONSISTENT settings, of the REFUSED_INPUTS
+    and of LONGEST_NAMES in that root."""
 
     endpoint: str
     root: Path
     outputs: dict[str, Any]
     inconsistent_plan: tuple[int, str]
     refused_plan: tuple[int, str]
+    long_name_plan: tuple[int, str]
 
     def client(self, service: str) -> Any:
         import boto3
@@ -456,12 +467,14 @@ def wait_for_result(workdir: Path, timeout_s: float) -> Applied:
     assert "error" not in result, result.get("error")
     code, stderr = result["inconsistent_plan"]
     refused_code, refused_stderr = result["refused_plan"]
+    long_code, long_stderr = result["long_name_plan"]
     return Applied(
         result["endpoint"],
         workdir / "root",
         result["outputs"],
         (code, stderr),
         (refused_code, refused_stderr),
+        (long_code, long_stderr),
     )
 
 

@@ -12,8 +12,9 @@ locals {
   #: TRIAGE_INGEST_PORT: the ALB's target port (the image's non-root user needs >= 1024).
   ingest_port              = 8081
   ingest_tokens_secret_arn = !var.ingest_enabled ? null : (var.ingest_tokens_secret_arn != null ? var.ingest_tokens_secret_arn : aws_secretsmanager_secret.ingest_tokens[0].arn)
-  # ALB and target group names are limited to 32 characters.
-  ingest_lb_name = substr("${var.name}-ingest", 0, 32)
+  # ALB and target group names are limited to 32 characters and may not end with a hyphen (a
+  # 31-character name would leave "<name>-" after the cut).
+  ingest_lb_name = replace(substr("${var.name}-ingest", 0, 32), "/-+$/", "")
 
   ingest_environment = {
     ALERT_TRIAGE_QUEUE_URL         = aws_sqs_queue.main.url

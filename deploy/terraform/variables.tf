@@ -6,8 +6,8 @@ variable "name" {
   default     = "triage"
 
   validation {
-    condition     = can(regex("^[a-zA-Z][a-zA-Z0-9-]{0,31}$", var.name))
-    error_message = "name must start with a letter and hold 1-32 letters, digits or hyphens (it prefixes SQS, IAM and ECS names)."
+    condition     = can(regex("^[a-zA-Z]([a-zA-Z0-9-]{0,30}[a-zA-Z0-9])?$", var.name))
+    error_message = "name must start with a letter, end with a letter or digit and hold 1-32 letters, digits or hyphens (it prefixes SQS, IAM, ECS and load balancer names)."
   }
 }
 
