@@ -223,10 +223,12 @@ data "aws_iam_policy_document" "operator" {
 
   statement {
     sid = "OperateIncidents"
-    # `triage incidents list|show` and `triage silence` through incidents/dynamodb.py: get_item,
+    # `triage incidents list|show` and `triage silence` open the daemon's store,
+    # incidents/dynamodb.py: describe_table (open: the table exists, DynamoDB's clock), get_item,
     # put_item (silences), scan (listing) on the table. `triage incidents close` also calls the
     # sinks, so it needs their credentials (or runs in the task: ECS Exec).
     actions = [
+      "dynamodb:DescribeTable",
       "dynamodb:GetItem",
       "dynamodb:PutItem",
       "dynamodb:Scan",
