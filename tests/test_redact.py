@@ -534,6 +534,23 @@ CASES = [
         "https://events.pagerduty.com/integration/0123456789abcdef0123456789abcdef/enqueue",
         "https://events.pagerduty.com/integration/[REDACTED:token]/enqueue",
     ),
+    (
+        "https://hc-ping.com/5d2f7a3e-9b1c-4e8f-a6d0-3c7b9e1f2a4d/fail",
+        "https://hc-ping.com/[REDACTED:token]/fail",
+    ),
+    (
+        "https://hc-ping.com/Vx3k_9LmQp2RtY7wZa1bCd/nightly",
+        "https://hc-ping.com/[REDACTED:token]/nightly",
+    ),
+    (
+        "https://hc.example.com/ping/5d2f7a3e-9b1c-4e8f-a6d0-3c7b9e1f2a4d",
+        "https://hc.example.com/ping/[REDACTED:token]",
+    ),
+    (
+        "https://cronitor.link/p/83a7f2b6c1d94e0f8a5b7c3d2e1f0a9b/nightly",
+        "https://cronitor.link/p/[REDACTED:token]/nightly",
+    ),
+    ("https://nosnch.in/c2354d53d2", "https://nosnch.in/[REDACTED:token]"),
     ("PHPSESSID=abcdef0123456789abcdef; path=/", "PHPSESSID=[REDACTED:cookie]; path=/"),
     ("<password>hunter2</password>", "<password>[REDACTED:password]</password>"),
     (

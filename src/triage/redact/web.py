@@ -272,6 +272,36 @@ URL_RULES: tuple[
         "pagerduty.com/integration/",
         flags=re.IGNORECASE,
     ),
+    # Heartbeat monitors' ping URLs, whose path is the credential (anyone holding one marks the
+    # check up, or down): Healthchecks.io's `hc-ping.com/<uuid>` and `hc-ping.com/<ping key>/
+    # <slug>` (a self-hosted instance's `/ping/<uuid>`; the check's page, `healthchecks.io/
+    # checks/<uuid>/`, holds the same key), Cronitor's `cronitor.link/p/<key>/…`
+    # and Dead Man's Snitch's `nosnch.in/<token>`. A UUID is an id elsewhere; here it is the key.
+    _rule(
+        r"(hc-ping\.com/)(?:[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12}|[A-Za-z0-9_-]{22}(?=/))",
+        r"\1[REDACTED:token]",
+        "hc-ping.com/",
+        flags=re.IGNORECASE,
+    ),
+    _rule(
+        r"(/ping/|healthchecks\.io/checks/)[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12}",
+        r"\1[REDACTED:token]",
+        "/ping/",
+        "healthchecks.io/checks/",
+        flags=re.IGNORECASE,
+    ),
+    _rule(
+        r"((?:cronitor\.link|cronitor\.io)/p/)[A-Za-z0-9]{16,64}",
+        r"\1[REDACTED:token]",
+        "cronitor.",
+        flags=re.IGNORECASE,
+    ),
+    _rule(
+        r"(nosnch\.in/)[A-Za-z0-9]{8,32}",
+        r"\1[REDACTED:token]",
+        "nosnch.in/",
+        flags=re.IGNORECASE,
+    ),
     # A one-time credential in a URL's path, after a segment that says what it is: a password
     # reset, an e-mail check, an invitation, a magic sign-in link, an unsubscribe link (anyone
     # holding it acts as the person it was mailed to); a webhook's or a callback's secret
