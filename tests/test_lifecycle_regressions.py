@@ -11,7 +11,16 @@ from pathlib import Path
 import pytest
 
 from factories import T0
-from test_lifecycle_model import POLICY, ROUTES, Service, World, check_end, drain, sent
+from test_lifecycle_model import (
+    POLICY,
+    ROUTES,
+    Service,
+    World,
+    check_end,
+    check_rolling,
+    drain,
+    sent,
+)
 from test_pipeline import Clock
 
 
@@ -27,6 +36,24 @@ async def world(tmp_path: Path, routes: Path) -> AsyncIterator[World]:
     """Two replicas on the grouping routes, sharing the in-memory store, at T0 + 3 minutes."""
     made = World(
         "memory", tmp_path, Clock(), {n: Service(n) for n in ("backend", "github")}, routes
+    )
+    await made.start(2)
+    made.clock.now = T0 + timedelta(minutes=3)
+    yield made
+    await made.stop()
+
+
+@pytest.fixture
+async def rolling(tmp_path: Path, routes: Path) -> AsyncIterator[World]:
+    """Two replicas while a routes change rolls out: r0 on the routes from before the grouping
+    route was added (every alert its own incident), r1 on the grouping routes."""
+    made = World(
+        "memory",
+        tmp_path,
+        Clock(),
+        {n: Service(n) for n in ("backend", "github")},
+        routes,
+        ungrouped=frozenset({"r0"}),
     )
     await made.start(2)
     made.clock.now = T0 + timedelta(minutes=3)
@@ -58,3 +85,21 @@ async def test_a_late_firing_delivered_again_stays_resolved_where_it_fired_late(
     await world.deliver(one, late, lose_delete=True)
     await world.deliver(two, late)
     assert await settled(world) == []
+
+
+async def test_a_late_firings_resolve_is_not_taken_for_a_newer_event_on_its_next_delivery(
+    rolling: World,
+) -> None:
+    """An alert's firing opens its own incident (the old routes) and is counted in its group
+    on the new routes, where it is resolved again (its own incident keeps it); delivered once
+    more, that resolve is its own answer, not a newer event: its own incident stays open (it
+    was closed, and the alert fired nowhere)."""
+    old, new = rolling.replicas
+    await rolling.deliver(new, await sent(rolling, "disk-2", "firing", 0, "a"))
+    firing = await sent(rolling, "disk-2", "firing", 1, "a")
+    await rolling.deliver(old, firing, lose_delete=True)  # it leaves host a: that closes
+    await rolling.deliver(new, await sent(rolling, "disk-1", "firing", 2, "a"))
+    await rolling.deliver(new, firing, lose_delete=True)
+    await rolling.deliver(new, firing)
+    await drain(rolling)
+    assert await check_rolling(rolling) == []

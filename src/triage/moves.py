@@ -212,8 +212,11 @@ class Moves:
         if own.state is not State.OPEN:
             if closing(own):
                 await self.finish_close(alert, owner, own, queued_at)
-            # It resolved there after this firing, which is then the late one.
-            return own if own.guards(alert.occurred_at, self.pipeline.policy, queued_at) else None
+            # It resolved there after this firing, which is then the late one (not when that
+            # resolve is this firing's own answer there, `_resolve_late`, on another delivery).
+            newer = own.guards(alert.occurred_at, self.pipeline.policy, queued_at)
+            answered = _answers(own.last_event_at, own.last_queued_at, alert, queued_at)
+            return own if newer and not answered else None
         stamped_alike = own.last_event_at == alert.occurred_at
         if own.guards(alert.occurred_at, self.pipeline.policy, queued_at) or stamped_alike:
             return own
@@ -321,7 +324,12 @@ class Moves:
         # a firing alert stamped with when it started) is no newer event: its own incident
         # keeps it, as `_own_keeps` says on the other routes.
         repeat = member.status is Status.FIRING and member.last_event_at == alert.occurred_at
-        looked.late = member.newer_than(alert.occurred_at, queued_at) and not repeat
+        # The resolve this firing answered with there (`_resolve_late`, on another delivery)
+        # is no newer event of the alert.
+        answered = member.status is Status.RESOLVED and _answers(
+            member.last_event_at, member.last_queued_at, alert, queued_at
+        )
+        looked.late = member.newer_than(alert.occurred_at, queued_at) and not (repeat or answered)
         if repeat and member.newer_than(alert.occurred_at, queued_at):
             looked.queued_at = member.last_queued_at  # its resolve there must not be older
         pending = stored.pending
@@ -487,6 +495,23 @@ def _just_after(queued_at: datetime | None) -> datetime | None:
     """A queue time just after `queued_at`: an event stamped alike and queued then is newer
     than one queued at `queued_at` (`Incident.guards`, `Member.newer_than`)."""
     return queued_at + timedelta(microseconds=1) if queued_at is not None else None
+
+
+def _answers(
+    last_event_at: datetime,
+    last_queued_at: datetime | None,
+    alert: Alert,
+    queued_at: datetime | None,
+) -> bool:
+    """A place's newest event (stamped `last_event_at`, queued at `last_queued_at`) is the
+    resolve `alert`'s firing (its message queued at `queued_at`) answered with there
+    (`Moves._resolve_late`): ordered just after the firing, it is newer than the firing, but
+    it is no newer event of the alert."""
+    return (
+        last_event_at == alert.occurred_at
+        and queued_at is not None
+        and last_queued_at == _just_after(queued_at)
+    )
 
 
 def _just_before(queued_at: datetime | None) -> datetime | None:
