@@ -159,9 +159,10 @@ async def test_silences_are_made_listed_and_expired_over_http(store: Store) -> N
         assert (await client.delete("/api/v1/silences/nope", headers=BEARER)).status_code == 404
 
 
-async def test_the_login_form_sets_a_strict_session_that_only_reads(store: Store) -> None:
+async def test_the_login_form_sets_a_session_that_only_reads(store: Store) -> None:
     """GET / unauthenticated is the login form; posting the token with the form's CSRF value
-    sets an HttpOnly, SameSite=Strict session cookie; with it the page and the API read, but
+    sets an HttpOnly, SameSite=Lax session cookie (a link from Slack opens the page logged in;
+    the form's CSRF cookie stays Strict); with it the page and the API read, but
     nothing changes state; a cross-site post, a missing CSRF value or a wrong token is refused."""
     await _seed(store)
     async with serving(store) as client:
@@ -170,6 +171,7 @@ async def test_the_login_form_sets_a_strict_session_that_only_reads(store: Store
         assert "type=password name=token" in form.text
         csrf = re.search(r'name=csrf value="([^"]+)"', form.text)
         assert csrf is not None and client.cookies.get("triage_csrf") == csrf.group(1)
+        assert "SameSite=Strict" in form.headers["set-cookie"]
         assert "script-src" not in form.headers["content-security-policy"]
         assert "default-src 'none'" in form.headers["content-security-policy"]
 
@@ -194,7 +196,7 @@ async def test_the_login_form_sets_a_strict_session_that_only_reads(store: Store
         )
         assert ok.status_code == 303 and ok.headers["location"] == "/"
         set_cookie = ok.headers["set-cookie"]
-        assert "HttpOnly" in set_cookie and "SameSite=Strict" in set_cookie
+        assert "HttpOnly" in set_cookie and "SameSite=Lax" in set_cookie
         assert TOKEN not in set_cookie
 
         page = await client.get("/")

@@ -92,7 +92,7 @@ def _png_width(png: bytes) -> int:
 async def test_the_status_page_in_a_real_browser(
     tmp_path: Path, queues: Queues, moto_url: str
 ) -> None:
-    """Chromium logs in through the form, gets an HttpOnly SameSite=Strict session, and shows
+    """Chromium logs in through the form, gets an HttpOnly SameSite=Lax session, and shows
     open incidents by priority, the flapping one, the silence, the sinks' breakers, the LLM
     and the DLQ's depth on a phone-wide screen with nothing wider than it; the hostile title is
     shown as text (no element injected, the credential redacted); a screenshot is taken."""
@@ -136,7 +136,7 @@ async def test_the_status_page_in_a_real_browser(
         assert expected in text, (expected, text)
     assert "DLQ\t1" in text
     [session] = [c for c in cookies if c["name"] == "triage_session"]
-    assert session["httpOnly"] and session["sameSite"] == "Strict"
+    assert session["httpOnly"] and session["sameSite"] == "Lax"
 
 
 def _browse(

@@ -9,9 +9,11 @@
     POST   /login                                                        the page's login form
 
 Who may ask: a request with one `Authorization: Bearer <token>` (two are refused) may do
-everything; a browser that logged in holds a session cookie (HttpOnly, SameSite=Strict, signed
+everything; a browser that logged in holds a session cookie (HttpOnly, SameSite=Lax, signed
 with the token, 12 hours) that reads only (GET): nothing that changes state can be done with a
-cookie, so no other site can make a logged-in browser do it. The login form is guarded against
+cookie, so no other site can make a logged-in browser do it. Lax, not Strict, so that a link to
+the page from Slack or a wiki opens it logged in: all a cross-site navigation can do with the
+cookie is show the operator their own page. The login form is guarded against
 cross-site posts twice: a double-submit token (a cookie and a hidden field that must agree) and
 the browser's own `Origin` / `Sec-Fetch-Site`. Tokens and signatures are compared in constant
 time.
@@ -137,10 +139,14 @@ def cookies(request: Request) -> dict[str, str]:
     return found
 
 
-def cookie(name: str, value: str, request: Request, *, max_age_s: int) -> str:
-    """A Set-Cookie value: HttpOnly, SameSite=Strict, the whole site; Secure behind HTTPS."""
+def cookie(
+    name: str, value: str, request: Request, *, max_age_s: int, same_site: str = "Strict"
+) -> str:
+    """A Set-Cookie value: HttpOnly, SameSite `same_site`, the whole site; Secure behind
+    HTTPS."""
     secure = "; Secure" if (request.header("x-forwarded-proto") or "").lower() == "https" else ""
-    return f"{name}={value}; Path=/; Max-Age={max_age_s}; HttpOnly; SameSite=Strict{secure}"
+    attributes = f"Path=/; Max-Age={max_age_s}; HttpOnly; SameSite={same_site}{secure}"
+    return f"{name}={value}; {attributes}"
 
 
 def operator_routes(view: OperatorView | None) -> dict[str, Mapping[str, Handler]]:

@@ -125,7 +125,10 @@ class StatusPage:
             self.refusals.refused("wrong_token", request.peer, 401)
             return self._login_form(request, status=401, note=_WRONG_TOKEN)
         log.info("status_page.login", peer=request.peer)
-        session = cookie(SESSION_COOKIE, self.auth.session(), request, max_age_s=SESSION_S)
+        # Lax: a link from Slack or a wiki opens the page logged in (the cookie only reads).
+        session = cookie(
+            SESSION_COOKIE, self.auth.session(), request, max_age_s=SESSION_S, same_site="Lax"
+        )
         return Response(
             303,
             b"",
