@@ -65,7 +65,8 @@ REFUSED_INPUTS = {
     f"github_token_secret_arn=arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:triage/github": (
         "github_token_secret_arn must be the secret's full ARN"
     ),
-    'extra_environment={TRIAGE_API_TOKEN="plain-text-in-the-task-definition"}': (
+    # In lower case, as the daemon also reads it: still TRIAGE_API_TOKEN, still refused.
+    'extra_environment={triage_api_token="plain-text-in-the-task-definition"}': (
         "extra_environment must not hold a credential"
     ),
 }

@@ -866,7 +866,8 @@ def test_plan_refuses_inconsistent_settings(applied: Applied) -> None:
 def test_plan_refuses_partial_secret_arns_and_credentials_in_plain_text(applied: Applied) -> None:
     """The module's variables refuse a secret ARN without its -AbCdEf suffix (IAM would never
     match it: AccessDenied when ECS or the daemon first reads it) and a credential in
-    extra_environment (plain text in the task definition); one plan names both."""
+    extra_environment (plain text in the task definition), named in any case; one plan names
+    both."""
     returncode, stderr = applied.refused_plan
     assert returncode != 0
     said = " ".join(stderr.split())

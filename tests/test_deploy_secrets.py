@@ -101,3 +101,15 @@ def test_extra_secrets_are_injected_and_readable_by_the_execution_role() -> None
     injected = main[main.index("injected_secrets = ") : main.index("# The daemon's settings")]
     assert "var.extra_secrets" in injected
     assert "resources = [for s in local.injected_secrets : s.valueFrom]" in iam
+
+
+def test_the_refused_names_are_compared_in_any_case() -> None:
+    """extra_environment's and extra_secrets' refusals upper-case the names first: the daemon
+    reads its settings case-insensitively, so `triage_api_token` (or `triage_store_url`) would
+    otherwise pass the check and still set TRIAGE_API_TOKEN (TRIAGE_STORE_URL)."""
+    assert Settings.model_config.get("case_sensitive") is False
+    declared = variables()
+    for name in ("extra_environment", "extra_secrets"):
+        checks = re.findall(r"setintersection\((.*?),", declared[name])
+        assert checks, name
+        assert set(checks) == {f"[for k in keys(var.{name}) : upper(k)]"}, name

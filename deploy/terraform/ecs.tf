@@ -1,3 +1,10 @@
+locals {
+  #: Names both extra_environment and extra_secrets set, compared as the daemon reads them.
+  set_twice = sort(setintersection(
+    [for k in keys(var.extra_environment) : upper(k)], [for k in keys(var.extra_secrets) : upper(k)]
+  ))
+}
+
 resource "aws_ecs_task_definition" "this" {
   family                   = var.name
   requires_compatibilities = ["FARGATE"]
@@ -30,8 +37,8 @@ resource "aws_ecs_task_definition" "this" {
       error_message = "llm_provider = \"openai\" needs openai_api_key_secret_arn: the daemon refuses to start without OPENAI_API_KEY."
     }
     precondition {
-      condition     = length(setintersection(keys(var.extra_environment), keys(var.extra_secrets))) == 0
-      error_message = "extra_environment and extra_secrets both set ${join(", ", sort(setintersection(keys(var.extra_environment), keys(var.extra_secrets))))}: a variable comes from one or the other."
+      condition     = length(local.set_twice) == 0
+      error_message = "extra_environment and extra_secrets both set ${join(", ", local.set_twice)}: a variable comes from one or the other (names in any case: the daemon reads them so)."
     }
     precondition {
       condition     = var.stop_timeout_s >= var.shutdown_grace_s + 7

@@ -226,7 +226,9 @@ data "aws_iam_policy_document" "operator" {
     # `triage incidents list|show` and `triage silence` open the daemon's store,
     # incidents/dynamodb.py: describe_table (open: the table exists, DynamoDB's clock), get_item,
     # put_item (silences), scan (listing) on the table. `triage incidents close` also calls the
-    # sinks, so it needs their credentials (or runs in the task: ECS Exec).
+    # sinks, so it needs their credentials, or runs as a one-off task of the daemon's task
+    # definition (`aws ecs run-task` with the command overridden: the task role and secrets).
+    # The module does not enable ECS Exec.
     actions = [
       "dynamodb:DescribeTable",
       "dynamodb:GetItem",

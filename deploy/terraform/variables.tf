@@ -345,8 +345,10 @@ variable "extra_environment" {
   type        = map(string)
   default     = {}
 
+  # Names in any case: the daemon reads its settings case-insensitively, so triage_store_url
+  # would set TRIAGE_STORE_URL too.
   validation {
-    condition = length(setintersection(keys(var.extra_environment), [
+    condition = length(setintersection([for k in keys(var.extra_environment) : upper(k)], [
       "ALERT_TRIAGE_QUEUE_URL", "AWS_REGION", "AWS_ENDPOINT_URL", "AWS_CLOUDWATCH_ENDPOINT", "TRIAGE_STORE_URL",
       "BACKEND_BASE_URL", "BACKEND_SERVICE_ROUTE", "BACKEND_TOKEN_SECRET_ID", "BACKEND_TOKEN", "TRIAGE_BACKEND_UPDATE_ROUTE",
       "TRIAGE_BACKEND_RESOLVE_ROUTE", "OPENAI_API_KEY", "OPENAI_MODEL", "OPENAI_BASE_URL", "GITHUB_TOKEN",
@@ -360,7 +362,7 @@ variable "extra_environment" {
   # A credential in the environment is plain text in the task definition (anyone with
   # ecs:DescribeTaskDefinition reads it) and in the Terraform state.
   validation {
-    condition = length(setintersection(keys(var.extra_environment), [
+    condition = length(setintersection([for k in keys(var.extra_environment) : upper(k)], [
       "GITHUB_APP_PRIVATE_KEY", "TRIAGE_API_TOKEN", "TRIAGE_INGEST_TOKENS",
     ])) == 0
     error_message = "extra_environment must not hold a credential (GITHUB_APP_PRIVATE_KEY, TRIAGE_API_TOKEN, TRIAGE_INGEST_TOKENS): put it in a Secrets Manager secret and name it in extra_secrets."
@@ -373,7 +375,7 @@ variable "extra_secrets" {
   default     = {}
 
   validation {
-    condition = length(setintersection(keys(var.extra_secrets), [
+    condition = length(setintersection([for k in keys(var.extra_secrets) : upper(k)], [
       "ALERT_TRIAGE_QUEUE_URL", "AWS_REGION", "AWS_ENDPOINT_URL", "AWS_CLOUDWATCH_ENDPOINT", "TRIAGE_STORE_URL",
       "BACKEND_BASE_URL", "BACKEND_SERVICE_ROUTE", "BACKEND_TOKEN_SECRET_ID", "BACKEND_TOKEN", "TRIAGE_BACKEND_UPDATE_ROUTE",
       "TRIAGE_BACKEND_RESOLVE_ROUTE", "OPENAI_API_KEY", "OPENAI_MODEL", "OPENAI_BASE_URL", "GITHUB_TOKEN",
