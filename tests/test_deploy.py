@@ -295,6 +295,34 @@ def test_aws_calls_are_all_classified() -> None:
     assert ingest == {"sqs:SendMessage", "sqs:GetQueueAttributes", "secretsmanager:GetSecretValue"}
 
 
+def test_code_outside_the_task_is_imported_only_by_the_command_line() -> None:
+    """The files whose AWS calls are classified as not the task's (demo/, ingest/, ops/dlq.py)
+    are imported, outside themselves, only by cli.py (their own commands), so no path of the
+    daemon makes those calls under the task role, where they would be AccessDenied."""
+    outside = {
+        f"triage.{file.removesuffix('.py').removesuffix('/').replace('/', '.')}"
+        for file, function in NOT_IN_THE_TASK
+        if function == "*"
+    }
+    assert outside == {"triage.demo", "triage.ops.dlq", "triage.ingest"}
+    importers = set()
+    for path in sorted(SRC.rglob("*.py")):
+        module = "triage." + ".".join(path.relative_to(SRC).with_suffix("").parts)
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = (
+                [f"{node.module}.{a.name}" for a in node.names]
+                if isinstance(node, ast.ImportFrom) and node.module
+                else [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else []
+            )
+            for name in names:
+                for target in outside:
+                    if (name + ".").startswith(target + ".") and not module.startswith(target):
+                        importers.add(module)
+    assert importers == {"triage.cli"}
+
+
 # --- The gateway's task definition JSON ----------------------------------------------------------
 
 
