@@ -38,7 +38,8 @@ from triage.view import GroupView, RedactedAlert
 #: The record format this release reads and writes. A record (or a silence) holding a higher
 #: `min_reader` is refused; one without it is of format 1. Raise it, and write `min_reader`,
 #: only for a change an older release would corrupt by carrying a field it does not know.
-RECORD_FORMAT = 1
+#: 2: a silence's `!~` matcher (`silences.NOT_REGEX_FORMAT`).
+RECORD_FORMAT = 2
 MIN_READER = "min_reader"
 
 T = TypeVar("T")
