@@ -171,7 +171,7 @@ def _operator_commands(sub: Any) -> None:
         action="append",
         required=True,
         metavar="KEY=VALUE",
-        help="source, team, title or a label; =, != or =~ (regex); repeat: all must hold",
+        help="source, team, title or a label; =, !=, =~ or !~ (regex); repeat: all must hold",
     )
     length = add.add_mutually_exclusive_group(required=True)
     length.add_argument("--for", dest="duration", metavar="DURATION", help="90m, 2h, 1d")

@@ -1,11 +1,12 @@
 """Silences: matchers with an expiry, kept in the store so every replica honours the same ones.
 
-A silence is a list of matchers (Alertmanager's three operators) over an alert's `source`,
+A silence is a list of matchers (Alertmanager's four operators) over an alert's `source`,
 `team`, `title` and labels (any other name is a label's), all of which must hold:
 
     team=payments          equal
     env!=staging           not equal (a label that is absent is "", so it is not equal)
     title=~.*disk.*        the whole value matches the regular expression (case-sensitive)
+    env!~staging|dev       the whole value does not match it (an absent label's "" does not)
 
 Values are matched as operators see them and as the store keeps them: redacted (`AsShown`).
 The pipeline holds the raw alert and the sweep the stored incident; both must agree, or a
@@ -40,7 +41,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import structlog
 
 from triage.errors import StoreNewerError
-from triage.incidents.codec import check_reader
+from triage.incidents.codec import MIN_READER, check_reader
 from triage.redact import Redactor
 from triage.view import redacted_pair_value
 
@@ -67,6 +68,10 @@ MAX_PROGRAM = 2000
 MAX_PROGRAM_TOTAL = 20_000
 MAX_PATTERNS = 256
 FIELDS = ("source", "team", "title")
+#: The record format that first reads `!~`: a silence holding one is stored with it as its
+#: `min_reader`, so a release before it skips the silence (`silence.unreadable`) and keeps it,
+#: rather than reading the matcher some other way (`codec.RECORD_FORMAT` is at least this).
+NOT_REGEX_FORMAT = 2
 #: Stored times from this year on are refused: a silence lasts a year at most, and adding to
 #: a time near the calendar's end (9999) raises OverflowError wherever it is done.
 _LAST_YEAR = 9000
@@ -76,6 +81,12 @@ class Op(StrEnum):
     EQ = "="
     NE = "!="
     RE = "=~"
+    NRE = "!~"
+
+
+#: The operators as a matcher is split at the leftmost one: a name holds none of `!=~`, so
+#: the first operator written ends the name, and `!~` or `=` inside a value stays there.
+_OPERATOR = re.compile(r"!~|!=|=~|=")
 
 
 class Subject(Protocol):
@@ -99,17 +110,15 @@ class Matcher:
 
     @classmethod
     def parse(cls, text: str) -> Matcher:
-        """`KEY=VALUE`, `KEY!=VALUE` or `KEY=~REGEX`; ValueError says what is wrong."""
-        at = text.find("=")
-        if at < 0:
-            raise ValueError(f"matcher {text[:60]!r}: expected KEY=VALUE, KEY!=VALUE or KEY=~REGEX")
-        if at > 0 and text[at - 1] == "!":
-            name, op, value = text[: at - 1], Op.NE, text[at + 1 :]
-        elif text[at + 1 : at + 2] == "~":
-            name, op, value = text[:at], Op.RE, text[at + 2 :]
-        else:
-            name, op, value = text[:at], Op.EQ, text[at + 1 :]
-        return cls.build(name.strip(), op, value)
+        """`KEY=VALUE`, `KEY!=VALUE`, `KEY=~REGEX` or `KEY!~REGEX`; ValueError says what is
+        wrong."""
+        found = _OPERATOR.search(text)
+        if found is None:
+            raise ValueError(
+                f"matcher {text[:60]!r}: expected KEY=VALUE, KEY!=VALUE, KEY=~REGEX or KEY!~REGEX"
+            )
+        name, value = text[: found.start()], text[found.end() :]
+        return cls.build(name.strip(), found.group(), value)
 
     @classmethod
     def build(cls, name: str, op: Op | str, value: str) -> Matcher:
@@ -120,9 +129,15 @@ class Matcher:
         if not is_unicode(value):
             raise ValueError(f"matcher {name}: value is not valid Unicode (a lone surrogate)")
         matcher = cls(name, Op(op), value)
-        if matcher.op is Op.RE:
-            _check_pattern(name, value)
+        if matcher.is_regex:
+            _check_pattern(f"{name}{matcher.op.value}", value)
         return matcher
+
+    @property
+    def is_regex(self) -> bool:
+        """Whether the value is a regular expression (`=~` or `!~`): compiled by RE2 and
+        counted in the silences' budget, kept as typed (redacting it would change it)."""
+        return self.op in (Op.RE, Op.NRE)
 
     def holds(self, subject: Subject | AsShown) -> bool:
         """Whether the matcher holds for `subject` as operators see it (redacted)."""
@@ -131,7 +146,13 @@ class Matcher:
             return have == self.value
         if self.op is Op.NE:
             return have != self.value
-        return _compiled(self.value).fullmatch(have[:MATCH_CHARS]) is not None
+        matched = _compiled(self.value).fullmatch(have[:MATCH_CHARS]) is not None
+        return matched if self.op is Op.RE else not matched
+
+    def holds_when_absent(self) -> bool:
+        """Whether the matcher holds for an alert without its label (an absent label is "",
+        as in Alertmanager): `env!=prod`, `env!~prod` and `env=~.*` do; `env=prod` does not."""
+        return self.holds(_NOTHING)
 
     def __str__(self) -> str:
         return f"{self.name}{self.op.value}{self.value}"
@@ -203,18 +224,19 @@ def is_unicode(text: str) -> bool:
     return True
 
 
-def _check_pattern(name: str, pattern: str) -> None:
-    """ValueError when RE2 cannot compile `pattern`, or compiles it too large to match cheaply."""
+def _check_pattern(named: str, pattern: str) -> None:
+    """ValueError when RE2 cannot compile `pattern`, or compiles it too large to match cheaply
+    (`named` is the matcher's name and operator, such as `title=~`, for the error)."""
     try:
         program = _compiled(pattern).programsize
     except _re2().error as exc:
         reason = exc.args[0] if exc.args else exc
         if isinstance(reason, bytes):  # google-re2 raises its message as bytes
             reason = reason.decode("utf-8", "replace")
-        raise ValueError(f"matcher {name}=~: not an RE2 regular expression: {reason}") from None
+        raise ValueError(f"matcher {named}: not an RE2 regular expression: {reason}") from None
     if program > MAX_PROGRAM:
         raise ValueError(
-            f"matcher {name}=~: too costly to match against every alert (RE2 compiles it to "
+            f"matcher {named}: too costly to match against every alert (RE2 compiles it to "
             f"{program} instructions, at most {MAX_PROGRAM}): counted repetitions such as "
             "(.?){300} compile large"
         )
@@ -224,7 +246,7 @@ def check_regex_budget(silences: Iterable[Silence]) -> None:
     """ValueError when the regular expressions of `silences` (those in effect, the new one
     among them) would cost every alert more than `MAX_PROGRAM_TOTAL` instructions, or hold
     more than `MAX_PATTERNS` distinct patterns."""
-    patterns = {m.value for silence in silences for m in silence.matchers if m.op is Op.RE}
+    patterns = {m.value for silence in silences for m in silence.matchers if m.is_regex}
     if len(patterns) > MAX_PATTERNS:
         raise ValueError(
             f"the silences in effect would hold {len(patterns)} distinct regular expressions, "
@@ -309,7 +331,7 @@ class Silence:
         return all(m.holds(shown) for m in self.matchers)
 
     def to_json(self) -> dict[str, object]:
-        return {
+        stored: dict[str, object] = {
             **self.unknown,
             "id": self.id,
             "matchers": [str(m) for m in self.matchers],
@@ -319,6 +341,12 @@ class Silence:
             "comment": self.comment,
             "author": self.author,
         }
+        if any(m.op is Op.NRE for m in self.matchers):
+            # A new operator in an existing field: a release that does not know it must skip
+            # the silence, not read it as some other matcher (see NOT_REGEX_FORMAT).
+            kept = self.unknown.get(MIN_READER)  # a number, or check_reader refused it
+            stored[MIN_READER] = max(NOT_REGEX_FORMAT, kept if isinstance(kept, int) else 1)
+        return stored
 
     @classmethod
     def from_json(cls, data: Mapping[str, object]) -> Silence:
@@ -355,9 +383,9 @@ def _check_matchers(matchers: Sequence[Matcher]) -> None:
         raise ValueError("a silence needs at least one matcher")
     if len(matchers) > MAX_MATCHERS:
         raise ValueError(f"a silence takes at most {MAX_MATCHERS} matchers")
-    if all(m.holds(_NOTHING) for m in matchers):
-        # As Alertmanager: `env!=prod`, `typo=` or `title=~.*` alone would silence every
-        # alert (an absent label is ""), which is never what a typo meant.
+    if all(m.holds_when_absent() for m in matchers):
+        # As Alertmanager: `env!=prod`, `env!~prod`, `typo=` or `title=~.*` alone would
+        # silence every alert (an absent label is ""), which is never what a typo meant.
         raise ValueError(
             "a silence needs a matcher that an empty or absent value does not satisfy "
             "(these would silence every alert)"

@@ -333,23 +333,24 @@ def new_silence(
     return Silence.new(parsed, now, ends, redacted(comment), redacted(author) or "unknown")
 
 
-#: What an `=` or `!=` value of a new matcher may not start with: `env!=~prod` (Alertmanager's
-#: `!~` misremembered) would be read as "not the literal ~prod" and quiet every alert of the
+#: What an `=` or `!=` value of a new matcher may not start with: `env!=~prod` (`!~`
+#: misremembered) would be read as "not the literal ~prod" and quiet every alert of the
 #: silence's other matchers, `env==prod` and `env=!prod` would quiet nothing.
 _OPERATOR_CHARS = ("~", "=", "!")
 
 
 def _new_matcher(text: str, redactor: Redactor) -> Matcher:
     """A matcher as typed; an `=` or `!=` value is kept redacted, as the alerts it is matched
-    against are (a secret typed into it is never stored, and it still matches)."""
+    against are (a secret typed into it is never stored, and it still matches). A regular
+    expression is kept as typed: redacted, `.*token=.*` would become another pattern."""
     matcher = Matcher.parse(text)
-    if matcher.op is Op.RE:
+    if matcher.is_regex:
         return matcher
     if matcher.value[:1] in _OPERATOR_CHARS:
         raise ValueError(
             f"matcher {str(matcher)[:80]!r}: its value starts with {matcher.value[0]!r}, as a "
-            "mistyped operator's would (env!=~x, env==x, env=!x); the operators are =, != "
-            "and =~ (Alertmanager's !~ is not one: write a regular expression that excludes)"
+            "mistyped operator's would (env!=~x, env==x, env=!x); the operators are =, !=, "
+            f"=~ and !~{_meant_operator(matcher)}"
         )
     if not _holdable(matcher.value):
         raise ValueError(
@@ -357,6 +358,15 @@ def _new_matcher(text: str, redactor: Redactor) -> Matcher:
             "are trimmed and single-spaced, without controls or bidi marks): pasted text?"
         )
     return Matcher.build(matcher.name, matcher.op, redactor.text(matcher.value))
+
+
+def _meant_operator(matcher: Matcher) -> str:
+    """The matcher `env!=~prod` was typed for, `env!~prod` (the value does not match the
+    regular expression), as the refusal's hint; "" for the other mistyped operators."""
+    if matcher.op is not Op.NE or not matcher.value.startswith("~"):
+        return ""
+    meant = f"{matcher.name}{Op.NRE.value}{matcher.value[1:]}"
+    return f" (did you mean {meant[:80]!r}?)"
 
 
 def _holdable(value: str) -> bool:
@@ -381,9 +391,9 @@ def silence_warnings(silence: Silence, incidents: Sequence[Incident]) -> list[st
     subjects = [(incident, _subject(incident)) for incident in incidents]
     names = set(FIELDS).union(*(subject.labels for _, subject in subjects))
     warnings = [
-        _unknown_name(matcher, names)
+        warning
         for matcher in silence.matchers
-        if matcher.op is not Op.NE and matcher.name not in names
+        if matcher.name not in names and (warning := _unknown_name(matcher, names))
     ]
     opened = [subject for incident, subject in subjects if _listed_state(incident) == "open"]
     checked = opened[:_CHECKED]
@@ -419,16 +429,23 @@ def _case_hints(silence: Silence, subjects: Sequence[Subject]) -> list[str]:
     return hints
 
 
-def _unknown_name(matcher: Matcher, names: set[str]) -> str:
-    """The warning for a matcher whose name no incident holds, with the likeliest name meant."""
+def _unknown_name(matcher: Matcher, names: set[str]) -> str | None:
+    """The warning for a matcher whose name no incident holds, with the likeliest name meant.
+    A matcher an absent label satisfies (`canary!=true`, `canary!~true`) excludes what no
+    alert has yet, which is no mistake, unless a name near it is one incidents have
+    (`Env!~prod` for `env`): then it excludes nothing it was written to exclude."""
     by_case = {name.lower(): name for name in names}
     meant = by_case.get(matcher.name.lower()) or next(
         iter(difflib.get_close_matches(matcher.name, sorted(names), n=1, cutoff=0.75)), None
     )
+    absent_holds = matcher.holds_when_absent()
+    if absent_holds and meant is None:
+        return None
     hint = f" (did you mean {meant!r}?)" if meant else ""
+    effect = f", so it holds for every alert without {matcher.name!r}" if absent_holds else ""
     return (
         f"matcher {str(matcher)[:80]!r}: no incident in the store has a label {matcher.name!r}"
-        f"{hint}; names are case-sensitive, and the fields are {', '.join(FIELDS)}"
+        f"{hint}{effect}; names are case-sensitive, and the fields are {', '.join(FIELDS)}"
     )
 
 
