@@ -269,3 +269,38 @@ def test_a_not_regex_that_excludes_every_open_incident_says_so(
         )  # fmt: skip
         _, err = capsys.readouterr()
         assert code == 0 and "matches none of the 1 open incidents" in err
+
+
+@pytest.mark.parametrize("typed", ["env!~ prod", "env !~ prod", "env=~prod ", "env!~\tprod"])
+def test_a_pattern_with_whitespace_around_it_is_refused(typed: str) -> None:
+    """A pattern copied as `env !~ prod` (Alertmanager trims around the operator, we do not)
+    is refused naming the trimmed one: alert values are trimmed, so ` prod` matches none and
+    `env!~ prod` would exclude nothing, quietly silencing every other env too."""
+    with pytest.raises(ValueError, match=r"whitespace.*no alert value") as refused:
+        new_silence(["team=payments", typed], "1h", "why", "al", NOW)
+    assert repr(typed.replace(" ", "").replace("\t", "")) in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    ("matcher", "hint"),
+    [
+        ("env!~Prod|staging", "it excludes none of the open incidents with env=prod"),
+        ("env!=Prod", "it excludes none of the open incidents with env=prod"),
+        ("env!~prod|staging", None),
+        ("env!~dev", None),
+    ],
+)
+def test_a_negation_that_differs_only_in_case_is_named(
+    store_url: str, capsys: pytest.CaptureFixture[str], matcher: str, hint: str | None
+) -> None:
+    """`env!~Prod|staging` (or `env!=Prod`) where open incidents have env=prod excludes
+    none of them, so it quiets them: the silence is made with a warning naming the value."""
+    code = main(
+        ["silence", "add", "--match", "team=payments", "--match", matcher, "--for", "1h",
+         "--comment", "db work"]
+    )  # fmt: skip
+    _, err = capsys.readouterr()
+    assert code == 0
+    hints = [line for line in err.splitlines() if "case-sensitive" in line]
+    assert hints == ([f"triage: silence: warning: matcher {matcher!r}: values are "
+                      f"case-sensitive, and {hint}"] if hint else [])  # fmt: skip

@@ -141,7 +141,10 @@ class Matcher:
 
     def holds(self, subject: Subject | AsShown) -> bool:
         """Whether the matcher holds for `subject` as operators see it (redacted)."""
-        have = as_shown(subject).value(self.name)
+        return self.holds_for(as_shown(subject).value(self.name))
+
+    def holds_for(self, have: str) -> bool:
+        """Whether the matcher holds for a value as shown (redacted) under its name."""
         if self.op is Op.EQ:
             return have == self.value
         if self.op is Op.NE:

@@ -345,7 +345,7 @@ def _new_matcher(text: str, redactor: Redactor) -> Matcher:
     expression is kept as typed: redacted, `.*token=.*` would become another pattern."""
     matcher = Matcher.parse(text)
     if matcher.is_regex:
-        return matcher
+        return _new_pattern(matcher)
     if matcher.value[:1] in _OPERATOR_CHARS:
         raise ValueError(
             f"matcher {str(matcher)[:80]!r}: its value starts with {matcher.value[0]!r}, as a "
@@ -358,6 +358,21 @@ def _new_matcher(text: str, redactor: Redactor) -> Matcher:
             "are trimmed and single-spaced, without controls or bidi marks): pasted text?"
         )
     return Matcher.build(matcher.name, matcher.op, redactor.text(matcher.value))
+
+
+def _new_pattern(matcher: Matcher) -> Matcher:
+    """A regular expression as typed, unless whitespace starts or ends it: every value a
+    matcher reads is trimmed, so `env!~ prod` (copied from Alertmanager, which trims around
+    the operator) would exclude nothing and quiet every other env too, and `env=~ prod`
+    would match nothing."""
+    trimmed = matcher.value.strip()
+    if trimmed != matcher.value:
+        meant = f"{matcher.name}{matcher.op.value}{trimmed}"
+        raise ValueError(
+            f"matcher {str(matcher)[:80]!r}: the pattern starts or ends with whitespace, which "
+            f"no alert value does (they are trimmed): did you mean {meant[:80]!r}?"
+        )
+    return matcher
 
 
 def _meant_operator(matcher: Matcher) -> str:
@@ -404,6 +419,7 @@ def silence_warnings(silence: Silence, incidents: Sequence[Incident]) -> list[st
             "that arrive while it lasts"
         )
         warnings.extend(_case_hints(silence, checked))
+    warnings.extend(_negation_case_hints(silence, checked))
     return warnings
 
 
@@ -427,6 +443,41 @@ def _case_hints(silence: Silence, subjects: Sequence[Subject]) -> list[str]:
                 f"have {matcher.name}={have[:80]}"
             )
     return hints
+
+
+def _negation_case_hints(silence: Silence, subjects: Sequence[Subject]) -> list[str]:
+    """For each `!=` or `!~` matcher, a value of an open incident it lets through only because
+    of case (`env!~Prod|staging` where incidents have env=prod): a negation that excludes
+    nothing quiets what it was written to spare, and no other warning says so, as the
+    silence then matches."""
+    hints = []
+    for matcher in silence.matchers:
+        excluded = _excluded_ignoring_case(matcher)
+        if excluded is None:
+            continue
+        values = (as_shown(s).value(matcher.name) for s in subjects)
+        have = next((v for v in values if matcher.holds_for(v) and excluded(v)), None)
+        if have is not None:
+            hints.append(
+                f"matcher {str(matcher)[:80]!r}: values are case-sensitive, and it excludes "
+                f"none of the open incidents with {matcher.name}={have[:80]}"
+            )
+    return hints
+
+
+def _excluded_ignoring_case(matcher: Matcher) -> Callable[[str], bool] | None:
+    """Whether `matcher`, a `!=` or `!~`, would exclude a value were case ignored; None for
+    the other operators (and a pattern RE2 compiles too large once case is ignored)."""
+    if matcher.op is Op.NE:
+        wanted = matcher.value.casefold()
+        return lambda have: have.casefold() == wanted
+    if matcher.op is not Op.NRE:
+        return None
+    try:
+        folded = Matcher.build(matcher.name, Op.RE, f"(?i:{matcher.value})")
+    except ValueError:
+        return None
+    return folded.holds_for
 
 
 def _unknown_name(matcher: Matcher, names: set[str]) -> str | None:
