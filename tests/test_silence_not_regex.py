@@ -304,3 +304,23 @@ def test_a_negation_that_differs_only_in_case_is_named(
     hints = [line for line in err.splitlines() if "case-sensitive" in line]
     assert hints == ([f"triage: silence: warning: matcher {matcher!r}: values are "
                       f"case-sensitive, and {hint}"] if hint else [])  # fmt: skip
+
+
+def test_a_value_under_a_secret_label_is_stored_as_alerts_show_it() -> None:
+    """`db_password=hunter2` is stored as alerts with such a label are shown and matched,
+    `[REDACTED:password]`: the secret never reaches the store, and the matcher holds for
+    the alert it was typed for (stored as typed it held for none, a `!=` for every one)."""
+    made = new_silence(["team=payments", "db_password=hunter2"], "1h", "why", "al", NOW)
+    assert made.to_json()["matchers"] == ["team=payments", "db_password=[REDACTED:password]"]
+    assert made.matches(_labelled(db_password="hunter2"))
+    negated = new_silence(["team=payments", "db_password!=hunter2"], "1h", "why", "al", NOW)
+    assert not negated.matches(_labelled(db_password="hunter2"))
+
+
+@pytest.mark.parametrize("typed", ["db_password!~hunter.*", "api_key=~test-.*"])
+def test_a_pattern_on_a_secret_label_is_refused(typed: str) -> None:
+    """A regular expression on a label named as a secret's is refused, naming what to write:
+    its values are matched redacted, so `db_password!~hunter.*` would exclude nothing."""
+    name = typed.split("!")[0].split("=")[0]
+    with pytest.raises(ValueError, match=rf"write {name}!= for alerts with one, {name}= for"):
+        new_silence(["team=payments", typed], "1h", "why", "al", NOW)

@@ -176,13 +176,18 @@ class AsShown:
     def value(self, name: str) -> str:
         shown = self._shown.get(name)
         if shown is None:
-            raw = _value_of(self._subject, name)
-            if name in FIELDS:
-                shown = _REDACTOR.text(raw)
-            else:
-                shown = redacted_pair_value(name, raw, _REDACTOR)
-            self._shown[name] = shown
+            shown = self._shown[name] = shown_value(name, _value_of(self._subject, name))
         return shown
+
+
+def shown_value(name: str, raw: str, redactor: Redactor | None = None) -> str:
+    """The value of field or label `name` as operators see it and silences match it: redacted,
+    a label's also by its name (`db_password`'s value is `[REDACTED:password]`, whatever it
+    is). A new matcher's `=` or `!=` value is stored so, or it would never equal an alert's."""
+    redactor = redactor or _REDACTOR
+    if name in FIELDS:
+        return redactor.text(raw)
+    return redacted_pair_value(name, raw, redactor)
 
 
 def as_shown(subject: Subject | AsShown) -> AsShown:

@@ -28,9 +28,10 @@ from triage.incidents.silences import (
     Subject,
     as_shown,
     is_unicode,
+    shown_value,
 )
 from triage.normalize.common import line
-from triage.redact import Redactor
+from triage.redact import Redactor, secret_named
 from triage.view import terminal_line
 
 #: ASCII digits only (`\d` would take other scripts' digits), at most 7 per unit: enough for a
@@ -357,14 +358,23 @@ def _new_matcher(text: str, redactor: Redactor) -> Matcher:
             f"matcher {str(matcher)[:80]!r}: no alert value is like this one (alert values "
             "are trimmed and single-spaced, without controls or bidi marks): pasted text?"
         )
-    return Matcher.build(matcher.name, matcher.op, redactor.text(matcher.value))
+    return Matcher.build(
+        matcher.name, matcher.op, shown_value(matcher.name, matcher.value, redactor)
+    )
 
 
 def _new_pattern(matcher: Matcher) -> Matcher:
-    """A regular expression as typed, unless whitespace starts or ends it: every value a
-    matcher reads is trimmed, so `env!~ prod` (copied from Alertmanager, which trims around
-    the operator) would exclude nothing and quiet every other env too, and `env=~ prod`
-    would match nothing."""
+    """A regular expression as typed, unless it can only mislead: every value a matcher reads
+    is trimmed, so `env!~ prod` (copied from Alertmanager, which trims around the operator)
+    would exclude nothing and quiet every other env too, and `env=~ prod` would match nothing;
+    and the value of a label named as a secret's is matched as `[REDACTED:password]`."""
+    if secret_named(matcher.name):
+        name = matcher.name
+        raise ValueError(
+            f"matcher {str(matcher)[:80]!r}: {name} is named as a secret, so alerts show its "
+            "value (and silences match it) as [REDACTED:password], which no pattern tells "
+            f"apart: write {name}!= for alerts with one, {name}= for alerts without"
+        )
     trimmed = matcher.value.strip()
     if trimmed != matcher.value:
         meant = f"{matcher.name}{matcher.op.value}{trimmed}"
