@@ -324,3 +324,20 @@ def test_a_pattern_on_a_secret_label_is_refused(typed: str) -> None:
     name = typed.split("!")[0].split("=")[0]
     with pytest.raises(ValueError, match=rf"write {name}!= for alerts with one, {name}= for"):
         new_silence(["team=payments", typed], "1h", "why", "al", NOW)
+
+
+def test_a_pattern_that_matches_only_ignoring_case_is_named(
+    store_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`env=~Prod.*` where open incidents have env=prod matches none of them; the warning
+    names the value, as it does for `env=Prod`."""
+    code = main(
+        ["silence", "add", "--match", "team=payments", "--match", "env=~Prod.*", "--for", "1h",
+         "--comment", "db work"]
+    )  # fmt: skip
+    _, err = capsys.readouterr()
+    assert code == 0
+    assert [line for line in err.splitlines() if "case-sensitive" in line] == [
+        "triage: silence: warning: matcher 'env=~Prod.*': values are case-sensitive, and open "
+        "incidents have env=prod"
+    ]

@@ -434,19 +434,15 @@ def silence_warnings(silence: Silence, incidents: Sequence[Incident]) -> list[st
 
 
 def _case_hints(silence: Silence, subjects: Sequence[Subject]) -> list[str]:
-    """For each `=` matcher no subject holds, the value a subject has that differs from it
-    only in case: `triage incidents list --team` ignores case, and an operator who copies
-    the team from a thought (`payments`) rather than from the listing (`Payments`) gets a
-    silence that holds for nothing."""
+    """For each `=` or `=~` matcher no subject holds, the value a subject has that it would
+    hold for were case ignored: `triage incidents list --team` ignores case, and an operator
+    who copies the team from a thought (`payments`) rather than from the listing
+    (`Payments`) gets a silence that holds for nothing."""
     hints = []
     for matcher in silence.matchers:
-        if matcher.op is not Op.EQ or any(matcher.holds(s) for s in subjects):
+        if matcher.op not in (Op.EQ, Op.RE) or any(matcher.holds(s) for s in subjects):
             continue
-        wanted = matcher.value.casefold()
-        have = next(
-            (v for s in subjects if (v := as_shown(s).value(matcher.name)).casefold() == wanted),
-            None,
-        )
+        have = _value_ignoring_case(matcher, subjects, holds=True)
         if have is not None:
             hints.append(
                 f"matcher {str(matcher)[:80]!r}: values are case-sensitive, and open incidents "
@@ -462,11 +458,9 @@ def _negation_case_hints(silence: Silence, subjects: Sequence[Subject]) -> list[
     silence then matches."""
     hints = []
     for matcher in silence.matchers:
-        excluded = _excluded_ignoring_case(matcher)
-        if excluded is None:
+        if matcher.op not in (Op.NE, Op.NRE):
             continue
-        values = (as_shown(s).value(matcher.name) for s in subjects)
-        have = next((v for v in values if matcher.holds_for(v) and excluded(v)), None)
+        have = _value_ignoring_case(matcher, subjects, holds=False)
         if have is not None:
             hints.append(
                 f"matcher {str(matcher)[:80]!r}: values are case-sensitive, and it excludes "
@@ -475,19 +469,30 @@ def _negation_case_hints(silence: Silence, subjects: Sequence[Subject]) -> list[
     return hints
 
 
-def _excluded_ignoring_case(matcher: Matcher) -> Callable[[str], bool] | None:
-    """Whether `matcher`, a `!=` or `!~`, would exclude a value were case ignored; None for
-    the other operators (and a pattern RE2 compiles too large once case is ignored)."""
-    if matcher.op is Op.NE:
-        wanted = matcher.value.casefold()
-        return lambda have: have.casefold() == wanted
-    if matcher.op is not Op.NRE:
+def _value_ignoring_case(
+    matcher: Matcher, subjects: Sequence[Subject], *, holds: bool
+) -> str | None:
+    """A subject's value for `matcher` whose outcome case decides: one it would hold for
+    (`holds`) or not (otherwise) were case ignored, and does the opposite as written."""
+    folded = _ignoring_case(matcher)
+    if folded is None:
         return None
+    values = (as_shown(s).value(matcher.name) for s in subjects)
+    return next(
+        (v for v in values if folded(v) is holds and matcher.holds_for(v) is not holds), None
+    )
+
+
+def _ignoring_case(matcher: Matcher) -> Callable[[str], bool] | None:
+    """Whether `matcher` would hold for a value were case ignored; None for a pattern RE2
+    compiles too large once it ignores case (case folding widens Unicode classes)."""
+    if not matcher.is_regex:
+        wanted, equal = matcher.value.casefold(), matcher.op is Op.EQ
+        return lambda have: (have.casefold() == wanted) is equal
     try:
-        folded = Matcher.build(matcher.name, Op.RE, f"(?i:{matcher.value})")
+        return Matcher.build(matcher.name, matcher.op, f"(?i:{matcher.value})").holds_for
     except ValueError:
         return None
-    return folded.holds_for
 
 
 def _unknown_name(matcher: Matcher, names: set[str]) -> str | None:
