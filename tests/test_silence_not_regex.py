@@ -2,7 +2,9 @@
 parsed from the command line, the API and the store, matched with RE2 under the budgets `=~`
 has, held to the "one matcher an absent value fails" rule, stored so that an older release
 skips it (`min_reader`) rather than reading it some other way, and warned about as the other
-operators are. In process, against in-memory and SQLite stores: milliseconds."""
+operators are; and the mistakes a pattern or a negation invites (whitespace around it, a
+secret's label, a value that differs only in case), refused or warned about for every
+operator. In process, against in-memory and SQLite stores: milliseconds."""
 
 from __future__ import annotations
 
