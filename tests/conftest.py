@@ -26,41 +26,46 @@ from triage.demo.ticketd import TicketServer
 from triage.redact.held import _forget_held
 
 #: The files that take longest (their tests' durations summed, in a whole run of the suite on
-#: this 2-core machine, 2026-12-05 03:05 UTC, the machine to itself), started first:
+#: this 2-core machine, 2026-12-05 07:21 UTC, one helper beside it), started first:
 #: with xdist's loadfile and --no-loadscope-reorder, workers take files in collection order, so
 #: these run beside the many quick files instead of after them. Longest first (a SPLIT file by
 #: the length of its parts).
 LONG_FIRST = (
-    "test_daemon.py",  # 46 s
-    "test_store.py",  # 45 s
-    "test_redaction_boundary.py",  # 45 s
-    "test_ingest_gateway.py",  # 38 s
-    "test_bench_smoke.py",  # 38 s, one test
-    "test_faults.py",  # 63 s in 3 parts
-    "test_bedrock.py",  # 24 s
-    "test_localstack_init.py",  # 23 s
-    "test_redact.py",  # 45 s in 3 parts
-    "test_store_faults.py",  # 21 s
-    "test_ingest_hostile.py",  # 19 s
-    "test_trust.py",  # 37 s in 2 parts
-    "test_cli.py",  # 18 s
-    "test_groups_daemon.py",  # 8 s, one test
-    "test_github_daemon.py",  # 15 s
-    "test_github_sink.py",
-    "test_lifecycle_model.py",
-    "test_http_endpoints.py",
-    "test_supervisor.py",
+    "test_redaction_boundary.py",  # 44 s
+    "test_daemon.py",  # 43 s
+    "test_ingest_gateway.py",  # 42 s
+    "test_bench_smoke.py",  # 41 s, one test
+    "test_store.py",  # 34 s
+    "test_bedrock.py",  # 25 s
+    "test_ingest_hostile.py",  # 22 s
+    "test_faults.py",  # 62 s in 3 parts
+    "test_demo.py",  # 20 s
+    "test_corpus_daemon.py",  # 19 s
+    "test_every_source_hostile.py",  # 17 s
+    "test_store_faults.py",  # 17 s
+    "test_fault_model.py",  # 16 s
+    "test_localstack_init.py",  # 16 s
+    "test_config_faults.py",  # 14 s
+    "test_trust.py",  # 27 s in 2 parts
+    "test_github_daemon.py",  # 13 s
+    "test_readme_examples.py",  # 13 s
+    "test_readme_compose.py",  # 13 s
+    "test_normalize_hostile.py",  # 13 s
+    "test_lifecycle_model.py",  # 13 s
+    "test_github_sink.py",  # 12 s
+    "test_groups_daemon.py",  # 12 s, one test
+    "test_http_endpoints.py",  # 11 s
+    "test_supervisor.py",  # 11 s
+    "test_ingest_process.py",
     "test_ops_faults.py",
+    "test_quality.py",
+    "test_prometheus_e2e.py",
+    "test_ingest_alertmanager.py",
+    "test_redact.py",  # 22 s in 3 parts
+    "test_cli.py",
     "test_secrets.py",
     "test_dlq.py",
-    "test_normalize_hostile.py",
-    "test_ingest_process.py",
-    "test_ingest_alertmanager.py",
     "test_daemon_llm.py",
-    "test_readme_compose.py",
-    "test_readme_examples.py",
-    "test_demo.py",
-    "test_prometheus_e2e.py",
 )
 #: Files run last: test_deploy.py's terraform apply (~100 s, mostly the AWS provider waiting)
 #: runs from the start in a process of its own (tests/deploy_harness.py, started below), so by
