@@ -343,3 +343,22 @@ def test_a_pattern_that_matches_only_ignoring_case_is_named(
         "triage: silence: warning: matcher 'env=~Prod.*': values are case-sensitive, and open "
         "incidents have env=prod"
     ]
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        ('env!~"prod|staging"', "env!~prod|staging"),
+        ('env!="prod"', "env!=prod"),
+        ('env=~"prod.*"', "env=~prod.*"),
+        ('team="payments"', "team=payments"),
+        ('env!~"pr\\"od"', 'env!~pr"od'),
+    ],
+)
+def test_a_value_in_alertmanagers_quotes_is_refused(typed: str, meant: str) -> None:
+    """`env!~"prod|staging"` as amtool writes it is refused naming the unquoted matcher:
+    here the quotes would be part of the value, no alert value has them, so a negation
+    would exclude nothing and quiet the very alerts it names."""
+    with pytest.raises(ValueError, match="double quotes") as refused:
+        new_silence(["team=payments", typed], "1h", "why", "al", NOW)
+    assert f"did you mean {meant!r}?" in str(refused.value)

@@ -345,6 +345,7 @@ def _new_matcher(text: str, redactor: Redactor) -> Matcher:
     against are (a secret typed into it is never stored, and it still matches). A regular
     expression is kept as typed: redacted, `.*token=.*` would become another pattern."""
     matcher = Matcher.parse(text)
+    _refuse_quoted(matcher)
     if matcher.is_regex:
         return _new_pattern(matcher)
     if matcher.value[:1] in _OPERATOR_CHARS:
@@ -360,6 +361,27 @@ def _new_matcher(text: str, redactor: Redactor) -> Matcher:
         )
     return Matcher.build(
         matcher.name, matcher.op, shown_value(matcher.name, matcher.value, redactor)
+    )
+
+
+#: An escape inside Alertmanager's double-quoted value: `\"`, `\\` or `\n`.
+_AMTOOL_ESCAPE = re.compile(r'\\(["\\n])')
+
+
+def _refuse_quoted(matcher: Matcher) -> None:
+    """ValueError for a value in double quotes, as amtool and Alertmanager's own silence form
+    write it (`env!~"prod|staging"`): here quotes are part of the value, and alert values
+    seldom have them around them, so `=` and `=~` would hold for none and `!=` and `!~`
+    exclude nothing, quieting the very alerts they name. The error names the matcher
+    unquoted; a value that is quoted indeed is matched by a pattern (`title=~\\".*\\"`)."""
+    value = matcher.value.strip()
+    if len(value) < 2 or value[0] != '"' or value[-1] != '"':
+        return
+    unquoted = _AMTOOL_ESCAPE.sub(lambda m: "\n" if m[1] == "n" else m[1], value[1:-1])
+    meant = f"{matcher.name}{matcher.op.value}{unquoted}"
+    raise ValueError(
+        f"matcher {str(matcher)[:80]!r}: the value is in double quotes, as Alertmanager writes "
+        f"it; here they would be part of the value: did you mean {meant[:80]!r}?"
     )
 
 
