@@ -362,3 +362,11 @@ def test_a_value_in_alertmanagers_quotes_is_refused(typed: str, meant: str) -> N
     with pytest.raises(ValueError, match="double quotes") as refused:
         new_silence(["team=payments", typed], "1h", "why", "al", NOW)
     assert f"did you mean {meant!r}?" in str(refused.value)
+
+
+def test_alertmanagers_list_of_matchers_in_one_is_refused_as_such() -> None:
+    """`env="prod", team="db"` (Alertmanager's matcher list, pasted as one) is refused
+    saying to give each matcher on its own, not with a quoted value's hint that joins them."""
+    with pytest.raises(ValueError, match="each matcher on its own") as refused:
+        new_silence(['env="prod", team="db"'], "1h", "why", "al", NOW)
+    assert "did you mean" not in str(refused.value)

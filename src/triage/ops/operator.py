@@ -366,6 +366,8 @@ def _new_matcher(text: str, redactor: Redactor) -> Matcher:
 
 #: An escape inside Alertmanager's double-quoted value: `\"`, `\\` or `\n`.
 _AMTOOL_ESCAPE = re.compile(r'\\(["\\n])')
+#: A double quote inside one, that no backslash escapes: where a quoted value ended.
+_UNESCAPED_QUOTE = re.compile(r'(?<!\\)"')
 
 
 def _refuse_quoted(matcher: Matcher) -> None:
@@ -377,6 +379,11 @@ def _refuse_quoted(matcher: Matcher) -> None:
     value = matcher.value.strip()
     if len(value) < 2 or value[0] != '"' or value[-1] != '"':
         return
+    if _UNESCAPED_QUOTE.search(value[1:-1]):  # env="prod", team="db": a list, not a value
+        raise ValueError(
+            f"matcher {str(matcher)[:80]!r}: the value holds quotes as Alertmanager's list of "
+            "matchers does; give each matcher on its own, without quotes (team=db)"
+        )
     unquoted = _AMTOOL_ESCAPE.sub(lambda m: "\n" if m[1] == "n" else m[1], value[1:-1])
     meant = f"{matcher.name}{matcher.op.value}{unquoted}"
     raise ValueError(
