@@ -370,3 +370,12 @@ def test_alertmanagers_list_of_matchers_in_one_is_refused_as_such() -> None:
     with pytest.raises(ValueError, match="each matcher on its own") as refused:
         new_silence(['env="prod", team="db"'], "1h", "why", "al", NOW)
     assert "did you mean" not in str(refused.value)
+
+
+@pytest.mark.parametrize("typed", ['{env!~"prod|staging"}', '{team="db", env="prod"}'])
+def test_alertmanagers_selector_in_braces_is_refused_as_such(typed: str) -> None:
+    """`{env!~"prod|staging"}` (a selector copied from Alertmanager's page) is refused saying
+    to give each matcher on its own, without braces or quotes, not that `{env` is no name."""
+    with pytest.raises(ValueError, match="braces") as refused:
+        new_silence([typed], "1h", "why", "al", NOW)
+    assert "not a field or label name" not in str(refused.value)

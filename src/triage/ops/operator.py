@@ -344,6 +344,7 @@ def _new_matcher(text: str, redactor: Redactor) -> Matcher:
     """A matcher as typed; an `=` or `!=` value is kept redacted, as the alerts it is matched
     against are (a secret typed into it is never stored, and it still matches). A regular
     expression is kept as typed: redacted, `.*token=.*` would become another pattern."""
+    _refuse_braces(text)
     matcher = Matcher.parse(text)
     _refuse_quoted(matcher)
     if matcher.is_regex:
@@ -368,6 +369,16 @@ def _new_matcher(text: str, redactor: Redactor) -> Matcher:
 _AMTOOL_ESCAPE = re.compile(r'\\(["\\n])')
 #: A double quote inside one, that no backslash escapes: where a quoted value ended.
 _UNESCAPED_QUOTE = re.compile(r'(?<!\\)"')
+
+
+def _refuse_braces(text: str) -> None:
+    """ValueError for Alertmanager's selector copied whole (`{env!~"prod|staging"}`), saying
+    what to write: parsed, it would be refused as `{env` being no label name."""
+    if text.lstrip().startswith("{"):
+        raise ValueError(
+            f"matcher {text[:80]!r}: Alertmanager's selector in braces; give each matcher on "
+            "its own, without braces or quotes (env!~prod|staging)"
+        )
 
 
 def _refuse_quoted(matcher: Matcher) -> None:
