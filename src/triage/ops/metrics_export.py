@@ -160,6 +160,24 @@ METRICS: dict[str, Described] = {
     ),
 }
 
+#: The counters without dimensions. `/metrics` shows each from the process's start, at 0 until
+#: its first event: a series that first appears at 1 gives Prometheus no earlier sample to
+#: count from, so `increase()` and `rate()` missed the first event after every restart.
+UNLABELLED_COUNTERS = frozenset(
+    {
+        "DuplicatesSuppressed",
+        "ResolvedWithoutTicket",
+        "AlertsIgnored",
+        "AlertsSilenced",
+        "ClosesHeld",
+        "SummarizationFailures",
+        "LLMTokensIn",
+        "LLMTokensOut",
+        "LLMGroundingRejects",
+        "QueueDepthPollFailures",
+    }
+)
+
 #: CloudWatch unit → the Prometheus base-unit suffix and the factor to it.
 PROMETHEUS_UNITS = {"Milliseconds": ("seconds", 1e-3), "Seconds": ("seconds", 1.0)}
 

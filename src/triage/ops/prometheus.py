@@ -9,7 +9,7 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import Any, TypeVar
 
-from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client import CollectorRegistry, ProcessCollector, generate_latest
 from prometheus_client.core import (
     CounterMetricFamily,
     GaugeMetricFamily,
@@ -20,7 +20,13 @@ from prometheus_client.registry import Collector
 
 from triage import version
 from triage.metrics import Metrics, SeriesKey, Timing
-from triage.ops.metrics_export import METRICS, PROMETHEUS_UNITS, prometheus_name, utf8
+from triage.ops.metrics_export import (
+    METRICS,
+    PROMETHEUS_UNITS,
+    UNLABELLED_COUNTERS,
+    prometheus_name,
+    utf8,
+)
 
 _T = TypeVar("_T")
 
@@ -35,6 +41,10 @@ class PrometheusExposition:
     def __init__(self, metrics: Metrics, prefix: str = "triage_") -> None:
         self.registry = CollectorRegistry(auto_describe=False)
         self.registry.register(_Collector(metrics, prefix))
+        # `process_start_time_seconds` above all (with the process's CPU, memory and file
+        # descriptors): every counter here starts again at 0 when the process restarts, and
+        # the start time is what shows a query that it did.
+        ProcessCollector(registry=self.registry)
 
     def text(self) -> bytes:
         return generate_latest(self.registry)
@@ -63,7 +73,10 @@ class _Collector(Collector):
         yield info
 
     def _counters(self) -> Iterator[Metric]:
-        for name, series in _by_name(self.metrics.counters()).items():
+        # A counter without dimensions is shown from the start, at 0 before its first event.
+        counters: dict[SeriesKey, float] = {(name, ()): 0.0 for name in UNLABELLED_COUNTERS}
+        counters.update(self.metrics.counters())
+        for name, series in _by_name(counters).items():
             labels = _label_names(series)
             family = CounterMetricFamily(
                 prometheus_name(name, "counter", prefix=self.prefix).removesuffix("_total"),
