@@ -98,9 +98,13 @@ async def test_trickling_client_is_cut_at_the_deadline() -> None:
                         with contextlib.suppress(OSError):
                             w.write(b"X: 1\r\n")
                             lines_sent += 1
-                        with contextlib.suppress(TimeoutError):
+                        try:
                             async with asyncio.timeout(0.05):
                                 assert await r.read() == b""  # cut: no answer, just the close
+                        except TimeoutError:
+                            continue
+                        except ConnectionResetError:
+                            break  # cut with our header lines unread: a reset is the close
                 assert time.monotonic() - started >= 0.5
                 assert lines_sent > 2
     assert [e["reason"] for e in refusals(logs)] == ["deadline"]
