@@ -21,7 +21,7 @@ from daemon_harness import Daemon, Queues, settings_for
 from github_stub import GitHubServer, StubApp
 from test_github_sink import ALICE_TOKEN, BOT_TOKEN, REPO, FakeClock, effect, incident
 from triage.breaker import BreakerState, CircuitBreaker
-from triage.errors import SinkThrottledError
+from triage.errors import SinkThrottledError, SinkUnreachableError
 from triage.models import EffectKind
 from triage.settings import Settings
 from triage.sinks.base import Target
@@ -120,10 +120,17 @@ def github(wall: FakeClock, app_keys: tuple[str, str]) -> Iterator[AccessGitHub]
 
 @asynccontextmanager
 async def guarded(
-    github: GitHubServer, mono: FakeClock, wall: FakeClock, *, app: bool, app_pem: str = ""
+    github: GitHubServer,
+    mono: FakeClock,
+    wall: FakeClock,
+    *,
+    app: bool,
+    app_pem: str = "",
+    default: str | None = REPO,
 ) -> AsyncIterator[GuardedSink]:
-    """The sink behind its breaker, as `app.py` builds it (threshold 5, reset 30 s)."""
-    values: dict[str, Any] = {"github_api_url": github.url, "github_repository": REPO}
+    """The sink behind its breaker, as `app.py` builds it (threshold 5, reset 30 s), with
+    GITHUB_REPOSITORY `default`."""
+    values: dict[str, Any] = {"github_api_url": github.url, "github_repository": default}
     if app:
         values.update(
             github_app_id="4242",
@@ -206,25 +213,60 @@ async def test_a_repository_out_of_reach_holds_the_message_until_access_is_given
     access: str,
     status: int,
 ) -> None:
-    """A route's repository the token may not see (404), may not write (403 "Resource not
-    accessible by integration") or whose issues are off (410): the message waits behind an
-    open breaker naming the repository, and the issue opens once access is given."""
-    getattr(github, access).add(OTHER)
+    """GITHUB_REPOSITORY, the only repository, which the token may not see (404), may not
+    write (403 "Resource not accessible by integration") or whose issues are off (410): our
+    credentials reach nothing, so the message waits behind an open breaker naming the
+    repository, and the issue opens once access is given."""
+    getattr(github, access).add(REPO)
     async with guarded(github, mono, wall, app=False) as guard:
-        await held(guard, target=Target(repository=OTHER))
+        await held(guard)
         (line,) = opened_lines(logs)
-        assert OTHER in line["error"] and str(status) in line["error"]
+        assert REPO in line["error"] and str(status) in line["error"]
         mono.advance(RESET_S)
         await guard.probe()  # still out of reach: open again, no issue anywhere
         assert guard.breaker.state is BreakerState.OPEN
-        getattr(github, access).discard(OTHER)
+        getattr(github, access).discard(REPO)
         # A read shows at once that a hidden repository is back; a write refused is believed
         # for a while, as only a write can show it is allowed again.
         mono.advance(UNREACHABLE_RECHECK_S if status == 403 else RESET_S)
         await guard.probe()
         assert guard.breaker.state is BreakerState.CLOSED
-        assert (await guard.apply(effect(target=Target(repository=OTHER)))).ref is not None
-    assert len(github.issues(OTHER)) == 1 and github.issues(REPO) == []
+        assert (await guard.apply(effect())).ref is not None
+    assert len(github.issues(REPO)) == 1 and github.issues(OTHER) == []
+
+
+@pytest.mark.parametrize("default", [REPO, None], ids=["default-reads", "another-took-one"])
+@pytest.mark.parametrize(
+    ("access", "status"),
+    [("hidden", 404), ("read_only_access", 403), ("issues_off", 410)],
+)
+async def test_one_routes_repository_out_of_reach_costs_only_its_own_messages(
+    github: AccessGitHub,
+    mono: FakeClock,
+    wall: FakeClock,
+    logs: list[MutableMapping[str, Any]],
+    access: str,
+    status: int,
+    default: str | None,
+) -> None:
+    """A route's repository that refuses us while another reads (GITHUB_REPOSITORY, or one
+    that took an issue lately): that route's mistake, not our credentials'. Its message is
+    retried (SinkUnreachableError, `no_access`, naming the repository) and the breaker stays
+    closed, so every other route's issues still open; once access is given, it opens too."""
+    getattr(github, access).add(OTHER)
+    async with guarded(github, mono, wall, app=False, default=default) as guard:
+        if default is None:
+            assert (await guard.apply(effect(key="first", target=Target(repository=REPO)))).ref
+        for _ in range(6):  # past the breaker's threshold of 5
+            with pytest.raises(SinkUnreachableError) as caught:
+                await guard.apply(effect(key="other", target=Target(repository=OTHER)))
+        assert caught.value.reason == "no_access"
+        assert OTHER in str(caught.value) and str(status) in str(caught.value)
+        assert guard.breaker.state is BreakerState.CLOSED and opened_lines(logs) == []
+        assert (await guard.apply(effect(key="ok", target=Target(repository=REPO)))).ref
+        getattr(github, access).discard(OTHER)
+        assert (await guard.apply(effect(key="other", target=Target(repository=OTHER)))).ref
+    assert len(github.issues(OTHER)) == 1
 
 
 def wait_until(condition: Callable[[], bool], what: str, daemon: Daemon) -> None:

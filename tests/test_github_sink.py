@@ -25,6 +25,7 @@ from triage.errors import (
     SinkRejectedError,
     SinkThrottledError,
     SinkUnavailableError,
+    SinkUnreachableError,
 )
 from triage.incidents.lifecycle import Policy
 from triage.incidents.sqlite import SQLiteStore
@@ -797,10 +798,11 @@ async def test_validation_error_is_rejected_with_status_and_reason(
         await sink.apply(effect())
 
 
-async def test_missing_repository_is_a_wait_naming_it(sink: GitHubSink) -> None:
-    """A route naming a repository GitHub does not show us (404) is GitHubUnavailableError
-    `no_access` naming it: the message waits for access or a fixed route, never the DLQ."""
-    with pytest.raises(GitHubUnavailableError, match=r"acme/missing.*404") as caught:
+async def test_missing_repository_is_retried_naming_it(sink: GitHubSink) -> None:
+    """A route naming a repository GitHub does not show us (404) while GITHUB_REPOSITORY reads
+    is SinkUnreachableError `no_access` naming it: the message is retried (the DLQ after
+    maxReceiveCount, redrivable once the route is fixed), never refused for good."""
+    with pytest.raises(SinkUnreachableError, match=r"acme/missing.*404") as caught:
         await sink.apply(effect(target=Target(repository="acme/missing")))
     assert caught.value.reason == "no_access"
 

@@ -14,6 +14,9 @@ Every failure inside the pipeline is one of three kinds, and the supervisor acts
         │                      receive count, so retries are spaced
         ├── SinkUnavailableError   5xx, network errors, timeouts: counts against the sink's breaker
         │   └── GitHubUnavailableError
+        ├── SinkUnreachableError   a sink works, but this message's destination refuses us (a
+        │                          route's repository): retried with a backoff, the breaker
+        │                          not told, so other routes go on
         ├── StoreUnavailableError  the store is down (locked, full, corrupt, unreachable, denied):
         │                          held like a wait (intake paused, /readyz store: unavailable),
         │                          released only past max_hold_s
@@ -147,6 +150,16 @@ class GitHubUnavailableError(SinkUnavailableError):
     (unavailable, network, unauthorized, no_token, bad_response, redirected)."""
 
     reason = "unavailable"
+
+
+class SinkUnreachableError(TransientError):
+    """Raised when a sink works but this message's destination refuses us (a route's GitHub
+    repository our credentials do not reach while others read): released with a backoff like
+    any transient failure (the DLQ after maxReceiveCount, redrivable once the route or the
+    access is fixed), and not counted against the sink's breaker, so every other route's
+    tickets go on."""
+
+    reason = "no_access"
 
 
 class StoreUnavailableError(TransientError):

@@ -58,10 +58,14 @@ status line in place (firing, occurrences, resolved, fired again): an edit, so n
 
 A new incident's repository that refuses us (404: hidden from our token or missing; 410:
 issues turned off; 403 that is no rate limit and no archive: no permission) is setup, not the
-message: GitHubUnavailableError `no_access` naming the repository and what to do. The sink's
-breaker opens on it (the probe reads that repository too, and fails while it refuses us), so
-messages wait on the queue instead of each going to the DLQ with its issue lost; a refused
-write (403) is believed for `UNREACHABLE_RECHECK_S`, as no read can show it allowed again.
+message. When other repositories still read (GITHUB_REPOSITORY, or one that took an issue in
+the last hour), it is that route's mistake: SinkUnreachableError, the message retried with a
+backoff and dead-lettered after maxReceiveCount (redrivable once fixed), the breaker not told,
+so every other route's tickets go on. Otherwise our credentials reach nothing: GitHubUnavailable
+`no_access` naming the repository and what to do, and the sink's breaker opens on it (the probe
+reads that repository too, and fails while it refuses us), so messages wait on the queue
+instead of each going to the DLQ; a refused write (403) is believed for
+`UNREACHABLE_RECHECK_S`, as no read can show it allowed again.
 
 GitHub's answers become errors in `github_api` (5xx and network errors are transient, rate
 limits hold the message, other 4xx are permanent). `paused_until()` tells the supervisor to
@@ -90,6 +94,8 @@ from triage.errors import (
     GitHubUnavailableError,
     SinkRejectedError,
     SinkThrottledError,
+    SinkUnavailableError,
+    SinkUnreachableError,
 )
 from triage.metrics import Metrics
 from triage.models import EffectKind
@@ -192,6 +198,9 @@ class GitHubSink:
         #: (as the route names it, GitHub's status, when), checked by `probe` until they read
         #: again.
         self._unreachable: dict[str, tuple[str, int, float]] = {}
+        #: Repositories an issue was opened in, lower case → when (`_others_reach`), the newest
+        #: UNREACHABLE_KEPT.
+        self._reached: dict[str, float] = {}
         #: Repositories said to hold more open triage issues than the list look-up reads.
         self._many_open: set[str] = set()
 
@@ -473,9 +482,39 @@ class GitHubSink:
                 # refused in turn: they are refused without asking for a while.
                 self._read_only.note(repository.lower())
                 raise
+            if exc.status in _REPOSITORY_REFUSED and await self._others_reach(repository):
+                raise SinkUnreachableError(
+                    f"GitHub refuses triage the issues of {repository} ({exc.status}: "
+                    f"{exc.detail}) while other repositories read: "
+                    f"{_ACCESS_HINT[exc.status]}; messages routed there are retried, then "
+                    "dead-lettered (redrive them once fixed)"
+                ) from None
             raise self._no_access(repository, exc) or exc from None
         self._unreachable.pop(repository.lower(), None)
+        self._reached.pop(repository.lower(), None)  # the newest last, so the oldest go first
+        self._reached[repository.lower()] = self._clock()
+        while len(self._reached) > UNREACHABLE_KEPT:
+            del self._reached[next(iter(self._reached))]
         return applied
+
+    async def _others_reach(self, repository: str) -> bool:
+        """Whether the refusal is `repository`'s alone (a route naming a repository our
+        credentials do not reach) rather than our credentials' (the App's repositories
+        changed, the token lost its scope): GITHUB_REPOSITORY, when it is another, still
+        reads; without one, another repository took an issue in the last REACHED_S. A
+        route's mistake then costs only its own messages, not every route's tickets behind
+        an open breaker."""
+        default = self.settings.github_repository
+        if default and default.lower() != repository.lower():
+            try:
+                await self._read_issues(default)
+            except (SinkRejectedError, SinkUnavailableError):
+                return False
+            return True
+        now = self._clock()
+        return any(
+            key != repository.lower() and now - at < REACHED_S for key, at in self._reached.items()
+        )
 
     def _no_access(self, repository: str, exc: SinkRejectedError) -> GitHubUnavailableError | None:
         """The wait for a refusal that says our credentials do not reach `repository`'s issues
@@ -941,6 +980,9 @@ _ACCESS_HINT = {
 }
 #: Repositories remembered as out of reach, at most (the oldest go first).
 UNREACHABLE_KEPT = 64
+#: How recently another repository must have taken an issue for a refusal to be one
+#: repository's alone (`_others_reach`), when there is no GITHUB_REPOSITORY to read instead.
+REACHED_S = 3600.0
 #: How long a refused write (403) is believed once the repository reads again: a read cannot
 #: show that writes are allowed again; after this the next open tries one.
 UNREACHABLE_RECHECK_S = 300.0
