@@ -4,14 +4,27 @@ only dimension values it takes, whatever a dimension was given."""
 
 from __future__ import annotations
 
+import asyncio
+import io
+import json
+import re
 import time
 from pathlib import Path
+from typing import Any
 
 from test_metrics_export import readme_dimensions
 from test_signals_faults import promtool_check, samples
 from triage.metrics import Metrics
-from triage.ops.metrics_export import METRICS, UNLABELLED_COUNTERS, prometheus_name
+from triage.ops.metrics_export import (
+    METRICS,
+    UNLABELLED_COUNTERS,
+    EmfExporter,
+    PutMetricDataExporter,
+    prometheus_name,
+)
 from triage.ops.prometheus import prometheus_text
+from triage.settings import Settings
+from triage.sinks.github.sink import create_budgets
 
 
 def _boot_time_s() -> float:
@@ -53,3 +66,51 @@ def test_the_counters_shown_at_zero_are_exactly_those_without_dimensions() -> No
         if described.kind == "counter" and not documented[name]
     }  # fmt: skip
     assert sorted(UNLABELLED_COUNTERS ^ bare) == []
+
+
+#: What CloudWatch's API reference allows in a dimension value: ASCII without control
+#: characters, 1 to 1,024 characters, not only whitespace. One value that is not fails the
+#: whole PutMetricData call (InvalidParameterValue), and the batch it refuses is dropped.
+CLOUDWATCH_DIMENSION_VALUE = re.compile(r"(?=.*\S)[ -~]{1,1024}")
+
+AWKWARD_VALUES = ["ünï", "line\nbreak", "\x1b[31mred", "tab\there", "\udcff", "del\x7f", "  "]
+
+
+def test_dimension_values_sent_to_cloudwatch_are_ones_it_takes() -> None:
+    """Dimension values that are not CloudWatch's (non-ASCII, control characters, blank), such
+    as a budget named after a GITHUB_REPOSITORY with accents (the setting accepts it), reach
+    PutMetricData and EMF as printable ASCII, still distinct, beside the other series."""
+    repository = Settings(github_repository="équipe/dépôt").github_repository
+    assert repository is not None
+    metrics = Metrics()
+    for budget in create_budgets(Settings(), repository):
+        metrics.gauge("BudgetTokens", lambda: 3.0, budget=budget.name)
+    for n, value in enumerate(AWKWARD_VALUES):
+        metrics.incr("MessagesFailed", n + 1, reason=value)
+    metrics.incr("TicketsCreated", sink="backend", source="grafana", team="ops")
+    client = Recorder()
+    asyncio.run(PutMetricDataExporter(metrics, "Trust", client).flush())
+    emf = io.StringIO()
+    EmfExporter(metrics, "Trust", stream=emf).flush(now_ms=1_700_000_000_000)
+    lines = [json.loads(line) for line in emf.getvalue().splitlines()]
+    sent = [d["Value"] for item in client.data for d in item["Dimensions"]]
+    written = [
+        doc[key] for doc in lines for key in doc["_aws"]["CloudWatchMetrics"][0]["Dimensions"][0]
+    ]
+    bad = [v for v in sent + written if not CLOUDWATCH_DIMENSION_VALUE.fullmatch(v)]
+    assert bad == []
+    reasons = {
+        d["Value"] for item in client.data for d in item["Dimensions"] if d["Name"] == "reason"
+    }
+    assert len(reasons) == len(AWKWARD_VALUES)
+    assert "TicketsCreated" in {item["MetricName"] for item in client.data}
+
+
+class Recorder:
+    """A CloudWatch client that keeps what PutMetricData was given."""
+
+    def __init__(self) -> None:
+        self.data: list[dict[str, Any]] = []
+
+    async def put_metric_data(self, Namespace: str, MetricData: list[dict[str, Any]]) -> None:
+        self.data += MetricData

@@ -241,8 +241,12 @@ def cloudwatch_takes(value: float) -> bool:
 
 
 def _dimension_value(value: str) -> str:
-    value = utf8(value.strip()[:_MAX_DIMENSION_VALUE])
-    return value or "none"
+    """`value` as CloudWatch takes a dimension value: printable ASCII, anything else written as
+    its escape (`ü` as `\\xfc`, a line break as `\\n`, so distinct values stay distinct), at
+    most 250 characters, `none` when blank. One value that is not fails a whole PutMetricData
+    call, and the batch refused is dropped, every other series in it with it."""
+    escaped = value.strip()[:_MAX_DIMENSION_VALUE].encode("unicode_escape").decode("ascii")
+    return escaped[:_MAX_DIMENSION_VALUE] or "none"
 
 
 def utf8(value: str) -> str:
