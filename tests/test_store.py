@@ -195,10 +195,11 @@ async def test_the_repeats_an_incident_remembers_are_bounded(
 
 
 async def test_a_repeat_redelivered_after_a_storm_of_later_repeats_is_counted_once(
-    store: Store,
+    store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A repeat whose delete failed comes back after far more than COUNTED_KEPT later repeats
     (each acked, as in a storm): it is ignored, not counted a second time."""
+    monkeypatch.setattr(store_module, "COUNTED_KEPT", 16)  # the bound, not its size, is tested
     opened = await store.begin(alert(), "m0#0@a", T0)
     await store.finish(opened.fingerprint, "m0#0@a")
     lost = await store.begin(alert(), "lost#0@a", T0)
