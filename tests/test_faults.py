@@ -11,15 +11,17 @@ from __future__ import annotations
 
 import json
 import signal
+import subprocess
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
 
-from daemon_harness import Daemon, Queues, make_queues, settings_for
+from daemon_harness import Daemon, Queues, daemon_env, make_queues, run_in_process, settings_for
 from fault_proxy import FaultProxy
 from triage.demo.ticketd import TicketServer
 from triage.settings import Settings
@@ -133,11 +135,25 @@ def stopped(daemon: Daemon) -> dict[str, Any]:
     return line
 
 
-def finish_with_drain(settings: Settings, tmp_path: Path) -> Daemon:
-    """A second daemon, `run --drain`, that takes over whatever the first one left."""
-    finisher = Daemon(settings, "--drain", log_dir=tmp_path)
-    assert finisher.wait(timeout=60) == 0, finisher.log
-    return finisher
+#: A second daemon, `triage run --drain` with these settings, that takes over whatever the
+#: first one left and must exit 0: its output.
+Finisher = Callable[[Settings], subprocess.CompletedProcess[str]]
+
+
+@pytest.fixture
+def finish_with_drain(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> Finisher:
+    """The finisher runs in this process: what it proves (each effect redone once, nothing
+    lost) is the same as a process's, without a new interpreter's start; only the first
+    daemon, which is killed or signalled, has to be a process."""
+
+    def finish(settings: Settings) -> subprocess.CompletedProcess[str]:
+        result = run_in_process(monkeypatch, capsys, "run", "--drain", env=daemon_env(settings))
+        assert result.returncode == 0, result.stderr[-3000:]
+        return result
+
+    return finish
 
 
 def stop(daemon: Daemon, timeout_s: float = 30) -> None:
@@ -151,7 +167,7 @@ def stop(daemon: Daemon, timeout_s: float = 30) -> None:
 
 
 def test_sigkill_mid_flight_then_a_second_daemon_redoes_each_effect_once(
-    prod_queues: Queues, backend: TicketServer, tmp_path: Path
+    prod_queues: Queues, backend: TicketServer, tmp_path: Path, finish_with_drain: Finisher
 ) -> None:
     """kill -9 while the backend holds requests: a second daemon redoes the unconfirmed effects
     under the same Idempotency-Key, so every incident has exactly one ticket and nothing is lost."""
@@ -180,7 +196,7 @@ def test_sigkill_mid_flight_then_a_second_daemon_redoes_each_effect_once(
     assert "message.acked" not in [e["event"] for e in daemon.events()]
 
     backend.delay_s = 0
-    finish_with_drain(settings, tmp_path)
+    finish_with_drain(settings)
     settle(backend)
     assert_one_ticket_each(backend, len(keys))
     # The held requests were sent again after the kill and answered as replays, not new tickets.
@@ -190,7 +206,7 @@ def test_sigkill_mid_flight_then_a_second_daemon_redoes_each_effect_once(
 
 
 def test_sigterm_with_20_in_flight_finishes_them_and_loses_none(
-    prod_queues: Queues, backend: TicketServer, tmp_path: Path
+    prod_queues: Queues, backend: TicketServer, tmp_path: Path, finish_with_drain: Finisher
 ) -> None:
     """SIGTERM with 20 requests in flight: the daemon finishes and acks all 20 within the grace
     and exits 0; a finisher takes the rest; every incident exactly one POST, one ticket."""
@@ -226,7 +242,7 @@ def test_sigterm_with_20_in_flight_finishes_them_and_loses_none(
     assert_one_ticket_each(backend, 20)
 
     backend.delay_s = 0
-    finish_with_drain(settings, tmp_path)
+    finish_with_drain(settings)
     assert_one_ticket_each(backend, len(keys))
     assert backend.request_count == len(keys)
     assert prod_queues.depth() == 0
@@ -234,7 +250,7 @@ def test_sigterm_with_20_in_flight_finishes_them_and_loses_none(
 
 
 def test_grace_exceeded_releases_unfinished_messages_for_a_finisher(
-    prod_queues: Queues, backend: TicketServer, tmp_path: Path
+    prod_queues: Queues, backend: TicketServer, tmp_path: Path, finish_with_drain: Finisher
 ) -> None:
     """A backend slower than the shutdown grace: the daemon exits 0 once the grace is over,
     makes the unfinished messages visible again at once, and a finisher tickets each once."""
@@ -269,7 +285,7 @@ def test_grace_exceeded_releases_unfinished_messages_for_a_finisher(
     wait_until(lambda: visible(prod_queues) == 4, 10, "the released messages to be visible")
 
     backend.delay_s = 0
-    finish_with_drain(settings, tmp_path)
+    finish_with_drain(settings)
     # The stopped daemon's requests, still held while the finisher redid them, end now.
     backend.release_held()
     settle(backend)
@@ -482,7 +498,7 @@ def test_poison_messages_reach_the_dlq_after_5_receives_while_good_ones_land(
 
 
 def test_resolve_behind_a_killed_daemons_open_waits_instead_of_dead_lettering(
-    prod_queues: Queues, backend: TicketServer, tmp_path: Path
+    prod_queues: Queues, backend: TicketServer, tmp_path: Path, finish_with_drain: Finisher
 ) -> None:
     """After kill -9 mid-open, the incidents' resolves wait out the dead worker's effect lease
     instead of burning their receives into the DLQ: each incident is opened once and closed once."""
@@ -513,8 +529,7 @@ def test_resolve_behind_a_killed_daemons_open_waits_instead_of_dead_lettering(
     prod_queues.send(*(generic(k) | resolved for k in keys))
 
     backend.delay_s = 0
-    finisher = Daemon(settings, "--drain", log_dir=tmp_path)
-    assert finisher.wait(timeout=90) == 0, finisher.log[-3000:]
+    finish_with_drain(settings)
     settle(backend)
     assert prod_queues.dead_letters() == []
     assert_one_ticket_each(backend, len(keys))
