@@ -38,14 +38,16 @@ TICKET_DIMS = {"sink": "backend", "source": "generic", "team": "ops"}
 
 
 def sent_values(body: bytes) -> dict[str, list[str]]:
-    """Each MetricName of a PutMetricData request (query protocol) with its Values sent."""
+    """Each MetricName of a PutMetricData request (query protocol) with the values sent: its
+    `Value`, or each of its `Values`."""
     fields = dict(urllib.parse.parse_qsl(body.decode()))
     out: dict[str, list[str]] = {}
     for key, name in fields.items():
         if key.endswith(".MetricName"):
             prefix = key.removesuffix("MetricName")
-            value = fields.get(prefix + "Value", fields.get(prefix + "StatisticValues.Sum"))
-            out.setdefault(name, []).append(str(value))
+            listed = [v for k, v in fields.items() if k.startswith(prefix + "Values.member.")]
+            single = [fields[prefix + "Value"]] if prefix + "Value" in fields else []
+            out.setdefault(name, []).extend(single + listed)
     return out
 
 

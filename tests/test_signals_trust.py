@@ -9,6 +9,7 @@ import io
 import json
 import re
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -114,3 +115,31 @@ class Recorder:
 
     async def put_metric_data(self, Namespace: str, MetricData: list[dict[str, Any]]) -> None:
         self.data += MetricData
+
+
+def test_timings_reach_cloudwatch_as_values_it_computes_percentiles_from() -> None:
+    """PutMetricData gets a timing's observations as `Values` with their `Counts` (at most 150
+    distinct a datum), never as a statistic set, from which CloudWatch computes no percentile
+    (the dashboard's p50 and p99 latency widgets stayed empty); every observation is there."""
+    metrics = Metrics()
+    observed = [float(ms % 400) for ms in range(1_000)]  # 400 distinct values, each 2 or 3 times
+    for ms in observed:
+        metrics.observe("ProcessingLatency", ms)
+    metrics.observe("SinkLatency", 12.5, sink="backend")
+    client = Recorder()
+    asyncio.run(PutMetricDataExporter(metrics, "Trust", client).flush())
+    assert not [item for item in client.data if "StatisticValues" in item]
+    latency = [
+        item
+        for item in client.data
+        if item["MetricName"] == "ProcessingLatency" and len(item["Dimensions"]) == 1
+    ]
+    assert all(len(item["Values"]) == len(item["Counts"]) <= 150 for item in latency)
+    sent: Counter[float] = Counter()
+    for item in latency:
+        sent.update(dict(zip(item["Values"], item["Counts"], strict=True)))
+    assert sent == Counter(observed)
+    [single] = [
+        i for i in client.data if i["MetricName"] == "SinkLatency" and len(i["Dimensions"]) == 2
+    ]
+    assert single["Value"] == 12.5

@@ -3,7 +3,8 @@ ECS, where the log driver turns them into metrics), batched PutMetricData, and P
 for `/metrics`.
 
 CloudWatch gets counters as deltas since the previous flush, timings as their raw observations
-(EMF `Values`, PutMetricData statistic sets, so percentiles survive aggregation) and gauges as
+(EMF `Values`, PutMetricData `Values` with `Counts`: CloudWatch computes percentiles only
+from raw values, never from a statistic set) and gauges as
 their current value. A series with dimensions is also published under `Service` alone, so an
 alarm can watch a metric across its dimensions (the longest-open breaker, every LLM outcome).
 CloudWatch names stay the CamelCase ones of `triage.metrics`; Prometheus gets the same series
@@ -20,6 +21,7 @@ import math
 import re
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal, TextIO, TypeVar, cast
@@ -338,6 +340,9 @@ class PutMetricDataExporter:
 
     #: PutMetricData takes at most 1,000 metric data items per call; we stay well under.
     BATCH = 500
+    #: Timing values per call (each with its count), which keeps a call far below the 1 MB
+    #: PutMetricData takes; a series with more still goes whole, in a call of its own.
+    VALUES = 5_000
 
     def __init__(
         self, metrics: Metrics, namespace: str, client: Any, service: str = SERVICE
@@ -370,22 +375,14 @@ class PutMetricDataExporter:
 
     def _items(self, key: SeriesKey, values: list[float], unit: str) -> list[dict[str, Any]]:
         name, dims = key
-        datum: dict[str, Any] = {"MetricName": name, "Unit": unit}
-        if len(values) == 1:
-            datum["Value"] = values[0]
-        else:
-            total = sum(values)  # values each in range can still add up past it
-            datum["StatisticValues"] = {
-                "SampleCount": len(values),
-                "Sum": max(-CLOUDWATCH_MAX_VALUE, min(total, CLOUDWATCH_MAX_VALUE)),
-                "Minimum": min(values),
-                "Maximum": max(values),
-            }
         service = [{"Name": "Service", "Value": self.service}]
-        data = [{**datum, "Dimensions": service + self._dims(dims)}]
-        if dims:  # the same value under Service alone, as the EMF lines declare it
-            data.append({**datum, "Dimensions": service})
-        return data
+        # The same values under Service alone too, as the EMF lines declare them.
+        dimension_sets = [service + self._dims(dims)] + ([service] if dims else [])
+        return [
+            {**datum, "Dimensions": dimensions}
+            for datum in _datums(name, values, unit)
+            for dimensions in dimension_sets
+        ]
 
     def _dims(self, dims: tuple[tuple[str, str], ...]) -> list[dict[str, str]]:
         # Service is the first of CloudWatch's 30 dimensions a datum may carry.
@@ -398,7 +395,7 @@ class PutMetricDataExporter:
         refuses for good (a value or name it never takes) is dropped: kept, it would fail
         every later flush and hold back every series behind it."""
         series = self._series()
-        batches = _batched(series, self.BATCH)
+        batches = _batched(series, self.BATCH, self.VALUES)
         sent = 0
         for n, batch in enumerate(batches):
             try:
@@ -471,17 +468,46 @@ def _error_code(exc: Exception) -> str:
 _S = TypeVar("_S", bound=tuple[Any, Any, list[dict[str, Any]]])
 
 
-def _batched(series: list[_S], size: int) -> list[list[_S]]:
-    """`series` in batches of at most `size` items, a series' items always in one batch."""
+def _batched(series: list[_S], size: int, values: int) -> list[list[_S]]:
+    """`series` in batches of at most `size` items and `values` timing values, a series'
+    items always in one batch (whatever its size: sent in part, it could not be kept whole)."""
     batches: list[list[_S]] = [[]]
-    count = 0
+    count = weight = 0
     for entry in series:
-        if count + len(entry[2]) > size and batches[-1]:
+        entry_weight = sum(len(item.get("Values", ())) for item in entry[2])
+        full = count + len(entry[2]) > size or weight + entry_weight > values
+        if full and batches[-1]:
             batches.append([])
-            count = 0
+            count = weight = 0
         batches[-1].append(entry)
         count += len(entry[2])
+        weight += entry_weight
     return [b for b in batches if b]
+
+
+#: Distinct values PutMetricData takes in one datum's `Values`.
+VALUES_PER_DATUM = 150
+
+
+def _datums(name: str, values: list[float], unit: str) -> list[dict[str, Any]]:
+    """`values` as PutMetricData datums: one value as `Value`; several as `Values` with their
+    `Counts`, at most VALUES_PER_DATUM distinct ones a datum. CloudWatch computes percentiles
+    from these; from a statistic set (count, sum, minimum, maximum) it computes none, and the
+    dashboard's p50 and p99 of every timing stayed empty."""
+    if len(values) == 1:
+        return [{"MetricName": name, "Unit": unit, "Value": values[0]}]
+    counted = sorted(Counter(values).items())
+    return [
+        {
+            "MetricName": name,
+            "Unit": unit,
+            "Values": [value for value, _ in chunk],
+            "Counts": [float(times) for _, times in chunk],
+        }
+        for chunk in (
+            counted[i : i + VALUES_PER_DATUM] for i in range(0, len(counted), VALUES_PER_DATUM)
+        )
+    ]
 
 
 #: The last flush, at shutdown, gets this long: a CloudWatch that takes the connection and
