@@ -143,3 +143,22 @@ def test_timings_reach_cloudwatch_as_values_it_computes_percentiles_from() -> No
         i for i in client.data if i["MetricName"] == "SinkLatency" and len(i["Dimensions"]) == 2
     ]
     assert single["Value"] == 12.5
+
+
+def test_a_storm_of_timings_keeps_a_fair_sample_for_cloudwatch() -> None:
+    """Past the 10,000 raw values a series keeps between flushes (a storm's minute), those kept
+    are a fair sample of the whole interval, not its first 10,000: a slowdown late in the
+    minute shows in CloudWatch's percentiles."""
+    metrics = Metrics()
+    for _ in range(Metrics.MAX_PENDING):
+        metrics.observe("ProcessingLatency", 5.0)
+    for _ in range(Metrics.MAX_PENDING):
+        metrics.observe("ProcessingLatency", 9_000.0)  # the second half of the minute is slow
+    [timing] = metrics.timings(drain=True).values()
+    assert timing.count == 2 * Metrics.MAX_PENDING
+    assert len(timing.pending) == Metrics.MAX_PENDING
+    slow = timing.pending.count(9_000.0) / len(timing.pending)
+    assert 0.4 < slow < 0.6  # half the interval was slow; 0.4 is 28 standard deviations off
+    metrics.observe("ProcessingLatency", 7.0)
+    [after] = metrics.timings(drain=True).values()
+    assert after.pending == [7.0]  # the next interval's sample starts afresh
