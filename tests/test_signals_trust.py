@@ -5,6 +5,7 @@ only dimension values it takes, whatever a dimension was given."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import json
 import re
@@ -162,3 +163,37 @@ def test_a_storm_of_timings_keeps_a_fair_sample_for_cloudwatch() -> None:
     metrics.observe("ProcessingLatency", 7.0)
     [after] = metrics.timings(drain=True).values()
     assert after.pending == [7.0]  # the next interval's sample starts afresh
+
+
+class Hanging(Recorder):
+    """A CloudWatch client whose calls wait until `answer` is set, then are kept."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.answer = asyncio.Event()
+        self.waiting = asyncio.Event()
+
+    async def put_metric_data(self, Namespace: str, MetricData: list[dict[str, Any]]) -> None:
+        self.waiting.set()
+        await self.answer.wait()
+        await super().put_metric_data(Namespace, MetricData)
+
+
+async def test_a_flush_cancelled_at_shutdown_leaves_its_timings_to_the_last_flush() -> None:
+    """The periodic flush cancelled while its call is out (the stop came then) keeps the timing
+    values it had taken, so the last flush at shutdown sends them with everything else."""
+    metrics = Metrics()
+    metrics.observe("ProcessingLatency", 40.0)
+    metrics.observe("ProcessingLatency", 60.0)
+    client = Hanging()
+    exporter = PutMetricDataExporter(metrics, "Trust", client)
+    periodic = asyncio.create_task(exporter.flush())
+    async with asyncio.timeout(5):
+        await client.waiting.wait()
+    periodic.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await periodic
+    client.answer.set()
+    await exporter.flush()
+    values = [item.get("Values") for item in client.data if len(item["Dimensions"]) == 1]
+    assert values == [[40.0, 60.0]]

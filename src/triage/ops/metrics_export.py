@@ -403,6 +403,13 @@ class PutMetricDataExporter:
                     Namespace=self.namespace,
                     MetricData=[item for _, _, items in batch for item in items],
                 )
+            except asyncio.CancelledError:
+                # The stop came while this call was out: the last flush sends what it had
+                # taken, as it sends the counters' deltas not marked sent (a timing's values
+                # were drained, and were lost). Sent twice rather than never, if this one
+                # reached CloudWatch after all.
+                self._keep([s for rest in batches[n:] for s in rest])
+                raise
             except AWS_CALL_ERRORS as exc:
                 # Metrics are best effort: a CloudWatch outage must not touch alert handling.
                 if not _refused_for_good(exc):
