@@ -1,6 +1,7 @@
 """Whether triage's own signals can be trusted across what happens to a process: a restart
-shows on /metrics (its start time, counters that start at 0), and what CloudWatch is sent holds
-only dimension values it takes, whatever a dimension was given."""
+shows on /metrics (its start time, counters that start at 0); CloudWatch is sent only dimension
+values it takes, timings it can compute percentiles from (a storm's too, fairly sampled), and
+what a flush cut short by the stop had taken."""
 
 from __future__ import annotations
 
