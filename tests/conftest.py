@@ -184,6 +184,35 @@ def isolated_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
 
 
+@pytest.fixture(autouse=True, scope="session")
+def one_botocore_loader() -> Iterator[None]:
+    """Every botocore session this process makes reads AWS's data files through one loader.
+
+    Each aioboto3 session (the daemon's, the gateway's, a store's: one or more per test)
+    otherwise gets a loader of its own, which parses the service model and endpoint files
+    again (JSON of up to ~1 MB) and lists botocore's data directories: ~40 ms of CPU a
+    session. A loader caches what it read and hands out the same objects to every client it
+    serves, as one session's clients already share them. Processes the tests start make
+    their own, as in production."""
+    import botocore.loaders
+    import botocore.session
+
+    shared: dict[str | None, botocore.loaders.Loader] = {}
+
+    def create_loader(search_path_string: str | None = None) -> botocore.loaders.Loader:
+        loader = shared.get(search_path_string)
+        if loader is None:
+            loader = shared[search_path_string] = botocore.loaders.create_loader(search_path_string)
+        # boto3 appends its own data directory to its session's loader: kept once.
+        paths = loader.search_paths
+        paths[:] = dict.fromkeys(paths)
+        return loader
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(botocore.session, "create_loader", create_loader)
+        yield
+
+
 #: moto's DynamoDB operations that read or write items.
 _DYNAMODB_ITEM_CALLS = (
     "get_item",
