@@ -15,6 +15,7 @@ import socket
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -525,6 +526,19 @@ def test_health_probes_the_address_the_endpoints_listen_on(
     assert capsys.readouterr().out.endswith('200 {"alive": true}\n')
 
 
+@pytest.fixture
+def sigint_not_ignored() -> Iterator[None]:
+    """SIGINT handled in this process while the test runs, so a command it starts does not
+    inherit it ignored: a suite started in the background by a shell without job control
+    (`pytest &` in a script) runs with SIGINT ignored, and the command's Ctrl-C never came."""
+    inherited = signal.getsignal(signal.SIGINT)
+    if inherited == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, inherited)
+
+
+@pytest.mark.usefixtures("sigint_not_ignored")
 def test_ctrl_c_while_a_command_waits_on_aws_exits_130_quietly(tmp_path: Path) -> None:
     """SIGINT while `triage send` waits for an endpoint that never answers: exit 130, nothing
     on stderr (no KeyboardInterrupt traceback)."""
