@@ -1,4 +1,4 @@
-"""Fault injection against the daemon as a process: moto's SQS with a real DLQ (redrive after 5
+"""Fault injection against the daemon (as a process where a kill or a signal is the fault): moto's SQS with a real DLQ (redrive after 5
 receives, as in production), loopback services that fail on cue. Each test asserts that no
 message is lost, no ticket is duplicated, and the daemon stays alive.
 
@@ -10,18 +10,29 @@ batch delete) are injected by `fault_proxy.FaultProxy` in front of moto."""
 from __future__ import annotations
 
 import json
+import logging
 import signal
 import subprocess
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, MutableMapping
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
+import structlog
 
-from daemon_harness import Daemon, Queues, daemon_env, make_queues, run_in_process, settings_for
+from daemon_harness import (
+    TOKEN,
+    Daemon,
+    DaemonThread,
+    Queues,
+    daemon_env,
+    make_queues,
+    run_in_process,
+    settings_for,
+)
 from fault_proxy import FaultProxy
 from triage.demo.ticketd import TicketServer
 from triage.settings import Settings
@@ -37,6 +48,25 @@ def prod_queues(moto_url: str) -> Queues:
     return make_queues(moto_url, max_receive_count=5)
 
 
+Events = list[MutableMapping[str, Any]]
+
+
+@pytest.fixture
+def events(monkeypatch: pytest.MonkeyPatch) -> Iterator[Events]:
+    """The events of the test's in-process daemon (`DaemonThread`) at debug and up, with what
+    it binds per message (`message_id`), as its log lines carry them."""
+    monkeypatch.setenv("BACKEND_TOKEN", TOKEN)
+    saved = structlog.get_config()
+    capture = structlog.testing.LogCapture()
+    structlog.configure(
+        processors=[structlog.contextvars.merge_contextvars, capture],
+        wrapper_class=structlog.make_filtering_bound_logger(logging.DEBUG),
+        cache_logger_on_first_use=False,
+    )
+    yield capture.entries
+    structlog.configure(**saved)
+
+
 def wait_until(predicate: Any, timeout_s: float, what: str) -> None:
     deadline = time.monotonic() + timeout_s
     while not predicate():
@@ -46,7 +76,7 @@ def wait_until(predicate: Any, timeout_s: float, what: str) -> None:
 
 
 def test_a_long_backend_outage_dead_letters_nothing(
-    prod_queues: Queues, backend: TicketServer, tmp_path: Path
+    prod_queues: Queues, backend: TicketServer, tmp_path: Path, events: Events
 ) -> None:
     """The backend answers 503 to everything through five failed probes, far longer than five
     receives' backoff: the sink's breaker pauses intake, the messages in hand are held, the
@@ -65,10 +95,10 @@ def test_a_long_backend_outage_dead_letters_nothing(
         retry_base_s=0.2,
         retry_max_s=1,
     )
-    daemon = Daemon(settings, log_dir=tmp_path)
+    daemon = DaemonThread(settings)
     try:
         wait_until(
-            lambda: sum(e["event"] == "sink.probe_failed" for e in daemon.events()) >= 5,
+            lambda: sum(e["event"] == "sink.probe_failed" for e in events) >= 5,
             60,
             "five failed probes of the backend",
         )
@@ -76,15 +106,13 @@ def test_a_long_backend_outage_dead_letters_nothing(
         backend.down = False
         wait_until(lambda: len(backend.tickets) >= len(keys), 90, "every ticket after recovery")
         wait_until(lambda: prod_queues.depth() == 0, 30, "the queue to empty")
-        assert daemon.process.poll() is None, "the daemon died during the outage"
-        daemon.signal(signal.SIGTERM)
-        assert daemon.wait(timeout=30) == 0, daemon.log
+        assert daemon.alive(), "the daemon died during the outage"
     finally:
-        daemon.kill()
+        daemon.stop()
     posts = Counter(t["body"]["fingerprint"] for t in backend.tickets)
     assert len(posts) == len(keys) and set(posts.values()) == {1}
     assert prod_queues.dead_letters() == []
-    names = [e["event"] for e in daemon.events()]
+    names = [e["event"] for e in events]
     assert "intake.resumed" in names
     assert "sink.probe_ok" in names
     # Paused, not spinning: the failed POSTs before the breaker opened and the probes, no flood.
@@ -340,7 +368,7 @@ def test_heartbeat_hides_a_slow_message_from_a_second_consumer(
 
 
 def test_failed_entry_in_a_batch_delete_is_not_acked_and_ends_once(
-    prod_queues: Queues, backend: TicketServer, tmp_path: Path
+    prod_queues: Queues, backend: TicketServer, tmp_path: Path, events: Events
 ) -> None:
     """DeleteMessageBatch reports one entry failed (injected by a proxy in front of moto): the
     daemon logs it, does not count it acked, and the redelivered message is deduplicated by the
@@ -357,17 +385,16 @@ def test_failed_entry_in_a_batch_delete_is_not_acked_and_ends_once(
             concurrency=1,
             visibility_timeout_s=3,
         )
-        daemon = Daemon(settings, log_dir=tmp_path)
+        daemon = DaemonThread(settings)
         try:
             ids = send(prod_queues, *(generic(k) for k in keys))
             wait_until(lambda: proxy.failed_deletes, 30, "a delete to be failed")
             (failed_id,) = proxy.failed_deletes
             wait_until(lambda: prod_queues.depth() == 0, 30, "every message to be deleted")
-            stop(daemon)
+            assert daemon.alive(), "the daemon died"
         finally:
-            daemon.kill()
+            daemon.stop()
     assert failed_id in ids
-    events = daemon.events()
     failures = [e for e in events if e["event"] == "message.delete_failed"]
     assert [(e["message_id"], e["code"]) for e in failures] == [(failed_id, "InternalError")]
     acked = Counter(e["message_id"] for e in events if e["event"] == "message.acked")
@@ -376,7 +403,7 @@ def test_failed_entry_in_a_batch_delete_is_not_acked_and_ends_once(
         e for e in events if e["event"] == "message.acked" and e["message_id"] == failed_id
     ]
     assert redelivered["actions"] == ["ignore"]  # its alert was applied already: not counted again
-    counters = stopped(daemon)
+    (counters,) = [e for e in events if e["event"] == "daemon.stopped"]
     assert counters["received"] == len(keys) + 1  # the failed one came back once
     assert counters["acked"] == len(keys)
     assert_one_ticket_each(backend, len(keys))
@@ -448,7 +475,7 @@ def test_two_daemons_racing_on_dynamodb_open_one_ticket_per_incident(
 
 
 def test_poison_messages_reach_the_dlq_after_5_receives_while_good_ones_land(
-    prod_queues: Queues, backend: TicketServer, tmp_path: Path
+    prod_queues: Queues, backend: TicketServer, tmp_path: Path, events: Events
 ) -> None:
     """Bodies that are not JSON, of no known shape, over 1 MiB and nested too deep each go to
     the DLQ after 5 receives, rejected with a logged reason every time; the good ones around
@@ -468,7 +495,7 @@ def test_poison_messages_reach_the_dlq_after_5_receives_while_good_ones_land(
     settings = settings_for(
         prod_queues, backend.url, tmp_path / "triage.db", concurrency=4, retry_base_s=0.1
     )
-    daemon = Daemon(settings, log_dir=tmp_path)
+    daemon = DaemonThread(settings)
     try:
         good_ids = send(prod_queues, generic(keys[0]))
         poison_ids = dict(
@@ -479,12 +506,11 @@ def test_poison_messages_reach_the_dlq_after_5_receives_while_good_ones_land(
             lambda: len(prod_queues.dead_letters()) == len(poison), 60, "the poison in the DLQ"
         )
         wait_until(lambda: prod_queues.depth() == 0, 30, "the queue to empty")
-        stop(daemon)
+        assert daemon.alive(), "the daemon died"
     finally:
-        daemon.kill()
+        daemon.stop()
     assert sorted(prod_queues.dead_letters()) == sorted(body for _, _, body in poison.values())
     assert_one_ticket_each(backend, len(keys))
-    events = daemon.events()
     for name, message_id in poison_ids.items():
         reason, words, _ = poison[name]
         rejected = [
