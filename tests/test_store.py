@@ -523,10 +523,10 @@ async def test_a_group_past_the_record_bound_leaves_quiet_members_titles_out(
     """Members with long non-Latin titles would take a group past what a record holds (on
     DynamoDB, a refused write that wedged the incident): every member is still written,
     tracked and counted; resolved members' titles are left out before firing ones'."""
-    monkeypatch.setattr(store_module, "MAX_RECORD_BYTES", 30_000)
+    monkeypatch.setattr(store_module, "MAX_RECORD_BYTES", 12_000)
     group = GroupKey.of("pods", ("alertname",), {"alertname": "Crash"}, 0, str)
     wide = "界" * 120  # 3 bytes each in UTF-8: a member takes ~470 bytes
-    names = [f"{i}-{wide}" for i in range(80)]
+    names = [f"{i}-{wide}" for i in range(32)]
     for i, name in enumerate(names):
         await store.begin(alert(name), f"m{i}", T0 + timedelta(seconds=i), group)
     for i, name in enumerate(names[:10]):  # ten members resolve
@@ -538,7 +538,7 @@ async def test_a_group_past_the_record_bound_leaves_quiet_members_titles_out(
     assert len(members) == len(names) and stored.group.untracked == 0
     assert all(m.title == "" for m in members.values() if m.status is Status.RESOLVED)
     assert any(m.title for m in members.values() if m.status is Status.FIRING)
-    assert len(incident_to_json(stored).encode()) <= 30_000
+    assert len(incident_to_json(stored).encode()) <= 12_000
 
 
 async def test_a_group_at_the_record_bound_says_so_once_not_per_join(
@@ -546,18 +546,18 @@ async def test_a_group_at_the_record_bound_says_so_once_not_per_join(
 ) -> None:
     """Members joining a group whose titles no longer all fit leave titles out on each write;
     the warning that says so comes once per group (its first cut), the later cuts at debug."""
-    monkeypatch.setattr(store_module, "MAX_RECORD_BYTES", 30_000)
+    monkeypatch.setattr(store_module, "MAX_RECORD_BYTES", 12_000)
     group = GroupKey.of("pods", ("alertname",), {"alertname": "Crash"}, 0, str)
     wide = "界" * 120
     with structlog.testing.capture_logs() as logs:
-        for i in range(120):
+        for i in range(48):
             await store.begin(alert(f"{i}-{wide}"), f"m{i}", T0 + timedelta(seconds=i), group)
     cuts = [e for e in logs if e["event"] == "store.group_titles_left_out"]
     assert len(cuts) > 1 and {e["fingerprint"] for e in cuts} == {group.key}
     assert [e["log_level"] for e in cuts] == ["warning"] + ["debug"] * (len(cuts) - 1)
     stored = await store.get(group.key)
     assert stored is not None and stored.group is not None
-    assert len(stored.group.members) == 120
+    assert len(stored.group.members) == 48
 
 
 async def test_silences_past_the_record_bound_are_refused_and_the_kept_ones_read(
