@@ -414,10 +414,11 @@ def test_failed_entry_in_a_batch_delete_is_not_acked_and_ends_once(
 
 
 def test_two_daemons_racing_on_dynamodb_open_one_ticket_per_incident(
-    prod_queues: Queues, backend: TicketServer, tmp_path: Path
+    prod_queues: Queues, backend: TicketServer, tmp_path: Path, events: Events
 ) -> None:
     """Two daemons on one DynamoDB table race on the same incidents: conditional writes fail
-    (counted at the protocol), yet each incident is claimed and ticketed once, with no DLQ."""
+    (counted at the protocol), yet each incident is claimed and ticketed once, with no DLQ.
+    (One is a process, the other a thread of this process: `events` are its own.)"""
     ddb = boto3.client("dynamodb", endpoint_url=prod_queues.endpoint, region_name="us-east-1")
     ddb.create_table(
         TableName="incidents",
@@ -439,14 +440,18 @@ def test_two_daemons_racing_on_dynamodb_open_one_ticket_per_incident(
             concurrency=4,
             retry_base_s=1,
         )
-        daemons = [Daemon(settings, log_dir=tmp_path) for _ in range(2)]
+        process = Daemon(settings, log_dir=tmp_path)
+        thread: DaemonThread | None = None
         try:
-            for daemon in daemons:
-                wait_until(
-                    lambda d=daemon: any(e["event"] == "daemon.started" for e in d.events()),
-                    30,
-                    "both daemons to poll",
-                )
+            thread = DaemonThread(settings)
+            wait_until(
+                lambda: (
+                    any(e["event"] == "daemon.started" for e in process.events())
+                    and any(e["event"] == "daemon.started" for e in events)
+                ),
+                30,
+                "both daemons to poll",
+            )
             sqs = prod_queues.client()
             for first in range(0, len(bodies), 10):
                 entries = [
@@ -455,24 +460,24 @@ def test_two_daemons_racing_on_dynamodb_open_one_ticket_per_incident(
                 ]
                 sqs.send_message_batch(QueueUrl=prod_queues.url, Entries=entries)
             wait_until(lambda: prod_queues.depth() == 0, 60, "every message to be acked")
-            for daemon in daemons:
-                stop(daemon)
+            stop(process)
+            assert thread.alive(), "the daemon in this process died"
         finally:
-            for daemon in daemons:
-                daemon.kill()
+            process.kill()
+            if thread is not None:
+                thread.stop()
         conflicts = proxy.errors("ConditionalCheckFailedException")
-    opened = [
-        e
-        for d in daemons
-        for e in d.events()
-        if e["event"] == "alert.decided" and e["action"] == "open"
-    ]
+    both = [*process.events(), *events]
+    opened = [e for e in both if e["event"] == "alert.decided" and e["action"] == "open"]
     assert len(opened) == len(keys)
     assert_one_ticket_each(backend, len(keys))
     assert backend.request_count == len(keys)
     assert prod_queues.dead_letters() == []
     # And it was a race: both took messages, and conditional writes lost to each other.
-    assert all(stopped(d)["received"] > 0 for d in daemons), "one daemon took everything"
+    (in_thread,) = [e for e in events if e["event"] == "daemon.stopped"]
+    assert stopped(process)["received"] > 0 and in_thread["received"] > 0, (
+        "one daemon took everything"
+    )
     assert conflicts > 0, "no conditional write ever failed"
 
 
