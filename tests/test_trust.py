@@ -27,6 +27,7 @@ import pytest
 from daemon_harness import (
     TOKEN,
     Daemon,
+    DaemonThread,
     Queues,
     daemon_env,
     make_queues,
@@ -377,10 +378,11 @@ def test_a_group_too_large_for_one_message_timeout_ends_fully_ticketed(
 
 
 def test_replicas_share_one_github_issue_budget(
-    moto_url: str, github: GitHubServer, tmp_path: Path
+    moto_url: str, github: GitHubServer, tmp_path: Path, logs: Logs
 ) -> None:
     """Two daemons on one DynamoDB table with a budget of 2 issues a minute create 2 issues
-    between them, not 4; the other incidents are held, waiting for a token, not dead-lettered."""
+    between them, not 4; the other incidents are held, waiting for a token, not dead-lettered.
+    (One is a process, the other a thread of this process: `logs` are its own.)"""
     queues = make_queues(moto_url, max_receive_count=2)
     boto3.client("dynamodb", endpoint_url=moto_url, region_name="us-east-1").create_table(
         TableName="incidents",
@@ -401,24 +403,28 @@ def test_replicas_share_one_github_issue_budget(
         github_create_per_minute=2,
         concurrency=3,
     )
-    daemons = [Daemon(settings, log_dir=tmp_path) for _ in range(2)]
+    process = Daemon(settings, log_dir=tmp_path)
+    thread: DaemonThread | None = None
+
+    def thread_held() -> list[MutableMapping[str, Any]]:
+        return [e for e in logs if e["event"] == "message.held"]
+
     try:
+        thread = DaemonThread(settings)
         wait_until(
-            lambda: len(github.issues()) >= 2 and all(events(d, "message.held") for d in daemons),
+            lambda: len(github.issues()) >= 2 and events(process, "message.held") and thread_held(),
             45,
             "two issues, and both replicas holding a message for the budget",
         )
-        for daemon in daemons:
-            daemon.signal(signal.SIGTERM)
-        for daemon in daemons:
-            assert daemon.wait(timeout=30) == 0, daemon.log[-2000:]
+        stop(process)
     finally:
-        for daemon in daemons:
-            daemon.kill()
-    # Counted once both have exited: nothing can open a third any more.
+        process.kill()
+        if thread is not None:
+            thread.stop()
+    # Counted once both have stopped: nothing can open a third any more.
     assert len(github.issues()) == 2
     assert queues.dead_letters() == []
-    held = [e for d in daemons for e in events(d, "message.held")]
+    held = [*events(process, "message.held"), *thread_held()]
     assert {e["reason"] for e in held} == {"throttled"}
 
 
