@@ -13,6 +13,7 @@ field's limit, and round r puts group (i + r) mod G into free-text field i.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -220,19 +221,23 @@ def _groups(limit: int = 170) -> list[list[Secret]]:
 GROUPS = _groups()
 
 
-def _rounds() -> Iterator[tuple[str, int, list[Alert], list[Secret]]]:
-    for name in SOURCES:
-        payload = json.loads((PAYLOADS / name).read_text())
-        paths = _free_text(payload)
-        for r in range(len(GROUPS)):
-            hostile, placed = payload, []
-            for i, path in enumerate(paths):
-                group = GROUPS[(i + r) % len(GROUPS)]
-                hostile = _with(hostile, path, " ".join(s.text for s in group))
-                placed += group
-            alerts = _normalise(hostile)
-            assert alerts is not None, f"{name}: round {r} does not normalise"
-            yield name, r, list(alerts), placed
+@functools.cache
+def _rounds(name: str) -> tuple[tuple[list[Alert], list[Secret]], ...]:
+    """Source `name`'s alerts in each round, with the secrets placed in them. Made when a test
+    first asks, not at import: every xdist worker collects this file, one runs it."""
+    payload = json.loads((PAYLOADS / name).read_text())
+    paths = _free_text(payload)
+    rounds = []
+    for r in range(len(GROUPS)):
+        hostile, placed = payload, []
+        for i, path in enumerate(paths):
+            group = GROUPS[(i + r) % len(GROUPS)]
+            hostile = _with(hostile, path, " ".join(s.text for s in group))
+            placed += group
+        alerts = _normalise(hostile)
+        assert alerts is not None, f"{name}: round {r} does not normalise"
+        rounds.append((list(alerts), placed))
+    return tuple(rounds)
 
 
 # --- The services, in process, behind recording transports -----------------------------------
@@ -484,17 +489,17 @@ async def test_sentry_request_headers_and_cookies_reach_no_request(
     assert leaks == [], "\n".join(leaks)
 
 
-ROUNDS = list(_rounds())
 #: Every third round also runs with the hour's issue budget spent (digest entries): each
 #: secret group still reaches a digest entry in some field of each source (checked below),
 #: and every field of every sample is rendered as a digest entry by
 #: tests/test_every_source_hostile.py; every round would double this file's time.
 DIGEST_EVERY = 3
 CASES = [
-    pytest.param(*case, digest, id=f"{'digest' if digest else 'issue'}-{case[0]}-r{case[1]}")
-    for case in ROUNDS
+    pytest.param(name, r, digest, id=f"{'digest' if digest else 'issue'}-{name}-r{r}")
+    for name in SOURCES
+    for r in range(len(GROUPS))
     for digest in (False, True)
-    if not digest or case[1] % DIGEST_EVERY == 0
+    if not digest or r % DIGEST_EVERY == 0
 ]
 
 
@@ -504,26 +509,21 @@ def test_the_digest_rounds_place_every_secret_group_in_every_source() -> None:
     for name in SOURCES:
         placed = {
             s.text
-            for source, r, _, secrets in ROUNDS
-            if source == name and r % DIGEST_EVERY == 0
+            for r, (_, secrets) in enumerate(_rounds(name))
+            if r % DIGEST_EVERY == 0
             for s in secrets
         }
         assert placed == every, name
 
 
-@pytest.mark.parametrize(("source", "round_", "alerts", "placed", "digest"), CASES)
+@pytest.mark.parametrize(("source", "round_", "digest"), CASES)
 async def test_no_secret_leaves_in_any_request(
-    github_stub: GitHubServer,
-    model: _Model,
-    source: str,
-    round_: int,
-    alerts: list[Alert],
-    placed: list[Secret],
-    digest: bool,
+    github_stub: GitHubServer, model: _Model, source: str, round_: int, digest: bool
 ) -> None:
     """Secrets in every free-text field of this source reach no request of any sink or the LLM,
     and no log line, for open, update, close and reopen (and digest entries when the budget is
     spent)."""
+    alerts, placed = _rounds(source)[round_]
     assert placed, f"{source} has no free-text field"
     with structlog.testing.capture_logs() as logs:
         recorders = await _run_effects(alerts, github_stub, model, digest=digest)
