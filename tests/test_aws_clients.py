@@ -98,3 +98,54 @@ async def test_the_gateways_sqs_client_keeps_one_connection_too(sqs_server: Clos
         await service._stack.aclose()
     assert sqs_server.connection_headers == ["keep-alive"] * 3
     assert sqs_server.connections == 1
+
+
+class RedirectingSqs(LoopbackServer):
+    """Answers every call with a 307 to `elsewhere`: a proxy or a spoofed endpoint sending the
+    request (an alert, a session token) somewhere else."""
+
+    def __init__(self, elsewhere: str) -> None:
+        self.elsewhere = elsewhere
+        super().__init__()
+
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        server = self
+
+        class Handler(KeepAliveHandler):
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                self.send_response(307)
+                self.send_header("Location", server.elsewhere + self.path)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, format: str, *args: object) -> None:
+                """Quiet."""
+
+        return Handler
+
+
+@pytest.mark.parametrize("client", ["daemon", "gateway"])
+async def test_no_aws_client_follows_a_redirect(sqs_server: ClosingSqs, client: str) -> None:
+    """Proves neither the daemon's nor the gateway's SQS client follows a redirect: a send
+    answered 307 fails, and the place it points to receives nothing (the body is an alert, the
+    headers carry the session's credentials)."""
+    with RedirectingSqs(sqs_server.base_url) as redirecting:
+        settings = Settings(
+            queue_url=f"{redirecting.base_url}/000000000000/q",
+            aws_endpoint_url=redirecting.base_url,
+            aws_region="eu-west-1",
+        )
+        aws = Aws(settings)
+        service = IngestService(settings)
+        try:
+            if client == "daemon":
+                sqs = await aws.client("sqs")
+            else:
+                sqs = await service._client(aioboto3.Session(region_name="eu-west-1"), "sqs")
+            with pytest.raises(Exception, match="redirect"):
+                await sqs.send_message(QueueUrl=settings.queue_url, MessageBody='{"title": "x"}')
+        finally:
+            await aws.aclose()
+            await service._stack.aclose()
+    assert sqs_server.connection_headers == []

@@ -29,7 +29,7 @@ import structlog
 from aiohttp import web
 from botocore.config import Config
 
-from triage.aws import keep_alive
+from triage.aws import client_config, keep_alive
 from triage.errors import ConfigError
 from triage.health import Health
 from triage.ingest.auth import TokenStore, TokensUnavailable
@@ -241,7 +241,10 @@ class IngestService:
             service,
             endpoint_url=self.settings.aws_endpoint_url,
             region_name=self.settings.aws_region,
-            config=_CLIENT_CONFIG,
+            # The daemon's HTTP session: the process's one TLS context (no CA bundle loaded
+            # per client), and a redirect refused, not followed with an alert and the
+            # session's credentials to wherever it points.
+            config=client_config(_CLIENT_CONFIG),
         )
         opened = await self._stack.enter_async_context(client)
         # LocalStack closes each connection unless asked: about a fifth of the gateway's CPU
