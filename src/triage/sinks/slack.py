@@ -77,6 +77,7 @@ from triage.errors import (
     SinkRejectedError,
     SinkThrottledError,
     SinkUnavailableError,
+    SinkUnreachableError,
 )
 from triage.metrics import Metrics
 from triage.models import EffectKind, Priority
@@ -198,6 +199,8 @@ class SlackSink:
         self._clock = clock
         self._sleep = sleep
         self._paces: dict[str, _Pace] = {}
+        #: Webhook URLs a post went through, → when (`_alone`), the newest POSTED_KEPT.
+        self._posted: dict[str, float] = {}
         # httpx2's client API on aiohttp's transport (`aio.py`), as the backend sink.
         self._client = httpx2.AsyncClient(
             timeout=settings.slack_timeout_s,
@@ -316,6 +319,11 @@ class SlackSink:
             error = scrub_webhook(f"{type(exc).__name__}: {exc}", url)
             log.debug("slack.unreachable", host=host, effect=str(effect.kind), error=error)
             # `from None`: the chained httpx2 error carries the request, and so the URL.
+            if self._alone(url, host=host):
+                raise SinkUnreachableError(
+                    f"slack webhook at {host} unreachable while other webhooks post: {error}; "
+                    "check the route's webhook_url"
+                ) from None
             raise SinkUnavailableError(f"slack webhook at {host} unreachable: {error}") from None
         try:
             await response.aread()
@@ -326,6 +334,18 @@ class SlackSink:
             return httpx2.Response(response.status_code, headers=response.headers), unread
         finally:
             await response.aclose()
+
+    def _alone(self, url: str, *, host: str | None = None) -> bool:
+        """Whether a failure is `url`'s alone, not Slack's or ours: another webhook took a post
+        in the last POSTED_S (on another host, for a failure to connect, which a host has, not
+        a URL). A route's wrong `webhook_url` then costs only its own messages (retried, then
+        the DLQ: SinkUnreachableError) instead of opening the breaker, which pauses intake for
+        every route."""
+        now = self._clock()
+        return any(
+            other != url and now - at < POSTED_S and (host is None or _http_host(other) != host)
+            for other, at in self._posted.items()
+        )
 
     def _verdict(
         self,
@@ -338,6 +358,10 @@ class SlackSink:
     ) -> None:
         status = response.status_code
         if 200 <= status < 300 and refusal is None:
+            self._posted.pop(url, None)  # the newest last, so the oldest go first
+            self._posted[url] = self._clock()
+            while len(self._posted) > POSTED_KEPT:
+                del self._posted[next(iter(self._posted))]
             self.metrics.incr("SinkCalls", sink=self.name, outcome="ok")
             answer = {} if unread is None else {"answer": f"unread ({unread})"}
             log.info("slack.posted", host=host, effect=str(effect.kind), **answer)
@@ -360,9 +384,16 @@ class SlackSink:
             )
         if 300 <= status < 400:
             # Every post to this webhook is redirected so: its URL is wrong, which no message
-            # can fix. They wait (the breaker pauses intake) rather than each going to the DLQ.
+            # can fix. They wait (the breaker pauses intake) rather than each going to the DLQ;
+            # unless other webhooks post: then it is one route's URL, whose messages alone
+            # are retried, and the others' go on.
             self.metrics.incr("SinkCalls", sink=self.name, outcome="unavailable")
             log.debug("slack.redirected", action="wait", **fields)
+            if self._alone(url):
+                raise SinkUnreachableError(
+                    f"slack webhook at {host} answered {status}, a redirect (not followed), "
+                    "while other webhooks post: check the route's webhook_url"
+                )
             raise SinkUnavailableError(
                 f"slack webhook at {host} answered {status}, a redirect (not followed): "
                 "check SLACK_WEBHOOK_URL or the route's webhook_url",
@@ -375,6 +406,12 @@ class SlackSink:
             status=status,
             detail=reason,
         )
+
+
+#: Webhook URLs remembered as posted to (`SlackSink._alone`), at most.
+POSTED_KEPT = 64
+#: How recently another webhook must have taken a post for a failure to be one URL's alone.
+POSTED_S = 3600.0
 
 
 def slack_refusal(response: httpx2.Response) -> str | None:
