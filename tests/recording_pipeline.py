@@ -1,14 +1,17 @@
 """A pipeline on the in-memory store with a sink that records its effects and a summariser that
 copies the title: what a source's tests use to show that its messages, in order, open, count and
 close one ticket (tests/test_normalize_vendors.py, test_normalize_tools.py,
-test_prometheus_pipeline.py)."""
+test_normalize_more_vendors.py, test_prometheus_pipeline.py)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 
+from factories import T0
 from memory_store import MemoryStore
+from triage.incidents import Action
 from triage.incidents.ledger import Ledger
 from triage.incidents.lifecycle import Policy
 from triage.metrics import Metrics
@@ -16,6 +19,7 @@ from triage.models import EffectKind, Priority, Ticket
 from triage.pipeline import Pipeline
 from triage.redact import Redactor
 from triage.sinks.base import Applied, Effect
+from triage.sqs.inbox import Message
 from triage.view import RedactedAlert
 
 POLICY = Policy(update_interval=timedelta(minutes=15), reopen_window=timedelta(hours=1))
@@ -52,3 +56,19 @@ def pipeline_into(sink: Sink) -> Pipeline:
         Ledger(MemoryStore(POLICY)), Summariser(), [sink], Metrics(), redactor=Redactor(),
         policy=POLICY,
     )  # fmt: skip
+
+
+async def trigger_repeat_recovery(
+    trigger: Path, recovery: Path
+) -> tuple[list[Action], list[EffectKind]]:
+    """What a fresh pipeline decides for a tool's trigger, the same trigger again and its
+    recovery, a minute apart, and the effects its sink then received, in order."""
+    sink = Sink()
+    pipeline = pipeline_into(sink)
+    actions = []
+    for minute, path in enumerate((trigger, trigger, recovery)):
+        at = T0 + timedelta(minutes=minute)
+        body = path.read_text(encoding="utf-8")
+        message = Message(f"m-{minute}", body, f"r-{minute}", 1, at, received_at=at)
+        actions += [outcome.action for outcome in await pipeline.process(message)]
+    return actions, [effect.kind for effect in sink.effects]

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -17,16 +16,15 @@ import httpx2
 import pytest
 
 from daemon_harness import Queues
-from factories import T0, view
+from factories import view
 from ingest_harness import bearer, ingest_settings, loopback_client, running
-from recording_pipeline import Sink, pipeline_into
+from recording_pipeline import trigger_repeat_recovery
 from triage.errors import InvalidAlertError
 from triage.incidents import Action
 from triage.ingest.validate import ACCEPTED_FORMATS, FORM_FIELDS_MAX, Invalid, check, form_json
 from triage.models import Alert, EffectKind, Status
 from triage.normalize import Normalized, normalize_body, recognise_body
 from triage.routes import KNOWN_SOURCES
-from triage.sqs.inbox import Message
 from triage.summarise.deterministic import DeterministicSummariser
 
 PAYLOADS = Path(__file__).parent / "payloads"
@@ -497,14 +495,6 @@ async def test_trigger_then_recovery_open_and_close_one_ticket(
 ) -> None:
     """Through the pipeline (in-memory store and sink), a tool's trigger, a repeat of it and
     its recovery are one ticket, opened and then closed."""
-    sink = Sink()
-    pipeline = pipeline_into(sink)
-    actions = []
-    for minute, name in enumerate((trigger, trigger, recovery)):
-        at = T0 + timedelta(minutes=minute)
-        body = (PAYLOADS / name).read_text(encoding="utf-8")
-        outcomes = await pipeline.process(Message(f"m-{minute}", body, f"r-{minute}", 1, at,
-                                                  received_at=at))  # fmt: skip
-        actions += [o.action for o in outcomes]
+    actions, effects = await trigger_repeat_recovery(PAYLOADS / trigger, PAYLOADS / recovery)
     assert actions == [Action.OPEN, Action.COUNT, Action.CLOSE]
-    assert [e.kind for e in sink.effects] == [EffectKind.OPEN, EffectKind.CLOSE]
+    assert effects == [EffectKind.OPEN, EffectKind.CLOSE]

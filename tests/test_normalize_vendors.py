@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from factories import T0, view
-from recording_pipeline import Sink, pipeline_into
+from recording_pipeline import Sink, pipeline_into, trigger_repeat_recovery
 from triage.errors import InvalidAlertError, UnknownFormatError
 from triage.incidents import Action
 from triage.ingest.validate import Invalid, check
@@ -510,14 +510,6 @@ async def test_trigger_then_recovery_open_and_close_one_ticket(
 ) -> None:
     """Through the pipeline (in-memory store and sink), a tool's trigger, a repeat of it and
     its recovery are one ticket, opened and then closed."""
-    sink = Sink()
-    pipeline = pipeline_into(sink)
-    actions = []
-    for minute, name in enumerate((trigger, trigger, recovery)):
-        at = T0 + timedelta(minutes=minute)
-        body = (VENDORS / name).read_text(encoding="utf-8")
-        outcomes = await pipeline.process(Message(f"m-{minute}", body, f"r-{minute}", 1, at,
-                                                  received_at=at))  # fmt: skip
-        actions += [o.action for o in outcomes]
+    actions, effects = await trigger_repeat_recovery(VENDORS / trigger, VENDORS / recovery)
     assert actions == [Action.OPEN, Action.COUNT, Action.CLOSE]
-    assert [e.kind for e in sink.effects] == [EffectKind.OPEN, EffectKind.CLOSE]
+    assert effects == [EffectKind.OPEN, EffectKind.CLOSE]
