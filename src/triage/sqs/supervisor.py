@@ -19,8 +19,10 @@ store failed (`StoreUnavailableError`: locked, full, corrupt, unreachable, denie
 fault is never the message's, so it is tried again after a wait that doubles up to
 `STORE_HOLD_MAX_S`, while `/readyz` says `store: unavailable` and one line says why (and one
 that it is back). Only past `max_hold_s` does a held message spend a receive. While no message
-is held for the store, a probe (`store_probe`, every `STORE_PROBE_S`) is what finds it back, so
-readiness returns with the store even when no traffic comes.
+is held for the store, a ping (`store_probe`, every `STORE_PROBE_S`) watches it, so readiness
+follows the store even when no traffic comes. The store is marked down by any failure (a
+message's or a ping's) and up by a success only while nothing says otherwise (no message held
+for it, the last ping answered), so readiness never flips with each message.
 
 The helpers (heartbeat, acker, and the caller's: watchdog, metric flushers) run as tasks owned
 here: a helper that crashes stops the daemon loudly (`DaemonCrashed`) instead of letting
@@ -142,7 +144,8 @@ class Supervisor:
     DEFAULT_HOLD_S = 1.0
     #: The longest wait of a message the store failed (from DEFAULT_HOLD_S, doubling).
     STORE_HOLD_MAX_S = 30.0
-    #: How often a store marked unavailable is probed while no message is held for it.
+    #: How often the store is pinged while no message is held for it (and how long a ping
+    #: may take before the store counts as unavailable).
     STORE_PROBE_S = 5.0
 
     def __init__(
@@ -203,6 +206,11 @@ class Supervisor:
         self._store_down_since: float | None = None
         #: A cheap call that raises while the store is down (`Store.ping`).
         self._store_probe = store_probe
+        #: The last ping failed: no message's success marks the store up until one answers.
+        self._ping_failed = False
+        #: Deliveries the store failed that are still trying (held or trying again): while
+        #: any is, they are the probe, and no other success marks the store up.
+        self._waiting_on_store: set[str] = set()
         self._helper_specs = (
             ("heartbeat", self._heartbeat),
             ("acker", self._acker.run),
@@ -583,6 +591,7 @@ class Supervisor:
             finally:
                 # The heartbeat stops before the delete, and never extends a finished message.
                 self._leases.pop(message.receipt_handle, None)
+                self._waiting_on_store.discard(message.receipt_handle)
             if outcomes is None:
                 return  # released, to be retried or dead-lettered
             self._processed()
@@ -636,6 +645,7 @@ class Supervisor:
             except StoreUnavailableError as exc:
                 held_since = held_since if held_since is not None else time.monotonic()
                 store_failures += 1
+                self._waiting_on_store.add(message.receipt_handle)
                 if await self._hold(
                     message, exc, held_since, self._store_down(exc, store_failures)
                 ):
@@ -645,53 +655,69 @@ class Supervisor:
             except Exception as exc:  # a bug: retried like a transient failure, but loud
                 await self._retry_later(message, "bug", repr(exc), None, exc)
             else:
+                self._waiting_on_store.discard(message.receipt_handle)
                 self._store_up()
                 return outcomes
             return None
 
     def _store_down(self, exc: StoreUnavailableError, failures: int) -> float:
-        """The store failed this message for the `failures`-th time in a row: say so once per
-        outage (and in readiness), and return how long the message waits before it tries again
-        (doubling from DEFAULT_HOLD_S to STORE_HOLD_MAX_S, at least what the store asked)."""
+        """The store failed this message for the `failures`-th time in a row: mark it down,
+        and return how long the message waits before it tries again (doubling from
+        DEFAULT_HOLD_S to STORE_HOLD_MAX_S, at least what the store asked)."""
+        self._mark_store_down(exc)
+        wait_s = min(self.STORE_HOLD_MAX_S, self.DEFAULT_HOLD_S * 2.0 ** min(failures - 1, 16))
+        return max(wait_s, exc.retry_after_s or 0.0)
+
+    def _mark_store_down(self, exc: StoreUnavailableError) -> None:
+        """A message or a ping found the store failing: say so once per outage (and in
+        readiness); the detail follows the latest failure."""
         self.health.set("store", False, str(exc))
         if self._store_down_since is None:
             self._store_down_since = time.monotonic()
             # The outage's one line: the messages it holds say so at info (`message.held`).
             log.warning("store.unavailable", error=str(exc), **alert_fields(exc))
-        wait_s = min(self.STORE_HOLD_MAX_S, self.DEFAULT_HOLD_S * 2.0 ** min(failures - 1, 16))
-        return max(wait_s, exc.retry_after_s or 0.0)
+
+    def _store_answers(self) -> bool:
+        """Whether a success may mark the store up: nothing says otherwise, neither a message
+        the store failed that is still trying (it will say) nor a last ping that failed. So
+        one message through while others wait for the store, or while pings fail, never flips
+        readiness."""
+        return not self._waiting_on_store and not self._ping_failed
 
     def _store_up(self) -> None:
-        """A message went through: if the store was failing, it is back."""
-        if self._store_down_since is not None:
+        """A message or a ping went through and nothing says otherwise: if the store was
+        marked down, it is back."""
+        if self._store_down_since is not None and self._store_answers():
             down_s = time.monotonic() - self._store_down_since
             self._store_down_since = None
             self.health.set("store", True)
             log.info("store.recovered", down_s=round(down_s, 1))
 
     async def _probe_store(self) -> None:
-        """Ask the store once at start (one unreachable then is not ready, traffic or not),
-        then, while it is marked down and no held message is trying it, every STORE_PROBE_S:
-        a store back after its held messages were released, with no traffic since, would
-        otherwise keep `/readyz` failing for good. Held messages are the probe while they
-        wait, so a store that answers a ping but fails writes does not flap readiness."""
+        """Ping the store at start (one unreachable then is not ready, traffic or not) and
+        every STORE_PROBE_S after, so that `/readyz` follows the store with no traffic at all:
+        a store that goes away is marked down within two STORE_PROBE_S (the wait and the
+        ping's own deadline), and one back after its held messages were released is found
+        back. While a message the store failed is still trying, it is the probe instead (a
+        SQLite file that is locked still answers the ping)."""
+        while True:
+            if not self._waiting_on_store:
+                await self._probe_once()
+            await asyncio.sleep(self.STORE_PROBE_S)
+
+    async def _probe_once(self) -> None:
+        """One ping: a failure marks the store down, an answer marks it up unless a message
+        the store failed while the ping was out says otherwise."""
         try:
             await self._ping_store()
         except StoreUnavailableError as exc:
-            self._store_down(exc, 1)
+            self._ping_failed = True
+            self._mark_store_down(exc)
         except Exception as exc:  # not the store's known faults: the messages will tell
             log.debug("store.probe_failed", error=str(exc))
-        while True:
-            await asyncio.sleep(self.STORE_PROBE_S)
-            if self._store_down_since is None or StoreUnavailableError.reason in self._holding:
-                continue
-            try:
-                await self._ping_store()
-            except Exception as exc:  # any failure means not back yet; never the daemon's end
-                log.debug("store.probe_failed", error=str(exc))
-                continue
-            if StoreUnavailableError.reason not in self._holding:
-                self._store_up()
+        else:
+            self._ping_failed = False
+            self._store_up()
 
     async def _ping_store(self) -> None:
         """The probe, answered within STORE_PROBE_S or the store is unavailable: a store that
