@@ -172,6 +172,16 @@ def logging_restored() -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
+def fresh_bad_http_budget() -> None:
+    """Each test's gateway starts with its own budget of `ingest.bad_http` lines (10 a
+    second): the filter on aiohttp's logger is added once per process, so a test that sent a
+    burst of unparsable requests would otherwise leave the next test's line suppressed."""
+    server_log = logging.getLogger("aiohttp.server")
+    for kept in [f for f in server_log.filters if type(f).__name__ == "BadHttpLines"]:
+        server_log.removeFilter(kept)
+
+
+@pytest.fixture(autouse=True)
 def isolated_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """Strip every variable triage reads, and give boto fake credentials that reach nothing."""
     for name in list(os.environ):
