@@ -28,6 +28,8 @@ from triage.ops.http_server import HttpServer, Limits, Request, Response
 from triage.settings import Settings
 
 HEALTHZ = b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n"
+#: The answer to a connection past the cap: JSON, as every other answer on the port.
+BUSY = b'{"error": "busy"}\n'
 
 
 @contextlib.asynccontextmanager
@@ -124,7 +126,7 @@ async def test_connections_beyond_the_cap_are_refused_until_slots_free() -> None
         # Sending nothing: the refusal closes without reading, and data left unread would turn
         # the close into a reset that can overtake the 503.
         status, headers, body = await ask(server.port, b"")
-        assert (status, body, headers["retry-after"]) == (503, b"busy\n", "1")
+        assert (status, body, headers["retry-after"]) == (503, BUSY, "1")
         assert metrics.counter("HttpRefused", reason="busy") == 1
         await holders.aclose()
         await wait_until(lambda: server.connections == 0)
@@ -319,7 +321,7 @@ async def test_one_client_address_takes_at_most_its_share_of_the_slots() -> None
             await holders.enter_async_context(connection(server.port))
         await wait_until(lambda: server.connections == 3)
         status, _, body = await ask(server.port, b"")
-        assert (status, body) == (503, b"busy\n")
+        assert (status, body) == (503, BUSY)
 
 
 async def test_the_loopback_health_check_is_answered_when_every_slot_is_taken() -> None:

@@ -431,8 +431,9 @@ def _error(status: int, headers: tuple[tuple[str, str], ...] = ()) -> Response:
     return Response(status, body, "application/json", headers)
 
 
-#: Written before the request is read, to whoever connects (a flood, a health check): text.
-_BUSY = Response.text(503, "busy\n", headers=(("Retry-After", "1"),)).encode()
+#: Written before the request is read, to whoever connects (a flood, a health check, a
+#: script reading `.error` of the API's answers): JSON, as every other answer on the port.
+_BUSY = Response(503, b'{"error": "busy"}\n', "application/json", (("Retry-After", "1"),)).encode()
 
 
 def _host(writer: asyncio.StreamWriter) -> str:
