@@ -278,7 +278,7 @@ class LocalStack:
 
     def start(self) -> None:
         ensure_venv(self.venv)
-        self.workdir.mkdir(parents=True, exist_ok=True)
+        (self.workdir / "tmp").mkdir(parents=True, exist_ok=True)
         self.port = _free_port()
         host = f"127.0.0.1:{self.port}"
         env = {k: os.environ[k] for k in _PASSTHROUGH if k in os.environ}
@@ -293,6 +293,12 @@ class LocalStack:
             # Queue URLs as http://127.0.0.1:PORT/000000000000/NAME, usable as they are.
             SQS_ENDPOINT_STRATEGY="off",
             FILESYSTEM_ROOT=str(self.workdir / "filesystem"),
+            # Where LocalStack keeps its state when it believes it runs in a container (it
+            # checks /.dockerenv, which CI's machine has): tempfile.gettempdir()/localstack,
+            # which it empties when it starts. With one shared temp dir, each LocalStack that
+            # started removed the state of those running (CloudWatch's metrics.db: "unable to
+            # open database file"); each has its own.
+            TMPDIR=str(self.workdir / "tmp"),
         )
         env.update(self.extra_env)
         with self.log_path.open("ab") as log:

@@ -202,6 +202,20 @@ def test_cloudwatch_needs_nothing_from_the_script(aws: dict[str, Any]) -> None:
     assert [m["MetricName"] for m in metrics] == ["probe"]
 
 
+def test_state_is_kept_in_this_localstacks_own_directory(
+    localstack: LocalStack, aws: dict[str, Any]
+) -> None:
+    """LocalStack's state (CloudWatch's metrics database) is under this instance's directory, not
+    a temp directory shared with the suite's other LocalStacks, each of which empties it as it
+    starts."""
+    cloudwatch = boto3.client("cloudwatch", **aws)
+    cloudwatch.put_metric_data(
+        Namespace="triage-state-probe", MetricData=[{"MetricName": "probe", "Value": 1.0}]
+    )
+    databases = list((localstack.workdir / "tmp").rglob("metrics.db"))
+    assert databases, f"no metrics.db under {localstack.workdir / 'tmp'}"
+
+
 def test_rerun_changes_nothing(
     localstack: LocalStack, init_output: str, aws: dict[str, Any]
 ) -> None:
