@@ -18,10 +18,11 @@ resource "aws_ecs_cluster" "this" {
   }
 }
 
-# The worker serves nothing to the network; it only calls out (AWS APIs, the backend).
+# The worker serves nothing to the network; it only calls out (AWS APIs, the backend), on 443.
+# DNS needs no rule: security groups do not filter queries to the VPC's own resolver.
 resource "aws_security_group" "triage" {
   name        = "triage-tasks"
-  description = "triage tasks: no inbound, HTTPS and DNS out"
+  description = "triage tasks: no inbound, HTTPS out"
   vpc_id      = var.vpc_id
 }
 
