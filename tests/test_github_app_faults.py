@@ -26,7 +26,7 @@ from triage.models import EffectKind
 from triage.settings import Settings
 from triage.sinks.base import Target
 from triage.sinks.github import GitHubSink
-from triage.sinks.github.sink import UNREACHABLE_RECHECK_S
+from triage.sinks.github.access import UNREACHABLE_RECHECK_S
 from triage.sinks.guard import BREAKER_OPEN, GuardedSink
 
 OTHER = "acme/other"

@@ -17,7 +17,7 @@ from github_stub import GitHubServer, _Issue
 from test_github_sink import BOT_TOKEN, REPO, FakeClock, effect, incident, open_sink
 from triage.errors import GitHubUnavailableError
 from triage.sinks.github import text
-from triage.sinks.github.sink import LOOKUP_PAGES, PAGE_SIZE
+from triage.sinks.github.lookup import LOOKUP_PAGES, PAGE_SIZE
 
 #: More open triage issues than the list look-up reads.
 OPEN_ISSUES = LOOKUP_PAGES * PAGE_SIZE + 200

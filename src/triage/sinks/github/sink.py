@@ -3,7 +3,7 @@
 Effects and the calls they make (`{repo}` is the route's repository, else `GITHUB_REPOSITORY`):
 
     OPEN    list open `triage` issues, newest first, for the fingerprint marker in one triage
-            opened (past 1,000 of them, the search API for older ones: `_find_open_issue`);
+            opened (past 1,000 of them, the search API for older ones: `lookup.py`);
             found → its URL (a crash between create and store never duplicates); else
             create `[P1] title` with labels team/priority/source/`triage` + the route's (100
             at most, GitHub's limit) and assignees (10 at most)
@@ -58,16 +58,11 @@ status line in place (firing, occurrences, resolved, fired again): an edit, so n
 
 A new incident's repository that refuses us (404: hidden from our token or missing; 410:
 issues turned off; 403 that is no rate limit and no archive: no permission) is setup, not the
-message. When other repositories still read (GITHUB_REPOSITORY, or one that took an issue in
-the last hour), it is that route's mistake: SinkUnreachableError, the message retried with a
-backoff and dead-lettered after maxReceiveCount (redrivable once fixed), the breaker not told,
-so every other route's tickets go on. Otherwise our credentials reach nothing: GitHubUnavailable
-`no_access` naming the repository and what to do, and the sink's breaker opens on it (the probe
-reads that repository too, and fails while it refuses us), so messages wait on the queue
-instead of each going to the DLQ; a refused write (403) is believed for
-`UNREACHABLE_RECHECK_S`, as no read can show it allowed again.
+message: `access.py` says whether it is one route's mistake (SinkUnreachableError, that route's
+messages retried, then dead-lettered) or our credentials' (GitHubUnavailableError `no_access`:
+the breaker opens and the probe keeps it open while the repository refuses us).
 
-GitHub's answers become errors in `github_api` (5xx and network errors are transient, rate
+GitHub's answers become errors in `api.py` (5xx and network errors are transient, rate
 limits hold the message, other 4xx are permanent). `paused_until()` tells the supervisor to
 take no messages while GitHub's own rate limits refuse every call.
 """
@@ -75,7 +70,6 @@ take no messages while GitHub's own rate limits refuse every call.
 from __future__ import annotations
 
 import asyncio
-import math
 import random
 import re
 import time
@@ -94,32 +88,18 @@ from triage.errors import (
     GitHubUnavailableError,
     SinkRejectedError,
     SinkThrottledError,
-    SinkUnavailableError,
-    SinkUnreachableError,
 )
 from triage.metrics import Metrics
 from triage.models import EffectKind
 from triage.ratelimit import Budget, Budgets, LocalBudgets
 from triage.settings import Settings
 from triage.sinks.base import Applied, Effect
-from triage.sinks.github.api import (
-    GitHubApi,
-    count_field,
-    number_field,
-    record,
-    records,
-    text_field,
-    text_or_empty,
-)
+from triage.sinks.github.access import ACCESS_HINT, RepositoryAccess
+from triage.sinks.github.api import GitHubApi, count_field, number_field, record, text_field
+from triage.sinks.github.lookup import MarkerLookup
 from triage.sinks.github.refusals import RECHECK_S, Refusals
 
 log = structlog.get_logger(__name__)
-
-#: The marker look-up reads at most this many pages of open `triage` issues, newest first;
-#: older ones are found through the search API, which finds at most SEARCH_PAGES pages.
-LOOKUP_PAGES = 10
-SEARCH_PAGES = 10
-PAGE_SIZE = 100
 
 _REPOSITORY = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 #: Owner and name as GitHub allows them (no `..`, no escapes): a reference is turned back into
@@ -194,15 +174,10 @@ class GitHubSink:
         self._read_only = Refusals(clock)
         #: The teams this process has labelled issues with (`team:<name>`), at most TEAM_LABELS.
         self._team_labels: set[str] = set()
-        #: Repositories whose issues our credentials do not reach (`_no_access`), lower case →
-        #: (as the route names it, GitHub's status, when), checked by `probe` until they read
-        #: again.
-        self._unreachable: dict[str, tuple[str, int, float]] = {}
-        #: Repositories an issue was opened in, lower case → when (`_others_reach`), the newest
-        #: UNREACHABLE_KEPT.
-        self._reached: dict[str, float] = {}
-        #: Repositories said to hold more open triage issues than the list look-up reads.
-        self._many_open: set[str] = set()
+        #: Which repositories refused us lately, and which took an issue (`access.py`).
+        self._access = RepositoryAccess(self._api, settings.github_repository, clock)
+        #: Issues and comments found by their hidden markers (`lookup.py`).
+        self._lookup = MarkerLookup(self._api)
 
     @property
     def name(self) -> str:
@@ -218,37 +193,15 @@ class GitHubSink:
 
     async def probe(self) -> str:
         """Can we reach GitHub and read the default repository's issues, and those of every
-        repository that refused us lately (`_no_access`)? Creates nothing; used by `triage
-        check` and while this sink's breaker is open. Returns what it reached; raises
-        GitHubUnavailableError while a repository still refuses us."""
-        await self._recheck_unreachable()
+        repository that refused us lately (`RepositoryAccess.recheck`)? Creates nothing; used
+        by `triage check` and while this sink's breaker is open. Returns what it reached;
+        raises GitHubUnavailableError while a repository still refuses us."""
+        await self._access.recheck()
         repository = self.settings.github_repository
         if repository:
-            await self._read_issues(repository)
+            await self._access.read_issues(repository)
             return f"{repository} readable as {await self._api.whoami()}"
         return f"signed in as {await self._api.whoami()} (no GITHUB_REPOSITORY: routes name them)"
-
-    async def _read_issues(self, repository: str) -> None:
-        await self._api.call(
-            "GET", f"/repos/{repository}/issues", params={"per_page": 1, "state": "all"}
-        )
-
-    async def _recheck_unreachable(self) -> None:
-        """Ask again about each repository that refused us: one that reads now is forgotten,
-        unless what it refused was a write (403), which a read cannot show is allowed again:
-        that one is believed for UNREACHABLE_RECHECK_S, after which the next open tries."""
-        for key, (repository, status, since) in list(self._unreachable.items()):
-            try:
-                await self._read_issues(repository)
-            except SinkRejectedError as exc:
-                raise self._no_access(repository, exc) or exc from None
-            if status == 403 and self._clock() - since < UNREACHABLE_RECHECK_S:
-                raise GitHubUnavailableError(
-                    f"GitHub refused triage's writes to {repository} (403) less than "
-                    f"{UNREACHABLE_RECHECK_S / 60:.0f} min ago: {_ACCESS_HINT[403]}",
-                    reason="no_access",
-                )
-            self._unreachable.pop(key, None)
 
     async def archived(self, repository: str) -> bool:
         """Whether GitHub says `repository` is archived (read-only: no issue can be opened or
@@ -298,20 +251,13 @@ class GitHubSink:
             if effect.kind is EffectKind.REOPEN and why in _REOPENED_AS_NEW:
                 # A storm's digest entry too: the re-fire gets a ticket, not a skip.
                 return await self._reopen_as_new(ref, effect, f"issue_{why}", exc)
-            if why == "gone" and exc.status == 404 and not await self._readable(ref.repository):
+            if (
+                why == "gone"
+                and exc.status == 404
+                and not await self._access.readable(ref.repository)
+            ):
                 return self._repository_out_of_reach(effect, ref, exc)
             return self._refused(effect, ref, why, exc)
-
-    async def _readable(self, repository: str) -> bool:
-        """Whether our credentials still read `repository`'s issues: a 404 for an issue is
-        its deletion only if they do (else it is the whole repository that answers 404)."""
-        try:
-            await self._read_issues(repository)
-        except SinkRejectedError as exc:
-            if exc.status not in _REPOSITORY_REFUSED:
-                raise
-            return False
-        return True
 
     def _repository_out_of_reach(
         self, effect: Effect, ref: IssueRef, exc: SinkRejectedError
@@ -327,7 +273,7 @@ class GitHubSink:
             issue=ref.number,
             status=exc.status,
             action="skip",
-            hint=_ACCESS_HINT[404],
+            hint=ACCESS_HINT[404],
         )
         return Applied(skipped=f"repository out of reach ({exc.status})"), "refused"
 
@@ -482,64 +428,15 @@ class GitHubSink:
                 # refused in turn: they are refused without asking for a while.
                 self._read_only.note(repository.lower())
                 raise
-            if exc.status in _REPOSITORY_REFUSED and await self._others_reach(repository):
-                raise SinkUnreachableError(
-                    f"GitHub refuses triage the issues of {repository} ({exc.status}: "
-                    f"{exc.detail}) while other repositories read: "
-                    f"{_ACCESS_HINT[exc.status]}; messages routed there are retried, then "
-                    "dead-lettered (redrive them once fixed)"
-                ) from None
-            raise self._no_access(repository, exc) or exc from None
-        self._unreachable.pop(repository.lower(), None)
-        self._reached.pop(repository.lower(), None)  # the newest last, so the oldest go first
-        self._reached[repository.lower()] = self._clock()
-        while len(self._reached) > UNREACHABLE_KEPT:
-            del self._reached[next(iter(self._reached))]
+            # Our access to the repository, or this ticket (`access.py` tells them apart).
+            raise await self._access.refused_open(repository, exc) from None
+        self._access.opened_in(repository)
         return applied
-
-    async def _others_reach(self, repository: str) -> bool:
-        """Whether the refusal is `repository`'s alone (a route naming a repository our
-        credentials do not reach) rather than our credentials' (the App's repositories
-        changed, the token lost its scope): GITHUB_REPOSITORY, when it is another, still
-        reads; without one, another repository took an issue in the last REACHED_S. A
-        route's mistake then costs only its own messages, not every route's tickets behind
-        an open breaker."""
-        default = self.settings.github_repository
-        if default and default.lower() != repository.lower():
-            try:
-                await self._read_issues(default)
-            except (SinkRejectedError, SinkUnavailableError):
-                return False
-            return True
-        now = self._clock()
-        return any(
-            key != repository.lower() and now - at < REACHED_S for key, at in self._reached.items()
-        )
-
-    def _no_access(self, repository: str, exc: SinkRejectedError) -> GitHubUnavailableError | None:
-        """The wait for a refusal that says our credentials do not reach `repository`'s issues
-        (`_REPOSITORY_REFUSED`), remembered for `probe`; None for a refusal of this ticket.
-        Setup, not the message: every incident routed there would be refused in turn, each
-        to the DLQ with its issue lost, so they wait behind the breaker (`probe` keeps it
-        open while the repository refuses us) until someone grants access or fixes the
-        route."""
-        if exc.status not in _REPOSITORY_REFUSED:
-            return None
-        key = repository.lower()
-        self._unreachable.pop(key, None)  # the newest last, so the oldest go first
-        self._unreachable[key] = (repository, exc.status, self._clock())
-        while len(self._unreachable) > UNREACHABLE_KEPT:
-            del self._unreachable[next(iter(self._unreachable))]
-        return GitHubUnavailableError(
-            f"GitHub refuses triage the issues of {repository} ({exc.status}: {exc.detail}): "
-            f"{_ACCESS_HINT[exc.status]}; messages routed there wait",
-            reason="no_access",
-        )
 
     async def _open_in(self, repository: str, effect: Effect) -> tuple[Applied, Outcome]:
         """The incident's issue in `repository`: found by its marker, else created (or listed
         in the storm digest)."""
-        existing = await self._find_marked_issue(repository, effect.fingerprint)
+        existing = await self._lookup.find_marked_issue(repository, effect.fingerprint)
         if existing is not None:
             # Created by an earlier attempt whose answer or bookkeeping was lost.
             log.info("github.issue_found", repository=repository, issue=existing.get("number"))
@@ -612,142 +509,6 @@ class GitHubSink:
         issue = await self._api.call("GET", f"/repos/{ref.repository}/issues/{ref.number}")
         return record(issue, "the issue")
 
-    async def _find_marked_issue(
-        self, repository: str, marker_fingerprint: str
-    ) -> dict[str, Any] | None:
-        """The newest open `triage` issue whose body holds the fingerprint marker."""
-        marker = text.fingerprint_marker(marker_fingerprint)
-        return await self._find_open_issue(
-            repository, text.TRIAGE_LABEL, marker, term=marker_fingerprint
-        )
-
-    async def _find_open_issue(
-        self,
-        repository: str,
-        label: str,
-        marker: str,
-        *,
-        unlocked: bool = False,
-        term: str | None = None,
-    ) -> dict[str, Any] | None:
-        """The newest open issue with `label` whose body holds `marker` and that triage opened
-        (`_adoptable`). The issues list is read first, newest first, for LOOKUP_PAGES pages:
-        the search API's index lags behind a fresh create (the issue a retried open looks
-        for), the list does not. A repository with more such issues than that has its older
-        ones found by the search API (for `term`, which the body holds), whose index holds
-        them by now: reading every page for each new incident would cost a call per hundred
-        open issues."""
-        for page in range(1, LOOKUP_PAGES + 1):
-            params = {
-                "state": "open",
-                "labels": label,
-                "sort": "created",
-                "direction": "desc",
-                "per_page": PAGE_SIZE,
-                "page": page,
-            }
-            answer = await self._api.call("GET", f"/repos/{repository}/issues", params=params)
-            items = records(answer, "a list of issues")
-            found = await self._first_adoptable(items, marker, unlocked=unlocked)
-            if found is not None:
-                return found
-            if len(items) < PAGE_SIZE:
-                return None  # every open issue with the label was read
-        self._say_many_open(repository)
-        return await self._search_open_issue(repository, label, marker, unlocked, term)
-
-    async def _search_open_issue(
-        self, repository: str, label: str, marker: str, unlocked: bool, term: str | None
-    ) -> dict[str, Any] | None:
-        """The newest open issue the search API finds with `label` and `term` that holds
-        `marker` and that triage opened. A search that says its results are incomplete (it
-        ran out of time) may have missed it: a wait (`bad_response`), never a create."""
-        query = f'repo:{repository} is:issue is:open label:"{label}"'
-        if term is not None:
-            query += f' "{term}" in:body'
-        for page in range(1, SEARCH_PAGES + 1):
-            params = {"q": query, "sort": "created", "order": "desc", "per_page": PAGE_SIZE}
-            answer = record(
-                await self._api.call("GET", "/search/issues", params={**params, "page": page}),
-                "search results",
-            )
-            if answer.get("incomplete_results") is not False:
-                raise GitHubUnavailableError(
-                    f"GitHub's search for {repository}'s issue answered incomplete results",
-                    reason="bad_response",
-                )
-            items = records(answer.get("items"), "a list of issues")
-            found = await self._first_adoptable(items, marker, unlocked=unlocked)
-            if found is not None or len(items) < PAGE_SIZE:
-                return found
-        return None
-
-    async def _first_adoptable(
-        self, items: list[dict[str, Any]], marker: str, *, unlocked: bool
-    ) -> dict[str, Any] | None:
-        """The first of `items` (issues, newest first) that is an issue (not a pull request),
-        holds `marker` on a line of its own and that triage opened (with `unlocked`, one that
-        is not locked: the digest, which takes comments). Only triage's own: a person who
-        opens an issue with a triage issue's body copied in copies its hidden marker too, and
-        the incident (or a storm's entries) would be written into an issue triage did not
-        open. Who we are is asked only for an issue that holds the marker (rare: a retried
-        effect), so a look-up that finds nothing costs no extra call."""
-        for item in items:
-            if unlocked and item.get("locked") is True:
-                continue
-            body = text_or_empty(item.get("body"))
-            if "pull_request" in item or not text.has_marker(body, marker):
-                continue
-            if await self._opened_by_us(item):
-                return item
-        return None
-
-    def _say_many_open(self, repository: str) -> None:
-        """One warning per repository (per process) that its open triage issues outnumber
-        what the list look-up reads, so older ones are looked up through the search API."""
-        key = repository.lower()
-        if key in self._many_open:
-            return
-        self._many_open.add(key)
-        log.warning(
-            "github.many_open_issues",
-            repository=repository,
-            listed=LOOKUP_PAGES * PAGE_SIZE,
-            action="search_older",
-            hint="close the incidents' issues that are over, or route to more repositories",
-        )
-
-    async def _opened_by_us(self, issue: dict[str, Any]) -> bool:
-        """Whether `issue`'s author (`user`) is triage's login (the token's, or the App's bot)."""
-        user = issue.get("user")
-        login = user.get("login") if isinstance(user, dict) else None
-        return isinstance(login, str) and login.lower() == (await self._api.whoami()).lower()
-
-    async def _recent_comments(self, ref: IssueRef, total: int) -> list[dict[str, Any]]:
-        """The last one to two pages of the issue's comments (the 100-200 most recent): where a
-        comment posted by an earlier attempt of the same effect must be."""
-        if total <= 0:
-            return []
-        last = math.ceil(total / PAGE_SIZE)
-        comments: list[dict[str, Any]] = []
-        for page in range(max(1, last - 1), last + 1):
-            params = {"per_page": PAGE_SIZE, "page": page}
-            path = f"/repos/{ref.repository}/issues/{ref.number}/comments"
-            answer = await self._api.call("GET", path, params=params)
-            comments.extend(records(answer, "a list of comments"))
-        return comments
-
-    async def _marked_by_us(self, comment: dict[str, Any], marker: str) -> bool:
-        """Whether `comment` holds `marker` (`text.has_marker`) and triage wrote it: anyone who
-        may comment (on a public repository, anyone) can write a marker line, and one taken for
-        ours would skip an effect's comment or give an incident a digest entry triage cannot
-        edit."""
-        if not text.has_marker(text_or_empty(comment.get("body")), marker):
-            return False
-        user = comment.get("user")
-        login = user.get("login") if isinstance(user, dict) else None
-        return isinstance(login, str) and login.lower() == (await self._api.whoami()).lower()
-
     async def _comment_once(
         self, ref: IssueRef, issue: dict[str, Any], body: str, effect: Effect
     ) -> bool:
@@ -757,8 +518,9 @@ class GitHubSink:
             self._skip(effect, "issue locked", issue=ref.number)
             return False
         marker = text.effect_marker(effect.idempotency_key)
-        for comment in await self._recent_comments(ref, count_field(issue, "comments")):
-            if await self._marked_by_us(comment, marker):
+        total = count_field(issue, "comments")
+        for comment in await self._lookup.recent_comments(ref.repository, ref.number, total):
+            if await self._lookup.marked_by_us(comment, marker):
                 log.info("github.comment_exists", issue=ref.number, effect=str(effect.kind))
                 return True
         path = f"/repos/{ref.repository}/issues/{ref.number}/comments"
@@ -882,8 +644,9 @@ class GitHubSink:
         digest = await self._open_digest(repository)
         ref = IssueRef(repository, number_field(digest, "number"))
         marker = text.digest_entry_marker(effect.fingerprint)
-        for comment in await self._recent_comments(ref, count_field(digest, "comments")):
-            if await self._marked_by_us(comment, marker):
+        total = count_field(digest, "comments")
+        for comment in await self._lookup.recent_comments(repository, ref.number, total):
+            if await self._lookup.marked_by_us(comment, marker):
                 return _issue_url(comment, comment=True)
         path = f"/repos/{repository}/issues/{ref.number}/comments"
         entry = await self._api.call("POST", path, json={"body": text.digest_entry(effect)})
@@ -900,7 +663,7 @@ class GitHubSink:
                 if issue is not None:
                     self._digests[repository] = known
                     return issue
-            issue_or_none = await self._find_open_issue(
+            issue_or_none = await self._lookup.find_open_issue(
                 repository, text.DIGEST_LABEL, text.DIGEST_MARKER, unlocked=True
             )
             if issue_or_none is None:
@@ -966,26 +729,6 @@ def _issue_url(answer: Any, *, comment: bool = False) -> str:
 
 #: Distinct teams one process labels issues with (`team:<name>`); later ones get no label.
 TEAM_LABELS = 50
-
-#: A refusal to open an issue that is about our access to the repository, not the ticket:
-#: 404 (the repository is hidden from our token: the App is not installed on it, the token
-#: lost it, or the route names one that does not exist), 410 (its issues are turned off),
-#: 403 (no rate limit, not archived: "Resource not accessible by integration", the App or
-#: token may read but not write issues).
-_REPOSITORY_REFUSED = frozenset({403, 404, 410})
-_ACCESS_HINT = {
-    404: "give the GitHub App (or GITHUB_TOKEN) access to the repository, or fix the route",
-    410: "turn the repository's issues on, or route to another repository",
-    403: "give the GitHub App (or GITHUB_TOKEN) write access to the repository's issues",
-}
-#: Repositories remembered as out of reach, at most (the oldest go first).
-UNREACHABLE_KEPT = 64
-#: How recently another repository must have taken an issue for a refusal to be one
-#: repository's alone (`_others_reach`), when there is no GITHUB_REPOSITORY to read instead.
-REACHED_S = 3600.0
-#: How long a refused write (403) is believed once the repository reads again: a read cannot
-#: show that writes are allowed again; after this the next open tries one.
-UNREACHABLE_RECHECK_S = 300.0
 
 
 #: Statuses GitHub answers for an issue that is no more: 410 when it was deleted, 404 when it

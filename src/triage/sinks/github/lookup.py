@@ -1,0 +1,182 @@
+"""Finding what triage wrote on GitHub by the hidden markers in it.
+
+Every issue triage opens holds `<!-- triage:fingerprint=… -->` on a line of its own, every
+comment it posts `<!-- triage:effect=… -->` (and a storm digest's entries their own): a retry
+after a lost answer (a create or comment that went through, its answer or our bookkeeping lost)
+finds what the earlier attempt wrote instead of writing it twice. See `text.has_marker` for what
+counts as a marker.
+
+    an open issue       the issues list (`state=open`, the label, newest first) for
+                        LOOKUP_PAGES pages: the search API's index lags behind a fresh create,
+                        the list does not; past that, the search API for the older ones
+    a recent comment    the issue's last one to two pages of comments
+
+Only triage's own count: an issue or comment whose author is not triage's login (the token's
+user, or the App's bot) is passed over, whatever marker it holds, since anyone who may comment
+can copy one.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import structlog
+
+import triage.sinks.github.text as text
+from triage.errors import GitHubUnavailableError
+from triage.sinks.github.api import GitHubApi, record, records, text_or_empty
+
+log = structlog.get_logger(__name__)
+
+#: The marker look-up reads at most this many pages of open issues, newest first; older ones
+#: are found through the search API, which finds at most SEARCH_PAGES pages.
+LOOKUP_PAGES = 10
+SEARCH_PAGES = 10
+PAGE_SIZE = 100
+
+
+class MarkerLookup:
+    """Looks up triage's own issues and comments by marker, for one sink's process."""
+
+    def __init__(self, api: GitHubApi) -> None:
+        self._api = api
+        #: Repositories said to hold more open triage issues than the list look-up reads.
+        self._many_open: set[str] = set()
+
+    async def find_marked_issue(
+        self, repository: str, marker_fingerprint: str
+    ) -> dict[str, Any] | None:
+        """The newest open `triage` issue whose body holds the fingerprint marker."""
+        marker = text.fingerprint_marker(marker_fingerprint)
+        return await self.find_open_issue(
+            repository, text.TRIAGE_LABEL, marker, term=marker_fingerprint
+        )
+
+    async def find_open_issue(
+        self,
+        repository: str,
+        label: str,
+        marker: str,
+        *,
+        unlocked: bool = False,
+        term: str | None = None,
+    ) -> dict[str, Any] | None:
+        """The newest open issue with `label` whose body holds `marker` and that triage opened
+        (`_first_adoptable`). The issues list is read first, newest first, for LOOKUP_PAGES pages:
+        the search API's index lags behind a fresh create (the issue a retried open looks
+        for), the list does not. A repository with more such issues than that has its older
+        ones found by the search API (for `term`, which the body holds), whose index holds
+        them by now: reading every page for each new incident would cost a call per hundred
+        open issues."""
+        for page in range(1, LOOKUP_PAGES + 1):
+            params = {
+                "state": "open",
+                "labels": label,
+                "sort": "created",
+                "direction": "desc",
+                "per_page": PAGE_SIZE,
+                "page": page,
+            }
+            answer = await self._api.call("GET", f"/repos/{repository}/issues", params=params)
+            items = records(answer, "a list of issues")
+            found = await self._first_adoptable(items, marker, unlocked=unlocked)
+            if found is not None:
+                return found
+            if len(items) < PAGE_SIZE:
+                return None  # every open issue with the label was read
+        self._say_many_open(repository)
+        return await self._search_open_issue(repository, label, marker, unlocked, term)
+
+    async def _search_open_issue(
+        self, repository: str, label: str, marker: str, unlocked: bool, term: str | None
+    ) -> dict[str, Any] | None:
+        """The newest open issue the search API finds with `label` and `term` that holds
+        `marker` and that triage opened. A search that says its results are incomplete (it
+        ran out of time) may have missed it: a wait (`bad_response`), never a create."""
+        query = f'repo:{repository} is:issue is:open label:"{label}"'
+        if term is not None:
+            query += f' "{term}" in:body'
+        for page in range(1, SEARCH_PAGES + 1):
+            params = {"q": query, "sort": "created", "order": "desc", "per_page": PAGE_SIZE}
+            answer = record(
+                await self._api.call("GET", "/search/issues", params={**params, "page": page}),
+                "search results",
+            )
+            if answer.get("incomplete_results") is not False:
+                raise GitHubUnavailableError(
+                    f"GitHub's search for {repository}'s issue answered incomplete results",
+                    reason="bad_response",
+                )
+            items = records(answer.get("items"), "a list of issues")
+            found = await self._first_adoptable(items, marker, unlocked=unlocked)
+            if found is not None or len(items) < PAGE_SIZE:
+                return found
+        return None
+
+    async def _first_adoptable(
+        self, items: list[dict[str, Any]], marker: str, *, unlocked: bool
+    ) -> dict[str, Any] | None:
+        """The first of `items` (issues, newest first) that is an issue (not a pull request),
+        holds `marker` on a line of its own and that triage opened (with `unlocked`, one that
+        is not locked: the digest, which takes comments). Only triage's own: a person who
+        opens an issue with a triage issue's body copied in copies its hidden marker too, and
+        the incident (or a storm's entries) would be written into an issue triage did not
+        open. Who we are is asked only for an issue that holds the marker (rare: a retried
+        effect), so a look-up that finds nothing costs no extra call."""
+        for item in items:
+            if unlocked and item.get("locked") is True:
+                continue
+            body = text_or_empty(item.get("body"))
+            if "pull_request" in item or not text.has_marker(body, marker):
+                continue
+            if await self._written_by_us(item):
+                return item
+        return None
+
+    def _say_many_open(self, repository: str) -> None:
+        """One warning per repository (per process) that its open triage issues outnumber
+        what the list look-up reads, so older ones are looked up through the search API."""
+        key = repository.lower()
+        if key in self._many_open:
+            return
+        self._many_open.add(key)
+        log.warning(
+            "github.many_open_issues",
+            repository=repository,
+            listed=LOOKUP_PAGES * PAGE_SIZE,
+            action="search_older",
+            hint="close the incidents' issues that are over, or route to more repositories",
+        )
+
+    async def _written_by_us(self, item: dict[str, Any]) -> bool:
+        """Whether the author (`user`) of `item`, an issue or a comment, is triage's login
+        (the token's user, or the App's bot)."""
+        user = item.get("user")
+        login = user.get("login") if isinstance(user, dict) else None
+        return isinstance(login, str) and login.lower() == (await self._api.whoami()).lower()
+
+    async def recent_comments(
+        self, repository: str, number: int, total: int
+    ) -> list[dict[str, Any]]:
+        """The last one to two pages of the issue's comments (the 100-200 most recent): where a
+        comment posted by an earlier attempt of the same effect must be."""
+        if total <= 0:
+            return []
+        last = math.ceil(total / PAGE_SIZE)
+        comments: list[dict[str, Any]] = []
+        for page in range(max(1, last - 1), last + 1):
+            params = {"per_page": PAGE_SIZE, "page": page}
+            path = f"/repos/{repository}/issues/{number}/comments"
+            answer = await self._api.call("GET", path, params=params)
+            comments.extend(records(answer, "a list of comments"))
+        return comments
+
+    async def marked_by_us(self, comment: dict[str, Any], marker: str) -> bool:
+        """Whether `comment` holds `marker` (`text.has_marker`) and triage wrote it: anyone who
+        may comment (on a public repository, anyone) can write a marker line, and one taken for
+        ours would skip an effect's comment or give an incident a digest entry triage cannot
+        edit."""
+        if not text.has_marker(text_or_empty(comment.get("body")), marker):
+            return False
+        return await self._written_by_us(comment)
