@@ -29,6 +29,9 @@ from triage.incidents.store import INCIDENT, R, Record, RecordChange, Store
 
 log = structlog.get_logger(__name__)
 
+#: The free space a store's ping asks of its disk (`SQLiteStore.min_free_bytes`).
+MIN_FREE_BYTES = 1024 * 1024
+
 
 @dataclass(frozen=True, slots=True)
 class _Change:
@@ -71,6 +74,9 @@ class SQLiteStore(Store):
         self._purged_at = 0.0
         #: How long a transaction waits for another process's lock before it fails.
         self.busy_timeout_s = 5.0
+        #: Free space on the file's file system below which the ping fails: the writes to come
+        #: need room (new pages, the write-ahead log, checkpoints) a nearly full disk lacks.
+        self.min_free_bytes = MIN_FREE_BYTES
         #: Changes waiting for the next transaction, and the task that commits them.
         self._waiting: list[_Change] = []
         self._committer: asyncio.Task[None] | None = None
@@ -121,6 +127,8 @@ class SQLiteStore(Store):
             " kind TEXT NOT NULL, key TEXT NOT NULL, version INTEGER NOT NULL,"
             " body TEXT NOT NULL, expires_at REAL, PRIMARY KEY (kind, key))"
         )
+        # The ping's own row, so that it can write without touching an incident or a record.
+        conn.execute("CREATE TABLE IF NOT EXISTS ping (id INTEGER PRIMARY KEY, at REAL NOT NULL)")
 
     def _verify(self) -> None:
         """Before each transaction or read: the file at `path` is still the one open. One that
@@ -330,7 +338,41 @@ class SQLiteStore(Store):
         return [key for (key,) in rows]
 
     async def ping(self) -> None:
-        await self._call(lambda: self._db().execute("SELECT 1").fetchone())
+        """Fail (StoreUnavailableError) for what the next write would hit: the file deleted, a
+        lock another process holds past the busy timeout, a read-only or failing disk (a write
+        of the ping's own row, committed), a disk with less than `min_free_bytes` free. A
+        `SELECT 1` answered through all of them: it reads no page and takes no lock."""
+        await self._call(self._ping_sync)
+
+    def _ping_sync(self) -> None:
+        if self._identity is not None:  # a file, not memory
+            self._check_room()
+        db = self._db()
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            db.execute("INSERT OR REPLACE INTO ping (id, at) VALUES (1, ?)", (time.time(),))
+            db.execute("COMMIT")
+        except BaseException:
+            if db.in_transaction:
+                with contextlib.suppress(sqlite3.Error):
+                    db.execute("ROLLBACK")
+            raise
+
+    def _check_room(self) -> None:
+        """A full disk fails a write only once it needs a page the file system cannot give
+        (the write-ahead log reuses its own): the free space says so before that."""
+        try:
+            st = os.statvfs(os.path.dirname(os.path.abspath(self.path)))
+        except OSError as exc:
+            raise StoreUnavailableError(
+                f"sqlite: cannot read the disk's free space: {exc}"
+            ) from exc
+        free = st.f_bavail * st.f_frsize
+        if free < self.min_free_bytes:
+            raise StoreUnavailableError(
+                f"sqlite: the disk of {self.path} is full ({free} bytes free,"
+                f" {self.min_free_bytes} needed)"
+            )
 
     async def aclose(self) -> None:
         if self._committer is not None:
