@@ -258,8 +258,9 @@ async def test_critical_open_posts_one_block_kit_message(hook: Hook) -> None:
     assert steps["text"]["type"] == "plain_text"
     assert steps["text"]["text"] == "Steps\n1. Open the runbook\n2. Check the last deploy"
     assert links["text"]["text"] == (
-        "*Links*\n<https://runbooks.example.com/checkout|runbook>"
-        " · <https://console.aws.amazon.com/cloudwatch/home?a=1&amp;b=2|alarm>"
+        "*Links*\n<https://runbooks.example.com/checkout|runbook (runbooks.example.com)>"
+        " · <https://console.aws.amazon.com/cloudwatch/home?a=1&amp;b=2"
+        "|alarm (console.aws.amazon.com)>"
     )
     assert context["elements"][0]["text"] == f"fingerprint {ALERT.fingerprint}"
     assert "CRITICAL: Checkout API 5xx rate above 5% (payments)" in message["text"]
@@ -382,7 +383,7 @@ async def test_crafted_link_cannot_bring_its_own_label(hook: Hook) -> None:
     async with open_sink(hook.url()) as sink:
         await sink.apply(effect(alert=alert))
     [message] = hook.bodies()
-    assert "<https://evil.example/x%7COfficial%3Ey|dashboard>" in all_text(message)
+    assert "<https://evil.example/x%7COfficial%3Ey|dashboard (evil.example)>" in all_text(message)
 
 
 async def test_long_text_is_cut_to_slack_limits_without_splitting(hook: Hook) -> None:

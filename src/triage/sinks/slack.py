@@ -17,9 +17,15 @@ logs and errors name only the host. Posts to one webhook are spaced by TRIAGE_SL
 Retry-After delay. Slack webhooks take no idempotency key, so a post whose answer was lost (a
 timeout) may appear twice when the effect is retried: delivery here is at least once.
 
-Alert text is untrusted: `&`, `<` and `>` become entities (so `<!channel>`, `<@U…>` and
-`<url|label>` are shown, not obeyed), `@word` gets a zero-width joiner after the `@`, text
-objects are `verbatim` (no auto-linking) and unfurling is off (no image or page previews).
+Alert text is untrusted: bidi controls, invisible and control characters go and a lone
+surrogate becomes U+FFFD (`display.visible`), `&`, `<` and `>` become entities (so `<!channel>`,
+`<@U…>` and `<url|label>` are shown, not obeyed), `@word` gets a zero-width joiner after the
+`@`, text objects are `verbatim` (no auto-linking) and unfurling is off (no image or page
+previews). The alert's and the model's words are plain text, which Slack never formats; the few
+that sit in mrkdwn beside triage's markup (a link's name, a ticket id) lose their backticks, so
+no code span can swallow the links. An alert's link is labelled with the host it opens, as DNS
+spells it (`runbook (xn--grfana-4nf.example.com)`): its name, which the alert chose, could read
+like another URL.
 
 How answers map to errors:
 
@@ -72,6 +78,7 @@ from typing import Any
 import httpx2
 import structlog
 
+from triage.display import visible
 from triage.errors import (
     ConfigError,
     SinkRejectedError,
@@ -551,16 +558,33 @@ def _ticket_refs(effect: Effect) -> list[str]:
     if issue:
         number = _ISSUE_NUMBER.search(issue)
         link = _link(issue, f"GitHub #{number.group(1)}" if number else "GitHub issue")
-        refs.append(link or f"GitHub {safe(issue)}")
+        refs.append(link or f"GitHub {code_free(issue)}")
     ticket = effect.refs.get("backend")
     if ticket:
-        refs.append(f"backend ticket {safe(ticket)}")
+        refs.append(f"backend ticket {code_free(ticket)}")
     return refs
 
 
 def _alert_links(effect: Effect) -> list[str]:
+    """The alert's runbook and links, each labelled with its name and the host it opens."""
     named = {"runbook": effect.alert.runbook_url, **effect.alert.links}
-    return [link for name, url in named.items() if url and (link := _link(url, name))]
+    shown = []
+    for name, url in named.items():
+        host = _ascii_host(url) if url else None
+        link = _link(url, f"{cut_name(name)} ({host})") if url and host else None
+        if link:
+            shown.append(link)
+    return shown
+
+
+#: How much of a link's name (the alert's words) its label shows.
+_NAME_CHARS = 60
+
+
+def cut_name(name: str) -> str:
+    """A link's name, one line, at most _NAME_CHARS characters."""
+    flat = " ".join(visible(name, one_line=True).split())
+    return flat if len(flat) <= _NAME_CHARS else flat[: _NAME_CHARS - 1] + "…"
 
 
 def _slack_date(when: datetime) -> str:
@@ -607,12 +631,14 @@ def _few_lines(text: str) -> str:
 
 
 def _link(url: str, label: str) -> str | None:
-    """`<url|label>` for an http(s) URL, else None. `|`, `<` and `>` are percent-encoded so a
-    crafted URL cannot end the link early and bring its own label."""
-    if _http_host(url) is None or any(ch.isspace() for ch in url):
+    """`<url|label>` for an http(s) URL, else None. The URL as httpx2 writes it (non-ASCII
+    percent-encoded, the host as DNS spells it), with `|`, `<` and `>` percent-encoded so a
+    crafted URL cannot end the link early and bring its own label; the label is `code_free`."""
+    parsed = _http_url(url)
+    if parsed is None or any(ch.isspace() for ch in url):
         return None
-    quoted = url.replace("|", "%7C").replace("<", "%3C").replace(">", "%3E")
-    return f"<{quoted.replace('&', '&amp;')}|{safe(label)}>"
+    quoted = str(parsed).replace("|", "%7C").replace("<", "%3C").replace(">", "%3E")
+    return f"<{quoted.replace('&', '&amp;')}|{code_free(label)}>"
 
 
 def _join_whole(parts: list[str], separator: str, limit: int) -> str:
@@ -630,9 +656,17 @@ def _join_whole(parts: list[str], separator: str, limit: int) -> str:
 
 
 def safe(text: str) -> str:
-    """Alert text made inert for mrkdwn: entities for `&<>`, no `@` mention Slack could act on."""
-    escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """Alert text made inert for Slack (plain text and mrkdwn alike): only visible characters
+    (`display.visible`), entities for `&<>`, no `@` mention Slack could act on."""
+    escaped = visible(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return _AT_WORD.sub("@" + _ZWJ, escaped)
+
+
+def code_free(text: str) -> str:
+    """Alert text for mrkdwn beside triage's own markup (a link's label, a ticket id): `safe`,
+    and each backtick a plain quote, so no code span or block (which shows the markup inside
+    it as text) can start in it and swallow the links after it."""
+    return safe(text).replace("`", "'")
 
 
 def _fit(text: str, limit: int) -> str:
@@ -661,13 +695,27 @@ def _continues(ch: str) -> bool:
     )
 
 
-def _http_host(url: str) -> str | None:
-    """The host of an absolute http(s) URL, else None."""
+def _http_url(url: str) -> httpx2.URL | None:
+    """`url` parsed, when it is an absolute http(s) URL with a host, else None (a lone
+    surrogate in it, which httpx2 fails to encode, included)."""
     try:
         parsed = httpx2.URL(url)
-    except httpx2.InvalidURL:
+    except (httpx2.InvalidURL, UnicodeError):
         return None
-    return parsed.host if parsed.scheme in ("http", "https") and parsed.host else None
+    return parsed if parsed.scheme in ("http", "https") and parsed.host else None
+
+
+def _http_host(url: str) -> str | None:
+    """The host of an absolute http(s) URL, else None."""
+    parsed = _http_url(url)
+    return parsed.host if parsed is not None else None
+
+
+def _ascii_host(url: str) -> str | None:
+    """The host of an absolute http(s) URL as DNS spells it (`xn--…` for a name with
+    non-ASCII letters, which could look like another), else None."""
+    parsed = _http_url(url)
+    return parsed.raw_host.decode("ascii", "replace") if parsed is not None else None
 
 
 def scrub_webhook(text: str, url: str) -> str:

@@ -1,0 +1,105 @@
+"""Text as a person will see it: what every place that shows alert or model text (Slack, the
+status page, the ticket backend) does first, before escaping it for its own markup.
+
+Alert text and an LLM's answer are hostile. Besides markup, which each output escapes in its
+own way (mrkdwn entities in `sinks/slack.py`, HTML in `ops/status_page.py`, Markdown in
+`sinks/markdown.py`), some characters are a danger wherever they are shown:
+
+- bidi embeddings, overrides and isolates reorder what a reader sees ("Trojan Source");
+- zero-width spaces, word joiners, byte order marks and other invisible format characters
+  make two texts that look the same differ, or hide words between the visible ones, and the
+  Unicode tag characters (U+E0020 to U+E007F) spell whole invisible sentences;
+- control characters (NUL, ESC, backspace, carriage return) are refused by some receivers
+  (PostgreSQL's jsonb refuses `\\u0000`) and act on others (a terminal);
+- a lone surrogate is no character at all: no UTF-8 encoder takes it, so one in a request
+  fails the whole request.
+
+`visible` removes the first three and replaces the last with U+FFFD. What mixed scripts and
+emoji need is kept: zero-width joiners and non-joiners, the left-to-right and right-to-left
+marks (which reorder nothing across a strong letter) and tag characters inside an emoji flag
+(England's, Scotland's). The operator's terminal is not such a place: it shows every such
+character escaped as `\\uXXXX` (`view.terminal_line`), so nothing is hidden from an operator.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import Any
+
+#: Format characters (category Cf) kept: they join or separate letters in scripts that need
+#: them (ZWNJ, ZWJ, also in emoji sequences), mark direction without overriding it (LRM,
+#: RLM, ALM), or show only where a word breaks (the soft hyphen).
+_KEPT_FORMAT = frozenset("\u200c\u200d\u200e\u200f\u061c\u00ad")
+#: Line breaks other than "\n": CR (alone or before LF), NEL, the line and paragraph
+#: separators, and the vertical tab and form feed.
+_BREAKS = frozenset("\r\x85\u2028\u2029\x0b\x0c")
+#: The black flag that starts an emoji tag sequence, and the range of its tag characters.
+_BLACK_FLAG = "\U0001f3f4"
+_TAGS = range(0xE0020, 0xE0080)
+
+
+def visible(text: str, *, one_line: bool = False) -> str:
+    """`text` as it is safe to show: bidi controls, invisible format characters and control
+    characters removed, lone surrogates replaced by U+FFFD. Line breaks of any kind become
+    "\\n" (and tabs stay), or with `one_line` each becomes a space."""
+    if text.isprintable():
+        return text  # the common case, checked in C: no control, format or break in it
+    out: list[str] = []
+    in_flag = False
+    for ch in text.replace("\r\n", "\n"):
+        shown = _shown(ch, in_flag, one_line)
+        in_flag = ch == _BLACK_FLAG or (in_flag and ord(ch) in _TAGS)
+        out.append(shown)
+    return "".join(out)
+
+
+def _shown(ch: str, in_flag: bool, one_line: bool) -> str:
+    """What one character of hostile text becomes (itself, a replacement or nothing)."""
+    if ch == "\n" or ch == "\t" or ch in _BREAKS:
+        return " " if one_line else ("\t" if ch == "\t" else "\n")
+    if ch.isprintable():
+        return ch
+    category = unicodedata.category(ch)
+    if category == "Cs":
+        return "\ufffd"
+    if category == "Cc":
+        return ""
+    if category == "Cf":
+        keep = ch in _KEPT_FORMAT or (in_flag and ord(ch) in _TAGS)
+        return ch if keep else ""
+    return ch  # spaces (no-break, ideographic), private-use and unassigned code points
+
+
+def whole_unicode(value: Any) -> Any:
+    """`value` (JSON-like: dicts, lists, text, numbers) with every lone surrogate in its text,
+    keys included, replaced by U+FFFD, so any JSON encoder and any reader takes it (a
+    `\\ud800` escape is valid JSON text that strict parsers refuse). Other characters are
+    left as they are: this is for answers read by programs, which want the text as stored."""
+    if isinstance(value, str):
+        return _whole(value)
+    if isinstance(value, dict):
+        return {_whole(k) if isinstance(k, str) else k: whole_unicode(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [whole_unicode(item) for item in value]
+    return value
+
+
+def _whole(text: str) -> str:
+    if text.isprintable():
+        return text
+    return "".join("\ufffd" if unicodedata.category(ch) == "Cs" else ch for ch in text)
+
+
+def visible_json(value: Any) -> Any:
+    """`value` (JSON-like) with every text in it `visible` (multi-line), keys as one line:
+    for a JSON body whose text a person reads, as a ticket system shows it."""
+    if isinstance(value, str):
+        return visible(value)
+    if isinstance(value, dict):
+        return {
+            visible(k, one_line=True) if isinstance(k, str) else k: visible_json(v)
+            for k, v in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return [visible_json(item) for item in value]
+    return value

@@ -1,0 +1,60 @@
+"""`display.visible`, the first step of every place that shows hostile text: what it removes,
+what it replaces and what scripts and emoji need that it keeps."""
+
+from __future__ import annotations
+
+import pytest
+
+from triage.display import visible, visible_json, whole_unicode
+
+ENGLAND = "\U0001f3f4\U000e0067\U000e0062\U000e0065\U000e006e\U000e0067\U000e007f"
+FAMILY = "\N{MAN}\u200d\N{WOMAN}\u200d\N{GIRL}"
+
+
+@pytest.mark.parametrize(
+    ("hostile", "shown"),
+    [
+        ("a\u202eb\u202dc\u2066d\u2069e\u202a", "abcde"),  # overrides, isolates, embeddings
+        ("ad\u200bmin\u2060\ufeff\u180e", "admin"),  # zero-width space, joiner, BOM, MVS
+        ("ok\U000e0049\U000e0047\U000e004e", "ok"),  # tag letters spelling hidden words
+        ("\x1b]8;;https://x\x1b\\y\x1b]8;;\x1b\\", "]8;;https://x\\y]8;;\\"),  # OSC 8, ESC gone
+        ("a\x00b\x08c\x7fd\x9be", "abcde"),  # NUL, backspace, DEL, C1 CSI
+        ("lone \ud800 \udfff", "lone \ufffd \ufffd"),
+    ],
+)
+def test_hostile_characters_are_removed_or_replaced(hostile: str, shown: str) -> None:
+    """Reordering, invisible and control characters go; a lone surrogate becomes U+FFFD."""
+    assert visible(hostile) == shown
+
+
+def test_line_breaks_of_every_kind_become_one_kind() -> None:
+    """CR LF, CR, NEL and the Unicode line and paragraph separators are "\\n" (tabs stay), or
+    spaces with `one_line`, so no carriage return can put one line over another."""
+    text = "a\r\nb\rc\x85d\u2028e\u2029f\tg"
+    assert visible(text) == "a\nb\nc\nd\ne\nf\tg"
+    assert visible(text, one_line=True) == "a b c d e f g"
+
+
+def test_what_scripts_and_emoji_need_is_kept() -> None:
+    """Joined emoji, a flag's tag characters, Persian's non-joiner, direction marks in mixed
+    prose, a soft hyphen and a no-break space survive unchanged."""
+    text = f"{FAMILY} {ENGLAND} \u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645 a\u200fb hy\u00adphen\u00a0x"
+    assert visible(text) == text
+
+
+def test_tag_characters_outside_a_flag_are_removed() -> None:
+    """Tag characters after a black flag make a flag and stay; after anything else they hide
+    text and go, even right after a flag sequence has ended."""
+    assert visible(f"{ENGLAND}\u0020\U000e0041") == f"{ENGLAND} "
+
+
+def test_json_values_are_cleaned_throughout() -> None:
+    """`visible_json` cleans every text of a JSON-like value, keys as one line; `whole_unicode`
+    replaces only lone surrogates and leaves every other character as stored."""
+    value = {"t\u202ei\nt": ["a\x00", {"k": "\ud800\u200b"}], "n": 3, "b": None}
+    assert visible_json(value) == {"ti t": ["a", {"k": "\ufffd"}], "n": 3, "b": None}
+    assert whole_unicode(value) == {
+        "t\u202ei\nt": ["a\x00", {"k": "\ufffd\u200b"}],
+        "n": 3,
+        "b": None,
+    }
