@@ -413,16 +413,20 @@ def _aware(value: object) -> datetime:
 
 
 def twin_of(silence: Silence, kept: Iterable[Silence], now: datetime) -> Silence | None:
-    """The active silence of `kept` that asks for what `silence` does: the same matchers (in
-    any order), comment and author. A second such add is the first one retried (its answer
-    lost) or a script run again: kept as two, expiring the id the operator was shown would
-    leave the other quieting alerts unseen, so the store keeps one (ending at the later end)."""
+    """The silence of `kept`, not ended by `now`, that asks for what `silence` does: the same
+    matchers (in any order), comment and author. A second such add is the first one retried
+    (its answer lost) or a script run again: kept as two, expiring the id the operator was
+    shown would leave the other quieting alerts unseen, so the store keeps one (ending at the
+    later end; `operator.silence_warnings` tells the operator when that is not the end asked).
+    Not ended rather than active: a silence starts when it is added, by the clock of the
+    replica that added it, which may read a few seconds ahead of the one a retry reaches
+    (`dynamodb.CLOCK_TRUSTED_S`), so to the retry it has not started yet."""
     asked = (frozenset(silence.matchers), silence.comment, silence.author)
     return next(
         (
             s
             for s in kept
-            if s.active(now) and (frozenset(s.matchers), s.comment, s.author) == asked
+            if s.ends() > now and (frozenset(s.matchers), s.comment, s.author) == asked
         ),
         None,
     )

@@ -447,15 +447,26 @@ def _holdable(value: str) -> bool:
 _CHECKED = 5000
 
 
-def silence_warnings(silence: Silence, incidents: Sequence[Incident]) -> list[str]:
-    """What the operator who just added `silence` should hear, judged by the store's
-    incidents: a matcher on a label no incident has (`Team=payments` for `team=`, a label the
-    source never writes) can only hold if such alerts come, and a silence that matches no open
-    incident quiets none of those the operator is looking at. Warnings, not refusals: a
-    silence may be made ahead of the alerts it is for."""
+#: How much earlier than the kept silence's end an add may ask to end and still be taken for
+#: the same end asked again: a duration add retried on a replica whose clock reads a few
+#: seconds behind the first one's (`dynamodb.CLOCK_TRUSTED_S`) ends that much earlier.
+_SAME_END_WITHIN = timedelta(minutes=1)
+
+
+def silence_warnings(
+    silence: Silence, incidents: Sequence[Incident], *, asked: Silence | None = None
+) -> list[str]:
+    """What the operator who just added `silence` (the store's answer to the add of `asked`)
+    should hear, judged by the store's incidents: that the store kept an earlier silence
+    ending later than asked (`_end_kept`); a matcher on a label no incident has
+    (`Team=payments` for `team=`, a label the source never writes) can only hold if such
+    alerts come, and a silence that matches no open incident quiets none of those the
+    operator is looking at. Warnings, not refusals: a silence may be made ahead of the alerts
+    it is for."""
     subjects = [(incident, _subject(incident)) for incident in incidents]
     names = set(FIELDS).union(*(subject.labels for _, subject in subjects))
-    warnings = [
+    warnings = [warning] if asked is not None and (warning := _end_kept(asked, silence)) else []
+    warnings += [
         warning
         for matcher in silence.matchers
         if matcher.name not in names and (warning := _unknown_name(matcher, names))
@@ -471,6 +482,23 @@ def silence_warnings(silence: Silence, incidents: Sequence[Incident]) -> list[st
         warnings.extend(_case_hints(silence, checked))
     warnings.extend(_negation_case_hints(silence, checked))
     return warnings
+
+
+def _end_kept(asked: Silence, kept: Silence) -> str | None:
+    """The warning when the store answered the add of `asked` with `kept`, a silence with the
+    same matchers, comment and author that ends later (`silences.twin_of`): it quiets until
+    its own end, as two Alertmanager silences would until the later one ends, and an operator
+    who asked for an earlier end must hear that it is not the one in effect, and how to get it
+    (without a moment unsilenced between: the new silence first, then the expiry)."""
+    if kept.id == asked.id or kept.ends() - asked.ends_at <= _SAME_END_WITHIN:
+        return None
+    wanted = _time(asked.ends_at)
+    return (
+        f"silence {kept.id}, with the same matchers, comment and author, is in effect until "
+        f"{_time(kept.ends())}: it is kept, ending then and not at {wanted} (adding a "
+        f"silence again never shortens it); to end the quiet at {wanted}, add this silence "
+        f"with another comment, then expire {kept.id}"
+    )
 
 
 def _case_hints(silence: Silence, subjects: Sequence[Subject]) -> list[str]:
