@@ -458,14 +458,15 @@ def silence_warnings(
 ) -> list[str]:
     """What the operator who just added `silence` (the store's answer to the add of `asked`)
     should hear, judged by the store's incidents: that the store kept an earlier silence
-    ending later than asked (`_end_kept`); a matcher on a label no incident has
+    ending later than asked (`end_kept_warning`); a matcher on a label no incident has
     (`Team=payments` for `team=`, a label the source never writes) can only hold if such
     alerts come, and a silence that matches no open incident quiets none of those the
     operator is looking at. Warnings, not refusals: a silence may be made ahead of the alerts
     it is for."""
     subjects = [(incident, _subject(incident)) for incident in incidents]
     names = set(FIELDS).union(*(subject.labels for _, subject in subjects))
-    warnings = [warning] if asked is not None and (warning := _end_kept(asked, silence)) else []
+    kept = end_kept_warning(asked, silence) if asked is not None else None
+    warnings = [kept] if kept else []
     warnings += [
         warning
         for matcher in silence.matchers
@@ -484,7 +485,7 @@ def silence_warnings(
     return warnings
 
 
-def _end_kept(asked: Silence, kept: Silence) -> str | None:
+def end_kept_warning(asked: Silence, kept: Silence) -> str | None:
     """The warning when the store answered the add of `asked` with `kept`, a silence with the
     same matchers, comment and author that ends later (`silences.twin_of`): it quiets until
     its own end, as two Alertmanager silences would until the later one ends, and an operator
