@@ -6,7 +6,10 @@ idempotency key as the reference (stable across retries, so the incident still h
 and a `backend.no_ticket_id` warning says so.
 UPDATE and REOPEN post to `TRIAGE_BACKEND_UPDATE_ROUTE`, CLOSE to `TRIAGE_BACKEND_RESOLVE_ROUTE`
 (`{ref}` is replaced by that reference); unset routes skip the effect with a `sink.skipped` line.
-Every call carries `Idempotency-Key`, the same on every retry of one effect.
+Every call carries `Idempotency-Key`, the same on every retry of one effect. Every text in a
+body is what a ticket system shows and stores: `display.visible` removes its bidi controls,
+invisible and control characters (a NUL, which PostgreSQL's jsonb refuses, included) and makes
+a lone surrogate U+FFFD (no UTF-8 encoder takes one: the whole post would fail).
 
 How answers map to errors:
 
@@ -60,6 +63,7 @@ from urllib.parse import quote
 import httpx2
 import structlog
 
+from triage.display import visible_json
 from triage.errors import (
     ConfigError,
     SinkRejectedError,
@@ -319,6 +323,7 @@ class BackendSink:
 
     async def _post(self, route: str, body: dict[str, Any], effect: Effect) -> Any:
         url = self.base_url + route
+        shown = visible_json(body)
         started = time.perf_counter()
         for attempt in (1, 2):
             token = await self._token()
@@ -327,7 +332,7 @@ class BackendSink:
                 "Idempotency-Key": effect.idempotency_key,
             }
             try:
-                response = await self._client.post(url, json=body, headers=headers)
+                response = await self._client.post(url, json=shown, headers=headers)
             except httpx2.TransportError as exc:  # connect/read errors and every timeout
                 self.metrics.incr("SinkCalls", sink=self.name, outcome="network")
                 error = scrub(f"{type(exc).__name__}: {exc}", token)
