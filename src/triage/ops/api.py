@@ -19,7 +19,8 @@ the browser's own `Origin` / `Sec-Fetch-Site`. Tokens and signatures are compare
 time.
 
 Every answer is built from the store (whose alert text was redacted when stored) and redacted
-once more (`ops/operator.py`); the page escapes it for HTML (`ops/status_page.py`).
+once more (`ops/operator.py`); the API answers it as JSON with any lone surrogate replaced
+(`_json`), and the page escapes it for HTML (`ops/status_page.py`).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from urllib.parse import parse_qsl
 import structlog
 
 from triage.aws import Aws
+from triage.display import whole_unicode
 from triage.errors import TriageError
 from triage.health import Health
 from triage.incidents import Store
@@ -213,7 +215,7 @@ class OperatorApi:
         found = await list_incidents(self.view.store, keep, self.view.scan)
         redactor = self.view.redactor
         shown = [incident_json(i, redactor) for i in found[offset : offset + limit]]
-        return Response.json(200, {"incidents": shown, "total": len(found)})
+        return _json(200, {"incidents": shown, "total": len(found)})
 
     async def incident(self, request: Request) -> Response:
         try:
@@ -229,7 +231,7 @@ class OperatorApi:
             found = await find_incident(self.view.store, given, self.view.scan)
         except LookupError as exc:
             return _error(404, str(exc))
-        return Response.json(200, incident_json(found, self.view.redactor, history=True))
+        return _json(200, incident_json(found, self.view.redactor, history=True))
 
     async def list_silences(self, request: Request) -> Response:
         try:
@@ -239,7 +241,7 @@ class OperatorApi:
         now = self.view.clock()
         shown = shown_silences(await self.view.store.silences(), now, every=every)
         redactor = self.view.redactor
-        return Response.json(200, {"silences": [silence_json(s, redactor, now) for s in shown]})
+        return _json(200, {"silences": [silence_json(s, redactor, now) for s in shown]})
 
     async def add_silence(self, request: Request) -> Response:
         now = self.view.clock()
@@ -259,7 +261,7 @@ class OperatorApi:
         warnings = await self._silence_warnings(added)
         if warnings:  # only when there is one, as scripts read the silence's keys as they were
             shown["warnings"] = warnings
-        return Response.json(201, shown)
+        return _json(201, shown)
 
     async def _silence_warnings(self, silence: Silence) -> list[str]:
         """`silence_warnings` against the shared scan; none when the store cannot be read
@@ -282,7 +284,7 @@ class OperatorApi:
         if expired is None:
             return _error(404, "no such silence")
         log.info("api.silence_expired", silence=expired.id)
-        return Response.json(200, silence_json(expired, self.view.redactor, now))
+        return _json(200, silence_json(expired, self.view.redactor, now))
 
 
 async def _answer(handler: Handler, request: Request) -> Response:
@@ -413,7 +415,14 @@ def _unauthorized() -> Response:
 
 
 def _error(status: int, message: str) -> Response:
-    return Response.json(status, {"error": message})
+    return _json(status, {"error": message})
+
+
+def _json(status: int, value: object) -> Response:
+    """A JSON answer every parser takes: a lone surrogate in stored text (an older release's,
+    another writer's) is U+FFFD, not a `\\ud800` escape, which strict parsers (Go's, Rust's)
+    refuse. Every other character is answered as stored, `\\u`-escaped outside ASCII."""
+    return Response.json(status, whole_unicode(value))
 
 
 #: Incidents one listing answers at most (`?limit=`, the most urgent first); `total` says how

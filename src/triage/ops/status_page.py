@@ -2,8 +2,13 @@
 
 It shows open incidents by priority, the flapping ones, the silences, each sink's breaker (and
 GitHub's issue-creation budget), the LLM's health, and the queue's and DLQ's depth. Every text
-from an alert is escaped here (`html.escape`, quotes included) after `ops/operator.py` redacted
-it again; the Content-Security-Policy allows no script at all and only this page's own style.
+goes through one function, `_text`, after `ops/operator.py` redacted it again: only visible
+characters (`display.visible`: no bidi control, invisible or control character, a lone
+surrogate as U+FFFD), then HTML-escaped, quotes included. Each text from an alert, a ticket or
+a silence stands in a `<bdi>` (`_isolated`), so right-to-left words cannot reorder the flags and
+facts beside it. The page has no link, script or image; its Content-Security-Policy allows no
+script at all and only this page's own style, and every answer of the port says
+`Cache-Control: no-store` and `nosniff` (`ops/http_server.py`).
 
 Without credentials the page is a login form (see `ops/api.py` for the session and CSRF rules).
 """
@@ -21,6 +26,7 @@ from urllib.parse import parse_qs, urlsplit
 import structlog
 
 from triage.breaker import CircuitBreaker
+from triage.display import visible
 from triage.errors import TriageError
 from triage.incidents import Incident
 from triage.incidents.silences import Silence
@@ -137,7 +143,7 @@ class StatusPage:
 
     def _login_form(self, request: Request, *, status: int = 200, note: str = "") -> Response:
         csrf = new_csrf()
-        shown = f"<p class=bad>{escape(note)}</p>" if note else ""
+        shown = f"<p class=bad>{_text(note)}</p>" if note else ""
         form = (
             f"{shown}<form method=post action=/login>"
             f"<input type=hidden name=csrf value={_attr(csrf)}>"
@@ -154,7 +160,7 @@ class StatusPage:
         silences = shown_silences(await view.silences.current(), now, every=False)
         parts = [
             f"<p class=muted>{len(everything)} open incidents · "
-            f"{escape(now.isoformat(timespec='seconds'))}</p>",
+            f"{_text(now.isoformat(timespec='seconds'))}</p>",
             _section("Open incidents", self._incidents(everything, now)),
             _section("Flapping", self._incidents([i for i in everything if i.flapping], now)),
             _section("Silences", self._silences(silences, now)),
@@ -175,7 +181,7 @@ class StatusPage:
         for priority, rows in by_priority.items():
             if not rows:
                 continue
-            out.append(f"<h3 class=muted>{escape(priority)} ({len(rows)})</h3><ul>")
+            out.append(f"<h3 class=muted>{_text(priority)} ({len(rows)})</h3><ul>")
             out.extend(self._row(incident, priority, now) for incident in rows[:_ROWS])
             out.append("</ul>")
             if len(rows) > _ROWS:
@@ -197,21 +203,24 @@ class StatusPage:
         if incident.group is not None:
             flags.append(f"{shown['members']} alerts")
         tickets = ", ".join(
-            [f"{sink}: {ref}" for sink, ref in shown["tickets"].items()]
-            + [f"{sink}: {ref} (gone)" for sink, ref in shown.get("tickets_gone", {}).items()]
+            [f"{_text(sink)}: {_isolated(ref)}" for sink, ref in shown["tickets"].items()]
+            + [
+                f"{_text(sink)}: {_isolated(ref)} (gone)"
+                for sink, ref in shown.get("tickets_gone", {}).items()
+            ]
         )
         facts = [
-            shown["team"] or "no team",
-            shown["source"],
+            _isolated(shown["team"]) if shown["team"] else "no team",
+            _isolated(shown["source"]),
             f"open {_age(now - (incident.reopened_at or incident.opened_at))}",
             f"{incident.occurrences} alerts" if incident.occurrences != 1 else "1 alert",
             tickets or "no ticket",
         ]
-        tags = "".join(f" <span class=tag>{escape(f)}</span>" for f in flags)
+        tags = "".join(f" <span class=tag>{_text(f)}</span>" for f in flags)
         return (
-            f"<li class={_attr(priority)}><b>{escape(shown['title'])}</b>{tags}"
-            f"<div>{escape(' · '.join(facts))}</div>"
-            f"<div class=muted>{escape(incident.fingerprint)}</div></li>"
+            f"<li class={_attr(priority)}><b>{_isolated(shown['title'])}</b>{tags}"
+            f"<div>{' · '.join(facts)}</div>"
+            f"<div class=muted>{_text(incident.fingerprint)}</div></li>"
         )
 
     def _silences(self, silences: list[Silence], now: datetime) -> str:
@@ -223,10 +232,10 @@ class StatusPage:
             state = _age(silence.ends() - now) if shown["active"] else "not started"
             rows.append(
                 "<tr>"
-                + _td(", ".join(shown["matchers"]))
+                + _td_isolated(", ".join(shown["matchers"]))
                 + _td(state)
-                + _td(shown["comment"])
-                + _td(shown["author"])
+                + _td_isolated(shown["comment"])
+                + _td_isolated(shown["author"])
                 + _td(shown["id"])
                 + "</tr>"
             )
@@ -306,7 +315,7 @@ def _llm_breaker(summariser: object) -> CircuitBreaker | None:
 def _breaker(breaker: CircuitBreaker) -> str:
     state = breaker.state.value
     css = "ok" if state == "closed" else "bad"
-    return f"<span class={css}>{escape(state.replace('_', '-'))}</span>"
+    return f"<span class={css}>{_text(state.replace('_', '-'))}</span>"
 
 
 def _same_origin(request: Request) -> bool:
@@ -335,28 +344,45 @@ def _age(delta: timedelta) -> str:
 
 
 def _td(text: str) -> str:
-    return f"<td>{escape(text)}</td>"
+    return f"<td>{_text(text)}</td>"
+
+
+def _td_isolated(text: str) -> str:
+    return f"<td>{_isolated(text)}</td>"
 
 
 def _attr(text: str) -> str:
-    return '"' + escape(text, quote=True) + '"'
+    """A quoted attribute value."""
+    return '"' + _text(text) + '"'
+
+
+def _text(text: str) -> str:
+    """Any text for HTML, an element's content or a quoted attribute value: its visible
+    characters only, then `&<>"'` as entities."""
+    return escape(visible(text), quote=True)
+
+
+def _isolated(text: str) -> str:
+    """Text from an alert, a ticket or a silence: `_text` in a `<bdi>`, whose direction is
+    its own, so right-to-left words do not reorder what stands beside them."""
+    return f"<bdi>{_text(text)}</bdi>"
 
 
 def _table(headings: list[str]) -> str:
-    head = "".join(f"<th>{escape(h)}</th>" for h in headings)
+    head = "".join(f"<th>{_text(h)}</th>" for h in headings)
     return f"<div class=wrap><table><tr>{head}</tr>"
 
 
 def _section(title: str, body: str) -> str:
-    return f"<section><h2>{escape(title)}</h2>{body}</section>"
+    return f"<section><h2>{_text(title)}</h2>{body}</section>"
 
 
 def _page(title: str, body: str) -> str:
     return (
         "<!doctype html><html lang=en><head><meta charset=utf-8>"
         "<meta name=viewport content='width=device-width, initial-scale=1'>"
-        f"<title>{escape(title)}</title><style>{_STYLE}</style></head>"
-        f"<body><h1>{escape(title)}</h1>{body}</body></html>"
+        f"<title>{_text(title)}</title><style>{_STYLE}</style></head>"
+        f"<body><h1>{_text(title)}</h1>{body}</body></html>"
     )
 
 
