@@ -4,8 +4,9 @@ for `/metrics`.
 
 CloudWatch gets counters as deltas since the previous flush, timings as their raw observations
 (EMF `Values`, PutMetricData `Values` with `Counts`: CloudWatch computes percentiles only
-from raw values, never from a statistic set) and gauges as
-their current value. A series with dimensions is also published under `Service` alone, so an
+from raw values, never from a statistic set) and gauges as their current value. Past the
+raw values a flush keeps of a busy interval, each kept value stands for its share of the
+interval's observations (`triage.ops.weighted`), so SampleCount is exact in a storm too. A series with dimensions is also published under `Service` alone, so an
 alarm can watch a metric across its dimensions (the longest-open breaker, every LLM outcome).
 CloudWatch names stay the CamelCase ones of `triage.metrics`; Prometheus gets the same series
 under its own conventions (snake_case, `_total`, base units: seconds), named here and written by
@@ -18,10 +19,10 @@ from __future__ import annotations
 import asyncio
 import json
 import math
+import random
 import re
 import sys
 import time
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal, TextIO, TypeVar, cast
@@ -32,6 +33,7 @@ from botocore.exceptions import ClientError, ParamValidationError
 from triage.aws import AWS_CALL_ERRORS
 from triage.logs import Unfailing
 from triage.metrics import Metrics, SeriesKey
+from triage.ops.weighted import Weighted
 
 log = structlog.get_logger(__name__)
 _T = TypeVar("_T")
@@ -56,6 +58,8 @@ EMF_MAX_VALUES = 100
 EMF_MAX_METRICS = 100
 EMF_MAX_DIMENSIONS = 30
 _MAX_DIMENSION_VALUE = 250
+#: Distinct values PutMetricData takes in one datum's `Values`.
+VALUES_PER_DATUM = 150
 
 #: Every metric triage records: its kind, its CloudWatch unit and what it means (Prometheus's
 #: `# HELP`; the README's table says the same).
@@ -211,25 +215,26 @@ class _Deltas:
                 self._last[key] = self._reading[key]
 
 
-#: One flush's data for CloudWatch: series → (values, unit); a counter or gauge has one value.
-_Flush = dict[SeriesKey, tuple[list[float], str]]
+#: One flush's data for CloudWatch: series → (values with their counts, unit); a counter or a
+#: gauge has one value, counted once.
+_Flush = dict[SeriesKey, tuple[Weighted, str]]
 
 
 def _collect(deltas: _Deltas, metrics: Metrics, unsent: _Flush | None = None) -> _Flush:
-    """One flush's data: counter deltas, timing values since the last flush (with `unsent`,
-    the values a failed flush kept), gauges now."""
-    data: _Flush = {}
+    """One flush's data: counter deltas, timing values since the last flush, each counted
+    for its share of the interval's observations (with `unsent`, the values a failed flush
+    kept), gauges now."""
+    data: _Flush = dict(unsent or {})
     for key, value in deltas.counters().items():
-        data[key] = ([value], _COUNT)
-    for key, (values, unit) in (unsent or {}).items():
-        data[key] = (list(values), unit)
+        data[key] = (Weighted.once(value), _COUNT)
     for key, timing in metrics.timings(drain=True).items():
         if timing.pending:
-            kept = data.get(key, ([], timing.unit))[0]
-            data[key] = ((kept + timing.pending)[-Metrics.MAX_PENDING :], timing.unit)
+            fresh = Weighted.sample(timing.pending, timing.seen)
+            kept = data[key][0] if key in data else Weighted()
+            data[key] = (kept.merged(fresh), timing.unit)
     for key, gauge in metrics.gauges().items():
-        data[key] = ([gauge.value], gauge.unit)
-    return {k: ([v for v in vs if cloudwatch_takes(v)], u) for k, (vs, u) in data.items()}
+        data[key] = (Weighted.once(gauge.value), gauge.unit)
+    return {k: (w.kept(cloudwatch_takes), u) for k, (w, u) in data.items()}
 
 
 #: CloudWatch refuses a value outside ±2^360 (and NaN or infinity, which JSON cannot hold); one
@@ -263,7 +268,8 @@ def utf8(value: str) -> str:
 class EmfExporter:
     """Writes EMF JSON lines to `stream` (stdout by default): one line per dimension set, and
     more when a metric has over 100 values or a set over 100 metrics (the specification's
-    limits, past which CloudWatch drops values)."""
+    limits, past which CloudWatch drops values). A storm's timing takes a line per 100 of its
+    observations: EMF has no counts, and fewer values would make SampleCount a lie."""
 
     def __init__(
         self,
@@ -283,9 +289,10 @@ class EmfExporter:
         """Write pending metrics; returns the number of lines written."""
         now_ms = now_ms or int(time.time() * 1000)
         groups: dict[tuple[tuple[str, str], ...], dict[str, tuple[list[float], str]]] = {}
-        for (name, dims), (values, unit) in _collect(self._deltas, self.metrics).items():
-            if values:
-                groups.setdefault(dims, {})[name] = (values, unit)
+        for (name, dims), (weighted, unit) in _collect(self._deltas, self.metrics).items():
+            if weighted:
+                # EMF has no counts: a value standing for several observations is repeated.
+                groups.setdefault(dims, {})[name] = (weighted.repeated(), unit)
         lines = 0
         for dims, series in groups.items():
             for line in self._lines(now_ms, dims, series):
@@ -340,9 +347,12 @@ class PutMetricDataExporter:
 
     #: PutMetricData takes at most 1,000 metric data items per call; we stay well under.
     BATCH = 500
-    #: Timing values per call (each with its count), which keeps a call far below the 1 MB
-    #: PutMetricData takes; a series with more still goes whole, in a call of its own.
+    #: Timing values per call (each with its count, ~95 bytes of request a value), which keeps
+    #: a call far below the 1 MB PutMetricData takes.
     VALUES = 5_000
+    #: Distinct values of a timing per part: a busy series is sent in parts (its own and its
+    #: rollup's items, ten datums each), so no part is more than a call may take.
+    PART = 10 * VALUES_PER_DATUM
 
     def __init__(
         self, metrics: Metrics, namespace: str, client: Any, service: str = SERVICE
@@ -354,26 +364,25 @@ class PutMetricDataExporter:
         self._deltas = _Deltas(metrics)
         #: Timing values a failed call did not send, by series.
         self._unsent: _Flush = {}
+        #: Picks which values an outage keeps once it has more than MAX_PENDING of a series.
+        self._random = random.Random()
         #: Flushes failed in a row: the outage's first says so, the call that works again
         #: ends it; a line per flush (every minute for an hour's outage) would say nothing new.
         self._failed_flushes = 0
         #: Error codes of calls CloudWatch refused for good, each said once.
         self._refusals: set[str] = set()
 
-    def _series(self) -> list[tuple[SeriesKey, tuple[list[float], str], list[dict[str, Any]]]]:
-        """Each series with its values and its PutMetricData items (its own, and the rollup
-        under Service)."""
+    def _series(self) -> list[_Entry]:
+        """Each series (a busy timing in parts of at most PART distinct values) with its
+        values and its PutMetricData items (its own, and the rollup under Service)."""
         unsent, self._unsent = self._unsent, {}
         return [
-            (key, (values, unit), self._items(key, values, unit))
-            for key, (values, unit) in _collect(self._deltas, self.metrics, unsent).items()
-            if values
+            (key, (part, unit), self._items(key, part, unit))
+            for key, (weighted, unit) in _collect(self._deltas, self.metrics, unsent).items()
+            for part in weighted.parts(self.PART)
         ]
 
-    def _data(self) -> list[dict[str, Any]]:
-        return [item for _, _, items in self._series() for item in items]
-
-    def _items(self, key: SeriesKey, values: list[float], unit: str) -> list[dict[str, Any]]:
+    def _items(self, key: SeriesKey, values: Weighted, unit: str) -> list[dict[str, Any]]:
         name, dims = key
         service = [{"Name": "Service", "Value": self.service}]
         # The same values under Service alone too, as the EMF lines declare them.
@@ -444,15 +453,16 @@ class PutMetricDataExporter:
         self._refusals.add(code)
         emit("metrics.put_refused", code=code, error=str(exc), dropped=dropped)
 
-    def _keep(
-        self, series: list[tuple[SeriesKey, tuple[list[float], str], list[dict[str, Any]]]]
-    ) -> None:
+    def _keep(self, series: list[_Entry]) -> None:
         """Series a failed call did not send: a counter keeps its delta by not being marked
-        sent; a timing's values wait here (at most MAX_PENDING); a gauge is read anew."""
+        sent; a timing's values wait here with their counts (at most MAX_PENDING values, which
+        then stand for every observation kept); a gauge is read anew."""
         timings = self._deltas.metrics.timings().keys()
         for key, (values, unit), _ in series:
             if key in timings:
-                self._unsent[key] = (values[-Metrics.MAX_PENDING :], unit)
+                kept = self._unsent[key][0] if key in self._unsent else Weighted()
+                merged = kept.merged(values).thinned(Metrics.MAX_PENDING, self._random)
+                self._unsent[key] = (merged, unit)
 
 
 #: PutMetricData's answers that no retry changes: the request itself is wrong.
@@ -473,11 +483,13 @@ def _error_code(exc: Exception) -> str:
 
 
 _S = TypeVar("_S", bound=tuple[Any, Any, list[dict[str, Any]]])
+#: A series (or part of one) for PutMetricData: its key, values and unit, and its items.
+_Entry = tuple[SeriesKey, tuple[Weighted, str], list[dict[str, Any]]]
 
 
 def _batched(series: list[_S], size: int, values: int) -> list[list[_S]]:
-    """`series` in batches of at most `size` items and `values` timing values, a series'
-    items always in one batch (whatever its size: sent in part, it could not be kept whole)."""
+    """`series` in batches of at most `size` items and `values` timing values, an entry's
+    items always in one batch (kept whole when its call fails)."""
     batches: list[list[_S]] = [[]]
     count = weight = 0
     for entry in series:
@@ -492,18 +504,14 @@ def _batched(series: list[_S], size: int, values: int) -> list[list[_S]]:
     return [b for b in batches if b]
 
 
-#: Distinct values PutMetricData takes in one datum's `Values`.
-VALUES_PER_DATUM = 150
-
-
-def _datums(name: str, values: list[float], unit: str) -> list[dict[str, Any]]:
-    """`values` as PutMetricData datums: one value as `Value`; several as `Values` with their
-    `Counts`, at most VALUES_PER_DATUM distinct ones a datum. CloudWatch computes percentiles
-    from these; from a statistic set (count, sum, minimum, maximum) it computes none, and the
-    dashboard's p50 and p99 of every timing stayed empty."""
-    if len(values) == 1:
-        return [{"MetricName": name, "Unit": unit, "Value": values[0]}]
-    counted = sorted(Counter(values).items())
+def _datums(name: str, values: Weighted, unit: str) -> list[dict[str, Any]]:
+    """`values` as PutMetricData datums: one value observed once as `Value`; others as
+    `Values` with their `Counts`, at most VALUES_PER_DATUM distinct ones a datum. CloudWatch
+    computes percentiles from these; from a statistic set (count, sum, minimum, maximum) it
+    computes none, and the dashboard's p50 and p99 of every timing stayed empty."""
+    if values.counts == (1,):
+        return [{"MetricName": name, "Unit": unit, "Value": values.values[0]}]
+    counted = values.distinct()
     return [
         {
             "MetricName": name,

@@ -1,0 +1,127 @@
+"""A storm's timings reach CloudWatch with every observation counted: past the 10,000 raw
+values a flush keeps, each kept value stands for its share of the interval (PutMetricData
+`Counts`; EMF, which has none, repeats it), through an outage too, and every call stays
+inside PutMetricData's limits."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+from collections import Counter
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+from fault_proxy import FaultProxy
+from moto_speed import aws_session
+from triage.metrics import Metrics
+from triage.ops.metrics_export import EmfExporter, PutMetricDataExporter
+
+SERVICE = [{"Name": "Service", "Value": "triage"}]
+ONCE = Config(retries={"max_attempts": 1})
+#: PutMetricData's limits: a request's size, its items, a datum's distinct values.
+MAX_BODY = 1_000_000
+MAX_ITEMS = 1_000
+MAX_VALUES = 150
+
+
+def storm(metrics: Metrics, n: int, start: float = 0.0) -> None:
+    """`n` distinct ProcessingLatency observations (no two alike, as real timings are)."""
+    for i in range(n):
+        metrics.observe("ProcessingLatency", 5.0 + start + i * 0.001)
+
+
+def statistic(moto_url: str, stat: str) -> float:
+    cw = boto3.client("cloudwatch", endpoint_url=moto_url, region_name="us-east-1")
+    points = cw.get_metric_statistics(
+        Namespace="Storm",
+        MetricName="ProcessingLatency",
+        Dimensions=SERVICE,
+        StartTime="2000-01-01T00:00:00Z",
+        EndTime="2100-01-01T00:00:00Z",
+        Period=86400 * 365 * 100,
+        Statistics=[stat],
+    )["Datapoints"]
+    return float(sum(p[stat] for p in points))
+
+
+def record_bodies(client: Any) -> list[bytes]:
+    """The body of each PutMetricData call `client` makes from now on (unpacked: botocore
+    gzips a large one, and its size unpacked is what we hold to the limit)."""
+    bodies: list[bytes] = []
+
+    def keep_body(request: Any, **_: Any) -> None:
+        body = request.body if isinstance(request.body, bytes) else request.body.encode()
+        bodies.append(gzip.decompress(body) if body[:2] == b"\x1f\x8b" else body)
+
+    client.meta.events.register("before-send.cloudwatch.PutMetricData", keep_body)
+    return bodies
+
+
+def assert_within_limits(bodies: list[bytes]) -> None:
+    """Every call under 1 MB and 1,000 items, every datum at most 150 distinct values."""
+    assert bodies
+    for body in bodies:
+        assert len(body) < MAX_BODY
+        fields = body.decode().split("&")
+        items = {f.split(".")[2] for f in fields if f.startswith("MetricData.member.")}
+        assert len(items) <= MAX_ITEMS
+        per_datum = Counter(f.split(".Values.member.")[0] for f in fields if ".Values.member." in f)
+        assert max(per_datum.values()) <= MAX_VALUES
+
+
+async def test_a_storms_flush_counts_every_observation(moto_url: str) -> None:
+    """25,000 observations in one interval give a SampleCount of 25,000 (it stopped at the
+    10,000 raw values kept), with every call inside PutMetricData's limits."""
+    metrics = Metrics()
+    storm(metrics, 25_000)
+    async with aws_session().client("cloudwatch", endpoint_url=moto_url) as client:
+        bodies = record_bodies(client)
+        assert await PutMetricDataExporter(metrics, "Storm", client).flush() > 0
+    assert statistic(moto_url, "SampleCount") == 25_000
+    assert_within_limits(bodies)
+
+
+async def test_a_storm_through_an_outage_is_counted_whole_once_cloudwatch_answers(
+    moto_url: str,
+) -> None:
+    """A flush that fails keeps what the interval counted: 15,000 observations before the
+    outage ends and 15,000 after reach CloudWatch as a SampleCount of 30,000, in calls
+    inside PutMetricData's limits (the kept values and the new ones together)."""
+    metrics = Metrics()
+    with FaultProxy(moto_url) as proxy:
+        async with aws_session().client(
+            "cloudwatch", endpoint_url=proxy.url, config=ONCE
+        ) as client:
+            exporter = PutMetricDataExporter(metrics, "Storm", client)
+            bodies = record_bodies(client)
+            storm(metrics, 15_000)
+            proxy.break_answers("", "reset")
+            assert await exporter.flush() == 0
+            storm(metrics, 15_000, start=100.0)
+            proxy.heal("")
+            bodies.clear()
+            assert await exporter.flush() > 0
+            assert_within_limits(bodies)
+            assert await exporter.flush() == 0  # nothing new: nothing sent twice
+    assert statistic(moto_url, "SampleCount") == 30_000
+
+
+def test_emf_lines_carry_every_observation_of_a_storm() -> None:
+    """EMF has no Counts: the lines of a 25,000-observation interval hold 25,000 values (each
+    kept value repeated for its share), at most 100 a line."""
+    metrics = Metrics()
+    storm(metrics, 25_000)
+    out = io.StringIO()
+    EmfExporter(metrics, "Storm", stream=out).flush(now_ms=1_700_000_000_000)
+    values: list[float] = []
+    for line in out.getvalue().splitlines():
+        value = json.loads(line).get("ProcessingLatency")
+        if value is None:
+            continue
+        chunk = value if isinstance(value, list) else [value]
+        assert len(chunk) <= 100
+        values.extend(chunk)
+    assert len(values) == 25_000
