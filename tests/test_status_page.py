@@ -38,6 +38,10 @@ from triage.view import RedactedAlert, redact_alert
 TOKEN = "page-token-" + "z" * 24
 HOSTILE = '<script>document.title="pwned"</script><img src=x onerror=alert(1)> DB down'
 SECRET = "postgres://app:s3cr3tPassw0rd@db:5432/app"
+#: A word no phone screen holds (a stack trace's, a base64 blob's), a right-to-left override,
+#: a zero-width space and an escape sequence, in a title and a silence's comment.
+LONG_WORD = "Traceback" + "x" * 400
+HIDDEN = "\u202eevil\u200b \x1b[2J"
 PHONE_WIDTH = 390
 
 
@@ -57,7 +61,9 @@ class LlmSummariser:
 async def _seed(store: SQLiteStore, now: datetime) -> None:
     """A critical incident with a hostile title, a flapping one, one a silence holds, and the
     silence itself."""
-    hostile = alert("hostile").model_copy(update={"title": f"{HOSTILE} {SECRET}"})
+    hostile = alert("hostile").model_copy(
+        update={"title": f"{HOSTILE} {SECRET} {LONG_WORD} {HIDDEN}"}
+    )
     for source, priority in ((hostile, Priority.CRITICAL), (alert("flappy"), Priority.HIGH)):
         t = await store.begin(source, "m", now - timedelta(minutes=42))
         assert t.after is not None
@@ -75,7 +81,11 @@ async def _seed(store: SQLiteStore, now: datetime) -> None:
         ),
     )
     silence = Silence.new(
-        [Matcher.parse("team=payments")], now, now + timedelta(hours=2), "db maintenance", "al"
+        [Matcher.parse("team=payments")],
+        now,
+        now + timedelta(hours=2),
+        f"db maintenance {LONG_WORD}",
+        "al",
     )
     await store.add_silence(silence, now)
     quiet = alert("quiet")
@@ -94,8 +104,10 @@ async def test_the_status_page_in_a_real_browser(
 ) -> None:
     """Chromium logs in through the form, gets an HttpOnly SameSite=Lax session, and shows
     open incidents by priority, the flapping one, the silence, the sinks' breakers, the LLM
-    and the DLQ's depth on a phone-wide screen with nothing wider than it; the hostile title is
-    shown as text (no element injected, the credential redacted); a screenshot is taken."""
+    and the DLQ's depth on a phone-wide screen with nothing wider than it (a 400-character word
+    in a title and a comment included); the hostile title is shown as text (no element, link or
+    style injected, the credential redacted, no bidi override, zero-width or escape character
+    left); a screenshot is taken."""
     executable = chromium_or_skip()
     store = SQLiteStore(str(tmp_path / "t.db"), Policy(), timedelta(minutes=2), timedelta(days=1))
     await store.open()
@@ -127,6 +139,8 @@ async def test_the_status_page_in_a_real_browser(
     assert _png_width(png) == PHONE_WIDTH and shot.stat().st_size > 5_000
     assert width <= PHONE_WIDTH, "something on the page is wider than a phone"
     assert injected == 0 and title == "triage status"
+    assert "\u202e" not in text and "\u200b" not in text and "\x1b" not in text
+    assert LONG_WORD in text.replace("\n", "")
     assert HOSTILE in text and "DB down" in text
     assert "s3cr3tPassw0rd" not in text and "[REDACTED" in text
     for expected in ("critical (1)", "high (1)", "Flapping", "flappy is failing", "T-9"):
@@ -161,7 +175,8 @@ def _browse(
         )
         text = browser.evaluate("document.body.innerText")
         injected = browser.evaluate(
-            "document.querySelectorAll('script, img, iframe, [onerror]').length"
+            "document.querySelectorAll('script, img, iframe, object, embed, link, a, [style],"
+            " [onerror], [href], [src]').length"
         )
         width = browser.evaluate("document.documentElement.scrollWidth")
         title = browser.evaluate("document.title")
