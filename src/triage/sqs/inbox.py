@@ -16,6 +16,7 @@ from botocore.exceptions import ClientError
 
 from triage.aws import AWS_CALL_ERRORS, KMS_DENIED, batch_entries, kms_refusal
 from triage.errors import InboxError
+from triage.sqs.identity import REDRIVEN_FROM_ATTRIBUTE, is_identity, message_identity
 
 log = structlog.get_logger(__name__)
 
@@ -35,6 +36,7 @@ RECEIVED_AT_ATTRIBUTE = "received_at"
 
 @dataclass(frozen=True, slots=True)
 class Message:
+    #: SQS's MessageId: new on a DLQ redrive (see `identity`).
     id: str
     body: str
     receipt_handle: str
@@ -47,15 +49,30 @@ class Message:
     attributes: Mapping[str, str] = field(default_factory=dict)
     #: SQS's AWSTraceHeader system attribute (X-Ray), when the sender was traced.
     trace_header: str | None = None
+    #: Which message this is across deliveries and DLQ redrives, the key of "already counted"
+    #: (`triage.sqs.identity`); made from the fields above when not given.
+    identity: str = ""
     #: Called once SQS has confirmed this delivery's delete: the message cannot come back, so
     #: what the store kept in case it did may go (`Store.settle`). New on every delivery.
     on_deleted: list[Callable[[], None]] = field(
         default_factory=list, init=False, compare=False, repr=False
     )
 
+    def __post_init__(self) -> None:
+        if not self.identity:
+            named = message_identity(self.id, self.body, self.attributes)
+            object.__setattr__(self, "identity", named)  # frozen: set once, as it is made
+
     @property
     def sentry_resource(self) -> str | None:
         return self.attributes.get(SENTRY_RESOURCE_ATTRIBUTE)
+
+    @property
+    def redriven(self) -> bool:
+        """`triage dlq redrive` sent it back from the DLQ: its alerts may have been seen under
+        its identity before, whatever its receive count says. (SQS's own move task leaves no
+        such mark.)"""
+        return is_identity(self.attributes.get(REDRIVEN_FROM_ATTRIBUTE, ""))
 
 
 @dataclass(frozen=True, slots=True)

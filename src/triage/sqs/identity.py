@@ -1,0 +1,114 @@
+"""Which message a delivery carries, under a name that survives a DLQ redrive.
+
+SQS gives a message a new MessageId when it is redriven (StartMessageMoveTask and a send by
+`triage dlq redrive` alike), so a count keyed by it counts a redriven message's alerts again.
+The identity is taken, in this order, from what the move keeps:
+
+    gw:<uuid>    the id `triage ingest` stamps on each message it queues (GATEWAY_ID_ATTRIBUTE)
+    sns:<id>     an SNS notification's own MessageId: one per publish, so SNS delivering the
+                 same publish twice is recognised too
+    eb:<id>      an EventBridge event's id, for an event delivered to the queue directly
+    <id>         the identity `triage dlq redrive` carried over (REDRIVEN_FROM_ATTRIBUTE), else
+                 SQS's own MessageId, bare: what claims were keyed by before identities existed
+
+Attributes and bodies are written by whoever can send to the queue: a value that is not of its
+kind's shape is ignored (one `message.bad_identity` line, never the value), and each sender
+has its own namespace, so no sender's id can take another's. An id is at most 100 letters,
+digits and dashes: it never holds the separators claim owners are built with (`#`, `@`, `/`).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections.abc import Mapping
+
+import structlog
+
+from triage.decode import SNS_NOTIFICATION, is_sns_envelope
+
+log = structlog.get_logger(__name__)
+
+#: The message attribute `triage ingest` stamps each message with (`new_gateway_id`).
+GATEWAY_ID_ATTRIBUTE = "gateway_message_id"
+#: The message attribute `triage dlq redrive` adds: the identity of the dead letter it sends.
+REDRIVEN_FROM_ATTRIBUTE = "redriven_from"
+
+GATEWAY = "gw"
+SNS = "sns"
+EVENTBRIDGE = "eb"
+
+_ID = r"[A-Za-z0-9][A-Za-z0-9-]{0,99}"
+_UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+_BARE = re.compile(_ID, re.ASCII)
+_GATEWAY_ID = re.compile(rf"{GATEWAY}:{_UUID}", re.ASCII)
+_IDENTITY = re.compile(rf"(?:{GATEWAY}:{_UUID}|(?:{SNS}|{EVENTBRIDGE}):{_ID}|{_ID})", re.ASCII)
+#: How far into a body an SNS envelope or an EventBridge event shows its kind: both services
+#: write it among their first keys, so a body that does not is never parsed here.
+_HEAD_CHARS = 256
+
+
+def new_gateway_id() -> str:
+    """A fresh identity for one message `triage ingest` queues."""
+    return f"{GATEWAY}:{uuid.uuid4()}"
+
+
+def is_identity(value: str) -> bool:
+    """`value` has the shape of an identity of any namespace."""
+    return _IDENTITY.fullmatch(value) is not None
+
+
+def message_identity(sqs_id: str, body: str, attributes: Mapping[str, str]) -> str:
+    """The identity of the message SQS calls `sqs_id` (see the module docstring)."""
+    stamped = _attribute(sqs_id, attributes, GATEWAY_ID_ATTRIBUTE, _GATEWAY_ID)
+    if stamped is not None:
+        return stamped
+    carried = _carried_by_body(sqs_id, body)
+    if carried is not None:
+        return carried
+    redriven = _attribute(sqs_id, attributes, REDRIVEN_FROM_ATTRIBUTE, _IDENTITY)
+    if redriven is not None:
+        return redriven
+    # SQS's own id, bare when it has an id's shape (as every SQS endpoint's does); any other
+    # is kept apart from every namespace.
+    return sqs_id if _BARE.fullmatch(sqs_id) else f"sqs:{sqs_id}"
+
+
+def _attribute(
+    sqs_id: str, attributes: Mapping[str, str], name: str, shape: re.Pattern[str]
+) -> str | None:
+    value = attributes.get(name)
+    if value is None:
+        return None
+    if shape.fullmatch(value):
+        return value
+    log.warning("message.bad_identity", message_id=sqs_id, attribute=name, length=len(value))
+    return None
+
+
+def _carried_by_body(sqs_id: str, body: str) -> str | None:
+    """`sns:<MessageId>` for an SNS notification's envelope, `eb:<id>` for an EventBridge
+    event; None for any other body, and for one that does not parse (the pipeline says why)."""
+    head = body[:_HEAD_CHARS]
+    if '"Notification"' not in head and '"detail-type"' not in head:
+        return None
+    try:
+        payload = json.loads(body)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(payload, dict):
+        return None
+    if is_sns_envelope(payload) and payload["Type"] == SNS_NOTIFICATION:
+        return _namespaced(sqs_id, SNS, payload.get("MessageId"), "body.MessageId")
+    if isinstance(payload.get("detail-type"), str) and "detail" in payload:
+        return _namespaced(sqs_id, EVENTBRIDGE, payload.get("id"), "body.id")
+    return None
+
+
+def _namespaced(sqs_id: str, namespace: str, value: object, where: str) -> str | None:
+    if isinstance(value, str) and _BARE.fullmatch(value):
+        return f"{namespace}:{value}"
+    length = len(value) if isinstance(value, str) else None
+    log.warning("message.bad_identity", message_id=sqs_id, attribute=where, length=length)
+    return None
