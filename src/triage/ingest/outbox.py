@@ -36,6 +36,7 @@ from botocore.exceptions import ConnectionError as EndpointUnreachable
 
 from triage.aws import AWS_CALL_ERRORS, batch_entries, is_kms_code, kms_refusal
 from triage.metrics import Metrics
+from triage.sqs.identity import GATEWAY_ID_ATTRIBUTE, new_gateway_id
 
 log = structlog.get_logger(__name__)
 
@@ -78,7 +79,10 @@ class MessageRejected(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Outgoing:
-    """One message as it goes on the queue: the body exactly as received, and its attributes."""
+    """One message as it goes on the queue: the body exactly as received, and its attributes,
+    among them the gateway's own id for it (`triage.sqs.identity`): SQS's MessageId is new when
+    the message is redriven from the DLQ, the stamp is not, so its alerts are not counted
+    again. Made once per message, it is the same on every send attempt."""
 
     body: str
     attributes: Mapping[str, str] = field(default_factory=dict)
@@ -90,9 +94,10 @@ class Outgoing:
     def of(
         cls, body: str, attributes: Mapping[str, str], body_bytes: int | None = None
     ) -> Outgoing:
+        stamped = {**attributes, GATEWAY_ID_ATTRIBUTE: new_gateway_id()}
         size = body_bytes if body_bytes is not None else len(body.encode("utf-8"))
-        size += sum(len(k) + len(_STRING) + len(v.encode("utf-8")) for k, v in attributes.items())
-        return cls(body, dict(attributes), size)
+        size += sum(len(k) + len(_STRING) + len(v.encode("utf-8")) for k, v in stamped.items())
+        return cls(body, stamped, size)
 
     def entry(self) -> dict[str, Any]:
         """The SendMessage(Batch) fields for this message."""
