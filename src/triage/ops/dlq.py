@@ -6,7 +6,8 @@ safe order — send to the main queue, then delete from the DLQ only what was se
 interruption can at worst duplicate a message (the store dedupes it), never lose one. Its
 batches stay within SQS's size limit, it moves each dead letter once (one the daemon rejects
 again while it runs is left for the next run), and the letters it held are visible again as
-soon as it ends.
+soon as it ends. Each letter carries its identity over (`REDRIVEN_FROM_ATTRIBUTE`): SQS gives
+the copy a new MessageId, and alerts counted under the old one must not be counted again.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from triage.errors import ConfigError, TriageError
 from triage.normalize import normalize_body
 from triage.normalize.common import cut
 from triage.redact import Redactor
+from triage.sqs.identity import REDRIVEN_FROM_ATTRIBUTE
 from triage.sqs.inbox import Message, message_from
 from triage.view import json_line, terminal_line
 
@@ -62,11 +64,25 @@ class DeadLetter:
         return self.message.receipt_handle
 
     @property
+    def marked_attributes(self) -> dict[str, Any]:
+        """Its attributes as a redrive sends them: with its identity carried over."""
+        mark = {"DataType": "String", "StringValue": self.message.identity}
+        return {**self.attributes, REDRIVEN_FROM_ATTRIBUTE: mark}
+
+    @property
+    def needs_mark(self) -> bool:
+        """Carrying its identity over adds to what it holds (it was not redriven before)."""
+        carried = self.attributes.get(REDRIVEN_FROM_ATTRIBUTE)
+        return not (
+            isinstance(carried, dict) and carried.get("StringValue") == self.message.identity
+        )
+
+    @property
     def size_bytes(self) -> int:
         """What SQS counts towards a batch's size: the body and each attribute's name, type
-        and value."""
+        and value, as a redrive sends them."""
         size = len(self.body.encode("utf-8", "surrogatepass"))
-        for name, value in self.attributes.items():
+        for name, value in self.marked_attributes.items():
             size += len(name.encode()) + sum(
                 len(part if isinstance(part, bytes) else str(part).encode("utf-8", "replace"))
                 for key, part in value.items()
@@ -74,12 +90,13 @@ class DeadLetter:
             )
         return size
 
-    def entry(self, index: int) -> dict[str, Any]:
+    def entry(self, index: int, *, mark: bool = True) -> dict[str, Any]:
         """This letter as entry `index` of a SendMessageBatch: its body, attributes and X-Ray
-        trace header as they were."""
+        trace header as they were, and (`mark`) its identity."""
         entry: dict[str, Any] = {"Id": str(index), "MessageBody": self.body}
-        if self.attributes:
-            entry["MessageAttributes"] = self.attributes
+        attributes = self.marked_attributes if mark else self.attributes
+        if attributes:
+            entry["MessageAttributes"] = attributes
         if self.message.trace_header:
             entry["MessageSystemAttributes"] = {
                 "AWSTraceHeader": {"DataType": "String", "StringValue": self.message.trace_header}
@@ -93,8 +110,10 @@ class DeadLetter:
         return shown
 
     def _describe(self, now: datetime) -> dict[str, Any]:
-        info: dict[str, Any] = {
-            "message_id": self.message_id,
+        info: dict[str, Any] = {"message_id": self.message_id}
+        if self.message.identity != self.message_id:
+            info["identity"] = self.message.identity
+        info |= {
             "receive_count": self.message.receive_count,
             "age_s": int((now - self.message.sent_at).total_seconds())
             if self.message.sent_at
@@ -282,30 +301,32 @@ class _Move:
         sent_at = letter.message.sent_at
         return sent_at is None or sent_at < self.started
 
-    async def _send(self, batch: list[DeadLetter]) -> list[DeadLetter]:
+    async def _send(self, batch: list[DeadLetter], *, mark: bool = True) -> list[DeadLetter]:
         """Send `batch` to the main queue, then delete from the DLQ what was sent. A letter
-        the queue refuses is left in the DLQ; the others still go."""
+        the queue refuses is left in the DLQ; the others still go. `mark`: with each letter's
+        identity (see `_refused`)."""
         try:
             answer = await self.sqs.send_message_batch(
-                QueueUrl=self.queue_url, Entries=[m.entry(i) for i, m in enumerate(batch)]
+                QueueUrl=self.queue_url,
+                Entries=[m.entry(i, mark=mark) for i, m in enumerate(batch)],
             )
         except ClientError as exc:
             if error_code(exc) not in REFUSED:
                 raise  # the queue is gone, or SQS is failing: the run stops
             if len(batch) == 1:
-                self._leave(
-                    batch[0], f"{error_code(exc)}: {exc.response.get('Error', {}).get('Message')}"
-                )
-                return []
+                why = f"{error_code(exc)}: {exc.response.get('Error', {}).get('Message')}"
+                return await self._refused(batch[0], why, mark=mark)
             # One letter the queue refuses (larger than its MaximumMessageSize) fails the
             # whole call: one by one, the others go.
-            return [m for letter in batch for m in await self._send([letter])]
+            return [m for letter in batch for m in await self._send([letter], mark=mark)]
         sent = []
         for entry, index in batch_entries(answer, "Successful", len(batch)):
             sent.append(batch[index])
             self.moved_ids.update((batch[index].message_id, str(entry.get("MessageId", ""))))
+        resent = []
         for failure, index in batch_entries(answer, "Failed", len(batch)):
-            self._leave(batch[index], f"{failure.get('Code')} {failure.get('Message', '')}")
+            why = f"{failure.get('Code')} {failure.get('Message', '')}"
+            resent += await self._refused(batch[index], why, mark=mark)
         if sent:  # delete only what is safely back on the main queue
             await self.sqs.delete_message_batch(
                 QueueUrl=self.dlq_url,
@@ -315,7 +336,21 @@ class _Move:
             )
             for letter in sent:
                 del self.held[letter.message_id]
-        return sent
+        return sent + resent
+
+    async def _refused(self, letter: DeadLetter, why: str, *, mark: bool) -> list[DeadLetter]:
+        """The main queue refused `letter`. When its identity was added, that may be what
+        made it too large (or one attribute too many): it goes again without, so it is not
+        stuck in the DLQ, at the price of its alerts counting once more if they were counted
+        before. Otherwise it stays in the DLQ."""
+        if mark and letter.needs_mark:
+            _say(
+                f"triage: dlq: the queue refused {letter.message_id} with its identity added "
+                f"({why}): sending it without (its alerts may be counted again)"
+            )
+            return await self._send([letter], mark=False)
+        self._leave(letter, why)
+        return []
 
     def _leave(self, letter: DeadLetter, why: str) -> None:
         """`letter` stays in the DLQ: SQS would not take it on the main queue."""
