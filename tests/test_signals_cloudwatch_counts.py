@@ -125,3 +125,39 @@ def test_emf_lines_carry_every_observation_of_a_storm() -> None:
         assert len(chunk) <= 100
         values.extend(chunk)
     assert len(values) == 25_000
+
+
+def storm_with_extremes(metrics: Metrics) -> None:
+    """20,000 observations, the fastest first and the slowest second: a sample of 100 keeps
+    either by chance once in 200 intervals."""
+    metrics.observe("ProcessingLatency", 0.5)
+    metrics.observe("ProcessingLatency", 90_000.0)
+    storm(metrics, 19_998)
+
+
+async def test_a_storms_minimum_and_maximum_reach_cloudwatch(moto_url: str) -> None:
+    """CloudWatch's Minimum and Maximum of a storm's interval are its true ones, not the
+    sample's (an alarm on the slowest message missed it), with SampleCount still exact."""
+    metrics = Metrics()
+    metrics.MAX_PENDING = 100
+    storm_with_extremes(metrics)
+    async with aws_session().client("cloudwatch", endpoint_url=moto_url) as client:
+        assert await PutMetricDataExporter(metrics, "Storm", client).flush() > 0
+    assert statistic(moto_url, "Minimum") == 0.5
+    assert statistic(moto_url, "Maximum") == 90_000.0
+    assert statistic(moto_url, "SampleCount") == 20_000
+
+
+def test_emf_lines_hold_a_storms_minimum_and_maximum() -> None:
+    """The EMF values of a storm's interval include its fastest and slowest observations."""
+    metrics = Metrics()
+    metrics.MAX_PENDING = 100
+    storm_with_extremes(metrics)
+    out = io.StringIO()
+    EmfExporter(metrics, "Storm", stream=out).flush(now_ms=1_700_000_000_000)
+    values = [
+        v
+        for line in out.getvalue().splitlines()
+        for v in json.loads(line).get("ProcessingLatency", [])
+    ]
+    assert (min(values), max(values), len(values)) == (0.5, 90_000.0, 20_000)

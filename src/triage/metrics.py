@@ -8,7 +8,8 @@ optional keyword arguments and make a separate series (`incr("LLMFallbacks", rea
     observe(name, value, unit, **dims) one observation of a timing (milliseconds by default):
                                        count, sum, max, histogram buckets, and the raw values
                                        since the last EMF/PutMetricData flush (past 10,000, a
-                                       fair sample of 10,000)
+                                       fair sample of 10,000, with the interval's count, least
+                                       and greatest)
     set(name, value, unit, **dims)     a gauge's current value (`clear` forgets it)
     gauge(name, read, unit, **dims)    a gauge read when exported (`read` returns None: unknown)
 
@@ -74,8 +75,11 @@ class Timing:
     #: Upper bounds (seconds, or the unit for Count) and the observations at or below each.
     bounds: tuple[float, ...] = ()
     buckets: list[int] = field(default_factory=list)
-    #: Observations since the last flush, of which `pending` holds a fair sample.
+    #: Observations since the last flush, of which `pending` holds a fair sample, and the
+    #: least and greatest of them (which a sample may miss).
     seen: int = 0
+    low: float = math.inf
+    high: float = -math.inf
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +148,7 @@ class Metrics:
         interval equally likely kept (reservoir sampling): keeping the first ones only, a
         storm's percentiles in CloudWatch showed its first seconds of every minute."""
         timing.seen += 1
+        timing.low, timing.high = min(timing.low, value), max(timing.high, value)
         if len(timing.pending) < self.MAX_PENDING:
             timing.pending.append(value)
             return
@@ -232,10 +237,12 @@ class Metrics:
                     t.bounds,
                     list(t.buckets),
                     t.seen,
+                    t.low,
+                    t.high,
                 )
                 if drain:
                     t.pending.clear()
-                    t.seen = 0
+                    t.seen, t.low, t.high = 0, math.inf, -math.inf
             return out
 
     def gauges(self) -> dict[SeriesKey, Gauge]:

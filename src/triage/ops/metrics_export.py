@@ -229,7 +229,7 @@ def _collect(deltas: _Deltas, metrics: Metrics, unsent: _Flush | None = None) ->
         data[key] = (Weighted.once(value), _COUNT)
     for key, timing in metrics.timings(drain=True).items():
         if timing.pending:
-            fresh = Weighted.sample(timing.pending, timing.seen)
+            fresh = Weighted.sample(timing.pending, timing.seen).holding(timing.low, timing.high)
             kept = data[key][0] if key in data else Weighted()
             data[key] = (kept.merged(fresh), timing.unit)
     for key, gauge in metrics.gauges().items():

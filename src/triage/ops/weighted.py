@@ -37,6 +37,19 @@ class Weighted:
     def __bool__(self) -> bool:
         return bool(self.values)
 
+    def holding(self, low: float, high: float) -> Weighted:
+        """This with `low` and `high`, the interval's extremes a sample may have missed, in
+        place of its own least and greatest values (so CloudWatch's Minimum and Maximum are
+        the interval's; its percentiles move by at most one value each)."""
+        if len(self.values) < 2:
+            return self
+        values = list(self.values)
+        top = max(range(len(values)), key=values.__getitem__)
+        values[top] = max(values[top], high)
+        bottom = min((i for i in range(len(values)) if i != top), key=values.__getitem__)
+        values[bottom] = min(values[bottom], low)
+        return Weighted(tuple(values), self.counts)
+
     def merged(self, other: Weighted) -> Weighted:
         return Weighted(self.values + other.values, self.counts + other.counts)
 
