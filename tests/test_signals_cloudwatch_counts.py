@@ -109,6 +109,29 @@ async def test_a_storm_through_an_outage_is_counted_whole_once_cloudwatch_answer
     assert statistic(moto_url, "SampleCount") == 30_000
 
 
+async def test_an_outage_keeps_a_storms_extremes_with_its_count(moto_url: str) -> None:
+    """Values an outage keeps past MAX_PENDING are thinned, but the least, the greatest and
+    the count of what was observed still reach CloudWatch once it answers."""
+    metrics = Metrics()
+    metrics.MAX_PENDING = 100
+    with FaultProxy(moto_url) as proxy:
+        async with aws_session().client(
+            "cloudwatch", endpoint_url=proxy.url, config=ONCE
+        ) as client:
+            exporter = PutMetricDataExporter(metrics, "Storm", client)
+            proxy.break_answers("", "reset")
+            storm_with_extremes(metrics)
+            assert await exporter.flush() == 0
+            for n in range(4):  # each thins what is kept: the extremes would go by chance
+                storm(metrics, 5_000, start=10.0 * (n + 1))
+                assert await exporter.flush() == 0
+            proxy.heal("")
+            assert await exporter.flush() > 0
+    assert statistic(moto_url, "Minimum") == 0.5
+    assert statistic(moto_url, "Maximum") == 90_000.0
+    assert statistic(moto_url, "SampleCount") == 40_000
+
+
 def test_emf_lines_carry_every_observation_of_a_storm() -> None:
     """EMF has no Counts: the lines of a 25,000-observation interval hold 25,000 values (each
     kept value repeated for its share), at most 100 a line."""

@@ -461,7 +461,7 @@ class PutMetricDataExporter:
         for key, (values, unit), _ in series:
             if key in timings:
                 kept = self._unsent[key][0] if key in self._unsent else Weighted()
-                merged = kept.merged(values).thinned(Metrics.MAX_PENDING, self._random)
+                merged = kept.merged(values).thinned(self.metrics.MAX_PENDING, self._random)
                 self._unsent[key] = (merged, unit)
 
 

@@ -60,13 +60,15 @@ class Weighted:
 
     def thinned(self, limit: int, rng: random.Random) -> Weighted:
         """At most `limit` values, picked at random, standing together for every observation
-        this stood for (the counts of those kept scaled up in proportion)."""
+        this stood for (the counts of those kept scaled up in proportion), the least and the
+        greatest among them."""
         if len(self.values) <= limit:
             return self
         picked = sorted(rng.sample(range(len(self.values)), limit))
         counts = _scaled([self.counts[i] for i in picked], self.observations)
         pairs = [(self.values[i], c) for i, c in zip(picked, counts, strict=True) if c]
-        return Weighted(tuple(v for v, _ in pairs), tuple(c for _, c in pairs))
+        thin = Weighted(tuple(v for v, _ in pairs), tuple(c for _, c in pairs))
+        return thin.holding(min(self.values), max(self.values))
 
     def distinct(self) -> list[tuple[float, int]]:
         """Each distinct value once, in order, with the observations it stands for."""
