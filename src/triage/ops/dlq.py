@@ -6,8 +6,10 @@ safe order — send to the main queue, then delete from the DLQ only what was se
 interruption can at worst duplicate a message (the store dedupes it), never lose one. Its
 batches stay within SQS's size limit, it moves each dead letter once (one the daemon rejects
 again while it runs is left for the next run), and the letters it held are visible again as
-soon as it ends. Each letter carries its identity over (`REDRIVEN_FROM_ATTRIBUTE`): SQS gives
-the copy a new MessageId, and alerts counted under the old one must not be counted again.
+soon as it ends. Each letter carries its identity over (`REDRIVEN_FROM_ATTRIBUTE`), and when it
+was first queued (`received_at`): SQS gives the copy a new MessageId and SentTimestamp, and
+alerts counted under the old one must not be counted again, nor dated after events applied
+since.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from triage.normalize import normalize_body
 from triage.normalize.common import cut
 from triage.redact import Redactor
 from triage.sqs.identity import REDRIVEN_FROM_ATTRIBUTE
-from triage.sqs.inbox import Message, message_from
+from triage.sqs.inbox import RECEIVED_AT_ATTRIBUTE, Message, message_from
 from triage.view import json_line, terminal_line
 
 #: Dead letters are shown redacted (patterns, and the credentials this process holds).
@@ -65,17 +67,21 @@ class DeadLetter:
 
     @property
     def marked_attributes(self) -> dict[str, Any]:
-        """Its attributes as a redrive sends them: with its identity carried over."""
-        mark = {"DataType": "String", "StringValue": self.message.identity}
-        return {**self.attributes, REDRIVEN_FROM_ATTRIBUTE: mark}
+        """Its attributes as a redrive sends them: with its identity carried over and, when
+        it has no `received_at`, when it was first queued (the DLQ keeps SentTimestamp; the
+        copy's is new, and would date an alert that states no time after events applied
+        since)."""
+        marks = {REDRIVEN_FROM_ATTRIBUTE: self.message.identity}
+        sent_at = self.message.sent_at
+        if RECEIVED_AT_ATTRIBUTE not in self.attributes and sent_at is not None:
+            marks[RECEIVED_AT_ATTRIBUTE] = _iso(sent_at)
+        strings = {k: {"DataType": "String", "StringValue": v} for k, v in marks.items()}
+        return {**self.attributes, **strings}
 
     @property
     def needs_mark(self) -> bool:
-        """Carrying its identity over adds to what it holds (it was not redriven before)."""
-        carried = self.attributes.get(REDRIVEN_FROM_ATTRIBUTE)
-        return not (
-            isinstance(carried, dict) and carried.get("StringValue") == self.message.identity
-        )
+        """What a redrive carries over adds to what it holds (it was not redriven before)."""
+        return self.marked_attributes != self.attributes
 
     @property
     def size_bytes(self) -> int:
@@ -397,6 +403,11 @@ def _batches(letters: list[DeadLetter]) -> list[list[DeadLetter]]:
         batches[-1].append(letter)
         size += letter.size_bytes
     return batches
+
+
+def _iso(when: datetime) -> str:
+    """`when` as the gateway writes `received_at`: ISO 8601, UTC, milliseconds."""
+    return when.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _say(line: str) -> None:
