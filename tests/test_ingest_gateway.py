@@ -344,7 +344,7 @@ async def test_body_over_the_queues_message_size_is_413(
     ("body", "reason"),
     [
         (b'{"title": "unterminated', "decode: body is not valid JSON"),
-        (b"\xff\xfe{}", "decode: body is not UTF-8"),
+        (b'{"title": "\xff"}', "decode: body is not UTF-8"),
         (b"[1, 2]", "decode: body is a JSON array whose item [0] is a number"),
         (b'{"hello": "world"}', "unknown_format: no known alert format matches"),
         (b'{"title": ""}', "invalid: title is missing or empty"),

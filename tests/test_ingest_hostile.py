@@ -28,6 +28,7 @@ from ingest_harness import (
     sentry_headers,
 )
 from triage.ingest import IngestService, server
+from triage.sqs.identity import GATEWAY_ID_ATTRIBUTE, new_gateway_id
 
 GENERIC = payload("generic/firing.json")
 SENTRY = payload("sentry/issue-created.json")
@@ -546,7 +547,7 @@ async def test_http_1_0_and_absolute_form_requests_are_accepted(
         ("POST", "/v1/alerts/generic/", 404, "unknown_path"),
         ("POST", "/v1/alerts/%2e%2e/alerts/generic", 404, "unknown_path"),
         ("POST", "//v1/alerts/generic", 404, "unknown_path"),
-        ("GET", "/v1/alerts/generic", 405, "method_not_allowed"),
+        ("PATCH", "/v1/alerts/generic", 405, "method_not_allowed"),
         ("PUT", "/v1/alerts/generic", 405, "method_not_allowed"),
         ("OPTIONS", "/v1/alerts/generic", 405, "method_not_allowed"),
         ("TRACE", "/v1/alerts/generic", 405, "method_not_allowed"),
@@ -718,14 +719,32 @@ async def test_a_body_that_grows_as_utf_8_is_measured_as_queued(
     assert received(queues) == []
 
 
-async def test_a_utf_16_body_without_a_charset_is_422_saying_so(gateway: IngestService) -> None:
-    """A UTF-16 body that declares no charset is 422 with a reason that says it is UTF-16."""
-    # PowerShell's Out-File writes these.
-    body = '{"title": "x"}'.encode("utf-16")
-    request = head("/v1/alerts/generic", BEARER + f"Content-Length: {len(body)}\r\n")
+@pytest.mark.parametrize(
+    ("declared", "body"),
+    [
+        ("", '{"title": "\u00fcx"}'.encode("utf-16")),
+        (
+            "Content-Type: application/json; charset=utf-8\r\n",
+            '{"title": "\u00fcx"}'.encode("utf-16"),
+        ),
+        ("", '{"title": "\u00fcx"}'.encode("utf-16-le")),
+        ("", '{"title": "\u00fcx"}'.encode("utf-16-be")),
+        ("", '\n{"title": "\u00fcx"}'.encode("utf-16-le")),
+    ],
+    ids=["bom", "bom-declared-utf-8", "le", "be", "le-newline"],
+)
+async def test_a_utf_16_body_is_read_by_its_own_bytes(
+    gateway: IngestService, queues: Queues, declared: str, body: bytes
+) -> None:
+    """A UTF-16 body that declares no charset, or UTF-8, is read in the UTF-16 its bytes show
+    (a byte-order mark, or zero bytes beside its first characters: neither begins UTF-8 JSON)
+    and queued as UTF-8."""
+    # PowerShell's Out-File writes these; the gateway answered 422 to a body it could read.
+    request = head("/v1/alerts/generic", BEARER + declared + f"Content-Length: {len(body)}\r\n")
     answer = await exchange(gateway.port, request + body)
-    assert answer.status == 422
-    assert "UTF-16" in answer.json()["error"]
+    assert answer.status == 202, answer.body
+    [message] = received(queues)
+    assert json.loads(message["Body"]) == {"title": "\u00fcx"}
 
 
 # --- What SQS cannot carry -------------------------------------------------------------------
@@ -923,6 +942,8 @@ async def test_a_body_exactly_at_the_queues_limit_passes_and_one_byte_more_is_41
     # source, received_at (24 characters) and request_id (32), each with "String".
     attributes = len("source") + 6 + len("generic") + len("received_at") + 6 + 24
     attributes += len("request_id") + 6 + 32
+    # … and the gateway's own stamp (triage.sqs.identity).
+    attributes += len(GATEWAY_ID_ATTRIBUTE) + 6 + len(new_gateway_id())
     answers = []
     for size in (262_144 - attributes, 262_144 - attributes + 1, 1_048_577):
         body = _sized(size) if size < 1_048_576 else b""  # refused from its head alone

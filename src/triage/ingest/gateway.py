@@ -28,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import math
+import re
 import time
 import uuid
 from collections import Counter
@@ -49,6 +50,7 @@ from triage.ingest.auth import TokenStore, TokensUnavailable
 from triage.ingest.batches import AlertTooLarge, split_batch
 from triage.ingest.encoding import SUPPORTED, BadEncoding, UnsupportedEncoding, decoder_for
 from triage.ingest.lines import RefusalLines
+from triage.ingest.multipart import MalformedForm, check_boundary
 from triage.ingest.outbox import (
     MessageRejected,
     Outbox,
@@ -57,6 +59,7 @@ from triage.ingest.outbox import (
     QueueUnavailable,
 )
 from triage.ingest.probe import QueueProbe
+from triage.ingest.query import BadQuery, Query, read_query
 from triage.ingest.replay import BadTimestamp, Replayed, ReplayGuard, check_timestamp
 from triage.ingest.server import (
     CONTINUE,
@@ -71,6 +74,7 @@ from triage.ingest.server import (
 )
 from triage.ingest.validate import (
     API_FORMATS,
+    FORM,
     Checked,
     Invalid,
     UnsupportedCharset,
@@ -126,6 +130,12 @@ class Refused(Exception):
         self.headers = headers or {}
 
 
+#: A 401's hint when the token was put in the query string (ingest/query.py says why it is no
+#: credential): it says nothing about the token itself.
+_QUERY_TOKEN = (
+    "unauthorized: a token in the query string is not read; send it as "
+    "'Authorization: Bearer <token>', or as the URL's user info (https://triage:<token>@host/…)"
+)
 #: One answer for a source that does not exist and one that is off, so neither can be told apart.
 _NOT_FOUND = "not found"
 #: What the router's own refusals are called in the log, and answered.
@@ -207,6 +217,48 @@ def _codec(request: web.Request) -> str:
         ) from None
 
 
+#: A media type's subtype quoted in an answer only when it is a plain token, never as sent.
+_SUBTYPE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]{0,39}")
+
+
+def _form_shape(request: web.Request) -> tuple[bool, str | None]:
+    """Whether the body is a urlencoded form, and the boundary of a multipart/form-data one;
+    Refused from the head for another multipart type (415) or a missing or bad boundary (400)."""
+    content_type = request.headers.get("Content-Type")
+    if not content_type:
+        return False, None
+    media = parse_mimetype(content_type)
+    if media.type != "multipart":
+        return is_form(content_type), None
+    if media.subtype != "form-data":
+        named = f"multipart/{media.subtype}" if _SUBTYPE.fullmatch(media.subtype) else "multipart"
+        raise Refused(
+            415,
+            "unsupported_media_type",
+            f"{named} is not read: send JSON, or a form (multipart/form-data or {FORM})",
+        )
+    boundaries = media.parameters.getall("boundary", [])
+    if len(boundaries) > 1:
+        raise Refused(400, "bad_boundary", "bad request: more than one multipart boundary")
+    try:
+        return False, check_boundary(boundaries[0] if boundaries else None)
+    except MalformedForm as exc:
+        raise Refused(400, "bad_boundary", f"bad request: {exc}") from None
+
+
+@dataclass(frozen=True, slots=True)
+class Body:
+    """A request's body as read, and how the normaliser is to read it: its charset's codec,
+    whether it is a urlencoded form or a multipart one (its boundary), and the query string's
+    alert fields, read when the body is empty (None: never, as on Sentry's path)."""
+
+    data: bytes
+    codec: str
+    form: bool = False
+    boundary: str | None = None
+    query: tuple[tuple[str, str], ...] | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class Limits:
     """The edge's numbers, from Settings."""
@@ -253,6 +305,31 @@ def _check_sent_at(value: str | None) -> None:
         if exc.stale:
             raise Refused(401, "stale_timestamp", str(exc)) from None
         raise Refused(400, "bad_timestamp", str(exc)) from None
+
+
+def _check_get(request: web.Request, source: str) -> None:
+    """A GET carries an alert only in its query string, and never to Sentry's path (Sentry
+    signs a body: 405); one with a body is refused rather than read (400)."""
+    if source == "sentry":
+        raise Refused(405, "method_not_allowed", "method not allowed", headers={"Allow": "POST"})
+    if request.body_exists:
+        raise Refused(
+            400,
+            "get_with_body",
+            "a GET request's body is not read: POST the alert, or send its fields in the "
+            "query string",
+        )
+
+
+def _query(request: web.Request, source: str) -> Query:
+    """The request's query string as its fields (400 when it cannot be read); Sentry's is never
+    read (its signature covers the body alone: fields in its URL would pass unsigned)."""
+    if source == "sentry":
+        return Query()
+    try:
+        return read_query(request.rel_url.raw_query_string)
+    except BadQuery as exc:
+        raise Refused(400, "bad_query", str(exc)) from None
 
 
 def _sender(request: web.Request, trusted_proxy_hops: int) -> str:
@@ -337,6 +414,10 @@ class Gateway:
         app.on_response_prepare.append(name_the_server)
         # `Expect: 100-continue` is answered by `_read`, once the head has passed every check.
         app.router.add_post("/v1/alerts/{source}", self.post_alert, expect_handler=no_interim)
+        # A sender that can only GET (an uptime checker's alert in the query string); no HEAD.
+        app.router.add_get(
+            "/v1/alerts/{source}", self.post_alert, allow_head=False, expect_handler=no_interim
+        )
         for path in ALERTMANAGER_API_PATHS:
             app.router.add_post(path, self.post_api_alerts, expect_handler=no_interim)
         app.router.add_get("/healthz", self.healthz)
@@ -414,7 +495,11 @@ class Gateway:
         source = route.source
         traceparent = request.headers.get("traceparent")
         with self.tracing.webhook(traceparent, source if source in _METRIC_SOURCES else "unknown"):
-            return await self._post_alert(request, route)
+            response = await self._post_alert(request, route)
+        if request.method == "GET":
+            # A GET's answer may otherwise be cached, and a cached 202 queues nothing.
+            response.headers["Cache-Control"] = "no-store"
+        return response
 
     async def _post_alert(self, request: web.Request, route: Route) -> web.StreamResponse:
         started = time.perf_counter()
@@ -484,14 +569,22 @@ class Gateway:
         tokens = await self._tokens()
         if source not in tokens:
             raise Refused(404, "source_disabled", _NOT_FOUND)
+        if request.method == "GET":
+            _check_get(request, source)
         for name in _ONE_VALUE:
             if len(request.headers.getall(name, ())) > 1:
                 raise Refused(400, "duplicate_header", f"more than one {name} header")
+        query = _query(request, source)
         if source != "sentry":
             credentials = auth.presented(request.headers)
-            await self._authorize(
-                source, tokens, lambda token: auth.token_matches(credentials, token)
-            )
+            try:
+                await self._authorize(
+                    source, tokens, lambda token: auth.token_matches(credentials, token)
+                )
+            except Refused as refused:
+                if refused.status == 401 and query.token_given:
+                    raise Refused(401, "unauthorized", _QUERY_TOKEN) from None
+                raise
             self._take_rate(source)
         signature = request.headers.get("Sentry-Hook-Signature")
         if source == "sentry" and not auth.signature_shaped(signature):
@@ -499,13 +592,21 @@ class Gateway:
         if source == "sentry":
             _check_sent_at(request.headers.get("Sentry-Hook-Timestamp"))
         codec = _codec(request)
-        body = await self._read(request, authenticated=source != "sentry")
+        form, boundary = _form_shape(request)
+        if request.method == "GET":
+            data = b""  # (_check_get refused one with a body)
+        else:
+            data = await self._read(request, authenticated=source != "sentry")
+        # The query's fields are an alert only on a webhook path, and never Sentry's (its
+        # signature covers the body alone: they would pass unsigned).
+        fields = query.fields if route.formats is None and source != "sentry" else None
+        body = Body(data, codec, form, boundary, fields)
         try:
-            return await self._queue(request, route, arrival, tokens, signature, codec, body)
+            return await self._queue(request, route, arrival, tokens, signature, body)
         finally:
             # A body holds its share of the budget until it is answered: while SQS is slow,
             # read bodies waiting for it would otherwise pile up without bound.
-            self.reading_bytes -= len(body)
+            self.reading_bytes -= len(data)
 
     async def _queue(
         self,
@@ -514,15 +615,14 @@ class Gateway:
         arrival: Arrival,
         tokens: auth.Tokens,
         signature: str | None,
-        codec: str,
-        body: bytes,
+        body: Body,
     ) -> Accepted:
         source = route.source
         if source != "sentry":
-            return await self._enqueue(request, route, arrival, codec, body)
+            return await self._enqueue(request, route, arrival, body)
         # Sentry signs the body: it can only be checked once read.
         await self._authorize(
-            source, tokens, lambda token: auth.signature_matches(signature, body, token)
+            source, tokens, lambda token: auth.signature_matches(signature, body.data, token)
         )
         assert signature is not None
         # The rate is taken before the replay check, as every other source's is right after
@@ -530,7 +630,7 @@ class Gateway:
         self._take_rate(source)
         try:
             with self.replays.delivery(signature):  # remembered only once it is queued
-                return await self._enqueue(request, route, arrival, codec, body)
+                return await self._enqueue(request, route, arrival, body)
         except Replayed as exc:
             if exc.in_flight:
                 raise Refused(
@@ -539,10 +639,10 @@ class Gateway:
             # Accepted before: a sender's retry (its first answer lost) or a captured request.
             # Either way it is queued once, and a 2xx keeps a retrying sender from counting a
             # failure (Sentry disables an integration whose deliveries keep failing).
-            return Accepted("", len(body), 0, (), duplicate=True)
+            return Accepted("", len(body.data), 0, (), duplicate=True)
 
     async def _enqueue(
-        self, request: web.Request, route: Route, arrival: Arrival, codec: str, body: bytes
+        self, request: web.Request, route: Route, arrival: Arrival, body: Body
     ) -> Accepted:
         """The authenticated body, checked by the normaliser and held by SQS."""
         source = route.source
@@ -554,15 +654,17 @@ class Gateway:
         try:
             checked = await check_off_loop(
                 source,
-                body,
+                body.data,
                 hint,
                 self._redactor.text,
-                codec,
+                body.codec,
                 route.formats,
-                form=is_form(request.headers.get("Content-Type")),
+                body.form,
+                boundary=body.boundary,
+                query=body.query,
             )
         except Invalid as exc:
-            raise Refused(422, "invalid", str(exc), detail=str(exc)) from None
+            raise Refused(exc.status, exc.reason, str(exc), detail=str(exc)) from None
         messages = self._messages(checked, self._attributes(request, source, arrival, hint))
         if not await self.probe.answering():
             # Never answered, or its last call got no answer: a send would wait out botocore's
@@ -577,7 +679,7 @@ class Gateway:
         # In order, each once SQS holds the one before: a part that fails is answered 503 and
         # the sender sends the batch again; the parts already queued are then repeats, counted.
         ids = [await self._send(message) for message in messages]
-        return Accepted(ids[0], len(body), checked.alerts, checked.skipped, messages=len(ids))
+        return Accepted(ids[0], len(body.data), checked.alerts, checked.skipped, messages=len(ids))
 
     def _messages(self, checked: Checked, attributes: dict[str, str]) -> list[Outgoing]:
         """The message a checked body becomes; a batch of alerts too big for one message is

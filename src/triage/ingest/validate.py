@@ -13,8 +13,14 @@ notification, a Sentry installation webhook) is accepted: it is queued like any 
 daemon logs it as skipped, so a contact point's Test button proves the whole path.
 
 A body sent as an HTML form (`application/x-www-form-urlencoded`, as StatusCake posts its
-webhook) is queued as the JSON object of its fields (`form_json`), the only body the daemon
-reads; one that is JSON all the same (`curl -d '{…}'` labels its JSON a form) is read as JSON.
+webhook, or `multipart/form-data`, read by ingest/multipart.py), and the fields of a request
+without a body that carries them in its query string (ingest/query.py), are queued as the JSON
+object of their fields (`fields_json`), the only body the daemon reads; a form whose one field
+is `payload`, holding JSON (GitHub's and Travis CI's form webhooks, Plex's multipart), is
+queued as that JSON. A urlencoded body that is JSON all the same (`curl -d '{…}'` labels its
+JSON a form) is read as JSON. A body whose bytes show it is UTF-16 (a byte-order mark, or a
+zero byte beside each of its first two characters) is read in that UTF-16, whatever charset it
+declares: neither can begin UTF-8 JSON.
 """
 
 from __future__ import annotations
@@ -23,11 +29,13 @@ import asyncio
 import codecs
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
 from triage.errors import TriageError
+from triage.ingest.multipart import FormError, UnreadPart
+from triage.ingest.multipart import fields as multipart_fields
 from triage.normalize import RAW_TEXT_HINT, recognise_body
 from triage.normalize.common import cut
 
@@ -86,7 +94,26 @@ _UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 
 
 class Invalid(Exception):
-    """Raised for a body the gateway refuses with 422; the text is the one-line reason."""
+    """Raised for a body the gateway refuses; the text is the one-line reason, `status` the
+    answer's (422: not an alert the daemon reads) and `reason` the word its log line says."""
+
+    status = 422
+    reason = "invalid"
+
+
+class MalformedBody(Invalid):
+    """A body that is not what its Content-Type says (a multipart without its closing
+    boundary, …): 400."""
+
+    status = 400
+    reason = "malformed_body"
+
+
+class UnreadBody(Invalid):
+    """A body, or a part of one, the gateway does not read (a form's file): 415."""
+
+    status = 415
+    reason = "unsupported_body"
 
 
 #: What a body of text rather than JSON most likely is at the gateway, and what to do: the
@@ -99,6 +126,8 @@ TEXT_HINT = (
 FORM = "application/x-www-form-urlencoded"
 #: Fields a form body may hold: a webhook sends ten or so; a million tiny ones are an attack.
 FORM_FIELDS_MAX = 1_000
+#: The one field of a form that carries the webhook's JSON whole.
+PAYLOAD_FIELD = "payload"
 
 
 class UnsupportedCharset(Exception):
@@ -141,13 +170,16 @@ def check(
     codec: str = "utf-8",
     formats: frozenset[str] | None = None,
     form: bool = False,
+    *,
+    boundary: str | None = None,
+    query: Sequence[tuple[str, str]] | None = None,
 ) -> Checked:
     """Read `body` (in `codec`, from `codec_for`) as the daemon will; Invalid with a redacted
     one-line reason if it cannot, or if its format is not one of `formats` (by default, the
-    ones `source`'s webhook path takes). A `form` body (`FORM`) is read as its fields' JSON."""
-    text = _decode(body, codec)
-    if form and not _json_shaped(text):
-        text, codec = form_json(text, codec), "form"
+    ones `source`'s webhook path takes). A `form` body (`FORM`) is read as its fields' JSON, and
+    so is a multipart/form-data body with this `boundary`, or, when the body is empty, the
+    `query` fields (its token already taken out)."""
+    text, codec = _text(body, codec, form, boundary, query)
     try:
         recognised = recognise_body(text, sentry_resource=sentry_resource)
     except TriageError as exc:
@@ -181,13 +213,33 @@ async def check_off_loop(
     codec: str = "utf-8",
     formats: frozenset[str] | None = None,
     form: bool = False,
+    *,
+    boundary: str | None = None,
+    query: Sequence[tuple[str, str]] | None = None,
 ) -> Checked:
     """`check`, on a worker thread for large bodies (parsing is CPU work)."""
+    args = (source, body, sentry_resource, redact, codec, formats, form)
     if len(body) > OFFLOAD_BODY_BYTES:
-        return await asyncio.to_thread(
-            check, source, body, sentry_resource, redact, codec, formats, form
-        )
-    return check(source, body, sentry_resource, redact, codec, formats, form)
+        return await asyncio.to_thread(check, *args, boundary=boundary, query=query)
+    return check(*args, boundary=boundary, query=query)
+
+
+def _text(
+    body: bytes,
+    codec: str,
+    form: bool,
+    boundary: str | None,
+    query: Sequence[tuple[str, str]] | None,
+) -> tuple[str, str]:
+    """The text the normaliser reads, and the codec it came in ("form": made of fields)."""
+    if boundary is not None:
+        return multipart_json(body, boundary, codec), "form"
+    if query is not None and not body.strip():
+        return query_json(query), "form"
+    text, codec = _decode(body, codec)
+    if form and not _json_shaped(text):
+        return form_json(text, codec), "form"
+    return text, codec
 
 
 def is_form(content_type: str | None) -> bool:
@@ -196,11 +248,9 @@ def is_form(content_type: str | None) -> bool:
 
 
 def form_json(text: str, codec: str = "utf-8") -> str:
-    """A form body's fields as one JSON object of text values, in the order sent; a name sent
-    more than once keeps every value, as an array. Percent-escapes are read in `codec`, the
-    charset the body declares, as its plain text is. Invalid for escapes that are no text in
-    it, or more than `FORM_FIELDS_MAX` fields."""
-    fields: dict[str, str | list[str]] = {}
+    """A urlencoded form body's fields as `fields_json` writes them. Percent-escapes are read
+    in `codec`, the charset the body declares, as its plain text is. Invalid for escapes that
+    are no text in it, or more than `FORM_FIELDS_MAX` fields."""
     try:
         pairs = parse_qsl(
             text,
@@ -216,12 +266,69 @@ def form_json(text: str, codec: str = "utf-8") -> str:
         ) from None
     except ValueError:
         raise Invalid(f"decode: the form has more than {FORM_FIELDS_MAX:,} fields") from None
+    return fields_json(pairs)
+
+
+def multipart_json(body: bytes, boundary: str, codec: str = "utf-8") -> str:
+    """A multipart/form-data body's text fields as `fields_json` writes them, each read in the
+    charset its part declares, else in `codec`; MalformedBody or UnreadBody (ingest/multipart.py
+    says which) for a body that is not such a form or holds a file, Invalid for a value that
+    is no text in its charset."""
+    try:
+        parts = multipart_fields(body, boundary)
+    except UnreadPart as exc:
+        raise UnreadBody(f"unsupported: {exc}") from None
+    except FormError as exc:
+        raise MalformedBody(f"malformed: {exc}") from None
+    pairs: list[tuple[str, str]] = []
+    for part in parts:
+        part_codec = codec if part.charset is None else _part_codec(part.charset)
+        try:
+            pairs.append((part.name, part.value.decode(part_codec)))
+        except UnicodeDecodeError:
+            name = part_codec.upper()
+            raise Invalid(f"decode: a multipart field's value is not {name}") from None
+    return fields_json(pairs)
+
+
+def _part_codec(charset: str) -> str:
+    try:
+        return codec_for([charset])
+    except UnsupportedCharset as exc:
+        raise UnreadBody(f"unsupported: a multipart field's {exc}") from None
+
+
+def query_json(query: Sequence[tuple[str, str]]) -> str:
+    """The fields of a query string (ingest/query.py, its token taken out) as `fields_json`
+    writes them; Invalid when there are none, or an escape is no UTF-8."""
+    if not query:
+        raise Invalid(
+            "empty: the body is empty and the query string holds no alert fields; send the "
+            "alert as the body, or as query parameters besides token"
+        )
+    for name, value in query:
+        try:
+            name.encode("utf-8")
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise Invalid("decode: a query parameter's percent-escapes are not UTF-8") from None
+    return fields_json(query)
+
+
+def fields_json(pairs: Iterable[tuple[str, str]]) -> str:
+    """Form fields as one JSON object of text values, in the order sent; a name sent more than
+    once keeps every value, as an array. A form whose one field is `PAYLOAD_FIELD` holding a
+    JSON object or array is that JSON's text: the webhook it wraps."""
+    fields: dict[str, str | list[str]] = {}
     for name, value in pairs:
         given = fields.get(name)
         if given is None:
             fields[name] = value
         else:
             fields[name] = [*given, value] if isinstance(given, list) else [given, value]
+    wrapped = fields.get(PAYLOAD_FIELD)
+    if len(fields) == 1 and isinstance(wrapped, str) and _json_shaped(wrapped):
+        return wrapped
     return json.dumps(fields, ensure_ascii=False)
 
 
@@ -240,17 +347,32 @@ def _escaped(match: re.Match[str]) -> str:
     return f"\\u{ord(match.group()):04x}"
 
 
-def _decode(body: bytes, codec: str) -> str:
+def _decode(body: bytes, codec: str) -> tuple[str, str]:
+    """`body` as text, and the codec that read it: `codec`, or the UTF-16 the body is in by its
+    own evidence (`_utf16`)."""
+    codec = _utf16(body) or codec
     try:
-        return body.decode(codec)
+        return body.decode(codec), codec
     except UnicodeDecodeError as exc:
         name = codec.upper()
-        if codec == "utf-8" and body.startswith(_UTF16_BOMS):
-            raise Invalid(
-                "decode: body is not UTF-8: it starts with a UTF-16 byte-order mark "
-                "(send UTF-8, or declare charset=utf-16)"
-            ) from None
         raise Invalid(f"decode: body is not {name}: {exc.reason} at byte {exc.start}") from None
+
+
+def _utf16(body: bytes) -> str | None:
+    """The UTF-16 codec a body is in, whatever charset it declares, when its bytes say so: a
+    UTF-16 byte-order mark leads it (PowerShell's and .NET's writers), or, as RFC 4627 tells
+    JSON's encodings apart, a zero byte pairs with each of its first two characters. Neither
+    can be UTF-8 JSON, which holds no zero byte and cannot start with a mark's bytes."""
+    if body.startswith(_UTF16_BOMS):
+        return "utf-16"  # reads the mark, and the order it names
+    head = body[:4]
+    if len(head) < 4 or head.count(0) != 2:
+        return None
+    if head[1] == 0 and head[3] == 0:
+        return "utf-16-le"
+    if head[0] == 0 and head[2] == 0:
+        return "utf-16-be"
+    return None
 
 
 def one_line(reason: str, redact: Callable[[str], str]) -> str:

@@ -1,0 +1,57 @@
+"""The query string of a request to the gateway, read as an alert's fields.
+
+Some senders put an alert's fields in the URL: UptimeRobot's "query string" webhooks, by GET
+or by a POST without a body, and other uptime checkers alike. The gateway reads those fields
+when the request has no body (`ingest/validate.py`).
+
+A `token` parameter (any case) is never a field: a sender that cannot set a header may have put
+the source's token there. It is dropped, so it is never queued, answered or logged, and it is
+no credential either: a URL's query is written to every proxy's access log (a load balancer's
+included), a browser's history and `Referer` headers, where a header is not. A sender that can
+set only a URL presents the token as the URL's user info (`https://triage:<token>@host/…`),
+which HTTP clients send as an `Authorization: Basic` header.
+
+Parameters are read as an HTML form's are (`+` is a space; percent-escapes are UTF-8, checked
+once the request is authenticated); more than `MAX_PARAMETERS` is refused.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import parse_qsl
+
+#: The parameter a token may have been put in, dropped from the fields.
+TOKEN_PARAMETER = "token"
+#: Parameters one query string may hold: a webhook sends ten or so.
+MAX_PARAMETERS = 1_000
+
+
+class BadQuery(Exception):
+    """A query string the gateway does not read (answered 400); the text says why."""
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    """A query string, parsed: every parameter but `token`, in order (names and values as
+    text; a percent-escape that is no UTF-8 stays a surrogate escape), and whether a `token`
+    was given."""
+
+    fields: tuple[tuple[str, str], ...] = ()
+    token_given: bool = False
+
+
+def read_query(raw: str) -> Query:
+    """`raw` (a URL's query, still percent-encoded) as its fields; BadQuery for more than
+    `MAX_PARAMETERS` parameters."""
+    try:
+        pairs = parse_qsl(
+            raw,
+            keep_blank_values=True,
+            encoding="utf-8",
+            errors="surrogateescape",
+            max_num_fields=MAX_PARAMETERS,
+        )
+    except ValueError:
+        raise BadQuery(f"the query string has more than {MAX_PARAMETERS:,} parameters") from None
+    fields = tuple((name, value) for name, value in pairs if name.lower() != TOKEN_PARAMETER)
+    return Query(fields, token_given=len(fields) < len(pairs))
