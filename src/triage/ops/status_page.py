@@ -5,10 +5,11 @@ GitHub's issue-creation budget), the LLM's health, and the queue's and DLQ's dep
 goes through one function, `_text`, after `ops/operator.py` redacted it again: only visible
 characters (`display.visible`: no bidi control, invisible or control character, a lone
 surrogate as U+FFFD), then HTML-escaped, quotes included. Each text from an alert, a ticket or
-a silence stands in a `<bdi>` (`_isolated`), so right-to-left words cannot reorder the flags and
-facts beside it. The page has no link, script or image; its Content-Security-Policy allows no
-script at all and only this page's own style, and every answer of the port says
-`Cache-Control: no-store` and `nosniff` (`ops/http_server.py`).
+a silence stands in a `<span dir=auto>` (`_isolated`: an element with its own direction is
+isolated, as a `<bdi>` is), so right-to-left words cannot reorder the flags and facts beside
+it. The page has no link, script or image; its Content-Security-Policy allows no script at
+all and only this page's own style, and every answer of the port says `Cache-Control:
+no-store` and `nosniff` (`ops/http_server.py`).
 
 Without credentials the page is a login form (see `ops/api.py` for the session and CSRF rules).
 """
@@ -363,9 +364,10 @@ def _text(text: str) -> str:
 
 
 def _isolated(text: str) -> str:
-    """Text from an alert, a ticket or a silence: `_text` in a `<bdi>`, whose direction is
-    its own, so right-to-left words do not reorder what stands beside them."""
-    return f"<bdi>{_text(text)}</bdi>"
+    """Text from an alert, a ticket or a silence: `_text` in an element whose direction is its
+    own (`dir=auto` isolates it, as a `<bdi>` is), so right-to-left words do not reorder what
+    stands beside them."""
+    return f"<span dir=auto>{_text(text)}</span>"
 
 
 def _table(headings: list[str]) -> str:
