@@ -14,7 +14,9 @@ tables, code fences). Everything here turns such text into plain characters that
   character between the sign and the name stops them (the same trick Renovate and Dependabot use);
   so do GitHub's other automatic links in free text: `GH-12` references, and URLs (`https://`,
   `www.`), which would be clickable and, for another repository's issue, cross-reference it;
-- control characters are dropped, and leading spaces too (four of them would start a code block).
+- control characters, bidi controls and invisible format characters are dropped
+  (`display.visible`, as everywhere alert text is shown), and leading spaces too (four of them
+  would start a code block).
 
 Links are never taken from free text: `link()` renders one URL the alert named explicitly, and
 only if it is http(s).
@@ -25,6 +27,8 @@ from __future__ import annotations
 import re
 import unicodedata
 from urllib.parse import quote, urlsplit
+
+from triage.display import visible
 
 #: ASCII punctuation that can open or close markdown anywhere in a line (emphasis, code spans,
 #: links, images, table cells, strikethrough, math); each gets a backslash.
@@ -42,9 +46,11 @@ _HTML = {"<": "&lt;", ">": "&gt;", "&": "&amp;"}
 #: A zero-width space, written as an entity so the raw body shows what was done.
 _ZWSP = "&#8203;"
 
-#: Unicode categories dropped from alert text: controls, format characters (bidi overrides,
-#: zero-width joiners an attacker could use to hide text), unassigned and private-use points.
+#: Unicode categories refused in a URL: controls, format characters (bidi overrides, zero-width
+#: characters an attacker could use to hide part of it), unassigned and private-use points.
 _DROPPED_CATEGORIES = frozenset({"Cc", "Cf", "Cn", "Co", "Cs"})
+#: Code points dropped from text besides what `visible` removes: private-use and unassigned.
+_NOT_DRAWN = frozenset({"Co", "Cn"})
 
 #: Characters left out of a rendered URL (percent-encoded instead): they could end the
 #: `<…>` link destination or start markup around it.
@@ -52,11 +58,13 @@ _URL_SAFE = "/:?#[]@!$&'()*+,;=%~-._"
 
 
 def _clean(text: str) -> str:
-    """`text` without control and invisible format characters; newlines and tabs survive."""
-    return "".join(
-        ch if ch in "\n\t" or unicodedata.category(ch) not in _DROPPED_CATEGORIES else ""
-        for ch in text.replace("\r\n", "\n").replace("\r", "\n")
-    )
+    """`text` as every output shows it (`display.visible`: no control, bidi or invisible
+    format character, any line break "\n"; emoji joiners and flags kept), and without
+    private-use or unassigned code points (which GitHub's fonts draw as boxes, or not at all)."""
+    shown = visible(text)
+    if shown.isprintable():
+        return shown
+    return "".join(ch for ch in shown if unicodedata.category(ch) not in _NOT_DRAWN)
 
 
 def _escape_char(ch: str) -> str:
