@@ -12,6 +12,7 @@ optional keyword arguments and make a separate series (`incr("LLMFallbacks", rea
                                        and greatest)
     set(name, value, unit, **dims)     a gauge's current value (`clear` forgets it)
     gauge(name, read, unit, **dims)    a gauge read when exported (`read` returns None: unknown)
+    declare(name, **dims)              a counter series `/metrics` shows at 0 before it counts
 
 A dimension whose values come from alerts (`team`, `source`) goes through `bounded()` first:
 a cleaned, short value, and past `MAX_LABEL_VALUES` distinct ones per dimension, `other`.
@@ -104,6 +105,8 @@ class Metrics:
         self._timings: dict[SeriesKey, Timing] = {}
         self._gauges: dict[SeriesKey, Gauge] = {}
         self._readers: dict[SeriesKey, tuple[Callable[[], float | None], str]] = {}
+        #: Counter series shown at 0 until they count (`declare`).
+        self._declared: set[SeriesKey] = set()
         self._label_values: dict[str, set[str]] = defaultdict(set)
         #: Per dimension, the reserved values by their lower-case form (`reserve`).
         self._reserved: dict[str, dict[str, str]] = defaultdict(dict)
@@ -178,6 +181,19 @@ class Metrics:
         the exporter's thread (the event loop), so it may read the loop's own state."""
         with self._lock:
             self._readers[_key(name, dims)] = (read, unit)
+
+    def declare(self, name: str, **dims: str) -> None:
+        """Show counter `name` with these dimension values on `/metrics` from now on, at 0
+        until it counts: a series that first appears at 1 gives Prometheus no earlier sample,
+        so `increase()` missed its first event after every restart. Nothing else sees it
+        (`counters()`, CloudWatch) before it counts."""
+        with self._lock:
+            self._declared.add(_key(name, dims))
+
+    def declared(self) -> frozenset[SeriesKey]:
+        """The counter series `declare` named."""
+        with self._lock:
+            return frozenset(self._declared)
 
     def reserve(self, dimension: str, values: Iterable[str]) -> None:
         """Give `values` their own series in `dimension` for good, outside the bound: invented

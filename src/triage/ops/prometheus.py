@@ -73,8 +73,10 @@ class _Collector(Collector):
         yield info
 
     def _counters(self) -> Iterator[Metric]:
-        # A counter without dimensions is shown from the start, at 0 before its first event.
+        # A counter without dimensions, and a series declared at start-up, is shown from the
+        # start, at 0 before its first event.
         counters: dict[SeriesKey, float] = {(name, ()): 0.0 for name in UNLABELLED_COUNTERS}
+        counters.update(dict.fromkeys(self.metrics.declared(), 0.0))
         counters.update(self.metrics.counters())
         for name, series in _by_name(counters).items():
             labels = _label_names(series)
