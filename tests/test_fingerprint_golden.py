@@ -55,6 +55,9 @@ GOLDEN: dict[str, tuple[str, ...]] = {
         "72df2887de496a6bdc6c2813e1fed39f",
     ),
     "eventbridge/sns-guardduty-finding.json": ("c268210196fa0d4e497fc371e94e2ae7",),
+    # DMS events by EventBridge: a task's failure, and its start again that resolves it.
+    "eventbridge/dms-task-failed.json": ("c04c2799c249a36cc61b9261fb2a5b36",),
+    "eventbridge/dms-task-started.json": ("c04c2799c249a36cc61b9261fb2a5b36",),
     "generic/firing.json": ("0f71bd4e951738198a3c904c0023a01d",),
     "generic/no-dedup-key.json": ("f9d0ebbd3a64f6575d9870b428e1f212",),
     "generic/resolved.json": ("0f71bd4e951738198a3c904c0023a01d",),
@@ -158,6 +161,7 @@ GOLDEN: dict[str, tuple[str, ...]] = {
     "aws/macie-finding-sns.json": ("7d965c713faf65ca4bb678ebdb1bc6a7",),
     "aws/redshift-resize-failed.json": ("b6f71ca0443adace6326821aee60507f",),
     "aws/ssm-invocation-failed.json": ("1807de8b5c828ea6a835e4b755a958ec",),
+    "aws/memorydb-provisioning-failed.json": ("eb9e61620a8d1c2db88bb3758dd1ce47",),
     # Other tools' webhooks (tests/test_normalize_vendors.py): a trigger and its recovery share one.
     "vendors/datadog-custom-no-data.json": (),
     "vendors/datadog-custom-recovered.json": ("95876a8bd52b85e15662b515bc9fbda5",),
@@ -214,21 +218,30 @@ GOLDEN: dict[str, tuple[str, ...]] = {
     "tools/rollbar-occurrence.json": ("d1deb278c88f51b9dd0079905e40a731",),
     "tools/rollbar-resolved-item.json": ("d1deb278c88f51b9dd0079905e40a731",),
     # More checkers' and trackers' webhooks (tests/test_normalize_more_vendors.py).
+    # Better Stack Errors' error webhook: a new error and its resolve.
+    "betterstack/error-new.json": ("bef94297105489eafcc3c32bf2223d06",),
+    "betterstack/error-resolved.json": ("bef94297105489eafcc3c32bf2223d06",),
     "betterstack/incident-acknowledged.json": (),
     "betterstack/incident-resolved.json": ("e101e24bdac2b3ba39495610fbbb463a",),
     "betterstack/incident-started.json": ("e101e24bdac2b3ba39495610fbbb463a",),
     "betterstack/monitor-paused.json": (),
     "checkly/failure.json": ("4b472d014de24fb0567e93bbbc935f0c",),
     "checkly/recovery.json": ("4b472d014de24fb0567e93bbbc935f0c",),
+    "checkly/test-message.json": (),
     "honeybadger/cert-will-expire.json": ("c759e5dfaed88568f016efb7ddace4d8",),
     "raygun/follow-up.json": ("9ee0ddf4814e858a240341a1ba14f731",),
     "raygun/new-error.json": ("9ee0ddf4814e858a240341a1ba14f731",),
-    "raygun/status-changed.json": (),
+    # A group's status changed in Raygun: resolved closes, active reopens, an assignment
+    # changes nothing; the group's notifications' fingerprint.
+    "raygun/assigned.json": (),
+    "raygun/status-active.json": ("9ee0ddf4814e858a240341a1ba14f731",),
+    "raygun/status-changed.json": ("9ee0ddf4814e858a240341a1ba14f731",),
     "statuscake/down.json": ("708cc5c28d9b4753fc323efcb4536a8b",),
     "statuscake/up.json": ("708cc5c28d9b4753fc323efcb4536a8b",),
     "uptimerobot/down.json": ("c034e0faa5db2325b9fe503912cb8609",),
     "uptimerobot/ssl-expiry.json": ("1683c19180871355e4e180794a20b13f",),
     "uptimerobot/up.json": ("c034e0faa5db2325b9fe503912cb8609",),
+    "uptimerobot/test-notification.json": (),
 }
 
 

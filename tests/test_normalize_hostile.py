@@ -344,13 +344,15 @@ NOT_DISPLAY: dict[str, set[str]] = {
     "honeycomb": {"id", "name", "status", "result_groups_triggered", "is_test"},
     "grafana-oncall": {"event", "event.type", "alert_group", "alert_group.id"},
     "statuscake": {"Name", "URL", "Status", "StatusCode"},
-    "betterstack": {"event", "data", "data.id", "data.type", "data.attributes"},
+    "betterstack": {"event", "data", "data.id", "data.type", "data.attributes",
+                    "data.attributes.event"},
     "uptimerobot": {"monitorID", "alertType", "alertTypeFriendlyName"},
     "checkly": {"check_id", "alert_type"},
     "raygun": {"event", "error", "error.url", "application"},
     "aws-notice": {
         "Event Source", "Event ID", "Source ID", "Source ARN", "Service", "Event",
-        "AutoScalingGroupARN", "ElastiCache:SnapshotFailed", "anomalyId", "monitorArn",
+        "AutoScalingGroupARN", "ElastiCache:SnapshotFailed", "MemoryDB:ClusterProvisioningFailed",
+        "anomalyId", "monitorArn",
         "accountId", "notificationRuleArn", "detailType", "source", "account", "region",
         "resources", "resources.0", "detail", "detail.state", "messageType", "recordVersion",
         "notificationCreationTime", "awsAccountId", "awsRegion", "configRuleName",
@@ -377,6 +379,14 @@ NOT_DISPLAY_IN: dict[str, set[str]] = {
     # Without the topic, a DMS or Redshift event's Region is its console link's.
     "aws/dms-task-failed.json": {"Identifier Link"},
     "aws/redshift-resize-failed.json": {"Identifier Link"},
+    # A Raygun status change's type and new status give its state.
+    "raygun/status-changed.json": {"eventType", "error.status"},
+    "raygun/status-active.json": {"eventType", "error.status"},
+    # A DMS event's type names its source type, its id (else its type) its condition.
+    "eventbridge/dms-task-failed.json": {"detail.type", "detail.eventId", "detail.eventType"},
+    "eventbridge/dms-task-started.json": {"detail.type", "detail.eventId", "detail.eventType"},
+    # A test message is known by its monitor's and state's variables left unfilled.
+    "uptimerobot/test-notification.json": {"monitorFriendlyName"},
     # AWS Backup states the job, its state and account in message attributes.
     "aws/backup-job-failed.json": {
         "MessageAttributes.State.Value", "MessageAttributes.EventType.Value",

@@ -38,14 +38,20 @@ SAMPLES: dict[str, tuple[str, tuple[str, ...]]] = {
     "betterstack/incident-acknowledged.json": ("betterstack", ()),
     "betterstack/incident-resolved.json": ("betterstack", ("e101e24bdac2b3ba39495610fbbb463a",)),
     "betterstack/monitor-paused.json": ("betterstack", ()),
+    "betterstack/error-new.json": ("betterstack", ("bef94297105489eafcc3c32bf2223d06",)),
+    "betterstack/error-resolved.json": ("betterstack", ("bef94297105489eafcc3c32bf2223d06",)),
     "uptimerobot/down.json": ("uptimerobot", ("c034e0faa5db2325b9fe503912cb8609",)),
     "uptimerobot/up.json": ("uptimerobot", ("c034e0faa5db2325b9fe503912cb8609",)),
     "uptimerobot/ssl-expiry.json": ("uptimerobot", ("1683c19180871355e4e180794a20b13f",)),
+    "uptimerobot/test-notification.json": ("uptimerobot", ()),
     "checkly/failure.json": ("checkly", ("4b472d014de24fb0567e93bbbc935f0c",)),
     "checkly/recovery.json": ("checkly", ("4b472d014de24fb0567e93bbbc935f0c",)),
+    "checkly/test-message.json": ("checkly", ()),
     "raygun/new-error.json": ("raygun", ("9ee0ddf4814e858a240341a1ba14f731",)),
     "raygun/follow-up.json": ("raygun", ("9ee0ddf4814e858a240341a1ba14f731",)),
-    "raygun/status-changed.json": ("raygun", ()),
+    "raygun/status-changed.json": ("raygun", ("9ee0ddf4814e858a240341a1ba14f731",)),
+    "raygun/status-active.json": ("raygun", ("9ee0ddf4814e858a240341a1ba14f731",)),
+    "raygun/assigned.json": ("raygun", ()),
     "honeybadger/cert-will-expire.json": ("honeybadger", ("c759e5dfaed88568f016efb7ddace4d8",)),
 }
 #: (trigger, recovery) sample pairs and the source their alerts carry.
@@ -54,6 +60,8 @@ PAIRS = [
     ("betterstack/incident-started.json", "betterstack/incident-resolved.json", "betterstack"),
     ("uptimerobot/down.json", "uptimerobot/up.json", "uptimerobot"),
     ("checkly/failure.json", "checkly/recovery.json", "checkly"),
+    ("raygun/new-error.json", "raygun/status-changed.json", "raygun"),
+    ("betterstack/error-new.json", "betterstack/error-resolved.json", "betterstack-errors"),
 ]
 #: The directories these samples live in (each holds only this file's samples).
 DIRS = ("statuscake", "betterstack", "uptimerobot", "checkly", "raygun", "honeybadger")
@@ -109,7 +117,7 @@ def test_trigger_and_recovery_are_one_incident(trigger: str, recovery: str, sour
     [
         ("betterstack/incident-acknowledged.json", "no_state_change"),
         ("betterstack/monitor-paused.json", "unsupported_resource"),
-        ("raygun/status-changed.json", "no_state_change"),
+        ("raygun/assigned.json", "no_state_change"),
     ],
 )
 def test_acknowledgements_and_other_webhooks_change_no_ticket(name: str, reason: str) -> None:

@@ -173,7 +173,7 @@ def recognise_body(body: str | bytes, *, sentry_resource: str | None = None) -> 
 #: What an unknown JSON message inside an SNS notification most likely is, and what to do.
 AWS_SNS_HINT = (
     "an SNS notification that an AWS service published itself is read only from RDS, "
-    "DocumentDB, Neptune, DMS, Redshift, Auto Scaling, ElastiCache, Inspector classic, "
+    "DocumentDB, Neptune, DMS, Redshift, Auto Scaling, ElastiCache, MemoryDB, Inspector classic, "
     "CodeDeploy triggers, Run Command, AWS Config, Cost Anomaly Detection and CodeStar "
     "notification rules: send other services' events to the queue through an EventBridge rule "
     "instead, which triage reads"

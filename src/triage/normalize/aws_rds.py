@@ -13,7 +13,7 @@ import re
 from typing import Any
 
 from triage.errors import InvalidAlertError
-from triage.models import Alert
+from triage.models import Alert, Status
 from triage.normalize import common
 from triage.normalize.aws_shared import (
     FIRE,
@@ -81,6 +81,17 @@ _EVENTS = {
 #: How a service's name is written in a title (otherwise in capitals: RDS, DMS).
 _NAMES = {"redshift": "Redshift"}
 _EVENT_CODE = re.compile(r"([A-Z]{2,12})-EVENT-\d{1,6}", re.IGNORECASE)
+
+
+def condition_of(code: str) -> tuple[str, Status]:
+    """The condition an event id starts or ends (`_PAIRS`) and what it does to it; any other
+    event is a condition of its own that fires."""
+    return _EVENTS.get(code, (code, FIRE))
+
+
+def is_event_code(code: str) -> bool:
+    """Whether `code` is a service's event id ("DMS-EVENT-0078", any case)."""
+    return _EVENT_CODE.fullmatch(code) is not None
 
 
 def matches(payload: dict[str, Any]) -> bool:

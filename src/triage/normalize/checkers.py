@@ -1,11 +1,13 @@
 """Uptime and synthetic checkers' webhooks pointed at the gateway's generic path: StatusCake's
 (an HTML form, queued by the gateway as the JSON of its fields), Better Stack's (Better Uptime)
-incident webhook, UptimeRobot's and Checkly's (bodies their users template: read when they
-carry the tool's own variables under the names its documentation and its own templates give
-them). Each is known by those keys and keyed by the tool's own id of the check or incident.
+incident webhook and its Errors product's error webhook, UptimeRobot's and Checkly's (bodies
+their users template: read when they carry the tool's own variables under the names its
+documentation and its own templates give them). Each is known by those keys and keyed by the
+tool's own id of the check, incident or error.
 
 Identity, statuscake: the test's name and URL (StatusCake's form names no test id).
 Identity, betterstack: the incident's id (`data.id`).
+Identity, betterstack-errors: the error's id (`data.id` of a `data.type` "error").
 Identity, uptimerobot: the monitor's id (`monitorID`), else its name and URL; an SSL or
 domain expiry notice (alertType 3) is its own incident of the monitor.
 Identity, checkly: the check's id (`check_id`); an SSL expiry notice (ALERT_SSL) is its own
@@ -13,14 +15,19 @@ incident of the check.
 States, statuscake (`Status`): Down fires, Up resolves.
 States, betterstack (`event`): started fires, resolved resolves, acknowledged changes no
 ticket; a monitor's webhook (created, paused …) is no alert (Skipped).
+States, betterstack-errors (`data.attributes.event`): new_error, threshold, spike, reoccurred
+and unresolved fire; resolved and ignored resolve (a person closed the error, as a resolved or
+ignored Sentry issue does); any other event is refused, naming it.
 States, uptimerobot (`alertType`, else `alertTypeFriendlyName`): 1 (Down) fires, 2 (Up)
 resolves, 3 (an SSL certificate or domain about to expire) fires its own incident, which no
 notice resolves.
 States, checkly (`alert_type`): ALERT_FAILURE, ALERT_DEGRADED and their _REMAIN and escalated
 forms fire, ALERT_RECOVERY and ALERT_DEGRADED_RECOVERY resolve, NO_ALERT changes no ticket;
 ALERT_SSL fires its own incident.
-A value still holding its template variable ("*monitorID*", "{{CHECK_ID}}": a test message,
-or a variable the tool left empty) counts as absent.
+A value still holding its template variable ("*monitorID*", "{{CHECK_ID}}": a variable the
+tool left empty) counts as absent. A body whose monitor or check and alert type are all
+still template variables is the tool's test message (its "send test notification" button, which
+fills no monitor's variables): Skipped as `test_notification`, never a ticket.
 """
 
 from __future__ import annotations
@@ -37,9 +44,10 @@ from triage.normalize.vendors import labelled, paragraphs, quiet, untitled
 
 STATUSCAKE = "statuscake"
 BETTERSTACK = "betterstack"
+BETTERSTACK_ERRORS = "betterstack-errors"
 UPTIMEROBOT = "uptimerobot"
 CHECKLY = "checkly"
-SOURCES = (STATUSCAKE, BETTERSTACK, UPTIMEROBOT, CHECKLY)
+SOURCES = (STATUSCAKE, BETTERSTACK, BETTERSTACK_ERRORS, UPTIMEROBOT, CHECKLY)
 
 #: A template variable left as it was written: UptimeRobot's `*name*`, Checkly's `{{NAME}}`.
 _PLACEHOLDER_MAX = 200
@@ -48,11 +56,37 @@ _PLACEHOLDER = re.compile(r"\s*(?:\*[A-Za-z]\w{0,63}\*|\{\{\s*[A-Za-z_][\w.]{0,6
 
 def given(value: Any) -> Any:
     """`value`, or None when it is an unfilled template variable or blank text."""
-    if isinstance(value, str) and (
-        not value.strip() or (len(value) <= _PLACEHOLDER_MAX and _PLACEHOLDER.fullmatch(value))
-    ):
+    if isinstance(value, str) and (not value.strip() or unfilled(value)):
         return None
     return value
+
+
+def unfilled(value: Any) -> bool:
+    """Whether `value` is a template variable as it was written ("*monitorID*")."""
+    return (
+        isinstance(value, str)
+        and len(value) <= _PLACEHOLDER_MAX
+        and _PLACEHOLDER.fullmatch(value) is not None
+    )
+
+
+def _test_message(
+    payload: dict[str, Any], named_by: tuple[str, ...], kind: tuple[str, ...]
+) -> bool:
+    """Whether no variable that names the monitor or check (`named_by`) nor any that gives the
+    alert's type (`kind`) is filled, and one of each is still a template variable: the tool's
+    test message, which names no monitor and no state."""
+    groups = [[payload.get(key) for key in keys] for keys in (named_by, kind)]
+    return all(
+        any(unfilled(v) for v in values) and all(v is None or given(v) is None for v in values)
+        for values in groups
+    )
+
+
+def _tested(source: str) -> Normalized:
+    """The test message of `source`, understood and skipped."""
+    detail = f"{source} test notification (its template's variables unfilled): no ticket change"
+    return Normalized((), (Skipped(source, "test_notification", detail),))
 
 
 # --- StatusCake --------------------------------------------------------------------------------
@@ -112,21 +146,37 @@ _BS_QUIET = frozenset({"acknowledged"})
 
 
 def matches_betterstack(payload: dict[str, Any]) -> bool:
-    """An outgoing webhook: the `event` and the JSON:API resource (`data` with its `id`,
-    `type` and `attributes`) it is about."""
+    """An outgoing webhook: the JSON:API resource (`data` with its `id`, `type` and
+    `attributes`) and the `event` about it, beside it (Uptime's incidents) or among its
+    attributes (Errors' errors)."""
     data = payload.get("data")
     return (
         untitled(payload)
-        and isinstance(payload.get("event"), str)
         and isinstance(data, dict)
         and isinstance(data.get("type"), str)
         and isinstance(data.get("attributes"), dict)
         and "id" in data
+        and (isinstance(payload.get("event"), str) or _is_error(data))
+    )
+
+
+def _is_error(data: dict[str, Any]) -> bool:
+    """Better Stack Errors' error webhook: an `error` resource whose attributes name the
+    event."""
+    attributes = data.get("attributes")
+    kind = data.get("type")
+    return (
+        isinstance(kind, str)
+        and kind.strip().lower() == _BS_ERROR
+        and isinstance(attributes, dict)
+        and isinstance(attributes.get("event"), str)
     )
 
 
 def normalize_betterstack(payload: dict[str, Any]) -> Normalized:
     data = common.obj(payload.get("data"), "data", required=True)
+    if "event" not in payload and _is_error(data):
+        return _bs_error(data, payload)
     kind = (common.line(data.get("type"), "data.type", 64) or "").lower()
     incident_id = common.ident(data.get("id"), "data.id")
     event = (common.line(payload.get("event"), "event", 64) or "").lower()
@@ -174,12 +224,83 @@ def normalize_betterstack(payload: dict[str, Any]) -> Normalized:
     return Normalized((alert,), (), notes)
 
 
+# --- Better Stack Errors ----------------------------------------------------------------------
+
+_BS_ERROR = "error"
+#: The error webhook's events (its "New error", "Threshold", "Spike", "Reoccurred",
+#: "Resolved", "Ignored" and "Unresolved" choices), with spaces or hyphens as underscores.
+_BSE_FIRING = frozenset({"new_error", "threshold", "spike", "reoccurred", "unresolved"})
+_BSE_RESOLVED = frozenset({"resolved", "ignored"})
+
+
+def _bs_error(data: dict[str, Any], payload: dict[str, Any]) -> Normalized:
+    """An error of Better Stack Errors: one incident per error, fired by its events and
+    resolved when a person resolves or ignores it."""
+    error_id = common.ident(data.get("id"), "data.id")
+    attributes = common.obj(data.get("attributes"), "data.attributes", required=True)
+    event = common.line(common.unnested(attributes.get("event")), "event", 64, shown=True)
+    word = re.sub(r"[\s-]+", "_", (event or "").strip().lower())
+    if word not in _BSE_FIRING | _BSE_RESOLVED:
+        raise InvalidAlertError(
+            f"betterstack error event {common.short(attributes.get('event'))} is not new_error, "
+            "threshold, spike, reoccurred, unresolved, resolved or ignored"
+        )
+    kind = common.line(common.unnested(attributes.get("error_type")), "error_type", shown=True)
+    said = common.line(
+        common.unnested(attributes.get("error_message")), "error_message", shown=True
+    )
+    app = common.line(
+        common.unnested(attributes.get("application_name")), "application_name", shown=True
+    )
+    alert = Alert(
+        source=BETTERSTACK_ERRORS,
+        status=Status.RESOLVED if word in _BSE_RESOLVED else Status.FIRING,
+        title=common.first_title(
+            f"{kind}: {said}" if kind and said else None,
+            kind or said,
+            f"Better Stack error in {app}" if app else None,
+            f"Better Stack error {error_id}",
+        ),
+        description=paragraphs(attributes.get("error_message"), _bs_call_site(attributes)),
+        links=common.links(source=common.url(attributes.get("error_url"), "error_url")),
+        labels=labelled(
+            ("error_id", error_id),
+            ("application", app),
+            ("application_id", attributes.get("application_id")),
+            ("error_type", kind),
+            ("event", event),
+        ),
+        # The webhook states no time of its own: dated when queued, so a resolve that follows
+        # an error's events is never older than they are.
+        occurred_at=common.now(),
+        identity={"error": error_id},
+        raw=payload,
+    )
+    return Normalized((alert,), ())
+
+
+def _bs_call_site(attributes: dict[str, Any]) -> str | None:
+    """Where the error was raised, as the webhook names it (function, and file when given)."""
+    function = common.line(
+        common.unnested(attributes.get("call_site_function")), "call_site", shown=True
+    )
+    where = common.line(
+        common.unnested(attributes.get("call_site_file")), "call_site_file", shown=True
+    )
+    if not function and not where:
+        return None
+    return "Raised in " + " at ".join(part for part in (function, where) if part) + "."
+
+
 # --- UptimeRobot -------------------------------------------------------------------------------
 
 #: alertType's numbers, and the words alertTypeFriendlyName says them with.
 _UR_TYPES = {"1": Status.FIRING, "2": Status.RESOLVED, "3": Status.FIRING,
              "down": Status.FIRING, "up": Status.RESOLVED}  # fmt: skip
 _UR_EXPIRY = "3"
+#: The variables that name the monitor, and those that give the alert's type.
+_UR_NAMED_BY = ("monitorID", "monitorFriendlyName")
+_UR_KIND = ("alertType", "alertTypeFriendlyName")
 
 
 def matches_uptimerobot(payload: dict[str, Any]) -> bool:
@@ -193,6 +314,8 @@ def matches_uptimerobot(payload: dict[str, Any]) -> bool:
 
 
 def normalize_uptimerobot(payload: dict[str, Any]) -> Normalized:
+    if _test_message(payload, _UR_NAMED_BY, _UR_KIND):
+        return _tested(UPTIMEROBOT)
     monitor_id = common.ident_or_none(given(payload.get("monitorID")), "monitorID")
     name = common.line(common.unnested(given(payload.get("monitorFriendlyName"))), "name")
     # With a monitor id the URL is only shown, and one that is no text is passed over.
@@ -293,17 +416,27 @@ def _ck_name(said: str | None) -> str | None:
 
 def matches_checkly(payload: dict[str, Any]) -> bool:
     """A webhook body with Checkly's variables: the check's `check_id` and an `alert_type`
-    of Checkly's (ALERT_FAILURE …, NO_ALERT)."""
+    of Checkly's (ALERT_FAILURE …, NO_ALERT), or both still unfilled (a test message)."""
     kind = payload.get("alert_type")
     return (
         untitled(payload)
         and "check_id" in payload
         and isinstance(kind, str)
-        and kind.strip().upper().startswith(("ALERT_", "NO_ALERT"))
+        and (
+            kind.strip().upper().startswith(("ALERT_", "NO_ALERT"))
+            or (unfilled(kind) and unfilled(payload["check_id"]))
+        )
     )
 
 
+#: The variable that names the check, and the one that gives the alert's type.
+_CK_NAMED_BY = ("check_id",)
+_CK_KIND = ("alert_type",)
+
+
 def normalize_checkly(payload: dict[str, Any]) -> Normalized:
+    if _test_message(payload, _CK_NAMED_BY, _CK_KIND):
+        return _tested(CHECKLY)
     check_id = common.ident(given(payload.get("check_id")), "check_id")
     kind = (common.line(payload.get("alert_type"), "alert_type", 64) or "").lower()
     said = common.line(

@@ -5,8 +5,8 @@ execution failed, an EC2 instance state change, a CloudTrail API call …).
 
 Every event carries the same envelope: `source` (aws.health), `detail-type` ("AWS Health
 Event"), `account`, `region`, `time`, `resources` and the service's own `detail`. Three services
-are read for what they mean, and RDS's, Inspector's and Macie's (in their own modules); the rest
-are read from the envelope alone:
+are read for what they mean, and RDS's, DMS's, Inspector's and Macie's (in their own modules);
+the rest are read from the envelope alone:
 
 | event | one alert per | identity | resolved when | severity |
 |---|---|---|---|---|
@@ -14,6 +14,7 @@ are read from the envelope alone:
 | GuardDuty finding | finding | account + region + finding id | the finding is archived | 1-3.9 low, 4-6.9 medium, 7-8.9 high, 9-10 critical |
 | Security Hub findings | finding (one event holds up to 100) | account + finding Id | workflow RESOLVED or SUPPRESSED, record ARCHIVED, or compliance PASSED | its Severity.Label |
 | RDS events (`aws_rds.from_eventbridge`) | resource and condition | account + region + source type + source id + condition (its EventID's pair, else the EventID) | the event that ends its condition (an instance started after its stop) | none |
+| DMS events (`aws_dms`) | resource and condition | account + region + source type + source id (the resource ARN's id) + condition (its eventId's pair, else the eventId) | the event that ends its condition (a failed task started again) | none |
 | Inspector and Macie findings (`aws_findings`) | finding | account + region + finding ARN or id | Inspector: CLOSED or SUPPRESSED; Macie: archived | theirs |
 | any other event | event type and resources | account + region + source + detail-type + resources (+ a CloudTrail call's eventSource and eventName) | when its state is a healthy one (`_HEALTHY`: an EC2 instance pending or running, a pipeline execution succeeded); other events only fire | `detail.severity` when it is a word |
 
@@ -35,7 +36,7 @@ import pydantic
 
 from triage.errors import InvalidAlertError
 from triage.models import Alert, Status
-from triage.normalize import aws_findings, aws_rds, common
+from triage.normalize import aws_dms, aws_findings, aws_rds, common
 from triage.normalize.aws_shared import team_tag as _team
 from triage.normalize.common import Normalized
 
@@ -86,6 +87,8 @@ def normalize(payload: dict[str, Any]) -> Normalized:
         return _securityhub(payload, detail, account, kind)
     if source == aws_rds.EVENTBRIDGE_SOURCE and detail.get("EventID") not in (None, ""):
         return Normalized((aws_rds.from_eventbridge(payload, detail, account),))
+    if aws_dms.matches(source, detail):
+        return Normalized((aws_dms.from_eventbridge(payload, detail, account),))
     finding = aws_findings.READERS.get((source, kind))
     if finding is not None:
         return Normalized((finding(payload, detail, account),))

@@ -6,10 +6,12 @@ Identity: the error group, by its link (`error.url`, the group's page in Raygun,
 or fragment): the notification names no group id of its own, and the link is the same on every
 notification of one group; never its message, counts or times.
 States (`eventType` of an `error_notification`): every one fires (NewErrorOccurred,
-ErrorReoccurred, the One/Five/Ten/ThirtyMinute and Hourly follow-ups). An `error_activity`
-(StatusChanged, AssignedToUser, CommentAdded) changes no ticket: Raygun's documentation shows no
-activity body, so a group marked resolved in Raygun does not close its ticket; close it with
-`triage incidents close`.
+ErrorReoccurred, the One/Five/Ten/ThirtyMinute and Hourly follow-ups). An `error_activity`'s
+StatusChanged carries the group's new `error.status`: Resolved (also "Resolved in version …"),
+Ignored and PermanentlyIgnored resolve the group's incident (a person closed it in Raygun, as a
+resolved or ignored Sentry issue does), Active fires it again (reopened); it is dated by its
+`activityDate`, so a close is never older than the notification it closes. Any other status is
+refused, naming it. AssignedToUser and CommentAdded change no ticket.
 """
 
 from __future__ import annotations
@@ -28,6 +30,15 @@ SOURCE = "raygun"
 
 _NOTIFICATION = "error_notification"
 _ACTIVITY = "error_activity"
+_STATUS_CHANGED = "StatusChanged"
+#: An error group's statuses (letters only, lower case) → what its incident becomes. A status
+#: that starts with "resolved" is also resolved: Raygun writes "Resolved in version 4.2.1" too.
+_STATUSES = {
+    "resolved": Status.RESOLVED,
+    "ignored": Status.RESOLVED,
+    "permanentlyignored": Status.RESOLVED,
+    "active": Status.FIRING,
+}
 
 
 def matches(payload: dict[str, Any]) -> bool:
@@ -44,11 +55,13 @@ def matches(payload: dict[str, Any]) -> bool:
 def normalize(payload: dict[str, Any]) -> Normalized:
     kind = common.line(common.unnested(payload.get("eventType")), "eventType", 64, shown=True)
     if payload.get("event") == _ACTIVITY:
+        if payload.get("eventType") == _STATUS_CHANGED:
+            return _status_changed(payload)
         return quiet(SOURCE, "error group activity", kind)
     error = common.obj(payload.get("error"), "error", required=True)
     group = _group(error.get("url"))
     application = common.obj_or_empty(payload.get("application"))
-    app = common.line(common.unnested(application.get("name")), "application.name")
+    app = common.line(common.unnested(application.get("name")), "application.name", shown=True)
     instance = common.obj_or_empty(error.get("instance"))
     occurred, notes = dated(error.get("lastOccurredOn"), "raygun error.lastOccurredOn")
     alert = Alert(
@@ -75,6 +88,53 @@ def normalize(payload: dict[str, Any]) -> Normalized:
         raw=payload,
     )
     return Normalized((alert,), (), notes)
+
+
+def _status_changed(payload: dict[str, Any]) -> Normalized:
+    """A person changed the error group's status in Raygun: resolved or ignored closes its
+    incident, active (reopened) fires it again."""
+    error = common.obj(payload.get("error"), "error", required=True)
+    group = _group(error.get("url"))
+    said = common.line(common.unnested(error.get("status")), "error.status", 64, shown=True)
+    status = _status(said)
+    application = common.obj_or_empty(payload.get("application"))
+    app = common.line(common.unnested(application.get("name")), "application.name", shown=True)
+    occurred, notes = dated(error.get("activityDate"), "raygun error.activityDate")
+    alert = Alert(
+        source=SOURCE,
+        status=status,
+        title=common.first_title(
+            error.get("message"), f"Raygun error in {app}" if app else None, f"Raygun {group}"
+        ),
+        description=paragraphs(error.get("description")),
+        links=common.links(
+            source=common.url(error.get("url"), "error.url"),
+            application=common.url(application.get("url"), "application.url"),
+        ),
+        labels=labelled(
+            ("application", app),
+            ("event_type", _STATUS_CHANGED),
+            ("error_status", said),
+        ),
+        occurred_at=occurred,
+        identity={"error_group": group},
+        raw=payload,
+    )
+    return Normalized((alert,), (), notes)
+
+
+def _status(said: str | None) -> Status:
+    """The incident's state for a group status Raygun names; any other status is refused."""
+    letters = "".join(ch for ch in said or "" if ch.isascii() and ch.isalpha()).lower()
+    if letters.startswith("resolved"):
+        letters = "resolved"
+    status = _STATUSES.get(letters)
+    if status is None:
+        raise InvalidAlertError(
+            f"raygun error.status {common.short(said)} is not Resolved, Ignored, "
+            "PermanentlyIgnored or Active"
+        )
+    return status
 
 
 def _group(value: Any) -> str:

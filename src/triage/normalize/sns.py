@@ -22,8 +22,8 @@ Resource ARN : …") are one incident per job type and resource, resolved by a c
 incident per environment, resolved by its return to Ok (`aws_text_notices.beanstalk`); a
 CloudFormation stack's events are one incident per stack (`aws_cloudformation`); an AWS Budgets
 alert is one incident per budget and alert type (`aws_text_notices.budgets`); ElastiCache's
-message form ("ElastiCache:SnapshotFailed : node") is its JSON notice's incident
-(`aws_elasticache`).
+and MemoryDB's message form ("ElastiCache:SnapshotFailed : node") is their JSON notice's
+incident (`aws_elasticache`).
 
 The text an RDS-style event subscription sends first ("This is a message to notify that RDS
 will attempt to send you event notifications …") is Skipped: its events follow as JSON
