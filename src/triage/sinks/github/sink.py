@@ -166,6 +166,8 @@ class GitHubSink:
         self._budgets: Budgets = budgets if budgets is not None else LocalBudgets()
         self._clock = clock
         self._wall_clock = wall_clock
+        #: The host issues are shown on, whose issues a body's links must not reference.
+        self._web_host = text.web_host(settings.github_api_url)
         self._digest_locks: dict[str, asyncio.Lock] = {}
         self._digests: dict[str, int] = {}  # repository → open digest issue number
         #: Issues whose comments GitHub refused as locked: (repository, number), lower case.
@@ -455,7 +457,7 @@ class GitHubSink:
         path = f"/repos/{repository}/issues"
         request = {
             "title": text.issue_title(effect),
-            "body": text.issue_body(effect),
+            "body": text.issue_body(effect, github_host=self._web_host),
             "labels": text.issue_labels(effect, team_label=self._may_label_team(effect)),
             # GitHub takes 10 assignees an issue; a route naming more gets its first 10.
             "assignees": list(dict.fromkeys(effect.target.assignees))[: text.MAX_ASSIGNEES],

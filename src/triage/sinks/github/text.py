@@ -1,7 +1,11 @@
 """What the GitHub sink writes: issue titles, bodies, labels, comments and hidden markers.
 
 Every piece of alert text goes through `markdown` first, so nothing here can mention anyone,
-embed anything or break the layout. The hidden markers are HTML comments only triage writes,
+embed anything or break the layout. Two kinds escape that and are made inert here: the links an
+alert names (`_link`: a link to a GitHub issue, pull request or discussion would put a
+"mentioned this" line in its timeline, in any repository the alert chose, at every new
+incident), and labels (`_label`: sent as text, so without the invisible and control characters
+that would make a second label look like the first). The hidden markers are HTML comments only triage writes,
 each on a line of its own, and `has_marker` takes one only there (escaped alert text holds no
 raw `<`; a code span's holds one, but beside other text): finding one proves triage put it there:
 
@@ -15,7 +19,9 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from urllib.parse import urlsplit, urlunsplit
 
+from triage.display import visible
 from triage.models import EffectKind, Priority, Status
 from triage.sinks import markdown
 from triage.sinks.base import Effect
@@ -35,6 +41,14 @@ MAX_ASSIGNEES = 10
 _BODY_CHARS = 60_000
 _DESCRIPTION_CHARS = 20_000
 _MAX_LABEL_FACTS = 20
+
+#: github.com's hosts, and the one its links go through instead: GitHub's redirect domain
+#: references nothing (Dependabot's and Renovate's links use it for the same reason).
+_GITHUB_HOSTS = frozenset({"github.com", "www.github.com"})
+_NO_REFERENCE_HOST = "redirect.github.com"
+#: What a link on an Enterprise server must not point at: an issue, pull request or
+#: discussion (owner/repo/issues/12…), which the server would reference.
+_REFERENCE_PATH = re.compile(r"^/[^/]+/[^/]+/(?:issues|pull|discussions)/\d+(?:/|$)", re.I)
 
 
 def _marker_value(value: str) -> str:
@@ -73,7 +87,11 @@ def issue_title(effect: Effect) -> str:
 
 
 def _label(text: str) -> str:
-    flat = " ".join(text.split()).replace(",", " ")  # a comma would split the labels filter
+    """A label name from `text` (alert text for team and source): only what is shown
+    (`display.visible`: no control, bidi or zero-width character), whitespace collapsed, no
+    comma, at most GitHub's 50 characters."""
+    flat = " ".join(visible(text, one_line=True).split())
+    flat = flat.replace(",", " ")  # a comma would split the labels filter
     return flat[:_LABEL_CHARS]
 
 
@@ -120,22 +138,49 @@ def _facts(effect: Effect) -> list[str]:
     return ["| | |", "|---|---|", *(f"| {name} | {value} |" for name, value in rows)]
 
 
-def _links(effect: Effect) -> list[str]:
-    """Only links the alert named, and only http(s) ones."""
+def web_host(api_url: str) -> str:
+    """The host GitHub shows issues on, from GITHUB_API_URL: `api.github.com`'s is github.com
+    (and `api.acme.ghe.com`'s acme.ghe.com); an Enterprise Server's API is under /api/v3 of
+    its own host."""
+    parts = urlsplit(api_url)
+    host = (parts.hostname or "").lower()
+    return host.removeprefix("api.") if parts.path.strip("/") == "" else host
+
+
+def _links(effect: Effect, github_host: str) -> list[str]:
+    """Only links the alert named, and only http(s) ones, none of them a GitHub reference."""
     alert = effect.alert
     named = [("runbook", alert.runbook_url)] if alert.runbook_url else []
     named += sorted(alert.links.items())
-    rendered = [link for name, url in named if url and (link := markdown.link(name, url))]
-    return [f"- {link}" for link in dict.fromkeys(rendered)]
+    rendered = [shown for name, url in named if url and (shown := _link(name, url, github_host))]
+    return [f"- {shown}" for shown in dict.fromkeys(rendered)]
 
 
-def issue_body(effect: Effect) -> str:
+def _link(name: str, url: str, github_host: str) -> str | None:
+    """`url` as a link named `name`, unless it is no http(s) URL (None). A link to github.com
+    goes through GitHub's redirect domain, which references nothing; one to an issue, pull
+    request or discussion on `github_host` (an Enterprise server, which has no such domain)
+    is shown as inert text instead of a link."""
+    target = markdown.safe_url(url)
+    if target is None:
+        return None
+    parts = urlsplit(target)
+    host = (parts.hostname or "").lower()
+    if host in _GITHUB_HOSTS:
+        return markdown.link(name, urlunsplit(parts._replace(netloc=_NO_REFERENCE_HOST)))
+    if host == github_host and _REFERENCE_PATH.match(parts.path):
+        return f"{markdown.inline(name, 100)}: {markdown.inline(target, 2000)}"
+    return markdown.link(name, target)
+
+
+def issue_body(effect: Effect, *, github_host: str = "github.com") -> str:
     """Summary, steps, facts, links, then the hidden fingerprint marker; the summary is cut
     until the body fits GitHub's limit (escaping can make hostile text several times longer),
-    and past that the body itself, before its marker."""
+    and past that the body itself, before its marker. `github_host` is where the issue is
+    shown (`web_host`): links to its issues must not reference them."""
     description_chars = _DESCRIPTION_CHARS
     while True:
-        body = _issue_body(effect, description_chars)
+        body = _issue_body(effect, description_chars, github_host)
         if len(body) <= _BODY_CHARS:
             return body
         if description_chars < 100:
@@ -152,7 +197,7 @@ def _cut_body(body: str, marker: str) -> str:
     return f"{head}\n\n_… cut to fit GitHub's limit on an issue's length._\n\n{marker}"
 
 
-def _issue_body(effect: Effect, description_chars: int) -> str:
+def _issue_body(effect: Effect, description_chars: int, github_host: str) -> str:
     ticket = effect.ticket
     parts = ["### Summary", markdown.paragraphs(ticket.description, description_chars) or "—"]
     if ticket.steps:
@@ -162,7 +207,7 @@ def _issue_body(effect: Effect, description_chars: int) -> str:
     if group is not None:
         parts += ["### Alerts in this group", members_text(group)]
     parts += ["### Alert" if group is None else "### First alert", "\n".join(_facts(effect))]
-    links = _links(effect)
+    links = _links(effect, github_host)
     if links:
         parts += ["### Links", "\n".join(links)]
     parts.append(
