@@ -72,13 +72,34 @@ def test_an_sns_notification_is_named_by_snss_message_id() -> None:
     envelope = json.loads(SNS_BODY)
     first = message_from(_raw("id-1", SNS_BODY))
     again = message_from(_raw("id-2", SNS_BODY))
-    assert first.identity == again.identity == f"sns:{envelope['MessageId']}"
+    assert first.identity == again.identity
+    assert first.identity.startswith(f"sns:{envelope['MessageId']}.")
+
+
+def test_a_body_copied_with_its_id_is_another_message() -> None:
+    """An SNS envelope or an EventBridge event copied by hand from a sample, its id with it,
+    and sent with another alert in it is not the message it was copied from: were it, the
+    copy's resolve would be ignored as a redelivery of the firing."""
+    envelope = json.loads(SNS_BODY)
+    resolved = json.dumps(envelope | {"Message": envelope["Message"].replace("ALARM", "OK")})
+    assert (
+        message_from(_raw("id-2", resolved)).identity
+        != message_from(_raw("id-1", SNS_BODY)).identity
+    )
+    event = json.loads(EVENTBRIDGE_BODY)
+    other = json.dumps(event | {"detail": {"state": "running"}})
+    assert (
+        message_from(_raw("id-2", other)).identity
+        != message_from(_raw("id-1", EVENTBRIDGE_BODY)).identity
+    )
 
 
 def test_an_eventbridge_event_is_named_by_its_event_id() -> None:
     """An EventBridge event delivered to the queue directly is named by its event id."""
     event = json.loads(EVENTBRIDGE_BODY)
-    assert message_from(_raw("id-1", EVENTBRIDGE_BODY)).identity == f"eb:{event['id']}"
+    identity = message_from(_raw("id-1", EVENTBRIDGE_BODY)).identity
+    assert identity == message_from(_raw("id-2", EVENTBRIDGE_BODY)).identity
+    assert identity.startswith(f"eb:{event['id']}.")
 
 
 def test_a_manual_redrive_names_a_plain_message_as_it_was() -> None:

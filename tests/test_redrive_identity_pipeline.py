@@ -249,3 +249,17 @@ async def test_a_redriven_firing_is_as_old_as_when_it_was_first_queued(rig: Rig)
     await rig.redrive_by_hand()
     assert await rig.handle() == [Action.IGNORE]
     assert rig.sink.kinds() == ["open", "close"]
+
+
+async def test_a_resolve_copied_from_the_firings_envelope_still_closes(rig: Rig) -> None:
+    """An SNS envelope copied by hand, its MessageId with it, carrying the alarm's OK is
+    another message than the ALARM it was copied from: it closes the incident, where taking
+    it for a redelivery of the ALARM would leave the incident open for good."""
+    alarm = (PAYLOADS / "cloudwatch" / "sns-alarm.json").read_text()
+    ok = json.loads((PAYLOADS / "cloudwatch" / "sns-ok.json").read_text())
+    ok["MessageId"] = json.loads(alarm)["MessageId"]
+    rig.queues.send(alarm)
+    assert await rig.handle() == [Action.OPEN]
+    rig.queues.send(json.dumps(ok))
+    assert await rig.handle() == [Action.CLOSE]
+    assert rig.sink.kinds() == ["open", "close"]

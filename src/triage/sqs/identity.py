@@ -4,12 +4,19 @@ SQS gives a message a new MessageId when it is redriven (StartMessageMoveTask an
 `triage dlq redrive` alike), so a count keyed by it counts a redriven message's alerts again.
 The identity is taken, in this order, from what the move keeps:
 
-    gw:<uuid>    the id `triage ingest` stamps on each message it queues (GATEWAY_ID_ATTRIBUTE)
-    sns:<id>     an SNS notification's own MessageId: one per publish, so SNS delivering the
-                 same publish twice is recognised too
-    eb:<id>      an EventBridge event's id, for an event delivered to the queue directly
-    <id>         the identity `triage dlq redrive` carried over (REDRIVEN_FROM_ATTRIBUTE), else
-                 SQS's own MessageId, bare: what claims were keyed by before identities existed
+    gw:<uuid>          the id `triage ingest` stamps on each message it queues
+                       (GATEWAY_ID_ATTRIBUTE)
+    sns:<id>.<digest>  an SNS notification's own MessageId (one per publish, so SNS delivering
+                       the same publish twice is recognised too) with a digest of the body
+    eb:<id>.<digest>   an EventBridge event's id, for an event delivered to the queue directly
+    <id>               the identity `triage dlq redrive` carried over (REDRIVEN_FROM_ATTRIBUTE),
+                       else SQS's own MessageId, bare: what claims were keyed by before
+                       identities existed
+
+An id read from a body is bound to that body: a redrive moves it byte for byte, while an
+envelope copied by hand from a sample (its MessageId with it) and sent with another alert in it
+is another message; were it the same, its resolve would be taken for the firing it copied and
+ignored.
 
 Attributes and bodies are written by whoever can send to the queue: a value that is not of its
 kind's shape is ignored (one `message.bad_identity` line, never the value), and each sender
@@ -19,6 +26,7 @@ digits and dashes: it never holds the separators claim owners are built with (`#
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import uuid
@@ -43,7 +51,10 @@ _ID = r"[A-Za-z0-9][A-Za-z0-9-]{0,99}"
 _UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 _BARE = re.compile(_ID, re.ASCII)
 _GATEWAY_ID = re.compile(rf"{GATEWAY}:{_UUID}", re.ASCII)
-_IDENTITY = re.compile(rf"(?:{GATEWAY}:{_UUID}|(?:{SNS}|{EVENTBRIDGE}):{_ID}|{_ID})", re.ASCII)
+_DIGEST = r"[0-9a-f]{16}"
+_IDENTITY = re.compile(
+    rf"(?:{GATEWAY}:{_UUID}|(?:{SNS}|{EVENTBRIDGE}):{_ID}\.{_DIGEST}|{_ID})", re.ASCII
+)
 #: How far into a body an SNS envelope or an EventBridge event shows its kind: both services
 #: write it among their first keys, so a body that does not is never parsed here.
 _HEAD_CHARS = 256
@@ -100,15 +111,17 @@ def _carried_by_body(sqs_id: str, body: str) -> str | None:
     if not isinstance(payload, dict):
         return None
     if is_sns_envelope(payload) and payload["Type"] == SNS_NOTIFICATION:
-        return _namespaced(sqs_id, SNS, payload.get("MessageId"), "body.MessageId")
+        return _bound(sqs_id, SNS, payload.get("MessageId"), "body.MessageId", body)
     if isinstance(payload.get("detail-type"), str) and "detail" in payload:
-        return _namespaced(sqs_id, EVENTBRIDGE, payload.get("id"), "body.id")
+        return _bound(sqs_id, EVENTBRIDGE, payload.get("id"), "body.id", body)
     return None
 
 
-def _namespaced(sqs_id: str, namespace: str, value: object, where: str) -> str | None:
+def _bound(sqs_id: str, namespace: str, value: object, where: str, body: str) -> str | None:
+    """`<namespace>:<value>.<digest of body>`, or None (logged) for a value of no id's shape."""
     if isinstance(value, str) and _BARE.fullmatch(value):
-        return f"{namespace}:{value}"
+        digest = hashlib.blake2b(body.encode("utf-8", "surrogatepass"), digest_size=8)
+        return f"{namespace}:{value}.{digest.hexdigest()}"
     length = len(value) if isinstance(value, str) else None
     log.warning("message.bad_identity", message_id=sqs_id, attribute=where, length=length)
     return None
