@@ -343,6 +343,19 @@ def test_memorydbs_pairs_and_other_events() -> None:
     assert restore.identity["condition"] == "ClusterRestoreFailed"
 
 
+async def test_memorydb_failure_repeat_and_completion_are_one_ticket() -> None:
+    """Through the pipeline, a cluster's provisioning failure opens a ticket, the same notice
+    again is counted and its completion closes it."""
+    failed = sample("aws/memorydb-provisioning-failed.json")
+    done = dict(
+        failed, Message=json.dumps({"MemoryDB:ClusterProvisioningComplete": "orders-cache"})
+    )
+    done["Timestamp"] = "2026-12-05T06:40:00.000Z"
+    actions, effects = await actions_of(failed, failed, done)
+    assert actions == [Action.OPEN, Action.COUNT, Action.CLOSE]
+    assert effects == [EffectKind.OPEN, EffectKind.CLOSE]
+
+
 def test_a_malformed_memorydb_notice_is_refused_naming_the_field() -> None:
     """A notice naming no cluster is an InvalidAlertError naming its key."""
     with pytest.raises(InvalidAlertError, match="MemoryDB:ClusterProvisioningFailed"):
