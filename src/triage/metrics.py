@@ -17,7 +17,9 @@ optional keyword arguments and make a separate series (`incr("LLMFallbacks", rea
 A dimension whose values come from alerts (`team`, `source`) goes through `bounded()` first:
 a cleaned, short value, and past `MAX_LABEL_VALUES` distinct ones per dimension, `other`.
 Values the operator named (the teams of the routes file, `reserve()`) always keep their own
-series, whatever alerts sent first.
+series, whatever alerts sent first. Whatever the code passes, one metric holds at most
+`MAX_SERIES_PER_METRIC` series: a counter's or timing's new series past it is counted under
+`other` in each dimension, a gauge's is left out (one warning per metric).
 
 What the exporters read is always well-formed: a counter only grows (an increment that is
 negative, NaN or infinite is refused with a warning, so a provider's bad token count cannot
@@ -36,6 +38,7 @@ import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import structlog
 
@@ -59,6 +62,10 @@ DEFAULT_BUCKETS_S = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30
 #: flood of invented team names cannot grow the series without bound.
 MAX_LABEL_VALUES = 20
 OTHER = "other"
+#: Series one metric may hold in this process, whatever dimension values it is given: a bug
+#: that passes text from outside unbounded must not grow memory, `/metrics` and CloudWatch's
+#: bill without end. Above what the bounded dimensions can make (sinks x 20 sources x teams).
+MAX_SERIES_PER_METRIC = 1_000
 _LABEL_CHARS = re.compile(r"[^A-Za-z0-9_.:/-]+")
 _LABEL_LENGTH = 64
 
@@ -107,6 +114,8 @@ class Metrics:
         self._readers: dict[SeriesKey, tuple[Callable[[], float | None], str]] = {}
         #: Counter series shown at 0 until they count (`declare`).
         self._declared: set[SeriesKey] = set()
+        #: Series each metric holds, against MAX_SERIES_PER_METRIC.
+        self._series: dict[str, int] = defaultdict(int)
         self._label_values: dict[str, set[str]] = defaultdict(set)
         #: Per dimension, the reserved values by their lower-case form (`reserve`).
         self._reserved: dict[str, dict[str, str]] = defaultdict(dict)
@@ -119,8 +128,8 @@ class Metrics:
         if not 0 <= value < math.inf:  # also False for NaN
             self._warn_once(name, "metrics.refused", value=repr(value), reason="not a count")
             return
-        key = _key(name, dims)
         with self._lock:
+            key = self._admit(self._counters, name, dims)
             self._counters[key] += value
 
     def observe(self, name: str, value: float, unit: str = "Milliseconds", **dims: str) -> None:
@@ -128,8 +137,8 @@ class Metrics:
             self._warn_once(name, "metrics.refused", value=repr(value), reason="not finite")
             return
         value = max(0.0, value)  # a clock stepped back: a duration is never negative
-        key = _key(name, dims)
         with self._lock:
+            key = self._admit(self._timings, name, dims)
             timing = self._timings.get(key)
             if timing is None:
                 bounds = BUCKETS.get(name, DEFAULT_BUCKETS_S)
@@ -167,7 +176,22 @@ class Metrics:
             self.clear(name, **dims)
             return
         with self._lock:
-            self._gauges[_key(name, dims)] = Gauge(float(value), unit)
+            key = self._admit(self._gauges, name, dims)
+            if key == _key(name, dims):  # past the bound, no gauge: an `other` one would lie
+                self._gauges[key] = Gauge(float(value), unit)
+
+    def _admit(self, store: dict[SeriesKey, Any], name: str, dims: dict[str, str]) -> SeriesKey:
+        """The key `name` with `dims` is held under in `store` (the caller holds the lock): its
+        own while the metric has room for one more series; past MAX_SERIES_PER_METRIC, the
+        key with every dimension `other` (a gauge's caller leaves that out)."""
+        key = _key(name, dims)
+        if key in store:
+            return key
+        if self._series[name] < MAX_SERIES_PER_METRIC:
+            self._series[name] += 1
+            return key
+        self._warn_once(name, "metrics.too_many_series", limit=str(MAX_SERIES_PER_METRIC))
+        return _key(name, dict.fromkeys(dims, OTHER))
 
     def clear(self, name: str, **dims: str) -> None:
         """Forget a gauge: its value is no longer known (exporters leave it out)."""
