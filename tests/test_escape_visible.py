@@ -58,3 +58,13 @@ def test_json_values_are_cleaned_throughout() -> None:
         "n": 3,
         "b": None,
     }
+
+
+def test_a_pile_of_combining_marks_is_cut() -> None:
+    """More than eight combining marks on one letter (Zalgo text, which draws over the lines
+    above and below it on a page, in Slack or in a terminal) keep only their first eight;
+    what real scripts stack (Vietnamese, a keycap, Hebrew points, Tibetan) is kept whole."""
+    zalgo = "a" + "\u0300\u0301\u0302\u0303" * 25 + "b"
+    assert visible(zalgo) == "a" + "\u0300\u0301\u0302\u0303" * 2 + "b"
+    real = "Vi\u1ec7t 1\ufe0f\u20e3 \u05e9\u05c1\u05b8 \u0f40\u0fb1\u0f74\u0f7c"
+    assert visible(real) == real

@@ -14,8 +14,9 @@ own way (mrkdwn entities in `sinks/slack.py`, HTML in `ops/status_page.py`, Mark
 - a lone surrogate is no character at all: no UTF-8 encoder takes it, so one in a request
   fails the whole request.
 
-`visible` removes the first three and replaces the last with U+FFFD. What mixed scripts and
-emoji need is kept: zero-width joiners and non-joiners, the left-to-right and right-to-left
+`visible` removes the first three and replaces the last with U+FFFD; it also keeps at most
+eight combining marks on one character (Zalgo text piles up hundreds, drawn over the lines
+around it). What mixed scripts and emoji need is kept: zero-width joiners and non-joiners, the left-to-right and right-to-left
 marks (which reorder nothing across a strong letter) and tag characters inside an emoji flag
 (England's, Scotland's). The operator's terminal is not such a place: it shows every such
 character escaped as `\\uXXXX` (`view.terminal_line`), so nothing is hidden from an operator.
@@ -33,6 +34,11 @@ _KEPT_FORMAT = frozenset("\u200c\u200d\u200e\u200f\u061c\u00ad")
 #: Line breaks other than "\n": CR (alone or before LF), NEL, the line and paragraph
 #: separators, and the vertical tab and form feed.
 _BREAKS = frozenset("\r\x85\u2028\u2029\x0b\x0c")
+#: Combining marks (nonspacing, enclosing) kept on one character: more than any script
+#: stacks (Vietnamese two, Tibetan four), fewer than Zalgo text piles up to draw over the
+#: lines above and below it.
+MARKS_MAX = 8
+_MARKS = frozenset({"Mn", "Me"})
 #: The black flag that starts an emoji tag sequence, and the range of its tag characters.
 _BLACK_FLAG = "\U0001f3f4"
 _TAGS = range(0xE0020, 0xE0080)
@@ -40,26 +46,27 @@ _TAGS = range(0xE0020, 0xE0080)
 
 def visible(text: str, *, one_line: bool = False) -> str:
     """`text` as it is safe to show: bidi controls, invisible format characters and control
-    characters removed, lone surrogates replaced by U+FFFD. Line breaks of any kind become
-    "\\n" (and tabs stay), or with `one_line` each becomes a space."""
-    if text.isprintable():
-        return text  # the common case, checked in C: no control, format or break in it
+    characters removed, lone surrogates replaced by U+FFFD, a pile of combining marks cut to
+    MARKS_MAX. Line breaks of any kind become "\\n" (and tabs stay), or with `one_line` each
+    becomes a space."""
+    if text.isascii() and text.isprintable():
+        return text  # the common case, checked in C: no control, break or mark in it
     out: list[str] = []
     in_flag = False
+    marks = 0
     for ch in text.replace("\r\n", "\n"):
-        shown = _shown(ch, in_flag, one_line)
+        category = unicodedata.category(ch)
+        marks = marks + 1 if category in _MARKS else 0
+        if marks <= MARKS_MAX:
+            out.append(_shown(ch, category, in_flag, one_line))
         in_flag = ch == _BLACK_FLAG or (in_flag and ord(ch) in _TAGS)
-        out.append(shown)
     return "".join(out)
 
 
-def _shown(ch: str, in_flag: bool, one_line: bool) -> str:
+def _shown(ch: str, category: str, in_flag: bool, one_line: bool) -> str:
     """What one character of hostile text becomes (itself, a replacement or nothing)."""
     if ch == "\n" or ch == "\t" or ch in _BREAKS:
         return " " if one_line else ("\t" if ch == "\t" else "\n")
-    if ch.isprintable():
-        return ch
-    category = unicodedata.category(ch)
     if category == "Cs":
         return "\ufffd"
     if category == "Cc":
@@ -67,7 +74,7 @@ def _shown(ch: str, in_flag: bool, one_line: bool) -> str:
     if category == "Cf":
         keep = ch in _KEPT_FORMAT or (in_flag and ord(ch) in _TAGS)
         return ch if keep else ""
-    return ch  # spaces (no-break, ideographic), private-use and unassigned code points
+    return ch  # letters, marks, spaces (no-break, ideographic), private-use, unassigned
 
 
 def whole_unicode(value: Any) -> Any:
