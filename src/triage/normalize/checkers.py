@@ -7,7 +7,8 @@ tool's own id of the check, incident or error.
 
 Identity, statuscake: the test's name and URL (StatusCake's form names no test id).
 Identity, betterstack: the incident's id (`data.id`).
-Identity, betterstack-errors: the error's id (`data.id` of a `data.type` "error").
+Identity, betterstack-errors: the error's id (`betterstack_errors`, read here as format
+`betterstack`).
 Identity, uptimerobot: the monitor's id (`monitorID`), else its name and URL; an SSL or
 domain expiry notice (alertType 3) is its own incident of the monitor.
 Identity, checkly: the check's id (`check_id`); an SSL expiry notice (ALERT_SSL) is its own
@@ -15,9 +16,7 @@ incident of the check.
 States, statuscake (`Status`): Down fires, Up resolves.
 States, betterstack (`event`): started fires, resolved resolves, acknowledged changes no
 ticket; a monitor's webhook (created, paused …) is no alert (Skipped).
-States, betterstack-errors (`data.attributes.event`): new_error, threshold, spike, reoccurred
-and unresolved fire; resolved and ignored resolve (a person closed the error, as a resolved or
-ignored Sentry issue does); any other event is refused, naming it.
+States, betterstack-errors: `betterstack_errors`.
 States, uptimerobot (`alertType`, else `alertTypeFriendlyName`): 1 (Down) fires, 2 (Up)
 resolves, 3 (an SSL certificate or domain about to expire) fires its own incident, which no
 notice resolves.
@@ -37,17 +36,16 @@ from typing import Any
 
 from triage.errors import InvalidAlertError
 from triage.models import Alert, Status
-from triage.normalize import common
+from triage.normalize import betterstack_errors, common
 from triage.normalize.common import Normalized, Skipped
 from triage.normalize.generic import dated
 from triage.normalize.vendors import labelled, paragraphs, quiet, untitled
 
 STATUSCAKE = "statuscake"
 BETTERSTACK = "betterstack"
-BETTERSTACK_ERRORS = "betterstack-errors"
 UPTIMEROBOT = "uptimerobot"
 CHECKLY = "checkly"
-SOURCES = (STATUSCAKE, BETTERSTACK, BETTERSTACK_ERRORS, UPTIMEROBOT, CHECKLY)
+SOURCES = (STATUSCAKE, BETTERSTACK, betterstack_errors.SOURCE, UPTIMEROBOT, CHECKLY)
 
 #: A template variable left as it was written: UptimeRobot's `*name*`, Checkly's `{{NAME}}`.
 _PLACEHOLDER_MAX = 200
@@ -156,27 +154,14 @@ def matches_betterstack(payload: dict[str, Any]) -> bool:
         and isinstance(data.get("type"), str)
         and isinstance(data.get("attributes"), dict)
         and "id" in data
-        and (isinstance(payload.get("event"), str) or _is_error(data))
-    )
-
-
-def _is_error(data: dict[str, Any]) -> bool:
-    """Better Stack Errors' error webhook: an `error` resource whose attributes name the
-    event."""
-    attributes = data.get("attributes")
-    kind = data.get("type")
-    return (
-        isinstance(kind, str)
-        and kind.strip().lower() == _BS_ERROR
-        and isinstance(attributes, dict)
-        and isinstance(attributes.get("event"), str)
+        and (isinstance(payload.get("event"), str) or betterstack_errors.matches(data))
     )
 
 
 def normalize_betterstack(payload: dict[str, Any]) -> Normalized:
     data = common.obj(payload.get("data"), "data", required=True)
-    if "event" not in payload and _is_error(data):
-        return _bs_error(data, payload)
+    if "event" not in payload and betterstack_errors.matches(data):
+        return betterstack_errors.normalize(data, payload)
     kind = (common.line(data.get("type"), "data.type", 64) or "").lower()
     incident_id = common.ident(data.get("id"), "data.id")
     event = (common.line(payload.get("event"), "event", 64) or "").lower()
@@ -222,74 +207,6 @@ def normalize_betterstack(payload: dict[str, Any]) -> Normalized:
         raw=payload,
     )
     return Normalized((alert,), (), notes)
-
-
-# --- Better Stack Errors ----------------------------------------------------------------------
-
-_BS_ERROR = "error"
-#: The error webhook's events (its "New error", "Threshold", "Spike", "Reoccurred",
-#: "Resolved", "Ignored" and "Unresolved" choices), with spaces or hyphens as underscores.
-_BSE_FIRING = frozenset({"new_error", "threshold", "spike", "reoccurred", "unresolved"})
-_BSE_RESOLVED = frozenset({"resolved", "ignored"})
-
-
-def _bs_error(data: dict[str, Any], payload: dict[str, Any]) -> Normalized:
-    """An error of Better Stack Errors: one incident per error, fired by its events and
-    resolved when a person resolves or ignores it."""
-    error_id = common.ident(data.get("id"), "data.id")
-    attributes = common.obj(data.get("attributes"), "data.attributes", required=True)
-    event = common.line(common.unnested(attributes.get("event")), "event", 64, shown=True)
-    word = re.sub(r"[\s-]+", "_", (event or "").strip().lower())
-    if word not in _BSE_FIRING | _BSE_RESOLVED:
-        raise InvalidAlertError(
-            f"betterstack error event {common.short(attributes.get('event'))} is not new_error, "
-            "threshold, spike, reoccurred, unresolved, resolved or ignored"
-        )
-    kind = common.line(common.unnested(attributes.get("error_type")), "error_type", shown=True)
-    said = common.line(
-        common.unnested(attributes.get("error_message")), "error_message", shown=True
-    )
-    app = common.line(
-        common.unnested(attributes.get("application_name")), "application_name", shown=True
-    )
-    alert = Alert(
-        source=BETTERSTACK_ERRORS,
-        status=Status.RESOLVED if word in _BSE_RESOLVED else Status.FIRING,
-        title=common.first_title(
-            f"{kind}: {said}" if kind and said else None,
-            kind or said,
-            f"Better Stack error in {app}" if app else None,
-            f"Better Stack error {error_id}",
-        ),
-        description=paragraphs(attributes.get("error_message"), _bs_call_site(attributes)),
-        links=common.links(source=common.url(attributes.get("error_url"), "error_url")),
-        labels=labelled(
-            ("error_id", error_id),
-            ("application", app),
-            ("application_id", attributes.get("application_id")),
-            ("error_type", kind),
-            ("event", event),
-        ),
-        # The webhook states no time of its own: dated when queued, so a resolve that follows
-        # an error's events is never older than they are.
-        occurred_at=common.now(),
-        identity={"error": error_id},
-        raw=payload,
-    )
-    return Normalized((alert,), ())
-
-
-def _bs_call_site(attributes: dict[str, Any]) -> str | None:
-    """Where the error was raised, as the webhook names it (function, and file when given)."""
-    function = common.line(
-        common.unnested(attributes.get("call_site_function")), "call_site", shown=True
-    )
-    where = common.line(
-        common.unnested(attributes.get("call_site_file")), "call_site_file", shown=True
-    )
-    if not function and not where:
-        return None
-    return "Raised in " + " at ".join(part for part in (function, where) if part) + "."
 
 
 # --- UptimeRobot -------------------------------------------------------------------------------
