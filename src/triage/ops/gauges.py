@@ -45,7 +45,9 @@ def _state_of(breaker: CircuitBreaker) -> Callable[[], float]:
 
 class MeteredBudgets:
     """The store's budgets, with `BudgetTokens{budget}`: the tokens left as this process last
-    read them, refilled to the time of the export (other replicas' draws show at our next)."""
+    read them, refilled to the time of the export (other replicas' draws show at our next).
+    Once a take or a read fails, the tokens are unknown (the gauge is left out) until a read
+    works: the last reading, refilled through an outage, showed a full budget nobody read."""
 
     def __init__(
         self, inner: Budgets, metrics: Metrics, *, clock: Callable[[], float] = time.time
@@ -53,30 +55,44 @@ class MeteredBudgets:
         self.inner = inner
         self.metrics = metrics
         self._clock = clock
-        self._read: dict[str, tuple[Budget, float, float]] = {}
+        #: Each budget's last reading (tokens, when), None while unknown.
+        self._read: dict[str, tuple[Budget, float, float] | None] = {}
 
     async def take_token(self, budget: Budget, now_s: float, *, keep: int = 0) -> float:
-        wait_s = await self.inner.take_token(budget, now_s, keep=keep)
+        try:
+            wait_s = await self.inner.take_token(budget, now_s, keep=keep)
+        except BaseException:
+            self._forget(budget)
+            raise
         await self._note(budget, now_s)
         return wait_s
 
     async def give_back_token(self, budget: Budget, now_s: float) -> None:
-        await self.inner.give_back_token(budget, now_s)
+        try:
+            await self.inner.give_back_token(budget, now_s)
+        except BaseException:
+            self._forget(budget)
+            raise
         await self._note(budget, now_s)
 
     async def budget_tokens(self, budget: Budget, now_s: float) -> float:
-        tokens = await self.inner.budget_tokens(budget, now_s)
+        try:
+            tokens = await self.inner.budget_tokens(budget, now_s)
+        except BaseException:
+            self._forget(budget)
+            raise
         self._remember(budget, tokens, now_s)
         return tokens
 
     async def _note(self, budget: Budget, now_s: float) -> None:
         """Read the tokens left for the gauge. A gauge must never change what it measures: a
-        read that fails after the token was taken (the store went down between the two) keeps
-        the last value instead of failing the take, which would lose the token it took."""
+        read that fails after the token was taken (the store went down between the two) leaves
+        the tokens unknown instead of failing the take, which would lose the token it took."""
         try:
             tokens = await self.inner.budget_tokens(budget, now_s)
-        except Exception as exc:  # any failure: the gauge waits for the next read
+        except Exception as exc:  # any failure: unknown until the next read
             log.debug("budget.read_failed", budget=budget.name, error=str(exc))
+            self._forget(budget)
             return
         self._remember(budget, tokens, now_s)
 
@@ -85,9 +101,17 @@ class MeteredBudgets:
             self.metrics.gauge("BudgetTokens", self._reader(budget.name), budget=budget.name)
         self._read[budget.name] = (budget, tokens, now_s)
 
-    def _reader(self, name: str) -> Callable[[], float]:
-        def read() -> float:
-            budget, tokens, at_s = self._read[name]
+    def _forget(self, budget: Budget) -> None:
+        """The tokens of `budget` are unknown: its gauge is left out until a read works."""
+        if budget.name in self._read:
+            self._read[budget.name] = None
+
+    def _reader(self, name: str) -> Callable[[], float | None]:
+        def read() -> float | None:
+            reading = self._read[name]
+            if reading is None:
+                return None
+            budget, tokens, at_s = reading
             return budget.tokens((tokens, at_s), self._clock())
 
         return read
