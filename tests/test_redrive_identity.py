@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import subprocess
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -291,6 +292,21 @@ def test_a_redriven_plain_message_keeps_its_identity(queues: Queues, dlq: Dlq) -
     [message] = _received(queues)
     assert message.id != old
     assert message.identity == old and message.redriven
+
+
+def test_a_redriven_letter_says_when_it_was_first_queued(queues: Queues, dlq: Dlq) -> None:
+    """A dead letter without `received_at` carries its SentTimestamp over as one (its copy's
+    SentTimestamp is new); one with its own keeps it as it was."""
+    _dead(queues, PLAIN)
+    _dead(queues, PLAIN.replace("backup", "restore"), received_at="2026-01-02T03:04:05.678Z")
+    [plain, stamped] = sorted(_received(queues, queues.dlq_url), key=lambda m: m.body)
+    assert plain.sent_at is not None
+    result = dlq("redrive", "--max", "10")
+    assert result.returncode == 0, result.stderr
+    moved = {m.body: m for m in _received(queues)}
+    first_queued = moved[plain.body].attributes["received_at"]
+    assert datetime.fromisoformat(first_queued) == plain.sent_at
+    assert moved[stamped.body].attributes["received_at"] == "2026-01-02T03:04:05.678Z"
 
 
 def test_a_letter_redriven_twice_keeps_its_first_identity(queues: Queues, dlq: Dlq) -> None:
