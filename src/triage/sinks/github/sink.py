@@ -46,15 +46,10 @@ it before posting (a retry after a lost answer finds its own comment). A marker 
 line of its own (`text.has_marker`: alert and model text never make one) and, in a comment, only
 when triage wrote the comment (anyone who may comment can write a marker line).
 
-Issue creation per repository is limited by two budgets (`TRIAGE_GITHUB_CREATE_PER_MINUTE`,
-`…_PER_HOUR`) kept in the store, so every replica draws on the same ones (one conditional write
-per token). Past the minute budget the caller gets GitHubThrottledError with the time until a
-token is free (jittered, so waiting messages come back spread out); the supervisor holds the
-message meanwhile instead of spending a receive. Past the hourly budget, with
-`TRIAGE_GITHUB_STORM_DIGEST` on, the incident becomes one comment in the repository's open digest
-issue (created once, with the hour's last token, which is kept for it); the reference is that
-comment's `html_url` (`…/issues/7#issuecomment-99`), and its later effects rewrite the comment's
-status line in place (firing, occurrences, resolved, fired again): an edit, so no notification.
+Issue creation per repository is limited by two budgets kept in the store, shared by every
+replica (`digest.py`): past the minute budget the message is held (GitHubThrottledError with
+the wait), past the hourly one, with `TRIAGE_GITHUB_STORM_DIGEST` on, the incident becomes a
+comment in the repository's storm digest issue, whose later effects edit that comment.
 
 A new incident's repository that refuses us (404: hidden from our token or missing; 410:
 issues turned off; 403 that is no rate limit and no archive: no permission) is setup, not the
@@ -69,81 +64,37 @@ take no messages while GitHub's own rate limits refuse every call.
 
 from __future__ import annotations
 
-import asyncio
-import random
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import httpx2
 import structlog
 
 import triage.sinks.github.text as text
-from triage.errors import (
-    GitHubThrottledError,
-    GitHubUnavailableError,
-    SinkRejectedError,
-    SinkThrottledError,
-)
+from triage.errors import GitHubThrottledError, GitHubUnavailableError, SinkRejectedError
 from triage.metrics import Metrics
 from triage.models import EffectKind
-from triage.ratelimit import Budget, Budgets, LocalBudgets
+from triage.ratelimit import Budgets, LocalBudgets
 from triage.settings import Settings
 from triage.sinks.base import Applied, Effect
 from triage.sinks.github.access import ACCESS_HINT, RepositoryAccess
-from triage.sinks.github.api import GitHubApi, count_field, number_field, record, text_field
+from triage.sinks.github.api import GitHubApi, count_field, record
+from triage.sinks.github.digest import StormDigest, create_budgets
 from triage.sinks.github.lookup import MarkerLookup
+from triage.sinks.github.refs import GONE, IssueRef, issue_key, issue_url, moved_to
 from triage.sinks.github.refusals import RECHECK_S, Refusals
+
+#: Also importable from here, where they were defined before `refs.py` and `digest.py`.
+__all__ = ["TEAM_LABELS", "GitHubSink", "IssueRef", "create_budgets"]
 
 log = structlog.get_logger(__name__)
 
 _REPOSITORY = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
-#: Owner and name as GitHub allows them (no `..`, no escapes): a reference is turned back into
-#: API paths, which an answer's html_url must not be able to steer elsewhere.
-_ISSUE_PATH = re.compile(
-    r"/(?P<owner>[A-Za-z0-9_.-]+)/(?P<name>[A-Za-z0-9_.-]+)/issues/(?P<number>\d+)/?$"
-)
-_COMMENT_FRAGMENT = re.compile(r"^issuecomment-(?P<id>\d+)$")
-
 Outcome = Literal["ok", "found", "skipped", "digested", "refused"]
-
-
-@dataclass(frozen=True, slots=True)
-class IssueRef:
-    """What a reference names: an issue, or (for a storm digest entry) one of its comments."""
-
-    repository: str
-    number: int
-    comment_id: int | None = None
-
-    @classmethod
-    def parse(cls, ref: str) -> IssueRef | None:
-        """`https://host/owner/name/issues/12[#issuecomment-34]`; None for anything else."""
-        try:
-            parts = urlsplit(ref)
-        except ValueError:
-            return None
-        found = _ISSUE_PATH.search(parts.path)
-        if found is None or {found["owner"], found["name"]} & {".", ".."}:
-            return None
-        comment = _COMMENT_FRAGMENT.match(parts.fragment)
-        return cls(
-            f"{found['owner']}/{found['name']}",
-            int(found["number"]),
-            int(comment["id"]) if comment else None,
-        )
-
-
-def create_budgets(settings: Settings, repository: str) -> tuple[Budget, Budget]:
-    """The issue-creation budgets of `repository` (per minute, per hour), shared by replicas."""
-    return (
-        Budget(f"github:create:{repository}:minute", settings.github_create_per_minute, 60.0),
-        Budget(f"github:create:{repository}:hour", settings.github_create_per_hour, 3600.0),
-    )
 
 
 class GitHubSink:
@@ -162,14 +113,10 @@ class GitHubSink:
         self._api = GitHubApi(settings, transport=transport, clock=clock, wall_clock=wall_clock)
         self.settings = settings
         self.metrics = metrics if metrics is not None else Metrics()
-        #: The store's budgets (shared by replicas); this process's own without a store.
-        self._budgets: Budgets = budgets if budgets is not None else LocalBudgets()
         self._clock = clock
         self._wall_clock = wall_clock
         #: The host issues are shown on, whose issues a body's links must not reference.
         self._web_host = text.web_host(settings.github_api_url)
-        self._digest_locks: dict[str, asyncio.Lock] = {}
-        self._digests: dict[str, int] = {}  # repository → open digest issue number
         #: Issues whose comments GitHub refused as locked: (repository, number), lower case.
         self._locked = Refusals(clock)
         #: Repositories GitHub refused a write to as archived (read-only), lower case.
@@ -180,6 +127,10 @@ class GitHubSink:
         self._access = RepositoryAccess(self._api, settings.github_repository, clock)
         #: Issues and comments found by their hidden markers (`lookup.py`).
         self._lookup = MarkerLookup(self._api)
+        #: The creation budgets, and the storm digest beyond them (`digest.py`): the store's
+        #: budgets (shared by replicas); this process's own without a store.
+        shared = budgets if budgets is not None else LocalBudgets()
+        self._digest = StormDigest(settings, self._api, self._lookup, shared, wall_clock)
 
     @property
     def name(self) -> str:
@@ -242,7 +193,8 @@ class GitHubSink:
             return still_refused
         try:
             if ref.comment_id is not None:
-                return await self._update_digest_entry(ref, effect)
+                await self._digest.update_entry(ref, effect)
+                return Applied(), "ok"
             return await self._change_issue(ref, effect)
         except SinkRejectedError as exc:
             # The issue's later life: a person (or GitHub) made it something triage can no
@@ -286,7 +238,7 @@ class GitHubSink:
         against the issue as read, in `_comment_once`); else None."""
         if self._read_only.known(ref.repository.lower()):
             reason, gone = "repository read only", True
-        elif ref.comment_id is not None and self._locked.known(_issue_key(ref)):
+        elif ref.comment_id is not None and self._locked.known(issue_key(ref)):
             reason, gone = "issue locked", False
         else:
             return None
@@ -306,7 +258,7 @@ class GitHubSink:
     async def _change_issue(self, ref: IssueRef, effect: Effect) -> tuple[Applied, Outcome]:
         """UPDATE, CLOSE or REOPEN on the issue `ref` names, or where it lives now."""
         issue = await self._get_issue(ref)
-        moved = _moved_to(ref, issue)
+        moved = moved_to(ref, issue)
         if moved is None:
             return await self._carry_out(ref, issue, effect, moved=False)
         # Transferred, or its repository renamed: GitHub redirected the read. Writes go to
@@ -323,7 +275,7 @@ class GitHubSink:
             if effect.kind is EffectKind.REOPEN:
                 return await self._reopen_as_new(moved, effect, "issue_moved_away", exc)
             applied, outcome = self._refused(effect, moved, "moved_away", exc)
-            return Applied(_issue_url(issue), skipped=applied.skipped, gone=True), outcome
+            return Applied(issue_url(issue), skipped=applied.skipped, gone=True), outcome
 
     async def _carry_out(
         self, ref: IssueRef, issue: dict[str, Any], effect: Effect, *, moved: bool
@@ -371,7 +323,7 @@ class GitHubSink:
                 # closes removed it): the label would say it flaps when it does not.
                 await self._remove_label(ref, text.FLAPPING_LABEL)
             await self._comment_once(ref, issue, text.reopen_comment(effect), effect)
-        new_ref = _issue_url(issue) if moved else None
+        new_ref = issue_url(issue) if moved else None
         if not commented:  # an update is its comment: nothing of it went out
             return Applied(new_ref, skipped="issue locked"), "refused"
         return Applied(new_ref), "ok"
@@ -409,7 +361,7 @@ class GitHubSink:
         if why == "read_only":
             self._read_only.note(ref.repository.lower())
         elif why == "locked":
-            self._locked.note(_issue_key(ref))
+            self._locked.note(issue_key(ref))
         reason = f"issue {why.replace('_', ' ')} ({exc.status})"
         return Applied(skipped=reason, gone=why in _FOR_GOOD), "refused"
 
@@ -442,11 +394,11 @@ class GitHubSink:
         if existing is not None:
             # Created by an earlier attempt whose answer or bookkeeping was lost.
             log.info("github.issue_found", repository=repository, issue=existing.get("number"))
-            return Applied(_issue_url(existing)), "found"
-        if not await self._admit_issue(repository):
-            return Applied(await self._add_to_digest(repository, effect)), "digested"
+            return Applied(issue_url(existing)), "found"
+        if not await self._digest.admit_issue(repository):
+            return Applied(await self._digest.add(repository, effect)), "digested"
         issue = await self._create_issue(repository, effect)
-        ref = _issue_url(issue)
+        ref = issue_url(issue)
         log.info("github.issue_created", repository=repository, issue=issue.get("number"))
         return Applied(ref), "ok"
 
@@ -533,7 +485,7 @@ class GitHubSink:
                 raise
             # Locked to non-collaborators (or converted to a discussion): no retry can post
             # it, and the close or reopen it belongs to can still be done.
-            self._locked.note(_issue_key(ref))
+            self._locked.note(issue_key(ref))
             log.warning(
                 "github.issue_locked",
                 effect=str(effect.kind),
@@ -551,7 +503,7 @@ class GitHubSink:
         """Whether GitHub refused a comment on this issue as locked lately and the issue, as
         just read, is still locked. Read as unlocked, it is asked at once. A reopen does not
         unlock an issue on GitHub, so it is not a reason to ask again."""
-        key = _issue_key(ref)
+        key = issue_key(ref)
         if issue.get("locked") is not True:
             self._locked.forget(key)
             return False
@@ -602,140 +554,11 @@ class GitHubSink:
             return True  # closed by someone GitHub does not name: not provably us
         return closer.lower() != (await self._api.whoami()).lower()
 
-    # --- Creation budget and the storm digest -----------------------------------------------
-
-    def _create_budgets(self, repository: str) -> tuple[Budget, Budget]:
-        return create_budgets(self.settings, repository)
-
-    async def _admit_issue(self, repository: str) -> bool:
-        """True to create an issue now; False to list the incident in the digest instead;
-        GitHubThrottledError with the wait when no creation token is free yet."""
-        _, hour = self._create_budgets(repository)
-        digest = self.settings.github_storm_digest
-        keep = 1 if digest else 0  # the hour's last token is kept for the digest issue
-        if digest and await self._budgets.budget_tokens(hour, self._wall_clock()) < 1 + keep:
-            return False
-        await self._take_create_tokens(repository, keep=keep)
-        return True
-
-    async def _take_create_tokens(self, repository: str, *, keep: int) -> None:
-        """One token from each budget, or GitHubThrottledError with the wait."""
-        minute, hour = self._create_budgets(repository)
-        await self._take(minute, repository, "minute")
-        try:
-            await self._take(hour, repository, "hour", keep=keep)
-        except SinkThrottledError:
-            await self._budgets.give_back_token(minute, self._wall_clock())  # no create now
-            raise
-
-    async def _take(self, budget: Budget, repository: str, period: str, keep: int = 0) -> None:
-        wait_s = await self._budgets.take_token(budget, self._wall_clock(), keep=keep)
-        if wait_s > 0:
-            # Jittered, so the messages refused together do not all come back at one instant.
-            wait_s *= random.uniform(1.0, 1.25)
-            log.info("github.throttled", repository=repository, budget=period, retry_after_s=wait_s)
-            raise GitHubThrottledError(
-                f"GitHub issue budget per {period} for {repository} spent; "
-                f"a token is free in {wait_s:.0f} s",
-                reason="throttled",
-                retry_after_s=wait_s,
-            )
-
-    async def _add_to_digest(self, repository: str, effect: Effect) -> str:
-        """List the incident in the repository's digest issue; returns the entry's URL."""
-        digest = await self._open_digest(repository)
-        ref = IssueRef(repository, number_field(digest, "number"))
-        marker = text.digest_entry_marker(effect.fingerprint)
-        total = count_field(digest, "comments")
-        for comment in await self._lookup.recent_comments(repository, ref.number, total):
-            if await self._lookup.marked_by_us(comment, marker):
-                return _issue_url(comment, comment=True)
-        path = f"/repos/{repository}/issues/{ref.number}/comments"
-        entry = await self._api.call("POST", path, json={"body": text.digest_entry(effect)})
-        log.info("github.digested", repository=repository, digest=ref.number)
-        return _issue_url(entry, comment=True)
-
-    async def _open_digest(self, repository: str) -> dict[str, Any]:
-        """The repository's open digest issue, created (once, under a lock) if there is none."""
-        lock = self._digest_locks.setdefault(repository, asyncio.Lock())
-        async with lock:
-            known = self._digests.pop(repository, None)
-            if known is not None:
-                issue = await self._known_digest(IssueRef(repository, known))
-                if issue is not None:
-                    self._digests[repository] = known
-                    return issue
-            issue_or_none = await self._lookup.find_open_issue(
-                repository, text.DIGEST_LABEL, text.DIGEST_MARKER, unlocked=True
-            )
-            if issue_or_none is None:
-                await self._take_create_tokens(repository, keep=0)  # the hour's kept token
-                created = await self._api.call(
-                    "POST",
-                    f"/repos/{repository}/issues",
-                    json={
-                        "title": text.digest_title(),
-                        "body": text.digest_body(),
-                        "labels": [text.TRIAGE_LABEL, text.DIGEST_LABEL],
-                    },
-                )
-                issue_or_none = record(created, "the digest issue")
-                log.warning(
-                    "github.digest_opened",
-                    repository=repository,
-                    issue=issue_or_none.get("number"),
-                )
-            self._digests[repository] = number_field(issue_or_none, "number")
-            return issue_or_none
-
-    async def _known_digest(self, ref: IssueRef) -> dict[str, Any] | None:
-        """The digest issue used last, if it still takes entries: open, not locked, and still
-        this repository's issue `ref.number`. One a person deleted, locked or transferred away
-        (its number would then name another issue here) is forgotten, and another found or
-        opened, instead of every new incident of the storm failing on it."""
-        try:
-            issue = await self._get_issue(ref)
-        except SinkRejectedError as exc:
-            if _out_of_reach(exc) != "gone":
-                raise
-            return None
-        if issue.get("state") != "open" or issue.get("locked") is True:
-            return None
-        return issue if _moved_to(ref, issue) is None else None
-
-    async def _update_digest_entry(self, ref: IssueRef, effect: Effect) -> tuple[Applied, Outcome]:
-        """Rewrite a digest entry's status line: editing is idempotent and notifies no one."""
-        path = f"/repos/{ref.repository}/issues/comments/{ref.comment_id}"
-        await self._api.call("PATCH", path, json={"body": text.digest_entry(effect)})
-        return Applied(), "ok"
-
-
-def _issue_key(ref: IssueRef) -> tuple[str, int]:
-    """The issue `ref` names (a digest entry's: its digest issue), as refusals remember it."""
-    return ref.repository.lower(), ref.number
-
-
-def _issue_url(answer: Any, *, comment: bool = False) -> str:
-    """The `html_url` of an issue (or, with `comment`, of a comment on one): the reference every
-    later effect parses. One that names no issue would leave the incident with a ticket no
-    effect can reach (never updated, never closed), so it is a bad answer, retried."""
-    url = text_field(answer, "html_url")
-    ref = IssueRef.parse(url)
-    if ref is None or (ref.comment_id is not None) != comment:
-        raise GitHubUnavailableError(
-            f"GitHub answered an html_url that names no {'comment' if comment else 'issue'}",
-            reason="bad_response",
-        )
-    return url
-
 
 #: Distinct teams one process labels issues with (`team:<name>`); later ones get no label.
 TEAM_LABELS = 50
 
 
-#: Statuses GitHub answers for an issue that is no more: 410 when it was deleted, 404 when it
-#: was deleted or transferred where our token cannot read it (or the token lost the repository).
-_GONE = frozenset({404, 410})
 #: Refusals (`_out_of_reach`) no later update or close can get past: the incident marks its
 #: issue gone, and only a re-fire calls this sink for it again. A locked issue is not one: it
 #: is still closed and reopened.
@@ -751,25 +574,13 @@ def _out_of_reach(exc: SinkRejectedError) -> str | None:
     (403 "Repository was archived so is read-only."), "locked" (403 "Unable to create comment
     because issue is locked."); None for any other refusal (a bad request stays an error)."""
     detail = exc.detail.lower()
-    if exc.status in _GONE:
+    if exc.status in GONE:
         return "gone"
     if exc.status == 403 and "archived" in detail:
         return "read_only"
     if exc.status in (403, 422) and "locked" in detail:
         return "locked"
     return None
-
-
-def _moved_to(ref: IssueRef, issue: dict[str, Any]) -> IssueRef | None:
-    """Where `issue`, read through `ref`, lives now, if GitHub's answer names another issue
-    (transferred to another repository, or the repository renamed); else None."""
-    url = issue.get("html_url")
-    now = IssueRef.parse(url) if isinstance(url, str) else None
-    if now is None or now.comment_id is not None:
-        return None
-    if (now.repository.lower(), now.number) == (ref.repository.lower(), ref.number):
-        return None
-    return now
 
 
 def _labels(issue: dict[str, Any]) -> set[str]:

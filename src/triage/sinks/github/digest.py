@@ -1,0 +1,164 @@
+"""How many issues triage may open in a repository, and where the new incidents beyond that go.
+
+Issue creation per repository is limited by two budgets (`TRIAGE_GITHUB_CREATE_PER_MINUTE`,
+`…_PER_HOUR`) kept in the store, so every replica draws on the same ones (one conditional write
+per token). Past the minute budget the caller gets GitHubThrottledError with the time until a
+token is free (jittered, so waiting messages come back spread out); the supervisor holds the
+message meanwhile instead of spending a receive.
+
+Past the hourly budget, with `TRIAGE_GITHUB_STORM_DIGEST` on, the incident becomes one comment
+in the repository's open digest issue (created once, with the hour's last token, which is kept
+for it); the reference is that comment's `html_url` (`…/issues/7#issuecomment-99`), and its
+later effects rewrite the comment's status line in place (firing, occurrences, resolved, fired
+again): an edit, so no notification.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Callable
+from typing import Any
+
+import structlog
+
+import triage.sinks.github.text as text
+from triage.errors import GitHubThrottledError, SinkRejectedError, SinkThrottledError
+from triage.ratelimit import Budget, Budgets
+from triage.settings import Settings
+from triage.sinks.base import Effect
+from triage.sinks.github.api import GitHubApi, count_field, number_field, record
+from triage.sinks.github.lookup import MarkerLookup
+from triage.sinks.github.refs import GONE, IssueRef, issue_url, moved_to
+
+log = structlog.get_logger(__name__)
+
+
+def create_budgets(settings: Settings, repository: str) -> tuple[Budget, Budget]:
+    """The issue-creation budgets of `repository` (per minute, per hour), shared by replicas."""
+    return (
+        Budget(f"github:create:{repository}:minute", settings.github_create_per_minute, 60.0),
+        Budget(f"github:create:{repository}:hour", settings.github_create_per_hour, 3600.0),
+    )
+
+
+class StormDigest:
+    """The creation budgets of every repository, and each one's open digest issue."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        api: GitHubApi,
+        lookup: MarkerLookup,
+        budgets: Budgets,
+        wall_clock: Callable[[], float],
+    ) -> None:
+        self._settings = settings
+        self._api = api
+        self._lookup = lookup
+        self._budgets = budgets
+        self._wall_clock = wall_clock
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._digests: dict[str, int] = {}  # repository → open digest issue number
+
+    async def admit_issue(self, repository: str) -> bool:
+        """True to create an issue now; False to list the incident in the digest instead;
+        GitHubThrottledError with the wait when no creation token is free yet."""
+        _, hour = create_budgets(self._settings, repository)
+        digest = self._settings.github_storm_digest
+        keep = 1 if digest else 0  # the hour's last token is kept for the digest issue
+        if digest and await self._budgets.budget_tokens(hour, self._wall_clock()) < 1 + keep:
+            return False
+        await self._take_create_tokens(repository, keep=keep)
+        return True
+
+    async def add(self, repository: str, effect: Effect) -> str:
+        """List the incident in the repository's digest issue; returns the entry's URL."""
+        digest = await self._open_digest(repository)
+        ref = IssueRef(repository, number_field(digest, "number"))
+        marker = text.digest_entry_marker(effect.fingerprint)
+        total = count_field(digest, "comments")
+        for comment in await self._lookup.recent_comments(repository, ref.number, total):
+            if await self._lookup.marked_by_us(comment, marker):
+                return issue_url(comment, comment=True)
+        path = f"/repos/{repository}/issues/{ref.number}/comments"
+        entry = await self._api.call("POST", path, json={"body": text.digest_entry(effect)})
+        log.info("github.digested", repository=repository, digest=ref.number)
+        return issue_url(entry, comment=True)
+
+    async def update_entry(self, ref: IssueRef, effect: Effect) -> None:
+        """Rewrite a digest entry's status line: editing is idempotent and notifies no one."""
+        path = f"/repos/{ref.repository}/issues/comments/{ref.comment_id}"
+        await self._api.call("PATCH", path, json={"body": text.digest_entry(effect)})
+
+    async def _take_create_tokens(self, repository: str, *, keep: int) -> None:
+        """One token from each budget, or GitHubThrottledError with the wait."""
+        minute, hour = create_budgets(self._settings, repository)
+        await self._take(minute, repository, "minute")
+        try:
+            await self._take(hour, repository, "hour", keep=keep)
+        except SinkThrottledError:
+            await self._budgets.give_back_token(minute, self._wall_clock())  # no create now
+            raise
+
+    async def _take(self, budget: Budget, repository: str, period: str, keep: int = 0) -> None:
+        wait_s = await self._budgets.take_token(budget, self._wall_clock(), keep=keep)
+        if wait_s > 0:
+            # Jittered, so the messages refused together do not all come back at one instant.
+            wait_s *= random.uniform(1.0, 1.25)
+            log.info("github.throttled", repository=repository, budget=period, retry_after_s=wait_s)
+            raise GitHubThrottledError(
+                f"GitHub issue budget per {period} for {repository} spent; "
+                f"a token is free in {wait_s:.0f} s",
+                reason="throttled",
+                retry_after_s=wait_s,
+            )
+
+    async def _open_digest(self, repository: str) -> dict[str, Any]:
+        """The repository's open digest issue, created (once, under a lock) if there is none."""
+        lock = self._locks.setdefault(repository, asyncio.Lock())
+        async with lock:
+            known = self._digests.pop(repository, None)
+            if known is not None:
+                issue = await self._known_digest(IssueRef(repository, known))
+                if issue is not None:
+                    self._digests[repository] = known
+                    return issue
+            issue_or_none = await self._lookup.find_open_issue(
+                repository, text.DIGEST_LABEL, text.DIGEST_MARKER, unlocked=True
+            )
+            if issue_or_none is None:
+                await self._take_create_tokens(repository, keep=0)  # the hour's kept token
+                created = await self._api.call(
+                    "POST",
+                    f"/repos/{repository}/issues",
+                    json={
+                        "title": text.digest_title(),
+                        "body": text.digest_body(),
+                        "labels": [text.TRIAGE_LABEL, text.DIGEST_LABEL],
+                    },
+                )
+                issue_or_none = record(created, "the digest issue")
+                log.warning(
+                    "github.digest_opened",
+                    repository=repository,
+                    issue=issue_or_none.get("number"),
+                )
+            self._digests[repository] = number_field(issue_or_none, "number")
+            return issue_or_none
+
+    async def _known_digest(self, ref: IssueRef) -> dict[str, Any] | None:
+        """The digest issue used last, if it still takes entries: open, not locked, and still
+        this repository's issue `ref.number`. One a person deleted, locked or transferred away
+        (its number would then name another issue here) is forgotten, and another found or
+        opened, instead of every new incident of the storm failing on it."""
+        try:
+            answer = await self._api.call("GET", f"/repos/{ref.repository}/issues/{ref.number}")
+        except SinkRejectedError as exc:
+            if exc.status not in GONE:
+                raise
+            return None
+        issue = record(answer, "the issue")
+        if issue.get("state") != "open" or issue.get("locked") is True:
+            return None
+        return issue if moved_to(ref, issue) is None else None
