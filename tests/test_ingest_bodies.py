@@ -324,3 +324,100 @@ async def test_json_led_by_a_byte_order_mark_is_read_in_the_encoding_it_names(
     assert answer.status_code == 202, answer.text
     [body] = queued(queues)
     assert json.loads(body.lstrip("\ufeff")) == json.loads(text)
+
+
+# --- Batches of alerts: NDJSON, or a JSON array (log shippers' HTTP outputs) ---------------------
+
+
+def script_alert(n: int) -> dict[str, str]:
+    return {"title": f"disk {n} full", "dedup_key": f"disk-{n}", "severity": "high"}
+
+
+def every_queued(queues: Queues, count: int) -> list[str]:
+    """The distinct bodies on the queue, received until `count` are seen (or 20 receives)."""
+    bodies: list[str] = []
+    for _ in range(20):
+        bodies += queued(queues)
+        bodies = sorted(set(bodies))
+        if len(bodies) >= count:
+            break
+    return bodies
+
+
+@pytest.mark.parametrize(
+    ("body", "encoding"),
+    [
+        ("".join(json.dumps(script_alert(n)) + "\n" for n in range(3)), None),
+        ("\r\n".join(json.dumps(script_alert(n)) for n in range(3)) + "\r\n\r\n", None),
+        ("[" + ", ".join(json.dumps(script_alert(n)) for n in range(3)) + "]\n", None),
+        ("".join(json.dumps(script_alert(n)) + "\n" for n in range(3)), "gzip"),
+        ("\n".join(json.dumps(script_alert(n), indent=2) for n in range(3)), None),
+    ],
+    ids=["ndjson", "ndjson-crlf", "array", "ndjson-gzip", "concatenated-pretty"],
+)
+async def test_a_batch_of_script_alerts_is_queued_one_message_each(
+    client: httpx2.AsyncClient, queues: Queues, body: str, encoding: str | None
+) -> None:
+    """NDJSON (Vector's `newline_delimited` framing, Fluent Bit's json_lines), a JSON array of
+    alert objects (Vector's json, Logstash's json_batch) or pretty objects one after another,
+    gzip-encoded too, on the generic path: 202 with every alert counted, each alert queued as
+    its own message, its text as sent."""
+    headers = {**bearer("generic"), "Content-Type": "application/x-ndjson"}
+    data = body.encode()
+    if encoding:
+        data, headers["Content-Encoding"] = gzip.compress(data), encoding
+    answer = await client.post("/v1/alerts/generic", content=data, headers=headers)
+    assert answer.status_code == 202, answer.text
+    assert (answer.json()["alerts"], answer.json()["messages"]) == (3, 3)
+    bodies = every_queued(queues, 3)
+    assert sorted(json.loads(b)["dedup_key"] for b in bodies) == ["disk-0", "disk-1", "disk-2"]
+    assert all(b in body for b in bodies)  # each as sent, not written again
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "says"),
+    [
+        (
+            json.dumps(script_alert(1)) + "\n" + '{"title": ""}\n',
+            422,
+            "alert 2 of 2: invalid: title is missing or empty",
+        ),
+        (json.dumps(script_alert(1)) + '\n{"title": "x"\n', 422, "alert 2 is not valid JSON"),
+        (json.dumps(script_alert(1)) + "\n[1]\n", 422, "alert 2 is not a JSON object"),
+        ("[" + ", ".join([json.dumps(script_alert(1))] * 101) + "]", 413, "more than 100"),
+        ("".join(json.dumps(script_alert(1)) + "\n" for _ in range(101)), 413, "more than 100"),
+        (payload("prometheus/api-v2-firing.json").decode(), 422, "wrong_source"),
+        (json.dumps(script_alert(1)) + " " + json.dumps(script_alert(2)), 422, "not valid JSON"),
+    ],
+    ids=[
+        "invalid-alert",
+        "broken-line",
+        "not-object",
+        "array-101",
+        "ndjson-101",
+        "prom",
+        "same-line",
+    ],
+)
+async def test_a_batch_with_a_bad_alert_is_refused_whole_naming_it(
+    client: httpx2.AsyncClient, queues: Queues, body: str, status: int, says: str
+) -> None:
+    """A batch with one alert the daemon cannot read, a line that is no JSON object, or over
+    100 alerts is refused whole, naming which and why, nothing queued; a Prometheus array on
+    the generic path is still its wrong-source 422, and two objects on one line are no batch."""
+    answer = await client.post("/v1/alerts/generic", content=body, headers=bearer("generic"))
+    assert answer.status_code == status, answer.text
+    assert says in answer.json()["error"]
+    assert queued(queues) == []
+
+
+async def test_a_batch_is_read_only_on_the_generic_and_threshold_paths(
+    client: httpx2.AsyncClient, queues: Queues
+) -> None:
+    """Grafana's path reads one webhook per request: NDJSON there is 422, as before."""
+    grafana = payload("grafana/group-firing.json").decode().replace("\n", " ")
+    answer = await client.post(
+        "/v1/alerts/grafana", content=f"{grafana}\n{grafana}\n", headers=bearer("grafana")
+    )
+    assert answer.status_code == 422, answer.text
+    assert queued(queues) == []

@@ -683,9 +683,12 @@ class Gateway:
 
     def _messages(self, checked: Checked, attributes: dict[str, str]) -> list[Outgoing]:
         """The message a checked body becomes; a batch of alerts too big for one message is
-        split into several (ingest/batches.py), anything else too big is 413."""
-        message = Outgoing.of(checked.text, attributes, checked.size_bytes)
+        split into several (ingest/batches.py), anything else too big is 413. A batch of
+        script alerts (ingest/several.py) is a message per alert."""
         limit = self.probe.max_message_bytes
+        if checked.parts:
+            return self._alert_messages(checked.parts, attributes, limit)
+        message = Outgoing.of(checked.text, attributes, checked.size_bytes)
         if message.size_bytes <= limit:
             return [message]
         too_large = f"body and attributes are {message.size_bytes:,} bytes; the queue takes at "
@@ -698,6 +701,22 @@ class Gateway:
         except AlertTooLarge as exc:
             raise Refused(413, "too_large_for_queue", f"{too_large}, and {exc}") from None
         return [Outgoing.of(part, attributes) for part in parts]
+
+    @staticmethod
+    def _alert_messages(
+        parts: tuple[str, ...], attributes: dict[str, str], limit: int
+    ) -> list[Outgoing]:
+        """A message for each alert of a batch; 413 naming the first that does not fit one."""
+        messages = [Outgoing.of(part, attributes) for part in parts]
+        for index, message in enumerate(messages, 1):
+            if message.size_bytes > limit:
+                raise Refused(
+                    413,
+                    "too_large_for_queue",
+                    f"alert {index} of {len(messages)} and its attributes are "
+                    f"{message.size_bytes:,} bytes; the queue takes at most {limit:,} per message",
+                )
+        return messages
 
     async def _send(self, message: Outgoing) -> str:
         """The SQS message id once SQS holds `message`; Refused (503 or 422) when it does not."""

@@ -36,6 +36,7 @@ from urllib.parse import parse_qsl
 from triage.errors import TriageError
 from triage.ingest.multipart import FormError, UnreadPart
 from triage.ingest.multipart import fields as multipart_fields
+from triage.ingest.several import BadBatch, TooManyAlerts, alert_texts
 from triage.normalize import RAW_TEXT_HINT, recognise_body
 from triage.normalize.common import cut
 
@@ -58,6 +59,9 @@ ACCEPTED_FORMATS: dict[str, frozenset[str]] = {
     ),
     "threshold": frozenset({"threshold"}),
 }
+#: The paths whose bodies may be a batch of alerts, each queued as its own message
+#: (ingest/several.py): scripts' and log shippers' paths.
+BATCH_SOURCES = frozenset({"generic", "threshold"})
 #: Formats Alertmanager's API paths (`/api/v2/alerts`, `/api/v1/alerts`) accept: an array of
 #: alerts, as Prometheus and vmalert post it.
 API_FORMATS = frozenset({"prometheus"})
@@ -109,6 +113,13 @@ class MalformedBody(Invalid):
     reason = "malformed_body"
 
 
+class TooMany(Invalid):
+    """A batch of more alerts than one request may carry (ingest/several.py): 413."""
+
+    status = 413
+    reason = "too_many_alerts"
+
+
 class UnreadBody(Invalid):
     """A body, or a part of one, the gateway does not read (a form's file): 415."""
 
@@ -158,8 +169,10 @@ class Checked:
     skipped: tuple[str, ...]
     #: The text's size as SQS counts it: its UTF-8 bytes.
     size_bytes: int
-    #: The format (`triage.normalize.FORMATS`) that read it.
+    #: The format (`triage.normalize.FORMATS`) that read it ("batch": several, each its own).
     format: str
+    #: A batch's alerts, each to be queued as its own message (empty: `text` is the message).
+    parts: tuple[str, ...] = ()
 
 
 def check(
@@ -183,6 +196,9 @@ def check(
     try:
         recognised = recognise_body(text, sentry_resource=sentry_resource)
     except TriageError as exc:
+        batch = _batch(text) if source in BATCH_SOURCES and formats is None else None
+        if batch is not None:
+            return _check_batch(source, batch, redact)
         said = str(exc).replace(RAW_TEXT_HINT, TEXT_HINT)
         raise Invalid(one_line(f"{exc.reason}: {said}", redact)) from None
     accepted = ACCEPTED_FORMATS[source] if formats is None else formats
@@ -203,6 +219,35 @@ def check(
     size = len(body) if codec == "utf-8" else len(text.encode("utf-8"))
     skipped = tuple(s.reason for s in normalized.skipped)
     return Checked(text, len(normalized.alerts), skipped, size, recognised.format)
+
+
+def _batch(text: str) -> list[str] | None:
+    """The alerts of a body that is a batch of them (ingest/several.py), or None."""
+    try:
+        return alert_texts(text)
+    except TooManyAlerts as exc:
+        raise TooMany(f"too_many_alerts: {exc}: send at most that many at once") from None
+    except BadBatch as exc:
+        raise Invalid(f"decode: the body is a batch of alerts, and {exc}") from None
+
+
+def _check_batch(source: str, texts: list[str], redact: Callable[[str], str]) -> Checked:
+    """A batch whose every alert `check` reads on its own; Invalid naming the first that fails."""
+    checked: list[Checked] = []
+    for index, text in enumerate(texts, 1):
+        try:
+            checked.append(check(source, text.encode("utf-8"), None, redact))
+        except Invalid as exc:
+            named = f"alert {index} of {len(texts)}: {exc}"
+            raise type(exc)(cut(named, REASON_MAX, ellipsis=True)) from None
+    return Checked(
+        text="",
+        alerts=sum(c.alerts for c in checked),
+        skipped=tuple(reason for c in checked for reason in c.skipped),
+        size_bytes=sum(c.size_bytes for c in checked),
+        format="batch",
+        parts=tuple(c.text for c in checked),
+    )
 
 
 async def check_off_loop(
