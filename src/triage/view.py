@@ -11,6 +11,7 @@ of it that was redacted before it was cut (a cut first could leave half a secret
 from __future__ import annotations
 
 import json
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -18,6 +19,7 @@ from functools import cached_property
 from types import MappingProxyType
 from urllib.parse import urlsplit, urlunsplit
 
+from triage.display import MARKS_MAX
 from triage.models import Alert, Priority, Status, Ticket
 from triage.normalize.common import cut
 from triage.redact import Redactor, secret_named
@@ -149,19 +151,23 @@ def json_line(value: object) -> str:
     """`value` as one line of JSON for a terminal (the CLI's output): text in any script stays
     readable, but each character a terminal could act on or that reorders what it shows (C0
     and C1 controls, bidi and other format characters, line separators) is written as a
-    `\\uXXXX` escape, so a dead letter's raw excerpt cannot drive the operator's terminal."""
-    text = json.dumps(value, ensure_ascii=False)
-    if text.isprintable():
-        return text
-    return "".join(ch if ch.isprintable() else _escaped(ch) for ch in text)
+    `\\uXXXX` escape, so a dead letter's raw excerpt cannot drive the operator's terminal; so
+    is each combining mark past `display.MARKS_MAX` on one character (Zalgo text, which a
+    terminal draws over the lines around it)."""
+    return terminal_line(json.dumps(value, ensure_ascii=False))
 
 
 def terminal_line(text: str) -> str:
     """Plain text for a terminal (the CLI's messages on stderr, which may quote what a user or
     an alert wrote): every character `json_line` would escape is written as `\\uXXXX` here too."""
-    if text.isprintable():
+    if text.isascii() and text.isprintable():
         return text
-    return "".join(ch if ch.isprintable() else _escaped(ch) for ch in text)
+    out: list[str] = []
+    marks = 0
+    for ch in text:
+        marks = marks + 1 if unicodedata.category(ch) in ("Mn", "Me") else 0
+        out.append(ch if ch.isprintable() and marks <= MARKS_MAX else _escaped(ch))
+    return "".join(out)
 
 
 def _escaped(ch: str) -> str:
