@@ -591,22 +591,22 @@ class Gateway:
             raise Refused(401, "unauthorized", "unauthorized")  # no body read for a non-signature
         if source == "sentry":
             _check_sent_at(request.headers.get("Sentry-Hook-Timestamp"))
-        codec = _codec(request)
-        form, boundary = _form_shape(request)
-        if request.method == "GET":
-            data = b""  # (_check_get refused one with a body)
-        else:
-            data = await self._read(request, authenticated=source != "sentry")
         # The query's fields are an alert only on a webhook path, and never Sentry's (its
         # signature covers the body alone: they would pass unsigned).
         fields = query.fields if route.formats is None and source != "sentry" else None
-        body = Body(data, codec, form, boundary, fields)
+        if request.method == "GET":  # (_check_get refused one with a body)
+            body = Body(b"", "utf-8", query=fields)
+        else:
+            codec = _codec(request)
+            form, boundary = _form_shape(request)
+            data = await self._read(request, authenticated=source != "sentry")
+            body = Body(data, codec, form, boundary, fields)
         try:
             return await self._queue(request, route, arrival, tokens, signature, body)
         finally:
             # A body holds its share of the budget until it is answered: while SQS is slow,
             # read bodies waiting for it would otherwise pile up without bound.
-            self.reading_bytes -= len(data)
+            self.reading_bytes -= len(body.data)
 
     async def _queue(
         self,

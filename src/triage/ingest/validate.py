@@ -130,8 +130,9 @@ class UnreadBody(Invalid):
 #: What a body of text rather than JSON most likely is at the gateway, and what to do: the
 #: daemon's own hint (`RAW_TEXT_HINT`, SNS raw delivery) is no advice a webhook sender can use.
 TEXT_HINT = (
-    "the body is text: the gateway takes JSON, or a form sent with Content-Type "
-    "application/x-www-form-urlencoded"
+    "the body is text: the gateway takes JSON, a form sent with Content-Type "
+    "application/x-www-form-urlencoded or multipart/form-data, or an alert's fields in the "
+    "query string with no body"
 )
 #: The media type of an HTML form's body.
 FORM = "application/x-www-form-urlencoded"
