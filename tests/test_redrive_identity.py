@@ -77,6 +77,18 @@ def test_an_sns_notification_is_named_by_snss_message_id() -> None:
     assert first.identity.startswith(f"sns:{envelope['MessageId']}.")
 
 
+def test_a_body_in_another_key_order_is_still_named_by_its_id() -> None:
+    """An SNS envelope or an event re-serialised with its keys in another order (a forwarder)
+    is parsed for its id rather than read from where SNS and EventBridge write it."""
+    envelope, event = json.loads(SNS_BODY), json.loads(EVENTBRIDGE_BODY)
+    sorted_envelope = json.dumps(envelope, sort_keys=True)
+    sorted_event = json.dumps(event, sort_keys=True)
+    assert message_from(_raw("id-1", sorted_envelope)).identity.startswith(
+        f"sns:{envelope['MessageId']}."
+    )
+    assert message_from(_raw("id-1", sorted_event)).identity.startswith(f"eb:{event['id']}.")
+
+
 def test_a_body_copied_with_its_id_is_another_message() -> None:
     """An SNS envelope or an EventBridge event copied by hand from a sample, its id with it,
     and sent with another alert in it is not the message it was copied from: were it, the

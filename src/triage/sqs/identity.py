@@ -55,9 +55,19 @@ _DIGEST = r"[0-9a-f]{16}"
 _IDENTITY = re.compile(
     rf"(?:{GATEWAY}:{_UUID}|(?:{SNS}|{EVENTBRIDGE}):{_ID}\.{_DIGEST}|{_ID})", re.ASCII
 )
-#: How far into a body an SNS envelope or an EventBridge event shows its kind: both services
-#: write it among their first keys, so a body that does not is never parsed here.
-_HEAD_CHARS = 256
+#: The first keys of the top-level object, in the order SNS and EventBridge write them: read
+#: without parsing the body (the pipeline parses it anyway, and a storm's every message passes
+#: here). A body written in another order (a forwarder that re-serialised it) is parsed.
+_SNS_HEAD = re.compile(
+    r'\s*\{\s*"Type"\s*:\s*"Notification"\s*,\s*"MessageId"\s*:\s*"([^"\\]{0,200})"\s*,'
+    r'\s*"TopicArn"\s*:\s*"',
+    re.ASCII,
+)
+_EVENT_HEAD = re.compile(
+    r'\s*\{\s*"version"\s*:\s*"[^"\\]{0,20}"\s*,\s*"id"\s*:\s*"([^"\\]{0,200})"\s*,'
+    r'\s*"detail-type"\s*:\s*"',
+    re.ASCII,
+)
 
 
 def new_gateway_id() -> str:
@@ -101,9 +111,12 @@ def _attribute(
 def _carried_by_body(sqs_id: str, body: str) -> str | None:
     """`sns:<MessageId>` for an SNS notification's envelope, `eb:<id>` for an EventBridge
     event; None for any other body, and for one that does not parse (the pipeline says why)."""
-    head = body[:_HEAD_CHARS]
-    if '"Notification"' not in head and '"detail-type"' not in head:
-        return None
+    if (written := _SNS_HEAD.match(body)) is not None:
+        return _bound(sqs_id, SNS, written.group(1), "body.MessageId", body)
+    if (written := _EVENT_HEAD.match(body)) is not None:
+        return _bound(sqs_id, EVENTBRIDGE, written.group(1), "body.id", body)
+    if '"Notification"' not in body and '"detail-type"' not in body:
+        return None  # neither kind, whatever its keys' order: not parsed
     try:
         payload = json.loads(body)
     except (ValueError, RecursionError):
