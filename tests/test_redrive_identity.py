@@ -59,6 +59,15 @@ def test_a_plain_message_is_named_by_its_sqs_id_bare() -> None:
     assert message.id == message.identity
 
 
+def test_an_sqs_id_of_no_ids_shape_is_digested_in_its_own_namespace() -> None:
+    """An SQS-compatible server's id holding a claim owner's separators (or anything else no
+    id holds) is digested under `sqs:`, the same on every delivery, and carried by a redrive."""
+    odd = message_from(_raw("m#1@x/y", PLAIN)).identity
+    assert odd.startswith("sqs:") and not set("#@/") & set(odd)
+    assert odd == message_from(_raw("m#1@x/y", PLAIN)).identity
+    assert message_from(_raw("new", PLAIN, **{REDRIVEN_FROM_ATTRIBUTE: odd})).identity == odd
+
+
 def test_the_gateway_stamp_names_the_message() -> None:
     """A message the gateway stamped is named by the stamp, whatever SQS calls it."""
     first = message_from(_raw("id-1", PLAIN, **{GATEWAY_ID_ATTRIBUTE: GW}))

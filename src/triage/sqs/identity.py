@@ -11,7 +11,7 @@ The identity is taken, in this order, from what the move keeps:
     eb:<id>.<digest>   an EventBridge event's id, for an event delivered to the queue directly
     <id>               the identity `triage dlq redrive` carried over (REDRIVEN_FROM_ATTRIBUTE),
                        else SQS's own MessageId, bare: what claims were keyed by before
-                       identities existed
+                       identities existed (sqs:<digest> for an id of no id's shape)
 
 An id read from a body is bound to that body: a redrive moves it byte for byte, while an
 envelope copied by hand from a sample (its MessageId with it) and sent with another alert in it
@@ -46,6 +46,7 @@ REDRIVEN_FROM_ATTRIBUTE = "redriven_from"
 GATEWAY = "gw"
 SNS = "sns"
 EVENTBRIDGE = "eb"
+SQS = "sqs"
 
 _ID = r"[A-Za-z0-9][A-Za-z0-9-]{0,99}"
 _UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
@@ -53,7 +54,8 @@ _BARE = re.compile(_ID, re.ASCII)
 _GATEWAY_ID = re.compile(rf"{GATEWAY}:{_UUID}", re.ASCII)
 _DIGEST = r"[0-9a-f]{16}"
 _IDENTITY = re.compile(
-    rf"(?:{GATEWAY}:{_UUID}|(?:{SNS}|{EVENTBRIDGE}):{_ID}\.{_DIGEST}|{_ID})", re.ASCII
+    rf"(?:{GATEWAY}:{_UUID}|(?:{SNS}|{EVENTBRIDGE}):{_ID}\.{_DIGEST}|{SQS}:[0-9a-f]{{32}}|{_ID})",
+    re.ASCII,
 )
 #: The first keys of the top-level object, in the order SNS and EventBridge write them: read
 #: without parsing the body (the pipeline parses it anyway, and a storm's every message passes
@@ -92,8 +94,10 @@ def message_identity(sqs_id: str, body: str, attributes: Mapping[str, str]) -> s
     if redriven is not None:
         return redriven
     # SQS's own id, bare when it has an id's shape (as every SQS endpoint's does); any other
-    # is kept apart from every namespace.
-    return sqs_id if _BARE.fullmatch(sqs_id) else f"sqs:{sqs_id}"
+    # is digested, so it holds no separator of a claim owner's, in a namespace of its own.
+    if _BARE.fullmatch(sqs_id):
+        return sqs_id
+    return f"{SQS}:{_digest(sqs_id, 16)}"
 
 
 def _attribute(
@@ -133,8 +137,11 @@ def _carried_by_body(sqs_id: str, body: str) -> str | None:
 def _bound(sqs_id: str, namespace: str, value: object, where: str, body: str) -> str | None:
     """`<namespace>:<value>.<digest of body>`, or None (logged) for a value of no id's shape."""
     if isinstance(value, str) and _BARE.fullmatch(value):
-        digest = hashlib.blake2b(body.encode("utf-8", "surrogatepass"), digest_size=8)
-        return f"{namespace}:{value}.{digest.hexdigest()}"
+        return f"{namespace}:{value}.{_digest(body, 8)}"
     length = len(value) if isinstance(value, str) else None
     log.warning("message.bad_identity", message_id=sqs_id, attribute=where, length=length)
     return None
+
+
+def _digest(text: str, size: int) -> str:
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=size).hexdigest()
