@@ -126,3 +126,50 @@ async def test_a_retry_on_a_replica_whose_clock_is_seconds_behind_says_nothing(
     again = await b.add_silence(retried, behind)
     assert again.id == first.id
     assert _said(retried, again) == []
+
+
+async def test_a_broader_silence_ending_later_is_named_with_how_to_end_it(
+    replicas: tuple[Store, Store],
+) -> None:
+    """A silence whose matchers are a subset of a new one's (another comment, so another
+    silence) quiets every alert the new one does: when it ends later, the operator who added
+    the new one hears its id and end, as the earlier end asked for changes nothing before it."""
+    a, b = replicas
+    now = datetime.now(UTC)
+    broad = new_silence(["team=payments"], None, "db work", "bob", now, until=_at(now, 3))
+    broad = await a.add_silence(broad, now)
+    narrow = new_silence(MATCHERS, None, "deploy", "alice", now, until=_at(now, 1))
+    added = await b.add_silence(narrow, now)
+    kept = await b.silences()
+    [warning] = _said_with(added, kept)
+    assert broad.id in warning and broad.ends().isoformat(timespec="seconds") in warning
+    assert f"expire {broad.id}" in warning
+
+
+async def test_silences_that_end_sooner_or_match_other_alerts_are_not_named(
+    replicas: tuple[Store, Store],
+) -> None:
+    """No word of a silence that ends before the new one, one that does not hold for every
+    alert the new one quiets (a matcher the new one lacks), or one expired by hand."""
+    a, b = replicas
+    now = datetime.now(UTC)
+    sooner = new_silence(["team=payments"], None, "short", "bob", now, until=_at(now, 0.5))
+    other = new_silence(["team=payments", "env=staging"], "5h", "staging", "bob", now)
+    ended = new_silence(["team=payments"], None, "ended", "bob", now, until=_at(now, 5))
+    for silence in (sooner, ended):
+        await a.add_silence(silence, now)
+    await a.add_silence(other, now)
+    await a.expire_silence(ended.id, now + timedelta(seconds=1))
+    added = await b.add_silence(new_silence(MATCHERS, "1h", "deploy", "alice", now), now)
+    assert _said_with(added, await b.silences()) == []
+
+
+def _at(now: datetime, hours: float) -> str:
+    return (now + timedelta(hours=hours)).isoformat()
+
+
+def _said_with(added: Silence, kept: list[Silence]) -> list[str]:
+    """What the operator hears of the store's other silences, beyond the warnings about the
+    silence itself."""
+    about_silence = silence_warnings(added, [])
+    return [w for w in silence_warnings(added, [], silences=kept) if w not in about_silence]

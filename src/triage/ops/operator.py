@@ -454,19 +454,25 @@ _SAME_END_WITHIN = timedelta(minutes=1)
 
 
 def silence_warnings(
-    silence: Silence, incidents: Sequence[Incident], *, asked: Silence | None = None
+    silence: Silence,
+    incidents: Sequence[Incident],
+    *,
+    asked: Silence | None = None,
+    silences: Iterable[Silence] = (),
 ) -> list[str]:
     """What the operator who just added `silence` (the store's answer to the add of `asked`)
-    should hear, judged by the store's incidents: that the store kept an earlier silence
-    ending later than asked (`end_kept_warning`); a matcher on a label no incident has
-    (`Team=payments` for `team=`, a label the source never writes) can only hold if such
-    alerts come, and a silence that matches no open incident quiets none of those the
-    operator is looking at. Warnings, not refusals: a silence may be made ahead of the alerts
-    it is for."""
+    should hear, judged by the store's incidents and `silences`: that it ends later than
+    asked (`end_kept_warning`), or that another silence quiets the same alerts for longer
+    (`outlasting_warnings`), so the end asked for is not when they are heard again; a
+    matcher on a label no incident has (`Team=payments` for `team=`, a label the source never
+    writes) can only hold if such alerts come, and a silence that matches no open incident
+    quiets none of those the operator is looking at. Warnings, not refusals: a silence may be
+    made ahead of the alerts it is for."""
     subjects = [(incident, _subject(incident)) for incident in incidents]
     names = set(FIELDS).union(*(subject.labels for _, subject in subjects))
     kept = end_kept_warning(asked, silence) if asked is not None else None
     warnings = [kept] if kept else []
+    warnings += outlasting_warnings(silence, silences)
     warnings += [
         warning
         for matcher in silence.matchers
@@ -500,6 +506,32 @@ def end_kept_warning(asked: Silence, kept: Silence) -> str | None:
         f"silence again never shortens it); to end the quiet at {wanted}, add this silence "
         f"with another comment, then expire {kept.id}"
     )
+
+
+#: Other silences named by `outlasting_warnings`, at most.
+_OUTLASTING_NAMED = 3
+
+
+def outlasting_warnings(silence: Silence, silences: Iterable[Silence]) -> list[str]:
+    """One warning for each other silence of `silences` that holds for every alert `silence`
+    does (its matchers are a subset of `silence`'s) and ends later: those alerts stay quiet
+    until it ends, whatever end `silence` asked for (as with Alertmanager, silences overlap,
+    and the last to end decides). Each names the silence and its end, not its matchers (the
+    operator can list them), and how to end the quiet sooner."""
+    mine = frozenset(silence.matchers)
+    outlasting = [
+        other
+        for other in silences
+        if other.id != silence.id
+        and other.ends() - silence.ends() > _SAME_END_WITHIN
+        and frozenset(other.matchers) <= mine
+    ]
+    return [
+        f"silence {other.id} holds for every alert this one does and lasts until "
+        f"{_time(other.ends())}: they stay quiet until then, not until {_time(silence.ends())}; "
+        f"to end the quiet sooner, expire {other.id} too"
+        for other in sorted(outlasting, key=lambda s: s.ends(), reverse=True)[:_OUTLASTING_NAMED]
+    ]
 
 
 def _case_hints(silence: Silence, subjects: Sequence[Subject]) -> list[str]:
