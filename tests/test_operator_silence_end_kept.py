@@ -1,7 +1,8 @@
 """Re-adding a silence (same matchers, comment and author) with an earlier end, on another replica
 sharing the store: the store keeps the one silence and its later end, as two Alertmanager
 silences would quiet until the later one ends, and the operator is told so, with the way to end
-it sooner. Two store objects on one SQLite file, and on one DynamoDB table (moto)."""
+it sooner; likewise when another, broader silence outlasts a new one. Two store objects on one
+SQLite file, and on one DynamoDB table (moto)."""
 
 from __future__ import annotations
 
