@@ -91,6 +91,7 @@ def test_fields_become_the_json_the_daemon_reads_each_in_its_charset() -> None:
         (form(part(named("a") + "\nX-Bare: lf")), "bare CR or LF"),
         (form(part(named("a") + "\rX-Bare: cr")), "bare CR or LF"),
         (form(part(named("a") + "\r\n" + named("b"))), "repeats a header"),
+        (form(part('Content-Disposition: form-data; name="a"; NAME="b"')), "repeats a parameter"),
         (form(part(named("a") + "\r\nContent-Type: multipart/mixed; boundary=z")), "nested"),
         (
             form(f"--{B}\r\n".encode() + b"Content-Disposition: form-data; name=\xff\r\n\r\nv\r\n"),
@@ -115,6 +116,7 @@ def test_fields_become_the_json_the_daemon_reads_each_in_its_charset() -> None:
         "bare-lf",
         "bare-cr",
         "repeated",
+        "repeated-parameter",
         "nested",
         "latin-1-head",
     ],

@@ -1,4 +1,5 @@
-"""The HTTP face of `triage ingest` (aiohttp.web): `POST /v1/alerts/{source}`, `GET /healthz`,
+"""The HTTP face of `triage ingest` (aiohttp.web): `POST /v1/alerts/{source}` (and `GET`, for a
+sender that puts the alert's fields in the query string: never Sentry's path), `GET /healthz`,
 `GET /readyz`, and Alertmanager's own API path, `POST /api/v2/alerts` (and `/api/v1/alerts`, both
 also under any path prefix), so Prometheus, vmalert and other rule evaluators can send to the
 gateway as to an Alertmanager: the `alertmanager` source's token, an array of alerts only (the
@@ -6,15 +7,21 @@ webhook group goes to `/v1/alerts/alertmanager`), answered 200 as Alertmanager d
 batch (Prometheus sends up to 64, or 256 from 3.x) is one SQS message, as a webhook group is.
 
 One request, in order: a head over 64 KiB (431) → an `Expect` other than 100-continue (417) →
-the source exists and has a token (else 404) → no credential header twice (400) → the
-credential matches (401; Sentry's signature is checked once the body is read, and its
+the source exists and has a token (else 404) → a GET without a body, and not to Sentry (400,
+405) → no credential header twice (400) → a query string of at most 1,000 parameters (400) →
+the credential matches (401; a `?token=` is no credential, ingest/query.py says why, and the
+401 then says where it goes; Sentry's signature is checked once the body is read, and its
 `Sentry-Hook-Timestamp` from the head: 401 when stale) → the source's rate (429 with
 Retry-After; Sentry's, then: a signature accepted within the replay window is 200
 `duplicate`, nothing queued, see ingest/replay.py) → at most 1 MiB (413, by Content-Length
-before reading when it is given), a coding and a charset the gateway reads (415; a transfer
-coding besides chunked: 501) → only then `100 Continue`, if the sender waits for it, and the
-body → the normaliser reads it as the path's source (422 with its one-line reason) → it fits
-the queue's message size (413) → the queue answers (503 with Retry-After at once when it has
+before reading when it is given), a coding, a charset and a media type the gateway reads (415;
+a transfer coding besides chunked: 501; a multipart/form-data boundary RFC 2046 allows: 400) →
+only then `100 Continue`, if the sender waits for it, and the body → the normaliser reads it as
+the path's source (422 with its one-line reason; a form, multipart or urlencoded, or the query's
+fields when there is no body, as the JSON of its fields, ingest/validate.py; a multipart body
+that is not one, 400, or holds a file, 415; on the generic and threshold paths, a batch of
+alerts as one message each, at most 100, ingest/several.py) → each message fits the queue's
+message size (413) → the queue answers (503 with Retry-After at once when it has
 not yet, or its last call got no answer: see ingest/probe.py) → SQS holds it (202 with the
 message id; 503 with Retry-After when SQS did not take it). Any other path or method is
 404/405. Each request gets an id, returned in the answer and the `X-Request-Id` header, and

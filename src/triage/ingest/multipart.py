@@ -182,6 +182,8 @@ def _parameters(header: str) -> tuple[str, dict[str, str]]:
                 raise MalformedForm("a multipart part's header parameters cannot be read")
             break
         key, value = match.group(1).lower(), match.group(2)
+        if key in parameters:
+            raise MalformedForm("a multipart part's header repeats a parameter")
         if value.startswith('"'):
             value = _QUOTED_PAIR.sub(r"\1", value[1:-1])
         parameters[key] = value
