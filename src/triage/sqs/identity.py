@@ -113,8 +113,9 @@ def _attribute(
 
 
 def _carried_by_body(sqs_id: str, body: str) -> str | None:
-    """`sns:<MessageId>` for an SNS notification's envelope, `eb:<id>` for an EventBridge
-    event; None for any other body, and for one that does not parse (the pipeline says why)."""
+    """`sns:<MessageId>.<digest>` for an SNS notification's envelope, `eb:<id>.<digest>` for an
+    EventBridge event; None for any other body, and for one that does not parse (the pipeline
+    says why)."""
     if (written := _SNS_HEAD.match(body)) is not None:
         return _bound(sqs_id, SNS, written.group(1), "body.MessageId", body)
     if (written := _EVENT_HEAD.match(body)) is not None:
