@@ -405,14 +405,14 @@ async def test_a_letter_the_main_queue_refuses_does_not_stop_the_rest(queues: Qu
 
 async def test_redrive_keeps_attributes_and_the_trace_header(queues: Queues) -> None:
     """A dead letter's attributes (binary, numeric, custom types, terminal escapes in a value)
-    and its X-Ray trace header go back with it."""
+    and its X-Ray trace header go back with it, beside what the redrive adds of its own."""
     trace = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"
     attributes = {
         "bin": {"DataType": "Binary", "BinaryValue": b"\xff\x00\xfe"},
         "num": {"DataType": "Number.float", "StringValue": "1.5"},
         "odd": {"DataType": "String.custom", "StringValue": "\x1b[2J\u202e"},
     }
-    queues.client().send_message(
+    sent = queues.client().send_message(
         QueueUrl=queues.dlq_url,
         MessageBody='{"title": "attrs"}',
         MessageAttributes=attributes,
@@ -422,7 +422,12 @@ async def test_redrive_keeps_attributes_and_the_trace_header(queues: Queues) -> 
         recording = _Recording(sqs)
         assert await _redrive(recording, queues) == 1
     [back] = _everything(queues, queues.url)
-    assert {k: {**v} for k, v in back["MessageAttributes"].items()} == attributes
+    kept = {k: {**v} for k, v in back["MessageAttributes"].items()}
+    assert {k: kept[k] for k in attributes} == attributes
+    # The redrive adds only its own: the letter's identity (its message id in the DLQ) and
+    # when it was first queued.
+    assert set(kept) - set(attributes) == {"redriven_from", "received_at"}
+    assert kept["redriven_from"]["StringValue"] == sent["MessageId"]
     # moto's SendMessageBatch drops system attributes, so the request itself is checked.
     [[entry]] = [call["Entries"] for call in recording.batches]
     assert entry["MessageSystemAttributes"]["AWSTraceHeader"]["StringValue"] == trace
