@@ -566,25 +566,23 @@ def _ticket_refs(effect: Effect) -> list[str]:
 
 
 def _alert_links(effect: Effect) -> list[str]:
-    """The alert's runbook and links, each labelled with its name and the host it opens."""
     named = {"runbook": effect.alert.runbook_url, **effect.alert.links}
-    shown = []
-    for name, url in named.items():
-        host = _ascii_host(url) if url else None
-        link = _link(url, f"{cut_name(name)} ({host})") if url and host else None
-        if link:
-            shown.append(link)
-    return shown
+    return [link for name, url in named.items() if url and (link := _alert_link(name, url))]
 
 
 #: How much of a link's name (the alert's words) its label shows.
 _NAME_CHARS = 60
 
 
-def cut_name(name: str) -> str:
-    """A link's name, one line, at most _NAME_CHARS characters."""
+def _alert_link(name: str, url: str) -> str | None:
+    """One of the alert's links, labelled with its name (one line, cut) and the host it
+    opens; None unless it is an http(s) URL."""
+    host = _ascii_host(url)
+    if host is None:
+        return None
     flat = " ".join(visible(name, one_line=True).split())
-    return flat if len(flat) <= _NAME_CHARS else flat[: _NAME_CHARS - 1] + "…"
+    shown = flat if len(flat) <= _NAME_CHARS else flat[: _NAME_CHARS - 1] + "…"
+    return _link(url, f"{shown} ({host})")
 
 
 def _slack_date(when: datetime) -> str:
