@@ -127,3 +127,39 @@ def test_a_value_that_differs_only_in_case_is_named(
         "triage: silence: warning: matcher 'env=Prod': values are case-sensitive, and open "
         "incidents have env=prod",
     ]
+
+
+def test_the_cli_says_when_an_add_keeps_a_later_end(
+    store_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`silence add` again with an earlier end exits 0, answers the silence kept (its later
+    end), and says on stderr that the later end is kept and how to end it sooner."""
+    code, first, _ = _add(capsys, "team=payments")
+    assert code == 0
+    args = ["silence", "add", "--for", "10m", "--comment", "db work", "--author", "op"]
+    assert main([*args, "--match", "team=payments"]) == 0
+    out, err = capsys.readouterr()
+    again = json.loads(out)
+    assert again["id"] == first["id"] and again["ends_at"] == first["ends_at"]
+    [kept] = [line for line in err.splitlines() if "is kept" in line]
+    assert kept.startswith("triage: silence: warning:") and str(first["id"]) in kept
+    assert "add this silence" in kept
+
+
+async def test_the_api_says_when_an_add_keeps_a_later_end(tmp_path: Path) -> None:
+    """POST /api/v1/silences again with an earlier end answers the kept silence with a warning
+    saying its later end is kept; the first add has none about it."""
+    store = await _seeded(tmp_path / "t.db")
+    body = {"matchers": ["team=payments"], "duration": "2h", "comment": "db work"}
+    try:
+        async with serving(store) as client:
+            first = await client.post("/api/v1/silences", json=body, headers=BEARER)
+            body["duration"] = "10m"
+            again = await client.post("/api/v1/silences", json=body, headers=BEARER)
+    finally:
+        await store.aclose()
+    assert first.status_code == again.status_code == 201
+    assert "warnings" not in first.json()
+    assert again.json()["id"] == first.json()["id"]
+    [kept] = again.json()["warnings"]
+    assert first.json()["id"] in kept and "is kept" in kept

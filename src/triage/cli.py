@@ -356,7 +356,7 @@ async def _silence(store: Any, args: argparse.Namespace) -> int:
             _err(f"triage: silence: {exc}")
             return 2
         print(json_line(silence_json(added, redactor, now)))
-        await _warn_about_silence(store, added)
+        await _warn_about_silence(store, added, silence)
         return 0
     if args.verb == "list":
         for silence in shown_silences(await store.silences(), now, every=args.all):
@@ -370,18 +370,21 @@ async def _silence(store: Any, args: argparse.Namespace) -> int:
     return 0
 
 
-async def _warn_about_silence(store: Any, silence: Any) -> None:
-    """One stderr line per warning `silence_warnings` has for a silence just added (a
-    matcher on a label no incident has, no open incident matched); the exit stays 0, as the
-    silence is made."""
-    from triage.ops.operator import silence_warnings
+async def _warn_about_silence(store: Any, silence: Any, asked: Any) -> None:
+    """One stderr line per warning `silence_warnings` has for `silence`, the store's answer to
+    the add of `asked` (a later end kept, another silence outlasting it, a matcher on a label
+    no incident has, no open incident matched); the exit stays 0, as the silence is made."""
+    from triage.ops.operator import end_kept_warning, silence_warnings
 
     try:
-        incidents = await store.incidents()
+        incidents, silences = await store.incidents(), await store.silences()
     except TriageError as exc:
         _err(f"triage: silence: warning: not checked against the incidents: {exc.reason}")
+        kept = end_kept_warning(asked, silence)
+        if kept is not None:
+            _err(f"triage: silence: warning: {kept}")
         return
-    for warning in silence_warnings(silence, incidents):
+    for warning in silence_warnings(silence, incidents, asked=asked, silences=silences):
         _err(f"triage: silence: warning: {warning}")
 
 

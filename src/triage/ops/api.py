@@ -48,6 +48,7 @@ from triage.ops.http_server import Handler, Request, Response
 from triage.ops.operator import (
     Filter,
     SharedScan,
+    end_kept_warning,
     find_incident,
     incident_json,
     list_incidents,
@@ -258,20 +259,23 @@ class OperatorApi:
             return _error(400, "body is nested too deeply")
         log.info("api.silence_added", silence=added.id, matchers=len(added.matchers))
         shown = silence_json(added, self.view.redactor, now)
-        warnings = await self._silence_warnings(added)
+        warnings = await self._silence_warnings(added, silence)
         if warnings:  # only when there is one, as scripts read the silence's keys as they were
             shown["warnings"] = warnings
         return _json(201, shown)
 
-    async def _silence_warnings(self, silence: Silence) -> list[str]:
-        """`silence_warnings` against the shared scan; none when the store cannot be read
-        (the silence is made, only the advice about it is lost)."""
+    async def _silence_warnings(self, silence: Silence, asked: Silence) -> list[str]:
+        """`silence_warnings` for `silence`, the store's answer to the add of `asked`, against
+        the shared scan; when the store cannot be read, only whether a later end was kept (the
+        silence is made, only the advice about the incidents is lost)."""
         try:
             incidents = await self.view.scan.incidents(self.view.store)
+            silences = await self.view.store.silences()
         except TriageError as exc:
             log.warning("api.silence_unchecked", silence=silence.id, reason=exc.reason)
-            return []
-        return silence_warnings(silence, incidents)
+            kept = end_kept_warning(asked, silence)
+            return [kept] if kept is not None else []
+        return silence_warnings(silence, incidents, asked=asked, silences=silences)
 
     async def expire_silence(self, request: Request) -> Response:
         try:
