@@ -11,12 +11,8 @@ from pathlib import Path
 
 from triage.errors import TriageError
 from triage.metrics import Metrics
-from triage.ops.metrics_export import (
-    LLM_OUTCOMES,
-    SINK_OUTCOMES,
-    EmfExporter,
-    declare_known_series,
-)
+from triage.ops.known_series import LLM_OUTCOMES, SINK_OUTCOMES, declare_known_series
+from triage.ops.metrics_export import EmfExporter
 from triage.ops.prometheus import prometheus_text
 
 SRC = Path(__file__).resolve().parent.parent / "src" / "triage"

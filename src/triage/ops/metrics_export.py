@@ -6,8 +6,9 @@ CloudWatch gets counters as deltas since the previous flush, timings as their ra
 (EMF `Values`, PutMetricData `Values` with `Counts`: CloudWatch computes percentiles only
 from raw values, never from a statistic set) and gauges as their current value. Past the
 raw values a flush keeps of a busy interval, each kept value stands for its share of the
-interval's observations (`triage.ops.weighted`), so SampleCount is exact in a storm too. A series with dimensions is also published under `Service` alone, so an
-alarm can watch a metric across its dimensions (the longest-open breaker, every LLM outcome).
+interval's observations (`triage.ops.weighted`), so SampleCount is exact in a storm too. A
+series with dimensions is also published under `Service` alone, so an alarm can watch a
+metric across its dimensions (the longest-open breaker, every LLM outcome).
 CloudWatch names stay the CamelCase ones of `triage.metrics`; Prometheus gets the same series
 under its own conventions (snake_case, `_total`, base units: seconds), named here and written by
 `triage.ops.prometheus` (imported at the first scrape: prometheus_client cost every start ~0.1 s
@@ -31,7 +32,6 @@ import structlog
 from botocore.exceptions import ClientError, ParamValidationError
 
 from triage.aws import AWS_CALL_ERRORS
-from triage.errors import TransientError, TriageError
 from triage.logs import Unfailing
 from triage.metrics import Metrics, SeriesKey
 from triage.ops.weighted import Weighted
@@ -184,65 +184,6 @@ UNLABELLED_COUNTERS = frozenset(
         "QueueDepthPollFailures",
     }
 )
-
-#: The outcomes each sink's code counts under `SinkCalls{sink,outcome}`.
-SINK_OUTCOMES: dict[str, tuple[str, ...]] = {
-    "backend": ("ok", "skipped", "rejected", "unauthorized", "throttled", "unavailable", "network"),
-    "slack": ("ok", "skipped", "rejected", "throttled", "unavailable", "network"),
-    "github": (
-        "ok",
-        "found",
-        "digested",
-        "skipped",
-        "refused",
-        "rejected",
-        "throttled",
-        "unavailable",
-    ),
-}
-#: The outcomes of `LLMCalls{outcome}`: an answer, and what a model client's error says it is.
-LLM_OUTCOMES = (
-    "ok",
-    "refused",
-    "invalid",
-    "rejected",
-    "timeout",
-    "rate_limited",
-    "unreachable",
-    "server_error",
-)
-#: Why a message is released that no error class names: a crash, a timeout, a lost delete.
-_RELEASE_REASONS = ("bug", "timeout", "delete")
-
-
-def declare_known_series(metrics: Metrics, sinks: Iterable[str] = ()) -> None:
-    """Declare, at the daemon's start, the counter series whose dimension values are known
-    then (Prometheus's advice for labelled counters), so `increase()` counts their first event
-    after a restart: each of `sinks` with each of its outcomes, the model's outcomes, and the
-    reasons of the error tree for `MessagesFailed` (the transient ones for `MessagesHeld`).
-    Series whose values come from alerts (`source`, `team`) or are free text appear with their
-    first event, which `increase()` cannot count (the README says so)."""
-    for sink in sinks:
-        for outcome in SINK_OUTCOMES.get(sink, ()):
-            metrics.declare("SinkCalls", sink=sink, outcome=outcome)
-    for outcome in LLM_OUTCOMES:
-        metrics.declare("LLMCalls", outcome=outcome)
-    for reason in (*_reasons(TriageError), *_RELEASE_REASONS):
-        metrics.declare("MessagesFailed", reason=reason)
-    for reason in _reasons(TransientError):
-        metrics.declare("MessagesHeld", reason=reason)
-
-
-def _reasons(root: type[TriageError]) -> set[str]:
-    """The `reason` of `root` and of every error class under it."""
-    found: set[str] = set()
-    todo = [root]
-    while todo:
-        kind = todo.pop()
-        found.add(kind.reason)
-        todo.extend(kind.__subclasses__())
-    return found
-
 
 #: CloudWatch unit → the Prometheus base-unit suffix and the factor to it.
 PROMETHEUS_UNITS = {"Milliseconds": ("seconds", 1e-3), "Seconds": ("seconds", 1.0)}
