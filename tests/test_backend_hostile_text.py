@@ -54,7 +54,7 @@ async def test_hostile_characters_never_reach_the_ticket(backend: TicketServer) 
         await sink.apply(effect(EffectKind.CLOSE, ref, "fp:3"))
     [opened] = backend.tickets
     assert _unshowable(opened["body"]) == []
-    assert opened["body"]["description"] == "db down at[2J 03:00\nnext"
+    assert opened["body"]["description"] == "db down  at [2J 03:00 \nnext"
     assert opened["body"]["team"] == "data\ufffd"
     events = backend.events
     assert len(events) == 2

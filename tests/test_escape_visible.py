@@ -17,13 +17,14 @@ FAMILY = "\N{MAN}\u200d\N{WOMAN}\u200d\N{GIRL}"
         ("a\u202eb\u202dc\u2066d\u2069e\u202a", "abcde"),  # overrides, isolates, embeddings
         ("ad\u200bmin\u2060\ufeff\u180e", "admin"),  # zero-width space, joiner, BOM, MVS
         ("ok\U000e0049\U000e0047\U000e004e", "ok"),  # tag letters spelling hidden words
-        ("\x1b]8;;https://x\x1b\\y\x1b]8;;\x1b\\", "]8;;https://x\\y]8;;\\"),  # OSC 8, ESC gone
-        ("a\x00b\x08c\x7fd\x9be", "abcde"),  # NUL, backspace, DEL, C1 CSI
+        ("\x1b]8;;https://x\x1b\\y\x1b]8;;\x1b\\", " ]8;;https://x \\y ]8;; \\"),  # OSC 8
+        ("a\x00b\x08c\x7fd\x9be", "a b c d e"),  # NUL, backspace, DEL, C1 CSI: spaces
         ("lone \ud800 \udfff", "lone \ufffd \ufffd"),
     ],
 )
 def test_hostile_characters_are_removed_or_replaced(hostile: str, shown: str) -> None:
-    """Reordering, invisible and control characters go; a lone surrogate becomes U+FFFD."""
+    """Reordering and invisible characters go, control characters become spaces and a lone
+    surrogate becomes U+FFFD."""
     assert visible(hostile) == shown
 
 
@@ -52,7 +53,7 @@ def test_json_values_are_cleaned_throughout() -> None:
     """`visible_json` cleans every text of a JSON-like value, keys as one line; `whole_unicode`
     replaces only lone surrogates and leaves every other character as stored."""
     value = {"t\u202ei\nt": ["a\x00", {"k": "\ud800\u200b"}], "n": 3, "b": None}
-    assert visible_json(value) == {"ti t": ["a", {"k": "\ufffd"}], "n": 3, "b": None}
+    assert visible_json(value) == {"ti t": ["a ", {"k": "\ufffd"}], "n": 3, "b": None}
     assert whole_unicode(value) == {
         "t\u202ei\nt": ["a\x00", {"k": "\ufffd\u200b"}],
         "n": 3,
@@ -68,3 +69,11 @@ def test_a_pile_of_combining_marks_is_cut() -> None:
     assert visible(zalgo) == "a" + "\u0300\u0301\u0302\u0303" * 2 + "b"
     real = "Vi\u1ec7t 1\ufe0f\u20e3 \u05e9\u05c1\u05b8 \u0f40\u0fb1\u0f74\u0f7c"
     assert visible(real) == real
+
+
+def test_a_control_character_is_a_space_so_no_secret_is_glued_together() -> None:
+    """A control character between two halves of a credential becomes a space, not nothing:
+    the redactor saw two words there (it does not see through controls), and gluing them after
+    it ran would publish the credential whole."""
+    assert visible("key AKIA\x00IOSFODNN7EXAMPLE") == "key AKIA IOSFODNN7EXAMPLE"
+    assert visible("a\x1b[2Jb\x08c") == "a [2Jb c"

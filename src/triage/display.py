@@ -14,11 +14,12 @@ own way (mrkdwn entities in `sinks/slack.py`, HTML in `ops/status_page.py`, Mark
 - a lone surrogate is no character at all: no UTF-8 encoder takes it, so one in a request
   fails the whole request.
 
-`visible` removes the first three and replaces the last with U+FFFD; it also keeps at most
-eight combining marks on one character (Zalgo text piles up hundreds, drawn over the lines
-around it). What mixed scripts and emoji need is kept: zero-width joiners and non-joiners, the left-to-right and right-to-left
-marks (which reorder nothing across a strong letter) and tag characters inside an emoji flag
-(England's, Scotland's). The operator's terminal is not such a place: it shows every such
+`visible` removes the first two, makes each control character a space (never gluing two words
+the redactor read apart) and a lone surrogate U+FFFD; it also keeps at most eight combining
+marks on one character (Zalgo text piles up hundreds, drawn over the lines around it). What
+mixed scripts and emoji need is kept: zero-width joiners and non-joiners, the left-to-right and
+right-to-left marks (which reorder nothing across a strong letter) and tag characters inside
+an emoji flag (England's, Scotland's). The operator's terminal is not such a place: it shows every such
 character escaped as `\\uXXXX` (`view.terminal_line`), so nothing is hidden from an operator.
 """
 
@@ -45,8 +46,8 @@ _TAGS = range(0xE0020, 0xE0080)
 
 
 def visible(text: str, *, one_line: bool = False) -> str:
-    """`text` as it is safe to show: bidi controls, invisible format characters and control
-    characters removed, lone surrogates replaced by U+FFFD, a pile of combining marks cut to
+    """`text` as it is safe to show: bidi controls and invisible format characters removed,
+    control characters spaces, lone surrogates U+FFFD, a pile of combining marks cut to
     MARKS_MAX. Line breaks of any kind become "\\n" (and tabs stay), or with `one_line` each
     becomes a space."""
     if text.isascii() and text.isprintable():
@@ -70,7 +71,9 @@ def _shown(ch: str, category: str, in_flag: bool, one_line: bool) -> str:
     if category == "Cs":
         return "\ufffd"
     if category == "Cc":
-        return ""
+        # A space, not nothing: the redactor, which does not see through controls, read two
+        # words here, and two halves of a credential glued after it ran would be published.
+        return " "
     if category == "Cf":
         keep = ch in _KEPT_FORMAT or (in_flag and ord(ch) in _TAGS)
         return ch if keep else ""

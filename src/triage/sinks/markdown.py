@@ -51,6 +51,11 @@ _ZWSP = "&#8203;"
 _DROPPED_CATEGORIES = frozenset({"Cc", "Cf", "Cn", "Co", "Cs"})
 #: Code points dropped from text besides what `visible` removes: private-use and unassigned.
 _NOT_DRAWN = frozenset({"Co", "Cn"})
+#: Control characters other than line breaks and tabs, dropped before `visible` (which would
+#: make each a space): GitHub text has always lost them without a trace.
+_CONTROLS = dict.fromkeys(
+    code for code in [*range(0x20), *range(0x7F, 0xA0)] if chr(code) not in "\t\n\r\x0b\x0c\x85"
+)
 
 #: Characters left out of a rendered URL (percent-encoded instead): they could end the
 #: `<…>` link destination or start markup around it.
@@ -61,7 +66,7 @@ def _clean(text: str) -> str:
     """`text` as every output shows it (`display.visible`: no control, bidi or invisible
     format character, any line break "\n"; emoji joiners and flags kept), and without
     private-use or unassigned code points (which GitHub's fonts draw as boxes, or not at all)."""
-    shown = visible(text)
+    shown = visible(text.translate(_CONTROLS))
     if shown.isprintable():
         return shown
     return "".join(ch for ch in shown if unicodedata.category(ch) not in _NOT_DRAWN)
