@@ -133,3 +133,16 @@ async def test_a_backtick_in_a_link_name_opens_no_code_span(hook: Hook) -> None:
 
 def _mrkdwn_objects(message: dict[str, Any]) -> list[dict[str, Any]]:
     return [o for o in text_objects(message) if o["type"] == "mrkdwn"]
+
+
+async def test_a_control_character_never_glues_a_credential_together(hook: Hook) -> None:
+    """A credential split by a control character (which the redactor does not see through)
+    reaches the channel still split, never whole."""
+    split = "AKIA\x00IOSFODNN7EXAMPLE"
+    hostile_alert = ALERT.model_copy(update={"team": split, "labels": {"host": split}})
+    ticket = Ticket(title=split, priority=Priority.CRITICAL, description=split, steps=(split,))
+    async with open_sink(hook.url()) as sink:
+        await sink.apply(effect(alert=hostile_alert, ticket=ticket))
+    [message] = hook.bodies()
+    text = all_text(message)
+    assert "AKIAIOSFODNN7EXAMPLE" not in text and "AKIA IOSFODNN7EXAMPLE" in text
