@@ -5,6 +5,8 @@ test_normalize_more_vendors.py, test_prometheus_pipeline.py)."""
 
 from __future__ import annotations
 
+import json
+import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -69,6 +71,22 @@ async def trigger_repeat_recovery(
     for minute, path in enumerate((trigger, trigger, recovery)):
         at = T0 + timedelta(minutes=minute)
         body = path.read_text(encoding="utf-8")
+        if minute == 1:
+            body = another_publish(body)
         message = Message(f"m-{minute}", body, f"r-{minute}", 1, at, received_at=at)
         actions += [outcome.action for outcome in await pipeline.process(message)]
     return actions, [effect.kind for effect in sink.effects]
+
+
+def another_publish(body: str) -> str:
+    """`body` as its service sends the same notice again: an SNS envelope or an EventBridge
+    event under an id of its own (the same id and body is one message delivered twice)."""
+    try:
+        value = json.loads(body)
+    except ValueError:
+        return body
+    if isinstance(value, dict) and "MessageId" in value:
+        return json.dumps(value | {"MessageId": str(uuid.uuid4())})
+    if isinstance(value, dict) and "detail-type" in value:
+        return json.dumps(value | {"id": str(uuid.uuid4())})
+    return body

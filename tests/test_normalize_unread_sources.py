@@ -351,7 +351,9 @@ async def test_memorydb_failure_repeat_and_completion_are_one_ticket() -> None:
         failed, Message=json.dumps({"MemoryDB:ClusterProvisioningComplete": "orders-cache"})
     )
     done["Timestamp"] = "2026-12-05T06:40:00.000Z"
-    actions, effects = await actions_of(failed, failed, done)
+    # SNS sends a notice again under a MessageId of its own (the same id is one delivery).
+    again = failed | {"MessageId": "6c1f0b2e-3d4a-4e5f-8a9b-0c1d2e3f4a5b"}
+    actions, effects = await actions_of(failed, again, done)
     assert actions == [Action.OPEN, Action.COUNT, Action.CLOSE]
     assert effects == [EffectKind.OPEN, EffectKind.CLOSE]
 

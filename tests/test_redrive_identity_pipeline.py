@@ -30,13 +30,6 @@ from triage.pipeline import Pipeline
 from triage.redact import Redactor
 from triage.sqs.inbox import Message, SqsInbox
 
-#: Until `Pipeline` keys what it counted on `Message.identity` instead of `Message.id`, a
-#: redriven message is counted again: the tests marked so say it. Strict: once it does, they
-#: pass, and the marker must go.
-needs_identity = pytest.mark.xfail(
-    strict=True, reason="pipeline.py keys claims on Message.id, not Message.identity"
-)
-
 POLICY = Policy(update_interval=timedelta(minutes=15), reopen_window=timedelta(hours=1))
 PAYLOADS = Path(__file__).parent / "payloads"
 #: A generic alert that states no time: it is dated when its message was queued.
@@ -134,7 +127,6 @@ def _counts(rig: Rig) -> tuple[float, float]:
     return rig.metrics.counter("TicketsCreated"), rig.metrics.counter("DuplicatesSuppressed")
 
 
-@needs_identity
 async def test_a_counted_repeat_redriven_by_hand_is_not_counted_again(rig: Rig) -> None:
     """A repeat counted before its message died, redriven by `triage dlq redrive`, is known:
     ignored, its incident's occurrences and the metrics as they were."""
@@ -150,7 +142,6 @@ async def test_a_counted_repeat_redriven_by_hand_is_not_counted_again(rig: Rig) 
     assert (await rig.occurrences(), _counts(rig)) == before == (2, (1, 1))
 
 
-@needs_identity
 async def test_a_stamped_repeat_moved_by_sqs_is_not_counted_again(rig: Rig, queues: Queues) -> None:
     """A repeat the gateway queued, counted before it died and moved back by SQS's own move
     task (a new MessageId), is known by the gateway's stamp."""
@@ -174,7 +165,6 @@ def _published(body: str, sns_id: str) -> str:
     return json.dumps(envelope)
 
 
-@needs_identity
 async def test_an_sns_repeat_moved_by_sqs_is_not_counted_again(rig: Rig) -> None:
     """An alarm's repeat from SNS, counted and moved back by SQS's move task, is known by
     SNS's MessageId; SNS delivering that publish once more is known too."""
@@ -193,7 +183,6 @@ async def test_an_sns_repeat_moved_by_sqs_is_not_counted_again(rig: Rig) -> None
     assert (await rig.occurrences(), _counts(rig)) == (2, (1, 1))
 
 
-@needs_identity
 async def test_a_redriven_opener_is_not_counted_as_its_own_repeat(rig: Rig) -> None:
     """The firing that opened an incident, dead before its delete and redriven by hand while
     the incident is open, is known as the opener (an effect it carried out), not counted as a
@@ -208,7 +197,6 @@ async def test_a_redriven_opener_is_not_counted_as_its_own_repeat(rig: Rig) -> N
     assert (await rig.occurrences(), _counts(rig)) == (1, (1, 0))
 
 
-@needs_identity
 async def test_two_live_copies_of_a_message_open_one_ticket(rig: Rig, queues: Queues) -> None:
     """Two copies of one message in flight at once (a redrive interrupted between its send
     and its delete leaves both): the second waits while the first carries the effect out,

@@ -241,19 +241,20 @@ class Pipeline:
         # received, its receive count unchanged: what follows an alert's decision (a member's
         # move) may not have happened, as on a redelivery.
         tried_here = delivery in self._attempted
-        redelivered = message.receive_count > 1 or tried_here
+        # Redriven from the DLQ by hand: counted before under its identity, whatever its count.
+        redelivered = message.receive_count > 1 or tried_here or message.redriven
         self._attempted[delivery] = None
         if len(self._attempted) > ATTEMPTED_KEPT:
             del self._attempted[next(iter(self._attempted))]
         actions = await self._each_incident(
-            alerts, message.id, delivery, progress, redelivered, queued
+            alerts, message.identity, delivery, progress, redelivered, queued
         )
         if redelivered and not self.dry_run:
             await self._finish_released(message, alerts, delivery, read=not tried_here)
         self._attempted.pop(delivery, None)
-        self._released.pop(message.id, None)
+        self._released.pop(message.identity, None)
         if any(action in _COUNTING for action in actions):
-            owners = [f"{message.id}#{i}" for i in range(len(alerts))]
+            owners = [f"{message.identity}#{i}" for i in range(len(alerts))]
             message.on_deleted.append(lambda: self.ledger.store.settle(owners))
         self.metrics.observe("ProcessingLatency", (time.perf_counter() - started) * 1000)
         return [Outcome(a.fingerprint, action) for a, action in zip(alerts, actions, strict=True)]
@@ -268,12 +269,12 @@ class Pipeline:
         (a group's issue never opened or never closed, Slack never told). `read`: this
         delivery's first try in this process, so the store is asked too (an earlier delivery
         may have failed on another replica); a held retry's own failures are known here."""
-        released = self._released.get(message.id, {})
-        if read and message.receive_count > 1:
-            stored = await self.ledger.store.released_claims(message.id)
+        released = self._released.get(message.identity, {})
+        if read and (message.receive_count > 1 or message.redriven):
+            stored = await self.ledger.store.released_claims(message.identity)
             released = {**released, **dict.fromkeys(stored)}
             if released:
-                self._keep_released(message.id, released)
+                self._keep_released(message.identity, released)
         for key, alert_owner in released:
             index = _alert_index(alert_owner)
             if index is None or index >= len(alerts):
