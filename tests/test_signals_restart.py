@@ -7,8 +7,15 @@ from __future__ import annotations
 
 import io
 import re
+import socket
+import time
 from pathlib import Path
 
+import httpx2
+import pytest
+
+from daemon_harness import TOKEN, DaemonThread, Queues, settings_for
+from triage.demo.ticketd import TicketServer
 from triage.errors import TriageError
 from triage.metrics import Metrics
 from triage.ops.known_series import LLM_OUTCOMES, SINK_OUTCOMES, declare_known_series
@@ -94,3 +101,29 @@ def test_every_error_reason_is_declared_for_messages_failed() -> None:
         reasons.add(kind.reason)
         todo.extend(kind.__subclasses__())
     assert reasons <= declared
+
+
+def test_the_daemon_declares_its_known_series_as_it_starts(
+    queues: Queues, backend: TicketServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The running daemon's /metrics has its configured sink's and the model's series at 0
+    before any message: `run_daemon` declares them at start-up."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    settings = settings_for(queues, backend.url, tmp_path / "t.db", http_port=port)
+    monkeypatch.setenv("BACKEND_TOKEN", TOKEN)
+    daemon = DaemonThread(settings)
+    try:
+        text = ""
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and daemon.alive():
+            try:
+                text = httpx2.get(f"http://127.0.0.1:{port}/metrics", timeout=2).text
+                break
+            except httpx2.TransportError:
+                time.sleep(0.05)
+    finally:
+        daemon.stop()
+    assert sample(text, "triage_sink_calls_total", sink="backend", outcome="network") == 0, text
+    assert sample(text, "triage_llm_calls_total", outcome="timeout") is not None

@@ -28,6 +28,7 @@ from triage.metrics import Metrics
 from triage.ops.api import OperatorView, operator_routes
 from triage.ops.endpoints import EndpointServer
 from triage.ops.gauges import MeteredBudgets, breakers_of, watch_breakers
+from triage.ops.known_series import declare_known_series
 from triage.ops.metrics_export import EmfExporter, PutMetricDataExporter, flush_every
 from triage.pipeline import Pipeline
 from triage.ratelimit import Budgets
@@ -219,6 +220,8 @@ async def run_daemon(
         summariser = build_summariser(settings, metrics, redactor, aws=aws)
         stack.push_async_callback(summariser.aclose)
         watch_breakers(metrics, breakers_of(*sinks, summariser))
+        # Series known now are on /metrics at 0, so increase() counts their first event.
+        declare_known_series(metrics, [sink.name for sink in sinks])
         health = Health()
         backpressure = Backpressure(sinks, health)
         stack.push_async_callback(backpressure.aclose)
