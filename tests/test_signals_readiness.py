@@ -5,15 +5,20 @@ read timeouts and retries would take while the last answered receive kept it rea
 from __future__ import annotations
 
 import asyncio
+import socket
+import time
 from collections.abc import Callable
+from pathlib import Path
 
 import aioboto3
+import httpx2
 import pytest
 import structlog
 from botocore.config import Config
 
-from daemon_harness import Queues
+from daemon_harness import TOKEN, DaemonThread, Queues, settings_for
 from fault_proxy import FaultProxy
+from triage.demo.ticketd import TicketServer
 from triage.errors import InboxError
 from triage.health import Health
 from triage.metrics import Metrics
@@ -78,3 +83,53 @@ async def until(condition: Callable[[], bool], timeout_s: float = 10.0) -> None:
     async with asyncio.timeout(timeout_s):
         while not condition():
             await asyncio.sleep(0.01)
+
+
+def test_a_daemon_whose_queue_did_not_answer_at_start_is_not_ready_until_it_does(
+    queues: Queues, backend: TicketServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The daemon whose start-up GetQueueAttributes got a 500 serves /readyz 503 (`queue:
+    unreachable`) from its first answer, while its first receive is still out, and 200 once a
+    receive answers."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    monkeypatch.setenv("BACKEND_TOKEN", TOKEN)
+    with FaultProxy(queues.endpoint) as proxy:
+        proxy.refuse("AmazonSQS.GetQueueAttributes", 500, "InternalError")
+        proxy.delay(RECEIVE, 30)
+        settings = settings_for(
+            queues,
+            backend.url,
+            tmp_path / "t.db",
+            http_port=port,
+            aws_endpoint_url=proxy.url,
+            queue_url=proxy.queue_url(queues.url),
+        )
+        daemon = DaemonThread(settings)
+        try:
+            first = _readyz(port, daemon)
+            proxy.heal("AmazonSQS.GetQueueAttributes")
+            proxy.delay(RECEIVE, 0)
+            deadline = time.monotonic() + 30
+            later = first
+            while time.monotonic() < deadline and later[0] != 200:
+                time.sleep(0.05)
+                later = _readyz(port, daemon)
+        finally:
+            daemon.stop()
+    assert first == (503, {"ready": False, "failing": {"queue": "unreachable"}})
+    assert later == (200, {"ready": True, "failing": {}})
+
+
+def _readyz(port: int, daemon: DaemonThread) -> tuple[int, object]:
+    """/readyz's status and JSON, once the daemon's endpoint port accepts (20 s at most)."""
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            answer = httpx2.get(f"http://127.0.0.1:{port}/readyz", timeout=2)
+            return answer.status_code, answer.json()
+        except httpx2.TransportError:
+            if time.monotonic() > deadline or not daemon.alive():
+                raise
+            time.sleep(0.05)

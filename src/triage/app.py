@@ -205,7 +205,7 @@ async def run_daemon(
         aws = Aws(settings)
         stack.push_async_callback(aws.aclose)
         sqs = await aws.client("sqs")
-        await check_queue(sqs, settings.queue_url)
+        queue_answered = await check_queue(sqs, settings.queue_url)
         store = await open_configured_store(settings, aws)
         stack.push_async_callback(store.aclose)
         router = load_router(settings)
@@ -223,6 +223,8 @@ async def run_daemon(
         # Series known now are on /metrics at 0, so increase() counts their first event.
         declare_known_series(metrics, [sink.name for sink in sinks])
         health = Health()
+        if not queue_answered:  # not ready until a receive answers (`Supervisor._receive_ok`)
+            health.set("queue", False, "not answering since start-up")
         backpressure = Backpressure(sinks, health)
         stack.push_async_callback(backpressure.aclose)
         inbox = SqsInbox(sqs, settings.queue_url)
@@ -311,12 +313,13 @@ def deployment_warnings(
     return found
 
 
-async def check_queue(sqs: Any, queue_url: str) -> None:
-    """Ask for the queue once before serving. No credentials at all, a queue that does not
-    exist or credentials SQS refuses stop start-up with one line (ConfigError): the daemon
-    would otherwise retry its receives forever, ready for nothing. A queue that does not
-    answer just now (network, throttling, 5xx) is an outage the supervisor rides out: it
-    retries its receives, and /readyz says `queue: unreachable`, until SQS answers."""
+async def check_queue(sqs: Any, queue_url: str) -> bool:
+    """Ask for the queue once before serving; whether it answered. No credentials at all, a
+    queue that does not exist or credentials SQS refuses stop start-up with one line
+    (ConfigError): the daemon would otherwise retry its receives forever, ready for nothing. A
+    queue that does not answer just now (network, throttling, 5xx) is an outage the supervisor
+    rides out: it retries its receives, and /readyz says the queue is not answering until SQS
+    answers one."""
     try:
         await sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])
     except (NoCredentialsError, ClientError) as exc:
@@ -325,9 +328,12 @@ async def check_queue(sqs: Any, queue_url: str) -> None:
             raise refusal from None
         error = exc.response.get("Error", {}) if isinstance(exc, ClientError) else {}
         log.warning("queue.unavailable_at_start", error=str(error.get("Code", "Unknown"))[:80])
+        return False
     except AWS_CALL_ERRORS as exc:
         # The type alone: botocore's text may quote an answer that is not SQS's.
         log.warning("queue.unavailable_at_start", error=type(exc).__name__)
+        return False
+    return True
 
 
 def _freeze_startup_objects() -> None:
