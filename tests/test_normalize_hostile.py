@@ -385,6 +385,23 @@ NOT_DISPLAY_IN: dict[str, set[str]] = {
     # A DMS event's type names its source type, its id (else its type) its condition.
     "eventbridge/dms-task-failed.json": {"detail.type", "detail.eventId", "detail.eventType"},
     "eventbridge/dms-task-started.json": {"detail.type", "detail.eventId", "detail.eventType"},
+    # A service's state change: the keys that identify its resource, and its state.
+    "eventbridge/autoscaling-launch-successful.json": {"detail.AutoScalingGroupName"},
+    "eventbridge/autoscaling-launch-unsuccessful.json": {"detail.AutoScalingGroupName"},
+    "eventbridge/backup-job-completed.json": {"detail.resourceArn", "detail.state"},
+    "eventbridge/backup-job-failed.json": {"detail.resourceArn", "detail.state"},
+    "eventbridge/batch-job-failed.json": {"detail.jobQueue", "detail.jobName", "detail.status"},
+    "eventbridge/batch-job-succeeded.json": {"detail.jobQueue", "detail.jobName", "detail.status"},
+    "eventbridge/codebuild-build-failed.json": {"detail.project-name", "detail.build-status"},
+    "eventbridge/codebuild-build-succeeded.json": {"detail.project-name", "detail.build-status"},
+    "eventbridge/codepipeline-stage-failed.json": {"detail.pipeline", "detail.stage", "detail.state"},
+    "eventbridge/codepipeline-stage-succeeded.json": {"detail.pipeline", "detail.stage", "detail.state"},
+    "eventbridge/emr-cluster-failed.json": {"detail.name", "detail.state"},
+    "eventbridge/emr-cluster-running.json": {"detail.name", "detail.state"},
+    "eventbridge/glue-job-failed.json": {"detail.jobName", "detail.state"},
+    "eventbridge/glue-job-succeeded.json": {"detail.jobName", "detail.state"},
+    "eventbridge/stepfunctions-execution-failed.json": {"detail.stateMachineArn", "detail.status"},
+    "eventbridge/stepfunctions-execution-succeeded.json": {"detail.stateMachineArn", "detail.status"},
     # A test message is known by its monitor's and state's variables left unfilled.
     "uptimerobot/test-notification.json": {"monitorFriendlyName"},
     # AWS Backup states the job, its state and account in message attributes.

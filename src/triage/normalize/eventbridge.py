@@ -36,9 +36,9 @@ import pydantic
 
 from triage.errors import InvalidAlertError
 from triage.models import Alert, Status
-from triage.normalize import aws_dms, aws_findings, aws_rds, common
+from triage.normalize import aws_dms, aws_findings, aws_rds, aws_state_changes, common
 from triage.normalize.aws_shared import team_tag as _team
-from triage.normalize.common import Normalized
+from triage.normalize.common import Normalized, Skipped
 
 SOURCE = "eventbridge"
 
@@ -92,7 +92,7 @@ def normalize(payload: dict[str, Any]) -> Normalized:
     finding = aws_findings.READERS.get((source, kind))
     if finding is not None:
         return Normalized((finding(payload, detail, account),))
-    return Normalized((_other(payload, detail, account, source, kind),))
+    return _other(payload, detail, account, source, kind)
 
 
 def _envelope_labels(account: str, region: str | None, source: str, kind: str) -> dict[str, str]:
@@ -356,7 +356,11 @@ def _finding_closed(
 
 def _other(
     payload: dict[str, Any], detail: dict[str, Any], account: str, source: str, kind: str
-) -> Alert:
+) -> Normalized:
+    change = aws_state_changes.reading(source, kind)
+    status = aws_state_changes.status_of(change, detail)
+    if status is None:
+        return _unchanged(kind, detail, change)
     region = common.ident_or_none(payload.get("region"), "region")
     resources = sorted(
         {
@@ -364,20 +368,19 @@ def _other(
             for resource in common.items(payload.get("resources"), "resources")
         }
     )
-    identity = {"account": account, "region": region or "", "source": source, "detail_type": kind}
-    by = _IDENTIFIED_BY.get((source, kind))
-    if by is not None:
-        # A new task or job per attempt: a crash loop is one incident, not one per attempt.
-        identity |= {
-            key: common.ident_or_none(detail.get(key), f"detail.{key}") or "" for key in by
-        }
-        named = " ".join(filter(None, (_name(identity[key]) for key in by)))
+    family = change.family if change is not None and change.family else kind
+    identity = {"account": account, "region": region or "", "source": source, "detail_type": family}
+    by = change.by if change is not None else ()
+    if by:
+        # A new run, build or task per attempt: what the attempts share is the incident.
+        identity |= {key: common.ident(detail.get(key), f"detail.{key}") for key in by}
+        named = " ".join(_name(identity[key]) for key in by)
     else:
         identity["resources"] = "\n".join(resources)
         named = _name(resources[0]) if resources else ""
     # A CloudTrail event names no resources; the call it records is what tells two apart.
     call = common.ident_or_none(common.unnested(detail.get("eventName")), "detail.eventName")
-    if call is not None:
+    if call is not None and change is None:
         identity["call"] = call
         identity["call_source"] = (
             common.ident_or_none(common.unnested(detail.get("eventSource")), "detail.eventSource")
@@ -386,50 +389,37 @@ def _other(
         named = call
     labels = _envelope_labels(account, region, source, kind)
     common.add_label(labels, "resources", ", ".join(resources[:_SHOWN_RESOURCES]))
+    if change is not None and change.key is not None:
+        common.add_label(labels, "state", common.unnested(detail.get(change.key)))
     severity = detail.get("severity")
-    return Alert(
-        source=SOURCE,
-        status=Status.RESOLVED if _healthy(source, kind, detail) else Status.FIRING,
-        title=common.first_title(f"{kind}: {named}" if named else kind, field="detail-type"),
-        severity=common.word(severity, "detail.severity") if isinstance(severity, str) else None,
-        description=common.text(_facts(detail), "detail", common.DESCRIPTION_MAX) or "",
-        labels=labels,
-        occurred_at=_occurred(payload.get("time")),
-        identity=identity,
-        raw=payload,
+    return Normalized(
+        (
+            Alert(
+                source=SOURCE,
+                status=status,
+                title=common.first_title(
+                    f"{kind}: {named}" if named else kind, field="detail-type"
+                ),
+                severity=common.word(severity, "detail.severity")
+                if isinstance(severity, str)
+                else None,
+                description=common.text(_facts(detail), "detail", common.DESCRIPTION_MAX) or "",
+                labels=labels,
+                occurred_at=_occurred(payload.get("time")),
+                identity=identity,
+                raw=payload,
+            ),
+        )
     )
 
 
-#: Events whose resource is new on every attempt (an ECS task, a Batch job) are identified by
-#: what the attempts share instead (`detail` keys), so a crash loop is one incident.
-_IDENTIFIED_BY: dict[tuple[str, str], tuple[str, ...]] = {
-    ("aws.ecs", "ECS Task State Change"): ("clusterArn", "group", "lastStatus"),
-    ("aws.batch", "Batch Job State Change"): ("jobQueue", "jobName", "status"),
-}
-
-
-#: State-change events whose every state shares one identity (the instance, the pipeline): a
-#: rule that sends them all (a too-broad pattern) must not keep a stopped instance's or a failed
-#: pipeline's incident firing when the instance runs again or the next execution succeeds.
-#: (source, detail-type) → (`detail` key, its values that mean healthy, lower case).
-_HEALTHY: dict[tuple[str, str], tuple[str, frozenset[str]]] = {
-    ("aws.ec2", "EC2 Instance State-change Notification"): (
-        "state",
-        frozenset({"pending", "running"}),
-    ),
-    ("aws.codepipeline", "CodePipeline Pipeline Execution State Change"): (
-        "state",
-        frozenset({"succeeded"}),
-    ),
-}
-
-
-def _healthy(source: str, kind: str, detail: dict[str, Any]) -> bool:
-    known = _HEALTHY.get((source, kind))
-    if known is None:
-        return False
-    state = detail.get(known[0])
-    return isinstance(state, str) and state.strip().lower() in known[1]
+def _unchanged(
+    kind: str, detail: dict[str, Any], change: aws_state_changes.StateChange | None
+) -> Normalized:
+    """An event whose state only says a run started or is under way: no ticket change."""
+    state = detail.get(change.key) if change is not None and change.key else None
+    what = f"{common.short(kind, 100)} is {common.short(state, 60)}: no ticket change"
+    return Normalized((), (Skipped(SOURCE, "no_state_change", what),))
 
 
 def _name(value: str) -> str:

@@ -1,0 +1,235 @@
+"""How AWS services' state-change events, sent by an EventBridge rule, change a ticket: what
+identifies the thing whose state changes (a CodeBuild project, a state machine, a Glue job, an
+Auto Scaling group …), which of its states fires the incident, which resolves it and which
+changes no ticket. `eventbridge` reads every other field of these events as any other
+service's.
+
+A run, build, execution or deployment has an id that is new every time, so the identity is
+what the runs share (the project, the state machine, the job's name): a failure is resolved by
+the next run that succeeds, and a failing run repeated is a repeat of one incident. A state
+that only says a run started or is under way changes no ticket (`quiet`, one log line), so a
+rule that sends every state opens no ticket for a healthy run; a success with no failure
+before it is recorded and opens none (a resolve always is). A state this table does not know
+fires, as every event of a service triage does not read does: nothing is lost.
+
+Where each shape comes from (AWS's documentation):
+- CodeBuild: codebuild/latest/userguide/sample-build-notifications.html (`project-name`,
+  `build-id`, `build-status` IN_PROGRESS, SUCCEEDED, FAILED, STOPPED).
+- CodePipeline: codepipeline/latest/userguide/detect-state-changes-cloudwatch-events.html
+  (`pipeline`, `execution-id`, `stage`, `action`, `state` STARTED, SUCCEEDED, RESUMED, FAILED,
+  CANCELED, SUPERSEDED, STOPPING, STOPPED, ABANDONED).
+- Step Functions: step-functions/latest/dg/cw-events.html (`executionArn`, `stateMachineArn`,
+  `status` RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED, PENDING_REDRIVE).
+- Glue: glue/latest/dg/automating-awsglue-with-cloudwatch-events.html (Job State Change:
+  `jobName`, `jobRunId`, `state` SUCCEEDED, FAILED, TIMEOUT, STOPPED; Crawler State Change:
+  `crawlerName`, `state` Started, Succeeded, Failed).
+- EC2 Auto Scaling: autoscaling/ec2/userguide/ec2-auto-scaling-event-reference.html (EC2
+  Instance Launch/Terminate Successful and Unsuccessful: `AutoScalingGroupName`, `ActivityId`,
+  `EC2InstanceId`, `StatusCode`).
+- ECS: AmazonECS/latest/developerguide/ecs_service_deployment_events.html (ECS Deployment State
+  Change: `eventName` SERVICE_DEPLOYMENT_IN_PROGRESS, _COMPLETED, _FAILED, `deploymentId`) and
+  ecs_task_events.html (`lastStatus`).
+- Batch: batch/latest/userguide/batch_job_events.html (`jobQueue`, `jobName`, `jobId`,
+  `status` SUBMITTED … SUCCEEDED, FAILED).
+- AWS Backup: aws-backup/latest/devguide/eventbridge.html (Backup and Copy Job State Change:
+  `resourceArn`, `state` CREATED, RUNNING, COMPLETED, ABORTED, FAILED, EXPIRED …).
+- EMR: emr/latest/ManagementGuide/emr-manage-cloudwatch-events.html (Cluster State Change:
+  `name`, `clusterId`, `state` STARTING … TERMINATED_WITH_ERRORS; Step Status Change:
+  `clusterId`, `name`, `stepId`, `state` PENDING … FAILED).
+- SageMaker: sagemaker/latest/dg/automating-sagemaker-with-eventbridge.html (Training Job
+  State Change: `TrainingJobName`, `TrainingJobStatus` InProgress, Completed, Failed,
+  Stopping, Stopped).
+- EC2: AWSEC2/latest/UserGuide/monitoring-instance-state-changes.html (`instance-id`, `state`
+  pending, running, stopping, stopped, shutting-down, terminated).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from triage.models import Status
+
+FIRE, RESOLVE = Status.FIRING, Status.RESOLVED
+
+
+def _states(*names: str) -> frozenset[str]:
+    """States as compared: lower case (AWS writes some in capitals, some not)."""
+    return frozenset(name.lower() for name in names)
+
+
+@dataclass(frozen=True, slots=True)
+class StateChange:
+    """How one (source, detail-type) of events is read.
+
+    `key` is the `detail` key holding the state, compared in any case with `fires`, `resolves`
+    and `quiet`; without a key, the detail-type itself is the state (`fixed`). `by` names the
+    `detail` keys that identify the resource instead of the event's `resources` (which name
+    the run: new every time). `family` is the detail-type the identity names when the failure
+    and its recovery come as two detail-types (Auto Scaling's Unsuccessful and Successful)."""
+
+    key: str | None = None
+    fires: frozenset[str] = frozenset()
+    resolves: frozenset[str] = frozenset()
+    quiet: frozenset[str] = frozenset()
+    by: tuple[str, ...] = ()
+    family: str | None = None
+    fixed: Status | None = None
+
+
+def _pipeline(*by: str, quiet: tuple[str, ...] = ()) -> StateChange:
+    """A CodePipeline pipeline's, stage's or action's execution: FAILED fires, SUCCEEDED
+    resolves; started, resumed, cancelled, superseded or stopped by someone changes nothing."""
+    return StateChange(
+        key="state",
+        fires=_states("FAILED"),
+        resolves=_states("SUCCEEDED"),
+        quiet=_states(
+            "STARTED", "RESUMED", "CANCELED", "SUPERSEDED", "STOPPING", "STOPPED", *quiet
+        ),
+        by=by,
+    )
+
+
+#: (source, detail-type) → how its events are read.
+READINGS: dict[tuple[str, str], StateChange] = {
+    # The pipeline's resources (its ARN) identify it, as they did before stages were read.
+    ("aws.codepipeline", "CodePipeline Pipeline Execution State Change"): _pipeline(),
+    ("aws.codepipeline", "CodePipeline Stage Execution State Change"): _pipeline(
+        "pipeline", "stage"
+    ),
+    ("aws.codepipeline", "CodePipeline Action Execution State Change"): _pipeline(
+        "pipeline", "stage", "action", quiet=("ABANDONED",)
+    ),
+    ("aws.codebuild", "CodeBuild Build State Change"): StateChange(
+        key="build-status",
+        fires=_states("FAILED", "FAULT", "TIMED_OUT"),
+        resolves=_states("SUCCEEDED"),
+        quiet=_states("IN_PROGRESS", "STOPPED"),
+        by=("project-name",),
+    ),
+    ("aws.states", "Step Functions Execution Status Change"): StateChange(
+        key="status",
+        fires=_states("FAILED", "TIMED_OUT", "ABORTED"),
+        resolves=_states("SUCCEEDED"),
+        quiet=_states("RUNNING", "PENDING_REDRIVE"),
+        by=("stateMachineArn",),
+    ),
+    ("aws.glue", "Glue Job State Change"): StateChange(
+        key="state",
+        fires=_states("FAILED", "TIMEOUT", "ERROR"),
+        resolves=_states("SUCCEEDED"),
+        quiet=_states("STARTING", "RUNNING", "STOPPING", "STOPPED", "WAITING"),
+        by=("jobName",),
+    ),
+    ("aws.glue", "Glue Crawler State Change"): StateChange(
+        key="state",
+        fires=_states("Failed"),
+        resolves=_states("Succeeded"),
+        quiet=_states("Started"),
+        by=("crawlerName",),
+    ),
+    ("aws.autoscaling", "EC2 Instance Launch Unsuccessful"): StateChange(
+        fixed=FIRE, by=("AutoScalingGroupName",), family="EC2 Instance Launch"
+    ),
+    ("aws.autoscaling", "EC2 Instance Launch Successful"): StateChange(
+        fixed=RESOLVE, by=("AutoScalingGroupName",), family="EC2 Instance Launch"
+    ),
+    ("aws.autoscaling", "EC2 Instance Terminate Unsuccessful"): StateChange(
+        fixed=FIRE, by=("AutoScalingGroupName",), family="EC2 Instance Terminate"
+    ),
+    ("aws.autoscaling", "EC2 Instance Terminate Successful"): StateChange(
+        fixed=RESOLVE, by=("AutoScalingGroupName",), family="EC2 Instance Terminate"
+    ),
+    # The service's ARN (its resources) identifies it; the deployment id is new every time.
+    ("aws.ecs", "ECS Deployment State Change"): StateChange(
+        key="eventName",
+        fires=_states("SERVICE_DEPLOYMENT_FAILED"),
+        resolves=_states("SERVICE_DEPLOYMENT_COMPLETED"),
+        quiet=_states("SERVICE_DEPLOYMENT_IN_PROGRESS"),
+    ),
+    # A new task per attempt: a crash loop is one incident of the service's stopped tasks.
+    ("aws.ecs", "ECS Task State Change"): StateChange(
+        key="lastStatus",
+        fires=_states("STOPPED"),
+        quiet=_states(
+            "PROVISIONING",
+            "PENDING",
+            "ACTIVATING",
+            "RUNNING",
+            "DEACTIVATING",
+            "STOPPING",
+            "DEPROVISIONING",
+        ),
+        by=("clusterArn", "group", "lastStatus"),
+    ),
+    ("aws.batch", "Batch Job State Change"): StateChange(
+        key="status",
+        fires=_states("FAILED"),
+        resolves=_states("SUCCEEDED"),
+        quiet=_states("SUBMITTED", "PENDING", "RUNNABLE", "STARTING", "RUNNING"),
+        by=("jobQueue", "jobName"),
+    ),
+    ("aws.backup", "Backup Job State Change"): StateChange(
+        key="state",
+        fires=_states("FAILED", "ABORTED", "EXPIRED"),
+        resolves=_states("COMPLETED"),
+        quiet=_states("CREATED", "PENDING", "RUNNING", "ABORTING"),
+        by=("resourceArn",),
+    ),
+    ("aws.backup", "Copy Job State Change"): StateChange(
+        key="state",
+        fires=_states("FAILED", "ABORTED"),
+        resolves=_states("COMPLETED"),
+        quiet=_states("CREATED", "RUNNING"),
+        by=("resourceArn",),
+    ),
+    # A cluster's id is new with every cluster; a scheduled cluster keeps its name.
+    ("aws.emr", "EMR Cluster State Change"): StateChange(
+        key="state",
+        fires=_states("TERMINATED_WITH_ERRORS"),
+        resolves=_states("RUNNING", "WAITING", "TERMINATED"),
+        quiet=_states("STARTING", "BOOTSTRAPPING", "TERMINATING"),
+        by=("name",),
+    ),
+    ("aws.emr", "EMR Step Status Change"): StateChange(
+        key="state",
+        fires=_states("FAILED"),
+        resolves=_states("COMPLETED"),
+        quiet=_states("PENDING", "RUNNING", "CANCEL_PENDING", "CANCELLED", "INTERRUPTED"),
+        by=("clusterId", "name"),
+    ),
+    ("aws.sagemaker", "SageMaker Training Job State Change"): StateChange(
+        key="TrainingJobStatus",
+        fires=_states("Failed"),
+        resolves=_states("Completed"),
+        quiet=_states("InProgress", "Stopping", "Stopped"),
+    ),
+    # The instance's resources identify it; stopped or terminated fires, running again resolves.
+    ("aws.ec2", "EC2 Instance State-change Notification"): StateChange(
+        key="state",
+        fires=_states("stopping", "stopped", "shutting-down", "terminated"),
+        resolves=_states("pending", "running"),
+    ),
+}
+
+
+def reading(source: str, kind: str) -> StateChange | None:
+    """How events of `source` and detail-type `kind` change a ticket, if triage knows."""
+    return READINGS.get((source, kind))
+
+
+def status_of(change: StateChange | None, detail: dict[str, Any]) -> Status | None:
+    """The ticket change of an event: fire, resolve, or None when its state changes nothing.
+    A state that is not text or not known fires."""
+    if change is None:
+        return FIRE
+    if change.key is None:
+        return change.fixed or FIRE
+    state = detail.get(change.key)
+    folded = state.strip().lower() if isinstance(state, str) else ""
+    if folded in change.resolves:
+        return RESOLVE
+    if folded in change.quiet:
+        return None
+    return FIRE
