@@ -699,7 +699,8 @@ class Supervisor:
         a store that goes away is marked down within two STORE_PROBE_S (the wait and the
         ping's own deadline), and one back after its held messages were released is found
         back. While a message the store failed is still trying, it is the probe instead (a
-        SQLite file that is locked still answers the ping)."""
+        ping may pass where a message's own write fails: DynamoDB's DescribeTable under a
+        throttled or write-denied table)."""
         while True:
             if not self._waiting_on_store:
                 await self._probe_once()
