@@ -10,6 +10,7 @@ import io
 import json
 import logging
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -135,9 +136,16 @@ def test_send_queues_files_and_stdin(queues: Queues, tmp_path: Path, cli: Cli) -
     result = cli("send", str(sample), "-", env=env, stdin='{"title": "from stdin"}')
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("sent 2 of 2 message(s)")
-    response = queues.client().receive_message(QueueUrl=queues.url, MaxNumberOfMessages=10)
+    response = queues.client().receive_message(
+        QueueUrl=queues.url, MaxNumberOfMessages=10, MessageAttributeNames=["All"]
+    )
     bodies = sorted(m["Body"] for m in response["Messages"])
     assert bodies == sorted([sample.read_text(), '{"title": "from stdin"}'])
+    # Each with an identity of its own that a DLQ redrive keeps, as the gateway's messages.
+    stamps = {
+        m["MessageAttributes"]["gateway_message_id"]["StringValue"] for m in response["Messages"]
+    }
+    assert len(stamps) == 2 and all(re.fullmatch(r"gw:[0-9a-f-]{36}", s) for s in stamps)
 
 
 def test_send_to_missing_queue_fails_with_one_line(

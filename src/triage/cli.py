@@ -691,15 +691,27 @@ async def _send(settings: Settings, files: Sequence[str], queue_url: str | None)
 async def _send_batches(sqs: Any, url: str, files: Sequence[str], bodies: Sequence[str]) -> int:
     """SendMessageBatch in calls SQS takes (`_batches`); prints each message SQS refused and
     returns how many it refused. A call refused whole for what one body is (longer than the
-    queue takes) fails the files it carried; the other calls still go."""
+    queue takes) fails the files it carried; the other calls still go. Each message carries
+    an identity of its own, as the gateway's do, so a DLQ redrive (SQS's own move task too,
+    which gives it a new MessageId) does not count its alerts again."""
     from botocore.exceptions import ClientError
 
     from triage.aws import batch_entries
     from triage.ops.dlq import REFUSED, error_code
+    from triage.sqs.identity import GATEWAY_ID_ATTRIBUTE, new_gateway_id
 
     failed = 0
     for batch in _batches(bodies):
-        entries = [{"Id": str(n), "MessageBody": bodies[i]} for n, i in enumerate(batch)]
+        entries = [
+            {
+                "Id": str(n),
+                "MessageBody": bodies[i],
+                "MessageAttributes": {
+                    GATEWAY_ID_ATTRIBUTE: {"DataType": "String", "StringValue": new_gateway_id()}
+                },
+            }
+            for n, i in enumerate(batch)
+        ]
         try:
             answer = await sqs.send_message_batch(QueueUrl=url, Entries=entries)
         except ClientError as exc:
@@ -716,6 +728,10 @@ async def _send_batches(sqs: Any, url: str, files: Sequence[str], bodies: Sequen
     return failed
 
 
+#: What the identity attribute adds to a message's size: its name, type and a `gw:<uuid>`.
+_STAMP_BYTES = len("gateway_message_id") + len("String") + len("gw:") + 36
+
+
 def _batches(bodies: Sequence[str]) -> list[list[int]]:
     """The indexes of `bodies` in SendMessageBatch calls of at most ten entries and
     `BATCH_BYTES` in all (SQS refuses a larger call whole, BatchRequestTooLong); a body that
@@ -725,7 +741,7 @@ def _batches(bodies: Sequence[str]) -> list[list[int]]:
     batches: list[list[int]] = []
     size = 0
     for i, body in enumerate(bodies):
-        length = len(body.encode())
+        length = len(body.encode()) + _STAMP_BYTES
         if not batches or len(batches[-1]) == 10 or size + length > BATCH_BYTES:
             batches.append([])
             size = 0
