@@ -324,7 +324,7 @@ def test_other_state_changes_fire_skip_and_resolve(
     """Glue crawlers, EMR steps, SageMaker training jobs and Backup copy jobs: the failure
     fires, a start changes nothing, a success resolves, one fingerprint."""
     source = {"Glue": "aws.glue", "EMR": "aws.emr", "Sag": "aws.sagemaker", "Cop": "aws.backup"}
-    event = {
+    event: dict[str, Any] = {
         "version": "0", "id": "e-1", "detail-type": detail_type,
         "source": next(v for k, v in source.items() if detail_type.startswith(k)),
         "account": "123456789012", "time": "2026-12-05T00:00:00Z", "region": "eu-west-1",
@@ -358,3 +358,37 @@ def test_pinned_events_keep_their_reading(name: str, state: str) -> None:
         assert result.alerts[0].status is Status.RESOLVED
     else:
         assert (result.alerts, result.skipped[0].reason) == ((), "no_state_change")
+
+
+def redshift_statement(state: str, name: str | None = "nightly-rollup") -> dict[str, Any]:
+    """A Redshift Data API statement's status change (redshift/latest/mgmt/
+    data-api-monitoring-events.html): the cluster in resources, a statement id new per run."""
+    detail: dict[str, Any] = {
+        "principal": "arn:aws:iam::123456789012:user/etl",
+        "statementId": f"dd2e1ec9-2ee3-49a0-819f-905fa7d75a4{len(state)}",
+        "redshiftQueryId": -1, "state": state, "rows": 1, "expireAt": 1796522600,
+    }  # fmt: skip
+    if name is not None:
+        detail["statementName"] = name
+    return {
+        "version": "0", "id": f"18e7079c-dd4b-dd64-caf9-e2a31640dab{len(state)}",
+        "detail-type": "Redshift Data Statement Status Change", "source": "aws.redshift-data",
+        "account": "123456789012", "time": "2026-12-05T02:00:00Z", "region": "eu-west-1",
+        "resources": ["arn:aws:redshift:eu-west-1:123456789012:cluster:analytics"],
+        "detail": detail,
+    }  # fmt: skip
+
+
+def test_a_redshift_statement_that_failed_is_resolved_by_its_next_finish() -> None:
+    """A Redshift Data API statement that failed fires its cluster's and statement name's
+    incident; the next one that finished resolves it (a finished statement opened a ticket
+    of its own before); a statement stopped by its user changes nothing; another statement
+    name is another incident, and a statement without a name is the cluster's."""
+    failed, finished = one(redshift_statement("FAILED")), one(redshift_statement("FINISHED"))
+    assert (failed.status, finished.status) == (Status.FIRING, Status.RESOLVED)
+    assert failed.fingerprint == finished.fingerprint
+    assert run(redshift_statement("ABORTED")).skipped[0].reason == "no_state_change"
+    other = one(redshift_statement("FAILED", "hourly-load"))
+    unnamed = one(redshift_statement("FAILED", None))
+    assert len({failed.fingerprint, other.fingerprint, unnamed.fingerprint}) == 3
+    assert one(through_sns(redshift_statement("FAILED"))).fingerprint == failed.fingerprint

@@ -39,6 +39,10 @@ Where each shape comes from (AWS's documentation):
 - SageMaker: sagemaker/latest/dg/automating-sagemaker-with-eventbridge.html (Training Job
   State Change: `TrainingJobName`, `TrainingJobStatus` InProgress, Completed, Failed,
   Stopping, Stopped).
+- Redshift Data API: redshift/latest/mgmt/data-api-monitoring-events.html (Redshift Data
+  Statement Status Change: the cluster in `resources`, `statementName`, `statementId`, `state`
+  FINISHED, FAILED, ABORTED). Redshift's cluster events (REDSHIFT-EVENT-…) reach EventBridge
+  from no rule: only through an event subscription's SNS topic (`aws_rds`).
 - EC2: AWSEC2/latest/UserGuide/monitoring-instance-state-changes.html (`instance-id`, `state`
   pending, running, stopping, stopped, shutting-down, terminated).
 """
@@ -65,7 +69,8 @@ class StateChange:
     `key` is the `detail` key holding the state, compared in any case with `fires`, `resolves`
     and `quiet`; without a key, the detail-type itself is the state (`fixed`). `by` names the
     `detail` keys that identify the resource instead of the event's `resources` (which name
-    the run: new every time). `family` is the detail-type the identity names when the failure
+    the run: new every time); `also` names keys that tell two apart when they are given (a
+    Redshift statement's optional name). `family` is the detail-type the identity names when the failure
     and its recovery come as two detail-types (Auto Scaling's Unsuccessful and Successful)."""
 
     key: str | None = None
@@ -73,6 +78,7 @@ class StateChange:
     resolves: frozenset[str] = frozenset()
     quiet: frozenset[str] = frozenset()
     by: tuple[str, ...] = ()
+    also: tuple[str, ...] = ()
     family: str | None = None
     fixed: Status | None = None
 
@@ -204,6 +210,14 @@ READINGS: dict[tuple[str, str], StateChange] = {
         fires=_states("Failed"),
         resolves=_states("Completed"),
         quiet=_states("InProgress", "Stopping", "Stopped"),
+    ),
+    # The cluster (resources) and the statement's name, when it has one: its id is new per run.
+    ("aws.redshift-data", "Redshift Data Statement Status Change"): StateChange(
+        key="state",
+        fires=_states("FAILED"),
+        resolves=_states("FINISHED"),
+        quiet=_states("ABORTED"),
+        also=("statementName",),
     ),
     # The instance's resources identify it; stopped or terminated fires, running again resolves.
     ("aws.ec2", "EC2 Instance State-change Notification"): StateChange(

@@ -6,7 +6,8 @@ execution failed, an EC2 instance state change, a CloudTrail API call …).
 Every event carries the same envelope: `source` (aws.health), `detail-type` ("AWS Health
 Event"), `account`, `region`, `time`, `resources` and the service's own `detail`. Three services
 are read for what they mean, and RDS's, DMS's, Inspector's and Macie's (in their own modules);
-the rest are read from the envelope alone:
+services' state changes are read from the envelope and the state `aws_state_changes` names; the
+rest from the envelope alone:
 
 | event | one alert per | identity | resolved when | severity |
 |---|---|---|---|---|
@@ -16,7 +17,8 @@ the rest are read from the envelope alone:
 | RDS events (`aws_rds.from_eventbridge`) | resource and condition | account + region + source type + source id + condition (its EventID's pair, else the EventID) | the event that ends its condition (an instance started after its stop) | none |
 | DMS events (`aws_dms`) | resource and condition | account + region + source type + source id (the resource ARN's id) + condition (its eventId's pair, else the eventId) | the event that ends its condition (a failed task started again) | none |
 | Inspector and Macie findings (`aws_findings`) | finding | account + region + finding ARN or id | Inspector: CLOSED or SUPPRESSED; Macie: archived | theirs |
-| any other event | event type and resources | account + region + source + detail-type + resources (+ a CloudTrail call's eventSource and eventName) | when its state is a healthy one (`_HEALTHY`: an EC2 instance pending or running, a pipeline execution succeeded); other events only fire | `detail.severity` when it is a word |
+| AWS services' state changes (`aws_state_changes`: CodeBuild, CodePipeline, Step Functions, Glue, Auto Scaling, ECS, Batch, Backup, EMR, SageMaker, Redshift Data API, EC2) | thing whose state changes | account + region + source + detail-type (Auto Scaling: launch or terminate) + what the runs share (a project, a state machine, a job's name; else the resources) | its next success (a build that succeeded, an instance running); a run starting or in progress changes no ticket | `detail.severity` when it is a word |
+| any other event | event type and resources | account + region + source + detail-type + resources (+ a CloudTrail call's eventSource and eventName) | never: such events only fire | `detail.severity` when it is a word |
 
 So a finding that GuardDuty reports again (its count rising) or Security Hub re-imports is a
 repeat of one incident, and the same service event for another resource is another incident.
@@ -370,47 +372,64 @@ def _other(
     )
     family = change.family if change is not None and change.family else kind
     identity = {"account": account, "region": region or "", "source": source, "detail_type": family}
-    by = change.by if change is not None else ()
-    if by:
-        # A new run, build or task per attempt: what the attempts share is the incident.
-        identity |= {key: common.ident(detail.get(key), f"detail.{key}") for key in by}
-        named = " ".join(_name(identity[key]) for key in by)
+    if change is None:
+        named = _unread_identity(identity, detail, resources)
     else:
-        identity["resources"] = "\n".join(resources)
-        named = _name(resources[0]) if resources else ""
-    # A CloudTrail event names no resources; the call it records is what tells two apart.
-    call = common.ident_or_none(common.unnested(detail.get("eventName")), "detail.eventName")
-    if call is not None and change is None:
-        identity["call"] = call
-        identity["call_source"] = (
-            common.ident_or_none(common.unnested(detail.get("eventSource")), "detail.eventSource")
-            or ""
-        )
-        named = call
+        named = _state_identity(identity, detail, resources, change)
     labels = _envelope_labels(account, region, source, kind)
     common.add_label(labels, "resources", ", ".join(resources[:_SHOWN_RESOURCES]))
     if change is not None and change.key is not None:
         common.add_label(labels, "state", common.unnested(detail.get(change.key)))
     severity = detail.get("severity")
-    return Normalized(
-        (
-            Alert(
-                source=SOURCE,
-                status=status,
-                title=common.first_title(
-                    f"{kind}: {named}" if named else kind, field="detail-type"
-                ),
-                severity=common.word(severity, "detail.severity")
-                if isinstance(severity, str)
-                else None,
-                description=common.text(_facts(detail), "detail", common.DESCRIPTION_MAX) or "",
-                labels=labels,
-                occurred_at=_occurred(payload.get("time")),
-                identity=identity,
-                raw=payload,
-            ),
-        )
+    alert = Alert(
+        source=SOURCE,
+        status=status,
+        title=common.first_title(f"{kind}: {named}" if named else kind, field="detail-type"),
+        severity=common.word(severity, "detail.severity") if isinstance(severity, str) else None,
+        description=common.text(_facts(detail), "detail", common.DESCRIPTION_MAX) or "",
+        labels=labels,
+        occurred_at=_occurred(payload.get("time")),
+        identity=identity,
+        raw=payload,
     )
+    return Normalized((alert,))
+
+
+def _unread_identity(identity: dict[str, str], detail: dict[str, Any], resources: list[str]) -> str:
+    """An event triage does not read is its resources'; a CloudTrail event, which names none,
+    is the call it records. Adds them to `identity`; returns what the title names."""
+    identity["resources"] = "\n".join(resources)
+    call = common.ident_or_none(common.unnested(detail.get("eventName")), "detail.eventName")
+    if call is None:
+        return _name(resources[0]) if resources else ""
+    identity["call"] = call
+    identity["call_source"] = (
+        common.ident_or_none(common.unnested(detail.get("eventSource")), "detail.eventSource") or ""
+    )
+    return call
+
+
+def _state_identity(
+    identity: dict[str, str],
+    detail: dict[str, Any],
+    resources: list[str],
+    change: aws_state_changes.StateChange,
+) -> str:
+    """A state change's resource (`aws_state_changes`): its `by` keys, else its resources, and
+    its `also` keys that are given. Adds them to `identity`; returns what the title names."""
+    if change.by:
+        # A new run, build or task per attempt: what the attempts share is the incident.
+        identity |= {key: common.ident(detail.get(key), f"detail.{key}") for key in change.by}
+        named = " ".join(_name(identity[key]) for key in change.by)
+    else:
+        identity["resources"] = "\n".join(resources)
+        named = _name(resources[0]) if resources else ""
+    for key in change.also:
+        given = common.ident_or_none(common.unnested(detail.get(key)), f"detail.{key}")
+        if given is not None:
+            identity[key] = given
+            named = f"{named} {given}".strip()
+    return named
 
 
 def _unchanged(
