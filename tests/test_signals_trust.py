@@ -27,7 +27,7 @@ from triage.ops.metrics_export import (
 )
 from triage.ops.prometheus import prometheus_text
 from triage.settings import Settings
-from triage.sinks.github.sink import create_budgets
+from triage.sinks.github.digest import create_budgets
 
 
 def _boot_time_s() -> float:

@@ -38,8 +38,8 @@ from triage.routes import Escalation, Router
 from triage.settings import Settings
 from triage.sinks import markdown
 from triage.sinks.aio import AiohttpTransport
+from triage.sinks.github import IssueRef
 from triage.sinks.github.api import GitHubApi, record
-from triage.sinks.github.sink import IssueRef
 from triage.sinks.github.text import MAX_ASSIGNEES
 from triage.sinks.guard import BREAKER_OPEN, GuardedSink
 from triage.sinks.slack import (

@@ -50,7 +50,7 @@ from triage.ops.operator import (
     shown_silences,
     silence_json,
 )
-from triage.sinks.github.sink import create_budgets
+from triage.sinks.github.digest import create_budgets
 
 log = structlog.get_logger(__name__)
 
