@@ -60,6 +60,10 @@ _HEADER_SAFE = re.compile(r"[\x21-\x7e]+")
 _REGION = re.compile(r"[a-zA-Z0-9](?:[a-zA-Z0-9\-]{0,61}[a-zA-Z0-9])?")
 _REPOSITORY = re.compile(r"[\w.-]+/[\w.-]+")
 _NAMESPACE = re.compile(r"[0-9A-Za-z.\-_/#: ]{1,255}")
+#: DynamoDB's own characters of a table name (its length, 3 to 255, is left to DynamoDB).
+_TABLE = re.compile(r"[A-Za-z0-9_.-]{1,255}")
+#: A URL scheme short and plain enough to name in an error (never a value's other parts).
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]{0,19}")
 
 
 #: P0..P3, as alerts and people write priorities, to the words Priority uses.
@@ -303,6 +307,13 @@ class Settings(BaseSettings):
             raise ValueError("must be an http:// or https:// URL with a host")
         return value
 
+    @field_validator("store_url")
+    @classmethod
+    def _store(cls, value: str) -> str:
+        # Checked here, before any command opens it, so that the error never quotes the value:
+        # a URL of another database (postgres://user:password@…) carries its password.
+        return store_url(value)
+
     @field_validator("cloudwatch_namespace")
     @classmethod
     def _namespace(cls, value: str) -> str:
@@ -485,6 +496,38 @@ def _queue_region(url: str | None) -> str | None:
     return (match[1] or match[2]) if match else None
 
 
+#: What TRIAGE_STORE_URL must be, said by every refusal of it.
+_STORE_FORMS = "must be sqlite:///PATH or dynamodb://TABLE"
+
+
+def store_url(value: str) -> str:
+    """`value` if it names a store triage has (its scheme written in lower case), else a
+    ValueError saying why without repeating it. `sqlite://data/x.db` is refused: its `data`
+    is a host, which SQLite has not, and the file would be /x.db."""
+    scheme, colon, rest = value.partition(":")
+    scheme = scheme.lower()
+    if colon and scheme == "sqlite":
+        if not rest.startswith("///"):
+            raise ValueError(
+                f"{_STORE_FORMS}: sqlite:// takes no host (a relative path is "
+                "sqlite:///data/triage.db, an absolute one sqlite:////var/lib/triage.db)"
+            )
+        if not rest[3:]:
+            raise ValueError(f"{_STORE_FORMS}: the path is empty")
+        return f"sqlite:{rest}"
+    if colon and scheme == "dynamodb":
+        table = rest.removeprefix("//")
+        table = table[:-1] if table.endswith("/") else table
+        if not rest.startswith("//") or not _TABLE.fullmatch(table):
+            raise ValueError(
+                f"{_STORE_FORMS}: TABLE is a DynamoDB table name (A-Z a-z 0-9 _ . -), "
+                "with nothing after it"
+            )
+        return f"dynamodb:{rest}"
+    named = f" ({scheme}: is no store triage has)" if colon and _SCHEME.fullmatch(scheme) else ""
+    raise ValueError(f"{_STORE_FORMS}{named}")
+
+
 #: Shorter API tokens are refused: a guessable token is no authentication.
 MIN_API_TOKEN_CHARS = 16
 
@@ -516,9 +559,18 @@ def load_settings(**overrides: object) -> Settings:
         raise ConfigError("; ".join(problems)) from None
 
 
-#: Prefixes whose every variable is triage's own: TRIAGE_* and the original worker's SQS_* and
-#: BACKEND_* (OPENAI_*, GITHUB_* and AWS_* are shared with SDKs and CI systems).
-OWN_PREFIXES = ("TRIAGE_", "SQS_", "BACKEND_")
+#: Prefixes whose every variable is triage's own: TRIAGE_*, the original worker's SQS_*,
+#: BACKEND_* and ALERT_TRIAGE_*, and GITHUB_APP_* (GitHub Actions sets none). OPENAI_*, the rest
+#: of GITHUB_* and AWS_* are shared with SDKs and CI systems.
+OWN_PREFIXES = ("TRIAGE_", "SQS_", "BACKEND_", "ALERT_TRIAGE_", "GITHUB_APP_")
+
+#: Other programs' names for a setting, which people copy into triage's environment: each
+#: is named with the variable triage reads instead.
+OTHER_NAMES = {
+    "OPENAI_API_BASE": "OPENAI_BASE_URL",  # LangChain's, and the OpenAI SDK's before 1.0
+    "SLACK_WEBHOOK": "SLACK_WEBHOOK_URL",
+    "GITHUB_APP_PRIVATE_KEY_PATH": "GITHUB_APP_PRIVATE_KEY_FILE",
+}
 
 #: Variables with those prefixes read by other programs (the dev stack's LocalStack hook,
 #: LocalStack itself, the test suite), not by the daemon: a shell that sets them is no typo.
@@ -537,7 +589,8 @@ OTHER_PROGRAMS_VARIABLES = frozenset(
 def unknown_variables(
     environ: Mapping[str, str], token_variable: str = "BACKEND_TOKEN"
 ) -> list[str]:
-    """One message per TRIAGE_*, SQS_* or BACKEND_* variable that no setting reads, naming the
+    """One message per TRIAGE_*, SQS_*, BACKEND_*, ALERT_TRIAGE_* or GITHUB_APP_* variable that
+    no setting reads, and per other program's name of a setting (`OTHER_NAMES`), naming the
     closest setting: a misspelt name would otherwise be ignored in silence and the default
     used instead. `token_variable` (BACKEND_TOKEN_ENV_KEY) holds the token: no typo."""
     known = {env_name(field) for field in Settings.model_fields}
@@ -545,9 +598,10 @@ def unknown_variables(
     messages = []
     for name in sorted(environ):
         upper = name.upper()
-        if not upper.startswith(OWN_PREFIXES) or upper in expected:
+        if upper in expected or not (upper.startswith(OWN_PREFIXES) or upper in OTHER_NAMES):
             continue
-        close = difflib.get_close_matches(upper, sorted(known), n=1, cutoff=0.8)
+        close = [OTHER_NAMES[upper]] if upper in OTHER_NAMES else []
+        close = close or difflib.get_close_matches(upper, sorted(known), n=1, cutoff=0.8)
         hint = f"; did you mean {close[0]}?" if close else ""
         messages.append(f"{name[:80]} is not a setting and is ignored{hint}")
     return messages

@@ -31,6 +31,9 @@ Check = Callable[[], Awaitable[str]]
 #: What a model's error answer says is redacted like alert text: a server may echo the key,
 #: or another credential, in it.
 _REDACTOR = Redactor()
+#: How long the gateway's tokens may take to read: past a one-shot AWS call's own bounds (two
+#: tries, 5 s to connect and 10 s to read), so that the call's error is the one shown.
+_SECRET_WAIT_S = 35.0
 #: The prompt of the model check: the answer is cut at one token, so it costs next to nothing.
 _PING = "Reply with the single word: ok"
 
@@ -64,6 +67,8 @@ async def run_checks(settings: Settings, out: TextIO | None = None) -> int:
         ("store", lambda: _store(settings, aws)),
         ("queue", lambda: _queue(settings, aws)),
     ]
+    if settings.ingest_tokens_secret_id or settings.ingest_tokens:
+        checks.append(("ingest", lambda: _ingest_tokens(settings, aws)))
     try:
         used = load_router(settings).sink_names
     except ConfigError:
@@ -121,14 +126,56 @@ def _without_held(line: str) -> str:
 
 
 async def _config(settings: Settings) -> str:
-    settings.require("queue_url")
-    return f"sinks={','.join(settings.sinks)} concurrency={settings.concurrency}"
+    """The queue setting, and the deterministic summariser's patterns read as the daemon reads
+    them at start-up, which a missing or broken TRIAGE_PATTERNS_FILE stops: both problems in
+    one line when both are there."""
+    from triage.summarise.deterministic import Pattern, load_patterns
+
+    problems: list[str] = []
+    patterns: tuple[Pattern, ...] = ()
+    try:
+        settings.require("queue_url")
+    except ConfigError as exc:
+        problems.append(str(exc))
+    try:
+        patterns = load_patterns(settings.patterns_file)
+    except ConfigError as exc:
+        problems.append(str(exc))
+    if problems:
+        raise ConfigError("; ".join(problems))
+    where = settings.patterns_file or "bundled patterns.toml"
+    return (
+        f"sinks={','.join(settings.sinks)} concurrency={settings.concurrency} "
+        f"patterns={where} ({len(patterns)})"
+    )
 
 
 async def _routes(settings: Settings) -> str:
     router = load_router(settings)
     where = str(settings.routes_file) if settings.routes_file else "no routes file"
     return f"{where}: {len(router.rules)} route(s), sinks used: {', '.join(router.sink_names)}"
+
+
+async def _ingest_tokens(settings: Settings, aws: Aws) -> str:
+    """The gateway's tokens, read and parsed as `triage ingest` does at start-up: a secret that
+    cannot be read, JSON that is not, a token too short or a misspelt source stop it there."""
+    from triage.ingest.auth import TokenStore, TokensUnavailable
+
+    secret_id = settings.ingest_tokens_secret_id
+    client = await aws.client("secretsmanager") if secret_id else None
+    inline = settings.ingest_tokens.get_secret_value() if settings.ingest_tokens else None
+    store = TokenStore(
+        secret_id=secret_id, inline=inline, secrets_client=client, wait_s=_SECRET_WAIT_S
+    )
+    try:
+        await store.load()
+        sources = ", ".join(sorted((await store.current()).keys()))
+    except TokensUnavailable as exc:
+        raise _Failed(str(exc)) from None
+    finally:
+        await store.aclose()
+    where = f"TRIAGE_INGEST_TOKENS_SECRET_ID {secret_id}" if secret_id else "TRIAGE_INGEST_TOKENS"
+    return f"tokens for {sources or 'no source'} from {where}"
 
 
 async def _github(settings: Settings) -> str:
@@ -196,7 +243,9 @@ async def _queue(settings: Settings, aws: Aws) -> str:
         if "RedrivePolicy" in attrs
         else "WITHOUT a redrive policy (failures never leave)"
     )
-    return f"{settings.queue_url} ({attrs.get('ApproximateNumberOfMessages', '?')} visible, {dlq})"
+    # Without a user and password a URL may carry (a proxy's), as every URL check shows.
+    queue = url_origin(settings.queue_url)
+    return f"{queue} ({attrs.get('ApproximateNumberOfMessages', '?')} visible, {dlq})"
 
 
 async def _token(settings: Settings, aws: Aws) -> str:

@@ -1,0 +1,248 @@
+"""The README's Configuration and Commands sections, read as a team adopting triage would: a
+setting it names is refused with one line that names it and never quotes a secret, and
+`triage check` checks what the daemon would refuse at start-up, showing no credential."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from pathlib import Path
+
+import boto3
+import pytest
+
+from daemon_harness import Queues, daemon_env, run_in_process, settings_for
+from triage.errors import ConfigError
+from triage.ops.check import run_checks
+from triage.settings import Settings, load_settings, unknown_variables
+
+SECRET = "s3cretPassw0rd"
+
+
+def check_lines(settings: Settings, name: str) -> list[str]:
+    """The lines of `triage check`'s report for the check called `name`."""
+    out = io.StringIO()
+    asyncio.run(run_checks(settings, out))
+    return [line for line in out.getvalue().splitlines() if line.split()[1:2] == [name]]
+
+
+# --- TRIAGE_STORE_URL ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"postgres://triage:{SECRET}@db.internal/triage",
+        f"dynamodb://admin:{SECRET}@incidents",
+        f"sqlite://triage:{SECRET}@/var/lib/triage.db",
+        "dynamodb://",
+        "dynamodb://incidents/prod",
+        "dynamodb://incidents?region=eu-west-1",
+        "dynamodb://my incidents",
+        "sqlite://data/triage.db",
+        "sqlite:///",
+        "triage.db",
+    ],
+)
+def test_a_store_url_that_names_no_store_is_refused_without_quoting_it(
+    url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A TRIAGE_STORE_URL no store reads (another database, a table name with a path or a
+    password, `sqlite://data/x.db` whose `data` would be dropped as a host) is one line naming
+    the variable and the two forms it takes, and never repeats the value, which may hold a
+    password."""
+    monkeypatch.setenv("TRIAGE_STORE_URL", url)
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    message = str(caught.value)
+    assert message.startswith("TRIAGE_STORE_URL: ")
+    assert "sqlite:///PATH" in message and "dynamodb://TABLE" in message
+    assert SECRET not in message
+
+
+@pytest.mark.parametrize(
+    ("url", "read"),
+    [
+        ("sqlite:///triage.db", "sqlite:///triage.db"),
+        ("sqlite:////var/lib/triage/triage.db", "sqlite:////var/lib/triage/triage.db"),
+        ("SQLite:///triage.db", "sqlite:///triage.db"),
+        ("dynamodb://triage-incidents", "dynamodb://triage-incidents"),
+        ("DYNAMODB://Triage_Incidents.v2/", "dynamodb://Triage_Incidents.v2/"),
+    ],
+)
+def test_the_store_urls_the_readme_shows_load(
+    url: str, read: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`sqlite:///PATH` (relative or absolute) and `dynamodb://TABLE` are accepted, the scheme
+    in any case: `SQLite:///triage.db` is the relative file triage.db (read with the scheme as
+    written, the store took it for /triage.db)."""
+    monkeypatch.setenv("TRIAGE_STORE_URL", url)
+    assert load_settings().store_url == read
+
+
+def test_a_command_given_a_store_url_with_a_password_exits_2_without_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`triage incidents list` with a PostgreSQL URL in TRIAGE_STORE_URL: exit 2, one stderr line
+    naming the variable, and the password nowhere in what it printed."""
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "TRIAGE_STORE_URL": f"postgres://triage:{SECRET}@db.internal/triage",
+    }
+    result = run_in_process(monkeypatch, capsys, "incidents", "list", env=env)
+    assert result.returncode == 2
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("triage: config: TRIAGE_STORE_URL: ")
+    assert SECRET not in result.stdout + result.stderr
+
+
+# --- triage check ----------------------------------------------------------------------------
+
+
+def test_check_shows_the_queue_without_a_user_and_password(queues: Queues, tmp_path: Path) -> None:
+    """A queue URL carrying a user and password (a proxy's): the queue line names the queue
+    without them."""
+    url = queues.url.replace("http://", f"http://triage:{SECRET}@")
+    settings = settings_for(queues, "http://127.0.0.1:9", tmp_path / "t.db", queue_url=url)
+    (line,) = check_lines(settings, "queue")
+    assert line.startswith("ok    queue    ") and queues.url in line
+    assert SECRET not in line
+
+
+def test_check_fails_a_patterns_file_the_daemon_would_refuse(
+    queues: Queues, tmp_path: Path
+) -> None:
+    """TRIAGE_PATTERNS_FILE naming no file: `triage run` stops on it, so `triage check`'s config
+    line fails naming it (it said ok to everything before), beside a missing queue setting."""
+    missing = tmp_path / "patterns.toml"
+    settings = settings_for(queues, "http://127.0.0.1:9", tmp_path / "t.db", patterns_file=missing)
+    (line,) = check_lines(settings, "config")
+    assert line.startswith("FAIL  config   TRIAGE_PATTERNS_FILE ") and str(missing) in line
+    unset = settings.model_copy(update={"queue_url": None})
+    (line,) = check_lines(unset, "config")
+    assert line.startswith("FAIL  config   missing required setting: ALERT_TRIAGE_QUEUE_URL; ")
+    assert "TRIAGE_PATTERNS_FILE" in line
+
+
+def test_check_names_the_patterns_it_would_use(queues: Queues, tmp_path: Path) -> None:
+    """Without TRIAGE_PATTERNS_FILE the config line names the bundled patterns and how many
+    it holds; with one, that file."""
+    settings = settings_for(queues, "http://127.0.0.1:9", tmp_path / "t.db")
+    (line,) = check_lines(settings, "config")
+    assert line.startswith("ok    config   ") and " patterns=bundled patterns.toml (" in line
+    own = tmp_path / "own.toml"
+    own.write_text(
+        '[[pattern]]\ncategory = "disk"\npattern = "disk full"\nseverity_hint = "high"\n'
+        'steps = ["Free some space"]\n',
+        encoding="utf-8",
+    )
+    settings = settings_for(queues, "http://127.0.0.1:9", tmp_path / "t.db", patterns_file=own)
+    assert check_lines(settings, "config") == [
+        f"ok    config   sinks=backend concurrency=16 patterns={own} (1)"
+    ]
+
+
+def test_check_reads_the_gateways_tokens_when_they_are_set(queues: Queues, tmp_path: Path) -> None:
+    """TRIAGE_INGEST_TOKENS set: the ingest line names the sources it turns on; no tokens set
+    (no gateway): no ingest line at all."""
+    tokens = '{"generic": "generic-token-0123456789", "grafana": "grafana-token-0123456789"}'
+    settings = settings_for(queues, "http://127.0.0.1:9", tmp_path / "t.db", ingest_tokens=tokens)
+    assert check_lines(settings, "ingest") == [
+        "ok    ingest   tokens for generic, grafana from TRIAGE_INGEST_TOKENS"
+    ]
+    plain = settings_for(queues, "http://127.0.0.1:9", tmp_path / "t.db")
+    assert check_lines(plain, "ingest") == []
+
+
+@pytest.mark.parametrize(
+    ("tokens", "says"),
+    [
+        ('{"generic": "' + SECRET + '-0123456789", ', "is not JSON"),
+        ('{"generic": "' + SECRET + '"}', "shorter than 16 characters"),
+        ('{"genric": "' + SECRET + '-0123456789"}', "unknown source(s) genric"),
+    ],
+)
+def test_check_fails_gateway_tokens_the_gateway_would_refuse(
+    tokens: str, says: str, queues: Queues, tmp_path: Path
+) -> None:
+    """Tokens `triage ingest` would stop on (not JSON, too short, a misspelt source): one FAIL
+    line saying why, without the token."""
+    settings = settings_for(queues, "http://127.0.0.1:9", tmp_path / "t.db", ingest_tokens=tokens)
+    (line,) = check_lines(settings, "ingest")
+    assert line.startswith("FAIL  ingest   TRIAGE_INGEST_TOKENS") and says in line
+    assert SECRET not in line
+
+
+def test_check_reads_the_gateways_tokens_from_secrets_manager(
+    queues: Queues, tmp_path: Path
+) -> None:
+    """TRIAGE_INGEST_TOKENS_SECRET_ID: the secret is read as the gateway reads it; a secret that
+    does not exist is a FAIL naming the variable."""
+    secrets = boto3.client("secretsmanager", endpoint_url=queues.endpoint, region_name="us-east-1")
+    secrets.create_secret(
+        Name="triage/ingest", SecretString='{"sentry": "sentry-secret-0123456789"}'
+    )
+    settings = settings_for(
+        queues, "http://127.0.0.1:9", tmp_path / "t.db", ingest_tokens_secret_id="triage/ingest"
+    )
+    assert check_lines(settings, "ingest") == [
+        "ok    ingest   tokens for sentry from TRIAGE_INGEST_TOKENS_SECRET_ID triage/ingest"
+    ]
+    missing = settings_for(
+        queues, "http://127.0.0.1:9", tmp_path / "t.db", ingest_tokens_secret_id="triage/none"
+    )
+    (line,) = check_lines(missing, "ingest")
+    assert line.startswith("FAIL  ingest   TRIAGE_INGEST_TOKENS_SECRET_ID 'triage/none'")
+
+
+# --- Misspelt variables ----------------------------------------------------------------------
+
+
+def test_misspelt_variables_under_prefixes_only_triage_uses_are_named() -> None:
+    """ALERT_TRIAGE_* and GITHUB_APP_* are triage's alone: a misspelt one (its value would be
+    ignored) is named with the setting meant; other programs' GITHUB_* variables are not."""
+    messages = unknown_variables(
+        {
+            "ALERT_TRIAGE_QUEUE": "https://sqs.us-east-1.amazonaws.com/1/q",
+            "GITHUB_APP_PRIVATE_KEY_PATH": "/run/secrets/app.pem",
+            "GITHUB_APP_ID": "12345",
+            "GITHUB_SHA": "abc",
+            "GITHUB_REPOSITORY_OWNER": "acme",
+        }
+    )
+    assert messages == [
+        "ALERT_TRIAGE_QUEUE is not a setting and is ignored; did you mean ALERT_TRIAGE_QUEUE_URL?",
+        "GITHUB_APP_PRIVATE_KEY_PATH is not a setting and is ignored; did you mean "
+        "GITHUB_APP_PRIVATE_KEY_FILE?",
+    ]
+
+
+def test_other_tools_names_for_a_setting_are_pointed_to_it() -> None:
+    """OPENAI_API_BASE (LangChain's and the old OpenAI SDK's name) and SLACK_WEBHOOK are read by
+    no setting: each is named with the variable triage reads instead."""
+    messages = unknown_variables(
+        {"OPENAI_API_BASE": "http://localhost:11434/v1", "SLACK_WEBHOOK": "https://hooks"}
+    )
+    assert messages == [
+        "OPENAI_API_BASE is not a setting and is ignored; did you mean OPENAI_BASE_URL?",
+        "SLACK_WEBHOOK is not a setting and is ignored; did you mean SLACK_WEBHOOK_URL?",
+    ]
+
+
+def test_a_run_with_a_misspelt_queue_variable_names_it(
+    queues: Queues,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`triage run` given ALERT_TRIAGE_QUEUE instead of ALERT_TRIAGE_QUEUE_URL: the missing
+    setting stops it (exit 2) after a config.unknown_variable line naming the one meant."""
+    env = daemon_env(settings_for(queues, "http://127.0.0.1:9", tmp_path / "t.db"))
+    env["ALERT_TRIAGE_QUEUE"] = env.pop("ALERT_TRIAGE_QUEUE_URL")
+    result = run_in_process(monkeypatch, capsys, "run", env=env)
+    assert result.returncode == 2
+    assert "did you mean ALERT_TRIAGE_QUEUE_URL?" in result.stderr
+    assert result.stderr.splitlines()[-1] == (
+        "triage: config: missing required setting: ALERT_TRIAGE_QUEUE_URL"
+    )
