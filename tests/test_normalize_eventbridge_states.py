@@ -392,3 +392,69 @@ def test_a_redshift_statement_that_failed_is_resolved_by_its_next_finish() -> No
     unnamed = one(redshift_statement("FAILED", None))
     assert len({failed.fingerprint, other.fingerprint, unnamed.fingerprint}) == 3
     assert one(through_sns(redshift_statement("FAILED"))).fingerprint == failed.fingerprint
+
+
+def ecr(kind: str, **detail: Any) -> dict[str, Any]:
+    """An ECR event (AmazonECR/latest/userguide/ecr-eventbridge.html): its image's digest and
+    tags change with every push."""
+    return {
+        "version": "0", "id": "85fc3613-e913-7fc4-a80c-a3753e4aa9ae", "detail-type": kind,
+        "source": "aws.ecr", "account": "123456789012", "time": "2026-12-05T01:54:34Z",
+        "region": "eu-west-1",
+        "resources": ["arn:aws:ecr:eu-west-1:123456789012:repository/orders-api"]
+        if kind == "ECR Image Scan" else [],
+        "detail": {"repository-name": "orders-api",
+                   "image-digest": "sha256:7f5b2640fe6fb4f46592dfd3410c4a79dac4f89e4782432e03",
+                   **detail},
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("counts", "status", "expected"),
+    [({"CRITICAL": 2, "MEDIUM": 9}, "COMPLETE", Status.FIRING),
+     ({"HIGH": "1"}, "COMPLETE", Status.FIRING),
+     ({"MEDIUM": 9, "LOW": 3}, "COMPLETE", Status.RESOLVED),
+     ({}, "COMPLETE", Status.RESOLVED),
+     ({"CRITICAL": 0}, "complete", Status.RESOLVED),
+     ({"CRITICAL": {"a": 1}}, "COMPLETE", Status.RESOLVED),
+     ({"CRITICAL": True}, "COMPLETE", Status.RESOLVED),
+     ({}, "FAILED", Status.FIRING)],
+)  # fmt: skip
+def test_an_ecr_image_scan_fires_on_critical_or_high_findings_and_a_clean_one_resolves(
+    counts: dict[str, Any], status: str, expected: Status
+) -> None:
+    """A completed scan with CRITICAL or HIGH findings fires the repository's incident, one
+    with none resolves it (every clean scan opened a ticket before); a scan that failed
+    fires; another image's digest and tags are the same incident, another repository not."""
+    event = ecr("ECR Image Scan", **{"scan-status": status, "finding-severity-counts": counts,
+                                     "image-tags": ["v1.4.2"]})  # fmt: skip
+    alert = one(event)
+    assert alert.status is expected
+    base = one(ecr("ECR Image Scan", **{"scan-status": "COMPLETE", "image-tags": []}))
+    assert alert.fingerprint == base.fingerprint
+    assert one(through_sns(event)).fingerprint == base.fingerprint
+    event["detail"]["repository-name"] = "payments-api"
+    assert one(event).fingerprint != base.fingerprint
+    del event["detail"]["repository-name"]
+    with pytest.raises(InvalidAlertError, match=r"detail\.repository-name"):
+        run(event)
+
+
+async def test_an_ecr_push_that_failed_is_resolved_by_the_next_push() -> None:
+    """A failed push fires the repository's push incident, repeated by the next failure and
+    resolved by a successful push of another image; pushes to another repository, or
+    deletions, are other incidents (every push of the account was one firing incident)."""
+    failed = ecr("ECR Image Action", result="FAILURE", **{"action-type": "PUSH", "image-tag": "v1"})
+    pushed = ecr("ECR Image Action", result="SUCCESS", **{"action-type": "PUSH", "image-tag": "v2"})
+    pushed["detail"]["image-digest"] = "sha256:0000"
+    again = copy.deepcopy(failed)
+    again["id"], again["detail"]["image-tag"] = "0d1e2f3a-4b5c-4d6e-8f7a-9b0c1d2e3f4a", "v1.1"
+    actions, effects = await actions_of(failed, again, pushed)
+    assert actions == [Action.OPEN, Action.COUNT, Action.CLOSE]
+    assert effects == [EffectKind.OPEN, EffectKind.CLOSE]
+    deleted = copy.deepcopy(failed)
+    deleted["detail"]["action-type"] = "DELETE"
+    other = copy.deepcopy(failed)
+    other["detail"]["repository-name"] = "payments-api"
+    assert len({one(e).fingerprint for e in (failed, deleted, other)}) == 3
+    assert one(through_sns(failed)).fingerprint == one(failed).fingerprint

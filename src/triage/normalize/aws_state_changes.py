@@ -39,6 +39,10 @@ Where each shape comes from (AWS's documentation):
 - SageMaker: sagemaker/latest/dg/automating-sagemaker-with-eventbridge.html (Training Job
   State Change: `TrainingJobName`, `TrainingJobStatus` InProgress, Completed, Failed,
   Stopping, Stopped).
+- ECR: AmazonECR/latest/userguide/ecr-eventbridge.html (ECR Image Action: `result` SUCCESS,
+  FAILURE, `repository-name`, `action-type` PUSH, DELETE, `image-digest`, `image-tag`; ECR
+  Image Scan: `scan-status`, `repository-name`, `finding-severity-counts`, `image-digest`,
+  `image-tags`).
 - Redshift Data API: redshift/latest/mgmt/data-api-monitoring-events.html (Redshift Data
   Statement Status Change: the cluster in `resources`, `statementName`, `statementId`, `state`
   FINISHED, FAILED, ABORTED). Redshift's cluster events (REDSHIFT-EVENT-…) reach EventBridge
@@ -49,10 +53,12 @@ Where each shape comes from (AWS's documentation):
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from triage.models import Status
+from triage.normalize import common
 
 FIRE, RESOLVE = Status.FIRING, Status.RESOLVED
 
@@ -67,13 +73,15 @@ class StateChange:
     """How one (source, detail-type) of events is read.
 
     `key` is the `detail` key holding the state, compared in any case with `fires`, `resolves`
-    and `quiet`; without a key, the detail-type itself is the state (`fixed`). `by` names the
+    and `quiet`, or `derive` makes the state word of the detail (an ECR scan's findings);
+    without either, the detail-type itself is the state (`fixed`). `by` names the
     `detail` keys that identify the resource instead of the event's `resources` (which name
     the run: new every time); `also` names keys that tell two apart when they are given (a
     Redshift statement's optional name). `family` is the detail-type the identity names when the failure
     and its recovery come as two detail-types (Auto Scaling's Unsuccessful and Successful)."""
 
     key: str | None = None
+    derive: Callable[[dict[str, Any]], Any] | None = None
     fires: frozenset[str] = frozenset()
     resolves: frozenset[str] = frozenset()
     quiet: frozenset[str] = frozenset()
@@ -81,6 +89,32 @@ class StateChange:
     also: tuple[str, ...] = ()
     family: str | None = None
     fixed: Status | None = None
+
+
+#: What an ECR scan's findings make of its state: serious findings, or none of them.
+_VULNERABLE, _CLEAN = "CRITICAL_OR_HIGH_FINDINGS", "NO_CRITICAL_OR_HIGH_FINDINGS"
+#: The severities whose findings make an image vulnerable (MEDIUM and lower are left to ECR).
+_SERIOUS = ("CRITICAL", "HIGH")
+
+
+def _scan_result(detail: dict[str, Any]) -> Any:
+    """A completed ECR scan as its findings: CRITICAL or HIGH ones, or none of them; any other
+    scan status (FAILED) as it came."""
+    status = detail.get("scan-status")
+    if not isinstance(status, str) or status.strip().upper() != "COMPLETE":
+        return status
+    counts = common.obj_or_empty(detail.get("finding-severity-counts"))
+    return _VULNERABLE if any(_count(counts.get(level)) > 0 for level in _SERIOUS) else _CLEAN
+
+
+def _count(value: Any) -> int:
+    """A finding count (a number, or a number in text); 0 for anything else."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return 0
+    try:
+        return int(float(value))
+    except (ValueError, OverflowError):
+        return 0
 
 
 def _pipeline(*by: str, quiet: tuple[str, ...] = ()) -> StateChange:
@@ -211,6 +245,20 @@ READINGS: dict[tuple[str, str], StateChange] = {
         resolves=_states("Completed"),
         quiet=_states("InProgress", "Stopping", "Stopped"),
     ),
+    # Its resources are empty: the repository and the action (a push, a deletion) are named.
+    ("aws.ecr", "ECR Image Action"): StateChange(
+        key="result",
+        fires=_states("FAILURE"),
+        resolves=_states("SUCCESS"),
+        by=("repository-name", "action-type"),
+    ),
+    # The repository's images: one with CRITICAL or HIGH findings fires, a clean one resolves.
+    ("aws.ecr", "ECR Image Scan"): StateChange(
+        derive=lambda detail: _scan_result(detail),
+        fires=_states(_VULNERABLE, "FAILED"),
+        resolves=_states(_CLEAN),
+        by=("repository-name",),
+    ),
     # The cluster (resources) and the statement's name, when it has one: its id is new per run.
     ("aws.redshift-data", "Redshift Data Statement Status Change"): StateChange(
         key="state",
@@ -233,14 +281,22 @@ def reading(source: str, kind: str) -> StateChange | None:
     return READINGS.get((source, kind))
 
 
+def state_of(change: StateChange, detail: dict[str, Any]) -> Any:
+    """An event's state as given (or as `derive` makes it); None for a detail-type that is
+    its own state."""
+    if change.derive is not None:
+        return change.derive(detail)
+    return detail.get(change.key) if change.key is not None else None
+
+
 def status_of(change: StateChange | None, detail: dict[str, Any]) -> Status | None:
     """The ticket change of an event: fire, resolve, or None when its state changes nothing.
     A state that is not text or not known fires."""
     if change is None:
         return FIRE
-    if change.key is None:
+    if change.key is None and change.derive is None:
         return change.fixed or FIRE
-    state = detail.get(change.key)
+    state = state_of(change, detail)
     folded = state.strip().lower() if isinstance(state, str) else ""
     if folded in change.resolves:
         return RESOLVE

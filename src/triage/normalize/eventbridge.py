@@ -378,8 +378,10 @@ def _other(
         named = _state_identity(identity, detail, resources, change)
     labels = _envelope_labels(account, region, source, kind)
     common.add_label(labels, "resources", ", ".join(resources[:_SHOWN_RESOURCES]))
-    if change is not None and change.key is not None:
-        common.add_label(labels, "state", common.unnested(detail.get(change.key)))
+    if change is not None:
+        common.add_label(
+            labels, "state", common.unnested(aws_state_changes.state_of(change, detail))
+        )
     severity = detail.get("severity")
     alert = Alert(
         source=SOURCE,
@@ -436,7 +438,7 @@ def _unchanged(
     kind: str, detail: dict[str, Any], change: aws_state_changes.StateChange | None
 ) -> Normalized:
     """An event whose state only says a run started or is under way: no ticket change."""
-    state = detail.get(change.key) if change is not None and change.key else None
+    state = aws_state_changes.state_of(change, detail) if change is not None else None
     what = f"{common.short(kind, 100)} is {common.short(state, 60)}: no ticket change"
     return Normalized((), (Skipped(SOURCE, "no_state_change", what),))
 
