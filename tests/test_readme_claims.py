@@ -110,6 +110,19 @@ def test_check_shows_the_queue_without_a_user_and_password(queues: Queues, tmp_p
     assert SECRET not in line
 
 
+def test_check_warns_of_a_queue_without_a_redrive_policy(queues: Queues, tmp_path: Path) -> None:
+    """The README: "`triage check` warns when it has none": a queue without a redrive policy
+    is a `warn` line (its failures would never leave it), one with a DLQ an `ok` line."""
+    sqs = boto3.client("sqs", endpoint_url=queues.endpoint, region_name="us-east-1")
+    bare = sqs.create_queue(QueueName="no-dlq")["QueueUrl"]
+    settings = settings_for(queues, "http://127.0.0.1:9", tmp_path / "t.db", queue_url=bare)
+    (line,) = check_lines(settings, "queue")
+    assert line.startswith("warn  queue    ") and "WITHOUT a redrive policy" in line
+    with_dlq = settings_for(queues, "http://127.0.0.1:9", tmp_path / "t.db")
+    (line,) = check_lines(with_dlq, "queue")
+    assert line.startswith("ok    queue    ") and "with a DLQ" in line
+
+
 def test_check_fails_a_patterns_file_the_daemon_would_refuse(
     queues: Queues, tmp_path: Path
 ) -> None:

@@ -238,14 +238,13 @@ async def _queue(settings: Settings, aws: Aws) -> str:
         QueueUrl=settings.queue_url, AttributeNames=["RedrivePolicy", "ApproximateNumberOfMessages"]
     )
     attrs = response.get("Attributes", {})
-    dlq = (
-        "with a DLQ"
-        if "RedrivePolicy" in attrs
-        else "WITHOUT a redrive policy (failures never leave)"
-    )
+    visible = attrs.get("ApproximateNumberOfMessages", "?")
     # Without a user and password a URL may carry (a proxy's), as every URL check shows.
-    queue = url_origin(settings.queue_url)
-    return f"{queue} ({attrs.get('ApproximateNumberOfMessages', '?')} visible, {dlq})"
+    shown = f"{url_origin(settings.queue_url)} ({visible} visible"
+    if "RedrivePolicy" not in attrs:
+        # It works, but a message that keeps failing is retried until it expires, never set aside.
+        raise _Warning(f"{shown}, WITHOUT a redrive policy (failures never leave))")
+    return f"{shown}, with a DLQ)"
 
 
 async def _token(settings: Settings, aws: Aws) -> str:
