@@ -458,3 +458,46 @@ async def test_an_ecr_push_that_failed_is_resolved_by_the_next_push() -> None:
     other["detail"]["repository-name"] = "payments-api"
     assert len({one(e).fingerprint for e in (failed, deleted, other)}) == 3
     assert one(through_sns(failed)).fingerprint == one(failed).fingerprint
+
+
+def ecs_service_action(event_name: str, event_type: str = "WARN") -> dict[str, Any]:
+    """An ECS service action event (AmazonECS/latest/developerguide/ecs_service_events.html)."""
+    return {
+        "version": "0", "id": f"57c9506e-9d21-294c-d2fe-e8738da7e{len(event_name):03d}",
+        "detail-type": "ECS Service Action", "source": "aws.ecs", "account": "123456789012",
+        "time": "2026-12-05T10:00:00Z", "region": "eu-west-1",
+        "resources": ["arn:aws:ecs:eu-west-1:123456789012:service/checkout/checkout-api"],
+        "detail": {"eventType": event_type, "eventName": event_name,
+                   "clusterArn": "arn:aws:ecs:eu-west-1:123456789012:cluster/checkout",
+                   "createdAt": "2026-12-05T09:59:58.000Z"},
+    }  # fmt: skip
+
+
+async def test_an_ecs_services_impaired_start_is_resolved_by_its_steady_state() -> None:
+    """A service whose tasks fail to start fires its incident, another warning of the service
+    repeats it, its steady state resolves it; other INFO actions (desired count updated, tasks
+    stopped) change nothing. Its eventName is no CloudTrail call: a steady service opened a
+    ticket per report before."""
+    impaired = ecs_service_action("SERVICE_TASK_START_IMPAIRED")
+    placement = ecs_service_action("SERVICE_TASK_PLACEMENT_FAILURE", "ERROR")
+    steady = ecs_service_action("SERVICE_STEADY_STATE", "INFO")
+    actions, effects = await actions_of(impaired, placement, steady)
+    assert actions == [Action.OPEN, Action.COUNT, Action.CLOSE]
+    assert effects == [EffectKind.OPEN, EffectKind.CLOSE]
+    for quiet in ("SERVICE_DESIRED_COUNT_UPDATED", "TASKS_STOPPED", "TASKSET_STEADY_STATE"):
+        assert run(ecs_service_action(quiet, "INFO")).skipped[0].reason == "no_state_change"
+    actions, effects = await actions_of(steady)
+    assert (actions, effects) == ([Action.RECORD], [])
+
+
+async def test_a_glue_job_delay_notice_is_the_jobs_incident() -> None:
+    """A Glue job run delayed past its notification threshold (Glue Job Run Status) fires
+    the job's incident, which its run that succeeded resolves."""
+    delayed = sample("glue-job-failed.json")
+    delayed["detail-type"] = "Glue Job Run Status"
+    delayed["detail"] |= {"state": "RUNNING", "severity": "INFO",
+                          "message": "Job is running for more than 60 min",
+                          "notificationCondition": {"NotifyDelayAfter": 60.0}}  # fmt: skip
+    alert = one(delayed)
+    assert alert.status is Status.FIRING
+    assert alert.fingerprint == one(sample("glue-job-succeeded.json")).fingerprint

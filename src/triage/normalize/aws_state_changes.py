@@ -22,13 +22,16 @@ Where each shape comes from (AWS's documentation):
   `status` RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED, PENDING_REDRIVE).
 - Glue: glue/latest/dg/automating-awsglue-with-cloudwatch-events.html (Job State Change:
   `jobName`, `jobRunId`, `state` SUCCEEDED, FAILED, TIMEOUT, STOPPED; Crawler State Change:
-  `crawlerName`, `state` Started, Succeeded, Failed).
+  `crawlerName`, `state` Started, Succeeded, Failed; Job Run Status: a run past the job's
+  delay notification threshold, `jobName`).
 - EC2 Auto Scaling: autoscaling/ec2/userguide/ec2-auto-scaling-event-reference.html (EC2
   Instance Launch/Terminate Successful and Unsuccessful: `AutoScalingGroupName`, `ActivityId`,
   `EC2InstanceId`, `StatusCode`).
 - ECS: AmazonECS/latest/developerguide/ecs_service_deployment_events.html (ECS Deployment State
-  Change: `eventName` SERVICE_DEPLOYMENT_IN_PROGRESS, _COMPLETED, _FAILED, `deploymentId`) and
-  ecs_task_events.html (`lastStatus`).
+  Change: `eventName` SERVICE_DEPLOYMENT_IN_PROGRESS, _COMPLETED, _FAILED, `deploymentId`),
+  ecs_service_events.html (ECS Service Action: `eventType` INFO, WARN, ERROR, `eventName`
+  SERVICE_STEADY_STATE, SERVICE_TASK_START_IMPAIRED …) and ecs_task_events.html
+  (`lastStatus`).
 - Batch: batch/latest/userguide/batch_job_events.html (`jobQueue`, `jobName`, `jobId`,
   `status` SUBMITTED … SUCCEEDED, FAILED).
 - AWS Backup: aws-backup/latest/devguide/eventbridge.html (Backup and Copy Job State Change:
@@ -162,6 +165,11 @@ READINGS: dict[tuple[str, str], StateChange] = {
         quiet=_states("STARTING", "RUNNING", "STOPPING", "STOPPED", "WAITING"),
         by=("jobName",),
     ),
+    # A run delayed past the job's notification threshold: the job's incident, until a run
+    # of it succeeds.
+    ("aws.glue", "Glue Job Run Status"): StateChange(
+        fixed=FIRE, by=("jobName",), family="Glue Job State Change"
+    ),
     ("aws.glue", "Glue Crawler State Change"): StateChange(
         key="state",
         fires=_states("Failed"),
@@ -187,6 +195,20 @@ READINGS: dict[tuple[str, str], StateChange] = {
         fires=_states("SERVICE_DEPLOYMENT_FAILED"),
         resolves=_states("SERVICE_DEPLOYMENT_COMPLETED"),
         quiet=_states("SERVICE_DEPLOYMENT_IN_PROGRESS"),
+    ),
+    # The service's health: a warning or error fires, its steady state resolves; its other
+    # INFO actions change nothing (its `eventName` is no CloudTrail call's).
+    ("aws.ecs", "ECS Service Action"): StateChange(
+        key="eventName",
+        resolves=_states("SERVICE_STEADY_STATE"),
+        quiet=_states(
+            "TASKSET_STEADY_STATE",
+            "CAPACITY_PROVIDER_STEADY_STATE",
+            "SERVICE_DESIRED_COUNT_UPDATED",
+            "TASKS_STOPPED",
+            "SERVICE_DEPLOYMENT_IN_PROGRESS",
+            "SERVICE_DEPLOYMENT_COMPLETED",
+        ),
     ),
     # A new task per attempt: a crash loop is one incident of the service's stopped tasks.
     ("aws.ecs", "ECS Task State Change"): StateChange(
@@ -254,7 +276,7 @@ READINGS: dict[tuple[str, str], StateChange] = {
     ),
     # The repository's images: one with CRITICAL or HIGH findings fires, a clean one resolves.
     ("aws.ecr", "ECR Image Scan"): StateChange(
-        derive=lambda detail: _scan_result(detail),
+        derive=_scan_result,
         fires=_states(_VULNERABLE, "FAILED"),
         resolves=_states(_CLEAN),
         by=("repository-name",),
