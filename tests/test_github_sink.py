@@ -223,16 +223,16 @@ async def test_incident_lifecycle_is_one_issue(sink: GitHubSink, github: GitHubS
 async def test_issue_body_holds_summary_steps_facts_links_and_marker(
     sink: GitHubSink, github: GitHubServer
 ) -> None:
-    """The body shows summary, numbered steps, the alert facts, the alert's links and ends with
-    the hidden fingerprint marker."""
+    """The body shows summary, numbered steps, the alert facts, the alert's links (each named
+    with the host it opens) and ends with the hidden fingerprint marker."""
     await sink.apply(effect(occurrences=4))
     body = github.issues()[0]["body"]
     assert "### Summary\n\npg\\_dump exited 1" in body
     assert "### Steps\n\n1. Read the log\n2. Re-run the backup" in body
     assert "| Occurrences | 4 |" in body
     assert f"| Fingerprint | `{ALERT.fingerprint}` |" in body
-    assert "- [runbook](<https://runbooks.example.com/backups>)" in body
-    assert "- [dashboard](<https://grafana.example.com/d/db>)" in body
+    assert "- [runbook \\(runbooks.example.com\\)](<https://runbooks.example.com/backups>)" in body
+    assert "- [dashboard \\(grafana.example.com\\)](<https://grafana.example.com/d/db>)" in body
     assert body.endswith(f"<!-- triage:fingerprint={ALERT.fingerprint} -->")
 
 
@@ -422,7 +422,7 @@ async def test_hostile_alert_text_arrives_inert(sink: GitHubSink, github: GitHub
         assert "| a |" not in text
     assert "\n# Heading" not in create["body"] and "#&#8203; Heading" in create["body"]
     assert "javascript:" not in create["body"]
-    assert "[dash](<https://grafana.example.com/d/x>)" in create["body"]
+    assert "[dash \\(grafana.example.com\\)](<https://grafana.example.com/d/x>)" in create["body"]
     assert "@acme" not in create["title"] and create["title"].startswith("[P1] ping @\u200bacme")
 
 

@@ -81,9 +81,13 @@ def test_paragraphs_keep_lines_and_paragraphs() -> None:
     assert markdown.paragraphs("one\ntwo\n\n\n\nthree\n") == "one  \ntwo\n\nthree"
 
 
-def test_invisible_and_control_characters_are_dropped() -> None:
-    """Bidi overrides, zero-width characters and controls disappear; tabs become spaces."""
-    assert markdown.inline("a\u202eb\u200bc\x00d\te") == "abcd e"
+def test_invisible_characters_are_dropped_and_controls_become_spaces() -> None:
+    """Bidi overrides and zero-width characters disappear; a control character or a tab is a
+    space, so two words the redactor read apart are never glued together."""
+    assert markdown.inline("a\u202eb\u200bc\x00d\te") == "abc d e"
+    assert markdown.paragraphs("AKIA\x00IOSF\x1bODNN") == "AKIA IOSF ODNN"
+    assert markdown.title("AKIA\x07IOSF") == "AKIA IOSF"
+    assert markdown.code("AKIA\x7fIOSF\x9bODNN") == "`AKIA IOSF ODNN`"
 
 
 def test_long_text_is_cut_before_escaping() -> None:
@@ -124,7 +128,46 @@ def test_only_absolute_http_links_are_rendered(url: str) -> None:
 def test_links_cannot_break_out_of_their_destination() -> None:
     """Spaces, angle brackets and quotes in a URL are percent-encoded; the label is inert."""
     assert markdown.link("run*book*", 'https://x.example/a b>c"d?q=1&r=2') == (
-        "[run\\*book\\*](<https://x.example/a%20b%3Ec%22d?q=1&r=2>)"
+        "[run\\*book\\* \\(x.example\\)](<https://x.example/a%20b%3Ec%22d?q=1&r=2>)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "url", "shown"),
+    [
+        (
+            "dashboard",
+            "https://gr\u00e4fana.example.com/d?q=1",
+            "[dashboard \\(xn--grfana-cua.example.com\\)](<https://xn--grfana-cua.example.com/d?q=1>)",
+        ),
+        (
+            "https://ok.example.com",
+            "https://%65vil.example.com:8443/x",
+            "[https:&#8203;//ok.example.com \\(evil.example.com\\)](<https://evil.example.com:8443/x>)",
+        ),
+        (
+            "n" * 80,
+            "https://x.example/",
+            f"[{'n' * 59}… \\(x.example\\)](<https://x.example/>)",
+        ),
+        (
+            "db\u202e\x00dash",
+            "http://[::1]:3000/d",
+            "[db dash \\(::1\\)](<http://[::1]:3000/d>)",
+        ),
+    ],
+)
+def test_a_link_names_the_host_it_opens(name: str, url: str, shown: str) -> None:
+    """A link's label is its name (one line, cut to 60 characters) and the host the URL
+    opens as DNS spells it, which the destination spells the same way: an alert cannot
+    dress a link up as one to another host."""
+    assert markdown.link(name, url) == shown
+
+
+def test_a_link_through_a_redirect_names_the_host_it_ends_on() -> None:
+    """A link sent through a redirect domain points there and names the host it forwards to."""
+    assert markdown.link("pr", "https://github.com/a/b/pull/1?x#y", through="r.example") == (
+        "[pr \\(github.com\\)](<https://r.example/a/b/pull/1?x#y>)"
     )
 
 

@@ -21,12 +21,21 @@ mixed scripts and emoji need is kept: zero-width joiners and non-joiners, the le
 right-to-left marks (which reorder nothing across a strong letter) and tag characters inside
 an emoji flag (England's, Scotland's). The operator's terminal is not such a place: it shows every such
 character escaped as `\\uXXXX` (`view.terminal_line`), so nothing is hidden from an operator.
+
+A link an alert names is a danger of its own: its name, which the alert chose, can read like
+another URL, and its host can look like another (`grafana` with a Cyrillic a, U+0430).
+`http_url` and `link_label` show it as the name and the host it opens, as DNS spells it
+(`dashboard (xn--grfana-4nf.example.com)`), wherever a link is shown.
 """
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from typing import Any
+from urllib.parse import unquote
+
+import httpx2
 
 #: Format characters (category Cf) kept: they join or separate letters in scripts that need
 #: them (ZWNJ, ZWJ, also in emoji sequences), mark direction without overriding it (LRM,
@@ -113,3 +122,38 @@ def visible_json(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [visible_json(item) for item in value]
     return value
+
+
+#: How much of a link's name (the alert's words) its label shows.
+LINK_NAME_CHARS = 60
+#: A host as DNS spells it: ASCII letters, digits, hyphens, underscores and dots (punycode for
+#: any other letter), or an IP address (v6 without its brackets).
+_PLAIN_HOST = re.compile(r"[a-z0-9_.-]+|[0-9a-f:.]*:[0-9a-f:.]*")
+
+
+def http_url(url: str) -> httpx2.URL | None:
+    """`url` parsed, when it is an absolute http(s) URL whose host is a plain name or address,
+    spelled as DNS does (`xn--…` for a name with non-ASCII letters, lower case, percent-encoded
+    letters decoded as a browser decodes them); None for anything else. A host still holding
+    other characters (a quote, an encoded space or bidi control) is refused: no label could
+    say which host a browser would make of it."""
+    try:
+        parsed = httpx2.URL(url)
+        if b"%" in parsed.raw_host:
+            parsed = parsed.copy_with(host=unquote(parsed.raw_host.decode("ascii")))
+    except (httpx2.InvalidURL, UnicodeError, ValueError):
+        return None  # httpx2 refuses a host no IDNA spells; UnicodeError: a lone surrogate
+    if parsed.scheme not in ("http", "https") or not parsed.raw_host:
+        return None
+    return parsed if _PLAIN_HOST.fullmatch(parsed.raw_host.decode("ascii")) else None
+
+
+def link_label(name: str, url: httpx2.URL) -> str:
+    """What a link to `url` (from `http_url`) is labelled with: its `name` on one line, cut to
+    LINK_NAME_CHARS, and the host it opens (`runbook (runbooks.example.com)`); the host alone
+    when the name shows nothing."""
+    host = url.raw_host.decode("ascii").rstrip(".")
+    flat = " ".join(visible(name, one_line=True).split())
+    if len(flat) > LINK_NAME_CHARS:
+        flat = flat[: LINK_NAME_CHARS - 1] + "…"
+    return f"{flat} ({host})" if flat else host

@@ -14,21 +14,26 @@ tables, code fences). Everything here turns such text into plain characters that
   character between the sign and the name stops them (the same trick Renovate and Dependabot use);
   so do GitHub's other automatic links in free text: `GH-12` references, and URLs (`https://`,
   `www.`), which would be clickable and, for another repository's issue, cross-reference it;
-- control characters, bidi controls and invisible format characters are dropped
-  (`display.visible`, as everywhere alert text is shown), and leading spaces too (four of them
-  would start a code block).
+- bidi controls and invisible format characters are dropped and each control character is a
+  space (`display.visible`, as everywhere alert text is shown: a control dropped would glue
+  back together two halves of a credential the redactor read apart), and leading spaces go
+  too (four of them would start a code block).
 
-Links are never taken from free text: `link()` renders one URL the alert named explicitly, and
-only if it is http(s).
+Links are never taken from free text: `link()` renders one URL the alert named explicitly, only
+if it is http(s), labelled with its name and the host it opens as DNS spells it
+(`display.link_label`), so a name that reads like another URL or a look-alike host cannot pass
+for the real one.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
-from triage.display import visible
+import httpx2
+
+from triage.display import http_url, link_label, visible
 
 #: ASCII punctuation that can open or close markdown anywhere in a line (emphasis, code spans,
 #: links, images, table cells, strikethrough, math); each gets a backslash.
@@ -51,11 +56,6 @@ _ZWSP = "&#8203;"
 _DROPPED_CATEGORIES = frozenset({"Cc", "Cf", "Cn", "Co", "Cs"})
 #: Code points dropped from text besides what `visible` removes: private-use and unassigned.
 _NOT_DRAWN = frozenset({"Co", "Cn"})
-#: Control characters other than line breaks and tabs, dropped before `visible` (which would
-#: make each a space): GitHub text has always lost them without a trace.
-_CONTROLS = dict.fromkeys(
-    code for code in [*range(0x20), *range(0x7F, 0xA0)] if chr(code) not in "\t\n\r\x0b\x0c\x85"
-)
 
 #: Characters left out of a rendered URL (percent-encoded instead): they could end the
 #: `<…>` link destination or start markup around it.
@@ -63,10 +63,11 @@ _URL_SAFE = "/:?#[]@!$&'()*+,;=%~-._"
 
 
 def _clean(text: str) -> str:
-    """`text` as every output shows it (`display.visible`: no control, bidi or invisible
-    format character, any line break "\n"; emoji joiners and flags kept), and without
-    private-use or unassigned code points (which GitHub's fonts draw as boxes, or not at all)."""
-    shown = visible(text.translate(_CONTROLS))
+    """`text` as every output shows it (`display.visible`: each control character a space, no
+    bidi or invisible format character, any line break "\n"; emoji joiners and flags kept),
+    and without private-use or unassigned code points (which GitHub's fonts draw as boxes, or
+    not at all)."""
+    shown = visible(text)
     if shown.isprintable():
         return shown
     return "".join(ch for ch in shown if unicodedata.category(ch) not in _NOT_DRAWN)
@@ -158,23 +159,31 @@ def code(text: str, max_chars: int = 200) -> str:
 
 
 def safe_url(url: str) -> str | None:
-    """`url` if it is an absolute http(s) URL with a host, percent-encoded so it cannot break
-    out of a link; None for anything else (javascript:, data:, relative, malformed)."""
+    """`url` if it is an absolute http(s) URL whose host is a plain name (`display.http_url`),
+    with that host as DNS spells it and the rest percent-encoded so it cannot break out of a
+    link; None for anything else (javascript:, data:, relative, malformed, a host no label
+    could name)."""
+    parsed = _parsed(url)
+    return None if parsed is None else quote(str(parsed), safe=_URL_SAFE)
+
+
+def _parsed(url: str) -> httpx2.URL | None:
     url = url.strip()
     if any(unicodedata.category(ch) in _DROPPED_CATEGORIES for ch in url):
         return None
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return None
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        return None
-    return quote(url, safe=_URL_SAFE)
+    return http_url(url)
 
 
-def link(label: str, url: str) -> str | None:
-    """A markdown link `[label](<url>)` with an inert label; None when the URL is not http(s)."""
-    target = safe_url(url)
-    if target is None:
+def link(name: str, url: str, *, through: str | None = None) -> str | None:
+    """A markdown link `[name (host)](<url>)` with an inert label that names the host `url`
+    opens (`display.link_label`); None when the URL is not http(s) (`safe_url`). `through`
+    is a redirect domain the link goes through instead of its host (same path, query and
+    fragment), and the label still names the host it forwards to."""
+    parsed = _parsed(url)
+    if parsed is None:
         return None
-    return f"[{inline(label, 100)}](<{target}>)"
+    label = link_label(name, parsed)
+    if through is not None:
+        parsed = parsed.copy_with(userinfo=b"", host=through, port=None)
+    target = quote(str(parsed), safe=_URL_SAFE)
+    return f"[{inline(label, len(label))}](<{target}>)"

@@ -2,9 +2,9 @@
 
 Every piece of alert text goes through `markdown` first, so nothing here can mention anyone,
 embed anything or break the layout. Two kinds escape that and are made inert here: the links an
-alert names (`_link`: a link to a GitHub issue, pull request or discussion would put a
-"mentioned this" line in its timeline, in any repository the alert chose, at every new
-incident), and labels (`_label`: sent as text, so without the invisible and control characters
+alert names (`_link`: each is labelled with the host it opens, and a link to a GitHub issue,
+pull request or discussion would put a "mentioned this" line in its timeline, in any
+repository the alert chose, at every new incident), and labels (`_label`: sent as text, so without the invisible and control characters
 that would make a second label look like the first). The hidden markers are HTML comments only triage writes,
 each on a line of its own, and `has_marker` takes one only there (escaped alert text holds no
 raw `<`; a code span's holds one, but beside other text): finding one proves triage put it there:
@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from triage.display import visible
 from triage.models import EffectKind, Priority, Status
@@ -157,17 +157,19 @@ def _links(effect: Effect, github_host: str) -> list[str]:
 
 
 def _link(name: str, url: str, github_host: str) -> str | None:
-    """`url` as a link named `name`, unless it is no http(s) URL (None). A link to github.com
-    goes through GitHub's redirect domain, which references nothing; one to an issue, pull
-    request or discussion on `github_host` (an Enterprise server, which has no such domain)
-    is shown as inert text instead of a link."""
+    """`url` as a link labelled with `name` and the host it opens (`markdown.link`), unless it
+    is no http(s) URL (None). A link to github.com goes through GitHub's redirect domain, which
+    references nothing; one to an issue, pull request or discussion on `github_host` (an
+    Enterprise server, which has no such domain) is shown as inert text instead of a link.
+    The host is read as DNS spells it (`markdown.safe_url`), so `%67ithub.com` or `github.com.`
+    is github.com too."""
     target = markdown.safe_url(url)
     if target is None:
         return None
     parts = urlsplit(target)
-    host = (parts.hostname or "").lower()
+    host = (parts.hostname or "").rstrip(".")
     if host in _GITHUB_HOSTS:
-        return markdown.link(name, urlunsplit(parts._replace(netloc=_NO_REFERENCE_HOST)))
+        return markdown.link(name, target, through=_NO_REFERENCE_HOST)
     if host == github_host and _REFERENCE_PATH.match(parts.path):
         return f"{markdown.inline(name, 100)}: {markdown.inline(target, 2000)}"
     return markdown.link(name, target)
