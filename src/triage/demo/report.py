@@ -4,6 +4,8 @@ sent and how the LLM path fared (its metrics, the fallback, grounding).
 
 Everything shown is what left the process (the backend's copy of each ticket, the model's copy
 of each prompt), so what a newcomer reads here is redacted exactly as the real sinks see it.
+It is alert text on a terminal: every line is printed as `view.terminal_line` writes it, so an
+escape sequence or bidi control in a title is shown as `\\uXXXX`, never obeyed.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from triage.normalize import normalize_body
 from triage.redact import Redactor
 from triage.sinks.base import Effect
 from triage.sinks.github.text import issue_body, issue_labels, issue_title
-from triage.view import redact_alert
+from triage.view import redact_alert, terminal_line
 
 #: The sample whose ticket is shown in full: a runbook, a host, two known-error patterns, and
 #: a password in its description for the redaction to take out.
@@ -72,7 +74,13 @@ def report(
     if model is not None:
         lines += _model(model, m, tickets)
     lines += _dead_letters(result, dead)
-    return "\n".join(lines)
+    return _for_terminal(lines)
+
+
+def _for_terminal(lines: list[str]) -> str:
+    """`lines` as one text for a terminal: split at "\n" only (a line separator or other break
+    in alert text is escaped, not obeyed) and each line `terminal_line`."""
+    return "\n".join(terminal_line(line) for line in "\n".join(lines).split("\n"))
 
 
 def _full_ticket(tickets: list[dict[str, Any]]) -> list[str]:

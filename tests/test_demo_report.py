@@ -1,0 +1,38 @@
+"""What `triage demo` prints is written for a terminal: alert text in it (a ticket's title,
+source and team, a dead letter's error) cannot drive the terminal that shows it."""
+
+from __future__ import annotations
+
+from triage.app import RunResult
+from triage.demo.report import report
+from triage.metrics import Metrics
+from triage.sqs.supervisor import Stats
+
+#: A title that would clear the screen, make a hyperlink to another page, ring the bell,
+#: reverse the line (a bidi override) and start a C1 control sequence, if printed as it is.
+HOSTILE = "\x1b[2J\x1b]8;;https://evil.example\x07click\x1b]8;;\x07 \u202eoops \x9b31m"
+
+
+def _printed(tickets: list[dict[str, object]], failures: dict[str, str]) -> str:
+    stats = Stats(received=len(tickets))
+    for message_id, error in failures.items():
+        stats.remember(message_id, "permanent", error)
+    dead = [{"MessageId": m, "Body": f"body of {m}"} for m in failures]
+    return report(RunResult(stats, Metrics()), tickets, dead, 1.0)
+
+
+def test_a_hostile_ticket_title_is_printed_escaped() -> None:
+    """ESC, OSC, BEL, C1 and bidi characters of a ticket's title, source and team are printed
+    as `\\uXXXX`, so the report holds no character a terminal acts on but its line breaks."""
+    ticket = {"body": {"priority": "high", "title": HOSTILE, "source": HOSTILE, "team": HOSTILE}}
+    out = _printed([ticket], {})
+    assert "\\u001b[2J\\u001b]8;;https://evil.example\\u0007click" in out
+    assert "\\u202eoops \\u009b31m" in out
+    assert all(ch == "\n" or ch.isprintable() for ch in out)
+
+
+def test_a_dead_letters_error_is_printed_escaped() -> None:
+    """A dead letter's error, which may quote alert text, is printed escaped too."""
+    out = _printed([], {"m-1": f"cannot decode {HOSTILE}"})
+    assert "why: permanent: cannot decode \\u001b[2J" in out
+    assert all(ch == "\n" or ch.isprintable() for ch in out)
