@@ -14,7 +14,7 @@ import pytest
 from daemon_harness import Queues, daemon_env, run_in_process, settings_for
 from triage.errors import ConfigError
 from triage.ops.check import run_checks
-from triage.settings import Settings, load_settings, unknown_variables
+from triage.settings import URL_FIELDS, Settings, env_name, load_settings, unknown_variables
 
 SECRET = "s3cretPassw0rd"
 
@@ -95,6 +95,48 @@ def test_a_command_given_a_store_url_with_a_password_exits_2_without_it(
     (line,) = result.stderr.splitlines()
     assert line.startswith("triage: config: TRIAGE_STORE_URL: ")
     assert SECRET not in result.stdout + result.stderr
+
+
+# --- Credentials and URLs with characters no request can carry --------------------------------
+
+
+@pytest.mark.parametrize("inside", [" ", "\x07", "\x1b[2J", "\u00e9", "\x85"])
+def test_a_slack_webhook_with_whitespace_or_control_characters_is_refused_unquoted(
+    inside: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The README: "a credential with spaces or control characters inside is refused". The Slack
+    webhook URL is one (a pasted URL broken by a space was posted to a wrong URL, every message
+    then failing): one line naming SLACK_WEBHOOK_URL, none of its value."""
+    monkeypatch.setenv(
+        "SLACK_WEBHOOK_URL", f"https://hooks.slack.com/services/T0/B0/{SECRET}{inside}x"
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    message = str(caught.value)
+    assert (
+        message.startswith("SLACK_WEBHOOK_URL: ") and SECRET not in message and "T0" not in message
+    )
+
+
+def test_a_slack_webhook_as_slack_gives_it_loads(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A webhook URL as Slack writes it (a newline pasted after it dropped) is taken as it is."""
+    url = f"https://hooks.slack.com/services/T0/B0/{SECRET}"
+    monkeypatch.setenv("SLACK_WEBHOOK_URL", url + "\n")
+    webhook = load_settings().slack_webhook_url
+    assert webhook is not None and webhook.get_secret_value() == url
+
+
+@pytest.mark.parametrize("field", URL_FIELDS)
+@pytest.mark.parametrize("inside", ["\x07", "\x1b[2J", "\x7f", "\x9b"])
+def test_a_url_setting_with_control_characters_inside_is_refused(
+    field: str, inside: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A URL setting with a control character inside it (not whitespace, so it passed) is
+    refused at start-up naming the variable, as one without a scheme is."""
+    monkeypatch.setenv(env_name(field), f"http://127.0.0.1:4566/{inside}x")
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    assert str(caught.value).startswith(f"{env_name(field)}: must be an http")
 
 
 # --- triage check ----------------------------------------------------------------------------

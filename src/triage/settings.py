@@ -49,12 +49,18 @@ URL_FIELDS = (
     "aws_endpoint_url_bedrock_runtime",
     "openai_base_url",
 )
-_HTTP_URL = re.compile(r"https?://[^/?#\s]+\S*", re.IGNORECASE)
+#: No whitespace or control character (C0, DEL, C1) anywhere: none has a place in a URL, and an
+#: HTTP library would send it as written or quote it in an error.
+_HTTP_URL = re.compile(r"https?://[^/?#\s\x00-\x1f\x7f-\x9f]+[^\s\x00-\x1f\x7f-\x9f]*", re.I)
 
 #: Credentials sent as an HTTP header value (an API key, a bearer token). GITHUB_TOKEN is
 #: checked by the GitHub sink, when a route uses it.
 HEADER_CREDENTIALS = ("openai_api_key", "api_token")
 _HEADER_SAFE = re.compile(r"[\x21-\x7e]+")
+
+#: Credentials that are URLs (a Slack webhook's path is its secret). Only their characters are
+#: checked here; the Slack sink checks the URL itself when a route uses it.
+URL_CREDENTIALS = ("slack_webhook_url",)
 
 #: botocore's own check of a region name.
 _REGION = re.compile(r"[a-zA-Z0-9](?:[a-zA-Z0-9\-]{0,61}[a-zA-Z0-9])?")
@@ -345,6 +351,16 @@ class Settings(BaseSettings):
         # A credential goes in an HTTP header, where a line break or a space inside it makes
         # the HTTP library raise an error that quotes the header; refuse it here, unquoted.
         if value is not None and not _HEADER_SAFE.fullmatch(value.get_secret_value()):
+            raise ValueError("has whitespace, control or non-ASCII characters inside it")
+        return value
+
+    @field_validator(*URL_CREDENTIALS)
+    @classmethod
+    def _url_safe(cls, value: SecretStr | None) -> SecretStr | None:
+        # A space or a control character inside a pasted webhook URL would be sent, encoded, as
+        # part of another URL: every post refused, or quoted by the HTTP library's error.
+        secret = value.get_secret_value() if value is not None else ""
+        if secret and not _HEADER_SAFE.fullmatch(secret):
             raise ValueError("has whitespace, control or non-ASCII characters inside it")
         return value
 
