@@ -242,15 +242,19 @@ async def test_a_healthy_run_opens_no_ticket(case: Case) -> None:
 @pytest.mark.parametrize("state", ["SOME_NEW_STATE", 7, None])
 def test_a_state_triage_does_not_know_fires(case: Case, state: Any) -> None:
     """A state AWS adds later (or one of another type) fires the incident rather than being
-    lost; it keeps the failure's fingerprint."""
+    lost, with a log note naming it; it keeps the failure's fingerprint."""
     assert case.state_key is not None
     event = sample(case.trigger)
     event["detail"][case.state_key] = state
-    alert = one(event)
+    result = run(event)
+    [alert] = result.alerts
     assert (alert.status, alert.fingerprint) == (
         Status.FIRING,
         one(sample(case.trigger)).fingerprint,
     )
+    [note] = result.notes
+    assert "is not one triage knows" in note
+    assert run(sample(case.trigger)).notes == ()
 
 
 @pytest.mark.parametrize(

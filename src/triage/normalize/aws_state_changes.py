@@ -77,11 +77,12 @@ class StateChange:
 
     `key` is the `detail` key holding the state, compared in any case with `fires`, `resolves`
     and `quiet`, or `derive` makes the state word of the detail (an ECR scan's findings);
-    without either, the detail-type itself is the state (`fixed`). `by` names the
-    `detail` keys that identify the resource instead of the event's `resources` (which name
-    the run: new every time); `also` names keys that tell two apart when they are given (a
-    Redshift statement's optional name). `family` is the detail-type the identity names when the failure
-    and its recovery come as two detail-types (Auto Scaling's Unsuccessful and Successful)."""
+    without either, the detail-type itself is the state (`fixed`). `by` names the `detail`
+    keys that identify the resource instead of the event's `resources` (which name the run:
+    new every time); `also` names keys that tell two apart when they are given (a Redshift
+    statement's optional name). `family` is the detail-type the identity names when the
+    failure and its recovery come as two detail-types (Auto Scaling's Unsuccessful and
+    Successful)."""
 
     key: str | None = None
     derive: Callable[[dict[str, Any]], Any] | None = None
@@ -309,6 +310,16 @@ def state_of(change: StateChange, detail: dict[str, Any]) -> Any:
     if change.derive is not None:
         return change.derive(detail)
     return detail.get(change.key) if change.key is not None else None
+
+
+def is_known(change: StateChange, detail: dict[str, Any]) -> bool:
+    """Whether the event's state is one `change` names (a detail-type that is its own state
+    always is): an unknown one fires, and the log says so, as AWS may add states."""
+    if change.key is None and change.derive is None:
+        return True
+    state = state_of(change, detail)
+    folded = state.strip().lower() if isinstance(state, str) else ""
+    return folded in change.fires | change.resolves | change.quiet
 
 
 def status_of(change: StateChange | None, detail: dict[str, Any]) -> Status | None:

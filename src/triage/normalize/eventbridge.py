@@ -394,7 +394,11 @@ def _other(
         identity=identity,
         raw=payload,
     )
-    return Normalized((alert,))
+    if change is None or aws_state_changes.is_known(change, detail):
+        return Normalized((alert,))
+    state = common.short(aws_state_changes.state_of(change, detail), 60)
+    note = f"{SOURCE} {common.short(kind, 100)} state {state} is not one triage knows: it fires"
+    return Normalized((alert,), (), (note,))
 
 
 def _unread_identity(identity: dict[str, str], detail: dict[str, Any], resources: list[str]) -> str:
