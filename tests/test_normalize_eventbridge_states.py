@@ -505,3 +505,21 @@ async def test_a_glue_job_delay_notice_is_the_jobs_incident() -> None:
     alert = one(delayed)
     assert alert.status is Status.FIRING
     assert alert.fingerprint == one(sample("glue-job-succeeded.json")).fingerprint
+
+
+@pytest.mark.parametrize(
+    "name", ["codebuild-build-failed.json", "codepipeline-stage-succeeded.json"]
+)
+def test_a_codestar_notification_is_the_same_incident_as_the_rules_event(name: str) -> None:
+    """A CodeStar notification rule's message (the event under `detailType`, through SNS)
+    reads as the EventBridge rule's event: same fingerprint and state."""
+    event = sample(name)
+    notice = {key: value for key, value in event.items() if key not in ("version", "id")}
+    notice["detailType"] = notice.pop("detail-type")
+    notice |= {
+        "notificationRuleArn": "arn:aws:codestar-notifications:eu-west-1:123456789012:"
+        "notificationrule/c36fb6d6784c2d31705a84702f249513ab5bbec1",
+        "additionalAttributes": {},
+    }
+    via_codestar, direct = one(through_sns(notice)), one(event)
+    assert (via_codestar.fingerprint, via_codestar.status) == (direct.fingerprint, direct.status)
