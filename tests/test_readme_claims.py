@@ -139,6 +139,38 @@ def test_a_url_setting_with_control_characters_inside_is_refused(
     assert str(caught.value).startswith(f"{env_name(field)}: must be an http")
 
 
+# --- What `triage run` refuses at start-up -------------------------------------------------
+
+
+def test_run_refuses_a_github_app_key_that_cannot_sign(
+    queues: Queues,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A GitHub App key that reads as PEM but is no RSA key: `triage check` fails it, and
+    `triage run` stops at start-up with one line (exit 2), instead of starting and failing
+    every GitHub call; the key is in neither."""
+    env = daemon_env(
+        settings_for(queues, "http://127.0.0.1:9", tmp_path / "t.db", sinks=("github",))
+    )
+    env.update(
+        {
+            "GITHUB_REPOSITORY": "acme/ops",
+            "GITHUB_APP_ID": "12345",
+            "GITHUB_APP_INSTALLATION_ID": "678",
+            "GITHUB_APP_PRIVATE_KEY": f"-----BEGIN RSA PRIVATE KEY-----\\n{SECRET}\\n"
+            "-----END RSA PRIVATE KEY-----",
+        }
+    )
+    result = run_in_process(monkeypatch, capsys, "run", "--drain", env=env)
+    assert result.returncode == 2
+    assert result.stderr.splitlines()[-1].startswith(
+        "triage: config: the GitHub App private key cannot sign"
+    )
+    assert SECRET not in result.stdout + result.stderr
+
+
 # --- triage check ----------------------------------------------------------------------------
 
 

@@ -100,6 +100,7 @@ async def build_sinks(
         elif name == "github":
             from triage.sinks.github import GitHubSink
 
+            _check_app_key(settings)
             sinks.append(GitHubSink(settings, metrics=metrics, budgets=budgets))
         elif name == "slack":
             from triage.sinks.slack import SlackSink
@@ -117,6 +118,17 @@ async def _check_token(token: BackendToken) -> None:
         await token.get()
     except SinkUnavailableError as exc:
         log.warning("backend_token.unavailable_at_startup", error=str(exc))
+
+
+def _check_app_key(settings: Settings) -> None:
+    """Sign one JWT with the GitHub App's key, if an App is configured: a key that reads as PEM
+    but cannot sign stops start-up with one line (ConfigError), as `triage check` reports it,
+    instead of failing every GitHub call of a running daemon."""
+    from triage.sinks.github.auth import InstallationToken, app_credentials
+
+    credentials = app_credentials(settings)
+    if credentials is not None:
+        InstallationToken(credentials).app_jwt()
 
 
 def guarded(settings: Settings, sinks: list[Sink]) -> list[GuardedSink]:
