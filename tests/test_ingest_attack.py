@@ -378,7 +378,7 @@ async def test_a_sender_cannot_take_more_shares_by_changing_its_ipv6_address(
     assert gateway is not None
     gateway.limits = dataclasses.replace(gateway.limits, unauthenticated_per_peer_bytes=100_000)
     stalled = await _stall_sentry(proxied.port, holder)
-    await until(lambda: gateway.unauthenticated_bytes >= 80_000, "the body was never read")
+    await until(lambda: gateway.bodies.unauthenticated_bytes >= 80_000, "the body was never read")
     signed = {"Sentry-Hook-Signature": "0" * 64}
     async with loopback_client(proxied.port) as client:
         again = await client.post(

@@ -122,14 +122,53 @@ async def test_a_token_in_the_query_is_no_credential_and_the_401_says_where_it_g
 
 async def test_a_body_wins_over_the_query(client: httpx2.AsyncClient, queues: Queues) -> None:
     """A POST with a body and `?monitorID=…&token=…` queues its body byte for byte: the
-    query's fields are not merged into it."""
-    answer = await client.post(
-        f"/v1/alerts/generic?{uptimerobot_query()}",
-        content=GENERIC,
-        headers={"Content-Type": "application/json", **bearer("generic")},
-    )
+    query's fields are not merged into it, and its `ingest.accepted` line counts the fields
+    left unread (the token is none of them), naming none."""
+    with capture_logs() as logs:
+        answer = await client.post(
+            f"/v1/alerts/generic?{uptimerobot_query()}",
+            content=GENERIC,
+            headers={"Content-Type": "application/json", **bearer("generic")},
+        )
     assert answer.status_code == 202, answer.text
     assert queued(queues) == [GENERIC.decode()]
+    (accepted,) = [e for e in logs if e["event"] == "ingest.accepted"]
+    assert accepted["query_ignored"] == len(UPTIMEROBOT)
+    assert "monitorFriendlyName" not in repr(logs)
+
+
+async def test_an_alert_read_from_the_query_leaves_nothing_unread(
+    client: httpx2.AsyncClient,
+) -> None:
+    """A body-less POST whose query is its alert, and a POST with a body and no query, log no
+    unread query fields."""
+    with capture_logs() as logs:
+        from_query = await client.post(
+            f"/v1/alerts/generic?{uptimerobot_query()}", headers=bearer("generic")
+        )
+        plain = await client.post(
+            "/v1/alerts/generic?token=x",
+            content=GENERIC,
+            headers={"Content-Type": "application/json", **bearer("generic")},
+        )
+    assert (from_query.status_code, plain.status_code) == (202, 202)
+    lines = [e for e in logs if e["event"] == "ingest.accepted"]
+    assert len(lines) == 2
+    assert all("query_ignored" not in e for e in lines)
+
+
+async def test_alertmanagers_api_path_counts_its_unread_query(client: httpx2.AsyncClient) -> None:
+    """The API path never reads its query: a rule evaluator's array with `?title=…&x=…` is
+    logged with the two fields left unread."""
+    with capture_logs() as logs:
+        answer = await client.post(
+            "/api/v2/alerts?title=x&x=y",
+            content=payload("prometheus/api-v2-firing.json"),
+            headers=bearer("alertmanager"),
+        )
+    assert answer.status_code == 200, answer.text
+    (accepted,) = [e for e in logs if e["event"] == "ingest.accepted"]
+    assert accepted["query_ignored"] == 2
 
 
 async def test_query_requests_the_gateway_does_not_read_are_refused_clearly(
@@ -172,6 +211,19 @@ async def test_sentrys_query_is_never_read_and_it_takes_no_get(
     assert get.status_code == 405
     assert get.headers["Allow"] == "POST"
     assert queued(queues) == []
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD", "PUT", "OPTIONS"])
+@pytest.mark.parametrize("path", ["/v1/alerts/sentry", "/v1/alerts/sentr%79"])
+async def test_sentrys_path_allows_only_post(
+    client: httpx2.AsyncClient, method: str, path: str
+) -> None:
+    """Every method but POST on Sentry's path (its name percent-escaped too) is 405 with
+    `Allow: POST`: the header names only what the path takes, never the GET other sources'
+    paths take."""
+    answer = await client.request(method, path, headers=sentry_headers(b""))
+    assert answer.status_code == 405
+    assert answer.headers["Allow"] == "POST"
 
 
 async def test_alertmanagers_api_path_never_reads_its_query(

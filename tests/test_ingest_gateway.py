@@ -808,8 +808,8 @@ async def _stalled_sentry_body(gateway: IngestService) -> Any:
     )
     loop = asyncio.get_running_loop()
     deadline = loop.time() + 10
-    while gateway.gateway.unauthenticated_bytes < 80_000:
-        assert loop.time() < deadline, gateway.gateway.unauthenticated_bytes
+    while gateway.gateway.bodies.unauthenticated_bytes < 80_000:
+        assert loop.time() < deadline, gateway.gateway.bodies.unauthenticated_bytes
         await asyncio.sleep(0.01)
     return holder
 
@@ -840,8 +840,8 @@ async def test_unauthenticated_bodies_have_their_own_budget_and_cannot_starve_ot
     assert (line["status"], line["reason"]) == (503, "busy")
     assert during.status_code == 202
     deadline = loop.time() + 10
-    while gateway.gateway.reading_bytes or gateway.gateway.unauthenticated_bytes:
-        assert loop.time() < deadline, gateway.gateway.reading_bytes
+    while gateway.gateway.bodies.reading_bytes or gateway.gateway.bodies.unauthenticated_bytes:
+        assert loop.time() < deadline, gateway.gateway.bodies.reading_bytes
         await asyncio.sleep(0.01)
     async with loopback_client(gateway.port) as client:
         ok = await client.post(
@@ -865,7 +865,9 @@ async def test_one_address_gets_a_share_of_the_unauthenticated_budget(
         busy = await client.post("/v1/alerts/sentry", content=b" " * 60_000, headers=signed)
     holder.close()
     assert busy.status_code == 503
-    assert gateway.gateway.unauthenticated_bytes < 8 * 1024 * 1024  # far from the whole budget
+    assert (
+        gateway.gateway.bodies.unauthenticated_bytes < 8 * 1024 * 1024
+    )  # far from the whole budget
 
 
 @pytest.mark.parametrize("signature", [None, "00", "z" * 64, "0" * 65])

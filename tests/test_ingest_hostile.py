@@ -895,7 +895,7 @@ async def test_bodies_waiting_for_sqs_count_against_the_budget(
     assert (accepted.status_code, refused.status_code, again.status_code) == (202, 503, 202)
     assert refused.json()["error"] == "too many bodies arriving at once"
     assert refused.headers["retry-after"] == "1"
-    assert service.gateway.reading_bytes == 0
+    assert service.gateway.bodies.reading_bytes == 0
 
 
 # --- What the answers say about the server ------------------------------------------------
@@ -998,8 +998,8 @@ async def test_behind_a_proxy_each_sender_gets_its_own_share_of_the_unauthentica
     holder = await _stall_sentry(gateway.port, "203.0.113.1")
     loop = asyncio.get_running_loop()
     deadline = loop.time() + 10
-    while gateway.gateway.unauthenticated_bytes < 80_000:
-        assert loop.time() < deadline, gateway.gateway.unauthenticated_bytes
+    while gateway.gateway.bodies.unauthenticated_bytes < 80_000:
+        assert loop.time() < deadline, gateway.gateway.bodies.unauthenticated_bytes
         await asyncio.sleep(0.01)
     signed = {"Sentry-Hook-Signature": "0" * 64}
     async with loopback_client(gateway.port) as client:

@@ -1,63 +1,67 @@
-"""The HTTP face of `triage ingest` (aiohttp.web): `POST /v1/alerts/{source}` (and `GET`, for a
-sender that puts the alert's fields in the query string: never Sentry's path), `GET /healthz`,
-`GET /readyz`, and Alertmanager's own API path, `POST /api/v2/alerts` (and `/api/v1/alerts`, both
-also under any path prefix), so Prometheus, vmalert and other rule evaluators can send to the
-gateway as to an Alertmanager: the `alertmanager` source's token, an array of alerts only (the
-webhook group goes to `/v1/alerts/alertmanager`), answered 200 as Alertmanager does. The whole
-batch (Prometheus sends up to 64, or 256 from 3.x) is one SQS message, as a webhook group is.
+"""The HTTP face of `triage ingest` (aiohttp.web): its routes, and the flow that takes a
+request from its head to SQS, answering 202 once SQS holds the body, or why not.
 
-One request, in order: a head over 64 KiB (431) → an `Expect` other than 100-continue (417) →
-the source exists and has a token (else 404) → a GET without a body, and not to Sentry (400,
-405) → no credential header twice (400) → a query string of at most 1,000 parameters (400) →
-the credential matches (401; a `?token=` is no credential, ingest/query.py says why, and the
-401 then says where it goes; Sentry's signature is checked once the body is read, and its
-`Sentry-Hook-Timestamp` from the head: 401 when stale) → the source's rate (429 with
-Retry-After; Sentry's, then: a signature accepted within the replay window is 200
-`duplicate`, nothing queued, see ingest/replay.py) → at most 1 MiB (413, by Content-Length
-before reading when it is given), a coding, a charset and a media type the gateway reads (415;
-a transfer coding besides chunked: 501; a multipart/form-data boundary RFC 2046 allows: 400) →
-only then `100 Continue`, if the sender waits for it, and the body → the normaliser reads it as
-the path's source (422 with its one-line reason; a form, multipart or urlencoded, or the query's
-fields when there is no body, as the JSON of its fields, ingest/validate.py; a multipart body
-that is not one, 400, or holds a file, 415; on the generic and threshold paths, a batch of
-alerts as one message each, at most 100, ingest/several.py) → each message fits the queue's
-message size (413) → the queue answers (503 with Retry-After at once when it has
-not yet, or its last call got no answer: see ingest/probe.py) → SQS holds it (202 with the
-message id; 503 with Retry-After when SQS did not take it). Any other path or method is
-404/405. Each request gets an id, returned in the answer and the `X-Request-Id` header, and
-one log line (`ingest.accepted` / `ingest.refused`; at most 20 refusals a second are logged,
-the rest summed up: ingest/lines.py) with the source, status, id and size: never the body or
-a credential.
+Routes: `POST /v1/alerts/{source}`, and `GET` there for a sender that puts the alert's fields
+in the query string (every source's path but Sentry's, which signs a body); Alertmanager's own
+API path, `POST /api/v2/alerts` (and `/api/v1/alerts`, both also under any path prefix), where
+Prometheus, vmalert and other rule evaluators send to the gateway as to an Alertmanager: the
+`alertmanager` source's token, an array of alerts only (the webhook group goes to
+`/v1/alerts/alertmanager`), answered 200 as Alertmanager does, the whole batch one SQS message
+as a webhook group is; `GET /healthz` and `GET /readyz`. Any other path or method is 404, or
+405 naming in `Allow` the methods the path takes.
+
+One request, in order (each step's refusal in brackets):
+
+1. Its head: at most 64 KiB (431); an `Expect` other than 100-continue (417); a source that
+   exists and has a token (404, the same for both); a GET without a body (400); no
+   credential header twice (400); a query string of at most 1,000 parameters (400,
+   ingest/shape.py).
+2. Its credential (401). A `?token=` is none (ingest/query.py says why; the 401 then says
+   where the token goes). Sentry's signature is checked once its body is read, and its
+   `Sentry-Hook-Timestamp` from the head (401 when stale).
+3. The source's rate (429 with Retry-After). Sentry's is taken after its signature; a signature
+   accepted within the replay window is then 200 `duplicate`, nothing queued (ingest/replay.py).
+4. The body's shape from the head, and the body (ingest/shape.py, ingest/reader.py): a charset,
+   a media type and a multipart boundary the gateway reads (415, 400); at most 1 MiB (413, by
+   Content-Length before reading when it is given); a coding it decodes (415; a transfer coding
+   besides chunked: 501); within the time and the byte budgets (408, 503). Only then
+   `100 Continue`, if the sender waits for it.
+5. The normaliser reads it as the path's source (422 with its one-line reason; ingest/validate.py):
+   a form, or the query's fields when the body is blank, as the JSON of its fields; a multipart
+   body that is not one (400) or holds a file (415); on the generic and threshold paths, a batch
+   of alerts as one message each, at most 100 (413, ingest/several.py). A body is never merged
+   with its query's fields: the `ingest.accepted` line counts those left unread.
+6. Each message fits the queue's message size (413; Alertmanager's API batches are split to fit,
+   ingest/batches.py); the queue answers (503 with Retry-After at once when it has not yet, or its
+   last call got no answer: ingest/probe.py); SQS holds it (202 with the message id; 503 with
+   Retry-After when SQS did not take it, ingest/outbox.py).
+
+Each request gets an id, returned in the answer and the `X-Request-Id` header, and one log line
+(`ingest.accepted` / `ingest.refused`; at most 20 refusals a second are logged, the rest summed
+up: ingest/lines.py) with the source, status, id and size: never the body or a credential.
 """
 
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import math
-import re
 import time
 import uuid
-from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
 import structlog
-from aiohttp import ClientPayloadError, web
-from aiohttp.helpers import parse_mimetype
-from aiohttp.http_exceptions import HttpProcessingError
+from aiohttp import web
 
 import triage.ingest.auth as auth
-from triage.decode import MAX_BODY_BYTES
 from triage.errors import ConfigError
 from triage.health import Health
 from triage.ingest.auth import TokenStore, TokensUnavailable
 from triage.ingest.batches import AlertTooLarge, split_batch
-from triage.ingest.encoding import SUPPORTED, BadEncoding, UnsupportedEncoding, decoder_for
+from triage.ingest.limits import Limits
 from triage.ingest.lines import RefusalLines
-from triage.ingest.multipart import MalformedForm, check_boundary
 from triage.ingest.outbox import (
     MessageRejected,
     Outbox,
@@ -66,30 +70,25 @@ from triage.ingest.outbox import (
     QueueUnavailable,
 )
 from triage.ingest.probe import QueueProbe
-from triage.ingest.query import BadQuery, Query, read_query
+from triage.ingest.reader import BodyReader
+from triage.ingest.refused import Refused
 from triage.ingest.replay import BadTimestamp, Replayed, ReplayGuard, check_timestamp
 from triage.ingest.server import (
     CONTINUE,
     MAX_HEAD_BYTES,
-    ChunksTooSmall,
-    SlowBody,
     name_the_server,
     no_interim,
-    reading_unproven,
-    send_continue,
     unrouted_request,
 )
-from triage.ingest.validate import (
-    API_FORMATS,
-    FORM,
-    Checked,
-    Invalid,
-    UnsupportedCharset,
-    check_off_loop,
-    codec_for,
-    is_form,
-    sqs_safe,
+from triage.ingest.shape import (
+    Body,
+    check_get,
+    declared_codec,
+    form_shape,
+    query_of,
+    unread_query_fields,
 )
+from triage.ingest.validate import API_FORMATS, Checked, Invalid, check_off_loop, sqs_safe
 from triage.metrics import Metrics
 from triage.normalize.sentry import resource_hint
 from triage.ratelimit import TokenBucket
@@ -100,6 +99,9 @@ from triage.sqs.inbox import (
     TRACEPARENT_ATTRIBUTE,
 )
 from triage.tracing import NO_SPANS, Tracing
+
+# service.py builds the gateway from these two names.
+__all__ = ["Gateway", "Limits"]
 
 log = structlog.get_logger(__name__)
 
@@ -114,28 +116,12 @@ RETRY_AFTER_S = 5
 #: paths cannot grow the metric series.
 _METRIC_SOURCES = frozenset(auth.SOURCES)
 
-
-class Refused(Exception):
-    """An answer other than 202: its status, a word for the log, the JSON error for the sender."""
-
-    def __init__(
-        self,
-        status: int,
-        reason: str,
-        error: str,
-        *,
-        retry_after_s: int | None = None,
-        detail: str | None = None,
-        headers: dict[str, str] | None = None,
-    ) -> None:
-        super().__init__(reason)
-        self.status = status
-        self.reason = reason
-        self.error = error
-        self.retry_after_s = retry_after_s
-        self.detail = detail
-        self.headers = headers or {}
-
+#: Every source's webhook path, and the same path for a GET: every source's but Sentry's (its
+#: signature covers a body, and a GET has none), so that a GET, a HEAD or any other method
+#: there is the router's 405 naming only POST in `Allow`. (`\Z`: the value's end, as matched
+#: after percent-decoding: `sentr%79` is Sentry's path too.)
+WEBHOOK_PATH = "/v1/alerts/{source}"
+WEBHOOK_GET_PATH = r"/v1/alerts/{source:(?!sentry\Z)[^/]+}"
 
 #: A 401's hint when the token was put in the query string (ingest/query.py says why it is no
 #: credential): it says nothing about the token itself.
@@ -150,13 +136,15 @@ _ROUTER_REFUSALS = {
     404: ("unknown_path", _NOT_FOUND),
     405: ("method_not_allowed", "method not allowed"),
 }
-#: What reading a body raises when the sender goes away or lies about its length.
-_BROKEN_BODY = (
-    ConnectionError,
-    asyncio.IncompleteReadError,
-    ClientPayloadError,
-    HttpProcessingError,
-    web.RequestPayloadError,
+#: Headers that hold one value: sent twice, which one counts is a guess (a proxy in front may
+#: have checked the other), so such a request is refused. (aiohttp itself refuses a second
+#: Content-Type, Content-Length or Transfer-Encoding.)
+_ONE_VALUE = (
+    "Authorization",
+    "X-Grafana-Token",
+    "Sentry-Hook-Signature",
+    "Sentry-Hook-Resource",
+    "Sentry-Hook-Timestamp",
 )
 
 
@@ -188,7 +176,7 @@ class Arrival:
 
 @dataclass(frozen=True, slots=True)
 class Accepted:
-    """What a 202 reports: the SQS message id, the body's size, and what the daemon will find."""
+    """What a 2xx reports: the SQS message id, the body's size, and what the daemon will find."""
 
     message_id: str
     size_bytes: int
@@ -198,96 +186,8 @@ class Accepted:
     duplicate: bool = False
     #: Messages the body became: more than one for a batch of alerts too big for one.
     messages: int = 1
-
-
-#: Headers that hold one value: sent twice, which one counts is a guess (a proxy in front may
-#: have checked the other), so such a request is refused. (aiohttp itself refuses a second
-#: Content-Type, Content-Length or Transfer-Encoding.)
-_ONE_VALUE = (
-    "Authorization",
-    "X-Grafana-Token",
-    "Sentry-Hook-Signature",
-    "Sentry-Hook-Resource",
-    "Sentry-Hook-Timestamp",
-)
-
-
-def _codec(request: web.Request) -> str:
-    """The codec for the charset the body's Content-Type declares (415 when not one read)."""
-    content_type = request.headers.get("Content-Type")
-    charsets = parse_mimetype(content_type).parameters.getall("charset", []) if content_type else []
-    try:
-        return codec_for(charsets)
-    except UnsupportedCharset as exc:
-        raise Refused(
-            415, "unsupported_charset", f"{exc}: send the body as UTF-8, JSON's own charset"
-        ) from None
-
-
-#: A media type's subtype quoted in an answer only when it is a plain token, never as sent.
-_SUBTYPE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]{0,39}")
-
-
-def _form_shape(request: web.Request) -> tuple[bool, str | None]:
-    """Whether the body is a urlencoded form, and the boundary of a multipart/form-data one;
-    Refused from the head for another multipart type (415) or a missing or bad boundary (400)."""
-    content_type = request.headers.get("Content-Type")
-    if not content_type:
-        return False, None
-    media = parse_mimetype(content_type)
-    if media.type != "multipart":
-        return is_form(content_type), None
-    if media.subtype != "form-data":
-        named = f"multipart/{media.subtype}" if _SUBTYPE.fullmatch(media.subtype) else "multipart"
-        raise Refused(
-            415,
-            "unsupported_media_type",
-            f"{named} is not read: send JSON, or a form (multipart/form-data or {FORM})",
-        )
-    boundaries = media.parameters.getall("boundary", [])
-    if len(boundaries) > 1:
-        raise Refused(400, "bad_boundary", "bad request: more than one multipart boundary")
-    try:
-        return False, check_boundary(boundaries[0] if boundaries else None)
-    except MalformedForm as exc:
-        raise Refused(400, "bad_boundary", f"bad request: {exc}") from None
-
-
-@dataclass(frozen=True, slots=True)
-class Body:
-    """A request's body as read, and how the normaliser is to read it: its charset's codec,
-    whether it is a urlencoded form or a multipart one (its boundary), and the query string's
-    alert fields, read when the body is empty (None: never, as on Sentry's path)."""
-
-    data: bytes
-    codec: str
-    form: bool = False
-    boundary: str | None = None
-    query: tuple[tuple[str, str], ...] | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Limits:
-    """The edge's numbers, from Settings."""
-
-    rate_per_s: float
-    max_body_bytes: int = MAX_BODY_BYTES
-    #: A body must arrive within this: a sender that stalls (or trickles) is answered 408, so it
-    #: cannot hold a connection and its buffered bytes for ever.
-    body_timeout_s: float = 10.0
-    #: Bytes of all bodies held at once: being read, checked, or waiting for SQS (a slow SQS
-    #: would otherwise let read bodies pile up). Past this, a body is answered 503.
-    reading_budget_bytes: int = 32 * MAX_BODY_BYTES
-    #: … of which bodies being read and not yet authenticated (Sentry's: its signature covers
-    #: the body, so it is read before it can be checked) may take at most this much, so
-    #: senders without a credential cannot fill the budget every other source needs.
-    unauthenticated_budget_bytes: int = 8 * MAX_BODY_BYTES
-    #: … and one client address at most this much of it, so one sender cannot take it all.
-    unauthenticated_per_peer_bytes: int = 2 * MAX_BODY_BYTES
-    #: Proxies in front that append the address they saw to X-Forwarded-For (an ALB: 1). The
-    #: sender's address, for its share above, is the entry this many from the end: entries
-    #: before it are the sender's own words. 0: the connection's peer is the sender.
-    trusted_proxy_hops: int = 0
+    #: Query-string fields the alert left unread (a body is never merged with them).
+    query_ignored: int = 0
 
 
 def _head_bytes(request: web.Request) -> int:
@@ -296,11 +196,11 @@ def _head_bytes(request: web.Request) -> int:
     return line + sum(len(name) + len(value) + 4 for name, value in request.raw_headers)
 
 
-def _transfer_codings(request: web.Request) -> tuple[str, ...]:
-    """The request's transfer codings, in order, lower case (aiohttp has already refused a
-    list whose last is not `chunked`)."""
-    values = request.headers.getall("Transfer-Encoding", ())
-    return tuple(c.strip().lower() for value in values for c in value.split(",") if c.strip())
+def _check_one_value(request: web.Request) -> None:
+    """No header of `_ONE_VALUE` sent twice (400)."""
+    for name in _ONE_VALUE:
+        if len(request.headers.getall(name, ())) > 1:
+            raise Refused(400, "duplicate_header", f"more than one {name} header")
 
 
 def _check_sent_at(value: str | None) -> None:
@@ -312,61 +212,6 @@ def _check_sent_at(value: str | None) -> None:
         if exc.stale:
             raise Refused(401, "stale_timestamp", str(exc)) from None
         raise Refused(400, "bad_timestamp", str(exc)) from None
-
-
-def _check_get(request: web.Request, source: str) -> None:
-    """A GET carries an alert only in its query string, and never to Sentry's path (Sentry
-    signs a body: 405); one with a body is refused rather than read (400)."""
-    if source == "sentry":
-        raise Refused(405, "method_not_allowed", "method not allowed", headers={"Allow": "POST"})
-    if request.body_exists:
-        raise Refused(
-            400,
-            "get_with_body",
-            "a GET request's body is not read: POST the alert, or send its fields in the "
-            "query string",
-        )
-
-
-def _query(request: web.Request, source: str) -> Query:
-    """The request's query string as its fields (400 when it cannot be read); Sentry's is never
-    read (its signature covers the body alone: fields in its URL would pass unsigned)."""
-    if source == "sentry":
-        return Query()
-    try:
-        return read_query(request.rel_url.raw_query_string)
-    except BadQuery as exc:
-        raise Refused(400, "bad_query", str(exc)) from None
-
-
-def _sender(request: web.Request, trusted_proxy_hops: int) -> str:
-    """The sender: its address as the trusted proxy nearest it saw it, or the connection's,
-    as `_sender_key` names it."""
-    if trusted_proxy_hops > 0:
-        values = request.headers.getall("X-Forwarded-For", ())
-        entries = [e.strip() for value in values for e in value.split(",")]
-        if len(entries) >= trusted_proxy_hops and entries[-trusted_proxy_hops]:
-            return _sender_key(entries[-trusted_proxy_hops][:64])
-    return _sender_key(request.remote or "unknown")
-
-
-#: An IPv6 sender is its /64: the prefix one host or LAN is given, in which it may use any
-#: of 2**64 addresses at will (RFC 4941 privacy addresses do so on their own).
-_IPV6_SENDER_PREFIX = 64
-
-
-def _sender_key(address: str) -> str:
-    """One sender, one key: an IPv6 address as its /64, an IPv4-mapped one as the IPv4 address
-    it spells; a per-sender share keyed on the whole IPv6 address was one share per address."""
-    try:
-        parsed = ipaddress.ip_address(address)
-    except ValueError:
-        return address  # not an address (a proxy's "unknown"): itself
-    if isinstance(parsed, ipaddress.IPv6Address):
-        if parsed.ipv4_mapped is not None:
-            return str(parsed.ipv4_mapped)
-        return str(ipaddress.IPv6Network((parsed, _IPV6_SENDER_PREFIX), strict=False))
-    return str(parsed)
 
 
 class Gateway:
@@ -406,11 +251,8 @@ class Gateway:
         #: Set at shutdown: new requests are answered 503 while the accepted ones finish.
         self.draining = False
         self.in_flight = 0
-        #: Bytes of the bodies held now (see Limits.reading_budget_bytes), and of those being
-        #: read and not yet authenticated.
-        self.reading_bytes = 0
-        self.unauthenticated_bytes = 0
-        self._unauthenticated_by_peer: Counter[str] = Counter()
+        #: Reads bodies within `limits`, holding each one's bytes until it is answered.
+        self.bodies = BodyReader()
         self._idle = asyncio.Event()
         self._idle.set()
 
@@ -419,11 +261,12 @@ class Gateway:
             client_max_size=self.limits.max_body_bytes, middlewares=[self._unrouted()]
         )
         app.on_response_prepare.append(name_the_server)
-        # `Expect: 100-continue` is answered by `_read`, once the head has passed every check.
-        app.router.add_post("/v1/alerts/{source}", self.post_alert, expect_handler=no_interim)
+        # `Expect: 100-continue` is answered by the body's reader, once the head has passed
+        # every check.
+        app.router.add_post(WEBHOOK_PATH, self.post_alert, expect_handler=no_interim)
         # A sender that can only GET (an uptime checker's alert in the query string); no HEAD.
         app.router.add_get(
-            "/v1/alerts/{source}", self.post_alert, allow_head=False, expect_handler=no_interim
+            WEBHOOK_GET_PATH, self.post_alert, allow_head=False, expect_handler=no_interim
         )
         for path in ALERTMANAGER_API_PATHS:
             app.router.add_post(path, self.post_api_alerts, expect_handler=no_interim)
@@ -548,6 +391,7 @@ class Gateway:
                 message_id=accepted.message_id,
                 messages=accepted.messages,
                 duration_ms=round((time.perf_counter() - started) * 1000, 2),
+                **({"query_ignored": accepted.query_ignored} if accepted.query_ignored else {}),
             )
             answer: dict[str, Any] = {
                 "message_id": accepted.message_id,
@@ -577,11 +421,9 @@ class Gateway:
         if source not in tokens:
             raise Refused(404, "source_disabled", _NOT_FOUND)
         if request.method == "GET":
-            _check_get(request, source)
-        for name in _ONE_VALUE:
-            if len(request.headers.getall(name, ())) > 1:
-                raise Refused(400, "duplicate_header", f"more than one {name} header")
-        query = _query(request, source)
+            check_get(request)
+        _check_one_value(request)
+        query = query_of(request, source)
         if source != "sentry":
             credentials = auth.presented(request.headers)
             try:
@@ -601,19 +443,19 @@ class Gateway:
         # The query's fields are an alert only on a webhook path, and never Sentry's (its
         # signature covers the body alone: they would pass unsigned).
         fields = query.fields if route.formats is None and source != "sentry" else None
-        if request.method == "GET":  # (_check_get refused one with a body)
+        if request.method == "GET":  # (check_get refused one with a body)
             body = Body(b"", "utf-8", query=fields)
         else:
-            codec = _codec(request)
-            form, boundary = _form_shape(request)
-            data = await self._read(request, authenticated=source != "sentry")
+            codec = declared_codec(request)
+            form, boundary = form_shape(request)
+            authenticated = source != "sentry"
+            data = await self.bodies.read(request, self.limits, authenticated=authenticated)
             body = Body(data, codec, form, boundary, fields)
         try:
-            return await self._queue(request, route, arrival, tokens, signature, body)
+            accepted = await self._queue(request, route, arrival, tokens, signature, body)
         finally:
-            # A body holds its share of the budget until it is answered: while SQS is slow,
-            # read bodies waiting for it would otherwise pile up without bound.
-            self.reading_bytes -= len(body.data)
+            self.bodies.release(len(body.data))
+        return replace(accepted, query_ignored=unread_query_fields(query, body))
 
     async def _queue(
         self,
@@ -786,103 +628,6 @@ class Gateway:
         raise Refused(
             429, "rate_limited", "too many requests", retry_after_s=max(1, math.ceil(wait_s))
         )
-
-    async def _read(self, request: web.Request, *, authenticated: bool) -> bytes:
-        """The body, decoded. One not yet `authenticated` is read only as sent (a compressed
-        body would make a few bytes of an unknown sender's into a megabyte of ours) and within
-        its own smaller budget."""
-        limit = self.limits.max_body_bytes
-        too_large = Refused(413, "too_large", f"body over the {limit:,}-byte limit")
-        if request.content_length is not None and request.content_length > limit:
-            raise too_large
-        codings = request.headers.getall("Content-Encoding", ())
-        if not authenticated and any(c.strip().lower() not in ("", "identity") for c in codings):
-            raise Refused(
-                415,
-                "unsupported_encoding",
-                "a signed webhook is read as it is sent: send it without Content-Encoding",
-            )
-        if _transfer_codings(request) not in ((), ("chunked",)):
-            # aiohttp reads only the chunked framing and hands the rest on as it came: a body
-            # in gzip would be judged as gzip bytes (422), and the sender drop it for good.
-            raise Refused(
-                501,
-                "unsupported_transfer_encoding",
-                "the only Transfer-Encoding read is chunked: send a compressed body with "
-                f"Content-Encoding ({SUPPORTED})",
-            )
-        budget = self.limits.reading_budget_bytes
-        spare = budget if authenticated else self.limits.unauthenticated_budget_bytes
-        peer = _sender(request, self.limits.trusted_proxy_hops)
-        by_peer = self._unauthenticated_by_peer
-        try:
-            decoder = decoder_for(codings)
-        except UnsupportedEncoding as exc:
-            raise Refused(
-                415,
-                "unsupported_encoding",
-                f"{exc} is not supported: send the body as it is, or as {SUPPORTED}",
-                headers={"Accept-Encoding": SUPPORTED},
-            ) from None
-        await send_continue(request)
-        chunks: list[bytes] = []
-        total = 0  # decoded bytes, what the limit counts
-        sent = 0  # bytes as they came
-        whole = False  # once read whole, the caller gives its budget back
-        try:
-            async with (
-                asyncio.timeout(self.limits.body_timeout_s),
-                reading_unproven(request, proven=authenticated),
-            ):
-                async for chunk in request.content.iter_chunked(64 * 1024):
-                    sent += len(chunk)
-                    if sent > limit:
-                        raise too_large
-                    data = decoder.feed(chunk, limit - total)
-                    total += len(data)
-                    self.reading_bytes += len(data)
-                    if not authenticated:
-                        self.unauthenticated_bytes += len(data)
-                        by_peer[peer] += len(data)
-                    if total > limit:
-                        raise too_large
-                    if self.reading_bytes > budget or (
-                        not authenticated
-                        and (
-                            self.unauthenticated_bytes > spare
-                            or by_peer[peer] > self.limits.unauthenticated_per_peer_bytes
-                        )
-                    ):
-                        raise Refused(
-                            503, "busy", "too many bodies arriving at once", retry_after_s=1
-                        )
-                    chunks.append(data)
-                decoder.end()
-                whole = True
-        except BadEncoding as exc:
-            raise Refused(
-                400, "bad_encoding", "body is not what its Content-Encoding says", detail=str(exc)
-            ) from None
-        except TimeoutError:
-            raise Refused(
-                408, "body_timeout", f"body not received within {self.limits.body_timeout_s:g} s"
-            ) from None
-        except ChunksTooSmall as exc:
-            raise Refused(400, "chunks_too_small", f"bad request: {exc.message}") from None
-        except SlowBody:
-            # Closed for a new connection at the bound: it had not authenticated in time.
-            raise Refused(408, "slow_body", "body not received in time") from None
-        except _BROKEN_BODY:
-            raise Refused(400, "incomplete_body", "incomplete body") from None
-        finally:
-            if not whole:
-                self.reading_bytes -= total
-            if not authenticated:
-                self.unauthenticated_bytes -= total
-                by_peer[peer] -= total
-                if by_peer[peer] <= 0:
-                    del by_peer[peer]
-        return b"".join(chunks)
 
     def _attributes(
         self, request: web.Request, source: str, arrival: Arrival, sentry_resource: str | None

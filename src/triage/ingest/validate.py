@@ -280,12 +280,18 @@ def _text(
     """The text the normaliser reads, and the codec it came in ("form": made of fields)."""
     if boundary is not None:
         return multipart_json(body, boundary, codec), "form"
-    if query is not None and not body.strip():
+    if query is not None and reads_query(body):
         return query_json(query), "form"
     text, codec = _decode(body, codec)
     if form and not _json_shaped(text):
         return form_json(text, codec), "form"
     return text, codec
+
+
+def reads_query(body: bytes) -> bool:
+    """Whether a request with this body is read as its query string's fields (on a path that
+    reads them): only when the body is blank; a body is never merged with its URL's fields."""
+    return not body.strip()
 
 
 def is_form(content_type: str | None) -> bool:
