@@ -178,3 +178,20 @@ def test_a_title_as_sent_fits_in_githubs_limit(text: str) -> None:
     shown = markdown.title(text)
     assert len(shown) <= 240
     assert shown.endswith("…")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://github.com@evil.example.com/x",
+        "https://a1b2c3d4e5f6g7h8i9@evil.example.com/x",
+        "https://svc:[REDACTED:password]@evil.example.com/x",
+    ],
+)
+def test_a_links_user_info_is_left_out(url: str) -> None:
+    """A URL's user info is no part of a link: `github.com@` would read as the host it is
+    not, and a token written as the user name is of no shape the redactor knows."""
+    assert (
+        markdown.link("dash", url) == "[dash \\(evil.example.com\\)](<https://evil.example.com/x>)"
+    )
+    assert markdown.safe_url(url) == "https://evil.example.com/x"

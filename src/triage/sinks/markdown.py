@@ -160,18 +160,22 @@ def code(text: str, max_chars: int = 200) -> str:
 
 def safe_url(url: str) -> str | None:
     """`url` if it is an absolute http(s) URL whose host is a plain name (`display.http_url`),
-    with that host as DNS spells it and the rest percent-encoded so it cannot break out of a
-    link; None for anything else (javascript:, data:, relative, malformed, a host no label
+    with that host as DNS spells it, no user info, and the rest percent-encoded so it cannot
+    break out of a link; None for anything else (javascript:, data:, relative, malformed, a host no label
     could name)."""
     parsed = _parsed(url)
     return None if parsed is None else quote(str(parsed), safe=_URL_SAFE)
 
 
 def _parsed(url: str) -> httpx2.URL | None:
+    """`url` as `display.http_url` reads it, without its user info: `github.com@` ahead of
+    another host reads as the host it is not, and a token written as the user name is of no
+    shape the redactor knows."""
     url = url.strip()
     if any(unicodedata.category(ch) in _DROPPED_CATEGORIES for ch in url):
         return None
-    return http_url(url)
+    parsed = http_url(url)
+    return parsed.copy_with(userinfo=b"") if parsed is not None and parsed.userinfo else parsed
 
 
 def link(name: str, url: str, *, through: str | None = None) -> str | None:
@@ -184,6 +188,6 @@ def link(name: str, url: str, *, through: str | None = None) -> str | None:
         return None
     label = link_label(name, parsed)
     if through is not None:
-        parsed = parsed.copy_with(userinfo=b"", host=through, port=None)
+        parsed = parsed.copy_with(host=through, port=None)
     target = quote(str(parsed), safe=_URL_SAFE)
     return f"[{inline(label, len(label))}](<{target}>)"
