@@ -161,8 +161,8 @@ def code(text: str, max_chars: int = 200) -> str:
 def safe_url(url: str) -> str | None:
     """`url` if it is an absolute http(s) URL whose host is a plain name (`display.http_url`),
     with that host as DNS spells it, no user info, and the rest percent-encoded so it cannot
-    break out of a link; None for anything else (javascript:, data:, relative, malformed, a host no label
-    could name)."""
+    break out of a link; None for anything else (javascript:, data:, relative, malformed, a
+    host no label could name)."""
     parsed = _parsed(url)
     return None if parsed is None else quote(str(parsed), safe=_URL_SAFE)
 

@@ -4,10 +4,11 @@ Every piece of alert text goes through `markdown` first, so nothing here can men
 embed anything or break the layout. Two kinds escape that and are made inert here: the links an
 alert names (`_link`: each is labelled with the host it opens, and a link to a GitHub issue,
 pull request or discussion would put a "mentioned this" line in its timeline, in any
-repository the alert chose, at every new incident), and labels (`_label`: sent as text, so without the invisible and control characters
-that would make a second label look like the first). The hidden markers are HTML comments only triage writes,
-each on a line of its own, and `has_marker` takes one only there (escaped alert text holds no
-raw `<`; a code span's holds one, but beside other text): finding one proves triage put it there:
+repository the alert chose, at every new incident), and labels (`_label`: sent as text, so
+without the invisible and control characters that would make a second label look like the
+first). The hidden markers are HTML comments only triage writes, each on a line of its own,
+and `has_marker` takes one only there (escaped alert text holds no raw `<`; a code span's
+holds one, but beside other text): finding one proves triage put it there:
 
     <!-- triage:fingerprint=<fp> -->       in the body of the incident's issue
     <!-- triage:effect=<idempotency key> -->  at the end of each comment, one per effect
