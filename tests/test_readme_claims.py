@@ -139,6 +139,40 @@ def test_a_url_setting_with_control_characters_inside_is_refused(
     assert str(caught.value).startswith(f"{env_name(field)}: must be an http")
 
 
+@pytest.mark.parametrize(
+    "name",
+    [
+        "AWS_ENDPOINT_URL",
+        "AWS_CLOUDWATCH_ENDPOINT",
+        "AWS_ENDPOINT_URL_BEDROCK_RUNTIME",
+        "OPENAI_BASE_URL",
+        "BACKEND_BASE_URL",
+        "GITHUB_API_URL",
+    ],
+)
+def test_a_url_whose_requests_carry_credentials_refuses_a_user_and_password(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A URL setting whose requests send their own Authorization header (AWS's signature, the
+    API key, the bearer token) with `user:password@` in it: every request failed ("Cannot
+    combine AUTHORIZATION header with … credentials encoded in URL"), `triage run` waiting for
+    a queue it could never reach. Refused at start-up, naming it, quoting none of it."""
+    monkeypatch.setenv(name, f"http://triage:{SECRET}@127.0.0.1:4566/")
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    message = str(caught.value)
+    assert message.startswith(f"{name}: ") and "user and password" in message
+    assert SECRET not in message
+
+
+def test_the_queue_url_may_carry_a_user_and_password(monkeypatch: pytest.MonkeyPatch) -> None:
+    """ALERT_TRIAGE_QUEUE_URL is a parameter of SQS's calls, not where they go: a user and
+    password in it stop nothing (and `triage check` shows it without them)."""
+    url = f"http://triage:{SECRET}@127.0.0.1:4566/000000000000/alerts"
+    monkeypatch.setenv("ALERT_TRIAGE_QUEUE_URL", url)
+    assert load_settings().queue_url == url
+
+
 # --- What `triage run` refuses at start-up -------------------------------------------------
 
 

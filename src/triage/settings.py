@@ -53,6 +53,19 @@ URL_FIELDS = (
 #: HTTP library would send it as written or quote it in an error.
 _HTTP_URL = re.compile(r"https?://[^/?#\s\x00-\x1f\x7f-\x9f]+[^\s\x00-\x1f\x7f-\x9f]*", re.I)
 
+#: URL settings whose requests send their own Authorization header (AWS's signature, the API
+#: key, the bearer token): a user and password in the URL cannot go with it, and the HTTP
+#: client refuses every request. (The queue URL is a parameter of SQS's calls, not where they
+#: go; a Slack webhook sends no header of its own.)
+SIGNED_URL_FIELDS = (
+    "aws_endpoint_url",
+    "aws_cloudwatch_endpoint",
+    "aws_endpoint_url_bedrock_runtime",
+    "openai_base_url",
+    "backend_base_url",
+    "github_api_url",
+)
+
 #: Credentials sent as an HTTP header value (an API key, a bearer token). GITHUB_TOKEN is
 #: checked by the GitHub sink, when a route uses it.
 HEADER_CREDENTIALS = ("openai_api_key", "api_token")
@@ -311,6 +324,18 @@ class Settings(BaseSettings):
         # The value is not repeated: a URL may carry a user and password.
         if value is not None and not _HTTP_URL.fullmatch(value):
             raise ValueError("must be an http:// or https:// URL with a host")
+        return value
+
+    @field_validator(*SIGNED_URL_FIELDS)
+    @classmethod
+    def _no_user_and_password(cls, value: str | None) -> str | None:
+        # The authority: what follows the scheme, up to the path, query or fragment.
+        authority = re.split(r"[/?#]", value.partition("://")[2], maxsplit=1)[0] if value else ""
+        if "@" in authority:
+            raise ValueError(
+                "must not carry a user and password (user:password@): its requests send "
+                "their own credentials, and the HTTP client refuses both"
+            )
         return value
 
     @field_validator("store_url")
