@@ -58,18 +58,14 @@ from aiohttp import web
 import triage.ingest.auth as auth
 from triage.errors import ConfigError
 from triage.health import Health
+from triage.ingest.answers import Accepted, Answers, Handling
 from triage.ingest.auth import TokenStore, TokensUnavailable
-from triage.ingest.batches import AlertTooLarge, split_batch
 from triage.ingest.limits import Limits
 from triage.ingest.lines import RefusalLines
-from triage.ingest.outbox import (
-    MessageRejected,
-    Outbox,
-    OutboxFull,
-    Outgoing,
-    QueueUnavailable,
-)
+from triage.ingest.messages import messages_for
+from triage.ingest.outbox import MessageRejected, Outbox, OutboxFull, Outgoing, QueueUnavailable
 from triage.ingest.probe import QueueProbe
+from triage.ingest.query import Query
 from triage.ingest.reader import BodyReader
 from triage.ingest.refused import Refused
 from triage.ingest.replay import BadTimestamp, Replayed, ReplayGuard, check_timestamp
@@ -88,7 +84,7 @@ from triage.ingest.shape import (
     query_of,
     unread_query_fields,
 )
-from triage.ingest.validate import API_FORMATS, Checked, Invalid, check_off_loop, sqs_safe
+from triage.ingest.validate import API_FORMATS, Invalid, check_off_loop
 from triage.metrics import Metrics
 from triage.normalize.sentry import resource_hint
 from triage.ratelimit import TokenBucket
@@ -174,22 +170,6 @@ class Arrival:
     received_at: str
 
 
-@dataclass(frozen=True, slots=True)
-class Accepted:
-    """What a 2xx reports: the SQS message id, the body's size, and what the daemon will find."""
-
-    message_id: str
-    size_bytes: int
-    alerts: int
-    skipped: tuple[str, ...]
-    #: A delivery accepted before (a Sentry retry, or a replay): answered 200, queued once.
-    duplicate: bool = False
-    #: Messages the body became: more than one for a batch of alerts too big for one.
-    messages: int = 1
-    #: Query-string fields the alert left unread (a body is never merged with them).
-    query_ignored: int = 0
-
-
 def _head_bytes(request: web.Request) -> int:
     """About how many bytes the request's head took: its request line and header lines."""
     line = len(request.method) + len(request.raw_path) + len(" HTTP/1.1\r\n") + 1
@@ -246,6 +226,8 @@ class Gateway:
         self.replays = ReplayGuard()
         #: The ingest.refused lines, bounded (anyone can cause refusals).
         self.refusal_lines = RefusalLines()
+        #: Every request's answer, metrics and log line.
+        self.answers = Answers(metrics, self.refusal_lines)
         # 422 reasons may quote the body: patterns, plus every token held, by value.
         self._redactor = Redactor(tokens.values)
         #: Set at shutdown: new requests are answered 503 while the accepted ones finish.
@@ -284,16 +266,15 @@ class Gateway:
 
         @web.middleware
         async def unrouted(request: web.Request, handler: Any) -> web.StreamResponse:
-            started = time.perf_counter()
+            handling = Handling("unknown", uuid.uuid4().hex, time.perf_counter())
+            size = request.content_length
             if _head_bytes(request) > MAX_HEAD_BYTES:
                 # A head that came whole in one read never counted as unfinished
                 # (server.py): the same limit, and the same answer, as one that trickled.
                 too_large = Refused(
                     431, "head_too_large", f"bad request: request head over {MAX_HEAD_BYTES} bytes"
                 )
-                return self._refused(
-                    request, too_large, "unknown", uuid.uuid4().hex, request.content_length, started
-                )
+                return self.answers.refused(handling, request, too_large, size)
             try:
                 response: web.StreamResponse = await handler(request)
             except web.HTTPException as exc:
@@ -306,9 +287,7 @@ class Gateway:
                 refused = Refused(
                     exc.status, reason, error, headers={"Allow": allow} if allow else None
                 )
-                return self._refused(
-                    request, refused, "unknown", uuid.uuid4().hex, request.content_length, started
-                )
+                return self.answers.refused(handling, request, refused, size)
             return response
 
         return unrouted
@@ -357,59 +336,47 @@ class Gateway:
             request_id=uuid.uuid4().hex,
             received_at=datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
         )
-        request_id = arrival.request_id
         source = route.source if route.source in _METRIC_SOURCES else "unknown"
+        handling = Handling(source, arrival.request_id, started)
         size = request.content_length
         self.in_flight += 1
         self._idle.clear()
         try:
-            try:
-                accepted = await self._accept(request, route, arrival)
-            except Refused as refused:
-                return self._refused(request, refused, source, request_id, size, started)
-            except asyncio.CancelledError:
-                # Only the stop does this (past the grace): the sender gets no answer and
-                # retries; what SQS may already hold is then delivered twice, never lost.
-                log.warning("ingest.cancelled", source=source, request_id=request_id)
-                raise
-            except Exception:
-                # A bug: this request fails alone (500, the sender retries), the gateway goes on.
-                log.exception("ingest.error", source=source, request_id=request_id)
-                bug = Refused(500, "internal_error", "internal error")
-                return self._refused(request, bug, source, request_id, size, started)
-            if accepted.duplicate:
-                return self._duplicate(source, request_id, accepted.size_bytes, started)
-            status = route.accepted_status
-            self._count(source, status, started)
-            log.info(
-                "ingest.accepted",
-                source=source,
-                status=status,
-                request_id=request_id,
-                size_bytes=accepted.size_bytes,
-                alerts=accepted.alerts,
-                message_id=accepted.message_id,
-                messages=accepted.messages,
-                duration_ms=round((time.perf_counter() - started) * 1000, 2),
-                **({"query_ignored": accepted.query_ignored} if accepted.query_ignored else {}),
-            )
-            answer: dict[str, Any] = {
-                "message_id": accepted.message_id,
-                "alerts": accepted.alerts,
-                "request_id": request_id,
-            }
-            if accepted.messages > 1:
-                answer["messages"] = accepted.messages
-            if accepted.skipped:
-                answer["skipped"] = list(accepted.skipped)
-            return web.json_response(answer, status=status, headers={"X-Request-Id": request_id})
+            accepted = await self._accept(request, route, arrival)
+        except Refused as refused:
+            return self.answers.refused(handling, request, refused, size)
+        except asyncio.CancelledError:
+            # Only the stop does this (past the grace): the sender gets no answer and
+            # retries; what SQS may already hold is then delivered twice, never lost.
+            log.warning("ingest.cancelled", source=source, request_id=arrival.request_id)
+            raise
+        except Exception:
+            # A bug: this request fails alone (500, the sender retries), the gateway goes on.
+            log.exception("ingest.error", source=source, request_id=arrival.request_id)
+            bug = Refused(500, "internal_error", "internal error")
+            return self.answers.refused(handling, request, bug, size)
         finally:
             self.in_flight -= 1
             if self.in_flight == 0:
                 self._idle.set()
+        return self.answers.accepted(handling, route.accepted_status, accepted)
 
     async def _accept(self, request: web.Request, route: Route, arrival: Arrival) -> Accepted:
+        """The request's steps, in the order the module docstring lists them."""
         source = route.source
+        tokens, query = await self._check_head(request, source)
+        signature = await self._check_credential(request, source, tokens, query)
+        body = await self._read_body(request, route, query)
+        try:
+            accepted = await self._verify_and_enqueue(
+                request, route, arrival, tokens, signature, body
+            )
+        finally:
+            self.bodies.release(len(body.data))
+        return replace(accepted, query_ignored=unread_query_fields(query, body))
+
+    async def _check_head(self, request: web.Request, source: str) -> tuple[auth.Tokens, Query]:
+        """Step 1: what the head alone decides. The tokens held now, and the query read."""
         if self.draining:
             raise Refused(503, "shutting_down", "shutting down", retry_after_s=1)
         expect = request.headers.get("Expect")
@@ -423,41 +390,47 @@ class Gateway:
         if request.method == "GET":
             check_get(request)
         _check_one_value(request)
-        query = query_of(request, source)
-        if source != "sentry":
-            credentials = auth.presented(request.headers)
-            try:
-                await self._authorize(
-                    source, tokens, lambda token: auth.token_matches(credentials, token)
-                )
-            except Refused as refused:
-                if refused.status == 401 and query.token_given:
-                    raise Refused(401, "unauthorized", _QUERY_TOKEN) from None
-                raise
-            self._take_rate(source)
-        signature = request.headers.get("Sentry-Hook-Signature")
-        if source == "sentry" and not auth.signature_shaped(signature):
-            raise Refused(401, "unauthorized", "unauthorized")  # no body read for a non-signature
+        return tokens, query_of(request, source)
+
+    async def _check_credential(
+        self, request: web.Request, source: str, tokens: auth.Tokens, query: Query
+    ) -> str | None:
+        """Steps 2 and 3 from the head: the source's credential and its rate. Sentry's signature
+        covers the body, so only its shape and timestamp are checked here; it is returned for
+        `_verify_and_enqueue` (None for every other source)."""
         if source == "sentry":
+            signature = request.headers.get("Sentry-Hook-Signature")
+            if not auth.signature_shaped(signature):
+                raise Refused(401, "unauthorized", "unauthorized")  # no body read for it
             _check_sent_at(request.headers.get("Sentry-Hook-Timestamp"))
-        # The query's fields are an alert only on a webhook path, and never Sentry's (its
-        # signature covers the body alone: they would pass unsigned).
+            return signature
+        credentials = auth.presented(request.headers)
+        try:
+            await self._authorize(
+                source, tokens, lambda token: auth.token_matches(credentials, token)
+            )
+        except Refused as refused:
+            if refused.status == 401 and query.token_given:
+                raise Refused(401, "unauthorized", _QUERY_TOKEN) from None
+            raise
+        self._take_rate(source)
+        return None
+
+    async def _read_body(self, request: web.Request, route: Route, query: Query) -> Body:
+        """Step 4: the body, read as its head says, with the query's fields to read when it is
+        blank: only on a webhook path, and never Sentry's (its signature covers the body alone:
+        they would pass unsigned)."""
+        source = route.source
         fields = query.fields if route.formats is None and source != "sentry" else None
         if request.method == "GET":  # (check_get refused one with a body)
-            body = Body(b"", "utf-8", query=fields)
-        else:
-            codec = declared_codec(request)
-            form, boundary = form_shape(request)
-            authenticated = source != "sentry"
-            data = await self.bodies.read(request, self.limits, authenticated=authenticated)
-            body = Body(data, codec, form, boundary, fields)
-        try:
-            accepted = await self._queue(request, route, arrival, tokens, signature, body)
-        finally:
-            self.bodies.release(len(body.data))
-        return replace(accepted, query_ignored=unread_query_fields(query, body))
+            return Body(b"", "utf-8", query=fields)
+        codec = declared_codec(request)
+        form, boundary = form_shape(request)
+        authenticated = source != "sentry"
+        data = await self.bodies.read(request, self.limits, authenticated=authenticated)
+        return Body(data, codec, form, boundary, fields)
 
-    async def _queue(
+    async def _verify_and_enqueue(
         self,
         request: web.Request,
         route: Route,
@@ -466,6 +439,8 @@ class Gateway:
         signature: str | None,
         body: Body,
     ) -> Accepted:
+        """Sentry's signature over the body, its rate and its replay check, then `_enqueue`
+        (every other source's credential and rate were taken from the head)."""
         source = route.source
         if source != "sentry":
             return await self._enqueue(request, route, arrival, body)
@@ -493,7 +468,7 @@ class Gateway:
     async def _enqueue(
         self, request: web.Request, route: Route, arrival: Arrival, body: Body
     ) -> Accepted:
-        """The authenticated body, checked by the normaliser and held by SQS."""
+        """Steps 5 and 6: the authenticated body, read by the normaliser and held by SQS."""
         source = route.source
         hint = (
             resource_hint(request.headers.get("Sentry-Hook-Resource"))
@@ -514,7 +489,8 @@ class Gateway:
             )
         except Invalid as exc:
             raise Refused(exc.status, exc.reason, str(exc), detail=str(exc)) from None
-        messages = self._messages(checked, self._attributes(request, source, arrival, hint))
+        attributes = self._attributes(request, source, arrival, hint)
+        messages = messages_for(checked, attributes, self.probe.max_message_bytes)
         if not await self.probe.answering():
             # Never answered, or its last call got no answer: a send would wait out botocore's
             # tries (~30 s) before this same 503; the sender retries after Retry-After instead.
@@ -529,43 +505,6 @@ class Gateway:
         # the sender sends the batch again; the parts already queued are then repeats, counted.
         ids = [await self._send(message) for message in messages]
         return Accepted(ids[0], len(body.data), checked.alerts, checked.skipped, messages=len(ids))
-
-    def _messages(self, checked: Checked, attributes: dict[str, str]) -> list[Outgoing]:
-        """The message a checked body becomes; a batch of alerts too big for one message is
-        split into several (ingest/batches.py), anything else too big is 413. A batch of
-        script alerts (ingest/several.py) is a message per alert."""
-        limit = self.probe.max_message_bytes
-        if checked.parts:
-            return self._alert_messages(checked.parts, attributes, limit)
-        message = Outgoing.of(checked.text, attributes, checked.size_bytes)
-        if message.size_bytes <= limit:
-            return [message]
-        too_large = f"body and attributes are {message.size_bytes:,} bytes; the queue takes at "
-        too_large += f"most {limit:,} per message"
-        if checked.format not in API_FORMATS:
-            raise Refused(413, "too_large_for_queue", too_large)
-        room = limit - (message.size_bytes - checked.size_bytes)  # what attributes leave
-        try:
-            parts = split_batch(checked.text, room, sqs_safe)
-        except AlertTooLarge as exc:
-            raise Refused(413, "too_large_for_queue", f"{too_large}, and {exc}") from None
-        return [Outgoing.of(part, attributes) for part in parts]
-
-    @staticmethod
-    def _alert_messages(
-        parts: tuple[str, ...], attributes: dict[str, str], limit: int
-    ) -> list[Outgoing]:
-        """A message for each alert of a batch; 413 naming the first that does not fit one."""
-        messages = [Outgoing.of(part, attributes) for part in parts]
-        for index, message in enumerate(messages, 1):
-            if message.size_bytes > limit:
-                raise Refused(
-                    413,
-                    "too_large_for_queue",
-                    f"alert {index} of {len(messages)} and its attributes are "
-                    f"{message.size_bytes:,} bytes; the queue takes at most {limit:,} per message",
-                )
-        return messages
 
     async def _send(self, message: Outgoing) -> str:
         """The SQS message id once SQS holds `message`; Refused (503 or 422) when it does not."""
@@ -644,62 +583,3 @@ class Gateway:
         if sentry_resource is not None:
             attributes[SENTRY_RESOURCE_ATTRIBUTE] = sentry_resource
         return attributes
-
-    # --- Answers ----------------------------------------------------------------------------
-
-    def _duplicate(self, source: str, request_id: str, size: int, started: float) -> web.Response:
-        """200 for a delivery this process already queued: nothing is queued again."""
-        self._count(source, 200, started)
-        log.info(
-            "ingest.duplicate",
-            source=source,
-            status=200,
-            request_id=request_id,
-            size_bytes=size,
-            duration_ms=round((time.perf_counter() - started) * 1000, 2),
-        )
-        answer = {"duplicate": True, "request_id": request_id}
-        return web.json_response(answer, status=200, headers={"X-Request-Id": request_id})
-
-    def _refused(
-        self,
-        request: web.Request,
-        refused: Refused,
-        source: str,
-        request_id: str,
-        size: int | None,
-        started: float,
-    ) -> web.Response:
-        self._count(source, refused.status, started)
-        fields: dict[str, Any] = {}
-        if refused.detail is not None:
-            fields["detail"] = refused.detail
-        self.refusal_lines.refused(
-            refused.status,
-            refused.reason,
-            source=source,
-            request_id=request_id,
-            size_bytes=size,
-            duration_ms=round((time.perf_counter() - started) * 1000, 2),
-            **fields,
-        )
-        headers = {**refused.headers, "X-Request-Id": request_id}
-        if refused.retry_after_s is not None:
-            headers["Retry-After"] = str(refused.retry_after_s)
-        if refused.status == 401:
-            headers["WWW-Authenticate"] = 'Bearer realm="triage"'
-        response = web.json_response(
-            {"error": refused.error, "request_id": request_id},
-            status=refused.status,
-            headers=headers,
-        )
-        if refused.status == 413 or not request.content.is_eof():
-            # The rest of the body is not read (a sender that asked `Expect: 100-continue` may
-            # not even send it): the answer says this connection is done, and aiohttp closes it
-            # once its lingering read has discarded what the sender still sends.
-            response.force_close()
-        return response
-
-    def _count(self, source: str, status: int, started: float) -> None:
-        self.metrics.incr("IngestRequests", source=source, status=str(status))
-        self.metrics.observe("IngestLatency", (time.perf_counter() - started) * 1000, source=source)
