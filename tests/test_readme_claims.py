@@ -26,6 +26,42 @@ def check_lines(settings: Settings, name: str) -> list[str]:
     return [line for line in out.getvalue().splitlines() if line.split()[1:2] == [name]]
 
 
+# --- Values as env files write them ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("quote", ['"', "'"])
+def test_a_value_in_quotes_is_read_without_them(
+    quote: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`docker run --env-file`, systemd and an ECS environment file keep the quotes of
+    `OPENAI_API_KEY="sk-…"` in the value: the key was sent with them (every call refused, the
+    deterministic summariser writing every ticket), a route asked for `/"/api/…`. One pair of
+    quotes around a whole value is dropped, as compose and a shell drop them (JSON, holding
+    double quotes, in single ones)."""
+    q = quote
+    monkeypatch.setenv("OPENAI_API_KEY", f"{q}sk-quoted-0123456789{q}")
+    monkeypatch.setenv("TRIAGE_BACKEND_UPDATE_ROUTE", f" {q}/api/tickets/{{ref}}{q}\n")
+    monkeypatch.setenv("TRIAGE_INGEST_TOKENS", """'{"generic": "generic-token-0123456789"}'""")
+    monkeypatch.setenv("GITHUB_APP_ID", f"{q}{q}")
+    settings = load_settings()
+    assert settings.openai_api_key is not None
+    assert settings.openai_api_key.get_secret_value() == "sk-quoted-0123456789"
+    assert settings.backend_update_route == "/api/tickets/{ref}"
+    assert settings.ingest_tokens is not None
+    assert settings.ingest_tokens.get_secret_value() == '{"generic": "generic-token-0123456789"}'
+    assert settings.github_app_id is None
+
+
+@pytest.mark.parametrize("value", ['"a" "b"', "'half", 'half"', "\"'", '"'])
+def test_quotes_that_do_not_wrap_a_whole_value_are_kept(
+    value: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Quotes inside a value, or on one side only, are part of it: only a pair around the whole
+    value, with no quote of its kind inside, is dropped."""
+    monkeypatch.setenv("OPENAI_MODEL", value)
+    assert load_settings().openai_model == value
+
+
 # --- TRIAGE_STORE_URL ------------------------------------------------------------------------
 
 

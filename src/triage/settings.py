@@ -4,7 +4,8 @@ The original worker's variable names keep working (`ALERT_TRIAGE_QUEUE_URL`, `AW
 `BACKEND_*`, `OPENAI_*`, `SQS_*` …); everything new is `TRIAGE_*`. Durations carry their unit.
 
 Values are read as people write them in env files: surrounding whitespace (a secret pasted
-with its newline) is dropped, and an empty value means unset, so `GITHUB_APP_ID=` in a copied
+with its newline) and one pair of quotes around a whole value are dropped, and an empty value
+means unset, so `GITHUB_APP_ID=` in a copied
 `.env.example` is the default, not an error or an empty string used as a URL or a path.
 """
 
@@ -83,6 +84,18 @@ _NAMESPACE = re.compile(r"[0-9A-Za-z.\-_/#: ]{1,255}")
 _TABLE = re.compile(r"[A-Za-z0-9_.-]{1,255}")
 #: A URL scheme short and plain enough to name in an error (never a value's other parts).
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]{0,19}")
+
+
+def as_written(value: str) -> str:
+    """An environment variable's value as a person means it: without the whitespace around it,
+    then without one pair of quotes around it all (`"sk-…"`, `'…'`) that has no quote of its
+    kind inside. `docker run --env-file`, systemd and ECS environment files keep quotes a shell
+    or compose would drop, and an API key sent with them is refused at every call."""
+    value = value.strip()
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+        inner = value[1:-1]
+        return inner.strip() if value[0] not in inner else value
+    return value
 
 
 #: P0..P3, as alerts and people write priorities, to the words Priority uses.
@@ -312,10 +325,11 @@ class Settings(BaseSettings):
     @classmethod
     def _as_written(cls, data: Any) -> Any:
         """Values as a person means them: whitespace around a value is dropped (a secret pasted
-        with its newline, `INFO ` from a hand-edited file), and a blank value is unset."""
+        with its newline, `INFO ` from a hand-edited file), then one pair of quotes around it,
+        and a blank value is unset."""
         if not isinstance(data, Mapping):
             return data
-        values = {k: v.strip() if isinstance(v, str) else v for k, v in data.items()}
+        values = {k: as_written(v) if isinstance(v, str) else v for k, v in data.items()}
         return {k: v for k, v in values.items() if v != ""}
 
     @field_validator(*URL_FIELDS)
