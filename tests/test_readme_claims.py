@@ -300,59 +300,6 @@ def test_check_names_the_patterns_it_would_use(queues: Queues, tmp_path: Path) -
     ]
 
 
-def test_check_reads_the_gateways_tokens_when_they_are_set(queues: Queues, tmp_path: Path) -> None:
-    """TRIAGE_INGEST_TOKENS set: the ingest line names the sources it turns on; no tokens set
-    (no gateway): no ingest line at all."""
-    tokens = '{"generic": "generic-token-0123456789", "grafana": "grafana-token-0123456789"}'
-    settings = settings_for(queues, "http://127.0.0.1:9", tmp_path / "t.db", ingest_tokens=tokens)
-    assert check_lines(settings, "ingest") == [
-        "ok    ingest   tokens for generic, grafana from TRIAGE_INGEST_TOKENS"
-    ]
-    plain = settings_for(queues, "http://127.0.0.1:9", tmp_path / "t.db")
-    assert check_lines(plain, "ingest") == []
-
-
-@pytest.mark.parametrize(
-    ("tokens", "says"),
-    [
-        ('{"generic": "' + SECRET + '-0123456789", ', "is not JSON"),
-        ('{"generic": "' + SECRET + '"}', "shorter than 16 characters"),
-        ('{"genric": "' + SECRET + '-0123456789"}', "unknown source(s) genric"),
-    ],
-)
-def test_check_fails_gateway_tokens_the_gateway_would_refuse(
-    tokens: str, says: str, queues: Queues, tmp_path: Path
-) -> None:
-    """Tokens `triage ingest` would stop on (not JSON, too short, a misspelt source): one FAIL
-    line saying why, without the token."""
-    settings = settings_for(queues, "http://127.0.0.1:9", tmp_path / "t.db", ingest_tokens=tokens)
-    (line,) = check_lines(settings, "ingest")
-    assert line.startswith("FAIL  ingest   TRIAGE_INGEST_TOKENS") and says in line
-    assert SECRET not in line
-
-
-def test_check_reads_the_gateways_tokens_from_secrets_manager(
-    queues: Queues, tmp_path: Path
-) -> None:
-    """TRIAGE_INGEST_TOKENS_SECRET_ID: the secret is read as the gateway reads it; a secret that
-    does not exist is a FAIL naming the variable."""
-    secrets = boto3.client("secretsmanager", endpoint_url=queues.endpoint, region_name="us-east-1")
-    secrets.create_secret(
-        Name="triage/ingest", SecretString='{"sentry": "sentry-secret-0123456789"}'
-    )
-    settings = settings_for(
-        queues, "http://127.0.0.1:9", tmp_path / "t.db", ingest_tokens_secret_id="triage/ingest"
-    )
-    assert check_lines(settings, "ingest") == [
-        "ok    ingest   tokens for sentry from TRIAGE_INGEST_TOKENS_SECRET_ID triage/ingest"
-    ]
-    missing = settings_for(
-        queues, "http://127.0.0.1:9", tmp_path / "t.db", ingest_tokens_secret_id="triage/none"
-    )
-    (line,) = check_lines(missing, "ingest")
-    assert line.startswith("FAIL  ingest   TRIAGE_INGEST_TOKENS_SECRET_ID 'triage/none'")
-
-
 # --- Misspelt variables ----------------------------------------------------------------------
 
 

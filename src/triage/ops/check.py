@@ -31,9 +31,6 @@ Check = Callable[[], Awaitable[str]]
 #: What a model's error answer says is redacted like alert text: a server may echo the key,
 #: or another credential, in it.
 _REDACTOR = Redactor()
-#: How long the gateway's tokens may take to read: past a one-shot AWS call's own bounds (two
-#: tries, 5 s to connect and 10 s to read), so that the call's error is the one shown.
-_SECRET_WAIT_S = 35.0
 #: The prompt of the model check: the answer is cut at one token, so it costs next to nothing.
 _PING = "Reply with the single word: ok"
 
@@ -67,8 +64,6 @@ async def run_checks(settings: Settings, out: TextIO | None = None) -> int:
         ("store", lambda: _store(settings, aws)),
         ("queue", lambda: _queue(settings, aws)),
     ]
-    if settings.ingest_tokens_secret_id or settings.ingest_tokens:
-        checks.append(("ingest", lambda: _ingest_tokens(settings, aws)))
     try:
         used = load_router(settings).sink_names
     except ConfigError:
@@ -154,28 +149,6 @@ async def _routes(settings: Settings) -> str:
     router = load_router(settings)
     where = str(settings.routes_file) if settings.routes_file else "no routes file"
     return f"{where}: {len(router.rules)} route(s), sinks used: {', '.join(router.sink_names)}"
-
-
-async def _ingest_tokens(settings: Settings, aws: Aws) -> str:
-    """The gateway's tokens, read and parsed as `triage ingest` does at start-up: a secret that
-    cannot be read, JSON that is not, a token too short or a misspelt source stop it there."""
-    from triage.ingest.auth import TokenStore, TokensUnavailable
-
-    secret_id = settings.ingest_tokens_secret_id
-    client = await aws.client("secretsmanager") if secret_id else None
-    inline = settings.ingest_tokens.get_secret_value() if settings.ingest_tokens else None
-    store = TokenStore(
-        secret_id=secret_id, inline=inline, secrets_client=client, wait_s=_SECRET_WAIT_S
-    )
-    try:
-        await store.load()
-        sources = ", ".join(sorted((await store.current()).keys()))
-    except TokensUnavailable as exc:
-        raise _Failed(str(exc)) from None
-    finally:
-        await store.aclose()
-    where = f"TRIAGE_INGEST_TOKENS_SECRET_ID {secret_id}" if secret_id else "TRIAGE_INGEST_TOKENS"
-    return f"tokens for {sources or 'no source'} from {where}"
 
 
 async def _github(settings: Settings) -> str:
