@@ -980,6 +980,35 @@ CASES = [
     ('{"m": "a\\u000DAKIAIOSFODNN7EXAMPLE"}', '{"m": "a\\r[REDACTED:aws-key]"}'),
     # … and an address after one keeps the escape whole (`\\[REDACTED` is no JSON escape).
     ('{"m": "a\\nops@example.com"}', '{"m": "a\\n[REDACTED:email]"}'),
+    # A value set by a command with a space, PowerShell's parameters and SecureString.
+    ("set -gx API_TOKEN opal-kettle-42", "set -gx API_TOKEN [REDACTED:password]"),
+    ("Connect-Db -Password opal-kettle-42", "Connect-Db -Password [REDACTED:password]"),
+    (
+        "ConvertTo-SecureString 'opal-kettle-42' -AsPlainText",
+        "ConvertTo-SecureString '[REDACTED:password]' -AsPlainText",
+    ),
+    (
+        "SET PASSWORD FOR 'app'@'%' = 'opal-42'",
+        "SET PASSWORD FOR 'app'@'%' = '[REDACTED:password]'",
+    ),
+    # A name and its value with a tab between, raw and inside a JSON string.
+    ("password\topal kettle", "password\t[REDACTED:password]"),
+    ('"dump\\npassword\\topal kettle\\nport"', '"dump\\npassword\\t[REDACTED:password]\\nport"'),
+    # Tables: a header naming a secret column; SQL's INSERT.
+    ("user,password\napp,opal-42\n", "user,password\napp,[REDACTED:password]\n"),
+    (
+        "INSERT INTO u (name, password) VALUES ('a', 'opal-42')",
+        "INSERT INTO u (name, password) VALUES ('a', '[REDACTED:password]')",
+    ),
+    # Sections: an object, a YAML block, an INI table, an XML element.
+    ('{"secrets": {"db": "opal-42"}}', '{"secrets": {"db": "[REDACTED:password]"}}'),
+    ("secrets:\n  db: opal-42\n", "secrets:\n  db: [REDACTED:password]\n"),
+    ("[secrets]\ndb = opal-42\n", "[secrets]\ndb = [REDACTED:password]\n"),
+    ("<secrets><db>opal-42</db></secrets>", "<secrets><db>[REDACTED:password]</db></secrets>"),
+    # Names in other languages, a section's child by its path, an arrow.
+    ("passwort=opal-42", "passwort=[REDACTED:password]"),
+    ("Secrets__Db=opal-42", "Secrets__Db=[REDACTED:password]"),
+    ("X-Api-Key -> opal-42", "X-Api-Key -> [REDACTED:password]"),
 ]
 
 

@@ -148,9 +148,8 @@ KEPT = [
     pytest.param({"auth": "ldap", "basic_auth": "disabled", "x_auth": "scram-sha-256"}, id="auth"),
     pytest.param({"X-Request-Id": "req-42", "Content-Type": "text/plain"}, id="key-headers"),
     pytest.param({"user[name]": "bob", "tokens[3]": "7"}, id="key-form-nested"),
-    pytest.param(
-        {"t\u043ekens_used": 7, "\u041f\u0430\u0440\u043e\u043b\u044c": 1}, id="key-scripts"
-    ),
+    # A word in one script is no disguise: Russian's "Порт" (port) is read as it is.
+    pytest.param({"t\u043ekens_used": 7, "\u041f\u043e\u0440\u0442": 1}, id="key-scripts"),
     pytest.param({"Signature": "EXAMPLEpH+Dc", "SignatureVersion": "1"}, id="key-sns-signature"),
     pytest.param({"args": ["app", "--token-file", "/run/token", "--port", "5432"]}, id="argv"),
     pytest.param([["Accept", "application/json"], ["X-Retry", "3"]], id="pairs"),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from triage.redact.names import _TEMPLATE_VALUE
+from triage.redact.names import _SECRET_NAME, _SECRET_NAME_NEEDLES, _TEMPLATE_VALUE, _kept_value
 from triage.redact.rule import _replaced_value, _Rule, _rule, _value_replaced
 
 #: A command's directory (`/usr/bin/mysql`), possessive: nothing to give back.
@@ -90,6 +90,19 @@ def _htpasswd(match: re.Match[str]) -> str:
     )
 
 
+#: A value given to a command as one word: quoted whole, or a run of non-space.
+_WORD_VALUE = (
+    r"""(?P<q>["'])(?!\[REDACTED)[^"'\r\n]{1,512}+(?P=q)|(?!\[REDACTED)[^\s"';|&]{1,512}+"""
+)
+
+
+def _word_replaced(match: re.Match[str]) -> str:
+    """A command's value (group `value`) replaced, its quotes kept."""
+    quote_mark = match["q"] or ""
+    value_start = match.start("value") - match.start()
+    return f"{match[0][:value_start]}{quote_mark}[REDACTED:password]{quote_mark}"
+
+
 COMMAND_RULES: tuple[
     _Rule, ...
 ] = (  # MySQL's clients take the password glued to -p (mysql -uroot -pSecret, -p'Secret'); sshpass
@@ -167,6 +180,39 @@ COMMAND_RULES: tuple[
         r"(?(q)[^\"'\n]{1,512}+|[^\s\"']{1,512}+)",
         _replaced_value("[REDACTED:password]"),
         "pass",
+    ),
+    # A command that sets a named value with a space between (`set password X`, fish's `set
+    # -gx API_TOKEN X`, `setx`, `launchctl setenv`, `git config --global user.password X`,
+    # `npm config set _authToken X`, Redis's `config set masterauth X`): the value, when it
+    # ends the command (its line, a `;`, `|`, `&` or an option after it), so prose's "set
+    # the token ttl to 3600" stays.
+    _rule(
+        r"(?<![\w./-])(?:set(?:x|env)?|config)(?:[ \t]{1,3}(?:set|--?[A-Za-z][\w-]{0,20}+)){0,8}+"
+        rf"[ \t]{{1,3}}(?P<name>[\w.:/@-]{{0,128}}?{_SECRET_NAME})[ \t]{{1,3}}"
+        rf"(?P<value>{_WORD_VALUE})(?=[ \t]{{0,64}}+(?:$|[\r\n;|&#]|-))",
+        lambda m: m[0] if _kept_value(m["name"], m["value"].strip("\"'")) else _word_replaced(m),
+        *_SECRET_NAME_NEEDLES,
+        flags=re.IGNORECASE,
+    ),
+    # PowerShell's parameters, in any case, `-Password X` or `-Password:X` (`-ApiKey`,
+    # `-ClientSecret`, `-AccessToken`); a variable (`$pw`), an expression (`(Get-Secret)`)
+    # or a switch after it stays.
+    _rule(
+        r"(?<![\w-])-(?P<name>[A-Za-z]{0,40}?(?:password|passphrase|secret|token"
+        r"|(?:api|access|private|account|storage)key))(?:[ \t]{1,3}|:)"
+        rf"(?![-$(@\[{{]|\[REDACTED)(?P<value>{_WORD_VALUE})",
+        lambda m: m[0] if _kept_value(m["name"], m["value"].strip("\"'")) else _word_replaced(m),
+        *("pass", "secret", "token", "apikey", "accesskey", "privatekey", "accountkey"),
+        "storagekey",
+        flags=re.IGNORECASE,
+    ),
+    # PowerShell's plain text made secure: `ConvertTo-SecureString 'X' -AsPlainText`.
+    _rule(
+        r"ConvertTo-SecureString(?:[ \t]{1,3}-String)?[ \t]{1,3}(?![-$(]|\[REDACTED)"
+        rf"(?P<value>{_WORD_VALUE})",
+        _word_replaced,
+        "convertto-securestring",
+        flags=re.IGNORECASE,
     ),
     # htpasswd's batch mode (-b) takes the password as its last argument (`_htpasswd`).
     _rule(

@@ -96,13 +96,27 @@ def _unescaped_char(match: re.Match[str]) -> str:
     return f"\\{char}" if char in '"\\' else char
 
 
+#: JSON's escape of a letter beyond ASCII (`\u043f` for `п`: `ensure_ascii` writes every
+#: one so), which hides a name in another language (`пароль`, `密码`) from every rule.
+_LETTER_ESCAPE = re.compile(r"\\u(?!00[0-7])([0-9A-Fa-f]{4})")
+
+
+def _unescaped_letter(match: re.Match[str]) -> str:
+    """The letter an escape stands for; any other character (a quote, a control, half of a
+    surrogate pair) stays escaped."""
+    char = chr(int(match[1], 16))
+    return char if char.isalpha() else match[0]
+
+
 def _unmasked(text: str) -> str:
     """`text` with the disguises undone that hide a name from every rule: HTML character
-    references, escaped punctuation (`\\u0022`, `\\x22`), compatibility forms (full-width,
+    references, escaped punctuation (`\\u0022`, `\\x22`) and letters (`\\u043f`), compatibility forms (full-width,
     mathematical letters: NFKC), look-alike letters inside a Latin word, Unicode's dashes,
     and invisible characters any of these made."""
     if "\\" in text:
         text = _HEX_ESCAPE.sub(_unescaped_char, text)
+        if "\\u" in text:
+            text = _LETTER_ESCAPE.sub(_unescaped_letter, text)
     if "&" in text:
         text = _ENTITY.sub(lambda m: html.unescape(m[0]), text)
     if not text.isascii():

@@ -132,6 +132,14 @@ MARKUP_RULES: tuple[
         "password",
         flags=re.IGNORECASE,
     ),
+    # MySQL's `SET PASSWORD [FOR 'u'@'h'] = 'pw'` (or `= PASSWORD('pw')`).
+    _rule(
+        r"((?<![A-Za-z0-9_])SET[ \t]{1,3}PASSWORD(?:[ \t]{1,3}FOR[ \t]{1,3}[^\s=]{1,256}+)?"
+        r"[ \t]{0,3}=[ \t]{0,3}(?:PASSWORD[ \t]{0,3}\([ \t]{0,3})?')(?!\[REDACTED)[^'\n]{1,256}'",
+        r"\1[REDACTED:password]'",
+        "password",
+        flags=re.IGNORECASE,
+    ),
     _rule(
         r"((?<![A-Za-z0-9_])(?:CREATE|ALTER)[ \t]{1,3}USER[ \t]{1,3}[^\s;]{1,128}+"
         r"[ \t]{1,3}IDENTIFIED[ \t]{1,3}BY[ \t]{1,3})(?!\[REDACTED|(?:VALUES|PASSWORD)\b)"

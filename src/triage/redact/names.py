@@ -12,6 +12,15 @@ from typing import Any
 
 from triage.redact.disguises import _unmasked, _visible
 from triage.redact.rule import _START, _spellings
+from triage.redact.words import (
+    FOREIGN_GROUPS,
+    FOREIGN_KEY_WORDS,
+    FOREIGN_NEEDLES,
+    SECTION_FIRST_META,
+    SECTION_META,
+    SECTION_NEEDLES,
+    SECTION_WORD,
+)
 
 #: JSON keys whose values are secrets whatever they look like (compared lower-case, and
 #: ignoring `-` and `_`, so `api-key`, `API_KEY` and `apiKey` all match `apikey`). Keys that
@@ -98,12 +107,36 @@ _SECRET_WORD = (
     # Django's session key ("Session Key" as a form or a report labels it).
     r"|session[ _.-]?key)"
 )
+#: The end of a name's part: no letter, digit or joiner of another part after it.
+_PART_END = r"(?![A-Za-z0-9]|__|[:.-][A-Za-z0-9]|_[A-Za-z0-9])"
+#: A child of a section of secrets, by its path (`Secrets__Db`, `Credentials:Db:Value`,
+#: `secrets.db.value`, `SECRETS_DB`, `api_keys.maps`): any path below the section's word,
+#: unless its first part or its last says something about the secrets (`SECTION_FIRST_META`,
+#: `SECTION_META`: `tokens_per_minute`, `secrets.provider`, `SECRETS_DB_HOST`).
+_SECTION_CHILD = (
+    rf"{SECTION_WORD}(?=(?:__|[:._-])(?!(?:{SECTION_FIRST_META})(?![A-Za-z0-9])))"
+    r"(?:(?:__|[:._-])[A-Za-z0-9]{1,64}+){0,6}?"
+    rf"(?:__|[:._-])(?!(?:{SECTION_META}){_PART_END})[A-Za-z0-9]{{1,64}}+{_PART_END}"
+)
+#: A secret's name in another language (`FOREIGN_GROUPS`), each group behind its first letter
+#: as a case-sensitive class, which the engine tests without entering the group.
+_FOREIGN_WORD = (
+    "(?:"
+    + "|".join(f"(?-i:[{first}{first.upper()}])(?:{rest})" for first, rest in FOREIGN_GROUPS)
+    + ")"
+)
 _SECRET_NAME = (
-    rf"(?=[pstaerilmfcxd])(?<![0-9]{{12}}:)"
-    rf"(?:(?:{_START}|(?-i:(?<=[a-z0-9])(?=[A-Z]))){_SECRET_WORD}"
-    # Glued to what it is for (PGPASSWORD, dbpassword), or a short last part (REDIS_PASS,
+    # One class of every name's first letter first: the engine skips a position that starts
+    # no name without entering the alternatives. A name in another language (passwort,
+    # contraseña, пароль, 密码) is tried after the English ones, at the start of a word.
+    r"(?=[pstaerilmfcxdkwhjg\u0080-\U0010ffff])(?<![0-9]{12}:)"
+    rf"(?:(?:{_START}|(?-i:(?<=[a-z0-9])(?=[A-Z])))"
+    rf"(?:(?=[pstaerilmfcxd])(?:{_SECTION_CHILD}|{_SECRET_WORD})|{_FOREIGN_WORD})"
+    r"|(?=[pstaerilmfcxd])(?:"
+    # Glued to what it is for (PGPASSWORD, dbpassword, DBPASSWORT; 数据库密码 needs no
+    # glue: no ASCII letter comes before it), or a short last part (REDIS_PASS,
     # and sshpass's variable SSHPASS, upper case: `sshpass: command not found` stays).
-    r"|pass(?:word|wd|phrase|code)s?"
+    r"pass(?:word|wd|wort|phrase|code)s?"
     # Words that name a secret only as the last part of a longer name (one look-behind for
     # them all): REDIS_PASS; a personal access token's short name (GITHUB_PAT,
     # AZURE_DEVOPS_EXT_PAT); X-Sentry-Auth, client_credentials, SENTRY_DSN (a key's camel
@@ -114,7 +147,7 @@ _SECRET_NAME = (
     # `Signature` is often public (SNS's RSA signature of its message, a crash's signature).
     r"|(?<=[A-Za-z0-9][_.-])(?:pass(?![A-Za-z])|pat(?![A-Za-z0-9])"
     r"|(?:auth|credentials?|dsn|signatures?)(?![A-Za-z]))"
-    r"|(?-i:(?<=(?<![A-Za-z0-9])SSH)PASS(?![A-Za-z])))"
+    r"|(?-i:(?<=(?<![A-Za-z0-9])SSH)PASS(?![A-Za-z]))))"
     # What may follow the word without changing what it names: a key's kind, a value's, an
     # index, a digest or a version (X-Hub-Signature-256, password_2, token_v2), an encoding
     # (DB_PASSWORD_B64, token_base64, password_plain).
@@ -156,6 +189,8 @@ _SECRET_NAME_NEEDLES = (
     *_API_KEY_NEEDLES,
     *_spellings("access", "key"),
     *_spellings("private", "key"),
+    *FOREIGN_NEEDLES,
+    *SECTION_NEEDLES,
 )
 
 
@@ -252,7 +287,8 @@ def _kept_match(match: re.Match[str]) -> bool:
 _SECRET_KEY = re.compile(rf"{_SECRET_NAME}\Z", re.IGNORECASE)
 _SECRET_KEY_WORDS = (
     *("pass", "pw", "secret", "token", "key", "pat"),
-    *("signature", "conn", "auth", "credential", "dsn"),
+    *("signature", "conn", "auth", "credential", "cred", "dsn"),
+    *FOREIGN_KEY_WORDS,
 )
 
 
@@ -333,7 +369,7 @@ def secret_named(key: str) -> bool:
     if _CAMEL_TAIL.search(bare):
         return True
     # Most keys hold none of the words; the test for them is cheaper than the pattern's search.
-    for word in _SECRET_KEY_WORDS:
-        if word in folded:
-            return len(key) <= 256 and _SECRET_KEY.search(bare) is not None
+    # A key in another script is searched whole (пароль, 密码).
+    if not folded.isascii() or any(word in folded for word in _SECRET_KEY_WORDS):
+        return len(key) <= 256 and _SECRET_KEY.search(bare) is not None
     return False

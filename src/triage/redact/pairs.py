@@ -98,6 +98,15 @@ def _line_value(match: re.Match[str]) -> str:
     return f"{match['head']}[REDACTED:password]{value[len(secret) :]}"
 
 
+def _tab_value(match: re.Match[str]) -> str:
+    """A value after a tab replaced, its trailing spaces kept; a value the pair rule keeps
+    (`_kept_value`) or that holds a placeholder already stays."""
+    value = match["value"].rstrip()
+    if _kept_value(match["name"], value) or _PLACEHOLDER_FOUND.search(value):
+        return match[0]
+    return f"{match['head']}[REDACTED:password]{match['value'][len(value) :]}"
+
+
 def _go_field(match: re.Match[str]) -> str:
     """A Go struct's secret field (`%+v`) with its value replaced, if a `{` before it on its line
     is still open; a count, a bare `PWD`'s path or an auth method (`_kept_match`) stays. Else
@@ -235,6 +244,27 @@ PAIR_RULES: tuple[
             ),
         )
     ),
+    # A name and its value on a line of their own with a tab between (a TSV listing, aligned
+    # output: `password<TAB>a b`; also inside a JSON string, `\npassword\ta b\n`): the value
+    # runs to the line's end, and holds no tab of its own (a row of a table with more
+    # columns is `tables.py`'s).
+    *(
+        _rule(
+            rf"(?P<head>{start}[ \t]{{0,40}}+(?P<name>[\w.-]{{0,64}}?{_SECRET_NAME})(?:{tab}){{1,64}}+)"
+            rf"(?P<value>{value})",
+            _tab_value,
+            *_SECRET_NAME_NEEDLES,
+            flags=re.IGNORECASE,
+        )
+        for start, tab, value in (
+            ("(?m:^)", r"\t", r"[^\s][^\t\r\n]{0,4095}+(?=\r?\n|\Z)"),
+            (
+                r"\\n",
+                r"\\t",
+                r"""(?:[^\s\\"]|\\[^nrt"])(?:[^\t\r\n\\"]|\\[^nrt"]){0,4095}+(?=\\[nr]|")""",
+            ),
+        )
+    ),
     # A YAML block scalar (`password: |`, `token: >-`): the value is every line below indented
     # at least as far as its first (also inside a JSON string, its lines broken by escaped `\n`:
     # one rule, whose lines are read as the break after the marker says).
@@ -245,7 +275,9 @@ PAIR_RULES: tuple[
         rf"(?:(?(esc){_LINES[1][0]}|{_LINES[0][0]})(?P=indent)"
         rf"(?(esc){_LINES[1][1]}|{_LINES[0][1]}){{1,512}}+){{0,200}}+",
         r"\1\g<indent>[REDACTED:password]",
-        *_SECRET_NAME_NEEDLES,
+        # Its marker (`: |`, `: >`) is rarer than a secret's name: text without one is skipped.
+        "|",
+        ">",
         flags=re.IGNORECASE,
     ),
     # name=value pairs by the name. A quoted value goes whole, spaces and all; its quotes stay
@@ -260,6 +292,8 @@ PAIR_RULES: tuple[
         # Not a placeholder (`-[REDACTED…`: a shell default already redacted, below; `{[REDACTED…`:
         # an ODBC value, above), nor the empty default of `${DB_PASSWORD:-}`.
         r"""(?!\\?(?:""\"|'''|["']|\{)?-?\[REDACTED|-\})"""
+        # Nor an object's opening brace: the name heads a section (`sections.py`).
+        r"""(?!\{[ \t\r\n]{0,64}+(?:\\?["'}]|[\w.-]{1,64}+[ \t]{0,8}[:=]))"""
         + _TEMPLATE_VALUE
         + r"(?![|>][+-]?[0-9]?[ \t]{0,8}(?:\r?\n|(?:\\r)?\\n|$))"  # a block scalar's marker: above
         # A value that says something about the secret, not the secret: MySQL's "(using

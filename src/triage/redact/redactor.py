@@ -35,6 +35,7 @@ from triage.redact.percent import (
     _unescaped_with_sources,
 )
 from triage.redact.scrub import _scrub
+from triage.redact.sections import _kept_child, section_named
 
 
 def _scrub_escaped(text: str, secrets: tuple[str, ...]) -> str:
@@ -219,7 +220,9 @@ class Redactor:
             return {
                 # Keys are text too: a payload can use a secret as a key.
                 self.text(str(k)): (
-                    "[REDACTED:password]"
+                    self._section(str(k), value[k], depth + 1)
+                    if _mapping(value[k]) and section_named(str(k))
+                    else "[REDACTED:password]"
                     if (
                         (secret_named(str(k)) and not _kept_value(str(k), value[k]))
                         or (
@@ -242,6 +245,22 @@ class Redactor:
             return items
         return value
 
+    def _section(self, key: str, value: Any, depth: int) -> Any:
+        """A value below a section's key (`section_named`: `secrets`, `password`): every
+        leaf replaced but what `_kept_child` keeps (a count, a path, a provider, a literal),
+        which is redacted as any value is; its structure and keys stay."""
+        if depth > 64:
+            return "[REDACTED:too-deep]"
+        if isinstance(value, dict):
+            return {
+                self.text(str(k)): self._section(str(k), v, depth + 1) for k, v in value.items()
+            }
+        if isinstance(value, list | tuple):
+            return [self._section(key, v, depth + 1) for v in value]
+        if value is None or isinstance(value, bool) or _kept_child(key, str(value)):
+            return self.value(value, depth=depth)
+        return "[REDACTED:password]"
+
     def _arguments(self, args: list[str], each: list[Any]) -> list[Any]:
         """A command's arguments (`each`: redacted one by one) with what only the command
         line shows redacted too: an option's value in the argument after it (`--db-password
@@ -262,6 +281,14 @@ class Redactor:
             mine if mine != arg or seen == arg else seen
             for arg, mine, seen in zip(args, each, split, strict=True)
         ]
+
+
+def _mapping(value: Any) -> bool:
+    """An object, or a list holding one: a section's children, each read by its own name
+    (a list of strings or pairs under a secret's name goes whole)."""
+    if isinstance(value, dict):
+        return True
+    return isinstance(value, list | tuple) and any(isinstance(v, dict) for v in value)
 
 
 def _secret_pair(value: list[Any] | tuple[Any, ...]) -> bool:

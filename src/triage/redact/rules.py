@@ -17,6 +17,8 @@ from triage.redact.pairs import CHANGED_VALUE_RULES, PAIR_RULES, TOLD_RULES
 from triage.redact.personal import PERSONAL_RULES
 from triage.redact.redis import REDIS_RULES
 from triage.redact.rule import _Rule
+from triage.redact.sections import SECTION_RULES
+from triage.redact.tables import TABLE_RULES
 from triage.redact.tokens import TOKEN_RULES
 from triage.redact.web import HEADER_RULES, URL_RULES
 
@@ -27,6 +29,8 @@ _RULES: tuple[_Rule, ...] = (
     *COMMAND_RULES,  # commands: passwords on a command line
     *URL_RULES,  # web: a URL's query, fragment and path
     *MARKUP_RULES,  # markup: XML, SQL, Kubernetes env, validators, PHP
+    *TABLE_RULES,  # tables: a column named like a secret
+    *SECTION_RULES,  # sections: every value below a key named like secrets
     *PAIR_RULES,  # pairs: a value by the name before it
     *REDIS_RULES,  # redis: AUTH, CONFIG SET, ACL rules
     *CHANGED_VALUE_RULES,  # pairs: Terraform's new value after a redacted old one

@@ -10,6 +10,7 @@ matched changes the text, so the rules after it look for their needles again (`_
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from triage.redact.rule import _Replacement
 from triage.redact.rules import _RULES
@@ -30,16 +31,33 @@ def _fold(text: str) -> str:
     return folded
 
 
-def _any_needle(*, folded: bool) -> re.Pattern[str]:
-    """A search for any needle of the rules that do (or do not) fold case. Grouped by their first
-    character (`a(?:pi_key|pikey|…)|b(?:earer|asic)|…`), so the engine tries one group at a
-    position instead of every needle; longest first within a group, so that what it finds at a
-    position is the longest needle there (the others there are that needle's prefixes)."""
-    groups: dict[str, list[str]] = {}
+def _trie(words: list[str]) -> str:
+    """A pattern of `words` (none empty) as a tree of their letters, `c(?:o(?:okie|de=)|…)`:
+    the engine reads a position's next letter once, not once for each word that could follow.
+    A word that ends where a longer one goes on is optional there, so the longest is found."""
+    by_first: dict[str, list[str]] = {}
+    for word in words:
+        by_first.setdefault(word[0], []).append(word[1:])
+    alternatives = []
+    for first, rests in by_first.items():
+        longer = [rest for rest in rests if rest]
+        tail = _trie(longer) if longer else ""
+        if longer and len(longer) < len(rests):
+            tail = f"(?:{tail})?"
+        alternatives.append(re.escape(first) + tail)
+    return alternatives[0] if len(alternatives) == 1 else f"(?:{'|'.join(alternatives)})"
+
+
+def _any_needle(*, folded: bool, ascii_only: bool = False) -> re.Pattern[str]:
+    """A search for any needle of the rules that do (or do not) fold case: a tree of their
+    letters (`_trie`), so that what it finds at a position is the longest needle there (the
+    others there are that needle's prefixes). `ascii_only`: only the needles ASCII text can
+    hold (the engine skips positions by the needles' first characters, a test that costs more
+    for each one beyond ASCII: пароль, 密码)."""
     needles = {n for rule in _RULES if rule.folded == folded for n in rule.needles}
-    for needle in sorted(needles, key=lambda n: (n[0], -len(n), n)):
-        groups.setdefault(needle[0], []).append(re.escape(needle[1:]))
-    return re.compile("|".join(f"{re.escape(c)}(?:{'|'.join(r)})" for c, r in groups.items()))
+    if ascii_only:
+        needles = {n for n in needles if n.isascii()}
+    return re.compile(_trie(sorted(needles)))
 
 
 def _needle_set_bits() -> dict[tuple[tuple[str, ...], bool], int]:
@@ -69,6 +87,7 @@ def _bits_of_needles(*, folded: bool) -> dict[str, int]:
 #: found in one pass over it instead of one `in` test per needle (300-odd of them).
 _ANY_NEEDLE = _any_needle(folded=False)
 _ANY_FOLDED_NEEDLE = _any_needle(folded=True)
+_ANY_ASCII_FOLDED_NEEDLE = _any_needle(folded=True, ascii_only=True)
 _NEEDLE_BITS = _bits_of_needles(folded=False)
 _FOLDED_NEEDLE_BITS = _bits_of_needles(folded=True)
 #: A rule as `_scrub` runs it: pattern, replacement, the bit of its needles (0: none), needles,
@@ -82,6 +101,11 @@ _SHORT = 100
 _WITHOUT_NEEDLES = tuple(run for run in _RUNS if not run[2])
 
 
+def _folded_search(text: str) -> Callable[..., re.Match[str] | None]:
+    """The search for the folded needles `text` can hold: those of ASCII alone, for ASCII."""
+    return (_ANY_ASCII_FOLDED_NEEDLE if text.isascii() else _ANY_FOLDED_NEEDLE).search
+
+
 def _needle_sets_in(text: str) -> int:
     """The bits of the needle sets of which `text` holds a needle (case folded for the rules
     that ignore case). The search goes on from the position after each match's start, so that
@@ -89,7 +113,7 @@ def _needle_sets_in(text: str) -> int:
     present = 0
     for haystack, search, bits in (
         (text, _ANY_NEEDLE.search, _NEEDLE_BITS),
-        (_fold(text), _ANY_FOLDED_NEEDLE.search, _FOLDED_NEEDLE_BITS),
+        (_fold(text), _folded_search(text), _FOLDED_NEEDLE_BITS),
     ):
         match = search(haystack)
         while match is not None:

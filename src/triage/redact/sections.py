@@ -1,0 +1,250 @@
+"""Rules for a *section* of secrets: a key whose children are all secrets, because its name says
+secrets (`secrets`, `credentials`, `tokens`, `api_keys`; `section_named`) or names a secret
+that holds a mapping (`password: {current: …, previous: …}`). Each shape configuration gives a
+section has its rule: a YAML block below the key, a JSON, Python, YAML-flow or HCL object after
+it, an INI or TOML table, an XML element. Every value below goes, but what describes the
+secrets (`section_meta`: a count, a path, a provider, a name), a number, a boolean, a state
+word and a placeholder stay. A flat path (`Secrets__Db`, `secrets.db.value`, `SECRETS_DB`) is
+a name like any other (`names._SECTION_CHILD`).
+"""
+
+from __future__ import annotations
+
+import re
+
+from triage.redact.names import _SECRET_NAME_NEEDLES, _kept_value, secret_named
+from triage.redact.rule import _Rule, _rule
+from triage.redact.words import SECTION_FIRST_META, SECTION_META, SECTION_WORD
+
+_PLACEHOLDER = "[REDACTED:password]"
+
+#: A name whose last part is a section's word (`credentials`, `app.secrets`, `API_KEYS`).
+_SECTION_NAME = re.compile(rf"(?:\A|[^A-Za-z0-9]|(?<=[a-z])(?=[A-Z])){SECTION_WORD}\Z", re.I)
+#: A child's name that describes the secrets: its first part or its last (`words`).
+_META = re.compile(
+    rf"(?:{SECTION_FIRST_META})(?![A-Za-z0-9])|(?:.*[^A-Za-z0-9])?(?:{SECTION_META})\Z", re.I
+)
+
+
+def section_named(name: str) -> bool:
+    """True for a key whose children are all secrets: a section's word (`secrets`,
+    `credentials`, `tokens`) or a secret's name (`password`, `db_password`)."""
+    bare = name.strip(" \t\"'\\:")
+    return _SECTION_NAME.search(bare) is not None or secret_named(bare)
+
+
+def section_meta(name: str) -> bool:
+    """True for a child's name that describes the secrets (`count`, `provider`, `db_host`,
+    `per_minute`), not one of them."""
+    return _META.match(name.strip(" \t\"'\\")) is not None
+
+
+#: A value of a section's child that is no secret (beside `_kept_value`'s): a literal, an
+#: empty string. (A number is a secret's, a PIN's, unless its name describes: `count: 3`.)
+_KEPT_SCALAR = re.compile(r"true|false|null|none|nil|~|", re.I)
+
+
+def _kept_child(key: str, value: str) -> bool:
+    """A child's value that stays: under a name that describes the secrets, a literal, a value
+    `_kept_value` keeps (a placeholder, a state word, a plural's count), one already
+    redacted."""
+    return (
+        section_meta(key)
+        or _KEPT_SCALAR.fullmatch(value) is not None
+        or _kept_value(key or "secret", value)
+        or value.startswith("[REDACTED")
+    )
+
+
+# --- An object after the key: JSON, a Python repr, YAML's flow style, HCL ----------------------
+
+#: One token of an object's text: a quoted string (`"…"`, `'…'`, `\"…\"` inside a JSON string),
+#: an assignment (`:`, `=`, `=>`), other punctuation, or a bare word.
+_TOKEN = re.compile(
+    r"""(?P<q>\\"|"|')(?P<s>(?:(?!(?P=q))(?:\\[^\n]|[^\\\n])){0,65536}+)(?P=q)"""
+    r"|(?P<assign>=>|[:=])|(?P<punct>[{}\[\],;])|(?P<word>[^\s{}\[\],;:=\"'\\]{1,4096}+)"
+)
+
+
+def _object_leaves(text: str) -> str:
+    """An object's text with every value that is no key replaced (`_kept_child` aside): a
+    token followed by an assignment is a key, and names the values after it."""
+    tokens = list(_TOKEN.finditer(text))
+    pieces: list[str] = []
+    last = 0
+    key = ""
+    for i, token in enumerate(tokens):
+        if token["s"] is None and token["word"] is None:
+            continue
+        following = tokens[i + 1] if i + 1 < len(tokens) else None
+        value = token["s"] if token["s"] is not None else token["word"]
+        if following is not None and following["assign"]:
+            key = value
+            continue
+        if _kept_child(key, value):
+            continue
+        group = "s" if token["s"] is not None else "word"
+        pieces += (text[last : token.start(group)], _PLACEHOLDER)
+        last = token.end(group)
+    pieces.append(text[last:])
+    return "".join(pieces)
+
+
+#: The text inside an object's braces, nested up to four deep, a quoted string read whole.
+_INNER = r"""(?:[^{}"\\]|\\.|"(?:[^"\\\n]|\\.){0,4096}+")"""
+_OBJECT_SOURCE = r"\{(?!\{)(?:" + _INNER + r"){0,65536}+\}"
+for _ in range(3):
+    _OBJECT_SOURCE = r"\{(?!\{)(?:" + _INNER + "|" + _OBJECT_SOURCE + r"){0,65536}+\}"
+
+#: A key's name just before its assignment, as `_object` reads it back from the text.
+_KEY_BEFORE = re.compile(r"""([\w.$:-]{1,128})(?:\\?["'])?[ \t]{0,8}\Z""")
+
+
+def _object(match: re.Match[str]) -> str:
+    """An object after a key: its values replaced if the key names a section (`_object_leaves`),
+    else the sections inside it redacted."""
+    text = match.string
+    key = _KEY_BEFORE.search(text, max(0, match.start() - 140), match.start())
+    inner = match["object"][1:-1]
+    if key is not None and section_named(key[1]):
+        inner = _object_leaves(inner)
+    else:
+        inner = _OBJECT_AFTER_KEY.sub(_object, inner)
+    return f"{match['assign']}{{{inner}}}"
+
+
+_OBJECT_AFTER_KEY = re.compile(rf"(?P<assign>[:=]>?[ \t\r\n]{{0,64}}+)(?P<object>{_OBJECT_SOURCE})")
+
+
+# --- A YAML block below the key --------------------------------------------------------------
+
+#: A line of a YAML block: its indentation, a list's dash, and a key with its value or a bare
+#: item.
+_YAML_LINE = re.compile(
+    r"""(?P<indent>[ \t]*+)(?P<dash>-[ \t]++)?"""
+    r"""(?:(?P<key>"[^"\n]{1,128}+"|'[^'\n]{1,128}+'|[^\s:#"'][^:\n]{0,127}?)[ \t]*+:"""
+    r"""(?:[ \t]++(?P<value>[^\n]*))?|(?P<item>[^\n]+))"""
+)
+#: A YAML comment after a value.
+_COMMENT = re.compile(r"[ \t]+#.*\Z")
+
+
+def _yaml_value(key: str, value: str) -> str:
+    """A YAML scalar replaced, its quotes and comment kept, unless `_kept_child` keeps it."""
+    comment = _COMMENT.search(value)
+    scalar = value[: comment.start()] if comment else value.rstrip()
+    tail = value[len(scalar) :]
+    quote = scalar[:1] if scalar[:1] in "\"'" and scalar[-1:] == scalar[:1] else ""
+    bare = scalar[1:-1] if quote and len(scalar) >= 2 else scalar
+    if _kept_child(key, bare):
+        return value
+    return f"{quote}{_PLACEHOLDER}{quote}{tail}"
+
+
+def _yaml_children(block: str) -> str:
+    """A section's YAML block with each child's value replaced (`_yaml_value`): `key: value`,
+    a list's `- value`, and the lines of a block scalar (`key: |`)."""
+    out: list[str] = []
+    scalar_indent = -1  # the indentation of a block scalar's key, while its lines follow
+    for line in block.split("\n"):
+        parsed = _YAML_LINE.fullmatch(line.rstrip("\r"))
+        indent = len(parsed["indent"]) if parsed else 0
+        if scalar_indent >= 0 and line.strip() and indent > scalar_indent:
+            out.append(line[: len(line) - len(line.lstrip())] + _PLACEHOLDER)
+            continue
+        scalar_indent = -1
+        if parsed is None or not line.strip() or line.lstrip().startswith("#"):
+            out.append(line)
+            continue
+        head = line[: parsed.start("value") if parsed["value"] else parsed.start("item")]
+        if parsed["key"] is not None:
+            key, value = parsed["key"].strip("\"'"), parsed["value"] or ""
+            if value.strip()[:1] in ("|", ">") and not section_meta(key):
+                scalar_indent = indent
+            elif value.strip():
+                out.append(head + _yaml_value(key, value.rstrip("\r")))
+                continue
+            out.append(line)
+        else:
+            out.append(head + _yaml_value("", parsed["item"].rstrip("\r")))
+    return "\n".join(out)
+
+
+def _yaml_block(match: re.Match[str]) -> str:
+    """A YAML key's block: its children's values replaced if the key names a section, else
+    the sections inside it redacted."""
+    block = match["block"]
+    if section_named(match["key"]):
+        block = _yaml_children(block)
+    else:
+        block = _YAML_BLOCK.sub(_yaml_block, block)
+    return f"{match['head']}{block}"
+
+
+#: A YAML key with nothing after it on its line (a comment aside), and the lines below it that
+#: are indented further (or, for a list, as far, after a dash), blank lines among them.
+_YAML_BLOCK = re.compile(
+    r"(?P<head>(?m:^)(?P<indent>[ \t]{0,64}+)(?:-[ \t]{1,8}+)?"
+    r"""(?P<key>"[^"\n]{1,128}+"|'[^'\n]{1,128}+'|[\w.$/][\w.$/-]{0,127}+)[ \t]{0,8}+:"""
+    r"[ \t]{0,64}+(?:#[^\n]{0,1024}+)?)"
+    r"(?P<block>(?:\r?\n(?:(?P=indent)[ \t]{1,64}+[^\n]{0,65536}+|(?P=indent)-[ \t][^\n]{0,65536}+"
+    r"|[ \t]{0,64}+(?=\r?\n))){1,65536}+)"
+)
+
+
+# --- An INI or TOML table, an XML element ------------------------------------------------------
+
+_INI_PAIR = re.compile(
+    r"(?m)^(?P<head>[ \t]*+(?P<key>[^\s=:#;\[][^=:\n]{0,127}?)[ \t]*+[=:][ \t]*+)(?P<value>[^\n]*)"
+)
+
+
+def _ini_table(match: re.Match[str]) -> str:
+    """An INI or TOML table's body with each `key = value` replaced, if its header names a
+    section (`[secrets]`, `[app.credentials]`); else unchanged."""
+    if not any(section_named(part) for part in match["name"].split(".")):
+        return match[0]
+
+    def pair(line: re.Match[str]) -> str:
+        return line["head"] + _yaml_value(line["key"].strip("\"'"), line["value"])
+
+    return match["header"] + _INI_PAIR.sub(pair, match["body"])
+
+
+#: The text of an XML element, between a tag's `>` and the next `<`.
+_XML_TEXT = re.compile(r">(?P<text>[^<]*[^<\s][^<]*)<")
+
+
+def _xml_section(match: re.Match[str]) -> str:
+    """An XML element named like a section with every text inside it replaced."""
+    if not section_named(match["tag"].rsplit(":", 1)[-1]):
+        return match[0]
+    body = _XML_TEXT.sub(lambda m: f">{_PLACEHOLDER}<", match["body"])
+    return f"{match['open']}{body}{match['close']}"
+
+
+SECTION_RULES: tuple[_Rule, ...] = (
+    # An object after a key (`"secrets": {…}`, `secrets = {…}`, `'secrets': {…}`); the key
+    # is read back from the text before the assignment, so that the engine jumps from one
+    # `:` or `=` to the next.
+    _rule(_OBJECT_AFTER_KEY.pattern, _object, *_SECRET_NAME_NEEDLES, flags=re.IGNORECASE),
+    # A YAML key heading a block (`secrets:` then `  db: …`).
+    _rule(_YAML_BLOCK.pattern, _yaml_block, *_SECRET_NAME_NEEDLES, flags=re.IGNORECASE),
+    # An INI or TOML table (`[secrets]` then `db = …` up to the next table).
+    _rule(
+        r"(?P<header>(?m:^)[ \t]{0,64}+\[\[?(?P<name>[\w.\" -]{1,128}+)\]\]?[ \t]{0,64}+(?=\r?\n))"
+        r"(?P<body>(?:\r?\n(?![ \t]{0,64}+\[)[^\n]{0,65536}+){1,65536}+)",
+        _ini_table,
+        *_SECRET_NAME_NEEDLES,
+        flags=re.IGNORECASE,
+    ),
+    # An XML element named like a section (`<secrets><db>…</db></secrets>`).
+    _rule(
+        rf"(?P<open><(?P<tag>[\w:.-]{{0,64}}?{SECTION_WORD})"
+        r"(?:[ \t\r\n][^<>]{0,4096}+)?>)(?P<body>(?:(?!</(?P=tag)>)[^\x00]){1,65536}?)"
+        r"(?P<close></(?P=tag)>)",
+        _xml_section,
+        *_SECRET_NAME_NEEDLES,
+        flags=re.IGNORECASE,
+    ),
+)

@@ -1,0 +1,166 @@
+"""Rules for a secret in a table, known by its column's name in a header: a TSV, CSV or
+semicolon-separated table, a Markdown, psql or MySQL table (`|`), and SQL's `INSERT INTO t
+(…, password, …) VALUES (…, '…', …)`. Every cell below a header cell that names a secret
+(`secret_named`) goes, in each row until one no longer has the header's number of cells;
+an empty cell, `NULL`, a masked `****` or a state word stays, as after a name.
+"""
+
+from __future__ import annotations
+
+import re
+
+from triage.redact.names import _SECRET_NAME, _SECRET_NAME_NEEDLES, _kept_value, secret_named
+from triage.redact.rule import _Rule, _rule
+
+_PLACEHOLDER = "[REDACTED:password]"
+
+#: A line between a table's header and its rows, or around them: dashes, pluses, pipes, colons.
+_RULE_LINE = re.compile(r"[ \t]*[-+=|:]*-[-+=|: \t]*")
+
+
+def _cells(line: str, delimiter: str) -> list[tuple[int, int]]:
+    """The spans of `line`'s cells between `delimiter`s, a double-quoted cell read whole (a
+    CSV's `"a,b"`); a `|` table's outer pipes open and close the row, and make no cell."""
+    spans: list[tuple[int, int]] = []
+    start, quoted = 0, False
+    for i, char in enumerate(line):
+        if char == '"':
+            quoted = not quoted
+        elif char == delimiter and not quoted:
+            spans.append((start, i))
+            start = i + 1
+    spans.append((start, len(line)))
+    if delimiter == "|":
+        if spans and not line[spans[0][0] : spans[0][1]].strip():
+            spans = spans[1:]
+        if spans and not line[spans[-1][0] : spans[-1][1]].strip():
+            spans = spans[:-1]
+    return spans
+
+
+def _cell_replaced(cell: str, name: str) -> str:
+    """A cell with its value replaced, its spaces and quotes kept, unless the value is one a
+    name's value keeps (`_kept_value`: a state word, a masked one), `NULL` or empty."""
+    value = cell.strip()
+    quote = value[0] if value[:1] in "\"'" and value[-1:] == value[:1] and len(value) > 1 else ""
+    bare = value[1:-1] if quote else value
+    if not bare or bare.upper() == "NULL" or bare.startswith("[REDACTED"):
+        return cell
+    if _kept_value(name, bare):
+        return cell
+    lead = cell[: len(cell) - len(cell.lstrip())]
+    trail = cell[len(cell.rstrip()) :]
+    return f"{lead}{quote}{_PLACEHOLDER}{quote}{trail}"
+
+
+def _row_replaced(line: str, delimiter: str, secret: dict[int, str]) -> str:
+    """A row with its secret columns' cells replaced (`secret`: column index → header name)."""
+    pieces: list[str] = []
+    last = 0
+    for index, (start, end) in enumerate(_cells(line, delimiter)):
+        if index in secret:
+            pieces += (line[last:start], _cell_replaced(line[start:end], secret[index]))
+            last = end
+    pieces.append(line[last:])
+    return "".join(pieces)
+
+
+def _table(match: re.Match[str]) -> str:
+    """A table's rows with their secret columns replaced, while a row has as many cells as the
+    header; the header and every other line stay. Unchanged when no header cell names a
+    secret."""
+    header, delimiter = match["header"], match["d"]
+    names = [header[start:end].strip().strip("\"'`") for start, end in _cells(header, delimiter)]
+    secret = {i: name for i, name in enumerate(names) if secret_named(name)}
+    if not secret:
+        return match[0]
+    lines = match["rows"].split("\n")
+    for at, line in enumerate(lines):
+        if not line.strip() or _RULE_LINE.fullmatch(line.rstrip("\r")):
+            continue
+        if len(_cells(line.rstrip("\r"), delimiter)) != len(names):
+            break
+        lines[at] = _row_replaced(line, delimiter, secret)
+    return header + "\n".join(lines)
+
+
+#: A header's cell: a quoted name, or up to four words (`Secret Name`).
+_CELL = (
+    r"""(?:"[^"\r\n]{1,64}+"|`[^`\r\n]{1,64}+`|[^\s,;|"'`]{1,64}+(?:[ ][^\s,;|"'`]{1,64}+){0,3})"""
+)
+
+#: A header row (a secret's name somewhere in it) whose cells are names between one delimiter
+#: (a tab, `,`, `;` or `|`), and the lines after it that hold that delimiter or rule the table.
+_TABLE = (
+    rf"(?P<header>(?m:^)(?=[ \t]{{0,64}}+(?:\|[ \t]{{0,64}}+)?{_CELL}[ ]{{0,64}}+[\t,;|])"
+    rf"(?=[^\r\n]{{0,1024}}?{_SECRET_NAME})[ \t]{{0,64}}+(?:\|[ \t]{{0,64}}+)?"
+    rf"{_CELL}[ ]{{0,64}}+(?P<d>[\t,;|])[ ]{{0,64}}+{_CELL}"
+    rf"(?:[ ]{{0,64}}+(?P=d)[ ]{{0,64}}+{_CELL}){{0,256}}+[ \t]{{0,64}}+\|?[ \t]{{0,64}}+(?=\r?\n))"
+    r"(?P<rows>(?:\r?\n(?:[^\r\n]{0,65536}?(?P=d)[^\r\n]{0,65536}+"
+    r"|[ \t]{0,64}+[-+=|:]{0,1024}?-[-+=|: \t]{0,65536}+)){1,65536}+)"
+)
+
+
+# --- SQL's INSERT --------------------------------------------------------------------------------
+
+#: One value of an INSERT's tuple: a quoted string (`''` inside), a call with its brackets, a
+#: word or number.
+_SQL_VALUE = re.compile(
+    r"""[ \t\r\n]*+(?:'(?:[^']|'')*+'|[^,()'\s]++(?:\((?:[^()']|'(?:[^']|'')*+'){0,65536}+\))?)[ \t\r\n]*+"""
+)
+
+
+def _sql_tuple(text: str, secret: set[int]) -> str:
+    """One `(…)` of VALUES with the values at `secret` positions replaced; a NULL or a value
+    that is not a quoted string stays (a call, `crypt('pw', …)`, loses its quoted literals)."""
+    pieces: list[str] = []
+    position = 0
+    index = 0
+    while position < len(text):
+        value = _SQL_VALUE.match(text, position)
+        if value is None:
+            break
+        if index in secret:
+            pieces.append(re.sub(r"'(?:[^']|'')*+'", f"'{_PLACEHOLDER}'", value[0]))
+        else:
+            pieces.append(value[0])
+        position = value.end()
+        if position < len(text) and text[position] == ",":
+            pieces.append(",")
+            position += 1
+            index += 1
+        else:
+            break
+    pieces.append(text[position:])
+    return "".join(pieces)
+
+
+#: A tuple of an INSERT's VALUES, quoted strings and one level of calls inside.
+_SQL_TUPLE = re.compile(
+    r"\((?P<inner>(?:[^()']|'(?:[^']|'')*+'|\((?:[^()']|'(?:[^']|'')*+'){0,65536}+\))*+)\)"
+)
+
+
+def _sql_insert(match: re.Match[str]) -> str:
+    """An INSERT with the values of its secret-named columns replaced, in every tuple."""
+    columns = [c.strip().strip("\"'`[]") for c in match["columns"].split(",")]
+    secret = {i for i, column in enumerate(columns) if secret_named(column)}
+    if not secret:
+        return match[0]
+    values = _SQL_TUPLE.sub(lambda t: f"({_sql_tuple(t['inner'], secret)})", match["values"])
+    return f"{match['head']}{values}"
+
+
+TABLE_RULES: tuple[_Rule, ...] = (
+    _rule(_TABLE, _table, *_SECRET_NAME_NEEDLES, flags=re.IGNORECASE),
+    _rule(
+        r"(?P<head>INSERT[ \t]{1,8}INTO[ \t]{1,8}[^\s(]{1,256}+[ \t]{0,8}"
+        r"\((?P<columns>[^()]{1,4096}+)\)[ \t\r\n]{0,64}VALUES[ \t\r\n]{0,64})"
+        r"(?P<values>\((?:[^()']|'(?:[^']|''){0,65536}+'|\((?:[^()']|'(?:[^']|''){0,65536}+'){0,65536}+\)){1,65536}+\)"
+        r"(?:[ \t\r\n]{0,64},[ \t\r\n]{0,64}\((?:[^()']|'(?:[^']|''){0,65536}+'"
+        r"|\((?:[^()']|'(?:[^']|''){0,65536}+'){0,65536}+\)){1,65536}+\)){0,4096}+)",
+        _sql_insert,
+        *_SECRET_NAME_NEEDLES,
+        flags=re.IGNORECASE,
+    ),
+)
