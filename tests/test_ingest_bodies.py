@@ -213,6 +213,17 @@ async def test_sentrys_query_is_never_read_and_it_takes_no_get(
     assert queued(queues) == []
 
 
+@pytest.mark.parametrize("method", ["HEAD", "OPTIONS"])
+async def test_a_source_that_does_not_exist_allows_no_method(
+    client: httpx2.AsyncClient, method: str
+) -> None:
+    """HEAD or OPTIONS on `/v1/alerts/<not a source>` is 404, as GET and POST there are: no
+    405 naming methods that path does not take either."""
+    answer = await client.request(method, "/v1/alerts/pagerduty", headers=bearer("generic"))
+    assert answer.status_code == 404
+    assert "Allow" not in answer.headers
+
+
 @pytest.mark.parametrize("method", ["GET", "HEAD", "PUT", "OPTIONS"])
 @pytest.mark.parametrize("path", ["/v1/alerts/sentry", "/v1/alerts/sentr%79"])
 async def test_sentrys_path_allows_only_post(

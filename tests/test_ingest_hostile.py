@@ -552,6 +552,11 @@ async def test_http_1_0_and_absolute_form_requests_are_accepted(
         ("OPTIONS", "/v1/alerts/generic", 405, "method_not_allowed"),
         ("TRACE", "/v1/alerts/generic", 405, "method_not_allowed"),
         ("DELETE", "/healthz", 405, "method_not_allowed"),
+        # A source that does not exist is no path: no method is allowed there to name.
+        ("POST", "/v1/alerts/pagerduty", 404, "unknown_path"),
+        ("GET", "/v1/alerts/pagerduty", 404, "unknown_path"),
+        ("PUT", "/v1/alerts/pagerduty", 404, "unknown_path"),
+        ("PUT", "/v1/alerts/sentry-x", 404, "unknown_path"),
     ],
 )
 async def test_unknown_paths_and_methods_are_answered_like_every_refusal(

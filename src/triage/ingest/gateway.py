@@ -7,13 +7,15 @@ API path, `POST /api/v2/alerts` (and `/api/v1/alerts`, both also under any path 
 Prometheus, vmalert and other rule evaluators send to the gateway as to an Alertmanager: the
 `alertmanager` source's token, an array of alerts only (the webhook group goes to
 `/v1/alerts/alertmanager`), answered 200 as Alertmanager does, the whole batch one SQS message
-as a webhook group is; `GET /healthz` and `GET /readyz`. Any other path or method is 404, or
-405 naming in `Allow` the methods the path takes.
+as a webhook group is; `GET /healthz` and `GET /readyz`. Any other path (a source that does
+not exist included) is 404, any other method 405 naming in `Allow` only the methods the path
+takes.
 
 One request, in order (each step's refusal in brackets):
 
-1. Its head: at most 64 KiB (431); an `Expect` other than 100-continue (417); a source that
-   exists and has a token (404, the same for both); a GET without a body (400); no
+1. Its head: at most 64 KiB (431); the gateway not stopping (503); an `Expect` other than
+   100-continue (417); the tokens read (503 when they cannot be); a source that has a token
+   (404, as for a source that does not exist); a GET with a body (400); no
    credential header twice (400); a query string of at most 1,000 parameters (400,
    ingest/shape.py).
 2. Its credential (401). A `?token=` is none (ingest/query.py says why; the 401 then says
@@ -32,19 +34,21 @@ One request, in order (each step's refusal in brackets):
    of alerts as one message each, at most 100 (413, ingest/several.py). A body is never merged
    with its query's fields: the `ingest.accepted` line counts those left unread.
 6. Each message fits the queue's message size (413; Alertmanager's API batches are split to fit,
-   ingest/batches.py); the queue answers (503 with Retry-After at once when it has not yet, or its
+   ingest/messages.py); the queue answers (503 with Retry-After at once when it has not yet, or its
    last call got no answer: ingest/probe.py); SQS holds it (202 with the message id; 503 with
    Retry-After when SQS did not take it, ingest/outbox.py).
 
 Each request gets an id, returned in the answer and the `X-Request-Id` header, and one log line
 (`ingest.accepted` / `ingest.refused`; at most 20 refusals a second are logged, the rest summed
-up: ingest/lines.py) with the source, status, id and size: never the body or a credential.
+up: ingest/lines.py) with the source, status, id and size: never the body or a credential
+(ingest/answers.py). Every step refuses by raising `Refused` (ingest/refused.py).
 """
 
 from __future__ import annotations
 
 import asyncio
 import math
+import re
 import time
 import uuid
 from collections.abc import Callable
@@ -108,16 +112,18 @@ REQUEST_ID_ATTRIBUTE = "request_id"
 BURST_S = 5.0
 #: What a 503 asks the sender to wait (Alertmanager and Grafana retry 5xx on their own).
 RETRY_AFTER_S = 5
-#: Path values the metrics name as themselves; anything else is "unknown", so a scan of random
-#: paths cannot grow the metric series.
-_METRIC_SOURCES = frozenset(auth.SOURCES)
+#: The sources that take a GET, their alert in the query string: every one but Sentry, whose
+#: signature covers a body (a GET has none).
+GET_SOURCES = tuple(source for source in auth.SOURCES if source != "sentry")
 
-#: Every source's webhook path, and the same path for a GET: every source's but Sentry's (its
-#: signature covers a body, and a GET has none), so that a GET, a HEAD or any other method
-#: there is the router's 405 naming only POST in `Allow`. (`\Z`: the value's end, as matched
-#: after percent-decoding: `sentr%79` is Sentry's path too.)
-WEBHOOK_PATH = "/v1/alerts/{source}"
-WEBHOOK_GET_PATH = r"/v1/alerts/{source:(?!sentry\Z)[^/]+}"
+
+def _webhook_path(sources: tuple[str, ...]) -> str:
+    """The webhook path for these sources only. The router then answers every other path and
+    method itself: 404 for a name that is no source (a path that takes nothing), 405 naming in
+    `Allow` only what the path takes (on Sentry's, only POST). It matches the path
+    percent-decoded: `sentr%79` is Sentry's path too."""
+    return "/v1/alerts/{source:" + "|".join(re.escape(source) for source in sources) + "}"
+
 
 #: A 401's hint when the token was put in the query string (ingest/query.py says why it is no
 #: credential): it says nothing about the token itself.
@@ -125,7 +131,8 @@ _QUERY_TOKEN = (
     "unauthorized: a token in the query string is not read; send it as "
     "'Authorization: Bearer <token>', or as the URL's user info (https://triage:<token>@host/…)"
 )
-#: One answer for a source that does not exist and one that is off, so neither can be told apart.
+#: One answer for a path that is not the gateway's (a source that does not exist included) and
+#: a source that is off, so neither can be told apart.
 _NOT_FOUND = "not found"
 #: What the router's own refusals are called in the log, and answered.
 _ROUTER_REFUSALS = {
@@ -245,10 +252,10 @@ class Gateway:
         app.on_response_prepare.append(name_the_server)
         # `Expect: 100-continue` is answered by the body's reader, once the head has passed
         # every check.
-        app.router.add_post(WEBHOOK_PATH, self.post_alert, expect_handler=no_interim)
+        app.router.add_post(_webhook_path(auth.SOURCES), self.post_alert, expect_handler=no_interim)
         # A sender that can only GET (an uptime checker's alert in the query string); no HEAD.
         app.router.add_get(
-            WEBHOOK_GET_PATH, self.post_alert, allow_head=False, expect_handler=no_interim
+            _webhook_path(GET_SOURCES), self.post_alert, allow_head=False, expect_handler=no_interim
         )
         for path in ALERTMANAGER_API_PATHS:
             app.router.add_post(path, self.post_api_alerts, expect_handler=no_interim)
@@ -323,7 +330,7 @@ class Gateway:
     async def _traced(self, request: web.Request, route: Route) -> web.StreamResponse:
         source = route.source
         traceparent = request.headers.get("traceparent")
-        with self.tracing.webhook(traceparent, source if source in _METRIC_SOURCES else "unknown"):
+        with self.tracing.webhook(traceparent, source):
             response = await self._post_alert(request, route)
         if request.method == "GET":
             # A GET's answer may otherwise be cached, and a cached 202 queues nothing.
@@ -336,7 +343,7 @@ class Gateway:
             request_id=uuid.uuid4().hex,
             received_at=datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
         )
-        source = route.source if route.source in _METRIC_SOURCES else "unknown"
+        source = route.source  # one of auth.SOURCES: the router takes no other
         handling = Handling(source, arrival.request_id, started)
         size = request.content_length
         self.in_flight += 1
@@ -382,8 +389,6 @@ class Gateway:
         expect = request.headers.get("Expect")
         if expect is not None and expect.strip().lower() != CONTINUE:
             raise Refused(417, "expectation_failed", "the only Expect understood is 100-continue")
-        if source not in auth.SOURCES:
-            raise Refused(404, "unknown_source", _NOT_FOUND)
         tokens = await self._tokens()
         if source not in tokens:
             raise Refused(404, "source_disabled", _NOT_FOUND)
@@ -481,9 +486,9 @@ class Gateway:
                 body.data,
                 hint,
                 self._redactor.text,
-                body.codec,
-                route.formats,
-                body.form,
+                codec=body.codec,
+                formats=route.formats,
+                form=body.form,
                 boundary=body.boundary,
                 query=body.query,
             )

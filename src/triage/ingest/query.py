@@ -2,7 +2,9 @@
 
 Some senders put an alert's fields in the URL: UptimeRobot's "query string" webhooks, by GET
 or by a POST without a body, and other uptime checkers alike. The gateway reads those fields
-when the request has no body (`ingest/validate.py`).
+when the request's body is blank (`ingest/validate.py`), and never on Sentry's path or
+Alertmanager's API path; a body is never merged with them (ingest/shape.py counts those left
+unread for the `ingest.accepted` line).
 
 A `token` parameter (any case) is never a field: a sender that cannot set a header may have put
 the source's token there. It is dropped, so it is never queued, answered or logged, and it is

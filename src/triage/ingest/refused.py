@@ -1,8 +1,9 @@
 """`Refused`: how any step of the gateway says a request is not taken.
 
 Every check, from the head's size to SQS's answer, raises `Refused` with the status, the word
-its `ingest.refused` line says and the error the sender reads; gateway.py alone turns it into
-the JSON answer and the log line, so every refusal is answered and logged the same way.
+its `ingest.refused` line says and the error the sender reads; the gateway catches it and
+ingest/answers.py alone turns it into the JSON answer and the log line, so every refusal is
+answered and logged the same way.
 """
 
 from __future__ import annotations

@@ -7,14 +7,14 @@ declares none) and queued as the same text, which SQS carries as UTF-8; a charac
 carry (U+FFFE, U+FFFF) goes as its JSON escape, the same value. It is refused when it is not
 JSON in that charset that a normaliser reads, or when its format belongs to another source than
 the path's (an Alertmanager payload posted to `/v1/alerts/sentry`, or a webhook group posted to
-Alertmanager's API path, which takes only an array of alerts: `API_FORMATS`). The reason quotes at most a
-few words of the body, redacted and cut to one short line. A valid body without alerts (Grafana's test
-notification, a Sentry installation webhook) is accepted: it is queued like any other and the
-daemon logs it as skipped, so a contact point's Test button proves the whole path.
+Alertmanager's API path, which takes only an array of alerts: `API_FORMATS`). The reason quotes
+at most a few words of the body, redacted and cut to one short line. A valid body without alerts
+(Grafana's test notification, a Sentry installation webhook) is accepted: it is queued like any
+other and the daemon logs it as skipped, so a contact point's Test button proves the whole path.
 
 A body sent as an HTML form (`application/x-www-form-urlencoded`, as StatusCake posts its
 webhook, or `multipart/form-data`, read by ingest/multipart.py), and the fields of a request
-without a body that carries them in its query string (ingest/query.py), are queued as the JSON
+whose body is blank that carries them in its query string (ingest/query.py), are queued as the JSON
 object of their fields (`fields_json`), the only body the daemon reads; a form whose one field
 is `payload`, holding JSON (GitHub's and Travis CI's form webhooks, Plex's multipart), is
 queued as that JSON. A urlencoded body that is JSON all the same (`curl -d '{…}'` labels its
@@ -191,8 +191,8 @@ def check(
     """Read `body` (in `codec`, from `codec_for`) as the daemon will; Invalid with a redacted
     one-line reason if it cannot, or if its format is not one of `formats` (by default, the
     ones `source`'s webhook path takes). A `form` body (`FORM`) is read as its fields' JSON, and
-    so is a multipart/form-data body with this `boundary`, or, when the body is empty, the
-    `query` fields (its token already taken out)."""
+    so is a multipart/form-data body with this `boundary`, or, when the body is blank
+    (`reads_query`), the `query` fields (its token already taken out)."""
     text, codec = _text(body, codec, form, boundary, query)
     try:
         recognised = recognise_body(text, sentry_resource=sentry_resource)
