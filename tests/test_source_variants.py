@@ -268,7 +268,7 @@ def test_ec2_instance_running_again_resolves_its_stopped_incident(state: str) ->
 
 def test_pipeline_execution_that_succeeds_resolves_the_failed_one() -> None:
     """A CodePipeline execution that succeeds resolves the pipeline's failed-execution
-    incident; a failed or started one fires it."""
+    incident; a failed one fires it, a started one changes no ticket."""
     event = {
         "version": "0",
         "id": "01234567-0123-0123-0123-012345678901",
@@ -280,12 +280,16 @@ def test_pipeline_execution_that_succeeds_resolves_the_failed_one() -> None:
         "resources": ["arn:aws:codepipeline:us-east-1:123456789012:orders-deploy"],
         "detail": {"pipeline": "orders-deploy", "execution-id": "e-1", "state": "FAILED"},
     }
-    alerts = [
-        run(dict(event, detail=dict(event["detail"], state=state))).alerts[0]
+    failed, started, succeeded = (
+        run(dict(event, detail=dict(event["detail"], state=state)))
         for state in ("FAILED", "STARTED", "SUCCEEDED")
+    )
+    assert [a.status for a in (*failed.alerts, *succeeded.alerts)] == [
+        Status.FIRING,
+        Status.RESOLVED,
     ]
-    assert [a.status for a in alerts] == [Status.FIRING, Status.FIRING, Status.RESOLVED]
-    assert len({a.fingerprint for a in alerts}) == 1
+    assert failed.alerts[0].fingerprint == succeeded.alerts[0].fingerprint
+    assert (started.alerts, started.skipped[0].reason) == ((), "no_state_change")
 
 
 # --- Grafana ---------------------------------------------------------------------------------

@@ -382,6 +382,8 @@ def _other(
         common.add_label(
             labels, "state", common.unnested(aws_state_changes.state_of(change, detail))
         )
+        if change.by:  # what the runs share, by name: what the ticket's steps point at
+            common.add_label(labels, "resource", named)
     severity = detail.get("severity")
     alert = Alert(
         source=SOURCE,
