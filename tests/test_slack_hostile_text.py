@@ -119,6 +119,29 @@ async def test_an_alert_link_shows_the_host_it_really_goes_to(
     assert "|GitHub #12>" in text
 
 
+@pytest.mark.parametrize(
+    ("url", "target"),
+    [
+        # A token written as the user name would reach the channel in the link itself.
+        ("https://ghp_a1B2c3D4e5F6@grafana.example.com/d", "<https://grafana.example.com/d|"),
+        # A host percent-encoded, as a browser decodes it.
+        ("https://%67rafana.example.com/d", "<https://grafana.example.com/d|"),
+    ],
+)
+async def test_an_alert_link_goes_where_its_label_says_without_user_info(
+    hook: Hook, url: str, target: str
+) -> None:
+    """An alert's link points at the host its label names, spelled as DNS does, and without
+    the URL's user info (a credential written there never reaches the channel)."""
+    hostile_alert = ALERT.model_copy(update={"links": {"dashboard": url}, "runbook_url": None})
+    async with open_sink(hook.url()) as sink:
+        await sink.apply(effect(alert=hostile_alert))
+    [message] = hook.bodies()
+    text = all_text(message)
+    assert f"{target}dashboard (grafana.example.com)>" in text, text
+    assert "ghp_" not in text and "%67" not in text
+
+
 async def test_a_backtick_in_a_link_name_opens_no_code_span(hook: Hook) -> None:
     """Link names sit in mrkdwn beside triage's markup: a ``` in two of them cannot turn the
     links between into a code block (shown as text, not links)."""

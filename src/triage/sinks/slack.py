@@ -78,7 +78,7 @@ from typing import Any
 import httpx2
 import structlog
 
-from triage.display import visible
+from triage.display import http_url, link_label, visible
 from triage.errors import (
     ConfigError,
     SinkRejectedError,
@@ -570,19 +570,17 @@ def _alert_links(effect: Effect) -> list[str]:
     return [link for name, url in named.items() if url and (link := _alert_link(name, url))]
 
 
-#: How much of a link's name (the alert's words) its label shows.
-_NAME_CHARS = 60
-
-
 def _alert_link(name: str, url: str) -> str | None:
-    """One of the alert's links, labelled with its name (one line, cut) and the host it
-    opens; None unless it is an http(s) URL."""
-    host = _ascii_host(url)
-    if host is None:
+    """One of the alert's links, labelled with its name and the host it opens as DNS spells
+    it (`display.link_label`), to that same spelling without its user info (`github.com@` ahead
+    of another host, or a token written as the user name); None unless it is an http(s) URL
+    whose host a label can name (`display.http_url`) and holds no whitespace."""
+    parsed = http_url(url)
+    if parsed is None or any(ch.isspace() for ch in url):
         return None
-    flat = " ".join(visible(name, one_line=True).split())
-    shown = flat if len(flat) <= _NAME_CHARS else flat[: _NAME_CHARS - 1] + "…"
-    return _link(url, f"{shown} ({host})")
+    if parsed.userinfo:
+        parsed = parsed.copy_with(userinfo=b"")
+    return _link(str(parsed), link_label(name, parsed))
 
 
 def _slack_date(when: datetime) -> str:
@@ -707,13 +705,6 @@ def _http_host(url: str) -> str | None:
     """The host of an absolute http(s) URL, else None."""
     parsed = _http_url(url)
     return parsed.host if parsed is not None else None
-
-
-def _ascii_host(url: str) -> str | None:
-    """The host of an absolute http(s) URL as DNS spells it (`xn--…` for a name with
-    non-ASCII letters, which could look like another), else None."""
-    parsed = _http_url(url)
-    return parsed.raw_host.decode("ascii", "replace") if parsed is not None else None
 
 
 def scrub_webhook(text: str, url: str) -> str:
