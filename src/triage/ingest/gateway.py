@@ -112,19 +112,6 @@ REQUEST_ID_ATTRIBUTE = "request_id"
 BURST_S = 5.0
 #: What a 503 asks the sender to wait (Alertmanager and Grafana retry 5xx on their own).
 RETRY_AFTER_S = 5
-#: The sources that take a GET, their alert in the query string: every one but Sentry, whose
-#: signature covers a body (a GET has none).
-GET_SOURCES = tuple(source for source in auth.SOURCES if source != "sentry")
-
-
-def _webhook_path(sources: tuple[str, ...]) -> str:
-    """The webhook path for these sources only. The router then answers every other path and
-    method itself: 404 for a name that is no source (a path that takes nothing), 405 naming in
-    `Allow` only what the path takes (on Sentry's, only POST). It matches the path
-    percent-decoded: `sentr%79` is Sentry's path too."""
-    return "/v1/alerts/{source:" + "|".join(re.escape(source) for source in sources) + "}"
-
-
 #: A 401's hint when the token was put in the query string (ingest/query.py says why it is no
 #: credential): it says nothing about the token itself.
 _QUERY_TOKEN = (
@@ -167,6 +154,17 @@ ALERTMANAGER_API = Route("alertmanager", API_FORMATS, 200)
 #: The API's paths (`api_version: v2`, and v1 for Prometheus before 3.0); a `path_prefix` is
 #: any path before them, so a gateway behind a proxy's path rule needs no rewrite.
 ALERTMANAGER_API_PATHS = ("/api/v{version:[12]}/alerts", "/{prefix:.+}/api/v{version:[12]}/alerts")
+#: The sources that take a GET, their alert in the query string: every one but Sentry, whose
+#: signature covers a body (a GET has none).
+GET_SOURCES = tuple(source for source in auth.SOURCES if source != "sentry")
+
+
+def _webhook_path(sources: tuple[str, ...]) -> str:
+    """The webhook path for these sources only. The router then answers every other path and
+    method itself: 404 for a name that is no source (a path that takes nothing), 405 naming in
+    `Allow` only what the path takes (on Sentry's, only POST). It matches the path
+    percent-decoded: `sentr%79` is Sentry's path too."""
+    return "/v1/alerts/{source:" + "|".join(re.escape(source) for source in sources) + "}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,15 +271,14 @@ class Gateway:
 
         @web.middleware
         async def unrouted(request: web.Request, handler: Any) -> web.StreamResponse:
-            handling = Handling("unknown", uuid.uuid4().hex, time.perf_counter())
-            size = request.content_length
+            started = time.perf_counter()
             if _head_bytes(request) > MAX_HEAD_BYTES:
                 # A head that came whole in one read never counted as unfinished
                 # (server.py): the same limit, and the same answer, as one that trickled.
                 too_large = Refused(
                     431, "head_too_large", f"bad request: request head over {MAX_HEAD_BYTES} bytes"
                 )
-                return self.answers.refused(handling, request, too_large, size)
+                return self._unrouted_refusal(request, too_large, started)
             try:
                 response: web.StreamResponse = await handler(request)
             except web.HTTPException as exc:
@@ -294,10 +291,17 @@ class Gateway:
                 refused = Refused(
                     exc.status, reason, error, headers={"Allow": allow} if allow else None
                 )
-                return self.answers.refused(handling, request, refused, size)
+                return self._unrouted_refusal(request, refused, started)
             return response
 
         return unrouted
+
+    def _unrouted_refusal(
+        self, request: web.Request, refused: Refused, started: float
+    ) -> web.Response:
+        """A refusal before any handler: its source is "unknown", its id new."""
+        handling = Handling("unknown", uuid.uuid4().hex, started)
+        return self.answers.refused(handling, request, refused, request.content_length)
 
     async def wait_idle(self, timeout_s: float) -> bool:
         """Wait until no request is being handled; False if `timeout_s` passed first."""
@@ -328,16 +332,19 @@ class Gateway:
         return await self._traced(request, ALERTMANAGER_API)
 
     async def _traced(self, request: web.Request, route: Route) -> web.StreamResponse:
+        """`_handle` within the webhook's span (its context is the queued message's)."""
         source = route.source
         traceparent = request.headers.get("traceparent")
         with self.tracing.webhook(traceparent, source):
-            response = await self._post_alert(request, route)
+            response = await self._handle(request, route)
         if request.method == "GET":
             # A GET's answer may otherwise be cached, and a cached 202 queues nothing.
             response.headers["Cache-Control"] = "no-store"
         return response
 
-    async def _post_alert(self, request: web.Request, route: Route) -> web.StreamResponse:
+    async def _handle(self, request: web.Request, route: Route) -> web.StreamResponse:
+        """One webhook request, answered whatever becomes of it; counted in flight meanwhile,
+        so the stop can wait for it."""
         started = time.perf_counter()
         arrival = Arrival(
             request_id=uuid.uuid4().hex,
