@@ -37,6 +37,8 @@ class BadEncoding(Exception):
 
 
 class Decoder(Protocol):
+    """Decodes one body as its chunks arrive."""
+
     def feed(self, data: bytes, room: int) -> bytes:
         """The bytes `data` decodes to, stopping once more than `room` were produced."""
         ...
@@ -63,6 +65,8 @@ def decoder_for(values: Iterable[str]) -> Decoder:
 
 
 class _Identity:
+    """No coding: the body as it came."""
+
     def feed(self, data: bytes, room: int) -> bytes:
         return data
 
@@ -71,6 +75,8 @@ class _Identity:
 
 
 class _Inflate:
+    """gzip (member after member), or deflate: zlib's, else raw if its first bytes say so."""
+
     _GZIP_BITS = 16 + zlib.MAX_WBITS
     _RAW_BITS = -zlib.MAX_WBITS
 

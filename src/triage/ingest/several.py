@@ -4,8 +4,8 @@ another on their own lines, or a JSON array of alert objects (Vector's default `
 `json_batch`). The daemon reads one alert object per message (an array only as Prometheus'
 alerts), so the gateway queues each alert as its own message; `alert_texts` finds them.
 
-The gateway asks only of a body the normaliser could not read whole, so no body read today is
-read differently. A body is a batch only when it is unmistakably one: its second value starts on
+The gateway asks only of a body the normaliser could not read whole, so a body it reads whole
+is never read as a batch. A body is a batch only when it is unmistakably one: its second value starts on
 a new line, or it is an array of objects none of which has a `labels` object (Prometheus'
 alerts, read as one batch). Each alert's text is the slice of the body it was sent as, never
 JSON written again; finding them is the JSON scanner's pass over the body, and one more over an
@@ -38,6 +38,8 @@ class TooManyAlerts(Exception):
 
 @dataclass(frozen=True, slots=True)
 class _Value:
+    """A JSON value found in the body: where its text starts and ends, and what it parses to."""
+
     start: int
     end: int
     value: object
@@ -101,6 +103,7 @@ def _array_items(text: str, start: int) -> list[str] | None:
 
 
 def _objects(text: str, values: list[_Value]) -> list[str]:
+    """The text of each value, each an alert object; BadBatch naming the first that is not."""
     for index, value in enumerate(values, 1):
         if not isinstance(value.value, dict):
             raise BadBatch(f"alert {index} is not a JSON object")
