@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import os
 from pathlib import Path
 
 import boto3
@@ -298,6 +299,50 @@ def test_check_names_the_patterns_it_would_use(queues: Queues, tmp_path: Path) -
     assert check_lines(settings, "config") == [
         f"ok    config   sinks=backend concurrency=16 patterns={own} (1)"
     ]
+
+
+# --- Variables read under their documented names only -----------------------------------------
+
+#: Settings whose variable is the original worker's or an SDK's name, not TRIAGE_<FIELD>.
+ALIASED = [f for f, info in Settings.model_fields.items() if info.validation_alias is not None]
+
+
+@pytest.mark.parametrize("field", ALIASED)
+def test_a_setting_is_read_only_under_its_documented_name(
+    field: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """TRIAGE_GITHUB_TOKEN, TRIAGE_QUEUE_URL, TRIAGE_AWS_REGION … are no settings: the README
+    names GITHUB_TOKEN, ALERT_TRIAGE_QUEUE_URL, AWS_REGION, and `config.unknown_variable` says
+    the others are ignored. They were read, though, which also let Terraform's
+    `extra_environment` set a credential or the queue past the names it refuses."""
+    for name in list(os.environ):
+        if name.upper().startswith(("AWS_", "OPENAI_", "GITHUB_", "SLACK_", "TRIAGE_")):
+            monkeypatch.delenv(name)
+    default = load_settings()
+    shadow = f"TRIAGE_{field.upper()}"
+    monkeypatch.setenv(shadow, SHADOW_VALUES.get(field, "http://shadow.example/x"))
+    assert getattr(load_settings(), field) == getattr(default, field)
+    assert any(m.startswith(f"{shadow} is not a setting") for m in unknown_variables(os.environ))
+
+
+#: A value each aliased setting would accept, to show it is not read.
+SHADOW_VALUES = {
+    "aws_region": "eu-west-3",
+    "cloudwatch_namespace": "Shadow",
+    "sqs_wait_time": "3",
+    "sqs_max_messages": "2",
+    "backend_service_route": "/shadow",
+    "backend_token_secret_id": "shadow/secret",
+    "backend_token_env_key": "SHADOW_TOKEN",
+    "github_repository": "shadow/repo",
+    "github_token": "ghp_shadow",
+    "github_app_id": "4242",
+    "github_app_private_key": "shadow-key",
+    "github_app_private_key_file": "/shadow.pem",
+    "github_app_installation_id": "4242",
+    "openai_api_key": "sk-shadow",
+    "openai_model": "shadow-model",
+}
 
 
 # --- Misspelt variables ----------------------------------------------------------------------

@@ -28,7 +28,13 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
 from triage.errors import ConfigError
 from triage.models import Priority
@@ -321,6 +327,19 @@ class Settings(BaseSettings):
     #: behind such a proxy: without one, a sender could name any address it likes.
     ingest_trusted_proxy_hops: int = Field(0, ge=0, le=10)
 
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Keyword arguments, then the environment under each setting's documented name only
+        (`_DocumentedNames`); no .env or secrets directory is read."""
+        return init_settings, _DocumentedNames(settings_cls)
+
     @model_validator(mode="before")
     @classmethod
     def _as_written(cls, data: Any) -> Any:
@@ -585,6 +604,23 @@ def store_url(value: str) -> str:
 
 #: Shorter API tokens are refused: a guessable token is no authentication.
 MIN_API_TOKEN_CHARS = 16
+
+
+class _DocumentedNames(EnvSettingsSource):
+    """The environment, without TRIAGE_<FIELD> for a setting whose variable is another name
+    (ALERT_TRIAGE_QUEUE_URL, GITHUB_TOKEN …). pydantic-settings reads those too once a model
+    may be built by field name (`populate_by_name`, for `Settings(queue_url=…)`): a variable no
+    document names, which `config.unknown_variable` calls ignored, and which let a deployment's
+    guard on credential names (Terraform's `extra_environment`) be walked around."""
+
+    def __init__(self, settings_cls: type[BaseSettings]) -> None:
+        super().__init__(settings_cls)
+        fields = settings_cls.model_fields
+        documented = {env_name(field).lower() for field in fields}
+        shadows = {
+            f"triage_{field}" for field, info in fields.items() if info.validation_alias is not None
+        } - documented
+        self.env_vars = {k: v for k, v in self.env_vars.items() if k.lower() not in shadows}
 
 
 def env_name(field: str) -> str:
