@@ -2,12 +2,14 @@
 
 Grafana, Alertmanager, Sentry and scripts POST to `/v1/alerts/{source}`, and Prometheus and
 vmalert to Alertmanager's own `/api/v2/alerts` (the alertmanager source); each request is
-authenticated per source (`auth.py`), read by the daemon's own normaliser (`validate.py`) and
-queued as sent (decoded when it came compressed or in another charset), coalesced with its
-neighbours into SendMessageBatch calls (`outbox.py`); the answer is 202 only once SQS holds the
-body (`gateway.py`). What aiohttp would answer on its own (an unparsable request, another path,
-`Expect: 100-continue`) is answered the gateway's way (`server.py`). `service.py` runs it as a
-process. It does nothing else: the daemon stays the only place where alerts become tickets.
+authenticated per source (`auth.py`), its head and body read within bounds (`shape.py`,
+`reader.py`), read by the daemon's own normaliser (`validate.py`) and queued as sent (decoded
+when it came compressed or in another charset), coalesced with its neighbours into
+SendMessageBatch calls (`outbox.py`); the answer (`answers.py`) is 202 only once SQS holds the
+body (`gateway.py`, which lists a request's steps in order). What aiohttp would answer on its
+own (an unparsable request, another path, `Expect: 100-continue`) is answered the gateway's way
+(`server.py`). `service.py` runs it as a process. It does nothing else: the daemon stays the
+only place where alerts become tickets.
 """
 
 from triage.ingest.service import IngestService, run_gateway

@@ -100,9 +100,6 @@ from triage.sqs.inbox import (
 )
 from triage.tracing import NO_SPANS, Tracing
 
-# service.py builds the gateway from these two names.
-__all__ = ["Gateway", "Limits"]
-
 log = structlog.get_logger(__name__)
 
 #: Message attributes every queued webhook carries (read by `triage.sqs.inbox.Message.attributes`).

@@ -33,7 +33,8 @@ from triage.aws import client_config, keep_alive
 from triage.errors import ConfigError
 from triage.health import Health
 from triage.ingest.auth import TokenStore, TokensUnavailable
-from triage.ingest.gateway import Gateway, Limits
+from triage.ingest.gateway import Gateway
+from triage.ingest.limits import Limits
 from triage.ingest.outbox import MAX_WAITING, SqsOutbox
 from triage.ingest.probe import ANSWER_WITHIN_S, PROBE_TTL_S, QueueProbe
 from triage.ingest.server import BadHttpLines, GatewayRunner, connection_limit
