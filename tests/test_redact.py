@@ -1009,6 +1009,23 @@ CASES = [
     ("passwort=opal-42", "passwort=[REDACTED:password]"),
     ("Secrets__Db=opal-42", "Secrets__Db=[REDACTED:password]"),
     ("X-Api-Key -> opal-42", "X-Api-Key -> [REDACTED:password]"),
+    # A password by its place: Oracle's user/pw@db, Windows' options and net, a piped value,
+    # vault login, a secret store's CLI, a call's argument, a setter, a flow-style env entry.
+    ("sqlplus app/opal-42@orcl", "sqlplus app/[REDACTED:password]@orcl"),
+    ("cmdkey /pass:opal-42", "cmdkey /pass:[REDACTED:password]"),
+    ("net user admin opal-42 /add", "net user admin [REDACTED:password] /add"),
+    (
+        "echo opal-42 | docker login --password-stdin",
+        "echo [REDACTED:password] | docker login --password-stdin",
+    ),
+    ("vault login opal-42", "vault login [REDACTED:password]"),
+    ("gh secret set K --body opal-42", "gh secret set K --body [REDACTED:password]"),
+    (
+        "ftp_login(Object(FTP), 'u', 'opal-42')",
+        "ftp_login(Object(FTP), 'u', '[REDACTED:password]')",
+    ),
+    ('x.setPassword("opal-42")', 'x.setPassword("[REDACTED:password]")'),
+    ("{name: DB_PASSWORD, value: opal-42}", "{name: DB_PASSWORD, value: [REDACTED:password]}"),
 ]
 
 

@@ -24,9 +24,14 @@ _PASSWORD_OPTIONS = (
     ("sqlcmd|bcp|ipmitool|zip|unzip", ("-P",)),
     ("ssh-keygen", ("-N", "-P")),
     ("snmp(?:walk|bulkwalk|get|getnext|bulkget|set|table|trap)", ("-A", "-X")),
+    ("ldap(?:search|add|modify|delete|passwd|compare|whoami|exop|modrdn|url)", ("-w",)),
+    ("plink|pscp|psftp", ("-pw",)),
+    ("psexec(?:64)?", ("-p",)),
+    (r"openssl[ \t]{1,3}enc", ("-k",)),
+    ("(?:un)?rar", ("-p",)),
 )
 #: The commands whose password option takes its value glued to it.
-_GLUED_OPTION = re.compile("7za?")
+_GLUED_OPTION = re.compile("7za?|(?:un)?rar")
 
 
 def _command_passwords(match: re.Match[str]) -> str:
@@ -127,7 +132,8 @@ COMMAND_RULES: tuple[
         _command_passwords,
         # Whole command words (a space or a tab after them): `7z`, `zip` and `bcp` are in many
         # a base64 run or a word, which would each send the text through the pattern.
-        *(f"{word}{gap}" for word in ("login", "7z", "7za", "zip", "bcp") for gap in " \t"),
+        *(f"{word}{gap}" for word in ("login", "7z", "7za", "zip", "bcp", "rar") for gap in " \t"),
+        *("ldap", "plink", "pscp", "psftp", "psexec", "openssl"),
         *("mongo", "redis-cli", "sqlcmd", "ipmitool", "ssh-keygen", "snmp"),
     ),
     # smbclient's (and rpcclient's, net's) -U user%password; lftp's -u user,password.
@@ -226,7 +232,9 @@ COMMAND_RULES: tuple[
         r"((?<![\w-])--(?:[A-Za-z0-9]{1,20}-){0,4}(?:password|passwd|passphrase|secret|pass|pat"
         r"|(?:auth|access|refresh|session)?token"
         r"|(?:api|access|private|signing|encryption|routing|service|integration|license|insert"
-        r"|master|auth|subscription|functions|app|application|sdk|account)-key)"
+        r"|master|auth|subscription|functions|app|application|sdk|account)-key"
+        # A secret store's value (aws secretsmanager's --secret-string and --secret-binary).
+        r"|secret-(?:string|binary|value))"
         # A value that is wholly a placeholder (`$DD_APP_KEY`, `${{ secrets.X }}`) says where
         # the secret comes from, and stays, as after `name=`. A quoted value goes whole, to its
         # closing quote (`--password "it's a b"`; one never closed, to the line's end), its

@@ -220,6 +220,16 @@ MARKUP_RULES: tuple[
         'alue"',
         'alue\\"',
     ),
+    # … and in YAML's flow style, unquoted or quoted: {name: DB_PASSWORD, value: …}.
+    _rule(
+        r"""\{[ \t]{0,16}(?:name|key)[ \t]{0,3}:[ \t]{0,3}(?P<nq>["']?)(?P<name>[\w.:/-]{1,128}+)(?P=nq)"""
+        r"""[ \t]{0,3},[ \t]{0,16}value[ \t]{0,3}:[ \t]{0,3}(?!\[REDACTED)"""
+        r"""(?P<value>"[^"\r\n]{0,4096}+"|'[^'\r\n]{0,4096}+'|[^\s,{}"'][^,{}\r\n]{0,4095}+)""",
+        _object_value,
+        "value:",
+        "value :",
+        flags=re.IGNORECASE,
+    ),
     # Dockerfile's ENV in its older form, `ENV DD_API_KEY <value>` (docker build's `Step 5/9 :
     # ENV …`): the rest of the line is the value. The name is read whole, then asked.
     _rule(

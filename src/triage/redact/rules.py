@@ -15,6 +15,7 @@ from triage.redact.commands import COMMAND_RULES
 from triage.redact.markup import MARKUP_RULES
 from triage.redact.pairs import CHANGED_VALUE_RULES, PAIR_RULES, TOLD_RULES
 from triage.redact.personal import PERSONAL_RULES
+from triage.redact.positional import POSITIONAL_RULES
 from triage.redact.redis import REDIS_RULES
 from triage.redact.rule import _Rule
 from triage.redact.sections import SECTION_RULES
@@ -27,6 +28,7 @@ _RULES: tuple[_Rule, ...] = (
     *CLOUD_RULES,  # cloud: AWS signatures and keys, Datadog, Azure
     *HEADER_RULES,  # web: Bearer, Authorization, Cookie; a URL's user and password
     *COMMAND_RULES,  # commands: passwords on a command line
+    *POSITIONAL_RULES,  # positional: a password by its place in a command or a call
     *URL_RULES,  # web: a URL's query, fragment and path
     *MARKUP_RULES,  # markup: XML, SQL, Kubernetes env, validators, PHP
     *TABLE_RULES,  # tables: a column named like a secret

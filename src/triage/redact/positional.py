@@ -1,0 +1,184 @@
+"""Rules for a password known by its place, not by a name beside it: Oracle's `user/pw@db`,
+Windows' slash options (`/p:pw`, `/RP pw`) and `net use`/`net user`, a value piped into a
+command that reads a password from its input (`--password-stdin`, `chpasswd`), `vault login
+<token>`, a secret store's command line setting a value, and a call's argument as a stack
+trace prints it (`PDO->__construct(…, 'pw')`) or a setter takes it (`setPassword("pw")`).
+"""
+
+from __future__ import annotations
+
+import re
+
+from triage.redact.names import _SECRET_NAME, _SECRET_NAME_NEEDLES, _kept_value
+from triage.redact.rule import _Rule, _rule
+
+_PLACEHOLDER = "[REDACTED:password]"
+
+#: A value given as one word: quoted whole (`q`), or a run of non-space; not a placeholder
+#: already, nor a variable (`$PW`, `%PW%`), which says where the value comes from.
+_VALUE = (
+    r"""(?!\[REDACTED|\$|%[A-Za-z_])(?:(?P<q>["'])[^"'\r\n]{1,512}+(?P=q)"""
+    r"""|[^\s"'|;&<>]{1,512}+)"""
+)
+
+
+def _value_replaced(match: re.Match[str]) -> str:
+    """The match with its `value` group replaced, its quotes kept, unless a name's value would
+    keep it (`_kept_value`: a state word, a masked one)."""
+    value = match["value"]
+    quote = match["q"] or ""
+    if _kept_value("password", value.strip("\"'")):
+        return match[0]
+    start, end = match.start("value") - match.start(), match.end("value") - match.start()
+    return f"{match[0][:start]}{quote}{_PLACEHOLDER}{quote}{match[0][end:]}"
+
+
+def _piped_value(match: re.Match[str]) -> str:
+    """A value piped into a command that reads a password: replaced, but for `chpasswd`, whose
+    input is `user:password`, only the part after the colon."""
+    if "chpasswd" not in match["reader"]:
+        return _value_replaced(match)
+    value = match["value"]
+    colon = value.find(":")
+    if colon < 0:
+        return _value_replaced(match)
+    quote = match["q"] or ""
+    start = match.start("value") - match.start() + colon + 1
+    end = match.end("value") - match.start()
+    return f"{match[0][:start]}{_PLACEHOLDER}{quote}{match[0][end:]}"
+
+
+#: Functions whose arguments a stack trace prints, and which of them is the password (from 0):
+#: PHP's PDO and mysqli, mysql_connect, oci_connect, ldap_bind, ftp_login, ssh2_auth_password,
+#: imap_open.
+_CALLS = (
+    (r"PDO(?:->|::)__construct|new[ \t]{1,3}PDO|mysqli(?:->|::)(?:__construct|real_connect)", 2),
+    (r"new[ \t]{1,3}mysqli|mysqli_connect|mysql_p?connect|ldap_bind|ftp_login", 2),
+    (r"ssh2_auth_password|imap_open", 2),
+    (r"mysqli_real_connect", 3),
+    (r"oci_(?:p|new_)?connect", 1),
+)
+#: A call's argument: quoted (PHP's trace writes strings so), or anything else up to a comma.
+_ARGUMENT = re.compile(
+    r"""[ \t]{0,8}(?:'(?:[^'\\\n]|\\.){0,4096}+'|"(?:[^"\\\n]|\\.){0,4096}+"|[^,()'"\n]{0,1024}+(?:\([^()\n]{0,1024}+\))?)[ \t]{0,8}"""
+)
+
+
+def _call_argument(match: re.Match[str]) -> str:
+    """A call's arguments with the password's (its place from `_CALLS`) replaced, when it is a
+    quoted string; else the match unchanged."""
+    index = next(i for name, i in _CALLS if re.fullmatch(name, match["function"], re.I))
+    args = match["args"]
+    position = 0
+    for _ in range(index):
+        argument = _ARGUMENT.match(args, position)
+        if argument is None or argument.end() >= len(args) or args[argument.end()] != ",":
+            return match[0]
+        position = argument.end() + 1
+    argument = _ARGUMENT.match(args, position)
+    value = argument[0].strip() if argument else ""
+    if argument is None or len(value) < 3 or value[0] not in "'\"" or value[-1] != value[0]:
+        return match[0]
+    start = match.start("args") - match.start() + args.index(value, position)
+    quote = value[0]
+    replaced = f"{quote}{_PLACEHOLDER}{quote}"
+    return f"{match[0][:start]}{replaced}{match[0][start + len(value) :]}"
+
+
+POSITIONAL_RULES: tuple[_Rule, ...] = (
+    # Oracle's tools take user/password[@database] (sqlplus, sqlldr, expdp, impdp, exp, imp,
+    # rman's target and catalog, dgmgrl; `userid=`), as does SQL*Plus' CONNECT with an `@`.
+    # `sqlplus / as sysdba` has no user, and no password.
+    _rule(
+        r"(?<![\w./-])(?:(?:sqlplus|sqlldr|expdp|impdp|exp|imp|rman|dgmgrl)"
+        r"(?:[ \t]{1,3}(?:-[A-Za-z]{1,10}+|target|catalog|auxiliary)){0,4}+[ \t]{1,3}"
+        r"(?:(?:userid|target|catalog)=)?[\"']?[A-Za-z_][\w$#]{0,127}+/"
+        r"(?P<value>(?!\[REDACTED)[^\s@\"'/]{1,256}+)(?=@|[\s\"']|$)"
+        r"|conn(?:ect)?[ \t]{1,3}[A-Za-z_][\w$#]{0,127}+/"
+        r"(?P<connected>(?!\[REDACTED)[^\s@\"'/]{1,256}+)(?=@))",
+        lambda m: (
+            m[0].replace(m["value"], _PLACEHOLDER, 1)
+            if m["value"]
+            else m[0][: m.start("connected") - m.start()] + _PLACEHOLDER
+        ),
+        *(
+            f"{word}{gap}"
+            for word in ("sqlplus", "sqlldr", "expdp", "impdp", "exp", "imp")
+            for gap in " \t"
+        ),
+        *(f"{word}{gap}" for word in ("rman", "dgmgrl", "conn", "connect") for gap in " \t"),
+        flags=re.IGNORECASE,
+    ),
+    # Windows' options: /p:pw, /pass:pw, /password:pw, /pwd:pw (cmdkey, xfreerdp, wmic,
+    # msdeploy), schtasks' /RP pw.
+    _rule(
+        r"(?<=[ \t])/(?:(?:p|pass|password|pwd|pw)[:=]|rp[ \t]{1,3}(?![/*]))"
+        + f"(?P<value>{_VALUE})",
+        _value_replaced,
+        "/p",
+        "/rp",
+        flags=re.IGNORECASE,
+    ),
+    # net use [drive] \\server\share <password> …, net user <name> <password> …; `*` asks.
+    _rule(
+        r"(?<![\w-])net[ \t]{1,3}(?:use(?:[ \t]{1,3}(?:[A-Za-z]:|\*))?[ \t]{1,3}\\\\[^\s]{1,256}+"
+        r"|user[ \t]{1,3}(?![/\\])[^\s/]{1,64}+)[ \t]{1,3}(?![/*])" + f"(?P<value>{_VALUE})",
+        _value_replaced,
+        "net ",
+        "net\t",
+        flags=re.IGNORECASE,
+    ),
+    # A value echoed or printed into a command that reads a password from its input: docker's
+    # (podman's, helm's …) --password-stdin, chpasswd (user:password), passwd --stdin, gh's
+    # --with-token.
+    _rule(
+        r"(?<![\w-])(?:echo(?:[ \t]{1,3}-[neE]{1,3}+){0,3}+|printf(?:[ \t]{1,3}[\"']%s(?:\\n)?[\"'])?)"
+        rf"[ \t]{{1,3}}(?P<value>{_VALUE})[ \t]{{0,8}}\|[ \t]{{0,8}}"
+        r"(?P<reader>[^\n|;&]{0,256}?(?:--pass(?:word)?-stdin|chpasswd|passwd[^\n|;&]{0,64}--stdin"
+        r"|--with-token))",
+        _piped_value,
+        "stdin",
+        "chpasswd",
+        "with-token",
+        flags=re.IGNORECASE,
+    ),
+    # vault login <token> (not an option, nor a method's key=value).
+    _rule(
+        r"(?<![\w-])vault[ \t]{1,3}login(?:[ \t]{1,3}-[\w=-]{1,64}+){0,4}+[ \t]{1,3}"
+        rf"(?![\w.-]{{1,64}}=|-)(?P<value>{_VALUE})",
+        _value_replaced,
+        "vault",
+        flags=re.IGNORECASE,
+    ),
+    # A secret store's command setting a value: gh secret set … --body|-b, az keyvault secret
+    # set … --value, aws ssm put-parameter … --value, … secrets create … --data.
+    _rule(
+        r"(?<![\w-])(?:secrets?[ \t]{1,3}(?:set|create|put|add|update)|put-parameter)"
+        r"(?![\w-])[^\n|;&]{0,512}?(?<![\w-])(?:--value|--body|--data|-b)(?:[ \t]{1,3}|=)"
+        f"(?P<value>{_VALUE})",
+        _value_replaced,
+        "secret",
+        "put-parameter",
+        flags=re.IGNORECASE,
+    ),
+    # A stack trace's call of a function that takes a password (`_CALLS`), its arguments
+    # printed: PDO->__construct('mysql:…', 'root', 'pw').
+    _rule(
+        rf"(?P<function>{'|'.join(name for name, _ in _CALLS)})[ \t]{{0,3}}\("
+        r"""(?P<args>(?:[^()'"\n]|'(?:[^'\\\n]|\\.){0,4096}+'|"(?:[^"\\\n]|\\.){0,4096}+\""""
+        r"|\([^()\n]{0,1024}+\)){1,8192}+)\)",
+        _call_argument,
+        *("pdo", "mysql", "oci_", "ldap_", "ftp_login", "ssh2_auth", "imap_open"),
+        flags=re.IGNORECASE,
+    ),
+    # A setter or a builder's method named like a secret, with a literal: setPassword("pw"),
+    # set_api_key('pw'), withClientSecret("pw"), .password("pw") (not getPassword("db"), whose
+    # argument names the secret).
+    _rule(
+        rf"(?:(?<![\w$])(?:set|with)_?[A-Za-z0-9_]{{0,64}}?|(?<=\.)){_SECRET_NAME}[ \t]{{0,3}}\("
+        rf"[ \t]{{0,3}}(?P<value>(?P<q>[\"'])(?!\[REDACTED)[^\"'\r\n]{{1,512}}+(?P=q))",
+        _value_replaced,
+        *_SECRET_NAME_NEEDLES,
+        flags=re.IGNORECASE,
+    ),
+)
