@@ -242,6 +242,27 @@ def test_run_refuses_a_github_app_key_that_cannot_sign(
     assert SECRET not in result.stdout + result.stderr
 
 
+@pytest.mark.parametrize("headers", [SECRET + "-0123", f"x-api-key={SECRET}-0123,{SECRET}-4567"])
+def test_a_tracing_header_written_without_its_name_is_not_logged(
+    headers: str,
+    queues: Queues,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """OTEL_EXPORTER_OTLP_HEADERS holding a bare token (its `name=` forgotten): OpenTelemetry
+    warns that the header is invalid, quoting it, and the README promises no secret in a log
+    line: the daemon holds those values as credentials, so the warning shows them redacted."""
+    env = daemon_env(settings_for(queues, "http://127.0.0.1:9", tmp_path / "t.db"))
+    env.update(
+        {"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:9", "OTEL_EXPORTER_OTLP_HEADERS": headers}
+    )
+    result = run_in_process(monkeypatch, capsys, "run", "--drain", env=env)
+    assert result.returncode == 0
+    assert "Header format invalid" in result.stderr
+    assert SECRET not in result.stdout + result.stderr
+
+
 # --- triage check ----------------------------------------------------------------------------
 
 

@@ -13,6 +13,7 @@ from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
+from urllib.parse import unquote
 
 import structlog
 from botocore.exceptions import ClientError, NoCredentialsError
@@ -185,13 +186,25 @@ def route_teams(router: Router) -> set[str]:
     return {team for rule in router.rules for team in rule.team}
 
 
-def hold_credentials(settings: Settings) -> None:
-    """Every credential in the settings (API keys, tokens, webhook URLs) is held: redacted by
-    exact value wherever it appears. Tokens read later (the backend's, GitHub App installation
-    tokens) are held where they are read."""
+#: OpenTelemetry's exporter headers: an API key more often than not (`x-api-key=…`), and
+#: OpenTelemetry's own warning about an entry it cannot read quotes the entry.
+OTEL_HEADER_VARIABLES = ("OTEL_EXPORTER_OTLP_HEADERS", "OTEL_EXPORTER_OTLP_TRACES_HEADERS")
+
+
+def hold_credentials(settings: Settings, environ: Mapping[str, str] = os.environ) -> None:
+    """Every credential in the settings (API keys, tokens, webhook URLs) and in the tracing
+    exporter's headers is held: redacted by exact value wherever it appears. Tokens read later
+    (the backend's, GitHub App installation tokens) are held where they are read."""
     for _, value in settings:
         if isinstance(value, SecretStr) and value.get_secret_value():
             hold(value.get_secret_value())
+    for name in OTEL_HEADER_VARIABLES:
+        for entry in environ.get(name, "").split(","):
+            # `name=value`, or a bare value whose name was forgotten (the warning's case).
+            key, equals, value = entry.partition("=")
+            secret = (value if equals else key).strip()
+            hold(secret)
+            hold(unquote(secret))
 
 
 async def run_daemon(
