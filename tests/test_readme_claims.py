@@ -13,6 +13,7 @@ import boto3
 import pytest
 
 from daemon_harness import Queues, daemon_env, run_in_process, settings_for
+from triage.app import deployment_warnings
 from triage.errors import ConfigError
 from triage.ops.check import run_checks
 from triage.settings import URL_FIELDS, Settings, env_name, load_settings, unknown_variables
@@ -261,6 +262,18 @@ def test_a_tracing_header_written_without_its_name_is_not_logged(
     assert result.returncode == 0
     assert "Header format invalid" in result.stderr
     assert SECRET not in result.stdout + result.stderr
+
+
+def test_an_api_token_with_the_endpoints_off_is_warned_about() -> None:
+    """TRIAGE_API_TOKEN set while TRIAGE_HTTP_PORT is 0: the operator API and status page it
+    asks for are off, which `triage run` says at start-up (one `config.api_without_port`)."""
+    token = "operator-token-0123456789"
+    off = Settings(store_url="dynamodb://t", api_token=token, http_port=0)
+    assert [event for event, _ in deployment_warnings(off, ("github",), {})] == [
+        "config.api_without_port"
+    ]
+    on = Settings(store_url="dynamodb://t", api_token=token, http_port=8080)
+    assert deployment_warnings(on, ("github",), {}) == []
 
 
 # --- triage check ----------------------------------------------------------------------------

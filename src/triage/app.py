@@ -317,7 +317,8 @@ def deployment_warnings(
     settings: Settings, sinks: Sequence[str], environ: Mapping[str, str]
 ) -> list[tuple[str, str]]:
     """(event, detail) for each setting that works but is most likely wrong where the daemon
-    runs: a development default left in place, or a store the replicas cannot share."""
+    runs: a development default left in place, a store the replicas cannot share, or an API
+    token for endpoints that are turned off."""
     found = []
     if "backend" in sinks and "backend_base_url" not in settings.model_fields_set:
         found.append(
@@ -333,6 +334,14 @@ def deployment_warnings(
                 "TRIAGE_STORE_URL is SQLite in an ECS task: each task keeps its own file, so "
                 "replicas open a ticket each and a replaced task forgets its incidents "
                 "(use dynamodb://TABLE)",
+            )
+        )
+    if settings.api_token is not None and not settings.http_port:
+        found.append(
+            (
+                "config.api_without_port",
+                "TRIAGE_API_TOKEN is set but TRIAGE_HTTP_PORT is 0: the operator API and the "
+                "status page, served on that port, are off",
             )
         )
     return found
