@@ -32,7 +32,7 @@ async def store(tmp_path: Path) -> AsyncIterator[SQLiteStore]:
     "query",
     [
         "sate=closed",  # a misspelt filter
-        "source=cloudwatch",  # a filter this API does not have
+        "severity=high",  # a filter this API does not have (priority is)
         "State=open",  # names are case-sensitive
         "state=closed&state=open",  # one of two would be dropped
         "flapping=on",  # not a spelling of yes or no

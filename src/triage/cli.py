@@ -156,6 +156,24 @@ def _operator_commands(sub: Any) -> None:
     listing.add_argument("--state", choices=["open", "closed", "all"], default="open")
     listing.add_argument("--team", type=_team, help="only this team's incidents")
     listing.add_argument("--flapping", action="store_true", help="only flapping incidents")
+    listing.add_argument("--source", help="only this source's (cloudwatch, alertmanager, …)")
+    listing.add_argument(
+        "--priority", metavar="P", help="critical, high, medium, low or P0..P3; commas: several"
+    )
+    listing.add_argument(
+        "--search", metavar="WORDS", help="only titles holding these words (any case)"
+    )
+    listing.add_argument(
+        "--match",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="as a silence's: source, team, title or a label; =, !=, =~, !~; repeat: all hold",
+    )
+    listing.add_argument(
+        "--since", metavar="WHEN", help="opened (or reopened) since: 2h, 1d or 2026-12-05T06:00Z"
+    )
+    listing.add_argument("--before", metavar="WHEN", help="opened (or reopened) before WHEN")
     show = verbs.add_parser("show", help="one incident with its recent history")
     show.add_argument("fingerprint")
     close = verbs.add_parser("close", help="close through the lifecycle (the sinks are told)")
@@ -254,13 +272,17 @@ def _could_be_fingerprint(text: str) -> bool:
 
 
 async def _incidents(settings: Settings, store: Any, args: argparse.Namespace) -> int:
-    from triage.ops.operator import Filter, find_incident, incident_json, list_incidents
+    from triage.ops.operator import find_incident, incident_json, list_incidents
     from triage.redact import Redactor
     from triage.view import json_line
 
     redactor = Redactor()
     if args.verb == "list":
-        keep = Filter(args.state, args.team, args.flapping)
+        try:
+            keep = _listing_filter(args, store.now())
+        except ValueError as exc:
+            _err(f"triage: incidents: {exc}")
+            return 2
         for incident in await list_incidents(store, keep):
             print(json_line(incident_json(incident, redactor)))
         return 0
@@ -279,6 +301,24 @@ async def _incidents(settings: Settings, store: Any, args: argparse.Namespace) -
         print(json_line(incident_json(found, redactor, history=True)))
         return 0
     return await _close(settings, store, found, args)
+
+
+def _listing_filter(args: argparse.Namespace, now: Any) -> Any:
+    """The `Filter` of `incidents list`'s options; ValueError names a value that names nothing."""
+    from triage.ops.operator import parse_filter
+
+    return parse_filter(
+        now=now,
+        state=args.state,
+        team=args.team,
+        flapping=args.flapping,
+        source=args.source,
+        priority=args.priority,
+        search=args.search,
+        match=args.match,
+        since=args.since,
+        before=args.before,
+    )
 
 
 async def _close(settings: Settings, store: Any, found: Any, args: argparse.Namespace) -> int:

@@ -1,6 +1,7 @@
 """The operator's API and status page on the daemon's port, behind `TRIAGE_API_TOKEN`.
 
-    GET    /api/v1/incidents[?state=open|closed|all&team=T&flapping=1&limit=N&offset=N]
+    GET    /api/v1/incidents[?state=open|closed|all&team=T&flapping=1&source=S&priority=P
+                          &search=WORDS&match=K=V…&since=WHEN&before=WHEN&limit=N&offset=N]
     GET    /api/v1/incidents/{fingerprint}                               one, with its history
     GET    /api/v1/silences[?all=1]                                      JSON list
     POST   /api/v1/silences  {"matchers": [...], "duration": "2h" | "until": "…Z", "comment": "…"}
@@ -46,13 +47,13 @@ from triage.incidents.silences import Silence, SilenceCache
 from triage.metrics import Metrics
 from triage.ops.http_server import Handler, Request, Response
 from triage.ops.operator import (
-    Filter,
     SharedScan,
     end_kept_warning,
     find_incident,
     incident_json,
     list_incidents,
     new_silence,
+    parse_filter,
     shown_silences,
     silence_json,
     silence_warnings,
@@ -203,11 +204,18 @@ class OperatorApi:
 
     async def incidents(self, request: Request) -> Response:
         try:
-            query = _query(request, ("state", "team", "flapping", "limit", "offset"))
-            keep = Filter(
-                query.get("state") or "open",
-                query.get("team"),
-                _flag(query, "flapping"),
+            query = _query(request, _LISTING_PARAMETERS, repeatable=("match",))
+            keep = parse_filter(
+                now=self.view.clock(),
+                state=query.get("state") or "open",
+                team=query.get("team"),
+                flapping=_flag(query, "flapping"),
+                source=query.get("source"),
+                priority=query.get("priority"),
+                search=query.get("search"),
+                match=_every(request, "match"),
+                since=query.get("since"),
+                before=query.get("before"),
             )
             limit = _limit(query.get("limit") or None)
             offset = _offset(query.get("offset") or None)
@@ -383,21 +391,36 @@ _YES = ("", "1", "true", "yes")
 _NO = ("0", "false", "no")
 
 
-def _query(request: Request, allowed: Sequence[str]) -> dict[str, str]:
-    """The request's query parameters, each named in `allowed` and given at most once.
-    ValueError for any other: a misspelt filter (`?sate=closed`, `?source=…`, which this API
-    does not filter by) ignored would answer an unfiltered list that looks filtered, and of
-    `?state=open&state=closed` one would be dropped without a word."""
+#: The filters and paging `GET /api/v1/incidents` takes (`match` as often as wanted).
+_LISTING_PARAMETERS = (
+    "state", "team", "flapping", "source", "priority", "search", "match", "since", "before",
+    "limit", "offset",
+)  # fmt: skip
+
+
+def _query(
+    request: Request, allowed: Sequence[str], *, repeatable: Sequence[str] = ()
+) -> dict[str, str]:
+    """The request's query parameters, each named in `allowed` and given at most once (those
+    in `repeatable` as often as wanted: `_every` reads them all). ValueError for any other: a
+    misspelt filter (`?sate=closed`) ignored would answer an unfiltered list that looks
+    filtered, and of `?state=open&state=closed` one would be dropped without a word."""
     pairs = parse_qsl(request.query, keep_blank_values=True, errors="replace")
     found: dict[str, str] = {}
     for name, value in pairs:
         if name not in allowed:
             takes = f"takes {', '.join(allowed)}" if allowed else "takes no query parameters"
             raise ValueError(f"unknown query parameter {name[:40]!r}: this path {takes}")
-        if name in found:
+        if name in found and name not in repeatable:
             raise ValueError(f"query parameter {name!r} given twice")
         found[name] = value
     return found
+
+
+def _every(request: Request, name: str) -> list[str]:
+    """Every value of a repeatable query parameter, in the order given."""
+    pairs = parse_qsl(request.query, keep_blank_values=True, errors="replace")
+    return [value for given, value in pairs if given == name]
 
 
 def _flag(query: Mapping[str, str], name: str) -> bool:

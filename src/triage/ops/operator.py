@@ -30,6 +30,7 @@ from triage.incidents.silences import (
     is_unicode,
     shown_value,
 )
+from triage.models import Priority
 from triage.normalize.common import line
 from triage.redact import Redactor, secret_named
 from triage.view import terminal_line
@@ -97,11 +98,20 @@ def _silence_end(duration: str | None, until: str | None, now: datetime) -> date
 
 @dataclass(frozen=True, slots=True)
 class Filter:
-    """Which incidents a list shows."""
+    """Which incidents a list shows: every condition given must hold (`parse_filter` builds
+    one from what an operator typed)."""
 
     state: str = "open"
     team: str | None = None
     flapping: bool = False
+    source: str | None = None
+    priorities: frozenset[Priority] = frozenset()
+    #: Casefolded; found anywhere in the title as shown (redacted).
+    search: str | None = None
+    matchers: tuple[Matcher, ...] = ()
+    #: Opened (or last reopened) at or after `since`, and before `before`.
+    since: datetime | None = None
+    before: datetime | None = None
 
     def __post_init__(self) -> None:
         if self.state not in STATES:
@@ -112,11 +122,149 @@ class Filter:
             raise ValueError(f"team {self.team!r}: expected a team name (leave it out for all)")
 
     def keeps(self, incident: Incident) -> bool:
+        """Whether every condition holds, the cheap ones first (a search or a matcher
+        redacts the values it reads)."""
         if self.state != "all" and _listed_state(incident) != self.state:
             return False
         if self.team is not None and (team_of(incident) or "").lower() != self.team.lower():
             return False
-        return not self.flapping or incident.flapping
+        if self.flapping and not incident.flapping:
+            return False
+        if self.source is not None and incident.source != self.source:
+            return False
+        if self.priorities and (incident.ticket is None or incident.ticket.priority not in
+                                self.priorities):  # fmt: skip
+            return False
+        if not self._opened_within(_last_opened(incident)):
+            return False
+        return self._says(incident)
+
+    def _opened_within(self, opened: datetime) -> bool:
+        if self.since is not None and opened < self.since:
+            return False
+        return self.before is None or opened < self.before
+
+    def _says(self, incident: Incident) -> bool:
+        """Whether the incident, as operators see it, holds every matcher and the search."""
+        if not self.matchers and self.search is None:
+            return True
+        subject = as_shown(_subject(incident))
+        if not all(m.holds(subject) for m in self.matchers):
+            return False
+        return self.search is None or self.search in subject.value("title").casefold()
+
+
+#: The longest `search`: a title is one line; more is a paste, not a search.
+MAX_SEARCH_CHARS = 200
+#: The values `priority` takes, besides the priorities' own names (P0 is critical).
+_PRIORITY_NAMES = {
+    **{p.value: p for p in Priority},
+    **{f"p{p.rank}": p for p in Priority},
+}
+
+
+def parse_filter(
+    *,
+    now: datetime,
+    state: str = "open",
+    team: str | None = None,
+    flapping: bool = False,
+    source: str | None = None,
+    priority: str | None = None,
+    search: str | None = None,
+    match: Sequence[str] = (),
+    since: str | None = None,
+    before: str | None = None,
+) -> Filter:
+    """The filter an operator typed (`triage incidents list`, `GET /api/v1/incidents`), each
+    value strict: ValueError names the first one that could only mislead (an unknown source
+    or priority, a blank search, a matcher a silence would refuse, a time without a UTC
+    offset, a `since` after `before`), never a filter that quietly keeps all or nothing."""
+    opened_since = parse_moment("since", since, now) if since is not None else None
+    opened_before = parse_moment("before", before, now) if before is not None else None
+    if opened_since is not None and opened_before is not None and opened_since >= opened_before:
+        raise ValueError("since is not before before: nothing can match")
+    return Filter(
+        state,
+        team,
+        flapping,
+        source=_known_source(source) if source is not None else None,
+        priorities=_priorities(priority) if priority is not None else frozenset(),
+        search=_search(search) if search is not None else None,
+        matchers=_filter_matchers(match),
+        since=opened_since,
+        before=opened_before,
+    )
+
+
+def _known_source(given: str) -> str:
+    """`given` when an alert can have it as its source; else ValueError with the one meant."""
+    from triage.routes import KNOWN_SOURCES  # the normalisers' names, loaded when asked for
+
+    if given in KNOWN_SOURCES:
+        return given
+    meant = difflib.get_close_matches(given.lower(), KNOWN_SOURCES, n=1, cutoff=0.6)
+    hint = f" (did you mean {meant[0]!r}?)" if meant else ""
+    raise ValueError(
+        f"source {given[:40]!r}: no alert has it{hint}; sources are {', '.join(KNOWN_SOURCES)}"
+    )
+
+
+def _priorities(given: str) -> frozenset[Priority]:
+    """`critical`, `P1`, or several with commas (`critical,high`), any case."""
+    chosen = [_PRIORITY_NAMES.get(name.strip().lower()) for name in given.split(",")]
+    if not chosen or None in chosen:
+        raise ValueError(
+            f"priority {given[:40]!r}: expected critical, high, medium or low (or P0..P3), "
+            "several separated by commas"
+        )
+    return frozenset(p for p in chosen if p is not None)
+
+
+def _search(given: str) -> str:
+    if not given.strip():
+        raise ValueError("search: expected some words of the title (leave it out for all)")
+    if len(given) > MAX_SEARCH_CHARS:
+        raise ValueError(f"search: at most {MAX_SEARCH_CHARS} characters")
+    if not is_unicode(given):
+        raise ValueError("search is not valid Unicode (a lone surrogate)")
+    # Titles are stored one line, single-spaced: so is the search, or a pasted one never holds.
+    return " ".join(given.split()).casefold()
+
+
+def _filter_matchers(texts: Sequence[str]) -> tuple[Matcher, ...]:
+    """Matchers as a silence takes them (and refuses them): a matcher copied from a silence
+    lists what it quiets, and one a silence would refuse as a mistake lists nothing here."""
+    if len(texts) > MAX_MATCHERS:
+        raise ValueError(f"a filter takes at most {MAX_MATCHERS} matchers")
+    redactor = Redactor()
+    return tuple(_new_matcher(text, redactor) for text in texts)
+
+
+def parse_moment(name: str, text: str, now: datetime) -> datetime:
+    """A time an operator gives a filter: a duration back from `now` (`90m`, `2h`, `1d`) or
+    ISO 8601 with a UTC offset (`2026-12-05T06:00Z`), in UTC; ValueError names `name`. A time
+    without an offset is refused, as for a silence's end: whose zone it is in is a guess."""
+    try:
+        return now - parse_duration(text)
+    except ValueError:
+        pass
+    example = "a duration back from now (90m, 2h, 1d) or a time such as 2026-12-05T06:00Z"
+    try:
+        when = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise ValueError(f"{name} {text[:40]!r}: expected {example}") from None
+    if when.utcoffset() is None:
+        raise ValueError(f"{name} {text[:40]!r} has no UTC offset: add Z for UTC, or {example}")
+    try:
+        return when.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(f"{name} {text[:40]!r}: out of the calendar's range") from None
+
+
+def _last_opened(incident: Incident) -> datetime:
+    """When the incident opened, or last reopened: what "opened in the last hour" means."""
+    return incident.reopened_at or incident.opened_at
 
 
 def _listed_state(incident: Incident) -> str:
