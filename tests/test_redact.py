@@ -1026,6 +1026,9 @@ CASES = [
     ),
     ('x.setPassword("opal-42")', 'x.setPassword("[REDACTED:password]")'),
     ("{name: DB_PASSWORD, value: opal-42}", "{name: DB_PASSWORD, value: [REDACTED:password]}"),
+    # A section inside a JSON string; a Kubernetes Secret's stringData.
+    ('{"m": "secrets:\\n  db: opal-42"}', '{"m": "secrets:\\n  db: [REDACTED:password]"}'),
+    ("stringData:\n  api: opal-42\n", "stringData:\n  api: [REDACTED:password]\n"),
 ]
 
 

@@ -48,6 +48,15 @@ TEXTS = [
     pytest.param(f"[secrets]\ndb = {SECRET}\napi = {SECOND}\n", id="ini-section"),
     pytest.param(f"[app.credentials]\ngithub = '{SECRET}'\n", id="toml-table"),
     pytest.param(f"<secrets><db>{SECRET}</db></secrets>", id="xml-section"),
+    # Inside a JSON string (a log line holding YAML), its lines broken by escaped `\n`.
+    pytest.param(json.dumps({"log": f"config:\nsecrets:\n  db: {SECRET}\n"}), id="escaped-yaml"),
+    pytest.param(json.dumps({"log": f"password:\n  {SECRET}\n"}), id="escaped-yaml-value"),
+    # A Kubernetes Secret's data and stringData.
+    pytest.param(f"kind: Secret\nstringData:\n  api: {SECRET}\n", id="k8s-string-data"),
+    pytest.param(f"apiVersion: v1\nkind: Secret\ndata:\n  api: {SECRET}\n", id="k8s-data"),
+    pytest.param(
+        json.dumps({"kind": "Secret", "data": {"api": SECRET, "db": SECOND}}), id="k8s-json"
+    ),
 ]
 
 
@@ -124,9 +133,22 @@ KEPT = [
     # A singular section word stays a single secret's name.
     "secret.name=prod-db",
     "credential.helper=store",
+    # A ConfigMap's data is no secret; nor is a key heading a block inside a JSON string.
+    "kind: ConfigMap\ndata:\n  log_level: debug\n",
+    '{"log": "config:\\n  port: 80\\n"}',
+    '{"log": "password:\\n"}',
     # An INI section that is no secrets section.
     "[database]\nhost = db01\nport = 5432\n",
 ]
+
+
+def test_a_name_ending_an_escaped_line_keeps_the_json_valid() -> None:
+    """A secret's name at the end of a line inside a JSON string takes no escape as its value:
+    the redacted text is still JSON (no stray `\\[`), and the value below it is gone."""
+    text = json.dumps({"log": f"secrets:\n  db: {SECRET}\npassword:\n  {SECOND}\n"})
+    out = redact(text)
+    assert SECRET not in out and SECOND not in out
+    assert json.loads(out)["log"].startswith("secrets:\n  db: [REDACTED:password]")
 
 
 @pytest.mark.parametrize("text", KEPT)

@@ -330,7 +330,9 @@ PAIR_RULES: tuple[
         # one, its brackets and outer quotes kept.
         r"""|(?P<list>(?:\[|\[\]string\{)[ \t]{0,3}(?P<lq>\\?["']))"""
         r"""(?:[^\]}\r\n\\]|\\.){1,4096}+(?=[\]}])"""
-        rf"""|(?P<open>\\?(?:""\"|'''|["'])?)(?:[^\s&;,"'}}\\]|\\(?!["'])){{1,{_VALUE_MAX}}}+)""",
+        # An unquoted value, which never starts with an escaped line break or tab (a name that
+        # ends its line inside a JSON string heads what follows, and holds no value).
+        rf"""|(?!\\[nrt])(?P<open>\\?(?:""\"|'''|["'])?)(?:[^\s&;,"'}}\\]|\\(?!["'])){{1,{_VALUE_MAX}}}+)""",
         _keep_quotes,
         *_SECRET_NAME_NEEDLES,
         flags=re.IGNORECASE,

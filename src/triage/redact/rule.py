@@ -78,12 +78,14 @@ _LINES = ((r"\r?\n", r"[^\r\n]"), (r"(?:\\r)?\\n", r"""(?:[^\r\n\\"]|\\[^nr])"""
 #: `\"key\":` inside a JSON string) and spaces around (up to 64 before it, as aligned
 #: configuration has). Atomic and possessive: `=>` is never taken back to make `>` the value,
 #: nor a space to make it the value's start. The value may start on the next line (YAML's
-#: `password:` then the value indented below), unless that line is a mapping's key, a list's
-#: item or a comment: the name then heads a section (`sections.py`), and holds no value.
+#: `password:` then the value indented below; the break escaped inside a JSON string too),
+#: unless that line is a mapping's key, a list's item or a comment: the name then heads a
+#: section (`sections.py`), and holds no value.
 _ASSIGN = (
     r"""(?:\\?["'])?[ \t\u00a0\u202f]{0,64}"""
     r"(?>=>|:=|=|:|<<-|<-|(?<=[ \t])->(?=[ \t])|[\u2192\u21d2\u27f6\u27f9\u279c\u2794\u21a6])"
-    r"(?>[ \t\u00a0]{0,3}(?:\r?\n(?![ \t]{0,64}+(?:-[ \t]|#|[^\s:#]{1,128}+[ \t]{0,8}:(?:\s|$))))?"
+    r"(?>[ \t\u00a0]{0,3}(?:(?:\r?\n|(?:\\r)?\\n(?![ \t]{0,64}+\"))"
+    r"(?![ \t]{0,64}+(?:-[ \t]|#|[^\s:#\\]{1,128}+[ \t]{0,8}:(?:\s|$|\\[nr]))))?"
     r"[ \t]{0,61})"
 )
 _OPEN_QUOTE = r"""(?:\\?["'])?"""

@@ -33,6 +33,19 @@ def section_named(name: str) -> bool:
     return _SECTION_NAME.search(bare) is not None or secret_named(bare)
 
 
+#: A Kubernetes Secret's manifest, whose `data` and `stringData` hold only secrets.
+_KIND_SECRET = re.compile(r"""kind\\?["']?[ \t]{0,8}:[ \t]{0,8}\\?["']?Secret(?![\w-])""")
+
+
+def _holds_secrets(key: str, text: str) -> bool:
+    """True for a key whose children are secrets (`section_named`), or a Kubernetes Secret's
+    `stringData`, or its `data` when `text` is a Secret's manifest."""
+    bare = key.strip(" \t\"'\\:")
+    if bare == "stringData" or (bare == "data" and _KIND_SECRET.search(text) is not None):
+        return True
+    return section_named(bare)
+
+
 def section_meta(name: str) -> bool:
     """True for a child's name that describes the secrets (`count`, `provider`, `db_host`,
     `per_minute`), not one of them."""
@@ -106,7 +119,7 @@ def _object(match: re.Match[str]) -> str:
     text = match.string
     key = _KEY_BEFORE.search(text, max(0, match.start() - 140), match.start())
     inner = match["object"][1:-1]
-    if key is not None and section_named(key[1]):
+    if key is not None and _holds_secrets(key[1], text):
         inner = _object_leaves(inner)
     else:
         inner = _OBJECT_AFTER_KEY.sub(_object, inner)
@@ -141,12 +154,13 @@ def _yaml_value(key: str, value: str) -> str:
     return f"{quote}{_PLACEHOLDER}{quote}{tail}"
 
 
-def _yaml_children(block: str) -> str:
+def _yaml_children(block: str, newline: str = "\n") -> str:
     """A section's YAML block with each child's value replaced (`_yaml_value`): `key: value`,
-    a list's `- value`, and the lines of a block scalar (`key: |`)."""
+    a list's `- value`, and the lines of a block scalar (`key: |`). Its lines are broken by
+    `newline` (an escaped `\\n` inside a JSON string)."""
     out: list[str] = []
     scalar_indent = -1  # the indentation of a block scalar's key, while its lines follow
-    for line in block.split("\n"):
+    for line in block.split(newline):
         parsed = _YAML_LINE.fullmatch(line.rstrip("\r"))
         indent = len(parsed["indent"]) if parsed else 0
         if scalar_indent >= 0 and line.strip() and indent > scalar_indent:
@@ -167,17 +181,27 @@ def _yaml_children(block: str) -> str:
             out.append(line)
         else:
             out.append(head + _yaml_value("", parsed["item"].rstrip("\r")))
-    return "\n".join(out)
+    return newline.join(out)
 
 
 def _yaml_block(match: re.Match[str]) -> str:
     """A YAML key's block: its children's values replaced if the key names a section, else
     the sections inside it redacted."""
     block = match["block"]
-    if section_named(match["key"]):
+    if _holds_secrets(match["key"], match.string):
         block = _yaml_children(block)
     else:
         block = _YAML_BLOCK.sub(_yaml_block, block)
+    return f"{match['head']}{block}"
+
+
+def _escaped_yaml_block(match: re.Match[str]) -> str:
+    """`_yaml_block` for YAML inside a JSON string, its lines broken by escaped `\\n`."""
+    block = match["block"]
+    if _holds_secrets(match["key"], match.string):
+        block = _yaml_children(block, "\\n")
+    else:
+        block = _ESCAPED_YAML_BLOCK.sub(_escaped_yaml_block, block)
     return f"{match['head']}{block}"
 
 
@@ -189,6 +213,17 @@ _YAML_BLOCK = re.compile(
     r"[ \t]{0,64}+(?:#[^\n]{0,1024}+)?)"
     r"(?P<block>(?:\r?\n(?:(?P=indent)[ \t]{1,64}+[^\n]{0,65536}+|(?P=indent)-[ \t][^\n]{0,65536}+"
     r"|[ \t]{0,64}+(?=\r?\n))){1,65536}+)"
+)
+
+
+#: … the same inside a JSON string: a line starts after an escaped `\\n` or at the string's
+#: start, and ends at the next escaped break or at the string's closing quote.
+_ESCAPED_LINE = r"""(?:[^"\\\r\n]|\\[^nr]){0,65536}+"""
+_ESCAPED_YAML_BLOCK = re.compile(
+    r"(?P<head>(?:(?<=\\n)|(?<=\"))(?P<indent>[ \t]{0,64}+)(?:-[ \t]{1,8}+)?"
+    r"(?P<key>[\w.$/][\w.$/-]{0,127}+)[ \t]{0,8}+:[ \t]{0,64}+)"
+    rf"(?P<block>(?:(?:\\r)?\\n(?:(?P=indent)[ \t]{{1,64}}+{_ESCAPED_LINE}|(?P=indent)-[ \t]{_ESCAPED_LINE}"
+    r"|[ \t]{0,64}+(?=(?:\\r)?\\n))){1,65536}+)"
 )
 
 
@@ -227,9 +262,25 @@ SECTION_RULES: tuple[_Rule, ...] = (
     # An object after a key (`"secrets": {…}`, `secrets = {…}`, `'secrets': {…}`); the key
     # is read back from the text before the assignment, so that the engine jumps from one
     # `:` or `=` to the next.
-    _rule(_OBJECT_AFTER_KEY.pattern, _object, *_SECRET_NAME_NEEDLES, flags=re.IGNORECASE),
-    # A YAML key heading a block (`secrets:` then `  db: …`).
-    _rule(_YAML_BLOCK.pattern, _yaml_block, *_SECRET_NAME_NEEDLES, flags=re.IGNORECASE),
+    _rule(
+        _OBJECT_AFTER_KEY.pattern,
+        _object,
+        *_SECRET_NAME_NEEDLES,
+        "stringdata",
+        flags=re.IGNORECASE,
+    ),
+    # A YAML key heading a block (`secrets:` then `  db: …`; a Kubernetes Secret's `data:`);
+    # also inside a JSON string.
+    _rule(
+        _YAML_BLOCK.pattern, _yaml_block, *_SECRET_NAME_NEEDLES, "stringdata", flags=re.IGNORECASE
+    ),
+    _rule(
+        _ESCAPED_YAML_BLOCK.pattern,
+        _escaped_yaml_block,
+        *_SECRET_NAME_NEEDLES,
+        "stringdata",
+        flags=re.IGNORECASE,
+    ),
     # An INI or TOML table (`[secrets]` then `db = …` up to the next table).
     _rule(
         r"(?P<header>(?m:^)[ \t]{0,64}+\[\[?(?P<name>[\w.\" -]{1,128}+)\]\]?[ \t]{0,64}+(?=\r?\n))"
