@@ -200,6 +200,11 @@ def _operator_commands(sub: Any) -> None:
     )
     add.add_argument("--comment", required=True, help="why")
     add.add_argument("--author", default=None, help="default: $USER")
+    add.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="only say which open incidents it would match; add nothing",
+    )
     listed = verbs.add_parser("list", help="active silences, one JSON object per line")
     listed.add_argument("--all", action="store_true", help="also the ones ended this week")
     expire = verbs.add_parser("expire", help="end a silence now")
@@ -380,7 +385,7 @@ async def _close_on_its_way(store: Any, fingerprint: str) -> bool:
 
 
 async def _silence(store: Any, args: argparse.Namespace) -> int:
-    from triage.ops.operator import new_silence, shown_silences, silence_json
+    from triage.ops.operator import new_silence, shown_silences, silence_json, silences_json
     from triage.redact import Redactor
     from triage.view import json_line
 
@@ -391,6 +396,8 @@ async def _silence(store: Any, args: argparse.Namespace) -> int:
             silence = new_silence(
                 args.match, args.duration, args.comment, _author(args), now, until=args.until
             )
+            if args.dry_run:
+                return await _preview_silence(store, silence, now)
             added = await store.add_silence(silence, now)
         except ValueError as exc:
             _err(f"triage: silence: {exc}")
@@ -399,14 +406,37 @@ async def _silence(store: Any, args: argparse.Namespace) -> int:
         await _warn_about_silence(store, added, silence)
         return 0
     if args.verb == "list":
-        for silence in shown_silences(await store.silences(), now, every=args.all):
-            print(json_line(silence_json(silence, redactor, now)))
+        shown = shown_silences(await store.silences(), now, every=args.all)
+        for listed in silences_json(shown, await store.incidents(), redactor, now):
+            print(json_line(listed))
         return 0
     expired = await store.expire_silence(args.id, now)
     if expired is None:
         _err(f"triage: silence: no silence {args.id}")
         return 1
     print(json_line(silence_json(expired, redactor, now)))
+    return 0
+
+
+async def _preview_silence(store: Any, silence: Any, now: Any) -> int:
+    """`silence add --dry-run`: the silence as it would be added, with the open incidents it
+    would match, and its warnings; nothing is stored (the store's own limits, such as the
+    silences' shared budget of regular expressions, are checked only by an add)."""
+    from triage.ops.operator import matching_json, open_subjects, silence_json, silence_warnings
+    from triage.redact import Redactor
+    from triage.view import json_line
+
+    redactor = Redactor()
+    incidents, silences = await store.incidents(), await store.silences()
+    shown = silence_json(silence, redactor, now)
+    shown["matching"] = matching_json(silence, open_subjects(incidents), redactor)
+    print(json_line(shown))
+    _err(
+        f"triage: silence: dry run: it would match {shown['matching']['open']} open "
+        "incidents; nothing was added"
+    )
+    for warning in silence_warnings(silence, incidents, silences=silences):
+        _err(f"triage: silence: warning: {warning}")
     return 0
 
 

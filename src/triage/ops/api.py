@@ -4,7 +4,8 @@
                           &search=WORDS&match=K=V…&since=WHEN&before=WHEN&limit=N&offset=N]
     GET    /api/v1/incidents/{fingerprint}                               one, with its history
     GET    /api/v1/silences[?all=1]                                      JSON list
-    POST   /api/v1/silences  {"matchers": [...], "duration": "2h" | "until": "…Z", "comment": "…"}
+    POST   /api/v1/silences[?dry_run=1]  {"matchers": [...], "duration": "2h" | "until": "…Z",
+                                        "comment": "…"}    (dry_run: what it would match)
     DELETE /api/v1/silences/{id}                                         expire it now
     GET    /                                                             the status page
     POST   /login                                                        the page's login form
@@ -52,11 +53,14 @@ from triage.ops.operator import (
     find_incident,
     incident_json,
     list_incidents,
+    matching_json,
     new_silence,
+    open_subjects,
     parse_filter,
     shown_silences,
     silence_json,
     silence_warnings,
+    silences_json,
 )
 from triage.redact import Redactor
 from triage.settings import Settings
@@ -249,17 +253,20 @@ class OperatorApi:
             return _error(400, str(exc))
         now = self.view.clock()
         shown = shown_silences(await self.view.store.silences(), now, every=every)
-        redactor = self.view.redactor
-        return _json(200, {"silences": [silence_json(s, redactor, now) for s in shown]})
+        incidents = await self.view.scan.incidents(self.view.store)
+        listed = silences_json(shown, incidents, self.view.redactor, now)
+        return _json(200, {"silences": listed})
 
     async def add_silence(self, request: Request) -> Response:
         now = self.view.clock()
         try:
-            _query(request, ())
+            dry_run = _flag(_query(request, ("dry_run",)), "dry_run")
             matchers, (duration, until), comment, author = _silence_request(request.body)
             silence = new_silence(
                 matchers, duration, comment, author, now, self.view.redactor, until=until
             )
+            if dry_run:
+                return await self._preview_silence(silence, now)
             added = await self.view.store.add_silence(silence, now)
         except (ValueError, TypeError) as exc:  # JSONDecodeError is a ValueError
             return _error(400, str(exc))
@@ -271,6 +278,18 @@ class OperatorApi:
         if warnings:  # only when there is one, as scripts read the silence's keys as they were
             shown["warnings"] = warnings
         return _json(201, shown)
+
+    async def _preview_silence(self, silence: Silence, now: datetime) -> Response:
+        """`?dry_run=1`: 200 with the silence as it would be added, the open incidents it would
+        match and its warnings; nothing is stored."""
+        incidents = await self.view.scan.incidents(self.view.store)
+        shown = silence_json(silence, self.view.redactor, now)
+        shown["matching"] = matching_json(silence, open_subjects(incidents), self.view.redactor)
+        silences = await self.view.store.silences()
+        warnings = silence_warnings(silence, incidents, silences=silences)
+        if warnings:
+            shown["warnings"] = warnings
+        return _json(200, shown)
 
     async def _silence_warnings(self, silence: Silence, asked: Silence) -> list[str]:
         """`silence_warnings` for `silence`, the store's answer to the add of `asked`, against

@@ -22,6 +22,7 @@ from triage.incidents.silences import (
     FIELDS,
     MAX_MATCHERS,
     MAX_VALUE_CHARS,
+    AsShown,
     Matcher,
     Op,
     Silence,
@@ -337,8 +338,12 @@ async def list_incidents(
     fingerprint makes the order total, so pages (`offset`) of incidents opened in the same
     instant neither repeat nor skip one, whatever order the store read them in."""
     everything = await (scan.incidents(store) if scan is not None else store.incidents())
-    chosen = [i for i in everything if keep.keeps(i)]
-    chosen.sort(key=lambda i: i.fingerprint)
+    return _ordered(i for i in everything if keep.keeps(i))
+
+
+def _ordered(incidents: Iterable[Incident]) -> list[Incident]:
+    """Most urgent first, then the newest, then by fingerprint (a total order)."""
+    chosen = sorted(incidents, key=lambda i: i.fingerprint)
     chosen.sort(key=lambda i: i.opened_at, reverse=True)
     chosen.sort(key=lambda i: (i.state is not State.OPEN, _rank(i)))
     return chosen
@@ -451,6 +456,53 @@ def silence_json(silence: Silence, redactor: Redactor, now: datetime) -> dict[st
         "comment": text(silence.comment),
         "author": text(silence.author),
     }
+
+
+#: Open incidents a silence's `matching` names, most urgent first (it counts them all).
+MATCHING_NAMED = 10
+#: Silences a listing says `matching` for, soonest end first: each is matched against every
+#: open incident (at most `_CHECKED`), on the daemon's event loop for the API.
+MATCHED_SILENCES = 100
+
+
+def open_subjects(incidents: Iterable[Incident]) -> list[tuple[Incident, AsShown]]:
+    """The open incidents (at most `_CHECKED`, most urgent first), each with what a silence
+    matches it by: read (and redacted) once, however many silences are matched against it."""
+    opened = _ordered(i for i in incidents if _listed_state(i) == "open")
+    return [(incident, as_shown(_subject(incident))) for incident in opened[:_CHECKED]]
+
+
+def matching_json(
+    silence: Silence, subjects: Sequence[tuple[Incident, AsShown]], redactor: Redactor
+) -> dict[str, Any]:
+    """Which open incidents `silence` matches (whether or not it is in effect): how many,
+    and the first `MATCHING_NAMED` by fingerprint and title; `checked` only when there were
+    more open incidents than `open_subjects` matches against."""
+    matched = [incident for incident, subject in subjects if silence.matches(subject)]
+    shown: dict[str, Any] = {
+        "open": len(matched),
+        "incidents": [
+            {"fingerprint": i.fingerprint, "title": redactor.text(i.title)}
+            for i in matched[:MATCHING_NAMED]
+        ],
+    }
+    if len(subjects) == _CHECKED:
+        shown["checked"] = _CHECKED
+    return shown
+
+
+def silences_json(
+    silences: Sequence[Silence],
+    incidents: Iterable[Incident],
+    redactor: Redactor,
+    now: datetime,
+) -> list[dict[str, Any]]:
+    """Silences as listed, each of the first `MATCHED_SILENCES` with its `matching`."""
+    subjects = open_subjects(incidents)
+    shown = [silence_json(s, redactor, now) for s in silences]
+    for silence, listed in zip(silences[:MATCHED_SILENCES], shown, strict=False):
+        listed["matching"] = matching_json(silence, subjects, redactor)
+    return shown
 
 
 def new_silence(
