@@ -64,6 +64,44 @@ def test_quotes_that_do_not_wrap_a_whole_value_are_kept(
     assert load_settings().openai_model == value
 
 
+# --- A credential in the wrong variable --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("AWS_REGION", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYs3cretKEY1"),
+        ("GITHUB_REPOSITORY", "ghp_s3cretPassw0rd0123456789abcdefABCDEF"),
+        ("GITHUB_REPOSITORY", "github_pat_11ABCDEFG0s3cretPassw0rd_0123456789"),
+    ],
+)
+def test_a_credential_pasted_into_a_plain_setting_is_not_quoted(
+    name: str, value: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two lines of an env file swapped (an AWS secret key under AWS_REGION, a GitHub token under
+    GITHUB_REPOSITORY): the error names the variable and why, without the value, as a
+    credential's own error would."""
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    message = str(caught.value)
+    assert message.startswith(f"{name}: ") and value[:12] not in message
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("AWS_REGION", "eu west 1"), ("GITHUB_REPOSITORY", "https://github.com/acme/ops")],
+)
+def test_a_mistyped_region_or_repository_is_still_quoted(
+    name: str, value: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A value that is a region or a repository written wrongly is shown, so the typo is seen."""
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    assert repr(value) in str(caught.value)
+
+
 # --- TRIAGE_STORE_URL ------------------------------------------------------------------------
 
 

@@ -393,13 +393,20 @@ class Settings(BaseSettings):
     @classmethod
     def _region(cls, value: str) -> str:
         if not _REGION.fullmatch(value):
-            raise ValueError(f"{value[:40]!r} is not an AWS region name (e.g. eu-west-1)")
+            # Quoted only when short as a region is: a longer value is more likely a secret key
+            # from the line next to it in the env file.
+            shown = repr(value) if len(value) <= 25 else f"a value of {len(value)} characters"
+            raise ValueError(f"{shown} is not an AWS region name (e.g. eu-west-1)")
         return value
 
     @field_validator("github_repository")
     @classmethod
     def _repository(cls, value: str | None) -> str | None:
         if value is not None and not _REPOSITORY.fullmatch(value):
+            # Without a `/` it is no attempt at owner/name, and may be the token from the line
+            # next to it in the env file: not quoted.
+            if "/" not in value:
+                raise ValueError("has no /: expected owner/name (e.g. acme/ops)")
             raise ValueError(f"{value[:100]!r} is not owner/name")
         return value
 
