@@ -73,6 +73,7 @@ def test_quotes_that_do_not_wrap_a_whole_value_are_kept(
         ("AWS_REGION", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYs3cretKEY1"),
         ("GITHUB_REPOSITORY", "ghp_s3cretPassw0rd0123456789abcdefABCDEF"),
         ("GITHUB_REPOSITORY", "github_pat_11ABCDEFG0s3cretPassw0rd_0123456789"),
+        ("TRIAGE_SINKS", "backend,ghp_s3cretpassw0rd0123456789abcdefabcdef"),
     ],
 )
 def test_a_credential_pasted_into_a_plain_setting_is_not_quoted(
@@ -85,7 +86,7 @@ def test_a_credential_pasted_into_a_plain_setting_is_not_quoted(
     with pytest.raises(ConfigError) as caught:
         load_settings()
     message = str(caught.value)
-    assert message.startswith(f"{name}: ") and value[:12] not in message
+    assert message.startswith(f"{name}: ") and value[-12:].lower() not in message.lower()
 
 
 @pytest.mark.parametrize(
@@ -100,6 +101,16 @@ def test_a_mistyped_region_or_repository_is_still_quoted(
     with pytest.raises(ConfigError) as caught:
         load_settings()
     assert repr(value) in str(caught.value)
+
+
+def test_a_misspelt_sink_is_still_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    """TRIAGE_SINKS=backend,jira: the unknown sink is named beside the known ones."""
+    monkeypatch.setenv("TRIAGE_SINKS", "backend,jira")
+    with pytest.raises(ConfigError, match="unknown sink"):
+        load_settings()
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    assert "jira" in str(caught.value) and "backend, github, slack" in str(caught.value)
 
 
 # --- TRIAGE_STORE_URL ------------------------------------------------------------------------

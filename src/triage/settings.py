@@ -443,9 +443,9 @@ class Settings(BaseSettings):
             raise ValueError(f"names no sink; known: {', '.join(KNOWN_SINKS)}")
         unknown = sorted(set(value) - set(KNOWN_SINKS))
         if unknown:
-            raise ValueError(
-                f"unknown sink(s) {', '.join(unknown)}; known: {', '.join(KNOWN_SINKS)}"
-            )
+            # A name as long as no sink's is more likely a token pasted on the wrong line.
+            named = [name if len(name) <= 20 else f"({len(name)} characters)" for name in unknown]
+            raise ValueError(f"unknown sink(s) {', '.join(named)}; known: {', '.join(KNOWN_SINKS)}")
         return value
 
     @field_validator("log_format", "log_level", "metrics", mode="before")
