@@ -1029,6 +1029,7 @@ CASES = [
     # A section inside a JSON string; a Kubernetes Secret's stringData.
     ('{"m": "secrets:\\n  db: opal-42"}', '{"m": "secrets:\\n  db: [REDACTED:password]"}'),
     ("stringData:\n  api: opal-42\n", "stringData:\n  api: [REDACTED:password]\n"),
+    ('{"m": "[secrets]\\ndb = opal-42"}', '{"m": "[secrets]\\ndb = [REDACTED:password]"}'),
 ]
 
 

@@ -51,6 +51,7 @@ TEXTS = [
     # Inside a JSON string (a log line holding YAML), its lines broken by escaped `\n`.
     pytest.param(json.dumps({"log": f"config:\nsecrets:\n  db: {SECRET}\n"}), id="escaped-yaml"),
     pytest.param(json.dumps({"log": f"password:\n  {SECRET}\n"}), id="escaped-yaml-value"),
+    pytest.param(json.dumps({"log": f"[secrets]\ndb = {SECRET}\n"}), id="escaped-ini"),
     # A Kubernetes Secret's data and stringData.
     pytest.param(f"kind: Secret\nstringData:\n  api: {SECRET}\n", id="k8s-string-data"),
     pytest.param(f"apiVersion: v1\nkind: Secret\ndata:\n  api: {SECRET}\n", id="k8s-data"),

@@ -81,6 +81,11 @@ LEAKS = [
         id="sql-insert-rows",
     ),
     pytest.param(f"SET PASSWORD FOR 'app'@'%' = '{SECRET}'", id="mysql-set-password-for"),
+    # A table inside a JSON string (a log line holding a query's output).
+    pytest.param(
+        '{"log": "user\\tpassword\\thost\\napp\\t' + SECRET + '\\tdb01\\n"}', id="escaped-tsv"
+    ),
+    pytest.param('{"log": "name,token\\nci,' + SECRET + '"}', id="escaped-csv"),
 ]
 
 

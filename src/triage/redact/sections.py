@@ -14,6 +14,7 @@ import re
 
 from triage.redact.names import _SECRET_NAME_NEEDLES, _kept_value, secret_named
 from triage.redact.rule import _Rule, _rule
+from triage.redact.tables import TABLE, table
 from triage.redact.words import SECTION_FIRST_META, SECTION_META, SECTION_WORD
 
 _PLACEHOLDER = "[REDACTED:password]"
@@ -246,6 +247,33 @@ def _ini_table(match: re.Match[str]) -> str:
     return match["header"] + _INI_PAIR.sub(pair, match["body"])
 
 
+_INI_TABLE = re.compile(
+    r"(?P<header>(?m:^)[ \t]{0,64}+\[\[?(?P<name>[\w.\" -]{1,128}+)\]\]?[ \t]{0,64}+(?=\r?\n))"
+    r"(?P<body>(?:\r?\n(?![ \t]{0,64}+\[)[^\n]{0,65536}+){1,65536}+)",
+    re.IGNORECASE,
+)
+_TABLE = re.compile(TABLE, re.IGNORECASE)
+
+#: A JSON string whose text holds an escaped line break.
+_JSON_LINES = re.compile(
+    r"""(?<!\\)"(?=(?:[^"\\\r\n]|\\[^n]){0,65536}+\\n)(?P<body>(?:[^"\\\r\n]|\\.){1,65536}+)\""""
+)
+#: An escape inside a JSON string: a line break or a tab is read as one, any other kept.
+_STRING_ESCAPE = re.compile(r"\\(.)")
+_READ_ESCAPES = {"n": "\n", "t": "\t"}
+
+
+def _json_lines(match: re.Match[str]) -> str:
+    """A JSON string's text with its INI tables and tables redacted as raw text is: its escaped
+    line breaks and tabs read, the rules applied, and written escaped again (a JSON string
+    holds no raw line break or tab, so this changes nothing else)."""
+    text = _STRING_ESCAPE.sub(lambda e: _READ_ESCAPES.get(e[1], e[0]), match["body"])
+    redacted = _INI_TABLE.sub(_ini_table, _TABLE.sub(table, text))
+    if redacted == text:
+        return match[0]
+    return '"' + redacted.replace("\n", "\\n").replace("\t", "\\t") + '"'
+
+
 #: The text of an XML element, between a tag's `>` and the next `<`.
 _XML_TEXT = re.compile(r">(?P<text>[^<]*[^<\s][^<]*)<")
 
@@ -282,13 +310,10 @@ SECTION_RULES: tuple[_Rule, ...] = (
         flags=re.IGNORECASE,
     ),
     # An INI or TOML table (`[secrets]` then `db = …` up to the next table).
-    _rule(
-        r"(?P<header>(?m:^)[ \t]{0,64}+\[\[?(?P<name>[\w.\" -]{1,128}+)\]\]?[ \t]{0,64}+(?=\r?\n))"
-        r"(?P<body>(?:\r?\n(?![ \t]{0,64}+\[)[^\n]{0,65536}+){1,65536}+)",
-        _ini_table,
-        *_SECRET_NAME_NEEDLES,
-        flags=re.IGNORECASE,
-    ),
+    _rule(_INI_TABLE.pattern, _ini_table, *_SECRET_NAME_NEEDLES, flags=re.IGNORECASE),
+    # A JSON string holding lines (escaped `\\n`): its INI tables and the tables of
+    # `tables.py`, read in the string's text as they are in raw text.
+    _rule(_JSON_LINES.pattern, _json_lines, *_SECRET_NAME_NEEDLES, flags=re.IGNORECASE),
     # An XML element named like a section (`<secrets><db>…</db></secrets>`).
     _rule(
         rf"(?P<open><(?P<tag>[\w:.-]{{0,64}}?{SECTION_WORD})"

@@ -65,7 +65,7 @@ def _row_replaced(line: str, delimiter: str, secret: dict[int, str]) -> str:
     return "".join(pieces)
 
 
-def _table(match: re.Match[str]) -> str:
+def table(match: re.Match[str]) -> str:
     """A table's rows with their secret columns replaced, while a row has as many cells as the
     header; the header and every other line stay. Unchanged when no header cell names a
     secret."""
@@ -91,7 +91,7 @@ _CELL = (
 
 #: A header row (a secret's name somewhere in it) whose cells are names between one delimiter
 #: (a tab, `,`, `;` or `|`), and the lines after it that hold that delimiter or rule the table.
-_TABLE = (
+TABLE = (
     rf"(?P<header>(?m:^)(?=[ \t]{{0,64}}+(?:\|[ \t]{{0,64}}+)?{_CELL}[ ]{{0,64}}+[\t,;|])"
     rf"(?=[^\r\n]{{0,1024}}?{_SECRET_NAME})[ \t]{{0,64}}+(?:\|[ \t]{{0,64}}+)?"
     rf"{_CELL}[ ]{{0,64}}+(?P<d>[\t,;|])[ ]{{0,64}}+{_CELL}"
@@ -152,7 +152,7 @@ def _sql_insert(match: re.Match[str]) -> str:
 
 
 TABLE_RULES: tuple[_Rule, ...] = (
-    _rule(_TABLE, _table, *_SECRET_NAME_NEEDLES, flags=re.IGNORECASE),
+    _rule(TABLE, table, *_SECRET_NAME_NEEDLES, flags=re.IGNORECASE),
     _rule(
         r"(?P<head>INSERT[ \t]{1,8}INTO[ \t]{1,8}[^\s(]{1,256}+[ \t]{0,8}"
         r"\((?P<columns>[^()]{1,4096}+)\)[ \t\r\n]{0,64}VALUES[ \t\r\n]{0,64})"
