@@ -176,6 +176,13 @@ def _operator_commands(sub: Any) -> None:
     listing.add_argument("--before", metavar="WHEN", help="opened (or reopened) before WHEN")
     show = verbs.add_parser("show", help="one incident with its recent history")
     show.add_argument("fingerprint")
+    for verb in (listing, show):
+        verb.add_argument(
+            "--output",
+            choices=["json", "text"],
+            default="json",
+            help="json (one object per line, for scripts) or text (for reading)",
+        )
     close = verbs.add_parser("close", help="close through the lifecycle (the sinks are told)")
     close.add_argument("fingerprint")
     close.add_argument("--comment", required=True, help="why; shown in the close note")
@@ -279,7 +286,6 @@ def _could_be_fingerprint(text: str) -> bool:
 async def _incidents(settings: Settings, store: Any, args: argparse.Namespace) -> int:
     from triage.ops.operator import find_incident, incident_json, list_incidents
     from triage.redact import Redactor
-    from triage.view import json_line
 
     redactor = Redactor()
     if args.verb == "list":
@@ -288,8 +294,9 @@ async def _incidents(settings: Settings, store: Any, args: argparse.Namespace) -
         except ValueError as exc:
             _err(f"triage: incidents: {exc}")
             return 2
+        now = store.now()
         for incident in await list_incidents(store, keep):
-            print(json_line(incident_json(incident, redactor)))
+            print(_shown_incident(incident_json(incident, redactor), incident, args, now))
         return 0
     if not _could_be_fingerprint(args.fingerprint):
         _err(f"triage: incidents: no incident {args.fingerprint[:80]!r}")
@@ -303,9 +310,24 @@ async def _incidents(settings: Settings, store: Any, args: argparse.Namespace) -
         _err(f"triage: incidents: {exc}")
         return 1
     if args.verb == "show":
-        print(json_line(incident_json(found, redactor, history=True)))
+        shown = incident_json(found, redactor, history=True)
+        print(_shown_incident(shown, found, args, store.now()))
         return 0
     return await _close(settings, store, found, args)
+
+
+def _shown_incident(
+    shown: dict[str, Any], incident: Any, args: argparse.Namespace, now: Any
+) -> str:
+    """An incident as `--output` asks: a JSON line, or text for reading (`show`: a block)."""
+    from triage.ops.operator_text import incident_block, incident_line
+    from triage.view import json_line
+
+    if args.output == "json":
+        return json_line(shown)
+    if args.verb == "show":
+        return incident_block(shown, now)
+    return incident_line(shown, incident.reopened_at or incident.opened_at, now)
 
 
 def _listing_filter(args: argparse.Namespace, now: Any) -> Any:

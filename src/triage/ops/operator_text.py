@@ -1,0 +1,135 @@
+"""`triage incidents list|show --output text`: incidents as a person reads them in a terminal,
+each time both absolute and relative ("12 min ago").
+
+Built only from `operator.incident_json` (redacted twice), and every text from it passes
+`view.terminal_line`, so no escape sequence, bidi control or other invisible character an
+alert held reaches the terminal: each is written as `\\uXXXX`. JSON stays what scripts read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from triage.view import terminal_line
+
+#: Characters of a title a list line shows (`show` prints it whole).
+_TITLE_CHARS = 100
+#: Characters of a fingerprint a list line shows: enough for `show`, which takes a prefix.
+_FINGERPRINT_CHARS = 12
+
+
+def relative(when: datetime, now: datetime) -> str:
+    """`when` as a person says it from `now`: `40 s ago`, `12 min ago`, `3 h 4 min ago`,
+    `2 d 5 h ago`, or `in 5 min` for a time ahead (a retry, a held close)."""
+    seconds = int((now - when).total_seconds())
+    span = _span(abs(seconds))
+    return f"{span} ago" if seconds >= 0 else f"in {span}"
+
+
+def _span(seconds: int) -> str:
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min"
+    if seconds < 86400:
+        return f"{seconds // 3600} h {seconds % 3600 // 60} min"
+    return f"{seconds // 86400} d {seconds % 86400 // 3600} h"
+
+
+def _at(value: str | None, now: datetime) -> str:
+    """An ISO time from `incident_json`, with how long ago (or ahead) it is."""
+    if value is None:
+        return "-"
+    return f"{value} ({relative(datetime.fromisoformat(value), now)})"
+
+
+def _shown(value: object) -> str:
+    """Any value for the terminal: text escaped, nothing as `-`."""
+    return "-" if value is None else terminal_line(str(value))
+
+
+def _tickets(shown: Mapping[str, Any], between: str) -> str:
+    tickets = [f"{_shown(sink)}{between}{_shown(ref)}" for sink, ref in shown["tickets"].items()]
+    gone = shown.get("tickets_gone", {})
+    tickets += [f"{_shown(sink)}{between}{_shown(ref)} (gone)" for sink, ref in gone.items()]
+    return ", ".join(tickets) or "no ticket"
+
+
+def incident_line(shown: Mapping[str, Any], opened_at: datetime, now: datetime) -> str:
+    """One incident of `incidents list`: priority, state, when it (re)opened, alerts, team,
+    source, fingerprint (a prefix `show` takes), title and tickets."""
+    flags = "".join(
+        f" [{flag}]" for flag in ("flapping", "silenced") if shown.get(flag)
+    )  # fmt: skip
+    title = _shown(shown["title"])
+    if len(title) > _TITLE_CHARS:
+        title = title[: _TITLE_CHARS - 1] + "…"
+    columns = (
+        f"{_shown(shown['priority']):<8}",
+        f"{_shown(shown['state']):<6}",
+        f"{relative(opened_at, now):>14}",
+        f"{shown['occurrences']:>5} alert{'' if shown['occurrences'] == 1 else 's'}",
+        _shown(shown["team"]),
+        _shown(shown["source"]),
+        _shown(shown["fingerprint"][:_FINGERPRINT_CHARS]),
+        f"{title}{flags}",
+        f"[{_tickets(shown, ' ')}]",
+    )
+    return "  ".join(columns)
+
+
+def incident_block(shown: Mapping[str, Any], now: datetime) -> str:
+    """One incident of `incidents show`: what it is, where its tickets are, what triage did
+    (its history, oldest first) and what it has yet to do (a pending effect)."""
+    since = shown["closed_at"] if shown["state"] == "closed" else shown["opened_at"]
+    flags = [flag for flag in ("flapping", "silenced") if shown.get(flag)]
+    facts = [
+        ("fingerprint", _shown(shown["fingerprint"])),
+        ("state", f"{_shown(shown['state'])} since {_at(since, now)}"
+                  + "".join(f" [{flag}]" for flag in flags)),
+        ("priority", _shown(shown["priority"])),
+        ("team", f"{_shown(shown['team'])} · source {_shown(shown['source'])} · route "
+                 f"{_shown(shown['route'])}"),
+        ("alerts", f"{shown['occurrences']} · last change {_at(shown['updated_at'], now)}"),
+        ("tickets", _tickets(shown, ": ")),
+        ("labels", ", ".join(f"{_shown(k)}={_shown(v)}" for k, v in shown["labels"].items())
+                   or "-"),
+    ]  # fmt: skip
+    facts += _optional_facts(shown, now)
+    width = max(len(name) for name, _ in facts)
+    lines = [_shown(shown["title"]), *(f"  {name:<{width}}  {value}" for name, value in facts)]
+    lines.append("history (oldest first):")
+    lines += [
+        f"  {_at(event['at'], now)}  {_shown(event['action'])}"
+        + (f"  {_shown(event['note'])}" if event["note"] else "")
+        for event in shown["history"]
+    ]
+    return "\n".join(lines)
+
+
+def _optional_facts(shown: Mapping[str, Any], now: datetime) -> list[tuple[str, str]]:
+    """The facts only some incidents have: a group, a held effect, a held close, an
+    escalation, an effect still to go out."""
+    facts = []
+    if "members" in shown:
+        facts.append(("group", f"{shown['members']} alerts, {shown['members_firing']} firing"))
+    if "held" in shown:
+        held = shown["held"]
+        facts.append(("held", f"{_shown(held['effect'])} by silence {_shown(held['silence'])}"))
+    if shown["close_held_until"] is not None:
+        facts.append(("close held", f"until {_at(shown['close_held_until'], now)}"))
+    if shown["escalated_at"] is not None:
+        facts.append(("escalated", _at(shown["escalated_at"], now)))
+    pending = shown.get("pending")
+    if pending is not None:
+        done = ", ".join(_shown(sink) for sink in pending["done"]) or "no sink yet"
+        said = f"{_shown(pending['effect'])}, done by {done}"
+        if "failed_attempts" in pending:
+            said += (
+                f"; failed {pending['failed_attempts']} times, next try "
+                f"{_at(pending['retry_at'], now)}"
+            )
+        facts.append(("pending", said))
+    return facts

@@ -1,0 +1,118 @@
+"""`triage incidents list|show --output text`: what an on-call engineer reads at 3 a.m. — one
+line per incident, or one incident with its tickets and history, each time absolute and
+relative ("12 min ago") — with every alert text redacted and escaped for the terminal (no
+escape sequence, bidi control or credential reaches it). JSON stays the default."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from test_operator_filters import NOW
+from triage.app import open_configured_store
+from triage.aws import Aws
+from triage.cli import main
+from triage.incidents import Store
+from triage.incidents.store import Routing
+from triage.models import Alert, Priority, Status, Ticket
+from triage.ops.operator_text import relative
+from triage.settings import load_settings
+
+#: Hostile three times: a terminal escape (clears the screen), a bidi override, a password.
+HOSTILE = "Disk full \x1b[2J\u202egnp.exe password=hunter2hunter2"
+
+
+@pytest.fixture
+async def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Store]:
+    """TRIAGE_STORE_URL's SQLite store: one hostile incident opened 12 minutes ago with two
+    tickets and an update, and a quiet one opened 3 hours ago without a ticket."""
+    monkeypatch.setenv("TRIAGE_STORE_URL", f"sqlite:///{tmp_path / 'triage.db'}")
+    monkeypatch.setenv("TRIAGE_LOG_LEVEL", "warning")
+    settings = load_settings()
+    aws = Aws(settings)
+    opened = await open_configured_store(settings, aws)
+    hostile = Alert(
+        source="cloudwatch", status=Status.FIRING, title=HOSTILE, team="payments",
+        labels={"env": "prod"}, occurred_at=NOW, identity={"dedup_key": "hostile"},
+    )  # fmt: skip
+    began = await opened.begin(hostile, "m1", NOW - timedelta(minutes=12))
+    assert began.after is not None
+    fp = began.after.fingerprint
+    ticket = Ticket(title="disk full", priority=Priority.CRITICAL, description="d")
+    await opened.save_ticket(fp, "m1", ticket, Routing("db", "payments", {"env": "prod"}))
+    await opened.confirm(fp, "m1", "backend", "T-812")
+    await opened.confirm(fp, "m1", "github", "https://github.com/acme/db/issues/7", finish=True)
+    quiet = hostile.model_copy(update={"title": "queue lag", "identity": {"dedup_key": "q"}})
+    await opened.begin(quiet, "m2", NOW - timedelta(hours=3))
+    yield opened
+    await opened.aclose()
+    await aws.aclose()
+
+
+async def _triage(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    def run() -> tuple[int, str, str]:
+        code = main(list(args))
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return await asyncio.to_thread(run)
+
+
+def _safe(out: str) -> None:
+    assert "\x1b" not in out and "\u202e" not in out and "hunter2" not in out
+
+
+async def test_list_as_text_is_one_readable_line_per_incident(
+    store: Store, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Each incident is one line (priority, state, age, alerts, team, source, fingerprint,
+    title, tickets), most urgent first, its alert text escaped; filters still apply."""
+    code, out, err = await _triage(capsys, "incidents", "list", "--output", "text")
+    assert code == 0, err
+    lines = out.splitlines()
+    assert len(lines) == 2 and lines[0].startswith("critical")
+    assert "12 min ago" in lines[0] and "backend T-812" in lines[0] and "payments" in lines[0]
+    assert lines[1].startswith("-") and "3 h 0 min ago" in lines[1] and "no ticket" in lines[1]
+    _safe(out)
+    code, out, _ = await _triage(capsys, "incidents", "list", "--output", "text", "--search", "lag")
+    assert code == 0 and len(out.splitlines()) == 1 and "queue lag" in out
+
+
+async def test_show_as_text_answers_what_happened_and_what_triage_did(
+    store: Store, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """show --output text names the state and when (absolute and relative), the priority,
+    team, route and labels, each ticket by sink, and each history line with its time."""
+    [incident] = [i for i in await store.incidents() if i.ticket is not None]
+    code, out, err = await _triage(
+        capsys, "incidents", "show", incident.fingerprint[:8], "--output", "text"
+    )
+    assert code == 0, err
+    assert f"fingerprint  {incident.fingerprint}" in out
+    assert "12 min ago" in out and "critical" in out and "route db" in out
+    assert "backend: T-812" in out and "github: https://github.com/acme/db/issues/7" in out
+    assert "env=prod" in out
+    history = out.split("history")[1]
+    assert "open" in history and "12 min ago" in history
+    _safe(out)
+
+
+def test_an_unknown_output_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    """--output takes json or text: anything else is exit 2 before any store is opened."""
+    with pytest.raises(SystemExit) as exited:
+        main(["incidents", "list", "--output", "table"])
+    out, err = capsys.readouterr()
+    assert exited.value.code == 2 and out == "" and "--output" in err
+
+
+def test_relative_times_read_as_a_person_says_them() -> None:
+    """Seconds, minutes, hours and days ago; and ahead, for a retry or a held close."""
+    assert relative(NOW - timedelta(seconds=40), NOW) == "40 s ago"
+    assert relative(NOW - timedelta(minutes=12, seconds=5), NOW) == "12 min ago"
+    assert relative(NOW - timedelta(hours=3, minutes=4), NOW) == "3 h 4 min ago"
+    assert relative(NOW - timedelta(days=2, hours=5), NOW) == "2 d 5 h ago"
+    assert relative(NOW + timedelta(minutes=5), NOW) == "in 5 min"
