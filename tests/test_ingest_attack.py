@@ -23,7 +23,7 @@ from test_ingest_hostile import (
     received,
     wait_logged,
 )
-from triage.ingest import IngestService, server
+from triage.ingest import IngestService, connections, framing
 
 GENERIC = payload("generic/firing.json")
 BEARER = f"Authorization: Bearer {TOKENS['generic']}\r\n"
@@ -114,7 +114,7 @@ async def test_a_token_padded_with_unicode_space_is_401(
 async def bounded(queues: Queues, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[IngestService]:
     """The gateway keeping at most 3 connections open, any head arriving counted slow (the
     order of their arrival still decides which goes first)."""
-    monkeypatch.setattr(server, "SLOW_HEAD_S", 0.0)
+    monkeypatch.setattr(connections, "SLOW_HEAD_S", 0.0)
     settings = ingest_settings(queues.url, queues.endpoint, ingest_max_connections=3)
     async with running(settings) as service:
         yield service
@@ -130,8 +130,8 @@ async def test_at_the_bound_the_head_arriving_longest_is_closed_408_for_a_new_co
     held = await connect(bounded, 3)
     for _, writer in held:
         writer.write(b"POST /v1/alerts/generic HTTP/1.1\r\nHost: x\r\n")  # never finished
-    heads = bounded._runner._server.__dict__["_heads"]  # type: ignore[union-attr]
-    await until(lambda: heads.held_bytes > 0 and len(opened(bounded)._unproven) == 3, "no heads")
+    heads = opened(bounded)
+    await until(lambda: heads.head_bytes > 0 and len(opened(bounded)._unproven) == 3, "no heads")
     (oldest_reader, oldest_writer), *younger = held
     oldest_writer.write(b"X-Trickle: 1\r\n")  # bytes keep coming: still one slow head
     with capture_logs() as logs:
@@ -149,7 +149,7 @@ async def test_at_the_bound_the_head_arriving_longest_is_closed_408_for_a_new_co
     (ok,) = [e for e in logs if e["event"] == "ingest.connections_ok"]
     assert (ok["refused"], ok["idle_closed"], ok["slow_closed"]) == (0, 0, 1)
     assert bounded.metrics.counter("IngestRequests", source="unknown", status="408") == 1
-    assert heads.held_bytes == 0
+    assert heads.head_bytes == 0
 
 
 async def test_at_the_bound_a_head_younger_than_slow_head_s_is_kept(
@@ -158,7 +158,7 @@ async def test_at_the_bound_a_head_younger_than_slow_head_s_is_kept(
     """A head that has been arriving for less than SLOW_HEAD_S is an honest client's on a slow
     link: at the bound the new connection is refused 503 instead, and the head, once whole, is
     answered."""
-    monkeypatch.setattr(server, "SLOW_HEAD_S", 60.0)
+    monkeypatch.setattr(connections, "SLOW_HEAD_S", 60.0)
     held = await connect(bounded, 3)
     for _, writer in held:
         writer.write(b"GET /healthz HTTP/1.1\r\n")
@@ -215,13 +215,13 @@ async def test_past_the_heads_budget_the_slowest_head_goes_not_the_newest(
     """When unfinished heads together pass MAX_HEADS_BYTES, one arriving for over SLOW_HEAD_S
     (a sender holding a large head open) is answered 408 and closed to make room, and the head
     that took them past the budget is served, not refused 503."""
-    monkeypatch.setattr(server, "MAX_HEADS_BYTES", 100_000)
+    monkeypatch.setattr(connections, "MAX_HEADS_BYTES", 100_000)
     (slow_reader, slow_writer), (reader, writer) = await connect(bounded, 2)
     slow_writer.write(healthz_head(60_000))
-    heads = bounded._runner._server.__dict__["_heads"]  # type: ignore[union-attr]
-    await until(lambda: heads.held_bytes >= 60_000, "the slow head never arrived")
+    heads = opened(bounded)
+    await until(lambda: heads.head_bytes >= 60_000, "the slow head never arrived")
     writer.write(healthz_head(50_000))
-    await until(lambda: heads.held_bytes < 60_000, "no head was let go")
+    await until(lambda: heads.head_bytes < 60_000, "no head was let go")
     writer.write(b"\r\n")
     assert (await read_answer(reader)).status == 200
     answer = await read_answer(slow_reader)
@@ -314,7 +314,7 @@ async def test_a_connection_whose_handling_fails_outside_a_handler_is_closed_wit
     """Whatever else fails outside every handler (here: the same unreadable target with the
     gateway's check of it off), the connection is closed and its slot freed, with one
     ingest.error line, instead of held open and unanswered for good."""
-    monkeypatch.setattr(server, "_target_readable", lambda url: True)
+    monkeypatch.setattr(framing, "target_readable", lambda url: True)
     request = f"POST http://xn--/v1/alerts/generic HTTP/1.1\r\nHost: x\r\n{BEARER}\r\n"
     reader, writer = await asyncio.open_connection("127.0.0.1", gateway.port)
     with capture_logs() as logs:

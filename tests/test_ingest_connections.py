@@ -15,8 +15,8 @@ from structlog.testing import capture_logs
 from daemon_harness import Queues
 from ingest_harness import bearer, ingest_settings, loopback_client, payload, running
 from test_ingest_hostile import read_answer
-from triage.ingest import IngestService, server
-from triage.ingest.server import OpenConnections
+from triage.ingest import IngestService, connections, server
+from triage.ingest.connections import OpenConnections
 
 BOUND = 3
 #: A webhook large enough to be still arriving when a refused connection would be closed.
@@ -107,8 +107,7 @@ async def test_when_none_is_idle_a_new_connection_is_503_unread_and_one_line_say
     busy = await connect(gateway, BOUND)
     for _, writer in busy:
         writer.write(b"POST /v1/alerts/generic HTTP/1.1\r\nHost: x\r\n")  # the head, unfinished
-    heads = gateway._runner._server.__dict__["_heads"]  # type: ignore[union-attr]
-    await until(lambda: heads.held_bytes >= BOUND * 40, "the heads never arrived")
+    await until(lambda: opened(gateway).head_bytes >= BOUND * 40, "the heads never arrived")
     with capture_logs() as logs:
         for _ in range(3):
             reader, writer = await asyncio.open_connection("127.0.0.1", gateway.port)
@@ -183,10 +182,10 @@ def test_the_bound_leaves_room_under_the_descriptor_limit() -> None:
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     try:
         resource.setrlimit(resource.RLIMIT_NOFILE, (1024, hard))
-        assert server.connection_limit() == 1024 - server.FD_RESERVE
+        assert connections.connection_limit() == 1024 - connections.FD_RESERVE
         resource.setrlimit(resource.RLIMIT_NOFILE, (min(65535, hard), hard))
-        assert server.connection_limit() == min(
-            server.MAX_CONNECTIONS, min(65535, hard) - server.FD_RESERVE
+        assert connections.connection_limit() == min(
+            connections.MAX_CONNECTIONS, min(65535, hard) - connections.FD_RESERVE
         )
     finally:
         resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))

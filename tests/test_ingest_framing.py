@@ -19,7 +19,7 @@ from daemon_harness import Queues
 from ingest_harness import TOKENS, ingest_settings, payload, running
 from test_ingest_hostile import read_answer, wait_logged
 from triage.ingest import IngestService
-from triage.ingest.server import MAX_CUTS, HeadByHead
+from triage.ingest.framing import MAX_CUTS, HeadByHead
 
 GENERIC = payload("generic/firing.json")
 BEARER = f"Authorization: Bearer {TOKENS['generic']}\r\n"

@@ -27,7 +27,7 @@ from ingest_harness import (
     running,
     sentry_headers,
 )
-from triage.ingest import IngestService, server
+from triage.ingest import IngestService, connections
 from triage.sqs.identity import GATEWAY_ID_ATTRIBUTE, new_gateway_id
 
 GENERIC = payload("generic/firing.json")
@@ -302,9 +302,9 @@ async def test_unfinished_heads_together_are_bounded_and_freed_when_they_go(
     """Unfinished heads, each under its own limit, are bounded together: the connection that
     takes them past the budget is 503 with Retry-After and closed (one line); once the others
     go, a webhook passes."""
-    monkeypatch.setattr(server, "MAX_HEADS_BYTES", 100_000)
+    monkeypatch.setattr(connections, "MAX_HEADS_BYTES", 100_000)
     runner = gateway._runner
-    assert runner is not None and runner.server is not None
+    assert runner is not None
     holders = []
     for _ in range(2):
         _, writer = await asyncio.open_connection("127.0.0.1", gateway.port)
@@ -313,7 +313,7 @@ async def test_unfinished_heads_together_are_bounded_and_freed_when_they_go(
         holders.append(writer)
     loop = asyncio.get_running_loop()
     deadline = loop.time() + 10
-    while (heads := runner.server.__dict__.get("_heads")) is None or heads.held_bytes < 98_000:
+    while (heads := runner.connections) is None or heads.head_bytes < 98_000:
         assert loop.time() < deadline, "the gateway never read the two heads"
         await asyncio.sleep(0.01)
     reader, writer = await asyncio.open_connection("127.0.0.1", gateway.port)
@@ -332,7 +332,7 @@ async def test_unfinished_heads_together_are_bounded_and_freed_when_they_go(
     assert line["status"] == 503
     for holder in holders:
         holder.close()
-    while heads.held_bytes > 0:
+    while heads.head_bytes > 0:
         assert loop.time() < deadline, "the closed connections' heads were never let go"
         await asyncio.sleep(0.01)
     body = b'{"title": "after"}'

@@ -1,0 +1,94 @@
+"""What the gateway says, in its answer and in its log, about a request aiohttp cannot parse (a
+control character in a header, a bad chunk size, a body after an HTTP/1.0 head without a length,
+…): what was wrong, never the request's bytes.
+
+aiohttp answers such a request with a plain-text 400 that quotes the offending bytes (an
+`Authorization` header with its token, a slice of the body), and logs it as an ERROR whose
+traceback quotes them too. Senders such as Alertmanager write a failed webhook's answer to their
+own logs, so the quote would carry the token there. Here the answer is a short JSON reason
+(`answer_error`), and the log is one bounded `ingest.bad_http` line (`BadHttpLines`), both from
+`what_was_wrong`.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Callable
+
+import structlog
+from aiohttp.http_exceptions import HttpProcessingError, InvalidURLError
+
+from triage.linebudget import LineBudget
+from triage.normalize.common import cut
+from triage.redact import redact
+
+log = structlog.get_logger(__name__)
+
+#: Where aiohttp's parse error starts quoting the request: a colon, `b'`, or a quote that is
+#: not an apostrophe inside a word ("Transfer-Encoding can't be present with Content-Length").
+_QUOTED = re.compile(r"""[:]|\bb['"]|(?<![A-Za-z])['"]|['"](?![A-Za-z])""")
+#: Header names aiohttp quotes from its own fixed set ("Duplicate 'Content-Length' header
+#: found.", "Missing 'Host' header in request."): kept, without their quotes.
+_NAMED_HEADER = re.compile(
+    r"'(Content-Length|Content-Type|Content-Range|Content-Location|Transfer-Encoding|Host|"
+    r"User-Agent|Server|ETag|Max-Forwards)'",
+    re.IGNORECASE,
+)
+#: The parser's (llhttp's) own reasons for a request target it refuses; any other
+#: InvalidURLError's message is the target itself, quoted by nothing.
+_URL_REASONS = frozenset(
+    {
+        "Double @ in url",
+        "Invalid char in url fragment start",
+        "Invalid char in url path",
+        "Invalid char in url query",
+        "Invalid characters in url",
+        "Unexpected char in url schema",
+        "Unexpected char in url server",
+        "Unexpected start char in url",
+    }
+)
+
+
+def what_was_wrong(error: HttpProcessingError) -> str:
+    """What aiohttp found wrong with a request, without the bytes it quotes after a colon or in
+    quotes ("Got more than 8190 bytes when reading: b'…'", "Bad status line '…'"), or that are
+    the whole message (a request target it cannot read: `POST *sess-id`)."""
+    first_line = (error.message or type(error).__name__).splitlines()[0]
+    first_line = _NAMED_HEADER.sub(r"\1", first_line)
+    reason = _QUOTED.split(first_line, maxsplit=1)[0].strip() or type(error).__name__
+    if isinstance(error, InvalidURLError) and reason not in _URL_REASONS:
+        return "invalid request target"
+    # Redacted before it is cut: a cut inside a credential leaves a piece no rule knows.
+    return cut(redact(reason[:1200]), 120, ellipsis=True)
+
+
+def answer_error(status: int, error: BaseException | None) -> str:
+    """The `error` of the gateway's answer to a request aiohttp refused with `status`."""
+    if status == 500 or not isinstance(error, HttpProcessingError):
+        return "internal error" if status >= 500 else "bad request"
+    if status < 500:
+        return f"bad request: {what_was_wrong(error)}"
+    return what_was_wrong(error)  # 505: not a bad request, a protocol not spoken
+
+
+class BadHttpLines(logging.Filter):
+    """On the `aiohttp.server` logger: replaces each record of a request refused before any
+    handler saw it (an ERROR whose traceback quotes the request's raw bytes, headers and body)
+    by one `ingest.bad_http` warning naming what was wrong and never the bytes, at most
+    `per_second` a second (anyone can send these)."""
+
+    def __init__(self, per_second: int = 10, clock: Callable[[], float] = time.monotonic) -> None:
+        super().__init__()
+        self.per_second = per_second
+        self._lines = LineBudget(per_second, 1.0, clock=clock)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if not isinstance(error, HttpProcessingError):
+            return True
+        if self._lines.admit():
+            log.warning("ingest.bad_http", status=error.code, reason=what_was_wrong(error))
+        return False

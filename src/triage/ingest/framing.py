@@ -1,0 +1,185 @@
+"""How a connection's bytes become requests: the parser fed one request head at a time
+(`HeadByHead`), the requests whose head parsed but whose framing the gateway will not read
+(`framing_fault`), and how much framing a chunked body may take (`MAX_FRAMING`).
+
+aiohttp feeds its parser (llhttp) each read whole. When the parser fails on bytes after a request
+that came whole in the same read (garbage pipelined behind an alert, or anything after a request
+with `Connection: close`, which llhttp refuses though RFC 9112 9.6 has a server simply read
+nothing more), aiohttp answers the whole read 400 and that request is lost. Fed one head at a
+time, the request is answered, what follows a closing request is ignored, and anything else
+after it is answered 400.
+"""
+
+from __future__ import annotations
+
+from collections.abc import MutableSequence
+from typing import Any
+
+from aiohttp import HttpVersion10, HttpVersion11
+from aiohttp.http_exceptions import HttpProcessingError
+from aiohttp.http_parser import RawRequestMessage
+from aiohttp.streams import EMPTY_PAYLOAD, StreamReader
+from aiohttp.web_protocol import _ErrInfo
+from yarl import URL
+
+#: A request as the parser hands it on: its head (or the error in its place) and its body.
+Parsed = tuple[RawRequestMessage | _ErrInfo, StreamReader]
+
+#: Where a request head ends: no request reaches the gateway's parser with a bare LF (it
+#: refuses one), so every head that completes ends here.
+_HEAD_END = b"\r\n\r\n"
+
+#: Cuts made in one read, at most: far more requests than any sender pipelines in one packet.
+#: Past them the rest of the read is fed whole, as aiohttp feeds it.
+MAX_CUTS = 32
+
+#: A chunked body may take at most this many bytes on the wire per byte it holds (past
+#: FRAMING_SLACK). Each chunk costs the parser the same whatever its size: a megabyte sent as
+#: 1-byte chunks is 6 MB on the wire and most of a second of the gateway's CPU (in large
+#: chunks: a few milliseconds), from a sender with no credential. Chunks of 8 bytes or more
+#: pass; no sender's are smaller.
+MAX_FRAMING = 2
+FRAMING_SLACK = 64 * 1024
+
+
+def mostly_framing(wire_bytes: int, body_bytes: int) -> bool:
+    """Whether a chunked body that took `wire_bytes` on the wire to carry `body_bytes` is
+    past MAX_FRAMING."""
+    return wire_bytes > MAX_FRAMING * body_bytes + FRAMING_SLACK
+
+
+class HeadByHead:
+    """The connection's request parser (llhttp, through aiohttp), fed one request head at a
+    time. Cut where heads end, each request is returned as the parser finishes its head, and a
+    parse failure only after them. What follows a request that closes its connection, once
+    that request is whole, is ignored as RFC 9112 9.6 says (no answer, no line); any other
+    failure is answered 400 after the requests before it. Cutting a read changes nothing else:
+    the parser is a stream parser (and what follows a request asking for an Upgrade that is
+    declined is dropped as aiohttp drops it)."""
+
+    def __init__(self, parser: Any) -> None:
+        self._parser = parser
+        #: The last bytes fed, for a head end that straddles two reads.
+        self._last = b""
+        #: A request that closes the connection came whole: nothing more is read.
+        self.closed = False
+        #: The body of the last request parsed, if it asks for an Upgrade.
+        self._upgrade_body: StreamReader | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._parser, name)
+
+    def feed_data(self, data: bytes) -> tuple[Any, bool, bytes]:
+        """aiohttp's `HttpRequestParser.feed_data`: the requests parsed, whether the
+        connection now speaks another protocol, and the bytes that are that protocol's."""
+        if self.closed:
+            return (), False, b""
+        messages: list[Parsed] = []
+        start = 0
+        for end in _head_ends(self._last, data):
+            try:
+                parsed, upgraded, tail = self._parser.feed_data(data[start:end])
+            except HttpProcessingError as exc:
+                return self._failed_after(messages, exc), False, b""
+            messages.extend(parsed)
+            if upgraded:  # what follows is the new protocol's, kept aside by aiohttp
+                return messages, True, tail + data[end:]
+            if self._upgrade_declined(parsed):
+                break  # the parser dropped what followed in its read: so is the rest of this
+            start = end
+        self._last = (self._last + data)[-(len(_HEAD_END) - 1) :]
+        return messages, False, b""
+
+    def _upgrade_declined(self, parsed: list[Parsed]) -> bool:
+        """Whether a request asking for an Upgrade the parser does not take has come whole: it
+        stops there and drops the rest of what it was fed (aiohttp's way, which the connection
+        answers with `Connection: close`)."""
+        for message, body in parsed:
+            self._upgrade_body = body if getattr(message, "upgrade", False) else None
+        if self._upgrade_body is None or not self._upgrade_body.is_eof():
+            return False
+        self._upgrade_body = None
+        return True
+
+    def _failed_after(self, messages: list[Parsed], exc: HttpProcessingError) -> list[Parsed]:
+        """The requests that came whole before the parse failure, then the failure as aiohttp
+        answers it (400; a request whose body it cut short is part of it), unless the last of
+        them closes the connection: what follows that is none of the gateway's business.
+        Raises it when no request came whole before it, as aiohttp expects."""
+        whole = [(message, body) for message, body in messages if body.is_eof()]
+        if not whole:
+            raise exc
+        if getattr(whole[-1][0], "should_close", False):
+            self.closed = True
+            return whole
+        return [*whole, (_ErrInfo(status=400, exc=exc, message=exc.message), EMPTY_PAYLOAD)]
+
+
+def _head_ends(before: bytes, data: bytes) -> list[int]:
+    """The offsets in `data` just past each place a head may end (`before`: the bytes fed
+    before it, for an end that straddles the two), at most MAX_CUTS of them, then `len(data)`.
+    Bodies are not told apart (a blank line in one is cut too, harmlessly), so the cuts are
+    bounded: each costs a call into the parser, and a body of blank lines would otherwise buy
+    a sender one per four bytes."""
+    ends = []
+    for began in range(1, len(_HEAD_END)):  # the end began in the bytes before
+        if before.endswith(_HEAD_END[:began]) and data.startswith(_HEAD_END[began:]):
+            ends.append(len(_HEAD_END) - began)
+            break
+    found = data.find(_HEAD_END)
+    while found != -1 and len(ends) < MAX_CUTS:
+        ends.append(found + len(_HEAD_END))
+        found = data.find(_HEAD_END, found + 1)
+    if not ends or ends[-1] != len(data):
+        ends.append(len(data))
+    return ends
+
+
+def refuse_faulty_framing(messages: MutableSequence[Parsed], first: int) -> bool:
+    """Put a parse error (the answer `framing_fault` names) in place of the first request from
+    `first` on whose framing is faulty, and drop what was parsed after it: its body is not the
+    gateway's to guess at, nor what follows. Whether there was one."""
+    for index in range(first, len(messages)):
+        message = messages[index][0]
+        fault = None if isinstance(message, _ErrInfo) else framing_fault(message)
+        if fault is None:
+            continue
+        status, reason = fault
+        error = HttpProcessingError(code=status, message=reason)
+        messages[index] = (_ErrInfo(status, error, reason), EMPTY_PAYLOAD)
+        while len(messages) > index + 1:
+            messages.pop()
+        return True
+    return False
+
+
+def framing_fault(message: RawRequestMessage) -> tuple[int, str] | None:
+    """Why a request whose head parsed is still not read, or None. The parser takes request
+    lines of HTTP/0.9 and HTTP/2.0 and frames them as HTTP/1.1 (aiohttp would answer them in
+    kind): the gateway speaks HTTP/1.0 and 1.1 only (505). RFC 9112 6.1 has a server treat an
+    HTTP/1.0 request with Transfer-Encoding as faultily framed: a proxy in front reading it as
+    1.0 frames its body by the end of the stream, not by its chunks (400). A target aiohttp
+    cannot make a request of is 400 too (see `target_readable`). (Reasons hold no colon:
+    `bad_http.what_was_wrong` cuts there.)"""
+    if message.version not in (HttpVersion10, HttpVersion11):
+        return 505, "HTTP version not supported (send HTTP/1.1)"
+    if message.version == HttpVersion10 and "Transfer-Encoding" in message.headers:
+        return 400, "Transfer-Encoding in an HTTP/1.0 request"
+    if not target_readable(message.url):
+        return 400, "request target not readable"
+    return None
+
+
+def target_readable(url: URL) -> bool:
+    """Whether aiohttp can make a request of this target. It reads an absolute-form (or
+    CONNECT's authority-form) target's host while making the request, outside every handler:
+    a host that is not a name (`xn--`, not IDNA) raises there, and the connection would be
+    left open, unanswered, holding its slot for good."""
+    if not url.absolute:
+        return True
+    try:
+        url.host  # noqa: B018 (read for what it raises)
+        url.relative()
+    except (UnicodeError, ValueError):
+        return False
+    return True
