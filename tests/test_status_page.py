@@ -174,9 +174,11 @@ def _browse(
             "the status page",
         )
         text = browser.evaluate("document.body.innerText")
+        # The page's own links (each row's incident page) are the only links its seed has.
         injected = browser.evaluate(
-            "document.querySelectorAll('script, img, iframe, object, embed, link, a, [style],"
-            " [onerror], [href], [src]').length"
+            "document.querySelectorAll('script, img, iframe, object, embed, link, [style],"
+            ' [onerror], [src], a:not([href^="/incidents/"]),'
+            ' [href]:not(a[href^="/incidents/"])\').length'
         )
         width = browser.evaluate("document.documentElement.scrollWidth")
         title = browser.evaluate("document.title")

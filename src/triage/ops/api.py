@@ -8,6 +8,7 @@
                                         "comment": "…"}    (dry_run: what it would match)
     DELETE /api/v1/silences/{id}                                         expire it now
     GET    /                                                             the status page
+    GET    /incidents/{fingerprint}                                      one incident's page
     POST   /login                                                        the page's login form
 
 Who may ask: a request with one `Authorization: Bearer <token>` (two are refused) may do
@@ -177,6 +178,7 @@ def operator_routes(view: OperatorView | None) -> dict[str, Mapping[str, Handler
         },
         "/api/v1/silences/*": {"DELETE": api.writer(api.expire_silence)},
         "/": {"GET": page.index},
+        "/incidents/*": {"GET": page.incident},
         "/login": {"POST": page.login},
     }
 

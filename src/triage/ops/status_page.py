@@ -7,9 +7,11 @@ characters (`display.visible`: no bidi control, invisible or control character, 
 surrogate as U+FFFD), then HTML-escaped, quotes included. Each text from an alert, a ticket or
 a silence stands in a `<span dir=auto>` (`_isolated`: an element with its own direction is
 isolated, as a `<bdi>` is), so right-to-left words cannot reorder the flags and facts beside
-it. The page has no link, script or image; its Content-Security-Policy allows no script at
-all and only this page's own style, and every answer of the port says `Cache-Control:
-no-store` and `nosniff` (`ops/http_server.py`).
+it. Its only links are to each incident's own page (`/incidents/{fingerprint}`: its tickets,
+labels and history) and to a ticket whose reference is an http(s) address (`display.http_url`,
+labelled with its host, `rel=noreferrer`); it has no script or image. Its
+Content-Security-Policy allows no script at all and only this page's own style, and every
+answer of the port says `Cache-Control: no-store` and `nosniff` (`ops/http_server.py`).
 
 Without credentials the page is a login form (see `ops/api.py` for the session and CSRF rules).
 """
@@ -22,12 +24,13 @@ import hmac
 import time
 from datetime import datetime, timedelta
 from html import escape
-from urllib.parse import parse_qs, urlsplit
+from typing import Any
+from urllib.parse import parse_qs, quote, urlsplit
 
 import structlog
 
 from triage.breaker import CircuitBreaker
-from triage.display import visible
+from triage.display import http_url, link_label, visible
 from triage.errors import TriageError
 from triage.incidents import Incident
 from triage.incidents.silences import Silence
@@ -45,11 +48,13 @@ from triage.ops.api import (
 from triage.ops.http_server import DEFAULT_LIMITS, RefusalLog, Request, Response
 from triage.ops.operator import (
     Filter,
+    find_incident,
     incident_json,
     list_incidents,
     shown_silences,
     silence_json,
 )
+from triage.ops.operator_text import relative
 from triage.sinks.github.digest import create_budgets
 
 log = structlog.get_logger(__name__)
@@ -112,6 +117,25 @@ class StatusPage:
             log.warning("status_page.unavailable", reason=exc.reason, error=str(exc))
             return _html(503, _page("triage", "<p class=bad>The store is unavailable.</p>"))
         return _html(200, body)
+
+    async def incident(self, request: Request) -> Response:
+        """`/incidents/{fingerprint}` (or an unambiguous prefix, as `incidents show` takes):
+        one incident, its tickets and its history; 404 saying why none is shown."""
+        if not (self.auth.bearer(request) or self.auth.session_ok(request)):
+            ended = _SESSION_ENDED if cookies(request).get(SESSION_COOKIE) else ""
+            return self._login_form(request, note=ended)
+        given = request.path.rpartition("/")[2]
+        if not 0 < len(given) <= _FINGERPRINT_CHARS:
+            return _not_found("no such incident")
+        try:
+            found = await find_incident(self.view.store, given, self.view.scan)
+        except LookupError as exc:
+            return _not_found(str(exc))
+        except TriageError as exc:
+            log.warning("status_page.unavailable", reason=exc.reason, error=str(exc))
+            return _html(503, _page("triage", "<p class=bad>The store is unavailable.</p>"))
+        shown = incident_json(found, self.view.redactor, history=True)
+        return _html(200, _page("triage: incident", _incident_page(shown, self.view.clock())))
 
     async def login(self, request: Request) -> Response:
         if not _same_origin(request):
@@ -203,13 +227,7 @@ class StatusPage:
         ]
         if incident.group is not None:
             flags.append(f"{shown['members']} alerts")
-        tickets = ", ".join(
-            [f"{_text(sink)}: {_isolated(ref)}" for sink, ref in shown["tickets"].items()]
-            + [
-                f"{_text(sink)}: {_isolated(ref)} (gone)"
-                for sink, ref in shown.get("tickets_gone", {}).items()
-            ]
-        )
+        tickets = _tickets(shown)
         facts = [
             _isolated(shown["team"]) if shown["team"] else "no team",
             _isolated(shown["source"]),
@@ -221,7 +239,7 @@ class StatusPage:
         return (
             f"<li class={_attr(priority)}><b>{_isolated(shown['title'])}</b>{tags}"
             f"<div>{' · '.join(facts)}</div>"
-            f"<div class=muted>{_text(incident.fingerprint)}</div></li>"
+            f"<div class=muted>{_incident_link(incident.fingerprint)}</div></li>"
         )
 
     def _silences(self, silences: list[Silence], now: datetime) -> str:
@@ -302,6 +320,83 @@ class StatusPage:
             )
         polled = depths.polled_at.strftime("%H:%M:%S UTC")
         return "".join(rows) + f"</table></div><p>Polled at {polled}.</p>"
+
+
+#: The longest fingerprint (or prefix) an incident's page is asked for, as the API takes.
+_FINGERPRINT_CHARS = 64
+
+
+def _not_found(why: str) -> Response:
+    return _html(404, _page("triage: incident", f"<p class=bad>{_text(why)}</p>"))
+
+
+def _incident_link(fingerprint: str) -> str:
+    """A link to the incident's own page, labelled with its fingerprint."""
+    return f"<a href={_attr('/incidents/' + quote(fingerprint, safe=''))}>{_text(fingerprint)}</a>"
+
+
+def _ticket(sink: str, ref: str, *, gone: bool = False) -> str:
+    """`sink: ref`, a link when the reference is an http(s) address a label can name the host
+    of (a GitHub issue's); text otherwise (a backend's id), and for a ticket that is gone."""
+    url = None if gone else http_url(ref)
+    if url is None:
+        return f"{_text(sink)}: {_isolated(ref)}" + (" (gone)" if gone else "")
+    link = f'<a href={_attr(str(url))} rel="noreferrer noopener">'
+    return f"{_text(sink)}: {link}{_isolated(link_label(ref, url))}</a>"
+
+
+def _tickets(shown: dict[str, Any]) -> str:
+    """An incident's tickets (from `incident_json`), those gone marked so."""
+    tickets = [_ticket(sink, ref) for sink, ref in shown["tickets"].items()]
+    gone = shown.get("tickets_gone", {})
+    tickets += [_ticket(sink, ref, gone=True) for sink, ref in gone.items()]
+    return ", ".join(tickets)
+
+
+def _when(value: str | None, now: datetime) -> str:
+    """An ISO time from `incident_json` with how long ago (or ahead) it is, as HTML."""
+    if value is None:
+        return "-"
+    return f"{_text(value)} <span class=muted>({_text(relative(datetime.fromisoformat(value), now))})</span>"
+
+
+def _incident_page(shown: dict[str, Any], now: datetime) -> str:
+    """One incident: what it is, its tickets and labels, and its history, oldest first."""
+    since = shown["closed_at"] if shown["state"] == "closed" else shown["opened_at"]
+    flags = "".join(
+        f" <span class=tag>{_text(flag)}</span>" for flag in ("flapping", "silenced") if shown[flag]
+    )
+    labels = ", ".join(f"{k}={v}" for k, v in shown["labels"].items())
+    facts = [
+        ("Fingerprint", _text(shown["fingerprint"])),
+        ("State", f"{_text(shown['state'])} since {_when(since, now)}{flags}"),
+        ("Priority", _text(shown["priority"] or "-")),
+        ("Team", _isolated(shown["team"] or "-")),
+        ("Source", _isolated(shown["source"])),
+        ("Route", _isolated(shown["route"] or "-")),
+        ("Alerts", f"{shown['occurrences']} · last change {_when(shown['updated_at'], now)}"),
+        ("Tickets", _tickets(shown) or "no ticket"),
+        ("Labels", _isolated(labels or "-")),
+    ]
+    if "held" in shown:
+        held = shown["held"]
+        facts.append(("Held", f"{_text(held['effect'])} by silence {_text(held['silence'])}"))
+    if shown["escalated_at"] is not None:
+        facts.append(("Escalated", _when(shown["escalated_at"], now)))
+    if "pending" in shown:
+        facts.append(("Pending", _text(shown["pending"]["effect"])))
+    rows = "".join(f"<tr><th>{_text(name)}</th><td>{value}</td></tr>" for name, value in facts)
+    history = [_table(["When", "Action", "Note"])]
+    history += [
+        f"<tr><td>{_when(e['at'], now)}</td>{_td(e['action'])}{_td_isolated(e['note'])}</tr>"
+        for e in shown["history"]
+    ]
+    history.append("</table></div>")
+    return (
+        f"<p><a href=/>← status</a></p><section><h2>{_isolated(shown['title'])}</h2>"
+        f"<div class=wrap><table>{rows}</table></div></section>"
+        + _section("History (oldest first)", "".join(history))
+    )
 
 
 def _llm_breaker(summariser: object) -> CircuitBreaker | None:
