@@ -498,15 +498,15 @@ def test_with_api_key_the_llm_summariser_falls_back_to_the_deterministic_one(
     assert API_KEY not in str(logs)
 
 
-def test_the_startup_line_names_where_the_model_is_without_query_or_user(chat: ChatServer) -> None:
-    """A proxy's key in OPENAI_BASE_URL's query or user part never reaches the start-up line;
-    the host, port and path do."""
-    base = chat.url.replace("http://", "http://proxyuser:pw-Zq81xv@") + "?key=kq7Xw2mPz9Lr4tYv"
+def test_the_startup_line_names_where_the_model_is_without_its_query(chat: ChatServer) -> None:
+    """A proxy's key in OPENAI_BASE_URL's query never reaches the start-up line; the host,
+    port and path do (a user part is refused before, by the settings)."""
+    base = chat.url + "?key=kq7Xw2mPz9Lr4tYv"
     with structlog.testing.capture_logs() as logs:
         build_summariser(settings_for(chat, openai_base_url=base), Metrics())
     [line] = [e for e in logs if e["event"] == "summariser.llm"]
     assert line["base_url"] == chat.url.rstrip("/")
-    assert "kq7Xw2mPz9Lr4tYv" not in str(logs) and "pw-Zq81xv" not in str(logs)
+    assert "kq7Xw2mPz9Lr4tYv" not in str(logs)
 
 
 def _payload_alerts() -> list[Alert]:
