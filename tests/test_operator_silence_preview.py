@@ -6,6 +6,7 @@ open incidents a silence would match and store nothing; `silence list` and `GET
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -116,3 +117,19 @@ async def test_the_api_previews_a_silence_and_lists_what_each_matches(
     [listed] = (await client.get("/api/v1/silences", headers=BEARER)).json()["silences"]
     assert listed["id"] == added.json()["id"] and listed["matching"]["open"] == 15
     assert _matched(listed) <= DISK_MATCHED
+
+
+async def test_the_status_page_says_how_many_open_incidents_each_silence_matches(
+    store: Store, client: httpx2.AsyncClient
+) -> None:
+    """The page's Silences table has a column of the open incidents each silence matches now,
+    so a silence quieting more than meant is seen at a glance."""
+    for matchers in (["source=sentry", "title=~Disk.*"], ["source=cloudwatch", "env=prod"]):
+        body = {"matchers": matchers, "duration": "1h", "comment": "c"}
+        assert (await client.post("/api/v1/silences", json=body, headers=BEARER)).is_success
+    html = (await client.get("/", headers=BEARER)).text
+    silences = html.split("<h2>Silences</h2>")[1].split("</table>")[0]
+    assert "<th>Open incidents matched</th>" in silences
+    row = r"<tr><td><span dir=auto>([^<]*)</span></td><td>[^<]*</td><td>(\d+)</td>"
+    rows = dict(re.findall(row, silences))
+    assert rows == {"source=sentry, title=~Disk.*": "15", "source=cloudwatch, env=prod": "0"}

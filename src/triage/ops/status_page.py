@@ -1,7 +1,8 @@
 """The status page at `/`: one server-rendered HTML page, no script, readable on a phone.
 
-It shows open incidents by priority, the flapping ones, the silences, each sink's breaker (and
-GitHub's issue-creation budget), the LLM's health, and the queue's and DLQ's depth. Every text
+It shows open incidents by priority, the flapping ones, the silences (each with the open
+incidents it matches now), each sink's breaker (and GitHub's issue-creation budget), the LLM's
+health, and the queue's and DLQ's depth. Every text
 goes through one function, `_text`, after `ops/operator.py` redacted it again: only visible
 characters (`display.visible`: no bidi control, invisible or control character, a lone
 surrogate as U+FFFD), then HTML-escaped, quotes included. Each text from an alert, a ticket or
@@ -51,6 +52,7 @@ from triage.ops.operator import (
     find_incident,
     incident_json,
     list_incidents,
+    open_subjects,
     shown_silences,
     silence_json,
 )
@@ -188,7 +190,7 @@ class StatusPage:
             f"{_text(now.isoformat(timespec='seconds'))}</p>",
             _section("Open incidents", self._incidents(everything, now)),
             _section("Flapping", self._incidents([i for i in everything if i.flapping], now)),
-            _section("Silences", self._silences(silences, now)),
+            _section("Silences", self._silences(silences, now, everything)),
             _section("Sinks", await self._sinks()),
             _section("LLM", self._llm()),
             _section("Queue", await self._queues()),
@@ -242,17 +244,22 @@ class StatusPage:
             f"<div class=muted>{_incident_link(incident.fingerprint)}</div></li>"
         )
 
-    def _silences(self, silences: list[Silence], now: datetime) -> str:
+    def _silences(self, silences: list[Silence], now: datetime, opened: list[Incident]) -> str:
+        """The silences in effect or coming, each with how many open incidents it matches."""
         if not silences:
             return "<p class=muted>None.</p>"
-        rows = [_table(["Matchers", "Ends in", "Comment", "By", "ID"])]
+        subjects = open_subjects(opened)
+        headings = ["Matchers", "Ends in", "Open incidents matched", "Comment", "By", "ID"]
+        rows = [_table(headings)]
         for silence in silences[:_ROWS]:
             shown = silence_json(silence, self.view.redactor, now)
             state = _age(silence.ends() - now) if shown["active"] else "not started"
+            matched = sum(1 for _, subject in subjects if silence.matches(subject))
             rows.append(
                 "<tr>"
                 + _td_isolated(", ".join(shown["matchers"]))
                 + _td(state)
+                + _td(str(matched))
                 + _td_isolated(shown["comment"])
                 + _td_isolated(shown["author"])
                 + _td(shown["id"])
