@@ -143,6 +143,7 @@ async def test_a_search_reads_the_title_as_shown_so_it_cannot_probe_a_secret(
         ({"since": "yesterday"}, "since"),
         ({"since": "2026-12-05T06:00"}, "UTC offset"),
         ({"since": "1h", "before": "2h"}, "nothing"),
+        ({"since": (NOW + timedelta(days=1)).isoformat()}, "ahead of now"),
     ],
 )
 def test_an_unknown_filter_value_is_refused_saying_why(given: dict[str, Any], says: str) -> None:

@@ -183,6 +183,12 @@ def parse_filter(
     offset, a `since` after `before`), never a filter that quietly keeps all or nothing."""
     opened_since = parse_moment("since", since, now) if since is not None else None
     opened_before = parse_moment("before", before, now) if before is not None else None
+    if opened_since is not None and opened_since > now:
+        # A date typed a day or a year wrong: no incident opened in the future.
+        raise ValueError(
+            f"since {str(since)[:40]!r} is ahead of now ({now.isoformat(timespec='minutes')}): "
+            "nothing can match"
+        )
     if opened_since is not None and opened_before is not None and opened_since >= opened_before:
         raise ValueError("since is not before before: nothing can match")
     return Filter(
