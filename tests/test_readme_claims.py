@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 import os
 from pathlib import Path
 
@@ -15,8 +16,11 @@ import pytest
 from daemon_harness import Queues, daemon_env, run_in_process, settings_for
 from triage.app import deployment_warnings
 from triage.errors import ConfigError
+from triage.ingest.auth import parse_tokens
 from triage.ops.check import run_checks
+from triage.secrets import BackendToken
 from triage.settings import URL_FIELDS, Settings, env_name, load_settings, unknown_variables
+from triage.summarise.deterministic import MAX_PATTERNS_BYTES, load_patterns
 
 SECRET = "s3cretPassw0rd"
 
@@ -478,3 +482,32 @@ def test_a_run_with_a_misspelt_queue_variable_names_it(
     assert result.stderr.splitlines()[-1] == (
         "triage: config: missing required setting: ALERT_TRIAGE_QUEUE_URL"
     )
+
+
+def test_gateway_tokens_written_the_wrong_way_round_are_not_quoted() -> None:
+    """A tokens JSON with a source and its token swapped is refused naming the mistake, the
+    token shown only by its length; a misspelt source name is still shown."""
+    token = "s3cr3t-Tok3n-0123456789abcdef"
+    with pytest.raises(ConfigError) as swapped:
+        parse_tokens(json.dumps({token: "generic"}), "TRIAGE_INGEST_TOKENS")
+    assert token not in str(swapped.value) and f"({len(token)} characters)" in str(swapped.value)
+    with pytest.raises(ConfigError, match="grafanna"):
+        parse_tokens(json.dumps({"grafanna": token}), "TRIAGE_INGEST_TOKENS")
+
+
+async def test_the_backend_token_is_read_as_written_in_an_env_file(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """BACKEND_TOKEN written in quotes (as `docker run --env-file` passes it) is the token
+    without them, like every other setting."""
+    monkeypatch.setenv("BACKEND_TOKEN", '"tok-0123456789"')
+    assert await BackendToken(Settings()).get() == "tok-0123456789"
+
+
+def test_a_patterns_file_too_large_to_be_one_is_refused_before_it_is_read(tmp_path: Path) -> None:
+    """TRIAGE_PATTERNS_FILE larger than 1 MiB (a log pasted by mistake, /dev/zero) is a
+    ConfigError saying so, without reading it whole."""
+    big = tmp_path / "patterns.toml"
+    big.write_bytes(b"#" * (MAX_PATTERNS_BYTES + 1))
+    with pytest.raises(ConfigError, match="larger than"):
+        load_patterns(big)

@@ -26,7 +26,7 @@ from botocore.exceptions import ClientError
 from triage.aws import AWS_CALL_ERRORS
 from triage.errors import ConfigError, SinkUnavailableError
 from triage.redact import hold
-from triage.settings import Settings
+from triage.settings import Settings, as_written
 
 if TYPE_CHECKING:
     from types_aiobotocore_secretsmanager import SecretsManagerClient
@@ -78,7 +78,8 @@ class BackendToken:
         """The token; raises ConfigError or SinkUnavailableError (see the module docstring)."""
         if not self.secret_id:
             # Read on every call: cheap, and a missing variable is reported when first needed.
-            raw = os.environ.get(self.env_key, "")
+            # As written in an env file: one pair of quotes around it is not the token's.
+            raw = as_written(os.environ.get(self.env_key, ""))
             if not raw.strip():
                 raise ConfigError(
                     f"no backend token: set {self.env_key} or BACKEND_TOKEN_SECRET_ID"

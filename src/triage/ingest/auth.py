@@ -34,6 +34,7 @@ import hashlib
 import hmac
 import json
 import math
+import re
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -231,6 +232,12 @@ def _retrieve(task: asyncio.Task[None]) -> None:
         task.exception()
 
 
+def _shown_name(key: str) -> str:
+    """An unknown source's name as an error may show it: a misspelt name is shown, anything
+    else (a token written as the key, its source as the value) only by its length."""
+    return key if re.fullmatch(r"[A-Za-z0-9_-]{1,20}", key) else f"({len(key)} characters)"
+
+
 def parse_tokens(text: str, where: str) -> dict[str, bytes]:
     """`{"source": "token", …}` → tokens as bytes; ConfigError naming the source, never the value."""
     try:
@@ -239,7 +246,7 @@ def parse_tokens(text: str, where: str) -> dict[str, bytes]:
         raise ConfigError(f'{where} is not JSON (expected {{"grafana": "<token>", …}})') from None
     if not isinstance(value, dict):
         raise ConfigError(f"{where} must be a JSON object of source → token")
-    unknown = sorted(str(k) for k in value if k not in SOURCES)
+    unknown = sorted(_shown_name(str(k)) for k in value if k not in SOURCES)
     if unknown:
         raise ConfigError(
             f"{where} names unknown source(s) {', '.join(unknown)}; known: {', '.join(SOURCES)}"

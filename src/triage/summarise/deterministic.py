@@ -66,15 +66,24 @@ class Pattern:
     steps: tuple[str, ...]
 
 
+#: A larger file is no patterns file: refused before it is read whole.
+MAX_PATTERNS_BYTES = 1 << 20
+
+
 def load_patterns(path: Path | None = None) -> tuple[Pattern, ...]:
     """Read a patterns file (the bundled one by default); any mistake is a ConfigError."""
     name = str(path) if path else "bundled patterns.toml"
     try:
-        text = (
-            path.read_text(encoding="utf-8")
-            if path
-            else (resources.files(__package__) / "patterns.toml").read_text(encoding="utf-8")
-        )
+        if path:
+            with path.open("rb") as file:  # never all of /dev/zero or a log pasted by mistake
+                raw = file.read(MAX_PATTERNS_BYTES + 1)
+            if len(raw) > MAX_PATTERNS_BYTES:
+                raise ConfigError(
+                    f"TRIAGE_PATTERNS_FILE {name}: larger than {MAX_PATTERNS_BYTES} bytes"
+                )
+            text = raw.decode("utf-8")
+        else:
+            text = (resources.files(__package__) / "patterns.toml").read_text(encoding="utf-8")
         data = tomllib.loads(text)
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"TRIAGE_PATTERNS_FILE {name}: {exc}") from None
