@@ -30,6 +30,7 @@ from triage.metrics import Metrics
 from triage.models import Alert, Priority, Status, Ticket
 from triage.ops.api import OperatorView, operator_routes
 from triage.ops.endpoints import EndpointServer
+from triage.ops.status_page import _incident_page
 from triage.settings import Settings
 
 HOSTILE = '<script>alert(1)</script> "disk" full password=hunter2hunter2'
@@ -138,3 +139,24 @@ async def test_an_incident_page_needs_credentials_and_says_when_there_is_none(
     assert unknown.status_code == 404 and "no incident" in unknown.text
     assert "<b>" not in unknown.text
     assert too_long.status_code == 404
+
+
+def test_the_incident_page_says_what_is_held_grouped_or_still_to_go_out() -> None:
+    """A group's members, a held effect, a held close and an effect a sink failed (with when
+    it is tried again) are on the incident's page, each time relative too."""
+    shown = {
+        "fingerprint": "f" * 32, "state": "closed", "title": "t", "source": "generic",
+        "team": None, "priority": None, "occurrences": 3, "route": None, "labels": {},
+        "opened_at": "2026-12-04T11:00:00+00:00", "updated_at": "2026-12-04T11:30:00+00:00",
+        "closed_at": "2026-12-04T11:50:00+00:00", "close_held_until": "2026-12-04T12:05:00+00:00",
+        "flapping": True, "silenced": True, "escalated_at": None, "tickets": {},
+        "members": 4, "members_firing": 1, "held": {"effect": "update", "silence": "s1"},
+        "history": [],
+        "pending": {"effect": "close", "until": None, "done": ["backend"],
+                    "failed_attempts": 2, "retry_at": "2026-12-04T12:01:00+00:00"},
+    }  # fmt: skip
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", _incident_page(shown, NOW)))
+    for fact in ("Group 4 alerts, 1 firing", "Held update by silence s1",
+                 "Close held until 2026-12-04T12:05:00+00:00 (in 5 min)",
+                 "close, done by backend; failed 2 times, next try", "(in 1 min)"):  # fmt: skip
+        assert fact in text, fact
