@@ -67,7 +67,7 @@ class HeadByHead:
         self._upgrade_body: StreamReader | None = None
 
     def __getattr__(self, name: str) -> Any:
-        return getattr(self._parser, name)
+        return getattr(self._parser, name)  # all but feed_data is the parser's own
 
     def feed_data(self, data: bytes) -> tuple[Any, bool, bytes]:
         """aiohttp's `HttpRequestParser.feed_data`: the requests parsed, whether the

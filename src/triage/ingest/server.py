@@ -59,6 +59,7 @@ async def send_continue(request: web.Request) -> None:
 
 
 async def name_the_server(request: web.Request, response: web.StreamResponse) -> None:
+    """Every answer's `Server` header (on `on_response_prepare`)."""
     response.headers["Server"] = SERVER
 
 
@@ -105,6 +106,9 @@ class GatewayRunner(web.AppRunner):
 
 
 class _Server(web.Server):
+    """aiohttp's server, making the gateway's connections, all counted by one
+    `OpenConnections` (set by `GatewayRunner`)."""
+
     open_connections: OpenConnections
 
     def __call__(self) -> RequestHandler:
@@ -128,7 +132,7 @@ def _answer(status: int, error: str, *headers: str) -> bytes:
 #: The answer to a connection beyond the bound, written before anything is read from it.
 _FULL = _answer(503, "too many open connections", "Retry-After: 1")
 #: How long a refused connection reads and drops what its client sends, so that the client
-#: reads the 503 rather than a reset, and how many may do so at once (part of FD_RESERVE); past
+#: reads the 503 rather than a reset, and how many may do so at once (in `FD_RESERVE`); past
 #: that, a refused connection is closed at once.
 REFUSED_LINGER_S = 1.0
 MAX_REFUSING = 64
@@ -224,6 +228,7 @@ class _Connection(RequestHandler):
 
     @property
     def head_arriving(self) -> bool:
+        """Part of a request head has arrived, not all of it."""
         return self._head_bytes > 0
 
     # --- A slot at the bound: taken, refused, given up ---------------------------------------
@@ -300,11 +305,13 @@ class _Connection(RequestHandler):
         self._end_body(body, SlowBody(code=408, message="body not received in time"))
 
     def unproven_body(self, body: StreamReader) -> None:
+        """`body` is being read before it can be authenticated (`reading_unproven`)."""
         self._unproven_body = body
         if self._admitted:
             self._open.unproven_began(self)
 
     def proven_body(self) -> None:
+        """The body `unproven_body` named is read, or was refused."""
         if self._unproven_body is not None:
             self._unproven_body = None
             self._open.unproven_ended(self)
@@ -312,14 +319,17 @@ class _Connection(RequestHandler):
     # --- Reading: heads, their framing, chunked bodies ---------------------------------------
 
     def data_received(self, data: bytes) -> None:
+        """aiohttp parses `data`; then a head that came whole leaves the head bounds, bytes of
+        a head still arriving are held against them, and bytes of a chunked body are counted
+        against its framing."""
         if self._refused or self._framing_faulty:
             return  # dropped: the connection was answered 503 unread, or will be closed
         awaiting_head = self._body is None or self._body.is_eof()
-        parsed = len(self._messages)
+        queued = len(self._messages)
         super().data_received(data)
-        self._check_parsed(parsed)
-        if len(self._messages) > parsed:  # a head came whole
-            self._unanswered += len(self._messages) - parsed
+        self._check_parsed(queued)
+        if len(self._messages) > queued:  # a head came whole
+            self._unanswered += len(self._messages) - queued
             message, self._body = self._messages[-1]
             self._chunked = bool(getattr(message, "chunked", False))
             self._body_wire = 0  # (what came with the head is not counted: the slack covers it)
@@ -377,6 +387,8 @@ class _Connection(RequestHandler):
             self.transport.pause_reading()
 
     def _hold_head(self, size: int) -> None:
+        """Count `size` more bytes of the head arriving, against MAX_HEAD_BYTES and, with every
+        connection's, against the heads' budget (`connections.MAX_HEADS_BYTES`)."""
         if self._head_bytes == 0:
             self._open.unproven_began(self)
         self._head_bytes += size
@@ -391,6 +403,7 @@ class _Connection(RequestHandler):
             self._refuse_head(503, "too many request heads arriving at once")
 
     def _release_head(self) -> None:
+        """The head arriving is whole, refused, or gone: its bytes no longer count."""
         if self._head_bytes:
             self._open.unproven_ended(self)
         self._open.head_bytes -= self._head_bytes
@@ -398,7 +411,7 @@ class _Connection(RequestHandler):
 
     def _refuse_head(self, status: int, reason: str) -> None:
         """Answer `status` and close, the head unfinished: over MAX_HEAD_BYTES (431), too slow
-        to arrive when slots run short (408), or past MAX_HEADS_BYTES with the others (503,
+        to arrive when slots run short (408), or past the heads' budget with the others (503,
         Retry-After: 1)."""
         self._release_head()
         error = HttpProcessingError(code=status, message=reason)
@@ -437,8 +450,8 @@ class _Connection(RequestHandler):
         exc: BaseException | None = None,
         message: str | None = None,
     ) -> web.StreamResponse:
-        # aiohttp's own logs it (BadHttpLines turns that into one ingest.bad_http line) and
-        # raises if an answer was already started; only its body is replaced.
+        # aiohttp's own handle_error logs it (BadHttpLines turns that into one ingest.bad_http
+        # line) and raises if an answer was already started; only its body is replaced.
         super().handle_error(request, status, exc, message)
         if self._request_count == 1 and isinstance(exc, BadHttpMethod):
             # aiohttp logs a connection's first request that is not HTTP (TLS bytes, a port
