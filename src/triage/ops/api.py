@@ -210,7 +210,7 @@ class OperatorApi:
 
     async def incidents(self, request: Request) -> Response:
         try:
-            query = _query(request, _LISTING_PARAMETERS, repeatable=("match",))
+            query = query_parameters(request, _LISTING_PARAMETERS, repeatable=("match",))
             keep = parse_filter(
                 now=self.view.clock(),
                 state=query.get("state") or "open",
@@ -219,7 +219,7 @@ class OperatorApi:
                 source=query.get("source"),
                 priority=query.get("priority"),
                 search=query.get("search"),
-                match=_every(request, "match"),
+                match=every_value(request, "match"),
                 since=query.get("since"),
                 before=query.get("before"),
             )
@@ -234,7 +234,7 @@ class OperatorApi:
 
     async def incident(self, request: Request) -> Response:
         try:
-            _query(request, ())
+            query_parameters(request, ())
         except ValueError as exc:
             return _error(400, str(exc))
         given = request.path.rpartition("/")[2]
@@ -250,7 +250,7 @@ class OperatorApi:
 
     async def list_silences(self, request: Request) -> Response:
         try:
-            every = _flag(_query(request, ("all",)), "all")
+            every = _flag(query_parameters(request, ("all",)), "all")
         except ValueError as exc:
             return _error(400, str(exc))
         now = self.view.clock()
@@ -262,7 +262,7 @@ class OperatorApi:
     async def add_silence(self, request: Request) -> Response:
         now = self.view.clock()
         try:
-            dry_run = _flag(_query(request, ("dry_run",)), "dry_run")
+            dry_run = _flag(query_parameters(request, ("dry_run",)), "dry_run")
             matchers, (duration, until), comment, author = _silence_request(request.body)
             silence = new_silence(
                 matchers, duration, comment, author, now, self.view.redactor, until=until
@@ -308,7 +308,7 @@ class OperatorApi:
 
     async def expire_silence(self, request: Request) -> Response:
         try:
-            _query(request, ())
+            query_parameters(request, ())
         except ValueError as exc:
             return _error(400, str(exc))
         silence_id = request.path.rpartition("/")[2]
@@ -419,11 +419,11 @@ _LISTING_PARAMETERS = (
 )  # fmt: skip
 
 
-def _query(
+def query_parameters(
     request: Request, allowed: Sequence[str], *, repeatable: Sequence[str] = ()
 ) -> dict[str, str]:
     """The request's query parameters, each named in `allowed` and given at most once (those
-    in `repeatable` as often as wanted: `_every` reads them all). ValueError for any other: a
+    in `repeatable` as often as wanted: `every_value` reads them all). ValueError for any other: a
     misspelt filter (`?sate=closed`) ignored would answer an unfiltered list that looks
     filtered, and of `?state=open&state=closed` one would be dropped without a word."""
     pairs = parse_qsl(request.query, keep_blank_values=True, errors="replace")
@@ -438,7 +438,7 @@ def _query(
     return found
 
 
-def _every(request: Request, name: str) -> list[str]:
+def every_value(request: Request, name: str) -> list[str]:
     """Every value of a repeatable query parameter, in the order given."""
     pairs = parse_qsl(request.query, keep_blank_values=True, errors="replace")
     return [value for given, value in pairs if given == name]

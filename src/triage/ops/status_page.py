@@ -26,7 +26,7 @@ import time
 from datetime import datetime, timedelta
 from html import escape
 from typing import Any
-from urllib.parse import parse_qs, quote, urlsplit
+from urllib.parse import parse_qs, parse_qsl, quote, urlsplit
 
 import structlog
 
@@ -44,7 +44,9 @@ from triage.ops.api import (
     OperatorView,
     cookie,
     cookies,
+    every_value,
     new_csrf,
+    query_parameters,
 )
 from triage.ops.http_server import DEFAULT_LIMITS, RefusalLog, Request, Response
 from triage.ops.operator import (
@@ -53,6 +55,7 @@ from triage.ops.operator import (
     incident_json,
     list_incidents,
     open_subjects,
+    parse_filter,
     shown_silences,
     silence_json,
 )
@@ -114,7 +117,12 @@ class StatusPage:
             ended = _SESSION_ENDED if cookies(request).get(SESSION_COOKIE) else ""
             return self._login_form(request, note=ended)
         try:
-            body = await self._render()
+            keep, typed = _page_filter(request, self.view.clock())
+        except ValueError as exc:
+            form = f"<p class=bad>{_text(str(exc))}</p>{_filter_form(_typed(request), True)}"
+            return _html(400, _page("triage status", form))
+        try:
+            body = await self._render(keep, typed)
         except TriageError as exc:
             log.warning("status_page.unavailable", reason=exc.reason, error=str(exc))
             return _html(503, _page("triage", "<p class=bad>The store is unavailable.</p>"))
@@ -180,16 +188,19 @@ class StatusPage:
         set_csrf = cookie(CSRF_COOKIE, csrf, request, max_age_s=3600)
         return _html(status, _page("triage: log in", form), (("Set-Cookie", set_csrf),))
 
-    async def _render(self) -> str:
+    async def _render(self, keep: Filter, typed: dict[str, str]) -> str:
         view = self.view
         now = view.clock()
         everything = await list_incidents(view.store, Filter("open"), view.scan)
+        shown = [i for i in everything if keep.keeps(i)] if typed else everything
+        counted = f"{len(shown)} of {len(everything)}" if typed else f"{len(everything)}"
         silences = shown_silences(await view.silences.current(), now, every=False)
         parts = [
-            f"<p class=muted>{len(everything)} open incidents · "
+            f"<p class=muted>{counted} open incidents · "
             f"{_text(now.isoformat(timespec='seconds'))}</p>",
-            _section("Open incidents", self._incidents(everything, now)),
-            _section("Flapping", self._incidents([i for i in everything if i.flapping], now)),
+            _filter_form(typed, bool(typed)),
+            _section("Open incidents", self._incidents(shown, now)),
+            _section("Flapping", self._incidents([i for i in shown if i.flapping], now)),
             _section("Silences", self._silences(silences, now, everything)),
             _section("Sinks", await self._sinks()),
             _section("LLM", self._llm()),
@@ -327,6 +338,55 @@ class StatusPage:
             )
         polled = depths.polled_at.strftime("%H:%M:%S UTC")
         return "".join(rows) + f"</table></div><p>Polled at {polled}.</p>"
+
+
+#: The filters the page's form has, each as `triage incidents list` takes it (open incidents
+#: only), with what its field says before anything is typed in it.
+_PAGE_FILTERS = {
+    "search": "words of the title",
+    "team": "team",
+    "source": "source (cloudwatch, sentry, …)",
+    "priority": "critical,high or P0..P3",
+    "match": "label matcher: env=prod, alertname=~Disk.*",
+}
+
+
+def _page_filter(request: Request, now: datetime) -> tuple[Filter, dict[str, str]]:
+    """The page's filter and the values typed for it. A form sends its empty fields too
+    (`search=&team=`): empty is not given, here. ValueError for a parameter the page does
+    not take or a value that names nothing, as the API's listing answers them."""
+    given = query_parameters(request, tuple(_PAGE_FILTERS), repeatable=("match",))
+    typed = {name: value for name, value in given.items() if value.strip()}
+    keep = parse_filter(
+        now=now,
+        team=typed.get("team"),
+        source=typed.get("source"),
+        priority=typed.get("priority"),
+        search=typed.get("search"),
+        match=[m for m in every_value(request, "match") if m.strip()],
+    )
+    return keep, typed
+
+
+def _typed(request: Request) -> dict[str, str]:
+    """What was typed into the form, read leniently (for the form of a refused filter)."""
+    pairs = parse_qsl(request.query, keep_blank_values=True, errors="replace")
+    return {name: value for name, value in pairs if name in _PAGE_FILTERS}
+
+
+def _filter_form(typed: dict[str, str], opened: bool) -> str:
+    """The filter form (GET /), folded away until a filter is in use."""
+    fields = "".join(
+        f"<label>{_text(name)}<input name={name} value={_attr(typed.get(name, ''))} "
+        f"placeholder={_attr(hint)}></label>"
+        for name, hint in _PAGE_FILTERS.items()
+    )
+    clear = " <a href=/>clear</a>" if typed else ""
+    return (
+        f"<details{' open' if opened else ''}><summary>Filter</summary>"
+        f"<form method=get action=/>{fields}<input type=submit value=Filter>{clear}</form>"
+        "</details>"
+    )
 
 
 #: The longest fingerprint (or prefix) an incident's page is asked for, as the API takes.
