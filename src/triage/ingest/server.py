@@ -311,7 +311,7 @@ class _Connection(RequestHandler):
             self._open.unproven_began(self)
 
     def proven_body(self) -> None:
-        """The body `unproven_body` named is read, or was refused."""
+        """Reading the body `unproven_body` named has ended."""
         if self._unproven_body is not None:
             self._unproven_body = None
             self._open.unproven_ended(self)
