@@ -129,8 +129,8 @@ _SECRET_NAME = (
     # One class of every name's first letter first: the engine skips a position that starts
     # no name without entering the alternatives. A name in another language (passwort,
     # contraseña, пароль, 密码) is tried after the English ones, at the start of a word.
-    r"(?=[pstaerilmfcxdkwhjg\u0080-\U0010ffff])(?<![0-9]{12}:)"
-    rf"(?:(?:{_START}|(?-i:(?<=[a-z0-9])(?=[A-Z])))"
+    r"(?=[pstaerilmfcxdkwhjg\u0080-\U0010ffff])"
+    rf"(?:(?:{_START}|(?-i:(?<=[a-z0-9])(?=[A-Z])))(?<![0-9]{{12}}:)"
     rf"(?:(?=[pstaerilmfcxd])(?:{_SECTION_CHILD}|{_SECRET_WORD})|{_FOREIGN_WORD})"
     r"|(?=[pstaerilmfcxd])(?:"
     # Glued to what it is for (PGPASSWORD, dbpassword, DBPASSWORT; 数据库密码 needs no

@@ -175,7 +175,9 @@ POSITIONAL_RULES: tuple[_Rule, ...] = (
     # set_api_key('pw'), withClientSecret("pw"), .password("pw") (not getPassword("db"), whose
     # argument names the secret).
     _rule(
-        rf"(?:(?<![\w$])(?:set|with)_?[A-Za-z0-9_]{{0,64}}?|(?<=\.)){_SECRET_NAME}[ \t]{{0,3}}\("
+        # Its first character read first (`s`, `w` or a `.`), so the engine skips to the next.
+        rf"(?:(?-i:[sSwW])(?<![\w$].)(?:et|ith)_?[A-Za-z0-9_]{{0,64}}?|(?-i:\.)){_SECRET_NAME}"
+        r"[ \t]{0,3}\("
         rf"[ \t]{{0,3}}(?P<value>(?P<q>[\"'])(?!\[REDACTED)[^\"'\r\n]{{1,512}}+(?P=q))",
         _value_replaced,
         *_SECRET_NAME_NEEDLES,

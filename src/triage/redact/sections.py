@@ -218,10 +218,11 @@ _YAML_BLOCK = re.compile(
 
 
 #: … the same inside a JSON string: a line starts after an escaped `\\n` or at the string's
-#: start, and ends at the next escaped break or at the string's closing quote.
+#: start (read with the key, so that the engine jumps to them), and ends at the next escaped
+#: break or at the string's closing quote.
 _ESCAPED_LINE = r"""(?:[^"\\\r\n]|\\[^nr]){0,65536}+"""
 _ESCAPED_YAML_BLOCK = re.compile(
-    r"(?P<head>(?:(?<=\\n)|(?<=\"))(?P<indent>[ \t]{0,64}+)(?:-[ \t]{1,8}+)?"
+    r"(?P<head>(?:\\n|\")(?P<indent>[ \t]{0,64}+)(?:-[ \t]{1,8}+)?"
     r"(?P<key>[\w.$/][\w.$/-]{0,127}+)[ \t]{0,8}+:[ \t]{0,64}+)"
     rf"(?P<block>(?:(?:\\r)?\\n(?:(?P=indent)[ \t]{{1,64}}+{_ESCAPED_LINE}|(?P=indent)-[ \t]{_ESCAPED_LINE}"
     r"|[ \t]{0,64}+(?=(?:\\r)?\\n))){1,65536}+)"
