@@ -188,11 +188,14 @@ class StatusPage:
         set_csrf = cookie(CSRF_COOKIE, csrf, request, max_age_s=3600)
         return _html(status, _page("triage: log in", form), (("Set-Cookie", set_csrf),))
 
-    async def _render(self, keep: Filter, typed: dict[str, str]) -> str:
+    async def _render(self, keep: Filter | None = None, typed: dict[str, str] | None = None) -> str:
+        """The page, its open incidents those `keep` keeps (all without one): `typed` is what
+        was typed into the filter form."""
         view = self.view
         now = view.clock()
+        typed = typed or {}
         everything = await list_incidents(view.store, Filter("open"), view.scan)
-        shown = [i for i in everything if keep.keeps(i)] if typed else everything
+        shown = [i for i in everything if keep.keeps(i)] if keep is not None else everything
         counted = f"{len(shown)} of {len(everything)}" if typed else f"{len(everything)}"
         silences = shown_silences(await view.silences.current(), now, every=False)
         parts = [
