@@ -6,6 +6,7 @@ keeps what was typed (escaped), and a value that names nothing is a 400 page say
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import httpx2
 import pytest
@@ -22,10 +23,10 @@ def _listed(html: str) -> set[str]:
     return set(re.findall(r'<a href="/incidents/([0-9a-f]+)"', section))
 
 
-async def _fingerprints(store: Store, keep: object) -> set[str]:
+async def _fingerprints(store: Store, keep: Callable[[int], object]) -> set[str]:
     incidents = await store.incidents()
     numbers = {int(i.title.split("#")[1].split()[0]): i.fingerprint for i in incidents}
-    return {numbers[n] for n in _expected(keep)}  # type: ignore[arg-type]
+    return {numbers[n] for n in _expected(keep)}
 
 
 async def test_the_form_filters_the_open_incidents_and_keeps_what_was_typed(
