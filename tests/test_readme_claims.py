@@ -18,9 +18,11 @@ from triage.app import deployment_warnings
 from triage.errors import ConfigError
 from triage.ingest.auth import parse_tokens
 from triage.ops.check import run_checks
+from triage.redact import Redactor
 from triage.secrets import BackendToken
 from triage.settings import URL_FIELDS, Settings, env_name, load_settings, unknown_variables
 from triage.summarise.deterministic import MAX_PATTERNS_BYTES, load_patterns
+from triage.tracing import Tracing
 
 SECRET = "s3cretPassw0rd"
 
@@ -511,3 +513,20 @@ def test_a_patterns_file_too_large_to_be_one_is_refused_before_it_is_read(tmp_pa
     big.write_bytes(b"#" * (MAX_PATTERNS_BYTES + 1))
     with pytest.raises(ConfigError, match="larger than"):
         load_patterns(big)
+
+
+def test_every_process_that_traces_holds_the_exporters_headers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Tracing.from_environment, which the gateway calls as the daemon does, holds each value of
+    OTEL_EXPORTER_OTLP_HEADERS (named or bare) as a credential before OpenTelemetry can quote it:
+    redacted wherever it appears after."""
+    named, bare = f"{SECRET}-named-0123", f"{SECRET}-bare-4567"
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:9")
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_HEADERS", f"x-api-key={named},{bare}")
+    tracing = Tracing.from_environment("triage-ingest")
+    try:
+        shown = Redactor().text(f"header {named} and {bare}")
+    finally:
+        tracing.shutdown()
+    assert named not in shown and bare not in shown

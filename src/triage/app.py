@@ -13,7 +13,6 @@ from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
-from urllib.parse import unquote
 
 import structlog
 from botocore.exceptions import ClientError, NoCredentialsError
@@ -45,7 +44,7 @@ from triage.sqs.inbox import SqsInbox
 from triage.sqs.supervisor import Helper, Stats, Supervisor, SupervisorConfig
 from triage.summarise import Summariser, build_summariser, deterministic_summariser
 from triage.summarise.prompt import BYTES_PER_TOKEN
-from triage.tracing import NO_SPANS, Tracing
+from triage.tracing import NO_SPANS, Tracing, hold_exporter_headers
 
 log = structlog.get_logger(__name__)
 
@@ -186,11 +185,6 @@ def route_teams(router: Router) -> set[str]:
     return {team for rule in router.rules for team in rule.team}
 
 
-#: OpenTelemetry's exporter headers: an API key more often than not (`x-api-key=…`), and
-#: OpenTelemetry's own warning about an entry it cannot read quotes the entry.
-OTEL_HEADER_VARIABLES = ("OTEL_EXPORTER_OTLP_HEADERS", "OTEL_EXPORTER_OTLP_TRACES_HEADERS")
-
-
 def hold_credentials(settings: Settings, environ: Mapping[str, str] = os.environ) -> None:
     """Every credential in the settings (API keys, tokens, webhook URLs) and in the tracing
     exporter's headers is held: redacted by exact value wherever it appears. Tokens read later
@@ -198,13 +192,7 @@ def hold_credentials(settings: Settings, environ: Mapping[str, str] = os.environ
     for _, value in settings:
         if isinstance(value, SecretStr) and value.get_secret_value():
             hold(value.get_secret_value())
-    for name in OTEL_HEADER_VARIABLES:
-        for entry in environ.get(name, "").split(","):
-            # `name=value`, or a bare value whose name was forgotten (the warning's case).
-            key, equals, value = entry.partition("=")
-            secret = (value if equals else key).strip()
-            hold(secret)
-            hold(unquote(secret))
+    hold_exporter_headers(environ)
 
 
 async def run_daemon(

@@ -19,14 +19,33 @@ from __future__ import annotations
 import os
 import re
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
+from urllib.parse import unquote
 
 import structlog
 
 log = structlog.get_logger(__name__)
+
+#: OpenTelemetry's exporter headers: an API key more often than not (`x-api-key=…`), and
+#: OpenTelemetry's own warning about an entry it cannot read quotes the entry.
+OTEL_HEADER_VARIABLES = ("OTEL_EXPORTER_OTLP_HEADERS", "OTEL_EXPORTER_OTLP_TRACES_HEADERS")
+
+
+def hold_exporter_headers(environ: Mapping[str, str]) -> None:
+    """Hold each value of the exporter's headers (`name=value`, or a bare value whose name was
+    forgotten, which OpenTelemetry's warning quotes whole): redacted wherever it appears."""
+    from triage.redact import hold
+
+    for name in OTEL_HEADER_VARIABLES:
+        for entry in environ.get(name, "").split(","):
+            key, equals, value = entry.partition("=")
+            secret = (value if equals else key).strip()
+            hold(secret)
+            hold(unquote(secret))
+
 
 #: W3C trace context: version-traceid-parentid-flags. A later version may add fields; only
 #: dash-separated hex ones are taken, never free text to carry on into the queue.
@@ -112,12 +131,14 @@ class Tracing:
     @classmethod
     def from_environment(cls, service: str) -> Tracing:
         """OTLP/HTTP export when `OTEL_EXPORTER_OTLP_ENDPOINT` or `…_TRACES_ENDPOINT` is set
-        (the exporter reads its other `OTEL_*` variables itself); else no spans."""
+        (the exporter reads its other `OTEL_*` variables itself); else no spans. The exporter's
+        headers are held as credentials first, in every process that traces."""
         if not (
             os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT")
             or os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
         ):
             return cls()
+        hold_exporter_headers(os.environ)
         try:
             from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
             from opentelemetry.sdk.resources import Resource
