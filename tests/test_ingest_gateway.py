@@ -933,7 +933,7 @@ def test_bad_http_lines_are_bounded_per_second() -> None:
     """Anyone can send malformed requests: at most `per_second` warnings a second are logged."""
     from aiohttp.http_exceptions import BadHttpMessage
 
-    from triage.ingest.server import BadHttpLines
+    from triage.ingest.bad_http import BadHttpLines
 
     now = [100.0]
     lines = BadHttpLines(per_second=3, clock=lambda: now[0])
@@ -961,7 +961,7 @@ def test_a_bad_http_line_never_quotes_the_requests_bytes(message: str) -> None:
     the warning keeps what was wrong and drops the quote, which may be a credential."""
     from aiohttp.http_exceptions import BadHttpMessage
 
-    from triage.ingest.server import BadHttpLines
+    from triage.ingest.bad_http import BadHttpLines
 
     error = BadHttpMessage(message)
     record = logging.LogRecord("aiohttp.server", logging.ERROR, "", 0, "x", (), (None, error, None))

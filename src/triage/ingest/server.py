@@ -28,11 +28,8 @@ from aiohttp.streams import StreamReader
 from aiohttp.web_protocol import RequestHandler, _ErrInfo
 from aiohttp.web_request import BaseRequest
 
-# (`X as X`: re-exported for service.py and test_ingest_gateway.py, which import them from here.)
-from triage.ingest.bad_http import BadHttpLines as BadHttpLines
 from triage.ingest.bad_http import answer_error
-from triage.ingest.connections import OpenConnections
-from triage.ingest.connections import connection_limit as connection_limit
+from triage.ingest.connections import OpenConnections, connection_limit
 from triage.ingest.framing import HeadByHead, mostly_framing, refuse_faulty_framing
 from triage.linebudget import LineBudget
 from triage.metrics import Metrics

@@ -33,11 +33,13 @@ from triage.aws import client_config, keep_alive
 from triage.errors import ConfigError
 from triage.health import Health
 from triage.ingest.auth import TokenStore, TokensUnavailable
+from triage.ingest.bad_http import BadHttpLines
+from triage.ingest.connections import connection_limit
 from triage.ingest.gateway import Gateway
 from triage.ingest.limits import Limits
 from triage.ingest.outbox import MAX_WAITING, SqsOutbox
 from triage.ingest.probe import ANSWER_WITHIN_S, PROBE_TTL_S, QueueProbe
-from triage.ingest.server import BadHttpLines, GatewayRunner, connection_limit
+from triage.ingest.server import GatewayRunner
 from triage.metrics import Metrics
 from triage.ops.endpoints import EndpointServer
 from triage.ops.metrics_export import EmfExporter, flush_every
