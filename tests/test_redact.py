@@ -1030,6 +1030,14 @@ CASES = [
     ('{"m": "secrets:\\n  db: opal-42"}', '{"m": "secrets:\\n  db: [REDACTED:password]"}'),
     ("stringData:\n  api: opal-42\n", "stringData:\n  api: [REDACTED:password]\n"),
     ('{"m": "[secrets]\\ndb = opal-42"}', '{"m": "[secrets]\\ndb = [REDACTED:password]"}'),
+    ("password    opal-42\n", "password    [REDACTED:password]\n"),
+    # A cell beside a secret's name; a multipart form's field.
+    ("| Password | opal-42 |", "| Password | [REDACTED:password] |"),
+    ("<td>password</td><td>opal-42</td>", "<td>password</td><td>[REDACTED:password]</td>"),
+    (
+        'Content-Disposition: form-data; name="password"\n\nopal-42',
+        'Content-Disposition: form-data; name="password"\n\n[REDACTED:password]',
+    ),
 ]
 
 

@@ -71,6 +71,23 @@ LEAKS = [
     pytest.param(f'DataSourceBuilder.create().password("{SECRET}")', id="builder-method"),
     # A name/value object in YAML's flow style.
     pytest.param(f"env: [{{name: DB_PASSWORD, value: {SECRET}}}]", id="yaml-flow-env"),
+    # XML elements with attributes (WS-Security's SOAP header).
+    pytest.param(f'<wsse:Password Type="PasswordText">{SECRET}</wsse:Password>', id="soap"),
+    pytest.param(f'<password encrypted="false">{SECRET}</password>', id="xml-attributes"),
+    # LDAP: LDIF's base64 value, a hashed password's scheme before its value.
+    pytest.param(f"userPassword: {{SSHA}}{SECRET}", id="ldap-scheme"),
+    pytest.param(f"password={{CLEARTEXT}}{SECRET}", id="scheme-pair"),
+    # A multipart form's field.
+    pytest.param(
+        f'--b\r\nContent-Disposition: form-data; name="password"\r\n\r\n{SECRET}\r\n--b--',
+        id="multipart",
+    ),
+    # A cell naming a secret and the cell beside it.
+    pytest.param(f"| Password | {SECRET} |", id="markdown-key-value"),
+    pytest.param(f"<tr><td>password</td><td>{SECRET}</td></tr>", id="html-td"),
+    pytest.param(f"<th>API Key</th><td>{SECRET}</td>", id="html-th"),
+    # Two fields aligned with spaces.
+    pytest.param(f"password     {SECRET}\n", id="aligned-spaces"),
 ]
 
 
@@ -96,6 +113,12 @@ KEPT = [
     "secrets.get_secret('prod/db')",
     'client.setTimeout("30s")',
     "env: [{name: LOG_LEVEL, value: debug}]",
+    '<Password Type="PasswordText"/>',
+    "| Password | ******** |",
+    "<td>password</td><td>expired</td>",
+    "NAME          TYPE     DATA   AGE\ndb-password   Opaque   1      3d\n",
+    "password  reset  requested by ops",
+    "std::token::Token",
 ]
 
 
@@ -103,3 +126,9 @@ KEPT = [
 def test_text_is_kept(text: str) -> None:
     """A command without a password, a lookup by a secret's name, a flag: unchanged."""
     assert redact(text) == text
+
+
+def test_ldif_base64_value_is_redacted() -> None:
+    """LDIF's `name:: <base64>` loses its base64 value whole (its `::` is no path's)."""
+    encoded = "b3BhbC1rZXR0bGUtc3VucmlzZS00Mg=="  # the secret, base64-encoded
+    assert redact(f"userPassword:: {encoded}") == "userPassword:: [REDACTED:password]"

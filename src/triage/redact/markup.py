@@ -97,9 +97,11 @@ MARKUP_RULES: tuple[
     _Rule, ...
 ] = (  # XML elements named like a secret, and SQL's PASSWORD '…' / IDENTIFIED BY '…'.
     # An element named like a secret (`<password>`, `<apiToken>`, `<DD_API_KEY>`, a NuGet or
-    # Maven `<ns:password>`): its text, to the next tag. The name is read whole, then asked.
+    # Maven `<ns:password>`, WS-Security's `<wsse:Password Type="…">`, attributes and all):
+    # its text, to the next tag. The name is read whole, then asked.
     _rule(
-        rf"(<(?P<name>[A-Za-z_][\w:.-]{{0,64}}+)>)(?!\[REDACTED)[^<\n]{{1,{_VALUE_MAX}}}+(?=</)",
+        rf"(<(?P<name>[A-Za-z_][\w:.-]{{0,64}}+)(?:[ \t\r\n][^<>/]{{0,4096}}+)?>)"
+        rf"(?!\[REDACTED)[^<\n]{{1,{_VALUE_MAX}}}+(?=</)",
         lambda m: f"{m[1]}[REDACTED:password]" if secret_named(m["name"]) else m[0],
         "</",
         flags=re.IGNORECASE,  # no letter to fold: its needle joins the folded ones' `<` group

@@ -245,7 +245,8 @@ PAIR_RULES: tuple[
         )
     ),
     # A name and its value on a line of their own with a tab between (a TSV listing, aligned
-    # output: `password<TAB>a b`; also inside a JSON string, `\npassword\ta b\n`): the value
+    # output: `password<TAB>a b`, `password    a b`; also inside a JSON string,
+    # `\npassword\ta b\n`): the value
     # runs to the line's end, and holds no tab of its own (a row of a table with more
     # columns is `tables.py`'s).
     *(
@@ -258,6 +259,8 @@ PAIR_RULES: tuple[
         )
         for start, tab, value in (
             ("(?m:^)", r"\t", r"[^\s][^\t\r\n]{0,4095}+(?=\r?\n|\Z)"),
+            # … or two spaces or more, the value then holding no such run (a table's row does).
+            ("(?m:^)", r"[ ]{2,64}+", r"[^\s](?:[^\s]| (?! )){0,4095}+[ ]{0,64}+(?=\r?\n|\Z)"),
             (
                 r"\\n",
                 r"\\t",
@@ -332,7 +335,8 @@ PAIR_RULES: tuple[
         r"""(?:[^\]}\r\n\\]|\\.){1,4096}+(?=[\]}])"""
         # An unquoted value, which never starts with an escaped line break or tab (a name that
         # ends its line inside a JSON string heads what follows, and holds no value).
-        rf"""|(?!\\[nrt])(?P<open>\\?(?:""\"|'''|["'])?)(?:[^\s&;,"'}}\\]|\\(?!["'])){{1,{_VALUE_MAX}}}+)""",
+        # An LDAP password's scheme (`{SSHA}`, `{CLEARTEXT}`) is the value's start.
+        rf"""|(?!\\[nrt])(?P<open>\\?(?:""\"|'''|["'])?)(?:\{{[A-Za-z0-9.-]{{1,32}}+\}})?(?:[^\s&;,"'}}\\]|\\(?!["'])){{1,{_VALUE_MAX}}}+)""",
         _keep_quotes,
         *_SECRET_NAME_NEEDLES,
         flags=re.IGNORECASE,

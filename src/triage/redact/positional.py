@@ -1,15 +1,16 @@
 """Rules for a password known by its place, not by a name beside it: Oracle's `user/pw@db`,
 Windows' slash options (`/p:pw`, `/RP pw`) and `net use`/`net user`, a value piped into a
 command that reads a password from its input (`--password-stdin`, `chpasswd`), `vault login
-<token>`, a secret store's command line setting a value, and a call's argument as a stack
-trace prints it (`PDO->__construct(…, 'pw')`) or a setter takes it (`setPassword("pw")`).
+<token>`, a secret store's command line setting a value, a multipart form's field, and a
+call's argument as a stack trace prints it (`PDO->__construct(…, 'pw')`) or a setter takes it
+(`setPassword("pw")`).
 """
 
 from __future__ import annotations
 
 import re
 
-from triage.redact.names import _SECRET_NAME, _SECRET_NAME_NEEDLES, _kept_value
+from triage.redact.names import _SECRET_NAME, _SECRET_NAME_NEEDLES, _kept_value, secret_named
 from triage.redact.rule import _Rule, _rule
 
 _PLACEHOLDER = "[REDACTED:password]"
@@ -159,6 +160,20 @@ POSITIONAL_RULES: tuple[_Rule, ...] = (
         _value_replaced,
         "secret",
         "put-parameter",
+        flags=re.IGNORECASE,
+    ),
+    # A multipart form's field named like a secret: its value, the line after the part's
+    # headers and their blank line.
+    _rule(
+        r"Content-Disposition:[ \t]{0,8}form-data;[^\r\n]{0,512}?(?<=[ \t;])name=(?P<nq>\"?)"
+        r"(?P<name>[^\"\r\n;]{1,128}+)(?P=nq)[^\r\n]{0,512}+(?:\r?\n[^\r\n]{1,1024}+){0,8}?"
+        r"\r?\n\r?\n(?P<value>(?!\[REDACTED)[^\r\n]{1,65536}+)",
+        lambda m: (
+            m[0][: m.start("value") - m.start()] + _PLACEHOLDER
+            if secret_named(m["name"]) and not _kept_value(m["name"], m["value"])
+            else m[0]
+        ),
+        "form-data",
         flags=re.IGNORECASE,
     ),
     # A stack trace's call of a function that takes a password (`_CALLS`), its arguments

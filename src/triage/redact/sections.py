@@ -127,7 +127,12 @@ def _object(match: re.Match[str]) -> str:
     return f"{match['assign']}{{{inner}}}"
 
 
-_OBJECT_AFTER_KEY = re.compile(rf"(?P<assign>[:=]>?[ \t\r\n]{{0,64}}+)(?P<object>{_OBJECT_SOURCE})")
+#: What opens a mapping: a key and its assignment, a quoted key, or nothing (`{}`); not an
+#: LDAP password's scheme (`{SSHA}…`) nor a template's `{{`.
+_MAPPING_OPENS = r"""\{(?=[ \t\r\n]{0,64}+(?:\\?["'}]|[\w.$-]{1,128}+[ \t]{0,8}(?:[:=]|=>)))"""
+_OBJECT_AFTER_KEY = re.compile(
+    rf"(?P<assign>[:=]>?[ \t\r\n]{{0,64}}+)(?P<object>(?={_MAPPING_OPENS}){_OBJECT_SOURCE})"
+)
 
 
 # --- A YAML block below the key --------------------------------------------------------------

@@ -1,6 +1,7 @@
 """Rules for a secret in a table, known by its column's name in a header: a TSV, CSV or
 semicolon-separated table, a Markdown, psql or MySQL table (`|`), and SQL's `INSERT INTO t
-(…, password, …) VALUES (…, '…', …)`. Every cell below a header cell that names a secret
+(…, password, …) VALUES (…, '…', …)`; or by the cell before it in its row (`| Password | … |`,
+`<td>password</td><td>…</td>`). Every cell below a header cell that names a secret
 (`secret_named`) goes, in each row until one no longer has the header's number of cells;
 an empty cell, `NULL`, a masked `****` or a state word stays, as after a name.
 """
@@ -151,8 +152,33 @@ def _sql_insert(match: re.Match[str]) -> str:
     return f"{match['head']}{values}"
 
 
+def _cell_beside(match: re.Match[str]) -> str:
+    """A cell's value replaced when the cell before it names a secret (`secret_named`) and the
+    value is no word a name's value keeps (`_cell_replaced`); else the match unchanged."""
+    name = match["name"].strip()
+    if not secret_named(name):
+        return match[0]
+    start, end = match.start("value") - match.start(), match.end("value") - match.start()
+    return match[0][:start] + _cell_replaced(match["value"], name) + match[0][end:]
+
+
 TABLE_RULES: tuple[_Rule, ...] = (
     _rule(TABLE, table, *_SECRET_NAME_NEEDLES, flags=re.IGNORECASE),
+    # A cell naming a secret and the cell after it: a Markdown or pipe table's row
+    # (`| Password | … |`), an HTML table's (`<td>password</td><td>…</td>`, `<th>…`).
+    _rule(
+        r"(?m:^)[ \t]{0,64}+\|[ \t]{0,64}+(?P<name>[^|\r\n]{1,64}+)\|(?P<value>[^|\r\n]{1,4096}+)(?=\|)",
+        _cell_beside,
+        *_SECRET_NAME_NEEDLES,
+        flags=re.IGNORECASE,
+    ),
+    _rule(
+        r"<t[hd](?:[ \t][^<>]{0,256}+)?>[ \t\r\n]{0,64}+(?P<name>[^<>\r\n]{1,64}+)</t[hd]>"
+        r"[ \t\r\n]{0,64}+<td(?:[ \t][^<>]{0,256}+)?>(?P<value>[^<>]{1,4096}+)(?=</td>)",
+        _cell_beside,
+        *_SECRET_NAME_NEEDLES,
+        flags=re.IGNORECASE,
+    ),
     _rule(
         r"(?P<head>INSERT[ \t]{1,8}INTO[ \t]{1,8}[^\s(]{1,256}+[ \t]{0,8}"
         r"\((?P<columns>[^()]{1,4096}+)\)[ \t\r\n]{0,64}VALUES[ \t\r\n]{0,64})"
