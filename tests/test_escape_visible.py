@@ -3,9 +3,11 @@ what it replaces and what scripts and emoji need that it keeps."""
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
-from triage.display import visible, visible_json, whole_unicode
+from triage.display import _visible_slowly, visible, visible_json, whole_unicode
 
 ENGLAND = "\U0001f3f4\U000e0067\U000e0062\U000e0065\U000e006e\U000e0067\U000e007f"
 FAMILY = "\N{MAN}\u200d\N{WOMAN}\u200d\N{GIRL}"
@@ -77,3 +79,19 @@ def test_a_control_character_is_a_space_so_no_secret_is_glued_together() -> None
     it ran would publish the credential whole."""
     assert visible("key AKIA\x00IOSFODNN7EXAMPLE") == "key AKIA IOSFODNN7EXAMPLE"
     assert visible("a\x1b[2Jb\x08c") == "a [2Jb c"
+
+
+def test_the_quick_paths_agree_with_the_character_at_a_time_reading() -> None:
+    """`visible` answers plain text (ASCII with its line breaks and tabs, printable letters,
+    "…" and emoji) without reading it a character at a time: for 40,000 seeded strings of the
+    characters it treats differently, what it answers is what that reading gives."""
+    alphabet = [
+        "a", " ", "\n", "\t", "\r", "\x00", "\x1b", "\x7f", "\x85", "\u2028", "\u200b", "\u202e",
+        "\ud800", "\u0301", "\u0301" * 4, "é", "…", "🔥", "\U0001f3f4", "\U000e0067",
+        "\U000e007f", "\xa0", "\u3000", "\U000e0100", "\u0488", "\uffff", "磁", "\u200d",
+    ]  # fmt: skip
+    rng = random.Random(20261205)
+    for _ in range(40_000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 16)))
+        for one_line in (False, True):
+            assert visible(text, one_line=one_line) == _visible_slowly(text, one_line), repr(text)

@@ -49,6 +49,10 @@ _BREAKS = frozenset("\r\x85\u2028\u2029\x0b\x0c")
 #: lines above and below it.
 MARKS_MAX = 8
 _MARKS = frozenset({"Mn", "Me"})
+#: A run of non-ASCII characters long enough to hold a pile of marks.
+_NON_ASCII_RUN = re.compile(rf"[^\x00-\x7f]{{{MARKS_MAX + 1},}}")
+#: The ASCII control characters other than "\n" and "\t" (CR, VT and FF among them).
+_ASCII_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 #: The black flag that starts an emoji tag sequence, and the range of its tag characters.
 _BLACK_FLAG = "\U0001f3f4"
 _TAGS = range(0xE0020, 0xE0080)
@@ -59,8 +63,34 @@ def visible(text: str, *, one_line: bool = False) -> str:
     control characters spaces, lone surrogates U+FFFD, a pile of combining marks cut to
     MARKS_MAX. Line breaks of any kind become "\\n" (and tabs stay), or with `one_line` each
     becomes a space."""
-    if text.isascii() and text.isprintable():
-        return text  # the common case, checked in C: no control, break or mark in it
+    if text.isascii():
+        # The common cases, checked in C: no control, break or mark in it, or only "\n" and
+        # "\t" (a description's lines), which are kept as they are.
+        if text.isprintable():
+            return text
+        if not _ASCII_CONTROLS.search(text):
+            return text.replace("\n", " ").replace("\t", " ") if one_line else text
+    elif text.replace("\n", "").replace("\t", "").isprintable() and not _marks_piled(text):
+        # No control, format, surrogate, separator or unassigned character (isprintable), and
+        # no pile of marks: the letters, "…" and emoji of real alerts, kept as they are.
+        return text.replace("\n", " ").replace("\t", " ") if one_line else text
+    return _visible_slowly(text, one_line)
+
+
+def _marks_piled(text: str) -> bool:
+    """Whether `text` has more than MARKS_MAX combining marks in a row: looked for only in its
+    runs of that many non-ASCII characters (marks are none), a character at a time."""
+    for run in _NON_ASCII_RUN.finditer(text):
+        marks = 0
+        for ch in run.group():
+            marks = marks + 1 if unicodedata.category(ch) in _MARKS else 0
+            if marks > MARKS_MAX:
+                return True
+    return False
+
+
+def _visible_slowly(text: str, one_line: bool) -> str:
+    """`visible`, a character at a time: what no check in C can show is already visible."""
     out: list[str] = []
     in_flag = False
     marks = 0
