@@ -454,6 +454,7 @@ def _text_objects(node: Any) -> Iterator[dict[str, Any]]:
 PAGE_TAGS = {
     "html", "head", "meta", "title", "style", "body", "h1", "h2", "h3", "p", "section",
     "ul", "li", "b", "span", "div", "table", "tr", "th", "td",
+    "a", "details", "summary", "form", "label", "input",
 }  # fmt: skip
 
 
@@ -466,6 +467,12 @@ class _Tags(HTMLParser):
         if tag not in PAGE_TAGS:
             self.problems.append(f"<{tag}>")
         self.problems += [f"<{tag} {k}>" for k, _ in attrs if k.startswith("on")]
+        # The page's own links go to an incident's page, or out to a ticket over http(s).
+        self.problems += [
+            f"<{tag} href={v!r}>"
+            for k, v in attrs
+            if k == "href" and not (v or "").startswith(("/incidents/", "http://", "https://"))
+        ]
 
     def handle_comment(self, data: str) -> None:
         self.problems.append(f"<!--{data[:60]}-->")
