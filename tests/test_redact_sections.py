@@ -131,6 +131,9 @@ KEPT = [
     # A Kubernetes list of a secret's names.
     "imagePullSecrets:\n- name: regcred\n",
     "secrets:\n- name: builder-token-x2x9q\n",
+    # A Kubernetes volume's reference to a secret, its settings in camel case.
+    "volumes:\n- name: certs\n  secret:\n    secretName: tls-certs\n    defaultMode: 420\n",
+    '{"secretKeyRef": {"name": "db", "key": "password"}}',
     # A singular section word stays a single secret's name.
     "secret.name=prod-db",
     "credential.helper=store",

@@ -21,9 +21,12 @@ _PLACEHOLDER = "[REDACTED:password]"
 
 #: A name whose last part is a section's word (`credentials`, `app.secrets`, `API_KEYS`).
 _SECTION_NAME = re.compile(rf"(?:\A|[^A-Za-z0-9]|(?<=[a-z])(?=[A-Z])){SECTION_WORD}\Z", re.I)
-#: A child's name that describes the secrets: its first part or its last (`words`).
+#: A child's name that describes the secrets: its first part or its last (`words`), parts
+#: split at separators and at camel case (`secretName`, `defaultMode`).
 _META = re.compile(
-    rf"(?:{SECTION_FIRST_META})(?![A-Za-z0-9])|(?:.*[^A-Za-z0-9])?(?:{SECTION_META})\Z", re.I
+    rf"(?:{SECTION_FIRST_META})(?!(?-i:[a-z0-9]|(?<=[A-Z0-9])[A-Z]))"
+    rf"|(?:.*(?:[^A-Za-z0-9]|(?-i:[a-z0-9](?=[A-Z]))))?(?:{SECTION_META})\Z",
+    re.I,
 )
 
 
@@ -44,7 +47,9 @@ def _holds_secrets(key: str, text: str) -> bool:
     bare = key.strip(" \t\"'\\:")
     if bare == "stringData" or (bare == "data" and _KIND_SECRET.search(text) is not None):
         return True
-    return section_named(bare)
+    # A bare `secret:` holding a mapping refers to one (a Kubernetes volume's or env's
+    # `secret: {secretName: …}`), and sets how it is read, not what it is.
+    return bare.lower() != "secret" and section_named(bare)
 
 
 def section_meta(name: str) -> bool:
