@@ -14,8 +14,11 @@ import signal
 import socket
 import subprocess
 import sys
+import shutil
 import threading
+import uuid
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -25,13 +28,17 @@ from triage.app import deployment_warnings
 from triage.cli import EXIT_PIPE_CLOSED, main
 from triage.errors import ConfigError
 from triage.routes import MAX_FILE_BYTES, MAX_ROUTES, load_router
+from triage.incidents import Policy, open_store
 from triage.settings import (
     HEADER_CREDENTIALS,
     MAX_DURATION_S,
     URL_FIELDS,
+    WHOLE_SECOND_FIELDS,
     Settings,
     env_name,
     load_settings,
+    short_intervals,
+    tracing_endpoint_problem,
     unknown_variables,
 )
 
@@ -121,6 +128,120 @@ def test_durations_are_finite_and_at_most_ten_years(
     """An infinite, undefined or absurd duration names its variable in one line, at start-up
     (an infinite update interval used to overflow the first timedelta: a traceback)."""
     assert env_name(field) in config_error(monkeypatch, **{env_name(field): value})
+
+
+def test_every_integer_duration_is_read_as_whole_seconds() -> None:
+    """Each duration setting that is an integer (SQS counts in whole seconds) takes the whole
+    seconds check, so none of them refuses `60.0` as "not a valid integer"."""
+    integers = {
+        f
+        for f, info in Settings.model_fields.items()
+        if info.annotation in (int, "int") and (f.endswith("_s") or f == "sqs_wait_time")
+    }
+    assert integers == set(WHOLE_SECOND_FIELDS)
+
+
+@pytest.mark.parametrize("field", WHOLE_SECOND_FIELDS)
+@pytest.mark.parametrize("written", ["{n}.0", " {n}.000 ", "{n}.", "{n}e0"])
+def test_whole_seconds_written_as_a_decimal_are_read(
+    monkeypatch: pytest.MonkeyPatch, field: str, written: str
+) -> None:
+    """SQS_WAIT_TIME=5.0 and TRIAGE_VISIBILITY_TIMEOUT_S=60.0 are the durations they say (the
+    README: durations are numbers of seconds); they were refused as "not a valid integer"."""
+    whole = 5
+    settings = load_with(monkeypatch, **{env_name(field): written.format(n=whole)})
+    assert getattr(settings, field) == whole and isinstance(getattr(settings, field), int)
+
+
+@pytest.mark.parametrize("field", WHOLE_SECOND_FIELDS)
+def test_a_fraction_of_a_second_is_refused_saying_whole_seconds(
+    monkeypatch: pytest.MonkeyPatch, field: str
+) -> None:
+    """`5.5` for an integer-second setting is one line naming the variable and saying it takes
+    whole seconds, from the environment and from Settings(...) alike."""
+    message = config_error(monkeypatch, **{env_name(field): "5.5"})
+    assert message.startswith(f"{env_name(field)}: ") and "whole seconds" in message
+    with pytest.raises(ValueError, match="whole seconds"):
+        Settings(**{field: 5.5})
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgres://triage:s3cr3tPassw0rd@db.internal/triage",
+        "sqlite://triage:s3cr3tPassw0rd@host",
+        "dynamodb://triage:s3cr3tPassw0rd@/",
+    ],
+)
+async def test_open_store_names_the_variable_without_quoting_the_url(url: str) -> None:
+    """open_store given a URL the settings would refuse (a caller that skipped them) says why
+    and names TRIAGE_STORE_URL, never the URL: it may carry a password."""
+    with pytest.raises(ConfigError) as caught:
+        await open_store(url, Policy(), timedelta(seconds=150), timedelta(days=30))
+    message = str(caught.value)
+    assert "TRIAGE_STORE_URL" in message and "s3cr3t" not in message
+
+
+async def test_open_store_reads_the_scheme_in_any_case(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """`SQLite:///DIR/x.db` is the relative path DIR/x.db, as `sqlite:///` is (it was opened
+    as /DIR/x.db, at the root of the file system)."""
+    monkeypatch.chdir(tmp_path)
+    name = f"store-{uuid.uuid4().hex}"
+    try:
+        store = await open_store(
+            f"SQLite:///{name}/x.db", Policy(), timedelta(seconds=150), timedelta(days=30)
+        )
+        await store.aclose()
+        assert (tmp_path / name / "x.db").is_file()
+    finally:
+        shutil.rmtree(Path("/") / name, ignore_errors=True)  # where the old code put it
+
+
+@pytest.mark.parametrize(
+    "variable", ["OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"]
+)
+@pytest.mark.parametrize(
+    "value", ["not a url", "user:s3cr3tPassw0rd@collector:4318", "ftp://collector", "http:///v1"]
+)
+def test_a_tracing_endpoint_that_is_no_url_is_named_without_its_value(
+    variable: str, value: str
+) -> None:
+    """An OTLP endpoint that is not an http(s) URL with a host is a reason naming the variable
+    that says tracing is off, never quoting the value (it may carry a user and password)."""
+    problem = tracing_endpoint_problem({variable: value})
+    assert problem is not None and problem.startswith(variable) and "tracing is off" in problem
+    assert value not in problem and "s3cr3t" not in problem
+
+
+def test_a_tracing_endpoint_is_judged_as_the_exporter_reads_it() -> None:
+    """No endpoint, a valid one, or a valid traces endpoint (which the exporter uses instead
+    of the general one, whatever that holds) is no problem."""
+    assert tracing_endpoint_problem({}) is None
+    assert tracing_endpoint_problem({"OTEL_EXPORTER_OTLP_ENDPOINT": "http://otel:4318"}) is None
+    both = {
+        "OTEL_EXPORTER_OTLP_ENDPOINT": "not a url",
+        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "https://otel.example/v1/traces",
+    }
+    assert tracing_endpoint_problem(both) is None
+
+
+def test_polling_intervals_under_a_second_are_named() -> None:
+    """TRIAGE_METRICS_INTERVAL_S and TRIAGE_QUEUE_DEPTH_POLL_S under 1 s are one line each,
+    naming the variable and what it costs; at 1 s, turned off (0, or metrics off) or by
+    default, none."""
+    short = Settings(metrics_interval_s=0.01, queue_depth_poll_s=0.5)
+    lines = short_intervals(short)
+    assert [line.split()[0] for line in lines] == [
+        "TRIAGE_METRICS_INTERVAL_S",
+        "TRIAGE_QUEUE_DEPTH_POLL_S",
+    ]
+    assert "100 times a second" in lines[0] and "2 times a second" in lines[1]
+    assert short_intervals(Settings()) == []
+    assert short_intervals(Settings(metrics_interval_s=1, queue_depth_poll_s=1)) == []
+    assert short_intervals(Settings(metrics="off", metrics_interval_s=0.01)) == []
+    assert short_intervals(Settings(queue_depth_poll_s=0)) == []
 
 
 @pytest.mark.parametrize("field", URL_FIELDS)

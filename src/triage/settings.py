@@ -12,6 +12,7 @@ means unset, so `GITHUB_APP_ID=` in a copied
 from __future__ import annotations
 
 import difflib
+import math
 import os
 import re
 from collections.abc import Mapping
@@ -46,6 +47,14 @@ KNOWN_SINKS = ("backend", "github", "slack")
 #: The longest duration any `*_S` setting takes: ten years. Longer ones are typos (a value in
 #: milliseconds), and past ~3e13 s a timedelta made of one overflows.
 MAX_DURATION_S = 315_360_000
+
+#: Durations SQS takes in whole seconds (a long poll's wait, a message's visibility): a whole
+#: number written as a decimal (`60.0`) is read as it, a fraction refused.
+WHOLE_SECOND_FIELDS = ("sqs_wait_time", "visibility_timeout_s")
+
+#: Polling more often than this gains nothing: CloudWatch keeps no metric finer than a second,
+#: and SQS's counts of a queue are approximate (they settle over about a minute).
+MIN_USEFUL_INTERVAL_S = 1.0
 
 #: Settings that are URLs of a service; each must be http(s) with a host. (BACKEND_BASE_URL
 #: and GITHUB_API_URL are checked by their sinks, when a route uses them.)
@@ -114,6 +123,22 @@ def _priority_word(value: object) -> object:
         word = value.strip().lower()
         return _P_LEVELS.get(word, word)
     return value
+
+
+def _whole_seconds(value: object) -> object:
+    """A whole number of seconds written as a decimal (`60.0`, `60.`) as the integer; a
+    fraction (`60.5`) refused saying so; anything else as it is, for the integer check."""
+    number = value
+    if isinstance(value, str):
+        try:
+            number = float(value)
+        except ValueError:
+            return value
+    if not isinstance(number, float) or not math.isfinite(number):
+        return value
+    if not number.is_integer():
+        raise ValueError(f"must be whole seconds (SQS takes no fractions), not {number:g}")
+    return int(number)
 
 
 def _env(name: str) -> AliasChoices:
@@ -350,6 +375,11 @@ class Settings(BaseSettings):
             return data
         values = {k: as_written(v) if isinstance(v, str) else v for k, v in data.items()}
         return {k: v for k, v in values.items() if v != ""}
+
+    @field_validator(*WHOLE_SECOND_FIELDS, mode="before")
+    @classmethod
+    def _whole(cls, value: object) -> object:
+        return _whole_seconds(value)
 
     @field_validator(*URL_FIELDS)
     @classmethod
@@ -655,6 +685,60 @@ def load_settings(**overrides: object) -> Settings:
             name = env_name(field) if field in Settings.model_fields else field
             problems.append(f"{name}: {message}")
         raise ConfigError("; ".join(problems)) from None
+
+
+#: The interval settings whose cost grows with how often they run: what each run does, and why
+#: running it more than once a second gains nothing.
+POLL_INTERVAL_FIELDS = {
+    "metrics_interval_s": (
+        "metrics are flushed",
+        "CloudWatch keeps no metric finer than 1 s",
+    ),
+    "queue_depth_poll_s": (
+        "the queue and its DLQ are asked for their depth",
+        "SQS's counts are approximate and settle over about a minute",
+    ),
+}
+
+
+def short_intervals(
+    settings: Settings, fields: tuple[str, ...] = tuple(POLL_INTERVAL_FIELDS)
+) -> list[str]:
+    """One line per interval of `fields` in use and under MIN_USEFUL_INTERVAL_S, naming its
+    variable and how often it runs. Such a value works (tests run sub-second ones), so it is
+    warned about, not refused: it costs calls and gains nothing."""
+    in_use = {
+        "metrics_interval_s": settings.metrics != "off",
+        "queue_depth_poll_s": settings.queue_depth_poll_s > 0,
+    }
+    lines = []
+    for field in fields:
+        value = float(getattr(settings, field))
+        if in_use[field] and value < MIN_USEFUL_INTERVAL_S:
+            what, why = POLL_INTERVAL_FIELDS[field]
+            lines.append(
+                f"{env_name(field)} is {value:g} s: {what} {1 / value:.3g} times a second, "
+                f"though {why} (1 s or more is as useful)"
+            )
+    return lines
+
+
+#: OpenTelemetry's endpoint variables, in the order its exporter reads them: the traces one,
+#: when set, is used instead of the general one.
+OTEL_ENDPOINT_VARIABLES = ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT")
+
+
+def tracing_endpoint_problem(environ: Mapping[str, str]) -> str | None:
+    """Why the OTLP endpoint the exporter would use is none (not an http(s) URL with a host),
+    naming its variable and never its value, which may carry a user and password; None when
+    it is one, or when none is set (tracing is off either way, without a word)."""
+    for name in OTEL_ENDPOINT_VARIABLES:
+        value = environ.get(name)
+        if value:
+            if _HTTP_URL.fullmatch(value):
+                return None
+            return f"{name} is not an http:// or https:// URL with a host: tracing is off"
+    return None
 
 
 #: Prefixes whose every variable is triage's own: TRIAGE_*, the original worker's SQS_*,

@@ -12,13 +12,13 @@ fires in (`members`).
 from __future__ import annotations
 
 from datetime import timedelta
-from urllib.parse import urlparse
 
 from triage.aws import Aws
 from triage.errors import ConfigError
 from triage.incidents.ledger import Claim, Ledger, Work
 from triage.incidents.lifecycle import Action, Incident, Outcome, Policy, State
 from triage.incidents.store import Store, Transition
+from triage.settings import store_url
 
 __all__ = [
     "Action",
@@ -38,29 +38,24 @@ __all__ = [
 async def open_store(
     url: str, policy: Policy, lease: timedelta, closed_ttl: timedelta, aws: Aws | None = None
 ) -> Store:
-    """Open the store `TRIAGE_STORE_URL` names: `sqlite:///PATH` or `dynamodb://TABLE`."""
-    parsed = urlparse(url)
-    if parsed.scheme == "sqlite":
-        path = url[len("sqlite:///") :] if url.startswith("sqlite:///") else parsed.path
-        if not path:
-            raise ConfigError(f"TRIAGE_STORE_URL {url!r}: expected sqlite:///PATH")
+    """Open the store `TRIAGE_STORE_URL` names: `sqlite:///PATH` or `dynamodb://TABLE`, the
+    scheme in any case. The URL is read by the settings' own rule (`settings.store_url`), and no
+    error repeats it: a URL of another database carries its password."""
+    try:
+        scheme, _, rest = store_url(url).partition(":")
+    except ValueError as exc:
+        raise ConfigError(f"TRIAGE_STORE_URL {exc}") from None
+    if scheme == "sqlite":
         from triage.incidents.sqlite import SQLiteStore
 
-        store = SQLiteStore(path, policy, lease, closed_ttl)
+        store = SQLiteStore(rest.removeprefix("///"), policy, lease, closed_ttl)
         await store.open()
         return store
-    if parsed.scheme == "dynamodb":
-        from triage.incidents.dynamodb import DynamoDBStore
+    from triage.incidents.dynamodb import DynamoDBStore
 
-        if not parsed.netloc:
-            raise ConfigError(f"TRIAGE_STORE_URL {url!r}: expected dynamodb://TABLE")
-        if aws is None:
-            raise ConfigError("TRIAGE_STORE_URL dynamodb:// needs AWS clients")
-        table = DynamoDBStore(
-            await aws.client("dynamodb"), parsed.netloc, policy, lease, closed_ttl
-        )
-        await table.open()
-        return table
-    raise ConfigError(
-        f"TRIAGE_STORE_URL {url!r}: unsupported scheme {parsed.scheme!r} (sqlite, dynamodb)"
-    )
+    if aws is None:
+        raise ConfigError("TRIAGE_STORE_URL dynamodb:// needs AWS clients")
+    table = rest.removeprefix("//").removesuffix("/")
+    dynamodb = DynamoDBStore(await aws.client("dynamodb"), table, policy, lease, closed_ttl)
+    await dynamodb.open()
+    return dynamodb
