@@ -61,6 +61,19 @@ _LOST_RACE_CODES = {
     "ReplicatedWriteConflictException",
 }
 
+#: The ping's own item, one shared by every replica: a key no incident (a hex digest, never
+#: holding `#`) nor record of the store's kinds has, and a `kind` that listing incidents (no
+#: `kind`) and every other kind's scan filter out; no sweep keys, so no sweep sees it.
+PING = "ping"
+PING_ITEM_KEY = f"{PING}#heartbeat"
+#: How long the ping item outlives the last ping: the table's TTL deletes it once no replica
+#: runs, and each ping moves it on.
+PING_TTL_S = 24 * 3600.0
+#: Table states in which DynamoDB may still take a write, though not for long: a table being
+#: deleted answers writes until it is gone; one whose KMS key DynamoDB cannot use is on its
+#: way to being archived. (CREATING refuses writes itself; UPDATING takes them.)
+_NOT_FOR_LONG = {"DELETING", "INACCESSIBLE_ENCRYPTION_CREDENTIALS", "ARCHIVING", "ARCHIVED"}
+
 
 class DynamoDBStore(Store):
     #: Lost races retried inside one call before the message is retried later instead.
@@ -202,7 +215,7 @@ class DynamoDBStore(Store):
         if compare:
             self._compare_clock(response, sent)
         item = response.get("Item")
-        record = _record(kind, key, item) if item else None
+        record = _record(kind, key, item) if item and _is_kind(item, kind) else None
         self._remember(kind, key, record)
         return record
 
@@ -322,7 +335,58 @@ class DynamoDBStore(Store):
             request["ExclusiveStartKey"] = last
 
     async def ping(self) -> None:
-        await self._describe()
+        """Fail (StoreUnavailableError) for what the next write would hit, changing no
+        incident or record: a conditional write of the ping's own item (the table throttled,
+        the role allowed to describe it but not to write it, its KMS key disabled, the table
+        gone), then the table's status (a table being deleted still takes writes until it is
+        gone, and one whose KMS key DynamoDB cannot use soon stops). DescribeTable alone
+        answered through all of them but the last two."""
+        await self._write_ping()
+        self._check_usable(await self._describe())
+
+    async def _write_ping(self) -> None:
+        now_s = self.now().timestamp()
+        try:
+            await self._ddb.put_item(
+                TableName=self.table,
+                Item={
+                    "fingerprint": {"S": PING_ITEM_KEY},
+                    "kind": {"S": PING},
+                    "at": {"N": f"{now_s:.3f}"},
+                    "expires_at": {"N": str(int(now_s + PING_TTL_S))},
+                },
+                # Never over an item that is not the ping's own, whatever wrote it there.
+                ConditionExpression="attribute_not_exists(fingerprint) OR #k = :ping",
+                ExpressionAttributeNames={"#k": "kind"},
+                ExpressionAttributeValues={":ping": {"S": PING}},
+            )
+        except ClientError as exc:
+            if _code(exc) in _LOST_RACE_CODES:
+                # DynamoDB judged the write on its merits (allowed, not throttled, the table
+                # usable) and found the item not ours, or another writer on it: the table
+                # takes writes.
+                return
+            failure = _unavailable("put_item (ping)", exc)
+            if isinstance(failure, StoreThrottledError):
+                if not failure.pauses_intake:
+                    return  # one key range's limit: that record's trouble, not the table's
+                raise StoreUnavailableError(str(failure)) from exc
+            raise failure from exc
+        except AWS_CALL_ERRORS as exc:
+            raise _unavailable("put_item (ping)", exc) from exc
+
+    def _check_usable(self, answer: Any) -> None:
+        """StoreUnavailableError when DescribeTable's answer says the table takes writes for
+        not much longer (`_NOT_FOR_LONG`, or a KMS key found inaccessible while ACTIVE)."""
+        table = answer.get("Table", {})
+        status = table.get("TableStatus")
+        if status in _NOT_FOR_LONG:
+            raise StoreUnavailableError(f"dynamodb table {self.table} is {status}")
+        lost = table.get("SSEDescription", {}).get("InaccessibleEncryptionDateTime")
+        if lost is not None:
+            raise StoreUnavailableError(
+                f"dynamodb table {self.table}: its KMS key is inaccessible (since {lost})"
+            )
 
     async def _describe(self) -> Any:
         try:
@@ -403,6 +467,17 @@ def _record(kind: str, key: str, item: dict[str, Any]) -> Record:
             f"dynamodb item {_item_key(kind, key)!r} is unreadable: "
             f"{type(exc).__name__} {str(exc)[:80]}"
         ) from None
+
+
+def _is_kind(item: dict[str, Any], kind: str) -> bool:
+    """Whether an item holds a record of `kind`: an incident's carries no `kind`, and the item
+    at a key an incident is asked by (`triage incidents show claims#m1`, `ping#heartbeat`)
+    may be another kind's, which is no incident. An item of another kind without a `kind` is
+    taken as it was before."""
+    stored = item.get("kind")
+    if stored is None:
+        return True
+    return isinstance(stored, dict) and stored.get("S") == kind
 
 
 def _code(exc: BaseException | None) -> str | None:
