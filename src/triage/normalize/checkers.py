@@ -248,11 +248,12 @@ def normalize_uptimerobot(payload: dict[str, Any]) -> Normalized:
     if kind == _UR_EXPIRY:
         key["notice"] = "expiry"
     occurred, notes = dated(given(payload.get("alertDateTime")), "uptimerobot alertDateTime")
+    named = name or url or f"monitor {monitor_id}"  # one of the three is given
     alert = Alert(
         source=UPTIMEROBOT,
         status=_UR_TYPES[kind],
         title=common.first_title(
-            f"Certificate or domain of {name or url} expires soon" if kind == _UR_EXPIRY else name,
+            f"Certificate or domain of {named} expires soon" if kind == _UR_EXPIRY else name,
             url,
             f"UptimeRobot monitor {monitor_id}",
         ),
@@ -291,12 +292,8 @@ def _ur_type(payload: dict[str, Any]) -> str:
 
 def _ur_duration(value: Any) -> str | None:
     """alertDuration: for how many seconds the monitor was down (sent with an Up)."""
-    seconds = common.whole(value)
-    if isinstance(seconds, str) and seconds.strip().isdigit():
-        seconds = int(seconds)
-    if isinstance(seconds, int) and not isinstance(seconds, bool) and seconds > 0:
-        return f"Down for {seconds} s."
-    return None
+    seconds = common.count(value)
+    return f"Down for {seconds} s." if seconds is not None and seconds > 0 else None
 
 
 def _ur_expiry(payload: dict[str, Any]) -> str | None:

@@ -6,7 +6,10 @@ combining mark without its base drops the base too):
 
     title 200 (one line; "…" marks a cut)    description 4,000 ("…" marks a cut)
     label keys 128, label values 256, at most 64 labels per alert
-    identity values 1,024                     links 2,048; other fields 1,024
+    identity names and values 1,024           links 2,048; other fields 1,024
+
+Every reader's identity is held to its limit as its alerts leave the normaliser
+(`within_limits`), whatever built it; every link a reader names goes through `url` or `links`.
 
 Every value that is shown marks its cut with "…" (`line(..., shown=True)`, `word`, `text`,
 `title`, `add_label`): a cut inside a secret keeps only its start, and the redactor knows such
@@ -227,6 +230,26 @@ def whole(value: Any) -> Any:
     return value
 
 
+#: A count (seconds, occurrences) has at most this many digits; more is no count a sender
+#: meant, and int() refuses text of over 4,300 digits with an exception.
+_COUNT_DIGITS = 18
+
+
+def count(value: Any) -> int | None:
+    """A whole number a sender gave as a JSON number or as ASCII digits (" 540 "), or None:
+    other scripts' digits ("²", which str.isdigit() takes and int() refuses), more than 18
+    digits, fractions, words and booleans are no count."""
+    value = whole(value)
+    if isinstance(value, str):
+        digits = value.strip()
+        if digits.isascii() and digits.isdigit() and len(digits) <= _COUNT_DIGITS:
+            return int(digits)
+        return None
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) < 10**_COUNT_DIGITS:
+        return value
+    return None
+
+
 def _bounded(raw: str | None, limit: int) -> str | None:
     """Cleaning only shrinks text, so a 1 MiB field need not be walked to keep 4,000 of it."""
     return raw[: limit * 4] if raw is not None and len(raw) > limit * 4 else raw
@@ -369,7 +392,35 @@ def url(value: Any, field: str) -> str | None:
 
 
 def links(**named: str | None) -> dict[str, str]:
-    return {name: link for name, link in named.items() if link}
+    """The named links that are given and within 2,048 characters: a link a reader makes from
+    a long name (a console URL percent-encodes each "é" to six characters) is left out, as a
+    long link a sender gives is (`url`)."""
+    return {name: link for name, link in named.items() if link and len(link) <= URL_MAX}
+
+
+def within_limits(normalized: Normalized) -> Normalized:
+    """`normalized` with every alert's identity within its limit (`identity`): applied to each
+    reader's alerts as they leave the normaliser, so no identity is over it, whatever built
+    it (a sender's label set, an event's resources joined)."""
+    if all(_identity_within(alert.identity) for alert in normalized.alerts):
+        return normalized  # nearly always: nothing is copied
+    alerts = tuple(
+        alert
+        if _identity_within(alert.identity)
+        else alert.model_copy(update={"identity": identity(alert.identity)})
+        for alert in normalized.alerts
+    )
+    return Normalized(alerts, normalized.skipped, normalized.notes)
+
+
+def identity(values: Mapping[str, str]) -> dict[str, str]:
+    """An identity whose names and values are cut exactly (unmarked) at 1,024 characters, as
+    `ident` cuts one value: the fingerprint hashes, and the store keeps, at most that much."""
+    return {cut(key, IDENTITY_MAX): cut(value, IDENTITY_MAX) for key, value in values.items()}
+
+
+def _identity_within(values: Mapping[str, str]) -> bool:
+    return all(len(k) <= IDENTITY_MAX and len(v) <= IDENTITY_MAX for k, v in values.items())
 
 
 # --- priority --------------------------------------------------------------------------------
