@@ -146,9 +146,9 @@ async def test_a_message_through_does_not_override_a_ping_that_fails() -> None:
 
 async def test_a_ping_does_not_flip_readiness_between_a_held_messages_tries() -> None:
     """While a message the store failed tries again (a slow try, not only its wait), pings
-    do not run, so a ping that answers where the message's writes fail (DynamoDB's
-    DescribeTable on a throttled table) cannot mark the store up between two of its failures:
-    one line each way, no flip in between."""
+    do not run, so a ping that answers where the message's writes fail (its own item written
+    while the message's record is refused: a lock just taken, one hot key's range throttled)
+    cannot mark the store up between two of its failures: one line each way, no flip between."""
     inbox = MemoryInbox()
     inbox.put("slow")
     tries = 0
