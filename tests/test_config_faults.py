@@ -10,11 +10,11 @@ import json
 import logging
 import math
 import re
+import shutil
 import signal
 import socket
 import subprocess
 import sys
-import shutil
 import threading
 import uuid
 from collections.abc import Iterator
@@ -27,8 +27,8 @@ from daemon_harness import SRC, Queues, daemon_env, settings_for
 from triage.app import deployment_warnings
 from triage.cli import EXIT_PIPE_CLOSED, main
 from triage.errors import ConfigError
-from triage.routes import MAX_FILE_BYTES, MAX_ROUTES, load_router
 from triage.incidents import Policy, open_store
+from triage.routes import MAX_FILE_BYTES, MAX_ROUTES, load_router
 from triage.settings import (
     HEADER_CREDENTIALS,
     MAX_DURATION_S,

@@ -16,7 +16,7 @@ import pytest
 from daemon_harness import Queues, daemon_env, run_in_process, settings_for
 from triage.app import deployment_warnings
 from triage.errors import ConfigError
-from triage.ingest.auth import parse_tokens
+from triage.ingest_tokens import parse_tokens
 from triage.ops.check import run_checks
 from triage.redact import Redactor
 from triage.secrets import BackendToken
@@ -432,6 +432,82 @@ SHADOW_VALUES = {
     "openai_api_key": "sk-shadow",
     "openai_model": "shadow-model",
 }
+
+
+def test_check_reads_the_gateways_tokens_when_they_are_set(queues: Queues, tmp_path: Path) -> None:
+    """TRIAGE_INGEST_TOKENS set: the ingest line names the sources it turns on; no tokens set
+    (no gateway): no ingest line at all."""
+    tokens = '{"generic": "generic-token-0123456789", "grafana": "grafana-token-0123456789"}'
+    settings = settings_for(queues, "http://127.0.0.1:9", tmp_path / "t.db", ingest_tokens=tokens)
+    assert check_lines(settings, "ingest") == [
+        "ok    ingest   tokens for generic, grafana from TRIAGE_INGEST_TOKENS"
+    ]
+    plain = settings_for(queues, "http://127.0.0.1:9", tmp_path / "t.db")
+    assert check_lines(plain, "ingest") == []
+
+
+@pytest.mark.parametrize(
+    ("tokens", "says"),
+    [
+        ('{"generic": "' + SECRET + '-0123456789", ', "is not JSON"),
+        ('{"generic": "' + SECRET + '"}', "shorter than 16 characters"),
+        ('{"genric": "' + SECRET + '-0123456789"}', "unknown source(s) genric"),
+        ('{"' + SECRET + '-0123456789": "generic"}', "unknown source(s) (25 characters)"),
+        ('{"generic": "' + SECRET + ' 0123456789"}', "printable ASCII without whitespace"),
+    ],
+)
+def test_check_fails_gateway_tokens_the_gateway_would_refuse(
+    tokens: str, says: str, queues: Queues, tmp_path: Path
+) -> None:
+    """Tokens `triage ingest` would stop on (not JSON, too short, a misspelt source, a token
+    written as the source, whitespace inside): one FAIL line saying why, without the token."""
+    settings = settings_for(queues, "http://127.0.0.1:9", tmp_path / "t.db", ingest_tokens=tokens)
+    (line,) = check_lines(settings, "ingest")
+    assert line.startswith("FAIL  ingest   TRIAGE_INGEST_TOKENS") and says in line
+    assert SECRET not in line
+
+
+def test_check_reads_the_gateways_tokens_from_secrets_manager(
+    queues: Queues, tmp_path: Path
+) -> None:
+    """TRIAGE_INGEST_TOKENS_SECRET_ID: the secret is read as the gateway reads it; a secret that
+    does not exist is a FAIL naming the variable, and a secret of tokens the gateway would
+    refuse is a FAIL saying why, without the token."""
+    secrets = boto3.client("secretsmanager", endpoint_url=queues.endpoint, region_name="us-east-1")
+    secrets.create_secret(
+        Name="triage/ingest", SecretString='{"sentry": "sentry-secret-0123456789"}'
+    )
+    secrets.create_secret(Name="triage/short", SecretString='{"sentry": "' + SECRET + '"}')
+    settings = settings_for(
+        queues, "http://127.0.0.1:9", tmp_path / "t.db", ingest_tokens_secret_id="triage/ingest"
+    )
+    assert check_lines(settings, "ingest") == [
+        "ok    ingest   tokens for sentry from TRIAGE_INGEST_TOKENS_SECRET_ID triage/ingest"
+    ]
+    missing = settings_for(
+        queues, "http://127.0.0.1:9", tmp_path / "t.db", ingest_tokens_secret_id="triage/none"
+    )
+    (line,) = check_lines(missing, "ingest")
+    assert line.startswith("FAIL  ingest   TRIAGE_INGEST_TOKENS_SECRET_ID 'triage/none'")
+    short = settings_for(
+        queues, "http://127.0.0.1:9", tmp_path / "t.db", ingest_tokens_secret_id="triage/short"
+    )
+    (line,) = check_lines(short, "ingest")
+    assert line.startswith("FAIL  ingest   TRIAGE_INGEST_TOKENS_SECRET_ID: the sentry token")
+    assert SECRET not in line
+
+
+def test_check_warns_of_polling_intervals_under_a_second(queues: Queues, tmp_path: Path) -> None:
+    """TRIAGE_METRICS_INTERVAL_S=0.01: one `warn` line naming it and how often it flushes (the
+    check still passes); the defaults give no such line."""
+    settings = settings_for(
+        queues, "http://127.0.0.1:9", tmp_path / "t.db", metrics="emf", metrics_interval_s=0.01
+    )
+    (line,) = check_lines(settings, "interval")
+    assert line.startswith("warn  interval TRIAGE_METRICS_INTERVAL_S is 0.01 s")
+    assert (
+        check_lines(settings_for(queues, "http://127.0.0.1:9", tmp_path / "t.db"), "interval") == []
+    )
 
 
 # --- Misspelt variables ----------------------------------------------------------------------

@@ -13,7 +13,8 @@ user name), or `X-Grafana-Token: <token>`; Sentry's requests instead carry
 `Sentry-Hook-Signature`, the hex HMAC-SHA256 of the raw body keyed with the client secret.
 
 Every token read is handed to `triage.redact.hold`, so every redactor of the process (log lines
-included) blanks it by value.
+included) blanks it by value. What a token must be and how the JSON reads live in
+`triage.ingest_tokens`, which `triage check` reads them with too.
 
 One read of the secret is in flight at a time, shared by every caller, and no caller waits on
 it longer than `wait_s`: a Secrets Manager that accepts connections and does not answer takes
@@ -32,26 +33,39 @@ import base64
 import binascii
 import hashlib
 import hmac
-import json
 import math
-import re
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import structlog
-from botocore.exceptions import ClientError
 
-from triage import redact
 from triage.aws import AWS_CALL_ERRORS
 from triage.errors import ConfigError
+from triage.ingest_tokens import (
+    SOURCES,
+    TokensUnavailable,
+    failure_reason,
+    held_tokens,
+    parse_tokens,
+    read_failure,
+    secret_text,
+)
 
 log = structlog.get_logger(__name__)
 
-#: The webhook sources, in the order the README lists them.
-SOURCES = ("grafana", "alertmanager", "sentry", "generic", "threshold")
-#: Shorter tokens are refused at startup: a guessable token is no authentication.
-MIN_TOKEN_CHARS = 16
+__all__ = [
+    "SOURCES",
+    "TokenStore",
+    "Tokens",
+    "TokensUnavailable",
+    "parse_tokens",
+    "presented",
+    "signature_matches",
+    "signature_shaped",
+    "token_matches",
+]
+
 #: Presented credentials longer than this are not compared (no token is this long).
 _MAX_CREDENTIAL_BYTES = 4096
 #: What may surround a credential in a header: HTTP's whitespace, space and tab. Python's
@@ -59,21 +73,7 @@ _MAX_CREDENTIAL_BYTES = 4096
 #: with them would pass as the token.
 _OWS = " \t"
 
-#: Secrets Manager error codes that retrying cannot fix.
-_CONFIG_CODES = frozenset(
-    {
-        "ResourceNotFoundException",
-        "AccessDeniedException",
-        "DecryptionFailure",
-        "InvalidRequestException",
-    }
-)
-
 Tokens = Mapping[str, bytes]
-
-
-class TokensUnavailable(Exception):
-    """Raised when the tokens have never been read and Secrets Manager cannot be reached."""
 
 
 class TokenStore:
@@ -194,79 +194,28 @@ class TokenStore:
         else:
             assert self._inline is not None
             text, where = self._inline, "TRIAGE_INGEST_TOKENS"
-        tokens = parse_tokens(text, where)
-        for token in tokens.values():
-            # Every Redactor of the process (the log renderer's too) blanks it by value now.
-            redact.hold(token.decode())
+        tokens = held_tokens(text, where)
         self._tokens, self._read_at = tokens, self._clock()
         log.info("ingest.tokens_read", sources=sorted(tokens), where=where)
 
     async def _fetch(self, secret_id: str) -> str:
         try:
             response = await self._client.get_secret_value(SecretId=secret_id)
-        except ClientError as exc:
-            code = exc.response.get("Error", {}).get("Code", "Unknown")
-            if code in _CONFIG_CODES:
-                raise ConfigError(
-                    f"TRIAGE_INGEST_TOKENS_SECRET_ID {secret_id!r} cannot be read: {code}"
-                ) from None
-            log.warning("ingest.tokens_unavailable", error=code)
-            raise TokensUnavailable(f"reading the ingest tokens failed: {code}") from None
-        except AWS_CALL_ERRORS as exc:  # network, timeouts, an answer botocore cannot read
-            log.warning("ingest.tokens_unavailable", error=type(exc).__name__)
-            raise TokensUnavailable(
-                f"reading the ingest tokens failed: {type(exc).__name__}"
-            ) from None
-        secret = response.get("SecretString") if isinstance(response, Mapping) else None
-        if isinstance(secret, str):
-            return secret
-        if isinstance(response, Mapping) and response.get("SecretBinary") is not None:
-            raise ConfigError(f"secret {secret_id!r} has no SecretString (binary is not supported)")
-        # A 200 without the secret is Secrets Manager (or what answers for it) failing.
-        log.warning("ingest.tokens_unavailable", error="no_secret")
-        raise TokensUnavailable("reading the ingest tokens failed: the answer held no secret")
+        except AWS_CALL_ERRORS as exc:  # its answer, network, timeouts, an unreadable answer
+            failure = read_failure(exc, secret_id)
+            if isinstance(failure, TokensUnavailable):
+                log.warning("ingest.tokens_unavailable", error=failure_reason(exc))
+            raise failure from None
+        try:
+            return secret_text(response, secret_id)
+        except TokensUnavailable:
+            log.warning("ingest.tokens_unavailable", error="no_secret")
+            raise
 
 
 def _retrieve(task: asyncio.Task[None]) -> None:
     if not task.cancelled():
         task.exception()
-
-
-def _shown_name(key: str) -> str:
-    """An unknown source's name as an error may show it: a misspelt name is shown, anything
-    else (a token written as the key, its source as the value) only by its length."""
-    return key if re.fullmatch(r"[A-Za-z0-9_-]{1,20}", key) else f"({len(key)} characters)"
-
-
-def parse_tokens(text: str, where: str) -> dict[str, bytes]:
-    """`{"source": "token", …}` → tokens as bytes; ConfigError naming the source, never the value."""
-    try:
-        value = json.loads(text)
-    except ValueError:
-        raise ConfigError(f'{where} is not JSON (expected {{"grafana": "<token>", …}})') from None
-    if not isinstance(value, dict):
-        raise ConfigError(f"{where} must be a JSON object of source → token")
-    unknown = sorted(_shown_name(str(k)) for k in value if k not in SOURCES)
-    if unknown:
-        raise ConfigError(
-            f"{where} names unknown source(s) {', '.join(unknown)}; known: {', '.join(SOURCES)}"
-        )
-    tokens: dict[str, bytes] = {}
-    for source, token in value.items():
-        if token is None:
-            continue  # explicitly disabled
-        if not isinstance(token, str):
-            raise ConfigError(f"{where}: the {source} token must be a string")
-        if not (token.isascii() and token.isprintable()) or any(c.isspace() for c in token):
-            raise ConfigError(
-                f"{where}: the {source} token must be printable ASCII without whitespace"
-            )
-        if len(token) < MIN_TOKEN_CHARS:
-            raise ConfigError(
-                f"{where}: the {source} token is shorter than {MIN_TOKEN_CHARS} characters"
-            )
-        tokens[source] = token.encode()
-    return tokens
 
 
 # --- Checking a request -----------------------------------------------------------------

@@ -18,11 +18,12 @@ from botocore.exceptions import ClientError
 from triage.app import open_configured_store
 from triage.aws import AWS_CALL_ERRORS, ONE_SHOT, Aws
 from triage.errors import ConfigError, TriageError
+from triage.ingest_tokens import TokensUnavailable, held_tokens, read_failure, secret_text
 from triage.normalize.common import cut
 from triage.redact import Redactor, held
 from triage.routes import load_router
 from triage.secrets import BackendToken
-from triage.settings import Settings, env_name
+from triage.settings import Settings, env_name, short_intervals
 from triage.sinks.backend import BackendSink
 from triage.view import terminal_line, url_origin
 
@@ -47,6 +48,7 @@ class _Failed(Exception):
 _CHECK_FAILURES: tuple[type[Exception], ...] = (
     ConfigError,
     TriageError,
+    TokensUnavailable,
     *AWS_CALL_ERRORS,
     httpx2.HTTPError,
     OSError,
@@ -64,6 +66,10 @@ async def run_checks(settings: Settings, out: TextIO | None = None) -> int:
         ("store", lambda: _store(settings, aws)),
         ("queue", lambda: _queue(settings, aws)),
     ]
+    if short_intervals(settings):
+        checks.append(("interval", lambda: _intervals(settings)))
+    if settings.ingest_tokens_secret_id or settings.ingest_tokens:
+        checks.append(("ingest", lambda: _ingest_tokens(settings, aws)))
     try:
         used = load_router(settings).sink_names
     except ConfigError:
@@ -149,6 +155,33 @@ async def _routes(settings: Settings) -> str:
     router = load_router(settings)
     where = str(settings.routes_file) if settings.routes_file else "no routes file"
     return f"{where}: {len(router.rules)} route(s), sinks used: {', '.join(router.sink_names)}"
+
+
+async def _intervals(settings: Settings) -> str:
+    """Polling intervals under a second: they work, and cost calls that gain nothing."""
+    raise _Warning("; ".join(short_intervals(settings)))
+
+
+async def _ingest_tokens(settings: Settings, aws: Aws) -> str:
+    """The gateway's tokens, read and parsed as `triage ingest` does at start-up: a secret that
+    cannot be read, JSON that is not, a token too short or a misspelt source stop it there. The
+    secret is read with this process's credentials (the gateway's role is the one that may)."""
+    secret_id = settings.ingest_tokens_secret_id
+    if secret_id:
+        secrets = await aws.client("secretsmanager")
+        try:
+            response = await secrets.get_secret_value(SecretId=secret_id)
+        except AWS_CALL_ERRORS as exc:
+            raise read_failure(exc, secret_id) from None
+        text, where = secret_text(response, secret_id), "TRIAGE_INGEST_TOKENS_SECRET_ID"
+    else:
+        assert settings.ingest_tokens is not None
+        text, where = settings.ingest_tokens.get_secret_value(), "TRIAGE_INGEST_TOKENS"
+    sources = sorted(held_tokens(text, where))
+    shown = f"{where} {secret_id}" if secret_id else where
+    if not sources:
+        raise _Warning(f"{shown} gives no source a token: every webhook is answered 404")
+    return f"tokens for {', '.join(sources)} from {shown}"
 
 
 async def _github(settings: Settings) -> str:
