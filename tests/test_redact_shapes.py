@@ -8,6 +8,8 @@ close stays.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from triage.redact import redact
@@ -132,3 +134,21 @@ def test_ldif_base64_value_is_redacted() -> None:
     """LDIF's `name:: <base64>` loses its base64 value whole (its `::` is no path's)."""
     encoded = "b3BhbC1rZXR0bGUtc3VucmlzZS00Mg=="  # the secret, base64-encoded
     assert redact(f"userPassword:: {encoded}") == "userPassword:: [REDACTED:password]"
+
+
+@pytest.mark.parametrize(
+    "inner",
+    [
+        {"password": SECRET},
+        {"secrets": {"db": SECRET}},
+        {"log": f"user\tpassword\napp\t{SECRET}\n"},
+        {"cmd": f"sqlplus app/{SECRET}@orcl"},
+    ],
+)
+def test_json_escaped_twice_is_redacted(inner: dict[str, str]) -> None:
+    """JSON text inside a JSON string inside a JSON string (an SNS envelope's message quoting
+    a log line's JSON) is read a level down: its secret goes, and the text stays JSON."""
+    text = json.dumps({"Message": json.dumps({"detail": json.dumps(inner)})})
+    out = redact(text)
+    assert SECRET not in out, out
+    json.loads(json.loads(json.loads(out)["Message"])["detail"])

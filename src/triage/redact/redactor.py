@@ -7,6 +7,7 @@ escapes undone, each percent-encoded token decoded and redacted (`_scrub_escaped
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 from collections.abc import Callable, Iterable
@@ -131,6 +132,12 @@ def _scrub_base64(text: str, secrets: tuple[str, ...]) -> str:
     return _BASE64_RUN.sub(lambda m: _redacted_base64(m[0], scrub), text)
 
 
+#: A JSON string, quotes and all (bounded: a longer one is read by the rules alone).
+#: Not from an escaped quote: a quote never closed is tried once, not from each of its escapes.
+_JSON_STRING = re.compile(r'(?<!\\)"(?:[^"\\]|\\.){0,1048576}+"')
+#: How many levels down `_nested_strings` reads JSON escaped in JSON.
+_NESTING_MAX = 4
+
 #: Texts up to this many characters are remembered with their redaction, at most this many of
 #: them (then forgotten all at once): about 9 MB at most, for ~40 calls an alert saved.
 _MEMO_CHARS = 512
@@ -191,7 +198,37 @@ class Redactor:
             redacted = _scrub(unmasked, secrets)
             if redacted != unmasked:
                 text = redacted
+        if "\\\\" in text and '\\"' in text:
+            text = self._nested_strings(text, secrets, 0)
         return scrub_cut_fragment(_scrub_base64(text, secrets))
+
+    def _nested_strings(self, text: str, secrets: tuple[str, ...], depth: int) -> str:
+        """`text` with each JSON string whose text is JSON quoting text escaped twice (`\\"`
+        and `\\\\`: JSON text, a tab or a line break inside a JSON string inside a JSON
+        string) read a level down: decoded, redacted as text (its own strings quoting text are read a level
+        further, `_NESTING_MAX` levels at most), and written back as a JSON string when that
+        found something. The rules read one level of escapes themselves."""
+
+        def one(match: re.Match[str]) -> str:
+            # A string quoting text (`\\"`) and escaping its escapes (`\\\\`) at the first
+            # level; below it, every string quoting text is read a level further.
+            quoting = '\\"' in match[0] and (depth > 0 or "\\\\" in match[0])
+            if not quoting or depth >= _NESTING_MAX:
+                return match[0]
+            try:
+                decoded = json.loads(match[0])
+            except ValueError:
+                return match[0]
+            if decoded.lstrip()[:1] not in ("{", "["):
+                return match[0]  # text that quotes, not JSON: the rules read its escapes
+            redacted = scrub_cut_fragment(_scrub(decoded, secrets))
+            if '\\"' in redacted:
+                redacted = self._nested_strings(redacted, secrets, depth + 1)
+            if redacted == decoded:
+                return match[0]
+            return json.dumps(redacted, ensure_ascii=False)
+
+        return _JSON_STRING.sub(one, text)
 
     def _secrets(self) -> tuple[str, ...]:
         """The exact values to redact, longest first, so that one containing another goes whole.
