@@ -323,3 +323,59 @@ async def test_after_a_send_without_answer_webhooks_are_503_at_once_until_sqs_an
         ).status_code != 202:
             assert loop.time() < deadline, answer.text
             await asyncio.sleep(0.05)
+
+
+# --- Settings only the gateway's start-up can judge ------------------------------------------
+
+
+async def test_one_port_for_webhooks_and_the_endpoints_is_named_and_freed(
+    queues: Queues, unused_tcp_port: int
+) -> None:
+    """TRIAGE_HTTP_PORT equal to TRIAGE_INGEST_PORT stops start-up with one line saying both are
+    that port and that `triage ingest` listens on both (not "address already in use", when the
+    gateway itself holds it); the gateway's listener is closed again (the port binds)."""
+    port = unused_tcp_port
+    settings = ingest_settings(queues.url, queues.endpoint, ingest_port=port, http_port=port)
+    service = IngestService(settings, stop=asyncio.Event())
+    with pytest.raises(ConfigError) as caught:
+        await service.startup()
+    message = str(caught.value)
+    assert f"TRIAGE_HTTP_PORT and TRIAGE_INGEST_PORT are both {port}" in message
+    assert "triage ingest" in message and "already in use" not in message
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", port))
+
+
+@pytest.mark.parametrize(
+    "variable", ["OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"]
+)
+async def test_a_tracing_endpoint_that_is_no_url_turns_tracing_off_with_one_line(
+    variable: str, queues: Queues, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An OTLP endpoint written without a scheme (`user:password@collector:4318`): the gateway
+    starts without spans and one `tracing.off` warning names the variable, not its value."""
+    value = "otel:s3cr3tPassw0rd@collector:4318"
+    monkeypatch.setenv(variable, value)
+    with capture_logs() as logs:
+        async with running(ingest_settings(queues.url, queues.endpoint)) as service:
+            assert not service.tracing.enabled
+    (line,) = [e for e in logs if e["event"] == "tracing.off"]
+    assert line["log_level"] == "warning" and variable in line["reason"]
+    assert "s3cr3t" not in json.dumps(logs, default=str)
+
+
+async def test_a_metrics_interval_under_a_second_is_warned_about(queues: Queues) -> None:
+    """TRIAGE_METRICS_INTERVAL_S=0.01 with metrics on: the gateway starts and one
+    `config.short_interval` warning says how often it flushes; at 1 s, no such line."""
+    short = ingest_settings(queues.url, queues.endpoint, metrics="emf", metrics_interval_s=0.01)
+    with capture_logs() as logs:
+        async with running(short):
+            pass
+    (line,) = [e for e in logs if e["event"] == "config.short_interval"]
+    assert line["log_level"] == "warning"
+    assert line["detail"].startswith("TRIAGE_METRICS_INTERVAL_S is 0.01 s")
+    plain = ingest_settings(queues.url, queues.endpoint, metrics="emf", metrics_interval_s=1)
+    with capture_logs() as logs:
+        async with running(plain):
+            pass
+    assert [e for e in logs if e["event"] == "config.short_interval"] == []

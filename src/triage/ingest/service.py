@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import os
 import signal
 import threading
 from contextlib import AsyncExitStack
@@ -43,7 +44,7 @@ from triage.ingest.server import GatewayRunner
 from triage.metrics import Metrics
 from triage.ops.endpoints import EndpointServer
 from triage.ops.metrics_export import EmfExporter, flush_every
-from triage.settings import Settings
+from triage.settings import Settings, short_intervals, tracing_endpoint_problem
 from triage.tracing import Tracing
 
 log = structlog.get_logger(__name__)
@@ -86,7 +87,7 @@ class IngestService:
         self.queue_url = settings.queue_url
         self.metrics = metrics or Metrics()
         #: Spans per webhook when OTEL_EXPORTER_OTLP_ENDPOINT is set (or a test passes its own).
-        self.tracing = tracing or Tracing.from_environment("triage-ingest")
+        self.tracing = tracing or _tracing_from_environment("triage-ingest")
         self._own_tracing = tracing is None
         self.health = Health()
         # An embedding program (a test) that passes `stop` owns the process's signals.
@@ -109,6 +110,11 @@ class IngestService:
         try:
             await self._startup()
         except BaseException:
+            # A step after the listener started failed: the listener is closed too, not left
+            # to the garbage collector (an unclosed socket, the port held until then).
+            if self._runner is not None:
+                await self._runner.cleanup()
+                self._runner = None
             await self._stack.aclose()
             raise
 
@@ -293,6 +299,8 @@ class IngestService:
         watch = _watch(probe, tokens, self.health, PROBE_TTL_S)
         self._tasks.append(asyncio.create_task(watch, name="readiness"))
         mode = self.settings.metrics_mode
+        for detail in short_intervals(self.settings, ("metrics_interval_s",)):
+            log.warning("config.short_interval", detail=detail)
         if mode != "off":
             # The gateway's role may only send to the queue: its metrics are EMF lines on stdout
             # (CloudWatch Logs makes them metrics), whatever TRIAGE_METRICS says beyond "off".
@@ -307,7 +315,12 @@ class IngestService:
             endpoints = EndpointServer(
                 self.health, self.metrics, self.settings.http_host, self.settings.http_port
             )
-            await endpoints.start()
+            try:
+                await endpoints.start()
+            except ConfigError:
+                if self.settings.http_port == self.port:
+                    raise ConfigError(_one_port_for_both(self.port)) from None
+                raise
             self._stack.push_async_callback(endpoints.aclose)
 
     async def _stop_tasks(self) -> None:
@@ -355,6 +368,26 @@ class IngestService:
                 status = dict(dims).get("status", "?")
                 totals[status] = totals.get(status, 0) + int(value)
         return totals
+
+
+def _one_port_for_both(port: int) -> str:
+    """Why the endpoints cannot listen where the gateway already does."""
+    return (
+        f"TRIAGE_HTTP_PORT and TRIAGE_INGEST_PORT are both {port}: `triage ingest` listens on "
+        "both (webhooks, /healthz and /readyz on TRIAGE_INGEST_PORT; /healthz, /readyz and "
+        "/metrics for the container's health check on TRIAGE_HTTP_PORT): give "
+        "TRIAGE_HTTP_PORT another port (its default is 8080)"
+    )
+
+
+def _tracing_from_environment(service: str) -> Tracing:
+    """Spans as `Tracing.from_environment` makes them, unless the OTLP endpoint is no URL: then
+    none, and one warning naming the variable (its value may carry a user and password)."""
+    problem = tracing_endpoint_problem(os.environ)
+    if problem is not None:
+        log.warning("tracing.off", reason=problem)
+        return Tracing()
+    return Tracing.from_environment(service)
 
 
 async def _watch(probe: QueueProbe, tokens: TokenStore, health: Health, interval_s: float) -> None:
