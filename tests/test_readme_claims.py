@@ -510,6 +510,20 @@ def test_check_warns_of_polling_intervals_under_a_second(queues: Queues, tmp_pat
     )
 
 
+def test_check_warns_of_a_tracing_endpoint_that_is_no_url(
+    queues: Queues, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """OTEL_EXPORTER_OTLP_ENDPOINT without a scheme: one `warn` line saying tracing is off,
+    naming the variable and not its value; a URL there gives no such line."""
+    settings = settings_for(queues, "http://127.0.0.1:9", tmp_path / "t.db")
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", f"otel:{SECRET}@collector:4318")
+    (line,) = check_lines(settings, "tracing")
+    assert line.startswith("warn  tracing  OTEL_EXPORTER_OTLP_ENDPOINT is not an http")
+    assert "tracing is off" in line and SECRET not in line
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:9")
+    assert check_lines(settings, "tracing") == []
+
+
 # --- Misspelt variables ----------------------------------------------------------------------
 
 

@@ -8,6 +8,7 @@ backend will not hear of updates and resolves, say).
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from collections.abc import Awaitable, Callable
 from typing import Any, TextIO
@@ -23,7 +24,7 @@ from triage.normalize.common import cut
 from triage.redact import Redactor, held
 from triage.routes import load_router
 from triage.secrets import BackendToken
-from triage.settings import Settings, env_name, short_intervals
+from triage.settings import Settings, env_name, short_intervals, tracing_endpoint_problem
 from triage.sinks.backend import BackendSink
 from triage.view import terminal_line, url_origin
 
@@ -68,6 +69,8 @@ async def run_checks(settings: Settings, out: TextIO | None = None) -> int:
     ]
     if short_intervals(settings):
         checks.append(("interval", lambda: _intervals(settings)))
+    if tracing_endpoint_problem(os.environ):
+        checks.append(("tracing", _tracing))
     if settings.ingest_tokens_secret_id or settings.ingest_tokens:
         checks.append(("ingest", lambda: _ingest_tokens(settings, aws)))
     try:
@@ -160,6 +163,11 @@ async def _routes(settings: Settings) -> str:
 async def _intervals(settings: Settings) -> str:
     """Polling intervals under a second: they work, and cost calls that gain nothing."""
     raise _Warning("; ".join(short_intervals(settings)))
+
+
+async def _tracing() -> str:
+    """An OTLP endpoint that is no URL: the processes start, without spans."""
+    raise _Warning(tracing_endpoint_problem(os.environ) or "")
 
 
 async def _ingest_tokens(settings: Settings, aws: Aws) -> str:
