@@ -12,7 +12,7 @@ import json
 
 import pytest
 
-from triage.redact import redact
+from triage.redact import DEFAULT, redact
 
 SECRET = "opal-kettle-sunrise-42"
 
@@ -152,3 +152,17 @@ def test_json_escaped_twice_is_redacted(inner: dict[str, str]) -> None:
     out = redact(text)
     assert SECRET not in out, out
     json.loads(json.loads(json.loads(out)["Message"])["detail"])
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["sqlplus", f"app/{SECRET}@orcl"],
+        ["/usr/bin/net", "user", "admin", SECRET, "/add"],
+        ["vault", "login", SECRET],
+    ],
+)
+def test_an_argument_list_without_options_is_read_as_a_command(argv: list[str]) -> None:
+    """A process's argv (a container's Cmd) that names a command taking a password by its
+    place is read as its command line, whether or not an option comes first."""
+    assert SECRET not in json.dumps(DEFAULT.value({"Cmd": argv}))

@@ -361,13 +361,24 @@ def _shell_word(arg: str) -> str:
 _OPTION = re.compile(r"--?[A-Za-z][\w.-]{0,64}")
 
 
+#: Commands that take a password by its place, with no option before it (`sqlplus u/pw@db`,
+#: `net user u pw`, `vault login <token>`; `positional.py`).
+_POSITIONAL_COMMAND = re.compile(
+    r"(?:.{0,256}[/\\])?(?:sqlplus|sqlldr|expdp|impdp|exp|imp|rman|dgmgrl|net|vault)(?:\.exe)?",
+    re.IGNORECASE,
+)
+
+
 def _command_line(value: list[Any] | tuple[Any, ...]) -> bool:
     """A command's arguments (a container's `Cmd`, a process's argv): strings only, an option
-    (`_OPTION`) before the last."""
+    (`_OPTION`) before the last, or a command taking a password by its place first."""
     return (
         len(value) >= 2
         and all(isinstance(v, str) for v in value)
-        and any(_OPTION.fullmatch(v.split("=", 1)[0]) for v in value[:-1])
+        and (
+            any(_OPTION.fullmatch(v.split("=", 1)[0]) for v in value[:-1])
+            or _POSITIONAL_COMMAND.fullmatch(value[0]) is not None
+        )
     )
 
 
