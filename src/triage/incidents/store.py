@@ -20,6 +20,7 @@ import asyncio
 import dataclasses
 import hashlib
 import json
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -42,6 +43,7 @@ from triage.incidents.lifecycle import (
     AlertEvent,
     Decision,
     Escalation,
+    Event,
     Held,
     Incident,
     Pending,
@@ -331,13 +333,9 @@ class Store(abc.ABC):
             after = transition.after
             if after is None or after == stored:
                 return None, transition
-            if not transition.redo and transition.action is not Action.COUNT:
-                note = (
-                    f"silence {hold.silence}"
-                    if transition.action is Action.SILENCED and hold
-                    else ""
-                )
-                after = after.noted(now, transition.action.value, note)
+            if not transition.redo:
+                # In the write the decision makes anyway: history never costs one of its own.
+                after = _decision_noted(stored, transition.action, after, now, hold)
                 transition = dataclasses.replace(transition, after=after)
             return after, transition
 
@@ -599,18 +597,24 @@ class Store(abc.ABC):
         *,
         finish: bool = False,
         gone: bool | None = None,
+        now: datetime | None = None,
     ) -> None:
         """`sink` carried out the pending effect (`ref`: its new reference, if any). `gone`:
         True when it said the ticket is gone for good (marked, in the same write), False when
-        it reached the ticket (a mark is lifted), None when it said neither (a skip)."""
+        it reached the ticket (a mark is lifted), None when it said neither (a skip). One
+        history line says so, dated `now` (default: `self.now()`)."""
+        at = now or self.now()
 
         def apply(incident: Incident) -> Incident:
             assert incident.pending is not None
+            kind = incident.pending.kind
             done = (*incident.pending.done, sink)
             refs = {**incident.refs, sink: ref} if ref is not None else incident.refs
             pending = None if finish else dataclasses.replace(incident.pending, done=done)
             marks = _gone_marks(incident.gone, sink, refs.get(sink), gone)
-            return dataclasses.replace(incident, refs=refs, pending=pending, gone=marks)
+            confirmed = dataclasses.replace(incident, refs=refs, pending=pending, gone=marks)
+            # What the sink got and answered, in the confirmation's own write.
+            return confirmed.noted(at, kind.value, _sink_note(sink, ref, refs.get(sink), gone))
 
         await self._mutate(fingerprint, owner, apply)
 
@@ -1272,3 +1276,71 @@ def _gone_marks(
     if sink in marks and (gone is False or marks[sink] != ref):
         return {name: marked for name, marked in marks.items() if name != sink}
     return marks
+
+
+# --- History: what triage did, as an operator reads it (`triage incidents show`) --------------
+
+#: A count line's note (`_alerts_note`): the line a later repeat of the same window rewrites.
+_COUNT_NOTE = re.compile(r"\d+ alerts \(\+\d+\)")
+
+
+def _decision_noted(
+    stored: Incident | None, action: Action, after: Incident, now: datetime, hold: Hold | None
+) -> Incident:
+    """`after` (what an alert's decision writes) with the history line it earns, if any. A
+    resolve of a closed incident earns none, and repeats (counted, or held by one silence)
+    one line per update window (`_count_noted`): a storm must not push out what triage did."""
+    if action is Action.IGNORE:
+        return after
+    if action is Action.SILENCED:
+        assert hold is not None
+        held = stored.held if stored is not None else None
+        if held is None or held.silence != hold.silence:
+            return after.noted(now, action.value, f"silence {hold.silence}")
+        return _count_noted(stored, action, after, now)
+    if action is Action.COUNT:
+        if stored is not None and stored.state is State.CLOSED and after.state is State.OPEN:
+            return after.noted(now, action.value, "fired while its close was held: not closed")
+        return _count_noted(stored, action, after, now)
+    if action is Action.UPDATE:
+        return after.noted(now, action.value, _alerts_note(stored, after))
+    return after.noted(now, action.value)
+
+
+def _count_noted(
+    stored: Incident | None, action: Action, after: Incident, now: datetime
+) -> Incident:
+    """`after` with its count noted: the count line of this update window (since the last
+    update, or the opening) rewritten when it is the newest line, else one line more. A
+    repeat that counted nothing (a group member's event stamped later) notes nothing."""
+    if stored is None or after.occurrences <= stored.occurrences:
+        return after
+    note = _alerts_note(stored, after)
+    history = after.history
+    last = history[-1] if history else None
+    since = stored.last_update_at or stored.opened_at
+    if (
+        last is not None
+        and last.action == action.value
+        and last.at >= since
+        and _COUNT_NOTE.fullmatch(last.note)
+    ):
+        return dataclasses.replace(after, history=(*history[:-1], Event(now, action.value, note)))
+    return after.noted(now, action.value, note)
+
+
+def _alerts_note(stored: Incident | None, after: Incident) -> str:
+    """`N alerts (+K)`: the alerts counted, and how many of them came since the ticket was
+    last told (its opening or its latest update)."""
+    told = stored.occurrences_at_update if stored is not None else 0
+    return f"{after.occurrences} alerts (+{after.occurrences - told})"
+
+
+def _sink_note(sink: str, ref: str | None, current: str | None, gone: bool | None) -> str:
+    """What `sink` answered an effect: its ticket (`ref`, new, or the one it had), that the
+    ticket is gone for good, or that it sent nothing (a skip, a refusal)."""
+    if gone:
+        return f"{sink}: {current} (gone)" if current else f"{sink}: gone"
+    if ref is None and gone is None:
+        return f"{sink}: not sent"
+    return f"{sink}: {current}" if current else f"{sink}: done"

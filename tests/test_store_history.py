@@ -1,0 +1,172 @@
+"""An incident's history says what triage did: which sink got which effect and answered what,
+and how many alerts came, noted at most once per update window (a storm neither floods the
+history nor costs a write of its own). Run on the in-memory store, SQLite and DynamoDB."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from factories import T0, alert
+from memory_store import MemoryStore
+from moto_speed import aws_session
+from test_store import LEASE, POLICY, _hold, _silence
+from triage.incidents.dynamodb import DynamoDBStore, create_table
+from triage.incidents.lifecycle import HISTORY, Action
+from triage.incidents.sqlite import SQLiteStore
+from triage.incidents.store import INCIDENT, Store
+from triage.models import Status
+
+ISSUE = "https://github.com/acme/db/issues/12"
+
+
+@pytest.fixture(params=["memory", "sqlite", "dynamodb"])
+async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
+    """Each test runs once per store: in memory, SQLite on disk, DynamoDB on moto's server."""
+    if request.param == "memory":
+        yield MemoryStore(POLICY, LEASE, timedelta(days=30))
+        return
+    if request.param == "sqlite":
+        s = SQLiteStore(str(tmp_path / "t.db"), POLICY, LEASE, timedelta(days=30))
+        await s.open()
+        yield s
+        await s.aclose()
+        return
+    moto_url = request.getfixturevalue("moto_url")
+    async with aws_session().client("dynamodb", endpoint_url=moto_url) as client:
+        await create_table(client, "incidents")
+        yield DynamoDBStore(client, "incidents", POLICY, LEASE, timedelta(days=30))
+
+
+def _lines(incident: object) -> list[tuple[str, str]]:
+    return [(e.action, e.note) for e in incident.history]  # type: ignore[attr-defined]
+
+
+async def _history(store: Store, fp: str) -> list[tuple[str, str]]:
+    stored = await store.get(fp)
+    assert stored is not None
+    return _lines(stored)
+
+
+async def _open(store: Store, at: datetime = T0) -> str:
+    """An incident opened on two sinks: the backend's T-812 and a GitHub issue."""
+    t = await store.begin(alert(at=at), "m0", at)
+    assert t.action is Action.OPEN and t.after is not None
+    fp = t.after.fingerprint
+    await store.confirm(fp, "m0", "backend", "T-812", gone=False, now=at)
+    await store.confirm(fp, "m0", "github", ISSUE, finish=True, gone=False, now=at)
+    return fp
+
+
+async def test_each_sink_effect_confirmed_is_one_history_line(store: Store) -> None:
+    """Open, update and close say per sink what it got and what it answered: its ticket, a
+    ticket gone for good, or nothing sent (a skip, a refusal)."""
+    fp = await _open(store)
+    assert await _history(store, fp) == [
+        ("open", ""),
+        ("open", "backend: T-812"),
+        ("open", f"github: {ISSUE}"),
+    ]
+    due = T0 + POLICY.update_interval
+    t = await store.begin(alert(minutes=15), "m1", due)
+    assert t.action is Action.UPDATE
+    await store.confirm(fp, "m1", "backend", None, gone=False, now=due)
+    await store.confirm(fp, "m1", "github", None, finish=True, gone=True, now=due)
+    t = await store.begin(
+        alert(status=Status.RESOLVED, minutes=16), "m2", due + timedelta(minutes=1)
+    )
+    assert t.action is Action.CLOSE
+    await store.confirm(fp, "m2", "backend", None, finish=True, now=due)
+    assert (await _history(store, fp))[3:] == [
+        ("update", "2 alerts (+1)"),
+        ("update", "backend: T-812"),
+        ("update", f"github: {ISSUE} (gone)"),
+        ("close", ""),
+        ("close", "backend: not sent"),
+    ]
+
+
+async def test_a_storm_of_repeats_is_one_count_line_per_update_window_and_no_extra_write(
+    store: Store,
+) -> None:
+    """300 repeats inside one update window leave one count line, kept current (how many
+    alerts, how many since the ticket was last told); the next window's update and its
+    repeats add one line each; every repeat costs its one write and no other (the incident's version rises by one each)."""
+    fp = await _open(store)
+    before = await store.get(fp)
+    assert before is not None
+    for n in range(1, 301):
+        await store.begin(alert(minutes=n / 100), f"r{n}", T0 + timedelta(seconds=2 * n))
+    counted = await store.get(fp)
+    # Every write of an incident is conditional on its version and raises it by one.
+    assert counted is not None and counted.version == before.version + 300
+    assert (await _history(store, fp))[3:] == [("count", "301 alerts (+300)")]
+    due = T0 + POLICY.update_interval
+    await store.begin(alert(minutes=15), "u1", due)
+    await store.finish(fp, "u1")
+    for n in range(1, 50):
+        await store.begin(alert(minutes=15 + n / 100), f"s{n}", due + timedelta(seconds=n))
+    assert (await _history(store, fp))[3:] == [
+        ("count", "301 alerts (+300)"),
+        ("update", "302 alerts (+301)"),
+        ("count", "351 alerts (+49)"),
+    ]
+
+
+async def test_a_storm_under_a_silence_is_its_start_and_one_count_line(store: Store) -> None:
+    """A silence holding an incident is noted when it begins to hold it; its repeats, however
+    many and for however long, are one count line kept current, not one line each."""
+    silence = _silence("team=payments")
+    hold = _hold(silence)
+    t = await store.begin(alert(), "m0", T0, hold=hold)
+    assert t.action is Action.SILENCED and t.after is not None
+    fp = t.after.fingerprint
+    for n in range(1, 120):
+        t = await store.begin(alert(minutes=n), f"r{n}", T0 + timedelta(minutes=n), hold=hold)
+        assert t.action is Action.SILENCED
+    assert await _history(store, fp) == [
+        ("silenced", f"silence {silence.id}"),
+        ("silenced", "120 alerts (+119)"),
+    ]
+
+
+async def test_resolves_of_a_closed_incident_add_no_line(store: Store) -> None:
+    """A closed incident resolved again and again (a source re-sending its resolve) changes
+    nothing an operator needs to read: its history stays as the close left it."""
+    fp = await _open(store)
+    t = await store.begin(alert(status=Status.RESOLVED, minutes=1), "c", T0 + timedelta(minutes=1))
+    await store.confirm(fp, "c", "backend", None, gone=False)
+    await store.confirm(fp, "c", "github", None, finish=True, gone=False)
+    closed = await _history(store, fp)
+    for n in range(2, 30):
+        at = T0 + timedelta(minutes=n)
+        t = await store.begin(alert(status=Status.RESOLVED, minutes=n), f"c{n}", at)
+        assert t.action is Action.IGNORE
+    assert await _history(store, fp) == closed
+
+
+async def test_the_history_keeps_its_newest_lines_within_its_cap(store: Store) -> None:
+    """Hours of updates and repeats keep the newest HISTORY lines, oldest first, each three
+    values (time, action, note) as every release reads them."""
+    fp = await _open(store)
+    for window in range(1, 12):
+        at = T0 + window * POLICY.update_interval
+        await store.begin(alert(at=at), f"u{window}", at)
+        await store.confirm(fp, f"u{window}", "backend", None, finish=True, gone=False, now=at)
+        await store.begin(alert(at=at, minutes=1), f"c{window}", at + timedelta(minutes=1))
+    stored = await store.get(fp)
+    assert stored is not None and len(stored.history) == HISTORY
+    assert [e.at for e in stored.history] == sorted(e.at for e in stored.history)
+    assert _lines(stored)[-3:] == [
+        ("update", "22 alerts (+2)"),
+        ("update", "backend: T-812"),
+        ("count", "23 alerts (+1)"),
+    ]
+    record = await store._get(INCIDENT, fp)
+    assert record is not None
+    lines = json.loads(record.body)["history"]
+    assert all(len(line) == 3 and all(isinstance(v, str) for v in line) for line in lines)
