@@ -6,6 +6,7 @@ escape sequence, bidi control or credential reaches it). JSON stays the default.
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -44,8 +45,10 @@ async def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterato
     fp = began.after.fingerprint
     ticket = Ticket(title="disk full", priority=Priority.CRITICAL, description="d")
     await opened.save_ticket(fp, "m1", ticket, Routing("db", "payments", {"env": "prod"}))
-    await opened.confirm(fp, "m1", "backend", "T-812")
-    await opened.confirm(fp, "m1", "github", "https://github.com/acme/db/issues/7", finish=True)
+    answered = NOW - timedelta(minutes=12)
+    await opened.confirm(fp, "m1", "backend", "T-812", now=answered)
+    issue = "https://github.com/acme/db/issues/7"
+    await opened.confirm(fp, "m1", "github", issue, finish=True, now=answered)
     quiet = hostile.model_copy(update={"title": "queue lag", "identity": {"dedup_key": "q"}})
     await opened.begin(quiet, "m2", NOW - timedelta(hours=3))
     yield opened
@@ -99,6 +102,52 @@ async def test_show_as_text_answers_what_happened_and_what_triage_did(
     history = out.split("history")[1]
     assert "open" in history and "12 min ago" in history
     _safe(out)
+
+
+async def test_show_as_text_says_what_each_sink_answered_in_aligned_history_lines(
+    store: Store, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Each history line names its action and, in one column, what it did: each sink's ticket
+    as it answered the open, and the alerts counted since (a storm's repeats, one line)."""
+    [incident] = [i for i in await store.incidents() if i.ticket is not None]
+    fp = incident.fingerprint
+    for n in range(1, 40):
+        await store.begin(_hostile(), f"r{n}", NOW - timedelta(minutes=11, seconds=-n))
+    code, out, err = await _triage(capsys, "incidents", "show", fp[:8], "--output", "text")
+    assert code == 0, err
+    lines = out.split("history (oldest first):\n")[1].splitlines()
+    assert [re.split(r"\s{2,}", line.strip())[1:] for line in lines] == [
+        ["open"],
+        ["open", "backend: T-812"],
+        ["open", "github: https://github.com/acme/db/issues/7"],
+        ["count", "40 alerts (+39)"],
+    ]
+    notes = [lines[1].index("backend"), lines[2].index("github"), lines[3].index("40 alerts")]
+    assert len(set(notes)) == 1, lines  # the notes stand in one column
+
+
+async def test_show_as_text_escapes_and_redacts_what_a_sink_answered(
+    store: Store, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A ticket reference a sink answered with (kept in the history) is shown with its escape
+    sequence written out, its bidi control dropped and its credential redacted."""
+    began = await store.begin(_hostile("answered"), "m9", NOW - timedelta(minutes=1))
+    assert began.after is not None
+    fp = began.after.fingerprint
+    await store.confirm(fp, "m9", "backend", f"T-9 {HOSTILE}", finish=True)
+    code, out, err = await _triage(capsys, "incidents", "show", fp[:8], "--output", "text")
+    assert code == 0, err
+    history = out.split("history (oldest first):")[1]
+    assert "backend: T-9 Disk full \\u001b[2Jgnp.exe password=[REDACTED" in history
+    _safe(out)
+
+
+def _hostile(key: str = "hostile") -> Alert:
+    """The fixture's hostile alert (its fingerprint by `key`), fired now."""
+    return Alert(
+        source="cloudwatch", status=Status.FIRING, title=HOSTILE, team="payments",
+        labels={"env": "prod"}, occurred_at=NOW, identity={"dedup_key": key},
+    )  # fmt: skip
 
 
 def test_an_unknown_output_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:

@@ -101,12 +101,27 @@ def incident_block(shown: Mapping[str, Any], now: datetime) -> str:
     width = max(len(name) for name, _ in facts)
     lines = [_shown(shown["title"]), *(f"  {name:<{width}}  {value}" for name, value in facts)]
     lines.append("history (oldest first):")
-    lines += [
-        f"  {_at(event['at'], now)}  {_shown(event['action'])}"
-        + (f"  {_shown(event['note'])}" if event["note"] else "")
-        for event in shown["history"]
-    ]
+    lines += _history_lines(shown["history"], now)
     return "\n".join(lines)
+
+
+def _history_lines(history: list[Mapping[str, Any]], now: datetime) -> list[str]:
+    """One line per history event: when, the action, and what it did (a sink's answer, the
+    alerts counted), each in its own column so the notes read down one edge."""
+    rows = [
+        (
+            _at(event["at"], now),
+            _shown(event["action"]),
+            _shown(event["note"]) if event["note"] else "",
+        )
+        for event in history
+    ]
+    when_width = max((len(when) for when, _, _ in rows), default=0)
+    action_width = max((len(action) for _, action, _ in rows), default=0)
+    return [
+        f"  {when:<{when_width}}  {action:<{action_width}}  {note}".rstrip()
+        for when, action, note in rows
+    ]
 
 
 def _optional_facts(shown: Mapping[str, Any], now: datetime) -> list[tuple[str, str]]:
