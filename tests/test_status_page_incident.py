@@ -125,6 +125,30 @@ async def test_the_incident_page_escapes_alert_text_and_links_only_web_addresses
     assert "&lt;script&gt;" in html and "(gone)" in html
 
 
+async def test_the_incident_pages_history_says_what_each_sink_answered_escaped(
+    store: SQLiteStore,
+) -> None:
+    """The history table has one row per sink that answered the open (its ticket, or that it
+    is gone), as text, never a link; a reference holding markup and a credential is escaped
+    and redacted there as in the tickets."""
+    hostile = "T-9<b>x</b>password=hunter2hunter2"
+    fp = await _seed(store, {"backend": hostile, "github": ISSUE}, gone="github")
+    async with browsing(store) as http:
+        html = (await http.get(f"/incidents/{fp}", headers=BEARER)).text
+    history = html.split("History (oldest first)")[1]
+    rows = [
+        [unescape(re.sub(r"<[^>]+>", "", cell)) for cell in re.findall(r"<td>(.*?)</td>", row)][1:]
+        for row in re.findall(r"<tr>(.*?)</tr>", history)
+    ]
+    assert rows[1:] == [
+        ["open", ""],
+        ["open", "backend: T-9<b>x</b>password=[REDACTED:password]"],
+        ["open", f"github: {ISSUE} (gone)"],
+    ]
+    assert "<b>x" not in html and "hunter2" not in html
+    assert ISSUE not in _links(history)
+
+
 async def test_an_incident_page_needs_credentials_and_says_when_there_is_none(
     store: SQLiteStore,
 ) -> None:
