@@ -9,6 +9,9 @@ read, so replicas racing on one record agree.
 An incident the sweep must look at carries `sweep` ("due") and `sweep_at` (epoch seconds): the
 keys of the sparse index `sweep`, which the sweep queries for `sweep_at <= now`, so it reads only
 those incidents, never the whole table. Listing incidents (`triage incidents`, the API) scans.
+
+The ping (`/readyz` with no traffic) writes one item of its own, `ping#heartbeat` (kind `ping`,
+TTL'd), shared by every replica, which no listing, sweep or lookup of incidents sees.
 """
 
 from __future__ import annotations
