@@ -435,12 +435,19 @@ SHADOW_VALUES = {
 
 
 def test_check_reads_the_gateways_tokens_when_they_are_set(queues: Queues, tmp_path: Path) -> None:
-    """TRIAGE_INGEST_TOKENS set: the ingest line names the sources it turns on; no tokens set
-    (no gateway): no ingest line at all."""
+    """TRIAGE_INGEST_TOKENS set: the ingest line names the sources it turns on; tokens that turn
+    none on (each disabled): a warn line saying every webhook is 404; no tokens set (no
+    gateway): no ingest line at all."""
     tokens = '{"generic": "generic-token-0123456789", "grafana": "grafana-token-0123456789"}'
     settings = settings_for(queues, "http://127.0.0.1:9", tmp_path / "t.db", ingest_tokens=tokens)
     assert check_lines(settings, "ingest") == [
         "ok    ingest   tokens for generic, grafana from TRIAGE_INGEST_TOKENS"
+    ]
+    none = settings_for(
+        queues, "http://127.0.0.1:9", tmp_path / "t.db", ingest_tokens='{"generic": null}'
+    )
+    assert check_lines(none, "ingest") == [
+        "warn  ingest   TRIAGE_INGEST_TOKENS gives no source a token: every webhook is answered 404"
     ]
     plain = settings_for(queues, "http://127.0.0.1:9", tmp_path / "t.db")
     assert check_lines(plain, "ingest") == []
