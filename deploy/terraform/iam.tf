@@ -129,8 +129,9 @@ data "aws_iam_policy_document" "task" {
 
   statement {
     sid = "KeepIncidents"
-    # incidents/dynamodb.py: get_item (consistent read), conditional put_item, describe_table
-    # (ping), scan (the operator API's incident list, and the sweep's fallback) on the table.
+    # incidents/dynamodb.py: get_item (consistent read), conditional put_item (records, and the
+    # ping's own item), describe_table (open, and the ping's table status), scan (the operator
+    # API's incident list, and the sweep's fallback) on the table.
     actions = [
       "dynamodb:GetItem",
       "dynamodb:PutItem",

@@ -699,8 +699,8 @@ class Supervisor:
         a store that goes away is marked down within two STORE_PROBE_S (the wait and the
         ping's own deadline), and one back after its held messages were released is found
         back. While a message the store failed is still trying, it is the probe instead (a
-        ping may pass where a message's own write fails: DynamoDB's DescribeTable under a
-        throttled or write-denied table)."""
+        ping may pass where a message's own write fails: one hot record's key range throttled,
+        a SQLite lock taken just after the ping)."""
         while True:
             if not self._waiting_on_store:
                 await self._probe_once()
