@@ -8,9 +8,12 @@ import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import httpx2
 import pytest
+from structlog.testing import capture_logs
 
-from test_operator_api import TOKEN, serving
+from factories import T0, alert
+from test_operator_api import BEARER, TOKEN, serving
 from test_store import LEASE, POLICY
 from triage.incidents.sqlite import SQLiteStore
 from triage.ops.api import SESSION_COOKIE, SESSION_S, Auth
@@ -56,3 +59,143 @@ async def test_a_session_that_ended_is_said_on_the_login_form(store: SQLiteStore
     for answer in answers:
         assert answer.status_code == 200 and "type=password" in answer.text
         assert "Your session ended" in answer.text
+
+
+def _csrf(form: httpx2.Response) -> str:
+    found = re.search(r'name=csrf value="([^"]+)"', form.text)
+    assert found is not None, form.text
+    return found.group(1)
+
+
+def _return_field(form: httpx2.Response) -> str:
+    found = re.search(r'name=next value="([^"]*)"', form.text)
+    assert found is not None, form.text
+    return found.group(1)
+
+
+async def _incident(store: SQLiteStore) -> str:
+    began = await store.begin(alert(), "m1", T0)
+    assert began.after is not None
+    return began.after.fingerprint
+
+
+async def test_logging_in_from_an_incidents_link_lands_on_that_incident(
+    store: SQLiteStore,
+) -> None:
+    """A Slack link to /incidents/{fingerprint} opened without a session shows the login form,
+    which carries that page through the login: the answer sends the browser back to it, and it
+    opens logged in. The status page's own form sends the browser back to /."""
+    fp = await _incident(store)
+    async with serving(store) as client:
+        index_form = await client.get("/")
+        form = await client.get(f"/incidents/{fp}")
+        assert form.status_code == 200 and _return_field(form) == f"/incidents/{fp}"
+        answer = await client.post(
+            "/login", data={"token": TOKEN, "csrf": _csrf(form), "next": _return_field(form)}
+        )
+        assert answer.status_code == 303 and answer.headers["location"] == f"/incidents/{fp}"
+        page = await client.get(answer.headers["location"])
+        assert page.status_code == 200 and fp in page.text and "type=password" not in page.text
+    assert _return_field(index_form) == "/"
+
+
+async def test_a_refused_login_keeps_the_page_it_returns_to(store: SQLiteStore) -> None:
+    """A wrong token (or an expired form) answers the form again, still carrying the incident's
+    page, so the second try lands there too."""
+    fp = await _incident(store)
+    async with serving(store) as client:
+        form = await client.get(f"/incidents/{fp[:8]}")
+        wrong = await client.post(
+            "/login", data={"token": "x" * 40, "csrf": _csrf(form), "next": f"/incidents/{fp[:8]}"}
+        )
+        expired = await client.post(
+            "/login", data={"token": TOKEN, "csrf": "stale", "next": f"/incidents/{fp[:8]}"}
+        )
+    assert wrong.status_code == 401 and _return_field(wrong) == f"/incidents/{fp[:8]}"
+    assert expired.status_code == 401 and _return_field(expired) == f"/incidents/{fp[:8]}"
+
+
+#: Places a login must never send the browser: another site (scheme-relative, a backslash
+#: browsers read as a slash, an absolute URL, the same percent-encoded), a header injected
+#: through a line end, another path of this server, a path that is not an incident's.
+ELSEWHERE = [
+    "//evil.example",
+    "///evil.example",
+    "/\\evil.example",
+    "\\\\evil.example",
+    "/\t/evil.example",
+    "https://evil.example/incidents/abc",
+    "http:/evil.example",
+    "javascript:alert(1)",
+    "/%2F%2Fevil.example",
+    "%2F%2Fevil.example",
+    "/%5Cevil.example",
+    "/incidents/abc\r\nSet-Cookie: triage_session=x",
+    "/incidents/abc\n",
+    "/incidents/abc%0d%0aLocation:%20//evil.example",
+    "/incidents/../api/v1/silences",
+    "/incidents/abc/../../login",
+    "/incidents/%2e%2e",
+    "/incidents/abc?next=//evil.example",
+    "/incidents/abc#//evil.example",
+    " /incidents/abc",
+    "/incidents/ABC",
+    "/incidents/",
+    "/incidents/" + "a" * 65,
+    "/login",
+    "/api/v1/incidents",
+    "/healthz",
+]
+
+
+@pytest.mark.parametrize("elsewhere", ELSEWHERE)
+async def test_a_login_returns_only_to_a_page_of_its_own(
+    store: SQLiteStore, elsewhere: str
+) -> None:
+    """A return target the form did not make (`next` edited, or posted by another page) is
+    refused: the login still succeeds and goes to /, with one log line saying so (its length,
+    never its text); a refused login's form carries / instead of it."""
+    async with serving(store) as client:
+        form = await client.get("/")
+        with capture_logs() as logs:
+            answer = await client.post(
+                "/login", data={"token": TOKEN, "csrf": _csrf(form), "next": elsewhere}
+            )
+        wrong = await client.post(
+            "/login", data={"token": "x" * 40, "csrf": _csrf(form), "next": elsewhere}
+        )
+    assert answer.status_code == 303 and answer.headers["location"] == "/"
+    refused = [line for line in logs if line["event"] == "status_page.return_path_refused"]
+    assert len(refused) == 1 and refused[0]["chars"] == len(elsewhere)
+    assert "evil" not in str(refused)
+    assert _return_field(wrong) == "/"
+
+
+async def test_a_percent_encoded_target_in_the_raw_form_body_is_refused(
+    store: SQLiteStore,
+) -> None:
+    """The form body's own encoding (`next=%2F%2Fevil`, `%0D%0A`) decodes to a target that is
+    refused like any other, not to a path that looks like the page's."""
+    async with serving(store) as client:
+        csrf = _csrf(await client.get("/"))  # its cookie outlives each login
+        for raw in ("%2F%2Fevil.example", "%2Fincidents%2Fabc%0D%0AX:%20y", "%5C%5Cevil"):
+            body = f"token={TOKEN}&csrf={csrf}&next={raw}"
+            answer = await client.post(
+                "/login",
+                content=body.encode(),
+                headers={"Content-Type": "application/x-www-form-urlencoded"},
+            )
+            assert answer.status_code == 303 and answer.headers["location"] == "/", raw
+
+
+async def test_the_login_form_of_a_page_that_is_no_incident_returns_to_the_status_page(
+    store: SQLiteStore,
+) -> None:
+    """The login form shown for a path that names no incident (markup, upper case) carries /,
+    never the path asked for."""
+    async with serving(store) as client:
+        marked = await client.get("/incidents/<b>x")
+        upper = await client.get("/incidents/ABCDEF")
+        with_bearer = await client.get("/incidents/abcdef", headers=BEARER)
+    assert _return_field(marked) == "/" and _return_field(upper) == "/"
+    assert with_bearer.status_code == 404  # a bearer token is no browser: no form

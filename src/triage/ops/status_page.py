@@ -14,7 +14,9 @@ labelled with its host, `rel=noreferrer`); it has no script or image. Its
 Content-Security-Policy allows no script at all and only this page's own style, and every
 answer of the port says `Cache-Control: no-store` and `nosniff` (`ops/http_server.py`).
 
-Without credentials the page is a login form (see `ops/api.py` for the session and CSRF rules).
+Without credentials the page is a login form (see `ops/api.py` for the session and CSRF rules)
+that returns to the page asked for: `/`, or the incident's page a Slack link named
+(`_return_path`: never another site or path).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 import time
 from datetime import datetime, timedelta
 from html import escape
@@ -115,7 +118,7 @@ class StatusPage:
             # A session cookie the page no longer takes: said, or the operator who was
             # reading the page a moment ago would wonder whether the token was rotated.
             ended = _SESSION_ENDED if cookies(request).get(SESSION_COOKIE) else ""
-            return self._login_form(request, note=ended)
+            return self._login_form(request, note=ended, back="/")
         try:
             keep, typed = _page_filter(request, self.view.clock())
         except ValueError as exc:
@@ -133,7 +136,8 @@ class StatusPage:
         one incident, its tickets and its history; 404 saying why none is shown."""
         if not (self.auth.bearer(request) or self.auth.session_ok(request)):
             ended = _SESSION_ENDED if cookies(request).get(SESSION_COOKIE) else ""
-            return self._login_form(request, note=ended)
+            # The login returns here: a link from Slack lands on its incident, not on `/`.
+            return self._login_form(request, note=ended, back=_return_path(request.path) or "/")
         given = request.path.rpartition("/")[2]
         if not 0 < len(given) <= _FINGERPRINT_CHARS:
             return _not_found("no such incident")
@@ -157,15 +161,22 @@ class StatusPage:
         # Whitespace around it is from the paste (a terminal's line, a password manager's
         # note): a token has none, as it must fit in a header (settings.HEADER_CREDENTIALS).
         token = (form.get("token") or [""])[0].strip()
+        given_back = (form.get("next") or ["/"])[0]
+        back = _return_path(given_back) or "/"
         if not expected or not _equal(given_csrf, expected):
             # Most often a form left open past its CSRF cookie's hour: the token typed may be
             # right, and "wrong token" would send the operator to rotate a good one.
             self.refusals.refused("csrf", request.peer, 401)
-            return self._login_form(request, status=401, note=_FORM_EXPIRED)
+            return self._login_form(request, status=401, note=_FORM_EXPIRED, back=back)
         if not self.auth.token_matches(token):
             self.refusals.refused("wrong_token", request.peer, 401)
-            return self._login_form(request, status=401, note=_WRONG_TOKEN)
+            return self._login_form(request, status=401, note=_WRONG_TOKEN, back=back)
         log.info("status_page.login", peer=request.peer)
+        if back != given_back:
+            # A form this page made never carries another page: edited, or posted from
+            # elsewhere. Logged once logged in (refused logins are logged within bounds), with
+            # its length only: the text is whoever posted the form's, and may mislead.
+            log.warning("status_page.return_path_refused", peer=request.peer, chars=len(given_back))
         # Lax: a link from Slack or a wiki opens the page logged in (the cookie only reads).
         session = cookie(
             SESSION_COOKIE, self.auth.session(), request, max_age_s=SESSION_S, same_site="Lax"
@@ -173,15 +184,19 @@ class StatusPage:
         return Response(
             303,
             b"",
-            headers=(("Location", "/"), ("Set-Cookie", session), *_HEADERS),
+            headers=(("Location", back), ("Set-Cookie", session), *_HEADERS),
         )
 
-    def _login_form(self, request: Request, *, status: int = 200, note: str = "") -> Response:
+    def _login_form(
+        self, request: Request, *, status: int = 200, note: str = "", back: str = "/"
+    ) -> Response:
+        """The login form; `back` (a `_return_path`) is the page it returns to once logged in."""
         csrf = new_csrf()
         shown = f"<p class=bad>{_text(note)}</p>" if note else ""
         form = (
             f"{shown}<form method=post action=/login>"
             f"<input type=hidden name=csrf value={_attr(csrf)}>"
+            f"<input type=hidden name=next value={_attr(back)}>"
             "<label>API token<input type=password name=token autocomplete=current-password "
             "required></label><input type=submit value='Log in'></form>"
         )
@@ -502,6 +517,18 @@ def _breaker(breaker: CircuitBreaker) -> str:
     state = breaker.state.value
     css = "ok" if state == "closed" else "bad"
     return f"<span class={css}>{_text(state.replace('_', '-'))}</span>"
+
+
+#: The pages a login may return to: the status page, or one incident's (its fingerprint, or
+#: the prefix of one, in lower-case hex as `incidents show` takes it). Nothing else: not
+#: another site (`//host`, `/\host`, `https:`), nor another path of this port.
+_RETURN_PATH = re.compile(rf"/(?:incidents/[0-9a-f]{{1,{_FINGERPRINT_CHARS}}})?")
+
+
+def _return_path(target: str) -> str | None:
+    """`target` when it is a page of this site's own a login may send the browser back to
+    (`/`, `/incidents/<hex>`, exactly: no query, no percent-encoding, no line end); else None."""
+    return target if _RETURN_PATH.fullmatch(target) else None
 
 
 def _same_origin(request: Request) -> bool:
