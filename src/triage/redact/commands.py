@@ -193,7 +193,9 @@ COMMAND_RULES: tuple[
     # ends the command (its line, a `;`, `|`, `&` or an option after it), so prose's "set
     # the token ttl to 3600" stays.
     _rule(
-        r"(?<![\w./-])(?:set(?:x|env)?|config)(?:[ \t]{1,3}(?:set|--?[A-Za-z][\w-]{0,20}+)){0,8}+"
+        # Its first letter read first (a class the engine jumps to), then the edge before it.
+        r"(?-i:[sScC])(?<![\w./-].)(?:(?<=[sS])et(?:x|env)?|(?<=[cC])onfig)"
+        r"(?:[ \t]{1,3}(?:set|--?[A-Za-z][\w-]{0,20}+)){0,8}+"
         rf"[ \t]{{1,3}}(?P<name>[\w.:/@-]{{0,128}}?{_SECRET_NAME})[ \t]{{1,3}}"
         rf"(?P<value>{_WORD_VALUE})(?=[ \t]{{0,64}}+(?:$|[\r\n;|&#]|-))",
         lambda m: m[0] if _kept_value(m["name"], m["value"].strip("\"'")) else _word_replaced(m),
@@ -204,7 +206,7 @@ COMMAND_RULES: tuple[
     # `-ClientSecret`, `-AccessToken`); a variable (`$pw`), an expression (`(Get-Secret)`)
     # or a switch after it stays.
     _rule(
-        r"(?<![\w-])-(?P<name>[A-Za-z]{0,40}?(?:password|passphrase|secret|token"
+        r"-(?<![\w-]-)(?P<name>[A-Za-z]{0,40}?(?:password|passphrase|secret|token"
         r"|(?:api|access|private|account|storage)key))(?:[ \t]{1,3}|:)"
         rf"(?![-$(@\[{{]|\[REDACTED)(?P<value>{_WORD_VALUE})",
         lambda m: m[0] if _kept_value(m["name"], m["value"].strip("\"'")) else _word_replaced(m),

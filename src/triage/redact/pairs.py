@@ -249,24 +249,22 @@ PAIR_RULES: tuple[
     # `\npassword\ta b\n`): the value
     # runs to the line's end, and holds no tab of its own (a row of a table with more
     # columns is `tables.py`'s).
-    *(
-        _rule(
-            rf"(?P<head>{start}[ \t]{{0,40}}+(?P<name>[\w.-]{{0,64}}?{_SECRET_NAME})(?:{tab}){{1,64}}+)"
-            rf"(?P<value>{value})",
-            _tab_value,
-            *_SECRET_NAME_NEEDLES,
-            flags=re.IGNORECASE,
-        )
-        for start, tab, value in (
-            ("(?m:^)", r"\t", r"[^\s][^\t\r\n]{0,4095}+(?=\r?\n|\Z)"),
-            # … or two spaces or more, the value then holding no such run (a table's row does).
-            ("(?m:^)", r"[ ]{2,64}+", r"[^\s](?:[^\s]| (?! )){0,4095}+[ ]{0,64}+(?=\r?\n|\Z)"),
-            (
-                r"\\n",
-                r"\\t",
-                r"""(?:[^\s\\"]|\\[^nrt"])(?:[^\t\r\n\\"]|\\[^nrt"]){0,4095}+(?=\\[nr]|")""",
-            ),
-        )
+    # … or two spaces or more, the value then holding no such run (a table's row does).
+    _rule(
+        rf"(?P<head>(?m:^)[ \t]{{0,40}}+(?P<name>[\w.-]{{0,64}}?{_SECRET_NAME})"
+        r"(?:(?P<tabs>\t{1,64}+)|[ ]{2,64}+))"
+        r"(?P<value>(?(tabs)[^\s][^\t\r\n]{0,4095}+"
+        r"|[^\s](?:[^\s]| (?! )){0,4095}+[ ]{0,64}+)(?=\r?\n|\Z))",
+        _tab_value,
+        *_SECRET_NAME_NEEDLES,
+        flags=re.IGNORECASE,
+    ),
+    _rule(
+        rf"(?P<head>\\n[ \t]{{0,40}}+(?P<name>[\w.-]{{0,64}}?{_SECRET_NAME})(?:\\t){{1,64}}+)"
+        r"""(?P<value>(?:[^\s\\"]|\\[^nrt"])(?:[^\t\r\n\\"]|\\[^nrt"]){0,4095}+(?=\\[nr]|"))""",
+        _tab_value,
+        *_SECRET_NAME_NEEDLES,
+        flags=re.IGNORECASE,
     ),
     # A YAML block scalar (`password: |`, `token: >-`): the value is every line below indented
     # at least as far as its first (also inside a JSON string, its lines broken by escaped `\n`:

@@ -164,20 +164,28 @@ def _applied(runs: tuple[_Run, ...], text: str) -> str:
     folded: str | None = None  # _fold(text), made when a rule first needs it
     looked_for: tuple[str, ...] = ()  # the needles last looked for in this text …
     found = False  # … and whether one was there
-    for pattern, replacement, _, needles, folds in runs:
+    #: … and for each set looked for before (by its bit: rules looking for the same needles
+    #: share one), until a replacement changes the text: rules with other needles between
+    #: two that share theirs do not send the second looking again.
+    seen: dict[int, bool] = {}
+    for pattern, replacement, bit, needles, folds in runs:
         if needles:
             if needles is not looked_for:
-                if folds:
-                    folded = _fold(text) if folded is None else folded
-                    haystack = folded
-                else:
-                    haystack = text
                 looked_for = needles
-                found = any(needle in haystack for needle in needles)
+                held = seen.get(bit)
+                if held is None:
+                    if folds:
+                        folded = _fold(text) if folded is None else folded
+                        haystack = folded
+                    else:
+                        haystack = text
+                    held = seen[bit] = any(needle in haystack for needle in needles)
+                found = held
             if not found:
                 continue  # no needle: the pattern cannot match
         text, replaced = pattern.subn(replacement, text)
         if replaced:
             folded = None
             looked_for = ()
+            seen.clear()
     return text
