@@ -69,13 +69,14 @@ class Mutant:
     """A mutated body, the steps that made it, and the `Sentry-Hook-Resource` header it came
     with (a header decides how a Sentry body is read, so it is fuzzed too), if any."""
 
+    number: int  # counted from 0: `mutants(body, seed, number + 1)` ends with this one
     body: str
     steps: tuple[str, ...]
     sentry_resource: str | None = None
 
     def describe(self, seed: str) -> str:
         header = "" if self.sentry_resource is None else f"; header {self.sentry_resource!r}"
-        return f"seed {seed!r}: " + "; ".join(self.steps) + header
+        return f"mutant {self.number} of seed {seed!r}: " + "; ".join(self.steps) + header
 
 
 Path = tuple[Any, ...]
@@ -142,7 +143,7 @@ def mutants(body: str, seed: str, count: int) -> Iterator[Mutant]:
             mutated, step = _mutate_once(rng, mutated, _SMALL_OPS if big_done else _OPS, at)
             steps.append(step)
         header = rng.choice(SENTRY_RESOURCES) if rng.random() < 0.15 else None
-        yield Mutant(render(mutated), tuple(steps), header)
+        yield Mutant(i, render(mutated), tuple(steps), header)
 
 
 def _lift(value: Any) -> Any:
@@ -288,7 +289,9 @@ def _flood(rng: random.Random, value: Any, path: Path) -> tuple[Any, str | None]
 
 
 def _huge(rng: random.Random, value: Any, path: Path) -> tuple[Any, str | None]:
-    unit = rng.choice(("a", "é", "word ", "\u202e", "\x00", "💾", "\\"))
+    # Letters, escapes, and the separators readers' patterns split on (a regex that
+    # backtracks over a run of them shows as a mutant that never ends).
+    unit = rng.choice(("a", "é", "word ", "\u202e", "\x00", "💾", "\\", "=", "| ", " ", "0", ":"))
     # A megabyte as written in the body: fewer characters when each is an escape.
     chars = HUGE_BYTES // (len(_string(unit)) - 2) // len(unit) * len(unit)
     return unit * (chars // len(unit)), f"huge {unit!r}x{chars}"

@@ -3,8 +3,8 @@ tests/payloads (`json_mutants`) give alerts within their documented bounds, or a
 PermanentError of the normaliser's own with a one-line reason; never a crash wrapped as one,
 never another exception, never an alert made of garbage.
 
-A failure names the sample, the seed and the mutations that made the body: run
-`json_mutants.mutants(body, seed, n)` to get it back.
+A failure names the sample, the seed, the mutant's number and the mutations that made its
+body: `json_mutants.mutants(body, seed, number + 1)` ends with it.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from json_mutants import Mutant, mutants
-from triage.errors import PermanentError, TriageError
+from triage.errors import InvalidAlertError, PermanentError, TriageError
 from triage.models import Alert
 from triage.normalize import Normalized, common, normalize_body
 
@@ -147,10 +147,10 @@ def test_an_sns_message_is_mutated_inside_its_string() -> None:
     """The JSON text in an SNS envelope's Message is mutated as JSON and written back as a
     string, so the readers behind the envelope are fuzzed too."""
     body = (PAYLOADS / "sns/amp-alertmanager-firing.json").read_text(encoding="utf-8")
-    inside = [m for m in mutants(body, "sns", 200) if any("⟨json⟩." in s for s in m.steps)]
+    inside = [m for m in mutants(body, "sns", 200) if all("⟨json⟩." in s for s in m.steps)]
     assert inside
-    message = json.loads(inside[0].body)
-    assert isinstance(message, dict) and isinstance(message.get("Message"), str)
+    message = json.loads(inside[0].body)["Message"]
+    assert isinstance(message, str) and message != json.loads(body)["Message"]
 
 
 # --- what the fuzzer found, one test per class ----------------------------------------------
@@ -233,3 +233,29 @@ def test_a_duration_in_digits_is_shown() -> None:
     body["alertDuration"] = " 120 "
     (alert,) = normalize_body(json.dumps(body)).alerts
     assert "Down for 120 s." in alert.description
+
+
+def _wrapped_crash() -> PermanentError:
+    try:
+        try:
+            int("²")
+        except ValueError as exc:
+            raise InvalidAlertError("x: malformed payload (ValueError)") from exc
+    except InvalidAlertError as wrapped:
+        return wrapped
+    raise AssertionError("unreachable")
+
+
+def test_the_oracle_tells_a_wrapped_crash_and_garbage_from_a_clean_answer() -> None:
+    """What the fuzzer checks can fail: a crash wrapped as a permanent error, an identity past
+    its limit and Python's None in a title are each named, a deliberate error and a sample's
+    own alert are not."""
+    assert "ValueError" in (_error_problem(_wrapped_crash()) or "")
+    assert _error_problem(InvalidAlertError("title is missing or empty")) is None
+    body = (PAYLOADS / "generic/firing.json").read_text(encoding="utf-8")
+    (alert,) = normalize_body(body).alerts
+    assert _alert_problem(alert, body) is None
+    too_long = alert.model_copy(update={"identity": {"k": "v" * (common.IDENTITY_MAX + 1)}})
+    assert "identity" in (_alert_problem(too_long, body) or "")
+    python_none = alert.model_copy(update={"title": "Disk of None is full"})
+    assert "Python repr" in (_alert_problem(python_none, body) or "")
