@@ -198,7 +198,39 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
                                     client_credentials, SENTRY_DSN);
                                   - a secret told in words ("the password is …", "password for
                                     admin is …", ENV DB_PASSWORD …, requirepass …; a token's or
-                                    a key's only when random-looking).
+                                    a key's only when random-looking);
+                                  - the same names in other languages (passwort, kennwort,
+                                    contraseña, clave, mot de passe, mdp, senha, parola,
+                                    wachtwoord, hasło, пароль, 密码, パスワード, 비밀번호,
+                                    şifre, lösenord, … ; `words`), in every shape above;
+                                  - after an arrow or an unusual separator (X-Api-Key -> …,
+                                    password → …, R's <- and <<-, a tab, aligned spaces, LDIF's
+                                    `:: `), and after a command that sets a name (set password
+                                    …, set -gx, setx, launchctl setenv, git config, npm config
+                                    set), PowerShell's -Password … and ConvertTo-SecureString;
+                                  - every value below a section named like secrets (secrets,
+                                    credentials, creds, passwords, tokens, api_keys,
+                                    connection_strings) or below a secret's name holding a
+                                    mapping: a flat path (Secrets__Db, Credentials:Db:Value,
+                                    secrets.db.value, SECRETS_DB), a YAML block (raw or inside
+                                    a JSON string), a JSON, Python, YAML-flow or HCL object, an
+                                    INI or TOML table, an XML element, a Kubernetes Secret's
+                                    data and stringData (`sections`); what describes the
+                                    secrets stays (secrets_count, SECRETS_DIR, tokens.input,
+                                    secrets.provider, secretName);
+                                  - a table's column whose header names a secret (TSV, CSV,
+                                    Markdown, psql, MySQL; raw or inside a JSON string), SQL's
+                                    INSERT (…, password) VALUES (…, '…'), a cell beside a
+                                    secret's name (| Password | … |, <td>password</td><td>…)
+                                    (`tables`);
+                                  - a password known by its place: Oracle's user/pw@db,
+                                    ldap* -w, plink -pw, psexec -p, Windows' /p: /pass: /RP,
+                                    net use and net user, a value piped into --password-stdin,
+                                    chpasswd or passwd --stdin, vault login <token>, a secret
+                                    store's --value/--body/--secret-string, a multipart form's
+                                    field, a stack trace's PDO/mysqli/ldap_bind/ftp_login
+                                    arguments, a setter's literal (setPassword("…"),
+                                    .password("…")) (`positional`).
                                   What stays: a bare PWD=/srv/app (the working directory); a
                                   value that is wholly a template's placeholder (${{ secrets.X
                                   }}, {{ .Values.x }}, ${X}, $X, %s; but the default of ${X:-…}
@@ -241,8 +273,12 @@ decoded joined, and line by line when it does not decode joined; so is base64 wh
 bot tokens are found in this step (their first part is the bot's id in base64). Base64 inside
 the decoded text is not decoded again.
 
+JSON text inside a JSON string inside a JSON string (escaped twice: `\\\\\\"`) is read a level
+down, up to four levels: each such string is decoded, redacted as text and written back.
+
 Text whose names are disguised (HTML character references such as `password&#61;…`, escaped
-punctuation such as JSON's `\\u0022`, Go's `\\u0026` or nginx's `\\x22`, full-width
+punctuation such as JSON's `\\u0022`, Go's `\\u0026` or nginx's `\\x22`, escaped letters
+beyond ASCII such as `\\u043f`, full-width
 or mathematical letters, Cyrillic or Greek look-alikes inside a Latin word, Unicode's dashes)
 is redacted again undisguised (a JSON key's name is asked undisguised too); when that finds
 something, the undisguised, redacted text replaces it. Before any rule, JSON's escapes that change no meaning are undone (`\\/`, PHP's in every URL; escaped
@@ -268,8 +304,9 @@ characters (512 for most), where a longer one keeps its tail.
 The package, module by module: `redactor` (the passes over a text and over a JSON value:
 `Redactor`, `redact`), `scrub` (applying the rules, with the pre-filter that skips those that
 cannot match), `rules` (their order, and why it matters); the rules by what they know:
-`tokens`, `cloud`, `web`, `commands`, `markup`, `pairs`, `redis`, `personal`; what rules are
-made of: `rule`, `names`; the decoders: `disguises`, `percent`, `base64_runs`; `fragments`
+`tokens`, `cloud`, `web`, `commands`, `positional`, `markup`, `tables`, `sections`, `pairs`,
+`redis`, `personal`; what rules are made of: `rule`, `names`, `words` (names in other
+languages, sections' words and their metadata); the decoders: `disguises`, `percent`, `base64_runs`; `fragments`
 (the piece a cut leaves); `held` (the credentials the process holds). A name with a leading underscore is the package's own, shared
 between its modules; `__all__` is the API.
 """
