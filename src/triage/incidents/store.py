@@ -39,6 +39,7 @@ from triage.incidents.groups import GroupKey, decide_group
 from triage.incidents.lifecycle import (
     EFFECTS_KEPT,
     FLAP_HOLD,
+    HISTORY,
     Action,
     AlertEvent,
     Decision,
@@ -333,10 +334,6 @@ class Store(abc.ABC):
             after = transition.after
             if after is None or after == stored:
                 return None, transition
-            if not transition.redo:
-                # In the write the decision makes anyway: history never costs one of its own.
-                after = _decision_noted(stored, transition.action, after, now, hold)
-                transition = dataclasses.replace(transition, after=after)
             return after, transition
 
         return await self._transact(group.key if group else alert.fingerprint, change)
@@ -414,11 +411,13 @@ class Store(abc.ABC):
                 f"incident {alert.fingerprint} has an effect in progress ({pending.kind})",
                 retry_after_s=self._wait(pending, now),
             )
-        return Transition(
-            decision.action,
-            stored,
-            self._stamp(stored, decision, effect, owner, now, gather=gather, counted=counted),
+        assert decision.incident is not None
+        # The line the decision earns, in its own write: history never costs one of its own.
+        history = _decision_history(stored, decision.action, decision.incident, now)
+        stamped = self._stamp(
+            stored, decision, effect, owner, now, gather=gather, counted=counted, history=history
         )
+        return Transition(decision.action, stored, stamped)
 
     async def reclaim(self, key: str, owner: str, now: datetime) -> Transition | None:
         """Claim again, for `owner`, the effect on incident `key` that another delivery of the
@@ -530,21 +529,24 @@ class Store(abc.ABC):
         gather: bool = True,
         alert: str | None = None,
         counted: str | None = None,
+        history: tuple[Event, ...] | None = None,
     ) -> Incident:
-        """The decided incident as written: its version, and the claim of its effect (if
-        any) for `owner`; a repeat (COUNT) remembers `counted`, the short id of the alert it
-        counted."""
+        """The decided incident as written: its version, its `history` (default: as decided),
+        and the claim of its effect (if any) for `owner`; a repeat (COUNT) remembers
+        `counted`, the short id of the alert it counted."""
         assert decision.incident is not None
         version = (stored.version + 1) if stored else 1
+        # In the replace that sets the version: a repeat is the storm's path (a replace of an
+        # incident costs about 12 µs).
+        history = decision.incident.history if history is None else history
         if effect is None:
             if counted is not None and decision.action is Action.COUNT:
-                # In the replace that sets the version: a repeat is the storm's path.
                 remembered = _remembered(decision.incident, counted, self._settled)
                 return dataclasses.replace(
-                    decision.incident, version=version, counted_by=remembered
+                    decision.incident, version=version, counted_by=remembered, history=history
                 )
-            return dataclasses.replace(decision.incident, version=version)
-        incident = dataclasses.replace(decision.incident, version=version)
+            return dataclasses.replace(decision.incident, version=version, history=history)
+        incident = dataclasses.replace(decision.incident, version=version, history=history)
         if effect is EffectKind.REOPEN:
             # Open again: the escalation clock starts over.
             incident = dataclasses.replace(incident, reopened_at=now, escalation=None)
@@ -1109,6 +1111,7 @@ def _silenced(
         held=Held(kind, hold.silence, hold.alert, since, hold.until),
         version=(stored.version + 1) if stored else 1,
         counted_by=_remembered(decided, counted, settled or {}) if counted else decided.counted_by,
+        history=_decision_history(stored, Action.SILENCED, decided, now, hold),
     )
     return Transition(Action.SILENCED, stored, after)
 
@@ -1284,49 +1287,61 @@ def _gone_marks(
 _COUNT_NOTE = re.compile(r"\d+ alerts \(\+\d+\)")
 
 
-def _decision_noted(
-    stored: Incident | None, action: Action, after: Incident, now: datetime, hold: Hold | None
-) -> Incident:
-    """`after` (what an alert's decision writes) with the history line it earns, if any. A
-    resolve of a closed incident earns none, and repeats (counted, or held by one silence)
-    one line per update window (`_count_noted`): a storm must not push out what triage did."""
+def _decision_history(
+    stored: Incident | None,
+    action: Action,
+    decided: Incident,
+    now: datetime,
+    hold: Hold | None = None,
+) -> tuple[Event, ...]:
+    """The history of `decided` (an alert's decision) with the line it earns, if any; written
+    in the decision's own write. A resolve of a closed incident earns none, and repeats
+    (counted, or held by one silence) one line per update window (`_counted_history`): a
+    storm must not push out what triage did."""
+    history = decided.history
     if action is Action.IGNORE:
-        return after
+        return history
     if action is Action.SILENCED:
         assert hold is not None
         held = stored.held if stored is not None else None
         if held is None or held.silence != hold.silence:
-            return after.noted(now, action.value, f"silence {hold.silence}")
-        return _count_noted(stored, action, after, now)
+            return _added(history, Event(now, action.value, f"silence {hold.silence}"))
+        return _counted_history(stored, action, decided, now)
     if action is Action.COUNT:
-        if stored is not None and stored.state is State.CLOSED and after.state is State.OPEN:
-            return after.noted(now, action.value, "fired while its close was held: not closed")
-        return _count_noted(stored, action, after, now)
+        if stored is not None and stored.state is State.CLOSED and decided.state is State.OPEN:
+            note = "fired while its close was held: not closed"
+            return _added(history, Event(now, action.value, note))
+        return _counted_history(stored, action, decided, now)
     if action is Action.UPDATE:
-        return after.noted(now, action.value, _alerts_note(stored, after))
-    return after.noted(now, action.value)
+        return _added(history, Event(now, action.value, _alerts_note(stored, decided)))
+    return _added(history, Event(now, action.value))
 
 
-def _count_noted(
-    stored: Incident | None, action: Action, after: Incident, now: datetime
-) -> Incident:
-    """`after` with its count noted: the count line of this update window (since the last
-    update, or the opening) rewritten when it is the newest line, else one line more. A
-    repeat that counted nothing (a group member's event stamped later) notes nothing."""
-    if stored is None or after.occurrences <= stored.occurrences:
-        return after
-    note = _alerts_note(stored, after)
-    history = after.history
+def _counted_history(
+    stored: Incident | None, action: Action, decided: Incident, now: datetime
+) -> tuple[Event, ...]:
+    """The history with the alerts counted noted: the count line of this update window (since
+    the last update, or the opening) rewritten when it is the newest line, else one line
+    more. A repeat that counted nothing (a group member's event stamped later) notes nothing."""
+    history = decided.history
+    if stored is None or decided.occurrences <= stored.occurrences:
+        return history
+    line = Event(now, action.value, _alerts_note(stored, decided))
     last = history[-1] if history else None
     since = stored.last_update_at or stored.opened_at
     if (
         last is not None
-        and last.action == action.value
+        and last.action == line.action
         and last.at >= since
         and _COUNT_NOTE.fullmatch(last.note)
     ):
-        return dataclasses.replace(after, history=(*history[:-1], Event(now, action.value, note)))
-    return after.noted(now, action.value, note)
+        return (*history[:-1], line)
+    return _added(history, line)
+
+
+def _added(history: tuple[Event, ...], line: Event) -> tuple[Event, ...]:
+    """`history` with `line` last, the oldest lines dropped past HISTORY."""
+    return (*history, line)[-HISTORY:]
 
 
 def _alerts_note(stored: Incident | None, after: Incident) -> str:
