@@ -16,6 +16,7 @@ from memory_store import MemoryStore
 from moto_speed import aws_session
 from test_store import LEASE, POLICY, _hold, _silence
 from triage.incidents.dynamodb import DynamoDBStore, create_table
+from triage.incidents.groups import GroupKey
 from triage.incidents.lifecycle import HISTORY, Action
 from triage.incidents.sqlite import SQLiteStore
 from triage.incidents.store import INCIDENT, Store
@@ -170,3 +171,49 @@ async def test_the_history_keeps_its_newest_lines_within_its_cap(store: Store) -
     assert record is not None
     lines = json.loads(record.body)["history"]
     assert all(len(line) == 3 and all(isinstance(v, str) for v in line) for line in lines)
+
+
+async def test_a_groups_members_joining_are_one_count_line_and_a_repeat_none(
+    store: Store,
+) -> None:
+    """Members joining a group within its update window are one count line (the alerts so
+    far); a member repeating as it is counts nothing and notes nothing."""
+    group = GroupKey.of("pods", ("alertname",), {"alertname": "Crash"}, 0, str)
+    t = await store.begin(alert("api-0"), "m0", T0, group)
+    assert t.action is Action.OPEN
+    await store.confirm(group.key, "m0", "backend", "T-1", finish=True, gone=False, now=T0)
+    for n in range(1, 6):
+        at = T0 + timedelta(seconds=n)
+        assert (await store.begin(alert(f"api-{n}"), f"j{n}", at, group)).action is Action.COUNT
+    repeat = await store.begin(alert("api-1", minutes=1), "r1", T0 + timedelta(minutes=1), group)
+    assert repeat.action is Action.COUNT
+    assert await _history(store, group.key) == [
+        ("open", ""),
+        ("open", "backend: T-1"),
+        ("count", "6 alerts (+5)"),
+    ]
+
+
+async def test_a_firing_while_a_flapping_close_is_held_is_noted_once(store: Store) -> None:
+    """A flapping incident resolved (its close held back, `damped`) that fires again before
+    the close goes out is open again without an effect: one line says the close was not sent,
+    not a count line that reads like any repeat."""
+    fp = await _open(store)
+    minute = 0
+    for action in (Action.CLOSE, Action.REOPEN) * POLICY.flap_threshold:
+        minute += 1
+        status = Status.RESOLVED if action is Action.CLOSE else Status.FIRING
+        at = T0 + timedelta(minutes=minute)
+        t = await store.begin(alert(status=status, minutes=minute), f"f{minute}", at)
+        assert t.action is action
+        await store.confirm(fp, f"f{minute}", "backend", None, finish=True, gone=False, now=at)
+    minute += 1
+    at = T0 + timedelta(minutes=minute)
+    damped = await store.begin(alert(status=Status.RESOLVED, minutes=minute), "d", at)
+    assert damped.action is Action.DAMPED
+    again = await store.begin(alert(minutes=minute + 1), "a", at + timedelta(minutes=1))
+    assert again.action is Action.COUNT
+    assert (await _history(store, fp))[-2:] == [
+        ("damped", ""),
+        ("count", "fired while its close was held: not closed"),
+    ]
