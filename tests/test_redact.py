@@ -1594,6 +1594,27 @@ HOSTILE = [
     'password=" ' + "password=' " * 20_000,  # … each later start holding the other quote
     'password=\\"' + "a b " * 62_500,  # … an escaped one, whose JSON string never ends
     'password = """' + "a b " * 62_500,  # … a triple quote
+    # Near-misses of the rules for sections, tables, separators and passwords by their place.
+    "secrets: {" * 30_000,
+    'secrets: {"db": {' * 20_000,
+    "secrets:\n" * 40_000,
+    "[secrets]\n" * 30_000,
+    "user\tpassword\thost\n" * 20_000,
+    "| password | x\n" * 20_000,
+    "<td>password</td>" * 15_000,
+    "INSERT INTO t (password) VALUES (" * 8_000,
+    '"' + '\\\\\\"' * 50_000,
+    '{"m": "' + '{\\"a\\": \\"\\\\\\"' * 20_000,
+    "sqlplus a/" * 20_000,
+    "net use \\\\s " * 20_000,
+    "echo x | " * 20_000,
+    'Content-Disposition: form-data; name="password"\n' * 8_000,
+    "password\u2192 " * 30_000,
+    "Secrets__" * 40_000,
+    "\u043f\u0430\u0440\u043e\u043b\u044c=" * 30_000,
+    "set password " * 20_000,
+    "-Password " * 25_000,
+    "PDO->__construct(" * 15_000,
 ]
 
 
