@@ -17,7 +17,7 @@ from moto_speed import aws_session
 from test_store import LEASE, POLICY, _hold, _silence
 from triage.incidents.dynamodb import DynamoDBStore, create_table
 from triage.incidents.groups import GroupKey
-from triage.incidents.lifecycle import HISTORY, Action
+from triage.incidents.lifecycle import HISTORY, Action, Incident
 from triage.incidents.sqlite import SQLiteStore
 from triage.incidents.store import INCIDENT, Store
 from triage.models import Status
@@ -43,8 +43,8 @@ async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
         yield DynamoDBStore(client, "incidents", POLICY, LEASE, timedelta(days=30))
 
 
-def _lines(incident: object) -> list[tuple[str, str]]:
-    return [(e.action, e.note) for e in incident.history]  # type: ignore[attr-defined]
+def _lines(incident: Incident) -> list[tuple[str, str]]:
+    return [(e.action, e.note) for e in incident.history]
 
 
 async def _history(store: Store, fp: str) -> list[tuple[str, str]]:
