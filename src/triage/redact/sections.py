@@ -2,9 +2,9 @@
 secrets (`secrets`, `credentials`, `tokens`, `api_keys`; `section_named`) or names a secret
 that holds a mapping (`password: {current: …, previous: …}`). Each shape configuration gives a
 section has its rule: a YAML block below the key, a JSON, Python, YAML-flow or HCL object after
-it, an INI or TOML table, an XML element. Every value below goes, but what describes the
-secrets (`section_meta`: a count, a path, a provider, a name), a number, a boolean, a state
-word and a placeholder stay. A flat path (`Secrets__Db`, `secrets.db.value`, `SECRETS_DB`) is
+it, an INI or TOML table, an XML element, a Kubernetes Secret's `data` and `stringData`. Every
+value below goes, but what describes the secrets (`section_meta`: a count, a path, a provider,
+a name), a boolean, a state word, a placeholder and a plural name's count stay. A flat path (`Secrets__Db`, `secrets.db.value`, `SECRETS_DB`) is
 a name like any other (`names._SECTION_CHILD`).
 """
 
@@ -20,7 +20,9 @@ from triage.redact.words import SECTION_FIRST_META, SECTION_META, SECTION_WORD
 _PLACEHOLDER = "[REDACTED:password]"
 
 #: A name whose last part is a section's word (`credentials`, `app.secrets`, `API_KEYS`).
-_SECTION_NAME = re.compile(rf"(?:\A|[^A-Za-z0-9]|(?<=[a-z])(?=[A-Z])){SECTION_WORD}\Z", re.I)
+_SECTION_NAME = re.compile(
+    rf"(?:\A|[^A-Za-z0-9]|(?-i:(?<=[a-z0-9])(?=[A-Z]))){SECTION_WORD}\Z", re.I
+)
 #: A child's name that describes the secrets: its first part or its last (`words`), parts
 #: split at separators and at camel case (`secretName`, `defaultMode`).
 _META = re.compile(
