@@ -259,3 +259,13 @@ def test_the_oracle_tells_a_wrapped_crash_and_garbage_from_a_clean_answer() -> N
     assert "identity" in (_alert_problem(too_long, body) or "")
     python_none = alert.model_copy(update={"title": "Disk of None is full"})
     assert "Python repr" in (_alert_problem(python_none, body) or "")
+
+
+@pytest.mark.parametrize("severity", [10**400, -(10**400), 10**309])
+def test_a_guardduty_severity_past_a_floats_range_is_no_severity(severity: int) -> None:
+    """A GuardDuty severity that is an integer no float can hold (10**400) is no severity,
+    as 99 is, rather than an InvalidAlertError wrapping OverflowError; the finding stays."""
+    body = _sample("eventbridge/guardduty-finding.json")
+    body["detail"]["severity"] = severity
+    (alert,) = normalize_body(json.dumps(body)).alerts
+    assert alert.severity is None

@@ -246,6 +246,8 @@ def _guardduty_severity(value: Any) -> str | None:
         return None
     try:
         number = float(value)
+    except OverflowError:  # an integer no float holds (10**400): past GuardDuty's 0 to 10 too
+        return None
     except ValueError:
         return common.word(value, "detail.severity")
     if not 0 <= number <= 10:  # also NaN
