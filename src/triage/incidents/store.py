@@ -614,9 +614,12 @@ class Store(abc.ABC):
             refs = {**incident.refs, sink: ref} if ref is not None else incident.refs
             pending = None if finish else dataclasses.replace(incident.pending, done=done)
             marks = _gone_marks(incident.gone, sink, refs.get(sink), gone)
-            confirmed = dataclasses.replace(incident, refs=refs, pending=pending, gone=marks)
             # What the sink got and answered, in the confirmation's own write.
-            return confirmed.noted(at, kind.value, _sink_note(sink, ref, refs.get(sink), gone))
+            line = Event(at, kind.value, _sink_note(sink, ref, refs.get(sink), gone))
+            history = _added(incident.history, line)
+            return dataclasses.replace(
+                incident, refs=refs, pending=pending, gone=marks, history=history
+            )
 
         await self._mutate(fingerprint, owner, apply)
 
