@@ -19,7 +19,7 @@ from triage.incidents.dynamodb import DynamoDBStore, create_table
 from triage.incidents.groups import GroupKey
 from triage.incidents.lifecycle import HISTORY, Action, Incident
 from triage.incidents.sqlite import SQLiteStore
-from triage.incidents.store import INCIDENT, Store
+from triage.incidents.store import INCIDENT, Store, delivery_owner
 from triage.models import Status
 
 ISSUE = "https://github.com/acme/db/issues/12"
@@ -217,3 +217,19 @@ async def test_a_firing_while_a_flapping_close_is_held_is_noted_once(store: Stor
         ("damped", ""),
         ("count", "fired while its close was held: not closed"),
     ]
+
+
+async def test_an_effect_retried_by_its_own_alert_is_one_decision_line(store: Store) -> None:
+    """A message retried after its sink failed (the backend down for a while) takes its own
+    claim again: the decision stays one line, and only the answer that came is noted."""
+    first = delivery_owner("m1#0", "a")
+    t = await store.begin(alert(), first, T0)
+    assert t.action is Action.OPEN and t.after is not None
+    fp = t.after.fingerprint
+    for n, delivery in enumerate("bcd", start=1):
+        await store.release(fp, delivery_owner("m1#0", chr(ord(delivery) - 1)))
+        at = T0 + timedelta(seconds=n)
+        retry = await store.begin(alert(), delivery_owner("m1#0", delivery), at)
+        assert retry.action is Action.OPEN and not retry.redo
+    await store.confirm(fp, delivery_owner("m1#0", "d"), "backend", "T-1", finish=True, now=T0)
+    assert await _history(store, fp) == [("open", ""), ("open", "backend: T-1")]
