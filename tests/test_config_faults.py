@@ -22,6 +22,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import structlog
 
 from daemon_harness import SRC, Queues, daemon_env, settings_for
 from triage.app import deployment_warnings
@@ -41,6 +42,7 @@ from triage.settings import (
     tracing_endpoint_problem,
     unknown_variables,
 )
+from triage.tracing import Tracing
 
 ROOT = Path(__file__).resolve().parents[1]
 PAYLOADS = Path(__file__).resolve().parent / "payloads"
@@ -514,6 +516,29 @@ def test_defaults_that_are_likely_wrong_where_it_runs_are_warned_about() -> None
     chosen = Settings(backend_base_url="https://tickets.example", store_url="dynamodb://t")
     assert deployment_warnings(chosen, ("backend",), ecs) == []
     assert deployment_warnings(Settings(), ("github",), {}) == []
+
+
+def test_a_polling_interval_under_a_second_is_a_startup_warning_of_the_daemon() -> None:
+    """`triage run` warns once (`config.short_interval`) of a queue-depth poll or a metrics
+    flush under a second, which works but gains nothing."""
+    short = Settings(store_url="dynamodb://t", queue_depth_poll_s=0.2)
+    assert [event for event, _ in deployment_warnings(short, ("github",), {})] == [
+        "config.short_interval"
+    ]
+
+
+def test_the_daemons_tracing_is_off_with_one_line_when_its_endpoint_is_no_url(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """OTEL_EXPORTER_OTLP_ENDPOINT that is no URL (its scheme forgotten): `Tracing.from_environment`,
+    which the daemon and the gateway call, makes no spans and says so once, never the value."""
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "collector.internal:4318")
+    with structlog.testing.capture_logs() as logs:
+        tracing = Tracing.from_environment("triage")
+    assert not tracing.enabled
+    [line] = [e for e in logs if e["event"] == "tracing.off"]
+    assert "OTEL_EXPORTER_OTLP_ENDPOINT" in line["reason"]
+    assert "collector.internal" not in str(logs)
 
 
 # --- The command line ------------------------------------------------------------------------

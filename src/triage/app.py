@@ -35,7 +35,7 @@ from triage.ratelimit import Budgets
 from triage.redact import Redactor, hold
 from triage.routes import Router, load_router
 from triage.secrets import BackendToken
-from triage.settings import Settings
+from triage.settings import Settings, short_intervals
 from triage.sinks.backend import BackendSink
 from triage.sinks.base import Sink
 from triage.sinks.guard import Backpressure, GuardedSink
@@ -305,8 +305,8 @@ def deployment_warnings(
     settings: Settings, sinks: Sequence[str], environ: Mapping[str, str]
 ) -> list[tuple[str, str]]:
     """(event, detail) for each setting that works but is most likely wrong where the daemon
-    runs: a development default left in place, a store the replicas cannot share, or an API
-    token for endpoints that are turned off."""
+    runs: a development default left in place, a store the replicas cannot share, an API
+    token for endpoints that are turned off, or a polling interval under a second."""
     found = []
     if "backend" in sinks and "backend_base_url" not in settings.model_fields_set:
         found.append(
@@ -332,6 +332,7 @@ def deployment_warnings(
                 "status page, served on that port, are off",
             )
         )
+    found += [("config.short_interval", detail) for detail in short_intervals(settings)]
     return found
 
 

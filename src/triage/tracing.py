@@ -138,6 +138,12 @@ class Tracing:
             or os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
         ):
             return cls()
+        from triage.settings import tracing_endpoint_problem
+
+        problem = tracing_endpoint_problem(os.environ)
+        if problem is not None:  # one line naming the variable: its value may hold a password
+            log.warning("tracing.off", reason=problem)
+            return cls()
         hold_exporter_headers(os.environ)
         try:
             from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter

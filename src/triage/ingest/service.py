@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-import os
 import signal
 import threading
 from contextlib import AsyncExitStack
@@ -44,7 +43,7 @@ from triage.ingest.server import GatewayRunner
 from triage.metrics import Metrics
 from triage.ops.endpoints import EndpointServer
 from triage.ops.metrics_export import EmfExporter, flush_every
-from triage.settings import Settings, short_intervals, tracing_endpoint_problem
+from triage.settings import Settings, short_intervals
 from triage.tracing import Tracing
 
 log = structlog.get_logger(__name__)
@@ -87,7 +86,7 @@ class IngestService:
         self.queue_url = settings.queue_url
         self.metrics = metrics or Metrics()
         #: Spans per webhook when OTEL_EXPORTER_OTLP_ENDPOINT is set (or a test passes its own).
-        self.tracing = tracing or _tracing_from_environment("triage-ingest")
+        self.tracing = tracing or Tracing.from_environment("triage-ingest")
         self._own_tracing = tracing is None
         self.health = Health()
         # An embedding program (a test) that passes `stop` owns the process's signals.
@@ -378,16 +377,6 @@ def _one_port_for_both(port: int) -> str:
         "/metrics for the container's health check on TRIAGE_HTTP_PORT): give "
         "TRIAGE_HTTP_PORT another port (its default is 8080)"
     )
-
-
-def _tracing_from_environment(service: str) -> Tracing:
-    """Spans as `Tracing.from_environment` makes them, unless the OTLP endpoint is no URL: then
-    none, and one warning naming the variable (its value may carry a user and password)."""
-    problem = tracing_endpoint_problem(os.environ)
-    if problem is not None:
-        log.warning("tracing.off", reason=problem)
-        return Tracing()
-    return Tracing.from_environment(service)
 
 
 async def _watch(probe: QueueProbe, tokens: TokenStore, health: Health, interval_s: float) -> None:
