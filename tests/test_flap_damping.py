@@ -250,9 +250,10 @@ async def test_a_check_flapping_for_an_hour_makes_one_close_not_one_per_cycle() 
     [stored] = await r.store.incidents()
     assert stored.state is State.CLOSED and stored.pending is None
     assert stored.close_held_until is None
-    assert [(e.action, e.note) for e in stored.history[-2:]] == [
+    assert [(e.action, e.note) for e in stored.history[-3:]] == [
         ("damped", ""),
         ("close", "held while flapping"),
+        ("close", "backend: T-1"),
     ]
     assert r.metrics.total("ClosesHeld") == actions.count(Action.DAMPED) > 0
 
@@ -318,10 +319,11 @@ async def test_a_close_by_hand_while_the_close_is_held_closes_the_tickets_now() 
     [stored] = await r.store.incidents()
     assert stored.pending is None and stored.close_held_until is None
     assert not await list_incidents(r.store, Filter("open"))
-    assert (stored.history[-1].action, stored.history[-1].note) == (
+    assert (stored.history[-2].action, stored.history[-2].note) == (
         "close",
         "by hand, held while flapping",
     )
+    assert stored.history[-1].note == "backend: T-1"
     assert await r.pipeline.close(stored.fingerprint, "cli-1", "again", "ana") is Action.IGNORE
 
 

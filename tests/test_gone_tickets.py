@@ -204,7 +204,7 @@ async def test_every_operator_surface_shows_the_gone_ticket_as_gone(
         page = (await http.get("/", headers=BEARER)).text
     assert listed["incidents"][0]["tickets_gone"] == {"backend": hostile}
     assert one["tickets_gone"] == {"backend": hostile}
-    assert "backend: T-&lt;b&gt;1&lt;/b&gt; (gone)" in page
+    assert "backend: <span dir=auto>T-&lt;b&gt;1&lt;/b&gt;</span> (gone)" in page
     assert "<b>1</b>" not in page
 
 

@@ -117,7 +117,7 @@ async def test_incidents_need_the_token_and_come_back_redacted(store: Store) -> 
         assert none.json()["incidents"] == []
         assert (await client.get("/api/v1/incidents?state=x", headers=BEARER)).status_code == 400
         one = (await client.get(f"/api/v1/incidents/{fp}", headers=BEARER)).json()
-        assert [e["action"] for e in one["history"]] == ["open"]
+        assert [e["action"] for e in one["history"]] == ["open", "open"]  # and the sink's answer
         assert one["labels"] == {"env": "prod"}
         missing = await client.get("/api/v1/incidents/" + "0" * 32, headers=BEARER)
         assert missing.status_code == 404

@@ -117,7 +117,7 @@ def test_incidents_list_show_and_close(
     assert triage(capsys, "incidents", "list", "--team", "search")[1] == []
     assert triage(capsys, "incidents", "list", "--flapping")[1] == []
     code, [one], _ = triage(capsys, "incidents", "show", fp)
-    assert code == 0 and [e["action"] for e in one["history"]] == ["open"]
+    assert code == 0 and [e["action"] for e in one["history"]] == ["open", "open"]
     assert triage(capsys, "incidents", "show", "0" * 32)[0] == 1
 
     code, [closed], err = triage(capsys, "incidents", "close", fp, "--comment", "rolled back")

@@ -107,7 +107,8 @@ async def test_a_silenced_new_incident_opens_when_its_silence_ends_once() -> Non
     [stored] = await r.store.incidents()
     assert stored.held is None and stored.pending is None and stored.occurrences == 2
     assert stored.refs == {"backend": "T-1"}
-    assert [e.action for e in stored.history] == ["silenced", "silenced", "open"]
+    # Each decision, then the sink's answer to the open (`open  backend: T-1`).
+    assert [e.action for e in stored.history] == ["silenced", "silenced", "open", "open"]
 
 
 async def test_a_silence_expired_by_hand_lets_go_at_the_next_sweep() -> None:

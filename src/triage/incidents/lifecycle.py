@@ -156,7 +156,8 @@ class Event:
 
     at: datetime
     action: str
-    #: A short fixed note (`silence 3fa2…`, `by hand`), never alert text.
+    #: A short note (`silence 3fa2…`, `by hand`, `backend: T-812`, `40 alerts (+39)`), never
+    #: alert text; a sink's reference is its answer, redacted and escaped where shown.
     note: str = ""
 
 
