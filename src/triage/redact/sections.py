@@ -269,7 +269,7 @@ _TABLE = re.compile(TABLE, re.IGNORECASE)
 
 #: A JSON string whose text holds an escaped line break.
 _JSON_LINES = re.compile(
-    r"""(?<!\\)"(?=(?:[^"\\\r\n]|\\[^n]){0,65536}+\\n)(?P<body>(?:[^"\\\r\n]|\\.){1,65536}+)\""""
+    r""""(?<!\\")(?=(?:[^"\\\r\n]|\\[^n]){0,65536}+\\n)(?P<body>(?:[^"\\\r\n]|\\.){1,65536}+)\""""
 )
 #: An escape inside a JSON string: a line break or a tab is read as one, any other kept.
 _STRING_ESCAPE = re.compile(r"\\(.)")
