@@ -42,12 +42,23 @@ def _redacted_literal(match: re.Match[str]) -> str:
     return f"{quote_mark}[REDACTED:password]{quote_mark}"
 
 
+#: The start of a placeholder up to its type (`[REDACTED:github-`), as it ends before a name.
+_PLACEHOLDER_HEAD = re.compile(r"\[REDACTED:[a-z0-9-]{0,32}\Z")
+
+
+def _placeholder_type(match: re.Match[str]) -> bool:
+    """Whether the match's name is a placeholder's type (`[REDACTED:token]: …`), which names
+    what a rule took, not a secret still to come."""
+    start = match.start("name")
+    return _PLACEHOLDER_HEAD.search(match.string, max(0, start - 44), start) is not None
+
+
 def _keep_quotes(match: re.Match[str]) -> str:
-    """The name, separator and quotes of a `name = "value"` pair, the value replaced; a bare
-    `PWD` whose value is a path, a plural name's count or an auth method (`_kept_match`) stays
-    as it is, a template's placeholder loses only the quoted literals inside it, and a list
-    of strings loses them all, as one."""
-    if _kept_match(match):
+    """The name, separator and quotes of a `name = "value"` pair, the value replaced; a
+    placeholder's type (`_placeholder_type`), a bare `PWD` whose value is a path, a plural
+    name's count or an auth method (`_kept_match`) stays as it is, a template's placeholder
+    loses only the quoted literals inside it, and a list of strings loses them all, as one."""
+    if _placeholder_type(match) or _kept_match(match):
         return match[0]
     if match["template"]:
         template = _TEMPLATE_LITERAL.sub(_redacted_literal, match["template"])

@@ -186,22 +186,28 @@ HEADER_RULES: tuple[_Rule, ...] = (
         "cookie",
         flags=re.IGNORECASE,
     ),
-    # A token as a URL's user, with no password (nats://<token>@nats:4222, https://<token>@github.com):
-    # a random-looking user goes, a plain one (git@, app@, user@) stays. Before the e-mail rule,
-    # which would take the user and the host together.
-    _rule(
-        r"(://(?<=[A-Za-z0-9]://))(?!\[REDACTED)([A-Za-z0-9._~%+=-]{16,512}+)@(?=[A-Za-z0-9\[])",
-        lambda m: f"{m[1]}[REDACTED:token]@" if _random_looking(m[2]) else m[0],
-        "://",
-    ),
     # user:password@host in any URL or DSN (postgres://, redis://, amqp://, https://, …)
     # The password runs to the last @ before the host (p@ss@host), and may hold a /, ? or #
     # that is not a port's, a query's or a fragment's (u:p/ss@db, u:p#ss@db: an @ follows
     # before the next of them); never past the host into the path.
+    # The user may be a placeholder already (a vendor's token, `https://ghp_…:pw@host`): its
+    # password goes too.
     _rule(
-        r"(://(?<=[A-Za-z0-9]://)(?!\[REDACTED)[^\s:/@]{0,256}):(?![0-9]{1,5}(?:[/?#]|$))"
+        r"(://(?<=[A-Za-z0-9]://)(?:\[REDACTED:[a-z0-9-]{1,32}\](?=:)|(?!\[REDACTED)[^\s:/@]{0,256}))"
+        r":(?![0-9]{1,5}(?:[/?#]|$))"
         r"(?:[^\s/?#]|[/?#](?=[^\s/?#]{0,256}@)){1,256}@(?=[^\s@/?#\"'<>,;\\]{0,256}(?:[/?#\s\"'<>,;\\]|$))",
         r"\1:[REDACTED:password]@",
+        "://",
+    ),
+    # A token as a URL's user (nats://<token>@nats:4222, https://<token>@github.com, GitHub's
+    # https://<token>:x-oauth-basic@github.com): random-looking, or a key in hex (`_url_credential`),
+    # it goes; a plain user (git@, deploy@, build-bot-2024@) stays. After the password rule, so a
+    # token user's password is already a placeholder; before the e-mail rule, which would take
+    # the user and the host together.
+    _rule(
+        r"(://(?<=[A-Za-z0-9]://))(?!\[REDACTED)([A-Za-z0-9._~%+=-]{16,512}+)"
+        r"(?=(?::(?:\[REDACTED:password\])?)?@[A-Za-z0-9\[])",
+        lambda m: f"{m[1]}[REDACTED:token]" if _url_credential(m[2]) else m[0],
         "://",
     ),
     # Oracle's thin JDBC URL: jdbc:oracle:thin:user/password@host.
