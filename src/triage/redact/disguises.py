@@ -18,6 +18,21 @@ import unicodedata
 _INVISIBLE = frozenset({"Cf", "Co", "Cn"})
 
 
+#: Invisible characters that are letters or marks, which `str.isprintable` lets through: the
+#: rest of Unicode's default-ignorable code points (Hangul fillers, the combining grapheme
+#: joiner, Khmer's inherent vowels, variation selectors, Mongolian's, and the planes' tags).
+#: A sink shows none of them, so they glue a secret's halves as a zero-width space does.
+_IGNORABLE = re.compile(
+    "[\u034f\u115f\u1160\u17b4\u17b5\u180b-\u180f\u3164\ufe00-\ufe0f\uffa0"
+    "\U000e0000-\U000e0fff\u00ad\u061c\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff]"
+)
+#: The same characters escaped in JSON text (`\\u3164`; a surrogate pair for U+E0000 to U+E0FFF).
+_ESCAPED_IGNORABLE = re.compile(
+    r"(?<!\\)\\u(?:034f|115f|1160|17b[45]|180[b-f]|3164|fe0[0-9a-f]|ffa0|00ad|061c|200[b-f]"
+    r"|202[a-e]|206[0-9a-f]|feff|db4[0-3]\\ud[c-f][0-9a-f]{2})",
+    re.IGNORECASE,
+)
+
 _LAYOUT = str.maketrans("", "", "\n\r\t")
 
 
@@ -25,10 +40,21 @@ def _layout_free(text: str) -> str:
     return text.translate(_LAYOUT)
 
 
+def _hides(text: str) -> bool:
+    """Whether `text` holds an invisible character (`_visible` would change it). ASCII text
+    holds none, and most text is printable: both checked in C first."""
+    if text.isascii():
+        return False
+    if not text.isprintable() and not _layout_free(text).isprintable():
+        return True
+    return _IGNORABLE.search(text) is not None
+
+
 def _visible(text: str) -> str:
     """`text` without invisible characters (controls and whitespace are kept)."""
     category = unicodedata.category
-    return "".join(ch for ch in text if ch.isprintable() or category(ch) not in _INVISIBLE)
+    shown = "".join(ch for ch in text if ch.isprintable() or category(ch) not in _INVISIBLE)
+    return _IGNORABLE.sub("", shown)
 
 
 #: JSON's escapes of letters and digits (`\u0070assword`), which hide a name from every rule.
@@ -49,9 +75,13 @@ _ESCAPED_SLASH = re.compile(r"\\{1,64}+/")
 def _json_unescaped(text: str) -> str:
     """`text` with the JSON escapes that change no meaning undone: `\\/` (PHP's json_encode
     writes every URL so, and a webhook URL would pass its rule), at any depth of escaping,
-    escaped letters and digits, and a tab or line break escaped long (`\\u000a` as `\\n`). Escaped quotes and controls stay, so JSON text stays JSON."""
+    escaped letters and digits, and a tab or line break escaped long (`\\u000a` as `\\n`);
+    escaped invisible characters (`_ESCAPED_IGNORABLE`) are dropped, as `_visible` drops them
+    raw. Escaped quotes and controls stay, so JSON text stays JSON."""
     if "\\/" in text:
         text = _ESCAPED_SLASH.sub("/", text)
+    if "\\u" in text:
+        text = _ESCAPED_IGNORABLE.sub("", text)
     if "\\u00" in text:
         text = _ALNUM_ESCAPE.sub(lambda m: chr(int(m[1], 16)), text)
         text = _BREAK_ESCAPE.sub(lambda m: _SHORT_ESCAPES[m[1].lower()], text)
@@ -121,6 +151,6 @@ def _unmasked(text: str) -> str:
         text = _ENTITY.sub(lambda m: html.unescape(m[0]), text)
     if not text.isascii():
         text = _LETTERS.sub(_latinised, unicodedata.normalize("NFKC", text)).translate(_DASHES)
-        if not text.isprintable() and not _layout_free(text).isprintable():
+        if _hides(text):
             text = _visible(text)
     return text

@@ -22,7 +22,7 @@ from triage.redact.base64_runs import (
     _discord_token,
     _redacted_base64,
 )
-from triage.redact.disguises import _json_unescaped, _layout_free, _unmasked, _visible
+from triage.redact.disguises import _hides, _json_unescaped, _unmasked, _visible
 from triage.redact.fragments import scrub_cut_fragment
 from triage.redact.held import held
 from triage.redact.names import _VALUE_KEYS, _kept_value, _named_secret, secret_named
@@ -178,9 +178,7 @@ class Redactor:
         return done
 
     def _redacted(self, text: str, secrets: tuple[str, ...]) -> str:
-        # The common case, checked in C: nothing invisible to drop (line breaks and tabs are
-        # not printable, but visible: set aside before the test, so multi-line text passes too).
-        if not text.isprintable() and not _layout_free(text).isprintable():
+        if _hides(text):
             text = _visible(text)
         if "\\" in text:
             text = _json_unescaped(text)
