@@ -51,6 +51,7 @@ LONG_FIRST = (
     "test_readme_examples.py",  # 13 s
     "test_readme_compose.py",  # 13 s
     "test_normalize_hostile.py",  # 13 s
+    "test_normalize_fuzz.py",  # 5-7 s
     "test_lifecycle_model.py",  # 13 s
     "test_github_sink.py",  # 12 s
     "test_groups_daemon.py",  # 12 s, one test
