@@ -29,7 +29,7 @@ class _Rule(NamedTuple):
 
 
 #: Each rule's needles, one tuple for rules that look for the same ones the same way: `_scrub`
-#: gives each such tuple one bit, and `_applied` looks for them once for a run of such rules.
+#: gives each such tuple one bit, found once for them all.
 _SHARED_NEEDLES: dict[tuple[tuple[str, ...], bool], tuple[str, ...]] = {}
 
 

@@ -3,8 +3,10 @@ match, in order.
 
 Most rules cannot match text that holds none of their needles (literals every match holds).
 One regex search for every needle at once (`_needle_sets_in`) tells which sets of needles a
-text holds, so a text pays for the few rules it may match, not for all of them; a rule that
-matched changes the text, so the rules after it look for their needles again (`_applied`).
+text holds, so a text pays for the few rules it may match, not for all of them. A rule that
+matched changes the text, and may have written a needle (a placeholder): the needles are looked
+for again around what changed (`_needle_sets_near_change`), and the rules after it that the
+text may now match run.
 """
 
 from __future__ import annotations
@@ -97,8 +99,6 @@ _RUNS: tuple[_Run, ...] = tuple(
     (pattern, replacement, _NEEDLE_SET_BITS.get((needles, folds), 0), needles, folds)
     for pattern, replacement, needles, folds in _RULES
 )
-_SHORT = 100
-_WITHOUT_NEEDLES = tuple(run for run in _RUNS if not run[2])
 
 
 def _folded_search(text: str) -> Callable[..., re.Match[str] | None]:
@@ -122,18 +122,56 @@ def _needle_sets_in(text: str) -> int:
     return present
 
 
+#: How far from a change a needle it made can start: the longest needle, and a character
+#: each side whose case folding depends on its neighbour (a final sigma).
+_NEEDLE_REACH = max(len(n) for rule in _RULES for n in rule.needles) + 2
+
+
+def _common_prefix(a: str, b: str) -> int:
+    """The length of the longest common prefix of `a` and `b`, by halving: each step one
+    comparison of slices in C, where a loop over characters would be one Python step each."""
+    low, high = 0, min(len(a), len(b))
+    while low < high:
+        middle = (low + high + 1) // 2
+        if a[:middle] == b[:middle]:
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
+def _needle_sets_near_change(old: str, new: str) -> int:
+    """The needle sets `new` holds around where it differs from `old` (a rule's replacements):
+    a needle elsewhere in `new` was in `old` already, so these and `old`'s sets cover `new`'s."""
+    start = _common_prefix(old, new)
+    shorter = min(len(old), len(new)) - start
+    end = len(new) - _common_prefix(old[::-1][:shorter], new[::-1][:shorter])
+    return _needle_sets_in(new[max(0, start - _NEEDLE_REACH) : end + _NEEDLE_REACH])
+
+
 def _scrub(text: str, secrets: tuple[str, ...]) -> str:
-    """`text` with `secrets` replaced by exact value, then every rule applied that can match."""
+    """`text` with `secrets` replaced by exact value, then every rule applied that can match,
+    in order. A rule that matched changes the text: the needle sets are found again in the
+    new text (one scan, cheaper than testing each later rule's needles), and the rules after
+    it that the new text can match run."""
     for secret in secrets:
         text = text.replace(secret, "[REDACTED:credential]")
+    after = 0  # the place in `_RUNS` of the first rule still to run
     present = _needle_sets_in(text)
-    if len(text) <= _SHORT and not present:
-        return _applied(_WITHOUT_NEEDLES, text)
-    for at, pattern, replacement in _runs_for(present):
-        text, replaced = pattern.subn(replacement, text)
-        if replaced:
-            return _applied(_RUNS[at + 1 :], text)
-    return text
+    runs = _runs_for(present)
+    while True:
+        for at, pattern, replacement in runs:
+            if at < after:
+                continue
+            changed, replaced = pattern.subn(replacement, text)
+            if replaced:
+                present |= _needle_sets_near_change(text, changed)
+                text = changed
+                after = at + 1
+                runs = _runs_for(present)
+                break
+        else:
+            return text
 
 
 #: The rules to run for each set of needle bits met so far (alerts repeat a few such sets).
@@ -154,38 +192,3 @@ def _runs_for(present: int) -> tuple[tuple[int, re.Pattern[str], _Replacement], 
             _RUNS_FOR.clear()
         _RUNS_FOR[present] = runs
     return runs
-
-
-def _applied(runs: tuple[_Run, ...], text: str) -> str:
-    """`text` with `runs` applied, each whose needles it holds. Looked for one rule (or one run
-    of rules sharing needles) at a time: a replacement has changed the text, and a text with
-    many needles (hostile text repeating one) costs `_needle_sets_in` one call per match, more
-    than the few `in` tests left once a rule has already matched."""
-    folded: str | None = None  # _fold(text), made when a rule first needs it
-    looked_for: tuple[str, ...] = ()  # the needles last looked for in this text …
-    found = False  # … and whether one was there
-    #: … and for each set looked for before (by its bit: rules looking for the same needles
-    #: share one), until a replacement changes the text: rules with other needles between
-    #: two that share theirs do not send the second looking again.
-    seen: dict[int, bool] = {}
-    for pattern, replacement, bit, needles, folds in runs:
-        if needles:
-            if needles is not looked_for:
-                looked_for = needles
-                held = seen.get(bit)
-                if held is None:
-                    if folds:
-                        folded = _fold(text) if folded is None else folded
-                        haystack = folded
-                    else:
-                        haystack = text
-                    held = seen[bit] = any(needle in haystack for needle in needles)
-                found = held
-            if not found:
-                continue  # no needle: the pattern cannot match
-        text, replaced = pattern.subn(replacement, text)
-        if replaced:
-            folded = None
-            looked_for = ()
-            seen.clear()
-    return text

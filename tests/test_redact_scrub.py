@@ -1,0 +1,30 @@
+"""Applying the rules (`scrub`): a rule whose needle an earlier rule's replacement wrote still
+runs, wherever in a long text that replacement was made."""
+
+from __future__ import annotations
+
+import pytest
+
+from triage.redact import Redactor
+
+FILLER = "disk usage on node-7 above 91 percent for 5 minutes; "
+CHANGE = '~ password = "old2xQ9" -> "new7yR4"'
+CHANGED = '~ password = "[REDACTED:password]" -> "[REDACTED:password]"'
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [(0, 0), (1, 0), (0, 1), (80, 80), (200, 3)],
+    ids=["alone", "at-the-end", "at-the-start", "in-the-middle", "far-in"],
+)
+def test_a_needle_written_by_a_replacement_lets_a_later_rule_run(before: int, after: int) -> None:
+    """Terraform's new value goes because the old one's placeholder, written by an earlier rule,
+    is found again around the change, however much text surrounds it."""
+    text = FILLER * before + CHANGE + "\n" + FILLER * after
+    assert Redactor().text(text) == FILLER * before + CHANGED + "\n" + FILLER * after
+
+
+def test_needles_written_in_several_places_are_all_found() -> None:
+    """One rule replacing in two far-apart places: the needle written at each is found."""
+    text = CHANGE + "\n" + FILLER * 100 + CHANGE
+    assert Redactor().text(text) == CHANGED + "\n" + FILLER * 100 + CHANGED
