@@ -28,3 +28,22 @@ def test_needles_written_in_several_places_are_all_found() -> None:
     """One rule replacing in two far-apart places: the needle written at each is found."""
     text = CHANGE + "\n" + FILLER * 100 + CHANGE
     assert Redactor().text(text) == CHANGED + "\n" + FILLER * 100 + CHANGED
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("127.0.0.1:6379> auth\tfoobared", "127.0.0.1:6379> auth\t[REDACTED:password]"),
+        ("127.0.0.1:6379> AUTH foobared", "127.0.0.1:6379> AUTH [REDACTED:password]"),
+        ("CONFIG SET requirepass s3cret", "CONFIG SET requirepass [REDACTED:password]"),
+        (
+            "insert into u (name, password) values ('a', 'opal-42')",
+            "insert into u (name, password) values ('a', '[REDACTED:password]')",
+        ),
+        ("oauth2 callback failed for tenant acme", "oauth2 callback failed for tenant acme"),
+    ],
+)
+def test_rules_found_by_their_narrow_needles(text: str, expected: str) -> None:
+    """Redis's AUTH (before a tab too) and SQL's INSERT (any case) are found by the literals
+    every match of theirs holds, `auth ` and `insert`."""
+    assert Redactor().text(text) == expected

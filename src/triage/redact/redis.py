@@ -135,7 +135,9 @@ REDIS_RULES: tuple[
         r"""(?!["']?\[REDACTED)(?P<value>"(?:[^"\\\n]|\\.){1,512}+"|'(?:[^'\\\n]|\\.){1,512}+'"""
         r"""|[^\s"'\\]{1,512}+)(?P<end>[ \t]{0,8}(?=\r?\n|\\n|$))?""",
         _redis_auth,
-        "auth",
+        # `auth` only before its argument: "authorization", "oauth2" never start this rule.
+        "auth ",
+        "auth\t",
         "requirepass",
         "masterauth",
         flags=re.IGNORECASE,
