@@ -47,3 +47,17 @@ def test_rules_found_by_their_narrow_needles(text: str, expected: str) -> None:
     """Redis's AUTH (before a tab too) and SQL's INSERT (any case) are found by the literals
     every match of theirs holds, `auth ` and `insert`."""
     assert Redactor().text(text) == expected
+
+
+def test_short_texts_seen_before_are_answered_from_the_memo() -> None:
+    """A second pass over the same payload finds its short texts in the memo, kept across calls
+    while the credentials stay the same (`known_secrets` returns a new, equal list each call)."""
+    redactor = Redactor(known_secrets=lambda: ["rotating-secret-0001"])
+    payload = {"labels": {"alertname": "HighCPU", "password": "x1"}, "summary": "CPU above 90%"}
+    first = redactor.value(payload)
+    memo = redactor._memo[1]
+    seen = dict(memo)
+    assert {"HighCPU", "CPU above 90%", "alertname"} <= seen.keys()
+    assert redactor.value(payload) == first
+    assert redactor._memo[1] is memo
+    assert memo == seen
