@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from triage.redact import Redactor
+from triage.redact.scrub import _changed_span
 
 FILLER = "disk usage on node-7 above 91 percent for 5 minutes; "
 CHANGE = '~ password = "old2xQ9" -> "new7yR4"'
@@ -61,3 +62,27 @@ def test_short_texts_seen_before_are_answered_from_the_memo() -> None:
     assert redactor.value(payload) == first
     assert redactor._memo[1] is memo
     assert memo == seen
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("aaaa", "aaa"),
+        ("aaa", "aaaa"),
+        ("abc", "abc"),
+        ("", "x"),
+        ("x", ""),
+        ("key=abc def", "key=[REDACTED:password] def"),
+        ("abcabc", "abXYZcabc"),
+        ("start middle end", "START middle END"),
+    ],
+)
+def test_the_changed_span_covers_every_difference(old: str, new: str) -> None:
+    """`_changed_span` gives a span of `new` outside which `new` is `old`'s prefix and suffix,
+    the two never overlapping in `old`."""
+    start, end = _changed_span(old, new)
+    assert 0 <= start <= end <= len(new)
+    tail = len(new) - end
+    assert new[:start] == old[:start]
+    assert new[end:] == old[len(old) - tail :]
+    assert start + tail <= len(old)

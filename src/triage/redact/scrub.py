@@ -5,8 +5,9 @@ Most rules cannot match text that holds none of their needles (literals every ma
 One regex search for every needle at once (`_needle_sets_in`) tells which sets of needles a
 text holds, so a text pays for the few rules it may match, not for all of them. A rule that
 matched changes the text, and may have written a needle (a placeholder): the needles are looked
-for again around what changed (`_needle_sets_near_change`), and the rules after it that the
-text may now match run.
+for again around what changed (`_changed_span`), and the rules after it that the text may now
+match run; after a change spread over a long text, each later rule tests its own needles
+(`_applied`).
 """
 
 from __future__ import annotations
@@ -125,35 +126,50 @@ def _needle_sets_in(text: str) -> int:
 #: How far from a change a needle it made can start: the longest needle, and a character
 #: each side whose case folding depends on its neighbour (a final sigma).
 _NEEDLE_REACH = max(len(n) for rule in _RULES for n in rule.needles) + 2
+#: The longest change whose surroundings are searched again for needles; after a longer one
+#: (a rule replacing all over a long text), each later rule's needles are tested instead
+#: (`_applied`), which costs less than the search over so much text.
+_RESCAN_MAX = 4096
 
 
 def _common_prefix(a: str, b: str) -> int:
-    """The length of the longest common prefix of `a` and `b`, by halving: each step one
-    comparison of slices in C, where a loop over characters would be one Python step each."""
+    """The length of the longest common prefix of `a` and `b`, by halving: each step compares
+    in C only the part not yet known to be common, so the steps copy `a` twice at most."""
     low, high = 0, min(len(a), len(b))
     while low < high:
         middle = (low + high + 1) // 2
-        if a[:middle] == b[:middle]:
+        if b.startswith(a[low:middle], low):
             low = middle
         else:
             high = middle - 1
     return low
 
 
-def _needle_sets_near_change(old: str, new: str) -> int:
-    """The needle sets `new` holds around where it differs from `old` (a rule's replacements):
-    a needle elsewhere in `new` was in `old` already, so these and `old`'s sets cover `new`'s."""
+def _common_suffix(a: str, b: str, limit: int) -> int:
+    """The length of the longest common suffix of `a` and `b`, `limit` at most; as
+    `_common_prefix`."""
+    low, high = 0, limit
+    while low < high:
+        middle = (low + high + 1) // 2
+        if b.endswith(a[len(a) - middle : len(a) - low], 0, len(b) - low):
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
+def _changed_span(old: str, new: str) -> tuple[int, int]:
+    """Where `new` differs from `old` (a rule's replacements): from the first difference to
+    the end of the last, in `new`."""
     start = _common_prefix(old, new)
-    shorter = min(len(old), len(new)) - start
-    end = len(new) - _common_prefix(old[::-1][:shorter], new[::-1][:shorter])
-    return _needle_sets_in(new[max(0, start - _NEEDLE_REACH) : end + _NEEDLE_REACH])
+    return start, len(new) - _common_suffix(old, new, min(len(old), len(new)) - start)
 
 
 def _scrub(text: str, secrets: tuple[str, ...]) -> str:
     """`text` with `secrets` replaced by exact value, then every rule applied that can match,
-    in order. A rule that matched changes the text: the needle sets are found again in the
-    new text (one scan, cheaper than testing each later rule's needles), and the rules after
-    it that the new text can match run."""
+    in order. A rule that matched changes the text: the needle sets are found again around
+    the change (one search, cheaper than testing each later rule's needles), and the rules
+    after it that the text may now match run."""
     for secret in secrets:
         text = text.replace(secret, "[REDACTED:credential]")
     after = 0  # the place in `_RUNS` of the first rule still to run
@@ -165,9 +181,14 @@ def _scrub(text: str, secrets: tuple[str, ...]) -> str:
                 continue
             changed, replaced = pattern.subn(replacement, text)
             if replaced:
-                present |= _needle_sets_near_change(text, changed)
-                text = changed
-                after = at + 1
+                start, end = _changed_span(text, changed)
+                text, after = changed, at + 1
+                if end - start > _RESCAN_MAX:
+                    return _applied(_RUNS[after:], text)
+                # A needle elsewhere in the text was there before: these and the sets found
+                # before cover the text's (a set no longer there costs its rules a vain run).
+                reach = _NEEDLE_REACH
+                present |= _needle_sets_in(text[max(0, start - reach) : end + reach])
                 runs = _runs_for(present)
                 break
         else:
@@ -192,3 +213,38 @@ def _runs_for(present: int) -> tuple[tuple[int, re.Pattern[str], _Replacement], 
             _RUNS_FOR.clear()
         _RUNS_FOR[present] = runs
     return runs
+
+
+def _applied(runs: tuple[_Run, ...], text: str) -> str:
+    """`text` with `runs` applied, each whose needles it holds. Looked for one rule (or one run
+    of rules sharing needles) at a time: a replacement has changed the text, and a text with
+    many needles (hostile text repeating one) costs `_needle_sets_in` one call per match, more
+    than the few `in` tests left once a rule has already matched."""
+    folded: str | None = None  # _fold(text), made when a rule first needs it
+    looked_for: tuple[str, ...] = ()  # the needles last looked for in this text …
+    found = False  # … and whether one was there
+    #: … and for each set looked for before (by its bit: rules looking for the same needles
+    #: share one), until a replacement changes the text: rules with other needles between
+    #: two that share theirs do not send the second looking again.
+    seen: dict[int, bool] = {}
+    for pattern, replacement, bit, needles, folds in runs:
+        if needles:
+            if needles is not looked_for:
+                looked_for = needles
+                held = seen.get(bit)
+                if held is None:
+                    if folds:
+                        folded = _fold(text) if folded is None else folded
+                        haystack = folded
+                    else:
+                        haystack = text
+                    held = seen[bit] = any(needle in haystack for needle in needles)
+                found = held
+            if not found:
+                continue  # no needle: the pattern cannot match
+        text, replaced = pattern.subn(replacement, text)
+        if replaced:
+            folded = None
+            looked_for = ()
+            seen.clear()
+    return text
