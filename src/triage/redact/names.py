@@ -370,10 +370,11 @@ def secret_named(key: str) -> bool:
         return True
     if folded.endswith(("cookie", "cookies", "authorization")) and _HEADER_SECRET.search(bare):
         return True
+    # Most keys hold none of the words (a camel-case tail holds one too: basicAuth's auth); the
+    # test for them is cheaper than the patterns' searches. A key in another script is
+    # searched whole (пароль, 密码).
+    if folded.isascii() and _ANY_SECRET_KEY_WORD.search(folded) is None:
+        return False
     if _CAMEL_TAIL.search(bare):
         return True
-    # Most keys hold none of the words; the test for them is cheaper than the pattern's search.
-    # A key in another script is searched whole (пароль, 密码).
-    if not folded.isascii() or _ANY_SECRET_KEY_WORD.search(folded) is not None:
-        return len(key) <= 256 and _SECRET_KEY.search(bare) is not None
-    return False
+    return len(key) <= 256 and _SECRET_KEY.search(bare) is not None
