@@ -233,11 +233,12 @@ class Redactor:
         Sorted again only when the held or known credentials changed: an alert's fields make
         dozens of calls in a row with the same ones."""
         holding = held()
-        known = tuple(s for s in self._known_secrets() if len(s) >= 6)
+        # Compared as given (a tuple is taken as it is), filtered only when it changed.
+        known = tuple(self._known_secrets())
         last_holding, last_known, answer = self._last
         if holding is last_holding and known == last_known:
             return answer
-        values = {*holding, *known}
+        values = {*holding, *(s for s in known if len(s) >= 6)}
         answer = tuple(sorted(values, key=len, reverse=True)) if values else ()
         self._last = (holding, known, answer)
         return answer
