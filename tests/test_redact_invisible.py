@@ -4,6 +4,7 @@ dropped before the rules run, raw or escaped in JSON."""
 
 from __future__ import annotations
 
+import base64
 import json
 
 import pytest
@@ -68,3 +69,11 @@ def test_visible_text_beyond_ascii_stays() -> None:
     text = "경보: 디스크 가득 참 ᠮᠣᠩᠭᠣᠯ 🔥 émoji ünïcode"
     assert Redactor().text(text) == text
     assert Redactor().text("ok\u3164done") == "okdone"
+
+
+@pytest.mark.parametrize("hidden", HIDDEN)
+def test_a_key_split_by_an_invisible_letter_inside_base64_is_redacted(hidden: str) -> None:
+    """Base64 whose decoded text holds a key split by an invisible character is read as text,
+    without it, and replaced whole."""
+    blob = base64.b64encode(f"aws key {_split(hidden)} in use".encode()).decode()
+    assert Redactor().text(f"blob {blob} end") == "blob [REDACTED:aws-key] end"

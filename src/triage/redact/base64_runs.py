@@ -11,7 +11,7 @@ import binascii
 import re
 from collections.abc import Callable
 
-from triage.redact.disguises import _layout_free
+from triage.redact.disguises import _hides, _layout_free, _visible
 from triage.redact.rule import _PLACEHOLDER_FOUND
 
 #: A run of base64 (standard or URL-safe) long enough to hide a secret: 16 characters (12
@@ -70,8 +70,9 @@ def _discord_token(match: re.Match[str]) -> str:
 
 
 def _base64_text(run: str) -> str | None:
-    """The text a base64 run encodes, if it decodes to printable UTF-8 (line breaks and tabs
-    allowed); else None (a hash, an id, a word that merely looks like base64)."""
+    """The text a base64 run encodes, without invisible characters, if it decodes to printable
+    UTF-8 (line breaks and tabs allowed); else None (a hash, an id, a word that merely looks
+    like base64)."""
     body = run.rstrip("=")
     if len(body) % 4 == 1:
         return None
@@ -83,6 +84,8 @@ def _base64_text(run: str) -> str | None:
     # would cost more than the decoding, on the many runs that are words or ids.
     data = binascii.a2b_base64(body + "=" * (-len(body) % 4))
     text = data.decode(errors="replace")
+    if _hides(text):  # invisible characters glue nothing here either (`_visible`)
+        text = _visible(text)
     if "\ufffd" in text or (not text.isprintable() and not _layout_free(text).isprintable()):
         return None
     return text
