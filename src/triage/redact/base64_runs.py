@@ -84,9 +84,11 @@ def _base64_text(run: str) -> str | None:
     # would cost more than the decoding, on the many runs that are words or ids.
     data = binascii.a2b_base64(body + "=" * (-len(body) % 4))
     text = data.decode(errors="replace")
+    if "\ufffd" in text:
+        return None
     if _hides(text):  # invisible characters glue nothing here either (`_visible`)
         text = _visible(text)
-    if "\ufffd" in text or (not text.isprintable() and not _layout_free(text).isprintable()):
+    if not text.isprintable() and not _layout_free(text).isprintable():
         return None
     return text
 
