@@ -70,8 +70,11 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
                                   unsubscribe/, hooks/, callback/, share/, s/, t/,
                                   download/ and the like (`_path_credential`) or as a
                                   URL's last path segment (`_last_segment_token`), a Sentry
-                                  DSN's key (and sentry_key=…), a random-looking URL user
-                                  without a password (nats://<token>@host)
+                                  DSN's key (and sentry_key=…), a URL user that is a token
+                                  (random-looking, or 20 hex characters or more with letters
+                                  and digits: nats://<token>@host, https://<40 hex>@github.com,
+                                  also before a password, <token>:x-oauth-basic@); a plain
+                                  user (git@, deploy@, build-bot-2024@) stays
     [REDACTED:aws-signature]      values of X-Amz-Signature, X-Amz-Credential, X-Amz-Security-Token
                                   (presigned URLs, headers) and a SigV4 header's Signature=<64 hex>
     [REDACTED:url-signature]      the signature of other signed URLs: Signature= in a query or a
@@ -284,6 +287,14 @@ is redacted again undisguised (a JSON key's name is asked undisguised too); when
 something, the undisguised, redacted text replaces it. Before any rule, JSON's escapes that change no meaning are undone (`\\/`, PHP's in every URL; escaped
 letters and digits, `\\u0070`; a tab or line break escaped long, `\\u000a`, is written short,
 `\\n`); escaped quotes and controls stay, so JSON text stays JSON.
+
+Invisible characters are dropped before any rule, so none glues a secret's halves together
+(`AKIA\u3164IOSF…`) and none leaves the redactor: format characters (zero-width spaces and
+joiners, soft hyphens, bidi controls, U+2060-2064, U+180E), private-use and unassigned code
+points, and the default-ignorable letters and marks that count as printable (Hangul fillers
+U+115F, U+1160, U+3164, U+FFA0; the combining grapheme joiner U+034F; variation selectors
+U+FE00-FE0F, U+E0100-E01EF, Mongolian's; tags), raw, escaped in JSON (`\\u3164`) or inside a
+base64 run's text.
 
 A token starts where no letter or digit comes before it, or after an escaped line break or
 tab inside a JSON string (`"boot\\nghp_…"`, `\\tAKIA…`): the escape's letter is not the
