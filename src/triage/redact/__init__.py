@@ -289,7 +289,7 @@ letters and digits, `\\u0070`; a tab or line break escaped long, `\\u000a`, is w
 `\\n`); escaped quotes and controls stay, so JSON text stays JSON.
 
 Invisible characters are dropped before any rule, so none glues a secret's halves together
-(`AKIA\u3164IOSF…`) and none leaves the redactor: format characters (zero-width spaces and
+(`AKIA\\u3164IOSF…`) and none leaves the redactor: format characters (zero-width spaces and
 joiners, soft hyphens, bidi controls, U+2060-2064, U+180E), private-use and unassigned code
 points, and the default-ignorable letters and marks that count as printable (Hangul fillers
 U+115F, U+1160, U+3164, U+FFA0; the combining grapheme joiner U+034F; variation selectors
