@@ -33,8 +33,7 @@ from triage.incidents.silences import (
 )
 from triage.models import Priority
 from triage.normalize.common import line
-from triage.redact import Redactor, secret_named
-from triage.view import terminal_line
+from triage.redact import Redactor, dropped, secret_named
 
 #: ASCII digits only (`\d` would take other scripts' digits), at most 7 per unit: enough for a
 #: year in any unit, and a timedelta cannot overflow.
@@ -449,13 +448,20 @@ def incident_json(
     return shown
 
 
+def _marked(matcher: str) -> str:
+    """A matcher as it can be shown: each invisible character (which the redactor drops) or
+    one a terminal acts on written as `<U+200B>`, so the operator sees why `team=pay<U+200B>ments`
+    (pasted with it) does not match `payments`."""
+    return "".join(
+        f"<U+{ord(ch):04X}>" if dropped(ch) or not ch.isprintable() else ch for ch in matcher
+    )
+
+
 def silence_json(silence: Silence, redactor: Redactor, now: datetime) -> dict[str, Any]:
     text = redactor.text
     return {
         "id": silence.id,
-        # Each invisible character written as \uXXXX: the redactor would drop it, and the
-        # operator must see why `team=pay\u200bments` (pasted) does not match `payments`.
-        "matchers": [text(terminal_line(str(m))) for m in silence.matchers],
+        "matchers": [text(_marked(str(m))) for m in silence.matchers],
         "starts_at": _time(silence.starts_at),
         "ends_at": _time(silence.ends()),
         "active": silence.active(now),

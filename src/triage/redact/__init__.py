@@ -324,8 +324,18 @@ between its modules; `__all__` is the API.
 
 from __future__ import annotations
 
+from triage.redact.disguises import dropped
 from triage.redact.held import held, hold
 from triage.redact.names import SECRET_KEYS, secret_named
 from triage.redact.redactor import DEFAULT, Redactor, redact
 
-__all__ = ["DEFAULT", "SECRET_KEYS", "Redactor", "held", "hold", "redact", "secret_named"]
+__all__ = [
+    "DEFAULT",
+    "SECRET_KEYS",
+    "Redactor",
+    "dropped",
+    "held",
+    "hold",
+    "redact",
+    "secret_named",
+]

@@ -50,6 +50,11 @@ def _hides(text: str) -> bool:
     return _IGNORABLE.search(text) is not None
 
 
+def dropped(ch: str) -> bool:
+    """Whether the redactor drops `ch` from every text it lets out (an invisible character)."""
+    return _visible(ch) != ch
+
+
 def _visible(text: str) -> str:
     """`text` without invisible characters (controls and whitespace are kept)."""
     category = unicodedata.category
