@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import re
+import sys
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -25,6 +26,15 @@ from triage.settings import load_settings
 
 #: Hostile three times: a terminal escape (clears the screen), a bidi override, a password.
 HOSTILE = "Disk full \x1b[2J\u202egnp.exe password=hunter2hunter2"
+
+
+@pytest.fixture(autouse=True)
+def now(monkeypatch: pytest.MonkeyPatch) -> datetime:
+    """NOW as this test starts: the command line reads the real clock, and "12 min ago" must
+    not become 14 when the suite reaches this file minutes after importing it."""
+    fresh = datetime.now(UTC).replace(microsecond=0)
+    monkeypatch.setattr(sys.modules[__name__], "NOW", fresh)
+    return fresh
 
 
 @pytest.fixture
