@@ -8,7 +8,7 @@ alert held reaches the terminal: each is written as `\\uXXXX`. JSON stays what s
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -97,7 +97,7 @@ def incident_block(shown: Mapping[str, Any], now: datetime) -> str:
         ("labels", ", ".join(f"{_shown(k)}={_shown(v)}" for k, v in shown["labels"].items())
                    or "-"),
     ]  # fmt: skip
-    facts += _optional_facts(shown, now)
+    facts += optional_facts(shown, now, _shown, _at)
     width = max(len(name) for name, _ in facts)
     lines = [_shown(shown["title"]), *(f"  {name:<{width}}  {value}" for name, value in facts)]
     lines.append("history (oldest first):")
@@ -124,27 +124,33 @@ def _history_lines(history: list[Mapping[str, Any]], now: datetime) -> list[str]
     ]
 
 
-def _optional_facts(shown: Mapping[str, Any], now: datetime) -> list[tuple[str, str]]:
-    """The facts only some incidents have: a group, a held effect, a held close, an
-    escalation, an effect still to go out."""
+def optional_facts(
+    shown: Mapping[str, Any],
+    now: datetime,
+    text: Callable[[str], str],
+    when: Callable[[str | None, datetime], str],
+) -> list[tuple[str, str]]:
+    """The facts only some incidents have (a group, a held effect, a held close, an escalation,
+    an effect still to go out and when it is tried again), each written by `text` and `when`
+    for where it is shown: the terminal here, HTML on the status page."""
     facts = []
     if "members" in shown:
         facts.append(("group", f"{shown['members']} alerts, {shown['members_firing']} firing"))
     if "held" in shown:
         held = shown["held"]
-        facts.append(("held", f"{_shown(held['effect'])} by silence {_shown(held['silence'])}"))
+        facts.append(("held", f"{text(held['effect'])} by silence {text(held['silence'])}"))
     if shown["close_held_until"] is not None:
-        facts.append(("close held", f"until {_at(shown['close_held_until'], now)}"))
+        facts.append(("close held", f"until {when(shown['close_held_until'], now)}"))
     if shown["escalated_at"] is not None:
-        facts.append(("escalated", _at(shown["escalated_at"], now)))
+        facts.append(("escalated", when(shown["escalated_at"], now)))
     pending = shown.get("pending")
     if pending is not None:
-        done = ", ".join(_shown(sink) for sink in pending["done"]) or "no sink yet"
-        said = f"{_shown(pending['effect'])}, done by {done}"
+        done = ", ".join(text(sink) for sink in pending["done"]) or "no sink yet"
+        said = f"{text(pending['effect'])}, done by {done}"
         if "failed_attempts" in pending:
             said += (
                 f"; failed {pending['failed_attempts']} times, next try "
-                f"{_at(pending['retry_at'], now)}"
+                f"{when(pending['retry_at'], now)}"
             )
         facts.append(("pending", said))
     return facts

@@ -62,7 +62,7 @@ from triage.ops.operator import (
     shown_silences,
     silence_json,
 )
-from triage.ops.operator_text import relative
+from triage.ops.operator_text import optional_facts, relative
 from triage.sinks.github.digest import create_budgets
 
 log = structlog.get_logger(__name__)
@@ -463,7 +463,9 @@ def _incident_page(shown: dict[str, Any], now: datetime) -> str:
         ("Tickets", _tickets(shown) or "no ticket"),
         ("Labels", _isolated(labels or "-")),
     ]
-    facts += _optional_facts(shown, now)
+    facts += [
+        (label.capitalize(), said) for label, said in optional_facts(shown, now, _text, _when)
+    ]
     rows = "".join(f"<tr><th>{_text(name)}</th><td>{value}</td></tr>" for name, value in facts)
     history = [_table(["When", "Action", "Note"])]
     history += [
@@ -476,32 +478,6 @@ def _incident_page(shown: dict[str, Any], now: datetime) -> str:
         f"<div class=wrap><table>{rows}</table></div></section>"
         + _section("History (oldest first)", "".join(history))
     )
-
-
-def _optional_facts(shown: dict[str, Any], now: datetime) -> list[tuple[str, str]]:
-    """The facts only some incidents have, as HTML: a group, a held effect, a held close, an
-    escalation, an effect still to go out (and when it is tried again)."""
-    facts = []
-    if "members" in shown:
-        facts.append(("Group", f"{shown['members']} alerts, {shown['members_firing']} firing"))
-    if "held" in shown:
-        held = shown["held"]
-        facts.append(("Held", f"{_text(held['effect'])} by silence {_text(held['silence'])}"))
-    if shown["close_held_until"] is not None:
-        facts.append(("Close held", f"until {_when(shown['close_held_until'], now)}"))
-    if shown["escalated_at"] is not None:
-        facts.append(("Escalated", _when(shown["escalated_at"], now)))
-    pending = shown.get("pending")
-    if pending is not None:
-        done = ", ".join(pending["done"]) or "no sink yet"
-        said = f"{_text(pending['effect'])}, done by {_text(done)}"
-        if "failed_attempts" in pending:
-            said += (
-                f"; failed {pending['failed_attempts']} times, next try "
-                f"{_when(pending['retry_at'], now)}"
-            )
-        facts.append(("Pending", said))
-    return facts
 
 
 def _llm_breaker(summariser: object) -> CircuitBreaker | None:
