@@ -233,3 +233,79 @@ async def test_an_effect_retried_by_its_own_alert_is_one_decision_line(store: St
         assert retry.action is Action.OPEN and not retry.redo
     await store.confirm(fp, delivery_owner("m1#0", "d"), "backend", "T-1", finish=True, now=T0)
     assert await _history(store, fp) == [("open", ""), ("open", "backend: T-1")]
+
+
+async def test_failed_attempts_are_one_line_rewritten_then_replaced_by_the_answer(
+    store: Store,
+) -> None:
+    """An effect failing again and again (the backend down) is one line, its count rewritten
+    in the write each release makes anyway (the version rises by one a release); the answer
+    that finally comes replaces it, saying how many attempts failed before."""
+    first = delivery_owner("m1#0", "a")
+    t = await store.begin(alert(), first, T0)
+    assert t.after is not None
+    fp = t.after.fingerprint
+    owner = first
+    for n, delivery in enumerate("bcd", start=1):
+        before = await store.get(fp)
+        assert before is not None
+        await store.release(fp, owner, reason="backend unavailable")
+        released = await store.get(fp)
+        assert released is not None and released.version == before.version + 1
+        assert _lines(released) == [("open", ""), ("open", f"failed ×{n}: backend unavailable")]
+        owner = delivery_owner("m1#0", delivery)
+        await store.begin(alert(), owner, T0 + timedelta(seconds=n))
+    await store.confirm(fp, owner, "backend", "T-1", finish=True, gone=False, now=T0)
+    assert await _history(store, fp) == [
+        ("open", ""),
+        ("open", "backend: T-1 (after 3 failed attempts)"),
+    ]
+
+
+async def test_a_failure_line_is_rewritten_past_count_lines_and_new_per_effect(
+    store: Store,
+) -> None:
+    """Repeats counted while an update is in flight do not make its next failure a line of its
+    own; a later effect that fails starts its own line, the older one kept as it was."""
+    fp = await _open(store)
+    due = T0 + POLICY.update_interval
+    await store.begin(alert(minutes=15), "u1", due)
+    await store.begin(alert(minutes=15.1), "r1", due + timedelta(seconds=5))
+    await store.release(fp, "u1", reason="github network")
+    await store.begin(alert(minutes=15.5), "u1", due + timedelta(seconds=30))
+    await store.begin(alert(minutes=15.6), "r2", due + timedelta(seconds=35))
+    await store.release(fp, "u1", reason="github rate limited")
+    assert (await _history(store, fp))[3:] == [
+        ("update", "2 alerts (+1)"),
+        ("count", "3 alerts (+1)"),
+        ("update", "failed ×2: github rate limited"),
+        ("count", "4 alerts (+2)"),
+    ]
+    await store.begin(alert(minutes=16), "u1", due + timedelta(minutes=1))
+    await store.confirm(fp, "u1", "github", None, finish=True, gone=False, now=due)
+    later = due + 2 * POLICY.update_interval
+    await store.begin(alert(minutes=45), "u2", later)
+    await store.release(fp, "u2")
+    assert (await _history(store, fp))[4:] == [
+        ("count", "3 alerts (+1)"),
+        ("count", "4 alerts (+2)"),
+        ("update", f"github: {ISSUE} (after 2 failed attempts)"),
+        ("update", "5 alerts (+3)"),
+        ("update", "failed ×1"),
+    ]
+
+
+async def test_a_sink_that_sent_nothing_says_whether_it_skipped_or_refused(
+    store: Store,
+) -> None:
+    """A sink that sent nothing says why in a fixed word: skipped (a resolve without a resolve
+    route) or refused by its service; neither reads `not sent` any more."""
+    fp = await _open(store)
+    t = await store.begin(alert(status=Status.RESOLVED, minutes=1), "c", T0 + timedelta(minutes=1))
+    assert t.action is Action.CLOSE
+    await store.confirm(fp, "c", "backend", None, why="no route", now=T0)
+    await store.confirm(fp, "c", "github", None, finish=True, why="refused", now=T0)
+    assert (await _history(store, fp))[-2:] == [
+        ("close", "backend: skipped: no route"),
+        ("close", "github: refused"),
+    ]
