@@ -19,7 +19,7 @@ from triage.incidents.dynamodb import DynamoDBStore, create_table
 from triage.incidents.groups import GroupKey
 from triage.incidents.lifecycle import HISTORY, Action, Incident
 from triage.incidents.sqlite import SQLiteStore
-from triage.incidents.store import INCIDENT, Store, delivery_owner
+from triage.incidents.store import INCIDENT, TIMES, Store, delivery_owner
 from triage.models import Status
 
 ISSUE = "https://github.com/acme/db/issues/12"
@@ -232,7 +232,10 @@ async def test_an_effect_retried_by_its_own_alert_is_one_decision_line(store: St
         retry = await store.begin(alert(), delivery_owner("m1#0", delivery), at)
         assert retry.action is Action.OPEN and not retry.redo
     await store.confirm(fp, delivery_owner("m1#0", "d"), "backend", "T-1", finish=True, now=T0)
-    assert await _history(store, fp) == [("open", ""), ("open", "backend: T-1")]
+    assert await _history(store, fp) == [
+        ("open", ""),
+        ("open", "backend: T-1 (after 3 failed attempts)"),
+    ]
 
 
 async def test_failed_attempts_are_one_line_rewritten_then_replaced_by_the_answer(
@@ -252,7 +255,10 @@ async def test_failed_attempts_are_one_line_rewritten_then_replaced_by_the_answe
         await store.release(fp, owner, reason="backend unavailable")
         released = await store.get(fp)
         assert released is not None and released.version == before.version + 1
-        assert _lines(released) == [("open", ""), ("open", f"failed ×{n}: backend unavailable")]
+        assert _lines(released) == [
+            ("open", ""),
+            ("open", f"failed {TIMES}{n}: backend unavailable"),
+        ]
         owner = delivery_owner("m1#0", delivery)
         await store.begin(alert(), owner, T0 + timedelta(seconds=n))
     await store.confirm(fp, owner, "backend", "T-1", finish=True, gone=False, now=T0)
@@ -278,7 +284,7 @@ async def test_a_failure_line_is_rewritten_past_count_lines_and_new_per_effect(
     assert (await _history(store, fp))[3:] == [
         ("update", "2 alerts (+1)"),
         ("count", "3 alerts (+1)"),
-        ("update", "failed ×2: github rate limited"),
+        ("update", f"failed {TIMES}2: github rate limited"),
         ("count", "4 alerts (+2)"),
     ]
     await store.begin(alert(minutes=16), "u1", due + timedelta(minutes=1))
@@ -291,7 +297,7 @@ async def test_a_failure_line_is_rewritten_past_count_lines_and_new_per_effect(
         ("count", "4 alerts (+2)"),
         ("update", f"github: {ISSUE} (after 2 failed attempts)"),
         ("update", "5 alerts (+3)"),
-        ("update", "failed ×1"),
+        ("update", f"failed {TIMES}1"),
     ]
 
 

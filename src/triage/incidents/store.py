@@ -599,12 +599,15 @@ class Store(abc.ABC):
         *,
         finish: bool = False,
         gone: bool | None = None,
+        why: str | None = None,
         now: datetime | None = None,
     ) -> None:
         """`sink` carried out the pending effect (`ref`: its new reference, if any). `gone`:
         True when it said the ticket is gone for good (marked, in the same write), False when
-        it reached the ticket (a mark is lifted), None when it said neither (a skip). One
-        history line says so, dated `now` (default: `self.now()`)."""
+        it reached the ticket (a mark is lifted), None when it said neither (a skip). `why`:
+        why it sent nothing, a fixed word (`REFUSED`, or a skip's). One history line says so,
+        dated `now` (default: `self.now()`), in place of the line of this effect's failed
+        attempts, if any (`release`)."""
         at = now or self.now()
 
         def apply(incident: Incident) -> Incident:
@@ -615,8 +618,9 @@ class Store(abc.ABC):
             pending = None if finish else dataclasses.replace(incident.pending, done=done)
             marks = _gone_marks(incident.gone, sink, refs.get(sink), gone)
             # What the sink got and answered, in the confirmation's own write.
-            line = Event(at, kind.value, _sink_note(sink, ref, refs.get(sink), gone))
-            history = _added(incident.history, line)
+            note = _sink_note(sink, ref, refs.get(sink), gone, why)
+            line = Event(at, kind.value, note)
+            history = _answered(incident.history, line, incident.pending.attempts)
             return dataclasses.replace(
                 incident, refs=refs, pending=pending, gone=marks, history=history
             )
@@ -626,7 +630,20 @@ class Store(abc.ABC):
     async def finish(self, fingerprint: str, owner: str) -> None:
         await self._mutate(fingerprint, owner, lambda i: dataclasses.replace(i, pending=None))
 
-    async def release(self, fingerprint: str, owner: str) -> None:
+    async def release(
+        self,
+        fingerprint: str,
+        owner: str,
+        *,
+        reason: str | None = None,
+        now: datetime | None = None,
+    ) -> None:
+        """`owner` gives its claim back on failure, for a retry to take over at once. The
+        effect's one failure line (`failed`, how many times, and `reason`: a fixed word such as
+        `backend unavailable`, never an error's text) is written or rewritten in the same write, dated
+        `now` (default: `self.now()`)."""
+        at = now or self.now()
+
         def apply(incident: Incident) -> Incident:
             # Move the lease's end back to when it was claimed: already past for any later
             # begin(), on the same clock the lease was set with (not this host's wall clock).
@@ -641,7 +658,9 @@ class Store(abc.ABC):
             released = dataclasses.replace(
                 pending, until=claimed, attempts=attempts, retry_at=retry_at
             )
-            return dataclasses.replace(incident, pending=released)
+            line = Event(at, pending.kind.value, _failed_note(attempts, reason))
+            history = _failed_history(incident.history, line, first=attempts == 1)
+            return dataclasses.replace(incident, pending=released, history=history)
 
         await self._mutate(fingerprint, owner, apply)
 
@@ -1354,11 +1373,58 @@ def _alerts_note(stored: Incident | None, after: Incident) -> str:
     return f"{after.occurrences} alerts (+{after.occurrences - told})"
 
 
-def _sink_note(sink: str, ref: str | None, current: str | None, gone: bool | None) -> str:
+#: `Store.confirm`'s `why` for a sink whose service refused the effect (any other is a skip's).
+REFUSED = "refused"
+#: The sign between `failed` and how many times (a multiplication sign, as operators read it).
+TIMES = "\N{MULTIPLICATION SIGN}"
+#: A failure line's note (`_failed_note`): the line the effect's next failure rewrites.
+_FAILED_NOTE = re.compile(rf"failed {TIMES}\d+(: .*)?")
+
+
+def _sink_note(
+    sink: str, ref: str | None, current: str | None, gone: bool | None, why: str | None = None
+) -> str:
     """What `sink` answered an effect: its ticket (`ref`, new, or the one it had), that the
-    ticket is gone for good, or that it sent nothing (a skip, a refusal)."""
+    ticket is gone for good, or that it sent nothing: refused, or skipped (`why`)."""
     if gone:
         return f"{sink}: {current} (gone)" if current else f"{sink}: gone"
     if ref is None and gone is None:
-        return f"{sink}: not sent"
+        if why == REFUSED:
+            return f"{sink}: refused"
+        return f"{sink}: skipped: {why}" if why else f"{sink}: not sent"
     return f"{sink}: {current}" if current else f"{sink}: done"
+
+
+def _failed_note(attempts: int, reason: str | None) -> str:
+    """`failed`, how many attempts of the effect failed, and the last one's `reason`."""
+    failed = f"failed {TIMES}{attempts}"
+    return f"{failed}: {reason}" if reason else failed
+
+
+def _failed_at(history: tuple[Event, ...], action: str) -> int | None:
+    """Where the newest failure line of an effect of kind `action` is in `history`, if any."""
+    for n in range(len(history) - 1, -1, -1):
+        line = history[n]
+        if line.action == action and _FAILED_NOTE.fullmatch(line.note):
+            return n
+    return None
+
+
+def _failed_history(history: tuple[Event, ...], line: Event, *, first: bool) -> tuple[Event, ...]:
+    """The history with the effect's failure line `line`: a line more for its first failure,
+    the same line rewritten for the next (repeats counted meanwhile stay where they are)."""
+    at = None if first else _failed_at(history, line.action)
+    if at is None:
+        return _added(history, line)
+    return (*history[:at], line, *history[at + 1 :])
+
+
+def _answered(history: tuple[Event, ...], line: Event, failed: int) -> tuple[Event, ...]:
+    """The history with a sink's answer `line` to an effect `failed` attempts of which failed
+    before: in place of the effect's failure line, saying how many failed."""
+    if not failed:
+        return _added(history, line)
+    at = _failed_at(history, line.action)
+    kept = history if at is None else (*history[:at], *history[at + 1 :])
+    answer = dataclasses.replace(line, note=f"{line.note} (after {failed} failed attempts)")
+    return _added(kept, answer)
