@@ -16,7 +16,7 @@ from triage.errors import SinkRejectedError
 from triage.incidents import Incident, Work
 from triage.incidents.codec import view_from_json
 from triage.incidents.lifecycle import Group, stored_alert
-from triage.incidents.store import Routing
+from triage.incidents.store import REFUSED, Routing
 from triage.models import Alert, EffectKind
 from triage.routes import Route
 from triage.settings import KNOWN_SINKS
@@ -109,11 +109,20 @@ class Effects:
                     # The sink refuses this ticket for good: its part is over (no retry can
                     # change it), so the effect's other sinks and the incident's later alerts
                     # are not held up by it. The message still fails, for the DLQ to show.
-                    await work.confirm(sink.name, None, last=n == len(todo))
+                    await work.confirm(sink.name, None, last=n == len(todo), why=REFUSED)
+                    raise
+                except BaseException:
+                    work.failed_at(sink.name)  # named in the incident's failure line
                     raise
             # The last confirmation also finishes the effect: one write fewer. A ticket the
-            # sink says is gone is marked so in the same write.
-            await work.confirm(sink.name, applied.ref, last=n == len(todo), gone=_gone(applied))
+            # sink says is gone is marked so in the same write, and why it sent nothing.
+            await work.confirm(
+                sink.name,
+                applied.ref,
+                last=n == len(todo),
+                gone=_gone(applied),
+                why=why_not_sent(applied),
+            )
             if applied.ref is not None:
                 refs[sink.name] = applied.ref
             if applied.skipped is None:
@@ -199,3 +208,31 @@ def _gone(applied: Applied) -> bool | None:
     if applied.gone:
         return True
     return False if applied.skipped is None else None
+
+
+#: A sink's skip reason (`Applied.skipped`, free text) by how it begins, as the fixed word an
+#: incident's history shows (`skipped: no route`); a service's refusal is `REFUSED`. The text
+#: itself never goes in: a refusal may quote the service's answer.
+_NOT_SENT = (
+    ("no route configured", "no route"),
+    ("no ticket reference", "no ticket"),
+    ("no issue reference", "no ticket"),
+    ("updates are not posted", "updates not posted"),
+    ("priority below", "below min priority"),
+    ("not posted at open", "not posted at open"),
+    ("closed by hand", "closed by hand"),
+    ("refused", REFUSED),
+    ("slack refused", REFUSED),
+    ("ticket gone", REFUSED),
+    ("issue ", REFUSED),  # locked, moved away, read only, gone (GitHub refused a write)
+    ("repository ", REFUSED),  # out of reach, read only
+)
+
+
+def why_not_sent(applied: Applied) -> str | None:
+    """Why a sink sent nothing, as a fixed word (None: it sent): `refused` when its service
+    refused, else what the skip was for; `other` for a reason no sink gave before."""
+    skipped = applied.skipped
+    if skipped is None:
+        return None
+    return next((word for start, word in _NOT_SENT if skipped.startswith(start)), "other")

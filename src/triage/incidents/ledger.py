@@ -24,6 +24,7 @@ A group's first ticket may wait for members (`group_window_s`): until then enter
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 from types import MappingProxyType, TracebackType
@@ -59,6 +60,8 @@ class Work:
         self.owner = owner
         self.action: Action = transition.action
         self._open = transition.action.effect is not None
+        #: The sink whose call failed, if one did (`failed_at`): named in the failure line.
+        self._failed_sink: str | None = None
 
     @property
     def effect(self) -> EffectKind | None:
@@ -127,15 +130,21 @@ class Work:
         await self._store.save_ticket(self.fingerprint, self.owner, ticket, routing)
 
     async def confirm(
-        self, sink: str, ref: str | None, *, last: bool = False, gone: bool | None = None
+        self,
+        sink: str,
+        ref: str | None,
+        *,
+        last: bool = False,
+        gone: bool | None = None,
+        why: str | None = None,
     ) -> None:
         """`sink` carried the effect out (its ticket reference, if any); with `last`, it was the
         last sink, and the effect is finished in the same write. `gone`: the sink said its
-        ticket is gone for good (True), reached it (False), or neither (None): see
-        `Store.confirm`."""
+        ticket is gone for good (True), reached it (False), or neither (None); `why`: the
+        fixed word for why it sent nothing (`REFUSED`, or a skip's): see `Store.confirm`."""
         try:
             await self._store.confirm(
-                self.fingerprint, self.owner, sink, ref, finish=last, gone=gone
+                self.fingerprint, self.owner, sink, ref, finish=last, gone=gone, why=why
             )
         except StoreUnavailableError:
             if not await self._written(sink):
@@ -145,6 +154,10 @@ class Work:
             log.info("store.confirm_answer_lost", sink=sink)
         if last:
             self._open = False
+
+    def failed_at(self, sink: str) -> None:
+        """The call to `sink` failed: if the effect is given back, its failure line names it."""
+        self._failed_sink = sink
 
     async def _written(self, sink: str) -> bool:
         """Whether `sink`'s confirmation of this effect was written although the store failed
@@ -168,18 +181,40 @@ class Work:
             self._open = False
         return taken
 
-    async def _end(self, failed: bool) -> None:
+    async def _end(self, failed: bool, error: BaseException | None = None) -> None:
         if not self._open:
             return
         self._open = False
         if failed:
             # Shielded: a cancelled worker must still give its claim back. When it was
             # cancelled, nobody awaits the release: its failure is logged, not left unretrieved.
-            release = asyncio.ensure_future(self._store.release(self.fingerprint, self.owner))
+            reason = failure_words(error, self._failed_sink)
+            releasing = self._store.release(self.fingerprint, self.owner, reason=reason)
+            release = asyncio.ensure_future(releasing)
             release.add_done_callback(_log_failed_release)
             await asyncio.shield(release)
         else:
             await self._store.finish(self.fingerprint, self.owner)
+
+
+#: What an error's `reason` may be to be written in a history line: a machine word.
+_REASON_WORD = re.compile(r"[a-z][a-z0-9_]{0,39}")
+
+
+def failure_words(error: BaseException | None, sink: str | None = None) -> str:
+    """Why an attempt failed, in fixed words for an incident's history: the sink it failed at
+    and its error's reason from the error tree (`backend unavailable`, `github network`),
+    never the error's text (a service's answer may echo the alert, or a credential)."""
+    if isinstance(error, asyncio.CancelledError):
+        word = "interrupted"
+    elif isinstance(error, TriageError):
+        reason = error.reason
+        if not _REASON_WORD.fullmatch(reason):
+            reason = type(error).reason  # one given when raised that is no word: its class's
+        word = reason.removeprefix("sink_").replace("_", " ")
+    else:
+        word = "error"
+    return f"{sink} {word}" if sink else word
 
 
 def _log_failed_release(release: asyncio.Future[None]) -> None:
@@ -259,7 +294,7 @@ class Claim:
             return
         holding = work._open
         try:
-            await work._end(failed=error is not None)
+            await work._end(failed=error is not None, error=error)
         except BaseException:
             if holding:  # the finish or the release failed: the claim may still be held
                 self.released = work.fingerprint
@@ -271,8 +306,8 @@ class Claim:
 async def _run(work: Work, runner: EffectRunner) -> None:
     try:
         await runner(work)
-    except BaseException:
-        await work._end(failed=True)
+    except BaseException as error:
+        await work._end(failed=True, error=error)
         raise
     await work._end(failed=False)
 
