@@ -315,3 +315,21 @@ async def test_a_sink_that_sent_nothing_says_whether_it_skipped_or_refused(
         ("close", "backend: skipped: no route"),
         ("close", "github: refused"),
     ]
+
+
+async def test_only_the_first_answer_after_failures_takes_their_line(store: Store) -> None:
+    """An open that failed twice at its first sink: that sink's answer replaces the failure
+    line and says so; the next sink's answer is a line as any, not a second claim of failure."""
+    t = await store.begin(alert(), "m1", T0)
+    assert t.after is not None
+    fp = t.after.fingerprint
+    for n in range(2):
+        await store.release(fp, "m1", reason="backend unavailable")
+        await store.begin(alert(), "m1", T0 + timedelta(seconds=n + 1))
+    await store.confirm(fp, "m1", "backend", "T-1", gone=False, now=T0)
+    await store.confirm(fp, "m1", "github", ISSUE, finish=True, gone=False, now=T0)
+    assert await _history(store, fp) == [
+        ("open", ""),
+        ("open", "backend: T-1 (after 2 failed attempts)"),
+        ("open", f"github: {ISSUE}"),
+    ]

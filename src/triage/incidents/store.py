@@ -1378,7 +1378,7 @@ REFUSED = "refused"
 #: The sign between `failed` and how many times (a multiplication sign, as operators read it).
 TIMES = "\N{MULTIPLICATION SIGN}"
 #: A failure line's note (`_failed_note`): the line the effect's next failure rewrites.
-_FAILED_NOTE = re.compile(rf"failed {TIMES}\d+(: .*)?")
+_FAILED_NOTE = re.compile(rf"failed {TIMES}(\d+)(: .*)?")
 
 
 def _sink_note(
@@ -1401,11 +1401,13 @@ def _failed_note(attempts: int, reason: str | None) -> str:
     return f"{failed}: {reason}" if reason else failed
 
 
-def _failed_at(history: tuple[Event, ...], action: str) -> int | None:
-    """Where the newest failure line of an effect of kind `action` is in `history`, if any."""
+def _failed_at(history: tuple[Event, ...], action: str, times: int | None = None) -> int | None:
+    """Where the newest failure line of an effect of kind `action` (one that failed `times`
+    times, if given) is in `history`, if any."""
     for n in range(len(history) - 1, -1, -1):
         line = history[n]
-        if line.action == action and _FAILED_NOTE.fullmatch(line.note):
+        failed = _FAILED_NOTE.fullmatch(line.note) if line.action == action else None
+        if failed is not None and (times is None or int(failed.group(1)) == times):
             return n
     return None
 
@@ -1421,10 +1423,10 @@ def _failed_history(history: tuple[Event, ...], line: Event, *, first: bool) -> 
 
 def _answered(history: tuple[Event, ...], line: Event, failed: int) -> tuple[Event, ...]:
     """The history with a sink's answer `line` to an effect `failed` attempts of which failed
-    before: in place of the effect's failure line, saying how many failed."""
-    if not failed:
+    before: the first answer after them takes the place of their line, saying how many."""
+    at = _failed_at(history, line.action, failed) if failed else None
+    if at is None:
         return _added(history, line)
-    at = _failed_at(history, line.action)
-    kept = history if at is None else (*history[:at], *history[at + 1 :])
+    kept = (*history[:at], *history[at + 1 :])
     answer = dataclasses.replace(line, note=f"{line.note} (after {failed} failed attempts)")
     return _added(kept, answer)
