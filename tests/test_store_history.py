@@ -1,6 +1,7 @@
-"""An incident's history says what triage did: which sink got which effect and answered what,
-and how many alerts came, noted at most once per update window (a storm neither floods the
-history nor costs a write of its own). Run on the in-memory store, SQLite and DynamoDB."""
+"""An incident's history says what triage did: which sink got which effect and answered what
+(or why it sent nothing), how many alerts came, noted at most once per update window, and an
+effect's failed attempts as one line (a storm or an outage neither floods the history nor
+costs a write of its own). Run on the in-memory store, SQLite and DynamoDB."""
 
 from __future__ import annotations
 
