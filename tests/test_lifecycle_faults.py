@@ -503,7 +503,7 @@ async def test_a_worker_dying_at_any_step_of_an_open_leaves_one_ticket(step: str
         await confirm(*args, **kwargs)
         dies("confirm")
 
-    async def dead(*args: Any) -> None:
+    async def dead(*args: Any, **kwargs: Any) -> None:
         """A dead process releases nothing."""
 
     summariser.summarise = summarise_then  # type: ignore[method-assign]
