@@ -18,6 +18,9 @@ from pydantic import BaseModel, ConfigDict, Field, computed_field, field_validat
 
 #: Bumped only with a migration note: changing it re-keys every stored incident.
 FINGERPRINT_VERSION = "v1"
+#: The most characters of an identity's name or value: the fingerprint hashes, and the store
+#: keeps, at most that much.
+IDENTITY_MAX = 1_024
 
 
 class Status(StrEnum):
@@ -62,12 +65,25 @@ def fingerprint_of(source: str, identity: dict[str, str]) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:32]
 
 
+def identity_within_limit(values: Mapping[str, str]) -> dict[str, str]:
+    """`values` with every name and value cut exactly (unmarked, never inside a character) at
+    IDENTITY_MAX characters, as the normaliser has always cut them: an identity within the
+    limit, nearly every one, keeps the fingerprint it had."""
+    if all(len(k) <= IDENTITY_MAX and len(v) <= IDENTITY_MAX for k, v in values.items()):
+        return dict(values)
+    # The normaliser imports this module, so its cut is imported only when one is needed.
+    from triage.normalize.common import cut
+
+    return {cut(k, IDENTITY_MAX): cut(v, IDENTITY_MAX) for k, v in values.items()}
+
+
 class Alert(BaseModel):
     """One alert in canonical form, whatever system sent it.
 
     `identity` holds exactly the fields the fingerprint hashes (never volatile text such as
-    state, values, timestamps or reasons); `raw` keeps the source's own object for the store
-    and is never sent whole to an LLM.
+    state, values, timestamps or reasons), each name and value held to IDENTITY_MAX characters
+    however the alert is built (`identity_within_limit`); `raw` keeps the source's own object
+    for the store and is never sent whole to an LLM.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -96,12 +112,20 @@ class Alert(BaseModel):
             raise ValueError("occurred_at must carry a timezone")
         return value
 
+    @field_validator("identity")
+    @classmethod
+    def _held_to_limit(cls, value: dict[str, str]) -> dict[str, str]:
+        return identity_within_limit(value)
+
     @computed_field  # type: ignore[prop-decorator]
     @cached_property
     def fingerprint(self) -> str:
         return fingerprint_of(self.source, self.identity)
 
     def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        # pydantic does not validate `update`: a new identity is held to its limit here.
+        if update is not None and "identity" in update:
+            update = {**update, "identity": identity_within_limit(update["identity"])}
         # A copy would keep the cached fingerprint even when `update` changes the identity.
         copy = super().model_copy(update=update, deep=deep)
         copy.__dict__.pop("fingerprint", None)
