@@ -5,9 +5,9 @@ execution failed, an EC2 instance state change, a CloudTrail API call …).
 
 Every event carries the same envelope: `source` (aws.health), `detail-type` ("AWS Health
 Event"), `account`, `region`, `time`, `resources` and the service's own `detail`. Three services
-are read for what they mean, and RDS's, DMS's, Inspector's and Macie's (in their own modules);
-services' state changes are read from the envelope and the state `aws_state_changes` names; the
-rest from the envelope alone:
+are read for what they mean, and RDS's, DMS's, Redshift Serverless's, Inspector's and Macie's
+(in their own modules); services' state changes are read from the envelope and the state
+`aws_state_changes` names; the rest from the envelope alone:
 
 | event | one alert per | identity | resolved when | severity |
 |---|---|---|---|---|
@@ -16,6 +16,7 @@ rest from the envelope alone:
 | Security Hub findings | finding (one event holds up to 100) | account + finding Id | workflow RESOLVED or SUPPRESSED, record ARCHIVED, or compliance PASSED | its Severity.Label |
 | RDS events (`aws_rds.from_eventbridge`) | resource and condition | account + region + source type + source id + condition (its EventID's pair, else the EventID) | the event that ends its condition (an instance started after its stop) | none |
 | DMS events (`aws_dms`) | resource and condition | account + region + source type + source id (the resource ARN's id) + condition (its eventId's pair, else the eventId) | the event that ends its condition (a failed task started again) | none |
+| Redshift Serverless events (`aws_redshift_serverless`) | workgroup or namespace and condition | account + region + resources (else the workgroup or namespace its message names) + condition (its event id's pair, else the event id) | the event that ends its condition (a base RPU change completed after one failed); an information event changes no ticket | none |
 | Inspector and Macie findings (`aws_findings`) | finding | account + region + finding ARN or id | Inspector: CLOSED or SUPPRESSED; Macie: archived | theirs |
 | AWS services' state changes (`aws_state_changes`: CodeBuild, CodePipeline, Step Functions, Glue, Auto Scaling, ECS, Batch, Backup, EMR, SageMaker, Redshift Data API, EC2) | thing whose state changes | account + region + source + detail-type (Auto Scaling: launch or terminate) + what the runs share (a project, a state machine, a job's name; else the resources) | its next success (a build that succeeded, an instance running); a run starting or in progress changes no ticket | `detail.severity` when it is a word |
 | any other event | event type and resources | account + region + source + detail-type + resources (+ a CloudTrail call's eventSource and eventName) | never: such events only fire | `detail.severity` when it is a word |
@@ -38,7 +39,14 @@ import pydantic
 
 from triage.errors import InvalidAlertError
 from triage.models import Alert, Status
-from triage.normalize import aws_dms, aws_findings, aws_rds, aws_state_changes, common
+from triage.normalize import (
+    aws_dms,
+    aws_findings,
+    aws_rds,
+    aws_redshift_serverless,
+    aws_state_changes,
+    common,
+)
 from triage.normalize.aws_shared import team_tag as _team
 from triage.normalize.common import Normalized, Skipped
 
@@ -91,6 +99,8 @@ def normalize(payload: dict[str, Any]) -> Normalized:
         return Normalized((aws_rds.from_eventbridge(payload, detail, account),))
     if aws_dms.matches(source, detail):
         return Normalized((aws_dms.from_eventbridge(payload, detail, account),))
+    if aws_redshift_serverless.matches(source, detail):
+        return aws_redshift_serverless.from_eventbridge(payload, detail, account, _facts(detail))
     finding = aws_findings.READERS.get((source, kind))
     if finding is not None:
         return Normalized((finding(payload, detail, account),))
