@@ -36,7 +36,8 @@ and the `FallbackSummariser` around this class then writes the ticket determinis
                           first, until it settles, so every check sees the text as published
                           (a zero-width space, a control or a JSON escape that a later step
                           removes cannot hide a link or a fact); the pipeline's redaction of
-                          the ticket then changes nothing
+                          the ticket then changes nothing; a description or steps with nothing
+                          left once cleaned are as invalid as missing ones (`invalid_fields`)
 
 Input: the alert, redacted and cut to a token budget, with the known-error patterns it matches
 as a hint (see `prompt.py`); credentials the process holds are redacted by exact value too, so
@@ -52,6 +53,7 @@ import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from typing import NoReturn
 
 import httpx2
 import structlog
@@ -160,7 +162,11 @@ class LlmSummariser:
         finally:
             self.breaker.cancelled(permit)
         draft = self._draft(answer)
-        contained = contain(draft, alert, self.redactor, shown)
+        try:
+            contained = contain(draft, alert, self.redactor, shown)
+        except SummariserError as exc:
+            self._invalid(str(exc))
+        self.metrics.incr("LLMCalls", outcome="ok")
         if contained.rejected:
             # Kinds and counts only: a rejected token may be a secret the model made up or echoed.
             self.metrics.incr("LLMGroundingRejects", sum(contained.rejected.values()))
@@ -299,7 +305,7 @@ class LlmSummariser:
     def _draft(self, answer: Answer) -> prompt.TicketDraft:
         if answer.refusal:
             self.metrics.incr("LLMCalls", outcome="refused")
-            log.warning("llm.refused", refusal=_short(answer.refusal))
+            log.warning("llm.refused", refusal=_logged(answer.refusal, self.redactor))
             raise SummariserError("refused")
         if answer.stop == "context":
             return self._invalid("truncated")
@@ -323,10 +329,9 @@ class LlmSummariser:
             return self._invalid(
                 "invalid_json" if isinstance(exc, json.JSONDecodeError) else "invalid_fields"
             )
-        self.metrics.incr("LLMCalls", outcome="ok")
         return draft
 
-    def _invalid(self, reason: str) -> prompt.TicketDraft:
+    def _invalid(self, reason: str) -> NoReturn:
         self.metrics.incr("LLMCalls", outcome="invalid")
         log.warning("llm.invalid_answer", reason=reason)
         raise SummariserError(reason)
@@ -376,6 +381,8 @@ def contain(
     """The model's draft made safe to publish, whatever the alert made the model write.
 
     `shown` is the alert as the model saw it (`grounding.evidence` of the prompt's view).
+    Raises SummariserError when nothing of the description or the steps is left once cleaned
+    (`invalid_fields`), or the text never settles (`unsettled_text`).
     """
     allowed = grounding.allowed_urls(alert.links.values(), alert.runbook_url, alert.description)
     rejected: Counter[str] = Counter()
@@ -425,8 +432,12 @@ def contain(
         # a ticket needs one (the deterministic summariser's fallback, `_title`).
         title = redactor.text(alert.title).strip() or f"Untitled {alert.source} alert"
     description = as_description(ground(draft.description, as_description)) or ""
-    steps = [as_step(ground_step(step)) for step in draft.steps]
-    kept = runbook_first([s for s in steps if s], alert.runbook_url, redactor)
+    steps = [s for s in (as_step(ground_step(step)) for step in draft.steps) if s]
+    if not description or not steps:
+        # Invisible, control or bidi characters only: once cleaned, the answer lacks these
+        # fields as much as one that left them out, and the deterministic ticket says more.
+        raise SummariserError("invalid_fields")
+    kept = runbook_first(steps, alert.runbook_url, redactor)
     # The source's stated priority wins; otherwise the model may move the severity's default
     # one step, so alert text cannot talk it up to critical.
     decision = decide(
@@ -507,5 +518,17 @@ def _log_retry(state: RetryCallState) -> None:
     )
 
 
-def _short(value: str) -> str:
-    return " ".join(value.split())[:200]
+#: How much of the model's own words a log line reads, and how much of them it keeps.
+_LOGGED_READ_CHARS = 4000
+_LOGGED_CHARS = 200
+
+
+def _logged(words: str, redactor: Redactor) -> str:
+    """The model's own words (a refusal) for a log line: on one line, redacted before they are
+    cut, and cut between words only, so a key the model wrote (it may write anything) leaves
+    no piece the redactor no longer knows: neither where the words are read up to nor where
+    the line ends."""
+    read = words[:_LOGGED_READ_CHARS].split()
+    if len(words) > _LOGGED_READ_CHARS and read and not words[_LOGGED_READ_CHARS].isspace():
+        read.pop()  # a word the read cut into
+    return cut(redactor.text(" ".join(read)), _LOGGED_CHARS, ellipsis=True, whole_words=True)
