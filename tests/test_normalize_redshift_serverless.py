@@ -21,7 +21,9 @@ import pytest
 import structlog
 
 from factories import T0
+from json_mutants import mutants
 from recording_pipeline import Sink, pipeline_into, trigger_repeat_recovery
+from test_normalize_fuzz import problem
 from triage.errors import InvalidAlertError
 from triage.incidents import Action
 from triage.models import Alert, EffectKind, Status
@@ -230,3 +232,17 @@ def _effect(view: Any) -> Any:
 
     ticket = Ticket(title=view.title, priority=Priority.HIGH, description="d", steps=("s",))
     return Effect(EffectKind.OPEN, view.fingerprint, view, ticket, None, 1, 1, False, "k:1")
+
+
+@pytest.mark.parametrize("name", [FAILED, COMPLETED, KMS])
+def test_every_mutant_gives_bounded_alerts_or_a_clear_permanent_error(name: str) -> None:
+    """The fuzzer's check (`test_normalize_fuzz.problem`) on 200 seeded mutants of each sample,
+    which the fuzzer does not see until the samples move under tests/payloads/."""
+    body = (SAMPLES / name).read_text(encoding="utf-8")
+    seed = f"redshift-serverless:{name}"
+    failures = [
+        f"{mutant.describe(seed)}: {found}"
+        for mutant in mutants(body, seed, 200)
+        if (found := problem(mutant))
+    ]
+    assert not failures, "\n".join(failures[:10])
