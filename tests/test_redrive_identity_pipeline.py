@@ -86,7 +86,8 @@ class Rig:
 
     def move_as_sqs_does(self) -> None:
         """StartMessageMoveTask as AWS documents it: each dead letter sent again with its
-        attributes, under a new MessageId, and deleted from the DLQ."""
+        attributes, a new message (a new MessageId and SentTimestamp), and deleted from the
+        DLQ."""
         client = self.queues.client()
         answer = client.receive_message(
             QueueUrl=self.queues.dlq_url, MaxNumberOfMessages=10, MessageAttributeNames=["All"]
@@ -156,6 +157,24 @@ async def test_a_stamped_repeat_moved_by_sqs_is_not_counted_again(rig: Rig, queu
     rig.move_as_sqs_does()
     assert await rig.handle() == [Action.IGNORE]
     assert (await rig.occurrences(), _counts(rig)) == (2, (1, 1))
+
+
+async def test_a_plain_repeat_moved_by_sqs_is_counted_again(rig: Rig) -> None:
+    """A message nothing names but SQS (`aws sqs send-message`, no envelope) keeps nothing
+    through SQS's move task that tells it from another send of its body, and two sends of one
+    body are two occurrences: moved back, its repeat is counted again (the documented limit;
+    `triage dlq redrive --max` or the gateway's stamp avoid it)."""
+    rig.queues.send(FIRING)
+    assert await rig.handle() == [Action.OPEN]
+    rig.queues.send(FIRING)
+    repeat, actions = await rig.deliver()
+    assert actions == [Action.COUNT]
+    await rig.dead_letter(repeat)
+    rig.move_as_sqs_does()
+    moved, actions = await rig.deliver()
+    assert moved.identity == moved.id != repeat.id
+    assert actions == [Action.COUNT]
+    assert (await rig.occurrences(), _counts(rig)) == (3, (1, 2))
 
 
 def _published(body: str, sns_id: str) -> str:

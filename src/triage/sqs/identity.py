@@ -13,6 +13,15 @@ The identity is taken, in this order, from what the move keeps:
                        else SQS's own MessageId, bare: what claims were keyed by before
                        identities existed (sqs:<digest> for an id of no id's shape)
 
+SQS's own move task (StartMessageMoveTask, the console's "redrive") moves the body and the
+message attributes; AWS documents the moved copy as a new message, with a new MessageId and a
+new enqueue time (SentTimestamp), and says nothing of SenderId or the other system attributes
+across a move (SenderId names the sending principal, the same for every send of one script).
+So a message none of the above names (queued by `aws sqs send-message`, no envelope) comes
+back from that task as a new message and its alerts are counted again: its body cannot name
+it, since two sends of one body are two occurrences. (LocalStack's task keeps the MessageId
+and SentTimestamp, as AWS does not: the tests move a letter as AWS documents.)
+
 An id read from a body is bound to that body: a redrive moves it byte for byte, while an
 envelope copied by hand from a sample (its MessageId with it) and sent with another alert in it
 is another message; were it the same, its resolve would be taken for the firing it copied and
