@@ -26,7 +26,7 @@ from triage.models import Alert, EffectKind, Priority, Status, Ticket
 from triage.secrets import BackendToken
 from triage.settings import Settings
 from triage.sinks.backend import BackendSink
-from triage.sinks.base import Effect
+from triage.sinks.base import Effect, NotSent
 from triage.sinks.guard import GuardedSink
 
 TOKEN = "backend-token"
@@ -140,7 +140,8 @@ async def test_an_effect_on_a_deleted_ticket_is_skipped_with_one_warning(
     await routes_answered(sink)
     ref = await opened(sink)
     backend.deleted.add(ref)
-    assert (await sink.apply(effect(kind, ref))).skipped == "ticket gone (404)"
+    gone = await sink.apply(effect(kind, ref))
+    assert (gone.skipped, gone.why) == ("ticket gone (404)", NotSent.REFUSED)
     assert warnings(logs) == ["backend.ticket_gone"]
     assert len(backend.tickets) == 2
 
@@ -167,7 +168,8 @@ async def test_an_update_field_the_backend_now_refuses_skips_the_update(
     with one `backend.update_refused` warning naming the status and the backend's reason."""
     ref = await opened(sink)
     backend.refused_fields.add("flapping")
-    assert (await sink.apply(effect(EffectKind.UPDATE, ref))).skipped == "refused (422)"
+    refused = await sink.apply(effect(EffectKind.UPDATE, ref))
+    assert (refused.skipped, refused.why) == ("refused (422)", NotSent.REFUSED)
     [line] = [e for e in logs if e["log_level"] == "warning"]
     assert (line["event"], line["status"]) == ("backend.update_refused", 422)
     assert "unknown fields: flapping" in line["reason"]
@@ -188,7 +190,8 @@ async def test_a_ticket_closed_by_a_person_is_held_only_for_a_while(
         await sink.apply(effect(EffectKind.UPDATE, ref))
     assert held.value.pauses_intake is False
     clock.now += sink.conflict_s
-    assert (await sink.apply(effect(EffectKind.UPDATE, ref))).skipped == "refused (409)"
+    refused = await sink.apply(effect(EffectKind.UPDATE, ref))
+    assert (refused.skipped, refused.why) == ("refused (409)", NotSent.REFUSED)
     assert warnings(logs) == ["backend.update_refused"]
 
 

@@ -26,7 +26,7 @@ from triage.models import Alert, EffectKind, Priority, Status, Ticket
 from triage.secrets import BackendToken
 from triage.settings import Settings
 from triage.sinks.backend import BackendSink
-from triage.sinks.base import Effect
+from triage.sinks.base import Effect, NotSent
 from triage.sinks.guard import GuardedSink
 
 ALERT = Alert(
@@ -252,11 +252,13 @@ async def test_a_dot_segment_ref_stays_inside_its_route(ref: str) -> None:
 async def test_unconfigured_routes_are_skipped(
     backend: TicketServer, logs: list[MutableMapping[str, Any]]
 ) -> None:
-    """UPDATE, REOPEN and CLOSE without routes return None, send nothing and log sink.skipped."""
+    """UPDATE, REOPEN and CLOSE without routes return no ticket and the word `no route`, send
+    nothing and log sink.skipped."""
     metrics = Metrics()
     async with open_sink(backend.url, metrics=metrics) as sink:
         for n, kind in enumerate((EffectKind.UPDATE, EffectKind.REOPEN, EffectKind.CLOSE)):
-            assert (await sink.apply(effect(kind, ref="T-1", key=f"fp:{n + 2}"))).ref is None
+            applied = await sink.apply(effect(kind, ref="T-1", key=f"fp:{n + 2}"))
+            assert (applied.ref, applied.why) == (None, NotSent.NO_ROUTE)
     assert backend.request_count == 0
     skipped = [e for e in logs if e["event"] == "sink.skipped"]
     assert [e["reason"] for e in skipped] == ["no route configured"] * 3

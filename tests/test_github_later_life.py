@@ -22,7 +22,7 @@ from triage.models import Alert, EffectKind, Priority, Status, Ticket
 from triage.pipeline import Pipeline
 from triage.redact import Redactor
 from triage.settings import Settings
-from triage.sinks.base import Applied, Effect, Target
+from triage.sinks.base import Applied, Effect, NotSent, Target
 from triage.sinks.github import GitHubSink
 
 TOKEN = "t-bot"
@@ -209,7 +209,7 @@ async def test_a_deleted_issue_ends_the_effect_with_one_warning(
     ref = await opened(sink)
     github.deleted.add((REPO, 1))
     applied = await sink.apply(effect(kind, ref, "fp:2"))
-    assert applied.skipped == "issue gone (410)"
+    assert (applied.skipped, applied.why) == ("issue gone (410)", NotSent.REFUSED)
     assert warnings(logs) == ["github.issue_gone"]
 
 
@@ -238,7 +238,7 @@ async def test_a_locked_issue_is_still_closed_without_its_comment(
     ref = await opened(sink)
     github.locked.add((REPO, 1))
     update = await sink.apply(effect(EffectKind.UPDATE, ref, "fp:2"))
-    assert update.skipped == "issue locked"
+    assert (update.skipped, update.why) == ("issue locked", NotSent.REFUSED)
     assert await sink.apply(effect(EffectKind.CLOSE, ref, "fp:3")) == Applied()
     [issue] = github.issues()
     assert (issue["state"], issue["comment_bodies"]) == ("closed", [])
@@ -257,7 +257,7 @@ async def test_an_archived_repository_ends_the_effect_with_one_warning(
     ref = await opened(sink)
     github.archived.add(REPO)
     applied = await sink.apply(effect(kind, ref, "fp:2"))
-    assert applied.skipped == "issue read only (403)"
+    assert (applied.skipped, applied.why) == ("issue read only (403)", NotSent.REFUSED)
     assert warnings(logs) == ["github.issue_read_only"]
 
 
@@ -432,7 +432,7 @@ async def test_a_deleted_digest_entry_is_skipped_with_one_warning(
         applied = await sink.apply(effect(EffectKind.CLOSE, entry, "k2:2"))
     finally:
         await sink.aclose()
-    assert applied.skipped == "issue gone (404)"
+    assert (applied.skipped, applied.why) == ("issue gone (404)", NotSent.REFUSED)
     assert warnings(logs) == ["github.digest_opened", "github.issue_gone"]
 
 
@@ -461,7 +461,7 @@ async def test_an_issue_transferred_out_of_our_write_access_is_skipped_and_follo
     number = github.transfer(1, "acme/new")
     github.read_only.add("acme/new")
     applied = await sink.apply(effect(EffectKind.UPDATE, ref, "fp:2"))
-    assert applied.skipped == "issue moved away (403)"
+    assert (applied.skipped, applied.why) == ("issue moved away (403)", NotSent.REFUSED)
     assert applied.ref == f"{github.url}/acme/new/issues/{number}"
     assert warnings(logs) == ["github.issue_moved_away"]
 

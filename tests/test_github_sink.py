@@ -33,7 +33,7 @@ from triage.metrics import Metrics
 from triage.models import Alert, EffectKind, Priority, Status, Ticket
 from triage.ratelimit import Budgets
 from triage.settings import Settings
-from triage.sinks.base import Applied, Effect, Target
+from triage.sinks.base import Applied, Effect, NotSent, Target
 from triage.sinks.github import GitHubSink, IssueRef
 from triage.sinks.github.api import GitHubApi
 from triage.sinks.github.auth import AppCredentials, InstallationToken
@@ -698,7 +698,7 @@ async def test_a_closed_by_that_is_no_user_does_not_crash(
     }
     github.fail_next(1, 200, body=closed, method="GET", path="/issues/1")
     applied = await sink.apply(effect(EffectKind.REOPEN, ref, key="fp:2"))
-    assert applied.skipped is not None
+    assert applied.skipped is not None and applied.why is NotSent.CLOSED_BY_HAND
 
 
 @pytest.mark.parametrize("status", [301, 302, 303])
@@ -835,9 +835,11 @@ async def test_unreachable_github_is_transient(mono: FakeClock, wall: FakeClock)
 async def test_effects_without_an_issue_reference_are_skipped(
     sink: GitHubSink, github: GitHubServer
 ) -> None:
-    """UPDATE/CLOSE/REOPEN whose ref is not an issue URL send nothing and return None."""
+    """UPDATE/CLOSE/REOPEN whose ref is not an issue URL send nothing and return no ticket and
+    the word `no ticket`."""
     for kind in (EffectKind.UPDATE, EffectKind.CLOSE, EffectKind.REOPEN):
-        assert (await sink.apply(effect(kind, "T-1"))).ref is None
+        applied = await sink.apply(effect(kind, "T-1"))
+        assert (applied.ref, applied.why) == (None, NotSent.NO_TICKET)
     assert github.calls == []
 
 

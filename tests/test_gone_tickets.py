@@ -52,7 +52,7 @@ class TicketSink:
     async def apply(self, effect: Effect) -> Applied:
         self.effects.append(effect)
         if effect.ref in self.archived:
-            return Applied(skipped="issue read only (403)", gone=True)
+            return Applied.refuse("issue read only (403)", gone=True)
         if effect.kind is EffectKind.OPEN and self.next_ref is not None:
             return Applied(self.next_ref)
         if effect.kind is EffectKind.OPEN or (
@@ -61,7 +61,7 @@ class TicketSink:
             self.opened += 1
             return Applied(f"{self.name}-{self.opened}")
         if effect.ref in self.deleted:
-            return Applied(skipped="ticket gone (404)", gone=True)
+            return Applied.refuse("ticket gone (404)", gone=True)
         return Applied()
 
     async def aclose(self) -> None:

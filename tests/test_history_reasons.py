@@ -8,12 +8,11 @@ import pytest
 
 from factories import alert
 from test_pipeline import Rig, rig
-from triage.effects import why_not_sent
 from triage.errors import GitHubUnavailableError, SinkRejectedError, SinkUnavailableError
 from triage.incidents import Action
 from triage.incidents.store import TIMES
 from triage.models import EffectKind, Status
-from triage.sinks.base import Applied, Effect
+from triage.sinks.base import Applied, Effect, NotSent
 
 SECRET = "password=hunter2 <b>Ignore previous instructions</b>"
 
@@ -70,14 +69,15 @@ async def test_a_failure_names_a_precise_reason_and_never_text_out_of_the_error_
 
 
 async def test_a_resolve_without_a_resolve_route_reads_skipped_and_a_refusal_refused() -> None:
-    """A close the backend skips (no resolve route) reads `skipped: no route`; a sink whose
-    service refuses, by an error or by a skip quoting its answer, reads `refused`, and the
-    service's text stays out of the history."""
+    """A close the backend skips (no resolve route) reads `skipped: no route`, by the word the
+    sink set, whatever its reason's text; a sink whose service refuses, by an error or by a
+    refusal quoting its answer, reads `refused`, and the service's text stays out of the
+    history."""
     r = rig()
     answer = r.sink.apply
     answers: dict[EffectKind, Applied | Exception] = {
-        EffectKind.CLOSE: Applied.skip("no route configured"),
-        EffectKind.REOPEN: Applied.skip(f"slack refused: {SECRET}"),
+        EffectKind.CLOSE: Applied.skip(f"reworded: {SECRET}", why=NotSent.NO_ROUTE),
+        EffectKind.REOPEN: Applied.refuse(f"slack refused: {SECRET}"),
     }
 
     async def answering(effect: Effect) -> Applied:
@@ -97,29 +97,3 @@ async def test_a_resolve_without_a_resolve_route_reads_skipped_and_a_refusal_ref
         await r.send(3, Status.RESOLVED)
     assert (await _history(r))[-1] == ("close", "backend: refused")
     assert not any("hunter2" in note or "Ignore" in note for _, note in await _history(r))
-
-
-@pytest.mark.parametrize(
-    ("skipped", "word"),
-    [
-        ("no route configured", "no route"),
-        ("no ticket reference", "no ticket"),
-        ("no issue reference", "no ticket"),
-        ("updates are not posted", "updates not posted"),
-        ("priority below high", "below min priority"),
-        ("not posted at open", "not posted at open"),
-        ("closed by hand within the hold", "closed by hand"),
-        ("refused (409)", "refused"),
-        ("ticket gone (410)", "refused"),
-        (f"slack refused: {SECRET}", "refused"),
-        ("repository out of reach (404)", "refused"),
-        ("repository read only", "refused"),
-        ("issue locked", "refused"),
-        ("issue moved away (403)", "refused"),
-        (SECRET, "other"),
-    ],
-)
-def test_every_skip_a_sink_gives_is_one_fixed_word(skipped: str, word: str) -> None:
-    """Each reason the sinks skip with (backend, GitHub, Slack) maps to a fixed word, a
-    service's refusal to `refused`, and anything else to `other`, never its text."""
-    assert why_not_sent(Applied.skip(skipped)) == word

@@ -32,7 +32,7 @@ from triage.metrics import Metrics
 from triage.models import Alert, EffectKind, Priority, Status, Ticket
 from triage.settings import Settings, load_settings
 from triage.sinks.aio import MAX_BODY_BYTES
-from triage.sinks.base import Effect, Target
+from triage.sinks.base import Effect, NotSent, Target
 from triage.sinks.slack import SlackSink
 from triage.view import GroupView, MemberView
 
@@ -759,6 +759,51 @@ async def test_any_refusal_of_a_follow_up_skips_it(
         applied = await sink.apply(effect(EffectKind.CLOSE, ref="posted"))
     assert applied.skipped == "slack refused: invalid_payload"
     assert [e["event"] for e in logs if e["log_level"] == "warning"] == ["slack.refused"]
+
+
+@pytest.mark.parametrize(
+    ("status", "answer", "reason"),
+    [
+        (404, "channel_not_found", "slack refused: channel_not_found"),
+        (400, " invalid_payload\n", "slack refused: invalid_payload"),
+        (400, "<html>password=hunter2 Ignore previous instructions</html>", "slack refused (400)"),
+        (400, "invalid_payload: token xoxb-123 in text", "slack refused (400)"),
+        (403, "Action_Prohibited", "slack refused (403)"),
+        (400, "a" * 41, "slack refused (400)"),
+        (200, '{"ok": false, "error": "not_in_channel"}', "slack refused: not_in_channel"),
+        (200, '{"ok": false, "error": "hunter2 <b>x</b>"}', "slack refused (200)"),
+    ],
+)
+async def test_a_refusal_is_said_by_slacks_error_code_alone(
+    hook: Hook, logs: list[MutableMapping[str, Any]], status: int, answer: str, reason: str
+) -> None:
+    """A refused follow-up's skip and its warning carry Slack's error code (lower-case letters
+    and `_`, at most 40) and nothing else of its answer: text that is no code (a proxy's page,
+    words quoting the request) is left out for the status; the history reads `refused`."""
+    hook.answer(status, answer)
+    async with open_sink(hook.url()) as sink:
+        applied = await sink.apply(effect(EffectKind.CLOSE, ref="posted"))
+    assert (applied.skipped, applied.why) == (reason, NotSent.REFUSED)
+    [line] = [e for e in logs if e["event"] == "slack.refused"]
+    code = reason.removeprefix("slack refused: ") if ":" in reason else None
+    assert line["error"] == code
+    assert "hunter2" not in f"{line} {applied}" and "xoxb" not in f"{line} {applied}"
+
+
+async def test_each_skip_of_the_slack_sink_says_its_word(hook: Hook) -> None:
+    """An update, an opening below the minimum priority and a follow-up of an incident not
+    posted at open are each skipped with their own word, whatever the reason's text."""
+    low = TICKET.model_copy(update={"priority": Priority.LOW})
+    async with open_sink(hook.url()) as sink:
+        update = await sink.apply(effect(EffectKind.UPDATE, ref="posted"))
+        below = await sink.apply(effect(ticket=low))
+        unposted = await sink.apply(effect(EffectKind.CLOSE, ref=None))
+    assert [update.why, below.why, unposted.why] == [
+        NotSent.UPDATES_NOT_POSTED,
+        NotSent.BELOW_MIN_PRIORITY,
+        NotSent.NOT_POSTED_AT_OPEN,
+    ]
+    assert hook.bodies() == []
 
 
 @pytest.mark.parametrize("error", ["invalid_blocks", "msg_too_long"])

@@ -20,7 +20,7 @@ from triage.incidents.store import REFUSED, Routing
 from triage.models import Alert, EffectKind
 from triage.routes import Route
 from triage.settings import KNOWN_SINKS
-from triage.sinks.base import Applied, Effect, Sink
+from triage.sinks.base import Applied, Effect, NotSent, Sink
 from triage.tracing import current_trace_id
 from triage.view import GroupView, MemberView, RedactedAlert, redact_alert, redact_ticket
 
@@ -210,29 +210,10 @@ def _gone(applied: Applied) -> bool | None:
     return False if applied.skipped is None else None
 
 
-#: A sink's skip reason (`Applied.skipped`, free text) by how it begins, as the fixed word an
-#: incident's history shows (`skipped: no route`); a service's refusal is `REFUSED`. The text
-#: itself never goes in: a refusal may quote the service's answer.
-_NOT_SENT = (
-    ("no route configured", "no route"),
-    ("no ticket reference", "no ticket"),
-    ("no issue reference", "no ticket"),
-    ("updates are not posted", "updates not posted"),
-    ("priority below", "below min priority"),
-    ("not posted at open", "not posted at open"),
-    ("closed by hand", "closed by hand"),
-    ("refused", REFUSED),
-    ("slack refused", REFUSED),
-    ("ticket gone", REFUSED),
-    ("issue ", REFUSED),  # locked, moved away, read only, gone (GitHub refused a write)
-    ("repository ", REFUSED),  # out of reach, read only
-)
-
-
 def why_not_sent(applied: Applied) -> str | None:
-    """Why a sink sent nothing, as a fixed word (None: it sent): `refused` when its service
-    refused, else what the skip was for; `other` for a reason no sink gave before."""
-    skipped = applied.skipped
-    if skipped is None:
+    """Why a sink sent nothing, as the fixed word it set (`Applied.why`; None: it sent):
+    `refused` when its service refused, else what the skip was for. The free-text reason never
+    goes in: it may be reworded, or quote the service's answer."""
+    if applied.why is None:
         return None
-    return next((word for start, word in _NOT_SENT if skipped.startswith(start)), "other")
+    return REFUSED if applied.why is NotSent.REFUSED else applied.why.value

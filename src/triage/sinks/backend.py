@@ -76,7 +76,7 @@ from triage.models import EffectKind
 from triage.secrets import TokenSource
 from triage.settings import Settings
 from triage.sinks.aio import AiohttpTransport
-from triage.sinks.base import Applied, Effect
+from triage.sinks.base import Applied, Effect, NotSent
 from triage.sinks.http import parse_retry_after, said, scrub, throttle_wait_s
 from triage.tls import client_context
 
@@ -170,10 +170,13 @@ class BackendSink:
             return await self._create(effect)
         route = self.resolve_route if effect.kind is EffectKind.CLOSE else self.update_route
         if route is None or effect.ref is None:
-            reason = "no route configured" if route is None else "no ticket reference"
+            if route is None:
+                reason, why = "no route configured", NotSent.NO_ROUTE
+            else:
+                reason, why = "no ticket reference", NotSent.NO_TICKET
             self.metrics.incr("SinkCalls", sink=self.name, outcome="skipped")
             log.info("sink.skipped", sink=self.name, effect=str(effect.kind), reason=reason)
-            return Applied.skip(reason)
+            return Applied.skip(reason, why=why)
         path = route.replace("{ref}", _segment(effect.ref))
         body = _close_body(effect) if effect.kind is EffectKind.CLOSE else _update_body(effect)
         witness = self._routes.setdefault(route, _RouteWitness())
@@ -284,7 +287,7 @@ class BackendSink:
             action="skip",
         )
         reason = f"{'ticket gone' if gone else 'refused'} ({exc.status})"
-        return Applied(skipped=reason, gone=gone)
+        return Applied.refuse(reason, gone=gone)
 
     async def aclose(self) -> None:
         await self._client.aclose()

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from types import MappingProxyType
 from typing import Protocol
 
@@ -67,22 +68,62 @@ class Effect:
     trace_id: str | None = None
 
 
+class NotSent(StrEnum):
+    """Why a sink sent nothing, as the fixed word an incident's history shows (`skipped: no
+    route`, or `refused`). A sink sets it where it decides to send nothing; the free-text
+    reason beside it (`Applied.skipped`) is for logs and may be reworded at will."""
+
+    #: The backend has no route for this effect (TRIAGE_BACKEND_UPDATE_ROUTE/RESOLVE_ROUTE).
+    NO_ROUTE = "no route"
+    #: A later effect with no ticket reference to act on.
+    NO_TICKET = "no ticket"
+    #: Slack: updates are noise in a channel.
+    UPDATES_NOT_POSTED = "updates not posted"
+    #: Slack: the incident is below TRIAGE_SLACK_MIN_PRIORITY.
+    BELOW_MIN_PRIORITY = "below min priority"
+    #: Slack: a follow-up of an incident whose opening was not posted.
+    NOT_POSTED_AT_OPEN = "not posted at open"
+    #: GitHub: a person closed the issue within TRIAGE_GITHUB_HAND_CLOSED_HOLD_S.
+    CLOSED_BY_HAND = "closed by hand"
+    #: The sink's service refused the effect (or GitHub refused as much lately).
+    REFUSED = "refused"
+
+
 @dataclass(frozen=True, slots=True)
 class Applied:
     """What a sink did with one effect: carried it out (`ref`: the ticket reference, for OPEN,
     and for a later effect if it changed: a moved issue, a new one for a re-fire of a deleted
-    one), or sent nothing (`skipped` says why). `gone`: the ticket is out of reach for good
-    (deleted, its repository archived, moved where the token may not write), so the incident
-    records it and its later updates and closes do not call this sink again; only a re-fire
-    does, which may open a new ticket."""
+    one), or sent nothing: `why` says so in a fixed word (`Applied.skip`, `Applied.refuse`),
+    `skipped` in free text for logs. `gone`: the ticket is out of reach for good (deleted, its
+    repository archived, moved where the token may not write), so the incident records it and
+    its later updates and closes do not call this sink again; only a re-fire does, which may
+    open a new ticket."""
 
     ref: str | None = None
     skipped: str | None = None
     gone: bool = False
+    why: NotSent | None = None
+
+    def __post_init__(self) -> None:
+        # The history reads the word, never the text: a skip without one would read as sent.
+        if (self.skipped is None) != (self.why is None):
+            raise ValueError("a skip says both its reason and its word (Applied.skip/refuse)")
 
     @classmethod
-    def skip(cls, reason: str) -> Applied:
-        return cls(skipped=reason)
+    def skip(cls, reason: str, *, why: NotSent) -> Applied:
+        """Nothing sent, by the sink's own choice (`why`); `reason` is for the logs."""
+        return cls(skipped=reason, why=why)
+
+    @classmethod
+    def refuse(cls, reason: str, *, gone: bool = False, ref: str | None = None) -> Applied:
+        """Nothing (or not all) sent: the sink's service refused the effect. `ref`: the
+        ticket's new reference when the refusal came from where it moved."""
+        return cls(ref=ref, skipped=reason, gone=gone, why=NotSent.REFUSED)
+
+    @property
+    def refused(self) -> bool:
+        """Whether the sink's service refused the effect (rather than the sink skipping it)."""
+        return self.why is NotSent.REFUSED
 
 
 class Sink(Protocol):

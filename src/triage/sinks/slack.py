@@ -90,7 +90,7 @@ from triage.metrics import Metrics
 from triage.models import EffectKind, Priority
 from triage.settings import Settings
 from triage.sinks.aio import AiohttpTransport
-from triage.sinks.base import Applied, Effect
+from triage.sinks.base import Applied, Effect, NotSent
 from triage.sinks.http import parse_retry_after, said, scrub, throttle_wait_s
 from triage.tls import client_context
 
@@ -220,12 +220,15 @@ class SlackSink:
 
     async def apply(self, effect: Effect) -> Applied:
         if effect.kind is EffectKind.UPDATE:  # every update window: too common for info
-            return self._skip(effect, "updates are not posted", quiet=True)
+            return self._skip(
+                effect, "updates are not posted", NotSent.UPDATES_NOT_POSTED, quiet=True
+            )
         if effect.kind is EffectKind.OPEN:
             if effect.ticket.priority.rank > self.min_priority.rank:
-                return self._skip(effect, f"priority below {self.min_priority.value}")
+                below = f"priority below {self.min_priority.value}"
+                return self._skip(effect, below, NotSent.BELOW_MIN_PRIORITY)
         elif effect.ref is None:  # the OPEN was not posted here: nothing to follow up
-            return self._skip(effect, "not posted at open")
+            return self._skip(effect, "not posted at open", NotSent.NOT_POSTED_AT_OPEN)
         try:
             if effect.kind is EffectKind.OPEN:
                 await self._post_open(effect)
@@ -256,24 +259,26 @@ class SlackSink:
         await self._post(plain_message(effect), effect)
 
     def _refused(self, effect: Effect, exc: SinkRejectedError) -> Applied:
-        """The one line that says why Slack heard nothing of this effect, and the skip."""
+        """The one line that says why Slack heard nothing of this effect, and the refusal: by
+        Slack's error code alone (`_error_code`), never the text of its answer."""
+        code = _error_code(exc.detail)
         log.warning(
-            "slack.refused",
-            effect=str(effect.kind),
-            status=exc.status,
-            error=exc.detail,
-            action="skip",
+            "slack.refused", effect=str(effect.kind), status=exc.status, error=code, action="skip"
         )
-        return Applied.skip(f"slack refused: {exc.detail or exc}")
+        if code is not None:
+            return Applied.refuse(f"slack refused: {code}")
+        if exc.status is not None:
+            return Applied.refuse(f"slack refused ({exc.status})")
+        return Applied.refuse("slack refused")
 
     async def aclose(self) -> None:
         await self._client.aclose()
 
-    def _skip(self, effect: Effect, reason: str, *, quiet: bool = False) -> Applied:
+    def _skip(self, effect: Effect, reason: str, why: NotSent, *, quiet: bool = False) -> Applied:
         self.metrics.incr("SinkCalls", sink=self.name, outcome="skipped")
         emit = log.debug if quiet else log.info
         emit("sink.skipped", sink=self.name, effect=str(effect.kind), reason=reason)
-        return Applied.skip(reason)
+        return Applied.skip(reason, why=why)
 
     def _webhook(self, effect: Effect) -> tuple[str, str]:
         """The webhook URL for `effect` and its host (the only part that may be logged)."""
@@ -413,6 +418,17 @@ class SlackSink:
             status=status,
             detail=reason,
         )
+
+
+#: Slack's error codes (`channel_not_found`, `invalid_payload`): lower-case words joined by `_`.
+_ERROR_CODE = re.compile(r"[a-z_]{1,40}")
+
+
+def _error_code(detail: str) -> str | None:
+    """Slack's error code in a refusal's `detail`, or None when the answer is no code (an HTML
+    page from a proxy, text that quotes the request): only a code goes into logs and skips."""
+    code = detail.strip()
+    return code if _ERROR_CODE.fullmatch(code) else None
 
 
 #: Webhook URLs remembered as posted to (`SlackSink._alone`), at most.

@@ -67,6 +67,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from typing import Any, Literal
 from urllib.parse import quote
@@ -80,7 +81,7 @@ from triage.metrics import Metrics
 from triage.models import EffectKind
 from triage.ratelimit import Budgets, LocalBudgets
 from triage.settings import Settings
-from triage.sinks.base import Applied, Effect
+from triage.sinks.base import Applied, Effect, NotSent
 from triage.sinks.github.access import ACCESS_HINT, RepositoryAccess
 from triage.sinks.github.api import GitHubApi, count_field, record
 from triage.sinks.github.digest import StormDigest, create_budgets
@@ -187,7 +188,7 @@ class GitHubSink:
             return await self._open(effect)
         ref = IssueRef.parse(effect.ref) if effect.ref else None
         if ref is None:
-            return self._skip(effect, "no issue reference", ref=effect.ref)
+            return self._skip(effect, "no issue reference", NotSent.NO_TICKET, ref=effect.ref)
         still_refused = self._still_refused(ref, effect)
         if still_refused is not None:
             return still_refused
@@ -229,7 +230,7 @@ class GitHubSink:
             action="skip",
             hint=ACCESS_HINT[404],
         )
-        return Applied(skipped=f"repository out of reach ({exc.status})"), "refused"
+        return Applied.refuse(f"repository out of reach ({exc.status})"), "refused"
 
     def _still_refused(self, ref: IssueRef, effect: Effect) -> tuple[Applied, Outcome] | None:
         """The effect skipped without asking GitHub, when GitHub refused as much lately: any
@@ -242,8 +243,8 @@ class GitHubSink:
             reason, gone = "issue locked", False
         else:
             return None
-        self._skip(effect, reason, repository=ref.repository, issue=ref.number)
-        return Applied(skipped=reason, gone=gone), "refused"
+        self._log_skip(effect, reason, repository=ref.repository, issue=ref.number)
+        return Applied.refuse(reason, gone=gone), "refused"
 
     def _moved_away(self, ref: IssueRef, effect: Effect, exc: SinkRejectedError) -> str | None:
         """Why a 403 refused an issue outside the route's repository: "moved_away" (transferred
@@ -275,7 +276,7 @@ class GitHubSink:
             if effect.kind is EffectKind.REOPEN:
                 return await self._reopen_as_new(moved, effect, "issue_moved_away", exc)
             applied, outcome = self._refused(effect, moved, "moved_away", exc)
-            return Applied(issue_url(issue), skipped=applied.skipped, gone=True), outcome
+            return replace(applied, ref=issue_url(issue), gone=True), outcome
 
     async def _carry_out(
         self, ref: IssueRef, issue: dict[str, Any], effect: Effect, *, moved: bool
@@ -292,7 +293,9 @@ class GitHubSink:
                 closed_by=closer,
                 closed_at=issue.get("closed_at"),
             )
-            return self._skip(effect, "closed by hand within the hold", issue=ref.number)
+            return self._skip(
+                effect, "closed by hand within the hold", NotSent.CLOSED_BY_HAND, issue=ref.number
+            )
         closed = issue.get("state") == "closed"
         commented = True
         if effect.kind is EffectKind.UPDATE:
@@ -325,7 +328,7 @@ class GitHubSink:
             await self._comment_once(ref, issue, text.reopen_comment(effect), effect)
         new_ref = issue_url(issue) if moved else None
         if not commented:  # an update is its comment: nothing of it went out
-            return Applied(new_ref, skipped="issue locked"), "refused"
+            return Applied.refuse("issue locked", ref=new_ref), "refused"
         return Applied(new_ref), "ok"
 
     async def _reopen_as_new(
@@ -363,7 +366,7 @@ class GitHubSink:
         elif why == "locked":
             self._locked.note(issue_key(ref))
         reason = f"issue {why.replace('_', ' ')} ({exc.status})"
-        return Applied(skipped=reason, gone=why in _FOR_GOOD), "refused"
+        return Applied.refuse(reason, gone=why in _FOR_GOOD), "refused"
 
     async def _open(self, effect: Effect) -> tuple[Applied, Outcome]:
         repository = self._repository(effect)
@@ -445,9 +448,14 @@ class GitHubSink:
             log.warning("github.team_labels_bounded", teams=TEAM_LABELS)
         return False
 
-    def _skip(self, effect: Effect, reason: str, **fields: Any) -> tuple[Applied, Outcome]:
+    def _skip(
+        self, effect: Effect, reason: str, why: NotSent, **fields: Any
+    ) -> tuple[Applied, Outcome]:
+        self._log_skip(effect, reason, **fields)
+        return Applied.skip(reason, why=why), "skipped"
+
+    def _log_skip(self, effect: Effect, reason: str, **fields: Any) -> None:
         log.info("sink.skipped", sink=self.name, effect=str(effect.kind), reason=reason, **fields)
-        return Applied.skip(reason), "skipped"
 
     def _repository(self, effect: Effect) -> str:
         repository = effect.target.repository or self.settings.github_repository
@@ -469,7 +477,7 @@ class GitHubSink:
         """Post `body` unless a comment with this effect's marker is already there; False
         when the issue is locked to us (the rest of a close or reopen still goes ahead)."""
         if self._known_locked(ref, issue):
-            self._skip(effect, "issue locked", issue=ref.number)
+            self._log_skip(effect, "issue locked", issue=ref.number)
             return False
         marker = text.effect_marker(effect.idempotency_key)
         total = count_field(issue, "comments")
