@@ -15,7 +15,9 @@ Identity, checkly: the check's id (`check_id`); an SSL expiry notice (ALERT_SSL)
 incident of the check.
 States, statuscake (`Status`): Down fires, Up resolves.
 States, betterstack (`event`): started fires, resolved resolves, acknowledged changes no
-ticket; a monitor's webhook (created, paused …) is no alert (Skipped).
+ticket; a monitor's webhook (created, paused …) and the on-call change webhook (an
+`on_call_calendar` resource with no `event`: betterstack.com/docs/uptime/webhooks) are no
+alert (Skipped).
 States, betterstack-errors: `betterstack_errors`.
 States, uptimerobot (`alertType`, else `alertTypeFriendlyName`): 1 (Down) fires, 2 (Up)
 resolves, 3 (an SSL certificate or domain about to expire) fires its own incident, which no
@@ -154,14 +156,32 @@ def matches_betterstack(payload: dict[str, Any]) -> bool:
         and isinstance(data.get("type"), str)
         and isinstance(data.get("attributes"), dict)
         and "id" in data
-        and (isinstance(payload.get("event"), str) or betterstack_errors.matches(data))
+        and (
+            isinstance(payload.get("event"), str)
+            or betterstack_errors.matches(data)
+            or _bs_on_call(data)
+        )
     )
+
+
+#: The on-call change webhook's resource: the on-call schedule, sent with no `event`.
+_BS_ON_CALL = "on_call_calendar"
+
+
+def _bs_on_call(data: dict[str, Any]) -> bool:
+    kind = data.get("type")
+    return isinstance(kind, str) and kind.strip().lower() == _BS_ON_CALL
 
 
 def normalize_betterstack(payload: dict[str, Any]) -> Normalized:
     data = common.obj(payload.get("data"), "data", required=True)
     if "event" not in payload and betterstack_errors.matches(data):
         return betterstack_errors.normalize(data, payload)
+    if "event" not in payload and _bs_on_call(data):
+        # Names the schedule by id only: its attributes are people's names, e-mail and phones.
+        schedule = common.short(common.ident(data.get("id"), "data.id"), 64)
+        detail = f"betterstack on-call change of schedule {schedule} is not an alert"
+        return Normalized((), (Skipped(BETTERSTACK, "unsupported_resource", detail),))
     kind = (common.line(data.get("type"), "data.type", 64) or "").lower()
     incident_id = common.ident(data.get("id"), "data.id")
     event = (common.line(payload.get("event"), "event", 64) or "").lower()
