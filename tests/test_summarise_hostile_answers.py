@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import json
+import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -21,10 +22,11 @@ from triage.demo.converse import ConverseServer, converse_reply
 from triage.demo.model import ChatServer, Reply, completion
 from triage.logs import configure_logging
 from triage.metrics import Metrics
-from triage.models import Alert, Status, Ticket
+from triage.models import Alert, Priority, Status, Ticket
 from triage.redact import Redactor
 from triage.settings import Settings
 from triage.summarise import FallbackSummariser, build_summariser
+from triage.summarise.base import DESCRIPTION_CHARS, MAX_STEPS, STEP_CHARS, TITLE_CHARS
 from triage.summarise.deterministic import DeterministicSummariser
 from triage.view import redact_ticket
 
@@ -201,3 +203,115 @@ async def test_an_answer_empty_once_cleaned_is_answered_by_the_fallback(
     assert metrics.counter("LLMCalls", outcome="ok") == 0
     [line] = [e for e in events(logs) if e["event"] == "summariser.fallback"]
     assert line["reason"] == "invalid_fields"
+
+
+# --- fields out of bounds: cut, mapped, or the fallback -------------------------------------
+
+#: A word the model's answers hold: no log line may.
+CANARY = "zq-canary-4711"
+MODEL = "model"
+
+
+def _answer(**fields: Any) -> str:
+    return json.dumps({**TICKET, "description": f"Errors on web-1 ({CANARY}).", **fields})
+
+
+OUT_OF_BOUNDS = [
+    pytest.param(_answer(title="Checkout fails " * 70_000), MODEL, id="title-1MB"),
+    pytest.param(_answer(steps=["Check web-1"] * 10_000), MODEL, id="steps-10000"),
+    pytest.param(_answer(steps=["Check web-1 " * 8_500]), MODEL, id="step-100KB"),
+    pytest.param(_answer(description="Errors. " * 125_000), MODEL, id="description-1MB"),
+    pytest.param(_answer(priority="CRITICAL"), MODEL, id="priority-CRITICAL"),
+    pytest.param(_answer(priority="urgent"), MODEL, id="priority-urgent"),
+    pytest.param(_answer(priority="p1"), MODEL, id="priority-p1"),
+    pytest.param(_answer(priority=None), MODEL, id="priority-null"),
+    pytest.param(_answer(priority=["critical"]), MODEL, id="priority-list"),
+    pytest.param(_answer().replace('"high"', "NaN"), MODEL, id="priority-NaN"),
+    pytest.param(
+        json.dumps({k: v for k, v in json.loads(_answer()).items() if k != "priority"}),
+        MODEL,
+        id="priority-missing",
+    ),
+    pytest.param(f"```json\n{_answer()}\n```", MODEL, id="fenced"),
+    pytest.param(f"Sure:\n```json\n{_answer()}\n```\nAnything else?", MODEL, id="fence-in-prose"),
+    pytest.param(_answer() + "\n" + _answer(title="Second"), MODEL, id="two-objects"),
+    pytest.param(
+        _answer(route="pager", fingerprint="x", team="other", sinks=["slack"], labels={}),
+        MODEL,
+        id="extra-keys",
+    ),
+    pytest.param(json.dumps({"ticket": json.loads(_answer())}), MODEL, id="nested-ticket"),
+    pytest.param(_answer(title=42), "invalid_fields", id="title-number"),
+    pytest.param(_answer(title=["a", "b"]), "invalid_fields", id="title-list"),
+    pytest.param(_answer(description=None), "invalid_fields", id="description-null"),
+    pytest.param(_answer(description={"text": CANARY}), "invalid_fields", id="description-obj"),
+    pytest.param(_answer(steps={"a": CANARY}), "invalid_fields", id="steps-object"),
+    pytest.param(_answer(steps=[CANARY, 1, None]), "invalid_fields", id="steps-mixed"),
+    pytest.param(
+        _answer().replace('"Checkout API 5xx on web-1"', "NaN"), "invalid_fields", id="title-NaN"
+    ),
+    pytest.param(
+        _answer(title="Check\x00out", description=f"a\x00b {CANARY}", steps=["c\x00d"]),
+        MODEL,
+        id="null-bytes",
+    ),
+    pytest.param(
+        _answer(
+            title="Check\x1b[31mout\x07",
+            description=f"a\x1b]8;;https://evil.example\x07b\x7f\x85 {CANARY}",
+            steps=["c\x08d\x1b[2J", "e\u2028f"],
+        ),
+        MODEL,
+        id="control-characters",
+    ),
+    pytest.param(
+        _answer(
+            title="Check \u202eout\u202c \u2066x\u2069",
+            description=f"a\u202eb\u200f\u061c {CANARY}",
+            steps=["c\u202dd", "\u2067e"],
+        ),
+        MODEL,
+        id="bidi-overrides",
+    ),
+    pytest.param(
+        _answer(title="Checkout\ud800 fails", description="a\udfff b", steps=["c\ud83d d"]),
+        MODEL,
+        id="lone-surrogates",
+    ),
+    pytest.param(f"{CANARY} " + "[" * 100_000 + "]" * 100_000, "invalid_json", id="deep-json"),
+    pytest.param(f"I think {CANARY} is fine.", "invalid_json", id="prose-only"),
+    pytest.param(json.dumps([json.loads(_answer())]), "invalid_fields", id="array"),
+]
+
+#: What a published ticket may hold of the characters a reader cannot see or that move text.
+_UNSEEN = ("Cc", "Cf", "Co", "Cs", "Zl", "Zp")
+
+
+@pytest.mark.parametrize(("content", "outcome"), OUT_OF_BOUNDS)
+async def test_an_answer_out_of_bounds_is_cut_mapped_or_answered_by_the_fallback(
+    model: Model, logs: io.StringIO, content: str, outcome: str
+) -> None:
+    """Every field out of bounds (a 1 MB title, 10,000 steps, a 100 KB step, priorities in
+    other words or none, a fence, two objects, extra keys, a wrapper, other types, NaN, null
+    bytes, controls, bidi overrides, lone surrogates) is the model's ticket cut, cleaned and
+    mapped to the contract, or the deterministic ticket with one `summariser.fallback` line
+    naming why; no log line holds the answer's words, and the priority stays one step from the
+    severity's default."""
+    model.queue(content)
+    ticket, metrics = await ticket_from(model)
+    fallbacks = [e for e in events(logs) if e["event"] == "summariser.fallback"]
+    if outcome == MODEL:
+        assert metrics.counter("SummarizationFailures") == 0 and fallbacks == []
+        assert len(ticket.title) <= TITLE_CHARS
+        assert len(ticket.description) <= DESCRIPTION_CHARS + 300  # the priority's note
+        assert 1 <= len(ticket.steps) <= MAX_STEPS
+        assert all(len(step) <= STEP_CHARS for step in ticket.steps)
+        unseen = {c for c in published(ticket) if unicodedata.category(c) in _UNSEEN} - {"\n"}
+        assert not unseen and "\n" not in ticket.title + "".join(ticket.steps)
+        assert ticket.priority in (Priority.LOW, Priority.MEDIUM, Priority.HIGH)
+        assert "evil.example" not in published(ticket)
+    else:
+        assert ticket == deterministic()
+        assert metrics.counter("LLMFallbacks", reason=outcome) == 1
+        assert [line["reason"] for line in fallbacks] == [outcome]
+    assert CANARY not in logs.getvalue()

@@ -4,10 +4,11 @@ Structured output makes most answers one clean JSON object, but not every server
 (Ollama and older vLLM ignore `json_schema`; Bedrock has none), and small models then answer in
 near misses: prose before or after the object, a fence that is not at the start, "High" or
 "P1" for a priority, the steps as one string, a description as a list of paragraphs, a key of
-their own, more steps or text than a ticket holds. Each is read here as the ticket it plainly
-is, instead of throwing the whole answer away for the deterministic ticket. What the contract
-cannot read (no object at all, a missing description or steps, fields of another type) stays
-invalid, and `contain()` still checks whatever is read, exactly as it checks a clean answer.
+their own, more steps or text than a ticket holds, half a UTF-16 pair ("\\ud800") in a text.
+Each is read here as the ticket it plainly is, instead of throwing the whole answer away for
+the deterministic ticket. What the contract cannot read (no object at all, a missing
+description or steps, fields of another type) stays invalid, and `contain()` still checks
+whatever is read, exactly as it checks a clean answer.
 """
 
 from __future__ import annotations
@@ -36,6 +37,9 @@ _LENIENT_CHARS = 256 * 1024
 _CONTRACT_KEYS = frozenset({"title", "priority", "description", "steps"})
 #: A step list written as one string: one step per line, a list marker ("1.", "-") dropped.
 _STEP_MARK = re.compile(r"^\s*(?:\d{1,2}[.)]|[-*•])\s+")
+#: Half a UTF-16 pair, alone: JSON writes it ("\ud800"), but it is no character, no sink can
+#: encode it, and pydantic refuses a string holding one.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def draft(text: str) -> TicketDraft:
@@ -119,10 +123,12 @@ def _fields(found: Any) -> Any:
 
 
 def _line(value: Any, limit: int) -> Any:
-    """A string cut to `limit` characters (a title past it ends in an ellipsis); an empty
-    title is left empty for the alert's own (`contain`); other types stay as they are."""
+    """A string without lone surrogates, cut to `limit` characters (a title past it ends in an
+    ellipsis); an empty title is left empty for the alert's own (`contain`); other types stay
+    as they are."""
     if not isinstance(value, str):
         return value
+    value = _LONE_SURROGATE.sub("", value)
     # Whole words: the first 38 characters of a 40-character secret would not look like one.
     return cut(value.strip(), limit, ellipsis=True, whole_words=True)
 
