@@ -3,6 +3,7 @@ server in process over loopback against a SQLite store."""
 
 from __future__ import annotations
 
+import html
 import re
 import time
 from collections.abc import AsyncIterator
@@ -70,7 +71,7 @@ def _csrf(form: httpx2.Response) -> str:
 def _return_field(form: httpx2.Response) -> str:
     found = re.search(r'name=next value="([^"]*)"', form.text)
     assert found is not None, form.text
-    return found.group(1)
+    return html.unescape(found.group(1))
 
 
 async def _incident(store: SQLiteStore) -> str:
@@ -199,3 +200,90 @@ async def test_the_login_form_of_a_page_that_is_no_incident_returns_to_the_statu
         with_bearer = await client.get("/incidents/abcdef", headers=BEARER)
     assert _return_field(marked) == "/" and _return_field(upper) == "/"
     assert with_bearer.status_code == 404  # a bearer token is no browser: no form
+
+
+async def test_logging_in_from_a_filtered_page_keeps_its_filter(store: SQLiteStore) -> None:
+    """Someone on `/?source=grafana&priority=high` whose session ended logs in and lands on
+    that filtered page, not on `/`: the form carries the page's own filter (its empty fields
+    left out), the answer sends the browser back to it, and it opens filtered, logged in."""
+    ended = Auth(TOKEN, wall_clock=lambda: time.time() - SESSION_S - 60).session()
+    async with serving(store) as client:
+        form = await client.get(
+            "/?search=&team=&source=grafana&priority=high",
+            headers={"Cookie": f"{SESSION_COOKIE}={ended}"},
+        )
+        assert "Your session ended" in form.text
+        assert _return_field(form) == "/?source=grafana&priority=high"
+        with capture_logs() as logs:
+            answer = await client.post(
+                "/login", data={"token": TOKEN, "csrf": _csrf(form), "next": _return_field(form)}
+            )
+        assert answer.status_code == 303
+        assert answer.headers["location"] == "/?source=grafana&priority=high"
+        page = await client.get(answer.headers["location"])
+    assert page.status_code == 200 and "type=password" not in page.text
+    assert re.search(r'name=source value="?grafana"?', page.text), page.text
+    assert not [line for line in logs if line["event"] == "status_page.return_path_refused"]
+
+
+#: Filters a login form may carry, what it sends the browser back to: only the page's own
+#: parameters, percent-encoded again (a slash in a value stays in the query), each once
+#: (`match` may repeat), never a line end or a control character, never past the bound.
+FILTERED = [
+    ("/?source=grafana&next=//evil.example", "/?source=grafana"),
+    ("/?next=https://evil.example", "/"),
+    ("/?source=%2F%2Fevil.example", "/?source=%2F%2Fevil.example"),
+    ("/?source=//evil.example", "/?source=%2F%2Fevil.example"),
+    ("/?search=<script>alert(1)</script>", "/?search=%3Cscript%3Ealert%281%29%3C%2Fscript%3E"),
+    ("/?search=disk full", "/?search=disk%20full"),
+    ("/?source=graf%0D%0Aana", "/"),
+    ("/?source=grafana%0ASet-Cookie:%20triage_session=x", "/"),
+    ("/?source=grafana\r\nSet-Cookie: triage_session=x", "/"),
+    ("/?team=ops%00", "/"),
+    ("/?team=%E2%80%AEevil", "/"),
+    ("/?source=grafana&source=sentry", "/?source=grafana"),
+    ("/?match=env%3Dprod&match=team%3Dops", "/?match=env%3Dprod&match=team%3Dops"),
+    ("/?source=grafana#//evil.example", "/"),
+    ("//evil.example/?source=grafana", "/"),
+    ("/incidents/abc?source=grafana", "/"),
+    ("/?", "/"),
+    ("/?source=" + "a" * 4096, "/"),
+]
+
+
+@pytest.mark.parametrize(("given", "back"), FILTERED)
+async def test_a_login_keeps_only_the_pages_own_filter_encoded_again(
+    store: SQLiteStore, given: str, back: str
+) -> None:
+    """A return target with a query keeps only the status page's own filter parameters,
+    percent-encoded again, on `/` alone: the login lands there, with one log line (its length
+    only) when that is not what was posted (none for the form's own); a refused login's form
+    carries the same."""
+    async with serving(store) as client:
+        form = await client.get("/")
+        with capture_logs() as logs:
+            answer = await client.post(
+                "/login", data={"token": TOKEN, "csrf": _csrf(form), "next": given}
+            )
+        wrong = await client.post(
+            "/login", data={"token": "x" * 40, "csrf": _csrf(form), "next": given}
+        )
+    location = answer.headers["location"]
+    assert answer.status_code == 303 and location == back
+    assert "\r" not in location and "\n" not in location and "//" not in location
+    refused = [line for line in logs if line["event"] == "status_page.return_path_refused"]
+    assert [line["chars"] for line in refused] == ([] if given == back else [len(given)])
+    assert "evil" not in str(refused)
+    assert _return_field(wrong) == back
+
+
+async def test_a_filtered_page_asked_for_with_a_hostile_query_carries_only_its_filter(
+    store: SQLiteStore,
+) -> None:
+    """The login form of `/` asked for with parameters of another page, a line end or a
+    control character in a value carries only the page's own, clean filter (else `/`)."""
+    async with serving(store) as client:
+        mixed = await client.get("/?next=//evil.example&source=grafana&team=a%0D%0Ab")
+        bare = await client.get("/?next=//evil.example")
+    assert _return_field(mixed) == "/?source=grafana"
+    assert _return_field(bare) == "/"

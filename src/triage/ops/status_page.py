@@ -15,8 +15,9 @@ Content-Security-Policy allows no script at all and only this page's own style, 
 answer of the port says `Cache-Control: no-store` and `nosniff` (`ops/http_server.py`).
 
 Without credentials the page is a login form (see `ops/api.py` for the session and CSRF rules)
-that returns to the page asked for: `/`, or the incident's page a Slack link named
-(`_return_path`: never another site or path).
+that returns to the page asked for: `/` with its filter (only the page's own parameters,
+encoded again), or the incident's page a Slack link named (`_return_path`: never another site
+or path).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ import time
 from datetime import datetime, timedelta
 from html import escape
 from typing import Any
-from urllib.parse import parse_qs, parse_qsl, quote, urlsplit
+from urllib.parse import parse_qs, parse_qsl, quote, urlencode, urlsplit
 
 import structlog
 
@@ -118,7 +119,9 @@ class StatusPage:
             # A session cookie the page no longer takes: said, or the operator who was
             # reading the page a moment ago would wonder whether the token was rotated.
             ended = _SESSION_ENDED if cookies(request).get(SESSION_COOKIE) else ""
-            return self._login_form(request, note=ended, back="/")
+            # The login returns here, filtered as it was (`_return_path` keeps the filter).
+            back = _return_path(f"/?{request.query}") if request.query else None
+            return self._login_form(request, note=ended, back=back or "/")
         try:
             keep, typed = _page_filter(request, self.view.clock())
         except ValueError as exc:
@@ -501,10 +504,40 @@ def _breaker(breaker: CircuitBreaker) -> str:
 _RETURN_PATH = re.compile(rf"/(?:incidents/[0-9a-f]{{1,{_FINGERPRINT_CHARS}}})?")
 
 
+#: The longest return target a login keeps (a filter past it is not worth a long URL).
+_RETURN_CHARS = 2048
+
+
 def _return_path(target: str) -> str | None:
-    """`target` when it is a page of this site's own a login may send the browser back to
-    (`/`, `/incidents/<hex>`, exactly: no query, no percent-encoding, no line end); else None."""
-    return target if _RETURN_PATH.fullmatch(target) else None
+    """The page of this site's own a login may send the browser back to, from `target`: `/`
+    or `/incidents/<hex>`, exactly (no percent-encoding, no line end in the path), and for `/`
+    its filter (`_page_query`: the page's own parameters, encoded again); else None."""
+    if len(target) > _RETURN_CHARS:
+        return None
+    path, asked, query = target.partition("?")
+    if not _RETURN_PATH.fullmatch(path):
+        return None
+    if not asked:
+        return path
+    if path != "/" or "#" in query:
+        return None
+    kept = _page_query(query)
+    return f"/?{kept}" if kept else "/"
+
+
+def _page_query(query: str) -> str:
+    """The status page's filter in `query`, percent-encoded again (a `/`, a line end or a `#`
+    cannot survive as itself): only its own parameters, each once (`match` may repeat), not
+    the empty ones a form sends; a value with a control or format character (a line end, a
+    bidi override) is left out."""
+    kept: list[tuple[str, str]] = []
+    for name, value in parse_qsl(query, errors="replace"):
+        if name not in _PAGE_FILTERS or not value.strip() or not value.isprintable():
+            continue
+        if name != "match" and any(name == seen for seen, _ in kept):
+            continue
+        kept.append((name, value))
+    return urlencode(kept, quote_via=quote)
 
 
 def _same_origin(request: Request) -> bool:
