@@ -257,7 +257,10 @@ def test_the_oracle_tells_a_wrapped_crash_and_garbage_from_a_clean_answer() -> N
     body = (PAYLOADS / "generic/firing.json").read_text(encoding="utf-8")
     (alert,) = normalize_body(body).alerts
     assert _alert_problem(alert, body) is None
-    too_long = alert.model_copy(update={"identity": {"k": "v" * (common.IDENTITY_MAX + 1)}})
+    # The model holds every identity to its limit; only model_construct skips it.
+    too_long = Alert.model_construct(
+        **{**dict(alert), "identity": {"k": "v" * (common.IDENTITY_MAX + 1)}}
+    )
     assert "identity" in (_alert_problem(too_long, body) or "")
     python_none = alert.model_copy(update={"title": "Disk of None is full"})
     assert "Python repr" in (_alert_problem(python_none, body) or "")
