@@ -108,6 +108,32 @@ def test_redrive_moves_every_dead_letter_back(queues: Queues, dlq: Dlq) -> None:
     assert bodies(queues, queues.dlq_url) == []
 
 
+def test_redrive_asked_of_sqs_moves_by_batches_where_sqs_has_no_move_task(
+    queues: Queues, dlq: Dlq
+) -> None:
+    """`--sqs-move` on an endpoint without StartMessageMoveTask (moto) says so and still
+    moves every letter, by batches."""
+    sent = [json.dumps({"title": f"alert {i}"}) for i in range(3)]
+    fill_dlq(queues, *sent)
+    result = dlq("redrive", "--sqs-move")
+    assert result.returncode == 0, result.stderr
+    assert "no SQS message move task: moving dead letters by batches" in result.stderr
+    assert sorted(bodies(queues, queues.url)) == sorted(sent)
+
+
+@pytest.mark.parametrize("args", [["redrive", "--max", "5"], ["peek"]], ids=["max", "peek"])
+def test_sqs_move_is_refused_where_a_move_task_cannot_do_it(
+    args: list[str], queues: Queues, dlq: Dlq
+) -> None:
+    """`--sqs-move` with `--max` (a move task cannot stop after N) or with peek is a usage
+    error (exit 2) that moves nothing."""
+    fill_dlq(queues, GOOD)
+    result = dlq(*args, "--sqs-move")
+    assert result.returncode == 2
+    assert "--sqs-move is for a whole redrive" in result.stderr
+    assert bodies(queues, queues.url) == []
+
+
 def test_redrive_stopped_half_way_loses_nothing(queues: Queues, dlq: Dlq) -> None:
     """A redrive that stops after 7 of 15 leaves every message in exactly one of the two queues."""
     sent = [json.dumps({"title": f"alert {i}"}) for i in range(15)]

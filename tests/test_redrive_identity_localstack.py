@@ -125,10 +125,27 @@ def test_sqs_move_task_keeps_the_gateway_stamp(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    """`triage dlq redrive` with no --max starts SQS's StartMessageMoveTask, which keeps a
+    """`triage dlq redrive --sqs-move` starts SQS's StartMessageMoveTask, which keeps a
     message's attributes: the gateway's stamp, and with it the message's identity, survive."""
     _dead(queues, json.dumps({"title": "stamped"}), **{GATEWAY_ID_ATTRIBUTE: GW})
-    result = _dlq(queues, tmp_path, monkeypatch, capsys, "redrive")
+    result = _dlq(queues, tmp_path, monkeypatch, capsys, "redrive", "--sqs-move")
     assert result.returncode == 0, result.stderr
     assert "started SQS message move task" in result.stderr
     assert _arrived(queues).identity == GW
+
+
+def test_a_whole_redrive_moves_by_batches_so_a_plain_letter_keeps_its_identity(
+    queues: Queues,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`triage dlq redrive` with no --max, where SQS has a move task, still moves by batches:
+    a letter queued with no stamp (plain send-message) carries its old MessageId over, which
+    SQS's move task would lose (its copies are new messages)."""
+    old = _dead(queues, json.dumps({"title": "plain"}))
+    result = _dlq(queues, tmp_path, monkeypatch, capsys, "redrive")
+    assert result.returncode == 0, result.stderr
+    assert "move task" not in result.stderr
+    message = _arrived(queues)
+    assert message.identity == old and message.attributes[REDRIVEN_FROM_ATTRIBUTE] == old

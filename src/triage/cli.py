@@ -135,6 +135,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     dlq.add_argument("--dry-run", action="store_true", help="redrive: only say what would move")
     dlq.add_argument(
+        "--sqs-move",
+        action="store_true",
+        help="redrive: have SQS move every letter (StartMessageMoveTask): quicker for a large "
+        "DLQ, but a letter queued without an identity (plain `aws sqs send-message`) is counted "
+        "again; not with --max",
+    )
+    dlq.add_argument(
         "--dlq-url", help="default: the DLQ of ALERT_TRIAGE_QUEUE_URL's redrive policy"
     )
 
@@ -677,6 +684,12 @@ async def _dlq(settings: Settings, args: argparse.Namespace) -> int:
 
     settings.require("queue_url")
     assert settings.queue_url is not None
+    if args.sqs_move and (args.action != "redrive" or args.max is not None):
+        _err(
+            "triage: dlq: --sqs-move is for a whole redrive: SQS's move task cannot stop "
+            "after --max letters, nor peek"
+        )
+        return 2
     aws = Aws(settings, ONE_SHOT)
     try:
         sqs = await aws.client("sqs")
@@ -702,6 +715,7 @@ async def _dlq(settings: Settings, args: argparse.Namespace) -> int:
             queue_arn,
             args.max or 10**9,
             args.dry_run,
+            sqs_move=args.sqs_move,
         )
     except AWS_CALL_ERRORS as exc:
         if _aws_configuration_problem(exc):

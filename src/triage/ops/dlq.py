@@ -209,9 +209,13 @@ async def redrive(
     queue_arn: str,
     max_messages: int,
     dry_run: bool,
+    *,
+    sqs_move: bool = False,
 ) -> int:
     """Move up to `max_messages` dead letters back; returns how many were moved (or would be)."""
-    done = await redrive_counted(sqs, queue_url, dlq_url, dlq_arn, queue_arn, max_messages, dry_run)
+    done = await redrive_counted(
+        sqs, queue_url, dlq_url, dlq_arn, queue_arn, max_messages, dry_run, sqs_move=sqs_move
+    )
     return done.moved
 
 
@@ -223,9 +227,16 @@ async def redrive_counted(
     queue_arn: str,
     max_messages: int,
     dry_run: bool,
+    *,
+    sqs_move: bool = False,
 ) -> Redriven:
     """`redrive`, saying also how many letters the main queue refused. Its last line names
-    them, so an operator (or a script reading the exit code) sees the DLQ is not empty."""
+    them, so an operator (or a script reading the exit code) sees the DLQ is not empty.
+
+    Letters move by batches, each carrying its identity (`redriven_from`), unless `sqs_move`
+    asks SQS's own StartMessageMoveTask: quicker for a large DLQ, but the copies it makes are
+    new messages, so a letter with no identity of its own (no gateway or `triage send` stamp,
+    no SNS or EventBridge envelope) has its alerts counted again."""
     if dlq_arn == queue_arn:
         raise ConfigError(
             f"{dlq_url} is the queue itself, not its DLQ: a redrive would move its messages "
@@ -236,8 +247,10 @@ async def redrive_counted(
         await _release(sqs, dlq_url, letters)
         _say(f"would move {len(letters)} dead letter(s) back to {queue_url}")
         return Redriven(len(letters))
-    if await _move_task(sqs, dlq_arn, queue_arn, max_messages):
-        return Redriven(-1)  # SQS moves them itself, asynchronously
+    if sqs_move:
+        if await _move_task(sqs, dlq_arn, queue_arn):
+            return Redriven(-1)  # SQS moves them itself, asynchronously
+        _say("this endpoint has no SQS message move task: moving dead letters by batches")
     move = _Move(sqs, queue_url, dlq_url)
     try:
         moved = await move.run(max_messages)
@@ -415,10 +428,8 @@ def _say(line: str) -> None:
     print(terminal_line(line), file=sys.stderr)
 
 
-async def _move_task(sqs: Any, dlq_arn: str, queue_arn: str, max_messages: int) -> bool:
-    """StartMessageMoveTask when the endpoint has it (AWS, LocalStack) and no --max is asked."""
-    if max_messages < 1_000_000:
-        return False  # a move task cannot stop after N messages: do it ourselves
+async def _move_task(sqs: Any, dlq_arn: str, queue_arn: str) -> bool:
+    """StartMessageMoveTask when the endpoint has it (AWS, LocalStack); False when it has not."""
     try:
         task = await sqs.start_message_move_task(SourceArn=dlq_arn, DestinationArn=queue_arn)
     except ClientError as exc:
