@@ -38,7 +38,7 @@ from typing import Any
 
 from triage.errors import InvalidAlertError
 from triage.models import Alert, Status
-from triage.normalize import betterstack_errors, common
+from triage.normalize import betterstack_errors, common, statuspage
 from triage.normalize.common import Normalized, Skipped
 from triage.normalize.generic import dated
 from triage.normalize.vendors import labelled, paragraphs, quiet, untitled
@@ -47,7 +47,15 @@ STATUSCAKE = "statuscake"
 BETTERSTACK = "betterstack"
 UPTIMEROBOT = "uptimerobot"
 CHECKLY = "checkly"
-SOURCES = (STATUSCAKE, BETTERSTACK, betterstack_errors.SOURCE, UPTIMEROBOT, CHECKLY)
+#: With the status pages' (`statuspage`), which are read beside these checkers.
+SOURCES = (
+    STATUSCAKE,
+    BETTERSTACK,
+    betterstack_errors.SOURCE,
+    UPTIMEROBOT,
+    CHECKLY,
+    statuspage.SOURCE,
+)
 
 #: A template variable left as it was written: UptimeRobot's `*name*`, Checkly's `{{NAME}}`.
 _PLACEHOLDER_MAX = 200
