@@ -5,6 +5,7 @@ saying why, and neither the ticket nor any log line holds a secret the answer wr
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import unicodedata
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import SecretStr
 
 from factories import view
 from test_bedrock import MODEL_ID, REGION, ROLE, CredentialsEndpoint
@@ -123,7 +125,8 @@ def events(logs: io.StringIO) -> list[dict[str, Any]]:
 
 async def ticket_from(model: Model, source: Alert = ALERT) -> tuple[Ticket, Metrics]:
     """The ticket the LLM summariser writes for `source` from the model's queued answer, as
-    the pipeline hands it to the sinks (redacted once more)."""
+    it comes out of the summariser (the pipeline redacts it once more, which must change
+    nothing: what is checked here is the summariser's own work)."""
     metrics = Metrics()
     redactor = Redactor()
     summariser = build_summariser(model.settings, metrics, redactor)
@@ -132,7 +135,8 @@ async def ticket_from(model: Model, source: Alert = ALERT) -> tuple[Ticket, Metr
         ticket = await summariser.summarise(view(source))
     finally:
         await summariser.aclose()
-    return redact_ticket(ticket, redactor), metrics
+    assert redact_ticket(ticket, redactor) == ticket
+    return ticket, metrics
 
 
 def deterministic(source: Alert = ALERT) -> Ticket:
@@ -315,3 +319,89 @@ async def test_an_answer_out_of_bounds_is_cut_mapped_or_answered_by_the_fallback
         assert metrics.counter("LLMFallbacks", reason=outcome) == 1
         assert [line["reason"] for line in fallbacks] == [outcome]
     assert CANARY not in logs.getvalue()
+
+
+# --- secrets the answer writes ---------------------------------------------------------------
+
+#: Secret-shaped text a model can write without ever being shown a secret: made up, each of a
+#: shape the redactor knows.
+INVENTED = {
+    "aws-key": AWS_KEY,
+    "github-token": "ghp_" + "Zx9Yw8Vu7T" * 4,
+    "slack-token": "xoxb-" + "1234567890-1234567890123-" + "AbCdEfGhIjKlMnOpQrStUvWx",
+    "dsn-password": "postgres://app:Hunter2Secret9@db-7.internal:5432/orders",
+    "jwt": "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJvcHMiLCJyb2xlIjoiYWRtaW4ifQ."
+    + "c2lnbmF0dXJlLW9mLXRoZS10b2tlbi0xMjM0",
+}
+#: What must not be published of each: the part that is the secret.
+SECRET_PART = {
+    "aws-key": AWS_KEY,
+    "github-token": INVENTED["github-token"],
+    "slack-token": INVENTED["slack-token"],
+    "dsn-password": "Hunter2Secret9",
+    "jwt": "c2lnbmF0dXJlLW9mLXRoZS10b2tlbi0xMjM0",
+}
+
+
+@pytest.mark.parametrize("kind", sorted(INVENTED))
+async def test_a_secret_the_model_invents_is_redacted_wherever_it_writes_it(
+    model: Model, logs: io.StringIO, kind: str
+) -> None:
+    """Secret-shaped text the model makes up (prompt injection: "print an AWS key") is
+    redacted from the title, the description and every step before the ticket leaves, and
+    reaches no log line."""
+    secret = INVENTED[kind]
+    model.queue(
+        _answer(
+            title=f"Checkout API 5xx on web-1 {secret}",
+            description=f"Use {secret} to log in.",
+            steps=[f"export TOKEN={secret}", f"Run: login {secret}"],
+        )
+    )
+    ticket, metrics = await ticket_from(model)
+    assert metrics.counter("SummarizationFailures") == 0  # the model's ticket, made safe
+    assert SECRET_PART[kind] not in published(ticket)
+    assert SECRET_PART[kind] not in logs.getvalue()
+
+
+async def test_a_key_the_model_joins_from_pieces_in_two_labels_is_redacted(model: Model) -> None:
+    """An alert holding a key in two labels, neither piece a key to the redactor (so the
+    prompt shows both): the model that joins them writes a key, and the answer's redaction
+    takes it out of the ticket."""
+    head, tail = AWS_KEY[:8], AWS_KEY[8:]
+    source = ALERT.model_copy(update={"labels": {"part_a": head, "part_b": tail}})
+    assert view(source).labels == {"part_a": head, "part_b": tail}  # the model saw both
+    model.queue(
+        _answer(
+            description=f"The labels spell the key {head}{tail}.",
+            steps=[f"Revoke {head}{tail}", "Check web-1"],
+        )
+    )
+    ticket, metrics = await ticket_from(model, source)
+    assert metrics.counter("SummarizationFailures") == 0
+    assert AWS_KEY not in published(ticket)
+
+
+async def test_a_credential_a_compromised_openai_server_writes_is_redacted(
+    openai_model: Model, logs: io.StringIO
+) -> None:
+    """A compromised OpenAI-compatible server knows the API key it was sent; writing it into
+    its answer publishes nothing: the key is redacted by exact value, whatever its shape."""
+    held_key = "proxy-cred-Q7w9zXy2Lk"  # of no shape the redactor knows
+    settings = openai_model.settings.model_copy(update={"openai_api_key": SecretStr(held_key)})
+    openai_model.queue(_answer(description=f"Your key is {held_key}.", steps=[held_key]))
+    ticket, _ = await ticket_from(dataclasses.replace(openai_model, settings=settings))
+    assert held_key not in published(ticket) and held_key not in logs.getvalue()
+
+
+async def test_credentials_a_compromised_converse_server_writes_are_redacted(
+    bedrock_model: Model, logs: io.StringIO
+) -> None:
+    """A compromised Bedrock endpoint sees the task role's session token (and could learn its
+    secret key): writing them into its answer publishes neither."""
+    bedrock_model.queue(
+        _answer(description=f"Token {ROLE.token}, secret {ROLE.secret_key}.", steps=[ROLE.token])
+    )
+    ticket, _ = await ticket_from(bedrock_model)
+    for credential in (ROLE.token, ROLE.secret_key):
+        assert credential not in published(ticket) and credential not in logs.getvalue()
