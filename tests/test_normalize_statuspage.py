@@ -211,3 +211,20 @@ def test_every_mutant_gives_bounded_alerts_or_a_clear_permanent_error(name: str)
         if (found := problem(mutant))
     ]
     assert not failures, "\n".join(failures[:10])
+
+
+def test_better_stacks_status_page_copy_is_refused_naming_the_status() -> None:
+    """Better Stack's status page webhook copies the shape (its documented incident update)
+    but gives the incident no status: refused with a reason naming `incident.status`, never
+    guessed open or closed."""
+    body = {
+        "event_type": "incident",
+        "meta": {"documentation": "https://docs.betterstack.com/webhooks"},
+        "page": {"id": "12345", "status_indicator": "downtime",
+                 "status_description": "Some services are down"},
+        "incident": {"id": "98765", "name": "Database Connection Issues",
+                     "created_at": "2024-01-15T10:30:00Z", "updated_at": "2024-01-15T11:45:00Z",
+                     "incident_updates": [{"id": "11111", "body": "We've identified the issue"}]},
+    }  # fmt: skip
+    with pytest.raises(InvalidAlertError, match=r"statuspage incident\.status None is not"):
+        run(body)

@@ -2,8 +2,9 @@
 page with (support.atlassian.com/statuspage/docs/enable-webhook-notifications; the bodies of
 Zulip's Statuspage fixtures, zerver/webhooks/statuspage/fixtures): `meta`, `page` and either
 the `incident` created or updated, or a `component_update` with its `component`. Read as
-format `statuspage`, source `statuspage`; other status pages that send this shape (Better
-Stack's status page subscriptions) are read the same way.
+format `statuspage`, source `statuspage`. Better Stack's status page subscriptions copy the
+shape but give an incident no `status` (betterstack.com/docs/uptime/status-pages/
+subscribing-to-status-updates/subscribing-with-webhooks): refused, naming `incident.status`.
 
 Identity: the page's id and the incident's id (`incident.id`), or the page's id and the
 component's id (`component_update.component_id`, else `component.id`); never a name, a status
