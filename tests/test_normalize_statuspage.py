@@ -226,5 +226,5 @@ def test_better_stacks_status_page_copy_is_refused_naming_the_status() -> None:
                      "created_at": "2024-01-15T10:30:00Z", "updated_at": "2024-01-15T11:45:00Z",
                      "incident_updates": [{"id": "11111", "body": "We've identified the issue"}]},
     }  # fmt: skip
-    with pytest.raises(InvalidAlertError, match=r"statuspage incident\.status None is not"):
+    with pytest.raises(InvalidAlertError, match=r"statuspage incident\.status null is not"):
         run(body)
