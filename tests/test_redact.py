@@ -1038,6 +1038,10 @@ CASES = [
         'Content-Disposition: form-data; name="password"\n\nopal-42',
         'Content-Disposition: form-data; name="password"\n\n[REDACTED:password]',
     ),
+    # A password hash with its scheme in braces; a .pgpass line, raw and in a JSON string.
+    ("admin:{SHA}W6ph5Mm5Pz8GgiULbPgzG37mj9g=", "admin:[REDACTED:password-hash]"),
+    ("db.internal:5432:app:app:opal-42", "db.internal:5432:app:app:[REDACTED:password]"),
+    ('{"m": "db:5432:app:u:opal-42"}', '{"m": "db:5432:app:u:[REDACTED:password]"}'),
 ]
 
 
@@ -1139,6 +1143,8 @@ KEEP = [
     "https://docs.example.com/a#section=install ?pass=2&pass=true&pass=passed #code=abcdefabcdefabcdefab",
     "0xACCA2345ABCDEF234567 XAKIAIOSFODNN7EXAMPLE 1AKIAIOSFODNN7EXAMPLE AKIAIOSFODNN7EXAMPLEX",
     'path C:\\new\\temp "a\\nline" \\tab',
+    # Near a .pgpass line: a time's fields, a compiler's position, a MAC address, an IPv6 one.
+    "10:42:17:123:INFO worker started\nmain.go:12:3: undefined: x\n00:1a:2b:3c:4d:5e\nfe80::1:2:3",
 ]
 
 

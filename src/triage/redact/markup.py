@@ -156,10 +156,31 @@ MARKUP_RULES: tuple[
     _rule(
         r"((?<![\w-])(?:machine[ \t\r\n]{1,8}[^\s]{1,256}+|default)"
         r"(?:[ \t\r\n]{1,8}(?:login|account)[ \t\r\n]{1,8}[^\s]{1,256}+){1,2}"
-        r"[ \t\r\n]{1,8}password[ \t]{1,8})(?!\[REDACTED)"
-        rf"(?!(?:{_STATE_WORDS})(?![\w-]))[^\s]{{1,512}}",
-        r"\1[REDACTED:password]",
+        r"[ \t\r\n]{1,8}password[ \t]{1,8})(?!\"?\[REDACTED)"
+        rf"(?!(?:{_STATE_WORDS})(?![\w-]))"
+        r'(?:(?P<q>")[^"\r\n]{1,512}+"|[^\s]{1,512})',
+        lambda m: f"{m[1]}{m['q'] or ''}[REDACTED:password]{m['q'] or ''}",
         "password",
+    ),
+    # A .pgpass line: host:port:database:user:password, the password to the line's end (`\:`
+    # and `\\` escape a field's own; a line has five fields, not six). The port, a number or
+    # `*`, and a host that is no number (not a time's `10:42:17:…`) tell it from other lines
+    # with colons. Also a line inside a JSON string (after an escaped `\n` or its opening
+    # quote), to the next escaped break or the closing quote.
+    _rule(
+        r"((?m:^)[ \t]{0,16}+(?![0-9]{1,5}+:)(?:\[[0-9A-Fa-f:.]{2,45}+\]|(?:[\w.*-]|\\:){1,253}+)"
+        r":(?:[0-9]{1,5}|\*):(?:[^\s:\\]|\\[:\\]){1,63}+:(?:[^\s:\\]|\\[:\\]){1,63}+:)"
+        r"(?!\[REDACTED)(?:[^\s:\\]|\\[:\\])(?:[^\r\n:\\]|\\[:\\]){0,511}+(?![^\r\n])",
+        r"\1[REDACTED:password]",
+        ":",
+    ),
+    _rule(
+        r'((?:\\n|(?<!\\)")[ \t]{0,16}+(?![0-9]{1,5}+:)(?:[\w.*-]|\\\\:){1,253}+'
+        r':(?:[0-9]{1,5}|\*):[^\s:\\"]{1,63}+:[^\s:\\"]{1,63}+:)'
+        r'(?!\[REDACTED)(?:[^\s:\\"]|\\\\:)(?:[^\r\n:\\"]|\\\\:|\\[^nr\\])'
+        r'{0,511}+(?=\\[nr]|")',
+        r"\1[REDACTED:password]",
+        ":",
     ),
     # Kubernetes env as YAML: `- name: DB_PASSWORD` then `value: …` on the next line (also
     # inside a JSON string, its lines broken by escaped `\n`).
@@ -246,20 +267,17 @@ MARKUP_RULES: tuple[
     # '…')]`). The name is read whole, then asked (`_object_value`), as `Redactor.value` asks
     # it of such a pair. The rule starts at the `[` or `(`, which the engine jumps to.
     _rule(
-        r"""[\[(][ \t]{0,3}(?P<q>(?P<esc>\\)?")(?P<name>[\w.:-]{1,128}+)(?P=q)[ \t]{0,3},"""
+        r"""[\[(] ?(?P<q>(?P<esc>\\)?")(?P<name>[\w.:-]{1,128}+)(?P=q)[ \t]{0,3},"""
         rf"[ \t]{{0,3}}(?P=q)(?!\[REDACTED){_QUOTED}(?=(?P=q)[ \t]{{0,3}}[\])])",
         _object_value,
-        '["',
-        '[\\"',
-        '("',
-        '(\\"',
+        # A space may follow the bracket (WordPress's `define( 'DB_PASSWORD', '…' )`).
+        *('["', '[\\"', '("', '(\\"', '[ "', '[ \\"', '( "', '( \\"'),
     ),
     _rule(
-        r"""[\[(][ \t]{0,3}'(?P<name>[\w.:-]{1,128}+)'[ \t]{0,3},[ \t]{0,3}'(?!\[REDACTED)"""
+        r"""[\[(] ?'(?P<name>[\w.:-]{1,128}+)'[ \t]{0,3},[ \t]{0,3}'(?!\[REDACTED)"""
         r"""(?P<value>[^'\r\n]{1,4096}+)(?='[ \t]{0,3}[\])])""",
         _object_value,
-        "['",
-        "('",
+        *("['", "('", "[ '", "( '"),
     ),
     # A container's args as JSON: ["--password", "secret"].
     _rule(

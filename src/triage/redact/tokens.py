@@ -222,6 +222,15 @@ TOKEN_RULES: tuple[
         "[REDACTED:password-hash]",
         *("$apr1$", "$2a$", "$2b$", "$2x$", "$2y$", "$1$", "$5$", "$6$", "$y$", "$argon2"),
     ),
+    # … with its scheme in braces (htpasswd's {SHA}, LDAP's userPassword {SSHA}…), or Django's
+    # PBKDF2 (pbkdf2_sha256$<iterations>$<salt>$<hash>).
+    _rule(
+        r"(?:\{S?(?:SHA(?:256|384|512)?|MD5)\}[A-Za-z0-9+/]{20,256}+={0,2}"
+        r"|(?<![A-Za-z0-9])pbkdf2_sha(?:1|256)\$[0-9]{1,9}\$[A-Za-z0-9./+]{1,64}\$"
+        r"[A-Za-z0-9+/]{20,128}+={0,2})(?![A-Za-z0-9+/=])",
+        "[REDACTED:password-hash]",
+        *("{SHA", "{SSHA", "{MD5}", "{SMD5}", "pbkdf2_sha"),
+    ),
     # The header and claims are JSON objects: `{"` encodes as eyJ, `{ "` as eyA, `{\n` as ewo.
     # A line break, raw or escaped (`\n` inside a JSON string), may cut the token anywhere
     # after its first three characters: the header and the claims end at a dot, so they run on
