@@ -20,7 +20,7 @@ from pydantic import SecretStr
 
 from factories import view
 from test_bedrock import MODEL_ID, REGION, ROLE, CredentialsEndpoint
-from triage.demo.converse import ConverseServer, converse_reply
+from triage.demo.converse import ConverseServer, converse_error, converse_reply
 from triage.demo.model import ChatServer, Reply, completion
 from triage.logs import configure_logging
 from triage.metrics import Metrics
@@ -405,3 +405,44 @@ async def test_credentials_a_compromised_converse_server_writes_are_redacted(
     ticket, _ = await ticket_from(bedrock_model)
     for credential in (ROLE.token, ROLE.secret_key):
         assert credential not in published(ticket) and credential not in logs.getvalue()
+
+
+# --- what a server says is logged redacted, wherever the read of it ends -------------------
+
+
+def _behind_a_long_password(read_chars: int, kept: int) -> str:
+    """Words in which `AWS_KEY` crosses the `read_chars`-th character, `kept` of its
+    characters before it, behind a password long enough that redacting it leaves the key's
+    piece inside a log line's 200 characters."""
+    head = "Access denied: password="
+    padding = read_chars - kept - len(head) - 1
+    return f"{head}{'p' * padding} {AWS_KEY} was refused"
+
+
+async def test_a_converse_error_read_up_to_inside_a_key_logs_no_piece_of_it(
+    bedrock_model: Model, logs: io.StringIO
+) -> None:
+    """Bedrock's (or a proxy's) error whose first 4,000 characters, the part a log line reads,
+    end inside a key behind a long password: the password's redaction brings the key's piece
+    into the line's 200 characters, and the read drops it instead of logging it."""
+    message = _behind_a_long_password(4000, kept=10)
+    bedrock_model.reply(converse_error(403, "AccessDeniedException", message))
+    ticket, _ = await ticket_from(bedrock_model)
+    assert ticket == deterministic()
+    [line] = [e for e in events(logs) if e["event"] == "llm.rejected"]
+    assert line["error"].startswith("Access denied: password=")
+    assert AWS_KEY[:6] not in logs.getvalue()
+
+
+async def test_an_error_in_an_answer_read_up_to_inside_a_key_logs_no_piece_of_it(
+    openai_model: Model, logs: io.StringIO
+) -> None:
+    """The same on the OpenAI-compatible path: a gateway's error sent with a 200, whose first
+    4,000 characters end inside a key behind a long password, logs no piece of the key."""
+    message = _behind_a_long_password(4000, kept=10)
+    openai_model.reply(Reply(body={"error": {"message": message, "code": 400}}))
+    ticket, _ = await ticket_from(openai_model)
+    assert ticket == deterministic()
+    [line] = [e for e in events(logs) if e["event"] == "llm.error"]
+    assert line["detail"].startswith("Access denied: password=")
+    assert AWS_KEY[:6] not in logs.getvalue()

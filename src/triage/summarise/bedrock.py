@@ -52,8 +52,7 @@ from botocore.parsers import ResponseParserError
 
 from triage.aws import Aws, RedirectRefused, SharedTlsSession
 from triage.errors import ModelError
-from triage.normalize.common import cut
-from triage.redact import hold, redact
+from triage.redact import hold
 from triage.settings import Settings
 from triage.sinks.aio import MAX_BODY_BYTES, AnswerTooLarge
 from triage.sinks.http import parse_retry_after
@@ -67,6 +66,7 @@ from triage.summarise.chat import (
     Answer,
     Stop,
     count,
+    for_log,
 )
 
 log = structlog.get_logger(__name__)
@@ -324,7 +324,7 @@ def _refuses_system(exc: ClientError) -> bool:
 def _client_error(exc: ClientError) -> ModelError:
     error = exc.response.get("Error", {})
     code = str(error.get("Code", ""))
-    message = _short(str(error.get("Message")))
+    message = for_log(str(error.get("Message")))
     metadata = exc.response.get("ResponseMetadata", {})
     status = int(metadata.get("HTTPStatusCode") or 0)
     if code == "ThrottlingException" and _PER_DAY.search(message):
@@ -433,9 +433,3 @@ def _botocore_error(exc: BotoCoreError) -> ModelError:
         return ModelError("no_credentials", outcome="rejected", until_fixed=True)
     log.warning("llm.error", error=type(exc).__name__)
     return ModelError("bad_response", outcome="invalid")
-
-
-def _short(value: str) -> str:
-    """A server's message for a log line: on one line, redacted before it is cut to 200 (a cut
-    inside a credential the server echoed would leave a piece the redactor no longer knows)."""
-    return cut(redact(" ".join(value[:4000].split())), 200, ellipsis=True)

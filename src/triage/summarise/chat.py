@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, Protocol
 
 from triage.errors import ConfigError
-from triage.redact import hold
+from triage.normalize.common import cut
+from triage.redact import hold, redact
 
 if TYPE_CHECKING:
     from triage.settings import Settings
@@ -59,6 +60,23 @@ TOO_LONG = re.compile(
 #: Amazon Nova's "This request has been blocked by our content filters. Please adjust your
 #: text prompt to submit a new request.", from Bedrock or a gateway in front of it.
 CONTENT_FILTERED = re.compile(r"blocked by (our |the )?content filter", re.IGNORECASE)
+
+
+#: How much of a model's or a server's words a log line reads, and how much of them it keeps.
+LOG_READ_CHARS = 4000
+LOG_CHARS = 200
+
+
+def for_log(words: str, redacted: Callable[[str], str] = redact) -> str:
+    """A model's or a server's words (a refusal, an error message) for a log line: on one line,
+    `redacted` before they are cut, and cut between words only. Either prompt injection or a
+    server may put a key in them: no cut leaves a piece of it the redactor no longer knows,
+    neither where the read of them ends (a long password before it, once redacted, would bring
+    the piece into the line) nor where the line does."""
+    read = words[:LOG_READ_CHARS].split()
+    if len(words) > LOG_READ_CHARS and read and not words[LOG_READ_CHARS].isspace():
+        read.pop()  # the word the read cut into
+    return cut(redacted(" ".join(read)), LOG_CHARS, ellipsis=True, whole_words=True)
 
 
 #: More tokens than any one call can bill: a count past it is a server's nonsense.

@@ -78,7 +78,14 @@ from triage.models import Priority, Ticket
 from triage.normalize.common import cut, line, text
 from triage.redact import Redactor
 from triage.settings import Settings
-from triage.summarise.chat import PROMPT_TOO_LONG, Answer, ChatModel, DeferredChat, openai_key
+from triage.summarise.chat import (
+    PROMPT_TOO_LONG,
+    Answer,
+    ChatModel,
+    DeferredChat,
+    for_log,
+    openai_key,
+)
 from triage.summarise.deterministic import Pattern, load_patterns, match
 from triage.summarise.priority import decide
 from triage.view import RedactedAlert
@@ -305,7 +312,7 @@ class LlmSummariser:
     def _draft(self, answer: Answer) -> prompt.TicketDraft:
         if answer.refusal:
             self.metrics.incr("LLMCalls", outcome="refused")
-            log.warning("llm.refused", refusal=_logged(answer.refusal, self.redactor))
+            log.warning("llm.refused", refusal=for_log(answer.refusal, self.redactor.text))
             raise SummariserError("refused")
         if answer.stop == "context":
             return self._invalid("truncated")
@@ -516,19 +523,3 @@ def _log_retry(state: RetryCallState) -> None:
         error=exc.outcome if isinstance(exc, ModelError) else None,
         wait_s=round(state.next_action.sleep, 2) if state.next_action else None,
     )
-
-
-#: How much of the model's own words a log line reads, and how much of them it keeps.
-_LOGGED_READ_CHARS = 4000
-_LOGGED_CHARS = 200
-
-
-def _logged(words: str, redactor: Redactor) -> str:
-    """The model's own words (a refusal) for a log line: on one line, redacted before they are
-    cut, and cut between words only, so a key the model wrote (it may write anything) leaves
-    no piece the redactor no longer knows: neither where the words are read up to nor where
-    the line ends."""
-    read = words[:_LOGGED_READ_CHARS].split()
-    if len(words) > _LOGGED_READ_CHARS and read and not words[_LOGGED_READ_CHARS].isspace():
-        read.pop()  # a word the read cut into
-    return cut(redactor.text(" ".join(read)), _LOGGED_CHARS, ellipsis=True, whole_words=True)

@@ -32,8 +32,6 @@ import openai
 import structlog
 
 from triage.errors import ModelError
-from triage.normalize.common import cut
-from triage.redact import redact
 from triage.settings import Settings
 from triage.sinks.aio import AiohttpTransport, AnswerTooLarge
 from triage.sinks.http import MAX_WAIT_S, parse_retry_after
@@ -47,6 +45,7 @@ from triage.summarise.chat import (
     TOO_LONG,
     Answer,
     count,
+    for_log,
 )
 from triage.summarise.endpoint import endpoint, openai_client
 from triage.tls import client_context
@@ -381,7 +380,7 @@ def _error_in_body(error: dict[str, Any]) -> ModelError:
             return ModelError("rate_limited", outcome="rate_limited", retryable=True)
         return ModelError(f"server_error_{code}", outcome="server_error", retryable=True)
     log.warning(
-        "llm.error", error="the answer is an error", detail=_short(str(error.get("message")))
+        "llm.error", error="the answer is an error", detail=for_log(str(error.get("message")))
     )
     return ModelError("bad_response", outcome="invalid", provider_fault=True)
 
@@ -447,7 +446,7 @@ def _status_error(exc: openai.APIStatusError) -> ModelError:
             retry_after_s=retry_after_s,
         )
     if status == 413 or (status in (400, 422) and _too_long(exc)):
-        log.warning("llm.prompt_too_long", status=status, error=_short(_said(exc)))
+        log.warning("llm.prompt_too_long", status=status, error=for_log(_said(exc)))
         return ModelError(PROMPT_TOO_LONG, outcome="rejected")
     # A redirect (never followed: the prompt would go elsewhere), a refused key (401, 403), a
     # model or base URL that is not there (404), a spent quota or credit (429
@@ -457,12 +456,12 @@ def _status_error(exc: openai.APIStatusError) -> ModelError:
     # so it is not retried, and the breaker hears of it. A refusal of this alert's text (a
     # content filter or policy) is this request's alone.
     if _refuses_content(exc):
-        log.info("llm.content_filter", status=status, error=_short(_said(exc)))
+        log.info("llm.content_filter", status=status, error=for_log(_said(exc)))
         return ModelError("content_filter", outcome="refused")
     provider_fault = 300 <= status < 400 or status in (400, 401, 402, 403, 404, 422, 429)
     reason = "quota_exceeded" if status in (402, 429) else f"rejected_{status}"
     hint = {"hint": not_found_hint(exc)} if status == 404 else {}
-    log.warning("llm.rejected", status=status, reason=reason, error=_short(_said(exc)), **hint)
+    log.warning("llm.rejected", status=status, reason=reason, error=for_log(_said(exc)), **hint)
     return ModelError(
         reason,
         outcome="rejected",
@@ -608,9 +607,3 @@ def _rejects_response_format(exc: openai.APIStatusError) -> bool:
     text = f"{exc.message} {exc.body}".lower()
     words = ("response_format", "json_schema", "json_object", "structured", "schema")
     return any(word in text for word in words)
-
-
-def _short(value: str) -> str:
-    """A server's message for a log line: on one line, redacted before it is cut to 200 (a cut
-    inside a credential the server echoed would leave a piece the redactor no longer knows)."""
-    return cut(redact(" ".join(value[:4000].split())), 200, ellipsis=True)
