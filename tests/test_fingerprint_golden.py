@@ -261,6 +261,16 @@ GOLDEN: dict[str, tuple[str, ...]] = {
     "uptimerobot/ssl-expiry.json": ("1683c19180871355e4e180794a20b13f",),
     "uptimerobot/up.json": ("c034e0faa5db2325b9fe503912cb8609",),
     "uptimerobot/test-notification.json": (),
+    "betterstack/on-call-change.json": (),
+    "eventbridge/redshift-serverless-kms-key-invalid.json": ("9ccc67a0e8fe551e159f6d01f45c00d5",),
+    "eventbridge/redshift-serverless-rpu-change-completed.json": (
+        "72565d47be8cb33f82d4c8433fb2699a",
+    ),
+    "eventbridge/redshift-serverless-rpu-change-failed.json": ("72565d47be8cb33f82d4c8433fb2699a",),
+    "statuspage/component-major-outage.json": ("4a7197e4d43c4f724ab577c299fbe4e8",),
+    "statuspage/component-operational.json": ("4a7197e4d43c4f724ab577c299fbe4e8",),
+    "statuspage/incident-identified.json": ("526a7e81d0e127ec3a0c59abe4a0351e",),
+    "statuspage/incident-resolved.json": ("526a7e81d0e127ec3a0c59abe4a0351e",),
 }
 
 

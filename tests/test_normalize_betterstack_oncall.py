@@ -6,8 +6,7 @@ Shape: betterstack.com/docs/uptime/webhooks (the three webhook types; the on-cal
 is a JSON:API `data` resource with no `event`, unlike the incident and monitor webhooks) and
 betterstack.com/docs/uptime/api/on-call-calendar-api-response-params (the on-call schedule
 resource: `type` on_call_calendar, `attributes.name`, `relationships.on_call_users`,
-`included` on-call users). The sample lives in tests/payloads_unpinned/ until it is pinned
-in tests/test_fingerprint_golden.py.
+`included` on-call users).
 """
 
 from __future__ import annotations
@@ -27,7 +26,7 @@ from triage.errors import UnknownFormatError
 from triage.normalize import normalize_body, recognise_body
 from triage.sqs.inbox import Message
 
-SAMPLE = Path(__file__).parent / "payloads_unpinned" / "betterstack" / "on-call-change.json"
+SAMPLE = Path(__file__).parent / "payloads" / "betterstack" / "on-call-change.json"
 INCIDENT = Path(__file__).parent / "payloads" / "betterstack" / "incident-started.json"
 
 

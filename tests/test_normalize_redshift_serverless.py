@@ -6,8 +6,7 @@ document) never decide how an event is read.
 Shapes: the event ids, severities and messages of docs.aws.amazon.com/redshift/latest/mgmt/
 serverless-event-notifications-eventbridge.html and the detail types of
 docs.aws.amazon.com/eventbridge/latest/ref/events-ref-redshift-serverless.html, in EventBridge's
-envelope. The samples live in tests/payloads_unpinned/ until their fingerprints are pinned in
-tests/test_fingerprint_golden.py (which requires every file under tests/payloads/ to be).
+envelope.
 """
 
 from __future__ import annotations
@@ -33,7 +32,7 @@ from triage.sinks.github import text as github
 from triage.sqs.inbox import Message
 from triage.view import redact_alert
 
-SAMPLES = Path(__file__).parent / "payloads_unpinned" / "eventbridge"
+SAMPLES = Path(__file__).parent / "payloads" / "eventbridge"
 FAILED = "redshift-serverless-rpu-change-failed.json"
 COMPLETED = "redshift-serverless-rpu-change-completed.json"
 KMS = "redshift-serverless-kms-key-invalid.json"

@@ -5,9 +5,7 @@ is never kept.
 
 Shapes: support.atlassian.com/statuspage/docs/enable-webhook-notifications and the bodies of
 Zulip's Statuspage fixtures (zerver/webhooks/statuspage/fixtures: incident_created.json,
-incident_update.json, component_status_update.json). The samples live in
-tests/payloads_unpinned/ until their fingerprints are pinned in
-tests/test_fingerprint_golden.py.
+incident_update.json, component_status_update.json).
 """
 
 from __future__ import annotations
@@ -33,7 +31,7 @@ from triage.routes import KNOWN_SOURCES
 from triage.sqs.inbox import Message
 from triage.view import redact_alert
 
-SAMPLES = Path(__file__).parent / "payloads_unpinned" / "statuspage"
+SAMPLES = Path(__file__).parent / "payloads" / "statuspage"
 OPENED, RESOLVED = "incident-identified.json", "incident-resolved.json"
 OUTAGE, OPERATIONAL = "component-major-outage.json", "component-operational.json"
 ALL = [OPENED, RESOLVED, OUTAGE, OPERATIONAL]

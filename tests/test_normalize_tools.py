@@ -18,7 +18,7 @@ from triage.errors import InvalidAlertError, UnknownFormatError
 from triage.incidents import Action
 from triage.ingest.validate import ACCEPTED_FORMATS, Invalid, check
 from triage.models import Alert, EffectKind, Priority, Status
-from triage.normalize import Normalized, normalize_body, recognise_body
+from triage.normalize import FORMATS, Normalized, normalize_body, recognise_body
 from triage.routes import KNOWN_SOURCES
 from triage.sqs.inbox import Message
 
@@ -463,6 +463,18 @@ def test_routes_and_the_gateway_know_the_tools() -> None:
     sources = {one(sample(trigger)).source for trigger, _, _ in PAIRS}
     assert sources <= set(KNOWN_SOURCES)
     assert {fmt for fmt, _ in SAMPLES.values()} <= ACCEPTED_FORMATS["generic"]
+
+
+#: Formats that reach the queue from AWS itself (SNS, EventBridge), never by a webhook.
+AWS_DELIVERED = {"sns-confirmation", "sns-text", "cloudwatch-alarm", "cloudwatch-eventbridge"}
+AWS_DELIVERED |= {"eventbridge"}
+
+
+def test_every_format_but_aws_deliveries_has_a_gateway_path() -> None:
+    """Each format triage reads, but those only AWS delivers, is accepted by some webhook path:
+    a new source left out of ACCEPTED_FORMATS would be refused as `wrong_source`."""
+    accepted = set().union(*ACCEPTED_FORMATS.values())
+    assert {f.name for f in FORMATS} - AWS_DELIVERED <= accepted
 
 
 @pytest.mark.parametrize(("trigger", "recovery", "source"), PAIRS)

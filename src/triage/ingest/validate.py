@@ -49,13 +49,14 @@ ACCEPTED_FORMATS: dict[str, frozenset[str]] = {
     # The legacy Sentry plugin cannot sign: it posts here, the token in its URL (Basic).
     # Other tools' webhooks (Datadog, Opsgenie, PagerDuty, New Relic, Azure Monitor, Google
     # Cloud Monitoring, Uptime Kuma, Splunk, Rollbar, Honeybadger, Bugsnag, Pingdom, Dynatrace,
-    # Honeycomb, Grafana OnCall, StatusCake, Better Stack, UptimeRobot, Checkly, Raygun) post
-    # here too.
+    # Honeycomb, Grafana OnCall, StatusCake, Better Stack, UptimeRobot, Checkly, Raygun,
+    # Statuspage) post here too.
     "generic": frozenset(
         {"generic", "sentry-plugin", "datadog", "opsgenie", "pagerduty"}
         | {"newrelic", "azure", "gcp", "uptimekuma", "splunk"}
         | {"rollbar", "honeybadger", "bugsnag", "pingdom", "dynatrace", "honeycomb"}
         | {"grafana-oncall", "statuscake", "betterstack", "uptimerobot", "checkly", "raygun"}
+        | {"statuspage"}
     ),
     "threshold": frozenset({"threshold"}),
 }
