@@ -1,6 +1,6 @@
-"""Runs of the lifecycle model (tests/test_lifecycle_model.py) that broke an invariant on the
-plain routes (no routes change rolling out), cut down by hand to the few steps that show each
-cause: two replicas sharing the in-memory store, milliseconds each."""
+"""Runs of the lifecycle model (tests/test_lifecycle_model.py) that broke an invariant, on the
+plain routes or while a routes change rolls out, cut down by hand to the few steps that show
+each cause: two replicas sharing the in-memory store, milliseconds each."""
 
 from __future__ import annotations
 
@@ -101,5 +101,55 @@ async def test_a_late_firings_resolve_is_not_taken_for_a_newer_event_on_its_next
     await rolling.deliver(new, await sent(rolling, "disk-1", "firing", 2, "a"))
     await rolling.deliver(new, firing, lose_delete=True)
     await rolling.deliver(new, firing)
+    await drain(rolling)
+    assert await check_rolling(rolling) == []
+
+
+#: The cause, in moves.py (not yet fixed): a member's effect in the group it moves to goes out
+#: before the member record names that group (`Moves._place_early` places it early only when
+#: nothing is left to do in the group it leaves; `join` and `move_after_failure` place it after
+#: the effect and the leaving resolve). A replica dying, or a sink failing, in between leaves
+#: the record on the group it left; a retry on routes that do not group the alert finds that
+#: group alone, opens the alert's own incident, and the new group's claimed open is finished
+#: (by the sweep or the message's retry) beside it.
+MOVE_NOT_REMEMBERED = pytest.mark.xfail(
+    strict=True, reason="a move's effect goes out before the move is remembered (moves.py)"
+)
+
+
+@MOVE_NOT_REMEMBERED
+async def test_a_move_into_a_group_whose_replica_dies_in_the_open_fires_in_one_place(
+    rolling: World,
+) -> None:
+    """An alert firing in host b's group fires under host a; the replica grouping it dies in
+    host a's open, before the move is remembered, and the retry goes to the old routes: the
+    alert fires in one place (the retry found host b alone, and the sweep finished host a's
+    open beside the alert's own incident: it fired in two)."""
+    old, new = rolling.replicas
+    await rolling.deliver(new, await sent(rolling, "disk-2", "firing", 0, "b"))
+    new.faults.crash = True
+    moving = await sent(rolling, "disk-2", "firing", 1, "a")
+    await rolling.deliver(new, moving)
+    await rolling.deliver(old, moving)
+    await drain(rolling)
+    assert await check_rolling(rolling) == []
+
+
+@MOVE_NOT_REMEMBERED
+async def test_a_move_into_a_group_whose_sinks_fail_fires_in_one_place(
+    rolling: World,
+) -> None:
+    """An alert's open in host b's group fails, then its move to host a fails too (host a's
+    open, then host b's close, so the move is never remembered); the retries go to the old
+    routes: the alert fires in one place (they found host b alone, and host a's open was
+    finished beside the alert's own incident: it fired in two)."""
+    old, new = rolling.replicas
+    new.faults.fail = 3
+    first = await sent(rolling, "disk-2", "firing", 0, "b")
+    await rolling.deliver(new, first)
+    moving = await sent(rolling, "disk-2", "firing", 1, "a")
+    await rolling.deliver(new, moving)
+    await rolling.deliver(old, first)
+    await rolling.deliver(old, moving)
     await drain(rolling)
     assert await check_rolling(rolling) == []
