@@ -22,9 +22,8 @@ import hashlib
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 import structlog
 
@@ -52,13 +51,66 @@ from triage.incidents.lifecycle import (
     State,
     decide,
 )
+from triage.incidents.records import (
+    BUDGET,
+    CLAIMS,
+    INCIDENT,
+    MEMBER,
+    SILENCES,
+    SILENCES_KEY,
+    Change,
+    Hold,
+    R,
+    Record,
+    RecordChange,
+    Routing,
+    Transition,
+)
 from triage.incidents.silences import Silence, check_regex_budget, twin_of
 from triage.models import EffectKind, Status, Ticket
 from triage.ratelimit import Budget
 
+#: The names other modules import from here, wherever they are defined now (the values of
+#: `records`, for one): every import path from before the split keeps working.
+__all__ = [
+    "ABANDONED_GRACE",
+    "BUDGET",
+    "BUSY_RECHECK_S",
+    "CLAIMS",
+    "CLAIMS_KEPT",
+    "COUNTED_KEPT",
+    "DELIVERY_MARK",
+    "INCIDENT",
+    "MAX_RECORD_BYTES",
+    "MAX_SILENCES",
+    "MEMBER",
+    "REFUSED",
+    "SETTLED_KEPT",
+    "SILENCES",
+    "SILENCES_KEY",
+    "SILENCE_KEEP",
+    "SWEEP_RETRY_FIRST",
+    "SWEEP_RETRY_MAX",
+    "TIMES",
+    "Change",
+    "Hold",
+    "R",
+    "Record",
+    "RecordChange",
+    "Routing",
+    "SilenceMatch",
+    "Store",
+    "Transition",
+    "delivery_owner",
+    "incident_busy",
+    "same_alert",
+    "sweep_from",
+    "sweep_retry_delay",
+    "sweep_waits",
+]
+
 log = structlog.get_logger(__name__)
 
-R = TypeVar("R")
 #: Between an alert's owner (its message's id and index, the same on every delivery) and the
 #: delivery carrying it out (see `delivery_owner`).
 DELIVERY_MARK = "@"
@@ -82,30 +134,11 @@ def same_alert(owner: str, other: str) -> bool:
     return _alert_owner(owner) == _alert_owner(other)
 
 
-#: Given the stored incident (or None), return what to write (None: nothing) and a result.
-Change = Callable[[Incident | None], tuple[Incident | None, R]]
-
-#: Record kinds. Incidents keep their own table (SQLite) or carry no kind attribute (DynamoDB),
-#: as they did before other kinds existed.
-INCIDENT = "incident"
-BUDGET = "budget"
-#: Every silence in one record: one read per second per replica, one conditional write per change.
-SILENCES = "silences"
-SILENCES_KEY = "all"
 #: Silences kept after they end (for `triage silence list --all`), and at most this many in all.
 SILENCE_KEEP = timedelta(days=7)
 MAX_SILENCES = 1000
 #: Incidents a listing decodes between turns it gives the event loop (about 6 ms of CPU).
 _DECODE_BATCH = 200
-#: Which group a member alert fires in, one record per member fingerprint (its body the
-#: group's key): a resolve that no longer carries the labels its group is keyed by still
-#: finds it, and a member that fires in another group is resolved in the one it left.
-MEMBER = "member"
-#: Where a message's alerts gave a claim back on failure, one record per message (its body:
-#: [incident key, claim owner without its delivery] pairs): the message's retry finishes those
-#: effects first, wherever its alerts are routed by then (`Store.reclaim`). Written only when a
-#: claim is given back, read only by a message received again.
-CLAIMS = "claims"
 #: How long a message's released claims are kept: as long as SQS may keep the message.
 CLAIMS_KEPT = timedelta(days=14)
 #: The most a record's body may take in UTF-8. DynamoDB refuses an item over 400 KB, its key
@@ -132,72 +165,6 @@ SETTLED_KEPT = 8192
 
 #: Effects a silence holds back (a close always goes out: the ticket must not stay open).
 _HOLDABLE = (EffectKind.OPEN, EffectKind.UPDATE, EffectKind.REOPEN)
-
-
-@dataclass(frozen=True, slots=True)
-class Record:
-    """One stored JSON document; `version` makes every write conditional."""
-
-    key: str
-    kind: str
-    version: int
-    body: str
-    #: Epoch seconds after which the record may be deleted (SQLite purge, DynamoDB TTL).
-    expires_at: float | None = None
-    #: Epoch seconds from which the sweep must look at the record (an incident whose effect a
-    #: silence holds, that is due for escalation, or whose sweep-made effect may be abandoned).
-    sweep_at: float | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Hold:
-    """A silence matched the alert: store it, and hold its effect until `until` (or until no
-    silence matches); `alert` is its redacted view as JSON, to carry the effect out with."""
-
-    silence: str
-    until: datetime
-    alert: str
-
-
-@dataclass(frozen=True, slots=True)
-class Routing:
-    """What the effect that opened a ticket learned, kept with the ticket: the route, the
-    route's escalation delay, and the alert's team and labels (redacted)."""
-
-    route: str
-    team: str | None
-    labels: dict[str, str]
-    escalate_after_s: float | None = None
-
-
-#: Given the stored record (or None), return what to write (None: nothing) and a result.
-RecordChange = Callable[[Record | None], tuple[Record | None, R]]
-
-
-@dataclass(frozen=True, slots=True)
-class Transition:
-    """The outcome of `begin()`: the action to carry out and the incident before and after."""
-
-    action: Action
-    before: Incident | None
-    after: Incident | None
-    #: True when this is someone's unfinished effect being redone, not the alert's own action;
-    #: the caller must call `begin()` again for the alert once the redo is finished.
-    redo: bool = False
-    #: True when an earlier delivery of the alert's message applied its decision already (its
-    #: delete was lost): the IGNORE is no new alert, and counts nowhere.
-    redelivery: bool = False
-
-    @property
-    def fingerprint(self) -> str:
-        incident = self.after or self.before
-        assert incident is not None
-        return incident.fingerprint
-
-    @property
-    def idempotency_key(self) -> str:
-        assert self.after is not None and self.after.pending is not None
-        return f"{self.after.fingerprint}:{self.after.pending.seq}"
 
 
 class Store(abc.ABC):

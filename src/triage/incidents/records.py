@@ -1,0 +1,104 @@
+"""What the store keeps, as its backends see it: the record (one JSON document with a
+version), its kinds, the change a write applies, and the values `Store` hands back (`Transition`)
+or is handed (`Hold`, `Routing`).
+
+Apart from `Store` so that a backend (`sqlite`, `dynamodb`, a test's in-memory one) and the
+unit of work (`ledger`) import these values without the protocol built on them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TypeVar
+
+from triage.incidents.lifecycle import Action, Incident
+
+R = TypeVar("R")
+
+#: Given the stored incident (or None), return what to write (None: nothing) and a result.
+Change = Callable[[Incident | None], tuple[Incident | None, R]]
+
+#: Record kinds. Incidents keep their own table (SQLite) or carry no kind attribute (DynamoDB),
+#: as they did before other kinds existed.
+INCIDENT = "incident"
+BUDGET = "budget"
+#: Every silence in one record: one read per second per replica, one conditional write per change.
+SILENCES = "silences"
+SILENCES_KEY = "all"
+#: Which group a member alert fires in, one record per member fingerprint (its body the
+#: group's key): a resolve that no longer carries the labels its group is keyed by still
+#: finds it, and a member that fires in another group is resolved in the one it left.
+MEMBER = "member"
+#: Where a message's alerts gave a claim back on failure, one record per message (its body:
+#: [incident key, claim owner without its delivery] pairs): the message's retry finishes those
+#: effects first, wherever its alerts are routed by then (`Store.reclaim`). Written only when a
+#: claim is given back, read only by a message received again.
+CLAIMS = "claims"
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One stored JSON document; `version` makes every write conditional."""
+
+    key: str
+    kind: str
+    version: int
+    body: str
+    #: Epoch seconds after which the record may be deleted (SQLite purge, DynamoDB TTL).
+    expires_at: float | None = None
+    #: Epoch seconds from which the sweep must look at the record (an incident whose effect a
+    #: silence holds, that is due for escalation, or whose sweep-made effect may be abandoned).
+    sweep_at: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Hold:
+    """A silence matched the alert: store it, and hold its effect until `until` (or until no
+    silence matches); `alert` is its redacted view as JSON, to carry the effect out with."""
+
+    silence: str
+    until: datetime
+    alert: str
+
+
+@dataclass(frozen=True, slots=True)
+class Routing:
+    """What the effect that opened a ticket learned, kept with the ticket: the route, the
+    route's escalation delay, and the alert's team and labels (redacted)."""
+
+    route: str
+    team: str | None
+    labels: dict[str, str]
+    escalate_after_s: float | None = None
+
+
+#: Given the stored record (or None), return what to write (None: nothing) and a result.
+RecordChange = Callable[[Record | None], tuple[Record | None, R]]
+
+
+@dataclass(frozen=True, slots=True)
+class Transition:
+    """The outcome of `begin()`: the action to carry out and the incident before and after."""
+
+    action: Action
+    before: Incident | None
+    after: Incident | None
+    #: True when this is someone's unfinished effect being redone, not the alert's own action;
+    #: the caller must call `begin()` again for the alert once the redo is finished.
+    redo: bool = False
+    #: True when an earlier delivery of the alert's message applied its decision already (its
+    #: delete was lost): the IGNORE is no new alert, and counts nowhere.
+    redelivery: bool = False
+
+    @property
+    def fingerprint(self) -> str:
+        incident = self.after or self.before
+        assert incident is not None
+        return incident.fingerprint
+
+    @property
+    def idempotency_key(self) -> str:
+        assert self.after is not None and self.after.pending is not None
+        return f"{self.after.fingerprint}:{self.after.pending.seq}"
