@@ -8,7 +8,8 @@ their own, more steps or text than a ticket holds, half a UTF-16 pair ("\\ud800"
 Each is read here as the ticket it plainly is, instead of throwing the whole answer away for
 the deterministic ticket. What the contract cannot read (no object at all, a missing
 description or steps, fields of another type) stays invalid, and `contain()` still checks
-whatever is read, exactly as it checks a clean answer.
+whatever is read, exactly as it checks a clean answer. Steps and paragraphs are read only as
+far as a ticket holds them: a server's answer of millions costs no more than its JSON's parse.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from itertools import chain
+from itertools import chain, islice
 from typing import Any
 
 from triage.normalize.common import cut, priority
@@ -134,27 +135,64 @@ def _line(value: Any, limit: int) -> Any:
 
 
 def _description(value: Any) -> Any:
-    """A list of paragraphs joined by blank lines; the whole cut to the contract's length."""
-    if isinstance(value, list) and value and all(isinstance(part, str) for part in value):
-        value = "\n\n".join(part.strip() for part in value if part.strip())
+    """A list of paragraphs joined by blank lines, read until the contract's length is
+    reached; the whole cut to it."""
+    if isinstance(value, list) and value:
+        paragraphs: list[str] = []
+        length = 0
+        for part in value:
+            if not isinstance(part, str):
+                return value
+            if part.strip():
+                paragraphs.append(part.strip())
+                length += len(paragraphs[-1]) + 2
+            if length > DESCRIPTION_CHARS:
+                break  # the rest is past what a ticket holds: not read
+        value = "\n\n".join(paragraphs)
     return _line(value, DESCRIPTION_CHARS)
 
 
 def _steps(value: Any) -> Any:
     """A list of steps: one string becomes a step per line, without list markers; a step
     written as an object ({"step": 1, "action": "…"}) is its texts joined; empty steps are
-    dropped and at most MAX_STEPS kept, each cut to the contract's length."""
+    dropped and at most MAX_STEPS kept, each cut to the contract's length. Only as much of
+    the steps as that takes is read (a server's answer may hold millions of them)."""
     if isinstance(value, str):
-        value = [_STEP_MARK.sub("", step) for step in value.splitlines()]
+        return _kept(_STEP_MARK.sub("", line[0]) for line in _LINE.finditer(value))
     if isinstance(value, list):
-        value = [_step_text(step) if isinstance(step, dict) else step for step in value]
-    if not isinstance(value, list) or not all(isinstance(step, str) for step in value):
-        return value
-    return [_line(step, STEP_CHARS) for step in value if step.strip()][:MAX_STEPS]
+        kept = _kept(_step_text(s) if isinstance(s, dict) else s for s in value)
+        return value if kept is None else kept  # not steps: validation refuses the list
+    return value
+
+
+def _kept(steps: Iterator[Any]) -> list[str] | None:
+    """The first MAX_STEPS steps that are not blank, cut, from the first `_STEP_ITEMS` of
+    `steps`; None when one read is no text."""
+    kept: list[str] = []
+    for step in islice(steps, _STEP_ITEMS):
+        if not isinstance(step, str):
+            return None
+        if step.strip():
+            kept.append(_line(step, STEP_CHARS))
+            if len(kept) == MAX_STEPS:
+                break
+    return kept
+
+
+#: How many steps are read, blank ones included, for the MAX_STEPS kept.
+_STEP_ITEMS = 1000
+#: A line with something on it, from its first visible character (every line break that
+#: `str.splitlines` knows ends it).
+_LINE = re.compile(r"\S[^\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]*")
 
 
 def _step_text(step: dict[Any, Any]) -> Any:
     """A step written as an object: its text values in order, joined ("Check the pod: kubectl
     logs api-1"); its number and other non-text values dropped. None when it holds no text."""
-    texts = [value.strip() for value in step.values() if isinstance(value, str) and value.strip()]
+    values = islice(step.values(), _STEP_FIELDS)
+    texts = [value.strip() for value in values if isinstance(value, str) and value.strip()]
     return ": ".join(texts) if texts else None
+
+
+#: How many fields of a step written as an object are read ({"step", "action", "command"}).
+_STEP_FIELDS = 16
