@@ -20,7 +20,6 @@ import asyncio
 import dataclasses
 import hashlib
 import json
-import re
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -35,10 +34,18 @@ from triage.errors import (
 )
 from triage.incidents.codec import incident_from_json, incident_to_json
 from triage.incidents.groups import GroupKey, decide_group
+from triage.incidents.history import (
+    REFUSED,
+    TIMES,
+    answered,
+    decision_history,
+    failed_history,
+    failed_note,
+    sink_note,
+)
 from triage.incidents.lifecycle import (
     EFFECTS_KEPT,
     FLAP_HOLD,
-    HISTORY,
     Action,
     AlertEvent,
     Decision,
@@ -380,7 +387,7 @@ class Store(abc.ABC):
             )
         assert decision.incident is not None
         # The line the decision earns, in its own write: history never costs one of its own.
-        history = _decision_history(stored, decision.action, decision.incident, now)
+        history = decision_history(stored, decision.action, decision.incident, now)
         stamped = self._stamp(
             stored, decision, effect, owner, now, gather=gather, counted=counted, history=history
         )
@@ -585,9 +592,9 @@ class Store(abc.ABC):
             pending = None if finish else dataclasses.replace(incident.pending, done=done)
             marks = _gone_marks(incident.gone, sink, refs.get(sink), gone)
             # What the sink got and answered, in the confirmation's own write.
-            note = _sink_note(sink, ref, refs.get(sink), gone, why)
+            note = sink_note(sink, ref, refs.get(sink), gone, why)
             line = Event(at, kind.value, note)
-            history = _answered(incident.history, line, incident.pending.attempts)
+            history = answered(incident.history, line, incident.pending.attempts)
             return dataclasses.replace(
                 incident, refs=refs, pending=pending, gone=marks, history=history
             )
@@ -625,8 +632,8 @@ class Store(abc.ABC):
             released = dataclasses.replace(
                 pending, until=claimed, attempts=attempts, retry_at=retry_at
             )
-            line = Event(at, pending.kind.value, _failed_note(attempts, reason))
-            history = _failed_history(incident.history, line, first=attempts == 1)
+            line = Event(at, pending.kind.value, failed_note(attempts, reason))
+            history = failed_history(incident.history, line, first=attempts == 1)
             return dataclasses.replace(incident, pending=released, history=history)
 
         await self._mutate(fingerprint, owner, apply)
@@ -1100,7 +1107,7 @@ def _silenced(
         held=Held(kind, hold.silence, hold.alert, since, hold.until),
         version=(stored.version + 1) if stored else 1,
         counted_by=_remembered(decided, counted, settled or {}) if counted else decided.counted_by,
-        history=_decision_history(stored, Action.SILENCED, decided, now, hold),
+        history=decision_history(stored, Action.SILENCED, decided, now, hold),
     )
     return Transition(Action.SILENCED, stored, after)
 
@@ -1268,132 +1275,3 @@ def _gone_marks(
     if sink in marks and (gone is False or marks[sink] != ref):
         return {name: marked for name, marked in marks.items() if name != sink}
     return marks
-
-
-# --- History: what triage did, as an operator reads it (`triage incidents show`) --------------
-
-#: A count line's note (`_alerts_note`): the line a later repeat of the same window rewrites.
-_COUNT_NOTE = re.compile(r"\d+ alerts \(\+\d+\)")
-
-
-def _decision_history(
-    stored: Incident | None,
-    action: Action,
-    decided: Incident,
-    now: datetime,
-    hold: Hold | None = None,
-) -> tuple[Event, ...]:
-    """The history of `decided` (an alert's decision) with the line it earns, if any; written
-    in the decision's own write. A resolve of a closed incident earns none, and repeats
-    (counted, or held by one silence) one line per update window (`_counted_history`): a
-    storm must not push out what triage did."""
-    history = decided.history
-    if action is Action.IGNORE:
-        return history
-    if action is Action.SILENCED:
-        assert hold is not None
-        held = stored.held if stored is not None else None
-        if held is None or held.silence != hold.silence:
-            return _added(history, Event(now, action.value, f"silence {hold.silence}"))
-        return _counted_history(stored, action, decided, now)
-    if action is Action.COUNT:
-        if stored is not None and stored.state is State.CLOSED and decided.state is State.OPEN:
-            note = "fired while its close was held: not closed"
-            return _added(history, Event(now, action.value, note))
-        return _counted_history(stored, action, decided, now)
-    if action is Action.UPDATE:
-        return _added(history, Event(now, action.value, _alerts_note(stored, decided)))
-    return _added(history, Event(now, action.value))
-
-
-def _counted_history(
-    stored: Incident | None, action: Action, decided: Incident, now: datetime
-) -> tuple[Event, ...]:
-    """The history with the alerts counted noted: the count line of this update window (since
-    the last update, or the opening) rewritten when it is the newest line, else one line
-    more. A repeat that counted nothing (a group member's event stamped later) notes nothing."""
-    history = decided.history
-    if stored is None or decided.occurrences <= stored.occurrences:
-        return history
-    line = Event(now, action.value, _alerts_note(stored, decided))
-    last = history[-1] if history else None
-    since = stored.last_update_at or stored.opened_at
-    if (
-        last is not None
-        and last.action == line.action
-        and last.at >= since
-        and _COUNT_NOTE.fullmatch(last.note)
-    ):
-        return (*history[:-1], line)
-    return _added(history, line)
-
-
-def _added(history: tuple[Event, ...], line: Event) -> tuple[Event, ...]:
-    """`history` with `line` last, the oldest lines dropped past HISTORY."""
-    return (*history, line)[-HISTORY:]
-
-
-def _alerts_note(stored: Incident | None, after: Incident) -> str:
-    """`N alerts (+K)`: the alerts counted, and how many of them came since the ticket was
-    last told (its opening or its latest update)."""
-    told = stored.occurrences_at_update if stored is not None else 0
-    return f"{after.occurrences} alerts (+{after.occurrences - told})"
-
-
-#: `Store.confirm`'s `why` for a sink whose service refused the effect (any other is a skip's).
-REFUSED = "refused"
-#: The sign between `failed` and how many times (a multiplication sign, as operators read it).
-TIMES = "\N{MULTIPLICATION SIGN}"
-#: A failure line's note (`_failed_note`): the line the effect's next failure rewrites.
-_FAILED_NOTE = re.compile(rf"failed {TIMES}(\d+)(: .*)?")
-
-
-def _sink_note(
-    sink: str, ref: str | None, current: str | None, gone: bool | None, why: str | None = None
-) -> str:
-    """What `sink` answered an effect: its ticket (`ref`, new, or the one it had), that the
-    ticket is gone for good, or that it sent nothing: refused, or skipped (`why`)."""
-    if gone:
-        return f"{sink}: {current} (gone)" if current else f"{sink}: gone"
-    if ref is None and gone is None:
-        if why == REFUSED:
-            return f"{sink}: refused"
-        return f"{sink}: skipped: {why}" if why else f"{sink}: not sent"
-    return f"{sink}: {current}" if current else f"{sink}: done"
-
-
-def _failed_note(attempts: int, reason: str | None) -> str:
-    """`failed`, how many attempts of the effect failed, and the last one's `reason`."""
-    failed = f"failed {TIMES}{attempts}"
-    return f"{failed}: {reason}" if reason else failed
-
-
-def _failed_at(history: tuple[Event, ...], action: str, times: int | None = None) -> int | None:
-    """Where the newest failure line of an effect of kind `action` (one that failed `times`
-    times, if given) is in `history`, if any."""
-    for n in range(len(history) - 1, -1, -1):
-        line = history[n]
-        failed = _FAILED_NOTE.fullmatch(line.note) if line.action == action else None
-        if failed is not None and (times is None or int(failed.group(1)) == times):
-            return n
-    return None
-
-
-def _failed_history(history: tuple[Event, ...], line: Event, *, first: bool) -> tuple[Event, ...]:
-    """The history with the effect's failure line `line`: a line more for its first failure,
-    the same line rewritten for the next (repeats counted meanwhile stay where they are)."""
-    at = None if first else _failed_at(history, line.action)
-    if at is None:
-        return _added(history, line)
-    return (*history[:at], line, *history[at + 1 :])
-
-
-def _answered(history: tuple[Event, ...], line: Event, failed: int) -> tuple[Event, ...]:
-    """The history with a sink's answer `line` to an effect `failed` attempts of which failed
-    before: the first answer after them takes the place of their line, saying how many."""
-    at = _failed_at(history, line.action, failed) if failed else None
-    if at is None:
-        return _added(history, line)
-    kept = (*history[:at], *history[at + 1 :])
-    answer = dataclasses.replace(line, note=f"{line.note} (after {failed} failed attempts)")
-    return _added(kept, answer)
