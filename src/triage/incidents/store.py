@@ -73,6 +73,16 @@ from triage.incidents.records import (
     Routing,
     Transition,
 )
+from triage.incidents.schedule import (
+    ABANDONED_GRACE,
+    SWEEP_RETRY_FIRST,
+    SWEEP_RETRY_MAX,
+    escalation_due,
+    sweep_at,
+    sweep_from,
+    sweep_retry_delay,
+    sweep_waits,
+)
 from triage.incidents.silences import Silence, check_regex_budget, twin_of
 from triage.models import EffectKind, Status, Ticket
 from triage.ratelimit import Budget
@@ -254,7 +264,7 @@ class Store(abc.ABC):
                 body = incident_to_json(write)
             self._keep_decoded(fingerprint, body, write)
             encoded = Record(
-                fingerprint, INCIDENT, write.version, body, self._expiry(write), _sweep_at(write)
+                fingerprint, INCIDENT, write.version, body, self._expiry(write), sweep_at(write)
             )
             return encoded, result
 
@@ -780,7 +790,7 @@ class Store(abc.ABC):
         write, so one replica escalates it. None when it is not due."""
 
         def change(stored: Incident | None) -> tuple[Incident | None, Incident | None]:
-            if stored is None or not _escalation_due(stored, now) or match(stored) is not None:
+            if stored is None or not escalation_due(stored, now) or match(stored) is not None:
                 return None, None
             told = stored.escalation.sent if stored.escalation is not None else ()
             claim = Escalation(owner, now + self.lease, sent=told)  # who was told stays told
@@ -1130,68 +1140,6 @@ def _released(decided: Incident, held: Held, now: datetime) -> Decision:
             incident, last_update_at=now, occurrences_at_update=incident.occurrences
         )
     return Decision(Action(held.kind.value), incident)
-
-
-def _escalation_due(incident: Incident, now: datetime) -> bool:
-    escalate_at = incident.escalate_at
-    if incident.state is not State.OPEN or escalate_at is None or escalate_at > now:
-        return False
-    if incident.held is not None or not incident.has_ticket:
-        return False
-    escalation = incident.escalation
-    return escalation is None or (escalation.done_at is None and escalation.until <= now)
-
-
-#: After the first failure of an effect the sweep carries out, it waits this long before the
-#: next try; twice as long after each further failure, up to `SWEEP_RETRY_MAX`.
-SWEEP_RETRY_FIRST = timedelta(seconds=30)
-SWEEP_RETRY_MAX = timedelta(minutes=15)
-
-
-def sweep_retry_delay(attempts: int) -> timedelta:
-    """How long after its `attempts`-th failed try the sweep leaves an effect alone."""
-    doubled: timedelta = SWEEP_RETRY_FIRST * 2 ** min(attempts - 1, 16)
-    return min(doubled, SWEEP_RETRY_MAX)
-
-
-#: How long past its lease an effect a message's alert claimed waits before the sweep takes
-#: it over. The message usually comes back for it first (SQS shows a dead replica's message
-#: again before the lease ends, and the retry redoes the effect with its own alert); the sweep
-#: is for the effect whose message never does: its retry routed to another place (a routes
-#: change, a member that moved), decided otherwise, or acked by another delivery.
-ABANDONED_GRACE = SWEEP_RETRY_FIRST
-
-
-def sweep_from(pending: Pending) -> datetime:
-    """When the sweep may take `pending` over: once its owner's lease has run out (past the
-    grace a message's own retry has, when no alert is carried), its wait after a failure is
-    over, and, for a group's first ticket, its members' window has closed."""
-    lease_end = pending.until if pending.alert is not None else pending.until + ABANDONED_GRACE
-    times = [lease_end, pending.retry_at, pending.not_before]
-    return max(t for t in times if t is not None)
-
-
-def sweep_waits(pending: Pending, now: datetime) -> bool:
-    """True while an effect is not the sweep's to take (`sweep_from`)."""
-    return sweep_from(pending) > now
-
-
-def _sweep_at(incident: Incident) -> float | None:
-    """When the sweep must look at `incident` next (None: never, until it changes)."""
-    times = []
-    pending = incident.pending
-    if pending is not None:
-        # Redone by the sweep if its owner dies and no message finishes it, or after a
-        # failure once its wait is over. In the write that claims it: no write of its own.
-        times.append(sweep_from(pending))
-    if incident.state is State.CLOSED:
-        return min(times).timestamp() if times else None
-    if incident.held is not None:
-        times.append(incident.held.until)
-    escalation, escalate_at = incident.escalation, incident.escalate_at
-    if escalate_at is not None and (escalation is None or escalation.done_at is None):
-        times.append(escalation.until if escalation is not None else escalate_at)
-    return min(times).timestamp() if times else None
 
 
 def _silences_of(record: Record | None) -> list[Silence]:

@@ -1,0 +1,76 @@
+"""When the sweep must look at an incident, and what it finds due there: an effect its owner
+abandoned (`sweep_from`), a failed one's next try (`sweep_retry_delay`), a silence ending, an
+escalation.
+
+Apart from `Store` because these are times, not writes: `Store` stores the earliest of them
+with each incident (`Record.sweep_at`), so the sweep reads only the incidents due, and
+`ops.sweep` asks the same functions whether an effect is its to take.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from triage.incidents.lifecycle import Incident, Pending, State
+
+
+def escalation_due(incident: Incident, now: datetime) -> bool:
+    escalate_at = incident.escalate_at
+    if incident.state is not State.OPEN or escalate_at is None or escalate_at > now:
+        return False
+    if incident.held is not None or not incident.has_ticket:
+        return False
+    escalation = incident.escalation
+    return escalation is None or (escalation.done_at is None and escalation.until <= now)
+
+
+#: After the first failure of an effect the sweep carries out, it waits this long before the
+#: next try; twice as long after each further failure, up to `SWEEP_RETRY_MAX`.
+SWEEP_RETRY_FIRST = timedelta(seconds=30)
+SWEEP_RETRY_MAX = timedelta(minutes=15)
+
+
+def sweep_retry_delay(attempts: int) -> timedelta:
+    """How long after its `attempts`-th failed try the sweep leaves an effect alone."""
+    doubled: timedelta = SWEEP_RETRY_FIRST * 2 ** min(attempts - 1, 16)
+    return min(doubled, SWEEP_RETRY_MAX)
+
+
+#: How long past its lease an effect a message's alert claimed waits before the sweep takes
+#: it over. The message usually comes back for it first (SQS shows a dead replica's message
+#: again before the lease ends, and the retry redoes the effect with its own alert); the sweep
+#: is for the effect whose message never does: its retry routed to another place (a routes
+#: change, a member that moved), decided otherwise, or acked by another delivery.
+ABANDONED_GRACE = SWEEP_RETRY_FIRST
+
+
+def sweep_from(pending: Pending) -> datetime:
+    """When the sweep may take `pending` over: once its owner's lease has run out (past the
+    grace a message's own retry has, when no alert is carried), its wait after a failure is
+    over, and, for a group's first ticket, its members' window has closed."""
+    lease_end = pending.until if pending.alert is not None else pending.until + ABANDONED_GRACE
+    times = [lease_end, pending.retry_at, pending.not_before]
+    return max(t for t in times if t is not None)
+
+
+def sweep_waits(pending: Pending, now: datetime) -> bool:
+    """True while an effect is not the sweep's to take (`sweep_from`)."""
+    return sweep_from(pending) > now
+
+
+def sweep_at(incident: Incident) -> float | None:
+    """When the sweep must look at `incident` next (None: never, until it changes)."""
+    times = []
+    pending = incident.pending
+    if pending is not None:
+        # Redone by the sweep if its owner dies and no message finishes it, or after a
+        # failure once its wait is over. In the write that claims it: no write of its own.
+        times.append(sweep_from(pending))
+    if incident.state is State.CLOSED:
+        return min(times).timestamp() if times else None
+    if incident.held is not None:
+        times.append(incident.held.until)
+    escalation, escalate_at = incident.escalation, incident.escalate_at
+    if escalate_at is not None and (escalation is None or escalation.done_at is None):
+        times.append(escalation.until if escalation is not None else escalate_at)
+    return min(times).timestamp() if times else None
