@@ -1,9 +1,11 @@
 """The ticket backend sink: `POST {BACKEND_BASE_URL}{BACKEND_SERVICE_ROUTE}` with a bearer token.
 
 OPEN creates the ticket and returns the backend's reference for it: the answer's `id`, else
-`ticket_id`, `ticketId` or `key`; a backend that answers without any of them gets the effect's
-idempotency key as the reference (stable across retries, so the incident still has one name),
-and a `backend.no_ticket_id` warning says so.
+`ticket_id`, `ticketId` or `key`, when it is a plausible ticket id (up to 128 letters, digits
+and `._:~-`: no URL, path, space or markup); a backend that answers without any gets the
+effect's idempotency key as the reference (stable across retries, so the incident still has one
+name), and a `backend.no_ticket_id` warning says so (naming the key of a value it refused,
+never the value).
 UPDATE and REOPEN post to `TRIAGE_BACKEND_UPDATE_ROUTE`, CLOSE to `TRIAGE_BACKEND_RESOLVE_ROUTE`
 (`{ref}` is replaced by that reference); unset routes skip the effect with a `sink.skipped` line.
 Every call carries `Idempotency-Key`, the same on every retry of one effect. Every text in a
@@ -26,6 +28,12 @@ How answers map to errors:
     network error, timeout         SinkUnavailableError
     no token can be had            SinkUnavailableError (the message waits; `triage check` says why)
     any other answer               SinkRejectedError
+
+An error's text (and its debug line's `reason`) names the status, the backend's error code (a
+short word or phrase under `error`, `code`, `error_code`, `errorCode`, `message` or `title`)
+and its request id (`X-Request-Id` and the like, when it has an id's form); never the body,
+which may quote the ticket we sent: without a code, the body's size and type are named. A
+redirect names the scheme, host and plain path it points to, never its query.
 
 A failed call's own line (`backend.unavailable`, `backend.rejected` …) is debug: the error's
 text says the same, and the supervisor's line for the message (`message.retry`, `.held`,
@@ -53,6 +61,7 @@ first answer for a ticket clears it.
 
 from __future__ import annotations
 
+import re
 import time
 from collections import OrderedDict
 from collections.abc import Callable
@@ -73,11 +82,19 @@ from triage.errors import (
 )
 from triage.metrics import Metrics
 from triage.models import EffectKind
+from triage.redact import redact
 from triage.secrets import TokenSource
 from triage.settings import Settings
 from triage.sinks.aio import AiohttpTransport
 from triage.sinks.base import Applied, Effect, NotSent
-from triage.sinks.http import parse_retry_after, said, scrub, throttle_wait_s
+from triage.sinks.http import (
+    error_code,
+    parse_retry_after,
+    request_id,
+    scrub,
+    throttle_wait_s,
+    unread_answer,
+)
 from triage.tls import client_context
 
 log = structlog.get_logger(__name__)
@@ -115,8 +132,18 @@ _PROBE_REF = "triage-check-no-such-ticket"
 #: Keys of the create answer that may hold the ticket reference, in order of preference.
 _REF_KEYS = ("id", "ticket_id", "ticketId", "key")
 
-#: How much of an error body goes into logs and exception messages.
-_REASON_CHARS = 200
+#: Keys of an error body that may hold the backend's error code, in order of preference; the
+#: same keys inside an `error` object (`{"error": {"code": …}}`, as JSON:API and Google write
+#: it) are read too.
+_CODE_KEYS = ("error", "code", "error_code", "errorCode", "message", "title")
+#: Headers that carry a request id, and the form one takes (a UUID, a ULID, `req-…`, AWS's).
+_REQUEST_ID_HEADERS = ("x-request-id", "x-correlation-id", "request-id", "x-amzn-requestid")
+_REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{3,127}")
+#: A redirect's path as it may be told: no query (where a login page echoes what it was
+#: sent), no escapes, no markup.
+_SHOWN_PATH = re.compile(r"/[A-Za-z0-9/._~-]{0,100}")
+#: A redirect's host as it may be told: as DNS spells it, or an IP address.
+_SHOWN_HOST = re.compile(r"[a-z0-9.-]{1,100}|[0-9a-f:.]{2,45}")
 
 
 class BackendSink:
@@ -244,13 +271,15 @@ class BackendSink:
     async def _create(self, effect: Effect) -> Applied:
         """POST a new ticket; its reference."""
         answer = await self._post(self.create_route, _open_body(effect), effect)
-        ref = _ticket_ref(answer)
+        ref, refused = _ticket_ref(answer)
         if ref is None:
             # Created, but named by nothing we can use: the key names it (stable across
-            # retries), and later effects' routes will carry that instead of its id.
+            # retries), and later effects' routes will carry that instead of its id. A value
+            # refused as no ticket id (a URL, markup, a credential's shape) is named by its key
+            # alone: it is the backend's text, not ours.
             ref = effect.idempotency_key
             got = "no JSON" if answer is None else f"JSON {type(answer).__name__}"
-            log.warning("backend.no_ticket_id", answer=got, ref=ref)
+            log.warning("backend.no_ticket_id", answer=got, refused=refused, ref=ref)
         self._created[ref] = ref == effect.idempotency_key
         self._created.move_to_end(ref)
         while len(self._created) > _CREATED_KEPT:
@@ -370,8 +399,7 @@ class BackendSink:
                 return response.json()
             except (ValueError, RecursionError):  # a 2xx without usable JSON still did its job
                 return None
-        # Scrubbed before it is cut, so no fragment of a token survives at the cut.
-        reason = said(scrub(response.text, token), _REASON_CHARS)
+        reason = _reason(response, token)
         fields = {"url": url, "effect": str(effect.kind), "status": status, "reason": reason}
         retry_after_s = parse_retry_after(response.headers.get("Retry-After"))
         if status in _WAIT_4XX and not self._lasting_conflict(status, effect, url):
@@ -395,8 +423,7 @@ class BackendSink:
             # https, a moved host), which no message can fix. Not followed (the bearer token
             # would go along); they wait, as for a refused token, until it is fixed.
             self.metrics.incr("SinkCalls", sink=self.name, outcome="unavailable")
-            # Scrubbed before it is cut, as the reason: a login page's `?token=` may echo ours.
-            where = said(scrub(response.headers.get("Location", ""), token), 200)
+            where = _where(response.headers.get("Location"), token)
             log.debug("backend.redirected", action="wait", location=where, **fields)
             raise SinkUnavailableError(
                 f"backend answered {status}, redirecting to {where!r}: check BACKEND_BASE_URL",
@@ -556,28 +583,88 @@ def _close_body(effect: Effect) -> dict[str, Any]:
     )
 
 
+def _reason(response: httpx2.Response, token: str) -> str:
+    """What of the backend's error answer is told, in logs and the error: its error code (see
+    `_CODE_KEYS`, `http.error_code`), else the answer's size and type, and its request id when
+    it has a request id's form. Never the body: it may quote the ticket we sent, or be a
+    proxy's page."""
+    code = _error_code(response)
+    if code is not None and scrub(code, token) != code:  # the backend quoted our token
+        code = None
+    reason = code if code is not None else f"no error code ({unread_answer(response)})"
+    for header in _REQUEST_ID_HEADERS:
+        found = request_id(response.headers.get(header), _REQUEST_ID)
+        if found is not None and scrub(found, token) == found:
+            return f"{reason} (request {found})"
+    return reason
+
+
+def _error_code(response: httpx2.Response) -> str | None:
+    """The first short error code (`http.error_code`) under `_CODE_KEYS` of a JSON error body,
+    or of its `error` object."""
+    if not response.content.lstrip().startswith(b"{"):
+        return None
+    try:
+        answer = response.json()
+    except (ValueError, RecursionError):
+        return None
+    nested = answer.get("error") if isinstance(answer, dict) else None
+    for holder in (answer, nested):
+        if isinstance(holder, dict):
+            for key in _CODE_KEYS:
+                code = error_code(holder.get(key))
+                if code is not None:
+                    return code
+    return None
+
+
+def _where(location: str | None, token: str) -> str:
+    """Where a redirect points, as far as it may be told: scheme, host and port, and the path
+    when it is a plain one (`_SHOWN_PATH`); never the query or fragment, where a login page
+    echoes what it was sent (a token, the ticket)."""
+    try:
+        url = httpx2.URL(location or "")
+    except (httpx2.InvalidURL, UnicodeError):
+        return "an unreadable Location"
+    if not location:
+        return "no Location"
+    shown = ""
+    if url.scheme in ("http", "https") and _SHOWN_HOST.fullmatch(url.host):
+        port = f":{url.port}" if url.port is not None else ""
+        shown = f"{url.scheme}://{url.host}{port}"
+    path = url.path if _SHOWN_PATH.fullmatch(url.path) else ""
+    if scrub(path, token) != path or redact(path) != path:
+        path = ""
+    return shown + path or "a Location of another form"
+
+
 def _rooted(route: str | None) -> str | None:
     """A route with exactly one leading slash (so base URL + route is a valid URL); an empty
     route, as from a variable set to "", means unset."""
     return "/" + route.lstrip("/") if route else None
 
 
-#: The longest ticket id taken from an answer; a longer one (or one with controls or spaces,
-#: or a dot segment) is not an id, and the idempotency key is the reference instead.
-_REF_MAX = 256
+#: A ticket id as trackers write them (`OPS-7`, `INC0012345`, `42`, a UUID or ULID): up to 128
+#: letters, digits and `._:~-`, starting with a letter or digit. No `/` (so no URL to another
+#: host, no path that climbs out of a route), no spaces, controls or markup: the reference
+#: goes into routes, the store, the incident's history and other sinks' messages.
+_PLAUSIBLE_REF = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:~-]{0,127}")
 
 
-def _ticket_ref(answer: Any) -> str | None:
+def _ticket_ref(answer: Any) -> tuple[str | None, str | None]:
+    """The ticket reference in a create answer (the first plausible one under `_REF_KEYS`),
+    and the first key whose value was refused as no plausible reference (None if none was)."""
+    refused = None
     if isinstance(answer, dict):
         for key in _REF_KEYS:
             value = answer.get(key)
             # bool is an int, but `true` is nobody's ticket id.
             if isinstance(value, str | int) and not isinstance(value, bool) and str(value):
                 ref = str(value)
-                printable = ref.isprintable() and not any(c.isspace() for c in ref)
-                if len(ref) <= _REF_MAX and printable and ref not in (".", ".."):
-                    return ref
-    return None
+                if _PLAUSIBLE_REF.fullmatch(ref) and redact(ref) == ref:
+                    return ref, refused
+                refused = refused or key
+    return None, refused
 
 
 def _segment(ref: str) -> str:

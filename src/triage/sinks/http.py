@@ -1,4 +1,12 @@
-"""Helpers every HTTP sink shares: reading Retry-After, and keeping credentials out of text."""
+"""Helpers every HTTP sink shares: reading Retry-After, keeping credentials out of text, and
+what of a service's error answer may be told at all.
+
+A service's answer is hostile text: it may quote what we sent (alert text, a secret a bad route
+put in a URL), be an HTML page of megabytes, or hold CR LF, ANSI escapes and bidi controls that
+would forge a log line or repaint a terminal. So a failure names only what an operator needs:
+the status, the service's short error code (`error_code`), its request id when it has the
+service's format (`request_id`), or else the answer's size and type (`unread_answer`); and
+whatever text is kept goes through `said` (one visible line, redacted, bounded)."""
 
 from __future__ import annotations
 
@@ -10,6 +18,9 @@ import time
 from datetime import UTC
 from urllib.parse import quote, quote_plus
 
+import httpx2
+
+from triage.display import visible
 from triage.normalize.common import cut
 from triage.redact import redact
 
@@ -56,8 +67,43 @@ def said(text: str, limit: int) -> str:
     """What a service answered, for a failure's reason and its log line: on one line, redacted
     before it is cut to `limit` characters (marked with "…"), since a cut inside a credential
     the service echoed would keep a piece no redaction rule knows. Scrub our own secrets out of
-    `text` first (`scrub`); no more than ten times `limit` is read."""
-    return cut(redact(" ".join(text[: limit * 10].split())), limit, ellipsis=True)
+    `text` first (`scrub`); no more than ten times `limit` is read. Control characters (CR LF
+    that would start a forged log line, ANSI escapes, NUL) and bidi controls go first."""
+    shown = visible(text[: limit * 10], one_line=True)
+    return cut(redact(" ".join(shown.split())), limit, ellipsis=True)
+
+
+#: A service's own word for a refusal: `invalid_payload`, `OPS.not-found`, "injected failure",
+#: "unknown fields: flapping". No `/`, `@`, `=`, quotes or markup: no URL, credential
+#: assignment or HTML fits in it.
+_ERROR_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9 _.,:-]{0,79}")
+
+
+def error_code(value: object) -> str | None:
+    """`value` when it is a service's short error code or phrase (`_ERROR_CODE`) that no
+    redaction rule changes, else None: what of an error body may be named."""
+    if not isinstance(value, str) or not _ERROR_CODE.fullmatch(value):
+        return None
+    return value if redact(value) == value else None
+
+
+def request_id(value: str | None, pattern: re.Pattern[str]) -> str | None:
+    """A request id header's value when it has the service's format (`pattern`, matched
+    whole) and is no credential's shape, else None."""
+    if value is None or len(value) > 128 or not pattern.fullmatch(value):
+        return None
+    return value if redact(value) == value else None
+
+
+#: A media type as RFC 6838 spells it, nothing else: `text/html`, `application/problem+json`.
+_MEDIA_TYPE = re.compile(r"[a-z0-9][a-z0-9.+-]{0,40}/[a-z0-9][a-z0-9.+-]{0,60}")
+
+
+def unread_answer(response: httpx2.Response) -> str:
+    """What is said of an answer whose text is not told: its size and media type."""
+    media = response.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    kind = media if _MEDIA_TYPE.fullmatch(media) else "unknown type"
+    return f"{len(response.content)} bytes of {kind}"
 
 
 def scrub(text: str, *secrets: str, placeholder: str = "[token]") -> str:

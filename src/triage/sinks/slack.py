@@ -41,9 +41,13 @@ How answers map to errors:
                                  the webhook's secret path, would go along); the webhook URL is
                                  wrong or a proxy answers for it, which no message can fix
     network error, timeout       SinkUnavailableError
-    other 4xx                    SinkRejectedError naming the status and Slack's error text
+    other 4xx                    SinkRejectedError naming the status and Slack's error code
                                  (400 invalid_payload, 403 action_prohibited, 404 no_service,
                                  410 channel_is_archived)
+
+An answer's text is told only when it is one of Slack's error codes (lower-case words joined by
+`_`); any other answer (a proxy's HTML page, text quoting the post) is named by its size and
+type alone, in the error and in the failed post's log line.
     route webhook not a URL      SinkRejectedError
 
 What people and Slack do to the channel after triage posted there changes what a refusal means:
@@ -91,7 +95,13 @@ from triage.models import EffectKind, Priority
 from triage.settings import Settings
 from triage.sinks.aio import AiohttpTransport
 from triage.sinks.base import Applied, Effect, NotSent
-from triage.sinks.http import parse_retry_after, said, scrub, throttle_wait_s
+from triage.sinks.http import (
+    parse_retry_after,
+    said,
+    scrub,
+    throttle_wait_s,
+    unread_answer,
+)
 from triage.tls import client_context
 
 log = structlog.get_logger(__name__)
@@ -146,7 +156,7 @@ DESTINATION_GONE = frozenset(
 CONTENT_REFUSED = frozenset(
     {"invalid_blocks", "invalid_blocks_format", "msg_too_long", "too_many_attachments"}
 )
-#: How much of Slack's error text goes into logs and exception messages.
+#: How much of Slack's answer is read for its error code, and of a broken read's error told.
 _REASON_CHARS = 200
 
 #: Labels that say where an alert fired, in the order they are shown.
@@ -378,8 +388,11 @@ class SlackSink:
             answer = {} if unread is None else {"answer": f"unread ({unread})"}
             log.info("slack.posted", host=host, effect=str(effect.kind), **answer)
             return
+        # Only Slack's error code is told, never its answer's text: a proxy's page or an echo
+        # of the post (alert text, the webhook's path) goes nowhere.
         text = response.text if refusal is None else refusal
-        reason = said(scrub_webhook(text, url), _REASON_CHARS)
+        code = _error_code(scrub_webhook(text[:_REASON_CHARS], url))
+        reason = code if code is not None else f"no error code ({unread_answer(response)})"
         fields = {"host": host, "effect": str(effect.kind), "status": status, "reason": reason}
         retry_after_s = parse_retry_after(response.headers.get("Retry-After"))
         if status == 429 or refusal in _RATE_LIMITED:
@@ -416,7 +429,7 @@ class SlackSink:
         raise SinkRejectedError(
             f"slack rejected the {effect.kind} with {status}: {reason}",
             status=status,
-            detail=reason,
+            detail=code or "",
         )
 
 

@@ -29,6 +29,11 @@ How answers map to errors (the error's `reason` is the outcome counted in `SinkC
     any other 4xx (422, 404, a 403 that is  SinkRejectedError naming the status and GitHub's
     no limit …)                             message
 
+An error's text names GitHub's `message`, its validation errors' fields, codes and sentences
+(never the `value` they quote back), and the `X-GitHub-Request-Id` when it has GitHub's form;
+an answer without a message (a proxy's page) is named by its size and type, never its text.
+What is kept is one visible line, redacted, at most 200 characters (`http.said`).
+
 "Paused" means `paused_until()` returns the deadline and every call before it fails at once
 (GitHubThrottledError "paused") without reaching GitHub; an answer that spends the last call of
 the primary budget pauses too. A throttled message is held, not retried (see `triage.errors`).
@@ -41,6 +46,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import re
 import time
 from collections.abc import Callable
 from typing import Any
@@ -58,7 +64,15 @@ from triage.redact import hold
 from triage.settings import Settings
 from triage.sinks.aio import AiohttpTransport
 from triage.sinks.github.auth import InstallationToken, app_credentials, usable_in_header
-from triage.sinks.http import MAX_WAIT_S, parse_retry_after, said, scrub, throttle_wait_s
+from triage.sinks.http import (
+    MAX_WAIT_S,
+    parse_retry_after,
+    request_id,
+    said,
+    scrub,
+    throttle_wait_s,
+    unread_answer,
+)
 from triage.tls import client_context
 
 log = structlog.get_logger(__name__)
@@ -483,13 +497,49 @@ def app_jwt_path(path: str) -> bool:
     return path == "/app" or path.startswith("/app/")
 
 
+#: GitHub's `X-GitHub-Request-Id`: hex fields joined by `:` (`CE3E:1D6A:4A1E7A0:4B3A8E8:…`).
+_REQUEST_ID = re.compile(r"[0-9A-Fa-f]{1,16}(?::[0-9A-Fa-f]{1,16}){2,7}")
+#: A validation error's `resource`, `field` and `code` as GitHub writes them.
+_ERROR_WORD = re.compile(r"[A-Za-z][A-Za-z0-9_.-]{0,39}")
+
+
 def _message(response: httpx2.Response) -> str:
-    """GitHub's error `message` (plus validation `errors`), else the raw body."""
+    """What of GitHub's error answer is told: its `message` and, for each validation error,
+    its field and code and GitHub's own sentence, never the `value` it quotes back (our
+    title, a label, an assignee) nor any other part of the body; for an answer without a
+    message (a proxy's HTML page) its size and type. The request id follows when it has
+    GitHub's form. The caller makes it one visible, redacted, bounded line (`said`)."""
+    said_ = _said_message(response)
+    found = request_id(response.headers.get("x-github-request-id"), _REQUEST_ID)
+    return f"{said_} (request {found})" if found else said_
+
+
+def _said_message(response: httpx2.Response) -> str:
     try:
-        answer = response.json()
+        answer = response.json() if response.content.lstrip().startswith(b"{") else None
     except (ValueError, RecursionError):
-        return response.text
-    if isinstance(answer, dict) and isinstance(answer.get("message"), str):
-        errors = answer.get("errors")
-        return f"{answer['message']} {errors}" if errors else answer["message"]
-    return response.text
+        answer = None
+    if not isinstance(answer, dict) or not isinstance(answer.get("message"), str):
+        return f"no error message ({unread_answer(response)})"
+    errors = answer.get("errors")
+    told = [_said_error(error) for error in (errors if isinstance(errors, list) else [])]
+    shown = "; ".join(error for error in told if error)
+    return f"{answer['message']} ({shown})" if shown else answer["message"]
+
+
+def _said_error(error: Any) -> str:
+    """One validation error as told: `field code: message` (its words that fit `_ERROR_WORD`,
+    and GitHub's sentence), or the error itself when GitHub wrote it as a sentence."""
+    if isinstance(error, str):
+        return error
+    if not isinstance(error, dict):
+        return ""
+    words = [
+        value
+        for key in ("resource", "field", "code")
+        if isinstance(value := error.get(key), str) and _ERROR_WORD.fullmatch(value)
+    ]
+    message = error.get("message")
+    if isinstance(message, str) and message:
+        return f"{' '.join(words)}: {message}" if words else message
+    return " ".join(words)
