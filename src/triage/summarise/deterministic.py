@@ -261,7 +261,7 @@ GENERIC_STEPS = (
 #: Links worth a step of their own, in this order (a silence link is not a first step): an
 #: uptime check's URL (`check`) and an AWS console page of the resource or anomaly among them.
 _STEP_LINKS = ("dashboard", "panel", "issue", "event", "finding", "alert", "alarm", "source",
-               "check", "resource", "anomaly")  # fmt: skip
+               "check", "resource", "anomaly", "status_page")  # fmt: skip
 
 
 def _steps(alert: RedactedAlert, matched: list[Pattern]) -> tuple[str, ...]:
@@ -298,7 +298,7 @@ def _specific_steps(alert: RedactedAlert) -> list[str]:
     if labels.get("resources"):  # an EventBridge event's affected resources (ARNs, ids)
         steps.append(f"Check the affected resources: {labels['resources']}")
     links = [(name, alert.links[name]) for name in _STEP_LINKS if alert.links.get(name)]
-    steps += [f"Open the {name}: {url}" for name, url in links[:2]]
+    steps += [f"Open the {name.replace('_', ' ')}: {url}" for name, url in links[:2]]
     thing = subject.about(alert)
     if not steps and thing is not None:
         kind, name = thing

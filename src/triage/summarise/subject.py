@@ -7,7 +7,7 @@
             region, the environment
     about   the one thing a notice is about, by its kind: an AWS notice's resource (RDS/DMS
             source id, CloudFormation stack, Auto Scaling group, ElastiCache node), an error
-            tracker's item, a monitor's or check's id
+            tracker's item, a monitor's or check's id, a status page's component
 
 Both lists come from the alert's own labels and text, most specific first, and are empty when
 the alert says nothing of the kind. A title *names* a term when every word of the term is a
@@ -44,7 +44,8 @@ _WHERE = (
 #: Labels naming the one thing an alert is about, most specific first, with the word for its
 #: kind (`source_type`'s value, e.g. "db-instance", for an AWS notice's source id).
 _ABOUT = (("source_id", ""), ("stack", "stack"), ("group", "group"), ("item_id", "item"),
-          ("monitor_id", "monitor"), ("check_id", "check"), ("resource", "resource"))  # fmt: skip
+          ("monitor_id", "monitor"), ("check_id", "check"), ("resource", "resource"),
+          ("component_id", "component"))  # fmt: skip
 #: An exception's class name, as Sentry and most loggers write it.
 _EXCEPTION = re.compile(r"\b([A-Z][A-Za-z0-9]*(?:Error|Exception|Fault|Panic))\b")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
