@@ -310,6 +310,7 @@ NOT_DISPLAY: dict[str, set[str]] = {
         "detail.findings.0.Compliance", "detail.findings.0.Compliance.Status",
         "detail.findings.1.Compliance", "detail.findings.1.Compliance.Status",
         "detail.eventName", "detail.eventSource", "detail.clusterArn", "detail.group",
+        "detail.eventId",
         "detail.lastStatus", "detail.findingArn",
     },
     "grafana": {"alerts", "alerts.0", "alerts.0.status", "status", "version"},
@@ -349,6 +350,11 @@ NOT_DISPLAY: dict[str, set[str]] = {
     "uptimerobot": {"monitorID", "alertType", "alertTypeFriendlyName"},
     "checkly": {"check_id", "alert_type"},
     "raygun": {"event", "error", "error.url", "application"},
+    "statuspage": {
+        "meta", "page", "page.id", "incident", "incident.id", "incident.status",
+        "component_update", "component_update.component_id", "component_update.new_status",
+        "component", "component.id", "component.status",
+    },
     "aws-notice": {
         "Event Source", "Event ID", "Source ID", "Source ARN", "Service", "Event",
         "AutoScalingGroupARN", "ElastiCache:SnapshotFailed", "MemoryDB:ClusterProvisioningFailed",

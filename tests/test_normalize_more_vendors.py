@@ -38,6 +38,7 @@ SAMPLES: dict[str, tuple[str, tuple[str, ...]]] = {
     "betterstack/incident-acknowledged.json": ("betterstack", ()),
     "betterstack/incident-resolved.json": ("betterstack", ("e101e24bdac2b3ba39495610fbbb463a",)),
     "betterstack/monitor-paused.json": ("betterstack", ()),
+    "betterstack/on-call-change.json": ("betterstack", ()),
     "betterstack/error-new.json": ("betterstack", ("bef94297105489eafcc3c32bf2223d06",)),
     "betterstack/error-resolved.json": ("betterstack", ("bef94297105489eafcc3c32bf2223d06",)),
     "uptimerobot/down.json": ("uptimerobot", ("c034e0faa5db2325b9fe503912cb8609",)),
@@ -117,6 +118,7 @@ def test_trigger_and_recovery_are_one_incident(trigger: str, recovery: str, sour
     [
         ("betterstack/incident-acknowledged.json", "no_state_change"),
         ("betterstack/monitor-paused.json", "unsupported_resource"),
+        ("betterstack/on-call-change.json", "unsupported_resource"),
         ("raygun/assigned.json", "no_state_change"),
     ],
 )

@@ -252,10 +252,10 @@ def _recognise(payload: dict[str, Any]) -> Recognised:
 def _parse(
     name: str, parse: Callable[[dict[str, Any]], Normalized], payload: dict[str, Any]
 ) -> Normalized:
-    """`parse(payload)`, its identities held to their limit (`common.within_limits`), with any
-    failure other than our own errors an InvalidAlertError naming the format."""
+    """`parse(payload)`, with any failure other than our own errors an InvalidAlertError naming
+    the format (the model holds each identity to its limit)."""
     try:
-        return common.within_limits(parse(payload))
+        return parse(payload)
     except TriageError:
         raise
     except pydantic.ValidationError as exc:

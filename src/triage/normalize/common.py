@@ -8,8 +8,8 @@ combining mark without its base drops the base too):
     label keys 128, label values 256, at most 64 labels per alert
     identity names and values 1,024           links 2,048; other fields 1,024
 
-Every reader's identity is held to its limit as its alerts leave the normaliser
-(`within_limits`), whatever built it; every link a reader names goes through `url` or `links`.
+Every identity is held to its limit by the model itself (`models.identity_within_limit`),
+whatever built it; every link a reader names goes through `url` or `links`.
 
 Every value that is shown marks its cut with "…" (`line(..., shown=True)`, `word`, `text`,
 `title`, `add_label`): a cut inside a secret keeps only its start, and the redactor knows such
@@ -42,6 +42,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 from triage.errors import InvalidAlertError
+from triage.models import IDENTITY_MAX as IDENTITY_MAX  # the model's limit, named here too
 from triage.models import Alert, Priority
 from triage.normalize.graphemes import boundary_before
 from triage.redact import Redactor
@@ -51,7 +52,6 @@ DESCRIPTION_MAX = 4_000
 LABEL_KEY_MAX = 128
 LABEL_VALUE_MAX = 256
 LABELS_MAX = 64
-IDENTITY_MAX = 1_024
 URL_MAX = 2_048
 FIELD_MAX = 1_024
 
@@ -396,31 +396,6 @@ def links(**named: str | None) -> dict[str, str]:
     a long name (a console URL percent-encodes each "é" to six characters) is left out, as a
     long link a sender gives is (`url`)."""
     return {name: link for name, link in named.items() if link and len(link) <= URL_MAX}
-
-
-def within_limits(normalized: Normalized) -> Normalized:
-    """`normalized` with every alert's identity within its limit (`identity`): applied to each
-    reader's alerts as they leave the normaliser, so no identity is over it, whatever built
-    it (a sender's label set, an event's resources joined)."""
-    if all(_identity_within(alert.identity) for alert in normalized.alerts):
-        return normalized  # nearly always: nothing is copied
-    alerts = tuple(
-        alert
-        if _identity_within(alert.identity)
-        else alert.model_copy(update={"identity": identity(alert.identity)})
-        for alert in normalized.alerts
-    )
-    return Normalized(alerts, normalized.skipped, normalized.notes)
-
-
-def identity(values: Mapping[str, str]) -> dict[str, str]:
-    """An identity whose names and values are cut exactly (unmarked) at 1,024 characters, as
-    `ident` cuts one value: the fingerprint hashes, and the store keeps, at most that much."""
-    return {cut(key, IDENTITY_MAX): cut(value, IDENTITY_MAX) for key, value in values.items()}
-
-
-def _identity_within(values: Mapping[str, str]) -> bool:
-    return all(len(k) <= IDENTITY_MAX and len(v) <= IDENTITY_MAX for k, v in values.items())
 
 
 # --- priority --------------------------------------------------------------------------------
