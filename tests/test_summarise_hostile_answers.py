@@ -65,9 +65,9 @@ class Model:
 
     settings: Settings
     #: Queues the model's next answer: its text, as the API carries it.
-    queue: Callable[[str], None]
+    queue: Callable[[str], object]
     #: Queues an answer as the API's whole reply, for a shape `queue` cannot make.
-    reply: Callable[[Reply], None]
+    reply: Callable[[Reply], object]
 
 
 @pytest.fixture
