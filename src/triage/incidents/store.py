@@ -15,13 +15,11 @@ nor duplicated.
 
 from __future__ import annotations
 
-import abc
-import asyncio
 import dataclasses
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
@@ -29,10 +27,9 @@ import structlog
 from triage.errors import (
     RecordTooLargeError,
     StoreBusyError,
-    StoreCorruptError,
-    StoreNewerError,
 )
-from triage.incidents.codec import incident_from_json, incident_to_json
+from triage.incidents.base import StoreBase, next_version
+from triage.incidents.codec import incident_to_json
 from triage.incidents.groups import GroupKey, decide_group
 from triage.incidents.history import (
     REFUSED,
@@ -54,7 +51,6 @@ from triage.incidents.lifecycle import (
     Held,
     Incident,
     Pending,
-    Policy,
     State,
     decide,
 )
@@ -154,8 +150,6 @@ def same_alert(owner: str, other: str) -> bool:
 #: Silences kept after they end (for `triage silence list --all`), and at most this many in all.
 SILENCE_KEEP = timedelta(days=7)
 MAX_SILENCES = 1000
-#: Incidents a listing decodes between turns it gives the event loop (about 6 ms of CPU).
-_DECODE_BATCH = 200
 #: How long a message's released claims are kept: as long as SQS may keep the message.
 CLAIMS_KEPT = timedelta(days=14)
 #: The most a record's body may take in UTF-8. DynamoDB refuses an item over 400 KB, its key
@@ -184,72 +178,12 @@ SETTLED_KEPT = 8192
 _HOLDABLE = (EffectKind.OPEN, EffectKind.UPDATE, EffectKind.REOPEN)
 
 
-class Store(abc.ABC):
+class Store(StoreBase):
     """The claim/confirm/finish protocol and the shared budgets, over two primitives a backend
     supplies (`_get` a record, `_update` one atomically); `SQLiteStore` and `DynamoDBStore`
     are its backends, and tests add an in-memory one."""
 
-    #: Incidents kept decoded, the most recently written (see `_decoded`).
-    DECODED_KEPT = 1024
-
-    def __init__(self, policy: Policy, lease: timedelta, closed_ttl: timedelta) -> None:
-        self.policy = policy
-        self.lease = lease
-        self.closed_ttl = closed_ttl
-        #: The last body this process wrote or read per incident, with the incident it decodes
-        #: to: a storm rewrites the same incidents over and over, and a record that no other
-        #: replica changed since need not be decoded again. Used only inside `_update`'s
-        #: change (one thread at a time: SQLite's store thread, or the event loop).
-        self._decoded: dict[str, tuple[str, Incident]] = {}
-        #: The silences record last warned about as unreadable (read every second: warned once).
-        self._silences_warned: str | None = None
-        #: Short ids of counted alerts whose messages SQS confirmed deleted (`settle`), the
-        #: newest SETTLED_KEPT: dropped from an incident's `counted_by` by the next write.
-        #: Added to on the event loop, read by `_update`'s change (atomic dict operations).
-        self._settled: dict[str, None] = {}
-
-    def now(self) -> datetime:
-        """The time decisions on this store are taken at: this host's clock, which every
-        replica of a SQLite file shares; a store shared across hosts reads its own."""
-        return datetime.now(UTC)
-
-    def shared_time(self, host_s: float) -> float:
-        """A time read from this host's clock (epoch seconds) as `now()` would say it: what
-        the records replicas share (the budgets) are dated with."""
-        return host_s
-
-    @abc.abstractmethod
-    async def _get(self, kind: str, key: str) -> Record | None: ...
-
-    @abc.abstractmethod
-    async def _update(self, kind: str, key: str, change: RecordChange[R]) -> R:
-        """Atomically: read the record, let `change` decide what to write, write it.
-
-        A backend with only conditional writes (DynamoDB) loops: read, change, write if the
-        version is still the one read, else read again.
-        """
-
-    @abc.abstractmethod
-    async def _scan(self, kind: str) -> list[Record]:
-        """Every record of `kind` (a scan: operator scale, never on a message's path)."""
-
-    @abc.abstractmethod
-    async def _due(self, now_s: float | None) -> list[str]:
-        """Keys of the incidents whose `sweep_at` is at most `now_s` (None: every one that has
-        a `sweep_at`)."""
-
-    @abc.abstractmethod
-    async def ping(self) -> None:
-        """Raise StoreUnavailableError if the store cannot be reached."""
-
-    @abc.abstractmethod
-    async def aclose(self) -> None: ...
-
     # --- Incidents ---------------------------------------------------------------------------
-
-    async def get(self, fingerprint: str) -> Incident | None:
-        record = await self._get(INCIDENT, fingerprint)
-        return self._decode(record) if record else None
 
     async def _transact(self, fingerprint: str, change: Change[R]) -> R:
         """`change` applied to the incident (decoded), its result written back (encoded)."""
@@ -279,27 +213,6 @@ class Store(abc.ABC):
             settled[_counted_id(alert_owner)] = None
         while len(settled) > SETTLED_KEPT:
             del settled[next(iter(settled))]
-
-    def _decode(self, record: Record) -> Incident:
-        kept = self._decoded.get(record.key)
-        if kept is not None and kept[0] == record.body:
-            return kept[1]
-        try:
-            incident = incident_from_json(record.body)
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            raise StoreCorruptError(
-                f"the stored record of incident {record.key} is unreadable: "
-                f"{type(exc).__name__} {str(exc)[:80]}"
-            ) from None
-        self._keep_decoded(record.key, record.body, incident)
-        return incident
-
-    def _keep_decoded(self, key: str, body: str, incident: Incident) -> None:
-        decoded = self._decoded
-        decoded.pop(key, None)  # the newest last: the oldest goes first when full
-        if len(decoded) >= self.DECODED_KEPT:
-            del decoded[next(iter(decoded))]
-        decoded[key] = (body, incident)
 
     async def begin(
         self,
@@ -422,7 +335,7 @@ class Store(abc.ABC):
                     retry_after_s=self._wait(pending, now),
                 )
             claimed = dataclasses.replace(pending, owner=owner, until=now + self.lease)
-            after = _with(stored, pending=claimed)
+            after = next_version(stored, pending=claimed)
             return after, Transition(Action(pending.kind.value), stored, after, redo=True)
 
         return await self._transact(key, change)
@@ -671,20 +584,6 @@ class Store(abc.ABC):
 
     # --- Operators and the sweep -----------------------------------------------------------
 
-    async def incidents(self) -> list[Incident]:
-        """Every incident the store holds (a scan: fine at operator scale, never per message).
-        Decoding runs on the event loop (about 30 µs an incident): it gives way to the
-        daemon's other tasks every `_DECODE_BATCH`, so 20,000 cannot stall them for 0.6 s."""
-        readable = []
-        for n, record in enumerate(await self._scan(INCIDENT), 1):
-            try:
-                readable.append(self._decode(record))
-            except (StoreCorruptError, StoreNewerError) as exc:
-                log.warning("store.unreadable_record", error=str(exc))  # listed without it
-            if n % _DECODE_BATCH == 0:
-                await asyncio.sleep(0)
-        return readable
-
     async def due(self, now: datetime | None) -> list[str]:
         """Fingerprints the sweep must look at by `now` (None: every one it may have to)."""
         return await self._due(now.timestamp() if now is not None else None)
@@ -707,7 +606,7 @@ class Store(abc.ABC):
                 claimed = dataclasses.replace(
                     held, owner=owner, until=now + self.lease, alert=alert
                 )
-                after = _with(stored, pending=claimed, quiet_until=now, applied_at=now)
+                after = next_version(stored, pending=claimed, quiet_until=now, applied_at=now)
                 after = after.noted(now, Action.CLOSE.value, "by hand, held while flapping")
                 return after, Transition(Action.CLOSE, stored, after)
             if stored.state is State.CLOSED:
@@ -748,13 +647,13 @@ class Store(abc.ABC):
                 return None, None
             held = stored.held
             if stored.state is State.CLOSED:  # cannot be, but never send a held effect then
-                return _with(stored, held=None), None
+                return next_version(stored, held=None), None
             silence = match(stored)
             if silence is not None:
                 if (silence.id, silence.ends()) == (held.silence, held.until):
                     return None, None
                 waits = dataclasses.replace(held, silence=silence.id, until=silence.ends())
-                return _with(stored, held=waits), None
+                return next_version(stored, held=waits), None
             decision = _released(stored, held, now)
             after = self._stamp(
                 stored, decision, decision.action.effect, owner, now, gather=False, alert=held.alert
@@ -775,7 +674,7 @@ class Store(abc.ABC):
             if stored is None or pending is None or sweep_waits(pending, now):
                 return None, None
             claimed = dataclasses.replace(pending, owner=owner, until=now + self.lease)
-            after = _with(stored, pending=claimed)
+            after = next_version(stored, pending=claimed)
             if pending.owner == FLAP_HOLD:  # not a redo: the close held while it flapped
                 after = after.noted(now, pending.kind.value, "held while flapping")
             return after, Transition(Action(pending.kind.value), stored, after, redo=True)
@@ -794,7 +693,7 @@ class Store(abc.ABC):
                 return None, None
             told = stored.escalation.sent if stored.escalation is not None else ()
             claim = Escalation(owner, now + self.lease, sent=told)  # who was told stays told
-            after = _with(stored, escalation=claim)
+            after = next_version(stored, escalation=claim)
             return after, after
 
         return await self._transact(fingerprint, change)
@@ -809,7 +708,7 @@ class Store(abc.ABC):
             if target in escalation.sent:
                 return None, None
             told = dataclasses.replace(escalation, sent=(*escalation.sent, target))
-            return _with(stored, escalation=told), None
+            return next_version(stored, escalation=told), None
 
         await self._transact(fingerprint, change)
 
@@ -825,9 +724,9 @@ class Store(abc.ABC):
                 return None, None
             if retry_at is None:
                 ended = dataclasses.replace(escalation, done_at=now)
-                return _with(stored, escalation=ended).noted(now, "escalated"), None
+                return next_version(stored, escalation=ended).noted(now, "escalated"), None
             ended = dataclasses.replace(escalation, until=retry_at)
-            return _with(stored, escalation=ended), None
+            return next_version(stored, escalation=ended), None
 
         await self._transact(fingerprint, change)
 
@@ -1082,10 +981,6 @@ def _claimant(pending: Pending, owner: str, now: datetime) -> str:
     if pending.not_before is not None and now < pending.not_before:
         return _alert_owner(owner)
     return owner
-
-
-def _with(incident: Incident, **changes: object) -> Incident:
-    return dataclasses.replace(incident, version=incident.version + 1, **changes)  # type: ignore[arg-type]
 
 
 def _silenced(

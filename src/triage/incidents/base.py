@@ -1,0 +1,158 @@
+"""The part of `Store` every other part stands on: the primitives a backend supplies (`_get` a
+record, `_update` one atomically, `_scan`, `_due`), the state one process keeps beside them, and
+reading incidents back (decoded once, and listed without stalling the event loop).
+
+Apart from `store` so that the parts of `Store` split out of it (`claims`, `sweeping`, `shared`)
+build on one base class, not on the whole protocol; `Store` itself supplies `_transact`, the
+one write of an incident, which holds every record to its size bound.
+"""
+
+from __future__ import annotations
+
+import abc
+import asyncio
+import dataclasses
+from datetime import UTC, datetime, timedelta
+
+import structlog
+
+from triage.errors import StoreCorruptError, StoreNewerError
+from triage.incidents.codec import incident_from_json
+from triage.incidents.lifecycle import Decision, Event, Incident, Pending, Policy
+from triage.incidents.records import INCIDENT, Change, R, Record, RecordChange
+from triage.models import EffectKind
+
+# Logged as the store: its events (`store.*`) keep the logger name they had before the split.
+log = structlog.get_logger("triage.incidents.store")
+
+#: Incidents a listing decodes between turns it gives the event loop (about 6 ms of CPU).
+_DECODE_BATCH = 200
+
+
+class StoreBase(abc.ABC):
+    """What every part of `Store` shares: the backend's primitives, the policy and lease, the
+    incidents this process decoded last, and reading incidents back."""
+
+    #: Incidents kept decoded, the most recently written (see `_decoded`).
+    DECODED_KEPT = 1024
+
+    def __init__(self, policy: Policy, lease: timedelta, closed_ttl: timedelta) -> None:
+        self.policy = policy
+        self.lease = lease
+        self.closed_ttl = closed_ttl
+        #: The last body this process wrote or read per incident, with the incident it decodes
+        #: to: a storm rewrites the same incidents over and over, and a record that no other
+        #: replica changed since need not be decoded again. Used only inside `_update`'s
+        #: change (one thread at a time: SQLite's store thread, or the event loop).
+        self._decoded: dict[str, tuple[str, Incident]] = {}
+        #: The silences record last warned about as unreadable (read every second: warned once).
+        self._silences_warned: str | None = None
+        #: Short ids of counted alerts whose messages SQS confirmed deleted (`settle`), the
+        #: newest SETTLED_KEPT: dropped from an incident's `counted_by` by the next write.
+        #: Added to on the event loop, read by `_update`'s change (atomic dict operations).
+        self._settled: dict[str, None] = {}
+
+    def now(self) -> datetime:
+        """The time decisions on this store are taken at: this host's clock, which every
+        replica of a SQLite file shares; a store shared across hosts reads its own."""
+        return datetime.now(UTC)
+
+    def shared_time(self, host_s: float) -> float:
+        """A time read from this host's clock (epoch seconds) as `now()` would say it: what
+        the records replicas share (the budgets) are dated with."""
+        return host_s
+
+    @abc.abstractmethod
+    async def _get(self, kind: str, key: str) -> Record | None: ...
+
+    @abc.abstractmethod
+    async def _update(self, kind: str, key: str, change: RecordChange[R]) -> R:
+        """Atomically: read the record, let `change` decide what to write, write it.
+
+        A backend with only conditional writes (DynamoDB) loops: read, change, write if the
+        version is still the one read, else read again.
+        """
+
+    @abc.abstractmethod
+    async def _scan(self, kind: str) -> list[Record]:
+        """Every record of `kind` (a scan: operator scale, never on a message's path)."""
+
+    @abc.abstractmethod
+    async def _due(self, now_s: float | None) -> list[str]:
+        """Keys of the incidents whose `sweep_at` is at most `now_s` (None: every one that has
+        a `sweep_at`)."""
+
+    @abc.abstractmethod
+    async def ping(self) -> None:
+        """Raise StoreUnavailableError if the store cannot be reached."""
+
+    @abc.abstractmethod
+    async def aclose(self) -> None: ...
+
+    async def get(self, fingerprint: str) -> Incident | None:
+        record = await self._get(INCIDENT, fingerprint)
+        return self._decode(record) if record else None
+
+    def _decode(self, record: Record) -> Incident:
+        kept = self._decoded.get(record.key)
+        if kept is not None and kept[0] == record.body:
+            return kept[1]
+        try:
+            incident = incident_from_json(record.body)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise StoreCorruptError(
+                f"the stored record of incident {record.key} is unreadable: "
+                f"{type(exc).__name__} {str(exc)[:80]}"
+            ) from None
+        self._keep_decoded(record.key, record.body, incident)
+        return incident
+
+    def _keep_decoded(self, key: str, body: str, incident: Incident) -> None:
+        decoded = self._decoded
+        decoded.pop(key, None)  # the newest last: the oldest goes first when full
+        if len(decoded) >= self.DECODED_KEPT:
+            del decoded[next(iter(decoded))]
+        decoded[key] = (body, incident)
+
+    async def incidents(self) -> list[Incident]:
+        """Every incident the store holds (a scan: fine at operator scale, never per message).
+        Decoding runs on the event loop (about 30 µs an incident): it gives way to the
+        daemon's other tasks every `_DECODE_BATCH`, so 20,000 cannot stall them for 0.6 s."""
+        readable = []
+        for n, record in enumerate(await self._scan(INCIDENT), 1):
+            try:
+                readable.append(self._decode(record))
+            except (StoreCorruptError, StoreNewerError) as exc:
+                log.warning("store.unreadable_record", error=str(exc))  # listed without it
+            if n % _DECODE_BATCH == 0:
+                await asyncio.sleep(0)
+        return readable
+
+    @abc.abstractmethod
+    async def _transact(self, fingerprint: str, change: Change[R]) -> R:
+        """`change` applied to the incident (decoded), its result written back (encoded)."""
+
+    @abc.abstractmethod
+    def _stamp(
+        self,
+        stored: Incident | None,
+        decision: Decision,
+        effect: EffectKind | None,
+        owner: str,
+        now: datetime,
+        *,
+        gather: bool = True,
+        alert: str | None = None,
+        counted: str | None = None,
+        history: tuple[Event, ...] | None = None,
+    ) -> Incident:
+        """The decided incident as written, with the claim of its effect (see `Store._stamp`)."""
+
+    @abc.abstractmethod
+    def _wait(self, pending: Pending, now: datetime) -> float:
+        """How long a message waits for an effect someone else holds (see `Store._wait`)."""
+
+
+def next_version(incident: Incident, **changes: object) -> Incident:
+    """`incident` with `changes`, as its next version (the one a conditional write expects)."""
+    return dataclasses.replace(incident, version=incident.version + 1, **changes)  # type: ignore[arg-type]
