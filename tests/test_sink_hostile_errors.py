@@ -198,6 +198,19 @@ async def test_a_well_formed_request_id_is_named_in_the_error(
     assert f"request {request_id}" in str(error)
 
 
+async def test_githubs_request_id_survives_a_long_message(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """GitHub's long secondary-limit message is cut to fit the reason, and its request id is
+    still named after it (the cut never takes it)."""
+    request_id = _WELL_FORMED_ID["github"]
+    message = "You have exceeded a secondary rate limit. " + "Please retry later. " * 20
+    headers = {"Content-Type": "application/json", "X-GitHub-Request-Id": request_id}
+    body = json.dumps({"message": message}).encode()
+    error = await _failure("github", answer(403, headers, body), monkeypatch)
+    assert "secondary rate limit" in str(error) and f"(request {request_id})" in str(error)
+
+
 @pytest.mark.parametrize("kind", ["backend", "github"])
 @pytest.mark.parametrize(
     "request_id",

@@ -264,7 +264,7 @@ class GitHubApi:
                 return response.json()
             except (ValueError, RecursionError):  # 204 and friends; nothing usable
                 return None
-        reason = said(scrub(_message(response), token), _REASON_CHARS)
+        reason = _reason(response, token)
         fields = {"method": method, "path": path, "status": status, "reason": reason}
         limit_s = self._limit_wait_s(response, reason) if status in (403, 429) else None
         if limit_s is not None:
@@ -503,18 +503,18 @@ _REQUEST_ID = re.compile(r"[0-9A-Fa-f]{1,16}(?::[0-9A-Fa-f]{1,16}){2,7}")
 _ERROR_WORD = re.compile(r"[A-Za-z][A-Za-z0-9_.-]{0,39}")
 
 
-def _message(response: httpx2.Response) -> str:
-    """What of GitHub's error answer is told: its `message` and, for each validation error,
-    its field and code and GitHub's own sentence, never the `value` it quotes back (our
-    title, a label, an assignee) nor any other part of the body; for an answer without a
-    message (a proxy's HTML page) its size and type. The request id follows when it has
-    GitHub's form. The caller makes it one visible, redacted, bounded line (`said`)."""
-    said_ = _said_message(response)
+def _reason(response: httpx2.Response, token: str) -> str:
+    """What of GitHub's error answer is told, in logs and the error: its `message` and, for
+    each validation error, its field and code and GitHub's own sentence, never the `value` it
+    quotes back (our title, a label, an assignee) nor any other part of the body; for an
+    answer without a message (a proxy's HTML page) its size and type. One visible, redacted
+    line (`said`), then the request id when it has GitHub's form, which no cut loses."""
     found = request_id(response.headers.get("x-github-request-id"), _REQUEST_ID)
-    return f"{said_} (request {found})" if found else said_
+    suffix = f" (request {found})" if found and scrub(found, token) == found else ""
+    return said(scrub(_message(response), token), _REASON_CHARS - len(suffix)) + suffix
 
 
-def _said_message(response: httpx2.Response) -> str:
+def _message(response: httpx2.Response) -> str:
     try:
         answer = response.json() if response.content.lstrip().startswith(b"{") else None
     except (ValueError, RecursionError):
