@@ -8,10 +8,11 @@ unit of work (`ledger`) import these values without the protocol built on them.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from triage.incidents.lifecycle import Action, Incident
 
@@ -102,3 +103,16 @@ class Transition:
     def idempotency_key(self) -> str:
         assert self.after is not None and self.after.pending is not None
         return f"{self.after.fingerprint}:{self.after.pending.seq}"
+
+
+def other_keys(record: Record | None, known: Iterable[str]) -> dict[str, Any]:
+    """The fields of a JSON record beside the `known` ones this release writes (a newer
+    release's): written back as they were, so an older replica's write drops nothing
+    (nothing when the record does not read)."""
+    try:
+        data = json.loads(record.body) if record is not None else None
+    except ValueError:
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    return {k: v for k, v in data.items() if k not in known}

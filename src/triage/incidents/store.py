@@ -68,6 +68,7 @@ from triage.incidents.records import (
     RecordChange,
     Routing,
     Transition,
+    other_keys,
 )
 from triage.incidents.schedule import (
     ABANDONED_GRACE,
@@ -79,9 +80,9 @@ from triage.incidents.schedule import (
     sweep_retry_delay,
     sweep_waits,
 )
+from triage.incidents.shared import SharedRecords
 from triage.incidents.silences import Silence, check_regex_budget, twin_of
 from triage.models import EffectKind, Status, Ticket
-from triage.ratelimit import Budget
 
 #: The names other modules import from here, wherever they are defined now (the values of
 #: `records`, for one): every import path from before the split keeps working.
@@ -178,7 +179,7 @@ SETTLED_KEPT = 8192
 _HOLDABLE = (EffectKind.OPEN, EffectKind.UPDATE, EffectKind.REOPEN)
 
 
-class Store(StoreBase):
+class Store(SharedRecords, StoreBase):
     """The claim/confirm/finish protocol and the shared budgets, over two primitives a backend
     supplies (`_get` a record, `_update` one atomically); `SQLiteStore` and `DynamoDBStore`
     are its backends, and tests add an in-memory one."""
@@ -730,32 +731,6 @@ class Store(StoreBase):
 
         await self._transact(fingerprint, change)
 
-    # --- Group members ------------------------------------------------------------------------
-
-    async def member_group(self, fingerprint: str) -> str | None:
-        """The key of the group the alert `fingerprint` last fired in, if it fired in one."""
-        record = await self._get(MEMBER, fingerprint)
-        return record.body if record is not None else None
-
-    async def place_member(
-        self, fingerprint: str, group_key: str, now: datetime, *, first: bool = False
-    ) -> None:
-        """The alert `fingerprint` fires in the group `group_key` now. Kept `closed_ttl` after
-        it last joined (a join within the first half of that writes nothing). With `first`,
-        only when it has no group yet (a resolve, recorded where its labels say)."""
-        expires = (now + self.closed_ttl).timestamp()
-        fresh = expires - self.closed_ttl.total_seconds() / 2
-
-        def change(record: Record | None) -> tuple[Record | None, None]:
-            if record is not None and first:
-                return None, None
-            if record is not None and record.body == group_key and (record.expires_at or 0) > fresh:
-                return None, None
-            version = record.version + 1 if record is not None else 1
-            return Record(fingerprint, MEMBER, version, group_key, expires), None
-
-        await self._update(MEMBER, fingerprint, change)
-
     # --- Silences ----------------------------------------------------------------------------
 
     async def silences(self) -> list[Silence]:
@@ -797,60 +772,6 @@ class Store(StoreBase):
             return _silences_record(record, changed), expired
 
         return await self._update(SILENCES, SILENCES_KEY, change)
-
-    # --- Budgets -----------------------------------------------------------------------------
-
-    async def take_token(self, budget: Budget, now_s: float, *, keep: int = 0) -> float:
-        """Take one token of `budget`, unless fewer than `keep` would be left: 0.0 when taken,
-        else the seconds until one is free. One conditional write per token taken, so every
-        replica draws on the same budget."""
-        now_s = self.shared_time(now_s)
-
-        def change(record: Record | None) -> tuple[Record | None, float]:
-            tokens = budget.tokens(_budget_state(record), now_s)
-            if tokens - keep < 1:
-                return None, budget.wait_s(tokens, keep)
-            return self._budget_record(budget, record, tokens - 1, now_s), 0.0
-
-        return await self._update(BUDGET, budget.name, change)
-
-    async def give_back_token(self, budget: Budget, now_s: float) -> None:
-        """Return a token taken for a call that did not happen (another budget refused it)."""
-        now_s = self.shared_time(now_s)
-
-        def change(record: Record | None) -> tuple[Record | None, None]:
-            tokens = budget.tokens(_budget_state(record), now_s)
-            return self._budget_record(budget, record, tokens + 1, now_s), None
-
-        await self._update(BUDGET, budget.name, change)
-
-    async def budget_tokens(self, budget: Budget, now_s: float) -> float:
-        """The tokens `budget` holds now, without taking any."""
-        record = await self._get(BUDGET, budget.name)
-        return budget.tokens(_budget_state(record), self.shared_time(now_s))
-
-    def _budget_record(
-        self, budget: Budget, record: Record | None, tokens: float, now_s: float
-    ) -> Record:
-        state = {"tokens": min(tokens, budget.capacity), "updated_s": now_s}
-        body = json.dumps({**_other_keys(record, state), **state})
-        # A budget nobody used for two periods is full again: its record may go.
-        expires = now_s + 2 * budget.period_s
-        return Record(budget.name, BUDGET, (record.version + 1) if record else 1, body, expires)
-
-
-def _budget_state(record: Record | None) -> tuple[float, float] | None:
-    """The tokens and time a budget record holds; None (a full budget) for none, or for one
-    that does not read, which the next token taken writes over: a shared budget is no reason
-    to fail every message."""
-    if record is None:
-        return None
-    try:
-        data = json.loads(record.body)
-        return float(data["tokens"]), float(data["updated_s"])
-    except (ValueError, KeyError, TypeError) as exc:
-        log.warning("store.budget_unreadable", budget=record.key, error=str(exc)[:200])
-        return None
 
 
 #: Which silence (if any) holds a stored incident now; the sweep passes the one it reads.
@@ -1081,7 +1002,7 @@ def _silences_record(record: Record | None, silences: list[Silence]) -> Record:
     kept = [entry for entry, _ in whole if entry.get("id") != "(the silences record)"]
     body = json.dumps(
         {
-            **_other_keys(record, ("silences",)),
+            **other_keys(record, ("silences",)),
             "silences": [*(s.to_json() for s in silences), *kept],
         },
         separators=(",", ":"),
@@ -1092,19 +1013,6 @@ def _silences_record(record: Record | None, silences: list[Silence]) -> Record:
             f"record holds ({MAX_RECORD_BYTES // 1000} KB); expire some first"
         )
     return Record(SILENCES_KEY, SILENCES, (record.version + 1) if record else 1, body)
-
-
-def _other_keys(record: Record | None, known: Iterable[str]) -> dict[str, Any]:
-    """The fields of a JSON record beside the `known` ones this release writes (a newer
-    release's): written back as they were, so an older replica's write drops nothing
-    (nothing when the record does not read)."""
-    try:
-        data = json.loads(record.body) if record is not None else None
-    except ValueError:
-        return {}
-    if not isinstance(data, dict):
-        return {}
-    return {k: v for k, v in data.items() if k not in known}
 
 
 def _gone_marks(
