@@ -388,11 +388,7 @@ class SlackSink:
             answer = {} if unread is None else {"answer": f"unread ({unread})"}
             log.info("slack.posted", host=host, effect=str(effect.kind), **answer)
             return
-        # Only Slack's error code is told, never its answer's text: a proxy's page or an echo
-        # of the post (alert text, the webhook's path) goes nowhere.
-        text = response.text if refusal is None else refusal
-        code = _error_code(scrub_webhook(text[:_REASON_CHARS], url))
-        reason = code if code is not None else f"no error code ({unread_answer(response)})"
+        code, reason = refusal_reason(response, refusal, url)
         fields = {"host": host, "effect": str(effect.kind), "status": status, "reason": reason}
         retry_after_s = parse_retry_after(response.headers.get("Retry-After"))
         if status == 429 or refusal in _RATE_LIMITED:
@@ -442,6 +438,18 @@ def _error_code(detail: str) -> str | None:
     page from a proxy, text that quotes the request): only a code goes into logs and skips."""
     code = detail.strip()
     return code if _ERROR_CODE.fullmatch(code) else None
+
+
+def refusal_reason(
+    response: httpx2.Response, refusal: str | None, url: str
+) -> tuple[str | None, str]:
+    """Slack's error code in an answer that is no success (`refusal`, a 2xx's `{"ok": false}`
+    word, else the answer's text), and the reason told for it in logs and errors: the code,
+    else the answer's size and type. Never the answer's text: a proxy's page, or an echo of
+    the post (alert text, the webhook's path), goes nowhere."""
+    text = response.text if refusal is None else refusal
+    code = _error_code(scrub_webhook(text[:_REASON_CHARS], url))
+    return code, code if code is not None else f"no error code ({unread_answer(response)})"
 
 
 #: Webhook URLs remembered as posted to (`SlackSink._alone`), at most.
