@@ -493,3 +493,29 @@ def test_an_answer_of_millions_of_items_costs_little_more_than_parsing_it(
     parsing = _best_cpu_s(lambda: json.loads(text))
     reading = _best_cpu_s(lambda: answers.draft(text))
     assert reading < 2.5 * parsing + 0.01, f"{reading:.3f}s to read, {parsing:.3f}s to parse"
+
+
+# --- one line says why ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("reply", "reason"),
+    [
+        pytest.param(completion("Sure! {title: oops"), "invalid_json", id="invalid-json"),
+        pytest.param(completion(_answer(title=42)), "invalid_fields", id="invalid-fields"),
+        pytest.param(completion(_answer(steps=["\u200b"])), "invalid_fields", id="empty-cleaned"),
+        pytest.param(completion(""), "empty_answer", id="empty"),
+        pytest.param(completion('{"title": "x', finish_reason="length"), "truncated", id="cut"),
+        pytest.param(completion(None, refusal="I can't help with that."), "refused", id="refused"),
+    ],
+)
+async def test_an_unusable_answer_is_one_line_at_warning_saying_why(
+    openai_model: Model, logs: io.StringIO, reply: Reply, reason: str
+) -> None:
+    """An answer the summariser cannot use logs exactly one line at warning or above, the
+    fallback's, naming the reason; what the model said (a refusal's words) is at info."""
+    openai_model.reply(reply)
+    ticket, _ = await ticket_from(openai_model)
+    assert ticket == deterministic()
+    loud = [e for e in events(logs) if e["level"] in ("warning", "error", "critical")]
+    assert [(e["event"], e["reason"]) for e in loud] == [("summariser.fallback", reason)]

@@ -312,7 +312,8 @@ class LlmSummariser:
     def _draft(self, answer: Answer) -> prompt.TicketDraft:
         if answer.refusal:
             self.metrics.incr("LLMCalls", outcome="refused")
-            log.warning("llm.refused", refusal=for_log(answer.refusal, self.redactor.text))
+            # What the model said, at info: the fallback's line is the one at warning.
+            log.info("llm.refused", refusal=for_log(answer.refusal, self.redactor.text))
             raise SummariserError("refused")
         if answer.stop == "context":
             return self._invalid("truncated")
@@ -340,7 +341,8 @@ class LlmSummariser:
 
     def _invalid(self, reason: str) -> NoReturn:
         self.metrics.incr("LLMCalls", outcome="invalid")
-        log.warning("llm.invalid_answer", reason=reason)
+        # At info: the fallback's line (`summariser.fallback`) says it at warning, once.
+        log.info("llm.invalid_answer", reason=reason)
         raise SummariserError(reason)
 
 
