@@ -29,16 +29,25 @@ from triage.errors import (
     StoreBusyError,
 )
 from triage.incidents.base import StoreBase, next_version
+from triage.incidents.claims import (
+    CLAIMS_KEPT,
+    DELIVERY_MARK,
+    Claims,
+    alert_of,
+    applied,
+    claimant,
+    delivery_owner,
+    incident_busy,
+    is_closing,
+    is_gathering,
+    same_alert,
+)
 from triage.incidents.codec import incident_to_json
 from triage.incidents.groups import GroupKey, decide_group
 from triage.incidents.history import (
     REFUSED,
     TIMES,
-    answered,
     decision_history,
-    failed_history,
-    failed_note,
-    sink_note,
 )
 from triage.incidents.lifecycle import (
     EFFECTS_KEPT,
@@ -82,7 +91,7 @@ from triage.incidents.schedule import (
 )
 from triage.incidents.shared import SharedRecords
 from triage.incidents.silences import Silence, check_regex_budget, twin_of
-from triage.models import EffectKind, Status, Ticket
+from triage.models import EffectKind, Status
 
 #: The names other modules import from here, wherever they are defined now (the values of
 #: `records`, for one): every import path from before the split keeps working.
@@ -125,34 +134,9 @@ __all__ = [
 
 log = structlog.get_logger(__name__)
 
-#: Between an alert's owner (its message's id and index, the same on every delivery) and the
-#: delivery carrying it out (see `delivery_owner`).
-DELIVERY_MARK = "@"
-
-
-def delivery_owner(alert_owner: str, delivery: str) -> str:
-    """The claim owner of one delivery of an alert. Two deliveries of one message (its
-    visibility lapsed while the first still ran) own different claims, so the second waits
-    for the first instead of running the same effect beside it; a retry after the first ended
-    finds the claim its alert left and takes it as its own."""
-    return f"{alert_owner}{DELIVERY_MARK}{delivery}"
-
-
-def _alert_owner(owner: str) -> str:
-    alert, mark, _ = owner.rpartition(DELIVERY_MARK)
-    return alert if mark else owner
-
-
-def same_alert(owner: str, other: str) -> bool:
-    """Claim owners `owner` and `other` are one alert's (on the same or another delivery)."""
-    return _alert_owner(owner) == _alert_owner(other)
-
-
 #: Silences kept after they end (for `triage silence list --all`), and at most this many in all.
 SILENCE_KEEP = timedelta(days=7)
 MAX_SILENCES = 1000
-#: How long a message's released claims are kept: as long as SQS may keep the message.
-CLAIMS_KEPT = timedelta(days=14)
 #: The most a record's body may take in UTF-8. DynamoDB refuses an item over 400 KB, its key
 #: and other attributes included; SQLite would take more, but every store keeps one bound, so
 #: a table can move between them and a test on one proves the other.
@@ -179,7 +163,7 @@ SETTLED_KEPT = 8192
 _HOLDABLE = (EffectKind.OPEN, EffectKind.UPDATE, EffectKind.REOPEN)
 
 
-class Store(SharedRecords, StoreBase):
+class Store(Claims, SharedRecords, StoreBase):
     """The claim/confirm/finish protocol and the shared budgets, over two primitives a backend
     supplies (`_get` a record, `_update` one atomically); `SQLiteStore` and `DynamoDBStore`
     are its backends, and tests add an in-memory one."""
@@ -246,19 +230,19 @@ class Store(SharedRecords, StoreBase):
         hold: Hold | None = None,
     ) -> Transition:
         pending = stored.pending if stored else None
-        alert_owner = _alert_owner(owner)
-        ours = pending is not None and _alert_owner(pending.owner) == alert_owner
+        alert_owner = alert_of(owner)
+        ours = pending is not None and alert_of(pending.owner) == alert_owner
         # A group counts by its members' states (a member repeated as it is writes nothing),
         # so only a single incident remembers whom it counted (by a short id, hashed once).
         counted = _counted_id(alert_owner) if group is None else None
-        if stored is not None and not ours and _applied(stored, alert_owner, counted):
+        if stored is not None and not ours and applied(stored, alert_owner, counted):
             # Another delivery of an alert whose effect was decided (and is done, or is being
             # carried out by another worker), or whose repeat was counted: applied already.
             return Transition(Action.IGNORE, stored, None, redelivery=True)
         if stored is not None and pending is not None:
             mine = ours
             # A claim no delivery holds (a group gathering) is taken by the next one.
-            taken = pending.owner != _alert_owner(pending.owner) and pending.until > now
+            taken = pending.owner != alert_of(pending.owner) and pending.until > now
             if mine and taken and pending.owner != owner:
                 # Another delivery of this very message is carrying the effect out (its
                 # visibility lapsed, so SQS handed it out again): wait for it to end.
@@ -273,7 +257,7 @@ class Store(SharedRecords, StoreBase):
                 # another alert, and failed, is still a redo, after which ours is decided.
                 own = mine and alert_owner in stored.effects_by
                 claimed = dataclasses.replace(
-                    pending, owner=_claimant(pending, owner, now), until=now + self.lease
+                    pending, owner=claimant(pending, owner, now), until=now + self.lease
                 )
                 after = dataclasses.replace(stored, pending=claimed, version=stored.version + 1)
                 return Transition(Action(pending.kind.value), stored, after, redo=not own)
@@ -296,13 +280,13 @@ class Store(SharedRecords, StoreBase):
                 # No silence matches any more: the held effect goes out now.
                 decision, gather = _released(decided, held, now), False
         effect = decision.action.effect
-        if effect is EffectKind.CLOSE and pending is not None and _gathering(pending, now):
+        if effect is EffectKind.CLOSE and pending is not None and is_gathering(pending, now):
             # Every member resolved before the group's first ticket went out: nobody was told
             # of it, so there is nothing to close, and the open it waited for is dropped.
             assert decision.incident is not None
             decision = Decision(Action.RECORD, dataclasses.replace(decision.incident, pending=None))
             effect = None
-        if (effect is not None and pending is not None) or _closing(stored, decided, group):
+        if (effect is not None and pending is not None) or is_closing(stored, decided, group):
             # Wait for the holder to finish or its lease to run out.
             assert pending is not None
             raise incident_busy(
@@ -316,97 +300,6 @@ class Store(SharedRecords, StoreBase):
             stored, decision, effect, owner, now, gather=gather, counted=counted, history=history
         )
         return Transition(decision.action, stored, stamped)
-
-    async def reclaim(self, key: str, owner: str, now: datetime) -> Transition | None:
-        """Claim again, for `owner`, the effect on incident `key` that another delivery of the
-        same alert claimed and gave back on failure (see `CLAIMS`), to finish it with the same
-        idempotency key; None when it is not that alert's any more (finished, or taken over).
-        Raises StoreBusyError while another delivery of the alert still carries it out."""
-
-        def change(stored: Incident | None) -> tuple[Incident | None, Transition | None]:
-            pending = stored.pending if stored else None
-            if stored is None or pending is None or not same_alert(pending.owner, owner):
-                return None, None
-            if pending.not_before is not None and now < pending.not_before:
-                return None, None  # a group gathering members: the alert comes back for it
-            if pending.owner != owner and pending.until > now:
-                raise incident_busy(
-                    f"incident {key}: another delivery of this message is carrying out its "
-                    f"{pending.kind} effect",
-                    retry_after_s=self._wait(pending, now),
-                )
-            claimed = dataclasses.replace(pending, owner=owner, until=now + self.lease)
-            after = next_version(stored, pending=claimed)
-            return after, Transition(Action(pending.kind.value), stored, after, redo=True)
-
-        return await self._transact(key, change)
-
-    async def remember_claim(self, message: str, key: str, owner: str, now: datetime) -> None:
-        """The alert `owner` (a claim owner) of `message` gave its claim on incident `key`
-        back on failure: kept for the message's retry (`released_claims`)."""
-        entry = [key, _alert_owner(owner)]
-        expires = (now + CLAIMS_KEPT).timestamp()
-
-        def change(record: Record | None) -> tuple[Record | None, None]:
-            kept = _claims_of(record)
-            if entry in kept:
-                return None, None
-            body = json.dumps([*kept, entry], separators=(",", ":"))
-            version = record.version + 1 if record is not None else 1
-            return Record(message, CLAIMS, version, body, expires), None
-
-        await self._update(CLAIMS, message, change)
-
-    async def released_claims(self, message: str) -> list[tuple[str, str]]:
-        """The (incident key, claim owner without its delivery) pairs `message`'s alerts gave
-        back on failure (`remember_claim`)."""
-        return [(key, owner) for key, owner in _claims_of(await self._get(CLAIMS, message))]
-
-    async def withdraw(
-        self,
-        transition: Transition,
-        owner: str,
-        event: AlertEvent,
-        now: datetime,
-        group: GroupKey | None = None,
-    ) -> bool:
-        """Take back the open (or reopen) `owner` claimed in `transition` before any sink was
-        called: the incident is written as it was before the claim, with `event` (the alert,
-        resolved) applied to it. False, writing nothing, when the incident changed since the
-        claim, or the claim was taken over from a holder that died (its effect then goes out
-        as claimed, and is undone as any would be)."""
-        claimed, before = transition.after, transition.before
-        assert claimed is not None
-        if before is not None and before.pending is not None:
-            # A claim taken again (its first holder died): a sink may have acted on it.
-            return False
-
-        def change(stored: Incident | None) -> tuple[Incident | None, bool]:
-            pending = stored.pending if stored is not None else None
-            if (
-                stored is None
-                or pending is None
-                or stored.version != claimed.version
-                or pending.owner != owner
-                or pending.done
-                or pending.kind not in (EffectKind.OPEN, EffectKind.REOPEN)
-            ):
-                return None, False
-            if group is None:
-                decision = decide(before, event, now, self.policy)
-            else:
-                decision = decide_group(before, event, now, self.policy, group)
-            kept = decision.incident or before
-            assert kept is not None  # a first event always makes an incident
-            # Its key's number stays used: no two effects ever share an idempotency key.
-            back = dataclasses.replace(kept, version=stored.version + 1, seq=stored.seq)
-            return back.noted(now, Action.IGNORE.value, "withdrawn"), True
-
-        return await self._transact(claimed.fingerprint, change)
-
-    def recheck_after(self, pending: Pending, now: datetime) -> float:
-        """How long a message waits for `pending`, held by another worker (see `_wait`)."""
-        return self._wait(pending, now)
 
     def _wait(self, pending: Pending, now: datetime) -> float:
         """How long a message waits for an effect someone else holds before it looks again:
@@ -456,9 +349,9 @@ class Store(SharedRecords, StoreBase):
         if not_before is not None:
             # Nobody carries a gathering group's ticket out yet: its alert's next delivery,
             # when the window is over, takes the claim as its own.
-            owner = _alert_owner(owner)
+            owner = alert_of(owner)
         # The alert whose decision this effect is: another delivery of it changes nothing.
-        effects_by = (*incident.effects_by, _alert_owner(owner))[-EFFECTS_KEPT:]
+        effects_by = (*incident.effects_by, alert_of(owner))[-EFFECTS_KEPT:]
         incident = dataclasses.replace(incident, effects_by=effects_by)
         pending = Pending(
             effect,
@@ -470,112 +363,6 @@ class Store(SharedRecords, StoreBase):
             alert=alert,
         )
         return dataclasses.replace(incident, seq=seq, pending=pending)
-
-    async def save_ticket(
-        self, fingerprint: str, owner: str, ticket: Ticket, routing: Routing | None = None
-    ) -> None:
-        def apply(incident: Incident) -> Incident:
-            if routing is None:
-                return dataclasses.replace(incident, ticket=ticket)
-            return dataclasses.replace(
-                incident,
-                ticket=ticket,
-                route=routing.route,
-                team=routing.team,
-                labels=routing.labels,
-                escalate_after_s=routing.escalate_after_s,
-            )
-
-        await self._mutate(fingerprint, owner, apply)
-
-    async def confirm(
-        self,
-        fingerprint: str,
-        owner: str,
-        sink: str,
-        ref: str | None,
-        *,
-        finish: bool = False,
-        gone: bool | None = None,
-        why: str | None = None,
-        now: datetime | None = None,
-    ) -> None:
-        """`sink` carried out the pending effect (`ref`: its new reference, if any). `gone`:
-        True when it said the ticket is gone for good (marked, in the same write), False when
-        it reached the ticket (a mark is lifted), None when it said neither (a skip). `why`:
-        why it sent nothing, a fixed word (`REFUSED`, or a skip's). One history line says so,
-        dated `now` (default: `self.now()`), in place of the line of this effect's failed
-        attempts, if any (`release`)."""
-        at = now or self.now()
-
-        def apply(incident: Incident) -> Incident:
-            assert incident.pending is not None
-            kind = incident.pending.kind
-            done = (*incident.pending.done, sink)
-            refs = {**incident.refs, sink: ref} if ref is not None else incident.refs
-            pending = None if finish else dataclasses.replace(incident.pending, done=done)
-            marks = _gone_marks(incident.gone, sink, refs.get(sink), gone)
-            # What the sink got and answered, in the confirmation's own write.
-            note = sink_note(sink, ref, refs.get(sink), gone, why)
-            line = Event(at, kind.value, note)
-            history = answered(incident.history, line, incident.pending.attempts)
-            return dataclasses.replace(
-                incident, refs=refs, pending=pending, gone=marks, history=history
-            )
-
-        await self._mutate(fingerprint, owner, apply)
-
-    async def finish(self, fingerprint: str, owner: str) -> None:
-        await self._mutate(fingerprint, owner, lambda i: dataclasses.replace(i, pending=None))
-
-    async def release(
-        self,
-        fingerprint: str,
-        owner: str,
-        *,
-        reason: str | None = None,
-        now: datetime | None = None,
-    ) -> None:
-        """`owner` gives its claim back on failure, for a retry to take over at once. The
-        effect's one failure line (`failed`, how many times, and `reason`: a fixed word such as
-        `backend unavailable`, never an error's text) is written or rewritten in the same write, dated
-        `now` (default: `self.now()`)."""
-        at = now or self.now()
-
-        def apply(incident: Incident) -> Incident:
-            # Move the lease's end back to when it was claimed: already past for any later
-            # begin(), on the same clock the lease was set with (not this host's wall clock).
-            pending = incident.pending
-            assert pending is not None
-            claimed = pending.until - self.lease
-            # A message for the incident redoes it at once. The sweep tries it again too,
-            # later after each failure (no message may bring it back: one that carries its
-            # own alert has none, and a message's retry may be routed elsewhere by then).
-            attempts = pending.attempts + 1
-            retry_at = claimed + sweep_retry_delay(attempts)
-            released = dataclasses.replace(
-                pending, until=claimed, attempts=attempts, retry_at=retry_at
-            )
-            line = Event(at, pending.kind.value, failed_note(attempts, reason))
-            history = failed_history(incident.history, line, first=attempts == 1)
-            return dataclasses.replace(incident, pending=released, history=history)
-
-        await self._mutate(fingerprint, owner, apply)
-
-    async def _mutate(
-        self, fingerprint: str, owner: str, edit: Callable[[Incident], Incident]
-    ) -> None:
-        """Apply `edit` while `owner` still holds the pending effect; else do nothing."""
-
-        def change(stored: Incident | None) -> tuple[Incident | None, bool]:
-            if stored is None or stored.pending is None or stored.pending.owner != owner:
-                return None, False
-            return dataclasses.replace(edit(stored), version=stored.version + 1), True
-
-        if not await self._transact(fingerprint, change):
-            # Someone took the effect over (our lease ran out); they redo it with the same
-            # idempotency key, so our result is not lost, only not recorded by us.
-            log.warning("store.lease_lost", fingerprint=fingerprint, owner=owner)
 
     def _expiry(self, incident: Incident) -> float | None:
         """Closed incidents expire `closed_ttl` after closing; open ones never do."""
@@ -612,7 +399,7 @@ class Store(SharedRecords, StoreBase):
                 return after, Transition(Action.CLOSE, stored, after)
             if stored.state is State.CLOSED:
                 return None, Transition(Action.IGNORE, stored, None)
-            gathering = stored.pending is not None and _gathering(stored.pending, now)
+            gathering = stored.pending is not None and is_gathering(stored.pending, now)
             if stored.pending is not None and stored.pending.until > now and not gathering:
                 raise StoreBusyError(
                     f"incident {fingerprint} has an effect in progress ({stored.pending.kind})",
@@ -778,22 +565,6 @@ class Store(SharedRecords, StoreBase):
 SilenceMatch = Callable[[Incident], "Silence | None"]
 
 
-def _claims_of(record: Record | None) -> list[list[str]]:
-    """The [incident key, owner] pairs a claims record holds; none when it does not read (the
-    next claim given back writes over it)."""
-    try:
-        entries = json.loads(record.body) if record is not None else []
-    except ValueError:
-        return []
-    if not isinstance(entries, list):
-        return []
-    return [
-        [str(e[0]), str(e[1])]
-        for e in entries
-        if isinstance(e, list) and len(e) == 2 and all(isinstance(part, str) for part in e)
-    ]
-
-
 def _fits(body: str) -> bool:
     """`body` is within MAX_RECORD_BYTES (encoded only when its length cannot tell)."""
     return len(body) * 4 <= MAX_RECORD_BYTES or len(body.encode()) <= MAX_RECORD_BYTES
@@ -842,20 +613,6 @@ def _fitted(incident: Incident) -> Incident:
     )
 
 
-def incident_busy(message: str, *, retry_after_s: float) -> StoreBusyError:
-    """One incident is busy with an effect another worker holds: the message waits for it
-    alone, and the daemon goes on taking others (a StoreBusyError never pauses intake)."""
-    return StoreBusyError(message, retry_after_s=retry_after_s)
-
-
-def _applied(incident: Incident, alert_owner: str, counted: str | None) -> bool:
-    """The incident holds the decision of the alert `alert_owner` (short id `counted`)
-    already: its effect, or its counted repeat."""
-    if alert_owner in incident.effects_by:
-        return True
-    return counted is not None and counted in incident.counted_by
-
-
 def _remembered(incident: Incident, counted: str, settled: Mapping[str, None]) -> tuple[str, ...]:
     """The short ids of the alerts `incident` counted whose messages may still come back (not
     `settled`), with `counted` (the newest COUNTED_KEPT)."""
@@ -869,39 +626,6 @@ def _counted_id(alert_owner: str) -> str:
     repeats small in the record, and two alerts among the few kept sharing one is a chance in
     about 10^13."""
     return hashlib.blake2b(alert_owner.encode(), digest_size=6).hexdigest()
-
-
-def _closing(stored: Incident | None, decided: Incident | None, group: GroupKey | None) -> bool:
-    """A member's event would change a closed group whose close a worker is carrying out: it
-    waits for that close, and takes it over if its worker died. The event may be the last
-    that reaches this group (a resolve whose retry goes where the member has moved since),
-    and a close nobody takes over is left half done: one sink told, the others never."""
-    pending = stored.pending if stored is not None else None
-    return (
-        group is not None
-        and decided is not None
-        and pending is not None
-        and pending.owner != FLAP_HOLD
-        and stored is not None
-        and stored.state is State.CLOSED
-    )
-
-
-def _gathering(pending: Pending, now: datetime) -> bool:
-    """`pending` is a group's first ticket, waiting for members: no sink was called yet."""
-    return (
-        pending.kind is EffectKind.OPEN
-        and pending.not_before is not None
-        and now < pending.not_before
-        and not pending.done
-    )
-
-
-def _claimant(pending: Pending, owner: str, now: datetime) -> str:
-    """Who holds `pending` once `owner` claims it: no delivery while its group gathers."""
-    if pending.not_before is not None and now < pending.not_before:
-        return _alert_owner(owner)
-    return owner
 
 
 def _silenced(
@@ -1013,16 +737,3 @@ def _silences_record(record: Record | None, silences: list[Silence]) -> Record:
             f"record holds ({MAX_RECORD_BYTES // 1000} KB); expire some first"
         )
     return Record(SILENCES_KEY, SILENCES, (record.version + 1) if record else 1, body)
-
-
-def _gone_marks(
-    marks: dict[str, str], sink: str, ref: str | None, gone: bool | None
-) -> dict[str, str]:
-    """The incident's gone marks after `sink` answered for its reference `ref`: marked when
-    the sink said gone; lifted when it reached the ticket, or when the reference is no longer
-    the one marked (a new ticket replaced it)."""
-    if gone and ref is not None:
-        return {**marks, sink: ref}
-    if sink in marks and (gone is False or marks[sink] != ref):
-        return {name: marked for name, marked in marks.items() if name != sink}
-    return marks

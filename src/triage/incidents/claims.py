@@ -1,0 +1,344 @@
+"""Who an incident's effect belongs to, and what its holder does with it after `begin()`.
+
+A claim's owner is one delivery of one alert (`delivery_owner`); `Claims` holds what that owner
+does next: `confirm()` each sink's answer, `finish()`, `release()` on failure (remembered per
+message, `remember_claim`, for its retry to `reclaim()`), or `withdraw()` an open no sink was
+told of. Each is one conditional write that holds only while the owner still holds the claim.
+
+Apart from `store` because these act on a claim already made; `Store.begin()`, which makes it
+(the lifecycle decision and the claim in one write), stays there with the tests below.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+import structlog
+
+from triage.errors import StoreBusyError
+from triage.incidents.base import StoreBase, next_version
+from triage.incidents.groups import GroupKey, decide_group
+from triage.incidents.history import answered, failed_history, failed_note, sink_note
+from triage.incidents.lifecycle import (
+    FLAP_HOLD,
+    Action,
+    AlertEvent,
+    Event,
+    Incident,
+    Pending,
+    State,
+    decide,
+)
+from triage.incidents.records import CLAIMS, Record, Routing, Transition
+from triage.incidents.schedule import sweep_retry_delay
+from triage.models import EffectKind, Ticket
+
+# Logged as the store: its events (`store.*`) keep the logger name they had before the split.
+log = structlog.get_logger("triage.incidents.store")
+
+#: Between an alert's owner (its message's id and index, the same on every delivery) and the
+#: delivery carrying it out (see `delivery_owner`).
+DELIVERY_MARK = "@"
+
+
+def delivery_owner(alert_owner: str, delivery: str) -> str:
+    """The claim owner of one delivery of an alert. Two deliveries of one message (its
+    visibility lapsed while the first still ran) own different claims, so the second waits
+    for the first instead of running the same effect beside it; a retry after the first ended
+    finds the claim its alert left and takes it as its own."""
+    return f"{alert_owner}{DELIVERY_MARK}{delivery}"
+
+
+def alert_of(owner: str) -> str:
+    """The alert a claim owner is one delivery of (its message's id and index)."""
+    alert, mark, _ = owner.rpartition(DELIVERY_MARK)
+    return alert if mark else owner
+
+
+def same_alert(owner: str, other: str) -> bool:
+    """Claim owners `owner` and `other` are one alert's (on the same or another delivery)."""
+    return alert_of(owner) == alert_of(other)
+
+
+#: How long a message's released claims are kept: as long as SQS may keep the message.
+CLAIMS_KEPT = timedelta(days=14)
+
+
+def incident_busy(message: str, *, retry_after_s: float) -> StoreBusyError:
+    """One incident is busy with an effect another worker holds: the message waits for it
+    alone, and the daemon goes on taking others (a StoreBusyError never pauses intake)."""
+    return StoreBusyError(message, retry_after_s=retry_after_s)
+
+
+def applied(incident: Incident, alert_owner: str, counted: str | None) -> bool:
+    """The incident holds the decision of the alert `alert_owner` (short id `counted`)
+    already: its effect, or its counted repeat."""
+    if alert_owner in incident.effects_by:
+        return True
+    return counted is not None and counted in incident.counted_by
+
+
+def is_closing(stored: Incident | None, decided: Incident | None, group: GroupKey | None) -> bool:
+    """A member's event would change a closed group whose close a worker is carrying out: it
+    waits for that close, and takes it over if its worker died. The event may be the last
+    that reaches this group (a resolve whose retry goes where the member has moved since),
+    and a close nobody takes over is left half done: one sink told, the others never."""
+    pending = stored.pending if stored is not None else None
+    return (
+        group is not None
+        and decided is not None
+        and pending is not None
+        and pending.owner != FLAP_HOLD
+        and stored is not None
+        and stored.state is State.CLOSED
+    )
+
+
+def is_gathering(pending: Pending, now: datetime) -> bool:
+    """`pending` is a group's first ticket, waiting for members: no sink was called yet."""
+    return (
+        pending.kind is EffectKind.OPEN
+        and pending.not_before is not None
+        and now < pending.not_before
+        and not pending.done
+    )
+
+
+def claimant(pending: Pending, owner: str, now: datetime) -> str:
+    """Who holds `pending` once `owner` claims it: no delivery while its group gathers."""
+    if pending.not_before is not None and now < pending.not_before:
+        return alert_of(owner)
+    return owner
+
+
+def _claims_of(record: Record | None) -> list[list[str]]:
+    """The [incident key, owner] pairs a claims record holds; none when it does not read (the
+    next claim given back writes over it)."""
+    try:
+        entries = json.loads(record.body) if record is not None else []
+    except ValueError:
+        return []
+    if not isinstance(entries, list):
+        return []
+    return [
+        [str(e[0]), str(e[1])]
+        for e in entries
+        if isinstance(e, list) and len(e) == 2 and all(isinstance(part, str) for part in e)
+    ]
+
+
+def _gone_marks(
+    marks: dict[str, str], sink: str, ref: str | None, gone: bool | None
+) -> dict[str, str]:
+    """The incident's gone marks after `sink` answered for its reference `ref`: marked when
+    the sink said gone; lifted when it reached the ticket, or when the reference is no longer
+    the one marked (a new ticket replaced it)."""
+    if gone and ref is not None:
+        return {**marks, sink: ref}
+    if sink in marks and (gone is False or marks[sink] != ref):
+        return {name: marked for name, marked in marks.items() if name != sink}
+    return marks
+
+
+class Claims(StoreBase):
+    """`Store`'s side of a claim once made (see the module docstring)."""
+
+    async def reclaim(self, key: str, owner: str, now: datetime) -> Transition | None:
+        """Claim again, for `owner`, the effect on incident `key` that another delivery of the
+        same alert claimed and gave back on failure (see `CLAIMS`), to finish it with the same
+        idempotency key; None when it is not that alert's any more (finished, or taken over).
+        Raises StoreBusyError while another delivery of the alert still carries it out."""
+
+        def change(stored: Incident | None) -> tuple[Incident | None, Transition | None]:
+            pending = stored.pending if stored else None
+            if stored is None or pending is None or not same_alert(pending.owner, owner):
+                return None, None
+            if pending.not_before is not None and now < pending.not_before:
+                return None, None  # a group gathering members: the alert comes back for it
+            if pending.owner != owner and pending.until > now:
+                raise incident_busy(
+                    f"incident {key}: another delivery of this message is carrying out its "
+                    f"{pending.kind} effect",
+                    retry_after_s=self._wait(pending, now),
+                )
+            claimed = dataclasses.replace(pending, owner=owner, until=now + self.lease)
+            after = next_version(stored, pending=claimed)
+            return after, Transition(Action(pending.kind.value), stored, after, redo=True)
+
+        return await self._transact(key, change)
+
+    async def remember_claim(self, message: str, key: str, owner: str, now: datetime) -> None:
+        """The alert `owner` (a claim owner) of `message` gave its claim on incident `key`
+        back on failure: kept for the message's retry (`released_claims`)."""
+        entry = [key, alert_of(owner)]
+        expires = (now + CLAIMS_KEPT).timestamp()
+
+        def change(record: Record | None) -> tuple[Record | None, None]:
+            kept = _claims_of(record)
+            if entry in kept:
+                return None, None
+            body = json.dumps([*kept, entry], separators=(",", ":"))
+            version = record.version + 1 if record is not None else 1
+            return Record(message, CLAIMS, version, body, expires), None
+
+        await self._update(CLAIMS, message, change)
+
+    async def released_claims(self, message: str) -> list[tuple[str, str]]:
+        """The (incident key, claim owner without its delivery) pairs `message`'s alerts gave
+        back on failure (`remember_claim`)."""
+        return [(key, owner) for key, owner in _claims_of(await self._get(CLAIMS, message))]
+
+    async def withdraw(
+        self,
+        transition: Transition,
+        owner: str,
+        event: AlertEvent,
+        now: datetime,
+        group: GroupKey | None = None,
+    ) -> bool:
+        """Take back the open (or reopen) `owner` claimed in `transition` before any sink was
+        called: the incident is written as it was before the claim, with `event` (the alert,
+        resolved) applied to it. False, writing nothing, when the incident changed since the
+        claim, or the claim was taken over from a holder that died (its effect then goes out
+        as claimed, and is undone as any would be)."""
+        claimed, before = transition.after, transition.before
+        assert claimed is not None
+        if before is not None and before.pending is not None:
+            # A claim taken again (its first holder died): a sink may have acted on it.
+            return False
+
+        def change(stored: Incident | None) -> tuple[Incident | None, bool]:
+            pending = stored.pending if stored is not None else None
+            if (
+                stored is None
+                or pending is None
+                or stored.version != claimed.version
+                or pending.owner != owner
+                or pending.done
+                or pending.kind not in (EffectKind.OPEN, EffectKind.REOPEN)
+            ):
+                return None, False
+            if group is None:
+                decision = decide(before, event, now, self.policy)
+            else:
+                decision = decide_group(before, event, now, self.policy, group)
+            kept = decision.incident or before
+            assert kept is not None  # a first event always makes an incident
+            # Its key's number stays used: no two effects ever share an idempotency key.
+            back = dataclasses.replace(kept, version=stored.version + 1, seq=stored.seq)
+            return back.noted(now, Action.IGNORE.value, "withdrawn"), True
+
+        return await self._transact(claimed.fingerprint, change)
+
+    def recheck_after(self, pending: Pending, now: datetime) -> float:
+        """How long a message waits for `pending`, held by another worker (see `_wait`)."""
+        return self._wait(pending, now)
+
+    async def save_ticket(
+        self, fingerprint: str, owner: str, ticket: Ticket, routing: Routing | None = None
+    ) -> None:
+        def apply(incident: Incident) -> Incident:
+            if routing is None:
+                return dataclasses.replace(incident, ticket=ticket)
+            return dataclasses.replace(
+                incident,
+                ticket=ticket,
+                route=routing.route,
+                team=routing.team,
+                labels=routing.labels,
+                escalate_after_s=routing.escalate_after_s,
+            )
+
+        await self._mutate(fingerprint, owner, apply)
+
+    async def confirm(
+        self,
+        fingerprint: str,
+        owner: str,
+        sink: str,
+        ref: str | None,
+        *,
+        finish: bool = False,
+        gone: bool | None = None,
+        why: str | None = None,
+        now: datetime | None = None,
+    ) -> None:
+        """`sink` carried out the pending effect (`ref`: its new reference, if any). `gone`:
+        True when it said the ticket is gone for good (marked, in the same write), False when
+        it reached the ticket (a mark is lifted), None when it said neither (a skip). `why`:
+        why it sent nothing, a fixed word (`REFUSED`, or a skip's). One history line says so,
+        dated `now` (default: `self.now()`), in place of the line of this effect's failed
+        attempts, if any (`release`)."""
+        at = now or self.now()
+
+        def apply(incident: Incident) -> Incident:
+            assert incident.pending is not None
+            kind = incident.pending.kind
+            done = (*incident.pending.done, sink)
+            refs = {**incident.refs, sink: ref} if ref is not None else incident.refs
+            pending = None if finish else dataclasses.replace(incident.pending, done=done)
+            marks = _gone_marks(incident.gone, sink, refs.get(sink), gone)
+            # What the sink got and answered, in the confirmation's own write.
+            note = sink_note(sink, ref, refs.get(sink), gone, why)
+            line = Event(at, kind.value, note)
+            history = answered(incident.history, line, incident.pending.attempts)
+            return dataclasses.replace(
+                incident, refs=refs, pending=pending, gone=marks, history=history
+            )
+
+        await self._mutate(fingerprint, owner, apply)
+
+    async def finish(self, fingerprint: str, owner: str) -> None:
+        await self._mutate(fingerprint, owner, lambda i: dataclasses.replace(i, pending=None))
+
+    async def release(
+        self,
+        fingerprint: str,
+        owner: str,
+        *,
+        reason: str | None = None,
+        now: datetime | None = None,
+    ) -> None:
+        """`owner` gives its claim back on failure, for a retry to take over at once. The
+        effect's one failure line (`failed`, how many times, and `reason`: a fixed word such as
+        `backend unavailable`, never an error's text) is written or rewritten in the same write, dated
+        `now` (default: `self.now()`)."""
+        at = now or self.now()
+
+        def apply(incident: Incident) -> Incident:
+            # Move the lease's end back to when it was claimed: already past for any later
+            # begin(), on the same clock the lease was set with (not this host's wall clock).
+            pending = incident.pending
+            assert pending is not None
+            claimed = pending.until - self.lease
+            # A message for the incident redoes it at once. The sweep tries it again too,
+            # later after each failure (no message may bring it back: one that carries its
+            # own alert has none, and a message's retry may be routed elsewhere by then).
+            attempts = pending.attempts + 1
+            retry_at = claimed + sweep_retry_delay(attempts)
+            released = dataclasses.replace(
+                pending, until=claimed, attempts=attempts, retry_at=retry_at
+            )
+            line = Event(at, pending.kind.value, failed_note(attempts, reason))
+            history = failed_history(incident.history, line, first=attempts == 1)
+            return dataclasses.replace(incident, pending=released, history=history)
+
+        await self._mutate(fingerprint, owner, apply)
+
+    async def _mutate(
+        self, fingerprint: str, owner: str, edit: Callable[[Incident], Incident]
+    ) -> None:
+        """Apply `edit` while `owner` still holds the pending effect; else do nothing."""
+
+        def change(stored: Incident | None) -> tuple[Incident | None, bool]:
+            if stored is None or stored.pending is None or stored.pending.owner != owner:
+                return None, False
+            return dataclasses.replace(edit(stored), version=stored.version + 1), True
+
+        if not await self._transact(fingerprint, change):
+            # Someone took the effect over (our lease ran out); they redo it with the same
+            # idempotency key, so our result is not lost, only not recorded by us.
+            log.warning("store.lease_lost", fingerprint=fingerprint, owner=owner)
