@@ -1,0 +1,205 @@
+"""What the sweep and operators do to incidents beside the flow of alerts: find the incidents
+due (`due`), take over an abandoned effect (`take_over`), let a held effect go once its silence
+ends (`release_held`), escalate (`claim_escalation`, `escalation_sent`, `end_escalation`), and
+close one by hand (`close`).
+
+Apart from `store` because no alert drives these: each claims work for the sweep's or an
+operator's owner in one conditional write, so one replica does it, and the effect claimed goes
+out as any other would (`claims`). When they are due is `schedule`'s.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from datetime import datetime
+
+from triage.errors import StoreBusyError
+from triage.incidents.base import StoreBase, next_version
+from triage.incidents.claims import is_gathering
+from triage.incidents.lifecycle import (
+    FLAP_HOLD,
+    Action,
+    Decision,
+    Escalation,
+    Held,
+    Incident,
+    State,
+)
+from triage.incidents.records import Transition
+from triage.incidents.schedule import escalation_due, sweep_waits
+from triage.incidents.silences import Silence
+from triage.models import EffectKind
+
+#: Which silence (if any) holds a stored incident now; the sweep passes the one it reads.
+SilenceMatch = Callable[[Incident], "Silence | None"]
+
+
+def close_held(decision: Decision, held: Held | None) -> Decision:
+    """A close while an effect is held: the sinks never heard of a held open or reopen, so
+    there is nothing to tell them; a held update is dropped and the close goes out."""
+    assert decision.incident is not None
+    incident = dataclasses.replace(decision.incident, held=None)
+    if held is not None and held.kind in (EffectKind.OPEN, EffectKind.REOPEN):
+        return Decision(Action.RECORD, incident)
+    return Decision(decision.action, incident)
+
+
+def held_released(decided: Incident, held: Held, now: datetime) -> Decision:
+    """The held effect, now that no silence matches."""
+    incident = dataclasses.replace(decided, held=None)
+    if held.kind in (EffectKind.UPDATE, EffectKind.REOPEN):
+        incident = dataclasses.replace(
+            incident, last_update_at=now, occurrences_at_update=incident.occurrences
+        )
+    return Decision(Action(held.kind.value), incident)
+
+
+class Sweeping(StoreBase):
+    """`Store`'s side of the sweep and of operators (see the module docstring)."""
+
+    async def due(self, now: datetime | None) -> list[str]:
+        """Fingerprints the sweep must look at by `now` (None: every one it may have to)."""
+        return await self._due(now.timestamp() if now is not None else None)
+
+    async def close(self, fingerprint: str, owner: str, now: datetime, alert: str) -> Transition:
+        """Close an open incident by hand, as a resolve would: a CLOSE effect claimed for
+        `owner` (carried out with `alert`, the operator's note as a redacted view), or nothing
+        to do when it is closed already (IGNORE) or its ticket was never sent (RECORD). A
+        flapping incident resolved while its tickets' close is held back is closed on them now.
+        Raises LookupError for an unknown fingerprint, StoreBusyError while an effect runs."""
+
+        def change(stored: Incident | None) -> tuple[Incident | None, Transition]:
+            if stored is None:
+                raise LookupError(fingerprint)
+            held = stored.pending
+            if held is not None and held.owner == FLAP_HOLD:
+                # Closed in the store, open on its tickets: the operator's close is the one
+                # held back, sent now (its idempotency key unchanged) with their note; it ends
+                # the flapping as the held close would (`quiet_until`: when it went out).
+                claimed = dataclasses.replace(
+                    held, owner=owner, until=now + self.lease, alert=alert
+                )
+                after = next_version(stored, pending=claimed, quiet_until=now, applied_at=now)
+                after = after.noted(now, Action.CLOSE.value, "by hand, held while flapping")
+                return after, Transition(Action.CLOSE, stored, after)
+            if stored.state is State.CLOSED:
+                return None, Transition(Action.IGNORE, stored, None)
+            gathering = stored.pending is not None and is_gathering(stored.pending, now)
+            if stored.pending is not None and stored.pending.until > now and not gathering:
+                raise StoreBusyError(
+                    f"incident {fingerprint} has an effect in progress ({stored.pending.kind})",
+                    retry_after_s=max(1.0, (stored.pending.until - now).total_seconds()),
+                )
+            # An effect nobody holds (its message failed for good, or its worker died and no
+            # message came since) would keep the incident busy for ever: the close replaces
+            # it, and goes to the sinks that effect (or an earlier one) reached. So does a
+            # group's first ticket still gathering members: no sink was called yet.
+            closed = dataclasses.replace(
+                stored, state=State.CLOSED, closed_at=now, applied_at=now, pending=None
+            )
+            decision = close_held(Decision(Action.CLOSE, closed), stored.held)
+            if not stored.has_ticket or gathering:
+                # Nobody was told of it (a group's first ticket still waits for members).
+                decision = Decision(Action.RECORD, dataclasses.replace(closed, held=None))
+            effect = decision.action.effect
+            after = self._stamp(stored, decision, effect, owner, now, alert=alert)
+            after = after.noted(now, decision.action.value, "by hand")
+            return after, Transition(decision.action, stored, after)
+
+        return await self._transact(fingerprint, change)
+
+    async def release_held(
+        self, fingerprint: str, owner: str, now: datetime, match: SilenceMatch
+    ) -> Transition | None:
+        """The sweep's turn at a held incident: when no silence (`match`) holds it any more,
+        its held effect is claimed for `owner` (carried out with the held alert); while one
+        does, the silence it waits for is noted. None when there is nothing to carry out."""
+
+        def change(stored: Incident | None) -> tuple[Incident | None, Transition | None]:
+            if stored is None or stored.held is None or stored.pending is not None:
+                return None, None
+            held = stored.held
+            if stored.state is State.CLOSED:  # cannot be, but never send a held effect then
+                return next_version(stored, held=None), None
+            silence = match(stored)
+            if silence is not None:
+                if (silence.id, silence.ends()) == (held.silence, held.until):
+                    return None, None
+                waits = dataclasses.replace(held, silence=silence.id, until=silence.ends())
+                return next_version(stored, held=waits), None
+            decision = held_released(stored, held, now)
+            after = self._stamp(
+                stored, decision, decision.action.effect, owner, now, gather=False, alert=held.alert
+            )
+            after = after.noted(now, decision.action.value, "silence ended")
+            return after, Transition(decision.action, stored, after)
+
+        return await self._transact(fingerprint, change)
+
+    async def take_over(self, fingerprint: str, owner: str, now: datetime) -> Transition | None:
+        """Claim an abandoned effect for the sweep, to redo it with the same idempotency key:
+        one that carries its own alert (a held one let go, an operator's close), or one a
+        message's alert claimed that no delivery finished (see `sweep_from`). None when there
+        is none, or it is not the sweep's yet."""
+
+        def change(stored: Incident | None) -> tuple[Incident | None, Transition | None]:
+            pending = stored.pending if stored else None
+            if stored is None or pending is None or sweep_waits(pending, now):
+                return None, None
+            claimed = dataclasses.replace(pending, owner=owner, until=now + self.lease)
+            after = next_version(stored, pending=claimed)
+            if pending.owner == FLAP_HOLD:  # not a redo: the close held while it flapped
+                after = after.noted(now, pending.kind.value, "held while flapping")
+            return after, Transition(Action(pending.kind.value), stored, after, redo=True)
+
+        return await self._transact(fingerprint, change)
+
+    async def claim_escalation(
+        self, fingerprint: str, owner: str, now: datetime, match: SilenceMatch
+    ) -> Incident | None:
+        """Claim the escalation of an incident that is due (open, ticketed, past its route's
+        `escalate_after_s`, not escalated, no silence matching) for `owner`; one conditional
+        write, so one replica escalates it. None when it is not due."""
+
+        def change(stored: Incident | None) -> tuple[Incident | None, Incident | None]:
+            if stored is None or not escalation_due(stored, now) or match(stored) is not None:
+                return None, None
+            told = stored.escalation.sent if stored.escalation is not None else ()
+            claim = Escalation(owner, now + self.lease, sent=told)  # who was told stays told
+            after = next_version(stored, escalation=claim)
+            return after, after
+
+        return await self._transact(fingerprint, change)
+
+    async def escalation_sent(self, fingerprint: str, owner: str, target: str) -> None:
+        """`owner`'s escalation told `target`: a retry tells only the others."""
+
+        def change(stored: Incident | None) -> tuple[Incident | None, None]:
+            escalation = stored.escalation if stored else None
+            if stored is None or escalation is None or escalation.owner != owner:
+                return None, None
+            if target in escalation.sent:
+                return None, None
+            told = dataclasses.replace(escalation, sent=(*escalation.sent, target))
+            return next_version(stored, escalation=told), None
+
+        await self._transact(fingerprint, change)
+
+    async def end_escalation(
+        self, fingerprint: str, owner: str, now: datetime, *, retry_at: datetime | None = None
+    ) -> None:
+        """The escalation `owner` claimed is done; or, with `retry_at`, failed and is due again
+        then."""
+
+        def change(stored: Incident | None) -> tuple[Incident | None, None]:
+            escalation = stored.escalation if stored else None
+            if stored is None or escalation is None or escalation.owner != owner:
+                return None, None
+            if retry_at is None:
+                ended = dataclasses.replace(escalation, done_at=now)
+                return next_version(stored, escalation=ended).noted(now, "escalated"), None
+            ended = dataclasses.replace(escalation, until=retry_at)
+            return next_version(stored, escalation=ended), None
+
+        await self._transact(fingerprint, change)
