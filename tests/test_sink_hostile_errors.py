@@ -287,3 +287,43 @@ async def test_a_plausible_ticket_id_is_the_reference(
     async with hostile(created) as server, _sink("backend", server.url, monkeypatch) as sink:
         assert (await sink.apply(EFFECT)).ref == ticket_id
     assert [e for e in logs if e["log_level"] != "debug"] == []
+
+
+def _raw(head: bytes) -> Any:
+    """An answer whose head is `head` as it is: a status line or header HTTP forbids."""
+
+    async def write(writer: Any) -> None:
+        writer.write(head)
+        await writer.drain()
+
+    return write
+
+
+_BROKEN_HEADS = {
+    "status-line": b"HTTP/1.1 200 \x1b[31m" + ECHO.encode() + b"\x07\r\nContent-Length: 0\r\n\r\n",
+    "status-code": b"HTTP/1.1 2" + ECHO.encode() + b"\x1b[2J OK\r\n\r\n",
+    "header": b"HTTP/1.1 200 OK\r\nX-" + ECHO.encode() + b"\x1b[2J\x00: v\r\n\r\n",
+    "version": b"\x1b[2J" + ECHO.encode() + b"\r\n\r\n",
+}
+
+
+@pytest.mark.parametrize("kind", SINKS)
+@pytest.mark.parametrize("head", list(_BROKEN_HEADS))
+async def test_an_answer_http_forbids_is_told_by_its_class_alone(
+    kind: str, head: str, monkeypatch: pytest.MonkeyPatch, logs: Logs
+) -> None:
+    """An answer the HTTP parser refuses (a status line or header holding the request's text
+    and ANSI escapes) fails the call, and neither the parser's error text (which quotes the
+    bytes it refused) nor any of their control characters reaches a log line or the error."""
+    error = ""
+    async with (
+        hostile(_raw(_BROKEN_HEADS[head])) as server,
+        _sink(kind, server.url, monkeypatch) as sink,
+    ):
+        try:
+            await sink.apply(EFFECT)
+        except TriageError as exc:
+            error = str(exc)
+    told = [error, *(str(value) for entry in logs for value in entry.values())]
+    for text in told:
+        assert "ECHOED" not in text and _controls(text) == [], text

@@ -93,6 +93,7 @@ from triage.sinks.http import (
     request_id,
     scrub,
     throttle_wait_s,
+    transport_error,
     unread_answer,
 )
 from triage.tls import client_context
@@ -367,7 +368,7 @@ class BackendSink:
                 response = await self._client.post(url, json=shown, headers=headers)
             except httpx2.TransportError as exc:  # connect/read errors and every timeout
                 self.metrics.incr("SinkCalls", sink=self.name, outcome="network")
-                error = scrub(f"{type(exc).__name__}: {exc}", token)
+                error = transport_error(exc, scrub(str(exc), token))
                 log.debug("backend.unreachable", url=url, effect=str(effect.kind), error=error)
                 raise SinkUnavailableError(f"backend unreachable: {error}") from None
             if response.status_code == 401 and attempt == 1:

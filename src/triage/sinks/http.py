@@ -131,3 +131,20 @@ def _written(secret: str) -> tuple[str, ...]:
         escaped,
         escaped.replace("/", "\\/"),
     )
+
+
+#: Transport failures before any answer came, whose text is the OS's or ours (a refused or
+#: unreachable host, a timeout, a request we would not send): told, made a said line.
+_NO_ANSWER_YET = (httpx2.ConnectError, httpx2.TimeoutException, httpx2.LocalProtocolError)
+
+
+def transport_error(exc: httpx2.TransportError, scrubbed: str) -> str:
+    """A transport failure as told in logs and errors: its class, and its text (`scrubbed`:
+    `str(exc)` without our credentials, see `scrub`) made a said line when no answer had come
+    (`_NO_ANSWER_YET`). An answer that broke off or broke HTTP's rules is named by its class
+    alone: the parser's text quotes the bytes it refused, which are the service's (an echo of
+    our request, escapes)."""
+    name = type(exc).__name__
+    if isinstance(exc, _NO_ANSWER_YET):
+        return f"{name}: {said(scrubbed, 200)}"
+    return f"{name} (the answer broke off or broke HTTP's rules; its text is not told)"

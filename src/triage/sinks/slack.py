@@ -97,9 +97,9 @@ from triage.sinks.aio import AiohttpTransport
 from triage.sinks.base import Applied, Effect, NotSent
 from triage.sinks.http import (
     parse_retry_after,
-    said,
     scrub,
     throttle_wait_s,
+    transport_error,
     unread_answer,
 )
 from triage.tls import client_context
@@ -338,7 +338,7 @@ class SlackSink:
             response = await self._client.send(request, stream=True)
         except httpx2.TransportError as exc:  # connect/read errors and every timeout
             self.metrics.incr("SinkCalls", sink=self.name, outcome="network")
-            error = scrub_webhook(f"{type(exc).__name__}: {exc}", url)
+            error = transport_error(exc, scrub_webhook(str(exc), url))
             log.debug("slack.unreachable", host=host, effect=str(effect.kind), error=error)
             # `from None`: the chained httpx2 error carries the request, and so the URL.
             if self._alone(url, host=host):
@@ -351,7 +351,7 @@ class SlackSink:
             await response.aread()
             return response, None
         except httpx2.TransportError as exc:
-            unread = said(scrub_webhook(f"{type(exc).__name__}: {exc}", url), _REASON_CHARS)
+            unread = transport_error(exc, scrub_webhook(str(exc), url))
             # The status and headers stand; the body is taken as empty.
             return httpx2.Response(response.status_code, headers=response.headers), unread
         finally:

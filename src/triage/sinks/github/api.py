@@ -71,6 +71,7 @@ from triage.sinks.http import (
     said,
     scrub,
     throttle_wait_s,
+    transport_error,
     unread_answer,
 )
 from triage.tls import client_context
@@ -185,7 +186,7 @@ class GitHubApi:
             try:
                 response = await self._send(method, path, json, params, headers)
             except httpx2.TransportError as exc:  # connect/read errors and every timeout
-                error = scrub(f"{type(exc).__name__}: {exc}", token)
+                error = transport_error(exc, scrub(str(exc), token))
                 log.debug("github.unreachable", method=method, path=path, error=error)
                 raise GitHubUnavailableError(
                     f"GitHub unreachable: {error}", reason="network"
