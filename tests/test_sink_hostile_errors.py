@@ -327,3 +327,26 @@ async def test_an_answer_http_forbids_is_told_by_its_class_alone(
     told = [error, *(str(value) for entry in logs for value in entry.values())]
     for text in told:
         assert "ECHOED" not in text and _controls(text) == [], text
+
+
+@pytest.mark.parametrize(
+    ("location", "told"),
+    [
+        (f"https://login.example.com/sso?next=/t&title={ECHO}", "https://login.example.com/sso"),
+        ("https://login.example.com/a/AKIAQ7ZK4MWB2XHP9TLR/b", "https://login.example.com"),
+        (f"https://login.example.com/{ECHO}", "https://login.example.com"),
+        (f"/moved#{ECHO}", "/moved"),
+        (f"javascript:{ECHO}", "a Location of another form"),
+    ],
+    ids=["query", "secret-in-path", "words-in-path", "fragment", "other-scheme"],
+)
+async def test_a_backend_redirect_names_where_it_points_and_no_more(
+    location: str, told: str, monkeypatch: pytest.MonkeyPatch, logs: Logs
+) -> None:
+    """A redirect from the backend names the scheme, host and plain path it points to (what
+    an operator fixes BACKEND_BASE_URL by), never its query, fragment, a path of words or a
+    credential's shape."""
+    error = await _failure("backend", answer(302, {"Location": location}), monkeypatch)
+    assert f"redirecting to {told!r}" in str(error)
+    for text in (str(error), _logged(logs)):
+        assert "ECHOED" not in text and "AKIA" not in text
