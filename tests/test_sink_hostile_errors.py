@@ -350,3 +350,15 @@ async def test_a_backend_redirect_names_where_it_points_and_no_more(
     assert f"redirecting to {told!r}" in str(error)
     for text in (str(error), _logged(logs)):
         assert "ECHOED" not in text and "AKIA" not in text
+
+
+@pytest.mark.parametrize("reset", ["99999999999", "1e300", "-5", "nan", "soon"])
+async def test_a_github_rate_limit_reset_of_years_is_at_most_an_hour(
+    reset: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A spent budget whose x-ratelimit-reset is years ahead, past, or no number holds the
+    message for at least a second and at most MAX_WAIT_S, never a pause until a restart."""
+    headers = {"x-ratelimit-remaining": "0", "x-ratelimit-reset": reset}
+    error = await _failure("github", answer(403, headers, b'{"message": "x"}'), monkeypatch)
+    wait_s = getattr(error, "retry_after_s", None)
+    assert wait_s is not None and 1.0 <= wait_s <= MAX_WAIT_S
