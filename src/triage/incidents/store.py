@@ -11,6 +11,20 @@ on this delivery) with a lease. The worker then calls the sinks, `confirm()`s ea
 `finish()`es. A crash in between leaves the intent; once its lease ends, whoever sees the
 incident next redoes the effect with the same idempotency key, so the ticket is neither lost
 nor duplicated.
+
+`Store` is put together from parts, a module each, so that each reads on its own:
+
+    base       StoreBase: the backend's primitives, decoding and listing incidents
+    records    the record, its kinds, and the values `Store` takes and hands back
+    claims     Claims: claim owners, and confirm / finish / release / reclaim / withdraw
+    sweeping   Sweeping: the sweep's and operators' writes (take over, held, escalate, close)
+    shared     SharedRecords: the budgets replicas share, which group a member fires in
+    schedule   when the sweep must look at an incident
+    history    the line each write adds to an incident's history
+
+Here: `begin()` (an alert's decision and the claim of its effect, in one write), the one write
+of an incident (`_transact`, which holds every record to `MAX_RECORD_BYTES`), and silences
+(all of them in one record, held to the same bound).
 """
 
 from __future__ import annotations
@@ -24,9 +38,7 @@ from typing import Any
 
 import structlog
 
-from triage.errors import (
-    RecordTooLargeError,
-)
+from triage.errors import RecordTooLargeError
 from triage.incidents.base import StoreBase
 from triage.incidents.claims import (
     CLAIMS_KEPT,
@@ -43,11 +55,7 @@ from triage.incidents.claims import (
 )
 from triage.incidents.codec import incident_to_json
 from triage.incidents.groups import GroupKey, decide_group
-from triage.incidents.history import (
-    REFUSED,
-    TIMES,
-    decision_history,
-)
+from triage.incidents.history import REFUSED, TIMES, decision_history
 from triage.incidents.lifecycle import (
     EFFECTS_KEPT,
     Action,
@@ -163,7 +171,8 @@ _HOLDABLE = (EffectKind.OPEN, EffectKind.UPDATE, EffectKind.REOPEN)
 class Store(Claims, Sweeping, SharedRecords, StoreBase):
     """The claim/confirm/finish protocol and the shared budgets, over two primitives a backend
     supplies (`_get` a record, `_update` one atomically); `SQLiteStore` and `DynamoDBStore`
-    are its backends, and tests add an in-memory one."""
+    are its backends, and tests add an in-memory one. Its parts are listed in the module
+    docstring; this class adds `begin()`, the incident write and silences."""
 
     # --- Incidents ---------------------------------------------------------------------------
 
