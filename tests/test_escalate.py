@@ -113,7 +113,36 @@ async def test_an_echoed_webhook_url_is_not_in_the_error(tmp_path: Path) -> None
     posts, error = await slack_escalation(tmp_path, answer(404, body=echoed))
     assert posts == 1 and isinstance(error, SinkRejectedError)
     assert "Sup3rS3cr3t" not in str(error)
-    assert "[webhook]" in str(error)
+    assert "no_service" not in str(error)  # not Slack's code alone: named by size and type
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"<html><title>502</title>\x1b[31mdisk full on db-1\r\nFAKE log line</html>",
+        b'invalid_payload: you sent {"text": "disk full on db-1"}',
+        b"\x1b]8;;https://evil.example\x07click\x1b]8;;\x07",
+    ],
+    ids=["html-with-controls", "echo", "terminal-link"],
+)
+async def test_an_escalation_refusal_names_no_text_of_the_answer(
+    tmp_path: Path, body: bytes
+) -> None:
+    """Slack's (or a proxy's) refusal of an escalation is named by Slack's error code or the
+    answer's size and type, never its text: it may echo the alert, or carry CR LF and escapes
+    into the sweep's log line."""
+    posts, error = await slack_escalation(tmp_path, answer(400, body=body))
+    assert posts == 1 and isinstance(error, SinkRejectedError)
+    told = str(error)
+    assert "disk full" not in told and "evil" not in told and "\x1b" not in told
+    assert "\r" not in told and "\n" not in told
+    assert "bytes" in told
+
+
+async def test_an_escalation_refusal_keeps_slacks_error_code(tmp_path: Path) -> None:
+    """A plain Slack refusal (`invalid_payload`) is named by its code."""
+    posts, error = await slack_escalation(tmp_path, answer(400, body=b"invalid_payload"))
+    assert isinstance(error, SinkRejectedError) and "invalid_payload" in str(error)
 
 
 @pytest.mark.parametrize(

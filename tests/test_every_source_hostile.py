@@ -698,12 +698,13 @@ def test_an_identity_cut_inside_a_credential_is_shown_without_a_piece_of_it(
 async def test_an_escalation_webhooks_refusal_cut_inside_a_credential_shows_no_piece(
     tmp_path: Path,
 ) -> None:
-    """The reason an escalation webhook's refusal gives (its answer, cut to fit a log line),
-    cut inside a credential the answer echoed, holds no run of its random part."""
+    """The reason an escalation webhook's refusal gives, for an answer that echoes a
+    credential where a 200-character cut would fall inside it, holds no run of its random
+    part."""
     placed = [s for _, s in ACROSS][:20]
     answers = []
     for secret in placed:
-        gap = escalate.REASON_CHARS - 12 - secret.text.index(secret.random[0])
+        gap = 200 - 12 - secret.text.index(secret.random[0])
         refusal = ("refused" + " word" * gap)[: gap - 1] + " " + secret.text
         answers.append(answer(400, body=refusal.encode()))
     shown = Shown()

@@ -32,8 +32,6 @@ import structlog
 from triage.breaker import BreakerState, Permit, note_opened
 from triage.errors import SinkRejectedError, SinkThrottledError, SinkUnavailableError
 from triage.incidents import Incident
-from triage.normalize.common import cut
-from triage.redact import Redactor
 from triage.routes import Escalation, Router
 from triage.settings import Settings
 from triage.sinks import markdown
@@ -45,15 +43,12 @@ from triage.sinks.guard import BREAKER_OPEN, GuardedSink
 from triage.sinks.slack import (
     TEMPORARY_REFUSALS,
     escalation_message,
-    scrub_webhook,
+    refusal_reason,
     slack_refusal,
 )
 from triage.tls import client_context
 
 log = structlog.get_logger(__name__)
-
-REASON_CHARS = 200
-_REDACTOR = Redactor()
 
 
 class Escalator:
@@ -149,11 +144,9 @@ class Escalator:
         refused = None if unread else slack_refusal(response)
         if 200 <= status < 300 and refused is None:
             return
-        text = refused or ("" if unread else response.text)
-        # Redacted before it is cut: a credential the answer echoed, cut inside, would keep a
-        # piece the log line's redaction no longer knows for one.
-        said = " ".join(scrub_webhook(text, url).split())[: REASON_CHARS * 10]
-        reason = cut(_REDACTOR.text(said), REASON_CHARS, ellipsis=True)
+        # Slack's error code, else the answer's size and type: never its text, which may echo
+        # the post or carry a proxy's page, CR LF and escapes into the sweep's log line.
+        reason = "answer unread" if unread else refusal_reason(response, refused, url)[1]
         if status >= 500 or status in (408, 429) or unread or refused in TEMPORARY_REFUSALS:
             raise SinkUnavailableError(f"escalation webhook answered {status}: {reason}")
         raise SinkRejectedError(f"escalation webhook answered {status}: {reason}")
