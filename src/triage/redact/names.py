@@ -11,7 +11,7 @@ import re
 from typing import Any
 
 from triage.redact.disguises import _unmasked, _visible
-from triage.redact.rule import _START, _spellings
+from triage.redact.rule import _START, _spellings, _wrapper_start
 from triage.redact.words import (
     FOREIGN_GROUPS,
     FOREIGN_KEY_WORDS,
@@ -104,8 +104,56 @@ _SECRET_WORD = (
     # Storage's account key (AZURE_STORAGE_KEY: a bare storage key is an object's path).
     r"|(?:routing|service|integration|license|insert|master|auth|subscription|functions"
     r"|app(?:lication)?|sdk|azure[_.-]?storage(?:[_.-]?account)?)[_.-]?key"
-    # Django's session key ("Session Key" as a form or a report labels it).
-    r"|session[ _.-]?key)"
+    # Django's session key ("Session Key" as a form or a report labels it), and a session's id.
+    r"|session[ _.-]?(?:key|id)|sessid"
+    # One-time codes and PINs (`otp`, `sms_otp`, `pin_code`): a value of no code's shape stays
+    # (`_not_a_code`). A seed phrase.
+    r"|(?:otp|pin)(?:[_.-]?codes?)?|seed[_.-]?phrase)"
+)
+#: Names glued to what they are for, with no separator (`dbpass`, `ROOTPWD`, `apitoken`,
+#: `clientsecret`): each word only after one of these, as `bypass` and `compass` hold `pass`
+#: and `nexttoken` is a page's cursor.
+_GLUED_BEFORE = {
+    ("pass", "pw", "pwd"): (
+        "db|root|admin|user|smtp|imap|mail|ftp|ldap|bind|sql|redis|mongo|rabbit|mq|app|api|web"
+        "|vnc|rdp|wifi|proxy|login|master|sys|server|client"
+    ),
+    ("token",): (
+        "identity|registry|api|bot|user|app|service|deploy|runner|id|bearer|oauth|client|device"
+        "|admin|git|hub|lab|slack|vault|npm|personal|private|webhook|hook|push|sso|jwt"
+    ),
+    ("secret",): "client|app|api|db|jwt|webhook|hook|consumer|shared|signing|cookie|session|oauth",
+}
+
+
+def _after(word: str, *befores: str) -> str:
+    """`word`, then a look-behind for each of `befores` with the word (`pass(?:(?<=dbpass)|…)`):
+    read at a position only once the word is there, so a position without it costs one
+    letter's test, not one look-behind for each of `befores`."""
+    return word + "(?:" + "|".join(f"(?<={before}{word})" for before in befores) + ")"
+
+
+#: Each glued word, longest first (`pwd` before `pw`), after the words it is glued to.
+_GLUED = "|".join(
+    _after(word, *befores.split("|"))
+    for words, befores in _GLUED_BEFORE.items()
+    for word in sorted(words, key=len, reverse=True)
+)
+#: Words that name a secret as a name's last part after one of these: an MFA seed (`totp_seed`,
+#: `mfa_seed`), a code that logs in once (`recovery_codes`, `auth_code`, a card's
+#: `security_code`), WordPress's salts and keys (`NONCE_SALT`, `LOGGED_IN_KEY`, `NONCE_KEY`).
+_QUALIFIED = "|".join(
+    (
+        _after("seed", *(f"{word}[_.-]" for word in ("otp", "mfa", "2fa"))),
+        _after(
+            "code",
+            *(f"{w}[_.-]" for w in ("recovery", "backup", "mfa", "2fa", "verification", "auth")),
+            *("recovery", "backup", "security[_.-]"),
+        )
+        + "s?",
+        _after("salt", "[A-Za-z0-9][_.-]"),
+        _after("key", "nonce[_.-]", "logged[_.-]in[_.-]"),
+    )
 )
 #: The end of a name's part: no letter, digit or joiner of another part after it.
 _PART_END = r"(?![A-Za-z0-9]|__|[:.-][A-Za-z0-9]|_[A-Za-z0-9])"
@@ -125,14 +173,29 @@ _FOREIGN_WORD = (
     + "|".join(f"(?-i:[{first}{first.upper()}])(?:{rest})" for first, rest in FOREIGN_GROUPS)
     + ")"
 )
+
+
+#: The letters beyond ASCII that IGNORECASE matches to an ASCII letter of a name: long s,
+#: dotted and dotless I, the Kelvin sign (`scrub._FOLD_ODD`).
+_FOLDS_TO_ASCII = r"\u017f\u0130\u0131\u212a"
+
+
+def _first_letters(letters: str, beyond_ascii: str = "") -> str:
+    """A look-ahead for one of `letters` in either case (and `beyond_ascii`, a class's ranges),
+    case-sensitive: under IGNORECASE the engine folds each character it tests against a class,
+    which made this one test, made at most positions of a text, the costliest of the rule."""
+    return f"(?=(?-i:[{letters}{letters.upper()}{beyond_ascii}]))"
+
+
 _SECRET_NAME = (
     # One class of every name's first letter first: the engine skips a position that starts
     # no name without entering the alternatives. A name in another language (passwort,
     # contraseña, пароль, 密码) is tried after the English ones, at the start of a word.
-    r"(?=[pstaerilmfcxdkwhjg\u0080-\U0010ffff])"
-    rf"(?:(?:{_START}|(?-i:(?<=[a-z0-9])(?=[A-Z])))(?<![0-9]{{12}}:)"
-    rf"(?:(?=[pstaerilmfcxd])(?:{_SECTION_CHILD}|{_SECRET_WORD})|{_FOREIGN_WORD})"
-    r"|(?=[pstaerilmfcxd])(?:"
+    # (Every letter that folds to one of these is beyond ASCII, in the class's range.)
+    _first_letters("pstaerilmfcxdkwhjgo", r"\u0080-\U0010ffff")
+    + rf"(?:(?:{_START}|(?-i:(?<=[a-z0-9])(?=[A-Z])))(?<![0-9]{{12}}:)"
+    rf"(?:{_first_letters('pstaerilmfcxdo', _FOLDS_TO_ASCII)}(?:{_SECTION_CHILD}|{_SECRET_WORD})"
+    rf"|{_FOREIGN_WORD})|{_first_letters('pstaerilmfcxdk', _FOLDS_TO_ASCII)}(?:"
     # Glued to what it is for (PGPASSWORD, dbpassword, DBPASSWORT; 数据库密码 needs no
     # glue: no ASCII letter comes before it), or a short last part (REDIS_PASS,
     # and sshpass's variable SSHPASS, upper case: `sshpass: command not found` stays).
@@ -147,7 +210,10 @@ _SECRET_NAME = (
     # `Signature` is often public (SNS's RSA signature of its message, a crash's signature).
     r"|(?<=[A-Za-z0-9][_.-])(?:pass(?![A-Za-z])|pat(?![A-Za-z0-9])"
     r"|(?:auth|credentials?|dsn|signatures?)(?![A-Za-z]))"
-    r"|(?-i:(?<=(?<![A-Za-z0-9])SSH)PASS(?![A-Za-z]))))"
+    r"|(?-i:(?<=(?<![A-Za-z0-9])SSH)PASS(?![A-Za-z]))"
+    # … a glued name (`dbpass`, `apitoken`), a camel case's short `Pass` (`smtpPass`), a last
+    # part that names a secret only after what it qualifies (`totp_seed`, `recovery_codes`).
+    rf"|(?:{_GLUED}|{_QUALIFIED})(?![A-Za-z])|(?-i:Pass(?<=[a-z0-9]Pass)(?![a-z]))))"
     # What may follow the word without changing what it names: a key's kind, a value's, an
     # index, a digest or a version (X-Hub-Signature-256, password_2, token_v2), an encoding
     # (DB_PASSWORD_B64, token_base64, password_plain).
@@ -191,6 +257,12 @@ _SECRET_NAME_NEEDLES = (
     *_spellings("private", "key"),
     *FOREIGN_NEEDLES,
     *SECTION_NEEDLES,
+    # One-time codes, seeds, sessions' ids, salts (the words before a qualified last part).
+    *("otp", "pin", "seed", "sessid", "salt", "nonce", "logged"),
+    *("recovery", "backup", "verification", "mfa", "2fa"),
+    *_spellings("session", "id"),
+    *_spellings("auth", "code"),
+    *_spellings("security", "code"),
 )
 
 
@@ -214,7 +286,9 @@ def _kept_value(name: str, value: object) -> bool:
     """True for a JSON value under a secret's name (`name`) that the text rules keep too: a
     bare `pwd`'s absolute path (`_working_directory`), a value that is wholly a template's
     placeholder with no literal (`_TEMPLATE_VALUE`), a boolean or a word saying the secret's
-    state (`_STATE_WORDS`, masked `****`), a plural name's count (`_counted`)."""
+    state (`_STATE_WORDS`, masked `****`), a plural name's count (`_counted`), a type
+    (`_TYPE_VALUE`: a schema's or a declaration's `string`), a `pin` or `otp` that has no
+    code's shape (`_not_a_code`)."""
     if isinstance(value, bool):
         return True
     plural = name.lower().endswith(_PLURALS)
@@ -226,17 +300,78 @@ def _kept_value(name: str, value: object) -> bool:
         return True
     if plural and len(value) <= 6 and value.isdigit():
         return True
-    if _auth_method(name, value):
+    if _auth_method(name, value) or _not_a_code(name, value):
         return True
     return (
-        _PLACEHOLDER_VALUE.fullmatch(value) is not None or _STATE_VALUE.fullmatch(value) is not None
+        _PLACEHOLDER_VALUE.fullmatch(value) is not None
+        or _STATE_VALUE.fullmatch(value) is not None
+        or _TYPE_VALUE.fullmatch(value) is not None
     )
+
+
+#: A type, as code declares a secret's variable or field with it (`token: str`, `password:
+#: Optional[str]`, TypeScript's `token: string`, Kotlin's `String?`): what the name holds, not
+#: a value. A module's prefix, a subscript and a union with another type may go with it.
+_TYPE = (
+    r"(?:(?:typing|t|pydantic|builtins)\.)?"
+    r"(?:str|int|bool|bytes|float|string|number|boolean|object|unknown|SecretStr|SecretBytes"
+    r"|Optional|Union|Final|ClassVar|Annotated|list|dict|char|CharArray|ByteArray|\[\]byte)"
+    r"(?:\[[\w., |\[\]]{0,128}\]|\?)?"
+    r"(?:[ \t]{0,3}\|[ \t]{0,3}(?:[A-Za-z_][\w.]{0,64}(?:\[[\w., |\[\]]{0,128}\])?)){0,4}"
+)
+#: … as a whole value (a TypeScript field's `;` or an argument's `,` or `)` may end it).
+_TYPE_VALUE = re.compile(rf"{_TYPE}[;,)]?", re.IGNORECASE)
+
+#: A name for a code that logs in once or unlocks a card (`pin`, `otp`, `sms_otp`, `pin_code`),
+#: and a value of such a code's shape: digits (in groups too, `482 913`), or letters and
+#: digits mixed. `pin` also names a CPU pinning (`pin: 0-3`) and `otp` a feature (`otp:
+#: disabled`): under these names, only a code's shape is a secret.
+_CODE_NAME = re.compile(
+    r"(?:\A|[^A-Za-z0-9]|(?-i:(?<=[a-z0-9])(?=[A-Z])))(?:pin|otp)(?:[_.-]?codes?)?\Z",
+    re.IGNORECASE,
+)
+_CODE_SHAPE = re.compile(
+    r"[0-9]{3,12}|[0-9]{2,8}(?:[ -][0-9]{2,8}){1,3}|(?=[A-Za-z]{0,31}[0-9])(?=[0-9]{0,31}[A-Za-z])"
+    r"[A-Za-z0-9]{4,32}"
+)
+
+
+def _not_a_code(name: str, value: str) -> bool:
+    """A `pin` or `otp` name (`_CODE_NAME`) whose value (its quotes aside) has no code's shape
+    (`_CODE_SHAPE`): `pin: 3 cores`, `otp: disabled`."""
+    return (
+        _CODE_NAME.search(name) is not None and _CODE_SHAPE.fullmatch(value.strip("\\\"' ")) is None
+    )
+
+
+#: A value that code passes on under a secret's name rather than holds: another variable
+#: (`password=password`, `token=self.token`, `password=args.password`, `api_key=settings.api_key`,
+#: `password=db_password`) or a call without arguments (`password = get_password()`). No
+#: digits: a password is often a word with digits, a variable seldom.
+_REFERENCE = re.compile(r"[A-Za-z_$][A-Za-z_$]{0,64}(?:\.[A-Za-z_$][A-Za-z_$]{0,64}){0,8}(\(\))?")
+
+
+def _code_reference(name: str, value: str) -> bool:
+    """Whether `value`, under the secret's name `name`, is code's reference to it (`_REFERENCE`):
+    a call; a variable of the same name (any part of a dotted path); a dotted or snake-case
+    path whose last part names a secret."""
+    value = value[: _wrapper_start(value)]
+    reference = _REFERENCE.fullmatch(value)
+    if reference is None:
+        return False
+    if reference[1]:
+        return True
+    own = name.rsplit(".", 1)[-1].lower()
+    parts = value.lower().split(".")
+    if own in parts:
+        return True
+    return ("." in value or "_" in value) and secret_named(parts[-1])
 
 
 #: Values that say what state a secret is in, not what it is (MySQL's "(using password: YES)",
 #: "password: null", "token: expired"), as a pattern's alternatives.
 _STATE_WORDS = (
-    "YES|NO|null|none|true|false|rotated|expired|required|changed|missing|invalid|empty|unset"
+    "YES|NO|null|nil|undefined|none|true|false|rotated|expired|required|changed|missing|invalid|empty|unset"
     "|hidden|masked|redacted|omitted|incorrect|wrong"
     "|not[ \t](?:set|provided|configured|found|required|available|present)"
 )
@@ -276,11 +411,17 @@ def _auth_method(name: str, value: str) -> bool:
 def _kept_match(match: re.Match[str]) -> bool:
     """A text rule's name and value that name no secret after all: a bare `PWD`'s path
     (`_working_directory`), a plural name's count (`_counted`), an `auth` name's login
-    method (`_auth_method`, the value's quotes aside)."""
+    method (`_auth_method`, the value's quotes aside), a `pin` that is no code
+    (`_not_a_code`); in code, an unquoted type (`token: str`) or a reference to another
+    variable or a call (`_code_reference`)."""
+    value = match["value"].strip("\\\"'")
     return (
         _working_directory(match)
         or _counted(match)
-        or _auth_method(match["name"], match["value"].strip("\\\"'"))
+        or _auth_method(match["name"], value)
+        or _not_a_code(match["name"], value)
+        or (_TYPE_VALUE.fullmatch(value) is not None and value == match["value"])
+        or _code_reference(match["name"], match["value"])
     )
 
 
@@ -288,6 +429,7 @@ _SECRET_KEY = re.compile(rf"{_SECRET_NAME}\Z", re.IGNORECASE)
 _SECRET_KEY_WORDS = (
     *("pass", "pw", "secret", "token", "key", "pat"),
     *("signature", "conn", "auth", "credential", "cred", "dsn"),
+    *("otp", "pin", "seed", "code", "sess", "salt"),
     *FOREIGN_KEY_WORDS,
 )
 #: Any of `_SECRET_KEY_WORDS`: one search in C for them all (most keys hold none).

@@ -15,6 +15,9 @@ from triage.redact.names import (
     _SECRET_NAME_NEEDLES,
     _STATE_WORDS,
     _TEMPLATE_VALUE,
+    _TYPE,
+    _TYPE_VALUE,
+    _code_reference,
     _kept_match,
     _kept_value,
 )
@@ -53,6 +56,36 @@ def _placeholder_type(match: re.Match[str]) -> bool:
     return _PLACEHOLDER_HEAD.search(match.string, max(0, start - 44), start) is not None
 
 
+#: Where a line starts, raw or inside a JSON string (an escaped `\n`).
+_LINE_START = re.compile(r"(?:\n|\\n)(?!.*(?:\n|\\n))", re.DOTALL)
+#: What may stand before a name that heads its line: indentation, a list's `-`, quotes, a
+#: flow mapping's `{` or `,`.
+_BEFORE_HEADING_NAME = frozenset(" \t-\"'{,")
+
+
+def _heads_its_line(match: re.Match[str]) -> bool:
+    """Whether the match's name is the first thing on its line (YAML's `password:` with the
+    value below it), not a condition's or a loop's (`if token:`, `for t in tokens:`)."""
+    start = match.start("name")
+    window = match.string[max(0, start - 256) : start]
+    line_start = _LINE_START.search(window)
+    before = window[line_start.end() :] if line_start else window
+    return all(char in _BEFORE_HEADING_NAME for char in before)
+
+
+def _below_code(match: re.Match[str]) -> str | None:
+    """For a value read on the line below a name that does not head its own (a condition's
+    `if token:`, then `return x`): the name and its `:`, then the rest of the match read again
+    by the rule (a pair on the line below is still redacted). None for any other match."""
+    gap_start = match.end("name")
+    gap = match.string[gap_start : match.start("value")]
+    if ("\n" not in gap and "\\n" not in gap) or _heads_its_line(match):
+        return None
+    colon = gap.index(":") + 1 if ":" in gap else len(gap)
+    rest = match.string[gap_start + colon : match.end()]
+    return match.string[match.start() : gap_start + colon] + match.re.sub(_keep_quotes, rest)
+
+
 def _keep_quotes(match: re.Match[str]) -> str:
     """The name, separator and quotes of a `name = "value"` pair, the value replaced; a
     placeholder's type (`_placeholder_type`), a bare `PWD` whose value is a path, a plural
@@ -60,6 +93,9 @@ def _keep_quotes(match: re.Match[str]) -> str:
     loses only the quoted literals inside it, and a list of strings loses them all, as one."""
     if _placeholder_type(match) or _kept_match(match):
         return match[0]
+    below = _below_code(match)
+    if below is not None:
+        return below
     if match["template"]:
         template = _TEMPLATE_LITERAL.sub(_redacted_literal, match["template"])
         return f"{match['head']}{match['tq']}{template}{match['tq']}"
@@ -104,7 +140,12 @@ def _line_value(match: re.Match[str]) -> str:
         return match[0]
     comment = None if "=" in match["sep"] else _YAML_COMMENT.search(value)
     secret = value[: comment.start()] if comment else value.rstrip()
-    if _kept_value(name, value.split(None, 1)[0]) or _PLACEHOLDER_FOUND.fullmatch(secret):
+    first = value.split(None, 1)[0]
+    if (
+        _kept_value(name, first)
+        or _code_reference(name, secret)
+        or _PLACEHOLDER_FOUND.fullmatch(secret)
+    ):
         return match[0]
     return f"{match['head']}[REDACTED:password]{value[len(secret) :]}"
 
@@ -149,7 +190,9 @@ def _told_secret(match: re.Match[str]) -> str:
     raw = match["value"]
     value = raw.strip("\"'") if quote_mark else raw[: _wrapper_start(raw)].rstrip(".,;")
     after = "" if quote_mark else match["value"][len(value) :]
-    if match["pw"] is None:
+    if _TYPE_VALUE.fullmatch(value):
+        told = False  # a declaration's type: `password: Optional[str]`
+    elif match["pw"] is None:
         told = len(value) >= 16 and _random_looking(value)
     else:
         told = (
@@ -238,7 +281,7 @@ PAIR_RULES: tuple[
         _rule(
             rf"(?P<head>{start}[ \t]{{0,40}}+(?P<item>-[ \t]{{1,8}}+)?"
             rf"(?P<name>[\w.-]{{0,64}}?{_SECRET_NAME})"
-            r"(?P<sep>:[ \t]{1,64}+|[ \t]{0,3}=[ \t]{0,64}+))"
+            r"(?P<sep>:[ \t]{1,64}+|[ \t]{0,3}=(?!=)[ \t]{0,64}+))"
             r"""(?!(?:[bru]{1,2})?\\?["']|[|>]|\$?\{|<set to the key ')"""
             + _TEMPLATE_VALUE
             + rf"""(?!(?:{_STATE_WORDS}|\*{{3,64}})(?![\w*]))(?!\(sensitive(?: value)?\))"""
@@ -299,7 +342,10 @@ PAIR_RULES: tuple[
         # form's nested name (Rails' and PHP's user[password]=…) and a subscript's
         # (os.environ["DB_PASSWORD"] = …, ENV['API_KEY'] = …) end at their `]`, before `=` or
         # `:` (PHP's print_r, `[token] => Array`, is markup's).
-        rf"""(?P<head>(?P<name>{_SECRET_NAME})(?:["']?\](?=[ \t]{{0,3}}[=:](?!>)))?{_ASSIGN}"""
+        # A declaration's type between the name and its `=` (`password: str = "…"`, Kotlin's
+        # `val password: String = "…"`) stays with the name.
+        rf"""(?P<head>(?P<name>{_SECRET_NAME})(?:["']?\](?=[ \t]{{0,3}}[=:](?!>)))?"""
+        rf"(?:[ \t]{{0,3}}:[ \t]{{0,3}}{_TYPE}[ \t]{{1,3}}(?==[^=]))?{_ASSIGN}"
         r"""(?:[bru]{1,2}(?=\\?["']))?)"""
         # Not a placeholder (`-[REDACTED…`: a shell default already redacted, below; `{[REDACTED…`:
         # an ODBC value, above), nor the empty default of `${DB_PASSWORD:-}`.

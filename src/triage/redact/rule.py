@@ -73,7 +73,7 @@ _BREAK = r"(?:\r?\n|\\n)"
 #: (`\\r\\n` and `\\n` escaped), and one character (or escape) of a line, which ends at the
 #: next break or, inside a JSON string, at the string's closing quote.
 _LINES = ((r"\r?\n", r"[^\r\n]"), (r"(?:\\r)?\\n", r"""(?:[^\r\n\\"]|\\[^nr])"""))
-#: Between a name and its value: `=`, `:` (not one of a path's `::`; LDIF's `:: ` before
+#: Between a name and its value: `=` (not a comparison's `==`), `:` (not one of a path's `::`; LDIF's `:: ` before
 #: base64), `=>` or `:=`, an arrow (`->` between spaces, R's
 #: `<-` and `<<-`, `→`, `⇒`, `⟶`, `➜`), with a closing quote after a quoted name (`"key": `,
 #: `\"key\":` inside a JSON string) and spaces around (up to 64 before it, as aligned
@@ -84,7 +84,7 @@ _LINES = ((r"\r?\n", r"[^\r\n]"), (r"(?:\\r)?\\n", r"""(?:[^\r\n\\"]|\\[^nr])"""
 #: section (`sections.py`), and holds no value.
 _ASSIGN = (
     r"""(?:\\?["'])?[ \t\u00a0\u202f]{0,64}"""
-    r"(?>=>|:=|=|::(?=[ \t])|(?<!:):(?!:)|<<-|<-|(?<=[ \t])->(?=[ \t])"
+    r"(?>=>|:=|=(?!=)|::(?=[ \t])|(?<!:):(?!:)|<<-|<-|(?<=[ \t])->(?=[ \t])"
     r"|[\u2192\u21d2\u27f6\u27f9\u279c\u2794\u21a6])"
     r"(?>[ \t\u00a0]{0,3}(?:(?:\r?\n|(?:\\r)?\\n(?![ \t]{0,64}+\"))"
     r"(?![ \t]{0,64}+(?:-[ \t]|#|[^\s:#\\]{1,128}+[ \t]{0,8}:(?:\s|$|\\[nr]))))?"
