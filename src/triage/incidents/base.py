@@ -3,8 +3,9 @@ record, `_update` one atomically, `_scan`, `_due`), the state one process keeps 
 reading incidents back (decoded once, and listed without stalling the event loop).
 
 Apart from `store` so that the parts of `Store` split out of it (`claims`, `sweeping`, `shared`)
-build on one base class, not on the whole protocol; `Store` itself supplies `_transact`, the
-one write of an incident, which holds every record to its size bound.
+build on one base class, not on the whole protocol. `Store` itself supplies what they call of
+it: `_transact` (the one write of an incident, which holds every record to its size bound),
+`_stamp` (a decision as written, with its claim) and `_wait` (how long a busy one waits).
 """
 
 from __future__ import annotations
@@ -127,6 +128,8 @@ class StoreBase(abc.ABC):
             if n % _DECODE_BATCH == 0:
                 await asyncio.sleep(0)
         return readable
+
+    # Supplied by `Store` (store.py), declared here so that its parts can call them.
 
     @abc.abstractmethod
     async def _transact(self, fingerprint: str, change: Change[R]) -> R:

@@ -139,6 +139,9 @@ __all__ = [
 
 log = structlog.get_logger(__name__)
 
+# The bounds below are read by the code that stays in this module (tests shrink
+# `MAX_RECORD_BYTES`, `COUNTED_KEPT` and `BUSY_RECHECK_S` here, and the code must see it).
+
 #: Silences kept after they end (for `triage silence list --all`), and at most this many in all.
 SILENCE_KEEP = timedelta(days=7)
 MAX_SILENCES = 1000
