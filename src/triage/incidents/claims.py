@@ -5,8 +5,9 @@ does next: `confirm()` each sink's answer, `finish()`, `release()` on failure (r
 message, `remember_claim`, for its retry to `reclaim()`), or `withdraw()` an open no sink was
 told of. Each is one conditional write that holds only while the owner still holds the claim.
 
-Apart from `store` because these act on a claim already made; `Store.begin()`, which makes it
-(the lifecycle decision and the claim in one write), stays there with the tests below.
+Apart from `store` because these act on a claim already made. `Store.begin()`, which makes it
+(the lifecycle decision and the claim in one write), stays in `store`; the questions it asks of
+a claim someone holds (`applied`, `is_closing`, `is_gathering`, `claimant`) are here.
 """
 
 from __future__ import annotations
