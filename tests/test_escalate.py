@@ -142,6 +142,7 @@ async def test_an_escalation_refusal_names_no_text_of_the_answer(
 async def test_an_escalation_refusal_keeps_slacks_error_code(tmp_path: Path) -> None:
     """A plain Slack refusal (`invalid_payload`) is named by its code."""
     posts, error = await slack_escalation(tmp_path, answer(400, body=b"invalid_payload"))
+    assert posts == 1
     assert isinstance(error, SinkRejectedError) and "invalid_payload" in str(error)
 
 

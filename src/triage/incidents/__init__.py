@@ -1,7 +1,8 @@
 """The incident protocol in one place: the lifecycle decision (`lifecycle`), the unit of work the
-pipeline claims per alert (`ledger`), the one abstract `Store` and its backends (SQLite,
-DynamoDB), how incidents are written (`codec`), groups (`groups`) and which group a member
-fires in (`members`).
+pipeline claims per alert (`ledger`), the one abstract `Store` (put together from `base`,
+`records`, `claims`, `sweeping`, `shared`, `schedule` and `history`; see `store`'s docstring)
+and its backends (SQLite, DynamoDB), how incidents are written (`codec`), groups (`groups`)
+and which group a member fires in (`members`).
 
     pipeline ─► Ledger.claim(alert) ─► Store.begin: decide + claim the effect (one conditional
                    │                    write) ─► the pipeline carries the effect out ─►
