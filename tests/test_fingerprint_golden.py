@@ -271,6 +271,13 @@ GOLDEN: dict[str, tuple[str, ...]] = {
     "statuspage/component-operational.json": ("4a7197e4d43c4f724ab577c299fbe4e8",),
     "statuspage/incident-identified.json": ("526a7e81d0e127ec3a0c59abe4a0351e",),
     "statuspage/incident-resolved.json": ("526a7e81d0e127ec3a0c59abe4a0351e",),
+    # Kapacitor's POST handler: CRITICAL and OK of one alert id share one.
+    "kapacitor/critical.json": ("2f37d316c4f059bb604fda64732d4fca",),
+    "kapacitor/ok.json": ("2f37d316c4f059bb604fda64732d4fca",),
+    # Freshping: a check's error and its return share one; the webhook test is skipped.
+    "freshping/unreachable.json": ("3d76e03a469baec1a899b705ad2d01c3",),
+    "freshping/reachable.json": ("3d76e03a469baec1a899b705ad2d01c3",),
+    "freshping/test.json": (),
 }
 
 

@@ -355,6 +355,9 @@ NOT_DISPLAY: dict[str, set[str]] = {
         "component_update", "component_update.component_id", "component_update.new_status",
         "component", "component.id", "component.status",
     },
+    "kapacitor": {"id", "level"},
+    "freshping": {"webhook_event_data", "webhook_event_data.check_id",
+                  "webhook_event_data.check_state_name"},
     "aws-notice": {
         "Event Source", "Event ID", "Source ID", "Source ARN", "Service", "Event",
         "AutoScalingGroupARN", "ElastiCache:SnapshotFailed", "MemoryDB:ClusterProvisioningFailed",
@@ -410,6 +413,8 @@ NOT_DISPLAY_IN: dict[str, set[str]] = {
     "eventbridge/stepfunctions-execution-succeeded.json": {"detail.stateMachineArn", "detail.status"},
     # A test message is known by its monitor's and state's variables left unfilled.
     "uptimerobot/test-notification.json": {"monitorFriendlyName"},
+    # Freshping's test message is known by its application's name.
+    "freshping/test.json": {"webhook_event_data.application_name"},
     # AWS Backup states the job, its state and account in message attributes.
     "aws/backup-job-failed.json": {
         "MessageAttributes.State.Value", "MessageAttributes.EventType.Value",

@@ -38,7 +38,7 @@ from typing import Any
 
 from triage.errors import InvalidAlertError
 from triage.models import Alert, Status
-from triage.normalize import betterstack_errors, common, statuspage
+from triage.normalize import betterstack_errors, common, freshping, kapacitor, statuspage
 from triage.normalize.common import Normalized, Skipped
 from triage.normalize.generic import dated
 from triage.normalize.vendors import labelled, paragraphs, quiet, untitled
@@ -47,7 +47,8 @@ STATUSCAKE = "statuscake"
 BETTERSTACK = "betterstack"
 UPTIMEROBOT = "uptimerobot"
 CHECKLY = "checkly"
-#: With the status pages' (`statuspage`), which are read beside these checkers.
+#: With the status pages' (`statuspage`) and the fixed-body senders with modules of their own
+#: (`kapacitor`, `freshping`), which are read beside these checkers.
 SOURCES = (
     STATUSCAKE,
     BETTERSTACK,
@@ -55,6 +56,8 @@ SOURCES = (
     UPTIMEROBOT,
     CHECKLY,
     statuspage.SOURCE,
+    kapacitor.SOURCE,
+    freshping.SOURCE,
 )
 
 #: A template variable left as it was written: UptimeRobot's `*name*`, Checkly's `{{NAME}}`.

@@ -1,0 +1,89 @@
+"""Freshping's (Freshworks) webhook, whose body Freshping fixes: `webhook_event_data` about one
+check, with the webhook's and organisation's ids around it (the bodies of Zulip's Freshping
+fixtures, zerver/webhooks/freshping/fixtures, and the states its integration reads,
+zerver/webhooks/freshping/view.py). Read as format `freshping`, source `freshping`.
+
+Identity: the check's id (`webhook_event_data.check_id`); never its name, URL, codes or times.
+States (`webhook_event_data.check_state_name`): Reporting Error fires, Available resolves; any
+other is refused, naming it. Freshping's test message (its application named "Webhook test")
+is Skipped as `test_notification` with one log line.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from triage.errors import InvalidAlertError
+from triage.models import Alert, Status
+from triage.normalize import common
+from triage.normalize.common import Normalized, Skipped
+from triage.normalize.generic import dated
+from triage.normalize.vendors import labelled, paragraphs, untitled
+
+SOURCE = "freshping"
+
+_STATES = {"reporting error": Status.FIRING, "available": Status.RESOLVED}
+#: The application Freshping's test message names.
+_TEST_APPLICATION = "webhook test"
+
+
+def matches(payload: dict[str, Any]) -> bool:
+    """A webhook event: its `webhook_event_data` object and the webhook's and event's ids."""
+    return (
+        untitled(payload)
+        and isinstance(payload.get("webhook_event_data"), dict)
+        and "webhook_id" in payload
+        and "webhook_event_id" in payload
+    )
+
+
+def normalize(payload: dict[str, Any]) -> Normalized:
+    data = common.obj(payload.get("webhook_event_data"), "webhook_event_data", required=True)
+    application = common.word(data.get("application_name"), "application_name")
+    if (application or "").strip().lower() == _TEST_APPLICATION:
+        detail = 'freshping test notification (application "Webhook test"): no ticket change'
+        return Normalized((), (Skipped(SOURCE, "test_notification", detail),))
+    state = common.line(common.unnested(data.get("check_state_name")), "check_state_name", 64)
+    status = _STATES.get((state or "").strip().lower())
+    if status is None:
+        raise InvalidAlertError(
+            f"freshping check_state_name {common.short(data.get('check_state_name'))} is not "
+            "Reporting Error or Available"
+        )
+    check_id = common.ident(data.get("check_id"), "webhook_event_data.check_id")
+    name = common.line(common.unnested(data.get("check_name")), "check_name", shown=True)
+    target = common.line(common.unnested(data.get("request_url")), "request_url", shown=True)
+    code = common.count(data.get("http_status_code"))
+    occurred, notes = dated(
+        data.get("request_start_time") or payload.get("webhook_event_created_on"),
+        "freshping request_start_time",
+    )
+    alert = Alert(
+        source=SOURCE,
+        status=status,
+        title=common.first_title(
+            f"{name}: {state}" if name else None, f"Freshping check {check_id}: {state}"
+        ),
+        description=paragraphs(_said(status, target, code)),
+        labels=labelled(
+            ("check_id", check_id),
+            ("check_name", name),
+            ("state", state),
+            ("application", application),
+            ("request_url", target),
+            ("http_status_code", code),
+        ),
+        occurred_at=occurred,
+        identity={"check": check_id},
+        raw=payload,
+    )
+    return Normalized((alert,), (), notes)
+
+
+def _said(status: Status, target: str | None, code: int | None) -> str:
+    """One sentence of what Freshping saw."""
+    where = target or "The check's URL"
+    if status is Status.RESOLVED:
+        return f"{where} is reachable again."
+    answered = f" (HTTP status {code})" if code else ""
+    return f"{where} is unreachable{answered}."
