@@ -65,7 +65,7 @@ def test_a_critical_alert_is_read_as_kapacitor() -> None:
     assert alert.title == "cpu_idle:host=web-1, is CRITICAL"
     assert alert.description.startswith("CPU idle on web-1 is 3.2%")
     assert alert.severity == "critical"
-    assert alert.labels["measurement"] == "cpu"
+    assert alert.labels["metric"] == "cpu"
     assert alert.labels["host"] == "web-1"
     assert alert.occurred_at.isoformat() == "2026-12-05T10:41:00+00:00"
     assert "kapacitor" in KNOWN_SOURCES

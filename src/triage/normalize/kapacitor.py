@@ -65,7 +65,7 @@ def normalize(payload: dict[str, Any]) -> Normalized:
             ("alert_id", alert_id),
             ("level", level),
             ("previous_level", _lower(payload.get("previousLevel"))),
-            ("measurement", series.get("name")),
+            ("metric", series.get("name")),
         ),
         occurred_at=occurred,
         identity={"id": alert_id},
