@@ -160,10 +160,10 @@ class GitHubApi:
                     raise GitHubUnavailableError(
                         f"the GitHub App's JWT was refused: {exc}", reason="no_token"
                     ) from None
-                self._identity = f"{text_field(app, 'slug')}[bot]"
+                self._identity = login(f"{text_field(app, 'slug')}[bot]")
             else:
                 user = await self.call("GET", "/user")
-                self._identity = text_field(user, "login")
+                self._identity = login(text_field(user, "login"))
         return self._identity
 
     async def call(
@@ -448,6 +448,27 @@ def _bad_response(what: str, answer: Any) -> GitHubUnavailableError:
     )
 
 
+#: An account (user or organisation) as GitHub allows it: at most 39 letters, digits and `-`
+#: (and `_`, which Enterprise Managed Users' `name_shortcode` logins hold).
+OWNER = r"[A-Za-z0-9][A-Za-z0-9_-]{0,38}"
+#: A login as GitHub answers it: an account, or a GitHub App's bot (`<slug>[bot]`).
+_LOGIN = re.compile(rf"{OWNER}(?:\[bot\])?")
+
+
+def is_login(value: Any) -> bool:
+    """Whether `value` is a login GitHub could have answered (an account, an App's bot)."""
+    return isinstance(value, str) and _LOGIN.fullmatch(value) is not None
+
+
+def login(value: str) -> str:
+    """`value`, our own login (shown by `triage check`), if GitHub could have answered it."""
+    if is_login(value):
+        return value
+    raise GitHubUnavailableError(
+        "GitHub answered a login that is no account's name", reason="bad_response"
+    )
+
+
 def text_field(answer: Any, name: str) -> str:
     """`answer[name]`, a non-empty string (a login, a URL)."""
     value = answer.get(name) if isinstance(answer, dict) else None
@@ -456,10 +477,11 @@ def text_field(answer: Any, name: str) -> str:
     raise _bad_response(f"{name!r} as text", answer if value is None else value)
 
 
-def number_field(answer: Any, name: str) -> int:
-    """`answer[name]`, a positive integer (an issue's or a comment's number)."""
+def number_field(answer: Any, name: str, *, most: int = 2**63 - 1) -> int:
+    """`answer[name]`, a positive integer of at most `most` (an issue's number, a comment's
+    id)."""
     value = answer.get(name) if isinstance(answer, dict) else None
-    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+    if isinstance(value, int) and not isinstance(value, bool) and 0 < value <= most:
         return value
     raise _bad_response(f"{name!r} as a number", answer if value is None else value)
 

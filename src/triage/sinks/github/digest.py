@@ -27,9 +27,9 @@ from triage.errors import GitHubThrottledError, SinkRejectedError, SinkThrottled
 from triage.ratelimit import Budget, Budgets
 from triage.settings import Settings
 from triage.sinks.base import Effect
-from triage.sinks.github.api import GitHubApi, count_field, number_field, record
+from triage.sinks.github.api import GitHubApi, count_field, record
 from triage.sinks.github.lookup import MarkerLookup
-from triage.sinks.github.refs import GONE, IssueRef, issue_url, moved_to
+from triage.sinks.github.refs import GONE, IssueRef, WebOrigin, comment_url, issue_number, moved_to
 
 log = structlog.get_logger(__name__)
 
@@ -58,6 +58,7 @@ class StormDigest:
         self._lookup = lookup
         self._budgets = budgets
         self._wall_clock = wall_clock
+        self._origin = WebOrigin.of(settings.github_api_url)
         self._locks: dict[str, asyncio.Lock] = {}
         self._digests: dict[str, int] = {}  # repository → open digest issue number
 
@@ -75,16 +76,16 @@ class StormDigest:
     async def add(self, repository: str, effect: Effect) -> str:
         """List the incident in the repository's digest issue; returns the entry's URL."""
         digest = await self._open_digest(repository)
-        ref = IssueRef(repository, number_field(digest, "number"))
+        ref = IssueRef(repository, issue_number(digest))
         marker = text.digest_entry_marker(effect.fingerprint)
         total = count_field(digest, "comments")
         for comment in await self._lookup.recent_comments(repository, ref.number, total):
             if await self._lookup.marked_by_us(comment, marker):
-                return issue_url(comment, comment=True)
+                return comment_url(comment, ref, self._origin)
         path = f"/repos/{repository}/issues/{ref.number}/comments"
         entry = await self._api.call("POST", path, json={"body": text.digest_entry(effect)})
         log.info("github.digested", repository=repository, digest=ref.number)
-        return issue_url(entry, comment=True)
+        return comment_url(record(entry, "the comment"), ref, self._origin)
 
     async def update_entry(self, ref: IssueRef, effect: Effect) -> None:
         """Rewrite a digest entry's status line: editing is idempotent and notifies no one."""
@@ -140,11 +141,9 @@ class StormDigest:
                 )
                 issue_or_none = record(created, "the digest issue")
                 log.warning(
-                    "github.digest_opened",
-                    repository=repository,
-                    issue=issue_or_none.get("number"),
+                    "github.digest_opened", repository=repository, issue=issue_number(created)
                 )
-            self._digests[repository] = number_field(issue_or_none, "number")
+            self._digests[repository] = issue_number(issue_or_none)
             return issue_or_none
 
     async def _known_digest(self, ref: IssueRef) -> dict[str, Any] | None:

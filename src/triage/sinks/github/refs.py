@@ -1,10 +1,20 @@
 """What an incident's GitHub reference names, and how an answer from GitHub becomes one.
 
-A reference is the `html_url` GitHub answered for the issue triage opened
-(`https://github.com/acme/ops/issues/12`), or, for an incident listed in a storm digest, of its
-comment there (`…/issues/7#issuecomment-99`). Every later effect parses it back into owner,
-repository and number to build API paths, so parsing accepts only names GitHub allows: an
-answer's URL must not be able to steer later calls elsewhere.
+A reference is the URL of the issue triage opened (`https://github.com/acme/ops/issues/12`),
+or, for an incident listed in a storm digest, of its comment there (`…/issues/7#issuecomment-99`).
+Every later effect parses it back into owner, repository and number to build API paths, and
+Slack, escalations, the status page and `triage incidents show` link to it, so what GitHub
+answers is trusted only as far as it must be:
+
+- owner and repository must be names GitHub allows (`OWNER`, `NAME`), numbers positive and
+  within GitHub's range (`MAX_NUMBER`, `MAX_ID`): anything else names nothing;
+- the URL kept is always rebuilt from repository and number on the web host that belongs to
+  GITHUB_API_URL (`WebOrigin`); when the answer's own `html_url` is not that URL (another host,
+  scheme or port, userinfo, a query, another repository or number) one
+  `github.answer_url_rebuilt` warning says which part differed, never the value;
+- a create's or a look-up's issue is the one of the repository asked: an answer cannot steer
+  later writes into another repository. Only a read that GitHub answered as moved (a transfer,
+  a rename) names another one (`moved_to`).
 """
 
 from __future__ import annotations
@@ -12,20 +22,44 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
-from triage.errors import GitHubUnavailableError
-from triage.sinks.github.api import text_field
+import structlog
 
-#: Owner and name as GitHub allows them (no `..`, no escapes).
+from triage.sinks.github.api import OWNER, number_field
+from triage.sinks.github.text import web_host
+
+log = structlog.get_logger(__name__)
+
+#: A repository's name: at most 100 letters, digits, `-`, `_` and `.` (never `.` or `..`);
+#: its owner is an account (`OWNER`, in `api.py` with the logins it checks).
+NAME = r"[A-Za-z0-9_.-]{1,100}"
+#: GitHub's issue numbers are 32-bit; comment ids 64-bit.
+MAX_NUMBER = 2**31 - 1
+MAX_ID = 2**63 - 1
+
+#: A reference's path (stored by triage: read as it was written).
 _ISSUE_PATH = re.compile(
-    r"/(?P<owner>[A-Za-z0-9_.-]+)/(?P<name>[A-Za-z0-9_.-]+)/issues/(?P<number>\d+)/?$"
+    rf"/(?P<owner>{OWNER})/(?P<name>{NAME})/issues/(?P<number>[1-9][0-9]{{0,9}})/?$"
 )
-_COMMENT_FRAGMENT = re.compile(r"^issuecomment-(?P<id>\d+)$")
+_COMMENT_FRAGMENT = re.compile(r"^issuecomment-(?P<id>[1-9][0-9]{0,18})$")
+#: An answer's `html_url` path: an issue's shape, or the pull request GitHub may show it as.
+_ANSWER_PATH = re.compile(
+    rf"/(?P<owner>{OWNER})/(?P<name>{NAME})/(?:issues|pull)/(?P<number>[1-9][0-9]{{0,9}})"
+)
 
 #: Statuses GitHub answers for an issue that is no more: 410 when it was deleted, 404 when it
 #: was deleted or transferred where our token cannot read it (or the token lost the repository).
 GONE = frozenset({404, 410})
+
+
+def valid_repository(repository: str) -> bool:
+    """Whether `repository` is `owner/name` as GitHub allows them."""
+    owner, _, name = repository.partition("/")
+    return bool(re.fullmatch(OWNER, owner) and re.fullmatch(NAME, name)) and name not in (
+        ".",
+        "..",
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,14 +78,14 @@ class IssueRef:
         except ValueError:
             return None
         found = _ISSUE_PATH.search(parts.path)
-        if found is None or {found["owner"], found["name"]} & {".", ".."}:
+        if found is None or found["name"] in (".", ".."):
             return None
+        number = int(found["number"])
         comment = _COMMENT_FRAGMENT.match(parts.fragment)
-        return cls(
-            f"{found['owner']}/{found['name']}",
-            int(found["number"]),
-            int(comment["id"]) if comment else None,
-        )
+        comment_id = int(comment["id"]) if comment else None
+        if number > MAX_NUMBER or (comment_id is not None and comment_id > MAX_ID):
+            return None
+        return cls(f"{found['owner']}/{found['name']}", number, comment_id)
 
 
 def issue_key(ref: IssueRef) -> tuple[str, int]:
@@ -59,27 +93,124 @@ def issue_key(ref: IssueRef) -> tuple[str, int]:
     return ref.repository.lower(), ref.number
 
 
-def issue_url(answer: Any, *, comment: bool = False) -> str:
-    """The `html_url` of an issue (or, with `comment`, of a comment on one): the reference every
-    later effect parses. One that names no issue would leave the incident with a ticket no
-    effect can reach (never updated, never closed), so it is a bad answer, retried."""
-    url = text_field(answer, "html_url")
-    ref = IssueRef.parse(url)
-    if ref is None or (ref.comment_id is not None) != comment:
-        raise GitHubUnavailableError(
-            f"GitHub answered an html_url that names no {'comment' if comment else 'issue'}",
-            reason="bad_response",
+@dataclass(frozen=True, slots=True)
+class WebOrigin:
+    """Where GitHub shows issues for GITHUB_API_URL: `https://github.com` for api.github.com,
+    an Enterprise Server's own host for its `/api/v3`, any other API URL's own host (and port).
+    Its scheme is https, unless the API URL itself is http (a loopback stand-in)."""
+
+    scheme: str
+    host: str
+    port: int | None
+
+    @classmethod
+    def of(cls, api_url: str) -> WebOrigin:
+        parts = urlsplit(api_url)
+        scheme = "http" if parts.scheme.lower() == "http" else "https"
+        try:
+            port = parts.port
+        except ValueError:  # the API's own calls fail on it first
+            port = None
+        return cls(scheme, web_host(api_url), port)
+
+    def url(self, ref: IssueRef) -> str:
+        """The URL of the issue (or the comment) `ref` names, on this origin."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        netloc = host if self.port is None else f"{host}:{self.port}"
+        fragment = f"#issuecomment-{ref.comment_id}" if ref.comment_id is not None else ""
+        return f"{self.scheme}://{netloc}/{ref.repository}/issues/{ref.number}{fragment}"
+
+    def fault(self, url: Any, ref: IssueRef) -> str | None:
+        """Which part of an answered `url` is not that of the issue (or comment) `ref` names
+        on this origin: "missing", "scheme", "host", "path", "repository", "number"; None
+        when it is (owner and name read without regard to case, a pull request's path too)."""
+        if not isinstance(url, str):
+            return "missing"
+        try:
+            parts = urlsplit(url)
+            port = parts.port
+        except ValueError:
+            return "host"
+        if parts.scheme.lower() != self.scheme:
+            return "scheme"
+        if parts.username is not None or parts.password is not None:
+            return "host"
+        if (parts.hostname or "") != self.host or port != self.port:
+            return "host"
+        return _path_fault(parts, ref)
+
+
+def _path_fault(parts: SplitResult, ref: IssueRef) -> str | None:
+    found = _ANSWER_PATH.fullmatch(parts.path)
+    if found is None or parts.query:
+        return "path"
+    if f"{found['owner']}/{found['name']}".lower() != ref.repository.lower():
+        return "repository"
+    wanted = f"issuecomment-{ref.comment_id}" if ref.comment_id is not None else ""
+    if int(found["number"]) != ref.number or parts.fragment != wanted:
+        return "number"
+    return None
+
+
+def trusted_url(answered: Any, ref: IssueRef, origin: WebOrigin) -> str:
+    """The URL kept for the issue (or comment) `ref` names: always `origin.url(ref)`; one
+    warning when GitHub's answer spelled it otherwise (which part, never the value)."""
+    why = origin.fault(answered, ref)
+    if why is not None:
+        log.warning(
+            "github.answer_url_rebuilt",
+            why=why,
+            repository=ref.repository,
+            issue=ref.number,
+            action="rebuilt",
+            hint="check GITHUB_API_URL and any proxy in front of GitHub",
         )
-    return url
+    return origin.url(ref)
+
+
+def issue_number(answer: Any) -> int:
+    """An issue's `number`: positive and within GitHub's range, else `bad_response`."""
+    return number_field(answer, "number", most=MAX_NUMBER)
+
+
+def issue_url(answer: Any, repository: str, origin: WebOrigin) -> str:
+    """The URL kept for `answer`, an issue of `repository` (created, or found by its marker):
+    rebuilt from the repository asked and the answer's number (`trusted_url`). A number that
+    is none would leave the incident with a ticket no effect can reach (never updated, never
+    closed), so it is a bad answer, retried."""
+    return trusted_url(answer.get("html_url"), IssueRef(repository, issue_number(answer)), origin)
+
+
+def comment_url(answer: Any, issue: IssueRef, origin: WebOrigin) -> str:
+    """The URL kept for `answer`, a comment on `issue` (a storm digest's entry), from the
+    comment's own `id`."""
+    comment_id = number_field(answer, "id", most=MAX_ID)
+    ref = IssueRef(issue.repository, issue.number, comment_id)
+    return trusted_url(answer.get("html_url"), ref, origin)
 
 
 def moved_to(ref: IssueRef, issue: dict[str, Any]) -> IssueRef | None:
     """Where `issue`, read through `ref`, lives now, if GitHub's answer names another issue
-    (transferred to another repository, or the repository renamed); else None."""
+    (transferred to another repository, or the repository renamed); else None. The owner and
+    repository are read from its `html_url`'s path (names GitHub allows, or none), whose number
+    must be the answer's `number`: an answer that contradicts itself names no move. Its URL, if
+    it moved, is rebuilt (`moved_url`)."""
     url = issue.get("html_url")
-    now = IssueRef.parse(url) if isinstance(url, str) else None
-    if now is None or now.comment_id is not None:
+    number = issue.get("number")
+    try:
+        found = _ANSWER_PATH.fullmatch(urlsplit(url).path) if isinstance(url, str) else None
+    except ValueError:
+        found = None
+    if found is None or found["name"] in (".", ".."):
         return None
-    if (now.repository.lower(), now.number) == (ref.repository.lower(), ref.number):
+    if type(number) is not int or int(found["number"]) != number:
+        return None
+    now = IssueRef(f"{found['owner']}/{found['name']}", int(found["number"]))
+    if now.number > MAX_NUMBER or issue_key(now) == issue_key(ref):
         return None
     return now
+
+
+def moved_url(moved: IssueRef, issue: dict[str, Any], origin: WebOrigin) -> str:
+    """The URL kept for an issue that `moved_to` found moved: rebuilt on `origin`."""
+    return trusted_url(issue.get("html_url"), moved, origin)

@@ -64,11 +64,10 @@ take no messages while GitHub's own rate limits refuse every call.
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal
 from urllib.parse import quote
 
@@ -83,10 +82,20 @@ from triage.ratelimit import Budgets, LocalBudgets
 from triage.settings import Settings
 from triage.sinks.base import Applied, Effect, NotSent
 from triage.sinks.github.access import ACCESS_HINT, RepositoryAccess
-from triage.sinks.github.api import GitHubApi, count_field, record
+from triage.sinks.github.api import GitHubApi, count_field, is_login, record
 from triage.sinks.github.digest import StormDigest, create_budgets
 from triage.sinks.github.lookup import MarkerLookup
-from triage.sinks.github.refs import GONE, IssueRef, issue_key, issue_url, moved_to
+from triage.sinks.github.refs import (
+    GONE,
+    IssueRef,
+    WebOrigin,
+    issue_key,
+    issue_number,
+    issue_url,
+    moved_to,
+    moved_url,
+    valid_repository,
+)
 from triage.sinks.github.refusals import RECHECK_S, Refusals
 
 #: Also importable from here, where they were defined before `refs.py` and `digest.py`.
@@ -94,7 +103,6 @@ __all__ = ["TEAM_LABELS", "GitHubSink", "IssueRef", "create_budgets"]
 
 log = structlog.get_logger(__name__)
 
-_REPOSITORY = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 Outcome = Literal["ok", "found", "skipped", "digested", "refused"]
 
 
@@ -118,6 +126,8 @@ class GitHubSink:
         self._wall_clock = wall_clock
         #: The host issues are shown on, whose issues a body's links must not reference.
         self._web_host = text.web_host(settings.github_api_url)
+        #: Where GitHub shows issues: every URL kept is rebuilt there (`refs.py`).
+        self._origin = WebOrigin.of(settings.github_api_url)
         #: Issues whose comments GitHub refused as locked: (repository, number), lower case.
         self._locked = Refusals(clock)
         #: Repositories GitHub refused a write to as archived (read-only), lower case.
@@ -276,7 +286,7 @@ class GitHubSink:
             if effect.kind is EffectKind.REOPEN:
                 return await self._reopen_as_new(moved, effect, "issue_moved_away", exc)
             applied, outcome = self._refused(effect, moved, "moved_away", exc)
-            return replace(applied, ref=issue_url(issue), gone=True), outcome
+            return replace(applied, ref=moved_url(moved, issue, self._origin), gone=True), outcome
 
     async def _carry_out(
         self, ref: IssueRef, issue: dict[str, Any], effect: Effect, *, moved: bool
@@ -291,7 +301,7 @@ class GitHubSink:
                 repository=ref.repository,
                 issue=ref.number,
                 closed_by=closer,
-                closed_at=issue.get("closed_at"),
+                closed_at=_shown_time(issue.get("closed_at")),
             )
             return self._skip(
                 effect, "closed by hand within the hold", NotSent.CLOSED_BY_HAND, issue=ref.number
@@ -326,7 +336,7 @@ class GitHubSink:
                 # closes removed it): the label would say it flaps when it does not.
                 await self._remove_label(ref, text.FLAPPING_LABEL)
             await self._comment_once(ref, issue, text.reopen_comment(effect), effect)
-        new_ref = issue_url(issue) if moved else None
+        new_ref = moved_url(ref, issue, self._origin) if moved else None
         if not commented:  # an update is its comment: nothing of it went out
             return Applied.refuse("issue locked", ref=new_ref), "refused"
         return Applied(new_ref), "ok"
@@ -396,13 +406,14 @@ class GitHubSink:
         existing = await self._lookup.find_marked_issue(repository, effect.fingerprint)
         if existing is not None:
             # Created by an earlier attempt whose answer or bookkeeping was lost.
-            log.info("github.issue_found", repository=repository, issue=existing.get("number"))
-            return Applied(issue_url(existing)), "found"
+            ref = issue_url(existing, repository, self._origin)
+            log.info("github.issue_found", repository=repository, issue=issue_number(existing))
+            return Applied(ref), "found"
         if not await self._digest.admit_issue(repository):
             return Applied(await self._digest.add(repository, effect)), "digested"
         issue = await self._create_issue(repository, effect)
-        ref = issue_url(issue)
-        log.info("github.issue_created", repository=repository, issue=issue.get("number"))
+        ref = issue_url(issue, repository, self._origin)
+        log.info("github.issue_created", repository=repository, issue=issue_number(issue))
         return Applied(ref), "ok"
 
     async def _create_issue(self, repository: str, effect: Effect) -> Any:
@@ -461,7 +472,7 @@ class GitHubSink:
         repository = effect.target.repository or self.settings.github_repository
         if not repository:
             raise SinkRejectedError("no GitHub repository: set GITHUB_REPOSITORY or the route's")
-        if not _REPOSITORY.match(repository):
+        if not valid_repository(repository):
             raise SinkRejectedError(f"GitHub repository {repository!r} is not owner/name")
         return repository
 
@@ -602,10 +613,17 @@ def _labels(issue: dict[str, Any]) -> set[str]:
 
 
 def _closer(issue: dict[str, Any]) -> str | None:
-    """The login of whoever closed `issue`, when GitHub names one."""
+    """The login of whoever closed `issue`, when GitHub names one a login can be (it is
+    logged): one of another shape names no one."""
     closed_by = issue.get("closed_by")
     login = closed_by.get("login") if isinstance(closed_by, dict) else None
-    return login if isinstance(login, str) else None
+    return login if is_login(login) else None
+
+
+def _shown_time(value: Any) -> str | None:
+    """A timestamp of GitHub's answer as logged: re-written from the time it reads as."""
+    moment = _timestamp(value)
+    return None if moment is None else datetime.fromtimestamp(moment, UTC).isoformat()
 
 
 def _timestamp(value: Any) -> float | None:
