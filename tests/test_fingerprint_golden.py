@@ -278,6 +278,9 @@ GOLDEN: dict[str, tuple[str, ...]] = {
     "freshping/unreachable.json": ("3d76e03a469baec1a899b705ad2d01c3",),
     "freshping/reachable.json": ("3d76e03a469baec1a899b705ad2d01c3",),
     "freshping/test.json": (),
+    # Graylog: one event definition and key; Execute Test Notification is skipped.
+    "graylog/event.json": ("60e5d703914fb87e3a8a8796ad0fa7dd",),
+    "graylog/test-notification.json": (),
 }
 
 

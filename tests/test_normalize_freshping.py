@@ -55,7 +55,8 @@ def with_data(name: str, **changes: Any) -> dict[str, Any]:
 
 def test_an_unreachable_check_is_read_as_freshping() -> None:
     """Format and source `freshping`, keyed by the check's id, titled by its name and state,
-    its URL and HTTP status in the description and labels."""
+    its URL (also its `check` link, as other uptime checkers') and HTTP status in the
+    description and labels."""
     recognised = recognise_body((SAMPLES / DOWN).read_bytes())
     assert recognised.format == "freshping"
     [alert] = recognised.normalized.alerts
@@ -64,6 +65,7 @@ def test_an_unreachable_check_is_read_as_freshping() -> None:
     assert alert.title == "Test Check: Reporting Error"
     assert "https://example.com" in alert.description
     assert "521" in alert.description
+    assert alert.links == {"check": "https://example.com"}
     assert alert.labels["http_status_code"] == "521"
     assert alert.labels["application"] == "Example Application"
     assert alert.occurred_at.isoformat().startswith("2021-04-15T19:46:47")

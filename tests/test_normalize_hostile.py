@@ -358,6 +358,7 @@ NOT_DISPLAY: dict[str, set[str]] = {
     "kapacitor": {"id", "level"},
     "freshping": {"webhook_event_data", "webhook_event_data.check_id",
                   "webhook_event_data.check_state_name"},
+    "graylog": {"event_definition_id", "event", "event.key"},
     "aws-notice": {
         "Event Source", "Event ID", "Source ID", "Source ARN", "Service", "Event",
         "AutoScalingGroupARN", "ElastiCache:SnapshotFailed", "MemoryDB:ClusterProvisioningFailed",

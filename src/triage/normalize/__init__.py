@@ -41,6 +41,7 @@ from triage.normalize import (
     freshping,
     generic,
     grafana,
+    graylog,
     kapacitor,
     monitors,
     prometheus,
@@ -126,6 +127,7 @@ FORMATS: tuple[Format, ...] = (
     Format("raygun", raygun.matches, raygun.normalize),
     Format("kapacitor", kapacitor.matches, kapacitor.normalize),
     Format("freshping", freshping.matches, freshping.normalize),
+    Format("graylog", graylog.matches, graylog.normalize),
     Format("threshold", generic.matches_threshold, generic.normalize_threshold),
     Format("generic", generic.matches_generic, generic.normalize_generic),
 )

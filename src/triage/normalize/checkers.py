@@ -38,7 +38,14 @@ from typing import Any
 
 from triage.errors import InvalidAlertError
 from triage.models import Alert, Status
-from triage.normalize import betterstack_errors, common, freshping, kapacitor, statuspage
+from triage.normalize import (
+    betterstack_errors,
+    common,
+    freshping,
+    graylog,
+    kapacitor,
+    statuspage,
+)
 from triage.normalize.common import Normalized, Skipped
 from triage.normalize.generic import dated
 from triage.normalize.vendors import labelled, paragraphs, quiet, untitled
@@ -48,7 +55,7 @@ BETTERSTACK = "betterstack"
 UPTIMEROBOT = "uptimerobot"
 CHECKLY = "checkly"
 #: With the status pages' (`statuspage`) and the fixed-body senders with modules of their own
-#: (`kapacitor`, `freshping`), which are read beside these checkers.
+#: (`kapacitor`, `freshping`, `graylog`), which are read beside these checkers.
 SOURCES = (
     STATUSCAKE,
     BETTERSTACK,
@@ -58,6 +65,7 @@ SOURCES = (
     statuspage.SOURCE,
     kapacitor.SOURCE,
     freshping.SOURCE,
+    graylog.SOURCE,
 )
 
 #: A template variable left as it was written: UptimeRobot's `*name*`, Checkly's `{{NAME}}`.

@@ -65,6 +65,7 @@ def normalize(payload: dict[str, Any]) -> Normalized:
             f"{name}: {state}" if name else None, f"Freshping check {check_id}: {state}"
         ),
         description=paragraphs(_said(status, target, code)),
+        links=common.links(check=common.url(data.get("request_url"), "request_url")),
         labels=labelled(
             ("check_id", check_id),
             ("check_name", name),
