@@ -26,7 +26,7 @@ from triage.normalize.vendors import labelled, paragraphs, untitled
 
 SOURCE = "kapacitor"
 
-#: The keys every `alert.Data` has (`previousLevel` and `recoverable` came later: not needed).
+#: The keys every `alert.Data` has; `previousLevel` and `recoverable` are read when present.
 _KEYS = frozenset({"id", "message", "details", "time", "duration", "level", "data"})
 _FIRING = frozenset({"info", "warning", "critical"})
 _RESOLVED = frozenset({"ok"})
