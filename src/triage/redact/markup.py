@@ -7,6 +7,7 @@ PHP's print_r and var_dump, and a container's args as JSON.
 from __future__ import annotations
 
 import re
+from functools import partial
 
 from triage.redact.names import _STATE_WORDS, _kept_value, secret_named
 from triage.redact.rule import _LINES, _VALUE_MAX, _replaced_value, _Rule, _rule
@@ -19,6 +20,28 @@ def _named_value(match: re.Match[str]) -> str:
         return match[0]
     quote_mark = match["double"] or (match.groupdict().get("single") or "")
     return f"{match[1]}{quote_mark}[REDACTED:password]{quote_mark}"
+
+
+#: The host that starts a .pgpass line, up to the colon before its port: after the line's
+#: start, indentation, then a name or an address (`\:` escapes a colon inside it), not a
+#: number alone. `_PGPASS_ESCAPED_HOST`: the same line inside a JSON string, after an escaped
+#: line break or the string's opening quote.
+_PGPASS_HOST = re.compile(
+    r"(?:\A|(?<=\n))[ \t]{0,16}+(?![0-9]{1,5}+\Z)(?:\[[0-9A-Fa-f:.]{2,45}+\]"
+    r"|(?:[\w.*-]|\\:){1,253}+)\Z"
+)
+_PGPASS_ESCAPED_HOST = re.compile(
+    r'(?:\\n|(?<!\\)")[ \t]{0,16}+(?![0-9]{1,5}+\Z)(?:[\w.*-]|\\\\:){1,253}+\Z'
+)
+
+
+def _pgpass_password(match: re.Match[str], host: re.Pattern[str]) -> str:
+    """A .pgpass line's fields after its host (group 1), the password replaced, if `host`
+    finds its host before them; else the match unchanged."""
+    start = match.start()
+    if host.search(match.string, max(0, start - 300), start) is None:
+        return match[0]
+    return f"{match[1]}[REDACTED:password]"
 
 
 #: An attribute of a tag, its value quoted (`key="Password"`, `value='x'`, `key=\\"x\\"` inside
@@ -166,20 +189,20 @@ MARKUP_RULES: tuple[
     # and `\\` escape a field's own; a line has five fields, not six). The port, a number or
     # `*`, and a host that is no number (not a time's `10:42:17:…`) tell it from other lines
     # with colons. Also a line inside a JSON string (after an escaped `\n` or its opening
-    # quote), to the next escaped break or the closing quote.
+    # quote), to the next escaped break or the closing quote. The rules start at the colon
+    # before the port, which the engine jumps to; the host before it is asked after
+    # (`_pgpass_password`).
     _rule(
-        r"((?m:^)[ \t]{0,16}+(?![0-9]{1,5}+:)(?:\[[0-9A-Fa-f:.]{2,45}+\]|(?:[\w.*-]|\\:){1,253}+)"
-        r":(?:[0-9]{1,5}|\*):(?:[^\s:\\]|\\[:\\]){1,63}+:(?:[^\s:\\]|\\[:\\]){1,63}+:)"
+        r"(:(?:[0-9]{1,5}|\*):(?:[^\s:\\]|\\[:\\]){1,63}+:(?:[^\s:\\]|\\[:\\]){1,63}+:)"
         r"(?!\[REDACTED)(?:[^\s:\\]|\\[:\\])(?:[^\r\n:\\]|\\[:\\]){0,511}+(?![^\r\n])",
-        r"\1[REDACTED:password]",
+        partial(_pgpass_password, host=_PGPASS_HOST),
         ":",
     ),
     _rule(
-        r'((?:\\n|(?<!\\)")[ \t]{0,16}+(?![0-9]{1,5}+:)(?:[\w.*-]|\\\\:){1,253}+'
-        r':(?:[0-9]{1,5}|\*):[^\s:\\"]{1,63}+:[^\s:\\"]{1,63}+:)'
-        r'(?!\[REDACTED)(?:[^\s:\\"]|\\\\:)(?:[^\r\n:\\"]|\\\\:|\\[^nr\\])'
-        r'{0,511}+(?=\\[nr]|")',
-        r"\1[REDACTED:password]",
+        r'(:(?:[0-9]{1,5}|\*):[^\s:\\"]{1,63}+:[^\s:\\"]{1,63}+:)'
+        r'(?!\[REDACTED)(?:[^\s:\\"]|\\\\:)(?:[^\r\n:\\"]|\\\\:|\\[^nr\\]){0,511}+'
+        r'(?=\\[nr]|")',
+        partial(_pgpass_password, host=_PGPASS_ESCAPED_HOST),
         ":",
     ),
     # Kubernetes env as YAML: `- name: DB_PASSWORD` then `value: …` on the next line (also

@@ -133,27 +133,53 @@ def _after(word: str, *befores: str) -> str:
     return word + "(?:" + "|".join(f"(?<={before}{word})" for before in befores) + ")"
 
 
-#: Each glued word, longest first (`pwd` before `pw`), after the words it is glued to.
-_GLUED = "|".join(
-    _after(word, *befores.split("|"))
-    for words, befores in _GLUED_BEFORE.items()
-    for word in sorted(words, key=len, reverse=True)
+#: What comes before a word that names a secret only after it (`_LAST_PART`): an MFA seed
+#: (`totp_seed`, `mfa_seed`), a code that logs in once (`recovery_codes`, `auth_code`, a card's
+#: `security_code`). (WordPress's salts, `NONCE_SALT`, are any name's last part `salt`.)
+_SEED_BEFORE = tuple(f"{word}[_.-]" for word in ("otp", "mfa", "2fa"))
+_CODE_BEFORE = (
+    *(f"{word}[_.-]" for word in ("recovery", "backup", "mfa", "2fa", "verification", "auth")),
+    *("recovery", "backup", "security[_.-]"),
 )
-#: Words that name a secret as a name's last part after one of these: an MFA seed (`totp_seed`,
-#: `mfa_seed`), a code that logs in once (`recovery_codes`, `auth_code`, a card's
-#: `security_code`), WordPress's salts and keys (`NONCE_SALT`, `LOGGED_IN_KEY`, `NONCE_KEY`).
-_QUALIFIED = "|".join(
-    (
-        _after("seed", *(f"{word}[_.-]" for word in ("otp", "mfa", "2fa"))),
-        _after(
-            "code",
-            *(f"{w}[_.-]" for w in ("recovery", "backup", "mfa", "2fa", "verification", "auth")),
-            *("recovery", "backup", "security[_.-]"),
-        )
-        + "s?",
-        _after("salt", "[A-Za-z0-9][_.-]"),
-        _after("key", "nonce[_.-]", "logged[_.-]in[_.-]"),
-    )
+
+
+def _glued(word: str) -> str:
+    """The look-behinds that follow `word` glued to what it is for (`_GLUED_BEFORE`)."""
+    befores = next(b for words, b in _GLUED_BEFORE.items() if word in words)
+    return _after(word, *befores.split("|"))[len(word) :]
+
+
+#: A word after another part and a separator (`REDIS_PASS`, `X-Sentry-Auth`).
+_SEP = "[A-Za-z0-9][_.-]"
+#: The words that name a secret only as a name's last part or glued to another word, each read
+#: first and then asked what comes before it (a look-behind that holds it), and grouped by
+#: their first letter: a position where none starts costs a letter's test or two.
+_LAST_PART = (
+    # Glued to what it is for (PGPASSWORD, dbpassword, DBPASSWORT; 数据库密码 needs no glue:
+    # no ASCII letter comes before it), a short last part (REDIS_PASS), or glued to one of
+    # `_GLUED_BEFORE` (`dbpass`, `ROOTPWD`, `userpw`).
+    rf"p(?:ass(?:(?:word|wd|wort|phrase|code)s?|(?:(?<={_SEP}pass)|{_glued('pass')})(?![A-Za-z]))"
+    # A personal access token's short name (GITHUB_PAT, AZURE_DEVOPS_EXT_PAT).
+    rf"|at(?<={_SEP}pat)(?![A-Za-z0-9])"
+    rf"|w(?:d{_glued('pwd')}|{_glued('pw')})(?![A-Za-z]))"
+    # X-Sentry-Auth, client_credentials, SENTRY_DSN (a key's camel case, basicAuth, is
+    # `_CAMEL_TAIL`'s), which alone also name a setting or a state (`auth: ldap`,
+    # "credentials: timeout"; an `auth` naming a method keeps its value, `_auth_method`);
+    # a webhook's signature header (X-Hub-Signature-256, X-Slack-Signature, Stripe-Signature:
+    # an HMAC of the body, which a replay with it passes), where a bare `Signature` is often
+    # public (SNS's RSA signature of its message, a crash's signature).
+    rf"|auth(?<={_SEP}auth)(?![A-Za-z])"
+    rf"|c(?:redential(?<={_SEP}credential)s?|ode{_after('code', *_CODE_BEFORE)[4:]}s?)"
+    r"(?![A-Za-z])"
+    rf"|dsn(?<={_SEP}dsn)(?![A-Za-z])"
+    rf"|s(?:ignature(?<={_SEP}signature)s?|eed{_after('seed', *_SEED_BEFORE)[4:]}"
+    rf"|alt(?<={_SEP}salt)|ecret{_glued('secret')})(?![A-Za-z])"
+    rf"|token{_glued('token')}(?![A-Za-z])"
+    # WordPress's keys (`NONCE_KEY`, `LOGGED_IN_KEY`).
+    rf"|key{_after('key', 'nonce[_.-]', 'logged[_.-]in[_.-]')[3:]}(?![A-Za-z])"
+    # sshpass's variable SSHPASS, upper case (`sshpass: command not found` stays); a camel
+    # case's short `Pass` (`smtpPass`).
+    r"|(?-i:P(?:ASS(?<=(?<![A-Za-z0-9])SSHPASS)(?![A-Za-z])|ass(?<=[a-z0-9]Pass)(?![a-z])))"
 )
 #: The end of a name's part: no letter, digit or joiner of another part after it.
 _PART_END = r"(?![A-Za-z0-9]|__|[:.-][A-Za-z0-9]|_[A-Za-z0-9])"
@@ -195,25 +221,7 @@ _SECRET_NAME = (
     _first_letters("pstaerilmfcxdkwhjgo", r"\u0080-\U0010ffff")
     + rf"(?:(?:{_START}|(?-i:(?<=[a-z0-9])(?=[A-Z])))(?<![0-9]{{12}}:)"
     rf"(?:{_first_letters('pstaerilmfcxdo', _FOLDS_TO_ASCII)}(?:{_SECTION_CHILD}|{_SECRET_WORD})"
-    rf"|{_FOREIGN_WORD})|{_first_letters('pstaerilmfcxdk', _FOLDS_TO_ASCII)}(?:"
-    # Glued to what it is for (PGPASSWORD, dbpassword, DBPASSWORT; 数据库密码 needs no
-    # glue: no ASCII letter comes before it), or a short last part (REDIS_PASS,
-    # and sshpass's variable SSHPASS, upper case: `sshpass: command not found` stays).
-    r"pass(?:word|wd|wort|phrase|code)s?"
-    # Words that name a secret only as the last part of a longer name (one look-behind for
-    # them all): REDIS_PASS; a personal access token's short name (GITHUB_PAT,
-    # AZURE_DEVOPS_EXT_PAT); X-Sentry-Auth, client_credentials, SENTRY_DSN (a key's camel
-    # case, basicAuth, is `_CAMEL_TAIL`'s), which alone also name a setting or a state
-    # (`auth: ldap`, "credentials: timeout"; an `auth` naming a method keeps its value,
-    # `_auth_method`); a webhook's signature header (X-Hub-Signature-256, X-Slack-Signature,
-    # Stripe-Signature: an HMAC of the body, which a replay with it passes), where a bare
-    # `Signature` is often public (SNS's RSA signature of its message, a crash's signature).
-    r"|(?<=[A-Za-z0-9][_.-])(?:pass(?![A-Za-z])|pat(?![A-Za-z0-9])"
-    r"|(?:auth|credentials?|dsn|signatures?)(?![A-Za-z]))"
-    r"|(?-i:(?<=(?<![A-Za-z0-9])SSH)PASS(?![A-Za-z]))"
-    # … a glued name (`dbpass`, `apitoken`), a camel case's short `Pass` (`smtpPass`), a last
-    # part that names a secret only after what it qualifies (`totp_seed`, `recovery_codes`).
-    rf"|(?:{_GLUED}|{_QUALIFIED})(?![A-Za-z])|(?-i:Pass(?<=[a-z0-9]Pass)(?![a-z]))))"
+    rf"|{_FOREIGN_WORD})|{_first_letters('pacdstk', _FOLDS_TO_ASCII)}(?:{_LAST_PART}))"
     # What may follow the word without changing what it names: a key's kind, a value's, an
     # index, a digest or a version (X-Hub-Signature-256, password_2, token_v2), an encoding
     # (DB_PASSWORD_B64, token_base64, password_plain).
@@ -257,12 +265,22 @@ _SECRET_NAME_NEEDLES = (
     *_spellings("private", "key"),
     *FOREIGN_NEEDLES,
     *SECTION_NEEDLES,
-    # One-time codes, seeds, sessions' ids, salts (the words before a qualified last part).
-    *("otp", "pin", "seed", "sessid", "salt", "nonce", "logged"),
-    *("recovery", "backup", "verification", "mfa", "2fa"),
+    # One-time codes and PINs (`pin` with what may follow a name: `ping` and `mapping` hold
+    # none of these), seeds, sessions' ids, salts and WordPress's keys.
+    "otp",
+    *(f"pin{after}" for after in "=:\"' \t_-.\\]"),
+    *(f"fa{sep}" for sep in "_-."),  # mfa_, 2fa_ (a digit starts no other needle)
+    *(f"{sep}salt" for sep in "_-."),
+    *(f"in{sep}key" for sep in "_-."),
+    *("sessid", "session id"),
+    *_spellings("seed", "phrase"),
     *_spellings("session", "id"),
-    *_spellings("auth", "code"),
-    *_spellings("security", "code"),
+    *_spellings("nonce", "key"),
+    *(
+        s
+        for word in ("recovery", "backup", "verification", "auth", "security")
+        for s in _spellings(word, "code")
+    ),
 )
 
 
@@ -429,7 +447,8 @@ _SECRET_KEY = re.compile(rf"{_SECRET_NAME}\Z", re.IGNORECASE)
 _SECRET_KEY_WORDS = (
     *("pass", "pw", "secret", "token", "key", "pat"),
     *("signature", "conn", "auth", "credential", "cred", "dsn"),
-    *("otp", "pin", "seed", "code", "sess", "salt"),
+    *("otp", "pin", "seed", "sessionid", "sessid", "salt", "mfacode", "2facode"),
+    *("recoverycode", "backupcode", "verificationcode", "authcode", "securitycode"),
     *FOREIGN_KEY_WORDS,
 )
 #: Any of `_SECRET_KEY_WORDS`: one search in C for them all (most keys hold none).

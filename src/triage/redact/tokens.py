@@ -229,7 +229,8 @@ TOKEN_RULES: tuple[
         r"|(?<![A-Za-z0-9])pbkdf2_sha(?:1|256)\$[0-9]{1,9}\$[A-Za-z0-9./+]{1,64}\$"
         r"[A-Za-z0-9+/]{20,128}+={0,2})(?![A-Za-z0-9+/=])",
         "[REDACTED:password-hash]",
-        *("{SHA", "{SSHA", "{MD5}", "{SMD5}", "pbkdf2_sha"),
+        # Not `{`, which JSON text is full of: the needles' search would stop at each one.
+        *("SHA", "MD5}", "pbkdf2_sha"),
     ),
     # The header and claims are JSON objects: `{"` encodes as eyJ, `{ "` as eyA, `{\n` as ewo.
     # A line break, raw or escaped (`\n` inside a JSON string), may cut the token anywhere
