@@ -303,6 +303,7 @@ def test_a_reference_out_of_githubs_ranges_names_nothing(ref: str) -> None:
         ("https://GHE.example:8443/api/v3", "https://ghe.example:8443"),
         ("http://127.0.0.1:4010", "http://127.0.0.1:4010"),
         ("http://[::1]:4010", "http://[::1]:4010"),
+        ("https://api.github.com:443", "https://github.com"),
     ],
 )
 def test_the_web_origin_belongs_to_the_api_url(api_url: str, origin: str) -> None:
@@ -310,3 +311,21 @@ def test_the_web_origin_belongs_to_the_api_url(api_url: str, origin: str) -> Non
     api.github.com, an Enterprise Server's own host for its /api/v3, any other API's own
     host (a loopback stand-in on http keeps its scheme and port)."""
     assert WebOrigin.of(api_url).url(IssueRef("acme/ops", 12)) == f"{origin}/acme/ops/issues/12"
+
+
+@pytest.mark.parametrize(
+    ("stored", "shown"),
+    [
+        ("https://evil.example/acme/ops/issues/12", "https://github.com/acme/ops/issues/12"),
+        (
+            "http://github.com/acme/ops/issues/7#issuecomment-99",
+            "https://github.com/acme/ops/issues/7#issuecomment-99",
+        ),
+        ("https://github.com/acme/ops/issues/12?x=1", "https://github.com/acme/ops/issues/12"),
+        ("javascript:alert(1)", None),
+    ],
+)
+def test_a_stored_reference_is_shown_on_the_web_host(stored: str, shown: str | None) -> None:
+    """A reference kept before answers' URLs were checked is shown as the URL of what it
+    names on the web host of GITHUB_API_URL, or not at all when it names nothing."""
+    assert WebOrigin.of("https://api.github.com").rebuild(stored) == shown

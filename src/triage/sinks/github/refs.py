@@ -111,7 +111,15 @@ class WebOrigin:
             port = parts.port
         except ValueError:  # the API's own calls fail on it first
             port = None
-        return cls(scheme, web_host(api_url), port)
+        default = {"http": 80, "https": 443}[scheme]
+        return cls(scheme, web_host(api_url), None if port == default else port)
+
+    def rebuild(self, stored: str) -> str | None:
+        """A reference kept earlier, as shown now: the URL of what it names on this origin,
+        or None when it names nothing (for whoever shows references kept before answers'
+        URLs were checked)."""
+        ref = IssueRef.parse(stored)
+        return None if ref is None else self.url(ref)
 
     def url(self, ref: IssueRef) -> str:
         """The URL of the issue (or the comment) `ref` names, on this origin."""
