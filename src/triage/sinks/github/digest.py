@@ -8,9 +8,10 @@ message meanwhile instead of spending a receive.
 
 Past the hourly budget, with `TRIAGE_GITHUB_STORM_DIGEST` on, the incident becomes one comment
 in the repository's open digest issue (created once, with the hour's last token, which is kept
-for it); the reference is that comment's `html_url` (`…/issues/7#issuecomment-99`), and its
-later effects rewrite the comment's status line in place (firing, occurrences, resolved, fired
-again): an edit, so no notification.
+for it); the reference is that comment's URL (`…/issues/7#issuecomment-99`, rebuilt from the
+digest issue and the comment's id: `refs.comment_url`), and its later effects rewrite the
+comment's status line in place (firing, occurrences, resolved, fired again): an edit, so no
+notification.
 """
 
 from __future__ import annotations

@@ -34,9 +34,11 @@ issue's later comments, and every write to the repository, are skipped without a
 (one `sink.skipped` info line each; an issue read as unlocked is asked at once), then asked
 again, as either can be undone.
 
-The reference is the issue's `html_url`; later effects parse owner/repo/number from it. An issue
-a person closed (closed_by is not triage itself) is neither commented on nor reopened within
-`TRIAGE_GITHUB_HAND_CLOSED_HOLD_S` of the close: the effect is skipped with `github.hand_closed`.
+The reference is the issue's URL, rebuilt on GITHUB_API_URL's web host from the repository and
+number (`refs.py`: an answer's `html_url` is trusted only as far as it must be); later effects
+parse owner/repo/number from it. An issue a person closed (closed_by is not triage itself) is
+neither commented on nor reopened within `TRIAGE_GITHUB_HAND_CLOSED_HOLD_S` of the close: the
+effect is skipped with `github.hand_closed`.
 Labels and assignees are only ever added, never replaced, so a person's stay; the one label
 taken off is triage's own `flapping`, one at a time (DELETE …/labels/flapping).
 
