@@ -56,10 +56,8 @@ GONE = frozenset({404, 410})
 def valid_repository(repository: str) -> bool:
     """Whether `repository` is `owner/name` as GitHub allows them."""
     owner, _, name = repository.partition("/")
-    return bool(re.fullmatch(OWNER, owner) and re.fullmatch(NAME, name)) and name not in (
-        ".",
-        "..",
-    )
+    named = re.fullmatch(OWNER, owner) and re.fullmatch(NAME, name)
+    return bool(named) and name not in (".", "..")
 
 
 @dataclass(frozen=True, slots=True)
