@@ -105,19 +105,6 @@ async def test_a_late_firings_resolve_is_not_taken_for_a_newer_event_on_its_next
     assert await check_rolling(rolling) == []
 
 
-#: The cause, in moves.py (not yet fixed): a member's effect in the group it moves to goes out
-#: before the member record names that group (`Moves._place_early` places it early only when
-#: nothing is left to do in the group it leaves; `join` and `move_after_failure` place it after
-#: the effect and the leaving resolve). A replica dying, or a sink failing, in between leaves
-#: the record on the group it left; a retry on routes that do not group the alert finds that
-#: group alone, opens the alert's own incident, and the new group's claimed open is finished
-#: (by the sweep or the message's retry) beside it.
-MOVE_NOT_REMEMBERED = pytest.mark.xfail(
-    strict=True, reason="a move's effect goes out before the move is remembered (moves.py)"
-)
-
-
-@MOVE_NOT_REMEMBERED
 async def test_a_move_into_a_group_whose_replica_dies_in_the_open_fires_in_one_place(
     rolling: World,
 ) -> None:
@@ -135,7 +122,6 @@ async def test_a_move_into_a_group_whose_replica_dies_in_the_open_fires_in_one_p
     assert await check_rolling(rolling) == []
 
 
-@MOVE_NOT_REMEMBERED
 async def test_a_move_into_a_group_whose_sinks_fail_fires_in_one_place(
     rolling: World,
 ) -> None:

@@ -16,6 +16,7 @@ import pytest
 from factories import T0
 from test_pipeline import LEASE, POLICY, Clock, CountingSummariser, FakeSink
 from triage.incidents import Action, Ledger
+from triage.incidents.members import JOINING
 from triage.incidents.sqlite import SQLiteStore
 from triage.metrics import Metrics
 from triage.pipeline import Pipeline
@@ -90,7 +91,8 @@ def _pause_before(
     reached, go = asyncio.Event(), asyncio.Event()
 
     async def paused(*args: object, **kwargs: object) -> object:
-        if not reached.is_set():
+        # A move's note of the group it is going to is not the move remembered.
+        if not reached.is_set() and not str(args[0]).endswith(JOINING):
             reached.set()
             await go.wait()
         return await original(*args, **kwargs)

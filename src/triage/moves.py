@@ -189,6 +189,7 @@ class Moves:
         left, stored = await members.left_group_record(alert.fingerprint, group)
         joining.looked, joining.left = True, left
         if left is not None and not _done_with(stored, alert, queued_at):
+            await members.note_joining(alert.fingerprint, group, self.pipeline.ledger.clock())
             return
         await members.place(alert.fingerprint, group, self.pipeline.ledger.clock())
         joining.placed = True
@@ -308,13 +309,17 @@ class Moves:
         return True
 
     async def _look_at_group(
-        self, alert: Alert, looked: Looked, queued_at: datetime | None
+        self, alert: Alert, looked: Looked, queued_at: datetime | None, joining: bool = False
     ) -> Incident | None:
-        """Note in `looked` the group `alert` was remembered in, if it still knows it, whether
-        that holds a newer event of it, and whether its effect there is one another delivery
-        of this alert claimed; the group incident as stored."""
+        """Note in `looked` the group `alert` was remembered in, if it still knows it (with
+        `joining`: the group a move was going to, if it fires there), whether that holds a
+        newer event of it, and whether its effect there is one another delivery of this alert
+        claimed; the group incident as stored."""
         members = Members(self.pipeline.ledger.store)
-        left, stored = await members.remembered_record(alert.fingerprint)
+        if joining:
+            left, stored = await members.joining_record(alert.fingerprint)
+        else:
+            left, stored = await members.remembered_record(alert.fingerprint)
         looked.looked, looked.left = True, left
         group = stored.group if stored is not None else None
         member = group.members.get(alert.fingerprint) if group is not None else None
@@ -352,6 +357,20 @@ class Moves:
         if looked is None or not looked.looked:
             looked = Looked(owner=owner)
             await self._look_at_group(alert, looked, queued_at)
+        if looked.left is None:
+            return
+        await self._leave_place(alert, owner, queued_at, looked)
+        # A move out of that group may have stopped after its effect in the group it was
+        # going to, before it was remembered there (its replica died, or a sink failed).
+        joining = Looked(owner=owner)
+        await self._look_at_group(alert, joining, queued_at, joining=True)
+        if joining.left is not None:
+            await self._leave_place(alert, owner, queued_at, joining)
+
+    async def _leave_place(
+        self, alert: Alert, owner: str, queued_at: datetime | None, looked: Looked
+    ) -> None:
+        """`leave_group` for one group, as `looked` found it."""
         left, late = looked.left, looked.late
         if left is None:
             return

@@ -29,6 +29,10 @@ from triage.incidents.lifecycle import FLAP_HOLD, Incident, State
 from triage.incidents.store import Store
 from triage.models import Status
 
+#: The member record of a move in progress: its key is the member's fingerprint with this
+#: suffix, its body the key of the group the member is moving to (`Members.note_joining`).
+JOINING = ">joining"
+
 
 class Members:
     """The member records of one store."""
@@ -130,6 +134,23 @@ class Members:
             return None, None
         stored = await self.store.get(before)
         return _member_key(fingerprint, before, stored, firing=False), stored
+
+    async def note_joining(self, fingerprint: str, group: GroupKey, now: datetime) -> None:
+        """Alert `fingerprint` is moving to `group`, and its effect there goes out before the
+        move is remembered (`place`, once it has resolved in the group it leaves): noted
+        apart, so a retry of its message on routes that do not group the alert finds that
+        group too, when the replica moving it died or a sink failed in between
+        (`joining_record`)."""
+        await self.store.place_member(fingerprint + JOINING, group.key, now)
+
+    async def joining_record(self, fingerprint: str) -> tuple[GroupKey | None, Incident | None]:
+        """The group a move of alert `fingerprint` was going to (`note_joining`), when it is
+        not remembered there and fires there, with the stored group incident."""
+        key = await self.store.member_group(fingerprint + JOINING)
+        if key is None or key == await self.store.member_group(fingerprint):
+            return None, None
+        stored = await self.store.get(key)
+        return _member_key(fingerprint, key, stored, firing=True), stored
 
     async def place(self, fingerprint: str, group: GroupKey, now: datetime) -> None:
         """Alert `fingerprint` fires in `group` now (once it has left any group before)."""
