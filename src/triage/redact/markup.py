@@ -35,6 +35,11 @@ _PGPASS_ESCAPED_HOST = re.compile(
 )
 
 
+#: The colon before a .pgpass line's port and the port's first character: not a bare `:`, of
+#: which JSON text holds one a key (the search for needles would stop at each).
+_PGPASS_NEEDLES = (":*:", *(f":{digit}" for digit in "0123456789"))
+
+
 def _pgpass_password(match: re.Match[str], host: re.Pattern[str]) -> str:
     """A .pgpass line's fields after its host (group 1), the password replaced, if `host`
     finds its host before them; else the match unchanged."""
@@ -196,14 +201,14 @@ MARKUP_RULES: tuple[
         r"(:(?:[0-9]{1,5}|\*):(?:[^\s:\\]|\\[:\\]){1,63}+:(?:[^\s:\\]|\\[:\\]){1,63}+:)"
         r"(?!\[REDACTED)(?:[^\s:\\]|\\[:\\])(?:[^\r\n:\\]|\\[:\\]){0,511}+(?![^\r\n])",
         partial(_pgpass_password, host=_PGPASS_HOST),
-        ":",
+        *_PGPASS_NEEDLES,
     ),
     _rule(
         r'(:(?:[0-9]{1,5}|\*):[^\s:\\"]{1,63}+:[^\s:\\"]{1,63}+:)'
         r'(?!\[REDACTED)(?:[^\s:\\"]|\\\\:)(?:[^\r\n:\\"]|\\\\:|\\[^nr\\]){0,511}+'
         r'(?=\\[nr]|")',
         partial(_pgpass_password, host=_PGPASS_ESCAPED_HOST),
-        ":",
+        *_PGPASS_NEEDLES,
     ),
     # Kubernetes env as YAML: `- name: DB_PASSWORD` then `value: …` on the next line (also
     # inside a JSON string, its lines broken by escaped `\n`).

@@ -85,30 +85,63 @@ _TEMPLATE_VALUE = r"""(?!\\?["']?""" + _PLACEHOLDER + r"""\\?["']?(?:[\s&;,"'}\\
 #: … the same, for a JSON value (`Redactor.value`): the whole string is the placeholder.
 _PLACEHOLDER_VALUE = re.compile(_PLACEHOLDER, re.IGNORECASE)
 
+#: The letters beyond ASCII that IGNORECASE matches to an ASCII letter of a name: long s,
+#: dotted and dotless I, the Kelvin sign (`scrub._FOLD_ODD`).
+_FOLDS_TO = {"s": "\u017f", "i": "\u0130\u0131", "k": "\u212a"}
+_ODD_FOLDS = "".join(_FOLDS_TO.values())
+
+
+def _by_first_letter(*alternatives: str) -> str:
+    """`alternatives` (each starting with a lower-case letter) as one group per first letter,
+    behind a case-sensitive class of it (`(?-i:[pP])(?:ass…|wd?)`): under IGNORECASE the
+    engine enters every alternative of a group to test its first letter, but skips one that
+    starts with a class the character is not in without entering it."""
+    groups: dict[str, list[str]] = {}
+    for alternative in alternatives:
+        groups.setdefault(alternative[0], []).append(alternative[1:])
+    return (
+        "(?:"
+        + "|".join(
+            f"(?-i:[{first}{first.upper()}{_FOLDS_TO.get(first, '')}])(?:{'|'.join(rests)})"
+            for first, rests in groups.items()
+        )
+        + ")"
+    )
+
+
 #: A name whose value is a secret: one of these words, alone or as the last part of a longer
 #: name (`DB_PASSWORD`, `x-api-key`, `clientSecret`, `aws.secret.key`), optionally followed by
 #: `key`/`access_key`/`value`. Not after `<12 digits>:`, where `secret:` is part of an ARN.
-#: The words' first letters are tested first: one cheap test fails at most positions of a long
-#: text, before the look-behinds.
-_SECRET_WORD = (
+#: Alternatives, each starting with its lower-case first letter (`_WORD` groups them by it).
+_SECRET_WORDS = (
     # A token's kind may be glued to it: ngrok's authtoken, an ACCESSTOKEN, Django's X-CSRFToken.
-    r"(?:pass(?:word|wd|phrase|code)s?|pwd?|secrets?|token|authtoken|accesstoken|refreshtoken"
-    r"|sessiontoken|[cx]srftoken"
+    *(r"pass(?:word|wd|phrase|code)s?", "pwd?", "secrets?", "token", "authtoken", "accesstoken"),
+    *("refreshtoken", "sessiontoken", "csrftoken", "xsrftoken"),
     # A connection string, and .NET's section of them (ConnectionStrings__Default in the
     # environment, ConnectionStrings:Default in a flattened JSON configuration).
-    r"|conn(?:ection)?[ _.-]?str(?:ing)?s?(?:(?:__|:)[A-Za-z0-9]{1,64}+)?"
-    r"|api[ _.-]?key|access[_.-]?key|private[_.-]?key|signing[_.-]?key|encryption[_.-]?key"
+    r"conn(?:ection)?[ _.-]?str(?:ing)?s?(?:(?:__|:)[A-Za-z0-9]{1,64}+)?",
+    r"api[ _.-]?key",
+    *(rf"{word}[_.-]?key" for word in ("access", "private", "signing", "encryption")),
     # Vendors' own names for a key: PagerDuty's routing/service/integration key, New Relic's
     # license/insert key, Rails' master key, Cloudflare's X-Auth-Key, Azure's subscription and
     # functions keys, Datadog's and Algolia's application key, LaunchDarkly's SDK key, Azure
     # Storage's account key (AZURE_STORAGE_KEY: a bare storage key is an object's path).
-    r"|(?:routing|service|integration|license|insert|master|auth|subscription|functions"
-    r"|app(?:lication)?|sdk|azure[_.-]?storage(?:[_.-]?account)?)[_.-]?key"
+    *(
+        rf"{word}[_.-]?key"
+        for word in (
+            *("routing", "service", "integration", "license", "insert", "master", "auth"),
+            *("subscription", "functions", "app(?:lication)?", "sdk"),
+            r"azure[_.-]?storage(?:[_.-]?account)?",
+        )
+    ),
     # Django's session key ("Session Key" as a form or a report labels it), and a session's id.
-    r"|session[ _.-]?(?:key|id)|sessid"
+    r"session[ _.-]?(?:key|id)",
+    "sessid",
     # One-time codes and PINs (`otp`, `sms_otp`, `pin_code`): a value of no code's shape stays
     # (`_not_a_code`). A seed phrase.
-    r"|(?:otp|pin)(?:[_.-]?codes?)?|seed[_.-]?phrase)"
+    r"otp(?:[_.-]?codes?)?",
+    r"pin(?:[_.-]?codes?)?",
+    r"seed[_.-]?phrase",
 )
 #: Names glued to what they are for, with no separator (`dbpass`, `ROOTPWD`, `apitoken`,
 #: `clientsecret`): each word only after one of these, as `bypass` and `compass` hold `pass`
@@ -154,31 +187,33 @@ _SEP = "[A-Za-z0-9][_.-]"
 #: The words that name a secret only as a name's last part or glued to another word, each read
 #: first and then asked what comes before it (a look-behind that holds it), and grouped by
 #: their first letter: a position where none starts costs a letter's test or two.
-_LAST_PART = (
+_LAST_PART = _by_first_letter(
     # Glued to what it is for (PGPASSWORD, dbpassword, DBPASSWORT; 数据库密码 needs no glue:
     # no ASCII letter comes before it), a short last part (REDIS_PASS), or glued to one of
     # `_GLUED_BEFORE` (`dbpass`, `ROOTPWD`, `userpw`).
     rf"p(?:ass(?:(?:word|wd|wort|phrase|code)s?|(?:(?<={_SEP}pass)|{_glued('pass')})(?![A-Za-z]))"
     # A personal access token's short name (GITHUB_PAT, AZURE_DEVOPS_EXT_PAT).
     rf"|at(?<={_SEP}pat)(?![A-Za-z0-9])"
-    rf"|w(?:d{_glued('pwd')}|{_glued('pw')})(?![A-Za-z]))"
+    rf"|w(?:d{_glued('pwd')}|{_glued('pw')})(?![A-Za-z]))",
     # X-Sentry-Auth, client_credentials, SENTRY_DSN (a key's camel case, basicAuth, is
     # `_CAMEL_TAIL`'s), which alone also name a setting or a state (`auth: ldap`,
     # "credentials: timeout"; an `auth` naming a method keeps its value, `_auth_method`);
     # a webhook's signature header (X-Hub-Signature-256, X-Slack-Signature, Stripe-Signature:
     # an HMAC of the body, which a replay with it passes), where a bare `Signature` is often
     # public (SNS's RSA signature of its message, a crash's signature).
-    rf"|auth(?<={_SEP}auth)(?![A-Za-z])"
-    rf"|c(?:redential(?<={_SEP}credential)s?|ode{_after('code', *_CODE_BEFORE)[4:]}s?)"
-    r"(?![A-Za-z])"
-    rf"|dsn(?<={_SEP}dsn)(?![A-Za-z])"
-    rf"|s(?:ignature(?<={_SEP}signature)s?|eed{_after('seed', *_SEED_BEFORE)[4:]}"
-    rf"|alt(?<={_SEP}salt)|ecret{_glued('secret')})(?![A-Za-z])"
-    rf"|token{_glued('token')}(?![A-Za-z])"
+    rf"auth(?<={_SEP}auth)(?![A-Za-z])",
+    rf"c(?:redential(?<={_SEP}credential)s?|ode{_after('code', *_CODE_BEFORE)[4:]}s?)"
+    r"(?![A-Za-z])",
+    rf"dsn(?<={_SEP}dsn)(?![A-Za-z])",
+    rf"s(?:ignature(?<={_SEP}signature)s?|eed{_after('seed', *_SEED_BEFORE)[4:]}"
+    rf"|alt(?<={_SEP}salt)|ecret{_glued('secret')})(?![A-Za-z])",
+    rf"token{_glued('token')}(?![A-Za-z])",
     # WordPress's keys (`NONCE_KEY`, `LOGGED_IN_KEY`).
-    rf"|key{_after('key', 'nonce[_.-]', 'logged[_.-]in[_.-]')[3:]}(?![A-Za-z])"
-    # sshpass's variable SSHPASS, upper case (`sshpass: command not found` stays); a camel
-    # case's short `Pass` (`smtpPass`).
+    rf"key{_after('key', 'nonce[_.-]', 'logged[_.-]in[_.-]')[3:]}(?![A-Za-z])",
+)
+# … and, case-sensitive: sshpass's variable SSHPASS, upper case (`sshpass: command not found`
+# stays); a camel case's short `Pass` (`smtpPass`).
+_LAST_PART += (
     r"|(?-i:P(?:ASS(?<=(?<![A-Za-z0-9])SSHPASS)(?![A-Za-z])|ass(?<=[a-z0-9]Pass)(?![a-z])))"
 )
 #: The end of a name's part: no letter, digit or joiner of another part after it.
@@ -192,18 +227,9 @@ _SECTION_CHILD = (
     r"(?:(?:__|[:._-])[A-Za-z0-9]{1,64}+){0,6}?"
     rf"(?:__|[:._-])(?!(?:{SECTION_META}){_PART_END})[A-Za-z0-9]{{1,64}}+{_PART_END}"
 )
-#: A secret's name in another language (`FOREIGN_GROUPS`), each group behind its first letter
-#: as a case-sensitive class, which the engine tests without entering the group.
-_FOREIGN_WORD = (
-    "(?:"
-    + "|".join(f"(?-i:[{first}{first.upper()}])(?:{rest})" for first, rest in FOREIGN_GROUPS)
-    + ")"
-)
-
-
-#: The letters beyond ASCII that IGNORECASE matches to an ASCII letter of a name: long s,
-#: dotted and dotless I, the Kelvin sign (`scrub._FOLD_ODD`).
-_FOLDS_TO_ASCII = r"\u017f\u0130\u0131\u212a"
+#: A secret's word (`_SECRET_WORD`) or its name in another language (`FOREIGN_GROUPS`): one
+#: group per first letter, so that a word's start costs a test of its letter per group.
+_WORD = _by_first_letter(*_SECRET_WORDS, *(f"{first}(?:{rest})" for first, rest in FOREIGN_GROUPS))
 
 
 def _first_letters(letters: str, beyond_ascii: str = "") -> str:
@@ -215,13 +241,14 @@ def _first_letters(letters: str, beyond_ascii: str = "") -> str:
 
 _SECRET_NAME = (
     # One class of every name's first letter first: the engine skips a position that starts
-    # no name without entering the alternatives. A name in another language (passwort,
-    # contraseña, пароль, 密码) is tried after the English ones, at the start of a word.
-    # (Every letter that folds to one of these is beyond ASCII, in the class's range.)
+    # no name without entering the alternatives (every letter that folds to one of these is
+    # beyond ASCII, in the class's range). At a word's start: a section's child, or a word
+    # (`_WORD`: a name in another language, passwort, contraseña, пароль, 密码, after the
+    # English ones of its first letter); else a word that counts only after another part.
     _first_letters("pstaerilmfcxdkwhjgo", r"\u0080-\U0010ffff")
     + rf"(?:(?:{_START}|(?-i:(?<=[a-z0-9])(?=[A-Z])))(?<![0-9]{{12}}:)"
-    rf"(?:{_first_letters('pstaerilmfcxdo', _FOLDS_TO_ASCII)}(?:{_SECTION_CHILD}|{_SECRET_WORD})"
-    rf"|{_FOREIGN_WORD})|{_first_letters('pacdstk', _FOLDS_TO_ASCII)}(?:{_LAST_PART}))"
+    rf"(?:{_first_letters('scpta', _ODD_FOLDS)}{_SECTION_CHILD}|{_WORD})"
+    rf"|{_first_letters('pacdstk', _ODD_FOLDS)}(?:{_LAST_PART}))"
     # What may follow the word without changing what it names: a key's kind, a value's, an
     # index, a digest or a version (X-Hub-Signature-256, password_2, token_v2), an encoding
     # (DB_PASSWORD_B64, token_base64, password_plain).
