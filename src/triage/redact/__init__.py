@@ -131,8 +131,12 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
                                     field/value, JSON Patch's path/value, Sentry's tags; raw
                                     or inside a JSON string);
                                     a [name, value] pair's as text ([["X-Api-Key", "…"]],
-                                    raw or inside a JSON string; Python's [('Cookie', '…')]);
+                                    raw or inside a JSON string; Python's [('Cookie', '…')],
+                                    PHP's define( 'DB_PASSWORD', '…' ));
                                     Dockerfile's ENV DD_API_KEY <value>;
+                                  - a .pgpass line's password (host:port:db:user:pw, to the
+                                    line's end; raw or inside a JSON string), a .netrc
+                                    password in quotes whole;
                                   - the value after a name like password, secret, token, api_key
                                     (DB_PASSWORD=…, PGPASSWORD=…, REDIS_PASS=…, GITHUB_PAT=…,
                                     NGROK_AUTHTOKEN=…, DD_APP_KEY=…, LAUNCHDARKLY_SDK_KEY=…,
@@ -198,7 +202,18 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
                                     ConnectionStrings:Default), csrftoken, session_key,
                                     passcode; auth, credentials and dsn only as the last
                                     word of a longer name (X-Sentry-Auth, basicAuth,
-                                    client_credentials, SENTRY_DSN);
+                                    client_credentials, SENTRY_DSN); glued to what it is
+                                    for (dbpass, ROOTPWD, userpw, apitoken, identitytoken,
+                                    clientsecret; camel case's smtpPass); otp, pin (a value
+                                    of a code's shape only: pin: 0-3 stays), recovery and
+                                    backup codes, auth_code, security_code, an MFA seed
+                                    (totp_seed), a seed phrase, session_id, sessid, a last
+                                    part salt (NONCE_SALT), WordPress's NONCE_KEY and
+                                    LOGGED_IN_KEY. In code, a type (token: str, password:
+                                    Optional[str] = None; a typed literal's value goes), a
+                                    comparison (password == ''), another variable or a call
+                                    (password=args.password, token = get_token()) and a
+                                    condition's line below it (if token:) stay;
                                   - a secret told in words ("the password is …", "password for
                                     admin is …", ENV DB_PASSWORD …, requirepass …; a token's or
                                     a key's only when random-looking);
@@ -247,7 +262,9 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
                                   a name whose secret word only qualifies its last word
                                   (token_count, cookie_consent, password_reset_enabled)
     [REDACTED:password-hash]      password hashes ($apr1$, crypt $1$/$5$/$6$/$y$, bcrypt,
-                                  argon2), in full; a Redis ACL user's #<sha256> and !<sha256>
+                                  argon2; htpasswd's and LDAP's {SHA}/{SSHA}…, Django's
+                                  pbkdf2_sha256$…), in full; a Redis ACL user's #<sha256> and
+                                  !<sha256>
     [REDACTED:email]              e-mail addresses (not a URL's user and host,
                                   http://user@host.example.com/, nor a git remote's git@host:)
     [REDACTED:card-number]        payment card numbers (15 or 16 digits, grouped or not, with a
