@@ -1,9 +1,11 @@
 """What GitHub answers is trusted only as far as it must be: every value of an answer that
 triage stores or shows (an issue's or a comment's `html_url`, a moved issue's new location, a
 number, a login) is checked for the shape it must have, against the loopback GitHub stub
-answering hostile values. A URL that is not the issue's on the web host that belongs to
-GITHUB_API_URL is rebuilt from owner, repository and number there, with one log line that
-never holds the value; a number or login of the wrong shape is a `bad_response`."""
+answering hostile values. Where GitHub shows issues is known (GITHUB_WEB_URL, or an API URL
+of GitHub's shape): a URL that is not the issue's there is rebuilt from owner, repository and
+number there, with one log line that never holds the value. Behind a proxy it is not known: a
+URL of the issue's shape is kept on its own host, one of another shape rebuilt on the API's.
+A number or login of the wrong shape is a `bad_response`."""
 
 from __future__ import annotations
 
@@ -15,12 +17,12 @@ import pytest
 from factories import alert, view
 from github_stub import GitHubServer
 from test_github_later_life import LaterLifeGitHub
-from triage.errors import SinkUnavailableError
+from triage.errors import ConfigError, SinkUnavailableError
 from triage.models import EffectKind, Priority, Ticket
-from triage.settings import Settings
+from triage.settings import Settings, load_settings
 from triage.sinks.base import Effect, Target
 from triage.sinks.github import GitHubSink, IssueRef
-from triage.sinks.github.refs import WebOrigin
+from triage.sinks.github.refs import WebOrigin, trusted_url
 
 TOKEN = "t-bot"
 REPO = "acme/ops"
@@ -39,6 +41,7 @@ HOSTILE_URLS: dict[str, Callable[[str, str], Any]] = {
     "huge-number": lambda base, path: base + path.rsplit("/", 1)[0] + "/" + "9" * 5000,
     "other-number": lambda base, path: base + path.rsplit("/", 1)[0] + "/77",
     "not-text": lambda base, path: 5,
+    "encoded-host": lambda base, path: f"https://gith%75b.com{path}",
 }
 
 
@@ -86,7 +89,16 @@ def github() -> Iterator[HostileGitHub]:
 
 
 def settings(github: GitHubServer, **more: Any) -> Settings:
+    """The stub as GitHub and as where its issues are shown (GITHUB_WEB_URL), so every part of
+    an answered URL is checked against a known origin."""
+    more.setdefault("github_web_url", github.url)
     return Settings(github_api_url=github.url, github_repository=REPO, github_token=TOKEN, **more)
+
+
+def behind_a_proxy(github: GitHubServer) -> GitHubSink:
+    """A sink whose GITHUB_API_URL is the stub as a proxy in front of GitHub is: no GitHub
+    shape, no GITHUB_WEB_URL, so where issues are shown cannot be known."""
+    return GitHubSink(settings(github, github_web_url=None))
 
 
 @pytest.fixture
@@ -106,7 +118,16 @@ def shown_nowhere(value: Any, logs: list[MutableMapping[str, Any]], *refs: str |
     """The hostile parts of `value` are in no log line and no reference."""
     if not isinstance(value, str):
         return
-    for part in ("evil.example", "javascript", "next=", "99999", "https://127", ":1/", "/77"):
+    for part in (
+        "evil.example",
+        "javascript",
+        "next=",
+        "99999",
+        "https://127",
+        ":1/",
+        "/77",
+        "%75",
+    ):
         if part in value:
             assert part not in repr(logs)
             assert all(part not in (ref or "") for ref in refs)
@@ -294,23 +315,35 @@ def test_a_reference_out_of_githubs_ranges_names_nothing(ref: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("api_url", "origin"),
+    ("api_url", "web_url", "origin", "fixed"),
     [
-        ("https://api.github.com", "https://github.com"),
-        ("https://api.github.com/", "https://github.com"),
-        ("https://ghe.example/api/v3", "https://ghe.example"),
-        ("https://api.acme.ghe.com", "https://acme.ghe.com"),
-        ("https://GHE.example:8443/api/v3", "https://ghe.example:8443"),
-        ("http://127.0.0.1:4010", "http://127.0.0.1:4010"),
-        ("http://[::1]:4010", "http://[::1]:4010"),
-        ("https://api.github.com:443", "https://github.com"),
+        ("https://api.github.com", None, "https://github.com", True),
+        ("https://api.github.com/", None, "https://github.com", True),
+        ("https://ghe.example/api/v3", None, "https://ghe.example", True),
+        ("https://ghe.example/api/v3/", None, "https://ghe.example", True),
+        ("https://api.acme.ghe.com", None, "https://acme.ghe.com", True),
+        ("https://GHE.example:8443/api/v3", None, "https://ghe.example:8443", True),
+        ("https://api.github.com:443", None, "https://github.com", True),
+        ("https://ghproxy.corp", None, "https://ghproxy.corp", False),
+        ("https://api.proxy.corp", None, "https://api.proxy.corp", False),
+        ("https://ghproxy.corp/github", None, "https://ghproxy.corp", False),
+        ("http://127.0.0.1:4010", None, "http://127.0.0.1:4010", False),
+        ("http://[::1]:4010", None, "http://[::1]:4010", False),
+        ("https://ghproxy.corp", "https://github.com", "https://github.com", True),
+        ("https://ghproxy.corp", "https://GHE.example:443/", "https://ghe.example", True),
+        ("https://api.github.com", "http://127.0.0.1:4010", "http://127.0.0.1:4010", True),
     ],
 )
-def test_the_web_origin_belongs_to_the_api_url(api_url: str, origin: str) -> None:
-    """Issues are shown on the web host that belongs to GITHUB_API_URL: github.com for
-    api.github.com, an Enterprise Server's own host for its /api/v3, any other API's own
-    host (a loopback stand-in on http keeps its scheme and port)."""
-    assert WebOrigin.of(api_url).url(IssueRef("acme/ops", 12)) == f"{origin}/acme/ops/issues/12"
+def test_the_web_origin_is_github_web_url_else_read_from_a_github_shaped_api_url(
+    api_url: str, web_url: str | None, origin: str, fixed: bool
+) -> None:
+    """Issues are shown on GITHUB_WEB_URL when it is set; else on the web host of an API URL
+    of GitHub's shape (github.com for api.github.com, acme.ghe.com for api.acme.ghe.com, an
+    Enterprise Server's own host for its /api/v3), known; any other API URL (a proxy, a
+    stand-in) leaves it unknown, its own origin only where a wrong answer is rebuilt."""
+    shown = WebOrigin.of(api_url, web_url)
+    assert shown.url(IssueRef("acme/ops", 12)) == f"{origin}/acme/ops/issues/12"
+    assert shown.fixed is fixed
 
 
 @pytest.mark.parametrize(
@@ -329,3 +362,214 @@ def test_a_stored_reference_is_shown_on_the_web_host(stored: str, shown: str | N
     """A reference kept before answers' URLs were checked is shown as the URL of what it
     names on the web host of GITHUB_API_URL, or not at all when it names nothing."""
     assert WebOrigin.of("https://api.github.com").rebuild(stored) == shown
+
+
+@pytest.mark.parametrize(
+    ("stored", "shown"),
+    [
+        ("https://github.com/acme/ops/issues/12", "https://github.com/acme/ops/issues/12"),
+        ("HTTPS://GitHub.com:443/acme/ops/issues/12", "https://github.com/acme/ops/issues/12"),
+        ("https://x@github.com/acme/ops/issues/12", "https://ghproxy.corp/acme/ops/issues/12"),
+        ("https://github.com/acme/ops/issues/12?x=1", "https://ghproxy.corp/acme/ops/issues/12"),
+        ("javascript:alert(1)", None),
+    ],
+)
+def test_behind_a_proxy_a_stored_reference_is_shown_on_its_own_host_if_well_formed(
+    stored: str, shown: str | None
+) -> None:
+    """Behind a proxy (GITHUB_API_URL of no GitHub shape, no GITHUB_WEB_URL) a stored
+    reference of an issue's shape is shown on its own host, canonically; one with user info or
+    a query on the API URL's own host."""
+    assert WebOrigin.of("https://ghproxy.corp").rebuild(stored) == shown
+
+
+@pytest.mark.parametrize(
+    ("answered", "kept", "why"),
+    [
+        ("https://github.com/acme/ops/issues/7#issuecomment-99", "https://github.com", None),
+        ("https://github.com:443/ACME/Ops/pull/7#issuecomment-99", "https://github.com", None),
+        (
+            "http://ghe.example:8080/acme/ops/issues/7#issuecomment-99",
+            "http://ghe.example:8080",
+            None,
+        ),
+        ("https://github.com/acme/ops/issues/7#issuecomment-98", "https://ghproxy.corp", "number"),
+        ("https://github.com/acme/ops/issues/7", "https://ghproxy.corp", "number"),
+        (
+            "https://github.com/acme/web/issues/7#issuecomment-99",
+            "https://ghproxy.corp",
+            "repository",
+        ),
+        ("ftp://github.com/acme/ops/issues/7#issuecomment-99", "https://ghproxy.corp", "scheme"),
+        ("https://git hub.com/acme/ops/issues/7#issuecomment-99", "https://ghproxy.corp", "host"),
+        ("https://github.com:0/acme/ops/issues/7#issuecomment-99", "https://ghproxy.corp", "host"),
+    ],
+)
+def test_behind_a_proxy_a_comment_url_is_kept_on_its_host_only_in_the_comments_shape(
+    logs: list[MutableMapping[str, Any]], answered: str, kept: str, why: str | None
+) -> None:
+    """Behind a proxy a digest entry's answered URL is kept on its own host only when it is
+    the comment's (scheme, host, repository, number and fragment); otherwise it is rebuilt on
+    the API URL's own host with one warning naming the part."""
+    comment = IssueRef("acme/ops", 7, comment_id=99)
+    url = trusted_url(answered, comment, WebOrigin.of("https://ghproxy.corp"))
+    assert url == f"{kept}/acme/ops/issues/7#issuecomment-99"
+    assert [line["why"] for line in rebuilt(logs)] == ([why] if why else [])
+
+
+def test_a_default_port_in_an_answer_is_no_difference() -> None:
+    """`https://github.com:443/…` is github.com's URL: no part of it differs."""
+    origin = WebOrigin.of("https://api.github.com")
+    assert origin.fault("https://github.com:443/acme/ops/issues/12", IssueRef(REPO, 12)) is None
+
+
+@pytest.mark.parametrize(
+    ("answered", "kept"),
+    [
+        ("https://github.com/acme/ops/issues/1", "https://github.com/acme/ops/issues/1"),
+        ("https://GitHub.com:443/ACME/ops/pull/1", "https://github.com/acme/ops/issues/1"),
+        ("http://[::1]:80/acme/ops/issues/1", "http://[::1]/acme/ops/issues/1"),
+    ],
+    ids=["github", "spelled-otherwise", "ipv6"],
+)
+async def test_behind_a_proxy_githubs_answered_url_is_kept_without_a_warning(
+    github: HostileGitHub, logs: list[MutableMapping[str, Any]], answered: str, kept: str
+) -> None:
+    """With a proxy as GITHUB_API_URL (no GitHub shape, no GITHUB_WEB_URL) the answered
+    `https://github.com/…` URL of the issue is kept on its host (canonically: lower case, no
+    default port, the issue's path) with no warning, and later effects still reach the issue."""
+    github.spell = lambda base, path: answered
+    sink = behind_a_proxy(github)
+    try:
+        ref = (await sink.apply(effect(EffectKind.OPEN, None, "fp:1"))).ref
+        closed = await sink.apply(effect(EffectKind.CLOSE, ref, "fp:2"))
+    finally:
+        await sink.aclose()
+    assert (ref, rebuilt(logs)) == (kept, [])
+    assert closed.ref is None
+    [issue] = github.issues()
+    assert issue["state"] == "closed"
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    ["userinfo", "query", "script", "zero-padded", "other-number", "not-text", "encoded-host"],
+)
+async def test_behind_a_proxy_an_answered_url_off_the_issues_shape_is_rebuilt_on_the_api_host(
+    github: HostileGitHub, logs: list[MutableMapping[str, Any]], spelling: str
+) -> None:
+    """Behind a proxy an answered URL with user info, a query, another scheme, path or number,
+    a host no DNS name spells, or none at all is not kept: the reference is rebuilt on the API
+    URL's own host, with one warning that names the part, never the value."""
+    github.spell = HOSTILE_URLS[spelling]
+    sink = behind_a_proxy(github)
+    try:
+        ref = (await sink.apply(effect(EffectKind.OPEN, None, "fp:1"))).ref
+    finally:
+        await sink.aclose()
+    assert ref == f"{github.url}/{REPO}/issues/1"
+    [line] = rebuilt(logs)
+    assert line["why"] in ("host", "scheme", "path", "number", "missing")
+    shown_nowhere(HOSTILE_URLS[spelling](github.url, f"/{REPO}/issues/1"), logs, ref)
+
+
+async def test_github_web_url_is_where_every_reference_is_kept(
+    github: HostileGitHub, logs: list[MutableMapping[str, Any]]
+) -> None:
+    """GITHUB_WEB_URL names where issues are shown, whatever the API URL: an answer already
+    there is kept with no warning, one elsewhere (the stub's own, on http) is rebuilt there
+    with one warning."""
+    sink = GitHubSink(settings(github, github_web_url="https://GHE.example:443/"))
+    try:
+        first = (await sink.apply(effect(EffectKind.OPEN, None, "fp:1", n=1))).ref
+        github.spell = lambda base, path: f"https://ghe.example{path}"
+        second = (await sink.apply(effect(EffectKind.OPEN, None, "fp:2", n=2))).ref
+    finally:
+        await sink.aclose()
+    assert (first, second) == (
+        f"https://ghe.example/{REPO}/issues/1",
+        f"https://ghe.example/{REPO}/issues/2",
+    )
+    assert [line["why"] for line in rebuilt(logs)] == ["scheme"]
+
+
+async def test_an_alerts_link_to_an_issue_on_github_web_url_references_nothing(
+    github: HostileGitHub,
+) -> None:
+    """Behind a proxy, the Enterprise server GITHUB_WEB_URL names is where issues are shown:
+    an alert's link to one of its issues is written as inert text, so it puts no "mentioned
+    this" line in that issue's timeline."""
+    linked = alert("backup-1").model_copy(
+        update={"runbook_url": "https://ghe.example/victim/repo/issues/1"}
+    )
+    sink = GitHubSink(settings(github, github_web_url="https://ghe.example"))
+    try:
+        await sink.apply(
+            Effect(
+                EffectKind.OPEN,
+                linked.fingerprint,
+                view(linked),
+                TICKET,
+                None,
+                1,
+                1,
+                False,
+                "fp:1",
+                Target(),
+            )
+        )
+    finally:
+        await sink.aclose()
+    [issue] = github.issues()
+    assert "- runbook: https:&#8203;//ghe.example/victim/repo/issues/1" in issue["body"]
+    assert "(<https://ghe.example/" not in issue["body"]
+
+
+@pytest.mark.parametrize(
+    ("value", "says"),
+    [
+        ("https://bot:s3cr3t@github.com", "user and password"),
+        ("https://s3cr3t@github.com", "user and password"),
+        ("https://github.com/acme", "no path"),
+        ("https://github.com?s3cr3t=1", "no path"),
+        ("https://github.com#s3cr3t", "no path"),
+        ("ftp://github.com", "http:// or https://"),
+        ("github.com", "http:// or https://"),
+        ("https://", "http:// or https://"),
+        ("https://github.com:99999", "port"),
+        ("https://git hub.com", "http:// or https://"),
+    ],
+)
+def test_a_github_web_url_that_is_no_origin_stops_start_up(
+    monkeypatch: pytest.MonkeyPatch, value: str, says: str
+) -> None:
+    """GITHUB_WEB_URL must be an http(s) origin (scheme, host, port): user info, a path, a
+    query, a fragment, another scheme or a bad port stop start-up in one line that names the
+    variable and quotes none of the value."""
+    monkeypatch.setenv("GITHUB_WEB_URL", value)
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    message = str(caught.value)
+    assert message.startswith("GITHUB_WEB_URL: ") and says in message and "\n" not in message
+    assert "s3cr3t" not in message and "acme" not in message
+
+
+@pytest.mark.parametrize(
+    ("value", "origin"),
+    [
+        ("https://github.com", "https://github.com"),
+        ("https://ghe.example:8443/", "https://ghe.example:8443"),
+        ("http://127.0.0.1:4010", "http://127.0.0.1:4010"),
+        ("'https://GHE.example' ", "https://ghe.example"),
+    ],
+)
+def test_a_github_web_url_is_read_as_the_origin_issues_are_shown_on(
+    monkeypatch: pytest.MonkeyPatch, value: str, origin: str
+) -> None:
+    """An origin, with a trailing slash, quotes or upper case as people write it, is accepted
+    and is where issues are shown behind a proxy."""
+    monkeypatch.setenv("GITHUB_API_URL", "https://ghproxy.corp")
+    monkeypatch.setenv("GITHUB_WEB_URL", value)
+    loaded = load_settings()
+    shown = WebOrigin.of(loaded.github_api_url, loaded.github_web_url)
+    assert shown.url(IssueRef(REPO, 12)) == f"{origin}/{REPO}/issues/12"

@@ -199,6 +199,9 @@ class Settings(BaseSettings):
     github_repository: str | None = Field(None, validation_alias=_env("GITHUB_REPOSITORY"))
     github_token: SecretStr | None = Field(None, validation_alias=_env("GITHUB_TOKEN"))
     github_api_url: str = Field("https://api.github.com", validation_alias=_env("GITHUB_API_URL"))
+    #: Where people open the issues, an origin (`https://ghe.example`); every reference kept is
+    #: built there. Unset, it is read from GITHUB_API_URL, unless that is a proxy (`refs.py`).
+    github_web_url: str | None = Field(None, validation_alias=_env("GITHUB_WEB_URL"))
     #: A GitHub App instead of a token: its id, private key (PEM text or a file) and installation.
     github_app_id: str | None = Field(None, validation_alias=_env("GITHUB_APP_ID"))
     github_app_private_key: SecretStr | None = Field(
@@ -399,6 +402,14 @@ class Settings(BaseSettings):
                 "must not carry a user and password (user:password@): its requests send "
                 "their own credentials, and the HTTP client refuses both"
             )
+        return value
+
+    @field_validator("github_web_url")
+    @classmethod
+    def _web_origin(cls, value: str | None) -> str | None:
+        problem = None if value is None else web_origin_problem(value)
+        if problem is not None:
+            raise ValueError(problem)
         return value
 
     @field_validator("store_url")
@@ -609,6 +620,29 @@ def _queue_region(url: str | None) -> str | None:
 
 #: What TRIAGE_STORE_URL must be, said by every refusal of it.
 _STORE_FORMS = "must be sqlite:///PATH or dynamodb://TABLE"
+
+
+#: A web host as a link shows it: a DNS name or an IPv4 address, or an IPv6 one (in brackets
+#: in the URL, without them here).
+_WEB_HOST = re.compile(r"[A-Za-z0-9_.-]{1,253}|[0-9A-Fa-f:.]{2,45}")
+
+
+def web_origin_problem(value: str) -> str | None:
+    """Why `value` is no origin GitHub's issues can be shown on (`scheme://host[:port]`, an
+    optional `/`), or None. References are built on it as `…/owner/name/issues/12`, and a
+    link people click carries no credentials. The value is never repeated."""
+    parts = urlsplit(value) if _HTTP_URL.fullmatch(value) else None
+    if parts is None or not _WEB_HOST.fullmatch(parts.hostname or ""):
+        return "must be an http:// or https:// origin with a host"
+    if parts.username is not None or parts.password is not None:
+        return "must not carry a user and password: people open these links"
+    if parts.path not in ("", "/") or "?" in value or "#" in value:
+        return "must be an origin only (scheme://host[:port]), with no path or query"
+    try:
+        port = parts.port
+    except ValueError:
+        port = 0
+    return "has a port that is no number from 1 to 65535" if port == 0 else None
 
 
 def store_url(value: str) -> str:

@@ -59,7 +59,7 @@ class StormDigest:
         self._lookup = lookup
         self._budgets = budgets
         self._wall_clock = wall_clock
-        self._origin = WebOrigin.of(settings.github_api_url)
+        self._origin = WebOrigin.of(settings.github_api_url, settings.github_web_url)
         self._locks: dict[str, asyncio.Lock] = {}
         self._digests: dict[str, int] = {}  # repository → open digest issue number
 

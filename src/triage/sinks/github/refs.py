@@ -8,8 +8,10 @@ answers is trusted only as far as it must be:
 
 - owner and repository must be names GitHub allows (`OWNER`, `NAME`), numbers positive and
   within GitHub's range (`MAX_NUMBER`, `MAX_ID`): anything else names nothing;
-- the URL kept is always rebuilt from repository and number on the web host that belongs to
-  GITHUB_API_URL (`WebOrigin`); when the answer's own `html_url` is not that URL (another host,
+- the URL kept is rebuilt from repository and number (`WebOrigin`). Where issues are shown is
+  known from GITHUB_WEB_URL, or from an API URL of GitHub's shape: the URL is always built
+  there. Behind a proxy it is not known: an answered `html_url` of the issue's shape is kept on
+  its own scheme, host and port. When the answer differs from what is kept (another host,
   scheme or port, userinfo, a query, another repository or number) one
   `github.answer_url_rebuilt` warning says which part differed, never the value;
 - a create's or a look-up's issue is the one of the repository asked: an answer cannot steer
@@ -20,7 +22,7 @@ answers is trusted only as far as it must be:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import SplitResult, urlsplit
 
@@ -91,33 +93,65 @@ def issue_key(ref: IssueRef) -> tuple[str, int]:
     return ref.repository.lower(), ref.number
 
 
+#: API hosts whose web host is theirs without `api.`: github.com, GHE.com's `acme.ghe.com`.
+_GITHUB_API_HOST = re.compile(r"api\.(?:github\.com|[a-z0-9-]+\.ghe\.com)")
+#: A host an answered URL may be kept on: a DNS name or an IP address (never `%`-encoded,
+#: spaced or marked up).
+_HOST = re.compile(r"[a-z0-9_.-]{1,253}|[0-9a-f:.]{2,45}")
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def github_shaped(api_url: str) -> bool:
+    """Whether `api_url` is GitHub's own API (api.github.com, `api.<x>.ghe.com`) or an
+    Enterprise Server's (`…/api/v3`): its web host can be read from it (`web_host`)."""
+    parts = urlsplit(api_url)
+    path = parts.path.rstrip("/").lower()
+    if path:
+        return path.endswith("/api/v3")
+    return bool(_GITHUB_API_HOST.fullmatch((parts.hostname or "").lower()))
+
+
 @dataclass(frozen=True, slots=True)
 class WebOrigin:
-    """Where GitHub shows issues for GITHUB_API_URL: `https://github.com` for api.github.com,
-    an Enterprise Server's own host for its `/api/v3`, any other API URL's own host (and port).
-    Its scheme is https, unless the API URL itself is http (a loopback stand-in)."""
+    """Where GitHub shows issues: GITHUB_WEB_URL when set; else `https://github.com` for
+    api.github.com, `acme.ghe.com` for `api.acme.ghe.com`, an Enterprise Server's own host for
+    its `/api/v3` (https, unless the API URL itself is http). Those are `fixed`: every URL kept
+    is built there. Any other API URL (a proxy in front of GitHub, a stand-in) says nothing of
+    where issues are shown: its own origin is not fixed, where only answers that are no issue
+    URL are rebuilt."""
 
     scheme: str
     host: str
     port: int | None
+    fixed: bool = True
 
     @classmethod
-    def of(cls, api_url: str) -> WebOrigin:
-        parts = urlsplit(api_url)
+    def of(cls, api_url: str, web_url: str | None = None) -> WebOrigin:
+        if web_url is not None:
+            return cls.at(web_url)
+        if github_shaped(api_url):
+            return replace(cls.at(api_url), host=web_host(api_url))
+        return replace(cls.at(api_url), fixed=False)
+
+    @classmethod
+    def at(cls, url: str) -> WebOrigin:
+        """The origin of `url`: its scheme (http, else https), host and port (none when it is
+        the scheme's default)."""
+        parts = urlsplit(url)
         scheme = "http" if parts.scheme.lower() == "http" else "https"
         try:
             port = parts.port
         except ValueError:  # the API's own calls fail on it first
             port = None
-        default = {"http": 80, "https": 443}[scheme]
-        return cls(scheme, web_host(api_url), None if port == default else port)
+        default = _DEFAULT_PORTS[scheme]
+        return cls(scheme, (parts.hostname or "").lower(), None if port == default else port)
 
     def rebuild(self, stored: str) -> str | None:
-        """A reference kept earlier, as shown now: the URL of what it names on this origin,
-        or None when it names nothing (for whoever shows references kept before answers'
-        URLs were checked)."""
+        """A reference kept earlier, as shown now: the URL of what it names, kept as
+        `trusted_url` keeps an answer (without its warning), or None when it names nothing
+        (for whoever shows references kept before answers' URLs were checked)."""
         ref = IssueRef.parse(stored)
-        return None if ref is None else self.url(ref)
+        return None if ref is None else self.kept(stored, ref)[0]
 
     def url(self, ref: IssueRef) -> str:
         """The URL of the issue (or the comment) `ref` names, on this origin."""
@@ -126,10 +160,18 @@ class WebOrigin:
         fragment = f"#issuecomment-{ref.comment_id}" if ref.comment_id is not None else ""
         return f"{self.scheme}://{netloc}/{ref.repository}/issues/{ref.number}{fragment}"
 
+    def kept(self, url: Any, ref: IssueRef) -> tuple[str, str | None]:
+        """The URL kept for the issue (or comment) `ref` names when `url` was answered for
+        it, and which part of `url` differs from it (`fault`), or None."""
+        why = self.fault(url, ref)
+        where = self if why is not None or self.fixed else WebOrigin.at(url)
+        return where.url(ref), why
+
     def fault(self, url: Any, ref: IssueRef) -> str | None:
         """Which part of an answered `url` is not that of the issue (or comment) `ref` names
-        on this origin: "missing", "scheme", "host", "path", "repository", "number"; None
-        when it is (owner and name read without regard to case, a pull request's path too)."""
+        on this origin (when not fixed: on any origin of http(s) and a plain host): "missing",
+        "scheme", "host", "path", "repository", "number"; None when it is (owner and name read
+        without regard to case, a pull request's path too, a default port or none alike)."""
         if not isinstance(url, str):
             return "missing"
         try:
@@ -137,13 +179,22 @@ class WebOrigin:
             port = parts.port
         except ValueError:
             return "host"
-        if parts.scheme.lower() != self.scheme:
+        scheme = parts.scheme.lower()
+        if scheme != self.scheme and (self.fixed or scheme not in _DEFAULT_PORTS):
             return "scheme"
         if parts.username is not None or parts.password is not None:
             return "host"
-        if (parts.hostname or "") != self.host or port != self.port:
+        host = parts.hostname or ""
+        if port == 0 or not _HOST.fullmatch(host):
+            return "host"
+        if self.fixed and (host, port) not in ((self.host, self.port), (self.host, _default(self))):
             return "host"
         return _path_fault(parts, ref)
+
+
+def _default(origin: WebOrigin) -> int | None:
+    """The port written out of `origin` when it has none: its scheme's default."""
+    return _DEFAULT_PORTS[origin.scheme] if origin.port is None else origin.port
 
 
 def _path_fault(parts: SplitResult, ref: IssueRef) -> str | None:
@@ -159,9 +210,10 @@ def _path_fault(parts: SplitResult, ref: IssueRef) -> str | None:
 
 
 def trusted_url(answered: Any, ref: IssueRef, origin: WebOrigin) -> str:
-    """The URL kept for the issue (or comment) `ref` names: always `origin.url(ref)`; one
+    """The URL kept for the issue (or comment) `ref` names (`WebOrigin.kept`): on `origin`
+    when it is fixed, else on the answer's own origin if the answer is the issue's URL; one
     warning when GitHub's answer spelled it otherwise (which part, never the value)."""
-    why = origin.fault(answered, ref)
+    url, why = origin.kept(answered, ref)
     if why is not None:
         log.warning(
             "github.answer_url_rebuilt",
@@ -169,9 +221,9 @@ def trusted_url(answered: Any, ref: IssueRef, origin: WebOrigin) -> str:
             repository=ref.repository,
             issue=ref.number,
             action="rebuilt",
-            hint="check GITHUB_API_URL and any proxy in front of GitHub",
+            hint="check GITHUB_WEB_URL, GITHUB_API_URL and any proxy in front of GitHub",
         )
-    return origin.url(ref)
+    return url
 
 
 def issue_number(answer: Any) -> int:

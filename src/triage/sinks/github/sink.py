@@ -126,10 +126,13 @@ class GitHubSink:
         self.metrics = metrics if metrics is not None else Metrics()
         self._clock = clock
         self._wall_clock = wall_clock
+        #: Where GitHub shows issues: every URL kept is rebuilt there, or behind a proxy kept
+        #: where GitHub answered it (`refs.py`).
+        self._origin = WebOrigin.of(settings.github_api_url, settings.github_web_url)
         #: The host issues are shown on, whose issues a body's links must not reference.
-        self._web_host = text.web_host(settings.github_api_url)
-        #: Where GitHub shows issues: every URL kept is rebuilt there (`refs.py`).
-        self._origin = WebOrigin.of(settings.github_api_url)
+        self._web_host = (
+            self._origin.host if settings.github_web_url else text.web_host(settings.github_api_url)
+        )
         #: Issues whose comments GitHub refused as locked: (repository, number), lower case.
         self._locked = Refusals(clock)
         #: Repositories GitHub refused a write to as archived (read-only), lower case.
