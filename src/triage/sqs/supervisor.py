@@ -38,10 +38,8 @@ import random
 import signal
 import threading
 import time
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Awaitable
 from datetime import UTC, datetime
-from typing import Any
 
 import structlog
 
@@ -55,79 +53,28 @@ from triage.errors import (
     TransientError,
     TriageError,
 )
-from triage.health import Health
 from triage.incidents.lifecycle import Action, Outcome
-from triage.metrics import Metrics
 from triage.pipeline import alert_fields
 from triage.sinks.guard import BREAKER_OPEN
-from triage.sqs.acker import Acker
-from triage.sqs.inbox import MAX_BATCH, MAX_VISIBILITY_S, TRACEPARENT_ATTRIBUTE, Inbox, Message
-from triage.tracing import NO_SPANS, Tracing
+from triage.sqs.base import Handler, Helper, Progress, Stats, SupervisorBase, SupervisorConfig
+from triage.sqs.inbox import MAX_BATCH, MAX_VISIBILITY_S, TRACEPARENT_ATTRIBUTE, Message
+
+#: Other modules import these from here, wherever they are defined.
+__all__ = [
+    "DaemonCrashed",
+    "Handler",
+    "Helper",
+    "Progress",
+    "Stats",
+    "Supervisor",
+    "SupervisorConfig",
+]
 
 log = structlog.get_logger(__name__)
-
-#: Called by a handler each time it finishes a part of the message (one alert of a group).
-Progress = Callable[[], None]
-Handler = Callable[[Message, Progress], Awaitable[list[Outcome]]]
-#: A helper: a name and the coroutine function that runs it until cancelled.
-Helper = tuple[str, Callable[[], Coroutine[Any, Any, None]]]
 
 
 class DaemonCrashed(Exception):
     """Raised by `serve()` after a clean shutdown when a helper task crashed."""
-
-
-@dataclass(frozen=True, slots=True)
-class SupervisorConfig:
-    concurrency: int = 16
-    max_messages: int = MAX_BATCH
-    wait_s: int = 20
-    shutdown_grace_s: float = 25.0
-    #: After the grace, cancelling the rest (their store claims released) and making their
-    #: messages visible again take this long at most, whatever the store and SQS do.
-    cancel_deadline_s: float = 3.0
-    retry_base_s: float = 2.0
-    retry_max_s: float = 300.0
-    #: Messages are received hidden for this long and extended by the heartbeat while worked on.
-    visibility_timeout_s: int = 60
-    #: A message whose work makes no progress for this long is cancelled and retried later.
-    message_timeout_s: float = 120.0
-    #: A held message is released (spending a receive) rather than held past this.
-    max_hold_s: float = 3600.0
-    #: Exit once the queue is empty and nothing is in flight.
-    drain: bool = False
-    #: Never ack or release during the run: each message is held (extended by the heartbeat)
-    #: after one pass, so it is neither reprocessed nor pushed towards the DLQ, and released
-    #: at shutdown.
-    dry_run: bool = False
-
-
-@dataclass(slots=True)
-class _Failure:
-    reason: str
-    error: str
-
-
-@dataclass(slots=True)
-class Stats:
-    """What happened to messages, for the shutdown counters line and the demo's report."""
-
-    received: int = 0
-    acked: int = 0
-    retried: int = 0
-    rejected: int = 0
-    held: int = 0
-    released_on_shutdown: int = 0
-    #: Handled, but SQS did not confirm the delete: it comes back and is handled again (a
-    #: repeat), so nothing is lost, but it is neither acked nor failed.
-    delete_failed: int = 0
-    #: Last failure per message id (bounded), so a report can say why a message left.
-    failures: dict[str, _Failure] = field(default_factory=dict)
-
-    def remember(self, message_id: str, reason: str, error: str) -> None:
-        if len(self.failures) >= 10_000:
-            self.failures.pop(next(iter(self.failures)))
-        self.failures[message_id] = _Failure(reason, error)
 
 
 #: Why intake pauses, as `intake.paused` says it.
@@ -135,93 +82,16 @@ _HELD = "a message is held: a service or budget said wait, or the store failed"
 _BREAKER = "a sink's breaker is open or it is rate-limited"
 
 
-class Supervisor:
+class Supervisor(SupervisorBase):
     #: How often intake is re-checked while paused by backpressure.
     PAUSE_POLL_S = 0.5
     #: Most receives in flight at once while draining a backlog into many free slots.
     MAX_PARALLEL_RECEIVES = 8
-    #: How long a held message waits when the service named no time.
-    DEFAULT_HOLD_S = 1.0
     #: The longest wait of a message the store failed (from DEFAULT_HOLD_S, doubling).
     STORE_HOLD_MAX_S = 30.0
     #: How often the store is pinged while no message is held for it (and how long a ping
     #: may take before the store counts as unavailable).
     STORE_PROBE_S = 5.0
-
-    def __init__(
-        self,
-        config: SupervisorConfig,
-        inbox: Inbox,
-        handler: Handler,
-        metrics: Metrics,
-        *,
-        should_exit: asyncio.Event | None = None,
-        health: Health | None = None,
-        intake_limit: Callable[[], int | None] | None = None,
-        helpers: Sequence[Helper] = (),
-        tracing: Tracing = NO_SPANS,
-        store_probe: Callable[[], Awaitable[None]] | None = None,
-    ) -> None:
-        self.config = config
-        #: One span per message (and its trace id on every log line of it).
-        self.tracing = tracing
-        self.inbox = inbox
-        self.handler = handler
-        self.metrics = metrics
-        self.stats = Stats()
-        self.health = health or Health()
-        #: Set by a signal, by --drain, by a crashed helper, or by an embedding program (the
-        #: demo) to stop.
-        self.should_exit = should_exit or asyncio.Event()
-        #: Set by a second signal: skip what is left of the grace.
-        self.force_exit = asyncio.Event()
-        #: Every message we hold, from receive until its delete is confirmed (or it is released).
-        self._in_flight: dict[asyncio.Task[None], Message] = {}
-        #: Their deliveries (receipt handles): the same delivery twice in one answer is started
-        #: once. (Another delivery of a message in hand is started: the store makes it wait.)
-        self._deliveries_in_flight: set[str] = set()
-        #: The part of those still being processed: these fill the worker slots. A processed
-        #: message waiting for its batched delete has given its slot back.
-        self._working: set[asyncio.Task[None]] = set()
-        #: Messages still being worked on, with when their visibility was last extended.
-        self._leases: dict[str, tuple[Message, float]] = {}
-        #: --dry-run: messages already handled once, held until shutdown.
-        self._dry_held: dict[str, Message] = {}
-        self._slot_free = asyncio.Event()
-        #: Short polls out while a backlog drains, each with the slots it asked for.
-        self._polls: dict[asyncio.Future[list[Message]], int] = {}
-        #: After a failed receive, no new one before this (time.monotonic()).
-        self._receive_after = 0.0
-        self._acker = Acker(inbox)
-        #: Backpressure from the sinks: how many messages may be in flight (None: no limit).
-        self._intake_limit = intake_limit
-        #: A held message pauses intake until then (time.monotonic()).
-        self._hold_until = 0.0
-        self._paused: str | None = None
-        #: Why the last receive failed, while receives fail (its warning said it once).
-        self._receive_error: str | None = None
-        #: Messages held now, per reason: the first says why, the rest at debug.
-        self._holding: dict[str, int] = {}
-        #: Since when (time.monotonic()) the store fails, while it does.
-        self._store_down_since: float | None = None
-        #: A cheap call that raises while the store is down (`Store.ping`).
-        self._store_probe = store_probe
-        #: The last ping failed: no message's success marks the store up until one answers.
-        self._ping_failed = False
-        #: Deliveries the store failed that are still trying (held or trying again): while
-        #: any is, they are the probe, and no other success marks the store up.
-        self._waiting_on_store: set[str] = set()
-        self._helper_specs = (
-            ("heartbeat", self._heartbeat),
-            ("acker", self._acker.run),
-            *((("store_probe", self._probe_store),) if store_probe else ()),
-            *helpers,
-        )
-        self._helpers: dict[asyncio.Task[None], str] = {}
-        self._crashed: list[str] = []
-        self._signals: list[signal.Signals] = []
-        metrics.gauge("MessagesInFlight", lambda: len(self._in_flight))
-        metrics.gauge("OldestMessageAge", self._oldest_age_s, unit="Seconds")
 
     # --- Lifecycle -------------------------------------------------------------------------
 
@@ -229,7 +99,7 @@ class Supervisor:
         """Run until a signal (or --drain) says stop; return after a clean shutdown, or raise
         DaemonCrashed after it if a helper crashed."""
         self._install_signal_handlers()
-        for name, run in self._helper_specs:
+        for name, run in self._helper_specs():
             task = asyncio.create_task(run(), name=name)
             self._helpers[task] = name
             task.add_done_callback(self._helper_done)
@@ -246,6 +116,16 @@ class Supervisor:
             log.info("daemon.stopped", **self._counters())
         if self._crashed:
             raise DaemonCrashed(f"{', '.join(self._crashed)} crashed; see daemon.helper_crashed")
+
+    def _helper_specs(self) -> tuple[Helper, ...]:
+        """The helpers `serve()` starts, in order: ours (the heartbeat, the acker, and the
+        store's probe when there is one), then the caller's."""
+        return (
+            ("heartbeat", self._heartbeat),
+            ("acker", self._acker.run),
+            *((("store_probe", self._probe_store),) if self._store_probe else ()),
+            *self._caller_helpers,
+        )
 
     def _counters(self) -> dict[str, int]:
         """The stats, then every counter: summed over its dimensions, and per `sink`."""
@@ -265,14 +145,6 @@ class Supervisor:
                 key = f"{name}.{sink}"
                 counters[key] = counters.get(key, 0) + int(value)
         return counters
-
-    def _oldest_age_s(self) -> float:
-        """Age of the oldest message held (received, not yet deleted or released): what this
-        process sees of the queue's oldest message, since SQS itself has no such attribute."""
-        sent = [m.sent_at for m in self._in_flight.values() if m.sent_at is not None]
-        if not sent:
-            return 0.0
-        return max(0.0, (datetime.now(UTC) - min(sent)).total_seconds())
 
     def _install_signal_handlers(self) -> None:
         if threading.current_thread() is not threading.main_thread():
@@ -519,10 +391,6 @@ class Supervisor:
         receive.cancel()
         await asyncio.gather(receive, return_exceptions=True)
         return None
-
-    async def _sleep_unless_exit(self, delay_s: float) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self.should_exit.wait(), timeout=delay_s)
 
     async def _queue_empty(self) -> bool:
         try:

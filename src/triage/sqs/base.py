@@ -1,0 +1,177 @@
+"""What every part of the `Supervisor` shares: its configuration, its counters (`Stats`), the
+types of its handler and helpers, and the state a running daemon keeps (the messages in hand,
+the worker slots, the pause of intake, the store's readiness), all made in one constructor.
+
+Apart from `supervisor` so that the parts split out of it build on one base class, each adding
+the methods of one seam: `store_watch` (is the store answering), `holding` (a failed message
+held or released for a retry), `working` (the bounded pool: a message from start to ack, and
+the heartbeat), `receiving` (intake). `supervisor` keeps the lifecycle: serve, signals,
+helpers and the two-stage shutdown.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from triage.health import Health
+from triage.incidents.lifecycle import Outcome
+from triage.metrics import Metrics
+from triage.sqs.acker import Acker
+from triage.sqs.inbox import MAX_BATCH, Inbox, Message
+from triage.tracing import NO_SPANS, Tracing
+
+#: Called by a handler each time it finishes a part of the message (one alert of a group).
+Progress = Callable[[], None]
+Handler = Callable[[Message, Progress], Awaitable[list[Outcome]]]
+#: A helper: a name and the coroutine function that runs it until cancelled.
+Helper = tuple[str, Callable[[], Coroutine[Any, Any, None]]]
+
+
+@dataclass(frozen=True, slots=True)
+class SupervisorConfig:
+    concurrency: int = 16
+    max_messages: int = MAX_BATCH
+    wait_s: int = 20
+    shutdown_grace_s: float = 25.0
+    #: After the grace, cancelling the rest (their store claims released) and making their
+    #: messages visible again take this long at most, whatever the store and SQS do.
+    cancel_deadline_s: float = 3.0
+    retry_base_s: float = 2.0
+    retry_max_s: float = 300.0
+    #: Messages are received hidden for this long and extended by the heartbeat while worked on.
+    visibility_timeout_s: int = 60
+    #: A message whose work makes no progress for this long is cancelled and retried later.
+    message_timeout_s: float = 120.0
+    #: A held message is released (spending a receive) rather than held past this.
+    max_hold_s: float = 3600.0
+    #: Exit once the queue is empty and nothing is in flight.
+    drain: bool = False
+    #: Never ack or release during the run: each message is held (extended by the heartbeat)
+    #: after one pass, so it is neither reprocessed nor pushed towards the DLQ, and released
+    #: at shutdown.
+    dry_run: bool = False
+
+
+@dataclass(slots=True)
+class _Failure:
+    reason: str
+    error: str
+
+
+@dataclass(slots=True)
+class Stats:
+    """What happened to messages, for the shutdown counters line and the demo's report."""
+
+    received: int = 0
+    acked: int = 0
+    retried: int = 0
+    rejected: int = 0
+    held: int = 0
+    released_on_shutdown: int = 0
+    #: Handled, but SQS did not confirm the delete: it comes back and is handled again (a
+    #: repeat), so nothing is lost, but it is neither acked nor failed.
+    delete_failed: int = 0
+    #: Last failure per message id (bounded), so a report can say why a message left.
+    failures: dict[str, _Failure] = field(default_factory=dict)
+
+    def remember(self, message_id: str, reason: str, error: str) -> None:
+        if len(self.failures) >= 10_000:
+            self.failures.pop(next(iter(self.failures)))
+        self.failures[message_id] = _Failure(reason, error)
+
+
+class SupervisorBase:
+    """The state every part of the daemon reads and changes, set once here, and the wait they
+    all share (a sleep that a stop ends)."""
+
+    #: How long a held message waits when the service named no time.
+    DEFAULT_HOLD_S = 1.0
+
+    def __init__(
+        self,
+        config: SupervisorConfig,
+        inbox: Inbox,
+        handler: Handler,
+        metrics: Metrics,
+        *,
+        should_exit: asyncio.Event | None = None,
+        health: Health | None = None,
+        intake_limit: Callable[[], int | None] | None = None,
+        helpers: Sequence[Helper] = (),
+        tracing: Tracing = NO_SPANS,
+        store_probe: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
+        self.config = config
+        #: One span per message (and its trace id on every log line of it).
+        self.tracing = tracing
+        self.inbox = inbox
+        self.handler = handler
+        self.metrics = metrics
+        self.stats = Stats()
+        self.health = health or Health()
+        #: Set by a signal, by --drain, by a crashed helper, or by an embedding program (the
+        #: demo) to stop.
+        self.should_exit = should_exit or asyncio.Event()
+        #: Set by a second signal: skip what is left of the grace.
+        self.force_exit = asyncio.Event()
+        #: Every message we hold, from receive until its delete is confirmed (or it is released).
+        self._in_flight: dict[asyncio.Task[None], Message] = {}
+        #: Their deliveries (receipt handles): the same delivery twice in one answer is started
+        #: once. (Another delivery of a message in hand is started: the store makes it wait.)
+        self._deliveries_in_flight: set[str] = set()
+        #: The part of those still being processed: these fill the worker slots. A processed
+        #: message waiting for its batched delete has given its slot back.
+        self._working: set[asyncio.Task[None]] = set()
+        #: Messages still being worked on, with when their visibility was last extended.
+        self._leases: dict[str, tuple[Message, float]] = {}
+        #: --dry-run: messages already handled once, held until shutdown.
+        self._dry_held: dict[str, Message] = {}
+        self._slot_free = asyncio.Event()
+        #: Short polls out while a backlog drains, each with the slots it asked for.
+        self._polls: dict[asyncio.Future[list[Message]], int] = {}
+        #: After a failed receive, no new one before this (time.monotonic()).
+        self._receive_after = 0.0
+        self._acker = Acker(inbox)
+        #: Backpressure from the sinks: how many messages may be in flight (None: no limit).
+        self._intake_limit = intake_limit
+        #: A held message pauses intake until then (time.monotonic()).
+        self._hold_until = 0.0
+        self._paused: str | None = None
+        #: Why the last receive failed, while receives fail (its warning said it once).
+        self._receive_error: str | None = None
+        #: Messages held now, per reason: the first says why, the rest at debug.
+        self._holding: dict[str, int] = {}
+        #: Since when (time.monotonic()) the store fails, while it does.
+        self._store_down_since: float | None = None
+        #: A cheap call that raises while the store is down (`Store.ping`).
+        self._store_probe = store_probe
+        #: The last ping failed: no message's success marks the store up until one answers.
+        self._ping_failed = False
+        #: Deliveries the store failed that are still trying (held or trying again): while
+        #: any is, they are the probe, and no other success marks the store up.
+        self._waiting_on_store: set[str] = set()
+        #: The caller's helpers (watchdog, metric flushers): `serve()` starts them after ours.
+        self._caller_helpers = tuple(helpers)
+        self._helpers: dict[asyncio.Task[None], str] = {}
+        self._crashed: list[str] = []
+        self._signals: list[signal.Signals] = []
+        metrics.gauge("MessagesInFlight", lambda: len(self._in_flight))
+        metrics.gauge("OldestMessageAge", self._oldest_age_s, unit="Seconds")
+
+    def _oldest_age_s(self) -> float:
+        """Age of the oldest message held (received, not yet deleted or released): what this
+        process sees of the queue's oldest message, since SQS itself has no such attribute."""
+        sent = [m.sent_at for m in self._in_flight.values() if m.sent_at is not None]
+        if not sent:
+            return 0.0
+        return max(0.0, (datetime.now(UTC) - min(sent)).total_seconds())
+
+    async def _sleep_unless_exit(self, delay_s: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.should_exit.wait(), timeout=delay_s)
