@@ -127,6 +127,7 @@ class WebOrigin:
 
     @classmethod
     def of(cls, api_url: str, web_url: str | None = None) -> WebOrigin:
+        """The origin for GITHUB_API_URL and GITHUB_WEB_URL (None when unset)."""
         if web_url is not None:
             return cls.at(web_url)
         if github_shaped(api_url):
@@ -193,7 +194,7 @@ class WebOrigin:
 
 
 def _default(origin: WebOrigin) -> int | None:
-    """The port written out of `origin` when it has none: its scheme's default."""
+    """The port `origin` is reached on: its own, else its scheme's default."""
     return _DEFAULT_PORTS[origin.scheme] if origin.port is None else origin.port
 
 
