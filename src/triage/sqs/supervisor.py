@@ -56,8 +56,9 @@ from triage.errors import (
 from triage.incidents.lifecycle import Action, Outcome
 from triage.pipeline import alert_fields
 from triage.sinks.guard import BREAKER_OPEN
-from triage.sqs.base import Handler, Helper, Progress, Stats, SupervisorBase, SupervisorConfig
+from triage.sqs.base import Handler, Helper, Progress, Stats, SupervisorConfig
 from triage.sqs.inbox import MAX_BATCH, MAX_VISIBILITY_S, TRACEPARENT_ATTRIBUTE, Message
+from triage.sqs.store_watch import StoreWatch
 
 #: Other modules import these from here, wherever they are defined.
 __all__ = [
@@ -82,16 +83,11 @@ _HELD = "a message is held: a service or budget said wait, or the store failed"
 _BREAKER = "a sink's breaker is open or it is rate-limited"
 
 
-class Supervisor(SupervisorBase):
+class Supervisor(StoreWatch):
     #: How often intake is re-checked while paused by backpressure.
     PAUSE_POLL_S = 0.5
     #: Most receives in flight at once while draining a backlog into many free slots.
     MAX_PARALLEL_RECEIVES = 8
-    #: The longest wait of a message the store failed (from DEFAULT_HOLD_S, doubling).
-    STORE_HOLD_MAX_S = 30.0
-    #: How often the store is pinged while no message is held for it (and how long a ping
-    #: may take before the store counts as unavailable).
-    STORE_PROBE_S = 5.0
 
     # --- Lifecycle -------------------------------------------------------------------------
 
@@ -527,79 +523,6 @@ class Supervisor(SupervisorBase):
                 self._store_up()
                 return outcomes
             return None
-
-    def _store_down(self, exc: StoreUnavailableError, failures: int) -> float:
-        """The store failed this message for the `failures`-th time in a row: mark it down,
-        and return how long the message waits before it tries again (doubling from
-        DEFAULT_HOLD_S to STORE_HOLD_MAX_S, at least what the store asked)."""
-        self._mark_store_down(exc)
-        wait_s = min(self.STORE_HOLD_MAX_S, self.DEFAULT_HOLD_S * 2.0 ** min(failures - 1, 16))
-        return max(wait_s, exc.retry_after_s or 0.0)
-
-    def _mark_store_down(self, exc: StoreUnavailableError) -> None:
-        """A message or a ping found the store failing: say so once per outage (and in
-        readiness); the detail follows the latest failure."""
-        self.health.set("store", False, str(exc))
-        if self._store_down_since is None:
-            self._store_down_since = time.monotonic()
-            # The outage's one line: the messages it holds say so at info (`message.held`).
-            log.warning("store.unavailable", error=str(exc), **alert_fields(exc))
-
-    def _store_answers(self) -> bool:
-        """Whether a success may mark the store up: nothing says otherwise, neither a message
-        the store failed that is still trying (it will say) nor a last ping that failed. So
-        one message through while others wait for the store, or while pings fail, never flips
-        readiness."""
-        return not self._waiting_on_store and not self._ping_failed
-
-    def _store_up(self) -> None:
-        """A message or a ping went through and nothing says otherwise: if the store was
-        marked down, it is back."""
-        if self._store_down_since is not None and self._store_answers():
-            down_s = time.monotonic() - self._store_down_since
-            self._store_down_since = None
-            self.health.set("store", True)
-            log.info("store.recovered", down_s=round(down_s, 1))
-
-    async def _probe_store(self) -> None:
-        """Ping the store at start (one unreachable then is not ready, traffic or not) and
-        every STORE_PROBE_S after, so that `/readyz` follows the store with no traffic at all:
-        a store that goes away is marked down within two STORE_PROBE_S (the wait and the
-        ping's own deadline), and one back after its held messages were released is found
-        back. While a message the store failed is still trying, it is the probe instead (a
-        ping may pass where a message's own write fails: one hot record's key range throttled,
-        a SQLite lock taken just after the ping)."""
-        while True:
-            if not self._waiting_on_store:
-                await self._probe_once()
-            await asyncio.sleep(self.STORE_PROBE_S)
-
-    async def _probe_once(self) -> None:
-        """One ping: a failure marks the store down, an answer marks it up unless a message
-        the store failed while the ping was out says otherwise."""
-        try:
-            await self._ping_store()
-        except StoreUnavailableError as exc:
-            self._ping_failed = True
-            self._mark_store_down(exc)
-        except Exception as exc:  # not the store's known faults: the messages will tell
-            log.debug("store.probe_failed", error=str(exc))
-        else:
-            self._ping_failed = False
-            self._store_up()
-
-    async def _ping_store(self) -> None:
-        """The probe, answered within STORE_PROBE_S or the store is unavailable: a store that
-        takes the connection and never answers would keep the probe (and readiness) waiting
-        for the client's own timeouts and retries, minutes with DynamoDB's."""
-        assert self._store_probe is not None
-        try:
-            async with asyncio.timeout(self.STORE_PROBE_S):
-                await self._store_probe()
-        except TimeoutError:
-            raise StoreUnavailableError(
-                f"the store did not answer a ping within {self.STORE_PROBE_S:g} s"
-            ) from None
 
     async def _attempt(self, message: Message) -> list[Outcome]:
         """One pass of the handler. Its timeout restarts whenever the handler reports progress,
