@@ -34,8 +34,9 @@ issue's later comments, and every write to the repository, are skipped without a
 (one `sink.skipped` info line each; an issue read as unlocked is asked at once), then asked
 again, as either can be undone.
 
-The reference is the issue's URL, rebuilt on GITHUB_API_URL's web host from the repository and
-number (`refs.py`: an answer's `html_url` is trusted only as far as it must be); later effects
+The reference is the issue's URL, rebuilt from the repository and number where issues are shown
+(`GITHUB_WEB_URL`, else read from GITHUB_API_URL; behind a proxy GitHub's own well-formed URL)
+(`refs.py`: an answer's `html_url` is trusted only as far as it must be); later effects
 parse owner/repo/number from it. An issue a person closed (closed_by is not triage itself) is
 neither commented on nor reopened within `TRIAGE_GITHUB_HAND_CLOSED_HOLD_S` of the close: the
 effect is skipped with `github.hand_closed`.
