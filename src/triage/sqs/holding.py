@@ -1,0 +1,156 @@
+"""What becomes of a message that must wait or failed: *held* (kept invisible by the
+heartbeat while intake pauses, then tried again, so waiting never spends a receive) or
+*released* for a later receive after its backoff, each with the one line that says why. Also
+the pause of intake that holds cause, and the backoff formula the receive loop shares.
+
+Apart from `working`, which names the failure (by the error tree), so that what follows it
+reads in one place beside the lines it writes.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+
+import structlog
+
+from triage.breaker import opened_by
+from triage.errors import GatheringError, StoreBusyError, StoreUnavailableError, TransientError
+from triage.pipeline import alert_fields
+from triage.sinks.guard import BREAKER_OPEN
+from triage.sqs.base import SupervisorBase
+from triage.sqs.inbox import MAX_VISIBILITY_S, Message
+
+# Logged as the supervisor: its events keep the logger name they had before the split.
+log = structlog.get_logger("triage.sqs.supervisor")
+
+#: Why intake pauses, as `intake.paused` says it.
+_HELD = "a message is held: a service or budget said wait, or the store failed"
+_BREAKER = "a sink's breaker is open or it is rate-limited"
+
+
+class Holding(SupervisorBase):
+    """Holding a message through a wait, releasing it for a retry, and pausing intake."""
+
+    async def _hold(
+        self,
+        message: Message,
+        exc: TransientError,
+        held_since: float,
+        wait_s: float | None,
+        pauses_intake: bool = True,
+    ) -> bool:
+        """Keep `message` (the heartbeat extends it) for `wait_s` (None: DEFAULT_HOLD_S),
+        pausing intake meanwhile unless the wait is this message's alone; True to try it again.
+        Past `max_hold_s`, or when the daemon stops, it is released for that wait instead
+        (False)."""
+        wait_s = max(wait_s if wait_s is not None else self.DEFAULT_HOLD_S, 0.05)
+        until = time.monotonic() + wait_s
+        if until - held_since > self.config.max_hold_s:
+            # An outage that says itself (`store.unavailable`, `breaker.opened`) would add a
+            # warning per message it held this long; its release is info, with `held_s`.
+            quiet = not _held_is_news(exc)
+            held_s = round(time.monotonic() - held_since, 1)
+            await self._retry_later(
+                message, exc.reason, str(exc), wait_s, exc, held_s=held_s if quiet else None
+            )
+            return False
+        if pauses_intake:
+            self._hold_until = max(self._hold_until, until)
+            self._note_pause(_HELD)
+        self.stats.held += 1
+        self.metrics.incr("MessagesHeld", reason=exc.reason)
+        # In a storm every message is held for the same cause: the first held says why, the
+        # others (while it is still held) at debug.
+        holding = self._holding.get(exc.reason, 0)
+        emit = log.debug if holding else log.warning if _held_is_news(exc) else log.info
+        emit(
+            "message.held",
+            reason=exc.reason,
+            error=str(exc),
+            retry_in_s=round(wait_s, 2),
+            **alert_fields(exc),
+        )
+        self._holding[exc.reason] = holding + 1
+        try:
+            await self._sleep_unless_exit(wait_s)
+        finally:
+            self._holding[exc.reason] -= 1
+            if not self._holding[exc.reason]:
+                del self._holding[exc.reason]
+        if self.should_exit.is_set():
+            # Hidden for what is left of the wait, so no replica runs into it again at once.
+            left_s = max(0.0, until - time.monotonic())
+            await self.inbox.change_visibility([message], math.ceil(left_s))
+            self.stats.released_on_shutdown += 1
+            log.info("message.released", reason="shutdown while held", hidden_s=math.ceil(left_s))
+            return False
+        return True
+
+    async def _retry_later(
+        self,
+        message: Message,
+        reason: str,
+        error: str,
+        retry_after_s: float | None,
+        exc: BaseException,
+        *,
+        held_s: float | None = None,
+    ) -> None:
+        """Release `message` for a later receive, after its backoff (or what the service
+        asked), with the one line that says why: `message.retry`, or for a bug (`reason`
+        "bug") `message.crashed` with the traceback. When the failure is the one that opened
+        a breaker, `breaker.opened` is the line at warning and `message.retry` is info; so is
+        a message released after `held_s` of an outage whose own line said it."""
+        delay = _backoff(message.receive_count, self.config.retry_base_s, self.config.retry_max_s)
+        if retry_after_s is not None:
+            # The service said when to come back; SQS cannot hide a message for longer than 12 h.
+            delay = min(max(delay, retry_after_s), MAX_VISIBILITY_S)
+        self.stats.retried += 1
+        self.stats.remember(message.id, reason, error)
+        self.metrics.incr("MessagesFailed", reason=reason)
+        fields = {
+            "reason": reason,
+            "error": error,
+            "receive_count": message.receive_count,
+            "retry_in_s": math.ceil(delay),
+            **alert_fields(exc),
+        }
+        opened = opened_by(exc)
+        if reason == "bug":
+            log.error("message.crashed", exc_info=exc, **fields)
+        elif opened is not None:
+            log.info("message.retry", breaker=opened, **fields)
+        elif held_s is not None:
+            log.info("message.retry", held_s=held_s, **fields)
+        else:
+            log.warning("message.retry", **fields)
+        # Rounded up: a message must not come back before the time it was told to wait.
+        await self.inbox.change_visibility([message], math.ceil(delay))
+
+    def _note_pause(self, reason: str | None) -> None:
+        if (reason is None) != (self._paused is None):
+            if reason is not None:
+                # A state, not a failure: the held message (`message.held`) or the opened
+                # breaker (`breaker.opened`) said why at warning.
+                log.info("intake.paused", reason=reason)
+            else:
+                log.info("intake.resumed")
+        self._paused = reason
+
+
+def _held_is_news(exc: TransientError) -> bool:
+    """Whether the first `message.held` of a reason is the line that says why (at warning):
+    a service said wait. Not when the wait is the daemon's own work (a group gathering its
+    members, another worker's effect), nor an outage that its own line says once: the
+    store's (`store.unavailable`) or a sink's whose breaker is open (`breaker.opened`)."""
+    if isinstance(exc, GatheringError | StoreBusyError | StoreUnavailableError):
+        return False
+    return exc.reason != BREAKER_OPEN
+
+
+def _backoff(attempt: int, base_s: float, max_s: float) -> float:
+    """Exponential backoff with jitter: between half and all of base * 2**(attempt-1), capped."""
+    ceiling = min(max_s, base_s * 2 ** max(0, min(attempt - 1, 30)))
+    return random.uniform(ceiling / 2, ceiling)
