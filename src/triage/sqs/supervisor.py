@@ -37,23 +37,16 @@ import signal
 import threading
 import time
 from collections.abc import Awaitable
-from datetime import UTC, datetime
 
 import structlog
 
 from triage.errors import (
-    BackpressureError,
-    PermanentError,
-    StoreUnavailableError,
     TransientError,
-    TriageError,
 )
-from triage.incidents.lifecycle import Action, Outcome
-from triage.pipeline import alert_fields
 from triage.sqs.base import Handler, Helper, Progress, Stats, SupervisorConfig
-from triage.sqs.holding import _BREAKER, _HELD, Holding, _backoff
-from triage.sqs.inbox import MAX_BATCH, TRACEPARENT_ATTRIBUTE, Message
-from triage.sqs.store_watch import StoreWatch
+from triage.sqs.holding import _BREAKER, _HELD, _backoff
+from triage.sqs.inbox import MAX_BATCH, Message
+from triage.sqs.working import Working
 
 #: Other modules import these from here, wherever they are defined.
 __all__ = [
@@ -73,7 +66,7 @@ class DaemonCrashed(Exception):
     """Raised by `serve()` after a clean shutdown when a helper task crashed."""
 
 
-class Supervisor(Holding, StoreWatch):
+class Supervisor(Working):
     #: How often intake is re-checked while paused by backpressure.
     PAUSE_POLL_S = 0.5
     #: Most receives in flight at once while draining a backlog into many free slots.
@@ -378,178 +371,6 @@ class Supervisor(Holding, StoreWatch):
             return depth.visible == 0 and depth.delayed == 0
         return depth.empty
 
-    # --- Working ---------------------------------------------------------------------------
-
-    def _start(self, message: Message) -> None:
-        if message.receipt_handle in self._deliveries_in_flight:
-            # The same delivery twice in one answer: the copy in hand finishes it (and is the
-            # one counted as received, so every received message has one outcome).
-            log.warning("message.duplicate_delivery", message_id=message.id)
-            return
-        self.stats.received += 1
-        if message.sent_at is not None:
-            lag = datetime.now(UTC) - message.sent_at
-            self.metrics.observe("QueueLag", max(0.0, lag.total_seconds() * 1000))
-        task = asyncio.create_task(self._work(message), name=f"message-{message.id}")
-        self._in_flight[task] = message
-        self._deliveries_in_flight.add(message.receipt_handle)
-        self._working.add(task)
-        task.add_done_callback(self._done)
-
-    def _done(self, task: asyncio.Task[None]) -> None:
-        message = self._in_flight.pop(task, None)
-        if message is not None:
-            self._deliveries_in_flight.discard(message.receipt_handle)
-        self._working.discard(task)
-        self._slot_free.set()
-
-    def _processed(self) -> None:
-        """The current message's work is over; only its delete is left: free its slot."""
-        task = asyncio.current_task()
-        if task in self._working:
-            self._working.discard(task)
-            self._slot_free.set()
-
-    async def _work(self, message: Message) -> None:
-        """Process one message and decide its fate; never raises (but for cancellation)."""
-        self._leases[message.receipt_handle] = (message, time.monotonic())
-        attributes = message.attributes
-        with self.tracing.message(
-            message.id, attributes.get(TRACEPARENT_ATTRIBUTE), message.trace_header
-        ):
-            # Logged inside the message's trace, like every other line of it.
-            log.debug(
-                "message.received", message_id=message.id, receive_count=message.receive_count
-            )
-            await self._work_traced(message)
-
-    async def _work_traced(self, message: Message) -> None:
-        if self.config.dry_run:
-            await self._dry_run(message)
-            return
-        # Bound and reset by token: `bound_contextvars` copies the whole context per message.
-        tokens = structlog.contextvars.bind_contextvars(message_id=message.id)
-        try:
-            try:
-                outcomes = await self._until_done(message)
-            finally:
-                # The heartbeat stops before the delete, and never extends a finished message.
-                self._leases.pop(message.receipt_handle, None)
-                self._waiting_on_store.discard(message.receipt_handle)
-            if outcomes is None:
-                return  # released, to be retried or dead-lettered
-            self._processed()
-            if await self._acker.delete(message):
-                self.stats.acked += 1
-                for deleted in message.on_deleted:
-                    deleted()
-                # A message of repeats only changed no ticket: in a storm, one info line each
-                # would be most of the log and a large share of the CPU (DuplicatesSuppressed
-                # counts them; debug shows them).
-                quiet = outcomes and all(o.action is Action.COUNT for o in outcomes)
-                (log.debug if quiet else log.info)("message.acked", **_acked_fields(outcomes))
-            else:
-                # The acker logged why (one line per batch); SQS shows it again once its
-                # visibility ends, and it is handled again as a repeat.
-                self.stats.delete_failed += 1
-                self.metrics.incr("MessagesFailed", reason="delete")
-        finally:
-            structlog.contextvars.reset_contextvars(**tokens)
-
-    async def _until_done(self, message: Message) -> list[Outcome] | None:
-        """Attempt the message, holding it through every "wait"; the outcomes when it is done,
-        None when it was released (for a retry, or to the DLQ)."""
-        held_since: float | None = None
-        store_failures = 0
-        while True:
-            try:
-                outcomes = await self._attempt(message)
-            except TimeoutError as exc:
-                # The handler was cancelled: nothing it would have done afterwards happens.
-                error = f"no progress for {self.config.message_timeout_s:g} s"
-                await self._retry_later(message, "timeout", error, None, exc)
-            except PermanentError as exc:
-                # Visible again at once, so redrive moves it to the DLQ after maxReceiveCount.
-                self.stats.rejected += 1
-                self.stats.remember(message.id, exc.reason, str(exc))
-                self.metrics.incr("MessagesFailed", reason=exc.reason)
-                log.error(
-                    "message.rejected",
-                    reason=exc.reason,
-                    error=str(exc),
-                    receive_count=message.receive_count,
-                    **alert_fields(exc),
-                )
-                await self.inbox.change_visibility([message], 0)
-            except BackpressureError as exc:
-                held_since = held_since if held_since is not None else time.monotonic()
-                wait_s = exc.retry_after_s if exc.retry_after_s is not None else None
-                if await self._hold(message, exc, held_since, wait_s, exc.pauses_intake):
-                    continue
-            except StoreUnavailableError as exc:
-                held_since = held_since if held_since is not None else time.monotonic()
-                store_failures += 1
-                self._waiting_on_store.add(message.receipt_handle)
-                if await self._hold(
-                    message, exc, held_since, self._store_down(exc, store_failures)
-                ):
-                    continue
-            except TransientError as exc:
-                await self._retry_later(message, exc.reason, str(exc), exc.retry_after_s, exc)
-            except Exception as exc:  # a bug: retried like a transient failure, but loud
-                await self._retry_later(message, "bug", repr(exc), None, exc)
-            else:
-                self._waiting_on_store.discard(message.receipt_handle)
-                self._store_up()
-                return outcomes
-            return None
-
-    async def _attempt(self, message: Message) -> list[Outcome]:
-        """One pass of the handler. Its timeout restarts whenever the handler reports progress,
-        so a large group that keeps moving is never cut off, while a stuck one is."""
-        timeout_s = self.config.message_timeout_s
-        loop = asyncio.get_running_loop()
-        async with asyncio.timeout(timeout_s) as deadline:
-
-            def progress() -> None:
-                deadline.reschedule(loop.time() + timeout_s)
-
-            return await self.handler(message, progress)
-
-    async def _dry_run(self, message: Message) -> None:
-        with structlog.contextvars.bound_contextvars(message_id=message.id):
-            try:
-                async with asyncio.timeout(self.config.message_timeout_s):
-                    await self.handler(message, _ignore_progress)
-            except Exception as exc:  # reported, never acted on: this is a dry run
-                if isinstance(exc, TriageError):
-                    reason = exc.reason
-                else:
-                    reason = "timeout" if isinstance(exc, TimeoutError) else "bug"
-                self.stats.remember(message.id, reason, str(exc))
-                log.warning("message.dry_run_failed", reason=reason, error=str(exc))
-        # Held, still extended by the heartbeat, until shutdown releases it unchanged.
-        self._dry_held[message.id] = message
-
-    async def _heartbeat(self) -> None:
-        """Extend messages still being worked on before their visibility runs out, in batches."""
-        timeout_s = self.config.visibility_timeout_s
-        # A message is extended at most half its timeout after the last extension (a quarter
-        # between looks, a quarter of age to be due), so a busy loop or a slow SQS call still
-        # has half the timeout of slack before the message would reappear.
-        every_s = timeout_s / 4
-        while True:
-            await asyncio.sleep(max(0.2, every_s))
-            now = time.monotonic()
-            due = [m for m, extended in self._leases.values() if now - extended >= every_s]
-            due = [m for m in due if m.receipt_handle in self._leases]
-            await self.inbox.change_visibility(due, timeout_s)
-            for message in due:
-                if message.receipt_handle in self._leases:
-                    self._leases[message.receipt_handle] = (message, now)
-            if due:
-                log.debug("heartbeat.extended", count=len(due), timeout_s=timeout_s)
-
     # --- Shutdown --------------------------------------------------------------------------
 
     async def _release_dry_held(self) -> None:
@@ -611,18 +432,3 @@ class Supervisor(Holding, StoreWatch):
                 )
         finally:
             force.cancel()
-
-
-def _ignore_progress() -> None:
-    """Dry runs keep the plain timeout: they do one pass and hold the message."""
-
-
-def _acked_fields(outcomes: list[Outcome]) -> dict[str, object]:
-    """The ack line names the incident(s): `fingerprint` for one alert, `fingerprints` for a
-    group (Grafana, Alertmanager), neither for a message without alerts (SNS confirmation)."""
-    fields: dict[str, object] = {"actions": [str(o.action) for o in outcomes]}
-    if len(outcomes) == 1:
-        fields["fingerprint"] = outcomes[0].fingerprint
-    elif outcomes:
-        fields["fingerprints"] = [o.fingerprint for o in outcomes]
-    return fields
