@@ -1,0 +1,224 @@
+"""Intake: receive only as many messages as there are free worker slots, and none while a held
+message or an open breaker pauses it. An idle queue gets one long poll at a time, a backlog
+short polls in parallel, each answer started as it comes; a failing receive backs off and
+says so once; --drain stops the daemon once the queue is empty.
+
+Apart from `working` so that how many to take, and when, reads in one place: nothing waits
+invisible in a buffer, every message received is one a worker starts at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Awaitable
+
+import structlog
+
+from triage.errors import TransientError
+from triage.sqs.holding import _BREAKER, _HELD, _backoff
+from triage.sqs.inbox import MAX_BATCH, Message
+from triage.sqs.working import Working
+
+# Logged as the supervisor: its events keep the logger name they had before the split.
+log = structlog.get_logger("triage.sqs.supervisor")
+
+
+class Receiving(Working):
+    """The receive loop, and what it asks of the queue."""
+
+    #: How often intake is re-checked while paused by backpressure.
+    PAUSE_POLL_S = 0.5
+    #: Most receives in flight at once while draining a backlog into many free slots.
+    MAX_PARALLEL_RECEIVES = 8
+
+    async def _receive_loop(self) -> None:
+        failures = 0
+        #: Long polls in a row that came back empty at once (not how SQS answers: backed off).
+        early = 0
+        #: The last answer came back full: the queue has a backlog worth several receives.
+        backlog = False
+        batch = min(MAX_BATCH, self.config.max_messages)
+        try:
+            while not self.should_exit.is_set():
+                if any(poll.done() for poll in self._polls):
+                    got, errors, backlog = self._harvest()
+                    if errors:
+                        failures += 1
+                        self._receive_failed(errors[0], failures)
+                    elif got:
+                        failures = self._receive_ok(failures)
+                    elif await self._drained():
+                        break
+                    continue
+                backoff_s = self._receive_after - time.monotonic()
+                if backoff_s > 0:
+                    # After a failed receive: the polls still out are started as they answer.
+                    await self._slot_or_answer(backoff_s)
+                    continue
+                asking = sum(self._polls.values())
+                free = self._free_slots() - asking
+                if free <= 0:
+                    # Receive only what we can start now: nothing waits invisible in a buffer.
+                    await self._slot_or_answer()
+                    continue
+                limit = self._intake_limit() if self._intake_limit else None
+                if limit is not None:
+                    free = min(free, limit - len(self._working) - asking)
+                held_s = self._hold_until - time.monotonic()
+                self._note_pause(_HELD if held_s > 0 else _BREAKER if limit == 0 else None)
+                if held_s > 0 or free <= 0:
+                    # Leave messages in SQS, receive counts intact, until the wait is over (the
+                    # polls still out are started as they answer).
+                    await self._slot_or_answer(min(max(held_s, 0.05), self.PAUSE_POLL_S))
+                    continue
+                if backlog:
+                    # Short polls, each sent as soon as a batch's worth of slots is free and each
+                    # answer started as it comes, while the others are out: a slot never waits
+                    # for a round of receives to end.
+                    if len(self._polls) < self.MAX_PARALLEL_RECEIVES and (
+                        free >= batch or not self._polls
+                    ):
+                        self._poll(min(batch, free))
+                    else:
+                        await self._slot_or_answer()
+                    continue
+                if self._polls:
+                    await self._slot_or_answer()  # the backlog's last polls are still out
+                    continue
+                # An idle queue (or the first look): one poll at a time (SQS bills per call).
+                wait_s = min(self.config.wait_s, 1) if self.config.drain else self.config.wait_s
+                if limit is not None:
+                    wait_s = min(wait_s, 1)  # probing: look at the breakers again soon
+                per_call = min(batch, free)
+                asked_at = time.monotonic()
+                try:
+                    messages = await self._until_exit(
+                        self.inbox.receive(per_call, wait_s, self.config.visibility_timeout_s)
+                    )
+                except TransientError as exc:
+                    failures += 1
+                    self._receive_failed(exc, failures)
+                    continue
+                if messages is None:
+                    break  # stop requested while polling
+                failures = self._receive_ok(failures)
+                backlog = len(messages) >= per_call
+                for message in messages:
+                    self._start(message)
+                if not messages and wait_s == 0:
+                    await self._sleep_unless_exit(0.1)  # short polling: don't spin on empty
+                elif not messages and time.monotonic() - asked_at < wait_s / 2:
+                    # A long poll answered empty at once: not how SQS behaves (a proxy answering
+                    # 200 without messages, an endpoint that ignores the wait). Back off.
+                    early += 1
+                    delay = _backoff(early, 0.1, 5.0)
+                    if early in (1, 10) or early % 100 == 0:
+                        log.warning("receive.empty_at_once", times=early, wait_s=wait_s)
+                    await self._sleep_unless_exit(delay)
+                elif messages or early:
+                    early = 0
+                if not messages and await self._drained():
+                    break
+        finally:
+            # Messages a cancelled poll had already taken reappear after their visibility timeout.
+            for poll in self._polls:
+                poll.cancel()
+            await asyncio.gather(*self._polls, return_exceptions=True)
+            self._polls.clear()
+
+    def _poll(self, size: int) -> None:
+        """Send a short poll for `size` messages; its slots count as taken until it answers."""
+        poll = asyncio.ensure_future(self.inbox.receive(size, 0, self.config.visibility_timeout_s))
+        self._polls[poll] = size
+        poll.add_done_callback(lambda _: self._slot_free.set())
+
+    def _harvest(self) -> tuple[int, list[TransientError], bool]:
+        """Start the messages of the polls that answered: how many came, the polls' transient
+        errors, and whether the backlog goes on (a poll came back full)."""
+        got, errors, full = 0, [], False
+        for poll in [p for p in self._polls if p.done()]:
+            size = self._polls.pop(poll)
+            error = poll.exception()
+            if isinstance(error, TransientError):
+                errors.append(error)
+                continue
+            if error is not None:
+                raise error  # a bug, or cancellation: as an awaited receive would
+            messages = poll.result()
+            got += len(messages)
+            full = full or len(messages) >= size
+            for message in messages:
+                self._start(message)
+        return got, errors, full
+
+    async def _slot_or_answer(self, timeout_s: float | None = None) -> None:
+        """Wait until a worker slot frees, a poll answers, or `timeout_s` has passed."""
+        self._slot_free.clear()
+        if not any(poll.done() for poll in self._polls):
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._slot_free.wait(), timeout_s)
+
+    def _receive_failed(self, exc: TransientError, failures: int) -> None:
+        """Say why, and send no new receive for a backoff that grows with the failures in a
+        row (1 s, doubling, at most 30 s). An outage is one warning: a receive failing again
+        for the same reason is debug, until one succeeds (`receive.recovered`)."""
+        delay = _backoff(failures, 1.0, 30.0)
+        self._receive_after = time.monotonic() + delay
+        self.health.set("queue", False, str(exc))
+        error = str(exc)
+        emit = log.debug if failures > 1 and error == self._receive_error else log.warning
+        self._receive_error = error
+        emit("receive.failed", error=error, failures=failures, retry_in_s=round(delay, 2))
+
+    def _receive_ok(self, failures: int) -> int:
+        """A receive answered: the queue is back, if it was failing (`failures` in a row,
+        said once); the new count of failures in a row, 0."""
+        self.health.set("queue", True)
+        if failures:
+            log.info("receive.recovered", failures=failures)
+            self._receive_error = None
+        return 0
+
+    async def _drained(self) -> bool:
+        """--drain: nothing came, nothing is held or asked for, and the queue is empty. Then
+        the daemon stops."""
+        if not self.config.drain or self._in_flight or self._polls:
+            return False
+        if not await self._queue_empty():
+            return False
+        log.info("daemon.drained")
+        self.should_exit.set()
+        return True
+
+    def _free_slots(self) -> int:
+        """Worker slots free now. Messages waiting for their delete do not take a slot, but at
+        most `concurrency` of them may wait: if SQS deletes fall behind, intake slows with them."""
+        concurrency = self.config.concurrency
+        return min(concurrency - len(self._working), 2 * concurrency - len(self._in_flight))
+
+    async def _until_exit(self, call: Awaitable[list[Message]]) -> list[Message] | None:
+        """Await `call`, or cancel it as soon as shutdown starts (returns None then)."""
+        receive = asyncio.ensure_future(call)
+        stop = asyncio.ensure_future(self.should_exit.wait())
+        try:
+            await asyncio.wait({receive, stop}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stop.cancel()
+        if receive.done():
+            return receive.result()
+        # Messages the cancelled poll had already taken reappear after their visibility timeout.
+        receive.cancel()
+        await asyncio.gather(receive, return_exceptions=True)
+        return None
+
+    async def _queue_empty(self) -> bool:
+        try:
+            depth = await self.inbox.depth()
+        except TransientError as exc:
+            log.warning("drain.depth_failed", error=str(exc))
+            return False
+        if self.config.dry_run:  # what we hold is in flight by design
+            return depth.visible == 0 and depth.delayed == 0
+        return depth.empty
