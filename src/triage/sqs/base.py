@@ -35,6 +35,8 @@ Helper = tuple[str, Callable[[], Coroutine[Any, Any, None]]]
 
 @dataclass(frozen=True, slots=True)
 class SupervisorConfig:
+    """How the daemon runs: its bounds, waits and modes (`app.py` builds it from `Settings`)."""
+
     concurrency: int = 16
     max_messages: int = MAX_BATCH
     wait_s: int = 20
@@ -60,6 +62,8 @@ class SupervisorConfig:
 
 @dataclass(slots=True)
 class _Failure:
+    """Why a message last failed: its error's reason and text."""
+
     reason: str
     error: str
 
