@@ -164,7 +164,7 @@ class SinkUnreachableError(TransientError):
 
 class StoreUnavailableError(TransientError):
     """Raised when the store cannot be read or written (locked, full, corrupt, unreachable,
-    denied). Never the message's fault: the supervisor holds it (`sqs/supervisor.py`)."""
+    denied). Never the message's fault: the supervisor holds it (`sqs/holding.py`)."""
 
     reason = "store_unavailable"
 
