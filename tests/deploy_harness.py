@@ -385,7 +385,8 @@ def main(workdir: Path, stdin: IO[str] = sys.stdin) -> int:
 
 #: What terraform says when the AWS SDK sent a create again after its first answer was lost
 #: (moto's server, starved of CPU by a full suite, answered too late): the first one made the
-#: thing, so the second is refused as a duplicate. Seen once in ~100 runs (a security group).
+#: thing, so the second is refused as a duplicate. Seen once, a security group, in a fresh
+#: clone's full run (2026-12-05); this harness had passed every full run before.
 _LOST_CREATE = ("InvalidGroup.Duplicate", "AlreadyExists", "already exists")
 
 
