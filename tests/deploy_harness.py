@@ -383,9 +383,9 @@ def main(workdir: Path, stdin: IO[str] = sys.stdin) -> int:
     return 0
 
 
-#: What terraform says when the AWS SDK sent a create again after its first answer was lost
-#: (moto's server, starved of CPU by a full suite, answered too late): the first one made the
-#: thing, so the second is refused as a duplicate. Seen once, a security group, in a fresh
+#: What terraform says when the AWS SDK sent a create again (it retries a call whose answer it
+#: did not get, or got as a transient error; why moto's answer went astray under a full suite
+#: is not known) after the first had made the thing: the second is refused as a duplicate. Seen once, a security group, in a fresh
 #: clone's full run (2026-12-05), the first time this session's runs saw it.
 _LOST_CREATE = ("InvalidGroup.Duplicate", "AlreadyExists", "already exists")
 
