@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import ipaddress
 import os
 import secrets
 from collections.abc import Mapping, Sequence
@@ -45,6 +46,7 @@ from triage.sqs.supervisor import Helper, Stats, Supervisor, SupervisorConfig
 from triage.summarise import Summariser, build_summariser, deterministic_summariser
 from triage.summarise.prompt import BYTES_PER_TOKEN
 from triage.tracing import NO_SPANS, Tracing, hold_exporter_headers
+from triage.view import url_origin
 
 log = structlog.get_logger(__name__)
 
@@ -306,7 +308,8 @@ def deployment_warnings(
 ) -> list[tuple[str, str]]:
     """(event, detail) for each setting that works but is most likely wrong where the daemon
     runs: a development default left in place, a store the replicas cannot share, an API
-    token for endpoints that are turned off, or a polling interval under a second."""
+    token for endpoints that are turned off, a polling interval under a second, or GitHub
+    issue links taken from GitHub's answers behind a proxy."""
     found = []
     if "backend" in sinks and "backend_base_url" not in settings.model_fields_set:
         found.append(
@@ -333,7 +336,37 @@ def deployment_warnings(
             )
         )
     found += [("config.short_interval", detail) for detail in short_intervals(settings)]
+    links = github_links_from_answers(settings) if "github" in sinks else None
+    found += [("config.github_links_from_answers", links)] if links else []
     return found
+
+
+def github_links_from_answers(settings: Settings) -> str | None:
+    """What to say when where people open GitHub issues is not known (`WebOrigin` not fixed:
+    GITHUB_API_URL is no GitHub shape, a proxy, and GITHUB_WEB_URL is unset), so each issue's
+    link is kept as GitHub answered it; None when it is known. A loopback API URL is a local
+    stand-in, not a deployment: nothing to say. The URL is shown without user, password or
+    query (`url_origin`)."""
+    from triage.sinks.github.refs import WebOrigin
+
+    origin = WebOrigin.of(settings.github_api_url, settings.github_web_url)
+    if origin.fixed or _loopback(origin.host):
+        return None
+    return (
+        f"GITHUB_API_URL {url_origin(settings.github_api_url)} is not GitHub's own API (a proxy?): "
+        "issue links are taken from GitHub's answers (any host of an issue URL's shape); "
+        "set GITHUB_WEB_URL to where people open issues"
+    )
+
+
+def _loopback(host: str) -> bool:
+    """Whether `host` (lower case, an IPv6 address without brackets) is this machine."""
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 async def check_queue(sqs: Any, queue_url: str) -> bool:

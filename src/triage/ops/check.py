@@ -16,7 +16,7 @@ from typing import Any, TextIO
 import httpx2
 from botocore.exceptions import ClientError
 
-from triage.app import open_configured_store
+from triage.app import github_links_from_answers, open_configured_store
 from triage.aws import AWS_CALL_ERRORS, ONE_SHOT, Aws
 from triage.errors import ConfigError, TriageError
 from triage.ingest_tokens import TokensUnavailable, held_tokens, read_failure, secret_text
@@ -87,6 +87,8 @@ async def run_checks(settings: Settings, out: TextIO | None = None) -> int:
         checks.append(("llm", lambda: _llm(settings, aws)))
     if "github" in used:
         checks.append(("github", lambda: _github(settings)))
+        if github_links_from_answers(settings):
+            checks.append(("github", lambda: _github_links(settings)))
     if "slack" in used:
         checks.append(("slack", lambda: _slack(settings)))
     failed = warned = 0
@@ -210,6 +212,12 @@ async def _github(settings: Settings) -> str:
             "unarchive it or route its incidents elsewhere"
         )
     return reached
+
+
+async def _github_links(settings: Settings) -> str:
+    """Behind a proxy with GITHUB_WEB_URL unset, issue links are kept as GitHub answers them:
+    they work, but may name the proxy's or any other host."""
+    raise _Warning(github_links_from_answers(settings) or "")
 
 
 def _github_repositories(settings: Settings) -> list[str]:
