@@ -30,10 +30,14 @@ _THINKING = re.compile(r"\A\s*<think>.*?</think>", re.DOTALL)
 _FENCED = re.compile(r"```[A-Za-z]*[ \t]*\n(.*?)\n?```", re.DOTALL)
 #: How many `{` a prose answer's object is looked for at: each try parses from there.
 _STARTS = 8
-#: The longest answer searched for its JSON (a ticket is a few KB; a model's output is
-#: capped at a few thousand tokens): a server's 16 MiB answer is parsed once, as it is, not
-#: searched eight times over on the event loop.
-_LENIENT_CHARS = 256 * 1024
+#: The longest answer read at all. A ticket is a few KB and a model's output is capped at a
+#: few thousand tokens, so only a broken or hostile server sends more; reading it is CPU on
+#: the event loop (json and re hold the GIL, so a worker thread would not free the loop),
+#: and this much costs about a millisecond at most. The summariser refuses a longer one
+#: unread (`answer_too_large`).
+MAX_ANSWER_CHARS = 256 * 1024
+#: The longest answer searched for its JSON beyond one parse (eight tries from a `{`).
+_LENIENT_CHARS = MAX_ANSWER_CHARS
 #: The keys of a ticket: an object with none of them is not the answer.
 _CONTRACT_KEYS = frozenset({"title", "priority", "description", "steps"})
 #: A step list written as one string: one step per line, a list marker ("1.", "-") dropped.

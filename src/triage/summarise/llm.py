@@ -324,6 +324,10 @@ class LlmSummariser:
         # before the limit (or the server says `length` of a finished answer): whether it
         # reads as a whole ticket decides.
         cut_off = answer.stop == "length"
+        if len(answer.text) > answers.MAX_ANSWER_CHARS:
+            # No ticket is that long: only a broken or hostile server sends it, and its parse
+            # would hold the event loop (and every other message) for milliseconds per MiB.
+            return self._invalid("answer_too_large")
         if not answer.text.strip():  # a tool call instead of content, or nothing at all
             return self._invalid("truncated" if cut_off else "empty_answer")
         try:
