@@ -32,9 +32,8 @@ from triage.logs import configure_logging
 from triage.metrics import Metrics
 from triage.models import Alert, Priority, Status
 from triage.settings import Settings, load_settings
-from triage.sinks.aio import MAX_BODY_BYTES
 from triage.summarise import FallbackSummariser, build_summariser
-from triage.summarise.bedrock import BedrockChat
+from triage.summarise.bedrock import MAX_ANSWER_BYTES, BedrockChat
 from triage.summarise.llm import LlmSummariser
 
 REGION = "eu-west-1"
@@ -625,7 +624,7 @@ async def fallback_reason(server_url: str, **overrides: Any) -> tuple[Metrics, s
 @pytest.mark.parametrize(
     "reply",
     [
-        answer(200, {"Content-Type": "application/json"}, b" " * (MAX_BODY_BYTES + 1)),
+        answer(200, {"Content-Type": "application/json"}, b" " * (MAX_ANSWER_BYTES + 1)),
         endless(),
     ],
     ids=["over-the-bound", "endless"],
@@ -633,9 +632,10 @@ async def fallback_reason(server_url: str, **overrides: Any) -> tuple[Metrics, s
 async def test_an_answer_over_the_bound_is_not_read_whole(
     task_role: CredentialsEndpoint, reply: Answer
 ) -> None:
-    """A Converse answer of more than 16 MiB, whole or never ending, is read no further than
-    the bound: the call falls back as answer_too_large, counted against the breaker and not
-    retried (a proxy or endpoint that sends that much is broken, or hostile)."""
+    """A Converse answer of more than MAX_ANSWER_BYTES (1 MiB, far more than any ticket),
+    whole or never ending, is read no further than the bound, and botocore never parses it on
+    the event loop: the call falls back as answer_too_large, counted against the breaker and
+    not retried (a proxy or endpoint that sends that much is broken, or hostile)."""
     async with hostile(reply) as server:
         metrics, reason = await fallback_reason(
             server.url, llm_breaker_failures=1, llm_timeout_s=3.0

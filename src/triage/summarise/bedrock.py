@@ -22,9 +22,9 @@ key and session token each request is signed with are held (`triage.redact.hold`
 line can carry them, whatever an endpoint echoes.
 
 An answer is bounded as the OpenAI client's is: in time, whole (TRIAGE_LLM_TIMEOUT_S, however
-slowly its body comes), and in size (`MAX_BODY_BYTES`, read a piece at a time: botocore reads
-an answer whole before it parses, so a broken or hostile endpoint could otherwise fill the
-process's memory). Its bytes are the ones parsed: aiobotocore asks for `identity` and does not
+slowly its body comes), and in size (`MAX_ANSWER_BYTES`, read a piece at a time: botocore reads
+an answer whole before it parses, on the event loop, so a broken or hostile endpoint could
+otherwise fill the process's memory, or hold every other message while its answer is parsed). Its bytes are the ones parsed: aiobotocore asks for `identity` and does not
 decompress, so a gzip bomb is not inflated. A larger answer counts against the breaker.
 """
 
@@ -54,8 +54,9 @@ from triage.aws import Aws, RedirectRefused, SharedTlsSession
 from triage.errors import ModelError
 from triage.redact import hold
 from triage.settings import Settings
-from triage.sinks.aio import MAX_BODY_BYTES, AnswerTooLarge
+from triage.sinks.aio import AnswerTooLarge
 from triage.sinks.http import parse_retry_after
+from triage.summarise.answer import MAX_ANSWER_CHARS
 from triage.summarise.chat import (
     CONTENT_FILTERED,
     MAX_OUTPUT_TOKENS,
@@ -70,6 +71,11 @@ from triage.summarise.chat import (
 )
 
 log = structlog.get_logger(__name__)
+
+#: The largest Converse answer read: room for the longest answer text the summariser reads
+#: (`MAX_ANSWER_CHARS`), each character up to four bytes of UTF-8. botocore parses the body
+#: on the event loop, one JSON parse that holds the GIL, so a larger one is not read at all.
+MAX_ANSWER_BYTES = 4 * MAX_ANSWER_CHARS
 
 #: Converse errors worth another attempt, and the fallback reason each one counts as.
 _BUSY = {
@@ -118,7 +124,7 @@ _UNPARSABLE = (
 
 class _BoundedAnswer(aiohttp.ClientResponse):
     """An answer read whole, as botocore wants it, but a piece at a time and no further than
-    `MAX_BODY_BYTES` (`AnswerTooLarge`, which botocore raises inside its HTTPClientError)."""
+    `MAX_ANSWER_BYTES` (`AnswerTooLarge`, which botocore raises inside its HTTPClientError)."""
 
     async def read(self) -> bytes:
         if self._body is None:
@@ -134,8 +140,8 @@ class _BoundedAnswer(aiohttp.ClientResponse):
         body = bytearray()
         async for piece in self.content.iter_chunked(64 * 1024):
             body += piece
-            if len(body) > MAX_BODY_BYTES:
-                raise AnswerTooLarge(f"an answer over {MAX_BODY_BYTES:,} bytes")
+            if len(body) > MAX_ANSWER_BYTES:
+                raise AnswerTooLarge(f"an answer over {MAX_ANSWER_BYTES:,} bytes")
         return bytes(body)
 
 
