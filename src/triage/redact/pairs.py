@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from triage.redact.calls import call_literals_redacted
 from triage.redact.names import (
     _SECRET_NAME,
     _SECRET_NAME_NEEDLES,
@@ -86,16 +87,32 @@ def _below_code(match: re.Match[str]) -> str | None:
     return match.string[match.start() : gap_start + colon] + match.re.sub(_keep_quotes, rest)
 
 
+#: A shell variable's `${` and its name's start, before the secret's word (`${DB_`).
+_SHELL_VARIABLE_START = re.compile(r"\$\{[\w.]{0,128}\Z")
+
+
+def _shell_message(match: re.Match[str]) -> bool:
+    """Whether the match is a shell variable's error message (`${DB_PASSWORD:?must be set}`,
+    docker-compose's required variable), which says the secret is missing, not what it is."""
+    start = match.start("name")
+    return match["value"].startswith("?") and (
+        _SHELL_VARIABLE_START.search(match.string, max(0, start - 130), start) is not None
+    )
+
+
 def _keep_quotes(match: re.Match[str]) -> str:
     """The name, separator and quotes of a `name = "value"` pair, the value replaced; a
     placeholder's type (`_placeholder_type`), a bare `PWD` whose value is a path, a plural
     name's count or an auth method (`_kept_match`) stays as it is, a template's placeholder
     loses only the quoted literals inside it, and a list of strings loses them all, as one."""
-    if _placeholder_type(match) or _kept_match(match):
+    if _placeholder_type(match) or _kept_match(match) or _shell_message(match):
         return match[0]
     below = _below_code(match)
     if below is not None:
         return below
+    if match["call"]:
+        call = call_literals_redacted(match["call"])
+        return f"{match['head']}{call}"
     if match["template"]:
         template = _TEMPLATE_LITERAL.sub(_redacted_literal, match["template"])
         return f"{match['head']}{match['tq']}{template}{match['tq']}"
@@ -140,6 +157,9 @@ def _line_value(match: re.Match[str]) -> str:
         return match[0]
     comment = None if "=" in match["sep"] else _YAML_COMMENT.search(value)
     secret = value[: comment.start()] if comment else value.rstrip()
+    call = call_literals_redacted(secret)
+    if call is not None:
+        return f"{match['head']}{call}{value[len(secret) :]}"
     first = value.split(None, 1)[0]
     if (
         _kept_value(name, first)
@@ -382,12 +402,21 @@ PAIR_RULES: tuple[
         rf"""|(?P<unclosed_triple>""\")[^"\r\n]{{1,{_VALUE_MAX}}}+(?=\r?\n|$)"""
         rf"""|(?P<unclosed_triple_single>''')[^'\r\n]{{1,{_VALUE_MAX}}}+(?=\r?\n|$)"""
         # A shell variable with a default (${DB_PASSWORD:-hunter2}): only the default goes.
-        r"|(?P<shell>\$\{[A-Za-z_][A-Za-z0-9_]{0,127}+:?[-=])[^}\s\"'\\]{1,512}+\}"
+        # Spring's `${db.password:hunter2}` too (`calls.py` took the default; this keeps the
+        # name's brace and separator).
+        r"|(?P<shell>\$\{[A-Za-z_]\w{0,127}+(?:\.[\w-]{1,64}+){0,8}+(?::[-=]?+|[-=])(?![?+]))"
+        r"[^}\s\"'\\]{1,512}+\}"
         # A list of strings (OpenTelemetry's header values, `"x_api_key": ["…"]`, Python's
         # `['…']`, Go's `[]string{"…"}` in an http.Header): all of it to its `]` (Go's `}`), as
         # one, its brackets and outer quotes kept.
         r"""|(?P<list>(?:\[|\[\]string\{)[ \t]{0,3}(?P<lq>\\?["']))"""
         r"""(?:[^\]}\r\n\\]|\\.){1,4096}+(?=[\]}])"""
+        # A call (`Field(default="…")`, `os.getenv("TOKEN", "…")`): its literals go, the call
+        # stays (`call_literals_redacted`).
+        r"|(?P<call>[A-Za-z_$][\w$]{0,64}+(?:\.[A-Za-z_$][\w$]{0,64}+|\(\)){0,8}\("
+        r"(?:[^()\r\n]|\([^()\r\n]{0,512}+\)){0,2048}+\))"
+        # … that ends the value: more code after it (`+ "…"`, a block) is not read as a call.
+        r"""(?=[ \t]{0,8}+(?:[,;)\]}\r\n"'\\]|$))"""
         # An unquoted value, which never starts with an escaped line break or tab (a name that
         # ends its line inside a JSON string heads what follows, and holds no value).
         # An LDAP password's scheme (`{SSHA}`, `{CLEARTEXT}`) is the value's start.

@@ -10,6 +10,7 @@ for the same reasons, told beside them.
 
 from __future__ import annotations
 
+from triage.redact.calls import CALL_RULES
 from triage.redact.cloud import CLOUD_RULES
 from triage.redact.commands import COMMAND_RULES
 from triage.redact.markup import MARKUP_RULES
@@ -31,6 +32,7 @@ _RULES: tuple[_Rule, ...] = (
     *POSITIONAL_RULES,  # positional: a password by its place in a command or a call
     *URL_RULES,  # web: a URL's query, fragment and path
     *MARKUP_RULES,  # markup: XML, SQL, Kubernetes env, validators, PHP
+    *CALL_RULES,  # calls: a literal default beside a secret's name in code
     *TABLE_RULES,  # tables: a column named like a secret
     *SECTION_RULES,  # sections: every value below a key named like secrets
     *PAIR_RULES,  # pairs: a value by the name before it

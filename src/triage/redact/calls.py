@@ -1,0 +1,196 @@
+"""Rules for a secret written in code as a literal beside a secret's name: a call's argument
+after the quoted name (`os.getenv("DB_PASSWORD", "…")`, `ENV.fetch`, `getOrDefault`,
+`config.get`), a fallback after the secret is read (`process.env.API_KEY || "…"`, `?? "…"`,
+`?: "…"`, `or "…"`) and a shell's or Spring's default (`${DB_PASSWORD:-…}`,
+`${db.password:…}`) (`CALL_RULES`); and `call_literals_redacted`, with which the pair rules
+read a call assigned to a secret's name (`password = Field(default="…")`).
+
+Only the literal goes: the call, its other arguments and its quotes stay, so a reader sees
+where the secret was read. Code that only reads a secret (`os.getenv("TOKEN")`) has no
+literal, and keeps its text.
+"""
+
+from __future__ import annotations
+
+import re
+
+from triage.redact.names import _kept_value, secret_named
+from triage.redact.rule import _Rule, _rule
+
+_PLACEHOLDER = "[REDACTED:password]"
+
+#: A quoted literal, its quotes in named groups: `\\"…\\"` (inside a JSON string), `"…"` with
+#: backslash escapes, `'…'`, Go's and JavaScript's `` `…` ``. The escaped form is tried first:
+#: at a backslash, the plain one cannot start. `m`: the fewest characters between the quotes.
+_LITERAL = (
+    r"""(?:(?P<{p}e>\\")(?P<{p}ev>(?:[^"\\\r\n]|\\[^"\r\n]){{{m},4096}}+)\\\""""
+    r"""|(?P<{p}d>")(?P<{p}dv>(?:[^"\\\r\n]|\\.){{{m},4096}}+)\""""
+    r"""|(?P<{p}s>')(?P<{p}sv>[^'\r\n]{{{m},4096}}+)'"""
+    r"""|(?P<{p}b>`)(?P<{p}bv>[^`\r\n]{{{m},4096}}+)`)"""
+)
+
+
+def _literal_value(match: re.Match[str], prefix: str) -> tuple[str, str, str]:
+    """The text before a `_LITERAL` (with `prefix`)'s value, the value, and the text after it,
+    to the match's end."""
+    for kind in "edsb":
+        if match[f"{prefix}{kind}"] is not None:
+            group = f"{prefix}{kind}v"
+            text = match.string
+            return (
+                text[match.start() : match.start(group)],
+                match[group],
+                text[match.end(group) : match.end()],
+            )
+    raise AssertionError("a literal matched without its quotes")  # pragma: no cover
+
+
+def _named_literal(match: re.Match[str]) -> str:
+    """The literal after a secret's name replaced (its quotes and the code around it kept); a
+    literal after another name, or one the name's value keeps (`_kept_value`: a placeholder,
+    a state word), stays."""
+    before, value, after = _literal_value(match, "v")
+    if not secret_named(match["name"]) or _kept_value(match["name"], value):
+        return match[0]
+    return f"{before}{_PLACEHOLDER}{after}"
+
+
+#: Where a default stands after a shell variable's name: `:-` and `-` (used if unset), `:=`
+#: and `=` (and assigned); Spring's `:` (`${db.password:…}`). Not `:?` (an error message) nor
+#: `:+` (used if set).
+_SHELL_DEFAULT = r"(?::[-=]?+|[-=])(?![?+])"
+
+CALL_RULES: tuple[_Rule, ...] = (
+    # A call's literal argument after a quoted secret's name, in any quotes, as its last
+    # argument or before more: `os.getenv('DB_PASSWORD', "…")`, `config.get("password", "…",
+    # type=str)`, `viper.GetString(`api_token`, `…`)`. The rule starts at the `(`.
+    _rule(
+        r"""\([ \t]{0,3}(?P<q>\\?["'`])(?P<name>[\w.:-]{1,128}+)(?P=q)[ \t]{0,3},[ \t]{0,3}"""
+        r"(?!\\?[\"'`]\[REDACTED)" + _LITERAL.format(p="v", m=1) + r"(?=[ \t]{0,3}[,)])",
+        _named_literal,
+        *('("', "('", '(\\"', "(`", '( "', "( '", '( \\"'),
+    ),
+    # A fallback after a secret's name: JavaScript's `process.env.API_KEY || "…"` and `?? "…"`,
+    # PHP's and Kotlin's `getenv("TOKEN") ?: "…"`, Python's `os.environ.get("TOKEN") or "…"`,
+    # Ruby's `ENV['API_KEY'] || '…'` and `ENV.fetch("API_KEY") { "…" }`. The name is the word
+    # before the operator (a call's or a subscript's closing quote and brackets between).
+    _rule(
+        r"(?<![\w$])(?P<name>[\w$]{1,128}+)(?:\\?[\"'`])?[\])]{0,2}[ \t]{1,3}"
+        r"(?:\|\||\?\?|\?:|or|\{)[ \t]{1,3}(?!\\?[\"'`]\[REDACTED)" + _LITERAL.format(p="v", m=1),
+        _named_literal,
+        "||",
+        "??",
+        "?:",
+        " or ",
+        ") {",
+    ),
+    # A shell's or Spring's default after a secret's name: `${DB_PASSWORD:-…}`,
+    # `${DB_PASSWORD=…}`, `${db.password:…}`; the name's separator stays.
+    _rule(
+        r"(?P<head>\$\{(?P<name>[A-Za-z_]\w{0,127}+(?:\.[\w-]{1,64}+){0,8}+)"
+        rf"{_SHELL_DEFAULT})(?!\[REDACTED)(?P<value>[^{{}}\s\"'\\]{{1,512}}+)\}}",
+        lambda m: (
+            m[0]
+            if not secret_named(m["name"]) or _kept_value(m["name"], m["value"])
+            else f"{m['head']}{_PLACEHOLDER}}}"
+        ),
+        "${",
+    ),
+)
+
+
+#: A call as a whole value: a dotted callee (`os.environ.get`, `System.getenv().getOrDefault`),
+#: its arguments (one level of brackets inside them), and nothing after its `)` but the end
+#: of the value.
+_CALL = re.compile(
+    r"(?P<callee>[A-Za-z_$][\w$]{0,64}+(?:\.[A-Za-z_$][\w$]{0,64}+|\(\)){0,8}\()"
+    r"(?P<args>(?:[^()\r\n]|\([^()\r\n]{0,512}+\)){0,2048}+)\)"
+)
+#: One argument: a keyword (`default=`), then a quoted literal or anything else up to the next
+#: top-level comma.
+_ARGUMENT = re.compile(
+    r"(?P<space>[ \t]*)(?P<keyword>[A-Za-z_]\w{0,64}+[ \t]*=(?!=)[ \t]*)?"
+    r"(?:" + _LITERAL.format(p="a", m=0) + r"|(?P<bare>(?:[^,()\"'`]|\([^()]*\))*))"
+    r"(?P<end>[ \t]*(?:,|\Z))"
+)
+#: A literal that names a secret rather than holds one: an environment variable's name
+#: (`DB_PASSWORD`, `GITHUB_TOKEN`), or a lower-case one that names a secret (`api_key`).
+_ENV_NAME = re.compile(r"[A-Z][A-Z0-9]{0,63}(?:_[A-Z0-9]{1,64}){1,8}")
+#: Keywords whose literal describes the field, not its value (pydantic's, click's, argparse's).
+_DESCRIBING = frozenset(
+    {"description", "title", "help", "alias", "validation_alias", "env", "envvar", "doc"}
+)
+#: A bare argument that holds no secret: a constant (`None`, `...`), another variable's dotted or
+#: snake-case path (no digits: `_REFERENCE`'s reasoning), a number given to a keyword
+#: (`min_length=12`). A bare word alone (`fn(x)`) may be a password with brackets in it.
+_CONSTANT = re.compile(r"None|null|nil|undefined|true|false|True|False|\.\.\.")
+_PATH = re.compile(r"[A-Za-z_$][A-Za-z_$]{0,64}(?:\.[A-Za-z_$][A-Za-z_$]{0,64}){0,8}")
+_NUMBER = re.compile(r"[0-9]{1,12}(?:\.[0-9]{1,6})?")
+
+
+def _bare_kept(bare: str, keyword: str) -> bool:
+    """Whether a bare (unquoted) argument holds no secret (`_CONSTANT`, a `_PATH` with a `.`
+    or `_` or given to a keyword, a keyword's `_NUMBER`)."""
+    if not bare or _CONSTANT.fullmatch(bare):
+        return True
+    if keyword:
+        return _PATH.fullmatch(bare) is not None or _NUMBER.fullmatch(bare) is not None
+    return _PATH.fullmatch(bare) is not None and ("." in bare or "_" in bare)
+
+
+def _argument_kept(argument: re.Match[str]) -> bool:
+    """Whether a call's argument holds no secret: a bare one `_bare_kept` keeps, an empty or
+    already redacted literal, a secret's or an environment variable's name as a literal
+    (`"DB_PASSWORD"`), a describing keyword's text."""
+    keyword = (argument["keyword"] or "").split("=")[0].strip()
+    if argument["bare"] is not None:
+        return _bare_kept(argument["bare"].strip(), keyword)
+    _, value, _ = _literal_value(argument, "a")
+    return (
+        not value
+        or keyword in _DESCRIBING
+        or value.startswith("[REDACTED:")
+        or _ENV_NAME.fullmatch(value) is not None
+        or (not keyword and secret_named(value))
+    )
+
+
+def _argument_redacted(argument: re.Match[str]) -> str:
+    """A literal argument with its value replaced, its keyword and quotes kept."""
+    start, end = next(
+        argument.span(f"a{kind}v") for kind in "edsb" if argument[f"a{kind}"] is not None
+    )
+    text = argument.string
+    return f"{text[argument.start() : start]}{_PLACEHOLDER}{text[end : argument.end()]}"
+
+
+def _arguments_redacted(args: str) -> str | None:
+    """`args` (a call's arguments) with each literal that may hold a secret replaced; None when
+    a bare argument may (`_bare_kept`), or they cannot be read one by one: the value is then
+    no call but a secret with brackets in it (`token=fn(x)`), and goes whole."""
+    parts: list[str] = []
+    position = 0
+    while position < len(args):
+        argument = _ARGUMENT.match(args, position)
+        if argument is None or argument.end() == position:
+            return None
+        if _argument_kept(argument):
+            parts.append(argument[0])
+        elif argument["bare"] is not None:
+            return None
+        else:
+            parts.append(_argument_redacted(argument))
+        position = argument.end()
+    return "".join(parts)
+
+
+def call_literals_redacted(value: str) -> str | None:
+    """For a value under a secret's name that is wholly a call (`Field(default="…")`,
+    `os.getenv("TOKEN", "…")`, `SecretStr("…")`): the call with its arguments that may hold the
+    secret replaced (`_argument_kept` says which stay), the same text when none may. None for
+    a value that is no call."""
+    call = _CALL.fullmatch(value)
+    if call is None:
+        return None
+    args = _arguments_redacted(call["args"])
+    return _PLACEHOLDER if args is None else f"{call['callee']}{args})"
