@@ -36,6 +36,7 @@ from triage.settings import Settings
 from triage.sinks.aio import AiohttpTransport, AnswerTooLarge
 from triage.sinks.http import MAX_WAIT_S, parse_retry_after
 from triage.summarise import prompt
+from triage.summarise.answer import MAX_ANSWER_CHARS
 from triage.summarise.chat import (
     CONTENT_FILTERED,
     MAX_OUTPUT_TOKENS,
@@ -100,7 +101,7 @@ class OpenAiChat:
                     completion = await self._completion(messages, timeout_s)
         except TimeoutError:
             raise ModelError("timeout", outcome="timeout", retryable=True) from None
-        return _answer(completion)
+        return await read_answer(completion)
 
     def _room_to_think(self, completion: Any) -> bool:
         """Whether `completion` shows a reasoning model that takes `max_tokens` (its thinking
@@ -264,6 +265,22 @@ class OpenAiChat:
         )
 
 
+#: The longest streamed answer (the text of its server-sent events) assembled on the event
+#: loop. Each event is parsed apart, ~2-3 µs each, so this many characters cost under a
+#: millisecond; a longer stream is assembled in a worker thread, which gives the loop the GIL
+#: back between events. (A plain answer's JSON, one parse the SDK has already made, is read
+#: here: it holds only a few fields.)
+STREAM_ON_LOOP_CHARS = 32 * 1024
+
+
+async def read_answer(completion: Any) -> Answer:
+    """The Answer in a chat completion's JSON, or in the text of the events it was streamed
+    as; a long stream is assembled off the event loop (`STREAM_ON_LOOP_CHARS`)."""
+    if isinstance(completion, str) and len(completion) > STREAM_ON_LOOP_CHARS:
+        return await asyncio.to_thread(_answer, completion)
+    return _answer(completion)
+
+
 def _answer(completion: Any) -> Answer:
     """The Answer in a chat completion's JSON; an answer of another shape is invalid."""
     if isinstance(completion, str) and completion.lstrip().startswith("data:"):
@@ -324,11 +341,13 @@ def _assembled(events: str) -> Any:
     """The chat completion a streamed answer adds up to: its chunks' content and refusal
     deltas joined, the last finish reason and usage. Some gateways stream whatever the
     request says (`stream` is not asked for). An event that is not a chunk leaves the text as
-    it is, which is then no chat completion; an error event is the answer's error."""
+    it is, which is then no chat completion; an error event is the answer's error. A stream
+    whose text passes what the summariser reads (`MAX_ANSWER_CHARS`) is not read further."""
     content: list[str] = []
     refusal: list[str] = []
     finish: object = None
     usage: object = None
+    chars = 0
     for line in events.splitlines():
         data = line.removeprefix("data:").strip() if line.startswith("data:") else ""
         if not data or data == "[DONE]":
@@ -347,7 +366,11 @@ def _assembled(events: str) -> Any:
             if isinstance(delta, dict):
                 content.append(_piece(delta.get("content")))
                 refusal.append(_piece(delta.get("refusal")))
+                chars += len(content[-1]) + len(refusal[-1])
             finish = choice.get("finish_reason") or finish
+        if chars > MAX_ANSWER_CHARS:
+            # Broken or hostile, like a plain answer that long (`answer_too_large`).
+            raise ModelError("answer_too_large", outcome="invalid", provider_fault=True)
     message = {"content": "".join(content), "refusal": "".join(refusal) or None}
     return {"choices": [{"message": message, "finish_reason": finish}], "usage": usage}
 
