@@ -132,3 +132,13 @@ async def test_a_stream_longer_than_any_ticket_is_too_large() -> None:
         await read_answer(streamed(text, piece_chars=4096))
     assert raised.value.reason == "answer_too_large"
     assert raised.value.provider_fault
+
+
+async def test_a_stream_event_nested_past_the_parser_is_no_chat_completion() -> None:
+    """An event nested deeper than the JSON parser's stack is an answer that is no chat
+    completion (bad_response, the provider's fault), not an error no ModelError names."""
+    events = "data: " + "[" * 100_000 + "]" * 100_000 + "\n\ndata: [DONE]\n\n"
+    with pytest.raises(ModelError) as raised:
+        await read_answer(events)
+    assert raised.value.reason == "bad_response"
+    assert raised.value.provider_fault

@@ -354,7 +354,7 @@ def _assembled(events: str) -> Any:
             continue
         try:
             chunk = json.loads(data)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested past the parser's stack
             return events
         if not isinstance(chunk, dict) or isinstance(chunk.get("error"), dict):
             return chunk
