@@ -346,10 +346,16 @@ URL_RULES: tuple[
         "sentry_key",
         flags=re.IGNORECASE,
     ),
-    # Session cookies as bare pairs (a logged request line, a curl command).
+    # Session cookies as bare pairs (a logged request line, a curl command). A framework's own
+    # cookie is a login whatever its length: from 8 characters with a digit (a custom id, or
+    # one a log cut short; `PHPSESSID=deleted` is PHP's deletion, a word). A bare `session=`
+    # names many things: only 16 characters or more (`sessionid` and `session_id` are secrets'
+    # names, whose pairs go whatever their length).
     _rule(
-        r"((?=[pjscl_])(?<![A-Za-z0-9_](?<!\\[nrt]))(?:PHPSESSID|JSESSIONID|sessionid|connect\.sid|laravel_session"
-        r"|_session_id|session)=)(?!\[REDACTED)[^\s;,&\"'<>]{16,4096}",
+        r"((?=[pjscl_])(?<![A-Za-z0-9_](?<!\\[nrt]))(?:(?P<named>PHPSESSID|JSESSIONID"
+        r"|connect\.sid|laravel_session)|sessionid|_session_id|session)=)(?!\[REDACTED)"
+        r"(?:(?(named)(?=[^\s;,&\"'<>]{0,4095}?[0-9])[^\s;,&\"'<>]{8,4096}+|(?!))"
+        r"|[^\s;,&\"'<>]{16,4096}+)",
         _replaced_value("[REDACTED:cookie]"),
         "phpsessid",
         "jsessionid",
