@@ -28,6 +28,7 @@ from triage.sinks.aio import MAX_BODY_BYTES
 from triage.summarise import FallbackSummariser, build_summariser
 from triage.summarise.deterministic import DeterministicSummariser
 from triage.summarise.llm import LlmSummariser
+from triage.summarise.openai_chat import MAX_BODY_BYTES as MODEL_BODY_BYTES
 
 #: A key of no shape the redactor knows: only holding it can keep it out of the logs.
 KEY = "proxy-cred-Q7w9zXy2Lk"
@@ -190,13 +191,18 @@ async def test_a_model_outage_is_one_warning_once_the_breaker_opens(logs: io.Str
 
 @pytest.mark.parametrize(
     "reply",
-    [answer(200, {"Content-Type": "application/json"}, b" " * (MAX_BODY_BYTES + 1)), endless()],
-    ids=["over-the-bound", "endless"],
+    [
+        answer(200, {"Content-Type": "application/json"}, b" " * (MAX_BODY_BYTES + 1)),
+        answer(200, {"Content-Type": "application/json"}, b" " * (MODEL_BODY_BYTES + 1)),
+        endless(),
+    ],
+    ids=["over-the-sinks-bound", "over-the-models-bound", "endless"],
 )
 async def test_an_answer_over_the_bound_is_not_retried(reply: Answer) -> None:
-    """A 200 of more than 16 MiB, whole or never ending, is read no further than the bound and
-    falls back as answer_too_large after one request (it was `unreachable`, and asked again
-    for another 16 MiB each retry), counted against the breaker."""
+    """A 200 of more than the model's 4 MiB (the SDK would parse it whole on the event loop),
+    whole or never ending, is read no further than the bound and falls back as
+    answer_too_large after one request (it was `unreachable`, and asked again for another
+    16 MiB each retry), counted against the breaker."""
     metrics = Metrics()
     async with hostile(reply) as server:
         summariser = summariser_for(server.url + "/v1", metrics, llm_breaker_failures=1)

@@ -636,13 +636,12 @@ async def test_a_context_with_no_room_to_think_keeps_the_tickets_bound(chat: Cha
     assert ticket.title == "easy is failing"
 
 
-async def test_a_huge_answer_is_parsed_as_it_is_not_searched(chat: ChatServer) -> None:
-    """An answer far longer than any ticket (300 KB of prose before the JSON) is parsed once,
-    as it is, and falls back as invalid_json: it is not searched for an object eight times
-    over on the event loop."""
+async def test_a_huge_answer_is_not_parsed(chat: ChatServer) -> None:
+    """An answer far longer than any ticket (300 KB of prose before the JSON) is not parsed at
+    all: it falls back as answer_too_large, so it never holds the event loop."""
     chat.responder = lambda _request: completion("x " * 150_000 + JSON)
     metrics = Metrics()
     summariser = summariser_for(chat, metrics)
     await summariser.summarise(view(alert()))
     await summariser.aclose()
-    assert metrics.counter("LLMFallbacks", reason="invalid_json") == 1
+    assert metrics.counter("LLMFallbacks", reason="answer_too_large") == 1

@@ -57,21 +57,24 @@ _ENCODED_HEADERS = frozenset({b"content-encoding", b"content-length"})
 
 
 class _Body(httpx2.AsyncByteStream):
-    """An aiohttp response's body, at most `MAX_BODY_BYTES`, closed (its connection back to the
-    pool) by `aclose`."""
+    """An aiohttp response's body, at most `most` bytes (`MAX_BODY_BYTES` unless the transport
+    says less), closed (its connection back to the pool) by `aclose`."""
 
-    def __init__(self, response: aiohttp.ClientResponse, request: httpx2.Request) -> None:
+    def __init__(
+        self, response: aiohttp.ClientResponse, request: httpx2.Request, most: int
+    ) -> None:
         self._response = response
         self._request = request
+        self._most = most
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         with _as_httpx2(self._request):
             body = bytearray()
             async for chunk in self._response.content.iter_chunked(64 * 1024):
                 body += chunk
-                if len(body) > MAX_BODY_BYTES:
+                if len(body) > self._most:
                     raise AnswerTooLarge(
-                        f"an answer over {MAX_BODY_BYTES:,} bytes", request=self._request
+                        f"an answer over {self._most:,} bytes", request=self._request
                     )
             yield bytes(body)
 
@@ -93,11 +96,18 @@ class AiohttpTransport(httpx2.AsyncBaseTransport):
     """Sends httpx2 requests with one aiohttp session, made at the first request (aiohttp
     wants a running loop). Connections at once are not bounded (as `Limits(max_connections=
     None)`); an idle one is closed after `keepalive_s`. aiohttp checks a pooled connection
-    when it takes it, not every idle one per request, so keeping many costs nothing."""
+    when it takes it, not every idle one per request, so keeping many costs nothing. An answer
+    over `max_body_bytes`, decoded, is not read (`AnswerTooLarge`)."""
 
-    def __init__(self, tls: ssl.SSLContext, keepalive_s: float = 5.0) -> None:
+    def __init__(
+        self,
+        tls: ssl.SSLContext,
+        keepalive_s: float = 5.0,
+        max_body_bytes: int = MAX_BODY_BYTES,
+    ) -> None:
         self._tls = tls
         self._keepalive_s = keepalive_s
+        self._max_body_bytes = max_body_bytes
         self._session: aiohttp.ClientSession | None = None
 
     def _open(self) -> aiohttp.ClientSession:
@@ -143,7 +153,7 @@ class AiohttpTransport(httpx2.AsyncBaseTransport):
         return httpx2.Response(
             status_code=response.status,
             headers=headers,
-            stream=_Body(response, request),
+            stream=_Body(response, request, self._max_body_bytes),
             request=request,
             extensions={"http_version": b"HTTP/1.1"},
         )

@@ -54,6 +54,13 @@ from triage.tls import client_context
 log = structlog.get_logger(__name__)
 
 
+#: The largest answer body read from an OpenAI-compatible server. The SDK parses it on the
+#: event loop in one `json.loads`, which holds the GIL (0.6-2.7 ms per MiB), so a larger one is
+#: not read at all (`answer_too_large`): room for the longest text the summariser reads
+#: (`MAX_ANSWER_CHARS`) in UTF-8, or streamed in OpenAI's small chunks (~250 bytes per event).
+MAX_BODY_BYTES = 16 * MAX_ANSWER_CHARS
+
+
 class OpenAiChat:
     provider = "openai"
 
@@ -87,7 +94,9 @@ class OpenAiChat:
             # SDK's own aiohttp client, it bounds an answer (decoded) and the whole call, and
             # tells a refused connection from a timeout.
             http_client=http_client
-            or httpx2.AsyncClient(transport=AiohttpTransport(client_context())),
+            or httpx2.AsyncClient(
+                transport=AiohttpTransport(client_context(), max_body_bytes=MAX_BODY_BYTES)
+            ),
         )
 
     async def complete(self, system: str, user: str, timeout_s: float) -> Answer:
