@@ -64,6 +64,17 @@ LEAKS = [
     (f'x = 1; token = os.getenv("TOKEN", "{PW}")', f'x = 1; token = os.getenv("TOKEN", "{X}")'),
     (f'token = os.getenv("TOKEN", "{PW}")', f'token = os.getenv("TOKEN", "{X}")'),
     (f'db(ENV.fetch("SECRET_KEY") {{ "{PW}" }})', f'db(ENV.fetch("SECRET_KEY") {{ "{X}" }})'),
+    # A default given by keyword after the name (python-decouple, django-environ), Go's cmp.Or.
+    (f'x = getenv("DB_PASSWORD", default="{PW}")', f'x = getenv("DB_PASSWORD", default="{X}")'),
+    (
+        f'return cmp.Or(os.Getenv("DB_PASSWORD"), "{PW}")',
+        f'return cmp.Or(os.Getenv("DB_PASSWORD"), "{X}")',
+    ),
+    # A shell default in quotes.
+    (f'password: ${{DB_PASSWORD:-"{PW}"}}', f'password: ${{DB_PASSWORD:-"{X}"}}'),
+    # A call under a secret's name whose first argument is a variable's name in capitals.
+    (f'dict(password=os.getenv("X", "{PW}"))', f'dict(password=os.getenv("X", "{X}"))'),
+    (f'token = SecretStr("ABCDEF123")', f'token = SecretStr("{X}")'),
     # A value with brackets that no code would be goes whole, as before.
     ("password = hunter(2)", f"password = {X}"),
     ("token=fn(x) next", f"token={X} next"),

@@ -62,37 +62,45 @@ _SHELL_DEFAULT = r"(?::[-=]?+|[-=])(?![?+])"
 
 CALL_RULES: tuple[_Rule, ...] = (
     # A call's literal argument after a quoted secret's name, in any quotes, as its last
-    # argument or before more: `os.getenv('DB_PASSWORD', "…")`, `config.get("password", "…",
-    # type=str)`, `viper.GetString(`api_token`, `…`)`. The rule starts at the `(`.
+    # argument or before more, or given as its `default=`: `os.getenv('DB_PASSWORD', "…")`,
+    # `config.get("password", "…", type=str)`, `viper.GetString(`api_token`, `…`)`,
+    # `config("SECRET_KEY", default="…")`. The rule starts at the `(`.
     _rule(
         r"""\([ \t]{0,3}(?P<q>\\?["'`])(?P<name>[\w.:-]{1,128}+)(?P=q)[ \t]{0,3},[ \t]{0,3}"""
-        r"(?!\\?[\"'`]\[REDACTED)" + _LITERAL.format(p="v", m=1) + r"(?=[ \t]{0,3}[,)])",
+        r"(?:(?i:default|fallback)(?:_?value)?[ \t]{0,3}=[ \t]{0,3})?(?!\\?[\"'`]\[REDACTED)"
+        + _LITERAL.format(p="v", m=1)
+        + r"(?=[ \t]{0,3}[,)])",
         _named_literal,
         *('("', "('", '(\\"', "(`", '( "', "( '", '( \\"'),
     ),
     # A fallback after a secret's name: JavaScript's `process.env.API_KEY || "…"` and `?? "…"`,
     # PHP's and Kotlin's `getenv("TOKEN") ?: "…"`, Python's `os.environ.get("TOKEN") or "…"`,
-    # Ruby's `ENV['API_KEY'] || '…'` and `ENV.fetch("API_KEY") { "…" }`. The name is the word
-    # before the operator (a call's or a subscript's closing quote and brackets between).
+    # Ruby's `ENV['API_KEY'] || '…'` and `ENV.fetch("API_KEY") { "…" }`, Go's
+    # `cmp.Or(os.Getenv("API_KEY"), "…")`. The name is the word before the operator (a call's
+    # or a subscript's closing quote and brackets between).
     _rule(
-        r"(?<![\w$])(?P<name>[\w$]{1,128}+)(?:\\?[\"'`])?[\])]{0,2}[ \t]{1,3}"
-        r"(?:\|\||\?\?|\?:|or|\{)[ \t]{1,3}(?!\\?[\"'`]\[REDACTED)" + _LITERAL.format(p="v", m=1),
+        r"(?<![\w$])(?P<name>[\w$]{1,128}+)(?:\\?[\"'`])?"
+        r"(?:[\])]{0,2}[ \t]{1,3}(?:\|\||\?\?|\?:|or|\{)|[\])]{1,2}[ \t]{0,3},)[ \t]{1,3}"
+        r"(?!\\?[\"'`]\[REDACTED)" + _LITERAL.format(p="v", m=1),
         _named_literal,
         "||",
         "??",
         "?:",
         " or ",
         ") {",
+        "),",
     ),
     # A shell's or Spring's default after a secret's name: `${DB_PASSWORD:-…}`,
-    # `${DB_PASSWORD=…}`, `${db.password:…}`; the name's separator stays.
+    # `${DB_PASSWORD=…}`, `${DB_PASSWORD:-"…"}`, `${db.password:…}`; the name's separator and
+    # the default's quotes stay.
     _rule(
         r"(?P<head>\$\{(?P<name>[A-Za-z_]\w{0,127}+(?:\.[\w-]{1,64}+){0,8}+)"
-        rf"{_SHELL_DEFAULT})(?!\[REDACTED)(?P<value>[^{{}}\s\"'\\]{{1,512}}+)\}}",
+        rf"{_SHELL_DEFAULT}(?P<q>\\?[\"'])?)(?!\[REDACTED)"
+        r"(?P<value>(?(q)[^\\\"'\r\n]|[^{}\s\"'\\]){1,512}+)(?(q)(?P=q))\}",
         lambda m: (
             m[0]
             if not secret_named(m["name"]) or _kept_value(m["name"], m["value"])
-            else f"{m['head']}{_PLACEHOLDER}}}"
+            else f"{m['head']}{_PLACEHOLDER}{m['q'] or ''}}}"
         ),
         "${",
     ),
@@ -116,6 +124,9 @@ _ARGUMENT = re.compile(
 #: A literal that names a secret rather than holds one: an environment variable's name
 #: (`DB_PASSWORD`, `GITHUB_TOKEN`), or a lower-case one that names a secret (`api_key`).
 _ENV_NAME = re.compile(r"[A-Z][A-Z0-9]{0,63}(?:_[A-Z0-9]{1,64}){1,8}")
+#: … and as a call's first argument, any name in capitals without digits (`"TOKEN"`, `"X"`):
+#: what `os.getenv` reads, where a secret of capitals alone is a guess a scanner makes first.
+_FIRST_NAME = re.compile(r"[A-Z_][A-Z_]{0,127}")
 #: Keywords whose literal describes the field, not its value (pydantic's, click's, argparse's).
 _DESCRIBING = frozenset(
     {"description", "title", "help", "alias", "validation_alias", "env", "envvar", "doc"}
@@ -138,10 +149,11 @@ def _bare_kept(bare: str, keyword: str) -> bool:
     return _PATH.fullmatch(bare) is not None and ("." in bare or "_" in bare)
 
 
-def _argument_kept(argument: re.Match[str]) -> bool:
+def _argument_kept(argument: re.Match[str], first: bool) -> bool:
     """Whether a call's argument holds no secret: a bare one `_bare_kept` keeps, an empty or
     already redacted literal, a secret's or an environment variable's name as a literal
-    (`"DB_PASSWORD"`), a describing keyword's text."""
+    (`"DB_PASSWORD"`; as the `first` argument, any name in capitals: `"X"`), a describing
+    keyword's text."""
     keyword = (argument["keyword"] or "").split("=")[0].strip()
     if argument["bare"] is not None:
         return _bare_kept(argument["bare"].strip(), keyword)
@@ -151,7 +163,7 @@ def _argument_kept(argument: re.Match[str]) -> bool:
         or keyword in _DESCRIBING
         or value.startswith("[REDACTED:")
         or _ENV_NAME.fullmatch(value) is not None
-        or (not keyword and secret_named(value))
+        or (not keyword and (secret_named(value) or (first and _FIRST_NAME.fullmatch(value))))
     )
 
 
@@ -174,7 +186,7 @@ def _arguments_redacted(args: str) -> str | None:
         argument = _ARGUMENT.match(args, position)
         if argument is None or argument.end() == position:
             return None
-        if _argument_kept(argument):
+        if _argument_kept(argument, first=position == 0):
             parts.append(argument[0])
         elif argument["bare"] is not None:
             return None

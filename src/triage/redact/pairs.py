@@ -137,6 +137,8 @@ def _keep_quotes(match: re.Match[str]) -> str:
     if match["list"]:
         return f"{match['head']}{match['list']}[REDACTED:password]{match['lq']}"
     if match["shell"]:
+        if _PLACEHOLDER_FOUND.search(match[0], match.end("shell") - match.start()):
+            return match[0]
         return f"{match['head']}{match['shell']}[REDACTED:password]}}"
     value = match[0][match.end("open") - match.start() :]
     return f"{match['head']}{match['open']}[REDACTED:password]{value[_wrapper_start(value) :]}"
@@ -405,7 +407,7 @@ PAIR_RULES: tuple[
         # Spring's `${db.password:hunter2}` too (`calls.py` took the default; this keeps the
         # name's brace and separator).
         r"|(?P<shell>\$\{[A-Za-z_]\w{0,127}+(?:\.[\w-]{1,64}+){0,8}+(?::[-=]?+|[-=])(?![?+]))"
-        r"[^}\s\"'\\]{1,512}+\}"
+        r"""(?:[^}\s\"'\\]{1,512}+|"[^"\r\n]{0,512}+"|'[^'\r\n]{0,512}+')\}"""
         # A list of strings (OpenTelemetry's header values, `"x_api_key": ["…"]`, Python's
         # `['…']`, Go's `[]string{"…"}` in an http.Header): all of it to its `]` (Go's `}`), as
         # one, its brackets and outer quotes kept.
