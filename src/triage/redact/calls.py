@@ -7,14 +7,15 @@ read a call assigned to a secret's name (`password = Field(default="…")`).
 
 Only the literal goes: the call, its other arguments and its quotes stay, so a reader sees
 where the secret was read. Code that only reads a secret (`os.getenv("TOKEN")`) has no
-literal, and keeps its text.
+literal, and keeps its text. Every match holds a secret's name, so the rules look for the
+pair rules' needles (`_SECRET_NAME_NEEDLES`), found once for them all.
 """
 
 from __future__ import annotations
 
 import re
 
-from triage.redact.names import _kept_value, secret_named
+from triage.redact.names import _SECRET_NAME_NEEDLES, _kept_value, secret_named
 from triage.redact.rule import _Rule, _rule
 
 _PLACEHOLDER = "[REDACTED:password]"
@@ -55,6 +56,27 @@ def _named_literal(match: re.Match[str]) -> str:
     return f"{before}{_PLACEHOLDER}{after}"
 
 
+#: The name a fallback follows: a word, then a call's or a subscript's closing quote and
+#: brackets (`getenv("TOKEN")`, `ENV['API_KEY']`), at the end of the text before the operator.
+_NAME_BEFORE = re.compile(r"(?<![\w$])(?P<name>[\w$]{1,128})(?:\\?[\"'`])?[\])]{0,2}[ \t]{1,3}\Z")
+#: … before a call's closing bracket and a comma (Go's `cmp.Or`), which the match starts with.
+_NAME_BEFORE_COMMA = re.compile(r"(?<![\w$])(?P<name>[\w$]{1,128})\\?[\"'`][\])]?\Z")
+
+
+def _fallback(match: re.Match[str]) -> str:
+    """A fallback's literal replaced (`_named_literal`) when a secret's name stands before its
+    operator; else the match unchanged."""
+    start = match.start()
+    before_name = _NAME_BEFORE_COMMA if match[0][0] in ")]" else _NAME_BEFORE
+    name = before_name.search(match.string, max(0, start - 140), start)
+    if name is None or not secret_named(name["name"]):
+        return match[0]
+    before, value, after = _literal_value(match, "v")
+    if _kept_value(name["name"], value):
+        return match[0]
+    return f"{before}{_PLACEHOLDER}{after}"
+
+
 #: Where a default stands after a shell variable's name: `:-` and `-` (used if unset), `:=`
 #: and `=` (and assigned); Spring's `:` (`${db.password:…}`). Not `:?` (an error message) nor
 #: `:+` (used if set).
@@ -71,24 +93,21 @@ CALL_RULES: tuple[_Rule, ...] = (
         + _LITERAL.format(p="v", m=1)
         + r"(?=[ \t]{0,3}[,)])",
         _named_literal,
-        *('("', "('", '(\\"', "(`", '( "', "( '", '( \\"'),
+        *_SECRET_NAME_NEEDLES,
+        fold_needles=True,
     ),
     # A fallback after a secret's name: JavaScript's `process.env.API_KEY || "…"` and `?? "…"`,
     # PHP's and Kotlin's `getenv("TOKEN") ?: "…"`, Python's `os.environ.get("TOKEN") or "…"`,
     # Ruby's `ENV['API_KEY'] || '…'` and `ENV.fetch("API_KEY") { "…" }`, Go's
-    # `cmp.Or(os.Getenv("API_KEY"), "…")`. The name is the word before the operator (a call's
-    # or a subscript's closing quote and brackets between).
+    # `cmp.Or(os.Getenv("API_KEY"), "…")`. The rule starts at the operator, whose first
+    # character the engine jumps to (no group around the alternatives: a group hides their
+    # first characters from it); the name before it is asked after (`_fallback`).
     _rule(
-        r"(?<![\w$])(?P<name>[\w$]{1,128}+)(?:\\?[\"'`])?"
-        r"(?:[\])]{0,2}[ \t]{1,3}(?:\|\||\?\?|\?:|or|\{)|[\])]{1,2}[ \t]{0,3},)[ \t]{1,3}"
+        r"(?:\|\||\?[?:]|or(?<=[ \t]or)|\{(?<=[ \t]\{)|\),|\],)[ \t]{1,3}"
         r"(?!\\?[\"'`]\[REDACTED)" + _LITERAL.format(p="v", m=1),
-        _named_literal,
-        "||",
-        "??",
-        "?:",
-        " or ",
-        ") {",
-        "),",
+        _fallback,
+        *_SECRET_NAME_NEEDLES,
+        fold_needles=True,
     ),
     # A shell's or Spring's default after a secret's name: `${DB_PASSWORD:-…}`,
     # `${DB_PASSWORD=…}`, `${DB_PASSWORD:-"…"}`, `${db.password:…}`; the name's separator and
@@ -102,7 +121,8 @@ CALL_RULES: tuple[_Rule, ...] = (
             if not secret_named(m["name"]) or _kept_value(m["name"], m["value"])
             else f"{m['head']}{_PLACEHOLDER}{m['q'] or ''}}}"
         ),
-        "${",
+        *_SECRET_NAME_NEEDLES,
+        fold_needles=True,
     ),
 )
 
