@@ -15,6 +15,7 @@ import json
 
 import pytest
 
+from scaling import assert_linear
 from triage.redact import redact
 
 #: A password a person chose: nothing a shape rule knows.
@@ -74,7 +75,7 @@ LEAKS = [
     (f'password: ${{DB_PASSWORD:-"{PW}"}}', f'password: ${{DB_PASSWORD:-"{X}"}}'),
     # A call under a secret's name whose first argument is a variable's name in capitals.
     (f'dict(password=os.getenv("X", "{PW}"))', f'dict(password=os.getenv("X", "{X}"))'),
-    (f'token = SecretStr("ABCDEF123")', f'token = SecretStr("{X}")'),
+    ('token = SecretStr("ABCDEF123")', f'token = SecretStr("{X}")'),
     # A value with brackets that no code would be goes whole, as before.
     ("password = hunter(2)", f"password = {X}"),
     ("token=fn(x) next", f"token={X} next"),
@@ -89,9 +90,11 @@ def test_a_literal_default_of_a_secret_goes_and_its_code_stays(text: str, expect
 
 @pytest.mark.parametrize(("text", "expected"), LEAKS)
 def test_a_literal_default_goes_inside_a_json_string_too(text: str, expected: str) -> None:
-    """The same code quoted in a JSON log line (its quotes escaped) loses the same literal."""
+    """The same code quoted in a JSON log line (its quotes escaped) loses the literal too (a
+    rule for JSON strings may take more of it: a string wholly `NAME=value` goes whole)."""
     redacted = json.loads(redact(json.dumps({"msg": text})))["msg"]
     assert PW not in redacted
+    assert X in redacted
 
 
 KEEP = [
@@ -125,3 +128,25 @@ def test_code_that_only_reads_a_secret_keeps_its_text_in_a_json_string(text: str
     """The same code quoted in a JSON log line stays too."""
     line = json.dumps({"msg": text})
     assert redact(line) == line
+
+
+#: Near-misses of the call rules, each a quarter of a megabyte: a literal never closed, calls
+#: never closed or nested deep, fallbacks and defaults with nothing after them.
+HOSTILE = [
+    'os.getenv("DB_PASSWORD", "' + "a b " * 62_500,
+    'os.getenv("DB_PASSWORD", \\"' + "a\\\\" * 80_000,
+    'token = Field(default="x", ' * 10_000,
+    "password = f(" + "g(" * 80_000,
+    "password = f(" + "a, " * 80_000,
+    "process.env.API_KEY || " * 10_000,
+    'getenv("TOKEN") ?: "' * 15_000,
+    ') or "' * 40_000,
+    "${DB_PASSWORD:-" * 15_000,
+    '${DB_PASSWORD:-"' + "a" * 250_000,
+]
+
+
+@pytest.mark.parametrize("hostile", HOSTILE, ids=[repr(h[:20]) for h in HOSTILE])
+def test_call_near_misses_are_redacted_in_linear_time(hostile: str) -> None:
+    """Near-miss code costs time in proportion to its length (8 K against 64 K characters)."""
+    assert_linear(lambda n: redact(hostile[:n]), 8_192, repeats=2)

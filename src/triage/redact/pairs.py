@@ -407,7 +407,7 @@ PAIR_RULES: tuple[
         # Spring's `${db.password:hunter2}` too (`calls.py` took the default; this keeps the
         # name's brace and separator).
         r"|(?P<shell>\$\{[A-Za-z_]\w{0,127}+(?:\.[\w-]{1,64}+){0,8}+(?::[-=]?+|[-=])(?![?+]))"
-        r"""(?:[^}\s\"'\\]{1,512}+|"[^"\r\n]{0,512}+"|'[^'\r\n]{0,512}+')\}"""
+        r"""(?:[^}\s\"'\\]{1,512}+|\\"[^"\\\r\n]{0,512}+\\"|"[^"\r\n]{0,512}+"|'[^'\r\n]{0,512}+')\}"""
         # A list of strings (OpenTelemetry's header values, `"x_api_key": ["…"]`, Python's
         # `['…']`, Go's `[]string{"…"}` in an http.Header): all of it to its `]` (Go's `}`), as
         # one, its brackets and outer quotes kept.
