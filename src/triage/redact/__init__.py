@@ -214,6 +214,18 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
                                     comparison (password == ''), another variable or a call
                                     (password=args.password, token = get_token()) and a
                                     condition's line below it (if token:) stay;
+                                  - in code, a literal beside a secret's name: a call's
+                                    argument after the quoted name or its default= (os.getenv(
+                                    "DB_PASSWORD", "…"), ENV.fetch, getOrDefault, config(…,
+                                    default="…")), a fallback after reading it (|| "…", ?? "…",
+                                    ?: "…", or "…", Ruby's { "…" }, Go's cmp.Or), a shell's or
+                                    Spring's default (${DB_PASSWORD:-…}, ${db.password:…}); a
+                                    call under a secret's name loses its literals
+                                    (Field(default="…")). The code around stays; a call that
+                                    only reads the secret (os.getenv("TOKEN"),
+                                    Field(default=None)), ${X:?message} and a name whose last
+                                    word is no secret's (os.getenv("PASSWORD_FILE", "/run/…"))
+                                    keep their text (`calls`);
                                   - a secret told in words ("the password is …", "password for
                                     admin is …", ENV DB_PASSWORD …, requirepass …; a token's or
                                     a key's only when random-looking);
