@@ -76,6 +76,12 @@ LEAKS = [
     # A call under a secret's name whose first argument is a variable's name in capitals.
     (f'dict(password=os.getenv("X", "{PW}"))', f'dict(password=os.getenv("X", "{X}"))'),
     ('token = SecretStr("ABCDEF123")', f'token = SecretStr("{X}")'),
+    # A template's default filter after a secret's name (Helm, Jinja).
+    (
+        f'{{{{ .Values.db.password | default "{PW}" }}}}',
+        f'{{{{ .Values.db.password | default "{X}" }}}}',
+    ),
+    (f"{{{{ db_password | default('{PW}') }}}}", f"{{{{ db_password | default('{X}') }}}}"),
     # A value with brackets that no code would be goes whole, as before.
     ("password = hunter(2)", f"password = {X}"),
     ("token=fn(x) next", f"token={X} next"),
@@ -114,6 +120,9 @@ KEEP = [
     "${DB_PASSWORD:?DB_PASSWORD must be set}",
     'os.environ["API_KEY"]',
     'os.getenv("TOKEN")',
+    # A template's default for a name that is no secret's, and a fallback that is no literal.
+    '{{ .Values.image.tag | default "latest" }}',
+    'val t = System.getenv("TOKEN") ?: error("TOKEN missing")',
 ]
 
 
@@ -143,6 +152,7 @@ HOSTILE = [
     ') or "' * 40_000,
     "${DB_PASSWORD:-" * 15_000,
     '${DB_PASSWORD:-"' + "a" * 250_000,
+    "{{ password | default " * 15_000,
 ]
 
 

@@ -63,18 +63,33 @@ _NAME_BEFORE = re.compile(r"(?<![\w$])(?P<name>[\w$]{1,128})(?:\\?[\"'`])?[\])]{
 _NAME_BEFORE_COMMA = re.compile(r"(?<![\w$])(?P<name>[\w$]{1,128})\\?[\"'`][\])]?\Z")
 
 
-def _fallback(match: re.Match[str]) -> str:
-    """A fallback's literal replaced (`_named_literal`) when a secret's name stands before its
-    operator; else the match unchanged."""
+def _literal_after_name(match: re.Match[str], name_before: re.Pattern[str]) -> str:
+    """The match's literal replaced (its quotes kept) when `name_before`, searched in the text
+    right before the match, finds a secret's name there and the name's value would not be
+    kept (`_kept_value`); else the match unchanged."""
     start = match.start()
-    before_name = _NAME_BEFORE_COMMA if match[0][0] in ")]" else _NAME_BEFORE
-    name = before_name.search(match.string, max(0, start - 140), start)
+    name = name_before.search(match.string, max(0, start - 140), start)
     if name is None or not secret_named(name["name"]):
         return match[0]
     before, value, after = _literal_value(match, "v")
     if _kept_value(name["name"], value):
         return match[0]
     return f"{before}{_PLACEHOLDER}{after}"
+
+
+def _fallback(match: re.Match[str]) -> str:
+    """A fallback's literal replaced when a secret's name stands before its operator."""
+    comma = match[0][0] in ")]"
+    return _literal_after_name(match, _NAME_BEFORE_COMMA if comma else _NAME_BEFORE)
+
+
+#: The name a template's filter follows: its last word, then spaces (`.Values.db.password `).
+_NAME_BEFORE_FILTER = re.compile(r"(?<![\w$])(?P<name>[\w$]{1,128})[ \t]{0,3}\Z")
+
+
+def _template_default(match: re.Match[str]) -> str:
+    """A template's default replaced when a secret's name is what it filters."""
+    return _literal_after_name(match, _NAME_BEFORE_FILTER)
 
 
 #: Where a default stands after a shell variable's name: `:-` and `-` (used if unset), `:=`
@@ -106,6 +121,15 @@ CALL_RULES: tuple[_Rule, ...] = (
         r"(?:\|\||\?[?:]|or(?<=[ \t]or)|\{(?<=[ \t]\{)|\),|\],)[ \t]{1,3}"
         r"(?!\\?[\"'`]\[REDACTED)" + _LITERAL.format(p="v", m=1),
         _fallback,
+        *_SECRET_NAME_NEEDLES,
+        fold_needles=True,
+    ),
+    # A template's default filter after a secret's name: Helm's `{{ .Values.db.password |
+    # default "…" }}`, Jinja's `{{ db_password | default('…') }}`. It starts at the `|`.
+    _rule(
+        r"\|[ \t]{0,3}default(?:[ \t]{1,3}|[ \t]{0,3}\([ \t]{0,3})(?!\\?[\"'`]\[REDACTED)"
+        + _LITERAL.format(p="v", m=1),
+        _template_default,
         *_SECRET_NAME_NEEDLES,
         fold_needles=True,
     ),
