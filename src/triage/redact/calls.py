@@ -207,7 +207,10 @@ def _argument_kept(argument: re.Match[str], first: bool) -> bool:
         or keyword in _DESCRIBING
         or value.startswith("[REDACTED:")
         or _ENV_NAME.fullmatch(value) is not None
-        or (not keyword and (secret_named(value) or (first and _FIRST_NAME.fullmatch(value))))
+        or (
+            not keyword
+            and (secret_named(value) or (first and _FIRST_NAME.fullmatch(value) is not None))
+        )
     )
 
 
