@@ -82,6 +82,15 @@ LEAKS = [
         f'{{{{ .Values.db.password | default "{X}" }}}}',
     ),
     (f"{{{{ db_password | default('{PW}') }}}}", f"{{{{ db_password | default('{X}') }}}}"),
+    # Terraform's variable named like a secret: its default, on one line or below.
+    (
+        f'variable "db_password" {{ default = "{PW}" }}',
+        f'variable "db_password" {{ default = "{X}" }}',
+    ),
+    (
+        f'variable "api_token" {{\n  type      = string\n  default   = "{PW}"\n}}',
+        f'variable "api_token" {{\n  type      = string\n  default   = "{X}"\n}}',
+    ),
     # A value with brackets that no code would be goes whole, as before.
     ("password = hunter(2)", f"password = {X}"),
     ("token=fn(x) next", f"token={X} next"),
@@ -123,6 +132,7 @@ KEEP = [
     # A template's default for a name that is no secret's, and a fallback that is no literal.
     '{{ .Values.image.tag | default "latest" }}',
     'val t = System.getenv("TOKEN") ?: error("TOKEN missing")',
+    'variable "region" {\n  default = "eu-west-1"\n}\nvariable "db_password" {\n  sensitive = true\n}',
 ]
 
 
@@ -153,6 +163,8 @@ HOSTILE = [
     "${DB_PASSWORD:-" * 15_000,
     '${DB_PASSWORD:-"' + "a" * 250_000,
     "{{ password | default " * 15_000,
+    'variable "password" {' * 12_000,
+    'variable "password" {\n  type = string\n  defaults = 1\n' * 5_000,
 ]
 
 

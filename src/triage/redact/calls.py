@@ -133,6 +133,17 @@ CALL_RULES: tuple[_Rule, ...] = (
         *_SECRET_NAME_NEEDLES,
         fold_needles=True,
     ),
+    # Terraform's variable named like a secret (`variable "db_password" {`): the literal of
+    # its block's `default =` (before any inner block), on the block's line or below it, raw
+    # or inside a JSON string (`\\"` quotes).
+    _rule(
+        r"(?<![\w-])variable[ \t]{1,3}(?P<nq>\\?\")(?P<name>[\w-]{1,128}+)(?P=nq)[ \t]{0,3}\{"
+        r"[^{}]{0,4096}?(?<![\w-])default[ \t]{0,16}=[ \t]{0,3}(?!\\?[\"']\[REDACTED)"
+        + _LITERAL.format(p="v", m=1),
+        _named_literal,
+        *_SECRET_NAME_NEEDLES,
+        fold_needles=True,
+    ),
     # A shell's or Spring's default after a secret's name: `${DB_PASSWORD:-…}`,
     # `${DB_PASSWORD=…}`, `${DB_PASSWORD:-"…"}`, `${db.password:…}`; the name's separator and
     # the default's quotes stay.
