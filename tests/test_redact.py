@@ -755,6 +755,17 @@ CASES = [
     ("DB_PWD=/srv/app", "DB_PWD=[REDACTED:password]"),
     # A template's placeholder as the value is no secret; a default written into it is.
     ("password: ${DB_PASSWORD:-hunter2}", "password: ${DB_PASSWORD:-[REDACTED:password]}"),
+    # A literal beside a secret's name in code (`calls.py`).
+    ('os.getenv("DB_PASSWORD", "hunter2")', 'os.getenv("DB_PASSWORD", "[REDACTED:password]")'),
+    ('k = process.env.API_KEY || "hunter2"', 'k = process.env.API_KEY || "[REDACTED:password]"'),
+    (
+        'password: str = Field(default="hunter2")',
+        'password: str = Field(default="[REDACTED:password]")',
+    ),
+    (
+        'variable "db_password" { default = "hunter2" }',
+        'variable "db_password" { default = "[REDACTED:password]" }',
+    ),
     ("DB_PASS=${DB_PASS:=s3cr3t} x", "DB_PASS=${DB_PASS:=[REDACTED:password]} x"),
     (
         "password=$Tr0ngPa55 password=%shunter2",
