@@ -132,7 +132,8 @@ KEEP = [
     # A template's default for a name that is no secret's, and a fallback that is no literal.
     '{{ .Values.image.tag | default "latest" }}',
     'val t = System.getenv("TOKEN") ?: error("TOKEN missing")',
-    'variable "region" {\n  default = "eu-west-1"\n}\nvariable "db_password" {\n  sensitive = true\n}',
+    'variable "region" {\n  default = "eu-west-1"\n}\n'
+    'variable "db_password" {\n  sensitive = true\n}',
 ]
 
 

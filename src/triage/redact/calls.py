@@ -135,9 +135,11 @@ CALL_RULES: tuple[_Rule, ...] = (
     ),
     # Terraform's variable named like a secret (`variable "db_password" {`): the literal of
     # its block's `default =` (before any inner block), on the block's line or below it, raw
-    # or inside a JSON string (`\\"` quotes).
+    # or inside a JSON string (`\\"` quotes). It starts with the word, which the engine jumps
+    # to, and asks what precedes it after.
     _rule(
-        r"(?<![\w-])variable[ \t]{1,3}(?P<nq>\\?\")(?P<name>[\w-]{1,128}+)(?P=nq)[ \t]{0,3}\{"
+        r"variable(?<![\w-]variable)[ \t]{1,3}"
+        r"(?P<nq>\\?\")(?P<name>[\w-]{1,128}+)(?P=nq)[ \t]{0,3}\{"
         r"[^{}]{0,4096}?(?<![\w-])default[ \t]{0,16}=[ \t]{0,3}(?!\\?[\"']\[REDACTED)"
         + _LITERAL.format(p="v", m=1),
         _named_literal,
