@@ -10,11 +10,13 @@ from pathlib import Path
 from hostile_server import answer, endless, hostile
 from triage.ops.check import run_checks
 from triage.settings import Settings
+from triage.summarise.bedrock import MAX_ANSWER_BYTES
 
 
 async def test_an_endless_bedrock_answer_is_one_fail_line(tmp_path: Path) -> None:
-    """A Converse endpoint answering 200 with a body that never ends: check reads 16 MiB of
-    it at most, and the llm line fails saying so (it read on until TRIAGE_LLM_TIMEOUT_S)."""
+    """A Converse endpoint answering 200 with a body that never ends: check reads 1 MiB of it
+    at most (no ticket is longer), and the llm line fails saying so (it read on until
+    TRIAGE_LLM_TIMEOUT_S)."""
     async with hostile(endless()) as server:
         settings = Settings(
             store_url=f"sqlite:///{tmp_path}/t.db",
@@ -27,7 +29,7 @@ async def test_an_endless_bedrock_answer_is_one_fail_line(tmp_path: Path) -> Non
         code = await run_checks(settings, out)
     (line,) = [x for x in out.getvalue().splitlines() if x.split()[1:2] == ["llm"]]
     assert code == 1
-    assert line.startswith("FAIL  llm      bedrock ") and "16,777,216 bytes" in line
+    assert line.startswith("FAIL  llm      bedrock ") and f"{MAX_ANSWER_BYTES:,} bytes" in line
 
 
 async def test_terminal_escapes_in_a_models_error_are_written_as_text(tmp_path: Path) -> None:
