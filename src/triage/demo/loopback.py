@@ -3,6 +3,8 @@ and async code alike, never on the caller's event loop), started and stopped the
 
 from __future__ import annotations
 
+import contextlib
+import socket
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -68,7 +70,15 @@ class LoopbackServer:
     def stop(self) -> None:
         # shutdown() waits for serve_forever to return, so it would hang if that never started.
         if self._thread is not None:
-            self._httpd.shutdown()
+            # serve_forever sees the request to stop when its select() returns: at its next
+            # poll, up to 0.1 s away, or at once when a connection arrives. A connection made
+            # for that alone saves the wait at every stop (thousands in the test suite).
+            stopping = threading.Thread(target=self._httpd.shutdown, daemon=True)
+            stopping.start()
+            while stopping.is_alive():
+                with contextlib.suppress(OSError):
+                    socket.create_connection(self._httpd.server_address[:2], timeout=1).close()
+                stopping.join(timeout=0.01)
             self._thread.join(timeout=5)
             self._thread = None
         self._httpd.server_close()
