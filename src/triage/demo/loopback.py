@@ -75,9 +75,10 @@ class LoopbackServer:
             # for that alone saves the wait at every stop (thousands in the test suite).
             stopping = threading.Thread(target=self._httpd.shutdown, daemon=True)
             stopping.start()
+            host, port = self._httpd.server_address[:2]
             while stopping.is_alive():
                 with contextlib.suppress(OSError):
-                    socket.create_connection(self._httpd.server_address[:2], timeout=1).close()
+                    socket.create_connection((str(host), port), timeout=1).close()
                 stopping.join(timeout=0.01)
             self._thread.join(timeout=5)
             self._thread = None
