@@ -19,9 +19,8 @@ import pytest
 import structlog
 
 from factories import T0
-from json_mutants import mutants
 from recording_pipeline import Sink, pipeline_into
-from test_normalize_fuzz import problem
+from source_samples import mutant_failures
 from triage.errors import UnknownFormatError
 from triage.normalize import normalize_body, recognise_body
 from triage.sqs.inbox import Message
@@ -82,11 +81,5 @@ def test_another_resource_without_an_event_is_still_refused(kind: str) -> None:
 def test_every_mutant_gives_bounded_alerts_or_a_clear_permanent_error() -> None:
     """The fuzzer's check (`test_normalize_fuzz.problem`) on 200 seeded mutants of the sample,
     which the fuzzer does not see until the sample moves under tests/payloads/."""
-    text = SAMPLE.read_text(encoding="utf-8")
-    seed = "betterstack-on-call"
-    failures = [
-        f"{mutant.describe(seed)}: {found}"
-        for mutant in mutants(text, seed, 200)
-        if (found := problem(mutant))
-    ]
+    failures = mutant_failures(SAMPLE.read_text(encoding="utf-8"), "betterstack-on-call")
     assert not failures, "\n".join(failures[:10])

@@ -9,42 +9,25 @@ and the states its integration reads (zerver/webhooks/freshping/view.py).
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
 import pytest
-import structlog
 
-from factories import T0
-from json_mutants import mutants
-from recording_pipeline import Sink, pipeline_into, trigger_repeat_recovery
-from test_normalize_fuzz import problem
+from recording_pipeline import trigger_repeat_recovery
+from source_samples import Samples, mutant_failures, one, run, skipped_reasons
 from triage.errors import InvalidAlertError
 from triage.incidents import Action
-from triage.models import Alert, EffectKind, Status
-from triage.normalize import Normalized, normalize_body, recognise_body
+from triage.models import EffectKind, Status
+from triage.normalize import recognise_body
 from triage.redact import Redactor
 from triage.routes import KNOWN_SOURCES
-from triage.sqs.inbox import Message
 from triage.view import redact_alert
 
-SAMPLES = Path(__file__).parent / "payloads" / "freshping"
+SAMPLES = Samples("freshping")
 DOWN, UP, TEST = "unreachable.json", "reachable.json", "test.json"
 
 
-def sample(name: str) -> dict[str, Any]:
-    value: dict[str, Any] = json.loads((SAMPLES / name).read_text(encoding="utf-8"))
-    return value
-
-
-def run(body: dict[str, Any]) -> Normalized:
-    return normalize_body(json.dumps(body))
-
-
-def one(body: dict[str, Any]) -> Alert:
-    [alert] = run(body).alerts
-    return alert
+sample = SAMPLES.body
 
 
 def with_data(name: str, **changes: Any) -> dict[str, Any]:
@@ -57,7 +40,7 @@ def test_an_unreachable_check_is_read_as_freshping() -> None:
     """Format and source `freshping`, keyed by the check's id, titled by its name and state,
     its URL (also its `check` link, as other uptime checkers') and HTTP status in the
     description and labels."""
-    recognised = recognise_body((SAMPLES / DOWN).read_bytes())
+    recognised = recognise_body(SAMPLES.path(DOWN).read_bytes())
     assert recognised.format == "freshping"
     [alert] = recognised.normalized.alerts
     assert (alert.source, alert.status) == ("freshping", Status.FIRING)
@@ -75,7 +58,7 @@ def test_an_unreachable_check_is_read_as_freshping() -> None:
 async def test_fire_repeat_and_resolve_are_one_ticket() -> None:
     """Through the pipeline: Reporting Error opens a ticket, the same again is counted,
     Available closes it."""
-    actions, effects = await trigger_repeat_recovery(SAMPLES / DOWN, SAMPLES / UP)
+    actions, effects = await trigger_repeat_recovery(SAMPLES.path(DOWN), SAMPLES.path(UP))
     assert actions == [Action.OPEN, Action.COUNT, Action.CLOSE]
     assert effects == [EffectKind.OPEN, EffectKind.CLOSE]
     assert one(sample(UP)).status == Status.RESOLVED
@@ -97,12 +80,7 @@ async def test_the_webhook_test_changes_no_ticket_and_logs_one_line() -> None:
     assert [(s.source, s.reason) for s in run(sample(TEST)).skipped] == [
         ("freshping", "test_notification")
     ]
-    sink = Sink()
-    message = Message("m-1", (SAMPLES / TEST).read_text("utf-8"), "r-1", 1, T0, received_at=T0)
-    with structlog.testing.capture_logs() as logs:
-        outcomes = await pipeline_into(sink).process(message)
-    assert (outcomes, sink.effects) == ([], [])
-    assert [e["reason"] for e in logs if e["event"] == "alert.skipped"] == ["test_notification"]
+    assert await skipped_reasons(SAMPLES.text(TEST)) == ["test_notification"]
 
 
 @pytest.mark.parametrize(
@@ -138,11 +116,5 @@ def test_hostile_text_is_redacted_downstream() -> None:
 @pytest.mark.parametrize("name", [DOWN, UP, TEST])
 def test_every_mutant_gives_bounded_alerts_or_a_clear_permanent_error(name: str) -> None:
     """The fuzzer's check (`test_normalize_fuzz.problem`) on 200 seeded mutants of each sample."""
-    text = (SAMPLES / name).read_text(encoding="utf-8")
-    seed = f"freshping:{name}"
-    failures = [
-        f"{mutant.describe(seed)}: {found}"
-        for mutant in mutants(text, seed, 200)
-        if (found := problem(mutant))
-    ]
+    failures = mutant_failures(SAMPLES.text(name), f"freshping:{name}")
     assert not failures, "\n".join(failures[:10])

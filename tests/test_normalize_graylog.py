@@ -12,41 +12,27 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
-import structlog
 
 from factories import T0
-from json_mutants import mutants
 from recording_pipeline import Sink, pipeline_into
-from test_normalize_fuzz import problem
+from source_samples import Samples, mutant_failures, one, run, skipped_reasons
 from triage.errors import InvalidAlertError
 from triage.incidents import Action
-from triage.models import Alert, EffectKind, Status
-from triage.normalize import Normalized, normalize_body, recognise_body
+from triage.models import EffectKind, Status
+from triage.normalize import recognise_body
 from triage.redact import Redactor
 from triage.routes import KNOWN_SOURCES
 from triage.sqs.inbox import Message
 from triage.view import redact_alert
 
-SAMPLES = Path(__file__).parent / "payloads" / "graylog"
+SAMPLES = Samples("graylog")
 EVENT, TEST = "event.json", "test-notification.json"
 
 
-def sample(name: str) -> dict[str, Any]:
-    value: dict[str, Any] = json.loads((SAMPLES / name).read_text(encoding="utf-8"))
-    return value
-
-
-def run(body: dict[str, Any]) -> Normalized:
-    return normalize_body(json.dumps(body))
-
-
-def one(body: dict[str, Any]) -> Alert:
-    [alert] = run(body).alerts
-    return alert
+sample = SAMPLES.body
 
 
 def with_event(**changes: Any) -> dict[str, Any]:
@@ -58,7 +44,7 @@ def with_event(**changes: Any) -> dict[str, Any]:
 def test_an_event_is_read_as_graylog() -> None:
     """Format and source `graylog`, keyed by the definition and the event's key, titled by the
     definition, its message, description and remediation steps in the description."""
-    recognised = recognise_body((SAMPLES / EVENT).read_bytes())
+    recognised = recognise_body(SAMPLES.path(EVENT).read_bytes())
     assert recognised.format == "graylog"
     [alert] = recognised.normalized.alerts
     assert (alert.source, alert.status) == ("graylog", Status.FIRING)
@@ -107,12 +93,7 @@ async def test_the_test_notification_changes_no_ticket_and_logs_one_line() -> No
     assert [(s.source, s.reason) for s in run(sample(TEST)).skipped] == [
         ("graylog", "test_notification")
     ]
-    sink = Sink()
-    message = Message("m-1", (SAMPLES / TEST).read_text("utf-8"), "r-1", 1, T0, received_at=T0)
-    with structlog.testing.capture_logs() as logs:
-        outcomes = await pipeline_into(sink).process(message)
-    assert (outcomes, sink.effects) == ([], [])
-    assert [e["reason"] for e in logs if e["event"] == "alert.skipped"] == ["test_notification"]
+    assert await skipped_reasons(SAMPLES.text(TEST)) == ["test_notification"]
 
 
 @pytest.mark.parametrize(
@@ -146,11 +127,5 @@ def test_hostile_text_is_redacted_downstream() -> None:
 @pytest.mark.parametrize("name", [EVENT, TEST])
 def test_every_mutant_gives_bounded_alerts_or_a_clear_permanent_error(name: str) -> None:
     """The fuzzer's check (`test_normalize_fuzz.problem`) on 200 seeded mutants of each sample."""
-    text = (SAMPLES / name).read_text(encoding="utf-8")
-    seed = f"graylog:{name}"
-    failures = [
-        f"{mutant.describe(seed)}: {found}"
-        for mutant in mutants(text, seed, 200)
-        if (found := problem(mutant))
-    ]
+    failures = mutant_failures(SAMPLES.text(name), f"graylog:{name}")
     assert not failures, "\n".join(failures[:10])

@@ -11,26 +11,21 @@ services/httppost/service.go's Test encodes it.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
-import structlog
 
-from factories import T0
-from json_mutants import mutants
-from recording_pipeline import Sink, pipeline_into, trigger_repeat_recovery
-from test_normalize_fuzz import problem
+from recording_pipeline import trigger_repeat_recovery
+from source_samples import Samples, mutant_failures, one, run, skipped_reasons
 from triage.errors import InvalidAlertError
 from triage.incidents import Action
-from triage.models import Alert, EffectKind, Status
-from triage.normalize import Normalized, normalize_body, recognise_body
+from triage.models import EffectKind, Status
+from triage.normalize import recognise_body
 from triage.redact import Redactor
 from triage.routes import KNOWN_SOURCES
-from triage.sqs.inbox import Message
 from triage.view import redact_alert
 
-SAMPLES = Path(__file__).parent / "payloads" / "kapacitor"
+SAMPLES = Samples("kapacitor")
 CRITICAL, OK = "critical.json", "ok.json"
 
 #: What the handler's Test posts: the JSON of an empty alert event.
@@ -40,24 +35,13 @@ TEST_BODY: dict[str, Any] = {
 }  # fmt: skip
 
 
-def sample(name: str) -> dict[str, Any]:
-    value: dict[str, Any] = json.loads((SAMPLES / name).read_text(encoding="utf-8"))
-    return value
-
-
-def run(body: dict[str, Any]) -> Normalized:
-    return normalize_body(json.dumps(body))
-
-
-def one(body: dict[str, Any]) -> Alert:
-    [alert] = run(body).alerts
-    return alert
+sample = SAMPLES.body
 
 
 def test_a_critical_alert_is_read_as_kapacitor() -> None:
     """Format and source `kapacitor`, keyed by the alert's id, titled by its message, its
     details as the description, its level as the severity and its series' tags as labels."""
-    recognised = recognise_body((SAMPLES / CRITICAL).read_bytes())
+    recognised = recognise_body(SAMPLES.path(CRITICAL).read_bytes())
     assert recognised.format == "kapacitor"
     [alert] = recognised.normalized.alerts
     assert (alert.source, alert.status) == ("kapacitor", Status.FIRING)
@@ -74,7 +58,7 @@ def test_a_critical_alert_is_read_as_kapacitor() -> None:
 async def test_fire_repeat_and_resolve_are_one_ticket() -> None:
     """Through the pipeline: CRITICAL opens a ticket, the same alert again is counted, OK
     closes it."""
-    actions, effects = await trigger_repeat_recovery(SAMPLES / CRITICAL, SAMPLES / OK)
+    actions, effects = await trigger_repeat_recovery(SAMPLES.path(CRITICAL), SAMPLES.path(OK))
     assert actions == [Action.OPEN, Action.COUNT, Action.CLOSE]
     assert effects == [EffectKind.OPEN, EffectKind.CLOSE]
 
@@ -111,12 +95,7 @@ async def test_the_handlers_test_body_changes_no_ticket_and_logs_one_line() -> N
     assert [(s.source, s.reason) for s in run(TEST_BODY).skipped] == [
         ("kapacitor", "test_notification")
     ]
-    sink = Sink()
-    message = Message("m-1", json.dumps(TEST_BODY), "r-1", 1, T0, received_at=T0)
-    with structlog.testing.capture_logs() as logs:
-        outcomes = await pipeline_into(sink).process(message)
-    assert (outcomes, sink.effects) == ([], [])
-    assert [e["reason"] for e in logs if e["event"] == "alert.skipped"] == ["test_notification"]
+    assert await skipped_reasons(json.dumps(TEST_BODY)) == ["test_notification"]
 
 
 @pytest.mark.parametrize(
@@ -160,11 +139,5 @@ def test_hostile_text_is_redacted_downstream() -> None:
 @pytest.mark.parametrize("name", [CRITICAL, OK])
 def test_every_mutant_gives_bounded_alerts_or_a_clear_permanent_error(name: str) -> None:
     """The fuzzer's check (`test_normalize_fuzz.problem`) on 200 seeded mutants of each sample."""
-    text = (SAMPLES / name).read_text(encoding="utf-8")
-    seed = f"kapacitor:{name}"
-    failures = [
-        f"{mutant.describe(seed)}: {found}"
-        for mutant in mutants(text, seed, 200)
-        if (found := problem(mutant))
-    ]
+    failures = mutant_failures(SAMPLES.text(name), f"kapacitor:{name}")
     assert not failures, "\n".join(failures[:10])

@@ -13,26 +13,21 @@ from __future__ import annotations
 
 import copy
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
-import structlog
 
-from factories import T0
-from json_mutants import mutants
-from recording_pipeline import Sink, pipeline_into, trigger_repeat_recovery
-from test_normalize_fuzz import problem
+from recording_pipeline import trigger_repeat_recovery
+from source_samples import Samples, mutant_failures, one, run, skipped_reasons
 from triage.errors import InvalidAlertError
 from triage.incidents import Action
-from triage.models import Alert, EffectKind, Status
-from triage.normalize import Normalized, normalize_body, recognise_body
+from triage.models import EffectKind, Status
+from triage.normalize import recognise_body
 from triage.redact import Redactor
 from triage.sinks.github import text as github
-from triage.sqs.inbox import Message
 from triage.view import redact_alert
 
-SAMPLES = Path(__file__).parent / "payloads" / "eventbridge"
+SAMPLES = Samples("eventbridge")
 FAILED = "redshift-serverless-rpu-change-failed.json"
 COMPLETED = "redshift-serverless-rpu-change-completed.json"
 KMS = "redshift-serverless-kms-key-invalid.json"
@@ -42,18 +37,7 @@ WORKGROUP = (
 )
 
 
-def sample(name: str) -> dict[str, Any]:
-    value: dict[str, Any] = json.loads((SAMPLES / name).read_text(encoding="utf-8"))
-    return value
-
-
-def run(body: dict[str, Any]) -> Normalized:
-    return normalize_body(json.dumps(body))
-
-
-def one(body: dict[str, Any]) -> Alert:
-    [alert] = run(body).alerts
-    return alert
+sample = SAMPLES.body
 
 
 def with_event(name: str, number: str, **detail: Any) -> dict[str, Any]:
@@ -66,7 +50,7 @@ def with_event(name: str, number: str, **detail: Any) -> dict[str, Any]:
 def test_a_failed_rpu_change_is_its_workgroups_incident() -> None:
     """Format `eventbridge`, source `eventbridge`: the workgroup's base-RPU-change incident,
     titled by the workgroup and what the event means, not by its detail type."""
-    recognised = recognise_body((SAMPLES / FAILED).read_bytes())
+    recognised = recognise_body(SAMPLES.path(FAILED).read_bytes())
     assert recognised.format == "eventbridge"
     [alert] = recognised.normalized.alerts
     assert (alert.source, alert.status) == ("eventbridge", Status.FIRING)
@@ -95,7 +79,7 @@ def test_the_completed_change_resolves_the_failed_one() -> None:
 async def test_fire_repeat_and_resolve_are_one_ticket() -> None:
     """Through the pipeline: the failure opens a ticket, its repeat is counted, the completed
     change closes it."""
-    actions, effects = await trigger_repeat_recovery(SAMPLES / FAILED, SAMPLES / COMPLETED)
+    actions, effects = await trigger_repeat_recovery(SAMPLES.path(FAILED), SAMPLES.path(COMPLETED))
     assert actions == [Action.OPEN, Action.COUNT, Action.CLOSE]
     assert effects == [EffectKind.OPEN, EffectKind.CLOSE]
 
@@ -137,12 +121,7 @@ async def test_an_information_event_changes_no_ticket_and_logs_one_line(number: 
     a ticket that nothing closed)."""
     body = with_event(COMPLETED, number)
     assert [(s.source, s.reason) for s in run(body).skipped] == [("eventbridge", "no_state_change")]
-    sink = Sink()
-    message = Message("m-1", json.dumps(body), "r-1", 1, T0, received_at=T0)
-    with structlog.testing.capture_logs() as logs:
-        outcomes = await pipeline_into(sink).process(message)
-    assert (outcomes, sink.effects) == ([], [])
-    assert [e["reason"] for e in logs if e["event"] == "alert.skipped"] == ["no_state_change"]
+    assert await skipped_reasons(json.dumps(body)) == ["no_state_change"]
 
 
 def test_the_detail_keys_decide_nothing() -> None:
@@ -237,11 +216,5 @@ def _effect(view: Any) -> Any:
 def test_every_mutant_gives_bounded_alerts_or_a_clear_permanent_error(name: str) -> None:
     """The fuzzer's check (`test_normalize_fuzz.problem`) on 200 seeded mutants of each sample,
     which the fuzzer does not see until the samples move under tests/payloads/."""
-    body = (SAMPLES / name).read_text(encoding="utf-8")
-    seed = f"redshift-serverless:{name}"
-    failures = [
-        f"{mutant.describe(seed)}: {found}"
-        for mutant in mutants(body, seed, 200)
-        if (found := problem(mutant))
-    ]
+    failures = mutant_failures(SAMPLES.text(name), f"redshift-serverless:{name}")
     assert not failures, "\n".join(failures[:10])

@@ -12,49 +12,33 @@ from __future__ import annotations
 
 import copy
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
-import structlog
 
-from factories import T0
-from json_mutants import mutants
-from recording_pipeline import Sink, pipeline_into, trigger_repeat_recovery
-from test_normalize_fuzz import problem
+from recording_pipeline import trigger_repeat_recovery
+from source_samples import Samples, mutant_failures, one, run, skipped_reasons
 from triage.errors import InvalidAlertError
 from triage.incidents import Action
-from triage.models import Alert, EffectKind, Status
-from triage.normalize import Normalized, normalize_body, recognise_body
+from triage.models import EffectKind, Status
+from triage.normalize import recognise_body
 from triage.redact import Redactor
 from triage.routes import KNOWN_SOURCES
-from triage.sqs.inbox import Message
 from triage.view import redact_alert
 
-SAMPLES = Path(__file__).parent / "payloads" / "statuspage"
+SAMPLES = Samples("statuspage")
 OPENED, RESOLVED = "incident-identified.json", "incident-resolved.json"
 OUTAGE, OPERATIONAL = "component-major-outage.json", "component-operational.json"
 ALL = [OPENED, RESOLVED, OUTAGE, OPERATIONAL]
 
 
-def sample(name: str) -> dict[str, Any]:
-    value: dict[str, Any] = json.loads((SAMPLES / name).read_text(encoding="utf-8"))
-    return value
-
-
-def run(body: dict[str, Any]) -> Normalized:
-    return normalize_body(json.dumps(body))
-
-
-def one(body: dict[str, Any]) -> Alert:
-    [alert] = run(body).alerts
-    return alert
+sample = SAMPLES.body
 
 
 def test_an_incident_is_read_as_statuspage() -> None:
     """Format and source `statuspage`, keyed by the page and the incident, titled by the
     incident's name, its latest update as the description and its impact as the severity."""
-    recognised = recognise_body((SAMPLES / OPENED).read_bytes())
+    recognised = recognise_body(SAMPLES.path(OPENED).read_bytes())
     assert recognised.format == "statuspage"
     [alert] = recognised.normalized.alerts
     assert (alert.source, alert.status) == ("statuspage", Status.FIRING)
@@ -71,7 +55,7 @@ def test_an_incident_is_read_as_statuspage() -> None:
 async def test_fire_repeat_and_resolve_are_one_ticket(trigger: str, recovery: str) -> None:
     """Through the pipeline: the incident (or outage) opens a ticket, its next update is
     counted, its resolution (or return to operational) closes it."""
-    actions, effects = await trigger_repeat_recovery(SAMPLES / trigger, SAMPLES / recovery)
+    actions, effects = await trigger_repeat_recovery(SAMPLES.path(trigger), SAMPLES.path(recovery))
     assert actions == [Action.OPEN, Action.COUNT, Action.CLOSE]
     assert effects == [EffectKind.OPEN, EffectKind.CLOSE]
 
@@ -120,12 +104,7 @@ async def test_maintenance_changes_no_ticket_and_logs_one_line(
     body = sample(name)
     body[path[0]][path[1]] = status
     assert [(s.source, s.reason) for s in run(body).skipped] == [("statuspage", "maintenance")]
-    sink = Sink()
-    message = Message("m-1", json.dumps(body), "r-1", 1, T0, received_at=T0)
-    with structlog.testing.capture_logs() as logs:
-        outcomes = await pipeline_into(sink).process(message)
-    assert (outcomes, sink.effects) == ([], [])
-    assert [e["reason"] for e in logs if e["event"] == "alert.skipped"] == ["maintenance"]
+    assert await skipped_reasons(json.dumps(body)) == ["maintenance"]
 
 
 def test_volatile_fields_keep_the_fingerprint() -> None:
@@ -201,13 +180,7 @@ def test_hostile_text_is_redacted_downstream() -> None:
 def test_every_mutant_gives_bounded_alerts_or_a_clear_permanent_error(name: str) -> None:
     """The fuzzer's check (`test_normalize_fuzz.problem`) on 200 seeded mutants of each sample,
     which the fuzzer does not see until the samples move under tests/payloads/."""
-    text = (SAMPLES / name).read_text(encoding="utf-8")
-    seed = f"statuspage:{name}"
-    failures = [
-        f"{mutant.describe(seed)}: {found}"
-        for mutant in mutants(text, seed, 200)
-        if (found := problem(mutant))
-    ]
+    failures = mutant_failures(SAMPLES.text(name), f"statuspage:{name}")
     assert not failures, "\n".join(failures[:10])
 
 

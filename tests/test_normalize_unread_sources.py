@@ -34,9 +34,10 @@ import structlog
 
 from factories import T0
 from recording_pipeline import Sink, pipeline_into, trigger_repeat_recovery
+from source_samples import one, run
 from triage.errors import InvalidAlertError
 from triage.incidents import Action
-from triage.models import Alert, EffectKind, Status
+from triage.models import EffectKind, Status
 from triage.normalize import Normalized, normalize_body, recognise_body
 from triage.routes import KNOWN_SOURCES
 from triage.sqs.inbox import Message
@@ -47,15 +48,6 @@ PAYLOADS = Path(__file__).parent / "payloads"
 def sample(name: str) -> dict[str, Any]:
     value: dict[str, Any] = json.loads((PAYLOADS / name).read_text(encoding="utf-8"))
     return value
-
-
-def run(body: dict[str, Any]) -> Normalized:
-    return normalize_body(json.dumps(body))
-
-
-def one(body: dict[str, Any]) -> Alert:
-    [alert] = run(body).alerts
-    return alert
 
 
 async def actions_of(*bodies: dict[str, Any]) -> tuple[list[Action], list[EffectKind]]:
