@@ -25,7 +25,7 @@ import structlog
 from triage import version
 from triage.errors import ConfigError, TriageError
 from triage.logs import configure_logging
-from triage.settings import Settings, load_settings, unknown_variables
+from triage.settings import Settings, did_you_mean, load_settings, unknown_variables
 
 #: The exit code of a command whose reader closed the pipe (128 + SIGPIPE, as the shell has it).
 EXIT_PIPE_CLOSED = 141
@@ -81,10 +81,21 @@ def _seconds(text: str) -> float:
     return value
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse's parser, whose refusal of a word outside an option's choices names the choice
+    a typo meant (`rnu` → `run`); its sub-commands' parsers are of this class too."""
+
+    def _check_value(self, action: argparse.Action, value: Any) -> None:
+        # argparse's own hook for choices (Python 3.14 adds `suggest_on_error`; 3.11 has none).
+        try:
+            super()._check_value(action, value)
+        except argparse.ArgumentError as exc:
+            hint = did_you_mean(value, action.choices or ())
+            raise argparse.ArgumentError(action, f"{exc.message}{hint}") from None
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="triage", description="Alert-triage daemon: SQS in, tickets out."
-    )
+    parser = _Parser(prog="triage", description="Alert-triage daemon: SQS in, tickets out.")
     parser.add_argument("--version", action="version", version=f"triage {version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 

@@ -15,7 +15,7 @@ import difflib
 import math
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
@@ -139,6 +139,17 @@ def _whole_seconds(value: object) -> object:
     if not number.is_integer():
         raise ValueError(f"must be whole seconds (SQS takes no fractions), not {number:g}")
     return int(number)
+
+
+def did_you_mean(given: object, choices: Iterable[str]) -> str:
+    """`; did you mean 'word'?` when `given` is a typo of one of `choices` (any case), else
+    "". Only a choice is ever quoted, never what was given: a value typed into the wrong
+    setting may be a credential."""
+    if not isinstance(given, str):
+        return ""
+    words = [str(choice) for choice in choices]
+    meant = difflib.get_close_matches(given.strip().lower(), words, n=1, cutoff=0.6)
+    return f"; did you mean {meant[0]!r}?" if meant else ""
 
 
 def _env(name: str) -> AliasChoices:
@@ -486,7 +497,10 @@ class Settings(BaseSettings):
         if unknown:
             # A name as long as no sink's is more likely a token pasted on the wrong line.
             named = [name if len(name) <= 20 else f"({len(name)} characters)" for name in unknown]
-            raise ValueError(f"unknown sink(s) {', '.join(named)}; known: {', '.join(KNOWN_SINKS)}")
+            meant = did_you_mean(unknown[0], KNOWN_SINKS) if len(unknown) == 1 else ""
+            raise ValueError(
+                f"unknown sink(s) {', '.join(named)}; known: {', '.join(KNOWN_SINKS)}{meant}"
+            )
         return value
 
     @field_validator("log_format", "log_level", "metrics", mode="before")
@@ -711,14 +725,32 @@ def load_settings(**overrides: object) -> Settings:
     except ValidationError as exc:
         problems = []
         for error in exc.errors():
-            message = error["msg"].removeprefix("Value error, ")
+            message = _PLAIN.get(error["type"], error["msg"].removeprefix("Value error, "))
             if not error["loc"]:  # a rule across fields: its message names them
                 problems.append(message)
                 continue
             field = str(error["loc"][0])
             name = env_name(field) if field in Settings.model_fields else field
-            problems.append(f"{name}: {message}")
+            problems.append(f"{name}: {message}{_meant(error)}")
         raise ConfigError("; ".join(problems)) from None
+
+
+#: pydantic's refusals of a value's type, said as what the setting takes.
+_PLAIN = {
+    "bool_parsing": "expected true or false (also 1/0, yes/no, on/off)",
+    "int_parsing": "expected a whole number",
+    "int_from_float": "expected a whole number",
+    "float_parsing": "expected a number",
+}
+
+
+def _meant(error: Any) -> str:
+    """The word a value outside a setting's set of words was a typo of (pydantic's
+    `literal_error` and `enum` say the words they expected, each quoted), else ""."""
+    if error["type"] not in ("literal_error", "enum"):
+        return ""
+    expected = str(error.get("ctx", {}).get("expected", ""))
+    return did_you_mean(error.get("input"), re.findall(r"'([^']*)'", expected))
 
 
 #: The interval settings whose cost grows with how often they run: what each run does, and why
