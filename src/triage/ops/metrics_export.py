@@ -92,7 +92,10 @@ METRICS: dict[str, Described] = {
     ),
     "DryRunDecisions": Described("counter", "Decisions taken by a dry run, by action."),
     "MessagesFailed": Described(
-        "counter", "Messages released for a retry or towards the DLQ, by reason."
+        "counter",
+        "Failed attempts at a message, by reason: once per delivery released for a retry or"
+        " towards the DLQ (a message retried twice counts twice), and once per handled message"
+        " whose delete SQS did not confirm (delete).",
     ),
     "MessagesHeld": Described(
         "counter", "Times a message was held because a service or budget said wait, by reason."

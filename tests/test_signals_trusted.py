@@ -1,0 +1,54 @@
+"""Triage's own signals tell the truth under faults: a counter's HELP says whether it counts
+messages or attempts at them, every family `/metrics` exports is documented, and label values
+from outside stay few and escaped."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from pathlib import Path
+
+from memory_inbox import MemoryInbox
+from triage.errors import DecodeError, SinkUnavailableError
+from triage.incidents.lifecycle import Outcome
+from triage.metrics import Metrics
+from triage.ops.prometheus import prometheus_text
+from triage.sqs.inbox import Message
+from triage.sqs.supervisor import Progress, Supervisor, SupervisorConfig
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _help(text: str, family: str) -> str:
+    """The `# HELP` text of `family` in Prometheus text."""
+    found = re.search(rf"^# HELP {re.escape(family)} (.*)$", text, re.MULTILINE)
+    assert found is not None, f"no HELP for {family}"
+    return found.group(1)
+
+
+async def test_a_retried_message_counts_once_per_failed_attempt_as_its_help_says() -> None:
+    """A message whose sink fails twice and then takes it, and one that never decodes (three
+    deliveries before the DLQ), count MessagesFailed once per failed delivery; the metric's
+    HELP says it counts attempts, so nobody reads it as messages lost."""
+    inbox = MemoryInbox()
+    flaky, poison = inbox.put("flaky", "poison")
+    tries = {flaky: 0, poison: 0}
+
+    async def handler(message: Message, _progress: Progress) -> list[Outcome]:
+        tries[message.id] += 1
+        if message.id == poison:
+            if tries[poison] >= 3:
+                inbox.entries.pop(poison)  # the redrive policy's third receive: to the DLQ
+            raise DecodeError("not JSON")
+        if tries[flaky] <= 2:
+            raise SinkUnavailableError("503")
+        return []
+
+    metrics = Metrics()
+    config = SupervisorConfig(wait_s=0, drain=True, retry_base_s=0, shutdown_grace_s=1)
+    await asyncio.wait_for(Supervisor(config, inbox, handler, metrics).serve(), 10)
+    assert inbox.deleted == [flaky]
+    assert metrics.counter("MessagesFailed", reason="sink_unavailable") == 2
+    assert metrics.counter("MessagesFailed", reason="decode") == 3
+    help_text = _help(prometheus_text(metrics), "triage_messages_failed_total")
+    assert "attempt" in help_text and "once per" in help_text
