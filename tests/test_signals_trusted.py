@@ -52,3 +52,49 @@ async def test_a_retried_message_counts_once_per_failed_attempt_as_its_help_says
     assert metrics.counter("MessagesFailed", reason="decode") == 3
     help_text = _help(prometheus_text(metrics), "triage_messages_failed_total")
     assert "attempt" in help_text and "once per" in help_text
+
+
+def _operations_section() -> str:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    start = readme.index("## Operations")
+    return readme[start : readme.index("\n## ", start + 1)]
+
+
+def _documented_prometheus_families() -> set[str]:
+    """The Prometheus names in the second column of the README's metrics table."""
+    names: set[str] = set()
+    for line in _operations_section().splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if len(cells) == 5 and cells[2] in ("counter", "gauge", "histogram"):
+            names |= set(re.findall(r"`((?:triage|process)_\w+)`", cells[1]))
+    return names
+
+
+def _every_metric_recorded() -> Metrics:
+    """A Metrics in which every metric the code describes has a series."""
+    from triage.ops.metrics_export import METRICS
+
+    metrics = Metrics()
+    for name, described in METRICS.items():
+        if described.kind == "counter":
+            metrics.incr(name, reason="x")
+        elif described.kind == "histogram":
+            metrics.observe(name, 5.0, described.unit)
+        else:
+            metrics.set(name, 1.0, described.unit)
+    return metrics
+
+
+def test_every_family_metrics_exports_is_in_the_readme_and_back() -> None:
+    """The families of a /metrics page on which every metric has a series are exactly the
+    Prometheus names of the README's table, the process collector's `process_*` family
+    documented as a group: a series added to the exposition without a row, or a row for a
+    series no longer exported, breaks this."""
+    text = prometheus_text(_every_metric_recorded())
+    exported = set(re.findall(r"^# TYPE (\S+) ", text, re.MULTILINE))
+    documented = _documented_prometheus_families()
+    assert "`process_*`" in _operations_section()
+    undocumented = {n for n in exported - documented if not n.startswith("process_")}
+    assert sorted(undocumented) == []
+    assert sorted(documented - exported) == []
+    assert {"triage_build_info", "triage_messages_failed_total"} <= exported
