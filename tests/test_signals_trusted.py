@@ -8,10 +8,16 @@ import asyncio
 import re
 from pathlib import Path
 
+from prometheus_client.parser import text_string_to_metric_families
+
+from factories import alert
 from memory_inbox import MemoryInbox
+from test_pipeline import rig
+from test_signals_faults import promtool_check
 from triage.errors import DecodeError, SinkUnavailableError
 from triage.incidents.lifecycle import Outcome
-from triage.metrics import Metrics
+from triage.metrics import MAX_LABEL_VALUES, Metrics
+from triage.ops.metrics_export import METRICS
 from triage.ops.prometheus import prometheus_text
 from triage.sqs.inbox import Message
 from triage.sqs.supervisor import Progress, Supervisor, SupervisorConfig
@@ -72,8 +78,6 @@ def _documented_prometheus_families() -> set[str]:
 
 def _every_metric_recorded() -> Metrics:
     """A Metrics in which every metric the code describes has a series."""
-    from triage.ops.metrics_export import METRICS
-
     metrics = Metrics()
     for name, described in METRICS.items():
         if described.kind == "counter":
@@ -98,3 +102,46 @@ def test_every_family_metrics_exports_is_in_the_readme_and_back() -> None:
     assert sorted(undocumented) == []
     assert sorted(documented - exported) == []
     assert {"triage_build_info", "triage_messages_failed_total"} <= exported
+
+
+async def test_invented_teams_and_sources_make_a_bounded_page() -> None:
+    """500 alerts (25 times the bound), each with a team and source of its own holding `"`,
+    `\\` and a line break, through the pipeline: the ticket counter holds at most the bound's
+    20 values per dimension plus `other`, every alert is counted, and promtool finds the page
+    clean."""
+    r = rig()
+    for i in range(500):
+        hostile = alert(f"n{i}").model_copy(update={"team": f'team"{i}\\\n', "source": f"s{i}\n"})
+        await r.pipeline.handle(hostile, f"owner-{i}")
+    text = prometheus_text(r.pipeline.metrics)
+    series = [line for line in text.splitlines() if line.startswith("triage_tickets_created_total")]
+    assert len(series) <= MAX_LABEL_VALUES + 1
+    assert 'source="other",team="other"' in "".join(series)
+    assert r.pipeline.metrics.total("TicketsCreated") == 500
+    promtool_check(text)
+
+
+def test_label_values_outside_the_cleaned_ones_round_trip_escaped() -> None:
+    """Dimension values that are not cleaned (a sink's, a breaker's or a budget's name from
+    the configuration) holding `\\`, `"` and a line break are escaped per the exposition
+    format: each line stays one sample, promtool finds nothing, and a parser reads the
+    original values back."""
+
+    awkward = 'a\\b"c\nd'
+    metrics = Metrics()
+    metrics.incr("SinkCalls", sink=awkward, outcome="ok")
+    metrics.set("BudgetTokens", 3, budget=awkward)
+    metrics.observe("SinkLatency", 12.0, sink=awkward)
+    text = prometheus_text(metrics)
+    assert all(not line or line[0] in "#tp" for line in text.splitlines())
+    promtool_check(text)
+    read = {
+        (family.name, sample.name): sample.labels
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
+    assert read[("triage_sink_calls", "triage_sink_calls_total")]["sink"] == awkward
+    assert read[("triage_budget_tokens", "triage_budget_tokens")]["budget"] == awkward
+    assert read[("triage_sink_latency_seconds", "triage_sink_latency_seconds_count")]["sink"] == (
+        awkward
+    )
