@@ -151,10 +151,11 @@ def test_send_queues_files_and_stdin(queues: Queues, tmp_path: Path, cli: Cli) -
 def test_send_to_missing_queue_fails_with_one_line(
     queues: Queues, tmp_path: Path, cli: Cli
 ) -> None:
-    """Sending to a queue that does not exist exits 1 with one line, no traceback."""
+    """Sending to a queue that does not exist is a configuration mistake: exit 2 with one
+    line, no traceback."""
     env = daemon_env(settings_for(queues, "http://127.0.0.1:9", tmp_path / "t.db"))
     result = cli("send", "--queue-url", queues.url + "-nope", "-", env=env, stdin="{}")
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert len(result.stderr.strip().splitlines()) == 1
     assert "Traceback" not in result.stderr
 

@@ -7,10 +7,15 @@ would, with the test's isolated environment."""
 
 from __future__ import annotations
 
+import json
+import logging
 from dataclasses import dataclass
+from pathlib import Path
 
+import boto3
 import pytest
 
+from daemon_harness import Queues, daemon_env, settings_for
 from triage.cli import main
 
 
@@ -189,3 +194,138 @@ def test_a_number_setting_says_what_it_takes(
     assert ran.code == 2
     (line,) = ran.stderr.splitlines()
     assert line.startswith(f"triage: config: {variable}: ") and said in line
+
+
+# --- queue URLs given on the command line -----------------------------------------------------
+
+ARN = "arn:aws:sqs:us-east-1:123456789012:alerts-dlq"
+
+
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (["send", "-", "--queue-url", ARN], "--queue-url: an ARN is no queue URL"),
+        (["send", "-", "--queue-url", "alerts"], "--queue-url: expected a queue URL"),
+        (["send", "-", "--queue-url", " "], "--queue-url: expected a queue URL"),
+        (["dlq", "peek", "--dlq-url", ARN], "--dlq-url: an ARN is no queue URL"),
+        (["dlq", "redrive", "--dlq-url", "alerts-dlq"], "--dlq-url: expected a queue URL"),
+        (["dlq", "redrive", "--dlq-url", ""], "--dlq-url: expected a queue URL"),
+        (["dlq", "peek", "--dlq-url", "sqs://alerts-dlq"], "--dlq-url: expected a queue URL"),
+    ],
+)
+def test_a_queue_option_that_is_no_queue_url_is_a_usage_error(
+    argv: list[str],
+    said: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A queue named by its ARN, its bare name or nothing is refused before any call to SQS,
+    with exit 2 and a line saying what a queue URL looks like."""
+    ran = run(capsys, monkeypatch, *argv, env={"ALERT_TRIAGE_QUEUE_URL": "http://127.0.0.1:9/q"})
+    assert ran.code == 2
+    assert said in ran.last_line and "https://sqs." in ran.last_line
+
+
+@pytest.fixture
+def moto_env(queues: Queues, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """The environment of a command configured for `queues` on moto (its request log off)."""
+    monkeypatch.setattr(logging.getLogger("werkzeug"), "disabled", True)
+    return daemon_env(settings_for(queues, "http://127.0.0.1:9", tmp_path / "t.db"))
+
+
+def _gone(queues: Queues, name: str) -> str:
+    return queues.url.rsplit("/", 1)[0] + "/" + name
+
+
+def _dead_letter(queues: Queues) -> None:
+    queues.client().send_message(QueueUrl=queues.dlq_url, MessageBody='{"title": "dead"}')
+
+
+@pytest.mark.parametrize("action", ["peek", "redrive"])
+def test_dlq_of_a_main_queue_that_does_not_exist_names_it(
+    action: str,
+    queues: Queues,
+    moto_env: dict[str, str],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`dlq` with ALERT_TRIAGE_QUEUE_URL naming no queue exits 2 with one line naming the
+    variable and the URL; the DLQ's letters stay."""
+    _dead_letter(queues)
+    missing = _gone(queues, "no-such-queue")
+    env = {**moto_env, "ALERT_TRIAGE_QUEUE_URL": missing}
+    ran = run(capsys, monkeypatch, "dlq", action, env=env)
+    assert ran.code == 2
+    (line,) = ran.stderr.splitlines()
+    assert line == f"triage: config: ALERT_TRIAGE_QUEUE_URL {missing}: no such queue"
+    assert queues.depth(queues.dlq_url) == 1
+
+
+@pytest.mark.parametrize("action", ["peek", "redrive"])
+def test_dlq_url_naming_no_queue_names_the_option(
+    action: str,
+    queues: Queues,
+    moto_env: dict[str, str],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`dlq --dlq-url` naming no queue exits 2 with one line naming the option and the URL;
+    the main queue is left as it was."""
+    missing = _gone(queues, "no-such-dlq")
+    queues.send('{"title": "live"}')
+    ran = run(capsys, monkeypatch, "dlq", action, "--dlq-url", missing, env=moto_env)
+    assert ran.code == 2
+    (line,) = ran.stderr.splitlines()
+    assert line == f"triage: config: --dlq-url {missing}: no such queue"
+    assert queues.depth() == 1
+
+
+def test_dlq_whose_redrive_policy_names_a_deleted_queue_says_so(
+    queues: Queues,
+    moto_env: dict[str, str],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A main queue whose RedrivePolicy names a DLQ since deleted is one line naming the DLQ's
+    ARN and where it was named, exit 2."""
+    sqs = boto3.client("sqs", endpoint_url=queues.endpoint, region_name="us-east-1")
+    doomed = sqs.create_queue(QueueName="doomed-dlq")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=doomed, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    policy = json.dumps({"deadLetterTargetArn": arn, "maxReceiveCount": "2"})
+    main_url = sqs.create_queue(QueueName="orphan", Attributes={"RedrivePolicy": policy})[
+        "QueueUrl"
+    ]
+    sqs.delete_queue(QueueUrl=doomed)
+    env = {**moto_env, "ALERT_TRIAGE_QUEUE_URL": main_url}
+    ran = run(capsys, monkeypatch, "dlq", "peek", env=env)
+    assert ran.code == 2
+    (line,) = ran.stderr.splitlines()
+    assert line == (
+        f"triage: config: the DLQ {arn} that {main_url}'s RedrivePolicy names: no such queue"
+    )
+
+
+@pytest.mark.parametrize("named", ["--queue-url", "ALERT_TRIAGE_QUEUE_URL"])
+def test_send_to_a_queue_that_does_not_exist_names_where_it_was_named(
+    named: str,
+    queues: Queues,
+    moto_env: dict[str, str],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`send` to a queue that does not exist exits 2 with one line naming the option or the
+    variable that named it, and the URL."""
+    missing = _gone(queues, "no-such-queue")
+    body = tmp_path / "alert.json"
+    body.write_text('{"title": "x"}')
+    if named == "--queue-url":
+        ran = run(capsys, monkeypatch, "send", str(body), "--queue-url", missing, env=moto_env)
+    else:
+        env = {**moto_env, "ALERT_TRIAGE_QUEUE_URL": missing}
+        ran = run(capsys, monkeypatch, "send", str(body), env=env)
+    assert ran.code == 2
+    (line,) = ran.stderr.splitlines()
+    assert line == f"triage: config: {named} {missing}: no such queue"

@@ -25,7 +25,13 @@ import structlog
 from triage import version
 from triage.errors import ConfigError, TriageError
 from triage.logs import configure_logging
-from triage.settings import Settings, did_you_mean, load_settings, unknown_variables
+from triage.settings import (
+    Settings,
+    did_you_mean,
+    is_http_url,
+    load_settings,
+    unknown_variables,
+)
 
 #: The exit code of a command whose reader closed the pipe (128 + SIGPIPE, as the shell has it).
 EXIT_PIPE_CLOSED = 141
@@ -94,6 +100,23 @@ class _Parser(argparse.ArgumentParser):
             raise argparse.ArgumentError(action, f"{exc.message}{hint}") from None
 
 
+#: How a queue URL looks, said by each refusal of one.
+_QUEUE_URL_FORM = "https://sqs.REGION.amazonaws.com/ACCOUNT/NAME"
+
+
+def _queue_url(text: str) -> str:
+    """An argparse type: an SQS queue URL (http(s) with a host; a local endpoint's too). An
+    ARN or a bare name is refused saying how to get the URL: SQS takes neither as one."""
+    if text.startswith("arn:"):
+        raise argparse.ArgumentTypeError(
+            f"an ARN is no queue URL: give {_QUEUE_URL_FORM} "
+            "(`aws sqs get-queue-url --queue-name NAME` prints it)"
+        )
+    if not is_http_url(text):
+        raise argparse.ArgumentTypeError(f"expected a queue URL such as {_QUEUE_URL_FORM}")
+    return text
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="triage", description="Alert-triage daemon: SQS in, tickets out.")
     parser.add_argument("--version", action="version", version=f"triage {version()}")
@@ -131,7 +154,7 @@ def _parser() -> argparse.ArgumentParser:
 
     send = sub.add_parser("send", help="queue message bodies (one file = one message; - = stdin)")
     send.add_argument("files", nargs="+", metavar="FILE")
-    send.add_argument("--queue-url", help="default: ALERT_TRIAGE_QUEUE_URL")
+    send.add_argument("--queue-url", type=_queue_url, help="default: ALERT_TRIAGE_QUEUE_URL")
 
     health = sub.add_parser(
         "health", help="probe the running daemon's /healthz (the container HEALTHCHECK)"
@@ -153,7 +176,9 @@ def _parser() -> argparse.ArgumentParser:
         "again; not with --max",
     )
     dlq.add_argument(
-        "--dlq-url", help="default: the DLQ of ALERT_TRIAGE_QUEUE_URL's redrive policy"
+        "--dlq-url",
+        type=_queue_url,
+        help="default: the DLQ of ALERT_TRIAGE_QUEUE_URL's redrive policy",
     )
 
     normalize = sub.add_parser(
@@ -704,17 +729,9 @@ async def _dlq(settings: Settings, args: argparse.Namespace) -> int:
     aws = Aws(settings, ONE_SHOT)
     try:
         sqs = await aws.client("sqs")
-        if args.dlq_url:
-            dlq_url = args.dlq_url
-            arn_of = "QueueArn"
-            dlq_arn = (await sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=[arn_of]))[
-                "Attributes"
-            ][arn_of]
-            queue_arn = (
-                await sqs.get_queue_attributes(QueueUrl=settings.queue_url, AttributeNames=[arn_of])
-            )["Attributes"][arn_of]
-        else:
-            dlq_url, dlq_arn, queue_arn = await dlq.find_dlq(sqs, settings.queue_url)
+        dlq_url, dlq_arn, queue_arn = await dlq.resolve_queues(
+            sqs, settings.queue_url, args.dlq_url
+        )
         if args.action == "peek":
             await dlq.peek(sqs, dlq_url, args.max or 10)
             return 0
@@ -772,10 +789,12 @@ def _normalize(path: str) -> int:
 
 async def _send(settings: Settings, files: Sequence[str], queue_url: str | None) -> int:
     from triage.aws import AWS_CALL_ERRORS, ONE_SHOT, Aws
+    from triage.ops.dlq import named_queue
 
     url = queue_url or settings.queue_url
     if not url:
         raise ConfigError("missing required setting: ALERT_TRIAGE_QUEUE_URL (or --queue-url)")
+    named = f"{'--queue-url' if queue_url else 'ALERT_TRIAGE_QUEUE_URL'} {url}"
     bodies = []
     for path in files:
         try:
@@ -793,7 +812,8 @@ async def _send(settings: Settings, files: Sequence[str], queue_url: str | None)
     aws = Aws(settings, ONE_SHOT)
     try:
         sqs = await aws.client("sqs")
-        failed = await _send_batches(sqs, url, files, bodies)
+        async with named_queue(named):
+            failed = await _send_batches(sqs, url, files, bodies)
     except AWS_CALL_ERRORS as exc:
         if _aws_configuration_problem(exc):
             raise  # a configuration mistake: exit 2, as for any other

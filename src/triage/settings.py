@@ -101,6 +101,12 @@ _TABLE = re.compile(r"[A-Za-z0-9_.-]{1,255}")
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]{0,19}")
 
 
+def is_http_url(value: str) -> bool:
+    """Whether `value` is an http:// or https:// URL with a host, and no whitespace or control
+    character anywhere (what every URL setting must be)."""
+    return _HTTP_URL.fullmatch(value) is not None
+
+
 def as_written(value: str) -> str:
     """An environment variable's value as a person means it: without the whitespace around it,
     then without one pair of quotes around it all (`"sk-…"`, `'…'`) that has no quote of its

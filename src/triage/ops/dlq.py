@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import json
 import sys
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TextIO
@@ -143,19 +144,83 @@ class DeadLetter:
         return info
 
 
+#: SQS's error codes (query and JSON protocols) for a URL or name that names no queue.
+NO_QUEUE = frozenset({"NonExistentQueue", "QueueDoesNotExist"})
+
+
+@contextlib.asynccontextmanager
+async def named_queue(named: str) -> AsyncIterator[None]:
+    """Calls to the queue `named` (the setting or option and URL that named it, as the error
+    line shows it): SQS saying it does not exist is a ConfigError naming it, not a retry."""
+    try:
+        yield
+    except ClientError as exc:
+        if error_code(exc) not in NO_QUEUE:
+            raise
+        raise ConfigError(f"{named}: no such queue") from None
+
+
+async def resolve_queues(
+    sqs: Any, queue_url: str, dlq_url: str | None = None
+) -> tuple[str, str, str]:
+    """(DLQ url, DLQ arn, main queue arn): the DLQ `dlq_url` names (`--dlq-url`), else the
+    one the main queue's RedrivePolicy names. A queue that does not exist, or a DLQ that is
+    the main queue itself (a peek would hide live messages and count their receives, a
+    redrive move them round and round), is a ConfigError naming where it was named."""
+    if dlq_url is None:
+        return await find_dlq(sqs, queue_url)
+    async with named_queue(f"ALERT_TRIAGE_QUEUE_URL {queue_url}"):
+        queue_arn = await _queue_arn(sqs, queue_url)
+    async with named_queue(f"--dlq-url {dlq_url}"):
+        dlq_arn = await _queue_arn(sqs, dlq_url)
+    if dlq_arn == queue_arn:
+        raise ConfigError(_ITSELF.format(url=dlq_url))
+    return dlq_url, dlq_arn, queue_arn
+
+
+_ITSELF = (
+    "{url} is the queue itself, not its DLQ: a redrive would move its messages round and round"
+)
+
+
+async def _queue_arn(sqs: Any, url: str) -> str:
+    attributes = await sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])
+    return str(attributes["Attributes"]["QueueArn"])
+
+
 async def find_dlq(sqs: Any, queue_url: str) -> tuple[str, str, str]:
     """(DLQ url, DLQ arn, main queue arn) from the main queue's RedrivePolicy."""
-    attrs = (
-        await sqs.get_queue_attributes(
-            QueueUrl=queue_url, AttributeNames=["QueueArn", "RedrivePolicy"]
-        )
-    )["Attributes"]
+    async with named_queue(f"ALERT_TRIAGE_QUEUE_URL {queue_url}"):
+        attrs = (
+            await sqs.get_queue_attributes(
+                QueueUrl=queue_url, AttributeNames=["QueueArn", "RedrivePolicy"]
+            )
+        )["Attributes"]
     if "RedrivePolicy" not in attrs:
         raise ConfigError(f"{queue_url} has no RedrivePolicy: name the DLQ with --dlq-url")
-    dlq_arn = json.loads(attrs["RedrivePolicy"])["deadLetterTargetArn"]
+    dlq_arn = _dead_letter_target(queue_url, attrs["RedrivePolicy"])
     name, account = dlq_arn.split(":")[-1], dlq_arn.split(":")[-2]
-    dlq_url = (await sqs.get_queue_url(QueueName=name, QueueOwnerAWSAccountId=account))["QueueUrl"]
+    async with named_queue(f"the DLQ {dlq_arn} that {queue_url}'s RedrivePolicy names"):
+        dlq_url = (await sqs.get_queue_url(QueueName=name, QueueOwnerAWSAccountId=account))[
+            "QueueUrl"
+        ]
+    if dlq_arn == attrs["QueueArn"]:
+        raise ConfigError(_ITSELF.format(url=dlq_url))
     return dlq_url, dlq_arn, attrs["QueueArn"]
+
+
+def _dead_letter_target(queue_url: str, policy: str) -> str:
+    """The DLQ's ARN a RedrivePolicy names; a policy with none is a ConfigError."""
+    try:
+        target = json.loads(policy).get("deadLetterTargetArn")
+    except (ValueError, AttributeError):
+        target = None
+    if not isinstance(target, str) or target.count(":") < 5:
+        raise ConfigError(
+            f"{queue_url}'s RedrivePolicy names no DLQ (deadLetterTargetArn): "
+            "name the DLQ with --dlq-url"
+        )
+    return target
 
 
 async def receive(sqs: Any, dlq_url: str, max_messages: int, hide_s: int) -> list[DeadLetter]:
@@ -238,10 +303,7 @@ async def redrive_counted(
     new messages, so a letter with no identity of its own (no gateway or `triage send` stamp,
     no SNS or EventBridge envelope) has its alerts counted again."""
     if dlq_arn == queue_arn:
-        raise ConfigError(
-            f"{dlq_url} is the queue itself, not its DLQ: a redrive would move its messages "
-            "round and round"
-        )
+        raise ConfigError(_ITSELF.format(url=dlq_url))
     if dry_run:
         letters = await receive(sqs, dlq_url, max_messages, _PEEK_HIDE_S)
         await _release(sqs, dlq_url, letters)
