@@ -329,3 +329,24 @@ def test_send_to_a_queue_that_does_not_exist_names_where_it_was_named(
     assert ran.code == 2
     (line,) = ran.stderr.splitlines()
     assert line == f"triage: config: {named} {missing}: no such queue"
+
+
+def test_dlq_peek_of_the_main_queue_itself_is_refused_and_touches_nothing(
+    queues: Queues,
+    moto_env: dict[str, str],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`dlq peek --dlq-url` of the main queue exits 2 with one line, receiving nothing: a
+    peek would hide the live messages and count a receive towards their dead-lettering."""
+    queues.send('{"title": "live"}')
+    ran = run(capsys, monkeypatch, "dlq", "peek", "--dlq-url", queues.url, env=moto_env)
+    assert ran.code == 2
+    (line,) = ran.stderr.splitlines()
+    assert line == f"triage: config: {queues.url} is the queue itself, not its DLQ: " + (
+        "a redrive would move its messages round and round"
+    )
+    (message,) = queues.client().receive_message(
+        QueueUrl=queues.url, AttributeNames=["ApproximateReceiveCount"], WaitTimeSeconds=0
+    )["Messages"]
+    assert message["Attributes"]["ApproximateReceiveCount"] == "1"
