@@ -5,6 +5,7 @@ from outside stay few and escaped."""
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 from pathlib import Path
 
@@ -12,9 +13,11 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from factories import alert
 from memory_inbox import MemoryInbox
+from test_http_endpoints import HEALTHZ, ask, running
 from test_pipeline import rig
 from test_signals_faults import promtool_check
 from triage.errors import DecodeError, SinkUnavailableError
+from triage.health import Health
 from triage.incidents.lifecycle import Outcome
 from triage.metrics import MAX_LABEL_VALUES, Metrics
 from triage.ops.metrics_export import METRICS
@@ -145,3 +148,39 @@ def test_label_values_outside_the_cleaned_ones_round_trip_escaped() -> None:
     assert read[("triage_sink_latency_seconds", "triage_sink_latency_seconds_count")]["sink"] == (
         awkward
     )
+
+
+class _Clock:
+    """A monotonic clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 1_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def test_healthz_fails_when_a_watched_loop_stops_turning_but_not_while_draining() -> None:
+    """/healthz answers 200 while the intake loop beats within its promise, 503 naming it once
+    a beat is overdue (its event loop and HTTP server still answering), and 200 again once a
+    shutdown drains, when intake stopping is the plan."""
+    clock = _Clock()
+    health = Health(clock=clock)
+    health.beat("intake", within_s=60)
+    async with running(health=health) as server:
+        status, _, body = await ask(server.port, HEALTHZ)
+        assert (status, json.loads(body)["stalled"]) == (200, [])
+        clock.now += 59
+        assert (await ask(server.port, HEALTHZ))[0] == 200
+        clock.now += 2
+        status, _, body = await ask(server.port, HEALTHZ)
+        assert (status, json.loads(body)["alive"], json.loads(body)["stalled"]) == (
+            503,
+            False,
+            ["intake"],
+        )
+        health.beat("intake", within_s=60)
+        assert (await ask(server.port, HEALTHZ))[0] == 200
+        clock.now += 120
+        health.set("shutting_down", False, "draining")
+        assert (await ask(server.port, HEALTHZ))[0] == 200

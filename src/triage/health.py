@@ -1,8 +1,11 @@
 """Readiness conditions and the event-loop watchdog behind `/healthz` and `/readyz`.
 
 Components report conditions by name (`queue`, `store`, `breaker:llm`, `breaker:backend`); the
-daemon is ready while none is failing. Liveness is the loop itself: a ticker measures how late it wakes,
-so a stalled loop shows as lag (and, if it stalls for good, as an endpoint that stops answering).
+daemon is ready while none is failing. Liveness is the event loop itself: a ticker measures how
+late it wakes, so a stalled loop shows as lag (and, if it stalls for good, as an endpoint that
+stops answering). A loop that must keep turning (intake) `beat`s with a promise of its next beat:
+one that stops turning while the event loop and the HTTP server still answer (a wait nothing
+ends) makes the process not alive too, except while a shutdown drains, when stopping is the plan.
 
 A condition's detail (an AWS error, a URL) stays inside the process; `readiness()`, which
 `/readyz` serves, names each failing condition with one fixed word instead.
@@ -13,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 #: The fixed reason of a `queue` condition whose detail starts with it: the queue's KMS key
@@ -35,11 +39,15 @@ class Health:
     MAX_LAG_S = 5.0
     LAG_WINDOW_S = 30.0
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._conditions: dict[str, Condition] = {}
         #: Worst lag seen within the last LAG_WINDOW_S, and when it was seen.
         self.loop_lag_s = 0.0
         self._lag_seen_at = 0.0
+        #: Reads the time for beats (monotonic seconds); a test's hand-moved clock.
+        self._clock = clock
+        #: Each watched loop with when its next beat is due (`beat`).
+        self._due: dict[str, float] = {}
 
     def set(self, name: str, ok: bool, detail: str = "") -> None:
         current = self._conditions.get(name)
@@ -52,7 +60,20 @@ class Health:
 
     @property
     def alive(self) -> bool:
-        return self.loop_lag_s < self.MAX_LAG_S
+        return self.loop_lag_s < self.MAX_LAG_S and not self.stalled()
+
+    def beat(self, name: str, within_s: float) -> None:
+        """Loop `name` turned now and turns again within `within_s`, or it is stalled."""
+        self._due[name] = self._clock() + within_s
+
+    def stalled(self) -> list[str]:
+        """The watched loops overdue for their beat, by name. None while a shutdown drains:
+        intake stops then by design, and a restart would cut the drain's grace short."""
+        draining = self._conditions.get("shutting_down")
+        if draining is not None and not draining.ok:
+            return []
+        now = self._clock()
+        return sorted(name for name, due in self._due.items() if now > due)
 
     def failing(self) -> dict[str, str]:
         """Each failing condition with its full detail: for logs and tests, never for a client."""

@@ -48,9 +48,11 @@ class EndpointServer(HttpServer):
         super().__init__(routes, metrics, host, port, limits)
 
     async def _healthz(self, request: Request) -> Response:
+        # A stalled loop's name comes from our code (`beat`), never from a request or alert.
         snapshot = {
             "alive": self.health.alive,
             "loop_lag_ms": round(self.health.loop_lag_s * 1000, 1),
+            "stalled": self.health.stalled(),
         }
         return Response.json(200 if self.health.alive else 503, snapshot)
 
