@@ -16,6 +16,15 @@ A line that starts with a segment may hold several, however they are separated (
 PRIORITY=b", "team=a, priority=b", "[TEAM=a] [PRIORITY=b]", "TEAM=a / PRIORITY=b").
 Propagated alarm tags (`alarmTags` in events, `AlarmTags` in SNS messages) with those names fill
 what the description leaves out.
+
+A Metrics Insights alarm that watches many time series (GROUP BY) notifies per time series, its
+"contributor": the SNS message carries `AlarmContributorId` and `AlarmContributorAttributes`,
+EventBridge sends a "CloudWatch Alarm Contributor State Change" with `detail.alarmContributor`.
+Each contributor is an incident of its own (its attributes, sorted, else its id, join the
+identity), so one table back to OK never resolves the alarm's incident or another table's.
+
+An alarm inside the window of an alarm mute rule (`detail.muteDetail` of an event) has its
+actions, SNS included, muted: its firing is Skipped ("actions_muted"); its OK still resolves.
 """
 
 from __future__ import annotations
@@ -35,6 +44,7 @@ from triage.normalize.common import Normalized, Skipped
 
 SOURCE = "cloudwatch"
 STATE_CHANGE = "CloudWatch Alarm State Change"
+CONTRIBUTOR_CHANGE = "CloudWatch Alarm Contributor State Change"
 
 _STATUS = {"ALARM": Status.FIRING, "OK": Status.RESOLVED}
 _SEGMENT_KEYS = {"team": "team", "priority": "priority", "severity": "severity"}
@@ -48,7 +58,8 @@ def matches_alarm(payload: dict[str, Any]) -> bool:
 
 def matches_event(payload: dict[str, Any]) -> bool:
     return "detail" in payload and (
-        payload.get("detail-type") == STATE_CHANGE or payload.get("source") == "aws.cloudwatch"
+        payload.get("detail-type") in (STATE_CHANGE, CONTRIBUTOR_CHANGE)
+        or payload.get("source") == "aws.cloudwatch"
     )
 
 
@@ -86,6 +97,24 @@ class _Change:
     facts: dict[str, str]
     tags: dict[str, str]
     raw: dict[str, Any]
+    #: The one time series of a multi-time-series alarm this change is about, if any.
+    contributor: _Contributor | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Contributor:
+    """A time series of a Metrics Insights alarm: its id and the attributes that name it."""
+
+    id: str | None
+    attributes: dict[str, str]
+
+    @property
+    def identity(self) -> str:
+        """Its attributes ("TableName=orders"), sorted, which the SNS message and the event
+        both carry; else its id."""
+        if self.attributes:
+            return ", ".join(f"{k}={v}" for k, v in sorted(self.attributes.items()))
+        return f"id={self.id}"
 
 
 def normalize_alarm(payload: dict[str, Any]) -> Normalized:
@@ -119,6 +148,7 @@ def normalize_alarm(payload: dict[str, Any]) -> Normalized:
         facts=facts,
         tags=_segment_tags(payload.get("AlarmTags")),
         raw=payload,
+        contributor=_message_contributor(payload),
     )
     result = _normalize(change)
     return Normalized(result.alerts, result.skipped, notes)
@@ -127,10 +157,13 @@ def normalize_alarm(payload: dict[str, Any]) -> Normalized:
 def normalize_event(payload: dict[str, Any]) -> Normalized:
     """An EventBridge CloudWatch alarm event (raw, or as the SNS `Message`)."""
     kind = payload.get("detail-type")
-    if kind != STATE_CHANGE:
+    if kind not in (STATE_CHANGE, CONTRIBUTOR_CHANGE):
         detail = f"CloudWatch event {common.short(kind)} is not an alarm state change"
         return Normalized((), (Skipped(SOURCE, "not_a_state_change", detail),))
     detail_obj = common.obj(payload.get("detail"), "detail", required=True)
+    contributor = None
+    if kind == CONTRIBUTOR_CHANGE:
+        contributor = _event_contributor(detail_obj.get("alarmContributor"))
     resources = common.items(payload.get("resources"), "resources")
     arn = next((a for a in map(parse_arn, resources) if a), None)
     state = common.obj(detail_obj.get("state"), "detail.state", required=True)
@@ -154,6 +187,16 @@ def normalize_event(payload: dict[str, Any]) -> Normalized:
         detail = f"alarm {name}: actions suppressed by alarm {common.short(config.get('actionsSuppressor'))}"
         return Normalized((), (Skipped(SOURCE, "actions_suppressed", detail),))
     common.add_label(facts, "actions_suppressed_by", suppressed)
+    changed_at = common.timestamp(state.get("timestamp")) or common.timestamp(payload.get("time"))
+    mute = common.obj_or_empty(detail_obj.get("muteDetail"))
+    mute_rule = common.line(common.unnested(mute.get("mutedByArn")), "detail.muteDetail.mutedByArn")
+    if mute_rule and state_value != "OK" and _muted_at(mute, changed_at):
+        # A mute rule silences the alarm's actions, SNS included; its EventBridge events still
+        # flow, and must not page either. A return to OK resolves, as for a suppressor.
+        name = common.short(common.line(detail_obj.get("alarmName"), "detail.alarmName") or "?")
+        detail = f"alarm {name}: actions muted by mute rule {common.short(mute_rule, 200)}"
+        return Normalized((), (Skipped(SOURCE, "actions_muted", detail),))
+    common.add_label(facts, "muted_by", mute_rule)
     change = _Change(
         name=_alarm_name(detail_obj.get("alarmName"), "detail.alarmName", arn),
         account=_account(payload.get("account"), "account", arn),
@@ -162,13 +205,55 @@ def normalize_event(payload: dict[str, Any]) -> Normalized:
         old_state=common.word(previous.get("value"), "detail.previousState.value"),
         description=common.text(config.get("description"), "detail.configuration.description"),
         reason=common.text(state.get("reason"), "detail.state.reason"),
-        occurred_at=common.timestamp(state.get("timestamp"))
-        or common.timestamp(payload.get("time")),
+        occurred_at=changed_at,
         facts=facts,
         tags=_segment_tags(detail_obj.get("alarmTags")),
         raw=payload,
+        contributor=contributor,
     )
     return _normalize(change)
+
+
+def _muted_at(mute: dict[str, Any], when: datetime | None) -> bool:
+    """Whether `muteDetail`'s window holds the state change. AWS's own examples carry a window
+    that does not, so a mute is only believed when both ends and the change's time are read."""
+    start = common.timestamp(mute.get("muteWindowStart"))
+    end = common.timestamp(mute.get("muteWindowEnd"))
+    return start is not None and end is not None and when is not None and start <= when < end
+
+
+def _message_contributor(payload: dict[str, Any]) -> _Contributor | None:
+    """The contributor an SNS alarm message names (`AlarmContributorId`,
+    `AlarmContributorAttributes`), or None for the alarm's own notification."""
+    given_id, given_attributes = (
+        payload.get("AlarmContributorId"),
+        payload.get("AlarmContributorAttributes"),
+    )
+    if given_id is None and given_attributes is None:
+        return None
+    return _contributor(given_id, given_attributes, "AlarmContributorAttributes")
+
+
+def _event_contributor(value: Any) -> _Contributor:
+    """The contributor of a "CloudWatch Alarm Contributor State Change" (`alarmContributor`:
+    {id, attributes}); it must name one, or the change would be read as the whole alarm's."""
+    given = value if isinstance(value, dict) else {}
+    return _contributor(given.get("id"), given.get("attributes"), "detail.alarmContributor")
+
+
+def _contributor(given_id: Any, given_attributes: Any, field: str) -> _Contributor:
+    attributes = {
+        key: text
+        for key, raw in (given_attributes.items() if isinstance(given_attributes, dict) else ())
+        if (text := common.line(_scalar(raw), f"{field} {common.short(key)}")) and key.strip()
+    }
+    contributor_id = common.line(_scalar(given_id), f"{field} id", common.LABEL_VALUE_MAX)
+    if not attributes and not contributor_id:
+        raise InvalidAlertError(
+            f"{field} names no time series (neither attributes nor an id): "
+            "the contributor cannot be identified"
+        )
+    return _Contributor(contributor_id, attributes)
 
 
 def _normalize(change: _Change) -> Normalized:
@@ -197,10 +282,17 @@ def _normalize(change: _Change) -> Normalized:
     common.add_label(labels, "old_state", change.old_state)
     for key, value in change.facts.items():
         common.add_label(labels, key, value)
+    identity = {"account": change.account, "region": change.region, "alarm": change.name}
+    title = change.name
+    if change.contributor is not None:
+        identity["contributor"] = change.contributor.identity
+        title = f"{change.name} ({change.contributor.identity})"
+        common.add_label(labels, "contributor", change.contributor.identity)
+        common.add_label(labels, "contributor_id", change.contributor.id)
     alert = Alert(
         source=SOURCE,
         status=status,
-        title=common.title(change.name, "alarm name"),
+        title=common.title(title, "alarm name"),
         team=common.line(given.get("team"), "TEAM", common.LABEL_VALUE_MAX, shown=True),
         priority=common.priority(given.get("priority")),
         severity=common.line(given.get("severity"), "SEVERITY", common.LABEL_VALUE_MAX, shown=True),
@@ -212,7 +304,7 @@ def _normalize(change: _Change) -> Normalized:
         links=common.links(alarm=console_link(change.region, change.name)),
         labels=labels,
         occurred_at=change.occurred_at or common.now(),
-        identity={"account": change.account, "region": change.region, "alarm": change.name},
+        identity=identity,
         raw=change.raw,
     )
     return Normalized((alert,))
