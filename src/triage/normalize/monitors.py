@@ -5,7 +5,9 @@ service's own id, so its open and its close are one incident.
 
 Identity, newrelic: the issue's `id`. States: CREATED and ACTIVATED fire, CLOSED resolves; an
 acknowledgement (ACKNOWLEDGED, or a person's action, trigger USER_ACTION) changes no ticket.
-Identity, azure: the alert instance's `alertId`, which its Fired and Resolved share.
+Identity, azure: the alert instance's `alertId`, which its Fired and Resolved share; Service
+Health and Resource Health alerts, whose every notice is a new instance, as `azure_health`
+says. Azure's older per-type schemas are refused, saying to turn the common schema on.
 Identity, gcp: the project and the incident's `incident_id`; state open fires, closed resolves;
 the channel's test notification (`"version": "test"`) changes no ticket.
 Identity, uptimekuma: the monitor's id and name (ids restart at 1 on every Uptime Kuma
@@ -19,7 +21,7 @@ from typing import Any
 
 from triage.errors import InvalidAlertError
 from triage.models import Alert, Priority, Status
-from triage.normalize import common
+from triage.normalize import azure_health, common
 from triage.normalize.common import Normalized, Skipped
 from triage.normalize.generic import dated
 from triage.normalize.vendors import labelled, paragraphs, quiet
@@ -89,14 +91,17 @@ def normalize_newrelic(payload: dict[str, Any]) -> Normalized:
 # --- Azure Monitor -----------------------------------------------------------------------------
 
 AZURE_SCHEMA = "azureMonitorCommonAlertSchema"
-#: Azure's severities: Sev0 critical, Sev1 error, Sev2 warning, Sev3 informational, Sev4 verbose.
-_AZURE_PRIORITY = {"sev0": Priority.CRITICAL, "sev1": Priority.HIGH, "sev2": Priority.MEDIUM,
-                   "sev3": Priority.LOW, "sev4": Priority.LOW}  # fmt: skip
+#: The schemas Azure sent before the common one (metric alerts, activity log alerts), which an
+#: action group still sends while its "Enable the common alert schema" is off.
+AZURE_LEGACY_SCHEMAS = frozenset({"AzureMonitorMetricAlert", "Microsoft.Insights/activityLogs"})
 
 
 def matches_azure(payload: dict[str, Any]) -> bool:
-    """The common alert schema: its `schemaId` and the `data.essentials` object."""
+    """The common alert schema: its `schemaId` and the `data.essentials` object; or an older
+    schema's `schemaId` and `data` (refused, saying what to do)."""
     data = payload.get("data")
+    if _azure_legacy(payload):
+        return isinstance(data, dict)
     return (
         payload.get("schemaId") == AZURE_SCHEMA
         and isinstance(data, dict)
@@ -104,9 +109,24 @@ def matches_azure(payload: dict[str, Any]) -> bool:
     )
 
 
+def _azure_legacy(payload: dict[str, Any]) -> bool:
+    schema = payload.get("schemaId")
+    return isinstance(schema, str) and schema in AZURE_LEGACY_SCHEMAS
+
+
 def normalize_azure(payload: dict[str, Any]) -> Normalized:
+    if _azure_legacy(payload):
+        raise InvalidAlertError(
+            f"azure schemaId {common.short(payload.get('schemaId'))} is an older alert schema: "
+            "turn on the common alert schema for this webhook in the action group"
+        )
     data = common.obj(payload.get("data"), "data", required=True)
     essentials = common.obj(data.get("essentials"), "data.essentials", required=True)
+    health = azure_health.kind(essentials, common.obj_or_empty(data.get("alertContext")))
+    if health == azure_health.SERVICE_HEALTH:
+        return azure_health.service_health(payload, essentials)
+    if health == azure_health.RESOURCE_HEALTH:
+        return azure_health.resource_health(payload, essentials)
     alert_id = common.ident(essentials.get("alertId"), "data.essentials.alertId")
     status = _azure_status(essentials.get("monitorCondition"))
     rule = common.line(common.unnested(essentials.get("alertRule")), "alertRule")
@@ -123,7 +143,7 @@ def normalize_azure(payload: dict[str, Any]) -> Normalized:
             f"{rule} on {target}" if rule and target else rule, f"Azure Monitor alert {alert_id}"
         ),
         team=common.word(custom.get("team"), "team"),
-        priority=_AZURE_PRIORITY.get((severity or "").lower()),
+        priority=azure_health.PRIORITIES.get((severity or "").lower()),
         severity=severity,
         description=paragraphs(essentials.get("description")),
         labels=labelled(

@@ -1,0 +1,202 @@
+"""Azure Monitor's health alerts in the common alert schema: Service Health (an Azure service
+issue in a region) and Resource Health (one resource's availability). Both are activity log
+alerts, which are stateless: every notification is a new alert instance with a new `alertId`
+and `monitorCondition` "Fired", its recovery included, so neither can be keyed or resolved by
+the instance (the payload samples of learn.microsoft.com's "Sample alert payloads" page).
+
+Identity, Service Health: the event's `trackingId`, which all of its communications share.
+States, Service Health (`alertContext.properties.stage`, else `alertContext.status`): Active
+(and a maintenance's Planned, InProgress, Rescheduled) fires; Resolved, RCA (the post-incident
+review), Complete and Canceled resolve; any other is refused, naming it. Planned maintenance
+(`incidentType` Maintenance) is Skipped as `maintenance`.
+Identity, Resource Health: the resource's id (lower-cased: Azure writes one id in several
+cases), whichever rule told of it.
+States, Resource Health (`properties.currentHealthStatus`, else the verb of `operationName`,
+".../healthevent/Resolved/action"): Unavailable and Degraded fire, Available resolves, Unknown
+(Azure lost the signal) changes no ticket.
+Their severity is the activity log's fixed Sev4, no choice of the rule's author, so it sets no
+priority.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from typing import Any
+
+from triage.errors import InvalidAlertError
+from triage.models import Alert, Priority, Status
+from triage.normalize import common
+from triage.normalize.common import Normalized, Skipped
+from triage.normalize.generic import dated
+from triage.normalize.vendors import labelled, paragraphs, quiet
+
+AZURE = "azure"
+SERVICE_HEALTH = "servicehealth"
+RESOURCE_HEALTH = "resourcehealth"
+
+#: Azure's severities: Sev0 critical, Sev1 error, Sev2 warning, Sev3 informational, Sev4 verbose.
+PRIORITIES = {"sev0": Priority.CRITICAL, "sev1": Priority.HIGH, "sev2": Priority.MEDIUM,
+              "sev3": Priority.LOW, "sev4": Priority.LOW}  # fmt: skip
+
+_SH_FIRING = frozenset({"active", "planned", "inprogress", "rescheduled"})
+_SH_RESOLVED = frozenset({"resolved", "rca", "complete", "completed", "canceled", "cancelled"})
+_RH_STATES = {"unavailable": Status.FIRING, "degraded": Status.FIRING,
+              "available": Status.RESOLVED}  # fmt: skip
+_RH_VERBS = {"activated": Status.FIRING, "updated": Status.FIRING, "inprogress": Status.FIRING,
+             "resolved": Status.RESOLVED}  # fmt: skip
+#: An HTML tag in a communication (Service Health writes its text as HTML); bounded, so a
+#: hostile text costs one linear pass.
+_TAG = re.compile(r"<[^<>]{0,500}>")
+_BREAK = re.compile(r"<\s*(?:br\s*/?|/p|/li|/tr|/h\d)\s*>", re.IGNORECASE)
+
+
+def kind(essentials: dict[str, Any], context: dict[str, Any]) -> str | None:
+    """SERVICE_HEALTH, RESOURCE_HEALTH or None: by `monitoringService`, else by the event's
+    operation ("Microsoft.ServiceHealth/incident/action")."""
+    service = _letters(essentials.get("monitoringService"))
+    if service in (SERVICE_HEALTH, RESOURCE_HEALTH):
+        return service
+    operation = context.get("operationName")
+    head = _letters(operation.split("/", 1)[0]) if isinstance(operation, str) else ""
+    return {"microsoftservicehealth": SERVICE_HEALTH,
+            "microsoftresourcehealth": RESOURCE_HEALTH}.get(head)  # fmt: skip
+
+
+def _letters(value: Any) -> str:
+    """A word as compared: its ASCII letters, lower case ("Resource Health" → resourcehealth)."""
+    if not isinstance(value, str):
+        return ""
+    return "".join(ch for ch in value[:200] if ch.isascii() and ch.isalpha()).lower()
+
+
+def untagged(value: Any) -> str | None:
+    """HTML text as plain text: breaks and paragraph ends as newlines, tags removed, entities
+    ("&amp;") read."""
+    said = common.text(value, "communication", common.DESCRIPTION_MAX * 2)
+    if not said:
+        return None
+    return html.unescape(_TAG.sub("", _BREAK.sub("\n", said)))
+
+
+def service_health(payload: dict[str, Any], essentials: dict[str, Any]) -> Normalized:
+    data = common.obj_or_empty(payload.get("data"))
+    context = common.obj_or_empty(data.get("alertContext"))
+    props = common.obj_or_empty(context.get("properties"))
+    incident_type = common.word(props.get("incidentType"), "incidentType", 64)
+    title = props.get("title") or props.get("defaultLanguageTitle")
+    if _letters(incident_type) == "maintenance":
+        detail = (
+            f"azure service health maintenance {common.short(title)}: planned work, "
+            "no ticket change"
+        )
+        return Normalized((), (Skipped(AZURE, "maintenance", detail),))
+    tracking = common.ident(props.get("trackingId"), "data.alertContext.properties.trackingId")
+    stage = props.get("stage") or context.get("status")
+    status = _sh_status(stage)
+    rule = common.line(common.unnested(essentials.get("alertRule")), "alertRule")
+    when = context.get("eventTimestamp") or essentials.get("firedDateTime")
+    occurred, notes = dated(when, "azure eventTimestamp")
+    alert = Alert(
+        source=AZURE,
+        status=status,
+        title=common.first_title(title, rule, f"Azure Service Health event {tracking}"),
+        severity=common.word(essentials.get("severity"), "severity"),
+        description=paragraphs(
+            untagged(props.get("communication") or props.get("defaultLanguageContent"))
+        ),
+        labels=labelled(
+            ("rule", rule),
+            ("monitoring_service", essentials.get("monitoringService")),
+            ("tracking_id", tracking),
+            ("service", props.get("service")),
+            ("region", props.get("region")),
+            ("incident_type", incident_type),
+            ("stage", stage),
+        ),
+        occurred_at=occurred,
+        identity={"service_health": tracking},
+        raw=payload,
+    )
+    return Normalized((alert,), (), notes)
+
+
+def _sh_status(stage: Any) -> Status:
+    word = _letters(common.unnested(stage))
+    if not word or word in _SH_FIRING:
+        return Status.FIRING
+    if word in _SH_RESOLVED:
+        return Status.RESOLVED
+    raise InvalidAlertError(
+        f"azure service health data.alertContext.properties.stage {common.short(stage)} is "
+        "not Active, Resolved, RCA, Planned, InProgress, Rescheduled, Complete or Canceled"
+    )
+
+
+def resource_health(payload: dict[str, Any], essentials: dict[str, Any]) -> Normalized:
+    data = common.obj_or_empty(payload.get("data"))
+    context = common.obj_or_empty(data.get("alertContext"))
+    props = common.obj_or_empty(context.get("properties"))
+    resource = _resource(essentials)
+    current = props.get("currentHealthStatus")
+    status = _rh_status(current, context.get("operationName"))
+    if status is None:
+        return quiet(AZURE, f"resource {common.short(resource)} health", current)
+    rule = common.line(common.unnested(essentials.get("alertRule")), "alertRule")
+    items = common.items_or_empty(essentials.get("configurationItems"))
+    name = next((i for i in items if isinstance(i, str) and i.strip()), None)
+    when = context.get("eventTimestamp") or essentials.get("firedDateTime")
+    occurred, notes = dated(when, "azure eventTimestamp")
+    change = f"Health: {common.shown(props.get('previousHealthStatus'))} → {common.shown(current)}"
+    alert = Alert(
+        source=AZURE,
+        status=status,
+        title=common.first_title(
+            f"{rule} on {name}" if rule and name else rule, f"Resource Health of {resource}"
+        ),
+        severity=common.word(essentials.get("severity"), "severity"),
+        description=paragraphs(props.get("title"), props.get("details"), change),
+        labels=labelled(
+            ("rule", rule),
+            ("monitoring_service", essentials.get("monitoringService")),
+            ("target", resource),
+            ("health", current),
+            ("cause", props.get("cause")),
+            ("type", props.get("type")),
+        ),
+        occurred_at=occurred,
+        identity={"resource_health": resource},
+        raw=payload,
+    )
+    return Normalized((alert,), (), notes)
+
+
+def _resource(essentials: dict[str, Any]) -> str:
+    """The resource's id, lower-cased, from `alertTargetIDs` (else `configurationItems`)."""
+    for field in ("alertTargetIDs", "configurationItems"):
+        for item in common.items_or_empty(essentials.get(field)):
+            found = common.ident_or_none(item, f"data.essentials.{field}")
+            if found and isinstance(item, str):
+                return found.lower()
+    raise InvalidAlertError(
+        "azure resource health data.essentials.alertTargetIDs is missing: the resource "
+        "cannot be identified"
+    )
+
+
+def _rh_status(current: Any, operation: Any) -> Status | None:
+    """Firing, resolved, or None for Unknown; InvalidAlertError when neither the status nor
+    the operation says."""
+    word = _letters(common.unnested(current))
+    if word == "unknown":
+        return None
+    if word in _RH_STATES:
+        return _RH_STATES[word]
+    if not word and isinstance(operation, str):
+        verb = _letters(operation.rsplit("/", 2)[-2] if operation.count("/") >= 2 else "")
+        if verb in _RH_VERBS:
+            return _RH_VERBS[verb]
+    raise InvalidAlertError(
+        f"azure resource health data.alertContext.properties.currentHealthStatus "
+        f"{common.short(current)} is not Available, Unavailable, Degraded or Unknown"
+    )
