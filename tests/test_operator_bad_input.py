@@ -350,3 +350,104 @@ def test_dlq_peek_of_the_main_queue_itself_is_refused_and_touches_nothing(
         QueueUrl=queues.url, AttributeNames=["ApproximateReceiveCount"], WaitTimeSeconds=0
     )["Messages"]
     assert message["Attributes"]["ApproximateReceiveCount"] == "1"
+
+
+# --- settings that name something: a route, a variable, an address ------------------------------
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "said"),
+    [
+        ("TRIAGE_BACKEND_UPDATE_ROUTE", "/tickets/{rf}/updates", "did you mean {ref}?"),
+        ("TRIAGE_BACKEND_RESOLVE_ROUTE", "/tickets/{ticket_id}", "did you mean {ref}?"),
+        ("TRIAGE_BACKEND_UPDATE_ROUTE", "/tickets/{ref/updates", "{ref}"),
+        ("BACKEND_SERVICE_ROUTE", "/tickets/{ref}", "no ticket yet"),
+        ("BACKEND_SERVICE_ROUTE", "https://tickets.internal/api", "a path on BACKEND_BASE_URL"),
+        ("TRIAGE_BACKEND_UPDATE_ROUTE", "http://x/{ref}", "a path on BACKEND_BASE_URL"),
+        ("BACKEND_SERVICE_ROUTE", "/api/service tickets", "whitespace"),
+    ],
+)
+def test_a_backend_route_that_cannot_work_names_what_a_route_is(
+    variable: str,
+    value: str,
+    said: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A backend route with a placeholder other than {ref}, a whole URL or whitespace is
+    refused at start with exit 2 and one line naming the variable, not sent to the backend
+    as written on every ticket."""
+    ran = run(capsys, monkeypatch, "check", env={variable: value})
+    assert ran.code == 2
+    (line,) = ran.stderr.splitlines()
+    assert line.startswith(f"triage: config: {variable}: ") and said in line
+
+
+def test_backend_routes_as_documented_still_load(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The routes the README shows (with {ref}, and the service route without one) load."""
+    from triage.settings import load_settings
+
+    monkeypatch.setenv("BACKEND_SERVICE_ROUTE", "api/service/tickets")
+    monkeypatch.setenv("TRIAGE_BACKEND_UPDATE_ROUTE", "/api/service/tickets/{ref}/updates")
+    monkeypatch.setenv("TRIAGE_BACKEND_RESOLVE_ROUTE", "/api/service/tickets/resolve")
+    settings = load_settings()
+    assert settings.backend_update_route == "/api/service/tickets/{ref}/updates"
+
+
+@pytest.mark.parametrize("value", [SECRET, "my token", "BACKEND-TOKEN", "1TOKEN", "x" * 200])
+def test_backend_token_env_key_must_be_a_variable_name_and_is_never_repeated(
+    value: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """BACKEND_TOKEN_ENV_KEY holding anything but a variable's name (the token itself, pasted
+    on the wrong line, above all) is exit 2 with one line that does not repeat it; `check`
+    used to print it back in "no backend token: set …"."""
+    ran = run(capsys, monkeypatch, "check", env={"BACKEND_TOKEN_ENV_KEY": value})
+    assert ran.code == 2
+    (line,) = ran.stderr.splitlines()
+    assert line.startswith("triage: config: BACKEND_TOKEN_ENV_KEY: ")
+    assert "name of the variable" in line and value not in ran.stdout + line
+
+
+@pytest.mark.parametrize("value", ["BACKEND_TOKEN", "TICKETS_API_TOKEN", "backend_token_v2"])
+def test_backend_token_env_key_takes_variable_names(
+    value: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A variable's name, in capitals or not, is taken as BACKEND_TOKEN_ENV_KEY."""
+    from triage.settings import load_settings
+
+    monkeypatch.setenv("BACKEND_TOKEN_ENV_KEY", value)
+    assert load_settings().backend_token_env_key == value
+
+
+@pytest.mark.parametrize("variable", ["TRIAGE_HTTP_HOST", "TRIAGE_INGEST_HOST"])
+@pytest.mark.parametrize("value", ["not a host!", "http://0.0.0.0", "0.0.0.0:8080", SECRET + "/x"])
+def test_a_listen_address_that_is_no_host_is_refused_unquoted(
+    variable: str,
+    value: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A listen address that is no IP address or host name (a URL, a port with it) is exit 2
+    with one line saying what it takes, before anything tries to listen there."""
+    ran = run(capsys, monkeypatch, "check", env={variable: value})
+    assert ran.code == 2
+    (line,) = ran.stderr.splitlines()
+    assert line.startswith(f"triage: config: {variable}: ") and "IP address or host name" in line
+    assert value not in line
+
+
+@pytest.mark.parametrize(
+    "value", ["0.0.0.0", "127.0.0.1", "::", "::1", "localhost", "ip-10-0-0-1.ec2.internal"]
+)
+def test_listen_addresses_as_people_write_them_load(
+    value: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """IPv4, IPv6 and host names are taken as listen addresses."""
+    from triage.settings import load_settings
+
+    monkeypatch.setenv("TRIAGE_HTTP_HOST", value)
+    monkeypatch.setenv("TRIAGE_INGEST_HOST", value)
+    settings = load_settings()
+    assert (settings.http_host, settings.ingest_host) == (value, value)

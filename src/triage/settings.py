@@ -12,6 +12,7 @@ means unset, so `GITHUB_APP_ID=` in a copied
 from __future__ import annotations
 
 import difflib
+import ipaddress
 import math
 import os
 import re
@@ -26,6 +27,7 @@ from pydantic import (
     Field,
     SecretStr,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -421,6 +423,36 @@ class Settings(BaseSettings):
             )
         return value
 
+    @field_validator("backend_service_route", "backend_update_route", "backend_resolve_route")
+    @classmethod
+    def _backend_route(cls, value: str | None, info: ValidationInfo) -> str | None:
+        problem = None if value is None else backend_route_problem(value, info.field_name)
+        if problem is not None:
+            raise ValueError(problem)
+        return value
+
+    @field_validator("backend_token_env_key")
+    @classmethod
+    def _variable_name(cls, value: str) -> str:
+        # Never repeated: the token itself, pasted on the wrong line, is the likely mistake,
+        # and `no backend token: set <this>` would print it.
+        if not _VARIABLE.fullmatch(value) or _looks_like_a_credential(value):
+            raise ValueError(
+                "must be the name of the variable that holds the backend token (such as "
+                "BACKEND_TOKEN: letters, digits and _), not the token"
+            )
+        return value
+
+    @field_validator("http_host", "ingest_host")
+    @classmethod
+    def _listen_host(cls, value: str) -> str:
+        if not _is_host(value):
+            raise ValueError(
+                "must be an IP address or host name to listen on (0.0.0.0 or :: for every "
+                "address), without a scheme or port"
+            )
+        return value
+
     @field_validator("github_web_url")
     @classmethod
     def _web_origin(cls, value: str | None) -> str | None:
@@ -636,6 +668,58 @@ def _queue_region(url: str | None) -> str | None:
         return None
     match = _QUEUE_HOST.fullmatch(host)
     return (match[1] or match[2]) if match else None
+
+
+#: A portable environment variable's name (POSIX: letters, digits and _, not a digit first).
+_VARIABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
+
+
+def _looks_like_a_credential(name: str) -> bool:
+    """Whether a value given as a variable's name is more likely a token: names are written
+    in one case with few digits (BACKEND_TOKEN_V2), tokens mix cases and digits (ghp_Zq8R…)."""
+    mixed_case = any(c.islower() for c in name) and any(c.isupper() for c in name)
+    return mixed_case or sum(c.isdigit() for c in name) >= 6 or len(name) > 64
+
+
+#: A host name as a listener takes one: dot-separated labels of letters, digits and -.
+_HOST_NAME = re.compile(
+    r"(?=.{1,253}\Z)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?"
+)
+
+
+def _is_host(value: str) -> bool:
+    """Whether `value` is an IPv4 or IPv6 address or a host name (no scheme, port or path)."""
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return _HOST_NAME.fullmatch(value) is not None
+    return True
+
+
+#: The placeholder the backend's update and resolve routes take: the ticket's reference.
+_PLACEHOLDER = re.compile(r"\{([^{}/]*)\}")
+
+
+def backend_route_problem(route: str, field: str | None) -> str | None:
+    """Why `route` cannot be a backend route (a path on BACKEND_BASE_URL, `{ref}` where the
+    ticket's reference goes), or None. The route is never repeated whole."""
+    if "://" in route:
+        return "must be a path on BACKEND_BASE_URL (/api/…), not a whole URL"
+    if not _HEADER_SAFE.fullmatch(route):
+        return "has whitespace, control or non-ASCII characters inside it"
+    names = _PLACEHOLDER.findall(route)
+    if field == "backend_service_route":
+        if names or "{" in route:
+            return "takes no placeholder: a ticket being created has no reference (no ticket yet)"
+        return None
+    unknown = [name for name in names if name != "ref"]
+    if unknown:
+        shown = unknown[0] if len(unknown[0]) <= 20 else f"({len(unknown[0])} characters)"
+        return f"has {{{shown}}}: the only placeholder is {{ref}}, the ticket's reference; did you mean {{ref}}?"
+    if route.count("{") != len(names) or route.count("}") != len(names):
+        return "has a { or } that closes no placeholder: the only one is {ref}"
+    return None
 
 
 #: What TRIAGE_STORE_URL must be, said by every refusal of it.
