@@ -5,10 +5,14 @@ from outside stay few and escaped."""
 from __future__ import annotations
 
 import asyncio
+import io
 import json
+import logging
 import re
 from pathlib import Path
 
+import pytest
+import structlog
 from prometheus_client.parser import text_string_to_metric_families
 
 from factories import alert
@@ -19,6 +23,7 @@ from test_signals_faults import promtool_check
 from triage.errors import DecodeError, SinkUnavailableError
 from triage.health import Health
 from triage.incidents.lifecycle import Outcome
+from triage.logs import configure_logging
 from triage.metrics import MAX_LABEL_VALUES, Metrics
 from triage.ops.metrics_export import METRICS
 from triage.ops.prometheus import prometheus_text
@@ -184,3 +189,47 @@ async def test_healthz_fails_when_a_watched_loop_stops_turning_but_not_while_dra
         clock.now += 120
         health.set("shutting_down", False, "draining")
         assert (await ask(server.port, HEALTHZ))[0] == 200
+
+
+class _Unprintable:
+    """A value whose text cannot be had: str() and repr() both raise."""
+
+    def __str__(self) -> str:
+        raise RuntimeError("no text")
+
+    def __repr__(self) -> str:
+        raise RuntimeError("no repr")
+
+
+def test_a_library_log_call_that_cannot_be_formatted_is_one_line_not_a_crash(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A library's warning whose arguments do not fit its format (`%d` given text), or whose
+    argument has no text, returns to the library instead of raising into it, and is one JSON
+    line naming its logger, its format and why it was not formatted; nothing else is written."""
+    out = io.StringIO()
+    configure_logging("json", "info", out)
+    logging.getLogger("somelib").warning("retry %d of %s", "three")
+    logging.getLogger("otherlib").warning("value %s", _Unprintable())
+    lines = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert [(line["logger"], line["level"]) for line in lines] == [
+        ("somelib", "warning"),
+        ("otherlib", "warning"),
+    ]
+    assert lines[0]["event"] == "retry %d of %s (not formatted: TypeError)"
+    assert lines[1]["event"] == "value %s (not formatted: RuntimeError)"
+    assert capsys.readouterr().err == ""
+
+
+def test_a_value_without_text_is_logged_as_its_type_not_raised() -> None:
+    """Triage logging a value whose str() raises (an exception class with a broken __str__)
+    writes its line, the value shown as `<unprintable TYPE>`, nested ones too, instead of
+    failing the code that logged it."""
+    out = io.StringIO()
+    configure_logging("json", "info", out)
+    structlog.get_logger("triage.x").warning(
+        "sink.failed", error=_Unprintable(), nested={"errors": [_Unprintable()]}
+    )
+    [line] = [json.loads(text) for text in out.getvalue().splitlines()]
+    assert line["error"] == "<unprintable _Unprintable>"
+    assert line["nested"] == {"errors": ["<unprintable _Unprintable>"]}

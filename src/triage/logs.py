@@ -10,7 +10,9 @@ included. Libraries' own loggers (botocore, httpx2, asyncio) go through the same
 so do Python's warnings, uncaught exceptions (main thread, other threads, `__del__`) and
 asyncio's "Task exception was never retrieved": one JSON object per line on stderr, whoever
 wrote it. A library repeating a warning on every retry is heard once a minute (`RepeatFilter`),
-and text quoted in a line can never start a line of its own, in either format.
+and text quoted in a line can never start a line of its own, in either format. A log call never
+fails its caller: a value without text is shown as its type, and a library's message its
+arguments do not fit as its format (`Formattable`).
 """
 
 from __future__ import annotations
@@ -100,8 +102,17 @@ def redact_event(_logger: Any, _method: str, event: MutableMapping[str, Any]) ->
         elif isinstance(value, dict | list | tuple):
             event[key] = _REDACTOR.value(_plain(value))
         elif not isinstance(value, _SCALARS):
-            event[key] = _REDACTOR.text(str(value))
+            event[key] = _REDACTOR.text(_text(value))
     return event
+
+
+def _text(value: object) -> str:
+    """`str(value)`, or `<unprintable TYPE>` when it raises: logging a value must never fail
+    the code that logged it (an exception class with a broken `__str__`)."""
+    try:
+        return str(value)
+    except Exception:
+        return f"<unprintable {type(value).__name__}>"
 
 
 #: Values a renderer writes as they are: nothing in them to redact.
@@ -118,7 +129,7 @@ def _plain(value: Any, depth: int = 0) -> Any:
         return {k: _plain(v, depth + 1) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_plain(v, depth + 1) for v in value]
-    return str(value)
+    return _text(value)
 
 
 #: Values a console line prints below it as they are (a traceback), not quoted.
@@ -196,6 +207,7 @@ def configure_logging(
     # Libraries (botocore, httpx2, asyncio) log through stdlib: the same shape and redaction,
     # and only warnings and worse unless we are debugging.
     handler = logging.StreamHandler(stream)
+    handler.addFilter(Formattable())  # first: the filters after it format the message
     handler.addFilter(RepeatFilter())
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
@@ -213,6 +225,22 @@ def configure_logging(
     root.addHandler(handler)
     root.setLevel(logging.DEBUG if level == "debug" else logging.WARNING)
     _route_stray_output()
+
+
+class Formattable(logging.Filter):
+    """Makes a library's record one whose message formats. Arguments that do not fit the
+    format (`%d` given text), or one whose text raises, made the message raise wherever it
+    was read: in a filter, that was out of the library's log call into the library (a retry
+    handler failing on its own warning), and the line was lost. Such a record is logged as
+    its format and why it was not formatted."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            record.getMessage()
+        except Exception as exc:
+            record.msg = f"{_text(record.msg)} (not formatted: {type(exc).__name__})"
+            record.args = ()
+        return True
 
 
 class RepeatFilter(logging.Filter):
