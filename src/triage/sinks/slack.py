@@ -106,12 +106,19 @@ from triage.tls import client_context
 
 log = structlog.get_logger(__name__)
 
-#: Slack's Block Kit limits, in characters.
+#: Slack's Block Kit limits, in characters as its JavaScript clients count them (`_units`:
+#: an emoji outside the BMP is two), which is never fewer than Slack's own count.
 HEADER_MAX = 150
 SECTION_MAX = 3000
 FIELD_MAX = 2000
 FIELDS_MAX = 10
 BLOCKS_MAX = 50
+#: All the blocks' text together: Slack refuses a message past about 12,000 characters of it
+#: (`msg_blocks_too_long`, a limit it does not document exactly), so ours stay well under.
+BLOCKS_TEXT_MAX = 10_000
+#: One fact of a new incident's message (team, where, severity …): a fact, not a text; the
+#: description and steps get what the facts leave of BLOCKS_TEXT_MAX.
+FACT_MAX = 500
 #: The plain-text fallback shown in notifications; Slack cuts longer ones itself.
 FALLBACK_MAX = 3000
 #: Lines a plain-text section shows at most (a message in a channel, not the ticket).
@@ -154,7 +161,13 @@ DESTINATION_GONE = frozenset(
 )
 #: Error words that refuse the message's blocks or size, not the channel: plain text may pass.
 CONTENT_REFUSED = frozenset(
-    {"invalid_blocks", "invalid_blocks_format", "msg_too_long", "too_many_attachments"}
+    {
+        "invalid_blocks",
+        "invalid_blocks_format",
+        "msg_too_long",
+        "msg_blocks_too_long",
+        "too_many_attachments",
+    }
 )
 #: How much of Slack's answer is read for its error code, and of a broken read's error told.
 _REASON_CHARS = 200
@@ -477,29 +490,64 @@ def slack_refusal(response: httpx2.Response) -> str | None:
 
 
 def open_message(effect: Effect) -> dict[str, Any]:
-    """The full Block Kit message for a new incident."""
+    """The full Block Kit message for a new incident: the header, facts, links and fingerprint
+    as they are, and the description and steps sharing what those leave of BLOCKS_TEXT_MAX."""
     alert, ticket = effect.alert, effect.ticket
     mark = _MARKS[ticket.priority]
     label = ticket.priority.value.upper()
-    blocks: list[dict[str, Any]] = [
-        {"type": "header", "text": _plain(f"{mark} {label}: {ticket.title}", HEADER_MAX)},
-    ]
-    # The summary and steps are the alert's and the model's words: plain text, which Slack
-    # never formats, so a stray `*`, `_`, `~` or a ``` cannot restyle or swallow the message.
-    if ticket.description.strip():
-        blocks.append(_plain_section(ticket.description))
+    # A header shows one line: a title's line breaks are spaces there.
+    header = _plain(f"{mark} {label}: {ticket.title}", HEADER_MAX, one_line=True)
     # At most eight facts and six blocks: within Slack's 10 fields and 50 blocks, which the
     # slices below keep true should more be added (past them Slack refuses the whole message).
-    blocks.append({"type": "section", "fields": _facts(effect)[:FIELDS_MAX]})
-    if ticket.steps:
-        steps = "\n".join(f"{n}. {step}" for n, step in enumerate(ticket.steps, 1))
-        blocks.append(_plain_section(f"Steps\n{steps}"))
+    facts = {"type": "section", "fields": _facts(effect)[:FIELDS_MAX]}
     links = _join_whole(_alert_links(effect), " · ", SECTION_MAX - len("*Links*\n"))
-    if links:
-        blocks.append(_section(f"*Links*\n{links}"))
-    blocks.append({"type": "context", "elements": [_mrkdwn(f"fingerprint {effect.fingerprint}")]})
+    links_blocks = [_section(f"*Links*\n{links}")] if links else []
+    context = {"type": "context", "elements": [_mrkdwn(f"fingerprint {effect.fingerprint}")]}
+    fixed = [{"type": "header", "text": header}, facts, *links_blocks, context]
+    # The summary and steps are the alert's and the model's words: plain text, which Slack
+    # never formats, so a stray `*`, `_`, `~` or a ``` cannot restyle or swallow the message.
+    shown_steps = [step for step in ticket.steps if visible(step).strip()]
+    steps = "\n".join(f"{n}. {step}" for n, step in enumerate(shown_steps, 1))
+    room = BLOCKS_TEXT_MAX - sum(_units(text) for text in _block_texts(fixed))
+    description, steps_blocks = _sharing(
+        room, [ticket.description, f"Steps\n{steps}" if steps else ""]
+    )
+    blocks = [fixed[0], *description, facts, *steps_blocks, *links_blocks, context]
     fallback = f"{mark} {label}: {ticket.title}" + (f" ({alert.team})" if alert.team else "")
     return _message(fallback, blocks[:BLOCKS_MAX])
+
+
+def _sharing(room: int, texts: list[str]) -> list[list[dict[str, Any]]]:
+    """A plain-text section for each of `texts` (none for one that shows nothing once made
+    `safe`: Slack refuses an empty text), the sections sharing `room` characters: each gets an
+    equal share of what is left, the shortest first, so what one leaves goes to the others."""
+    shown = [safe(_few_lines(text)) for text in texts]
+    fitted = ["" for _ in texts]
+    wanted = [i for i, text in enumerate(shown) if text.strip()]
+    for n, i in enumerate(sorted(wanted, key=lambda i: _units(shown[i]))):
+        share = min(SECTION_MAX, room // (len(wanted) - n))
+        if share >= _FEWEST:
+            fitted[i] = _fit(shown[i], share)
+            room -= _units(fitted[i])
+    return [
+        [{"type": "section", "text": {"type": "plain_text", "text": text, "emoji": True}}]
+        if text
+        else []
+        for text in fitted
+    ]
+
+
+#: The fewest characters a shared section is shown in: fewer say nothing.
+_FEWEST = 40
+
+
+def _block_texts(blocks: list[dict[str, Any]]) -> list[str]:
+    """The text of every text object in `blocks`: what BLOCKS_TEXT_MAX counts."""
+    texts = []
+    for block in blocks:
+        objects = [block.get("text"), *block.get("fields", ()), *block.get("elements", ())]
+        texts += [obj["text"] for obj in objects if isinstance(obj, dict) and "text" in obj]
+    return texts
 
 
 def follow_up_message(effect: Effect) -> dict[str, Any]:
@@ -572,7 +620,7 @@ def _facts(effect: Effect) -> list[dict[str, Any]]:
         *(("Ticket", ref, markup) for ref in _ticket_refs(effect)),
     ]
     return [
-        _plain(f"{name}\n{value}", FIELD_MAX)
+        _plain(f"{name}\n{value}", FACT_MAX)
         if is_plain
         else _mrkdwn(_fit(f"{name}\n{value}", FIELD_MAX))
         for name, value, is_plain in facts
@@ -629,8 +677,8 @@ def _slack_date(when: datetime) -> str:
 # --- Block Kit pieces ----------------------------------------------------------------------
 
 
-def _plain(text: str, limit: int) -> dict[str, Any]:
-    return {"type": "plain_text", "text": _fit(safe(text), limit), "emoji": True}
+def _plain(text: str, limit: int, *, one_line: bool = False) -> dict[str, Any]:
+    return {"type": "plain_text", "text": _fit(safe(text, one_line=one_line), limit), "emoji": True}
 
 
 def _mrkdwn(text: str) -> dict[str, Any]:
@@ -688,10 +736,12 @@ def _join_whole(parts: list[str], separator: str, limit: int) -> str:
 # --- safe text -----------------------------------------------------------------------------
 
 
-def safe(text: str) -> str:
+def safe(text: str, *, one_line: bool = False) -> str:
     """Alert text made inert for Slack (plain text and mrkdwn alike): only visible characters
-    (`display.visible`), entities for `&<>`, no `@` mention Slack could act on."""
-    escaped = visible(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    (`display.visible`, its line breaks spaces with `one_line`), entities for `&<>`, no `@`
+    mention Slack could act on."""
+    shown = visible(text, one_line=one_line)
+    escaped = shown.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return _AT_WORD.sub("@" + _ZWJ, escaped)
 
 
@@ -703,11 +753,12 @@ def code_free(text: str) -> str:
 
 
 def _fit(text: str, limit: int) -> str:
-    """At most `limit` characters, cut with "…" but never inside a character sequence (a base
-    and its marks, an emoji joined by zero-width joiners) or an entity such as `&amp;`."""
-    if len(text) <= limit:
+    """At most `limit` characters as Slack's clients count them (`_units`), cut with "…" but
+    never inside a character sequence (a base and its marks, an emoji joined by zero-width
+    joiners) or an entity such as `&amp;`."""
+    if len(text) * 2 <= limit or _units(text) <= limit:
         return text
-    cut = limit - 1
+    cut = _prefix_within(text, limit - 1)  # the "…" is one
     while cut > 0 and (_continues(text[cut]) or text[cut - 1] == _ZWJ):
         cut -= 1
     # Every `&` in escaped text starts an entity of at most 5 characters: keep it whole or drop it.
@@ -715,6 +766,26 @@ def _fit(text: str, limit: int) -> str:
     if amp != -1 and ";" not in text[amp:cut]:
         cut = amp
     return text[:cut] + "…"
+
+
+def _units(text: str) -> int:
+    """`text`'s length as Slack's JavaScript clients count it, in UTF-16 code units: a
+    character outside the BMP (most emoji) is two. Slack's limits are told in characters
+    without saying which; this count is never below any of them, so 3,000 emoji are cut
+    where a count of code points would pass them whole."""
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
+
+
+def _prefix_within(text: str, units: int) -> int:
+    """How many of `text`'s first characters fit in `units` UTF-16 code units."""
+    if text.isascii() or len(text) * 2 <= units:
+        return min(len(text), units)
+    used = 0
+    for count, ch in enumerate(text):
+        used += 2 if ord(ch) > 0xFFFF else 1
+        if used > units:
+            return count
+    return len(text)
 
 
 def _continues(ch: str) -> bool:
