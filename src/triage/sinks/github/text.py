@@ -90,10 +90,11 @@ def issue_title(effect: Effect) -> str:
 def _label(text: str) -> str:
     """A label name from `text` (alert text for team and source): only what is shown
     (`display.visible`: no control, bidi or zero-width character), whitespace collapsed, no
-    comma, at most GitHub's 50 characters."""
-    flat = " ".join(visible(text, one_line=True).split())
-    flat = flat.replace(",", " ")  # a comma would split the labels filter
-    return flat[:_LABEL_CHARS]
+    comma, at most GitHub's 50 characters, no space at either end (GitHub trims one, and the
+    name it shows would differ from the one sent: `team:a,` is `team:a`)."""
+    # A comma would split the labels filter: a space instead, before the whitespace collapses.
+    flat = " ".join(visible(text, one_line=True).replace(",", " ").split())
+    return flat[:_LABEL_CHARS].rstrip()
 
 
 def issue_labels(effect: Effect, *, team_label: bool = True) -> list[str]:
