@@ -72,7 +72,7 @@ from urllib.parse import quote
 import httpx2
 import structlog
 
-from triage.display import visible_json
+from triage.display import http_url, visible_json
 from triage.errors import (
     ConfigError,
     SinkRejectedError,
@@ -540,11 +540,21 @@ def _open_body(effect: Effect) -> dict[str, Any]:
             "source": alert.source,
             "status": alert.status.value,
             "team": alert.team,
-            "runbook_url": alert.runbook_url,
-            "links": dict(alert.links),
+            "runbook_url": _http_link(alert.runbook_url),
+            "links": {name: url for name, raw in alert.links.items() if (url := _http_link(raw))},
         }
         | _trace(effect)
     )
+
+
+def _http_link(url: str | None) -> str | None:
+    """`url` (trimmed) when it is an http(s) address with a host a label can name
+    (`display.http_url`), else None: a ticket system that shows a URL field as a link would
+    run a `javascript:` or `data:` one an alert named, so no other scheme is sent as a URL."""
+    if url is None:
+        return None
+    trimmed = url.strip()
+    return trimmed if http_url(trimmed) is not None else None
 
 
 def _update_body(effect: Effect) -> dict[str, Any]:
