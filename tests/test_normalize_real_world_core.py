@@ -239,6 +239,7 @@ def test_mute_detail_of_another_shape_never_costs_the_alarm(detail: Any) -> None
 GOLDEN = {
     "cloudwatch-eventbridge-contributor.json": "9ef25f165be6d3bffe42298a6265f59f",
     "cloudwatch-sns-contributor.json": "9ef25f165be6d3bffe42298a6265f59f",
+    "securityhub-findings-v2.json": "3e64186f8d1599341dcc2d6f6c165195",
 }
 
 
@@ -251,3 +252,100 @@ def test_sample_fingerprints_are_pinned(name: str, fingerprint: str) -> None:
 def test_every_sample_is_pinned() -> None:
     """A new sample in this directory must be added to the table above."""
     assert {p.name for p in SAMPLES.glob("*.json")} == set(GOLDEN)
+
+
+# --- Security Hub: "Findings Imported V2" (OCSF findings) -------------------------------------
+
+
+def ocsf_event(**finding: Any) -> dict[str, Any]:
+    event = sample("securityhub-findings-v2.json")
+    event["detail"]["findings"][0].update(finding)
+    return event
+
+
+def test_securityhub_v2_ocsf_finding_is_read() -> None:
+    """Security Hub's OCSF finding (detail-type "Findings Imported V2") becomes one alert:
+    title, description, severity, account, remediation link and the resource's team tag (its
+    ASFF reader refused it for want of `Id`, sending the event to the DLQ)."""
+    alert = only(sample("securityhub-findings-v2.json"))
+    assert alert.source == "eventbridge"
+    assert alert.status is Status.FIRING
+    assert alert.title == "S3 general purpose buckets should block public access"
+    assert alert.severity == "High"
+    assert alert.team == "storage"
+    assert alert.identity == {
+        "account": "111122223333",
+        "finding": (
+            "arn:aws:securityhub:us-west-2:111122223333:security-control/S3.8/finding/"
+            "5f1e2d3c-9a4b-4c7d-8e2f-1a3b5c7d9e0f"
+        ),
+    }
+    assert alert.runbook_url == "https://docs.aws.amazon.com/console/securityhub/S3.8/remediation"
+    assert alert.labels["product"] == "Security Hub"
+    assert alert.labels["compliance"] == "Fail"
+    assert alert.labels["resources"] == "arn:aws:s3:::example-bucket"
+    assert alert.description.startswith("This control checks whether")
+    assert alert.occurred_at.isoformat() == "2025-11-04T21:50:00+00:00"
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"status": "Resolved", "status_id": 4},
+        {"status": "Suppressed", "status_id": 3},
+        {"status": "Archived"},
+        {"status": None, "status_id": 4},
+        {"compliance": {"control": "S3.8", "status": "Pass", "status_id": 1}},
+    ],
+)
+def test_securityhub_v2_finding_closed_resolves_its_incident(change: dict[str, Any]) -> None:
+    """A finding resolved, suppressed or archived, or whose control now passes, resolves the
+    incident its first import opened."""
+    opened = only(ocsf_event())
+    closed = only(ocsf_event(**change))
+    assert closed.status is Status.RESOLVED
+    assert closed.fingerprint == opened.fingerprint
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"severity": None, "severity_id": 5},
+        {"severity": {"label": "x"}, "severity_id": 5},
+    ],
+)
+def test_securityhub_v2_severity_from_its_id(change: dict[str, Any]) -> None:
+    """Without a severity name, OCSF's severity_id names it (5 is Critical)."""
+    assert only(ocsf_event(**change)).severity == "Critical"
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"finding_info": None},
+        {"finding_info": {"uid": None, "title": "x"}},
+        {"finding_info": {"uid": "", "title": "x"}},
+    ],
+)
+def test_securityhub_v2_finding_without_uid_names_the_field(change: dict[str, Any]) -> None:
+    """A finding with no `finding_info.uid` cannot be identified: a clear error names it."""
+    with pytest.raises(InvalidAlertError, match=r"finding_info\.uid"):
+        normalized(ocsf_event(**change))
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"cloud": None, "resources": None, "remediation": None, "metadata": "x"},
+        {"finding_info": {"uid": "f-1", "title": None, "desc": ["a"]}},
+        {"resources": [{"uid": {"a": 1}, "tags": "team=x"}], "status": 7, "time_dt": None},
+        {"brand_new_field": {"nested": [1, 2]}, "remediation": {"references": ["not a link"]}},
+    ],
+)
+def test_securityhub_v2_optional_fields_of_any_shape_are_passed_over(
+    change: dict[str, Any],
+) -> None:
+    """Missing, null, new or oddly typed optional OCSF fields never cost the finding."""
+    alert = only(ocsf_event(**change))
+    assert alert.status is Status.FIRING
+    assert alert.title

@@ -14,6 +14,7 @@ are read for what they mean, and RDS's, DMS's, Redshift Serverless's, Inspector'
 | AWS Health | event and account | account + eventArn | statusCode `closed` | issue: error, investigation and scheduledChange: warning, accountNotification: info |
 | GuardDuty finding | finding | account + region + finding id | the finding is archived | 1-3.9 low, 4-6.9 medium, 7-8.9 high, 9-10 critical |
 | Security Hub findings | finding (one event holds up to 100) | account + finding Id | workflow RESOLVED or SUPPRESSED, record ARCHIVED, or compliance PASSED | its Severity.Label |
+| Security Hub OCSF findings ("Findings Imported V2", `aws_ocsf`) | finding | account + `finding_info.uid` | status Suppressed, Resolved, Archived or Deleted, or compliance Pass | its `severity` (else its `severity_id`'s name) |
 | RDS events (`aws_rds.from_eventbridge`) | resource and condition | account + region + source type + source id + condition (its EventID's pair, else the EventID) | the event that ends its condition (an instance started after its stop) | none |
 | DMS events (`aws_dms`) | resource and condition | account + region + source type + source id (the resource ARN's id) + condition (its eventId's pair, else the eventId) | the event that ends its condition (a failed task started again) | none |
 | Redshift Serverless events (`aws_redshift_serverless`) | workgroup or namespace and condition | account + region + resources (else the workgroup or namespace its message names) + condition (its event id's pair, else the event id) | the event that ends its condition (a base RPU change completed after one failed); an information event changes no ticket | none |
@@ -42,6 +43,7 @@ from triage.models import Alert, Status
 from triage.normalize import (
     aws_dms,
     aws_findings,
+    aws_ocsf,
     aws_rds,
     aws_redshift_serverless,
     aws_state_changes,
@@ -282,7 +284,12 @@ def _securityhub(
         where = f"detail.findings[{i}]"
         try:
             finding = common.obj(item, where, required=True)
-            alerts.append(_finding(payload, finding, account, kind, where))
+            if aws_ocsf.is_ocsf(finding):  # Security Hub's "Findings Imported V2"
+                region = common.word(payload.get("region"), "region")
+                labels = _envelope_labels(account, region, SECURITYHUB, kind)
+                alerts.append(aws_ocsf.finding(payload, finding, account, labels, where))
+            else:
+                alerts.append(_finding(payload, finding, account, kind, where))
         except (InvalidAlertError, pydantic.ValidationError) as exc:
             # One unreadable finding must not take the event's other findings to the DLQ.
             error = (
