@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from triage.errors import InvalidAlertError
-from triage.models import Alert, Status
+from triage.models import Alert, Priority, Status
 from triage.normalize import Normalized, normalize_body
 
 REAL_WORLD = Path(__file__).parent / "real_world"
@@ -126,3 +126,110 @@ def test_azure_legacy_schemas_are_refused_naming_the_fix(schema: str) -> None:
     body = {"schemaId": schema, "data": {"status": "Activated", "context": {"name": "x"}}}
     with pytest.raises(InvalidAlertError, match="common alert schema"):
         run(body)
+
+
+# --- every tool: repeats and recovery are one incident; tests, pings and notes skipped --------
+
+#: (firing, resolved, source): a trigger and its recovery as the tool sends them.
+PAIRS = [
+    ("datadog-keep-triggered.json", "datadog-keep-recovered.json", "datadog"),
+    ("pagerduty-triggered.json", "pagerduty-resolved.json", "pagerduty"),
+    ("opsgenie-create.json", "opsgenie-close.json", "opsgenie"),
+    ("newrelic-created.json", "newrelic-closed.json", "newrelic"),
+    ("azure-service-health-active.json", "azure-service-health-resolved.json", "azure"),
+    ("azure-resource-health-unavailable.json", "azure-resource-health-available.json", "azure"),
+]
+#: Notifications understood to change no ticket, and why.
+QUIET = [
+    ("pagerduty-ping.json", "test_notification"),
+    ("pagerduty-annotated.json", "no_state_change"),
+    ("pagerduty-priority-updated.json", "no_state_change"),
+    ("opsgenie-addnote.json", "no_state_change"),
+    ("newrelic-acknowledged-by-user.json", "no_state_change"),
+]
+
+
+@pytest.mark.parametrize(("firing", "resolved", "source"), PAIRS)
+def test_trigger_repeat_and_recovery_share_one_fingerprint(
+    firing: str, resolved: str, source: str
+) -> None:
+    """A tool's trigger, the same trigger again and its recovery: one fingerprint, firing then
+    resolved, from the tool's own source name."""
+    first, again, last = one(sample(firing)), one(sample(firing)), one(sample(resolved))
+    assert first.fingerprint == again.fingerprint == last.fingerprint
+    assert (first.status, last.status) == (Status.FIRING, Status.RESOLVED)
+    assert first.source == last.source == source
+
+
+@pytest.mark.parametrize(("name", "reason"), QUIET)
+def test_pings_tests_and_notes_change_no_ticket(name: str, reason: str) -> None:
+    """A ping, a test or a note on an incident is skipped with its reason, never a ticket."""
+    result = run(sample(name))
+    assert result.alerts == () and [s.reason for s in result.skipped] == [reason]
+
+
+def test_pagerduty_fields() -> None:
+    """PagerDuty's incident link, urgency as severity, and its P1..P5 priority (a later event
+    of the incident) are read."""
+    alert = one(sample("pagerduty-triggered.json"))
+    assert alert.links["source"] == "https://pig208.pagerduty.com/incidents/PFQZPSY"
+    assert (alert.severity, alert.priority) == ("high", None)
+    body = sample("pagerduty-triggered.json")
+    body["event"]["data"]["priority"] = {"summary": "P2", "type": "priority_reference"}
+    assert one(body).priority is Priority.HIGH
+
+
+# --- Datadog: the templates in use name its variables their own way ---------------------------
+
+
+def test_datadog_keep_template_is_keyed_by_its_monitor_id_and_linked() -> None:
+    """Keep's template names $ALERT_ID `monitor_id`, $LINK `url` and $ALERT_PRIORITY
+    `severity`: the monitor keys the alert (a renamed monitor is the same incident), the link
+    is the event's, and P2 is its priority though the title states none."""
+    body = sample("datadog-keep-triggered.json")
+    alert = one(body)
+    assert alert.links["source"] == body["url"]
+    assert alert.labels["monitor_id"] == "12345678"
+    renamed = dict(body, title="[Triggered on {host:web-1}] CPU very high on web-1")
+    assert one(renamed).fingerprint == alert.fingerprint
+    assert one(renamed).priority is Priority.HIGH
+    assert one(dict(body, severity="")).priority is Priority.HIGH  # the title's [P2]
+
+
+def test_datadog_nested_template_reads_its_alert_object() -> None:
+    """A template that nests the monitor's variables under `alert` (id, transition, scope,
+    type) is read from there; Datadog's event priority "normal" is no ticket priority."""
+    body = sample("datadog-nested-triggered.json")
+    alert = one(body)
+    assert (alert.labels["monitor_id"], alert.severity, alert.priority) == (
+        "12345678", "error", None
+    )  # fmt: skip
+    recovered = json.loads(json.dumps(body))
+    recovered["title"] = "[Recovered on {host:web-1}] CPU high"
+    recovered["alert"].update(transition="Recovered", type="success")
+    assert one(recovered).fingerprint == alert.fingerprint
+    assert one(recovered).status is Status.RESOLVED
+
+
+def test_datadog_zenduty_template_reads_its_message_and_time() -> None:
+    """Zenduty's template names $TEXT_ONLY_MSG `event_msg` and $DATE_POSIX `date_posix`: the
+    message is the description and the time is the alert's."""
+    alert = one(sample("datadog-zenduty-triggered.json"))
+    assert "CPU usage is over 90% on web-1." in alert.description
+    assert alert.occurred_at.isoformat().startswith("2026-11-23T")
+
+
+def test_datadog_group_from_a_scope_field_keeps_hosts_apart() -> None:
+    """When the title names no group but the template sends $ALERT_SCOPE, each group is its
+    own incident: one host's recovery never closes another's."""
+    body = dict(sample("datadog-keep-triggered.json"), title="[Triggered] CPU high")
+    other = dict(body, scopes="host:web-2")
+    assert one(body).fingerprint != one(other).fingerprint
+    assert one(body).title == "CPU high on host:web-1"
+
+
+def test_generic_link_is_its_source_link() -> None:
+    """A script (or a tool's template read as generic) that names its link `link` rather than
+    `url` keeps it."""
+    alert = one(sample("datadog-transition-triggered.json"))
+    assert alert.source == "generic" and alert.links["source"].startswith("https://app.datadoghq")

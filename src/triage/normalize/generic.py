@@ -106,13 +106,18 @@ def normalize_generic(payload: dict[str, Any]) -> Normalized:
             unlinked,
         ),
         runbook_url=runbook,
-        links=common.links(source=common.url(payload.get("url"), "url")),
+        links=common.links(source=_link(payload)),
         labels=labels,
         occurred_at=occurred,
         identity={"dedup_key": dedup_key} if dedup_key else {"source": origin, "title": full_title},
         raw=payload,
     )
     return Normalized((alert,), (), notes)
+
+
+def _link(payload: dict[str, Any]) -> str | None:
+    """The alert's page: `url`, else `link` (what Datadog's $LINK is named in templates)."""
+    return common.url(payload.get("url"), "url") or common.url(payload.get("link"), "link")
 
 
 #: What scripts and tools' templates call the key of repeats, in the order read: ours, then

@@ -3,16 +3,20 @@ integration, Opsgenie's outgoing webhook and PagerDuty's v3 webhooks. Each is kn
 keys only that tool sends, so that its alert is keyed by the tool's own id rather than read as
 generic JSON keyed by a title that changes with its state ("[Triggered] X", "[Recovered] X").
 
-Identity, datadog: the org, the group the title names ("[Triggered on {host:web-1}] …") and
-`aggreg_key` ($AGGREG_KEY) when the payload carries it, else the monitor (`alert_id`), else, for
-the integration's default payload (no id but the event's own), the monitor's name from the
-title without its state and priority brackets.
+Identity, datadog: the org, the group the title names ("[Triggered on {host:web-1}] …", else
+$ALERT_SCOPE as `alert_scope`, `scope` or `scopes`) and `aggreg_key` ($AGGREG_KEY) when the
+payload carries it, else the monitor ($ALERT_ID as `alert_id`, `monitor_id` or a nested
+`alert.id`), else, for the integration's default payload (no id but the event's own), the
+monitor's name from the title without its state and priority brackets. The templates in use
+(the integration's docs, Keep's, ilert's, Zenduty's) name the other variables their own way
+too: the link `link` or `url`, the message `body`, `event_msg`, `text_msg` or `message`.
 Identity, opsgenie: the alert's `alias` (Opsgenie's own de-duplication key), else `alertId`.
 Identity, pagerduty: the incident's id (`event.data.id`).
 States: a Datadog transition (Triggered, Warn, Renotify and their Re- forms fire, Recovered
 resolves, No Data changes no ticket), Opsgenie's `action` (Create fires, Close resolves) and
 PagerDuty's `event_type` (incident.triggered and .reopened fire, .resolved resolves); every
-other action or event (acknowledged, a note, a new responder …) changes no ticket (Skipped).
+other action or event (acknowledged, a note, a new responder …) changes no ticket (Skipped),
+and PagerDuty's test event (pagey.ping) is Skipped as `test_notification`.
 Priorities P1..P5 are these tools' five-step scale: P1 critical, P2 high, P3 medium, P4 and P5
 low (a generic alert's P0..P3 scale is another).
 """
@@ -114,22 +118,31 @@ def matches_datadog(payload: dict[str, Any]) -> bool:
 
 def normalize_datadog(payload: dict[str, Any]) -> Normalized:
     given = payload.get("title")
-    full = common.ident(payload.get("alert_title") if given in (None, "") else given, "title")
+    nested = common.obj_or_empty(payload.get("alert"))
+    full = common.ident(_filled(given, payload.get("alert_title"), nested.get("title")), "title")
     head = _DD_TITLE.match(full)
     name = (head["name"] if head else full).strip()
     scope = (head["scope"] or "").strip() if head else ""
-    transition = _transition(payload.get("alert_transition"), head)
+    scope = scope or _dd_scope(payload, nested)
+    transition = _transition(
+        _filled(payload.get("alert_transition"), nested.get("transition")), head
+    )
     if transition in _DD_QUIET:
         return quiet(DATADOG, f"monitor {common.short(name)}", transition)
-    if _test_notification(name, payload.get("body")):
+    body = _filled(*(payload.get(key) for key in _DD_MESSAGES))
+    if _test_notification(name, body):
         detail = f"datadog test notification for {common.short(name)}: no ticket change"
         return Normalized((), (Skipped(DATADOG, "test_notification", detail),))
     status = Status.RESOLVED if transition in _DD_RESOLVED else Status.FIRING
     org = common.obj_or_empty(payload.get("org"))
     org_id = common.ident_or_none(org.get("id"), "org.id") or ""
-    monitor = common.ident_or_none(payload.get("alert_id"), "alert_id")
+    monitor = common.ident_or_none(
+        _filled(payload.get("alert_id"), payload.get("monitor_id"), nested.get("id")), "alert_id"
+    )
     tags = _tags(payload.get("tags"))
-    occurred, notes = dated(payload.get("date") or payload.get("last_updated"), "datadog date")
+    when = _filled(*(payload.get(key) for key in ("date", "last_updated", "date_posix")))
+    occurred, notes = dated(when, "datadog date")
+    link = _filled(payload.get("link"), payload.get("url"))
     alert = Alert(
         source=DATADOG,
         status=status,
@@ -139,10 +152,10 @@ def normalize_datadog(payload: dict[str, Any]) -> Normalized:
             f"Datadog monitor {monitor or org_id}",
         ),
         team=common.word(_tag(tags, "team"), "team"),
-        priority=priority(payload.get("alert_priority") or (head["priority"] if head else None)),
-        severity=_dd_severity(payload.get("alert_type"), transition),
-        description=_dd_body(payload.get("body"), payload.get("alert_status")),
-        links=common.links(source=common.url(payload.get("link"), "link")),
+        priority=_dd_priority(payload, head),
+        severity=_dd_severity(_filled(payload.get("alert_type"), nested.get("type")), transition),
+        description=_dd_body(body, _filled(payload.get("alert_status"), nested.get("status"))),
+        links=common.links(source=common.url(link, "link")),
         labels=_dd_labels(payload, org_id, monitor, scope, transition, tags),
         occurred_at=occurred,
         identity=_dd_identity(payload, org_id, monitor, name, scope),
@@ -151,18 +164,52 @@ def normalize_datadog(payload: dict[str, Any]) -> Normalized:
     return Normalized((alert,), (), notes)
 
 
+#: Where templates put $EVENT_MSG or $TEXT_ONLY_MSG, in the order read.
+_DD_MESSAGES = ("body", "event_msg", "text_msg", "message")
+#: Where templates put $ALERT_SCOPE (Keep's template: `scopes`).
+_DD_SCOPES = ("alert_scope", "scope", "scopes")
+
+
+def _filled(*values: Any) -> Any:
+    """The first value a template filled: not absent, not empty text."""
+    return next((value for value in values if value is not None and value != ""), None)
+
+
+def _dd_scope(payload: dict[str, Any], nested: dict[str, Any]) -> str:
+    """$ALERT_SCOPE ("host:web-1,env:prod") from the template's own field, for a title that
+    names no group: each group of a multi alert is its own incident."""
+    given = _filled(*(payload.get(key) for key in _DD_SCOPES), nested.get("scope"))
+    return common.ident_or_none(common.unnested(given), "alert_scope") or ""
+
+
+def _dd_priority(payload: dict[str, Any], head: re.Match[str] | None) -> Priority | None:
+    """$ALERT_PRIORITY as `alert_priority`, else as `severity` or `priority` when it is on
+    Datadog's P1..P5 scale (a template's `priority` may be $PRIORITY, the event's "normal" or
+    "low", which is no ticket's priority), else the title's "[P2]"."""
+    stated = priority(payload.get("alert_priority"))
+    if stated is not None:
+        return stated
+    for key in ("severity", "priority"):
+        value = payload.get(key)
+        if isinstance(value, str) and value.strip().lower() in _FIVE_STEPS:
+            return _FIVE_STEPS[value.strip().lower()]
+    return priority(head["priority"]) if head else None
+
+
 def _dd_labels(
     payload: dict[str, Any], org_id: str, monitor: str | None, scope: str, transition: str,
     tags: list[str],
 ) -> dict[str, str]:  # fmt: skip
     """What a route or a reader may want: the org, monitor, group, host, metric and tags."""
     org = common.obj_or_empty(payload.get("org"))
+    nested = common.obj_or_empty(payload.get("alert"))
+    metric = _filled(payload.get("alert_metric"), nested.get("metric"))
     labels: dict[str, str] = {}
     for key, value in (
         ("org_id", org_id), ("org", common.unnested(org.get("name"))), ("monitor_id", monitor),
         ("scope", scope), ("host", common.unnested(payload.get("hostname"))),
         ("event_type", common.unnested(payload.get("event_type"))),
-        ("metric", common.unnested(payload.get("alert_metric"))), ("transition", transition),
+        ("metric", common.unnested(metric)), ("transition", transition),
         ("tags", ",".join(tags)),
     ):  # fmt: skip
         common.add_label(labels, key, value)
@@ -288,6 +335,8 @@ def normalize_opsgenie(payload: dict[str, Any]) -> Normalized:
 
 _PD_FIRING = frozenset({"incident.triggered", "incident.reopened"})
 _PD_RESOLVED = frozenset({"incident.resolved"})
+#: What a webhook subscription's "Send Test Event" sends (resource type `pagey`).
+_PD_PING = "pagey.ping"
 
 
 def matches_pagerduty(payload: dict[str, Any]) -> bool:
@@ -304,6 +353,9 @@ def matches_pagerduty(payload: dict[str, Any]) -> bool:
 def normalize_pagerduty(payload: dict[str, Any]) -> Normalized:
     event = common.obj(payload.get("event"), "event", required=True)
     kind = (common.line(event.get("event_type"), "event.event_type", 128) or "").lower()
+    if kind == _PD_PING:
+        detail = "pagerduty test event (pagey.ping) of a webhook subscription: no ticket change"
+        return Normalized((), (Skipped(PAGERDUTY, "test_notification", detail),))
     if kind not in _PD_FIRING | _PD_RESOLVED:
         return quiet(PAGERDUTY, "event", event.get("event_type"))
     data = common.obj(event.get("data"), "event.data", required=True)
