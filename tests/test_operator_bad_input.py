@@ -451,3 +451,80 @@ def test_listen_addresses_as_people_write_them_load(
     monkeypatch.setenv("TRIAGE_INGEST_HOST", value)
     settings = load_settings()
     assert (settings.http_host, settings.ingest_host) == (value, value)
+
+
+# --- incidents and silence: values that name nothing -------------------------------------------
+
+
+@pytest.fixture
+def store_env(tmp_path: Path) -> dict[str, str]:
+    """An existing (empty) SQLite store, as the daemon's first run leaves it."""
+    import asyncio
+
+    from triage.app import open_configured_store
+    from triage.aws import Aws
+    from triage.settings import load_settings
+
+    url = f"sqlite:///{tmp_path / 'triage.db'}"
+
+    async def create() -> None:
+        settings = load_settings(store_url=url)
+        aws = Aws(settings)
+        store = await open_configured_store(settings, aws)
+        await store.aclose()
+        await aws.aclose()
+
+    asyncio.run(create())
+    return {"TRIAGE_STORE_URL": url}
+
+
+OPERATOR_MISTAKES = [
+    (["incidents", "list", "--priority", "hihg"], "did you mean 'high'?"),
+    (["incidents", "list", "--priority", "critical,mediun"], "did you mean 'medium'?"),
+    (["incidents", "list", "--priority", "P9"], "expected critical, high, medium or low"),
+    (["incidents", "list", "--source", "cloudwach"], "did you mean 'cloudwatch'?"),
+    (["incidents", "list", "--since", "yesterday"], "expected a duration back from now"),
+    (["incidents", "list", "--since", "-2h"], "since '-2h'"),
+    (["incidents", "list", "--before", "2026-13-01T00:00Z"], "before"),
+    (["incidents", "list", "--match", "team=~[a-"], "not an RE2 regular expression"),
+    (["incidents", "list", "--team", " "], "expected a team name"),
+    (["incidents", "list", "--search", " "], "expected some words of the title"),
+    (["silence", "add", "--match", "team=~(", "--for", "1h", "--comment", "c"], "RE2"),
+    (["silence", "add", "--match", "team", "--for", "1h", "--comment", "c"], "KEY=VALUE"),
+    (["silence", "add", "--match", "team=a", "--for", "-1h", "--comment", "c"], "'-1h'"),
+    (["silence", "add", "--match", "team=a", "--for", "0m", "--comment", "c"], "more than 0"),
+    (["silence", "add", "--match", "team=a", "--for", "1y", "--comment", "c"], "expected e.g."),
+    (["silence", "add", "--match", "team=a", "--for", "1h", "--comment", " "], "comment"),
+    (
+        ["silence", "add", "--match", "team=a", "--until", "2020-01-01T00:00Z", "--comment", "c"],
+        "is past",
+    ),
+    (
+        ["silence", "add", "--match", "team=a", "--until", "2030-01-01T00:00", "--comment", "c"],
+        "has no UTC offset",
+    ),
+    (
+        ["silence", "add", "--match", "a=b", "--for", "1h", "--until", "2030-01-01T00:00Z"],
+        "not allowed with argument --for",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("argv", "said"), OPERATOR_MISTAKES, ids=[" ".join(a) for a, _ in OPERATOR_MISTAKES]
+)
+def test_an_operator_mistake_is_exit_2_with_one_line_and_adds_nothing(
+    argv: list[str],
+    said: str,
+    store_env: dict[str, str],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Each mistyped value of `incidents list` and `silence add` exits 2 with a last line
+    saying what it takes, and the store holds no silence after it."""
+    ran = run(capsys, monkeypatch, *argv, env=store_env)
+    assert ran.code == 2
+    assert said in ran.last_line
+    assert ran.stdout == ""
+    listed = run(capsys, monkeypatch, "silence", "list", "--all", env=store_env)
+    assert (listed.code, listed.stdout) == (0, "")

@@ -14,6 +14,7 @@ import errno
 import gc
 import math
 import os
+import re
 import sys
 from collections.abc import Coroutine, Sequence
 from pathlib import Path
@@ -90,6 +91,14 @@ def _seconds(text: str) -> float:
 class _Parser(argparse.ArgumentParser):
     """argparse's parser, whose refusal of a word outside an option's choices names the choice
     a typo meant (`rnu` → `run`); its sub-commands' parsers are of this class too."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # A value starting with a minus and a digit is a value, not an option: `--for -1h`
+        # reaches the duration's own check ("expected e.g. 90m"), where argparse would take
+        # `-1h` for an unknown option and say `--for: expected one argument`. triage has no
+        # option named like a number.
+        self._negative_number_matcher = re.compile(r"^-\d")
 
     def _check_value(self, action: argparse.Action, value: Any) -> None:
         # argparse's own hook for choices (Python 3.14 adds `suggest_on_error`; 3.11 has none).

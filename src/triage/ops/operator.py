@@ -34,6 +34,7 @@ from triage.incidents.silences import (
 from triage.models import Priority
 from triage.normalize.common import line
 from triage.redact import Redactor, dropped, secret_named
+from triage.settings import did_you_mean
 
 #: ASCII digits only (`\d` would take other scripts' digits), at most 7 per unit: enough for a
 #: year in any unit, and a timedelta cannot overflow.
@@ -218,11 +219,13 @@ def _known_source(given: str) -> str:
 
 def _priorities(given: str) -> frozenset[Priority]:
     """`critical`, `P1`, or several with commas (`critical,high`), any case."""
-    chosen = [_PRIORITY_NAMES.get(name.strip().lower()) for name in given.split(",")]
+    names = [name.strip().lower() for name in given.split(",")]
+    chosen = [_PRIORITY_NAMES.get(name) for name in names]
     if not chosen or None in chosen:
+        unknown = next(name for name, p in zip(names, chosen, strict=True) if p is None)
         raise ValueError(
             f"priority {given[:40]!r}: expected critical, high, medium or low (or P0..P3), "
-            "several separated by commas"
+            f"several separated by commas{did_you_mean(unknown, _PRIORITY_NAMES)}"
         )
     return frozenset(p for p in chosen if p is not None)
 
