@@ -815,13 +815,13 @@ def load_settings(**overrides: object) -> Settings:
     except ValidationError as exc:
         problems = []
         for error in exc.errors():
-            message = _PLAIN.get(error["type"], error["msg"].removeprefix("Value error, "))
+            message = validation_message(error)
             if not error["loc"]:  # a rule across fields: its message names them
                 problems.append(message)
                 continue
             field = str(error["loc"][0])
             name = env_name(field) if field in Settings.model_fields else field
-            problems.append(f"{name}: {message}{_meant(error)}")
+            problems.append(f"{name}: {message}")
         raise ConfigError("; ".join(problems)) from None
 
 
@@ -832,6 +832,13 @@ _PLAIN = {
     "int_from_float": "expected a whole number",
     "float_parsing": "expected a number",
 }
+
+
+def validation_message(error: Any) -> str:
+    """One of pydantic's errors (`ValidationError.errors()`) as triage says it: what the value
+    must be, with the word a typo meant (never the value itself, which may be a secret)."""
+    message = _PLAIN.get(error["type"], str(error["msg"]).removeprefix("Value error, "))
+    return f"{message}{_meant(error)}"
 
 
 def _meant(error: Any) -> str:
