@@ -233,3 +233,38 @@ def test_a_value_without_text_is_logged_as_its_type_not_raised() -> None:
     [line] = [json.loads(text) for text in out.getvalue().splitlines()]
     assert line["error"] == "<unprintable _Unprintable>"
     assert line["nested"] == {"errors": ["<unprintable _Unprintable>"]}
+
+
+def _strict_json(line: str) -> dict[str, object]:
+    """`line` parsed as JSON proper: NaN and Infinity, which Python writes and most log
+    pipelines refuse, fail the parse."""
+
+    def refuse(constant: str) -> object:
+        raise ValueError(f"not JSON: {constant}")
+
+    parsed: dict[str, object] = json.loads(line, parse_constant=refuse)
+    return parsed
+
+
+def test_numbers_json_cannot_hold_are_written_as_text_not_a_broken_line() -> None:
+    """A NaN or infinite float (a duration computed from a bad clock or a provider's number)
+    and an integer too long to write in decimal, top-level or nested, leave a line that is
+    JSON proper, the values as text, instead of a line with `NaN` or a log call that raises."""
+    out = io.StringIO()
+    configure_logging("json", "info", out)
+    structlog.get_logger("triage.x").warning(
+        "llm.usage",
+        wait_s=float("nan"),
+        cost=float("inf"),
+        tokens=10**5000,
+        nested={"lag": [float("-inf")]},
+        ok=1.5,
+    )
+    [line] = [_strict_json(text) for text in out.getvalue().splitlines()]
+    assert (line["wait_s"], line["cost"], line["nested"], line["ok"]) == (
+        "nan",
+        "inf",
+        {"lag": ["-inf"]},
+        1.5,
+    )
+    assert line["tokens"] == "<int of 16610 bits>"

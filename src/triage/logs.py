@@ -18,6 +18,7 @@ arguments do not fit as its format (`Formattable`).
 from __future__ import annotations
 
 import logging
+import math
 import re
 import sys
 import threading
@@ -103,7 +104,25 @@ def redact_event(_logger: Any, _method: str, event: MutableMapping[str, Any]) ->
             event[key] = _REDACTOR.value(_plain(value))
         elif not isinstance(value, _SCALARS):
             event[key] = _REDACTOR.text(_text(value))
+        else:
+            event[key] = _scalar(value)
     return event
+
+
+#: An int longer than this is written as its size: Python refuses to write one of over
+#: 4,300 digits in decimal (and the renderer raised out of the log call).
+_MAX_INT_BITS = 14_000
+
+
+def _scalar(value: Any) -> Any:
+    """`value` as JSON holds it: a float that is not finite as its text (`nan`, `inf`: JSON
+    has no such number, and a line holding one is no JSON to a log pipeline), an int too long
+    to write as its size; any other as it is."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, int) and value.bit_length() > _MAX_INT_BITS:
+        return f"<int of {value.bit_length()} bits>"
+    return value
 
 
 def _text(value: object) -> str:
@@ -115,15 +134,16 @@ def _text(value: object) -> str:
         return f"<unprintable {type(value).__name__}>"
 
 
-#: Values a renderer writes as they are: nothing in them to redact.
+#: Values with nothing in them to redact (`_scalar` writes them as JSON holds them).
 _SCALARS = (bool, int, float, type(None))
-_LEAVES = (str, *_SCALARS)
 
 
 def _plain(value: Any, depth: int = 0) -> Any:
     """`value` with every leaf that is not JSON (an exception, bytes) turned into its text, so
     redaction sees it; `Redactor.value` bounds the depth it then walks."""
-    if depth > 64 or isinstance(value, _LEAVES):
+    if isinstance(value, _SCALARS):
+        return _scalar(value)
+    if depth > 64 or isinstance(value, str):
         return value
     if isinstance(value, dict):
         return {k: _plain(v, depth + 1) for k, v in value.items()}
