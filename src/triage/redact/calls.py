@@ -164,12 +164,35 @@ CALL_RULES: tuple[_Rule, ...] = (
 )
 
 
-#: A call as a whole value: a dotted callee (`os.environ.get`, `System.getenv().getOrDefault`),
-#: its arguments (one level of brackets inside them), and nothing after its `)` but the end
-#: of the value.
-_CALL = re.compile(
-    r"(?P<callee>[A-Za-z_$][\w$]{0,64}+(?:\.[A-Za-z_$][\w$]{0,64}+|\(\)){0,8}\()"
-    r"(?P<args>(?:[^()\r\n]|\([^()\r\n]{0,512}+\)){0,2048}+)\)"
+#: A call: a dotted callee (`os.environ.get`, `System.getenv().getOrDefault`), then its
+#: arguments (one level of brackets inside them).
+_CALLEE = r"[A-Za-z_$][\w$]{0,64}+(?:\.[A-Za-z_$][\w$]{0,64}+|\(\)){0,8}\("
+_ARGS = r"(?:[^()\r\n]|\([^()\r\n]{0,512}+\)){0,2048}+"
+_CALL = re.compile(rf"(?P<callee>{_CALLEE})(?P<args>{_ARGS})\)")
+#: A subscript that reads a secret: a dotted path, then one to eight keys, each a quoted name
+#: or a number (`os.environ["X"]`, `ENV['API_KEY']`, `config["db"]["password"]`).
+_SUBSCRIPT_SOURCE = (
+    r"[A-Za-z_$][\w$]{0,64}+(?:\.[A-Za-z_$][\w$]{0,64}+){0,8}+"
+    r"""(?:\[[ \t]{0,3}(?:\\?["'`][\w.:/-]{1,128}+\\?["'`]|[0-9]{1,6})[ \t]{0,3}\]){1,8}+"""
+)
+_SUBSCRIPT = re.compile(_SUBSCRIPT_SOURCE)
+#: A fallback's operator between two operands: Python's `or`, JavaScript's and Ruby's `||`,
+#: `??`, PHP's and Kotlin's `?:`.
+_OPERATOR_SOURCE = r"[ \t]{1,3}(?:or|\|\||\?\?|\?:)[ \t]{1,3}"
+_OPERATOR = re.compile(_OPERATOR_SOURCE)
+#: A quoted literal as one piece (`_LITERAL` without its groups).
+_LITERAL_SOURCE = (
+    r'\\"(?:[^"\\\r\n]|\\[^"\r\n]){0,4096}+\\"'
+    r'|"(?:[^"\\\r\n]|\\.){0,4096}+"'
+    r"|'[^'\r\n]{0,4096}+'|`[^`\r\n]{0,4096}+`"
+)
+#: Code that reads a secret, as a value's pattern (the pair rules' `call`): a call or a
+#: subscript, then up to eight fallbacks after an operator, each a call, a subscript, a
+#: quoted literal or a bare word (`call_literals_redacted` reads it piece by piece).
+CODE_READ = (
+    rf"(?:{_CALLEE}{_ARGS}\)|{_SUBSCRIPT_SOURCE})"
+    rf"(?:{_OPERATOR_SOURCE}(?:{_CALLEE}{_ARGS}\)|{_SUBSCRIPT_SOURCE}|{_LITERAL_SOURCE}"
+    r"|[A-Za-z_$.]{1,128}+)){0,8}+"
 )
 #: One argument: a keyword (`default=`), then a quoted literal or anything else up to the next
 #: top-level comma.
@@ -257,12 +280,64 @@ def _arguments_redacted(args: str) -> str | None:
 
 
 def call_literals_redacted(value: str) -> str | None:
-    """For a value under a secret's name that is wholly a call (`Field(default="…")`,
-    `os.getenv("TOKEN", "…")`, `SecretStr("…")`): the call with its arguments that may hold the
-    secret replaced (`_argument_kept` says which stay), the same text when none may. None for
-    a value that is no call."""
-    call = _CALL.fullmatch(value)
-    if call is None:
+    """For a value under a secret's name that is wholly code reading it: a call
+    (`Field(default="…")`, `os.getenv("TOKEN", "…")`, `SecretStr("…")`) or a subscript
+    (`os.environ["TOKEN"]`), then any fallbacks (`or "…"`, `|| "…"`, `?? "…"`, `?: "…"`; see
+    `_code_operands`): the code with each literal that may hold the secret replaced
+    (`_argument_kept` says which of a call's arguments stay), the same text when none may; the
+    placeholder alone when the code cannot be read piece by piece. None for a value that does
+    not start with a call or a subscript."""
+    first = _CALL.match(value) or _SUBSCRIPT.match(value)
+    if first is None:
         return None
-    args = _arguments_redacted(call["args"])
-    return _PLACEHOLDER if args is None else f"{call['callee']}{args})"
+    parts = _code_operands(value)
+    return _PLACEHOLDER if parts is None else "".join(parts)
+
+
+#: A fallback's literal, whole.
+_FALLBACK_LITERAL = re.compile(_LITERAL.format(p="v", m=0))
+#: A fallback that is no literal: a constant or another variable (`None`, `DEFAULT_TOKEN`).
+_BARE_OPERAND = re.compile(r"[A-Za-z_$.]{1,128}+")
+
+
+def _code_operand(value: str, position: int) -> tuple[str, int] | None:
+    """The operand of a fallback chain at `position`, as it is written out, and where it ends:
+    a call (its literals replaced), a subscript (kept), a literal (replaced unless empty) or a
+    bare constant or dotted or snake-case path (`None`, `DEFAULT_TOKEN`, kept: `_bare_kept`). None when none of
+    these starts there, or a call's arguments cannot be read one by one."""
+    call = _CALL.match(value, position)
+    if call is not None:
+        args = _arguments_redacted(call["args"])
+        return None if args is None else (f"{call['callee']}{args})", call.end())
+    subscript = _SUBSCRIPT.match(value, position)
+    if subscript is not None:
+        return subscript[0], subscript.end()
+    literal = _FALLBACK_LITERAL.match(value, position)
+    if literal is not None:
+        before, text, after = _literal_value(literal, "v")
+        return (literal[0] if not text else f"{before}{_PLACEHOLDER}{after}"), literal.end()
+    bare = _BARE_OPERAND.match(value, position)
+    if bare is not None and _bare_kept(bare[0], ""):
+        return bare[0], bare.end()
+    return None
+
+
+def _code_operands(value: str) -> list[str] | None:
+    """`value` read as code: operands (`_code_operand`) joined by fallbacks' operators
+    (`_OPERATOR`), each written out with its literals replaced; None when some of it is none
+    of these (a secret with brackets in it goes whole)."""
+    parts: list[str] = []
+    position = 0
+    while True:
+        operand = _code_operand(value, position)
+        if operand is None:
+            return None
+        parts.append(operand[0])
+        position = operand[1]
+        if position == len(value):
+            return parts
+        operator = _OPERATOR.match(value, position)
+        if operator is None or len(parts) > 8:
+            return None
+        parts.append(operator[0])
+        position = operator.end()

@@ -22,6 +22,16 @@ def _named_value(match: re.Match[str]) -> str:
     return f"{match[1]}{quote_mark}[REDACTED:password]{quote_mark}"
 
 
+def _env_entry_value(match: re.Match[str]) -> str:
+    """A Kubernetes env entry's value replaced to its line's end, if its name (`name`, read
+    whole) says secret and the value is none a secret's name keeps (`_kept_value`: a
+    placeholder, a state word); else the match unchanged."""
+    value = match["value"].strip("\\\"' ")
+    if not secret_named(match["name"]) or _kept_value(match["name"], value):
+        return match[0]
+    return f"{match[1]}[REDACTED:password]"
+
+
 #: The host that starts a .pgpass line, up to the colon before its port: after the line's
 #: start, indentation, then a name or an address (`\:` escapes a colon inside it), not a
 #: number alone. `_PGPASS_ESCAPED_HOST`: the same line inside a JSON string, after an escaped
@@ -211,13 +221,15 @@ MARKUP_RULES: tuple[
         *_PGPASS_NEEDLES,
     ),
     # Kubernetes env as YAML: `- name: DB_PASSWORD` then `value: …` on the next line (also
-    # inside a JSON string, its lines broken by escaped `\n`).
+    # inside a JSON string, its lines broken by escaped `\n`). The name is read whole, then
+    # asked (`_env_entry_value`), so every secret's name counts (SIGNING_KEY, GITHUB_PAT,
+    # SENTRY_DSN) and one that only holds a secret's word (TOKEN_TTL_SECONDS) does not.
     *(
         _rule(
-            r"(name:[ \t]{0,3}\\?[\"']?[A-Za-z0-9_.-]{0,64}(?:PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY)"
-            rf"[A-Za-z0-9_]{{0,32}}\\?[\"']?[ \t]{{0,8}}{brk}[ \t]{{0,40}}value:[ \t]{{0,3}}+)"
-            rf"(?!\[REDACTED)(?:{char}){{1,{_VALUE_MAX}}}+",
-            r"\1[REDACTED:password]",
+            r"(name:[ \t]{0,3}\\?[\"']?(?P<name>[A-Za-z0-9_.-]{1,128}+)"
+            rf"\\?[\"']?[ \t]{{0,8}}{brk}[ \t]{{0,40}}value:[ \t]{{0,3}}+)"
+            rf"(?!\[REDACTED)(?P<value>(?:{char}){{1,{_VALUE_MAX}}}+)",
+            _env_entry_value,
             "value:",
             flags=re.IGNORECASE,
         )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from triage.redact.calls import call_literals_redacted
+from triage.redact.calls import CODE_READ, call_literals_redacted
 from triage.redact.names import (
     _SECRET_NAME,
     _SECRET_NAME_NEEDLES,
@@ -413,10 +413,10 @@ PAIR_RULES: tuple[
         # one, its brackets and outer quotes kept.
         r"""|(?P<list>(?:\[|\[\]string\{)[ \t]{0,3}(?P<lq>\\?["']))"""
         r"""(?:[^\]}\r\n\\]|\\.){1,4096}+(?=[\]}])"""
-        # A call (`Field(default="…")`, `os.getenv("TOKEN", "…")`): its literals go, the call
+        # A call (`Field(default="…")`, `os.getenv("TOKEN", "…")`) or a subscript
+        # (`os.environ["TOKEN"]`), then any fallbacks (`or "…"`): its literals go, the code
         # stays (`call_literals_redacted`).
-        r"|(?P<call>[A-Za-z_$][\w$]{0,64}+(?:\.[A-Za-z_$][\w$]{0,64}+|\(\)){0,8}\("
-        r"(?:[^()\r\n]|\([^()\r\n]{0,512}+\)){0,2048}+\))"
+        rf"|(?P<call>{CODE_READ})"
         # … that ends the value: more code after it (`+ "…"`, a block) is not read as a call.
         r"""(?=[ \t]{0,8}+(?:[,;)\]}\r\n"'\\]|$))"""
         # An unquoted value, which never starts with an escaped line break or tab (a name that
