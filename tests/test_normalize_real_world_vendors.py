@@ -136,6 +136,7 @@ PAIRS = [
     ("pagerduty-triggered.json", "pagerduty-resolved.json", "pagerduty"),
     ("opsgenie-create.json", "opsgenie-close.json", "opsgenie"),
     ("newrelic-created.json", "newrelic-closed.json", "newrelic"),
+    ("gcp-uptime-open.json", "gcp-uptime-closed.json", "gcp"),
     ("azure-service-health-active.json", "azure-service-health-resolved.json", "azure"),
     ("azure-resource-health-unavailable.json", "azure-resource-health-available.json", "azure"),
 ]
@@ -233,3 +234,22 @@ def test_generic_link_is_its_source_link() -> None:
     `url` keeps it."""
     alert = one(sample("datadog-transition-triggered.json"))
     assert alert.source == "generic" and alert.links["source"].startswith("https://app.datadoghq")
+
+
+# --- Google Cloud Monitoring ------------------------------------------------------------------
+
+
+def test_gcp_uptime_check_incident_names_its_resource() -> None:
+    """An uptime check's incident (no project, no resource display name, only its
+    resource_name) is titled by its policy and resource, and linked to the incident."""
+    alert = one(sample("gcp-uptime-open.json"))
+    assert alert.title == "api - noc - users on Uptime Check URL labels {host=MYHOST}"
+    assert alert.links["source"].startswith("https://app.google.stackdriver.com/incidents/")
+
+
+def test_gcp_acknowledged_incident_changes_no_ticket() -> None:
+    """A person acknowledging the incident in Cloud Monitoring is no state change: skipped."""
+    body = sample("gcp-uptime-open.json")
+    body["incident"]["state"] = "acknowledged"
+    result = run(body)
+    assert result.alerts == () and [s.reason for s in result.skipped] == ["no_state_change"]

@@ -8,8 +8,8 @@ acknowledgement (ACKNOWLEDGED, or a person's action, trigger USER_ACTION) change
 Identity, azure: the alert instance's `alertId`, which its Fired and Resolved share; Service
 Health and Resource Health alerts, whose every notice is a new instance, as `azure_health`
 says. Azure's older per-type schemas are refused, saying to turn the common schema on.
-Identity, gcp: the project and the incident's `incident_id`; state open fires, closed resolves;
-the channel's test notification (`"version": "test"`) changes no ticket.
+Identity, gcp: the project and the incident's `incident_id`; state open fires, closed resolves,
+acknowledged changes no ticket; the channel's test notification (`"version": "test"`) neither.
 Identity, uptimekuma: the monitor's id and name (ids restart at 1 on every Uptime Kuma
 server); heartbeat status 0 (down) fires, 1 (up) resolves, 2 (pending) and 3 (maintenance)
 change no ticket, and the Test button's notification (no heartbeat, no monitor) neither.
@@ -193,9 +193,16 @@ def normalize_gcp(payload: dict[str, Any]) -> Normalized:
         detail = f"gcp test notification {common.short(incident_id)}: no ticket change"
         return Normalized((), (Skipped(GCP, "test_notification", detail),))
     status = _gcp_status(incident.get("state"))
+    if status is None:
+        return quiet(GCP, f"incident {common.short(incident_id)}", "acknowledged")
     project = common.ident_or_none(incident.get("scoping_project_id"), "scoping_project_id")
     policy = common.line(common.unnested(incident.get("policy_name")), "policy_name")
-    resource = common.line(common.unnested(incident.get("resource_display_name")), "resource")
+    # An uptime check's or a log-based policy's incident names its resource only by its
+    # resource_name ("Uptime Check URL labels {host=…}").
+    resource = common.line(
+        common.unnested(incident.get("resource_display_name") or incident.get("resource_name")),
+        "resource",
+    )
     severity = common.word(incident.get("severity"), "severity")
     user_labels = common.obj_or_empty(incident.get("policy_user_labels"))
     documentation = incident.get("documentation")
@@ -231,13 +238,19 @@ def normalize_gcp(payload: dict[str, Any]) -> Normalized:
     return Normalized((alert,), (), notes)
 
 
-def _gcp_status(state: Any) -> Status:
+def _gcp_status(state: Any) -> Status | None:
+    """open fires, closed resolves, acknowledged (a person's) is None: no ticket change."""
     word = state.strip().lower() if isinstance(state, str) else None
     if word == "open":
         return Status.FIRING
     if word == "closed":
         return Status.RESOLVED
-    raise InvalidAlertError(f"gcp incident.state {common.short(state)} is not open or closed")
+    if word == "acknowledged":
+        return None
+    raise InvalidAlertError(
+        f"gcp incident.state {common.short(state)} is not open or closed (nor acknowledged, "
+        "which changes no ticket)"
+    )
 
 
 # --- Uptime Kuma -------------------------------------------------------------------------------
