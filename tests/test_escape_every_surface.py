@@ -8,6 +8,7 @@ a new payload in the table is checked everywhere at once."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import re
 import unicodedata
@@ -214,6 +215,20 @@ async def test_slack_posts_are_inert_and_taken(hook: Hook, payload: str) -> None
         assert_slack_inert(message)
 
 
+async def test_many_links_named_in_emoji_stay_whole(hook: Hook) -> None:
+    """Links whose names are emoji (two UTF-16 units each) are listed whole as far as the
+    section takes them: none is cut in half, which would leave broken markup in the post."""
+    links = {"\N{FIRE}" * 60 + str(n): f"https://grafana.example.com/d/{n}" for n in range(60)}
+    alert = hostile_alert("ok").model_copy(update={"links": links, "runbook_url": None})
+    opened = dataclasses.replace(effect("ok"), alert=view(alert))
+    async with open_slack(hook.url()) as sink:
+        await sink.apply(opened)
+    [message] = hook.bodies()
+    assert_slack_inert(message)
+    [listed] = [o["text"] for o in text_objects(message) if o["text"].startswith("*Links*")]
+    assert listed.count("<") == listed.count(">") > 1 and not listed.endswith("…")
+
+
 @pytest.mark.parametrize("error", ["msg_blocks_too_long", "invalid_blocks", "msg_too_long"])
 async def test_a_message_slack_finds_too_long_is_posted_as_plain_text(
     hook: Hook, error: str
@@ -304,6 +319,40 @@ async def test_github_issues_and_comments_are_inert_and_taken(
     assert len(comments) == 2
     for comment in comments:
         assert_markdown_inert(comment)
+
+
+@payloads
+async def test_github_storm_digest_entries_are_inert(github: GitHubServer, payload: str) -> None:
+    """Past the hourly issue budget an incident is an entry of the storm digest: the entry, and
+    its edit by the close, are inert Markdown too (its source and team in code spans, which
+    GitHub shows as they are), and the close finds its own entry."""
+    settings = Settings(
+        github_api_url=github.url,
+        github_repository=REPO,
+        github_token=BOT_TOKEN,
+        github_create_per_hour=2,
+    )
+    first = Alert(
+        source="generic",
+        status=Status.FIRING,
+        title="first",
+        occurred_at=datetime(2026, 11, 23, 9, 0, tzinfo=UTC),
+        identity={"dedup_key": "first"},
+    )
+    own = Effect(EffectKind.OPEN, first.fingerprint, view(first), hostile_ticket("t"), None, 1,
+                 1, False, "first:1")  # fmt: skip
+    sink = GitHubSink(settings)
+    try:
+        await sink.apply(own)  # the hour's one issue: the next incident is a digest entry
+        ref = (await sink.apply(effect(payload))).ref
+        assert ref is not None and "#issuecomment-" in ref
+        await sink.apply(effect(payload, EffectKind.CLOSE, ref=ref))
+    finally:
+        await sink.aclose()
+    _, digest = github.issues(REPO)
+    [entry] = digest["comment_bodies"]
+    assert "Status: resolved at" in entry
+    assert_markdown_inert(re.sub(r"`[^`\n]*`", "`…`", entry))
 
 
 # --- the ticket backend --------------------------------------------------------------------

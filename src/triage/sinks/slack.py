@@ -27,6 +27,13 @@ no code span can swallow the links. An alert's link is labelled with the host it
 spells it (`runbook (xn--grfana-4nf.example.com)`): its name, which the alert chose, could read
 like another URL.
 
+Slack refuses a whole message for one text past its limits, so each text is cut to fit (with
+"…", never inside an entity, an emoji or a link), counted in UTF-16 code units as Slack's
+clients count (an emoji is two), and the blocks' text together stays within BLOCKS_TEXT_MAX:
+each fact gets FACT_MAX, the description and steps share what the rest leave. A text that shows
+nothing once cleaned (only invisible characters) gets no section: Slack refuses an empty one.
+A header is one line.
+
 How answers map to errors:
 
     2xx                          done (also when its body then breaks: the message is in
@@ -723,11 +730,12 @@ def _link(url: str, label: str) -> str | None:
 
 
 def _join_whole(parts: list[str], separator: str, limit: int) -> str:
-    """As many whole parts as fit in `limit`: a link cut in half would be broken markup."""
+    """As many whole parts as fit in `limit` (counted as `_fit` counts): a link cut in half
+    would be broken markup."""
     out = ""
     for part in parts:
         candidate = f"{out}{separator}{part}" if out else part
-        if len(candidate) > limit:
+        if _units(candidate) > limit:
             break
         out = candidate
     return out
