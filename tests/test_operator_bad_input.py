@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +18,7 @@ import pytest
 
 from daemon_harness import Queues, daemon_env, settings_for
 from triage.cli import main
+from triage.incidents.sqlite import SQLiteStore
 
 
 @dataclass(frozen=True)
@@ -528,3 +530,52 @@ def test_an_operator_mistake_is_exit_2_with_one_line_and_adds_nothing(
     assert ran.stdout == ""
     listed = run(capsys, monkeypatch, "silence", "list", "--all", env=store_env)
     assert (listed.code, listed.stdout) == (0, "")
+
+
+# --- the operator's API: the same words over HTTP ------------------------------------------------
+
+
+@pytest.fixture
+async def api_store(tmp_path: Path) -> AsyncIterator[SQLiteStore]:
+    """An empty SQLite store for the API to serve."""
+    from test_store import LEASE, POLICY
+
+    store = SQLiteStore(str(tmp_path / "api.db"), POLICY, LEASE, POLICY.reopen_window * 24)
+    await store.open()
+    yield store
+    await store.aclose()
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "meant"),
+    [
+        ("GET", "/api/v1/incidents?sate=closed", None, "'state'"),
+        ("GET", "/api/v1/incidents?state=opne", None, "'open'"),
+        ("GET", "/api/v1/incidents?priority=hihg", None, "'high'"),
+        ("GET", "/api/v1/silences?al=1", None, "'all'"),
+        ("POST", "/api/v1/silences?dryrun=1", {"matchers": ["a=b"]}, "'dry_run'"),
+        (
+            "POST",
+            "/api/v1/silences",
+            {"matchers": ["team=a"], "duration": "2h", "comment": "c", "autor": "me"},
+            "'author'",
+        ),
+    ],
+)
+async def test_a_mistyped_api_word_is_a_400_naming_the_word_meant(
+    method: str,
+    path: str,
+    body: dict[str, object] | None,
+    meant: str,
+    api_store: SQLiteStore,
+) -> None:
+    """A misspelt query parameter, filter value or silence field is a 400 that names the word
+    meant, as the command line does; no silence is made."""
+    from test_operator_api import BEARER, serving
+
+    async with serving(api_store) as client:
+        answer = await client.request(method, path, json=body, headers=BEARER)
+        listed = (await client.get("/api/v1/silences?all=1", headers=BEARER)).json()
+    assert answer.status_code == 400, answer.text
+    assert f"did you mean {meant}?" in answer.json()["error"]
+    assert listed == {"silences": []}

@@ -64,7 +64,7 @@ from triage.ops.operator import (
     silences_json,
 )
 from triage.redact import Redactor
-from triage.settings import Settings
+from triage.settings import Settings, did_you_mean
 from triage.sinks.guard import GuardedSink
 from triage.sqs.depth import DepthPoller
 from triage.summarise import Summariser
@@ -351,6 +351,7 @@ def _silence_request(body: bytes) -> tuple[list[str], tuple[str | None, str | No
     if unknown:
         raise ValueError(
             f"unknown field {unknown[0][:40]!r}: a silence takes {', '.join(_SILENCE_FIELDS)}"
+            f"{did_you_mean(unknown[0], _SILENCE_FIELDS)}"
         )
     matchers, duration, comment = data.get("matchers"), data.get("duration"), data.get("comment")
     if not isinstance(matchers, list) or not all(isinstance(m, str) for m in matchers):
@@ -431,7 +432,10 @@ def query_parameters(
     for name, value in pairs:
         if name not in allowed:
             takes = f"takes {', '.join(allowed)}" if allowed else "takes no query parameters"
-            raise ValueError(f"unknown query parameter {name[:40]!r}: this path {takes}")
+            raise ValueError(
+                f"unknown query parameter {name[:40]!r}: this path {takes}"
+                f"{did_you_mean(name, allowed)}"
+            )
         if name in found and name not in repeatable:
             raise ValueError(f"query parameter {name!r} given twice")
         found[name] = value

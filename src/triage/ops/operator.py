@@ -116,7 +116,10 @@ class Filter:
 
     def __post_init__(self) -> None:
         if self.state not in STATES:
-            raise ValueError(f"state {self.state[:20]!r}: expected one of {', '.join(STATES)}")
+            raise ValueError(
+                f"state {self.state[:20]!r}: expected one of {', '.join(STATES)}"
+                f"{did_you_mean(self.state, STATES)}"
+            )
         if self.team is not None and not self.team.strip():
             # `--team "$TEAM"` with TEAM unset: neither the teamless incidents nor every
             # team's can be what was meant, so neither is answered.
