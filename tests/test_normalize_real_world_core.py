@@ -239,6 +239,7 @@ def test_mute_detail_of_another_shape_never_costs_the_alarm(detail: Any) -> None
 GOLDEN = {
     "cloudwatch-eventbridge-contributor.json": "9ef25f165be6d3bffe42298a6265f59f",
     "cloudwatch-sns-contributor.json": "9ef25f165be6d3bffe42298a6265f59f",
+    "cloudwatch-lambda-action.json": "ab241aad84bf5d4cd2c6ea43b73ce794",
     "securityhub-findings-v2.json": "3e64186f8d1599341dcc2d6f6c165195",
 }
 
@@ -349,3 +350,74 @@ def test_securityhub_v2_optional_fields_of_any_shape_are_passed_over(
     alert = only(ocsf_event(**change))
     assert alert.status is Status.FIRING
     assert alert.title
+
+
+# --- CloudWatch: the Lambda alarm action's payload, forwarded to the queue ---------------------
+
+
+def lambda_action(state: str = "ALARM", **alarm_data: Any) -> dict[str, Any]:
+    body = sample("cloudwatch-lambda-action.json")
+    body["alarmData"]["state"]["value"] = state
+    body["alarmData"].update(alarm_data)
+    return body
+
+
+def test_lambda_action_payload_is_the_alarms_incident() -> None:
+    """The payload an alarm's Lambda action receives (`alarmArn`, `alarmData`), forwarded to
+    the queue as it came, is the alarm's state change: the same fingerprint as its SNS and
+    EventBridge forms (it was an unknown format)."""
+    alert = only(lambda_action())
+    assert alert.status is Status.FIRING
+    assert alert.title == "ServerCpuTooHigh"
+    assert alert.labels["metric"] == "CPUUtilization"
+    assert alert.labels["threshold"] == "50.0"
+    assert alert.identity == {
+        "account": "123456789012",
+        "region": "us-east-1",
+        "alarm": "ServerCpuTooHigh",
+    }
+    assert alert.raw == sample("cloudwatch-lambda-action.json")
+    body = sample("cloudwatch-lambda-action.json")
+    event = {
+        "detail-type": "CloudWatch Alarm State Change",
+        "source": "aws.cloudwatch",
+        "account": body["accountId"],
+        "region": body["region"],
+        "resources": [body["alarmArn"]],
+        "detail": body["alarmData"],
+    }
+    assert only(event).fingerprint == alert.fingerprint
+    resolved = only(lambda_action("OK"))
+    assert resolved.status is Status.RESOLVED
+    assert resolved.fingerprint == alert.fingerprint
+
+
+def test_lambda_action_of_a_contributor_is_the_contributors_incident() -> None:
+    """A multi-time-series alarm's Lambda payload for one contributor is that contributor's
+    incident, the one its EventBridge event opens."""
+    contributor = {
+        "id": "6d442278dba546f6",
+        "attributes": {"TableName": "example-dynamodb-table-name"},
+    }
+    body = lambda_action(alarmName="DynamoDBInsightsAlarm", alarmContributor=contributor)
+    body["alarmArn"] = "arn:aws:cloudwatch:us-east-1:123456789012:alarm:DynamoDBInsightsAlarm"
+    assert only(body).fingerprint == GOLDEN["cloudwatch-eventbridge-contributor.json"]
+
+
+def test_lambda_action_composite_in_its_wait_period_still_fires() -> None:
+    """A composite alarm's Lambda payload whose actions wait (WaitPeriod) is read as the
+    event's: it fires, labelled with what suppresses it."""
+    body = lambda_action(configuration={"alarmRule": "ALARM(a) OR ALARM(b)"})
+    body["alarmData"]["state"]["actionsSuppressedBy"] = "WaitPeriod"
+    alert = only(body)
+    assert alert.labels["alarm_type"] == "composite"
+    assert alert.labels["actions_suppressed_by"] == "WaitPeriod"
+
+
+@pytest.mark.parametrize("state", [None, "x", {"value": None}])
+def test_lambda_action_without_a_state_names_the_field(state: Any) -> None:
+    """A Lambda payload whose state cannot be read is refused naming the field."""
+    body = lambda_action()
+    body["alarmData"]["state"] = state
+    with pytest.raises(InvalidAlertError, match="state"):
+        normalized(body)

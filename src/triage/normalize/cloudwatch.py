@@ -57,10 +57,30 @@ def matches_alarm(payload: dict[str, Any]) -> bool:
 
 
 def matches_event(payload: dict[str, Any]) -> bool:
-    return "detail" in payload and (
+    return ("detail" in payload or _is_lambda_payload(payload)) and (
         payload.get("detail-type") in (STATE_CHANGE, CONTRIBUTOR_CHANGE)
         or payload.get("source") == "aws.cloudwatch"
     )
+
+
+def _is_lambda_payload(payload: dict[str, Any]) -> bool:
+    """What an alarm's Lambda action receives (`alarmArn`, `accountId`, `alarmData`: the
+    event's `detail`), forwarded to the queue by that function as it came."""
+    return "detail" not in payload and isinstance(payload.get("alarmData"), dict)
+
+
+def _lambda_as_event(payload: dict[str, Any]) -> dict[str, Any]:
+    """The Lambda action's payload as the EventBridge event of the same change."""
+    data: dict[str, Any] = payload["alarmData"]
+    return {
+        "detail-type": CONTRIBUTOR_CHANGE if "alarmContributor" in data else STATE_CHANGE,
+        "source": payload.get("source"),
+        "account": payload.get("accountId"),
+        "region": payload.get("region"),
+        "time": payload.get("time"),
+        "resources": [payload.get("alarmArn")],
+        "detail": data,
+    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,7 +175,14 @@ def normalize_alarm(payload: dict[str, Any]) -> Normalized:
 
 
 def normalize_event(payload: dict[str, Any]) -> Normalized:
-    """An EventBridge CloudWatch alarm event (raw, or as the SNS `Message`)."""
+    """An EventBridge CloudWatch alarm event (raw, or as the SNS `Message`), or the payload of
+    an alarm's Lambda action, which holds the same facts."""
+    if _is_lambda_payload(payload):
+        return _normalize_event(_lambda_as_event(payload), raw=payload)
+    return _normalize_event(payload, raw=payload)
+
+
+def _normalize_event(payload: dict[str, Any], raw: dict[str, Any]) -> Normalized:
     kind = payload.get("detail-type")
     if kind not in (STATE_CHANGE, CONTRIBUTOR_CHANGE):
         detail = f"CloudWatch event {common.short(kind)} is not an alarm state change"
@@ -208,7 +235,7 @@ def normalize_event(payload: dict[str, Any]) -> Normalized:
         occurred_at=changed_at,
         facts=facts,
         tags=_segment_tags(detail_obj.get("alarmTags")),
-        raw=payload,
+        raw=raw,
         contributor=contributor,
     )
     return _normalize(change)
