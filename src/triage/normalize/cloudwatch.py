@@ -1,5 +1,7 @@
 """CloudWatch alarm state changes in every delivery form: the classic alarm message (in an SNS
-envelope or raw) and the EventBridge "CloudWatch Alarm State Change" event (raw or in SNS).
+envelope or raw), the EventBridge "CloudWatch Alarm State Change" event (raw or in SNS), and
+the payload of an alarm's Lambda action (`alarmArn`, `alarmData`: the event's facts), which a
+function may forward to the queue as it came.
 
 Identity: account + Region code + alarm name, so all forms of one alarm share a fingerprint. The
 Region comes from the alarm ARN, else the event's `region`, else the classic message's display
