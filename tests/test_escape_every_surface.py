@@ -20,12 +20,15 @@ from types import MappingProxyType
 from typing import Any
 
 import pytest
+from pydantic import SecretStr
 
 from factories import view
 from github_stub import GitHubServer
+from memory_store import MemoryStore
 from test_backend_sink import ROUTES, token_env
 from test_backend_sink import open_sink as open_backend
 from test_operator_hostile import BEARER, NOW, client, serving
+from test_pipeline import LEASE, POLICY, Clock
 from test_slack_sink import Hook, assert_well_formed, hook, text_objects
 from test_slack_sink import open_sink as open_slack
 from test_status_page_hostile import store
@@ -33,14 +36,21 @@ from triage.app import open_configured_store
 from triage.aws import Aws
 from triage.cli import main
 from triage.demo.ticketd import TicketServer
+from triage.incidents import Ledger
 from triage.incidents.silences import Matcher, Silence
 from triage.incidents.sqlite import SQLiteStore
 from triage.incidents.store import Routing
+from triage.metrics import Metrics
 from triage.models import Alert, EffectKind, Priority, Status, Ticket
+from triage.pipeline import Pipeline
+from triage.redact import Redactor
+from triage.secrets import BackendToken
 from triage.settings import Settings, load_settings
 from triage.sinks import slack
+from triage.sinks.backend import BackendSink
 from triage.sinks.base import Effect, Target
 from triage.sinks.github import GitHubSink
+from triage.view import RedactedAlert
 
 __all__ = ["hook", "store", "token_env"]  # fixtures shared with the sinks' own tests
 
@@ -372,6 +382,76 @@ async def test_the_backend_is_sent_no_link_but_http(backend: TicketServer, paylo
         url.startswith(("http://", "https://")) for url in body["links"].values()
     ), body["links"]
     assert _hidden(json.dumps(body, ensure_ascii=False).replace("\\n", "")) == []
+
+
+# --- the whole path ------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class EchoingSummariser:
+    """A model that writes back whatever the alert says (as one told to by the alert would)."""
+
+    async def summarise(self, alert: RedactedAlert) -> Ticket:
+        return hostile_ticket(f"{alert.title}\n{alert.description}")
+
+    async def aclose(self) -> None:
+        return None
+
+
+#: Every payload of the table in one alert.
+EVERYTHING = "\n".join(v for k, v in PAYLOADS.items() if not k.startswith(("long", "emoji")))
+
+
+async def test_one_alert_through_the_pipeline_reaches_every_sink_inert(
+    github: GitHubServer, hook: Hook, backend: TicketServer, token_env: None
+) -> None:
+    """The pipeline, from a hostile alert to its resolve, with GitHub, the backend and Slack as
+    a route sends them (Slack linking to the others' tickets): every request each stand-in
+    received is inert for where it is shown, and each sink was told of both."""
+    base = hostile_alert(EVERYTHING).model_copy(update={"priority": Priority.CRITICAL})
+    resolved = base.model_copy(
+        update={"status": Status.RESOLVED, "occurred_at": base.occurred_at + timedelta(minutes=5)}
+    )
+    clock = Clock()
+    settings = Settings(
+        github_api_url=github.url,
+        github_repository=REPO,
+        github_token=BOT_TOKEN,
+        slack_webhook_url=SecretStr(hook.url()),
+        backend_base_url=backend.url,
+        **ROUTES,
+    )
+    backend_sink = BackendSink(settings, BackendToken(settings))
+    sinks = [GitHubSink(settings), backend_sink, slack.SlackSink(settings)]
+    pipeline = Pipeline(
+        Ledger(MemoryStore(POLICY, LEASE), clock=clock),
+        EchoingSummariser(),
+        sinks,
+        Metrics(),
+        redactor=Redactor(),
+        policy=POLICY,
+    )
+    try:
+        await pipeline.handle(base, "m1")
+        clock.at(5)
+        await pipeline.handle(resolved, "m2")
+    finally:
+        for sink in sinks:
+            await sink.aclose()
+    [issue] = github.issues(REPO)
+    assert issue["state"] == "closed"
+    assert_title_inert(issue["title"])
+    assert_markdown_inert(issue["body"])
+    assert_labels_taken([label["name"] for label in issue["labels"]])
+    [comment] = issue["comment_bodies"]
+    assert_markdown_inert(comment)
+    opened, closed = hook.bodies()
+    for message in (opened, closed):
+        assert_slack_inert(message)
+    assert "GitHub #1>" in json.dumps(opened)
+    [ticket] = backend.tickets
+    assert ticket["body"]["runbook_url"] is None
+    assert _hidden(json.dumps([ticket, *backend.events], ensure_ascii=False)) == []
 
 
 # --- the status page -----------------------------------------------------------------------
