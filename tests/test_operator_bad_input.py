@@ -579,3 +579,38 @@ async def test_a_mistyped_api_word_is_a_400_naming_the_word_meant(
     assert answer.status_code == 400, answer.text
     assert f"did you mean {meant}?" in answer.json()["error"]
     assert listed == {"silences": []}
+
+
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (["silence", "expire", ""], "expected a silence id"),
+        (["silence", "expire", " "], "expected a silence id"),
+        (["incidents", "show", ""], "expected a fingerprint"),
+        (["incidents", "close", "", "--comment", "c"], "expected a fingerprint"),
+    ],
+)
+def test_a_blank_name_is_a_usage_error(
+    argv: list[str],
+    said: str,
+    store_env: dict[str, str],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A blank silence id or fingerprint (`"$ID"` with ID unset) is exit 2 saying where the
+    names are listed, not "no silence" with nothing after it."""
+    ran = run(capsys, monkeypatch, *argv, env=store_env)
+    assert ran.code == 2
+    assert said in ran.last_line and "list" in ran.last_line
+
+
+def test_a_silence_id_that_names_none_is_shown_cut(
+    store_env: dict[str, str],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An id that names no silence is one short line, however long the id given."""
+    ran = run(capsys, monkeypatch, "silence", "expire", "x" * 100_000, env=store_env)
+    assert ran.code == 1
+    (line,) = ran.stderr.splitlines()
+    assert line.startswith("triage: silence: no silence xxx") and len(line) < 200

@@ -226,8 +226,9 @@ def _operator_commands(sub: Any) -> None:
         "--since", metavar="WHEN", help="opened (or reopened) since: 2h, 1d or 2026-12-05T06:00Z"
     )
     listing.add_argument("--before", metavar="WHEN", help="opened (or reopened) before WHEN")
+    fingerprint = _named("a fingerprint", "triage incidents list")
     show = verbs.add_parser("show", help="one incident with its recent history")
-    show.add_argument("fingerprint")
+    show.add_argument("fingerprint", type=fingerprint)
     for verb in (listing, show):
         verb.add_argument(
             "--output",
@@ -236,7 +237,7 @@ def _operator_commands(sub: Any) -> None:
             help="json (one object per line, for scripts) or text (for reading)",
         )
     close = verbs.add_parser("close", help="close through the lifecycle (the sinks are told)")
-    close.add_argument("fingerprint")
+    close.add_argument("fingerprint", type=fingerprint)
     close.add_argument("--comment", required=True, help="why; shown in the close note")
     close.add_argument("--author", default=None, help="default: $USER")
 
@@ -267,7 +268,7 @@ def _operator_commands(sub: Any) -> None:
     listed = verbs.add_parser("list", help="active silences, one JSON object per line")
     listed.add_argument("--all", action="store_true", help="also the ones ended this week")
     expire = verbs.add_parser("expire", help="end a silence now")
-    expire.add_argument("id")
+    expire.add_argument("id", type=_named("a silence id", "triage silence list"))
 
 
 async def _operate(settings: Settings, args: argparse.Namespace) -> int:
@@ -317,6 +318,18 @@ def _missing_sqlite_store(url: str) -> str | None:
     if not path or path == ":memory:" or os.path.exists(path):
         return None
     return os.path.abspath(path)
+
+
+def _named(what: str, listing: str) -> Any:
+    """An argparse type for the name of one thing (`what`), not blank (`"$ID"` with ID unset):
+    the refusal says which command lists the names."""
+
+    def name(text: str) -> str:
+        if not text.strip():
+            raise argparse.ArgumentTypeError(f"expected {what} (`{listing}` lists them)")
+        return text
+
+    return name
 
 
 def _team(text: str) -> str:
@@ -486,7 +499,7 @@ async def _silence(store: Any, args: argparse.Namespace) -> int:
         return 0
     expired = await store.expire_silence(args.id, now)
     if expired is None:
-        _err(f"triage: silence: no silence {args.id}")
+        _err(f"triage: silence: no silence {args.id[:80]}")
         return 1
     print(json_line(silence_json(expired, redactor, now)))
     return 0
