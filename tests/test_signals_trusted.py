@@ -1,6 +1,7 @@
 """Triage's own signals tell the truth under faults: a counter's HELP says whether it counts
-messages or attempts at them, every family `/metrics` exports is documented, and label values
-from outside stay few and escaped."""
+messages or attempts at them, every family `/metrics` exports is documented, label values from
+outside stay few and escaped, /healthz fails when a loop that must keep turning stops, and a
+log call never fails its caller nor writes a line that is not JSON."""
 
 from __future__ import annotations
 
