@@ -137,6 +137,7 @@ PAIRS = [
     ("opsgenie-create.json", "opsgenie-close.json", "opsgenie"),
     ("newrelic-created.json", "newrelic-closed.json", "newrelic"),
     ("gcp-uptime-open.json", "gcp-uptime-closed.json", "gcp"),
+    ("generic-script-firing.json", "generic-script-resolved.json", "generic"),
     ("azure-service-health-active.json", "azure-service-health-resolved.json", "azure"),
     ("azure-resource-health-unavailable.json", "azure-resource-health-available.json", "azure"),
 ]
@@ -253,3 +254,38 @@ def test_gcp_acknowledged_incident_changes_no_ticket() -> None:
     body["incident"]["state"] = "acknowledged"
     result = run(body)
     assert result.alerts == () and [s.reason for s in result.skipped] == ["no_state_change"]
+
+
+# --- scripts on the generic path --------------------------------------------------------------
+
+
+def test_generic_numbers_as_text_read_as_numbers_would_be() -> None:
+    """A script's severity, priority and time given as text ("2", "1", "1795424400") read as
+    the same values given as numbers: one incident, one priority, one time."""
+    firing, resolved = (
+        one(sample("generic-script-firing.json")),
+        one(sample("generic-script-resolved.json")),
+    )
+    assert (firing.priority, resolved.priority) == (Priority.HIGH, Priority.HIGH)
+    assert (firing.severity, resolved.severity) == ("2", "2")
+    assert firing.occurred_at.timestamp() == 1795424400
+
+
+def test_generic_message_details_and_tags_are_shown() -> None:
+    """Without a description, a script's `message` is one and its nested `details` follow it a
+    field a line; its `tags` array is a label."""
+    alert = one(sample("generic-script-firing.json"))
+    assert alert.description.startswith("/var is 97.5% full")
+    assert "used_pct: 97.5" in alert.description and 'mounts: ["/","/var"]' in alert.description
+    assert alert.labels["tags"] == "db,prod"
+    described = dict(sample("generic-script-firing.json"), description="Disk nearly full")
+    assert one(described).description.startswith("Disk nearly full")
+    assert "/var is 97.5% full" not in one(described).description
+
+
+@pytest.mark.parametrize("details", [None, "", "text details", 42, ["a", {"b": 1}], {}])
+def test_generic_details_of_any_shape_cost_nothing(details: Any) -> None:
+    """`details` as null, text, a number, an array or an empty object is shown as given (or
+    not at all), never a refusal."""
+    alert = one(dict(sample("generic-script-firing.json"), details=details))
+    assert alert.title == "Disk full on db-1"

@@ -7,6 +7,9 @@ given, else the script's `source` + the title. A `team`,
 Alertmanager's are.
 Identity, threshold: the rule (`rule_id`, else `rule_name`) + the target (`device_id`, else
 `host`) + the metric, so the same rule on another device or host is another incident.
+Shown, generic: the `description` (else `message`, `summary` or `text`) with a nested
+`details` object after it a field a line, `tags` (an array or text) as a label, and the link
+`url` (else `link`).
 Only the identity fields, the title and the status can refuse an alert: a team, severity,
 description, label, value or operator of an odd JSON type reads as JSON text or is passed over.
 Statuses: generic firing|resolved (default firing), and the words other tools send for them
@@ -89,6 +92,8 @@ def normalize_generic(payload: dict[str, Any]) -> Normalized:
     # an identity is, unmarked, and what it keeps of a secret is known for one only so).
     common.add_label(labels, "origin", origin if origin == GENERIC else source)
     common.add_label(labels, "host", common.flat(payload.get("host")))
+    if "tags" not in labels:
+        common.add_label(labels, "tags", _tags(payload.get("tags")))
     if dedup_key:
         common.add_label(labels, "dedup_key", dedup_key)
     full_title = common.ident(given_title, "title")  # not cut to 200: stays distinct
@@ -101,10 +106,7 @@ def normalize_generic(payload: dict[str, Any]) -> Normalized:
         team=common.word(_field(payload, given, "team"), "team"),
         priority=common.priority(_field(payload, given, "priority")),
         severity=common.word(_field(payload, given, "severity"), "severity"),
-        description=_with_runbook(
-            common.text(payload.get("description"), "description", common.DESCRIPTION_MAX),
-            unlinked,
-        ),
+        description=_with_runbook(_described(payload), unlinked),
         runbook_url=runbook,
         links=common.links(source=_link(payload)),
         labels=labels,
@@ -238,6 +240,41 @@ def _comparison(
         )
         return f"{now}; {rule}."
     return f"{now}."
+
+
+#: What scripts call the alert's text when they send no `description`, in the order read.
+_MESSAGES = ("description", "message", "summary", "text")
+#: A script's `details` object is shown a field a line, up to this many fields.
+_DETAILS_SHOWN = 30
+
+
+def _described(payload: dict[str, Any]) -> str | None:
+    """The `description` (else a `message`, `summary` or `text`), then the `details` a script
+    nests, an object's fields a line each ("used_pct: 97.5"), anything else as given."""
+    said = next(
+        (
+            t
+            for t in (common.text(payload.get(k), k, common.DESCRIPTION_MAX) for k in _MESSAGES)
+            if t
+        ),
+        None,
+    )
+    details = payload.get("details")
+    if isinstance(details, dict):
+        fields = list(details.items())[:_DETAILS_SHOWN]
+        details = "\n".join(f"{key}: {common.shown(value)}" for key, value in fields)
+    shown = common.text(details, "details", common.DESCRIPTION_MAX)
+    parts = [part for part in (said, shown) if part]
+    return common.text("\n\n".join(parts), "description", common.DESCRIPTION_MAX)
+
+
+def _tags(value: Any) -> str | None:
+    """A script's `tags`: an array of words as one comma-separated value, or text as it is;
+    anything else none."""
+    if isinstance(value, list):
+        words = [common.shown(v) for v in value[: common.LABELS_MAX] if isinstance(v, str | int)]
+        return ",".join(words) or None
+    return value if isinstance(value, str) else None
 
 
 def _runbook(payload: dict[str, Any]) -> tuple[str | None, str | None]:
