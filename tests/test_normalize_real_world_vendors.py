@@ -289,3 +289,22 @@ def test_generic_details_of_any_shape_cost_nothing(details: Any) -> None:
     not at all), never a refusal."""
     alert = one(dict(sample("generic-script-firing.json"), details=details))
     assert alert.title == "Disk full on db-1"
+
+
+# --- Splunk -----------------------------------------------------------------------------------
+
+
+def test_splunk_without_results_link_is_read() -> None:
+    """A Splunk alert action body without `results_link` (Zulip's fixture of a real-time
+    search) is still Splunk's, keyed by its search, not an unknown format."""
+    alert = one(sample("splunk-realtime-no-results-link.json"))
+    assert (alert.source, alert.title, alert.links) == ("splunk", "sudo", {})
+
+
+def test_splunk_realtime_runs_of_an_unnamed_search_are_one_incident() -> None:
+    """A real-time search's sid ends "_at_<time>_<n>.<m>": every run of one unnamed search is
+    one incident, its run suffix dropped."""
+    first = sample("splunk-realtime-unnamed.json")
+    later = dict(first, sid="rt_scheduler__admin__search__sudo_at_1483557185_2.3")
+    assert one(first).fingerprint == one(later).fingerprint
+    assert one(first).labels["search"] == "rt_scheduler__admin__search__sudo"

@@ -3,9 +3,10 @@ their first row, pointed at the gateway's generic path.
 
 Identity: the app and the saved search's name; a search without a name (Splunk sends null for
 some) is named by its search id without the run's "_at_<time>_<n>" suffix, which every run of
-one scheduled search shares. Splunk sends nothing when a search stops matching, so the alert
-only fires: its incident counts the runs that match and stays open until an operator closes it
-(`triage incidents close`), as an SNS text alert's does.
+one scheduled search shares (a real-time search's ends "_at_<time>_<n>.<m>"). Splunk sends
+nothing when a search stops matching, so the alert only fires: its incident counts the runs
+that match and stays open until an operator closes it (`triage incidents close`), as an SNS
+text alert's does. A body without `results_link` (a real-time search's) is read all the same.
 """
 
 from __future__ import annotations
@@ -19,15 +20,18 @@ from triage.normalize import common
 from triage.normalize.common import Normalized
 
 SOURCE = "splunk"
-#: What a scheduled search's id adds for each run: "scheduler_admin_search_W2_at_14232356_132".
-_RUN = re.compile(r"_at_\d+_\d+$")
+#: What a scheduled search's id adds for each run: "scheduler_admin_search_W2_at_14232356_132",
+#: a real-time one's "rt_scheduler__admin__search__sudo_at_1483557185_2.2".
+_RUN = re.compile(r"_at_\d+_\d+(?:\.\d+)*$")
 #: The first result row is shown, a field a line, up to this many fields.
 _ROW_FIELDS = 30
 
 
 def matches(payload: dict[str, Any]) -> bool:
-    """The alert action's payload: `sid`, `results_link`, `search_name` and `result`."""
-    return {"sid", "results_link", "search_name", "result"} <= payload.keys()
+    """The alert action's payload: `sid` and `result`, with the `search_name` or the
+    `results_link` (either may be missing: a real-time search's body has no link)."""
+    keys = payload.keys()
+    return {"sid", "result"} <= keys and ("search_name" in keys or "results_link" in keys)
 
 
 def normalize(payload: dict[str, Any]) -> Normalized:
