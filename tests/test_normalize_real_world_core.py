@@ -414,10 +414,30 @@ def test_lambda_action_composite_in_its_wait_period_still_fires() -> None:
     assert alert.labels["actions_suppressed_by"] == "WaitPeriod"
 
 
-@pytest.mark.parametrize("state", [None, "x", {"value": None}])
+@pytest.mark.parametrize("state", [None, "x", {"value": None}, {"value": " "}, {}])
 def test_lambda_action_without_a_state_names_the_field(state: Any) -> None:
-    """A Lambda payload whose state cannot be read is refused naming the field."""
+    """A Lambda payload whose state cannot be read is refused naming the field as the
+    payload spells it (`alarmData.state`), not the event's."""
     body = lambda_action()
     body["alarmData"]["state"] = state
-    with pytest.raises(InvalidAlertError, match="state"):
+    with pytest.raises(InvalidAlertError, match=r"^alarmData\.state"):
         normalized(body)
+
+
+def test_lambda_action_without_an_account_names_its_field() -> None:
+    """Without its ARN and `accountId`, the error names `accountId`."""
+    body = lambda_action()
+    del body["alarmArn"], body["accountId"]
+    with pytest.raises(InvalidAlertError, match=r"^accountId is missing"):
+        normalized(body)
+
+
+@pytest.mark.parametrize("value", [None, "", {"a": 1}])
+def test_classic_message_without_a_new_state_names_the_field(value: Any) -> None:
+    """A classic alarm message whose NewStateValue is null, empty or no word is refused
+    naming NewStateValue (it said "alarm state '' is not ALARM, OK …")."""
+    envelope = sample("cloudwatch-sns-contributor.json")
+    message = sns_message(envelope)
+    message["NewStateValue"] = value
+    with pytest.raises(InvalidAlertError, match=r"^NewStateValue (is missing|must be text)"):
+        normalized(with_message(envelope, message))

@@ -162,7 +162,7 @@ def normalize_alarm(payload: dict[str, Any]) -> Normalized:
         name=_alarm_name(payload.get("AlarmName"), "AlarmName", arn),
         account=_account(payload.get("AWSAccountId"), "AWSAccountId", arn),
         region=region,
-        state=common.line(payload.get("NewStateValue"), "NewStateValue") or "",
+        state=_state(payload.get("NewStateValue"), "NewStateValue"),
         old_state=common.word(payload.get("OldStateValue"), "OldStateValue"),
         description=common.text(payload.get("AlarmDescription"), "AlarmDescription"),
         reason=common.text(payload.get("NewStateReason"), "NewStateReason"),
@@ -180,22 +180,38 @@ def normalize_event(payload: dict[str, Any]) -> Normalized:
     """An EventBridge CloudWatch alarm event (raw, or as the SNS `Message`), or the payload of
     an alarm's Lambda action, which holds the same facts."""
     if _is_lambda_payload(payload):
-        return _normalize_event(_lambda_as_event(payload), raw=payload)
-    return _normalize_event(payload, raw=payload)
+        return _normalize_event(_lambda_as_event(payload), payload, _LAMBDA_FIELDS)
+    return _normalize_event(payload, payload, _EVENT_FIELDS)
 
 
-def _normalize_event(payload: dict[str, Any], raw: dict[str, Any]) -> Normalized:
+@dataclass(frozen=True, slots=True)
+class _EventFields:
+    """Where an event's facts are, as its sender names them (errors name the sender's field)."""
+
+    detail: str
+    account: str
+    resources: str
+
+
+_EVENT_FIELDS = _EventFields(detail="detail", account="account", resources="resources")
+_LAMBDA_FIELDS = _EventFields(detail="alarmData", account="accountId", resources="alarmArn")
+
+
+def _normalize_event(
+    payload: dict[str, Any], raw: dict[str, Any], names: _EventFields
+) -> Normalized:
+    """The event's alarm change; `names` are its fields as the sender wrote them, for errors."""
     kind = payload.get("detail-type")
     if kind not in (STATE_CHANGE, CONTRIBUTOR_CHANGE):
         detail = f"CloudWatch event {common.short(kind)} is not an alarm state change"
         return Normalized((), (Skipped(SOURCE, "not_a_state_change", detail),))
-    detail_obj = common.obj(payload.get("detail"), "detail", required=True)
+    detail_obj = common.obj(payload.get("detail"), names.detail, required=True)
     contributor = None
     if kind == CONTRIBUTOR_CHANGE:
-        contributor = _event_contributor(detail_obj.get("alarmContributor"))
-    resources = common.items(payload.get("resources"), "resources")
+        contributor = _event_contributor(detail_obj.get("alarmContributor"), names.detail)
+    resources = common.items(payload.get("resources"), names.resources)
     arn = next((a for a in map(parse_arn, resources) if a), None)
-    state = common.obj(detail_obj.get("state"), "detail.state", required=True)
+    state = common.obj(detail_obj.get("state"), f"{names.detail}.state", required=True)
     previous = common.obj_or_empty(detail_obj.get("previousState"))
     config = common.obj_or_empty(detail_obj.get("configuration"))
     facts: dict[str, str] = {}
@@ -205,35 +221,45 @@ def _normalize_event(payload: dict[str, Any], raw: dict[str, Any]) -> Normalized
     metrics = common.items_or_empty(config.get("metrics"))
     facts |= _metrics_facts(metrics) | _band_facts(config, metrics)
     facts |= _reason_data_facts(state.get("reasonData"))
-    suppressed = common.word(state.get("actionsSuppressedBy"), "detail.state.actionsSuppressedBy")
+    suppressed = common.word(
+        state.get("actionsSuppressedBy"), f"{names.detail}.state.actionsSuppressedBy"
+    )
     region = arn.region if arn else common.ident(payload.get("region"), "region")
-    state_value = common.line(state.get("value"), "detail.state.value") or ""
+    state_value = _state(state.get("value"), f"{names.detail}.state.value")
     if suppressed and suppressed.lower() == "alarm" and state_value != "OK":
         # A composite alarm whose suppressor alarm is in ALARM (a maintenance window): its
         # actions, SNS included, do nothing, and neither does triage. Its return to OK still
         # resolves: a ticket opened before the window must not stay open for good.
-        name = common.short(common.line(detail_obj.get("alarmName"), "detail.alarmName") or "?")
+        name = common.short(
+            common.line(detail_obj.get("alarmName"), f"{names.detail}.alarmName") or "?"
+        )
         detail = f"alarm {name}: actions suppressed by alarm {common.short(config.get('actionsSuppressor'))}"
         return Normalized((), (Skipped(SOURCE, "actions_suppressed", detail),))
     common.add_label(facts, "actions_suppressed_by", suppressed)
     changed_at = common.timestamp(state.get("timestamp")) or common.timestamp(payload.get("time"))
     mute = common.obj_or_empty(detail_obj.get("muteDetail"))
-    mute_rule = common.line(common.unnested(mute.get("mutedByArn")), "detail.muteDetail.mutedByArn")
+    mute_rule = common.line(
+        common.unnested(mute.get("mutedByArn")), f"{names.detail}.muteDetail.mutedByArn"
+    )
     if mute_rule and state_value != "OK" and _muted_at(mute, changed_at):
         # A mute rule silences the alarm's actions, SNS included; its EventBridge events still
         # flow, and must not page either. A return to OK resolves, as for a suppressor.
-        name = common.short(common.line(detail_obj.get("alarmName"), "detail.alarmName") or "?")
+        name = common.short(
+            common.line(detail_obj.get("alarmName"), f"{names.detail}.alarmName") or "?"
+        )
         detail = f"alarm {name}: actions muted by mute rule {common.short(mute_rule, 200)}"
         return Normalized((), (Skipped(SOURCE, "actions_muted", detail),))
     common.add_label(facts, "muted_by", mute_rule)
     change = _Change(
-        name=_alarm_name(detail_obj.get("alarmName"), "detail.alarmName", arn),
-        account=_account(payload.get("account"), "account", arn),
+        name=_alarm_name(detail_obj.get("alarmName"), f"{names.detail}.alarmName", arn),
+        account=_account(payload.get("account"), names.account, arn),
         region=region,
         state=state_value,
-        old_state=common.word(previous.get("value"), "detail.previousState.value"),
-        description=common.text(config.get("description"), "detail.configuration.description"),
-        reason=common.text(state.get("reason"), "detail.state.reason"),
+        old_state=common.word(previous.get("value"), f"{names.detail}.previousState.value"),
+        description=common.text(
+            config.get("description"), f"{names.detail}.configuration.description"
+        ),
+        reason=common.text(state.get("reason"), f"{names.detail}.state.reason"),
         occurred_at=changed_at,
         facts=facts,
         tags=_segment_tags(detail_obj.get("alarmTags")),
@@ -241,6 +267,14 @@ def _normalize_event(payload: dict[str, Any], raw: dict[str, Any]) -> Normalized
         contributor=contributor,
     )
     return _normalize(change)
+
+
+def _state(value: Any, field: str) -> str:
+    """The alarm's new state; an alarm that does not say it cannot change a ticket."""
+    state = common.line(value, field)
+    if not state:
+        raise InvalidAlertError(f"{field} is missing or empty: the alarm's new state is unknown")
+    return state
 
 
 def _muted_at(mute: dict[str, Any], when: datetime | None) -> bool:
@@ -263,11 +297,11 @@ def _message_contributor(payload: dict[str, Any]) -> _Contributor | None:
     return _contributor(given_id, given_attributes, "AlarmContributorAttributes")
 
 
-def _event_contributor(value: Any) -> _Contributor:
+def _event_contributor(value: Any, detail: str) -> _Contributor:
     """The contributor of a "CloudWatch Alarm Contributor State Change" (`alarmContributor`:
     {id, attributes}); it must name one, or the change would be read as the whole alarm's."""
     given = value if isinstance(value, dict) else {}
-    return _contributor(given.get("id"), given.get("attributes"), "detail.alarmContributor")
+    return _contributor(given.get("id"), given.get("attributes"), f"{detail}.alarmContributor")
 
 
 def _contributor(given_id: Any, given_attributes: Any, field: str) -> _Contributor:
