@@ -185,8 +185,10 @@ def _placed(message: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
 def assert_slack_inert(message: dict[str, Any]) -> None:
     """What Slack takes and shows inert: within its limits counted as its clients count, no
     blank text object (refused), every `&` an entity, no raw `<` outside triage's own markup
-    (a date, an http(s) link), no `@word`, no backtick in mrkdwn, nothing hidden, a header of
-    one line, and all the blocks' text within what Slack takes for one message."""
+    (a date, an http(s) link), no `@word`, no backtick in mrkdwn, nothing hidden, a header, a
+    fact's value and the notification's text of one line each (alert text of a thousand
+    lines cannot make them pages tall), and all the blocks' text within what Slack takes for
+    one message."""
     assert_well_formed(message)
     total = 0
     for place, obj in _placed(message):
@@ -196,6 +198,8 @@ def assert_slack_inert(message: dict[str, Any]) -> None:
         total += _utf16(text)
         if place == "header":
             assert "\n" not in text, text
+        if place == "fields":  # a fact: its name, then one line
+            assert text.count("\n") == 1, text
         if obj["type"] == "mrkdwn":
             assert "`" not in text, text
             for tag in re.findall(r"<([^>]*)>", text):
@@ -204,6 +208,7 @@ def assert_slack_inert(message: dict[str, Any]) -> None:
         else:
             assert "<" not in text and ">" not in text, text
     assert total <= slack.BLOCKS_TEXT_MAX, total
+    assert "\n" not in message["text"]  # a notification's one line
     for text in [message["text"], *(o["text"] for o in text_objects(message))]:
         assert not re.search(r"&(?!(?:amp|lt|gt);)", text), text
         assert not re.search(r"(?<!\w)@\w", text), text

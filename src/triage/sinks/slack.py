@@ -32,7 +32,7 @@ Slack refuses a whole message for one text past its limits, so each text is cut 
 clients count (an emoji is two), and the blocks' text together stays within BLOCKS_TEXT_MAX:
 each fact gets FACT_MAX, the description and steps share what the rest leave. A text that shows
 nothing once cleaned (only invisible characters) gets no section: Slack refuses an empty one.
-A header is one line.
+A header, a fact's value and the notification's text are one line each.
 
 How answers map to errors:
 
@@ -594,7 +594,7 @@ def plain_message(effect: Effect) -> dict[str, Any]:
     in the alert's line can restyle only what follows it, and nothing does."""
     alert, ticket = effect.alert, effect.ticket
     line = f"{_MARKS[ticket.priority]} {ticket.priority.value.upper()}: {ticket.title}"
-    line = safe(line + (f" ({alert.team})" if alert.team else ""))
+    line = safe(line + (f" ({alert.team})" if alert.team else ""), one_line=True)
     refs = _join_whole(_ticket_refs(effect), " · ", FALLBACK_MAX // 2)
     text = (f"{refs}\n" if refs else "") + _fit(line, FALLBACK_MAX - len(refs) - 1)
     return {"text": text, "unfurl_links": False, "unfurl_media": False}
@@ -603,7 +603,7 @@ def plain_message(effect: Effect) -> dict[str, Any]:
 def _message(fallback: str, blocks: list[dict[str, Any]]) -> dict[str, Any]:
     # Unfurling off: a link in alert text must not turn into an image or page preview.
     return {
-        "text": _fit(safe(fallback), FALLBACK_MAX),
+        "text": _fit(safe(fallback, one_line=True), FALLBACK_MAX),
         "blocks": blocks,
         "unfurl_links": False,
         "unfurl_media": False,
@@ -612,8 +612,9 @@ def _message(fallback: str, blocks: list[dict[str, Any]]) -> dict[str, Any]:
 
 def _facts(effect: Effect) -> list[dict[str, Any]]:
     """Section fields: source, team, where, since, severity, then the ticket references. The
-    alert's words are plain text (no `*`, `_`, `~` in them can restyle the message); the date
-    and the ticket links are markup of ours."""
+    alert's words are plain text (no `*`, `_`, `~` in them can restyle the message) on one
+    line (a fact of a thousand lines would make the message pages tall); the date and the
+    ticket links are markup of ours."""
     alert = effect.alert
     where = ", ".join(f"{k}={alert.labels[k]}" for k in _WHERE if alert.labels.get(k))
     plain, markup = True, False
@@ -627,7 +628,7 @@ def _facts(effect: Effect) -> list[dict[str, Any]]:
         *(("Ticket", ref, markup) for ref in _ticket_refs(effect)),
     ]
     return [
-        _plain(f"{name}\n{value}", FACT_MAX)
+        _plain(f"{name}\n{' '.join(value.split())}", FACT_MAX)
         if is_plain
         else _mrkdwn(_fit(f"{name}\n{value}", FIELD_MAX))
         for name, value, is_plain in facts
@@ -650,10 +651,10 @@ def _ticket_refs(effect: Effect) -> list[str]:
     if issue:
         number = _ISSUE_NUMBER.search(issue)
         link = _link(issue, f"GitHub #{number.group(1)}" if number else "GitHub issue")
-        refs.append(link or f"GitHub {code_free(issue)}")
+        refs.append(link or f"GitHub {code_free(issue, one_line=True)}")
     ticket = effect.refs.get("backend")
     if ticket:
-        refs.append(f"backend ticket {code_free(ticket)}")
+        refs.append(f"backend ticket {code_free(ticket, one_line=True)}")
     return refs
 
 
@@ -753,11 +754,11 @@ def safe(text: str, *, one_line: bool = False) -> str:
     return _AT_WORD.sub("@" + _ZWJ, escaped)
 
 
-def code_free(text: str) -> str:
+def code_free(text: str, *, one_line: bool = False) -> str:
     """Alert text for mrkdwn beside triage's own markup (a link's label, a ticket id): `safe`,
     and each backtick a plain quote, so no code span or block (which shows the markup inside
     it as text) can start in it and swallow the links after it."""
-    return safe(text).replace("`", "'")
+    return safe(text, one_line=one_line).replace("`", "'")
 
 
 def _fit(text: str, limit: int) -> str:
