@@ -24,7 +24,7 @@ from test_signals_faults import promtool_check
 from triage.errors import DecodeError, SinkUnavailableError
 from triage.health import Health
 from triage.incidents.lifecycle import Outcome
-from triage.logs import configure_logging
+from triage.logs import MAX_LINE_BYTES, configure_logging
 from triage.metrics import MAX_LABEL_VALUES, Metrics
 from triage.ops.metrics_export import METRICS
 from triage.ops.prometheus import prometheus_text
@@ -269,3 +269,35 @@ def test_numbers_json_cannot_hold_are_written_as_text_not_a_broken_line() -> Non
         1.5,
     )
     assert line["tokens"] == "<int of 16610 bits>"
+
+
+def test_a_json_line_never_outgrows_what_the_log_driver_ships_whole() -> None:
+    """A 100 KB error text and a 60 KB traceback, ours and a library's: each is one line of
+    at most MAX_LINE_BYTES (Docker cuts lines at 16 KiB, and the awslogs driver in the
+    non-blocking mode of deploy/ecs ships each piece as an event of its own, none of them
+    JSON), still JSON, its identifiers whole, the long values cut in their middle."""
+    out = io.StringIO()
+    configure_logging("json", "info", out)
+    error = "head " + "x" * 100_000 + " tail"
+
+    def crash() -> None:
+        raise RuntimeError("deep\n" * 10_000 + "the end")
+
+    try:
+        crash()
+    except RuntimeError:
+        structlog.get_logger("triage.x").exception("message.crashed", error=error)
+    logging.getLogger("somelib").warning("said %s", "y\u2028" * 30_000)
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 2
+    assert all(len(line.encode()) <= MAX_LINE_BYTES for line in lines)
+    ours, library = (_strict_json(line) for line in lines)
+    assert (ours["event"], ours["level"], ours["logger"]) == (
+        "message.crashed",
+        "error",
+        "triage.x",
+    )
+    assert str(ours["error"]).startswith("head x") and str(ours["error"]).endswith("x tail")
+    assert str(ours["exception"]).endswith("the end") and int(str(ours["cut_chars"])) > 100_000
+    assert (library["logger"], library["level"]) == ("somelib", "warning")
+    assert str(library["event"]).startswith("said y")

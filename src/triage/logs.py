@@ -17,6 +17,7 @@ arguments do not fit as its format (`Formattable`).
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import re
@@ -42,6 +43,11 @@ _LEVELS = {
 _OURS = frozenset(
     {"event", "level", "timestamp", "logger", "service", "message_id", "fingerprint", "action"}
 )
+
+#: The longest JSON line written, in bytes without its newline. Docker's log copier cuts lines
+#: at 16 KiB, and the awslogs driver in non-blocking mode (deploy/ecs) ships each piece as an
+#: event of its own, none of them JSON; a longer line has its longest values cut in the middle.
+MAX_LINE_BYTES = 16_000
 
 #: Asks the registry of held credentials on every call, so a token read after start-up counts.
 _REDACTOR = Redactor()
@@ -152,6 +158,80 @@ def _plain(value: Any, depth: int = 0) -> Any:
     return _text(value)
 
 
+#: Fields a line too long keeps whole: they say what happened and to which message.
+_KEPT_WHOLE = frozenset({*_OURS, "trace_id", "source", "cut_chars"})
+#: What stands for the middle of a value cut to fit a line.
+_CUT_MARK = " [...] "
+
+
+def bounded_json(render: structlog.typing.Processor) -> structlog.typing.Processor:
+    """`render` (the JSON renderer) with every line at most MAX_LINE_BYTES: past it, the long
+    values share the room left fairly, each cut in its middle (a traceback keeps its end,
+    where the error is), and `cut_chars` says how many characters went. The renderer writes
+    ASCII only (JSON's escapes), so a character is a byte."""
+
+    def render_bounded(logger: Any, name: str, event: MutableMapping[str, Any]) -> Any:
+        line = render(logger, name, event)
+        cut_chars = 0
+        for _ in range(4):  # escapes make a cut's length a guess: check, and cut again
+            if len(line) <= MAX_LINE_BYTES:
+                return line
+            sizes = _cuttable_sizes(event)
+            room = MAX_LINE_BYTES - (len(line) - sum(sizes.values())) - _CUT_FIELD_ROOM
+            for key, share in _fair_shares(sizes, room).items():
+                if sizes[key] > share:
+                    event[key], cut = _cut(event[key], sizes[key], sizes[key] - share)
+                    cut_chars += cut
+            event["cut_chars"] = cut_chars
+            line = render(logger, name, event)
+        if len(line) <= MAX_LINE_BYTES:
+            return line
+        # What is kept whole does not fit: the line says what happened, and nothing else.
+        kept = {k: v for k, v in event.items() if k in _KEPT_WHOLE and k != "event"}
+        kept["event"], _ = _cut(str(event.get("event", "")), MAX_LINE_BYTES, MAX_LINE_BYTES)
+        return render(logger, name, {**kept, "cut_chars": cut_chars or len(line)})
+
+    return render_bounded
+
+
+#: Room kept for the `cut_chars` field a cut line gains.
+_CUT_FIELD_ROOM = 32
+
+
+def _cuttable_sizes(event: MutableMapping[str, Any]) -> dict[str, int]:
+    """The length of each value's JSON that may be cut: all but the fields kept whole (a
+    library's message, its `event`, may be: it is the library's text)."""
+    return {
+        key: len(json.dumps(value, default=str))
+        for key, value in event.items()
+        if key not in _KEPT_WHOLE or (key == "event" and isinstance(value, str))
+    }
+
+
+def _fair_shares(sizes: dict[str, int], room: int) -> dict[str, int]:
+    """Each value's share of `room`: the short ones whole, the rest of it in equal parts."""
+    shares: dict[str, int] = {}
+    left = max(room, 0)
+    ordered = sorted(sizes.items(), key=lambda item: item[1])
+    for n, (key, size) in enumerate(ordered):
+        shares[key] = min(size, left // (len(ordered) - n))
+        left -= shares[key]
+    return shares
+
+
+def _cut(value: Any, encoded: int, excess: int) -> tuple[str, int]:
+    """`value`'s text (a structure's JSON) with its middle cut so that its JSON is about
+    `excess` shorter; a third of what is kept from its start, the rest from its end. Returns
+    the text and how many characters went."""
+    text = value if isinstance(value, str) else json.dumps(value, default=str)
+    # Escapes make a character several in the line: cut in proportion.
+    per_char = encoded / max(len(text), 1)
+    keep = max(0, min(len(text) - 1, int((encoded - excess - 2 * len(_CUT_MARK)) / per_char)))
+    head = keep // 3
+    tail = keep - head
+    return text[:head] + _CUT_MARK + (text[-tail:] if tail else ""), len(text) - keep
+
+
 #: Values a console line prints below it as they are (a traceback), not quoted.
 _BLOCKS = frozenset({"exception", "stack"})
 
@@ -204,7 +284,7 @@ def configure_logging(
             inert_for_terminal,
         ]
     else:
-        renderer = structlog.processors.JSONRenderer()
+        renderer = bounded_json(structlog.processors.JSONRenderer())
         ending = [structlog.processors.format_exc_info, redact_event]
 
     # One logger per name for this configuration: structlog's lazy proxies (caching off, so
