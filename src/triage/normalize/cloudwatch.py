@@ -12,10 +12,9 @@ Only the identity (account, Region, alarm name) and the new state can refuse an 
 description, reason, old state, trigger, configuration or metrics list of an odd JSON type is
 read as JSON text (descriptions, reasons) or passed over.
 
-`AlarmDescription` may carry `TEAM=… | PRIORITY=… | RUNBOOK=… | SEVERITY=…` segments (split on
-newlines when there are any, else on "|"; keys in any case, "=" or ":"); the rest is free text.
-A line that starts with a segment may hold several, however they are separated ("TEAM=a
-PRIORITY=b", "team=a, priority=b", "[TEAM=a] [PRIORITY=b]", "TEAM=a / PRIORITY=b").
+`AlarmDescription` may carry `TEAM=… | PRIORITY=… | RUNBOOK=… | SEVERITY=…` segments, read
+by `cloudwatch_segments` (split on newlines when there are any, else on "|"; keys in any case,
+"=" or ":"); the rest is free text.
 Propagated alarm tags (`alarmTags` in events, `AlarmTags` in SNS messages) with those names fill
 what the description leaves out.
 
@@ -31,7 +30,6 @@ actions, SNS included, muted: its firing is Skipped ("actions_muted"); its OK st
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -42,6 +40,7 @@ from triage.errors import DecodeError, InvalidAlertError
 from triage.models import Alert, Status
 from triage.normalize import common
 from triage.normalize.aws_regions import region_code
+from triage.normalize.cloudwatch_segments import SEGMENT_KEYS, parse_description
 from triage.normalize.common import Normalized, Skipped
 
 SOURCE = "cloudwatch"
@@ -49,8 +48,6 @@ STATE_CHANGE = "CloudWatch Alarm State Change"
 CONTRIBUTOR_CHANGE = "CloudWatch Alarm Contributor State Change"
 
 _STATUS = {"ALARM": Status.FIRING, "OK": Status.RESOLVED}
-_SEGMENT_KEYS = {"team": "team", "priority": "priority", "severity": "severity"}
-_SEGMENT_KEYS |= {"runbook": "runbook", "runbook_url": "runbook", "runbookurl": "runbook"}
 _REASON_DATA_MAX = 65_536
 
 
@@ -373,87 +370,6 @@ def _normalize(change: _Change) -> Normalized:
     return Normalized((alert,))
 
 
-def parse_description(description: str) -> tuple[dict[str, str], str]:
-    """Split `KEY=value` segments (team, priority, runbook, severity) from the free text."""
-    if "\n" in description:
-        parts, joiner = description.split("\n"), "\n"
-    else:
-        parts, joiner = description.split("|"), " | "
-    facts: dict[str, str] = {}
-    rest: list[str] = []
-    for part in parts:
-        pieces = [part]
-        if joiner == "\n" and "|" in part and all(map(_segment, part.split("|"))):
-            pieces = part.split("|")  # one line of "TEAM=a | PRIORITY=b" inside a multi-line text
-        for piece in (run for whole in pieces for run in _segment_run(whole)):
-            segment = _segment(piece)
-            if segment:
-                if segment[1]:  # "TEAM=" with nothing after it says nothing
-                    facts.setdefault(*segment)
-            elif piece.strip():
-                rest.append(piece.strip())
-    return facts, joiner.join(rest)
-
-
-#: Where a `KEY=` or `KEY:` segment starts inside a piece: at its start, or after a space,
-#: comma or semicolon, perhaps in brackets ("[TEAM=a]"). A key inside a link's query string
-#: ("?team=a&priority=b") follows "?" or "&", so a runbook link is never cut.
-_KEY_START = re.compile(
-    r"(?:^|(?<=[\s,;]))[\[(]?(?=(?:team|priority|severity|runbook(?:[ _]?url)?)\s*[=:])",
-    re.IGNORECASE,
-)
-
-
-def _segment_run(piece: str) -> list[str]:
-    """A piece that starts with a segment, as one piece per segment it holds ("TEAM=a
-    PRIORITY=b", "TEAM=a, PRIORITY=b", "[TEAM=a] [PRIORITY=b]"), separators and brackets
-    dropped; any other piece as it is (prose that mentions a key further on stays prose).
-    Without this the first value swallowed the others: team "a PRIORITY=b", no priority."""
-    starts = [m.start() for m in _KEY_START.finditer(piece)]
-    if not starts or piece[: starts[0]].strip():
-        return [piece]
-    ends = [*starts[1:], len(piece)]
-    return [part for a, b in zip(starts, ends, strict=True) for part in _unbracketed(piece[a:b])]
-
-
-_CLOSER = {"[": "]", "(": ")"}
-#: What separates one segment from the next on a line: a comma or semicolon, or a slash or
-#: dash standing alone ("TEAM=ops / PRIORITY=P1"); "ops-team" keeps its dash.
-#: It starts only after a character that is none of these, so a long run of them is scanned
-#: once, not once per character.
-_TRAILING_SEPARATOR = re.compile(r"(?<![\s,;/\u2013\u2014-])\s[\s,;/\u2013\u2014-]*$")
-
-
-def _unbracketed(piece: str) -> list[str]:
-    """One segment without its separators; a bracketed one ("[TEAM=a] free text") as the
-    segment and the text after its bracket."""
-    s = _TRAILING_SEPARATOR.sub("", piece.strip().rstrip(",;").rstrip()).rstrip(",;")
-    closer = _CLOSER.get(s[:1])
-    if closer and closer in s:
-        inside, _, after = s[1:].partition(closer)
-        return [inside, after] if after.strip() else [inside]
-    return [s]
-
-
-def _segment(piece: str) -> tuple[str, str] | None:
-    s = piece.strip()
-    cuts = [i for i in (s.find("="), s.find(":")) if i > 0]
-    if not cuts:
-        return None
-    key = _SEGMENT_KEYS.get("".join(s[: min(cuts)].lower().split()))
-    value = s[min(cuts) + 1 :].strip()
-    colon = s[min(cuts)] == ":"
-    if colon and (len(value) > _SEGMENT_VALUE_MAX or len(value.split()) > _SEGMENT_WORDS_MAX):
-        return None  # "Severity: High - CPU above 80% for 5 minutes …" is prose, kept as such
-    return (key, value) if key else None
-
-
-#: A `Key: value` segment's value is a name, a level or a link, not a sentence (`KEY=` is
-#: explicit: its value is taken whatever it says).
-_SEGMENT_VALUE_MAX = 100
-_SEGMENT_WORDS_MAX = 3
-
-
 def _segment_tags(value: Any) -> dict[str, str]:
     """Propagated alarm tags (the event's `alarmTags`, the SNS message's `AlarmTags`; an
     object, or a list of Key/Value pairs as the tagging API writes them) that name a team,
@@ -465,7 +381,7 @@ def _segment_tags(value: Any) -> dict[str, str]:
         pairs = list(value.items()) if isinstance(value, dict) else []
     out: dict[str, str] = {}
     for key, raw in pairs:
-        known = _SEGMENT_KEYS.get("".join(str(key).lower().split()))
+        known = SEGMENT_KEYS.get("".join(str(key).lower().split()))
         text = _scalar(raw)
         if known and text and text.strip():
             out.setdefault(known, text.strip())

@@ -1,0 +1,96 @@
+"""The `TEAM=… | PRIORITY=… | RUNBOOK=… | SEVERITY=…` segments of a CloudWatch alarm's
+description: split from its free text (on newlines when there are any, else on "|"; keys in
+any case, "=" or ":"). A line that starts with a segment may hold several, however they are
+separated ("TEAM=a PRIORITY=b", "team=a, priority=b", "[TEAM=a] [PRIORITY=b]",
+"TEAM=a / PRIORITY=b").
+"""
+
+from __future__ import annotations
+
+import re
+
+#: The segment keys a description (or a propagated alarm tag) may name, in any case, as the
+#: facts they give.
+SEGMENT_KEYS = {"team": "team", "priority": "priority", "severity": "severity"}
+SEGMENT_KEYS |= {"runbook": "runbook", "runbook_url": "runbook", "runbookurl": "runbook"}
+
+
+def parse_description(description: str) -> tuple[dict[str, str], str]:
+    """Split `KEY=value` segments (team, priority, runbook, severity) from the free text."""
+    if "\n" in description:
+        parts, joiner = description.split("\n"), "\n"
+    else:
+        parts, joiner = description.split("|"), " | "
+    facts: dict[str, str] = {}
+    rest: list[str] = []
+    for part in parts:
+        pieces = [part]
+        if joiner == "\n" and "|" in part and all(map(_segment, part.split("|"))):
+            pieces = part.split("|")  # one line of "TEAM=a | PRIORITY=b" inside a multi-line text
+        for piece in (run for whole in pieces for run in _segment_run(whole)):
+            segment = _segment(piece)
+            if segment:
+                if segment[1]:  # "TEAM=" with nothing after it says nothing
+                    facts.setdefault(*segment)
+            elif piece.strip():
+                rest.append(piece.strip())
+    return facts, joiner.join(rest)
+
+
+#: Where a `KEY=` or `KEY:` segment starts inside a piece: at its start, or after a space,
+#: comma or semicolon, perhaps in brackets ("[TEAM=a]"). A key inside a link's query string
+#: ("?team=a&priority=b") follows "?" or "&", so a runbook link is never cut.
+_KEY_START = re.compile(
+    r"(?:^|(?<=[\s,;]))[\[(]?(?=(?:team|priority|severity|runbook(?:[ _]?url)?)\s*[=:])",
+    re.IGNORECASE,
+)
+
+
+def _segment_run(piece: str) -> list[str]:
+    """A piece that starts with a segment, as one piece per segment it holds ("TEAM=a
+    PRIORITY=b", "TEAM=a, PRIORITY=b", "[TEAM=a] [PRIORITY=b]"), separators and brackets
+    dropped; any other piece as it is (prose that mentions a key further on stays prose).
+    Without this the first value swallowed the others: team "a PRIORITY=b", no priority."""
+    starts = [m.start() for m in _KEY_START.finditer(piece)]
+    if not starts or piece[: starts[0]].strip():
+        return [piece]
+    ends = [*starts[1:], len(piece)]
+    return [part for a, b in zip(starts, ends, strict=True) for part in _unbracketed(piece[a:b])]
+
+
+_CLOSER = {"[": "]", "(": ")"}
+#: What separates one segment from the next on a line: a comma or semicolon, or a slash or
+#: dash standing alone ("TEAM=ops / PRIORITY=P1"); "ops-team" keeps its dash.
+#: It starts only after a character that is none of these, so a long run of them is scanned
+#: once, not once per character.
+_TRAILING_SEPARATOR = re.compile(r"(?<![\s,;/\u2013\u2014-])\s[\s,;/\u2013\u2014-]*$")
+
+
+def _unbracketed(piece: str) -> list[str]:
+    """One segment without its separators; a bracketed one ("[TEAM=a] free text") as the
+    segment and the text after its bracket."""
+    s = _TRAILING_SEPARATOR.sub("", piece.strip().rstrip(",;").rstrip()).rstrip(",;")
+    closer = _CLOSER.get(s[:1])
+    if closer and closer in s:
+        inside, _, after = s[1:].partition(closer)
+        return [inside, after] if after.strip() else [inside]
+    return [s]
+
+
+def _segment(piece: str) -> tuple[str, str] | None:
+    s = piece.strip()
+    cuts = [i for i in (s.find("="), s.find(":")) if i > 0]
+    if not cuts:
+        return None
+    key = SEGMENT_KEYS.get("".join(s[: min(cuts)].lower().split()))
+    value = s[min(cuts) + 1 :].strip()
+    colon = s[min(cuts)] == ":"
+    if colon and (len(value) > _SEGMENT_VALUE_MAX or len(value.split()) > _SEGMENT_WORDS_MAX):
+        return None  # "Severity: High - CPU above 80% for 5 minutes …" is prose, kept as such
+    return (key, value) if key else None
+
+
+#: A `Key: value` segment's value is a name, a level or a link, not a sentence (`KEY=` is
+#: explicit: its value is taken whatever it says).
+_SEGMENT_VALUE_MAX = 100
+_SEGMENT_WORDS_MAX = 3
