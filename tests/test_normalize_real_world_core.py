@@ -153,6 +153,32 @@ def test_contributor_without_readable_attributes_is_known_by_its_id(
     assert alert.identity["contributor"] == "id=6d442278dba546f6"
 
 
+@pytest.mark.parametrize(
+    ("contributor_id", "attributes"), [(None, None), ("", {}), (None, []), ("", None)]
+)
+def test_alarm_message_with_empty_contributor_fields_is_the_alarms(
+    contributor_id: Any, attributes: Any
+) -> None:
+    """The alarm's own SNS notification, should it carry the contributor fields empty or
+    null, is the alarm's incident, not refused."""
+    alert = only(contributor_sns(AlarmContributorId=contributor_id,
+                                 AlarmContributorAttributes=attributes))  # fmt: skip
+    assert "contributor" not in alert.identity
+
+
+@pytest.mark.parametrize(
+    ("contributor_id", "attributes"), [({"a": 1}, None), (None, "TableName=x"), ("", ["x"])]
+)
+def test_alarm_message_with_unreadable_contributor_names_the_field(
+    contributor_id: Any, attributes: Any
+) -> None:
+    """Contributor fields that say something, but nothing readable, are refused naming the
+    field: read as the alarm's, its OK would resolve the alarm's incident."""
+    body = contributor_sns(AlarmContributorId=contributor_id, AlarmContributorAttributes=attributes)
+    with pytest.raises(InvalidAlertError, match="AlarmContributorAttributes"):
+        normalized(body)
+
+
 @pytest.mark.parametrize("contributor", [None, "6d44", {"attributes": None}, {"id": None}])
 def test_contributor_event_with_no_contributor_names_the_field(contributor: Any) -> None:
     """A contributor event that does not say which time series changed is refused with an

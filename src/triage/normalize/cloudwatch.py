@@ -289,9 +289,13 @@ def _message_contributor(payload: dict[str, Any]) -> _Contributor | None:
         payload.get("AlarmContributorId"),
         payload.get("AlarmContributorAttributes"),
     )
-    if given_id is None and given_attributes is None:
-        return None
+    if given_id in _BLANK and given_attributes in _BLANK:
+        return None  # the alarm's own notification may carry the fields, empty
     return _contributor(given_id, given_attributes, "AlarmContributorAttributes")
+
+
+#: What an absent contributor may be written as.
+_BLANK: tuple[Any, ...] = (None, "", {}, [])
 
 
 def _event_contributor(value: Any, detail: str) -> _Contributor:
