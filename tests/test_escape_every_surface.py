@@ -42,6 +42,7 @@ from triage.incidents.sqlite import SQLiteStore
 from triage.incidents.store import Routing
 from triage.metrics import Metrics
 from triage.models import Alert, EffectKind, Priority, Status, Ticket
+from triage.ops.operator_text import incident_line
 from triage.pipeline import Pipeline
 from triage.redact import Redactor
 from triage.secrets import BackendToken
@@ -581,3 +582,19 @@ def test_operator_commands_print_only_printable_lines(
         assert out.strip(), args
         for line in (out + err).splitlines():
             assert line.isprintable(), (args, line[:200])
+
+
+def test_a_list_lines_title_is_cut_between_escapes() -> None:
+    """A title cut to fit a list line is cut between the `\\uXXXX` escapes of the characters
+    it hides (a cut inside one left `\\u00…`, which reads as another character), and within
+    the line's title width."""
+    now = datetime(2026, 12, 5, tzinfo=UTC)
+    for title in ("\x1b" * 50, "ab" + "\U0001f3f4\U000e0067" * 30, "x" * 98 + "\x1b\x1b"):
+        shown = {
+            "title": title, "priority": "high", "state": "open", "occurrences": 1,
+            "team": "t", "source": "s", "fingerprint": "f" * 32, "tickets": {},
+        }  # fmt: skip
+        line = incident_line(shown, now, now)
+        cut = line.split("ffffffffffff  ", 1)[1].removesuffix("  [no ticket]")
+        shown_title = json.loads(f'"{cut.removesuffix("…")}"')  # the escapes read back
+        assert len(cut) <= 100 and cut.endswith("…") and title.startswith(shown_title), cut

@@ -50,6 +50,23 @@ def _shown(value: object) -> str:
     return "-" if value is None else terminal_line(str(value))
 
 
+def _cut(text: str, chars: int) -> str:
+    """`text` as `_shown`, in at most `chars` characters: cut with "…" between the escapes of
+    the characters it hides (a cut inside `\\u001b` would leave `\\u00`, which reads as
+    another character), the longest prefix whose shown form fits found by halving."""
+    shown = terminal_line(text)
+    if len(shown) <= chars:
+        return shown
+    fits, over = 0, len(text)  # prefixes of `text`: the first fits, the second does not
+    while over - fits > 1:
+        middle = (fits + over) // 2
+        if len(terminal_line(text[:middle])) <= chars - 1:
+            fits = middle
+        else:
+            over = middle
+    return terminal_line(text[:fits]) + "…"
+
+
 def _tickets(shown: Mapping[str, Any], between: str) -> str:
     tickets = [f"{_shown(sink)}{between}{_shown(ref)}" for sink, ref in shown["tickets"].items()]
     gone = shown.get("tickets_gone", {})
@@ -63,9 +80,7 @@ def incident_line(shown: Mapping[str, Any], opened_at: datetime, now: datetime) 
     flags = "".join(
         f" [{flag}]" for flag in ("flapping", "silenced") if shown.get(flag)
     )  # fmt: skip
-    title = _shown(shown["title"])
-    if len(title) > _TITLE_CHARS:
-        title = title[: _TITLE_CHARS - 1] + "…"
+    title = _cut(str(shown["title"]), _TITLE_CHARS)
     columns = (
         f"{_shown(shown['priority']):<8}",
         f"{_shown(shown['state']):<6}",
