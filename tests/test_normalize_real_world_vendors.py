@@ -138,6 +138,7 @@ PAIRS = [
     ("newrelic-created.json", "newrelic-closed.json", "newrelic"),
     ("gcp-uptime-open.json", "gcp-uptime-closed.json", "gcp"),
     ("generic-script-firing.json", "generic-script-resolved.json", "generic"),
+    ("uptimerobot-snake-down.json", "uptimerobot-snake-up.json", "uptimerobot"),
     ("azure-service-health-active.json", "azure-service-health-resolved.json", "azure"),
     ("azure-resource-health-unavailable.json", "azure-resource-health-available.json", "azure"),
 ]
@@ -308,3 +309,17 @@ def test_splunk_realtime_runs_of_an_unnamed_search_are_one_incident() -> None:
     later = dict(first, sid="rt_scheduler__admin__search__sudo_at_1483557185_2.3")
     assert one(first).fingerprint == one(later).fingerprint
     assert one(first).labels["search"] == "rt_scheduler__admin__search__sudo"
+
+
+# --- UptimeRobot ------------------------------------------------------------------------------
+
+
+def test_uptimerobot_template_in_snake_case_is_read() -> None:
+    """A webhook body that names UptimeRobot's variables in snake_case (Zulip's documented
+    template: monitor_friendly_name, alert_type …) is UptimeRobot's, read as the camelCase one."""
+    alert = one(sample("uptimerobot-snake-down.json"))
+    assert (alert.source, alert.title) == ("uptimerobot", "Web Server")
+    assert "Host Is Unreachable" in alert.description
+    camel = {"monitorFriendlyName": "Web Server", "monitorURL": "server1.example.com",
+             "alertType": "1", "alertTypeFriendlyName": "Down"}  # fmt: skip
+    assert one(camel).fingerprint == alert.fingerprint

@@ -10,7 +10,8 @@ Identity, betterstack: the incident's id (`data.id`).
 Identity, betterstack-errors: the error's id (`betterstack_errors`, read here as format
 `betterstack`).
 Identity, uptimerobot: the monitor's id (`monitorID`), else its name and URL; an SSL or
-domain expiry notice (alertType 3) is its own incident of the monitor.
+domain expiry notice (alertType 3) is its own incident of the monitor. Its variables are read
+under their camelCase names or in snake_case (`monitor_friendly_name`, `alert_type` …).
 Identity, checkly: the check's id (`check_id`); an SSL expiry notice (ALERT_SSL) is its own
 incident of the check.
 States, statuscake (`Status`): Down fires, Up resolves.
@@ -259,17 +260,38 @@ _UR_NAMED_BY = ("monitorID", "monitorFriendlyName")
 _UR_KIND = ("alertType", "alertTypeFriendlyName")
 
 
+#: UptimeRobot's variables as templates name them in snake_case (Zulip's documented template:
+#: "monitor_friendly_name": "*monitorFriendlyName*"), and the names this reader uses.
+_UR_SNAKE = {
+    "monitor_id": "monitorID", "monitor_url": "monitorURL",
+    "monitor_friendly_name": "monitorFriendlyName", "alert_type": "alertType",
+    "alert_type_friendly_name": "alertTypeFriendlyName", "alert_details": "alertDetails",
+    "alert_duration": "alertDuration", "alert_datetime": "alertDateTime",
+    "ssl_expiry_date": "sslExpiryDate", "ssl_expiry_days_left": "sslExpiryDaysLeft",
+}  # fmt: skip
+
+
+def _ur_named(payload: dict[str, Any]) -> dict[str, Any]:
+    """The body with each snake_case variable also under its camelCase name (a camelCase one
+    the body gives wins)."""
+    return {camel: payload[snake] for snake, camel in _UR_SNAKE.items() if snake in payload} | {
+        key: value for key, value in payload.items() if key not in _UR_SNAKE
+    }
+
+
 def matches_uptimerobot(payload: dict[str, Any]) -> bool:
     """A webhook alert contact's body: the monitor (`monitorID` or `monitorFriendlyName`) and
-    the alert's type (`alertType` or `alertTypeFriendlyName`)."""
+    the alert's type (`alertType` or `alertTypeFriendlyName`), in camelCase or snake_case."""
+    named = _ur_named(payload) if payload.keys() & _UR_SNAKE.keys() else payload
     return (
         untitled(payload)
-        and ("monitorID" in payload or "monitorFriendlyName" in payload)
-        and ("alertType" in payload or "alertTypeFriendlyName" in payload)
+        and ("monitorID" in named or "monitorFriendlyName" in named)
+        and ("alertType" in named or "alertTypeFriendlyName" in named)
     )
 
 
 def normalize_uptimerobot(payload: dict[str, Any]) -> Normalized:
+    raw, payload = payload, _ur_named(payload)
     if _test_message(payload, _UR_NAMED_BY, _UR_KIND):
         return _tested(UPTIMEROBOT)
     monitor_id = common.ident_or_none(given(payload.get("monitorID")), "monitorID")
@@ -309,7 +331,7 @@ def normalize_uptimerobot(payload: dict[str, Any]) -> Normalized:
         ),
         occurred_at=occurred,
         identity=key,
-        raw=payload,
+        raw=raw,
     )
     return Normalized((alert,), (), notes)
 
