@@ -19,6 +19,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from factories import alert
 from memory_inbox import MemoryInbox
 from test_http_endpoints import HEALTHZ, ask, running
+from test_metrics_export import assert_valid_emf
 from test_pipeline import rig
 from test_signals_faults import promtool_check
 from triage.errors import DecodeError, SinkUnavailableError
@@ -26,7 +27,7 @@ from triage.health import Health
 from triage.incidents.lifecycle import Outcome
 from triage.logs import MAX_LINE_BYTES, configure_logging
 from triage.metrics import MAX_LABEL_VALUES, Metrics
-from triage.ops.metrics_export import METRICS
+from triage.ops.metrics_export import METRICS, EmfExporter
 from triage.ops.prometheus import prometheus_text
 from triage.sqs.inbox import Message
 from triage.sqs.supervisor import Progress, Supervisor, SupervisorConfig
@@ -301,3 +302,26 @@ def test_a_json_line_never_outgrows_what_the_log_driver_ships_whole() -> None:
     assert str(ours["exception"]).endswith("the end") and int(str(ours["cut_chars"])) > 100_000
     assert (library["logger"], library["level"]) == ("somelib", "warning")
     assert str(library["event"]).startswith("said y")
+
+
+def test_an_emf_line_never_outgrows_what_the_log_driver_ships_whole() -> None:
+    """Forty timings of 100 values each under long dimension values (a storm, a wide
+    dimension set): every EMF line is at most MAX_LINE_BYTES, since awslogs in non-blocking
+    mode ships a longer line in pieces that CloudWatch cannot read as EMF; together the lines
+    still carry every value once, each line valid EMF."""
+    metrics = Metrics()
+    dims = {f"d{i}": "v" * 200 for i in range(20)}
+    for n in range(40):
+        for i in range(100):
+            metrics.observe(f"Timing{n}", 1000.0 + i + n / 7, **dims)
+    out = io.StringIO()
+    EmfExporter(metrics, "AlertTriage", stream=out).flush(now_ms=1_700_000_000_000)
+    lines = out.getvalue().splitlines()
+    assert all(len(line.encode()) <= MAX_LINE_BYTES for line in lines)
+    carried = 0
+    for line in lines:
+        doc = assert_valid_emf(line)
+        for metric in doc["_aws"]["CloudWatchMetrics"][0]["Metrics"]:
+            value = doc[metric["Name"]]
+            carried += len(value) if isinstance(value, list) else 1
+    assert carried == 40 * 100  # a line declares the series and its roll-up under Service

@@ -32,7 +32,7 @@ import structlog
 from botocore.exceptions import ClientError, ParamValidationError
 
 from triage.aws import AWS_CALL_ERRORS
-from triage.logs import Unfailing
+from triage.logs import MAX_LINE_BYTES, Unfailing
 from triage.metrics import Metrics, SeriesKey
 from triage.ops.weighted import Weighted
 
@@ -272,7 +272,7 @@ def utf8(value: str) -> str:
 class EmfExporter:
     """Writes EMF JSON lines to `stream` (stdout by default): one line per dimension set, and
     more when a metric has over 100 values or a set over 100 metrics (the specification's
-    limits, past which CloudWatch drops values). A storm's timing takes a line per 100 of its
+    limits, past which CloudWatch drops values) or a line would pass MAX_LINE_BYTES. A storm's timing takes a line per 100 of its
     observations: EMF has no counts, and fewer values would make SampleCount a lie."""
 
     def __init__(
@@ -300,8 +300,9 @@ class EmfExporter:
         lines = 0
         for dims, series in groups.items():
             for line in self._lines(now_ms, dims, series):
-                self.stream.write(json.dumps(line, separators=(",", ":")) + "\n")
-                lines += 1
+                for text in _fitting(line):
+                    self.stream.write(text + "\n")
+                    lines += 1
         self.stream.flush()
         self._deltas.sent()  # a line written is a line sent: stdout never says otherwise
         return lines
@@ -342,6 +343,42 @@ class EmfExporter:
 
 def _emf_value(values: list[float]) -> float | list[float]:
     return values[0] if len(values) == 1 else values
+
+
+def _fitting(doc: dict[str, Any]) -> Iterator[str]:
+    """EMF line `doc` as text of at most MAX_LINE_BYTES, in several lines when it is longer:
+    its metrics in halves, a single metric's values in halves. Docker cuts a longer line,
+    and awslogs in non-blocking mode (deploy/ecs) ships the pieces as events CloudWatch
+    cannot read as EMF: every metric of the line was lost."""
+    text = json.dumps(doc, separators=(",", ":"))  # ASCII only: a character is a byte
+    if len(text) <= MAX_LINE_BYTES:
+        yield text
+        return
+    directive = doc["_aws"]["CloudWatchMetrics"][0]
+    metrics = directive["Metrics"]
+    if len(metrics) > 1:
+        half = len(metrics) // 2
+        for part in (metrics[:half], metrics[half:]):
+            yield from _fitting(_only(doc, part))
+        return
+    name = metrics[0]["Name"]
+    values = doc[name]
+    if isinstance(values, list) and len(values) > 1:
+        half = len(values) // 2
+        for part in (values[:half], values[half:]):
+            yield from _fitting({**doc, name: _emf_value(part)})
+        return
+    yield text  # one value under its dimensions: no shorter line can say it
+
+
+def _only(doc: dict[str, Any], metrics: list[dict[str, str]]) -> dict[str, Any]:
+    """EMF line `doc` with only `metrics` of its directive's, and their values."""
+    directive = doc["_aws"]["CloudWatchMetrics"][0]
+    dropped = {m["Name"] for m in directive["Metrics"]} - {m["Name"] for m in metrics}
+    return {
+        **{key: value for key, value in doc.items() if key not in dropped},
+        "_aws": {**doc["_aws"], "CloudWatchMetrics": [{**directive, "Metrics": metrics}]},
+    }
 
 
 class PutMetricDataExporter:
