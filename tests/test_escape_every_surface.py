@@ -563,8 +563,8 @@ def test_operator_commands_print_only_printable_lines(
     capsys: pytest.CaptureFixture[str],
     payload: str,
 ) -> None:
-    """`incidents list` and `show` (as JSON and as text) and `silence list` write only
-    printable lines: no escape sequence (ANSI, OSC 8 links, OSC 52 clipboard writes), carriage
+    """`incidents list` and `show` (as JSON and as text), `silence list` and a silence's dry
+    run (the open incidents it would match, and its warnings) write only printable lines: no escape sequence (ANSI, OSC 8 links, OSC 52 clipboard writes), carriage
     return, backspace or bidi control of the alert's reaches the terminal."""
     monkeypatch.setenv("TRIAGE_STORE_URL", f"sqlite:///{tmp_path / 'triage.db'}")
     monkeypatch.setenv("TRIAGE_LOG_LEVEL", "warning")
@@ -575,6 +575,7 @@ def test_operator_commands_print_only_printable_lines(
         ["incidents", "show", fingerprint],
         ["incidents", "show", fingerprint, "--output", "text"],
         ["silence", "list"],
+        ["silence", "add", "--match", "source=~.+", "--for", "1h", "--comment", "c", "--dry-run"],
     ]
     for args in commands:
         assert main(args) == 0, args
