@@ -325,3 +325,20 @@ def test_an_emf_line_never_outgrows_what_the_log_driver_ships_whole() -> None:
             value = doc[metric["Name"]]
             carried += len(value) if isinstance(value, list) else 1
     assert carried == 40 * 100  # a line declares the series and its roll-up under Service
+
+
+def test_a_line_whose_identifiers_are_too_long_still_says_what_happened() -> None:
+    """A field kept whole in a cut line (here a 40 KB `source`) that alone passes the bound:
+    the line keeps its event, level and logger, and how much was cut, within the bound."""
+    out = io.StringIO()
+    configure_logging("json", "info", out)
+    structlog.get_logger("triage.x").warning("alert.failed", source="s" * 40_000, error="e")
+    [line] = out.getvalue().splitlines()
+    assert len(line.encode()) <= MAX_LINE_BYTES
+    parsed = _strict_json(line)
+    assert (parsed["event"], parsed["level"], parsed["logger"]) == (
+        "alert.failed",
+        "warning",
+        "triage.x",
+    )
+    assert "source" not in parsed and int(str(parsed["cut_chars"])) >= 0

@@ -12,7 +12,8 @@ asyncio's "Task exception was never retrieved": one JSON object per line on stde
 wrote it. A library repeating a warning on every retry is heard once a minute (`RepeatFilter`),
 and text quoted in a line can never start a line of its own, in either format. A log call never
 fails its caller: a value without text is shown as its type, and a library's message its
-arguments do not fit as its format (`Formattable`).
+arguments do not fit as its format (`Formattable`). A JSON line is JSON proper (NaN is text)
+and at most MAX_LINE_BYTES, so no log driver ships it in pieces (`bounded_json`).
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ _OURS = frozenset(
 
 #: The longest JSON line written, in bytes without its newline. Docker's log copier cuts lines
 #: at 16 KiB, and the awslogs driver in non-blocking mode (deploy/ecs) ships each piece as an
-#: event of its own, none of them JSON; a longer line has its longest values cut in the middle.
+#: event of its own, none of them JSON; a longer line has its long values cut (`bounded_json`).
 MAX_LINE_BYTES = 16_000
 
 #: Asks the registry of held credentials on every call, so a token read after start-up counts.
@@ -172,6 +173,7 @@ def bounded_json(render: structlog.typing.Processor) -> structlog.typing.Process
 
     def render_bounded(logger: Any, name: str, event: MutableMapping[str, Any]) -> Any:
         line = render(logger, name, event)
+        said = _text(event.get("event", ""))
         cut_chars = 0
         for _ in range(4):  # escapes make a cut's length a guess: check, and cut again
             if len(line) <= MAX_LINE_BYTES:
@@ -186,12 +188,30 @@ def bounded_json(render: structlog.typing.Processor) -> structlog.typing.Process
             line = render(logger, name, event)
         if len(line) <= MAX_LINE_BYTES:
             return line
-        # What is kept whole does not fit: the line says what happened, and nothing else.
-        kept = {k: v for k, v in event.items() if k in _KEPT_WHOLE and k != "event"}
-        kept["event"], _ = _cut(str(event.get("event", "")), MAX_LINE_BYTES, MAX_LINE_BYTES)
-        return render(logger, name, {**kept, "cut_chars": cut_chars or len(line)})
+        # A field kept whole is itself too long (an identifier no sender should send): the
+        # line keeps the short ones and says what happened, and how much went.
+        short = {
+            key: value
+            for key, value in event.items()
+            if key in _KEPT_WHOLE and len(json.dumps(value, default=str)) <= _SHORT_FIELD
+        }
+        short["event"] = _shortened(said, _SHORT_EVENT)
+        short["cut_chars"] = cut_chars + len(line) - len(render(logger, name, short))
+        return render(logger, name, short)
 
     return render_bounded
+
+
+#: In a line whose kept fields do not fit: the longest field kept, and the event's length.
+_SHORT_FIELD = 256
+_SHORT_EVENT = 1_000
+
+
+def _shortened(text: str, chars: int) -> str:
+    """`text`, or its start and end around `_CUT_MARK` in about `chars` characters."""
+    if len(text) <= chars:
+        return text
+    return _cut(text, len(text), len(text) - chars)[0]
 
 
 #: Room kept for the `cut_chars` field a cut line gains.
