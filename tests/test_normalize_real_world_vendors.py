@@ -323,3 +323,33 @@ def test_uptimerobot_template_in_snake_case_is_read() -> None:
     camel = {"monitorFriendlyName": "Web Server", "monitorURL": "server1.example.com",
              "alertType": "1", "alertTypeFriendlyName": "Down"}  # fmt: skip
     assert one(camel).fingerprint == alert.fingerprint
+
+
+# --- Dynatrace and Better Stack: the states their documentation names ---------------------------
+
+
+def test_dynatrace_merged_problem_is_resolved() -> None:
+    """A problem Dynatrace merged into another (State MERGED) is over: its incident resolves,
+    as its RESOLVED would, instead of going to the DLQ."""
+    body = sample("dynatrace-open.json")
+    merged = one(dict(body, State="MERGED"))
+    assert (merged.status, merged.fingerprint) == (Status.RESOLVED, one(body).fingerprint)
+
+
+@pytest.mark.parametrize(
+    ("status", "expected"), [("Started", Status.FIRING), ("Resolved", Status.RESOLVED)]
+)
+def test_betterstack_incident_without_event_reads_its_status(status: str, expected: Status) -> None:
+    """A Better Stack incident sent without the `event` beside it (the resource as its API
+    gives it) is read by its own `attributes.status`, not refused as an unknown format."""
+    body = sample("betterstack-incident-no-event-started.json")
+    body["data"]["attributes"]["status"] = status
+    alert = one(body)
+    assert (alert.source, alert.status, alert.title) == ("betterstack", expected, "Checkout API")
+
+
+def test_betterstack_incident_without_event_acknowledged_changes_no_ticket() -> None:
+    """Its Acknowledged status is no state change: skipped."""
+    body = sample("betterstack-incident-no-event-started.json")
+    body["data"]["attributes"]["status"] = "Acknowledged"
+    assert [s.reason for s in run(body).skipped] == ["no_state_change"]

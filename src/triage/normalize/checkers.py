@@ -15,8 +15,8 @@ under their camelCase names or in snake_case (`monitor_friendly_name`, `alert_ty
 Identity, checkly: the check's id (`check_id`); an SSL expiry notice (ALERT_SSL) is its own
 incident of the check.
 States, statuscake (`Status`): Down fires, Up resolves.
-States, betterstack (`event`): started fires, resolved resolves, acknowledged changes no
-ticket; a monitor's webhook (created, paused …) and the on-call change webhook (an
+States, betterstack (`event`, else the incident's own `attributes.status`): started fires,
+resolved resolves, acknowledged changes no ticket; a monitor's webhook (created, paused …) and the on-call change webhook (an
 `on_call_calendar` resource with no `event`: betterstack.com/docs/uptime/webhooks) are no
 alert (Skipped).
 States, betterstack-errors: `betterstack_errors`.
@@ -180,8 +180,19 @@ def matches_betterstack(payload: dict[str, Any]) -> bool:
             isinstance(payload.get("event"), str)
             or betterstack_errors.matches(data)
             or _bs_on_call(data)
+            or _bs_stated(data) is not None
         )
     )
+
+
+def _bs_stated(data: dict[str, Any]) -> Any:
+    """An incident's own `attributes.status` (Started, Acknowledged, Resolved), for a body
+    without the `event` beside it; None for any other resource."""
+    kind, attributes = data.get("type"), common.obj_or_empty(data.get("attributes"))
+    if isinstance(kind, str) and kind.strip().lower() == "incident":
+        status = attributes.get("status")
+        return status if isinstance(status, str) else None
+    return None
 
 
 #: The on-call change webhook's resource: the on-call schedule, sent with no `event`.
@@ -204,16 +215,17 @@ def normalize_betterstack(payload: dict[str, Any]) -> Normalized:
         return Normalized((), (Skipped(BETTERSTACK, "unsupported_resource", detail),))
     kind = (common.line(data.get("type"), "data.type", 64) or "").lower()
     incident_id = common.ident(data.get("id"), "data.id")
-    event = (common.line(payload.get("event"), "event", 64) or "").lower()
+    said = payload.get("event") if "event" in payload else _bs_stated(data)
+    event = (common.line(said, "event", 64) or "").lower()
     if kind != "incident":
         detail = f"betterstack {common.short(kind)} webhook ({common.short(event)}) is not an alert"
         return Normalized((), (Skipped(BETTERSTACK, "unsupported_resource", detail),))
     if event in _BS_QUIET:
         return quiet(BETTERSTACK, f"incident {common.short(incident_id)} event", event)
     if event not in _BS_FIRING | _BS_RESOLVED:
+        field = "event" if "event" in payload else "data.attributes.status"
         raise InvalidAlertError(
-            f"betterstack event {common.short(payload.get('event'))} is not started, "
-            "acknowledged or resolved"
+            f"betterstack {field} {common.short(said)} is not started, acknowledged or resolved"
         )
     status = Status.RESOLVED if event in _BS_RESOLVED else Status.FIRING
     attributes = common.obj(data.get("attributes"), "data.attributes", required=True)

@@ -11,7 +11,8 @@ Identity, honeycomb: the trigger's `id`, else (payloads from before Honeycomb se
 Identity, grafana-oncall: the alert group's id.
 States, pingdom (`current_state`): DOWN (an uptime check) and FAILING (a transaction check) fire,
 UP and SUCCESS resolve; `importance_level` HIGH or LOW is the priority.
-States, dynatrace (`State`): OPEN fires, RESOLVED resolves; the "Send test notification"
+States, dynatrace (`State`): OPEN fires, RESOLVED and MERGED (into another problem) resolve;
+the "Send test notification"
 button's problem is skipped.
 States, honeycomb (`status`): TRIGGERED fires, OK resolves; a test (`is_test`) is skipped.
 States, grafana-oncall (`event.type`): "alert group created", "escalation" and "unresolve"
@@ -104,7 +105,8 @@ def _names(value: Any) -> str:
 
 # --- Dynatrace ---------------------------------------------------------------------------------
 
-_DT_STATES = {"open": Status.FIRING, "resolved": Status.RESOLVED}
+#: A problem Dynatrace merged into another is over: the other carries on.
+_DT_STATES = {"open": Status.FIRING, "resolved": Status.RESOLVED, "merged": Status.RESOLVED}
 #: What "Send test notification" fills the placeholders with.
 _DT_TEST_TITLE = "dynatrace problem notification test run"
 
@@ -123,7 +125,10 @@ def normalize_dynatrace(payload: dict[str, Any]) -> Normalized:
     state = payload.get("State")
     status = _DT_STATES.get(state.strip().lower()) if isinstance(state, str) else None
     if status is None:
-        raise InvalidAlertError(f"dynatrace State {common.short(state)} is not OPEN or RESOLVED")
+        raise InvalidAlertError(
+            f"dynatrace State {common.short(state)} is not OPEN or RESOLVED (nor MERGED into "
+            "another problem)"
+        )
     link = payload.get("ProblemURL") or payload.get("Problem URL")
     alert = Alert(
         source=DYNATRACE,
