@@ -277,8 +277,11 @@ def _state(value: Any, field: str) -> str:
 def _muted_at(mute: dict[str, Any], when: datetime | None) -> bool:
     """Whether `muteDetail`'s window holds the state change. AWS's own examples carry a window
     that does not, so a mute is only believed when both ends and the change's time are read."""
-    start = common.timestamp(mute.get("muteWindowStart"))
-    end = common.timestamp(mute.get("muteWindowEnd"))
+    # AWS writes the window as text; a number (read as epoch seconds) proves no mute.
+    start, end = (
+        common.timestamp(value) if isinstance(value, str) else None
+        for value in (mute.get("muteWindowStart"), mute.get("muteWindowEnd"))
+    )
     return start is not None and end is not None and when is not None and start <= when < end
 
 
