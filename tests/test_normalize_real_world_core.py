@@ -251,7 +251,7 @@ def test_mute_window_that_does_not_cover_the_change_keeps_the_alert(start: str, 
         {"mutedByArn": None},
         {"mutedByArn": "arn:aws:cloudwatch:us-east-1:123456789012:alarm-mute-rule:x"},
         {"mutedByArn": "arn:x", "muteWindowStart": "soon", "muteWindowEnd": 7},
-        {"mutedByArn": "arn:x", "muteWindowStart": 0, "muteWindowEnd": "2999-01-01T00:00:00Z"},
+        {"mutedByArn": "arn:x", "muteWindowStart": 1.5, "muteWindowEnd": "2999-01-01T00:00:00Z"},
     ],
 )
 def test_mute_detail_of_another_shape_never_costs_the_alarm(detail: Any) -> None:
