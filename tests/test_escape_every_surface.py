@@ -337,6 +337,33 @@ async def test_github_issues_and_comments_are_inert_and_taken(
         assert_markdown_inert(comment)
 
 
+async def test_teams_that_show_as_one_label_count_as_one_team(
+    github: GitHubServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bound on distinct `team:` labels counts the labels as GitHub shows them: an alert's
+    team spelled with an invisible character, a comma or spaces around it is the same label,
+    so variants of one team cannot use up the bound and leave a real team unlabelled."""
+    monkeypatch.setattr("triage.sinks.github.sink.TEAM_LABELS", 2)
+    teams = ["pay", "pay\u200b", "pay,", " pay ", "p\u202eay", "data"]
+    settings = Settings(github_api_url=github.url, github_repository=REPO, github_token=BOT_TOKEN)
+    sink = GitHubSink(settings)
+    try:
+        for n, team in enumerate(teams):
+            alert = hostile_alert("t").model_copy(
+                update={"team": team, "identity": {"dedup_key": f"team-{n}"}}
+            )
+            opened = Effect(EffectKind.OPEN, alert.fingerprint, view(alert), hostile_ticket("t"),
+                            None, 1, 1, False, f"team-{n}:1")  # fmt: skip
+            await sink.apply(opened)
+    finally:
+        await sink.aclose()
+    shown = [
+        [label["name"] for label in issue["labels"] if label["name"].startswith("team:")]
+        for issue in github.issues(REPO)
+    ]
+    assert shown == [["team:pay"]] * 5 + [["team:data"]]
+
+
 @payloads
 async def test_github_storm_digest_entries_are_inert(github: GitHubServer, payload: str) -> None:
     """Past the hourly issue budget an incident is an entry of the storm digest: the entry, and

@@ -453,8 +453,10 @@ class GitHubSink:
         """Whether the issue gets a `team:` label. A label is a repository's for good, and the
         team comes from the alert: a label that holds a pod's name instead, or invented teams,
         would add a label for each. Past TEAM_LABELS distinct teams in this process, the new
-        ones are left out (the team is still in the issue's facts), said once."""
-        team = (effect.alert.team or "").lower()
+        ones are left out (the team is still in the issue's facts), said once. Teams are told
+        apart by their label as GitHub shows it (`text.label_of_team`, any case): `pay`, `pay,`
+        and `pay` with a zero-width space are one label, so they are one team here too."""
+        team = text.label_of_team(effect.alert.team).lower() if effect.alert.team else ""
         if not team or team in self._team_labels:
             return True
         if len(self._team_labels) < TEAM_LABELS:

@@ -97,6 +97,12 @@ def _label(text: str) -> str:
     return flat[:_LABEL_CHARS].rstrip()
 
 
+def label_of_team(team: str) -> str:
+    """The `team:` label of an alert's `team`, as it is sent (`_label`): `team:pay` for ` pay`
+    and `pay,` too, as for `pay`."""
+    return _label(f"team:{_label(team)}")
+
+
 def issue_labels(effect: Effect, *, team_label: bool = True) -> list[str]:
     """team (unless `team_label` is False), priority, source and `triage`, `flapping` for a
     flapping incident's re-fire that needs a new issue, then the route's labels; no
@@ -106,7 +112,7 @@ def issue_labels(effect: Effect, *, team_label: bool = True) -> list[str]:
     names = [TRIAGE_LABEL, f"priority:{p_number(effect.ticket.priority)}"]
     names.append(f"source:{alert.source}")
     if alert.team and team_label:
-        names.append(f"team:{alert.team}")
+        names.append(label_of_team(alert.team))
     if effect.flapping:
         names.append(FLAPPING_LABEL)
     names.extend(effect.target.labels)
