@@ -468,3 +468,14 @@ def test_classic_message_without_a_new_state_names_the_field(value: Any) -> None
     message["NewStateValue"] = value
     with pytest.raises(InvalidAlertError, match=r"^NewStateValue (is missing|must be text)"):
         normalized(with_message(envelope, message))
+
+
+@pytest.mark.parametrize(
+    "name", ["cloudwatch-eventbridge-contributor.json", "cloudwatch-sns-contributor.json"]
+)
+def test_metrics_insights_query_alarm_is_labelled_so(name: str) -> None:
+    """An alarm on a Metrics Insights query (SELECT … GROUP BY) is labelled
+    `alarm_type: metrics_insights`, not metric math, in both forms."""
+    alert = only(sample(name))
+    assert alert.labels["alarm_type"] == "metrics_insights"
+    assert alert.labels["metrics"].startswith("m1 = SELECT AVG(ConsumedWriteCapacityUnits)")

@@ -498,7 +498,11 @@ def _metrics_facts(metrics: list[Any]) -> dict[str, str]:
             f"{_scalar(_get(m, 'Id')) or '?'} = {what or '?'}" + (f" ({label})" if label else "")
         )
     if queries:
-        facts["alarm_type"] = "metric_math"
+        insights = any(
+            str(_scalar(_get(m, "Expression")) or "").lstrip().upper().startswith("SELECT ")
+            for m in entries
+        )
+        facts["alarm_type"] = "metrics_insights" if insights else "metric_math"
         common.add_label(facts, "metrics", "; ".join(queries))
     return facts
 
