@@ -245,6 +245,36 @@ async def test_many_links_named_in_emoji_stay_whole(hook: Hook) -> None:
     assert listed.count("<") == listed.count(">") > 1 and not listed.endswith("…")
 
 
+async def test_a_link_with_spaces_around_it_is_linked_on_every_surface(
+    hook: Hook, github: GitHubServer, backend: TicketServer, token_env: None
+) -> None:
+    """A link an alert wrote with spaces or a line break around it (a template's) is the same
+    link on Slack, GitHub and the backend: every surface trims it alike (Slack dropped it)."""
+    url = "https://grafana.example.com/d/spaced"
+    alert = hostile_alert("ok").model_copy(
+        update={"links": {"dash": f" {url}\n"}, "runbook_url": f"\t{url}/runbook "}
+    )
+    opened = dataclasses.replace(effect("ok"), alert=view(alert))
+    async with open_slack(hook.url()) as slack_sink:
+        await slack_sink.apply(opened)
+    settings = Settings(github_api_url=github.url, github_repository=REPO, github_token=BOT_TOKEN)
+    github_sink = GitHubSink(settings)
+    try:
+        await github_sink.apply(opened)
+    finally:
+        await github_sink.aclose()
+    async with open_backend(backend.url, **ROUTES) as backend_sink:
+        await backend_sink.apply(opened)
+    [message] = hook.bodies()
+    assert f"<{url}|dash (grafana.example.com)>" in json.dumps(message, ensure_ascii=False)
+    assert f"<{url}/runbook|runbook (grafana.example.com)>" in json.dumps(message)
+    [issue] = github.issues(REPO)
+    assert f"(<{url}>)" in issue["body"] and f"(<{url}/runbook>)" in issue["body"]
+    [ticket] = backend.tickets
+    assert ticket["body"]["links"] == {"dash": url}
+    assert ticket["body"]["runbook_url"] == f"{url}/runbook"
+
+
 @pytest.mark.parametrize("error", ["msg_blocks_too_long", "invalid_blocks", "msg_too_long"])
 async def test_a_message_slack_finds_too_long_is_posted_as_plain_text(
     hook: Hook, error: str

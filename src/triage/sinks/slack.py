@@ -667,7 +667,9 @@ def _alert_link(name: str, url: str) -> str | None:
     """One of the alert's links, labelled with its name and the host it opens as DNS spells
     it (`display.link_label`), to that same spelling without its user info (`github.com@` ahead
     of another host, or a token written as the user name); None unless it is an http(s) URL
-    whose host a label can name (`display.http_url`) and holds no whitespace."""
+    whose host a label can name (`display.http_url`) and holds no whitespace but around it
+    (trimmed, as the ticket's and the backend's links are)."""
+    url = url.strip()
     parsed = http_url(url)
     if parsed is None or any(ch.isspace() for ch in url):
         return None
