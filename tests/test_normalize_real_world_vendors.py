@@ -353,3 +353,24 @@ def test_betterstack_incident_without_event_acknowledged_changes_no_ticket() -> 
     body = sample("betterstack-incident-no-event-started.json")
     body["data"]["attributes"]["status"] = "Acknowledged"
     assert [s.reason for s in run(body).skipped] == ["no_state_change"]
+
+
+# --- New Relic --------------------------------------------------------------------------------
+
+
+def test_newrelic_custom_template_without_title_is_read() -> None:
+    """A workflow template that sends the issue's id, link and state but no `title` (Zulip's
+    fixture) is New Relic's: titled by its condition, described by its details."""
+    alert = one(sample("newrelic-custom-no-title.json"))
+    assert (alert.source, alert.status, alert.title) == ("newrelic", Status.FIRING, "Server Down")
+    assert alert.description == "Violation description test."
+    assert alert.links["source"].startswith("https://alerts.newrelic.com/")
+
+
+def test_newrelic_default_payload_fields() -> None:
+    """The default payload's priority, policy, condition and entity are read."""
+    alert = one(sample("newrelic-created.json"))
+    assert (alert.priority, alert.labels["policy"], alert.labels["condition"]) == (
+        Priority.CRITICAL, "Golden Signals", "High CPU"
+    )  # fmt: skip
+    assert alert.labels["entities"] == "MAIN-APP-UBUNTU"

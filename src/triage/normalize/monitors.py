@@ -3,7 +3,8 @@
 Uptime Kuma. Like `vendors`, each is known by keys only that service sends and keyed by the
 service's own id, so its open and its close are one incident.
 
-Identity, newrelic: the issue's `id`. States: CREATED and ACTIVATED fire, CLOSED resolves; an
+Identity, newrelic: the issue's `id` (a template without a `title` is titled by its
+condition). States: CREATED and ACTIVATED fire, CLOSED resolves; an
 acknowledgement (ACKNOWLEDGED, or a person's action, trigger USER_ACTION) changes no ticket.
 Identity, azure: the alert instance's `alertId`, which its Fired and Resolved share; Service
 Health and Resource Health alerts, whose every notice is a new instance, as `azure_health`
@@ -49,8 +50,9 @@ _NR_RESOLVED = frozenset({"closed"})
 
 
 def matches_newrelic(payload: dict[str, Any]) -> bool:
-    """A workflow's default payload: the issue's `id`, `issueUrl`, `title` and `state`."""
-    return {"id", "issueUrl", "title", "state"} <= payload.keys()
+    """A workflow's payload: the issue's `id`, `issueUrl` and `state` (the default one has a
+    `title` too; a custom template may not)."""
+    return {"id", "issueUrl", "state"} <= payload.keys()
 
 
 def normalize_newrelic(payload: dict[str, Any]) -> Normalized:
@@ -69,7 +71,13 @@ def normalize_newrelic(payload: dict[str, Any]) -> Normalized:
     alert = Alert(
         source=NEWRELIC,
         status=Status.RESOLVED if state in _NR_RESOLVED else Status.FIRING,
-        title=common.first_title(payload.get("title"), conditions, f"New Relic issue {issue}"),
+        title=common.first_title(
+            payload.get("title"),
+            conditions,
+            payload.get("condition_name"),
+            f"New Relic issue {issue}",
+        ),
+        description=paragraphs(payload.get("description") or payload.get("details")),
         priority=common.priority(payload.get("priority")),
         severity=common.word(payload.get("priority"), "priority"),
         links=common.links(source=common.url(payload.get("issueUrl"), "issueUrl")),
