@@ -506,11 +506,19 @@ def open_message(effect: Effect) -> dict[str, Any]:
     header = _plain(f"{mark} {label}: {ticket.title}", HEADER_MAX, one_line=True)
     # At most eight facts and six blocks: within Slack's 10 fields and 50 blocks, which the
     # slices below keep true should more be added (past them Slack refuses the whole message).
-    facts = {"type": "section", "fields": _facts(effect)[:FIELDS_MAX]}
+    facts: dict[str, Any] = {"type": "section", "fields": _facts(effect)[:FIELDS_MAX]}
     links = _join_whole(_alert_links(effect), " · ", SECTION_MAX - len("*Links*\n"))
     links_blocks = [_section(f"*Links*\n{links}")] if links else []
-    context = {"type": "context", "elements": [_mrkdwn(f"fingerprint {effect.fingerprint}")]}
-    fixed = [{"type": "header", "text": header}, facts, *links_blocks, context]
+    context: dict[str, Any] = {
+        "type": "context",
+        "elements": [_mrkdwn(f"fingerprint {effect.fingerprint}")],
+    }
+    fixed: list[dict[str, Any]] = [
+        {"type": "header", "text": header},
+        facts,
+        *links_blocks,
+        context,
+    ]
     # The summary and steps are the alert's and the model's words: plain text, which Slack
     # never formats, so a stray `*`, `_`, `~` or a ``` cannot restyle or swallow the message.
     shown_steps = [step for step in ticket.steps if visible(step).strip()]
