@@ -11,9 +11,13 @@ from typing import Any
 
 import pytest
 
-from triage.errors import InvalidAlertError
+from test_normalize_hostile import DISPLAY_VALUES, HOSTILE_VALUES, NOT_DISPLAY
+from test_normalize_hostile import _outcome as outcome
+from test_normalize_hostile import _paths as paths
+from test_normalize_hostile import _replace as replaced
+from triage.errors import InvalidAlertError, TriageError
 from triage.models import Alert, Priority, Status
-from triage.normalize import Normalized, normalize_body
+from triage.normalize import Normalized, normalize_body, recognise_body
 
 REAL_WORLD = Path(__file__).parent / "real_world"
 
@@ -374,3 +378,73 @@ def test_newrelic_default_payload_fields() -> None:
         Priority.CRITICAL, "Golden Signals", "High CPU"
     )  # fmt: skip
     assert alert.labels["entities"] == "MAIN-APP-UBUNTU"
+
+
+# --- every sample: garbage anywhere fails cleanly, and display-only fields cost nothing ----------
+
+SAMPLES = sorted(path.name for path in REAL_WORLD.glob("*.json"))
+_AZURE_HEALTH = {
+    "data.alertContext", "data.alertContext.properties", "data.alertContext.status",
+    "data.alertContext.operationName", "data.essentials.monitoringService",
+    "data.alertContext.properties.trackingId", "data.alertContext.properties.stage",
+    "data.alertContext.properties.incidentType",
+    "data.alertContext.properties.currentHealthStatus", "data.essentials.alertTargetIDs",
+    "data.essentials.alertTargetIDs.0", "data.essentials.configurationItems",
+    "data.essentials.configurationItems.0",
+}  # fmt: skip
+#: Per sample, the paths besides its format's (`NOT_DISPLAY`) that identify it, give its state
+#: or make its shape recognisable.
+IDENTITY_IN: dict[str, set[str]] = {
+    **{name: _AZURE_HEALTH for name in SAMPLES if name.startswith("azure-")},
+    **{name: {"monitor_id", "scopes"} for name in SAMPLES if name.startswith("datadog-")},
+    "datadog-nested-triggered.json": {"alert", "alert.id", "alert.transition", "alert.scope"},
+    "datadog-transition-triggered.json": {"source"},
+    "generic-script-firing.json": {"source"},
+    "generic-script-resolved.json": {"source"},
+    "betterstack-incident-no-event-started.json": {"data.attributes.status"},
+    "splunk-realtime-no-results-link.json": {"sid", "result", "search_name", "app"},
+    "splunk-realtime-unnamed.json": {"sid", "result", "search_name", "app", "results_link"},
+    **{
+        name: {"monitor_url", "monitor_friendly_name", "alert_type", "alert_type_friendly_name"}
+        for name in SAMPLES
+        if name.startswith("uptimerobot-")
+    },
+}
+
+
+@pytest.mark.parametrize("name", SAMPLES)
+def test_garbage_in_any_field_fails_cleanly(name: str) -> None:
+    """Any field of a real-world sample swapped for garbage gives alerts or a deliberate
+    TriageError, never a crash wrapped as a malformed payload."""
+    payload = sample(name)
+    for path in paths(payload):
+        for hostile in HOSTILE_VALUES:
+            result = outcome(replaced(payload, path, hostile))
+            if isinstance(result, TriageError):
+                assert result.__cause__ is None, (path, hostile, result.__cause__)
+                continue
+            for alert in result.alerts:
+                assert alert.title and alert.occurred_at.tzinfo is not None
+
+
+@pytest.mark.parametrize("name", SAMPLES)
+def test_display_only_fields_of_any_type_cost_nothing(name: str) -> None:
+    """Every display-only field of a real-world sample, swapped for any JSON type, a 100 KB
+    string or control text, leaves the same alerts (same fingerprints) or skips."""
+    payload = sample(name)
+    kept = NOT_DISPLAY[recognise_body(json.dumps(payload)).format] | IDENTITY_IN.get(name, set())
+
+    def seen(result: Normalized) -> tuple[list[str], list[str]]:
+        return [a.fingerprint for a in result.alerts], [s.reason for s in result.skipped]
+
+    expected = seen(run(payload))
+    failures = []
+    for path in paths(payload):
+        dotted = ".".join(map(str, path))
+        if dotted in kept:
+            continue
+        for hostile in DISPLAY_VALUES:
+            result = outcome(replaced(payload, path, hostile))
+            if isinstance(result, TriageError) or seen(result) != expected:
+                failures.append((dotted, str(hostile)[:20], str(result)[:120]))
+    assert not failures, failures[:10]
