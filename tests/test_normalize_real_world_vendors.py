@@ -139,6 +139,7 @@ PAIRS = [
     ("datadog-keep-triggered.json", "datadog-keep-recovered.json", "datadog"),
     ("pagerduty-triggered.json", "pagerduty-resolved.json", "pagerduty"),
     ("opsgenie-create.json", "opsgenie-close.json", "opsgenie"),
+    ("opsgenie-create.json", "opsgenie-delete.json", "opsgenie"),
     ("newrelic-created.json", "newrelic-closed.json", "newrelic"),
     ("gcp-uptime-open.json", "gcp-uptime-closed.json", "gcp"),
     ("generic-script-firing.json", "generic-script-resolved.json", "generic"),

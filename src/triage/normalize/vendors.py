@@ -13,7 +13,7 @@ too: the link `link` or `url`, the message `body`, `event_msg`, `text_msg` or `m
 Identity, opsgenie: the alert's `alias` (Opsgenie's own de-duplication key), else `alertId`.
 Identity, pagerduty: the incident's id (`event.data.id`).
 States: a Datadog transition (Triggered, Warn, Renotify and their Re- forms fire, Recovered
-resolves, No Data changes no ticket), Opsgenie's `action` (Create fires, Close resolves) and
+resolves, No Data changes no ticket), Opsgenie's `action` (Create fires, Close and Delete resolve) and
 PagerDuty's `event_type` (incident.triggered and .reopened fire, .resolved resolves); every
 other action or event (acknowledged, a note, a new responder …) changes no ticket (Skipped),
 and PagerDuty's test event (pagey.ping) is Skipped as `test_notification`.
@@ -288,7 +288,8 @@ def _dd_body(body: Any, status: Any) -> str:
 # --- Opsgenie ----------------------------------------------------------------------------------
 
 _OG_FIRING = frozenset({"create"})
-_OG_RESOLVED = frozenset({"close"})
+#: A deleted alert is gone from Opsgenie: no Close will ever follow it.
+_OG_RESOLVED = frozenset({"close", "delete"})
 
 
 def matches_opsgenie(payload: dict[str, Any]) -> bool:
