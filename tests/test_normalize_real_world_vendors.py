@@ -449,3 +449,54 @@ def test_display_only_fields_of_any_type_cost_nothing(name: str) -> None:
             if isinstance(result, TriageError) or seen(result) != expected:
                 failures.append((dotted, str(hostile)[:20], str(result)[:120]))
     assert not failures, failures[:10]
+
+
+# --- pinned: a change re-keys these tools' incidents in production ------------------------------
+
+#: Each real-world sample's fingerprints, in order (() when it is skipped on purpose).
+PINNED: dict[str, tuple[str, ...]] = {
+    "azure-resource-health-available.json": ("84a6fda4edc8c674f8f09d5d521f9020",),
+    "azure-resource-health-unavailable.json": ("84a6fda4edc8c674f8f09d5d521f9020",),
+    "azure-service-health-active.json": ("29ee98830728459edae02eb1931936b6",),
+    "azure-service-health-resolved.json": ("29ee98830728459edae02eb1931936b6",),
+    "azure-service-health-update.json": ("29ee98830728459edae02eb1931936b6",),
+    "betterstack-incident-no-event-started.json": ("e101e24bdac2b3ba39495610fbbb463a",),
+    "datadog-keep-recovered.json": ("f828f0fadc9bad7456f8dfbc72d53c08",),
+    "datadog-keep-triggered.json": ("f828f0fadc9bad7456f8dfbc72d53c08",),
+    "datadog-nested-triggered.json": ("eb5e8db0d4f09a017fc1689d24b739bf",),
+    "datadog-transition-triggered.json": ("7e66fd1700ccde632f6d217f47ac710a",),
+    "datadog-zenduty-triggered.json": ("6257df2ca2527a8693977812f8494174",),
+    "dynatrace-open.json": ("9e4c5a5c3eecb7625701da223a27d402",),
+    "gcp-uptime-closed.json": ("0f3426b92fc77bf6430243ad670af3d2",),
+    "gcp-uptime-open.json": ("0f3426b92fc77bf6430243ad670af3d2",),
+    "generic-script-firing.json": ("d46199df7f2f9fc2b7c4081c91147857",),
+    "generic-script-resolved.json": ("d46199df7f2f9fc2b7c4081c91147857",),
+    "newrelic-acknowledged-by-user.json": (),
+    "newrelic-closed.json": ("31be2cdd4f51fc1e5f7e74b7f9bc20c7",),
+    "newrelic-created.json": ("31be2cdd4f51fc1e5f7e74b7f9bc20c7",),
+    "newrelic-custom-no-title.json": ("a87fec53507984c9bcbf7924b802dadf",),
+    "opsgenie-addnote.json": (),
+    "opsgenie-close.json": ("1527937062f4fdf46909054300734003",),
+    "opsgenie-create.json": ("1527937062f4fdf46909054300734003",),
+    "opsgenie-delete.json": ("1527937062f4fdf46909054300734003",),
+    "pagerduty-annotated.json": (),
+    "pagerduty-ping.json": (),
+    "pagerduty-priority-updated.json": (),
+    "pagerduty-resolved.json": ("031311547a95460b541555c5b0568e12",),
+    "pagerduty-triggered.json": ("031311547a95460b541555c5b0568e12",),
+    "splunk-realtime-no-results-link.json": ("f8684cc2637744561492e1f455706739",),
+    "splunk-realtime-unnamed.json": ("b42667205f335bd7e1a3aa417d93448b",),
+    "uptimerobot-snake-down.json": ("ea2c789af5e6caafe95645d31bea5d03",),
+    "uptimerobot-snake-up.json": ("ea2c789af5e6caafe95645d31bea5d03",),
+}
+
+
+def test_every_real_world_sample_is_pinned() -> None:
+    """Every sample here has its fingerprints pinned, so a new one cannot slip in unpinned."""
+    assert sorted(PINNED) == SAMPLES
+
+
+@pytest.mark.parametrize(("name", "expected"), sorted(PINNED.items()))
+def test_real_world_fingerprints_are_pinned(name: str, expected: tuple[str, ...]) -> None:
+    """A sample's fingerprints never change by accident: a change re-keys open incidents."""
+    assert tuple(a.fingerprint for a in run(sample(name)).alerts) == expected
