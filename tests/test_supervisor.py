@@ -4,13 +4,14 @@ timeouts and a two-stage shutdown, over an in-memory inbox with SQS's visibility
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import pytest
 import structlog
 
 from memory_inbox import MemoryInbox
 from triage.errors import DecodeError, InboxError, SinkUnavailableError, StoreUnavailableError
+from triage.health import Health
 from triage.incidents.lifecycle import Action, Outcome
 from triage.metrics import Metrics
 from triage.sqs.acker import Acker
@@ -734,3 +735,88 @@ async def test_a_crashed_helper_stops_the_daemon_loudly() -> None:
     [crashed] = [e for e in logs if e["event"] == "daemon.helper_crashed"]
     assert crashed["helper"] == "metrics" and "ZeroDivisionError" in crashed["error"]
     assert inbox.deleted == ["m0"]
+
+
+async def _returns_at_once(message: Message, _progress: Progress) -> list[Outcome]:
+    return []
+
+
+class _HandClock:
+    """A monotonic clock moved by hand, for the health's beats."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def _until(condition: Callable[[], bool], deadline_s: float = 5.0) -> None:
+    """Wait until `condition()` holds, failing the test past `deadline_s`."""
+    async with asyncio.timeout(deadline_s):
+        while not condition():
+            await asyncio.sleep(0.005)
+
+
+async def test_a_receive_that_never_answers_makes_intake_stalled() -> None:
+    """A receive stuck past the long poll plus its slack stops the loop's beats, so /healthz's
+    `stalled` names intake; a loop that keeps turning is never stalled."""
+    answered = asyncio.Event()
+
+    class StuckInbox(MemoryInbox):
+        async def receive(self, max_messages: int, wait_s: int, visibility_s: int) -> list[Message]:
+            answered.set()
+            await asyncio.Event().wait()  # nothing ends this wait
+            return []
+
+    clock = _HandClock()
+    health = Health(clock=clock)
+    supervisor = Supervisor(
+        config(wait_s=20, drain=False), StuckInbox(), _returns_at_once, Metrics(), health=health
+    )
+    serving = asyncio.create_task(supervisor.serve())
+    await _until(answered.is_set)
+    assert health.stalled() == []
+    clock.now += 20 + Supervisor.BEAT_SLACK_S + 1
+    assert health.stalled() == ["intake"]
+    supervisor.should_exit.set()
+    await serving
+
+
+async def test_every_slot_held_keeps_intake_turning(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With every worker slot held by a message that does not finish, the receive loop still
+    turns (each `TURN_S`) and beats: intake paused by busy slots is not stalled."""
+    monkeypatch.setattr(Supervisor, "TURN_S", 0.01)
+    release = asyncio.Event()
+    started = 0
+
+    async def held(message: Message, _progress: Progress) -> list[Outcome]:
+        nonlocal started
+        started += 1
+        await release.wait()
+        return []
+
+    class CountingHealth(Health):
+        beats = 0
+
+        def beat(self, name: str, within_s: float) -> None:
+            self.beats += 1
+            super().beat(name, within_s)
+
+    inbox = MemoryInbox()
+    inbox.put("a", "b")
+    clock = _HandClock()
+    health = CountingHealth(clock=clock)
+    supervisor = Supervisor(
+        config(concurrency=2, wait_s=20, drain=False), inbox, held, Metrics(), health=health
+    )
+    serving = asyncio.create_task(supervisor.serve())
+    await _until(lambda: started == 2)
+    for _ in range(3):  # past the last beat's promise by more than half: beaten again since
+        beats = health.beats
+        clock.now += 20 + Supervisor.BEAT_SLACK_S - 1
+        await _until(lambda: health.beats > beats)  # noqa: B023 - read at once, in this turn
+        assert health.stalled() == []
+    release.set()
+    supervisor.should_exit.set()
+    await serving

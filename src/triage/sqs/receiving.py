@@ -32,6 +32,13 @@ class Receiving(Working):
     PAUSE_POLL_S = 0.5
     #: Most receives in flight at once while draining a backlog into many free slots.
     MAX_PARALLEL_RECEIVES = 8
+    #: The longest wait for a slot before the loop turns again (and beats): every slot held
+    #: by a message waiting out an outage is intake paused, not stuck.
+    TURN_S = 5.0
+    #: One turn may take a long poll (`wait_s`) plus this: the inbox's bound on an answer
+    #: (`RECEIVE_SLACK_S`) and the wait for a slot, with room to spare. Past it, /healthz
+    #: says intake is stalled.
+    BEAT_SLACK_S = 45.0
 
     async def _receive_loop(self) -> None:
         failures = 0
@@ -42,6 +49,7 @@ class Receiving(Working):
         batch = min(MAX_BATCH, self.config.max_messages)
         try:
             while not self.should_exit.is_set():
+                self.health.beat("intake", within_s=self.config.wait_s + self.BEAT_SLACK_S)
                 if any(poll.done() for poll in self._polls):
                     got, errors, backlog = self._harvest()
                     if errors:
@@ -61,7 +69,7 @@ class Receiving(Working):
                 free = self._free_slots() - asking
                 if free <= 0:
                     # Receive only what we can start now: nothing waits invisible in a buffer.
-                    await self._slot_or_answer()
+                    await self._slot_or_answer(self.TURN_S)
                     continue
                 limit = self._intake_limit() if self._intake_limit else None
                 if limit is not None:
@@ -82,10 +90,11 @@ class Receiving(Working):
                     ):
                         self._poll(min(batch, free))
                     else:
-                        await self._slot_or_answer()
+                        await self._slot_or_answer(self.TURN_S)
                     continue
                 if self._polls:
-                    await self._slot_or_answer()  # the backlog's last polls are still out
+                    # The backlog's last polls are still out.
+                    await self._slot_or_answer(self.TURN_S)
                     continue
                 # An idle queue (or the first look): one poll at a time (SQS bills per call).
                 wait_s = min(self.config.wait_s, 1) if self.config.drain else self.config.wait_s
@@ -157,8 +166,11 @@ class Receiving(Working):
         """Wait until a worker slot frees, a poll answers, or `timeout_s` has passed."""
         self._slot_free.clear()
         if not any(poll.done() for poll in self._polls):
+            # `asyncio.timeout` arms a timer on this task (~3 µs); `wait_for` with a timeout
+            # would make a task of the wait each turn (~6 µs more).
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._slot_free.wait(), timeout_s)
+                async with asyncio.timeout(timeout_s):
+                    await self._slot_free.wait()
 
     def _receive_failed(self, exc: TransientError, failures: int) -> None:
         """Say why, and send no new receive for a backoff that grows with the failures in a
