@@ -55,6 +55,16 @@ def test_azure_service_health_updates_and_resolution_are_one_incident() -> None:
     assert "<p>" not in active.description and "Engineers are investigating." in active.description
 
 
+def test_azure_service_health_html_entities_cannot_smuggle_controls() -> None:
+    """A communication's HTML entities are read after its tags go, and what they spell is
+    cleaned as any text is: no escape or bidi override reaches the description."""
+    body = sample("azure-service-health-active.json")
+    body["data"]["alertContext"]["properties"]["communication"] = (
+        "<p>a&#x1b;[31m b&#x202e;c &amp; d</p><br>e"
+    )
+    assert one(body).description == "a[31m bc & d\n\ne"
+
+
 def test_azure_planned_maintenance_changes_no_ticket() -> None:
     """A Service Health maintenance notice is planned work: skipped with its reason."""
     body = sample("azure-service-health-active.json")
