@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import structlog
@@ -820,3 +822,27 @@ async def test_every_slot_held_keeps_intake_turning(monkeypatch: pytest.MonkeyPa
     release.set()
     supervisor.should_exit.set()
     await serving
+
+
+async def test_queue_lag_is_the_wait_before_the_first_receive_only() -> None:
+    """`QueueLag` is observed on a message's first delivery: a redelivery's age counts its own
+    earlier attempts and backoff, which would read as a queue backing up."""
+    inbox = MemoryInbox()
+    [mid] = inbox.put("x")
+    sent = datetime.now(UTC) - timedelta(seconds=2)
+    inbox.entries[mid].message = replace(inbox.entries[mid].message, sent_at=sent)
+    attempts = 0
+
+    async def handler(message: Message, _progress: Progress) -> list[Outcome]:
+        nonlocal attempts
+        attempts += 1
+        if attempts == 1:
+            raise SinkUnavailableError("503")
+        return []
+
+    metrics = Metrics()
+    await Supervisor(config(), inbox, handler, metrics).serve()
+    assert (attempts, inbox.deleted) == (2, [mid])
+    [lag] = [timing for key, timing in metrics.timings().items() if key[0] == "QueueLag"]
+    assert lag.count == 1
+    assert 2000 <= lag.maximum < 60_000

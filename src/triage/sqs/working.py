@@ -42,7 +42,8 @@ class Working(Holding, StoreWatch):
             log.warning("message.duplicate_delivery", message_id=message.id)
             return
         self.stats.received += 1
-        if message.sent_at is not None:
+        if message.sent_at is not None and message.receive_count <= 1:
+            # The wait before its first delivery: a redelivery's age holds its own attempts.
             lag = datetime.now(UTC) - message.sent_at
             self.metrics.observe("QueueLag", max(0.0, lag.total_seconds() * 1000))
         task = asyncio.create_task(self._work(message), name=f"message-{message.id}")
