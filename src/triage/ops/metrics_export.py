@@ -105,7 +105,7 @@ METRICS: dict[str, Described] = {
     ),
     "QueueLag": Described(
         "histogram",
-        "Time a message waited in SQS before it was received (now - SentTimestamp).",
+        "Time a message waited in SQS before its first receive (now - SentTimestamp).",
         "Milliseconds",
     ),
     "SummarizationFailures": Described(
