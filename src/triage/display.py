@@ -16,7 +16,9 @@ own way (mrkdwn entities in `sinks/slack.py`, HTML in `ops/status_page.py`, Mark
 
 `visible` removes the first two, makes each control character a space (never gluing two words
 the redactor read apart) and a lone surrogate U+FFFD; it also keeps at most eight combining
-marks on one character (Zalgo text piles up hundreds, drawn over the lines around it). What
+marks on one character (Zalgo text piles up hundreds, drawn over the lines around it) and one
+variation selector in a row (one chooses a glyph; a run of them draws nothing and spells
+hidden bytes, one a selector: "emoji smuggling"). What
 mixed scripts and emoji need is kept: zero-width joiners and non-joiners, the left-to-right and
 right-to-left marks (which reorder nothing across a strong letter) and tag characters inside
 an emoji flag (England's, Scotland's). The operator's terminal is not such a place: it shows every such
@@ -51,6 +53,12 @@ MARKS_MAX = 8
 _MARKS = frozenset({"Mn", "Me"})
 #: A run of non-ASCII characters long enough to hold a pile of marks.
 _NON_ASCII_RUN = re.compile(rf"[^\x00-\x7f]{{{MARKS_MAX + 1},}}")
+#: Variation selectors (VS1-16, and VS17-256 of ideographic variation sequences): one after a
+#: character chooses its glyph (an emoji's colour form, a kanji's variant); a run of them
+#: draws nothing and spells hidden bytes, one per selector ("emoji smuggling").
+VARIATION_SELECTORS = "\ufe00-\ufe0f\U000e0100-\U000e01ef"
+_SELECTOR_AFTER_SELECTOR = re.compile(f"[{VARIATION_SELECTORS}]{{2}}")
+_SELECTOR = re.compile(f"[{VARIATION_SELECTORS}]")
 #: The ASCII control characters other than "\n" and "\t" (CR, VT and FF among them).
 _ASCII_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 #: The black flag that starts an emoji tag sequence, and the range of its tag characters.
@@ -70,9 +78,14 @@ def visible(text: str, *, one_line: bool = False) -> str:
             return text
         if not _ASCII_CONTROLS.search(text):
             return text.replace("\n", " ").replace("\t", " ") if one_line else text
-    elif text.replace("\n", "").replace("\t", "").isprintable() and not _marks_piled(text):
-        # No control, format, surrogate, separator or unassigned character (isprintable), and
-        # no pile of marks: the letters, "…" and emoji of real alerts, kept as they are.
+    elif (
+        text.replace("\n", "").replace("\t", "").isprintable()
+        and not _marks_piled(text)
+        and not _SELECTOR_AFTER_SELECTOR.search(text)
+    ):
+        # No control, format, surrogate, separator or unassigned character (isprintable), no
+        # pile of marks and no run of variation selectors: the letters, "…" and emoji of real
+        # alerts, kept as they are.
         return text.replace("\n", " ").replace("\t", " ") if one_line else text
     return _visible_slowly(text, one_line)
 
@@ -94,10 +107,12 @@ def _visible_slowly(text: str, one_line: bool) -> str:
     out: list[str] = []
     in_flag = False
     marks = 0
+    selector = False  # the character before was a variation selector
     for ch in text.replace("\r\n", "\n"):
         category = unicodedata.category(ch)
         marks = marks + 1 if category in _MARKS else 0
-        if marks <= MARKS_MAX:
+        after_selector, selector = selector, _SELECTOR.match(ch) is not None
+        if marks <= MARKS_MAX and not (selector and after_selector):
             out.append(_shown(ch, category, in_flag, one_line))
         in_flag = ch == _BLACK_FLAG or (in_flag and ord(ch) in _TAGS)
     return "".join(out)

@@ -11,6 +11,7 @@ of it that was redacted before it was cut (a cut first could leave half a secret
 from __future__ import annotations
 
 import json
+import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from functools import cached_property
 from types import MappingProxyType
 from urllib.parse import urlsplit, urlunsplit
 
-from triage.display import MARKS_MAX
+from triage.display import MARKS_MAX, VARIATION_SELECTORS
 from triage.models import Alert, Priority, Status, Ticket
 from triage.normalize.common import cut
 from triage.redact import Redactor, secret_named
@@ -159,15 +160,22 @@ def json_line(value: object) -> str:
 
 def terminal_line(text: str) -> str:
     """Plain text for a terminal (the CLI's messages on stderr, which may quote what a user or
-    an alert wrote): every character `json_line` would escape is written as `\\uXXXX` here too."""
+    an alert wrote): every character `json_line` would escape is written as `\\uXXXX` here too,
+    and so is a variation selector after another (a run of them spells hidden bytes)."""
     if text.isascii() and text.isprintable():
         return text
     out: list[str] = []
     marks = 0
+    selector = False  # the character before was a variation selector
     for ch in text:
         marks = marks + 1 if unicodedata.category(ch) in ("Mn", "Me") else 0
-        out.append(ch if ch.isprintable() and marks <= MARKS_MAX else _escaped(ch))
+        after_selector, selector = selector, _SELECTOR.match(ch) is not None
+        shown = ch.isprintable() and marks <= MARKS_MAX and not (selector and after_selector)
+        out.append(ch if shown else _escaped(ch))
     return "".join(out)
+
+
+_SELECTOR = re.compile(f"[{VARIATION_SELECTORS}]")
 
 
 def _escaped(ch: str) -> str:
