@@ -391,6 +391,26 @@ def test_newrelic_default_payload_fields() -> None:
     assert alert.labels["entities"] == "MAIN-APP-UBUNTU"
 
 
+# --- Uptime Kuma: its three ways to send --------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["uptimekuma-form-data-down.json", "uptimekuma-get-down.json"])
+def test_uptime_kuma_form_data_and_get_are_its_json_alert(name: str) -> None:
+    """Uptime Kuma's "form-data" body (one field, `data`, holding the JSON) and its GET (the
+    query's `heartbeat` and `monitor` as JSON text) are the alert its JSON body is: same
+    fingerprint, state and title."""
+    sent = one(sample("uptimekuma-json-down.json"))
+    other = one(sample(name))
+    assert (other.fingerprint, other.status, other.title) == (sent.fingerprint, sent.status, "Shop")
+
+
+def test_uptime_kuma_broken_embedded_json_is_refused_naming_it() -> None:
+    """A `heartbeat` that is text but no JSON is refused, naming the field."""
+    body = dict(sample("uptimekuma-get-down.json"), heartbeat="{not json")
+    with pytest.raises(TriageError, match="heartbeat"):
+        run(body)
+
+
 # --- every sample: garbage anywhere fails cleanly, and display-only fields cost nothing ----------
 
 SAMPLES = sorted(path.name for path in REAL_WORLD.glob("*.json"))
@@ -413,6 +433,7 @@ IDENTITY_IN: dict[str, set[str]] = {
     "generic-script-firing.json": {"source"},
     "generic-script-resolved.json": {"source"},
     "betterstack-incident-no-event-started.json": {"data.attributes.status"},
+    "uptimekuma-form-data-down.json": {"data"},
     "splunk-realtime-no-results-link.json": {"sid", "result", "search_name", "app"},
     "splunk-realtime-unnamed.json": {"sid", "result", "search_name", "app", "results_link"},
     **{
@@ -496,6 +517,9 @@ PINNED: dict[str, tuple[str, ...]] = {
     "pagerduty-triggered.json": ("031311547a95460b541555c5b0568e12",),
     "splunk-realtime-no-results-link.json": ("f8684cc2637744561492e1f455706739",),
     "splunk-realtime-unnamed.json": ("b42667205f335bd7e1a3aa417d93448b",),
+    "uptimekuma-form-data-down.json": ("d57f66c533f12f1b4f22de1bafe88792",),
+    "uptimekuma-get-down.json": ("d57f66c533f12f1b4f22de1bafe88792",),
+    "uptimekuma-json-down.json": ("d57f66c533f12f1b4f22de1bafe88792",),
     "uptimerobot-snake-down.json": ("ea2c789af5e6caafe95645d31bea5d03",),
     "uptimerobot-snake-up.json": ("ea2c789af5e6caafe95645d31bea5d03",),
 }

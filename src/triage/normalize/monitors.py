@@ -13,14 +13,17 @@ Identity, gcp: the project and the incident's `incident_id`; state open fires, c
 acknowledged changes no ticket; the channel's test notification (`"version": "test"`) neither.
 Identity, uptimekuma: the monitor's id and name (ids restart at 1 on every Uptime Kuma
 server); heartbeat status 0 (down) fires, 1 (up) resolves, 2 (pending) and 3 (maintenance)
-change no ticket, and the Test button's notification (no heartbeat, no monitor) neither.
+change no ticket, and the Test button's notification (no heartbeat, no monitor) neither. Its
+GET (the query's `heartbeat` and `monitor` as JSON text) and its "form-data" body (the JSON in
+one field, `data`) are read as its JSON body is.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from triage.errors import InvalidAlertError
+from triage.decode import load_json
+from triage.errors import InvalidAlertError, TriageError
 from triage.models import Alert, Priority, Status
 from triage.normalize import azure_health, common
 from triage.normalize.common import Normalized, Skipped
@@ -268,14 +271,36 @@ _KUMA_QUIET = {2: "pending", 3: "maintenance"}
 
 
 def matches_uptime_kuma(payload: dict[str, Any]) -> bool:
-    """The webhook notification: `heartbeat`, `monitor` (null in a test) and `msg`."""
-    return {"heartbeat", "monitor", "msg"} <= payload.keys() and all(
-        payload[key] is None or isinstance(payload[key], dict) for key in ("heartbeat", "monitor")
+    """The webhook notification: `heartbeat`, `monitor` (null in a test) and `msg`; as JSON,
+    as its GET's query (`heartbeat` and `monitor` JSON text) or as its "form-data" (one field,
+    `data`, holding that JSON)."""
+    body = _kuma_form(payload) or payload
+    return {"heartbeat", "monitor", "msg"} <= body.keys() and all(
+        body[key] is None or isinstance(body[key], dict | str) for key in ("heartbeat", "monitor")
     )
 
 
+def _kuma_form(payload: dict[str, Any]) -> dict[str, Any] | None:
+    """The notification a "form-data" body's one field `data` holds, or None."""
+    text = payload.get("data")
+    if payload.keys() != {"data"} or not isinstance(text, str) or '"heartbeat"' not in text:
+        return None
+    try:
+        body = load_json(text, "data")
+    except TriageError:
+        return None
+    return body if isinstance(body, dict) else None
+
+
+def _kuma_part(value: Any, field: str) -> Any:
+    """`heartbeat` or `monitor` as an object: a GET sends each as JSON text."""
+    return load_json(value, field) if isinstance(value, str) else value
+
+
 def normalize_uptime_kuma(payload: dict[str, Any]) -> Normalized:
-    beat, monitor = payload["heartbeat"], payload["monitor"]
+    raw, payload = payload, _kuma_form(payload) or payload
+    beat = _kuma_part(payload["heartbeat"], "heartbeat")
+    monitor = _kuma_part(payload["monitor"], "monitor")
     if beat is None and monitor is None:
         detail = (
             f"uptimekuma test notification {common.short(payload.get('msg'))}: no ticket change"
@@ -314,6 +339,6 @@ def normalize_uptime_kuma(payload: dict[str, Any]) -> Normalized:
         ),
         occurred_at=occurred,
         identity={"monitor": monitor_id, "name": name},
-        raw=payload,
+        raw=raw,
     )
     return Normalized((alert,), (), notes)
