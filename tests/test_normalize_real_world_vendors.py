@@ -133,6 +133,15 @@ def test_azure_resource_health_without_a_status_reads_the_operation() -> None:
         run(body)
 
 
+def test_azure_legacy_log_alert_is_refused_naming_the_fix() -> None:
+    """The older log alert webhook (no schemaId: WorkspaceId, AlertRuleName, SearchQuery …) is
+    refused with what to do, not as an unknown format."""
+    body = {"WorkspaceId": "12345a-1234b-123c-123d-12345678e", "AlertRuleName": "AcmeRule",
+            "SearchQuery": "search *", "SearchResult": {"tables": []}, "Severity": "Warning"}  # fmt: skip
+    with pytest.raises(InvalidAlertError, match="common alert schema"):
+        run(body)
+
+
 @pytest.mark.parametrize("schema", ["AzureMonitorMetricAlert", "Microsoft.Insights/activityLogs"])
 def test_azure_legacy_schemas_are_refused_naming_the_fix(schema: str) -> None:
     """Azure's older, per-type schemas are refused with what to do: turn the common alert

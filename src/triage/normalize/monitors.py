@@ -112,7 +112,7 @@ def matches_azure(payload: dict[str, Any]) -> bool:
     schema's `schemaId` and `data` (refused, saying what to do)."""
     data = payload.get("data")
     if _azure_legacy(payload):
-        return isinstance(data, dict)
+        return isinstance(data, dict) or "schemaId" not in payload
     return (
         payload.get("schemaId") == AZURE_SCHEMA
         and isinstance(data, dict)
@@ -120,16 +120,23 @@ def matches_azure(payload: dict[str, Any]) -> bool:
     )
 
 
+#: The older log alert webhook names no schema: it is known by these keys.
+_AZURE_LEGACY_LOG_KEYS = frozenset({"WorkspaceId", "AlertRuleName", "SearchQuery"})
+
+
 def _azure_legacy(payload: dict[str, Any]) -> bool:
     schema = payload.get("schemaId")
-    return isinstance(schema, str) and schema in AZURE_LEGACY_SCHEMAS
+    if isinstance(schema, str) and schema in AZURE_LEGACY_SCHEMAS:
+        return True
+    return "title" not in payload and payload.keys() >= _AZURE_LEGACY_LOG_KEYS
 
 
 def normalize_azure(payload: dict[str, Any]) -> Normalized:
     if _azure_legacy(payload):
         raise InvalidAlertError(
-            f"azure schemaId {common.short(payload.get('schemaId'))} is an older alert schema: "
-            "turn on the common alert schema for this webhook in the action group"
+            f"azure schemaId {common.short(payload.get('schemaId'))} is an older alert schema "
+            "(a log alert's has none): turn on the common alert schema for this webhook in "
+            "the action group"
         )
     data = common.obj(payload.get("data"), "data", required=True)
     essentials = common.obj(data.get("essentials"), "data.essentials", required=True)
