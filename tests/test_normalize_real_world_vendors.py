@@ -316,6 +316,16 @@ def test_generic_details_of_any_shape_cost_nothing(details: Any) -> None:
     assert alert.title == "Disk full on db-1"
 
 
+@pytest.mark.parametrize("state", ["CRITICAL", "WARNING", "UNREACHABLE", "Critical"])
+def test_generic_nagios_states_fire_and_ok_resolves(state: str) -> None:
+    """A script forwarding a Nagios or Icinga check (`"status": "CRITICAL"`, WARNING, a host's
+    UNREACHABLE) fires, and its OK resolves the same incident, instead of a refusal."""
+    body = {"title": "HTTP on web-1", "status": state, "host": "web-1"}
+    firing, ok = one(body), one(dict(body, status="OK"))
+    assert (firing.status, ok.status) == (Status.FIRING, Status.RESOLVED)
+    assert firing.fingerprint == ok.fingerprint
+
+
 # --- Splunk -----------------------------------------------------------------------------------
 
 

@@ -14,7 +14,8 @@ Only the identity fields, the title and the status can refuse an alert: a team, 
 description, label, value or operator of an odd JSON type reads as JSON text or is passed over.
 Statuses: generic firing|resolved (default firing), and the words other tools send for them
 (`_FIRING`, `_RESOLVED`: Nagios' PROBLEM/RECOVERY, PagerDuty's trigger/resolve, uptime checks'
-down/up, cleared, closed …); acknowledged, pending, unknown and no-data states change no ticket
+down/up, cleared, closed …; as a `status` only, a Nagios or Icinga check's CRITICAL, WARNING and
+UNREACHABLE fire); acknowledged, pending, unknown and no-data states change no ticket
 (Skipped, `_QUIET`); a script that writes `state` instead of `status` is read the same when its
 `state` is a firing or resolved word. A title that starts with a state in brackets, as tools
 that send no `status` write it ("[Recovered] X", "[FIRING:2] X", "[P1] [Triggered on {host:a}]
@@ -44,6 +45,10 @@ _FIRING = ("firing", "triggered", "trigger", "retriggered", "re-triggered", "ale
 _RESOLVED = ("resolved", "resolve", "ok", "recovered", "recovery", "clear", "cleared", "closed",
              "close", "normal", "up")  # fmt: skip
 _STATUS = dict.fromkeys(_FIRING, Status.FIRING) | dict.fromkeys(_RESOLVED, Status.RESOLVED)
+#: A Nagios or Icinga check's states a script forwards as its `status` (OK and UNKNOWN are read
+#: above). Only a stated status: a title's "[CRITICAL] X" bracket stays part of its title, as
+#: it always was, so no incident is keyed anew.
+_CHECK_STATES = dict.fromkeys(("critical", "warning", "unreachable"), Status.FIRING)
 #: States that are neither: a person acknowledged it, or the check has no data yet. Like
 #: CloudWatch's INSUFFICIENT_DATA they change no ticket (Skipped), rather than going to the DLQ.
 _QUIET = frozenset({"acknowledged", "acknowledge", "ack", "pending", "unknown", "no_data",
@@ -364,7 +369,8 @@ def _given(value: Any, default: Any) -> Any:
 
 
 def _status(value: Any, field: str) -> Status:
-    status = _STATUS.get(value.strip().lower()) if isinstance(value, str) else None
+    word = value.strip().lower() if isinstance(value, str) else None
+    status = _STATUS.get(word) or _CHECK_STATES.get(word) if word is not None else None
     if status is None:
         expected = "firing or resolved" if field == "status" else "triggered or resolved"
         raise InvalidAlertError(f"{field} {common.short(value)} is not {expected}")
