@@ -30,6 +30,11 @@ GOLDEN: dict[str, tuple[str, ...]] = {
         "b43427bb484020e584dcb92d51e0b59f",
     ),
     "cloudwatch/eventbridge-alarm.json": ("dcb9c95b8b2d470a9e04628f664221b8",),
+    # A Metrics Insights alarm's contributor: its EventBridge event and its SNS message alike.
+    "cloudwatch/eventbridge-contributor.json": ("9ef25f165be6d3bffe42298a6265f59f",),
+    "cloudwatch/sns-contributor.json": ("9ef25f165be6d3bffe42298a6265f59f",),
+    # The payload an alarm's Lambda action receives, forwarded to the queue.
+    "cloudwatch/lambda-action.json": ("ab241aad84bf5d4cd2c6ea43b73ce794",),
     "cloudwatch/eventbridge-composite.json": ("756ae5a9b58150ea624c025c244c08b4",),
     "cloudwatch/eventbridge-metric-math.json": ("ad83839321fc678da689a65b04212d3c",),
     "cloudwatch/raw-alarm-null-description.json": ("dcb9c95b8b2d470a9e04628f664221b8",),
@@ -45,6 +50,7 @@ GOLDEN: dict[str, tuple[str, ...]] = {
     "cloudwatch/sns-ok.json": ("dcb9c95b8b2d470a9e04628f664221b8",),
     # EventBridge events other than CloudWatch alarms: AWS Health (open and closed share one),
     # GuardDuty (direct and through SNS share one), Security Hub, and any other service.
+    "eventbridge/securityhub-findings-v2.json": ("3e64186f8d1599341dcc2d6f6c165195",),
     "eventbridge/cloudtrail-root-login.json": ("f881c820c67e258f67b5d941562fe069",),
     "eventbridge/ecs-task-stopped.json": ("72f9a4e310d4cc3800fa32f6237d4a51",),
     "eventbridge/guardduty-finding.json": ("c268210196fa0d4e497fc371e94e2ae7",),

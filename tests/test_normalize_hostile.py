@@ -293,10 +293,15 @@ DISPLAY_VALUES: list[Any] = [
 NOT_DISPLAY: dict[str, set[str]] = {
     "sns-confirmation": {"Type", "TopicArn", "Message"},
     "sns-text": {"Type", "TopicArn", "Message", "Subject"},
-    "cloudwatch-alarm": {"AlarmName", "AWSAccountId", "Region", "AlarmArn", "NewStateValue"},
+    "cloudwatch-alarm": {
+        "AlarmName", "AWSAccountId", "Region", "AlarmArn", "NewStateValue",
+        "AlarmContributorAttributes", "AlarmContributorAttributes.TableName",
+    },
     "cloudwatch-eventbridge": {
         "detail-type", "source", "account", "region", "resources", "resources.0", "detail",
-        "detail.alarmName", "detail.state", "detail.state.value",
+        "detail.alarmName", "detail.state", "detail.state.value", "detail.alarmContributor",
+        "detail.alarmContributor.attributes", "detail.alarmContributor.attributes.TableName",
+        "alarmData", "alarmData.alarmName", "alarmData.state", "alarmData.state.value",
     },
     "eventbridge": {
         "detail-type", "source", "account", "region", "resources", "resources.0", "detail",
@@ -311,7 +316,8 @@ NOT_DISPLAY: dict[str, set[str]] = {
         "detail.findings.1.Compliance", "detail.findings.1.Compliance.Status",
         "detail.eventName", "detail.eventSource", "detail.clusterArn", "detail.group",
         "detail.eventId",
-        "detail.lastStatus", "detail.findingArn",
+        "detail.lastStatus", "detail.findingArn", "detail.findings.0.finding_info",
+        "detail.findings.0.finding_info.uid", "detail.findings.0.cloud.account.uid",
     },
     "grafana": {"alerts", "alerts.0", "alerts.0.status", "status", "version"},
     "alertmanager": {"alerts", "alerts.0", "alerts.0.status", "status", "version", "receiver"},

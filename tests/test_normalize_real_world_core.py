@@ -15,10 +15,6 @@ from triage.models import Alert, Status
 from triage.normalize import Normalized, normalize_body
 
 PAYLOADS = Path(__file__).parent / "payloads"
-#: Samples kept apart from `payloads/`, whose every file the golden-fingerprint and
-#: display-field suites walk: a contributor's attributes are identity, which those suites' tables
-#: do not list yet; their fingerprints are pinned here instead.
-SAMPLES = Path(__file__).parent / "real_world_core"
 
 
 def payload(name: str) -> dict[str, Any]:
@@ -27,7 +23,7 @@ def payload(name: str) -> dict[str, Any]:
 
 
 def sample(name: str) -> dict[str, Any]:
-    loaded: dict[str, Any] = json.loads((SAMPLES / name).read_text(encoding="utf-8"))
+    loaded: dict[str, Any] = json.loads((PAYLOADS / name).read_text(encoding="utf-8"))
     return loaded
 
 
@@ -54,14 +50,14 @@ def with_message(envelope: dict[str, Any], message: dict[str, Any]) -> dict[str,
 
 
 def contributor_event(state: str = "ALARM", **detail: Any) -> dict[str, Any]:
-    event = sample("cloudwatch-eventbridge-contributor.json")
+    event = sample("cloudwatch/eventbridge-contributor.json")
     event["detail"]["state"]["value"] = state
     event["detail"].update(detail)
     return event
 
 
 def contributor_sns(state: str = "ALARM", **fields: Any) -> dict[str, Any]:
-    envelope = sample("cloudwatch-sns-contributor.json")
+    envelope = sample("cloudwatch/sns-contributor.json")
     message = sns_message(envelope)
     message["NewStateValue"] = state
     message.update(fields)
@@ -98,7 +94,7 @@ def test_contributor_sns_and_eventbridge_are_one_incident() -> None:
     event, raw or wrapped in SNS, share one fingerprint."""
     from_sns = only(contributor_sns())
     from_event = only(contributor_event())
-    wrapped = sample("cloudwatch-sns-contributor.json")
+    wrapped = sample("cloudwatch/sns-contributor.json")
     from_wrapped_event = only(with_message(wrapped, contributor_event()))
     assert from_sns.fingerprint == from_event.fingerprint == from_wrapped_event.fingerprint
     assert from_sns.title == from_event.title
@@ -115,7 +111,7 @@ def test_contributor_ok_never_resolves_the_alarm_or_another_contributor() -> Non
             AlarmContributorId="a1b2c3d4e5f60718",
         )
     )
-    envelope = sample("cloudwatch-sns-contributor.json")
+    envelope = sample("cloudwatch/sns-contributor.json")
     alarm_level = sns_message(envelope)
     del alarm_level["AlarmContributorId"], alarm_level["AlarmContributorAttributes"]
     parent = only(with_message(envelope, alarm_level))
@@ -262,31 +258,11 @@ def test_mute_detail_of_another_shape_never_costs_the_alarm(detail: Any) -> None
     assert only(event).status is Status.FIRING
 
 
-#: The samples' fingerprints, pinned as `test_fingerprint_golden` pins those of `payloads/`.
-GOLDEN = {
-    "cloudwatch-eventbridge-contributor.json": "9ef25f165be6d3bffe42298a6265f59f",
-    "cloudwatch-sns-contributor.json": "9ef25f165be6d3bffe42298a6265f59f",
-    "cloudwatch-lambda-action.json": "ab241aad84bf5d4cd2c6ea43b73ce794",
-    "securityhub-findings-v2.json": "3e64186f8d1599341dcc2d6f6c165195",
-}
-
-
-@pytest.mark.parametrize(("name", "fingerprint"), sorted(GOLDEN.items()))
-def test_sample_fingerprints_are_pinned(name: str, fingerprint: str) -> None:
-    """Every sample here keeps its fingerprint across releases (a change re-keys incidents)."""
-    assert only(sample(name)).fingerprint == fingerprint
-
-
-def test_every_sample_is_pinned() -> None:
-    """A new sample in this directory must be added to the table above."""
-    assert {p.name for p in SAMPLES.glob("*.json")} == set(GOLDEN)
-
-
 # --- Security Hub: "Findings Imported V2" (OCSF findings) -------------------------------------
 
 
 def ocsf_event(**finding: Any) -> dict[str, Any]:
-    event = sample("securityhub-findings-v2.json")
+    event = sample("eventbridge/securityhub-findings-v2.json")
     event["detail"]["findings"][0].update(finding)
     return event
 
@@ -295,7 +271,7 @@ def test_securityhub_v2_ocsf_finding_is_read() -> None:
     """Security Hub's OCSF finding (detail-type "Findings Imported V2") becomes one alert:
     title, description, severity, account, remediation link and the resource's team tag (its
     ASFF reader refused it for want of `Id`, sending the event to the DLQ)."""
-    alert = only(sample("securityhub-findings-v2.json"))
+    alert = only(sample("eventbridge/securityhub-findings-v2.json"))
     assert alert.source == "eventbridge"
     assert alert.status is Status.FIRING
     assert alert.title == "S3 general purpose buckets should block public access"
@@ -383,7 +359,7 @@ def test_securityhub_v2_optional_fields_of_any_shape_are_passed_over(
 
 
 def lambda_action(state: str = "ALARM", **alarm_data: Any) -> dict[str, Any]:
-    body = sample("cloudwatch-lambda-action.json")
+    body = sample("cloudwatch/lambda-action.json")
     body["alarmData"]["state"]["value"] = state
     body["alarmData"].update(alarm_data)
     return body
@@ -403,8 +379,8 @@ def test_lambda_action_payload_is_the_alarms_incident() -> None:
         "region": "us-east-1",
         "alarm": "ServerCpuTooHigh",
     }
-    assert alert.raw == sample("cloudwatch-lambda-action.json")
-    body = sample("cloudwatch-lambda-action.json")
+    assert alert.raw == sample("cloudwatch/lambda-action.json")
+    body = sample("cloudwatch/lambda-action.json")
     event = {
         "detail-type": "CloudWatch Alarm State Change",
         "source": "aws.cloudwatch",
@@ -428,7 +404,7 @@ def test_lambda_action_of_a_contributor_is_the_contributors_incident() -> None:
     }
     body = lambda_action(alarmName="DynamoDBInsightsAlarm", alarmContributor=contributor)
     body["alarmArn"] = "arn:aws:cloudwatch:us-east-1:123456789012:alarm:DynamoDBInsightsAlarm"
-    assert only(body).fingerprint == GOLDEN["cloudwatch-eventbridge-contributor.json"]
+    assert only(body).fingerprint == only(sample("cloudwatch/eventbridge-contributor.json")).fingerprint
 
 
 def test_lambda_action_composite_in_its_wait_period_still_fires() -> None:
@@ -463,7 +439,7 @@ def test_lambda_action_without_an_account_names_its_field() -> None:
 def test_classic_message_without_a_new_state_names_the_field(value: Any) -> None:
     """A classic alarm message whose NewStateValue is null, empty or no word is refused
     naming NewStateValue (it said "alarm state '' is not ALARM, OK …")."""
-    envelope = sample("cloudwatch-sns-contributor.json")
+    envelope = sample("cloudwatch/sns-contributor.json")
     message = sns_message(envelope)
     message["NewStateValue"] = value
     with pytest.raises(InvalidAlertError, match=r"^NewStateValue (is missing|must be text)"):
@@ -471,7 +447,7 @@ def test_classic_message_without_a_new_state_names_the_field(value: Any) -> None
 
 
 @pytest.mark.parametrize(
-    "name", ["cloudwatch-eventbridge-contributor.json", "cloudwatch-sns-contributor.json"]
+    "name", ["cloudwatch/eventbridge-contributor.json", "cloudwatch/sns-contributor.json"]
 )
 def test_metrics_insights_query_alarm_is_labelled_so(name: str) -> None:
     """An alarm on a Metrics Insights query (SELECT … GROUP BY) is labelled

@@ -312,9 +312,14 @@ def _contributor(given_id: Any, given_attributes: Any, field: str) -> _Contribut
     attributes = {
         key: text
         for key, raw in (given_attributes.items() if isinstance(given_attributes, dict) else ())
-        if (text := common.line(_scalar(raw), f"{field} {common.short(key)}")) and key.strip()
+        # Shown (the title and labels name them): a value cut ends in "…", which the redactor
+        # reads as a cut secret's start.
+        if (text := common.line(_scalar(raw), f"{field} {common.short(key)}", shown=True))
+        and key.strip()
     }
-    contributor_id = common.line(_scalar(given_id), f"{field} id", common.LABEL_VALUE_MAX)
+    contributor_id = common.line(
+        _scalar(given_id), f"{field} id", common.LABEL_VALUE_MAX, shown=True
+    )
     if not attributes and not contributor_id:
         raise InvalidAlertError(
             f"{field} names no time series (neither attributes nor an id): "
