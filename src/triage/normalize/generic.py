@@ -370,7 +370,7 @@ def _given(value: Any, default: Any) -> Any:
 
 def _status(value: Any, field: str) -> Status:
     word = value.strip().lower() if isinstance(value, str) else None
-    status = _STATUS.get(word) or _CHECK_STATES.get(word) if word is not None else None
+    status = (_STATUS.get(word) or _CHECK_STATES.get(word)) if word is not None else None
     if status is None:
         expected = "firing or resolved" if field == "status" else "triggered or resolved"
         raise InvalidAlertError(f"{field} {common.short(value)} is not {expected}")
