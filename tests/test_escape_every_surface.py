@@ -12,7 +12,7 @@ import dataclasses
 import json
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterator, MutableMapping
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
@@ -457,6 +457,19 @@ async def test_the_backend_is_sent_no_link_but_http(backend: TicketServer, paylo
         url.startswith(("http://", "https://")) for url in body["links"].values()
     ), body["links"]
     assert _hidden(json.dumps(body, ensure_ascii=False).replace("\\n", "")) == []
+
+
+async def test_the_links_left_out_of_a_ticket_are_said_in_one_line(
+    backend: TicketServer, logs: list[MutableMapping[str, Any]]
+) -> None:
+    """The links left out of a new ticket (a `javascript:` runbook, `data:` and `vbscript:`
+    links) are counted in one `backend.links_left_out` line, which names no URL or link name
+    (they are the alert's text)."""
+    async with open_backend(backend.url, **ROUTES) as sink:
+        await sink.apply(effect("dash"))
+    [line] = [e for e in logs if e["event"] == "backend.links_left_out"]
+    assert line["links"] == len(BAD_URLS) + 1  # the runbook too
+    assert "javascript" not in json.dumps(line, default=str)
 
 
 # --- the whole path ------------------------------------------------------------------------

@@ -11,7 +11,10 @@ UPDATE and REOPEN post to `TRIAGE_BACKEND_UPDATE_ROUTE`, CLOSE to `TRIAGE_BACKEN
 Every call carries `Idempotency-Key`, the same on every retry of one effect. Every text in a
 body is what a ticket system shows and stores: `display.visible` removes its bidi controls,
 invisible and control characters (a NUL, which PostgreSQL's jsonb refuses, included) and makes
-a lone surrogate U+FFFD (no UTF-8 encoder takes one: the whole post would fail).
+a lone surrogate U+FFFD (no UTF-8 encoder takes one: the whole post would fail). Its URL fields
+(`runbook_url`, `links`) carry only http(s) URLs with a plain host (`display.http_url`), trimmed:
+a ticket system that shows them as links would run a `javascript:` or `data:` one an alert
+named; the others are left out, counted in one `backend.links_left_out` line.
 
 How answers map to errors:
 
@@ -529,6 +532,12 @@ def _trace(effect: Effect) -> dict[str, Any]:
 
 def _open_body(effect: Effect) -> dict[str, Any]:
     alert, ticket = effect.alert, effect.ticket
+    runbook = _http_link(alert.runbook_url)
+    links = {name: url for name, raw in alert.links.items() if (url := _http_link(raw))}
+    named = [alert.runbook_url or "", *alert.links.values()]
+    left_out = sum(1 for url in named if url.strip()) - len(links) - (runbook is not None)
+    if left_out:  # counted, never shown: the URLs and their names are the alert's text
+        log.info("backend.links_left_out", links=left_out, reason="not an http(s) URL")
     return (
         _group(effect)
         | {
@@ -540,8 +549,8 @@ def _open_body(effect: Effect) -> dict[str, Any]:
             "source": alert.source,
             "status": alert.status.value,
             "team": alert.team,
-            "runbook_url": _http_link(alert.runbook_url),
-            "links": {name: url for name, raw in alert.links.items() if (url := _http_link(raw))},
+            "runbook_url": runbook,
+            "links": links,
         }
         | _trace(effect)
     )
