@@ -409,6 +409,10 @@ CASES = [
         "https://discord.com/api/webhooks/123456789012345678/" + _run(68, URLSAFE),
         "https://discord.com/api/webhooks/[REDACTED:discord-webhook]",
     ),
+    (
+        "https://hooks.zapier.com/hooks/catch/7031225/" + _run(7, HEX) + "/",
+        "https://hooks.zapier.com/hooks/catch/[REDACTED:token]/",
+    ),
     # A URL password holding @ or / (written raw, as DSNs often are)
     ("redis://default:p@ssw0rd@cache:6379/0", "redis://default:[REDACTED:password]@cache:6379/0"),
     ("postgres://u:p/ss@db/orders", "postgres://u:[REDACTED:password]@db/orders"),

@@ -13,8 +13,11 @@ names, Stripe's object ids) must come out as it went in.
 
 from __future__ import annotations
 
+import base64
 import json
+import random
 import string
+from collections.abc import Callable
 
 import pytest
 
@@ -122,4 +125,199 @@ def test_a_kubernetes_env_value_goes_under_every_secret_name(name: str) -> None:
 def test_a_kubernetes_env_value_of_another_name_stays(name: str) -> None:
     """An env entry whose name the redactor calls no secret's keeps its value."""
     text = f"    - name: {name}\n      value: '3600'\n"
+    assert _redacted(text) == text
+
+
+# --- Vendors' tokens by their prefix -----------------------------------------------------------
+
+
+def _draw(rng: random.Random, alphabet: str, count: int) -> str:
+    """`count` characters of `alphabet`, a digit among them and, where the alphabet has capitals,
+    one of those: what a real token of that alphabet holds."""
+    while True:
+        value = "".join(rng.choice(alphabet) for _ in range(count))
+        capitals = any(c.isupper() for c in alphabet)
+        if any(c.isdigit() for c in value) and (not capitals or any(c.isupper() for c in value)):
+            return value
+
+
+def _uuid(rng: random.Random) -> str:
+    h = _draw(rng, HEX, 32)
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-a{h[17:20]}-{h[20:]}"
+
+
+def _grafana_legacy(rng: random.Random) -> str:
+    """Grafana's API keys before service accounts: base64 of compact JSON, `{"k":"…",…}`."""
+    claims = {"k": _draw(rng, ALNUM, 32), "n": "ci-deploy", "id": 1}
+    return base64.b64encode(json.dumps(claims, separators=(",", ":")).encode()).decode()
+
+
+#: Each token format the scanners know and the redactor missed: vendor, and how to make one.
+#: Sources: gitleaks (`config/gitleaks.toml`), trufflehog (`pkg/detectors`), detect-secrets
+#: (`plugins/twilio.py`), GitHub's supported secret scanning patterns.
+VENDOR_TOKENS: dict[str, Callable[[random.Random], str]] = {
+    "adobe-client-secret": lambda r: "p8e-" + _draw(r, ALNUM, 32),
+    "defined-networking": lambda r: f"dnkey-{_draw(r, LOWER_ALNUM, 26)}-{_draw(r, B64URL, 52)}",
+    "intra42-secret": lambda r: "s-s4t2ud-" + _draw(r, HEX, 64),
+    "intra42-secret-next": lambda r: "u-s4t2af-" + _draw(r, HEX, 64),
+    "settlemint-pat": lambda r: "sm_pat_" + _draw(r, ALNUM, 16),
+    "octopus-deploy": lambda r: "API-" + _draw(r, UPPER_ALNUM, 26),
+    "plaid-access-token": lambda r: "access-production-" + _uuid(r),
+    "fly-io-macaroon": lambda r: "fm1r_" + _draw(r, B64, 120),
+    "dropbox-short-lived": lambda r: "sl." + _draw(r, B64URL, 138),
+    "dropbox-short-lived-new": lambda r: "sl.u." + _draw(r, B64URL, 300),
+    "twilio-api-key-sid": lambda r: "SK" + _draw(r, HEX, 32),
+    "grafana-api-key": _grafana_legacy,
+    "azure-ad-secret-tilde": lambda r: "a~b8Q~" + _draw(r, ALNUM + "_~.-", 34),
+    "adafruit-io": lambda r: "aio_" + _draw(r, ALNUM, 28),
+    "apify": lambda r: "apify_api_" + _draw(r, ALNUM, 36),
+    "bitbucket-data-center": lambda r: "BBDC-" + _draw(r, B64 + "@_-", 44),
+    "bannerbear": lambda r: "bb_pr_" + _draw(r, HEX, 30),
+    "cloudflare-global-key-v2": lambda r: "cfk_" + _draw(r, ALNUM, 40) + _draw(r, HEX, 8),
+    "endor-labs": lambda r: "endr+" + _draw(r, ALNUM, 16),
+    "figma-pat-v3": lambda r: "figp_" + _draw(r, B64URL, 44),
+    "fleetbase": lambda r: "flb_live_" + _draw(r, ALNUM, 20),
+    "flexport": lambda r: "shltm_" + _draw(r, B64URL, 40),
+    "fullstory": lambda r: "na1." + _draw(r, B64, 100),
+    "nvidia-nim": lambda r: "nvapi-" + _draw(r, B64URL, 64),
+    "new-relic-browser-key": lambda r: "NRBR-" + _draw(r, HEX, 19),
+    "new-relic-query-key": lambda r: "NRIQ-" + _draw(r, B64URL, 25),
+    "nightfall": lambda r: "NF-" + _draw(r, ALNUM, 32),
+    "pagarme": lambda r: "ak_live_" + _draw(r, ALNUM, 30),
+    "posthog-personal": lambda r: "phx_" + _draw(r, ALNUM, 45),
+    "pubnub-publish-key": lambda r: "pub-c-" + _uuid(r),
+    "ramp-secret": lambda r: "ramp_sec_" + _draw(r, ALNUM, 48),
+    "razorpay-key": lambda r: "rzp_live_" + _draw(r, ALNUM, 14),
+    "robinhood-crypto": lambda r: "rh-api-" + _uuid(r),
+    "rootly": lambda r: "rootly_" + _draw(r, HEX, 64),
+    "salad-cloud": lambda r: f"salad_cloud_{_draw(r, ALNUM, 6)}_{_draw(r, ALNUM, 30)}",
+    "sonarcloud": lambda r: "sqco_" + _draw(r, ALNUM, 59),
+    "sourcegraph": lambda r: f"sgp_{_draw(r, HEX, 16)}_{_draw(r, HEX, 40)}",
+    "sourcegraph-legacy": lambda r: "sgp_" + _draw(r, HEX, 40),
+    "sourcegraph-cody": lambda r: "slk_" + _draw(r, HEX, 64),
+    "stripe-client-secret": lambda r: f"pi_{_draw(r, ALNUM, 24)}_secret_{_draw(r, ALNUM, 25)}",
+    "trufflehog-enterprise": lambda r: "thog-secret-" + _draw(r, HEX, 32),
+    "ubidots": lambda r: "BBFF-" + _draw(r, ALNUM, 30),
+    "voiceflow": lambda r: f"VF.DM.{_draw(r, HEX, 24)}.{_draw(r, ALNUM, 16)}",
+    "close-crm": lambda r: f"api_{_draw(r, ALNUM, 22)}.{_draw(r, ALNUM, 22)}",
+    "doppler-scim": lambda r: "dp.scim." + _draw(r, ALNUM, 44),
+    "doppler-audit": lambda r: "dp.audit." + _draw(r, ALNUM, 44),
+    "zapier-webhook": lambda r: (
+        f"https://hooks.zapier.com/hooks/catch/{_draw(r, string.digits, 7)}/"
+        f"{_draw(r, LOWER_ALNUM, 7)}/"
+    ),
+    "tines-webhook": lambda r: (
+        f"https://acme-prod.tines.com/webhook/{_draw(r, LOWER_ALNUM, 32)}/"
+        f"{_draw(r, LOWER_ALNUM, 32)}"
+    ),
+}
+
+#: The places alerts carry a token in, with nothing around it that names it a secret.
+PLACES: dict[str, Callable[[str], str]] = {
+    "log-line": lambda t: f"2026-12-05T02:14:07Z ERROR sync-worker-3 upstream refused {t} (401)",
+    "url-query": lambda t: f"GET https://api.example.com/v2/sync?ref={t}&page=2 -> 401",
+    "json-field": lambda t: json.dumps({"alert": "sync failed", "detail": f"sent {t}"}),
+    "env-dump": lambda t: f"HOSTNAME=web-7f9c\nUPSTREAM={t}\nLOG_LEVEL=info",
+    "stack-trace": lambda t: (
+        "Traceback (most recent call last):\n"
+        '  File "/srv/app/jobs/sync.py", line 88, in run\n'
+        f"    client = Client({t!r}, timeout=5)\nAuthError: 401"
+    ),
+    "kubectl-describe": lambda t: f"    Args:\n      --upstream={t}\n    State:  Running",
+    "helm-output": lambda t: f"helm upgrade sync ./chart --set upstream.ref={t} --wait",
+    "sentence-end": lambda t: f"Rotated the credential {t}.",
+}
+
+
+#: What a webhook URL's generator writes literally: its host and path stay, by design.
+_LITERAL_PARTS = ("https://hooks.zapier.com/hooks/catch/", "https://acme-prod.tines.com/webhook/")
+
+
+def _survivors(token: str, output: str) -> list[str]:
+    """The 8-character runs of the token's second half (a webhook URL's literal host and path
+    aside) found in `output`."""
+    for literal in _LITERAL_PARTS:
+        token = token.replace(literal, "")
+    tail = token[len(token) // 2 :]
+    return sorted({tail[i : i + 8] for i in range(len(tail) - 7) if tail[i : i + 8] in output})
+
+
+@pytest.mark.parametrize("vendor", sorted(VENDOR_TOKENS))
+@pytest.mark.parametrize("place", sorted(PLACES))
+def test_a_vendor_token_known_by_its_prefix_is_redacted_wherever_it_stands(
+    vendor: str, place: str
+) -> None:
+    """A token of each prefix family the scanners know goes, with nothing naming it a secret."""
+    for seed in range(3):
+        token = VENDOR_TOKENS[vendor](random.Random(f"{vendor}/{seed}"))
+        text = PLACES[place](token)
+        out = _redacted(text)
+        assert not _survivors(token, out), (token, out)
+
+
+#: Ordinary alert text beside the prefixes above: none of it is a secret, all of it stays.
+ORDINARY = [
+    "host ip-10-0-3-17.eu-west-1.compute.internal is down; see ssl.example.com",
+    "instance i-0abcd1234ef567890 in vpc-0f1e2d3c4b5a69788 failed its status check",
+    "arn:aws:sns:eu-west-1:123456789012:alerts-prod",
+    "deploy 3f9a1c2b4d5e6f708192a3b4c5d6e7f8091a2b3c of checkout by build-bot",
+    "trace_id=4bf92f3577b34da6a3ce929d0e0e4736 span_id=00f067aa0ba902b7",
+    "request 9b2c6f1e-8d4a-4c1b-9e7f-2a3b4c5d6e7f for tenant 1f2e3d4c-5b6a-4978-8a9b-0c1d2e3f4a5b",
+    "metric http_server_requests_seconds_count{uri=/api/v2/orders} above 500",
+    "charge ch_3MmlLrLkdIwHu7ix0snN0B15 for pi_3MtwBwLkdIwHu7ix28a3tqPa declined",
+    "customer cus_NffrFeUfNV2Hib subscription sub_1MowQVLkdIwHu7ixeRlqHVzs past due",
+    "API-Gateway 5XX rate above 2% on API-PROD-EU",
+    "NF-kB pathway job nightly-NF-2024 finished",
+    "access-production-logs bucket policy changed",
+    "aio_pika connection pool exhausted in aio_http_client_worker_pool",
+    "SKU SKIPPED-ORDERS-QUEUE depth 1200; TASK DISK RISK",
+    "pod checkout-7d9f8b6c5d-x2x7k OOMKilled (exit 137)",
+    "user_session_count=1203 active_sessions=88",
+    "https://github.com/acme/shop/commit/3f9a1c2b4d5e6f708192a3b4c5d6e7f8091a2b3c",
+    "https://acme.tines.com/stories/1234 story failed",
+    "phx_request_duration_seconds p99 above 2s",
+]
+
+
+@pytest.mark.parametrize("text", ORDINARY)
+def test_ordinary_alert_text_beside_the_prefixes_stays(text: str) -> None:
+    """Hosts, resource ids, ARNs, commit SHAs, trace ids, metrics and Stripe's object ids stay."""
+    assert _redacted(text) == text
+
+
+# --- A framework's session cookie by its name --------------------------------------------------
+
+#: Session and login cookies as a logged request or a curl command shows them bare.
+SESSION_COOKIES: dict[str, Callable[[random.Random], str]] = {
+    "gitlab": lambda r: "_gitlab_session=" + _draw(r, LOWER_ALNUM, 32),
+    "rails": lambda r: f"_shop_session={_draw(r, B64, 120)}--{_draw(r, HEX, 40)}",
+    "github": lambda r: "_gh_sess=" + _draw(r, B64, 80),
+    "asp-net-forms": lambda r: ".ASPXAUTH=" + _draw(r, "0123456789ABCDEF", 160),
+    "play": lambda r: "PLAY_SESSION=" + _draw(r, B64URL, 80),
+    "coldfusion": lambda r: "CFTOKEN=" + _draw(r, string.digits, 8),
+    "named-session": lambda r: "user_session=" + _draw(r, B64URL, 48),
+    "rack": lambda r: "rack.session=" + _draw(r, B64, 80),
+}
+
+
+@pytest.mark.parametrize("cookie", sorted(SESSION_COOKIES))
+def test_a_session_cookie_goes_by_its_name(cookie: str) -> None:
+    """A framework's session or login cookie loses its value in a request line and in curl."""
+    pair = SESSION_COOKIES[cookie](random.Random(cookie))
+    name, value = pair.split("=", 1)
+    for text in (
+        f"GET /users/sign_in {pair} 302",
+        f"curl -b '{pair}; path=/' https://shop.example.com/",
+        json.dumps({"request": f"set {pair}"}),
+    ):
+        out = _redacted(text)
+        assert value[-12:] not in out, out
+        assert name in out
+
+
+@pytest.mark.parametrize(
+    "text", ["user_session=42", "tmux_session=main", "_shop_session=deleted", "session=on"]
+)
+def test_a_session_cookie_that_holds_no_session_stays(text: str) -> None:
+    """A count, a short name or a deletion under a session cookie's name stays."""
     assert _redacted(text) == text

@@ -56,7 +56,23 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
                                   AAAA…:APA91b…, Twitter AAAA…(22 A), Braintree
                                   access_token$production$…,
                                   EasyPost EZAK/EZTK, Flutterwave FLWSECK-, Cloudflare Origin
-                                  CA v1.0-…, 1Password secret keys A3-…; by their end:
+                                  CA v1.0-…, 1Password secret keys A3-…; and the prefixes the
+                                  public scanners know (gitleaks, trufflehog, detect-secrets):
+                                  Adobe p8e-, Defined Networking dnkey-, 42 s-s4t2ud-/u-s4t2af-,
+                                  SettleMint sm_pat_/sm_aat_/sm_sat_, Octopus API-<26>, Plaid
+                                  access-production-<uuid>, Dropbox sl.…, Twilio SK<32 hex>,
+                                  Grafana eyJrIjoi…, Adafruit aio_, Apify apify_api_, Bitbucket
+                                  Data Center BBDC-, Bannerbear bb_pr_/bb_ma_, Cloudflare cfk_,
+                                  Endor Labs endr+, Figma figp_, Fleetbase flb_live_, Flexport
+                                  shltm_, FullStory na1., NVIDIA nvapi-, New Relic NRBR-/NRIQ-,
+                                  Nightfall NF-, Pagar.me ak_live_, PostHog phx_, PubNub
+                                  pub-c-/sub-c-, Ramp ramp_id_/ramp_sec_, Razorpay rzp_live_,
+                                  Robinhood rh-api-, Rootly rootly_, Salad salad_cloud_,
+                                  SonarCloud sqco_, Sourcegraph sgp_/slk_, Stripe's client
+                                  secrets pi_…_secret_…, TruffleHog thog-, Ubidots BBFF-,
+                                  Voiceflow VF., Close api_<22>.<22>, Fly.io fm1r_, Doppler
+                                  dp.scim./dp.audit.; Zapier's and Tines' webhook URL paths;
+                                  by their end:
                                   Mailchimp <32 hex>-us<n>, MaxMind …_mmk; Mailgun key- + 32
                                   hex; Discord bot tokens (<bot id in base64>.<6>.<27-38>);
                                   Vault's tokens before
@@ -99,7 +115,9 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
                                   name (X-Forwarded-Authorization, --proxy-authorization=)
     [REDACTED:cookie]             the value of a `Cookie:` / `Set-Cookie:` header (or cookie=…;
                                   also x-upstream-cookie:, --cookie=);
-                                  bare session cookies (PHPSESSID=, JSESSIONID=, session= …)
+                                  bare session cookies (PHPSESSID=, JSESSIONID=, Rails'
+                                  _<app>_session=, _gh_sess=, PLAY_SESSION=, .ASPXAUTH=,
+                                  CFTOKEN=, session= and user_session= …)
     [REDACTED:password]           passwords and other secrets, known by where they stand:
                                   - in URLs and DSNs (user:pass@host; Oracle's
                                     jdbc:oracle:thin:user/pass@host);
@@ -123,8 +141,9 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
                                     order (<add key="Password" value="…"/>, <add value="…"
                                     key="Password"/>; HTML's <meta name="csrf-token"
                                     content="…">); a Kubernetes env entry's value (name:
-                                    DB_PASSWORD, then value: …; also inside a JSON string,
-                                    after an escaped `\\n`); a name/value object's as JSON
+                                    DB_PASSWORD, then value: …, under any secret's name:
+                                    SIGNING_KEY, GITHUB_PAT, SENTRY_DSN; also inside a JSON
+                                    string, after an escaped `\\n`); a name/value object's as JSON
                                     text ({"name": "DB_PASSWORD", "value": "…"}, ECS's env,
                                     CloudFormation's ParameterKey/ParameterValue, Beanstalk's
                                     OptionName/Value after its Namespace, header/value,
@@ -218,11 +237,13 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
                                     argument after the quoted name or its default= (os.getenv(
                                     "DB_PASSWORD", "…"), ENV.fetch, getOrDefault, config(…,
                                     default="…")), a fallback after reading it (|| "…", ?? "…",
-                                    ?: "…", or "…", Ruby's { "…" }, Go's cmp.Or), a shell's or
+                                    ?: "…", or "…", Ruby's { "…" }, Go's cmp.Or; also as the
+                                    value of a secret's name, at a line's start too: pw =
+                                    os.environ.get("X") or "…"), a shell's or
                                     Spring's default (${DB_PASSWORD:-…}, ${db.password:…}); a
                                     call under a secret's name loses its literals
                                     (Field(default="…")). The code around stays; a call that
-                                    only reads the secret (os.getenv("TOKEN"),
+                                    only reads the secret (os.getenv("TOKEN"), os.environ["X"],
                                     Field(default=None)), ${X:?message} and a name whose last
                                     word is no secret's (os.getenv("PASSWORD_FILE", "/run/…"))
                                     keep their text (`calls`);

@@ -55,6 +55,8 @@ _VENDOR_PREFIXES = (
     "dp.st.",
     "dp.ct.",
     "dp.sa.",
+    "dp.scim.",
+    "dp.audit.",
     "sq0atp-",
     "sq0csp-",
     "rubygems_",
@@ -63,6 +65,7 @@ _VENDOR_PREFIXES = (
     "dckr_oat_",
     "ops_eyJ",
     "fm1a_",
+    "fm1r_",
     "fm2_",
     "fo1_",
     "xkeysib-",
@@ -148,6 +151,54 @@ _SHAPED = (
     ("access_token$sandbox$", r"[a-z0-9]{16}\$[0-9a-f]{32}"),
     # 1Password account secret keys: A3, then groups of 6, 6 (or 11), 5, 5, 5, 5.
     ("A3-", "[A-Z0-9]{6}-(?:[A-Z0-9]{11}|[A-Z0-9]{6}-[A-Z0-9]{5})(?:-[A-Z0-9]{5}){3}"),
+    # From the public scanners' rules (gitleaks, trufflehog, detect-secrets): a prefix that
+    # is a word's start or short, so only with the vendor's exact body.
+    ("p8e-", "[A-Za-z0-9]{32}"),  # Adobe client secrets
+    ("dnkey-", "[A-Za-z0-9=_-]{26}-[A-Za-z0-9=_-]{52}"),  # Defined Networking
+    *((f"{kind}-s4t2{app}-", "[0-9a-f]{64}") for kind in "su" for app in ("ud", "af")),  # 42
+    *((f"sm_{kind}_", "[A-Za-z0-9]{16}") for kind in ("aat", "pat", "sat")),  # SettleMint
+    ("API-", "(?=[A-Z]{0,25}[0-9])[A-Z0-9]{26}"),  # Octopus Deploy
+    *((f"access-{env}-", _UUID) for env in ("sandbox", "development", "production")),  # Plaid
+    ("sl.", r"(?:u\.)?[A-Za-z0-9_=-]{130,1400}"),  # Dropbox short-lived tokens
+    ("SK", "[0-9a-f]{32}"),  # Twilio API key sids
+    ("eyJrIjoi", "[A-Za-z0-9+/]{40,400}={0,2}"),  # Grafana API keys (base64 of {"k":"…)
+    ("aio_", "[A-Za-z0-9]{28}"),  # Adafruit IO
+    ("apify_api_", "[A-Za-z0-9]{36}"),  # Apify
+    ("BBDC-", "[A-Za-z0-9+/@_-]{40,50}"),  # Bitbucket Data Center
+    ("bb_pr_", "[0-9a-f]{30}"),  # Bannerbear (project, master)
+    ("bb_ma_", "[0-9a-f]{30}"),
+    ("cfk_", "[A-Za-z0-9]{40}[0-9a-f]{8}"),  # Cloudflare global API keys (v2)
+    ("endr+", "[A-Za-z0-9-]{16}"),  # Endor Labs
+    ("figp_", "[A-Za-z0-9_=-]{40,54}"),  # Figma (v3)
+    ("flb_live_", "[A-Za-z0-9]{20}"),  # Fleetbase
+    ("shltm_", "[A-Za-z0-9_-]{40}"),  # Flexport
+    ("na1.", "[A-Za-z0-9+/]{100}"),  # FullStory
+    ("nvapi-", "[A-Za-z0-9_-]{64}"),  # NVIDIA
+    ("NRBR-", "[0-9a-f]{19}"),  # New Relic browser and Insights query keys
+    ("NRIQ-", "[A-Za-z0-9_-]{25}"),
+    ("NF-", "[A-Za-z0-9]{32}"),  # Nightfall
+    ("ak_live_", "[A-Za-z0-9]{30}"),  # Pagar.me
+    ("ak_test_", "[A-Za-z0-9]{30}"),
+    ("phx_", "(?=[A-Za-z_]{0,47}[0-9])[A-Za-z0-9_]{43,48}"),  # PostHog personal keys
+    ("pub-c-", _UUID),  # PubNub publish and subscribe keys
+    ("sub-c-", _UUID),
+    ("ramp_id_", "[A-Za-z0-9]{40}"),  # Ramp
+    ("ramp_sec_", "[A-Za-z0-9]{48}"),
+    ("rzp_live_", "[A-Za-z0-9]{14}"),  # Razorpay
+    ("rzp_test_", "[A-Za-z0-9]{14}"),
+    ("rh-api-", _UUID),  # Robinhood Crypto
+    ("rootly_", "[0-9a-f]{64}"),  # Rootly
+    ("salad_cloud_", "[A-Za-z0-9]{1,7}_[A-Za-z0-9]{7,235}"),  # Salad Cloud
+    ("sqco_", "[A-Za-z0-9]{59}"),  # SonarCloud
+    ("sgp_", "(?:[0-9a-f]{16}_|local_)?[0-9a-f]{40}"),  # Sourcegraph
+    ("slk_", "[0-9a-f]{64}"),  # Sourcegraph Cody
+    ("pi_", "[A-Za-z0-9]{24}_secret_[A-Za-z0-9]{25}"),  # Stripe's client secrets
+    ("seti_", "[A-Za-z0-9]{24}_secret_[A-Za-z0-9]{25}"),
+    ("thog-key-", "[0-9a-f]{16}"),  # TruffleHog Enterprise
+    ("thog-secret-", "[0-9a-f]{32}"),
+    ("BBFF-", "[A-Za-z0-9]{30}"),  # Ubidots
+    ("VF.", r"(?:DM\.|WS\.)?[0-9a-f]{24}\.[A-Za-z0-9]{16}"),  # Voiceflow
+    ("api_", r"[A-Za-z0-9]{22}\.[A-Za-z0-9]{22}"),  # Close CRM
 )
 #: … the same, for prefixes whose first letter starts no other case-sensitive needle: they are
 #: looked for among the folded needles (`fold_needles`), so that the search for needles keeps
@@ -265,6 +316,16 @@ TOKEN_RULES: tuple[
         r"(discord(?:app)?\.com/api/(?:v[0-9]{1,2}/)?webhooks/)[0-9]{17,20}/[A-Za-z0-9_-]{8,80}",
         r"\1[REDACTED:discord-webhook]",
         "discord",
+        flags=re.IGNORECASE,
+    ),
+    # Zapier's and Tines' webhook URLs: the host and the kind of hook stay, the path that is
+    # the credential goes.
+    _rule(
+        r"((?:hooks\.zapier\.com/hooks/catch|[A-Za-z0-9-]{1,63}\.tines\.com/webhook)/)"
+        r"[A-Za-z0-9]{1,64}/[A-Za-z0-9]{4,64}",
+        r"\1[REDACTED:token]",
+        "hooks.zapier.com/",
+        ".tines.com/",
         flags=re.IGNORECASE,
     ),
     # Tokens that announce themselves by a prefix.
@@ -390,7 +451,7 @@ TOKEN_RULES: tuple[
     # Azure AD (Entra ID) client secrets: 40 characters, the fourth a digit and then `Q~`. A dot
     # after them that no secret's character follows ends a sentence.
     _rule(
-        r"(?<![A-Za-z0-9_~.-](?<!\\[nrt]))[A-Za-z0-9_.-]{3}[0-9]Q~[A-Za-z0-9_~.-]{34}"
+        r"(?<![A-Za-z0-9_~.-](?<!\\[nrt]))[A-Za-z0-9_~.-]{3}[0-9]Q~[A-Za-z0-9_~.-]{34}"
         r"(?![A-Za-z0-9_~-]|\.[A-Za-z0-9_~.-])",
         "[REDACTED:token]",
         "Q~",

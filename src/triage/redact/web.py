@@ -348,12 +348,15 @@ URL_RULES: tuple[
     ),
     # Session cookies as bare pairs (a logged request line, a curl command). A framework's own
     # cookie is a login whatever its length: from 8 characters with a digit (a custom id, or
-    # one a log cut short; `PHPSESSID=deleted` is PHP's deletion, a word). A bare `session=`
-    # names many things: only 16 characters or more (`sessionid` and `session_id` are secrets'
-    # names, whose pairs go whatever their length).
+    # one a log cut short; `PHPSESSID=deleted` is PHP's deletion, a word): PHP's, Java's,
+    # Express's, Laravel's, Rails' `_<app>_session`, GitHub's `_gh_sess`, Play's, ASP.NET's
+    # forms login `.ASPXAUTH`, ColdFusion's CFTOKEN. A bare `session=`, or one after another
+    # word (`user_session=`, `rack.session=`), names many things: only 16 characters or more
+    # (`sessionid` and `session_id` are secrets' names, whose pairs go whatever their length).
     _rule(
-        r"((?=[pjscl_])(?<![A-Za-z0-9_](?<!\\[nrt]))(?:(?P<named>PHPSESSID|JSESSIONID"
-        r"|connect\.sid|laravel_session)|sessionid|_session_id|session)=)(?!\[REDACTED)"
+        r"((?<![A-Za-z0-9_](?<!\\[nrt]))(?:(?P<named>PHPSESSID|JSESSIONID|connect\.sid"
+        r"|laravel_session|_[A-Za-z0-9]{1,32}+_session|_gh_sess|PLAY_SESSION|\.ASPXAUTH|CFTOKEN)"
+        r"|sessionid|_session_id|(?:[A-Za-z0-9]{1,32}+[_.-])?session)=)(?!\[REDACTED)"
         r"(?:(?(named)(?=[^\s;,&\"'<>]{0,4095}?[0-9])[^\s;,&\"'<>]{8,4096}+|(?!))"
         r"|[^\s;,&\"'<>]{16,4096}+)",
         _replaced_value("[REDACTED:cookie]"),
@@ -363,6 +366,9 @@ URL_RULES: tuple[
         "connect.sid",
         "session=",
         "_session_id",
+        "_gh_sess=",
+        ".aspxauth=",
+        "cftoken=",
         flags=re.IGNORECASE,
     ),
     # … and the first of a form body's parameters (`code=…&grant_type=…`, an OAuth token
