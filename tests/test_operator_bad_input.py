@@ -424,7 +424,9 @@ def test_backend_token_env_key_takes_variable_names(
 
 
 @pytest.mark.parametrize("variable", ["TRIAGE_HTTP_HOST", "TRIAGE_INGEST_HOST"])
-@pytest.mark.parametrize("value", ["not a host!", "http://0.0.0.0", "0.0.0.0:8080", SECRET + "/x"])
+@pytest.mark.parametrize(
+    "value", ["not a host!", "http://0.0.0.0", "0.0.0.0:8080", "999.1.1.1", "10.0.0", SECRET + "/x"]
+)
 def test_a_listen_address_that_is_no_host_is_refused_unquoted(
     variable: str,
     value: str,

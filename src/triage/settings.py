@@ -693,7 +693,10 @@ def _is_host(value: str) -> bool:
     try:
         ipaddress.ip_address(value)
     except ValueError:
-        return _HOST_NAME.fullmatch(value) is not None
+        # Digits and dots alone are an attempt at an IPv4 address (999.1.1.1, 10.0.0), which
+        # a resolver would otherwise be asked for as a name.
+        numeric = value.replace(".", "").isdigit()
+        return not numeric and _HOST_NAME.fullmatch(value) is not None
     return True
 
 
