@@ -103,6 +103,23 @@ def test_azure_resource_health_recovery_resolves_the_outage() -> None:
     assert "unexpected failure on the host server" in down.description
 
 
+def test_azure_log_alert_firings_are_one_incident_per_rule_target_and_dimensions() -> None:
+    """A log search alert fires a new alert instance (a new alertId) each time it fires when it
+    does not resolve itself: its firings are one incident per rule, target and dimensions,
+    another dimension's is another, and a stateful one's Resolved closes it."""
+    first = sample("azure-log-stateless-fired.json")
+    again = one(sample("azure-log-stateless-fired-again.json"))
+    assert one(first).fingerprint == again.fingerprint
+    other = json.loads(json.dumps(first))
+    other["data"]["alertContext"]["condition"]["allOf"][0]["dimensions"] = [
+        {"name": "Computer", "value": "orders-api-2"}
+    ]
+    assert one(other).fingerprint != again.fingerprint
+    resolved = json.loads(json.dumps(first))
+    resolved["data"]["essentials"]["monitorCondition"] = "Resolved"
+    assert (one(resolved).status, one(resolved).fingerprint) == (Status.RESOLVED, again.fingerprint)
+
+
 @pytest.mark.parametrize(
     ("current", "expected"),
     [("Degraded", Status.FIRING), ("Unavailable", Status.FIRING), ("Available", Status.RESOLVED)],
@@ -442,10 +459,20 @@ _AZURE_HEALTH = {
     "data.essentials.alertTargetIDs.0", "data.essentials.configurationItems",
     "data.essentials.configurationItems.0",
 }  # fmt: skip
+_AZURE_LOG = {
+    "data.essentials.signalType", "data.essentials.alertRule", "data.essentials.alertTargetIDs",
+    "data.essentials.alertTargetIDs.0", "data.alertContext", "data.alertContext.condition",
+    "data.alertContext.condition.allOf", "data.alertContext.condition.allOf.0",
+    "data.alertContext.condition.allOf.0.dimensions",
+    "data.alertContext.condition.allOf.0.dimensions.0",
+    "data.alertContext.condition.allOf.0.dimensions.0.name",
+    "data.alertContext.condition.allOf.0.dimensions.0.value",
+}  # fmt: skip
 #: Per sample, the paths besides its format's (`NOT_DISPLAY`) that identify it, give its state
 #: or make its shape recognisable.
 IDENTITY_IN: dict[str, set[str]] = {
     **{name: _AZURE_HEALTH for name in SAMPLES if name.startswith("azure-")},
+    **{name: _AZURE_LOG for name in SAMPLES if name.startswith("azure-log-")},
     **{name: {"monitor_id", "scopes"} for name in SAMPLES if name.startswith("datadog-")},
     "datadog-nested-triggered.json": {"alert", "alert.id", "alert.transition", "alert.scope"},
     "datadog-transition-triggered.json": {"source"},
@@ -505,6 +532,8 @@ def test_display_only_fields_of_any_type_cost_nothing(name: str) -> None:
 
 #: Each real-world sample's fingerprints, in order (() when it is skipped on purpose).
 PINNED: dict[str, tuple[str, ...]] = {
+    "azure-log-stateless-fired-again.json": ("92021ad0ade3cbc121c466b1cbd7d0ad",),
+    "azure-log-stateless-fired.json": ("92021ad0ade3cbc121c466b1cbd7d0ad",),
     "azure-resource-health-available.json": ("84a6fda4edc8c674f8f09d5d521f9020",),
     "azure-resource-health-unavailable.json": ("84a6fda4edc8c674f8f09d5d521f9020",),
     "azure-service-health-active.json": ("29ee98830728459edae02eb1931936b6",),

@@ -7,8 +7,8 @@ Identity, newrelic: the issue's `id` (a template without a `title` is titled by 
 condition). States: CREATED and ACTIVATED fire, CLOSED resolves; an
 acknowledgement (ACKNOWLEDGED, or a person's action, trigger USER_ACTION) changes no ticket.
 Identity, azure: the alert instance's `alertId`, which its Fired and Resolved share; Service
-Health and Resource Health alerts, whose every notice is a new instance, as `azure_health`
-says. Azure's older per-type schemas are refused, saying to turn the common schema on.
+Health, Resource Health and log search alerts, whose firings may each be a new instance, as
+`azure_stateless` says. Azure's older per-type schemas are refused, saying to turn the common schema on.
 Identity, gcp: the project and the incident's `incident_id`; state open fires, closed resolves,
 acknowledged changes no ticket; the channel's test notification (`"version": "test"`) neither.
 Identity, uptimekuma: the monitor's id and name (ids restart at 1 on every Uptime Kuma
@@ -25,7 +25,7 @@ from typing import Any
 from triage.decode import load_json
 from triage.errors import InvalidAlertError, TriageError
 from triage.models import Alert, Priority, Status
-from triage.normalize import azure_health, common
+from triage.normalize import azure_stateless, common
 from triage.normalize.common import Normalized, Skipped
 from triage.normalize.generic import dated
 from triage.normalize.vendors import labelled, paragraphs, quiet
@@ -140,11 +140,12 @@ def normalize_azure(payload: dict[str, Any]) -> Normalized:
         )
     data = common.obj(payload.get("data"), "data", required=True)
     essentials = common.obj(data.get("essentials"), "data.essentials", required=True)
-    health = azure_health.kind(essentials, common.obj_or_empty(data.get("alertContext")))
-    if health == azure_health.SERVICE_HEALTH:
-        return azure_health.service_health(payload, essentials)
-    if health == azure_health.RESOURCE_HEALTH:
-        return azure_health.resource_health(payload, essentials)
+    context = common.obj_or_empty(data.get("alertContext"))
+    health = azure_stateless.kind(essentials, context)
+    if health == azure_stateless.SERVICE_HEALTH:
+        return azure_stateless.service_health(payload, essentials)
+    if health == azure_stateless.RESOURCE_HEALTH:
+        return azure_stateless.resource_health(payload, essentials)
     alert_id = common.ident(essentials.get("alertId"), "data.essentials.alertId")
     status = _azure_status(essentials.get("monitorCondition"))
     rule = common.line(common.unnested(essentials.get("alertRule")), "alertRule")
@@ -161,7 +162,7 @@ def normalize_azure(payload: dict[str, Any]) -> Normalized:
             f"{rule} on {target}" if rule and target else rule, f"Azure Monitor alert {alert_id}"
         ),
         team=common.word(custom.get("team"), "team"),
-        priority=azure_health.PRIORITIES.get((severity or "").lower()),
+        priority=azure_stateless.PRIORITIES.get((severity or "").lower()),
         severity=severity,
         description=paragraphs(essentials.get("description")),
         labels=labelled(
@@ -172,7 +173,7 @@ def normalize_azure(payload: dict[str, Any]) -> Normalized:
             ("configuration_items", _listed(items)),
         ),
         occurred_at=occurred,
-        identity={"alert": alert_id},
+        identity=azure_stateless.log_identity(essentials, context) or {"alert": alert_id},
         raw=payload,
     )
     return Normalized((alert,), (), notes)

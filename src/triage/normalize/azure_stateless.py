@@ -1,8 +1,9 @@
-"""Azure Monitor's health alerts in the common alert schema: Service Health (an Azure service
-issue in a region) and Resource Health (one resource's availability). Both are activity log
-alerts, which are stateless: every notification is a new alert instance with a new `alertId`
-and `monitorCondition` "Fired", its recovery included, so neither can be keyed or resolved by
-the instance (the payload samples of learn.microsoft.com's "Sample alert payloads" page).
+"""Azure Monitor's alerts whose alert instance is not the incident (common alert schema):
+Service Health (an Azure service issue in a region) and Resource Health (one resource's
+availability) are activity log alerts, which are stateless: every notification is a new alert
+instance with a new `alertId` and `monitorCondition` "Fired", its recovery included (the
+payload samples of learn.microsoft.com's "Sample alert payloads" page). A log search alert
+that does not resolve itself fires a new instance each time it fires too.
 
 Identity, Service Health: the event's `trackingId`, which all of its communications share.
 States, Service Health (`alertContext.properties.stage`, else `alertContext.status`): Active
@@ -16,6 +17,10 @@ States, Resource Health (`properties.currentHealthStatus`, else the verb of `ope
 (Azure lost the signal) changes no ticket.
 Their severity is the activity log's fixed Sev4, no choice of the rule's author, so it sets no
 priority.
+Identity, log search alerts (`signalType` Log): the rule, its targets (lower-cased) and the
+dimensions the alert is split by (`condition.allOf[].dimensions`, a V1 alert's `Dimensions`),
+so a stateless rule's firings are one incident, and a stateful one's Fired and Resolved are
+too; their state is `monitorCondition` as any alert's.
 """
 
 from __future__ import annotations
@@ -200,3 +205,35 @@ def _rh_status(current: Any, operation: Any) -> Status | None:
         f"azure resource health data.alertContext.properties.currentHealthStatus "
         f"{common.short(current)} is not Available, Unavailable, Degraded or Unknown"
     )
+
+
+def log_identity(essentials: dict[str, Any], context: dict[str, Any]) -> dict[str, str] | None:
+    """A log search alert's identity (rule, targets, dimensions), or None for any other
+    signal, or a log alert naming no rule (keyed by its instance as before)."""
+    if _letters(essentials.get("signalType")) != "log":
+        return None
+    rule = common.ident_or_none(essentials.get("alertRule"), "data.essentials.alertRule")
+    if not rule:
+        return None
+    targets = sorted(
+        t.strip().lower()
+        for t in common.items_or_empty(essentials.get("alertTargetIDs"))
+        if isinstance(t, str) and t.strip()
+    )
+    return {"rule": rule, "targets": ",".join(targets), "dimensions": _dimensions(context)}
+
+
+def _dimensions(context: dict[str, Any]) -> str:
+    """The dimensions an alert is split by, "name=value" sorted and comma-separated."""
+    condition = common.obj_or_empty(context.get("condition"))
+    given = [
+        dimension
+        for criterion in common.items_or_empty(condition.get("allOf"))
+        for dimension in common.items_or_empty(common.obj_or_empty(criterion).get("dimensions"))
+    ] or common.items_or_empty(context.get("Dimensions"))
+    pairs = {
+        f"{common.shown(d.get('name'))}={common.shown(d.get('value'))}"
+        for d in given
+        if isinstance(d, dict)
+    }
+    return ",".join(sorted(pairs))
