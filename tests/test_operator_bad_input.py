@@ -616,3 +616,33 @@ def test_a_silence_id_that_names_none_is_shown_cut(
     assert ran.code == 1
     (line,) = ran.stderr.splitlines()
     assert line.startswith("triage: silence: no silence xxx") and len(line) < 200
+
+
+# --- files given to send and normalize ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", ["send", "normalize"])
+def test_a_file_larger_than_any_message_is_refused_before_anything_is_sent(
+    command: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A file larger than any queue message (a log, /dev/zero) is read no further than the
+    limit and refused with exit 1 and one line naming it; `send` sends nothing."""
+    from triage.decode import MAX_BODY_BYTES
+
+    big = tmp_path / "big.json"
+    big.write_bytes(b'{"title": "' + b"x" * MAX_BODY_BYTES + b'"}')
+    small = tmp_path / "small.json"
+    small.write_text('{"title": "x"}')
+    if command == "send":  # the small file first: nothing may go before the big one is refused
+        argv = [command, str(small), str(big), "--queue-url", "http://127.0.0.1:9/q"]
+    else:
+        argv = [command, str(big)]
+    ran = run(capsys, monkeypatch, *argv)
+    assert ran.code == 1
+    (line,) = ran.stderr.splitlines()
+    assert line == (
+        f"triage: {command}: {big}: larger than {MAX_BODY_BYTES:,} bytes, the most a message holds"
+    )

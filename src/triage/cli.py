@@ -777,13 +777,25 @@ async def _dlq(settings: Settings, args: argparse.Namespace) -> int:
     return 1 if done.refused else 0
 
 
+class _TooLarge(ValueError):
+    """A file larger than any queue message: read no further (a log, /dev/zero)."""
+
+
 def _read(path: str) -> bytes:
-    """The raw bytes: decoding (UTF-8, size) is the daemon's own, so both reject the same bodies."""
+    """The raw bytes: decoding (UTF-8) is the daemon's own, so both reject the same bodies.
+    At most one byte more than a message holds is read; more is `_TooLarge`."""
+    from triage.decode import MAX_BODY_BYTES
+
     if path == "-":
         if sys.stdin is None:  # started with standard input closed (`<&-`)
             raise OSError(errno.EBADF, "standard input is closed")
-        return sys.stdin.buffer.read()
-    return Path(path).read_bytes()
+        body = sys.stdin.buffer.read(MAX_BODY_BYTES + 1)
+    else:
+        with Path(path).open("rb") as file:
+            body = file.read(MAX_BODY_BYTES + 1)
+    if len(body) > MAX_BODY_BYTES:
+        raise _TooLarge(f"larger than {MAX_BODY_BYTES:,} bytes, the most a message holds")
+    return body
 
 
 def _normalize(path: str) -> int:
@@ -794,6 +806,9 @@ def _normalize(path: str) -> int:
         body = _read(path)
     except OSError as exc:
         _err(f"triage: normalize: cannot read {path}: {exc.strerror}")
+        return 1
+    except _TooLarge as exc:
+        _err(f"triage: normalize: {path}: {exc}")
         return 1
     try:
         normalized = normalize_body(body)
@@ -826,6 +841,9 @@ async def _send(settings: Settings, files: Sequence[str], queue_url: str | None)
             return 1
         except UnicodeDecodeError as exc:
             _err(f"triage: send: {path}: not UTF-8 at byte {exc.start}")
+            return 1
+        except _TooLarge as exc:
+            _err(f"triage: send: {path}: {exc}")
             return 1
         if not bodies[-1]:
             # SQS refuses an empty message (moto takes it), and the daemon could not read one.
