@@ -646,3 +646,56 @@ def test_a_file_larger_than_any_message_is_refused_before_anything_is_sent(
     assert line == (
         f"triage: {command}: {big}: larger than {MAX_BODY_BYTES:,} bytes, the most a message holds"
     )
+
+
+async def _open_incident(url: str) -> str:
+    """An open incident in the store at `url` (no ticket yet); returns its fingerprint."""
+    from datetime import UTC, datetime
+
+    from factories import alert
+    from triage.app import open_configured_store
+    from triage.aws import Aws
+    from triage.settings import load_settings
+
+    settings = load_settings(store_url=url)
+    aws = Aws(settings)
+    store = await open_configured_store(settings, aws)
+    try:
+        begun = await store.begin(alert("disk full"), "m1", datetime.now(UTC))
+        assert begun.after is not None
+        await store.finish(begun.after.fingerprint, "m1")
+        return begun.after.fingerprint
+    finally:
+        await store.aclose()
+        await aws.aclose()
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "said"),
+    [
+        ("--comment", "why \udcff", "comment is not valid Unicode"),
+        ("--author", "me\udcff", "author is not valid Unicode"),
+        ("--comment", "x" * 1001, "comment (1000) or author (100 characters) too long"),
+        ("--author", "x" * 101, "comment (1000) or author (100 characters) too long"),
+    ],
+)
+def test_a_close_whose_comment_or_author_cannot_be_kept_closes_nothing(
+    option: str,
+    value: str,
+    said: str,
+    store_env: dict[str, str],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`incidents close` with a comment or author no store or sink can keep whole (bytes that
+    were not UTF-8, a paste longer than a note) is exit 2 with one line; the incident stays
+    open."""
+    import asyncio
+
+    fingerprint = asyncio.run(_open_incident(store_env["TRIAGE_STORE_URL"]))
+    argv = ["incidents", "close", fingerprint, "--comment", "disk replaced", option, value]
+    ran = run(capsys, monkeypatch, *argv, env=store_env)
+    assert ran.code == 2
+    assert said in ran.last_line
+    shown = run(capsys, monkeypatch, "incidents", "show", fingerprint, env=store_env)
+    assert json.loads(shown.stdout)["state"] == "open"

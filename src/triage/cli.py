@@ -366,9 +366,11 @@ async def _incidents(settings: Settings, store: Any, args: argparse.Namespace) -
     if not _could_be_fingerprint(args.fingerprint):
         _err(f"triage: incidents: no incident {args.fingerprint[:80]!r}")
         return 1
-    if args.verb == "close" and not args.comment.strip():
-        _err("triage: incidents: a close needs a comment saying why")
-        return 2
+    if args.verb == "close":
+        problem = _close_problem(args)
+        if problem is not None:
+            _err(f"triage: incidents: {problem}")
+            return 2
     try:
         found = await find_incident(store, args.fingerprint)
     except LookupError as exc:
@@ -379,6 +381,15 @@ async def _incidents(settings: Settings, store: Any, args: argparse.Namespace) -
         print(_shown_incident(shown, found, args, store.now()))
         return 0
     return await _close(settings, store, found, args)
+
+
+def _close_problem(args: argparse.Namespace) -> str | None:
+    """Why `incidents close`'s comment or author cannot go into the close note, or None."""
+    from triage.ops.operator import note_problem
+
+    if not args.comment.strip():
+        return "a close needs a comment saying why"
+    return note_problem(args.comment, _author(args))
 
 
 def _shown_incident(

@@ -542,14 +542,24 @@ def new_silence(
         raise ValueError(f"a silence takes at most {MAX_MATCHERS} matchers")
     redactor = redactor or Redactor()
     parsed = [_new_matcher(m, redactor) for m in matchers]
-    if len(comment) > 1000 or len(author) > 100:
-        raise ValueError("comment (1000) or author (100 characters) too long")
-    for name, text in (("comment", comment), ("author", author)):
-        if not is_unicode(text):  # stored, it would fail every page and line that shows it
-            raise ValueError(f"{name} is not valid Unicode (a lone surrogate)")
+    problem = note_problem(comment, author)
+    if problem is not None:
+        raise ValueError(problem)
     redacted = redactor.text
     ends = _silence_end(duration, until, now)
     return Silence.new(parsed, now, ends, redacted(comment), redacted(author) or "unknown")
+
+
+def note_problem(comment: str, author: str) -> str | None:
+    """Why an operator's comment and author (of a silence, of a close by hand) cannot be kept
+    as written, or None: longer than a note holds, or not valid Unicode (an argument whose
+    bytes were not UTF-8), which, stored or sent, would fail every page and line showing it."""
+    if len(comment) > 1000 or len(author) > 100:
+        return "comment (1000) or author (100 characters) too long"
+    for name, text in (("comment", comment), ("author", author)):
+        if not is_unicode(text):
+            return f"{name} is not valid Unicode (a lone surrogate)"
+    return None
 
 
 #: What an `=` or `!=` value of a new matcher may not start with: `env!=~prod` (`!~`
