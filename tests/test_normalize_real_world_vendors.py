@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 
+from json_mutants import mutants
+from test_normalize_fuzz import MUTANTS_PER_SAMPLE, SEED, problem
 from test_normalize_hostile import DISPLAY_VALUES, HOSTILE_VALUES, NOT_DISPLAY
 from test_normalize_hostile import _outcome as outcome
 from test_normalize_hostile import _paths as paths
@@ -526,6 +528,20 @@ def test_display_only_fields_of_any_type_cost_nothing(name: str) -> None:
             if isinstance(result, TriageError) or seen(result) != expected:
                 failures.append((dotted, str(hostile)[:20], str(result)[:120]))
     assert not failures, failures[:10]
+
+
+@pytest.mark.parametrize("name", SAMPLES)
+def test_every_mutant_of_a_real_world_sample_is_bounded_or_a_clear_error(name: str) -> None:
+    """Seeded structural mutants of each real-world sample (the fuzz suite's) give alerts
+    within their bounds or a PermanentError of the normaliser's own, nothing else."""
+    body = (REAL_WORLD / name).read_text(encoding="utf-8")
+    seed = f"{SEED}:real_world/{name}"
+    failures = [
+        f"{name}, {mutant.describe(seed)}: {found}"
+        for mutant in mutants(body, seed, MUTANTS_PER_SAMPLE)
+        if (found := problem(mutant))
+    ]
+    assert not failures, "\n".join(failures[:10])
 
 
 # --- pinned: a change re-keys these tools' incidents in production ------------------------------
