@@ -398,7 +398,11 @@ def test_backend_routes_as_documented_still_load(
     assert settings.backend_update_route == "/api/service/tickets/{ref}/updates"
 
 
-@pytest.mark.parametrize("value", [SECRET, "my token", "BACKEND-TOKEN", "1TOKEN", "x" * 200])
+@pytest.mark.parametrize(
+    "value",
+    # A token of no known issuer's shape (one of a known shape is refused as such, above all).
+    ["Zq8RkW3nV7pL2xT9sB4mC6yJ1hF5dG0aE8uK", "my token", "BACKEND-TOKEN", "1TOKEN", "x" * 200],
+)
 def test_backend_token_env_key_must_be_a_variable_name_and_is_never_repeated(
     value: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -425,7 +429,7 @@ def test_backend_token_env_key_takes_variable_names(
 
 @pytest.mark.parametrize("variable", ["TRIAGE_HTTP_HOST", "TRIAGE_INGEST_HOST"])
 @pytest.mark.parametrize(
-    "value", ["not a host!", "http://0.0.0.0", "0.0.0.0:8080", "999.1.1.1", "10.0.0", SECRET + "/x"]
+    "value", ["not a host!", "http://0.0.0.0", "0.0.0.0:8080", "999.1.1.1", "10.0.0", "host/x"]
 )
 def test_a_listen_address_that_is_no_host_is_refused_unquoted(
     variable: str,
@@ -699,3 +703,59 @@ def test_a_close_whose_comment_or_author_cannot_be_kept_closes_nothing(
     assert said in ran.last_line
     shown = run(capsys, monkeypatch, "incidents", "show", fingerprint, env=store_env)
     assert json.loads(shown.stdout)["state"] == "open"
+
+
+# --- a credential in a setting that is no secret ------------------------------------------------
+
+#: Credentials as their issuers shape them (made up), short enough for a setting to quote.
+CREDENTIALS = [
+    "AKIAIOSFODNN7EXAMPLE",
+    "sk-proj-Zq8RkW3nV7pL2xT9sB4mC6yJ",
+    SECRET,
+    "github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyz",
+    "xoxb-123456789012-1234567890123-AbCdEfGhIjKl",
+    "glpat-Zq8RkW3nV7pL2xT9sB4m",
+]
+
+#: Settings that are no secret, each of which some validator or command quotes back.
+QUOTED_SETTINGS = [
+    "AWS_REGION",
+    "TRIAGE_SINKS",
+    "GITHUB_REPOSITORY",
+    "OPENAI_MODEL",
+    "TRIAGE_BEDROCK_MODEL_ID",
+    "BACKEND_TOKEN_SECRET_ID",
+    "TRIAGE_INGEST_TOKENS_SECRET_ID",
+    "GITHUB_APP_ID",
+    "TRIAGE_LOG_LEVEL",
+]
+
+
+@pytest.mark.parametrize("variable", QUOTED_SETTINGS)
+@pytest.mark.parametrize("credential", CREDENTIALS, ids=lambda c: c[:8])
+def test_a_credential_in_a_setting_that_is_no_secret_is_refused_unquoted(
+    variable: str,
+    credential: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A credential pasted into a setting that is not a secret (a region, a model, a secret's
+    id: the line beside it in an env file) stops any command with exit 2 and one line naming
+    the variable, never the value: it would be quoted back by its check, or logged."""
+    ran = run(capsys, monkeypatch, "check", env={variable: credential})
+    assert ran.code == 2
+    (line,) = ran.stderr.splitlines()
+    assert line.startswith(f"triage: config: {variable}: looks like a credential")
+    assert credential not in ran.stdout + ran.stderr
+    assert credential[:12] not in ran.stdout + ran.stderr
+
+
+def test_a_credential_in_its_own_variable_is_taken(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same shapes in the secrets' own variables load as they are."""
+    from triage.settings import load_settings
+
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-proj-Zq8RkW3nV7pL2xT9sB4mC6yJ")
+    monkeypatch.setenv("GITHUB_TOKEN", SECRET)
+    monkeypatch.setenv("TRIAGE_API_TOKEN", SECRET)
+    settings = load_settings()
+    assert settings.github_token is not None and settings.github_token.get_secret_value() == SECRET

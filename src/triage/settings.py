@@ -398,6 +398,26 @@ class Settings(BaseSettings):
         values = {k: as_written(v) if isinstance(v, str) else v for k, v in data.items()}
         return {k: v for k, v in values.items() if v != ""}
 
+    @model_validator(mode="before")
+    @classmethod
+    def _no_credential_out_of_place(cls, data: Any) -> Any:
+        """A credential in a setting that is no secret (an access key in AWS_REGION, the line
+        beside it in an env file; a token in OPENAI_MODEL) is refused naming the variable
+        only: that setting's own check, `triage check` or a log line would quote it back.
+        Runs before every other check, as several of them quote a short value."""
+        if not isinstance(data, Mapping):
+            return data
+        for key, value in data.items():
+            field = _field_named(key)
+            if field is None or field in _SECRET_FIELDS or not isinstance(value, str):
+                continue
+            if _CREDENTIAL.search(value):
+                raise ValueError(
+                    f"{env_name(field)}: looks like a credential (an access key or token), "
+                    "which belongs in its own variable; the value is not repeated"
+                )
+        return data
+
     @field_validator(*WHOLE_SECOND_FIELDS, mode="before")
     @classmethod
     def _whole(cls, value: object) -> object:
@@ -668,6 +688,45 @@ def _queue_region(url: str | None) -> str | None:
         return None
     match = _QUEUE_HOST.fullmatch(host)
     return (match[1] or match[2]) if match else None
+
+
+#: Credentials by their issuers' own shapes: an AWS access key id, OpenAI, GitHub, GitLab and
+#: Slack tokens, a JWT and a PEM private key. (The redactor knows many more, but costs a second
+#: to load; these are the ones an env file holds beside triage's settings.)
+_CREDENTIAL = re.compile(
+    r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b"
+    r"|\bsk-[A-Za-z0-9_-]{20,}"
+    r"|\bgh[pousr]_[A-Za-z0-9]{30,}"
+    r"|\bgithub_pat_[A-Za-z0-9_]{30,}"
+    r"|\bglpat-[A-Za-z0-9_-]{20,}"
+    r"|\bxox[abeprs]-[A-Za-z0-9-]{10,}"
+    r"|\beyJ[A-Za-z0-9_-]{10,}\.eyJ"
+    r"|-----BEGIN [A-Z ]*PRIVATE KEY-----"
+)
+
+#: Settings that hold a credential: typed SecretStr, never shown.
+_SECRET_FIELDS = frozenset(
+    name for name, info in Settings.model_fields.items() if "SecretStr" in str(info.annotation)
+)
+
+
+def _field_named(key: object) -> str | None:
+    """The setting a key of Settings' input names: its field name or one of its variables."""
+    if not isinstance(key, str):
+        return None
+    return _FIELDS_BY_KEY.get(key) or _FIELDS_BY_KEY.get(key.lower())
+
+
+def _keys_of(name: str, alias: object) -> list[str]:
+    choices = alias.choices if isinstance(alias, AliasChoices) else []
+    return [name, *(str(choice) for choice in choices), *(str(c).lower() for c in choices)]
+
+
+_FIELDS_BY_KEY = {
+    key: name
+    for name, info in Settings.model_fields.items()
+    for key in _keys_of(name, info.validation_alias)
+}
 
 
 #: A portable environment variable's name (POSIX: letters, digits and _, not a digit first).
