@@ -759,3 +759,15 @@ def test_a_credential_in_its_own_variable_is_taken(monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv("TRIAGE_API_TOKEN", SECRET)
     settings = load_settings()
     assert settings.github_token is not None and settings.github_token.get_secret_value() == SECRET
+
+
+@pytest.mark.parametrize("timeout", ["1e300", "86401", "0", "-1", "nan", "3s"])
+def test_a_health_timeout_out_of_range_is_a_usage_error(
+    timeout: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`health --timeout` takes seconds above 0 and at most a day: 1e300 reached the socket,
+    whose time_t overflowed (a traceback), and is refused with exit 2 before any probe."""
+    ran = run(capsys, monkeypatch, "health", "--timeout", timeout, env={"TRIAGE_HTTP_PORT": "9"})
+    assert ran.code == 2
+    assert ran.last_line.startswith("triage health: error: argument --timeout: ")
+    assert "seconds" in ran.last_line or "not a number" in ran.last_line

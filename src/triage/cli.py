@@ -77,14 +77,22 @@ def _positive_int(text: str) -> int:
     return value
 
 
+#: The longest wait an option takes: longer is a typo (milliseconds?), and past ~1e11 s the
+#: socket's own timeout overflows (a traceback, not a usage error).
+MAX_OPTION_WAIT_S = 86_400
+
+
 def _seconds(text: str) -> float:
-    """An argparse type: a finite number of seconds above zero (a usage error otherwise)."""
+    """An argparse type: a finite number of seconds above zero and at most a day (a usage
+    error otherwise)."""
     try:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text[:40]!r} is not a number") from None
-    if not (math.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"{text[:40]!r} is not a number of seconds above 0")
+    if not (math.isfinite(value) and 0 < value <= MAX_OPTION_WAIT_S):
+        raise argparse.ArgumentTypeError(
+            f"{text[:40]!r} is not a number of seconds above 0 and at most {MAX_OPTION_WAIT_S}"
+        )
     return value
 
 
