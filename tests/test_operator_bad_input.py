@@ -771,3 +771,18 @@ def test_a_health_timeout_out_of_range_is_a_usage_error(
     assert ran.code == 2
     assert ran.last_line.startswith("triage health: error: argument --timeout: ")
     assert "seconds" in ran.last_line or "not a number" in ran.last_line
+
+
+def test_check_says_a_broken_backend_setting_once(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`triage check` with a BACKEND_BASE_URL that is no URL names it on one line; the route
+    check after it says it was skipped instead of repeating the same failure."""
+    env = {"BACKEND_BASE_URL": "backend.internal:4000", "BACKEND_TOKEN": "t"}
+    ran = run(capsys, monkeypatch, "check", env=env)
+    assert ran.code == 1
+    backend = [line for line in ran.stdout.splitlines() if line.split()[1:2] == ["backend"]]
+    assert [line.split(None, 2)[2] for line in backend] == [
+        "BACKEND_BASE_URL must start with http:// or https://",
+        "skipped: the backend's settings fail above",
+    ]

@@ -294,7 +294,10 @@ async def _backend_routes(settings: Settings, aws: Aws) -> str:
             "not of their updates, reopens or resolves"
         )
     secrets = await aws.client("secretsmanager") if settings.backend_token_secret_id else None
-    sink = BackendSink(settings, BackendToken(settings, secrets))
+    try:
+        sink = BackendSink(settings, BackendToken(settings, secrets))
+    except ConfigError:  # the reachability check before this one says why, once
+        raise _Failed("skipped: the backend's settings fail above") from None
     try:
         for field in ("backend_update_route", "backend_resolve_route"):
             route = getattr(settings, field)
