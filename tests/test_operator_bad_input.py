@@ -786,3 +786,16 @@ def test_check_says_a_broken_backend_setting_once(
         "BACKEND_BASE_URL must start with http:// or https://",
         "skipped: the backend's settings fail above",
     ]
+
+
+@pytest.mark.parametrize("value", [ARN, "alerts"])
+def test_a_queue_url_setting_that_is_an_arn_or_a_name_says_what_a_queue_url_is(
+    value: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ALERT_TRIAGE_QUEUE_URL given the queue's ARN or name is exit 2 with one line showing the
+    URL's form, as --queue-url and --dlq-url say it."""
+    ran = run(capsys, monkeypatch, "check", env={"ALERT_TRIAGE_QUEUE_URL": value})
+    assert ran.code == 2
+    (line,) = ran.stderr.splitlines()
+    assert line.startswith("triage: config: ALERT_TRIAGE_QUEUE_URL: ")
+    assert "https://sqs.REGION.amazonaws.com/ACCOUNT/NAME" in line

@@ -29,8 +29,8 @@ from triage.logs import configure_logging
 from triage.settings import (
     Settings,
     did_you_mean,
-    is_http_url,
     load_settings,
+    queue_url_problem,
     unknown_variables,
 )
 
@@ -117,20 +117,11 @@ class _Parser(argparse.ArgumentParser):
             raise argparse.ArgumentError(action, f"{exc.message}{hint}") from None
 
 
-#: How a queue URL looks, said by each refusal of one.
-_QUEUE_URL_FORM = "https://sqs.REGION.amazonaws.com/ACCOUNT/NAME"
-
-
 def _queue_url(text: str) -> str:
-    """An argparse type: an SQS queue URL (http(s) with a host; a local endpoint's too). An
-    ARN or a bare name is refused saying how to get the URL: SQS takes neither as one."""
-    if text.startswith("arn:"):
-        raise argparse.ArgumentTypeError(
-            f"an ARN is no queue URL: give {_QUEUE_URL_FORM} "
-            "(`aws sqs get-queue-url --queue-name NAME` prints it)"
-        )
-    if not is_http_url(text):
-        raise argparse.ArgumentTypeError(f"expected a queue URL such as {_QUEUE_URL_FORM}")
+    """An argparse type: an SQS queue URL, as ALERT_TRIAGE_QUEUE_URL must be one."""
+    problem = queue_url_problem(text)
+    if problem is not None:
+        raise argparse.ArgumentTypeError(problem)
     return text
 
 

@@ -109,6 +109,24 @@ def is_http_url(value: str) -> bool:
     return _HTTP_URL.fullmatch(value) is not None
 
 
+#: How a queue URL looks, said by each refusal of one.
+QUEUE_URL_FORM = "https://sqs.REGION.amazonaws.com/ACCOUNT/NAME"
+
+
+def queue_url_problem(value: str) -> str | None:
+    """Why `value` is no SQS queue URL (http(s) with a host; a local endpoint's too), or None.
+    An ARN or a bare name is answered with how to get the URL: SQS takes neither as one. The
+    value is never repeated."""
+    if value.startswith("arn:"):
+        return (
+            f"an ARN is no queue URL: give {QUEUE_URL_FORM} "
+            "(`aws sqs get-queue-url --queue-name NAME` prints it)"
+        )
+    if not is_http_url(value):
+        return f"expected a queue URL such as {QUEUE_URL_FORM}"
+    return None
+
+
 def as_written(value: str) -> str:
     """An environment variable's value as a person means it: without the whitespace around it,
     then without one pair of quotes around it all (`"sk-…"`, `'…'`) that has no quote of its
@@ -425,9 +443,15 @@ class Settings(BaseSettings):
 
     @field_validator(*URL_FIELDS)
     @classmethod
-    def _http_url(cls, value: str | None) -> str | None:
+    def _http_url(cls, value: str | None, info: ValidationInfo) -> str | None:
         # The value is not repeated: a URL may carry a user and password.
-        if value is not None and not _HTTP_URL.fullmatch(value):
+        if value is None:
+            return value
+        if info.field_name == "queue_url":
+            problem = queue_url_problem(value)
+            if problem is not None:
+                raise ValueError(problem)
+        if not _HTTP_URL.fullmatch(value):
             raise ValueError("must be an http:// or https:// URL with a host")
         return value
 
