@@ -799,3 +799,18 @@ def test_a_queue_url_setting_that_is_an_arn_or_a_name_says_what_a_queue_url_is(
     (line,) = ran.stderr.splitlines()
     assert line.startswith("triage: config: ALERT_TRIAGE_QUEUE_URL: ")
     assert "https://sqs.REGION.amazonaws.com/ACCOUNT/NAME" in line
+
+
+def test_a_github_app_key_given_twice_is_refused_naming_both(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """GITHUB_APP_PRIVATE_KEY and GITHUB_APP_PRIVATE_KEY_FILE both set is exit 2 with one line
+    naming both and neither key: which one signs would otherwise be a rule to look up."""
+    key = tmp_path / "app.pem"
+    key.write_text("-----BEGIN RSA PRIVATE KEY-----\nfile\n-----END RSA PRIVATE KEY-----\n")
+    env = {"GITHUB_APP_PRIVATE_KEY": "inline-key-text", "GITHUB_APP_PRIVATE_KEY_FILE": str(key)}
+    ran = run(capsys, monkeypatch, "check", env=env)
+    assert ran.code == 2
+    (line,) = ran.stderr.splitlines()
+    assert "GITHUB_APP_PRIVATE_KEY and GITHUB_APP_PRIVATE_KEY_FILE" in line
+    assert "inline-key-text" not in line

@@ -617,6 +617,15 @@ class Settings(BaseSettings):
         return self.openai_api_key is not None and bool(self.openai_api_key.get_secret_value())
 
     @model_validator(mode="after")
+    def _one_github_app_key(self) -> Settings:
+        if self.github_app_private_key is not None and self.github_app_private_key_file:
+            raise ValueError(
+                "GITHUB_APP_PRIVATE_KEY and GITHUB_APP_PRIVATE_KEY_FILE are both set: set one "
+                "(the key's text, or the file holding it)"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _openai_has_a_key(self) -> Settings:
         if self.llm_provider == "openai" and not self._has_openai_key:
             raise ValueError("TRIAGE_LLM_PROVIDER=openai needs OPENAI_API_KEY")
