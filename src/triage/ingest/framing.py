@@ -158,13 +158,18 @@ def framing_fault(message: RawRequestMessage) -> tuple[int, str] | None:
     lines of HTTP/0.9 and HTTP/2.0 and frames them as HTTP/1.1 (aiohttp would answer them in
     kind): the gateway speaks HTTP/1.0 and 1.1 only (505). RFC 9112 6.1 has a server treat an
     HTTP/1.0 request with Transfer-Encoding as faultily framed: a proxy in front reading it as
-    1.0 frames its body by the end of the stream, not by its chunks (400). A target aiohttp
-    cannot make a request of is 400 too (see `target_readable`). (Reasons hold no colon:
-    `bad_http.what_was_wrong` cuts there.)"""
+    1.0 frames its body by the end of the stream, not by its chunks (400). So is a request
+    whose Transfer-Encoding names no coding (the parser takes an empty one and frames the body
+    by its Content-Length; RFC 9112 6.3 says its length cannot be determined, and a proxy may
+    go by the header's presence instead): 400. A target aiohttp cannot make a request of is
+    400 too (see `target_readable`). (Reasons hold no colon: `bad_http.what_was_wrong` cuts
+    there.)"""
     if message.version not in (HttpVersion10, HttpVersion11):
         return 505, "HTTP version not supported (send HTTP/1.1)"
     if message.version == HttpVersion10 and "Transfer-Encoding" in message.headers:
         return 400, "Transfer-Encoding in an HTTP/1.0 request"
+    if "Transfer-Encoding" in message.headers and not message.chunked:
+        return 400, "Transfer-Encoding that is not chunked"
     if not target_readable(message.url):
         return 400, "request target not readable"
     return None
