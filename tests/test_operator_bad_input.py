@@ -206,13 +206,34 @@ ARN = "arn:aws:sqs:us-east-1:123456789012:alerts-dlq"
 @pytest.mark.parametrize(
     ("argv", "said"),
     [
-        (["send", "-", "--queue-url", ARN], "--queue-url: an ARN is no queue URL"),
-        (["send", "-", "--queue-url", "alerts"], "--queue-url: expected a queue URL"),
-        (["send", "-", "--queue-url", " "], "--queue-url: expected a queue URL"),
-        (["dlq", "peek", "--dlq-url", ARN], "--dlq-url: an ARN is no queue URL"),
-        (["dlq", "redrive", "--dlq-url", "alerts-dlq"], "--dlq-url: expected a queue URL"),
-        (["dlq", "redrive", "--dlq-url", ""], "--dlq-url: expected a queue URL"),
-        (["dlq", "peek", "--dlq-url", "sqs://alerts-dlq"], "--dlq-url: expected a queue URL"),
+        (
+            ["send", "-", "--queue-url", ARN],
+            "--queue-url: must be an http:// or https:// URL with a host, not an ARN",
+        ),
+        (
+            ["send", "-", "--queue-url", "alerts"],
+            "--queue-url: must be an http:// or https:// URL with a host, such as",
+        ),
+        (
+            ["send", "-", "--queue-url", " "],
+            "--queue-url: must be an http:// or https:// URL with a host, such as",
+        ),
+        (
+            ["dlq", "peek", "--dlq-url", ARN],
+            "--dlq-url: must be an http:// or https:// URL with a host, not an ARN",
+        ),
+        (
+            ["dlq", "redrive", "--dlq-url", "alerts-dlq"],
+            "--dlq-url: must be an http:// or https:// URL with a host, such as",
+        ),
+        (
+            ["dlq", "redrive", "--dlq-url", ""],
+            "--dlq-url: must be an http:// or https:// URL with a host, such as",
+        ),
+        (
+            ["dlq", "peek", "--dlq-url", "sqs://alerts-dlq"],
+            "--dlq-url: must be an http:// or https:// URL with a host, such as",
+        ),
     ],
 )
 def test_a_queue_option_that_is_no_queue_url_is_a_usage_error(

@@ -119,11 +119,11 @@ def queue_url_problem(value: str) -> str | None:
     value is never repeated."""
     if value.startswith("arn:"):
         return (
-            f"an ARN is no queue URL: give {QUEUE_URL_FORM} "
+            f"must be an http:// or https:// URL with a host, not an ARN: give {QUEUE_URL_FORM} "
             "(`aws sqs get-queue-url --queue-name NAME` prints it)"
         )
     if not is_http_url(value):
-        return f"expected a queue URL such as {QUEUE_URL_FORM}"
+        return f"must be an http:// or https:// URL with a host, such as {QUEUE_URL_FORM}"
     return None
 
 
