@@ -413,6 +413,12 @@ CASES = [
         "https://hooks.zapier.com/hooks/catch/7031225/" + _run(7, HEX) + "/",
         "https://hooks.zapier.com/hooks/catch/[REDACTED:token]/",
     ),
+    # Prefixes the public scanners know: each rule of theirs once.
+    ("sid SK" + _run(32, HEX) + " ok", "sid [REDACTED:token] ok"),
+    ("key API-" + _run(25, "ABCDEFGHIJ") + "7 ok", "key [REDACTED:token] ok"),
+    ("cs pi_" + _run(24) + "_secret_" + _run(25) + " ok", "cs [REDACTED:token] ok"),
+    ("t rootly_" + _run(64, HEX) + " ok", "t [REDACTED:token] ok"),
+    ("t cfk_" + _run(40) + _run(8, HEX) + " ok", "t [REDACTED:token] ok"),
     # A URL password holding @ or / (written raw, as DSNs often are)
     ("redis://default:p@ssw0rd@cache:6379/0", "redis://default:[REDACTED:password]@cache:6379/0"),
     ("postgres://u:p/ss@db/orders", "postgres://u:[REDACTED:password]@db/orders"),
@@ -556,6 +562,8 @@ CASES = [
     ),
     ("https://nosnch.in/c2354d53d2", "https://nosnch.in/[REDACTED:token]"),
     ("PHPSESSID=abcdef0123456789abcdef; path=/", "PHPSESSID=[REDACTED:cookie]; path=/"),
+    ("_shop_session=abc123def456; path=/", "_shop_session=[REDACTED:cookie]; path=/"),
+    (".ASPXAUTH=0A1B2C3D4E5F6A7B; path=/", ".ASPXAUTH=[REDACTED:cookie]; path=/"),
     ("<password>hunter2</password>", "<password>[REDACTED:password]</password>"),
     (
         "ALTER ROLE app WITH PASSWORD 'Sup3r';",

@@ -199,7 +199,6 @@ VENDOR_TOKENS: dict[str, Callable[[random.Random], str]] = {
     "trufflehog-enterprise": lambda r: "thog-secret-" + _draw(r, HEX, 32),
     "ubidots": lambda r: "BBFF-" + _draw(r, ALNUM, 30),
     "voiceflow": lambda r: f"VF.DM.{_draw(r, HEX, 24)}.{_draw(r, ALNUM, 16)}",
-    "close-crm": lambda r: f"api_{_draw(r, ALNUM, 22)}.{_draw(r, ALNUM, 22)}",
     "doppler-scim": lambda r: "dp.scim." + _draw(r, ALNUM, 44),
     "doppler-audit": lambda r: "dp.audit." + _draw(r, ALNUM, 44),
     "zapier-webhook": lambda r: (

@@ -151,23 +151,21 @@ _SHAPED = (
     ("access_token$sandbox$", r"[a-z0-9]{16}\$[0-9a-f]{32}"),
     # 1Password account secret keys: A3, then groups of 6, 6 (or 11), 5, 5, 5, 5.
     ("A3-", "[A-Z0-9]{6}-(?:[A-Z0-9]{11}|[A-Z0-9]{6}-[A-Z0-9]{5})(?:-[A-Z0-9]{5}){3}"),
-    # From the public scanners' rules (gitleaks, trufflehog, detect-secrets): a prefix that
-    # is a word's start or short, so only with the vendor's exact body.
+)
+#: … the same, for the prefixes the public secret scanners know (gitleaks, trufflehog,
+#: detect-secrets) that are a word's start or short: only with the vendor's exact body.
+_SCANNERS_SHAPED = (
     ("p8e-", "[A-Za-z0-9]{32}"),  # Adobe client secrets
     ("dnkey-", "[A-Za-z0-9=_-]{26}-[A-Za-z0-9=_-]{52}"),  # Defined Networking
     *((f"{kind}-s4t2{app}-", "[0-9a-f]{64}") for kind in "su" for app in ("ud", "af")),  # 42
     *((f"sm_{kind}_", "[A-Za-z0-9]{16}") for kind in ("aat", "pat", "sat")),  # SettleMint
-    ("API-", "(?=[A-Z]{0,25}[0-9])[A-Z0-9]{26}"),  # Octopus Deploy
     *((f"access-{env}-", _UUID) for env in ("sandbox", "development", "production")),  # Plaid
     ("sl.", r"(?:u\.)?[A-Za-z0-9_=-]{130,1400}"),  # Dropbox short-lived tokens
-    ("SK", "[0-9a-f]{32}"),  # Twilio API key sids
     ("eyJrIjoi", "[A-Za-z0-9+/]{40,400}={0,2}"),  # Grafana API keys (base64 of {"k":"…)
     ("aio_", "[A-Za-z0-9]{28}"),  # Adafruit IO
     ("apify_api_", "[A-Za-z0-9]{36}"),  # Apify
-    ("BBDC-", "[A-Za-z0-9+/@_-]{40,50}"),  # Bitbucket Data Center
     ("bb_pr_", "[0-9a-f]{30}"),  # Bannerbear (project, master)
     ("bb_ma_", "[0-9a-f]{30}"),
-    ("cfk_", "[A-Za-z0-9]{40}[0-9a-f]{8}"),  # Cloudflare global API keys (v2)
     ("endr+", "[A-Za-z0-9-]{16}"),  # Endor Labs
     ("figp_", "[A-Za-z0-9_=-]{40,54}"),  # Figma (v3)
     ("flb_live_", "[A-Za-z0-9]{20}"),  # Fleetbase
@@ -192,13 +190,15 @@ _SHAPED = (
     ("sqco_", "[A-Za-z0-9]{59}"),  # SonarCloud
     ("sgp_", "(?:[0-9a-f]{16}_|local_)?[0-9a-f]{40}"),  # Sourcegraph
     ("slk_", "[0-9a-f]{64}"),  # Sourcegraph Cody
-    ("pi_", "[A-Za-z0-9]{24}_secret_[A-Za-z0-9]{25}"),  # Stripe's client secrets
-    ("seti_", "[A-Za-z0-9]{24}_secret_[A-Za-z0-9]{25}"),
     ("thog-key-", "[0-9a-f]{16}"),  # TruffleHog Enterprise
     ("thog-secret-", "[0-9a-f]{32}"),
+)
+#: … and those whose first letter starts no other case-sensitive needle (`_SHAPED_FOLDED`).
+_SCANNERS_SHAPED_FOLDED = (
+    ("BBDC-", "[A-Za-z0-9+/@_-]{40,50}"),  # Bitbucket Data Center
+    ("cfk_", "[A-Za-z0-9]{40}[0-9a-f]{8}"),  # Cloudflare global API keys (v2)
     ("BBFF-", "[A-Za-z0-9]{30}"),  # Ubidots
     ("VF.", r"(?:DM\.|WS\.)?[0-9a-f]{24}\.[A-Za-z0-9]{16}"),  # Voiceflow
-    ("api_", r"[A-Za-z0-9]{22}\.[A-Za-z0-9]{22}"),  # Close CRM
 )
 #: … the same, for prefixes whose first letter starts no other case-sensitive needle: they are
 #: looked for among the folded needles (`fold_needles`), so that the search for needles keeps
@@ -419,7 +419,29 @@ TOKEN_RULES: tuple[
             *(prefix.lower() if folded else prefix for prefix, _ in shapes),
             fold_needles=folded,
         )
-        for shapes, folded in ((_SHAPED, False), (_SHAPED_FOLDED, True))
+        for shapes, folded in (
+            (_SHAPED, False),
+            (_SHAPED_FOLDED, True),
+            (_SCANNERS_SHAPED, False),
+            (_SCANNERS_SHAPED_FOLDED, True),
+        )
+    ),
+    # Twilio's API key sids (SK + 32 hex) and Octopus Deploy's API keys (API- + 26 capitals and
+    # digits): rules of their own, which start with the literal the engine jumps to, as `SK`
+    # and `API-` are common in text that holds no such key.
+    _rule(rf"{_prefixed('SK')}[0-9a-f]{{32}}{_END}", "[REDACTED:token]", "SK"),
+    _rule(
+        rf"{_prefixed('API-')}(?=[A-Z]{{0,25}}[0-9])[A-Z0-9]{{26}}{_END}",
+        "[REDACTED:token]",
+        "API-",
+    ),
+    # Stripe's client secrets (a PaymentIntent's or a SetupIntent's id, then _secret_ and the
+    # secret): looked for by `_secret_`, rarer than the ids' prefixes.
+    _rule(
+        rf"{_prefixed('pi_', 'seti_')}[A-Za-z0-9]{{24}}_secret_[A-Za-z0-9]{{25}}{_END}",
+        "[REDACTED:token]",
+        "_secret_",
+        fold_needles=True,
     ),
     # Tokens known by their end: Mailchimp's API keys (32 hex, -us and the number of a data
     # centre), MaxMind's license keys (…_mmk).

@@ -149,6 +149,25 @@ def _token_like(value: str) -> bool:
     return 3 * words >= sum(map(len, cased))
 
 
+_HAS_DIGIT = re.compile("[0-9]")
+#: The name before a cookie's `session=`, at the end of the text before it.
+_SESSION_NAME_BEFORE = re.compile(r"(?<![A-Za-z0-9_.-])[A-Za-z0-9_.-]{1,64}\Z")
+
+
+def _app_session(match: re.Match[str]) -> str:
+    """A session cookie named after its app or its use, its value replaced: a framework's own
+    (`_<app>_session`, Rails'; `PLAY_SESSION`) from 8 characters with a digit, any other
+    (`user_session`, `rack.session`) from 16; else the match unchanged."""
+    start = match.start()
+    name = _SESSION_NAME_BEFORE.search(match.string, max(0, start - 64), start)
+    prefix = "" if name is None else name[0]
+    value = match[2]
+    framework = prefix.startswith("_") or prefix.upper() == "PLAY_"
+    if len(value) < (8 if framework else 16) or (framework and not _HAS_DIGIT.search(value)):
+        return match[0]
+    return _value_replaced(match, "[REDACTED:cookie]")
+
+
 HEADER_RULES: tuple[_Rule, ...] = (
     _rule(
         # `(?=b)` first: one cheap test fails at most positions, before the look-behind.
@@ -348,15 +367,12 @@ URL_RULES: tuple[
     ),
     # Session cookies as bare pairs (a logged request line, a curl command). A framework's own
     # cookie is a login whatever its length: from 8 characters with a digit (a custom id, or
-    # one a log cut short; `PHPSESSID=deleted` is PHP's deletion, a word): PHP's, Java's,
-    # Express's, Laravel's, Rails' `_<app>_session`, GitHub's `_gh_sess`, Play's, ASP.NET's
-    # forms login `.ASPXAUTH`, ColdFusion's CFTOKEN. A bare `session=`, or one after another
-    # word (`user_session=`, `rack.session=`), names many things: only 16 characters or more
-    # (`sessionid` and `session_id` are secrets' names, whose pairs go whatever their length).
+    # one a log cut short; `PHPSESSID=deleted` is PHP's deletion, a word). A bare `session=`
+    # names many things: only 16 characters or more (`sessionid` and `session_id` are secrets'
+    # names, whose pairs go whatever their length).
     _rule(
-        r"((?<![A-Za-z0-9_](?<!\\[nrt]))(?:(?P<named>PHPSESSID|JSESSIONID|connect\.sid"
-        r"|laravel_session|_[A-Za-z0-9]{1,32}+_session|_gh_sess|PLAY_SESSION|\.ASPXAUTH|CFTOKEN)"
-        r"|sessionid|_session_id|(?:[A-Za-z0-9]{1,32}+[_.-])?session)=)(?!\[REDACTED)"
+        r"((?=[pjscl_])(?<![A-Za-z0-9_](?<!\\[nrt]))(?:(?P<named>PHPSESSID|JSESSIONID"
+        r"|connect\.sid|laravel_session)|sessionid|_session_id|session)=)(?!\[REDACTED)"
         r"(?:(?(named)(?=[^\s;,&\"'<>]{0,4095}?[0-9])[^\s;,&\"'<>]{8,4096}+|(?!))"
         r"|[^\s;,&\"'<>]{16,4096}+)",
         _replaced_value("[REDACTED:cookie]"),
@@ -366,10 +382,30 @@ URL_RULES: tuple[
         "connect.sid",
         "session=",
         "_session_id",
+        flags=re.IGNORECASE,
+    ),
+    # … and a session cookie named after its app or its use (Rails' `_shop_session`, Play's
+    # `PLAY_SESSION`, `user_session`, `rack.session`): the rule starts at `session=`, which the
+    # engine jumps to, and asks the name before it after (`_app_session`).
+    _rule(
+        r"((?:session|SESSION|Session)(?<=[A-Za-z0-9][_.-].{7})=)(?!\[REDACTED)"
+        r"([^\s;,&\"'<>]{8,4096}+)",
+        _app_session,
+        "_session=",
+        ".session=",
+        "-session=",
+        fold_needles=True,
+    ),
+    # … and GitHub's `_gh_sess`, ASP.NET's forms login `.ASPXAUTH`, ColdFusion's `CFTOKEN`: a
+    # login whatever its length, from 8 characters with a digit.
+    _rule(
+        r"((?<![A-Za-z0-9_](?<!\\[nrt]))(?:_gh_sess|\.ASPXAUTH|CFTOKEN)=)(?!\[REDACTED)"
+        r"((?=[^\s;,&\"'<>]{0,4095}?[0-9])[^\s;,&\"'<>]{8,4096}+)",
+        _replaced_value("[REDACTED:cookie]"),
         "_gh_sess=",
         ".aspxauth=",
         "cftoken=",
-        flags=re.IGNORECASE,
+        fold_needles=True,
     ),
     # … and the first of a form body's parameters (`code=…&grant_type=…`, an OAuth token
     # request as a log prints it): after a space, a quote or a line's start (also escaped,
