@@ -1,11 +1,14 @@
 """`triage ingest` red-teamed further on raw sockets, for what the other gateway suites leave out:
 a `Transfer-Encoding` header that names no coding beside a `Content-Length` (a framing a proxy in
-front may read otherwise than the gateway). Each is answered with a clear status and one line,
-nothing of it is queued, and a good request after it on a connection of its own still passes."""
+front may read otherwise than the gateway), and one source's token (the generic one, which
+scripts and third-party tools carry in their URLs) used to hold the bytes of bodies every source
+shares. Each is answered with a clear status and one line, nothing of it is queued, and a good
+request of another sender still passes."""
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import AsyncIterator
 
 import pytest
@@ -62,3 +65,71 @@ async def test_a_transfer_encoding_naming_no_coding_is_400_and_closes(
     assert received(queues) == []
     good = await exchange(gateway.port, post("Connection: close\r\n"))
     assert good.status == 202
+
+
+# --- Resources ----------------------------------------------------------------------------------
+
+
+async def _stalled(
+    port: int, source: str, credential: str, sent: int
+) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """A POST to `source` promising 150,000 bytes that sends `sent` of them and stalls."""
+    head = f"POST /v1/alerts/{source} HTTP/1.1\r\nHost: x\r\n{credential}"
+    head += "Content-Length: 150000\r\n\r\n"
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(head.encode() + b" " * sent)
+    await writer.drain()
+    return reader, writer
+
+
+async def _until(condition: object, what: str) -> None:
+    """Wait (10 s at most) until `condition()` holds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 10
+    while not condition():  # type: ignore[operator]
+        assert loop.time() < deadline, what
+        await asyncio.sleep(0.01)
+
+
+def _grafana(padding: int) -> bytes:
+    """A Grafana webhook, padded with `padding` spaces, as one closing request."""
+    body = payload("grafana/group-firing.json") + b" " * padding
+    head = "POST /v1/alerts/grafana HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+    head += f"Authorization: Bearer {TOKENS['grafana']}\r\nContent-Length: {len(body)}\r\n\r\n"
+    return head.encode() + body
+
+
+async def test_one_source_cannot_hold_the_bytes_every_source_shares(
+    gateway: IngestService, queues: Queues
+) -> None:
+    """Bodies held at once share one budget; one source's senders (a leaked generic token)
+    may hold at most their share of it (half), so stalled bodies of theirs cannot make every other source's
+    webhooks 503: past its half a body of that source is 503 `busy` with one line saying so,
+    while another source's webhook still passes."""
+    bodies = gateway.gateway.bodies
+    gateway.gateway.limits = dataclasses.replace(
+        gateway.gateway.limits, reading_budget_bytes=200_000, source_share_bytes=100_000
+    )
+    first = await _stalled(gateway.port, "generic", BEARER, 90_000)
+    second = first
+    try:
+        await _until(lambda: bodies.reading_bytes >= 90_000, "the first body was not held")
+        with capture_logs() as logs:
+            second = await _stalled(gateway.port, "generic", BEARER, 90_000)
+            refused = asyncio.create_task(read_answer(second[0]))
+            await _until(
+                lambda: refused.done() or bodies.reading_bytes >= 180_000,
+                "the second body was neither held nor refused",
+            )
+            other = await exchange(gateway.port, _grafana(60_000))
+            assert other.status == 202, other.body
+            busy = await refused
+            (line,) = [e for e in await wait_logged(logs, "ingest.refused") if e["status"] == 503]
+    finally:
+        for _, writer in (first, second):
+            writer.close()
+    assert busy.status == 503 and busy.headers["retry-after"] == "1"
+    assert busy.json()["error"] == "too many bodies arriving at once"
+    assert (line["source"], line["reason"], line["detail"]) == ("generic", "busy", "source_share")
+    await _until(lambda: bodies.reading_bytes == 0, "the stalled bodies were not let go")
+    assert len(received(queues)) == 1

@@ -383,7 +383,7 @@ class Gateway:
                 request, route, arrival, tokens, signature, body
             )
         finally:
-            self.bodies.release(len(body.data))
+            self.bodies.release(source, len(body.data))
         return replace(accepted, query_ignored=unread_query_fields(query, body))
 
     async def _check_head(self, request: web.Request, source: str) -> tuple[auth.Tokens, Query]:
@@ -436,7 +436,9 @@ class Gateway:
         codec = declared_codec(request)
         form, boundary = form_shape(request)
         authenticated = source != "sentry"
-        data = await self.bodies.read(request, self.limits, authenticated=authenticated)
+        data = await self.bodies.read(
+            request, self.limits, source=source, authenticated=authenticated
+        )
         return Body(data, codec, form, boundary, fields)
 
     async def _verify_and_enqueue(

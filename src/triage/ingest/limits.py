@@ -20,6 +20,10 @@ class Limits:
     #: Bytes of all bodies held at once: being read, checked, or waiting for SQS (a slow SQS
     #: would otherwise let read bodies pile up). Past this, a body is answered 503.
     reading_budget_bytes: int = 32 * MAX_BODY_BYTES
+    #: … of which one source's bodies may take at most this much (half), so one source's
+    #: senders (a token, and the generic one is in many tools' URLs) cannot take what the
+    #: other sources need, as each source has a rate of its own too.
+    source_share_bytes: int = 16 * MAX_BODY_BYTES
     #: … of which bodies being read and not yet authenticated (Sentry's: its signature covers
     #: the body, so it is read before it can be checked) may take at most this much, so
     #: senders without a credential cannot fill the budget every other source needs.

@@ -3,9 +3,11 @@ codings (415, 501; decoded by ingest/encoding.py) and the budgets of bytes every
 once shares (503), so no sender, and no crowd of them, can make the gateway hold more.
 
 `BodyReader` counts what it holds: every body from its first byte until the gateway answers it
-(`release`), and, apart, those not yet authenticated (Sentry's, whose signature covers the
-body), in all and per sender, so senders without a credential cannot take the budget the
-others need. `100 Continue` is sent here, once the head has passed every check.
+(`release`), in all and by source (one source's may take at most half: its senders, a leaked
+token among them, cannot take the budget every other source needs), and, apart, those not yet
+authenticated (Sentry's, whose signature covers the body), in all and per sender, so senders
+without a credential cannot take the budget the others need. `100 Continue` is sent here, once
+the head has passed every check.
 """
 
 from __future__ import annotations
@@ -40,9 +42,10 @@ _CHUNK_BYTES = 64 * 1024
 
 @dataclass(frozen=True, slots=True)
 class _Reading:
-    """One body being read: whose, against which budgets."""
+    """One body being read: whose (its source, its sender), against which budgets."""
 
     limits: Limits
+    source: str
     authenticated: bool
     peer: str
 
@@ -53,16 +56,21 @@ class BodyReader:
     def __init__(self) -> None:
         #: Bytes of the bodies held now: being read, or read and not yet answered.
         self.reading_bytes = 0
+        #: … by source.
+        self._by_source: Counter[str] = Counter()
         #: … of which being read and not yet authenticated, in all and by sender.
         self.unauthenticated_bytes = 0
         self._unauthenticated_by_peer: Counter[str] = Counter()
 
-    async def read(self, request: web.Request, limits: Limits, *, authenticated: bool) -> bytes:
-        """The body, decoded, and held until `release`d. One not yet `authenticated` is read
-        only as sent (a compressed body would make a few bytes of an unknown sender's into a
-        megabyte of ours) and within its own smaller budget."""
+    async def read(
+        self, request: web.Request, limits: Limits, *, source: str, authenticated: bool
+    ) -> bytes:
+        """The body of a request to `source`, decoded, and held until `release`d. One not yet
+        `authenticated` is read only as sent (a compressed body would make a few bytes of an
+        unknown sender's into a megabyte of ours) and within its own smaller budget."""
         decoder = _decoder(request, limits, authenticated=authenticated)
-        reading = _Reading(limits, authenticated, sender(request, limits.trusted_proxy_hops))
+        peer = sender(request, limits.trusted_proxy_hops)
+        reading = _Reading(limits, source, authenticated, peer)
         await send_continue(request)
         chunks: list[bytes] = []
         try:
@@ -88,10 +96,13 @@ class BodyReader:
             raise Refused(400, "incomplete_body", "incomplete body") from None
         return b"".join(chunks)
 
-    def release(self, size_bytes: int) -> None:
+    def release(self, source: str, size_bytes: int) -> None:
         """Give back a body's share once it is answered: while SQS is slow, read bodies waiting
         for it would otherwise pile up without bound."""
         self.reading_bytes -= size_bytes
+        self._by_source[source] -= size_bytes
+        if self._by_source[source] <= 0:
+            del self._by_source[source]
 
     async def _read_chunks(
         self, request: web.Request, decoder: Decoder, reading: _Reading, chunks: list[bytes]
@@ -112,19 +123,27 @@ class BodyReader:
                 self._hold(reading, len(data))
                 if total > limit:
                     raise _too_large(limit)
-                if self._over_budget(reading):
-                    raise Refused(503, "busy", "too many bodies arriving at once", retry_after_s=1)
+                over = self._over_budget(reading)
+                if over is not None:
+                    raise Refused(
+                        503,
+                        "busy",
+                        "too many bodies arriving at once",
+                        retry_after_s=1,
+                        detail=over,
+                    )
                 chunks.append(data)
             decoder.end()
             whole = True
         finally:
             if not whole:
-                self.reading_bytes -= total
+                self.release(reading.source, total)
             if not reading.authenticated:
                 self._let_go_unauthenticated(reading.peer, total)
 
     def _hold(self, reading: _Reading, size_bytes: int) -> None:
         self.reading_bytes += size_bytes
+        self._by_source[reading.source] += size_bytes
         if not reading.authenticated:
             self.unauthenticated_bytes += size_bytes
             self._unauthenticated_by_peer[reading.peer] += size_bytes
@@ -136,16 +155,20 @@ class BodyReader:
         if by_peer[peer] <= 0:
             del by_peer[peer]
 
-    def _over_budget(self, reading: _Reading) -> bool:
+    def _over_budget(self, reading: _Reading) -> str | None:
+        """Which budget holding this body's bytes passes (its 503's `detail`), or None."""
         limits = reading.limits
         if self.reading_bytes > limits.reading_budget_bytes:
-            return True
+            return "all_bodies"
+        if self._by_source[reading.source] > limits.source_share_bytes:
+            return "source_share"
         if reading.authenticated:
-            return False
-        return (
-            self.unauthenticated_bytes > limits.unauthenticated_budget_bytes
-            or self._unauthenticated_by_peer[reading.peer] > limits.unauthenticated_per_peer_bytes
-        )
+            return None
+        if self.unauthenticated_bytes > limits.unauthenticated_budget_bytes:
+            return "unauthenticated"
+        if self._unauthenticated_by_peer[reading.peer] > limits.unauthenticated_per_peer_bytes:
+            return "sender_share"
+        return None
 
 
 def _too_large(limit: int) -> Refused:
