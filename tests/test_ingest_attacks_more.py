@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import pytest
 from structlog.testing import capture_logs
@@ -82,11 +82,11 @@ async def _stalled(
     return reader, writer
 
 
-async def _until(condition: object, what: str) -> None:
+async def _until(condition: Callable[[], bool], what: str) -> None:
     """Wait (10 s at most) until `condition()` holds."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + 10
-    while not condition():  # type: ignore[operator]
+    while not condition():
         assert loop.time() < deadline, what
         await asyncio.sleep(0.01)
 
@@ -106,9 +106,11 @@ async def test_one_source_cannot_hold_the_bytes_every_source_shares(
     may hold at most their share of it (half), so stalled bodies of theirs cannot make every other source's
     webhooks 503: past its half a body of that source is 503 `busy` with one line saying so,
     while another source's webhook still passes."""
-    bodies = gateway.gateway.bodies
-    gateway.gateway.limits = dataclasses.replace(
-        gateway.gateway.limits, reading_budget_bytes=200_000, source_share_bytes=100_000
+    handlers = gateway.gateway
+    assert handlers is not None
+    bodies = handlers.bodies
+    handlers.limits = dataclasses.replace(
+        handlers.limits, reading_budget_bytes=200_000, source_share_bytes=100_000
     )
     first = await _stalled(gateway.port, "generic", BEARER, 90_000)
     second = first
