@@ -135,3 +135,50 @@ async def test_one_source_cannot_hold_the_bytes_every_source_shares(
     assert (line["source"], line["reason"], line["detail"]) == ("generic", "busy", "source_share")
     await _until(lambda: bodies.reading_bytes == 0, "the stalled bodies were not let go")
     assert len(received(queues)) == 1
+
+
+# --- Authentication through path tricks ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "source"),
+    [("/v1/alerts/gr%61fana", "grafana"), ("/v1/alerts/%67%72%61%66%61%6e%61", "grafana")],
+)
+async def test_a_percent_encoded_source_takes_only_its_own_token(
+    gateway: IngestService, queues: Queues, path: str, source: str
+) -> None:
+    """A source's path spelt with percent-escapes is that source's path, for its token as for
+    its route: another source's token there is 401, nothing queued; its own token is 202."""
+    body = payload("grafana/group-firing.json")
+    framing = f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+    for token, status in ((TOKENS["generic"], 401), (TOKENS[source], 202)):
+        head = f"POST {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n{framing}"
+        answer = await exchange(gateway.port, head.encode() + body)
+        assert answer.status == status, (token, answer.body)
+    (message,) = queues.client().receive_message(
+        QueueUrl=queues.url, MessageAttributeNames=["All"], VisibilityTimeout=0
+    )["Messages"]
+    assert message["MessageAttributes"]["source"]["StringValue"] == source
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/v1/alerts/generic;x=1",
+        "/v1/alerts%2Fgeneric",
+        "/v1/alerts/%c0%afgeneric",
+        "/v1/alerts/GENERIC",
+        "/v1/alerts/generic%00",
+        "/v1/alerts/./generic",
+    ],
+)
+async def test_a_bent_spelling_of_a_source_path_is_no_path(
+    gateway: IngestService, queues: Queues, path: str
+) -> None:
+    """A matrix parameter, an encoded slash, an overlong UTF-8 slash, another case, a NUL or a
+    dot segment is not a source's path: 404 with the generic token, never read as `generic`."""
+    head = f"POST {path} HTTP/1.1\r\nHost: x\r\n{BEARER}Connection: close\r\n"
+    head += f"Content-Length: {len(GENERIC)}\r\n\r\n"
+    answer = await exchange(gateway.port, head.encode() + GENERIC)
+    assert answer.status == 404, answer.body
+    assert received(queues) == []
