@@ -10,7 +10,7 @@ import dataclasses
 import gzip
 import json
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, MutableMapping, Sequence
 from typing import Any
 
 import pytest
@@ -92,7 +92,9 @@ def head(path: str, headers: str, method: str = "POST") -> bytes:
     return f"{method} {path} HTTP/1.1\r\nHost: x\r\n{headers}\r\n".encode()
 
 
-async def wait_logged(logs: list[dict[str, Any]], event: str) -> list[dict[str, Any]]:
+async def wait_logged(
+    logs: Sequence[MutableMapping[str, Any]], event: str
+) -> list[MutableMapping[str, Any]]:
     """The `event` lines once at least one is logged (10 s at most)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + 10
