@@ -419,6 +419,8 @@ CASES = [
     ("cs pi_" + _run(24) + "_secret_" + _run(25) + " ok", "cs [REDACTED:token] ok"),
     ("t rootly_" + _run(64, HEX) + " ok", "t [REDACTED:token] ok"),
     ("t cfk_" + _run(40) + _run(8, HEX) + " ok", "t [REDACTED:token] ok"),
+    # A key-shaped value after a name ending in `key` (gitleaks' generic API key).
+    ("ALGOLIA_ADMIN_KEY=" + _run(32, HEX) + " ok", "ALGOLIA_ADMIN_KEY=[REDACTED:password] ok"),
     # A URL password holding @ or / (written raw, as DSNs often are)
     ("redis://default:p@ssw0rd@cache:6379/0", "redis://default:[REDACTED:password]@cache:6379/0"),
     ("postgres://u:p/ss@db/orders", "postgres://u:[REDACTED:password]@db/orders"),

@@ -320,3 +320,48 @@ def test_a_session_cookie_goes_by_its_name(cookie: str) -> None:
 def test_a_session_cookie_that_holds_no_session_stays(text: str) -> None:
     """A count, a short name or a deletion under a session cookie's name stays."""
     assert _redacted(text) == text
+
+
+# --- A key-shaped value after a name that ends in `key` ----------------------------------------
+
+#: gitleaks' generic-api-key: a name ending in `key`, a value that looks like a key.
+KEY_NAMED = [
+    ("ALGOLIA_ADMIN_KEY={}", HEX, 32),
+    ("OPENAI_KEY={}", ALNUM, 48),
+    ("MAPBOX_KEY: {}", HEX, 32),
+    ('{{"consumer_key": "{}"}}', ALNUM, 32),
+    ("HMAC_KEY={}", B64, 40),
+    ("    jwt.key = {}", B64URL, 43),
+    ("--set mailgun.signing-key={}", HEX, 40),
+]
+
+
+@pytest.mark.parametrize(("template", "alphabet", "count"), KEY_NAMED)
+def test_a_key_shaped_value_after_a_name_ending_in_key_goes(
+    template: str, alphabet: str, count: int
+) -> None:
+    """A random token or a long hex run after `<anything>_key` goes, the name stays."""
+    value = _draw(random.Random(template), alphabet, count)
+    out = _redacted(template.format(value))
+    assert value[-10:] not in out, out
+    assert template.split("{")[0][:6] in out
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "CACHE_KEY=user:42:profile",
+        "PRIMARY_KEY=id",
+        "partition_key=tenant_id",
+        "sort_key=2026-12-05T02:14:07Z",
+        "object_key=uploads/2026/12/Report_Final2.pdf",
+        "idempotency_key=order-2026-12-05-000417",
+        "routing_key_count=12",
+        "monkey=ThisIsNotAKey2024Value",
+        '{"key": "Environment", "value": "prod"}',
+        "deploy_key=github-actions-deploy",
+    ],
+)
+def test_a_value_that_is_no_key_after_a_name_ending_in_key_stays(text: str) -> None:
+    """An id, a path, a slug, a timestamp or a word after a `*_key` name stays."""
+    assert _redacted(text) == text

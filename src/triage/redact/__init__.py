@@ -190,6 +190,11 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
                                     auth <non-word>; an ACL user's >pw and <pw (ACL SETUSER,
                                     ACL LIST, users.acl);
                                   - a random-looking bare pass=…, _auth=…;
+                                  - after a name whose last word is `key` (ALGOLIA_ADMIN_KEY=,
+                                    "consumer_key":, jwt.key =), a value that looks like a
+                                    key: a random token, or 32 hex characters or more (an
+                                    id, a path, a slug or a time stays: cache_key=user:42,
+                                    object_key=uploads/a.pdf);
                                   - in a URL's query or fragment (after ?, &, # or HTML's &amp;;
                                     and a form body's first parameter, code=…&grant_type=…):
                                     a random-looking value, or 20 hex characters or more, of

@@ -25,6 +25,7 @@ from triage.redact.names import (
 from triage.redact.rule import (
     _ASSIGN,
     _LINES,
+    _OPEN_QUOTE,
     _PLACEHOLDER_FOUND,
     _VALUE_MAX,
     _random_looking,
@@ -33,6 +34,7 @@ from triage.redact.rule import (
     _value_replaced,
     _wrapper_start,
 )
+from triage.redact.web import _token_like
 
 #: A quoted literal inside a template's placeholder: `"hunter2"`, `'x'`, `\\"x\\"`, Go's `` `x` ``.
 _TEMPLATE_LITERAL = re.compile(r"""(?P<q>\\?["'`])(?:(?!(?P=q))[^\n]){0,512}?(?P=q)""")
@@ -443,6 +445,29 @@ CHANGED_VALUE_RULES: tuple[
 )
 
 
+#: A key's value, whole: a run of base64's and base64url's characters that no other character
+#: of a name, a path or a time follows (`user:42:profile`, `uploads/a.pdf`, `…T02:14:07Z`).
+_KEY_VALUE = r"[A-Za-z0-9+/=_-]{20,512}+(?![A-Za-z0-9+/=_.:-])"
+#: 32 hex characters or more: a key in hex (Algolia's, Mapbox's), not a short id.
+_KEY_HEX = re.compile(r"[0-9a-fA-F]{32,512}")
+
+
+def _key_shaped(value: str) -> bool:
+    """A value that looks like a key: a token (`_token_like`: random upper and lower case and
+    digits, no words), or 32 hex characters or more holding letters and digits."""
+    if _KEY_HEX.fullmatch(value) is not None:
+        return any(c.isdigit() for c in value) and any(c.isalpha() for c in value)
+    return _token_like(value)
+
+
+def _key_value(match: re.Match[str]) -> str:
+    """A value after a name ending in `key` replaced if it looks like a key (`_key_shaped`);
+    else the match unchanged."""
+    if not _key_shaped(match["value"]):
+        return match[0]
+    return f"{match['head']}[REDACTED:password]"
+
+
 TOLD_RULES: tuple[
     _Rule, ...
 ] = (  # A secret told in words, without `=` or `:` right after its name: "the password is
@@ -471,5 +496,19 @@ TOLD_RULES: tuple[
         "secret",
         "key",
         flags=re.IGNORECASE,
+    ),
+    # A value after a name whose last word is `key` (`ALGOLIA_ADMIN_KEY`, `consumer_key`,
+    # `jwt.key`, gitleaks' generic API key), when it looks like a key (`_key_shaped`): the names
+    # above say secret whatever the value; `key` alone also names a cache's, a sort's or an
+    # object's key (`cache_key=user:42`, `object_key=uploads/…`), which stays. The rule starts
+    # at `key`, which the engine jumps to, and asks what stands before it after.
+    _rule(
+        r"(?P<head>(?:key|KEY)(?<=[A-Za-z0-9][_.-]...)(?![A-Za-z0-9])"
+        rf"{_ASSIGN}{_OPEN_QUOTE})(?!\[REDACTED)(?P<value>{_KEY_VALUE})",
+        _key_value,
+        "_key",
+        ".key",
+        "-key",
+        fold_needles=True,
     ),
 )
