@@ -139,3 +139,23 @@ async def test_a_move_into_a_group_whose_sinks_fail_fires_in_one_place(
     await rolling.deliver(old, moving)
     await drain(rolling)
     assert await check_rolling(rolling) == []
+
+
+async def test_a_resolve_on_the_old_routes_resolves_where_a_failed_move_was_going(
+    rolling: World,
+) -> None:
+    """Seed 1690 of the rolling runs: a member's firings in host b, then host a, fail on the
+    new routes (host a's open is noted for the move, not remembered); its resolve on the old
+    routes, stamped as the firing in host a and queued after it, resolves it there too, so it
+    fires nowhere once the sweep has finished host a's open (the resolve went to host b
+    alone, and the open left it firing in host a)."""
+    old, new = rolling.replicas
+    await rolling.deliver(new, await sent(rolling, "disk-2", "resolved", -3.65, None))
+    new.faults.fail = 3
+    await rolling.deliver(new, await sent(rolling, "disk-2", "firing", -2.18, "b"))
+    moving = await sent(rolling, "disk-2", "firing", -1.98, "a")
+    await rolling.deliver(new, moving)
+    await rolling.deliver(old, await sent(rolling, "disk-2", "resolved", -1.98, "b"))
+    await rolling.deliver(old, moving)
+    await drain(rolling)
+    assert await check_rolling(rolling) == []

@@ -49,8 +49,14 @@ class Members:
         labels' target is left out when the alert does not fire there (a resolve without
         the labels its group is keyed by). The first target takes the alert's own decision.
         Its own incident, open while a routes change rolls out, is looked at by the caller
-        after these (`own_open`)."""
-        return await self._targets(fingerprint, group)
+        after these (`own_open`). The group a move was going to (`note_joining`) is one
+        more target while the alert fires there: a move whose effect there went out before
+        it was remembered."""
+        targets = await self._targets(fingerprint, group)
+        joining, _ = await self.joining_record(fingerprint)
+        if joining is None or joining.key in {t.key for t in targets if t is not None}:
+            return targets
+        return [*targets, joining]
 
     async def _targets(self, fingerprint: str, group: GroupKey | None) -> list[GroupKey | None]:
         key = await self.store.member_group(fingerprint)
