@@ -159,3 +159,21 @@ async def test_a_resolve_on_the_old_routes_resolves_where_a_failed_move_was_goin
     await rolling.deliver(old, moving)
     await drain(rolling)
     assert await check_rolling(rolling) == []
+
+
+async def test_a_resolve_on_the_old_routes_resolves_where_a_dead_replicas_move_was_going(
+    rolling: World,
+) -> None:
+    """Seed 459 of the rolling runs: a member firing in host b fires under host a; the replica
+    moving it dies in host a's open (noted, not remembered there). Its resolve, on the old
+    routes, resolves it in host a too, so once the sweep has finished that open it fires
+    nowhere (the resolve found nothing to do, and the open left it firing in host a)."""
+    old, new = rolling.replicas
+    await rolling.deliver(new, await sent(rolling, "disk-2", "firing", 0, "b"))
+    new.faults.crash = True
+    moving = await sent(rolling, "disk-2", "firing", 1, "a")
+    await rolling.deliver(new, moving)
+    await rolling.deliver(old, await sent(rolling, "disk-2", "resolved", 2, "b"))
+    await rolling.deliver(old, moving)
+    await drain(rolling)
+    assert await check_rolling(rolling) == []
