@@ -835,3 +835,26 @@ def test_a_github_app_key_given_twice_is_refused_naming_both(
     (line,) = ran.stderr.splitlines()
     assert "GITHUB_APP_PRIVATE_KEY and GITHUB_APP_PRIVATE_KEY_FILE" in line
     assert "inline-key-text" not in line
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["send", "-", "--queue-url", "https://sqs.eu-west-1.amazonaws.com/123456789012/alerts"],
+        ["dlq", "peek", "--dlq-url", "https://sqs.eu-west-1.amazonaws.com/123456789012/dlq"],
+    ],
+)
+def test_a_queue_option_in_another_region_than_aws_region_is_named(
+    argv: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A queue option naming a queue in another region than AWS_REGION is exit 2 with one line
+    saying so, before any call (SQS would answer that the queue does not exist)."""
+    env = {
+        "AWS_REGION": "us-east-1",
+        "ALERT_TRIAGE_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/alerts",
+    }
+    ran = run(capsys, monkeypatch, *argv, env=env)
+    assert ran.code == 2
+    (line,) = ran.stderr.splitlines()
+    assert line.startswith(f"triage: config: {argv[2]} names a queue in eu-west-1 but AWS_REGION")
+    assert "set AWS_REGION=eu-west-1" in line

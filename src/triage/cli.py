@@ -758,6 +758,7 @@ async def _dlq(settings: Settings, args: argparse.Namespace) -> int:
             "after --max letters, nor peek"
         )
         return 2
+    _reachable(settings, args.dlq_url, "--dlq-url")
     aws = Aws(settings, ONE_SHOT)
     try:
         sqs = await aws.client("sqs")
@@ -789,6 +790,14 @@ async def _dlq(settings: Settings, args: argparse.Namespace) -> int:
 
 class _TooLarge(ValueError):
     """A file larger than any queue message: read no further (a log, /dev/zero)."""
+
+
+def _reachable(settings: Settings, queue_url: str | None, option: str) -> None:
+    """ConfigError when the queue `option` names is in another region than AWS_REGION, as for
+    ALERT_TRIAGE_QUEUE_URL: SQS would answer that it does not exist."""
+    problem = settings.queue_region_problem(queue_url, option)
+    if problem is not None:
+        raise ConfigError(problem)
 
 
 def _read(path: str) -> bytes:
@@ -841,6 +850,7 @@ async def _send(settings: Settings, files: Sequence[str], queue_url: str | None)
     url = queue_url or settings.queue_url
     if not url:
         raise ConfigError("missing required setting: ALERT_TRIAGE_QUEUE_URL (or --queue-url)")
+    _reachable(settings, queue_url, "--queue-url")
     named = f"{'--queue-url' if queue_url else 'ALERT_TRIAGE_QUEUE_URL'} {url}"
     bodies = []
     for path in files:

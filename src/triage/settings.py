@@ -664,14 +664,23 @@ class Settings(BaseSettings):
     def _queue_in_the_region(self) -> Settings:
         # botocore sends SQS's JSON calls to AWS_REGION's endpoint whatever host the queue URL
         # names, so a queue in another region answers "does not exist".
-        named = _queue_region(self.queue_url)
-        custom = self.aws_endpoint_url or os.environ.get("AWS_ENDPOINT_URL_SQS")
-        if named and not custom and named != self.aws_region:
-            raise ValueError(
-                f"ALERT_TRIAGE_QUEUE_URL names a queue in {named} but AWS_REGION is "
-                f"{self.aws_region}: SQS calls go to AWS_REGION's endpoint; set AWS_REGION={named}"
-            )
+        problem = self.queue_region_problem(self.queue_url, "ALERT_TRIAGE_QUEUE_URL")
+        if problem is not None:
+            raise ValueError(problem)
         return self
+
+    def queue_region_problem(self, url: str | None, named: str) -> str | None:
+        """Why the queue `url` (given as `named`) cannot be reached: it is an AWS queue of
+        another region than AWS_REGION, whose endpoint botocore sends SQS's calls to (unless
+        AWS_ENDPOINT_URL or AWS_ENDPOINT_URL_SQS names another); None when it can."""
+        region = _queue_region(url)
+        custom = self.aws_endpoint_url or os.environ.get("AWS_ENDPOINT_URL_SQS")
+        if region is None or custom or region == self.aws_region:
+            return None
+        return (
+            f"{named} names a queue in {region} but AWS_REGION is {self.aws_region}: SQS calls "
+            f"go to AWS_REGION's endpoint; set AWS_REGION={region}"
+        )
 
     @model_validator(mode="after")
     def _flap_quiet_within_closed_ttl(self) -> Settings:
