@@ -935,14 +935,28 @@ _PLAIN = {
     "int_parsing": "expected a whole number",
     "int_from_float": "expected a whole number",
     "float_parsing": "expected a number",
+    "finite_number": "must be a finite number",
 }
 
 
 def validation_message(error: Any) -> str:
     """One of pydantic's errors (`ValidationError.errors()`) as triage says it: what the value
     must be, with the word a typo meant (never the value itself, which may be a secret)."""
+    bound = _BOUNDS.get(error["type"])
+    context = error.get("ctx") or {}
+    if bound is not None and bound[1] in context:
+        return f"{bound[0]} {context[bound[1]]}"
     message = _PLAIN.get(error["type"], str(error["msg"]).removeprefix("Value error, "))
     return f"{message}{_meant(error)}"
+
+
+#: pydantic's refusals of a number out of its range: the words, and the bound's key in `ctx`.
+_BOUNDS = {
+    "greater_than_equal": ("must be at least", "ge"),
+    "greater_than": ("must be more than", "gt"),
+    "less_than_equal": ("must be at most", "le"),
+    "less_than": ("must be less than", "lt"),
+}
 
 
 def _meant(error: Any) -> str:
