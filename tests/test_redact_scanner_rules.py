@@ -2,7 +2,8 @@
 prefix families (read from gitleaks' `config/gitleaks.toml`, trufflehog's detectors, Yelp's
 detect-secrets plugins and GitHub's list of supported secret scanning patterns), a secret's
 value in a Kubernetes env entry under any secret's name, a framework's session cookie by its
-name, and code that reads a secret with a literal fallback (only the literal goes).
+name, a key-shaped value after a name ending in `key`, and code that reads a secret with a
+literal fallback or suffix (only the literal goes).
 
 Every token here is generated from a seeded `random.Random` in the vendor's documented shape,
 so nothing in this file is a credential. Each class is checked in the places alerts carry it
@@ -60,6 +61,9 @@ CODE_FALLBACKS = [
         f'  File "app.py", line 9, in run\n    db_pass = os.environ.get("Y") or "{PW}"',
         f'  File "app.py", line 9, in run\n    db_pass = os.environ.get("Y") or "{X}"',
     ),
+    # A literal joined to the secret read (`+ "…"`), mid-line and at a line's start.
+    (f'x = 1; pw = os.environ["X"] + "{PW}"', f'x = 1; pw = os.environ["X"] + "{X}"'),
+    (f'token = getenv("T") + "{PW}"', f'token = getenv("T") + "{X}"'),
     # A default inside the call goes too, the rest of the code stays.
     (
         f'DB_PASSWORD = os.environ.get("DB_PASSWORD", "{PW}") or "{PW}x"',

@@ -244,7 +244,8 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
                                     default="…")), a fallback after reading it (|| "…", ?? "…",
                                     ?: "…", or "…", Ruby's { "…" }, Go's cmp.Or; also as the
                                     value of a secret's name, at a line's start too: pw =
-                                    os.environ.get("X") or "…"), a shell's or
+                                    os.environ.get("X") or "…", and a literal joined to
+                                    what was read: os.environ["X"] + "…"), a shell's or
                                     Spring's default (${DB_PASSWORD:-…}, ${db.password:…}); a
                                     call under a secret's name loses its literals
                                     (Field(default="…")). The code around stays; a call that

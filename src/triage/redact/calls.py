@@ -176,9 +176,9 @@ _SUBSCRIPT_SOURCE = (
     r"""(?:\[[ \t]{0,3}(?:\\?["'`][\w.:/-]{1,128}+\\?["'`]|[0-9]{1,6})[ \t]{0,3}\]){1,8}+"""
 )
 _SUBSCRIPT = re.compile(_SUBSCRIPT_SOURCE)
-#: A fallback's operator between two operands: Python's `or`, JavaScript's and Ruby's `||`,
-#: `??`, PHP's and Kotlin's `?:`.
-_OPERATOR_SOURCE = r"[ \t]{1,3}(?:or|\|\||\?\?|\?:)[ \t]{1,3}"
+#: An operator between two operands: a fallback's (Python's `or`, JavaScript's and Ruby's
+#: `||`, `??`, PHP's and Kotlin's `?:`), or a `+` that joins a literal to what was read.
+_OPERATOR_SOURCE = r"[ \t]{1,3}(?:or|\|\||\?\?|\?:|\+)[ \t]{1,3}"
 _OPERATOR = re.compile(_OPERATOR_SOURCE)
 #: A quoted literal as one piece (`_LITERAL` without its groups).
 _LITERAL_SOURCE = (
@@ -323,7 +323,7 @@ def _code_operand(value: str, position: int) -> tuple[str, int] | None:
 
 
 def _code_operands(value: str) -> list[str] | None:
-    """`value` read as code: operands (`_code_operand`) joined by fallbacks' operators
+    """`value` read as code: operands (`_code_operand`) joined by fallbacks' operators or `+`
     (`_OPERATOR`), each written out with its literals replaced; None when some of it is none
     of these (a secret with brackets in it goes whole)."""
     parts: list[str] = []
