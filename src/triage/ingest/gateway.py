@@ -501,7 +501,7 @@ class Gateway:
         except Invalid as exc:
             raise Refused(exc.status, exc.reason, str(exc), detail=str(exc)) from None
         attributes = self._attributes(request, source, arrival, hint)
-        messages = messages_for(checked, attributes, self.probe.max_message_bytes)
+        messages = await messages_for(checked, attributes, self.probe.max_message_bytes)
         if not await self.probe.answering():
             # Never answered, or its last call got no answer: a send would wait out botocore's
             # tries (~30 s) before this same 503; the sender retries after Retry-After instead.

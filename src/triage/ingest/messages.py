@@ -1,18 +1,22 @@
 """The queue messages a checked body becomes, each within the queue's message size: one, the body
 as sent; one per alert for a batch of script alerts (ingest/several.py); for Alertmanager's API,
 an array of alerts too big for one message is split into arrays that each fit (ingest/batches.py).
-Anything else too big is refused (413), naming what did not fit.
+Anything else too big is refused (413), naming what did not fit. Splitting is CPU work that grows
+with the batch: a large batch is split on a worker thread, as validate.py parses a large body,
+so the event loop keeps answering.
 """
 
 from __future__ import annotations
 
+import asyncio
+
 from triage.ingest.batches import AlertTooLarge, split_batch
 from triage.ingest.outbox import Outgoing
 from triage.ingest.refused import Refused
-from triage.ingest.validate import API_FORMATS, Checked, sqs_safe
+from triage.ingest.validate import API_FORMATS, OFFLOAD_BODY_BYTES, Checked, sqs_safe
 
 
-def messages_for(checked: Checked, attributes: dict[str, str], limit: int) -> list[Outgoing]:
+async def messages_for(checked: Checked, attributes: dict[str, str], limit: int) -> list[Outgoing]:
     """The messages `checked` becomes, each with `attributes`, each at most `limit` bytes."""
     if checked.parts:
         return _one_per_alert(checked.parts, attributes, limit)
@@ -25,10 +29,20 @@ def messages_for(checked: Checked, attributes: dict[str, str], limit: int) -> li
         raise Refused(413, "too_large_for_queue", too_large)
     room = limit - (message.size_bytes - checked.size_bytes)  # what attributes leave
     try:
-        parts = split_batch(checked.text, room, sqs_safe)
+        parts = await _split(checked.text, room)
     except AlertTooLarge as exc:
         raise Refused(413, "too_large_for_queue", f"{too_large}, and {exc}") from None
     return [Outgoing.of(part, attributes) for part in parts]
+
+
+async def _split(text: str, max_bytes: int) -> list[str]:
+    """`split_batch`, on a worker thread past OFFLOAD_BODY_BYTES, the bound validate.py parses
+    within on the loop (splitting that much takes under a millisecond, the loop's share of
+    a request); a smaller batch stays on the loop, where a thread hop would cost more than
+    splitting it."""
+    if len(text) > OFFLOAD_BODY_BYTES:
+        return await asyncio.to_thread(split_batch, text, max_bytes, sqs_safe)
+    return split_batch(text, max_bytes, sqs_safe)
 
 
 def _one_per_alert(
