@@ -241,12 +241,13 @@ def message(message_id: str, minutes: float, status: str) -> Message:
 
 #: The calls a message makes: a new incident (its read and the member look-up, then the claim,
 #: the ticket and the confirmation), a repeat (one conditional write on the copy its task
-#: keeps) and a close (the member look-up and a read, then its claim and confirmation).
+#: keeps) and a close (the member look-up, the look-up of a group a move was going to, and a
+#: read, then its claim and confirmation: `Members.resolve_targets`).
 CALLS = [
     ("open", {"GetItem": 2, "PutItem": 3}),
     ("count", {"PutItem": 1}),
     ("count", {"PutItem": 1}),
-    ("close", {"GetItem": 2, "PutItem": 2}),
+    ("close", {"GetItem": 3, "PutItem": 2}),
 ]
 
 
