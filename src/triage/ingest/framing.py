@@ -7,7 +7,8 @@ that came whole in the same read (garbage pipelined behind an alert, or anything
 with `Connection: close`, which llhttp refuses though RFC 9112 9.6 has a server simply read
 nothing more), aiohttp answers the whole read 400 and that request is lost. Fed one head at a
 time, the request is answered, what follows a closing request is ignored, and anything else
-after it is answered 400.
+after it is answered 400. Cut there, a chunked body's bytes are fed apart from its head, and
+its chunk sizes are checked before the parser reads them (ingest/chunks.py).
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from aiohttp.http_parser import RawRequestMessage
 from aiohttp.streams import EMPTY_PAYLOAD, StreamReader
 from aiohttp.web_protocol import _ErrInfo
 from yarl import URL
+
+from triage.ingest.chunks import ChunkSizes
 
 #: A request as the parser hands it on: its head (or the error in its place) and its body.
 Parsed = tuple[RawRequestMessage | _ErrInfo, StreamReader]
@@ -65,6 +68,9 @@ class HeadByHead:
         self.closed = False
         #: The body of the last request parsed, if it asks for an Upgrade.
         self._upgrade_body: StreamReader | None = None
+        #: The chunked body being received, and its chunk sizes followed.
+        self._chunked_body: StreamReader | None = None
+        self._chunk_sizes: ChunkSizes | None = None
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._parser, name)  # all but feed_data is the parser's own
@@ -77,11 +83,14 @@ class HeadByHead:
         messages: list[Parsed] = []
         start = 0
         for end in _head_ends(self._last, data):
+            segment = data[start:end]
             try:
-                parsed, upgraded, tail = self._parser.feed_data(data[start:end])
+                self._check_chunk_sizes(segment)
+                parsed, upgraded, tail = self._parser.feed_data(segment)
             except HttpProcessingError as exc:
                 return self._failed_after(messages, exc), False, b""
             messages.extend(parsed)
+            self._follow_chunked(parsed)
             if upgraded:  # what follows is the new protocol's, kept aside by aiohttp
                 return messages, True, tail + data[end:]
             if self._upgrade_declined(parsed):
@@ -89,6 +98,25 @@ class HeadByHead:
             start = end
         self._last = (self._last + data)[-(len(_HEAD_END) - 1) :]
         return messages, False, b""
+
+    def _check_chunk_sizes(self, data: bytes) -> None:
+        """Check the chunk sizes in `data` while a chunked body is being received (raises
+        ChunkSizeTooLong, a parse error like the parser's own). A body the parser has ended is
+        no longer followed, whatever came after it."""
+        if self._chunked_body is not None and self._chunked_body.is_eof():
+            self._chunked_body = self._chunk_sizes = None
+        if self._chunk_sizes is not None:
+            self._chunk_sizes.check(data)
+
+    def _follow_chunked(self, parsed: list[Parsed]) -> None:
+        """Begin following the chunk sizes of the last request parsed, if its body is chunked
+        and still to come (a head is always the end of what was fed, so its body's bytes are
+        all fed after it)."""
+        if not parsed:
+            return
+        message, body = parsed[-1]
+        if getattr(message, "chunked", False) and not body.is_eof():
+            self._chunked_body, self._chunk_sizes = body, ChunkSizes()
 
     def _upgrade_declined(self, parsed: list[Parsed]) -> bool:
         """Whether a request asking for an Upgrade the parser does not take has come whole: it

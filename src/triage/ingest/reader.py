@@ -20,10 +20,17 @@ from dataclasses import dataclass
 from aiohttp import ClientPayloadError, web
 from aiohttp.http_exceptions import HttpProcessingError
 
+from triage.ingest.bad_http import what_was_wrong
 from triage.ingest.encoding import SUPPORTED, BadEncoding, Decoder, UnsupportedEncoding, decoder_for
 from triage.ingest.limits import Limits
 from triage.ingest.refused import Refused
-from triage.ingest.server import ChunksTooSmall, SlowBody, reading_unproven, send_continue
+from triage.ingest.server import (
+    BadChunkedBody,
+    ChunksTooSmall,
+    SlowBody,
+    reading_unproven,
+    send_continue,
+)
 
 #: What reading a body raises when the sender goes away or lies about its length.
 _BROKEN_BODY = (
@@ -89,6 +96,8 @@ class BodyReader:
             ) from None
         except ChunksTooSmall as exc:
             raise Refused(400, "chunks_too_small", f"bad request: {exc.message}") from None
+        except BadChunkedBody as exc:
+            raise Refused(400, "bad_chunk", f"bad request: {what_was_wrong(exc)}") from None
         except SlowBody:
             # Closed for a new connection at the bound: it had not authenticated in time.
             raise Refused(408, "slow_body", "body not received in time") from None

@@ -156,6 +156,11 @@ class ChunksTooSmall(HttpProcessingError):
     """Raised reading a chunked body that is mostly framing (see `framing.MAX_FRAMING`)."""
 
 
+class BadChunkedBody(HttpProcessingError):
+    """Raised reading a chunked body the parser failed on midway (a bad chunk size, …); its
+    message says what was wrong, as the parser said it."""
+
+
 class SlowBody(HttpProcessingError):
     """Raised reading a body not yet authenticated whose connection was closed for a new one
     at the bound (see `connections.SLOW_HEAD_S`)."""
@@ -324,6 +329,8 @@ class _Connection(RequestHandler):
         awaiting_head = self._body is None or self._body.is_eof()
         queued = len(self._messages)
         super().data_received(data)
+        if not awaiting_head and self._body_cut_short(queued):
+            return
         self._check_parsed(queued)
         if len(self._messages) > queued:  # a head came whole
             self._unanswered += len(self._messages) - queued
@@ -355,6 +362,22 @@ class _Connection(RequestHandler):
             # the idle timeout. Answered with `Connection: close`, their sender knows at once.
             self._messages[-1] = (message._replace(should_close=True), body)
 
+    def _body_cut_short(self, queued: int) -> bool:
+        """Whether the parser failed in the middle of the body being received (a bad chunk
+        size, …). aiohttp queues the failure as a request of its own, to be answered 400 only
+        once the body's handler ends, while that handler waits for the rest of the body until
+        its time is out (408). The failure is the body's: its reader fails at once (a 400 from
+        its handler, `bad request: …`), and the connection closes once it is answered."""
+        body = self._body
+        if body is None or body.is_eof() or len(self._messages) == queued:
+            return False
+        failure = self._messages[-1][0]
+        if not isinstance(failure, _ErrInfo):
+            return False
+        self._messages.pop()
+        self._refuse_body(body, BadChunkedBody(code=400, message=failure.message))
+        return True
+
     def _count_framing(self, size: int) -> None:
         """Refuse a chunked body once it is mostly framing (`framing.mostly_framing`): its
         reader fails (a 400 from the handler that reads it), or, when its request was answered
@@ -365,7 +388,14 @@ class _Connection(RequestHandler):
         if body.is_eof() or not mostly_framing(self._body_wire, body.total_bytes):
             return
         self._chunked = False
-        error = ChunksTooSmall(code=400, message="chunks too small for their framing")
+        self._refuse_body(
+            body, ChunksTooSmall(code=400, message="chunks too small for their framing")
+        )
+
+    def _refuse_body(self, body: StreamReader, error: HttpProcessingError) -> None:
+        """Refuse the body being received for `error`: its reader fails (its handler answers
+        400), or, when its request was answered already, it ends, with one ingest.bad_http
+        line."""
         if self._unanswered:
             # Its handler (running, or about to) refuses it: its ingest.refused line says why.
             self._end_body(body, error)
