@@ -170,8 +170,11 @@ async def test_the_command_line_filters_and_refuses_an_unknown_value_with_exit_2
 ) -> None:
     """`triage incidents list --source --priority --search --match --since` lists the
     incidents all of them keep; a value that names nothing is exit 2 with one stderr line."""
+    # --since as the instant 3 h before NOW, which the incidents are stamped from: "3h" would
+    # count from the test's own start, minutes later in a long run.
+    since = (NOW - timedelta(hours=3)).isoformat()
     args = ["incidents", "list", "--source", "alertmanager", "--priority", "p1", "--search",
-            "5XX", "--match", "env=prod", "--since", "3h"]  # fmt: skip
+            "5XX", "--match", "env=prod", "--since", since]  # fmt: skip
     code, listed, err = await asyncio.to_thread(triage, capsys, *args)
     assert code == 0, err
     assert _titles(listed) == _expected(lambda i: i % 4 == 1 and i % 10 and i % 2 and i <= 180)
@@ -193,7 +196,8 @@ async def test_the_api_filters_and_answers_400_for_an_unknown_value(store: Store
     try:
         async with httpx2.AsyncClient(base_url=f"http://127.0.0.1:{server.port}") as client:
             params = [("source", "cloudwatch"), ("search", "disk"), ("match", "env=staging"),
-                      ("match", "team=payments"), ("since", "5h")]  # fmt: skip
+                      ("match", "team=payments"),
+                      ("since", (NOW - timedelta(hours=5)).isoformat())]  # fmt: skip
             answer = await client.get("/api/v1/incidents", params=params, headers=BEARER)
             assert answer.status_code == 200, answer.text
             want = _expected(lambda i: i % 20 == 0 and i % 3)
