@@ -19,6 +19,7 @@ from ingest_harness import TOKENS, bearer, ingest_settings, loopback_client, pay
 from test_ingest_hostile import read_answer
 from triage.ingest import IngestService, messages
 from triage.ingest.chunks import MAX_SIZE_DIGITS, ChunkSizes, ChunkSizeTooLong
+from triage.ingest.framing import MAX_CUTS
 from triage.ingest.validate import OFFLOAD_BODY_BYTES, sqs_safe
 
 GENERIC = payload("generic/firing.json")
@@ -129,6 +130,24 @@ async def test_any_fault_the_parser_finds_in_a_body_after_its_head_is_answered_a
         )
     assert status == 400 and error.startswith("bad request: "), error
     assert [e["reason"] for e in logs if e["event"] == "ingest.refused"] == ["bad_chunk"]
+    assert queued_count(gateway) == 0
+
+
+async def test_a_chunked_body_behind_more_requests_than_one_read_is_cut_into_is_refused(
+    gateway: IngestService,
+) -> None:
+    """A chunked request pipelined behind MAX_CUTS others in one packet, where its body's start
+    cannot be told from its head's end, is answered 400 after the requests before it are
+    answered, so its chunk sizes cannot go unchecked; nothing of it is queued."""
+    pipelined = b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n" * MAX_CUTS
+    body = chunked_body(b"0" * 22 + SIZE)
+    reader, writer = await asyncio.open_connection("127.0.0.1", gateway.port)
+    try:
+        writer.write(pipelined + chunked_head() + body)
+        statuses = [(await read_answer(reader)).status for _ in range(MAX_CUTS + 1)]
+    finally:
+        writer.close()
+    assert statuses == [200] * MAX_CUTS + [400]
     assert queued_count(gateway) == 0
 
 

@@ -17,7 +17,7 @@ from collections.abc import MutableSequence
 from typing import Any
 
 from aiohttp import HttpVersion10, HttpVersion11
-from aiohttp.http_exceptions import HttpProcessingError
+from aiohttp.http_exceptions import HttpProcessingError, TransferEncodingError
 from aiohttp.http_parser import RawRequestMessage
 from aiohttp.streams import EMPTY_PAYLOAD, StreamReader
 from aiohttp.web_protocol import _ErrInfo
@@ -82,15 +82,18 @@ class HeadByHead:
             return (), False, b""
         messages: list[Parsed] = []
         start = 0
-        for end in _head_ends(self._last, data):
+        ends = _head_ends(self._last, data)
+        for end in ends:
             segment = data[start:end]
             try:
                 self._check_chunk_sizes(segment)
                 parsed, upgraded, tail = self._parser.feed_data(segment)
+                # Past MAX_CUTS, the rest of the read is fed whole: a head there is not
+                # surely the end of what was fed.
+                self._follow_chunked(parsed, uncut=len(ends) > MAX_CUTS and end == ends[-1])
             except HttpProcessingError as exc:
                 return self._failed_after(messages, exc), False, b""
             messages.extend(parsed)
-            self._follow_chunked(parsed)
             if upgraded:  # what follows is the new protocol's, kept aside by aiohttp
                 return messages, True, tail + data[end:]
             if self._upgrade_declined(parsed):
@@ -108,10 +111,14 @@ class HeadByHead:
         if self._chunk_sizes is not None:
             self._chunk_sizes.check(data)
 
-    def _follow_chunked(self, parsed: list[Parsed]) -> None:
+    def _follow_chunked(self, parsed: list[Parsed], *, uncut: bool) -> None:
         """Begin following the chunk sizes of the last request parsed, if its body is chunked
-        and still to come (a head is always the end of what was fed, so its body's bytes are
-        all fed after it)."""
+        and still to come: cut where its head ends, its body's bytes are all fed after it.
+        A chunked request in bytes fed `uncut` past MAX_CUTS had its body fed with its head,
+        its sizes unchecked: it is refused as a parse error (a sender that pipelines more
+        than MAX_CUTS requests in one packet is no sender of alerts)."""
+        if uncut and any(getattr(message, "chunked", False) for message, _ in parsed):
+            raise TransferEncodingError("chunked body behind too many requests in one read")
         if not parsed:
             return
         message, body = parsed[-1]
