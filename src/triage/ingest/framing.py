@@ -86,11 +86,13 @@ class HeadByHead:
         for end in ends:
             segment = data[start:end]
             try:
-                self._check_chunk_sizes(segment)
+                if self._chunk_sizes is not None:
+                    self._check_chunk_sizes(segment)
                 parsed, upgraded, tail = self._parser.feed_data(segment)
-                # Past MAX_CUTS, the rest of the read is fed whole: a head there is not
-                # surely the end of what was fed.
-                self._follow_chunked(parsed, uncut=len(ends) > MAX_CUTS and end == ends[-1])
+                if parsed:
+                    # Past MAX_CUTS, the rest of the read is fed whole: a head there is not
+                    # surely the end of what was fed.
+                    self._follow_chunked(parsed, uncut=len(ends) > MAX_CUTS and end == ends[-1])
             except HttpProcessingError as exc:
                 return self._failed_after(messages, exc), False, b""
             messages.extend(parsed)
@@ -103,24 +105,23 @@ class HeadByHead:
         return messages, False, b""
 
     def _check_chunk_sizes(self, data: bytes) -> None:
-        """Check the chunk sizes in `data` while a chunked body is being received (raises
-        ChunkSizeTooLong, a parse error like the parser's own). A body the parser has ended is
-        no longer followed, whatever came after it."""
-        if self._chunked_body is not None and self._chunked_body.is_eof():
+        """Check the chunk sizes in `data`, the chunked body followed still being received
+        (raises ChunkSizeTooLong, a parse error like the parser's own). A body the parser has
+        ended is no longer followed, whatever came after it."""
+        assert self._chunk_sizes is not None and self._chunked_body is not None
+        if self._chunked_body.is_eof():
             self._chunked_body = self._chunk_sizes = None
-        if self._chunk_sizes is not None:
+        else:
             self._chunk_sizes.check(data)
 
     def _follow_chunked(self, parsed: list[Parsed], *, uncut: bool) -> None:
-        """Begin following the chunk sizes of the last request parsed, if its body is chunked
+        """Begin following the chunk sizes of the last request of `parsed`, if its body is chunked
         and still to come: cut where its head ends, its body's bytes are all fed after it.
         A chunked request in bytes fed `uncut` past MAX_CUTS had its body fed with its head,
         its sizes unchecked: it is refused as a parse error (a sender that pipelines more
         than MAX_CUTS requests in one packet is no sender of alerts)."""
         if uncut and any(getattr(message, "chunked", False) for message, _ in parsed):
             raise TransferEncodingError("chunked body behind too many requests in one read")
-        if not parsed:
-            return
         message, body = parsed[-1]
         if getattr(message, "chunked", False) and not body.is_eof():
             self._chunked_body, self._chunk_sizes = body, ChunkSizes()
