@@ -18,6 +18,7 @@ from botocore.exceptions import ClientError
 
 from triage import redact
 from triage.errors import ConfigError
+from triage.settings import did_you_mean
 
 #: The webhook sources, in the order the README lists them.
 SOURCES = ("grafana", "alertmanager", "sentry", "generic", "threshold")
@@ -45,6 +46,14 @@ def _shown_name(key: str) -> str:
     return key if re.fullmatch(r"[A-Za-z0-9_-]{1,20}", key) else f"({len(key)} characters)"
 
 
+def _sources_meant(unknown: list[str]) -> str:
+    """The source the first misspelt name was a typo of, else the known ones. Only a name
+    shown as such is matched: a token written as the key must not choose the suggestion."""
+    names = [key for key in unknown if _shown_name(key) == key]
+    meant = did_you_mean(names[0], SOURCES) if names else ""
+    return meant or f"; known: {', '.join(SOURCES)}"
+
+
 def parse_tokens(text: str, where: str) -> dict[str, bytes]:
     """`{"source": "token", …}` → tokens as bytes; ConfigError naming the source, never the value."""
     try:
@@ -53,10 +62,11 @@ def parse_tokens(text: str, where: str) -> dict[str, bytes]:
         raise ConfigError(f'{where} is not JSON (expected {{"grafana": "<token>", …}})') from None
     if not isinstance(value, dict):
         raise ConfigError(f"{where} must be a JSON object of source → token")
-    unknown = sorted(_shown_name(str(k)) for k in value if k not in SOURCES)
+    unknown = sorted(str(k) for k in value if k not in SOURCES)
     if unknown:
         raise ConfigError(
-            f"{where} names unknown source(s) {', '.join(unknown)}; known: {', '.join(SOURCES)}"
+            f"{where} names unknown source(s) {', '.join(map(_shown_name, unknown))}"
+            f"{_sources_meant(unknown)}"
         )
     tokens: dict[str, bytes] = {}
     for source, token in value.items():

@@ -87,7 +87,13 @@ from triage.normalize import (
     uptime,
     vendors,
 )
-from triage.settings import KNOWN_SINKS, MAX_DURATION_S, Settings
+from triage.settings import (
+    KNOWN_SINKS,
+    MAX_DURATION_S,
+    Settings,
+    did_you_mean,
+    validation_message,
+)
 from triage.sinks.base import DEFAULT_TARGET, Target
 from triage.view import RedactedAlert
 
@@ -138,9 +144,22 @@ _Label = Annotated[
     ),
 ]
 #: A GitHub login: letters, digits and single hyphens, at most 39 characters.
-_Login = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$")]
+_LOGIN = r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$"
+_Login = Annotated[str, StringConstraints(pattern=_LOGIN)]
 #: A Slack incoming webhook: https with a host.
 _WEBHOOK = r"^https://[^/?#\s]+\S*$"
+#: An escalation's Slack webhook: http(s) with a host.
+_ANY_WEBHOOK = r"^https?://[^/?#\s]+\S*$"
+#: "owner/name", as GITHUB_REPOSITORY.
+_REPOSITORY = r"^[\w.-]+/[\w.-]+$"
+#: Each pattern above as an error says it (the regex itself tells an operator nothing).
+_PATTERN_WORDS = {
+    r"^[^\x00-\x1f\x7f]+$": "must be words without control characters",
+    _LOGIN: "must be a GitHub login (letters, digits and single hyphens, at most 39)",
+    _WEBHOOK: "must be an https:// URL",
+    _ANY_WEBHOOK: "must be an http(s):// URL",
+    _REPOSITORY: "must be owner/name",
+}
 
 
 class _Match(BaseModel):
@@ -172,16 +191,16 @@ class _Match(BaseModel):
     def _known_source(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         unknown = [s for s in value if s not in KNOWN_SOURCES]
         if unknown:
-            raise ValueError(
-                f"unknown source {unknown[0][:40]!r}; known: {', '.join(sorted(KNOWN_SOURCES))}"
-            )
+            meant = did_you_mean(unknown[0], KNOWN_SOURCES)
+            known = meant or f"; known: {', '.join(sorted(KNOWN_SOURCES))}"
+            raise ValueError(f"unknown source {unknown[0][:40]!r}{known}")
         return value
 
 
 class _GitHub(BaseModel):
     model_config = _STRICT
 
-    repository: str | None = Field(None, pattern=r"^[\w.-]+/[\w.-]+$")
+    repository: str | None = Field(None, pattern=_REPOSITORY)
     labels: tuple[_Label, ...] = ()
     assignees: tuple[_Login, ...] = ()
 
@@ -196,7 +215,7 @@ class _Slack(BaseModel):
 class _Escalate(BaseModel):
     model_config = _STRICT
 
-    slack_webhook_url: str | None = Field(None, pattern=r"^https?://[^/?#\s]+\S*$")
+    slack_webhook_url: str | None = Field(None, pattern=_ANY_WEBHOOK)
     slack_webhook_url_env: str | None = None
     github_assignees: tuple[_Login, ...] = ()
     github_label: _Label | None = None
@@ -229,7 +248,9 @@ class _Route(BaseModel):
     def _known(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         unknown = [s for s in value if s not in KNOWN_SINKS]
         if unknown:
-            raise ValueError(f"unknown sink {unknown[0]!r}; known: {', '.join(KNOWN_SINKS)}")
+            meant = did_you_mean(unknown[0], KNOWN_SINKS)
+            known = f"; known: {', '.join(KNOWN_SINKS)}"
+            raise ValueError(f"unknown sink {unknown[0][:40]!r}{meant or known}")
         return value
 
 
@@ -462,8 +483,7 @@ def _categoriser(settings: Settings, rules: tuple[_Rule, ...], path: Path) -> Ca
         if unknown:
             raise ConfigError(
                 f"TRIAGE_ROUTES_FILE {path}: route {rule.route.name!r}: unknown category "
-                f"{unknown[0][:40]!r} (TRIAGE_PATTERNS_FILE names {len(known)}, e.g. "
-                f"{', '.join(sorted(known)[:5])})"
+                f"{unknown[0][:40]!r}{_categories_meant(unknown[0], known)}"
             )
     summariser = DeterministicSummariser(patterns)
 
@@ -471,6 +491,14 @@ def _categoriser(settings: Settings, rules: tuple[_Rule, ...], path: Path) -> Ca
         return frozenset(p.category for p in summariser.match(view))
 
     return categorise
+
+
+def _categories_meant(given: str, known: set[str]) -> str:
+    """The category `given` was a typo of, else a few that TRIAGE_PATTERNS_FILE names."""
+    meant = did_you_mean(given, known)
+    if meant:
+        return meant
+    return f" (TRIAGE_PATTERNS_FILE names {len(known)}, e.g. {', '.join(sorted(known)[:5])})"
 
 
 def _rule(route: _Route, path: Path) -> _Rule:
@@ -548,19 +576,48 @@ def _ordered(sinks: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def _first_error(exc: ValidationError, data: Any) -> str:
-    """Pydantic's first error as one line, naming the route by its name when it has one."""
-    error = exc.errors()[0]
+    """Pydantic's first error as one line in triage's words, naming the route by its name
+    when it has one. A misspelt key comes first: the "Field required" it also causes for the
+    key it was meant to be says less."""
+    errors = exc.errors()
+    error = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
     where = list(error["loc"])
     if len(where) >= 2 and where[0] == "route" and isinstance(where[1], int):
-        routes = data.get("route") if isinstance(data, dict) else None
-        name = None
-        if (
-            isinstance(routes, list)
-            and where[1] < len(routes)
-            and isinstance(routes[where[1]], dict)
-        ):
-            name = routes[where[1]].get("name")
-        label = f"route {name!r}" if name else f"route #{where[1] + 1}"
-        where = [label, *where[2:]]
+        where = [_route_label(data, where[1]), *where[2:]]
     path = ".".join(str(part) for part in where)
-    return f"{path}: {error['msg'].removeprefix('Value error, ')}"
+    return f"{path}: {_error_words(error)}"
+
+
+def _route_label(data: Any, index: int) -> str:
+    """`route 'name'`, else `route #n` for the route at `index` of the file's data."""
+    routes = data.get("route") if isinstance(data, dict) else None
+    name = None
+    if isinstance(routes, list) and index < len(routes) and isinstance(routes[index], dict):
+        name = routes[index].get("name")
+    return f"route {name!r}" if name else f"route #{index + 1}"
+
+
+#: The model each table of the file is validated by, by the key it is written under.
+_TABLES: dict[str, type[BaseModel]] = {
+    "route": _Route,
+    "match": _Match,
+    "github": _GitHub,
+    "slack": _Slack,
+    "escalate": _Escalate,
+}
+
+
+def _error_words(error: Any) -> str:
+    """What one pydantic error means in the routes file: an unknown key with the one it was a
+    typo of, a pattern by what it wants, else as the settings say it."""
+    if error["type"] == "extra_forbidden":
+        *parents, key = error["loc"]
+        table = next((p for p in reversed(parents) if isinstance(p, str)), None)
+        fields = _TABLES.get(table or "", _File).model_fields
+        meant = did_you_mean(key, fields)
+        return f"unknown key{meant or '; known: ' + ', '.join(fields)}"
+    if error["type"] == "string_pattern_mismatch":
+        pattern = (error.get("ctx") or {}).get("pattern")
+        if pattern in _PATTERN_WORDS:
+            return _PATTERN_WORDS[pattern]
+    return validation_message(error)

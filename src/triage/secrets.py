@@ -36,6 +36,9 @@ log = structlog.get_logger(__name__)
 #: The key a JSON secret keeps the token under (the original worker's convention).
 SECRET_JSON_KEY = "BACKEND_TOKEN"
 
+#: BACKEND_TOKEN_ENV_KEY's default: the one variable name a message may spell out.
+_DEFAULT_ENV_KEY = Settings.model_fields["backend_token_env_key"].default
+
 #: Error codes that retrying cannot fix: the secret id or the role's permissions are wrong.
 _CONFIG_CODES = frozenset(
     {
@@ -82,9 +85,9 @@ class BackendToken:
             raw = as_written(os.environ.get(self.env_key, ""))
             if not raw.strip():
                 raise ConfigError(
-                    f"no backend token: set {self.env_key} or BACKEND_TOKEN_SECRET_ID"
+                    f"no backend token: set {self._variable()} or BACKEND_TOKEN_SECRET_ID"
                 )
-            return _usable(raw, f"${self.env_key}")
+            return _usable(raw, self._variable(sigil="$"))
         token = self._fresh()
         if token is not None:
             return token
@@ -94,6 +97,14 @@ class BackendToken:
                 token = await self._fetch(self.secret_id)
                 self._token, self._fetched_at = token, time.monotonic()
             return token
+
+    def _variable(self, sigil: str = "") -> str:
+        """The token's variable as a message may name it: the default name, a constant (after
+        `sigil`), else by the setting that names it. A value given for BACKEND_TOKEN_ENV_KEY is never
+        quoted: the token itself, pasted on the wrong line, is the likely mistake."""
+        if self.env_key == _DEFAULT_ENV_KEY:
+            return f"{sigil}{self.env_key}"
+        return "the variable BACKEND_TOKEN_ENV_KEY names"
 
     def invalidate(self, stale: str | None = None) -> None:
         """Forget the cached token (after a 401), so the next get() reads the secret again.

@@ -71,28 +71,40 @@ MAX_PATTERNS_BYTES = 1 << 20
 
 
 def load_patterns(path: Path | None = None) -> tuple[Pattern, ...]:
-    """Read a patterns file (the bundled one by default); any mistake is a ConfigError."""
+    """Read a patterns file (the bundled one by default); any mistake is a ConfigError of one
+    line, worded as the routes file's are."""
     name = str(path) if path else "bundled patterns.toml"
+    if path:
+        text = _read_patterns(path)
+    else:
+        text = (resources.files(__package__) / "patterns.toml").read_text(encoding="utf-8")
     try:
-        if path:
-            with path.open("rb") as file:  # never all of /dev/zero or a log pasted by mistake
-                raw = file.read(MAX_PATTERNS_BYTES + 1)
-            if len(raw) > MAX_PATTERNS_BYTES:
-                raise ConfigError(
-                    f"TRIAGE_PATTERNS_FILE {name}: larger than {MAX_PATTERNS_BYTES} bytes"
-                )
-            text = raw.decode("utf-8")
-        else:
-            text = (resources.files(__package__) / "patterns.toml").read_text(encoding="utf-8")
         data = tomllib.loads(text)
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"TRIAGE_PATTERNS_FILE {name}: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"TRIAGE_PATTERNS_FILE {name}: not valid TOML: {exc}") from None
     patterns = []
     for i, entry in enumerate(data.get("pattern", [])):
         patterns.append(_pattern(entry, f"{name} [[pattern]] #{i + 1}"))
     if not patterns:
         raise ConfigError(f"TRIAGE_PATTERNS_FILE {name}: no [[pattern]] entries")
     return tuple(patterns)
+
+
+def _read_patterns(path: Path) -> str:
+    """The patterns file's text: the OS's reason it cannot be read, or the byte that is not
+    UTF-8, in one line that names the path once."""
+    try:
+        with path.open("rb") as file:  # never all of /dev/zero or a log pasted by mistake
+            raw = file.read(MAX_PATTERNS_BYTES + 1)
+    except OSError as exc:
+        raise ConfigError(f"TRIAGE_PATTERNS_FILE {path}: {exc.strerror or exc}") from None
+    if len(raw) > MAX_PATTERNS_BYTES:
+        raise ConfigError(f"TRIAGE_PATTERNS_FILE {path}: larger than {MAX_PATTERNS_BYTES} bytes")
+    try:
+        # utf-8-sig: an editor's byte order mark is no mistake of the reader's.
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"TRIAGE_PATTERNS_FILE {path}: not UTF-8 (byte {exc.start})") from None
 
 
 def _pattern(entry: Any, where: str) -> Pattern:
