@@ -220,3 +220,22 @@ def test_an_unusable_token_in_the_default_variable_names_it(
     monkeypatch.setenv("BACKEND_TOKEN", "abc def")
     with pytest.raises(ConfigError, match=r"^\$BACKEND_TOKEN is not a usable bearer token"):
         asyncio.run(BackendToken(Settings()).get())
+
+
+HOOK = "https://hooks.slack.com/services/T0000/B0000/Zq8RkW3nV7pL2xT9sB4mC6yJ"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        ROUTE + f'sinks = ["slack"]\n[route.slack]\nwebhook_url_env = "{HOOK}"\n',
+        ROUTE + 'sinks = ["github"]\nescalate_after_s = 60\n'
+        f'[route.escalate]\nslack_webhook_url_env = "{HOOK}"\n',
+    ],
+)
+def test_a_webhook_written_as_its_variable_is_never_repeated(tmp_path: Path, text: str) -> None:
+    """The webhook URL itself on the `…_env` line (the likely slip) is refused as no variable
+    name, in a line that does not repeat it (it used to say '<the URL> is not set')."""
+    message = route_error(tmp_path, text)
+    assert "must be the name of the variable that holds the URL" in message
+    assert HOOK not in message and "Zq8Rk" not in message

@@ -152,6 +152,8 @@ _WEBHOOK = r"^https://[^/?#\s]+\S*$"
 _ANY_WEBHOOK = r"^https?://[^/?#\s]+\S*$"
 #: "owner/name", as GITHUB_REPOSITORY.
 _REPOSITORY = r"^[\w.-]+/[\w.-]+$"
+#: The name of an environment variable (as BACKEND_TOKEN_ENV_KEY must be).
+_VARIABLE = r"^[A-Za-z_][A-Za-z0-9_]{0,127}$"
 #: Each pattern above as an error says it (the regex itself tells an operator nothing).
 _PATTERN_WORDS = {
     r"^[^\x00-\x1f\x7f]+$": "must be words without control characters",
@@ -159,6 +161,8 @@ _PATTERN_WORDS = {
     _WEBHOOK: "must be an https:// URL",
     _ANY_WEBHOOK: "must be an http(s):// URL",
     _REPOSITORY: "must be owner/name",
+    # Never the value: the webhook URL itself, a credential, is the likely slip here.
+    _VARIABLE: "must be the name of the variable that holds the URL (letters, digits and _)",
 }
 
 
@@ -209,14 +213,14 @@ class _Slack(BaseModel):
     model_config = _STRICT
 
     webhook_url: str | None = Field(None, pattern=_WEBHOOK)
-    webhook_url_env: str | None = None
+    webhook_url_env: str | None = Field(None, pattern=_VARIABLE)
 
 
 class _Escalate(BaseModel):
     model_config = _STRICT
 
     slack_webhook_url: str | None = Field(None, pattern=_ANY_WEBHOOK)
-    slack_webhook_url_env: str | None = None
+    slack_webhook_url_env: str | None = Field(None, pattern=_VARIABLE)
     github_assignees: tuple[_Login, ...] = ()
     github_label: _Label | None = None
 
