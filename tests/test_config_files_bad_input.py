@@ -145,7 +145,7 @@ def patterns_error(path: Path) -> str:
     with pytest.raises(ConfigError) as caught:
         load_patterns(path)
     message = str(caught.value)
-    assert "\n" not in message and message.startswith(f"TRIAGE_PATTERNS_FILE {path}: ")
+    assert "\n" not in message and message.startswith(f"TRIAGE_PATTERNS_FILE {path}")
     return message
 
 
@@ -239,3 +239,35 @@ def test_a_webhook_written_as_its_variable_is_never_repeated(tmp_path: Path, tex
     message = route_error(tmp_path, text)
     assert "must be the name of the variable that holds the URL" in message
     assert HOOK not in message and "Zq8Rk" not in message
+
+
+def one_pattern(tmp_path: Path, **fields: str) -> Path:
+    """A patterns file of one entry: a good one, with `fields` written over it (TOML values)."""
+    entry = {"category": '"x"', "pattern": '"disk"', "severity_hint": '"low"', "steps": "[]"}
+    entry.update(fields)
+    path = tmp_path / "patterns.toml"
+    body = "".join(f"{key} = {value}\n" for key, value in entry.items())
+    path.write_text("[[pattern]]\n" + body, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        (
+            {"severity_hint": '"hgih"'},
+            "(x): severity_hint must be critical, high, medium or low; did you mean 'high'?",
+        ),
+        ({"severity_hint": '"P1"'}, "(x): severity_hint must be critical, high, medium or low"),
+        ({"pattern": '"(disk"'}, "(x): pattern is no regular expression: missing )"),
+    ],
+)
+def test_a_patterns_entry_mistake_says_what_was_meant(
+    tmp_path: Path, fields: dict[str, str], expected: str
+) -> None:
+    """A bad severity_hint names the levels (and the one a typo meant); a bad regex says it is
+    the pattern that is wrong, not a bare `re` message or 'is not a valid Priority'."""
+    path = one_pattern(tmp_path, **fields)
+    message = patterns_error(path)
+    assert message.startswith(f"TRIAGE_PATTERNS_FILE {path} [[pattern]] #1 ")
+    assert expected in message and "Priority" not in message

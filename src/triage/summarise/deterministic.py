@@ -22,6 +22,7 @@ from typing import Any
 from triage.errors import ConfigError
 from triage.models import Priority, Ticket
 from triage.normalize.common import cut
+from triage.settings import did_you_mean
 from triage.summarise import subject
 from triage.summarise.base import DESCRIPTION_CHARS, STEP_CHARS, TITLE_CHARS
 from triage.summarise.priority import (
@@ -84,7 +85,7 @@ def load_patterns(path: Path | None = None) -> tuple[Pattern, ...]:
         raise ConfigError(f"TRIAGE_PATTERNS_FILE {name}: not valid TOML: {exc}") from None
     patterns = []
     for i, entry in enumerate(data.get("pattern", [])):
-        patterns.append(_pattern(entry, f"{name} [[pattern]] #{i + 1}"))
+        patterns.append(_pattern(entry, f"TRIAGE_PATTERNS_FILE {name} [[pattern]] #{i + 1}"))
     if not patterns:
         raise ConfigError(f"TRIAGE_PATTERNS_FILE {name}: no [[pattern]] entries")
     return tuple(patterns)
@@ -119,9 +120,11 @@ def _pattern(entry: Any, where: str) -> Pattern:
         raise ConfigError(f"{where}: missing key {exc}") from None
     try:
         regex = re.compile(pattern, re.IGNORECASE)
-        priority = Priority(hint)
-    except (re.error, ValueError) as exc:
-        raise ConfigError(f"{where} ({category}): {exc}") from None
+    except (re.error, TypeError) as exc:
+        raise ConfigError(
+            f"{where} ({category}): pattern is no regular expression: {exc}"
+        ) from None
+    priority = _severity_hint(hint, f"{where} ({category})")
     if _UNBOUNDED_GAP.search(pattern):
         raise ConfigError(
             f"{where} ({category}): an unbounded gap (.*, .+, [^…]*, \\S+) costs the square of"
@@ -130,6 +133,19 @@ def _pattern(entry: Any, where: str) -> Pattern:
     if not isinstance(steps, list) or not all(isinstance(s, str) for s in steps):
         raise ConfigError(f"{where} ({category}): steps must be a list of strings")
     return Pattern(str(category), regex, priority, tuple(steps))
+
+
+def _severity_hint(hint: Any, where: str) -> Priority:
+    """The entry's severity_hint as a priority; a ConfigError naming the levels (and the one a
+    typo was of) for any other word."""
+    try:
+        return Priority(hint)
+    except ValueError:
+        levels = [p.value for p in Priority]
+        raise ConfigError(
+            f"{where}: severity_hint must be {', '.join(levels[:-1])} or {levels[-1]}"
+            f"{did_you_mean(hint, levels)}"
+        ) from None
 
 
 #: Only this much alert text is matched against the patterns, to bound regex work.
