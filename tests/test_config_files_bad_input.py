@@ -271,3 +271,30 @@ def test_a_patterns_entry_mistake_says_what_was_meant(
     message = patterns_error(path)
     assert message.startswith(f"TRIAGE_PATTERNS_FILE {path} [[pattern]] #1 ")
     assert expected in message and "Priority" not in message
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            '[[pattern]]\ncategory = "x"\npattern = "disk"\nseverty_hint = "low"\nsteps = []\n',
+            "#1 (x): missing key 'severity_hint' (written as 'severty_hint'?)",
+        ),
+        ('[[pattern]]\ncategory = "x"\n', "#1 (x): missing key 'pattern'"),
+        ('pattern = ["disk"]\n', "#1: must be a table ([[pattern]])"),
+        ('pattern = "disk"\n', ": pattern must be an array of tables ([[pattern]])"),
+        (
+            '[[patterns]]\ncategory = "x"\npattern = "d"\nseverity_hint = "low"\nsteps = []\n',
+            ": no [[pattern]] entries (written as [[patterns]]?)",
+        ),
+    ],
+)
+def test_a_patterns_file_shape_mistake_says_what_was_meant(
+    tmp_path: Path, text: str, expected: str
+) -> None:
+    """A misspelt key, an entry that is no table and a misspelt [[pattern]] are named as such,
+    not 'missing key string indices must be integers' or a bare 'no entries'."""
+    path = tmp_path / "patterns.toml"
+    path.write_text(text, encoding="utf-8")
+    message = patterns_error(path)
+    assert expected in message and "indices" not in message

@@ -83,12 +83,24 @@ def load_patterns(path: Path | None = None) -> tuple[Pattern, ...]:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"TRIAGE_PATTERNS_FILE {name}: not valid TOML: {exc}") from None
-    patterns = []
-    for i, entry in enumerate(data.get("pattern", [])):
-        patterns.append(_pattern(entry, f"TRIAGE_PATTERNS_FILE {name} [[pattern]] #{i + 1}"))
-    if not patterns:
-        raise ConfigError(f"TRIAGE_PATTERNS_FILE {name}: no [[pattern]] entries")
-    return tuple(patterns)
+    entries = _entries(data, f"TRIAGE_PATTERNS_FILE {name}")
+    return tuple(
+        _pattern(entry, f"TRIAGE_PATTERNS_FILE {name} [[pattern]] #{i + 1}")
+        for i, entry in enumerate(entries)
+    )
+
+
+def _entries(data: dict[str, Any], where: str) -> list[Any]:
+    """The file's [[pattern]] entries; a ConfigError when there are none, naming the table a
+    typo of [[pattern]] was written as."""
+    entries = data.get("pattern", [])
+    if not isinstance(entries, list):
+        raise ConfigError(f"{where}: pattern must be an array of tables ([[pattern]])")
+    if not entries:
+        typo = next((key for key in data if did_you_mean(key, ["pattern"])), None)
+        hint = f" (written as [[{typo}]]?)" if typo else ""
+        raise ConfigError(f"{where}: no [[pattern]] entries{hint}")
+    return entries
 
 
 def _read_patterns(path: Path) -> str:
@@ -108,16 +120,18 @@ def _read_patterns(path: Path) -> str:
         raise ConfigError(f"TRIAGE_PATTERNS_FILE {path}: not UTF-8 (byte {exc.start})") from None
 
 
+#: The keys every [[pattern]] entry has.
+_ENTRY_KEYS = ("category", "pattern", "severity_hint", "steps")
+
+
 def _pattern(entry: Any, where: str) -> Pattern:
-    try:
-        category, pattern, hint, steps = (
-            entry["category"],
-            entry["pattern"],
-            entry["severity_hint"],
-            entry["steps"],
-        )
-    except (KeyError, TypeError) as exc:
-        raise ConfigError(f"{where}: missing key {exc}") from None
+    if not isinstance(entry, dict):
+        raise ConfigError(f"{where}: must be a table ([[pattern]])")
+    missing = next((key for key in _ENTRY_KEYS if key not in entry), None)
+    if missing is not None:
+        named = f" ({entry['category']})" if isinstance(entry.get("category"), str) else ""
+        raise ConfigError(f"{where}{named}: missing key {missing!r}{_written_as(missing, entry)}")
+    category, pattern, hint, steps = (entry[key] for key in _ENTRY_KEYS)
     try:
         regex = re.compile(pattern, re.IGNORECASE)
     except (re.error, TypeError) as exc:
@@ -133,6 +147,14 @@ def _pattern(entry: Any, where: str) -> Pattern:
     if not isinstance(steps, list) or not all(isinstance(s, str) for s in steps):
         raise ConfigError(f"{where} ({category}): steps must be a list of strings")
     return Pattern(str(category), regex, priority, tuple(steps))
+
+
+def _written_as(missing: str, entry: dict[str, Any]) -> str:
+    """` (written as 'key'?)` when a key of the entry is a typo of the missing one, else ""."""
+    typo = next(
+        (key for key in entry if key not in _ENTRY_KEYS and did_you_mean(key, [missing])), None
+    )
+    return f" (written as {typo!r}?)" if typo else ""
 
 
 def _severity_hint(hint: Any, where: str) -> Priority:
