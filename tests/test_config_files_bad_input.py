@@ -298,3 +298,36 @@ def test_a_patterns_file_shape_mistake_says_what_was_meant(
     path.write_text(text, encoding="utf-8")
     message = patterns_error(path)
     assert expected in message and "indices" not in message
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (ROUTE, "route 'a'.sinks: required"),
+        (ROUTE + 'sinks = "backend"\n', "route 'a'.sinks: expected an array"),
+        (ROUTE + "sinks = []\n", "route 'a'.sinks: must not be empty"),
+        (ROUTE + 'sinks = ["backend"]\nmatch = "x"\n', "route 'a'.match: expected a table"),
+        (
+            ROUTE + 'sinks = ["backend"]\nmatch = { labels = "x" }\n',
+            "route 'a'.match.labels: expected a table",
+        ),
+        (ROUTE + "sinks = [1]\n", "route 'a'.sinks.0: expected a string"),
+        ('route = "x"\n', "route: expected an array"),
+        (ROUTE + 'sinks = ["backend"]\nmatch = { team = 5 }\n', "route 'a'.match.team:"),
+        (ROUTE + 'sinks = ["backend"]\nmatch = { category = 5 }\n', "route 'a'.match.category:"),
+        (
+            '[[route]]\nname = "' + "x" * 201 + '"\nsinks = ["backend"]\n',
+            f"route '{'x' * 40}…'.name: must be at most 200 characters",
+        ),
+    ],
+)
+def test_a_routes_file_of_the_wrong_shape_says_so_in_toml_words(
+    tmp_path: Path, text: str, expected: str
+) -> None:
+    """A value of the wrong TOML type is one line in TOML's words (array, table, string), never
+    pydantic's (tuple, dictionary, instance of _Match) nor a TypeError traceback; a long route
+    name is cut where it only labels the route."""
+    message = route_error(tmp_path, text)
+    assert expected in message
+    for python_words in ("tuple", "dictionary", "_Match", "Field required", "String should"):
+        assert python_words not in message

@@ -179,6 +179,8 @@ class _Match(BaseModel):
     @classmethod
     def _one_or_many(cls, value: Any) -> Any:
         words = [value] if isinstance(value, str) else value
+        if not isinstance(words, list | tuple):
+            return value  # no word nor array of them: pydantic refuses it in words
         return [w.lower() if isinstance(w, str) else w for w in words]
 
     @field_validator("priority", mode="before")
@@ -598,6 +600,8 @@ def _route_label(data: Any, index: int) -> str:
     name = None
     if isinstance(routes, list) and index < len(routes) and isinstance(routes[index], dict):
         name = routes[index].get("name")
+    if isinstance(name, str) and len(name) > _LABEL_CHARS:
+        name = f"{name[:_LABEL_CHARS]}…"  # a name too long is refused; this only labels it
     return f"route {name!r}" if name else f"route #{index + 1}"
 
 
@@ -611,6 +615,28 @@ _TABLES: dict[str, type[BaseModel]] = {
 }
 
 
+#: How much of a route's name labels an error about it.
+_LABEL_CHARS = 40
+
+#: pydantic's words for a value of the wrong shape, in TOML's (array, table, string).
+_TOML_WORDS = {
+    "missing": "required",
+    "tuple_type": "expected an array",
+    "list_type": "expected an array",
+    "dict_type": "expected a table",
+    "model_type": "expected a table",
+    "model_attributes_type": "expected a table",
+    "string_type": "expected a string",
+    "too_short": "must not be empty",
+    "string_too_short": "must not be empty",
+}
+#: pydantic's words for a value too long: ours, and the bound's key in `ctx`.
+_TOO_LONG = {
+    "string_too_long": "must be at most {} characters",
+    "too_long": "must have at most {} entries",
+}
+
+
 def _error_words(error: Any) -> str:
     """What one pydantic error means in the routes file: an unknown key with the one it was a
     typo of, a pattern by what it wants, else as the settings say it."""
@@ -620,6 +646,11 @@ def _error_words(error: Any) -> str:
         fields = _TABLES.get(table or "", _File).model_fields
         meant = did_you_mean(key, fields)
         return f"unknown key{meant or '; known: ' + ', '.join(fields)}"
+    if error["type"] in _TOML_WORDS:
+        return _TOML_WORDS[error["type"]]
+    limit = (error.get("ctx") or {}).get("max_length")
+    if error["type"] in _TOO_LONG and limit is not None:
+        return _TOO_LONG[error["type"]].format(limit)
     if error["type"] == "string_pattern_mismatch":
         pattern = (error.get("ctx") or {}).get("pattern")
         if pattern in _PATTERN_WORDS:
