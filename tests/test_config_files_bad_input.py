@@ -331,3 +331,20 @@ def test_a_routes_file_of_the_wrong_shape_says_so_in_toml_words(
     assert expected in message
     for python_words in ("tuple", "dictionary", "_Match", "Field required", "String should"):
         assert python_words not in message
+
+
+@pytest.mark.parametrize("key", ["0123456789abcdef", "Zq8RkW3nV7pL2xT9", "abcdEFGHijklMNOP"])
+def test_a_short_token_written_as_a_source_is_shown_by_its_length(key: str) -> None:
+    """A token of 16 to 20 name characters as the key (digits, mixed case) is no misspelt
+    source: it is shown by its length only, and suggests nothing."""
+    with pytest.raises(ConfigError) as caught:
+        parse_tokens('{"' + key + '": "generic"}', "TRIAGE_INGEST_TOKENS")
+    assert key not in str(caught.value) and f"({len(key)} characters)" in str(caught.value)
+
+
+@pytest.mark.parametrize(("key", "meant"), [("Grafna", "grafana"), ("SENTRI", "sentry")])
+def test_a_source_in_capitals_is_still_a_misspelt_name(key: str, meant: str) -> None:
+    """A source name written in capitals or capitalised is shown, with the one it meant."""
+    with pytest.raises(ConfigError) as caught:
+        parse_tokens('{"' + key + '": "0123456789abcdef0123"}', "TRIAGE_INGEST_TOKENS")
+    assert f"unknown source(s) {key}; did you mean {meant!r}?" in str(caught.value)
