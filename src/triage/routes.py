@@ -44,7 +44,8 @@ route that matches on `category` (the known-error patterns of the deterministic 
 `TRIAGE_PATTERNS_FILE`) is never a grouping route. Any mistake in the file (unknown key, sink,
 source, category or priority, options for a sink the route does not use, a route that an
 earlier one leaves nothing to match, a TOML syntax error, bytes that are not UTF-8, a webhook
-variable that is unset) stops `check` and startup with one line naming it.
+variable that is unset or no variable's name) stops `check` and startup with one line naming
+it in TOML's words, with the word a typo was of (`unknown key; did you mean 'team'?`).
 """
 
 from __future__ import annotations
