@@ -97,8 +97,9 @@ def normalize_generic(payload: dict[str, Any]) -> Normalized:
     # an identity is, unmarked, and what it keeps of a secret is known for one only so).
     common.add_label(labels, "origin", origin if origin == GENERIC else source)
     common.add_label(labels, "host", common.flat(payload.get("host")))
-    if "tags" not in labels:
-        common.add_label(labels, "tags", _tags(payload.get("tags")))
+    tags = payload.get("tags")
+    if tags is not None and "tags" not in labels:
+        common.add_label(labels, "tags", _tags(tags))
     if dedup_key:
         common.add_label(labels, "dedup_key", dedup_key)
     full_title = common.ident(given_title, "title")  # not cut to 200: stays distinct
@@ -256,15 +257,14 @@ _DETAILS_SHOWN = 30
 def _described(payload: dict[str, Any]) -> str | None:
     """The `description` (else a `message`, `summary` or `text`), then the `details` a script
     nests, an object's fields a line each ("used_pct: 97.5"), anything else as given."""
-    said = next(
-        (
-            t
-            for t in (common.text(payload.get(k), k, common.DESCRIPTION_MAX) for k in _MESSAGES)
-            if t
-        ),
-        None,
-    )
+    said = None
+    for key in _MESSAGES:
+        given = payload.get(key)
+        if given is not None and (said := common.text(given, key, common.DESCRIPTION_MAX)):
+            break
     details = payload.get("details")
+    if details is None:
+        return said  # cleaned already: the common case costs no second pass
     if isinstance(details, dict):
         fields = list(details.items())[:_DETAILS_SHOWN]
         details = "\n".join(f"{key}: {common.shown(value)}" for key, value in fields)
