@@ -265,6 +265,25 @@ def _dead_letter(queues: Queues) -> None:
     queues.client().send_message(QueueUrl=queues.dlq_url, MessageBody='{"title": "dead"}')
 
 
+def test_dlq_peek_with_a_redrive_option_is_a_usage_error_naming_peeks_options(
+    queues: Queues,
+    moto_env: dict[str, str],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`dlq peek --dry-run` (an option only redrive takes) exits 2 with one line naming the
+    options peek takes, before reading any letter, rather than peeking as if it meant something."""
+    _dead_letter(queues)
+    ran = run(capsys, monkeypatch, "dlq", "peek", "--dry-run", env=moto_env)
+    assert ran.code == 2
+    assert ran.stdout == ""
+    (line,) = ran.stderr.splitlines()
+    assert line == (
+        "triage: dlq: --dry-run is for redrive (peek only reads); peek takes --max N and --dlq-url"
+    )
+    assert queues.depth(queues.dlq_url) == 1
+
+
 @pytest.mark.parametrize("action", ["peek", "redrive"])
 def test_dlq_of_a_main_queue_that_does_not_exist_names_it(
     action: str,
@@ -519,6 +538,14 @@ OPERATOR_MISTAKES = [
     (["incidents", "list", "--match", "team=~[a-"], "not an RE2 regular expression"),
     (["incidents", "list", "--team", " "], "expected a team name"),
     (["incidents", "list", "--search", " "], "expected some words of the title"),
+    # An argument whose bytes were not UTF-8 reaches Python as a lone surrogate: no stored
+    # value can equal it, so it is refused rather than listing nothing with exit 0.
+    (["incidents", "list", "--team", "ops\udcff"], "team is not valid Unicode"),
+    (["incidents", "list", "--search", "disk\udcff"], "search is not valid Unicode"),
+    (["incidents", "list", "--source", "cron\udcff"], "source 'cron\\udcff'"),
+    (["incidents", "list", "--priority", "high\udcff"], "expected critical, high"),
+    (["incidents", "list", "--since", "2h\udcff"], "since '2h\\udcff'"),
+    (["incidents", "list", "--match", "team=ops\udcff"], "not valid Unicode"),
     (["silence", "add", "--match", "team=~(", "--for", "1h", "--comment", "c"], "RE2"),
     (["silence", "add", "--match", "team", "--for", "1h", "--comment", "c"], "KEY=VALUE"),
     (["silence", "add", "--match", "team=a", "--for", "-1h", "--comment", "c"], "'-1h'"),

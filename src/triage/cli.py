@@ -750,14 +750,12 @@ async def _dlq(settings: Settings, args: argparse.Namespace) -> int:
     from triage.aws import AWS_CALL_ERRORS, ONE_SHOT, Aws
     from triage.ops import dlq
 
+    problem = _dlq_options_problem(args)
+    if problem is not None:
+        _err(f"triage: dlq: {problem}")
+        return 2
     settings.require("queue_url")
     assert settings.queue_url is not None
-    if args.sqs_move and (args.action != "redrive" or args.max is not None):
-        _err(
-            "triage: dlq: --sqs-move is for a whole redrive: SQS's move task cannot stop "
-            "after --max letters, nor peek"
-        )
-        return 2
     _reachable(settings, args.dlq_url, "--dlq-url")
     aws = Aws(settings, ONE_SHOT)
     try:
@@ -786,6 +784,19 @@ async def _dlq(settings: Settings, args: argparse.Namespace) -> int:
     finally:
         await aws.aclose()
     return 1 if done.refused else 0
+
+
+def _dlq_options_problem(args: argparse.Namespace) -> str | None:
+    """Why `dlq`'s options do not go together, or None: an option of redrive given to peek
+    would be taken silently, as if it changed what peek does."""
+    if args.sqs_move and (args.action != "redrive" or args.max is not None):
+        return (
+            "--sqs-move is for a whole redrive: SQS's move task cannot stop after --max "
+            "letters, nor peek"
+        )
+    if args.dry_run and args.action == "peek":
+        return "--dry-run is for redrive (peek only reads); peek takes --max N and --dlq-url"
+    return None
 
 
 class _TooLarge(ValueError):

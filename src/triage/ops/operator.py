@@ -124,6 +124,10 @@ class Filter:
             # `--team "$TEAM"` with TEAM unset: neither the teamless incidents nor every
             # team's can be what was meant, so neither is answered.
             raise ValueError(f"team {self.team!r}: expected a team name (leave it out for all)")
+        if self.team is not None and not is_unicode(self.team):
+            # An argument whose bytes were not UTF-8: no stored team can equal it, so the
+            # list would be empty, read as "no incident of this team".
+            raise ValueError("team is not valid Unicode (a lone surrogate)")
 
     def keeps(self, incident: Incident) -> bool:
         """Whether every condition holds, the cheap ones first (a search or a matcher
