@@ -173,6 +173,8 @@ def bounded_json(render: structlog.typing.Processor) -> structlog.typing.Process
 
     def render_bounded(logger: Any, name: str, event: MutableMapping[str, Any]) -> Any:
         line = render(logger, name, event)
+        if len(line) <= MAX_LINE_BYTES:
+            return line  # nearly every line: nothing more to do
         said = _text(event.get("event", ""))
         cut_chars = 0
         for _ in range(4):  # escapes make a cut's length a guess: check, and cut again
