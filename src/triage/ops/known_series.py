@@ -40,11 +40,15 @@ LLM_OUTCOMES = (
 _RELEASE_REASONS = ("bug", "timeout", "delete")
 
 
-def declare_known_series(metrics: Metrics, sinks: Iterable[str] = ()) -> None:
+def declare_known_series(
+    metrics: Metrics, sinks: Iterable[str] = (), *, dead_letters: bool = False
+) -> None:
     """Declare, at the daemon's start, the counter series whose dimension values are known
     then (Prometheus's advice for labelled counters), so `increase()` counts their first event
     after a restart: each of `sinks` with each of its outcomes, the model's outcomes, and the
-    reasons of the error tree for `MessagesFailed` (the transient ones for `MessagesHeld`).
+    reasons of the error tree for `MessagesFailed` (the transient ones for `MessagesHeld`;
+    with `dead_letters`, when the daemon knows the queue's maxReceiveCount, for
+    `MessagesDeadLettered` too: at 0 without it, it would say "none" where it cannot know).
     Series whose values come from alerts (`source`, `team`) or are free text appear with their
     first event, which `increase()` cannot count (the README says so)."""
     for sink in sinks:
@@ -54,6 +58,8 @@ def declare_known_series(metrics: Metrics, sinks: Iterable[str] = ()) -> None:
         metrics.declare("LLMCalls", outcome=outcome)
     for reason in (*_reasons(TriageError), *_RELEASE_REASONS):
         metrics.declare("MessagesFailed", reason=reason)
+        if dead_letters:
+            metrics.declare("MessagesDeadLettered", reason=reason)
     for reason in _reasons(TransientError):
         metrics.declare("MessagesHeld", reason=reason)
 

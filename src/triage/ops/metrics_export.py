@@ -97,6 +97,12 @@ METRICS: dict[str, Described] = {
         " towards the DLQ (a message retried twice counts twice), and once per handled message"
         " whose delete SQS did not confirm (delete).",
     ),
+    "MessagesDeadLettered": Described(
+        "counter",
+        "Messages given up on, by the reason of their last failure: released undeleted on their"
+        " last receive (maxReceiveCount of the queue's redrive policy), so SQS moves them to the"
+        " DLQ; once per message, and only while the daemon knows the policy.",
+    ),
     "MessagesHeld": Described(
         "counter", "Times a message was held because a service or budget said wait, by reason."
     ),

@@ -35,6 +35,11 @@ log = structlog.get_logger("triage.sqs.supervisor")
 class Working(Holding, StoreWatch):
     """A message's work from its start to its ack, and the heartbeat over the messages in hand."""
 
+    #: The queue's maxReceiveCount (its redrive policy), set by whoever read the policy before
+    #: `serve()`; None while unknown (or no policy), and then no message is counted as
+    #: dead-lettered.
+    max_receive_count: int | None = None
+
     def _start(self, message: Message) -> None:
         if message.receipt_handle in self._deliveries_in_flight:
             # The same delivery twice in one answer: the copy in hand finishes it (and is the
@@ -109,6 +114,7 @@ class Working(Holding, StoreWatch):
                 # visibility ends, and it is handled again as a repeat.
                 self.stats.delete_failed += 1
                 self.metrics.incr("MessagesFailed", reason="delete")
+                self._count_if_last(message, "delete")
         finally:
             structlog.contextvars.reset_contextvars(**tokens)
 
@@ -123,9 +129,11 @@ class Working(Holding, StoreWatch):
             except TimeoutError as exc:
                 # The handler was cancelled: nothing it would have done afterwards happens.
                 error = f"no progress for {self.config.message_timeout_s:g} s"
-                await self._retry_later(message, "timeout", error, None, exc)
+                reason = "timeout"
+                await self._retry_later(message, reason, error, None, exc)
             except PermanentError as exc:
                 # Visible again at once, so redrive moves it to the DLQ after maxReceiveCount.
+                reason = exc.reason
                 self.stats.rejected += 1
                 self.stats.remember(message.id, exc.reason, str(exc))
                 self.metrics.incr("MessagesFailed", reason=exc.reason)
@@ -138,11 +146,13 @@ class Working(Holding, StoreWatch):
                 )
                 await self.inbox.change_visibility([message], 0)
             except BackpressureError as exc:
+                reason = exc.reason
                 held_since = held_since if held_since is not None else time.monotonic()
                 wait_s = exc.retry_after_s if exc.retry_after_s is not None else None
                 if await self._hold(message, exc, held_since, wait_s, exc.pauses_intake):
                     continue
             except StoreUnavailableError as exc:
+                reason = exc.reason
                 held_since = held_since if held_since is not None else time.monotonic()
                 store_failures += 1
                 self._waiting_on_store.add(message.receipt_handle)
@@ -151,14 +161,32 @@ class Working(Holding, StoreWatch):
                 ):
                     continue
             except TransientError as exc:
+                reason = exc.reason
                 await self._retry_later(message, exc.reason, str(exc), exc.retry_after_s, exc)
             except Exception as exc:  # a bug: retried like a transient failure, but loud
-                await self._retry_later(message, "bug", repr(exc), None, exc)
+                reason = "bug"
+                await self._retry_later(message, reason, repr(exc), None, exc)
             else:
                 self._waiting_on_store.discard(message.receipt_handle)
                 self._store_up()
                 return outcomes
+            self._count_if_last(message, reason)
             return None
+
+    def _count_if_last(self, message: Message, reason: str) -> None:
+        """Count `message` in MessagesDeadLettered when it leaves our hands undeleted on its
+        last receive: the redrive policy moves it to the DLQ at its next receive, so this is
+        the message given up on (MessagesFailed counts each failed attempt). Nothing is
+        counted while the queue's maxReceiveCount is unknown: a guess would lie both ways."""
+        limit = self.max_receive_count
+        if limit is not None and message.receive_count >= limit:
+            self.metrics.incr("MessagesDeadLettered", reason=reason)
+            log.warning(
+                "message.dead_lettered",
+                reason=reason,
+                receive_count=message.receive_count,
+                max_receive_count=limit,
+            )
 
     async def _attempt(self, message: Message) -> list[Outcome]:
         """One pass of the handler. Its timeout restarts whenever the handler reports progress,
