@@ -1,0 +1,52 @@
+"""The queue's redrive policy as the daemon needs it: its maxReceiveCount, read once at
+start-up, so the supervisor knows which release is a message's last and counts it in
+`MessagesDeadLettered`. Unknown (None) when the queue has no policy, SQS does not answer or
+the policy does not hold a positive whole count: a guessed limit would count wrongly."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import structlog
+
+from triage.aws import AWS_CALL_ERRORS
+
+log = structlog.get_logger(__name__)
+
+_ATTRIBUTE = "RedrivePolicy"
+
+
+async def read_max_receive_count(client: Any, queue_url: str) -> int | None:
+    """The maxReceiveCount of the queue at `queue_url` (one GetQueueAttributes call), or None
+    with one warning when SQS does not say it."""
+    try:
+        response = await client.get_queue_attributes(
+            QueueUrl=queue_url, AttributeNames=[_ATTRIBUTE]
+        )
+    except AWS_CALL_ERRORS as exc:
+        log.warning("redrive.unknown", reason="queue attributes unreadable", error=str(exc))
+        return None
+    attributes: Mapping[str, str] = response.get("Attributes", {})
+    limit = max_receive_count(attributes)
+    if limit is None and _ATTRIBUTE in attributes:
+        log.warning("redrive.unknown", reason="maxReceiveCount unreadable")
+    return limit
+
+
+def max_receive_count(attributes: Mapping[str, str]) -> int | None:
+    """maxReceiveCount of a queue's attributes: SQS writes it as a number or a string of one;
+    None without a policy or when it holds no positive whole count."""
+    try:
+        policy = json.loads(attributes.get(_ATTRIBUTE, ""))
+    except ValueError:
+        return None
+    value = policy.get("maxReceiveCount") if isinstance(policy, dict) else None
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        return None
+    try:
+        count = int(value)
+    except ValueError:
+        return None
+    return count if count > 0 else None

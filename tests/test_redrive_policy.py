@@ -1,0 +1,59 @@
+"""The daemon reads its queue's maxReceiveCount from the redrive policy once at start-up, so
+it can count the messages it gives up on; a queue without a policy, a policy it cannot read,
+or SQS not answering is "unknown" (None) with one line saying why, never a guess or a crash."""
+
+from __future__ import annotations
+
+from collections.abc import MutableMapping
+from typing import Any
+
+import aioboto3
+import pytest
+
+from daemon_harness import Queues
+from triage.sqs.redrive import max_receive_count, read_max_receive_count
+
+
+async def test_the_queues_max_receive_count_is_read_from_sqs(queues: Queues) -> None:
+    """A moto queue whose redrive policy moves a message after 2 receives reads as 2; its
+    DLQ, which has no policy, reads as unknown."""
+    async with aioboto3.Session().client("sqs", endpoint_url=queues.endpoint) as client:
+        assert await read_max_receive_count(client, queues.url) == 2
+        assert await read_max_receive_count(client, queues.dlq_url) is None
+
+
+async def test_a_queue_sqs_cannot_find_is_unknown_with_one_warning(
+    queues: Queues, logs: list[MutableMapping[str, Any]]
+) -> None:
+    """A queue URL SQS does not know is no crash at start-up: unknown, and one warning."""
+    async with aioboto3.Session().client("sqs", endpoint_url=queues.endpoint) as client:
+        assert await read_max_receive_count(client, queues.url + "-gone") is None
+    warnings = [e for e in logs if e["event"] == "redrive.unknown"]
+    assert len(warnings) == 1 and warnings[0]["log_level"] == "warning"
+
+
+@pytest.mark.parametrize(
+    ("policy", "expected"),
+    [
+        ('{"deadLetterTargetArn": "arn:aws:sqs:us-east-1:1:d", "maxReceiveCount": 5}', 5),
+        ('{"deadLetterTargetArn": "arn:aws:sqs:us-east-1:1:d", "maxReceiveCount": "7"}', 7),
+        ('{"maxReceiveCount": 0}', None),
+        ('{"maxReceiveCount": "many"}', None),
+        ('{"maxReceiveCount": true}', None),
+        ('{"maxReceiveCount": 2.5}', None),
+        ("[3]", None),
+        ("not json", None),
+        ("", None),
+    ],
+)
+def test_only_a_positive_whole_max_receive_count_is_believed(
+    policy: str, expected: int | None
+) -> None:
+    """maxReceiveCount as SQS writes it (a number or a string of one) is read; anything
+    else (missing, zero, not whole, not JSON) is unknown rather than a wrong limit."""
+    assert max_receive_count({"RedrivePolicy": policy}) == expected
+
+
+def test_a_queue_without_a_redrive_policy_is_unknown() -> None:
+    """No RedrivePolicy attribute: nothing is ever dead-lettered, so no limit."""
+    assert max_receive_count({}) is None
