@@ -154,3 +154,21 @@ def test_silence_add_list_and_expire(operator_env: str, capsys: pytest.CaptureFi
     assert bad[0] == 2 and "matcher" in bad[2]
     bad = triage(capsys, "silence", "add", "--match", "a=b", "--for", "soon", "--comment", "c")
     assert bad[0] == 2 and "duration" in bad[2]
+
+
+def test_a_close_comment_of_the_most_a_close_takes_reaches_the_backend_whole(
+    operator_env: str, backend: TicketServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`incidents close --comment` of 1,000 characters (the most it takes) is kept by each
+    store and reaches the backend's resolve note whole, a secret in it redacted."""
+    from test_close_note import SECRET, long_comment
+    from triage.redact import Redactor
+
+    fp = seed(backend)
+    code, [closed], err = triage(capsys, "incidents", "close", fp, "--comment", long_comment())
+    assert code == 0, err
+    assert closed["action"] == "close"
+    [resolve] = [e for e in backend.events if e["kind"] == "resolve"]
+    note = resolve["body"]["note"]
+    assert note.endswith(Redactor().text(long_comment()) + ")")
+    assert SECRET not in json.dumps(backend.events)

@@ -541,12 +541,15 @@ class Pipeline:
     async def close(self, fingerprint: str, owner: str, comment: str, author: str) -> Action:
         """Close an incident by hand, through the lifecycle and the sinks a resolve goes to:
         CLOSE (the sinks are told, with the comment), or IGNORE when it is closed already,
-        or RECORD when its ticket never went out. Raises LookupError for an unknown one."""
+        or RECORD when its ticket never went out. Raises LookupError for an unknown one.
+        `comment` and `author` are bounded where they are typed (`note_problem`)."""
         incident = await self.ledger.store.get(fingerprint)
         if incident is None:
             raise LookupError(fingerprint)
         now = self.ledger.clock()
-        note = self.redactor.text(f"{incident.title} (closed by {author}: {comment})")[:500]
+        # Whole: the sinks show a close's title (the backend's resolve note, GitHub's closing
+        # comment), and a cut here ended the operator's comment mid-word or mid-marker.
+        note = self.redactor.text(f"{incident.title} (closed by {author}: {comment})")
         view = closing_note(incident, note, now)
         transition = await self.ledger.store.close(fingerprint, owner, now, view_to_json(view))
         if transition.action.effect is not None:
