@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import codecs
+import functools
 import json
 import re
 from collections.abc import Callable, Iterable, Sequence
@@ -34,6 +35,7 @@ from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
 from triage.errors import TriageError
+from triage.ingest.carried import Carried, carried_json
 from triage.ingest.multipart import FormError, UnreadPart
 from triage.ingest.multipart import fields as multipart_fields
 from triage.ingest.several import BadBatch, TooManyAlerts, alert_texts
@@ -194,7 +196,26 @@ def check(
     ones `source`'s webhook path takes). A `form` body (`FORM`) is read as its fields' JSON, and
     so is a multipart/form-data body with this `boundary`, or, when the body is blank
     (`reads_query`), the `query` fields (its token already taken out)."""
-    text, codec = _text(body, codec, form, boundary, query)
+    reading = _reading(body, codec, form, boundary, query)
+
+    def read(text: str) -> Checked:
+        return _read(source, text, reading.codec, len(body), sentry_resource, redact, formats)
+
+    if reading.carried is None:
+        return read(reading.text)
+    return _read_form(reading.text, reading.carried, read)
+
+
+def _read(
+    source: str,
+    text: str,
+    codec: str,
+    body_bytes: int,
+    sentry_resource: str | None,
+    redact: Callable[[str], str],
+    formats: frozenset[str] | None,
+) -> Checked:
+    """`check` of a body read as `text` (in `codec`, of `body_bytes` bytes)."""
     try:
         recognised = recognise_body(text, sentry_resource=sentry_resource)
     except TriageError as exc:
@@ -218,9 +239,38 @@ def check(
     normalized = recognised.normalized
     if _NOT_FOR_SQS.search(text):
         text, codec = sqs_safe(text), "escaped"
-    size = len(body) if codec == "utf-8" else len(text.encode("utf-8"))
+    size = body_bytes if codec == "utf-8" else len(text.encode("utf-8"))
     skipped = tuple(s.reason for s in normalized.skipped)
     return Checked(text, len(normalized.alerts), skipped, size, recognised.format)
+
+
+def _read_form(fields_text: str, carried: Carried, read: Callable[[str], Checked]) -> Checked:
+    """A form one of whose fields carries JSON (ingest/carried.py). With nothing but credentials
+    beside it, the form is that JSON; else it is read by its fields, as any form is, and only
+    when they are no alert, as that JSON with the fields beside it. Refused with the JSON's
+    reason when neither reads."""
+    as_fields = functools.partial(read, fields_text)
+    as_carried = functools.partial(_read_carried, carried, read)
+    first, then = (as_carried, as_fields) if carried.alone else (as_fields, as_carried)
+    try:
+        return first()
+    except Invalid as exc:
+        first_refusal = exc
+    try:
+        return then()
+    except Invalid as exc:
+        raise (first_refusal if carried.alone else exc) from None
+
+
+def _read_carried(carried: Carried, read: Callable[[str], Checked]) -> Checked:
+    """The JSON `carried` holds, read; Invalid naming the field it came in."""
+    if carried.text is None:
+        raise Invalid(f"form_json: {carried.problem}")
+    try:
+        return read(carried.text)
+    except Invalid as exc:
+        named = f"the JSON in the form's {carried.field} field: {exc}"
+        raise type(exc)(cut(named, REASON_MAX, ellipsis=True)) from None
 
 
 def _batch(text: str) -> list[str] | None:
@@ -271,22 +321,40 @@ async def check_off_loop(
     return check(*args, boundary=boundary, query=query)
 
 
-def _text(
+@dataclass(frozen=True, slots=True)
+class _Reading:
+    """The text the normaliser reads, the codec it came in ("form": made of fields), and the
+    JSON one of a form's fields carries (ingest/carried.py), to read when the fields are not."""
+
+    text: str
+    codec: str
+    carried: Carried | None = None
+
+
+def _reading(
     body: bytes,
     codec: str,
     form: bool,
     boundary: str | None,
     query: Sequence[tuple[str, str]] | None,
-) -> tuple[str, str]:
-    """The text the normaliser reads, and the codec it came in ("form": made of fields)."""
+) -> _Reading:
+    """How the normaliser is to read `body`: as JSON, or as a form's or the query's fields."""
     if boundary is not None:
-        return multipart_json(body, boundary, codec), "form"
+        return _fields_reading(multipart_pairs(body, boundary, codec))
     if query is not None and reads_query(body):
-        return query_json(query), "form"
+        return _fields_reading(query_pairs(query))
     text, codec = _decode(body, codec)
     if form and not _json_shaped(text):
-        return form_json(text, codec), "form"
-    return text, codec
+        return _fields_reading(form_pairs(text, codec))
+    return _Reading(text, codec)
+
+
+def _fields_reading(pairs: Sequence[tuple[str, str]]) -> _Reading:
+    text = fields_json(pairs)
+    carried = carried_json(pairs)
+    if carried is not None and carried.text == text:
+        carried = None  # the form is its one `payload` field's JSON, as `fields_json` read it
+    return _Reading(text, "form", carried)
 
 
 def reads_query(body: bytes) -> bool:
@@ -301,11 +369,16 @@ def is_form(content_type: str | None) -> bool:
 
 
 def form_json(text: str, codec: str = "utf-8") -> str:
-    """A urlencoded form body's fields as `fields_json` writes them. Percent-escapes are read
-    in `codec`, the charset the body declares, as its plain text is. Invalid for escapes that
-    are no text in it, or more than `FORM_FIELDS_MAX` fields."""
+    """A urlencoded form body's fields as `fields_json` writes them (`form_pairs`)."""
+    return fields_json(form_pairs(text, codec))
+
+
+def form_pairs(text: str, codec: str = "utf-8") -> list[tuple[str, str]]:
+    """A urlencoded form body's fields, in order. Percent-escapes are read in `codec`, the
+    charset the body declares, as its plain text is. Invalid for escapes that are no text in
+    it, or more than `FORM_FIELDS_MAX` fields."""
     try:
-        pairs = parse_qsl(
+        return parse_qsl(
             text,
             keep_blank_values=True,
             encoding=codec,
@@ -319,14 +392,19 @@ def form_json(text: str, codec: str = "utf-8") -> str:
         ) from None
     except ValueError:
         raise Invalid(f"decode: the form has more than {FORM_FIELDS_MAX:,} fields") from None
-    return fields_json(pairs)
 
 
 def multipart_json(body: bytes, boundary: str, codec: str = "utf-8") -> str:
-    """A multipart/form-data body's text fields as `fields_json` writes them, each read in the
-    charset its part declares, else in `codec`; MalformedBody or UnreadBody (ingest/multipart.py
-    says which) for a body that is not such a form or holds a file, Invalid for a value that
-    is no text in its charset."""
+    """A multipart/form-data body's text fields as `fields_json` writes them
+    (`multipart_pairs`)."""
+    return fields_json(multipart_pairs(body, boundary, codec))
+
+
+def multipart_pairs(body: bytes, boundary: str, codec: str = "utf-8") -> list[tuple[str, str]]:
+    """A multipart/form-data body's text fields, in order, each read in the charset its part
+    declares, else in `codec`; MalformedBody or UnreadBody (ingest/multipart.py says which) for
+    a body that is not such a form or holds a file, Invalid for a value that is no text in its
+    charset."""
     try:
         parts = multipart_fields(body, boundary)
     except UnreadPart as exc:
@@ -341,7 +419,7 @@ def multipart_json(body: bytes, boundary: str, codec: str = "utf-8") -> str:
         except UnicodeDecodeError:
             name = part_codec.upper()
             raise Invalid(f"decode: a multipart field's value is not {name}") from None
-    return fields_json(pairs)
+    return pairs
 
 
 def _part_codec(charset: str) -> str:
@@ -352,8 +430,13 @@ def _part_codec(charset: str) -> str:
 
 
 def query_json(query: Sequence[tuple[str, str]]) -> str:
-    """The fields of a query string (ingest/query.py, its token taken out) as `fields_json`
-    writes them; Invalid when there are none, or an escape is no UTF-8."""
+    """The fields of a query string as `fields_json` writes them (`query_pairs`)."""
+    return fields_json(query_pairs(query))
+
+
+def query_pairs(query: Sequence[tuple[str, str]]) -> Sequence[tuple[str, str]]:
+    """The fields of a query string (ingest/query.py, its token taken out), checked; Invalid
+    when there are none, or an escape is no UTF-8."""
     if not query:
         raise Invalid(
             "empty: the body is empty and the query string holds no alert fields; send the "
@@ -365,7 +448,7 @@ def query_json(query: Sequence[tuple[str, str]]) -> str:
             value.encode("utf-8")
         except UnicodeEncodeError:
             raise Invalid("decode: a query parameter's percent-escapes are not UTF-8") from None
-    return fields_json(query)
+    return query
 
 
 def fields_json(pairs: Iterable[tuple[str, str]]) -> str:

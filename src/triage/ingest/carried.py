@@ -1,0 +1,108 @@
+"""The webhook JSON a form carries in one of its fields, beside others.
+
+Some tools post their JSON as one field of a form: Librato and AppOptics (the github-services
+format), Slack- and Mattermost-style integrations (`payload`, beside `token` or `channel`),
+Uptime Kuma's "form-data" (`data`). `carried_json` finds that field among a form's fields (a
+urlencoded or multipart body, or a blank request's query string) and writes the JSON the
+normaliser is to read: the field's JSON object, with every other field beside its keys, as a
+form's fields are written (ingest/validate.py, `fields_json`), except
+
+- a field whose name says it is a credential (`token`, `api_key`, …: `secret_named`), which
+  is dropped, its value never queued;
+- a field the JSON already has, where the JSON's value stands.
+
+Only the fields of `CARRIER_FIELDS` are looked in, and only a value that parses as JSON is
+JSON: text that is not stays text, and the form is read by its fields. A form where more than
+one such field holds JSON, or one holds an array beside other fields, carries no one JSON: the
+finding says why (`Carried.problem`), for the answer when the form is no alert by its fields.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from triage.decode import load_json
+from triage.errors import DecodeError
+from triage.redact import secret_named
+
+#: Fields tools post their JSON in: `payload` (Librato, AppOptics, Papertrail, Slack,
+#: Mattermost, GitHub and Travis CI form webhooks), `data` (Uptime Kuma's form-data).
+CARRIER_FIELDS = frozenset({"payload", "data"})
+_JSON_START = ("{", "[")
+_LEADING = "\ufeff \t\r\n"
+
+
+@dataclass(frozen=True, slots=True)
+class Carried:
+    """The JSON one field of a form carries: `text` to read (None when the form carries no one
+    JSON, `problem` saying why), the field's name, and whether nothing but credentials came
+    beside it (`alone`), so that the form is that JSON and nothing else."""
+
+    field: str
+    text: str | None
+    alone: bool
+    problem: str | None = None
+
+
+def carried_json(pairs: Sequence[tuple[str, str]]) -> Carried | None:
+    """The JSON a form's fields carry in one field of `CARRIER_FIELDS` (any case), or None when
+    none of them holds JSON."""
+    found = [
+        (i, parsed)
+        for i, (name, value) in enumerate(pairs)
+        if (parsed := _json_in(name, value)) is not None
+    ]
+    if not found:
+        return None
+    (index, parsed), *more = found
+    field, value = pairs[index]
+    others = [
+        (name, text)
+        for i, (name, text) in enumerate(pairs)
+        if i != index and not secret_named(name)
+    ]
+    alone = not others
+    if more:
+        named = ", ".join(pairs[i][0] for i, _ in found)
+        problem = f"more than one field holds JSON ({named}): send the alert's JSON in one"
+        return Carried(field, None, alone, problem)
+    if not isinstance(parsed, dict):
+        if alone:  # the form is that JSON and nothing else, as a body of JSON would be
+            return Carried(field, value, alone)
+        problem = (
+            f"the form's {field} field holds a JSON array, which cannot take the form's other "
+            "fields beside it: post the array as the body, or a JSON object in the field"
+        )
+        return Carried(field, None, alone, problem)
+    return Carried(field, _with_fields(value, parsed, others), alone)
+
+
+def _json_in(name: str, value: str) -> dict[str, Any] | list[Any] | None:
+    """The JSON object or array a field of `CARRIER_FIELDS` holds, else None."""
+    if name.lower() not in CARRIER_FIELDS or not value.lstrip(_LEADING).startswith(_JSON_START):
+        return None
+    try:
+        parsed = load_json(value, name)
+    except DecodeError:
+        return None  # text that is not JSON stays text
+    return parsed if isinstance(parsed, dict | list) else None
+
+
+def _with_fields(text: str, parsed: dict[str, Any], others: list[tuple[str, str]]) -> str:
+    """The JSON `text` (parsed: `parsed`) with the form's other fields beside its keys, a name
+    sent twice as an array of its values; as sent when there are none it lacks."""
+    added: dict[str, str | list[str]] = {}
+    for name, value in others:
+        if name in parsed:
+            continue  # the JSON's own value stands
+        given = added.get(name)
+        if given is None:
+            added[name] = value
+        else:
+            added[name] = [*given, value] if isinstance(given, list) else [given, value]
+    if not added:
+        return text
+    return json.dumps({**parsed, **added}, ensure_ascii=False)
