@@ -127,9 +127,18 @@ METRICS: dict[str, Described] = {
     "LLMGroundingRejects": Described(
         "counter", "Facts in the model's text that the alert did not hold."
     ),
-    "SinkCalls": Described("counter", "Calls to a sink's service, by sink and outcome."),
+    "SinkCalls": Described(
+        "counter",
+        "Sink work by sink and outcome: the backend and Slack count each request (a 401 and the"
+        " request sent again are two), GitHub each ticket effect however many requests it took;"
+        " `skipped` is an effect that sent no request, as are Slack's `rejected` for a webhook"
+        " URL that is not http(s) and `unavailable` while its rate limit holds.",
+    ),
     "SinkLatency": Described(
-        "histogram", "Time of one call to a sink's service, by sink.", "Milliseconds"
+        "histogram",
+        "Time of the requests one ticket effect made to a sink's service, by sink: all of them"
+        " (a GitHub effect may make several; a backend request answered 401 is sent again).",
+        "Milliseconds",
     ),
     "IngestRequests": Described(
         "counter", "Webhooks triage ingest answered, by source and HTTP status."
