@@ -28,6 +28,7 @@ from triage.secrets import BackendToken
 from triage.settings import Settings
 from triage.sinks import slack
 from triage.sinks.backend import BackendSink
+from triage.sinks.base import Sink
 from triage.sinks.github import GitHubSink
 
 __all__ = ["hook", "token_env"]  # fixtures shared with the sinks' own tests
@@ -95,7 +96,7 @@ async def closed(
         backend_base_url=backend.url,
         **ROUTES,
     )
-    sinks = [
+    sinks: list[Sink] = [
         BackendSink(settings, BackendToken(settings)),
         GitHubSink(settings),
         slack.SlackSink(settings),
