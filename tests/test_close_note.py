@@ -91,7 +91,7 @@ async def closed(
     settings = Settings(
         github_api_url=github.url,
         github_repository=REPO,
-        github_token=BOT_TOKEN,
+        github_token=SecretStr(BOT_TOKEN),
         slack_webhook_url=SecretStr(hook.url()),
         backend_base_url=backend.url,
         **ROUTES,
