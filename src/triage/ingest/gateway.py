@@ -311,7 +311,11 @@ class Gateway:
     # --- Handlers -------------------------------------------------------------------------
 
     async def healthz(self, request: web.Request) -> web.Response:
-        return web.json_response({"alive": True})
+        """Alive as the daemon's /healthz judges it (the event loop's lag under its bound, no
+        watched loop stalled), 503 when not; `alive` alone, since anyone on the internet may
+        ask: the lag and the loops' names are on the endpoint port."""
+        alive = self.health.alive
+        return web.json_response({"alive": alive}, status=200 if alive else 503)
 
     async def readyz(self, request: web.Request) -> web.Response:
         """The daemon's /readyz answer (`Health.readiness`: names and fixed reasons only), with
