@@ -213,6 +213,56 @@ GOLDEN: dict[str, tuple[str, ...]] = {
     "vendors/uptimekuma-up.json": ("c979ed1897992e842e1d8f6949ab8cea",),
     "vendors/splunk-alert.json": ("ff4201c5e73c3b0c1f3cd6a70f95e388",),
     "vendors/splunk-alert-unnamed.json": ("0299acaff544268875c9c41e82132de0",),
+    # Other tools' webhooks as they are sent today (tests/test_normalize_real_world_vendors.py).
+    # Azure Monitor's stateless alerts: a Service Health event's notices and its resolution share
+    # one (its tracking id), a resource's health events one, a log search rule's firings one.
+    "vendors/azure-log-stateless-fired-again.json": ("92021ad0ade3cbc121c466b1cbd7d0ad",),
+    "vendors/azure-log-stateless-fired.json": ("92021ad0ade3cbc121c466b1cbd7d0ad",),
+    "vendors/azure-resource-health-available.json": ("84a6fda4edc8c674f8f09d5d521f9020",),
+    "vendors/azure-resource-health-unavailable.json": ("84a6fda4edc8c674f8f09d5d521f9020",),
+    "vendors/azure-service-health-active.json": ("29ee98830728459edae02eb1931936b6",),
+    "vendors/azure-service-health-resolved.json": ("29ee98830728459edae02eb1931936b6",),
+    "vendors/azure-service-health-update.json": ("29ee98830728459edae02eb1931936b6",),
+    # Datadog through the templates in use (Keep's, Zenduty's, a nested alert object; a
+    # transition template read as a generic alert): a trigger and its recovery share one.
+    "vendors/datadog-keep-recovered.json": ("f828f0fadc9bad7456f8dfbc72d53c08",),
+    "vendors/datadog-keep-triggered.json": ("f828f0fadc9bad7456f8dfbc72d53c08",),
+    "vendors/datadog-nested-triggered.json": ("eb5e8db0d4f09a017fc1689d24b739bf",),
+    "vendors/datadog-transition-triggered.json": ("7e66fd1700ccde632f6d217f47ac710a",),
+    "vendors/datadog-zenduty-triggered.json": ("6257df2ca2527a8693977812f8494174",),
+    # A Cloud Monitoring uptime check's incident: open and closed share one.
+    "vendors/gcp-uptime-closed.json": ("0f3426b92fc77bf6430243ad670af3d2",),
+    "vendors/gcp-uptime-open.json": ("0f3426b92fc77bf6430243ad670af3d2",),
+    # Zulip's webhook fixtures of New Relic, Opsgenie and PagerDuty: a trigger and its
+    # close (Opsgenie's delete too) share one; acknowledgements, notes and pings are skipped.
+    "vendors/newrelic-zulip-acknowledged-by-user.json": (),
+    "vendors/newrelic-zulip-closed.json": ("31be2cdd4f51fc1e5f7e74b7f9bc20c7",),
+    "vendors/newrelic-zulip-created.json": ("31be2cdd4f51fc1e5f7e74b7f9bc20c7",),
+    "vendors/newrelic-zulip-custom-no-title.json": ("a87fec53507984c9bcbf7924b802dadf",),
+    "vendors/opsgenie-zulip-addnote.json": (),
+    "vendors/opsgenie-zulip-close.json": ("1527937062f4fdf46909054300734003",),
+    "vendors/opsgenie-zulip-create.json": ("1527937062f4fdf46909054300734003",),
+    "vendors/opsgenie-zulip-delete.json": ("1527937062f4fdf46909054300734003",),
+    "vendors/pagerduty-zulip-annotated.json": (),
+    "vendors/pagerduty-zulip-ping.json": (),
+    "vendors/pagerduty-zulip-priority-updated.json": (),
+    "vendors/pagerduty-zulip-resolved.json": ("031311547a95460b541555c5b0568e12",),
+    "vendors/pagerduty-zulip-triggered.json": ("031311547a95460b541555c5b0568e12",),
+    # Splunk real-time searches (no results link; an unnamed search's runs share one).
+    "vendors/splunk-realtime-no-results-link.json": ("f8684cc2637744561492e1f455706739",),
+    "vendors/splunk-realtime-unnamed.json": ("b42667205f335bd7e1a3aa417d93448b",),
+    # Uptime Kuma's JSON, form-data and GET bodies of one heartbeat share one.
+    "vendors/uptimekuma-form-data-down.json": ("d57f66c533f12f1b4f22de1bafe88792",),
+    "vendors/uptimekuma-get-down.json": ("d57f66c533f12f1b4f22de1bafe88792",),
+    "vendors/uptimekuma-json-down.json": ("d57f66c533f12f1b4f22de1bafe88792",),
+    # A script's alert with its message, details and tags; its resolve shares one.
+    "generic/script-firing.json": ("d46199df7f2f9fc2b7c4081c91147857",),
+    "generic/script-resolved.json": ("d46199df7f2f9fc2b7c4081c91147857",),
+    # A Better Stack incident sent without its event: the incident's fingerprint.
+    "betterstack/incident-no-event-started.json": ("e101e24bdac2b3ba39495610fbbb463a",),
+    # UptimeRobot's variables in snake_case (Zulip's template): down and up share one.
+    "uptimerobot/snake-down.json": ("ea2c789af5e6caafe95645d31bea5d03",),
+    "uptimerobot/snake-up.json": ("ea2c789af5e6caafe95645d31bea5d03",),
     # Error trackers', uptime checkers' and on-call tools' webhooks (tests/test_normalize_tools.py):
     # a trigger and its recovery share one.
     "tools/bugsnag-comment.json": (),

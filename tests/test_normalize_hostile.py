@@ -331,7 +331,9 @@ NOT_DISPLAY: dict[str, set[str]] = {
     "sentry-plugin": {"id", "event"},
     "threshold": {"event_type", "state", "rule_id", "device_id", "metric"},
     "generic": {"title", "dedup_key", "status"},
-    "datadog": {"title", "alert_transition", "aggreg_key", "alert_id", "org", "org.id"},
+    # $ALERT_ID is `alert_id`, `monitor_id` or `alert.id`, as the template names it.
+    "datadog": {"title", "alert_transition", "aggreg_key", "alert_id", "monitor_id", "alert.id",
+                "org", "org.id"},
     "opsgenie": {"action", "alert", "alert.alertId", "alert.alias"},
     "pagerduty": {"event", "event.event_type", "event.resource_type", "event.data", "event.data.id"},
     "newrelic": {"id", "issueUrl", "title", "state", "trigger"},
@@ -377,6 +379,27 @@ NOT_DISPLAY: dict[str, set[str]] = {
         "event", "template", "eventTriggerName", "deploymentId", "applicationName",
         "deploymentGroupName", "status", "commandId", "documentName", "instanceId",
     },
+}  # fmt: skip
+#: Azure Service Health is keyed by its event's tracking id, and its stage gives its state.
+_AZURE_SERVICE_HEALTH = {
+    "data.alertContext", "data.alertContext.properties",
+    "data.alertContext.properties.trackingId", "data.alertContext.properties.stage",
+}  # fmt: skip
+#: Azure Resource Health is keyed by its resource, and its health status gives its state.
+_AZURE_RESOURCE_HEALTH = {
+    "data.essentials.alertTargetIDs", "data.essentials.alertTargetIDs.0",
+    "data.alertContext", "data.alertContext.properties.currentHealthStatus",
+}  # fmt: skip
+#: An Azure log search alert is keyed by its rule, targets and dimensions (its signal type says
+#: it is one), not by its alert instance.
+_AZURE_LOG_SEARCH = {
+    "data.essentials.signalType", "data.essentials.alertRule", "data.essentials.alertTargetIDs",
+    "data.essentials.alertTargetIDs.0", "data.alertContext", "data.alertContext.condition",
+    "data.alertContext.condition.allOf", "data.alertContext.condition.allOf.0",
+    "data.alertContext.condition.allOf.0.dimensions",
+    "data.alertContext.condition.allOf.0.dimensions.0",
+    "data.alertContext.condition.allOf.0.dimensions.0.name",
+    "data.alertContext.condition.allOf.0.dimensions.0.value",
 }  # fmt: skip
 #: Samples where a field is more than shown: without a dedup_key a script's source is identity,
 #: without a device_id the host is; a contact-point test is known by its rule name, an activity
@@ -427,6 +450,20 @@ NOT_DISPLAY_IN: dict[str, set[str]] = {
         "MessageAttributes.State.Value", "MessageAttributes.EventType.Value",
         "MessageAttributes.AccountId.Value",
     },
+    # Azure Monitor's stateless alerts (Service Health, Resource Health, log search).
+    **{f"vendors/azure-service-health-{n}.json": _AZURE_SERVICE_HEALTH
+       for n in ("active", "update", "resolved")},
+    **{f"vendors/azure-resource-health-{n}.json": _AZURE_RESOURCE_HEALTH
+       for n in ("unavailable", "available")},
+    **{f"vendors/azure-log-stateless-{n}.json": _AZURE_LOG_SEARCH for n in ("fired", "fired-again")},
+    # A Better Stack incident sent without its event is known, and its state read, by its status.
+    "betterstack/incident-no-event-started.json": {"data.attributes.status"},
+    # Uptime Kuma's form-data body holds its JSON body in one field.
+    "vendors/uptimekuma-form-data-down.json": {"data"},
+    # UptimeRobot's snake_case template sends no monitor id: its name and URL identify it, and
+    # its alert type (or that type's name) gives its state, as alertType does.
+    **{f"uptimerobot/snake-{n}.json": {"monitor_friendly_name", "monitor_url", "alert_type",
+                                        "alert_type_friendly_name"} for n in ("down", "up")},
 }  # fmt: skip
 SAMPLES = sorted(str(path.relative_to(PAYLOADS)) for path in PAYLOADS.rglob("*.json"))
 #: Python's way of writing null, booleans and containers, which must never reach alert text.
