@@ -18,6 +18,7 @@ from structlog.testing import capture_logs
 from daemon_harness import Queues
 from ingest_harness import bearer, ingest_settings, loopback_client, payload, running
 from triage.ingest import IngestService
+from triage.ingest.carried import carried_json
 from triage.ingest.validate import check
 from triage.normalize import normalize_body
 
@@ -225,3 +226,28 @@ def test_a_json_field_is_looked_for_only_when_the_fields_are_no_alert() -> None:
     untitled = urlencode([("payload", other), ("x", "1")]).encode()
     as_json = check("generic", untitled, None, str, form=True)
     assert json.loads(as_json.text) == {**json.loads(other), "x": "1"}
+
+
+def test_the_fields_beside_a_json_field_are_added_inside_its_braces() -> None:
+    """In process: the other fields are added inside the JSON's closing brace, its own text
+    (numbers no float holds, spacing) left as sent; an empty object takes them alone."""
+    sent = '{"title":"Disk full","ratio":0.10000000000000000555,"n":12345678901234567890123}\n'
+    fields = urlencode([("payload", sent), ("channel", "ops")]).encode()
+    checked = check("generic", fields, None, str, form=True)
+    assert checked.text == sent.rstrip()[:-1] + ',"channel": "ops"}'
+    empty = carried_json([("payload", "{ }"), ("channel", "ops")])
+    assert empty is not None
+    assert empty.text == '{ "channel": "ops"}'
+
+
+async def test_a_json_field_in_the_query_string_is_read_as_that_json(
+    client: httpx2.AsyncClient, queues: Queues
+) -> None:
+    """A GET whose query holds `payload=<json>` beside `channel` (and a `?token=`, never a
+    field) is queued as that JSON with `channel` beside its keys."""
+    query = urlencode({"payload": GENERIC_TEXT, "channel": "ops", "token": SLACK_TOKEN})
+    answer = await client.get(f"/v1/alerts/generic?{query}", headers=bearer("generic"))
+    assert answer.status_code == 202, answer.text
+    [body] = queued(queues)
+    assert json.loads(body) == {**GENERIC, "channel": "ops"}
+    assert SLACK_TOKEN not in body

@@ -33,6 +33,8 @@ from triage.redact import secret_named
 CARRIER_FIELDS = frozenset({"payload", "data"})
 _JSON_START = ("{", "[")
 _LEADING = "\ufeff \t\r\n"
+#: What JSON reads as space around a value.
+_JSON_SPACE = " \t\r\n"
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,8 +94,8 @@ def _json_in(name: str, value: str) -> dict[str, Any] | list[Any] | None:
 
 
 def _with_fields(text: str, parsed: dict[str, Any], others: list[tuple[str, str]]) -> str:
-    """The JSON `text` (parsed: `parsed`) with the form's other fields beside its keys, a name
-    sent twice as an array of its values; as sent when there are none it lacks."""
+    """The JSON object `text` (parsed: `parsed`) with the form's other fields it lacks beside
+    its members, a name sent twice as an array of its values."""
     added: dict[str, str | list[str]] = {}
     for name, value in others:
         if name in parsed:
@@ -105,4 +107,8 @@ def _with_fields(text: str, parsed: dict[str, Any], others: list[tuple[str, str]
             added[name] = [*given, value] if isinstance(given, list) else [given, value]
     if not added:
         return text
-    return json.dumps({**parsed, **added}, ensure_ascii=False)
+    # Appended inside the sender's closing brace, so its JSON stays as sent (numbers, key
+    # order, escapes): '"name": "value"}' after its last member.
+    members = json.dumps(added, ensure_ascii=False)[1:]
+    before_brace = text.rstrip(_JSON_SPACE)[:-1]
+    return before_brace + ("," if parsed else "") + members

@@ -17,7 +17,11 @@ webhook, or `multipart/form-data`, read by ingest/multipart.py), and the fields 
 whose body is blank that carries them in its query string (ingest/query.py), are queued as the JSON
 object of their fields (`fields_json`), the only body the daemon reads; a form whose one field
 is `payload`, holding JSON (GitHub's and Travis CI's form webhooks, Plex's multipart), is
-queued as that JSON. A urlencoded body that is JSON all the same (`curl -d '{…}'` labels its
+queued as that JSON. A form that carries a webhook's JSON in one field beside others
+(ingest/carried.py: Slack- and Mattermost-style `payload` beside `token` or `channel`, Uptime
+Kuma's `data`) is queued as that JSON when nothing but credentials came beside it, and
+otherwise only when its own fields are no alert, with them beside the JSON's keys: a form read
+by its fields stays read so. A urlencoded body that is JSON all the same (`curl -d '{…}'` labels its
 JSON a form) is read as JSON. A body whose bytes show it is UTF-16 (a byte-order mark, or a
 zero byte beside each of its first two characters) is read in that UTF-16, whatever charset it
 declares: neither can begin UTF-8 JSON.
