@@ -12,7 +12,7 @@ from typing import Any
 
 from memory_inbox import MemoryInbox
 from test_metrics_export import flush
-from triage.errors import DecodeError, SinkUnavailableError
+from triage.errors import DecodeError, SinkThrottledError, SinkUnavailableError
 from triage.incidents.lifecycle import Outcome
 from triage.metrics import Metrics
 from triage.ops.known_series import declare_known_series
@@ -48,12 +48,19 @@ class RedriveInbox(MemoryInbox):
         return failed
 
 
-async def _serve(inbox: RedriveInbox, handler: Any, metrics: Metrics) -> None:
+async def _serve(
+    inbox: RedriveInbox, handler: Any, metrics: Metrics, max_hold_s: float = 3600.0
+) -> None:
     """Run the real supervisor until the queue is empty, knowing the redrive policy."""
     # A lost delete leaves its message hidden for the visibility timeout: short, so it is
     # received again within the test.
     config = SupervisorConfig(
-        wait_s=0, drain=True, retry_base_s=0, shutdown_grace_s=1, visibility_timeout_s=1
+        wait_s=0,
+        drain=True,
+        retry_base_s=0,
+        shutdown_grace_s=1,
+        visibility_timeout_s=1,
+        max_hold_s=max_hold_s,
     )
     supervisor = Supervisor(config, inbox, handler, metrics)
     supervisor.max_receive_count = LIMIT
@@ -84,6 +91,24 @@ async def test_a_message_released_on_its_last_receive_counts_once_as_dead_letter
     assert metrics.counter("MessagesDeadLettered", reason="sink_unavailable") == 1
     assert metrics.total("MessagesDeadLettered") == 2
     assert metrics.counter("MessagesFailed", reason="sink_unavailable") == LIMIT + 2
+
+
+async def test_a_message_held_past_the_bound_on_its_last_receive_counts_as_dead_lettered() -> None:
+    """A message a sink keeps throttling is held, then released once held past `max_hold_s`:
+    that release spends a receive like any other, and on its last one it counts under the
+    throttle's reason."""
+    inbox = RedriveInbox()
+    (throttled,) = inbox.put("throttled")
+
+    async def handler(_message: Message, _progress: Progress) -> list[Outcome]:
+        raise SinkThrottledError("429", retry_after_s=0.05)
+
+    metrics = Metrics()
+    await _serve(inbox, handler, metrics, max_hold_s=0.1)
+    assert inbox.dead == [throttled]
+    assert metrics.total("MessagesHeld") >= LIMIT
+    assert metrics.counter("MessagesDeadLettered", reason=SinkThrottledError.reason) == 1
+    assert metrics.total("MessagesDeadLettered") == 1
 
 
 async def test_a_handled_message_whose_last_delete_is_lost_counts_as_dead_lettered() -> None:
