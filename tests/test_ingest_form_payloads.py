@@ -19,7 +19,7 @@ from daemon_harness import Queues
 from ingest_harness import bearer, ingest_settings, loopback_client, payload, running
 from triage.ingest import IngestService
 from triage.ingest.carried import carried_json
-from triage.ingest.validate import check
+from triage.ingest.validate import REASON_MAX, check
 from triage.normalize import normalize_body
 
 GENERIC_TEXT = payload("generic/firing.json").decode()
@@ -189,18 +189,25 @@ async def test_a_form_read_as_its_fields_today_is_still_read_so(
             [("payload", json.dumps({"payload": urlencode(GENERIC)})), ("channel", "ops")],
             "the JSON in the form's payload field: unknown_format",
         ),
+        (
+            [("data", '{"n": 1}')] * 1000,
+            "more than one field holds JSON (data, data and 998 more)",
+        ),
     ],
-    ids=["two-fields", "one-name-twice", "array", "nested-form"],
+    ids=["two-fields", "one-name-twice", "array", "nested-form", "a-thousand"],
 )
 async def test_hostile_json_fields_are_refused_clearly(
     client: httpx2.AsyncClient, queues: Queues, fields: list[tuple[str, str]], says: str
 ) -> None:
-    """Two fields of JSON, a JSON array beside other fields, and a form nested in the JSON (read
-    once, never unwrapped again) are 422 naming why; nothing is queued."""
+    """Two fields of JSON (a thousand: named two and counted), a JSON array beside other
+    fields, and a form nested in the JSON (read once, never unwrapped again) are 422 naming
+    why in one short line; nothing is queued."""
     with capture_logs() as logs:
         answer = await post_form(client, fields, "urlencoded")
     assert answer.status_code == 422, answer.text
-    assert says in answer.json()["error"]
+    error = answer.json()["error"]
+    assert says in error
+    assert len(error) <= REASON_MAX
     assert queued(queues) == []
     [line] = [e for e in logs if e["event"] == "ingest.refused"]
     assert line["status"] == 422

@@ -68,7 +68,9 @@ def carried_json(pairs: Sequence[tuple[str, str]]) -> Carried | None:
     ]
     alone = not others
     if more:
-        named = ", ".join(pairs[i][0] for i, _ in found)
+        named = ", ".join(pairs[i][0] for i, _ in found[:2])
+        if len(found) > 2:
+            named += f" and {len(found) - 2:,} more"
         problem = f"more than one field holds JSON ({named}): send the alert's JSON in one"
         return Carried(field, None, alone, problem)
     if not isinstance(parsed, dict):
