@@ -9,8 +9,11 @@ from typing import Any
 
 import aioboto3
 import pytest
+import structlog
 
 from daemon_harness import Queues
+from fault_proxy import FaultProxy
+from test_signals_depth import ONCE
 from triage.sqs.redrive import max_receive_count, read_max_receive_count
 
 
@@ -30,6 +33,23 @@ async def test_a_queue_sqs_cannot_find_is_unknown_with_one_warning(
         assert await read_max_receive_count(client, queues.url + "-gone") is None
     warnings = [e for e in logs if e["event"] == "redrive.unknown"]
     assert len(warnings) == 1 and warnings[0]["log_level"] == "warning"
+
+
+async def test_a_queue_sqs_leaves_hanging_is_unknown_within_the_bound(queues: Queues) -> None:
+    """GetQueueAttributes held for 30 s does not hold up the daemon's start: after the bound,
+    unknown, with one warning saying SQS did not answer."""
+    session = aioboto3.Session()
+    with FaultProxy(queues.endpoint) as proxy:
+        async with session.client("sqs", endpoint_url=proxy.url, config=ONCE) as client:
+            proxy.delay("AmazonSQS.GetQueueAttributes", 30)
+            with structlog.testing.capture_logs() as logs:
+                limit = await read_max_receive_count(
+                    client, proxy.queue_url(queues.url), timeout_s=0.2
+                )
+            proxy.delay("AmazonSQS.GetQueueAttributes", 0)
+    assert limit is None
+    assert [(e["event"], e["log_level"]) for e in logs] == [("redrive.unknown", "warning")]
+    assert logs[0]["error"] == "no answer within 0.2 s"
 
 
 @pytest.mark.parametrize(

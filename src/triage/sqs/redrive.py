@@ -5,6 +5,7 @@ the policy does not hold a positive whole count: a guessed limit would count wro
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Mapping
 from typing import Any
@@ -16,23 +17,37 @@ from triage.aws import AWS_CALL_ERRORS
 log = structlog.get_logger(__name__)
 
 _ATTRIBUTE = "RedrivePolicy"
+#: The longest the start-up read may take: a queue endpoint that takes the connection and never
+#: answers must not hold the daemon's start for botocore's read timeout and retries.
+READ_TIMEOUT_S = 10.0
 
 
-async def read_max_receive_count(client: Any, queue_url: str) -> int | None:
+async def read_max_receive_count(
+    client: Any, queue_url: str, *, timeout_s: float = READ_TIMEOUT_S
+) -> int | None:
     """The maxReceiveCount of the queue at `queue_url` (one GetQueueAttributes call), or None
-    with one warning when SQS does not say it."""
+    with one warning when SQS does not say it within `timeout_s`."""
     try:
-        response = await client.get_queue_attributes(
-            QueueUrl=queue_url, AttributeNames=[_ATTRIBUTE]
-        )
+        async with asyncio.timeout(timeout_s):
+            response = await client.get_queue_attributes(
+                QueueUrl=queue_url, AttributeNames=[_ATTRIBUTE]
+            )
+    except TimeoutError:
+        _unknown("queue attributes unanswered", f"no answer within {timeout_s:g} s")
+        return None
     except AWS_CALL_ERRORS as exc:
-        log.warning("redrive.unknown", reason="queue attributes unreadable", error=str(exc))
+        _unknown("queue attributes unreadable", str(exc) or type(exc).__name__)
         return None
     attributes: Mapping[str, str] = response.get("Attributes", {})
     limit = max_receive_count(attributes)
     if limit is None and _ATTRIBUTE in attributes:
-        log.warning("redrive.unknown", reason="maxReceiveCount unreadable")
+        _unknown("maxReceiveCount unreadable", "")
     return limit
+
+
+def _unknown(reason: str, error: str) -> None:
+    """The one line that says the daemon counts no dead letters this run, and why."""
+    log.warning("redrive.unknown", reason=reason, error=error)
 
 
 def max_receive_count(attributes: Mapping[str, str]) -> int | None:
