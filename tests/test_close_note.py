@@ -139,19 +139,11 @@ async def test_no_sink_is_sent_the_secret_in_a_comment(closed: Closed) -> None:
     assert SECRET not in sent and SECRET[8:] not in sent
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="sinks/github/text.py close_comment shows a close's title cut at 300 characters",
-)
 async def test_github_close_comment_has_the_whole_comment(closed: Closed) -> None:
     """The GitHub issue's closing comment shows the operator's comment to its last word."""
     assert "the very-last-word" in closed.github_close_comment()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="sinks/slack.py follow_up_message shows the ticket's title, not the close's note",
-)
 async def test_slack_follow_up_has_the_comment(closed: Closed) -> None:
     """The Slack follow-up of the close says who closed it and why."""
     follow_up = closed.slack_follow_up()

@@ -229,3 +229,20 @@ async def test_a_control_character_never_glues_a_credential_together(
     sent += text.digest_entry(effect(alert=alert, ticket=ticket))
     assert _KEY not in sent
     assert "AKIA IOSFODNN7EXAMPLE" in sent
+
+
+def test_a_group_closed_by_hand_says_the_note_not_that_its_alerts_resolved() -> None:
+    """A group incident closed by hand (`triage incidents close`) comments its note, who and
+    why; only a close its members' resolves carried says they all resolved."""
+    member = MemberView("fp-m", "disk full on host-a", Status.FIRING, ALERT.occurred_at)
+    group = GroupView({"host": "a"}, (member,))
+    note = "Disk full (closed by alice: replaced the volume)"
+    by_hand = ALERT.model_copy(
+        update={"status": Status.RESOLVED, "title": note, "description": note}
+    )
+    comment = text.close_comment(effect(EffectKind.CLOSE, "7", alert=by_hand, group=group))
+    assert "closed by alice: replaced the volume" in comment
+    assert "alerts of the group resolved" not in comment
+    resolved = ALERT.model_copy(update={"status": Status.RESOLVED})
+    carried = text.close_comment(effect(EffectKind.CLOSE, "7", alert=resolved, group=group))
+    assert "All 1 alerts of the group resolved" in carried

@@ -81,6 +81,12 @@ class RedactedAlert:
     #: Set when the alert is one of a group incident's members.
     group: GroupView | None = None
 
+    @property
+    def is_note(self) -> bool:
+        """A close no alert of its own carries (by hand, or a held close let go):
+        `lifecycle.closing_note` writes its note as both its title and its description."""
+        return bool(self.title) and self.title == self.description
+
     @cached_property
     def text(self) -> str:
         """Every field in one string: what "does this occur in the alert?" is checked against."""

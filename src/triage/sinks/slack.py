@@ -581,6 +581,10 @@ def follow_up_message(effect: Effect) -> dict[str, Any]:
     # The line holds alert text: plain text, which no `*`, `_` or `~` in it can restyle. The
     # ticket links (markup) get a section of their own, which no long title can push out.
     blocks = [_plain_section(line)]
+    if effect.kind is EffectKind.CLOSE and effect.alert.is_note:
+        # "TITLE (closed by AUTHOR: COMMENT)" says who closed it and why, which the ticket's
+        # title cannot.
+        blocks.append(_plain_section(effect.alert.title))
     refs = _join_whole(_ticket_refs(effect), " · ", SECTION_MAX)
     if refs:
         blocks.append(_section(refs))

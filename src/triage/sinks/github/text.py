@@ -270,13 +270,19 @@ def update_comment(effect: Effect) -> str:
     return f"{text}\n\n{effect_marker(effect.idempotency_key)}"
 
 
+#: The most of a close's title its comment shows: an alert's title is far shorter, and a close
+#: by hand (`triage incidents close`) is "TITLE (closed by AUTHOR: COMMENT)", whose comment the
+#: command bounds to 1,000 characters and the author to 100.
+CLOSE_TITLE_SHOWN = 1_600
+
+
 def close_comment(effect: Effect) -> str:
     text = (
         f"Resolved at {_when(effect.alert.occurred_at)}: "
-        f"{markdown.inline(effect.alert.title, 300)}. Closing."
+        f"{markdown.inline(effect.alert.title, CLOSE_TITLE_SHOWN)}. Closing."
     )
     group = effect.alert.group
-    if group is not None:
+    if group is not None and not effect.alert.is_note:  # a note says why it closed
         text = (
             f"All {group.count} alerts of the group resolved (the last at "
             f"{_when(effect.alert.occurred_at)}). Closing."
