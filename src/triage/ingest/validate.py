@@ -199,7 +199,9 @@ def check(
     one-line reason if it cannot, or if its format is not one of `formats` (by default, the
     ones `source`'s webhook path takes). A `form` body (`FORM`) is read as its fields' JSON, and
     so is a multipart/form-data body with this `boundary`, or, when the body is blank
-    (`reads_query`), the `query` fields (its token already taken out)."""
+    (`reads_query`), the `query` fields (its token already taken out); fields that carry a
+    webhook's JSON in one of them are read as that JSON when they are no alert themselves
+    (`_read_form`)."""
     reading = _reading(body, codec, form, boundary, query)
 
     def read(text: str) -> Checked:
