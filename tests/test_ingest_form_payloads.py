@@ -24,7 +24,7 @@ from triage.normalize import normalize_body
 
 GENERIC_TEXT = payload("generic/firing.json").decode()
 GENERIC = json.loads(GENERIC_TEXT)
-KUMA_FORM = json.loads(payload("vendors/uptimekuma-form-data-down.json"))
+KUMA_FORM = json.loads(payload("uptimekuma/form-data-down.json"))
 KUMA_TEXT = KUMA_FORM["data"]
 #: A chat tool's verification token, as Slack and Mattermost post it beside their payload.
 SLACK_TOKEN = "xoxb-17653672481-19874698323-pdFZKVeTuE8sk7oOcBrzbqgy"
