@@ -120,6 +120,8 @@ async def test_backend_outage_keeps_message_until_dlq(
     assert backend.tickets == []
     assert result.stats.retried == 2  # maxReceiveCount
     assert len(queues.dead_letters()) == 1
+    # Read from the queue's redrive policy at start-up: the last release is counted once.
+    assert result.metrics.total("MessagesDeadLettered") == 1
 
 
 async def test_malformed_body_goes_to_dlq_while_others_succeed(
@@ -132,6 +134,7 @@ async def test_malformed_body_goes_to_dlq_while_others_succeed(
     assert len(titles) == 2
     assert queues.dead_letters() == ['{"title": "broken']
     assert result.stats.rejected == 2
+    assert result.metrics.counter("MessagesDeadLettered", reason="decode") == 1
     assert {f.reason for f in result.stats.failures.values()} == {"decode"}
 
 

@@ -42,6 +42,7 @@ from triage.sinks.base import Sink
 from triage.sinks.guard import Backpressure, GuardedSink
 from triage.sqs.depth import DepthPoller
 from triage.sqs.inbox import SqsInbox
+from triage.sqs.redrive import read_max_receive_count
 from triage.sqs.supervisor import Helper, Stats, Supervisor, SupervisorConfig
 from triage.summarise import Summariser, build_summariser, deterministic_summariser
 from triage.summarise.prompt import BYTES_PER_TOKEN
@@ -221,6 +222,11 @@ async def run_daemon(
         stack.push_async_callback(aws.aclose)
         sqs = await aws.client("sqs")
         queue_answered = await check_queue(sqs, settings.queue_url)
+        # Which receive is a message's last (`MessagesDeadLettered`); unknown when the queue
+        # did not answer, rather than holding the start for it.
+        max_receive_count = (
+            await read_max_receive_count(sqs, settings.queue_url) if queue_answered else None
+        )
         store = await open_configured_store(settings, aws)
         stack.push_async_callback(store.aclose)
         router = load_router(settings)
@@ -236,7 +242,9 @@ async def run_daemon(
         stack.push_async_callback(summariser.aclose)
         watch_breakers(metrics, breakers_of(*sinks, summariser))
         # Series known now are on /metrics at 0, so increase() counts their first event.
-        declare_known_series(metrics, [sink.name for sink in sinks])
+        declare_known_series(
+            metrics, [sink.name for sink in sinks], dead_letters=max_receive_count is not None
+        )
         health = Health()
         if not queue_answered:  # not ready until a receive answers (`Supervisor._receive_ok`)
             health.set("queue", False, "not answering since start-up")
@@ -298,6 +306,7 @@ async def run_daemon(
             tracing=tracing,
             store_probe=store.ping,
         )
+        supervisor.max_receive_count = max_receive_count
         _freeze_startup_objects()
         await supervisor.serve()
         return RunResult(supervisor.stats, metrics)
