@@ -451,15 +451,15 @@ NOT_DISPLAY_IN: dict[str, set[str]] = {
         "MessageAttributes.AccountId.Value",
     },
     # Azure Monitor's stateless alerts (Service Health, Resource Health, log search).
-    **{f"vendors/azure-service-health-{n}.json": _AZURE_SERVICE_HEALTH
+    **{f"azure/service-health-{n}.json": _AZURE_SERVICE_HEALTH
        for n in ("active", "update", "resolved")},
-    **{f"vendors/azure-resource-health-{n}.json": _AZURE_RESOURCE_HEALTH
+    **{f"azure/resource-health-{n}.json": _AZURE_RESOURCE_HEALTH
        for n in ("unavailable", "available")},
-    **{f"vendors/azure-log-stateless-{n}.json": _AZURE_LOG_SEARCH for n in ("fired", "fired-again")},
+    **{f"azure/log-stateless-{n}.json": _AZURE_LOG_SEARCH for n in ("fired", "fired-again")},
     # A Better Stack incident sent without its event is known, and its state read, by its status.
     "betterstack/incident-no-event-started.json": {"data.attributes.status"},
     # Uptime Kuma's form-data body holds its JSON body in one field.
-    "vendors/uptimekuma-form-data-down.json": {"data"},
+    "uptimekuma/form-data-down.json": {"data"},
     # UptimeRobot's snake_case template sends no monitor id: its name and URL identify it, and
     # its alert type (or that type's name) gives its state, as alertType does.
     **{f"uptimerobot/snake-{n}.json": {"monitor_friendly_name", "monitor_url", "alert_type",

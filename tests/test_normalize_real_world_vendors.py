@@ -48,7 +48,7 @@ def test_azure_service_health_updates_and_resolution_are_one_incident() -> None:
     """A Service Health event's notifications (each its own alert instance, all "Fired") are
     one incident keyed by its tracking id, and its Resolved stage resolves it."""
     active, update, resolved = (
-        one(sample(f"vendors/azure-service-health-{name}.json"))
+        one(sample(f"azure/service-health-{name}.json"))
         for name in ("active", "update", "resolved")
     )
     assert active.fingerprint == update.fingerprint == resolved.fingerprint
@@ -63,7 +63,7 @@ def test_azure_service_health_updates_and_resolution_are_one_incident() -> None:
 def test_azure_service_health_html_entities_cannot_smuggle_controls() -> None:
     """A communication's HTML entities are read after its tags go, and what they spell is
     cleaned as any text is: no escape or bidi override reaches the description."""
-    body = sample("vendors/azure-service-health-active.json")
+    body = sample("azure/service-health-active.json")
     body["data"]["alertContext"]["properties"]["communication"] = (
         "<p>a&#x1b;[31m b&#x202e;c &amp; d</p><br>e"
     )
@@ -72,7 +72,7 @@ def test_azure_service_health_html_entities_cannot_smuggle_controls() -> None:
 
 def test_azure_planned_maintenance_changes_no_ticket() -> None:
     """A Service Health maintenance notice is planned work: skipped with its reason."""
-    body = sample("vendors/azure-service-health-active.json")
+    body = sample("azure/service-health-active.json")
     body["data"]["alertContext"]["properties"].update(incidentType="Maintenance", stage="Planned")
     result = run(body)
     assert result.alerts == () and [s.reason for s in result.skipped] == ["maintenance"]
@@ -80,7 +80,7 @@ def test_azure_planned_maintenance_changes_no_ticket() -> None:
 
 def test_azure_service_health_without_tracking_id_is_refused_naming_it() -> None:
     """A Service Health alert with no tracking id cannot be keyed: a clear error names it."""
-    body = sample("vendors/azure-service-health-active.json")
+    body = sample("azure/service-health-active.json")
     del body["data"]["alertContext"]["properties"]["trackingId"]
     with pytest.raises(InvalidAlertError, match="trackingId"):
         run(body)
@@ -88,7 +88,7 @@ def test_azure_service_health_without_tracking_id_is_refused_naming_it() -> None
 
 def test_azure_service_health_unknown_stage_is_refused_naming_it() -> None:
     """A stage Azure has not documented is refused, naming the field, never guessed."""
-    body = sample("vendors/azure-service-health-active.json")
+    body = sample("azure/service-health-active.json")
     body["data"]["alertContext"]["properties"]["stage"] = "Sideways"
     with pytest.raises(InvalidAlertError, match="stage"):
         run(body)
@@ -98,8 +98,8 @@ def test_azure_resource_health_recovery_resolves_the_outage() -> None:
     """A resource's health events (each its own alert instance) are one incident per
     resource: Unavailable fires, Available resolves, and the resource id's case is Azure's
     whim, not another resource."""
-    down = one(sample("vendors/azure-resource-health-unavailable.json"))
-    up_body = sample("vendors/azure-resource-health-available.json")
+    down = one(sample("azure/resource-health-unavailable.json"))
+    up_body = sample("azure/resource-health-available.json")
     essentials = up_body["data"]["essentials"]
     essentials["alertTargetIDs"] = [essentials["alertTargetIDs"][0].lower()]
     up = one(up_body)
@@ -112,8 +112,8 @@ def test_azure_log_alert_firings_are_one_incident_per_rule_target_and_dimensions
     """A log search alert fires a new alert instance (a new alertId) each time it fires when it
     does not resolve itself: its firings are one incident per rule, target and dimensions,
     another dimension's is another, and a stateful one's Resolved closes it."""
-    first = sample("vendors/azure-log-stateless-fired.json")
-    again = one(sample("vendors/azure-log-stateless-fired-again.json"))
+    first = sample("azure/log-stateless-fired.json")
+    again = one(sample("azure/log-stateless-fired-again.json"))
     assert one(first).fingerprint == again.fingerprint
     other = json.loads(json.dumps(first))
     other["data"]["alertContext"]["condition"]["allOf"][0]["dimensions"] = [
@@ -131,14 +131,14 @@ def test_azure_log_alert_firings_are_one_incident_per_rule_target_and_dimensions
 )
 def test_azure_resource_health_states(current: str, expected: Status) -> None:
     """Each health status Resource Health names is its state."""
-    body = sample("vendors/azure-resource-health-unavailable.json")
+    body = sample("azure/resource-health-unavailable.json")
     body["data"]["alertContext"]["properties"]["currentHealthStatus"] = current
     assert one(body).status is expected
 
 
 def test_azure_resource_health_unknown_changes_no_ticket() -> None:
     """Health "Unknown" (Azure lost the signal) says nothing of an outage: skipped."""
-    body = sample("vendors/azure-resource-health-unavailable.json")
+    body = sample("azure/resource-health-unavailable.json")
     body["data"]["alertContext"]["properties"]["currentHealthStatus"] = "Unknown"
     result = run(body)
     assert result.alerts == () and [s.reason for s in result.skipped] == ["no_state_change"]
@@ -147,7 +147,7 @@ def test_azure_resource_health_unknown_changes_no_ticket() -> None:
 def test_azure_resource_health_without_a_status_reads_the_operation() -> None:
     """Without currentHealthStatus the operation name (…/Resolved/action) says the state; with
     neither, a clear error names the field."""
-    body = sample("vendors/azure-resource-health-available.json")
+    body = sample("azure/resource-health-available.json")
     del body["data"]["alertContext"]["properties"]["currentHealthStatus"]
     assert one(body).status is Status.RESOLVED
     del body["data"]["alertContext"]["operationName"]
@@ -177,36 +177,36 @@ def test_azure_legacy_schemas_are_refused_naming_the_fix(schema: str) -> None:
 
 #: (firing, resolved, source): a trigger and its recovery as the tool sends them.
 PAIRS = [
-    ("vendors/datadog-keep-triggered.json", "vendors/datadog-keep-recovered.json", "datadog"),
+    ("datadog/keep-triggered.json", "datadog/keep-recovered.json", "datadog"),
     (
-        "vendors/pagerduty-zulip-triggered.json",
-        "vendors/pagerduty-zulip-resolved.json",
+        "pagerduty/triggered.json",
+        "pagerduty/resolved.json",
         "pagerduty",
     ),
-    ("vendors/opsgenie-zulip-create.json", "vendors/opsgenie-zulip-close.json", "opsgenie"),
-    ("vendors/opsgenie-zulip-create.json", "vendors/opsgenie-zulip-delete.json", "opsgenie"),
-    ("vendors/newrelic-zulip-created.json", "vendors/newrelic-zulip-closed.json", "newrelic"),
-    ("vendors/gcp-uptime-open.json", "vendors/gcp-uptime-closed.json", "gcp"),
+    ("opsgenie/create.json", "opsgenie/close.json", "opsgenie"),
+    ("opsgenie/create.json", "opsgenie/delete.json", "opsgenie"),
+    ("newrelic/created.json", "newrelic/closed.json", "newrelic"),
+    ("gcp/uptime-open.json", "gcp/uptime-closed.json", "gcp"),
     ("generic/script-firing.json", "generic/script-resolved.json", "generic"),
     ("uptimerobot/snake-down.json", "uptimerobot/snake-up.json", "uptimerobot"),
     (
-        "vendors/azure-service-health-active.json",
-        "vendors/azure-service-health-resolved.json",
+        "azure/service-health-active.json",
+        "azure/service-health-resolved.json",
         "azure",
     ),
     (
-        "vendors/azure-resource-health-unavailable.json",
-        "vendors/azure-resource-health-available.json",
+        "azure/resource-health-unavailable.json",
+        "azure/resource-health-available.json",
         "azure",
     ),
 ]
 #: Notifications understood to change no ticket, and why.
 QUIET = [
-    ("vendors/pagerduty-zulip-ping.json", "test_notification"),
-    ("vendors/pagerduty-zulip-annotated.json", "no_state_change"),
-    ("vendors/pagerduty-zulip-priority-updated.json", "no_state_change"),
-    ("vendors/opsgenie-zulip-addnote.json", "no_state_change"),
-    ("vendors/newrelic-zulip-acknowledged-by-user.json", "no_state_change"),
+    ("pagerduty/ping.json", "test_notification"),
+    ("pagerduty/annotated.json", "no_state_change"),
+    ("pagerduty/priority-updated.json", "no_state_change"),
+    ("opsgenie/addnote.json", "no_state_change"),
+    ("newrelic/acknowledged-by-user.json", "no_state_change"),
 ]
 
 
@@ -232,10 +232,10 @@ def test_pings_tests_and_notes_change_no_ticket(name: str, reason: str) -> None:
 def test_pagerduty_fields() -> None:
     """PagerDuty's incident link, urgency as severity, and its P1..P5 priority (a later event
     of the incident) are read."""
-    alert = one(sample("vendors/pagerduty-zulip-triggered.json"))
+    alert = one(sample("pagerduty/triggered.json"))
     assert alert.links["source"] == "https://pig208.pagerduty.com/incidents/PFQZPSY"
     assert (alert.severity, alert.priority) == ("high", None)
-    body = sample("vendors/pagerduty-zulip-triggered.json")
+    body = sample("pagerduty/triggered.json")
     body["event"]["data"]["priority"] = {"summary": "P2", "type": "priority_reference"}
     assert one(body).priority is Priority.HIGH
 
@@ -247,7 +247,7 @@ def test_datadog_keep_template_is_keyed_by_its_monitor_id_and_linked() -> None:
     """Keep's template names $ALERT_ID `monitor_id`, $LINK `url` and $ALERT_PRIORITY
     `severity`: the monitor keys the alert (a renamed monitor is the same incident), the link
     is the event's, and P2 is its priority though the title states none."""
-    body = sample("vendors/datadog-keep-triggered.json")
+    body = sample("datadog/keep-triggered.json")
     alert = one(body)
     assert alert.links["source"] == body["url"]
     assert alert.labels["monitor_id"] == "12345678"
@@ -260,7 +260,7 @@ def test_datadog_keep_template_is_keyed_by_its_monitor_id_and_linked() -> None:
 def test_datadog_nested_template_reads_its_alert_object() -> None:
     """A template that nests the monitor's variables under `alert` (id, transition, scope,
     type) is read from there; Datadog's event priority "normal" is no ticket priority."""
-    body = sample("vendors/datadog-nested-triggered.json")
+    body = sample("datadog/nested-triggered.json")
     alert = one(body)
     assert (alert.labels["monitor_id"], alert.severity, alert.priority) == (
         "12345678", "error", None
@@ -275,7 +275,7 @@ def test_datadog_nested_template_reads_its_alert_object() -> None:
 def test_datadog_zenduty_template_reads_its_message_and_time() -> None:
     """Zenduty's template names $TEXT_ONLY_MSG `event_msg` and $DATE_POSIX `date_posix`: the
     message is the description and the time is the alert's."""
-    alert = one(sample("vendors/datadog-zenduty-triggered.json"))
+    alert = one(sample("datadog/zenduty-triggered.json"))
     assert "CPU usage is over 90% on web-1." in alert.description
     assert alert.occurred_at.isoformat().startswith("2026-11-23T")
 
@@ -283,7 +283,7 @@ def test_datadog_zenduty_template_reads_its_message_and_time() -> None:
 def test_datadog_group_from_a_scope_field_keeps_hosts_apart() -> None:
     """When the title names no group but the template sends $ALERT_SCOPE, each group is its
     own incident: one host's recovery never closes another's."""
-    body = dict(sample("vendors/datadog-keep-triggered.json"), title="[Triggered] CPU high")
+    body = dict(sample("datadog/keep-triggered.json"), title="[Triggered] CPU high")
     other = dict(body, scopes="host:web-2")
     assert one(body).fingerprint != one(other).fingerprint
     assert one(body).title == "CPU high on host:web-1"
@@ -292,7 +292,7 @@ def test_datadog_group_from_a_scope_field_keeps_hosts_apart() -> None:
 def test_generic_link_is_its_source_link() -> None:
     """A script (or a tool's template read as generic) that names its link `link` rather than
     `url` keeps it."""
-    alert = one(sample("vendors/datadog-transition-triggered.json"))
+    alert = one(sample("datadog/transition-triggered.json"))
     assert alert.source == "generic" and alert.links["source"].startswith("https://app.datadoghq")
 
 
@@ -302,14 +302,14 @@ def test_generic_link_is_its_source_link() -> None:
 def test_gcp_uptime_check_incident_names_its_resource() -> None:
     """An uptime check's incident (no project, no resource display name, only its
     resource_name) is titled by its policy and resource, and linked to the incident."""
-    alert = one(sample("vendors/gcp-uptime-open.json"))
+    alert = one(sample("gcp/uptime-open.json"))
     assert alert.title == "api - noc - users on Uptime Check URL labels {host=MYHOST}"
     assert alert.links["source"].startswith("https://app.google.stackdriver.com/incidents/")
 
 
 def test_gcp_acknowledged_incident_changes_no_ticket() -> None:
     """A person acknowledging the incident in Cloud Monitoring is no state change: skipped."""
-    body = sample("vendors/gcp-uptime-open.json")
+    body = sample("gcp/uptime-open.json")
     body["incident"]["state"] = "acknowledged"
     result = run(body)
     assert result.alerts == () and [s.reason for s in result.skipped] == ["no_state_change"]
@@ -366,14 +366,14 @@ def test_generic_nagios_states_fire_and_ok_resolves(state: str) -> None:
 def test_splunk_without_results_link_is_read() -> None:
     """A Splunk alert action body without `results_link` (Zulip's fixture of a real-time
     search) is still Splunk's, keyed by its search, not an unknown format."""
-    alert = one(sample("vendors/splunk-realtime-no-results-link.json"))
+    alert = one(sample("splunk/realtime-no-results-link.json"))
     assert (alert.source, alert.title, alert.links) == ("splunk", "sudo", {})
 
 
 def test_splunk_realtime_runs_of_an_unnamed_search_are_one_incident() -> None:
     """A real-time search's sid ends "_at_<time>_<n>.<m>": every run of one unnamed search is
     one incident, its run suffix dropped."""
-    first = sample("vendors/splunk-realtime-unnamed.json")
+    first = sample("splunk/realtime-unnamed.json")
     later = dict(first, sid="rt_scheduler__admin__search__sudo_at_1483557185_2.3")
     assert one(first).fingerprint == one(later).fingerprint
     assert one(first).labels["search"] == "rt_scheduler__admin__search__sudo"
@@ -429,7 +429,7 @@ def test_betterstack_incident_without_event_acknowledged_changes_no_ticket() -> 
 def test_newrelic_custom_template_without_title_is_read() -> None:
     """A workflow template that sends the issue's id, link and state but no `title` (Zulip's
     fixture) is New Relic's: titled by its condition, described by its details."""
-    alert = one(sample("vendors/newrelic-zulip-custom-no-title.json"))
+    alert = one(sample("newrelic/custom-no-title.json"))
     assert (alert.source, alert.status, alert.title) == ("newrelic", Status.FIRING, "Server Down")
     assert alert.description == "Violation description test."
     assert alert.links["source"].startswith("https://alerts.newrelic.com/")
@@ -437,7 +437,7 @@ def test_newrelic_custom_template_without_title_is_read() -> None:
 
 def test_newrelic_default_payload_fields() -> None:
     """The default payload's priority, policy, condition and entity are read."""
-    alert = one(sample("vendors/newrelic-zulip-created.json"))
+    alert = one(sample("newrelic/created.json"))
     assert (alert.priority, alert.labels["policy"], alert.labels["condition"]) == (
         Priority.CRITICAL, "Golden Signals", "High CPU"
     )  # fmt: skip
@@ -447,21 +447,19 @@ def test_newrelic_default_payload_fields() -> None:
 # --- Uptime Kuma: its three ways to send --------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "name", ["vendors/uptimekuma-form-data-down.json", "vendors/uptimekuma-get-down.json"]
-)
+@pytest.mark.parametrize("name", ["uptimekuma/form-data-down.json", "uptimekuma/get-down.json"])
 def test_uptime_kuma_form_data_and_get_are_its_json_alert(name: str) -> None:
     """Uptime Kuma's "form-data" body (one field, `data`, holding the JSON) and its GET (the
     query's `heartbeat` and `monitor` as JSON text) are the alert its JSON body is: same
     fingerprint, state and title."""
-    sent = one(sample("vendors/uptimekuma-json-down.json"))
+    sent = one(sample("uptimekuma/json-down.json"))
     other = one(sample(name))
     assert (other.fingerprint, other.status, other.title) == (sent.fingerprint, sent.status, "Shop")
 
 
 def test_uptime_kuma_broken_embedded_json_is_refused_naming_it() -> None:
     """A `heartbeat` that is text but no JSON is refused, naming the field."""
-    body = dict(sample("vendors/uptimekuma-get-down.json"), heartbeat="{not json")
+    body = dict(sample("uptimekuma/get-down.json"), heartbeat="{not json")
     with pytest.raises(TriageError, match="heartbeat"):
         run(body)
 
@@ -474,18 +472,18 @@ SAMPLES = sorted(
     {
         *(name for pair in PAIRS for name in pair[:2]),
         *(name for name, _ in QUIET),
-        "vendors/datadog-nested-triggered.json",
-        "vendors/datadog-transition-triggered.json",
-        "vendors/datadog-zenduty-triggered.json",
-        "vendors/azure-log-stateless-fired.json",
-        "vendors/azure-log-stateless-fired-again.json",
-        "vendors/azure-service-health-update.json",
-        "vendors/newrelic-zulip-custom-no-title.json",
-        "vendors/splunk-realtime-no-results-link.json",
-        "vendors/splunk-realtime-unnamed.json",
-        "vendors/uptimekuma-form-data-down.json",
-        "vendors/uptimekuma-get-down.json",
-        "vendors/uptimekuma-json-down.json",
+        "datadog/nested-triggered.json",
+        "datadog/transition-triggered.json",
+        "datadog/zenduty-triggered.json",
+        "azure/log-stateless-fired.json",
+        "azure/log-stateless-fired-again.json",
+        "azure/service-health-update.json",
+        "newrelic/custom-no-title.json",
+        "splunk/realtime-no-results-link.json",
+        "splunk/realtime-unnamed.json",
+        "uptimekuma/form-data-down.json",
+        "uptimekuma/get-down.json",
+        "uptimekuma/json-down.json",
         "betterstack/incident-no-event-started.json",
         "tools/dynatrace-open.json",
     }
