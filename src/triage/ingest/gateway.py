@@ -29,7 +29,9 @@ One request, in order (each step's refusal in brackets):
    besides chunked: 501); within the time and the byte budgets (408, 503). Only then
    `100 Continue`, if the sender waits for it.
 5. The normaliser reads it as the path's source (422 with its one-line reason; ingest/validate.py):
-   a form, or the query's fields when the body is blank, as the JSON of its fields; a multipart
+   a form, or the query's fields when the body is blank, as the JSON of its fields (the JSON
+   one field carries, `payload` or `data`, when those fields are no alert: the other fields
+   beside it, a credential field dropped; ingest/carried.py); a multipart
    body that is not one (400) or holds a file (415); on the generic and threshold paths, a batch
    of alerts as one message each, at most 100 (413, ingest/several.py). A body is never merged
    with its query's fields: the `ingest.accepted` line counts those left unread.
