@@ -104,6 +104,14 @@ CASES = [
     ("app " + "A" * 22 + _run(40) + "=" + _run(30) + " ok", "app [REDACTED:token] ok"),
     # An Azure AD client secret at a sentence's end keeps the sentence's dot.
     ("rotate " + _run(3) + "8Q~" + _run(34, URLSAFE) + ".", "rotate [REDACTED:token]."),
+    # Tokens whose prefix is a digit: ClickHouse Cloud's key secret, Facebook's app token
+    # (its public app id stays); a camel case's `Key` before a key.
+    ("ch 4b1dXkQ9mZ2pLr8TvB4nYc7Hd1Wq3e5R7t9Y1u3I5o ok", "ch [REDACTED:token] ok"),
+    (
+        "fb 1234567890123456|9f86d081884c7d659a2feaa0c55ad015 ok",
+        "fb 1234567890123456|[REDACTED:token] ok",
+    ),
+    ("hmacKey=Zk3q9WmX2pLr8TvB4nYc7Hd1", "hmacKey=[REDACTED:password]"),
     # AWS temporary credentials' session token and Bedrock's API keys, with no name.
     ("sts IQoJb3JpZ2luX2VjE" + _run(300) + "==", "sts [REDACTED:aws-secret]"),
     ("bedrock ABSK" + _run(120) + "=", "bedrock [REDACTED:aws-secret]"),

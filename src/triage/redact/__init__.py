@@ -80,7 +80,10 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
                                   Databricks dapi + 32 hex, Pulumi pul- + 40 hex;
                                   Google OAuth client secrets GOCSPX- + 28, Azure AD client
                                   secrets (40 characters, …8Q~…), Alibaba Cloud LTAI + 12-20,
-                                  Tencent Cloud AKID + 32;
+                                  Tencent Cloud AKID + 32; whose prefix is a digit:
+                                  ClickHouse Cloud 4b1d + 38 (a capital among them),
+                                  Facebook's app token <15-16 digits>|<secret> (its app id
+                                  stays);
                                   Teams webhook and PagerDuty integration URL paths, a token
                                   in a path after reset-password/, invite/, magic-link/,
                                   unsubscribe/, hooks/, callback/, share/, s/, t/,
@@ -194,7 +197,10 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
                                     "consumer_key":, jwt.key =), a value that looks like a
                                     key: a random token, or 32 hex characters or more (an
                                     id, a path, a slug or a time stays: cache_key=user:42,
-                                    object_key=uploads/a.pdf);
+                                    object_key=uploads/a.pdf); camel case's Key too (hmacKey,
+                                    clientKey: sortKey=createdAt stays), and a JSON payload's
+                                    key so named; a routing key of dotted words (RabbitMQ's
+                                    orders.created) stays, PagerDuty's goes;
                                   - in a URL's query or fragment (after ?, &, # or HTML's &amp;;
                                     and a form body's first parameter, code=…&grant_type=…):
                                     a random-looking value, or 20 hex characters or more, of
@@ -245,14 +251,18 @@ Each match becomes a typed placeholder, so a reader still sees that something wa
                                     ?: "…", or "…", Ruby's { "…" }, Go's cmp.Or; also as the
                                     value of a secret's name, at a line's start too: pw =
                                     os.environ.get("X") or "…", and a literal joined to
-                                    what was read: os.environ["X"] + "…"), a shell's or
+                                    what was read: os.environ["X"] + "…"; a ternary's
+                                    literals: x if c else "…", c ? process.env.X : "…"), a
+                                    shell's or
                                     Spring's default (${DB_PASSWORD:-…}, ${db.password:…}); a
                                     call under a secret's name loses its literals
                                     (Field(default="…")). The code around stays; a call that
                                     only reads the secret (os.getenv("TOKEN"), os.environ["X"],
                                     Field(default=None)), ${X:?message} and a name whose last
                                     word is no secret's (os.getenv("PASSWORD_FILE", "/run/…"))
-                                    keep their text (`calls`);
+                                    keep their text, as does a setting's name that a reader
+                                    reads (cfg.get("db_host") ?? "…" loses only the "…")
+                                    (`calls`);
                                   - a secret told in words ("the password is …", "password for
                                     admin is …", ENV DB_PASSWORD …, requirepass …; a token's or
                                     a key's only when random-looking);

@@ -16,7 +16,8 @@ from __future__ import annotations
 import re
 
 from triage.redact.names import _SECRET_NAME_NEEDLES, _kept_value, secret_named
-from triage.redact.rule import _Rule, _rule
+from triage.redact.rule import _random_looking, _Rule, _rule
+from triage.redact.web import _token_like
 
 _PLACEHOLDER = "[REDACTED:password]"
 
@@ -176,21 +177,42 @@ _SUBSCRIPT_SOURCE = (
     r"""(?:\[[ \t]{0,3}(?:\\?["'`][\w.:/-]{1,128}+\\?["'`]|[0-9]{1,6})[ \t]{0,3}\]){1,8}+"""
 )
 _SUBSCRIPT = re.compile(_SUBSCRIPT_SOURCE)
-#: An operator between two operands: a fallback's (Python's `or`, JavaScript's and Ruby's
-#: `||`, `??`, PHP's and Kotlin's `?:`), or a `+` that joins a literal to what was read.
-_OPERATOR_SOURCE = r"[ \t]{1,3}(?:or|\|\||\?\?|\?:|\+)[ \t]{1,3}"
-_OPERATOR = re.compile(_OPERATOR_SOURCE)
 #: A quoted literal as one piece (`_LITERAL` without its groups).
 _LITERAL_SOURCE = (
     r'\\"(?:[^"\\\r\n]|\\[^"\r\n]){0,4096}+\\"'
     r'|"(?:[^"\\\r\n]|\\.){0,4096}+"'
     r"|'[^'\r\n]{0,4096}+'|`[^`\r\n]{0,4096}+`"
 )
+#: A ternary's condition: a word or a dotted path (a call without arguments, negated), alone
+#: or compared with another or with a literal (`debug`, `!isProd`, `env == "prod"`, `n > 2`).
+#: It is code, kept as written.
+_CONDITION = (
+    r"!?[A-Za-z_$][\w$]{0,64}+(?:\.[A-Za-z_$][\w$]{0,64}+){0,8}+(?:\(\))?"
+    r"(?:[ \t]{0,3}(?:[=!]==?|[<>]=?)[ \t]{0,3}(?:[\w$.]{1,128}+|" + _LITERAL_SOURCE + r"))?"
+)
+#: Python's `A if C else B`, between its two operands.
+_IF_ELSE = rf"[ \t]{{1,3}}if[ \t]{{1,3}}{_CONDITION}[ \t]{{1,3}}else[ \t]{{1,3}}"
+#: JavaScript's, Java's or PHP's `C ? A : B` before its first operand, and its `:`.
+_TERNARY_HEAD_SOURCE = rf"{_CONDITION}[ \t]{{1,3}}\?[ \t]{{1,3}}"
+_TERNARY_HEAD = re.compile(_TERNARY_HEAD_SOURCE)
+#: An operator between two operands: a fallback's (Python's `or`, JavaScript's and Ruby's
+#: `||`, `??`, PHP's and Kotlin's `?:`), a `+` that joins a literal to what was read, a
+#: ternary's `if C else` or ` : `.
+_OPERATOR_SOURCE = rf"(?:[ \t]{{1,3}}(?:or|\|\||\?\?|\?:|\+|:)[ \t]{{1,3}}|{_IF_ELSE})"
+_OPERATOR = re.compile(_OPERATOR_SOURCE)
+#: A ternary's first operand that is no read: a literal or a bare word before its `if` or
+#: its ` : ` (`"…" if debug else os.environ["X"]`, `debug ? "…" : process.env.X`).
+_TERNARY_FIRST_SOURCE = (
+    rf"(?:{_LITERAL_SOURCE}|[A-Za-z_$.]{{1,128}}+)(?={_IF_ELSE}|[ \t]{{1,3}}:[ \t]{{1,3}})"
+)
+_TERNARY_FIRST = re.compile(_TERNARY_FIRST_SOURCE)
 #: Code that reads a secret, as a value's pattern (the pair rules' `call`): a call or a
-#: subscript, then up to eight fallbacks after an operator, each a call, a subscript, a
-#: quoted literal or a bare word (`call_literals_redacted` reads it piece by piece).
+#: subscript (or, in a ternary, a literal or a bare word), then up to eight fallbacks after an
+#: operator, each a call, a subscript, a quoted literal or a bare word
+#: (`call_literals_redacted` reads it piece by piece); a ternary's `C ? ` may come first.
 CODE_READ = (
-    rf"(?:{_CALLEE}{_ARGS}\)|{_SUBSCRIPT_SOURCE})"
+    rf"(?:{_TERNARY_HEAD_SOURCE})?"
+    rf"(?:{_CALLEE}{_ARGS}\)|{_SUBSCRIPT_SOURCE}|{_TERNARY_FIRST_SOURCE})"
     rf"(?:{_OPERATOR_SOURCE}(?:{_CALLEE}{_ARGS}\)|{_SUBSCRIPT_SOURCE}|{_LITERAL_SOURCE}"
     r"|[A-Za-z_$.]{1,128}+)){0,8}+"
 )
@@ -229,11 +251,38 @@ def _bare_kept(bare: str, keyword: str) -> bool:
     return _PATH.fullmatch(bare) is not None and ("." in bare or "_" in bare)
 
 
-def _argument_kept(argument: re.Match[str], first: bool) -> bool:
+#: A call that reads a setting by its name (`cfg.get`, `config.fetch`, `getenv`, `ENV.fetch`,
+#: `settings.lookup`, `viper.GetString`, `getProperty`): the last word of its callee.
+_READER = re.compile(
+    r"(?:get|fetch|lookup|read|require)\w{0,32}|env|config|settings?|param|option", re.IGNORECASE
+)
+#: A setting's name as a reader's first argument: a word or a dotted, dashed or slashed path
+#: (`"k"`, `"db_host"`, `"upstream.auth"`, `"/app/db/host"`).
+_SETTING_NAME = re.compile(r"[A-Za-z_/][A-Za-z0-9_.:/-]{0,127}")
+
+
+def _reads_setting(callee: str) -> bool:
+    """Whether `callee` (a call's callee, its `(` included) reads a setting by its name
+    (`_READER`)."""
+    last = re.split(r"[.()]+", callee.rstrip("("))[-1]
+    return _READER.fullmatch(last) is not None
+
+
+def _setting_named(value: str) -> bool:
+    """A reader's first literal that names the setting it reads (`_SETTING_NAME`), and is no
+    key or token itself (`_random_looking`, `_token_like`)."""
+    return (
+        _SETTING_NAME.fullmatch(value) is not None
+        and not _random_looking(value)
+        and not _token_like(value)
+    )
+
+
+def _argument_kept(argument: re.Match[str], first: bool, reads_setting: bool = False) -> bool:
     """Whether a call's argument holds no secret: a bare one `_bare_kept` keeps, an empty or
     already redacted literal, a secret's or an environment variable's name as a literal
-    (`"DB_PASSWORD"`; as the `first` argument, any name in capitals: `"X"`), a describing
-    keyword's text."""
+    (`"DB_PASSWORD"`; as the `first` argument, any name in capitals: `"X"`, and, when the call
+    `reads_setting`, a setting's name: `cfg.get("db_host")`), a describing keyword's text."""
     keyword = (argument["keyword"] or "").split("=")[0].strip()
     if argument["bare"] is not None:
         return _bare_kept(argument["bare"].strip(), keyword)
@@ -245,7 +294,11 @@ def _argument_kept(argument: re.Match[str], first: bool) -> bool:
         or _ENV_NAME.fullmatch(value) is not None
         or (
             not keyword
-            and (secret_named(value) or (first and _FIRST_NAME.fullmatch(value) is not None))
+            and (
+                secret_named(value)
+                or (first and _FIRST_NAME.fullmatch(value) is not None)
+                or (first and reads_setting and _setting_named(value))
+            )
         )
     )
 
@@ -259,7 +312,7 @@ def _argument_redacted(argument: re.Match[str]) -> str:
     return f"{text[argument.start() : start]}{_PLACEHOLDER}{text[end : argument.end()]}"
 
 
-def _arguments_redacted(args: str) -> str | None:
+def _arguments_redacted(args: str, reads_setting: bool = False) -> str | None:
     """`args` (a call's arguments) with each literal that may hold a secret replaced; None when
     a bare argument may (`_bare_kept`), or they cannot be read one by one: the value is then
     no call but a secret with brackets in it (`token=fn(x)`), and goes whole."""
@@ -269,7 +322,7 @@ def _arguments_redacted(args: str) -> str | None:
         argument = _ARGUMENT.match(args, position)
         if argument is None or argument.end() == position:
             return None
-        if _argument_kept(argument, first=position == 0):
+        if _argument_kept(argument, first=position == 0, reads_setting=reads_setting):
             parts.append(argument[0])
         elif argument["bare"] is not None:
             return None
@@ -287,11 +340,17 @@ def call_literals_redacted(value: str) -> str | None:
     (`_argument_kept` says which of a call's arguments stay), the same text when none may; the
     placeholder alone when the code cannot be read piece by piece. None for a value that does
     not start with a call or a subscript."""
-    first = _CALL.match(value) or _SUBSCRIPT.match(value)
+    head = _TERNARY_HEAD.match(value)
+    start = 0 if head is None else head.end()
+    first = (
+        _CALL.match(value, start)
+        or _SUBSCRIPT.match(value, start)
+        or _TERNARY_FIRST.match(value, start)
+    )
     if first is None:
         return None
-    parts = _code_operands(value)
-    return _PLACEHOLDER if parts is None else "".join(parts)
+    parts = _code_operands(value, start)
+    return _PLACEHOLDER if parts is None else value[:start] + "".join(parts)
 
 
 #: A fallback's literal, whole.
@@ -307,7 +366,7 @@ def _code_operand(value: str, position: int) -> tuple[str, int] | None:
     these starts there, or a call's arguments cannot be read one by one."""
     call = _CALL.match(value, position)
     if call is not None:
-        args = _arguments_redacted(call["args"])
+        args = _arguments_redacted(call["args"], _reads_setting(call["callee"]))
         return None if args is None else (f"{call['callee']}{args})", call.end())
     subscript = _SUBSCRIPT.match(value, position)
     if subscript is not None:
@@ -322,12 +381,11 @@ def _code_operand(value: str, position: int) -> tuple[str, int] | None:
     return None
 
 
-def _code_operands(value: str) -> list[str] | None:
+def _code_operands(value: str, position: int = 0) -> list[str] | None:
     """`value` read as code: operands (`_code_operand`) joined by fallbacks' operators or `+`
     (`_OPERATOR`), each written out with its literals replaced; None when some of it is none
     of these (a secret with brackets in it goes whole)."""
     parts: list[str] = []
-    position = 0
     while True:
         operand = _code_operand(value, position)
         if operand is None:

@@ -345,7 +345,7 @@ def _kept_value(name: str, value: object) -> bool:
         return True
     if plural and len(value) <= 6 and value.isdigit():
         return True
-    if _auth_method(name, value) or _not_a_code(name, value):
+    if _auth_method(name, value) or _not_a_code(name, value) or _broker_topic(name, value):
         return True
     return (
         _PLACEHOLDER_VALUE.fullmatch(value) is not None
@@ -447,6 +447,19 @@ _AUTH_METHOD = re.compile(
 )
 
 
+#: A routing key's name, and a message broker's routing key (RabbitMQ's `orders.created`, a
+#: topic exchange's `logs.*.error`): dotted words, which PagerDuty's routing key (32 hex
+#: characters) never is.
+_ROUTING_NAME = re.compile(r"routing[ _.-]?key[\"' \t]*\Z", re.IGNORECASE)
+_TOPIC = re.compile(r"[A-Za-z0-9_*#-]{1,64}+(?:\.[A-Za-z0-9_*#-]{1,64}+){1,16}+")
+
+
+def _broker_topic(name: str, value: str) -> bool:
+    """True for a routing key's name (`_ROUTING_NAME`) whose value is a broker's topic
+    (`_TOPIC`), not a PagerDuty key."""
+    return _ROUTING_NAME.search(name) is not None and _TOPIC.fullmatch(value) is not None
+
+
 def _auth_method(name: str, value: str) -> bool:
     """True for an `auth` name whose value names a login method, not a credential
     (`_AUTH_METHOD`)."""
@@ -465,6 +478,7 @@ def _kept_match(match: re.Match[str]) -> bool:
         or _counted(match)
         or _auth_method(match["name"], value)
         or _not_a_code(match["name"], value)
+        or _broker_topic(match["name"], value)
         or (_TYPE_VALUE.fullmatch(value) is not None and value == match["value"])
         or _code_reference(match["name"], match["value"])
     )

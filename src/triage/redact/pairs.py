@@ -387,7 +387,14 @@ PAIR_RULES: tuple[
         r"(?!<set to the key ')"
         # A template's placeholder that holds a quoted literal (`{{ pw | default("hunter2") }}`):
         # the literals go, the placeholder stays (`_keep_quotes`).
-        r"""(?P<value>(?P<tq>\\?["']?)(?P<template>\$?\{\{[^{}\n]{1,512}+\}\})(?P=tq)"""
+        # A call (`Field(default="…")`, `os.getenv("TOKEN", "…")`) or a subscript
+        # (`os.environ["TOKEN"]`), then any fallbacks (`or "…"`), or a ternary (`"…" if debug
+        # else os.environ["X"]`): its literals go, the code stays (`call_literals_redacted`).
+        # First, as a ternary may start with a literal, which the quoted values below read.
+        rf"(?P<value>(?P<call>{CODE_READ})"
+        # … that ends the value: more code after it (`+ "…"`, a block) is not read as a call.
+        r"""(?=[ \t]{0,8}+(?:[,;)\]}\r\n"'\\]|$))"""
+        r"""|(?P<tq>\\?["']?)(?P<template>\$?\{\{[^{}\n]{1,512}+\}\})(?P=tq)"""
         # Python's triple-quoted strings, over lines, to the closing triple quote.
         r"""|(?P<tdouble>""\")(?:[^"\\]|\\.|"(?!"")){1,2048}+""\""""
         r"""|(?P<tsingle>''')(?:[^'\\]|\\.|'(?!'')){1,2048}+'''"""
@@ -415,12 +422,6 @@ PAIR_RULES: tuple[
         # one, its brackets and outer quotes kept.
         r"""|(?P<list>(?:\[|\[\]string\{)[ \t]{0,3}(?P<lq>\\?["']))"""
         r"""(?:[^\]}\r\n\\]|\\.){1,4096}+(?=[\]}])"""
-        # A call (`Field(default="…")`, `os.getenv("TOKEN", "…")`) or a subscript
-        # (`os.environ["TOKEN"]`), then any fallbacks (`or "…"`): its literals go, the code
-        # stays (`call_literals_redacted`).
-        rf"|(?P<call>{CODE_READ})"
-        # … that ends the value: more code after it (`+ "…"`, a block) is not read as a call.
-        r"""(?=[ \t]{0,8}+(?:[,;)\]}\r\n"'\\]|$))"""
         # An unquoted value, which never starts with an escaped line break or tab (a name that
         # ends its line inside a JSON string heads what follows, and holds no value).
         # An LDAP password's scheme (`{SSHA}`, `{CLEARTEXT}`) is the value's start.
@@ -458,6 +459,23 @@ def _key_shaped(value: str) -> bool:
     if _KEY_HEX.fullmatch(value) is not None:
         return any(c.isdigit() for c in value) and any(c.isalpha() for c in value)
     return _token_like(value)
+
+
+#: A name whose last word is `key`: after a separator (`ALGOLIA_ADMIN_KEY`, `jwt.key`) or in
+#: camel case (`hmacKey`, `HMACKey`).
+_KEY_NAME = re.compile(r"(?:[A-Za-z0-9][_.-](?:key|KEY|Key)|[A-Za-z0-9]Key)[\"' \t]*\Z")
+_KEY_VALUE_WHOLE = re.compile(_KEY_VALUE)
+
+
+def key_named_value(name: str, value: object) -> bool:
+    """Whether a JSON value under `name` is a key by the rule the text follows: a name whose
+    last word is `key` (`_KEY_NAME`) and a value shaped like a key (`_key_shaped`)."""
+    return (
+        isinstance(value, str)
+        and _KEY_NAME.search(name) is not None
+        and _KEY_VALUE_WHOLE.fullmatch(value) is not None
+        and _key_shaped(value)
+    )
 
 
 def _key_value(match: re.Match[str]) -> str:
@@ -510,5 +528,15 @@ TOLD_RULES: tuple[
         ".key",
         "-key",
         fold_needles=True,
+    ),
+    # … and a camel case's last word `Key` (`hmacKey`, `clientKey`, `HMACKey`), read as
+    # written: its needle `Key` is looked for in the text as it is, where folded (`key`) it
+    # would be found in almost every JSON text. AWS's tags (`"Key": "team"`) and an S3
+    # event's `Key=` have no letter before it.
+    _rule(
+        r"(?P<head>Key(?<=[A-Za-z0-9]Key)(?![A-Za-z0-9])"
+        rf"{_ASSIGN}{_OPEN_QUOTE})(?!\[REDACTED)(?P<value>{_KEY_VALUE})",
+        _key_value,
+        "Key",
     ),
 )

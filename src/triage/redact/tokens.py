@@ -478,4 +478,24 @@ TOKEN_RULES: tuple[
         "[REDACTED:token]",
         "Q~",
     ),
+    # Tokens whose prefix is a digit, each looked for by a literal that is no digit: a digit
+    # needle would stop the search for needles at every digit of every text.
+    # ClickHouse Cloud's API key secrets: 4b1d, then 38 letters and digits, an upper-case
+    # letter among them (a hex digest starting 4b1d has none). Looked for by `b1d`.
+    _rule(
+        rf"{_prefixed('4b1d')}(?=[a-z0-9]{{0,37}}[A-Z])[A-Za-z0-9]{{38}}{_END}",
+        "[REDACTED:token]",
+        "b1d",
+    ),
+    # Facebook's app access tokens, `<app id>|<app secret>`: 15 or 16 digits, `|`, then the
+    # secret, 32 hex characters or 27 to 40 mixing upper case, lower case and digits (a log's
+    # `1733366047123456|checkout_latency_p99` has no capital). The rule starts at the `|`,
+    # which the engine jumps to, and reads the app id before it; the app id, public, stays.
+    _rule(
+        r"\|(?:(?<=(?<![A-Za-z0-9_.|-])[0-9]{15}\|)|(?<=(?<![A-Za-z0-9_.|-])[0-9]{16}\|))"
+        r"(?:[0-9a-f]{32}|(?=[a-z0-9_-]{0,39}[A-Z])(?=[A-Z0-9_-]{0,39}[a-z])"
+        r"(?=[A-Za-z_-]{0,39}[0-9])[A-Za-z0-9_-]{27,40})(?![A-Za-z0-9_-])",
+        "|[REDACTED:token]",
+        "|",
+    ),
 )
