@@ -32,6 +32,12 @@ PAYLOADS = Path(__file__).parent / "payloads"
 #: Each sample's format and fingerprints (pinned: a change re-keys that tool's incidents in
 #: production); () when it is skipped.
 SAMPLES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "betterstack/incident-no-event-started.json": (
+        "betterstack",
+        ("e101e24bdac2b3ba39495610fbbb463a",),
+    ),
+    "uptimerobot/snake-down.json": ("uptimerobot", ("ea2c789af5e6caafe95645d31bea5d03",)),
+    "uptimerobot/snake-up.json": ("uptimerobot", ("ea2c789af5e6caafe95645d31bea5d03",)),
     "statuscake/down.json": ("statuscake", ("708cc5c28d9b4753fc323efcb4536a8b",)),
     "statuscake/up.json": ("statuscake", ("708cc5c28d9b4753fc323efcb4536a8b",)),
     "betterstack/incident-started.json": ("betterstack", ("e101e24bdac2b3ba39495610fbbb463a",)),
