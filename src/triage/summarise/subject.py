@@ -45,7 +45,13 @@ _WHERE = (
 #: kind (`source_type`'s value, e.g. "db-instance", for an AWS notice's source id).
 _ABOUT = (("source_id", ""), ("stack", "stack"), ("group", "group"), ("item_id", "item"),
           ("monitor_id", "monitor"), ("check_id", "check"), ("resource", "resource"),
-          ("component_id", "component"))  # fmt: skip
+          ("component_id", "component"),
+          # Other tools' words for it, tried last: Azure Monitor's configuration items and
+          # target (an ARM id, named by its last segment), a Service Health event's tracking
+          # id, Opsgenie's entity (else its alias), Splunk's saved search, an uptime check's URL.
+          ("configuration_items", "resource"), ("target", "resource"),
+          ("tracking_id", "event"), ("entity", "entity"), ("search", "search"),
+          ("url", "check"), ("alias", "alert"))  # fmt: skip
 #: An exception's class name, as Sentry and most loggers write it.
 _EXCEPTION = re.compile(r"\b([A-Z][A-Za-z0-9]*(?:Error|Exception|Fault|Panic))\b")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
@@ -86,6 +92,8 @@ def about(alert: RedactedAlert) -> tuple[str, str] | None:
     labels = alert.labels
     for key, kind in _ABOUT:
         name = labels.get(key, "").strip()
+        if name.startswith("/subscriptions/"):  # an Azure resource's id: its name ends it
+            name = name.rstrip("/").rsplit("/", 1)[-1]
         if name:
             return kind or labels.get("source_type") or "resource", name
     return None
