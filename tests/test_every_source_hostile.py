@@ -195,7 +195,10 @@ def _walk(value: Any, path: tuple[Any, ...], kept: set[str] | None, walk: _Walk)
 
 
 def _json(text: str) -> Any:
-    if not text.lstrip().startswith(("{", "[")):
+    """The JSON object or array `text` holds (a byte order mark before it, as triage reads
+    it), else None: prose."""
+    text = text.lstrip().removeprefix("\ufeff")
+    if not text.startswith(("{", "[")):
         return None
     try:
         value = json.loads(text)
