@@ -63,6 +63,26 @@ def test_a_ternary_under_a_secrets_name_loses_its_literals_only(text: str, expec
     assert _redacted(text) == expected
 
 
+ELSE_AFTER_A_SECRETS_READ = [
+    (
+        f'x = os.environ.get("DB_PASSWORD") if c else "{PW}"',
+        f'x = os.environ.get("DB_PASSWORD") if c else "{X}"',
+    ),
+    (
+        f'conn(os.getenv("API_TOKEN") if env == "prod" else "{PW}")',
+        f'conn(os.getenv("API_TOKEN") if env == "prod" else "{X}")',
+    ),
+    # A setting that is no secret keeps its fallback.
+    ('x = os.environ.get("HOST") if c else "db.internal"',) * 2,
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), ELSE_AFTER_A_SECRETS_READ)
+def test_a_ternarys_else_after_reading_a_secret_loses_its_literal(text: str, expected: str) -> None:
+    """`os.getenv("API_TOKEN") if c else "…"` under any name loses the literal, as `or "…"` does."""
+    assert _redacted(text) == expected
+
+
 def test_a_ternary_inside_a_json_string_loses_its_literal() -> None:
     """The same code quoted inside a JSON string loses the literal and keeps the code."""
     text = json.dumps({"code": f'x = 1; password = os.environ.get("X") if c else "{PW}"'})

@@ -32,6 +32,21 @@ _LITERAL = (
 )
 
 
+#: A quoted literal as one piece (`_LITERAL` without its groups).
+_LITERAL_SOURCE = (
+    r'\\"(?:[^"\\\r\n]|\\[^"\r\n]){0,4096}+\\"'
+    r'|"(?:[^"\\\r\n]|\\.){0,4096}+"'
+    r"|'[^'\r\n]{0,4096}+'|`[^`\r\n]{0,4096}+`"
+)
+#: A ternary's condition: a word or a dotted path (a call without arguments, negated), alone
+#: or compared with another or with a literal (`debug`, `!isProd`, `env == "prod"`, `n > 2`).
+#: It is code, kept as written.
+_CONDITION = (
+    r"!?[A-Za-z_$][\w$]{0,64}+(?:\.[A-Za-z_$][\w$]{0,64}+){0,8}+(?:\(\))?"
+    r"(?:[ \t]{0,3}(?:[=!]==?|[<>]=?)[ \t]{0,3}(?:[\w$.]{1,128}+|" + _LITERAL_SOURCE + r"))?"
+)
+
+
 def _literal_value(match: re.Match[str], prefix: str) -> tuple[str, str, str]:
     """The text before a `_LITERAL` (with `prefix`)'s value, the value, and the text after it,
     to the match's end."""
@@ -78,8 +93,19 @@ def _literal_after_name(match: re.Match[str], name_before: re.Pattern[str]) -> s
     return f"{before}{_PLACEHOLDER}{after}"
 
 
+#: … before a ternary's `if C` (Python's `os.getenv("TOKEN") if c else "…"`), which the match's
+#: `else` follows.
+_NAME_BEFORE_IF = re.compile(
+    r"(?<![\w$])(?P<name>[\w$]{1,128})(?:\\?[\"'`])?[\])]{0,2}"
+    rf"[ \t]{{1,3}}if[ \t]{{1,3}}{_CONDITION}[ \t]{{1,3}}\Z"
+)
+
+
 def _fallback(match: re.Match[str]) -> str:
-    """A fallback's literal replaced when a secret's name stands before its operator."""
+    """A fallback's literal replaced when a secret's name stands before its operator (before a
+    ternary's `if C`, for its `else`)."""
+    if match[0].startswith("else"):
+        return _literal_after_name(match, _NAME_BEFORE_IF)
     comma = match[0][0] in ")]"
     return _literal_after_name(match, _NAME_BEFORE_COMMA if comma else _NAME_BEFORE)
 
@@ -119,7 +145,7 @@ CALL_RULES: tuple[_Rule, ...] = (
     # character the engine jumps to (no group around the alternatives: a group hides their
     # first characters from it); the name before it is asked after (`_fallback`).
     _rule(
-        r"(?:\|\||\?[?:]|or(?<=[ \t]or)|\{(?<=[ \t]\{)|\),|\],)[ \t]{1,3}"
+        r"(?:\|\||\?[?:]|or(?<=[ \t]or)|else(?<=[ \t]else)|\{(?<=[ \t]\{)|\),|\],)[ \t]{1,3}"
         r"(?!\\?[\"'`]\[REDACTED)" + _LITERAL.format(p="v", m=1),
         _fallback,
         *_SECRET_NAME_NEEDLES,
@@ -177,19 +203,6 @@ _SUBSCRIPT_SOURCE = (
     r"""(?:\[[ \t]{0,3}(?:\\?["'`][\w.:/-]{1,128}+\\?["'`]|[0-9]{1,6})[ \t]{0,3}\]){1,8}+"""
 )
 _SUBSCRIPT = re.compile(_SUBSCRIPT_SOURCE)
-#: A quoted literal as one piece (`_LITERAL` without its groups).
-_LITERAL_SOURCE = (
-    r'\\"(?:[^"\\\r\n]|\\[^"\r\n]){0,4096}+\\"'
-    r'|"(?:[^"\\\r\n]|\\.){0,4096}+"'
-    r"|'[^'\r\n]{0,4096}+'|`[^`\r\n]{0,4096}+`"
-)
-#: A ternary's condition: a word or a dotted path (a call without arguments, negated), alone
-#: or compared with another or with a literal (`debug`, `!isProd`, `env == "prod"`, `n > 2`).
-#: It is code, kept as written.
-_CONDITION = (
-    r"!?[A-Za-z_$][\w$]{0,64}+(?:\.[A-Za-z_$][\w$]{0,64}+){0,8}+(?:\(\))?"
-    r"(?:[ \t]{0,3}(?:[=!]==?|[<>]=?)[ \t]{0,3}(?:[\w$.]{1,128}+|" + _LITERAL_SOURCE + r"))?"
-)
 #: Python's `A if C else B`, between its two operands.
 _IF_ELSE = rf"[ \t]{{1,3}}if[ \t]{{1,3}}{_CONDITION}[ \t]{{1,3}}else[ \t]{{1,3}}"
 #: JavaScript's, Java's or PHP's `C ? A : B` before its first operand, and its `:`.
