@@ -916,7 +916,10 @@ async def test_a_content_filter_refusing_one_alert_never_opens_the_breaker(
     )
     bedrock.responder = lambda _request: converse_error(400, "ValidationException", message)
     metrics = Metrics()
-    summariser = summariser_for(bedrock, metrics, llm_retries=2, llm_breaker_failures=2)
+    # A timeout long enough that a loaded machine never retries a call by timing it out.
+    summariser = summariser_for(
+        bedrock, metrics, llm_retries=2, llm_breaker_failures=2, llm_timeout_s=30.0
+    )
     for _ in range(3):
         await summariser.summarise(view(source()))
     await summariser.aclose()
