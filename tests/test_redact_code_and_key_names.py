@@ -83,6 +83,14 @@ def test_a_ternarys_else_after_reading_a_secret_loses_its_literal(text: str, exp
     assert _redacted(text) == expected
 
 
+@pytest.mark.parametrize(
+    "text", ["password = my_secret_word : other.thing", 'password = os.getenv("X") : my_word']
+)
+def test_a_colon_without_a_ternarys_question_mark_is_no_code(text: str) -> None:
+    """` : ` is a ternary's only after its `C ? `: elsewhere the value is no code and goes whole."""
+    assert _redacted(text) == f"password = {X}"
+
+
 def test_a_ternary_inside_a_json_string_loses_its_literal() -> None:
     """The same code quoted inside a JSON string loses the literal and keeps the code."""
     text = json.dumps({"code": f'x = 1; password = os.environ.get("X") if c else "{PW}"'})

@@ -210,24 +210,25 @@ _TERNARY_HEAD_SOURCE = rf"{_CONDITION}[ \t]{{1,3}}\?[ \t]{{1,3}}"
 _TERNARY_HEAD = re.compile(_TERNARY_HEAD_SOURCE)
 #: An operator between two operands: a fallback's (Python's `or`, JavaScript's and Ruby's
 #: `||`, `??`, PHP's and Kotlin's `?:`), a `+` that joins a literal to what was read, a
-#: ternary's `if C else` or ` : `.
-_OPERATOR_SOURCE = rf"(?:[ \t]{{1,3}}(?:or|\|\||\?\?|\?:|\+|:)[ \t]{{1,3}}|{_IF_ELSE})"
+#: ternary's `if C else`; after a ternary's `C ? `, its ` : ` too (`_TERNARY_OPERATOR`).
+_OPERATOR_SOURCE = rf"(?:[ \t]{{1,3}}(?:or|\|\||\?\?|\?:|\+)[ \t]{{1,3}}|{_IF_ELSE})"
 _OPERATOR = re.compile(_OPERATOR_SOURCE)
-#: A ternary's first operand that is no read: a literal or a bare word before its `if` or
-#: its ` : ` (`"…" if debug else os.environ["X"]`, `debug ? "…" : process.env.X`).
-_TERNARY_FIRST_SOURCE = (
-    rf"(?:{_LITERAL_SOURCE}|[A-Za-z_$.]{{1,128}}+)(?={_IF_ELSE}|[ \t]{{1,3}}:[ \t]{{1,3}})"
-)
-_TERNARY_FIRST = re.compile(_TERNARY_FIRST_SOURCE)
+_TERNARY_OPERATOR_SOURCE = rf"(?:{_OPERATOR_SOURCE}|[ \t]{{1,3}}:[ \t]{{1,3}})"
+_TERNARY_OPERATOR = re.compile(_TERNARY_OPERATOR_SOURCE)
+#: An operand that is no read: a quoted literal or a bare word.
+_LITERAL_OR_BARE = rf"(?:{_LITERAL_SOURCE}|[A-Za-z_$.]{{1,128}}+)"
+#: … as the first operand of Python's ternary (`"…" if debug else os.environ["X"]`).
+_IF_FIRST = re.compile(rf"{_LITERAL_OR_BARE}(?={_IF_ELSE})")
+#: Any operand: a call, a subscript, a literal or a bare word.
+_OPERAND = rf"(?:{_CALLEE}{_ARGS}\)|{_SUBSCRIPT_SOURCE}|{_LITERAL_OR_BARE})"
 #: Code that reads a secret, as a value's pattern (the pair rules' `call`): a call or a
-#: subscript (or, in a ternary, a literal or a bare word), then up to eight fallbacks after an
-#: operator, each a call, a subscript, a quoted literal or a bare word
-#: (`call_literals_redacted` reads it piece by piece); a ternary's `C ? ` may come first.
+#: subscript (or a literal or a bare word before Python's `if C else`), then up to eight
+#: fallbacks after an operator; or a ternary's `C ? ` and its operands (`C ? A : B`).
+#: `call_literals_redacted` reads it piece by piece.
 CODE_READ = (
-    rf"(?:{_TERNARY_HEAD_SOURCE})?"
-    rf"(?:{_CALLEE}{_ARGS}\)|{_SUBSCRIPT_SOURCE}|{_TERNARY_FIRST_SOURCE})"
-    rf"(?:{_OPERATOR_SOURCE}(?:{_CALLEE}{_ARGS}\)|{_SUBSCRIPT_SOURCE}|{_LITERAL_SOURCE}"
-    r"|[A-Za-z_$.]{1,128}+)){0,8}+"
+    rf"(?:{_TERNARY_HEAD_SOURCE}{_OPERAND}(?:{_TERNARY_OPERATOR_SOURCE}{_OPERAND}){{0,8}}+"
+    rf"|(?:{_CALLEE}{_ARGS}\)|{_SUBSCRIPT_SOURCE}|{_LITERAL_OR_BARE}(?={_IF_ELSE}))"
+    rf"(?:{_OPERATOR_SOURCE}{_OPERAND}){{0,8}}+)"
 )
 #: One argument: a keyword (`default=`), then a quoted literal or anything else up to the next
 #: top-level comma.
@@ -349,21 +350,20 @@ def call_literals_redacted(value: str) -> str | None:
     """For a value under a secret's name that is wholly code reading it: a call
     (`Field(default="…")`, `os.getenv("TOKEN", "…")`, `SecretStr("…")`) or a subscript
     (`os.environ["TOKEN"]`), then any fallbacks (`or "…"`, `|| "…"`, `?? "…"`, `?: "…"`; see
-    `_code_operands`): the code with each literal that may hold the secret replaced
-    (`_argument_kept` says which of a call's arguments stay), the same text when none may; the
-    placeholder alone when the code cannot be read piece by piece. None for a value that does
-    not start with a call or a subscript."""
+    `_code_operands`), or a ternary (`A if C else B`, `C ? A : B`; its condition kept): the
+    code with each literal that may hold the secret replaced (`_argument_kept` says which of a
+    call's arguments stay), the same text when none may; the placeholder alone when the code
+    cannot be read piece by piece. None for a value that does not start with a call, a
+    subscript or a ternary."""
     head = _TERNARY_HEAD.match(value)
-    start = 0 if head is None else head.end()
-    first = (
-        _CALL.match(value, start)
-        or _SUBSCRIPT.match(value, start)
-        or _TERNARY_FIRST.match(value, start)
-    )
+    if head is not None:
+        parts = _code_operands(value, head.end(), _TERNARY_OPERATOR)
+        return _PLACEHOLDER if parts is None else head[0] + "".join(parts)
+    first = _CALL.match(value) or _SUBSCRIPT.match(value) or _IF_FIRST.match(value)
     if first is None:
         return None
-    parts = _code_operands(value, start)
-    return _PLACEHOLDER if parts is None else value[:start] + "".join(parts)
+    parts = _code_operands(value)
+    return _PLACEHOLDER if parts is None else "".join(parts)
 
 
 #: A fallback's literal, whole.
@@ -394,10 +394,13 @@ def _code_operand(value: str, position: int) -> tuple[str, int] | None:
     return None
 
 
-def _code_operands(value: str, position: int = 0) -> list[str] | None:
-    """`value` read as code: operands (`_code_operand`) joined by fallbacks' operators or `+`
-    (`_OPERATOR`), each written out with its literals replaced; None when some of it is none
-    of these (a secret with brackets in it goes whole)."""
+def _code_operands(
+    value: str, position: int = 0, operators: re.Pattern[str] = _OPERATOR
+) -> list[str] | None:
+    """`value` read as code from `position`: operands (`_code_operand`) joined by `operators`
+    (fallbacks', `+`, a ternary's: `_OPERATOR`, or `_TERNARY_OPERATOR` after a ternary's `C ? `),
+    each written out with its literals replaced; None when some of it is none of these (a
+    secret with brackets in it goes whole)."""
     parts: list[str] = []
     while True:
         operand = _code_operand(value, position)
@@ -407,7 +410,7 @@ def _code_operands(value: str, position: int = 0) -> list[str] | None:
         position = operand[1]
         if position == len(value):
             return parts
-        operator = _OPERATOR.match(value, position)
+        operator = operators.match(value, position)
         if operator is None or len(parts) > 8:
             return None
         parts.append(operator[0])
