@@ -404,7 +404,10 @@ def test_lambda_action_of_a_contributor_is_the_contributors_incident() -> None:
     }
     body = lambda_action(alarmName="DynamoDBInsightsAlarm", alarmContributor=contributor)
     body["alarmArn"] = "arn:aws:cloudwatch:us-east-1:123456789012:alarm:DynamoDBInsightsAlarm"
-    assert only(body).fingerprint == only(sample("cloudwatch/eventbridge-contributor.json")).fingerprint
+    assert (
+        only(body).fingerprint
+        == only(sample("cloudwatch/eventbridge-contributor.json")).fingerprint
+    )
 
 
 def test_lambda_action_composite_in_its_wait_period_still_fires() -> None:
