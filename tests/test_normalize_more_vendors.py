@@ -19,11 +19,12 @@ from daemon_harness import Queues
 from factories import view
 from ingest_harness import bearer, ingest_settings, loopback_client, running
 from recording_pipeline import trigger_repeat_recovery
+from source_samples import one, run
 from triage.errors import InvalidAlertError
 from triage.incidents import Action
 from triage.ingest.validate import ACCEPTED_FORMATS, FORM_FIELDS_MAX, Invalid, check, form_json
-from triage.models import Alert, EffectKind, Status
-from triage.normalize import Normalized, normalize_body, recognise_body
+from triage.models import EffectKind, Status
+from triage.normalize import normalize_body, recognise_body
 from triage.routes import KNOWN_SOURCES
 from triage.summarise.deterministic import DeterministicSummariser
 
@@ -77,15 +78,6 @@ DIRS = ("statuscake", "betterstack", "uptimerobot", "checkly", "raygun", "honeyb
 def sample(name: str) -> dict[str, Any]:
     value: dict[str, Any] = json.loads((PAYLOADS / name).read_text(encoding="utf-8"))
     return value
-
-
-def run(body: dict[str, Any]) -> Normalized:
-    return normalize_body(json.dumps(body))
-
-
-def one(body: dict[str, Any]) -> Alert:
-    [alert] = run(body).alerts
-    return alert
 
 
 # --- each tool's samples ----------------------------------------------------------------------

@@ -16,13 +16,13 @@ from typing import Any
 
 import pytest
 
+from source_samples import one, run
 from test_normalize_hostile import HOSTILE_VALUES
 from test_normalize_hostile import _outcome as outcome
 from test_normalize_hostile import _paths as paths
 from test_normalize_hostile import _replace as replaced
 from triage.errors import InvalidAlertError, TriageError
-from triage.models import Alert, Priority, Status
-from triage.normalize import Normalized, normalize_body
+from triage.models import Priority, Status
 
 PAYLOADS = Path(__file__).parent / "payloads"
 
@@ -30,15 +30,6 @@ PAYLOADS = Path(__file__).parent / "payloads"
 def sample(name: str) -> dict[str, Any]:
     value: dict[str, Any] = json.loads((PAYLOADS / name).read_text(encoding="utf-8"))
     return value
-
-
-def run(body: dict[str, Any]) -> Normalized:
-    return normalize_body(json.dumps(body))
-
-
-def one(body: dict[str, Any]) -> Alert:
-    [alert] = run(body).alerts
-    return alert
 
 
 # --- Azure Monitor: activity log alerts are stateless ------------------------------------------

@@ -14,11 +14,12 @@ import pytest
 
 from factories import T0, view
 from recording_pipeline import Sink, pipeline_into, trigger_repeat_recovery
+from source_samples import one, run
 from triage.errors import InvalidAlertError, UnknownFormatError
 from triage.incidents import Action
 from triage.ingest.validate import ACCEPTED_FORMATS, Invalid, check
-from triage.models import Alert, EffectKind, Priority, Status
-from triage.normalize import FORMATS, Normalized, normalize_body, recognise_body
+from triage.models import EffectKind, Priority, Status
+from triage.normalize import FORMATS, recognise_body
 from triage.routes import KNOWN_SOURCES
 from triage.sqs.inbox import Message
 
@@ -72,15 +73,6 @@ PAIRS = [
 def sample(name: str) -> dict[str, Any]:
     value: dict[str, Any] = json.loads((TOOLS / name).read_text(encoding="utf-8"))
     return value
-
-
-def run(body: dict[str, Any]) -> Normalized:
-    return normalize_body(json.dumps(body))
-
-
-def one(body: dict[str, Any]) -> Alert:
-    [alert] = run(body).alerts
-    return alert
 
 
 # --- each tool's trigger and recovery ---------------------------------------------------------
