@@ -68,6 +68,7 @@ from pydantic import (
     model_validator,
 )
 
+from triage import config_files
 from triage.errors import ConfigError
 from triage.models import Alert, Priority
 from triage.normalize import (
@@ -452,18 +453,7 @@ def load_router(settings: Settings) -> Router:
 
 def _read(path: Path) -> str:
     """The file's text; one ConfigError line for a file that cannot be a routes file."""
-    try:
-        with path.open("rb") as file:
-            raw = file.read(MAX_FILE_BYTES + 1)
-    except OSError as exc:
-        raise ConfigError(f"TRIAGE_ROUTES_FILE {path}: {exc.strerror or exc}") from None
-    if len(raw) > MAX_FILE_BYTES:
-        raise ConfigError(f"TRIAGE_ROUTES_FILE {path}: larger than {MAX_FILE_BYTES} bytes")
-    try:
-        # utf-8-sig: an editor's byte order mark is no mistake of the reader's.
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"TRIAGE_ROUTES_FILE {path}: not UTF-8 (byte {exc.start})") from None
+    return config_files.read_text(path, "TRIAGE_ROUTES_FILE", MAX_FILE_BYTES)
 
 
 def _check_reachable(rules: tuple[_Rule, ...], path: Path) -> None:

@@ -19,6 +19,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from triage import config_files
 from triage.errors import ConfigError
 from triage.models import Priority, Ticket
 from triage.normalize.common import cut
@@ -104,20 +105,8 @@ def _entries(data: dict[str, Any], where: str) -> list[Any]:
 
 
 def _read_patterns(path: Path) -> str:
-    """The patterns file's text: the OS's reason it cannot be read, or the byte that is not
-    UTF-8, in one line that names the path once."""
-    try:
-        with path.open("rb") as file:  # never all of /dev/zero or a log pasted by mistake
-            raw = file.read(MAX_PATTERNS_BYTES + 1)
-    except OSError as exc:
-        raise ConfigError(f"TRIAGE_PATTERNS_FILE {path}: {exc.strerror or exc}") from None
-    if len(raw) > MAX_PATTERNS_BYTES:
-        raise ConfigError(f"TRIAGE_PATTERNS_FILE {path}: larger than {MAX_PATTERNS_BYTES} bytes")
-    try:
-        # utf-8-sig: an editor's byte order mark is no mistake of the reader's.
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"TRIAGE_PATTERNS_FILE {path}: not UTF-8 (byte {exc.start})") from None
+    """The patterns file's text, or one ConfigError line saying why it cannot be read."""
+    return config_files.read_text(path, "TRIAGE_PATTERNS_FILE", MAX_PATTERNS_BYTES)
 
 
 #: The keys every [[pattern]] entry has.
