@@ -119,13 +119,21 @@ def matches_datadog(payload: dict[str, Any]) -> bool:
 def normalize_datadog(payload: dict[str, Any]) -> Normalized:
     given = payload.get("title")
     nested = common.obj_or_empty(payload.get("alert"))
-    full = common.ident(_filled(given, payload.get("alert_title"), nested.get("title")), "title")
+    title_at, title = _filled_at(
+        ("title", given), ("alert_title", payload.get("alert_title")),
+        ("alert.title", nested.get("title")),
+    )  # fmt: skip
+    full = common.ident(title, title_at)
     head = _DD_TITLE.match(full)
     name = (head["name"] if head else full).strip()
     scope = (head["scope"] or "").strip() if head else ""
     scope = scope or _dd_scope(payload, nested)
     transition = _transition(
-        _filled(payload.get("alert_transition"), nested.get("transition")), head
+        _filled_at(
+            ("alert_transition", payload.get("alert_transition")),
+            ("alert.transition", nested.get("transition")),
+        ),
+        head,
     )
     if transition in _DD_QUIET:
         return quiet(DATADOG, f"monitor {common.short(name)}", transition)
@@ -136,9 +144,11 @@ def normalize_datadog(payload: dict[str, Any]) -> Normalized:
     status = Status.RESOLVED if transition in _DD_RESOLVED else Status.FIRING
     org = common.obj_or_empty(payload.get("org"))
     org_id = common.ident_or_none(org.get("id"), "org.id") or ""
-    monitor = common.ident_or_none(
-        _filled(payload.get("alert_id"), payload.get("monitor_id"), nested.get("id")), "alert_id"
-    )
+    monitor_at, monitor_given = _filled_at(
+        ("alert_id", payload.get("alert_id")), ("monitor_id", payload.get("monitor_id")),
+        ("alert.id", nested.get("id")),
+    )  # fmt: skip
+    monitor = common.ident_or_none(monitor_given, monitor_at)
     tags = _tags(payload.get("tags"))
     when = _filled(*(payload.get(key) for key in ("date", "last_updated", "date_posix")))
     occurred, notes = dated(when, "datadog date")
@@ -173,6 +183,13 @@ _DD_SCOPES = ("alert_scope", "scope", "scopes")
 def _filled(*values: Any) -> Any:
     """The first value a template filled: not absent, not empty text."""
     return next((value for value in values if value is not None and value != ""), None)
+
+
+def _filled_at(*named: tuple[str, Any]) -> tuple[str, Any]:
+    """The first (path, value) a template filled, as `_filled` picks it, so that a refusal of
+    the value names the field the sender put it in; the first path and None when none is."""
+    picked = next((pair for pair in named if pair[1] is not None and pair[1] != ""), None)
+    return picked or (named[0][0], None)
 
 
 def _dd_scope(payload: dict[str, Any], nested: dict[str, Any]) -> str:
@@ -224,17 +241,19 @@ def _test_notification(name: str, body: Any) -> bool:
     return not isinstance(body, str) or _DD_TEST_BODY in body[:20_000].lower()
 
 
-def _transition(given: Any, head: re.Match[str] | None) -> str:
-    """$ALERT_TRANSITION lower-cased, else the title's bracket; InvalidAlertError if neither
-    names a state ("Null", blank, or an event that is no monitor's)."""
-    word = common.line(common.unnested(given), "alert_transition", 64)
+def _transition(named: tuple[str, Any], head: re.Match[str] | None) -> str:
+    """$ALERT_TRANSITION (`named`: the field it came in and its value) lower-cased, else the
+    title's bracket; InvalidAlertError if neither names a state ("Null", blank, or an event
+    that is no monitor's)."""
+    field, given = named
+    word = common.line(common.unnested(given), field, 64)
     word = (word or "").lower()
     known = _DD_FIRING | _DD_RESOLVED | _DD_QUIET
     if word not in known and head is not None:
         word = head["transition"].lower()
     if word not in known:
         raise InvalidAlertError(
-            f"datadog alert_transition {common.short(given)} and the title name no monitor "
+            f"datadog {field} {common.short(given)} and the title name no monitor "
             "state (Triggered, Recovered, Warn, No Data, Renotify)"
         )
     return word
