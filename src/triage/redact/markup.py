@@ -10,6 +10,7 @@ import re
 from functools import partial
 
 from triage.redact.names import _STATE_WORDS, _kept_value, secret_named
+from triage.redact.pairs import key_named_value
 from triage.redact.rule import _LINES, _VALUE_MAX, _replaced_value, _Rule, _rule
 
 
@@ -20,6 +21,16 @@ def _named_value(match: re.Match[str]) -> str:
         return match[0]
     quote_mark = match["double"] or (match.groupdict().get("single") or "")
     return f"{match[1]}{quote_mark}[REDACTED:password]{quote_mark}"
+
+
+def _element_text(match: re.Match[str]) -> str:
+    """An XML element's text replaced if its name (`name`) says secret, or ends in `key` and
+    the text looks like a key (`key_named_value`: `<hmacKey>`, not `<sortKey>createdAt`);
+    else the match unchanged."""
+    name, text = match["name"], match["text"].strip()
+    if secret_named(name) or key_named_value(name, text):
+        return f"{match[1]}[REDACTED:password]"
+    return match[0]
 
 
 def _env_entry_value(match: re.Match[str]) -> str:
@@ -139,8 +150,8 @@ MARKUP_RULES: tuple[
     # its text, to the next tag. The name is read whole, then asked.
     _rule(
         rf"(<(?P<name>[A-Za-z_][\w:.-]{{0,64}}+)(?:[ \t\r\n][^<>/]{{0,4096}}+)?>)"
-        rf"(?!\[REDACTED)[^<\n]{{1,{_VALUE_MAX}}}+(?=</)",
-        lambda m: f"{m[1]}[REDACTED:password]" if secret_named(m["name"]) else m[0],
+        rf"(?!\[REDACTED)(?P<text>[^<\n]{{1,{_VALUE_MAX}}}+)(?=</)",
+        _element_text,
         "</",
         flags=re.IGNORECASE,  # no letter to fold: its needle joins the folded ones' `<` group
     ),

@@ -465,6 +465,9 @@ def _key_shaped(value: str) -> bool:
 #: camel case (`hmacKey`, `HMACKey`).
 _KEY_NAME = re.compile(r"(?:[A-Za-z0-9][_.-](?:key|KEY|Key)|[A-Za-z0-9]Key)[\"' \t]*\Z")
 _KEY_VALUE_WHOLE = re.compile(_KEY_VALUE)
+#: YAML's block scalar after a key's `:` (`hmac_key: |`, `>-`): its first line, indented, holds
+#: the value.
+_YAML_BLOCK = r"(?:[|>][-+0-9]{0,2}[ \t]{0,8}\r?\n[ \t]{1,64}+)?"
 
 
 def key_named_value(name: str, value: object) -> bool:
@@ -521,11 +524,22 @@ TOLD_RULES: tuple[
     # object's key (`cache_key=user:42`, `object_key=uploads/…`), which stays. The rule starts
     # at `key`, which the engine jumps to, and asks what stands before it after.
     _rule(
-        r"(?P<head>(?:key|KEY)(?<=[A-Za-z0-9][_.-]...)(?![A-Za-z0-9])"
-        rf"{_ASSIGN}{_OPEN_QUOTE})(?!\[REDACTED)(?P<value>{_KEY_VALUE})",
+        r"(?P<head>(?:key|KEY|Key)(?<=[A-Za-z0-9][_.-]...)(?![A-Za-z0-9])"
+        rf"{_ASSIGN}{_YAML_BLOCK}{_OPEN_QUOTE})(?!\[REDACTED)(?P<value>{_KEY_VALUE})",
         _key_value,
         "_key",
         ".key",
+        "-key",
+        fold_needles=True,
+    ),
+    # … and a command-line flag's, its value after a space (`--hmac-key <key>`, `-signing-key
+    # <key>`; `--api-key=<key>` is the rule's above): the flag's `-` after a space, a quote or
+    # the text's start.
+    _rule(
+        r"""(?P<head>(?<![^\s"'])--?[A-Za-z0-9][\w-]{0,64}?[_-](?:key|KEY|Key)[ \t]{1,8}+"""
+        rf"{_OPEN_QUOTE})(?!\[REDACTED)(?P<value>{_KEY_VALUE})",
+        _key_value,
+        "_key",
         "-key",
         fold_needles=True,
     ),
@@ -535,7 +549,7 @@ TOLD_RULES: tuple[
     # event's `Key=` have no letter before it.
     _rule(
         r"(?P<head>Key(?<=[A-Za-z0-9]Key)(?![A-Za-z0-9])"
-        rf"{_ASSIGN}{_OPEN_QUOTE})(?!\[REDACTED)(?P<value>{_KEY_VALUE})",
+        rf"{_ASSIGN}{_YAML_BLOCK}{_OPEN_QUOTE})(?!\[REDACTED)(?P<value>{_KEY_VALUE})",
         _key_value,
         "Key",
     ),

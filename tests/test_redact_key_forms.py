@@ -1,0 +1,89 @@
+"""A key-shaped value after a name whose last word is `key` goes in every form the name is
+written: an XML element, a command-line flag with its value after a space, an HTTP header, a
+YAML block scalar and a Java properties line; a cache's, a sort's, an S3 object's or an
+idempotency key with an ordinary value stays in the same forms.
+
+Every secret-like value here is made up for the test; nothing is a credential.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from triage.redact import Redactor
+
+REDACTOR = Redactor()
+X = "[REDACTED:password]"
+#: A key as a generator writes one: upper and lower case and digits.
+KEY = "Zk3q9WmX2pLr8TvB4nYc7Hd1"
+#: A key in hex, 40 characters.
+HEX = "a" * 8 + "0" * 24 + "f" * 8
+
+
+def _redacted(text: str) -> str:
+    """The redactor's pass over `text`, without the memo of short texts."""
+    return REDACTOR._redacted(text, ())
+
+
+KEY_FORMS = [
+    # XML elements: camel case, a separator's name, a namespace, attributes.
+    (f"<hmacKey>{KEY}</hmacKey>", f"<hmacKey>{X}</hmacKey>"),
+    (f"<SigningKey>{KEY}</SigningKey>", f"<SigningKey>{X}</SigningKey>"),
+    (f"<consumer_key>{HEX}</consumer_key>", f"<consumer_key>{X}</consumer_key>"),
+    (
+        f"<ALGOLIA_ADMIN_KEY>{KEY}</ALGOLIA_ADMIN_KEY>",
+        f"<ALGOLIA_ADMIN_KEY>{X}</ALGOLIA_ADMIN_KEY>",
+    ),
+    (
+        f'<ns:clientKey enc="b64">{KEY}</ns:clientKey>',
+        f'<ns:clientKey enc="b64">{X}</ns:clientKey>',
+    ),
+    # Command-line flags, the value after a space or `=`, quoted or not.
+    (f"run --hmac-key {KEY} now", f"run --hmac-key {X} now"),
+    (f"run -signing-key {KEY}", f"run -signing-key {X}"),
+    (f"run --consumer-key {HEX}", f"run --consumer-key {X}"),
+    (f"run --algolia-admin-key '{KEY}'", f"run --algolia-admin-key '{X}'"),
+    (f"run --api-key={KEY}", f"run --api-key={X}"),
+    (f"run --hmac-key={KEY}", f"run --hmac-key={X}"),
+    (f"run --hmac_key {KEY}", f"run --hmac_key {X}"),
+    # HTTP headers, however the name is cased.
+    (f"X-Signing-Key: {KEY}", f"X-Signing-Key: {X}"),
+    (f"X-Hmac-Key: {KEY}", f"X-Hmac-Key: {X}"),
+    (f"x-hmac-key: {KEY}", f"x-hmac-key: {X}"),
+    (f"Consumer_Key={KEY}", f"Consumer_Key={X}"),
+    # YAML's block scalars.
+    (f"hmac_key: |\n  {KEY}\n", f"hmac_key: |\n  {X}\n"),
+    (f"consumer_key: >-\n  {KEY}\n", f"consumer_key: >-\n  {X}\n"),
+    (f"hmacKey: |\n    {KEY}\n", f"hmacKey: |\n    {X}\n"),
+    # Java properties, spaces around `=`.
+    (f"consumer.key = {KEY}", f"consumer.key = {X}"),
+    (f"hmac.key  =  {KEY}", f"hmac.key  =  {X}"),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), KEY_FORMS)
+def test_a_key_shaped_value_after_a_key_name_goes_in_every_form(text: str, expected: str) -> None:
+    """A key after `…_key`, `…Key` or `…-key` goes as XML, a flag, a header, YAML or properties."""
+    assert _redacted(text) == expected
+
+
+ORDINARY = [
+    "run --cache-key user:42",
+    "run --cache-key user:42:profile --sort-key createdAt",
+    "<sortKey>createdAt</sortKey>",
+    "<Key>uploads/a.png</Key>",
+    "<Key>uploads/2026/12/05/app-logs-0001.gz</Key>",
+    "<ListBucketResult><Contents><Key>logs/2026/12/05/app.log</Key></Contents></ListBucketResult>",
+    "<partitionKey>tenant-42</partitionKey>",
+    "X-Idempotency-Key: 9b2c6f1e-8d4a-4c1b-9e7f-2a3b4c5d6e7f",
+    "X-Cache-Key: GET:/api/v1/users",
+    "cache_key: |\n  user:42:profile\n",
+    "sort.key = createdAt",
+    "aws s3 cp s3://b/k . --sse-c-key-md5 present --object-key uploads/report-final.pdf",
+]
+
+
+@pytest.mark.parametrize("text", ORDINARY)
+def test_an_ordinary_key_in_these_forms_stays(text: str) -> None:
+    """A cache's, sort's, S3 object's or idempotency key keeps an ordinary value in every form."""
+    assert _redacted(text) == text
