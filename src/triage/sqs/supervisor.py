@@ -9,7 +9,8 @@ A signal only sets `should_exit`. Shutdown stops receiving at once (the pending 
 cancelled), gives in-flight messages `shutdown_grace_s` to finish (a second signal ends the
 grace at once), then cancels the rest and gives their cancellation (which releases store claims)
 at most `cancel_deadline_s` before it makes them visible again and returns. A cancelled message
-is never acked.
+is never acked; one given back on its last receive counts in `MessagesDeadLettered` (reason
+`shutdown`, or `dry_run` for what a dry run held), since SQS moves it at its next receive.
 
 A message whose handler says "wait" (`BackpressureError`: a rate limit, a spent budget, an open
 breaker) is *held*: kept invisible by the heartbeat while intake pauses, then tried again, so
@@ -51,6 +52,7 @@ import structlog
 from triage.sqs.base import Handler, Helper, Progress, Stats, SupervisorConfig
 from triage.sqs.holding import _backoff as _backoff  # re-exported: its tests import it here
 from triage.sqs.receiving import Receiving
+from triage.sqs.working import DRY_RUN_REASON, SHUTDOWN_REASON
 
 #: Other modules import these from here, wherever they are defined.
 __all__ = [
@@ -183,11 +185,14 @@ class Supervisor(Receiving):
     # --- Shutdown --------------------------------------------------------------------------
 
     async def _release_dry_held(self) -> None:
+        """Make the messages a dry run held visible again, unchanged. Its receives were real:
+        one held on its last receive goes to the DLQ at its next, so it is counted."""
         held = list(self._dry_held.values())
         await self.inbox.change_visibility(held, 0)
         for message in held:
             self._leases.pop(message.receipt_handle, None)
         self._dry_held.clear()
+        self._count_given_back(held, DRY_RUN_REASON)
         if held:
             log.info("daemon.dry_run_released", count=len(held))
 
@@ -209,6 +214,9 @@ class Supervisor(Receiving):
             return
         reason = "second signal" if self.force_exit.is_set() else "shutdown grace exceeded"
         stage_end = time.monotonic() + self.config.cancel_deadline_s
+        # Those still being handled; the others are processed and wait for a delete the acker
+        # still sends at its stop, so they are not given up on.
+        handling = [task for task in leftovers if task in self._working]
         for task in leftovers:
             task.cancel(reason)
         # Two thirds of the stage for the cancellations, the rest for the visibility calls.
@@ -226,6 +234,10 @@ class Supervisor(Receiving):
                 await self.inbox.change_visibility(messages, 0)
         self.stats.released_on_shutdown += len(messages)
         log.warning("daemon.released", count=len(messages), reason=reason)
+        # Visible again or not (the call may time out), each comes back on its next receive;
+        # one that finished in spite of the cancellation had its fate decided by its own task.
+        given_back = [leftovers[t] for t in handling if not t.done() or t.cancelled()]
+        self._count_given_back(given_back, SHUTDOWN_REASON)
 
     async def _grace(self, grace_s: float) -> None:
         """Wait until nothing is in flight, the grace is over, or a second signal came."""

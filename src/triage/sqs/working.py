@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Iterable
 from datetime import UTC, datetime
 
 import structlog
@@ -30,6 +31,11 @@ from triage.sqs.store_watch import StoreWatch
 
 # Logged as the supervisor: its events keep the logger name they had before the split.
 log = structlog.get_logger("triage.sqs.supervisor")
+
+#: The `MessagesDeadLettered` reasons of messages the daemon gives back when it stops, not
+#: for a failure of theirs: cancelled past the shutdown's grace, or held by a dry run.
+SHUTDOWN_REASON = "shutdown"
+DRY_RUN_REASON = "dry_run"
 
 
 class Working(Holding, StoreWatch):
@@ -187,6 +193,19 @@ class Working(Holding, StoreWatch):
                 receive_count=message.receive_count,
                 max_receive_count=limit,
             )
+
+    def _count_given_back(self, messages: Iterable[Message], reason: str) -> None:
+        """Count the messages a stop gives back undeleted that were on their last receive,
+        once per message: two deliveries of one message in hand are one dead letter (the
+        later receive, with the higher count, is the one SQS goes by)."""
+        latest: dict[str, Message] = {}
+        for message in messages:
+            seen = latest.get(message.id)
+            if seen is None or message.receive_count > seen.receive_count:
+                latest[message.id] = message
+        for message in latest.values():
+            with structlog.contextvars.bound_contextvars(message_id=message.id):
+                self._count_if_last(message, reason)
 
     async def _attempt(self, message: Message) -> list[Outcome]:
         """One pass of the handler. Its timeout restarts whenever the handler reports progress,
