@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from source_samples import run
+from source_samples import Samples, run
 from triage.errors import InvalidAlertError
 
 #: A Datadog custom payload that names its monitor state and nothing else.
@@ -36,4 +36,87 @@ def test_a_refused_alternative_is_named_by_its_own_path(path: str, body: dict[st
     """A wrong-typed value in any alternative field is an InvalidAlertError naming that field."""
     with pytest.raises(InvalidAlertError) as refused:
         run(body)
+    assert re.search(rf"(^|\s){re.escape(path)}\s", str(refused.value)), str(refused.value)
+
+
+def _at(body: dict[str, Any], path: str) -> tuple[dict[str, Any], str]:
+    """The object holding `path`'s last key (made when missing), and that key."""
+    *parents, key = path.split(".")
+    for name in parents:
+        body = body.setdefault(name, {})
+    return body, key
+
+
+def _sent_in(name: str, path: str, value: Any, earlier: tuple[str, ...]) -> dict[str, Any]:
+    """Sample `name` with `value` at `path` and the alternatives read before it removed, so
+    that the reader takes its value from `path`."""
+    folder, file = name.split("/")
+    body = Samples(folder).body(file)
+    for before in earlier:
+        holder, key = _at(body, before)
+        holder.pop(key, None)
+    holder, key = _at(body, path)
+    holder[key] = value
+    return body
+
+
+#: (sample, the alternatives a reader takes the alert's time from, in the order read).
+_TIMES: list[tuple[str, tuple[str, ...]]] = [
+    ("vendors/datadog-custom-triggered.json", ("date", "last_updated", "date_posix")),
+    ("vendors/opsgenie-create.json", ("alert.updatedAt", "alert.createdAt")),
+    ("vendors/newrelic-activated.json", ("updatedAt", "createdAt")),
+    ("vendors/azure-resolved.json",
+     ("data.essentials.resolvedDateTime", "data.essentials.firedDateTime")),
+    ("vendors/gcp-closed.json", ("incident.ended_at", "incident.started_at")),
+    ("azure/service-health-active.json",
+     ("data.alertContext.eventTimestamp", "data.essentials.firedDateTime")),
+    ("azure/resource-health-unavailable.json",
+     ("data.alertContext.eventTimestamp", "data.essentials.firedDateTime")),
+    ("tools/pingdom-http-down.json", ("state_changed_timestamp", "state_changed_utc_time")),
+    ("betterstack/incident-resolved.json",
+     ("data.attributes.resolved_at", "data.attributes.started_at")),
+    ("tools/rollbar-occurrence.json",
+     ("data.occurrence.timestamp", "data.item.last_occurrence_timestamp")),
+    ("tools/rollbar-new-item.json",
+     ("data.item.last_occurrence.timestamp", "data.item.last_occurrence_timestamp")),
+    ("tools/rollbar-resolved-item.json", ("data.item.last_resolved_timestamp",)),
+]  # fmt: skip
+_TIME_CASES = [
+    (name, path, paths[:i], value)
+    for name, paths in _TIMES
+    for i, path in enumerate(paths)
+    for value in ("not a time", [1], {"a": 1})
+]
+
+
+@pytest.mark.parametrize(("name", "path", "earlier", "value"), _TIME_CASES)
+def test_an_unread_time_is_noted_under_its_own_path(
+    name: str, path: str, earlier: tuple[str, ...], value: Any
+) -> None:
+    """A time no reader reads, in any alternative field, is noted under that field's path."""
+    read = run(_sent_in(name, path, value, earlier))
+    assert len(read.alerts) == 1
+    assert any(re.search(rf"\s{re.escape(path)}\s", note) for note in read.notes), read.notes
+
+
+#: (sample, the alternatives a reader takes a state from, a state it does not know).
+_STATES: list[tuple[str, tuple[str, ...], Any]] = [
+    ("azure/service-health-active.json",
+     ("data.alertContext.properties.stage", "data.alertContext.status"), "Paused"),
+    ("betterstack/incident-started.json", ("event",), "paused"),
+    ("betterstack/incident-no-event-started.json", ("data.attributes.status",), "Paused"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("name", "path", "earlier", "value"),
+    [(name, path, paths[:i], value) for name, paths, value in _STATES
+     for i, path in enumerate(paths)],
+)  # fmt: skip
+def test_an_unknown_state_is_refused_under_its_own_path(
+    name: str, path: str, earlier: tuple[str, ...], value: Any
+) -> None:
+    """A state no reader knows, in any alternative field, is refused naming that field."""
+    with pytest.raises(InvalidAlertError) as refused:
+        run(_sent_in(name, path, value, earlier))
     assert re.search(rf"(^|\s){re.escape(path)}\s", str(refused.value)), str(refused.value)

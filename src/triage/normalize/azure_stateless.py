@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import html
 import re
+from datetime import datetime
 from typing import Any
 
 from triage.errors import InvalidAlertError
@@ -34,7 +35,7 @@ from triage.models import Alert, Priority, Status
 from triage.normalize import common
 from triage.normalize.common import Normalized, Skipped
 from triage.normalize.generic import dated
-from triage.normalize.vendors import labelled, paragraphs, quiet
+from triage.normalize.vendors import first_given, labelled, paragraphs, quiet
 
 AZURE = "azure"
 SERVICE_HEALTH = "servicehealth"
@@ -97,11 +98,13 @@ def service_health(payload: dict[str, Any], essentials: dict[str, Any]) -> Norma
         )
         return Normalized((), (Skipped(AZURE, "maintenance", detail),))
     tracking = common.ident(props.get("trackingId"), "data.alertContext.properties.trackingId")
-    stage = props.get("stage") or context.get("status")
-    status = _sh_status(stage)
+    stage_at, stage = first_given(
+        ("data.alertContext.properties.stage", props.get("stage")),
+        ("data.alertContext.status", context.get("status")),
+    )
+    status = _sh_status(stage, stage_at)
     rule = common.line(common.unnested(essentials.get("alertRule")), "alertRule")
-    when = context.get("eventTimestamp") or essentials.get("firedDateTime")
-    occurred, notes = dated(when, "azure eventTimestamp")
+    occurred, notes = _dated(context, essentials)
     alert = Alert(
         source=AZURE,
         status=status,
@@ -126,14 +129,24 @@ def service_health(payload: dict[str, Any], essentials: dict[str, Any]) -> Norma
     return Normalized((alert,), (), notes)
 
 
-def _sh_status(stage: Any) -> Status:
+def _dated(context: dict[str, Any], essentials: dict[str, Any]) -> tuple[datetime, tuple[str, ...]]:
+    """The event's time, else when the alert fired; a note names the field it was read from."""
+    when_at, when = first_given(
+        ("data.alertContext.eventTimestamp", context.get("eventTimestamp")),
+        ("data.essentials.firedDateTime", essentials.get("firedDateTime")),
+    )
+    return dated(when, f"azure {when_at}")
+
+
+def _sh_status(stage: Any, field: str) -> Status:
+    """The stage (`field` names where it was read) as a state; an unknown one is refused."""
     word = _letters(common.unnested(stage))
     if not word or word in _SH_FIRING:
         return Status.FIRING
     if word in _SH_RESOLVED:
         return Status.RESOLVED
     raise InvalidAlertError(
-        f"azure service health data.alertContext.properties.stage {common.short(stage)} is "
+        f"azure service health {field} {common.short(stage)} is "
         "not Active, Resolved, RCA, Planned, InProgress, Rescheduled, Complete or Canceled"
     )
 
@@ -150,8 +163,7 @@ def resource_health(payload: dict[str, Any], essentials: dict[str, Any]) -> Norm
     rule = common.line(common.unnested(essentials.get("alertRule")), "alertRule")
     items = common.items_or_empty(essentials.get("configurationItems"))
     name = next((i for i in items if isinstance(i, str) and i.strip()), None)
-    when = context.get("eventTimestamp") or essentials.get("firedDateTime")
-    occurred, notes = dated(when, "azure eventTimestamp")
+    occurred, notes = _dated(context, essentials)
     change = f"Health: {common.shown(props.get('previousHealthStatus'))} → {common.shown(current)}"
     alert = Alert(
         source=AZURE,

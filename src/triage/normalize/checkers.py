@@ -49,7 +49,7 @@ from triage.normalize import (
 )
 from triage.normalize.common import Normalized, Skipped
 from triage.normalize.generic import dated
-from triage.normalize.vendors import labelled, paragraphs, quiet, untitled
+from triage.normalize.vendors import first_given, labelled, paragraphs, quiet, untitled
 
 STATUSCAKE = "statuscake"
 BETTERSTACK = "betterstack"
@@ -215,15 +215,15 @@ def normalize_betterstack(payload: dict[str, Any]) -> Normalized:
         return Normalized((), (Skipped(BETTERSTACK, "unsupported_resource", detail),))
     kind = (common.line(data.get("type"), "data.type", 64) or "").lower()
     incident_id = common.ident(data.get("id"), "data.id")
+    field = "event" if "event" in payload else "data.attributes.status"
     said = payload.get("event") if "event" in payload else _bs_stated(data)
-    event = (common.line(said, "event", 64) or "").lower()
+    event = (common.line(said, field, 64) or "").lower()
     if kind != "incident":
         detail = f"betterstack {common.short(kind)} webhook ({common.short(event)}) is not an alert"
         return Normalized((), (Skipped(BETTERSTACK, "unsupported_resource", detail),))
     if event in _BS_QUIET:
         return quiet(BETTERSTACK, f"incident {common.short(incident_id)} event", event)
     if event not in _BS_FIRING | _BS_RESOLVED:
-        field = "event" if "event" in payload else "data.attributes.status"
         raise InvalidAlertError(
             f"betterstack {field} {common.short(said)} is not started, acknowledged or resolved"
         )
@@ -235,7 +235,11 @@ def normalize_betterstack(payload: dict[str, Any]) -> Normalized:
         )
     )
     when = attributes.get("resolved_at") if status is Status.RESOLVED else None
-    occurred, notes = dated(when or attributes.get("started_at"), "betterstack started_at")
+    when_at, when = first_given(
+        ("data.attributes.resolved_at", when),
+        ("data.attributes.started_at", attributes.get("started_at")),
+    )
+    occurred, notes = dated(when, f"betterstack {when_at}")
     alert = Alert(
         source=BETTERSTACK,
         status=status,

@@ -28,7 +28,7 @@ from triage.models import Alert, Priority, Status
 from triage.normalize import azure_stateless, common
 from triage.normalize.common import Normalized, Skipped
 from triage.normalize.generic import dated
-from triage.normalize.vendors import labelled, paragraphs, quiet
+from triage.normalize.vendors import first_given, labelled, paragraphs, quiet
 
 NEWRELIC = "newrelic"
 AZURE = "azure"
@@ -70,7 +70,10 @@ def normalize_newrelic(payload: dict[str, Any]) -> Normalized:
             "ACTIVATED, ACKNOWLEDGED or CLOSED"
         )
     conditions = _listed(payload.get("alertConditionNames"))
-    occurred, notes = dated(payload.get("updatedAt") or payload.get("createdAt"), "newrelic")
+    when_at, when = first_given(
+        ("updatedAt", payload.get("updatedAt")), ("createdAt", payload.get("createdAt"))
+    )
+    occurred, notes = dated(when, f"newrelic {when_at}")
     alert = Alert(
         source=NEWRELIC,
         status=Status.RESOLVED if state in _NR_RESOLVED else Status.FIRING,
@@ -153,7 +156,11 @@ def normalize_azure(payload: dict[str, Any]) -> Normalized:
     target = next((i for i in items if isinstance(i, str) and i.strip()), None)
     severity = common.word(essentials.get("severity"), "severity")
     when = essentials.get("resolvedDateTime") if status is Status.RESOLVED else None
-    occurred, notes = dated(when or essentials.get("firedDateTime"), "azure firedDateTime")
+    when_at, when = first_given(
+        ("data.essentials.resolvedDateTime", when),
+        ("data.essentials.firedDateTime", essentials.get("firedDateTime")),
+    )
+    occurred, notes = dated(when, f"azure {when_at}")
     custom = common.obj_or_empty(data.get("customProperties"))
     alert = Alert(
         source=AZURE,
@@ -228,7 +235,10 @@ def normalize_gcp(payload: dict[str, Any]) -> Normalized:
     if isinstance(documentation, dict):
         documentation = documentation.get("content")
     ended = incident.get("ended_at") if status is Status.RESOLVED else None
-    occurred, notes = dated(ended or incident.get("started_at"), "gcp started_at")
+    when_at, when = first_given(
+        ("incident.ended_at", ended), ("incident.started_at", incident.get("started_at"))
+    )
+    occurred, notes = dated(when, f"gcp {when_at}")
     alert = Alert(
         source=GCP,
         status=status,

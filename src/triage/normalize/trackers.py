@@ -34,7 +34,7 @@ from triage.models import Alert, Status
 from triage.normalize import common
 from triage.normalize.common import Normalized, Skipped
 from triage.normalize.generic import dated
-from triage.normalize.vendors import labelled, paragraphs, quiet, untitled
+from triage.normalize.vendors import first_given, labelled, paragraphs, quiet, untitled
 
 ROLLBAR = "rollbar"
 HONEYBADGER = "honeybadger"
@@ -77,11 +77,13 @@ def normalize_rollbar(payload: dict[str, Any]) -> Normalized:
     data = common.obj(payload.get("data"), "data", required=True)
     item = common.obj(data.get("item"), "data.item", required=True)
     item_id = common.ident(item.get("id"), "data.item.id")
-    occurrence = common.obj_or_empty(data.get("occurrence")) or common.obj_or_empty(
-        item.get("last_occurrence")
+    occurrence_at, occurrence = first_given(
+        ("data.occurrence", common.obj_or_empty(data.get("occurrence"))),
+        ("data.item.last_occurrence", common.obj_or_empty(item.get("last_occurrence"))),
     )
     status = Status.RESOLVED if kind in _RB_RESOLVED else Status.FIRING
-    occurred, notes = dated(_rb_when(kind, item, occurrence), "rollbar timestamp")
+    when_at, when = _rb_when(kind, item, (occurrence_at, occurrence))
+    occurred, notes = dated(when, f"rollbar {when_at}")
     server = common.obj_or_empty(occurrence.get("server"))
     alert = Alert(
         source=ROLLBAR,
@@ -106,15 +108,23 @@ def normalize_rollbar(payload: dict[str, Any]) -> Normalized:
     return Normalized((alert,), (), notes)
 
 
-def _rb_when(kind: str, item: dict[str, Any], occurrence: dict[str, Any]) -> Any:
-    """An occurrence's event is dated by the occurrence; a resolve by its own time when the
-    item has one; a person's reopen (none of its own) when queued. Either of those dated by
-    the item's last occurrence, older than the resolve, would be ignored as stale."""
+def _rb_when(
+    kind: str, item: dict[str, Any], occurrence: tuple[str, dict[str, Any]]
+) -> tuple[str, Any]:
+    """The time an event is dated by, and the field it is read from (`occurrence`: the path of
+    the occurrence read and its value). An occurrence's event is dated by the occurrence; a
+    resolve by its own time when the item has one; a person's reopen (none of its own) when
+    queued. Either of those dated by the item's last occurrence, older than the resolve, would
+    be ignored as stale."""
     if kind in _RB_RESOLVED:
-        return item.get("last_resolved_timestamp")
+        return "data.item.last_resolved_timestamp", item.get("last_resolved_timestamp")
     if kind == "reopened_item":
-        return None
-    return occurrence.get("timestamp") or item.get("last_occurrence_timestamp")
+        return "timestamp", None
+    occurrence_at, fields = occurrence
+    return first_given(
+        (f"{occurrence_at}.timestamp", fields.get("timestamp")),
+        ("data.item.last_occurrence_timestamp", item.get("last_occurrence_timestamp")),
+    )
 
 
 def _rb_level(level: Any) -> str | None:

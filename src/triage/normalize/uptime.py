@@ -28,7 +28,7 @@ from triage.models import Alert, Status
 from triage.normalize import common
 from triage.normalize.common import Normalized, Skipped
 from triage.normalize.generic import dated
-from triage.normalize.vendors import labelled, paragraphs, quiet, untitled
+from triage.normalize.vendors import first_given, labelled, paragraphs, quiet, untitled
 
 PINGDOM = "pingdom"
 DYNATRACE = "dynatrace"
@@ -63,8 +63,11 @@ def normalize_pingdom(payload: dict[str, Any]) -> Normalized:
         )
     params = common.obj_or_empty(payload.get("check_params"))
     importance = common.word(payload.get("importance_level"), "importance_level")
-    when = payload.get("state_changed_timestamp") or payload.get("state_changed_utc_time")
-    occurred, notes = dated(when, "pingdom state_changed_timestamp")
+    when_at, when = first_given(
+        ("state_changed_timestamp", payload.get("state_changed_timestamp")),
+        ("state_changed_utc_time", payload.get("state_changed_utc_time")),
+    )
+    occurred, notes = dated(when, f"pingdom {when_at}")
     alert = Alert(
         source=PINGDOM,
         status=status,

@@ -68,6 +68,12 @@ def untitled(payload: dict[str, Any]) -> bool:
     return "title" not in payload
 
 
+def first_given(*named: tuple[str, Any]) -> tuple[str, Any]:
+    """The first (path, value) whose value is given, as `a or b or c` picks it (the last when
+    none is), so that a note or refusal about the value names the field the sender put it in."""
+    return next((pair for pair in named if pair[1]), named[-1])
+
+
 def labelled(*pairs: tuple[str, Any]) -> dict[str, str]:
     """Labels from (name, value) pairs; a value that is absent, blank or a container is left out
     (`common.add_label`)."""
@@ -150,8 +156,8 @@ def normalize_datadog(payload: dict[str, Any]) -> Normalized:
     )  # fmt: skip
     monitor = common.ident_or_none(monitor_given, monitor_at)
     tags = _tags(payload.get("tags"))
-    when = _filled(*(payload.get(key) for key in ("date", "last_updated", "date_posix")))
-    occurred, notes = dated(when, "datadog date")
+    when_at, when = _filled_at(*((key, payload.get(key)) for key in _DD_DATES))
+    occurred, notes = dated(when, f"datadog {when_at}")
     link = _filled(payload.get("link"), payload.get("url"))
     alert = Alert(
         source=DATADOG,
@@ -176,6 +182,8 @@ def normalize_datadog(payload: dict[str, Any]) -> Normalized:
 
 #: Where templates put $EVENT_MSG or $TEXT_ONLY_MSG, in the order read.
 _DD_MESSAGES = ("body", "event_msg", "text_msg", "message")
+#: Where templates put the event's time ($DATE, $LAST_UPDATED, $DATE_POSIX), in the order read.
+_DD_DATES = ("date", "last_updated", "date_posix")
 #: Where templates put $ALERT_SCOPE (Keep's template: `scopes`).
 _DD_SCOPES = ("alert_scope", "scope", "scopes")
 
@@ -334,8 +342,10 @@ def normalize_opsgenie(payload: dict[str, Any]) -> Normalized:
         ("tags", ",".join(tags[: common.LABELS_MAX])),
     ):  # fmt: skip
         common.add_label(labels, key, value)
-    when = alert.get("updatedAt") or alert.get("createdAt")
-    occurred, notes = dated(when, "opsgenie alert.updatedAt")
+    when_at, when = first_given(
+        ("alert.updatedAt", alert.get("updatedAt")), ("alert.createdAt", alert.get("createdAt"))
+    )
+    occurred, notes = dated(when, f"opsgenie {when_at}")
     parsed = Alert(
         source=OPSGENIE,
         status=Status.FIRING if action in _OG_FIRING else Status.RESOLVED,
