@@ -26,6 +26,7 @@ from triage.routes import load_router
 from triage.secrets import BackendToken
 from triage.settings import Settings, env_name, short_intervals, tracing_endpoint_problem
 from triage.sinks.backend import BackendSink
+from triage.sqs.redrive import max_receive_count
 from triage.view import terminal_line, url_origin
 
 Check = Callable[[], Awaitable[str]]
@@ -266,6 +267,12 @@ async def _queue(settings: Settings, aws: Aws) -> str:
     if "RedrivePolicy" not in attrs:
         # It works, but a message that keeps failing is retried until it expires, never set aside.
         raise _Warning(f"{shown}, WITHOUT a redrive policy (failures never leave))")
+    if max_receive_count(attrs) is None:
+        # Read as the daemon reads it: without the count it cannot tell a message's last receive.
+        raise _Warning(
+            f"{shown}, with a DLQ but no maxReceiveCount the daemon can read: "
+            "dead letters go uncounted)"
+        )
     return f"{shown}, with a DLQ)"
 
 
