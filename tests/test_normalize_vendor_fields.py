@@ -80,6 +80,8 @@ _TIMES: list[tuple[str, tuple[str, ...]]] = [
     ("tools/rollbar-new-item.json",
      ("data.item.last_occurrence.timestamp", "data.item.last_occurrence_timestamp")),
     ("tools/rollbar-resolved-item.json", ("data.item.last_resolved_timestamp",)),
+    ("tools/honeybadger-up.json", ("outage.up_at",)),
+    ("tools/honeybadger-down.json", ("outage.down_at",)),
 ]  # fmt: skip
 _TIME_CASES = [
     (name, path, paths[:i], value)
@@ -99,24 +101,42 @@ def test_an_unread_time_is_noted_under_its_own_path(
     assert any(re.search(rf"\s{re.escape(path)}\s", note) for note in read.notes), read.notes
 
 
-#: (sample, the alternatives a reader takes a state from, a state it does not know).
-_STATES: list[tuple[str, tuple[str, ...], Any]] = [
+#: (sample, the alternatives a reader takes a value from, a value it refuses: a state it does
+#: not know, an id that is no text).
+_REFUSED: list[tuple[str, tuple[str, ...], Any]] = [
     ("azure/service-health-active.json",
      ("data.alertContext.properties.stage", "data.alertContext.status"), "Paused"),
     ("betterstack/incident-started.json", ("event",), "paused"),
     ("betterstack/incident-no-event-started.json", ("data.attributes.status",), "Paused"),
+    ("azure/resource-health-unavailable.json",
+     ("data.essentials.alertTargetIDs", "data.essentials.configurationItems"), [[1]]),
 ]  # fmt: skip
 
 
 @pytest.mark.parametrize(
     ("name", "path", "earlier", "value"),
-    [(name, path, paths[:i], value) for name, paths, value in _STATES
+    [(name, path, paths[:i], value) for name, paths, value in _REFUSED
      for i, path in enumerate(paths)],
 )  # fmt: skip
-def test_an_unknown_state_is_refused_under_its_own_path(
+def test_a_refused_value_is_named_by_its_own_path(
     name: str, path: str, earlier: tuple[str, ...], value: Any
 ) -> None:
-    """A state no reader knows, in any alternative field, is refused naming that field."""
+    """A value a reader refuses, in any alternative field, is refused naming that field."""
     with pytest.raises(InvalidAlertError) as refused:
         run(_sent_in(name, path, value, earlier))
     assert re.search(rf"(^|\s){re.escape(path)}\s", str(refused.value)), str(refused.value)
+
+
+#: (sample, the field a reader takes the trigger from, a trigger that changes no ticket).
+_QUIET: list[tuple[str, str, Any]] = [
+    ("tools/bugsnag-fixed.json", "trigger.stateChange", "discarded"),
+    ("tools/bugsnag-comment.json", "trigger.type", "comment"),
+]
+
+
+@pytest.mark.parametrize(("name", "path", "value"), _QUIET)
+def test_a_quiet_trigger_is_logged_under_its_own_path(name: str, path: str, value: Any) -> None:
+    """A trigger that changes no ticket is logged naming the field the trigger came in."""
+    read = run(_sent_in(name, path, value, ()))
+    [skipped] = read.skipped
+    assert re.search(rf"\s{re.escape(path)}\s", skipped.detail), skipped.detail

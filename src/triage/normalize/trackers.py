@@ -225,8 +225,8 @@ def _hb_site(payload: dict[str, Any], status: Status) -> Normalized:
     site = common.obj(payload.get("site"), "site", required=True)
     site_id = common.ident(site.get("id"), "site.id")
     outage = common.obj_or_empty(payload.get("outage"))
-    when = outage.get("up_at") if status is Status.RESOLVED else outage.get("down_at")
-    occurred, notes = dated(when, "honeybadger outage")
+    field = "up_at" if status is Status.RESOLVED else "down_at"
+    occurred, notes = dated(outage.get(field), f"honeybadger outage.{field}")
     alert = Alert(
         source=HONEYBADGER,
         status=status,
@@ -364,10 +364,8 @@ def normalize_bugsnag(payload: dict[str, Any]) -> Normalized:
         return _bs_spike(payload, trigger)
     status = _bs_status(kind, trigger.get("stateChange"))
     if status is None:
-        what = (
-            trigger.get("stateChange") if kind == "errorstatemanualchange" else trigger.get("type")
-        )
-        return quiet(BUGSNAG, "trigger", what)
+        field = "stateChange" if kind == "errorstatemanualchange" else "type"
+        return quiet(BUGSNAG, f"trigger.{field}", trigger.get(field))
     error = common.obj(payload.get("error"), "error", required=True)
     error_id = common.ident(error.get("errorId"), "error.errorId")
     klass = common.line(
