@@ -81,6 +81,8 @@ _TIMES: list[tuple[str, tuple[str, ...]]] = [
      ("data.item.last_occurrence.timestamp", "data.item.last_occurrence_timestamp")),
     ("tools/rollbar-resolved-item.json", ("data.item.last_resolved_timestamp",)),
     ("tools/honeybadger-up.json", ("outage.up_at",)),
+    ("uptimerobot/down.json", ("alertDateTime",)),
+    ("uptimerobot/snake-down.json", ("alert_datetime",)),
     ("tools/honeybadger-down.json", ("outage.down_at",)),
 ]  # fmt: skip
 _TIME_CASES = [
@@ -110,6 +112,7 @@ _REFUSED: list[tuple[str, tuple[str, ...], Any]] = [
     ("betterstack/incident-no-event-started.json", ("data.attributes.status",), "Paused"),
     ("azure/resource-health-unavailable.json",
      ("data.essentials.alertTargetIDs", "data.essentials.configurationItems"), [[1]]),
+    ("vendors/uptimekuma-down.json", ("monitor.id", "heartbeat.monitorID"), {"a": 1}),
 ]  # fmt: skip
 
 
@@ -140,3 +143,26 @@ def test_a_quiet_trigger_is_logged_under_its_own_path(name: str, path: str, valu
     read = run(_sent_in(name, path, value, ()))
     [skipped] = read.skipped
     assert re.search(rf"\s{re.escape(path)}\s", skipped.detail), skipped.detail
+
+
+@pytest.mark.parametrize(
+    ("name", "change", "named"),
+    [
+        ("down.json", {"monitorID": [1]}, ("monitorID",)),
+        ("snake-down.json", {"monitor_id": [1]}, ("monitor_id",)),
+        ("down.json", {"monitorID": None, "monitorURL": {"a": 1}}, ("monitorURL",)),
+        ("snake-down.json", {"monitor_url": {"a": 1}}, ("monitor_url",)),
+        ("down.json", {"alertType": "9", "alertTypeFriendlyName": "Sideways"},
+         ("alertType", "alertTypeFriendlyName")),
+        ("snake-down.json", {"alert_type": "9", "alert_type_friendly_name": "Sideways"},
+         ("alert_type", "alert_type_friendly_name")),
+    ],
+)  # fmt: skip
+def test_uptimerobot_names_a_refused_variable_as_it_was_sent(
+    name: str, change: dict[str, Any], named: tuple[str, ...]
+) -> None:
+    """UptimeRobot's variables may come camelCase or snake_case: a refusal names the form sent."""
+    with pytest.raises(InvalidAlertError) as refused:
+        run(Samples("uptimerobot").body(name) | change)
+    for path in named:
+        assert re.search(rf"(^|\s){re.escape(path)}\s", str(refused.value)), str(refused.value)

@@ -287,6 +287,17 @@ _UR_SNAKE = {
 }  # fmt: skip
 
 
+#: Each camelCase variable's snake_case form.
+_UR_CAMEL = {camel: snake for snake, camel in _UR_SNAKE.items()}
+
+
+def _ur_sent(raw: dict[str, Any], camel: str) -> str:
+    """The name the body gave variable `camel`: its camelCase name, or the snake_case form
+    when only that was sent, so that a refusal or a note names the field the sender wrote."""
+    snake = _UR_CAMEL.get(camel, camel)
+    return snake if camel not in raw and snake in raw else camel
+
+
 def _ur_named(payload: dict[str, Any]) -> dict[str, Any]:
     """The body with each snake_case variable also under its camelCase name (a camelCase one
     the body gives wins)."""
@@ -310,21 +321,25 @@ def normalize_uptimerobot(payload: dict[str, Any]) -> Normalized:
     raw, payload = payload, _ur_named(payload)
     if _test_message(payload, _UR_NAMED_BY, _UR_KIND):
         return _tested(UPTIMEROBOT)
-    monitor_id = common.ident_or_none(given(payload.get("monitorID")), "monitorID")
+    monitor_id = common.ident_or_none(given(payload.get("monitorID")), _ur_sent(raw, "monitorID"))
     name = common.line(common.unnested(given(payload.get("monitorFriendlyName"))), "name")
     # With a monitor id the URL is only shown, and one that is no text is passed over.
     link = given(payload.get("monitorURL"))
-    url = common.ident_or_none(common.unnested(link) if monitor_id else link, "monitorURL")
+    url = common.ident_or_none(
+        common.unnested(link) if monitor_id else link, _ur_sent(raw, "monitorURL")
+    )
     if not monitor_id and not name:
         raise InvalidAlertError(
             "uptimerobot monitorID and monitorFriendlyName are missing: the monitor cannot be "
             "identified"
         )
-    kind = _ur_type(payload)
+    kind = _ur_type(payload, raw)
     key = {"monitor": monitor_id} if monitor_id else {"name": name or "", "url": url or ""}
     if kind == _UR_EXPIRY:
         key["notice"] = "expiry"
-    occurred, notes = dated(given(payload.get("alertDateTime")), "uptimerobot alertDateTime")
+    occurred, notes = dated(
+        given(payload.get("alertDateTime")), f"uptimerobot {_ur_sent(raw, 'alertDateTime')}"
+    )
     named = name or url or f"monitor {monitor_id}"  # one of the three is given
     alert = Alert(
         source=UPTIMEROBOT,
@@ -352,17 +367,19 @@ def normalize_uptimerobot(payload: dict[str, Any]) -> Normalized:
     return Normalized((alert,), (), notes)
 
 
-def _ur_type(payload: dict[str, Any]) -> str:
-    """alertType (1, 2 or 3), else alertTypeFriendlyName (Down or Up), as `_UR_TYPES` keys it."""
+def _ur_type(payload: dict[str, Any], raw: dict[str, Any]) -> str:
+    """alertType (1, 2 or 3), else alertTypeFriendlyName (Down or Up), as `_UR_TYPES` keys it;
+    a refusal names both as the body (`raw`) sent them."""
     for field in ("alertType", "alertTypeFriendlyName"):
         value = common.whole(given(payload.get(field)))
         if isinstance(value, int) and not isinstance(value, bool):
             value = str(value)
         if isinstance(value, str) and value.strip().lower() in _UR_TYPES:
             return value.strip().lower()
+    kind, friendly = _ur_sent(raw, "alertType"), _ur_sent(raw, "alertTypeFriendlyName")
     raise InvalidAlertError(
-        f"uptimerobot alertType {common.short(payload.get('alertType'))} and "
-        f"alertTypeFriendlyName {common.short(payload.get('alertTypeFriendlyName'))} name no "
+        f"uptimerobot {kind} {common.short(payload.get('alertType'))} and "
+        f"{friendly} {common.short(payload.get('alertTypeFriendlyName'))} name no "
         "state (1 Down, 2 Up, 3 expiry)"
     )
 

@@ -315,6 +315,14 @@ def _kuma_part(value: Any, field: str) -> Any:
     return load_json(value, field) if isinstance(value, str) else value
 
 
+def _kuma_monitor_id(monitor: dict[str, Any], beat: dict[str, Any]) -> str:
+    """The monitor's `id`, else (a monitor object without one) the heartbeat's `monitorID`;
+    a refusal names the field it was read from."""
+    if "id" in monitor:
+        return common.ident(monitor["id"], "monitor.id")
+    return common.ident(beat.get("monitorID"), "heartbeat.monitorID")
+
+
 def normalize_uptime_kuma(payload: dict[str, Any]) -> Normalized:
     raw, payload = payload, _kuma_form(payload) or payload
     beat = _kuma_part(payload["heartbeat"], "heartbeat")
@@ -326,7 +334,7 @@ def normalize_uptime_kuma(payload: dict[str, Any]) -> Normalized:
         return Normalized((), (Skipped(UPTIME_KUMA, "test_notification", detail),))
     beat = common.obj(beat, "heartbeat", required=True)
     monitor = common.obj(monitor, "monitor", required=True)
-    monitor_id = common.ident(monitor.get("id", beat.get("monitorID")), "monitor.id")
+    monitor_id = _kuma_monitor_id(monitor, beat)
     name = common.ident(monitor.get("name"), "monitor.name")
     code = common.whole(beat.get("status"))
     if not isinstance(code, int) or isinstance(code, bool):
