@@ -87,3 +87,40 @@ ORDINARY = [
 def test_an_ordinary_key_in_these_forms_stays(text: str) -> None:
     """A cache's, sort's, S3 object's or idempotency key keeps an ordinary value in every form."""
     assert _redacted(text) == text
+
+
+KEY_TABLES = [
+    (f"name,consumer_key,team\nacme,{KEY},pay\n", f"name,consumer_key,team\nacme,{X},pay\n"),
+    (f"name\thmac_key\nacme\t{HEX}\n", f"name\thmac_key\nacme\t{X}\n"),
+    (
+        f"| name | hmac_key |\n|---|---|\n| acme | {KEY} |\n",
+        f"| name | hmac_key |\n|---|---|\n| acme | {X} |\n",
+    ),
+    (f"| consumer_key | {KEY} |\n", f"| consumer_key | {X} |\n"),
+    # A secret's column beside a key's: both go, the key's only as a key.
+    (
+        f"user,password,consumer_key,cache_key\nbob,opal-kettle-42,{KEY},user:42\n",
+        f"user,password,consumer_key,cache_key\nbob,{X},{X},user:42\n",
+    ),
+    (f"<tr><td>hmacKey</td><td>{KEY}</td></tr>", f"<tr><td>hmacKey</td><td>{X}</td></tr>"),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), KEY_TABLES)
+def test_a_key_shaped_cell_under_a_key_column_goes(text: str, expected: str) -> None:
+    """A key-shaped cell under (or beside) a `…_key` or `…Key` column goes in CSV, TSV and tables."""
+    assert _redacted(text) == expected
+
+
+ORDINARY_TABLES = [
+    "name,cache_key,sort_key\nacme,user:42:profile,createdAt\n",
+    "| bucket | objectKey |\n|---|---|\n| acme-logs | uploads/2026/report-final.pdf |\n",
+    "| idempotency_key | 9b2c6f1e-8d4a-4c1b-9e7f-2a3b4c5d6e7f |\n",
+    "Key,Value\nteam,payments\n",
+]
+
+
+@pytest.mark.parametrize("text", ORDINARY_TABLES)
+def test_an_ordinary_cell_under_a_key_column_stays(text: str) -> None:
+    """A cache's, sort's, object's or idempotency key column keeps its ordinary cells."""
+    assert _redacted(text) == text

@@ -3,7 +3,9 @@ semicolon-separated table, a Markdown, psql or MySQL table (`|`), and SQL's `INS
 (…, password, …) VALUES (…, '…', …)`; or by the cell before it in its row (`| Password | … |`,
 `<td>password</td><td>…</td>`). Every cell below a header cell that names a secret
 (`secret_named`) goes, in each row until one no longer has the header's number of cells;
-an empty cell, `NULL`, a masked `****` or a state word stays, as after a name.
+an empty cell, `NULL`, a masked `****` or a state word stays, as after a name. A column
+whose name's last word is `key` (`consumer_key`, `hmacKey`) loses only key-shaped cells
+(`key_named_value`), as a value after such a name does; `cache_key`'s `user:42` stays.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import re
 
 from triage.redact.names import _SECRET_NAME, _SECRET_NAME_NEEDLES, _kept_value, secret_named
+from triage.redact.pairs import _KEY_NAME, key_named_value
 from triage.redact.rule import _Rule, _rule
 
 _PLACEHOLDER = "[REDACTED:password]"
@@ -49,6 +52,8 @@ def _cell_replaced(cell: str, name: str) -> str:
         return cell
     if _kept_value(name, bare):
         return cell
+    if not secret_named(name) and not key_named_value(name, bare):
+        return cell
     lead = cell[: len(cell) - len(cell.lstrip())]
     trail = cell[len(cell.rstrip()) :]
     return f"{lead}{quote}{_PLACEHOLDER}{quote}{trail}"
@@ -66,13 +71,19 @@ def _row_replaced(line: str, delimiter: str, secret: dict[int, str]) -> str:
     return "".join(pieces)
 
 
+def _column_named(name: str) -> bool:
+    """Whether a header's or a row's cell names a column whose cells may be secrets: a
+    secret's name (`secret_named`) or a name whose last word is `key` (`_KEY_NAME`)."""
+    return secret_named(name) or _KEY_NAME.search(name) is not None
+
+
 def table(match: re.Match[str]) -> str:
     """A table's rows with their secret columns replaced, while a row has as many cells as the
     header; the header and every other line stay. Unchanged when no header cell names a
     secret."""
     header, delimiter = match["header"], match["d"]
     names = [header[start:end].strip().strip("\"'`") for start, end in _cells(header, delimiter)]
-    secret = {i: name for i, name in enumerate(names) if secret_named(name)}
+    secret = {i: name for i, name in enumerate(names) if _column_named(name)}
     if not secret:
         return match[0]
     lines = match["rows"].split("\n")
@@ -90,16 +101,28 @@ _CELL = (
     r"""(?:"[^"\r\n]{1,64}+"|`[^`\r\n]{1,64}+`|[^\s,;|"'`]{1,64}+(?:[ ][^\s,;|"'`]{1,64}+){0,3})"""
 )
 
-#: A header row (a secret's name somewhere in it) whose cells are names between one delimiter
-#: (a tab, `,`, `;` or `|`), and the lines after it that hold that delimiter or rule the table.
-TABLE = (
-    rf"(?P<header>(?m:^)(?=[ \t]{{0,64}}+(?:\|[ \t]{{0,64}}+)?{_CELL}[ ]{{0,64}}+[\t,;|])"
-    rf"(?=[^\r\n]{{0,1024}}?{_SECRET_NAME})[ \t]{{0,64}}+(?:\|[ \t]{{0,64}}+)?"
-    rf"{_CELL}[ ]{{0,64}}+(?P<d>[\t,;|])[ ]{{0,64}}+{_CELL}"
-    rf"(?:[ ]{{0,64}}+(?P=d)[ ]{{0,64}}+{_CELL}){{0,256}}+[ \t]{{0,64}}+\|?[ \t]{{0,64}}+(?=\r?\n))"
-    r"(?P<rows>(?:\r?\n(?:[^\r\n]{0,65536}?(?P=d)[^\r\n]{0,65536}+"
-    r"|[ \t]{0,64}+[-+=|:]{0,1024}?-[-+=|: \t]{0,65536}+)){1,65536}+)"
-)
+
+def _table(column_name: str) -> str:
+    """A header row (`column_name` somewhere in it) whose cells are names between one delimiter
+    (a tab, `,`, `;` or `|`), and the lines after it that hold that delimiter or rule the
+    table."""
+    return (
+        rf"(?P<header>(?m:^)(?=[ \t]{{0,64}}+(?:\|[ \t]{{0,64}}+)?{_CELL}[ ]{{0,64}}+[\t,;|])"
+        rf"(?=[^\r\n]{{0,1024}}?{column_name})[ \t]{{0,64}}+(?:\|[ \t]{{0,64}}+)?"
+        rf"{_CELL}[ ]{{0,64}}+(?P<d>[\t,;|])[ ]{{0,64}}+{_CELL}"
+        rf"(?:[ ]{{0,64}}+(?P=d)[ ]{{0,64}}+{_CELL}){{0,256}}+[ \t]{{0,64}}+\|?[ \t]{{0,64}}+(?=\r?\n))"
+        r"(?P<rows>(?:\r?\n(?:[^\r\n]{0,65536}?(?P=d)[^\r\n]{0,65536}+"
+        r"|[ \t]{0,64}+[-+=|:]{0,1024}?-[-+=|: \t]{0,65536}+)){1,65536}+)"
+    )
+
+
+TABLE = _table(_SECRET_NAME)
+#: A header's name whose last word is `key` (`consumer_key`, `hmacKey`), its case as written.
+_KEY_COLUMN = r"(?-i:(?:[A-Za-z0-9][_.-](?:key|KEY|Key)|[A-Za-z0-9]Key)(?![A-Za-z0-9]))"
+#: Where a key's name is: its separator and `key` (folded: any case), or, in the text as
+#: written, camel case's `Key` or the separator and `key` in lower or upper case.
+_KEY_SEPARATOR_NEEDLES = ("_key", ".key", "-key")
+_KEY_COLUMN_NEEDLES = (*_KEY_SEPARATOR_NEEDLES, "_KEY", ".KEY", "-KEY", "Key")
 
 
 # --- SQL's INSERT --------------------------------------------------------------------------------
@@ -152,32 +175,47 @@ def _sql_insert(match: re.Match[str]) -> str:
     return f"{match['head']}{values}"
 
 
+#: A pipe table's row: its first cell (`name`) and the cell after it (`value`).
+_PIPE_CELLS = (
+    r"(?m:^)[ \t]{0,64}+\|[ \t]{0,64}+(?P<name>[^|\r\n]{1,64}+)\|(?P<value>[^|\r\n]{1,4096}+)(?=\|)"
+)
+#: An HTML table's cell (`name`) and the `<td>` after it (`value`).
+_HTML_CELLS = (
+    r"<t[hd](?:[ \t][^<>]{0,256}+)?>[ \t\r\n]{0,64}+(?P<name>[^<>\r\n]{1,64}+)</t[hd]>"
+    r"[ \t\r\n]{0,64}+<td(?:[ \t][^<>]{0,256}+)?>(?P<value>[^<>]{1,4096}+)(?=</td>)"
+)
+
+
 def _cell_beside(match: re.Match[str]) -> str:
     """A cell's value replaced when the cell before it names a secret (`secret_named`) and the
     value is no word a name's value keeps (`_cell_replaced`); else the match unchanged."""
     name = match["name"].strip()
-    if not secret_named(name):
+    if not _column_named(name):
         return match[0]
     start, end = match.start("value") - match.start(), match.end("value") - match.start()
     return match[0][:start] + _cell_replaced(match["value"], name) + match[0][end:]
 
 
 TABLE_RULES: tuple[_Rule, ...] = (
-    _rule(TABLE, table, *_SECRET_NAME_NEEDLES, flags=re.IGNORECASE),
-    # A cell naming a secret and the cell after it: a Markdown or pipe table's row
-    # (`| Password | … |`), an HTML table's (`<td>password</td><td>…</td>`, `<th>…`).
+    # A header with a secret's name, or a key's after a separator (`name,consumer_key,team`),
+    # whose key columns lose key-shaped cells only (`_cell_replaced`). A camel-case `Key`
+    # header is not looked for: its needle, `key` folded, is in almost every JSON text.
     _rule(
-        r"(?m:^)[ \t]{0,64}+\|[ \t]{0,64}+(?P<name>[^|\r\n]{1,64}+)\|(?P<value>[^|\r\n]{1,4096}+)(?=\|)",
-        _cell_beside,
+        _table(f"(?:{_SECRET_NAME}|{_KEY_COLUMN})"),
+        table,
         *_SECRET_NAME_NEEDLES,
+        *_KEY_SEPARATOR_NEEDLES,
         flags=re.IGNORECASE,
     ),
-    _rule(
-        r"<t[hd](?:[ \t][^<>]{0,256}+)?>[ \t\r\n]{0,64}+(?P<name>[^<>\r\n]{1,64}+)</t[hd]>"
-        r"[ \t\r\n]{0,64}+<td(?:[ \t][^<>]{0,256}+)?>(?P<value>[^<>]{1,4096}+)(?=</td>)",
-        _cell_beside,
-        *_SECRET_NAME_NEEDLES,
-        flags=re.IGNORECASE,
+    # A cell naming a secret (or a key) and the cell after it: a Markdown or pipe table's row
+    # (`| Password | … |`), an HTML table's (`<td>password</td><td>…</td>`, `<th>…`).
+    *(
+        rule
+        for cells in (_PIPE_CELLS, _HTML_CELLS)
+        for rule in (
+            _rule(cells, _cell_beside, *_SECRET_NAME_NEEDLES, flags=re.IGNORECASE),
+            _rule(cells, _cell_beside, *_KEY_COLUMN_NEEDLES),
+        )
     ),
     _rule(
         r"(?P<head>INSERT[ \t]{1,8}INTO[ \t]{1,8}[^\s(]{1,256}+[ \t]{0,8}"
