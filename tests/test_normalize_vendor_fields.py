@@ -113,6 +113,9 @@ _REFUSED: list[tuple[str, tuple[str, ...], Any]] = [
     ("azure/resource-health-unavailable.json",
      ("data.essentials.alertTargetIDs", "data.essentials.configurationItems"), [[1]]),
     ("vendors/uptimekuma-down.json", ("monitor.id", "heartbeat.monitorID"), {"a": 1}),
+    ("azure/resource-health-unavailable.json",
+     ("data.alertContext.properties.currentHealthStatus", "data.alertContext.operationName"),
+     "Microsoft.Resourcehealth/healthevent/Paused/action"),
 ]  # fmt: skip
 
 

@@ -213,6 +213,11 @@ def _rh_status(current: Any, operation: Any) -> Status | None:
         verb = _letters(operation.rsplit("/", 2)[-2] if operation.count("/") >= 2 else "")
         if verb in _RH_VERBS:
             return _RH_VERBS[verb]
+        raise InvalidAlertError(
+            f"azure resource health data.alertContext.operationName {common.short(operation)} "
+            "(read as no currentHealthStatus is given) is not an Activated, Updated, "
+            "InProgress or Resolved event"
+        )
     raise InvalidAlertError(
         f"azure resource health data.alertContext.properties.currentHealthStatus "
         f"{common.short(current)} is not Available, Unavailable, Degraded or Unknown"
