@@ -1,5 +1,6 @@
 """A vendor reader that takes one value from several alternative fields (`a`, else `b`, else
-`c.d`) names, when it refuses that value, the field the sender actually sent it in."""
+`c.d`) names, when it refuses that value or notes it unread, the field the sender actually
+sent it in; such a value is refused only with an InvalidAlertError, never another exception."""
 
 from __future__ import annotations
 
