@@ -191,3 +191,16 @@ async def test_a_message_whose_handler_finishes_in_spite_of_the_cancel_is_not_co
 
     assert inbox.deleted == [message_id]
     assert metrics.total("MessagesDeadLettered") == 0
+
+
+def test_a_stops_reasons_are_on_the_page_at_zero_when_the_policy_is_known() -> None:
+    """`shutdown` and `dry_run` are declared with the error tree's reasons, so `increase()`
+    counts a restart's first given-back message; without a known policy, none is."""
+    from triage.ops.known_series import declare_known_series
+
+    known, unknown = Metrics(), Metrics()
+    declare_known_series(known, dead_letters=True)
+    declare_known_series(unknown)
+    for reason in ("shutdown", "dry_run"):
+        assert ("MessagesDeadLettered", (("reason", reason),)) in known.declared()
+    assert not [key for key in unknown.declared() if key[0] == "MessagesDeadLettered"]

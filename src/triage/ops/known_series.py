@@ -9,6 +9,7 @@ from collections.abc import Iterable
 
 from triage.errors import TransientError, TriageError
 from triage.metrics import Metrics
+from triage.sqs.working import DRY_RUN_REASON, SHUTDOWN_REASON
 
 #: The outcomes each sink's code counts under `SinkCalls{sink,outcome}`.
 SINK_OUTCOMES: dict[str, tuple[str, ...]] = {
@@ -59,6 +60,9 @@ def declare_known_series(
     for reason in (*_reasons(TriageError), *_RELEASE_REASONS):
         metrics.declare("MessagesFailed", reason=reason)
         if dead_letters:
+            metrics.declare("MessagesDeadLettered", reason=reason)
+    if dead_letters:  # given back undeleted by a stop, on their last receive
+        for reason in (SHUTDOWN_REASON, DRY_RUN_REASON):
             metrics.declare("MessagesDeadLettered", reason=reason)
     for reason in _reasons(TransientError):
         metrics.declare("MessagesHeld", reason=reason)

@@ -99,9 +99,10 @@ METRICS: dict[str, Described] = {
     ),
     "MessagesDeadLettered": Described(
         "counter",
-        "Messages given up on, by the reason of their last failure: released undeleted on their"
-        " last receive (maxReceiveCount of the queue's redrive policy), so SQS moves them to the"
-        " DLQ; once per message, and only while the daemon knows the policy.",
+        "Messages given up on, by the reason of their last failure (shutdown, dry_run: given"
+        " back undeleted when the daemon stopped): released undeleted on their last receive"
+        " (maxReceiveCount of the queue's redrive policy), so SQS moves them to the DLQ; once"
+        " per message, and only while the daemon knows the policy.",
     ),
     "MessagesHeld": Described(
         "counter", "Times a message was held because a service or budget said wait, by reason."
