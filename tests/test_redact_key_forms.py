@@ -8,6 +8,8 @@ Every secret-like value here is made up for the test; nothing is a credential.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from triage.redact import Redactor
@@ -46,6 +48,13 @@ KEY_FORMS = [
     (f"run --api-key={KEY}", f"run --api-key={X}"),
     (f"run --hmac-key={KEY}", f"run --hmac-key={X}"),
     (f"run --hmac_key {KEY}", f"run --hmac_key {X}"),
+    # A flag in camel case (PowerShell's `-SigningKey`, `--hmacKey`).
+    (f"Connect-Thing -SigningKey {KEY}", f"Connect-Thing -SigningKey {X}"),
+    (f"tool --hmacKey {KEY} -v", f"tool --hmacKey {X} -v"),
+    # XML's key= or name= attribute naming the key, its value in value= or the element's text.
+    (f'<add key="hmacKey" value="{KEY}"/>', f'<add key="hmacKey" value="{X}"/>'),
+    (f'<entry key="consumer_key">{KEY}</entry>', f'<entry key="consumer_key">{X}</entry>'),
+    (f'<property name="hmac.key" value="{HEX}"/>', f'<property name="hmac.key" value="{X}"/>'),
     # HTTP headers, however the name is cased.
     (f"X-Signing-Key: {KEY}", f"X-Signing-Key: {X}"),
     (f"X-Hmac-Key: {KEY}", f"X-Hmac-Key: {X}"),
@@ -55,6 +64,8 @@ KEY_FORMS = [
     (f"hmac_key: |\n  {KEY}\n", f"hmac_key: |\n  {X}\n"),
     (f"consumer_key: >-\n  {KEY}\n", f"consumer_key: >-\n  {X}\n"),
     (f"hmacKey: |\n    {KEY}\n", f"hmacKey: |\n    {X}\n"),
+    # … and inside a JSON string, its line breaks escaped.
+    (json.dumps({"m": f"hmac_key: |\n  {KEY}\n"}), json.dumps({"m": f"hmac_key: |\n  {X}\n"})),
     # Java properties, spaces around `=`.
     (f"consumer.key = {KEY}", f"consumer.key = {X}"),
     (f"hmac.key  =  {KEY}", f"hmac.key  =  {X}"),
@@ -79,6 +90,9 @@ ORDINARY = [
     "X-Cache-Key: GET:/api/v1/users",
     "cache_key: |\n  user:42:profile\n",
     "sort.key = createdAt",
+    "tool --sortKey createdAt -CacheKey user:42",
+    '<add key="cacheKey" value="user:42:profile"/>',
+    '<entry key="sort_key">createdAt</entry>',
     "aws s3 cp s3://b/k . --sse-c-key-md5 present --object-key uploads/report-final.pdf",
 ]
 

@@ -7,10 +7,11 @@ PHP's print_r and var_dump, and a container's args as JSON.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import partial
 
 from triage.redact.names import _STATE_WORDS, _kept_value, secret_named
-from triage.redact.pairs import key_named_value
+from triage.redact.pairs import _KEY_NAME, key_named_value
 from triage.redact.rule import _LINES, _VALUE_MAX, _replaced_value, _Rule, _rule
 
 
@@ -87,28 +88,44 @@ def _attribute_value(attribute: re.Match[str]) -> str:
     raise AssertionError("an attribute has a value")
 
 
+def _any_value(value: str) -> bool:
+    """Every value goes under a secret's name."""
+    return True
+
+
+def _value_asked(attributes: list[re.Match[str]]) -> Callable[[str], bool] | None:
+    """What an element's value must be to go, by its key= or name= attribute: anything if one
+    names a secret (`secret_named`); key-shaped if one's last word is `key` (`hmacKey`,
+    `consumer_key`: `key_named_value`); None if neither, and the element stays."""
+    names = [a[_attribute_value(a)] for a in attributes if a["attr"].lower() in ("key", "name")]
+    if any(secret_named(name) for name in names):
+        return _any_value
+    for name in names:
+        if _KEY_NAME.search(name) is not None:
+            return partial(key_named_value, name)
+    return None
+
+
 def _xml_element(match: re.Match[str]) -> str:
     """An XML element's start tag (and text, `text`) with the value (or content) attribute
-    replaced, or else the text, if a key= or name= attribute names a secret; else the match
-    unchanged."""
+    replaced, or else the text, if a key= or name= attribute names a secret, or a key and the
+    value looks like one (`_value_asked`); else the match unchanged."""
     tag = match[0] if match["text"] is None else match[0][: match.start("text") - match.start()]
     attributes = list(_XML_ATTRIBUTE.finditer(tag))
-    if not any(
-        a["attr"].lower() in ("key", "name") and secret_named(a[_attribute_value(a)])
-        for a in attributes
-    ):
+    asked = _value_asked(attributes)
+    if asked is None:
         return match[0]
     # HTML's <meta name="csrf-token" content="…"> holds its value in content=.
     values = [a for a in attributes if a["attr"].lower() in ("value", "content")]
     if not values:
-        if match["text"] is None or tag.endswith("/>"):
+        if match["text"] is None or tag.endswith("/>") or not asked(match["text"].strip()):
             return match[0]
         return f"{tag}[REDACTED:password]"
     pieces: list[str] = []
     last = 0
     for a in values:
         group = _attribute_value(a)
-        if a[group] and not a[group].startswith("[REDACTED"):
+        if a[group] and not a[group].startswith("[REDACTED") and asked(a[group]):
             pieces += (tag[last : a.start(group)], "[REDACTED:password]")
             last = a.end(group)
     pieces.append(match[0][last:])

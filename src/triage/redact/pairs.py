@@ -466,8 +466,8 @@ def _key_shaped(value: str) -> bool:
 _KEY_NAME = re.compile(r"(?:[A-Za-z0-9][_.-](?:key|KEY|Key)|[A-Za-z0-9]Key)[\"' \t]*\Z")
 _KEY_VALUE_WHOLE = re.compile(_KEY_VALUE)
 #: YAML's block scalar after a key's `:` (`hmac_key: |`, `>-`): its first line, indented, holds
-#: the value.
-_YAML_BLOCK = r"(?:[|>][-+0-9]{0,2}[ \t]{0,8}\r?\n[ \t]{1,64}+)?"
+#: the value. Its line break may be escaped (inside a JSON string).
+_YAML_BLOCK = r"(?:[|>][-+0-9]{0,2}[ \t]{0,8}(?:\r?\n|(?:\\r)?\\n)[ \t]{1,64}+)?"
 
 
 def key_named_value(name: str, value: object) -> bool:
@@ -533,15 +533,14 @@ TOLD_RULES: tuple[
         fold_needles=True,
     ),
     # … and a command-line flag's, its value after a space (`--hmac-key <key>`, `-signing-key
-    # <key>`; `--api-key=<key>` is the rule's above): the flag's `-` after a space, a quote or
-    # the text's start.
+    # <key>`, PowerShell's `-SigningKey <key>`; `--api-key=<key>` is the rule's above): the
+    # flag's `-` after a space, a quote or the text's start. Its needles are looked for as
+    # written, so camel case's `Key` is one without `key` in every JSON text.
     _rule(
-        r"""(?P<head>(?<![^\s"'])--?[A-Za-z0-9][\w-]{0,64}?[_-](?:key|KEY|Key)[ \t]{1,8}+"""
-        rf"{_OPEN_QUOTE})(?!\[REDACTED)(?P<value>{_KEY_VALUE})",
+        r"""(?P<head>(?<![^\s"'])--?[A-Za-z0-9][\w-]{0,64}?(?:[_-](?:key|KEY|Key)|[A-Za-z0-9]Key)"""
+        rf"[ \t]{{1,8}}+{_OPEN_QUOTE})(?!\[REDACTED)(?P<value>{_KEY_VALUE})",
         _key_value,
-        "_key",
-        "-key",
-        fold_needles=True,
+        *("_key", "-key", "_KEY", "-KEY", "Key"),
     ),
     # … and a camel case's last word `Key` (`hmacKey`, `clientKey`, `HMACKey`), read as
     # written: its needle `Key` is looked for in the text as it is, where folded (`key`) it
