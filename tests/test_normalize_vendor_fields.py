@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from source_samples import Samples, run
+from source_samples import Samples, one, run
 from triage.errors import InvalidAlertError
 
 #: A Datadog custom payload that names its monitor state and nothing else.
@@ -170,3 +170,17 @@ def test_uptimerobot_names_a_refused_variable_as_it_was_sent(
         run(Samples("uptimerobot").body(name) | change)
     for path in named:
         assert re.search(rf"(^|\s){re.escape(path)}\s", str(refused.value)), str(refused.value)
+
+
+@pytest.mark.parametrize("odd", [{"host": "web-1"}, ["host:web-1"]])
+def test_a_datadog_scope_written_as_an_object_gives_way_to_the_one_behind_it(odd: Any) -> None:
+    """An object or array under `alert_scope` is no scope: the `scopes` text behind it keys
+    the group, as it does alone, so one host's recovery cannot close another's incident."""
+    body = Samples("datadog").body("keep-triggered.json")
+    body["title"] = "CPU high"  # a title naming no group: the scope keys it
+    body["scopes"] = "host:web-2"
+    alone = one(body)
+    body["alert_scope"] = odd
+    assert one(body).fingerprint == alone.fingerprint
+    body["scopes"] = "host:web-3"
+    assert one(body).fingerprint != alone.fingerprint

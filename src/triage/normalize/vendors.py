@@ -203,8 +203,13 @@ def _filled_at(*named: tuple[str, Any]) -> tuple[str, Any]:
 def _dd_scope(payload: dict[str, Any], nested: dict[str, Any]) -> str:
     """$ALERT_SCOPE ("host:web-1,env:prod") from the template's own field, for a title that
     names no group: each group of a multi alert is its own incident."""
-    given = _filled(*(payload.get(key) for key in _DD_SCOPES), nested.get("scope"))
-    return common.ident_or_none(common.unnested(given), "alert_scope") or ""
+    # An object or array is no scope: passed over, so a scope written behind it still keys
+    # the group (it is part of the incident's identity).
+    given = _filled(
+        *(common.unnested(payload.get(key)) for key in _DD_SCOPES),
+        common.unnested(nested.get("scope")),
+    )
+    return common.ident_or_none(given, "alert_scope") or ""
 
 
 def _dd_priority(payload: dict[str, Any], head: re.Match[str] | None) -> Priority | None:
