@@ -1,7 +1,8 @@
 """A key-shaped value after a name whose last word is `key` goes in every form the name is
-written: an XML element, a command-line flag with its value after a space, an HTTP header, a
-YAML block scalar and a Java properties line; a cache's, a sort's, an S3 object's or an
-idempotency key with an ordinary value stays in the same forms.
+written: an XML element or attribute, a command-line flag with its value after a space, an
+HTTP header, a YAML block scalar, a Java properties line and a table's column or row; a
+cache's, a sort's, an S3 object's or an idempotency key with an ordinary value stays in the
+same forms.
 
 Every secret-like value here is made up for the test; nothing is a credential.
 """
