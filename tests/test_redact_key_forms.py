@@ -52,6 +52,9 @@ KEY_FORMS = [
     # A flag in camel case (PowerShell's `-SigningKey`, `--hmacKey`).
     (f"Connect-Thing -SigningKey {KEY}", f"Connect-Thing -SigningKey {X}"),
     (f"tool --hmacKey {KEY} -v", f"tool --hmacKey {X} -v"),
+    # Dockerfile's ENV and ARG, the value after a space.
+    (f"ENV HMAC_KEY {KEY}", f"ENV HMAC_KEY {X}"),
+    (f"RUN true\nENV consumer_key {HEX}\n", f"RUN true\nENV consumer_key {X}\n"),
     # XML's key= or name= attribute naming the key, its value in value= or the element's text.
     (f'<add key="hmacKey" value="{KEY}"/>', f'<add key="hmacKey" value="{X}"/>'),
     (f'<entry key="consumer_key">{KEY}</entry>', f'<entry key="consumer_key">{X}</entry>'),
@@ -92,6 +95,7 @@ ORDINARY = [
     "cache_key: |\n  user:42:profile\n",
     "sort.key = createdAt",
     "tool --sortKey createdAt -CacheKey user:42",
+    "ENV CACHE_KEY user:42:profile",
     '<add key="cacheKey" value="user:42:profile"/>',
     '<entry key="sort_key">createdAt</entry>',
     "aws s3 cp s3://b/k . --sse-c-key-md5 present --object-key uploads/report-final.pdf",

@@ -534,10 +534,12 @@ TOLD_RULES: tuple[
     ),
     # … and a command-line flag's, its value after a space (`--hmac-key <key>`, `-signing-key
     # <key>`, PowerShell's `-SigningKey <key>`; `--api-key=<key>` is the rule's above): the
-    # flag's `-` after a space, a quote or the text's start. Its needles are looked for as
-    # written, so camel case's `Key` is one without `key` in every JSON text.
+    # flag's `-` after a space, a quote or the text's start; and a Dockerfile's `ENV HMAC_KEY
+    # <key>` (or ARG's). Its needles are looked for as written, so camel case's `Key` is one
+    # without `key` in every JSON text.
     _rule(
-        r"""(?P<head>(?<![^\s"'])--?[A-Za-z0-9][\w-]{0,64}?(?:[_-](?:key|KEY|Key)|[A-Za-z0-9]Key)"""
+        r"""(?P<head>(?<![^\s"'])(?:--?|(?:ENV|ARG)[ \t]{1,8}+)"""
+        r"[A-Za-z0-9][\w-]{0,64}?(?:[_-](?:key|KEY|Key)|[A-Za-z0-9]Key)"
         rf"[ \t]{{1,8}}+{_OPEN_QUOTE})(?!\[REDACTED)(?P<value>{_KEY_VALUE})",
         _key_value,
         *("_key", "-key", "_KEY", "-KEY", "Key"),
