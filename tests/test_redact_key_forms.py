@@ -41,6 +41,12 @@ KEY_FORMS = [
         f'<ns:clientKey enc="b64">{KEY}</ns:clientKey>',
         f'<ns:clientKey enc="b64">{X}</ns:clientKey>',
     ),
+    # … pretty-printed, the text on a line of its own (a secret's name too).
+    (f"<hmacKey>\n  {KEY}\n</hmacKey>", f"<hmacKey>\n  {X}\n</hmacKey>"),
+    (
+        f"<c>\n  <password>\n    {KEY}\n  </password>\n</c>",
+        f"<c>\n  <password>\n    {X}\n  </password>\n</c>",
+    ),
     # Command-line flags, the value after a space or `=`, quoted or not.
     (f"run --hmac-key {KEY} now", f"run --hmac-key {X} now"),
     (f"run -signing-key {KEY}", f"run -signing-key {X}"),
@@ -90,6 +96,8 @@ ORDINARY = [
     "<Key>uploads/2026/12/05/app-logs-0001.gz</Key>",
     "<ListBucketResult><Contents><Key>logs/2026/12/05/app.log</Key></Contents></ListBucketResult>",
     "<partitionKey>tenant-42</partitionKey>",
+    "<sortKey>\n  createdAt\n</sortKey>",
+    "<description>\n  disk full on db-1\n</description>",
     "X-Idempotency-Key: 9b2c6f1e-8d4a-4c1b-9e7f-2a3b4c5d6e7f",
     "X-Cache-Key: GET:/api/v1/users",
     "cache_key: |\n  user:42:profile\n",

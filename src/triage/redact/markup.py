@@ -164,10 +164,12 @@ MARKUP_RULES: tuple[
 ] = (  # XML elements named like a secret, and SQL's PASSWORD '…' / IDENTIFIED BY '…'.
     # An element named like a secret (`<password>`, `<apiToken>`, `<DD_API_KEY>`, a NuGet or
     # Maven `<ns:password>`, WS-Security's `<wsse:Password Type="…">`, attributes and all):
-    # its text, to the next tag. The name is read whole, then asked.
+    # its text, to the next tag, or its one line between the tags' lines (pretty-printed). The
+    # name is read whole, then asked.
     _rule(
-        rf"(<(?P<name>[A-Za-z_][\w:.-]{{0,64}}+)(?:[ \t\r\n][^<>/]{{0,4096}}+)?>)"
-        rf"(?!\[REDACTED)(?P<text>[^<\n]{{1,{_VALUE_MAX}}}+)(?=</)",
+        rf"(<(?P<name>[A-Za-z_][\w:.-]{{0,64}}+)(?:[ \t\r\n][^<>/]{{0,4096}}+)?>"
+        r"(?:[ \t]{0,64}+\r?\n[ \t]{0,64}+)?)"
+        rf"(?!\[REDACTED)(?P<text>[^<\n]{{1,{_VALUE_MAX}}}+)(?=(?:\n[ \t]{{0,64}}+)?</)",
         _element_text,
         "</",
         flags=re.IGNORECASE,  # no letter to fold: its needle joins the folded ones' `<` group
