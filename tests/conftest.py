@@ -9,7 +9,7 @@ import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Iterator, MutableMapping
+from collections.abc import AsyncIterator, Iterator, MutableMapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -21,8 +21,10 @@ from moto.server import ThreadedMotoServer
 
 import deploy_harness
 from daemon_harness import TOKEN, Queues, make_queues
+from ingest_harness import ingest_settings, loopback_client, running
 from moto_speed import lighter_moto_requests
 from triage.demo.ticketd import TicketServer
+from triage.ingest import IngestService
 from triage.redact.held import _forget_held
 
 #: The files that take longest (their tests' durations summed, in a whole run of the suite on
@@ -329,6 +331,21 @@ def backend() -> Iterator[TicketServer]:
 def queues(moto_url: str) -> Queues:
     """An `alerts` queue on moto with a DLQ after 2 receives."""
     return make_queues(moto_url)
+
+
+@pytest.fixture
+async def gateway(queues: Queues) -> AsyncIterator[IngestService]:
+    """The webhook gateway in the test's loop on a free port, with ingest_harness's tokens, in
+    front of moto's `alerts` queue (a test file that needs other settings defines its own)."""
+    async with running(ingest_settings(queues.url, queues.endpoint)) as service:
+        yield service
+
+
+@pytest.fixture
+async def client(gateway: IngestService) -> AsyncIterator[httpx2.AsyncClient]:
+    """An HTTP client for `gateway` over loopback."""
+    async with loopback_client(gateway.port) as c:
+        yield c
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ from __future__ import annotations
 import codecs
 import gzip
 import json
-from collections.abc import AsyncIterator
 from urllib.parse import urlencode
 
 import httpx2
@@ -20,30 +19,14 @@ from daemon_harness import Queues
 from ingest_harness import (
     TOKENS,
     bearer,
-    ingest_settings,
-    loopback_client,
     payload,
-    running,
     sentry_headers,
 )
-from triage.ingest import IngestService
 from triage.normalize import normalize_body
 
 UPTIMEROBOT = json.loads(payload("uptimerobot/down.json"))
 GENERIC = payload("generic/firing.json")
 TOKEN = TOKENS["generic"]
-
-
-@pytest.fixture
-async def gateway(queues: Queues) -> AsyncIterator[IngestService]:
-    async with running(ingest_settings(queues.url, queues.endpoint)) as service:
-        yield service
-
-
-@pytest.fixture
-async def client(gateway: IngestService) -> AsyncIterator[httpx2.AsyncClient]:
-    async with loopback_client(gateway.port) as c:
-        yield c
 
 
 def queued(queues: Queues) -> list[str]:

@@ -7,7 +7,6 @@ today are read the same; hostile variants are answered clearly and queue nothing
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import urlencode
 
@@ -16,8 +15,7 @@ import pytest
 from structlog.testing import capture_logs
 
 from daemon_harness import Queues
-from ingest_harness import bearer, ingest_settings, loopback_client, payload, running
-from triage.ingest import IngestService
+from ingest_harness import bearer, payload
 from triage.ingest.carried import carried_json
 from triage.ingest.validate import REASON_MAX, check
 from triage.normalize import normalize_body
@@ -40,18 +38,6 @@ LIBRATO = {
     "conditions": [{"id": 1150670, "type": "above", "threshold": 2, "duration": 300}],
     "violations": {"web-1": [{"metric": "collectd.load", "value": 7.19, "count": 31}]},
 }
-
-
-@pytest.fixture
-async def gateway(queues: Queues) -> AsyncIterator[IngestService]:
-    async with running(ingest_settings(queues.url, queues.endpoint)) as service:
-        yield service
-
-
-@pytest.fixture
-async def client(gateway: IngestService) -> AsyncIterator[httpx2.AsyncClient]:
-    async with loopback_client(gateway.port) as c:
-        yield c
 
 
 def queued(queues: Queues) -> list[str]:

@@ -36,19 +36,6 @@ AM_GROUP = payload("alertmanager/group-firing.json")
 GENERIC = payload("generic/firing.json")
 
 
-@pytest.fixture
-async def gateway(queues: Queues) -> AsyncIterator[IngestService]:
-    """The gateway on a free port, with the harness's tokens, in front of moto's `alerts` queue."""
-    async with running(ingest_settings(queues.url, queues.endpoint)) as service:
-        yield service
-
-
-@pytest.fixture
-async def client(gateway: IngestService) -> AsyncIterator[httpx2.AsyncClient]:
-    async with loopback_client(gateway.port) as c:
-        yield c
-
-
 def received(queues: Queues, count: int = 10) -> list[dict[str, Any]]:
     """Messages now on the queue (left in place: visibility 0), with their attributes."""
     response = queues.client().receive_message(

@@ -6,28 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
 
 import httpx2
 import pytest
 
-from daemon_harness import Queues
-from ingest_harness import ingest_settings, loopback_client, running
 from triage.health import Health
 from triage.ingest import IngestService
-
-
-@pytest.fixture
-async def gateway(queues: Queues) -> AsyncIterator[IngestService]:
-    """The gateway on a free port in front of moto's `alerts` queue."""
-    async with running(ingest_settings(queues.url, queues.endpoint)) as service:
-        yield service
-
-
-@pytest.fixture
-async def client(gateway: IngestService) -> AsyncIterator[httpx2.AsyncClient]:
-    async with loopback_client(gateway.port) as c:
-        yield c
 
 
 async def test_public_healthz_is_200_and_says_only_alive(client: httpx2.AsyncClient) -> None:
