@@ -29,6 +29,9 @@ How answers map to errors:
                                    answer (a create's 409 stays a wait: it has no ticket yet)
     5xx, 408                       SinkUnavailableError, with `Retry-After` as retry_after_s
     network error, timeout         SinkUnavailableError
+    an answer too large to read    judged by its status and headers alone (a 2xx create is
+                                   named by its Idempotency-Key): the same request would be
+                                   answered the same way, so it is no network failure
     no token can be had            SinkUnavailableError (the message waits; `triage check` says why)
     any other answer               SinkRejectedError
 
@@ -68,7 +71,7 @@ import re
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import quote
 
@@ -88,7 +91,7 @@ from triage.models import EffectKind
 from triage.redact import redact
 from triage.secrets import TokenSource
 from triage.settings import Settings
-from triage.sinks.aio import AiohttpTransport
+from triage.sinks.aio import AiohttpTransport, AnswerTooLarge
 from triage.sinks.base import Applied, Effect, NotSent
 from triage.sinks.http import (
     error_code,
@@ -282,7 +285,7 @@ class BackendSink:
             # refused as no ticket id (a URL, markup, a credential's shape) is named by its key
             # alone: it is the backend's text, not ours.
             ref = effect.idempotency_key
-            got = "no JSON" if answer is None else f"JSON {type(answer).__name__}"
+            got = _answer_kind(answer)
             log.warning("backend.no_ticket_id", answer=got, refused=refused, ref=ref)
         self._created[ref] = ref == effect.idempotency_key
         self._created.move_to_end(ref)
@@ -368,7 +371,7 @@ class BackendSink:
                 "Idempotency-Key": effect.idempotency_key,
             }
             try:
-                response = await self._client.post(url, json=shown, headers=headers)
+                response, unread = await self._send(url, shown, headers)
             except httpx2.TransportError as exc:  # connect/read errors and every timeout
                 self.metrics.incr("SinkCalls", sink=self.name, outcome="network")
                 error = transport_error(exc, scrub(str(exc), token))
@@ -382,7 +385,28 @@ class BackendSink:
                 continue
             break
         self.metrics.observe("SinkLatency", (time.perf_counter() - started) * 1000, sink=self.name)
-        return self._verdict(response, url, effect, token)
+        return self._verdict(response, url, effect, token, unread)
+
+    async def _send(
+        self, url: str, body: Any, headers: dict[str, str]
+    ) -> tuple[httpx2.Response, str | None]:
+        """The backend's answer to one POST, and why its body was not read (None when it
+        was). An answer too large to read (`AnswerTooLarge`) is judged by its status and
+        headers alone: the same request would be answered the same way again, so reading it
+        as a network failure would retry a created ticket (or a 429's wait, a 410's "gone")
+        until its message reaches the DLQ. An answer that breaks off is a network failure:
+        the next one may come whole, and the Idempotency-Key makes the retry safe."""
+        request = self._client.build_request("POST", url, json=body, headers=headers)
+        response = await self._client.send(request, stream=True)
+        try:
+            await response.aread()
+            return response, None
+        except AnswerTooLarge as exc:
+            # Our own words (the limit), never the answer's.
+            unread = f"{type(exc).__name__}: {exc}"
+            return httpx2.Response(response.status_code, headers=response.headers), unread
+        finally:
+            await response.aclose()
 
     async def _token(self) -> str:
         try:
@@ -393,17 +417,21 @@ class BackendSink:
             log.debug("backend.no_token", error=str(exc))
             raise SinkUnavailableError(f"backend token unavailable: {exc}") from None
 
-    def _verdict(self, response: httpx2.Response, url: str, effect: Effect, token: str) -> Any:
+    def _verdict(
+        self, response: httpx2.Response, url: str, effect: Effect, token: str, unread: str | None
+    ) -> Any:
         status = response.status_code
         if 200 <= status < 300:
             self._refused = None
             self._conflicts.pop(effect.idempotency_key, None)
             self.metrics.incr("SinkCalls", sink=self.name, outcome="ok")
+            if unread is not None:  # done all the same: its status says so
+                return _Unread(unread)
             try:
                 return response.json()
             except (ValueError, RecursionError):  # a 2xx without usable JSON still did its job
                 return None
-        reason = _reason(response, token)
+        reason = _reason(response, token) if unread is None else f"no error code ({unread})"
         fields = {"url": url, "effect": str(effect.kind), "status": status, "reason": reason}
         retry_after_s = parse_retry_after(response.headers.get("Retry-After"))
         if status in _WAIT_4XX and not self._lasting_conflict(status, effect, url):
@@ -470,6 +498,20 @@ class BackendSink:
             return False
         del self._conflicts[key]
         return True
+
+
+@dataclass(frozen=True, slots=True)
+class _Unread:
+    """A 2xx answer whose body was not read, and why (`BackendSink._send`)."""
+
+    why: str
+
+
+def _answer_kind(answer: Any) -> str:
+    """What a create answer without a usable ticket id was, for its warning (never its text)."""
+    if isinstance(answer, _Unread):
+        return f"unread ({answer.why})"
+    return "no JSON" if answer is None else f"JSON {type(answer).__name__}"
 
 
 class _RouteWitness:

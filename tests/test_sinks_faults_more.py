@@ -1,0 +1,136 @@
+"""The sinks (backend, GitHub, Slack) under faults and hostile answers, each against a loopback
+HTTP server on 127.0.0.1 that answers as the service documents (or as a broken proxy in front
+of it would): every case ends retried, held, given up or done, as the answer says, with no
+second ticket, no credential sent elsewhere or logged, and one line saying why."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, MutableMapping
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from factories import view
+from hostile_server import Answer, answer, endless, hostile
+from triage.errors import SinkThrottledError
+from triage.models import Alert, EffectKind, Priority, Status, Ticket
+from triage.secrets import BackendToken
+from triage.settings import Settings
+from triage.sinks.aio import AiohttpTransport
+from triage.sinks.backend import BackendSink
+from triage.sinks.base import Effect
+from triage.tls import client_context
+
+ALERT = Alert(
+    source="generic",
+    status=Status.FIRING,
+    title="orders-db replication lag",
+    team="data",
+    priority=Priority.CRITICAL,
+    occurred_at=datetime(2026, 11, 23, 3, tzinfo=UTC),
+    identity={"dedup_key": "lag"},
+)
+TICKET = Ticket(title="Replication lag", priority=Priority.CRITICAL, description="lag 90 s")
+Logs = list[MutableMapping[str, Any]]
+
+BACKEND_TOKEN = "backend-secret-token-42"
+#: The largest answer the tests' transports read: small, so "too large" is fast to send.
+SMALL_BODY_BYTES = 4096
+
+
+def effect(kind: EffectKind = EffectKind.OPEN, ref: str | None = None, key: str = "fp:1") -> Effect:
+    return Effect(kind, ALERT.fingerprint, view(ALERT), TICKET, ref, 3, 2, False, key)
+
+
+def events(logs: Logs, level: str | None = None) -> list[str]:
+    return [e["event"] for e in logs if level is None or e["log_level"] == level]
+
+
+def logged_text(logs: Logs) -> str:
+    return repr(list(logs))
+
+
+# --- The backend ---------------------------------------------------------------------------
+
+
+@asynccontextmanager
+async def backend_sink(url: str, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[BackendSink]:
+    monkeypatch.setenv("BACKEND_TOKEN", BACKEND_TOKEN)
+    settings = Settings(
+        backend_base_url=url,
+        backend_update_route="/tickets/{ref}/events",
+        backend_resolve_route="/tickets/{ref}/resolve",
+    )
+    transport = AiohttpTransport(client_context(), max_body_bytes=SMALL_BODY_BYTES)
+    sink = BackendSink(settings, BackendToken(settings), transport=transport)
+    try:
+        yield sink
+    finally:
+        await sink.aclose()
+
+
+def too_large(status: int, headers: dict[str, str] | None = None) -> Answer:
+    """An answer whose body is larger than the sink reads (with a Content-Length)."""
+    body = b'{"id": "OPS-1", "padding": "' + b"x" * (SMALL_BODY_BYTES * 4) + b'"}'
+    return answer(status, {"Content-Type": "application/json", **(headers or {})}, body)
+
+
+@pytest.mark.parametrize("make", [too_large, endless], ids=["content-length", "chunked"])
+async def test_a_created_ticket_whose_answer_is_too_large_is_done_not_retried(
+    make: Any, monkeypatch: pytest.MonkeyPatch, logs: Logs
+) -> None:
+    """A 201 whose body is past what the sink reads still created the ticket, and the same
+    key would be answered the same way again: the create is done (named by its Idempotency-Key,
+    one `backend.no_ticket_id` warning saying the answer was not read), not retried into the
+    DLQ with the ticket made and never recorded."""
+    async with hostile(make(201)) as server, backend_sink(server.url, monkeypatch) as sink:
+        applied = await sink.apply(effect())
+    assert applied.ref == "fp:1"
+    assert len(server.requests) == 1
+    assert events(logs, "warning") == ["backend.no_ticket_id"]
+    warning = next(e for e in logs if e["event"] == "backend.no_ticket_id")
+    assert "unread" in warning["answer"] and "AnswerTooLarge" in warning["answer"]
+
+
+async def test_a_wait_whose_answer_is_too_large_is_still_a_wait(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A 429 with Retry-After and a body past what the sink reads is still the backend's
+    "wait 30 s" (intake pauses), not a network failure that retries at once."""
+    async with (
+        hostile(too_large(429, {"Retry-After": "30"})) as server,
+        backend_sink(server.url, monkeypatch) as sink,
+    ):
+        with pytest.raises(SinkThrottledError) as caught:
+            await sink.apply(effect())
+    assert caught.value.retry_after_s == 30
+    assert caught.value.pauses_intake
+
+
+async def test_an_update_of_a_deleted_ticket_with_a_large_answer_is_skipped(
+    monkeypatch: pytest.MonkeyPatch, logs: Logs
+) -> None:
+    """A 410 to an update (the ticket deleted) whose error page is past what the sink reads is
+    still the ticket gone: skipped with one `backend.ticket_gone` warning, not a network
+    failure retried until its message reaches the DLQ."""
+    async with hostile(too_large(410)) as server, backend_sink(server.url, monkeypatch) as sink:
+        applied = await sink.apply(effect(EffectKind.UPDATE, ref="OPS-1", key="fp:2"))
+    assert applied.refused and applied.gone
+    assert events(logs, "warning") == ["backend.ticket_gone"]
+
+
+async def test_a_created_ticket_with_a_location_elsewhere_sends_nothing_there(
+    monkeypatch: pytest.MonkeyPatch, logs: Logs
+) -> None:
+    """A 201 without an id whose Location names another host is the ticket created: named by
+    its key, and the other host receives nothing (neither our token nor a second request)."""
+    async with hostile(answer(200, body=b"{}")) as elsewhere:
+        created = answer(201, {"Location": f"{elsewhere.url}/tickets/OPS-9"}, b"")
+        async with hostile(created) as server, backend_sink(server.url, monkeypatch) as sink:
+            applied = await sink.apply(effect())
+    assert applied.ref == "fp:1"
+    assert len(server.requests) == 1
+    assert elsewhere.requests == []
+    assert BACKEND_TOKEN not in logged_text(logs)
