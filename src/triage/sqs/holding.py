@@ -73,6 +73,9 @@ class Holding(SupervisorBase):
             **alert_fields(exc),
         )
         self._holding[exc.reason] = holding + 1
+        # Kept if a stop cancels this task (its release hanging past the grace): the stop
+        # then counts it under this reason, as it would have been had the release returned.
+        self._held_for[message.receipt_handle] = exc.reason
         try:
             await self._sleep_unless_exit(wait_s)
         finally:
@@ -83,9 +86,11 @@ class Holding(SupervisorBase):
             # Hidden for what is left of the wait, so no replica runs into it again at once.
             left_s = max(0.0, until - time.monotonic())
             await self.inbox.change_visibility([message], math.ceil(left_s))
+            self._held_for.pop(message.receipt_handle, None)
             self.stats.released_on_shutdown += 1
             log.info("message.released", reason="shutdown while held", hidden_s=math.ceil(left_s))
             return False
+        self._held_for.pop(message.receipt_handle, None)
         return True
 
     async def _retry_later(

@@ -131,11 +131,18 @@ class Receiving(Working):
                 if not messages and await self._drained():
                     break
         finally:
-            # Messages a cancelled poll had already taken reappear after their visibility timeout.
-            for poll in self._polls:
-                poll.cancel()
-            await asyncio.gather(*self._polls, return_exceptions=True)
-            self._polls.clear()
+            await self._stop_polls()
+
+    async def _stop_polls(self) -> None:
+        """Cancel the polls still out. Those that had answered keep their messages, which are
+        never started now: the shutdown gives them back at once. (What a cancelled poll had
+        already taken in SQS reappears after its visibility timeout: nothing names it.)"""
+        for poll in self._polls:
+            poll.cancel()
+        await asyncio.gather(*self._polls, return_exceptions=True)
+        for poll in self._polls:
+            self._unstarted += _answered(poll)
+        self._polls.clear()
 
     def _poll(self, size: int) -> None:
         """Send a short poll for `size` messages; its slots count as taken until it answers."""
@@ -220,9 +227,11 @@ class Receiving(Working):
             stop.cancel()
         if receive.done():
             return receive.result()
-        # Messages the cancelled poll had already taken reappear after their visibility timeout.
+        # Messages the cancelled poll had already taken reappear after their visibility timeout;
+        # an answer that came in spite of the cancel is given back by the shutdown.
         receive.cancel()
         await asyncio.gather(receive, return_exceptions=True)
+        self._unstarted += _answered(receive)
         return None
 
     async def _queue_empty(self) -> bool:
@@ -234,3 +243,10 @@ class Receiving(Working):
         if self.config.dry_run:  # what we hold is in flight by design
             return depth.visible == 0 and depth.delayed == 0
         return depth.empty
+
+
+def _answered(poll: asyncio.Future[list[Message]]) -> list[Message]:
+    """The messages of a finished poll that answered; none for one cancelled or failed."""
+    if poll.cancelled() or poll.exception() is not None:
+        return []
+    return poll.result()

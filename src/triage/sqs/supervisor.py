@@ -6,11 +6,13 @@ its own task, ack in batches, and stop in two timed stages on SIGTERM/SIGINT.
                  └── stop event (signal, --drain finding the queue empty, a crashed helper)
 
 A signal only sets `should_exit`. Shutdown stops receiving at once (the pending long poll is
-cancelled), gives in-flight messages `shutdown_grace_s` to finish (a second signal ends the
+cancelled; what polls had already brought in, never started, is made visible again at once),
+gives in-flight messages `shutdown_grace_s` to finish (a second signal ends the
 grace at once), then cancels the rest and gives their cancellation (which releases store claims)
 at most `cancel_deadline_s` before it makes them visible again and returns. A cancelled message
 is never acked; one given back on its last receive counts in `MessagesDeadLettered` (reason
-`shutdown`, or `dry_run` for what a dry run held), since SQS moves it at its next receive.
+`shutdown`, or `dry_run` for what a dry run held, or the reason of the wait a held message was
+in), since SQS moves it at its next receive.
 
 A message whose handler says "wait" (`BackpressureError`: a rate limit, a spent budget, an open
 breaker) is *held*: kept invisible by the heartbeat while intake pauses, then tried again, so
@@ -51,6 +53,7 @@ import structlog
 
 from triage.sqs.base import Handler, Helper, Progress, Stats, SupervisorConfig
 from triage.sqs.holding import _backoff as _backoff  # re-exported: its tests import it here
+from triage.sqs.inbox import Message
 from triage.sqs.receiving import Receiving
 from triage.sqs.working import DRY_RUN_REASON, SHUTDOWN_REASON
 
@@ -197,11 +200,47 @@ class Supervisor(Receiving):
             log.info("daemon.dry_run_released", count=len(held))
 
     async def _shutdown(self) -> None:
-        """Stage one: wait up to the grace for in-flight messages (a second signal ends it).
-        Stage two: cancel the rest, give the cancellation at most `cancel_deadline_s`, then
-        make those messages visible again; never more than that, whatever the store does."""
+        """Give back at once what the receives brought in as the stop came (never started);
+        meanwhile, stage one: wait up to the grace for in-flight messages (a second signal
+        ends it). Stage two: cancel the rest, give the cancellation at most
+        `cancel_deadline_s`, then make those messages visible again; never more than that,
+        whatever the store does. Those on their last receive count as dead-lettered, once."""
         # Not ready from the first moment of the drain: it takes no new work.
         self.health.set("shutting_down", False, "draining")
+        unstarted = self._take_unstarted()
+        releasing = asyncio.ensure_future(self._release_unstarted(unstarted))
+        given_back, stage_end = await self._drain_in_flight()
+        # Visible again or not, each comes back on its next receive.
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(max(stage_end - time.monotonic(), 0.0)):
+                await asyncio.shield(releasing)
+        if not releasing.done():
+            releasing.cancel()
+            log.warning("daemon.unstarted_release_overran", count=len(unstarted))
+        self._count_given_back([*given_back, *unstarted], SHUTDOWN_REASON)
+
+    def _take_unstarted(self) -> list[Message]:
+        """The messages receives brought in that were never started, each delivery once: one
+        also in hand is left to the copy in hand (its release covers both)."""
+        unstarted: dict[str, Message] = {}
+        for message in self._unstarted:
+            if message.receipt_handle not in self._deliveries_in_flight:
+                unstarted.setdefault(message.receipt_handle, message)
+        self._unstarted.clear()
+        return list(unstarted.values())
+
+    async def _release_unstarted(self, messages: list[Message]) -> None:
+        """Make `messages` visible again at once: received, never started, not ours to keep."""
+        if not messages:
+            return
+        self.stats.received += len(messages)
+        self.stats.released_on_shutdown += len(messages)
+        log.warning("daemon.unstarted_released", count=len(messages))
+        await self.inbox.change_visibility(messages, 0)
+
+    async def _drain_in_flight(self) -> tuple[list[Message], float]:
+        """The two stages over the messages in hand: those still handled when cancelled (to
+        count as given back), and when stage two ends (`time.monotonic()`)."""
         if self._in_flight and not self.force_exit.is_set():
             log.info(
                 "daemon.draining",
@@ -209,11 +248,11 @@ class Supervisor(Receiving):
                 grace_s=self.config.shutdown_grace_s,
             )
             await self._grace(self.config.shutdown_grace_s)
+        stage_end = time.monotonic() + self.config.cancel_deadline_s
         leftovers = dict(self._in_flight)
         if not leftovers:
-            return
+            return [], stage_end
         reason = "second signal" if self.force_exit.is_set() else "shutdown grace exceeded"
-        stage_end = time.monotonic() + self.config.cancel_deadline_s
         # Those still being handled; the others are processed and wait for a delete the acker
         # still sends at its stop, so they are not given up on.
         handling = [task for task in leftovers if task in self._working]
@@ -236,8 +275,7 @@ class Supervisor(Receiving):
         log.warning("daemon.released", count=len(messages), reason=reason)
         # Visible again or not (the call may time out), each comes back on its next receive;
         # one that finished in spite of the cancellation had its fate decided by its own task.
-        given_back = [leftovers[t] for t in handling if not t.done() or t.cancelled()]
-        self._count_given_back(given_back, SHUTDOWN_REASON)
+        return [leftovers[t] for t in handling if not t.done() or t.cancelled()], stage_end
 
     async def _grace(self, grace_s: float) -> None:
         """Wait until nothing is in flight, the grace is over, or a second signal came."""

@@ -197,7 +197,8 @@ class Working(Holding, StoreWatch):
     def _count_given_back(self, messages: Iterable[Message], reason: str) -> None:
         """Count the messages a stop gives back undeleted that were on their last receive,
         once per message: two deliveries of one message in hand are one dead letter (the
-        later receive, with the higher count, is the one SQS goes by)."""
+        later receive, with the higher count, is the one SQS goes by). Under `reason`, but a
+        message held through a wait counts under its wait's reason, wherever the stop found it."""
         latest: dict[str, Message] = {}
         for message in messages:
             seen = latest.get(message.id)
@@ -205,7 +206,7 @@ class Working(Holding, StoreWatch):
                 latest[message.id] = message
         for message in latest.values():
             with structlog.contextvars.bound_contextvars(message_id=message.id):
-                self._count_if_last(message, reason)
+                self._count_if_last(message, self._held_for.get(message.receipt_handle, reason))
 
     async def _attempt(self, message: Message) -> list[Outcome]:
         """One pass of the handler. Its timeout restarts whenever the handler reports progress,

@@ -1,0 +1,176 @@
+"""What a stop does with the messages it holds but is not handling: those a short poll had
+already brought in go back at once (visibility 0) and, on their last receive, count under
+`shutdown`; a message held through a wait counts under its wait's reason, wherever the stop
+finds it."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+
+import structlog
+
+from test_signals_dead_letters import LIMIT, RedriveInbox
+from triage.errors import SinkThrottledError
+from triage.incidents.lifecycle import Outcome
+from triage.metrics import Metrics
+from triage.sqs.inbox import Message
+from triage.sqs.supervisor import Progress, Supervisor, SupervisorConfig
+
+
+async def until(condition: Callable[[], bool], what: str, timeout_s: float = 5.0) -> None:
+    """Wait for `condition`, at most `timeout_s`."""
+    async with asyncio.timeout(timeout_s):
+        while not condition():
+            await asyncio.sleep(0.01)
+    assert condition(), what
+
+
+def _config(**overrides: object) -> SupervisorConfig:
+    base = SupervisorConfig(
+        wait_s=0,
+        retry_base_s=0,
+        shutdown_grace_s=0.2,
+        cancel_deadline_s=1,
+        concurrency=20,
+        visibility_timeout_s=600,
+    )
+    return replace(base, **overrides)  # type: ignore[arg-type]
+
+
+async def _hang(_message: Message, _progress: Progress) -> list[Outcome]:
+    """A handler that never finishes: only the shutdown's cancellation ends it."""
+    await asyncio.Event().wait()
+    return []
+
+
+class StopOnShortPoll(RedriveInbox):
+    """The stop comes just as a backlog's short poll answers: the answer is in, but the
+    receive loop sees the stop before it starts those messages."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.supervisor: Supervisor | None = None
+        self.answered: list[str] = []
+
+    async def receive(self, max_messages: int, wait_s: int, visibility_s: int) -> list[Message]:
+        got = await super().receive(max_messages, wait_s, visibility_s)
+        if len(self.asked) > 1 and not self.answered:
+            assert self.supervisor is not None
+            self.supervisor.should_exit.set()
+            self.answered = [m.id for m in got]
+        return got
+
+
+async def test_messages_a_short_poll_brought_in_as_the_stop_came_go_back_at_once() -> None:
+    """A backlog's short poll that answered as the stop came: its messages, never started,
+    are made visible again at once (not left hidden for their 600 s visibility), and the one
+    on its last receive counts once under `shutdown`, with one line saying so."""
+    inbox = StopOnShortPoll()
+    ids = inbox.put(*[f"b{i}" for i in range(20)])
+    last = ids[12]
+    inbox.entries[last].receives = LIMIT - 1
+    metrics = Metrics()
+    supervisor = Supervisor(_config(), inbox, _hang, metrics)
+    supervisor.max_receive_count = LIMIT
+    inbox.supervisor = supervisor
+
+    with structlog.testing.capture_logs() as logs:
+        await asyncio.wait_for(supervisor.serve(), 10)
+
+    assert sorted(inbox.answered) == sorted(ids[10:])
+    released_at_once = {mid for mid, timeout_s in inbox.visibility_calls if timeout_s == 0}
+    assert released_at_once == set(ids)  # the 10 in hand and the 10 not started
+    assert metrics.counter("MessagesDeadLettered", reason="shutdown") == 1
+    assert supervisor.stats.released_on_shutdown == 20
+    assert supervisor.stats.received == 20
+    given_back = [e for e in logs if e["event"] == "daemon.unstarted_released"]
+    assert [e["count"] for e in given_back] == [10]
+    await inbox.receive(20, 0, 30)
+    assert inbox.dead == [last]
+
+
+async def test_an_unstarted_delivery_of_a_message_in_hand_is_left_to_the_copy_in_hand() -> None:
+    """The same delivery (one receipt handle) in hand and in a poll's answer at the stop is
+    released once, by the shutdown of the copy in hand, and counted once."""
+
+    class Again(StopOnShortPoll):
+        first: list[Message]
+
+        async def receive(self, max_messages: int, wait_s: int, visibility_s: int) -> list[Message]:
+            got = await super().receive(max_messages, wait_s, visibility_s)
+            if len(self.asked) == 1:
+                self.first = got
+                return got
+            return [*got, self.first[0]]
+
+    inbox = Again()
+    ids = inbox.put(*[f"b{i}" for i in range(20)])
+    inbox.entries[ids[0]].receives = LIMIT - 1
+    metrics = Metrics()
+    supervisor = Supervisor(_config(), inbox, _hang, metrics)
+    supervisor.max_receive_count = LIMIT
+    inbox.supervisor = supervisor
+
+    await asyncio.wait_for(supervisor.serve(), 10)
+
+    assert [timeout_s for mid, timeout_s in inbox.visibility_calls if mid == ids[0]] == [0]
+    assert metrics.counter("MessagesDeadLettered", reason="shutdown") == 1
+
+
+async def test_a_message_held_through_a_wait_at_the_stop_counts_under_its_waits_reason() -> None:
+    """A message held for a throttle on its last receive when the stop comes is given back
+    for what is left of its wait and counts once under the throttle's reason, not `shutdown`
+    (README: a message held through a wait counts under its wait's reason)."""
+    inbox = RedriveInbox()
+    (held,) = inbox.put("held")
+    inbox.entries[held].receives = LIMIT - 1
+
+    async def throttled(_message: Message, _progress: Progress) -> list[Outcome]:
+        raise SinkThrottledError("429", retry_after_s=300)
+
+    metrics = Metrics()
+    supervisor = Supervisor(_config(), inbox, throttled, metrics)
+    supervisor.max_receive_count = LIMIT
+    served = asyncio.create_task(supervisor.serve())
+    await until(lambda: supervisor.stats.held == 1, "the message held")
+    supervisor.should_exit.set()
+    await asyncio.wait_for(served, 10)
+
+    reason = SinkThrottledError.reason
+    assert metrics.counter("MessagesDeadLettered", reason=reason) == 1
+    assert metrics.counter("MessagesDeadLettered", reason="shutdown") == 0
+    assert supervisor.stats.released_on_shutdown == 1
+    [(mid, hidden_s)] = inbox.visibility_calls
+    assert mid == held and 0 < hidden_s <= 300
+
+
+async def test_a_held_message_whose_release_at_the_stop_hangs_still_counts_its_wait() -> None:
+    """A held message whose release at the stop hangs (SQS not answering) is cancelled with
+    the rest after the grace: it still counts once under its wait's reason, not `shutdown`."""
+
+    class HangingRelease(RedriveInbox):
+        async def change_visibility(self, messages: Sequence[Message], timeout_s: int) -> None:
+            if timeout_s > 0:
+                await asyncio.Event().wait()  # the release of what is left of the wait
+            await super().change_visibility(messages, timeout_s)
+
+    inbox = HangingRelease()
+    (held,) = inbox.put("held")
+    inbox.entries[held].receives = LIMIT - 1
+
+    async def throttled(_message: Message, _progress: Progress) -> list[Outcome]:
+        raise SinkThrottledError("429", retry_after_s=300)
+
+    metrics = Metrics()
+    supervisor = Supervisor(_config(), inbox, throttled, metrics)
+    supervisor.max_receive_count = LIMIT
+    served = asyncio.create_task(supervisor.serve())
+    await until(lambda: supervisor.stats.held == 1, "the message held")
+    supervisor.should_exit.set()
+    await asyncio.wait_for(served, 10)
+
+    assert metrics.counter("MessagesDeadLettered", reason=SinkThrottledError.reason) == 1
+    assert metrics.total("MessagesDeadLettered") == 1
+    assert inbox.visibility_calls == [(held, 0)]  # made visible at once by the stage two
