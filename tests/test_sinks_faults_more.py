@@ -5,6 +5,7 @@ second ticket, no credential sent elsewhere or logged, and one line saying why."
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import AsyncIterator, MutableMapping
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -13,14 +14,16 @@ from typing import Any
 import pytest
 
 from factories import view
+from github_stub import GitHubServer
 from hostile_server import Answer, answer, endless, hostile
-from triage.errors import SinkThrottledError
+from triage.errors import SinkRejectedError, SinkThrottledError
 from triage.models import Alert, EffectKind, Priority, Status, Ticket
 from triage.secrets import BackendToken
 from triage.settings import Settings
 from triage.sinks.aio import AiohttpTransport
 from triage.sinks.backend import BackendSink
-from triage.sinks.base import Effect
+from triage.sinks.base import Effect, Target
+from triage.sinks.github import GitHubSink
 from triage.tls import client_context
 
 ALERT = Alert(
@@ -134,3 +137,70 @@ async def test_a_created_ticket_with_a_location_elsewhere_sends_nothing_there(
     assert len(server.requests) == 1
     assert elsewhere.requests == []
     assert BACKEND_TOKEN not in logged_text(logs)
+
+
+# --- GitHub ----------------------------------------------------------------------------------
+
+GITHUB_TOKEN = "ghp_faultsTestToken000000000000000000000"
+REPO = "acme/ops"
+
+
+class LabelRefusingGitHub(GitHubServer):
+    """The stub, refusing to create an issue with a label it will not take, as GitHub answers
+    it (422 `Validation Failed`, a `Label` `name` `invalid` error quoting the label)."""
+
+    def __init__(self, refused: set[str], **kwargs: Any) -> None:
+        self.refused = refused
+        super().__init__(**kwargs)
+
+    def _create_issue(self, actor: str, params: dict[str, str], query: Any, body: Any) -> Any:
+        for name in (body.get("labels") or []) if isinstance(body, dict) else []:
+            if name in self.refused:
+                error = {"value": name, "resource": "Label", "field": "name", "code": "invalid"}
+                return 422, {"message": "Validation Failed", "errors": [error]}, {}
+        return super()._create_issue(actor, params, query, body)
+
+
+@asynccontextmanager
+async def github_sink(url: str) -> AsyncIterator[GitHubSink]:
+    settings = Settings(github_api_url=url, github_repository=REPO, github_token=GITHUB_TOKEN)
+    sink = GitHubSink(settings)
+    try:
+        yield sink
+    finally:
+        await sink.aclose()
+
+
+@pytest.mark.parametrize("refused", ["team:data", "runbook-needed"])
+async def test_a_label_github_refuses_does_not_refuse_the_issue(refused: str, logs: Logs) -> None:
+    """A label GitHub will not take on a new issue (422 `Label` `name` `invalid`: the team's,
+    from alert text, or a route's) no longer fails every incident of the route into the DLQ:
+    the issue is created with triage's own labels (`triage`, which the marker look-up lists,
+    and its priority), with one `github.labels_refused` warning that quotes no label; the
+    effect retried finds that issue, never a second."""
+    target = Target(labels=("runbook-needed",))
+    opening = dataclasses.replace(effect(), target=target)
+    with LabelRefusingGitHub({refused}, tokens={GITHUB_TOKEN: "triage-bot"}) as github:
+        async with github_sink(github.url) as sink:
+            first = await sink.apply(opening)
+            again = await sink.apply(opening)
+        issues = github.issues()
+    assert first.ref == again.ref == f"{github.url}/{REPO}/issues/1"
+    assert len(issues) == 1
+    assert [label["name"] for label in issues[0]["labels"]] == ["triage", "priority:P0"]
+    assert events(logs, "warning") == ["github.labels_refused"]
+    warning = next(e for e in logs if e["event"] == "github.labels_refused")
+    assert refused not in repr(warning)
+    assert warning["labels_left_out"] == 3
+
+
+async def test_a_refusal_of_triages_own_labels_still_fails_the_open(logs: Logs) -> None:
+    """When GitHub refuses even triage's own labels, the create is not tried a third time:
+    the refusal fails the message (the DLQ shows it), as before."""
+    with LabelRefusingGitHub({"triage"}, tokens={GITHUB_TOKEN: "triage-bot"}) as github:
+        async with github_sink(github.url) as sink:
+            with pytest.raises(SinkRejectedError, match="422"):
+                await sink.apply(effect())
+        creates = [c for c in github.calls if c["method"] == "POST"]
+    assert len(creates) == 2
+    assert github.issues() == []

@@ -6,7 +6,8 @@ Effects and the calls they make (`{repo}` is the route's repository, else `GITHU
             opened (past 1,000 of them, the search API for older ones: `lookup.py`);
             found → its URL (a crash between create and store never duplicates); else
             create `[P1] title` with labels team/priority/source/`triage` + the route's (100
-            at most, GitHub's limit) and assignees (10 at most)
+            at most, GitHub's limit) and assignees (10 at most); an assignee or a label
+            GitHub refuses (422) is left out and the issue created again (`triage` kept)
     UPDATE  read the issue; one comment counting the occurrences since the last update
     CLOSE   read the issue; a comment, then close it (state_reason completed); a flapping
             incident's close also takes `flapping` off (its close ends the flapping)
@@ -423,9 +424,9 @@ class GitHubSink:
         return Applied(ref), "ok"
 
     async def _create_issue(self, repository: str, effect: Effect) -> Any:
-        """POST the issue. A route's assignee GitHub refuses (422 `assignees` `invalid`: they
-        left the organisation, lost access, renamed their account) would otherwise refuse
-        every issue of the route: it is created again without assignees, with one warning."""
+        """POST the issue. What GitHub refuses in it (422) that is no part of the issue would
+        otherwise refuse every issue of the route: it is created again without it, with one
+        warning each (`_without_refused`)."""
         path = f"/repos/{repository}/issues"
         request = {
             "title": text.issue_title(effect),
@@ -434,20 +435,14 @@ class GitHubSink:
             # GitHub takes 10 assignees an issue; a route naming more gets its first 10.
             "assignees": list(dict.fromkeys(effect.target.assignees))[: text.MAX_ASSIGNEES],
         }
-        try:
-            return await self._api.call("POST", path, json=request)
-        except SinkRejectedError as exc:
-            if not (request["assignees"] and exc.status == 422 and "assignee" in exc.detail):
-                raise
-            refused = exc.detail
-        log.warning(
-            "github.assignees_refused",
-            repository=repository,
-            assignees=request["assignees"],
-            reason=refused,
-            action="create_without",
-        )
-        return await self._api.call("POST", path, json={**request, "assignees": []})
+        while True:
+            try:
+                return await self._api.call("POST", path, json=request)
+            except SinkRejectedError as exc:
+                lighter = _without_refused(request, exc, text.own_labels(effect), repository)
+                if lighter is None:
+                    raise
+                request = lighter
 
     def _may_label_team(self, effect: Effect) -> bool:
         """Whether the issue gets a `team:` label. A label is a repository's for good, and the
@@ -607,6 +602,43 @@ def _out_of_reach(exc: SinkRejectedError) -> str | None:
         return "read_only"
     if exc.status in (403, 422) and "locked" in detail:
         return "locked"
+    return None
+
+
+def _without_refused(
+    request: dict[str, Any], exc: SinkRejectedError, own: list[str], repository: str
+) -> dict[str, Any] | None:
+    """The create `request` without what GitHub's 422 `exc` refused in it, said in one
+    warning; None when nothing more can be left out (the refusal is the message's).
+
+    - a route's assignee (`assignees` `invalid`: they left the organisation, lost access,
+      renamed their account): the issue is created without assignees;
+    - a label (`Label` `name` `invalid`: the team's or source's, from alert text, or a
+      route's): with triage's `own` labels alone, which keep `triage`, so a retry still finds
+      the issue by its marker. The warning counts the labels left out and names none: some
+      are alert text.
+    """
+    if exc.status != 422:
+        return None
+    if request["assignees"] and "assignee" in exc.detail:
+        log.warning(
+            "github.assignees_refused",
+            repository=repository,
+            assignees=request["assignees"],
+            reason=exc.detail,
+            action="create_without",
+        )
+        return {**request, "assignees": []}
+    left_out = len([label for label in request["labels"] if label not in own])
+    if left_out and "label" in exc.detail.lower():
+        log.warning(
+            "github.labels_refused",
+            repository=repository,
+            labels_left_out=left_out,
+            reason=exc.detail,
+            action="create_with_own_labels",
+        )
+        return {**request, "labels": own}
     return None
 
 

@@ -103,13 +103,20 @@ def label_of_team(team: str) -> str:
     return _label(f"team:{_label(team)}")
 
 
+def own_labels(effect: Effect) -> list[str]:
+    """The labels triage writes itself, of fixed form whatever the alert or route says:
+    `triage` (what the marker look-up lists) and the priority. A create whose other labels
+    GitHub refuses is made again with these alone."""
+    return [TRIAGE_LABEL, f"priority:{p_number(effect.ticket.priority)}"]
+
+
 def issue_labels(effect: Effect, *, team_label: bool = True) -> list[str]:
     """team (unless `team_label` is False), priority, source and `triage`, `flapping` for a
     flapping incident's re-fire that needs a new issue, then the route's labels; no
     duplicates, and no more than GitHub takes on one issue (a route's labels past that are
     left out: `triage` is what the marker look-up lists, and the rest say what the issue is)."""
     alert = effect.alert
-    names = [TRIAGE_LABEL, f"priority:{p_number(effect.ticket.priority)}"]
+    names = own_labels(effect)
     names.append(f"source:{alert.source}")
     if alert.team and team_label:
         names.append(label_of_team(alert.team))
