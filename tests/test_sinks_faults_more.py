@@ -16,7 +16,7 @@ import pytest
 from factories import view
 from github_stub import GitHubServer
 from hostile_server import Answer, answer, endless, hostile
-from triage.errors import SinkRejectedError, SinkThrottledError
+from triage.errors import GitHubThrottledError, SinkRejectedError, SinkThrottledError
 from triage.models import Alert, EffectKind, Priority, Status, Ticket
 from triage.secrets import BackendToken
 from triage.settings import Settings
@@ -204,3 +204,40 @@ async def test_a_refusal_of_triages_own_labels_still_fails_the_open(logs: Logs) 
         creates = [c for c in github.calls if c["method"] == "POST"]
     assert len(creates) == 2
     assert github.issues() == []
+
+
+#: GitHub's words for a limit that come without Retry-After or a spent budget: the secondary
+#: limit's older name (GitHub Enterprise Server), and the primary limit behind a proxy that
+#: drops the x-ratelimit-* headers.
+LIMIT_MESSAGES = [
+    "You have triggered an abuse detection mechanism and have been temporarily blocked from "
+    "content creation. Please retry your request again later.",
+    "You have triggered an abuse detection mechanism. Please wait a few minutes before you "
+    "try again.",
+    "API rate limit exceeded for installation ID 4242.",
+]
+
+
+@pytest.mark.parametrize("message", LIMIT_MESSAGES, ids=["abuse", "abuse-wait", "primary"])
+@pytest.mark.parametrize("kind", [EffectKind.OPEN, EffectKind.UPDATE])
+async def test_a_limit_in_githubs_other_words_pauses_the_sink(
+    message: str, kind: EffectKind, logs: Logs
+) -> None:
+    """A 403 that says it is a rate limit in GitHub's other words, with no Retry-After and a
+    budget not spent, is a limit all the same: the message is held for GitHub's minute and
+    the sink paused (no call before it), not an open refused as a lack of access nor an
+    update failed into the DLQ."""
+    with GitHubServer(tokens={GITHUB_TOKEN: "triage-bot"}) as github:
+        async with github_sink(github.url) as sink:
+            ref = None
+            if kind is not EffectKind.OPEN:
+                ref = (await sink.apply(effect(key="fp:1"))).ref
+            github.fail_next(1, 403, message=message, method="POST")
+            with pytest.raises(GitHubThrottledError) as caught:
+                await sink.apply(effect(kind, ref=ref, key="fp:2"))
+            assert sink.paused_until() is not None
+            calls = len(github.calls)
+            with pytest.raises(GitHubThrottledError):
+                await sink.apply(effect(kind, ref=ref, key="fp:3"))
+            assert len(github.calls) == calls
+    assert caught.value.retry_after_s == 60

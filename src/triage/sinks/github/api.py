@@ -11,7 +11,9 @@ How answers map to errors (the error's `reason` is the outcome counted in `SinkC
     403/429 + Retry-After                   GitHubThrottledError "rate_limited"
                                             (retry_after_s = Retry-After), paused
     403/429 + x-ratelimit-remaining: 0      GitHubThrottledError until x-ratelimit-reset, paused
-    403/429 "secondary rate limit", or 429  GitHubThrottledError (retry_after_s = 60), paused
+    403/429 "secondary rate limit" (or      GitHubThrottledError (retry_after_s = 60), paused
+    "abuse detection", "rate limit
+    exceeded"), or 429
     5xx, 408, 425, network error, timeout   GitHubUnavailableError "unavailable" / "network"
                                             (425 Too Early: a proxy that will not replay early
                                             data; the same call again goes through)
@@ -83,6 +85,11 @@ _RETRYABLE_4XX = frozenset({408, 425})
 
 #: Secondary rate limits without Retry-After: GitHub asks for at least a minute.
 SECONDARY_LIMIT_WAIT_S = 60.0
+
+#: GitHub's words for a limit in a 403's message: the secondary limit's, its older name (still
+#: GitHub Enterprise Server's, often without Retry-After), and the primary limit's (whose
+#: x-ratelimit-* headers a proxy may drop). A 403 without them is no limit (a permission).
+_LIMIT_WORDS = ("secondary rate limit", "abuse detection", "rate limit exceeded")
 
 #: How much of an error body goes into logs and exception messages.
 _REASON_CHARS = 200
@@ -327,7 +334,8 @@ class GitHubApi:
         if response.headers.get("x-ratelimit-remaining") == "0":
             # Spent, with a reset time we cannot read: wait as for a secondary limit.
             return self._reset_in_s(response) or SECONDARY_LIMIT_WAIT_S
-        if "secondary rate limit" in reason.lower() or response.status_code == 429:
+        said_limit = any(words in reason.lower() for words in _LIMIT_WORDS)
+        if said_limit or response.status_code == 429:
             return SECONDARY_LIMIT_WAIT_S
         return None
 
