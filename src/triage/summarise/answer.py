@@ -2,8 +2,9 @@
 
 Structured output makes most answers one clean JSON object, but not every server enforces it
 (Ollama and older vLLM ignore `json_schema`; Bedrock has none), and small models then answer in
-near misses: prose before or after the object, a fence that is not at the start, "High" or
-"P1" for a priority, the steps as one string, a description as a list of paragraphs, a key of
+near misses: prose before or after the object, a fence that is not at the start, a comma
+before a closing bracket, "High", "P1", "**high**" or "hoch" for a priority, the steps as one
+string, a description as a list of paragraphs, a key of
 their own, more steps or text than a ticket holds, half a UTF-16 pair ("\\ud800") in a text.
 Each is read here as the ticket it plainly is, instead of throwing the whole answer away for
 the deterministic ticket. What the contract cannot read (no object at all, a missing
@@ -16,10 +17,12 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from functools import partial
 from itertools import chain, islice
-from typing import Any
+from typing import Any, TypeVar
 
+from triage.models import Priority
 from triage.normalize.common import cut, priority
 from triage.summarise.base import DESCRIPTION_CHARS, MAX_STEPS, STEP_CHARS, TITLE_CHARS
 from triage.summarise.prompt import TicketDraft
@@ -61,14 +64,14 @@ def _json_object(text: str) -> Any:
     that wrote "Here is the ticket:" before it or a remark after it)."""
     text = _THINKING.sub("", text, count=1).strip()
     try:
-        return json.loads(text)
+        return _lenient(json.loads, text)
     except json.JSONDecodeError as exc:
         first_error = exc
     if len(text) > _LENIENT_CHARS:
         raise first_error  # no model writes that much around a ticket: not searched
     fenced = _FENCED.search(text)
     if fenced is not None:
-        return json.loads(fenced[1])
+        return _lenient(json.loads, fenced[1])
     objects = _objects(text)
     first = next(objects, None)
     if first is None:
@@ -86,12 +89,44 @@ def _objects(text: str) -> Iterator[dict[str, Any]]:
         if start < 0:
             return
         try:
-            found, _end = decoder.raw_decode(text, start)
+            found, _end = _lenient(partial(decoder.raw_decode, idx=start), text)
         except json.JSONDecodeError:
             found = None
         if isinstance(found, dict):
             yield found
         start = text.find("{", start + 1)
+
+
+_Parsed = TypeVar("_Parsed")
+
+#: The longest text whose trailing commas are dropped (a ticket's JSON is a few KB), and how
+#: many: each drop is one more parse, so a hostile answer of commas costs a few parses at most.
+_REPAIR_CHARS = 32 * 1024
+_REPAIRS = 8
+
+
+def _lenient(parse: Callable[[str], _Parsed], text: str) -> _Parsed:
+    """`parse(text)`, with a comma right before a closing bracket dropped wherever the parser
+    stops at one (`["a",]`, `{"a": 1,}`: JavaScript's habit, and small models'). The parser
+    says where it stopped, so a comma inside a string is never touched."""
+    for _ in range(_REPAIRS):
+        try:
+            return parse(text)
+        except json.JSONDecodeError as exc:
+            repaired = _comma_dropped(text, exc.pos) if len(text) <= _REPAIR_CHARS else None
+            if repaired is None:
+                raise
+            text = repaired
+    return parse(text)
+
+
+def _comma_dropped(text: str, stop: int) -> str | None:
+    """`text` without the comma before `stop`, when the parser stopped at a closing bracket
+    that follows one (spaces between); None otherwise."""
+    if text[stop : stop + 1] not in ("]", "}"):
+        return None
+    before = text[:stop].rstrip()
+    return before[:-1] + text[stop:] if before.endswith(",") else None
 
 
 def _ticket_like(found: dict[str, Any]) -> bool:
@@ -121,10 +156,41 @@ def _fields(found: Any) -> Any:
     }
     # A priority the alert's own field would read ("High", "P1", "urgent", 1) is read so; one
     # that is no priority at all suggests none: the severity's default stands.
-    suggested = priority(fields.get("priority"))
+    suggested = _priority(fields.get("priority"))
     if suggested is not None:
         read["priority"] = suggested.value
     return read
+
+
+def _priority(value: Any) -> Priority | None:
+    """The priority the model suggests: as an alert's own field is read, else the same word
+    without Markdown or punctuation around it ("**High**", "low."), else a word for it in
+    another language (`_FOREIGN`: a model writes in the alert's language when the alert's
+    text is in it, or asks it to)."""
+    found = priority(value)
+    if found is not None or not isinstance(value, str):
+        return found
+    bare = value[:_PRIORITY_CHARS].strip().strip(_AROUND).strip()
+    return priority(bare) or _FOREIGN.get(bare.casefold())
+
+
+#: How much of a priority string is read: a word or two.
+_PRIORITY_CHARS = 64
+#: What may stand around a priority word: Markdown emphasis, quotes, a full stop.
+_AROUND = "*_`'\".,!:;"
+
+#: Priority words in the languages a model most often answers in besides English (German,
+#: French, Spanish, Portuguese, Italian, Dutch, Polish, Russian, Chinese, Japanese, Korean).
+_FOREIGN_WORDS = {
+    Priority.CRITICAL: "kritisch critique crítica crítico critica critico kritiek krytyczny"
+    " критический 严重 紧急 緊急 重大 긴급 심각",
+    Priority.HIGH: "hoch haute élevée élevé alta alto elevata hoog wysoki высокий 高 高い 높음",
+    Priority.MEDIUM: "mittel moyenne moyen media medio média médio gemiddeld średni средний"
+    " 中 中等 普通 보통 중간",
+    Priority.LOW: "niedrig basse bas faible baja bajo baixa baixo bassa basso laag niski"
+    " низкий 低 低い 낮음",
+}
+_FOREIGN = {word: level for level, words in _FOREIGN_WORDS.items() for word in words.split()}
 
 
 def _line(value: Any, limit: int) -> Any:
