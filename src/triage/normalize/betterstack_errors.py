@@ -40,7 +40,8 @@ def matches(data: dict[str, Any]) -> bool:
         isinstance(kind, str)
         and kind.strip().lower() == _ERROR
         and isinstance(attributes, dict)
-        and isinstance(attributes.get("event"), str)
+        # Present is enough: an event of the wrong type is refused naming its field.
+        and "event" in attributes
     )
 
 
@@ -48,7 +49,7 @@ def normalize(data: dict[str, Any], payload: dict[str, Any]) -> Normalized:
     """The error's one alert."""
     error_id = common.ident(data.get("id"), "data.id")
     attributes = common.obj(data.get("attributes"), "data.attributes", required=True)
-    event = common.line(common.unnested(attributes.get("event")), "event", 64, shown=True)
+    event = common.line(attributes.get("event"), "data.attributes.event", 64, shown=True)
     word = _SEPARATORS.sub("_", (event or "").strip().lower())
     if word not in _FIRING | _RESOLVED:
         raise InvalidAlertError(

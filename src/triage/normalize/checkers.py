@@ -176,8 +176,10 @@ def matches_betterstack(payload: dict[str, Any]) -> bool:
         and isinstance(data.get("type"), str)
         and isinstance(data.get("attributes"), dict)
         and "id" in data
+        # The resource's shape recognises the webhook, whatever type its state was sent as:
+        # a state of the wrong type is refused naming its field, not as an unknown body.
         and (
-            isinstance(payload.get("event"), str)
+            "event" in payload
             or betterstack_errors.matches(data)
             or _bs_on_call(data)
             or _bs_stated(data) is not None
@@ -186,12 +188,11 @@ def matches_betterstack(payload: dict[str, Any]) -> bool:
 
 
 def _bs_stated(data: dict[str, Any]) -> Any:
-    """An incident's own `attributes.status` (Started, Acknowledged, Resolved), for a body
-    without the `event` beside it; None for any other resource."""
+    """An incident's own `attributes.status` (Started, Acknowledged, Resolved) as sent, for a
+    body without the `event` beside it; None for any other resource or when it has none."""
     kind, attributes = data.get("type"), common.obj_or_empty(data.get("attributes"))
     if isinstance(kind, str) and kind.strip().lower() == "incident":
-        status = attributes.get("status")
-        return status if isinstance(status, str) else None
+        return attributes.get("status")
     return None
 
 
@@ -426,14 +427,15 @@ def matches_checkly(payload: dict[str, Any]) -> bool:
     """A webhook body with Checkly's variables: the check's `check_id` and an `alert_type`
     of Checkly's (ALERT_FAILURE …, NO_ALERT), or both still unfilled (a test message)."""
     kind = payload.get("alert_type")
-    return (
-        untitled(payload)
-        and "check_id" in payload
-        and isinstance(kind, str)
-        and (
-            kind.strip().upper().startswith(("ALERT_", "NO_ALERT"))
-            or (unfilled(kind) and unfilled(payload["check_id"]))
-        )
+    if not untitled(payload) or "check_id" not in payload:
+        return False
+    if isinstance(kind, dict | list):
+        # Checkly's two variables side by side: an alert type of the wrong type is refused
+        # naming `alert_type`, not as an unknown body.
+        return True
+    return isinstance(kind, str) and (
+        kind.strip().upper().startswith(("ALERT_", "NO_ALERT"))
+        or (unfilled(kind) and unfilled(payload["check_id"]))
     )
 
 

@@ -50,7 +50,7 @@ def matches(payload: dict[str, Any]) -> bool:
     data = payload.get("data")
     return (
         isinstance(data, dict)
-        and isinstance(payload.get("action"), str)
+        and "action" in payload  # of any type: a wrong one is refused naming it
         and ("installation" in payload or "actor" in payload or any(k in data for k in _RESOURCES))
     )
 
@@ -65,7 +65,7 @@ def resource_hint(value: str | None) -> str | None:
 
 def matches_hinted(payload: dict[str, Any]) -> bool:
     """A Sentry webhook's frame (`action`, `data`): enough when the sender named the resource."""
-    return isinstance(payload.get("data"), dict) and isinstance(payload.get("action"), str)
+    return isinstance(payload.get("data"), dict) and "action" in payload
 
 
 def normalize(payload: dict[str, Any], resource: str | None = None) -> Normalized:

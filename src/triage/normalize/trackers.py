@@ -64,7 +64,7 @@ def matches_rollbar(payload: dict[str, Any]) -> bool:
     data = payload.get("data")
     return (
         untitled(payload)
-        and isinstance(payload.get("event_name"), str)
+        and "event_name" in payload  # of any type: a wrong one is refused naming it
         and isinstance(data, dict)
         and ("item" in data or "deploy" in data)
     )
@@ -167,8 +167,10 @@ def matches_honeybadger(payload: dict[str, Any]) -> bool:
     """A webhook: the `event` name, its one-line `message` and the record it is about."""
     return (
         untitled(payload)
-        and isinstance(payload.get("event"), str)
-        and isinstance(payload.get("message"), str)
+        # Present is enough: an event of the wrong type is refused naming it, and the
+        # message, only shown, is read as JSON text.
+        and "event" in payload
+        and "message" in payload
         and any(key in payload for key in ("fault", "site", "check_in", "alarm", "deploy"))
     )
 

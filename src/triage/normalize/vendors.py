@@ -327,7 +327,8 @@ _OG_RESOLVED = frozenset({"close", "delete"})
 def matches_opsgenie(payload: dict[str, Any]) -> bool:
     """An outgoing webhook: the `action` taken on an `alert` that has its `alertId`."""
     alert = payload.get("alert")
-    return isinstance(payload.get("action"), str) and isinstance(alert, dict) and "alertId" in alert
+    # `action` present is enough: one of the wrong type is refused naming it.
+    return "action" in payload and isinstance(alert, dict) and "alertId" in alert
 
 
 def normalize_opsgenie(payload: dict[str, Any]) -> Normalized:
@@ -379,7 +380,7 @@ def matches_pagerduty(payload: dict[str, Any]) -> bool:
     event = payload.get("event")
     return (
         isinstance(event, dict)
-        and isinstance(event.get("event_type"), str)
+        and "event_type" in event  # of any type: a wrong one is refused naming it
         and "resource_type" in event
         and isinstance(event.get("data"), dict)
     )
