@@ -16,7 +16,12 @@ import pytest
 from factories import view
 from github_stub import GitHubServer
 from hostile_server import Answer, answer, endless, hostile
-from triage.errors import GitHubThrottledError, SinkRejectedError, SinkThrottledError
+from triage.errors import (
+    GitHubThrottledError,
+    GitHubUnavailableError,
+    SinkRejectedError,
+    SinkThrottledError,
+)
 from triage.models import Alert, EffectKind, Priority, Status, Ticket
 from triage.secrets import BackendToken
 from triage.settings import Settings
@@ -241,3 +246,80 @@ async def test_a_limit_in_githubs_other_words_pauses_the_sink(
                 await sink.apply(effect(kind, ref=ref, key="fp:3"))
             assert len(github.calls) == calls
     assert caught.value.retry_after_s == 60
+
+
+@asynccontextmanager
+async def small_reading_github_sink(url: str) -> AsyncIterator[GitHubSink]:
+    """The github sink, reading answers of at most SMALL_BODY_BYTES."""
+    settings = Settings(github_api_url=url, github_repository=REPO, github_token=GITHUB_TOKEN)
+    transport = AiohttpTransport(client_context(), max_body_bytes=SMALL_BODY_BYTES)
+    sink = GitHubSink(settings, transport=transport)
+    try:
+        yield sink
+    finally:
+        await sink.aclose()
+
+
+#: An error page past what the sink reads.
+HUGE_PAGE = b"<html>" + b"x" * (SMALL_BODY_BYTES * 4) + b"</html>"
+
+
+async def test_a_deleted_issue_whose_answer_is_too_large_is_still_gone(logs: Logs) -> None:
+    """A 410 (the issue deleted) whose page is past what the sink reads is judged by its
+    status: the update is skipped with one `github.issue_gone` warning and the ticket marked
+    gone, not a network failure retried until its message reaches the DLQ."""
+    with GitHubServer(tokens={GITHUB_TOKEN: "triage-bot"}) as github:
+        async with small_reading_github_sink(github.url) as sink:
+            ref = (await sink.apply(effect())).ref
+            github.fail_next(1, 410, body=HUGE_PAGE, path="/issues/1", method="GET")
+            applied = await sink.apply(effect(EffectKind.UPDATE, ref=ref, key="fp:2"))
+    assert applied.refused and applied.gone
+    assert events(logs, "warning") == ["github.issue_gone"]
+    gone = next(e for e in logs if e["event"] == "github.issue_gone")
+    assert "unread" in gone["reason"]
+
+
+async def test_a_limit_whose_answer_is_too_large_still_pauses_the_sink() -> None:
+    """A secondary limit's 403 with Retry-After whose page is past what the sink reads is
+    still GitHub's "wait 120 s": the message is held and the sink paused."""
+    with GitHubServer(tokens={GITHUB_TOKEN: "triage-bot"}) as github:
+        async with small_reading_github_sink(github.url) as sink:
+            github.fail_next(1, 403, body=HUGE_PAGE, retry_after="120", method="POST")
+            with pytest.raises(GitHubThrottledError) as caught:
+                await sink.apply(effect())
+            assert sink.paused_until() is not None
+    assert caught.value.retry_after_s == 120
+
+
+async def test_a_created_issue_whose_answer_is_too_large_is_found_not_made_twice() -> None:
+    """A 201 whose body is past what the sink reads created the issue, but names none we can
+    keep: a bad answer (retried), and the retry finds the issue by its marker."""
+    with GitHubServer(tokens={GITHUB_TOKEN: "triage-bot"}) as github:
+        async with small_reading_github_sink(github.url) as sink:
+            github.fail_next(1, 201, body=HUGE_PAGE, method="POST")
+            with pytest.raises(GitHubUnavailableError):
+                await sink.apply(effect())
+            # The stub's injected answer created nothing: create the issue as GitHub had.
+            applied = await sink.apply(effect())
+            again = await sink.apply(effect())
+        assert applied.ref == again.ref
+        assert len(github.issues()) == 1
+
+
+@pytest.mark.parametrize(
+    "body",
+    [None, b"<html>502 Bad Gateway</html>", b'{"number": 1, "html_', [{"number": 1}], "issue"],
+    ids=["empty", "html", "truncated", "list", "string"],
+)
+async def test_a_create_answered_2xx_without_an_issue_is_retried_not_a_crash(body: Any) -> None:
+    """A 201 to a create whose body is no JSON object (empty, a proxy's page, JSON cut short,
+    a list, a string) is GitHub (or what stands in front of it) being unwell: a transient
+    `bad_response`, not an AttributeError out of the sink; the retry opens the issue once."""
+    with GitHubServer(tokens={GITHUB_TOKEN: "triage-bot"}) as github:
+        async with github_sink(github.url) as sink:
+            github.fail_next(1, 201, body=body, method="POST", path="/issues")
+            with pytest.raises(GitHubUnavailableError) as caught:
+                await sink.apply(effect())
+            assert caught.value.reason == "bad_response"
+            assert (await sink.apply(effect())).ref == f"{github.url}/{REPO}/issues/1"
+        assert len(github.issues()) == 1

@@ -64,7 +64,7 @@ from triage.errors import (
 )
 from triage.redact import hold
 from triage.settings import Settings
-from triage.sinks.aio import AiohttpTransport
+from triage.sinks.aio import AiohttpTransport, AnswerTooLarge
 from triage.sinks.github.auth import InstallationToken, app_credentials, usable_in_header
 from triage.sinks.http import (
     MAX_WAIT_S,
@@ -90,6 +90,9 @@ SECONDARY_LIMIT_WAIT_S = 60.0
 #: GitHub Enterprise Server's, often without Retry-After), and the primary limit's (whose
 #: x-ratelimit-* headers a proxy may drop). A 403 without them is no limit (a permission).
 _LIMIT_WORDS = ("secondary rate limit", "abuse detection", "rate limit exceeded")
+
+#: An answer's extension saying why its body was not read (`GitHubApi._request`).
+_UNREAD = "triage.unread"
 
 #: How much of an error body goes into logs and exception messages.
 _REASON_CHARS = 200
@@ -224,9 +227,7 @@ class GitHubApi:
         or a renamed repository answers one), and for a write only a 307/308, which keeps the
         method and body: a 301/302/303 would turn a POST into a GET whose answer (someone
         else's issue) would be taken for the one created."""
-        response = await self._client.request(
-            method, path, json=json, params=params, headers=headers
-        )
+        response = await self._request(method, path, json=json, params=params, headers=headers)
         for _ in range(self.MAX_REDIRECTS):
             location = response.headers.get("location")
             if not response.is_redirect or location is None:
@@ -262,8 +263,34 @@ class GitHubApi:
                     "not followed"
                 )
             await response.aclose()
-            response = await self._client.request(method, target, json=json, headers=headers)
+            response = await self._request(method, target, json=json, headers=headers)
         return response
+
+    async def _request(
+        self,
+        method: str,
+        url: httpx2.URL | str,
+        *,
+        json: Any,
+        headers: dict[str, str],
+        params: dict[str, Any] | None = None,
+    ) -> httpx2.Response:
+        """One request's answer. One too large to read (`AnswerTooLarge`) is judged by its
+        status and headers alone, its body taken as empty (`_UNREAD` says why): GitHub would
+        answer the same again, so a network failure's retry would not change it, and a 410
+        (deleted), a 403 limit with its Retry-After, or a 2xx would be misread."""
+        request = self._client.build_request(method, url, json=json, params=params, headers=headers)
+        response = await self._client.send(request, stream=True)
+        try:
+            await response.aread()
+            return response
+        except AnswerTooLarge as exc:
+            unread = {_UNREAD: f"{type(exc).__name__}: {exc}"}  # our words, not GitHub's
+            return httpx2.Response(
+                response.status_code, headers=response.headers, request=request, extensions=unread
+            )
+        finally:
+            await response.aclose()
 
     def _verdict(self, response: httpx2.Response, method: str, path: str, token: str) -> Any:
         status = response.status_code
@@ -546,6 +573,9 @@ def _reason(response: httpx2.Response, token: str) -> str:
 
 
 def _message(response: httpx2.Response) -> str:
+    unread = response.extensions.get(_UNREAD)
+    if unread is not None:
+        return f"no error message (answer unread: {unread})"
     try:
         answer = response.json() if response.content.lstrip().startswith(b"{") else None
     except (ValueError, RecursionError):

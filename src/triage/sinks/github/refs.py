@@ -28,7 +28,7 @@ from urllib.parse import SplitResult, urlsplit
 
 import structlog
 
-from triage.sinks.github.api import OWNER, number_field
+from triage.sinks.github.api import OWNER, number_field, record
 from triage.sinks.github.text import web_host
 
 log = structlog.get_logger(__name__)
@@ -236,8 +236,10 @@ def issue_url(answer: Any, repository: str, origin: WebOrigin) -> str:
     """The URL kept for `answer`, an issue of `repository` (created, or found by its marker):
     rebuilt from the repository asked and the answer's number (`trusted_url`). A number that
     is none would leave the incident with a ticket no effect can reach (never updated, never
-    closed), so it is a bad answer, retried."""
-    return trusted_url(answer.get("html_url"), IssueRef(repository, issue_number(answer)), origin)
+    closed), so it is a bad answer, retried; and so is an answer that is no issue at all (a
+    2xx of no JSON, a list)."""
+    issue = record(answer, "the issue")
+    return trusted_url(issue.get("html_url"), IssueRef(repository, issue_number(issue)), origin)
 
 
 def comment_url(answer: Any, issue: IssueRef, origin: WebOrigin) -> str:
