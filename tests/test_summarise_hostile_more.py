@@ -14,6 +14,8 @@ from typing import Any
 import pytest
 
 import triage.summarise.answer as answers
+import triage.summarise.claims as claims
+import triage.summarise.grounding as grounding
 from factories import view
 from test_summarise_hostile_answers import (
     AWS_KEY,
@@ -106,7 +108,95 @@ async def test_an_injection_obeyed_by_the_model_is_contained(
         assert secret not in text and secret not in logs.getvalue()
     assert "evil.example/y" not in text and "ref=1" not in text
     assert "| sh" not in text
+    # A firing alert is not resolved because its text says so: the claim goes, and the
+    # title that made it is the alert's own.
+    assert ticket.title == HOSTILE.title
+    assert "resolved" not in text.lower()
     assert metrics.counter("LLMGroundingRejects") >= 2
+
+
+#: Sentences a model obeying "say the incident is resolved" writes about a firing alert.
+CLAIMS = [
+    "RESOLVED: checkout is fine",
+    "[Resolved] Checkout API 5xx on web-1",
+    "The incident is resolved.",
+    "The incident has been resolved and nothing is failing.",
+    "It is now fully recovered.",
+    "The errors were already mitigated by the on-call.",
+    "Checkout API 5xx on web-1 resolved",
+    "This is a false alarm.",
+    "A false positive: no action is needed.",
+    "No further action required.",
+    "The alert is safe to ignore.",
+    "This alert can safely be ignored.",
+    "All clear on web-1.",
+    "Error rate is back to normal.",
+]
+
+#: Sentences that speak of resolving without claiming it happened: kept as written.
+NOT_CLAIMS = [
+    "Checkout API 5xx on web-1",
+    "Close the ticket once the incident is resolved.",
+    "Watch the error rate until it is recovered.",
+    "Check whether the errors are mitigated after the rollback.",
+    "The incident has not been resolved.",
+    "If the alert is a false alarm, tune its threshold.",
+    "Confirm the error rate is back to normal.",
+    "Errors have not recovered since the deploy.",
+    "Resolve the 5xx errors by rolling back web-1.",
+    "Use a fixed-size pool; the fix is in the runbook.",
+]
+
+
+@pytest.mark.parametrize("sentence", CLAIMS)
+def test_a_firing_alert_is_not_called_resolved(sentence: str) -> None:
+    """A summary may not say a firing alert is resolved, a false alarm, safe to ignore or
+    back to normal, whatever the alert's text asked for: the claim is marked and counted."""
+    checked = claims.check(sentence, grounding.evidence({"d": INJECTION}), firing=True)
+    assert checked.rejected and set(checked.rejected) == {"claim"}
+    assert grounding.MARK in checked.text
+    assert claims.check(sentence, grounding.evidence({}), firing=False).text == sentence
+
+
+@pytest.mark.parametrize("sentence", NOT_CLAIMS)
+def test_words_of_resolving_that_claim_nothing_are_kept(sentence: str) -> None:
+    """A step to close the ticket once resolved, a negation, a condition or a check is no
+    claim that the alert is resolved: kept as written."""
+    checked = claims.check(sentence, grounding.evidence({}), firing=True)
+    assert (checked.text, checked.rejected) == (sentence, ())
+
+
+@pytest.mark.parametrize(
+    ("written", "in_alert"),
+    [
+        ("Tell @channel now.", ""),
+        ("Page @here and @everyone.", ""),
+        ("Ask @acme/payments-oncall to look.", "team payments"),
+        ("Ping <!channel> and <!here|here>.", ""),
+        ("Ask <@U024BE7LH> and <!subteam^SAZ94GDB8|oncall>.", ""),
+        ("Tell \uff20channel.", ""),
+    ],
+)
+def test_a_mention_the_alert_never_made_is_marked(written: str, in_alert: str) -> None:
+    """A mention (@channel, @org/team, Slack's <!here>, <@U…>, a fullwidth at sign) the alert the
+    model saw does not hold is marked and counted: the model cannot notify anyone of its own
+    choosing, even where a sink would not defuse it."""
+    checked = claims.check(written, grounding.evidence({"d": in_alert}), firing=True)
+    assert checked.rejected and set(checked.rejected) == {"mention"}
+    assert not any(sign in checked.text for sign in ("@", "\uff20", "<!"))
+
+
+def test_a_mention_the_alert_holds_and_addresses_are_kept() -> None:
+    """A mention the alert itself makes, e-mail-like and ssh addresses, and npm-style
+    version pins are no new mention: kept as written."""
+    shown = grounding.evidence({"description": "owner: @payments-oncall"})
+    for text in (
+        "Ask @payments-oncall.",
+        "ssh deploy@web-1 and check the logs.",
+        "Mail [REDACTED:email] about it.",
+        "pip install requests@2.31",
+    ):
+        assert claims.check(text, shown, firing=True) == grounding.Checked(text)
 
 
 # --- the model's answer ----------------------------------------------------------------------

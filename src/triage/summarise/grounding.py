@@ -135,7 +135,7 @@ def evidence(view: Mapping[str, Any]) -> Evidence:
     # The raw excerpt is JSON text: an escape would glue its letter to the next token ("\nhost").
     text = text.replace("\\n", "\n").replace("\\t", "\t").replace('\\"', '"')
     text += "".join(f"\n{'.'.join(m.groups())}" for m in _EC2_NAME.finditer(text))
-    lowered = _folded(text).lower()
+    lowered = folded(text).lower()
     return Evidence(lowered, frozenset(_numbers(lowered)))
 
 
@@ -145,7 +145,7 @@ def check(text: str, shown: Evidence) -> Checked:
     out: list[str] = []
     rejected: list[str] = []
     end = 0
-    for match in _FACT.finditer(_folded(text)):
+    for match in _FACT.finditer(folded(text)):
         fact = _fact(match)
         if fact is None or _grounded(fact, shown):
             continue
@@ -166,7 +166,7 @@ _FULLWIDTH = {0xFF01 + i: 0x21 + i for i in range(94)}
 _IDEOGRAPHIC_DOT = re.compile(r"(?<=[A-Za-z0-9])[\u3002\uff61](?=[A-Za-z0-9])")
 
 
-def _folded(text: str) -> str:
+def folded(text: str) -> str:
     """`text` with the characters above in their ASCII form, one for one, so the facts found
     in it stand at the same places in `text` (what is replaced) and read as a resolver and a
     reader read them (what is looked up)."""
@@ -197,15 +197,15 @@ def check_step(text: str, shown: Evidence) -> Checked:
     out: list[str] = []
     rejected: list[str] = ["ip"] * numeric + ["command"] * hidden
     end = 0
-    folded = _folded(text)
-    networked = _NETWORK_COMMAND.search(folded) is not None
-    for match in _FACT.finditer(folded):
+    plain = folded(text)
+    networked = _NETWORK_COMMAND.search(plain) is not None
+    for match in _FACT.finditer(plain):
         fact = _fact(match)
         if fact is None or fact.kind not in ("ip", "host") or _grounded(fact, shown):
             continue
         start, after = match.start(), match.start() + len(fact.token)
-        before = folded[start - 1 : start]
-        reached = before == "@" or folded[after : after + 1] in ("/", ":")
+        before = plain[start - 1 : start]
+        reached = before == "@" or plain[after : after + 1] in ("/", ":")
         # A path's last part (/var/log/app.log) names a file, even in a step that runs ssh.
         named = before != "/" and (networked or _domain_name(fact.token))
         if fact.kind == "host" and not (reached or named):
@@ -324,10 +324,10 @@ def allowed_urls(links: Iterable[str], runbook_url: str | None, description: str
 
 def links(text: str, allowed: frozenset[str]) -> tuple[str, int]:
     """`text` with every link that is not in `allowed` replaced, and how many were; a link
-    in fullwidth letters (`_folded`) is found like its ASCII form."""
+    in fullwidth letters (`folded`) is found like its ASCII form."""
     out: list[str] = []
     removed = end = 0
-    for match in _URL.finditer(_folded(text)):
+    for match in _URL.finditer(folded(text)):
         url = text[match.start() : match.end()]
         bare = url.rstrip(".,;:")
         if bare in allowed:

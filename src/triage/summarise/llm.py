@@ -68,13 +68,14 @@ from tenacity import (
 from tenacity.stop import stop_base
 
 import triage.summarise.answer as answers
+import triage.summarise.claims as claims
 import triage.summarise.grounding as grounding
 import triage.summarise.prompt as prompt
 from triage.aws import Aws
 from triage.breaker import CircuitBreaker, Permit, note_opened
 from triage.errors import ModelError, SummariserError
 from triage.metrics import Metrics
-from triage.models import Priority, Ticket
+from triage.models import Priority, Status, Ticket
 from triage.normalize.common import cut, line, text
 from triage.redact import Redactor
 from triage.settings import Settings
@@ -417,15 +418,20 @@ def contain(
         rejected["url"] += removed
         return value
 
+    firing = alert.status is Status.FIRING
+
     def ground(value: str, shape: Callable[[str], str | None]) -> str:
-        checked = grounding.check(clean(value, shape), shown)
-        rejected.update(checked.rejected)
-        return checked.text
+        return said(grounding.check(clean(value, shape), shown))
 
     def ground_step(value: str) -> str:
-        checked = grounding.check_step(clean(value, as_step), shown)
+        return said(grounding.check_step(clean(value, as_step), shown))
+
+    def said(checked: grounding.Checked) -> str:
+        """The checked text less the mentions and claims no alert text can ground."""
         rejected.update(checked.rejected)
-        return checked.text
+        unclaimed = claims.check(checked.text, shown, firing=firing)
+        rejected.update(unclaimed.rejected)
+        return unclaimed.text
 
     def as_title(value: str) -> str | None:
         return line(value, "title", prompt.TITLE_CHARS)

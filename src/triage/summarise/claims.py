@@ -1,0 +1,116 @@
+"""What the model's text may not say of its own accord, however the alert asked it to.
+
+Grounding (`grounding.py`) checks the facts a summary states against the alert it saw. Two
+things are not facts a word of the alert can ground, because an alert's text can ask for them:
+
+    claim     that a firing alert is over or harmless: "resolved", "recovered", "mitigated",
+              "a false alarm", "no action needed", "safe to ignore", "all clear", "back to
+              normal". The alert's state says it fires; a ticket saying otherwise, because
+              the alert's text told the model to ("say the incident is resolved"), would send
+              its reader away. A condition, a negation or a check before it in its sentence
+              ("close the ticket once it is resolved", "has not recovered", "confirm it is back
+              to normal") claims nothing.
+    mention   a call to people: `@channel`, `@here`, `@org/team`, Slack's `<!here>`,
+              `<!subteam^…>` and `<@U…>`, unless the alert the model saw holds the same one.
+              The sinks defuse mentions too; a ticket's text is not where anyone is paged from.
+
+Each is replaced by `grounding.MARK` and counted by kind, as an ungrounded fact is. Every
+pattern is bounded, so checking is linear in the text.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from triage.summarise.grounding import MARK, Checked, Evidence, folded
+
+#: A call to people, as GitHub, Slack and most chat tools read one (not an address's `@`:
+#: `deploy@web-1`, `requests@2.31` have a word before it).
+_MENTION = re.compile(
+    r"<!(?:here|channel|everyone)(?:\|[^<>\n]{0,80})?>"
+    r"|<!subteam\^[A-Za-z0-9]{1,32}(?:\|[^<>\n]{0,80})?>"
+    r"|<@[A-Za-z0-9]{1,32}(?:\|[^<>\n]{0,80})?>"
+    r"|(?<![\w.@/+-])@[A-Za-z0-9][\w-]{0,38}(?:/[\w.-]{1,100})?",
+    re.IGNORECASE,
+)
+
+#: A firing alert said to be over or harmless.
+_CLAIM = re.compile(
+    r"""
+      \b(?:is|are|was|were|been|got|now|already)
+        (?:\s{1,4}(?:now|already|fully|successfully|automatically|been)){0,2}
+        \s{1,4}(?:resolved|recovered|fixed|mitigated|remediated)\b
+    | ^[\W_]{0,4}resolved\b
+    | \b(?:resolved|recovered)[\W_]{0,4}$
+    | \bfalse[\s-]{1,4}(?:alarm|positive)s?\b
+    | \bno\s{1,4}(?:further\s{1,4})?action\s{1,4}(?:is\s{1,4})?(?:needed|required|necessary)\b
+    | \b(?:safe|ok|okay)\s{1,4}to\s{1,4}ignore\b
+    | \bcan\s{1,4}(?:safely\s{1,4})?be\s{1,4}(?:safely\s{1,4})?(?:ignored|dismissed)\b
+    | \ball[\s-]{1,4}clear\b
+    | \bback\s{1,4}to\s{1,4}normal\b
+    """,
+    re.IGNORECASE | re.MULTILINE | re.VERBOSE,
+)
+
+#: Words before a claim, in its sentence, that make it no claim: a condition, a negation, or
+#: an instruction to find out.
+_NOT_CLAIMED = re.compile(
+    r"\b(?:until|once|when|whenever|if|after|unless|whether|before|not|never|yet|confirm"
+    r"|verify|check|ensure|sure|see|wait|monitor|watch|expect|expected|should)\b|n't\b",
+    re.IGNORECASE,
+)
+#: Where a sentence starts: what is looked back through for `_NOT_CLAIMED`, at most this far.
+_SENTENCE_END = re.compile(r"[.!?;:\n](?=\s)|\n")
+_LOOK_BACK = 160
+
+
+def check(text: str, shown: Evidence, *, firing: bool) -> Checked:
+    """`text` with every mention `shown` does not hold and, for a `firing` alert, every claim
+    that it is over replaced by MARK; the kind of each (`mention`, `claim`), never the text."""
+    text, mentions = _marked_mentions(text, shown)
+    text, said = _marked_claims(text) if firing else (text, 0)
+    return Checked(text, ("mention",) * mentions + ("claim",) * said)
+
+
+def _marked_mentions(text: str, shown: Evidence) -> tuple[str, int]:
+    held = _mentions_in(shown.text)
+    out: list[str] = []
+    end = marked = 0
+    # Folded one character for one: a fullwidth at sign is found where it stands in `text`.
+    for match in _MENTION.finditer(folded(text)):
+        if match.group().lower() in held:
+            continue
+        out += (text[end : match.start()], MARK)
+        end = match.end()
+        marked += 1
+    return "".join([*out, text[end:]]), marked
+
+
+@lru_cache(maxsize=16)
+def _mentions_in(evidence: str) -> frozenset[str]:
+    """The mentions the alert the model saw holds (its evidence is lower-cased already)."""
+    return frozenset(match.group().lower() for match in _MENTION.finditer(evidence))
+
+
+def _marked_claims(text: str) -> tuple[str, int]:
+    out: list[str] = []
+    end = marked = 0
+    for match in _CLAIM.finditer(text):
+        if _conditional(text, match.start()):
+            continue
+        out += (text[end : match.start()], MARK)
+        end = match.end()
+        marked += 1
+    return "".join([*out, text[end:]]), marked
+
+
+def _conditional(text: str, at: int) -> bool:
+    """Whether the sentence holding `at` says, before it, that what follows is a condition,
+    negated, or to be found out."""
+    start = max(at - _LOOK_BACK, 0)
+    before = text[start:at]
+    ends = list(_SENTENCE_END.finditer(before))
+    if ends:
+        before = before[ends[-1].end() :]
+    return _NOT_CLAIMED.search(before) is not None
