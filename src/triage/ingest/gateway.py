@@ -69,7 +69,14 @@ from triage.ingest.auth import TokenStore, TokensUnavailable
 from triage.ingest.limits import Limits
 from triage.ingest.lines import RefusalLines
 from triage.ingest.messages import messages_for
-from triage.ingest.outbox import MessageRejected, Outbox, OutboxFull, Outgoing, QueueUnavailable
+from triage.ingest.outbox import (
+    SOURCE_ATTRIBUTE,
+    MessageRejected,
+    Outbox,
+    OutboxFull,
+    Outgoing,
+    QueueUnavailable,
+)
 from triage.ingest.probe import QueueProbe
 from triage.ingest.query import Query
 from triage.ingest.reader import BodyReader
@@ -104,8 +111,8 @@ from triage.tracing import NO_SPANS, Tracing
 
 log = structlog.get_logger(__name__)
 
-#: Message attributes every queued webhook carries (read by `triage.sqs.inbox.Message.attributes`).
-SOURCE_ATTRIBUTE = "source"
+#: Message attributes every queued webhook carries (read by `triage.sqs.inbox.Message.attributes`),
+#: with SOURCE_ATTRIBUTE (ingest/outbox.py: a source's share of the webhooks waiting counts by it).
 REQUEST_ID_ATTRIBUTE = "request_id"
 #: A source's bucket holds this many seconds of its rate, so a short burst passes.
 BURST_S = 5.0

@@ -11,8 +11,9 @@ late. Each entry's answer is its own: a `Failed` entry fails only its sender. Er
 
     QueueUnavailable   SQS could not be reached, throttled us, or failed the entry itself
                        (the sender should retry: 503 with Retry-After)
-      OutboxFull       `max_waiting` messages already wait for SQS (a slow SQS under load):
-                       the sender retries later rather than queue here without bound
+      OutboxFull       `max_waiting` messages already wait for SQS (a slow SQS under load),
+                       or `max_waiting_per_source` of the message's source do: the sender
+                       retries later rather than queue here without bound
     MessageRejected    SQS refused this message for what it is (SenderFault): retrying cannot help
 
 A send refused by the queue's KMS key (`triage.aws.kms_refusal`) is a QueueUnavailable like any
@@ -26,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -47,6 +49,12 @@ BATCH_BYTES = 262_144
 #: (~18 KB besides the body): bytes alone (the gateway's reading budget) would let 32 MiB of
 #: tiny bodies hold a gigabyte. Sixteen calls of ten entries are 160 at full speed.
 MAX_WAITING = 1024
+#: … of which one source's messages may be at most this many (half, as one source's bodies may
+#: take at most half the bytes): one source's senders (a token, and the generic one is in many
+#: tools' URLs) cannot take every slot while SQS is slow, and make every other source wait.
+MAX_WAITING_PER_SOURCE = MAX_WAITING // 2
+#: The message attribute naming the source a message came from, whose share it counts in.
+SOURCE_ATTRIBUTE = "source"
 #: What botocore raises when SQS did not answer at all (no connection, a timeout, a connection
 #: closed mid-answer), as against an answer that was an error.
 _NO_ANSWER = (EndpointUnreachable, HTTPClientError)
@@ -63,10 +71,16 @@ class QueueUnavailable(Exception):
 
 
 class OutboxFull(QueueUnavailable):
-    """Raised at once when `max_waiting` messages already wait for SQS."""
+    """Raised at once when `max_waiting` messages already wait for SQS (code `outbox_full`), or
+    `max_waiting_per_source` of the message's source (code `outbox_source_share`)."""
 
-    def __init__(self, waiting: int) -> None:
-        super().__init__(f"{waiting} messages already wait for SQS", code="outbox_full")
+    def __init__(self, waiting: int, *, source: str | None = None) -> None:
+        if source is None:
+            super().__init__(f"{waiting} messages already wait for SQS", code="outbox_full")
+        else:
+            super().__init__(
+                f"{waiting} messages of {source} already wait for SQS", code="outbox_source_share"
+            )
 
 
 class MessageRejected(Exception):
@@ -156,6 +170,7 @@ class SqsOutbox:
         linger_s: float = 0.005,
         max_in_flight: int = 16,
         max_waiting: int = MAX_WAITING,
+        max_waiting_per_source: int = MAX_WAITING_PER_SOURCE,
         metrics: Metrics | None = None,
         watch: SendWatch | None = None,
     ) -> None:
@@ -165,8 +180,10 @@ class SqsOutbox:
         self.queue_url = queue_url
         self.linger_s = linger_s
         self.max_waiting = max_waiting
-        #: Messages handed to `send` and not yet answered.
+        self.max_waiting_per_source = max_waiting_per_source
+        #: Messages handed to `send` and not yet answered, in all and by source.
         self.waiting = 0
+        self._waiting_by_source: Counter[str] = Counter()
         self._pending: list[_Waiter] = []
         self._pending_bytes = 0
         self._timer: asyncio.TimerHandle | None = None
@@ -175,13 +192,20 @@ class SqsOutbox:
         self._slots = asyncio.Semaphore(max_in_flight)
 
     async def send(self, message: Outgoing) -> str:
+        source = message.attributes.get(SOURCE_ATTRIBUTE, "")
         if self.waiting >= self.max_waiting:
             raise OutboxFull(self.waiting)
+        if self._waiting_by_source[source] >= self.max_waiting_per_source:
+            raise OutboxFull(self._waiting_by_source[source], source=source)
         self.waiting += 1
+        self._waiting_by_source[source] += 1
         try:
             return await self._send(message)
         finally:
             self.waiting -= 1
+            self._waiting_by_source[source] -= 1
+            if not self._waiting_by_source[source]:
+                del self._waiting_by_source[source]
 
     async def _send(self, message: Outgoing) -> str:
         done: asyncio.Future[str] = asyncio.get_running_loop().create_future()

@@ -37,7 +37,7 @@ from triage.ingest.bad_http import BadHttpLines
 from triage.ingest.connections import connection_limit
 from triage.ingest.gateway import Gateway
 from triage.ingest.limits import Limits
-from triage.ingest.outbox import MAX_WAITING, SqsOutbox
+from triage.ingest.outbox import MAX_WAITING, MAX_WAITING_PER_SOURCE, SqsOutbox
 from triage.ingest.probe import ANSWER_WITHIN_S, PROBE_TTL_S, QueueProbe
 from triage.ingest.server import GatewayRunner
 from triage.metrics import Metrics
@@ -71,6 +71,8 @@ class IngestService:
     answer_within_s = ANSWER_WITHIN_S
     #: Webhooks that may wait for SQS at once; past it, 503 with Retry-After.
     max_waiting_for_queue = MAX_WAITING
+    #: … of which one source's at most: past it, that source's are 503 (the others' are not).
+    max_waiting_per_source = MAX_WAITING_PER_SOURCE
 
     def __init__(
         self,
@@ -188,6 +190,7 @@ class IngestService:
             linger_s=settings.ingest_linger_ms / 1000,
             max_in_flight=MAX_CALLS_IN_FLIGHT,
             max_waiting=self.max_waiting_for_queue,
+            max_waiting_per_source=self.max_waiting_per_source,
             metrics=self.metrics,
             watch=probe,  # a send the queue's KMS key refuses makes /readyz say so
         )
