@@ -6,6 +6,7 @@ secret of the alert, and nothing secret comes back in the ticket or a log line."
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 from datetime import UTC, datetime
@@ -17,6 +18,7 @@ import triage.summarise.answer as answers
 import triage.summarise.claims as claims
 import triage.summarise.grounding as grounding
 from factories import view
+from hostile_server import Answer, answer, hostile, then_reset
 from test_summarise_hostile_answers import (
     AWS_KEY,
     TICKET,
@@ -29,8 +31,13 @@ from test_summarise_hostile_answers import (
     published,
     ticket_from,
 )
+from triage.demo.converse import converse_reply
+from triage.demo.model import completion
+from triage.metrics import Metrics
 from triage.models import Alert, Priority, Status, Ticket
 from triage.redact import Redactor
+from triage.settings import Settings
+from triage.summarise import FallbackSummariser, build_summariser
 from triage.summarise.deterministic import DeterministicSummariser
 from triage.view import redact_ticket
 
@@ -260,3 +267,128 @@ def test_an_answer_of_endless_trailing_commas_costs_a_few_parses() -> None:
     content = '{"title": "x", "steps": ' + "[" * 20 + '"a",' + "]," * 20 + "}"
     with pytest.raises(json.JSONDecodeError):
         answers.draft(content)
+
+
+# --- the model server's faults, on both APIs ---------------------------------------------------
+
+
+def _openai_body(content: str) -> bytes:
+    return json.dumps(completion(content).body).encode()
+
+
+def _converse_body(content: str) -> bytes:
+    return json.dumps(converse_reply(content).body).encode()
+
+
+GOOD = json.dumps(TICKET)
+
+
+def _settings(provider: str, url: str, **overrides: Any) -> Settings:
+    """Settings for `provider` at the scripted server `url` (Bedrock signs with the test
+    environment's credentials; the server checks no signature)."""
+    values: dict[str, Any] = {"llm_timeout_s": 1.0, "llm_retries": 0, **overrides}
+    if provider == "bedrock":
+        return Settings(
+            llm_provider="bedrock",
+            bedrock_model_id="anthropic.claude-3-haiku-20240307-v1:0",
+            aws_region="us-east-1",
+            aws_endpoint_url_bedrock_runtime=url,
+            **values,
+        )
+    return Settings(openai_api_key="sk-test-" + "k" * 32, openai_base_url=url + "/v1", **values)
+
+
+async def _ticket_through(settings: Settings) -> tuple[Ticket, Metrics]:
+    metrics = Metrics()
+    summariser = build_summariser(settings, metrics, Redactor())
+    assert isinstance(summariser, FallbackSummariser)
+    try:
+        return await summariser.summarise(view(HOSTILE)), metrics
+    finally:
+        await summariser.aclose()
+
+
+def _json_answer(body: bytes, *, status: int = 200, **headers: str) -> Answer:
+    return answer(status, {"Content-Type": "application/json", **headers}, body)
+
+
+def _headers_then_silence(status: int = 200) -> Answer:
+    """A status line and headers, then nothing, until the client gives up."""
+
+    async def write(writer: asyncio.StreamWriter) -> None:
+        head = f"HTTP/1.1 {status} OK\r\nContent-Type: application/json\r\nContent-Length: 900"
+        writer.write(f"{head}\r\n\r\n".encode())
+        await writer.drain()
+        await asyncio.Event().wait()  # cancelled with the server at the test's end
+
+    return write
+
+
+#: (fault, the OpenAI answer, the Converse answer, the fallback's reason on each).
+FAULTS: list[Any] = [
+    pytest.param(
+        "invalid-utf8",
+        _json_answer(_openai_body(GOOD).replace(b"Errors on", b"Errors \xff\xfe on")),
+        _json_answer(_converse_body(GOOD).replace(b"Errors on", b"Errors \xff\xfe on")),
+        ("bad_response", "bad_response"),
+        id="invalid-utf8",
+    ),
+    pytest.param(
+        "hang-after-headers",
+        _headers_then_silence(),
+        _headers_then_silence(),
+        ("timeout", "timeout"),
+        id="hang-after-headers",
+    ),
+    pytest.param(
+        "reset-mid-body",
+        then_reset(200, promised=2000, sent=_openai_body(GOOD)[:40]),
+        then_reset(200, promised=2000, sent=_converse_body(GOOD)[:40]),
+        ("unreachable", "unreachable"),
+        id="reset-mid-body",
+    ),
+    pytest.param(
+        "503",
+        _json_answer(b'{"error": {"message": "overloaded"}}', status=503),
+        _json_answer(
+            b'{"message": "busy"}',
+            status=503,
+            **{"x-amzn-ErrorType": "ServiceUnavailableException"},
+        ),
+        ("server_error_503", "server_error_503"),
+        id="503",
+    ),
+    pytest.param(
+        "redirect",
+        answer(307, {"Location": "http://127.0.0.1:9/v1/chat/completions"}),
+        answer(307, {"Location": "http://127.0.0.1:9/model/x/converse"}),
+        ("rejected_307", "redirected"),
+        id="redirect",
+    ),
+]
+
+
+@pytest.mark.parametrize("provider", ["openai", "bedrock"])
+@pytest.mark.parametrize(("fault", "openai_answer", "converse_answer", "reasons"), FAULTS)
+async def test_a_faulty_model_server_still_gets_a_ticket_written(
+    logs: io.StringIO,
+    provider: str,
+    fault: str,
+    openai_answer: Answer,
+    converse_answer: Answer,
+    reasons: tuple[str, str],
+) -> None:
+    """Undecodable bytes, headers then silence, a reset mid-body, a 503 and a redirect: the
+    deterministic ticket is written, with one line at warning naming why, the prompt the
+    server got holds none of the alert's secrets, and no log line holds one."""
+    reply = openai_answer if provider == "openai" else converse_answer
+    reason = reasons[0] if provider == "openai" else reasons[1]
+    async with hostile(reply) as server:
+        ticket, metrics = await _ticket_through(_settings(provider, server.url))
+    assert ticket == deterministic(HOSTILE), fault
+    assert metrics.counter("LLMFallbacks", reason=reason) == 1, loud(logs)
+    assert loud(logs) == [("summariser.fallback", reason)]
+    prompt = b"".join(request.body for request in server.requests).decode("utf-8", "replace")
+    assert prompt and "Ignore previous instructions" in prompt
+    for secret in SECRETS:
+        assert secret not in prompt and secret not in logs.getvalue()

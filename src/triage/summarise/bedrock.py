@@ -274,7 +274,7 @@ def _unparsable(exc: Exception) -> ModelError:
     """An answer botocore cannot read (a page, JSON of another shape): whatever is at the
     endpoint is not answering Converse, for this request or any other, so the breaker hears
     of it. (A 5xx with such a body is still a ClientError botocore names by its status.)"""
-    log.warning("llm.error", error=f"an answer botocore cannot read: {type(exc).__name__}")
+    log.info("llm.error", error=f"an answer botocore cannot read: {type(exc).__name__}")
     return ModelError("bad_response", outcome="invalid", provider_fault=True)
 
 
@@ -351,7 +351,7 @@ def _client_error(exc: ClientError) -> ModelError:
             retry_after_s=retry_after_s,
         )
     if code == "ValidationException" and TOO_LONG.search(message):
-        log.warning("llm.prompt_too_long", status=status, code=code, error=message)
+        log.info("llm.prompt_too_long", status=status, code=code, error=message)
         return ModelError(PROMPT_TOO_LONG, outcome="rejected")
     if code == "ValidationException" and CONTENT_FILTERED.search(message):
         # The alert's text, not the provider: this request's alone, never the breaker's.
@@ -365,12 +365,17 @@ def _client_error(exc: ClientError) -> ModelError:
     # hears of it. None is retried.
     provider_fault = status in (400, 401, 403, 404) or code in _PROVIDER_FAULTS
     hint = _hint(code, message)
-    log.warning("llm.rejected", status=status, code=code, error=message, **hint)
+    until_fixed = code in _PROVIDER_FAULTS or bool(hint)
+    # At warning when it opens the breaker: the server's words beside `breaker.opened`. Else
+    # at info, and the fallback's line (`summariser.fallback`) is the call's one at warning.
+    (log.warning if until_fixed else log.info)(
+        "llm.rejected", status=status, code=code, error=message, **hint
+    )
     return ModelError(
         f"rejected_{status}",
         outcome="rejected",
         provider_fault=provider_fault,
-        until_fixed=code in _PROVIDER_FAULTS or bool(hint),
+        until_fixed=until_fixed,
     )
 
 
@@ -427,7 +432,7 @@ def _botocore_error(exc: BotoCoreError) -> ModelError:
         return ModelError("answer_too_large", outcome="invalid", provider_fault=True)
     if isinstance(exc.kwargs.get("error"), RedirectRefused):
         # The endpoint points elsewhere: every request would be refused the same way.
-        log.warning("llm.rejected", error="the endpoint redirected; not followed")
+        log.info("llm.rejected", error="the endpoint redirected; not followed")
         return ModelError("redirected", outcome="rejected", provider_fault=True)
     if isinstance(exc, HTTPClientError | BotoConnectionError):  # refused, closed, connect timeout
         return ModelError("unreachable", outcome="unreachable", retryable=True)
@@ -437,5 +442,5 @@ def _botocore_error(exc: BotoCoreError) -> ModelError:
         # No request can be signed until someone provides credentials: the breaker hears.
         log.warning("llm.no_credentials", error=type(exc).__name__)
         return ModelError("no_credentials", outcome="rejected", until_fixed=True)
-    log.warning("llm.error", error=type(exc).__name__)
+    log.info("llm.error", error=type(exc).__name__)
     return ModelError("bad_response", outcome="invalid")

@@ -153,7 +153,7 @@ class OpenAiChat:
             raise _model_error(exc) from None
         except (ValueError, RecursionError):
             # A 200 labelled JSON that is not (or is nested past the parser's stack).
-            log.warning("llm.error", error="the answer's body is not JSON")
+            log.info("llm.error", error="the answer's body is not JSON")
             raise ModelError("bad_response", outcome="invalid", provider_fault=True) from None
 
     def _adapt(self, exc: openai.APIStatusError, sent: dict[str, Any]) -> bool:
@@ -299,7 +299,7 @@ def _answer(completion: Any) -> Answer:
     if not isinstance(completion, dict) or "choices" not in completion:
         # A page (a proxy's error, a login form) or another API's answer: whatever is at the
         # base URL is not serving chat completions, for this request or any other.
-        log.warning("llm.error", error="the answer is not a chat completion")
+        log.info("llm.error", error="the answer is not a chat completion")
         raise ModelError("bad_response", outcome="invalid", provider_fault=True)
     try:
         choices = completion["choices"]
@@ -411,9 +411,7 @@ def _error_in_body(error: dict[str, Any]) -> ModelError:
         if code == 429:
             return ModelError("rate_limited", outcome="rate_limited", retryable=True)
         return ModelError(f"server_error_{code}", outcome="server_error", retryable=True)
-    log.warning(
-        "llm.error", error="the answer is an error", detail=for_log(str(error.get("message")))
-    )
+    log.info("llm.error", error="the answer is an error", detail=for_log(str(error.get("message"))))
     return ModelError("bad_response", outcome="invalid", provider_fault=True)
 
 
@@ -435,7 +433,7 @@ def _model_error(exc: openai.OpenAIError) -> ModelError:
     if isinstance(exc, openai.APIStatusError):
         return _status_error(exc)
     # e.g. an answer that is not a chat completion at all
-    log.warning("llm.error", error=type(exc).__name__)
+    log.info("llm.error", error=type(exc).__name__)
     return ModelError("bad_response", outcome="invalid", provider_fault=True)
 
 
@@ -478,7 +476,7 @@ def _status_error(exc: openai.APIStatusError) -> ModelError:
             retry_after_s=retry_after_s,
         )
     if status == 413 or (status in (400, 422) and _too_long(exc)):
-        log.warning("llm.prompt_too_long", status=status, error=for_log(_said(exc)))
+        log.info("llm.prompt_too_long", status=status, error=for_log(_said(exc)))
         return ModelError(PROMPT_TOO_LONG, outcome="rejected")
     # A redirect (never followed: the prompt would go elsewhere), a refused key (401, 403), a
     # model or base URL that is not there (404), a spent quota or credit (429
@@ -493,12 +491,14 @@ def _status_error(exc: openai.APIStatusError) -> ModelError:
     provider_fault = 300 <= status < 400 or status in (400, 401, 402, 403, 404, 422, 429)
     reason = "quota_exceeded" if status in (402, 429) else f"rejected_{status}"
     hint = {"hint": not_found_hint(exc)} if status == 404 else {}
-    log.warning("llm.rejected", status=status, reason=reason, error=for_log(_said(exc)), **hint)
+    until_fixed = status in _UNTIL_FIXED
+    # At warning when it opens the breaker: the server's words beside `breaker.opened`. Else
+    # at info, and the fallback's line (`summariser.fallback`) is the call's one at warning.
+    (log.warning if until_fixed else log.info)(
+        "llm.rejected", status=status, reason=reason, error=for_log(_said(exc)), **hint
+    )
     return ModelError(
-        reason,
-        outcome="rejected",
-        provider_fault=provider_fault,
-        until_fixed=status in _UNTIL_FIXED,
+        reason, outcome="rejected", provider_fault=provider_fault, until_fixed=until_fixed
     )
 
 
