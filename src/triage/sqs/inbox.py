@@ -6,7 +6,7 @@ The supervisor knows only `Inbox`; tests and benchmarks may give it another impl
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol, TypeVar
@@ -105,10 +105,17 @@ class Inbox(Protocol):
     async def depth(self) -> Depth: ...
 
 
+T = TypeVar("T")
+
+#: A visibility change's failures, each one log line: it is never worth stopping for.
+_VISIBILITY_ERRORS: tuple[type[Exception], ...] = (*AWS_CALL_ERRORS, InboxError)
+
 #: How long past its long poll a receive may go unanswered before it has failed. botocore
 #: would wait out its read timeout on every try (minutes against a queue endpoint that takes
 #: the connection and never answers), while /readyz, which follows the last receive to answer,
-#: still said ready. Failed, the supervisor backs off and says so once.
+#: still said ready. Failed, the supervisor backs off and says so once. The other calls (none
+#: long-polls) get this much in all: a delete or a depth then fails, a visibility change is
+#: one log line, and the heartbeat and the acker go on.
 RECEIVE_SLACK_S = 15.0
 
 
@@ -173,8 +180,8 @@ class SqsInbox:
             {"Id": str(i), "ReceiptHandle": m.receipt_handle} for i, m in enumerate(messages)
         ]
         try:
-            response = await self._sqs.delete_message_batch(
-                QueueUrl=self.queue_url, Entries=entries
+            response = await self._answered(
+                "delete", self._sqs.delete_message_batch(QueueUrl=self.queue_url, Entries=entries)
             )
         except AWS_CALL_ERRORS as exc:
             raise InboxError(f"delete failed: {_describe(exc)}") from exc
@@ -208,10 +215,11 @@ class SqsInbox:
             for i, m in enumerate(messages)
         ]
         try:
-            response = await self._sqs.change_message_visibility_batch(
-                QueueUrl=self.queue_url, Entries=entries
+            response = await self._answered(
+                "change_message_visibility",
+                self._sqs.change_message_visibility_batch(QueueUrl=self.queue_url, Entries=entries),
             )
-        except AWS_CALL_ERRORS as exc:
+        except _VISIBILITY_ERRORS as exc:
             # Not fatal: the message reappears when its visibility timeout ends anyway.
             log.warning("message.visibility_failed", error=_describe(exc), count=len(messages))
             return
@@ -223,15 +231,28 @@ class SqsInbox:
                 reason=entry.get("Message"),
             )
 
+    async def _answered(self, what: str, call: Awaitable[T]) -> T:
+        """`call`'s answer, or InboxError once `answer_slack_s` has passed without one: none
+        of these calls long-polls, and a heartbeat, the acker or --drain waiting out botocore's
+        read timeouts and retries (minutes) would let the messages in hand expire."""
+        try:
+            async with asyncio.timeout(self.answer_slack_s):
+                return await call
+        except TimeoutError as exc:
+            raise InboxError(f"{what} failed: no answer within {self.answer_slack_s:g} s") from exc
+
     async def depth(self) -> Depth:
         try:
-            response = await self._sqs.get_queue_attributes(
-                QueueUrl=self.queue_url,
-                AttributeNames=[
-                    "ApproximateNumberOfMessages",
-                    "ApproximateNumberOfMessagesNotVisible",
-                    "ApproximateNumberOfMessagesDelayed",
-                ],
+            response = await self._answered(
+                "get_queue_attributes",
+                self._sqs.get_queue_attributes(
+                    QueueUrl=self.queue_url,
+                    AttributeNames=[
+                        "ApproximateNumberOfMessages",
+                        "ApproximateNumberOfMessagesNotVisible",
+                        "ApproximateNumberOfMessagesDelayed",
+                    ],
+                ),
             )
         except AWS_CALL_ERRORS as exc:
             raise InboxError(f"get_queue_attributes failed: {_describe(exc)}") from exc
@@ -271,9 +292,6 @@ def message_from(raw: object) -> Message:
         },
         trace_header=trace if isinstance(trace, str) else None,
     )
-
-
-T = TypeVar("T")
 
 
 def _attribute(

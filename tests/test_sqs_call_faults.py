@@ -1,0 +1,88 @@
+"""The SQS calls other than receive under faults, through a fault proxy in front of moto:
+one that SQS takes and never answers fails within the inbox's bound (a delete or a depth
+as an InboxError, a visibility change as one log line), so the heartbeat, the acker and
+--drain go on instead of waiting out botocore's minutes of read timeouts and retries."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+
+import aioboto3
+import pytest
+import structlog
+from botocore.config import Config
+
+from daemon_harness import Queues
+from fault_proxy import FaultProxy
+from triage.errors import InboxError
+from triage.sqs.inbox import SqsInbox
+
+#: botocore as the daemon has it: a read timeout past the long poll, retries.
+DAEMON_LIKE = Config(retries={"max_attempts": 3, "mode": "standard"}, read_timeout=30)
+VISIBILITY = "AmazonSQS.ChangeMessageVisibilityBatch"
+DELETE = "AmazonSQS.DeleteMessageBatch"
+DEPTH = "AmazonSQS.GetQueueAttributes"
+#: The inbox's bound here: far below the proxy's 30 s hold, above a loaded moto's answer.
+SLACK_S = 1.0
+
+
+@pytest.fixture
+def proxy(queues: Queues) -> Iterator[FaultProxy]:
+    with FaultProxy(queues.endpoint) as p:
+        yield p
+
+
+@pytest.fixture
+async def inbox(queues: Queues, proxy: FaultProxy) -> AsyncIterator[SqsInbox]:
+    session = aioboto3.Session()
+    async with session.client("sqs", endpoint_url=proxy.url, config=DAEMON_LIKE) as client:
+        yield SqsInbox(client, proxy.queue_url(queues.url), answer_slack_s=SLACK_S)
+
+
+async def test_a_visibility_change_sqs_never_answers_is_one_line_within_the_bound(
+    inbox: SqsInbox, queues: Queues, proxy: FaultProxy
+) -> None:
+    """ChangeMessageVisibilityBatch held for 30 s returns once the inbox's bound has passed,
+    with one `message.visibility_failed` line naming the wait (the heartbeat goes on)."""
+    queues.send("a")
+    messages = await inbox.receive(10, 1, 30)
+    assert len(messages) == 1
+    proxy.delay(VISIBILITY, 30)
+    try:
+        with structlog.testing.capture_logs() as logs:
+            await asyncio.wait_for(inbox.change_visibility(messages, 60), 10)
+    finally:
+        proxy.delay(VISIBILITY, 0)
+    failed = [e for e in logs if e["event"] == "message.visibility_failed"]
+    assert [(e["count"], e["error"]) for e in failed] == [
+        (1, "change_message_visibility failed: no answer within 1 s")
+    ]
+
+
+async def test_a_delete_sqs_never_answers_is_an_inbox_error_within_the_bound(
+    inbox: SqsInbox, queues: Queues, proxy: FaultProxy
+) -> None:
+    """DeleteMessageBatch held for 30 s raises InboxError once the bound has passed (the
+    acker counts the batch not deleted: its messages come back as repeats)."""
+    queues.send("a")
+    messages = await inbox.receive(10, 1, 30)
+    assert len(messages) == 1
+    proxy.delay(DELETE, 30)
+    try:
+        with pytest.raises(InboxError, match=r"delete failed: no answer within 1 s"):
+            await asyncio.wait_for(inbox.delete(messages), 10)
+    finally:
+        proxy.delay(DELETE, 0)
+
+
+async def test_a_depth_sqs_never_answers_is_an_inbox_error_within_the_bound(
+    inbox: SqsInbox, proxy: FaultProxy
+) -> None:
+    """GetQueueAttributes held for 30 s raises InboxError once the bound has passed."""
+    proxy.delay(DEPTH, 30)
+    try:
+        with pytest.raises(InboxError, match=r"get_queue_attributes failed: no answer within"):
+            await asyncio.wait_for(inbox.depth(), 10)
+    finally:
+        proxy.delay(DEPTH, 0)
