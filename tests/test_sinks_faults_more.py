@@ -323,3 +323,32 @@ async def test_a_create_answered_2xx_without_an_issue_is_retried_not_a_crash(bod
             assert caught.value.reason == "bad_response"
             assert (await sink.apply(effect())).ref == f"{github.url}/{REPO}/issues/1"
         assert len(github.issues()) == 1
+
+
+class LabelDroppingGitHub(GitHubServer):
+    """The stub, dropping every label of a new issue, as GitHub does for a token without push
+    access to the repository ("Labels are silently dropped otherwise")."""
+
+    def _create_issue(self, actor: str, params: dict[str, str], query: Any, body: Any) -> Any:
+        kept = {**body, "labels": []} if isinstance(body, dict) else body
+        return super()._create_issue(actor, params, query, kept)
+
+
+async def test_labels_github_drops_from_a_new_issue_are_said_once(logs: Logs) -> None:
+    """A new issue GitHub created without its labels (the token may not label new issues)
+    lacks `triage`, which the marker look-up lists, so a retried create could not find it:
+    one `github.labels_dropped` warning per repository says so and what to fix, not one per
+    issue, and the issue is still the incident's."""
+    other = dataclasses.replace(effect(), fingerprint="0" * 32, idempotency_key="fp0:1")
+    with LabelDroppingGitHub(tokens={GITHUB_TOKEN: "triage-bot"}) as github:
+        async with github_sink(github.url) as sink:
+            first = await sink.apply(effect())
+            second = await sink.apply(other)
+    assert (first.ref, second.ref) == (
+        f"{github.url}/{REPO}/issues/1",
+        f"{github.url}/{REPO}/issues/2",
+    )
+    assert events(logs, "warning") == ["github.labels_dropped"]
+    warning = next(e for e in logs if e["event"] == "github.labels_dropped")
+    assert warning["repository"] == REPO
+    assert "push" in warning["hint"]

@@ -7,7 +7,9 @@ Effects and the calls they make (`{repo}` is the route's repository, else `GITHU
             found → its URL (a crash between create and store never duplicates); else
             create `[P1] title` with labels team/priority/source/`triage` + the route's (100
             at most, GitHub's limit) and assignees (10 at most); an assignee or a label
-            GitHub refuses (422) is left out and the issue created again (`triage` kept)
+            GitHub refuses (422) is left out and the issue created again (`triage` kept);
+            an issue GitHub created without its labels (a token without push access) is said
+            once per repository (`github.labels_dropped`): the look-up cannot find it
     UPDATE  read the issue; one comment counting the occurrences since the last update
     CLOSE   read the issue; a comment, then close it (state_reason completed); a flapping
             incident's close also takes `flapping` off (its close ends the flapping)
@@ -139,6 +141,9 @@ class GitHubSink:
         self._locked = Refusals(clock)
         #: Repositories GitHub refused a write to as archived (read-only), lower case.
         self._read_only = Refusals(clock)
+        #: Repositories where GitHub created an issue without its labels, said once each
+        #: (`_check_labelled`), lower case.
+        self._unlabelled: set[str] = set()
         #: The teams this process has labelled issues with (`team:<name>`), at most TEAM_LABELS.
         self._team_labels: set[str] = set()
         #: Which repositories refused us lately, and which took an issue (`access.py`).
@@ -421,7 +426,27 @@ class GitHubSink:
         issue = await self._create_issue(repository, effect)
         ref = issue_url(issue, repository, self._origin)
         log.info("github.issue_created", repository=repository, issue=issue_number(issue))
+        self._check_labelled(repository, issue)
         return Applied(ref), "ok"
+
+    def _check_labelled(self, repository: str, issue: dict[str, Any]) -> None:
+        """Say once per repository when GitHub created an issue without the `triage` label:
+        it drops a new issue's labels for a token without push access, and the marker look-up
+        lists issues by that label, so a create retried after a lost answer would not find
+        the issue and would open a second one."""
+        key = repository.lower()
+        if text.TRIAGE_LABEL in _labels(issue) or key in self._unlabelled:
+            return
+        self._unlabelled.add(key)
+        log.warning(
+            "github.labels_dropped",
+            repository=repository,
+            issue=issue_number(issue),
+            hint=(
+                "GitHub created the issue without its labels: give the token push (or "
+                "triage) access to the repository, or a retried create may open a second issue"
+            ),
+        )
 
     async def _create_issue(self, repository: str, effect: Effect) -> Any:
         """POST the issue. What GitHub refuses in it (422) that is no part of the issue would
