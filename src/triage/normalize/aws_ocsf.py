@@ -4,7 +4,7 @@ beside the ASFF reader, one incident per finding:
 
 | field | read from |
 |---|---|
-| identity | the account (`cloud.account.uid`, else the event's) + `finding_info.uid` |
+| identity | the account (`cloud.account.uid`, else the event's) + `finding_info.uid`; a GuardDuty or Inspector finding: its service's own key (`aws_finding_keys`) |
 | resolved when | `status` (or `status_id`) Suppressed, Resolved, Archived or Deleted, or the control's `compliance.status` Pass |
 | title, description | `finding_info.title`, `finding_info.desc` (and `remediation.desc`) |
 | severity | `severity`, else the name of its `severity_id` |
@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 from triage.models import Alert, Status
-from triage.normalize import common
+from triage.normalize import aws_finding_keys, common
 from triage.normalize.aws_shared import occurred, team_tag
 
 #: Where an event's findings say they are OCSF (ASFF's hold `Id`, not this object).
@@ -98,7 +98,8 @@ def finding(
         occurred_at=occurred(
             info.get("modified_time_dt"), item.get("time_dt"), payload.get("time")
         ),
-        identity={"account": owner, "finding": uid},
+        identity=aws_finding_keys.native_identity(uid, product.get("uid"))
+        or {"account": owner, "finding": uid},
         raw={**{key: value for key, value in payload.items() if key != "detail"}, "finding": item},
     )
 

@@ -22,8 +22,10 @@ are read for what they mean, and RDS's, DMS's, Redshift Serverless's, Inspector'
 | AWS services' state changes (`aws_state_changes`: CodeBuild, CodePipeline, Step Functions, Glue, Auto Scaling, ECS, Batch, Backup, EMR, SageMaker, Redshift Data API, EC2) | thing whose state changes | account + region + source + detail-type (Auto Scaling: launch or terminate) + what the runs share (a project, a state machine, a job's name; else the resources) | its next success (a build that succeeded, an instance running); a run starting or in progress changes no ticket | `detail.severity` when it is a word |
 | any other event | event type and resources | account + region + source + detail-type + resources (+ a CloudTrail call's eventSource and eventName) | never: such events only fire | `detail.severity` when it is a word |
 
-So a finding that GuardDuty reports again (its count rising) or Security Hub re-imports is a
-repeat of one incident, and the same service event for another resource is another incident.
+A GuardDuty or Inspector finding Security Hub imported (ASFF or OCSF) is keyed as that
+service's own event keys it (`aws_finding_keys`), so the finding received both ways is one
+incident. So a finding that GuardDuty reports again (its count rising) or Security Hub
+re-imports is a repeat of one incident, and the same service event for another resource is another incident.
 Only the identity fields and the state can refuse an event; titles, descriptions, severities and
 facts of odd JSON types are read as text or passed over, as in every format. One Security Hub
 finding that cannot be read is left out of its event (noted in the log), not the others with it.
@@ -42,6 +44,7 @@ from triage.errors import InvalidAlertError
 from triage.models import Alert, Status
 from triage.normalize import (
     aws_dms,
+    aws_finding_keys,
     aws_findings,
     aws_ocsf,
     aws_rds,
@@ -351,7 +354,8 @@ def _finding(
         runbook_url=common.url(remediation.get("Url"), "Remediation.Recommendation.Url"),
         labels=labels,
         occurred_at=_occurred(finding.get("UpdatedAt"), payload.get("time")),
-        identity={"account": owner, "finding": finding_id},
+        identity=aws_finding_keys.native_identity(finding_id, finding.get("ProductArn"))
+        or {"account": owner, "finding": finding_id},
         raw={
             **{key: value for key, value in payload.items() if key != "detail"},
             "finding": finding,

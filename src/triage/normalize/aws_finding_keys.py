@@ -1,0 +1,60 @@
+"""The incident key of a finding Security Hub imported from GuardDuty or Amazon Inspector: the
+identity that service's own EventBridge event gives the finding (`eventbridge`, `aws_findings`),
+so a finding a rule receives both ways, as its service's event and as Security Hub's (ASFF or
+OCSF), is one incident, which Security Hub archiving or resolving it closes.
+
+| the finding's id (ASFF `Id`, OCSF `finding_info.uid`) | identity |
+|---|---|
+| a GuardDuty finding's ARN, arn:aws:guardduty:REGION:ACCOUNT:detector/D/finding/ID | account + region + finding (ID), as `GuardDuty Finding` |
+| an Inspector finding's ARN, arn:aws:inspector2:REGION:ACCOUNT:finding/ID | service inspector2 + account + region + finding (the ARN), as `Inspector2 Finding` |
+
+The ARN's service says which product made the finding, unless the finding's product ARN (ASFF
+`ProductArn`, OCSF `metadata.product.uid`) is another product's: a partner's finding whose id
+merely looks like GuardDuty's keeps Security Hub's own key (account + id), as every other
+finding does. A product ARN that is no product ARN at all (missing, mistyped) is passed over,
+as any display field is. Macie's findings keep Security Hub's key: no public sample shows the
+id Security Hub gives them to match against the `Macie Finding` event's.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+#: A GuardDuty finding's ARN (any partition), what Security Hub uses as its id.
+_GUARDDUTY_ARN = re.compile(
+    r"arn:aws[a-z-]*:guardduty:(?P<region>[a-z0-9-]+):(?P<account>\d{12})"
+    r":detector/[^/\s]+/finding/(?P<finding>[^/\s]+)"
+)
+#: An Amazon Inspector (v2) finding's ARN, its `findingArn`.
+_INSPECTOR_ARN = re.compile(
+    r"arn:aws[a-z-]*:inspector2:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):finding/[^/\s]+"
+)
+#: A product's ARN as Security Hub writes it: …::product/COMPANY/NAME (…::productv2/… for
+#: OCSF findings), AWS's own services under the company `aws`.
+_PRODUCT_ARN = re.compile(
+    r"arn:aws[a-z-]*:securityhub:[a-z0-9-]*:\d{0,12}"
+    r":product(?:v2)?/(?P<company>[^/\s]+)/(?P<name>[^/\s]+)"
+)
+
+
+def native_identity(finding_id: str, product_arn: Any) -> dict[str, str] | None:
+    """The identity the finding's own service gives the finding `finding_id`, or None when the
+    id is not a GuardDuty or Inspector finding ARN or another product reported it."""
+    if (arn := _GUARDDUTY_ARN.fullmatch(finding_id)) and _may_be(product_arn, "guardduty"):
+        return {"account": arn["account"], "region": arn["region"], "finding": arn["finding"]}
+    if (arn := _INSPECTOR_ARN.fullmatch(finding_id)) and _may_be(product_arn, "inspector"):
+        return {
+            "service": "inspector2",
+            "account": arn["account"],
+            "region": arn["region"],
+            "finding": finding_id,
+        }
+    return None
+
+
+def _may_be(product_arn: Any, service: str) -> bool:
+    """Whether the finding's product ARN leaves it to be AWS's `service`: it names that
+    service, or it is no product ARN at all."""
+    named = _PRODUCT_ARN.fullmatch(product_arn.strip()) if isinstance(product_arn, str) else None
+    return named is None or (named["company"], named["name"].lower()) == ("aws", service)

@@ -1,0 +1,105 @@
+"""A GuardDuty or Inspector finding reaches EventBridge twice: as its own service's event and as
+the finding Security Hub imported (ASFF, and OCSF in "Findings Imported V2"). Both are keyed on
+the service's own finding id, so one finding is one incident, and Security Hub closing it
+resolves that incident.
+
+Samples (tests/payloads/eventbridge/), shaped as AWS documents them:
+- securityhub-guardduty-finding.json: the "Security Hub Findings - Imported" event
+  (docs.aws.amazon.com/securityhub/latest/userguide/securityhub-cwe-event-formats.html) holding
+  the ASFF finding GuardDuty sends (docs.aws.amazon.com/guardduty/latest/ug/
+  securityhub-integration.html): `Id` the finding's ARN, `ProductArn` …/product/aws/guardduty,
+  `ProductFields` aws/guardduty/service/…, as `aws securityhub get-findings` shows a GuardDuty
+  sample finding; the finding of eventbridge/guardduty-finding.json.
+- securityhub-v2-guardduty-finding.json: the "Findings Imported V2" event
+  (docs.aws.amazon.com/securityhub/latest/userguide/securityhub-v2-cwe-event-formats.html)
+  holding the OCSF Detection Finding Security Hub makes of it (attributes:
+  …/userguide/security-hub-adv-ocsf-findings.html), as public captures of a GuardDuty one show
+  it: `finding_info.uid` the finding's ARN, `uid_alt` its id, `metadata.product.uid`
+  …/productv2/aws/guardduty.
+- securityhub-inspector-finding.json: the ASFF finding Amazon Inspector sends, `Id` the
+  finding's ARN (its `findingArn`), `ProductArn` …/product/aws/inspector, as the ASFF
+  `RiskAssessment` example of the Security Hub User Guide names Inspector findings; the finding
+  of aws/inspector2-finding-sns.json.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from source_samples import Samples, one, run
+from triage.models import Status
+
+EVENTS = Samples("eventbridge")
+
+
+def _inspector_event() -> dict[str, Any]:
+    """The Inspector finding's own EventBridge event, out of its SNS envelope."""
+    value: dict[str, Any] = json.loads(
+        Samples("aws").body("inspector2-finding-sns.json")["Message"]
+    )
+    return value
+
+
+@pytest.mark.parametrize(
+    "imported", ["securityhub-guardduty-finding.json", "securityhub-v2-guardduty-finding.json"]
+)
+def test_a_guardduty_finding_imported_by_security_hub_is_the_findings_incident(
+    imported: str,
+) -> None:
+    """GuardDuty's own event and Security Hub's copy of its finding share one fingerprint."""
+    native = one(EVENTS.body("guardduty-finding.json"))
+    assert one(EVENTS.body(imported)).fingerprint == native.fingerprint
+
+
+def test_an_inspector_finding_imported_by_security_hub_is_the_findings_incident() -> None:
+    """Inspector's own event and Security Hub's copy of its finding share one fingerprint."""
+    native = one(_inspector_event())
+    assert one(EVENTS.body("securityhub-inspector-finding.json")).fingerprint == native.fingerprint
+
+
+def test_security_hub_archiving_a_guardduty_finding_resolves_its_incident() -> None:
+    """The imported finding archived is the GuardDuty incident resolved."""
+    body = EVENTS.body("securityhub-guardduty-finding.json")
+    body["detail"]["findings"][0]["RecordState"] = "ARCHIVED"
+    closed = one(body)
+    assert closed.status is Status.RESOLVED
+    assert closed.fingerprint == one(EVENTS.body("guardduty-finding.json")).fingerprint
+
+
+def test_another_guardduty_finding_is_another_incident() -> None:
+    """Keyed on the finding id: a second GuardDuty finding imported is not the first's incident."""
+    body = EVENTS.body("securityhub-guardduty-finding.json")
+    finding = body["detail"]["findings"][0]
+    finding["Id"] = finding["Id"].replace("16afba5c", "26afba5c")
+    assert one(body).fingerprint != one(EVENTS.body("guardduty-finding.json")).fingerprint
+
+
+def test_a_guardduty_shaped_id_from_another_product_keeps_security_hubs_key() -> None:
+    """A partner product's finding whose Id looks like a GuardDuty finding ARN keeps Security
+    Hub's identity (account + Id): it cannot join, or close, GuardDuty's incident."""
+    body = EVENTS.body("securityhub-guardduty-finding.json")
+    finding = body["detail"]["findings"][0]
+    finding["ProductArn"] = (
+        "arn:aws:securityhub:us-east-1:123456789012:product/123456789012/default"
+    )
+    assert one(body).identity == {"account": "123456789012", "finding": finding["Id"]}
+
+
+def test_a_security_hub_control_finding_keeps_its_own_key() -> None:
+    """A finding of no service triage reads natively keeps account + Id, as before."""
+    body = EVENTS.body("securityhub-findings.json")
+    finding = body["detail"]["findings"][0]
+    assert run(body).alerts[0].identity == {
+        "account": finding["AwsAccountId"],
+        "finding": finding["Id"],
+    }
+
+
+def test_a_guardduty_ocsf_finding_with_an_id_that_is_no_arn_keeps_security_hubs_key() -> None:
+    """An OCSF GuardDuty finding whose uid is not a GuardDuty finding ARN keeps its uid as key."""
+    body = EVENTS.body("securityhub-v2-guardduty-finding.json")
+    body["detail"]["findings"][0]["finding_info"]["uid"] = "not-an-arn"
+    assert run(body).alerts[0].identity == {"account": "123456789012", "finding": "not-an-arn"}
