@@ -263,8 +263,9 @@ class Gateway:
         )
         for path in ALERTMANAGER_API_PATHS:
             app.router.add_post(path, self.post_api_alerts, expect_handler=no_interim)
-        app.router.add_get("/healthz", self.healthz)
-        app.router.add_get("/readyz", self.readyz)
+        # (Neither reads a body: none is asked for with `100 Continue`.)
+        app.router.add_get("/healthz", self.healthz, expect_handler=no_interim)
+        app.router.add_get("/readyz", self.readyz, expect_handler=no_interim)
         # Last: every other path and method lands here rather than on aiohttp's own refusal,
         # whose route would answer `Expect: 100-continue` before refusing.
         app.router.add_route("*", "/{path:.*}", unrouted_request, expect_handler=no_interim)
@@ -319,16 +320,32 @@ class Gateway:
 
     # --- Handlers -------------------------------------------------------------------------
 
+    def _probe_with_body(self, request: web.Request) -> web.Response | None:
+        """The 400 for a GET or HEAD of /healthz or /readyz that carries a body, as the webhook
+        path's GET with one is refused: a body nobody reads would keep the connection (and
+        the sender) waiting for it."""
+        if not request.body_exists:
+            return None
+        started = time.perf_counter()
+        refused = Refused(
+            400, "get_with_body", f"bad request: a {request.method} request's body is not read"
+        )
+        return self._unrouted_refusal(request, refused, started)
+
     async def healthz(self, request: web.Request) -> web.Response:
         """Alive as the daemon's /healthz judges it (the event loop's lag under its bound, no
         watched loop stalled), 503 when not; `alive` alone, since anyone on the internet may
         ask: the lag and the loops' names are on the endpoint port."""
+        if (refused := self._probe_with_body(request)) is not None:
+            return refused
         alive = self.health.alive
         return web.json_response({"alive": alive}, status=200 if alive else 503)
 
     async def readyz(self, request: web.Request) -> web.Response:
         """The daemon's /readyz answer (`Health.readiness`: names and fixed reasons only), with
         the queue's condition asked again when the cached answer is stale."""
+        if (refused := self._probe_with_body(request)) is not None:
+            return refused
         await self.probe.ready()
         self.health.set("tokens", self.tokens.loaded, "" if self.tokens.loaded else "not read yet")
         readiness = self.health.readiness()

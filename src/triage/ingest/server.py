@@ -86,6 +86,10 @@ class GatewayRunner(web.AppRunner):
         metrics: Metrics | None = None,
         **kwargs: Any,
     ) -> None:
+        # An answer given before its body was read (an early refusal) closes the connection;
+        # aiohttp first reads and drops what the sender still sends, 10 s by default, so that
+        # it reads the answer rather than a reset. The refused connection's second is enough.
+        kwargs.setdefault("lingering_time", REFUSED_LINGER_S)
         super().__init__(app, **kwargs)
         self.max_connections = connection_limit() if max_connections is None else max_connections
         self._metrics = metrics or Metrics()
@@ -460,7 +464,9 @@ class _Connection(RequestHandler):
         self, request: BaseRequest, resp: web.StreamResponse, start_time: float | None
     ) -> tuple[web.StreamResponse, bool]:
         try:
-            return await super().finish_response(request, resp, start_time)
+            answered = await super().finish_response(request, resp, start_time)
+            self._end_unread(request, answered[0])
+            return answered
         finally:
             # aiohttp parses what followed a declined Upgrade in there, not in data_received:
             # those requests are checked here, and were never counted in `_unanswered` (so it
@@ -469,6 +475,16 @@ class _Connection(RequestHandler):
             self._unanswered = max(0, self._unanswered - 1)
             if self.idle:
                 self._open.became_idle(self)
+
+    def _end_unread(self, request: BaseRequest, response: web.StreamResponse) -> None:
+        """An answer that closes the connection before its request's body was read (an early
+        refusal) ends the connection's sending side at once: the sender sees the end right
+        after the answer, not once the lingering read of what it still sends is over."""
+        transport = self.transport
+        if response.keep_alive or request.content.is_eof() or transport is None:
+            return
+        if transport.can_write_eof() and not transport.is_closing():
+            transport.write_eof()
 
     def handle_error(
         self,

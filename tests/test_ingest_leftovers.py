@@ -1,0 +1,233 @@
+"""`triage ingest`'s leftovers, on raw sockets against a real gateway on 127.0.0.1: an answer
+given before a body was read (a GET with a body, any early refusal) ends its connection at
+once rather than after aiohttp's 10 s lingering read; one source cannot take every slot of the
+webhooks waiting for SQS; and the HTTP protocol's odd corners (`Expect`, HTTP/1.0, OPTIONS,
+TRACE, CONNECT, request targets, repeated and folded headers, a trickled head, pipelining behind
+a refusal) each get a clear status and one line, queue nothing they should not, and lose
+nothing answered 202."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+from collections.abc import AsyncIterator, Callable, Iterator
+
+import pytest
+from structlog.testing import capture_logs
+
+from daemon_harness import Queues
+from ingest_harness import (
+    TOKENS,
+    SqsProxy,
+    bearer,
+    ingest_settings,
+    loopback_client,
+    payload,
+    running,
+)
+from test_ingest_hostile import read_answer, received, wait_logged
+from triage.ingest import IngestService
+from triage.ingest.outbox import SqsOutbox
+
+GENERIC = payload("generic/firing.json")
+BEARER = f"Authorization: Bearer {TOKENS['generic']}\r\n"
+#: Longer than any answer takes on loopback, well short of aiohttp's 10 s lingering read: a
+#: connection still open after it is one the gateway kept open for the body it never read.
+CLOSED_WITHIN_S = 5.0
+
+
+@pytest.fixture
+async def gateway(queues: Queues) -> AsyncIterator[IngestService]:
+    """The gateway on a free port, with the harness's tokens, in front of moto's `alerts` queue."""
+    async with running(ingest_settings(queues.url, queues.endpoint)) as service:
+        yield service
+
+
+async def until(condition: Callable[[], bool], what: str) -> None:
+    """Wait (10 s at most) until `condition()` is true."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 10
+    while not condition():
+        assert loop.time() < deadline, what
+        await asyncio.sleep(0.01)
+
+
+async def ended_by_gateway(reader: asyncio.StreamReader) -> bool:
+    """Whether the gateway ended the connection (end of stream, or a reset) within
+    CLOSED_WITHIN_S, what the answer said being read already."""
+    try:
+        return await asyncio.wait_for(reader.read(), CLOSED_WITHIN_S) == b""
+    except ConnectionResetError:
+        return True
+    except TimeoutError:
+        return False
+
+
+def queued_202(gateway: IngestService, source: str = "generic") -> float:
+    return gateway.metrics.counter("IngestRequests", source=source, status="202")
+
+
+# --- An answer before the body: no lingering read -------------------------------------------------
+
+#: Requests on routes that take no body, each with a body the gateway does not read: its
+#: framing says more is coming and the rest never comes.
+BODIES_ON_BODILESS_ROUTES = {
+    "GET /healthz, Content-Length": b"GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nabc",
+    "GET /readyz, chunked": b"GET /readyz HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab",
+    "HEAD /healthz, Content-Length": b"HEAD /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 9\r\n\r\n",
+    "GET /readyz, Expect": b"GET /readyz HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n",
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "request_bytes", BODIES_ON_BODILESS_ROUTES.values(), ids=list(BODIES_ON_BODILESS_ROUTES)
+)
+async def test_a_get_or_head_with_a_body_on_a_probe_route_is_400_and_closed_at_once(
+    gateway: IngestService, request_bytes: bytes
+) -> None:
+    """`/healthz` or `/readyz` asked by GET or HEAD with a body is refused 400 as the webhook
+    path's GET with a body is (no 100 Continue first), with one ingest.refused line, and its
+    connection ends at once, not after 10 s of reading a body nobody reads."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", gateway.port)
+    try:
+        with capture_logs() as logs:
+            writer.write(request_bytes)
+            await writer.drain()
+            if request_bytes.startswith(b"HEAD"):  # its answer's head says a length, sends none
+                head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
+                assert head.startswith(b"HTTP/1.1 400 ") and b"Connection: close" in head
+            else:
+                answer = await read_answer(reader)
+                assert answer.status == 400, answer.status
+                assert answer.headers.get("connection") == "close"
+                assert "body is not read" in answer.json()["error"]
+            assert await ended_by_gateway(reader), "the connection was kept for the unread body"
+            (line,) = await wait_logged(logs, "ingest.refused")
+    finally:
+        writer.close()
+    assert (line["status"], line["reason"]) == (400, "get_with_body")
+
+
+#: Early refusals of a POST whose body the sender holds back (it sent part of it, or waits for
+#: `100 Continue`, which a refusal replaces).
+EARLY_REFUSALS = {
+    "401, part of the body": (b"POST /v1/alerts/generic HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{", 401),
+    "404, part of the body": (b"POST /v1/nope HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{", 404),
+    "405, part of the body": (b"PUT /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{", 405),
+    "413, waits for 100": (f"POST /v1/alerts/generic HTTP/1.1\r\nHost: x\r\n{BEARER}Expect: 100-continue\r\nContent-Length: 5000000\r\n\r\n".encode(), 413),
+    "417, part of the body": (f"POST /v1/alerts/generic HTTP/1.1\r\nHost: x\r\n{BEARER}Expect: later\r\nContent-Length: 100\r\n\r\n{{".encode(), 417),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("request_bytes", "status"), EARLY_REFUSALS.values(), ids=list(EARLY_REFUSALS)
+)
+async def test_a_refusal_before_the_body_ends_its_connection_at_once(
+    gateway: IngestService, queues: Queues, request_bytes: bytes, status: int
+) -> None:
+    """A POST refused from its head while its body is still to come is answered at once with
+    `Connection: close`, and the gateway ends the connection right after the answer (what the
+    sender still sends is dropped), not after reading and discarding it for 10 s; nothing is
+    queued."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", gateway.port)
+    try:
+        writer.write(request_bytes)
+        await writer.drain()
+        answer = await read_answer(reader)
+        assert answer.status == status
+        assert answer.headers.get("connection") == "close"
+        assert await ended_by_gateway(reader), "the connection was kept for the unread body"
+    finally:
+        writer.close()
+    assert received(queues) == []
+
+
+async def test_a_body_that_never_follows_100_continue_is_408_and_closed_at_once(
+    gateway: IngestService, queues: Queues
+) -> None:
+    """A sender told `100 Continue` that never sends its body is answered 408 once the body's
+    time is out, and the connection ends right after that answer, not 10 s later."""
+    assert gateway.gateway is not None
+    gateway.gateway.limits = dataclasses.replace(gateway.gateway.limits, body_timeout_s=0.3)
+    head = f"POST /v1/alerts/generic HTTP/1.1\r\nHost: x\r\n{BEARER}Expect: 100-continue\r\n"
+    head += f"Content-Length: {len(GENERIC)}\r\n\r\n"
+    reader, writer = await asyncio.open_connection("127.0.0.1", gateway.port)
+    try:
+        writer.write(head.encode())
+        await writer.drain()
+        assert (await read_answer(reader)).status == 100
+        answer = await read_answer(reader)
+        assert answer.status == 408
+        assert await ended_by_gateway(reader), "the connection was kept for the unsent body"
+    finally:
+        writer.close()
+    assert received(queues) == []
+
+
+# --- The webhooks waiting for SQS: a share per source ----------------------------------------------
+
+#: Webhooks that may wait for SQS at once, and one source's share of them, in these tests.
+BOUND = 4
+SHARE = 2
+
+
+@pytest.fixture
+def proxy(moto_url: str) -> Iterator[SqsProxy]:
+    with SqsProxy(moto_url) as running_proxy:
+        yield running_proxy
+
+
+@pytest.fixture
+async def slow_gateway(
+    queues: Queues, proxy: SqsProxy, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[IngestService]:
+    """The gateway through the proxy, letting BOUND webhooks wait for SQS, SHARE per source."""
+    monkeypatch.setattr(IngestService, "max_waiting_for_queue", BOUND)
+    monkeypatch.setattr(IngestService, "max_waiting_per_source", SHARE)
+    settings = ingest_settings(proxy.queue_url(queues.url), proxy.url)
+    async with running(settings) as service:
+        yield service
+
+
+def alert(n: int) -> bytes:
+    return json.dumps({"title": f"waiting {n}"}).encode()
+
+
+async def test_one_source_cannot_take_every_slot_waiting_for_sqs(
+    slow_gateway: IngestService, proxy: SqsProxy, queues: Queues
+) -> None:
+    """With SHARE of one source's webhooks waiting for a silent SQS, that source's next is 503
+    `busy` (detail `outbox_source_share`) with Retry-After and one line, while another source's
+    webhook still takes a slot and, once SQS answers, its 202 like every waiting one: a
+    leaked token cannot make every other source's webhooks wait."""
+    outbox = slow_gateway._outbox
+    assert isinstance(outbox, SqsOutbox)
+    grafana = payload("grafana/group-firing.json")
+    proxy.released.clear()
+    async with loopback_client(slow_gateway.port) as client:
+
+        def generic(n: int) -> asyncio.Task[object]:
+            post = client.post("/v1/alerts/generic", content=alert(n), headers=bearer("generic"))
+            return asyncio.ensure_future(post)
+
+        waiting = [generic(n) for n in range(SHARE)]
+        await until(lambda: outbox.waiting == SHARE, "the webhooks never reached the outbox")
+        with capture_logs() as logs:
+            beyond = await asyncio.wait_for(generic(99), 10)
+        assert beyond.status_code == 503  # type: ignore[attr-defined]
+        assert beyond.headers["retry-after"] == "1"  # type: ignore[attr-defined]
+        (line,) = [e for e in logs if e["event"] == "ingest.refused"]
+        assert (line["source"], line["reason"], line["detail"]) == (
+            "generic",
+            "busy",
+            "outbox_source_share",
+        )
+        other = asyncio.ensure_future(
+            client.post("/v1/alerts/grafana", content=grafana, headers=bearer("grafana"))
+        )
+        await until(lambda: outbox.waiting == SHARE + 1, "another source's webhook was refused")
+        proxy.released.set()
+        assert (await other).status_code == 202
+        assert [(await w).status_code for w in waiting] == [202] * SHARE  # type: ignore[attr-defined]
+    assert outbox.waiting == 0
