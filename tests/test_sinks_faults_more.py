@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from pydantic import SecretStr
 
 from factories import view
 from github_stub import GitHubServer
@@ -29,6 +30,7 @@ from triage.sinks.aio import AiohttpTransport
 from triage.sinks.backend import BackendSink
 from triage.sinks.base import Effect, Target
 from triage.sinks.github import GitHubSink
+from triage.sinks.slack import SlackSink
 from triage.tls import client_context
 
 ALERT = Alert(
@@ -352,3 +354,71 @@ async def test_labels_github_drops_from_a_new_issue_are_said_once(logs: Logs) ->
     warning = next(e for e in logs if e["event"] == "github.labels_dropped")
     assert warning["repository"] == REPO
     assert "push" in warning["hint"]
+
+
+# --- Slack -----------------------------------------------------------------------------------
+
+
+@asynccontextmanager
+async def slack_sink(url: str) -> AsyncIterator[SlackSink]:
+    webhook = SecretStr(f"{url}/services/T1/B1/{SLACK_SECRET}")
+    sink = SlackSink(Settings(slack_webhook_url=webhook, slack_min_interval_s=0))
+    try:
+        yield sink
+    finally:
+        await sink.aclose()
+
+
+SLACK_SECRET = "slackWebhookSecret0042"
+JSON = {"Content-Type": "application/json"}
+
+
+def slack_json(status: int, error: str) -> Answer:
+    """Slack's refusal written as its Web API and workflow webhooks write it, at `status`."""
+    return answer(status, JSON, b'{"ok": false, "error": "%s"}' % error.encode())
+
+
+async def test_a_gone_channel_said_in_json_at_a_4xx_skips_the_post(logs: Logs) -> None:
+    """A 404 whose body is Slack's JSON refusal (`{"ok": false, "error":
+    "channel_not_found"}`) is the channel gone, as the plain-text `channel_not_found` is:
+    skipped with one `slack.refused` warning naming the code, not a new incident failed into
+    the DLQ as "no error code"."""
+    async with (
+        hostile(slack_json(404, "channel_not_found")) as server,
+        slack_sink(server.url) as sink,
+    ):
+        applied = await sink.apply(effect())
+    assert (applied.skipped, applied.refused) == ("slack refused: channel_not_found", True)
+    assert events(logs, "warning") == ["slack.refused"]
+    assert SLACK_SECRET not in logged_text(logs)
+
+
+async def test_refused_blocks_said_in_json_at_a_4xx_are_posted_as_plain_text(logs: Logs) -> None:
+    """A 400 whose JSON body says `invalid_blocks` gets the new incident posted again as plain
+    text (one `slack.blocks_refused` warning), as the plain-text code does."""
+    async with (
+        hostile(slack_json(400, "invalid_blocks"), answer(200, {}, b"ok")) as server,
+        slack_sink(server.url) as sink,
+    ):
+        applied = await sink.apply(effect())
+    assert applied.ref == "posted"
+    assert len(server.requests) == 2
+    assert events(logs, "warning") == ["slack.blocks_refused"]
+
+
+async def test_another_refusal_said_in_json_at_a_4xx_names_its_code() -> None:
+    """Any other JSON refusal at a 4xx fails the new incident's message naming Slack's code;
+    a JSON `error` that is no code (text quoting the post) is named by size and type."""
+    async with (
+        hostile(slack_json(400, "invalid_payload")) as server,
+        slack_sink(server.url) as sink,
+    ):
+        with pytest.raises(SinkRejectedError, match="400: invalid_payload"):
+            await sink.apply(effect())
+    async with (
+        hostile(slack_json(400, "ECHO orders-db replication lag")) as server,
+        slack_sink(server.url) as sink,
+    ):
+        with pytest.raises(SinkRejectedError, match="no error code") as caught:
+            await sink.apply(effect())
+    assert "ECHO" not in str(caught.value)

@@ -53,7 +53,9 @@ How answers map to errors:
                                  410 channel_is_archived)
 
 An answer's text is told only when it is one of Slack's error codes (lower-case words joined by
-`_`); any other answer (a proxy's HTML page, text quoting the post) is named by its size and
+`_`), as incoming webhooks write it, or as the `error` of a JSON body at any status, as the Web
+API and workflow webhooks write it (so a 404 `{"ok": false, "error": "channel_not_found"}` is
+the channel gone, as the plain-text one is); any other answer (a proxy's HTML page, text quoting the post) is named by its size and
 type alone, in the error and in the failed post's log line.
     route webhook not a URL      SinkRejectedError
 
@@ -464,9 +466,13 @@ def refusal_reason(
     response: httpx2.Response, refusal: str | None, url: str
 ) -> tuple[str | None, str]:
     """Slack's error code in an answer that is no success (`refusal`, a 2xx's `{"ok": false}`
-    word, else the answer's text), and the reason told for it in logs and errors: the code,
-    else the answer's size and type. Never the answer's text: a proxy's page, or an echo of
-    the post (alert text, the webhook's path), goes nowhere."""
+    word; else the `error` of a JSON body, as Slack's Web API and workflow webhooks write it
+    at any status; else the answer's text, as incoming webhooks write it), and the reason told
+    for it in logs and errors: the code, else the answer's size and type. Never the answer's
+    text: a proxy's page, or an echo of the post (alert text, the webhook's path), goes
+    nowhere."""
+    if refusal is None:
+        refusal = _json_error(response)
     text = response.text if refusal is None else refusal
     code = _error_code(scrub_webhook(text[:_REASON_CHARS], url))
     return code, code if code is not None else f"no error code ({unread_answer(response)})"
@@ -481,16 +487,32 @@ POSTED_S = 3600.0
 def slack_refusal(response: httpx2.Response) -> str | None:
     """Slack's error word when a 2xx says `{"ok": false, "error": …}` (the Web API's and a
     workflow webhook's way to refuse), else None. An incoming webhook answers `ok`."""
-    if not 200 <= response.status_code < 300 or not response.content.lstrip().startswith(b"{"):
+    if not 200 <= response.status_code < 300:
+        return None
+    answer = _json_object(response)
+    if answer is None or answer.get("ok") is not False:
+        return None
+    error = answer.get("error")
+    return error if isinstance(error, str) and error else "unknown_error"
+
+
+def _json_error(response: httpx2.Response) -> str | None:
+    """The `error` of a JSON object body (`{"ok": false, "error": "channel_not_found"}`),
+    whatever the status; None when there is none."""
+    answer = _json_object(response)
+    error = answer.get("error") if answer is not None else None
+    return error if isinstance(error, str) and error else None
+
+
+def _json_object(response: httpx2.Response) -> dict[str, Any] | None:
+    """The answer's body as a JSON object, or None when it is none."""
+    if not response.content.lstrip().startswith(b"{"):
         return None
     try:
         answer = response.json()
     except (ValueError, RecursionError):
         return None
-    if not isinstance(answer, dict) or answer.get("ok") is not False:
-        return None
-    error = answer.get("error")
-    return error if isinstance(error, str) and error else "unknown_error"
+    return answer if isinstance(answer, dict) else None
 
 
 # --- messages ------------------------------------------------------------------------------
