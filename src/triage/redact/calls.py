@@ -16,8 +16,7 @@ from __future__ import annotations
 import re
 
 from triage.redact.names import _SECRET_NAME_NEEDLES, _kept_value, secret_named
-from triage.redact.rule import _random_looking, _Rule, _rule
-from triage.redact.web import _token_like
+from triage.redact.rule import _random_looking, _Rule, _rule, _token_like
 
 _PLACEHOLDER = "[REDACTED:password]"
 

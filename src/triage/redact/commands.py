@@ -9,7 +9,13 @@ from __future__ import annotations
 
 import re
 
-from triage.redact.names import _SECRET_NAME, _SECRET_NAME_NEEDLES, _TEMPLATE_VALUE, _kept_value
+from triage.redact.names import (
+    _SECRET_NAME,
+    _SECRET_NAME_NEEDLES,
+    _TEMPLATE_VALUE,
+    _broker_topic,
+    _kept_value,
+)
 from triage.redact.rule import _replaced_value, _Rule, _rule, _value_replaced
 
 #: A command's directory (`/usr/bin/mysql`), possessive: nothing to give back.
@@ -106,6 +112,17 @@ def _word_replaced(match: re.Match[str]) -> str:
     quote_mark = match["q"] or ""
     value_start = match.start("value") - match.start()
     return f"{match[0][:value_start]}{quote_mark}[REDACTED:password]{quote_mark}"
+
+
+def _option_value(match: re.Match[str]) -> str:
+    """A secret option's value replaced (a quoted one to its closing quote, the quotes kept),
+    unless the option is a routing key and the value a broker's topic (`_broker_topic`)."""
+    value = match[0][len(match[1]) :]
+    if _broker_topic(match[1].rstrip(" \t=\"'"), value.strip("\"'")):
+        return match[0]
+    if match["q"]:
+        return f"{match[1]}[REDACTED:password]{match['closed'] or ''}"
+    return _value_replaced(match, "[REDACTED:password]")
 
 
 COMMAND_RULES: tuple[
@@ -229,7 +246,8 @@ COMMAND_RULES: tuple[
         "htpasswd",
     ),
     # The option's last words name the secret as `names` does (`--routing-key`, `--dd-app-key`,
-    # `--ngrok-authtoken`, `--azure-devops-pat`; az's `--account-key`, `--sas-token`).
+    # `--ngrok-authtoken`, `--azure-devops-pat`; az's `--account-key`, `--sas-token`); a
+    # broker's routing key stays (`--routing-key orders`, `_option_value`).
     _rule(
         r"((?<![\w-])--(?:[A-Za-z0-9]{1,20}-){0,4}(?:password|passwd|passphrase|secret|pass|pat"
         r"|(?:auth|access|refresh|session)?token"
@@ -244,11 +262,7 @@ COMMAND_RULES: tuple[
         r"(?:-(?:access-)?key)?[ \t=]{1,3}(?P<q>[\"'])?)(?!\[REDACTED|-|[<>|])"
         rf"{_TEMPLATE_VALUE}(?(q)(?:(?!(?P=q))[^\r\n]){{1,512}}+(?P<closed>(?P=q))?"
         r"""|[^\s"'&;]{1,512})""",
-        lambda m: (
-            f"{m[1]}[REDACTED:password]{m['closed'] or ''}"
-            if m["q"]
-            else _value_replaced(m, "[REDACTED:password]")
-        ),
+        _option_value,
         "--",
         flags=re.IGNORECASE,
     ),

@@ -11,7 +11,7 @@ import re
 from typing import Any
 
 from triage.redact.disguises import _unmasked, _visible
-from triage.redact.rule import _START, _spellings, _wrapper_start
+from triage.redact.rule import _START, _key_shaped, _spellings, _wrapper_start
 from triage.redact.words import (
     FOREIGN_GROUPS,
     FOREIGN_KEY_WORDS,
@@ -447,17 +447,24 @@ _AUTH_METHOD = re.compile(
 )
 
 
-#: A routing key's name, and a message broker's routing key (RabbitMQ's `orders.created`, a
-#: topic exchange's `logs.*.error`): dotted words, which PagerDuty's routing key (32 hex
-#: characters) never is.
+#: A routing key's name. PagerDuty's routing (integration) key is a secret (32 letters and
+#: digits, often `R0…`); a message broker's routing key is a word or dotted words (RabbitMQ's
+#: `orders`, `orders.created`, a topic exchange's `logs.*.error`), which stays. A single word
+#: with a digit may be a key cut short, and goes.
 _ROUTING_NAME = re.compile(r"routing[ _.-]?key[\"' \t]*\Z", re.IGNORECASE)
-_TOPIC = re.compile(r"[A-Za-z0-9_*#-]{1,64}+(?:\.[A-Za-z0-9_*#-]{1,64}+){1,16}+")
+_TOPIC = re.compile(
+    r"[A-Za-z_*#-]{1,64}+|[A-Za-z0-9_*#-]{1,64}+(?:\.[A-Za-z0-9_*#-]{1,64}+){1,16}+"
+)
 
 
 def _broker_topic(name: str, value: str) -> bool:
     """True for a routing key's name (`_ROUTING_NAME`) whose value is a broker's topic
-    (`_TOPIC`), not a PagerDuty key."""
-    return _ROUTING_NAME.search(name) is not None and _TOPIC.fullmatch(value) is not None
+    (`_TOPIC`: words, no digit in a single one) and no key (`_key_shaped`)."""
+    return (
+        _ROUTING_NAME.search(name) is not None
+        and _TOPIC.fullmatch(value) is not None
+        and not _key_shaped(value)
+    )
 
 
 def _auth_method(name: str, value: str) -> bool:

@@ -28,13 +28,13 @@ from triage.redact.rule import (
     _OPEN_QUOTE,
     _PLACEHOLDER_FOUND,
     _VALUE_MAX,
+    _key_shaped,
     _random_looking,
     _Rule,
     _rule,
     _value_replaced,
     _wrapper_start,
 )
-from triage.redact.web import _token_like
 
 #: A quoted literal inside a template's placeholder: `"hunter2"`, `'x'`, `\\"x\\"`, Go's `` `x` ``.
 _TEMPLATE_LITERAL = re.compile(r"""(?P<q>\\?["'`])(?:(?!(?P=q))[^\n]){0,512}?(?P=q)""")
@@ -449,18 +449,6 @@ CHANGED_VALUE_RULES: tuple[
 #: A key's value, whole: a run of base64's and base64url's characters that no other character
 #: of a name, a path or a time follows (`user:42:profile`, `uploads/a.pdf`, `…T02:14:07Z`).
 _KEY_VALUE = r"[A-Za-z0-9+/=_-]{20,512}+(?![A-Za-z0-9+/=_.:-])"
-#: 32 hex characters or more: a key in hex (Algolia's, Mapbox's), not a short id.
-_KEY_HEX = re.compile(r"[0-9a-fA-F]{32,512}")
-
-
-def _key_shaped(value: str) -> bool:
-    """A value that looks like a key: a token (`_token_like`: random upper and lower case and
-    digits, no words), or 32 hex characters or more holding letters and digits."""
-    if _KEY_HEX.fullmatch(value) is not None:
-        return any(c.isdigit() for c in value) and any(c.isalpha() for c in value)
-    return _token_like(value)
-
-
 #: A name whose last word is `key`: after a separator (`ALGOLIA_ADMIN_KEY`, `jwt.key`) or in
 #: camel case (`hmacKey`, `HMACKey`).
 _KEY_NAME = re.compile(r"(?:[A-Za-z0-9][_.-](?:key|KEY|Key)|[A-Za-z0-9]Key)[\"' \t]*\Z")

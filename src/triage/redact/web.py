@@ -20,6 +20,7 @@ from triage.redact.rule import (
     _replaced_value,
     _Rule,
     _rule,
+    _token_like,
     _value_replaced,
 )
 
@@ -121,32 +122,6 @@ def _last_segment_token(url: str) -> str:
     ):
         return url
     return f"{url[:start]}[REDACTED:token]{url[path_end:]}"
-
-
-#: The words of an identifier as a reader splits it: a capitalised or lower-case word, an
-#: acronym (not the capital that starts the next word), a number.
-_ID_WORD = re.compile(r"[A-Z]?[a-z]{1,2048}+|[A-Z]{1,2048}(?![a-z])|[0-9]{1,2048}+")
-#: What separates the parts of a slug or of a URL-safe token.
-_ID_SEPARATORS = re.compile(r"[^A-Za-z0-9]{1,2048}+")
-
-
-def _token_like(value: str) -> bool:
-    """Random text, not a name: 16 characters or more; the longest part between separators
-    (`-`, `_`, `.`) 10 or more, with upper and lower case; and the parts holding lower case
-    split into a word (`_ID_WORD`) for every 3 characters or fewer. Words, camel case and
-    slugs make long words (`ResetYourPassword2024Guide`: 5 for 26, `Runbook-Checkout-P99`);
-    random base62 makes one for every 1.3 characters, and falls under 1 in 3 about 1 time in
-    100 at 20 characters. A CloudFormation name's random suffix has no lower case and is
-    not counted (`AWSEBAlarmHigh-1X2Y3Z4W5V6U` stays)."""
-    if len(value) < 16:
-        return False
-    parts = _ID_SEPARATORS.split(value)
-    longest = max(parts, key=len)
-    if len(longest) < 10 or longest.isupper() or longest.islower() or longest.isdigit():
-        return False
-    cased = [part for part in parts if any(c.islower() for c in part)]
-    words = sum(len(_ID_WORD.findall(part)) for part in cased)
-    return 3 * words >= sum(map(len, cased))
 
 
 _HAS_DIGIT = re.compile("[0-9]")
