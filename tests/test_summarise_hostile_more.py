@@ -9,7 +9,10 @@ from __future__ import annotations
 import asyncio
 import io
 import json
-from datetime import UTC, datetime
+import struct
+import zlib
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from typing import Any
 
 import pytest
@@ -392,3 +395,203 @@ async def test_a_faulty_model_server_still_gets_a_ticket_written(
     assert prompt and "Ignore previous instructions" in prompt
     for secret in SECRETS:
         assert secret not in prompt and secret not in logs.getvalue()
+
+
+# --- answers of the wrong kind, on both APIs ---------------------------------------------------
+
+
+def _event(event_type: str, payload: dict[str, Any]) -> bytes:
+    """One message of AWS's event stream (what ConverseStream answers with): its prelude,
+    string headers, the JSON payload and the CRC32 checksums."""
+    headers = b""
+    for name, value in ((":event-type", event_type), (":message-type", "event")):
+        headers += bytes([len(name)]) + name.encode() + b"\x07"
+        headers += struct.pack(">H", len(value)) + value.encode()
+    body = json.dumps(payload).encode()
+    total = 12 + len(headers) + len(body) + 4
+    prelude = struct.pack(">II", total, len(headers))
+    prelude += struct.pack(">I", zlib.crc32(prelude))
+    message = prelude + headers + body
+    return message + struct.pack(">I", zlib.crc32(message))
+
+
+def _converse_stream(content: str) -> bytes:
+    return b"".join(
+        [
+            _event("messageStart", {"role": "assistant"}),
+            _event("contentBlockDelta", {"contentBlockIndex": 0, "delta": {"text": content}}),
+            _event("contentBlockStop", {"contentBlockIndex": 0}),
+            _event("messageStop", {"stopReason": "end_turn"}),
+        ]
+    )
+
+
+def _openai_stream(content: str) -> bytes:
+    chunks = [
+        {"choices": [{"index": 0, "delta": {"role": "assistant", "content": content}}]},
+        {"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]},
+    ]
+    return "".join(f"data: {json.dumps(c)}\n\n" for c in chunks).encode() + b"data: [DONE]\n\n"
+
+
+def _openai_json(body: Any) -> Answer:
+    return _json_answer(json.dumps(body).encode())
+
+
+_TOOL_CALL = {
+    "role": "assistant",
+    "content": None,
+    "tool_calls": [
+        {"id": "c1", "type": "function", "function": {"name": "page", "arguments": "{}"}}
+    ],
+}
+
+#: (the OpenAI answer, the Converse answer, what each ends as: "model" or the fallback reason).
+WRONG_KIND: list[Any] = [
+    pytest.param(
+        _openai_json(
+            {"choices": [{"index": 0, "message": _TOOL_CALL, "finish_reason": "tool_calls"}]}
+        ),
+        _openai_json(
+            {
+                "output": {
+                    "message": {
+                        "role": "assistant",
+                        "content": [{"toolUse": {"toolUseId": "t1", "name": "page", "input": {}}}],
+                    }
+                },
+                "stopReason": "tool_use",
+                "usage": {"inputTokens": 10, "outputTokens": 5, "totalTokens": 15},
+            }
+        ),
+        ("empty_answer", "empty_answer"),
+        id="tool-call",
+    ),
+    pytest.param(
+        _openai_json({"choices": [], "usage": {"prompt_tokens": 10, "completion_tokens": 0}}),
+        _openai_json(
+            {
+                "output": {"message": {"role": "assistant", "content": []}},
+                "stopReason": "end_turn",
+                "usage": {"inputTokens": 10, "outputTokens": 0, "totalTokens": 10},
+            }
+        ),
+        ("no_choices", "empty_answer"),
+        id="no-choices",
+    ),
+    pytest.param(
+        _openai_json({"error": {"message": f"upstream failed for {AWS_KEY}", "code": 400}}),
+        _openai_json({"message": f"upstream failed for {AWS_KEY}", "__type": "Error"}),
+        ("bad_response", "no_message"),
+        id="error-with-200",
+    ),
+    pytest.param(
+        _json_answer(json.dumps(completion(GOOD[:40], finish_reason="length").body).encode()),
+        _json_answer(json.dumps(converse_reply(GOOD[:40], stop_reason="max_tokens").body).encode()),
+        ("truncated", "truncated"),
+        id="cut-at-length",
+    ),
+    pytest.param(
+        _json_answer(json.dumps(completion(None, refusal=f"No. {AWS_KEY}").body).encode()),
+        _json_answer(
+            json.dumps(converse_reply(f"I can't help with that. {AWS_KEY}").body).encode()
+        ),
+        ("refused", "invalid_json"),
+        id="refusal",
+    ),
+    pytest.param(
+        answer(200, {"Content-Type": "text/event-stream"}, _openai_stream(GOOD)),
+        answer(200, {"Content-Type": "application/vnd.amazon.eventstream"}, _converse_stream(GOOD)),
+        # Converse never streams: an event stream for it is no Converse answer, read as none.
+        ("model", "bad_response"),
+        id="streamed-unasked",
+    ),
+]
+
+
+@pytest.mark.parametrize("provider", ["openai", "bedrock"])
+@pytest.mark.parametrize(("openai_answer", "converse_answer", "outcomes"), WRONG_KIND)
+async def test_an_answer_of_the_wrong_kind_gets_a_ticket_written(
+    logs: io.StringIO,
+    provider: str,
+    openai_answer: Answer,
+    converse_answer: Answer,
+    outcomes: tuple[str, str],
+) -> None:
+    """A tool call instead of content, no choices, an error object sent with a 200, a ticket
+    cut at the output limit, a refusal and a stream nobody asked for: the model's ticket
+    when one is there to read, else the deterministic one with one line at warning naming
+    why; a key in what the server wrote reaches no log line."""
+    reply = openai_answer if provider == "openai" else converse_answer
+    outcome = outcomes[0] if provider == "openai" else outcomes[1]
+    async with hostile(reply) as server:
+        ticket, metrics = await _ticket_through(_settings(provider, server.url))
+    assert len(server.requests) == 1
+    if outcome == "model":
+        assert metrics.counter("SummarizationFailures") == 0, loud(logs)
+        assert ticket.title == TICKET["title"]
+        assert loud(logs) == []
+    else:
+        assert ticket == deterministic(HOSTILE)
+        assert metrics.counter("LLMFallbacks", reason=outcome) == 1, loud(logs)
+        assert loud(logs) == [("summariser.fallback", outcome)]
+    assert AWS_KEY not in logs.getvalue()
+
+
+# --- a server that asks to wait -----------------------------------------------------------------
+
+
+def _throttled(provider: str, retry_after: str) -> Answer:
+    if provider == "openai":
+        body = b'{"error": {"message": "Rate limit reached", "code": "rate_limit_exceeded"}}'
+        return _json_answer(body, status=429, **{"Retry-After": retry_after})
+    return _json_answer(
+        b'{"message": "Too many requests, please wait before trying again."}',
+        status=429,
+        **{"x-amzn-ErrorType": "ThrottlingException", "Retry-After": retry_after},
+    )
+
+
+def _good(provider: str) -> Answer:
+    return _json_answer(_openai_body(GOOD) if provider == "openai" else _converse_body(GOOD))
+
+
+def _in_two_seconds() -> str:
+    return format_datetime(datetime.now(UTC) + timedelta(seconds=2), usegmt=True)
+
+
+@pytest.mark.parametrize("provider", ["openai", "bedrock"])
+@pytest.mark.parametrize("retry_after", [lambda: "1", _in_two_seconds], ids=["seconds", "date"])
+async def test_a_429_is_retried_after_the_wait_it_asks_for(
+    logs: io.StringIO, provider: str, retry_after: Any
+) -> None:
+    """A 429 with Retry-After in seconds or as an HTTP date is asked again no sooner than it
+    said, and the second answer is the model's ticket: no fallback, no line at warning."""
+    async with hostile(_throttled(provider, retry_after()), _good(provider)) as server:
+        settings = _settings(provider, server.url, llm_retries=1, llm_timeout_s=5.0)
+        ticket, metrics = await _ticket_through(settings)
+    assert len(server.requests) == 2
+    assert ticket.title == TICKET["title"] and metrics.counter("SummarizationFailures") == 0
+    [retry] = [e for e in events(logs) if e["event"] == "llm.retry"]
+    assert retry["wait_s"] >= 1.0
+    assert loud(logs) == []
+
+
+@pytest.mark.parametrize("provider", ["openai", "bedrock"])
+async def test_a_model_failing_every_retry_gets_the_fallback_once(
+    logs: io.StringIO, provider: str
+) -> None:
+    """500 on every attempt: retried TRIAGE_LLM_RETRIES times, then the deterministic ticket,
+    with one line at warning for the whole call (not one per attempt)."""
+    if provider == "openai":
+        failing = _json_answer(b'{"error": {"message": "boom"}}', status=500)
+    else:
+        failing = _json_answer(
+            b'{"message": "boom"}', status=500, **{"x-amzn-ErrorType": "InternalServerException"}
+        )
+    async with hostile(failing) as server:
+        ticket, metrics = await _ticket_through(_settings(provider, server.url, llm_retries=2))
+    assert len(server.requests) == 3
+    assert ticket == deterministic(HOSTILE)
+    assert metrics.counter("LLMFallbacks", reason="server_error_500") == 1
+    assert loud(logs) == [("summariser.fallback", "server_error_500")]
