@@ -159,14 +159,18 @@ class SqsInbox:
         raws = response.get("Messages", [])
         if not isinstance(raws, list):
             raise InboxError(f"receive answered Messages as {type(raws).__name__}, not a list")
-        messages = []
+        messages, unreadable = [], []
         for raw in raws:
             try:
                 messages.append(message_from(raw))
             except ValueError as exc:
-                # Left hidden: it comes back when its visibility ends, and SQS moves it to the
-                # dead-letter queue if it never reads right.
                 log.warning("message.unreadable_entry", error=str(exc))
+                unreadable += _releasable(raw)
+        if unreadable:
+            # Visible again at once, as any message that cannot be read: SQS moves it to the
+            # dead-letter queue once it has been received maxReceiveCount times. (One without
+            # a receipt handle comes back when its visibility ends.)
+            await self._change_visibility(unreadable, 0)
         return messages
 
     async def delete(self, messages: Sequence[Message]) -> list[str]:
@@ -278,6 +282,14 @@ def message_from(raw: object) -> Message:
         raise ValueError(f"message {mid} has a {type(body).__name__} body, not a string")  # noqa: TRY004
     attrs = _mapping(entry.get("Attributes"))
     receives = _attribute(mid, "ApproximateReceiveCount", attrs, _count)
+    if attrs.get("ApproximateReceiveCount") is None:
+        # Asked for on every receive: without it, no receive can be known to be the last.
+        log.warning(
+            "message.unreadable_attribute",
+            message_id=mid,
+            attribute="ApproximateReceiveCount",
+            reason="missing",
+        )
     trace = attrs.get("AWSTraceHeader")
     return Message(
         id=mid,
@@ -294,6 +306,17 @@ def message_from(raw: object) -> Message:
     )
 
 
+def _releasable(raw: object) -> list[Message]:
+    """An unreadable entry as a Message that can only be released: its id and receipt handle
+    (none without them)."""
+    entry = _mapping(raw)
+    mid, handle = entry.get("MessageId"), entry.get("ReceiptHandle")
+    if not (isinstance(handle, str) and handle):
+        return []
+    name = mid if isinstance(mid, str) and mid else "?"
+    return [Message(id=name, body="", receipt_handle=handle, receive_count=0, sent_at=None)]
+
+
 def _attribute(
     mid: str, name: str, attrs: Mapping[str, object], read: Callable[[object], T]
 ) -> T | None:
@@ -303,7 +326,9 @@ def _attribute(
     try:
         return read(attrs[name])
     except ValueError:
-        log.warning("message.unreadable_attribute", message_id=mid, attribute=name)
+        log.warning(
+            "message.unreadable_attribute", message_id=mid, attribute=name, reason="not a count"
+        )
         return None
 
 

@@ -1,0 +1,79 @@
+"""Entries of a ReceiveMessage answer that do not read right, through a fault proxy in front
+of moto: one without a receive count is handed out with one line saying so (its last receive
+cannot be known), and one whose body is no text but has a receipt handle is made visible again
+at once, so the redrive policy moves it to the DLQ without waiting out its visibility."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import pytest
+import structlog
+
+from daemon_harness import Queues
+from fault_proxy import FaultProxy
+from moto_speed import aws_session
+from triage.sqs.inbox import SqsInbox
+
+RECEIVE = "AmazonSQS.ReceiveMessage"
+VISIBILITY = "AmazonSQS.ChangeMessageVisibilityBatch"
+
+
+@pytest.fixture
+def proxy(queues: Queues) -> Iterator[FaultProxy]:
+    with FaultProxy(queues.endpoint) as p:
+        yield p
+
+
+@pytest.fixture
+async def inbox(queues: Queues, proxy: FaultProxy) -> AsyncIterator[SqsInbox]:
+    async with aws_session().client("sqs", endpoint_url=proxy.url) as sqs:
+        yield SqsInbox(sqs, proxy.queue_url(queues.url))
+
+
+async def test_an_entry_without_a_receive_count_is_kept_with_one_line(
+    inbox: SqsInbox, queues: Queues, proxy: FaultProxy
+) -> None:
+    """ApproximateReceiveCount absent from an entry (asked for, never sent by SQS itself): the
+    message is handed out as a first receive, and one warning names the missing attribute."""
+    queues.send("a")
+
+    def drop_count(answer: dict[str, Any]) -> dict[str, Any]:
+        for message in answer.get("Messages", []):
+            message.get("Attributes", {}).pop("ApproximateReceiveCount", None)
+        return answer
+
+    proxy.rewrite(RECEIVE, drop_count)
+    with structlog.testing.capture_logs() as logs:
+        [message] = await inbox.receive(10, 1, 30)
+    assert message.body == "a" and message.receive_count == 1
+    lines = [e for e in logs if e["event"] == "message.unreadable_attribute"]
+    assert [(e["attribute"], e["reason"]) for e in lines] == [
+        ("ApproximateReceiveCount", "missing")
+    ]
+
+
+async def test_an_entry_with_a_handle_but_no_text_body_is_made_visible_at_once(
+    inbox: SqsInbox, queues: Queues, proxy: FaultProxy
+) -> None:
+    """A body answered as a number (a stand-in's bug): the entry is left out with one line,
+    and released at once (visibility 0) since it has a receipt handle, not left hidden for
+    its 600 s visibility; the good entry beside it is kept."""
+    queues.send("good", "bad")
+
+    def spoil(answer: dict[str, Any]) -> dict[str, Any]:
+        for message in answer.get("Messages", []):
+            if message["Body"] == "bad":
+                message["Body"] = 5
+        return answer
+
+    proxy.rewrite(RECEIVE, spoil)
+    with structlog.testing.capture_logs() as logs:
+        messages = await inbox.receive(10, 1, 600)
+    assert [m.body for m in messages] == ["good"]
+    assert sum(e["event"] == "message.unreadable_entry" for e in logs) == 1
+    assert proxy.requests(VISIBILITY) == 1
+    proxy.rewrite(RECEIVE, lambda answer: answer)
+    again = await inbox.receive(10, 1, 600)
+    assert [m.body for m in again] == ["bad"]
