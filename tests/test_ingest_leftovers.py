@@ -231,3 +231,34 @@ async def test_one_source_cannot_take_every_slot_waiting_for_sqs(
         assert (await other).status_code == 202
         assert [(await w).status_code for w in waiting] == [202] * SHARE  # type: ignore[attr-defined]
     assert outbox.waiting == 0
+
+
+# --- A head trickled in many segments (slowloris) ------------------------------------------------
+
+
+async def test_a_head_trickled_past_the_idle_timeout_is_cut_with_one_line(queues: Queues) -> None:
+    """A request head sent in many small segments, never pausing as long as the idle timeout,
+    is cut once that timeout has passed since the connection opened, with one
+    `ingest.head_timeout` line (how many bytes had come); a connection merely idle between
+    requests is closed without one; nothing is queued."""
+    settings = ingest_settings(queues.url, queues.endpoint, ingest_idle_timeout_s=0.3)
+    head = f"POST /v1/alerts/generic HTTP/1.1\r\nHost: x\r\n{BEARER}X-Pad: {'a' * 200}\r\n"
+    async with running(settings) as service:
+        with capture_logs() as logs:
+            reader, writer = await asyncio.open_connection("127.0.0.1", service.port)
+            sent = 0
+            ended = asyncio.ensure_future(ended_by_gateway(reader))
+            while not ended.done() and sent < len(head):
+                writer.write(head[sent : sent + 8].encode())
+                sent += 8
+                await asyncio.wait([ended], timeout=0.02)
+            assert await ended, "the head was trickled whole and never cut"
+            writer.close()
+            idle_reader, idle_writer = await asyncio.open_connection("127.0.0.1", service.port)
+            assert await ended_by_gateway(idle_reader)
+            idle_writer.close()
+            (line,) = await wait_logged(logs, "ingest.head_timeout")
+    assert sent < len(head)
+    assert 0 < line["head_bytes"] <= sent
+    assert [e for e in logs if e["event"] == "ingest.head_timeout"] == [line]
+    assert received(queues) == []

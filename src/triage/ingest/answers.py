@@ -119,8 +119,9 @@ class Answers:
         )
         if refused.status == 413 or not request.content.is_eof():
             # The rest of the body is not read (a sender that asked `Expect: 100-continue` may
-            # not even send it): the answer says this connection is done, and aiohttp closes it
-            # once its lingering read has discarded what the sender still sends.
+            # not even send it): the answer says this connection is done, its end follows the
+            # answer at once, and what the sender still sends is dropped for at most a second
+            # (ingest/server.py).
             response.force_close()
         return response
 

@@ -151,6 +151,8 @@ MAX_HEAD_BYTES = 64 * 1024
 WRITE_STALL_S = 10.0
 #: `ingest.client_not_reading` lines a second, at most (anyone can cause one).
 _NOT_READING_LINES = LineBudget(10, 1.0)
+#: `ingest.head_timeout` lines a second, at most (anyone can trickle a head).
+_HEAD_TIMEOUT_LINES = LineBudget(10, 1.0)
 #: `ingest.error` lines a second, at most, for a connection whose handling failed outside any
 #: request's handler (a request may be what caused it).
 _CONNECTION_ERROR_LINES = LineBudget(10, 1.0)
@@ -432,6 +434,18 @@ class _Connection(RequestHandler):
             self._open.close_slow_heads(keep=self)
         if self._open.heads_over_budget:
             self._refuse_head(503, "too many request heads arriving at once")
+
+    def _process_keepalive(self) -> None:
+        """aiohttp's idle timer: it runs from the connection's start (or its last answer) until
+        a whole head has come, and closes the connection when it runs out, silently. A head
+        still arriving then (trickled, slowloris) gets one line saying so; an idle connection
+        none."""
+        head_bytes, open_before = self._head_bytes, not self._force_close
+        super()._process_keepalive()
+        if head_bytes and open_before and self._force_close and _HEAD_TIMEOUT_LINES.admit():
+            log.warning(
+                "ingest.head_timeout", head_bytes=head_bytes, waited_s=self.keepalive_timeout
+            )
 
     def _release_head(self) -> None:
         """The head arriving is whole, refused, or gone: its bytes no longer count."""
