@@ -17,6 +17,7 @@ from pydantic import SecretStr
 from factories import view
 from github_stub import GitHubServer
 from hostile_server import Answer, answer, endless, hostile
+from test_github_later_life import LaterLifeGitHub
 from triage.errors import (
     GitHubThrottledError,
     GitHubUnavailableError,
@@ -422,3 +423,48 @@ async def test_another_refusal_said_in_json_at_a_4xx_names_its_code() -> None:
         with pytest.raises(SinkRejectedError, match="no error code") as caught:
             await sink.apply(effect())
     assert "ECHO" not in str(caught.value)
+
+
+async def test_an_issue_moved_to_an_archived_repository_blocks_only_that_repository(
+    logs: Logs,
+) -> None:
+    """An issue transferred to a repository that was then archived: the update's write there
+    is refused as read-only, so the effect is skipped (one `github.issue_read_only` warning
+    naming where the issue is now, the ticket gone, its new reference kept), and it is that
+    repository that is remembered as read-only, never the route's own: the route's next new
+    incident still gets its issue."""
+    with LaterLifeGitHub(
+        tokens={GITHUB_TOKEN: "triage-bot"}, repositories=(REPO, "acme/new")
+    ) as github:
+        async with github_sink(github.url) as sink:
+            ref = (await sink.apply(effect())).ref
+            github.transfer(1, "acme/new")
+            github.archived.add("acme/new")
+            applied = await sink.apply(effect(EffectKind.UPDATE, ref=ref, key="fp:2"))
+            other = dataclasses.replace(effect(), fingerprint="0" * 32, idempotency_key="o:1")
+            opened = await sink.apply(other)
+    assert applied.refused and applied.gone
+    assert applied.ref == f"{github.url}/acme/new/issues/1"
+    assert opened.ref == f"{github.url}/{REPO}/issues/2"
+    refused = [e for e in logs if e["event"] == "github.issue_read_only"]
+    assert [e["repository"] for e in refused] == ["acme/new"]
+
+
+async def test_a_refire_of_an_issue_moved_to_an_archived_repository_opens_a_new_issue(
+    logs: Logs,
+) -> None:
+    """A re-fire whose issue was transferred to a repository since archived opens a new issue
+    where the route puts them (the route's repository is not archived), with one
+    `github.issue_read_only` warning naming the archived one."""
+    with LaterLifeGitHub(
+        tokens={GITHUB_TOKEN: "triage-bot"}, repositories=(REPO, "acme/new")
+    ) as github:
+        async with github_sink(github.url) as sink:
+            ref = (await sink.apply(effect())).ref
+            await sink.apply(effect(EffectKind.CLOSE, ref=ref, key="fp:2"))
+            github.transfer(1, "acme/new")
+            github.archived.add("acme/new")
+            applied = await sink.apply(effect(EffectKind.REOPEN, ref=ref, key="fp:3"))
+    assert applied.ref == f"{github.url}/{REPO}/issues/2"
+    refused = [e for e in logs if e["event"] == "github.issue_read_only"]
+    assert [e["repository"] for e in refused] == ["acme/new"]

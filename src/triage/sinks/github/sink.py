@@ -290,8 +290,18 @@ class GitHubSink:
         try:
             return await self._carry_out(moved, issue, effect, moved=True)
         except SinkRejectedError as exc:
-            if exc.status != 403 or _out_of_reach(exc) is not None:
+            why = _out_of_reach(exc)
+            if exc.status != 403 or why not in (None, "read_only"):
                 raise
+            if why == "read_only":
+                # Where it is now was archived: that repository is remembered as read-only,
+                # never the route's own, whose new incidents would all be refused with it;
+                # a re-fire gets a new issue where the route puts them.
+                if effect.kind is EffectKind.REOPEN:
+                    self._read_only.note(moved.repository.lower())
+                    return await self._reopen_as_new(moved, effect, "issue_read_only", exc)
+                applied, outcome = self._refused(effect, moved, why, exc)
+                return replace(applied, ref=moved_url(moved, issue, self._origin)), outcome
             # Transferred to a repository our token (an App installed on chosen repositories)
             # may read but not write: out of reach, as if deleted; the reference follows it.
             # A re-fire gets a new issue where the route puts them.
