@@ -9,6 +9,8 @@ acknowledgement (ACKNOWLEDGED, or a person's action, trigger USER_ACTION) change
 Identity, azure: the alert instance's `alertId`, which its Fired and Resolved share; Service
 Health, Resource Health and log search alerts, whose firings may each be a new instance, as
 `azure_stateless` says. Azure's older per-type schemas are refused, saying to turn the common schema on.
+An action group's "Test action group" payloads (every one names the placeholder subscription
+11111111-1111-1111-1111-111111111111 in its `alertId`) are skipped as `test_notification`.
 Identity, gcp: the project and the incident's `incident_id`; state open fires, closed resolves,
 acknowledged changes no ticket; the channel's test notification (`"version": "test"`) neither.
 Identity, uptimekuma: the monitor's id and name (ids restart at 1 on every Uptime Kuma
@@ -123,6 +125,18 @@ def matches_azure(payload: dict[str, Any]) -> bool:
     )
 
 
+#: The subscription every payload of an action group's "Test action group" names in its
+#: `alertId` (Microsoft's "Common alert schema definitions for Test Action Group"): a
+#: placeholder no real subscription has.
+_AZURE_TEST_ALERTS = "/subscriptions/11111111-1111-1111-1111-111111111111/"
+
+
+def _azure_test(essentials: dict[str, Any]) -> bool:
+    """Whether the alert is the action group's test notification, not an alert of its own."""
+    alert_id = essentials.get("alertId")
+    return isinstance(alert_id, str) and alert_id.strip().lower().startswith(_AZURE_TEST_ALERTS)
+
+
 #: The older log alert webhook names no schema: it is known by these keys.
 _AZURE_LEGACY_LOG_KEYS = frozenset({"WorkspaceId", "AlertRuleName", "SearchQuery"})
 
@@ -143,6 +157,9 @@ def normalize_azure(payload: dict[str, Any]) -> Normalized:
         )
     data = common.obj(payload.get("data"), "data", required=True)
     essentials = common.obj(data.get("essentials"), "data.essentials", required=True)
+    if _azure_test(essentials):
+        detail = "azure action group test notification (Test action group): no ticket change"
+        return Normalized((), (Skipped(AZURE, "test_notification", detail),))
     context = common.obj_or_empty(data.get("alertContext"))
     health = azure_stateless.kind(essentials, context)
     if health == azure_stateless.SERVICE_HEALTH:
