@@ -468,3 +468,14 @@ async def test_a_refire_of_an_issue_moved_to_an_archived_repository_opens_a_new_
     assert applied.ref == f"{github.url}/{REPO}/issues/2"
     refused = [e for e in logs if e["event"] == "github.issue_read_only"]
     assert [e["repository"] for e in refused] == ["acme/new"]
+
+
+async def test_a_backend_probe_answered_with_a_large_body_still_reaches_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The probe asks whether the backend answers (OPTIONS below 500): an answer with a body
+    past what the sink reads is an answer, so the breaker can close, and `triage check`'s
+    route probe reads its status the same way."""
+    async with hostile(too_large(200)) as server, backend_sink(server.url, monkeypatch) as sink:
+        assert "answered HTTP 200" in await sink.probe()
+        assert await sink.probe_route("/tickets/{ref}/events") == 200

@@ -344,20 +344,27 @@ class BackendSink:
                 )
         url = self.base_url + self.create_route
         try:
-            response = await self._client.request("OPTIONS", url)
+            status = await self._options(url)
         except httpx2.TransportError as exc:
             raise SinkUnavailableError(f"backend unreachable: {type(exc).__name__}") from None
-        if response.status_code >= 500 or response.status_code == 429:
-            raise SinkUnavailableError(f"backend answered {response.status_code}")
-        if 300 <= response.status_code < 400:  # the route lives elsewhere: misconfigured
-            raise SinkUnavailableError(f"backend answered {response.status_code} (a redirect)")
-        return f"{self.base_url} answered HTTP {response.status_code}"
+        if status >= 500 or status == 429:
+            raise SinkUnavailableError(f"backend answered {status}")
+        if 300 <= status < 400:  # the route lives elsewhere: misconfigured
+            raise SinkUnavailableError(f"backend answered {status} (a redirect)")
+        return f"{self.base_url} answered HTTP {status}"
 
     async def probe_route(self, route: str) -> int:
         """The status `OPTIONS` on a later-effect `route` answers for a ticket id no backend
         has (`triage check`): OPTIONS creates and changes nothing, and needs no token."""
         path = (_rooted(route) or "/").replace("{ref}", _PROBE_REF)
-        response = await self._client.request("OPTIONS", self.base_url + path)
+        return await self._options(self.base_url + path)
+
+    async def _options(self, url: str) -> int:
+        """The status an `OPTIONS` on `url` is answered with. Its body is never read: only the
+        status is asked for, and a body past what the sink reads would make an answer a
+        network failure, keeping the breaker open while the backend answers."""
+        response = await self._client.send(self._client.build_request("OPTIONS", url), stream=True)
+        await response.aclose()
         return response.status_code
 
     async def _post(self, route: str, body: dict[str, Any], effect: Effect) -> Any:
