@@ -20,6 +20,7 @@ import pytest
 import triage.summarise.answer as answers
 import triage.summarise.claims as claims
 import triage.summarise.grounding as grounding
+import triage.summarise.prompt as prompt
 from factories import view
 from hostile_server import Answer, answer, hostile, then_reset
 from test_summarise_hostile_answers import (
@@ -595,3 +596,11 @@ async def test_a_model_failing_every_retry_gets_the_fallback_once(
     assert ticket == deterministic(HOSTILE)
     assert metrics.counter("LLMFallbacks", reason="server_error_500") == 1
     assert loud(logs) == [("summariser.fallback", "server_error_500")]
+
+
+def test_the_prompt_says_a_firing_alert_is_not_resolved_and_no_one_is_mentioned() -> None:
+    """The model is told the two rules `claims.py` enforces, so an honest model keeps them
+    and only an obedient one loses words to [unverified]."""
+    system = " ".join(prompt.SYSTEM_PROMPT.split())
+    assert "never call a firing alert resolved" in system
+    assert "never mention (@) a person, team or channel the alert does not name" in system

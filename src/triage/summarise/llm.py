@@ -31,9 +31,11 @@ and the `FallbackSummariser` around this class then writes the ticket determinis
                           says why; links that are not the alert's are removed; numbers, hosts,
                           addresses and identifiers that are not in the alert the model saw are
                           marked [unverified] (`grounding.py`; a title holding one is replaced
-                          by the alert's own) and counted in `LLMGroundingRejects`; the runbook
-                          is the first step; text is redacted and cleaned of control characters
-                          first, until it settles, so every check sees the text as published
+                          by the alert's own) and counted in `LLMGroundingRejects`, as are a
+                          claim that a firing alert is over and a mention the alert did not
+                          make (`claims.py`); the runbook is the first step; text is redacted
+                          and cleaned of control characters first, until it settles, so every
+                          check sees the text as published
                           (a zero-width space, a control or a JSON escape that a later step
                           removes cannot hide a link or a fact); the pipeline's redaction of
                           the ticket then changes nothing; a description or steps with nothing
