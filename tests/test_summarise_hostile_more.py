@@ -604,3 +604,23 @@ def test_the_prompt_says_a_firing_alert_is_not_resolved_and_no_one_is_mentioned(
     system = " ".join(prompt.SYSTEM_PROMPT.split())
     assert "never call a firing alert resolved" in system
     assert "never mention (@) a person, team or channel the alert does not name" in system
+
+
+@pytest.mark.parametrize("provider", ["openai", "bedrock"])
+@pytest.mark.parametrize(
+    "retry_after",
+    ["-5", "1e309", "nan", "0x10", "Wed, 21 Oct 2015 07:28:00 GMT", "soon", "1" * 400, ""],
+)
+async def test_a_retry_after_that_says_nothing_usable_is_a_short_wait(
+    logs: io.StringIO, provider: str, retry_after: str
+) -> None:
+    """A Retry-After that is negative, infinite, not a number, in the past or no date at all
+    is no reason to wait long or to pause the model: asked again after the usual short wait,
+    the second answer is the model's ticket."""
+    async with hostile(_throttled(provider, retry_after), _good(provider)) as server:
+        settings = _settings(provider, server.url, llm_retries=1, llm_timeout_s=5.0)
+        ticket, metrics = await _ticket_through(settings)
+    assert len(server.requests) == 2, loud(logs)
+    assert ticket.title == TICKET["title"] and metrics.counter("SummarizationFailures") == 0
+    [retry] = [e for e in events(logs) if e["event"] == "llm.retry"]
+    assert retry["wait_s"] <= 1.0
