@@ -479,3 +479,35 @@ async def test_a_backend_probe_answered_with_a_large_body_still_reaches_it(
     async with hostile(too_large(200)) as server, backend_sink(server.url, monkeypatch) as sink:
         assert "answered HTTP 200" in await sink.probe()
         assert await sink.probe_route("/tickets/{ref}/events") == 200
+
+
+class LabelCreationRefusingGitHub(GitHubServer):
+    """The stub, where a new issue may carry only labels the repository has: one it lacks
+    would have to be created, which the token may not do (403, as GitHub answers it)."""
+
+    def __init__(self, existing: set[str], **kwargs: Any) -> None:
+        self.existing = existing
+        super().__init__(**kwargs)
+
+    def _create_issue(self, actor: str, params: dict[str, str], query: Any, body: Any) -> Any:
+        labels = (body.get("labels") or []) if isinstance(body, dict) else []
+        if set(labels) - self.existing:
+            error = {"resource": "Repository", "field": "label", "code": "unauthorized"}
+            message = "You do not have permission to create labels on this repository."
+            return 403, {"message": message, "errors": [error]}, {}
+        return super()._create_issue(actor, params, query, body)
+
+
+async def test_a_label_the_token_may_not_create_does_not_refuse_the_issue(logs: Logs) -> None:
+    """A new team's label the repository lacks and the token may not create (403 "You do not
+    have permission to create labels") is no lack of access to the repository (which would
+    open the breaker, or send the route's messages to the DLQ): the issue is created with
+    triage's own labels, which the repository has, with one `github.labels_refused` warning."""
+    existing = {"triage", "priority:P0"}
+    with LabelCreationRefusingGitHub(existing, tokens={GITHUB_TOKEN: "triage-bot"}) as github:
+        async with github_sink(github.url) as sink:
+            applied = await sink.apply(effect())
+        issues = github.issues()
+    assert applied.ref == f"{github.url}/{REPO}/issues/1"
+    assert [label["name"] for label in issues[0]["labels"]] == ["triage", "priority:P0"]
+    assert events(logs, "warning") == ["github.labels_refused"]

@@ -643,19 +643,21 @@ def _out_of_reach(exc: SinkRejectedError) -> str | None:
 def _without_refused(
     request: dict[str, Any], exc: SinkRejectedError, own: list[str], repository: str
 ) -> dict[str, Any] | None:
-    """The create `request` without what GitHub's 422 `exc` refused in it, said in one
-    warning; None when nothing more can be left out (the refusal is the message's).
+    """The create `request` without what GitHub's `exc` refused in it, said in one warning;
+    None when nothing more can be left out (the refusal is the message's, or our access's).
 
-    - a route's assignee (`assignees` `invalid`: they left the organisation, lost access,
+    - a route's assignee (422 `assignees` `invalid`: they left the organisation, lost access,
       renamed their account): the issue is created without assignees;
-    - a label (`Label` `name` `invalid`: the team's or source's, from alert text, or a
-      route's): with triage's `own` labels alone, which keep `triage`, so a retry still finds
-      the issue by its marker. The warning counts the labels left out and names none: some
-      are alert text.
+    - a label (422 `Label` `name` `invalid`: the team's or source's, from alert text, or a
+      route's; or 403 "You do not have permission to create labels": one the repository lacks
+      and the token may not create): with triage's `own` labels alone, which keep `triage`,
+      so a retry still finds the issue by its marker. The warning counts the labels left out
+      and names none: some are alert text. Should GitHub refuse those too, the refusal
+      stands (a 403: the token's access, `access.py`).
     """
-    if exc.status != 422:
+    if exc.status not in (403, 422):
         return None
-    if request["assignees"] and "assignee" in exc.detail:
+    if exc.status == 422 and request["assignees"] and "assignee" in exc.detail:
         log.warning(
             "github.assignees_refused",
             repository=repository,
