@@ -262,3 +262,87 @@ async def test_a_head_trickled_past_the_idle_timeout_is_cut_with_one_line(queues
     assert 0 < line["head_bytes"] <= sent
     assert [e for e in logs if e["event"] == "ingest.head_timeout"] == [line]
     assert received(queues) == []
+
+
+# --- Headers sent more than once ---------------------------------------------------------------
+
+
+def post(extra_headers: str = "", *, body: bytes = GENERIC) -> bytes:
+    """A generic alert's keep-alive POST framed by its Content-Length, with `extra_headers`."""
+    head = f"POST /v1/alerts/generic HTTP/1.1\r\nHost: x\r\n{BEARER}{extra_headers}"
+    head += f"Content-Length: {len(body)}\r\n\r\n"
+    return head.encode() + body
+
+
+async def one_answer(port: int, request_bytes: bytes) -> tuple[int, list[int]]:
+    """Send `request_bytes` on a new connection: the final answer's status, after any
+    interim ones (listed second)."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        writer.write(request_bytes)
+        await writer.drain()
+        interim = []
+        while (answer := await read_answer(reader)).status < 200:
+            interim.append(answer.status)
+        return answer.status, interim
+    finally:
+        writer.close()
+
+
+@pytest.mark.parametrize(
+    "expect",
+    [
+        "Expect: 100-continue\r\nExpect: 100-checksum\r\n",
+        "Expect: 100-checksum\r\nExpect: 100-continue\r\n",
+        "Expect: 100-continue, 100-checksum\r\n",
+    ],
+    ids=["continue first", "continue second", "in one header"],
+)
+async def test_an_expectation_beside_100_continue_is_417_whichever_comes_first(
+    gateway: IngestService, queues: Queues, expect: str
+) -> None:
+    """An expectation the gateway does not meet is 417 even when `100-continue` is asked for
+    too, in another `Expect` header or the same one: the second header was read past, and
+    the request queued with its expectation unmet; no `100 Continue`, one line, nothing
+    queued."""
+    with capture_logs() as logs:
+        status, interim = await one_answer(gateway.port, post(expect))
+        (line,) = await wait_logged(logs, "ingest.refused")
+    assert (status, interim) == (417, [])
+    assert line["reason"] == "expectation_failed"
+    assert received(queues) == []
+
+
+async def test_100_continue_asked_twice_is_still_one_100_continue(
+    gateway: IngestService, queues: Queues
+) -> None:
+    """`Expect: 100-continue` sent in two headers is the one expectation: one `100 Continue`,
+    then 202, queued once."""
+    twice = "Expect: 100-continue\r\nExpect: 100-continue\r\n"
+    assert await one_answer(gateway.port, post(twice)) == (202, [100])
+    assert len(received(queues)) == 1
+
+
+TRACEPARENTS = (
+    "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+    "00-1bf7651916cd43dd8448eb211c80319c-c7ad6b7169203331-01",
+)
+
+
+async def test_a_traceparent_sent_twice_is_not_carried(
+    gateway: IngestService, queues: Queues
+) -> None:
+    """Two `traceparent` headers are no trace context (W3C Trace Context: which one is meant
+    is a guess, so neither): the webhook is queued (202) without one; a single one is
+    carried."""
+    twice = "".join(f"traceparent: {t}\r\n" for t in TRACEPARENTS)
+    assert await one_answer(gateway.port, post(twice)) == (202, [])
+    once = f"traceparent: {TRACEPARENTS[1]}\r\n"
+    assert await one_answer(gateway.port, post(once)) == (202, [])
+    messages = queues.client().receive_message(
+        QueueUrl=queues.url, MaxNumberOfMessages=10, MessageAttributeNames=["All"]
+    )["Messages"]
+    carried = sorted(
+        m["MessageAttributes"].get("traceparent", {}).get("StringValue", "") for m in messages
+    )
+    assert carried == ["", TRACEPARENTS[1]]

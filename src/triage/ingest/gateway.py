@@ -194,6 +194,13 @@ def _check_one_value(request: web.Request) -> None:
             raise Refused(400, "duplicate_header", f"more than one {name} header")
 
 
+def _traceparent(request: web.Request) -> str | None:
+    """The sender's `traceparent`: None when it sent none, or more than one (W3C Trace Context:
+    which one is meant is a guess, so neither is continued or carried)."""
+    values = request.headers.getall("traceparent", ())
+    return values[0] if len(values) == 1 else None
+
+
 def _check_sent_at(value: str | None) -> None:
     """Sentry's `Sentry-Hook-Timestamp`, when sent, must be near our clock (it is not signed,
     so this stops only a replay that kept it; ingest/replay.py says what is left)."""
@@ -361,8 +368,7 @@ class Gateway:
     async def _traced(self, request: web.Request, route: Route) -> web.StreamResponse:
         """`_handle` within the webhook's span (its context is the queued message's)."""
         source = route.source
-        traceparent = request.headers.get("traceparent")
-        with self.tracing.webhook(traceparent, source):
+        with self.tracing.webhook(_traceparent(request), source):
             response = await self._handle(request, route)
         if request.method == "GET":
             # A GET's answer may otherwise be cached, and a cached 202 queues nothing.
@@ -420,8 +426,10 @@ class Gateway:
         """Step 1: what the head alone decides. The tokens held now, and the query read."""
         if self.draining:
             raise Refused(503, "shutting_down", "shutting down", retry_after_s=1)
-        expect = request.headers.get("Expect")
-        if expect is not None and expect.strip().lower() != CONTINUE:
+        # Every Expect header counts: one the gateway does not meet beside `100-continue`
+        # must not be read past.
+        expects = request.headers.getall("Expect", ())
+        if any(expect.strip().lower() != CONTINUE for expect in expects):
             raise Refused(417, "expectation_failed", "the only Expect understood is 100-continue")
         tokens = await self._tokens()
         if source not in tokens:
@@ -618,7 +626,7 @@ class Gateway:
             REQUEST_ID_ATTRIBUTE: arrival.request_id,
         }
         # A sender's malformed trace context is dropped, never forwarded.
-        traceparent = self.tracing.outgoing_traceparent(request.headers.get("traceparent"))
+        traceparent = self.tracing.outgoing_traceparent(_traceparent(request))
         if traceparent is not None:
             attributes[TRACEPARENT_ATTRIBUTE] = traceparent
         if sentry_resource is not None:
