@@ -16,7 +16,7 @@ from triage.redact.names import (
     _broker_topic,
     _kept_value,
 )
-from triage.redact.rule import _replaced_value, _Rule, _rule, _value_replaced
+from triage.redact.rule import _CONTINUATION, _replaced_value, _Rule, _rule, _value_replaced
 
 #: A command's directory (`/usr/bin/mysql`), possessive: nothing to give back.
 _COMMAND_PATH = r"(?:[^\s|;&()]{0,200}+/)?"
@@ -224,8 +224,8 @@ COMMAND_RULES: tuple[
     # or a switch after it stays.
     _rule(
         r"-(?<![\w-]-)(?P<name>[A-Za-z]{0,40}?(?:password|passphrase|secret|token"
-        r"|(?:api|access|private|account|storage)key))(?:[ \t]{1,3}|:)"
-        rf"(?![-$(@\[{{]|\[REDACTED)(?P<value>{_WORD_VALUE})",
+        rf"|(?:api|access|private|account|storage)key))(?:[ \t]{{1,3}}|:){_CONTINUATION}?"
+        rf"(?![-$(@\[{{]|\[REDACTED|{_CONTINUATION})(?P<value>{_WORD_VALUE})",
         lambda m: m[0] if _kept_value(m["name"], m["value"].strip("\"'")) else _word_replaced(m),
         *("pass", "secret", "token", "apikey", "accesskey", "privatekey", "accountkey"),
         "storagekey",
@@ -259,7 +259,12 @@ COMMAND_RULES: tuple[
         # the secret comes from, and stays, as after `name=`. A quoted value goes whole, to its
         # closing quote (`--password "it's a b"`; one never closed, to the line's end), its
         # quotes kept.
-        r"(?:-(?:access-)?key)?[ \t=]{1,3}(?P<q>[\"'])?)(?!\[REDACTED|-|[<>|])"
+        # Its value may stand on the next line, after a line continuation (`--password \`).
+        r"(?:-(?:access-)?key)?[ \t=]{1,3}"
+        + _CONTINUATION
+        + r"?(?P<q>[\"'])?)(?!\[REDACTED|-|[<>|]|"
+        + _CONTINUATION
+        + ")"
         rf"{_TEMPLATE_VALUE}(?(q)(?:(?!(?P=q))[^\r\n]){{1,512}}+(?P<closed>(?P=q))?"
         r"""|[^\s"'&;]{1,512})""",
         _option_value,

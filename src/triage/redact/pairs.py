@@ -24,6 +24,7 @@ from triage.redact.names import (
 )
 from triage.redact.rule import (
     _ASSIGN,
+    _CONTINUATION,
     _LINES,
     _OPEN_QUOTE,
     _PLACEHOLDER_FOUND,
@@ -528,7 +529,7 @@ TOLD_RULES: tuple[
     _rule(
         r"""(?P<head>(?<![^\s"'])(?:--?|(?:ENV|ARG)[ \t]{1,8}+)"""
         r"[A-Za-z0-9][\w-]{0,64}?(?:[_-](?:key|KEY|Key)|[A-Za-z0-9]Key)"
-        rf"[ \t]{{1,8}}+{_OPEN_QUOTE})(?!\[REDACTED)(?P<value>{_KEY_VALUE})",
+        rf"[ \t]{{1,8}}+{_CONTINUATION}?{_OPEN_QUOTE})(?!\[REDACTED)(?P<value>{_KEY_VALUE})",
         _key_value,
         *("_key", "-key", "_KEY", "-KEY", "Key"),
     ),
