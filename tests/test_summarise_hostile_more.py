@@ -134,6 +134,7 @@ CLAIMS = [
     "The incident has been resolved and nothing is failing.",
     "It is now fully recovered.",
     "The errors were already mitigated by the on-call.",
+    "The bug has been fixed by the last deploy.",
     "Checkout API 5xx on web-1 resolved",
     "This is a false alarm.",
     "A false positive: no action is needed.",
@@ -156,6 +157,7 @@ NOT_CLAIMS = [
     "Errors have not recovered since the deploy.",
     "Resolve the 5xx errors by rolling back web-1.",
     "Use a fixed-size pool; the fix is in the runbook.",
+    "The pool size is fixed at 50.",
 ]
 
 

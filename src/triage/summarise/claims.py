@@ -35,12 +35,16 @@ _MENTION = re.compile(
     re.IGNORECASE,
 )
 
-#: A firing alert said to be over or harmless.
+#: A firing alert said to be over or harmless. ("Is fixed" is left out: a size, a rate or a
+#: version "is fixed" at a value.)
 _CLAIM = re.compile(
     r"""
       \b(?:is|are|was|were|been|got|now|already)
         (?:\s{1,4}(?:now|already|fully|successfully|automatically|been)){0,2}
-        \s{1,4}(?:resolved|recovered|fixed|mitigated|remediated)\b
+        \s{1,4}(?:resolved|recovered|mitigated|remediated)\b
+    | \b(?:was|were|been|now|already)
+        (?:\s{1,4}(?:now|already|fully|successfully|automatically|been)){0,2}
+        \s{1,4}fixed\b
     | ^[\W_]{0,4}resolved\b
     | \b(?:resolved|recovered)[\W_]{0,4}$
     | \bfalse[\s-]{1,4}(?:alarm|positive)s?\b
