@@ -171,7 +171,9 @@ class LabelRefusingGitHub(GitHubServer):
 
 @asynccontextmanager
 async def github_sink(url: str) -> AsyncIterator[GitHubSink]:
-    settings = Settings(github_api_url=url, github_repository=REPO, github_token=GITHUB_TOKEN)
+    settings = Settings(
+        github_api_url=url, github_repository=REPO, github_token=SecretStr(GITHUB_TOKEN)
+    )
     sink = GitHubSink(settings)
     try:
         yield sink
@@ -200,6 +202,7 @@ async def test_a_label_github_refuses_does_not_refuse_the_issue(refused: str, lo
     warning = next(e for e in logs if e["event"] == "github.labels_refused")
     assert refused not in repr(warning)
     assert warning["labels_left_out"] == 3
+    assert GITHUB_TOKEN not in logged_text(logs)
 
 
 async def test_a_refusal_of_triages_own_labels_still_fails_the_open(logs: Logs) -> None:
@@ -254,7 +257,9 @@ async def test_a_limit_in_githubs_other_words_pauses_the_sink(
 @asynccontextmanager
 async def small_reading_github_sink(url: str) -> AsyncIterator[GitHubSink]:
     """The github sink, reading answers of at most SMALL_BODY_BYTES."""
-    settings = Settings(github_api_url=url, github_repository=REPO, github_token=GITHUB_TOKEN)
+    settings = Settings(
+        github_api_url=url, github_repository=REPO, github_token=SecretStr(GITHUB_TOKEN)
+    )
     transport = AiohttpTransport(client_context(), max_body_bytes=SMALL_BODY_BYTES)
     sink = GitHubSink(settings, transport=transport)
     try:
