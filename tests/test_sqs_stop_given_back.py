@@ -174,3 +174,35 @@ async def test_a_held_message_whose_release_at_the_stop_hangs_still_counts_its_w
     assert metrics.counter("MessagesDeadLettered", reason=SinkThrottledError.reason) == 1
     assert metrics.total("MessagesDeadLettered") == 1
     assert inbox.visibility_calls == [(held, 0)]  # made visible at once by the stage two
+
+
+async def test_a_dry_runs_release_at_the_stop_is_bounded_and_still_counts() -> None:
+    """The release of what a dry run held, when SQS never answers it, ends within the stop's
+    cancel stage with one line; the message on its last receive still counts under
+    `dry_run` (it comes back, and goes to the DLQ, when its visibility ends)."""
+
+    class HangingRelease(RedriveInbox):
+        async def change_visibility(self, messages: Sequence[Message], timeout_s: int) -> None:
+            if timeout_s == 0:
+                await asyncio.Event().wait()
+            await super().change_visibility(messages, timeout_s)
+
+    inbox = HangingRelease()
+    (last,) = inbox.put("last")
+    inbox.entries[last].receives = LIMIT - 1
+
+    async def handled(_message: Message, _progress: Progress) -> list[Outcome]:
+        return []
+
+    metrics = Metrics()
+    supervisor = Supervisor(_config(dry_run=True), inbox, handled, metrics)
+    supervisor.max_receive_count = LIMIT
+    with structlog.testing.capture_logs() as logs:
+        served = asyncio.create_task(supervisor.serve())
+        await until(lambda: last in supervisor._dry_held, "the message held by the dry run")
+        supervisor.should_exit.set()
+        await asyncio.wait_for(served, 10)
+
+    assert metrics.counter("MessagesDeadLettered", reason="dry_run") == 1
+    overran = [e for e in logs if e["event"] == "daemon.release_overran"]
+    assert [e["count"] for e in overran] == [1]

@@ -94,7 +94,6 @@ class Supervisor(Receiving):
         finally:
             try:
                 await self._shutdown()
-                await self._release_dry_held()
                 await self._stop_helpers()
             finally:
                 self._remove_signal_handlers()
@@ -189,34 +188,39 @@ class Supervisor(Receiving):
 
     async def _release_dry_held(self) -> None:
         """Make the messages a dry run held visible again, unchanged. Its receives were real:
-        one held on its last receive goes to the DLQ at its next, so it is counted."""
+        one held on its last receive goes to the DLQ at its next, so it is counted (whether
+        or not SQS answers the release: it comes back when its visibility ends anyway)."""
         held = list(self._dry_held.values())
-        await self.inbox.change_visibility(held, 0)
+        self._dry_held.clear()
         for message in held:
             self._leases.pop(message.receipt_handle, None)
-        self._dry_held.clear()
         self._count_given_back(held, DRY_RUN_REASON)
         if held:
             log.info("daemon.dry_run_released", count=len(held))
+            await self.inbox.change_visibility(held, 0)
 
     async def _shutdown(self) -> None:
         """Give back at once what the receives brought in as the stop came (never started);
         meanwhile, stage one: wait up to the grace for in-flight messages (a second signal
         ends it). Stage two: cancel the rest, give the cancellation at most
-        `cancel_deadline_s`, then make those messages visible again; never more than that,
-        whatever the store does. Those on their last receive count as dead-lettered, once."""
+        `cancel_deadline_s`, then make those messages visible again, and what a dry run held;
+        never more than that, whatever the store and SQS do. Those on their last receive
+        count as dead-lettered, once."""
         # Not ready from the first moment of the drain: it takes no new work.
         self.health.set("shutting_down", False, "draining")
         unstarted = self._take_unstarted()
-        releasing = asyncio.ensure_future(self._release_unstarted(unstarted))
+        # Each release with how many messages it makes visible again.
+        releases = {asyncio.ensure_future(self._release_unstarted(unstarted)): len(unstarted)}
         given_back, stage_end = await self._drain_in_flight()
-        # Visible again or not, each comes back on its next receive.
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(max(stage_end - time.monotonic(), 0.0)):
-                await asyncio.shield(releasing)
-        if not releasing.done():
-            releasing.cancel()
-            log.warning("daemon.unstarted_release_overran", count=len(unstarted))
+        releases[asyncio.ensure_future(self._release_dry_held())] = len(self._dry_held)
+        # Visible again or not, each comes back on its next receive: past the stage, the
+        # releases SQS has not answered are given up.
+        _, late = await asyncio.wait(releases, timeout=max(stage_end - time.monotonic(), 0.0))
+        for release in late:
+            release.cancel()
+        if late:
+            log.warning("daemon.release_overran", count=sum(releases[r] for r in late))
+        await asyncio.gather(*releases, return_exceptions=True)
         self._count_given_back([*given_back, *unstarted], SHUTDOWN_REASON)
 
     def _take_unstarted(self) -> list[Message]:
