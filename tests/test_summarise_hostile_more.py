@@ -185,6 +185,7 @@ def test_words_of_resolving_that_claim_nothing_are_kept(sentence: str) -> None:
         ("Tell @channel now.", ""),
         ("Page @here and @everyone.", ""),
         ("Ask @acme/payments-oncall to look.", "team payments"),
+        ("Ask @acme/payments-oncall.", "team payments"),
         ("Ping <!channel> and <!here|here>.", ""),
         ("Ask <@U024BE7LH> and <!subteam^SAZ94GDB8|oncall>.", ""),
         ("Tell \uff20channel.", ""),
@@ -200,14 +201,15 @@ def test_a_mention_the_alert_never_made_is_marked(written: str, in_alert: str) -
 
 
 def test_a_mention_the_alert_holds_and_addresses_are_kept() -> None:
-    """A mention the alert itself makes, e-mail-like and ssh addresses, and npm-style
-    version pins are no new mention: kept as written."""
+    """A mention the alert itself makes, e-mail-like and ssh addresses, version pins and
+    curl's `@file` arguments are no new mention: kept as written."""
     shown = grounding.evidence({"description": "owner: @payments-oncall"})
     for text in (
         "Ask @payments-oncall.",
         "ssh deploy@web-1 and check the logs.",
         "Mail [REDACTED:email] about it.",
         "pip install requests@2.31",
+        "curl -d @payload.json -H @headers.txt",
     ):
         assert claims.check(text, shown, firing=True) == grounding.Checked(text)
 

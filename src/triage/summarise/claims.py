@@ -26,12 +26,12 @@ from functools import lru_cache
 from triage.summarise.grounding import MARK, Checked, Evidence, folded
 
 #: A call to people, as GitHub, Slack and most chat tools read one (not an address's `@`:
-#: `deploy@web-1`, `requests@2.31` have a word before it).
+#: `deploy@web-1`, `requests@2.31` have a word before it; nor curl's `-d @body.json`, a file).
 _MENTION = re.compile(
     r"<!(?:here|channel|everyone)(?:\|[^<>\n]{0,80})?>"
     r"|<!subteam\^[A-Za-z0-9]{1,32}(?:\|[^<>\n]{0,80})?>"
     r"|<@[A-Za-z0-9]{1,32}(?:\|[^<>\n]{0,80})?>"
-    r"|(?<![\w.@/+-])@[A-Za-z0-9][\w-]{0,38}(?:/[\w.-]{1,100})?",
+    r"|(?<![\w.@/+-])@[A-Za-z0-9][\w-]{0,38}(?:/[\w-]{1,100})?(?![\w-]|\.\w)",
     re.IGNORECASE,
 )
 
