@@ -27,6 +27,8 @@ _STATE_FIELDS: list[tuple[str, str]] = [
     ("sentry/issue-created.json", "action"),
     ("sentry/metric-alert-critical.json", "action"),
     ("checkly/failure.json", "alert_type"),
+    ("raygun/new-error.json", "event"),
+    ("raygun/status-changed.json", "event"),
 ]
 
 _WRONG: list[Any] = [["started"], {"a": 1}]
@@ -58,3 +60,13 @@ def test_a_honeybadger_message_of_the_wrong_type_costs_no_ticket(value: Any) -> 
     """Honeybadger's `message` is only shown: a list or object there still gives the alert."""
     body = Samples("tools").body("honeybadger-occurred.json") | {"message": value}
     assert len(run(body).alerts) == 1
+
+
+@pytest.mark.parametrize(("name", "path"), [("checkly/failure.json", "alert_type"),
+                                            ("raygun/new-error.json", "event")])  # fmt: skip
+def test_a_state_field_sent_as_a_number_is_refused_naming_it(name: str, path: str) -> None:
+    """A number where a vendor's state word belongs is refused naming the field, not as an
+    unknown body."""
+    with pytest.raises(InvalidAlertError) as refused:
+        run(_with(name, path, 5))
+    assert re.search(rf"(^|\s){re.escape(path)}\s", str(refused.value)), str(refused.value)

@@ -429,8 +429,8 @@ def matches_checkly(payload: dict[str, Any]) -> bool:
     kind = payload.get("alert_type")
     if not untitled(payload) or "check_id" not in payload:
         return False
-    if isinstance(kind, dict | list):
-        # Checkly's two variables side by side: an alert type of the wrong type is refused
+    if not isinstance(kind, str | None):
+        # Checkly's two variables side by side: an alert type that is not text is refused
         # naming `alert_type`, not as an unknown body.
         return True
     return isinstance(kind, str) and (

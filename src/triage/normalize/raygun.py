@@ -43,16 +43,24 @@ _STATUSES = {
 
 def matches(payload: dict[str, Any]) -> bool:
     """A webhook: its `event` (an error notification or activity), the `error` and the
-    `application` it belongs to."""
+    `application` it belongs to. An `event` that is not text at all still makes the body
+    Raygun's, to be refused naming it rather than as an unknown body."""
+    event = payload.get("event")
     return (
         untitled(payload)
-        and payload.get("event") in (_NOTIFICATION, _ACTIVITY)
+        and (event in (_NOTIFICATION, _ACTIVITY) or not isinstance(event, str | None))
         and isinstance(payload.get("error"), dict)
         and isinstance(payload.get("application"), dict)
     )
 
 
 def normalize(payload: dict[str, Any]) -> Normalized:
+    event = common.line(payload.get("event"), "event", 64)
+    if event not in (_NOTIFICATION, _ACTIVITY):
+        raise InvalidAlertError(
+            f"raygun event {common.short(payload.get('event'))} is not {_NOTIFICATION} "
+            f"or {_ACTIVITY}"
+        )
     kind = common.line(common.unnested(payload.get("eventType")), "eventType", 64, shown=True)
     if payload.get("event") == _ACTIVITY:
         if payload.get("eventType") == _STATUS_CHANGED:
