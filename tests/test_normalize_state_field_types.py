@@ -1,6 +1,12 @@
 """A vendor's webhook whose state field (the event, action or alert type it reports) holds a
 list or an object is still known as that vendor's, by its other keys, and is refused naming
-the field, rather than as a body of no known format."""
+the field, rather than as a body of no known format.
+
+Samples: each vendor's documented webhook body under tests/payloads/ (Better Stack's incident
+and error webhooks as betterstack.com/docs/uptime/webhooks and the Errors webhook settings
+show them; Opsgenie's, PagerDuty's v3, Rollbar's, Honeybadger's, Sentry's, Checkly's and
+Raygun's as their webhook documentation shows them), with only the state field changed.
+"""
 
 from __future__ import annotations
 
