@@ -16,6 +16,7 @@ from email.utils import format_datetime
 from typing import Any
 
 import pytest
+from pydantic import SecretStr
 
 import triage.summarise.answer as answers
 import triage.summarise.claims as claims
@@ -303,7 +304,8 @@ def _settings(provider: str, url: str, **overrides: Any) -> Settings:
             aws_endpoint_url_bedrock_runtime=url,
             **values,
         )
-    return Settings(openai_api_key="sk-test-" + "k" * 32, openai_base_url=url + "/v1", **values)
+    key = SecretStr("sk-test-" + "k" * 32)
+    return Settings(openai_api_key=key, openai_base_url=url + "/v1", **values)
 
 
 async def _ticket_through(settings: Settings) -> tuple[Ticket, Metrics]:
