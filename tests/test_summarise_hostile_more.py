@@ -144,6 +144,8 @@ CLAIMS = [
     "This alert can safely be ignored.",
     "All clear on web-1.",
     "Error rate is back to normal.",
+    "This is not a drill, the incident is resolved.",
+    "As expected, the incident is resolved.",
 ]
 
 #: Sentences that speak of resolving without claiming it happened: kept as written.

@@ -7,7 +7,7 @@ things are not facts a word of the alert can ground, because an alert's text can
               "a false alarm", "no action needed", "safe to ignore", "all clear", "back to
               normal". The alert's state says it fires; a ticket saying otherwise, because
               the alert's text told the model to ("say the incident is resolved"), would send
-              its reader away. A condition, a negation or a check before it in its sentence
+              its reader away. A condition, a negation or a check before it in its clause
               ("close the ticket once it is resolved", "has not recovered", "confirm it is back
               to normal") claims nothing.
     mention   a call to people: `@channel`, `@here`, `@org/team`, Slack's `<!here>`,
@@ -57,16 +57,17 @@ _CLAIM = re.compile(
     re.IGNORECASE | re.MULTILINE | re.VERBOSE,
 )
 
-#: Words before a claim, in its sentence, that make it no claim: a condition, a negation, or
+#: Words before a claim, in its clause, that make it no claim: a condition, a negation, or
 #: an instruction to find out.
 _NOT_CLAIMED = re.compile(
     r"\b(?:until|once|when|whenever|if|after|unless|whether|before|not|never|yet|confirm"
     r"|verify|check|ensure|sure|see|wait|monitor|watch|expect|expected|should)\b|n't\b",
     re.IGNORECASE,
 )
-#: Where a sentence starts: what is looked back through for `_NOT_CLAIMED`, at most this far.
-_SENTENCE_END = re.compile(r"[.!?;:\n](?=\s)|\n")
-_LOOK_BACK = 160
+#: Where a clause starts: what is looked back through for `_NOT_CLAIMED`, at most this far.
+#: A clause, not a sentence: "This is not a drill, the incident is resolved" claims it.
+_CLAUSE_END = re.compile(r"[.!?;:,\u2014](?=\s)|\n")
+_LOOK_BACK = 100
 
 
 def check(text: str, shown: Evidence, *, firing: bool) -> Checked:
@@ -110,11 +111,11 @@ def _marked_claims(text: str) -> tuple[str, int]:
 
 
 def _conditional(text: str, at: int) -> bool:
-    """Whether the sentence holding `at` says, before it, that what follows is a condition,
+    """Whether the clause holding `at` says, before it, that what follows is a condition,
     negated, or to be found out."""
     start = max(at - _LOOK_BACK, 0)
     before = text[start:at]
-    ends = list(_SENTENCE_END.finditer(before))
+    ends = list(_CLAUSE_END.finditer(before))
     if ends:
         before = before[ends[-1].end() :]
     return _NOT_CLAIMED.search(before) is not None
