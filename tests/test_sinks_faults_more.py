@@ -516,3 +516,36 @@ async def test_a_label_the_token_may_not_create_does_not_refuse_the_issue(logs: 
     assert applied.ref == f"{github.url}/{REPO}/issues/1"
     assert [label["name"] for label in issues[0]["labels"]] == ["triage", "priority:P0"]
     assert events(logs, "warning") == ["github.labels_refused"]
+
+
+@pytest.mark.parametrize("minutes_later", [1, 20], ids=["remembered", "asked-again"])
+async def test_a_later_refire_of_an_issue_in_an_archived_repository_elsewhere_opens_one(
+    minutes_later: float, logs: Logs
+) -> None:
+    """After an effect followed the issue to the repository it moved to, since archived (the
+    incident keeps that reference), a re-fire still opens a new issue where the route puts
+    them, whether the archive is still remembered or GitHub is asked again: an archived
+    repository's issue stays there, but the route's repository is not archived."""
+    mono = [5000.0]
+    with LaterLifeGitHub(
+        tokens={GITHUB_TOKEN: "triage-bot"}, repositories=(REPO, "acme/new")
+    ) as github:
+        settings = Settings(
+            github_api_url=github.url,
+            github_repository=REPO,
+            github_token=SecretStr(GITHUB_TOKEN),
+        )
+        sink = GitHubSink(settings, clock=lambda: mono[0])
+        try:
+            ref = (await sink.apply(effect())).ref
+            await sink.apply(effect(EffectKind.CLOSE, ref=ref, key="fp:2"))
+            github.transfer(1, "acme/new")
+            github.archived.add("acme/new")
+            moved = (await sink.apply(effect(EffectKind.UPDATE, ref=ref, key="fp:3"))).ref
+            mono[0] += minutes_later * 60
+            applied = await sink.apply(effect(EffectKind.REOPEN, ref=moved, key="fp:4"))
+        finally:
+            await sink.aclose()
+    assert moved == f"{github.url}/acme/new/issues/1"
+    assert applied.ref == f"{github.url}/{REPO}/issues/2"
+    assert len(github.issues()) == 2

@@ -211,6 +211,17 @@ class GitHubSink:
         ref = IssueRef.parse(effect.ref) if effect.ref else None
         if ref is None:
             return self._skip(effect, "no issue reference", NotSent.NO_TICKET, ref=effect.ref)
+        if effect.kind is EffectKind.REOPEN and self._archived_elsewhere(ref, effect):
+            # Its issue is in an archived repository the route does not put issues in (it was
+            # moved there): the re-fire gets a new issue where the route puts them.
+            log.warning(
+                "github.issue_read_only",
+                effect=str(effect.kind),
+                repository=ref.repository,
+                issue=ref.number,
+                action="open_new",
+            )
+            return await self._open(effect)
         still_refused = self._still_refused(ref, effect)
         if still_refused is not None:
             return still_refused
@@ -225,6 +236,10 @@ class GitHubSink:
             why = _out_of_reach(exc) or self._moved_away(ref, effect, exc)
             if why is None:
                 raise
+            if effect.kind is EffectKind.REOPEN and why == "read_only":
+                self._read_only.note(ref.repository.lower())
+                if self._archived_elsewhere(ref, effect):
+                    return await self._reopen_as_new(ref, effect, "issue_read_only", exc)
             if effect.kind is EffectKind.REOPEN and why in _REOPENED_AS_NEW:
                 # A storm's digest entry too: the re-fire gets a ticket, not a skip.
                 return await self._reopen_as_new(ref, effect, f"issue_{why}", exc)
@@ -267,6 +282,14 @@ class GitHubSink:
             return None
         self._log_skip(effect, reason, repository=ref.repository, issue=ref.number)
         return Applied.refuse(reason, gone=gone), "refused"
+
+    def _archived_elsewhere(self, ref: IssueRef, effect: Effect) -> bool:
+        """Whether `ref`'s repository is known archived and is not where the route puts
+        issues (the issue was moved there): a re-fire's new issue goes where the route puts
+        them, which the archive does not concern."""
+        ours = effect.target.repository or self.settings.github_repository or ""
+        repository = ref.repository.lower()
+        return repository != ours.lower() and self._read_only.known(repository)
 
     def _moved_away(self, ref: IssueRef, effect: Effect, exc: SinkRejectedError) -> str | None:
         """Why a 403 refused an issue outside the route's repository: "moved_away" (transferred
