@@ -28,7 +28,10 @@ The issue's later life (what people and GitHub do to it after triage opened it):
                                                      writes refused there (403) skip the effect
     locked (403 "... issue is locked.")              its comment is left out, the rest is done
     repository archived (403 "... archived ...")     the effect is skipped; a new incident's
-                                                     issue is refused (its message fails)
+                                                     issue is refused (its message fails); an
+                                                     issue moved to an archived repository:
+                                                     that one is remembered, and a re-fire
+                                                     opens a new issue in the route's
 
 Each is one warning (`github.issue_gone`, `.issue_locked`, `.issue_read_only`), never a failure
 of the message: no retry can change it, and the incident's other sinks and later alerts go on.
