@@ -146,6 +146,7 @@ CLAIMS = [
     "Error rate is back to normal.",
     "This is not a drill, the incident is resolved.",
     "As expected, the incident is resolved.",
+    "As expected the incident is resolved.",
 ]
 
 #: Sentences that speak of resolving without claiming it happened: kept as written.

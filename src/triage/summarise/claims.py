@@ -61,7 +61,7 @@ _CLAIM = re.compile(
 #: an instruction to find out.
 _NOT_CLAIMED = re.compile(
     r"\b(?:until|once|when|whenever|if|after|unless|whether|before|not|never|yet|confirm"
-    r"|verify|check|ensure|sure|see|wait|monitor|watch|expect|expected|should)\b|n't\b",
+    r"|verify|check|ensure|sure|see|wait|monitor|watch|expect|should)\b|n't\b",
     re.IGNORECASE,
 )
 #: Where a clause starts: what is looked back through for `_NOT_CLAIMED`, at most this far.
