@@ -346,3 +346,52 @@ async def test_a_traceparent_sent_twice_is_not_carried(
         m["MessageAttributes"].get("traceparent", {}).get("StringValue", "") for m in messages
     )
     assert carried == ["", TRACEPARENTS[1]]
+
+
+# --- Methods the gateway never takes ------------------------------------------------------------
+
+
+async def answers_until_closed(port: int, request_bytes: bytes) -> list[int]:
+    """Send `request_bytes` whole: the statuses answered until the gateway ends the
+    connection (asserted to end within read_answer's 10 s)."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        writer.write(request_bytes)
+        await writer.drain()
+        statuses = []
+        while True:
+            try:
+                statuses.append((await read_answer(reader)).status)
+            except (asyncio.IncompleteReadError, ConnectionResetError):
+                return statuses
+            except TimeoutError:
+                raise AssertionError(f"still open after {statuses}") from None
+    finally:
+        writer.close()
+
+
+CONNECT = b"CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n"
+
+
+@pytest.mark.parametrize(
+    "behind",
+    [
+        b"\r\n\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03",
+        b"\r\n" + post(),
+        b"Content-Length: %d\r\n\r\n" % len(post()) + post(),
+    ],
+    ids=["a TLS hello", "a request", "a request as its Content-Length body"],
+)
+async def test_connect_is_refused_and_nothing_after_it_is_read_as_a_request(
+    gateway: IngestService, queues: Queues, behind: bytes
+) -> None:
+    """CONNECT (never a tunnel here) is answered 404 with `Connection: close`, one line, and
+    the connection ends: what the sender sent after it is tunnel bytes, or a body a proxy in
+    front counted by its Content-Length (RFC 9110: a CONNECT has none), never a request the
+    gateway reads and answers, queues or logs as unparsable."""
+    with capture_logs() as logs:
+        statuses = await answers_until_closed(gateway.port, CONNECT + behind)
+        await wait_logged(logs, "ingest.refused")
+    assert statuses == [404]
+    assert [e["event"] for e in logs if e["event"].startswith("ingest.")] == ["ingest.refused"]
+    assert received(queues) == []

@@ -361,7 +361,16 @@ class _Connection(RequestHandler):
             self._framing_faulty = True
         if len(self._messages) > first:
             message, body = self._messages[-1]
-            if isinstance(message, _ErrInfo) or not message.upgrade or self._upgraded:
+            if isinstance(message, _ErrInfo) or not message.upgrade:
+                return
+            if message.method == "CONNECT":
+                # What follows a CONNECT is a tunnel's bytes, or a body a proxy in front counted
+                # by a Content-Length the parser ignores (RFC 9110: a CONNECT has none). The
+                # gateway tunnels nothing: its answer closes the connection, and none of those
+                # bytes is read as a request.
+                self._messages[-1] = (message._replace(should_close=True), body)
+                return
+            if self._upgraded:
                 return
             # The parser drops what came in the same read after a request asking for an
             # Upgrade it does not take (h2c, …): pipelined requests would go unanswered until
