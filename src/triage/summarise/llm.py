@@ -385,7 +385,8 @@ def _small(alert: RedactedAlert) -> bool:
 @dataclass(frozen=True, slots=True)
 class Contained:
     ticket: Ticket
-    #: Rejected tokens by kind (url, ip, host, id, number, date, time); never the tokens.
+    #: Rejected tokens by kind (url, ip, host, id, number, date, time, command, mention,
+    #: claim); never the tokens.
     rejected: Counter[str]
     #: The model's title held a rejected token, so the alert's own title replaced it.
     title_replaced: bool = False
