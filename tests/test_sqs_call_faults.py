@@ -6,7 +6,8 @@ as an InboxError, a visibility change as one log line), so the heartbeat, the ac
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any
 
 import aioboto3
 import pytest
@@ -86,3 +87,50 @@ async def test_a_depth_sqs_never_answers_is_an_inbox_error_within_the_bound(
             await asyncio.wait_for(inbox.depth(), 10)
     finally:
         proxy.delay(DEPTH, 0)
+
+
+def _refuse_every_entry(code: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """A ChangeMessageVisibilityBatch answer failing every entry with SQS's `code`."""
+
+    def rewrite(answer: dict[str, Any]) -> dict[str, Any]:
+        done = answer.get("Successful", [])
+        failed = [{"Id": e["Id"], "SenderFault": True, "Code": code, "Message": "x"} for e in done]
+        return {"Successful": [], "Failed": failed}
+
+    return rewrite
+
+
+@pytest.mark.parametrize("code", ["ReceiptHandleIsInvalid", "MessageNotInflight"])
+async def test_a_delivery_sqs_no_longer_holds_is_said_once_and_not_extended_again(
+    code: str, inbox: SqsInbox, queues: Queues, proxy: FaultProxy
+) -> None:
+    """A visibility change SQS refuses for a delivery (its receipt handle expired, or the
+    message is no longer in flight) is one warning naming the code; the heartbeat's later
+    extensions of that delivery are not sent again (nothing can revive it), while another
+    delivery's still are."""
+    queues.send("a", "b")
+    first, second = await inbox.receive(1, 1, 30), await inbox.receive(1, 1, 30)
+    proxy.rewrite(VISIBILITY, _refuse_every_entry(code))
+    with structlog.testing.capture_logs() as logs:
+        for _ in range(3):
+            await inbox.change_visibility(first, 30)
+        proxy.rewrite(VISIBILITY, lambda answer: answer)
+        await inbox.change_visibility([*first, *second], 30)
+    failed = [e for e in logs if e["event"] == "message.visibility_failed"]
+    assert [(e["message_id"], e["code"]) for e in failed] == [(first[0].id, code)]
+    assert proxy.requests(VISIBILITY) == 2  # the first refusal, and the second delivery's
+
+
+async def test_a_refusal_whose_code_is_no_text_is_one_line_and_the_delivery_kept(
+    inbox: SqsInbox, queues: Queues, proxy: FaultProxy
+) -> None:
+    """A Failed entry whose Code is a list (a stand-in's answer): one warning, nothing
+    raised, and the delivery is still extended by the next call (nothing said it is gone)."""
+    queues.send("a")
+    messages = await inbox.receive(1, 1, 30)
+    proxy.rewrite(VISIBILITY, lambda answer: {"Failed": [{"Id": "0", "Code": ["x"]}]})
+    with structlog.testing.capture_logs() as logs:
+        await inbox.change_visibility(messages, 30)
+        await inbox.change_visibility(messages, 30)
+    assert sum(e["event"] == "message.visibility_failed" for e in logs) == 2
+    assert proxy.requests(VISIBILITY) == 2

@@ -107,6 +107,15 @@ class Inbox(Protocol):
 
 T = TypeVar("T")
 
+#: What SQS answers a visibility change of a delivery it no longer holds: its receipt handle
+#: expired or was replaced by a later receive, or the message is visible again. No later
+#: change can revive it.
+_LOST_DELIVERY = frozenset(
+    {"ReceiptHandleIsInvalid", "MessageNotInflight", "AWS.SimpleQueueService.MessageNotInflight"}
+)
+#: How many such deliveries an inbox remembers (the oldest forgotten first).
+_LOST_KEPT = 10_000
+
 #: A visibility change's failures, each one log line: it is never worth stopping for.
 _VISIBILITY_ERRORS: tuple[type[Exception], ...] = (*AWS_CALL_ERRORS, InboxError)
 
@@ -128,6 +137,9 @@ class SqsInbox:
         self._sqs = client
         self.queue_url = queue_url
         self.answer_slack_s = answer_slack_s
+        #: Receipt handles SQS said it no longer holds (`_LOST_DELIVERY`): the heartbeat's
+        #: next extensions of them are not sent, so each is one warning, not one per beat.
+        self._lost: dict[str, None] = {}
 
     async def receive(self, max_messages: int, wait_s: int, visibility_s: int) -> list[Message]:
         bound_s = wait_s + self.answer_slack_s
@@ -210,6 +222,7 @@ class SqsInbox:
 
     async def change_visibility(self, messages: Sequence[Message], timeout_s: int) -> None:
         timeout_s = max(0, min(int(timeout_s), MAX_VISIBILITY_S))
+        messages = [m for m in messages if m.receipt_handle not in self._lost]
         for batch in _batches(messages):
             await self._change_visibility(batch, timeout_s)
 
@@ -234,6 +247,14 @@ class SqsInbox:
                 code=entry.get("Code"),
                 reason=entry.get("Message"),
             )
+            code = entry.get("Code")
+            if isinstance(code, str) and code in _LOST_DELIVERY:
+                self._remember_lost(messages[i].receipt_handle)
+
+    def _remember_lost(self, receipt_handle: str) -> None:
+        if len(self._lost) >= _LOST_KEPT:
+            del self._lost[next(iter(self._lost))]
+        self._lost[receipt_handle] = None
 
     async def _answered(self, what: str, call: Awaitable[T]) -> T:
         """`call`'s answer, or InboxError once `answer_slack_s` has passed without one: none
