@@ -103,3 +103,18 @@ def test_a_guardduty_ocsf_finding_with_an_id_that_is_no_arn_keeps_security_hubs_
     body = EVENTS.body("securityhub-v2-guardduty-finding.json")
     body["detail"]["findings"][0]["finding_info"]["uid"] = "not-an-arn"
     assert run(body).alerts[0].identity == {"account": "123456789012", "finding": "not-an-arn"}
+
+
+@pytest.mark.parametrize(
+    "imported", ["securityhub-guardduty-finding.json", "securityhub-v2-guardduty-finding.json"]
+)
+def test_an_administrator_accounts_copies_of_a_member_finding_are_one_incident(
+    imported: str,
+) -> None:
+    """In an administrator account, which receives its members' findings, GuardDuty's event and
+    Security Hub's copy are keyed on the account that received them, as GuardDuty's own event
+    is, so they are one incident there too."""
+    admin = "999999999999"
+    native = EVENTS.body("guardduty-finding.json") | {"account": admin}
+    copy = EVENTS.body(imported) | {"account": admin}
+    assert one(copy).fingerprint == one(native).fingerprint

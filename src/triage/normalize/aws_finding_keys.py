@@ -8,6 +8,10 @@ OCSF), is one incident, which Security Hub archiving or resolving it closes.
 | a GuardDuty finding's ARN, arn:aws:guardduty:REGION:ACCOUNT:detector/D/finding/ID | account + region + finding (ID), as `GuardDuty Finding` |
 | an Inspector finding's ARN, arn:aws:inspector2:REGION:ACCOUNT:finding/ID | service inspector2 + account + region + finding (the ARN), as `Inspector2 Finding` |
 
+The account is the event's (the account that received it), as the service's own event is keyed,
+so an administrator account's copies of a member's finding are one incident too; the Region is
+the ARN's (the finding's), which Security Hub's cross-Region aggregation does not change.
+
 The ARN's service says which product made the finding, unless the finding's product ARN (ASFF
 `ProductArn`, OCSF `metadata.product.uid`) is another product's: a partner's finding whose id
 merely looks like GuardDuty's keeps Security Hub's own key (account + id), as every other
@@ -23,12 +27,12 @@ from typing import Any
 
 #: A GuardDuty finding's ARN (any partition), what Security Hub uses as its id.
 _GUARDDUTY_ARN = re.compile(
-    r"arn:aws[a-z-]*:guardduty:(?P<region>[a-z0-9-]+):(?P<account>\d{12})"
+    r"arn:aws[a-z-]*:guardduty:(?P<region>[a-z0-9-]+):\d{12}"
     r":detector/[^/\s]+/finding/(?P<finding>[^/\s]+)"
 )
 #: An Amazon Inspector (v2) finding's ARN, its `findingArn`.
 _INSPECTOR_ARN = re.compile(
-    r"arn:aws[a-z-]*:inspector2:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):finding/[^/\s]+"
+    r"arn:aws[a-z-]*:inspector2:(?P<region>[a-z0-9-]+):\d{12}:finding/[^/\s]+"
 )
 #: A product's ARN as Security Hub writes it: …::product/COMPANY/NAME (…::productv2/… for
 #: OCSF findings), AWS's own services under the company `aws`.
@@ -38,15 +42,16 @@ _PRODUCT_ARN = re.compile(
 )
 
 
-def native_identity(finding_id: str, product_arn: Any) -> dict[str, str] | None:
-    """The identity the finding's own service gives the finding `finding_id`, or None when the
-    id is not a GuardDuty or Inspector finding ARN or another product reported it."""
+def native_identity(finding_id: str, product_arn: Any, account: str) -> dict[str, str] | None:
+    """The identity the finding's own service gives the finding `finding_id` in an event that
+    `account` received, or None when the id is not a GuardDuty or Inspector finding ARN or
+    another product reported it."""
     if (arn := _GUARDDUTY_ARN.fullmatch(finding_id)) and _may_be(product_arn, "guardduty"):
-        return {"account": arn["account"], "region": arn["region"], "finding": arn["finding"]}
+        return {"account": account, "region": arn["region"], "finding": arn["finding"]}
     if (arn := _INSPECTOR_ARN.fullmatch(finding_id)) and _may_be(product_arn, "inspector"):
         return {
             "service": "inspector2",
-            "account": arn["account"],
+            "account": account,
             "region": arn["region"],
             "finding": finding_id,
         }

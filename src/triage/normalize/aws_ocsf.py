@@ -98,7 +98,7 @@ def finding(
         occurred_at=occurred(
             info.get("modified_time_dt"), item.get("time_dt"), payload.get("time")
         ),
-        identity=aws_finding_keys.native_identity(uid, product.get("uid"))
+        identity=aws_finding_keys.native_identity(uid, product.get("uid"), account)
         or {"account": owner, "finding": uid},
         raw={**{key: value for key, value in payload.items() if key != "detail"}, "finding": item},
     )
