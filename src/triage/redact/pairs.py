@@ -478,6 +478,26 @@ def _key_value(match: re.Match[str]) -> str:
     return f"{match['head']}[REDACTED:password]"
 
 
+#: A key's name before a space and its value (`HMAC_KEY`, `consumer.key`, `hmacKey`), up to
+#: its `key`: it starts a word (after a space, a quote, a bracket, an escaped line break or
+#: tab inside a JSON string, or the text's start; not a flag's `-`, the flag rule's), and ends in a separator before `key` or `KEY`, or in a letter
+#: or digit before camel case's `Key`.
+_KEY_NAME_BEFORE = re.compile(r"(?:(?<![^\s\"'(\[{,;|])|(?<=\\[nrt]))[A-Za-z0-9][\w.-]{0,64}+\Z")
+
+
+def _bare_key_value(match: re.Match[str]) -> str:
+    """A key-shaped value after a key's name and a space (`_key_value`), when the name before
+    the match's `key` is one (`_KEY_NAME_BEFORE`); else the match unchanged."""
+    start = match.start()
+    name = _KEY_NAME_BEFORE.search(match.string, max(0, start - 66), start)
+    if name is None:
+        return match[0]
+    last = name[0][-1]
+    if not (last in "_.-" or (match[0].startswith("Key") and last.isalnum())):
+        return match[0]
+    return _key_value(match)
+
+
 TOLD_RULES: tuple[
     _Rule, ...
 ] = (  # A secret told in words, without `=` or `:` right after its name: "the password is
@@ -532,6 +552,15 @@ TOLD_RULES: tuple[
         rf"[ \t]{{1,8}}+{_CONTINUATION}?{_OPEN_QUOTE})(?!\[REDACTED)(?P<value>{_KEY_VALUE})",
         _key_value,
         *("_key", "-key", "_KEY", "-KEY", "Key"),
+    ),
+    # … and with no flag or ENV before it, the name starting a word: `HMAC_KEY <key>`,
+    # `consumer.key <key>`, `hmacKey "<key>"` (`_bare_key_value`). The rule starts at `key`,
+    # which the engine jumps to, and asks what stands before it after.
+    _rule(
+        r"(?P<head>(?:key|KEY|Key)(?![A-Za-z0-9])(?:[ \t]|\\t){1,8}+"
+        rf"{_OPEN_QUOTE})(?!\[REDACTED)(?P<value>{_KEY_VALUE})",
+        _bare_key_value,
+        *("_key", "-key", ".key", "_KEY", "-KEY", ".KEY", "Key"),
     ),
     # … and a camel case's last word `Key` (`hmacKey`, `clientKey`, `HMACKey`), read as
     # written: its needle `Key` is looked for in the text as it is, where folded (`key`) it
