@@ -206,3 +206,32 @@ async def test_a_dry_runs_release_at_the_stop_is_bounded_and_still_counts() -> N
     assert metrics.counter("MessagesDeadLettered", reason="dry_run") == 1
     overran = [e for e in logs if e["event"] == "daemon.release_overran"]
     assert [e["count"] for e in overran] == [1]
+
+
+async def test_a_long_polls_answer_that_comes_with_the_stop_is_given_back_not_started() -> None:
+    """A long poll answering in the same moment the stop comes: its messages are not started
+    (the stop takes no new work) but made visible again at once and counted as received."""
+
+    class StopOnLongPoll(RedriveInbox):
+        supervisor: Supervisor
+
+        async def receive(self, max_messages: int, wait_s: int, visibility_s: int) -> list[Message]:
+            got = await super().receive(max_messages, wait_s, visibility_s)
+            self.supervisor.should_exit.set()
+            return got
+
+    inbox = StopOnLongPoll()
+    ids = inbox.put("a", "b")
+    started: list[str] = []
+
+    async def handler(message: Message, _progress: Progress) -> list[Outcome]:
+        started.append(message.id)
+        return []
+
+    supervisor = Supervisor(_config(wait_s=1), inbox, handler, Metrics())
+    inbox.supervisor = supervisor
+    await asyncio.wait_for(supervisor.serve(), 10)
+
+    assert started == []
+    assert sorted(inbox.visibility_calls) == sorted((mid, 0) for mid in ids)
+    assert (supervisor.stats.received, supervisor.stats.released_on_shutdown) == (2, 2)

@@ -225,10 +225,11 @@ class Receiving(Working):
             await asyncio.wait({receive, stop}, return_when=asyncio.FIRST_COMPLETED)
         finally:
             stop.cancel()
-        if receive.done():
+        if receive.done() and not self.should_exit.is_set():
             return receive.result()
         # Messages the cancelled poll had already taken reappear after their visibility timeout;
-        # an answer that came in spite of the cancel is given back by the shutdown.
+        # an answer that came with the stop (or in spite of the cancel) is not started: the
+        # shutdown gives it back.
         receive.cancel()
         await asyncio.gather(receive, return_exceptions=True)
         self._unstarted += _answered(receive)
