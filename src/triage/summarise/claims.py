@@ -21,6 +21,7 @@ pattern is bounded, so checking is linear in the text.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from functools import lru_cache
 
 from triage.summarise.grounding import MARK, Checked, Evidence, folded
@@ -64,7 +65,8 @@ _NOT_CLAIMED = re.compile(
     r"|verify|check|ensure|sure|see|wait|monitor|watch|expect|should)\b|n't\b",
     re.IGNORECASE,
 )
-#: Where a clause starts: what is looked back through for `_NOT_CLAIMED`, at most this far.
+#: Where a clause ends; a claim's clause is looked back through for `_NOT_CLAIMED`, at most
+#: this far.
 #: A clause, not a sentence: "This is not a drill, the incident is resolved" claims it.
 _CLAUSE_END = re.compile(r"[.!?;:,\u2014](?=\s)|\n")
 _LOOK_BACK = 100
@@ -99,23 +101,33 @@ def _mentions_in(evidence: str) -> frozenset[str]:
 
 
 def _marked_claims(text: str) -> tuple[str, int]:
+    lowered = text.lower()
+    if not any(word in lowered for word in _CLAIM_WORDS):
+        return text, 0  # most text: one quick look, not a pass of every pattern
     out: list[str] = []
     end = marked = 0
-    for match in _CLAIM.finditer(text):
-        if _conditional(text, match.start()):
-            continue
-        out += (text[end : match.start()], MARK)
-        end = match.end()
-        marked += 1
+    for clause in _clauses(text):
+        for match in _CLAIM.finditer(text, clause.start, clause.stop):
+            # The clause's own words before the claim: a condition, a negation, a check.
+            if _NOT_CLAIMED.search(
+                text, max(match.start() - _LOOK_BACK, clause.start), match.start()
+            ):
+                continue
+            out += (text[end : match.start()], MARK)
+            end = match.end()
+            marked += 1
     return "".join([*out, text[end:]]), marked
 
 
-def _conditional(text: str, at: int) -> bool:
-    """Whether the clause holding `at` says, before it, that what follows is a condition,
-    negated, or to be found out."""
-    start = max(at - _LOOK_BACK, 0)
-    before = text[start:at]
-    ends = list(_CLAUSE_END.finditer(before))
-    if ends:
-        before = before[ends[-1].end() :]
-    return _NOT_CLAIMED.search(before) is not None
+#: A word every claim holds (`_CLAIM`): text without any of them holds no claim.
+_CLAIM_WORDS = ("resolved", "recovered", "mitigated", "remediated", "fixed", "false", "action")
+_CLAIM_WORDS += ("ignore", "dismissed", "clear", "normal")
+
+
+def _clauses(text: str) -> Iterator[slice]:
+    """The spans of `text`'s clauses, each up to and including the mark that ends it."""
+    start = 0
+    for end in _CLAUSE_END.finditer(text):
+        yield slice(start, end.end())
+        start = end.end()
+    yield slice(start, len(text))
