@@ -120,8 +120,10 @@ def _marked_claims(text: str) -> tuple[str, int]:
 
 
 #: A word every claim holds (`_CLAIM`): text without any of them holds no claim.
-_CLAIM_WORDS = ("resolved", "recovered", "mitigated", "remediated", "fixed", "false", "action")
-_CLAIM_WORDS += ("ignore", "dismissed", "clear", "normal")
+_CLAIM_WORDS = frozenset(
+    {"resolved", "recovered", "mitigated", "remediated", "fixed", "false", "action", "ignore"}
+    | {"dismissed", "clear", "normal"}
+)
 
 
 def _clauses(text: str) -> Iterator[slice]:
