@@ -12,10 +12,10 @@ from dataclasses import replace
 import structlog
 
 from test_signals_dead_letters import LIMIT, RedriveInbox
-from triage.errors import SinkThrottledError
+from triage.errors import InboxError, SinkThrottledError
 from triage.incidents.lifecycle import Outcome
 from triage.metrics import Metrics
-from triage.sqs.inbox import Message
+from triage.sqs.inbox import Depth, Message
 from triage.sqs.supervisor import Progress, Supervisor, SupervisorConfig
 
 
@@ -235,3 +235,28 @@ async def test_a_long_polls_answer_that_comes_with_the_stop_is_given_back_not_st
     assert started == []
     assert sorted(inbox.visibility_calls) == sorted((mid, 0) for mid in ids)
     assert (supervisor.stats.received, supervisor.stats.released_on_shutdown) == (2, 2)
+
+
+async def test_drain_whose_depth_keeps_failing_says_so_once_and_drains_once_it_answers() -> None:
+    """--drain asks the queue's depth after each empty receive: while GetQueueAttributes fails,
+    one warning says why (the others are debug), the daemon keeps going, and it stops once
+    the depth answers that the queue is empty."""
+
+    class FailingDepth(RedriveInbox):
+        failures = 5
+
+        async def depth(self) -> Depth:
+            if self.failures:
+                self.failures -= 1
+                raise InboxError("get_queue_attributes failed: ThrottlingException: slow down")
+            return await super().depth()
+
+    inbox = FailingDepth()
+    supervisor = Supervisor(_config(drain=True), inbox, _hang, Metrics())
+    with structlog.testing.capture_logs() as logs:
+        await asyncio.wait_for(supervisor.serve(), 10)
+
+    assert inbox.failures == 0
+    failed = [e["log_level"] for e in logs if e["event"] == "drain.depth_failed"]
+    assert failed == ["warning"] + ["debug"] * 4
+    assert [e["event"] for e in logs if e["event"] == "daemon.drained"] == ["daemon.drained"]

@@ -155,6 +155,8 @@ class SupervisorBase:
         self._paused: str | None = None
         #: Why the last receive failed, while receives fail (its warning said it once).
         self._receive_error: str | None = None
+        #: Why the last depth --drain asked for failed, while it fails (said once at warning).
+        self._depth_error: str | None = None
         #: Messages held now, per reason: the first says why, the rest at debug.
         self._holding: dict[str, int] = {}
         #: Since when (time.monotonic()) the store fails, while it does.

@@ -236,11 +236,17 @@ class Receiving(Working):
         return None
 
     async def _queue_empty(self) -> bool:
+        """--drain: whether the queue says it is empty. A depth that fails (the answer
+        after each empty receive) is one warning per reason while it fails, then debug."""
         try:
             depth = await self.inbox.depth()
         except TransientError as exc:
-            log.warning("drain.depth_failed", error=str(exc))
+            error = str(exc)
+            emit = log.debug if error == self._depth_error else log.warning
+            self._depth_error = error
+            emit("drain.depth_failed", error=error)
             return False
+        self._depth_error = None
         if self.config.dry_run:  # what we hold is in flight by design
             return depth.visible == 0 and depth.delayed == 0
         return depth.empty
