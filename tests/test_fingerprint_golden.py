@@ -51,6 +51,9 @@ GOLDEN: dict[str, tuple[str, ...]] = {
     # EventBridge events other than CloudWatch alarms: AWS Health (open and closed share one),
     # GuardDuty (direct and through SNS share one), Security Hub, and any other service.
     "eventbridge/securityhub-findings-v2.json": ("3e64186f8d1599341dcc2d6f6c165195",),
+    "eventbridge/securityhub-guardduty-finding.json": ("c268210196fa0d4e497fc371e94e2ae7",),
+    "eventbridge/securityhub-inspector-finding.json": ("6efe5c259f1a9e22cbc582a6b4e7b209",),
+    "eventbridge/securityhub-v2-guardduty-finding.json": ("c268210196fa0d4e497fc371e94e2ae7",),
     "eventbridge/cloudtrail-root-login.json": ("f881c820c67e258f67b5d941562fe069",),
     "eventbridge/ecs-task-stopped.json": ("72f9a4e310d4cc3800fa32f6237d4a51",),
     "eventbridge/guardduty-finding.json": ("c268210196fa0d4e497fc371e94e2ae7",),
@@ -223,6 +226,8 @@ GOLDEN: dict[str, tuple[str, ...]] = {
     "azure/service-health-active.json": ("29ee98830728459edae02eb1931936b6",),
     "azure/service-health-resolved.json": ("29ee98830728459edae02eb1931936b6",),
     "azure/service-health-update.json": ("29ee98830728459edae02eb1931936b6",),
+    "azure/test-action-group-metric.json": (),
+    "azure/test-action-group-resource-health.json": (),
     # Datadog through the templates in use (Keep's, Zenduty's, a nested alert object; a
     # transition template read as a generic alert): a trigger and its recovery share one.
     "datadog/keep-recovered.json": ("f828f0fadc9bad7456f8dfbc72d53c08",),
