@@ -395,3 +395,40 @@ async def test_connect_is_refused_and_nothing_after_it_is_read_as_a_request(
     assert statuses == [404]
     assert [e["event"] for e in logs if e["event"].startswith("ingest.")] == ["ingest.refused"]
     assert received(queues) == []
+
+
+# --- The Host header ----------------------------------------------------------------------------
+
+
+def with_host(host: str) -> bytes:
+    return post().replace(b"Host: x\r\n", f"Host: {host}\r\n".encode())
+
+
+@pytest.mark.parametrize("host", ["a b", "triage:secret@x", "x/y", "x:80:80", "[::1"], ids=repr)
+async def test_a_host_header_that_names_no_host_is_400(
+    gateway: IngestService, queues: Queues, host: str
+) -> None:
+    """A `Host` whose value is no host (RFC 9112 3.2: a server MUST answer 400): a space, user
+    info, a path, two ports, an open bracket; one ingest.refused line that never quotes it,
+    nothing queued."""
+    with capture_logs() as logs:
+        status, _ = await one_answer(gateway.port, with_host(host))
+        (line,) = await wait_logged(logs, "ingest.refused")
+    assert status == 400
+    assert line["reason"] == "bad_host"
+    assert host not in str(logs)
+    assert received(queues) == []
+
+
+@pytest.mark.parametrize(
+    "host",
+    ["", "alerts.example.com", "alerts.example.com:8081", "127.0.0.1:80", "[::1]:8081", "my_host"],
+    ids=repr,
+)
+async def test_a_host_header_that_names_a_host_passes(
+    gateway: IngestService, queues: Queues, host: str
+) -> None:
+    """Every `Host` form RFC 9112 allows, an empty one included (a target without an
+    authority), is accepted: 202, queued once."""
+    assert await one_answer(gateway.port, with_host(host)) == (202, [])
+    assert len(received(queues)) == 1

@@ -144,6 +144,20 @@ _ONE_VALUE = (
 )
 
 
+#: A `Host` value RFC 9112 allows: uri-host (an IP literal in brackets, or a reg-name, IPv4
+#: included, possibly empty) and an optional port. No user info, path or space.
+_HOST = re.compile(r"(?:\[[0-9A-Za-z:.%~_-]+\]|[A-Za-z0-9._~!$&'()*+,;=%-]*)(?::[0-9]*)?")
+
+
+def _check_host(request: web.Request) -> None:
+    """A `Host` that names a host, if one is sent (RFC 9112 3.2: a server MUST answer 400 to
+    one with an invalid value; a proxy in front may route by what the gateway would ignore).
+    aiohttp refuses a missing or repeated one itself."""
+    host = request.headers.get("Host")
+    if host is not None and not _HOST.fullmatch(host):
+        raise Refused(400, "bad_host", "bad request: a Host header that names no host")
+
+
 @dataclass(frozen=True, slots=True)
 class Route:
     """What a path posts to: the source whose token, rate and metrics it uses, the formats it
@@ -293,6 +307,10 @@ class Gateway:
                     431, "head_too_large", f"bad request: request head over {MAX_HEAD_BYTES} bytes"
                 )
                 return self._unrouted_refusal(request, too_large, started)
+            try:
+                _check_host(request)
+            except Refused as refused:
+                return self._unrouted_refusal(request, refused, started)
             try:
                 response: web.StreamResponse = await handler(request)
             except web.HTTPException as exc:
