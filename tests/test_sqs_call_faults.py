@@ -134,3 +134,23 @@ async def test_a_refusal_whose_code_is_no_text_is_one_line_and_the_delivery_kept
         await inbox.change_visibility(messages, 30)
     assert sum(e["event"] == "message.visibility_failed" for e in logs) == 2
     assert proxy.requests(VISIBILITY) == 2
+
+
+async def test_visibility_calls_failing_in_an_outage_are_one_warning(
+    inbox: SqsInbox, queues: Queues, proxy: FaultProxy
+) -> None:
+    """ChangeMessageVisibilityBatch refused over and over for the same reason (each heartbeat
+    of an SQS outage) is one warning, the repeats debug; once a call answers, the next
+    outage warns again."""
+    queues.send("a")
+    messages = await inbox.receive(1, 1, 30)
+    with structlog.testing.capture_logs() as logs:
+        proxy.refuse(VISIBILITY, 500, "InternalError")
+        for _ in range(3):
+            await inbox.change_visibility(messages, 30)
+        proxy.heal(VISIBILITY)
+        await inbox.change_visibility(messages, 30)
+        proxy.refuse(VISIBILITY, 500, "InternalError")
+        await inbox.change_visibility(messages, 30)
+    levels = [e["log_level"] for e in logs if e["event"] == "message.visibility_failed"]
+    assert levels == ["warning", "debug", "debug", "warning"]

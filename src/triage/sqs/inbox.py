@@ -140,6 +140,9 @@ class SqsInbox:
         #: Receipt handles SQS said it no longer holds (`_LOST_DELIVERY`): the heartbeat's
         #: next extensions of them are not sent, so each is one warning, not one per beat.
         self._lost: dict[str, None] = {}
+        #: Why the last visibility call failed, while they fail (an outage: each heartbeat
+        #: would say it again); said once at warning.
+        self._visibility_error: str | None = None
 
     async def receive(self, max_messages: int, wait_s: int, visibility_s: int) -> list[Message]:
         bound_s = wait_s + self.answer_slack_s
@@ -238,8 +241,12 @@ class SqsInbox:
             )
         except _VISIBILITY_ERRORS as exc:
             # Not fatal: the message reappears when its visibility timeout ends anyway.
-            log.warning("message.visibility_failed", error=_describe(exc), count=len(messages))
+            error = _describe(exc)
+            emit = log.debug if error == self._visibility_error else log.warning
+            self._visibility_error = error
+            emit("message.visibility_failed", error=error, count=len(messages))
             return
+        self._visibility_error = None
         for entry, i in batch_entries(response, "Failed", len(messages)):
             log.warning(
                 "message.visibility_failed",
