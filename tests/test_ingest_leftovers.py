@@ -432,3 +432,44 @@ async def test_a_host_header_that_names_a_host_passes(
     authority), is accepted: 202, queued once."""
     assert await one_answer(gateway.port, with_host(host)) == (202, [])
     assert len(received(queues)) == 1
+
+
+# --- Pipelined behind a refusal -----------------------------------------------------------------
+
+
+async def test_requests_pipelined_behind_refusals_are_each_answered_and_the_good_one_queued(
+    gateway: IngestService, queues: Queues
+) -> None:
+    """Refusals whose bodies came whole (401, 404, 405, 422, a GET of /healthz with a body)
+    pipelined in one write ahead of a good webhook: each is answered in order with one line,
+    the connection stays usable, and the good one is answered 202 and queued once."""
+    refusals = [
+        post().replace(BEARER.encode(), b""),
+        post().replace(b"/v1/alerts/generic", b"/v1/alerts/nope"),
+        post().replace(b"POST ", b"PUT "),
+        post(body=b"{}"),
+        b"GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc",
+    ]
+    reader, writer = await asyncio.open_connection("127.0.0.1", gateway.port)
+    try:
+        with capture_logs() as logs:
+            writer.write(b"".join(refusals) + post())
+            await writer.drain()
+            statuses = [(await read_answer(reader)).status for _ in range(len(refusals) + 1)]
+    finally:
+        writer.close()
+    assert statuses == [401, 404, 405, 422, 400, 202]
+    lines = [e["event"] for e in logs if e["event"].startswith("ingest.")]
+    assert lines == ["ingest.refused"] * len(refusals) + ["ingest.accepted"]
+    assert len(received(queues)) == 1
+
+
+async def test_a_request_pipelined_behind_a_refusal_that_closes_is_not_queued(
+    gateway: IngestService, queues: Queues
+) -> None:
+    """A good webhook pipelined behind one refused 413 from its head (its body never read) is
+    neither answered nor queued: the 413 says `Connection: close` and the connection ends at
+    once, so its sender knows to send it again."""
+    too_large = post().replace(b"Content-Length: %d" % len(GENERIC), b"Content-Length: 5000000")
+    assert await answers_until_closed(gateway.port, too_large + post()) == [413]
+    assert received(queues) == []
