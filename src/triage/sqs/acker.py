@@ -36,6 +36,9 @@ class Acker:
         self._out: set[asyncio.Task[None]] = set()
         #: What a delete call raised that it should not have: it ends the acker.
         self._failure: BaseException | None = None
+        #: Why the last delete call failed, while they fail (an outage: every batch would
+        #: say it again); said once at warning.
+        self._error: str | None = None
 
     async def delete(self, message: Message) -> bool:
         """Queue `message` for deletion; True once SQS confirmed it."""
@@ -93,9 +96,14 @@ class Acker:
         failed = {m.id for m in messages}
         try:
             failed = set(await self.inbox.delete(messages))
+            self._error = None
         except TransientError as exc:
-            # Undeleted messages come back after their visibility timeout and are seen as repeats.
-            log.warning("message.delete_failed", error=str(exc), count=len(messages))
+            # Undeleted messages come back after their visibility timeout and are seen as
+            # repeats (`MessagesFailed{reason="delete"}` counts each).
+            error = str(exc)
+            emit = log.debug if error == self._error else log.warning
+            self._error = error
+            emit("message.delete_failed", error=error, count=len(messages))
         finally:
             # Every waiting worker gets its answer, even when the delete raised something
             # unexpected (which then ends the acker, and the daemon with it: `_flushed`).
