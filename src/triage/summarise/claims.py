@@ -81,11 +81,14 @@ def check(text: str, shown: Evidence, *, firing: bool) -> Checked:
 
 
 def _marked_mentions(text: str, shown: Evidence) -> tuple[str, int]:
+    # Folded one character for one: a fullwidth at sign is found where it stands in `text`.
+    looked = folded(text)
+    if "@" not in looked and "<!" not in looked:
+        return text, 0  # most text: no mention can start in it
     held = _mentions_in(shown.text)
     out: list[str] = []
     end = marked = 0
-    # Folded one character for one: a fullwidth at sign is found where it stands in `text`.
-    for match in _MENTION.finditer(folded(text)):
+    for match in _MENTION.finditer(looked):
         if match.group().lower() in held:
             continue
         out += (text[end : match.start()], MARK)
