@@ -149,13 +149,14 @@ _ONE_VALUE = (
 _HOST = re.compile(r"(?:\[[0-9A-Za-z:.%~_-]+\]|[A-Za-z0-9._~!$&'()*+,;=%-]*)(?::[0-9]*)?")
 
 
-def _check_host(request: web.Request) -> None:
-    """A `Host` that names a host, if one is sent (RFC 9112 3.2: a server MUST answer 400 to
-    one with an invalid value; a proxy in front may route by what the gateway would ignore).
-    aiohttp refuses a missing or repeated one itself."""
+def _bad_host(request: web.Request) -> Refused | None:
+    """The 400 for a `Host` that names no host (RFC 9112 3.2: a server MUST answer 400 to one
+    with an invalid value; a proxy in front may route by what the gateway would ignore), None
+    for a good one or none. aiohttp refuses a missing or repeated one itself."""
     host = request.headers.get("Host")
-    if host is not None and not _HOST.fullmatch(host):
-        raise Refused(400, "bad_host", "bad request: a Host header that names no host")
+    if host is None or _HOST.fullmatch(host):
+        return None
+    return Refused(400, "bad_host", "bad request: a Host header that names no host")
 
 
 @dataclass(frozen=True, slots=True)
@@ -307,10 +308,9 @@ class Gateway:
                     431, "head_too_large", f"bad request: request head over {MAX_HEAD_BYTES} bytes"
                 )
                 return self._unrouted_refusal(request, too_large, started)
-            try:
-                _check_host(request)
-            except Refused as refused:
-                return self._unrouted_refusal(request, refused, started)
+            bad_host = _bad_host(request)
+            if bad_host is not None:
+                return self._unrouted_refusal(request, bad_host, started)
             try:
                 response: web.StreamResponse = await handler(request)
             except web.HTTPException as exc:
