@@ -8,7 +8,9 @@ beside it decide:
 - `bad_http.py`: what the answer and the log say about a request aiohttp cannot parse.
 
 The connection itself bounds the bytes of a request head (aiohttp bounds each header line and
-their number, not their sum) and drops a client that does not read its answers.
+their number, not their sum), says when a trickled head is cut, ends a connection at once after
+an answer given before its body was read (and after a CONNECT: it tunnels nothing), and drops a
+client that does not read its answers.
 """
 
 from __future__ import annotations
