@@ -12,7 +12,7 @@ from dataclasses import replace
 import structlog
 
 from test_signals_dead_letters import LIMIT, RedriveInbox
-from triage.errors import InboxError, SinkThrottledError
+from triage.errors import InboxError, SinkThrottledError, SinkUnavailableError
 from triage.incidents.lifecycle import Outcome
 from triage.metrics import Metrics
 from triage.sqs.inbox import Depth, Message
@@ -260,3 +260,39 @@ async def test_drain_whose_depth_keeps_failing_says_so_once_and_drains_once_it_a
     failed = [e["log_level"] for e in logs if e["event"] == "drain.depth_failed"]
     assert failed == ["warning"] + ["debug"] * 4
     assert [e["event"] for e in logs if e["event"] == "daemon.drained"] == ["daemon.drained"]
+
+
+async def test_a_release_after_a_failure_cut_short_by_a_second_signal_counts_its_reason() -> None:
+    """A message released for a retry after a sink failure on its last receive, whose release
+    SQS has not answered when a second signal ends the grace: it is cancelled with the rest
+    and counts once under its failure's reason, not `shutdown`."""
+
+    class HangingRetryRelease(RedriveInbox):
+        releasing = asyncio.Event()
+
+        async def change_visibility(self, messages: Sequence[Message], timeout_s: int) -> None:
+            if timeout_s > 0:
+                self.releasing.set()
+                await asyncio.Event().wait()
+            await super().change_visibility(messages, timeout_s)
+
+    inbox = HangingRetryRelease()
+    (failing,) = inbox.put("failing")
+    inbox.entries[failing].receives = LIMIT - 1
+
+    async def unavailable(_message: Message, _progress: Progress) -> list[Outcome]:
+        raise SinkUnavailableError("503")
+
+    metrics = Metrics()
+    supervisor = Supervisor(
+        _config(shutdown_grace_s=30, retry_base_s=10), inbox, unavailable, metrics
+    )
+    supervisor.max_receive_count = LIMIT
+    served = asyncio.create_task(supervisor.serve())
+    await asyncio.wait_for(inbox.releasing.wait(), 5)
+    supervisor.should_exit.set()
+    supervisor.force_exit.set()
+    await asyncio.wait_for(served, 10)
+
+    assert metrics.counter("MessagesDeadLettered", reason=SinkUnavailableError.reason) == 1
+    assert metrics.total("MessagesDeadLettered") == 1

@@ -142,9 +142,10 @@ class SupervisorBase:
         #: Messages receives brought in as the stop came, never started: the shutdown gives
         #: them back at once.
         self._unstarted: list[Message] = []
-        #: Deliveries (receipt handles) held through a wait, with the wait's reason: a stop
-        #: that cancels one counts it under that reason, not `shutdown`.
-        self._held_for: dict[str, str] = {}
+        #: Deliveries (receipt handles) held through a wait or being released after a failure,
+        #: with the wait's or failure's reason: a stop that cancels one counts it under that
+        #: reason, not `shutdown`.
+        self._failed_for: dict[str, str] = {}
         #: After a failed receive, no new one before this (time.monotonic()).
         self._receive_after = 0.0
         self._acker = Acker(inbox)

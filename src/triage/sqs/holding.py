@@ -75,7 +75,7 @@ class Holding(SupervisorBase):
         self._holding[exc.reason] = holding + 1
         # Kept if a stop cancels this task (its release hanging past the grace): the stop
         # then counts it under this reason, as it would have been had the release returned.
-        self._held_for[message.receipt_handle] = exc.reason
+        self._failed_for[message.receipt_handle] = exc.reason
         try:
             await self._sleep_unless_exit(wait_s)
         finally:
@@ -86,11 +86,10 @@ class Holding(SupervisorBase):
             # Hidden for what is left of the wait, so no replica runs into it again at once.
             left_s = max(0.0, until - time.monotonic())
             await self.inbox.change_visibility([message], math.ceil(left_s))
-            self._held_for.pop(message.receipt_handle, None)
             self.stats.released_on_shutdown += 1
             log.info("message.released", reason="shutdown while held", hidden_s=math.ceil(left_s))
             return False
-        self._held_for.pop(message.receipt_handle, None)
+        self._failed_for.pop(message.receipt_handle, None)
         return True
 
     async def _retry_later(
@@ -112,6 +111,7 @@ class Holding(SupervisorBase):
         if retry_after_s is not None:
             # The service said when to come back; SQS cannot hide a message for longer than 12 h.
             delay = min(max(delay, retry_after_s), MAX_VISIBILITY_S)
+        self._failed_for[message.receipt_handle] = reason  # see `_hold`
         self.stats.retried += 1
         self.stats.remember(message.id, reason, error)
         self.metrics.incr("MessagesFailed", reason=reason)

@@ -150,6 +150,7 @@ class Working(Holding, StoreWatch):
                     receive_count=message.receive_count,
                     **alert_fields(exc),
                 )
+                self._failed_for[message.receipt_handle] = reason  # see `_hold`
                 await self.inbox.change_visibility([message], 0)
             except BackpressureError as exc:
                 reason = exc.reason
@@ -176,6 +177,7 @@ class Working(Holding, StoreWatch):
                 self._waiting_on_store.discard(message.receipt_handle)
                 self._store_up()
                 return outcomes
+            self._failed_for.pop(message.receipt_handle, None)
             self._count_if_last(message, reason)
             return None
 
@@ -198,7 +200,8 @@ class Working(Holding, StoreWatch):
         """Count the messages a stop gives back undeleted that were on their last receive,
         once per message: two deliveries of one message in hand are one dead letter (the
         later receive, with the higher count, is the one SQS goes by). Under `reason`, but a
-        message held through a wait counts under its wait's reason, wherever the stop found it."""
+        message held through a wait, or being released after a failure, counts under that
+        wait's or failure's reason, wherever the stop found it."""
         latest: dict[str, Message] = {}
         for message in messages:
             seen = latest.get(message.id)
@@ -206,7 +209,7 @@ class Working(Holding, StoreWatch):
                 latest[message.id] = message
         for message in latest.values():
             with structlog.contextvars.bound_contextvars(message_id=message.id):
-                self._count_if_last(message, self._held_for.get(message.receipt_handle, reason))
+                self._count_if_last(message, self._failed_for.get(message.receipt_handle, reason))
 
     async def _attempt(self, message: Message) -> list[Outcome]:
         """One pass of the handler. Its timeout restarts whenever the handler reports progress,
