@@ -478,11 +478,13 @@ def _key_value(match: re.Match[str]) -> str:
     return f"{match['head']}[REDACTED:password]"
 
 
-#: A key's name before a space and its value (`HMAC_KEY`, `consumer.key`, `hmacKey`), up to
-#: its `key`: it starts a word (after a space, a quote, a bracket, an escaped line break or
-#: tab inside a JSON string, or the text's start; not a flag's `-`, the flag rule's), and ends in a separator before `key` or `KEY`, or in a letter
-#: or digit before camel case's `Key`.
-_KEY_NAME_BEFORE = re.compile(r"(?:(?<![^\s\"'(\[{,;|])|(?<=\\[nrt]))[A-Za-z0-9][\w.-]{0,64}+\Z")
+#: A key's name before a space and its value (`HMAC_KEY`, `consumer.key`, `hmacKey`, a flag's
+#: `--hmac-key`), up to its `key`: it starts a word (after a space, a quote, a bracket, an
+#: escaped line break or tab inside a JSON string, or the text's start), and ends in a
+#: separator before `key` or `KEY`, or in a letter or digit before camel case's `Key`.
+_KEY_NAME_BEFORE = re.compile(
+    r"(?:(?<![^\s\"'(\[{,;|])|(?<=\\[nrt]))-{0,2}+[A-Za-z0-9][\w.-]{0,64}+\Z"
+)
 
 
 def _bare_key_value(match: re.Match[str]) -> str:
@@ -541,24 +543,16 @@ TOLD_RULES: tuple[
         "-key",
         fold_needles=True,
     ),
-    # … and a command-line flag's, its value after a space (`--hmac-key <key>`, `-signing-key
-    # <key>`, PowerShell's `-SigningKey <key>`; `--api-key=<key>` is the rule's above): the
-    # flag's `-` after a space, a quote or the text's start; and a Dockerfile's `ENV HMAC_KEY
-    # <key>` (or ARG's). Its needles are looked for as written, so camel case's `Key` is one
+    # … and after a space (a tab, a line continuation) instead: a name starting a word
+    # (`HMAC_KEY <key>`, `consumer.key <key>`, `hmacKey "<key>"`), a command-line flag's
+    # (`--hmac-key <key>`, `-signing-key <key>`, PowerShell's `-SigningKey <key>`; `--api-key=
+    # <key>` is the rule's above), a Dockerfile's `ENV HMAC_KEY <key>` (or ARG's). The rule
+    # starts at `key`, which the engine jumps to, and asks what stands before it after
+    # (`_bare_key_value`). Its needles are looked for as written, so camel case's `Key` is one
     # without `key` in every JSON text.
     _rule(
-        r"""(?P<head>(?<![^\s"'])(?:--?|(?:ENV|ARG)[ \t]{1,8}+)"""
-        r"[A-Za-z0-9][\w-]{0,64}?(?:[_-](?:key|KEY|Key)|[A-Za-z0-9]Key)"
-        rf"[ \t]{{1,8}}+{_CONTINUATION}?{_OPEN_QUOTE})(?!\[REDACTED)(?P<value>{_KEY_VALUE})",
-        _key_value,
-        *("_key", "-key", "_KEY", "-KEY", "Key"),
-    ),
-    # … and with no flag or ENV before it, the name starting a word: `HMAC_KEY <key>`,
-    # `consumer.key <key>`, `hmacKey "<key>"` (`_bare_key_value`). The rule starts at `key`,
-    # which the engine jumps to, and asks what stands before it after.
-    _rule(
         r"(?P<head>(?:key|KEY|Key)(?![A-Za-z0-9])(?:[ \t]|\\t){1,8}+"
-        rf"{_OPEN_QUOTE})(?!\[REDACTED)(?P<value>{_KEY_VALUE})",
+        rf"{_CONTINUATION}?{_OPEN_QUOTE})(?!\[REDACTED)(?P<value>{_KEY_VALUE})",
         _bare_key_value,
         *("_key", "-key", ".key", "_KEY", "-KEY", ".KEY", "Key"),
     ),
