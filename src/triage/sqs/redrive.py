@@ -38,7 +38,10 @@ async def read_max_receive_count(
     except AWS_CALL_ERRORS as exc:
         _unknown("queue attributes unreadable", str(exc) or type(exc).__name__)
         return None
-    attributes: Mapping[str, str] = response.get("Attributes", {})
+    attributes = response.get("Attributes", {}) if isinstance(response, Mapping) else None
+    if not isinstance(attributes, Mapping):
+        _unknown("queue attributes unreadable", f"answered as {type(attributes).__name__}")
+        return None
     limit = max_receive_count(attributes)
     if limit is None and _ATTRIBUTE in attributes:
         _unknown("maxReceiveCount unreadable", "")
@@ -50,12 +53,16 @@ def _unknown(reason: str, error: str) -> None:
     log.warning("redrive.unknown", reason=reason, error=error)
 
 
-def max_receive_count(attributes: Mapping[str, str]) -> int | None:
+def max_receive_count(attributes: object) -> int | None:
     """maxReceiveCount of a queue's attributes: SQS writes it as a number or a string of one;
-    None without a policy or when it holds no positive whole count."""
+    None without a policy or when it holds no positive whole count (and for attributes or a
+    policy of a shape SQS never answers: no map, no JSON text, nested past the parser)."""
+    text = attributes.get(_ATTRIBUTE) if isinstance(attributes, Mapping) else None
+    if not isinstance(text, str):
+        return None
     try:
-        policy = json.loads(attributes.get(_ATTRIBUTE, ""))
-    except ValueError:
+        policy = json.loads(text)
+    except (ValueError, RecursionError):
         return None
     value = policy.get("maxReceiveCount") if isinstance(policy, dict) else None
     if isinstance(value, bool) or not isinstance(value, int | str):

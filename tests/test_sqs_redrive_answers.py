@@ -1,0 +1,60 @@
+"""The redrive policy as a queue endpoint may answer it beyond SQS's own API (a stand-in, a
+proxy): a policy that is no text, nested past any parser, or attributes that are no map read
+as "unknown" with one warning at start-up, never a crash of the daemon's start."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aioboto3
+import pytest
+import structlog
+
+from daemon_harness import Queues
+from fault_proxy import FaultProxy
+from test_signals_depth import ONCE
+from triage.sqs.redrive import max_receive_count, read_max_receive_count
+
+ATTRIBUTES = "AmazonSQS.GetQueueAttributes"
+
+
+@pytest.mark.parametrize(
+    "attributes",
+    [
+        {"RedrivePolicy": {"maxReceiveCount": 3}},
+        {"RedrivePolicy": 5},
+        {"RedrivePolicy": None},
+        {"RedrivePolicy": "[" * 100_000 + "]" * 100_000},
+        ["RedrivePolicy"],
+        None,
+    ],
+    ids=["policy-an-object", "policy-a-number", "policy-null", "policy-too-deep", "a-list", "none"],
+)
+def test_attributes_beyond_the_api_read_as_no_limit(attributes: Any) -> None:
+    """A policy that is not JSON text, or attributes that are no map, is no limit (None)."""
+    assert max_receive_count(attributes) is None
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        {"Attributes": {"RedrivePolicy": {"maxReceiveCount": 3}}},
+        {"Attributes": ["RedrivePolicy"]},
+        {"Attributes": "RedrivePolicy"},
+    ],
+    ids=["policy-an-object", "attributes-a-list", "attributes-text"],
+)
+async def test_a_start_up_read_of_such_an_answer_is_unknown_with_one_warning(
+    answer: dict[str, Any], queues: Queues
+) -> None:
+    """GetQueueAttributes answered with a policy or attributes of the wrong type: the
+    daemon's start-up read says unknown, with one `redrive.unknown` warning, and raises
+    nothing."""
+    session = aioboto3.Session()
+    with FaultProxy(queues.endpoint) as proxy:
+        proxy.rewrite(ATTRIBUTES, lambda _: answer)
+        async with session.client("sqs", endpoint_url=proxy.url, config=ONCE) as client:
+            with structlog.testing.capture_logs() as logs:
+                limit = await read_max_receive_count(client, proxy.queue_url(queues.url))
+    assert limit is None
+    assert [(e["event"], e["log_level"]) for e in logs] == [("redrive.unknown", "warning")]
