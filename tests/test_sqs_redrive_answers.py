@@ -13,6 +13,8 @@ import structlog
 from daemon_harness import Queues
 from fault_proxy import FaultProxy
 from test_signals_depth import ONCE
+from triage.metrics import Metrics
+from triage.sqs.depth import DepthPoller
 from triage.sqs.redrive import max_receive_count, read_max_receive_count
 
 ATTRIBUTES = "AmazonSQS.GetQueueAttributes"
@@ -58,3 +60,25 @@ async def test_a_start_up_read_of_such_an_answer_is_unknown_with_one_warning(
                 limit = await read_max_receive_count(client, proxy.queue_url(queues.url))
     assert limit is None
     assert [(e["event"], e["log_level"]) for e in logs] == [("redrive.unknown", "warning")]
+
+
+@pytest.mark.parametrize(
+    "policy",
+    ["[" * 100_000 + "]" * 100_000, '{"deadLetterTargetArn": 5}', "{}", "null"],
+    ids=["too-deep", "arn-a-number", "no-arn", "null"],
+)
+async def test_a_depth_poll_of_a_policy_beyond_the_api_fails_that_poll_only(
+    policy: str, queues: Queues
+) -> None:
+    """The depth poller reading a RedrivePolicy nested past any parser, or without a DLQ's
+    ARN: that poll fails with one warning and raises nothing (a raise would end the helper,
+    and the daemon with it)."""
+    session = aioboto3.Session()
+    with FaultProxy(queues.endpoint) as proxy:
+        proxy.rewrite(ATTRIBUTES, lambda _: {"Attributes": {"RedrivePolicy": policy}})
+        async with session.client("sqs", endpoint_url=proxy.url, config=ONCE) as client:
+            poller = DepthPoller(client, proxy.queue_url(queues.url), Metrics(), 30)
+            with structlog.testing.capture_logs() as logs:
+                assert await poller.poll() is None
+    failed = [e["log_level"] for e in logs if e["event"] == "queue_depth.poll_failed"]
+    assert failed == ["warning"]

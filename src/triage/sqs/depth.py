@@ -34,6 +34,10 @@ log = structlog.get_logger(__name__)
 #: The longest a poll may take before it counts as failed (and shorter when polls are closer).
 POLL_TIMEOUT_S = 10.0
 
+#: What a poll may raise that fails that poll only: the calls' errors, and an answer nested past
+#: the JSON parser (a RedrivePolicy no SQS writes).
+_POLL_ERRORS: tuple[type[Exception], ...] = (*AWS_CALL_ERRORS, RecursionError)
+
 _QUEUE_GAUGES = ("QueueMessagesVisible", "QueueMessagesInFlight", "QueueMessagesDelayed")
 _DLQ_GAUGE = "DlqMessagesVisible"
 
@@ -80,7 +84,7 @@ class DepthPoller:
         except TimeoutError:
             self._failed(f"no answer within {self.timeout_s:g} s")
             return None
-        except AWS_CALL_ERRORS as exc:
+        except _POLL_ERRORS as exc:
             self._failed(str(exc) or type(exc).__name__)
             return None
         if self._failed_polls:
