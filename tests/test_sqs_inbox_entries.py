@@ -77,3 +77,28 @@ async def test_an_entry_with_a_handle_but_no_text_body_is_made_visible_at_once(
     proxy.rewrite(RECEIVE, lambda answer: answer)
     again = await inbox.receive(10, 1, 600)
     assert [m.body for m in again] == ["bad"]
+
+
+async def test_an_answer_with_more_messages_than_asked_gives_the_extra_back_at_once(
+    inbox: SqsInbox, queues: Queues, proxy: FaultProxy
+) -> None:
+    """A receive answered with more messages than it asked for (an endpoint ignoring
+    MaxNumberOfMessages): only as many as asked are handed out, since each takes a worker
+    slot; the rest are made visible again at once, with one line."""
+    queues.send("a", "b", "c")
+    async with aws_session().client("sqs", endpoint_url=queues.endpoint) as sqs:
+        answer = await sqs.receive_message(QueueUrl=queues.url, MaxNumberOfMessages=10)
+        await sqs.change_message_visibility_batch(
+            QueueUrl=queues.url,
+            Entries=[
+                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"], "VisibilityTimeout": 0}
+                for i, m in enumerate(answer["Messages"])
+            ],
+        )
+    proxy.rewrite(RECEIVE, lambda _: {"Messages": answer["Messages"]})
+    with structlog.testing.capture_logs() as logs:
+        messages = await inbox.receive(2, 1, 600)
+    assert len(answer["Messages"]) == 3
+    assert len(messages) == 2
+    assert [e["count"] for e in logs if e["event"] == "receive.over_asked"] == [3]
+    assert proxy.requests(VISIBILITY) == 1

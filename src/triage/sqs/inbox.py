@@ -181,6 +181,12 @@ class SqsInbox:
             except ValueError as exc:
                 log.warning("message.unreadable_entry", error=str(exc))
                 unreadable += _releasable(raw)
+        if len(messages) > max_messages:
+            # An endpoint that ignored MaxNumberOfMessages: each message handed out takes a
+            # worker slot, so the ones not asked for go back at once, untouched.
+            log.warning("receive.over_asked", asked=max_messages, count=len(messages))
+            messages, unasked = messages[:max_messages], messages[max_messages:]
+            await self.change_visibility(unasked, 0)
         if unreadable:
             # Visible again at once, as any message that cannot be read: SQS moves it to the
             # dead-letter queue once it has been received maxReceiveCount times. (One without
