@@ -296,3 +296,29 @@ async def test_a_release_after_a_failure_cut_short_by_a_second_signal_counts_its
 
     assert metrics.counter("MessagesDeadLettered", reason=SinkUnavailableError.reason) == 1
     assert metrics.total("MessagesDeadLettered") == 1
+
+
+async def test_a_release_at_the_stop_that_raises_is_said_and_the_stop_goes_on() -> None:
+    """A visibility call at the stop raising what it should not (a bug in an inbox): one
+    error line names it, the messages still count, and the daemon still stops."""
+
+    class BrokenRelease(StopOnShortPoll):
+        async def change_visibility(self, messages: Sequence[Message], timeout_s: int) -> None:
+            if timeout_s == 0 and messages and messages[0].id == self.answered[0]:
+                raise RuntimeError("the inbox's own bug")
+            await super().change_visibility(messages, timeout_s)
+
+    inbox = BrokenRelease()
+    ids = inbox.put(*[f"b{i}" for i in range(20)])
+    inbox.entries[ids[15]].receives = LIMIT - 1
+    metrics = Metrics()
+    supervisor = Supervisor(_config(), inbox, _hang, metrics)
+    supervisor.max_receive_count = LIMIT
+    inbox.supervisor = supervisor
+
+    with structlog.testing.capture_logs() as logs:
+        await asyncio.wait_for(supervisor.serve(), 10)
+
+    failed = [e for e in logs if e["event"] == "daemon.release_failed"]
+    assert [(e["count"], e["log_level"]) for e in failed] == [(10, "error")]
+    assert metrics.counter("MessagesDeadLettered", reason="shutdown") == 1

@@ -220,7 +220,10 @@ class Supervisor(Receiving):
             release.cancel()
         if late:
             log.warning("daemon.release_overran", count=sum(releases[r] for r in late))
-        await asyncio.gather(*releases, return_exceptions=True)
+        outcomes = await asyncio.gather(*releases, return_exceptions=True)
+        for release, outcome in zip(releases, outcomes, strict=True):
+            if isinstance(outcome, Exception):  # a bug: the stop goes on, loudly
+                log.error("daemon.release_failed", count=releases[release], exc_info=outcome)
         self._count_given_back([*given_back, *unstarted], SHUTDOWN_REASON)
 
     def _take_unstarted(self) -> list[Message]:
