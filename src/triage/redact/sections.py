@@ -11,10 +11,11 @@ a name like any other (`names._SECTION_CHILD`).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from triage.redact.names import _SECRET_NAME_NEEDLES, _kept_value, secret_named
 from triage.redact.rule import _Rule, _rule
-from triage.redact.tables import TABLE, table
+from triage.redact.tables import KEY_COLUMN_NEEDLES, KEY_TABLE, TABLE, table
 from triage.redact.words import SECTION_FIRST_META, SECTION_META, SECTION_WORD
 
 _PLACEHOLDER = "[REDACTED:password]"
@@ -276,15 +277,28 @@ _STRING_ESCAPE = re.compile(r"\\(.)")
 _READ_ESCAPES = {"n": "\n", "t": "\t"}
 
 
-def _json_lines(match: re.Match[str]) -> str:
-    """A JSON string's text with its INI tables and tables redacted as raw text is: its escaped
-    line breaks and tabs read, the rules applied, and written escaped again (a JSON string
-    holds no raw line break or tab, so this changes nothing else)."""
+def _json_string_read(match: re.Match[str], redact: Callable[[str], str]) -> str:
+    """A JSON string's text redacted by `redact` as raw text is: its escaped line breaks and
+    tabs read, `redact` applied, and written escaped again (a JSON string holds no raw line
+    break or tab, so this changes nothing else)."""
     text = _STRING_ESCAPE.sub(lambda e: _READ_ESCAPES.get(e[1], e[0]), match["body"])
-    redacted = _INI_TABLE.sub(_ini_table, _TABLE.sub(table, text))
+    redacted = redact(text)
     if redacted == text:
         return match[0]
     return '"' + redacted.replace("\n", "\\n").replace("\t", "\\t") + '"'
+
+
+def _json_lines(match: re.Match[str]) -> str:
+    """A JSON string's text with its INI tables and secrets' tables redacted as raw text is."""
+    return _json_string_read(match, lambda t: _INI_TABLE.sub(_ini_table, _TABLE.sub(table, t)))
+
+
+_KEY_TABLE = re.compile(KEY_TABLE)
+
+
+def _json_key_tables(match: re.Match[str]) -> str:
+    """A JSON string's text with its tables of a key's column redacted as raw text is."""
+    return _json_string_read(match, lambda t: _KEY_TABLE.sub(table, t))
 
 
 #: The text of an XML element, between a tag's `>` and the next `<`.
@@ -327,6 +341,8 @@ SECTION_RULES: tuple[_Rule, ...] = (
     # A JSON string holding lines (escaped `\\n`): its INI tables and the tables of
     # `tables.py`, read in the string's text as they are in raw text.
     _rule(_JSON_LINES.pattern, _json_lines, *_SECRET_NAME_NEEDLES, flags=re.IGNORECASE),
+    # … and its tables with a key's column (`name,hmacKey`), their needles as written.
+    _rule(_JSON_LINES.pattern, _json_key_tables, *KEY_COLUMN_NEEDLES),
     # An XML element named like a section (`<secrets><db>…</db></secrets>`).
     _rule(
         rf"(?P<open><(?P<tag>[\w:.-]{{0,64}}?{SECTION_WORD})"

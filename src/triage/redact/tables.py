@@ -119,10 +119,12 @@ def _table(column_name: str) -> str:
 TABLE = _table(_SECRET_NAME)
 #: A header's name whose last word is `key` (`consumer_key`, `hmacKey`), its case as written.
 _KEY_COLUMN = r"(?-i:(?:[A-Za-z0-9][_.-](?:key|KEY|Key)|[A-Za-z0-9]Key)(?![A-Za-z0-9]))"
-#: Where a key's name is: its separator and `key` (folded: any case), or, in the text as
-#: written, camel case's `Key` or the separator and `key` in lower or upper case.
-_KEY_SEPARATOR_NEEDLES = ("_key", ".key", "-key")
-_KEY_COLUMN_NEEDLES = (*_KEY_SEPARATOR_NEEDLES, "_KEY", ".KEY", "-KEY", "Key")
+#: Where a key's name is, in the text as written: camel case's `Key`, or a separator and `key`
+#: in lower or upper case.
+KEY_COLUMN_NEEDLES = ("_key", ".key", "-key", "_KEY", ".KEY", "-KEY", "Key")
+#: A table with a key's column (`name,hmacKey`), whose key-shaped cells go (`table`).
+KEY_TABLE = _table(_KEY_COLUMN)
+_SECRET_OR_KEY_TABLE = _table(f"(?:{_SECRET_NAME}|{_KEY_COLUMN})")
 
 
 # --- SQL's INSERT --------------------------------------------------------------------------------
@@ -197,15 +199,13 @@ def _cell_beside(match: re.Match[str]) -> str:
 
 
 TABLE_RULES: tuple[_Rule, ...] = (
-    # A header with a secret's name, or a key's after a separator (`name,consumer_key,team`),
-    # whose key columns lose key-shaped cells only (`_cell_replaced`). A camel-case `Key`
-    # header is not looked for: its needle, `key` folded, is in almost every JSON text.
-    _rule(
-        _table(f"(?:{_SECRET_NAME}|{_KEY_COLUMN})"),
-        table,
-        *_SECRET_NAME_NEEDLES,
-        *_KEY_SEPARATOR_NEEDLES,
-        flags=re.IGNORECASE,
+    # A header with a secret's name (`user,password`) or a key's (`name,consumer_key`,
+    # `id\thmacKey`), whose key columns lose key-shaped cells only (`_cell_replaced`). One
+    # pattern, twice, as the cells' rules below: for a secret's needles (folded), and for a
+    # key's as written (camel case's `Key`; folded, `key` is in almost every JSON text).
+    *(
+        _rule(_SECRET_OR_KEY_TABLE, table, *_SECRET_NAME_NEEDLES, flags=re.IGNORECASE),
+        _rule(_SECRET_OR_KEY_TABLE, table, *KEY_COLUMN_NEEDLES),
     ),
     # A cell naming a secret (or a key) and the cell after it: a Markdown or pipe table's row
     # (`| Password | … |`), an HTML table's (`<td>password</td><td>…</td>`, `<th>…`).
@@ -214,7 +214,7 @@ TABLE_RULES: tuple[_Rule, ...] = (
         for cells in (_PIPE_CELLS, _HTML_CELLS)
         for rule in (
             _rule(cells, _cell_beside, *_SECRET_NAME_NEEDLES, flags=re.IGNORECASE),
-            _rule(cells, _cell_beside, *_KEY_COLUMN_NEEDLES),
+            _rule(cells, _cell_beside, *KEY_COLUMN_NEEDLES),
         )
     ),
     _rule(
