@@ -191,7 +191,7 @@ class SqsInbox:
             # Visible again at once, as any message that cannot be read: SQS moves it to the
             # dead-letter queue once it has been received maxReceiveCount times. (One without
             # a receipt handle comes back when its visibility ends.)
-            await self._change_visibility(unreadable, 0)
+            await self.change_visibility(unreadable, 0)
         return messages
 
     async def delete(self, messages: Sequence[Message]) -> list[str]:
