@@ -322,3 +322,40 @@ async def test_a_release_at_the_stop_that_raises_is_said_and_the_stop_goes_on() 
     failed = [e for e in logs if e["event"] == "daemon.release_failed"]
     assert [(e["count"], e["log_level"]) for e in failed] == [(10, "error")]
     assert metrics.counter("MessagesDeadLettered", reason="shutdown") == 1
+
+
+async def test_a_message_whose_cancel_overruns_is_not_hidden_again_after_its_release() -> None:
+    """A handler that keeps working past the cancel stage: its message is made visible again
+    at the stage's end, and the heartbeat, still beating while the acker sends its last
+    deletes, does not hide it again (its last visibility call is the release)."""
+
+    class SlowDeletes(RedriveInbox):
+        async def delete(self, messages: Sequence[Message]) -> list[str]:
+            await asyncio.Event().wait()  # the acker's last second runs out waiting
+            return []
+
+    inbox = SlowDeletes()
+    handled, stubborn = inbox.put("handled", "stubborn")
+    finished = asyncio.Event()
+
+    async def handler(message: Message, _progress: Progress) -> list[Outcome]:
+        if message.id == handled:
+            return []
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            await asyncio.sleep(2)  # still at it well past the stage's end
+            finished.set()
+            raise
+        return []
+
+    config = _config(visibility_timeout_s=1, cancel_deadline_s=0.3)
+    supervisor = Supervisor(config, inbox, handler, Metrics())
+    served = asyncio.create_task(supervisor.serve())
+    await until(lambda: len(supervisor._in_flight) == 2, "both in hand")
+    supervisor.should_exit.set()
+    await asyncio.wait_for(served, 10)
+    await asyncio.wait_for(finished.wait(), 5)
+
+    calls = [timeout_s for m, timeout_s in inbox.visibility_calls if m == stubborn]
+    assert calls[-1] == 0, calls

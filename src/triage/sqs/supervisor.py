@@ -275,6 +275,10 @@ class Supervisor(Receiving):
                 deadline_s=self.config.cancel_deadline_s,
             )
         messages = list(leftovers.values())
+        for message in messages:
+            # The heartbeat beats on while the acker sends its last deletes: a message whose
+            # cancellation overran must not be hidden again once it is released.
+            self._leases.pop(message.receipt_handle, None)
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(max(stage_end - time.monotonic(), 0.5)):
                 await self.inbox.change_visibility(messages, 0)
