@@ -9,10 +9,11 @@ import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
+import pytest
 import structlog
 
 from test_signals_dead_letters import LIMIT, RedriveInbox
-from triage.errors import InboxError, SinkThrottledError, SinkUnavailableError
+from triage.errors import DecodeError, InboxError, SinkThrottledError, SinkUnavailableError
 from triage.incidents.lifecycle import Outcome
 from triage.metrics import Metrics
 from triage.sqs.inbox import Depth, Message
@@ -359,3 +360,48 @@ async def test_a_message_whose_cancel_overruns_is_not_hidden_again_after_its_rel
 
     calls = [timeout_s for m, timeout_s in inbox.visibility_calls if m == stubborn]
     assert calls[-1] == 0, calls
+
+
+@pytest.mark.parametrize("error", [DecodeError("not JSON"), SinkUnavailableError("503")])
+async def test_a_message_being_released_after_a_failure_is_not_extended_meanwhile(
+    error: Exception,
+) -> None:
+    """While SQS takes its time answering the release of a failed message (at once for a
+    permanent failure, after a backoff for a transient one), the heartbeat does not extend
+    it: an extension sent after the release would hide it again for the full timeout."""
+
+    class SlowReleases(RedriveInbox):
+        def __init__(self) -> None:
+            super().__init__()
+            #: (receipt handle, timeout_s) of every visibility call, as sent.
+            self.sent: list[tuple[str, int]] = []
+            self.answered = asyncio.Event()
+
+        async def receive(self, max_messages: int, wait_s: int, visibility_s: int) -> list[Message]:
+            if self.asked:  # one delivery only: what follows concerns it alone
+                self.asked.append(max_messages)
+                return []
+            return await super().receive(max_messages, wait_s, visibility_s)
+
+        async def change_visibility(self, messages: Sequence[Message], timeout_s: int) -> None:
+            self.sent += [(m.receipt_handle, timeout_s) for m in messages]
+            if timeout_s != 1:  # the release: sent, then answered slowly
+                await asyncio.sleep(1)
+                self.answered.set()
+
+    inbox = SlowReleases()
+    inbox.put("failing")
+
+    async def handler(_message: Message, _progress: Progress) -> list[Outcome]:
+        await asyncio.sleep(0.6)  # old enough to be due for an extension
+        raise error
+
+    config = _config(visibility_timeout_s=1, retry_base_s=10)
+    supervisor = Supervisor(config, inbox, handler, Metrics())
+    served = asyncio.create_task(supervisor.serve())
+    await asyncio.wait_for(inbox.answered.wait(), 5)
+    supervisor.should_exit.set()
+    await asyncio.wait_for(served, 10)
+
+    release = next(i for i, (_, timeout_s) in enumerate(inbox.sent) if timeout_s != 1)
+    assert inbox.sent[release + 1 :] == [], inbox.sent

@@ -85,6 +85,7 @@ class Holding(SupervisorBase):
         if self.should_exit.is_set():
             # Hidden for what is left of the wait, so no replica runs into it again at once.
             left_s = max(0.0, until - time.monotonic())
+            self._stop_extending(message)
             await self.inbox.change_visibility([message], math.ceil(left_s))
             self.stats.released_on_shutdown += 1
             log.info("message.released", reason="shutdown while held", hidden_s=math.ceil(left_s))
@@ -132,7 +133,13 @@ class Holding(SupervisorBase):
         else:
             log.warning("message.retry", **fields)
         # Rounded up: a message must not come back before the time it was told to wait.
+        self._stop_extending(message)
         await self.inbox.change_visibility([message], math.ceil(delay))
+
+    def _stop_extending(self, message: Message) -> None:
+        """The heartbeat leaves `message` alone from now on: it is being released, and an
+        extension SQS took after the release would hide it again for the full timeout."""
+        self._leases.pop(message.receipt_handle, None)
 
     def _note_pause(self, reason: str | None) -> None:
         if (reason is None) != (self._paused is None):

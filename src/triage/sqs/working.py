@@ -151,6 +151,7 @@ class Working(Holding, StoreWatch):
                     **alert_fields(exc),
                 )
                 self._failed_for[message.receipt_handle] = reason  # see `_hold`
+                self._stop_extending(message)
                 await self.inbox.change_visibility([message], 0)
             except BackpressureError as exc:
                 reason = exc.reason
