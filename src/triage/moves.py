@@ -75,6 +75,12 @@ class Moves:
             await self._stays_own(alert, owner, group, joining.own, queued_at, withdrawn=False)
             return
         if left is not None:
+            if joining is None or not joining.looked:
+                # What `_place_early` notes before an effect: a firing that had none here (a
+                # silence held its open, or the group gathers) may fail to leave the group it
+                # left (busy there), and its retry, on routes that do not group the alert,
+                # must find this group too.
+                await members.note_joining(alert.fingerprint, group, self.pipeline.ledger.clock())
             await self._leave(alert, owner, group, left, queued_at)
         if joining is None or not joining.placed:
             await members.place(alert.fingerprint, group, self.pipeline.ledger.clock())
