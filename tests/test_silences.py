@@ -4,6 +4,7 @@ methods themselves are proven on SQLite and DynamoDB in test_store.py."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import dataclasses
 import json
@@ -648,3 +649,32 @@ async def test_a_store_outage_is_one_sweep_warning_then_one_recovery_line() -> N
         *[("sweep.failed", "debug")] * 3,
         ("sweep.recovered", "info"),
     ]
+
+
+async def test_a_held_effect_behind_another_in_progress_goes_out_once_that_one_is_done() -> None:
+    """A firing silenced while its incident's close is being carried out holds a reopen beside
+    that close; the close's worker stops half way (cancelled), the silence is expired by hand,
+    and the sweep redoes the close, then lets the reopen go at its next pass, not at the
+    silence's original end two days later (the index waited for that end)."""
+    r = Rig()
+    await r.send(0)
+    r.sink.gate = asyncio.Event()  # the close's sink call never answers
+    r.clock.at(1)
+    closing = asyncio.create_task(r.pipeline.handle(alert(status=Status.RESOLVED, minutes=1), "m1"))
+    while not (await r.store.incidents())[0].pending:
+        await asyncio.sleep(0)
+    silence = await r.silence("source=generic", hours=48)
+    assert await r.send(2) is Action.SILENCED  # held beside the close in progress
+    closing.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await closing
+    [stored] = await r.store.incidents()
+    assert stored.held is not None and stored.pending is not None
+    await r.store.expire_silence(silence.id, r.clock.now)
+    r.sink.gate = None
+    sweep = r.sweep()
+    r.clock.at(10)
+    await sweep.once()  # the close, redone
+    r.clock.at(11)
+    await sweep.once()  # the reopen, let go
+    assert r.sink.kinds() == ["open", "close", "reopen"]

@@ -87,6 +87,10 @@ class Sweep:
         #: A failure that repeats is logged at debug, so an outage is one warning, not one
         #: every `interval_s`.
         self._failing: dict[str, str] = {}
+        #: Incidents whose held effect waits behind another effect in progress: looked at
+        #: again on every pass until that one is done. The index has them due when the
+        #: silence was to end, so a silence expired by hand meanwhile would hold them till then.
+        self._held_behind: set[str] = set()
 
     async def run_forever(self) -> None:
         while True:
@@ -109,7 +113,8 @@ class Sweep:
         if self._failing.pop("", None) is not None:
             log.info("sweep.recovered")
         self._seen = silences
-        for fingerprint in due:
+        behind = self._held_behind.difference(due)
+        for fingerprint in [*due, *sorted(behind)]:
             with structlog.contextvars.bound_contextvars(fingerprint=fingerprint):
                 try:
                     await self._visit(fingerprint, now, silences)
@@ -131,6 +136,7 @@ class Sweep:
 
     async def _visit(self, fingerprint: str, now: datetime, silences: tuple[Silence, ...]) -> None:
         incident = await self.store.get(fingerprint)
+        self._held_behind.discard(fingerprint)
         if incident is None:
             return
 
@@ -139,6 +145,8 @@ class Sweep:
 
         pending = incident.pending
         if pending is not None:
+            if incident.held is not None:
+                self._held_behind.add(fingerprint)
             if not sweep_waits(pending, now):
                 redo = await self.store.take_over(fingerprint, self.owner, now)
                 if redo is not None:
