@@ -99,7 +99,8 @@ METRICS: dict[str, Described] = {
     ),
     "MessagesDeadLettered": Described(
         "counter",
-        "Messages given up on, by the reason of their last failure (shutdown, dry_run: given"
+        "Messages given up on, by the reason of their last failure (a message held through a"
+        " wait, or being released after one, counts under that reason; shutdown, dry_run: given"
         " back undeleted when the daemon stopped): released undeleted on their last receive"
         " (maxReceiveCount of the queue's redrive policy), so SQS moves them to the DLQ; once"
         " per message, and only while the daemon knows the policy.",
