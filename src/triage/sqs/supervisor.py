@@ -44,7 +44,6 @@ is built from one part per seam, each in its own module, the lower ones first:
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import signal
 import threading
 import time
@@ -93,8 +92,12 @@ class Supervisor(Receiving):
             await self._receive_loop()
         finally:
             try:
-                await self._shutdown()
-                await self._stop_helpers()
+                try:
+                    await self._shutdown()
+                finally:
+                    # Even past a shutdown that raised: a helper left running would extend,
+                    # delete and flush after serve() returned.
+                    await self._stop_helpers()
             finally:
                 self._remove_signal_handlers()
             log.info("daemon.stopped", **self._counters())
@@ -192,12 +195,10 @@ class Supervisor(Receiving):
         or not SQS answers the release: it comes back when its visibility ends anyway)."""
         held = list(self._dry_held.values())
         self._dry_held.clear()
-        for message in held:
-            self._leases.pop(message.receipt_handle, None)
         self._count_given_back(held, DRY_RUN_REASON)
         if held:
             log.info("daemon.dry_run_released", count=len(held))
-            await self.inbox.change_visibility(held, 0)
+            await self._release(held, 0)
 
     async def _shutdown(self) -> None:
         """Give back at once what the receives brought in as the stop came (never started);
@@ -260,13 +261,16 @@ class Supervisor(Receiving):
         if not leftovers:
             return [], stage_end
         reason = "second signal" if self.force_exit.is_set() else "shutdown grace exceeded"
-        # Those still being handled; the others are processed and wait for a delete the acker
-        # still sends at its stop, so they are not given up on.
+        # Only those still being handled are cancelled and made visible. The others are
+        # processed and wait for their delete, which the acker sends (at the latest at its
+        # stop): made visible first, one could go to another replica before its delete lands.
         handling = [task for task in leftovers if task in self._working]
-        for task in leftovers:
+        if not handling:
+            return [], stage_end
+        for task in handling:
             task.cancel(reason)
         # Two thirds of the stage for the cancellations, the rest for the visibility calls.
-        _, stuck = await asyncio.wait(leftovers, timeout=self.config.cancel_deadline_s * 2 / 3)
+        _, stuck = await asyncio.wait(handling, timeout=self.config.cancel_deadline_s * 2 / 3)
         if stuck:
             # Their store claims stay until their lease ends; another worker then redoes them.
             log.warning(
@@ -274,19 +278,26 @@ class Supervisor(Receiving):
                 count=len(stuck),
                 deadline_s=self.config.cancel_deadline_s,
             )
-        messages = list(leftovers.values())
-        for message in messages:
-            # The heartbeat beats on while the acker sends its last deletes: a message whose
-            # cancellation overran must not be hidden again once it is released.
-            self._leases.pop(message.receipt_handle, None)
-        with contextlib.suppress(TimeoutError):
+        # One that finished in spite of the cancellation had its fate decided by its own task.
+        given_back = [leftovers[t] for t in handling if not t.done() or t.cancelled()]
+        if given_back:
+            await self._release_in_stage(given_back, stage_end)
+            self.stats.released_on_shutdown += len(given_back)
+            log.warning("daemon.released", count=len(given_back), reason=reason)
+        return given_back, stage_end
+
+    async def _release_in_stage(self, messages: list[Message], stage_end: float) -> None:
+        """Make `messages` visible at once, within what is left of the stage. The heartbeat
+        beats on while the acker sends its last deletes: `_release` has it leave them alone,
+        so one whose cancellation overran is not hidden again. Visible again or not (the call
+        may time out, or raise: one line), each comes back on its next receive."""
+        try:
             async with asyncio.timeout(max(stage_end - time.monotonic(), 0.5)):
-                await self.inbox.change_visibility(messages, 0)
-        self.stats.released_on_shutdown += len(messages)
-        log.warning("daemon.released", count=len(messages), reason=reason)
-        # Visible again or not (the call may time out), each comes back on its next receive;
-        # one that finished in spite of the cancellation had its fate decided by its own task.
-        return [leftovers[t] for t in handling if not t.done() or t.cancelled()], stage_end
+                await self._release(messages, 0)
+        except TimeoutError:
+            pass
+        except Exception as exc:  # a bug: the stop goes on, loudly
+            log.error("daemon.release_failed", count=len(messages), exc_info=exc)
 
     async def _grace(self, grace_s: float) -> None:
         """Wait until nothing is in flight, the grace is over, or a second signal came."""

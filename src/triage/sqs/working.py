@@ -1,7 +1,10 @@
 """The bounded pool of workers: each received message runs in its own task and holds a worker
 slot until its work is over (not until its delete). One pass of the handler at a time, under
 a timeout that restarts with progress; the error tree decides each failure's fate; a success
-is acked through the batching acker. Also the heartbeat that keeps messages in hand invisible.
+is acked through the batching acker. Also the heartbeat that keeps messages in hand invisible,
+and the release that waits for an extension of its message the heartbeat has out: SQS applies
+visibility calls as they arrive, so an extension overtaken by a release would hide the
+message again for the whole visibility timeout.
 
 Apart from `receiving` (how many to take, and when) and `holding` (what follows a failure):
 this is one message's life, from its start to its ack.
@@ -11,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 
 import structlog
@@ -45,6 +48,11 @@ class Working(Holding, StoreWatch):
     #: `serve()`; None while unknown (or no policy), and then no message is counted as
     #: dead-lettered.
     max_receive_count: int | None = None
+
+    #: The heartbeat's extension call while it is out, and the deliveries (receipt handles)
+    #: it extends: a release of one of them waits for its answer (`_release`).
+    _extension: asyncio.Future[None] | None = None
+    _extending: frozenset[str] = frozenset()
 
     def _start(self, message: Message) -> None:
         if message.receipt_handle in self._deliveries_in_flight:
@@ -151,8 +159,7 @@ class Working(Holding, StoreWatch):
                     **alert_fields(exc),
                 )
                 self._failed_for[message.receipt_handle] = reason  # see `_hold`
-                self._stop_extending(message)
-                await self.inbox.change_visibility([message], 0)
+                await self._release([message], 0)
             except BackpressureError as exc:
                 reason = exc.reason
                 held_since = held_since if held_since is not None else time.monotonic()
@@ -239,8 +246,44 @@ class Working(Holding, StoreWatch):
         # Held, still extended by the heartbeat, until shutdown releases it unchanged.
         self._dry_held[message.id] = message
 
+    async def _retry_later(
+        self,
+        message: Message,
+        reason: str,
+        error: str,
+        retry_after_s: float | None,
+        exc: BaseException,
+        *,
+        held_s: float | None = None,
+    ) -> None:
+        """`Holding._retry_later`, its release sent only after an extension of the message
+        the heartbeat has out (see `_release`)."""
+        self._stop_extending(message)
+        await self._extension_answered([message])
+        await super()._retry_later(message, reason, error, retry_after_s, exc, held_s=held_s)
+
+    async def _release(self, messages: Sequence[Message], timeout_s: int) -> None:
+        """Make `messages` visible again in `timeout_s` (0: at once). The heartbeat leaves
+        them alone from now on, and the call goes out only once an extension of theirs
+        already out is answered: SQS applies calls as they arrive, and the extension landing
+        second would hide them again for the whole visibility timeout."""
+        for message in messages:
+            self._stop_extending(message)
+        await self._extension_answered(messages)
+        await self.inbox.change_visibility(messages, timeout_s)
+
+    async def _extension_answered(self, messages: Sequence[Message]) -> None:
+        """Wait until the heartbeat's extension call, if one is out and extends any of
+        `messages`, is answered (or has failed). Never cancels that call."""
+        call = self._extension
+        if call is None or call.done():
+            return
+        if any(message.receipt_handle in self._extending for message in messages):
+            await asyncio.wait({call})
+
     async def _heartbeat(self) -> None:
-        """Extend messages still being worked on before their visibility runs out, in batches."""
+        """Extend messages still being worked on before their visibility runs out, in batches.
+        While the call is out, a release of one of them waits for it (`_release`)."""
         timeout_s = self.config.visibility_timeout_s
         # A message is extended at most half its timeout after the last extension (a quarter
         # between looks, a quarter of age to be due), so a busy loop or a slow SQS call still
@@ -251,12 +294,19 @@ class Working(Holding, StoreWatch):
             now = time.monotonic()
             due = [m for m, extended in self._leases.values() if now - extended >= every_s]
             due = [m for m in due if m.receipt_handle in self._leases]
-            await self.inbox.change_visibility(due, timeout_s)
+            if not due:
+                continue
+            call = asyncio.ensure_future(self.inbox.change_visibility(due, timeout_s))
+            self._extension = call
+            self._extending = frozenset(m.receipt_handle for m in due)
+            try:
+                await call
+            finally:
+                self._extension, self._extending = None, frozenset()
             for message in due:
                 if message.receipt_handle in self._leases:
                     self._leases[message.receipt_handle] = (message, now)
-            if due:
-                log.debug("heartbeat.extended", count=len(due), timeout_s=timeout_s)
+            log.debug("heartbeat.extended", count=len(due), timeout_s=timeout_s)
 
 
 def _ignore_progress() -> None:
