@@ -22,12 +22,13 @@ _PLACEHOLDER = "[REDACTED:password]"
 
 #: A quoted literal, its quotes in named groups: `\\"…\\"` (inside a JSON string), `"…"` with
 #: backslash escapes, `'…'`, Go's and JavaScript's `` `…` ``. The escaped form is tried first:
-#: at a backslash, the plain one cannot start. `m`: the fewest characters between the quotes.
+#: at a backslash, the plain one cannot start. `m`: the fewest characters between the quotes,
+#: `n` the most.
 _LITERAL = (
-    r"""(?:(?P<{p}e>\\")(?P<{p}ev>(?:[^"\\\r\n]|\\[^"\r\n]){{{m},4096}}+)\\\""""
-    r"""|(?P<{p}d>")(?P<{p}dv>(?:[^"\\\r\n]|\\.){{{m},4096}}+)\""""
-    r"""|(?P<{p}s>')(?P<{p}sv>[^'\r\n]{{{m},4096}}+)'"""
-    r"""|(?P<{p}b>`)(?P<{p}bv>[^`\r\n]{{{m},4096}}+)`)"""
+    r"""(?:(?P<{p}e>\\")(?P<{p}ev>(?:[^"\\\r\n]|\\[^"\r\n]){{{m},{n}}}+)\\\""""
+    r"""|(?P<{p}d>")(?P<{p}dv>(?:[^"\\\r\n]|\\.){{{m},{n}}}+)\""""
+    r"""|(?P<{p}s>')(?P<{p}sv>[^'\r\n]{{{m},{n}}}+)'"""
+    r"""|(?P<{p}b>`)(?P<{p}bv>[^`\r\n]{{{m},{n}}}+)`)"""
 )
 
 
@@ -92,6 +93,12 @@ def _literal_after_name(match: re.Match[str], name_before: re.Pattern[str]) -> s
     return f"{before}{_PLACEHOLDER}{after}"
 
 
+#: … read after a ternary's `C ? ` (JavaScript's `c ? process.env["API_TOKEN"] : "…"`), which
+#: the match's `:` follows.
+_NAME_BEFORE_COLON = re.compile(
+    r"\?[ \t]{1,3}[\w$.]{0,128}+(?:[(\[][ \t]{0,3}\\?[\"'`])?"
+    r"(?<![\w$])(?P<name>[\w$]{1,128})(?:\\?[\"'`])?[\])]{0,2}[ \t]{1,3}\Z"
+)
 #: … before a ternary's `if C` (Python's `os.getenv("TOKEN") if c else "…"`), which the match's
 #: `else` follows.
 _NAME_BEFORE_IF = re.compile(
@@ -102,11 +109,59 @@ _NAME_BEFORE_IF = re.compile(
 
 def _fallback(match: re.Match[str]) -> str:
     """A fallback's literal replaced when a secret's name stands before its operator (before a
-    ternary's `if C`, for its `else`)."""
+    ternary's `if C`, for its `else`; read after a ternary's `C ? `, for its `:`)."""
     if match[0].startswith("else"):
         return _literal_after_name(match, _NAME_BEFORE_IF)
+    if match[0].startswith(":"):
+        return _literal_after_name(match, _NAME_BEFORE_COLON)
     comma = match[0][0] in ")]"
     return _literal_after_name(match, _NAME_BEFORE_COMMA if comma else _NAME_BEFORE)
+
+
+#: Code that reads a setting, after a literal and an operator (`"…" if c else os.environ["X"]`):
+#: a dotted path (`process.env.API_TOKEN`, `password`), or a call or a subscript whose first
+#: argument or key is a quoted name (`os.getenv("API_TOKEN")`, `ENV['SECRET_KEY']`). The name
+#: read is that quoted name, else the path's last part.
+_READ = (
+    r"(?P<path>[A-Za-z_$][\w$]{0,64}+(?:\.[A-Za-z_$][\w$]{0,64}+){0,8}+)"
+    r"(?:[(\[][ \t]{0,3}(?P<rq>\\?[\"'`])(?P<rname>[\w.:/-]{1,128}+)(?P=rq))?"
+)
+#: Where a literal heads an operand, its opening quote just read (the match's first
+#: character): after `=`, `?` or `(` (not a JSON key's or value's `: "`; `\\"` inside a JSON
+#: string), and before an operator, looked ahead for as one run of characters to a quote, so
+#: that a quote opening anything else costs that run only.
+_LITERAL_HEAD = (
+    r"(?:(?<=[=?(][ \t].)|(?<=[=?(].)|(?<=[=?(][ \t]\\.))"
+    r"(?=[^\"'`\r\n]{1,256}+\\?[\"'`][ \t]{1,3}(?:or|\|\||\?[?:]|:|if)[ \t])"
+)
+#: … then its text and closing quote, for each quote that opened it: `\\"…\\"` inside a JSON
+#: string or `"…"`, `'…'`, `` `…` ``.
+_DOUBLE_QUOTED_HEAD = (
+    _LITERAL_HEAD + r"(?:(?<=\\\")(?P<wev>(?:[^\"\\\r\n]|\\[^\"\r\n]){1,256}+)\\\""
+    r"|(?<!\\\")(?P<wdv>(?:[^\"\\\r\n]|\\.){1,256}+)\")"
+)
+_SINGLE_QUOTED_HEAD = _LITERAL_HEAD + r"(?P<wsv>[^'\r\n]{1,256}+)'"
+_BACKTICK_QUOTED_HEAD = _LITERAL_HEAD + r"(?P<wbv>[^`\r\n]{1,256}+)`"
+#: A ternary's `C ? ` right before its first operand.
+_TERNARY_BEFORE = re.compile(r"\?[ \t]{1,3}\Z")
+
+
+def _literal_before_read(match: re.Match[str]) -> str:
+    """A literal replaced (its quotes kept) when the code after it and its operator reads a
+    secret's name (`secret_named`; a ternary's ` : ` only after its `C ? `); a literal the
+    name's value keeps (`_kept_value`) stays, as does one before a read of another name."""
+    name = match["rname"] or match["path"].rsplit(".", 1)[-1]
+    if not secret_named(name):
+        return match[0]
+    if match["op"].strip() == ":":
+        start = match.start()
+        if _TERNARY_BEFORE.search(match.string, max(0, start - 4), start) is None:
+            return match[0]
+    group = next(f"w{kind}v" for kind in "edsb" if match[f"w{kind}v"] is not None)
+    if _kept_value(name, match[group]):
+        return match[0]
+    start, end = match.start(group) - match.start(), match.end(group) - match.start()
+    return f"{match[0][:start]}{_PLACEHOLDER}{match[0][end:]}"
 
 
 #: The name a template's filter follows: its last word, then spaces (`.Values.db.password `).
@@ -131,22 +186,41 @@ CALL_RULES: tuple[_Rule, ...] = (
     _rule(
         r"""\([ \t]{0,3}(?P<q>\\?["'`])(?P<name>[\w.:-]{1,128}+)(?P=q)[ \t]{0,3},[ \t]{0,3}"""
         r"(?:(?i:default|fallback)(?:_?value)?[ \t]{0,3}=[ \t]{0,3})?(?!\\?[\"'`]\[REDACTED)"
-        + _LITERAL.format(p="v", m=1)
+        + _LITERAL.format(p="v", m=1, n=4096)
         + r"(?=[ \t]{0,3}[,)])",
         _named_literal,
         *_SECRET_NAME_NEEDLES,
         fold_needles=True,
     ),
-    # A fallback after a secret's name: JavaScript's `process.env.API_KEY || "…"` and `?? "…"`,
-    # PHP's and Kotlin's `getenv("TOKEN") ?: "…"`, Python's `os.environ.get("TOKEN") or "…"`,
-    # Ruby's `ENV['API_KEY'] || '…'` and `ENV.fetch("API_KEY") { "…" }`, Go's
-    # `cmp.Or(os.Getenv("API_KEY"), "…")`. The rule starts at the operator, whose first
-    # character the engine jumps to (no group around the alternatives: a group hides their
-    # first characters from it); the name before it is asked after (`_fallback`).
+    # A fallback's literal, after the operator that follows a secret's read, or before the
+    # operator that a secret's read follows. After: JavaScript's `process.env.API_KEY || "…"`
+    # and `?? "…"`, PHP's and Kotlin's `getenv("TOKEN") ?: "…"`, Python's `os.environ.get(
+    # "TOKEN") or "…"`, Ruby's `ENV['API_KEY'] || '…'` and `ENV.fetch("API_KEY") { "…" }`, Go's
+    # `cmp.Or(os.Getenv("API_KEY"), "…")`, a ternary's `c ? process.env.X : "…"`; the name
+    # before it is asked after (`_fallback`). Before, under any name: Python's `x = "…" if c
+    # else os.environ["DB_PASSWORD"]`, `"…" or os.getenv("API_TOKEN")`, `"…" ||
+    # process.env.API_TOKEN`, a ternary's `c ? "…" : process.env.API_TOKEN`; the name read is
+    # asked after (`_literal_before_read`). One rule, whose first character (an operator's or
+    # a quote) is one class the engine jumps to; a literal before an operator heads an operand
+    # (after `=`, `?`, `(`), and is looked ahead of first, one run of characters to a quote
+    # and an operator, so a quote that opens anything else costs that run only.
     _rule(
-        r"(?:\|\||\?[?:]|or(?<=[ \t]or)|else(?<=[ \t]else)|\{(?<=[ \t]\{)|\),|\],)[ \t]{1,3}"
-        r"(?!\\?[\"'`]\[REDACTED)" + _LITERAL.format(p="v", m=1),
-        _fallback,
+        # The first character: an operator's, or a quote that opens a literal (each its own
+        # alternative, the engine jumps to them all; an empty group marks the quote).
+        r"(?:\|\||\?[?:]|or(?<=[ \t]or)|else(?<=[ \t]else)|\{(?<=[ \t]\{)|\),|\],|:(?<=[ \t]:)"
+        r"|\"(?P<q1>)|'(?P<q2>)|`(?P<q3>))"
+        # After a quote, its literal (`_LITERAL_HEAD`); else a fallback's literal.
+        + rf"(?(q1){_DOUBLE_QUOTED_HEAD}|(?(q2){_SINGLE_QUOTED_HEAD}"
+        + rf"|(?(q3){_BACKTICK_QUOTED_HEAD}|(?P<fb>[ \t]{{1,3}}(?!\\?[\"'`]\[REDACTED)"
+        + _LITERAL.format(p="v", m=1, n=4096)
+        + "))))"
+        # … and after a literal, its operator and the code that reads a secret.
+        + r"(?(fb)|(?P<op>[ \t]{1,3}(?:or|\|\||\?\?|\?:|:|if[ \t]{1,3}"
+        + _CONDITION
+        + r"[ \t]{1,3}else)[ \t]{1,3})"
+        + _READ
+        + ")",
+        lambda m: _fallback(m) if m["fb"] is not None else _literal_before_read(m),
         *_SECRET_NAME_NEEDLES,
         fold_needles=True,
     ),
@@ -154,7 +228,7 @@ CALL_RULES: tuple[_Rule, ...] = (
     # default "…" }}`, Jinja's `{{ db_password | default('…') }}`. It starts at the `|`.
     _rule(
         r"\|[ \t]{0,3}default(?:[ \t]{1,3}|[ \t]{0,3}\([ \t]{0,3})(?!\\?[\"'`]\[REDACTED)"
-        + _LITERAL.format(p="v", m=1),
+        + _LITERAL.format(p="v", m=1, n=4096),
         _template_default,
         *_SECRET_NAME_NEEDLES,
         fold_needles=True,
@@ -167,7 +241,7 @@ CALL_RULES: tuple[_Rule, ...] = (
         r"variable(?<![\w-]variable)[ \t]{1,3}"
         r"(?P<nq>\\?\")(?P<name>[\w-]{1,128}+)(?P=nq)[ \t]{0,3}\{"
         r"[^{}]{0,4096}?(?<![\w-])default[ \t]{0,16}=[ \t]{0,3}(?!\\?[\"']\[REDACTED)"
-        + _LITERAL.format(p="v", m=1),
+        + _LITERAL.format(p="v", m=1, n=4096),
         _named_literal,
         *_SECRET_NAME_NEEDLES,
         fold_needles=True,
@@ -233,7 +307,7 @@ CODE_READ = (
 #: top-level comma.
 _ARGUMENT = re.compile(
     r"(?P<space>[ \t]*)(?P<keyword>[A-Za-z_]\w{0,64}+[ \t]*=(?!=)[ \t]*)?"
-    r"(?:" + _LITERAL.format(p="a", m=0) + r"|(?P<bare>(?:[^,()\"'`]|\([^()]*\))*))"
+    r"(?:" + _LITERAL.format(p="a", m=0, n=4096) + r"|(?P<bare>(?:[^,()\"'`]|\([^()]*\))*))"
     r"(?P<end>[ \t]*(?:,|\Z))"
 )
 #: A literal that names a secret rather than holds one: an environment variable's name
@@ -366,7 +440,7 @@ def call_literals_redacted(value: str) -> str | None:
 
 
 #: A fallback's literal, whole.
-_FALLBACK_LITERAL = re.compile(_LITERAL.format(p="v", m=0))
+_FALLBACK_LITERAL = re.compile(_LITERAL.format(p="v", m=0, n=4096))
 #: A fallback that is no literal: a constant or another variable (`None`, `DEFAULT_TOKEN`).
 _BARE_OPERAND = re.compile(r"[A-Za-z_$.]{1,128}+")
 
