@@ -545,6 +545,16 @@ def records(answer: Any, what: str) -> list[dict[str, Any]]:
     raise _bad_response(what, answer)
 
 
+def label_names(issue: dict[str, Any]) -> set[str]:
+    """The names of an issue's labels (GitHub lists them as objects; odd entries are none)."""
+    labels = issue.get("labels")
+    return {
+        label["name"]
+        for label in (labels if isinstance(labels, list) else [])
+        if isinstance(label, dict) and isinstance(label.get("name"), str)
+    }
+
+
 def text_or_empty(value: Any) -> str:
     """A field read as text where absent (or of another type) means empty: an issue's body."""
     return value if isinstance(value, str) else ""

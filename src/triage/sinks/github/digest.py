@@ -8,7 +8,8 @@ message meanwhile instead of spending a receive.
 
 Past the hourly budget, with `TRIAGE_GITHUB_STORM_DIGEST` on, the incident becomes one comment
 in the repository's open digest issue (created once, with the hour's last token, which is kept
-for it); the reference is that comment's URL (`…/issues/7#issuecomment-99`, rebuilt from the
+for it; labelled `triage-digest`, or `triage` alone where that label may not be created, and
+found again either way: `MarkerLookup.find_digest`); the reference is that comment's URL (`…/issues/7#issuecomment-99`, rebuilt from the
 digest issue and the comment's id: `refs.comment_url`), and its later effects rewrite the
 comment's status line in place (firing, occurrences, resolved, fired again): an edit, so no
 notification.
@@ -62,6 +63,8 @@ class StormDigest:
         self._origin = WebOrigin.of(settings.github_api_url, settings.github_web_url)
         self._locks: dict[str, asyncio.Lock] = {}
         self._digests: dict[str, int] = {}  # repository → open digest issue number
+        #: Repositories (lower case) whose digest GitHub refused its label, said once each.
+        self._unlabelled_digests: set[str] = set()
 
     async def admit_issue(self, repository: str) -> bool:
         """True to create an issue now; False to list the incident in the digest instead;
@@ -126,26 +129,58 @@ class StormDigest:
                 if issue is not None:
                     self._digests[repository] = known
                     return issue
-            issue_or_none = await self._lookup.find_open_issue(
-                repository, text.DIGEST_LABEL, text.DIGEST_MARKER, unlocked=True
-            )
+            issue_or_none = await self._lookup.find_digest(repository)
             if issue_or_none is None:
                 await self._take_create_tokens(repository, keep=0)  # the hour's kept token
-                created = await self._api.call(
-                    "POST",
-                    f"/repos/{repository}/issues",
-                    json={
-                        "title": text.digest_title(),
-                        "body": text.digest_body(),
-                        "labels": [text.TRIAGE_LABEL, text.DIGEST_LABEL],
-                    },
-                )
-                issue_or_none = record(created, "the digest issue")
+                issue_or_none = await self._create_digest(repository)
                 log.warning(
-                    "github.digest_opened", repository=repository, issue=issue_number(created)
+                    "github.digest_opened",
+                    repository=repository,
+                    issue=issue_number(issue_or_none),
                 )
             self._digests[repository] = issue_number(issue_or_none)
             return issue_or_none
+
+    async def _create_digest(self, repository: str) -> dict[str, Any]:
+        """POST the digest issue, labelled `triage` and `triage-digest`. A repository that
+        lacks `triage-digest`, with a token that may not create labels (403 "You do not have
+        permission to create labels", or a 422 about the label), gets it with `triage` alone
+        (where `MarkerLookup.find_digest` looks too), and one warning per repository names the
+        label to create: a label is not worth a storm's incidents waiting, then dead-lettered,
+        as a refused repository."""
+        path = f"/repos/{repository}/issues"
+        request = {"title": text.digest_title(), "body": text.digest_body()}
+        try:
+            labels = [text.TRIAGE_LABEL, text.DIGEST_LABEL]
+            created = await self._api.call("POST", path, json={**request, "labels": labels})
+        except SinkRejectedError as exc:
+            if exc.status not in (403, 422) or "label" not in exc.detail.lower():
+                raise
+            self._say_label_missing(repository, exc)
+            labels = [text.TRIAGE_LABEL]
+            created = await self._api.call("POST", path, json={**request, "labels": labels})
+        issue = record(created, "the digest issue")
+        self._lookup.note_created(repository, issue)
+        return issue
+
+    def _say_label_missing(self, repository: str, exc: SinkRejectedError) -> None:
+        """One warning per repository (per process) that its digest goes without its label."""
+        key = repository.lower()
+        if key in self._unlabelled_digests:
+            return
+        self._unlabelled_digests.add(key)
+        log.warning(
+            "github.digest_label_missing",
+            repository=repository,
+            label=text.DIGEST_LABEL,
+            status=exc.status,
+            reason=exc.detail,
+            action="create_with_triage_label",
+            hint=(
+                f"create the label {text.DIGEST_LABEL!r} in {repository} (or let the token "
+                "create labels): the digest issue is opened with 'triage' alone meanwhile"
+            ),
+        )
 
     async def _known_digest(self, ref: IssueRef) -> dict[str, Any] | None:
         """The digest issue used last, if it still takes entries: open, not locked, and still

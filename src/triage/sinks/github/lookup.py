@@ -6,10 +6,23 @@ after a lost answer (a create or comment that went through, its answer or our bo
 finds what the earlier attempt wrote instead of writing it twice. See `text.has_marker` for what
 counts as a marker.
 
-    an open issue       the issues list (`state=open`, the label, newest first) for
-                        LOOKUP_PAGES pages: the search API's index lags behind a fresh create,
-                        the list does not; past that, the search API for the older ones
+    an open issue       the issues list (`state=open`, newest first) for LOOKUP_PAGES pages:
+                        the search API's index lags behind a fresh create, the list does not;
+                        past that, the search API for the older ones
     a recent comment    the issue's last one to two pages of comments
+
+Which issues are listed depends on what this process saw of the repository's labels
+(`note_created`): GitHub silently drops a new issue's labels for a token without push (or
+triage) access, and an issue without `triage` is in no `labels=triage` list.
+
+    labels kept         `labels=<label>` (`triage`, or the digest's): one call per look-up
+    labels dropped      `creator=<our login>` instead (the search: `author:`): the issues
+                        triage opened, labelled or not, for the same one call
+    not seen yet        `labels=<label>`, and when it finds nothing, the newest page of all
+                        open issues: until this process has created an issue in the
+                        repository, a new incident costs one more call (a lost answer to a
+                        create here or on another replica would leave an unlabelled issue
+                        in no label's list)
 
 Only triage's own count: an issue or comment whose author is not triage's login (the token's
 user, or the App's bot) is passed over, whatever marker it holds, since anyone who may comment
@@ -25,7 +38,14 @@ import structlog
 
 import triage.sinks.github.text as text
 from triage.errors import GitHubUnavailableError
-from triage.sinks.github.api import GitHubApi, record, records, text_or_empty
+from triage.sinks.github.api import (
+    GitHubApi,
+    label_names,
+    number_field,
+    record,
+    records,
+    text_or_empty,
+)
 
 log = structlog.get_logger(__name__)
 
@@ -43,6 +63,31 @@ class MarkerLookup:
         self._api = api
         #: Repositories said to hold more open triage issues than the list look-up reads.
         self._many_open: set[str] = set()
+        #: Lower case repository → whether GitHub kept the labels of the last issue this
+        #: process created there (absent: none created yet).
+        self._labels_kept: dict[str, bool] = {}
+
+    def note_created(self, repository: str, issue: dict[str, Any]) -> None:
+        """Remember whether GitHub kept the labels of `issue`, just created in `repository`
+        (every issue triage opens carries `triage`). When it dropped them (a token without
+        push or triage access), later look-ups there list the issues triage created instead,
+        and one `github.labels_dropped` warning says so (again only after labels were kept
+        there since)."""
+        key = repository.lower()
+        kept = text.TRIAGE_LABEL in label_names(issue)
+        if self._labels_kept.get(key, True) and not kept:
+            log.warning(
+                "github.labels_dropped",
+                repository=repository,
+                issue=number_field(issue, "number"),
+                action="look_up_by_creator",
+                hint=(
+                    "GitHub created the issue without its labels: give the token push (or "
+                    "triage) access to the repository; until then issues are looked up by "
+                    "their creator"
+                ),
+            )
+        self._labels_kept[key] = kept
 
     async def find_marked_issue(
         self, repository: str, marker_fingerprint: str
@@ -53,6 +98,20 @@ class MarkerLookup:
             repository, text.TRIAGE_LABEL, marker, term=marker_fingerprint
         )
 
+    async def find_digest(self, repository: str) -> dict[str, Any] | None:
+        """The newest open, unlocked storm digest triage opened in `repository`: listed by its
+        label, else among the `triage` issues (list pages only), which is where a digest is
+        whose `triage-digest` label the token could not create (`StormDigest`). That second
+        list is read only when the first finds none: once per storm and process."""
+        found = await self.find_open_issue(
+            repository, text.DIGEST_LABEL, text.DIGEST_MARKER, unlocked=True, unseen=False
+        )
+        if found is not None or self._labels_kept.get(repository.lower()) is False:
+            return found  # where labels are dropped, the first list was by creator already
+        return await self.find_open_issue(
+            repository, text.TRIAGE_LABEL, text.DIGEST_MARKER, unlocked=True, older=False
+        )
+
     async def find_open_issue(
         self,
         repository: str,
@@ -61,18 +120,49 @@ class MarkerLookup:
         *,
         unlocked: bool = False,
         term: str | None = None,
+        older: bool = True,
+        unseen: bool = True,
     ) -> dict[str, Any] | None:
         """The newest open issue with `label` whose body holds `marker` and that triage opened
         (`_first_adoptable`). The issues list is read first, newest first, for LOOKUP_PAGES pages:
         the search API's index lags behind a fresh create (the issue a retried open looks
         for), the list does not. A repository with more such issues than that has its older
-        ones found by the search API (for `term`, which the body holds), whose index holds
-        them by now: reading every page for each new incident would cost a call per hundred
-        open issues."""
-        for page in range(1, LOOKUP_PAGES + 1):
+        ones found by the search API (for `term`, which the body holds; not with `older`
+        False), whose index holds them by now: reading every page for each new incident
+        would cost a call per hundred open issues. Where labels are dropped the issues triage
+        created are listed instead of those with `label`; where this process has not created
+        one yet (with `unseen`), one page of them is read after the label's list finds none
+        (the module docstring)."""
+        kept = self._labels_kept.get(repository.lower())
+        by = {"labels": label} if kept is not False else {"creator": await self._api.whoami()}
+        found, complete = await self._list_open(repository, by, marker, unlocked, LOOKUP_PAGES)
+        if found is None and not complete and older:
+            self._say_many_open(repository)
+            qualifier = f'label:"{label}"' if "labels" in by else _author(by["creator"])
+            found = await self._search_open_issue(repository, qualifier, marker, unlocked, term)
+        if found is None and kept is None and unseen:
+            # The first create here may have gone through with its labels dropped and its
+            # answer lost (or been another replica's): the issue would be in no label's list,
+            # but among the newest open ones. Unfiltered, so no call asks who we are unless
+            # an issue holds the marker.
+            found, _ = await self._list_open(repository, {}, marker, unlocked, 1)
+        return found
+
+    async def _list_open(
+        self,
+        repository: str,
+        by: dict[str, str],
+        marker: str,
+        unlocked: bool,
+        pages: int,
+    ) -> tuple[dict[str, Any] | None, bool]:
+        """The first adoptable issue among the open issues `by` selects (a label, a creator,
+        or none: all), newest first, read for at most `pages` pages; and whether every one was
+        read."""
+        for page in range(1, pages + 1):
             params = {
                 "state": "open",
-                "labels": label,
+                **by,
                 "sort": "created",
                 "direction": "desc",
                 "per_page": PAGE_SIZE,
@@ -82,19 +172,19 @@ class MarkerLookup:
             items = records(answer, "a list of issues")
             found = await self._first_adoptable(items, marker, unlocked=unlocked)
             if found is not None:
-                return found
+                return found, True
             if len(items) < PAGE_SIZE:
-                return None  # every open issue with the label was read
-        self._say_many_open(repository)
-        return await self._search_open_issue(repository, label, marker, unlocked, term)
+                return None, True  # every open issue it selects was read
+        return None, False
 
     async def _search_open_issue(
-        self, repository: str, label: str, marker: str, unlocked: bool, term: str | None
+        self, repository: str, qualifier: str, marker: str, unlocked: bool, term: str | None
     ) -> dict[str, Any] | None:
-        """The newest open issue the search API finds with `label` and `term` that holds
-        `marker` and that triage opened. A search that says its results are incomplete (it
-        ran out of time) may have missed it: a wait (`bad_response`), never a create."""
-        query = f'repo:{repository} is:issue is:open label:"{label}"'
+        """The newest open issue the search API finds with `qualifier` (a label, or an
+        author) and `term` that holds `marker` and that triage opened. A search that says its
+        results are incomplete (it ran out of time) may have missed it: a wait
+        (`bad_response`), never a create."""
+        query = f"repo:{repository} is:issue is:open {qualifier}"
         if term is not None:
             query += f' "{term}" in:body'
         for page in range(1, SEARCH_PAGES + 1):
@@ -180,3 +270,11 @@ class MarkerLookup:
         if not text.has_marker(text_or_empty(comment.get("body")), marker):
             return False
         return await self._written_by_us(comment)
+
+
+def _author(login: str) -> str:
+    """The search API's qualifier for issues `login` opened: an App's bot `<slug>[bot]` is
+    written `author:app/<slug>` there."""
+    if login.endswith("[bot]"):
+        return f"author:app/{login.removesuffix('[bot]')}"
+    return f"author:{login}"

@@ -3,13 +3,15 @@
 Effects and the calls they make (`{repo}` is the route's repository, else `GITHUB_REPOSITORY`):
 
     OPEN    list open `triage` issues, newest first, for the fingerprint marker in one triage
-            opened (past 1,000 of them, the search API for older ones: `lookup.py`);
-            found → its URL (a crash between create and store never duplicates); else
+            opened (past 1,000 of them, the search API for older ones; until this process
+            created one in the repository, also the newest page of all open issues:
+            `lookup.py`); found → its URL (a crash between create and store never duplicates); else
             create `[P1] title` with labels team/priority/source/`triage` + the route's (100
             at most, GitHub's limit) and assignees (10 at most); an assignee or a label
             GitHub refuses (422) is left out and the issue created again (`triage` kept);
             an issue GitHub created without its labels (a token without push access) is said
-            once per repository (`github.labels_dropped`): the look-up cannot find it
+            once per repository (`github.labels_dropped`), and from then on the look-up lists
+            the issues triage created there (`creator=`) instead of the `triage` ones
     UPDATE  read the issue; one comment counting the occurrences since the last update
     CLOSE   read the issue; a comment, then close it (state_reason completed); a flapping
             incident's close also takes `flapping` off (its close ends the flapping)
@@ -91,7 +93,7 @@ from triage.ratelimit import Budgets, LocalBudgets
 from triage.settings import Settings
 from triage.sinks.base import Applied, Effect, NotSent
 from triage.sinks.github.access import ACCESS_HINT, RepositoryAccess
-from triage.sinks.github.api import GitHubApi, count_field, is_login, record
+from triage.sinks.github.api import GitHubApi, count_field, is_login, label_names, record
 from triage.sinks.github.digest import StormDigest, create_budgets
 from triage.sinks.github.lookup import MarkerLookup
 from triage.sinks.github.refs import (
@@ -144,9 +146,6 @@ class GitHubSink:
         self._locked = Refusals(clock)
         #: Repositories GitHub refused a write to as archived (read-only), lower case.
         self._read_only = Refusals(clock)
-        #: Repositories where GitHub created an issue without its labels, said once each
-        #: (`_check_labelled`), lower case.
-        self._unlabelled: set[str] = set()
         #: The teams this process has labelled issues with (`team:<name>`), at most TEAM_LABELS.
         self._team_labels: set[str] = set()
         #: Which repositories refused us lately, and which took an issue (`access.py`).
@@ -363,7 +362,7 @@ class GitHubSink:
             await self._comment_once(ref, issue, text.close_comment(effect), effect)
             if not closed:
                 await self._set_state(ref, "closed", "completed")
-            if effect.flapping and text.FLAPPING_LABEL in _labels(issue):
+            if effect.flapping and text.FLAPPING_LABEL in label_names(issue):
                 # The close of a flapping incident ends its flapping (a damped close waited
                 # for it to stay resolved); a reopen that still flaps labels it again.
                 await self._remove_label(ref, text.FLAPPING_LABEL)
@@ -379,7 +378,7 @@ class GitHubSink:
                     return await self._reopen_as_new(ref, effect, "reopen_refused", exc)
             if effect.flapping:
                 await self._add_labels(ref, [text.FLAPPING_LABEL])
-            elif text.FLAPPING_LABEL in _labels(issue):
+            elif text.FLAPPING_LABEL in label_names(issue):
                 # Counted afresh since the close that ended its flapping (or labelled before
                 # closes removed it): the label would say it flaps when it does not.
                 await self._remove_label(ref, text.FLAPPING_LABEL)
@@ -462,27 +461,8 @@ class GitHubSink:
         issue = await self._create_issue(repository, effect)
         ref = issue_url(issue, repository, self._origin)
         log.info("github.issue_created", repository=repository, issue=issue_number(issue))
-        self._check_labelled(repository, issue)
+        self._lookup.note_created(repository, record(issue, "the issue"))
         return Applied(ref), "ok"
-
-    def _check_labelled(self, repository: str, issue: dict[str, Any]) -> None:
-        """Say once per repository when GitHub created an issue without the `triage` label:
-        it drops a new issue's labels for a token without push access, and the marker look-up
-        lists issues by that label, so a create retried after a lost answer would not find
-        the issue and would open a second one."""
-        key = repository.lower()
-        if text.TRIAGE_LABEL in _labels(issue) or key in self._unlabelled:
-            return
-        self._unlabelled.add(key)
-        log.warning(
-            "github.labels_dropped",
-            repository=repository,
-            issue=issue_number(issue),
-            hint=(
-                "GitHub created the issue without its labels: give the token push (or "
-                "triage) access to the repository, or a retried create may open a second issue"
-            ),
-        )
 
     async def _create_issue(self, repository: str, effect: Effect) -> Any:
         """POST the issue. What GitHub refuses in it (422) that is no part of the issue would
@@ -703,16 +683,6 @@ def _without_refused(
         )
         return {**request, "labels": own}
     return None
-
-
-def _labels(issue: dict[str, Any]) -> set[str]:
-    """The names of the issue's labels (GitHub lists them as objects; odd entries are none)."""
-    labels = issue.get("labels")
-    return {
-        label["name"]
-        for label in (labels if isinstance(labels, list) else [])
-        if isinstance(label, dict) and isinstance(label.get("name"), str)
-    }
 
 
 def _closer(issue: dict[str, Any]) -> str | None:
