@@ -5,6 +5,7 @@ not create, and the normal path makes no extra call."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, MutableMapping
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -15,6 +16,7 @@ from pydantic import SecretStr
 
 from factories import view
 from github_stub import GitHubServer
+from test_github_marker_pages import OPEN_ISSUES, SearchingGitHub
 from triage.errors import GitHubUnavailableError
 from triage.models import Alert, EffectKind, Priority, Status, Ticket
 from triage.ratelimit import Budgets, LocalBudgets
@@ -217,3 +219,42 @@ async def test_a_digest_in_a_repository_that_drops_labels_is_found_again() -> No
         issues = github.issues()
     assert len(issues) == 2
     assert entry is not None and entry.startswith(f"{issues[1]['html_url']}#issuecomment-")
+
+
+class UnlabelledSearchingGitHub(SearchingGitHub):
+    """The searching stub where new issues lose their labels, and whose search also takes
+    `author:` (`author:app/<slug>` for an App's bot), as GitHub's does."""
+
+    def _create_issue(self, actor: str, params: dict[str, str], query: Any, body: Any) -> Any:
+        kept = {**body, "labels": []} if isinstance(body, dict) else body
+        return super()._create_issue(actor, params, query, kept)
+
+    def _search(self, query: dict[str, str]) -> tuple[int, Any, dict[str, str]]:
+        author = re.search(r"\bauthor:(\S+)", query.get("q", ""))
+        status, found, headers = super()._search(query)
+        if author is not None and isinstance(found, dict):
+            login = re.sub(r"^app/(.*)$", r"\1[bot]", author[1])
+            found["items"] = [i for i in found["items"] if i["user"]["login"] == login]
+        return status, found, headers
+
+    def unlabel_all(self, repository: str) -> None:
+        with self._lock:
+            for issue in self._repos[repository]:
+                issue.labels.clear()
+
+
+async def test_an_older_unlabelled_issue_is_found_by_searching_its_author() -> None:
+    """Where labels are dropped and more open issues than the list reads are triage's, an
+    incident whose issue is older than the newest 1,000 is found by the search API through
+    its author (no label can find it), not opened a second time."""
+    older = incident(5)
+    with UnlabelledSearchingGitHub(tokens={TOKEN: "triage-bot"}, repositories=(REPO,)) as github:
+        github.seed(REPO, OPEN_ISSUES, author="triage-bot", marked={5: older.fingerprint})
+        github.unlabel_all(REPO)
+        async with github_sink(github.url) as sink:
+            await sink.apply(incident(1))  # learns that labels are dropped here
+            found = await sink.apply(older)
+        issues = github.issues()
+    assert found.ref == f"{github.url}/{REPO}/issues/5"
+    assert len(issues) == OPEN_ISSUES + 1
+    assert github.searches[-1].startswith(f"repo:{REPO} is:issue is:open author:triage-bot ")
