@@ -30,6 +30,13 @@ first `[[route]]` whose `match` fits the incident decides; none fitting means `T
     github_label = "escalated"               # … with this label and a comment
 
     [[route]]
+    name = "log-searches"
+    sinks = ["backend", "github"]
+    resolve_after_s = 14400                  # no alert for 4 h: closed (sources that never resolve)
+    [route.match]
+    source = ["graylog", "splunk"]
+
+    [[route]]
     name = "crash-loops"
     sinks = ["backend", "github"]
     group_by = ["alertname", "namespace"]    # alerts agreeing on these labels: one incident
@@ -241,6 +248,7 @@ class _Route(BaseModel):
     slack: _Slack = _Slack()
     escalate_after_s: float | None = Field(None, gt=0, le=MAX_DURATION_S)
     escalate: _Escalate | None = None
+    resolve_after_s: float | None = Field(None, gt=0, le=MAX_DURATION_S)
 
     @model_validator(mode="after")
     def _options_of_its_sinks(self) -> _Route:
@@ -304,6 +312,9 @@ class Route:
     #: An incident still open this long after it opened (or reopened) is escalated, once.
     escalate_after_s: float | None = None
     escalation: Escalation | None = None
+    #: An incident of this route with no alert for this long is closed by the sweep (for
+    #: sources that never send a resolve); None: never.
+    resolve_after_s: float | None = None
 
     def target(self, sink: str) -> Target:
         return self.targets.get(sink, DEFAULT_TARGET)
@@ -521,6 +532,7 @@ def _rule(route: _Route, path: Path) -> _Rule:
             group_window_s=route.group_window_s,
             escalate_after_s=route.escalate_after_s,
             escalation=_escalation(route, path),
+            resolve_after_s=route.resolve_after_s,
         ),
         team=frozenset(route.match.team),
         source=frozenset(route.match.source),
@@ -621,6 +633,8 @@ _TOML_WORDS = {
     "too_short": "must not be empty",
     "string_too_short": "must not be empty",
 }
+#: pydantic's refusals of a value that is no number at all.
+_NOT_A_NUMBER = frozenset({"float_parsing", "float_type"})
 #: pydantic's words for a value too long: ours, and the bound's key in `ctx`.
 _TOO_LONG = {
     "string_too_long": "must be at most {} characters",
@@ -637,6 +651,9 @@ def _error_words(error: Any) -> str:
         fields = _TABLES.get(table or "", _File).model_fields
         meant = did_you_mean(key, fields)
         return f"unknown key{meant or '; known: ' + ', '.join(fields)}"
+    if error["type"] in _NOT_A_NUMBER and str(error["loc"][-1]).endswith("_s"):
+        # Durations are seconds, as in the settings: "4h" is the likely slip.
+        return "expected a number of seconds (14400 for 4 h)"
     if error["type"] in _TOML_WORDS:
         return _TOML_WORDS[error["type"]]
     limit = (error.get("ctx") or {}).get("max_length")

@@ -273,6 +273,9 @@ class Incident:
     escalate_after_s: float | None = None
     reopened_at: datetime | None = None
     escalation: Escalation | None = None
+    #: The route's `resolve_after_s`, copied with the ticket as `escalate_after_s` is: open
+    #: with no event applied for that long, the incident is closed by the sweep (`resolve_at`).
+    resolve_after_s: float | None = None
     #: A silence holds this incident's effect back.
     held: Held | None = None
     #: The newest changes, oldest first (at most `HISTORY`).
@@ -306,6 +309,16 @@ class Incident:
         if self.escalate_after_s is None:
             return None
         return (self.reopened_at or self.opened_at) + timedelta(seconds=self.escalate_after_s)
+
+    @property
+    def resolve_at(self) -> datetime | None:
+        """When an open, ticketed incident of a route with `resolve_after_s` is closed for
+        want of alerts: that long after its newest event was applied (this side's clock, not
+        the source's, so a skewed timestamp cannot close it early or keep it open)."""
+        if self.resolve_after_s is None or self.state is not State.OPEN or not self.has_ticket:
+            return None
+        last = self.applied_at or self.opened_at
+        return last + timedelta(seconds=self.resolve_after_s)
 
     def ticket_gone(self, sink: str) -> bool:
         """`sink` said this incident's ticket there is gone for good (and no new one since)."""
@@ -448,12 +461,18 @@ def decide(stored: Incident | None, alert: AlertEvent, now: datetime, policy: Po
 
 
 def closing(
-    stored: Incident, seen: Incident, alert: AlertEvent, now: datetime, policy: Policy
+    stored: Incident,
+    seen: Incident,
+    alert: AlertEvent,
+    now: datetime,
+    policy: Policy,
+    why: str | None = None,
 ) -> Decision:
     """The open incident `stored` resolved (`seen`: with the resolve applied): closed, its
     tickets told now; or, when it flaps, damped: closed, with the close held back until it
     has stayed resolved for `policy.quiet`, so a check that flaps every minute costs one
-    close, not a close, a reopen and a comment every minute."""
+    close, not a close, a reopen and a comment every minute. `why`: why it closed, when no
+    alert resolved it (said in the held close's note)."""
     # The repeats counted while it was open need not be remembered: another delivery of one
     # is older than this resolve, which ignores it (and leftovers of stopped processes go).
     closed = dataclasses.replace(
@@ -464,7 +483,7 @@ def closing(
     due = now + policy.quiet
     seq = stored.seq + 1
     held = Pending(
-        EffectKind.CLOSE, FLAP_HOLD, due, seq, alert=_held_close_note(stored, alert, policy)
+        EffectKind.CLOSE, FLAP_HOLD, due, seq, alert=_held_close_note(stored, alert, policy, why)
     )
     return Decision(
         Action.DAMPED, dataclasses.replace(closed, seq=seq, pending=held, quiet_until=due)
@@ -482,6 +501,38 @@ def _damps(stored: Incident, policy: Policy) -> bool:
         and stored.pending is None
         and stored.held is None
     )
+
+
+def quiet_words(incident: Incident) -> str:
+    """Why an incident of a route with `resolve_after_s` closes without a resolve
+    (`no alert for 4 h`): its note, in its history and to its sinks."""
+    assert incident.resolve_after_s is not None
+    return f"no alert for {_duration(timedelta(seconds=incident.resolve_after_s))}"
+
+
+def auto_close_note(incident: Incident, now: datetime) -> RedactedAlert:
+    """The resolved alert the close of an incident quiet for its `resolve_after_s` goes out
+    with: its title (redacted when stored) and why it closed."""
+    return closing_note(incident, f"{incident.title} ({quiet_words(incident)})", now)
+
+
+def auto_closing(stored: Incident, now: datetime, policy: Policy) -> Decision:
+    """The open incident `stored` has had no event for its route's `resolve_after_s`: it is
+    closed as the resolve its source never sends would close it (damped when it flaps). A
+    group's members still firing are resolved with it, so the next event of any of them,
+    even one stamped as its last, reopens the group as a firing after a resolve does."""
+    seen = stored
+    group = stored.group
+    if group is not None and group.firing:
+        members = {
+            fp: dataclasses.replace(m, status=Status.RESOLVED, since=now)
+            if m.status is Status.FIRING
+            else m
+            for fp, m in group.members.items()
+        }
+        seen = dataclasses.replace(stored, group=dataclasses.replace(group, members=members))
+    resolved = auto_close_note(stored, now)
+    return closing(stored, seen, resolved, now, policy, why=quiet_words(stored))
 
 
 def fired_while_close_waits(seen: Incident) -> Decision:
@@ -532,16 +583,19 @@ def reopening(stored: Incident, seen: Incident, now: datetime, policy: Policy) -
     )
 
 
-def _held_close_note(stored: Incident, alert: AlertEvent, policy: Policy) -> str:
+def _held_close_note(
+    stored: Incident, alert: AlertEvent, policy: Policy, why: str | None = None
+) -> str:
     """The alert a held close goes out with (a redacted view as JSON, as a close by hand's):
-    the incident's own title (redacted when it was stored) and why the close waited, dated
-    when the alert resolved."""
+    the incident's own title (redacted when it was stored), why it closed when no alert
+    resolved it (`why`), and why the close waited, dated when the alert resolved."""
     # Here, not at the top: the codec imports this module.
     from triage.incidents.codec import view_to_json
 
+    closed = f"{why}; " if why else ""
     note = (
-        f"{stored.title} (it kept resolving and firing again: the close waited until it had "
-        f"stayed resolved for {_duration(policy.quiet)})"
+        f"{stored.title} ({closed}it kept resolving and firing again: the close waited until "
+        f"it had stayed resolved for {_duration(policy.quiet)})"
     )
     return view_to_json(closing_note(stored, note, alert.occurred_at))
 

@@ -1,6 +1,6 @@
 """When the sweep must look at an incident, and what it finds due there: an effect its owner
 abandoned (`sweep_from`), a failed one's next try (`sweep_retry_delay`), a silence ending, an
-escalation.
+escalation, a close for want of alerts (`resolve_due`).
 
 Apart from `Store` because these are times, not writes: `Store` stores the earliest of them
 with each incident (`Record.sweep_at`), so the sweep reads only the incidents due, and
@@ -22,6 +22,14 @@ def escalation_due(incident: Incident, now: datetime) -> bool:
         return False
     escalation = incident.escalation
     return escalation is None or (escalation.done_at is None and escalation.until <= now)
+
+
+def resolve_due(incident: Incident, now: datetime) -> bool:
+    """True when the sweep closes `incident` for want of alerts: open, ticketed, no event
+    applied for its route's `resolve_after_s`, and no effect in progress (the close waits
+    for it to finish, as a resolve does)."""
+    resolve_at = incident.resolve_at
+    return resolve_at is not None and resolve_at <= now and incident.pending is None
 
 
 #: After the first failure of an effect the sweep carries out, it waits this long before the
@@ -73,4 +81,8 @@ def sweep_at(incident: Incident) -> float | None:
     escalation, escalate_at = incident.escalation, incident.escalate_at
     if escalate_at is not None and (escalation is None or escalation.done_at is None):
         times.append(escalation.until if escalation is not None else escalate_at)
+    resolve_at = incident.resolve_at
+    if resolve_at is not None and pending is None:
+        # With an effect in progress, the write that finishes it puts this time back.
+        times.append(resolve_at)
     return min(times).timestamp() if times else None

@@ -1,7 +1,8 @@
 """What the sweep and operators do to incidents beside the flow of alerts: find the incidents
 due (`due`), take over an abandoned effect (`take_over`), let a held effect go once its silence
-ends (`release_held`), escalate (`claim_escalation`, `escalation_sent`, `end_escalation`), and
-close one by hand (`close`).
+ends (`release_held`), escalate (`claim_escalation`, `escalation_sent`, `end_escalation`),
+close one that has had no alert for its route's `resolve_after_s` (`auto_close`), and close
+one by hand (`close`).
 
 Apart from `store` because no alert drives these: each claims work for the sweep's or an
 operator's owner in one conditional write, so one replica does it, and the effect claimed goes
@@ -17,6 +18,7 @@ from datetime import datetime
 from triage.errors import StoreBusyError
 from triage.incidents.base import StoreBase, next_version
 from triage.incidents.claims import is_gathering
+from triage.incidents.codec import view_to_json
 from triage.incidents.lifecycle import (
     FLAP_HOLD,
     Action,
@@ -25,9 +27,12 @@ from triage.incidents.lifecycle import (
     Held,
     Incident,
     State,
+    auto_close_note,
+    auto_closing,
+    quiet_words,
 )
 from triage.incidents.records import Transition
-from triage.incidents.schedule import escalation_due, sweep_waits
+from triage.incidents.schedule import escalation_due, resolve_due, sweep_waits
 from triage.incidents.silences import Silence
 from triage.models import EffectKind
 
@@ -105,6 +110,26 @@ class Sweeping(StoreBase):
             effect = decision.action.effect
             after = self._stamp(stored, decision, effect, owner, now, alert=alert)
             after = after.noted(now, decision.action.value, "by hand")
+            return after, Transition(decision.action, stored, after)
+
+        return await self._transact(fingerprint, change)
+
+    async def auto_close(self, fingerprint: str, owner: str, now: datetime) -> Transition | None:
+        """Close an incident that has had no alert for its route's `resolve_after_s`
+        (`resolve_due`), as the resolve its source never sends would: a CLOSE effect claimed
+        for `owner`, carried out with a note saying why; damped when it flaps; the rules of a
+        held effect as a close by hand has them. One conditional write, so one replica closes
+        it. None when it is not due (an event came, an effect is in progress, it closed)."""
+
+        def change(stored: Incident | None) -> tuple[Incident | None, Transition | None]:
+            if stored is None or not resolve_due(stored, now):
+                return None, None
+            decision = auto_closing(stored, now, self.policy)
+            if decision.action is Action.CLOSE:
+                decision = close_held(decision, stored.held)
+            alert = view_to_json(auto_close_note(stored, now))
+            after = self._stamp(stored, decision, decision.action.effect, owner, now, alert=alert)
+            after = after.noted(now, decision.action.value, quiet_words(stored))
             return after, Transition(decision.action, stored, after)
 
         return await self._transact(fingerprint, change)

@@ -22,6 +22,11 @@ claim wins does the work, the others find nothing to do:
     escalation        open past its route's `escalate_after_s`, no silence matching: escalated
                       once (`ops/escalate.py`); a failure is tried again a minute later, and
                       one held by its service's open breaker waits, quietly, the same way
+    auto-close        open with no alert for its route's `resolve_after_s` (sources that never
+                      send a resolve): closed as a resolve would close it, its sinks told with
+                      a note (`no alert for 4 h`); damped if it flaps; a held open or reopen
+                      is dropped, a held update gives way to the close (as a close by hand);
+                      after an effect in progress, never during it
 
 When the silences change (one added, or expired early), the next pass looks at every incident
 the index holds, not only the due ones, so a silence expired by hand lets go of its incidents
@@ -44,6 +49,7 @@ from triage.errors import SinkRejectedError, TriageError
 from triage.incidents import Incident, Store
 from triage.incidents.codec import view_from_json
 from triage.incidents.lifecycle import FLAP_HOLD, Action, Pending
+from triage.incidents.schedule import resolve_due
 from triage.incidents.silences import Silence, SilenceCache, Subject, first_match
 from triage.incidents.store import sweep_waits
 from triage.ops.escalate import Escalator
@@ -153,6 +159,11 @@ class Sweep:
                     self._log_redo(pending, redo.action)
                     await self.pipeline.carry_out(redo, self.owner)
             return
+        if resolve_due(incident, now):
+            # Before a held effect is let go: a held update or reopen would be stale news
+            # to sinks about to hear of the close.
+            await self._auto_close(fingerprint, now)
+            return
         if incident.held is not None:
             released = await self.store.release_held(fingerprint, self.owner, now, match)
             if released is not None:
@@ -162,6 +173,18 @@ class Sweep:
         escalate_at = incident.escalate_at
         if escalate_at is not None and escalate_at <= now and self.escalator is not None:
             await self._escalate(fingerprint, now, match)
+
+    async def _auto_close(self, fingerprint: str, now: datetime) -> None:
+        """Close an incident quiet for its route's `resolve_after_s`, if this replica's claim
+        wins, and tell its sinks."""
+        closed = await self.store.auto_close(fingerprint, self.owner, now)
+        if closed is None:
+            return
+        before = closed.before
+        assert before is not None and before.resolve_after_s is not None
+        log.info("sweep.auto_closed", action=str(closed.action), quiet_s=before.resolve_after_s)
+        if closed.action.effect is not None:
+            await self.pipeline.carry_out(closed, self.owner)
 
     def _log_redo(self, pending: Pending, action: Action) -> None:
         """The one line that says why the sweep carries an effect out: a close held while the
