@@ -258,3 +258,29 @@ async def test_a_held_messages_release_at_the_stop_lands_after_the_extension_alr
     await until(lambda: (held, EXTEND_S) in inbox.applied, "the extension applied")
 
     assert inbox.last_applied(held) not in (None, EXTEND_S), inbox.applied
+
+
+async def test_a_stage_two_release_sqs_does_not_answer_in_time_is_one_line() -> None:
+    """The stage-two release of a cancelled message that SQS does not answer within the
+    stage: the stop ends on time with one `daemon.release_overran` line naming how many."""
+
+    class HangingRelease(MemoryInbox):
+        async def change_visibility(self, messages: Sequence[Message], timeout_s: int) -> None:
+            if timeout_s == 0:
+                await asyncio.Event().wait()
+            await super().change_visibility(messages, timeout_s)
+
+    inbox = HangingRelease()
+    inbox.put("a", "b")
+    supervisor = Supervisor(
+        _config(visibility_timeout_s=600, cancel_deadline_s=0.3), inbox, _hang, Metrics()
+    )
+    served = asyncio.create_task(supervisor.serve())
+    await until(lambda: len(supervisor._in_flight) == 2, "both in hand")
+    with structlog.testing.capture_logs() as logs:
+        supervisor.should_exit.set()
+        await asyncio.wait_for(served, 10)
+
+    overran = [e for e in logs if e["event"] == "daemon.release_overran"]
+    assert [(e["count"], e["log_level"]) for e in overran] == [(2, "warning")]
+    assert supervisor.stats.released_on_shutdown == 2

@@ -290,12 +290,12 @@ class Supervisor(Receiving):
         """Make `messages` visible at once, within what is left of the stage. The heartbeat
         beats on while the acker sends its last deletes: `_release` has it leave them alone,
         so one whose cancellation overran is not hidden again. Visible again or not (the call
-        may time out, or raise: one line), each comes back on its next receive."""
+        may time out or raise, each one line), each comes back on its next receive."""
         try:
             async with asyncio.timeout(max(stage_end - time.monotonic(), 0.5)):
                 await self._release(messages, 0)
         except TimeoutError:
-            pass
+            log.warning("daemon.release_overran", count=len(messages))
         except Exception as exc:  # a bug: the stop goes on, loudly
             log.error("daemon.release_failed", count=len(messages), exc_info=exc)
 
