@@ -24,6 +24,19 @@ def escalation_due(incident: Incident, now: datetime) -> bool:
     return escalation is None or (escalation.done_at is None and escalation.until <= now)
 
 
+#: A quiet incident's close goes into the index rounded up to this step: every repeat moves
+#: the quiet time, and the index key is rewritten (on DynamoDB, one index write) only when the
+#: step it falls in changes, not for each repeat of a storm.
+RESOLVE_INDEX_STEP_S = 60
+
+
+def _index_step_up(at: datetime) -> datetime:
+    """`at` rounded up to a whole `RESOLVE_INDEX_STEP_S`: never before it, so the sweep that
+    looks then finds the incident due."""
+    step = RESOLVE_INDEX_STEP_S
+    return datetime.fromtimestamp(-(-at.timestamp() // step) * step, at.tzinfo)
+
+
 def resolve_due(incident: Incident, now: datetime) -> bool:
     """True when the sweep closes `incident` for want of alerts: open, ticketed, no event
     applied for its route's `resolve_after_s`, and no effect in progress (the close waits
@@ -84,5 +97,5 @@ def sweep_at(incident: Incident) -> float | None:
     resolve_at = incident.resolve_at
     if resolve_at is not None and pending is None:
         # With an effect in progress, the write that finishes it puts this time back.
-        times.append(resolve_at)
+        times.append(_index_step_up(resolve_at))
     return min(times).timestamp() if times else None
