@@ -2,6 +2,10 @@
 how the JSON of `TRIAGE_INGEST_TOKENS` (or of the secret `TRIAGE_INGEST_TOKENS_SECRET_ID`)
 reads, and what a read of that secret answered means.
 
+A token is read without the whitespace around it; one no sender could present (empty, pasted
+with `Bearer `, not printable ASCII, shorter than 16 characters), more than two for a source,
+and one token for two sources are refused, naming the source and the fault.
+
 `triage ingest` (`ingest/auth.py`) and `triage check` both read tokens through this module, so
 the check refuses exactly what the gateway would. The Secrets Manager call itself stays with
 each caller, and nothing here imports the gateway: the daemon's code (check included) must not
@@ -24,6 +28,13 @@ from triage.settings import did_you_mean
 SOURCES = ("grafana", "alertmanager", "sentry", "generic", "threshold")
 #: Shorter tokens are refused at startup: a guessable token is no authentication.
 MIN_TOKEN_CHARS = 16
+#: A source may list two tokens while one is rotated: the current one and the next.
+MAX_TOKENS_PER_SOURCE = 2
+#: What is taken off a stored token's ends: ASCII whitespace only (a Unicode space around a
+#: token is refused as a character that is not ASCII, not silently dropped).
+_STORED_SPACE = " \t\r\n\v\f"
+#: A token pasted with its header's scheme (`Bearer abc…`), any case.
+_SCHEME_PREFIX = re.compile(r"(bearer|basic)\s", re.IGNORECASE)
 
 #: Secrets Manager error codes that retrying cannot fix.
 CONFIG_CODES = frozenset(
@@ -59,8 +70,10 @@ def _sources_meant(unknown: list[str]) -> str:
     return meant or f"; known: {', '.join(SOURCES)}"
 
 
-def parse_tokens(text: str, where: str) -> dict[str, bytes]:
-    """`{"source": "token", …}` → tokens as bytes; ConfigError naming the source, never the value."""
+def parse_tokens(text: str, where: str) -> dict[str, tuple[bytes, ...]]:
+    """`{"source": "token" | ["token", "next token"] | null, …}` → each source's tokens as bytes;
+    ConfigError naming the source and the fault, never the value. A token is read without the
+    whitespace around it (`echo` ends a file with a newline; no header carries it either)."""
     try:
         value = json.loads(text)
     except ValueError:
@@ -73,30 +86,80 @@ def parse_tokens(text: str, where: str) -> dict[str, bytes]:
             f"{where} names unknown source(s) {', '.join(map(_shown_name, unknown))}"
             f"{_sources_meant(unknown)}"
         )
-    tokens: dict[str, bytes] = {}
-    for source, token in value.items():
-        if token is None:
-            continue  # explicitly disabled
-        if not isinstance(token, str):
-            raise ConfigError(f"{where}: the {source} token must be a string")
-        if not (token.isascii() and token.isprintable()) or any(c.isspace() for c in token):
-            raise ConfigError(
-                f"{where}: the {source} token must be printable ASCII without whitespace"
-            )
-        if len(token) < MIN_TOKEN_CHARS:
-            raise ConfigError(
-                f"{where}: the {source} token is shorter than {MIN_TOKEN_CHARS} characters"
-            )
-        tokens[source] = token.encode()
+    tokens = {
+        source: _source_tokens(listed, f"{where}: the {source} token")
+        for source, listed in value.items()
+        if listed is not None  # explicitly disabled
+    }
+    _refuse_shared(tokens, where)
     return tokens
 
 
-def held_tokens(text: str, where: str) -> dict[str, bytes]:
+def _source_tokens(listed: object, what: str) -> tuple[bytes, ...]:
+    """One source's token, or its list of at most `MAX_TOKENS_PER_SOURCE` (a rotation's
+    current and next), each checked."""
+    if isinstance(listed, str):
+        listed = [listed]
+    if not isinstance(listed, list) or not all(isinstance(t, str) for t in listed):
+        raise ConfigError(
+            f"{what} must be a string, or a list of at most {MAX_TOKENS_PER_SOURCE} strings"
+        )
+    if not listed:
+        raise ConfigError(f"{what} is empty (null turns a source off)")
+    if len(listed) > MAX_TOKENS_PER_SOURCE:
+        raise ConfigError(
+            f"{what} lists {len(listed)}: at most {MAX_TOKENS_PER_SOURCE} tokens "
+            "(the current one and the next, while senders move to it)"
+        )
+    tokens = tuple(_checked(token, what).encode() for token in listed)
+    if len(set(tokens)) < len(tokens):
+        raise ConfigError(f"{what} lists the same token twice")
+    return tokens
+
+
+def _checked(token: str, what: str) -> str:
+    """The token without the whitespace around it; ConfigError for one no sender can present."""
+    token = token.strip(_STORED_SPACE)
+    if not token:
+        raise ConfigError(f"{what} is empty (null turns a source off)")
+    scheme = _SCHEME_PREFIX.match(token)
+    if scheme:
+        raise ConfigError(
+            f"{what} starts with '{scheme.group(1).capitalize()} ': store the token alone "
+            "(the sender adds the scheme)"
+        )
+    if not token.isascii():
+        raise ConfigError(f"{what} holds a character that is not ASCII")
+    if any(c.isspace() for c in token):
+        raise ConfigError(f"{what} must be printable ASCII without whitespace (it holds some)")
+    if not token.isprintable():
+        raise ConfigError(f"{what} holds a control character")
+    if len(token) < MIN_TOKEN_CHARS:
+        raise ConfigError(f"{what} is shorter than {MIN_TOKEN_CHARS} characters")
+    return token
+
+
+def _refuse_shared(tokens: Mapping[str, tuple[bytes, ...]], where: str) -> None:
+    """ConfigError when two sources share a token: either's senders could post as the other,
+    and take the other's share of the gateway's budgets."""
+    owner: dict[bytes, str] = {}
+    for source, listed in tokens.items():
+        for token in listed:
+            first = owner.setdefault(token, source)
+            if first != source:
+                raise ConfigError(
+                    f"{where}: the {first} and {source} tokens are the same: "
+                    "each source needs its own"
+                )
+
+
+def held_tokens(text: str, where: str) -> dict[str, tuple[bytes, ...]]:
     """`parse_tokens`, each token then held (`triage.redact.hold`): every redactor of the
     process, the log renderer's included, blanks it by value from now on."""
     tokens = parse_tokens(text, where)
-    for token in tokens.values():
-        redact.hold(token.decode())
+    for listed in tokens.values():
+        for token in listed:
+            redact.hold(token.decode())
     return tokens
 
 

@@ -8,9 +8,12 @@ in the background, the old ones serving meanwhile), and a credential that fails 
 re-reads the secret at most once per `TRIAGE_INGEST_TOKENS_REFRESH_S`, so a rotated token works
 without a restart while a flood of bad tokens costs Secrets Manager one call per interval.
 
-A credential is `Authorization: Bearer <token>`, HTTP Basic whose password is the token (any
-user name), or `X-Grafana-Token: <token>`; Sentry's requests instead carry
-`Sentry-Hook-Signature`, the hex HMAC-SHA256 of the raw body keyed with the client secret.
+A source may list two tokens (`"generic": ["<current>", "<next>"]`) while one is rotated:
+either passes. A credential is `Authorization: Bearer <token>` (the scheme in any case, after
+spaces or a tab), HTTP Basic whose password is the token (any user name; base64 that lost its
+padding is read too), or `X-Grafana-Token: <token>`; Sentry's requests instead carry
+`Sentry-Hook-Signature`, the hex HMAC-SHA256 of the raw body keyed with a client secret. Every
+credential is compared with every token of its source by `hmac.compare_digest` on bytes.
 
 Every token read is handed to `triage.redact.hold`, so every redactor of the process (log lines
 included) blanks it by value. What a token must be and how the JSON reads live in
@@ -59,6 +62,7 @@ __all__ = [
     "TokenStore",
     "Tokens",
     "TokensUnavailable",
+    "misformed",
     "parse_tokens",
     "presented",
     "signature_matches",
@@ -72,8 +76,11 @@ _MAX_CREDENTIAL_BYTES = 4096
 #: `str.strip()` also removes Unicode spaces (U+00A0, U+3000, U+2028, …), so a token padded
 #: with them would pass as the token.
 _OWS = " \t"
+#: The schemes a credential comes in (`X-Grafana-Token` carries none).
+_SCHEMES = frozenset({"bearer", "basic"})
 
-Tokens = Mapping[str, bytes]
+#: Each source's tokens: one, or two while one is rotated (the current and the next).
+Tokens = Mapping[str, tuple[bytes, ...]]
 
 
 class TokenStore:
@@ -104,7 +111,7 @@ class TokenStore:
         self._refresh_s = refresh_s
         self.wait_s = wait_s
         self._clock = clock
-        self._tokens: dict[str, bytes] | None = None
+        self._tokens: dict[str, tuple[bytes, ...]] | None = None
         self._read_at = 0.0
         #: When the last read started, answered or not (what the refresh interval counts from).
         self._tried_at = -math.inf
@@ -118,7 +125,7 @@ class TokenStore:
 
     def values(self) -> list[str]:
         """Every token held, as text (for redaction by exact value)."""
-        return [token.decode() for token in (self._tokens or {}).values()]
+        return [token.decode() for listed in (self._tokens or {}).values() for token in listed]
 
     async def load(self) -> None:
         """Read the tokens (or join the read in flight); ConfigError or TokensUnavailable,
@@ -224,25 +231,41 @@ def _retrieve(task: asyncio.Task[None]) -> None:
 def presented(headers: Mapping[str, str]) -> list[bytes]:
     """Every credential a request presents, in the three accepted forms."""
     found: list[bytes] = []
-    authorization = headers.get("Authorization", "").strip(_OWS)
-    scheme, _, value = authorization.partition(" ")
-    if scheme.lower() == "bearer":
-        found.append(_raw(value.strip(_OWS)))
-    elif scheme.lower() == "basic":
-        password = _basic_password(value.strip(_OWS))
-        if password is not None:
-            found.append(password)
+    scheme, value = _scheme_and_value(headers.get("Authorization", ""))
+    if scheme == "bearer":
+        found.append(_raw(value))
+    elif scheme == "basic":
+        found.extend(_basic_credential(value))
     grafana = headers.get("X-Grafana-Token", "").strip(_OWS)
     if grafana:
         found.append(_raw(grafana))
     return [c for c in found if 0 < len(c) <= _MAX_CREDENTIAL_BYTES]
 
 
-def token_matches(credentials: list[bytes], token: bytes) -> bool:
-    """True when any presented credential is the token (each compared in constant time)."""
+def misformed(headers: Mapping[str, str]) -> str | None:
+    """Why the Authorization header cannot hold a token as sent, when a sender's set-up is the
+    likely cause, for the 401 to say: `scheme_repeated` for `Bearer Bearer <token>` (the scheme
+    pasted into a credentials field that adds its own), `basic_without_password` for Basic
+    with a user name and no password (the token put in the user field, or curl's `-u TOKEN:`).
+    None otherwise."""
+    scheme, value = _scheme_and_value(headers.get("Authorization", ""))
+    repeated, rest = _scheme_and_value(value)
+    if scheme in _SCHEMES and repeated in _SCHEMES and rest:
+        return "scheme_repeated"
+    if scheme == "basic":
+        user, colon, password = (_basic_decoded(value) or b"").partition(b":")
+        if user and colon and not password:
+            return "basic_without_password"
+    return None
+
+
+def token_matches(credentials: list[bytes], tokens: tuple[bytes, ...]) -> bool:
+    """True when any presented credential is one of the source's tokens. Every pair is
+    compared, in constant time, whatever matched first."""
     matched = False
     for credential in credentials:
-        matched |= hmac.compare_digest(credential, token)
+        for token in tokens:
+            matched |= hmac.compare_digest(credential, token)
     return matched
 
 
@@ -253,12 +276,25 @@ def signature_shaped(signature: str | None) -> bool:
     return len(value) == 64 and all(c in "0123456789abcdefABCDEF" for c in value)
 
 
-def signature_matches(signature: str | None, body: bytes, secret: bytes) -> bool:
-    """Sentry-Hook-Signature: the hex HMAC-SHA256 of the raw body, keyed with the client secret."""
+def signature_matches(signature: str | None, body: bytes, secrets: tuple[bytes, ...]) -> bool:
+    """Sentry-Hook-Signature: the hex HMAC-SHA256 of the raw body, keyed with one of the client
+    secrets listed (two while one is rotated); each is compared in constant time."""
     if not signature or len(signature) > 256:
         return False
-    expected = hmac.new(secret, body, hashlib.sha256).hexdigest().encode()
-    return hmac.compare_digest(_raw(signature.strip(_OWS).lower()), expected)
+    given = _raw(signature.strip(_OWS).lower())
+    matched = False
+    for secret in secrets:
+        expected = hmac.new(secret, body, hashlib.sha256).hexdigest().encode()
+        matched |= hmac.compare_digest(given, expected)
+    return matched
+
+
+def _scheme_and_value(header: str) -> tuple[str, str]:
+    """An Authorization header's scheme, in lower case, and what follows it. Senders separate
+    them with one space, several, or a tab (RFC 9110 says spaces; a tab costs nothing)."""
+    header = header.strip(_OWS)
+    split = next((i for i, c in enumerate(header) if c in _OWS), len(header))
+    return header[:split].lower(), header[split:].strip(_OWS)
 
 
 def _raw(text: str) -> bytes:
@@ -266,10 +302,19 @@ def _raw(text: str) -> bytes:
     return text.encode("utf-8", "surrogateescape")
 
 
-def _basic_password(value: str) -> bytes | None:
+def _basic_credential(value: str) -> list[bytes]:
+    """Basic's password (the user name is no credential: proxies log it, as nginx's
+    `$remote_user`). Base64 that lost its padding is read as if it had it."""
+    decoded = _basic_decoded(value)
+    if decoded is None:
+        return []
+    _, colon, password = decoded.partition(b":")
+    return [password] if colon else []
+
+
+def _basic_decoded(value: str) -> bytes | None:
+    encoded = _raw(value)
     try:
-        decoded = base64.b64decode(_raw(value), validate=True)
+        return base64.b64decode(encoded + b"=" * (-len(encoded) % 4), validate=True)
     except (binascii.Error, ValueError):
         return None
-    _, colon, password = decoded.partition(b":")
-    return password if colon else None

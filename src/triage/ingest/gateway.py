@@ -124,6 +124,20 @@ _QUERY_TOKEN = (
     "unauthorized: a token in the query string is not read; send it as "
     "'Authorization: Bearer <token>', or as the URL's user info (https://triage:<token>@host/…)"
 )
+#: A 401's hint for an Authorization header a sender's set-up got wrong (`auth.misformed`):
+#: what to change, never the credential.
+_MISFORMED = {
+    # `Bearer Bearer …`: the credentials field holds the scheme as well as the token.
+    "scheme_repeated": (
+        "unauthorized: the Authorization header names its scheme twice; configure the "
+        "sender's credentials as the token alone (it adds 'Bearer ' itself)"
+    ),
+    # The token in Basic's user field: proxies log user names, so only the password is read.
+    "basic_without_password": (
+        "unauthorized: HTTP Basic's password is empty; the token goes in the password "
+        "(any user name)"
+    ),
+}
 #: One answer for a path that is not the gateway's (a source that does not exist included) and
 #: a source that is off, so neither can be told apart.
 _NOT_FOUND = "not found"
@@ -472,11 +486,15 @@ class Gateway:
         credentials = auth.presented(request.headers)
         try:
             await self._authorize(
-                source, tokens, lambda token: auth.token_matches(credentials, token)
+                source, tokens, lambda listed: auth.token_matches(credentials, listed)
             )
         except Refused as refused:
             if refused.status == 401 and query.token_given:
                 raise Refused(401, "unauthorized", _QUERY_TOKEN) from None
+            misformed = auth.misformed(request.headers) if refused.status == 401 else None
+            if misformed is not None:
+                hint = _MISFORMED[misformed]
+                raise Refused(401, "unauthorized", hint, detail=misformed) from None
             raise
         self._take_rate(source)
         return None
@@ -513,7 +531,7 @@ class Gateway:
             return await self._enqueue(request, route, arrival, body)
         # Sentry signs the body: it can only be checked once read.
         await self._authorize(
-            source, tokens, lambda token: auth.signature_matches(signature, body.data, token)
+            source, tokens, lambda listed: auth.signature_matches(signature, body.data, listed)
         )
         assert signature is not None
         # The rate is taken before the replay check, as every other source's is right after
@@ -610,7 +628,7 @@ class Gateway:
             ) from None
 
     async def _authorize(
-        self, source: str, tokens: auth.Tokens, matches: Callable[[bytes], bool]
+        self, source: str, tokens: auth.Tokens, matches: Callable[[tuple[bytes, ...]], bool]
     ) -> None:
         if matches(tokens[source]):
             return
