@@ -5,18 +5,22 @@ while one is rotated, and what is refused at start-up with a line saying why."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
+import io
 import json
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
+import boto3
 import httpx2
 import pytest
 from structlog.testing import capture_logs
 
-from daemon_harness import Queues
+from daemon_harness import Queues, settings_for
 from ingest_harness import (
     TOKENS,
     ingest_settings,
@@ -27,10 +31,14 @@ from ingest_harness import (
 from triage.errors import ConfigError
 from triage.ingest import IngestService, auth
 from triage.ingest_tokens import parse_tokens
+from triage.ops.check import run_checks
+from triage.settings import Settings
 
 TOKEN = TOKENS["generic"]
 GENERIC = json.dumps({"title": "disk full", "dedup_key": "disk-full"}).encode()
 WHERE = "TRIAGE_INGEST_TOKENS"
+NEXT = "generic-next-token-9876543210"
+SENTRY_NEXT = "sentry-next-client-secret-9876543210"
 
 
 def received(queues: Queues) -> list[dict[str, Any]]:
@@ -189,10 +197,41 @@ async def test_the_gateway_does_not_start_with_one_token_for_two_sources(queues:
             pass
 
 
-# --- Through the gateway --------------------------------------------------------------------
+def _check_ingest_line(settings: Settings) -> str:
+    """`triage check`'s one `ingest` line for `settings`."""
+    out = io.StringIO()
+    asyncio.run(run_checks(settings, out))
+    (line,) = [line for line in out.getvalue().splitlines() if line.split()[1:2] == ["ingest"]]
+    return line
 
-NEXT = "generic-next-token-9876543210"
-SENTRY_NEXT = "sentry-next-client-secret-9876543210"
+
+def test_check_reads_a_rotation_and_an_echoed_token_and_fails_a_shared_one(
+    queues: Queues, tmp_path: Path
+) -> None:
+    """`triage check` reads the tokens as the gateway does: two for a source and a token with
+    `echo`'s newline are `ok`; one token for two sources is a FAIL naming both, not the token."""
+    secrets = boto3.client("secretsmanager", endpoint_url=queues.endpoint, region_name="us-east-1")
+    rotating = json.dumps({"generic": [TOKEN, NEXT], "grafana": TOKENS["grafana"] + "\n"})
+    secrets.create_secret(Name="triage/rotating", SecretString=rotating)
+    shared = json.dumps({"grafana": TOKEN, "generic": TOKEN})
+    secrets.create_secret(Name="triage/shared", SecretString=shared)
+
+    def line_for(secret_id: str) -> str:
+        settings = settings_for(
+            queues, "http://127.0.0.1:9", tmp_path / "t.db", ingest_tokens_secret_id=secret_id
+        )
+        return _check_ingest_line(settings)
+
+    assert line_for("triage/rotating") == (
+        "ok    ingest   tokens for generic, grafana from TRIAGE_INGEST_TOKENS_SECRET_ID "
+        "triage/rotating"
+    )
+    line = line_for("triage/shared")
+    assert line.startswith("FAIL  ingest   TRIAGE_INGEST_TOKENS_SECRET_ID: the grafana and generic")
+    assert TOKEN not in line
+
+
+# --- Through the gateway --------------------------------------------------------------------
 
 
 @pytest.fixture
