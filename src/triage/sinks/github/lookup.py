@@ -102,7 +102,9 @@ class MarkerLookup:
         """The newest open, unlocked storm digest triage opened in `repository`: listed by its
         label, else among the `triage` issues (list pages only), which is where a digest is
         whose `triage-digest` label the token could not create (`StormDigest`). That second
-        list is read only when the first finds none: once per storm and process."""
+        list is read only when the first finds none, which is once per storm and process (the
+        digest is remembered once found): one call per hundred open `triage` issues, at most
+        LOOKUP_PAGES."""
         found = await self.find_open_issue(
             repository, text.DIGEST_LABEL, text.DIGEST_MARKER, unlocked=True, unseen=False
         )
@@ -131,8 +133,8 @@ class MarkerLookup:
         False), whose index holds them by now: reading every page for each new incident
         would cost a call per hundred open issues. Where labels are dropped the issues triage
         created are listed instead of those with `label`; where this process has not created
-        one yet (with `unseen`), one page of them is read after the label's list finds none
-        (the module docstring)."""
+        one yet (with `unseen`), the newest page of all open issues is read after the label's
+        list finds none (the module docstring)."""
         kept = self._labels_kept.get(repository.lower())
         by = {"labels": label} if kept is not False else {"creator": await self._api.whoami()}
         found, complete = await self._list_open(repository, by, marker, unlocked, LOOKUP_PAGES)
