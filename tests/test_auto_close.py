@@ -120,13 +120,15 @@ def test_a_misspelt_resolve_after_s_says_what_it_meant(tmp_path: Path) -> None:
     "(claims.py) to copy it, as escalate_after_s is copied",
 )
 async def test_the_route_setting_reaches_the_incident_it_opens(tmp_path: Path) -> None:
-    """An incident opened on a route with `resolve_after_s` carries it, so the sweep index
-    knows when it falls due; the other routes' incidents never do."""
+    """An incident opened on a route with `resolve_after_s` carries it, and the sweep closes
+    it once it has had no alert for that long."""
     text = '[[route]]\nname = "logs"\nsinks = ["backend"]\nresolve_after_s = 14400\n'
     r = Rig(load_router(routes(tmp_path, text)))
     await r.send(0)
     [incident] = await r.store.incidents()
     assert incident.resolve_after_s == HOURS_4
+    await swept(r, 240)
+    assert r.sink.kinds() == ["open", "close"]
 
 
 # --- The sweep closes a quiet incident --------------------------------------------------------
