@@ -9,8 +9,9 @@ A signal only sets `should_exit`. Shutdown stops receiving at once (the pending 
 cancelled; what polls had already brought in, never started, is made visible again at once),
 gives in-flight messages `shutdown_grace_s` to finish (a second signal ends the
 grace at once), then cancels the rest and gives their cancellation (which releases store claims)
-at most `cancel_deadline_s` before it makes them visible again and returns. A cancelled message
-is never acked; one given back on its last receive counts in `MessagesDeadLettered` (reason
+at most `cancel_deadline_s` before it makes them visible again (after any extension of theirs
+still out) and returns; a message already handled, waiting for its delete, is left to that
+delete rather than made visible. A cancelled message is never acked; one given back on its last receive counts in `MessagesDeadLettered` (reason
 `shutdown`, or `dry_run` for what a dry run held, or the reason of the wait a held message was
 in), since SQS moves it at its next receive.
 
