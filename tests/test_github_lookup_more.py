@@ -258,3 +258,21 @@ async def test_an_older_unlabelled_issue_is_found_by_searching_its_author() -> N
     assert found.ref == f"{github.url}/{REPO}/issues/5"
     assert len(issues) == OPEN_ISSUES + 1
     assert github.searches[-1].startswith(f"repo:{REPO} is:issue is:open author:triage-bot ")
+
+
+async def test_a_priority_label_the_token_may_not_create_does_not_refuse_the_issue(
+    logs: Logs,
+) -> None:
+    """A repository with `triage` but not the incident's `priority:P1` label, and a token that
+    may not create labels: after triage's own labels are refused too, the issue is created
+    with `triage` alone (which the look-up lists), not refused as if the repository were out
+    of reach; one `github.labels_refused` warning a step."""
+    with LabelCreationRefusingGitHub(tokens={TOKEN: "triage-bot"}) as github:
+        github.existing = frozenset({"triage"})
+        async with github_sink(github.url) as sink:
+            applied = await sink.apply(incident(1))
+            again = await sink.apply(incident(1))
+        issues = github.issues()
+    assert applied.ref == again.ref == f"{github.url}/{REPO}/issues/1"
+    assert [[label["name"] for label in issue["labels"]] for issue in issues] == [["triage"]]
+    assert events(logs, "warning") == ["github.labels_refused", "github.labels_refused"]

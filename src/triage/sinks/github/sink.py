@@ -657,9 +657,11 @@ def _without_refused(
     - a label (422 `Label` `name` `invalid`: the team's or source's, from alert text, or a
       route's; or 403 "You do not have permission to create labels": one the repository lacks
       and the token may not create): with triage's `own` labels alone, which keep `triage`,
-      so a retry still finds the issue by its marker. The warning counts the labels left out
-      and names none: some are alert text. Should GitHub refuse those too, the refusal
-      stands (a 403: the token's access, `access.py`).
+      so a retry still finds the issue by its marker; should GitHub refuse those too as
+      labels it may not create (403: the repository lacks the priority's), with `triage`
+      alone. The warning counts the
+      labels left out and names none: some are alert text. Should GitHub refuse `triage`
+      too, the refusal stands (a 403: the token's access, `access.py`).
     """
     if exc.status not in (403, 422):
         return None
@@ -672,16 +674,22 @@ def _without_refused(
             action="create_without",
         )
         return {**request, "assignees": []}
-    left_out = len([label for label in request["labels"] if label not in own])
-    if left_out and "label" in exc.detail.lower():
-        log.warning(
-            "github.labels_refused",
-            repository=repository,
-            labels_left_out=left_out,
-            reason=exc.detail,
-            action="create_with_own_labels",
-        )
-        return {**request, "labels": own}
+    if "label" not in exc.detail.lower():
+        return None
+    steps = [(own, "create_with_own_labels")]
+    if exc.status == 403:  # a label the repository lacks: perhaps the priority's
+        steps.append(([text.TRIAGE_LABEL], "create_with_triage_label"))
+    for fewer, action in steps:
+        left_out = len([label for label in request["labels"] if label not in fewer])
+        if left_out:
+            log.warning(
+                "github.labels_refused",
+                repository=repository,
+                labels_left_out=left_out,
+                reason=exc.detail,
+                action=action,
+            )
+            return {**request, "labels": fewer}
     return None
 
 
