@@ -156,6 +156,21 @@ async def test_a_quiet_incident_is_closed_once_with_a_note_saying_why() -> None:
     assert r.sink.kinds() == ["open", "close"]
 
 
+async def test_a_close_its_sink_fails_is_tried_again_with_its_note_not_lost() -> None:
+    """A sink down when the quiet incident closes: the close stays claimed in the store and a
+    later pass sends it, with its note, once."""
+    r = Rig()
+    await opened(r)
+    r.sink.failures = 1
+    await swept(r, 240)
+    assert r.sink.kinds() == ["open"]
+    await swept(r, 241)
+    assert r.sink.kinds() == ["open", "close"]
+    assert r.sink.effects[-1].alert.title == "api-5xx is failing (no alert for 4 h)"
+    await swept(r, 300)
+    assert r.sink.kinds() == ["open", "close"]
+
+
 async def test_each_alert_and_repeat_starts_the_quiet_time_again() -> None:
     """A repeat (counted, no effect) and an update each push the close back: it comes 4 h
     after the last alert, not 4 h after the incident opened."""
