@@ -73,9 +73,11 @@ def _pgpass_password(match: re.Match[str], host: re.Pattern[str]) -> str:
 
 
 #: An attribute of a tag, its value quoted (`key="Password"`, `value='x'`, `key=\\"x\\"` inside
-#: a JSON string). Possessive: each value is read once, to its closing quote.
+#: a JSON string, whose line breaks between attributes are escaped). Possessive: each value is
+#: read once, to its closing quote.
 _XML_ATTRIBUTE = re.compile(
-    r"""(?<=[\s"'])(?P<attr>[\w:.-]{1,64}+)[ \t\r\n]{0,8}+=[ \t\r\n]{0,8}+"""
+    r"""(?:(?<=[\s"'])|(?<=\\[nrt]))(?P<attr>[\w:.-]{1,64}+)(?:[ \t\r\n]|\\[nrt]){0,8}+="""
+    r"""(?:[ \t\r\n]|\\[nrt]){0,8}+"""
     rf"""(?:\\"(?P<escaped>[^"\\]{{0,{_VALUE_MAX}}}+)\\"|"(?P<double>[^"]{{0,{_VALUE_MAX}}}+)\""""
     rf"""|'(?P<single>[^']{{0,{_VALUE_MAX}}}+)')"""
 )
@@ -182,9 +184,10 @@ MARKUP_RULES: tuple[
     # goes. One tag is read, never past a `>` (`_xml_element`), and at most `_VALUE_MAX`
     # characters of it and of its text (no two tags read the same characters, so the long bound
     # costs nothing, and no secret is cut with its tail left). The name is read whole, then
-    # asked (`secret_named`), so `<add key="Port" value="5432"/>` stays.
+    # asked (`secret_named`), so `<add key="Port" value="5432"/>` stays. Its attributes may
+    # stand on lines of their own, the breaks escaped inside a JSON string.
     _rule(
-        rf"<[A-Za-z][\w:.-]{{0,64}}+[ \t\r\n][^<>]{{0,{_VALUE_MAX}}}+"
+        rf"<[A-Za-z][\w:.-]{{0,64}}+(?:[ \t\r\n]|\\[nrt])[^<>]{{0,{_VALUE_MAX}}}+"
         rf"(?:>(?!\[REDACTED)(?P<text>[^<\n]{{1,{_VALUE_MAX}}}+)(?=</))?",
         _xml_element,
         "key",

@@ -78,12 +78,14 @@ def _heads_its_line(match: re.Match[str]) -> bool:
 
 
 def _below_code(match: re.Match[str]) -> str | None:
-    """For a value read on the line below a name that does not head its own (a condition's
-    `if token:`, then `return x`): the name and its `:`, then the rest of the match read again
-    by the rule (a pair on the line below is still redacted). None for any other match."""
+    """For a value read on the line below a name that does not head its own and a `:` (a
+    condition's `if token:`, then `return x`): the name and its `:`, then the rest of the match
+    read again by the rule (a pair on the line below is still redacted). None for any other
+    match: an `=` before the line's end assigns the value below (`<user password=` then
+    `"…"/>`)."""
     gap_start = match.end("name")
     gap = match.string[gap_start : match.start("value")]
-    if ("\n" not in gap and "\\n" not in gap) or _heads_its_line(match):
+    if ("\n" not in gap and "\\n" not in gap) or "=" in gap or _heads_its_line(match):
         return None
     colon = gap.index(":") + 1 if ":" in gap else len(gap)
     rest = match.string[gap_start + colon : match.end()]
