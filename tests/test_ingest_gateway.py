@@ -1013,7 +1013,8 @@ async def _until_closed(reader: asyncio.StreamReader) -> bytes:
 
 async def test_a_client_trickling_its_head_is_cut_at_the_idle_timeout(queues: Queues) -> None:
     """A client sending its request head a byte at a time (slowloris) is disconnected once the
-    idle timeout has passed since it connected, however often it sends; nothing is queued."""
+    idle timeout has passed since it connected, however often it sends (answered 408 first,
+    unless its next byte made the close a reset); nothing is queued."""
     timeout_s = 0.5
     settings = ingest_settings(queues.url, queues.endpoint, ingest_idle_timeout_s=timeout_s)
     async with running(settings) as service:
@@ -1032,7 +1033,7 @@ async def test_a_client_trickling_its_head_is_cut_at_the_idle_timeout(queues: Qu
         answered = await closed
         elapsed = loop.time() - started
         writer.close()
-    assert answered == b""
+    assert answered == b"" or answered.startswith(b"HTTP/1.1 408 Request Timeout\r\n"), answered
     # It kept sending, never pausing as long as the timeout: a timer that bytes restart would
     # never have run out.
     assert sent >= 2 and longest_pause < timeout_s, (sent, longest_pause)

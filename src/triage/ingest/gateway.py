@@ -13,7 +13,8 @@ takes.
 
 One request, in order (each step's refusal in brackets):
 
-1. Its head: at most 64 KiB (431); the gateway not stopping (503); an `Expect` other than
+1. Its head: at most 64 KiB (431); a Host that names a host and a target without a
+   `#fragment` (400); the gateway not stopping (503); an `Expect` other than
    100-continue (417); the tokens read (503 when they cannot be); a source that has a token
    (404, as for a source that does not exist); a GET with a body (400); no
    credential header twice (400); a query string of at most 1,000 parameters (400,
@@ -173,6 +174,15 @@ def _bad_host(request: web.Request) -> Refused | None:
     return Refused(400, "bad_host", "bad request: a Host header that names no host")
 
 
+def _fragment(request: web.Request) -> Refused | None:
+    """The 400 for a request target holding a `#fragment`: RFC 9112 3.2's targets have none (a
+    client keeps it to itself), so one sent is a sender's URL handling gone wrong, which the
+    router, reading the path without it, would silently take. None for a target without."""
+    if "#" not in request.raw_path:
+        return None
+    return Refused(400, "fragment", "bad request: a request target holds no #fragment")
+
+
 @dataclass(frozen=True, slots=True)
 class Route:
     """What a path posts to: the source whose token, rate and metrics it uses, the formats it
@@ -322,9 +332,9 @@ class Gateway:
                     431, "head_too_large", f"bad request: request head over {MAX_HEAD_BYTES} bytes"
                 )
                 return self._unrouted_refusal(request, too_large, started)
-            bad_host = _bad_host(request)
-            if bad_host is not None:
-                return self._unrouted_refusal(request, bad_host, started)
+            bad_head = _bad_host(request) or _fragment(request)
+            if bad_head is not None:
+                return self._unrouted_refusal(request, bad_head, started)
             try:
                 response: web.StreamResponse = await handler(request)
             except web.HTTPException as exc:

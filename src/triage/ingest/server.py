@@ -8,7 +8,8 @@ beside it decide:
 - `bad_http.py`: what the answer and the log say about a request aiohttp cannot parse.
 
 The connection itself bounds the bytes of a request head (aiohttp bounds each header line and
-their number, not their sum), says when a trickled head is cut, ends a connection at once after
+their number, not their sum), answers 408 to a head trickled past the idle timeout before it
+closes the connection, ends a connection at once after
 an answer given before its body was read (and after a CONNECT: it tunnels nothing), and drops a
 client that does not read its answers.
 """
@@ -217,6 +218,8 @@ class _Connection(RequestHandler):
     _unproven_body: StreamReader | None = None
     #: A request whose framing is faulty was parsed: nothing after it is.
     _framing_faulty = False
+    #: While aiohttp's idle timer decides: a close it makes then is the idle timeout's.
+    _idle_timer_closing = False
 
     def __init__(self, manager: web.Server, opened: OpenConnections, **kwargs: Any) -> None:
         super().__init__(manager, **kwargs)
@@ -448,15 +451,26 @@ class _Connection(RequestHandler):
 
     def _process_keepalive(self) -> None:
         """aiohttp's idle timer: it runs from the connection's start (or its last answer) until
-        a whole head has come, and closes the connection when it runs out, silently. A head
-        still arriving then (trickled, slowloris) gets one line saying so; an idle connection
-        none."""
+        a whole head has come, and closes the connection when it runs out. A head still
+        arriving then (trickled, slowloris) is answered 408 before the close (`force_close`)
+        and gets one line saying so; an idle connection is closed silently."""
         head_bytes, open_before = self._head_bytes, not self._force_close
-        super()._process_keepalive()
+        self._idle_timer_closing = True
+        try:
+            super()._process_keepalive()
+        finally:
+            self._idle_timer_closing = False
         if head_bytes and open_before and self._force_close and _HEAD_TIMEOUT_LINES.admit():
             log.warning(
                 "ingest.head_timeout", head_bytes=head_bytes, waited_s=self.keepalive_timeout
             )
+
+    def force_close(self) -> None:
+        if self._idle_timer_closing and self._head_bytes and self.transport is not None:
+            # The sender reads why its connection ends (RFC 9110 15.5.9), not a bare close.
+            self._open.answered(408)
+            self.transport.write(_answer(408, "request head not received in time"))
+        super().force_close()
 
     def _release_head(self) -> None:
         """The head arriving is whole, refused, or gone: its bytes no longer count."""
