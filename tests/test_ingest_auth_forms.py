@@ -317,3 +317,45 @@ async def test_a_sender_set_up_wrong_is_401_saying_what_to_change(
     ]
     assert TOKEN not in repr(lines) and authorization.split()[-1] not in repr(lines)
     assert received(queues) == []
+
+
+async def _status_within(
+    client: httpx2.AsyncClient, token: str, want: int, timeout_s: float = 10.0
+) -> int:
+    """POST with `token` until the answer is `want` or `timeout_s` passes; the last status."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout_s
+    while True:
+        response = await client.post(
+            "/v1/alerts/generic", content=GENERIC, headers={"Authorization": f"Bearer {token}"}
+        )
+        if response.status_code == want or loop.time() > deadline:
+            return response.status_code
+        await asyncio.sleep(0.02)  # a poll's pace, not a wait for the outcome
+
+
+async def test_a_rotation_through_secrets_manager_drops_no_webhook(queues: Queues) -> None:
+    """The documented rotation: list the next token beside the current one, move the senders,
+    then drop the current one. Senders holding the current token pass throughout the overlap,
+    the next passes once listed, and the dropped one is refused once the tokens are re-read."""
+    secrets = boto3.client("secretsmanager", endpoint_url=queues.endpoint, region_name="us-east-1")
+    secrets.create_secret(Name="triage/rotation", SecretString=json.dumps({"generic": TOKEN}))
+    settings = ingest_settings(
+        queues.url,
+        queues.endpoint,
+        ingest_tokens=None,
+        ingest_tokens_secret_id="triage/rotation",
+        ingest_tokens_ttl_s=0.05,
+        ingest_tokens_refresh_s=0.01,
+    )
+    async with running(settings) as service, loopback_client(service.port) as client:
+        assert await _status_within(client, NEXT, 401, timeout_s=0) == 401
+        overlap = json.dumps({"generic": [TOKEN, NEXT]})
+        secrets.put_secret_value(SecretId="triage/rotation", SecretString=overlap)
+        assert await _status_within(client, NEXT, 202) == 202
+        assert await _status_within(client, TOKEN, 202, timeout_s=0) == 202
+        secrets.put_secret_value(
+            SecretId="triage/rotation", SecretString=json.dumps({"generic": NEXT})
+        )
+        assert await _status_within(client, TOKEN, 401) == 401
+        assert await _status_within(client, NEXT, 202, timeout_s=0) == 202

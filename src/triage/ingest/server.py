@@ -9,9 +9,9 @@ beside it decide:
 
 The connection itself bounds the bytes of a request head (aiohttp bounds each header line and
 their number, not their sum), answers 408 to a head trickled past the idle timeout before it
-closes the connection, ends a connection at once after
-an answer given before its body was read (and after a CONNECT: it tunnels nothing), and drops a
-client that does not read its answers.
+closes the connection, ends a connection at once after an answer given before its body was
+read (and after a CONNECT: it tunnels nothing), and drops a client that does not read its
+answers.
 """
 
 from __future__ import annotations
