@@ -245,13 +245,15 @@ def presented(headers: Mapping[str, str]) -> list[bytes]:
 def misformed(headers: Mapping[str, str]) -> str | None:
     """Why the Authorization header cannot hold a token as sent, when a sender's set-up is the
     likely cause, for the 401 to say: `scheme_repeated` for `Bearer Bearer <token>` (the scheme
-    pasted into a credentials field that adds its own), `basic_without_password` for Basic
-    with a user name and no password (the token put in the user field, or curl's `-u TOKEN:`).
-    None otherwise."""
+    pasted into a credentials field that adds its own), `no_scheme` for a bare value (a header
+    set by hand to the token alone), `basic_without_password` for Basic with a user name and
+    no password (the token put in the user field, or curl's `-u TOKEN:`). None otherwise."""
     scheme, value = _scheme_and_value(headers.get("Authorization", ""))
     repeated, rest = _scheme_and_value(value)
     if scheme in _SCHEMES and repeated in _SCHEMES and rest:
         return "scheme_repeated"
+    if scheme and not value and scheme not in _SCHEMES:
+        return "no_scheme"
     if scheme == "basic":
         user, colon, password = (_basic_decoded(value) or b"").partition(b":")
         if user and colon and not password:

@@ -133,6 +133,8 @@ _MISFORMED = {
         "unauthorized: the Authorization header names its scheme twice; configure the "
         "sender's credentials as the token alone (it adds 'Bearer ' itself)"
     ),
+    # `Authorization: <token>`: a header set by hand, without its scheme.
+    "no_scheme": ("unauthorized: the Authorization header names no scheme; send 'Bearer <token>'"),
     # The token in Basic's user field: proxies log user names, so only the password is read.
     "basic_without_password": (
         "unauthorized: HTTP Basic's password is empty; the token goes in the password "
