@@ -127,11 +127,12 @@ _READ = (
     r"(?:[(\[][ \t]{0,3}(?P<rq>\\?[\"'`])(?P<rname>[\w.:/-]{1,128}+)(?P=rq))?"
 )
 #: Where a literal heads an operand, its opening quote just read (the match's first
-#: character): after `=`, `?` or `(` (not a JSON key's or value's `: "`; `\\"` inside a JSON
-#: string), and before an operator, looked ahead for as one run of characters to a quote, so
-#: that a quote opening anything else costs that run only.
+#: character): after `=`, `?`, `(`, an object's `: ` or `return ` (`\\"` inside a JSON string;
+#: not a JSON key's `{"` or `, "`), and before an operator, looked ahead for as one run of
+#: characters to a quote, so that a quote opening anything else costs that run only.
 _LITERAL_HEAD = (
-    r"(?:(?<=[=?(][ \t].)|(?<=[=?(].)|(?<=[=?(][ \t]\\.))"
+    r"(?:(?<=[=?(:][ \t].)|(?<=[=?(].)|(?<=[=?(:][ \t]\\.)|(?<=return[ \t].)"
+    r"|(?<=return[ \t]\\.))"
     r"(?=[^\"'`\r\n]{1,256}+\\?[\"'`][ \t]{1,3}(?:or|\|\||\?[?:]|:|if)[ \t])"
 )
 #: … then its text and closing quote, for each quote that opened it: `\\"…\\"` inside a JSON
@@ -200,10 +201,9 @@ CALL_RULES: tuple[_Rule, ...] = (
     # before it is asked after (`_fallback`). Before, under any name: Python's `x = "…" if c
     # else os.environ["DB_PASSWORD"]`, `"…" or os.getenv("API_TOKEN")`, `"…" ||
     # process.env.API_TOKEN`, a ternary's `c ? "…" : process.env.API_TOKEN`; the name read is
-    # asked after (`_literal_before_read`). One rule, whose first character (an operator's or
-    # a quote) is one class the engine jumps to; a literal before an operator heads an operand
-    # (after `=`, `?`, `(`), and is looked ahead of first, one run of characters to a quote
-    # and an operator, so a quote that opens anything else costs that run only.
+    # asked after (`_literal_before_read`). One rule, whose first characters (an operator's or
+    # a quote) the engine jumps to; a literal before an operator heads an operand
+    # (`_LITERAL_HEAD`).
     _rule(
         # The first character: an operator's, or a quote that opens a literal (each its own
         # alternative, the engine jumps to them all; an empty group marks the quote).

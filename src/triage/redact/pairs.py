@@ -481,11 +481,11 @@ def _key_value(match: re.Match[str]) -> str:
 
 
 #: A key's name before a space and its value (`HMAC_KEY`, `consumer.key`, `hmacKey`, a flag's
-#: `--hmac-key`), up to its `key`: it starts a word (after a space, a quote, a bracket, an
+#: `--hmac-key`, nginx's `set $hmac_key`), up to its `key`: it starts a word (after a space, a quote, a bracket, an
 #: escaped line break or tab inside a JSON string, or the text's start), and ends in a
 #: separator before `key` or `KEY`, or in a letter or digit before camel case's `Key`.
 _KEY_NAME_BEFORE = re.compile(
-    r"(?:(?<![^\s\"'(\[{,;|])|(?<=\\[nrt]))-{0,2}+[A-Za-z0-9][\w.-]{0,64}+\Z"
+    r"(?:(?<![^\s\"'(\[{,;|])|(?<=\\[nrt]))(?:-{1,2}|\$)?+[A-Za-z0-9][\w.-]{0,64}+\Z"
 )
 
 
@@ -538,7 +538,8 @@ TOLD_RULES: tuple[
     # at `key`, which the engine jumps to, and asks what stands before it after.
     _rule(
         r"(?P<head>(?:key|KEY|Key)(?<=[A-Za-z0-9][_.-]...)(?![A-Za-z0-9])"
-        rf"{_ASSIGN}{_YAML_BLOCK}{_OPEN_QUOTE})(?!\[REDACTED)(?P<value>{_KEY_VALUE})",
+        rf"{_ASSIGN}{_CONTINUATION}?{_YAML_BLOCK}{_OPEN_QUOTE})(?!\[REDACTED)"
+        rf"(?P<value>{_KEY_VALUE})",
         _key_value,
         "_key",
         ".key",
@@ -564,7 +565,8 @@ TOLD_RULES: tuple[
     # event's `Key=` have no letter before it.
     _rule(
         r"(?P<head>Key(?<=[A-Za-z0-9]Key)(?![A-Za-z0-9])"
-        rf"{_ASSIGN}{_YAML_BLOCK}{_OPEN_QUOTE})(?!\[REDACTED)(?P<value>{_KEY_VALUE})",
+        rf"{_ASSIGN}{_CONTINUATION}?{_YAML_BLOCK}{_OPEN_QUOTE})(?!\[REDACTED)"
+        rf"(?P<value>{_KEY_VALUE})",
         _key_value,
         "Key",
     ),

@@ -92,9 +92,9 @@ _ASSIGN = (
 )
 _OPEN_QUOTE = r"""(?:\\?["'])?"""
 #: A line continuation between an option and its value, and the next line's indentation: a
-#: shell's `\` or PowerShell's `` ` `` before the line's end, raw or inside a JSON string (an
-#: escaped backslash, an escaped line break).
-_CONTINUATION = r"(?:(?:\\{1,2}|`)(?:\r?\n|(?:\\r)?\\n)[ \t]{0,64}+)"
+#: shell's `\`, PowerShell's `` ` `` or cmd.exe's `^` before the line's end, raw or inside a
+#: JSON string (an escaped backslash, an escaped line break).
+_CONTINUATION = r"(?:(?:\\{1,2}|[`^])(?:\r?\n|(?:\\r)?\\n)[ \t]{0,64}+)"
 
 
 def _prefixed(*prefixes: str) -> str:

@@ -272,20 +272,22 @@ _TABLE = re.compile(TABLE, re.IGNORECASE)
 _JSON_LINES = re.compile(
     r""""(?<!\\")(?=(?:[^"\\\r\n]|\\[^n]){0,65536}+\\n)(?P<body>(?:[^"\\\r\n]|\\.){1,65536}+)\""""
 )
-#: An escape inside a JSON string: a line break or a tab is read as one, any other kept.
+#: An escape inside a JSON string: a line break, a tab or a quote is read as one (a CSV's
+#: quoted cells), any other kept.
 _STRING_ESCAPE = re.compile(r"\\(.)")
-_READ_ESCAPES = {"n": "\n", "t": "\t"}
+_READ_ESCAPES = {"n": "\n", "t": "\t", '"': '"'}
 
 
 def _json_string_read(match: re.Match[str], redact: Callable[[str], str]) -> str:
-    """A JSON string's text redacted by `redact` as raw text is: its escaped line breaks and
-    tabs read, `redact` applied, and written escaped again (a JSON string holds no raw line
-    break or tab, so this changes nothing else)."""
+    """A JSON string's text redacted by `redact` as raw text is: its escaped line breaks, tabs
+    and quotes read, `redact` applied, and written escaped again (a JSON string holds no raw
+    line break, tab or quote, so this changes nothing else)."""
     text = _STRING_ESCAPE.sub(lambda e: _READ_ESCAPES.get(e[1], e[0]), match["body"])
     redacted = redact(text)
     if redacted == text:
         return match[0]
-    return '"' + redacted.replace("\n", "\\n").replace("\t", "\\t") + '"'
+    escaped = redacted.replace('"', '\\"').replace("\n", "\\n").replace("\t", "\\t")
+    return f'"{escaped}"'
 
 
 def _json_lines(match: re.Match[str]) -> str:
