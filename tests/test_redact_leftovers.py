@@ -63,6 +63,9 @@ LEFTOVERS = [
     (f'x = os.getenv("DB_PASSWORD", "{PW}")', PW),
     (f'conn(os.environ.get("API_TOKEN", "{PW}"))', PW),
     (f"x = ENV['API_KEY'] || '{PW}'", PW),
+    (f'    return "{PW}" if c else os.environ["DB_PASSWORD"]', PW),
+    (f'const cfg = {{ x: "{PW}" || process.env.API_TOKEN }}', PW),
+    (f"let x = c ? `{PW}` : process.env.API_TOKEN", PW),
     # --- A CSV, TSV or semicolon table whose header names a key's column in camel case.
     (f"\nname,hmacKey\nacme,{KEY}\n", KEY),
     (f"\nid\tsigningKey\n1\t{KEY}\n", KEY),
@@ -70,6 +73,8 @@ LEFTOVERS = [
     (f"\nid;clientKey;team\n7;{KEY};pay\n", KEY),
     (f"\nname,HMACKey\nacme,{KEY}\n", KEY),
     (f"\n| name | hmacKey |\n|---|---|\n| acme | {KEY} |\n", KEY),
+    (f'\n"name","hmacKey"\n"acme","{KEY}"\n', KEY),
+    (f"\n name | hmac_key \n------+----------\n acme | {KEY}\n", KEY),
     # --- A key's name and its key after a space (no `=`, no flag, no ENV).
     (f"HMAC_KEY {KEY}", KEY),
     (f"hmacKey {KEY}", KEY),
@@ -77,6 +82,8 @@ LEFTOVERS = [
     (f"ALGOLIA_ADMIN_KEY  {KEY}", KEY),
     (f"HMAC_KEY\t{KEY}", KEY),
     (f'consumer_key "{KEY}"', KEY),
+    (f"set $hmac_key {KEY};", KEY),
+    (f"fastcgi_param HMAC_KEY {KEY};", KEY),
     # --- A flag whose value is on the next line, after a line continuation.
     (f"deploy --api-key \\\n  {KEY}", KEY),
     (f"deploy --api-key \\\n  {PW}", PW),
@@ -85,6 +92,9 @@ LEFTOVERS = [
     (f"deploy --db-password=\\\n  {PW}", PW),
     (f"Connect-Thing -SigningKey `\n  {KEY}", KEY),
     (f"Connect-Thing -Password `\n  {PW}", PW),
+    (f"deploy --api-key ^\n  {KEY}", KEY),
+    (f"deploy --password ^\r\n  {PW}", PW),
+    (f"deploy --hmac-key=\\\n  {KEY}", KEY),
     # --- XML over lines: an element's text, an attribute.
     (f"<apiKey>\n  {KEY}\n</apiKey>", KEY),
     (f"<apiKey>\n  {PW}\n</apiKey>", PW),
@@ -94,6 +104,8 @@ LEFTOVERS = [
     (f'<add key="apiKey"\n     value="{PW}"/>', PW),
     (f'<add\n  key="ApiKey"\n  value="{PW}" />', PW),
     (f'<Credential\n  Password="{PW}"\n  User="app"/>', PW),
+    (f"<user\n  password=\n  '{PW}'/>", PW),
+    (f'<add key="ApiKey"\n     value=\n     "{PW}"/>', PW),
     # --- PagerDuty's routing key, shaped like a key.
     (f"routing_key={HEX32}", HEX32),
     (f"routingKey: {KEY32}", KEY32),
@@ -119,6 +131,8 @@ ORDINARY = [
     "x = c ? 'up' : process.env.STATUS",
     'x = "" if c else os.environ["DB_PASSWORD"]',
     'host = "localhost" || process.env.DB_HOST',
+    'print("done") if ok else token',
+    'msg = "a" or "b"',
     # Tables: a cache's, sort's or object's key in camel case.
     "\nname,cacheKey,sortKey\nacme,user:42:profile,createdAt\n",
     "\nid\tobjectKey\n1\tuploads/2026/report-final.pdf\n",
@@ -132,6 +146,8 @@ ORDINARY = [
     "deploy --cache-key \\\n  user:42 \\\n  --region eu",
     "deploy --api-key \\\n  $API_KEY",
     "deploy --password \\\n  --dry-run",
+    "deploy --cache-key ^\n  user:42",
+    "echo $cache_key user:42",
     # XML over lines: a sort key, a cache key.
     "<sortKey>\n  createdAt\n</sortKey>",
     '<add key="cacheKey"\n     value="user:42:profile"/>',
@@ -142,6 +158,8 @@ ORDINARY = [
     "--routing-key orders",
     "<routingKey>orders</routingKey>",
     "X-Routing-Key: payments",
+    "--routing-key=orders",
+    "routing_key orders",
     json.dumps({"routing_key": "payments", "exchange": "events"}),
 ]
 
