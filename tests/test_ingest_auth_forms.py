@@ -189,6 +189,26 @@ def test_a_token_no_sender_could_present_is_refused_saying_why(
     assert TOKEN not in message and TOKEN[:8] not in message and "g" * 20 not in message
 
 
+def test_a_source_named_twice_is_refused_pointing_at_the_list() -> None:
+    """`{"generic": A, "generic": B}` (a second token added the wrong way: JSON keeps only the
+    last, silently) is refused, saying how to list two, never either token."""
+    text = '{"generic": "' + TOKEN + '", "generic": "' + NEXT + '"}'
+    with pytest.raises(ConfigError) as caught:
+        parse_tokens(text, WHERE)
+    message = str(caught.value)
+    assert message == (
+        f"{WHERE} names generic twice: list a source's two tokens as "
+        '"generic": ["<current>", "<next>"]'
+    )
+
+
+def test_a_byte_order_mark_before_the_json_is_read_past() -> None:
+    """Tokens saved by an editor that starts the file with a UTF-8 byte-order mark (then
+    `--secret-string file://…`) read as without it."""
+    text = "\ufeff" + json.dumps({"generic": TOKEN})
+    assert parse_tokens(text, WHERE) == {"generic": (TOKEN.encode(),)}
+
+
 async def test_the_gateway_does_not_start_with_one_token_for_two_sources(queues: Queues) -> None:
     """A token shared by two sources would let either's senders post as the other and share
     its budgets: `triage ingest` refuses to start, naming both sources."""

@@ -70,12 +70,31 @@ def _sources_meant(unknown: list[str]) -> str:
     return meant or f"; known: {', '.join(SOURCES)}"
 
 
+class _Keys(dict[str, object]):
+    """A JSON object that remembers the keys it was given more than once (`json` keeps the
+    last value silently: a second token added as a second `"generic": …` would drop the
+    first)."""
+
+    twice: list[str]
+
+    @classmethod
+    def of(cls, pairs: list[tuple[str, object]]) -> _Keys:
+        keys = cls()
+        keys.twice = []
+        for key, value in pairs:
+            if key in keys:
+                keys.twice.append(key)
+            keys[key] = value
+        return keys
+
+
 def parse_tokens(text: str, where: str) -> dict[str, tuple[bytes, ...]]:
     """`{"source": "token" | ["token", "next token"] | null, …}` → each source's tokens as bytes;
     ConfigError naming the source and the fault, never the value. A token is read without the
     whitespace around it (`echo` ends a file with a newline; no header carries it either)."""
     try:
-        value = json.loads(text)
+        # An editor's UTF-8 byte-order mark is no part of the JSON.
+        value = json.loads(text.removeprefix("\ufeff"), object_pairs_hook=_Keys.of)
     except ValueError:
         raise ConfigError(f'{where} is not JSON (expected {{"grafana": "<token>", …}})') from None
     if not isinstance(value, dict):
@@ -85,6 +104,12 @@ def parse_tokens(text: str, where: str) -> dict[str, tuple[bytes, ...]]:
         raise ConfigError(
             f"{where} names unknown source(s) {', '.join(map(_shown_name, unknown))}"
             f"{_sources_meant(unknown)}"
+        )
+    if isinstance(value, _Keys) and value.twice:
+        name = value.twice[0]  # a known source
+        raise ConfigError(
+            f"{where} names {name} twice: list a source's two tokens as "
+            f'"{name}": ["<current>", "<next>"]'
         )
     tokens = {
         source: _source_tokens(listed, f"{where}: the {source} token")
