@@ -407,3 +407,32 @@ async def test_a_sender_that_waits_for_a_basic_challenge_is_offered_one(
     status = await asyncio.to_thread(_urllib_post_with_basic, gateway.port, TOKEN)
     assert status == 202
     assert len(received(queues)) == 1
+
+
+async def test_a_rotation_to_refused_tokens_keeps_the_old_ones_and_says_why(
+    queues: Queues,
+) -> None:
+    """Tokens put in the secret after start-up that the gateway refuses (here one token for two
+    sources) leave the tokens read before serving; the credential that made it re-read gets a
+    503 to retry, and one `ingest.tokens_refused` line says why, never quoting a token."""
+    secrets = boto3.client("secretsmanager", endpoint_url=queues.endpoint, region_name="us-east-1")
+    secrets.create_secret(Name="triage/bad-rotation", SecretString=json.dumps({"generic": TOKEN}))
+    settings = ingest_settings(
+        queues.url,
+        queues.endpoint,
+        ingest_tokens=None,
+        ingest_tokens_secret_id="triage/bad-rotation",
+        ingest_tokens_refresh_s=0.01,
+    )
+    shared = json.dumps({"generic": [TOKEN, NEXT], "grafana": NEXT})
+    async with running(settings) as service, loopback_client(service.port) as client:
+        secrets.put_secret_value(SecretId="triage/bad-rotation", SecretString=shared)
+        with capture_logs() as logs:
+            assert await _status_within(client, NEXT, 503, timeout_s=0) == 503
+        assert await _status_within(client, TOKEN, 202, timeout_s=0) == 202
+    lines = [e for e in logs if e["event"] == "ingest.tokens_refused"]
+    assert [e["error"] for e in lines] == [
+        "TRIAGE_INGEST_TOKENS_SECRET_ID: the generic and grafana tokens are the same: "
+        "each source needs its own"
+    ]
+    assert TOKEN not in repr(logs) and NEXT not in repr(logs)

@@ -176,9 +176,11 @@ class TokenStore:
     async def _renew(self) -> None:
         try:
             await self._read(min_age_s=self._ttl_s)
-        except (ConfigError, TokensUnavailable) as exc:
+        except TokensUnavailable as exc:
             # The tokens in hand keep serving; the next request after the TTL tries again.
             log.warning("ingest.tokens_stale", error=str(exc))
+        except ConfigError:
+            pass  # `_read_now` said why (ingest.tokens_refused); the tokens in hand serve on
 
     async def _read(self, min_age_s: float) -> None:
         """Join the read in flight, or start one unless the last attempt is younger than
@@ -196,12 +198,20 @@ class TokenStore:
             ) from None
 
     async def _read_now(self) -> None:
-        if self._secret_id:
-            text, where = await self._fetch(self._secret_id), "TRIAGE_INGEST_TOKENS_SECRET_ID"
-        else:
-            assert self._inline is not None
-            text, where = self._inline, "TRIAGE_INGEST_TOKENS"
-        tokens = held_tokens(text, where)
+        try:
+            if self._secret_id:
+                text, where = await self._fetch(self._secret_id), "TRIAGE_INGEST_TOKENS_SECRET_ID"
+            else:
+                assert self._inline is not None
+                text, where = self._inline, "TRIAGE_INGEST_TOKENS"
+            tokens = held_tokens(text, where)
+        except ConfigError as exc:
+            if self._tokens is not None:
+                # At start-up this stops the process with its own line; later (a rotation
+                # gone wrong, a policy changed) the tokens read before keep serving, and
+                # nothing else would say why credentials that fail them get 503.
+                log.warning("ingest.tokens_refused", error=str(exc), kept="the tokens read before")
+            raise
         self._tokens, self._read_at = tokens, self._clock()
         log.info("ingest.tokens_read", sources=sorted(tokens), where=where)
 
