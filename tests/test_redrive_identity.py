@@ -37,11 +37,12 @@ Dlq = Callable[..., subprocess.CompletedProcess[str]]
 
 
 def _raw(mid: str, body: str, **attributes: str) -> dict[str, Any]:
-    """One entry of ReceiveMessage's answer."""
+    """One entry of ReceiveMessage's answer (with the receive count the daemon asks for)."""
     return {
         "MessageId": mid,
         "ReceiptHandle": f"rh-{mid}",
         "Body": body,
+        "Attributes": {"ApproximateReceiveCount": "1"},
         "MessageAttributes": {
             k: {"DataType": "String", "StringValue": v} for k, v in attributes.items()
         },

@@ -145,8 +145,9 @@ async def test_a_handled_message_whose_delete_is_out_at_shutdown_is_not_counted(
             self.deleting.set()
             supervisor = self.supervisor
             assert supervisor is not None
-            # Lands only once the shutdown has given back what it cancelled.
-            await until(lambda: supervisor.stats.released_on_shutdown > 0, "the release")
+            # Lands only once both stages are over and the acker is told to stop: the grace
+            # ended with it still out.
+            await until(lambda: supervisor._acker._stopping, "the acker's stop")
             return await super().delete(messages)
 
     inbox = SlowDeletes()
@@ -166,6 +167,7 @@ async def test_a_handled_message_whose_delete_is_out_at_shutdown_is_not_counted(
     await asyncio.wait_for(served, 10)
 
     assert inbox.deleted == [message_id]
+    assert inbox.visibility_calls == []  # never made visible before its delete landed
     assert metrics.total("MessagesDeadLettered") == 0
 
 
