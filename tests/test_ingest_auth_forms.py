@@ -105,6 +105,13 @@ def test_a_password_holding_colons_is_read_whole() -> None:
     assert _matches({"Authorization": f"Basic {_b64('triage:' + token)}"}, token)
 
 
+@pytest.mark.parametrize("ending", ["\n", "\r\n", " "], ids=["lf", "crlf", "space"])
+def test_basic_encoded_by_echo_with_its_newline_is_read(ending: str) -> None:
+    """`echo "triage:$TOKEN" | base64` encodes echo's newline into the password: no token holds
+    whitespace, so the password is read without it."""
+    assert _matches({"Authorization": f"Basic {_b64('triage:' + TOKEN + ending)}"})
+
+
 @pytest.mark.parametrize(("user", "padding"), [("triage", 2), ("a", 1), ("ab", 0)])
 def test_basic_base64_without_its_padding_is_read(user: str, padding: int) -> None:
     """Base64 sent without its trailing `=` (some clients strip it) decodes to the same

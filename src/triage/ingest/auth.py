@@ -316,12 +316,14 @@ def _raw(text: str) -> bytes:
 
 def _basic_credential(value: str) -> list[bytes]:
     """Basic's password (the user name is no credential: proxies log it, as nginx's
-    `$remote_user`). Base64 that lost its padding is read as if it had it."""
+    `$remote_user`). Base64 that lost its padding is read as if it had it, and a password
+    without the whitespace around it: `echo "user:$TOKEN" | base64` encodes echo's newline,
+    and no token holds whitespace."""
     decoded = _basic_decoded(value)
     if decoded is None:
         return []
     _, colon, password = decoded.partition(b":")
-    return [password] if colon else []
+    return [password.strip(b" \t\r\n")] if colon else []
 
 
 def _basic_decoded(value: str) -> bytes | None:
